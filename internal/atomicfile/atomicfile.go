@@ -1,0 +1,54 @@
+// Package atomicfile writes files so that readers see the old or the new
+// content, never a mix: temp file in the same filesystem, fsync, rename,
+// fsync of the directory.
+package atomicfile
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Write writes data to a temp file in tmpDir, syncs it and renames
+// it over name, so that readers see either the old or the new content.
+func Write(tmpDir, name string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(tmpDir, "."+filepath.Base(name)+"-")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", name, err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		return err
+	}
+	ok = true
+	return SyncDir(name)
+}
+
+// SyncDir makes a rename of name durable by syncing its directory.
+func SyncDir(name string) error {
+	d, err := os.Open(filepath.Dir(name))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,94 @@
+package objects
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"os"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/internal/atomicfile"
+)
+
+// BlobWriter stages a blob in tmp/, hashing as it is written. Commit moves
+// it into place; Abort (safe to call after Commit) throws it away.
+type BlobWriter struct {
+	s    *Store
+	f    *os.File
+	h    hash.Hash
+	size int64
+	done bool
+}
+
+// NewWriter starts a new staged blob.
+func (s *Store) NewWriter() (*BlobWriter, error) {
+	f, err := os.CreateTemp(s.TempDir(), "blob-")
+	if err != nil {
+		return nil, fmt.Errorf("stage blob: %w", err)
+	}
+	return &BlobWriter{s: s, f: f, h: sha256.New()}, nil
+}
+
+func (w *BlobWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.h.Write(p[:n])
+	w.size += int64(n)
+	return n, err
+}
+
+// Size is the number of bytes written so far.
+func (w *BlobWriter) Size() int64 { return w.size }
+
+// Digest is the digest of what was written so far.
+func (w *BlobWriter) Digest() digest.Digest {
+	return digest.NewDigest(digest.SHA256, w.h)
+}
+
+// Commit syncs the staged blob and renames it to its content address. If
+// want is set and differs from the content's digest, nothing is stored and
+// the error wraps ErrDigestMismatch.
+func (w *BlobWriter) Commit(want digest.Digest) (ocispec.Descriptor, error) {
+	if w.done {
+		return ocispec.Descriptor{}, errors.New("blob writer already closed")
+	}
+	got := w.Digest()
+	desc := ocispec.Descriptor{Digest: got, Size: w.size}
+	if want != "" && want != got {
+		w.Abort()
+		return desc, fmt.Errorf("blob %s: %w (got %s)", want, ErrDigestMismatch, got)
+	}
+	if err := w.f.Sync(); err != nil {
+		w.Abort()
+		return desc, fmt.Errorf("sync blob %s: %w", got, err)
+	}
+	if err := w.f.Chmod(0o444); err != nil {
+		w.Abort()
+		return desc, err
+	}
+	if err := w.f.Close(); err != nil {
+		w.Abort()
+		return desc, fmt.Errorf("close blob %s: %w", got, err)
+	}
+	w.done = true
+	if w.s.Has(got) {
+		os.Remove(w.f.Name())
+		return desc, nil
+	}
+	if err := os.Rename(w.f.Name(), w.s.BlobPath(got)); err != nil {
+		os.Remove(w.f.Name())
+		return desc, fmt.Errorf("store blob %s: %w", got, err)
+	}
+	return desc, atomicfile.SyncDir(w.s.BlobPath(got))
+}
+
+// Abort discards the staged blob.
+func (w *BlobWriter) Abort() {
+	if w.done {
+		return
+	}
+	w.done = true
+	w.f.Close()
+	os.Remove(w.f.Name())
+}

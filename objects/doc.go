@@ -1,0 +1,22 @@
+// Package objects is strata's content store and the formats kept in it.
+//
+// Words used here:
+//
+//   - blob: immutable content named by its sha256 digest, kept under
+//     blobs/sha256/<hex> of an OCI image layout. Layers, image configs and
+//     manifests are all blobs.
+//   - layer: a tar stream of one change set, zstd-compressed when strata
+//     writes it (gzip and plain layers are accepted from elsewhere). Its
+//     diff id is the digest of the uncompressed tar.
+//   - commit: an OCI image manifest whose annotation dev.strata.parent names
+//     the parent commit. The manifest digest is the commit id; message,
+//     author and date are the last entry of the config's history.
+//   - file index: a per-layer listing of every entry (path, type, mode,
+//     owner, size, content digest, link target), written when a layer enters
+//     the store so that diffs never have to unpack layers.
+//
+// Contract: Put is idempotent and hashes while it writes; nothing is ever
+// written under its final name (temp file in tmp/, fsync, rename); every
+// blob read back is checked against its digest before the reader reports
+// EOF.
+package objects

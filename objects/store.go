@@ -1,0 +1,222 @@
+package objects
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/internal/atomicfile"
+)
+
+// Sentinel errors callers branch on.
+var (
+	ErrNotFound       = errors.New("not found")
+	ErrDigestMismatch = errors.New("content does not match its digest")
+	ErrNotRepository  = errors.New("not a strata repository")
+)
+
+// Store is a content-addressed blob store laid out as an OCI image layout.
+type Store struct {
+	root string
+}
+
+// Init creates an empty store in dir (normally a project's .strata).
+// It is an error if dir already holds a store.
+func Init(dir string) (*Store, error) {
+	if _, err := os.Stat(filepath.Join(dir, ocispec.ImageLayoutFile)); err == nil {
+		return nil, fmt.Errorf("%s: repository already exists", dir)
+	}
+	for _, d := range []string{"blobs/sha256", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	s := &Store{root: dir}
+	layout, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
+	if err := atomicfile.Write(s.TempDir(), filepath.Join(dir, ocispec.ImageLayoutFile), layout, 0o644); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Open opens the store in dir.
+func Open(dir string) (*Store, error) {
+	if _, err := os.Stat(filepath.Join(dir, ocispec.ImageLayoutFile)); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, ErrNotRepository)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
+		return nil, err
+	}
+	return &Store{root: dir}, nil
+}
+
+// Root is the store's directory.
+func (s *Store) Root() string { return s.root }
+
+// TempDir is where staged files live; it is on the store's filesystem so
+// that rename into place is atomic.
+func (s *Store) TempDir() string { return filepath.Join(s.root, "tmp") }
+
+// BlobPath is where the blob d is kept. It does not say whether it exists.
+func (s *Store) BlobPath(d digest.Digest) string {
+	return filepath.Join(s.root, "blobs", d.Algorithm().String(), d.Encoded())
+}
+
+// Has reports whether the blob d is present.
+func (s *Store) Has(d digest.Digest) bool {
+	if d.Validate() != nil {
+		return false
+	}
+	_, err := os.Stat(s.BlobPath(d))
+	return err == nil
+}
+
+// Size returns the size of blob d.
+func (s *Store) Size(d digest.Digest) (int64, error) {
+	if err := d.Validate(); err != nil {
+		return 0, fmt.Errorf("blob %q: %w", d, err)
+	}
+	fi, err := os.Stat(s.BlobPath(d))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("blob %s: %w", d, ErrNotFound)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// Open returns a reader of blob d that fails with ErrDigestMismatch at EOF
+// if the content is not what its name says.
+func (s *Store) Open(d digest.Digest) (io.ReadCloser, error) {
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("blob %q: %w", d, err)
+	}
+	f, err := os.Open(s.BlobPath(d))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return NewVerifyingReader(f, d), nil
+}
+
+// ReadBlob reads a small blob whole and verifies it.
+func (s *Store) ReadBlob(d digest.Digest) ([]byte, error) {
+	rc, err := s.Open(d)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", d, err)
+	}
+	return b, nil
+}
+
+// ReadJSON reads blob d and decodes it into v.
+func (s *Store) ReadJSON(d digest.Digest, v any) error {
+	b, err := s.ReadBlob(d)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("blob %s: bad JSON: %w", d, err)
+	}
+	return nil
+}
+
+// Put stores the content of r. If want is not empty the content must match
+// it, or nothing is stored. Put is idempotent.
+func (s *Store) Put(ctx context.Context, r io.Reader, want digest.Digest) (ocispec.Descriptor, error) {
+	w, err := s.NewWriter()
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	defer w.Abort()
+	if _, err := copyContext(ctx, w, r); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	return w.Commit(want)
+}
+
+// PutBytes stores b and returns its descriptor with the given media type.
+func (s *Store) PutBytes(mediaType string, b []byte) (ocispec.Descriptor, error) {
+	d := digest.FromBytes(b)
+	if !s.Has(d) {
+		if err := atomicfile.Write(s.TempDir(), s.BlobPath(d), b, 0o444); err != nil {
+			return ocispec.Descriptor{}, fmt.Errorf("write blob %s: %w", d, err)
+		}
+	}
+	return ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(b))}, nil
+}
+
+// PutJSON marshals v and stores it.
+func (s *Store) PutJSON(mediaType string, v any) (ocispec.Descriptor, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	return s.PutBytes(mediaType, b)
+}
+
+// Delete removes blob d. Removing a missing blob is not an error.
+func (s *Store) Delete(d digest.Digest) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	err := os.Remove(s.BlobPath(d))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// Walk calls fn for every blob in the store, in no particular order.
+func (s *Store) Walk(fn func(d digest.Digest, size int64) error) error {
+	dir := filepath.Join(s.root, "blobs", "sha256")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		d := digest.NewDigestFromEncoded(digest.SHA256, e.Name())
+		if d.Validate() != nil || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		if err := fn(d, info.Size()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyContext(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
+	if ctx == nil || ctx.Done() == nil {
+		return io.Copy(w, r)
+	}
+	return io.Copy(w, readerFunc(func(p []byte) (int, error) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		return r.Read(p)
+	}))
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
