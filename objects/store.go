@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -184,25 +183,38 @@ func (s *Store) Delete(d digest.Digest) error {
 
 // Walk calls fn for every blob in the store, in no particular order.
 func (s *Store) Walk(fn func(d digest.Digest, size int64) error) error {
-	dir := filepath.Join(s.root, "blobs", "sha256")
-	entries, err := os.ReadDir(dir)
+	names, err := s.blobNames()
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		d := digest.NewDigestFromEncoded(digest.SHA256, e.Name())
-		if d.Validate() != nil || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		info, err := e.Info()
+	for _, n := range names {
+		d := digest.NewDigestFromEncoded(digest.SHA256, n)
+		fi, err := os.Stat(s.BlobPath(d))
 		if err != nil {
 			continue
 		}
-		if err := fn(d, info.Size()); err != nil {
+		if err := fn(d, fi.Size()); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// blobNames lists the hex names under blobs/sha256.
+func (s *Store) blobNames() ([]string, error) {
+	f, err := os.Open(filepath.Join(s.root, "blobs", "sha256"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	out := names[:0]
+	for _, n := range names {
+		if digest.NewDigestFromEncoded(digest.SHA256, n).Validate() == nil {
+			out = append(out, n)
+		}
+	}
+	return out, err
 }
 
 func copyContext(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
@@ -220,3 +232,5 @@ func copyContext(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+func readFile(name string) ([]byte, error) { return os.ReadFile(name) }

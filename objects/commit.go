@@ -1,0 +1,209 @@
+package objects
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Manifest annotations strata writes.
+const (
+	// AnnotationParent names the parent commit's manifest digest.
+	AnnotationParent = "dev.strata.parent"
+	// AnnotationShallow marks a commit whose parent is known to be missing
+	// (history cut where a registry lost an ancestor).
+	AnnotationShallow = "dev.strata.shallow"
+	// MediaTypeLayerZstd is the media type of layers strata writes.
+	MediaTypeLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
+)
+
+// ErrNotCommit is returned when a digest does not name a commit manifest.
+var ErrNotCommit = errors.New("not a commit")
+
+// Commit is a decoded commit: its manifest, its config and their digests.
+type Commit struct {
+	ID       digest.Digest
+	Manifest ocispec.Manifest
+	Config   ocispec.Image
+}
+
+// Parent is the parent commit id, or "" for a root commit.
+func (c *Commit) Parent() digest.Digest {
+	return digest.Digest(c.Manifest.Annotations[AnnotationParent])
+}
+
+// last is the history entry that describes this commit.
+func (c *Commit) last() ocispec.History {
+	if n := len(c.Config.History); n > 0 {
+		return c.Config.History[n-1]
+	}
+	return ocispec.History{}
+}
+
+// Message is the commit message.
+func (c *Commit) Message() string { return c.last().Comment }
+
+// Author is the commit author, "Name <email>".
+func (c *Commit) Author() string { return c.last().Author }
+
+// Date is the commit date.
+func (c *Commit) Date() time.Time {
+	if t := c.last().Created; t != nil {
+		return *t
+	}
+	if c.Config.Created != nil {
+		return *c.Config.Created
+	}
+	return time.Time{}
+}
+
+// Layers are the commit's layers, bottom first.
+func (c *Commit) Layers() []ocispec.Descriptor { return c.Manifest.Layers }
+
+// ReadCommit loads commit id from the store.
+func (s *Store) ReadCommit(id digest.Digest) (*Commit, error) {
+	m, err := s.ReadManifest(id)
+	if err != nil {
+		return nil, err
+	}
+	c := &Commit{ID: id, Manifest: *m}
+	if err := s.ReadJSON(m.Config.Digest, &c.Config); err != nil {
+		return nil, fmt.Errorf("commit %s: config: %w", id.Encoded()[:12], err)
+	}
+	if len(c.Config.RootFS.DiffIDs) != len(m.Layers) {
+		return nil, fmt.Errorf("commit %s: %d layers but %d diff ids", id.Encoded()[:12], len(m.Layers), len(c.Config.RootFS.DiffIDs))
+	}
+	return c, nil
+}
+
+// Layer is a layer to add to a commit: its descriptor and diff id.
+type Layer struct {
+	Desc   ocispec.Descriptor
+	DiffID digest.Digest
+}
+
+// NewCommit describes a commit to write.
+type NewCommit struct {
+	Parent  *Commit // nil for a root commit
+	Layers  []Layer // layers added on top of the parent's
+	Config  *ocispec.ImageConfig
+	Author  string
+	Date    time.Time
+	Message string
+	// Platform for a root commit; a child inherits its parent's.
+	OS, Architecture string
+	// History replaces the inherited history before this commit's entry
+	// is added (used by import of images that carry their own).
+	History []ocispec.History
+	// Annotations added to the manifest.
+	Annotations map[string]string
+}
+
+// WriteCommit writes the config and manifest of nc and returns the commit.
+func (s *Store) WriteCommit(nc NewCommit) (*Commit, error) {
+	var img ocispec.Image
+	var layers []ocispec.Descriptor
+	if p := nc.Parent; p != nil {
+		img = p.Config
+		img.RootFS.DiffIDs = append([]digest.Digest(nil), p.Config.RootFS.DiffIDs...)
+		img.History = append([]ocispec.History(nil), p.Config.History...)
+		layers = append(layers, p.Manifest.Layers...)
+	} else {
+		img.OS, img.Architecture = nc.OS, nc.Architecture
+		img.RootFS.Type = "layers"
+	}
+	if nc.History != nil {
+		img.History = append([]ocispec.History(nil), nc.History...)
+	}
+	if nc.Config != nil {
+		img.Config = *nc.Config
+	}
+	for _, l := range nc.Layers {
+		layers = append(layers, l.Desc)
+		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, l.DiffID)
+	}
+	date := nc.Date.UTC()
+	img.Created = &date
+	img.History = append(img.History, ocispec.History{
+		Created:    &date,
+		Author:     nc.Author,
+		Comment:    nc.Message,
+		CreatedBy:  "strata commit",
+		EmptyLayer: len(nc.Layers) == 0,
+	})
+	if img.RootFS.DiffIDs == nil {
+		img.RootFS.DiffIDs = []digest.Digest{}
+	}
+	if layers == nil {
+		layers = []ocispec.Descriptor{}
+	}
+	cfg, err := s.PutJSON(ocispec.MediaTypeImageConfig, img)
+	if err != nil {
+		return nil, fmt.Errorf("write config: %w", err)
+	}
+	m := ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageManifest,
+		Config:    cfg,
+		Layers:    layers,
+	}
+	ann := map[string]string{}
+	for k, v := range nc.Annotations {
+		ann[k] = v
+	}
+	if nc.Parent != nil {
+		ann[AnnotationParent] = nc.Parent.ID.String()
+	}
+	ann[ocispec.AnnotationCreated] = date.Format(time.RFC3339)
+	m.Annotations = ann
+	desc, err := s.PutJSON(ocispec.MediaTypeImageManifest, m)
+	if err != nil {
+		return nil, fmt.Errorf("write manifest: %w", err)
+	}
+	return &Commit{ID: desc.Digest, Manifest: m, Config: img}, nil
+}
+
+// ReadManifest loads and checks the manifest of commit id, without its config.
+func (s *Store) ReadManifest(id digest.Digest) (*ocispec.Manifest, error) {
+	var m ocispec.Manifest
+	if err := s.ReadJSON(id, &m); err != nil {
+		return nil, err
+	}
+	if m.Config.Digest == "" || (m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest) {
+		return nil, fmt.Errorf("%s: %w", id, ErrNotCommit)
+	}
+	return &m, nil
+}
+
+// Parent returns the parent of commit id, "" for a root commit.
+func (s *Store) Parent(id digest.Digest) (digest.Digest, error) {
+	m, err := s.ReadManifest(id)
+	if err != nil {
+		return "", err
+	}
+	return digest.Digest(m.Annotations[AnnotationParent]), nil
+}
+
+// CommitsWithPrefix returns the commits whose hex digest starts with prefix.
+func (s *Store) CommitsWithPrefix(prefix string) ([]digest.Digest, error) {
+	names, err := s.blobNames()
+	if err != nil {
+		return nil, err
+	}
+	var out []digest.Digest
+	for _, n := range names {
+		if !strings.HasPrefix(n, prefix) {
+			continue
+		}
+		d := digest.NewDigestFromEncoded(digest.SHA256, n)
+		if _, err := s.ReadManifest(d); err == nil {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}

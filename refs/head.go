@@ -1,0 +1,92 @@
+package refs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// Head is what HEAD says: a branch (symbolic) or a commit (detached).
+type Head struct {
+	Branch string        // full ref name when symbolic, else ""
+	Commit digest.Digest // resolved commit; "" on an unborn branch
+}
+
+// Detached reports whether HEAD names a commit rather than a branch.
+func (h Head) Detached() bool { return h.Branch == "" }
+
+// ReadHead reads and resolves HEAD.
+func (s *Store) ReadHead() (Head, error) {
+	b, err := os.ReadFile(filepath.Join(s.root, HEAD))
+	if err != nil {
+		return Head{}, fmt.Errorf("read HEAD: %w", err)
+	}
+	line := strings.TrimSpace(string(b))
+	if target, ok := strings.CutPrefix(line, "ref: "); ok {
+		h := Head{Branch: target}
+		if d, err := s.Read(target); err == nil {
+			h.Commit = d
+		}
+		return h, nil
+	}
+	d := digest.Digest(line)
+	if err := d.Validate(); err != nil {
+		return Head{}, fmt.Errorf("HEAD: bad content: %w", err)
+	}
+	return Head{Commit: d}, nil
+}
+
+// SetHeadBranch makes HEAD a symbolic ref to branch (a full ref name).
+func (s *Store) SetHeadBranch(branch, msg string) error {
+	if err := CheckName(branch); err != nil {
+		return err
+	}
+	return s.writeHead("ref: "+branch, msg)
+}
+
+// SetHeadDetached points HEAD at commit d.
+func (s *Store) SetHeadDetached(d digest.Digest, msg string) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	return s.writeHead(d.String(), msg)
+}
+
+func (s *Store) writeHead(content, msg string) error {
+	old, _ := s.ReadHead()
+	l, err := acquire(filepath.Join(s.root, HEAD))
+	if err != nil {
+		return err
+	}
+	if err := l.commit([]byte(content + "\n")); err != nil {
+		return fmt.Errorf("write HEAD: %w", err)
+	}
+	now, _ := s.ReadHead()
+	if old.Commit != now.Commit {
+		s.appendLog(HEAD, old.Commit, now.Commit, msg)
+	}
+	return nil
+}
+
+// UpdateHead moves whatever HEAD names (its branch, or HEAD itself when
+// detached) from old to new, and logs the move in HEAD's reflog too.
+func (s *Store) UpdateHead(new, old digest.Digest, msg string) error {
+	h, err := s.ReadHead()
+	if err != nil {
+		return err
+	}
+	if h.Detached() {
+		if old != Any && old != h.Commit {
+			return fmt.Errorf("HEAD: %w", ErrStale)
+		}
+		return s.SetHeadDetached(new, msg)
+	}
+	if err := s.Update(h.Branch, new, old, msg); err != nil {
+		return err
+	}
+	s.appendLog(HEAD, h.Commit, new, msg)
+	return nil
+}

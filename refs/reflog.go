@@ -1,0 +1,141 @@
+package refs
+
+import (
+	"bufio"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// LogEntry is one move of a ref.
+type LogEntry struct {
+	Old, New digest.Digest // "" when the ref was created or deleted
+	Who      string
+	When     time.Time
+	Message  string
+}
+
+func (s *Store) logFile(name string) string {
+	return filepath.Join(s.root, "logs", filepath.FromSlash(name))
+}
+
+// appendLog records a ref move. A reflog that cannot be written does not
+// undo the move: the ref itself is the truth; the failure is logged.
+func (s *Store) appendLog(name string, old, new digest.Digest, msg string) {
+	p := s.logFile(name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		slog.Warn("reflog", "ref", name, "err", err)
+		return
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		slog.Warn("reflog", "ref", name, "err", err)
+		return
+	}
+	line := fmt.Sprintf("%s %s %d\t%s\t%s\n", orZero(old), orZero(new), time.Now().Unix(),
+		strings.ReplaceAll(s.Who, "\t", " "), strings.ReplaceAll(firstLine(msg), "\t", " "))
+	// One write of a short line with O_APPEND is atomic among writers.
+	if _, err := f.WriteString(line); err != nil {
+		slog.Warn("reflog", "ref", name, "err", err)
+	}
+	if err := f.Close(); err != nil {
+		slog.Warn("reflog", "ref", name, "err", err)
+	}
+}
+
+func orZero(d digest.Digest) string {
+	if d == "" {
+		return "0"
+	}
+	return d.String()
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// Log returns the reflog of ref name, newest first.
+func (s *Store) Log(name string) ([]LogEntry, error) {
+	f, err := os.Open(s.logFile(name))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []LogEntry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		e, ok := parseLogLine(sc.Text())
+		if ok {
+			out = append(out, e)
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, sc.Err()
+}
+
+func parseLogLine(line string) (LogEntry, bool) {
+	fields := strings.SplitN(line, "\t", 3)
+	if len(fields) != 3 {
+		return LogEntry{}, false
+	}
+	head := strings.Fields(fields[0])
+	if len(head) != 3 {
+		return LogEntry{}, false
+	}
+	ts, err := strconv.ParseInt(head[2], 10, 64)
+	if err != nil {
+		return LogEntry{}, false
+	}
+	e := LogEntry{Who: fields[1], Message: fields[2], When: time.Unix(ts, 0)}
+	if head[0] != "0" {
+		e.Old = digest.Digest(head[0])
+	}
+	if head[1] != "0" {
+		e.New = digest.Digest(head[1])
+	}
+	return e, true
+}
+
+// ReflogCommits returns every commit any reflog mentions; gc keeps them.
+func (s *Store) ReflogCommits() ([]digest.Digest, error) {
+	var out []digest.Digest
+	base := filepath.Join(s.root, "logs")
+	err := filepath.Walk(base, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		if fi.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(s.root, p)
+		entries, err := s.Log(filepath.ToSlash(rel[len("logs/"):]))
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			for _, d := range []digest.Digest{e.Old, e.New} {
+				if d != "" {
+					out = append(out, d)
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}

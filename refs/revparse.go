@@ -1,0 +1,166 @@
+package refs
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// ErrUnknownRevision and ErrAmbiguous are returned by Resolve.
+var (
+	ErrUnknownRevision = errors.New("unknown revision")
+	ErrAmbiguous       = errors.New("ambiguous revision")
+)
+
+// Commits is the slice of the object store that revision syntax needs.
+type Commits interface {
+	// Parent returns the parent of commit d, or "" for a root commit.
+	Parent(d digest.Digest) (digest.Digest, error)
+	// CommitsWithPrefix returns the commits whose hex digest starts with prefix.
+	CommitsWithPrefix(prefix string) ([]digest.Digest, error)
+}
+
+// MinPrefix is the shortest commit id prefix Resolve accepts.
+const MinPrefix = 4
+
+// Resolve turns a revision into a commit digest. It accepts HEAD (or @),
+// branch, tag and remote-tracking names, full refs/... names, full
+// sha256:... digests, unique hex prefixes of at least MinPrefix digits,
+// and any of these followed by ~N, ~ and ^ (^1) suffixes.
+func (s *Store) Resolve(rev string, objs Commits) (digest.Digest, error) {
+	base, steps, err := splitSuffix(rev)
+	if err != nil {
+		return "", err
+	}
+	d, err := s.resolveBase(base, objs)
+	if err != nil {
+		return "", err
+	}
+	for i := 0; i < steps; i++ {
+		p, err := objs.Parent(d)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", rev, err)
+		}
+		if p == "" {
+			return "", fmt.Errorf("%s: %w: history has only %d ancestors", rev, ErrUnknownRevision, i)
+		}
+		d = p
+	}
+	return d, nil
+}
+
+// splitSuffix peels ~N, ~, ^ and ^1 off the end of rev and returns how many
+// first-parent steps they add up to.
+func splitSuffix(rev string) (string, int, error) {
+	steps := 0
+	i := strings.IndexAny(rev, "~^")
+	if i < 0 {
+		return rev, 0, nil
+	}
+	base, ops := rev[:i], rev[i:]
+	for len(ops) > 0 {
+		op := ops[0]
+		ops = ops[1:]
+		j := 0
+		for j < len(ops) && ops[j] >= '0' && ops[j] <= '9' {
+			j++
+		}
+		n := 1
+		if j > 0 {
+			v, err := strconv.Atoi(ops[:j])
+			if err != nil {
+				return "", 0, fmt.Errorf("%s: %w", rev, ErrUnknownRevision)
+			}
+			n = v
+		}
+		ops = ops[j:]
+		switch {
+		case op == '~':
+			steps += n
+		case op == '^' && n == 0:
+		case op == '^' && n == 1:
+			steps++
+		case op == '^':
+			return "", 0, fmt.Errorf("%s: %w: commits have one parent", rev, ErrUnknownRevision)
+		default:
+			return "", 0, fmt.Errorf("%s: %w", rev, ErrUnknownRevision)
+		}
+	}
+	if base == "" {
+		return "", 0, fmt.Errorf("%q: %w", rev, ErrUnknownRevision)
+	}
+	return base, steps, nil
+}
+
+func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
+	if name == HEAD || name == "@" {
+		h, err := s.ReadHead()
+		if err != nil {
+			return "", err
+		}
+		if h.Commit == "" {
+			return "", fmt.Errorf("HEAD: %w: branch %s has no commits yet", ErrUnknownRevision, ShortName(h.Branch))
+		}
+		return h.Commit, nil
+	}
+	if strings.HasPrefix(name, "sha256:") {
+		d := digest.Digest(name)
+		if err := d.Validate(); err != nil {
+			return "", fmt.Errorf("%s: %w", name, ErrUnknownRevision)
+		}
+		return d, nil
+	}
+	if strings.HasPrefix(name, "refs/") {
+		d, err := s.Read(name)
+		if errors.Is(err, ErrNotFound) {
+			return "", fmt.Errorf("%s: %w", name, ErrUnknownRevision)
+		}
+		return d, err
+	}
+	var found []Ref
+	for _, p := range []string{Heads, Tags, Remotes} {
+		if d, err := s.Read(p + name); err == nil {
+			found = append(found, Ref{Name: p + name, Target: d})
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return found[0].Target, nil
+	case len(found) > 1:
+		names := make([]string, len(found))
+		for i, r := range found {
+			names[i] = r.Name
+		}
+		return "", fmt.Errorf("%s: %w: could be %s", name, ErrAmbiguous, strings.Join(names, ", "))
+	}
+	if len(name) >= MinPrefix && isHex(name) {
+		ds, err := objs.CommitsWithPrefix(strings.ToLower(name))
+		if err != nil {
+			return "", err
+		}
+		switch len(ds) {
+		case 1:
+			return ds[0], nil
+		case 0:
+		default:
+			short := make([]string, len(ds))
+			for i, d := range ds {
+				short[i] = d.Encoded()[:12]
+			}
+			return "", fmt.Errorf("%s: %w: could be %s", name, ErrAmbiguous, strings.Join(short, ", "))
+		}
+	}
+	return "", fmt.Errorf("%s: %w", name, ErrUnknownRevision)
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
