@@ -15,9 +15,11 @@ import (
 const (
 	// AnnotationParent names the parent commit's manifest digest.
 	AnnotationParent = "dev.strata.parent"
-	// AnnotationShallow marks a commit whose parent is known to be missing
-	// (history cut where a registry lost an ancestor).
-	AnnotationShallow = "dev.strata.shallow"
+	// AnnotationAuthor and AnnotationMessage copy the commit's history
+	// entry into the manifest, so that log reads one small blob a commit
+	// instead of a config whose history grows with the depth.
+	AnnotationAuthor  = "dev.strata.author"
+	AnnotationMessage = "dev.strata.message"
 	// MediaTypeLayerZstd is the media type of layers strata writes.
 	MediaTypeLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
 )
@@ -159,7 +161,9 @@ func (s *Store) WriteCommit(nc NewCommit) (*Commit, error) {
 	if nc.Parent != nil {
 		ann[AnnotationParent] = nc.Parent.ID.String()
 	}
-	ann[ocispec.AnnotationCreated] = date.Format(time.RFC3339)
+	ann[ocispec.AnnotationCreated] = date.Format(time.RFC3339Nano)
+	ann[AnnotationAuthor] = nc.Author
+	ann[AnnotationMessage] = nc.Message
 	m.Annotations = ann
 	desc, err := s.PutJSON(ocispec.MediaTypeImageManifest, m)
 	if err != nil {
@@ -206,4 +210,36 @@ func (s *Store) CommitsWithPrefix(prefix string) ([]digest.Digest, error) {
 		}
 	}
 	return out, nil
+}
+
+// Summary is what log shows of a commit.
+type Summary struct {
+	ID      digest.Digest
+	Parent  digest.Digest
+	Author  string
+	Date    time.Time
+	Message string
+}
+
+// ReadSummary reads what log needs of commit id: from the manifest's
+// annotations when strata wrote it, else from the config's history.
+func (s *Store) ReadSummary(id digest.Digest) (Summary, error) {
+	m, err := s.ReadManifest(id)
+	if err != nil {
+		return Summary{}, err
+	}
+	a := m.Annotations
+	sum := Summary{ID: id, Parent: digest.Digest(a[AnnotationParent])}
+	msg, hasMsg := a[AnnotationMessage]
+	date, dateErr := time.Parse(time.RFC3339Nano, a[ocispec.AnnotationCreated])
+	if hasMsg && dateErr == nil {
+		sum.Author, sum.Date, sum.Message = a[AnnotationAuthor], date, msg
+		return sum, nil
+	}
+	c, err := s.ReadCommit(id)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum.Author, sum.Date, sum.Message = c.Author(), c.Date(), c.Message()
+	return sum, nil
 }

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/refs"
+)
+
+func init() { register(newBranchCommand) }
+
+type branchOptions struct {
+	del, move, force bool
+	format           string
+}
+
+// refJSON is the JSON form of a branch or tag.
+type refJSON struct {
+	Name    string `json:"name"`
+	Ref     string `json:"ref"`
+	Commit  string `json:"commit"`
+	Short   string `json:"short"`
+	Current bool   `json:"current,omitempty"`
+	Subject string `json:"subject"`
+}
+
+func newBranchCommand(g *globals) *cobra.Command {
+	var o branchOptions
+	cmd := &cobra.Command{
+		Use:   "branch [NAME [START] | -d NAME... | -m OLD NEW]",
+		Short: "List, create, delete or rename branches",
+		Long: `With no arguments, list branches; the current one is marked with *.
+  strata branch dev main~1     create dev at main~1 (default START: HEAD)
+  strata branch -d dev         delete dev (its reflog keeps its commits from gc)
+  strata branch -m old new     rename
+  strata branch --format json  list as a JSON array`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(o.format); err != nil {
+				return err
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			switch {
+			case o.del:
+				if len(args) == 0 {
+					return usagef("branch -d: name the branch to delete")
+				}
+				return deleteBranches(g, r, args)
+			case o.move:
+				if len(args) != 2 {
+					return usagef("branch -m: takes OLD NEW")
+				}
+				return renameBranch(r, args[0], args[1], o.force)
+			case len(args) == 0:
+				return listRefs(g, r, refs.Heads, o.format)
+			case len(args) <= 2:
+				start := "HEAD"
+				if len(args) == 2 {
+					start = args[1]
+				}
+				return createRef(r, refs.Heads, args[0], start, o.force, "branch: created from "+start)
+			}
+			return usagef("branch: too many arguments")
+		},
+	}
+	cmd.Flags().BoolVarP(&o.del, "delete", "d", false, "delete branches")
+	cmd.Flags().BoolVarP(&o.del, "force-delete", "D", false, "delete branches (same as -d: the reflog keeps their commits)")
+	cmd.Flags().BoolVarP(&o.move, "move", "m", false, "rename a branch")
+	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// createRef creates prefix+name at rev; force lets it move an existing one.
+func createRef(r *repo.Repo, prefix, name, rev string, force bool, msg string) error {
+	kind := strings.TrimSuffix(strings.TrimPrefix(prefix, "refs/"), "s/")
+	kind = strings.TrimSuffix(kind, "/")
+	full := prefix + name
+	if err := refs.CheckName(full); err != nil {
+		return usagef("%s %s: %w", kind, name, err)
+	}
+	c, err := r.Resolve(rev)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", kind, name, err)
+	}
+	old := ""
+	if force {
+		old = string(refs.Any)
+	}
+	if err := r.Refs.Update(full, c.ID, digestOrEmpty(old), msg); err != nil {
+		if errors.Is(err, refs.ErrExists) {
+			return fmt.Errorf("%s %s: already exists (use -f to move it)", kind, name)
+		}
+		return fmt.Errorf("%s %s: %w", kind, name, err)
+	}
+	return nil
+}
+
+func deleteBranches(g *globals, r *repo.Repo, names []string) error {
+	head, err := r.Refs.ReadHead()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		full := refs.Heads + name
+		if full == head.Branch {
+			return fmt.Errorf("branch -d %s: it is the current branch; check out another first", name)
+		}
+		d, err := r.Refs.Read(full)
+		if err != nil {
+			return fmt.Errorf("branch -d %s: no such branch", name)
+		}
+		if err := r.Refs.Delete(full, d, "branch: deleted"); err != nil {
+			return fmt.Errorf("branch -d %s: %w", name, err)
+		}
+		fmt.Fprintf(g.stdout, "Deleted branch %s (was %s).\n", name, shortID(d))
+	}
+	return nil
+}
+
+func renameBranch(r *repo.Repo, oldName, newName string, force bool) error {
+	from, to := refs.Heads+oldName, refs.Heads+newName
+	if err := refs.CheckName(to); err != nil {
+		return usagef("branch -m: %w", err)
+	}
+	if !r.Refs.Exists(from) {
+		return fmt.Errorf("branch -m %s: no such branch", oldName)
+	}
+	if r.Refs.Exists(to) && !force {
+		return fmt.Errorf("branch -m %s %s: %s already exists (use -f)", oldName, newName, newName)
+	}
+	if force && r.Refs.Exists(to) {
+		d, _ := r.Refs.Read(to)
+		if err := r.Refs.Delete(to, d, "branch: replaced by rename"); err != nil {
+			return err
+		}
+	}
+	if err := r.Refs.Rename(from, to, "branch: renamed "+oldName+" to "+newName); err != nil {
+		return fmt.Errorf("branch -m: %w", err)
+	}
+	head, err := r.Refs.ReadHead()
+	if err == nil && head.Branch == from {
+		return r.Refs.SetHeadBranch(to, "branch: renamed "+oldName+" to "+newName)
+	}
+	return nil
+}
+
+func listRefs(g *globals, r *repo.Repo, prefix, format string) error {
+	list, err := r.Refs.List(prefix)
+	if err != nil {
+		return err
+	}
+	head, err := r.Refs.ReadHead()
+	if err != nil {
+		return err
+	}
+	out := []refJSON{}
+	for _, ref := range list {
+		subject := ""
+		if s, err := r.Objects.ReadSummary(ref.Target); err == nil {
+			subject, _, _ = strings.Cut(s.Message, "\n")
+		}
+		out = append(out, refJSON{Name: ref.Short(), Ref: ref.Name, Commit: ref.Target.String(),
+			Short: shortID(ref.Target), Current: ref.Name == head.Branch, Subject: subject})
+	}
+	if format == "json" {
+		return writeJSON(g.stdout, out)
+	}
+	for _, e := range out {
+		mark := " "
+		if e.Current {
+			mark = "*"
+		}
+		if prefix == refs.Heads {
+			fmt.Fprintf(g.stdout, "%s %s %s %s\n", mark, e.Name, e.Short, e.Subject)
+		} else {
+			fmt.Fprintln(g.stdout, e.Name)
+		}
+	}
+	return nil
+}

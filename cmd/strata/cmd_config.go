@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newConfigCommand) }
+
+func newConfigCommand(g *globals) *cobra.Command {
+	var list, unset bool
+	cmd := &cobra.Command{
+		Use:   "config [--list] | KEY [VALUE] | --unset KEY",
+		Short: "Get and set repository options",
+		Long: `Read or write .strata/config, which uses git-config syntax:
+  strata config user.email me@example.com
+  strata config user.email
+  strata config --list
+Getting a key that is not set exits 1 with no output, as git does.`,
+		Args: rangeArgs(0, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			switch {
+			case list:
+				for _, kv := range r.Config.All() {
+					fmt.Fprintf(g.stdout, "%s=%s\n", kv[0], kv[1])
+				}
+				return nil
+			case unset:
+				if len(args) != 1 {
+					return usagef("config --unset: takes one KEY")
+				}
+				if err := r.Config.Unset(args[0]); err != nil {
+					return fmt.Errorf("config: %w", err)
+				}
+				return nil
+			case len(args) == 1:
+				v, ok := r.Config.Get(args[0])
+				if !ok {
+					return exitCodeError{code: exitError}
+				}
+				fmt.Fprintln(g.stdout, v)
+				return nil
+			case len(args) == 2:
+				if err := r.Config.Set(args[0], args[1]); err != nil {
+					return fmt.Errorf("config: %w", err)
+				}
+				return nil
+			}
+			return usagef("config: give KEY, KEY VALUE or --list")
+		},
+	}
+	cmd.Flags().BoolVarP(&list, "list", "l", false, "list every option")
+	cmd.Flags().BoolVar(&unset, "unset", false, "remove KEY")
+	return cmd
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/repo"
+)
+
+func init() { register(newInitCommand) }
+
+func newInitCommand(g *globals) *cobra.Command {
+	var branch string
+	cmd := &cobra.Command{
+		Use:   "init [DIR]",
+		Short: "Create an empty repository",
+		Long: `Create an empty repository in DIR (default: the current directory).
+The repository lives in DIR/.strata and is a valid OCI image layout.`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			if g.chdir != "" && !filepath.IsAbs(dir) {
+				dir = filepath.Join(g.chdir, dir)
+			}
+			r, err := repo.Init(dir, branch)
+			if err != nil {
+				return fmt.Errorf("init: %w", err)
+			}
+			fmt.Fprintf(g.stdout, "Initialized empty strata repository in %s\n", r.Root)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&branch, "initial-branch", "b", "main", "name of the first branch")
+	return cmd
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+)
+
+func init() { register(newLogCommand) }
+
+type logOptions struct {
+	max     int
+	oneline bool
+	format  string
+}
+
+// logEntry is the JSON form of a commit in log and show.
+type logEntry struct {
+	ID      string    `json:"id"`
+	Short   string    `json:"short"`
+	Parent  string    `json:"parent,omitempty"`
+	Author  string    `json:"author"`
+	Date    time.Time `json:"date"`
+	Message string    `json:"message"`
+	Refs    []string  `json:"refs,omitempty"`
+}
+
+func newLogCommand(g *globals) *cobra.Command {
+	var o logOptions
+	cmd := &cobra.Command{
+		Use:   "log [REV] [-- PATH...]",
+		Short: "Show commit history, newest first",
+		Long: `Show the history of REV (default HEAD), following parents, newest first.
+With PATH arguments, only commits that changed one of those paths.
+
+  strata log --oneline -n 5
+  strata log --format json     # one JSON array: id, short, parent, author, date, message, refs`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			revs := args
+			if n := cmd.ArgsLenAtDash(); n >= 0 {
+				revs = args[:n]
+			}
+			if len(revs) > 1 {
+				return usagef("log: takes at most one revision")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(o.format); err != nil {
+				return err
+			}
+			rev, paths := "HEAD", []string(nil)
+			if n := cmd.ArgsLenAtDash(); n >= 0 {
+				paths = args[n:]
+				args = args[:n]
+			}
+			if len(args) == 1 {
+				rev = args[0]
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			return runLog(g.stdout, r, rev, paths, o)
+		},
+	}
+	cmd.Flags().IntVarP(&o.max, "max-count", "n", -1, "show at most `N` commits")
+	cmd.Flags().BoolVar(&o.oneline, "oneline", false, "one line per commit: short id and subject")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// pathFilter, when set by the checkout commands, keeps only commits that
+// changed one of the paths; nil means every commit.
+var pathFilter func(r *repo.Repo, id digest.Digest, paths []string) (bool, error)
+
+func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions) error {
+	d, err := r.Refs.Resolve(rev, r.Objects)
+	if err != nil {
+		return fmt.Errorf("log: %w", err)
+	}
+	decorations, err := decorate(r)
+	if err != nil {
+		return err
+	}
+	entries := []logEntry{}
+	for n := 0; d != "" && (o.max < 0 || len(entries) < o.max); n++ {
+		s, err := r.Objects.ReadSummary(d)
+		if err != nil {
+			return fmt.Errorf("log: commit %s: %w", shortID(d), err)
+		}
+		keep := true
+		if len(paths) > 0 && pathFilter != nil {
+			if keep, err = pathFilter(r, d, paths); err != nil {
+				return fmt.Errorf("log: %w", err)
+			}
+		}
+		if keep {
+			entries = append(entries, toLogEntry(s, decorations[d]))
+		}
+		if s.Parent != "" && !r.Objects.Has(s.Parent) {
+			break // shallow history: the parent was never fetched
+		}
+		d = s.Parent
+	}
+	if o.format == "json" {
+		return writeJSON(w, entries)
+	}
+	for i, e := range entries {
+		printLogEntry(w, e, o.oneline, i == 0)
+	}
+	return nil
+}
+
+func toLogEntry(s objects.Summary, decor []string) logEntry {
+	e := logEntry{ID: s.ID.String(), Short: shortID(s.ID), Author: s.Author, Date: s.Date, Message: s.Message, Refs: decor}
+	if s.Parent != "" {
+		e.Parent = s.Parent.String()
+	}
+	return e
+}
+
+func printLogEntry(w io.Writer, e logEntry, oneline, first bool) {
+	decor := ""
+	if len(e.Refs) > 0 {
+		decor = " (" + strings.Join(e.Refs, ", ") + ")"
+	}
+	if oneline {
+		subject, _, _ := strings.Cut(e.Message, "\n")
+		fmt.Fprintf(w, "%s%s %s\n", e.Short, decor, subject)
+		return
+	}
+	if !first {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "commit %s%s\n", e.Short, decor)
+	fmt.Fprintf(w, "Author: %s\n", e.Author)
+	fmt.Fprintf(w, "Date:   %s\n\n", e.Date.Format("Mon Jan 2 15:04:05 2006 -0700"))
+	for _, line := range strings.Split(strings.TrimRight(e.Message, "\n"), "\n") {
+		fmt.Fprintf(w, "    %s\n", line)
+	}
+}
+
+// decorate maps commits to the names git shows beside them:
+// "HEAD -> main", "tag: v1", "origin/main".
+func decorate(r *repo.Repo) (map[digest.Digest][]string, error) {
+	out := map[digest.Digest][]string{}
+	head, err := r.Refs.ReadHead()
+	if err != nil {
+		return nil, err
+	}
+	all, err := r.Refs.List("refs/")
+	if err != nil {
+		return nil, err
+	}
+	if head.Detached() && head.Commit != "" {
+		out[head.Commit] = append(out[head.Commit], "HEAD")
+	}
+	for _, ref := range all {
+		name := ref.Short()
+		switch {
+		case ref.Name == head.Branch:
+			name = "HEAD -> " + name
+		case strings.HasPrefix(ref.Name, refs.Tags):
+			name = "tag: " + name
+		}
+		out[ref.Target] = append(out[ref.Target], name)
+	}
+	return out, nil
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/objects"
+)
+
+func init() { register(newShowCommand) }
+
+// showJSON is the JSON form of show: the log entry plus config and layers.
+type showJSON struct {
+	logEntry
+	Config showConfig  `json:"config"`
+	Layers []showLayer `json:"layers"`
+}
+
+type showConfig struct {
+	OS           string   `json:"os,omitempty"`
+	Architecture string   `json:"architecture,omitempty"`
+	Env          []string `json:"env,omitempty"`
+	Entrypoint   []string `json:"entrypoint,omitempty"`
+	Cmd          []string `json:"cmd,omitempty"`
+	WorkingDir   string   `json:"workingDir,omitempty"`
+	User         string   `json:"user,omitempty"`
+}
+
+type showLayer struct {
+	Digest    string `json:"digest"`
+	DiffID    string `json:"diffID"`
+	MediaType string `json:"mediaType"`
+	Size      int64  `json:"size"`
+}
+
+func newShowCommand(g *globals) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "show [REV]",
+		Short: "Show a commit: parent, message, config and layers",
+		Args:  rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			rev := "HEAD"
+			if len(args) == 1 {
+				rev = args[0]
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			c, err := r.Resolve(rev)
+			if err != nil {
+				return fmt.Errorf("show: %w", err)
+			}
+			sum, err := r.Objects.ReadSummary(c.ID)
+			if err != nil {
+				return fmt.Errorf("show: %w", err)
+			}
+			decor, err := decorate(r)
+			if err != nil {
+				return err
+			}
+			out := showJSON{logEntry: toLogEntry(sum, decor[c.ID]), Config: configOf(c), Layers: layersOf(c)}
+			if format == "json" {
+				return writeJSON(g.stdout, out)
+			}
+			printShow(g.stdout, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func configOf(c *objects.Commit) showConfig {
+	cfg := c.Config.Config
+	return showConfig{OS: c.Config.OS, Architecture: c.Config.Architecture, Env: cfg.Env,
+		Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, WorkingDir: cfg.WorkingDir, User: cfg.User}
+}
+
+func layersOf(c *objects.Commit) []showLayer {
+	out := []showLayer{}
+	for i, l := range c.Manifest.Layers {
+		out = append(out, showLayer{Digest: l.Digest.String(), DiffID: c.Config.RootFS.DiffIDs[i].String(), MediaType: l.MediaType, Size: l.Size})
+	}
+	return out
+}
+
+func printShow(w io.Writer, s showJSON) {
+	printLogEntry(w, s.logEntry, false, true)
+	if s.Parent != "" {
+		fmt.Fprintf(w, "\nParent: %s\n", s.Parent[len("sha256:"):][:12])
+	} else {
+		fmt.Fprintf(w, "\nParent: (root commit)\n")
+	}
+	c := s.Config
+	fmt.Fprintf(w, "Platform: %s/%s\n", c.OS, c.Architecture)
+	for _, kv := range [][2]string{
+		{"Entrypoint", strings.Join(c.Entrypoint, " ")}, {"Cmd", strings.Join(c.Cmd, " ")},
+		{"WorkingDir", c.WorkingDir}, {"User", c.User},
+	} {
+		if kv[1] != "" {
+			fmt.Fprintf(w, "%s: %s\n", kv[0], kv[1])
+		}
+	}
+	for _, e := range c.Env {
+		fmt.Fprintf(w, "Env: %s\n", e)
+	}
+	var total int64
+	fmt.Fprintf(w, "Layers: %d\n", len(s.Layers))
+	for _, l := range s.Layers {
+		total += l.Size
+		fmt.Fprintf(w, "  %s  %10s  %s\n", l.Digest[len("sha256:"):][:12], humanSize(l.Size), l.MediaType)
+	}
+	fmt.Fprintf(w, "Total: %s\n", humanSize(total))
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/refs"
+)
+
+func init() { register(newTagCommand) }
+
+func newTagCommand(g *globals) *cobra.Command {
+	var del, force bool
+	var format string
+	cmd := &cobra.Command{
+		Use:   "tag [NAME [REV] | -d NAME...]",
+		Short: "List, create or delete tags",
+		Long: `With no arguments, list tags.
+  strata tag v1 main     tag main's commit as v1 (default REV: HEAD)
+  strata tag -d v1       delete v1
+  strata tag --format json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			switch {
+			case del:
+				if len(args) == 0 {
+					return usagef("tag -d: name the tag to delete")
+				}
+				for _, name := range args {
+					d, err := r.Refs.Read(refs.Tags + name)
+					if err != nil {
+						return fmt.Errorf("tag -d %s: no such tag", name)
+					}
+					if err := r.Refs.Delete(refs.Tags+name, d, "tag: deleted"); err != nil {
+						return fmt.Errorf("tag -d %s: %w", name, err)
+					}
+					fmt.Fprintf(g.stdout, "Deleted tag %s (was %s)\n", name, shortID(d))
+				}
+				return nil
+			case len(args) == 0:
+				return listRefs(g, r, refs.Tags, format)
+			case len(args) <= 2:
+				rev := "HEAD"
+				if len(args) == 2 {
+					rev = args[1]
+				}
+				return createRef(r, refs.Tags, args[0], rev, force, "tag: "+rev)
+			}
+			return usagef("tag: too many arguments")
+		},
+	}
+	cmd.Flags().BoolVarP(&del, "delete", "d", false, "delete tags")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "move an existing tag")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/repo"
+)
+
+// globals are the flags every command takes.
+type globals struct {
+	chdir   string
+	verbose bool
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
+}
+
+// openRepo finds the repository from -C or the working directory.
+func (g *globals) openRepo() (*repo.Repo, error) {
+	start := g.chdir
+	if start == "" {
+		start = "."
+	}
+	return repo.Find(start)
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRootCommand(g)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	return exitCode(err, stderr)
+}
+
+func newRootCommand(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "strata",
+		Short: "git for container environments",
+		Long: `strata keeps root filesystems as git keeps source: import or pull one,
+check it out as a real directory, change it, commit, branch, diff, push it
+to an OCI registry, and run any revision confined.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			level := slog.LevelWarn
+			if g.verbose {
+				level = slog.LevelDebug
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level})))
+			if g.chdir != "" {
+				if fi, err := os.Stat(g.chdir); err != nil || !fi.IsDir() {
+					return usagef("-C %s: not a directory", g.chdir)
+				}
+			}
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVarP(&g.chdir, "chdir", "C", "", "run as if strata was started in `DIR`")
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "print diagnostics on stderr")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.CompletionOptions.HiddenDefaultCmd = false
+
+	for _, c := range extraCommands {
+		root.AddCommand(c(g))
+	}
+	return root
+}
+
+// extraCommands holds the constructors that command files register in
+// init, so that adding a command touches one file.
+var extraCommands []func(*globals) *cobra.Command
+
+func register(c func(*globals) *cobra.Command) { extraCommands = append(extraCommands, c) }
+
+// exactArgs is cobra.ExactArgs with a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+func rangeArgs(min, max int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.RangeArgs(min, max)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}

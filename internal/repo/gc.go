@@ -1,0 +1,132 @@
+package repo
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// GCOptions tune gc.
+type GCOptions struct {
+	// Grace keeps unreachable blobs younger than this, so that a command
+	// writing a commit at the same time does not lose its blobs before its
+	// ref moves (git's --prune=<date>). Zero prunes everything unreachable.
+	Grace  time.Duration
+	DryRun bool
+}
+
+// GCResult says what gc removed.
+type GCResult struct {
+	Blobs int
+	Bytes int64
+}
+
+// hooks run by GC after blobs are removed, e.g. the snapshot cache; each
+// gets the set of blobs still present.
+var gcHooks []func(r *Repo, kept map[digest.Digest]bool) error
+
+// OnGC registers a cache that gc must prune too.
+func OnGC(f func(r *Repo, kept map[digest.Digest]bool) error) { gcHooks = append(gcHooks, f) }
+
+// GC removes blobs that no ref, HEAD or reflog entry reaches.
+func (r *Repo) GC(o GCOptions) (GCResult, error) {
+	var res GCResult
+	unlock, err := r.lock("gc")
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
+	roots, err := r.Roots()
+	if err != nil {
+		return res, err
+	}
+	keep, err := r.Reachable(roots)
+	if err != nil {
+		return res, err
+	}
+	cutoff := time.Now().Add(-o.Grace)
+	err = r.Objects.Walk(func(d digest.Digest, size int64) error {
+		if keep[d] {
+			return nil
+		}
+		if o.Grace > 0 {
+			if fi, err := os.Stat(r.Objects.BlobPath(d)); err == nil && fi.ModTime().After(cutoff) {
+				keep[d] = true
+				return nil
+			}
+		}
+		res.Blobs++
+		res.Bytes += size
+		if o.DryRun {
+			keep[d] = true
+			return nil
+		}
+		if err := r.Objects.Delete(d); err != nil {
+			return fmt.Errorf("remove %s: %w", d, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	r.cleanTemp(cutoff)
+	if o.DryRun {
+		return res, nil
+	}
+	for _, h := range gcHooks {
+		if err := h(r, keep); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// cleanTemp removes staged files older than cutoff: leftovers of killed
+// commands. Younger ones may belong to a command still running.
+func (r *Repo) cleanTemp(cutoff time.Time) {
+	entries, err := os.ReadDir(r.Objects.TempDir())
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
+			os.RemoveAll(filepath.Join(r.Objects.TempDir(), e.Name()))
+		}
+	}
+}
+
+// lock takes a repository-wide lock named name (gc), failing if a live
+// process holds it. A lock left by a killed process is taken over.
+func (r *Repo) lock(name string) (func(), error) {
+	p := filepath.Join(r.Root, name+".lock")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if os.IsExist(err) && !lockHolderAlive(p) {
+		os.Remove(p)
+		f, err = os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	}
+	if err != nil {
+		if os.IsExist(err) {
+			return nil, fmt.Errorf("%s is running in another process (if not, remove %s)", name, p)
+		}
+		return nil, err
+	}
+	fmt.Fprintf(f, "%d\n", os.Getpid())
+	f.Close()
+	return func() { os.Remove(p) }, nil
+}
+
+func lockHolderAlive(p string) bool {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return false
+	}
+	var pid int
+	if _, err := fmt.Sscanf(string(b), "%d", &pid); err != nil || pid <= 0 {
+		return true // being written right now, or not ours: leave it
+	}
+	return syscall.Kill(pid, 0) == nil
+}
