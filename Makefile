@@ -1,0 +1,48 @@
+# strata: `make demo` shows the main job end to end, `make test` runs every
+# test. Both install what is missing (Debian packages) first.
+
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+GO       ?= go
+BIN      := bin/strata
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+
+# Debian packages each target needs.
+DEMO_PKGS  := busybox-static
+TEST_PKGS  := busybox-static docker-registry skopeo umoci apache2-utils
+BENCH_PKGS := $(TEST_PKGS) runc crun zstd debootstrap time
+
+.PHONY: build install test demo bench lint deps-demo deps-test deps-bench clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/strata
+
+install: build
+	install -m 0755 $(BIN) /usr/local/bin/strata
+
+deps-demo:
+	@scripts/need-packages.sh $(DEMO_PKGS)
+deps-test:
+	@scripts/need-packages.sh $(TEST_PKGS)
+deps-bench:
+	@scripts/need-packages.sh $(BENCH_PKGS)
+
+demo: deps-demo build
+	scripts/demo.sh $(BIN)
+
+# Tests run as root against the real kernel; registry tests start their own
+# docker-registry processes on loopback ports and stop them.
+test: deps-test
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+bench: deps-bench build
+	scripts/bench.sh $(BIN)
+
+lint:
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	staticcheck ./...
+
+clean:
+	rm -rf bin

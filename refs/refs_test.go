@@ -1,0 +1,290 @@
+package refs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// fakeCommits is a tiny history: parents by digest, for revision tests
+// that need no store.
+type fakeCommits map[digest.Digest]digest.Digest
+
+func (f fakeCommits) Parent(d digest.Digest) (digest.Digest, error) {
+	p, ok := f[d]
+	if !ok {
+		return "", fmt.Errorf("%s: not found", d)
+	}
+	return p, nil
+}
+
+func (f fakeCommits) CommitsWithPrefix(prefix string) ([]digest.Digest, error) {
+	var out []digest.Digest
+	for d := range f {
+		if len(d.Encoded()) >= len(prefix) && d.Encoded()[:len(prefix)] == prefix {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "HEAD"), []byte("ref: refs/heads/main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return Open(dir)
+}
+
+// mkdigest returns a digest whose hex starts with prefix.
+func mkdigest(prefix string) digest.Digest {
+	hex := prefix
+	for len(hex) < 64 {
+		hex += "0"
+	}
+	return digest.NewDigestFromEncoded(digest.SHA256, hex)
+}
+
+func TestResolve(t *testing.T) {
+	s := newStore(t)
+	c1, c2, c3 := mkdigest("aaaa1"), mkdigest("aaaa2"), mkdigest("bbbb3")
+	objs := fakeCommits{c1: "", c2: c1, c3: c2}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.Update(Heads+"main", c3, "", "test"))
+	must(s.Update(Heads+"dev", c2, "", "test"))
+	must(s.Update(Tags+"v1", c1, "", "test"))
+	must(s.Update(Heads+"both", c1, "", "test"))
+	must(s.Update(Tags+"both", c2, "", "test"))
+	must(s.Update(Remotes+"origin/main", c2, "", "test"))
+
+	tests := []struct {
+		rev  string
+		want digest.Digest
+		err  error
+	}{
+		{"HEAD", c3, nil},
+		{"@", c3, nil},
+		{"main", c3, nil},
+		{"dev", c2, nil},
+		{"v1", c1, nil},
+		{"origin/main", c2, nil},
+		{"refs/heads/main", c3, nil},
+		{"refs/tags/both", c2, nil},
+		{"main~1", c2, nil},
+		{"main~2", c1, nil},
+		{"main^", c2, nil},
+		{"main^^", c1, nil},
+		{"main~", c2, nil},
+		{"main^0", c3, nil},
+		{"HEAD~1^", c1, nil},
+		{"main~3", "", ErrUnknownRevision},
+		{"main^2", "", ErrUnknownRevision},
+		{c2.String(), c2, nil},
+		{"bbbb", c3, nil},
+		{"BBBB3", c3, nil},
+		{"bbbb~1", c2, nil},
+		{"aaaa", "", ErrAmbiguous},
+		{"aaaa2", c2, nil},
+		{"aaa", "", ErrUnknownRevision},
+		{"both", "", ErrAmbiguous},
+		{"nope", "", ErrUnknownRevision},
+		{"refs/heads/nope", "", ErrUnknownRevision},
+		{"sha256:zz", "", ErrUnknownRevision},
+		{"~1", "", ErrUnknownRevision},
+		{"main~x", "", ErrUnknownRevision},
+	}
+	for _, tt := range tests {
+		got, err := s.Resolve(tt.rev, objs)
+		if tt.err != nil {
+			if !errors.Is(err, tt.err) {
+				t.Errorf("Resolve(%q) error = %v, want %v", tt.rev, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("Resolve(%q) = %s, %v; want %s", tt.rev, got, err, tt.want)
+		}
+	}
+	_, err := s.Resolve("both", objs)
+	if err == nil || err.Error() != "both: ambiguous revision: could be refs/heads/both, refs/tags/both" {
+		t.Errorf("ambiguity error does not list candidates: %v", err)
+	}
+}
+
+func TestCheckName(t *testing.T) {
+	good := []string{"refs/heads/main", "refs/heads/feature/x", "refs/tags/v1.0", "refs/remotes/origin/main"}
+	bad := []string{"main", "refs/heads/a..b", "refs/heads/a b", "refs/heads/x.lock", "refs/heads/.hidden",
+		"refs/heads/", "refs/heads//x", "refs/heads/a~1", "refs/heads/a^", "refs/heads/a:b", "refs/heads/@{x}", "refs/heads/x."}
+	for _, n := range good {
+		if err := CheckName(n); err != nil {
+			t.Errorf("CheckName(%q) = %v", n, err)
+		}
+	}
+	for _, n := range bad {
+		if err := CheckName(n); !errors.Is(err, ErrBadName) {
+			t.Errorf("CheckName(%q) = %v, want ErrBadName", n, err)
+		}
+	}
+}
+
+func TestUpdateCompareAndSwap(t *testing.T) {
+	s := newStore(t)
+	a, b := mkdigest("a"), mkdigest("b")
+	if err := s.Update(Heads+"main", a, "", "create"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(Heads+"main", b, "", "create again"); !errors.Is(err, ErrExists) {
+		t.Fatalf("create over existing: %v", err)
+	}
+	if err := s.Update(Heads+"main", b, b, "stale"); !errors.Is(err, ErrStale) {
+		t.Fatalf("stale update: %v", err)
+	}
+	if err := s.Update(Heads+"main", b, a, "move"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(Heads+"main", a, "stale delete"); !errors.Is(err, ErrStale) {
+		t.Fatalf("stale delete: %v", err)
+	}
+	log, err := s.Log(Heads + "main")
+	if err != nil || len(log) != 2 || log[0].Old != a || log[0].New != b || log[1].Old != "" {
+		t.Fatalf("reflog = %+v, %v", log, err)
+	}
+	if err := s.Delete(Heads+"main", b, "delete"); err != nil {
+		t.Fatal(err)
+	}
+	if s.Exists(Heads + "main") {
+		t.Fatal("deleted ref still exists")
+	}
+}
+
+// increment moves ref forward n times by compare-and-swap, retrying when
+// another writer got there first. Every successful move is logged.
+func increment(s *Store, name, who string, n int) error {
+	for i := 0; i < n; {
+		cur, err := s.Read(name)
+		if err != nil {
+			return err
+		}
+		next := digest.FromString(cur.String() + who + strconv.Itoa(i))
+		err = s.Update(name, next, cur, who)
+		if errors.Is(err, ErrStale) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		i++
+	}
+	return nil
+}
+
+// checkChain asserts the reflog is one unbroken chain of want moves.
+func checkChain(t *testing.T, s *Store, name string, want int) {
+	t.Helper()
+	log, err := s.Log(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != want+1 {
+		t.Fatalf("reflog has %d entries, want %d", len(log), want+1)
+	}
+	for i := 0; i+1 < len(log); i++ {
+		if log[i].Old != log[i+1].New {
+			t.Fatalf("reflog broken at %d: %s after %s: a move was lost", i, log[i].Old, log[i+1].New)
+		}
+	}
+	cur, _ := s.Read(name)
+	if cur != log[0].New {
+		t.Fatalf("ref %s is not the last logged value %s", cur, log[0].New)
+	}
+}
+
+func TestConcurrentWritersGoroutines(t *testing.T) {
+	s := newStore(t)
+	if err := s.Update(Heads+"main", mkdigest("0"), "", "start"); err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 8, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			errs <- increment(s, Heads+"main", "w"+strconv.Itoa(w), each)
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkChain(t, s, Heads+"main", workers*each)
+}
+
+// TestConcurrentWritersProcesses runs the same race between two processes:
+// this test binary re-executed as a writer.
+func TestConcurrentWritersProcesses(t *testing.T) {
+	if dir := os.Getenv("STRATA_REFS_WRITER"); dir != "" {
+		if err := increment(Open(dir), Heads+"main", os.Getenv("STRATA_REFS_WHO"), 50); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	s := newStore(t)
+	if err := s.Update(Heads+"main", mkdigest("0"), "", "start"); err != nil {
+		t.Fatal(err)
+	}
+	var cmds []*exec.Cmd
+	for _, who := range []string{"p1", "p2"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestConcurrentWritersProcesses$")
+		cmd.Env = append(os.Environ(), "STRATA_REFS_WRITER="+s.root, "STRATA_REFS_WHO="+who)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("writer: %v", err)
+		}
+	}
+	checkChain(t, s, Heads+"main", 100)
+}
+
+func TestStaleLockTimesOut(t *testing.T) {
+	s := newStore(t)
+	old := LockTimeout
+	LockTimeout = 0
+	defer func() { LockTimeout = old }()
+	if err := os.MkdirAll(filepath.Join(s.root, "refs/heads"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.file(Heads+"main")+".lock", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(Heads+"main", mkdigest("a"), "", "blocked")
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("update under a held lock: %v", err)
+	}
+	if s.Exists(Heads + "main") {
+		t.Fatal("ref written despite the lock")
+	}
+}
