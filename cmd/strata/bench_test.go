@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+)
+
+// BenchmarkLog1000 prints a 1,000-commit history; the target is under
+// 100 ms.
+func BenchmarkLog1000(b *testing.B) {
+	r, err := repo.Init(b.TempDir(), "main")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var parent *objects.Commit
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 1000; i++ {
+		c, err := r.Objects.WriteCommit(objects.NewCommit{Parent: parent, Author: "B <b@example.com>",
+			Date: date.Add(time.Duration(i) * time.Minute), Message: fmt.Sprintf("commit %d", i), OS: "linux", Architecture: "amd64"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		parent = c
+	}
+	if err := r.Refs.Update(refs.Heads+"main", parent.ID, "", "bench"); err != nil {
+		b.Fatal(err)
+	}
+	for _, o := range []logOptions{{max: -1}, {max: -1, oneline: true}, {max: -1, format: "json"}} {
+		b.Run(fmt.Sprintf("oneline=%v,format=%s", o.oneline, o.format), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if err := runLog(io.Discard, r, "HEAD", nil, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
