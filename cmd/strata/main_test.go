@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
 
@@ -13,6 +14,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Tests that must kill strata at some instant run this binary as it.
+	if os.Getenv("STRATA_TEST_MAIN") == "1" {
+		os.Exit(Main())
+	}
 	testscript.Main(m, map[string]func(){
 		"strata": func() { os.Exit(Main()) },
 	})
@@ -50,6 +55,20 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 				}
 			},
+			// cmpids A B: the first commit "id" in two JSON outputs is the same
+			// (A and B are files, or stdout).
+			"cmpids": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: cmpids A B")
+				}
+				a, b := firstID(ts.ReadFile(args[0])), firstID(ts.ReadFile(args[1]))
+				if a == "" || b == "" {
+					ts.Fatalf("no id in %s or %s", args[0], args[1])
+				}
+				if (a == b) == neg {
+					ts.Fatalf("ids %s and %s: equal=%v", a, b, a == b)
+				}
+			},
 			// busybox DIR: a busybox root filesystem for import.
 			"busybox": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
@@ -59,4 +78,14 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
+}
+
+var idPattern = regexp.MustCompile(`"id": "(sha256:[0-9a-f]{64})"`)
+
+func firstID(s string) string {
+	m := idPattern.FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }
