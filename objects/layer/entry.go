@@ -1,0 +1,171 @@
+package layer
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EntryType is the kind of a file index entry. Its value is the letter
+// used in the index file.
+type EntryType byte
+
+const (
+	TypeFile     EntryType = 'f'
+	TypeDir      EntryType = 'd'
+	TypeSymlink  EntryType = 'l'
+	TypeHardlink EntryType = 'h' // a further name of a file earlier in the layer
+	TypeChar     EntryType = 'c'
+	TypeBlock    EntryType = 'b'
+	TypeFIFO     EntryType = 'p'
+	TypeWhiteout EntryType = 'w' // Path is deleted from the layers below
+	TypeOpaque   EntryType = 'o' // Path is a directory whose lower content is hidden
+)
+
+func (t EntryType) valid() bool {
+	return strings.IndexByte("fdlhcbpwo", byte(t)) >= 0
+}
+
+// Entry is one line of a layer's file index.
+type Entry struct {
+	Path    string    // absolute and clean: "/etc/passwd"
+	Type    EntryType //
+	Mode    uint32    // permission bits with setuid, setgid and sticky (07777)
+	UID     int       //
+	GID     int       //
+	Size    int64     // content size of a file (and of a hardlink's target)
+	ModTime time.Time // UTC
+	Digest  string    // "blake3:<hex>" of a file's content (and a hardlink's target), else ""
+	Xattrs  string    // "blake3:<hex>" of the sorted extended attributes, "" if none
+	Link    string    // symlink target, or the path a hardlink names ("/bin/x")
+	Major   uint32    // devices only
+	Minor   uint32
+}
+
+// ErrBadIndex is returned by DecodeIndex for a malformed index file.
+var ErrBadIndex = errors.New("malformed file index")
+
+const indexHeader = "strata-index 1"
+
+// EncodeIndex writes entries in the file index text format.
+func EncodeIndex(w io.Writer, entries []Entry) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(indexHeader + "\n")
+	var line []byte
+	for i := range entries {
+		e := &entries[i]
+		line = appendEntry(line[:0], e)
+		if _, err := bw.Write(line); err != nil {
+			return fmt.Errorf("write file index: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write file index: %w", err)
+	}
+	return nil
+}
+
+func appendEntry(b []byte, e *Entry) []byte {
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	b = append(b, byte(e.Type), ' ')
+	b = append(b, fmt.Sprintf("%04o %d %d %d %d.%09d %s %s ", e.Mode, e.UID, e.GID, e.Size,
+		e.ModTime.Unix(), e.ModTime.Nanosecond(), dash(e.Digest), dash(e.Xattrs))...)
+	if e.Type == TypeChar || e.Type == TypeBlock {
+		b = append(b, fmt.Sprintf("%d:%d ", e.Major, e.Minor)...)
+	} else {
+		b = append(b, "- "...)
+	}
+	b = strconv.AppendQuote(b, e.Path)
+	if e.Link != "" {
+		b = append(b, ' ')
+		b = strconv.AppendQuote(b, e.Link)
+	}
+	return append(b, '\n')
+}
+
+// DecodeIndex reads a file index written by EncodeIndex.
+func DecodeIndex(r io.Reader) ([]Entry, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	if !sc.Scan() || sc.Text() != indexHeader {
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("read file index: %w", err)
+		}
+		return nil, fmt.Errorf("%w: missing header %q", ErrBadIndex, indexHeader)
+	}
+	var out []Entry
+	for n := 2; sc.Scan(); n++ {
+		e, err := parseEntry(sc.Text())
+		if err != nil {
+			return nil, fmt.Errorf("%w: line %d: %v", ErrBadIndex, n, err)
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read file index: %w", err)
+	}
+	return out, nil
+}
+
+func parseEntry(line string) (Entry, error) {
+	var e Entry
+	f := strings.SplitN(line, " ", 10)
+	if len(f) != 10 || len(f[0]) != 1 || !EntryType(f[0][0]).valid() {
+		return e, errors.New("bad fields")
+	}
+	e.Type = EntryType(f[0][0])
+	mode, err1 := strconv.ParseUint(f[1], 8, 32)
+	uid, err2 := strconv.Atoi(f[2])
+	gid, err3 := strconv.Atoi(f[3])
+	size, err4 := strconv.ParseInt(f[4], 10, 64)
+	sec, nsec, ok := strings.Cut(f[5], ".")
+	s, err5 := strconv.ParseInt(sec, 10, 64)
+	ns, err6 := strconv.ParseInt(nsec, 10, 64)
+	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil || !ok {
+		return e, fmt.Errorf("bad number: %v", err)
+	}
+	e.Mode, e.UID, e.GID, e.Size = uint32(mode), uid, gid, size
+	e.ModTime = time.Unix(s, ns).UTC()
+	if f[6] != "-" {
+		e.Digest = f[6]
+	}
+	if f[7] != "-" {
+		e.Xattrs = f[7]
+	}
+	if f[8] != "-" {
+		maj, min, _ := strings.Cut(f[8], ":")
+		a, err1 := strconv.ParseUint(maj, 10, 32)
+		b, err2 := strconv.ParseUint(min, 10, 32)
+		if err := errors.Join(err1, err2); err != nil {
+			return e, fmt.Errorf("bad device: %v", err)
+		}
+		e.Major, e.Minor = uint32(a), uint32(b)
+	}
+	rest := f[9]
+	q, err := strconv.QuotedPrefix(rest)
+	if err != nil {
+		return e, fmt.Errorf("bad path: %v", err)
+	}
+	e.Path, _ = strconv.Unquote(q)
+	rest = rest[len(q):]
+	if rest != "" {
+		if rest[0] != ' ' {
+			return e, errors.New("bad link")
+		}
+		q, err := strconv.QuotedPrefix(rest[1:])
+		if err != nil || len(q) != len(rest)-1 {
+			return e, errors.New("bad link")
+		}
+		e.Link, _ = strconv.Unquote(q)
+	}
+	return e, nil
+}

@@ -1,0 +1,207 @@
+package layer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxCachedDirs bounds the open directory fds kept between entries.
+const maxCachedDirs = 1024
+
+// dirFD returns an fd of the directory rel, resolved inside the root: a
+// symlink on the way, even absolute or full of "..", cannot leave it. With
+// create, missing directories are made (mode 0755, as tar does).
+func (u *unpacker) dirFD(rel string, create bool) (int, error) {
+	if rel == "" || rel == "." {
+		return u.root, nil
+	}
+	if fd, ok := u.dirs[rel]; ok {
+		return fd, nil
+	}
+	fd, err := u.openInRoot(rel)
+	if errors.Is(err, unix.ENOENT) && create {
+		dir, base := split(rel)
+		pfd, perr := u.dirFD(dir, true)
+		if perr != nil {
+			return -1, perr
+		}
+		if err := unix.Mkdirat(pfd, base, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+			return -1, fmt.Errorf("mkdir %s: %w", rel, err)
+		}
+		fd, err = u.openInRoot(rel)
+	}
+	if err != nil {
+		return -1, fmt.Errorf("open directory %s: %w", rel, err)
+	}
+	u.cache(rel, fd)
+	return fd, nil
+}
+
+func (u *unpacker) openInRoot(rel string) (int, error) {
+	how := unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	for range 16 {
+		fd, err := unix.Openat2(u.root, rel, &how)
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+			continue // a concurrent rename: the kernel asks to retry
+		}
+		return fd, err
+	}
+	return -1, unix.EAGAIN
+}
+
+func (u *unpacker) cache(rel string, fd int) {
+	if old, ok := u.dirs[rel]; ok {
+		u.stale = append(u.stale, old)
+	}
+	if len(u.dirs) >= maxCachedDirs {
+		u.dropCache()
+	}
+	u.dirs[rel] = fd
+}
+
+// dropCache forgets every resolved directory: after a directory or a
+// symlink is removed, a cached path may no longer lead where it did. The
+// fds stay open until the current entry is done, as callers hold them.
+func (u *unpacker) dropCache() {
+	for rel, fd := range u.dirs {
+		u.stale = append(u.stale, fd)
+		delete(u.dirs, rel)
+	}
+}
+
+func (u *unpacker) closeStale() {
+	for _, fd := range u.stale {
+		unix.Close(fd)
+	}
+	u.stale = u.stale[:0]
+}
+
+func (u *unpacker) close() {
+	u.dropCache()
+	u.closeStale()
+	unix.Close(u.root)
+}
+
+// clear removes whatever is at base in pfd, so that a new entry can take
+// its place; a directory goes with its content.
+func (u *unpacker) clear(pfd int, rel, base string) error {
+	removed, err := u.removeAll(pfd, base)
+	if err != nil {
+		return fmt.Errorf("replace %s: %w", rel, err)
+	}
+	if removed {
+		delete(u.created, rel)
+	}
+	return nil
+}
+
+// removeAll deletes name in the directory pfd without following symlinks.
+func (u *unpacker) removeAll(pfd int, name string) (bool, error) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(pfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); errors.Is(err, unix.ENOENT) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		u.dropCache()
+		fd, err := unix.Openat(pfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return false, err
+		}
+		defer unix.Close(fd)
+		names, err := listNames(fd)
+		if err != nil {
+			return false, err
+		}
+		for _, n := range names {
+			if _, err := u.removeAll(fd, n); err != nil {
+				return false, err
+			}
+		}
+		return true, unix.Unlinkat(pfd, name, unix.AT_REMOVEDIR)
+	case unix.S_IFLNK:
+		u.dropCache()
+	}
+	return true, unix.Unlinkat(pfd, name, 0)
+}
+
+// listNames lists a directory given by fd, leaving fd untouched.
+func listNames(fd int) ([]string, error) {
+	dfd, err := unix.Openat(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(dfd), ".")
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+func validName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.Contains(name, "/")
+}
+
+// whiteout handles ".wh.NAME" in dir: NAME from the layers below goes.
+func (u *unpacker) whiteout(dir, name string) error {
+	if !validName(name) {
+		return fmt.Errorf("whiteout of %q: %w", name, ErrUnsafePath)
+	}
+	rel := path.Join(dir, name)
+	if u.created[rel] {
+		return nil // made by this layer: the whiteout is for the layers below
+	}
+	pfd, err := u.dirFD(dir, u.mode == ToOverlayLower)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		return nil // nothing below to delete
+	}
+	if err != nil {
+		return err
+	}
+	if u.mode == Apply {
+		_, err := u.removeAll(pfd, name)
+		return err
+	}
+	if err := u.clear(pfd, rel, name); err != nil {
+		return err
+	}
+	if err := unix.Mknodat(pfd, name, unix.S_IFCHR, 0); err != nil {
+		return fmt.Errorf("whiteout: %w", err)
+	}
+	return nil
+}
+
+// opaque handles ".wh..wh..opq" in dir: dir hides the layers below.
+func (u *unpacker) opaque(dir string) error {
+	fd, err := u.dirFD(dir, true)
+	if err != nil {
+		return err
+	}
+	if u.mode == ToOverlayLower {
+		if err := unix.Fsetxattr(fd, "trusted.overlay.opaque", []byte("y"), 0); err != nil {
+			return fmt.Errorf("mark opaque: %w", err)
+		}
+		return nil
+	}
+	names, err := listNames(fd)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if u.created[path.Join(dir, n)] {
+			continue
+		}
+		if _, err := u.removeAll(fd, n); err != nil {
+			return fmt.Errorf("clear opaque directory: %w", err)
+		}
+	}
+	return nil
+}

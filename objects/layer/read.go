@@ -1,0 +1,148 @@
+package layer
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/opencontainers/go-digest"
+	"github.com/zeebo/blake3"
+)
+
+// Compression is how a layer blob is packed.
+type Compression int
+
+const (
+	Plain Compression = iota
+	Gzip
+	Zstd
+)
+
+// Sniff tells a layer's compression from its first bytes.
+func Sniff(head []byte) Compression {
+	switch {
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return Zstd
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return Gzip
+	}
+	return Plain
+}
+
+// maxWindow bounds the memory a hostile zstd frame can make us allocate.
+const maxWindow = 128 << 20
+
+// Decompress sniffs gzip, zstd or plain and returns the uncompressed
+// stream. Closing it does not close r.
+func Decompress(r io.Reader) (io.ReadCloser, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(4)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("decompress layer: %w", err)
+	}
+	switch Sniff(head) {
+	case Zstd:
+		d, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(2), zstd.WithDecoderMaxWindow(maxWindow))
+		if err != nil {
+			return nil, fmt.Errorf("decompress layer: %w", err)
+		}
+		return d.IOReadCloser(), nil
+	case Gzip:
+		z, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("decompress layer: %w", err)
+		}
+		return z, nil
+	}
+	return io.NopCloser(br), nil
+}
+
+// Index reads an uncompressed tar to its end and returns its diff id and
+// file index. It serves layers that did not come from WriteTar.
+func Index(r io.Reader) (digest.Digest, []Entry, error) {
+	h := sha256.New()
+	tee := io.TeeReader(r, h)
+	tr := tar.NewReader(tee)
+	var entries []Entry
+	files := map[string]firstLink{} // for hardlinks: path -> its content
+	hash := blake3.New()
+	buf := make([]byte, 256<<10)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("index layer: %w", err)
+		}
+		e, err := headerEntry(hdr)
+		if err != nil {
+			return "", nil, fmt.Errorf("index layer: entry %q: %w", hdr.Name, err)
+		}
+		switch e.Type {
+		case TypeFile:
+			hash.Reset()
+			if _, err := io.CopyBuffer(hash, tr, buf); err != nil {
+				return "", nil, fmt.Errorf("index layer: entry %q: %w", hdr.Name, err)
+			}
+			e.Digest = "blake3:" + hex.EncodeToString(hash.Sum(nil))
+		case TypeHardlink:
+			if f, ok := files[e.Link]; ok {
+				e.Size, e.Digest = f.size, f.digest
+			}
+		}
+		entries = append(entries, e)
+		if e.Type == TypeFile {
+			files[e.Path] = firstLink{size: e.Size, digest: e.Digest}
+		}
+	}
+	// The tar reader stops at the end marker; the diff id covers any padding.
+	if _, err := io.CopyBuffer(io.Discard, tee, buf); err != nil {
+		return "", nil, fmt.Errorf("index layer: %w", err)
+	}
+	return digest.NewDigest(digest.SHA256, h), entries, nil
+}
+
+// headerEntry turns a tar header into an index entry (without content digest).
+func headerEntry(hdr *tar.Header) (Entry, error) {
+	p := path.Clean("/" + hdr.Name)
+	e := Entry{Path: p, Mode: uint32(hdr.Mode) & 0o7777, UID: hdr.Uid, GID: hdr.Gid,
+		ModTime: hdr.ModTime.UTC(), Xattrs: xattrDigest(paxXattrs(hdr.PAXRecords))}
+	dir, base := path.Split(p)
+	if base == opaqueName {
+		return Entry{Path: path.Clean(dir), Type: TypeOpaque, ModTime: epoch.UTC()}, nil
+	}
+	if name, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
+		return Entry{Path: path.Join(dir, name), Type: TypeWhiteout, ModTime: epoch.UTC()}, nil
+	}
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+		e.Type, e.Size = TypeFile, hdr.Size
+	case tar.TypeDir:
+		e.Type = TypeDir
+	case tar.TypeSymlink:
+		e.Type, e.Link = TypeSymlink, hdr.Linkname
+	case tar.TypeLink:
+		e.Type, e.Link = TypeHardlink, path.Clean("/"+hdr.Linkname)
+	case tar.TypeChar, tar.TypeBlock:
+		e.Type = TypeChar
+		if hdr.Typeflag == tar.TypeBlock {
+			e.Type = TypeBlock
+		}
+		e.Major, e.Minor = uint32(hdr.Devmajor), uint32(hdr.Devminor)
+	case tar.TypeFifo:
+		e.Type = TypeFIFO
+	default:
+		return e, fmt.Errorf("unsupported tar entry type %q", hdr.Typeflag)
+	}
+	return e, nil
+}

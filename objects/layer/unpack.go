@@ -1,0 +1,313 @@
+package layer
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// UnpackMode says what whiteouts become.
+type UnpackMode int
+
+const (
+	// Apply deletes what whiteouts name, so that layers unpacked one after
+	// another into the same directory flatten into one tree.
+	Apply UnpackMode = iota
+	// ToOverlayLower keeps whiteouts as overlay whiteouts (character device
+	// 0:0; opaque directories get trusted.overlay.opaque=y), so that the
+	// directory can be one lower of an overlay mount.
+	ToOverlayLower
+)
+
+// ErrUnsafePath is wrapped by Unpack errors for entries that would reach
+// outside the target directory.
+var ErrUnsafePath = errors.New("path escapes root")
+
+// Unpack extracts the uncompressed tar r into dir, which must exist.
+// Nothing outside dir is ever created, followed or written: every parent
+// directory is resolved by openat2 with RESOLVE_IN_ROOT, and the last
+// component is created with *at calls that do not follow symlinks. On
+// error the caller removes dir: it may hold part of the layer.
+func Unpack(ctx context.Context, r io.Reader, dir string, mode UnpackMode) error {
+	root, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("unpack layer: %w", &os.PathError{Op: "open", Path: dir, Err: err})
+	}
+	u := &unpacker{
+		mode: mode, root: root, dirs: map[string]int{}, created: map[string]bool{},
+		buf: make([]byte, 1<<20), chown: os.Geteuid() == 0,
+	}
+	defer u.close()
+	tr := tar.NewReader(r)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("unpack layer: %w", err)
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("unpack layer: %w", err)
+		}
+		err = u.entry(hdr, tr)
+		u.closeStale()
+		if err != nil {
+			return fmt.Errorf("unpack layer: entry %q: %w", hdr.Name, err)
+		}
+	}
+	// Directory mtimes last: creating their content changed them.
+	for i := len(u.dirTimes) - 1; i >= 0; i-- {
+		d := u.dirTimes[i]
+		if err := u.setTimes(d.rel, d.ts); err != nil {
+			return fmt.Errorf("unpack layer: entry %q: %w", d.rel, err)
+		}
+	}
+	return nil
+}
+
+type dirTime struct {
+	rel string
+	ts  []unix.Timespec
+}
+
+type unpacker struct {
+	mode     UnpackMode
+	root     int
+	dirs     map[string]int  // resolved directories by clean relative path
+	stale    []int           // fds dropped from dirs, closed after the entry
+	created  map[string]bool // paths this layer made: its whiteouts spare them
+	dirTimes []dirTime
+	buf      []byte
+	chown    bool
+}
+
+// cleanName turns a tar name into a clean relative path ("." for the
+// root), refusing absolute names and any ".." component.
+func cleanName(name string) (string, error) {
+	if strings.HasPrefix(name, "/") {
+		return "", fmt.Errorf("absolute name: %w", ErrUnsafePath)
+	}
+	for _, c := range strings.Split(name, "/") {
+		if c == ".." {
+			return "", ErrUnsafePath
+		}
+	}
+	return path.Clean(name), nil
+}
+
+func split(rel string) (dir, base string) {
+	dir, base = path.Split(rel)
+	return strings.TrimSuffix(dir, "/"), base
+}
+
+func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
+	if hdr.Typeflag == tar.TypeXGlobalHeader {
+		return nil
+	}
+	rel, err := cleanName(hdr.Name)
+	if err != nil {
+		return err
+	}
+	if rel == "." {
+		if hdr.Typeflag != tar.TypeDir {
+			return fmt.Errorf("root must be a directory")
+		}
+		return u.meta(u.root, "", hdr, true)
+	}
+	dir, base := split(rel)
+	if base == opaqueName {
+		return u.opaque(dir)
+	}
+	if name, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
+		return u.whiteout(dir, name)
+	}
+	pfd, err := u.dirFD(dir, true)
+	if err != nil {
+		return err
+	}
+	if hdr.Typeflag == tar.TypeDir {
+		return u.mkdir(pfd, rel, base, hdr)
+	}
+	if err := u.clear(pfd, rel, base); err != nil {
+		return err
+	}
+	u.created[rel] = true
+	mode := uint32(hdr.Mode) & 0o7777
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+		return u.file(pfd, base, hdr, tr)
+	case tar.TypeSymlink:
+		if err := unix.Symlinkat(hdr.Linkname, pfd, base); err != nil {
+			return fmt.Errorf("symlink: %w", err)
+		}
+	case tar.TypeLink:
+		return u.link(pfd, rel, base, hdr.Linkname)
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		kind := map[byte]uint32{tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK, tar.TypeFifo: unix.S_IFIFO}[hdr.Typeflag]
+		dev := unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
+		if err := unix.Mknodat(pfd, base, kind|mode, int(dev)); err != nil {
+			return fmt.Errorf("mknod: %w", err)
+		}
+	default:
+		return fmt.Errorf("unsupported tar entry type %q", hdr.Typeflag)
+	}
+	return u.metaAt(pfd, base, hdr)
+}
+
+func (u *unpacker) mkdir(pfd int, rel, base string, hdr *tar.Header) error {
+	var st unix.Stat_t
+	err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		if err := u.clear(pfd, rel, base); err != nil {
+			return err
+		}
+	}
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		if err := unix.Mkdirat(pfd, base, 0o700); err != nil {
+			return fmt.Errorf("mkdir: %w", err)
+		}
+	}
+	u.created[rel] = true
+	fd, err := unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open directory: %w", err)
+	}
+	u.cache(rel, fd)
+	return u.meta(fd, rel, hdr, true)
+}
+
+func (u *unpacker) file(pfd int, base string, hdr *tar.Header, tr *tar.Reader) (err error) {
+	fd, err := unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), base)
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close: %w", cerr)
+		}
+	}()
+	if hdr.Size > 0 {
+		// Hide ReadFrom so that the 1 MiB buffer is used.
+		if _, err := io.CopyBuffer(struct{ io.Writer }{f}, tr, u.buf); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+	}
+	return u.meta(fd, "", hdr, false)
+}
+
+func (u *unpacker) link(pfd int, rel, base, linkname string) error {
+	target, err := cleanName(linkname)
+	if err != nil {
+		return fmt.Errorf("hardlink to %q: %w", linkname, err)
+	}
+	if target == "." || target == rel {
+		return fmt.Errorf("hardlink to %q: bad target", linkname)
+	}
+	tdir, tbase := split(target)
+	tfd, err := u.dirFD(tdir, false)
+	if err != nil {
+		return fmt.Errorf("hardlink to %q: %w", linkname, err)
+	}
+	// Flags 0: a symlink target is linked itself, never followed.
+	if err := unix.Linkat(tfd, tbase, pfd, base, 0); err != nil {
+		return fmt.Errorf("hardlink to %q: %w", linkname, err)
+	}
+	return nil
+}
+
+// meta sets owner, mode, xattrs and (for non-directories) times through
+// an open fd. Directory times are deferred until the end.
+func (u *unpacker) meta(fd int, rel string, hdr *tar.Header, isDir bool) error {
+	if u.chown {
+		if err := unix.Fchown(fd, hdr.Uid, hdr.Gid); err != nil {
+			return fmt.Errorf("chown: %w", err)
+		}
+	}
+	// After chown, which clears setuid bits and file capabilities.
+	if err := unix.Fchmod(fd, uint32(hdr.Mode)&0o7777); err != nil {
+		return fmt.Errorf("chmod: %w", err)
+	}
+	for _, x := range paxXattrs(hdr.PAXRecords) {
+		if overlayPrivate(x.name) {
+			slog.Warn("unpack layer: ignoring overlay xattr", "entry", hdr.Name, "xattr", x.name)
+			continue
+		}
+		if err := unix.Fsetxattr(fd, x.name, []byte(x.value), 0); err != nil {
+			return fmt.Errorf("set xattr %s: %w", x.name, err)
+		}
+	}
+	ts := times(hdr)
+	if isDir {
+		u.dirTimes = append(u.dirTimes, dirTime{rel, ts})
+		return nil
+	}
+	if err := unix.UtimesNanoAt(fd, "", ts, unix.AT_EMPTY_PATH); err != nil {
+		return fmt.Errorf("set times: %w", err)
+	}
+	return nil
+}
+
+// metaAt is meta for entries that cannot be opened: symlinks, devices, FIFOs.
+func (u *unpacker) metaAt(pfd int, base string, hdr *tar.Header) error {
+	if u.chown {
+		if err := unix.Fchownat(pfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("chown: %w", err)
+		}
+	}
+	if hdr.Typeflag != tar.TypeSymlink {
+		// Fchmodat follows symlinks, but base was just made by mknodat.
+		if err := unix.Fchmodat(pfd, base, uint32(hdr.Mode)&0o7777, 0); err != nil {
+			return fmt.Errorf("chmod: %w", err)
+		}
+	}
+	if xs := paxXattrs(hdr.PAXRecords); len(xs) > 0 {
+		// The magic link names the parent only; base is not followed.
+		p := fmt.Sprintf("/proc/self/fd/%d/%s", pfd, base)
+		for _, x := range xs {
+			if overlayPrivate(x.name) {
+				continue
+			}
+			if err := unix.Lsetxattr(p, x.name, []byte(x.value), 0); err != nil {
+				return fmt.Errorf("set xattr %s: %w", x.name, err)
+			}
+		}
+	}
+	if err := unix.UtimesNanoAt(pfd, base, times(hdr), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("set times: %w", err)
+	}
+	return nil
+}
+
+func times(hdr *tar.Header) []unix.Timespec {
+	m := unix.Timespec{Sec: hdr.ModTime.Unix(), Nsec: int64(hdr.ModTime.Nanosecond())}
+	a := m
+	if !hdr.AccessTime.IsZero() {
+		a = unix.Timespec{Sec: hdr.AccessTime.Unix(), Nsec: int64(hdr.AccessTime.Nanosecond())}
+	}
+	return []unix.Timespec{a, m}
+}
+
+func (u *unpacker) setTimes(rel string, ts []unix.Timespec) error {
+	if rel == "" {
+		return unix.UtimesNanoAt(u.root, ".", ts, 0)
+	}
+	dir, base := split(rel)
+	pfd, err := u.dirFD(dir, false)
+	if err == nil {
+		err = unix.UtimesNanoAt(pfd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
+	}
+	if errors.Is(err, unix.ENOENT) {
+		return nil // deleted by a later whiteout
+	}
+	return err
+}

@@ -1,0 +1,110 @@
+package layer
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/zeebo/blake3"
+	"golang.org/x/sys/unix"
+)
+
+const paxXattr = "SCHILY.xattr."
+
+type xattr struct{ name, value string }
+
+// overlayPrivate reports whether an xattr belongs to overlayfs itself and
+// must never travel in a layer: it would steer a later overlay mount.
+func overlayPrivate(name string) bool {
+	return strings.HasPrefix(name, "trusted.overlay.") || strings.HasPrefix(name, "user.overlay.")
+}
+
+// lxattrs returns the extended attributes of path (not following a final
+// symlink), sorted by name.
+func lxattrs(path string, buf []byte) ([]xattr, error) {
+	n, err := unix.Llistxattr(path, buf)
+	if errors.Is(err, unix.ERANGE) {
+		n, err = unix.Llistxattr(path, nil)
+		if err == nil {
+			buf = make([]byte, n*2)
+			n, err = unix.Llistxattr(path, buf)
+		}
+	}
+	if errors.Is(err, unix.ENOTSUP) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list xattrs: %w", err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	var out []xattr
+	for _, name := range strings.Split(strings.TrimRight(string(buf[:n]), "\x00"), "\x00") {
+		v, err := lgetxattr(path, name)
+		if errors.Is(err, unix.ENODATA) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read xattr %s: %w", name, err)
+		}
+		out = append(out, xattr{name, v})
+	}
+	slices.SortFunc(out, func(a, b xattr) int { return strings.Compare(a.name, b.name) })
+	return out, nil
+}
+
+func lgetxattr(path, name string) (string, error) {
+	buf := make([]byte, 256)
+	for {
+		n, err := unix.Lgetxattr(path, name, buf)
+		if errors.Is(err, unix.ERANGE) {
+			buf = make([]byte, len(buf)*4)
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return string(buf[:n]), nil
+	}
+}
+
+func lookup(xs []xattr, name string) (string, bool) {
+	for _, x := range xs {
+		if x.name == name {
+			return x.value, true
+		}
+	}
+	return "", false
+}
+
+// xattrDigest summarises a sorted xattr list for the file index, so that
+// an xattr change shows up in a diff.
+func xattrDigest(xs []xattr) string {
+	if len(xs) == 0 {
+		return ""
+	}
+	h := blake3.New()
+	for _, x := range xs {
+		h.WriteString(x.name)
+		h.Write([]byte{0})
+		h.WriteString(x.value)
+		h.Write([]byte{0})
+	}
+	return "blake3:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// paxXattrs extracts the xattrs carried by a tar header's PAX records,
+// sorted by name.
+func paxXattrs(recs map[string]string) []xattr {
+	var out []xattr
+	for k, v := range recs {
+		if name, ok := strings.CutPrefix(k, paxXattr); ok {
+			out = append(out, xattr{name, v})
+		}
+	}
+	slices.SortFunc(out, func(a, b xattr) int { return strings.Compare(a.name, b.name) })
+	return out
+}
