@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/objects/layer/internal/layertest"
+	"github.com/strata-sh/strata/objects/layer/layertest"
 )
 
 func requireRoot(t testing.TB) {

@@ -1,0 +1,212 @@
+package objects
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/objects/layer"
+)
+
+// LayerInfo describes a layer in the store.
+type LayerInfo struct {
+	Desc   ocispec.Descriptor // the compressed blob, as a manifest lists it
+	DiffID digest.Digest      // sha256 of the uncompressed tar, as the config lists it
+}
+
+// AddLayerFromDir makes a zstd layer of dir (an overlay upper if
+// opts.Overlay), stores it and its file index, in one streaming pass.
+func (s *Store) AddLayerFromDir(ctx context.Context, dir string, opts layer.WriteOptions) (LayerInfo, error) {
+	w, err := s.NewWriter()
+	if err != nil {
+		return LayerInfo{}, err
+	}
+	defer w.Abort()
+	res, err := layer.Create(ctx, dir, w, opts)
+	if err != nil {
+		return LayerInfo{}, err
+	}
+	desc, err := w.Commit("")
+	if err != nil {
+		return LayerInfo{}, err
+	}
+	desc.MediaType = ocispec.MediaTypeImageLayerZstd
+	if err := s.writeIndex(desc.Digest, res.Index); err != nil {
+		return LayerInfo{}, err
+	}
+	return LayerInfo{Desc: desc, DiffID: res.DiffID}, nil
+}
+
+// AddLayer stores a layer that came from elsewhere (gzip, zstd or plain),
+// reading r once: the blob must match desc.Digest (and desc.Size if set)
+// and, if diffID is set, its uncompressed tar must match diffID. On any
+// mismatch nothing is left behind and the error wraps ErrDigestMismatch.
+// The descriptor's media type is kept; if empty it is set from the content.
+func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descriptor, diffID digest.Digest) (LayerInfo, error) {
+	existed := desc.Digest != "" && s.Has(desc.Digest)
+	w, err := s.NewWriter()
+	if err != nil {
+		return LayerInfo{}, err
+	}
+	defer w.Abort()
+	br := bufio.NewReaderSize(io.TeeReader(ctxReader(ctx, r), w), 64<<10)
+	head, _ := br.Peek(4)
+	comp := layer.Sniff(head)
+	dr, err := layer.Decompress(br)
+	if err != nil {
+		return LayerInfo{}, fmt.Errorf("add layer %s: %w", desc.Digest, err)
+	}
+	gotDiff, entries, err := layer.Index(dr)
+	dr.Close()
+	if err != nil {
+		return LayerInfo{}, fmt.Errorf("add layer %s: %w", desc.Digest, err)
+	}
+	// Bytes after the compressed stream are part of the blob too.
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return LayerInfo{}, fmt.Errorf("add layer %s: %w", desc.Digest, err)
+	}
+	if desc.Size > 0 && w.Size() != desc.Size {
+		return LayerInfo{}, fmt.Errorf("add layer %s: size %d, descriptor says %d: %w", desc.Digest, w.Size(), desc.Size, ErrDigestMismatch)
+	}
+	stored, err := w.Commit(desc.Digest)
+	if err != nil {
+		return LayerInfo{}, fmt.Errorf("add layer: %w", err)
+	}
+	if diffID != "" && gotDiff != diffID {
+		if !existed {
+			s.Delete(stored.Digest)
+		}
+		return LayerInfo{}, fmt.Errorf("add layer %s: diff id is %s, config says %s: %w", stored.Digest, gotDiff, diffID, ErrDigestMismatch)
+	}
+	stored.MediaType, stored.Annotations, stored.Platform = desc.MediaType, desc.Annotations, desc.Platform
+	if stored.MediaType == "" {
+		stored.MediaType = map[layer.Compression]string{
+			layer.Zstd: ocispec.MediaTypeImageLayerZstd, layer.Gzip: ocispec.MediaTypeImageLayerGzip, layer.Plain: ocispec.MediaTypeImageLayer,
+		}[comp]
+	}
+	if err := s.writeIndex(stored.Digest, entries); err != nil {
+		return LayerInfo{}, err
+	}
+	return LayerInfo{Desc: stored, DiffID: gotDiff}, nil
+}
+
+// OpenLayer returns the uncompressed tar of a stored layer. The blob is
+// verified as it is read: the reader fails rather than reach EOF on a
+// blob that does not match its digest.
+func (s *Store) OpenLayer(desc ocispec.Descriptor) (io.ReadCloser, error) {
+	blob, err := s.Open(desc.Digest)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := layer.Decompress(blob)
+	if err != nil {
+		blob.Close()
+		return nil, fmt.Errorf("open layer %s: %w", desc.Digest, err)
+	}
+	return &layerReader{dec: dec, blob: blob, d: desc.Digest}, nil
+}
+
+type layerReader struct {
+	dec, blob io.ReadCloser
+	d         digest.Digest
+}
+
+func (l *layerReader) Read(p []byte) (int, error) {
+	n, err := l.dec.Read(p)
+	if err == io.EOF {
+		// The decompressor may stop before the blob's end; verify all of it.
+		if _, verr := io.Copy(io.Discard, l.blob); verr != nil {
+			return n, verr
+		}
+	} else if err != nil {
+		err = fmt.Errorf("read layer %s: %w", l.d, err)
+	}
+	return n, err
+}
+
+func (l *layerReader) Close() error {
+	l.dec.Close()
+	return l.blob.Close()
+}
+
+// LayerIndex returns the file index of a stored layer, rebuilding it from
+// the blob if it is missing.
+func (s *Store) LayerIndex(d digest.Digest) ([]layer.Entry, error) {
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("layer index %q: %w", d, err)
+	}
+	f, err := os.Open(s.indexPath(d))
+	if err == nil {
+		defer f.Close()
+		entries, err := layer.DecodeIndex(bufio.NewReaderSize(f, 64<<10))
+		if err != nil {
+			return nil, fmt.Errorf("layer index %s: %w", d, err)
+		}
+		return entries, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("layer index %s: %w", d, err)
+	}
+	rc, err := s.OpenLayer(ocispec.Descriptor{Digest: d})
+	if err != nil {
+		return nil, fmt.Errorf("layer index %s: %w", d, err)
+	}
+	defer rc.Close()
+	_, entries, err := layer.Index(rc)
+	if err != nil {
+		return nil, fmt.Errorf("layer index %s: %w", d, err)
+	}
+	return entries, s.writeIndex(d, entries)
+}
+
+// RemoveLayerIndex deletes the file index of layer d, for gc. A missing
+// index is not an error.
+func (s *Store) RemoveLayerIndex(d digest.Digest) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	if err := os.Remove(s.indexPath(d)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func (s *Store) indexPath(d digest.Digest) string {
+	return filepath.Join(s.root, "indexes", d.Algorithm().String(), d.Encoded())
+}
+
+func (s *Store) writeIndex(d digest.Digest, entries []layer.Entry) error {
+	var b bytes.Buffer
+	if err := layer.EncodeIndex(&b, entries); err != nil {
+		return err
+	}
+	p := s.indexPath(d)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("write layer index %s: %w", d, err)
+	}
+	if err := atomicfile.Write(s.TempDir(), p, b.Bytes(), 0o444); err != nil {
+		return fmt.Errorf("write layer index %s: %w", d, err)
+	}
+	return nil
+}
+
+func ctxReader(ctx context.Context, r io.Reader) io.Reader {
+	if ctx == nil || ctx.Done() == nil {
+		return r
+	}
+	return readerFunc(func(p []byte) (int, error) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		return r.Read(p)
+	})
+}
