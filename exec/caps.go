@@ -1,0 +1,139 @@
+package exec
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// capNames maps capability numbers to their names (without "CAP_").
+var capNames = []string{
+	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL",
+	"SETGID", "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE",
+	"NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+	"SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+	"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
+	"SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL",
+	"SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+	"BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+}
+
+// defaultCaps is Docker's default capability set.
+var defaultCaps = []string{
+	"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID",
+	"SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL",
+	"AUDIT_WRITE",
+}
+
+// lastCap is the highest capability the running kernel knows.
+func lastCap() int {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			return n
+		}
+	}
+	return len(capNames) - 1
+}
+
+func capNumber(name string) (int, error) {
+	n := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(name)), "CAP_")
+	for i, c := range capNames {
+		if c == n {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown capability %q", name)
+}
+
+// capSet computes the container's bounding set (as CAP_ names) from the spec.
+func capSet(privileged bool, add, drop []string) ([]string, error) {
+	set := map[int]bool{}
+	all := func() {
+		for i := 0; i <= lastCap() && i < len(capNames); i++ {
+			set[i] = true
+		}
+	}
+	if privileged {
+		all()
+	} else {
+		for _, c := range defaultCaps {
+			n, _ := capNumber(c)
+			set[n] = true
+		}
+	}
+	for _, c := range drop {
+		if strings.EqualFold(c, "ALL") {
+			clear(set)
+			continue
+		}
+		n, err := capNumber(c)
+		if err != nil {
+			return nil, fmt.Errorf("cap-drop: %w", err)
+		}
+		delete(set, n)
+	}
+	for _, c := range add {
+		if strings.EqualFold(c, "ALL") {
+			all()
+			continue
+		}
+		n, err := capNumber(c)
+		if err != nil {
+			return nil, fmt.Errorf("cap-add: %w", err)
+		}
+		set[n] = true
+	}
+	var names []string
+	for i, c := range capNames {
+		if set[i] {
+			names = append(names, "CAP_"+c)
+		}
+	}
+	return names, nil
+}
+
+// dropBounding removes every capability not in keep from the calling
+// thread's bounding set and clears the ambient set.
+func dropBounding(keep map[int]bool) error {
+	for c := 0; c <= lastCap(); c++ {
+		if keep[c] {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && err != unix.EINVAL {
+			return fmt.Errorf("drop capability %d from bounding set: %w", c, err)
+		}
+	}
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && err != unix.EINVAL {
+		return fmt.Errorf("clear ambient capabilities: %w", err)
+	}
+	return nil
+}
+
+// setCaps sets the calling thread's effective and permitted sets to keep and
+// clears the inheritable set, so nothing leaks through execve.
+func setCaps(keep map[int]bool) error {
+	var data [2]unix.CapUserData
+	for c := range keep {
+		data[c/32].Effective |= 1 << (uint(c) % 32)
+		data[c/32].Permitted |= 1 << (uint(c) % 32)
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capset: %w", err)
+	}
+	return nil
+}
+
+func capMap(names []string) map[int]bool {
+	m := map[int]bool{}
+	for _, n := range names {
+		if c, err := capNumber(n); err == nil {
+			m[c] = true
+		}
+	}
+	return m
+}

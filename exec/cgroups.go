@@ -1,0 +1,216 @@
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// cgroupRoot is where controllers are mounted (v1: one directory per
+// controller; v2: the unified hierarchy itself).
+var cgroupRoot = "/sys/fs/cgroup"
+
+const cgroupPrefix = "strata-"
+
+// cgroup is one container's set of cgroup directories.
+type cgroup struct {
+	dirs []string
+}
+
+// cgroupV2 reports whether /sys/fs/cgroup is the unified hierarchy.
+func cgroupV2() bool {
+	var st unix.Statfs_t
+	return unix.Statfs(cgroupRoot, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
+}
+
+// newCgroup creates strata-<id> in each controller a limit needs and writes
+// the limits. The name starts with the owner's pid so that sweepCgroups can
+// tell leftovers of dead runs from live ones.
+func newCgroup(id string, r Resources) (cg *cgroup, err error) {
+	cg = &cgroup{}
+	defer func() {
+		if err != nil {
+			cg.remove()
+		}
+	}()
+	name := cgroupPrefix + id
+	if cgroupV2() {
+		dir := filepath.Join(cgroupRoot, name)
+		if err := enableV2Controllers(r); err != nil {
+			return cg, err
+		}
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return cg, fmt.Errorf("create cgroup: %w", err)
+		}
+		cg.dirs = append(cg.dirs, dir)
+		return cg, writeLimits(dir, v2Limits(r))
+	}
+	for ctrl, files := range v1Limits(r) {
+		dir := filepath.Join(cgroupRoot, ctrl, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return cg, fmt.Errorf("create cgroup: %w", err)
+		}
+		cg.dirs = append(cg.dirs, dir)
+		if err := writeLimits(dir, files); err != nil {
+			return cg, err
+		}
+	}
+	return cg, nil
+}
+
+type limit struct{ file, value string }
+
+func v1Limits(r Resources) map[string][]limit {
+	m := map[string][]limit{}
+	if r.MemoryBytes > 0 {
+		v := strconv.FormatInt(r.MemoryBytes, 10)
+		m["memory"] = []limit{{"memory.limit_in_bytes", v}, {"memory.memsw.limit_in_bytes", v}}
+	}
+	if r.CPUs > 0 {
+		m["cpu"] = []limit{{"cpu.cfs_period_us", "100000"}, {"cpu.cfs_quota_us", strconv.Itoa(int(r.CPUs * 100000))}}
+	}
+	if r.PidsLimit > 0 {
+		m["pids"] = []limit{{"pids.max", strconv.FormatInt(r.PidsLimit, 10)}}
+	}
+	return m
+}
+
+func v2Limits(r Resources) []limit {
+	var l []limit
+	if r.MemoryBytes > 0 {
+		l = append(l, limit{"memory.max", strconv.FormatInt(r.MemoryBytes, 10)}, limit{"memory.swap.max", "0"})
+	}
+	if r.CPUs > 0 {
+		l = append(l, limit{"cpu.max", strconv.Itoa(int(r.CPUs*100000)) + " 100000"})
+	}
+	if r.PidsLimit > 0 {
+		l = append(l, limit{"pids.max", strconv.FormatInt(r.PidsLimit, 10)})
+	}
+	return l
+}
+
+// enableV2Controllers turns on the controllers the limits need for children
+// of the root cgroup.
+func enableV2Controllers(r Resources) error {
+	var want []string
+	if r.MemoryBytes > 0 {
+		want = append(want, "+memory")
+	}
+	if r.CPUs > 0 {
+		want = append(want, "+cpu")
+	}
+	if r.PidsLimit > 0 {
+		want = append(want, "+pids")
+	}
+	f := filepath.Join(cgroupRoot, "cgroup.subtree_control")
+	if err := os.WriteFile(f, []byte(strings.Join(want, " ")), 0); err != nil {
+		return fmt.Errorf("enable cgroup controllers %v: %w", want, err)
+	}
+	return nil
+}
+
+func writeLimits(dir string, limits []limit) error {
+	for _, l := range limits {
+		err := os.WriteFile(filepath.Join(dir, l.file), []byte(l.value), 0)
+		if err != nil && l.file == "memory.memsw.limit_in_bytes" && errors.Is(err, os.ErrNotExist) {
+			continue // no swap accounting: nothing to limit
+		}
+		if err != nil {
+			return fmt.Errorf("cgroup limit %s=%s: %w", l.file, l.value, err)
+		}
+	}
+	return nil
+}
+
+// add moves pid into every directory of the cgroup.
+func (cg *cgroup) add(pid int) error {
+	for _, d := range cg.dirs {
+		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+			return fmt.Errorf("join cgroup %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// remove kills what is left in the cgroup and deletes its directories. A
+// cgroup can be removed only once its last task is gone, which can trail
+// the exit of pid 1 by a moment: retry for up to timeout.
+func (cg *cgroup) remove() error {
+	return removeCgroupDirs(cg.dirs, 5*time.Second)
+}
+
+func removeCgroupDirs(dirs []string, timeout time.Duration) error {
+	var firstErr error
+	deadline := time.Now().Add(timeout)
+	for _, d := range dirs {
+		for {
+			err := unix.Rmdir(d)
+			if err == nil || err == unix.ENOENT {
+				break
+			}
+			if err != unix.EBUSY || time.Now().After(deadline) {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("remove cgroup %s: %w", d, err)
+				}
+				break
+			}
+			killCgroup(d)
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	return firstErr
+}
+
+func killCgroup(dir string) {
+	b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+}
+
+// sweepCgroups removes cgroups left by strata processes that died without
+// cleaning up (SIGKILL of both strata and its watchdog, a machine crash).
+func sweepCgroups() {
+	var parents []string
+	if cgroupV2() {
+		parents = []string{cgroupRoot}
+	} else {
+		for _, c := range []string{"memory", "cpu", "pids"} {
+			parents = append(parents, filepath.Join(cgroupRoot, c))
+		}
+	}
+	for _, p := range parents {
+		ents, err := os.ReadDir(p)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if !e.IsDir() || !strings.HasPrefix(e.Name(), cgroupPrefix) || ownerAlive(e.Name(), cgroupPrefix) {
+				continue
+			}
+			dir := filepath.Join(p, e.Name())
+			if err := removeCgroupDirs([]string{dir}, 100*time.Millisecond); err != nil {
+				slog.Debug("sweep leftover cgroup", "dir", dir, "err", err)
+			}
+		}
+	}
+}
+
+// ownerAlive parses "<prefix><pid>-..." and reports whether pid still runs.
+func ownerAlive(name, prefix string) bool {
+	s, _, _ := strings.Cut(strings.TrimPrefix(name, prefix), "-")
+	pid, err := strconv.Atoi(s)
+	if err != nil || pid <= 0 {
+		return true // not ours to judge
+	}
+	return unix.Kill(pid, 0) != unix.ESRCH
+}

@@ -1,0 +1,299 @@
+package exec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// File descriptors the parent hands to the container init.
+const (
+	fdConfig = 3 // read: the JSON initConfig, then EOF once cgroups are set
+	fdStatus = 4 // write: an initError if setup fails; closed by execve
+	fdTTY    = 5 // unix socket: the pty master goes back over it (Terminal)
+)
+
+// initConfig is what Run tells the container init.
+type initConfig struct {
+	Root         string
+	Args         []string
+	Env          []string
+	Cwd          string
+	User         string
+	Hostname     string
+	Terminal     bool
+	Rows, Cols   uint16
+	Mounts       []Mount
+	ReadOnlyRoot bool
+	NewNet       bool
+	Privileged   bool
+	Caps         []string
+	EtcDir       string
+	Init         bool
+	UserNS       bool
+}
+
+// initError is the init's report of a failure before the user's process ran.
+type initError struct {
+	Code int
+	Msg  string
+}
+
+// failInit reports err to the parent and exits: the init never returns.
+func failInit(code int, err error) {
+	b, _ := json.Marshal(initError{Code: code, Msg: err.Error()})
+	unix.Write(fdStatus, b)
+	os.Exit(code)
+}
+
+// containerInit runs in the new namespaces as the future pid 1. Every step
+// that is per thread (capabilities, seccomp, the cgroup namespace) happens on
+// this locked thread, which finally calls execve.
+func containerInit() {
+	runtime.LockOSThread()
+	// Non-dumpable: the container's processes can neither ptrace this
+	// process nor open its /proc/<pid>/exe (the strata binary).
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("start container: set non-dumpable: %w", err))
+	}
+	var cfg initConfig
+	f := os.NewFile(fdConfig, "config")
+	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
+		// The parent died or failed before sending the config.
+		os.Exit(CodeRuntime)
+	}
+	f.Close()
+	if err := setupContainer(&cfg); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("start container: %w", err))
+	}
+	code, err := startProcess(&cfg)
+	failInit(code, err)
+}
+
+// setupContainer builds the container's filesystem view and identity.
+func setupContainer(cfg *initConfig) error {
+	// The parent placed us in our cgroups before sending the config: the
+	// cgroup namespace created now is rooted there.
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		return fmt.Errorf("unshare cgroup namespace: %w", err)
+	}
+	// Slave: host mount events still reach us, ours never reach the host.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
+		return fmt.Errorf("make / rslave: %w", err)
+	}
+	if err := unix.Mount(cfg.Root, cfg.Root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind root %s: %w", cfg.Root, err)
+	}
+	rootfd, err := unix.Open(cfg.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open root: %w", err)
+	}
+	defer unix.Close(rootfd)
+	if err := mountAt(rootfd, "proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return err
+	}
+	if err := setupDev(rootfd); err != nil {
+		return err
+	}
+	if err := setupSys(rootfd, cfg.Privileged); err != nil {
+		return err
+	}
+	if cfg.EtcDir != "" {
+		if err := bindEtcFiles(rootfd, cfg.EtcDir); err != nil {
+			return err
+		}
+	}
+	for _, m := range cfg.Mounts {
+		if err := userMount(rootfd, m); err != nil {
+			return err
+		}
+	}
+	if err := pivotRoot(rootfd); err != nil {
+		return err
+	}
+	if !cfg.Privileged {
+		if err := maskPaths(); err != nil {
+			return err
+		}
+	}
+	if cfg.ReadOnlyRoot {
+		if err := readonlyRoot(); err != nil {
+			return err
+		}
+	}
+	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+		return fmt.Errorf("sethostname: %w", err)
+	}
+	if cfg.NewNet {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startProcess confines this thread and execs the user's command. It
+// returns only on failure, with the exit code to report.
+func startProcess(cfg *initConfig) (int, error) {
+	cred, err := resolveUser(cfg.User, "/etc/passwd", "/etc/group")
+	if err != nil {
+		return CodeRuntime, fmt.Errorf("start container: %w", err)
+	}
+	env := withDefaults(cfg.Env, cred.Home)
+	argv0, err := lookPath(cfg.Args[0], envValue(env, "PATH"))
+	if err != nil {
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			return ee.Code, ee.Err
+		}
+		return CodeRuntime, err
+	}
+	cwd := cfg.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	// After pivot_root: the working directory is resolved in the new root
+	// only, and no directory fd of the host is left to escape through.
+	if err := unix.Chdir(cwd); err != nil {
+		return CodeRuntime, fmt.Errorf("start container: chdir %s: %w", cwd, err)
+	}
+	if cfg.Terminal {
+		if err := setupTerminal(cfg, cred); err != nil {
+			return CodeRuntime, fmt.Errorf("start container: %w", err)
+		}
+	}
+	var prog []unix.SockFilter
+	if !cfg.Privileged {
+		if prog, err = seccompProgram(cfg.Caps); err != nil {
+			return CodeRuntime, fmt.Errorf("start container: %w", err)
+		}
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return CodeRuntime, fmt.Errorf("start container: no_new_privs: %w", err)
+	}
+	keep := capMap(cfg.Caps)
+	if err := dropBounding(keep); err != nil {
+		return CodeRuntime, fmt.Errorf("start container: %w", err)
+	}
+	if err := setCredential(cred); err != nil {
+		return CodeRuntime, fmt.Errorf("start container: %w", err)
+	}
+	if cred.UID == 0 {
+		if err := setCaps(keep); err != nil {
+			return CodeRuntime, fmt.Errorf("start container: %w", err)
+		}
+	}
+	// Changing credentials cleared the parent-death signal: set it again.
+	unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	unix.Umask(0o022)
+	if cfg.Init {
+		return runPid1(cfg, argv0, env, prog)
+	}
+	// No descriptor of the runtime or the host survives execve.
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return CodeRuntime, fmt.Errorf("start container: close_range: %w", err)
+	}
+	if prog != nil {
+		if err := loadSeccomp(prog); err != nil {
+			return CodeRuntime, fmt.Errorf("start container: %w", err)
+		}
+	}
+	err = unix.Exec(argv0, cfg.Args, env)
+	return execFailure(cfg.Args[0], err)
+}
+
+func execFailure(name string, err error) (int, error) {
+	if errors.Is(err, unix.ENOENT) {
+		return CodeNotFound, fmt.Errorf("exec %s: %w", name, err)
+	}
+	return CodeNotExecutable, fmt.Errorf("exec %s: %w", name, err)
+}
+
+// setCredential switches all threads to the user (groups first, uid last).
+func setCredential(c credential) error {
+	groups := make([]int, len(c.Groups))
+	for i, g := range c.Groups {
+		groups[i] = int(g)
+	}
+	if err := syscall.Setgroups(groups); err != nil && !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("setgroups: %w", err)
+	}
+	if err := syscall.Setresgid(int(c.GID), int(c.GID), int(c.GID)); err != nil {
+		return fmt.Errorf("setgid %d: %w", c.GID, err)
+	}
+	if err := syscall.Setresuid(int(c.UID), int(c.UID), int(c.UID)); err != nil {
+		return fmt.Errorf("setuid %d: %w", c.UID, err)
+	}
+	return nil
+}
+
+// lookPath resolves name like execvp does, inside the new root. Its errors
+// are *ExitError with code 126 or 127.
+func lookPath(name, pathEnv string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, checkExecutable(name)
+	}
+	if pathEnv == "" {
+		pathEnv = DefaultPath
+	}
+	var firstErr error
+	for _, dir := range strings.Split(pathEnv, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		p := path.Join(dir, name)
+		err := checkExecutable(p)
+		if err == nil {
+			return p, nil
+		}
+		if firstErr == nil && !errors.Is(err, ErrNotFound) {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		return "", firstErr
+	}
+	return "", &ExitError{Code: CodeNotFound, Err: fmt.Errorf("exec %s: executable file not found in $PATH", name)}
+}
+
+func checkExecutable(p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return &ExitError{Code: CodeNotFound, Err: fmt.Errorf("exec %s: no such file or directory", p)}
+		}
+		return &ExitError{Code: CodeNotExecutable, Err: fmt.Errorf("exec %s: %w", p, err)}
+	}
+	if st.IsDir() || st.Mode()&0o111 == 0 {
+		return &ExitError{Code: CodeNotExecutable, Err: fmt.Errorf("exec %s: permission denied", p)}
+	}
+	return nil
+}
+
+func envValue(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// withDefaults adds PATH and HOME when the caller did not set them.
+func withDefaults(env []string, home string) []string {
+	out := append([]string(nil), env...)
+	if envValue(env, "PATH") == "" {
+		out = append(out, "PATH="+DefaultPath)
+	}
+	if envValue(env, "HOME") == "" {
+		out = append(out, "HOME="+home)
+	}
+	return out
+}

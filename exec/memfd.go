@@ -1,0 +1,52 @@
+package exec
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+var self struct {
+	once sync.Once
+	file *os.File
+	err  error
+}
+
+// sealedSelf returns a sealed in-memory copy of the running binary. The
+// container init is executed from it, so a process in the container that
+// reaches the init's /proc/<pid>/exe finds a file it cannot write: the host
+// binary is never exposed (runc CVE-2019-5736). One copy serves every Run of
+// this process.
+func sealedSelf() (*os.File, error) {
+	self.once.Do(func() { self.file, self.err = copySelf() })
+	return self.file, self.err
+}
+
+func copySelf() (*os.File, error) {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return nil, fmt.Errorf("copy strata binary: %w", err)
+	}
+	defer src.Close()
+	fd, err := unix.MemfdCreate("strata", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
+	if err == unix.EINVAL { // kernels before 6.3 know no MFD_EXEC
+		fd, err = unix.MemfdCreate("strata", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("copy strata binary: memfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "memfd:strata")
+	if _, err := io.Copy(f, src); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("copy strata binary: %w", err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("copy strata binary: seal: %w", err)
+	}
+	return f, nil
+}

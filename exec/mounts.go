@@ -1,0 +1,361 @@
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Paths hidden from the container (runc's and Docker's defaults): files get
+// /dev/null bound over them, directories an empty read-only tmpfs.
+var maskedPaths = []string{
+	"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+	"/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+	"/sys/devices/virtual/powercap",
+}
+
+// Paths made read-only inside the container.
+var readonlyPaths = []string{
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+}
+
+// fdPath names an open file for mount(2): the kernel follows the magic link
+// to exactly that object, so no path is resolved twice.
+func fdPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
+
+// openInRoot opens p inside the tree at rootfd, resolving symlinks and ".."
+// as if rootfd were "/": nothing outside the root is ever reached.
+func openInRoot(rootfd int, p string, flags int) (int, error) {
+	how := unix.OpenHow{
+		Flags:   uint64(flags | unix.O_CLOEXEC),
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	p = strings.TrimLeft(path.Clean("/"+p), "/")
+	if p == "" {
+		p = "."
+	}
+	for {
+		fd, err := unix.Openat2(rootfd, p, &how)
+		if err != unix.EINTR && err != unix.EAGAIN {
+			return fd, err
+		}
+	}
+}
+
+// mkdirInRoot opens directory p inside the root, creating missing components
+// (mount points for /proc, /dev, /sys and user mounts, as runc does).
+func mkdirInRoot(rootfd int, p string) (int, error) {
+	fd, err := openInRoot(rootfd, p, unix.O_PATH|unix.O_DIRECTORY)
+	if err == nil || !errors.Is(err, unix.ENOENT) {
+		return fd, err
+	}
+	parent, err := mkdirInRoot(rootfd, path.Dir(path.Clean("/"+p)))
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(parent)
+	if err := unix.Mkdirat(parent, path.Base(p), 0o755); err != nil && err != unix.EEXIST {
+		return -1, fmt.Errorf("mkdir %s: %w", p, err)
+	}
+	return openInRoot(rootfd, p, unix.O_PATH|unix.O_DIRECTORY)
+}
+
+// createFileInRoot opens file p inside the root, creating an empty file
+// (a mount point for a file bind mount) when it is missing.
+func createFileInRoot(rootfd int, p string) (int, error) {
+	fd, err := openInRoot(rootfd, p, unix.O_PATH)
+	if err == nil || !errors.Is(err, unix.ENOENT) {
+		return fd, err
+	}
+	parent, err := mkdirInRoot(rootfd, path.Dir(path.Clean("/"+p)))
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(parent)
+	// parent is O_PATH: create through its /proc path.
+	f, err := unix.Open(fdPath(parent)+"/"+path.Base(p), unix.O_CREAT|unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return -1, fmt.Errorf("create %s: %w", p, err)
+	}
+	unix.Close(f)
+	return openInRoot(rootfd, p, unix.O_PATH)
+}
+
+// mountAt mounts onto p inside the root.
+func mountAt(rootfd int, p, source, fstype string, flags uintptr, data string) error {
+	fd, err := mkdirInRoot(rootfd, p)
+	if err != nil {
+		return fmt.Errorf("mount %s: %w", p, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Mount(source, fdPath(fd), fstype, flags, data); err != nil {
+		return fmt.Errorf("mount %s on %s: %w", fstype, p, err)
+	}
+	return nil
+}
+
+// bindTree clones the mount tree at source (an open fd or a path), makes it
+// read-only if asked (recursively), and attaches it on target.
+func bindTree(source string, targetfd int, readonly, recursive bool) error {
+	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
+	if recursive {
+		flags |= unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, source, uint(flags))
+	if err != nil {
+		return fmt.Errorf("open_tree %s: %w", source, err)
+	}
+	defer unix.Close(tree)
+	if readonly {
+		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+		at := unix.AT_EMPTY_PATH
+		if recursive {
+			at |= unix.AT_RECURSIVE
+		}
+		if err := unix.MountSetattr(tree, "", uint(at), &attr); err != nil {
+			return fmt.Errorf("make %s read-only: %w", source, err)
+		}
+	}
+	if err := unix.MoveMount(tree, "", targetfd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount %s: %w", source, err)
+	}
+	return nil
+}
+
+type devNode struct {
+	name         string
+	major, minor uint32
+}
+
+var devNodes = []devNode{
+	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+}
+
+// setupDev mounts a minimal /dev: a tmpfs with the usual nodes, a private
+// devpts instance, shm and the /proc/self/fd symlinks.
+func setupDev(rootfd int) error {
+	if err := mountAt(rootfd, "dev", "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_STRICTATIME, "mode=755,size=65536k"); err != nil {
+		return err
+	}
+	dev, err := openInRoot(rootfd, "dev", unix.O_DIRECTORY|unix.O_RDONLY)
+	if err != nil {
+		return fmt.Errorf("open /dev: %w", err)
+	}
+	defer unix.Close(dev)
+	for _, n := range devNodes {
+		err := unix.Mknodat(dev, n.name, unix.S_IFCHR|0o666, int(unix.Mkdev(n.major, n.minor)))
+		if err == nil {
+			err = unix.Fchmodat(dev, n.name, 0o666, 0)
+		}
+		if err != nil {
+			// In a user namespace mknod is refused: bind the host's node.
+			if err := bindHostDev(dev, n.name); err != nil {
+				return err
+			}
+		}
+	}
+	for _, d := range []string{"pts", "shm", "mqueue"} {
+		if err := unix.Mkdirat(dev, d, 0o755); err != nil {
+			return fmt.Errorf("mkdir /dev/%s: %w", d, err)
+		}
+	}
+	if err := mountAt(rootfd, "dev/pts", "devpts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"); err != nil {
+		return err
+	}
+	if err := mountAt(rootfd, "dev/shm", "shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k"); err != nil {
+		return err
+	}
+	if err := mountAt(rootfd, "dev/mqueue", "mqueue", "mqueue", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		// mqueue needs an IPC namespace owned by our user namespace; optional.
+		unix.Unlinkat(dev, "mqueue", unix.AT_REMOVEDIR)
+	}
+	links := [][2]string{
+		{"pts/ptmx", "ptmx"}, {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+	}
+	for _, l := range links {
+		if err := unix.Symlinkat(l[0], dev, l[1]); err != nil {
+			return fmt.Errorf("symlink /dev/%s: %w", l[1], err)
+		}
+	}
+	return nil
+}
+
+func bindHostDev(dev int, name string) error {
+	f, err := unix.Openat(dev, name, unix.O_CREAT|unix.O_WRONLY|unix.O_CLOEXEC, 0o666)
+	if err != nil {
+		return fmt.Errorf("create /dev/%s: %w", name, err)
+	}
+	unix.Close(f)
+	if err := unix.Mount("/dev/"+name, fdPath(dev)+"/"+name, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind /dev/%s: %w", name, err)
+	}
+	return nil
+}
+
+// setupSys mounts a fresh sysfs, read-only unless privileged. Where sysfs
+// cannot be mounted (a user namespace sharing the host's network namespace)
+// the host's /sys is bound read-only instead.
+func setupSys(rootfd int, privileged bool) error {
+	var flags uintptr = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+	if !privileged {
+		flags |= unix.MS_RDONLY
+	}
+	err := mountAt(rootfd, "sys", "sysfs", "sysfs", flags, "")
+	if err == nil || !errors.Is(err, unix.EPERM) {
+		return err
+	}
+	fd, err := mkdirInRoot(rootfd, "sys")
+	if err != nil {
+		return fmt.Errorf("mount /sys: %w", err)
+	}
+	defer unix.Close(fd)
+	return bindTree("/sys", fd, true, true)
+}
+
+// bindEtcFiles binds strata's hostname, hosts and resolv.conf over the
+// root's files. A file the root lacks is not provided: creating it would
+// write into the root, which strata never does for these files.
+func bindEtcFiles(rootfd int, dir string) error {
+	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
+		fd, err := openInRoot(rootfd, "etc/"+name, unix.O_PATH)
+		if err != nil {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+			err = unix.Mount(path.Join(dir, name), fdPath(fd), "", unix.MS_BIND, "")
+		}
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("bind /etc/%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// userMount attaches one Mount of the spec inside the root.
+func userMount(rootfd int, m Mount) error {
+	switch m.Type {
+	case "tmpfs":
+		var flags uintptr = unix.MS_NOSUID | unix.MS_NODEV
+		if m.ReadOnly {
+			flags |= unix.MS_RDONLY
+		}
+		return mountAt(rootfd, m.Target, "tmpfs", "tmpfs", flags, m.Options)
+	case "", "bind":
+		st, err := os.Stat(m.Source)
+		if err != nil {
+			return fmt.Errorf("bind mount %s: %w", m.Source, err)
+		}
+		var fd int
+		if st.IsDir() {
+			fd, err = mkdirInRoot(rootfd, m.Target)
+		} else {
+			fd, err = createFileInRoot(rootfd, m.Target)
+		}
+		if err != nil {
+			return fmt.Errorf("bind mount %s: %w", m.Target, err)
+		}
+		defer unix.Close(fd)
+		if err := bindTree(m.Source, fd, m.ReadOnly, true); err != nil {
+			return fmt.Errorf("bind mount %s on %s: %w", m.Source, m.Target, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("mount %s: unknown type %q", m.Target, m.Type)
+}
+
+// pivotRoot makes rootfd the new "/" and detaches the old root entirely.
+func pivotRoot(rootfd int) error {
+	if err := unix.Fchdir(rootfd); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	// pivot_root(".", ".") stacks the old root on top of the new one;
+	// unmounting "." then removes the old root without a temporary dir.
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("pivot_root: detach old root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	return nil
+}
+
+// maskPaths hides and write-protects kernel interfaces (after pivot_root).
+func maskPaths() error {
+	for _, p := range maskedPaths {
+		var st unix.Stat_t
+		if err := unix.Stat(p, &st); err != nil {
+			continue
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			if err := unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "size=0"); err != nil {
+				return fmt.Errorf("mask %s: %w", p, err)
+			}
+			continue
+		}
+		fd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			continue
+		}
+		err = bindTree("/dev/null", fd, false, false)
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("mask %s: %w", p, err)
+		}
+	}
+	for _, p := range readonlyPaths {
+		fd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			continue
+		}
+		err = bindTree(p, fd, true, true)
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("read-only %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// readonlyRoot makes "/" itself read-only, leaving /proc, /dev and the user's
+// mounts as they are.
+func readonlyRoot() error {
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(unix.AT_FDCWD, "/", 0, &attr); err != nil {
+		return fmt.Errorf("read-only root: %w", err)
+	}
+	return nil
+}
+
+// loopbackUp brings lo up in a new network namespace.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("lo up: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("lo up: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("lo up: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("lo up: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,372 @@
+package exec
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	osexec "os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+var sweepOnce sync.Once
+
+// Run starts spec.Args in a new container on spec.Root and waits for it.
+// exitCode is the process's exit status, 128+N if signal N killed it. When the
+// process could not be started err is an *ExitError whose Code (125, 126 or
+// 127) is also returned as exitCode. Cancelling ctx kills the container.
+func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	cfg, err := prepare(&spec)
+	if err != nil {
+		return CodeRuntime, err
+	}
+	sweepOnce.Do(sweepLeftovers)
+	exe, err := sealedSelf()
+	if err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	id := fmt.Sprintf("%d-%s", os.Getpid(), randomHex(4))
+
+	tmpDir, err := os.MkdirTemp("", tmpPrefix+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	defer os.RemoveAll(tmpDir)
+	if err := writeEtcFiles(tmpDir, cfg); err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	cfg.EtcDir = tmpDir
+
+	var cg *cgroup
+	if spec.Resources.any() {
+		if cg, err = newCgroup(id, spec.Resources); err != nil {
+			return CodeRuntime, runtimeErr("%w", err)
+		}
+		defer func() {
+			if rerr := cg.remove(); rerr != nil && err == nil {
+				err = runtimeErr("%w", rerr)
+			}
+		}()
+	}
+
+	c, err := start(ctx, &spec, cfg, exe, cg, tmpDir)
+	if err != nil {
+		return CodeRuntime, err
+	}
+	defer c.close()
+	return c.wait(ctx)
+}
+
+// prepare validates the spec and turns it into the init's configuration.
+func prepare(spec *Spec) (*initConfig, error) {
+	if len(spec.Args) == 0 {
+		return nil, runtimeErr("no command given")
+	}
+	if spec.Root == "" {
+		return nil, runtimeErr("no root directory given")
+	}
+	root, err := filepath.Abs(spec.Root)
+	if err == nil {
+		root, err = filepath.EvalSymlinks(root)
+	}
+	if err != nil {
+		return nil, runtimeErr("root %s: %w", spec.Root, err)
+	}
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return nil, runtimeErr("root %s: not a directory", spec.Root)
+	}
+	switch spec.Network {
+	case "", NetworkHost, NetworkNone:
+	default:
+		return nil, runtimeErr("network %q: want %q or %q", spec.Network, NetworkHost, NetworkNone)
+	}
+	for _, m := range spec.Mounts {
+		if !strings.HasPrefix(m.Target, "/") {
+			return nil, runtimeErr("mount target %q: not an absolute path", m.Target)
+		}
+		if m.Type != "tmpfs" && !filepath.IsAbs(m.Source) {
+			return nil, runtimeErr("mount source %q: not an absolute path", m.Source)
+		}
+	}
+	caps, err := capSet(spec.Privileged, spec.CapAdd, spec.CapDrop)
+	if err != nil {
+		return nil, runtimeErr("%w", err)
+	}
+	if os.Geteuid() != 0 {
+		if err := rootlessCheck(spec); err != nil {
+			return nil, err
+		}
+	}
+	host := spec.Hostname
+	if host == "" {
+		host = "strata"
+	}
+	return &initConfig{
+		Root: root, Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User,
+		Hostname: host, Terminal: spec.Terminal, Mounts: spec.Mounts,
+		ReadOnlyRoot: spec.ReadOnlyRoot, NewNet: spec.Network == NetworkNone,
+		Privileged: spec.Privileged, Caps: caps, Init: spec.Init,
+		UserNS: os.Geteuid() != 0,
+	}, nil
+}
+
+// container is a started container seen from Run.
+type container struct {
+	cmd      *osexec.Cmd
+	spec     *Spec
+	watchdog *os.File
+	master   *os.File      // pty master (Terminal)
+	ttyFd    int           // caller's terminal, or -1
+	oldTerm  *unix.Termios // caller's terminal state to restore
+	output   chan struct{} // closed when pty output is drained
+}
+
+func (c *container) close() {
+	restoreTerm(c.ttyFd, c.oldTerm)
+	if c.master != nil {
+		c.master.Close()
+	}
+}
+
+func start(ctx context.Context, spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, tmpDir string) (_ *container, err error) {
+	c := &container{spec: spec, ttyFd: -1}
+	cfgR, cfgW, err := os.Pipe()
+	if err != nil {
+		return nil, runtimeErr("%w", err)
+	}
+	defer cfgW.Close()
+	statR, statW, err := os.Pipe()
+	if err != nil {
+		cfgR.Close()
+		return nil, runtimeErr("%w", err)
+	}
+	defer statR.Close()
+	files := []*os.File{cfgR, statW}
+	var ttyParent *os.File
+	if spec.Terminal {
+		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, runtimeErr("socketpair: %w", err)
+		}
+		ttyParent = os.NewFile(uintptr(pair[0]), "tty-parent")
+		defer ttyParent.Close()
+		files = append(files, os.NewFile(uintptr(pair[1]), "tty-child"))
+		if fd, ok := terminalOf(spec.Stdin); ok {
+			c.ttyFd = fd
+		} else if fd, ok := terminalOf(spec.Stdout); ok {
+			c.ttyFd = fd
+		}
+		cfg.Rows, cfg.Cols = 24, 80
+		if c.ttyFd >= 0 {
+			if ws, err := unix.IoctlGetWinsize(c.ttyFd, unix.TIOCGWINSZ); err == nil && ws.Row > 0 {
+				cfg.Rows, cfg.Cols = ws.Row, ws.Col
+			}
+		}
+	}
+
+	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
+	if cfg.NewNet {
+		flags |= unix.CLONE_NEWNET
+	}
+	sys := &syscall.SysProcAttr{Cloneflags: flags, Setsid: true, Pdeathsig: syscall.SIGKILL}
+	if cfg.UserNS {
+		setUserNS(sys)
+	}
+	c.cmd = &osexec.Cmd{
+		Path:        "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
+		Args:        []string{"strata-init"},
+		Env:         []string{envMode + "=init"},
+		ExtraFiles:  files,
+		SysProcAttr: sys,
+		WaitDelay:   time.Second,
+	}
+	if !spec.Terminal {
+		c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
+	}
+	err = c.cmd.Start()
+	for _, f := range files {
+		f.Close()
+	}
+	if err != nil {
+		return nil, runtimeErr("start init: %w", err)
+	}
+	// From here on a failure must not leave the init behind.
+	defer func() {
+		if err != nil {
+			c.cmd.Process.Kill()
+			c.cmd.Wait()
+			c.close()
+			stopWatchdog(c.watchdog)
+		}
+	}()
+	if cg != nil {
+		if err := cg.add(c.cmd.Process.Pid); err != nil {
+			return nil, runtimeErr("%w", err)
+		}
+		if c.watchdog, err = startWatchdog(c.cmd.Path, cg, tmpDir); err != nil {
+			return nil, runtimeErr("start watchdog: %w", err)
+		}
+	}
+	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
+		return nil, runtimeErr("send config: %w", err)
+	}
+	cfgW.Close()
+
+	if spec.Terminal {
+		if c.master, err = recvMaster(ttyParent); err != nil && err != io.EOF {
+			return nil, runtimeErr("%w", err)
+		}
+	}
+	// The status pipe closes on execve of the user's process; anything
+	// written to it first is the init's report of a failure.
+	status, _ := io.ReadAll(statR)
+	if len(status) > 0 {
+		var ie initError
+		if json.Unmarshal(status, &ie) != nil || ie.Code == 0 {
+			ie = initError{Code: CodeRuntime, Msg: "start container: " + strings.TrimSpace(string(status))}
+		}
+		return nil, &ExitError{Code: ie.Code, Err: errors.New(ie.Msg)}
+	}
+	if spec.Terminal && c.master == nil {
+		return nil, runtimeErr("container init exited before its terminal was set up")
+	}
+	if c.master != nil {
+		c.startTerminalIO()
+	}
+	return c, nil
+}
+
+// startTerminalIO copies between the caller and the pty master. The caller's
+// terminal goes into raw mode; container.close restores it.
+func (c *container) startTerminalIO() {
+	if c.ttyFd >= 0 && c.ttyFd == fdOf(c.spec.Stdin) {
+		if old, err := makeRaw(c.ttyFd); err == nil {
+			c.oldTerm = old
+		}
+	}
+	c.output = make(chan struct{})
+	go func() {
+		defer close(c.output)
+		if c.spec.Stdout != nil {
+			io.Copy(c.spec.Stdout, c.master) // ends with EIO once the container is gone
+		} else {
+			io.Copy(io.Discard, c.master)
+		}
+	}()
+	if c.spec.Stdin != nil {
+		go io.Copy(c.master, c.spec.Stdin)
+	}
+}
+
+func fdOf(v any) int {
+	if f, ok := v.(*os.File); ok && f != nil {
+		return int(f.Fd())
+	}
+	return -2
+}
+
+// wait forwards signals until the container's pid 1 exits.
+func (c *container) wait(ctx context.Context) (int, error) {
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if s == unix.SIGWINCH && c.master != nil {
+					if c.ttyFd >= 0 {
+						copySize(c.ttyFd, c.master)
+					}
+					continue
+				}
+				c.cmd.Process.Signal(s)
+			case <-ctx.Done():
+				c.cmd.Process.Kill()
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	err := c.cmd.Wait()
+	close(done)
+	if c.output != nil {
+		<-c.output
+	}
+	stopWatchdog(c.watchdog)
+	if err != nil && !errors.As(err, new(*osexec.ExitError)) && !errors.Is(err, osexec.ErrWaitDelay) {
+		return CodeRuntime, runtimeErr("wait: %w", err)
+	}
+	ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok {
+		return CodeRuntime, runtimeErr("wait: no status")
+	}
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
+}
+
+const tmpPrefix = "strata-run-"
+
+// writeEtcFiles writes the hostname, hosts and resolv.conf the container
+// gets (by bind mount; the root's own files are never changed).
+func writeEtcFiles(dir string, cfg *initConfig) error {
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + cfg.Hostname + "\n"
+	resolv := []byte("# strata: no network\n")
+	if !cfg.NewNet {
+		if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+			resolv = b
+		}
+	}
+	files := map[string][]byte{
+		"hostname":    []byte(cfg.Hostname + "\n"),
+		"hosts":       []byte(hosts),
+		"resolv.conf": resolv,
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return os.Chmod(dir, 0o755)
+}
+
+// sweepLeftovers removes cgroups and temporary directories of strata runs
+// whose process is gone.
+func sweepLeftovers() {
+	if os.Geteuid() == 0 {
+		sweepCgroups()
+	}
+	ents, err := os.ReadDir(os.TempDir())
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if e.IsDir() && strings.HasPrefix(e.Name(), tmpPrefix) && !ownerAlive(e.Name(), tmpPrefix) {
+			slog.Debug("sweep leftover run directory", "dir", e.Name())
+			os.RemoveAll(filepath.Join(os.TempDir(), e.Name()))
+		}
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

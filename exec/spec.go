@@ -1,0 +1,105 @@
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Spec describes one container process. The zero value of each optional field
+// is the documented default.
+type Spec struct {
+	Root     string   // prepared root directory (e.g. an overlay mount)
+	Args     []string // argv; Args[0] is resolved via PATH from Env inside the root
+	Env      []string // environment; PATH defaults to DefaultPath when unset
+	Cwd      string   // working directory inside the new root; default "/"
+	User     string   // "uid", "uid:gid", "name" or "name:group", resolved from the root's /etc/passwd and /etc/group; default root
+	Hostname string   // default "strata"
+	Terminal bool     // allocate a pty sized like the caller's terminal; raw mode is restored on return
+
+	Stdin  io.Reader // nil means /dev/null
+	Stdout io.Writer // nil means /dev/null
+	Stderr io.Writer // nil means /dev/null
+
+	Mounts       []Mount
+	ReadOnlyRoot bool
+	Network      string // NetworkHost (default) or NetworkNone
+	Resources    Resources
+
+	Privileged bool     // all capabilities, no seccomp, no masked or read-only paths, writable /sys
+	CapAdd     []string // "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL" adds every capability
+	CapDrop    []string // same names; "ALL" drops every default capability
+	Init       bool     // run a tiny pid 1 that reaps zombies and forwards signals
+}
+
+// Network modes.
+const (
+	NetworkHost = "host" // share the host's network namespace
+	NetworkNone = "none" // a new network namespace with only lo, up
+)
+
+// DefaultPath is the PATH used to resolve Args[0] when Env has none.
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Mount is a bind mount of a host path or a tmpfs inside the container.
+type Mount struct {
+	Type     string // "bind" (default) or "tmpfs"
+	Source   string // host path for bind; ignored for tmpfs
+	Target   string // absolute path inside the container
+	ReadOnly bool
+	Options  string // extra tmpfs data such as "size=64m,mode=1777"
+}
+
+// Resources are cgroup limits. Zero means unlimited. A cgroup is created only
+// when at least one limit is set.
+type Resources struct {
+	MemoryBytes int64   // memory limit; swap is limited to the same total
+	CPUs        float64 // CPU quota in cores, e.g. 0.5
+	PidsLimit   int64   // maximum number of tasks
+}
+
+func (r Resources) any() bool { return r.MemoryBytes > 0 || r.CPUs > 0 || r.PidsLimit > 0 }
+
+// Exit codes for failures before the user's process runs, as docker uses them.
+const (
+	CodeRuntime       = 125 // the runtime failed to set up or start the container
+	CodeNotExecutable = 126 // Args[0] exists but cannot be executed
+	CodeNotFound      = 127 // Args[0] was not found
+)
+
+// Sentinel errors, matched with errors.Is on an *ExitError.
+var (
+	ErrRuntime       = errors.New("container runtime failure")
+	ErrNotExecutable = errors.New("command not executable")
+	ErrNotFound      = errors.New("command not found")
+	// ErrRootless is wrapped when the caller is not root and a user
+	// namespace cannot provide what the spec needs.
+	ErrRootless = errors.New("rootless mode unavailable")
+)
+
+// ExitError reports that the container's process could not be started.
+// Code is the exit status a shell should use: 125, 126 or 127.
+type ExitError struct {
+	Code int
+	Err  error // one-line cause, e.g. "start container: pivot_root: ..."
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Is lets errors.Is(err, ErrNotFound) and friends match by exit code.
+func (e *ExitError) Is(target error) bool {
+	switch target {
+	case ErrRuntime:
+		return e.Code == CodeRuntime
+	case ErrNotExecutable:
+		return e.Code == CodeNotExecutable
+	case ErrNotFound:
+		return e.Code == CodeNotFound
+	}
+	return false
+}
+
+func runtimeErr(format string, args ...any) *ExitError {
+	return &ExitError{Code: CodeRuntime, Err: fmt.Errorf("start container: "+format, args...)}
+}

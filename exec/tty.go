@@ -1,0 +1,135 @@
+package exec
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// setupTerminal (in the container, after pivot_root) opens a pty in the
+// container's own devpts, sends the master to the parent over fdTTY and makes
+// the slave the controlling terminal and stdio. The pty lives inside the
+// container, so /dev/pts/0 and /dev/console name it there.
+func setupTerminal(cfg *initConfig, cred credential) error {
+	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open pty: %w", err)
+	}
+	defer unix.Close(master)
+	if err := unix.IoctlSetPointerInt(master, unix.TIOCSPTLCK, 0); err != nil {
+		return fmt.Errorf("unlock pty: %w", err)
+	}
+	n, err := unix.IoctlGetInt(master, unix.TIOCGPTN)
+	if err != nil {
+		return fmt.Errorf("pty number: %w", err)
+	}
+	slavePath := fmt.Sprintf("/dev/pts/%d", n)
+	slave, err := unix.Open(slavePath, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", slavePath, err)
+	}
+	defer unix.Close(slave)
+	if cfg.Rows > 0 && cfg.Cols > 0 {
+		ws := unix.Winsize{Row: cfg.Rows, Col: cfg.Cols}
+		if err := unix.IoctlSetWinsize(master, unix.TIOCSWINSZ, &ws); err != nil {
+			return fmt.Errorf("set pty size: %w", err)
+		}
+	}
+	if err := unix.Fchown(slave, int(cred.UID), int(cred.GID)); err != nil && !cfg.UserNS {
+		return fmt.Errorf("chown %s: %w", slavePath, err)
+	}
+	if fd, err := unix.Open("/dev/console", unix.O_CREAT|unix.O_WRONLY|unix.O_CLOEXEC, 0o600); err == nil {
+		unix.Close(fd)
+		if err := unix.Mount(slavePath, "/dev/console", "", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind /dev/console: %w", err)
+		}
+	}
+	if err := unix.Sendmsg(fdTTY, []byte{'m'}, unix.UnixRights(master), nil, 0); err != nil {
+		return fmt.Errorf("send pty master: %w", err)
+	}
+	unix.Close(fdTTY)
+	// With Init, the tiny pid 1 leaves the terminal to its child's session.
+	if !cfg.Init {
+		if err := unix.IoctlSetInt(slave, unix.TIOCSCTTY, 0); err != nil {
+			return fmt.Errorf("set controlling terminal: %w", err)
+		}
+	}
+	for fd := 0; fd <= 2; fd++ {
+		if err := unix.Dup3(slave, fd, 0); err != nil {
+			return fmt.Errorf("pty stdio: %w", err)
+		}
+	}
+	return nil
+}
+
+// recvMaster receives the pty master from the container init. EOF means the
+// init failed before it got that far.
+func recvMaster(sock *os.File) (*os.File, error) {
+	buf := make([]byte, 1)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("receive pty master: %w", err)
+	}
+	if n == 0 {
+		return nil, io.EOF
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, fmt.Errorf("receive pty master: bad control message")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, fmt.Errorf("receive pty master: bad rights")
+	}
+	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
+}
+
+// terminalOf returns the fd of r or w when it is a terminal.
+func terminalOf(v any) (int, bool) {
+	f, ok := v.(*os.File)
+	if !ok || f == nil {
+		return -1, false
+	}
+	if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err != nil {
+		return -1, false
+	}
+	return int(f.Fd()), true
+}
+
+// makeRaw puts the terminal in raw mode (cfmakeraw) and returns the state
+// to restore.
+func makeRaw(fd int) (*unix.Termios, error) {
+	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return nil, err
+	}
+	t := *old
+	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	t.Oflag &^= unix.OPOST
+	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	t.Cflag &^= unix.CSIZE | unix.PARENB
+	t.Cflag |= unix.CS8
+	t.Cc[unix.VMIN] = 1
+	t.Cc[unix.VTIME] = 0
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &t); err != nil {
+		return nil, err
+	}
+	return old, nil
+}
+
+func restoreTerm(fd int, t *unix.Termios) {
+	if t != nil {
+		unix.IoctlSetTermios(fd, unix.TCSETS, t)
+	}
+}
+
+// copySize copies the window size of terminal fd to the pty master.
+func copySize(fd int, master *os.File) {
+	ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ)
+	if err == nil && ws.Row > 0 {
+		unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
+	}
+}

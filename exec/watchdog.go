@@ -1,0 +1,65 @@
+package exec
+
+import (
+	"os"
+	osexec "os/exec"
+	"syscall"
+	"time"
+)
+
+// The watchdog is a small helper process started next to a container that
+// has a cgroup. Strata holds the write end of a pipe to it: on a normal exit
+// strata removes the cgroup itself and writes "d"; if strata dies (even by
+// SIGKILL) the pipe reaches EOF without "d", and the watchdog waits for the
+// container (killed by its parent-death signal) to leave the cgroup, removes
+// it and the run's temporary files, and exits.
+
+const envMode = "_STRATA_EXEC_MODE"
+
+func startWatchdog(exe string, cg *cgroup, tmpDir string) (*os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	cmd := &osexec.Cmd{
+		Path:        exe,
+		Args:        append([]string{"strata-watchdog", tmpDir}, cg.dirs...),
+		Env:         []string{envMode + "=watchdog"},
+		ExtraFiles:  []*os.File{r},
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true}, // not killed with strata's process group
+	}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	go cmd.Wait()
+	return w, nil
+}
+
+// stopWatchdog tells the watchdog that strata cleaned up itself.
+func stopWatchdog(w *os.File) {
+	if w != nil {
+		w.Write([]byte{'d'})
+		w.Close()
+	}
+}
+
+func watchdog() {
+	buf := make([]byte, 1)
+	n, _ := os.NewFile(3, "watchdog").Read(buf)
+	if n == 1 && buf[0] == 'd' {
+		os.Exit(0)
+	}
+	args := os.Args[1:]
+	if len(args) == 0 {
+		os.Exit(1)
+	}
+	if args[0] != "" {
+		os.RemoveAll(args[0])
+	}
+	if removeCgroupDirs(args[1:], 30*time.Second) != nil {
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
