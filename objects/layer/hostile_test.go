@@ -208,3 +208,17 @@ func linkCount(fi os.FileInfo) uint64 {
 	}
 	return 0
 }
+
+func tarNames(t *testing.T, b []byte) []string {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(b))
+	var out []string
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			break
+		}
+		out = append(out, strings.TrimSuffix(hdr.Name, "/"))
+	}
+	return out
+}
