@@ -167,7 +167,9 @@ func decorate(r *repo.Repo) (map[digest.Digest][]string, error) {
 		name := ref.Short()
 		switch {
 		case ref.Name == head.Branch:
-			name = "HEAD -> " + name
+			// git puts HEAD's branch first.
+			out[ref.Target] = append([]string{"HEAD -> " + name}, out[ref.Target]...)
+			continue
 		case strings.HasPrefix(ref.Name, refs.Tags):
 			name = "tag: " + name
 		}

@@ -68,6 +68,9 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 		if err := r.Objects.Delete(d); err != nil {
 			return fmt.Errorf("remove %s: %w", d, err)
 		}
+		if err := r.Objects.RemoveLayerIndex(d); err != nil {
+			return fmt.Errorf("remove index of %s: %w", d, err)
+		}
 		return nil
 	})
 	if err != nil {

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/refs"
+)
+
+func init() { register(newImportCommand) }
+
+// importMeta is who, when and why of an imported commit.
+type importMeta struct {
+	Author  string
+	Message string
+	Date    time.Time
+}
+
+type importOptions struct {
+	branch, message, author, date string
+	force                         bool
+}
+
+// defaultEnv is what a directory import gets as its image's Env, as
+// docker gives images built FROM scratch a PATH.
+var defaultEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+
+func newImportCommand(g *globals) *cobra.Command {
+	var o importOptions
+	cmd := &cobra.Command{
+		Use:   "import SOURCE",
+		Short: "Make a root commit from a directory, a tar file or an image",
+		Long: `Import a root filesystem as a new root commit. SOURCE is one of:
+  DIR                         a directory (ownership, modes, times, links,
+                              devices, FIFOs and xattrs are kept)
+  FILE.tar[.gz|.zst]          a tar stream of a root filesystem
+  oci:PATH[:TAG]              an OCI image layout (skopeo, umoci)
+  docker-archive:PATH[:TAG]   what 'docker save' writes
+
+In an empty repository the commit goes on the current branch (main); once
+there are commits, name a new branch with -b (an existing one is replaced
+only with --force). The same tree with the same --author and --date (or
+SOURCE_DATE_EPOCH) always gives the same commit id.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			meta, err := o.meta(r, args[0])
+			if err != nil {
+				return err
+			}
+			branch, old, err := importTarget(r, o.branch, o.force)
+			if err != nil {
+				return err
+			}
+			c, err := importSource(cmd.Context(), g, r, args[0], meta)
+			if err != nil {
+				return fmt.Errorf("import %s: %w", args[0], err)
+			}
+			if err := r.Refs.Update(branch, c.ID, old, "import: "+args[0]); err != nil {
+				return fmt.Errorf("import %s: %w", args[0], err)
+			}
+			fmt.Fprintf(g.stdout, "[%s (root-commit) %s] %s\n", refs.ShortName(branch), shortID(c.ID), firstLine(meta.Message))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.branch, "branch", "b", "", "put the commit on new branch `NAME`")
+	f.StringVarP(&o.message, "message", "m", "", "commit message (default: import SOURCE)")
+	f.StringVar(&o.author, "author", "", "author, \"Name <email>\" (default: user.name and user.email)")
+	f.StringVar(&o.date, "date", "", "commit date, RFC 3339 (default: SOURCE_DATE_EPOCH or now)")
+	f.BoolVarP(&o.force, "force", "f", false, "replace an existing branch")
+	return cmd
+}
+
+func (o importOptions) meta(r *repo.Repo, src string) (importMeta, error) {
+	m := importMeta{Author: o.author, Message: o.message}
+	if m.Message == "" {
+		m.Message = "import " + filepath.Base(src)
+	}
+	if m.Author == "" {
+		id, err := r.Identity()
+		if err != nil {
+			return m, err
+		}
+		m.Author = id
+	}
+	date, err := commitDate(o.date)
+	m.Date = date
+	return m, err
+}
+
+// commitDate parses --date, else SOURCE_DATE_EPOCH, else now.
+func commitDate(flag string) (time.Time, error) {
+	if flag != "" {
+		t, err := time.Parse(time.RFC3339, flag)
+		if err != nil {
+			return t, usagef("--date %s: want RFC 3339, such as 2024-05-01T12:00:00Z", flag)
+		}
+		return t, nil
+	}
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%s: not a number of seconds", s)
+		}
+		return time.Unix(n, 0).UTC(), nil
+	}
+	return time.Now().UTC().Truncate(time.Second), nil
+}
+
+// importTarget picks the branch an import writes and the value it must
+// still have: the current unborn branch in an empty repository, else -b.
+func importTarget(r *repo.Repo, branch string, force bool) (string, digest.Digest, error) {
+	head, err := r.Refs.ReadHead()
+	if err != nil {
+		return "", "", err
+	}
+	if branch == "" {
+		if head.Branch != "" && head.Commit == "" {
+			return head.Branch, "", nil
+		}
+		return "", "", usagef("import: the repository has commits; name a new branch with -b")
+	}
+	full := refs.Heads + branch
+	if err := refs.CheckName(full); err != nil {
+		return "", "", usagef("import -b %s: %w", branch, err)
+	}
+	if r.Refs.Exists(full) {
+		if !force {
+			return "", "", fmt.Errorf("import -b %s: branch already exists (use --force to replace it)", branch)
+		}
+		return full, refs.Any, nil
+	}
+	return full, "", nil
+}
+
+// importSource writes the source's layers and a root commit.
+func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, meta importMeta) (*objects.Commit, error) {
+	if strings.HasPrefix(src, "oci:") || strings.HasPrefix(src, "docker-archive:") {
+		return importImageSource(ctx, g, r, src, meta)
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, pe.Err
+		}
+		return nil, err
+	}
+	var info objects.LayerInfo
+	if fi.IsDir() {
+		info, err = r.Objects.AddLayerFromDir(ctx, src, layer.WriteOptions{})
+	} else {
+		info, err = importTarFile(ctx, r, src)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.Objects.WriteCommit(objects.NewCommit{
+		Layers:       []objects.Layer{{Desc: info.Desc, DiffID: info.DiffID}},
+		Config:       &ocispec.ImageConfig{Env: defaultEnv},
+		Author:       meta.Author,
+		Date:         meta.Date,
+		Message:      meta.Message,
+		OS:           "linux",
+		Architecture: runtime.GOARCH,
+	})
+}
+
+// importTarFile stores a tar file (plain, gzip or zstd) as one layer.
+func importTarFile(ctx context.Context, r *repo.Repo, path string) (objects.LayerInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return objects.LayerInfo{}, err
+	}
+	defer f.Close()
+	return r.Objects.AddLayer(ctx, f, ocispec.Descriptor{}, "")
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
