@@ -1,0 +1,185 @@
+// Package testregistry starts the real registry (Debian's docker-registry,
+// distribution v2) for tests: on a free loopback port, storing in a
+// temporary directory, optionally behind htpasswd basic auth. It is
+// stopped when the test ends. A missing binary fails the test: it is a
+// setup error (apt-get install docker-registry), never a skip.
+package testregistry
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Binary is the registry executable.
+const Binary = "docker-registry"
+
+// Registry is a running registry.
+type Registry struct {
+	Host string // 127.0.0.1:PORT
+	Dir  string // storage root
+	// Config is the path of its config file (for garbage-collect).
+	Config string
+	cmd    *exec.Cmd
+	out    *syncBuffer
+}
+
+type options struct{ user, pass string }
+
+// Option configures Start.
+type Option func(*options)
+
+// WithAuth protects the registry with htpasswd basic auth for one user.
+// It needs htpasswd (apt-get install apache2-utils).
+func WithAuth(user, pass string) Option {
+	return func(o *options) { o.user, o.pass = user, pass }
+}
+
+// Start runs a registry until the test ends.
+func Start(t testing.TB, opts ...Option) *Registry {
+	t.Helper()
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	bin, err := exec.LookPath(Binary)
+	if err != nil {
+		t.Fatalf("testregistry: %s not found: apt-get install docker-registry", Binary)
+	}
+	dir := t.TempDir()
+	auth := ""
+	if o.user != "" {
+		hp, err := exec.LookPath("htpasswd")
+		if err != nil {
+			t.Fatalf("testregistry: htpasswd not found: apt-get install apache2-utils")
+		}
+		pw := filepath.Join(dir, "htpasswd")
+		cmd := exec.Command(hp, "-Bbc", pw, o.user, o.pass)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("testregistry: htpasswd: %v: %s", err, out)
+		}
+		auth = fmt.Sprintf("auth:\n  htpasswd:\n    realm: strata-test\n    path: %s\n", pw)
+	}
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		r, err := start(bin, dir, auth)
+		if err == nil {
+			t.Cleanup(r.stop)
+			return r
+		}
+		lastErr = err
+	}
+	t.Fatalf("testregistry: %v", lastErr)
+	return nil
+}
+
+func start(bin, dir, auth string) (*Registry, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	host := fmt.Sprintf("127.0.0.1:%d", port)
+	store := filepath.Join(dir, "storage")
+	cfg := fmt.Sprintf(`version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+http:
+  addr: %s
+%s`, store, host, auth)
+	cfgPath := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	out := &syncBuffer{}
+	cmd := exec.Command(bin, "serve", cfgPath)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	r := &Registry{Host: host, Dir: store, Config: cfgPath, cmd: cmd, out: out}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return nil, fmt.Errorf("%s exited: %v: %s", bin, err, out.String())
+		default:
+		}
+		resp, err := http.Get("http://" + host + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
+				go func() { <-exited }()
+				return r, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	<-exited
+	return nil, fmt.Errorf("%s did not answer on %s: %s", bin, host, out.String())
+}
+
+func (r *Registry) stop() {
+	if r.cmd.Process != nil {
+		r.cmd.Process.Kill()
+	}
+}
+
+// Repo is the registry name of repository path, e.g. Repo("team/env").
+func (r *Registry) Repo(path string) string { return r.Host + "/" + strings.TrimPrefix(path, "/") }
+
+// Log is what the registry printed.
+func (r *Registry) Log() string { return r.out.String() }
+
+// GarbageCollect runs the registry's garbage collector (deleting blobs no
+// manifest references) on its storage, while it runs.
+func (r *Registry) GarbageCollect() error {
+	out, err := exec.Command(Binary, "garbage-collect", r.Config).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("garbage-collect: %v: %s", err, out)
+	}
+	return nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,144 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/refs"
+)
+
+// CloneResult says what Clone made.
+type CloneResult struct {
+	Branch string // short name of the branch checked out
+	Commit digest.Digest
+	Fetch  FetchResult
+}
+
+// Clone makes a repository in dir from src, REPO[:TAG]: it adds remote
+// origin, fetches TAG (every tag if none), and creates the branch TAG (or
+// main, latest, or the first tag) at it, as HEAD. A directory it created
+// is removed again if the clone fails.
+func Clone(ctx context.Context, src, dir string, o Options) (*repo.Repo, CloneResult, error) {
+	var res CloneResult
+	url, tag, err := SplitRef(src)
+	if err != nil {
+		return nil, res, err
+	}
+	if tag != "" {
+		if err := CheckTag(tag); err != nil {
+			return nil, res, err
+		}
+	}
+	if _, err := ParseEndpoint(url); err != nil {
+		return nil, res, err
+	}
+	created := false
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		return nil, res, fmt.Errorf("%s: directory exists and is not empty", dir)
+	} else if errors.Is(err, os.ErrNotExist) {
+		created = true
+	}
+	r, err := repo.Init(dir, "main")
+	if err != nil {
+		return nil, res, err
+	}
+	fail := func(err error) (*repo.Repo, CloneResult, error) {
+		if created {
+			os.RemoveAll(dir)
+		} else {
+			os.RemoveAll(r.Root)
+		}
+		return nil, res, err
+	}
+	rem := Remote{Name: "origin", URL: url, Insecure: o.Insecure}
+	if err := Add(r.Config, rem); err != nil {
+		return fail(err)
+	}
+	s, err := Connect(rem, o)
+	if err != nil {
+		return fail(err)
+	}
+	var tags []string
+	if tag != "" {
+		tags = []string{tag}
+	}
+	res.Fetch, err = s.Fetch(ctx, r, tags)
+	if err != nil {
+		return fail(err)
+	}
+	res.Branch = pickBranch(res.Fetch.Tags, tag)
+	if res.Branch == "" {
+		return fail(fmt.Errorf("%s: %w: no image tags to clone", url, ErrNotFound))
+	}
+	res.Commit = mustTarget(res.Fetch.Tags, res.Branch)
+	if err := r.Refs.Update(refs.Heads+res.Branch, res.Commit, "", "clone: from "+src); err != nil {
+		return fail(err)
+	}
+	if err := r.Refs.SetHeadBranch(refs.Heads+res.Branch, "clone"); err != nil {
+		return fail(err)
+	}
+	_ = r.Config.Set("branch."+res.Branch+".remote", "origin")
+	return r, res, nil
+}
+
+func pickBranch(tags []TagUpdate, want string) string {
+	ok := map[string]bool{}
+	first := ""
+	for _, t := range tags {
+		if t.New != "" && refs.CheckName(refs.Heads+t.Tag) == nil {
+			ok[t.Tag] = true
+			if first == "" {
+				first = t.Tag
+			}
+		}
+	}
+	for _, c := range []string{want, "main", "latest"} {
+		if c != "" && ok[c] {
+			return c
+		}
+	}
+	if want != "" {
+		return ""
+	}
+	return first
+}
+
+func mustTarget(tags []TagUpdate, tag string) digest.Digest {
+	for _, t := range tags {
+		if t.Tag == tag {
+			return t.New
+		}
+	}
+	return ""
+}
+
+// FastForward moves branch (a short name) to commit to, which must
+// descend from the branch's commit. A missing branch is created. It
+// returns where the branch was ("" if new).
+func FastForward(r *repo.Repo, branch string, to digest.Digest, msg string) (digest.Digest, error) {
+	name := refs.Heads + branch
+	old, err := r.Refs.Read(name)
+	if err != nil && !errors.Is(err, refs.ErrNotFound) {
+		return "", err
+	}
+	if old == to {
+		return old, nil
+	}
+	if old != "" {
+		ok, err := IsAncestor(r.Objects, old, to)
+		if err != nil {
+			return old, err
+		}
+		if !ok {
+			return old, fmt.Errorf("branch %s and the remote have diverged: %w (strata does not merge yet)", branch, ErrNonFastForward)
+		}
+	}
+	if h, err := r.Refs.ReadHead(); err == nil && h.Branch == name {
+		return old, r.Refs.UpdateHead(to, old, msg)
+	}
+	return old, r.Refs.Update(name, to, old, msg)
+}

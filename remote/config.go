@@ -1,0 +1,100 @@
+package remote
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/refs"
+)
+
+// Remote is a remote as the repository config names it.
+type Remote struct {
+	Name     string `json:"name"`
+	URL      string `json:"url"`
+	Insecure bool   `json:"insecure,omitempty"` // plain HTTP even off loopback
+}
+
+var remoteName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+
+// CheckName validates a remote name: it becomes a config subsection and a
+// directory under refs/remotes.
+func CheckName(name string) error {
+	if !remoteName.MatchString(name) {
+		return fmt.Errorf("remote name %q: use letters, digits, '-' and '_'", name)
+	}
+	return nil
+}
+
+// List returns the configured remotes in config order.
+func List(cfg *repo.Config) []Remote {
+	var out []Remote
+	for _, n := range cfg.Subsections("remote") {
+		if r, err := Get(cfg, n); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Get returns remote name.
+func Get(cfg *repo.Config, name string) (Remote, error) {
+	url, ok := cfg.Get("remote." + name + ".url")
+	if !ok {
+		return Remote{}, fmt.Errorf("%s: %w", name, ErrNoSuchRemote)
+	}
+	r := Remote{Name: name, URL: url}
+	if v, ok := cfg.Get("remote." + name + ".insecure"); ok {
+		r.Insecure, _ = strconv.ParseBool(v)
+	}
+	return r, nil
+}
+
+// Add configures a new remote.
+func Add(cfg *repo.Config, r Remote) error {
+	if err := CheckName(r.Name); err != nil {
+		return err
+	}
+	if _, err := Get(cfg, r.Name); err == nil {
+		return fmt.Errorf("%s: %w", r.Name, ErrRemoteExists)
+	}
+	if _, err := ParseEndpoint(r.URL); err != nil {
+		return err
+	}
+	if err := cfg.Set("remote."+r.Name+".url", r.URL); err != nil {
+		return err
+	}
+	if r.Insecure {
+		return cfg.Set("remote."+r.Name+".insecure", "true")
+	}
+	return nil
+}
+
+// SetURL changes the URL of an existing remote.
+func SetURL(cfg *repo.Config, name, url string) error {
+	if _, err := Get(cfg, name); err != nil {
+		return err
+	}
+	if _, err := ParseEndpoint(url); err != nil {
+		return err
+	}
+	return cfg.Set("remote."+name+".url", url)
+}
+
+// Remove drops a remote and its remote-tracking refs.
+func Remove(r *repo.Repo, name string) error {
+	if _, err := Get(r.Config, name); err != nil {
+		return err
+	}
+	tracking, err := r.Refs.List(refs.Remotes + name + "/")
+	if err != nil {
+		return err
+	}
+	for _, ref := range tracking {
+		if err := r.Refs.Delete(ref.Name, refs.Any, "remote remove "+name); err != nil {
+			return err
+		}
+	}
+	return r.Config.RemoveSubsection("remote", name)
+}

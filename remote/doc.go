@@ -1,0 +1,39 @@
+// Package remote moves commits between a repository and the places teams
+// share images: OCI registries (distribution v2 API) and OCI image layout
+// directories on a shared path. It also imports images (OCI layouts and
+// docker archives) and exports commits as archives.
+//
+// Words used here:
+//
+//   - remote: a named location in .strata/config ([remote "origin"] url = ...),
+//     or a location given directly on the command line.
+//   - endpoint: where a remote's URL leads: a registry repository
+//     (registry.example.com/team/env) or a layout directory (/mnt/team/envs).
+//   - remote tag: a registry tag. A branch is pushed to the tag of the same
+//     name; so is a tag. Fetch records every remote tag under
+//     refs/remotes/<remote>/<tag>.
+//
+// History in a registry. A commit is an image manifest whose annotation
+// dev.strata.parent names its parent manifest. Push sends every commit of
+// the pushed history that the registry lacks as a manifest pushed by digest
+// (registries keep untagged manifests that are pushed by digest), oldest
+// first, and moves the tag last. So in the registry, a manifest that is
+// present has all its blobs, and all its ancestors unless the registry
+// garbage-collected them. Fetch follows dev.strata.parent from each tag and
+// stops at the first ancestor it already has, or, where the registry lost an
+// ancestor, marks the commit shallow (see repo.AddShallow).
+//
+// Contract:
+//   - every blob received is verified against its digest (and a layer against
+//     its diff id) before it enters the store;
+//   - blobs go first, a manifest after its blobs, a ref last: an interrupted
+//     push or fetch leaves no ref, local or remote, naming an incomplete
+//     commit, and its rerun sends only what is missing;
+//   - blobs the other side has are never sent (HEAD checks, and cross-
+//     repository mounts within one registry);
+//   - registries on loopback addresses are spoken to over plain HTTP.
+//
+// A docker (schema 2) manifest that is fetched is rewritten with OCI media
+// types, deterministically, so that every clone gets the same commit id; an
+// OCI manifest is kept byte for byte, so its digest is the commit id.
+package remote

@@ -1,0 +1,101 @@
+package remote
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Endpoint is where a remote URL leads: a registry repository or a layout
+// directory. Exactly one of Repo and Dir is set.
+type Endpoint struct {
+	URL  string
+	Repo *name.Repository
+	Dir  string
+}
+
+// IsLocal reports whether the endpoint is a directory.
+func (e Endpoint) IsLocal() bool { return e.Dir != "" }
+
+func (e Endpoint) String() string {
+	if e.Dir != "" {
+		return e.Dir
+	}
+	return e.Repo.String()
+}
+
+// ParseEndpoint reads a remote URL: a path (absolute, ./ or ../, file://,
+// or an existing directory) is a layout directory; anything else is a
+// registry repository such as registry.example.com/team/env. A directory
+// holding a .strata is read through its repository, which is a layout.
+func ParseEndpoint(url string) (Endpoint, error) {
+	if url == "" {
+		return Endpoint{}, fmt.Errorf("empty remote URL")
+	}
+	if p, ok := strings.CutPrefix(url, "file://"); ok {
+		return localEndpoint(url, p)
+	}
+	if isPath(url) {
+		return localEndpoint(url, url)
+	}
+	if strings.ContainsAny(url, "@") {
+		return Endpoint{}, fmt.Errorf("remote URL %q: name a repository, without tag or digest", url)
+	}
+	repo, err := name.NewRepository(url)
+	if err != nil {
+		return Endpoint{}, fmt.Errorf("remote URL %q: %w", url, err)
+	}
+	return Endpoint{URL: url, Repo: &repo}, nil
+}
+
+func isPath(s string) bool {
+	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") || s == "." || s == ".." {
+		return true
+	}
+	fi, err := os.Stat(s)
+	return err == nil && fi.IsDir()
+}
+
+func localEndpoint(url, p string) (Endpoint, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	if fi, err := os.Stat(filepath.Join(abs, ".strata")); err == nil && fi.IsDir() {
+		abs = filepath.Join(abs, ".strata")
+	}
+	return Endpoint{URL: url, Dir: abs}, nil
+}
+
+// SplitRef splits what clone is given, REPO[:TAG], into the remote URL and
+// the tag ("" if none). A path's tag follows its last ':' only if the
+// whole string is not itself an existing path.
+func SplitRef(s string) (url, tag string, err error) {
+	if s == "" {
+		return "", "", fmt.Errorf("empty source")
+	}
+	if strings.HasPrefix(s, "file://") || isPath(s) {
+		if _, err := os.Stat(strings.TrimPrefix(s, "file://")); err == nil {
+			return s, "", nil
+		}
+		if i := strings.LastIndex(s, ":"); i > 0 && !strings.Contains(s[i:], "/") {
+			return s[:i], s[i+1:], nil
+		}
+		return s, "", nil
+	}
+	if strings.Contains(s, "@") {
+		return "", "", fmt.Errorf("%s: clone a tag, not a digest", s)
+	}
+	last := s[strings.LastIndex(s, "/")+1:]
+	if i := strings.LastIndex(last, ":"); i >= 0 && (strings.Contains(s, "/") || !isDigits(last[i+1:])) {
+		return s[:len(s)-len(last)+i], last[i+1:], nil
+	}
+	return s, "", nil
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}

@@ -1,0 +1,273 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/objects"
+	"golang.org/x/sync/errgroup"
+)
+
+// FetchResult says what a fetch did.
+type FetchResult struct {
+	Tags    []TagUpdate
+	Commits int   // commits received
+	Blobs   int   // blobs received
+	Bytes   int64 // bytes of blobs received
+	Shallow []digest.Digest
+}
+
+// TagUpdate is one remote tag and where its remote-tracking ref moved.
+type TagUpdate struct {
+	Tag      string
+	Ref      string // remote-tracking ref, "" for an unnamed remote
+	Old, New digest.Digest
+	Skipped  string // why the tag was not fetched, if it was not
+}
+
+// incoming is a commit to receive: its id, the manifest bytes to store
+// (rewritten from a docker manifest if need be) and the decoded manifest.
+type incoming struct {
+	id  digest.Digest
+	raw []byte
+	m   ocispec.Manifest
+	// shallow: the parent is gone from the remote.
+	shallow bool
+}
+
+// Fetch receives the given tags (all the remote's tags if none) with their
+// histories, and moves their remote-tracking refs. A tag whose manifest is
+// not an image (a signature, a chart) is skipped with a reason.
+func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (FetchResult, error) {
+	var res FetchResult
+	if len(tags) == 0 {
+		all, err := s.t.tags(ctx)
+		if err != nil {
+			return res, fmt.Errorf("list tags: %w", err)
+		}
+		sort.Strings(all)
+		tags = all
+	}
+	var chains []*incoming
+	have := map[digest.Digest]bool{}
+	for _, tag := range tags {
+		u := TagUpdate{Tag: tag, Ref: s.trackingRef(tag)}
+		if u.Ref != "" {
+			u.Old, _ = r.Refs.Read(u.Ref)
+		}
+		tip, chain, err := s.plan(ctx, r, tag, have)
+		if errors.Is(err, ErrUnsupported) {
+			u.Skipped = err.Error()
+			slog.Warn("fetch: skipping tag", "tag", tag, "why", err)
+			res.Tags = append(res.Tags, u)
+			continue
+		}
+		if err != nil {
+			return res, fmt.Errorf("tag %s: %w", tag, err)
+		}
+		u.New = tip
+		chains = append(chains, chain...)
+		res.Tags = append(res.Tags, u)
+	}
+	if err := s.receiveBlobs(ctx, r.Objects, chains, &res); err != nil {
+		return res, err
+	}
+	// Oldest first: a commit is written after its blobs and its parent.
+	for i := len(chains) - 1; i >= 0; i-- {
+		in := chains[i]
+		if err := checkCommitBlobs(r.Objects, in); err != nil {
+			return res, err
+		}
+		if in.shallow {
+			if err := r.AddShallow(in.id); err != nil {
+				return res, err
+			}
+			res.Shallow = append(res.Shallow, in.id)
+		}
+		if _, err := r.Objects.PutBytes(ocispec.MediaTypeImageManifest, in.raw); err != nil {
+			return res, err
+		}
+		res.Commits++
+		s.o.event(Event{Kind: EventManifest, Digest: in.id})
+	}
+	for _, u := range res.Tags {
+		if u.Ref == "" || u.New == "" || u.Old == u.New {
+			continue
+		}
+		if err := s.track(r, u.Tag, u.New, "fetch "+s.remoteArg()); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// plan reads the manifests of tag's history that the store lacks, newest
+// first, and returns the tip's commit id.
+func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[digest.Digest]bool) (digest.Digest, []*incoming, error) {
+	raw, desc, err := s.t.fetchManifest(ctx, tag)
+	if err != nil {
+		return "", nil, err
+	}
+	raw, desc, err = s.pickImage(ctx, raw, desc)
+	if err != nil {
+		return "", nil, err
+	}
+	var chain []*incoming
+	var tip digest.Digest
+	for {
+		in, err := toIncoming(raw, desc)
+		if err != nil {
+			return "", nil, err
+		}
+		if tip == "" {
+			tip = in.id
+		}
+		if have[in.id] || s.complete(r.Objects, in.id) {
+			break
+		}
+		have[in.id] = true
+		chain = append(chain, in)
+		parent := digest.Digest(in.m.Annotations[objects.AnnotationParent])
+		if parent == "" {
+			break
+		}
+		if have[parent] || s.complete(r.Objects, parent) {
+			break
+		}
+		raw, desc, err = s.t.fetchManifest(ctx, parent.String())
+		if errors.Is(err, ErrNotFound) {
+			slog.Info("fetch: history is shallow", "commit", in.id, "missing parent", parent)
+			in.shallow = true
+			break
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("commit %s: %w", short(parent), err)
+		}
+	}
+	return tip, chain, nil
+}
+
+// complete reports whether the store has commit d; a commit's manifest is
+// only ever written after its blobs.
+func (s *Session) complete(st *objects.Store, d digest.Digest) bool {
+	_, err := st.ReadManifest(d)
+	return err == nil
+}
+
+// pickImage resolves an index to the manifest for this machine's platform.
+func (s *Session) pickImage(ctx context.Context, raw []byte, desc ocispec.Descriptor) ([]byte, ocispec.Descriptor, error) {
+	if !isIndex(desc.MediaType) {
+		return raw, desc, nil
+	}
+	var idx ocispec.Index
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		return nil, desc, fmt.Errorf("index %s: %w: %v", short(desc.Digest), ErrBadImage, err)
+	}
+	for _, m := range idx.Manifests {
+		if m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == runtime.GOARCH && !isIndex(m.MediaType) {
+			return s.t.fetchManifest(ctx, m.Digest.String())
+		}
+	}
+	return nil, desc, fmt.Errorf("index %s has no linux/%s image: %w", short(desc.Digest), runtime.GOARCH, ErrUnsupported)
+}
+
+// receiveBlobs downloads the blobs of chains that the store lacks: configs
+// first (layers are checked against their diff ids), all verified.
+func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []*incoming, res *FetchResult) error {
+	seen := map[digest.Digest]bool{}
+	var configs []ocispec.Descriptor
+	var total int64
+	count := 0
+	for _, in := range chains {
+		for _, d := range append([]ocispec.Descriptor{in.m.Config}, in.m.Layers...) {
+			if seen[d.Digest] || st.Has(d.Digest) {
+				continue
+			}
+			seen[d.Digest] = true
+			if d.Digest == in.m.Config.Digest {
+				configs = append(configs, d)
+			}
+			total += d.Size
+			count++
+		}
+	}
+	queued := map[digest.Digest]bool{}
+	s.o.event(Event{Kind: EventPlan, N: int64(count), Size: total})
+	var mu sync.Mutex
+	done := func(d ocispec.Descriptor) {
+		mu.Lock()
+		res.Blobs++
+		res.Bytes += d.Size
+		mu.Unlock()
+		s.o.event(Event{Kind: EventBlobDone, Digest: d.Digest, Size: d.Size})
+	}
+	get := func(ctx context.Context, d ocispec.Descriptor, diffID digest.Digest, layer bool) error {
+		s.o.event(Event{Kind: EventBlobStart, Digest: d.Digest, Size: d.Size})
+		rc, err := s.t.fetchBlob(ctx, d.Digest)
+		if err != nil {
+			return fmt.Errorf("receive blob %s: %w", short(d.Digest), err)
+		}
+		defer rc.Close()
+		in := s.o.counting(rc, d.Digest)
+		if layer {
+			_, err = st.AddLayer(ctx, in, d, diffID)
+		} else {
+			_, err = st.Put(ctx, in, d.Digest)
+		}
+		if err != nil {
+			return fmt.Errorf("receive blob %s: %w", short(d.Digest), err)
+		}
+		done(d)
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.o.jobs())
+	for _, c := range configs {
+		g.Go(func() error { return get(gctx, c, "", false) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(s.o.jobs())
+	for _, in := range chains {
+		var cfg ocispec.Image
+		if err := st.ReadJSON(in.m.Config.Digest, &cfg); err != nil {
+			return fmt.Errorf("commit %s: config: %w", short(in.id), err)
+		}
+		if len(cfg.RootFS.DiffIDs) != len(in.m.Layers) {
+			return fmt.Errorf("commit %s: %d layers but %d diff ids: %w", short(in.id), len(in.m.Layers), len(cfg.RootFS.DiffIDs), ErrBadImage)
+		}
+		for i, l := range in.m.Layers {
+			if queued[l.Digest] || st.Has(l.Digest) {
+				continue
+			}
+			queued[l.Digest] = true
+			g.Go(func() error { return get(gctx, l, cfg.RootFS.DiffIDs[i], true) })
+		}
+	}
+	return g.Wait()
+}
+
+// checkCommitBlobs makes sure every blob of a commit is in the store
+// before its manifest is.
+func checkCommitBlobs(st *objects.Store, in *incoming) error {
+	if !st.Has(in.m.Config.Digest) {
+		return fmt.Errorf("commit %s: config %s missing", short(in.id), short(in.m.Config.Digest))
+	}
+	for _, l := range in.m.Layers {
+		if !st.Has(l.Digest) {
+			return fmt.Errorf("commit %s: layer %s missing", short(in.id), short(l.Digest))
+		}
+	}
+	return nil
+}

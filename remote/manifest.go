@@ -1,0 +1,88 @@
+package remote
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Docker media types, read and rewritten to their OCI equivalents.
+const (
+	dockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
+	dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
+	dockerConfig       = "application/vnd.docker.container.image.v1+json"
+	dockerLayerGzip    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	dockerLayerZstd    = "application/vnd.docker.image.rootfs.diff.tar.zstd"
+	dockerLayerTar     = "application/vnd.docker.image.rootfs.diff.tar"
+)
+
+var ociLayerType = map[string]string{
+	ocispec.MediaTypeImageLayer:     ocispec.MediaTypeImageLayer,
+	ocispec.MediaTypeImageLayerGzip: ocispec.MediaTypeImageLayerGzip,
+	ocispec.MediaTypeImageLayerZstd: ocispec.MediaTypeImageLayerZstd,
+	dockerLayerGzip:                 ocispec.MediaTypeImageLayerGzip,
+	dockerLayerZstd:                 ocispec.MediaTypeImageLayerZstd,
+	dockerLayerTar:                  ocispec.MediaTypeImageLayer,
+}
+
+func isIndex(mt string) bool {
+	return mt == ocispec.MediaTypeImageIndex || mt == dockerManifestList
+}
+
+// toIncoming checks a fetched manifest against its digest and turns it
+// into a commit: an OCI image manifest is kept byte for byte; a docker
+// one is rewritten with OCI media types (the same way on every machine,
+// so every clone gets the same id). Anything else is ErrUnsupported.
+func toIncoming(raw []byte, desc ocispec.Descriptor) (*incoming, error) {
+	got := digest.FromBytes(raw)
+	if desc.Digest != "" && desc.Digest != got {
+		return nil, fmt.Errorf("manifest %s: content does not match its digest: %w", desc.Digest, ErrBadImage)
+	}
+	mt := desc.MediaType
+	if mt == "" {
+		mt = sniffMediaType(raw)
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w: %v", short(got), ErrBadImage, err)
+	}
+	if m.MediaType != "" {
+		mt = m.MediaType
+	}
+	switch mt {
+	case ocispec.MediaTypeImageManifest:
+		if m.Config.MediaType != ocispec.MediaTypeImageConfig {
+			return nil, fmt.Errorf("manifest %s: config type %q is not an image: %w", short(got), m.Config.MediaType, ErrUnsupported)
+		}
+		for _, l := range m.Layers {
+			if _, ok := ociLayerType[l.MediaType]; !ok || l.MediaType != ociLayerType[l.MediaType] {
+				return nil, fmt.Errorf("manifest %s: layer type %q: %w", short(got), l.MediaType, ErrUnsupported)
+			}
+		}
+		if m.Layers == nil {
+			m.Layers = []ocispec.Descriptor{}
+		}
+		return &incoming{id: got, raw: raw, m: m}, nil
+	case dockerManifest:
+		m.MediaType = ocispec.MediaTypeImageManifest
+		m.Config.MediaType = ocispec.MediaTypeImageConfig
+		for i, l := range m.Layers {
+			t, ok := ociLayerType[l.MediaType]
+			if !ok {
+				return nil, fmt.Errorf("manifest %s: layer type %q: %w", short(got), l.MediaType, ErrUnsupported)
+			}
+			m.Layers[i].MediaType = t
+		}
+		if m.Layers == nil {
+			m.Layers = []ocispec.Descriptor{}
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		return &incoming{id: digest.FromBytes(b), raw: b, m: m}, nil
+	}
+	return nil, fmt.Errorf("manifest %s: type %q: %w", short(got), mt, ErrUnsupported)
+}

@@ -1,0 +1,256 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+	"golang.org/x/sync/errgroup"
+)
+
+// PushOptions change what Push does.
+type PushOptions struct {
+	// Force moves the remote tag even if it is not a fast-forward.
+	Force bool
+	// Compression "gzip" sends zstd layers recompressed with gzip, for
+	// registries and clients that need it; "" sends layers as they are.
+	Compression string
+}
+
+// PushResult says what a push did.
+type PushResult struct {
+	Ref      string        // local ref pushed, full name
+	Tag      string        // remote tag
+	Old, New digest.Digest // remote tag before and after ("" = absent)
+	UpToDate bool          // nothing to do
+	Forced   bool          // not a fast-forward, pushed with Force
+	Commits  int           // manifests sent
+	Sent     int           // blobs sent
+	Skipped  int           // blobs the remote had
+	Bytes    int64         // bytes of blobs sent
+}
+
+// Push sends local ref (a full ref name) to the remote tag of the same
+// short name: the blobs the remote lacks, then every commit manifest of the
+// history the remote lacks (by digest, oldest first), then the tag.
+func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOptions) (PushResult, error) {
+	res := PushResult{Ref: ref, Tag: refs.ShortName(ref)}
+	if err := CheckTag(res.Tag); err != nil {
+		return res, err
+	}
+	if s.ep.Dir != "" && isStrataRepo(s.ep.Dir) {
+		return res, fmt.Errorf("%s is a strata repository: push to an OCI layout directory or a registry, or fetch from the other side", s.ep.Dir)
+	}
+	tip, err := r.Refs.Read(ref)
+	if err != nil {
+		return res, err
+	}
+	res.New = tip
+	if po.Compression != "" && po.Compression != "gzip" {
+		return res, fmt.Errorf("compression %q: only gzip can be asked for", po.Compression)
+	}
+	if po.Compression == "gzip" {
+		if tip, err = convertHistoryGzip(ctx, r, tip); err != nil {
+			return res, err
+		}
+		res.New = tip
+	}
+	cur, err := s.t.headManifest(ctx, res.Tag)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return res, fmt.Errorf("read remote tag %s: %w", res.Tag, err)
+	default:
+		res.Old = cur.Digest
+	}
+	if res.Old == tip {
+		res.UpToDate = true
+		return res, s.track(r, res.Tag, tip, "push: up to date")
+	}
+	if res.Old != "" {
+		ff, err := IsAncestor(r.Objects, res.Old, tip)
+		if err != nil {
+			return res, err
+		}
+		if !ff && !po.Force {
+			return res, fmt.Errorf("remote tag %s is at %s, which is not in the local history: %w; run 'strata fetch %s' and rebase or merge, or push --force", res.Tag, short(res.Old), ErrNonFastForward, s.remoteArg())
+		}
+		res.Forced = !ff
+	}
+	todo, present, err := s.missingHistory(ctx, r, tip, res.Old)
+	if err != nil {
+		return res, err
+	}
+	if err := s.pushBlobs(ctx, r.Objects, todo, present, &res); err != nil {
+		return res, err
+	}
+	// Oldest first, so that a manifest present remotely always has its
+	// ancestors there. The tip goes last, under its tag.
+	for i := len(todo) - 1; i >= 0; i-- {
+		c := todo[i]
+		raw, err := r.Objects.ReadBlob(c.ID)
+		if err != nil {
+			return res, err
+		}
+		ref := c.ID.String()
+		if i == 0 {
+			ref = res.Tag
+		}
+		if err := s.t.pushManifest(ctx, ref, raw, manifestMediaType(c)); err != nil {
+			return res, fmt.Errorf("send commit %s: %w", short(c.ID), err)
+		}
+		res.Commits++
+		s.o.event(Event{Kind: EventManifest, Digest: c.ID})
+	}
+	if len(todo) == 0 { // the remote had the commit, under another tag or none
+		raw, err := r.Objects.ReadBlob(tip)
+		if err != nil {
+			return res, err
+		}
+		if err := s.t.pushManifest(ctx, res.Tag, raw, ocispec.MediaTypeImageManifest); err != nil {
+			return res, fmt.Errorf("move tag %s: %w", res.Tag, err)
+		}
+	}
+	return res, s.track(r, res.Tag, tip, "push")
+}
+
+func (s *Session) remoteArg() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.ep.URL
+}
+
+func manifestMediaType(c *objects.Commit) string {
+	if c.Manifest.MediaType != "" {
+		return c.Manifest.MediaType
+	}
+	return ocispec.MediaTypeImageManifest
+}
+
+// track moves the remote-tracking ref of tag, if the remote has a name.
+func (s *Session) track(r *repo.Repo, tag string, d digest.Digest, msg string) error {
+	name := s.trackingRef(tag)
+	if name == "" {
+		return nil
+	}
+	if cur, err := r.Refs.Read(name); err == nil && cur == d {
+		return nil
+	}
+	return r.Refs.Update(name, d, refs.Any, msg)
+}
+
+// missingHistory walks back from tip to the first commit the remote has:
+// the old remote tag, a commit a remote-tracking ref names, or one that a
+// HEAD request finds. It returns the commits to send, newest first, and
+// the blobs known to be present remotely (those of that first commit).
+func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old digest.Digest) ([]*objects.Commit, map[digest.Digest]bool, error) {
+	known := map[digest.Digest]bool{}
+	if old != "" {
+		known[old] = true
+	}
+	if s.Name != "" {
+		tracking, err := r.Refs.List(refs.Remotes + s.Name + "/")
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, t := range tracking {
+			known[t.Target] = true
+		}
+	}
+	shallow := r.Shallow()
+	present := map[digest.Digest]bool{}
+	var todo []*objects.Commit
+	for d := tip; d != ""; {
+		if known[d] || (d != tip && s.hasManifest(ctx, d)) {
+			if m, err := r.Objects.ReadManifest(d); err == nil {
+				present[m.Config.Digest] = true
+				for _, l := range m.Layers {
+					present[l.Digest] = true
+				}
+			}
+			break
+		}
+		c, err := r.Objects.ReadCommit(d)
+		if errors.Is(err, objects.ErrNotFound) && d != tip {
+			slog.Debug("push: history ends at a missing commit", "commit", d)
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("commit %s: %w", short(d), err)
+		}
+		todo = append(todo, c)
+		if shallow[d] {
+			break
+		}
+		d = c.Parent()
+	}
+	return todo, present, nil
+}
+
+func (s *Session) hasManifest(ctx context.Context, d digest.Digest) bool {
+	got, err := s.t.headManifest(ctx, d.String())
+	return err == nil && got.Digest == d
+}
+
+// pushBlobs sends the blobs of todo that are not known present, in
+// parallel; the target skips those it has.
+func (s *Session) pushBlobs(ctx context.Context, st *objects.Store, todo []*objects.Commit, present map[digest.Digest]bool, res *PushResult) error {
+	var blobs []ocispec.Descriptor
+	seen := map[digest.Digest]bool{}
+	var total int64
+	for _, c := range todo {
+		for _, b := range blobsOf(c) {
+			d := b.desc.Digest
+			if present[d] || seen[d] {
+				continue
+			}
+			seen[d] = true
+			blobs = append(blobs, b.desc)
+			total += b.desc.Size
+		}
+	}
+	s.o.event(Event{Kind: EventPlan, N: int64(len(blobs)), Size: total})
+	var mounts []name.Repository
+	for _, ep := range s.mountFrom {
+		mounts = append(mounts, *ep.Repo)
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.o.jobs())
+	for _, desc := range blobs {
+		g.Go(func() error {
+			s.o.event(Event{Kind: EventBlobStart, Digest: desc.Digest, Size: desc.Size})
+			sent, err := s.t.pushBlob(gctx, outBlob{desc: desc, mountFrom: mounts, open: func() (io.ReadCloser, error) {
+				rc, err := st.Open(desc.Digest)
+				if err != nil {
+					return nil, err
+				}
+				return s.o.counting(rc, desc.Digest), nil
+			}})
+			if err != nil {
+				return fmt.Errorf("send blob %s: %w", short(desc.Digest), err)
+			}
+			mu.Lock()
+			if sent {
+				res.Sent++
+				res.Bytes += desc.Size
+			} else {
+				res.Skipped++
+			}
+			mu.Unlock()
+			s.o.event(Event{Kind: EventBlobDone, Digest: desc.Digest, Size: desc.Size, Skipped: !sent})
+			return nil
+		})
+	}
+	return g.Wait()
+}

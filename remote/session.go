@@ -1,0 +1,86 @@
+package remote
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/refs"
+)
+
+// Session is a connection to one remote, reused across the refs of one
+// command so that authentication happens once.
+type Session struct {
+	// Name is the remote's name, "" when a URL was given directly; only
+	// named remotes get remote-tracking refs.
+	Name string
+	ep   Endpoint
+	t    target
+	o    *Options
+	// mountFrom are other repositories of the same registry (other
+	// remotes) that blobs may be mounted from.
+	mountFrom []Endpoint
+}
+
+// Connect prepares a session with rem. Nothing is sent yet.
+func Connect(rem Remote, o Options) (*Session, error) {
+	ep, err := ParseEndpoint(rem.URL)
+	if err != nil {
+		return nil, err
+	}
+	o.Insecure = o.Insecure || rem.Insecure
+	t, err := openTarget(ep, &o)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Name: rem.Name, ep: ep, t: t, o: &o}, nil
+}
+
+// MountFrom names other remotes whose repositories may hold the blobs
+// (same registry): the registry is asked to mount them instead of
+// receiving them again.
+func (s *Session) MountFrom(others []Remote) {
+	for _, r := range others {
+		if ep, err := ParseEndpoint(r.URL); err == nil && ep.Repo != nil {
+			s.mountFrom = append(s.mountFrom, ep)
+		}
+	}
+}
+
+// Endpoint is where the session leads.
+func (s *Session) Endpoint() Endpoint { return s.ep }
+
+// trackingRef is the remote-tracking ref of a remote tag, "" for an
+// unnamed remote.
+func (s *Session) trackingRef(tag string) string {
+	if s.Name == "" {
+		return ""
+	}
+	return refs.Remotes + s.Name + "/" + tag
+}
+
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+
+// CheckTag validates a registry tag name.
+func CheckTag(tag string) error {
+	if !tagRE.MatchString(tag) {
+		return fmt.Errorf("%q is not a valid registry tag (letters, digits, '_', '.', '-'; no '/')", tag)
+	}
+	return nil
+}
+
+// isStrataRepo reports whether a layout directory is a strata repository,
+// whose index.json is derived from its refs and must not be written.
+func isStrataRepo(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "HEAD"))
+	return err == nil
+}
+
+func short(d digest.Digest) string {
+	if e := d.Encoded(); len(e) >= 12 {
+		return e[:12]
+	}
+	return d.String()
+}

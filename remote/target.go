@@ -1,0 +1,232 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	ggcr "github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// target is the other side of a transfer: a registry repository or a
+// layout directory. ref arguments are a tag or a digest string.
+type target interface {
+	String() string
+	// pushBlob sends b unless the target has it; sent says whether it did.
+	pushBlob(ctx context.Context, b outBlob) (sent bool, err error)
+	// fetchBlob opens blob d. The caller verifies what it reads.
+	fetchBlob(ctx context.Context, d digest.Digest) (io.ReadCloser, error)
+	// headManifest returns the descriptor a ref names (wraps ErrNotFound).
+	headManifest(ctx context.Context, ref string) (ocispec.Descriptor, error)
+	// fetchManifest returns a manifest's bytes and descriptor.
+	fetchManifest(ctx context.Context, ref string) ([]byte, ocispec.Descriptor, error)
+	// pushManifest stores a manifest under a ref (a tag or its digest).
+	pushManifest(ctx context.Context, ref string, raw []byte, mediaType string) error
+	// tags lists the target's tags; none if the repository does not exist.
+	tags(ctx context.Context) ([]string, error)
+}
+
+// outBlob is a blob to push: its descriptor, how to read it, and other
+// repositories of the same registry it may be mounted from.
+type outBlob struct {
+	desc      ocispec.Descriptor
+	open      func() (io.ReadCloser, error)
+	mountFrom []name.Repository
+}
+
+// Options configure a connection to a remote.
+type Options struct {
+	// Keychain finds credentials; default authn.DefaultKeychain (docker's
+	// config.json and credential helpers).
+	Keychain authn.Keychain
+	// Transport is the HTTP transport; default ggcr's remote.DefaultTransport.
+	Transport http.RoundTripper
+	// Insecure speaks plain HTTP to any registry (loopback always is).
+	Insecure bool
+	// Jobs is how many blobs move at once; default 3.
+	Jobs int
+	// Progress receives transfer events; nil for none.
+	Progress func(Event)
+}
+
+func (o *Options) jobs() int {
+	if o == nil || o.Jobs <= 0 {
+		return 3
+	}
+	return o.Jobs
+}
+
+func (o *Options) event(e Event) {
+	if o != nil && o.Progress != nil {
+		o.Progress(e)
+	}
+}
+
+// openTarget connects to an endpoint. Nothing is sent until it is used.
+func openTarget(ep Endpoint, o *Options) (target, error) {
+	if o == nil {
+		o = &Options{}
+	}
+	if ep.Dir != "" {
+		return &layoutTarget{dir: ep.Dir}, nil
+	}
+	repo := *ep.Repo
+	if o.Insecure {
+		r, err := name.NewRepository(repo.Name(), name.Insecure)
+		if err != nil {
+			return nil, err
+		}
+		repo = r
+	}
+	kc := o.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	opts := []ggcr.Option{ggcr.WithAuthFromKeychain(kc), ggcr.WithJobs(o.jobs()), ggcr.WithUserAgent("strata")}
+	if o.Transport != nil {
+		opts = append(opts, ggcr.WithTransport(o.Transport))
+	}
+	pusher, err := ggcr.NewPusher(opts...)
+	if err != nil {
+		return nil, err
+	}
+	puller, err := ggcr.NewPuller(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &registryTarget{repo: repo, pusher: pusher, puller: puller}, nil
+}
+
+type registryTarget struct {
+	repo   name.Repository
+	pusher *ggcr.Pusher
+	puller *ggcr.Puller
+}
+
+func (t *registryTarget) String() string { return t.repo.String() }
+
+func (t *registryTarget) ref(s string) (name.Reference, error) {
+	if strings.Contains(s, ":") {
+		return name.NewDigest(t.repo.Name()+"@"+s, name.StrictValidation)
+	}
+	return t.repo.Tag(s), nil
+}
+
+func (t *registryTarget) pushBlob(ctx context.Context, b outBlob) (bool, error) {
+	l := &storeLayer{b: b}
+	var up v1.Layer = l
+	for _, from := range b.mountFrom {
+		if from.RegistryStr() == t.repo.RegistryStr() && from.RepositoryStr() != t.repo.RepositoryStr() {
+			up = &ggcr.MountableLayer{Layer: l, Reference: from.Digest(b.desc.Digest.String())}
+			break
+		}
+	}
+	if err := t.pusher.Upload(ctx, t.repo, up); err != nil {
+		return false, wrapRegistryErr(err)
+	}
+	return l.opened, nil
+}
+
+func (t *registryTarget) fetchBlob(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
+	l, err := t.puller.Layer(ctx, t.repo.Digest(d.String()))
+	if err != nil {
+		return nil, wrapRegistryErr(err)
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return nil, wrapRegistryErr(err)
+	}
+	return rc, nil
+}
+
+func (t *registryTarget) headManifest(ctx context.Context, s string) (ocispec.Descriptor, error) {
+	ref, err := t.ref(s)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	d, err := t.puller.Head(ctx, ref)
+	if err != nil {
+		return ocispec.Descriptor{}, wrapRegistryErr(err)
+	}
+	return ociDesc(*d), nil
+}
+
+func (t *registryTarget) fetchManifest(ctx context.Context, s string) ([]byte, ocispec.Descriptor, error) {
+	ref, err := t.ref(s)
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	d, err := t.puller.Get(ctx, ref)
+	if err != nil {
+		return nil, ocispec.Descriptor{}, wrapRegistryErr(err)
+	}
+	return d.Manifest, ociDesc(d.Descriptor), nil
+}
+
+func (t *registryTarget) pushManifest(ctx context.Context, s string, raw []byte, mediaType string) error {
+	ref, err := t.ref(s)
+	if err != nil {
+		return err
+	}
+	return wrapRegistryErr(t.pusher.Put(ctx, ref, rawManifest{raw, types.MediaType(mediaType)}))
+}
+
+func (t *registryTarget) tags(ctx context.Context) ([]string, error) {
+	tags, err := t.puller.List(ctx, t.repo)
+	if errors.Is(wrapRegistryErr(err), ErrNotFound) {
+		return nil, nil
+	}
+	return tags, wrapRegistryErr(err)
+}
+
+// wrapRegistryErr makes "not found" answers match ErrNotFound.
+func wrapRegistryErr(err error) error {
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("%w (%v)", ErrNotFound, err)
+	}
+	return err
+}
+
+func ociDesc(d v1.Descriptor) ocispec.Descriptor {
+	return ocispec.Descriptor{MediaType: string(d.MediaType), Digest: digest.Digest(d.Digest.String()), Size: d.Size}
+}
+
+type rawManifest struct {
+	b  []byte
+	mt types.MediaType
+}
+
+func (m rawManifest) RawManifest() ([]byte, error)        { return m.b, nil }
+func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
+
+// storeLayer shows a local blob to ggcr as a layer; it records whether
+// ggcr opened it, i.e. whether the blob was sent.
+type storeLayer struct {
+	b      outBlob
+	opened bool
+}
+
+func (l *storeLayer) Digest() (v1.Hash, error) { return v1.NewHash(l.b.desc.Digest.String()) }
+func (l *storeLayer) DiffID() (v1.Hash, error) { return l.Digest() } // unused by uploads
+func (l *storeLayer) Size() (int64, error)     { return l.b.desc.Size, nil }
+func (l *storeLayer) MediaType() (types.MediaType, error) {
+	return types.MediaType(l.b.desc.MediaType), nil
+}
+func (l *storeLayer) Compressed() (io.ReadCloser, error) {
+	l.opened = true
+	return l.b.open()
+}
+func (l *storeLayer) Uncompressed() (io.ReadCloser, error) {
+	return nil, errors.New("uncompressed layer not available")
+}
