@@ -62,12 +62,21 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		}()
 	}
 
+	// Catch signals before the container exists: one that arrives while it
+	// starts is forwarded once it runs instead of killing strata.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
 	c, err := start(ctx, &spec, cfg, exe, cg, tmpDir)
 	if err != nil {
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			return ee.Code, err
+		}
 		return CodeRuntime, err
 	}
 	defer c.close()
-	return c.wait(ctx)
+	return c.wait(ctx, sigs)
 }
 
 // prepare validates the spec and turns it into the init's configuration.
@@ -279,10 +288,7 @@ func fdOf(v any) int {
 }
 
 // wait forwards signals until the container's pid 1 exits.
-func (c *container) wait(ctx context.Context) (int, error) {
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, forwarded...)
-	defer signal.Stop(sigs)
+func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) {
 	done := make(chan struct{})
 	go func() {
 		for {

@@ -38,7 +38,7 @@ func seccompProgram(caps []string) ([]unix.SockFilter, error) {
 	} else if def&0xffff0000 != def {
 		return nil, fmt.Errorf("seccomp: default action %#x unsupported", uint32(def))
 	}
-	policy := bpfseccomp.Policy{DefaultAction: def}
+	var groups []bpfseccomp.SyscallGroup
 	for _, sc := range prof.Syscalls {
 		act, err := seccompAction(sc.Action, sc.ErrnoRet)
 		if err != nil {
@@ -64,12 +64,12 @@ func seccompProgram(caps []string) ([]unix.SockFilter, error) {
 			}
 		}
 		if len(g.Names)+len(g.NamesWithCondtions) > 0 {
-			policy.Syscalls = append(policy.Syscalls, g)
+			groups = append(groups, g)
 		}
 	}
-	insts, err := policy.Assemble()
+	insts, err := assembleGroups(groups, def)
 	if err != nil {
-		return nil, fmt.Errorf("seccomp: assemble: %w", err)
+		return nil, err
 	}
 	raw, err := bpf.Assemble(insts)
 	if err != nil {
@@ -81,6 +81,58 @@ func seccompProgram(caps []string) ([]unix.SockFilter, error) {
 	}
 	slog.Debug("seccomp program", "instructions", len(prog))
 	return prog, nil
+}
+
+// assembleGroups assembles the groups in order. go-seccomp-bpf leaves an
+// argument in the accumulator after a group with argument conditions, and
+// the next group would compare that argument, not the syscall number. So
+// each run of groups ending in a conditional one is assembled as its own
+// program (which starts by loading arch and syscall number), its final
+// "return default" is dropped, and the programs are chained: falling off
+// one starts the next.
+func assembleGroups(groups []bpfseccomp.SyscallGroup, def bpfseccomp.Action) ([]bpf.Instruction, error) {
+	const sentinel = bpfseccomp.ActionKillProcess
+	var out []bpf.Instruction
+	var batch []bpfseccomp.SyscallGroup
+	flush := func(last bool) error {
+		if len(batch) == 0 {
+			return nil
+		}
+		p := bpfseccomp.Policy{DefaultAction: sentinel, Syscalls: batch}
+		if last {
+			p.DefaultAction = def
+		}
+		insts, err := p.Assemble()
+		if err != nil {
+			return fmt.Errorf("seccomp: assemble: %w", err)
+		}
+		if !last {
+			if r, ok := insts[len(insts)-1].(bpf.RetConstant); !ok || r.Val != uint32(sentinel) {
+				return fmt.Errorf("seccomp: assemble: unexpected program end %v", insts[len(insts)-1])
+			}
+			insts = insts[:len(insts)-1]
+		}
+		out = append(out, insts...)
+		batch = nil
+		return nil
+	}
+	for _, g := range groups {
+		batch = append(batch, g)
+		if len(g.NamesWithCondtions) > 0 {
+			if err := flush(false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(batch) == 0 {
+		// The last group was conditional: end with the default action.
+		ret := uint32(def)
+		if def == bpfseccomp.ActionErrno {
+			ret |= uint32(unix.EPERM)
+		}
+		return append(out, bpf.RetConstant{Val: ret}), nil
+	}
+	return out, flush(true)
 }
 
 // seccompAction maps an OCI action to a BPF return value. The errno goes into
