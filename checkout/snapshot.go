@@ -1,0 +1,169 @@
+package checkout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+)
+
+// Snapshots is the cache of unpacked layers in .strata/snapshots.
+type Snapshots struct {
+	dir   string
+	store *objects.Store
+}
+
+// NewSnapshots returns the snapshot cache of the store (a .strata dir).
+func NewSnapshots(store *objects.Store) *Snapshots {
+	return &Snapshots{dir: filepath.Join(store.Root(), "snapshots"), store: store}
+}
+
+// snapshotMeta is written beside fs/: the layer blobs the snapshot was
+// built from, so that gc knows when it is no longer needed.
+type snapshotMeta struct {
+	Layers []digest.Digest `json:"layers"`
+}
+
+// Path is the directory of snapshot id's tree; it may not exist.
+func (s *Snapshots) Path(id string) string { return filepath.Join(s.dir, id, "fs") }
+
+// Lowers makes sure every snapshot of layers exists and returns their
+// directories topmost first, as overlay wants them.
+func (s *Snapshots) Lowers(ctx context.Context, layers []objects.Layer) ([]string, error) {
+	refs := PlanSnapshots(layers)
+	out := make([]string, len(refs))
+	for i, ref := range refs {
+		p, err := s.Ensure(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		out[len(refs)-1-i] = p
+	}
+	return out, nil
+}
+
+// Ensure builds the snapshot ref if it is not cached and returns its tree.
+func (s *Snapshots) Ensure(ctx context.Context, ref SnapshotRef) (string, error) {
+	p := s.Path(ref.ID)
+	if _, err := os.Lstat(p); err == nil {
+		return p, nil
+	}
+	start := time.Now()
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return "", fmt.Errorf("checkout: snapshots: %w", err)
+	}
+	tmp, err := os.MkdirTemp(s.dir, ".tmp-")
+	if err != nil {
+		return "", fmt.Errorf("checkout: snapshots: %w", err)
+	}
+	if err := s.build(ctx, tmp, ref); err != nil {
+		// A partial snapshot never stays: it would serve half a layer.
+		if rerr := os.RemoveAll(tmp); rerr != nil {
+			slog.Warn("checkout: remove partial snapshot", "dir", tmp, "err", rerr)
+		}
+		return "", err
+	}
+	if err := os.Rename(tmp, filepath.Join(s.dir, ref.ID)); err != nil {
+		os.RemoveAll(tmp)
+		if _, serr := os.Lstat(p); serr == nil {
+			return p, nil // built by another process meanwhile
+		}
+		return "", fmt.Errorf("checkout: snapshot %s: %w", short(ref.ID), err)
+	}
+	slog.Debug("checkout: built snapshot", "id", ref.ID, "layers", len(ref.Layers), "took", time.Since(start))
+	return p, nil
+}
+
+// build unpacks ref's layers into tmp/fs: a layer snapshot keeps its
+// whiteouts for overlay, a flattened one applies them, since nothing lies
+// below a chain's prefix.
+func (s *Snapshots) build(ctx context.Context, tmp string, ref SnapshotRef) error {
+	fsDir := filepath.Join(tmp, "fs")
+	if err := os.Mkdir(fsDir, 0o755); err != nil {
+		return fmt.Errorf("checkout: snapshot: %w", err)
+	}
+	mode := layer.ToOverlayLower
+	if ref.Flat {
+		mode = layer.Apply
+	}
+	var meta snapshotMeta
+	for _, l := range ref.Layers {
+		if err := s.unpack(ctx, l, fsDir, mode); err != nil {
+			return err
+		}
+		meta.Layers = append(meta.Layers, l.Desc.Digest)
+	}
+	b, _ := json.Marshal(meta)
+	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), b, 0o644); err != nil {
+		return fmt.Errorf("checkout: snapshot: %w", err)
+	}
+	return nil
+}
+
+func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mode layer.UnpackMode) error {
+	rc, err := openLayer(s.store, l.Desc)
+	if err != nil {
+		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+	}
+	defer rc.Close()
+	if err := layer.Unpack(ctx, rc, dir, mode); err != nil {
+		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+	}
+	// Drain and close: the verifying reader reports a digest mismatch only at EOF.
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+	}
+	return nil
+}
+
+// Prune removes snapshots built from a layer blob that is no longer kept,
+// and temporary directories left by killed builds.
+func (s *Snapshots) Prune(kept func(digest.Digest) bool) error {
+	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checkout: prune snapshots: %w", err)
+	}
+	for _, e := range entries {
+		dir := filepath.Join(s.dir, e.Name())
+		if e.Name() == emptyID {
+			continue
+		}
+		if len(e.Name()) > 5 && e.Name()[:5] == ".tmp-" {
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+				os.RemoveAll(dir)
+			}
+			continue
+		}
+		var meta snapshotMeta
+		b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &meta)
+		}
+		drop := err != nil
+		for _, d := range meta.Layers {
+			if !kept(d) {
+				drop = true
+			}
+		}
+		if drop {
+			slog.Debug("checkout: removing snapshot", "id", e.Name())
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("checkout: prune snapshot %s: %w", short(e.Name()), err)
+			}
+		}
+	}
+	return nil
+}

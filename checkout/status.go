@@ -1,0 +1,290 @@
+package checkout
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/strata-sh/strata/objects/layer"
+	"golang.org/x/sys/unix"
+)
+
+// Kind is how a path changed, with git's letters.
+type Kind byte
+
+const (
+	Added    Kind = 'A'
+	Modified Kind = 'M'
+	Deleted  Kind = 'D'
+	TypeChg  Kind = 'T' // a file became a directory, a symlink a file, ...
+)
+
+func (k Kind) String() string { return string(k) }
+
+// Change is one changed path: its entries before and after (nil when absent).
+type Change struct {
+	Path string
+	Kind Kind
+	Old  *layer.Entry
+	New  *layer.Entry
+}
+
+// statusResult is what a scan of the upper found.
+type statusResult struct {
+	changes []Change
+	same    map[string]bool // copied-up non-directories equal to their lower: left out of a commit
+	ex      *Excludes
+}
+
+// Status returns the work tree's changes against the commit it is based
+// on, in path order, mounting it first if needed. Excluded paths are left
+// out, and so are copy-ups that changed nothing but the mtime.
+func (w *Worktree) Status(ctx context.Context) ([]Change, error) {
+	unlock, err := w.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, err := w.ensure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := w.scan(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	return res.changes, nil
+}
+
+// scan compares the upper directory with the file map of the base commit.
+// It reads only the upper, and the merged view under directories that
+// were renamed (overlay redirects).
+func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
+	c, err := w.commit(st.Commit)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := w.trees.Of(c)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := LoadExcludes(w.Repo.Root, w.target)
+	if err != nil {
+		return nil, err
+	}
+	s := &scanner{ctx: ctx, tree: tree, ex: ex, res: &statusResult{same: map[string]bool{}, ex: ex}, xbuf: make([]byte, 4096), target: w.target}
+	if err := s.dir("", w.upper(), false, true); err != nil {
+		return nil, fmt.Errorf("checkout: status: %w", err)
+	}
+	sort.Slice(s.res.changes, func(i, j int) bool { return s.res.changes[i].Path < s.res.changes[j].Path })
+	return s.res, nil
+}
+
+type scanner struct {
+	ctx    context.Context
+	tree   Tree
+	sorted []string // tree paths in order, built on first need
+	ex     *Excludes
+	res    *statusResult
+	xbuf   []byte
+	target string
+}
+
+// dir scans the entries of directory abs, whose path in the tree is rel.
+// hideLower says that lower entries not seen here are gone (an opaque or
+// new directory); upper says abs is in the upper (whiteouts, redirects).
+func (s *scanner) dir(rel, abs string, hideLower, upper bool) error {
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	f, err := os.Open(abs)
+	if err != nil {
+		return err
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, name := range names {
+		crel, cabs := rel+"/"+name, abs+"/"+name
+		seen[crel] = true
+		var st unix.Stat_t
+		if err := unix.Lstat(cabs, &st); err != nil {
+			return err
+		}
+		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+		if s.ex.Match(crel, isDir) {
+			continue
+		}
+		old := s.tree[crel]
+		if upper && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0 {
+			if old != nil {
+				s.deleted(crel, true)
+			}
+			continue
+		}
+		nu, err := s.entry(crel, cabs, &st)
+		if err != nil {
+			return err
+		}
+		switch {
+		case old == nil:
+			s.add(Change{Path: crel, Kind: Added, New: nu})
+		case kindOf(old.Type) != kindOf(nu.Type):
+			s.add(Change{Path: crel, Kind: TypeChg, Old: old, New: nu})
+			if old.Type == layer.TypeDir {
+				s.deleted(crel, false)
+			}
+		default:
+			changed, err := differs(old, nu, cabs)
+			if err != nil {
+				return err
+			}
+			if changed {
+				s.add(Change{Path: crel, Kind: Modified, Old: old, New: nu})
+			} else if !isDir && st.Nlink == 1 {
+				// Unchanged, and left out of the commit. A file with
+				// more names stays in: the layer must record the link.
+				s.res.same[crel] = true
+			}
+		}
+		if !isDir {
+			continue
+		}
+		childHide := old == nil || old.Type != layer.TypeDir || hideLower && !upper
+		if upper {
+			if v, ok := overlayXattr(cabs, "opaque"); ok && v == "y" {
+				childHide = true
+			}
+			if _, ok := overlayXattr(cabs, "redirect"); ok && s.target != "" {
+				// A renamed directory: its content is spread over the
+				// lowers; read it through the mount.
+				if err := s.dir(crel, s.target+crel, true, false); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if err := s.dir(crel, cabs, childHide, upper); err != nil {
+			return err
+		}
+	}
+	if hideLower {
+		for _, p := range s.children(rel) {
+			if !seen[p] && !s.ex.Match(p, s.tree[p].Type == layer.TypeDir) {
+				s.deleted(p, true)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *scanner) add(c Change) { s.res.changes = append(s.res.changes, c) }
+
+// deleted records p (if self) and every lower path below it as deleted.
+func (s *scanner) deleted(p string, self bool) {
+	if self {
+		s.add(Change{Path: p, Kind: Deleted, Old: s.tree[p]})
+	}
+	s.sort()
+	prefix := p + "/"
+	for i := sort.SearchStrings(s.sorted, prefix); i < len(s.sorted) && strings.HasPrefix(s.sorted[i], prefix); i++ {
+		q := s.sorted[i]
+		if !s.ex.Match(q, s.tree[q].Type == layer.TypeDir) {
+			s.add(Change{Path: q, Kind: Deleted, Old: s.tree[q]})
+		}
+	}
+}
+
+// children returns the lower paths directly below rel.
+func (s *scanner) children(rel string) []string {
+	s.sort()
+	prefix := rel + "/"
+	var out []string
+	for i := sort.SearchStrings(s.sorted, prefix); i < len(s.sorted) && strings.HasPrefix(s.sorted[i], prefix); i++ {
+		if !strings.Contains(s.sorted[i][len(prefix):], "/") {
+			out = append(out, s.sorted[i])
+		}
+	}
+	return out
+}
+
+func (s *scanner) sort() {
+	if s.sorted == nil {
+		s.sorted = s.tree.Sorted()
+	}
+}
+
+// entry describes a work-tree file as an index entry (without content digest).
+func (s *scanner) entry(rel, abs string, st *unix.Stat_t) (*layer.Entry, error) {
+	e := &layer.Entry{Path: rel, Mode: st.Mode & 0o7777, UID: int(st.Uid), GID: int(st.Gid),
+		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec).UTC()}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		e.Type, e.Size = layer.TypeFile, st.Size
+	case unix.S_IFDIR:
+		e.Type = layer.TypeDir
+	case unix.S_IFLNK:
+		e.Type = layer.TypeSymlink
+		l, err := os.Readlink(abs)
+		if err != nil {
+			return nil, err
+		}
+		e.Link = l
+	case unix.S_IFCHR, unix.S_IFBLK:
+		e.Type = layer.TypeChar
+		if st.Mode&unix.S_IFMT == unix.S_IFBLK {
+			e.Type = layer.TypeBlock
+		}
+		e.Major, e.Minor = unix.Major(st.Rdev), unix.Minor(st.Rdev)
+	case unix.S_IFIFO:
+		e.Type = layer.TypeFIFO
+	default:
+		e.Type = layer.TypeFIFO // sockets are not committed; shown as such
+	}
+	x, err := xattrDigest(abs, s.xbuf)
+	if err != nil {
+		return nil, err
+	}
+	e.Xattrs = x
+	return e, nil
+}
+
+// kindOf folds a hardlink into a file: both are regular files on disk.
+func kindOf(t layer.EntryType) layer.EntryType {
+	if t == layer.TypeHardlink {
+		return layer.TypeFile
+	}
+	return t
+}
+
+// differs compares a lower entry with the work tree's. A file of the same
+// size and mtime is taken as unchanged (git's stat check); otherwise its
+// content is hashed, so that a copy-up or a touch changes nothing.
+func differs(old, nu *layer.Entry, abs string) (bool, error) {
+	if old.Mode != nu.Mode || old.UID != nu.UID || old.GID != nu.GID || old.Xattrs != nu.Xattrs ||
+		old.Link != nu.Link || old.Major != nu.Major || old.Minor != nu.Minor {
+		return true, nil
+	}
+	if kindOf(nu.Type) != layer.TypeFile {
+		return false, nil
+	}
+	if old.Size != nu.Size {
+		return true, nil
+	}
+	if old.ModTime.Equal(nu.ModTime) {
+		nu.Digest = old.Digest
+		return false, nil
+	}
+	d, err := fileDigest(abs)
+	if err != nil {
+		return false, err
+	}
+	nu.Digest = d
+	return d != old.Digest, nil
+}
