@@ -52,9 +52,14 @@ func capNumber(name string) (int, error) {
 // capSet computes the container's bounding set (as CAP_ names) from the spec.
 func capSet(privileged bool, add, drop []string) ([]string, error) {
 	set := map[int]bool{}
+	// "All" is every capability strata itself holds: the host may run it
+	// with a reduced bounding set (here root lacks CAP_SYS_RESOURCE).
+	have := ownPermitted()
 	all := func() {
 		for i := 0; i <= lastCap() && i < len(capNames); i++ {
-			set[i] = true
+			if have[i] {
+				set[i] = true
+			}
 		}
 	}
 	if privileged {
@@ -126,6 +131,22 @@ func setCaps(keep map[int]bool) error {
 		return fmt.Errorf("capset: %w", err)
 	}
 	return nil
+}
+
+// ownPermitted returns the calling thread's permitted capabilities.
+func ownPermitted() map[int]bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	m := map[int]bool{}
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return m
+	}
+	for c := 0; c < 64; c++ {
+		if data[c/32].Permitted&(1<<(uint(c)%32)) != 0 {
+			m[c] = true
+		}
+	}
+	return m
 }
 
 func capMap(names []string) map[int]bool {

@@ -8,10 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"strconv"
 
 	"github.com/strata-sh/strata/internal/testrootfs"
 )
@@ -349,4 +349,3 @@ func (c *countWriter) Write(b []byte) (int, error) {
 	c.n += int64(len(b))
 	return c.w.Write(b)
 }
-

@@ -1,0 +1,239 @@
+package exec
+
+import (
+	"crypto/sha256"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/strata-sh/strata/internal/testrootfs"
+)
+
+// probeRoot is a busybox root with this test binary as /bin/probe.
+func probeRoot(t *testing.T) string {
+	t.Helper()
+	root := testrootfs.Busybox(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := copyFileTest(self, filepath.Join(root, "bin/probe")); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func copyFileTest(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func parseProbe(out string) map[string]string {
+	m := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(l, ": "); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// TestEscapeSyscalls: what a root process in the container must not do,
+// each refused with the errno that proves which layer stopped it.
+func TestEscapeSyscalls(t *testing.T) {
+	root := probeRoot(t)
+	for _, init := range []bool{false, true} {
+		r := run(t, root, func(s *Spec) {
+			s.Env = []string{helperEnv + "=syscalls"}
+			s.Init = init
+		}, "/bin/probe", strconv.Itoa(os.Getpid()))
+		if r.code != 0 || r.err != nil {
+			t.Fatalf("init=%v: code %d err %v stderr %q", init, r.code, r.err, r.stderr)
+		}
+		got := parseProbe(r.stdout)
+		want := map[string]string{
+			"keyctl":        "EPERM", // seccomp
+			"reboot":        "EPERM", // seccomp + no CAP_SYS_BOOT
+			"finit_module":  "EPERM", // seccomp + no CAP_SYS_MODULE
+			"unshare_user":  "EPERM", // seccomp: no regaining caps in a user namespace
+			"clone3":        "ENOSYS",
+			"mount":         "EPERM",
+			"umount_proc":   "EPERM",
+			"ptrace_pid1":   "EPERM", // with Init, pid 1 is the non-dumpable runtime
+			"kill_host_pid": "ESRCH", // strata's pid does not exist here
+		}
+		if !init {
+			want["ptrace_pid1"] = "EPERM" // pid 1 is the probe itself: no self-attach
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("init=%v: %s = %q, want %q", init, k, got[k], v)
+			}
+		}
+		if init && got["pid1_exe"] != "EACCES" {
+			t.Errorf("init=true: readlink /proc/1/exe = %q, want EACCES (non-dumpable)", got["pid1_exe"])
+		}
+	}
+}
+
+func TestEscapeShell(t *testing.T) {
+	root := busybox(t)
+	secretDir := t.TempDir()
+	secret := filepath.Join(secretDir, "secret")
+	os.WriteFile(secret, []byte("host secret\n"), 0o600)
+	cases := []struct{ name, script string }{
+		{"mount tmpfs", "mount -t tmpfs none /mnt"},
+		{"umount /proc", "umount /proc"},
+		{"lazy umount /proc", "umount -l /proc"},
+		{"sysrq-trigger", "echo h > /proc/sysrq-trigger"},
+		{"proc/sys write", "echo 1 > /proc/sys/kernel/sysrq"},
+		// Masked paths read empty (this kernel has no /proc/kcore or
+		// /proc/sched_debug; these exist and are readable on the host).
+		{"keys read", "test $(head -c 64 /proc/keys | wc -c) -gt 0"},
+		{"timer_list read", "test $(head -c 64 /proc/timer_list | wc -c) -gt 0"},
+		{"interrupts read", "test $(head -c 64 /proc/interrupts | wc -c) -gt 0"},
+		{"sys write", "echo 1 > /sys/kernel/profiling"},
+		{"host path", "cat " + secret},
+		{"host path via proc", "cat /proc/1/root" + secret},
+		{"insmod", "insmod /bin/busybox"},
+		{"unshare -U", "unshare -U -r true"},
+		{"unshare -m", "unshare -m true"},
+		{"nsenter", "nsenter -t 1 -m true"},
+		{"chroot out", "mkdir -p /tmp/x && chroot /tmp/x /bin/true"},
+		{"mknod disk", "mknod /tmp/sda b 8 0 && head -c 1 /tmp/sda"},
+		{"hostname", "hostname evil"},
+		{"reboot", "reboot -f"},
+	}
+	for _, c := range cases {
+		r := sh(t, root, nil, c.script)
+		if r.err != nil {
+			t.Errorf("%s: runtime error %v", c.name, r.err)
+			continue
+		}
+		if r.code == 0 {
+			t.Errorf("%s: succeeded inside the container (stdout %q)", c.name, r.stdout)
+		}
+	}
+	// /proc survived the umount attempts and is still the container's.
+	if out := mustSh(t, root, nil, "umount /proc 2>/dev/null; cat /proc/self/comm"); out != "cat\n" {
+		t.Errorf("after umount /proc: %q", out)
+	}
+}
+
+func TestConfinementStatus(t *testing.T) {
+	out := mustSh(t, busybox(t), nil, `grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status`)
+	got := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		k, v, _ := strings.Cut(l, ":")
+		got[k] = strings.TrimSpace(v)
+	}
+	const docker = "00000000a80425fb" // Docker's default capability set
+	want := map[string]string{
+		"CapInh": "0000000000000000", "CapPrm": docker, "CapEff": docker,
+		"CapBnd": docker, "CapAmb": "0000000000000000", "NoNewPrivs": "1", "Seccomp": "2",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+func TestCapAddDropPrivileged(t *testing.T) {
+	root := busybox(t)
+	capEff := func(mod func(*Spec)) string {
+		return strings.TrimSpace(mustSh(t, root, mod, `grep CapEff /proc/self/status | cut -f2`))
+	}
+	if got := capEff(func(s *Spec) { s.CapDrop = []string{"ALL"} }); got != "0000000000000000" {
+		t.Errorf("cap-drop ALL: %s", got)
+	}
+	// NET_ADMIN is bit 12; dropping CHOWN clears bit 0.
+	if got := capEff(func(s *Spec) { s.CapAdd = []string{"NET_ADMIN"}; s.CapDrop = []string{"CAP_CHOWN"} }); got != "00000000a80435fa" {
+		t.Errorf("cap-add NET_ADMIN cap-drop CHOWN: %s", got)
+	}
+	// cap-add SYS_ADMIN also lifts the seccomp rules tied to it: mount works.
+	if r := sh(t, root, func(s *Spec) { s.CapAdd = []string{"SYS_ADMIN"} }, "mount -t tmpfs none /tmp && umount /tmp"); r.code != 0 {
+		t.Errorf("cap-add SYS_ADMIN: mount failed: %q", r.stderr)
+	}
+	out := mustSh(t, root, func(s *Spec) { s.Privileged = true }, `grep -E '^(CapEff|Seccomp):' /proc/self/status | tr -d '\t'; head -c 1 /proc/timer_list | wc -c`)
+	if !strings.Contains(out, "Seccomp:0") || strings.Contains(out, "CapEff:00000000a80425fb") || !strings.HasSuffix(out, "1\n") {
+		t.Errorf("privileged: %q", out)
+	}
+	r := run(t, root, func(s *Spec) { s.CapAdd = []string{"NOT_A_CAP"} }, "true")
+	if r.code != 125 {
+		t.Errorf("unknown capability: code %d err %v", r.code, r.err)
+	}
+}
+
+// TestHostBinaryProtected runs the CVE-2019-5736 attack: the command is a
+// script whose interpreter is /proc/self/exe, which at execve time is the
+// runtime's binary. It must find a sealed copy it cannot write.
+func TestHostBinaryProtected(t *testing.T) {
+	root := probeRoot(t)
+	os.WriteFile(filepath.Join(root, "evil.sh"), []byte("#!/proc/self/exe\n"), 0o755)
+	self, _ := os.Executable()
+	before := fileHash(t, self)
+	r := run(t, root, nil, "/evil.sh")
+	if r.code != 0 {
+		t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
+	}
+	got := parseProbe(r.stdout)
+	if !strings.HasPrefix(got["exe"], "/memfd:strata") {
+		t.Errorf("/proc/self/exe = %q, want the sealed memfd", got["exe"])
+	}
+	if got["open_write"] == "ok" || got["reopen_write"] == "ok" || got["sealed_write"] != "true" {
+		t.Errorf("binary writable: %q", r.stdout)
+	}
+	if fileHash(t, self) != before {
+		t.Fatal("host binary changed")
+	}
+}
+
+// TestNoFdLeak: the command starts with stdin, stdout and stderr only.
+func TestNoFdLeak(t *testing.T) {
+	root := probeRoot(t)
+	extra, _ := os.Open(root) // an open directory fd in the parent
+	defer extra.Close()
+	r := run(t, root, func(s *Spec) { s.Env = []string{helperEnv + "=fds"} }, "/bin/probe")
+	fds := 0
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		n, target, _ := strings.Cut(l, " -> ")
+		if strings.HasPrefix(target, "/proc/") && strings.HasSuffix(target, "/fd") {
+			continue // ReadDir's own directory
+		}
+		if k, _ := strconv.Atoi(n); k > 2 && !strings.HasPrefix(target, "anon_inode:") && !strings.HasPrefix(target, "pipe:") {
+			t.Errorf("leaked fd %s -> %s", n, target)
+		}
+		fds++
+	}
+	if fds < 3 {
+		t.Fatalf("probe output %q (stderr %q)", r.stdout, r.stderr)
+	}
+}
+
+func fileHash(t *testing.T, p string) string {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	io.Copy(h, f)
+	return string(h.Sum(nil))
+}

@@ -1,0 +1,108 @@
+package exec
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// The test binary doubles as a probe inside containers: copied to
+// /bin/probe in a root, it runs helperMain instead of the tests. Each probe
+// prints "<name>: <errno>" ("ok" on success) so tests can check the exact
+// refusal, not merely a failure.
+
+const helperEnv = "STRATA_EXEC_PROBE"
+
+// helperMain runs a probe if this process is one; it never returns then.
+func helperMain() {
+	if len(os.Args) == 2 && os.Args[1] == "/evil.sh" {
+		probeExe()
+		os.Exit(0)
+	}
+	probe := os.Getenv(helperEnv)
+	if probe == "" {
+		return
+	}
+	switch probe {
+	case "syscalls":
+		report("keyctl", rawErr(unix.SYS_KEYCTL, unix.KEYCTL_GET_KEYRING_ID, uintptr(0xfffffffd), 1))
+		report("reboot", rawErr(unix.SYS_REBOOT, unix.LINUX_REBOOT_MAGIC1, unix.LINUX_REBOOT_MAGIC2, unix.LINUX_REBOOT_CMD_CAD_OFF))
+		fd, _ := unix.Open("/bin/probe", unix.O_RDONLY, 0)
+		report("finit_module", rawErr(unix.SYS_FINIT_MODULE, uintptr(fd), 0, 0))
+		report("unshare_user", rawErr(unix.SYS_UNSHARE, unix.CLONE_NEWUSER, 0, 0))
+		report("clone3", rawErr(unix.SYS_CLONE3, 0, 0, 0))
+		report("mount", unix.Mount("none", "/tmp", "tmpfs", 0, ""))
+		report("umount_proc", unix.Unmount("/proc", unix.MNT_DETACH))
+		report("ptrace_pid1", unix.PtraceAttach(1))
+		_, err := os.Readlink("/proc/1/exe")
+		report("pid1_exe", err)
+		if len(os.Args) > 1 {
+			pid, _ := strconv.Atoi(os.Args[1])
+			report("kill_host_pid", unix.Kill(pid, 0))
+		}
+	case "fds":
+		ents, _ := os.ReadDir("/proc/self/fd")
+		for _, e := range ents {
+			target, _ := os.Readlink("/proc/self/fd/" + e.Name())
+			fmt.Printf("%s -> %s\n", e.Name(), target)
+		}
+	}
+	os.Exit(0)
+}
+
+// probeExe runs when a script "#!/proc/self/exe" was the container's
+// command: the kernel then executed the runtime's own binary (the sealed
+// copy), the CVE-2019-5736 path. It tries to write to it.
+func probeExe() {
+	target, _ := os.Readlink("/proc/self/exe")
+	fmt.Printf("exe: %s\n", target)
+	_, err := os.OpenFile("/proc/self/exe", os.O_WRONLY, 0)
+	report("open_write", err)
+	f, err := os.Open("/proc/self/exe")
+	if err != nil {
+		report("open_read", err)
+		return
+	}
+	seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0)
+	fmt.Printf("sealed_write: %v\n", err == nil && seals&unix.F_SEAL_WRITE != 0)
+	// Through a new open file description of the same inode.
+	_, err = os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), os.O_RDWR, 0)
+	report("reopen_write", err)
+}
+
+func rawErr(nr, a1, a2, a3 uintptr) error {
+	_, _, e := syscall.RawSyscall(nr, a1, a2, a3)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func report(name string, err error) {
+	if err == nil {
+		fmt.Printf("%s: ok\n", name)
+		return
+	}
+	if e, ok := underlyingErrno(err); ok {
+		fmt.Printf("%s: %s\n", name, unix.ErrnoName(e))
+		return
+	}
+	fmt.Printf("%s: %v\n", name, err)
+}
+
+func underlyingErrno(err error) (syscall.Errno, bool) {
+	for err != nil {
+		if e, ok := err.(syscall.Errno); ok {
+			return e, true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return 0, false
+		}
+		err = u.Unwrap()
+	}
+	return 0, false
+}
