@@ -23,7 +23,9 @@ type Result struct {
 // the diff id and hands it to the encoder, which compresses on both cores.
 // Memory stays bounded whatever the tree's size.
 func Create(ctx context.Context, dir string, out io.Writer, opts WriteOptions) (Result, error) {
-	enc, err := zstd.NewWriter(out, zstd.WithEncoderConcurrency(2), zstd.WithConcurrentBlocks(true))
+	// Not WithConcurrentBlocks: about 15% faster here, but its jobs took
+	// peak RSS from 40 MB to 200-350 MB on a Debian tree (bench/import.sh).
+	enc, err := zstd.NewWriter(out, zstd.WithEncoderConcurrency(2))
 	if err != nil {
 		return Result{}, fmt.Errorf("create layer: %w", err)
 	}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# bench/import.sh: the layer codec against tar and zstd on a Debian tree.
+# Runs are interleaved (timings here move by up to 2x from run to run) and
+# medians and ratios are printed as a markdown table.
+#   STRATA_BENCH_TREE  a debootstrap minbase tree; built once under
+#                      /var/cache/strata-bench/debian if unset
+#   RUNS               runs of each tool (default 5)
+set -eu
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+
+need() { command -v "$1" >/dev/null 2>&1 || apt-get install -y "$2" >/dev/null; }
+need zstd zstd
+need debootstrap debootstrap
+[ -x /usr/bin/time ] || apt-get install -y time >/dev/null
+
+TREE=${STRATA_BENCH_TREE:-/var/cache/strata-bench/debian}
+if [ ! -d "$TREE" ]; then
+	mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+	mkdir -p "$(dirname "$TREE")"
+	debootstrap --variant=minbase bookworm "$TREE.tmp" "$mirror"
+	mv "$TREE.tmp" "$TREE"
+fi
+
+work=$(mktemp -d /var/tmp/strata-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/benchimport" ./objects/layer/internal/benchimport
+
+# run NAME CMD: time CMD, appending "seconds maxrss_kb" to $work/NAME.
+run() {
+	name=$1; shift
+	/usr/bin/time -f '%e %M' -o "$work/t" sh -c "$*" >/dev/null
+	cat "$work/t" >>"$work/$name"
+}
+
+"$work/benchimport" create "$TREE" "$work/layer.zst" >/dev/null # warm the page cache
+i=0
+while [ $i -lt "$RUNS" ]; do
+	run ref_create "tar -cf - -C '$TREE' . | zstd -3 -T0 | sha256sum"
+	run go_create "'$work/benchimport' create '$TREE' '$work/layer.zst'"
+	rm -rf "$work/u1" "$work/u2"; mkdir "$work/u1" "$work/u2"
+	run ref_unpack "zstd -dc '$work/layer.zst' | tar -x -C '$work/u1'"
+	run go_unpack "'$work/benchimport' unpack '$work/layer.zst' '$work/u2'"
+	i=$((i + 1))
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+col() { awk -v c="$2" '{print $c}' "$work/$1" | median; }
+
+entries=$(find "$TREE" | wc -l)
+size=$(du -sh "$TREE" | cut -f1)
+echo "Tree: $TREE ($entries entries, $size); $RUNS interleaved runs; layer $(stat -c %s "$work/layer.zst") bytes"
+echo
+echo "| step | reference | median s | strata median s | ratio | strata max RSS MB |"
+echo "|---|---|---|---|---|---|"
+for step in create unpack; do
+	ref=$(col ref_$step 1); go=$(col go_$step 1); rss=$(col go_$step 2)
+	what="tar -c \| zstd -3 -T0 \| sha256sum"
+	[ $step = unpack ] && what="zstd -dc \| tar -x"
+	awk -v s=$step -v w="$what" -v r="$ref" -v g="$go" -v m="$rss" 'BEGIN {printf "| %s | %s | %.2f | %.2f | %.2fx | %.0f |\n", s, w, r, g, g/r, m/1024}'
+done
