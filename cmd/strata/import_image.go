@@ -2,14 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 
 	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/remote"
 )
 
-// importImageSource imports oci: and docker-archive: sources. The remote
-// package provides the implementation.
+// importImageSource imports oci:PATH[:TAG] and docker-archive:PATH[:TAG]
+// as a root commit; remote.ImportImage does the work and the checks.
 func importImageSource(ctx context.Context, g *globals, r *repo.Repo, src string, meta importMeta) (*objects.Commit, error) {
-	return nil, errors.New("image sources are not supported yet")
+	return remote.ImportImage(ctx, r.Objects, src, remote.ImportOptions{
+		Author: meta.Author, Message: meta.Message, Date: meta.Date,
+	})
 }
