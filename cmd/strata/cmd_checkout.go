@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/checkout"
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+)
+
+func init() { register(newCheckoutCommand) }
+
+type checkoutFlags struct {
+	newBranch string
+	detach    bool
+	force     bool
+	path      string
+}
+
+func newCheckoutCommand(g *globals) *cobra.Command {
+	var o checkoutFlags
+	cmd := &cobra.Command{
+		Use:   "checkout [-b NEW] [--detach] [--force] [--path DIR] [REV]",
+		Short: "Mount a revision as the work tree",
+		Long: `Mount REV (default HEAD) at <project>/rootfs as an overlay: the revision's
+layers, unpacked once into .strata/snapshots, are its read-only lowers, and
+every change lands in .strata/worktree/upper until it is committed.
+
+  strata checkout main              # attach HEAD to branch main
+  strata checkout v1                # any other revision detaches HEAD
+  strata checkout -b feature v1     # new branch at v1 (default HEAD)
+  strata checkout --path /srv/env2 dev   # a second work tree elsewhere
+
+Switching to another commit with uncommitted changes is refused, listing
+them, unless --force (which discards them). Paths excluded by
+.strata/info/exclude or /.strataignore are kept across switches.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rev := ""
+			if len(args) == 1 {
+				rev = args[0]
+			}
+			if o.newBranch == "" && rev == "" && o.path == "" {
+				return usagef("checkout: name a revision, or -b NEW")
+			}
+			r, w, err := openWorktree(g, o.path)
+			if err != nil {
+				return err
+			}
+			c, err := w.Checkout(cmd.Context(), checkout.CheckoutOptions{Rev: rev, NewBranch: o.newBranch, Detach: o.detach, Force: o.force})
+			if err != nil {
+				return err
+			}
+			return printHeadMoved(g, r, w, c, o.newBranch != "")
+		},
+	}
+	cmd.Flags().StringVarP(&o.newBranch, "branch", "b", "", "create branch `NEW` at REV and switch to it")
+	cmd.Flags().BoolVar(&o.detach, "detach", false, "detach HEAD even if REV is a branch")
+	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "discard uncommitted changes; mount over a non-empty directory")
+	cmd.Flags().StringVar(&o.path, "path", "", "check out in `DIR`, a second work tree, instead of <project>/rootfs")
+	return cmd
+}
+
+// printHeadMoved says where HEAD is now, as git does.
+func printHeadMoved(g *globals, r *repo.Repo, w *checkout.Worktree, c *objects.Commit, created bool) error {
+	h, err := w.Head()
+	if err != nil {
+		return err
+	}
+	where := w.Target()
+	if rel, err := filepath.Rel(r.Dir, where); err == nil && !strings.HasPrefix(rel, "..") {
+		where = rel
+	}
+	switch {
+	case h.Branch != "" && created:
+		fmt.Fprintf(g.stdout, "Switched to a new branch '%s' in %s\n", refs.ShortName(h.Branch), where)
+	case h.Branch != "":
+		fmt.Fprintf(g.stdout, "Switched to branch '%s' in %s\n", refs.ShortName(h.Branch), where)
+	case c != nil:
+		fmt.Fprintf(g.stdout, "HEAD is now at %s %s in %s\n", shortID(c.ID), firstLineOf(c.Message()), where)
+	}
+	return nil
+}
+
+func firstLineOf(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+// openWorktree finds the repository and the work tree a command acts on:
+// the one at --path if given, else an extra work tree mounted at or above
+// the current directory (or -C), else the project's main work tree.
+func openWorktree(g *globals, path string) (*repo.Repo, *checkout.Worktree, error) {
+	start := g.chdir
+	if start == "" {
+		start = "."
+	}
+	abs, err := filepath.Abs(start)
+	if err != nil {
+		return nil, nil, err
+	}
+	if path == "" {
+		if project, name, ok := checkout.FindByMount(abs); ok {
+			r, err := repo.Open(project)
+			if err != nil {
+				return nil, nil, err
+			}
+			w, err := checkout.Named(r, name)
+			return r, w, err
+		}
+	}
+	r, err := g.openRepo()
+	if err != nil {
+		return nil, nil, err
+	}
+	if path == "" {
+		return r, checkout.Main(r), nil
+	}
+	if !filepath.IsAbs(path) && g.chdir != "" {
+		path = filepath.Join(g.chdir, path)
+	}
+	w, err := checkout.ForPath(r, path)
+	return r, w, err
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/checkout"
+	"github.com/strata-sh/strata/refs"
+)
+
+func init() { register(newCommitCommand) }
+
+type commitFlags struct {
+	message, author, date string
+	allowEmpty            bool
+	changes               []string
+}
+
+func newCommitCommand(g *globals) *cobra.Command {
+	var o commitFlags
+	cmd := &cobra.Command{
+		Use:   "commit -m MSG [--allow-empty] [--author A] [--date D] [--change INSTR]...",
+		Short: "Record the work tree's changes as a new commit",
+		Long: `Turn the work tree's changes (its overlay upper directory) into one new
+zstd layer on top of HEAD, move HEAD's branch to the new commit, and
+remount the work tree on it with an empty upper. Only the upper directory
+is read, so the cost follows the size of the change. Excluded paths stay in
+the work tree and out of the commit.
+
+  strata commit -m "motd"
+  strata commit -m "x" --change 'ENV PATH=/opt/bin:$PATH' --change 'CMD ["nginx"]'
+
+--change takes Dockerfile instructions, as docker commit does: ENV, CMD,
+ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL. A config
+change alone makes a commit; with no change at all, commit says "nothing to
+commit" unless --allow-empty. The date is --date (RFC 3339), else
+$SOURCE_DATE_EPOCH, else now; the author is --author, else [user] in the
+repository's config, else git's global identity.
+
+Exit status: 0 on success, 1 on errors (including nothing to commit), 2 on
+usage errors.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.message == "" {
+				return usagef("commit: -m MSG is required")
+			}
+			co := checkout.CommitOptions{Message: o.message, AllowEmpty: o.allowEmpty, Author: o.author, Changes: o.changes}
+			if o.date != "" {
+				d, err := time.Parse(time.RFC3339, o.date)
+				if err != nil {
+					return usagef("commit: --date %s: want RFC 3339, e.g. 2024-01-02T15:04:05Z", o.date)
+				}
+				co.Date = d
+			}
+			_, w, err := openWorktree(g, "")
+			if err != nil {
+				return err
+			}
+			c, cs, err := w.Commit(cmd.Context(), co)
+			if errors.Is(err, checkout.ErrNothingToCommit) {
+				return fmt.Errorf("commit: nothing to commit, work tree clean (use --allow-empty to commit anyway)")
+			}
+			if c == nil && err != nil {
+				return err
+			}
+			h, herr := w.Head()
+			where := "detached HEAD"
+			if herr == nil && h.Branch != "" {
+				where = refs.ShortName(h.Branch)
+			}
+			fmt.Fprintf(g.stdout, "[%s %s] %s\n %d paths changed\n", where, shortID(c.ID), firstLineOf(o.message), len(cs))
+			if err != nil {
+				return fmt.Errorf("commit: committed %s, but the work tree was not remounted: %w", shortID(c.ID), err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&o.message, "message", "m", "", "the commit message")
+	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "commit even if nothing changed")
+	cmd.Flags().StringVar(&o.author, "author", "", "author as `\"Name <email>\"`")
+	cmd.Flags().StringVar(&o.date, "date", "", "commit date, RFC 3339")
+	cmd.Flags().StringArrayVarP(&o.changes, "change", "c", nil, "apply a Dockerfile `INSTRUCTION` to the image config (repeatable)")
+	return cmd
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/checkout"
+)
+
+func init() { register(newResetCommand) }
+
+func newResetCommand(g *globals) *cobra.Command {
+	var hard, soft bool
+	cmd := &cobra.Command{
+		Use:   "reset (--hard | --soft) REV",
+		Short: "Move HEAD's branch to a revision and remount the work tree",
+		Long: `Move HEAD (its branch, if attached) to REV and remount the work tree on it.
+
+  --hard   drop the work tree's uncommitted changes (excluded paths are kept)
+  --soft   keep the upper directory: the uncommitted changes are laid over
+           REV's files instead. Unlike git, the changes of the commits left
+           behind do not reappear as uncommitted: only the upper survives.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if hard == soft {
+				return usagef("reset: give exactly one of --hard and --soft")
+			}
+			mode := checkout.ResetHard
+			if soft {
+				mode = checkout.ResetSoft
+			}
+			_, w, err := openWorktree(g, "")
+			if err != nil {
+				return err
+			}
+			c, err := w.Reset(cmd.Context(), args[0], mode)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), firstLineOf(c.Message()))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&hard, "hard", false, "discard uncommitted changes")
+	cmd.Flags().BoolVar(&soft, "soft", false, "keep uncommitted changes")
+	return cmd
+}

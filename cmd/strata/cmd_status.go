@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/checkout"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/refs"
+)
+
+func init() { register(newStatusCommand) }
+
+// entryJSON is a file as status, diff and blame show it in JSON.
+type entryJSON struct {
+	Type   string `json:"type"` // file, dir, symlink, hardlink, char, block, fifo
+	Mode   string `json:"mode"` // octal permission bits, "0644"
+	UID    int    `json:"uid"`
+	GID    int    `json:"gid"`
+	Size   int64  `json:"size,omitempty"`
+	Digest string `json:"digest,omitempty"` // blake3 of the content, when known
+	Link   string `json:"link,omitempty"`
+}
+
+// changeJSON is one changed path in JSON.
+type changeJSON struct {
+	Status string     `json:"status"` // A, M, D or T
+	Path   string     `json:"path"`
+	Old    *entryJSON `json:"old,omitempty"`
+	New    *entryJSON `json:"new,omitempty"`
+}
+
+var typeNames = map[layer.EntryType]string{
+	layer.TypeFile: "file", layer.TypeDir: "dir", layer.TypeSymlink: "symlink", layer.TypeHardlink: "hardlink",
+	layer.TypeChar: "char", layer.TypeBlock: "block", layer.TypeFIFO: "fifo",
+}
+
+func toEntryJSON(e *layer.Entry) *entryJSON {
+	if e == nil {
+		return nil
+	}
+	return &entryJSON{Type: typeNames[e.Type], Mode: fmt.Sprintf("%04o", e.Mode), UID: e.UID, GID: e.GID,
+		Size: e.Size, Digest: e.Digest, Link: e.Link}
+}
+
+func toChangesJSON(cs []checkout.Change) []changeJSON {
+	out := make([]changeJSON, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, changeJSON{Status: c.Kind.String(), Path: c.Path, Old: toEntryJSON(c.Old), New: toEntryJSON(c.New)})
+	}
+	return out
+}
+
+type statusOptions struct {
+	short  bool
+	format string
+}
+
+func newStatusCommand(g *globals) *cobra.Command {
+	var o statusOptions
+	cmd := &cobra.Command{
+		Use:   "status [--short] [--format json]",
+		Short: "Show what changed in the work tree",
+		Long: `Show the paths changed in the work tree since the commit it is based on:
+A added, M modified (content, mode, owner, xattrs or link target), D deleted,
+T type changed. Excluded paths (.strata/info/exclude, /.strataignore) and
+files copied up without a change are not shown. A work tree that was
+unmounted is mounted again first.
+
+  strata status --short           # "M /etc/motd", one per line
+  strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}]}
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(o.format); err != nil {
+				return err
+			}
+			_, w, err := openWorktree(g, "")
+			if err != nil {
+				return err
+			}
+			cs, err := w.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			h, err := w.Head()
+			if err != nil {
+				return err
+			}
+			return printStatus(g.stdout, h, cs, o)
+		},
+	}
+	cmd.Flags().BoolVarP(&o.short, "short", "s", false, "one line per path: status letter and path")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func printStatus(w io.Writer, h refs.Head, cs []checkout.Change, o statusOptions) error {
+	if o.format == "json" {
+		v := struct {
+			Branch  string       `json:"branch,omitempty"`
+			Head    string       `json:"head,omitempty"`
+			Clean   bool         `json:"clean"`
+			Changes []changeJSON `json:"changes"`
+		}{Branch: refs.ShortName(h.Branch), Clean: len(cs) == 0, Changes: toChangesJSON(cs)}
+		if h.Commit != "" {
+			v.Head = h.Commit.String()
+		}
+		return writeJSON(w, v)
+	}
+	if o.short {
+		for _, c := range cs {
+			fmt.Fprintf(w, "%c %s\n", c.Kind, c.Path)
+		}
+		return nil
+	}
+	switch {
+	case h.Branch != "":
+		fmt.Fprintf(w, "On branch %s\n", refs.ShortName(h.Branch))
+	default:
+		fmt.Fprintf(w, "HEAD detached at %s\n", shortID(h.Commit))
+	}
+	if len(cs) == 0 {
+		fmt.Fprintln(w, "nothing to commit, work tree clean")
+		return nil
+	}
+	fmt.Fprintln(w, "Changes not committed:")
+	words := map[checkout.Kind]string{checkout.Added: "added:", checkout.Modified: "modified:", checkout.Deleted: "deleted:", checkout.TypeChg: "typechange:"}
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-12s %s\n", words[c.Kind], c.Path)
+	}
+	return nil
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newUmountCommand) }
+
+func newUmountCommand(g *globals) *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "umount [--path DIR]",
+		Short: "Unmount the work tree, keeping its changes",
+		Long: `Unmount the work tree. Its uncommitted changes stay in its upper
+directory, and the next command that needs the work tree mounts it again.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, w, err := openWorktree(g, path)
+			if err != nil {
+				return err
+			}
+			if err := w.Umount(); err != nil {
+				return fmt.Errorf("umount: %w", err)
+			}
+			fmt.Fprintf(g.stdout, "Unmounted %s; uncommitted changes are kept\n", w.Target())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "path", "", "the work tree at `DIR`")
+	return cmd
+}
