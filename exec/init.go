@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -58,6 +59,8 @@ func failInit(code int, err error) {
 // this locked thread, which finally calls execve.
 func containerInit() {
 	runtime.LockOSThread()
+	// Named for ps inside the container (else it shows the memfd's fd number).
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("strata-init\x00")[0])), 0, 0, 0)
 	// Non-dumpable: the container's processes can neither ptrace this
 	// process nor open its /proc/<pid>/exe (the strata binary).
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {

@@ -1,0 +1,152 @@
+package exec
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ourCgroups lists the cgroup directories of runs by pid.
+func ourCgroups(pid int) []string {
+	var dirs []string
+	pattern := cgroupPrefix + strconv.Itoa(pid) + "-*"
+	for _, p := range []string{cgroupRoot, cgroupRoot + "/memory", cgroupRoot + "/cpu", cgroupRoot + "/pids"} {
+		m, _ := filepath.Glob(filepath.Join(p, pattern))
+		dirs = append(dirs, m...)
+	}
+	return dirs
+}
+
+func TestMemoryLimit(t *testing.T) {
+	// awk doubles a string until the kernel's OOM killer stops it at 32 MiB.
+	r := run(t, busybox(t), func(s *Spec) { s.Resources.MemoryBytes = 32 << 20 },
+		"awk", `BEGIN { s = "xxxxxxxxxxxxxxxx"; while (1) s = s s }`)
+	if r.err != nil || r.code != 128+int(syscall.SIGKILL) {
+		t.Fatalf("code %d err %v stderr %q, want 137 (OOM kill)", r.code, r.err, r.stderr)
+	}
+	if d := ourCgroups(os.Getpid()); len(d) != 0 {
+		t.Fatalf("cgroups left: %v", d)
+	}
+}
+
+func TestPidsLimit(t *testing.T) {
+	// Start 64 sleepers in the background; at most 16 tasks may exist.
+	out := mustSh(t, busybox(t), func(s *Spec) { s.Resources.PidsLimit = 16 }, `
+(for i in $(seq 64); do sleep 30 & done) 2>/dev/null
+set -- /proc/[0-9]*; echo $#
+`)
+	procs, err := strconv.Atoi(strings.TrimSpace(out))
+	// The fork loop must have hit the limit, not stopped short of it.
+	if err != nil || procs > 16 || procs < 12 {
+		t.Fatalf("tasks in container: %q, want between 12 and 16", out)
+	}
+}
+
+func TestCgroupLimitsAndRemoval(t *testing.T) {
+	res := Resources{MemoryBytes: 64 << 20, CPUs: 0.5, PidsLimit: 50}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan result, 1)
+	go func() {
+		code, err := Run(ctx, Spec{Root: busybox(t), Args: []string{"sh", "-c", "echo up; exec sleep 1000"}, Stdout: pw, Resources: res})
+		pw.Close()
+		done <- result{code: code, err: err}
+	}()
+	bufio.NewReader(pr).ReadString('\n')
+	dirs := ourCgroups(os.Getpid())
+	want := map[string]string{"memory.limit_in_bytes": "67108864", "cpu.cfs_quota_us": "50000", "pids.max": "50"}
+	if cgroupV2() {
+		want = map[string]string{"memory.max": "67108864", "cpu.max": "50000 100000", "pids.max": "50"}
+	}
+	found := 0
+	for _, d := range dirs {
+		for f, v := range want {
+			b, err := os.ReadFile(filepath.Join(d, f))
+			if err != nil {
+				continue
+			}
+			found++
+			if strings.TrimSpace(string(b)) != v {
+				t.Errorf("%s/%s = %q, want %q", d, f, b, v)
+			}
+		}
+		procs, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+		if len(strings.Fields(string(procs))) != 1 {
+			t.Errorf("%s holds %q, want the container's pid 1", d, procs)
+		}
+	}
+	if found != len(want) {
+		t.Errorf("found %d of %d limits in %v", found, len(want), dirs)
+	}
+	cancel()
+	go io.Copy(io.Discard, pr)
+	<-done
+	if d := ourCgroups(os.Getpid()); len(d) != 0 {
+		t.Fatalf("cgroups left after exit: %v", d)
+	}
+}
+
+// TestCgroupRemovedWhenStrataKilled runs a container from a child process
+// (this test binary in runner mode), SIGKILLs that process and expects the
+// container gone and its cgroups removed by the watchdog.
+func TestCgroupRemovedWhenStrataKilled(t *testing.T) {
+	self, _ := os.Executable()
+	cmd := osexec.Command(self)
+	cmd.Env = append(os.Environ(), runnerEnv+"="+busybox(t))
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		for _, d := range ourCgroups(cmd.Process.Pid) {
+			removeCgroupDirs([]string{d}, time.Second)
+		}
+	})
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if strings.TrimSpace(line) != "up" {
+		t.Fatalf("runner said %q", line)
+	}
+	dirs := ourCgroups(cmd.Process.Pid)
+	if len(dirs) == 0 {
+		t.Fatal("no cgroup while the container runs")
+	}
+	procs, _ := os.ReadFile(filepath.Join(dirs[0], "cgroup.procs"))
+	cpid, _ := strconv.Atoi(strings.Fields(string(procs))[0])
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	// Poll (no timing assertion: the deadline is only a hang guard).
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if len(ourCgroups(cmd.Process.Pid)) == 0 && syscall.Kill(cpid, 0) == syscall.ESRCH {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("after SIGKILL of strata: cgroups %v, container pid %d alive=%v",
+		ourCgroups(cmd.Process.Pid), cpid, syscall.Kill(cpid, 0) == nil)
+}
+
+const runnerEnv = "STRATA_EXEC_TEST_RUNNER"
+
+// runnerMain runs a long container with limits when this binary is started
+// as the runner of TestCgroupRemovedWhenStrataKilled.
+func runnerMain() {
+	root := os.Getenv(runnerEnv)
+	if root == "" {
+		return
+	}
+	code, _ := Run(context.Background(), Spec{Root: root, Args: []string{"sh", "-c", "echo up; exec sleep 1000"},
+		Stdout: os.Stdout, Resources: Resources{PidsLimit: 10, MemoryBytes: 64 << 20}})
+	os.Exit(code)
+}
