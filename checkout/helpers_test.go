@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
@@ -189,3 +190,5 @@ func changeLines(cs []Change) []string {
 	}
 	return out
 }
+
+func digestOf(s string) digest.Digest { return digest.FromString(s) }
