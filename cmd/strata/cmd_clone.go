@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/checkout"
+	"github.com/strata-sh/strata/remote"
+)
+
+func init() { register(newCloneCommand) }
+
+func newCloneCommand(g *globals) *cobra.Command {
+	var o transferFlags
+	var noCheckout bool
+	cmd := &cobra.Command{
+		Use:   "clone [--no-checkout] SRC [DIR]",
+		Short: "Make a repository from a remote image and check it out",
+		Long: `Clone SRC, a registry repository or layout directory with an optional
+:TAG, into DIR (default: the repository's last name component): init,
+add remote origin, fetch TAG (every tag if none) with its history, create
+the branch TAG (or main, or latest) at it and check it out at DIR/rootfs.
+
+  strata clone 127.0.0.1:5000/team/env:main myenv
+  strata clone docker.io/library/debian:bookworm deb
+  strata clone /mnt/team/envs:main env
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: rangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src := args[0]
+			url, _, err := remote.SplitRef(src)
+			if err != nil {
+				return usagef("clone: %v", err)
+			}
+			dir := path.Base(strings.TrimSuffix(url, "/"))
+			if len(args) == 2 {
+				dir = args[1]
+			}
+			if g.chdir != "" && !filepath.IsAbs(dir) {
+				dir = filepath.Join(g.chdir, dir)
+			}
+			p := newProgress(g.stderr, o.quiet, "receive")
+			r, res, err := remote.Clone(cmd.Context(), src, dir, remote.Options{Insecure: o.insecure, Progress: p.event})
+			p.finish()
+			if err != nil {
+				return fmt.Errorf("clone %s: %w", src, err)
+			}
+			if !o.quiet {
+				fmt.Fprintf(g.stdout, "Cloned %s into %s: branch %s at %s (%d commits)\n", src, dir, res.Branch, shortID(res.Commit), res.Fetch.Commits)
+			}
+			if noCheckout {
+				return nil
+			}
+			if _, err := checkout.Main(r).Checkout(cmd.Context(), checkout.CheckoutOptions{Rev: res.Branch}); err != nil {
+				return fmt.Errorf("clone %s: checkout: %w (the repository is complete; run 'strata checkout %s' in %s)", src, err, res.Branch, dir)
+			}
+			return nil
+		},
+	}
+	o.add(cmd)
+	cmd.Flags().BoolVar(&noCheckout, "no-checkout", false, "do not mount the work tree")
+	return cmd
+}

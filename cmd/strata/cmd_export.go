@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/remote"
+)
+
+func init() { register(newExportCommand) }
+
+func newExportCommand(g *globals) *cobra.Command {
+	var out, format, tag string
+	cmd := &cobra.Command{
+		Use:   "export REV -o FILE [--format docker|oci] [--tag NAME:TAG]",
+		Short: "Write a commit as an image archive",
+		Long: `Write REV as an image archive, for tools that do not speak registries:
+  --format docker (default)  what 'docker save' writes: 'docker load',
+                             'podman load' and 'skopeo ... docker-archive:' read it
+  --format oci               an OCI image layout as a tar
+The image is tagged NAME:TAG (default: <project>:<REV>). -o - writes to
+standard output. The file appears only when complete.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usagef("export: name the output file with -o FILE (or -o - for stdout)")
+			}
+			if format != remote.FormatDocker && format != remote.FormatOCI {
+				return usagef("--format %s: must be docker or oci", format)
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			c, err := r.Resolve(args[0])
+			if err != nil {
+				return fmt.Errorf("export %s: %w", args[0], err)
+			}
+			if tag == "" {
+				tag = filepath.Base(r.Dir) + ":" + args[0]
+				if remote.CheckTag(args[0]) != nil {
+					tag = filepath.Base(r.Dir) + ":" + shortID(c.ID)
+				}
+			}
+			if out == "-" {
+				return remote.Export(cmd.Context(), r.Objects, c, format, tag, g.stdout)
+			}
+			f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
+			if err != nil {
+				return fmt.Errorf("export %s: %w", args[0], err)
+			}
+			defer os.Remove(f.Name())
+			if err := remote.Export(cmd.Context(), r.Objects, c, format, tag, f); err != nil {
+				f.Close()
+				return fmt.Errorf("export %s: %w", args[0], err)
+			}
+			if err := f.Sync(); err != nil {
+				f.Close()
+				return fmt.Errorf("export %s: %w", args[0], err)
+			}
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("export %s: %w", args[0], err)
+			}
+			if err := os.Chmod(f.Name(), 0o644); err != nil {
+				return err
+			}
+			if err := os.Rename(f.Name(), out); err != nil {
+				return fmt.Errorf("export %s: %w", args[0], err)
+			}
+			fmt.Fprintf(g.stdout, "Exported %s (%s) to %s as %s\n", args[0], shortID(c.ID), out, tag)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to `FILE`")
+	cmd.Flags().StringVar(&format, "format", remote.FormatDocker, "archive format: docker or oci")
+	cmd.Flags().StringVar(&tag, "tag", "", "image name `NAME:TAG` in the archive")
+	return cmd
+}

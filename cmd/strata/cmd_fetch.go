@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/remote"
+)
+
+func init() { register(newFetchCommand) }
+
+func newFetchCommand(g *globals) *cobra.Command {
+	var o transferFlags
+	cmd := &cobra.Command{
+		Use:   "fetch [REMOTE [TAG...]]",
+		Short: "Receive a remote's tags, with their history",
+		Long: `Fetch TAGs (default: every tag) of REMOTE (default: origin) and record
+each under refs/remotes/REMOTE/TAG. History is followed through each
+commit's parent (dev.strata.parent) down to a commit already here; where
+the registry no longer has an ancestor, the history stops there and the
+commit is marked shallow. An image with no strata history arrives as a
+root commit. Every blob is verified before it is stored; local branches do
+not move (see pull).
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: rangeArgs(0, 100),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			remoteArg := "origin"
+			if len(args) > 0 {
+				remoteArg, args = args[0], args[1:]
+			}
+			rem, err := resolveRemote(r, remoteArg)
+			if err != nil {
+				return fmt.Errorf("fetch %s: %w", remoteArg, err)
+			}
+			s, p, err := connect(g, r, rem, o, "receive")
+			if err != nil {
+				return fmt.Errorf("fetch %s: %w", remoteArg, err)
+			}
+			res, err := s.Fetch(cmd.Context(), r, args)
+			p.finish()
+			if err != nil {
+				return fmt.Errorf("fetch %s: %w", remoteArg, err)
+			}
+			printFetch(g, s, res, o.quiet)
+			return nil
+		},
+	}
+	o.add(cmd)
+	return cmd
+}
+
+func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet bool) {
+	if quiet {
+		return
+	}
+	fmt.Fprintf(g.stdout, "From %s\n", s.Endpoint())
+	for _, u := range res.Tags {
+		dest := refs.ShortName(u.Ref)
+		if dest == "" {
+			dest = "FETCH (" + shortID(u.New) + ")"
+		}
+		if u.Skipped != "" {
+			fmt.Fprintf(g.stdout, " ! [skipped] %s: %s\n", u.Tag, u.Skipped)
+			continue
+		}
+		if u.Old == u.New {
+			continue
+		}
+		fmt.Fprintf(g.stdout, "%s %s -> %s\n", refChange(u.Old, u.New, false, "tag"), u.Tag, dest)
+	}
+	if res.Commits > 0 {
+		fmt.Fprintf(g.stdout, "   %d commits, %d blobs received (%s)\n", res.Commits, res.Blobs, humanSize(res.Bytes))
+	}
+	for _, d := range res.Shallow {
+		fmt.Fprintf(g.stdout, "   history is shallow at %s: the remote no longer has its parent\n", shortID(d))
+	}
+}

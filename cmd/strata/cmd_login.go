@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/remote"
+)
+
+func init() {
+	register(newLoginCommand)
+	register(newLogoutCommand)
+}
+
+func newLoginCommand(g *globals) *cobra.Command {
+	var user, password string
+	var passwordStdin, insecure bool
+	cmd := &cobra.Command{
+		Use:   "login [-u USER] [--password-stdin | -p PASSWORD] REGISTRY",
+		Short: "Store credentials for a registry",
+		Long: `Check USER and PASSWORD against REGISTRY (host[:port]) and store them as
+docker does: in ~/.docker/config.json ($DOCKER_CONFIG), or in the
+credential helper it names. strata reads them from there (and from any
+credential helper docker is configured with); they are never printed,
+logged or written to the repository.
+
+  echo "$TOKEN" | strata login -u ci --password-stdin registry.example.com
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if passwordStdin {
+				if password != "" {
+					return usagef("login: give --password-stdin or -p, not both")
+				}
+				line, err := bufio.NewReader(g.stdin).ReadString('\n')
+				if err != nil && line == "" {
+					return errors.New("login: no password on standard input")
+				}
+				password = strings.TrimRight(line, "\r\n")
+			}
+			if user == "" || password == "" {
+				return usagef("login: give -u USER and a password (--password-stdin)")
+			}
+			if err := remote.Login(cmd.Context(), args[0], user, password, remote.Options{Insecure: insecure}); err != nil {
+				return fmt.Errorf("login %s: %w", args[0], err)
+			}
+			fmt.Fprintln(g.stdout, "Login succeeded")
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&user, "username", "u", "", "user `NAME`")
+	cmd.Flags().StringVarP(&password, "password", "p", "", "password (visible to other users in ps: prefer --password-stdin)")
+	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "speak plain HTTP to the registry")
+	return cmd
+}
+
+func newLogoutCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "logout REGISTRY",
+		Short: "Forget the credentials of a registry",
+		Long: `Remove REGISTRY's credentials from where login stored them.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := remote.Logout(args[0]); err != nil {
+				return fmt.Errorf("logout %s: %w", args[0], err)
+			}
+			fmt.Fprintf(g.stdout, "Removed login credentials for %s\n", args[0])
+			return nil
+		},
+	}
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/remote"
+)
+
+func init() { register(newPushCommand) }
+
+type pushFlags struct {
+	transferFlags
+	force, all, tags bool
+	compression      string
+}
+
+func newPushCommand(g *globals) *cobra.Command {
+	var o pushFlags
+	cmd := &cobra.Command{
+		Use:   "push [--force] [--all] [--tags] [--compression gzip] [REMOTE [REF...]]",
+		Short: "Send branches and tags, with their history, to a remote",
+		Long: `Push each REF (default: the current branch) to the remote tag of the same
+name on REMOTE (default: origin), a remote's name or a URL. Only what the
+remote lacks is sent: blobs it has are skipped (or mounted from another
+remote's repository in the same registry), and every commit of the
+history it lacks goes as a manifest pushed by digest, oldest first; the tag
+moves last.
+
+A push that is not a fast-forward of the remote tag is refused: fetch
+first, or use --force. --compression gzip recompresses zstd layers for
+registries and clients that cannot read zstd (the commits sent then have
+other ids).
+
+  strata push origin main
+  strata push --all --tags origin
+  strata push 127.0.0.1:5000/team/env main
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: rangeArgs(0, 100),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			remoteArg := "origin"
+			if len(args) > 0 {
+				remoteArg, args = args[0], args[1:]
+			}
+			rem, err := resolveRemote(r, remoteArg)
+			if err != nil {
+				return fmt.Errorf("push %s: %w", remoteArg, err)
+			}
+			names, err := pushRefs(r, args, o)
+			if err != nil {
+				return fmt.Errorf("push %s: %w", remoteArg, err)
+			}
+			s, p, err := connect(g, r, rem, o.transferFlags, "send")
+			if err != nil {
+				return fmt.Errorf("push %s: %w", remoteArg, err)
+			}
+			if !o.quiet {
+				fmt.Fprintf(g.stdout, "To %s\n", s.Endpoint())
+			}
+			var failed error
+			for _, name := range names {
+				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force, Compression: o.compression})
+				p.finish()
+				short := refs.ShortName(name)
+				if err != nil {
+					if errors.Is(err, remote.ErrNonFastForward) {
+						fmt.Fprintf(g.stdout, " ! [rejected] %s -> %s (non-fast-forward)\n", short, res.Tag)
+					}
+					failed = fmt.Errorf("push %s %s: %w", remoteArg, short, err)
+					continue
+				}
+				if o.quiet {
+					continue
+				}
+				kind := "branch"
+				if strings.HasPrefix(name, refs.Tags) {
+					kind = "tag"
+				}
+				line := fmt.Sprintf("%s %s -> %s", refChange(res.Old, res.New, res.Forced, kind), short, res.Tag)
+				if res.Forced {
+					line += " (forced update)"
+				}
+				fmt.Fprintln(g.stdout, line)
+				if !res.UpToDate {
+					fmt.Fprintf(g.stdout, "   %d commits, %d blobs sent (%s), %d already there\n", res.Commits, res.Sent, humanSize(res.Bytes), res.Skipped)
+				}
+			}
+			return failed
+		},
+	}
+	o.transferFlags.add(cmd)
+	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move the remote tag even if it is not a fast-forward")
+	cmd.Flags().BoolVar(&o.all, "all", false, "push every branch")
+	cmd.Flags().BoolVar(&o.tags, "tags", false, "push every tag")
+	cmd.Flags().StringVar(&o.compression, "compression", "", "recompress zstd layers: gzip")
+	return cmd
+}
+
+// pushRefs turns the REF arguments into full ref names: a branch, else a
+// tag; none means the current branch, or --all / --tags.
+func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, "refs/") && r.Refs.Exists(a):
+			out = append(out, a)
+		case r.Refs.Exists(refs.Heads + a):
+			out = append(out, refs.Heads+a)
+		case r.Refs.Exists(refs.Tags + a):
+			out = append(out, refs.Tags+a)
+		default:
+			return nil, fmt.Errorf("%s: no such branch or tag", a)
+		}
+	}
+	for _, on := range []struct {
+		want   bool
+		prefix string
+	}{{o.all, refs.Heads}, {o.tags, refs.Tags}} {
+		if !on.want {
+			continue
+		}
+		list, err := r.Refs.List(on.prefix)
+		if err != nil {
+			return nil, err
+		}
+		for _, ref := range list {
+			out = append(out, ref.Name)
+		}
+	}
+	if len(out) == 0 && !o.all && !o.tags {
+		h, err := r.Refs.ReadHead()
+		if err != nil {
+			return nil, err
+		}
+		if h.Branch == "" || h.Commit == "" {
+			return nil, errors.New("HEAD is not on a branch with commits: name what to push")
+		}
+		out = append(out, h.Branch)
+	}
+	if len(out) == 0 {
+		return nil, errNothingToPush
+	}
+	return out, nil
+}
