@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,7 +30,7 @@ var defaultCaps = []string{
 }
 
 // lastCap is the highest capability the running kernel knows.
-func lastCap() int {
+var lastCap = sync.OnceValue(func() int {
 	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
 	if err == nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
@@ -37,7 +38,7 @@ func lastCap() int {
 		}
 	}
 	return len(capNames) - 1
-}
+})
 
 func capNumber(name string) (int, error) {
 	n := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(name)), "CAP_")

@@ -29,15 +29,16 @@ var sweepOnce sync.Once
 // process could not be started err is an *ExitError whose Code (125, 126 or
 // 127) is also returned as exitCode. Cancelling ctx kills the container.
 func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	// Copying the binary is the slowest step of a start: overlap it with
+	// the rest of the preparation.
+	exeReady := make(chan struct{})
+	go func() { sealedSelf(); close(exeReady) }()
 	cfg, err := prepare(&spec)
 	if err != nil {
+		<-exeReady
 		return CodeRuntime, err
 	}
 	sweepOnce.Do(sweepLeftovers)
-	exe, err := sealedSelf()
-	if err != nil {
-		return CodeRuntime, runtimeErr("%w", err)
-	}
 	id := fmt.Sprintf("%d-%s", os.Getpid(), randomHex(4))
 
 	tmpDir, err := os.MkdirTemp("", tmpPrefix+strconv.Itoa(os.Getpid())+"-")
@@ -62,6 +63,11 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		}()
 	}
 
+	<-exeReady
+	exe, err := sealedSelf()
+	if err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
+	}
 	// Catch signals before the container exists: one that arrives while it
 	// starts is forwarded once it runs instead of killing strata.
 	sigs := make(chan os.Signal, 16)

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# bench/run.sh: start-to-exit time of /bin/true in a busybox container,
+# strata against crun and runc, N interleaved runs each; prints a markdown
+# table of medians and ratios, and strata's memory while a container runs.
+#
+#   STRATA=/path/to/binary [N=30] bench/run.sh
+#
+# STRATA must run a container as "$STRATA ROOT ARGS..." (for example
+# exec/internal/benchcmd: go build -o /tmp/strata-exec-bench ./exec/internal/benchcmd).
+# Needs root, busybox-static, runc and crun. crun 1.8 refuses this machine's
+# hybrid cgroups, so everything runs inside "unshare -m --propagation private"
+# with /sys/fs/cgroup/unified unmounted there (see /work/shared/PEERS.md);
+# strata runs in the same namespace so the comparison is fair.
+set -euo pipefail
+
+N=${N:-30}
+: "${STRATA:?set STRATA to a binary that runs \"\$STRATA ROOT ARGS...\"}"
+STRATA=$(readlink -f "$STRATA")
+for tool in busybox runc crun python3; do
+	command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool not found" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/strata-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# The same busybox rootfs for all three (as internal/testrootfs builds it).
+rootfs=$work/bundle/rootfs
+mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,root,tmp}
+chmod 1777 "$rootfs/tmp"
+cp "$(command -v busybox)" "$rootfs/bin/busybox"
+busybox --list-full | while read -r applet; do
+	[ "$applet" = bin/busybox ] || ln -sf /bin/busybox "$rootfs/$applet"
+done
+printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' >"$rootfs/etc/passwd"
+printf 'root:x:0:\nuser:x:1000:\n' >"$rootfs/etc/group"
+
+# An OCI bundle from "runc spec": no terminal, /bin/true, and the host
+# network like strata's default (runc spec would create a network namespace).
+(cd "$work/bundle" && runc spec)
+python3 - "$work/bundle/config.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+c = json.load(open(p))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["/bin/true"]
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
+json.dump(c, open(p, "w"), indent=1)
+PY
+
+cat >"$work/inner.sh" <<'INNER'
+set -euo pipefail
+umount /sys/fs/cgroup/unified 2>/dev/null || true
+ns() { date +%s%N; }
+for i in $(seq "$N"); do
+	for tool in strata crun runc; do
+		s=$(ns)
+		case $tool in
+		strata) "$STRATA" "$rootfs" /bin/true ;;
+		crun) crun run --bundle "$work/bundle" "bench-crun-$$-$i" ;;
+		runc) runc run --bundle "$work/bundle" "bench-runc-$$-$i" ;;
+		esac
+		e=$(ns)
+		echo "$tool $(( (e - s) / 1000 ))"
+	done
+done >"$work/times"
+# strata's memory while a container runs (the parent process).
+"$STRATA" "$rootfs" /bin/sleep 1 &
+pid=$!
+sleep 0.5
+grep -E '^(VmRSS|VmHWM)' "/proc/$pid/status" >"$work/mem" || true
+wait "$pid"
+INNER
+export N STRATA rootfs work
+unshare -m --propagation private bash "$work/inner.sh"
+
+median() { grep "^$1 " "$work/times" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+s=$(median strata); c=$(median crun); r=$(median runc)
+rss=$(awk '/VmRSS/ {print $2}' "$work/mem"); hwm=$(awk '/VmHWM/ {print $2}' "$work/mem")
+
+echo "| runtime | median start-to-exit of /bin/true (ms) | strata / runtime |"
+echo "|---|---:|---:|"
+awk -v s="$s" -v c="$c" -v r="$r" 'BEGIN {
+	printf "| strata | %.2f | 1.00 |\n", s/1000
+	printf "| crun %s | %.2f | %.2f |\n", "", c/1000, s/c
+	printf "| runc | %.2f | %.2f |\n", r/1000, s/r
+}'
+echo
+echo "N=$N interleaved runs each, inside one private mount namespace; crun $(crun --version | head -1 | awk '{print $3}'), $(runc --version | head -1)."
+echo "strata parent while a container runs: VmRSS ${rss:-?} kB, VmHWM ${hwm:-?} kB."
