@@ -36,6 +36,7 @@ type initConfig struct {
 	NewNet       bool
 	Privileged   bool
 	Caps         []string
+	Seccomp      []byte // compiled filter (sock_filter records); nil: none
 	EtcDir       string
 	Init         bool
 	UserNS       bool
@@ -173,10 +174,8 @@ func startProcess(cfg *initConfig) (int, error) {
 		}
 	}
 	var prog []unix.SockFilter
-	if !cfg.Privileged {
-		if prog, err = seccompProgram(cfg.Caps); err != nil {
-			return CodeRuntime, fmt.Errorf("start container: %w", err)
-		}
+	if len(cfg.Seccomp) > 0 {
+		prog = seccompFromBytes(cfg.Seccomp)
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return CodeRuntime, fmt.Errorf("start container: no_new_privs: %w", err)
@@ -185,7 +184,10 @@ func startProcess(cfg *initConfig) (int, error) {
 	if err := dropBounding(keep); err != nil {
 		return CodeRuntime, fmt.Errorf("start container: %w", err)
 	}
-	if err := setCredential(cred); err != nil {
+	// Direct exec: only this thread survives execve, so it alone changes
+	// credentials; a stop-the-world change of every thread costs more than
+	// the rest of the setup.
+	if err := setCredential(cred, !cfg.Init); err != nil {
 		return CodeRuntime, fmt.Errorf("start container: %w", err)
 	}
 	if cred.UID == 0 {
@@ -219,20 +221,48 @@ func execFailure(name string, err error) (int, error) {
 	return CodeNotExecutable, fmt.Errorf("exec %s: %w", name, err)
 }
 
-// setCredential switches all threads to the user (groups first, uid last).
-func setCredential(c credential) error {
+// setCredential switches to the user (groups first, uid last): the calling
+// thread only if thisThread, else every thread of the process.
+func setCredential(c credential, thisThread bool) error {
 	groups := make([]int, len(c.Groups))
 	for i, g := range c.Groups {
 		groups[i] = int(g)
 	}
-	if err := syscall.Setgroups(groups); err != nil && !errors.Is(err, unix.EPERM) {
+	setgroups, setresgid, setresuid := syscall.Setgroups, syscall.Setresgid, syscall.Setresuid
+	if thisThread {
+		setgroups = func(g []int) error {
+			var p unsafe.Pointer
+			gs := make([]uint32, len(g))
+			for i := range g {
+				gs[i] = uint32(g[i])
+			}
+			if len(gs) > 0 {
+				p = unsafe.Pointer(&gs[0])
+			}
+			return rawErrno(unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(gs)), uintptr(p), 0))
+		}
+		setresgid = func(r, e, s int) error {
+			return rawErrno(unix.RawSyscall(unix.SYS_SETRESGID, uintptr(r), uintptr(e), uintptr(s)))
+		}
+		setresuid = func(r, e, s int) error {
+			return rawErrno(unix.RawSyscall(unix.SYS_SETRESUID, uintptr(r), uintptr(e), uintptr(s)))
+		}
+	}
+	if err := setgroups(groups); err != nil && !errors.Is(err, unix.EPERM) {
 		return fmt.Errorf("setgroups: %w", err)
 	}
-	if err := syscall.Setresgid(int(c.GID), int(c.GID), int(c.GID)); err != nil {
+	if err := setresgid(int(c.GID), int(c.GID), int(c.GID)); err != nil {
 		return fmt.Errorf("setgid %d: %w", c.GID, err)
 	}
-	if err := syscall.Setresuid(int(c.UID), int(c.UID), int(c.UID)); err != nil {
+	if err := setresuid(int(c.UID), int(c.UID), int(c.UID)); err != nil {
 		return fmt.Errorf("setuid %d: %w", c.UID, err)
+	}
+	return nil
+}
+
+func rawErrno(_, _ uintptr, e unix.Errno) error {
+	if e != 0 {
+		return e
 	}
 	return nil
 }

@@ -38,6 +38,14 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		<-exeReady
 		return CodeRuntime, err
 	}
+	var seccompErr error
+	seccompReady := make(chan struct{})
+	go func() {
+		defer close(seccompReady)
+		if !spec.Privileged {
+			cfg.Seccomp, seccompErr = seccompBytes(cfg.Caps)
+		}
+	}()
 	sweepOnce.Do(sweepLeftovers)
 	id := fmt.Sprintf("%d-%s", os.Getpid(), randomHex(4))
 
@@ -63,6 +71,10 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		}()
 	}
 
+	<-seccompReady
+	if seccompErr != nil {
+		return CodeRuntime, runtimeErr("%w", seccompErr)
+	}
 	<-exeReady
 	exe, err := sealedSelf()
 	if err != nil {

@@ -1,8 +1,11 @@
 package exec
 
 import (
+	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"unsafe"
 
 	bpfseccomp "github.com/elastic/go-seccomp-bpf"
@@ -133,6 +136,39 @@ func assembleGroups(groups []bpfseccomp.SyscallGroup, def bpfseccomp.Action) ([]
 		return append(out, bpf.RetConstant{Val: ret}), nil
 	}
 	return out, flush(true)
+}
+
+var seccompCache sync.Map // strings.Join(caps, ",") -> []byte
+
+// seccompBytes returns the program for caps in the kernel's sock_filter
+// layout, compiled once per capability set and process.
+func seccompBytes(caps []string) ([]byte, error) {
+	key := strings.Join(caps, ",")
+	if b, ok := seccompCache.Load(key); ok {
+		return b.([]byte), nil
+	}
+	prog, err := seccompProgram(caps)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, 8*len(prog))
+	for _, f := range prog {
+		b = binary.NativeEndian.AppendUint16(b, f.Code)
+		b = append(b, f.Jt, f.Jf)
+		b = binary.NativeEndian.AppendUint32(b, f.K)
+	}
+	seccompCache.Store(key, b)
+	return b, nil
+}
+
+// seccompFromBytes is the inverse of seccompBytes.
+func seccompFromBytes(b []byte) []unix.SockFilter {
+	prog := make([]unix.SockFilter, len(b)/8)
+	for i := range prog {
+		r := b[8*i:]
+		prog[i] = unix.SockFilter{Code: binary.NativeEndian.Uint16(r), Jt: r[2], Jf: r[3], K: binary.NativeEndian.Uint32(r[4:])}
+	}
+	return prog
 }
 
 // seccompAction maps an OCI action to a BPF return value. The errno goes into
