@@ -15,6 +15,8 @@ var (
 	// ErrBadImage: an image to import or fetch is malformed or does not
 	// match its digests.
 	ErrBadImage = errors.New("bad image")
+	// ErrUnauthorized: the registry wants credentials, or other ones.
+	ErrUnauthorized = errors.New("access denied")
 	// ErrUnsupported: a manifest strata cannot turn into a commit.
 	ErrUnsupported = errors.New("unsupported manifest")
 )

@@ -70,8 +70,10 @@ func history(t testing.TB, r *repo.Repo, tip digest.Digest) []digest.Digest {
 	t.Helper()
 	var out []digest.Digest
 	for d := tip; d != ""; {
-		out = append(out, d)
 		p, err := r.Objects.Parent(d)
+		if err == nil {
+			out = append(out, d)
+		}
 		if err != nil {
 			break
 		}

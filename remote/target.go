@@ -189,11 +189,21 @@ func (t *registryTarget) tags(ctx context.Context) ([]string, error) {
 	return tags, wrapRegistryErr(err)
 }
 
-// wrapRegistryErr makes "not found" answers match ErrNotFound.
+// wrapRegistryErr makes "not found" answers match ErrNotFound and says
+// what to do about a refusal.
 func wrapRegistryErr(err error) error {
 	var terr *transport.Error
-	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
-		return fmt.Errorf("%w (%v)", ErrNotFound, err)
+	if errors.As(err, &terr) {
+		switch terr.StatusCode {
+		case http.StatusNotFound:
+			return fmt.Errorf("%w (%v)", ErrNotFound, err)
+		case http.StatusUnauthorized, http.StatusForbidden:
+			host := "REGISTRY"
+			if terr.Request != nil {
+				host = terr.Request.URL.Host
+			}
+			return fmt.Errorf("%w (%d): run 'strata login %s' with an account that may do this", ErrUnauthorized, terr.StatusCode, host)
+		}
 	}
 	return err
 }

@@ -1,0 +1,217 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/refs"
+)
+
+// faultTransport counts blob transfers and fails those after a budget.
+type faultTransport struct {
+	mu        sync.Mutex
+	uploads   int // blob uploads completed (PUT .../blobs/uploads/...)
+	downloads int // blob GETs answered
+	failAfter int // fail the blob transfer after this many; <0 never
+}
+
+var blobGet = regexp.MustCompile(`/v2/.+/blobs/sha256:[0-9a-f]{64}$`)
+
+func (f *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	upload := req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/blobs/uploads/")
+	download := req.Method == http.MethodGet && blobGet.MatchString(req.URL.Path)
+	if upload || download {
+		f.mu.Lock()
+		n := f.uploads + f.downloads
+		if f.failAfter >= 0 && n >= f.failAfter {
+			f.mu.Unlock()
+			return nil, errors.New("connection reset (injected)")
+		}
+		f.mu.Unlock()
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil && (upload && resp.StatusCode == http.StatusCreated || download && resp.StatusCode == http.StatusOK) {
+		f.mu.Lock()
+		if upload {
+			f.uploads++
+		} else {
+			f.downloads++
+		}
+		f.mu.Unlock()
+	}
+	return resp, err
+}
+
+func inProcessRegistry(t *testing.T, wrap func(http.Handler) http.Handler) string {
+	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func threeCommits(t *testing.T) (*repo.Repo, digest.Digest) {
+	r := newRepo(t)
+	var tip digest.Digest
+	for i := 0; i < 3; i++ {
+		tip = commitFile(t, r, "main", fmt.Sprintf("f%d", i), strings.Repeat("x", 1000*(i+1)))
+	}
+	return r, tip
+}
+
+// An interrupted push leaves no tag; the rerun sends only what is missing.
+func TestInterruptedPushResumes(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	stored := 0 // blob uploads the registry completed, whatever the client saw
+	url := inProcessRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			rec := &statusRecorder{ResponseWriter: w}
+			h.ServeHTTP(rec, req)
+			if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/blobs/uploads/") && rec.code == http.StatusCreated {
+				mu.Lock()
+				stored++
+				mu.Unlock()
+			}
+		})
+	}) + "/env"
+	r, tip := threeCommits(t)
+	ft := &faultTransport{failAfter: 3}
+	_, err := connect(t, r, "origin", url, Options{Transport: ft, Jobs: 2}).Push(ctx, r, refs.Heads+"main", PushOptions{})
+	if err == nil {
+		t.Fatal("push through a failing connection succeeded")
+	}
+	if r.Refs.Exists("refs/remotes/origin/main") {
+		t.Fatal("remote-tracking ref moved by a failed push")
+	}
+	check, _ := Connect(Remote{URL: url}, Options{})
+	if _, err := check.t.headManifest(ctx, "main"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("remote tag exists after a failed push: %v", err)
+	}
+	mu.Lock()
+	first := stored
+	mu.Unlock()
+	ft2 := &faultTransport{failAfter: -1}
+	res, err := connect(t, r, "origin", url, Options{Transport: ft2}).Push(ctx, r, refs.Heads+"main", PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ft2.uploads != 6-first || res.Sent != 6-first || res.Skipped != first {
+		t.Fatalf("rerun uploaded %d blobs (result %+v); the first run had sent %d of 6", ft2.uploads, res, first)
+	}
+	b, _, err := Clone(ctx, url, filepath.Join(t.TempDir(), "b"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, b, refs.Heads+"main"); got != tip {
+		t.Fatalf("clone after resumed push: %s, want %s", got, tip)
+	}
+}
+
+// An interrupted fetch leaves no ref and a clean store; the rerun
+// receives only the blobs still missing.
+func TestInterruptedFetchResumes(t *testing.T) {
+	ctx := context.Background()
+	url := inProcessRegistry(t, nil) + "/env"
+	a, tip := threeCommits(t)
+	if _, err := connect(t, a, "origin", url, Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b := newRepo(t)
+	ft := &faultTransport{failAfter: 4}
+	if _, err := connect(t, b, "origin", url, Options{Transport: ft, Jobs: 2}).Fetch(ctx, b, nil); err == nil {
+		t.Fatal("fetch through a failing connection succeeded")
+	}
+	if b.Refs.Exists("refs/remotes/origin/main") {
+		t.Fatal("remote-tracking ref moved by a failed fetch")
+	}
+	checkFsck(t, b)
+	stored := blobCount(t, b)
+	ft2 := &faultTransport{failAfter: -1}
+	res, err := connect(t, b, "origin", url, Options{Transport: ft2}).Fetch(ctx, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// blobCount counts layer indexes too: layers were stored with theirs.
+	if ft2.downloads >= 6 || ft2.downloads != res.Blobs || res.Commits != 3 {
+		t.Fatalf("rerun downloaded %d blobs (%+v), %d blob files were already stored", ft2.downloads, res, stored)
+	}
+	if got := mustRead(t, b, "refs/remotes/origin/main"); got != tip {
+		t.Fatalf("origin/main = %s, want %s", got, tip)
+	}
+	checkFsck(t, b)
+}
+
+// A registry that serves a blob whose content does not match its digest
+// is refused, and nothing of the fetch is stored.
+func TestCorruptBlobRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, which := range []string{"layer", "config"} {
+		t.Run(which, func(t *testing.T) {
+			a, _ := threeCommits(t)
+			c, _ := a.Resolve("main")
+			target := c.Manifest.Layers[2].Digest
+			if which == "config" {
+				target = c.Manifest.Config.Digest
+			}
+			url := inProcessRegistry(t, func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+					if req.Method != http.MethodGet || !strings.HasSuffix(req.URL.Path, target.String()) {
+						h.ServeHTTP(w, req)
+						return
+					}
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					body := bytes.Clone(rec.Body.Bytes())
+					body[len(body)/2] ^= 0xff
+					for k, v := range rec.Header() {
+						w.Header()[k] = v
+					}
+					w.WriteHeader(rec.Code)
+					w.Write(body)
+				})
+			}) + "/env"
+			if _, err := connect(t, a, "origin", url, Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			b := newRepo(t)
+			_, err := connect(t, b, "origin", url, Options{Jobs: 1}).Fetch(ctx, b, nil)
+			if err == nil || !strings.Contains(err.Error(), target.Encoded()[:12]) {
+				t.Fatalf("fetch of a corrupt blob: %v", err)
+			}
+			if b.Objects.Has(target) || b.Refs.Exists("refs/remotes/origin/main") {
+				t.Fatal("corrupt blob or ref stored")
+			}
+			if n, _ := b.Objects.CommitsWithPrefix(""); len(n) != 0 {
+				t.Fatalf("%d commits stored by a failed fetch", len(n))
+			}
+			checkFsck(t, b)
+		})
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}

@@ -1,0 +1,203 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/strata-sh/strata/internal/testregistry"
+	"github.com/strata-sh/strata/refs"
+)
+
+// Where the registry lost an ancestor, fetch stops and marks the history
+// shallow.
+func TestFetchShallowWhereAncestorIsGone(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t)
+	url := reg.Repo("env")
+	a, tip := threeCommits(t)
+	if _, err := connect(t, a, "origin", url, Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h := history(t, a, tip)
+	req, _ := http.NewRequest(http.MethodDelete, "http://"+reg.Host+"/v2/env/manifests/"+h[1].String(), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("delete manifest: %v %v", resp, err)
+	}
+	b, res, err := Clone(ctx, url, filepath.Join(t.TempDir(), "b"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Fetch.Commits != 1 || !b.Shallow()[tip] || len(history(t, b, tip)) != 1 {
+		t.Fatalf("shallow clone: %+v, shallow %v", res.Fetch, b.Shallow())
+	}
+	checkFsck(t, b)
+}
+
+func TestAuthWithHtpasswd(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t, testregistry.WithAuth("alice", "s3cret-pw"))
+	url := reg.Repo("private/env")
+	a, tip := threeCommits(t)
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	_, err := connect(t, a, "origin", url, Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{})
+	if err == nil || !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("push without credentials: %v", err)
+	}
+	err = Login(ctx, reg.Host, "alice", "wrong-pw", Options{})
+	if err == nil || strings.Contains(err.Error(), "wrong-pw") {
+		t.Fatalf("login with a wrong password: %v", err)
+	}
+	if err := Login(ctx, reg.Host, "alice", "s3cret-pw", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json"))
+	if !strings.Contains(string(cfg), reg.Host) {
+		t.Fatalf("config.json has no entry for %s:\n%s", reg.Host, cfg)
+	}
+	if _, err := connect(t, a, "origin", url, Options{Keychain: authn.DefaultKeychain}).Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := Clone(ctx, url, filepath.Join(t.TempDir(), "b"), Options{})
+	if err != nil || mustRead(t, b, refs.Heads+"main") != tip {
+		t.Fatalf("clone with credentials: %v", err)
+	}
+	repoCfg, _ := os.ReadFile(filepath.Join(b.Root, "config"))
+	if strings.Contains(string(repoCfg), "s3cret") || strings.Contains(string(repoCfg), "alice") {
+		t.Fatalf("credentials in the repository config:\n%s", repoCfg)
+	}
+	if err := Logout(reg.Host); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Clone(ctx, url, filepath.Join(t.TempDir(), "c"), Options{}); err == nil {
+		t.Fatal("clone after logout succeeded")
+	}
+}
+
+// skopeo copies what strata pushed, and strata clones what skopeo pushed
+// with the same commit id (an OCI manifest is kept byte for byte).
+func TestSkopeoInterop(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t)
+	a, tip := threeCommits(t)
+	if _, err := connect(t, a, "origin", reg.Repo("strata/env"), Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "skopeo", "copy", "--src-tls-verify=false", "--dest-tls-verify=false",
+		"docker://"+reg.Repo("strata/env:main"), "docker://"+reg.Repo("skopeo/env:copied"))
+	out := filepath.Join(t.TempDir(), "layout")
+	run(t, "skopeo", "copy", "--src-tls-verify=false", "docker://"+reg.Repo("strata/env:main"), "oci:"+out+":main")
+
+	b, res, err := Clone(ctx, reg.Repo("skopeo/env:copied"), filepath.Join(t.TempDir(), "b"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Commit != tip || res.Branch != "copied" {
+		t.Fatalf("clone of skopeo's copy: %+v, want commit %s", res, tip)
+	}
+	// skopeo copies only the tip; its parents are not in that repository.
+	if !b.Shallow()[tip] {
+		t.Fatalf("history should be shallow at the tip: %v", b.Shallow())
+	}
+	c, _, err := Clone(ctx, out+":main", filepath.Join(t.TempDir(), "c"), Options{})
+	if err != nil || mustRead(t, c, refs.Heads+"main") != tip {
+		t.Fatalf("clone of skopeo's layout: %v", err)
+	}
+}
+
+// A layout directory is a remote like a registry, and OCI tools read it.
+func TestLayoutDirectoryRemote(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "shared")
+	a, tip := threeCommits(t)
+	res, err := connect(t, a, "shared", dir, Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{})
+	if err != nil || res.Commits != 3 {
+		t.Fatalf("push to a directory: %+v %v", res, err)
+	}
+	run(t, "skopeo", "inspect", "oci:"+dir+":main")
+	b, _, err := Clone(ctx, dir, filepath.Join(t.TempDir(), "b"), Options{})
+	if err != nil || len(history(t, b, tip)) != 3 {
+		t.Fatalf("clone from a directory: %v", err)
+	}
+	commitFile(t, b, "main", "new", "n")
+	sb := connect(t, b, "origin", dir, Options{})
+	if res, err := sb.Push(ctx, b, refs.Heads+"main", PushOptions{}); err != nil || res.Sent != 2 {
+		t.Fatalf("second push: %+v %v", res, err)
+	}
+	if _, err := connect(t, a, "shared", dir, Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{}); !errors.Is(err, ErrNonFastForward) {
+		t.Fatalf("stale push to a directory: %v", err)
+	}
+	// Another strata repository is read, never written.
+	if _, err := connect(t, b, "peer", a.Dir, Options{}).Fetch(ctx, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := connect(t, b, "peer", a.Dir, Options{}).Push(ctx, b, refs.Heads+"main", PushOptions{}); err == nil {
+		t.Fatal("push into a strata repository's store succeeded")
+	}
+}
+
+// An exported archive is read by skopeo, and imports back to the same
+// layers and config.
+func TestExportReadBySkopeo(t *testing.T) {
+	ctx := context.Background()
+	a, _ := threeCommits(t)
+	c, _ := a.Resolve("main")
+	for _, format := range []string{FormatDocker, FormatOCI} {
+		p := filepath.Join(t.TempDir(), "env.tar")
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Export(ctx, a.Objects, c, format, "env:main", f); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		src := "docker-archive:" + p
+		if format == FormatOCI {
+			dir := filepath.Join(t.TempDir(), "oci")
+			os.MkdirAll(dir, 0o755)
+			run(t, "tar", "-C", dir, "-xf", p)
+			src = "oci:" + dir + ":main"
+		}
+		out, err := exec.Command("skopeo", "inspect", src).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), c.Config.RootFS.DiffIDs[2].String()) && format == FormatDocker {
+			t.Fatalf("skopeo inspect %s: %v\n%s", src, err, out)
+		}
+		back, err := ImportImage(ctx, newRepo(t).Objects, src, importOpts)
+		if err != nil {
+			t.Fatalf("import of the export: %v", err)
+		}
+		if len(back.Layers()) != 3 || back.Config.RootFS.DiffIDs[2] != c.Config.RootFS.DiffIDs[2] {
+			t.Fatalf("%s round trip: %+v", format, back.Config.RootFS)
+		}
+	}
+}
+
+// Within one registry, blobs another remote's repository holds are
+// mounted, not sent.
+func TestCrossRepositoryMount(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t)
+	a, _ := threeCommits(t)
+	if _, err := connect(t, a, "origin", reg.Repo("one/env"), Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s := connect(t, a, "fork", reg.Repo("two/env"), Options{})
+	s.MountFrom(List(a.Config))
+	res, err := s.Push(ctx, a, refs.Heads+"main", PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 0 || res.Skipped != 6 {
+		t.Fatalf("push to a second repository sent blobs instead of mounting them: %+v", res)
+	}
+}
