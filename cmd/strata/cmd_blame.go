@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/checkout"
+)
+
+func init() { register(newBlameCommand) }
+
+// blameJSON is one line of blame in JSON.
+type blameJSON struct {
+	Path    string    `json:"path"`
+	Commit  string    `json:"commit"`
+	Short   string    `json:"short"`
+	Author  string    `json:"author"`
+	Date    time.Time `json:"date"`
+	Message string    `json:"message"`
+}
+
+func newBlameCommand(g *globals) *cobra.Command {
+	var rev, format string
+	cmd := &cobra.Command{
+		Use:   "blame [--rev REV] [--format json] PATH...",
+		Short: "Show the commit that last changed each path",
+		Long: `For each PATH, show the newest commit in REV's first-parent history
+(default HEAD) that added, changed or deleted it, read from the layers'
+file indexes.
+
+  strata blame /etc/motd /etc/passwd
+  strata blame --format json /etc/motd   # [{"path","commit","short","author","date","message"}]
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("blame: name at least one PATH")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			r, w, err := openWorktree(g, "")
+			if err != nil {
+				return err
+			}
+			head, err := w.Resolve(rev)
+			if err != nil {
+				return fmt.Errorf("blame: %w", err)
+			}
+			h := checkout.NewHistory(r.Objects)
+			var out []blameJSON
+			for _, p := range cleanPaths(args) {
+				c, err := h.BlamePath(head, p)
+				if err != nil {
+					return fmt.Errorf("blame: %w", err)
+				}
+				out = append(out, blameJSON{Path: p, Commit: c.ID.String(), Short: shortID(c.ID), Author: c.Author(),
+					Date: c.Date(), Message: firstLineOf(c.Message())})
+			}
+			if format == "json" {
+				return writeJSON(g.stdout, out)
+			}
+			for _, b := range out {
+				fmt.Fprintf(g.stdout, "%s (%s %s) %s  %s\n", b.Short, b.Author, b.Date.UTC().Format("2006-01-02"), b.Path, b.Message)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&rev, "rev", "HEAD", "blame as of `REV`")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
