@@ -150,6 +150,9 @@ func startProcess(cfg *initConfig) (int, error) {
 	if err != nil {
 		return CodeRuntime, fmt.Errorf("start container: %w", err)
 	}
+	if cfg.UserNS && (cred.UID != 0 || cred.GID != 0) {
+		return CodeRuntime, fmt.Errorf("start container: rootless: user %q (uid %d, gid %d) is not mapped: only root exists in a rootless container: %w", cfg.User, cred.UID, cred.GID, ErrRootless)
+	}
 	env := withDefaults(cfg.Env, cred.Home)
 	argv0, err := lookPath(cfg.Args[0], envValue(env, "PATH"))
 	if err != nil {
