@@ -197,6 +197,10 @@ func (w *Worktree) Head() (refs.Head, error) {
 	if err != nil {
 		return refs.Head{}, err
 	}
+	if st.Head == "" {
+		// Not checked out yet: start from the repository's HEAD.
+		return w.Repo.Refs.ReadHead()
+	}
 	if b, ok := strings.CutPrefix(st.Head, "ref: "); ok {
 		h := refs.Head{Branch: b}
 		h.Commit, _ = w.Repo.Refs.Read(b)
