@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -91,6 +92,12 @@ func TestContextCancelKills(t *testing.T) {
 // TestSignalsForwarded sends each forwarded signal to this process while a
 // container runs: Run must pass it on instead of letting it act here.
 func TestSignalsForwarded(t *testing.T) {
+	for _, init := range []bool{false, true} {
+		t.Run(fmt.Sprintf("init=%v", init), func(t *testing.T) { testSignalsForwarded(t, init) })
+	}
+}
+
+func testSignalsForwarded(t *testing.T, init bool) {
 	root := busybox(t)
 	names := []string{"INT", "TERM", "HUP", "QUIT", "USR1", "USR2", "WINCH"}
 	sigs := []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH}
@@ -104,7 +111,7 @@ func TestSignalsForwarded(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		code, err := Run(context.Background(), Spec{Root: root, Args: []string{"sh", "-c", script.String()},
-			Stdout: outW, Mounts: []Mount{{Source: ctl, Target: "/ctl"}}})
+			Stdout: outW, Mounts: []Mount{{Source: ctl, Target: "/ctl"}}, Init: init})
 		outW.Close()
 		done <- result{code: code, err: err}
 	}()
@@ -348,4 +355,24 @@ type countWriter struct {
 func (c *countWriter) Write(b []byte) (int, error) {
 	c.n += int64(len(b))
 	return c.w.Write(b)
+}
+
+// TestInitReapsZombies: with Init, an orphan that exits is reaped by pid 1
+// (its entry in /proc disappears instead of staying a zombie).
+func TestInitReapsZombies(t *testing.T) {
+	out := mustSh(t, busybox(t), func(s *Spec) {
+		s.Init = true
+		s.Mounts = []Mount{{Type: "tmpfs", Target: "/tmp"}}
+	}, `(sh -c 'echo $$ > /tmp/orphan' &)
+while [ ! -s /tmp/orphan ]; do sleep 0.01; done
+p=$(cat /tmp/orphan)
+for i in $(seq 1000); do
+  s=$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null)
+  if [ -z "$s" ]; then echo reaped; exit 0; fi
+  sleep 0.01
+done
+echo "state $s"`)
+	if out != "reaped\n" {
+		t.Fatalf("orphan not reaped: %q", out)
+	}
 }
