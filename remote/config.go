@@ -59,9 +59,11 @@ func Add(cfg *repo.Config, r Remote) error {
 	if _, err := Get(cfg, r.Name); err == nil {
 		return fmt.Errorf("%s: %w", r.Name, ErrRemoteExists)
 	}
-	if _, err := ParseEndpoint(r.URL); err != nil {
+	ep, err := ParseEndpoint(r.URL)
+	if err != nil {
 		return err
 	}
+	r.URL = ep.canonicalURL()
 	if err := cfg.Set("remote."+r.Name+".url", r.URL); err != nil {
 		return err
 	}
@@ -76,10 +78,11 @@ func SetURL(cfg *repo.Config, name, url string) error {
 	if _, err := Get(cfg, name); err != nil {
 		return err
 	}
-	if _, err := ParseEndpoint(url); err != nil {
+	ep, err := ParseEndpoint(url)
+	if err != nil {
 		return err
 	}
-	return cfg.Set("remote."+name+".url", url)
+	return cfg.Set("remote."+name+".url", ep.canonicalURL())
 }
 
 // Remove drops a remote and its remote-tracking refs.

@@ -51,6 +51,19 @@ func ParseEndpoint(url string) (Endpoint, error) {
 	return Endpoint{URL: url, Repo: &repo}, nil
 }
 
+// canonicalURL is what the config keeps: a path made absolute (commands
+// run from anywhere with -C), a registry name as given.
+func (e Endpoint) canonicalURL() string {
+	if e.Dir == "" {
+		return e.URL
+	}
+	p := strings.TrimPrefix(e.URL, "file://")
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return e.URL
+}
+
 func isPath(s string) bool {
 	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") || s == "." || s == ".." {
 		return true
