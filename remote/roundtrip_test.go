@@ -133,3 +133,34 @@ func TestHistoryOf50Commits(t *testing.T) {
 	}
 	checkFsck(t, b)
 }
+
+// --compression gzip sends a converted history that other tools read and
+// that clones, layer for layer, with the same diff ids.
+func TestPushGzip(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t)
+	url := reg.Repo("gz")
+	a, tip := threeCommits(t)
+	res, err := connect(t, a, "origin", url, Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{Compression: "gzip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Commits != 3 || res.New == tip {
+		t.Fatalf("gzip push: %+v", res)
+	}
+	b, cres, err := Clone(ctx, url, filepath.Join(t.TempDir(), "b"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, _ := b.Resolve("main")
+	ac, _ := a.Resolve("main")
+	if cres.Commit != res.New || len(history(t, b, res.New)) != 3 || bc.Layers()[2].MediaType != "application/vnd.oci.image.layer.v1.tar+gzip" ||
+		bc.Config.RootFS.DiffIDs[2] != ac.Config.RootFS.DiffIDs[2] {
+		t.Fatalf("clone of a gzip push: %+v", bc.Manifest)
+	}
+	// The same history converts to the same ids: a second push is a no-op.
+	res, err = connect(t, a, "origin", url, Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{Compression: "gzip"})
+	if err != nil || !res.UpToDate {
+		t.Fatalf("second gzip push: %+v %v", res, err)
+	}
+}
