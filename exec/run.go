@@ -308,7 +308,9 @@ func fdOf(v any) int {
 // wait forwards signals until the container's pid 1 exits.
 func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) {
 	done := make(chan struct{})
+	forwarder := make(chan struct{})
 	go func() {
+		defer close(forwarder)
 		for {
 			select {
 			case s := <-sigs:
@@ -329,6 +331,7 @@ func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) 
 	}()
 	err := c.cmd.Wait()
 	close(done)
+	<-forwarder // it uses the pty master, which close releases
 	if c.output != nil {
 		<-c.output
 	}
