@@ -1,0 +1,96 @@
+#!/bin/sh
+# bench/remote.sh: strata push and clone against skopeo copy of the same
+# image, on a local docker-registry, plus a no-op push and a one-file
+# change. Runs are interleaved (timings move by up to 2x from run to run);
+# medians and ratios are printed as a markdown table.
+#   STRATA_BENCH_TREE  a debootstrap minbase tree (default: built once under
+#                      /var/cache/strata-bench/debian by scripts/bench-tree.sh)
+#   RUNS               runs of each step (default 5)
+set -eu
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+command -v docker-registry >/dev/null || apt-get install -y docker-registry >/dev/null
+command -v skopeo >/dev/null || apt-get install -y skopeo >/dev/null
+TREE=$(scripts/bench-tree.sh)
+
+work=$(mktemp -d /var/tmp/strata-bench-remote.XXXXXX)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	[ -d "$work/env/rootfs" ] && "$work/strata" -C "$work/env" umount >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+go build -o "$work/strata" ./cmd/strata
+S="$work/strata"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$work/registry.yml" <<EOC
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+EOC
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+pid=$!
+until curl -sf "http://127.0.0.1:$port/v2/" >/dev/null; do sleep 0.05; done
+R=127.0.0.1:$port
+
+$S init "$work/env" >/dev/null
+$S -C "$work/env" import "$TREE" -m debian --author 'Bench <b@example.com>' >/dev/null
+
+now() { date +%s.%N; }
+# timed NAME CMD...: run CMD, appending its wall time to $work/NAME.
+timed() {
+	name=$1; shift
+	t0=$(now)
+	"$@" >"$work/out" 2>&1 || { cat "$work/out" >&2; exit 1; }
+	t1=$(now)
+	echo "$t1 $t0" | awk '{print $1 - $2}' >>"$work/$name"
+}
+
+i=0
+while [ $i -lt "$RUNS" ]; do
+	timed strata_push $S -C "$work/env" push -q "$R/strata/run$i" main
+	# skopeo remembers where blobs are and would mount them from strata's
+	# repository: forget, so both send everything.
+	rm -f /var/lib/containers/cache/blob-info-cache-v1.* "$HOME"/.local/share/containers/cache/blob-info-cache-v1.*
+	timed skopeo_push skopeo copy -q --dest-tls-verify=false "oci:$work/env/.strata:main" "docker://$R/skopeo/run$i:main"
+	timed strata_clone $S clone -q --no-checkout "$R/strata/run$i:main" "$work/clone$i"
+	timed skopeo_clone skopeo copy -q --src-tls-verify=false "docker://$R/strata/run$i:main" "oci:$work/sk$i:main"
+	timed strata_noop_push $S -C "$work/env" push -q "$R/strata/run$i" main
+	rm -rf "$work/clone$i" "$work/sk$i"
+	i=$((i + 1))
+done
+
+# One new commit of a one-file change on top of a pushed history.
+$S -C "$work/env" remote add origin "$R/strata/run0"
+$S -C "$work/env" push -q origin main
+$S -C "$work/env" checkout main >/dev/null
+echo "one change" >"$work/env/rootfs/etc/bench-change"
+$S -C "$work/env" commit -q -m 'one file' >/dev/null 2>&1 || $S -C "$work/env" commit -m 'one file' >/dev/null
+$S -C "$work/env" push origin main >"$work/change.out" 2>/dev/null
+sent=$(awk '/blobs sent/ {print $1 " commit, " $3 " blobs sent " $6 " " $7 " (the layer and the config, then the manifest), " $8 " HEAD-checked and already there"}' "$work/change.out")
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+m() { median <"$work/$1"; }
+
+entries=$(find "$TREE" | wc -l)
+echo "Tree: $TREE ($entries entries, $(du -sh "$TREE" | cut -f1)); layer $(du -h "$work/env/.strata/blobs/sha256" | cut -f1) in the store; registry: docker-registry on $R; $RUNS interleaved runs"
+echo
+echo "| step | strata median s | skopeo copy median s | ratio |"
+echo "|---|---|---|---|"
+for step in push clone; do
+	awk -v s="$step" -v a="$(m strata_$step)" -v b="$(m skopeo_$step)" 'BEGIN {printf "| %s | %.2f | %.2f | %.2fx |\n", s, a, b, a/b}'
+done
+awk -v a="$(m strata_noop_push)" 'BEGIN {printf "| push, nothing new | %.3f | | (target < 0.200) |\n", a}'
+echo
+echo "Push of one new commit (one-file change) on the pushed history: $sent"
