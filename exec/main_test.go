@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,11 @@ func TestMain(m *testing.M) {
 		os.Stderr.WriteString("exec tests must run as root\n")
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if sharedRoot.dir != "" {
+		os.RemoveAll(filepath.Dir(sharedRoot.dir))
+	}
+	os.Exit(code)
 }
 
 // result is what one container run produced.
