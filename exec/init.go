@@ -198,8 +198,10 @@ func startProcess(cfg *initConfig) (int, error) {
 			return CodeRuntime, fmt.Errorf("start container: %w", err)
 		}
 	}
-	// Changing credentials cleared the parent-death signal: set it again.
+	// Changing credentials cleared the parent-death signal and may have
+	// reset dumpability: set both again.
 	unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	unix.Umask(0o022)
 	if cfg.Init {
 		return runPid1(cfg, argv0, env, prog)

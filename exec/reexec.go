@@ -1,6 +1,19 @@
 package exec
 
-import "os"
+import (
+	"os"
+	"runtime"
+)
+
+// In an init, keep the main goroutine on the main thread from the start:
+// the parent-death signal and the credentials that execve carries over
+// belong to that thread, and every per-thread step (capabilities, seccomp,
+// the cgroup namespace) must happen on the thread that calls execve.
+func init() {
+	if os.Getenv(envMode) == "init" {
+		runtime.LockOSThread()
+	}
+}
 
 // Reexec must be called first thing in main (and in TestMain of tests that
 // call Run). In a process that Run started as a container init or watchdog
