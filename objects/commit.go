@@ -132,11 +132,14 @@ func (s *Store) WriteCommit(nc NewCommit) (*Commit, error) {
 	date := nc.Date.UTC()
 	img.Created = &date
 	img.History = append(img.History, ocispec.History{
-		Created:    &date,
-		Author:     nc.Author,
-		Comment:    nc.Message,
-		CreatedBy:  "strata commit",
-		EmptyLayer: len(nc.Layers) == 0,
+		Created:   &date,
+		Author:    nc.Author,
+		Comment:   nc.Message,
+		CreatedBy: "strata commit",
+		// OCI pairs non-empty history entries with layers: this entry
+		// stands for a layer only if the history does not cover them all
+		// yet (an imported image's own history usually does).
+		EmptyLayer: nonEmpty(img.History) >= len(img.RootFS.DiffIDs),
 	})
 	if img.RootFS.DiffIDs == nil {
 		img.RootFS.DiffIDs = []digest.Digest{}
@@ -242,4 +245,14 @@ func (s *Store) ReadSummary(id digest.Digest) (Summary, error) {
 	}
 	sum.Author, sum.Date, sum.Message = c.Author(), c.Date(), c.Message()
 	return sum, nil
+}
+
+func nonEmpty(h []ocispec.History) int {
+	n := 0
+	for _, e := range h {
+		if !e.EmptyLayer {
+			n++
+		}
+	}
+	return n
 }

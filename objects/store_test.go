@@ -147,6 +147,22 @@ func TestCommitRoundTrip(t *testing.T) {
 	if err != nil || again.ID != child.ID {
 		t.Fatalf("same commit written twice has ids %s and %s", child.ID, again.ID)
 	}
+	if root.Config.History[0].EmptyLayer {
+		t.Fatal("a root commit's history entry does not stand for its layer")
+	}
+	// An imported image brings a history that already covers its layers:
+	// strata's own entry must then be empty, or OCI tools miscount.
+	imported, err := s.WriteCommit(NewCommit{
+		Layers:  []Layer{{Desc: layerDesc, DiffID: digest.FromString("diff")}},
+		History: []ocispec.History{{CreatedBy: "ADD rootfs.tar /"}},
+		Date:    date, Message: "import",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := imported.Config.History; len(h) != 2 || h[0].EmptyLayer || !h[1].EmptyLayer {
+		t.Fatalf("imported history = %+v", h)
+	}
 	if _, err := s.ReadCommit(layerDesc.Digest); err == nil {
 		t.Fatal("a layer blob was read as a commit")
 	}

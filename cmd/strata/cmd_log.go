@@ -30,6 +30,9 @@ type logEntry struct {
 	Date    time.Time `json:"date"`
 	Message string    `json:"message"`
 	Refs    []string  `json:"refs,omitempty"`
+	// Shallow: the parent was not available when this commit was fetched
+	// (a registry had collected it); history stops here.
+	Shallow bool `json:"shallow,omitempty"`
 }
 
 func newLogCommand(g *globals) *cobra.Command {
@@ -90,6 +93,7 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 	if err != nil {
 		return err
 	}
+	shallow := r.Shallow()
 	entries := []logEntry{}
 	for n := 0; d != "" && (o.max < 0 || len(entries) < o.max); n++ {
 		s, err := r.Objects.ReadSummary(d)
@@ -102,11 +106,17 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 				return fmt.Errorf("log: %w", err)
 			}
 		}
+		cut := shallow[d] || (s.Parent != "" && !r.Objects.Has(s.Parent))
 		if keep {
-			entries = append(entries, toLogEntry(s, decorations[d]))
+			e := toLogEntry(s, decorations[d])
+			if cut {
+				// git's word for a commit whose parents are cut off.
+				e.Refs, e.Shallow = append(e.Refs, "grafted"), true
+			}
+			entries = append(entries, e)
 		}
-		if s.Parent != "" && !r.Objects.Has(s.Parent) {
-			break // shallow history: the parent was never fetched
+		if cut {
+			break
 		}
 		d = s.Parent
 	}
