@@ -39,7 +39,7 @@ func copySelf() (*os.File, error) {
 		return nil, fmt.Errorf("copy strata binary: memfd_create: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "memfd:strata")
-	if _, err := io.Copy(f, src); err != nil {
+	if err := sendfileAll(f, src); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("copy strata binary: %w", err)
 	}
@@ -49,4 +49,31 @@ func copySelf() (*os.File, error) {
 		return nil, fmt.Errorf("copy strata binary: seal: %w", err)
 	}
 	return f, nil
+}
+
+// sendfileAll copies src to dst in the kernel (io.Copy falls back to a
+// read/write loop between a file and a memfd).
+func sendfileAll(dst, src *os.File) error {
+	st, err := src.Stat()
+	if err != nil {
+		return err
+	}
+	if err := unix.Ftruncate(int(dst.Fd()), st.Size()); err != nil {
+		return err
+	}
+	for remain := st.Size(); remain > 0; {
+		n, err := unix.Sendfile(int(dst.Fd()), int(src.Fd()), nil, int(remain))
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			_, err := io.Copy(dst, src) // the file shrank or sendfile gave up
+			return err
+		}
+		remain -= int64(n)
+	}
+	return nil
 }
