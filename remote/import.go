@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
@@ -108,8 +107,9 @@ func containsDigest(ds []digest.Digest, d digest.Digest) bool {
 	return false
 }
 
-// addLayerChecked stores layer i through AddLayer (digest, diff id, file
-// index) while a second reader scans its tar names for "..".
+// addLayerChecked stores layer i through AddLayer, which checks its
+// digest and diff id, refuses names that climb out of the root and writes
+// its file index.
 func addLayerChecked(ctx context.Context, st *objects.Store, img *image, i int) (objects.LayerInfo, error) {
 	desc := img.layers[i]
 	name := fmt.Sprintf("layer %d", i+1)
@@ -121,71 +121,14 @@ func addLayerChecked(ctx context.Context, st *objects.Store, img *image, i int) 
 		return objects.LayerInfo{}, fmt.Errorf("%s: %w", name, err)
 	}
 	defer rc.Close()
-	existed := desc.Digest != "" && st.Has(desc.Digest)
-	pr, pw := io.Pipe()
-	scanErr := make(chan error, 1)
-	go func() {
-		err := scanNames(pr)
-		io.Copy(io.Discard, pr) // keep the tee flowing after an error
-		scanErr <- err
-	}()
-	info, err := st.AddLayer(ctx, io.TeeReader(rc, pw), desc, img.config.RootFS.DiffIDs[i])
-	pw.Close()
-	serr := <-scanErr
-	if err == nil && serr != nil {
-		if !existed {
-			st.Delete(info.Desc.Digest)
-			st.RemoveLayerIndex(info.Desc.Digest)
-		}
-		err = serr
+	info, err := st.AddLayer(ctx, rc, desc, img.config.RootFS.DiffIDs[i])
+	if errors.Is(err, layer.ErrUnsafePath) {
+		err = fmt.Errorf("%w: %w", err, ErrBadImage)
 	}
 	if err != nil {
 		return objects.LayerInfo{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return info, nil
-}
-
-// scanNames refuses a layer with an entry (or hardlink target) whose name
-// has a ".." component.
-func scanNames(r io.Reader) error {
-	dr, err := layer.Decompress(r)
-	if err != nil {
-		return err
-	}
-	defer dr.Close()
-	tr := tar.NewReader(dr)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return nil // AddLayer reports a broken stream itself
-		}
-		if climbs(hdr.Name) {
-			return fmt.Errorf("entry %q: path escapes the root: %w", hdr.Name, ErrBadImage)
-		}
-		if hdr.Typeflag == tar.TypeLink && climbs(hdr.Linkname) {
-			return fmt.Errorf("entry %q: hardlink to %q escapes the root: %w", hdr.Name, hdr.Linkname, ErrBadImage)
-		}
-	}
-}
-
-// climbs reports whether name, read from the root, ever goes above it.
-func climbs(name string) bool {
-	depth := 0
-	for _, part := range strings.Split(name, "/") {
-		switch part {
-		case "", ".":
-		case "..":
-			if depth--; depth < 0 {
-				return true
-			}
-		default:
-			depth++
-		}
-	}
-	return false
 }
 
 var errNoImage = errors.New("no such image")

@@ -112,8 +112,16 @@ func Index(r io.Reader) (digest.Digest, []Entry, error) {
 	return digest.NewDigest(digest.SHA256, h), entries, nil
 }
 
-// headerEntry turns a tar header into an index entry (without content digest).
+// headerEntry turns a tar header into an index entry (without content
+// digest). A name or hardlink target that climbs above the root is
+// refused here, so a hostile layer never enters the store.
 func headerEntry(hdr *tar.Header) (Entry, error) {
+	if climbs(hdr.Name) {
+		return Entry{}, fmt.Errorf("path escapes root: %w", ErrUnsafePath)
+	}
+	if hdr.Typeflag == tar.TypeLink && climbs(hdr.Linkname) {
+		return Entry{}, fmt.Errorf("hardlink to %q escapes root: %w", hdr.Linkname, ErrUnsafePath)
+	}
 	p := path.Clean("/" + hdr.Name)
 	e := Entry{Path: p, Mode: uint32(hdr.Mode) & 0o7777, UID: hdr.Uid, GID: hdr.Gid,
 		ModTime: hdr.ModTime.UTC(), Xattrs: xattrDigest(paxXattrs(hdr.PAXRecords))}
@@ -145,4 +153,21 @@ func headerEntry(hdr *tar.Header) (Entry, error) {
 		return e, fmt.Errorf("unsupported tar entry type %q", hdr.Typeflag)
 	}
 	return e, nil
+}
+
+// climbs reports whether name, read from the root, ever goes above it.
+func climbs(name string) bool {
+	depth := 0
+	for _, part := range strings.Split(name, "/") {
+		switch part {
+		case "", ".":
+		case "..":
+			if depth--; depth < 0 {
+				return true
+			}
+		default:
+			depth++
+		}
+	}
+	return false
 }
