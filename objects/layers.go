@@ -53,6 +53,10 @@ func (s *Store) AddLayerFromDir(ctx context.Context, dir string, opts layer.Writ
 // The descriptor's media type is kept; if empty it is set from the content.
 func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descriptor, diffID digest.Digest) (LayerInfo, error) {
 	existed := desc.Digest != "" && s.Has(desc.Digest)
+	what := "add layer"
+	if desc.Digest != "" {
+		what += " " + desc.Digest.String()
+	}
 	w, err := s.NewWriter()
 	if err != nil {
 		return LayerInfo{}, err
@@ -63,19 +67,19 @@ func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descript
 	comp := layer.Sniff(head)
 	dr, err := layer.Decompress(br)
 	if err != nil {
-		return LayerInfo{}, fmt.Errorf("add layer %s: %w", desc.Digest, err)
+		return LayerInfo{}, fmt.Errorf("%s: %w", what, err)
 	}
 	gotDiff, entries, err := layer.Index(dr)
 	dr.Close()
 	if err != nil {
-		return LayerInfo{}, fmt.Errorf("add layer %s: %w", desc.Digest, err)
+		return LayerInfo{}, fmt.Errorf("%s: %w", what, err)
 	}
 	// Bytes after the compressed stream are part of the blob too.
 	if _, err := io.Copy(io.Discard, br); err != nil {
-		return LayerInfo{}, fmt.Errorf("add layer %s: %w", desc.Digest, err)
+		return LayerInfo{}, fmt.Errorf("%s: %w", what, err)
 	}
 	if desc.Size > 0 && w.Size() != desc.Size {
-		return LayerInfo{}, fmt.Errorf("add layer %s: size %d, descriptor says %d: %w", desc.Digest, w.Size(), desc.Size, ErrDigestMismatch)
+		return LayerInfo{}, fmt.Errorf("%s: size %d, descriptor says %d: %w", what, w.Size(), desc.Size, ErrDigestMismatch)
 	}
 	stored, err := w.Commit(desc.Digest)
 	if err != nil {

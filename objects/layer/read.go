@@ -81,6 +81,9 @@ func Index(r io.Reader) (digest.Digest, []Entry, error) {
 		if err == io.EOF {
 			break
 		}
+		if err != nil && len(entries) == 0 {
+			return "", nil, fmt.Errorf("index layer: not a tar archive: %w", err)
+		}
 		if err != nil {
 			return "", nil, fmt.Errorf("index layer: %w", err)
 		}
