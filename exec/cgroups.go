@@ -171,7 +171,8 @@ func removeCgroupDirs(dirs []string, timeout time.Duration) error {
 func killCgroup(dir string) {
 	b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
 	for _, f := range strings.Fields(string(b)) {
-		if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
+		// Never pid 1 or strata itself: only a bug could have put them here.
+		if pid, err := strconv.Atoi(f); err == nil && pid > 1 && pid != os.Getpid() {
 			unix.Kill(pid, unix.SIGKILL)
 		}
 	}
