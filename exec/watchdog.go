@@ -25,7 +25,7 @@ func startWatchdog(exe string, cg *cgroup, tmpDir string) (*os.File, error) {
 	cmd := &osexec.Cmd{
 		Path:        exe,
 		Args:        append([]string{"strata-watchdog", tmpDir}, cg.dirs...),
-		Env:         []string{envMode + "=watchdog"},
+		Env:         []string{envMode + "=watchdog", "GOMAXPROCS=1"},
 		ExtraFiles:  []*os.File{r},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true}, // not killed with strata's process group
 	}
