@@ -3,6 +3,7 @@ package exec
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	osexec "os/exec"
@@ -149,4 +150,24 @@ func runnerMain() {
 	code, _ := Run(context.Background(), Spec{Root: root, Args: []string{"sh", "-c", "echo up; exec sleep 1000"},
 		Stdout: os.Stdout, Resources: Resources{PidsLimit: 10, MemoryBytes: 64 << 20}})
 	os.Exit(code)
+}
+
+func TestCgroupLimitFiles(t *testing.T) {
+	r := Resources{MemoryBytes: 1 << 30, CPUs: 1.5, PidsLimit: 64}
+	v1 := v1Limits(r)
+	want1 := map[string][]limit{
+		"memory": {{"memory.limit_in_bytes", "1073741824"}, {"memory.memsw.limit_in_bytes", "1073741824"}},
+		"cpu":    {{"cpu.cfs_period_us", "100000"}, {"cpu.cfs_quota_us", "150000"}},
+		"pids":   {{"pids.max", "64"}},
+	}
+	if fmt.Sprint(v1) != fmt.Sprint(want1) {
+		t.Errorf("v1: %v, want %v", v1, want1)
+	}
+	want2 := []limit{{"memory.max", "1073741824"}, {"memory.swap.max", "0"}, {"cpu.max", "150000 100000"}, {"pids.max", "64"}}
+	if v2 := v2Limits(r); fmt.Sprint(v2) != fmt.Sprint(want2) {
+		t.Errorf("v2: %v, want %v", v2, want2)
+	}
+	if len(v1Limits(Resources{PidsLimit: 5})) != 1 {
+		t.Error("v1: a pids limit alone must create only the pids cgroup")
+	}
 }

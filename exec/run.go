@@ -218,14 +218,35 @@ func start(ctx context.Context, spec *Spec, cfg *initConfig, exe *os.File, cg *c
 		Env:         []string{envMode + "=init"},
 		ExtraFiles:  files,
 		SysProcAttr: sys,
-		WaitDelay:   time.Second,
+		WaitDelay:   5 * time.Second, // only a guard: output ends when pid 1 does
 	}
+	var stdinW *os.File
 	if !spec.Terminal {
 		c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
+		if _, isFile := spec.Stdin.(*os.File); spec.Stdin != nil && !isFile {
+			// Pump stdin ourselves: os/exec would make Wait wait for a
+			// reader that may never end, after the container has exited.
+			r, w, err := os.Pipe()
+			if err != nil {
+				return nil, runtimeErr("%w", err)
+			}
+			c.cmd.Stdin, stdinW = r, w
+			files = append(files, r)
+		}
 	}
 	err = c.cmd.Start()
 	for _, f := range files {
 		f.Close()
+	}
+	if stdinW != nil {
+		if err != nil {
+			stdinW.Close()
+		} else {
+			go func() {
+				io.Copy(stdinW, spec.Stdin) // ends at EOF, or EPIPE once the container is gone
+				stdinW.Close()
+			}()
+		}
 	}
 	if err != nil {
 		return nil, runtimeErr("start init: %w", err)

@@ -376,3 +376,19 @@ echo "state $s"`)
 		t.Fatalf("orphan not reaped: %q", out)
 	}
 }
+
+// TestStdinNeverEnds: a reader that blocks forever does not hold up Run
+// once the container has exited (left to os/exec, Run would wait for the
+// copy; without WaitDelay, forever).
+func TestStdinNeverEnds(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	done := make(chan result, 1)
+	go func() {
+		code, err := Run(context.Background(), Spec{Root: busybox(t), Args: []string{"true"}, Stdin: pr})
+		done <- result{code: code, err: err}
+	}()
+	if r := <-done; r.code != 0 || r.err != nil {
+		t.Fatalf("code %d err %v", r.code, r.err)
+	}
+}
