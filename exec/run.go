@@ -64,8 +64,16 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		if cg, err = newCgroup(id, spec.Resources); err != nil {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
+		// The watchdog runs on the host only: the binary on disk will do.
+		wd, err := startWatchdog("/proc/self/exe", cg, tmpDir)
+		if err != nil {
+			cg.remove()
+			return CodeRuntime, runtimeErr("start watchdog: %w", err)
+		}
 		defer func() {
-			if rerr := cg.remove(); rerr != nil && err == nil {
+			rerr := cg.remove()
+			stopWatchdog(wd) // only now: the cgroup is gone
+			if rerr != nil && err == nil {
 				err = runtimeErr("%w", rerr)
 			}
 		}()
@@ -85,7 +93,7 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
-	c, err := start(ctx, &spec, cfg, exe, cg, tmpDir)
+	c, err := start(&spec, cfg, exe, cg)
 	if err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) {
@@ -152,13 +160,12 @@ func prepare(spec *Spec) (*initConfig, error) {
 
 // container is a started container seen from Run.
 type container struct {
-	cmd      *osexec.Cmd
-	spec     *Spec
-	watchdog *os.File
-	master   *os.File      // pty master (Terminal)
-	ttyFd    int           // caller's terminal, or -1
-	oldTerm  *unix.Termios // caller's terminal state to restore
-	output   chan struct{} // closed when pty output is drained
+	cmd     *osexec.Cmd
+	spec    *Spec
+	master  *os.File      // pty master (Terminal)
+	ttyFd   int           // caller's terminal, or -1
+	oldTerm *unix.Termios // caller's terminal state to restore
+	output  chan struct{} // closed when pty output is drained
 }
 
 func (c *container) close() {
@@ -168,7 +175,7 @@ func (c *container) close() {
 	}
 }
 
-func start(ctx context.Context, spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, tmpDir string) (_ *container, err error) {
+func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container, err error) {
 	c := &container{spec: spec, ttyFd: -1}
 	cfgR, cfgW, err := os.Pipe()
 	if err != nil {
@@ -257,15 +264,11 @@ func start(ctx context.Context, spec *Spec, cfg *initConfig, exe *os.File, cg *c
 			c.cmd.Process.Kill()
 			c.cmd.Wait()
 			c.close()
-			stopWatchdog(c.watchdog)
 		}
 	}()
 	if cg != nil {
 		if err := cg.add(c.cmd.Process.Pid); err != nil {
 			return nil, runtimeErr("%w", err)
-		}
-		if c.watchdog, err = startWatchdog(c.cmd.Path, cg, tmpDir); err != nil {
-			return nil, runtimeErr("start watchdog: %w", err)
 		}
 	}
 	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
@@ -356,7 +359,6 @@ func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) 
 	if c.output != nil {
 		<-c.output
 	}
-	stopWatchdog(c.watchdog)
 	if err != nil && !errors.As(err, new(*osexec.ExitError)) && !errors.Is(err, osexec.ErrWaitDelay) {
 		return CodeRuntime, runtimeErr("wait: %w", err)
 	}
