@@ -81,7 +81,7 @@ echo "| runtime | median start-to-exit of /bin/true (ms) | strata / runtime |"
 echo "|---|---:|---:|"
 awk -v s="$s" -v c="$c" -v r="$r" 'BEGIN {
 	printf "| strata | %.2f | 1.00 |\n", s/1000
-	printf "| crun %s | %.2f | %.2f |\n", "", c/1000, s/c
+	printf "| crun | %.2f | %.2f |\n", c/1000, s/c
 	printf "| runc | %.2f | %.2f |\n", r/1000, s/r
 }'
 echo
