@@ -392,3 +392,31 @@ func TestStdinNeverEnds(t *testing.T) {
 		t.Fatalf("code %d err %v", r.code, r.err)
 	}
 }
+
+// TestConcurrentRuns: Runs in parallel share the binary copy and the
+// seccomp cache, never each other's output or exit status.
+func TestConcurrentRuns(t *testing.T) {
+	root := busybox(t)
+	errs := make(chan string, 12)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < 3; i++ {
+				want := strconv.Itoa(g*10 + i)
+				r := sh(t, root, func(s *Spec) { s.Resources.PidsLimit = int64(20 + g) }, "echo "+want+"; exit "+want)
+				if r.stdout != want+"\n" || strconv.Itoa(r.code) != want || r.err != nil {
+					errs <- fmt.Sprintf("run %s: stdout %q code %d err %v", want, r.stdout, r.code, r.err)
+					continue
+				}
+				errs <- ""
+			}
+		}()
+	}
+	for i := 0; i < 12; i++ {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+	if d := ourCgroups(os.Getpid()); len(d) != 0 {
+		t.Fatalf("cgroups left: %v", d)
+	}
+}
