@@ -21,7 +21,9 @@ const cgroupPrefix = "strata-"
 
 // cgroup is one container's set of cgroup directories.
 type cgroup struct {
-	dirs []string
+	dirs        []string
+	v2          bool
+	controllers []string // v1: the hierarchies the cgroup has a directory in
 }
 
 // cgroupV2 reports whether /sys/fs/cgroup is the unified hierarchy.
@@ -49,7 +51,7 @@ func newCgroup(id string, r Resources) (cg *cgroup, err error) {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return cg, fmt.Errorf("create cgroup: %w", err)
 		}
-		cg.dirs = append(cg.dirs, dir)
+		cg.dirs, cg.v2 = append(cg.dirs, dir), true
 		return cg, writeLimits(dir, v2Limits(r))
 	}
 	for ctrl, files := range v1Limits(r) {
@@ -58,6 +60,7 @@ func newCgroup(id string, r Resources) (cg *cgroup, err error) {
 			return cg, fmt.Errorf("create cgroup: %w", err)
 		}
 		cg.dirs = append(cg.dirs, dir)
+		cg.controllers = append(cg.controllers, ctrl)
 		if err := writeLimits(dir, files); err != nil {
 			return cg, err
 		}

@@ -171,3 +171,23 @@ func TestCgroupLimitFiles(t *testing.T) {
 		t.Error("v1: a pids limit alone must create only the pids cgroup")
 	}
 }
+
+// TestCgroupVisibleInside: a container with limits sees its own cgroup,
+// read-only, as the root of /sys/fs/cgroup.
+func TestCgroupVisibleInside(t *testing.T) {
+	script := `cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max
+grep -E ':(memory|pids):' /proc/self/cgroup | cut -d: -f3
+echo 1 > /sys/fs/cgroup/pids/pids.max 2>/dev/null || echo ro`
+	if cgroupV2() {
+		script = `cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; cat /proc/self/cgroup | cut -d: -f3; cat /proc/self/cgroup | cut -d: -f3
+echo 1 > /sys/fs/cgroup/pids.max 2>/dev/null || echo ro`
+	}
+	out := mustSh(t, busybox(t), func(s *Spec) { s.Resources = Resources{MemoryBytes: 48 << 20, PidsLimit: 33} }, script)
+	if out != "50331648\n33\n/\n/\nro\n" {
+		t.Fatalf("got %q", out)
+	}
+	// Without limits there is no cgroup and nothing is mounted.
+	if out := mustSh(t, busybox(t), nil, "ls /sys/fs/cgroup | wc -l"); out != "0\n" {
+		t.Fatalf("without limits /sys/fs/cgroup holds %q entries", out)
+	}
+}

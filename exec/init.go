@@ -38,6 +38,8 @@ type initConfig struct {
 	Caps         []string
 	Seccomp      []byte // compiled filter (sock_filter records); nil: none
 	EtcDir       string
+	CgroupV1     []string // controllers to mount read-only at /sys/fs/cgroup/<name>
+	CgroupV2     bool     // mount the unified hierarchy read-only at /sys/fs/cgroup
 	Init         bool
 	UserNS       bool
 }
@@ -107,6 +109,9 @@ func setupContainer(cfg *initConfig) error {
 		return err
 	}
 	if err := setupSys(rootfd, cfg.Privileged); err != nil {
+		return err
+	}
+	if err := mountCgroups(rootfd, cfg); err != nil {
 		return err
 	}
 	if cfg.EtcDir != "" {

@@ -359,3 +359,35 @@ func loopbackUp() error {
 	}
 	return nil
 }
+
+// mountCgroups shows a container that has a cgroup its own part of the
+// hierarchy, read-only, as Docker does: programs size themselves by it (the
+// Go runtime and the JVM read their CPU and memory limits there). The
+// cgroup namespace makes the container's cgroup the root of these mounts.
+func mountCgroups(rootfd int, cfg *initConfig) error {
+	const ro = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY
+	if cfg.CgroupV2 {
+		return mountAt(rootfd, "sys/fs/cgroup", "cgroup2", "cgroup2", ro, "")
+	}
+	if len(cfg.CgroupV1) == 0 {
+		return nil
+	}
+	if err := mountAt(rootfd, "sys/fs/cgroup", "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755,size=64k"); err != nil {
+		return err
+	}
+	for _, c := range cfg.CgroupV1 {
+		if err := mountAt(rootfd, "sys/fs/cgroup/"+c, "cgroup", "cgroup", ro, c); err != nil {
+			return err
+		}
+	}
+	fd, err := openInRoot(rootfd, "sys/fs/cgroup", unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return fmt.Errorf("mount /sys/fs/cgroup: %w", err)
+	}
+	defer unix.Close(fd)
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		return fmt.Errorf("read-only /sys/fs/cgroup: %w", err)
+	}
+	return nil
+}

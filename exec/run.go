@@ -267,6 +267,7 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 		}
 	}()
 	if cg != nil {
+		cfg.CgroupV1, cfg.CgroupV2 = cg.controllers, cg.v2
 		if err := cg.add(c.cmd.Process.Pid); err != nil {
 			return nil, runtimeErr("%w", err)
 		}
