@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -102,34 +104,45 @@ func capSet(privileged bool, add, drop []string) ([]string, error) {
 	return names, nil
 }
 
-// dropBounding removes every capability not in keep from the calling
-// thread's bounding set and clears the ambient set.
-func dropBounding(keep map[int]bool) error {
+// syscall6 runs a system call on the calling thread only, or, for a
+// process that keeps running (the tiny init), on all of its threads.
+type syscall6 func(trap, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2 uintptr, err syscall.Errno)
+
+func capSyscall(allThreads bool) syscall6 {
+	if allThreads {
+		return syscall.AllThreadsSyscall6
+	}
+	return syscall.RawSyscall6
+}
+
+// dropBounding removes every capability not in keep from the bounding set
+// and clears the ambient set.
+func dropBounding(keep map[int]bool, sys syscall6) error {
 	for c := 0; c <= lastCap(); c++ {
 		if keep[c] {
 			continue
 		}
-		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && err != unix.EINVAL {
-			return fmt.Errorf("drop capability %d from bounding set: %w", c, err)
+		if _, _, e := sys(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0, 0); e != 0 && e != unix.EINVAL {
+			return fmt.Errorf("drop capability %d from bounding set: %w", c, e)
 		}
 	}
-	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && err != unix.EINVAL {
-		return fmt.Errorf("clear ambient capabilities: %w", err)
+	if _, _, e := sys(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0); e != 0 && e != unix.EINVAL {
+		return fmt.Errorf("clear ambient capabilities: %w", e)
 	}
 	return nil
 }
 
-// setCaps sets the calling thread's effective and permitted sets to keep and
-// clears the inheritable set, so nothing leaks through execve.
-func setCaps(keep map[int]bool) error {
+// setCaps sets the effective and permitted sets to keep and clears the
+// inheritable set, so nothing leaks through execve.
+func setCaps(keep map[int]bool, sys syscall6) error {
 	var data [2]unix.CapUserData
 	for c := range keep {
 		data[c/32].Effective |= 1 << (uint(c) % 32)
 		data[c/32].Permitted |= 1 << (uint(c) % 32)
 	}
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("capset: %w", err)
+	if _, _, e := sys(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0, 0, 0, 0); e != 0 {
+		return fmt.Errorf("capset: %w", e)
 	}
 	return nil
 }

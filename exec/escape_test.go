@@ -283,3 +283,20 @@ func fileHash(t *testing.T, p string) string {
 	io.Copy(h, f)
 	return string(h.Sum(nil))
 }
+
+// TestInitThreadsConfined: every thread of the tiny init (pid 1) is as
+// confined as the command: the Go runtime's other threads too.
+func TestInitThreadsConfined(t *testing.T) {
+	out := mustSh(t, busybox(t), func(s *Spec) { s.Init = true },
+		`for f in /proc/1/task/*/status; do grep -E '^(CapEff|CapBnd|CapPrm|CapInh|NoNewPrivs|Seccomp):' $f | tr -d '\t' | tr '\n' ' '; echo; done; true`)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	want := "CapInh:0000000000000000 CapPrm:00000000a80425fb CapEff:00000000a80425fb CapBnd:00000000a80425fb NoNewPrivs:1 Seccomp:2 "
+	if len(lines) < 2 {
+		t.Fatalf("pid 1 threads: %q", out)
+	}
+	for _, l := range lines {
+		if strings.TrimSpace(l) != strings.TrimSpace(want) {
+			t.Errorf("pid 1 thread: %q\nwant            %q", l, want)
+		}
+	}
+}

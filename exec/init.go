@@ -185,11 +185,15 @@ func startProcess(cfg *initConfig) (int, error) {
 	if len(cfg.Seccomp) > 0 {
 		prog = seccompFromBytes(cfg.Seccomp)
 	}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+	if _, _, e := capSyscall(cfg.Init)(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
+		err := error(e)
 		return CodeRuntime, fmt.Errorf("start container: no_new_privs: %w", err)
 	}
 	keep := capMap(cfg.Caps)
-	if err := dropBounding(keep); err != nil {
+	// The tiny init keeps running: confine all of its threads, not only
+	// the one that forks the command.
+	sys := capSyscall(cfg.Init)
+	if err := dropBounding(keep, sys); err != nil {
 		return CodeRuntime, fmt.Errorf("start container: %w", err)
 	}
 	// Direct exec: only this thread survives execve, so it alone changes
@@ -199,7 +203,7 @@ func startProcess(cfg *initConfig) (int, error) {
 		return CodeRuntime, fmt.Errorf("start container: %w", err)
 	}
 	if cred.UID == 0 {
-		if err := setCaps(keep); err != nil {
+		if err := setCaps(keep, sys); err != nil {
 			return CodeRuntime, fmt.Errorf("start container: %w", err)
 		}
 	}
