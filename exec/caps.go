@@ -108,12 +108,20 @@ func capSet(privileged bool, add, drop []string) ([]string, error) {
 // process that keeps running (the tiny init), on all of its threads.
 type syscall6 func(trap, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2 uintptr, err syscall.Errno)
 
+// A binary linked with cgo cannot change all threads (ENOTSUP): then only
+// the calling thread (the one that forks the command) is changed, and the
+// seccomp filter, installed with TSYNC, still covers every thread.
 func capSyscall(allThreads bool) syscall6 {
-	if allThreads {
+	if allThreads && allThreadsWork() {
 		return syscall.AllThreadsSyscall6
 	}
 	return syscall.RawSyscall6
 }
+
+var allThreadsWork = sync.OnceValue(func() bool {
+	_, _, e := syscall.AllThreadsSyscall(syscall.SYS_GETPID, 0, 0, 0)
+	return e != syscall.ENOTSUP
+})
 
 // dropBounding removes every capability not in keep from the bounding set
 // and clears the ambient set.
