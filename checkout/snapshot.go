@@ -116,11 +116,13 @@ func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mod
 		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
 	defer rc.Close()
-	if err := layer.Unpack(ctx, rc, dir, mode); err != nil {
+	ra := newReadAhead(rc, 1<<20, 8)
+	defer ra.Close()
+	if err := layer.Unpack(ctx, ra, dir, mode); err != nil {
 		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
 	// Drain and close: the verifying reader reports a digest mismatch only at EOF.
-	if _, err := io.Copy(io.Discard, rc); err != nil {
+	if _, err := io.Copy(io.Discard, ra); err != nil {
 		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package checkout
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -63,6 +64,10 @@ func (w *Worktree) Status(ctx context.Context) ([]Change, error) {
 // It reads only the upper, and the merged view under directories that
 // were renamed (overlay redirects).
 func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
+	if empty, err := isEmptyDir(w.upper()); err != nil || empty {
+		// Nothing changed: no need to read the base commit's tree.
+		return &statusResult{same: map[string]bool{}, ex: &Excludes{}}, err
+	}
 	c, err := w.commit(st.Commit)
 	if err != nil {
 		return nil, err
@@ -287,4 +292,14 @@ func differs(old, nu *layer.Entry, abs string) (bool, error) {
 	}
 	nu.Digest = d
 	return d != old.Digest, nil
+}
+
+func isEmptyDir(dir string) (bool, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false, fmt.Errorf("checkout: %w", err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	return len(names) == 0 && err == io.EOF, nil
 }
