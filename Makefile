@@ -15,7 +15,7 @@ BENCH_PKGS := $(TEST_PKGS) runc crun zstd debootstrap time
 .PHONY: build install test demo bench lint deps-demo deps-test deps-bench clean
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/strata
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/strata
 
 install: build
 	install -m 0755 $(BIN) /usr/local/bin/strata

@@ -5,9 +5,14 @@ package main
 
 import (
 	"os"
+
+	"github.com/strata-sh/strata/exec"
 )
 
 func main() {
+	// The container init and its watchdog are this same binary: they take
+	// over here, before any command is parsed.
+	exec.Reexec()
 	os.Exit(Main())
 }
 

@@ -4,16 +4,20 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
+
+	strataexec "github.com/strata-sh/strata/exec"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/strata-sh/strata/internal/testrootfs"
 )
 
 func TestMain(m *testing.M) {
+	strataexec.Reexec() // the container init of 'strata run' is this binary
 	// Tests that must kill strata at some instant run this binary as it.
 	if os.Getenv("STRATA_TEST_MAIN") == "1" {
 		os.Exit(Main())

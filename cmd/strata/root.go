@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -30,7 +31,18 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 	return repo.Find(start)
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	// A panic is a bug in strata; the user still gets one line, not a
+	// stack trace (STRATA_TRACEBACK=1 shows it).
+	defer func() {
+		if v := recover(); v != nil {
+			if os.Getenv("STRATA_TRACEBACK") == "1" {
+				panic(v)
+			}
+			fmt.Fprintf(stderr, "strata: internal error: %v (please report it; STRATA_TRACEBACK=1 shows where)\n", v)
+			code = exitError
+		}
+	}()
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRootCommand(g)
 	root.SetArgs(args)
@@ -69,7 +81,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	root.PersistentFlags().StringVarP(&g.chdir, "chdir", "C", "", "run as if strata was started in `DIR`")
-	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "print diagnostics on stderr")
+	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "print diagnostics on stderr")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.CompletionOptions.HiddenDefaultCmd = false
 

@@ -1,0 +1,406 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/checkout"
+	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+)
+
+func init() { register(newRunCommand) }
+
+// runOptions are docker run's flags that strata takes.
+type runOptions struct {
+	rev, message, branch       string
+	commit                     bool
+	interactive, tty           bool
+	env, volumes, tmpfs        []string
+	workdir, user, hostname    string
+	network, entrypoint        string
+	readOnly, init, privileged bool
+	capAdd, capDrop            []string
+	memory                     string
+	cpus                       float64
+	pidsLimit                  int64
+}
+
+func newRunCommand(g *globals) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run [flags] [--] [COMMAND [ARG...]]",
+		Short: "Run a command confined in the checkout or in a revision",
+		Long: `Run a command in new mount, PID, UTS, IPC and cgroup namespaces (and a
+network namespace unless --network host), with Docker's default
+capabilities and seccomp profile, no_new_privs, and runc's masked paths.
+
+Without --rev the command runs in the checkout (./rootfs): what it changes
+stays in the work tree, for 'strata status' and 'strata commit'. With
+--rev it runs on a throwaway overlay of that revision, discarded after;
+--commit instead commits the changes as a child of the revision when the
+command exits 0 (moving the branch --rev names, or -b NEW).
+
+With no COMMAND, the image's Entrypoint and Cmd run, with its Env,
+WorkingDir and User.
+
+Exit status, as docker's: the command's own; 128+N when it was killed by
+signal N; 125 when strata failed (including bad flags), 126 when the
+command cannot be executed, 127 when it was not found.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			err := runRun(cmd.Context(), g, o, args)
+			var ec exitCodeError
+			if err != nil && !errors.As(err, &ec) {
+				return exitCodeError{code: exec.CodeRuntime, err: err}
+			}
+			return err
+		},
+	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitCodeError{code: exec.CodeRuntime, err: err}
+	})
+	f := cmd.Flags()
+	f.SetInterspersed(false) // flags after COMMAND belong to it
+	f.StringVar(&o.rev, "rev", "", "run on a throwaway overlay of `REV` instead of the checkout")
+	f.BoolVar(&o.commit, "commit", false, "with --rev: commit the changes if the command exits 0")
+	f.StringVarP(&o.message, "message", "m", "", "with --commit: the commit message")
+	f.StringVarP(&o.branch, "branch", "b", "", "with --commit: put the commit on new branch `NAME`")
+	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin attached")
+	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal")
+	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL` (KEY alone: take it from this environment)")
+	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount `SRC:DST[:ro]`")
+	f.StringArrayVar(&o.tmpfs, "tmpfs", nil, "mount a tmpfs at `PATH[:OPTIONS]`")
+	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container")
+	f.StringVarP(&o.user, "user", "u", "", "`USER[:GROUP]` to run as (names from the root's /etc/passwd)")
+	f.StringVar(&o.hostname, "hostname", "", "container host name")
+	f.StringVar(&o.network, "network", exec.NetworkHost, "host (share this machine's network) or none (only lo)")
+	f.StringVar(&o.entrypoint, "entrypoint", "", "override the image's Entrypoint")
+	f.BoolVar(&o.readOnly, "read-only", false, "mount the root read-only")
+	f.BoolVar(&o.init, "init", false, "run a tiny init as pid 1 that reaps zombies and forwards signals")
+	f.BoolVar(&o.privileged, "privileged", false, "all capabilities, no seccomp, no masked paths")
+	f.StringArrayVar(&o.capAdd, "cap-add", nil, "add a Linux capability")
+	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "drop a Linux capability")
+	f.StringVar(&o.memory, "memory", "", "memory limit, such as 256m or 1g")
+	f.Float64Var(&o.cpus, "cpus", 0, "CPU limit in cores, such as 1.5")
+	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "maximum number of processes")
+	return cmd
+}
+
+func runRun(ctx context.Context, g *globals, o runOptions, args []string) error {
+	if o.commit && o.rev == "" {
+		return fmt.Errorf("run --commit: needs --rev (in the checkout, use 'strata commit' after run)")
+	}
+	if (o.message != "" || o.branch != "") && !o.commit {
+		return fmt.Errorf("run: -m and -b go with --commit")
+	}
+	r, err := g.openRepo()
+	if err != nil {
+		return err
+	}
+	res, err := o.resources()
+	if err != nil {
+		return err
+	}
+	var (
+		w    *checkout.Worktree
+		base *objects.Commit
+	)
+	if o.rev == "" {
+		w = checkout.Main(r)
+		if _, err := w.Ensure(ctx); err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+		if base, err = w.BaseCommit(ctx); err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+	} else {
+		w, base, err = throwawayWorktree(ctx, r, o.rev)
+		if err != nil {
+			return fmt.Errorf("run --rev %s: %w", o.rev, err)
+		}
+		defer removeWorktree(w)
+	}
+	var target *commitTarget
+	if o.commit {
+		if target, err = planCommit(ctx, r, base, o); err != nil {
+			return err
+		}
+	}
+	spec, err := o.spec(g, base, args)
+	if err != nil {
+		return err
+	}
+	spec.Root, spec.Resources = w.Target(), res
+	code, err := exec.Run(ctx, spec)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return exitCodeError{code: ee.Code, err: err}
+	}
+	if err != nil {
+		return err
+	}
+	if target != nil && code == 0 {
+		if err := commitThrowaway(ctx, g, w, target, o, spec.Args); err != nil {
+			return err
+		}
+	}
+	if code != 0 {
+		return exitCodeError{code: code}
+	}
+	return nil
+}
+
+// throwawayWorktree checks rev out, detached, on an overlay of its own
+// under .strata/tmp, removed after the run.
+func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (*checkout.Worktree, *objects.Commit, error) {
+	tmp, err := os.MkdirTemp(r.Objects.TempDir(), "run-")
+	if err != nil {
+		return nil, nil, err
+	}
+	// The work tree takes its name from its directory: run-<random>.
+	target := filepath.Join(tmp, filepath.Base(tmp))
+	if err := os.Mkdir(target, 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return nil, nil, err
+	}
+	w, err := checkout.ForPath(r, target)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, nil, err
+	}
+	c, err := w.Checkout(ctx, checkout.CheckoutOptions{Rev: rev, Detach: true})
+	if err != nil {
+		removeWorktree(w)
+		return nil, nil, err
+	}
+	return w, c, nil
+}
+
+func removeWorktree(w *checkout.Worktree) {
+	target := w.Target()
+	if err := w.Umount(); err != nil {
+		fmt.Fprintf(os.Stderr, "strata: run: remove throwaway overlay: %v\n", err)
+		return
+	}
+	os.RemoveAll(w.Dir)
+	os.RemoveAll(filepath.Dir(target))
+}
+
+// commitTarget is where run --commit puts its commit: the branch --rev
+// names or a new -b branch, checked before anything runs.
+type commitTarget struct {
+	branch string        // full ref name
+	old    digest.Digest // what it must still hold ("" for a new branch)
+	// checkout is the main work tree when it shows the branch: it is moved
+	// with the branch, and must be clean.
+	checkout *checkout.Worktree
+}
+
+func planCommit(ctx context.Context, r *repo.Repo, base *objects.Commit, o runOptions) (*commitTarget, error) {
+	t := &commitTarget{branch: refs.Heads + o.branch}
+	if o.branch == "" {
+		t.branch, t.old = refs.Heads+o.rev, base.ID
+		if d, err := r.Refs.Read(t.branch); err != nil || d != base.ID {
+			return nil, usagef("run --commit: %s is not a branch; name a new one with -b", o.rev)
+		}
+	} else if err := refs.CheckName(t.branch); err != nil {
+		return nil, usagef("run -b %s: %w", o.branch, err)
+	} else if r.Refs.Exists(t.branch) {
+		return nil, fmt.Errorf("run -b %s: branch already exists", o.branch)
+	}
+	w := checkout.Main(r)
+	h, err := r.Refs.ReadHead()
+	if err != nil {
+		return nil, err
+	}
+	if _, mounted, _ := w.State(); mounted && h.Branch == t.branch {
+		changes, err := w.Status(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(changes) > 0 {
+			return nil, fmt.Errorf("run --commit: %s is checked out with %d uncommitted changes; commit them first", o.rev, len(changes))
+		}
+		t.checkout = w
+	}
+	return t, nil
+}
+
+// commitThrowaway commits what the run changed as a child of base and
+// moves the target branch (and its checkout) there.
+func commitThrowaway(ctx context.Context, g *globals, w *checkout.Worktree, t *commitTarget, o runOptions, argv []string) error {
+	msg := o.message
+	if msg == "" {
+		msg = "run: " + strings.Join(argv, " ")
+	}
+	c, _, err := w.Commit(ctx, checkout.CommitOptions{Message: msg, AllowEmpty: true})
+	if err != nil {
+		return fmt.Errorf("run --commit: %w", err)
+	}
+	if t.checkout != nil {
+		_, err = t.checkout.Reset(ctx, c.ID.String(), checkout.ResetHard)
+	} else {
+		err = w.Repo.Refs.Update(t.branch, c.ID, t.old, "run: "+firstLine(msg))
+	}
+	if err != nil {
+		return fmt.Errorf("run --commit: %w", err)
+	}
+	fmt.Fprintf(g.stderr, "[%s %s] %s\n", refs.ShortName(t.branch), shortID(c.ID), firstLine(msg))
+	return nil
+}
+
+// spec merges the image config with the flags, as docker run does.
+func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.Spec, error) {
+	var cfg ocispec.ImageConfig
+	if base != nil {
+		cfg = base.Config.Config
+	}
+	entry := cfg.Entrypoint
+	if o.entrypoint != "" {
+		entry = []string{o.entrypoint}
+	}
+	cmdArgs := cfg.Cmd
+	if len(args) > 0 || o.entrypoint != "" {
+		cmdArgs = args
+	}
+	argv := append(append([]string{}, entry...), cmdArgs...)
+	if len(argv) == 0 {
+		return exec.Spec{}, usagef("run: no command given and the image has no Entrypoint or Cmd")
+	}
+	s := exec.Spec{
+		Args: argv, Env: mergeEnv(cfg.Env, o.env), Cwd: firstNonEmpty(o.workdir, cfg.WorkingDir),
+		User: firstNonEmpty(o.user, cfg.User), Hostname: o.hostname, Terminal: o.tty,
+		Stdout: g.stdout, Stderr: g.stderr, ReadOnlyRoot: o.readOnly, Network: o.network,
+		Privileged: o.privileged, CapAdd: o.capAdd, CapDrop: o.capDrop, Init: o.init,
+	}
+	if o.network != exec.NetworkHost && o.network != exec.NetworkNone {
+		return s, usagef("--network %s: must be host or none", o.network)
+	}
+	if o.interactive || o.tty {
+		s.Stdin = g.stdin
+	}
+	for _, v := range o.volumes {
+		m, err := parseVolume(v)
+		if err != nil {
+			return s, err
+		}
+		s.Mounts = append(s.Mounts, m)
+	}
+	for _, t := range o.tmpfs {
+		target, opts, _ := strings.Cut(t, ":")
+		if !filepath.IsAbs(target) {
+			return s, usagef("--tmpfs %s: the path must be absolute", t)
+		}
+		s.Mounts = append(s.Mounts, exec.Mount{Type: "tmpfs", Target: target, Options: opts})
+	}
+	return s, nil
+}
+
+// parseVolume reads docker's -v SRC:DST[:ro|rw].
+func parseVolume(v string) (exec.Mount, error) {
+	parts := strings.Split(v, ":")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || !filepath.IsAbs(parts[1]) {
+		return exec.Mount{}, usagef("-v %s: want /host/path:/container/path[:ro]", v)
+	}
+	src, err := filepath.Abs(parts[0])
+	if err != nil {
+		return exec.Mount{}, err
+	}
+	if _, err := os.Stat(src); err != nil {
+		return exec.Mount{}, fmt.Errorf("-v %s: %w", v, errors.Unwrap(err))
+	}
+	m := exec.Mount{Type: "bind", Source: src, Target: parts[1]}
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "ro":
+			m.ReadOnly = true
+		case "rw":
+		default:
+			return exec.Mount{}, usagef("-v %s: mode must be ro or rw", v)
+		}
+	}
+	return m, nil
+}
+
+// mergeEnv lays -e values over the image's Env; "-e KEY" copies KEY from
+// this process's environment, as docker does.
+func mergeEnv(image, flags []string) []string {
+	out := append([]string{}, image...)
+	index := map[string]int{}
+	for i, kv := range out {
+		k, _, _ := strings.Cut(kv, "=")
+		index[k] = i
+	}
+	for _, kv := range flags {
+		k, _, hasValue := strings.Cut(kv, "=")
+		if !hasValue {
+			v, ok := os.LookupEnv(k)
+			if !ok {
+				continue
+			}
+			kv = k + "=" + v
+		}
+		if i, ok := index[k]; ok {
+			out[i] = kv
+		} else {
+			index[k] = len(out)
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func (o runOptions) resources() (exec.Resources, error) {
+	res := exec.Resources{CPUs: o.cpus, PidsLimit: o.pidsLimit}
+	if o.cpus < 0 || o.pidsLimit < 0 {
+		return res, usagef("--cpus and --pids-limit must not be negative")
+	}
+	if o.memory != "" {
+		n, err := parseBytes(o.memory)
+		if err != nil {
+			return res, usagef("--memory %s: %v", o.memory, err)
+		}
+		res.MemoryBytes = n
+	}
+	return res, nil
+}
+
+// parseBytes reads docker's sizes: 512, 512k, 256m, 1g (binary units).
+func parseBytes(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(t, "b")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'k':
+			mult, t = 1<<10, t[:n-1]
+		case 'm':
+			mult, t = 1<<20, t[:n-1]
+		case 'g':
+			mult, t = 1<<30, t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v <= 0 {
+		return 0, errors.New("want a size such as 256m or 1g")
+	}
+	return int64(v * float64(mult)), nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
