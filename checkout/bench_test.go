@@ -64,7 +64,6 @@ func benchRepo(b *testing.B) (*repo.Repo, *objects.Commit) {
 	return bench.r, bench.base
 }
 
-
 // medianMs reports the median of ds.
 func medianMs(b *testing.B, ds []time.Duration) {
 	if len(ds) == 0 {

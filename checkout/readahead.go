@@ -11,7 +11,7 @@ import (
 type readAhead struct {
 	blocks chan []byte
 	free   chan []byte
-	err    error // set before blocks is closed
+	err    error  // set before blocks is closed
 	cur    []byte // unread part of blk
 	blk    []byte
 	stop   chan struct{}
