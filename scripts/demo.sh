@@ -30,11 +30,23 @@ cd env
 step "$strata" config user.name "Demo User"
 step "$strata" config user.email demo@example.com
 step "$strata" import "$rootfs" -m "busybox root filesystem"
-step "$strata" branch dev
-step "$strata" tag v1
-step "$strata" log
-step "$strata" show v1
+step "$strata" checkout main
+step "$strata" run -- sh -c 'echo "built by strata run" > /etc/motd; mkdir -p /app; printf "#!/bin/sh\necho hello from the app\n" > /app/hello; chmod +x /app/hello'
+step rm rootfs/usr/bin/wget          # changes by hand work too
+step "$strata" status
+step "$strata" diff
+step "$strata" diff -p -- /etc/motd
+step "$strata" commit -m "add the app" --change 'CMD ["/app/hello"]'
+step "$strata" run
+step "$strata" branch experiment
+step "$strata" checkout experiment
+step "$strata" run -- rm /bin/vi
+step "$strata" commit -m "drop vi"
+step "$strata" log --oneline
+step "$strata" diff main experiment --name-status
+step "$strata" tag v1 main
 step "$strata" branch
 step "$strata" fsck
+step "$strata" umount
 echo
 echo "demo: done"
