@@ -3,10 +3,11 @@
 # strata against crun and runc, N interleaved runs each; prints a markdown
 # table of medians and ratios, and strata's memory while a container runs.
 #
-#   STRATA=/path/to/binary [N=30] bench/run.sh
+#   STRATA=/path/to/strata [N=30] bench/run.sh
 #
-# STRATA must run a container as "$STRATA ROOT ARGS..." (for example
-# exec/internal/benchcmd: go build -o /tmp/strata-exec-bench ./exec/internal/benchcmd).
+# STRATA is the strata CLI (timed as "strata -C REPO run -- /bin/true" on a
+# checkout of the same rootfs), or a binary that runs a container as
+# "$STRATA ROOT ARGS..." (exec/internal/benchcmd: the runtime alone).
 # Needs root, busybox-static, runc and crun. crun 1.8 refuses this machine's
 # hybrid cgroups, so everything runs inside "unshare -m --propagation private"
 # with /sys/fs/cgroup/unified unmounted there (see /work/shared/PEERS.md);
@@ -14,7 +15,7 @@
 set -euo pipefail
 
 N=${N:-30}
-: "${STRATA:?set STRATA to a binary that runs \"\$STRATA ROOT ARGS...\"}"
+: "${STRATA:?set STRATA to the strata binary}"
 STRATA=$(readlink -f "$STRATA")
 for tool in busybox runc crun python3; do
 	command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool not found" >&2; exit 1; }
@@ -47,15 +48,29 @@ c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != 
 json.dump(c, open(p, "w"), indent=1)
 PY
 
+# The CLI runs in a checkout of the same tree, made before the namespace
+# is entered (the overlay mount is copied into it).
+mode=runtime
+if "$STRATA" version >/dev/null 2>&1; then
+	mode=cli
+	"$STRATA" init "$work/repo" >/dev/null
+	"$STRATA" -C "$work/repo" import "$rootfs" -m bench >/dev/null
+	"$STRATA" -C "$work/repo" checkout main >/dev/null
+	trap '"$STRATA" -C "$work/repo" umount >/dev/null 2>&1; rm -rf "$work"' EXIT
+fi
+
 cat >"$work/inner.sh" <<'INNER'
 set -euo pipefail
 umount /sys/fs/cgroup/unified 2>/dev/null || true
 ns() { date +%s%N; }
+strata_run() {
+	if [ "$mode" = cli ]; then "$STRATA" -C "$work/repo" run -- "$@"; else "$STRATA" "$rootfs" "$@"; fi
+}
 for i in $(seq "$N"); do
 	for tool in strata crun runc; do
 		s=$(ns)
 		case $tool in
-		strata) "$STRATA" "$rootfs" /bin/true ;;
+		strata) strata_run /bin/true ;;
 		crun) crun run --bundle "$work/bundle" "bench-crun-$$-$i" ;;
 		runc) runc run --bundle "$work/bundle" "bench-runc-$$-$i" ;;
 		esac
@@ -64,13 +79,13 @@ for i in $(seq "$N"); do
 	done
 done >"$work/times"
 # strata's memory while a container runs (the parent process).
-"$STRATA" "$rootfs" /bin/sleep 1 &
+if [ "$mode" = cli ]; then "$STRATA" -C "$work/repo" run -- /bin/sleep 1 & else "$STRATA" "$rootfs" /bin/sleep 1 & fi
 pid=$!
 sleep 0.5
 grep -E '^(VmRSS|VmHWM)' "/proc/$pid/status" >"$work/mem" || true
 wait "$pid"
 INNER
-export N STRATA rootfs work
+export N STRATA rootfs work mode
 unshare -m --propagation private bash "$work/inner.sh"
 
 median() { grep "^$1 " "$work/times" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -85,5 +100,6 @@ awk -v s="$s" -v c="$c" -v r="$r" 'BEGIN {
 	printf "| runc | %.2f | %.2f |\n", r/1000, s/r
 }'
 echo
+echo "strata timed as: $([ "$mode" = cli ] && echo 'strata -C REPO run -- /bin/true, on a checkout' || echo 'the runtime alone')."
 echo "N=$N interleaved runs each, inside one private mount namespace; crun $(crun --version | head -1 | awk '{print $3}'), $(runc --version | head -1)."
 echo "strata parent while a container runs: VmRSS ${rss:-?} kB, VmHWM ${hwm:-?} kB."
