@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 rounds=${1:-5}
 tree=$(scripts/bench-tree.sh)
 export STRATA_BENCH_TREE=$tree
-work=$(mktemp -d /var/tmp/strata-bench-co.XXXXXX)
+# BENCH_DIR=/dev/shm takes the disk out of the comparison (tmpfs).
+work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/strata-bench-co.XXXXXX")
 bin=$work/strata
 cleanup() {
 	umount -l "$work/env/rootfs" 2>/dev/null || true

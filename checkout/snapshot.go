@@ -116,7 +116,7 @@ func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mod
 		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
 	defer rc.Close()
-	ra := newReadAhead(rc, 1<<20, 8)
+	ra := newReadAhead(rc, 256<<10, 32)
 	defer ra.Close()
 	if err := layer.Unpack(ctx, ra, dir, mode); err != nil {
 		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
