@@ -1,0 +1,66 @@
+package checkout
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// TestCommitFromEmpty: an unborn branch checks out as an empty tree and
+// its first commit is a root commit.
+func TestCommitFromEmpty(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	r := newRepo(t)
+	w := checkoutMain(t, r, "main")
+	must(t, os.MkdirAll(w.Target()+"/etc", 0o755))
+	must(t, write(w.Target()+"/etc/hello", "hi\n"))
+	c, _, err := w.Commit(ctx, CommitOptions{Message: "first"})
+	must(t, err)
+	if c.Parent() != "" || len(c.Layers()) != 1 {
+		t.Fatalf("first commit: parent %q, %d layers", c.Parent(), len(c.Layers()))
+	}
+	h, err := r.Refs.ReadHead()
+	must(t, err)
+	if h.Branch != "refs/heads/main" || h.Commit != c.ID {
+		t.Errorf("HEAD after the first commit: %+v", h)
+	}
+	if _, _, err := w.Commit(ctx, CommitOptions{Message: "again"}); err != ErrNothingToCommit {
+		t.Errorf("second commit without changes: %v", err)
+	}
+}
+
+// TestPruneSnapshots: gc drops snapshots of removed layers but keeps
+// those a work tree is mounted on.
+func TestPruneSnapshots(t *testing.T) {
+	requireRoot(t)
+	r := newRepo(t)
+	base := filepath.Join(t.TempDir(), "base")
+	writeBase(t, base)
+	c := commitDir(t, r, base, "base")
+	w := checkoutMain(t, r, "main")
+	_ = w
+	s := NewSnapshots(r.Objects)
+	// A snapshot of a layer that gc has removed.
+	other := filepath.Join(t.TempDir(), "other")
+	must(t, os.MkdirAll(other+"/x", 0o755))
+	lone := commitDir(t, r, other, "other")
+	_, err := s.Lowers(context.Background(), commitLayers(lone))
+	must(t, err)
+	if n, _ := os.ReadDir(s.dir); len(n) != 2 {
+		t.Fatalf("snapshots before gc: %d", len(n))
+	}
+	must(t, pruneSnapshots(r, map[digest.Digest]bool{}))
+	for _, l := range commitLayers(c) {
+		if _, err := os.Stat(s.Path(l.DiffID.Encoded())); err != nil {
+			t.Errorf("snapshot of the mounted commit removed: %v", err)
+		}
+	}
+	top := commitLayers(lone)
+	if _, err := os.Stat(s.Path(top[len(top)-1].DiffID.Encoded())); !os.IsNotExist(err) {
+		t.Errorf("snapshot of a removed layer kept: %v", err)
+	}
+}
