@@ -19,6 +19,7 @@ func init() { register(newRemoteCommand) }
 
 func newRemoteCommand(g *globals) *cobra.Command {
 	var format string
+	var verbose bool
 	cmd := &cobra.Command{
 		Use:   "remote [-v] [--format json]",
 		Short: "List, add, remove and change remotes",
@@ -52,7 +53,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return writeJSON(g.stdout, list)
 			}
 			for _, rem := range list {
-				if g.verbose {
+				if verbose {
 					fmt.Fprintf(g.stdout, "%s\t%s\n", rem.Name, rem.URL)
 				} else {
 					fmt.Fprintln(g.stdout, rem.Name)
@@ -62,6 +63,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show URLs too, as git remote -v does")
 	var insecure bool
 	add := &cobra.Command{
 		Use:   "add [--insecure] NAME URL",

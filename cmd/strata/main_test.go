@@ -4,6 +4,10 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"path/filepath"
 	"regexp"
@@ -34,6 +38,9 @@ func TestScripts(t *testing.T) {
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
+			// A story that fails midway must not leave its checkouts
+			// mounted: unmount whatever is still mounted under its work dir.
+			e.Defer(func() { unmountUnder(e.WorkDir) })
 			e.Setenv("HOME", e.WorkDir)
 			e.Setenv("SOURCE_DATE_EPOCH", "1700000000")
 			return nil
@@ -92,4 +99,23 @@ func firstID(s string) string {
 		return ""
 	}
 	return m[1]
+}
+
+// unmountUnder detaches every mount below dir, deepest first.
+func unmountUnder(dir string) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var targets []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+			targets = append(targets, f[4])
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(targets)))
+	for _, t := range targets {
+		unix.Unmount(t, unix.MNT_DETACH)
+	}
 }
