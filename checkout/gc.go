@@ -5,7 +5,32 @@ import (
 	"github.com/strata-sh/strata/internal/repo"
 )
 
-func init() { repo.OnGC(pruneSnapshots) }
+func init() {
+	repo.OnRoots(worktreeCommits)
+	repo.OnGC(pruneSnapshots)
+}
+
+// worktreeCommits are the commits work trees stand on or are switching
+// to: gc keeps them even when no ref does (a detached second work tree).
+func worktreeCommits(r *repo.Repo) ([]digest.Digest, error) {
+	wts, err := List(r)
+	if err != nil {
+		return nil, err
+	}
+	var out []digest.Digest
+	for _, w := range wts {
+		st, _, err := w.State()
+		if err != nil {
+			continue
+		}
+		for _, d := range []digest.Digest{st.Commit, st.Pending, digest.Digest(st.Head)} {
+			if d.Validate() == nil {
+				out = append(out, d)
+			}
+		}
+	}
+	return out, nil
+}
 
 // pruneSnapshots is gc's hook: it drops the snapshots built from layers
 // gc removed (a mounted work tree's layers are kept, reachable or not) and

@@ -5,8 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
 )
 
 // TestCommitFromEmpty: an unborn branch checks out as an empty tree and
@@ -62,5 +66,45 @@ func TestPruneSnapshots(t *testing.T) {
 	top := commitLayers(lone)
 	if _, err := os.Stat(s.Path(top[len(top)-1].DiffID.Encoded())); !os.IsNotExist(err) {
 		t.Errorf("snapshot of a removed layer kept: %v", err)
+	}
+}
+
+// TestGCKeepsWorktreeCommits: a detached second work tree may stand on a
+// commit no ref or reflog names; gc must keep it and its blobs.
+func TestGCKeepsWorktreeCommits(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	r := newRepo(t)
+	base := filepath.Join(t.TempDir(), "base")
+	writeBase(t, base)
+	info, err := r.Objects.AddLayerFromDir(ctx, base, layer.WriteOptions{})
+	must(t, err)
+	lone, err := r.Objects.WriteCommit(objects.NewCommit{Layers: []objects.Layer{{Desc: info.Desc, DiffID: info.DiffID}},
+		Author: "T <t@example.com>", Date: time.Unix(1700000000, 0), Message: "unnamed", OS: "linux", Architecture: "amd64"})
+	must(t, err)
+	target := filepath.Join(t.TempDir(), "wt")
+	must(t, os.Mkdir(target, 0o755))
+	w, err := ForPath(r, target)
+	must(t, err)
+	unmountAll(t, target)
+	_, err = w.Checkout(ctx, CheckoutOptions{Rev: lone.ID.String(), Detach: true})
+	must(t, err)
+
+	if _, err := r.GC(repo.GCOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []digest.Digest{lone.ID, lone.Manifest.Config.Digest, info.Desc.Digest} {
+		if !r.Objects.Has(d) {
+			t.Errorf("gc removed %s, which a work tree stands on", d)
+		}
+	}
+	// Once the work tree is gone, so is the commit.
+	must(t, w.Umount())
+	must(t, os.RemoveAll(w.Dir))
+	if _, err := r.GC(repo.GCOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if r.Objects.Has(lone.ID) {
+		t.Error("gc kept a commit nothing names any more")
 	}
 }

@@ -23,7 +23,7 @@ import (
 func requireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: overlay mounts")
+		t.Fatal("needs root (overlay mounts): run the tests as root")
 	}
 }
 

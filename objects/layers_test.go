@@ -20,7 +20,7 @@ import (
 func layerTree(t *testing.T) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: the fixture has owners and devices")
+		t.Fatal("needs root (the fixture has owners and devices): run the tests as root")
 	}
 	dir := t.TempDir()
 	layertest.Build(t, dir, layertest.Everything)

@@ -25,8 +25,23 @@ func (r *Repo) Roots() ([]digest.Digest, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(out, logged...), nil
+	out = append(out, logged...)
+	for _, f := range rootHooks {
+		more, err := f(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
 }
+
+// rootHooks name more commits to keep: those work trees are based on.
+var rootHooks []func(r *Repo) ([]digest.Digest, error)
+
+// OnRoots registers a source of commits that gc must keep, for state
+// that lives above this package (work trees).
+func OnRoots(f func(r *Repo) ([]digest.Digest, error)) { rootHooks = append(rootHooks, f) }
 
 // Reachable returns every blob reachable from roots: commits, their
 // configs and layers, following parents until the history ends or an

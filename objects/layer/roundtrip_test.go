@@ -16,7 +16,7 @@ import (
 func requireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: owners, devices and trusted xattrs")
+		t.Fatal("needs root (owners, devices and trusted xattrs): run the tests as root")
 	}
 }
 
