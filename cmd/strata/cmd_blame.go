@@ -59,7 +59,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					return fmt.Errorf("blame: %w", err)
 				}
 				out = append(out, blameJSON{Path: p, Commit: c.ID.String(), Short: shortID(c.ID), Author: c.Author(),
-					Date: c.Date(), Message: firstLineOf(c.Message())})
+					Date: c.Date(), Message: firstLine(c.Message())})
 			}
 			if format == "json" {
 				return writeJSON(g.stdout, out)

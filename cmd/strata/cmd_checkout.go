@@ -83,14 +83,9 @@ func printHeadMoved(g *globals, r *repo.Repo, w *checkout.Worktree, c *objects.C
 	case h.Branch != "":
 		fmt.Fprintf(g.stdout, "Switched to branch '%s' in %s\n", refs.ShortName(h.Branch), where)
 	case c != nil:
-		fmt.Fprintf(g.stdout, "HEAD is now at %s %s in %s\n", shortID(c.ID), firstLineOf(c.Message()), where)
+		fmt.Fprintf(g.stdout, "HEAD is now at %s %s in %s\n", shortID(c.ID), firstLine(c.Message()), where)
 	}
 	return nil
-}
-
-func firstLineOf(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
 }
 
 // openWorktree finds the repository and the work tree a command acts on:

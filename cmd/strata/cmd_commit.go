@@ -70,7 +70,11 @@ usage errors.`,
 			if herr == nil && h.Branch != "" {
 				where = refs.ShortName(h.Branch)
 			}
-			fmt.Fprintf(g.stdout, "[%s %s] %s\n %d paths changed\n", where, shortID(c.ID), firstLineOf(o.message), len(cs))
+			noun := "paths"
+			if len(cs) == 1 {
+				noun = "path"
+			}
+			fmt.Fprintf(g.stdout, "[%s %s] %s\n %d %s changed\n", where, shortID(c.ID), firstLine(o.message), len(cs), noun)
 			if err != nil {
 				return fmt.Errorf("commit: committed %s, but the work tree was not remounted: %w", shortID(c.ID), err)
 			}

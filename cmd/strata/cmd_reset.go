@@ -39,7 +39,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), firstLineOf(c.Message()))
+			fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), firstLine(c.Message()))
 			return nil
 		},
 	}
