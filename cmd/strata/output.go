@@ -21,6 +21,7 @@ func shortID(d digest.Digest) string {
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "Name <email>" reads as written
 	return enc.Encode(v)
 }
 
