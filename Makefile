@@ -14,7 +14,9 @@ BENCH_PKGS := $(TEST_PKGS) runc crun zstd debootstrap time
 
 .PHONY: build install test demo bench lint deps-demo deps-test deps-bench clean
 
+# strata embeds strata-init, the container init alone (cmd/strata/initbin).
 build:
+	CGO_ENABLED=0 $(GO) build -ldflags "-s -w" -o cmd/strata/initbin/strata-init ./exec/cmd/strata-init
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/strata
 
 install: build

@@ -13,7 +13,17 @@ var self struct {
 	once sync.Once
 	file *os.File
 	err  error
+	// init, when set, opens the binary the container init runs from
+	// instead of this process's own (SetInitBinary).
+	init func() (io.Reader, error)
 }
+
+// SetInitBinary makes containers start from the binary open returns, a
+// build of exec/cmd/strata-init, instead of a copy of the running binary.
+// Call it before the first Run. A small init starts faster than a large
+// program that happens to contain package exec; the protection is the same
+// (a sealed memfd copy).
+func SetInitBinary(open func() (io.Reader, error)) { self.init = open }
 
 // sealedSelf returns a sealed in-memory copy of the running binary. The
 // container init is executed from it, so a process in the container that
@@ -26,11 +36,6 @@ func sealedSelf() (*os.File, error) {
 }
 
 func copySelf() (*os.File, error) {
-	src, err := os.Open("/proc/self/exe")
-	if err != nil {
-		return nil, fmt.Errorf("copy strata binary: %w", err)
-	}
-	defer src.Close()
 	fd, err := unix.MemfdCreate("strata", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
 	if err == unix.EINVAL { // kernels before 6.3 know no MFD_EXEC
 		fd, err = unix.MemfdCreate("strata", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
@@ -39,7 +44,7 @@ func copySelf() (*os.File, error) {
 		return nil, fmt.Errorf("copy strata binary: memfd_create: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "memfd:strata")
-	if err := sendfileAll(f, src); err != nil {
+	if err := fillExecutable(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("copy strata binary: %w", err)
 	}
@@ -49,6 +54,24 @@ func copySelf() (*os.File, error) {
 		return nil, fmt.Errorf("copy strata binary: seal: %w", err)
 	}
 	return f, nil
+}
+
+// fillExecutable writes the init binary, or this process's own, into f.
+func fillExecutable(f *os.File) error {
+	if self.init != nil {
+		r, err := self.init()
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, r)
+		return err
+	}
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	return sendfileAll(f, src)
 }
 
 // sendfileAll copies src to dst in the kernel (io.Copy falls back to a

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/refs"
@@ -16,12 +17,14 @@ type Remote struct {
 	Insecure bool   `json:"insecure,omitempty"` // plain HTTP even off loopback
 }
 
-var remoteName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+// Compiled on first use: every strata process, the container init
+// included, would otherwise pay for it at start-up.
+var remoteName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`) })
 
 // CheckName validates a remote name: it becomes a config subsection and a
 // directory under refs/remotes.
 func CheckName(name string) error {
-	if !remoteName.MatchString(name) {
+	if !remoteName().MatchString(name) {
 		return fmt.Errorf("remote name %q: use letters, digits, '-' and '_'", name)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -31,7 +32,9 @@ func (c *countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-var hexName = regexp.MustCompile(`(?:^|/)([0-9a-f]{64})(?:\.json|\.tar)?$`)
+// Compiled on first use: every strata process, the container init
+// included, would otherwise pay for it at start-up.
+var hexName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:^|/)([0-9a-f]{64})(?:\.json|\.tar)?$`) })
 
 // readDockerArchive opens the image TAG (the only one if none is given) of
 // what 'docker save' writes: manifest.json naming a config and layer tars.
@@ -117,7 +120,7 @@ func readDockerArchive(src string) (*image, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if m := hexName.FindStringSubmatch(e.Config); m != nil && digest.FromBytes(cfgRaw).Encoded() != m[1] {
+	if m := hexName().FindStringSubmatch(e.Config); m != nil && digest.FromBytes(cfgRaw).Encoded() != m[1] {
 		return fail(fmt.Errorf("config %s: content does not match its digest: %w", e.Config, ErrBadImage))
 	}
 	img := &image{close: f.Close}
@@ -133,7 +136,7 @@ func readDockerArchive(src string) (*image, error) {
 		sections = append(sections, af)
 		var desc = struct{ d digest.Digest }{}
 		// Newer archives name layers by digest (blobs/sha256/HEX): check it.
-		if m := hexName.FindStringSubmatch(l); m != nil && strings.Contains(l, "blobs/") {
+		if m := hexName().FindStringSubmatch(l); m != nil && strings.Contains(l, "blobs/") {
 			desc.d = digest.NewDigestFromEncoded(digest.SHA256, m[1])
 		}
 		if desc.d == "" {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/refs"
@@ -61,11 +62,13 @@ func (s *Session) trackingRef(tag string) string {
 	return refs.Remotes + s.Name + "/" + tag
 }
 
-var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+// Compiled on first use: every strata process, the container init
+// included, would otherwise pay for it at start-up.
+var tagRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`) })
 
 // CheckTag validates a registry tag name.
 func CheckTag(tag string) error {
-	if !tagRE.MatchString(tag) {
+	if !tagRE().MatchString(tag) {
 		return fmt.Errorf("%q is not a valid registry tag (letters, digits, '_', '.', '-'; no '/')", tag)
 	}
 	return nil

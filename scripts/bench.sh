@@ -26,10 +26,13 @@ trap 'rm -f "$tmp"' EXIT
 	echo "| benchmark | median | target |"
 	echo "|---|---|---|"
 	go test -run '^$' -bench . -benchtime 10x -count 5 ./refs ./cmd/strata 2>/dev/null |
-		awk '/^Benchmark/ { n=$1; sub(/-[0-9]+$/, "", n); v[n]=v[n] " " $3 }
-		END { for (n in v) { c=split(v[n], a, " "); asort(a); m=a[int((c+1)/2)];
-			t = (n ~ /Log1000/) ? "< 100 ms" : (n ~ /Resolve/) ? "< 5 ms" : "";
-			printf "| %s | %.3f ms | %s |\n", n, m/1e6, t } }' | sort
+		awk '/^Benchmark/ { n=$1; sub(/-[0-9]+$/, "", n); print n, $3 }' | sort -k1,1 -k2,2n >"$tmp.go"
+	for n in $(cut -d' ' -f1 "$tmp.go" | sort -u); do
+		m=$(awk -v n="$n" '$1 == n {v[++c]=$2} END {print v[int((c+1)/2)]}' "$tmp.go")
+		case $n in *Log1000*) t="< 100 ms" ;; *Resolve*) t="< 5 ms" ;; *) t="" ;; esac
+		awk -v n="$n" -v m="$m" -v t="$t" 'BEGIN {printf "| %s | %.3f ms | %s |\n", n, m/1e6, t}'
+	done
+	rm -f "$tmp.go"
 	echo
 	for b in bench/*.sh; do
 		[ -x "$b" ] || continue
@@ -41,6 +44,7 @@ trap 'rm -f "$tmp"' EXIT
 		echo
 	done
 } >"$tmp"
+chmod 644 "$tmp"
 mv "$tmp" "$out"
 trap - EXIT
 echo "wrote $out"

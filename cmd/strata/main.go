@@ -13,6 +13,7 @@ func main() {
 	// The container init and its watchdog are this same binary: they take
 	// over here, before any command is parsed.
 	exec.Reexec()
+	useEmbeddedInit()
 	os.Exit(Main())
 }
 

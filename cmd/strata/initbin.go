@@ -1,0 +1,24 @@
+package main
+
+import (
+	"embed"
+	"io"
+	"io/fs"
+
+	"github.com/strata-sh/strata/exec"
+)
+
+// initFiles holds strata-init when the Makefile built it (see initbin/README).
+//
+//go:embed initbin
+var initFiles embed.FS
+
+const initName = "initbin/strata-init"
+
+// useEmbeddedInit makes containers start from the embedded small init.
+func useEmbeddedInit() {
+	if fi, err := fs.Stat(initFiles, initName); err != nil || fi.Size() == 0 {
+		return
+	}
+	exec.SetInitBinary(func() (io.Reader, error) { return initFiles.Open(initName) })
+}
