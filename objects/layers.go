@@ -13,6 +13,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/internal/asyncwrite"
 	"github.com/strata-sh/strata/internal/atomicfile"
 	"github.com/strata-sh/strata/objects/layer"
 )
@@ -62,7 +63,10 @@ func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descript
 		return LayerInfo{}, err
 	}
 	defer w.Abort()
-	br := bufio.NewReaderSize(io.TeeReader(ctxReader(ctx, r), w), 64<<10)
+	// Hashing and writing the blob run beside decompressing and indexing.
+	aw := asyncwrite.New(w, 8, 256<<10)
+	defer aw.Close()
+	br := bufio.NewReaderSize(io.TeeReader(ctxReader(ctx, r), aw), 64<<10)
 	head, _ := br.Peek(4)
 	comp := layer.Sniff(head)
 	dr, err := layer.Decompress(br)
@@ -76,6 +80,9 @@ func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descript
 	}
 	// Bytes after the compressed stream are part of the blob too.
 	if _, err := io.Copy(io.Discard, br); err != nil {
+		return LayerInfo{}, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := aw.Close(); err != nil {
 		return LayerInfo{}, fmt.Errorf("%s: %w", what, err)
 	}
 	if desc.Size > 0 && w.Size() != desc.Size {

@@ -11,13 +11,13 @@ const module = "github.com/strata-sh/strata/"
 // allowed lists, for each package, the strata packages it may import
 // (directly or not). A package missing here may import none.
 var allowed = map[string][]string{
-	"objects/layer": {},
-	"objects":       {"internal/atomicfile", "objects/layer"},
+	"objects/layer": {"internal/asyncwrite"},
+	"objects":       {"internal/asyncwrite", "internal/atomicfile", "objects/layer"},
 	"refs":          {"internal/atomicfile"},
 	"exec":          {},
-	"internal/repo": {"internal/atomicfile", "objects", "objects/layer", "refs"},
-	"checkout":      {"internal/atomicfile", "internal/repo", "objects", "objects/layer", "refs"},
-	"remote":        {"internal/atomicfile", "internal/repo", "objects", "objects/layer", "refs"},
+	"internal/repo": {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer", "refs"},
+	"checkout":      {"internal/asyncwrite", "internal/atomicfile", "internal/repo", "objects", "objects/layer", "refs"},
+	"remote":        {"internal/asyncwrite", "internal/atomicfile", "internal/repo", "objects", "objects/layer", "refs"},
 }
 
 func TestPackageMap(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/asyncwrite"
 	"github.com/zeebo/blake3"
 )
 
@@ -69,8 +70,12 @@ func Decompress(r io.Reader) (io.ReadCloser, error) {
 // Index reads an uncompressed tar to its end and returns its diff id and
 // file index. It serves layers that did not come from WriteTar.
 func Index(r io.Reader) (digest.Digest, []Entry, error) {
+	// The diff id's sha256 runs on its own goroutine, beside parsing and
+	// the per-file blake3.
 	h := sha256.New()
-	tee := io.TeeReader(r, h)
+	hw := asyncwrite.New(h, 8, 256<<10)
+	defer hw.Close()
+	tee := io.TeeReader(r, hw)
 	tr := tar.NewReader(tee)
 	var entries []Entry
 	files := map[string]firstLink{} // for hardlinks: path -> its content
@@ -110,6 +115,9 @@ func Index(r io.Reader) (digest.Digest, []Entry, error) {
 	}
 	// The tar reader stops at the end marker; the diff id covers any padding.
 	if _, err := io.CopyBuffer(io.Discard, tee, buf); err != nil {
+		return "", nil, fmt.Errorf("index layer: %w", err)
+	}
+	if err := hw.Close(); err != nil {
 		return "", nil, fmt.Errorf("index layer: %w", err)
 	}
 	return digest.NewDigest(digest.SHA256, h), entries, nil
