@@ -56,7 +56,7 @@ func benchRepo(b *testing.B) (*repo.Repo, *objects.Commit) {
 		if bench.err = err; err != nil {
 			return
 		}
-		bench.base = commitLayers_(b, bench.r, "base", objects.Layer{Desc: info.Desc, DiffID: info.DiffID})
+		bench.base = commitLayers_(b, bench.r, "base", info)
 	})
 	if bench.err != nil {
 		b.Fatal(bench.err)

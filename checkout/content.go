@@ -86,7 +86,7 @@ func (h *History) readLayerFiles(l objects.Layer, names map[string]bool) (map[st
 			return nil, fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 		}
 		p := path.Clean("/" + hdr.Name)
-		if !names[p] || hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if !names[p] || hdr.Typeflag != tar.TypeReg {
 			continue
 		}
 		b, err := io.ReadAll(io.LimitReader(tr, MaxPatchSize))

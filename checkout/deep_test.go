@@ -30,7 +30,7 @@ func deepLayers(t testing.TB, r *repo.Repo, n int) []objects.Layer {
 		}
 		info, err := r.Objects.AddLayerFromDir(context.Background(), dir, layer.WriteOptions{Overlay: true})
 		must(t, err)
-		out = append(out, objects.Layer{Desc: info.Desc, DiffID: info.DiffID})
+		out = append(out, info)
 	}
 	return out
 }

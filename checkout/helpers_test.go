@@ -43,7 +43,7 @@ func commitDir(t testing.TB, r *repo.Repo, dir, msg string) *objects.Commit {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return commitLayers_(t, r, msg, objects.Layer{Desc: info.Desc, DiffID: info.DiffID})
+	return commitLayers_(t, r, msg, info)
 }
 
 func commitLayers_(t testing.TB, r *repo.Repo, msg string, ls ...objects.Layer) *objects.Commit {

@@ -28,7 +28,7 @@ func addLayerFromDir(ctx context.Context, s *objects.Store, dir string, opts lay
 	if err != nil {
 		return objects.Layer{}, err
 	}
-	return objects.Layer{Desc: info.Desc, DiffID: info.DiffID}, nil
+	return info, nil
 }
 
 func short(hex string) string {

@@ -83,10 +83,10 @@ func (s *Store) ReadCommit(id digest.Digest) (*Commit, error) {
 	return c, nil
 }
 
-// Layer is a layer to add to a commit: its descriptor and diff id.
+// Layer is a layer in the store, as a commit lists it.
 type Layer struct {
-	Desc   ocispec.Descriptor
-	DiffID digest.Digest
+	Desc   ocispec.Descriptor // the compressed blob, as a manifest lists it
+	DiffID digest.Digest      // sha256 of the uncompressed tar, as the config lists it
 }
 
 // NewCommit describes a commit to write.

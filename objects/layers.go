@@ -18,33 +18,27 @@ import (
 	"github.com/strata-sh/strata/objects/layer"
 )
 
-// LayerInfo describes a layer in the store.
-type LayerInfo struct {
-	Desc   ocispec.Descriptor // the compressed blob, as a manifest lists it
-	DiffID digest.Digest      // sha256 of the uncompressed tar, as the config lists it
-}
-
 // AddLayerFromDir makes a zstd layer of dir (an overlay upper if
 // opts.Overlay), stores it and its file index, in one streaming pass.
-func (s *Store) AddLayerFromDir(ctx context.Context, dir string, opts layer.WriteOptions) (LayerInfo, error) {
+func (s *Store) AddLayerFromDir(ctx context.Context, dir string, opts layer.WriteOptions) (Layer, error) {
 	w, err := s.NewWriter()
 	if err != nil {
-		return LayerInfo{}, err
+		return Layer{}, err
 	}
 	defer w.Abort()
 	res, err := layer.Create(ctx, dir, w, opts)
 	if err != nil {
-		return LayerInfo{}, err
+		return Layer{}, err
 	}
 	desc, err := w.Commit("")
 	if err != nil {
-		return LayerInfo{}, err
+		return Layer{}, err
 	}
 	desc.MediaType = ocispec.MediaTypeImageLayerZstd
 	if err := s.writeIndex(desc.Digest, res.Index); err != nil {
-		return LayerInfo{}, err
+		return Layer{}, err
 	}
-	return LayerInfo{Desc: desc, DiffID: res.DiffID}, nil
+	return Layer{Desc: desc, DiffID: res.DiffID}, nil
 }
 
 // AddLayer stores a layer that came from elsewhere (gzip, zstd or plain),
@@ -52,7 +46,7 @@ func (s *Store) AddLayerFromDir(ctx context.Context, dir string, opts layer.Writ
 // and, if diffID is set, its uncompressed tar must match diffID. On any
 // mismatch nothing is left behind and the error wraps ErrDigestMismatch.
 // The descriptor's media type is kept; if empty it is set from the content.
-func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descriptor, diffID digest.Digest) (LayerInfo, error) {
+func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descriptor, diffID digest.Digest) (Layer, error) {
 	existed := desc.Digest != "" && s.Has(desc.Digest)
 	what := "add layer"
 	if desc.Digest != "" {
@@ -60,7 +54,7 @@ func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descript
 	}
 	w, err := s.NewWriter()
 	if err != nil {
-		return LayerInfo{}, err
+		return Layer{}, err
 	}
 	defer w.Abort()
 	// Hashing and writing the blob run beside decompressing and indexing.
@@ -71,32 +65,32 @@ func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descript
 	comp := layer.Sniff(head)
 	dr, err := layer.Decompress(br)
 	if err != nil {
-		return LayerInfo{}, fmt.Errorf("%s: %w", what, err)
+		return Layer{}, fmt.Errorf("%s: %w", what, err)
 	}
 	gotDiff, entries, err := layer.Index(dr)
 	dr.Close()
 	if err != nil {
-		return LayerInfo{}, fmt.Errorf("%s: %w", what, err)
+		return Layer{}, fmt.Errorf("%s: %w", what, err)
 	}
 	// Bytes after the compressed stream are part of the blob too.
 	if _, err := io.Copy(io.Discard, br); err != nil {
-		return LayerInfo{}, fmt.Errorf("%s: %w", what, err)
+		return Layer{}, fmt.Errorf("%s: %w", what, err)
 	}
 	if err := aw.Close(); err != nil {
-		return LayerInfo{}, fmt.Errorf("%s: %w", what, err)
+		return Layer{}, fmt.Errorf("%s: %w", what, err)
 	}
 	if desc.Size > 0 && w.Size() != desc.Size {
-		return LayerInfo{}, fmt.Errorf("%s: size %d, descriptor says %d: %w", what, w.Size(), desc.Size, ErrDigestMismatch)
+		return Layer{}, fmt.Errorf("%s: size %d, descriptor says %d: %w", what, w.Size(), desc.Size, ErrDigestMismatch)
 	}
 	stored, err := w.Commit(desc.Digest)
 	if err != nil {
-		return LayerInfo{}, fmt.Errorf("add layer: %w", err)
+		return Layer{}, fmt.Errorf("add layer: %w", err)
 	}
 	if diffID != "" && gotDiff != diffID {
 		if !existed {
 			s.Delete(stored.Digest)
 		}
-		return LayerInfo{}, fmt.Errorf("add layer %s: diff id is %s, config says %s: %w", stored.Digest, gotDiff, diffID, ErrDigestMismatch)
+		return Layer{}, fmt.Errorf("add layer %s: diff id is %s, config says %s: %w", stored.Digest, gotDiff, diffID, ErrDigestMismatch)
 	}
 	stored.MediaType, stored.Annotations, stored.Platform = desc.MediaType, desc.Annotations, desc.Platform
 	if stored.MediaType == "" {
@@ -105,9 +99,9 @@ func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descript
 		}[comp]
 	}
 	if err := s.writeIndex(stored.Digest, entries); err != nil {
-		return LayerInfo{}, err
+		return Layer{}, err
 	}
-	return LayerInfo{Desc: stored, DiffID: gotDiff}, nil
+	return Layer{Desc: stored, DiffID: gotDiff}, nil
 }
 
 // OpenLayer returns the uncompressed tar of a stored layer. The blob is

@@ -79,7 +79,7 @@ func ImportImage(ctx context.Context, st *objects.Store, src string, o ImportOpt
 		if !existed && !containsDigest(added, info.Desc.Digest) {
 			added = append(added, info.Desc.Digest)
 		}
-		layers = append(layers, objects.Layer{Desc: info.Desc, DiffID: info.DiffID})
+		layers = append(layers, info)
 	}
 	nc := objects.NewCommit{
 		Layers: layers, Config: &img.config.Config,
@@ -110,7 +110,7 @@ func containsDigest(ds []digest.Digest, d digest.Digest) bool {
 // addLayerChecked stores layer i through AddLayer, which checks its
 // digest and diff id, refuses names that climb out of the root and writes
 // its file index.
-func addLayerChecked(ctx context.Context, st *objects.Store, img *image, i int) (objects.LayerInfo, error) {
+func addLayerChecked(ctx context.Context, st *objects.Store, img *image, i int) (objects.Layer, error) {
 	desc := img.layers[i]
 	name := fmt.Sprintf("layer %d", i+1)
 	if desc.Digest != "" {
@@ -118,7 +118,7 @@ func addLayerChecked(ctx context.Context, st *objects.Store, img *image, i int) 
 	}
 	rc, err := img.open(i)
 	if err != nil {
-		return objects.LayerInfo{}, fmt.Errorf("%s: %w", name, err)
+		return objects.Layer{}, fmt.Errorf("%s: %w", name, err)
 	}
 	defer rc.Close()
 	info, err := st.AddLayer(ctx, rc, desc, img.config.RootFS.DiffIDs[i])
@@ -126,7 +126,7 @@ func addLayerChecked(ctx context.Context, st *objects.Store, img *image, i int) 
 		err = fmt.Errorf("%w: %w", err, ErrBadImage)
 	}
 	if err != nil {
-		return objects.LayerInfo{}, fmt.Errorf("%s: %w", name, err)
+		return objects.Layer{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return info, nil
 }

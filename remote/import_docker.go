@@ -58,7 +58,7 @@ func readDockerArchive(src string) (*image, error) {
 		}
 		name := path.Clean(hdr.Name)
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg:
 			files[name] = archiveFile{off: cr.n, size: hdr.Size}
 		case tar.TypeSymlink:
 			files[name] = archiveFile{link: path.Join(path.Dir(name), hdr.Linkname)}

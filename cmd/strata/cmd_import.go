@@ -164,7 +164,7 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 		}
 		return nil, err
 	}
-	var info objects.LayerInfo
+	var info objects.Layer
 	if fi.IsDir() {
 		info, err = r.Objects.AddLayerFromDir(ctx, src, layer.WriteOptions{})
 	} else {
@@ -185,10 +185,10 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 }
 
 // importTarFile stores a tar file (plain, gzip or zstd) as one layer.
-func importTarFile(ctx context.Context, r *repo.Repo, path string) (objects.LayerInfo, error) {
+func importTarFile(ctx context.Context, r *repo.Repo, path string) (objects.Layer, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return objects.LayerInfo{}, err
+		return objects.Layer{}, err
 	}
 	defer f.Close()
 	return r.Objects.AddLayer(ctx, f, ocispec.Descriptor{}, "")

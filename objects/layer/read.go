@@ -144,7 +144,7 @@ func headerEntry(hdr *tar.Header) (Entry, error) {
 		return Entry{Path: path.Join(dir, name), Type: TypeWhiteout, ModTime: epoch.UTC()}, nil
 	}
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeGNUSparse:
 		e.Type, e.Size = TypeFile, hdr.Size
 	case tar.TypeDir:
 		e.Type = TypeDir

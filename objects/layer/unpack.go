@@ -143,7 +143,7 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 	u.created[rel] = true
 	mode := uint32(hdr.Mode) & 0o7777
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeGNUSparse:
 		return u.file(pfd, base, hdr, tr)
 	case tar.TypeSymlink:
 		if err := unix.Symlinkat(hdr.Linkname, pfd, base); err != nil {
