@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -51,8 +53,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	root.SetErr(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := root.ExecuteContext(ctx)
-	return exitCode(err, stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	return exitCode(nameCommand(cmd, err), stderr)
 }
 
 func newRootCommand(g *globals) *cobra.Command {
@@ -114,4 +116,31 @@ func rangeArgs(min, max int) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// nameCommand makes sure an error says which command failed, as in
+// "strata: status: nothing is checked out here", without naming it twice.
+func nameCommand(cmd *cobra.Command, err error) error {
+	if err == nil {
+		return nil
+	}
+	if strings.HasPrefix(err.Error(), "unknown command ") {
+		return usageError{err}
+	}
+	what := strings.TrimSpace(strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()))
+	if what == "" {
+		return err
+	}
+	named := func(e error) error {
+		if e == nil || strings.HasPrefix(e.Error(), what) || strings.HasPrefix(e.Error(), cmd.Name()+" ") {
+			return e
+		}
+		return fmt.Errorf("%s: %w", what, e)
+	}
+	var ec exitCodeError
+	if errors.As(err, &ec) {
+		ec.err = named(ec.err)
+		return ec
+	}
+	return named(err)
 }
