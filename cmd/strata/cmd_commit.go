@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/checkout"
@@ -47,13 +46,11 @@ usage errors.`,
 				return usagef("commit: -m MSG is required")
 			}
 			co := checkout.CommitOptions{Message: o.message, AllowEmpty: o.allowEmpty, Author: o.author, Changes: o.changes}
-			if o.date != "" {
-				d, err := time.Parse(time.RFC3339, o.date)
-				if err != nil {
-					return usagef("commit: --date %s: want RFC 3339, e.g. 2024-01-02T15:04:05Z", o.date)
-				}
-				co.Date = d
+			date, err := commitDate(o.date)
+			if err != nil {
+				return err
 			}
+			co.Date = date
 			_, w, err := openWorktree(g, "")
 			if err != nil {
 				return err
