@@ -26,17 +26,9 @@ not move (see pull).
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 100),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := g.openRepo()
+			r, rem, remoteArg, args, err := openRemote(g, "fetch", args)
 			if err != nil {
 				return err
-			}
-			remoteArg := "origin"
-			if len(args) > 0 {
-				remoteArg, args = args[0], args[1:]
-			}
-			rem, err := resolveRemote(r, remoteArg)
-			if err != nil {
-				return fmt.Errorf("fetch %s: %w", remoteArg, err)
 			}
 			s, p, err := connect(g, r, rem, o, "receive")
 			if err != nil {

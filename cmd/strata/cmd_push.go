@@ -43,17 +43,9 @@ other ids).
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 100),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := g.openRepo()
+			r, rem, remoteArg, args, err := openRemote(g, "push", args)
 			if err != nil {
 				return err
-			}
-			remoteArg := "origin"
-			if len(args) > 0 {
-				remoteArg, args = args[0], args[1:]
-			}
-			rem, err := resolveRemote(r, remoteArg)
-			if err != nil {
-				return fmt.Errorf("push %s: %w", remoteArg, err)
 			}
 			names, err := pushRefs(r, args, o)
 			if err != nil {

@@ -128,6 +128,24 @@ func (f *transferFlags) add(cmd *cobra.Command) {
 }
 
 // resolveRemote finds a configured remote by name, or takes arg as a URL.
+// openRemote opens the repository and resolves the REMOTE argument that
+// push and fetch take first (default origin); it returns the rest.
+func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remote, string, []string, error) {
+	r, err := g.openRepo()
+	if err != nil {
+		return nil, remote.Remote{}, "", nil, err
+	}
+	arg := "origin"
+	if len(args) > 0 {
+		arg, args = args[0], args[1:]
+	}
+	rem, err := resolveRemote(r, arg)
+	if err != nil {
+		return nil, rem, arg, nil, fmt.Errorf("%s %s: %w", verb, arg, err)
+	}
+	return r, rem, arg, args, nil
+}
+
 func resolveRemote(r *repo.Repo, arg string) (remote.Remote, error) {
 	rem, err := remote.Get(r.Config, arg)
 	if err == nil {
