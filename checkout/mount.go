@@ -58,6 +58,9 @@ func (m Mount) DoBeneath() error { return m.do(moveMountBeneath) }
 
 func (m Mount) do(flags int) error {
 	fsfd, err := unix.Fsopen(m.Type, unix.FSOPEN_CLOEXEC)
+	if errors.Is(err, unix.EPERM) && os.Geteuid() != 0 {
+		return fmt.Errorf("checkout: mount %s: %w: overlay work trees need root (CAP_SYS_ADMIN); rootless checkouts are not supported yet", m.Target, ErrNeedRoot)
+	}
 	if err != nil {
 		return fmt.Errorf("checkout: mount %s: fsopen: %w", m.Target, err)
 	}

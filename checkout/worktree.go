@@ -25,6 +25,7 @@ var (
 	ErrHeadMoved        = errors.New("HEAD moved since the work tree was checked out; run 'strata checkout --force' or 'strata reset --soft'")
 	ErrTargetBusy       = errors.New("something else is mounted there")
 	ErrWorktreeNotFound = errors.New("no such worktree")
+	ErrNeedRoot         = errors.New("permission denied")
 )
 
 // MainName is the name of the work tree at <project>/rootfs.
