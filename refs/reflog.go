@@ -39,7 +39,7 @@ func (s *Store) appendLog(name string, old, new digest.Digest, msg string) {
 		return
 	}
 	line := fmt.Sprintf("%s %s %d\t%s\t%s\n", orZero(old), orZero(new), time.Now().Unix(),
-		strings.ReplaceAll(s.Who, "\t", " "), strings.ReplaceAll(firstLine(msg), "\t", " "))
+		strings.ReplaceAll(s.Who(), "\t", " "), strings.ReplaceAll(firstLine(msg), "\t", " "))
 	// One write of a short line with O_APPEND is atomic among writers.
 	if _, err := f.WriteString(line); err != nil {
 		slog.Warn("reflog", "ref", name, "err", err)

@@ -55,13 +55,14 @@ type Store struct {
 	// OnUpdate is called with the store locked after refs moved; the
 	// repository uses it to rewrite the OCI index.
 	OnUpdate func() error
-	// Who is the identity recorded in reflog entries.
-	Who string
+	// Who returns the identity recorded in reflog entries; it is asked
+	// only when a ref moves, so read-only commands never compute it.
+	Who func() string
 }
 
 // Open returns the ref store of the repository at root (a .strata dir).
 func Open(root string) *Store {
-	return &Store{root: root, Who: "strata"}
+	return &Store{root: root, Who: func() string { return "strata" }}
 }
 
 func (s *Store) file(name string) string { return filepath.Join(s.root, filepath.FromSlash(name)) }

@@ -98,8 +98,9 @@ func Open(dir string) (*Repo, error) {
 	}
 	r := &Repo{Dir: dir, Root: root, Objects: store, Refs: refs.Open(root), Config: cfg}
 	r.Refs.OnUpdate = r.writeLayoutIndex
-	if id, err := r.Identity(); err == nil {
-		r.Refs.Who = id
+	r.Refs.Who = func() string {
+		id, _ := r.Identity()
+		return id
 	}
 	return r, nil
 }
