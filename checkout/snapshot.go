@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/asyncwrite"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 )
@@ -111,19 +112,55 @@ func (s *Snapshots) build(ctx context.Context, tmp string, ref SnapshotRef) erro
 }
 
 func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mode layer.UnpackMode) error {
+	fail := func(err error) error {
+		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+	}
 	rc, err := openLayer(s.store, l.Desc)
 	if err != nil {
-		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+		return fail(err)
 	}
 	defer rc.Close()
 	ra := newReadAhead(rc, 256<<10, 32)
 	defer ra.Close()
-	if err := layer.Unpack(ctx, ra, dir, mode); err != nil {
-		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+	// The same pass indexes the layer and checks its diff id: a fetched
+	// layer is verified by its blob digest only, and a snapshot is named
+	// by diff id, so a layer that lies about it must never become one.
+	pr, pw := io.Pipe()
+	type indexed struct {
+		diffID  digest.Digest
+		entries []layer.Entry
+		err     error
 	}
-	// Drain and close: the verifying reader reports a digest mismatch only at EOF.
-	if _, err := io.Copy(io.Discard, ra); err != nil {
-		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+	done := make(chan indexed, 1)
+	go func() {
+		d, entries, err := layer.Index(pr)
+		io.Copy(io.Discard, pr) // keep the unpacker flowing after an error
+		done <- indexed{d, entries, err}
+	}()
+	aw := asyncwrite.New(pw, 8, 256<<10)
+	tee := io.TeeReader(ra, aw)
+	err = layer.Unpack(ctx, tee, dir, mode)
+	if err == nil {
+		// Drain: the verifying reader reports a digest mismatch only at EOF.
+		_, err = io.Copy(io.Discard, tee)
+	}
+	if cerr := aw.Close(); err == nil {
+		err = cerr
+	}
+	pw.CloseWithError(err)
+	ix := <-done
+	switch {
+	case err != nil:
+		return fail(err)
+	case ix.err != nil:
+		return fail(ix.err)
+	case ix.diffID != l.DiffID:
+		return fail(fmt.Errorf("its content has diff id %s, the commit says %s: %w", ix.diffID, l.DiffID, objects.ErrDigestMismatch))
+	}
+	if !s.store.HasLayerIndex(l.Desc.Digest) {
+		if err := s.store.PutLayerIndex(l.Desc.Digest, ix.entries); err != nil {
+			return fail(err)
+		}
 	}
 	return nil
 }

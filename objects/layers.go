@@ -173,6 +173,18 @@ func (s *Store) LayerIndex(d digest.Digest) ([]layer.Entry, error) {
 	return entries, s.writeIndex(d, entries)
 }
 
+// HasLayerIndex reports whether layer d's file index is written.
+func (s *Store) HasLayerIndex(d digest.Digest) bool {
+	_, err := os.Stat(s.indexPath(d))
+	return err == nil
+}
+
+// PutLayerIndex records the file index of layer d, made by a reader of
+// its content (layer.Index) such as a checkout's unpack.
+func (s *Store) PutLayerIndex(d digest.Digest, entries []layer.Entry) error {
+	return s.writeIndex(d, entries)
+}
+
 // RemoveLayerIndex deletes the file index of layer d, for gc. A missing
 // index is not an error.
 func (s *Store) RemoveLayerIndex(d digest.Digest) error {

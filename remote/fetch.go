@@ -181,7 +181,8 @@ func (s *Session) pickImage(ctx context.Context, raw []byte, desc ocispec.Descri
 }
 
 // receiveBlobs downloads the blobs of chains that the store lacks: configs
-// first (layers are checked against their diff ids), all verified.
+// first, then layers, each verified against its digest. A layer's diff id
+// is checked where it is first unpacked (see checkout).
 func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []*incoming, res *FetchResult) error {
 	seen := map[digest.Digest]bool{}
 	var configs []ocispec.Descriptor
@@ -210,19 +211,18 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 		mu.Unlock()
 		s.o.event(Event{Kind: EventBlobDone, Digest: d.Digest, Size: d.Size})
 	}
-	get := func(ctx context.Context, d ocispec.Descriptor, diffID digest.Digest, layer bool) error {
+	get := func(ctx context.Context, d ocispec.Descriptor) error {
 		s.o.event(Event{Kind: EventBlobStart, Digest: d.Digest, Size: d.Size})
 		rc, err := s.t.fetchBlob(ctx, d.Digest)
 		if err != nil {
 			return fmt.Errorf("receive blob %s: %w", short(d.Digest), err)
 		}
 		defer rc.Close()
-		in := s.o.counting(rc, d.Digest)
-		if layer {
-			_, err = st.AddLayer(ctx, in, d, diffID)
-		} else {
-			_, err = st.Put(ctx, in, d.Digest)
-		}
+		// Every blob is checked against its digest before it is stored.
+		// A layer's diff id and file index come later, in the pass that
+		// unpacks it (checkout), or when a diff first needs the index:
+		// decompressing on arrival too would double the work of a clone.
+		_, err = st.Put(ctx, s.o.counting(rc, d.Digest), d.Digest)
 		if err != nil {
 			return fmt.Errorf("receive blob %s: %w", short(d.Digest), err)
 		}
@@ -232,7 +232,7 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.o.jobs())
 	for _, c := range configs {
-		g.Go(func() error { return get(gctx, c, "", false) })
+		g.Go(func() error { return get(gctx, c) })
 	}
 	if err := g.Wait(); err != nil {
 		return err
@@ -247,12 +247,12 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 		if len(cfg.RootFS.DiffIDs) != len(in.m.Layers) {
 			return fmt.Errorf("commit %s: %d layers but %d diff ids: %w", short(in.id), len(in.m.Layers), len(cfg.RootFS.DiffIDs), ErrBadImage)
 		}
-		for i, l := range in.m.Layers {
+		for _, l := range in.m.Layers {
 			if queued[l.Digest] || st.Has(l.Digest) {
 				continue
 			}
 			queued[l.Digest] = true
-			g.Go(func() error { return get(gctx, l, cfg.RootFS.DiffIDs[i], true) })
+			g.Go(func() error { return get(gctx, l) })
 		}
 	}
 	return g.Wait()
