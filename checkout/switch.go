@@ -119,8 +119,23 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		return st, err
 	}
 	if keepUpper {
+		stage := ""
+		if mounted && st.Commit != "" && c != nil && st.Commit != c.ID {
+			old, err := w.commit(st.Commit)
+			if err != nil {
+				return st, err
+			}
+			if stage, err = w.carryCommitted(ctx, old, c); err != nil {
+				return st, err
+			}
+		}
 		if mounted {
 			if err := Unmount(w.target); err != nil {
+				return st, err
+			}
+		}
+		if stage != "" {
+			if err := mergeStaged(stage, w.upper()); err != nil {
 				return st, err
 			}
 		}
