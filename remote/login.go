@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/docker/cli/cli/config"
@@ -53,7 +54,7 @@ func Login(ctx context.Context, registry, user, password string, o Options) erro
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("log in to %s: %s: check the user name and password", reg.RegistryStr(), resp.Status)
 	}
-	cf, err := config.Load("")
+	cf, err := config.Load(dockerConfigDir())
 	if err != nil {
 		return err
 	}
@@ -70,7 +71,7 @@ func Logout(registry string) error {
 	if err != nil {
 		return err
 	}
-	cf, err := config.Load("")
+	cf, err := config.Load(dockerConfigDir())
 	if err != nil {
 		return err
 	}
@@ -94,4 +95,13 @@ func scrub(err error, secret string) error {
 		return err
 	}
 	return errors.New(strings.ReplaceAll(msg, secret, "***"))
+}
+
+// dockerConfigDir is $DOCKER_CONFIG, else ~/.docker, read on every call:
+// docker/cli's own config.Dir reads the variable once per process.
+func dockerConfigDir() string {
+	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+		return d
+	}
+	return config.Dir()
 }
