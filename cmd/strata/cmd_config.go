@@ -10,6 +10,7 @@ func init() { register(newConfigCommand) }
 
 func newConfigCommand(g *globals) *cobra.Command {
 	var list, unset bool
+	var format string
 	cmd := &cobra.Command{
 		Use:   "config [--list] | KEY [VALUE] | --unset KEY",
 		Short: "Get and set repository options",
@@ -24,7 +25,16 @@ Getting a key that is not set exits 1 with no output, as git does.`,
 			if err != nil {
 				return err
 			}
+			if err := checkFormat(format); err != nil {
+				return err
+			}
 			switch {
+			case list && format == "json":
+				out := []map[string]string{}
+				for _, kv := range r.Config.All() {
+					out = append(out, map[string]string{"key": kv[0], "value": kv[1]})
+				}
+				return writeJSON(g.stdout, out)
 			case list:
 				for _, kv := range r.Config.All() {
 					fmt.Fprintf(g.stdout, "%s=%s\n", kv[0], kv[1])
@@ -56,5 +66,6 @@ Getting a key that is not set exits 1 with no output, as git does.`,
 	}
 	cmd.Flags().BoolVarP(&list, "list", "l", false, "list every option")
 	cmd.Flags().BoolVar(&unset, "unset", false, "remove KEY")
+	cmd.Flags().StringVar(&format, "format", "text", "with --list: text or json ([{\"key\", \"value\"}])")
 	return cmd
 }
