@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +22,7 @@ type CommitOptions struct {
 	Message    string
 	AllowEmpty bool      // commit even when nothing changed
 	Author     string    // "Name <email>"; "" for the repository's identity
-	Date       time.Time // zero: $SOURCE_DATE_EPOCH, else now
+	Date       time.Time // zero: now (the CLI applies --date and SOURCE_DATE_EPOCH)
 	Changes    []string  // Dockerfile instructions applied to the config (ApplyChanges)
 }
 
@@ -81,11 +80,6 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	}
 	if nc.Date.IsZero() {
 		nc.Date = time.Now()
-		if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				nc.Date = time.Unix(n, 0)
-			}
-		}
 	}
 	if len(o.Changes) > 0 {
 		var cfg ocispec.ImageConfig

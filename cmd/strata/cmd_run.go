@@ -244,7 +244,11 @@ func commitThrowaway(ctx context.Context, g *globals, w *checkout.Worktree, t *c
 	if msg == "" {
 		msg = "run: " + strings.Join(argv, " ")
 	}
-	c, _, err := w.Commit(ctx, checkout.CommitOptions{Message: msg, AllowEmpty: true})
+	date, err := commitDate("")
+	if err != nil {
+		return err
+	}
+	c, _, err := w.Commit(ctx, checkout.CommitOptions{Message: msg, AllowEmpty: true, Date: date})
 	if err != nil {
 		return fmt.Errorf("run --commit: %w", err)
 	}
