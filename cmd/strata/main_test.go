@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"sort"
@@ -78,6 +79,20 @@ func TestScripts(t *testing.T) {
 				}
 				if (a == b) == neg {
 					ts.Fatalf("ids %s and %s: equal=%v", a, b, a == b)
+				}
+			},
+			// cgroupsgone ARGS...: run strata ARGS and check that no cgroup
+			// of that strata process (strata-<pid>-*) is left. Other tests
+			// may run containers meanwhile, so only this run's count.
+			"cgroupsgone": func(ts *testscript.TestScript, neg bool, args []string) {
+				cmd := strataCmd(ts.MkAbs("."), args...)
+				cmd.Env = append(cmd.Env, "HOME="+ts.Getenv("HOME"))
+				if out, err := cmd.CombinedOutput(); err != nil {
+					ts.Fatalf("strata %s: %v\n%s", strings.Join(args, " "), err, out)
+				}
+				left, _ := filepath.Glob(fmt.Sprintf("/sys/fs/cgroup/*/strata-%d-*", cmd.Process.Pid))
+				if len(left) > 0 {
+					ts.Fatalf("cgroups left after the run: %v", left)
 				}
 			},
 			// busybox DIR: a busybox root filesystem for import.
