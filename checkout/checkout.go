@@ -90,6 +90,9 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (*objects.Co
 		return c, w.setHead(&st, branch, id, msg)
 	}
 	if !o.Force {
+		if err := w.RefuseWhileRunning(); err != nil {
+			return nil, fmt.Errorf("checkout: %w", err)
+		}
 		res, err := w.scan(ctx, st)
 		if err != nil {
 			return nil, err

@@ -14,6 +14,7 @@ func init() { register(newPullCommand) }
 
 func newPullCommand(g *globals) *cobra.Command {
 	var o transferFlags
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "pull [REMOTE [BRANCH]]",
 		Short: "Fetch a branch and fast-forward it and the work tree",
@@ -21,7 +22,8 @@ func newPullCommand(g *globals) *cobra.Command {
 branch's remote, else origin), then fast-forward the local branch to it,
 and the work tree if it shows that branch. Only fast-forwards: a branch
 that has diverged from the remote is refused (strata does not merge yet).
-A work tree with uncommitted changes is refused before anything moves.
+A work tree with uncommitted changes is refused before anything moves, and
+so is one with a container running in it (strata run) unless --force.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 2),
@@ -55,6 +57,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			_, mounted, err := w.State()
 			if err != nil {
 				return fail(err)
+			}
+			if onHead && mounted && !force {
+				if err := w.RefuseWhileRunning(); err != nil {
+					return fail(err)
+				}
 			}
 			if onHead && mounted {
 				changes, err := w.Status(ctx)
@@ -113,5 +120,6 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	o.add(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "move the work tree even while a container runs in it")
 	return cmd
 }

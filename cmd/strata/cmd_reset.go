@@ -10,7 +10,7 @@ import (
 func init() { register(newResetCommand) }
 
 func newResetCommand(g *globals) *cobra.Command {
-	var hard, soft bool
+	var hard, soft, force bool
 	cmd := &cobra.Command{
 		Use:   "reset (--hard | --soft) REV",
 		Short: "Move HEAD's branch to a revision and remount the work tree",
@@ -20,6 +20,9 @@ func newResetCommand(g *globals) *cobra.Command {
   --soft   keep the upper directory: the uncommitted changes are laid over
            REV's files instead. Unlike git, the changes of the commits left
            behind do not reappear as uncommitted: only the upper survives.
+
+A work tree with a container running in it (strata run) is not remounted
+unless --force: the container would keep the old mount.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(1),
@@ -35,6 +38,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
+			if !force {
+				if err := w.RefuseWhileRunning(); err != nil {
+					return fmt.Errorf("reset: %w", err)
+				}
+			}
 			c, err := w.Reset(cmd.Context(), args[0], mode)
 			if err != nil {
 				return err
@@ -45,5 +53,6 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	cmd.Flags().BoolVar(&hard, "hard", false, "discard uncommitted changes")
 	cmd.Flags().BoolVar(&soft, "soft", false, "keep uncommitted changes")
+	cmd.Flags().BoolVar(&force, "force", false, "remount even while a container runs in the work tree")
 	return cmd
 }

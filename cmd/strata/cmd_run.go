@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -142,6 +144,15 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		return err
 	}
 	spec.Root, spec.Resources = w.Target(), res
+	// The record tells commit to freeze the container while it reads the
+	// upper, and checkout, reset, pull and umount not to pull the mount
+	// from under it.
+	id := "run-" + randomHex(6)
+	release, err := w.RegisterRun(id)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	defer release()
 	code, err := exec.Run(ctx, spec)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -400,6 +411,14 @@ func parseBytes(s string) (int64, error) {
 		return 0, errors.New("want a size such as 256m or 1g")
 	}
 	return int64(v * float64(mult)), nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return hex.EncodeToString(b)
 }
 
 func firstNonEmpty(a, b string) string {

@@ -10,6 +10,7 @@ func init() { register(newUmountCommand) }
 
 func newUmountCommand(g *globals) *cobra.Command {
 	var path string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "umount [--path DIR]",
 		Short: "Unmount the work tree, keeping its changes",
@@ -23,6 +24,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
+			if !force {
+				if err := w.RefuseWhileRunning(); err != nil {
+					return fmt.Errorf("umount: %w", err)
+				}
+			}
 			if err := w.Umount(); err != nil {
 				return fmt.Errorf("umount: %w", err)
 			}
@@ -31,5 +37,6 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	cmd.Flags().StringVar(&path, "path", "", "the work tree at `DIR`")
+	cmd.Flags().BoolVar(&force, "force", false, "unmount even while a container runs in the work tree")
 	return cmd
 }

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/internal/testrootfs"
+)
+
+// TestMountSwapsRefuseWhileAContainerRuns: checkout, reset, umount and pull
+// must not pull the work tree's mount from under a running container.
+func TestMountSwapsRefuseWhileAContainerRuns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root (overlay mounts, namespaces): run the tests as root")
+	}
+	base := t.TempDir()
+	rootfs := filepath.Join(base, "rootfs")
+	if err := testrootfs.BuildBusybox(rootfs); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "env")
+	if _, err := repo.Init(dir, "main"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unmountUnder(dir) })
+	mustStrata(t, dir, "import", rootfs, "-m", "base")
+	mustStrata(t, dir, "branch", "other")
+	mustStrata(t, dir, "checkout", "main")
+	if err := os.WriteFile(filepath.Join(dir, "rootfs", "f"), []byte("two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustStrata(t, dir, "commit", "-m", "two")
+
+	run := strataCmd(dir, "run", "--", "sh", "-c", "touch /ready; exec sleep 60")
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+	ready := filepath.Join(dir, "rootfs", "ready")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the container never started")
+		}
+	}
+
+	for _, args := range [][]string{
+		{"checkout", "--detach", "other"},
+		{"reset", "--hard", "HEAD"},
+		{"umount"},
+	} {
+		out, err := strataCmd(dir, args...).CombinedOutput()
+		if err == nil {
+			t.Fatalf("strata %s succeeded while a container runs in the work tree", strings.Join(args, " "))
+		}
+		msg := strings.TrimSpace(string(out))
+		if strings.Count(msg, "\n") != 0 || !strings.HasPrefix(msg, "strata: "+args[0]+": a container is running in the work tree") || !strings.Contains(msg, "--force") {
+			t.Fatalf("strata %s: want one line naming the running container and --force, got:\n%s", strings.Join(args, " "), msg)
+		}
+	}
+	// Refused commands changed nothing: the container's file is still seen.
+	if _, err := os.Stat(ready); err != nil {
+		t.Fatalf("the work tree changed under the container: %v", err)
+	}
+	// Status and commit work meanwhile.
+	mustStrata(t, dir, "status")
+
+	run.Process.Kill()
+	run.Wait()
+	// Once the run is gone (even killed), its record is stale and ignored.
+	mustStrata(t, dir, "reset", "--hard", "HEAD")
+	mustStrata(t, dir, "checkout", "other")
+	if _, err := os.Stat(filepath.Join(dir, "rootfs", "f")); !os.IsNotExist(err) {
+		t.Fatalf("checkout other after the run: rootfs/f: %v, want gone", err)
+	}
+}
+
+func mustStrata(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := strataCmd(dir, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("strata %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
