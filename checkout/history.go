@@ -66,8 +66,9 @@ func (h *History) Lookup(layers []objects.Layer, p string) (*layer.Entry, error)
 			}
 			return e, nil
 		}
-		// A deleted, replaced or opaque ancestor hides everything below.
-		for a := path.Dir(p); a != "/" && a != "."; a = path.Dir(a) {
+		// A deleted, replaced or opaque ancestor, the root included, hides
+		// everything below.
+		for _, a := range ancestors(p) {
 			if pi.opaque[a] {
 				return nil, nil
 			}
@@ -98,7 +99,7 @@ func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
 			return false, err
 		}
 		// A deleted or replaced ancestor changes p if p existed.
-		for a := path.Dir(p); a != "/" && a != "."; a = path.Dir(a) {
+		for _, a := range ancestors(p) {
 			if e := pi.byPath[a]; pi.opaque[a] || e != nil && e.Type != layer.TypeDir {
 				if old, err := h.Lookup(below, p); err != nil || old != nil {
 					return old != nil, err
@@ -126,6 +127,21 @@ func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
 		below = all[:len(below)+1]
 	}
 	return false, nil
+}
+
+// ancestors returns the directories above p, nearest first, ending with
+// the root.
+func ancestors(p string) []string {
+	var out []string
+	if p == "/" {
+		return nil
+	}
+	for a := path.Dir(p); ; a = path.Dir(a) {
+		out = append(out, a)
+		if a == "/" || a == "." {
+			return out
+		}
+	}
 }
 
 // Blame is the commit that last changed a path.

@@ -223,6 +223,9 @@ func headerEntry(hdr *tar.Header) (Entry, error) {
 		return Entry{Path: path.Clean(dir), Type: TypeOpaque, ModTime: epoch.UTC()}, nil
 	}
 	if name, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
+		if err := checkWhiteout(name); err != nil {
+			return Entry{}, err
+		}
 		return Entry{Path: path.Join(dir, name), Type: TypeWhiteout, ModTime: epoch.UTC()}, nil
 	}
 	switch hdr.Typeflag {
@@ -246,6 +249,17 @@ func headerEntry(hdr *tar.Header) (Entry, error) {
 		return e, fmt.Errorf("unsupported tar entry type %q", hdr.Typeflag)
 	}
 	return e, nil
+}
+
+// checkWhiteout refuses ".wh." entries that name no file below their
+// directory: ".wh." alone (the directory itself, the root at the top),
+// ".wh.." and ".wh...".
+func checkWhiteout(name string) error {
+	if !validName(name) {
+		return fmt.Errorf("whiteout %q names no file in its directory (a whiteout of the root is invalid): %w",
+			whiteoutPrefix+name, ErrUnsafePath)
+	}
+	return nil
 }
 
 // climbs reports whether name, read from the root, ever goes above it.
