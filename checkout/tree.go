@@ -71,7 +71,7 @@ func (t Tree) Sorted() []string {
 }
 
 // Trees reads revisions' file maps, caching the map of long chains'
-// prefixes (.strata/snapshots/tree-<chain id>.index) so that a deep history
+// prefixes (.strata/snapshots/tree-v2-<chain id>.index) so that a deep history
 // costs at most FlattenGroup index reads.
 type Trees struct {
 	store *objects.Store
