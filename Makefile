@@ -9,7 +9,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 
 # Debian packages each target needs.
 DEMO_PKGS  := busybox-static
-TEST_PKGS  := busybox-static docker-registry skopeo umoci apache2-utils
+TEST_PKGS  := busybox-static docker-registry skopeo umoci apache2-utils git
 BENCH_PKGS := $(TEST_PKGS) runc crun zstd debootstrap time
 
 .PHONY: build install test demo bench lint deps-demo deps-test deps-bench clean

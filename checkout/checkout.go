@@ -139,7 +139,7 @@ func (w *Worktree) target2(o CheckoutOptions) (*objects.Commit, string, error) {
 		return nil, "", err
 	}
 	rev := o.Rev
-	if rev == "" || rev == "HEAD" {
+	if rev == "" || rev == refs.HEAD || rev == "@" {
 		if h.Commit == "" {
 			return nil, h.Branch, nil
 		}

@@ -5,6 +5,7 @@ import (
 	"path"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 )
@@ -28,11 +29,12 @@ type parsedIndex struct {
 	opaque  map[string]bool
 }
 
-func (h *History) index(d digest.Digest) (*parsedIndex, error) {
+func (h *History) index(desc ocispec.Descriptor) (*parsedIndex, error) {
+	d := desc.Digest
 	if pi := h.indexes[d]; pi != nil {
 		return pi, nil
 	}
-	entries, err := h.store.LayerIndex(d)
+	entries, err := h.store.LayerIndexOf(desc)
 	if err != nil {
 		return nil, fmt.Errorf("checkout: file index of layer %s: %w", short(d.Encoded()), err)
 	}
@@ -54,7 +56,7 @@ func (h *History) index(d digest.Digest) (*parsedIndex, error) {
 // needed.
 func (h *History) Lookup(layers []objects.Layer, p string) (*layer.Entry, error) {
 	for i := len(layers) - 1; i >= 0; i-- {
-		pi, err := h.index(layers[i].Desc.Digest)
+		pi, err := h.index(layers[i].Desc)
 		if err != nil {
 			return nil, err
 		}
@@ -64,8 +66,9 @@ func (h *History) Lookup(layers []objects.Layer, p string) (*layer.Entry, error)
 			}
 			return e, nil
 		}
-		// A deleted, replaced or opaque ancestor hides everything below.
-		for a := path.Dir(p); a != "/" && a != "."; a = path.Dir(a) {
+		// A deleted, replaced or opaque ancestor, the root included, hides
+		// everything below.
+		for _, a := range ancestors(p) {
 			if pi.opaque[a] {
 				return nil, nil
 			}
@@ -91,12 +94,12 @@ func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
 	}
 	below := all[:base]
 	for _, l := range all[base:] {
-		pi, err := h.index(l.Desc.Digest)
+		pi, err := h.index(l.Desc)
 		if err != nil {
 			return false, err
 		}
 		// A deleted or replaced ancestor changes p if p existed.
-		for a := path.Dir(p); a != "/" && a != "."; a = path.Dir(a) {
+		for _, a := range ancestors(p) {
 			if e := pi.byPath[a]; pi.opaque[a] || e != nil && e.Type != layer.TypeDir {
 				if old, err := h.Lookup(below, p); err != nil || old != nil {
 					return old != nil, err
@@ -124,6 +127,21 @@ func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
 		below = all[:len(below)+1]
 	}
 	return false, nil
+}
+
+// ancestors returns the directories above p, nearest first, ending with
+// the root.
+func ancestors(p string) []string {
+	var out []string
+	if p == "/" {
+		return nil
+	}
+	for a := path.Dir(p); ; a = path.Dir(a) {
+		out = append(out, a)
+		if a == "/" || a == "." {
+			return out
+		}
+	}
 }
 
 // Blame is the commit that last changed a path.

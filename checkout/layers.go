@@ -19,7 +19,7 @@ func openLayer(s *objects.Store, desc ocispec.Descriptor) (io.ReadCloser, error)
 
 // layerIndex returns the file index of a layer.
 func layerIndex(s *objects.Store, desc ocispec.Descriptor) ([]layer.Entry, error) {
-	return s.LayerIndex(desc.Digest)
+	return s.LayerIndexOf(desc)
 }
 
 // addLayerFromDir writes dir as a new zstd layer, with its file index.

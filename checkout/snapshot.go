@@ -16,6 +16,7 @@ import (
 	"github.com/strata-sh/strata/internal/asyncwrite"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"golang.org/x/sys/unix"
 )
 
 // Snapshots is the cache of unpacked layers in .strata/snapshots.
@@ -39,18 +40,34 @@ type snapshotMeta struct {
 func (s *Snapshots) Path(id string) string { return filepath.Join(s.dir, id, "fs") }
 
 // Lowers makes sure every snapshot of layers exists and returns their
-// directories topmost first, as overlay wants them.
+// directories topmost first, as overlay wants them. A layer whose root is
+// opaque hides every layer below it, but overlayfs ignores the opaque mark
+// on a lower's root: such a layer ends the list, and the snapshots below
+// it are neither built nor mounted. (A flattened prefix applies its
+// layers' opaque roots as it is built.)
 func (s *Snapshots) Lowers(ctx context.Context, layers []objects.Layer) ([]string, error) {
 	refs := PlanSnapshots(layers)
-	out := make([]string, len(refs))
-	for i, ref := range refs {
-		p, err := s.Ensure(ctx, ref)
+	var out []string
+	for i := len(refs) - 1; i >= 0; i-- {
+		p, err := s.Ensure(ctx, refs[i])
 		if err != nil {
 			return nil, err
 		}
-		out[len(refs)-1-i] = p
+		out = append(out, p)
+		if !refs[i].Flat && rootOpaque(p) {
+			break
+		}
 	}
 	return out, nil
+}
+
+// rootOpaque reports whether a layer snapshot's root carries the opaque
+// mark that unpack gives it for a ".wh..wh..opq" at the layer's root.
+// Layer content cannot set it: unpack drops overlay xattrs from tars.
+func rootOpaque(dir string) bool {
+	var buf [1]byte
+	n, err := unix.Getxattr(dir, "trusted.overlay.opaque", buf[:])
+	return err == nil && n == 1 && buf[0] == 'y'
 }
 
 // Ensure builds the snapshot ref if it is not cached and returns its tree.

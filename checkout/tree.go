@@ -39,7 +39,11 @@ func (t Tree) Apply(entries []layer.Entry) {
 			}
 		}
 	}
-	if len(gone) > 0 {
+	switch {
+	case gone["/"]:
+		// An opaque root hides every lower entry: the layer starts afresh.
+		clear(t)
+	case len(gone) > 0:
 		for p := range t {
 			for a := path.Dir(p); a != "/" && a != "."; a = path.Dir(a) {
 				if gone[a] {
@@ -67,7 +71,7 @@ func (t Tree) Sorted() []string {
 }
 
 // Trees reads revisions' file maps, caching the map of long chains'
-// prefixes (.strata/snapshots/tree-<chain id>.index) so that a deep history
+// prefixes (.strata/snapshots/tree-v2-<chain id>.index) so that a deep history
 // costs at most FlattenGroup index reads.
 type Trees struct {
 	store *objects.Store
@@ -91,7 +95,8 @@ func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
 	if len(layers) > FlattenGroup {
 		cut := (len(layers) - 1) / FlattenGroup * FlattenGroup
 		chain := ChainIDs(layers[:cut])
-		cache := filepath.Join(ts.dir, "tree-"+chain[cut-1].Encoded()+".index")
+		// v2: trees cached before an opaque root hid the lowers are stale.
+		cache := filepath.Join(ts.dir, "tree-v2-"+chain[cut-1].Encoded()+".index")
 		if entries, err := readIndexFile(cache); err == nil {
 			t.Apply(entries)
 		} else {

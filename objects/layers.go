@@ -61,8 +61,11 @@ func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descript
 	aw := asyncwrite.New(w, 8, 256<<10)
 	defer aw.Close()
 	br := bufio.NewReaderSize(io.TeeReader(ctxReader(ctx, r), aw), 64<<10)
-	head, _ := br.Peek(4)
+	head, _ := br.Peek(512)
 	comp := layer.Sniff(head)
+	if err := layer.CheckMediaType(desc.MediaType, head); err != nil {
+		return Layer{}, fmt.Errorf("%s: %w", what, err)
+	}
 	dr, err := layer.Decompress(br)
 	if err != nil {
 		return Layer{}, fmt.Errorf("%s: %w", what, err)
@@ -112,7 +115,7 @@ func (s *Store) OpenLayer(desc ocispec.Descriptor) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec, err := layer.Decompress(blob)
+	dec, err := layer.DecompressAs(blob, desc.MediaType)
 	if err != nil {
 		blob.Close()
 		return nil, fmt.Errorf("open layer %s: %w", desc.Digest, err)
@@ -144,8 +147,17 @@ func (l *layerReader) Close() error {
 }
 
 // LayerIndex returns the file index of a stored layer, rebuilding it from
-// the blob if it is missing.
+// the blob if it is missing. Prefer LayerIndexOf when the descriptor is
+// known: only it checks the blob against its media type.
 func (s *Store) LayerIndex(d digest.Digest) ([]layer.Entry, error) {
+	return s.LayerIndexOf(ocispec.Descriptor{Digest: d})
+}
+
+// LayerIndexOf returns the file index of the layer desc, rebuilding it
+// from the blob if it is missing; a rebuild refuses a blob whose bytes do
+// not match desc.MediaType (layer.ErrMediaType).
+func (s *Store) LayerIndexOf(desc ocispec.Descriptor) ([]layer.Entry, error) {
+	d := desc.Digest
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("layer index %q: %w", d, err)
 	}
@@ -161,7 +173,7 @@ func (s *Store) LayerIndex(d digest.Digest) ([]layer.Entry, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("layer index %s: %w", d, err)
 	}
-	rc, err := s.OpenLayer(ocispec.Descriptor{Digest: d})
+	rc, err := s.OpenLayer(desc)
 	if err != nil {
 		return nil, fmt.Errorf("layer index %s: %w", d, err)
 	}

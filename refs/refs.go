@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -67,34 +66,11 @@ func Open(root string) *Store {
 
 func (s *Store) file(name string) string { return filepath.Join(s.root, filepath.FromSlash(name)) }
 
-// CheckName validates a full ref name with git's rules, simplified.
-func CheckName(name string) error {
-	bad := func(why string) error { return fmt.Errorf("%q: %w: %s", name, ErrBadName, why) }
-	if !strings.HasPrefix(name, "refs/") {
-		return bad("must start with refs/")
-	}
-	for _, c := range name {
-		if c < 0x20 || c == 0x7f || strings.ContainsRune(" ~^:?*[\\", c) {
-			return bad(fmt.Sprintf("contains %q", c))
-		}
-	}
-	if strings.Contains(name, "..") || strings.Contains(name, "//") || strings.Contains(name, "@{") ||
-		strings.HasSuffix(name, "/") || strings.HasSuffix(name, ".") || strings.HasSuffix(name, ".lock") {
-		return bad("not a valid name")
-	}
-	for _, part := range strings.Split(name, "/") {
-		if strings.HasPrefix(part, ".") || part == "" {
-			return bad("a component starts with '.' or is empty")
-		}
-	}
-	if path.Clean(name) != name {
-		return bad("not clean")
-	}
-	return nil
-}
-
 // Read returns the digest ref name points at.
 func (s *Store) Read(name string) (digest.Digest, error) {
+	if err := checkPath(name); err != nil {
+		return "", err
+	}
 	b, err := os.ReadFile(s.file(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%s: %w", name, ErrNotFound)
@@ -111,6 +87,9 @@ func (s *Store) Read(name string) (digest.Digest, error) {
 
 // Exists reports whether ref name exists.
 func (s *Store) Exists(name string) bool {
+	if checkPath(name) != nil {
+		return false
+	}
 	_, err := os.Stat(s.file(name))
 	return err == nil
 }
@@ -118,7 +97,9 @@ func (s *Store) Exists(name string) bool {
 // Update moves ref name to new if it still points at old. old == "" means
 // the ref must not exist yet; old == Any skips the check.
 func (s *Store) Update(name string, new, old digest.Digest, msg string) error {
-	if err := CheckName(name); err != nil && name != HEAD {
+	// Names are checked when they are made; a ref made before a rule
+	// existed can still move, and be renamed away.
+	if err := CheckName(name); err != nil && (checkPath(name) != nil || !s.Exists(name)) {
 		return err
 	}
 	if err := new.Validate(); err != nil {
@@ -164,6 +145,9 @@ func checkOld(name string, cur, old digest.Digest) error {
 
 // Delete removes ref name if it still points at old (or old is Any).
 func (s *Store) Delete(name string, old digest.Digest, msg string) error {
+	if err := checkPath(name); err != nil {
+		return err
+	}
 	l, err := acquire(s.file(name))
 	if err != nil {
 		return err

@@ -124,22 +124,6 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-func TestCheckName(t *testing.T) {
-	good := []string{"refs/heads/main", "refs/heads/feature/x", "refs/tags/v1.0", "refs/remotes/origin/main"}
-	bad := []string{"main", "refs/heads/a..b", "refs/heads/a b", "refs/heads/x.lock", "refs/heads/.hidden",
-		"refs/heads/", "refs/heads//x", "refs/heads/a~1", "refs/heads/a^", "refs/heads/a:b", "refs/heads/@{x}", "refs/heads/x."}
-	for _, n := range good {
-		if err := CheckName(n); err != nil {
-			t.Errorf("CheckName(%q) = %v", n, err)
-		}
-	}
-	for _, n := range bad {
-		if err := CheckName(n); !errors.Is(err, ErrBadName) {
-			t.Errorf("CheckName(%q) = %v, want ErrBadName", n, err)
-		}
-	}
-}
-
 func TestUpdateCompareAndSwap(t *testing.T) {
 	s := newStore(t)
 	a, b := mkdigest("a"), mkdigest("b")

@@ -78,8 +78,10 @@ func newBranchCommand(g *globals) *cobra.Command {
 
 // createRef creates prefix+name at rev; force lets it move an existing one.
 func createRef(r *repo.Repo, prefix, name, rev string, force bool, msg string) error {
-	kind := strings.TrimSuffix(strings.TrimPrefix(prefix, "refs/"), "s/")
-	kind = strings.TrimSuffix(kind, "/")
+	kind := "tag"
+	if prefix == refs.Heads {
+		kind = "branch"
+	}
 	full := prefix + name
 	if err := refs.CheckName(full); err != nil {
 		return usagef("%s %s: %w", kind, name, err)

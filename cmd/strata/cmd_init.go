@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/refs"
 )
 
 func init() { register(newInitCommand) }
@@ -27,6 +29,9 @@ The repository lives in DIR/.strata and is a valid OCI image layout.`,
 				dir = filepath.Join(g.chdir, dir)
 			}
 			r, err := repo.Init(dir, branch)
+			if errors.Is(err, refs.ErrBadName) {
+				return usagef("init: %w", err)
+			}
 			if err != nil {
 				return fmt.Errorf("init: %w", err)
 			}

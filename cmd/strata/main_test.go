@@ -44,6 +44,9 @@ func TestScripts(t *testing.T) {
 			e.Defer(func() { unmountUnder(e.WorkDir) })
 			e.Setenv("HOME", e.WorkDir)
 			e.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+			// Stories type control characters as ${NL} and ${CR}.
+			e.Setenv("NL", "\n")
+			e.Setenv("CR", "\r")
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -35,15 +35,66 @@ func LoadConfig(path string) (*Config, error) {
 	return c, nil
 }
 
-// splitKey splits "section.key" or "section.subsection.key".
+// ErrBadConfig is wrapped by Set for a key or value that cannot be
+// written to the file as given.
+var ErrBadConfig = errors.New("invalid config")
+
+// splitKey splits "section.name" or "section.subsection.name" and checks
+// each part with git's rules: section and name are ASCII letters, digits
+// and '-' (a name starts with a letter); a subsection is anything but a
+// control character.
 func splitKey(key string) (section, sub, name string, err error) {
-	parts := strings.Split(key, ".")
-	if len(parts) < 2 || parts[0] == "" || parts[len(parts)-1] == "" {
-		return "", "", "", fmt.Errorf("key %q: must be section.name or section.subsection.name", key)
+	bad := func(why string) error { return fmt.Errorf("key %q: %w: %s", key, ErrBadConfig, why) }
+	first, last := strings.Index(key, "."), strings.LastIndex(key, ".")
+	if first <= 0 || last == len(key)-1 {
+		return "", "", "", bad("must be section.name or section.subsection.name")
 	}
-	section, name = parts[0], parts[len(parts)-1]
-	sub = strings.Join(parts[1:len(parts)-1], ".")
+	section, name = key[:first], key[last+1:]
+	if first < last {
+		sub = key[first+1 : last]
+	}
+	for _, c := range section {
+		if !isKeyChar(c) {
+			return "", "", "", bad(fmt.Sprintf("section %q: only letters, digits and '-'", section))
+		}
+	}
+	for i, c := range name {
+		if !isKeyChar(c) || i == 0 && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return "", "", "", bad(fmt.Sprintf("name %q: a letter, then letters, digits and '-'", name))
+		}
+	}
+	if c, ok := controlChar(sub); ok {
+		return "", "", "", bad("subsection contains " + describeControl(c))
+	}
 	return section, sub, name, nil
+}
+
+func isKeyChar(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
+}
+
+// controlChar returns the first C0 control character or DEL in s.
+func controlChar(s string) (rune, bool) {
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+func describeControl(c rune) string {
+	switch c {
+	case '\n':
+		return "a newline"
+	case '\r':
+		return "a carriage return"
+	case '\t':
+		return "a tab"
+	case 0:
+		return "a NUL byte"
+	}
+	return fmt.Sprintf("the control character %U", c)
 }
 
 // Get returns the value of key and whether it is set.
@@ -73,6 +124,12 @@ func (c *Config) Set(key, value string) error {
 	section, sub, name, err := splitKey(key)
 	if err != nil {
 		return err
+	}
+	// Values are one line: they end up in commit authors, reflog lines
+	// and key=value listings. Quotes, backslashes, ';', '#' and edge
+	// spaces are quoted by the encoder.
+	if ch, ok := controlChar(value); ok {
+		return fmt.Errorf("value of %s: %w: contains %s; values are one line of text", key, ErrBadConfig, describeControl(ch))
 	}
 	c.raw.SetOption(section, sub, name, value)
 	return c.save()

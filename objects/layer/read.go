@@ -39,6 +39,88 @@ func Sniff(head []byte) Compression {
 	return Plain
 }
 
+func (c Compression) String() string {
+	switch c {
+	case Gzip:
+		return "gzip"
+	case Zstd:
+		return "zstd"
+	}
+	return "tar"
+}
+
+// ErrMediaType is wrapped when a layer's bytes are not what its media type
+// says: a layer labelled gzip that holds zstd, or tar that holds gzip.
+var ErrMediaType = errors.New("layer content does not match its media type")
+
+// MediaCompression returns the compression a layer media type declares:
+// +gzip/.gzip, +zstd/.zstd, or a plain .tar. ok is false for an empty or
+// unknown media type, which declares nothing.
+func MediaCompression(mediaType string) (c Compression, ok bool) {
+	switch {
+	case strings.HasSuffix(mediaType, "+gzip") || strings.HasSuffix(mediaType, ".gzip"):
+		return Gzip, true
+	case strings.HasSuffix(mediaType, "+zstd") || strings.HasSuffix(mediaType, ".zstd"):
+		return Zstd, true
+	case strings.HasSuffix(mediaType, ".tar"):
+		return Plain, true
+	}
+	return Plain, false
+}
+
+// headSize is how much of a layer CheckMediaType wants: one tar block.
+const headSize = 512
+
+// CheckMediaType compares a layer's first bytes (headSize of them, or the
+// whole blob if shorter) with what mediaType declares. A plain tar must
+// show the ustar magic at offset 257 or be an empty archive (zero bytes or
+// a zero block). The error names what was found, and wraps ErrMediaType.
+func CheckMediaType(mediaType string, head []byte) error {
+	want, ok := MediaCompression(mediaType)
+	if !ok {
+		return nil
+	}
+	got := Sniff(head)
+	found := got.String()
+	if got == Plain {
+		switch {
+		case len(head) > 262 && string(head[257:262]) == "ustar":
+		case allZero(head):
+			found = "an empty tar"
+		default:
+			found = fmt.Sprintf("neither tar, gzip nor zstd (first bytes % x)", head[:min(len(head), 4)])
+			got = -1
+		}
+	}
+	if got != want {
+		return fmt.Errorf("%w: %s says %s, the content is %s", ErrMediaType, mediaType, want, found)
+	}
+	return nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// DecompressAs is Decompress for a layer whose media type is known: bytes
+// that do not match it are refused (CheckMediaType) before any is used.
+func DecompressAs(r io.Reader, mediaType string) (io.ReadCloser, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(headSize)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("decompress layer: %w", err)
+	}
+	if err := CheckMediaType(mediaType, head); err != nil {
+		return nil, err
+	}
+	return Decompress(br)
+}
+
 // maxWindow bounds the memory a hostile zstd frame can make us allocate.
 const maxWindow = 128 << 20
 
@@ -141,6 +223,9 @@ func headerEntry(hdr *tar.Header) (Entry, error) {
 		return Entry{Path: path.Clean(dir), Type: TypeOpaque, ModTime: epoch.UTC()}, nil
 	}
 	if name, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
+		if err := checkWhiteout(name); err != nil {
+			return Entry{}, err
+		}
 		return Entry{Path: path.Join(dir, name), Type: TypeWhiteout, ModTime: epoch.UTC()}, nil
 	}
 	switch hdr.Typeflag {
@@ -164,6 +249,17 @@ func headerEntry(hdr *tar.Header) (Entry, error) {
 		return e, fmt.Errorf("unsupported tar entry type %q", hdr.Typeflag)
 	}
 	return e, nil
+}
+
+// checkWhiteout refuses ".wh." entries that name no file below their
+// directory: ".wh." alone (the directory itself, the root at the top),
+// ".wh.." and ".wh...".
+func checkWhiteout(name string) error {
+	if !validName(name) {
+		return fmt.Errorf("whiteout %q names no file in its directory (a whiteout of the root is invalid): %w",
+			whiteoutPrefix+name, ErrUnsafePath)
+	}
+	return nil
 }
 
 // climbs reports whether name, read from the root, ever goes above it.

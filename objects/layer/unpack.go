@@ -128,6 +128,9 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 		return u.opaque(dir)
 	}
 	if name, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
+		if err := checkWhiteout(name); err != nil {
+			return err
+		}
 		return u.whiteout(dir, name)
 	}
 	pfd, err := u.dirFD(dir, true)
