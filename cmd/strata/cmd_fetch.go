@@ -39,6 +39,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fmt.Errorf("fetch %s: %w", remoteArg, err)
 			}
+			warnInvalid(g, "fetch", remoteArg, res)
 			printFetch(g, s, res, o.quiet)
 			return nil
 		},
@@ -57,6 +58,9 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet boo
 		if dest == "" {
 			dest = "FETCH (" + shortID(u.New) + ")"
 		}
+		if u.Invalid {
+			continue // warned on stderr
+		}
 		if u.Skipped != "" {
 			fmt.Fprintf(g.stdout, " ! [skipped] %s: %s\n", u.Tag, u.Skipped)
 			continue
@@ -71,5 +75,15 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet boo
 	}
 	for _, d := range res.Shallow {
 		fmt.Fprintf(g.stdout, "   history is shallow at %s: the remote no longer has its parent\n", shortID(d))
+	}
+}
+
+// warnInvalid says on stderr, even when quiet, which remote names fetch
+// skipped because they cannot be refs.
+func warnInvalid(g *globals, verb, remoteArg string, res remote.FetchResult) {
+	for _, u := range res.Tags {
+		if u.Invalid {
+			fmt.Fprintf(g.stderr, "strata: %s: skipping invalid tag %q from %s\n", verb, u.Tag, remoteArg)
+		}
 	}
 }
