@@ -146,7 +146,8 @@ func readRegularCapped(p string, limit int64) ([]byte, error) {
 }
 
 // checkLayoutVersion refuses an OCI image layout whose oci-layout file
-// names a version other than the one strata reads. A missing file is
+// names a version other than the one strata reads. The caller's error
+// names the directory. A missing file is
 // fs.ErrNotExist, for the caller to judge.
 func checkLayoutVersion(dir string) error {
 	b, err := readRegularCapped(filepath.Join(dir, ocispec.ImageLayoutFile), maxLayoutFileSize)
@@ -155,10 +156,10 @@ func checkLayoutVersion(dir string) error {
 	}
 	var l ocispec.ImageLayout
 	if err := json.Unmarshal(b, &l); err != nil {
-		return fmt.Errorf("%s: oci-layout: %w: %v", dir, ErrBadImage, err)
+		return fmt.Errorf("oci-layout: %w: %v", ErrBadImage, err)
 	}
 	if l.Version != ocispec.ImageLayoutVersion {
-		return fmt.Errorf("%s: OCI image layout version %q is unknown (strata reads %q)", dir, l.Version, ocispec.ImageLayoutVersion)
+		return fmt.Errorf("OCI image layout version %q is unknown (strata reads %q)", l.Version, ocispec.ImageLayoutVersion)
 	}
 	return nil
 }

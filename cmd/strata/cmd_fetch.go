@@ -54,12 +54,12 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet boo
 	}
 	fmt.Fprintf(g.stdout, "From %s\n", s.Endpoint())
 	for _, u := range res.Tags {
+		if u.Invalid {
+			continue // warned on stderr
+		}
 		dest := refs.ShortName(u.Ref)
 		if dest == "" {
 			dest = "FETCH (" + shortID(u.New) + ")"
-		}
-		if u.Invalid {
-			continue // warned on stderr
 		}
 		if u.Skipped != "" {
 			fmt.Fprintf(g.stdout, " ! [skipped] %s: %s\n", u.Tag, u.Skipped)
