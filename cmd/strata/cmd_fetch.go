@@ -20,8 +20,11 @@ each under refs/remotes/REMOTE/TAG. History is followed through each
 commit's parent (dev.strata.parent) down to a commit already here; where
 the registry no longer has an ancestor, the history stops there and the
 commit is marked shallow. An image with no strata history arrives as a
-root commit. Every blob is verified before it is stored; local branches do
-not move (see pull).
+root commit. Every blob is verified before it is stored, and read no
+further than the size its manifest declares; local branches do not move
+(see pull). A tag whose name cannot be a ref (a..b, HEAD, x.lock) is
+skipped with a warning on stderr. Registries off loopback are spoken to
+over https only, unless --insecure or remote.REMOTE.insecure = true.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 100),
