@@ -124,8 +124,12 @@ func blobContext(ctx context.Context) context.Context {
 }
 
 // responseLimit is the most an answer's body may hold; 0 for a blob
-// download, which the reader bounds by the descriptor's size.
+// download, which the reader bounds by the descriptor's size, and for
+// HEAD.
 func responseLimit(req *http.Request, resp *http.Response) int64 {
+	if req.Method == http.MethodHead {
+		return 0 // no body; Content-Length is the blob's or manifest's size
+	}
 	ok := resp.StatusCode/100 == 2
 	if ok && req.Context().Value(blobKey{}) != nil && (strings.Contains(req.URL.Path, "/blobs/") || req.Response != nil) {
 		return 0

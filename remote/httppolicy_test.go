@@ -226,3 +226,41 @@ func TestRedirectToPlainHTTPRefused(t *testing.T) {
 	}
 	assertNothingStored(t, r, img)
 }
+
+// Answers are capped, except blob downloads (bounded by their descriptor)
+// and HEAD, whose Content-Length is the size of what it describes.
+func TestPolicyTransportCaps(t *testing.T) {
+	big := int64(40 << 20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(big))
+		if req.Method == http.MethodGet {
+			w.Write(make([]byte, big))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := &http.Client{Transport: newPolicyTransport(http.DefaultTransport, strings.TrimPrefix(srv.URL, "http://"), false)}
+	for _, tc := range []struct {
+		method, path string
+		blob, ok     bool
+	}{
+		{http.MethodHead, "/v2/env/blobs/sha256:00", false, true},
+		{http.MethodHead, "/v2/env/manifests/main", false, true},
+		{http.MethodGet, "/v2/env/blobs/sha256:00", true, true},
+		{http.MethodGet, "/v2/env/blobs/sha256:00", false, false},
+		{http.MethodGet, "/v2/env/manifests/main", true, false},
+		{http.MethodGet, "/v2/env/tags/list", false, false},
+	} {
+		ctx := context.Background()
+		if tc.blob {
+			ctx = blobContext(ctx)
+		}
+		req, _ := http.NewRequestWithContext(ctx, tc.method, srv.URL+tc.path, nil)
+		resp, err := c.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if (err == nil) != tc.ok {
+			t.Errorf("%s %s (blob context %v): %v", tc.method, tc.path, tc.blob, err)
+		}
+	}
+}
