@@ -31,7 +31,12 @@
 //     commit, and its rerun sends only what is missing;
 //   - blobs the other side has are never sent (HEAD checks, and cross-
 //     repository mounts within one registry);
-//   - registries on loopback addresses are spoken to over plain HTTP.
+//   - a blob read stops at its descriptor's size; manifests, indexes and
+//     configs are capped (limits.go);
+//   - plain HTTP only to loopback and to a registry marked insecure, and
+//     credentials only to the registry, never after a redirect to another
+//     host (httppolicy.go);
+//   - fetch checks every remote name before it writes any ref.
 //
 // A docker (schema 2) manifest that is fetched is rewritten with OCI media
 // types, deterministically, so that every clone gets the same commit id; an

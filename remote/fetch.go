@@ -32,6 +32,9 @@ type TagUpdate struct {
 	Ref      string // remote-tracking ref, "" for an unnamed remote
 	Old, New digest.Digest
 	Skipped  string // why the tag was not fetched, if it was not
+	// Invalid: the tag's name cannot be a ref; it was skipped before
+	// anything was fetched or written.
+	Invalid bool
 }
 
 // incoming is a commit to receive: its id, the manifest bytes to store
@@ -57,9 +60,20 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 		sort.Strings(all)
 		tags = all
 	}
+	// Every name is checked before anything is written: one bad name
+	// in a registry's list must not stop a fetch halfway.
+	var valid []string
+	for _, tag := range tags {
+		if err := validRemoteName(tag); err != nil {
+			slog.Debug("fetch: skipping invalid tag", "tag", tag, "why", err)
+			res.Tags = append(res.Tags, TagUpdate{Tag: tag, Skipped: err.Error(), Invalid: true})
+			continue
+		}
+		valid = append(valid, tag)
+	}
 	var chains []*incoming
 	have := map[digest.Digest]bool{}
-	for _, tag := range tags {
+	for _, tag := range valid {
 		u := TagUpdate{Tag: tag, Ref: s.trackingRef(tag)}
 		if u.Ref != "" {
 			u.Old, _ = r.Refs.Read(u.Ref)
@@ -213,11 +227,14 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 	}
 	get := func(ctx context.Context, d ocispec.Descriptor) error {
 		s.o.event(Event{Kind: EventBlobStart, Digest: d.Digest, Size: d.Size})
-		rc, err := s.t.fetchBlob(ctx, d.Digest)
+		rc, err := s.t.fetchBlob(ctx, d)
 		if err != nil {
 			return fmt.Errorf("receive blob %s: %w", short(d.Digest), err)
 		}
 		defer rc.Close()
+		// No more and no less than the descriptor says: a remote that
+		// sends an endless body cannot fill the disk.
+		rc = exactSizeCloser(rc, d.Size)
 		// Every blob is checked against its digest before it is stored.
 		// A layer's diff id and file index come later, in the pass that
 		// unpacks it (checkout), or when a diff first needs the index:

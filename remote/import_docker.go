@@ -75,10 +75,14 @@ func readDockerArchive(src string) (*image, error) {
 		}
 		return archiveFile{}, false
 	}
-	read := func(name string) ([]byte, error) {
+	// read reads a JSON member whole, at most limit bytes.
+	read := func(name string, limit int64) ([]byte, error) {
 		af, ok := lookup(name)
 		if !ok {
 			return nil, fmt.Errorf("%s: missing from the archive: %w", name, ErrBadImage)
+		}
+		if af.size > limit {
+			return nil, fmt.Errorf("%s: %d bytes, more than %s: %w", name, af.size, capText(limit), ErrBadImage)
 		}
 		return io.ReadAll(io.NewSectionReader(f, af.off, af.size))
 	}
@@ -86,7 +90,7 @@ func readDockerArchive(src string) (*image, error) {
 		f.Close()
 		return nil, err
 	}
-	b, err := read("manifest.json")
+	b, err := read("manifest.json", maxManifestSize)
 	if err != nil {
 		return fail(err)
 	}
@@ -116,7 +120,7 @@ func readDockerArchive(src string) (*image, error) {
 		return fail(fmt.Errorf("%s: tag %s: %w", p, tag, errNoImage))
 	}
 	e := entries[pick]
-	cfgRaw, err := read(e.Config)
+	cfgRaw, err := read(e.Config, maxConfigSize)
 	if err != nil {
 		return fail(err)
 	}

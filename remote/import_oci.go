@@ -31,11 +31,13 @@ func splitPathTag(s string) (string, string) {
 // tag is given), checking index, manifest and config against their digests.
 func readOCILayout(src string) (*image, error) {
 	dir, tag := splitPathTag(src)
-	if _, err := os.Stat(filepath.Join(dir, ocispec.ImageLayoutFile)); err != nil {
+	if err := checkLayoutVersion(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: not an OCI image layout (no oci-layout file)", dir)
+	} else if err != nil {
+		return nil, err
 	}
 	var idx ocispec.Index
-	b, err := os.ReadFile(filepath.Join(dir, ocispec.ImageIndexFile))
+	b, err := readRegularCapped(filepath.Join(dir, ocispec.ImageIndexFile), maxManifestSize)
 	if err != nil {
 		return nil, err
 	}
@@ -55,23 +57,33 @@ func readOCILayout(src string) (*image, error) {
 		}
 		return nil, fmt.Errorf("%s: tag %s: %w", dir, tag, errNoImage)
 	}
-	readBlob := func(d ocispec.Descriptor, what string) ([]byte, error) {
+	// readBlob reads a manifest or config whole: at most limit bytes, and
+	// exactly as many as its descriptor says.
+	readBlob := func(d ocispec.Descriptor, what string, limit int64) ([]byte, error) {
 		if err := d.Digest.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w: %v", what, ErrBadImage, err)
 		}
-		b, err := os.ReadFile(filepath.Join(dir, "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded()))
+		if err := checkDescSize(d, what, limit); err != nil {
+			return nil, err
+		}
+		f, err := openRegular(filepath.Join(dir, "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded()))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s %s: blob missing: %w", what, d.Digest, ErrBadImage)
 		}
 		if err != nil {
 			return nil, err
 		}
+		defer f.Close()
+		b, err := io.ReadAll(exactSize(f, d.Size))
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", what, d.Digest, err)
+		}
 		if digest.FromBytes(b) != d.Digest {
 			return nil, fmt.Errorf("%s %s: content does not match its digest: %w", what, d.Digest, ErrBadImage)
 		}
 		return b, nil
 	}
-	raw, err := readBlob(*desc, "manifest")
+	raw, err := readBlob(*desc, "manifest", maxManifestSize)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +102,7 @@ func readOCILayout(src string) (*image, error) {
 		if desc == nil {
 			return nil, fmt.Errorf("index has no linux/%s image: %w", runtime.GOARCH, errNoImage)
 		}
-		if raw, err = readBlob(*desc, "manifest"); err != nil {
+		if raw, err = readBlob(*desc, "manifest", maxManifestSize); err != nil {
 			return nil, err
 		}
 	}
@@ -98,7 +110,7 @@ func readOCILayout(src string) (*image, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfgRaw, err := readBlob(in.m.Config, "config")
+	cfgRaw, err := readBlob(in.m.Config, "config", maxConfigSize)
 	if err != nil {
 		return nil, err
 	}
@@ -111,11 +123,14 @@ func readOCILayout(src string) (*image, error) {
 		if err := d.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadImage, err)
 		}
-		f, err := os.Open(filepath.Join(dir, "blobs", d.Algorithm().String(), d.Encoded()))
+		f, err := openRegular(filepath.Join(dir, "blobs", d.Algorithm().String(), d.Encoded()))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("blob missing: %w", ErrBadImage)
 		}
-		return f, err
+		if err != nil {
+			return nil, err
+		}
+		return exactSizeCloser(f, img.layers[i].Size), nil
 	}
 	return img, nil
 }

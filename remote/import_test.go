@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -13,6 +14,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/objects"
+	"golang.org/x/sys/unix"
 )
 
 var importOpts = ImportOptions{Author: "Test <t@example.com>", Message: "import", Date: time.Unix(1700000000, 0)}
@@ -146,6 +148,33 @@ func TestImportRefusesBadImages(t *testing.T) {
 		{"archive: missing layer", "missing from the archive", func(t *testing.T) string {
 			p := filepath.Join(t.TempDir(), "a.tar")
 			os.WriteFile(p, tarOf(t, "c.json", "{}", "manifest.json", `[{"Config":"c.json","Layers":["x/layer.tar"]}]`), 0o644)
+			return "docker-archive:" + p
+		}},
+		{"unknown layout version", `OCI image layout version "2.0.0" is unknown`, func(t *testing.T) string {
+			dir := good(t).writeLayout(t)
+			os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"2.0.0"}`), 0o644)
+			return "oci:" + dir
+		}},
+		{"layer longer than its descriptor", "longer than its descriptor", func(t *testing.T) string {
+			f := good(t)
+			dir := f.writeLayout(t)
+			p := filepath.Join(dir, "blobs", "sha256", digest.FromBytes(f.blobs[1]).Encoded())
+			os.WriteFile(p, append(bytes.Clone(f.blobs[1]), "trailing"...), 0o644)
+			return "oci:" + dir
+		}},
+		{"layer blob is a FIFO", "not a regular file", func(t *testing.T) string {
+			f := good(t)
+			dir := f.writeLayout(t)
+			p := filepath.Join(dir, "blobs", "sha256", digest.FromBytes(f.blobs[1]).Encoded())
+			os.Remove(p)
+			if err := unix.Mkfifo(p, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return "oci:" + dir
+		}},
+		{"archive: config over the cap", "more than 8 MiB", func(t *testing.T) string {
+			p := filepath.Join(t.TempDir(), "a.tar")
+			os.WriteFile(p, tarOf(t, "c.json", strings.Repeat(" ", 9<<20)+"{}", "manifest.json", `[{"Config":"c.json","Layers":[]}]`), 0o644)
 			return "docker-archive:" + p
 		}},
 		{"archive: path traversal", `entry "../evil"`, func(t *testing.T) string {

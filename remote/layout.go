@@ -93,20 +93,20 @@ func (t *layoutTarget) pushBlob(ctx context.Context, b outBlob) (bool, error) {
 	return true, t.writeBlob(ctx, b.desc.Digest, rc)
 }
 
-func (t *layoutTarget) fetchBlob(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
-	if err := d.Validate(); err != nil {
+func (t *layoutTarget) fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
+	if err := d.Digest.Validate(); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(t.blobPath(d))
+	f, err := openRegular(t.blobPath(d.Digest))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
+		return nil, fmt.Errorf("blob %s: %w", d.Digest, ErrNotFound)
 	}
 	return f, err
 }
 
 func (t *layoutTarget) readIndex() (*ocispec.Index, error) {
 	var idx ocispec.Index
-	b, err := os.ReadFile(filepath.Join(t.dir, ocispec.ImageIndexFile))
+	b, err := readRegularCapped(filepath.Join(t.dir, ocispec.ImageIndexFile), maxManifestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &idx, nil
 	}
@@ -130,6 +130,9 @@ func (t *layoutTarget) writeIndex(idx *ocispec.Index) error {
 func (t *layoutTarget) headManifest(ctx context.Context, ref string) (ocispec.Descriptor, error) {
 	if strings.Contains(ref, ":") {
 		d := digest.Digest(ref)
+		if err := d.Validate(); err != nil {
+			return ocispec.Descriptor{}, fmt.Errorf("manifest %s: %w", ref, err)
+		}
 		fi, err := os.Stat(t.blobPath(d))
 		if err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("manifest %s: %w", ref, ErrNotFound)
@@ -153,15 +156,24 @@ func (t *layoutTarget) fetchManifest(ctx context.Context, ref string) ([]byte, o
 	if err != nil {
 		return nil, desc, err
 	}
-	b, err := os.ReadFile(t.blobPath(desc.Digest))
+	if err := desc.Digest.Validate(); err != nil {
+		return nil, desc, fmt.Errorf("manifest %s: %w: %v", desc.Digest, ErrBadImage, err)
+	}
+	if err := checkDescSize(desc, "manifest", maxManifestSize); err != nil {
+		return nil, desc, err
+	}
+	b, err := readRegularCapped(t.blobPath(desc.Digest), maxManifestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, desc, fmt.Errorf("manifest %s: %w", desc.Digest, ErrNotFound)
 	}
 	if err != nil {
-		return nil, desc, err
+		return nil, desc, fmt.Errorf("manifest %s: %w", short(desc.Digest), err)
 	}
 	if digest.FromBytes(b) != desc.Digest {
 		return nil, desc, fmt.Errorf("manifest %s: content does not match its digest: %w", desc.Digest, ErrBadImage)
+	}
+	if int64(len(b)) != desc.Size {
+		return nil, desc, fmt.Errorf("manifest %s: %d bytes, its descriptor says %d: %w", short(desc.Digest), len(b), desc.Size, ErrBadImage)
 	}
 	if desc.MediaType == "" {
 		desc.MediaType = sniffMediaType(b)

@@ -12,7 +12,6 @@ import (
 	"github.com/docker/cli/cli/config/types"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	ggcr "github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
@@ -28,24 +27,24 @@ func registryKey(reg name.Registry) string {
 // stores them where docker does: ~/.docker/config.json ($DOCKER_CONFIG),
 // or the credential helper it names. They are never written elsewhere.
 func Login(ctx context.Context, registry, user, password string, o Options) error {
-	var nopts []name.Option
-	if o.Insecure {
-		nopts = append(nopts, name.Insecure)
-	}
-	reg, err := name.NewRegistry(registry, nopts...)
+	reg, err := name.NewRegistry(registry)
 	if err != nil {
 		return err
 	}
-	rt := o.Transport
-	if rt == nil {
-		rt = ggcr.DefaultTransport
+	if plainHTTPAllowed(reg.RegistryStr(), o.Insecure) {
+		if reg, err = name.NewRegistry(registry, name.Insecure); err != nil {
+			return err
+		}
 	}
+	rt := newPolicyTransport(o.transport(), reg.RegistryStr(), o.Insecure)
 	basic := &authn.Basic{Username: user, Password: password}
 	t, err := transport.NewWithContext(ctx, reg, basic, rt, nil)
 	if err != nil {
 		return fmt.Errorf("log in to %s: %w", reg.RegistryStr(), scrub(err, password))
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, reg.Scheme()+"://"+reg.RegistryStr()+"/v2/", nil)
+	// https: the transport switches the registry's own requests to the
+	// scheme its ping found, which is http only where the policy allows.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+reg.RegistryStr()+"/v2/", nil)
 	resp, err := (&http.Client{Transport: t}).Do(req)
 	if err != nil {
 		return fmt.Errorf("log in to %s: %w", reg.RegistryStr(), scrub(err, password))

@@ -40,6 +40,9 @@ func toIncoming(raw []byte, desc ocispec.Descriptor) (*incoming, error) {
 	if desc.Digest != "" && desc.Digest != got {
 		return nil, fmt.Errorf("manifest %s: content does not match its digest: %w", desc.Digest, ErrBadImage)
 	}
+	if len(raw) > maxManifestSize {
+		return nil, fmt.Errorf("manifest %s: more than %s: %w", short(got), capText(maxManifestSize), ErrBadImage)
+	}
 	mt := desc.MediaType
 	if mt == "" {
 		mt = sniffMediaType(raw)
@@ -50,6 +53,9 @@ func toIncoming(raw []byte, desc ocispec.Descriptor) (*incoming, error) {
 	}
 	if m.MediaType != "" {
 		mt = m.MediaType
+	}
+	if err := checkSizes(m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", short(got), err)
 	}
 	switch mt {
 	case ocispec.MediaTypeImageManifest:
@@ -85,4 +91,18 @@ func toIncoming(raw []byte, desc ocispec.Descriptor) (*incoming, error) {
 		return &incoming{id: digest.FromBytes(b), raw: b, m: m}, nil
 	}
 	return nil, fmt.Errorf("manifest %s: type %q: %w", short(got), mt, ErrUnsupported)
+}
+
+// checkSizes refuses a config above maxConfigSize (it is read whole) and
+// any negative size; layers are bounded by their sizes as they arrive.
+func checkSizes(m ocispec.Manifest) error {
+	if err := checkDescSize(m.Config, "config", maxConfigSize); err != nil {
+		return err
+	}
+	for _, l := range m.Layers {
+		if err := checkDescSize(l, "layer", 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }

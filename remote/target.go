@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"strings"
 
@@ -24,8 +25,9 @@ type target interface {
 	String() string
 	// pushBlob sends b unless the target has it; sent says whether it did.
 	pushBlob(ctx context.Context, b outBlob) (sent bool, err error)
-	// fetchBlob opens blob d. The caller verifies what it reads.
-	fetchBlob(ctx context.Context, d digest.Digest) (io.ReadCloser, error)
+	// fetchBlob opens blob d. The caller bounds what it reads by d.Size
+	// (exactSize) and verifies it against d.Digest.
+	fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error)
 	// headManifest returns the descriptor a ref names (wraps ErrNotFound).
 	headManifest(ctx context.Context, ref string) (ocispec.Descriptor, error)
 	// fetchManifest returns a manifest's bytes and descriptor.
@@ -51,12 +53,20 @@ type Options struct {
 	Keychain authn.Keychain
 	// Transport is the HTTP transport; default ggcr's remote.DefaultTransport.
 	Transport http.RoundTripper
-	// Insecure speaks plain HTTP to any registry (loopback always is).
+	// Insecure allows plain HTTP to the registry's host; without it only
+	// loopback registries are spoken to without TLS (see policyTransport).
 	Insecure bool
 	// Jobs is how many blobs move at once; default 3.
 	Jobs int
 	// Progress receives transfer events; nil for none.
 	Progress func(Event)
+}
+
+func (o *Options) transport() http.RoundTripper {
+	if o == nil || o.Transport == nil {
+		return ggcr.DefaultTransport
+	}
+	return o.Transport
 }
 
 func (o *Options) jobs() int {
@@ -78,24 +88,21 @@ func openTarget(ep Endpoint, o *Options) (target, error) {
 		o = &Options{}
 	}
 	if ep.Dir != "" {
-		return &layoutTarget{dir: ep.Dir}, nil
-	}
-	repo := *ep.Repo
-	if o.Insecure {
-		r, err := name.NewRepository(repo.Name(), name.Insecure)
-		if err != nil {
+		if err := checkLayoutVersion(ep.Dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
-		repo = r
+		return &layoutTarget{dir: ep.Dir}, nil
+	}
+	repo, err := registryRepo(*ep.Repo, o.Insecure)
+	if err != nil {
+		return nil, err
 	}
 	kc := o.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	opts := []ggcr.Option{ggcr.WithAuthFromKeychain(kc), ggcr.WithJobs(o.jobs()), ggcr.WithUserAgent("strata")}
-	if o.Transport != nil {
-		opts = append(opts, ggcr.WithTransport(o.Transport))
-	}
+	opts := []ggcr.Option{ggcr.WithAuthFromKeychain(kc), ggcr.WithJobs(o.jobs()), ggcr.WithUserAgent("strata"),
+		ggcr.WithTransport(newPolicyTransport(o.transport(), repo.RegistryStr(), o.Insecure))}
 	pusher, err := ggcr.NewPusher(opts...)
 	if err != nil {
 		return nil, err
@@ -137,8 +144,8 @@ func (t *registryTarget) pushBlob(ctx context.Context, b outBlob) (bool, error) 
 	return l.opened, nil
 }
 
-func (t *registryTarget) fetchBlob(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
-	l, err := t.puller.Layer(ctx, t.repo.Digest(d.String()))
+func (t *registryTarget) fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
+	l, err := t.puller.Layer(blobContext(ctx), t.repo.Digest(d.Digest.String()))
 	if err != nil {
 		return nil, wrapRegistryErr(err)
 	}
@@ -169,6 +176,9 @@ func (t *registryTarget) fetchManifest(ctx context.Context, s string) ([]byte, o
 	d, err := t.puller.Get(ctx, ref)
 	if err != nil {
 		return nil, ocispec.Descriptor{}, wrapRegistryErr(err)
+	}
+	if len(d.Manifest) > maxManifestSize {
+		return nil, ocispec.Descriptor{}, fmt.Errorf("manifest %s: more than %s: %w", s, capText(maxManifestSize), ErrBadImage)
 	}
 	return d.Manifest, ociDesc(d.Descriptor), nil
 }

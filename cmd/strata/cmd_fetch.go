@@ -20,8 +20,11 @@ each under refs/remotes/REMOTE/TAG. History is followed through each
 commit's parent (dev.strata.parent) down to a commit already here; where
 the registry no longer has an ancestor, the history stops there and the
 commit is marked shallow. An image with no strata history arrives as a
-root commit. Every blob is verified before it is stored; local branches do
-not move (see pull).
+root commit. Every blob is verified before it is stored, and read no
+further than the size its manifest declares; local branches do not move
+(see pull). A tag whose name cannot be a ref (a..b, HEAD, x.lock) is
+skipped with a warning on stderr. Registries off loopback are spoken to
+over https only, unless --insecure or remote.REMOTE.insecure = true.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 100),
@@ -39,6 +42,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fmt.Errorf("fetch %s: %w", remoteArg, err)
 			}
+			warnInvalid(g, "fetch", remoteArg, res)
 			printFetch(g, s, res, o.quiet)
 			return nil
 		},
@@ -53,6 +57,9 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet boo
 	}
 	fmt.Fprintf(g.stdout, "From %s\n", s.Endpoint())
 	for _, u := range res.Tags {
+		if u.Invalid {
+			continue // warned on stderr
+		}
 		dest := refs.ShortName(u.Ref)
 		if dest == "" {
 			dest = "FETCH (" + shortID(u.New) + ")"
@@ -71,5 +78,15 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet boo
 	}
 	for _, d := range res.Shallow {
 		fmt.Fprintf(g.stdout, "   history is shallow at %s: the remote no longer has its parent\n", shortID(d))
+	}
+}
+
+// warnInvalid says on stderr, even when quiet, which remote names fetch
+// skipped because they cannot be refs.
+func warnInvalid(g *globals, verb, remoteArg string, res remote.FetchResult) {
+	for _, u := range res.Tags {
+		if u.Invalid {
+			fmt.Fprintf(g.stderr, "strata: %s: skipping invalid tag %q from %s\n", verb, u.Tag, remoteArg)
+		}
 	}
 }

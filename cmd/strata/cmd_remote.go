@@ -24,8 +24,10 @@ func newRemoteCommand(g *globals) *cobra.Command {
 		Use:   "remote [-v] [--format json]",
 		Short: "List, add, remove and change remotes",
 		Long: `A remote is a named place to push to and fetch from: a registry repository
-(registry.example.com/team/env; 127.0.0.1:PORT/... and localhost:PORT/...
-are spoken to over plain HTTP) or an OCI image layout directory (a path).
+(registry.example.com/team/env) or an OCI image layout directory (a path).
+Registries are spoken to over https only, except on loopback (127.0.0.0/8,
+::1, localhost) and those added with --insecure (config
+remote.NAME.insecure = true), which may use plain HTTP.
 
   strata remote                     names
   strata remote -v                  names and URLs
@@ -80,7 +82,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			return nil
 		},
 	}
-	add.Flags().BoolVar(&insecure, "insecure", false, "speak plain HTTP to this registry")
+	add.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to this registry (sets remote.NAME.insecure)")
 	remove := &cobra.Command{
 		Use:     "remove NAME",
 		Aliases: []string{"rm"},
@@ -124,7 +126,7 @@ type transferFlags struct {
 
 func (f *transferFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print no progress")
-	cmd.Flags().BoolVar(&f.insecure, "insecure", false, "speak plain HTTP to the registry")
+	cmd.Flags().BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to the registry (loopback always may)")
 }
 
 // resolveRemote finds a configured remote by name, or takes arg as a URL.

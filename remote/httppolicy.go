@@ -1,0 +1,168 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// The HTTP policy. go-containerregistry speaks plain HTTP to private-range
+// addresses and *.local(host) names and its ping falls back from https to
+// http; strata decides the scheme itself instead: plain HTTP only to
+// loopback (127.0.0.0/8, ::1, localhost) and to a registry the user marked
+// insecure. policyTransport, under every request, enforces it.
+
+// isLoopbackHost reports whether host[:port] names the loopback interface.
+func isLoopbackHost(hostport string) bool {
+	h := hostname(hostport)
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func hostname(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+}
+
+// plainHTTPAllowed is the scheme decision for a registry (host[:port]):
+// whether strata may speak plain HTTP to it at all.
+func plainHTTPAllowed(registry string, insecure bool) bool {
+	return insecure || isLoopbackHost(registry)
+}
+
+// registryRepo is repo as go-containerregistry should see it: marked
+// insecure (https tried first, then http) exactly when plain HTTP is
+// allowed. Registries it would otherwise treat as http (10.0.0.0/8,
+// *.localhost) are held to https by policyTransport.
+func registryRepo(repo name.Repository, insecure bool) (name.Repository, error) {
+	if !plainHTTPAllowed(repo.RegistryStr(), insecure) {
+		return repo, nil
+	}
+	return name.NewRepository(repo.Name(), name.Insecure)
+}
+
+// policyTransport is the bottom of every connection to a registry. It
+// refuses plain HTTP to any host but loopback and the registry the user
+// marked insecure (so credentials never cross the network in clear text,
+// token servers and redirect targets included), drops credentials from
+// requests redirected to another host, and caps what an answer may hold.
+type policyTransport struct {
+	inner    http.RoundTripper
+	registry string // host[:port]
+	insecure bool
+}
+
+func newPolicyTransport(inner http.RoundTripper, registry string, insecure bool) *policyTransport {
+	return &policyTransport{inner: inner, registry: registry, insecure: insecure}
+}
+
+func (t *policyTransport) plainOK(host string) bool {
+	return isLoopbackHost(host) || (t.insecure && strings.EqualFold(hostname(host), hostname(t.registry)))
+}
+
+func (t *policyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "https" && !t.plainOK(req.URL.Host) {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("%s %s://%s: plain HTTP refused: only loopback registries, and those marked insecure (--insecure, or remote.NAME.insecure = true), are spoken to without TLS",
+			req.Method, req.URL.Scheme, req.URL.Host)
+	}
+	if first := firstRequest(req); first != req && hostPort(first.URL) != hostPort(req.URL) && req.Header.Get("Authorization") != "" {
+		// A redirect to another host (blob storage) gets no credentials.
+		req = req.Clone(req.Context())
+		req.Header.Del("Authorization")
+	}
+	resp, err := t.inner.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	if limit := responseLimit(req, resp); limit > 0 {
+		if resp.ContentLength > limit {
+			resp.Body.Close()
+			return nil, fmt.Errorf("%s %s: answer of %d bytes, more than %s: %w", req.Method, req.URL.Redacted(), resp.ContentLength, capText(limit), ErrBadImage)
+		}
+		resp.Body = &cappedBody{rc: resp.Body, left: limit, limit: limit, what: req.Method + " " + req.URL.Redacted()}
+	}
+	return resp, nil
+}
+
+// firstRequest follows a redirected request back to the one the client
+// was asked to send.
+func firstRequest(req *http.Request) *http.Request {
+	for req.Response != nil && req.Response.Request != nil {
+		req = req.Response.Request
+	}
+	return req
+}
+
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return strings.ToLower(u.Hostname()) + ":" + port
+}
+
+type blobKey struct{}
+
+// blobContext marks requests that download a blob: their body is bounded
+// by the blob's descriptor (exactSize), not by a response cap.
+func blobContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, blobKey{}, true)
+}
+
+// responseLimit is the most an answer's body may hold; 0 for a blob
+// download, which the reader bounds by the descriptor's size, and for
+// HEAD.
+func responseLimit(req *http.Request, resp *http.Response) int64 {
+	if req.Method == http.MethodHead {
+		return 0 // no body; Content-Length is the blob's or manifest's size
+	}
+	ok := resp.StatusCode/100 == 2
+	if ok && req.Context().Value(blobKey{}) != nil && (strings.Contains(req.URL.Path, "/blobs/") || req.Response != nil) {
+		return 0
+	}
+	if ok && strings.Contains(req.URL.Path, "/manifests/") {
+		return maxManifestSize
+	}
+	return maxResponseSize
+}
+
+// cappedBody fails once more than limit bytes arrive.
+type cappedBody struct {
+	rc    io.ReadCloser
+	left  int64
+	limit int64
+	what  string
+}
+
+func (c *cappedBody) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		var b [1]byte
+		n, err := c.rc.Read(b[:])
+		if n > 0 {
+			return 0, fmt.Errorf("%s: answer larger than %s: %w", c.what, capText(c.limit), ErrBadImage)
+		}
+		return 0, err
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.rc.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+func (c *cappedBody) Close() error { return c.rc.Close() }
