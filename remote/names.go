@@ -3,31 +3,21 @@ package remote
 import (
 	"fmt"
 	"strings"
+
+	"github.com/strata-sh/strata/refs"
 )
 
 // validRemoteName checks a name a remote lists (a registry tag, a layout's
-// ref name) before fetch makes refs/remotes/REMOTE/NAME of it, with git's
-// check-ref-format rules. The name must also be one path component: a
-// registry tag never holds '/', and "a" beside "a/b" could not both be
-// written. The one place to point at the refs package's checker.
+// ref name) before fetch makes refs/remotes/REMOTE/NAME of it, with the
+// refs package's rules (git's check-ref-format, HEAD and @ refused). The
+// name must also be one path component: a registry tag never holds '/',
+// and "a" beside "a/b" could not both be written.
 func validRemoteName(n string) error {
-	bad := func(why string) error { return fmt.Errorf("invalid name %q: %s", n, why) }
-	switch {
-	case n == "" || n == "@" || n == "HEAD":
-		return bad("reserved")
-	case strings.ContainsRune(n, '/'):
-		return bad("contains '/'")
-	case strings.HasPrefix(n, ".") || strings.HasPrefix(n, "-"):
-		return bad("starts with '.' or '-'")
-	case strings.HasSuffix(n, ".") || strings.HasSuffix(n, ".lock"):
-		return bad("ends with '.' or '.lock'")
-	case strings.Contains(n, "..") || strings.Contains(n, "@{"):
-		return bad("contains '..' or '@{'")
+	if n == "" || strings.ContainsRune(n, '/') {
+		return fmt.Errorf("invalid name %q: empty or contains '/'", n)
 	}
-	for _, c := range n {
-		if c < 0x20 || c == 0x7f || strings.ContainsRune(" ~^:?*[\\", c) {
-			return bad(fmt.Sprintf("contains %q", c))
-		}
+	if err := refs.CheckName(refs.Remotes + "r/" + n); err != nil {
+		return fmt.Errorf("invalid name %q: %w", n, err)
 	}
 	return nil
 }
