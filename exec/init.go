@@ -28,6 +28,7 @@ type initConfig struct {
 	Env          []string
 	Cwd          string
 	User         string
+	GroupAdd     []string
 	Hostname     string
 	Terminal     bool
 	Rows, Cols   uint16
@@ -102,6 +103,9 @@ func setupContainer(cfg *initConfig) error {
 		return fmt.Errorf("open root: %w", err)
 	}
 	defer unix.Close(rootfd)
+	if err := allowSuidDev(rootfd, cfg.UserNS); err != nil {
+		return err
+	}
 	if err := mountAt(rootfd, "proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return err
 	}
@@ -151,7 +155,7 @@ func setupContainer(cfg *initConfig) error {
 // startProcess confines this thread and execs the user's command. It
 // returns only on failure, with the exit code to report.
 func startProcess(cfg *initConfig) (int, error) {
-	cred, err := resolveUser(cfg.User, "/etc/passwd", "/etc/group")
+	cred, err := resolveUser(cfg.User, cfg.GroupAdd, "/etc/passwd", "/etc/group")
 	if err != nil {
 		return CodeRuntime, fmt.Errorf("start container: %w", err)
 	}

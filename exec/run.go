@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -47,7 +46,6 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		}
 	}()
 	sweepOnce.Do(sweepLeftovers)
-	id := fmt.Sprintf("%d-%s", os.Getpid(), randomHex(4))
 
 	tmpDir, err := os.MkdirTemp("", tmpPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
@@ -60,8 +58,11 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	cfg.EtcDir = tmpDir
 
 	var cg *cgroup
-	if spec.Resources.any() {
-		if cg, err = newCgroup(id, spec.Resources); err != nil {
+	// Root always gets a cgroup (device rules, freezer); rootless only for
+	// limits, in a delegated subtree where a device program cannot load.
+	if os.Geteuid() == 0 || spec.Resources.any() {
+		name := cgroupName(os.Getpid(), spec.ID)
+		if cg, err = newCgroup(name, spec.Resources, os.Geteuid() == 0 && !spec.Privileged); err != nil {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
 		// The watchdog runs on the host only: the binary on disk will do.
@@ -113,6 +114,13 @@ func prepare(spec *Spec) (*initConfig, error) {
 	if spec.Root == "" {
 		return nil, runtimeErr("no root directory given")
 	}
+	if spec.ID == "" {
+		spec.ID = randomHex(8)
+	} else if err := checkID(spec.ID); err != nil {
+		return nil, runtimeErr("%w", err)
+	} else if dir, _ := freezerDir(spec.ID); dir != "" {
+		return nil, runtimeErr("container id %q is in use", spec.ID)
+	}
 	root, err := filepath.Abs(spec.Root)
 	if err == nil {
 		root, err = filepath.EvalSymlinks(root)
@@ -150,7 +158,7 @@ func prepare(spec *Spec) (*initConfig, error) {
 		host = "strata"
 	}
 	return &initConfig{
-		Root: root, Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User,
+		Root: root, Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User, GroupAdd: spec.GroupAdd,
 		Hostname: host, Terminal: spec.Terminal, Mounts: spec.Mounts,
 		ReadOnlyRoot: spec.ReadOnlyRoot, NewNet: spec.Network == NetworkNone,
 		Privileged: spec.Privileged, Caps: caps, Init: spec.Init,
