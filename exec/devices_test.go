@@ -1,12 +1,15 @@
 package exec
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/strata-sh/strata/internal/testrootfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -168,4 +171,62 @@ func TestDeviceProgramV2(t *testing.T) {
 	t.Run("refused", testDeviceNodeOpenRefused)
 	t.Run("allowed", testAllowedDevices)
 	t.Run("freeze", testFreeze)
+}
+
+// TestRootSuidDevInside: the host mounts work trees nosuid,nodev; the
+// container's own bind of its root has neither flag, so device nodes (and
+// setuid bits) in the tree mean inside what they mean in an image.
+func TestRootSuidDevInside(t *testing.T) {
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	root := filepath.Join(dir, "rootfs")
+	if err := testrootfs.BuildBusybox(root); err != nil {
+		t.Fatal(err)
+	}
+	self, _ := os.Executable()
+	if err := copyFileTest(self, filepath.Join(root, "bin/probe")); err != nil {
+		t.Fatal(err)
+	}
+	if err := copyLibs(self, root); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mknod(filepath.Join(root, "null2"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Fatal(err)
+	}
+	unix.Chmod(filepath.Join(root, "null2"), 0o666)
+	// On the host the node is refused: the mount is nodev.
+	if _, err := os.OpenFile(filepath.Join(root, "null2"), os.O_WRONLY, 0); !errors.Is(err, unix.EACCES) {
+		t.Fatalf("host open of a node on the nodev mount: %v, want EACCES", err)
+	}
+	// The setuid bit itself is honoured by the mount but not by execve:
+	// no_new_privs is always set, so a setuid-root file does not make a
+	// non-root user root inside (stricter than Docker's default).
+	if err := copyFileTest(self, filepath.Join(root, "bin/suidprobe")); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(root, "bin/suidprobe"), 0o4755)
+	r := run(t, root, func(s *Spec) { s.Env = []string{helperEnv + "=euid"}; s.User = "1000" }, "/bin/suidprobe")
+	if r.stdout != "euid: 1000\n" {
+		t.Errorf("setuid-root probe run by uid 1000: %q (stderr %q), want euid 1000 (no_new_privs)", r.stdout, r.stderr)
+	}
+	for _, ro := range []bool{false, true} {
+		r := run(t, root, func(s *Spec) {
+			s.Env = []string{helperEnv + "=rootflags"}
+			s.User, s.ReadOnlyRoot = "1000", ro
+		}, "/bin/probe")
+		want := fmt.Sprintf("nosuid: false\nnodev: false\nrdonly: %v\n", ro)
+		if r.stdout != want {
+			t.Errorf("read-only %v: root flags inside %q, want %q (stderr %q err %v)", ro, r.stdout, want, r.stderr, r.err)
+		}
+		r = run(t, root, func(s *Spec) {
+			s.Env = []string{helperEnv + "=open"}
+			s.User, s.ReadOnlyRoot = "1000", ro
+		}, "/bin/probe", "/null2")
+		if got := parseProbe(r.stdout); got["open_read"] != "ok" || got["open_write"] != "ok" {
+			t.Errorf("read-only %v: open the tree's null node inside: %q (stderr %q)", ro, r.stdout, r.stderr)
+		}
+	}
 }

@@ -30,7 +30,7 @@ type runOptions struct {
 	workdir, user, hostname    string
 	network, entrypoint        string
 	readOnly, init, privileged bool
-	capAdd, capDrop            []string
+	capAdd, capDrop, groupAdd  []string
 	memory                     string
 	cpus                       float64
 	pidsLimit                  int64
@@ -83,6 +83,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringArrayVar(&o.tmpfs, "tmpfs", nil, "mount a tmpfs at `PATH[:OPTIONS]`")
 	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container")
 	f.StringVarP(&o.user, "user", "u", "", "`USER[:GROUP]` to run as (names from the root's /etc/passwd)")
+	f.StringArrayVar(&o.groupAdd, "group-add", nil, "add a supplementary `GROUP` (name or gid)")
 	f.StringVar(&o.hostname, "hostname", "", "container host name")
 	f.StringVar(&o.network, "network", exec.NetworkHost, "host (share this machine's network) or none (only lo)")
 	f.StringVar(&o.entrypoint, "entrypoint", "", "override the image's Entrypoint")
@@ -287,6 +288,10 @@ func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.
 		User: firstNonEmpty(o.user, cfg.User), Hostname: o.hostname, Terminal: o.tty,
 		Stdout: g.stdout, Stderr: g.stderr, ReadOnlyRoot: o.readOnly, Network: o.network,
 		Privileged: o.privileged, CapAdd: o.capAdd, CapDrop: o.capDrop, Init: o.init,
+		GroupAdd: o.groupAdd,
+	}
+	if err := checkIDFlags(o.user, o.groupAdd); err != nil {
+		return s, err
 	}
 	if o.network != exec.NetworkHost && o.network != exec.NetworkNone {
 		return s, usagef("--network %s: must be host or none", o.network)
