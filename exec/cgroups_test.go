@@ -19,7 +19,11 @@ import (
 func ourCgroups(pid int) []string {
 	var dirs []string
 	pattern := cgroupPrefix + strconv.Itoa(pid) + "-*"
-	for _, p := range []string{cgroupRoot, cgroupRoot + "/memory", cgroupRoot + "/cpu", cgroupRoot + "/pids"} {
+	parents := []string{cgroupRoot}
+	for _, c := range v1Hierarchies {
+		parents = append(parents, filepath.Join(cgroupRoot, c))
+	}
+	for _, p := range parents {
 		m, _ := filepath.Glob(filepath.Join(p, pattern))
 		dirs = append(dirs, m...)
 	}
@@ -100,9 +104,15 @@ func TestCgroupLimitsAndRemoval(t *testing.T) {
 // (this test binary in runner mode), SIGKILLs that process and expects the
 // container gone and its cgroups removed by the watchdog.
 func TestCgroupRemovedWhenStrataKilled(t *testing.T) {
+	for _, limits := range []string{"limits", "none"} {
+		t.Run(limits, func(t *testing.T) { testCgroupRemovedWhenStrataKilled(t, limits) })
+	}
+}
+
+func testCgroupRemovedWhenStrataKilled(t *testing.T, limits string) {
 	self, _ := os.Executable()
 	cmd := osexec.Command(self)
-	cmd.Env = append(os.Environ(), runnerEnv+"="+busybox(t))
+	cmd.Env = append(os.Environ(), runnerEnv+"="+busybox(t), runnerEnv+"_LIMITS="+limits)
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -119,8 +129,8 @@ func TestCgroupRemovedWhenStrataKilled(t *testing.T) {
 		t.Fatalf("runner said %q", line)
 	}
 	dirs := ourCgroups(cmd.Process.Pid)
-	if len(dirs) == 0 {
-		t.Fatal("no cgroup while the container runs")
+	if want := 2; !cgroupV2() && len(dirs) < want || len(dirs) == 0 {
+		t.Fatalf("cgroups while the container runs: %v (v1: at least freezer and devices)", dirs)
 	}
 	procs, _ := os.ReadFile(filepath.Join(dirs[0], "cgroup.procs"))
 	cpid, _ := strconv.Atoi(strings.Fields(string(procs))[0])
@@ -147,8 +157,12 @@ func runnerMain() {
 	if root == "" {
 		return
 	}
+	res := Resources{PidsLimit: 10, MemoryBytes: 64 << 20}
+	if os.Getenv(runnerEnv+"_LIMITS") == "none" {
+		res = Resources{}
+	}
 	code, _ := Run(context.Background(), Spec{Root: root, Args: []string{"sh", "-c", "echo up; exec sleep 1000"},
-		Stdout: os.Stdout, Resources: Resources{PidsLimit: 10, MemoryBytes: 64 << 20}})
+		Stdout: os.Stdout, Resources: res})
 	os.Exit(code)
 }
 
@@ -186,8 +200,10 @@ echo 1 > /sys/fs/cgroup/pids.max 2>/dev/null || echo ro`
 	if out != "50331648\n33\n/\n/\nro\n" {
 		t.Fatalf("got %q", out)
 	}
-	// Without limits there is no cgroup and nothing is mounted.
-	if out := mustSh(t, busybox(t), nil, "ls /sys/fs/cgroup | wc -l"); out != "0\n" {
-		t.Fatalf("without limits /sys/fs/cgroup holds %q entries", out)
+	// Without limits the container still has a cgroup (devices, freezer):
+	// v2 shows it, v1 mounts only the controllers of limits, so none.
+	out = mustSh(t, busybox(t), nil, "ls /sys/fs/cgroup | wc -l")
+	if n, _ := strconv.Atoi(strings.TrimSpace(out)); cgroupV2() != (n > 0) {
+		t.Fatalf("without limits /sys/fs/cgroup holds %q entries (v2 %v)", out, cgroupV2())
 	}
 }

@@ -58,6 +58,7 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	cfg.EtcDir = tmpDir
 
 	var cg *cgroup
+	var watchdogStarted func() (*os.File, error)
 	// Root always gets a cgroup (device rules, freezer); rootless only for
 	// limits, in a delegated subtree where a device program cannot load.
 	if os.Geteuid() == 0 || spec.Resources.any() {
@@ -65,15 +66,21 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		if cg, err = newCgroup(name, spec.Resources, os.Geteuid() == 0 && !spec.Privileged); err != nil {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
-		// The watchdog runs on the host only: the binary on disk will do.
-		wd, err := startWatchdog("/proc/self/exe", cg, tmpDir)
-		if err != nil {
-			cg.remove()
-			return CodeRuntime, runtimeErr("start watchdog: %w", err)
-		}
+		// The watchdog starts from the small sealed init binary, in the
+		// background while the seccomp filter compiles.
+		watchdogStarted = sync.OnceValues(func() (*os.File, error) {
+			<-exeReady
+			exe, err := sealedSelf()
+			if err != nil {
+				return nil, err
+			}
+			return startWatchdog(exe, cg, tmpDir)
+		})
+		go watchdogStarted()
 		defer func() {
 			rerr := cg.remove()
-			stopWatchdog(wd) // only now: the cgroup is gone
+			w, _ := watchdogStarted()
+			stopWatchdog(w) // only now: the cgroup is gone
 			if rerr != nil && err == nil {
 				err = runtimeErr("%w", rerr)
 			}
@@ -83,6 +90,11 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	<-seccompReady
 	if seccompErr != nil {
 		return CodeRuntime, runtimeErr("%w", seccompErr)
+	}
+	if watchdogStarted != nil {
+		if _, err := watchdogStarted(); err != nil {
+			return CodeRuntime, runtimeErr("start watchdog: %w", err)
+		}
 	}
 	<-exeReady
 	exe, err := sealedSelf()

@@ -3,6 +3,7 @@ package exec
 import (
 	"os"
 	osexec "os/exec"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -16,14 +17,16 @@ import (
 
 const envMode = "_STRATA_EXEC_MODE"
 
-func startWatchdog(exe string, cg *cgroup, tmpDir string) (*os.File, error) {
+// startWatchdog runs the sealed init binary exe (which knows the
+// watchdog's mode too): smaller than strata, so quicker to start.
+func startWatchdog(exe *os.File, cg *cgroup, tmpDir string) (*os.File, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	cmd := &osexec.Cmd{
-		Path:        exe,
+		Path:        "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
 		Args:        append([]string{"strata-watchdog", tmpDir}, cg.dirs...),
 		Env:         []string{envMode + "=watchdog", "GOMAXPROCS=1"},
 		ExtraFiles:  []*os.File{r},
