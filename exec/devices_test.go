@@ -68,19 +68,26 @@ func testDeviceNodeOpenRefused(t *testing.T) {
 	}
 	unix.Chmod(filepath.Join(root, "disk"), 0o666)
 	denied := map[string]string{"mknod": "ok", "open_read": "EPERM", "open_write": "EPERM"}
-	for _, tc := range []struct {
+	type testCase struct {
 		name string
 		mod  func(*Spec)
 		args []string
 		want map[string]string
-	}{
+	}
+	var withLimit []testCase
+	if ctrls, _ := os.ReadFile(filepath.Join(cgroupRoot, "cgroup.controllers")); !cgroupV2() || strings.Contains(string(ctrls), "memory") {
+		// Limits add controllers (v1: hierarchies) to the same cgroup.
+		withLimit = append(withLimit, testCase{"memory limit", func(s *Spec) { s.Resources.MemoryBytes = 64 << 20 }, []string{"b", major, minor, "/dev/blk"}, denied})
+	}
+	for _, tc := range append(withLimit, []testCase{
 		{"default block", nil, []string{"b", major, minor, "/dev/blk"}, denied},
 		{"default char kmsg", nil, []string{"c", "1", "11", "/dev/kmsg2"}, denied},
 		{"read-only root", func(s *Spec) { s.ReadOnlyRoot = true }, []string{"b", major, minor, "/dev/blk"}, denied},
 		{"cap-add MKNOD", func(s *Spec) { s.CapAdd = []string{"MKNOD"} }, []string{"b", major, minor, "/dev/blk"}, denied},
+		{"tiny init", func(s *Spec) { s.Init = true }, []string{"b", major, minor, "/dev/blk"}, denied},
 		{"privileged", func(s *Spec) { s.Privileged = true }, []string{"b", major, minor, "/dev/blk"},
 			map[string]string{"mknod": "ok", "open_read": "ok"}},
-	} {
+	}...) {
 		r := run(t, root, func(s *Spec) {
 			s.Env = []string{helperEnv + "=mknod"}
 			if tc.mod != nil {

@@ -41,6 +41,7 @@ type initConfig struct {
 	EtcDir       string
 	CgroupV1     []string // controllers to mount read-only at /sys/fs/cgroup/<name>
 	CgroupV2     bool     // mount the unified hierarchy read-only at /sys/fs/cgroup
+	JoinTasks    []string // v1 tasks files this thread writes "0" to, to join its cgroups
 	Init         bool
 	UserNS       bool
 }
@@ -86,8 +87,12 @@ func containerInit() {
 
 // setupContainer builds the container's filesystem view and identity.
 func setupContainer(cfg *initConfig) error {
-	// The parent placed us in our cgroups before sending the config: the
+	// In our cgroups now (born there on v2; the parent moved us with Init;
+	// else this thread moves itself, and is the one that will execve): the
 	// cgroup namespace created now is rooted there.
+	if err := joinTasks(cfg.JoinTasks); err != nil {
+		return err
+	}
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 		return fmt.Errorf("unshare cgroup namespace: %w", err)
 	}

@@ -261,6 +261,16 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 			files = append(files, r)
 		}
 	}
+	if cg != nil && cg.v2 {
+		// Start the init inside its cgroup: no migration afterwards,
+		// which would wait for an RCU grace period (see cgroup.add).
+		fd, err := unix.Open(cg.dirs[0], unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, runtimeErr("open cgroup: %w", err)
+		}
+		defer unix.Close(fd)
+		sys.UseCgroupFD, sys.CgroupFD = true, fd
+	}
 	err = c.cmd.Start()
 	for _, f := range files {
 		f.Close()
@@ -288,8 +298,16 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 	}()
 	if cg != nil {
 		cfg.CgroupV1, cfg.CgroupV2 = cg.controllers, cg.v2
-		if err := cg.add(c.cmd.Process.Pid); err != nil {
-			return nil, runtimeErr("%w", err)
+		switch {
+		case cg.v2: // born in it (CLONE_INTO_CGROUP)
+		case !cfg.Init:
+			cfg.JoinTasks = cg.tasksFiles()
+		default:
+			// The tiny init keeps threads that a self-move of one thread
+			// would leave behind: move the whole process.
+			if err := cg.add(c.cmd.Process.Pid); err != nil {
+				return nil, runtimeErr("%w", err)
+			}
 		}
 	}
 	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
