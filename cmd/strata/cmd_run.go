@@ -43,7 +43,9 @@ func newRunCommand(g *globals) *cobra.Command {
 		Short: "Run a command confined in the checkout or in a revision",
 		Long: `Run a command in new mount, PID, UTS, IPC and cgroup namespaces (and a
 network namespace unless --network host), with Docker's default
-capabilities and seccomp profile, no_new_privs, and runc's masked paths.
+capabilities and seccomp profile, no_new_privs, runc's masked paths and
+runc's device rules (any node may be made; only null, zero, full, random,
+urandom, tty, console, ptmx and pts open).
 
 Without --rev the command runs in the checkout (./rootfs): what it changes
 stays in the work tree, for 'strata status' and 'strata commit'. With
