@@ -8,6 +8,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -134,6 +135,12 @@ func testCgroupRemovedWhenStrataKilled(t *testing.T, limits string) {
 	}
 	procs, _ := os.ReadFile(filepath.Join(dirs[0], "cgroup.procs"))
 	cpid, _ := strconv.Atoi(strings.Fields(string(procs))[0])
+	// The watchdog starts in the background once the container runs.
+	for deadline := time.Now().Add(30 * time.Second); !watchdogFor(dirs[0]); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no watchdog for %s", dirs[0])
+		}
+	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	// Poll (no timing assertion: the deadline is only a hang guard).
@@ -206,4 +213,17 @@ echo 1 > /sys/fs/cgroup/pids.max 2>/dev/null || echo ro`
 	if n, _ := strconv.Atoi(strings.TrimSpace(out)); cgroupV2() != (n > 0) {
 		t.Fatalf("without limits /sys/fs/cgroup holds %q entries (v2 %v)", out, cgroupV2())
 	}
+}
+
+// watchdogFor reports whether a watchdog process names cgroup dir.
+func watchdogFor(dir string) bool {
+	m, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range m {
+		b, _ := os.ReadFile(f)
+		args := strings.Split(string(b), "\x00")
+		if args[0] == "strata-watchdog" && slices.Contains(args, dir) {
+			return true
+		}
+	}
+	return false
 }

@@ -58,7 +58,7 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	cfg.EtcDir = tmpDir
 
 	var cg *cgroup
-	var watchdogStarted func() (*os.File, error)
+	var wd *watchdogHandle
 	// Root always gets a cgroup (device rules, freezer); rootless only for
 	// limits, in a delegated subtree where a device program cannot load.
 	if os.Geteuid() == 0 || spec.Resources.any() {
@@ -66,21 +66,9 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		if cg, err = newCgroup(name, spec.Resources, os.Geteuid() == 0 && !spec.Privileged); err != nil {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
-		// The watchdog starts from the small sealed init binary, in the
-		// background while the seccomp filter compiles.
-		watchdogStarted = sync.OnceValues(func() (*os.File, error) {
-			<-exeReady
-			exe, err := sealedSelf()
-			if err != nil {
-				return nil, err
-			}
-			return startWatchdog(exe, cg, tmpDir)
-		})
-		go watchdogStarted()
 		defer func() {
 			rerr := cg.remove()
-			w, _ := watchdogStarted()
-			stopWatchdog(w) // only now: the cgroup is gone
+			wd.stop() // only now: the cgroup is gone
 			if rerr != nil && err == nil {
 				err = runtimeErr("%w", rerr)
 			}
@@ -90,11 +78,6 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	<-seccompReady
 	if seccompErr != nil {
 		return CodeRuntime, runtimeErr("%w", seccompErr)
-	}
-	if watchdogStarted != nil {
-		if _, err := watchdogStarted(); err != nil {
-			return CodeRuntime, runtimeErr("start watchdog: %w", err)
-		}
 	}
 	<-exeReady
 	exe, err := sealedSelf()
@@ -115,6 +98,9 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		return CodeRuntime, err
 	}
 	defer c.close()
+	if cg != nil {
+		wd = goWatchdog(exe, cg, tmpDir)
+	}
 	return c.wait(ctx, sigs)
 }
 

@@ -1,15 +1,17 @@
 package exec
 
 import (
+	"log/slog"
 	"os"
 	osexec "os/exec"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
 
-// The watchdog is a small helper process started next to a container that
-// has a cgroup. Strata holds the write end of a pipe to it: on a normal exit
+// The watchdog is a small helper process started next to a running
+// container that has a cgroup (see watchdogHandle for when). Strata holds the write end of a pipe to it: on a normal exit
 // strata removes the cgroup itself and writes "d"; if strata dies (even by
 // SIGKILL) the pipe reaches EOF without "d", and the watchdog waits for the
 // container (killed by its parent-death signal) to leave the cgroup, removes
@@ -38,6 +40,56 @@ func startWatchdog(exe *os.File, cg *cgroup, tmpDir string) (*os.File, error) {
 	}
 	go cmd.Wait()
 	return w, nil
+}
+
+// watchdogHandle is a watchdog started in the background once the
+// container runs: its start (a fork and exec, about a millisecond of CPU)
+// overlaps the command's, and a container that is gone before the
+// watchdog's fork began never gets one. Until the watchdog runs, a strata
+// killed with SIGKILL leaves the (by then empty: the parent-death signal
+// killed the container) cgroup to the next Run's sweep.
+type watchdogHandle struct {
+	mu        sync.Mutex
+	cancelled bool          // stop came first: do not start
+	begun     bool          // the start is under way
+	done      chan struct{} // closed when the start returned
+	w         *os.File
+}
+
+func goWatchdog(exe *os.File, cg *cgroup, tmpDir string) *watchdogHandle {
+	h := &watchdogHandle{done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		h.mu.Lock()
+		if h.cancelled {
+			h.mu.Unlock()
+			return
+		}
+		h.begun = true
+		h.mu.Unlock()
+		w, err := startWatchdog(exe, cg, tmpDir)
+		if err != nil {
+			slog.Warn("start container watchdog: cgroup cleanup after a crash is left to the next run", "err", err)
+		}
+		h.w = w
+	}()
+	return h
+}
+
+// stop cancels a watchdog not yet started, or waits for its start and
+// tells it that strata cleaned up itself. A nil handle does nothing.
+func (h *watchdogHandle) stop() {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	h.cancelled = true
+	begun := h.begun
+	h.mu.Unlock()
+	if begun {
+		<-h.done
+		stopWatchdog(h.w)
+	}
 }
 
 // stopWatchdog tells the watchdog that strata cleaned up itself.
