@@ -42,26 +42,38 @@ func startWatchdog(exe *os.File, cg *cgroup, tmpDir string) (*os.File, error) {
 	return w, nil
 }
 
+// watchdogDelay is how long a container runs before it gets a watchdog.
+// The watchdog costs a fork and exec (about a millisecond of CPU, more on a
+// loaded machine), which a container that is gone sooner never pays. Until
+// the watchdog runs, a strata killed by SIGKILL leaves the cgroup (empty by
+// then: the parent-death signal killed the container) to the next Run's
+// sweep.
+const watchdogDelay = 10 * time.Millisecond
+
 // watchdogHandle is a watchdog started in the background once the
-// container runs: its start (a fork and exec, about a millisecond of CPU)
-// overlaps the command's, and a container that is gone before the
-// watchdog's fork began never gets one. Until the watchdog runs, a strata
-// killed with SIGKILL leaves the (by then empty: the parent-death signal
-// killed the container) cgroup to the next Run's sweep.
+// container has run for watchdogDelay.
 type watchdogHandle struct {
-	mu        sync.Mutex
-	cancelled bool          // stop came first: do not start
-	begun     bool          // the start is under way
-	done      chan struct{} // closed when the start returned
-	w         *os.File
+	mu      sync.Mutex
+	stopped bool          // stop came first: do not start
+	begun   bool          // the start is under way
+	cancel  chan struct{} // closed by stop
+	done    chan struct{} // closed when the goroutine is finished
+	w       *os.File
 }
 
 func goWatchdog(exe *os.File, cg *cgroup, tmpDir string) *watchdogHandle {
-	h := &watchdogHandle{done: make(chan struct{})}
+	h := &watchdogHandle{cancel: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(h.done)
+		t := time.NewTimer(watchdogDelay)
+		defer t.Stop()
+		select {
+		case <-h.cancel:
+			return
+		case <-t.C:
+		}
 		h.mu.Lock()
-		if h.cancelled {
+		if h.stopped {
 			h.mu.Unlock()
 			return
 		}
@@ -83,9 +95,10 @@ func (h *watchdogHandle) stop() {
 		return
 	}
 	h.mu.Lock()
-	h.cancelled = true
+	h.stopped = true
 	begun := h.begun
 	h.mu.Unlock()
+	close(h.cancel)
 	if begun {
 		<-h.done
 		stopWatchdog(h.w)
