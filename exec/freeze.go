@@ -44,7 +44,7 @@ func findCgroup(parent, id string) string {
 			continue
 		}
 		pid, cid, _ := strings.Cut(rest, "-")
-		if cid == id && ownerAlive(e.Name(), cgroupPrefix) && pid != "" {
+		if _, err := strconv.Atoi(pid); err == nil && cid == id && ownerAlive(e.Name(), cgroupPrefix) {
 			return filepath.Join(parent, e.Name())
 		}
 	}
