@@ -8,6 +8,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,7 +20,11 @@ import (
 func ourCgroups(pid int) []string {
 	var dirs []string
 	pattern := cgroupPrefix + strconv.Itoa(pid) + "-*"
-	for _, p := range []string{cgroupRoot, cgroupRoot + "/memory", cgroupRoot + "/cpu", cgroupRoot + "/pids"} {
+	parents := []string{cgroupRoot}
+	for _, c := range v1Hierarchies {
+		parents = append(parents, filepath.Join(cgroupRoot, c))
+	}
+	for _, p := range parents {
 		m, _ := filepath.Glob(filepath.Join(p, pattern))
 		dirs = append(dirs, m...)
 	}
@@ -100,9 +105,15 @@ func TestCgroupLimitsAndRemoval(t *testing.T) {
 // (this test binary in runner mode), SIGKILLs that process and expects the
 // container gone and its cgroups removed by the watchdog.
 func TestCgroupRemovedWhenStrataKilled(t *testing.T) {
+	for _, limits := range []string{"limits", "none"} {
+		t.Run(limits, func(t *testing.T) { testCgroupRemovedWhenStrataKilled(t, limits) })
+	}
+}
+
+func testCgroupRemovedWhenStrataKilled(t *testing.T, limits string) {
 	self, _ := os.Executable()
 	cmd := osexec.Command(self)
-	cmd.Env = append(os.Environ(), runnerEnv+"="+busybox(t))
+	cmd.Env = append(os.Environ(), runnerEnv+"="+busybox(t), runnerEnv+"_LIMITS="+limits)
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -119,11 +130,17 @@ func TestCgroupRemovedWhenStrataKilled(t *testing.T) {
 		t.Fatalf("runner said %q", line)
 	}
 	dirs := ourCgroups(cmd.Process.Pid)
-	if len(dirs) == 0 {
-		t.Fatal("no cgroup while the container runs")
+	if want := 2; !cgroupV2() && len(dirs) < want || len(dirs) == 0 {
+		t.Fatalf("cgroups while the container runs: %v (v1: at least freezer and devices)", dirs)
 	}
 	procs, _ := os.ReadFile(filepath.Join(dirs[0], "cgroup.procs"))
 	cpid, _ := strconv.Atoi(strings.Fields(string(procs))[0])
+	// The watchdog starts in the background once the container runs.
+	for deadline := time.Now().Add(30 * time.Second); !watchdogFor(dirs[0]); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no watchdog for %s", dirs[0])
+		}
+	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	// Poll (no timing assertion: the deadline is only a hang guard).
@@ -147,8 +164,12 @@ func runnerMain() {
 	if root == "" {
 		return
 	}
+	res := Resources{PidsLimit: 10, MemoryBytes: 64 << 20}
+	if os.Getenv(runnerEnv+"_LIMITS") == "none" {
+		res = Resources{}
+	}
 	code, _ := Run(context.Background(), Spec{Root: root, Args: []string{"sh", "-c", "echo up; exec sleep 1000"},
-		Stdout: os.Stdout, Resources: Resources{PidsLimit: 10, MemoryBytes: 64 << 20}})
+		Stdout: os.Stdout, Resources: res})
 	os.Exit(code)
 }
 
@@ -186,8 +207,23 @@ echo 1 > /sys/fs/cgroup/pids.max 2>/dev/null || echo ro`
 	if out != "50331648\n33\n/\n/\nro\n" {
 		t.Fatalf("got %q", out)
 	}
-	// Without limits there is no cgroup and nothing is mounted.
-	if out := mustSh(t, busybox(t), nil, "ls /sys/fs/cgroup | wc -l"); out != "0\n" {
-		t.Fatalf("without limits /sys/fs/cgroup holds %q entries", out)
+	// Without limits the container still has a cgroup (devices, freezer):
+	// v2 shows it, v1 mounts only the controllers of limits, so none.
+	out = mustSh(t, busybox(t), nil, "ls /sys/fs/cgroup | wc -l")
+	if n, _ := strconv.Atoi(strings.TrimSpace(out)); cgroupV2() != (n > 0) {
+		t.Fatalf("without limits /sys/fs/cgroup holds %q entries (v2 %v)", out, cgroupV2())
 	}
+}
+
+// watchdogFor reports whether a watchdog process names cgroup dir.
+func watchdogFor(dir string) bool {
+	m, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range m {
+		b, _ := os.ReadFile(f)
+		args := strings.Split(string(b), "\x00")
+		if args[0] == "strata-watchdog" && slices.Contains(args, dir) {
+			return true
+		}
+	}
+	return false
 }

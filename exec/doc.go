@@ -14,7 +14,9 @@
 //   - confinement: new mount, PID, UTS, IPC and cgroup namespaces (and a
 //     network namespace unless Network is "host"); Docker's default
 //     capabilities; no_new_privs; Docker's default seccomp profile; runc's
-//     masked and read-only paths.
+//     masked and read-only paths; runc's device rules (v1 devices
+//     controller, v2 BPF_CGROUP_DEVICE program) in a cgroup every root
+//     container gets, with a freezer (Freeze).
 //   - watchdog: a helper process that removes the container's cgroup if
 //     strata itself dies.
 //

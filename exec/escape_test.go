@@ -312,3 +312,32 @@ func TestInitThreadsConfined(t *testing.T) {
 		}
 	}
 }
+
+// TestIDOverflow: ids the kernel reads as "unchanged" (-1 = 4294967295) or
+// above 2^31-1 never reach setresuid, whether they come from the spec or
+// from the image's passwd and group files: the run fails with 125 instead
+// of running as root.
+func TestIDOverflow(t *testing.T) {
+	root := testrootfs.Busybox(t)
+	// The image's own files: entries with ids the kernel would misread.
+	os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\nevil:x:4294967295:0::/:/bin/sh\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "etc/group"), []byte("root:x:0:\nevilgroup:x:4294967295:\n"), 0o644)
+	for _, tc := range []struct {
+		user  string
+		group []string
+	}{
+		{"4294967295", nil}, {"-1", nil}, {"2147483648", nil}, {"1000:4294967295", nil},
+		{"1000", []string{"4294967295"}}, {"1000", []string{"-1"}},
+		{"evil", nil}, {"1000:evilgroup", nil}, {"1000", []string{"evilgroup"}},
+	} {
+		r := run(t, root, func(s *Spec) { s.User, s.GroupAdd = tc.user, tc.group }, "id")
+		if r.code != CodeRuntime || r.err == nil || !strings.Contains(r.err.Error(), "out of range (0..2147483647)") {
+			t.Errorf("user %q groups %v: code %d err %v stdout %q, want 125 and out of range", tc.user, tc.group, r.code, r.err, r.stdout)
+		}
+	}
+	// The largest valid ids still work.
+	out := mustSh(t, testrootfs.Busybox(t), func(s *Spec) { s.User, s.GroupAdd = "2147483647:2147483647", []string{"0"} }, "id -u; id -g; id -G")
+	if out != "2147483647\n2147483647\n2147483647 0\n" {
+		t.Errorf("max ids: %q", out)
+	}
+}

@@ -43,6 +43,26 @@ func helperMain() {
 			pid, _ := strconv.Atoi(os.Args[1])
 			report("kill_host_pid", unix.Kill(pid, 0))
 		}
+	case "devices":
+		devicesProbe()
+	case "mknod":
+		// mknod TYPE MAJOR MINOR PATH, then open it both ways.
+		typ := uint32(unix.S_IFBLK)
+		if os.Args[1] == "c" {
+			typ = unix.S_IFCHR
+		}
+		major, _ := strconv.Atoi(os.Args[2])
+		minor, _ := strconv.Atoi(os.Args[3])
+		report("mknod", unix.Mknod(os.Args[4], typ|0o666, int(unix.Mkdev(uint32(major), uint32(minor)))))
+		openProbe(os.Args[4])
+	case "open":
+		openProbe(os.Args[1])
+	case "rootflags":
+		var st unix.Statfs_t
+		unix.Statfs("/", &st)
+		fmt.Printf("nosuid: %v\nnodev: %v\nrdonly: %v\n", st.Flags&unix.ST_NOSUID != 0, st.Flags&unix.ST_NODEV != 0, st.Flags&unix.ST_RDONLY != 0)
+	case "euid":
+		fmt.Printf("euid: %d\n", unix.Geteuid())
 	case "fds":
 		ents, _ := os.ReadDir("/proc/self/fd")
 		for _, e := range ents {
@@ -105,4 +125,46 @@ func underlyingErrno(err error) (syscall.Errno, bool) {
 		err = u.Unwrap()
 	}
 	return 0, false
+}
+
+// openProbe opens p for reading (and reads a little) and for writing.
+func openProbe(p string) {
+	f, err := os.OpenFile(p, os.O_RDONLY, 0)
+	report("open_read", err)
+	if err == nil {
+		_, err = f.Read(make([]byte, 16))
+		report("read", err)
+		f.Close()
+	}
+	f, err = os.OpenFile(p, os.O_WRONLY, 0)
+	report("open_write", err)
+	if err == nil {
+		f.Close()
+	}
+}
+
+// devicesProbe opens the nodes every container may use, read-write.
+func devicesProbe() {
+	for _, n := range []string{"null", "zero", "full", "random", "urandom", "tty", "ptmx"} {
+		f, err := os.OpenFile("/dev/"+n, os.O_RDWR, 0)
+		report(n, err)
+		if n == "ptmx" && err == nil {
+			// The pty's other end: /dev/pts/N, char 136:N.
+			pty, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCGPTN)
+			if err == nil {
+				err = unix.IoctlSetPointerInt(int(f.Fd()), unix.TIOCSPTLCK, 0)
+			}
+			if err == nil {
+				var s *os.File
+				s, err = os.OpenFile("/dev/pts/"+strconv.Itoa(pty), os.O_RDWR|unix.O_NOCTTY, 0)
+				if err == nil {
+					s.Close()
+				}
+			}
+			report("pts", err)
+		}
+		if f != nil {
+			f.Close()
+		}
+	}
 }

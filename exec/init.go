@@ -28,6 +28,7 @@ type initConfig struct {
 	Env          []string
 	Cwd          string
 	User         string
+	GroupAdd     []string
 	Hostname     string
 	Terminal     bool
 	Rows, Cols   uint16
@@ -40,6 +41,7 @@ type initConfig struct {
 	EtcDir       string
 	CgroupV1     []string // controllers to mount read-only at /sys/fs/cgroup/<name>
 	CgroupV2     bool     // mount the unified hierarchy read-only at /sys/fs/cgroup
+	JoinTasks    []string // v1 tasks files this thread writes "0" to, to join its cgroups
 	Init         bool
 	UserNS       bool
 }
@@ -85,8 +87,12 @@ func containerInit() {
 
 // setupContainer builds the container's filesystem view and identity.
 func setupContainer(cfg *initConfig) error {
-	// The parent placed us in our cgroups before sending the config: the
+	// In our cgroups now (born there on v2; the parent moved us with Init;
+	// else this thread moves itself, and is the one that will execve): the
 	// cgroup namespace created now is rooted there.
+	if err := joinTasks(cfg.JoinTasks); err != nil {
+		return err
+	}
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 		return fmt.Errorf("unshare cgroup namespace: %w", err)
 	}
@@ -102,6 +108,9 @@ func setupContainer(cfg *initConfig) error {
 		return fmt.Errorf("open root: %w", err)
 	}
 	defer unix.Close(rootfd)
+	if err := allowSuidDev(rootfd, cfg.UserNS); err != nil {
+		return err
+	}
 	if err := mountAt(rootfd, "proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return err
 	}
@@ -151,7 +160,7 @@ func setupContainer(cfg *initConfig) error {
 // startProcess confines this thread and execs the user's command. It
 // returns only on failure, with the exit code to report.
 func startProcess(cfg *initConfig) (int, error) {
-	cred, err := resolveUser(cfg.User, "/etc/passwd", "/etc/group")
+	cred, err := resolveUser(cfg.User, cfg.GroupAdd, "/etc/passwd", "/etc/group")
 	if err != nil {
 		return CodeRuntime, fmt.Errorf("start container: %w", err)
 	}

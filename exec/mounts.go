@@ -329,6 +329,21 @@ func maskPaths() error {
 	return nil
 }
 
+// allowSuidDev clears nosuid and nodev on the container's own bind of its
+// root: the host sees a work tree nosuid,nodev (so nothing planted there
+// works for the host's users), while setuid files and device nodes keep
+// their meaning inside (the device cgroup decides which nodes open). Only
+// the root mount itself: mounts below it keep their flags. In a user
+// namespace the flags are locked; the container keeps them.
+func allowSuidDev(rootfd int, userNS bool) error {
+	attr := unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
+	err := unix.MountSetattr(rootfd, "", unix.AT_EMPTY_PATH, &attr)
+	if err != nil && !(userNS && err == unix.EPERM) {
+		return fmt.Errorf("allow setuid and devices on root: %w", err)
+	}
+	return nil
+}
+
 // readonlyRoot makes "/" itself read-only, leaving /proc, /dev and the user's
 // mounts as they are.
 func readonlyRoot() error {

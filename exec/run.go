@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -47,7 +46,6 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		}
 	}()
 	sweepOnce.Do(sweepLeftovers)
-	id := fmt.Sprintf("%d-%s", os.Getpid(), randomHex(4))
 
 	tmpDir, err := os.MkdirTemp("", tmpPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
@@ -60,19 +58,17 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	cfg.EtcDir = tmpDir
 
 	var cg *cgroup
-	if spec.Resources.any() {
-		if cg, err = newCgroup(id, spec.Resources); err != nil {
+	var wd *watchdogHandle
+	// Root always gets a cgroup (device rules, freezer); rootless only for
+	// limits, in a delegated subtree where a device program cannot load.
+	if os.Geteuid() == 0 || spec.Resources.any() {
+		name := cgroupName(os.Getpid(), spec.ID)
+		if cg, err = newCgroup(name, spec.Resources, os.Geteuid() == 0 && !spec.Privileged); err != nil {
 			return CodeRuntime, runtimeErr("%w", err)
-		}
-		// The watchdog runs on the host only: the binary on disk will do.
-		wd, err := startWatchdog("/proc/self/exe", cg, tmpDir)
-		if err != nil {
-			cg.remove()
-			return CodeRuntime, runtimeErr("start watchdog: %w", err)
 		}
 		defer func() {
 			rerr := cg.remove()
-			stopWatchdog(wd) // only now: the cgroup is gone
+			wd.stop() // only now: the cgroup is gone
 			if rerr != nil && err == nil {
 				err = runtimeErr("%w", rerr)
 			}
@@ -102,6 +98,9 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		return CodeRuntime, err
 	}
 	defer c.close()
+	if cg != nil {
+		wd = goWatchdog(exe, cg, tmpDir)
+	}
 	return c.wait(ctx, sigs)
 }
 
@@ -112,6 +111,13 @@ func prepare(spec *Spec) (*initConfig, error) {
 	}
 	if spec.Root == "" {
 		return nil, runtimeErr("no root directory given")
+	}
+	if spec.ID == "" {
+		spec.ID = randomHex(8)
+	} else if err := checkID(spec.ID); err != nil {
+		return nil, runtimeErr("%w", err)
+	} else if dir, _ := freezerDir(spec.ID); dir != "" {
+		return nil, runtimeErr("container id %q is in use", spec.ID)
 	}
 	root, err := filepath.Abs(spec.Root)
 	if err == nil {
@@ -150,7 +156,7 @@ func prepare(spec *Spec) (*initConfig, error) {
 		host = "strata"
 	}
 	return &initConfig{
-		Root: root, Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User,
+		Root: root, Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User, GroupAdd: spec.GroupAdd,
 		Hostname: host, Terminal: spec.Terminal, Mounts: spec.Mounts,
 		ReadOnlyRoot: spec.ReadOnlyRoot, NewNet: spec.Network == NetworkNone,
 		Privileged: spec.Privileged, Caps: caps, Init: spec.Init,
@@ -241,6 +247,16 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 			files = append(files, r)
 		}
 	}
+	if cg != nil && cg.v2 {
+		// Start the init inside its cgroup: no migration afterwards,
+		// which would wait for an RCU grace period (see cgroup.add).
+		fd, err := unix.Open(cg.dirs[0], unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, runtimeErr("open cgroup: %w", err)
+		}
+		defer unix.Close(fd)
+		sys.UseCgroupFD, sys.CgroupFD = true, fd
+	}
 	err = c.cmd.Start()
 	for _, f := range files {
 		f.Close()
@@ -268,8 +284,16 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 	}()
 	if cg != nil {
 		cfg.CgroupV1, cfg.CgroupV2 = cg.controllers, cg.v2
-		if err := cg.add(c.cmd.Process.Pid); err != nil {
-			return nil, runtimeErr("%w", err)
+		switch {
+		case cg.v2: // born in it (CLONE_INTO_CGROUP)
+		case !cfg.Init:
+			cfg.JoinTasks = cg.tasksFiles()
+		default:
+			// The tiny init keeps threads that a self-move of one thread
+			// would leave behind: move the whole process.
+			if err := cg.add(c.cmd.Process.Pid); err != nil {
+				return nil, runtimeErr("%w", err)
+			}
 		}
 	}
 	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {

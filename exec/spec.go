@@ -9,11 +9,13 @@ import (
 // Spec describes one container process. The zero value of each optional field
 // is the documented default.
 type Spec struct {
+	ID       string   // names the container and its cgroup (see Freeze); default a random id
 	Root     string   // prepared root directory (e.g. an overlay mount)
 	Args     []string // argv; Args[0] is resolved via PATH from Env inside the root
 	Env      []string // environment; PATH defaults to DefaultPath when unset
 	Cwd      string   // working directory inside the new root; default "/"
 	User     string   // "uid", "uid:gid", "name" or "name:group", resolved from the root's /etc/passwd and /etc/group; default root
+	GroupAdd []string // supplementary groups, names or gids, as docker's --group-add
 	Hostname string   // default "strata"
 	Terminal bool     // allocate a pty sized like the caller's terminal; raw mode is restored on return
 
@@ -26,7 +28,7 @@ type Spec struct {
 	Network      string // NetworkHost (default) or NetworkNone
 	Resources    Resources
 
-	Privileged bool     // all capabilities, no seccomp, no masked or read-only paths, writable /sys
+	Privileged bool     // all capabilities, no seccomp, no masked or read-only paths, writable /sys, every device
 	CapAdd     []string // "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL" adds every capability
 	CapDrop    []string // same names; "ALL" drops every default capability
 	Init       bool     // run a tiny pid 1 that reaps zombies and forwards signals
@@ -50,8 +52,9 @@ type Mount struct {
 	Options  string // extra tmpfs data such as "size=64m,mode=1777"
 }
 
-// Resources are cgroup limits. Zero means unlimited. A cgroup is created only
-// when at least one limit is set.
+// Resources are cgroup limits. Zero means unlimited. Every container run as
+// root gets a cgroup (for the device rules and the freezer); the limits only
+// add controllers to it.
 type Resources struct {
 	MemoryBytes int64   // memory limit; swap is limited to the same total
 	CPUs        float64 // CPU quota in cores, e.g. 0.5
@@ -75,6 +78,8 @@ var (
 	// ErrRootless is wrapped when the caller is not root and a user
 	// namespace cannot provide what the spec needs.
 	ErrRootless = errors.New("rootless mode unavailable")
+	// ErrNotRunning is wrapped by Freeze when no container has the id.
+	ErrNotRunning = errors.New("container not running")
 )
 
 // ExitError reports that the container's process could not be started.

@@ -1,14 +1,17 @@
 package exec
 
 import (
+	"log/slog"
 	"os"
 	osexec "os/exec"
+	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
 
-// The watchdog is a small helper process started next to a container that
-// has a cgroup. Strata holds the write end of a pipe to it: on a normal exit
+// The watchdog is a small helper process started next to a running
+// container that has a cgroup (see watchdogHandle for when). Strata holds the write end of a pipe to it: on a normal exit
 // strata removes the cgroup itself and writes "d"; if strata dies (even by
 // SIGKILL) the pipe reaches EOF without "d", and the watchdog waits for the
 // container (killed by its parent-death signal) to leave the cgroup, removes
@@ -16,14 +19,16 @@ import (
 
 const envMode = "_STRATA_EXEC_MODE"
 
-func startWatchdog(exe string, cg *cgroup, tmpDir string) (*os.File, error) {
+// startWatchdog runs the sealed init binary exe (which knows the
+// watchdog's mode too): smaller than strata, so quicker to start.
+func startWatchdog(exe *os.File, cg *cgroup, tmpDir string) (*os.File, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	cmd := &osexec.Cmd{
-		Path:        exe,
+		Path:        "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
 		Args:        append([]string{"strata-watchdog", tmpDir}, cg.dirs...),
 		Env:         []string{envMode + "=watchdog", "GOMAXPROCS=1"},
 		ExtraFiles:  []*os.File{r},
@@ -35,6 +40,69 @@ func startWatchdog(exe string, cg *cgroup, tmpDir string) (*os.File, error) {
 	}
 	go cmd.Wait()
 	return w, nil
+}
+
+// watchdogDelay is how long a container runs before it gets a watchdog.
+// The watchdog costs a fork and exec (about a millisecond of CPU, more on a
+// loaded machine), which a container that is gone sooner never pays. Until
+// the watchdog runs, a strata killed by SIGKILL leaves the cgroup (empty by
+// then: the parent-death signal killed the container) to the next Run's
+// sweep.
+const watchdogDelay = 10 * time.Millisecond
+
+// watchdogHandle is a watchdog started in the background once the
+// container has run for watchdogDelay.
+type watchdogHandle struct {
+	mu      sync.Mutex
+	stopped bool          // stop came first: do not start
+	begun   bool          // the start is under way
+	cancel  chan struct{} // closed by stop
+	done    chan struct{} // closed when the goroutine is finished
+	w       *os.File
+}
+
+func goWatchdog(exe *os.File, cg *cgroup, tmpDir string) *watchdogHandle {
+	h := &watchdogHandle{cancel: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		t := time.NewTimer(watchdogDelay)
+		defer t.Stop()
+		select {
+		case <-h.cancel:
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		if h.stopped {
+			h.mu.Unlock()
+			return
+		}
+		h.begun = true
+		h.mu.Unlock()
+		w, err := startWatchdog(exe, cg, tmpDir)
+		if err != nil {
+			slog.Warn("start container watchdog: cgroup cleanup after a crash is left to the next run", "err", err)
+		}
+		h.w = w
+	}()
+	return h
+}
+
+// stop cancels a watchdog not yet started, or waits for its start and
+// tells it that strata cleaned up itself. A nil handle does nothing.
+func (h *watchdogHandle) stop() {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	h.stopped = true
+	begun := h.begun
+	h.mu.Unlock()
+	close(h.cancel)
+	if begun {
+		<-h.done
+		stopWatchdog(h.w)
+	}
 }
 
 // stopWatchdog tells the watchdog that strata cleaned up itself.

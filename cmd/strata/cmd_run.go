@@ -32,7 +32,7 @@ type runOptions struct {
 	workdir, user, hostname    string
 	network, entrypoint        string
 	readOnly, init, privileged bool
-	capAdd, capDrop            []string
+	capAdd, capDrop, groupAdd  []string
 	memory                     string
 	cpus                       float64
 	pidsLimit                  int64
@@ -45,7 +45,9 @@ func newRunCommand(g *globals) *cobra.Command {
 		Short: "Run a command confined in the checkout or in a revision",
 		Long: `Run a command in new mount, PID, UTS, IPC and cgroup namespaces (and a
 network namespace unless --network host), with Docker's default
-capabilities and seccomp profile, no_new_privs, and runc's masked paths.
+capabilities and seccomp profile, no_new_privs, runc's masked paths and
+runc's device rules (any node may be made; only null, zero, full, random,
+urandom, tty, console, ptmx and pts open).
 
 Without --rev the command runs in the checkout (./rootfs): what it changes
 stays in the work tree, for 'strata status' and 'strata commit'. With
@@ -85,6 +87,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringArrayVar(&o.tmpfs, "tmpfs", nil, "mount a tmpfs at `PATH[:OPTIONS]`")
 	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container")
 	f.StringVarP(&o.user, "user", "u", "", "`USER[:GROUP]` to run as (names from the root's /etc/passwd)")
+	f.StringArrayVar(&o.groupAdd, "group-add", nil, "add a supplementary `GROUP` (name or gid)")
 	f.StringVar(&o.hostname, "hostname", "", "container host name")
 	f.StringVar(&o.network, "network", exec.NetworkHost, "host (share this machine's network) or none (only lo)")
 	f.StringVar(&o.entrypoint, "entrypoint", "", "override the image's Entrypoint")
@@ -298,6 +301,10 @@ func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.
 		User: firstNonEmpty(o.user, cfg.User), Hostname: o.hostname, Terminal: o.tty,
 		Stdout: g.stdout, Stderr: g.stderr, ReadOnlyRoot: o.readOnly, Network: o.network,
 		Privileged: o.privileged, CapAdd: o.capAdd, CapDrop: o.capDrop, Init: o.init,
+		GroupAdd: o.groupAdd,
+	}
+	if err := checkIDFlags(o.user, o.groupAdd); err != nil {
+		return s, err
 	}
 	if o.network != exec.NetworkHost && o.network != exec.NetworkNone {
 		return s, usagef("--network %s: must be host or none", o.network)

@@ -1,0 +1,127 @@
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A container's cgroup is named strata-<owner pid>-<id>: the pid lets the
+// sweep tell leftovers from live runs, the id lets Freeze find it.
+
+func cgroupName(pid int, id string) string {
+	return cgroupPrefix + strconv.Itoa(pid) + "-" + id
+}
+
+// checkID accepts ids that are safe as one path component and one line.
+func checkID(id string) error {
+	if len(id) == 0 || len(id) > 64 {
+		return fmt.Errorf("container id %q: want 1 to 64 characters", id)
+	}
+	for i, c := range id {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || i > 0 && (c == '_' || c == '.' || c == '-')
+		if !ok {
+			return fmt.Errorf("container id %q: want letters, digits, and _ . - after the first character", id)
+		}
+	}
+	return nil
+}
+
+// findCgroup returns the directory of the live container id in the
+// hierarchy under parent, or "" if there is none.
+func findCgroup(parent, id string) string {
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		return ""
+	}
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), cgroupPrefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pid, cid, _ := strings.Cut(rest, "-")
+		if _, err := strconv.Atoi(pid); err == nil && cid == id && ownerAlive(e.Name(), cgroupPrefix) {
+			return filepath.Join(parent, e.Name())
+		}
+	}
+	return ""
+}
+
+// freezerDir is where the freezer of container id lives: the v1 freezer
+// hierarchy or the v2 cgroup itself.
+func freezerDir(id string) (dir string, v2 bool) {
+	if cgroupV2() {
+		return findCgroup(cgroupRoot, id), true
+	}
+	return findCgroup(filepath.Join(cgroupRoot, "freezer"), id), false
+}
+
+// Freeze stops every task of the running container id with the cgroup
+// freezer and returns once the kernel reports the cgroup frozen. thaw lets
+// the tasks run again. Freezes do not nest: one thaw undoes any number of
+// freezes. The error wraps ErrNotRunning when no container has the id.
+func Freeze(id string) (thaw func() error, err error) {
+	if err := checkID(id); err != nil {
+		return nil, fmt.Errorf("freeze: %w", err)
+	}
+	dir, v2 := freezerDir(id)
+	if dir == "" {
+		return nil, fmt.Errorf("freeze %s: %w", id, ErrNotRunning)
+	}
+	procs, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil || len(strings.TrimSpace(string(procs))) == 0 {
+		return nil, fmt.Errorf("freeze %s: %w", id, ErrNotRunning)
+	}
+	file, on, off := "freezer.state", "FROZEN", "THAWED"
+	if v2 {
+		file, on, off = "cgroup.freeze", "1", "0"
+	}
+	thaw = func() error {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(off), 0); err != nil {
+			return fmt.Errorf("thaw %s: %w", id, err)
+		}
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(on), 0); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("freeze %s: %w", id, ErrNotRunning)
+		}
+		return nil, fmt.Errorf("freeze %s: %w", id, err)
+	}
+	// Freezing is asynchronous: a task in an uninterruptible sleep holds
+	// it back. Wait, but not forever.
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 100 * time.Microsecond; ; wait = min(2*wait, 10*time.Millisecond) {
+		frozen, err := isFrozen(dir, v2)
+		if err != nil {
+			thaw()
+			return nil, fmt.Errorf("freeze %s: %w", id, err)
+		}
+		if frozen {
+			return thaw, nil
+		}
+		if time.Now().After(deadline) {
+			thaw()
+			return nil, fmt.Errorf("freeze %s: not frozen after 10s", id)
+		}
+		time.Sleep(wait)
+	}
+}
+
+func isFrozen(dir string, v2 bool) (bool, error) {
+	if !v2 {
+		b, err := os.ReadFile(filepath.Join(dir, "freezer.state"))
+		return strings.TrimSpace(string(b)) == "FROZEN", err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.events"))
+	for _, l := range strings.Split(string(b), "\n") {
+		if l == "frozen 1" {
+			return true, err
+		}
+	}
+	return false, err
+}
