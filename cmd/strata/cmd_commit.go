@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/checkout"
+	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/refs"
 )
 
@@ -55,7 +57,12 @@ usage errors.`,
 			if err != nil {
 				return err
 			}
+			thaw, err := freezeRuns(w)
+			if err != nil {
+				return fmt.Errorf("commit: %w", err)
+			}
 			c, cs, err := w.Commit(cmd.Context(), co)
+			thaw()
 			if errors.Is(err, checkout.ErrNothingToCommit) {
 				return fmt.Errorf("commit: nothing to commit, work tree clean (use --allow-empty to commit anyway)")
 			}
@@ -84,4 +91,34 @@ usage errors.`,
 	cmd.Flags().StringVar(&o.date, "date", "", "commit date, RFC 3339")
 	cmd.Flags().StringArrayVarP(&o.changes, "change", "c", nil, "apply a Dockerfile `INSTRUCTION` to the image config (repeatable)")
 	return cmd
+}
+
+// freezeRuns freezes every container running in the work tree, as docker
+// commit pauses, so that none can change the upper (swap a directory for a
+// symlink, say) while commit reads it. thaw resumes them.
+func freezeRuns(w *checkout.Worktree) (thaw func(), err error) {
+	ids, err := w.Runs()
+	if err != nil {
+		return nil, err
+	}
+	var thaws []func() error
+	thaw = func() {
+		for _, t := range thaws {
+			if err := t(); err != nil {
+				slog.Warn("thaw container", "err", err)
+			}
+		}
+	}
+	for _, id := range ids {
+		t, err := exec.Freeze(id)
+		if errors.Is(err, exec.ErrNotRunning) {
+			continue // it ended since Runs looked, or runs rootless without a cgroup
+		}
+		if err != nil {
+			thaw()
+			return nil, fmt.Errorf("freeze container %s: %w", id, err)
+		}
+		thaws = append(thaws, t)
+	}
+	return thaw, nil
 }

@@ -156,6 +156,7 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		return fmt.Errorf("run: %w", err)
 	}
 	defer release()
+	spec.ID = id
 	code, err := exec.Run(ctx, spec)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -68,8 +68,43 @@ func TestMountSwapsRefuseWhileAContainerRuns(t *testing.T) {
 	if _, err := os.Stat(ready); err != nil {
 		t.Fatalf("the work tree changed under the container: %v", err)
 	}
-	// Status and commit work meanwhile.
+	// Status works meanwhile, and commit freezes the container while it
+	// reads the upper: stopped at a hook inside the commit, the container's
+	// freezer says FROZEN; after the commit it runs again.
 	mustStrata(t, dir, "status")
+	runs, err := os.ReadDir(filepath.Join(dir, ".strata", "worktree", "runs"))
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("run records: %v, %v; want one", runs, err)
+	}
+	freezer, _ := filepath.Glob("/sys/fs/cgroup/freezer/strata-*-" + runs[0].Name() + "/freezer.state")
+	if len(freezer) != 1 {
+		t.Fatalf("freezer of %s: %v", runs[0].Name(), freezer)
+	}
+	hooked := filepath.Join(base, "hooked")
+	commit := strataCmd(dir, "commit", "--allow-empty", "-m", "under a running container")
+	commit.Env = append(commit.Env, "STRATA_TEST_HOOK=commit-before-ref:"+hooked)
+	if err := commit.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { commit.Process.Kill(); commit.Wait() })
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(hooked); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the commit never reached its hook")
+		}
+	}
+	if b, _ := os.ReadFile(freezer[0]); strings.TrimSpace(string(b)) != "FROZEN" {
+		t.Fatalf("during commit the container's freezer says %q, want FROZEN", b)
+	}
+	commit.Process.Kill()
+	commit.Wait()
+	// A commit that completes thaws the container.
+	mustStrata(t, dir, "commit", "--allow-empty", "-m", "under a running container")
+	if b, _ := os.ReadFile(freezer[0]); strings.TrimSpace(string(b)) != "THAWED" {
+		t.Fatalf("after commit the container's freezer says %q, want THAWED", b)
+	}
 
 	run.Process.Kill()
 	run.Wait()
