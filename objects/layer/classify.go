@@ -53,11 +53,12 @@ func ReservedName(name string) bool { return strings.HasPrefix(name, whiteoutPre
 // trusted.overlay.redirect. Anything a container can write itself is
 // content: user.overlay.* (strata mounts without userxattr) and the
 // trusted.overlay.overlay.* names that overlayfs escapes a container's
-// trusted.overlay.* into. A ".wh." name is ErrReservedName.
+// trusted.overlay.* into. A ".wh." name is ErrReservedName, unwrapped:
+// the caller names the path as the work tree shows it.
 func Classify(d *Dir, name string, overlay bool, buf []byte) (UpperEntry, error) {
 	e := UpperEntry{Name: name}
 	if ReservedName(name) {
-		return e, fmt.Errorf("%s: %w", d.join(name), ErrReservedName)
+		return e, ErrReservedName
 	}
 	st, err := d.Lstat(name)
 	if err != nil {

@@ -201,3 +201,41 @@ func typeWord(mode uint32) string {
 	}
 	return "regular file"
 }
+
+// RenameTo moves name from d into to under the same name, never replacing
+// what is there; neither directory is looked up again by path.
+func (d *Dir) RenameTo(name string, to *Dir) error {
+	if err := unix.Renameat2(d.fd, name, to.fd, name, unix.RENAME_NOREPLACE); err != nil {
+		return &os.LinkError{Op: "rename", Old: d.join(name), New: to.join(name), Err: err}
+	}
+	return nil
+}
+
+// MkdirLike makes the directory name with st's owner and mode (or opens
+// it, if it exists) and returns it open.
+func (d *Dir) MkdirLike(name string, st *unix.Stat_t) (*Dir, error) {
+	if err := unix.Mkdirat(d.fd, name, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, &os.PathError{Op: "mkdir", Path: d.join(name), Err: err}
+	}
+	sub, err := d.Sub(name, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Fchown(sub.fd, int(st.Uid), int(st.Gid)); err != nil {
+		sub.Close()
+		return nil, &os.PathError{Op: "chown", Path: sub.path, Err: err}
+	}
+	if err := unix.Fchmod(sub.fd, st.Mode&0o7777); err != nil {
+		sub.Close()
+		return nil, &os.PathError{Op: "chmod", Path: sub.path, Err: err}
+	}
+	return sub, nil
+}
+
+// Mknod makes a whiteout-style node name (mode, dev) in d.
+func (d *Dir) Mknod(name string, mode uint32, dev int) error {
+	if err := unix.Mknodat(d.fd, name, mode, dev); err != nil {
+		return &os.PathError{Op: "mknod", Path: d.join(name), Err: err}
+	}
+	return nil
+}

@@ -53,7 +53,7 @@ func (t *tarWriter) mergedEntry(crel string, stack []layerDir, name string) erro
 	top, child, err := t.lookup(stack, name)
 	defer closeStack(child)
 	if err != nil {
-		return fmt.Errorf("%s: %w", crel, err)
+		return fmt.Errorf("/%s: %w", crel, err)
 	}
 	if top == nil {
 		return nil // whited out
@@ -85,6 +85,9 @@ func (t *tarWriter) lookup(stack []layerDir, name string) (*found, []layerDir, e
 	var child []layerDir
 	for i, l := range stack {
 		e, err := Classify(l.d, name, true, t.xbuf)
+		if errors.Is(err, ErrReservedName) {
+			return nil, child, err // the caller names the path
+		}
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			continue
 		} else if err != nil {

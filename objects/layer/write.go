@@ -116,6 +116,9 @@ func (t *tarWriter) walk(rel string, d *Dir) error {
 			}
 		}
 		e, err := Classify(d, name, t.opts.Overlay, t.xbuf)
+		if errors.Is(err, ErrReservedName) {
+			return fmt.Errorf("/%s: %w", crel, err)
+		}
 		if err != nil {
 			return err
 		}
