@@ -145,7 +145,7 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		if s.ex.Match(crel, isDir) {
 			continue
 		}
-		ue, err := layer.Classify(d, name, upper, s.xbuf)
+		ue, err := layer.ClassifyStat(d, name, &st, upper, s.xbuf)
 		if errors.Is(err, layer.ErrReservedName) {
 			return &ReservedError{Path: crel}
 		}

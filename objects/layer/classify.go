@@ -64,8 +64,16 @@ func Classify(d *Dir, name string, overlay bool, buf []byte) (UpperEntry, error)
 	if err != nil {
 		return e, err
 	}
-	e.St = st
-	if overlay && isWhiteout(&st) {
+	return ClassifyStat(d, name, &st, overlay, buf)
+}
+
+// ClassifyStat is Classify for a caller that has just done d.Lstat(name).
+func ClassifyStat(d *Dir, name string, st *unix.Stat_t, overlay bool, buf []byte) (UpperEntry, error) {
+	e := UpperEntry{Name: name, St: *st}
+	if ReservedName(name) {
+		return e, ErrReservedName
+	}
+	if overlay && isWhiteout(st) {
 		e.Class = Whiteout
 		return e, nil
 	}

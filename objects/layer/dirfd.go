@@ -7,6 +7,8 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -164,6 +166,9 @@ func (d *Dir) Readlink(name string) (string, error) {
 	buf := make([]byte, 256)
 	for {
 		n, err := unix.Readlinkat(d.fd, name, buf)
+		if errors.Is(err, unix.EINVAL) {
+			return "", fmt.Errorf("%s: %w", d.join(name), ErrFileChanged) // no longer a symlink
+		}
 		if err != nil {
 			return "", &os.PathError{Op: "readlink", Path: d.join(name), Err: err}
 		}
@@ -177,11 +182,42 @@ func (d *Dir) Readlink(name string) (string, error) {
 // Xattrs returns name's extended attributes as stored, sorted by name.
 // The magic link pins the parent directory; name itself is not followed.
 func (d *Dir) Xattrs(name string, buf []byte) ([]xattr, error) {
+	if !noXattrat.Load() {
+		// listxattrat (Linux 6.13) saves the magic link's lookup for the
+		// common entry that has no xattrs.
+		n, err := listxattrat(d.fd, name, buf)
+		if errors.Is(err, unix.ENOSYS) {
+			noXattrat.Store(true)
+		} else if err == nil && n == 0 {
+			return nil, nil
+		} else if errors.Is(err, unix.ENOTSUP) {
+			return nil, nil
+		}
+	}
 	xs, err := lxattrs("/proc/self/fd/"+strconv.Itoa(d.fd)+"/"+name, buf)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.join(name), err)
 	}
 	return xs, nil
+}
+
+var noXattrat atomic.Bool
+
+func listxattrat(dfd int, name string, buf []byte) (int, error) {
+	p, err := unix.BytePtrFromString(name)
+	if err != nil {
+		return 0, err
+	}
+	var b unsafe.Pointer
+	if len(buf) > 0 {
+		b = unsafe.Pointer(&buf[0])
+	}
+	n, _, errno := unix.Syscall6(unix.SYS_LISTXATTRAT, uintptr(dfd), uintptr(unsafe.Pointer(p)),
+		unix.AT_SYMLINK_NOFOLLOW, uintptr(b), uintptr(len(buf)), 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }
 
 func typeWord(mode uint32) string {

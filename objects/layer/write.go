@@ -106,16 +106,14 @@ func (t *tarWriter) walk(rel string, d *Dir) error {
 			return err
 		}
 		crel := path.Join(rel, name)
-		if t.opts.Exclude != nil {
-			st, err := d.Lstat(name)
-			if err != nil {
-				return err
-			}
-			if t.opts.Exclude("/"+crel, st.Mode&unix.S_IFMT == unix.S_IFDIR) {
-				continue
-			}
+		st, err := d.Lstat(name)
+		if err != nil {
+			return err
 		}
-		e, err := Classify(d, name, t.opts.Overlay, t.xbuf)
+		if t.opts.Exclude != nil && t.opts.Exclude("/"+crel, st.Mode&unix.S_IFMT == unix.S_IFDIR) {
+			continue
+		}
+		e, err := ClassifyStat(d, name, &st, t.opts.Overlay, t.xbuf)
 		if errors.Is(err, ErrReservedName) {
 			return fmt.Errorf("/%s: %w", crel, err)
 		}
