@@ -62,11 +62,7 @@ func readSmall(p string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer d.Close()
-	b, err := d.ReadSmallFile(filepath.Base(p), max)
-	if errors.Is(err, unix.ELOOP) {
-		return nil, fmt.Errorf("%s: is a symlink: %w", p, layer.ErrNotRegular)
-	}
-	return b, err
+	return d.ReadSmallFile(filepath.Base(p), max)
 }
 
 // Empty reports whether no pattern is set.
