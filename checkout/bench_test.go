@@ -180,7 +180,7 @@ func BenchmarkStatus1000(b *testing.B) {
 		cs, err := w.Status(ctx)
 		ds = append(ds, time.Since(start))
 		must(b, err)
-		if len(cs) != 1001 {
+		if len(cs) < 1001 || len(cs) > 1002 { // /srv may be new too
 			b.Fatalf("%d changes", len(cs))
 		}
 	}

@@ -136,7 +136,7 @@ func describe(t testing.TB, root string) map[string]string {
 		case unix.S_IFCHR, unix.S_IFBLK:
 			d += fmt.Sprintf(" dev=%d", st.Rdev)
 		}
-		if x, err := xattrDigest(p, make([]byte, 1024)); err == nil && x != "" {
+		if x, err := testXattrDigest(p); err == nil && x != "" {
 			d += " x=" + x[:20]
 		}
 		out[rel] = d
@@ -192,3 +192,17 @@ func changeLines(cs []Change) []string {
 }
 
 func digestOf(s string) digest.Digest { return digest.FromString(s) }
+
+// testXattrDigest is the file index's xattr digest of the entry at p.
+func testXattrDigest(p string) (string, error) {
+	d, err := layer.OpenDir(filepath.Dir(p))
+	if err != nil {
+		return "", err
+	}
+	defer d.Close()
+	e, err := layer.Classify(d, filepath.Base(p), false, make([]byte, 1024))
+	if err != nil {
+		return "", err
+	}
+	return e.XattrDigest(), nil
+}

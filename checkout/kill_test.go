@@ -21,6 +21,9 @@ import (
 // TestMain doubles as a helper process: CHECKOUT_TEST_HELPER=commit runs
 // one commit of the main work tree of the project in CHECKOUT_TEST_DIR.
 func TestMain(m *testing.M) {
+	if os.Getenv("CHECKOUT_TEST_HELPER") == "swapper" {
+		runSwapper() // the escape suite's container (escape_test.go)
+	}
 	if os.Getenv("CHECKOUT_TEST_HELPER") == "commit" {
 		r, err := repo.Open(os.Getenv("CHECKOUT_TEST_DIR"))
 		if err == nil {

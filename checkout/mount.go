@@ -44,6 +44,9 @@ func Plan(lowers []string, upper, work, target string) Mount {
 	}
 }
 
+// MountAttrs are the attributes of every work-tree mount on the host.
+const MountAttrs = unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
+
 // moveMountBeneath (Linux 6.5) puts a mount under the one at the target.
 const moveMountBeneath = 0x200
 
@@ -93,7 +96,10 @@ func (m Mount) do(flags int) error {
 	if err := unix.FsconfigCreate(fsfd); err != nil {
 		return fmt.Errorf("checkout: mount %s: %w%s", m.Target, err, fsLog(fsfd))
 	}
-	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, 0)
+	// nosuid,nodev: the host sees the work tree, and a container must not
+	// plant a setuid binary or a device node for the host's users there.
+	// Inside a container the runtime remounts a bind without them.
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, MountAttrs)
 	if err != nil {
 		return fmt.Errorf("checkout: mount %s: fsmount: %w%s", m.Target, err, fsLog(fsfd))
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -97,7 +96,12 @@ func ReadWorkFile(w *Worktree, p string, e *layer.Entry) ([]byte, error) {
 	if e == nil || kindOf(e.Type) != layer.TypeFile || e.Size > MaxPatchSize {
 		return nil, nil
 	}
-	return os.ReadFile(w.target + p)
+	f, err := openInTree(w.target, p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxPatchSize+1))
 }
 
 type patch struct{ fp *filePatch }

@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
+	"strings"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
@@ -66,45 +66,114 @@ func (w *Worktree) carryCommitted(ctx context.Context, old, c *objects.Commit) (
 		os.RemoveAll(stage)
 		return "", fmt.Errorf("reset --soft: copy the work tree: %w", err)
 	}
-	for _, p := range whiteouts {
-		if tnew[path.Dir(p)] != nil && told[path.Dir(p)] == nil && path.Dir(p) != "/" {
-			continue // its parent is whited out already
-		}
-		if err := unix.Mknod(filepath.Join(stage, p), unix.S_IFCHR|0o000, 0); err != nil && !errors.Is(err, fs.ErrExist) {
-			os.RemoveAll(stage)
-			return "", fmt.Errorf("reset --soft: whiteout %s: %w", p, err)
-		}
+	if err := stageWhiteouts(stage, whiteouts, told, tnew); err != nil {
+		os.RemoveAll(stage)
+		return "", err
 	}
 	return stage, nil
 }
 
-// mergeStaged moves what carryCommitted staged into the upper, keeping
-// whatever the upper already has at a path (it is what the view showed).
-func mergeStaged(stage, upper string) error {
-	defer os.RemoveAll(stage)
-	return mergeDir(stage, upper)
-}
-
-func mergeDir(from, to string) error {
-	entries, err := os.ReadDir(from)
+// stageWhiteouts makes the whiteouts of the staged copy. The copy holds
+// what the container made, symlinks included: each parent is opened
+// beneath the stage without following one, and a parent that is not a
+// plain directory there is passed over (the upper's entry wins anyway).
+func stageWhiteouts(stage string, whiteouts []string, told, tnew Tree) error {
+	root, err := layer.OpenDir(stage)
 	if err != nil {
-		return err
+		return fmt.Errorf("reset --soft: %w", err)
 	}
-	for _, e := range entries {
-		src, dst := filepath.Join(from, e.Name()), filepath.Join(to, e.Name())
-		fi, err := os.Lstat(dst)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			if err := os.Rename(src, dst); err != nil {
-				return fmt.Errorf("reset --soft: %w", err)
+	defer root.Close()
+	for _, p := range whiteouts {
+		if tnew[path.Dir(p)] != nil && told[path.Dir(p)] == nil && path.Dir(p) != "/" {
+			continue // its parent is whited out already
+		}
+		d := root
+		if dir := strings.TrimPrefix(path.Dir(p), "/"); dir != "" {
+			d, err = root.OpenBeneath(dir)
+			if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.EXDEV) || errors.Is(err, fs.ErrNotExist) {
+				continue
 			}
-		case err != nil:
-			return err
-		case fi.IsDir() && e.IsDir():
-			if err := mergeDir(src, dst); err != nil {
-				return err
+			if err != nil {
+				return fmt.Errorf("reset --soft: whiteout %s: %w", p, err)
 			}
+		}
+		err := d.Mknod(path.Base(p), unix.S_IFCHR|0o000, 0)
+		if d != root {
+			d.Close()
+		}
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("reset --soft: whiteout %s: %w", p, err)
 		}
 	}
 	return nil
+}
+
+// mergeStaged moves what carryCommitted staged into the upper, keeping
+// whatever the upper already has at a path (it is what the view showed).
+// The upper may still be written by a container: both trees are walked
+// through directory fds and names are moved with renameat, so no symlink
+// in either can send a staged file elsewhere.
+func mergeStaged(stage, upper string) error {
+	defer os.RemoveAll(stage)
+	from, err := layer.OpenDir(stage)
+	if err != nil {
+		return fmt.Errorf("reset --soft: %w", err)
+	}
+	defer from.Close()
+	to, err := layer.OpenDir(upper)
+	if err != nil {
+		return fmt.Errorf("reset --soft: %w", err)
+	}
+	defer to.Close()
+	if err := mergeDir(from, to); err != nil {
+		return fmt.Errorf("reset --soft: %w", err)
+	}
+	return nil
+}
+
+func mergeDir(from, to *layer.Dir) error {
+	names, err := from.Names()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		dst, err := to.Lstat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err := from.RenameTo(name, to); err != nil && !errors.Is(err, fs.ErrExist) {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		src, err := from.Lstat(name)
+		if err != nil {
+			return err
+		}
+		if src.Mode&unix.S_IFMT != unix.S_IFDIR || dst.Mode&unix.S_IFMT != unix.S_IFDIR {
+			continue // the upper's entry wins
+		}
+		if err := mergeSub(from, to, name, &src, &dst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mergeSub(from, to *layer.Dir, name string, src, dst *unix.Stat_t) error {
+	f, err := from.Sub(name, src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	t, err := to.Sub(name, dst)
+	if errors.Is(err, layer.ErrFileChanged) {
+		return nil // no longer a directory: the upper's entry wins
+	}
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	return mergeDir(f, t)
 }

@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,12 +82,33 @@ func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
 		return nil, err
 	}
 	s := &scanner{ctx: ctx, tree: tree, ex: ex, res: &statusResult{same: map[string]bool{}, ex: ex}, xbuf: make([]byte, 4096), target: w.target}
-	if err := s.dir("", w.upper(), false, true); err != nil {
+	defer s.mount.Close()
+	up, err := layer.OpenDir(w.upper())
+	if err != nil {
+		return nil, fmt.Errorf("checkout: status: %w", err)
+	}
+	defer up.Close()
+	if err := s.dir("", up, false, true); err != nil {
+		var re *ReservedError
+		if errors.As(err, &re) {
+			return nil, fmt.Errorf("checkout: %w", err)
+		}
 		return nil, fmt.Errorf("checkout: status: %w", err)
 	}
 	sort.Slice(s.res.changes, func(i, j int) bool { return s.res.changes[i].Path < s.res.changes[j].Path })
 	return s.res, nil
 }
+
+// ReservedError is a path of the work tree whose name (".wh." prefix) the
+// OCI layer format reserves: it cannot be committed, and status and diff
+// say so rather than show what a commit would not store.
+type ReservedError struct{ Path string }
+
+func (e *ReservedError) Error() string {
+	return fmt.Sprintf("%s: %v", e.Path, layer.ErrReservedName)
+}
+
+func (e *ReservedError) Unwrap() error { return layer.ErrReservedName }
 
 type scanner struct {
 	ctx    context.Context
@@ -96,44 +118,49 @@ type scanner struct {
 	res    *statusResult
 	xbuf   []byte
 	target string
+	mount  *layer.Dir // the mounted view, opened on first need
 }
 
-// dir scans the entries of directory abs, whose path in the tree is rel.
+// dir scans the entries of directory d, whose path in the tree is rel.
 // hideLower says that lower entries not seen here are gone (an opaque or
-// new directory); upper says abs is in the upper (whiteouts, redirects).
-func (s *scanner) dir(rel, abs string, hideLower, upper bool) error {
+// new directory); upper says d is in the upper (whiteouts, redirects).
+// What an entry means is layer.Classify's to say, as for commit.
+func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
-	f, err := os.Open(abs)
-	if err != nil {
-		return err
-	}
-	names, err := f.Readdirnames(-1)
-	f.Close()
+	names, err := d.Names()
 	if err != nil {
 		return err
 	}
 	seen := map[string]bool{}
 	for _, name := range names {
-		crel, cabs := rel+"/"+name, abs+"/"+name
+		crel := rel + "/" + name
 		seen[crel] = true
-		var st unix.Stat_t
-		if err := unix.Lstat(cabs, &st); err != nil {
+		st, err := d.Lstat(name)
+		if err != nil {
 			return err
 		}
 		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 		if s.ex.Match(crel, isDir) {
 			continue
 		}
+		ue, err := layer.ClassifyStat(d, name, &st, upper, s.xbuf)
+		if errors.Is(err, layer.ErrReservedName) {
+			return &ReservedError{Path: crel}
+		}
+		if err != nil {
+			return err
+		}
 		old := s.tree[crel]
-		if upper && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0 {
+		if ue.Class == layer.Whiteout {
 			if old != nil {
 				s.deleted(crel, true)
 			}
 			continue
 		}
-		nu, err := s.entry(crel, cabs, &st)
+		isDir = ue.IsDir()
+		nu, err := s.entry(crel, d, &ue)
 		if err != nil {
 			return err
 		}
@@ -146,13 +173,13 @@ func (s *scanner) dir(rel, abs string, hideLower, upper bool) error {
 				s.deleted(crel, false)
 			}
 		default:
-			changed, err := differs(old, nu, cabs)
+			changed, err := differs(old, nu, d, &ue)
 			if err != nil {
 				return err
 			}
 			if changed {
 				s.add(Change{Path: crel, Kind: Modified, Old: old, New: nu})
-			} else if !isDir && st.Nlink == 1 {
+			} else if !isDir && ue.St.Nlink == 1 {
 				// Unchanged, and left out of the commit. A file with
 				// more names stays in: the layer must record the link.
 				s.res.same[crel] = true
@@ -162,20 +189,29 @@ func (s *scanner) dir(rel, abs string, hideLower, upper bool) error {
 			continue
 		}
 		childHide := old == nil || old.Type != layer.TypeDir || hideLower && !upper
-		if upper {
-			if v, ok := overlayXattr(cabs, "opaque"); ok && v == "y" {
-				childHide = true
+		var sub *layer.Dir
+		switch {
+		case ue.Class == layer.Opaque:
+			childHide = true
+		case ue.Class == layer.Redirect && s.target != "":
+			// A renamed directory: its content is spread over the
+			// lowers; read it through the mount.
+			if sub, err = s.inMount(crel); err != nil {
+				return err
 			}
-			if _, ok := overlayXattr(cabs, "redirect"); ok && s.target != "" {
-				// A renamed directory: its content is spread over the
-				// lowers; read it through the mount.
-				if err := s.dir(crel, s.target+crel, true, false); err != nil {
-					return err
-				}
-				continue
+			err = s.dir(crel, sub, true, false)
+			sub.Close()
+			if err != nil {
+				return err
 			}
+			continue
 		}
-		if err := s.dir(crel, cabs, childHide, upper); err != nil {
+		if sub, err = d.Sub(name, &ue.St); err != nil {
+			return err
+		}
+		err = s.dir(crel, sub, childHide, upper)
+		sub.Close()
+		if err != nil {
 			return err
 		}
 	}
@@ -187,6 +223,18 @@ func (s *scanner) dir(rel, abs string, hideLower, upper bool) error {
 		}
 	}
 	return nil
+}
+
+// inMount opens the directory rel ("/a/b") of the mounted view.
+func (s *scanner) inMount(rel string) (*layer.Dir, error) {
+	if s.mount == nil {
+		m, err := layer.OpenDir(s.target)
+		if err != nil {
+			return nil, err
+		}
+		s.mount = m
+	}
+	return s.mount.OpenBeneath(strings.TrimPrefix(rel, "/"))
 }
 
 func (s *scanner) add(c Change) { s.res.changes = append(s.res.changes, c) }
@@ -226,7 +274,8 @@ func (s *scanner) sort() {
 }
 
 // entry describes a work-tree file as an index entry (without content digest).
-func (s *scanner) entry(rel, abs string, st *unix.Stat_t) (*layer.Entry, error) {
+func (s *scanner) entry(rel string, d *layer.Dir, ue *layer.UpperEntry) (*layer.Entry, error) {
+	st := &ue.St
 	e := &layer.Entry{Path: rel, Mode: st.Mode & 0o7777, UID: int(st.Uid), GID: int(st.Gid),
 		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec).UTC()}
 	switch st.Mode & unix.S_IFMT {
@@ -236,7 +285,7 @@ func (s *scanner) entry(rel, abs string, st *unix.Stat_t) (*layer.Entry, error) 
 		e.Type = layer.TypeDir
 	case unix.S_IFLNK:
 		e.Type = layer.TypeSymlink
-		l, err := os.Readlink(abs)
+		l, err := d.Readlink(ue.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -252,11 +301,7 @@ func (s *scanner) entry(rel, abs string, st *unix.Stat_t) (*layer.Entry, error) 
 	default:
 		e.Type = layer.TypeFIFO // sockets are not committed; shown as such
 	}
-	x, err := xattrDigest(abs, s.xbuf)
-	if err != nil {
-		return nil, err
-	}
-	e.Xattrs = x
+	e.Xattrs = ue.XattrDigest()
 	return e, nil
 }
 
@@ -271,7 +316,7 @@ func kindOf(t layer.EntryType) layer.EntryType {
 // differs compares a lower entry with the work tree's. A file of the same
 // size and mtime is taken as unchanged (git's stat check); otherwise its
 // content is hashed, so that a copy-up or a touch changes nothing.
-func differs(old, nu *layer.Entry, abs string) (bool, error) {
+func differs(old, nu *layer.Entry, d *layer.Dir, ue *layer.UpperEntry) (bool, error) {
 	if old.Mode != nu.Mode || old.UID != nu.UID || old.GID != nu.GID || old.Xattrs != nu.Xattrs ||
 		old.Link != nu.Link || old.Major != nu.Major || old.Minor != nu.Minor {
 		return true, nil
@@ -286,12 +331,12 @@ func differs(old, nu *layer.Entry, abs string) (bool, error) {
 		nu.Digest = old.Digest
 		return false, nil
 	}
-	d, err := fileDigest(abs)
+	dg, err := fileDigest(d, ue.Name, &ue.St)
 	if err != nil {
 		return false, err
 	}
-	nu.Digest = d
-	return d != old.Digest, nil
+	nu.Digest = dg
+	return dg != old.Digest, nil
 }
 
 func isEmptyDir(dir string) (bool, error) {

@@ -97,6 +97,9 @@ func (w *Worktree) mount(ctx context.Context, c *objects.Commit, upper, work str
 			return fmt.Errorf("checkout: %w", err)
 		}
 	}
+	if err := w.closeParent(); err != nil {
+		return err
+	}
 	m := Plan(lowers, upper, work, w.target)
 	if beneath {
 		return m.DoBeneath()

@@ -38,7 +38,7 @@ func (w *Worktree) WorkTree(ctx context.Context) (Tree, *objects.Commit, error) 
 			continue
 		}
 		if kindOf(c.New.Type) == layer.TypeFile && c.New.Digest == "" {
-			if c.New.Digest, err = fileDigest(w.target + c.Path); err != nil {
+			if c.New.Digest, err = treeFileDigest(w.target, c.Path); err != nil {
 				return nil, nil, err
 			}
 		}

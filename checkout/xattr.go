@@ -2,94 +2,65 @@ package checkout
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
+	"github.com/strata-sh/strata/objects/layer"
 	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
 )
 
-// xattrDigest returns the file index's digest of p's extended attributes,
-// leaving out overlayfs's own, as the layer writer does; "" if none.
-func xattrDigest(p string, buf []byte) (string, error) {
-	n, err := unix.Llistxattr(p, buf)
-	if errors.Is(err, unix.ERANGE) {
-		if n, err = unix.Llistxattr(p, nil); err == nil {
-			buf = make([]byte, n*2)
-			n, err = unix.Llistxattr(p, buf)
-		}
-	}
-	if errors.Is(err, unix.ENOTSUP) || n == 0 {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("list xattrs of %s: %w", p, err)
-	}
-	var names []string
-	for _, name := range strings.Split(strings.TrimRight(string(buf[:n]), "\x00"), "\x00") {
-		if !strings.HasPrefix(name, "trusted.overlay.") && !strings.HasPrefix(name, "user.overlay.") {
-			names = append(names, name)
-		}
-	}
-	if len(names) == 0 {
-		return "", nil
-	}
-	slices.Sort(names)
-	h := blake3.New()
-	for _, name := range names {
-		v, err := getxattr(p, name)
-		if errors.Is(err, unix.ENODATA) {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("read xattr %s of %s: %w", name, p, err)
-		}
-		h.WriteString(name)
-		h.Write([]byte{0})
-		h.Write(v)
-		h.Write([]byte{0})
-	}
-	return "blake3:" + hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func getxattr(p, name string) ([]byte, error) {
-	buf := make([]byte, 256)
-	for {
-		n, err := unix.Lgetxattr(p, name, buf)
-		if errors.Is(err, unix.ERANGE) {
-			buf = make([]byte, len(buf)*4)
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return buf[:n], nil
-	}
-}
-
-// overlayXattr reads one of overlayfs's xattrs on an upper entry.
-func overlayXattr(p, name string) (string, bool) {
-	v, err := getxattr(p, "trusted.overlay."+name)
-	if err != nil {
-		return "", false
-	}
-	return string(v), true
-}
-
-// fileDigest is the file index's content digest of a regular file.
-func fileDigest(p string) (string, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+// fileDigest is the file index's content digest of the regular file name
+// in d (st, if given, says which file it must still be).
+func fileDigest(d *layer.Dir, name string, st *unix.Stat_t) (string, error) {
+	f, _, err := d.OpenFile(name, st)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	h := blake3.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", p, err)
+		return "", fmt.Errorf("read %s: %w", f.Name(), err)
+	}
+	return "blake3:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// openInTree opens the regular file rel ("/etc/motd") of the tree at
+// root, which a container may be changing: no component may be a
+// symlink, and the file is never a FIFO or a device.
+func openInTree(root, rel string) (*os.File, error) {
+	rd, err := layer.OpenDir(root)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	dir, base := "", strings.TrimPrefix(rel, "/")
+	if i := strings.LastIndexByte(base, '/'); i >= 0 {
+		dir, base = base[:i], base[i+1:]
+	}
+	d := rd
+	if dir != "" {
+		if d, err = rd.OpenBeneath(dir); err != nil {
+			return nil, err
+		}
+		defer d.Close()
+	}
+	f, _, err := d.OpenFile(base, nil)
+	return f, err
+}
+
+// treeFileDigest is fileDigest for a path of the tree at root.
+func treeFileDigest(root, rel string) (string, error) {
+	f, err := openInTree(root, rel)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := blake3.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", f.Name(), err)
 	}
 	return "blake3:" + hex.EncodeToString(h.Sum(nil)), nil
 }

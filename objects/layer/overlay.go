@@ -11,30 +11,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Overlay xattrs, in both the trusted. and (mount option userxattr) the
-// user. namespace.
-func isOpaque(xs []xattr) bool {
-	for _, p := range []string{"trusted.", "user."} {
-		if v, ok := lookup(xs, p+"overlay.opaque"); ok && v == "y" {
-			return true
-		}
-	}
-	return false
-}
-
-func redirect(xs []xattr) (string, bool) {
-	for _, p := range []string{"trusted.", "user."} {
-		if v, ok := lookup(xs, p+"overlay.redirect"); ok {
-			return v, true
-		}
-	}
-	return "", false
-}
-
 // layerDir is one directory of an overlay stack at some path.
 type layerDir struct {
-	path  string
+	d     *Dir
 	upper bool // in the upper directory: its redirects are followed
+}
+
+func closeStack(s []layerDir) {
+	for _, l := range s {
+		l.d.Close()
+	}
 }
 
 // walkMerged writes the merged view of stack (topmost first) as the
@@ -43,8 +29,8 @@ type layerDir struct {
 // made rel opaque, so hidden names need no whiteouts.
 func (t *tarWriter) walkMerged(rel string, stack []layerDir) error {
 	var names []string
-	for _, d := range stack {
-		n, err := readNames(d.path)
+	for _, l := range stack {
+		n, err := l.d.Names()
 		if err != nil {
 			return err
 		}
@@ -56,83 +42,90 @@ func (t *tarWriter) walkMerged(rel string, stack []layerDir) error {
 		if err := t.ctx.Err(); err != nil {
 			return err
 		}
-		crel := path.Join(rel, name)
-		top, child, err := t.lookup(stack, name)
-		if err != nil {
-			return fmt.Errorf("%s: %w", crel, err)
-		}
-		if top == nil {
-			continue // whited out
-		}
-		isDir := top.st.Mode&unix.S_IFMT == unix.S_IFDIR
-		if t.opts.Exclude != nil && t.opts.Exclude("/"+crel, isDir) {
-			continue
-		}
-		if err := t.emit(crel, top.path, &top.st, top.xs); err != nil {
+		if err := t.mergedEntry(path.Join(rel, name), stack, name); err != nil {
 			return err
-		}
-		if isDir {
-			if err := t.walkMerged(crel, child); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
 }
 
+func (t *tarWriter) mergedEntry(crel string, stack []layerDir, name string) error {
+	top, child, err := t.lookup(stack, name)
+	defer closeStack(child)
+	if err != nil {
+		return fmt.Errorf("/%s: %w", crel, err)
+	}
+	if top == nil {
+		return nil // whited out
+	}
+	isDir := top.e.IsDir()
+	if t.opts.Exclude != nil && t.opts.Exclude("/"+crel, isDir) {
+		return nil
+	}
+	if err := t.emit(crel, top.dir, &top.e); err != nil {
+		return err
+	}
+	if isDir {
+		return t.walkMerged(crel, child)
+	}
+	return nil
+}
+
 type found struct {
-	path string
-	st   unix.Stat_t
-	xs   []xattr
+	dir *Dir // the parent: owned by the stack
+	e   UpperEntry
 }
 
 // lookup finds name in a directory stack as overlayfs does: the topmost
 // entry wins, a whiteout hides it, and a directory merges with the
-// directories below it down to the first opaque one.
+// directories below it down to the first opaque one. The returned stack
+// is the caller's to close, even with an error.
 func (t *tarWriter) lookup(stack []layerDir, name string) (*found, []layerDir, error) {
 	var top *found
 	var child []layerDir
-	for i, d := range stack {
-		p := d.path + "/" + name
-		var st unix.Stat_t
-		if err := unix.Lstat(p, &st); errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+	for i, l := range stack {
+		e, err := Classify(l.d, name, true, t.xbuf)
+		if errors.Is(err, ErrReservedName) {
+			return nil, child, err // the caller names the path
+		}
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			continue
 		} else if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", p, err)
+			return nil, child, err
 		}
-		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+		isDir := e.IsDir()
 		if top != nil && !isDir {
 			break // a file below a directory is hidden, and so is all under it
 		}
-		if isWhiteout(&st) {
+		if e.Class == Whiteout {
 			break
 		}
-		xs, err := lxattrs(p, t.xbuf)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", p, err)
-		}
 		if top == nil {
-			top = &found{path: p, st: st, xs: xs}
+			top = &found{dir: l.d, e: e}
 			if !isDir {
 				break
 			}
 		}
-		child = append(child, layerDir{p, d.upper})
-		if isOpaque(xs) {
+		sub, err := l.d.Sub(name, &e.St)
+		if err != nil {
+			return nil, child, err
+		}
+		child = append(child, layerDir{sub, l.upper})
+		if e.Class == Opaque {
 			break
 		}
-		if target, ok := redirect(xs); ok && d.upper {
+		if e.Class == Redirect && l.upper {
 			var lowerParent []layerDir
-			for _, l := range stack[i+1:] {
-				if !l.upper {
-					lowerParent = append(lowerParent, l)
+			for _, below := range stack[i+1:] {
+				if !below.upper {
+					lowerParent = append(lowerParent, below)
 				}
 			}
-			lower, err := t.redirectStack(target, "", lowerParent, true)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", p, err)
-			}
+			lower, err := t.redirectStack(e.Redirect, "", lowerParent, true)
 			child = append(child, lower...)
+			if err != nil {
+				return nil, child, err
+			}
 			break
 		}
 	}
@@ -140,46 +133,82 @@ func (t *tarWriter) lookup(stack []layerDir, name string) (*found, []layerDir, e
 }
 
 // redirectStack returns the lower directories a redirected directory
-// merges with. An absolute target is a path from the overlay root; a
-// relative one is a name in the parent's lower directories (parentStack if
-// haveParent, else those at parentRel).
+// merges with, for the caller to close. An absolute target is a path from
+// the overlay root; a relative one is a name in the parent's lower
+// directories (parentStack if haveParent, else those at parentRel).
 func (t *tarWriter) redirectStack(target, parentRel string, parentStack []layerDir, haveParent bool) ([]layerDir, error) {
 	if len(t.opts.Lowers) == 0 {
 		return nil, ErrRedirectNeedsLowers
 	}
 	var comps []string
-	stack := parentStack
+	stack, owned := parentStack, false
 	if strings.HasPrefix(target, "/") {
-		comps, stack = strings.Split(strings.Trim(target, "/"), "/"), t.lowerRoots()
+		comps = strings.Split(strings.Trim(target, "/"), "/")
 	} else if haveParent {
 		comps = []string{target}
 	} else {
-		stack = t.lowerRoots()
 		if parentRel != "" {
 			comps = strings.Split(parentRel, "/")
 		}
 		comps = append(comps, target)
 	}
-	for _, c := range comps {
-		if c == "" || c == "." || c == ".." || strings.Contains(c, "/") {
-			return nil, fmt.Errorf("bad overlay redirect %q: %w", target, fs.ErrInvalid)
-		}
-		top, child, err := t.lookup(stack, c)
+	if !haveParent || strings.HasPrefix(target, "/") {
+		roots, err := t.lowerRoots()
 		if err != nil {
 			return nil, err
 		}
-		if top == nil || top.st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		stack, owned = roots, true
+	}
+	release := func() {
+		if owned {
+			closeStack(stack)
+		}
+	}
+	for _, c := range comps {
+		if c == "" || c == "." || c == ".." || strings.Contains(c, "/") {
+			release()
+			return nil, fmt.Errorf("bad overlay redirect %q: %w", target, fs.ErrInvalid)
+		}
+		top, child, err := t.lookup(stack, c)
+		release()
+		stack, owned = child, true
+		if err != nil {
+			release()
+			return nil, err
+		}
+		if top == nil || !top.e.IsDir() {
+			release()
 			return nil, nil
 		}
-		stack = child
 	}
 	return stack, nil
 }
 
-func (t *tarWriter) lowerRoots() []layerDir {
-	out := make([]layerDir, len(t.opts.Lowers))
-	for i, l := range t.opts.Lowers {
-		out[i] = layerDir{path: l}
+// lowerRoots returns the roots of the lowers, opened for the caller.
+func (t *tarWriter) lowerRoots() ([]layerDir, error) {
+	if t.lowers == nil {
+		for _, l := range t.opts.Lowers {
+			d, err := OpenDir(l)
+			if err != nil {
+				return nil, err
+			}
+			t.lowers = append(t.lowers, d)
+		}
 	}
-	return out
+	out := make([]layerDir, 0, len(t.lowers))
+	for _, l := range t.lowers {
+		fd, err := unix.FcntlInt(uintptr(l.fd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			closeStack(out)
+			return nil, fmt.Errorf("dup %s: %w", l.path, err)
+		}
+		out = append(out, layerDir{&Dir{fd: fd, path: l.path}, false})
+	}
+	return out, nil
+}
+
+func (t *tarWriter) closeLowers() {
+	for _, l := range t.lowers {
+		l.Close()
+	}
 }

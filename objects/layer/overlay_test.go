@@ -80,8 +80,13 @@ func TestOverlayUpper(t *testing.T) {
 				t.Fatalf("cp: %v %s", err, out)
 			}
 			unmount()
-			xs, err := lxattrs(filepath.Join(upper, "renamed"), make([]byte, 4096))
-			if _, ok := redirect(xs); err != nil || ok != (redirectDir == "on") {
+			ud, err := OpenDir(upper)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ue, err := Classify(ud, "renamed", true, make([]byte, 4096))
+			ud.Close()
+			if ok := ue.Class == Redirect; err != nil || ok != (redirectDir == "on") {
 				t.Fatalf("upper/renamed has redirect %v (err %v): the test does not test what it means to", ok, err)
 			}
 

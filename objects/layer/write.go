@@ -9,9 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path"
-	"slices"
 	"time"
 
 	"github.com/zeebo/blake3"
@@ -61,12 +59,16 @@ type tarWriter struct {
 	buf     []byte // file copy buffer
 	xbuf    []byte // xattr name list buffer
 	hash    *blake3.Hasher
+	lowers  []*Dir // opts.Lowers, opened on first need
 }
 
 // WriteTar writes dir as an uncompressed PAX tar to w and returns its file
 // index. The output depends only on the tree: names are sorted bytewise,
 // owners are numeric, atime and ctime are left out. The root directory
-// itself is not an entry. Sockets are skipped.
+// itself is not an entry. Sockets are skipped. The tree is walked through
+// directory fds without following symlinks (see Dir), so a container
+// writing into it meanwhile cannot make it read outside; a ".wh." name is
+// ErrReservedName.
 func WriteTar(ctx context.Context, dir string, w io.Writer, opts WriteOptions) ([]Entry, error) {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	t := &tarWriter{
@@ -74,12 +76,13 @@ func WriteTar(ctx context.Context, dir string, w io.Writer, opts WriteOptions) (
 		links: map[devIno]firstLink{},
 		buf:   make([]byte, 1<<20), xbuf: make([]byte, 4096), hash: blake3.New(),
 	}
-	if fi, err := os.Stat(dir); err != nil {
+	defer t.closeLowers()
+	root, err := OpenDir(dir)
+	if err != nil {
 		return nil, fmt.Errorf("write layer: %w", err)
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("write layer: %s: not a directory", dir)
 	}
-	if err := t.walk("", dir); err != nil {
+	defer root.Close()
+	if err := t.walk("", root); err != nil {
 		return nil, fmt.Errorf("write layer from %s: %w", dir, err)
 	}
 	if err := t.tw.Close(); err != nil {
@@ -91,10 +94,10 @@ func WriteTar(ctx context.Context, dir string, w io.Writer, opts WriteOptions) (
 	return t.entries, nil
 }
 
-// walk writes the children of the upper (or plain) directory abs, whose
+// walk writes the children of the upper (or plain) directory d, whose
 // path in the layer is rel ("" for the root).
-func (t *tarWriter) walk(rel, abs string) error {
-	names, err := readNames(abs)
+func (t *tarWriter) walk(rel string, d *Dir) error {
+	names, err := d.Names()
 	if err != nil {
 		return err
 	}
@@ -102,69 +105,75 @@ func (t *tarWriter) walk(rel, abs string) error {
 		if err := t.ctx.Err(); err != nil {
 			return err
 		}
-		crel, cabs := path.Join(rel, name), abs+"/"+name
-		var st unix.Stat_t
-		if err := unix.Lstat(cabs, &st); err != nil {
-			return fmt.Errorf("%s: %w", cabs, err)
+		crel := path.Join(rel, name)
+		st, err := d.Lstat(name)
+		if err != nil {
+			return err
 		}
-		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
-		if t.opts.Exclude != nil && t.opts.Exclude("/"+crel, isDir) {
+		if t.opts.Exclude != nil && t.opts.Exclude("/"+crel, st.Mode&unix.S_IFMT == unix.S_IFDIR) {
 			continue
 		}
-		if t.opts.Overlay && isWhiteout(&st) {
+		e, err := ClassifyStat(d, name, &st, t.opts.Overlay, t.xbuf)
+		if errors.Is(err, ErrReservedName) {
+			return fmt.Errorf("/%s: %w", crel, err)
+		}
+		if err != nil {
+			return err
+		}
+		if e.Class == Whiteout {
 			if err := t.whiteout(crel); err != nil {
 				return err
 			}
 			continue
 		}
-		xs, err := lxattrs(cabs, t.xbuf)
-		if err != nil {
-			return fmt.Errorf("%s: %w", cabs, err)
-		}
-		if err := t.emit(crel, cabs, &st, xs); err != nil {
+		if err := t.emit(crel, d, &e); err != nil {
 			return err
 		}
-		if !isDir {
+		if !e.IsDir() {
 			continue
 		}
-		if t.opts.Overlay {
-			if isOpaque(xs) {
-				if err := t.opaque(crel); err != nil {
-					return err
-				}
-			} else if target, ok := redirect(xs); ok {
-				lower, err := t.redirectStack(target, rel, nil, false)
-				if err != nil {
-					return fmt.Errorf("%s: %w", cabs, err)
-				}
-				if err := t.opaque(crel); err != nil {
-					return err
-				}
-				if err := t.walkMerged(crel, append([]layerDir{{cabs, true}}, lower...)); err != nil {
-					return err
-				}
-				continue
+		switch e.Class {
+		case Opaque:
+			if err := t.opaque(crel); err != nil {
+				return err
 			}
+		case Redirect:
+			if err := t.redirected(rel, crel, d, &e); err != nil {
+				return err
+			}
+			continue
 		}
-		if err := t.walk(crel, cabs); err != nil {
+		sub, err := d.Sub(name, &e.St)
+		if err != nil {
+			return err
+		}
+		err = t.walk(crel, sub)
+		sub.Close()
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func readNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
+// redirected writes a directory renamed in the overlay whole: its
+// entries are spread over the upper and the lowers it was renamed from.
+func (t *tarWriter) redirected(rel, crel string, d *Dir, e *UpperEntry) error {
+	lower, err := t.redirectStack(e.Redirect, rel, nil, false)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("%s: %w", d.join(e.Name), err)
 	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
+	sub, err := d.Sub(e.Name, &e.St)
 	if err != nil {
-		return nil, fmt.Errorf("read directory %s: %w", dir, err)
+		closeStack(lower)
+		return err
 	}
-	slices.Sort(names)
-	return names, nil
+	stack := append([]layerDir{{sub, true}}, lower...)
+	defer closeStack(stack)
+	if err := t.opaque(crel); err != nil {
+		return err
+	}
+	return t.walkMerged(crel, stack)
 }
 
 func isWhiteout(st *unix.Stat_t) bool {
@@ -173,23 +182,15 @@ func isWhiteout(st *unix.Stat_t) bool {
 
 // emit writes one entry (and a regular file's content) and records it in
 // the index.
-func (t *tarWriter) emit(rel, abs string, st *unix.Stat_t, xs []xattr) error {
+func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry) error {
+	st, xs, abs := &ue.St, ue.xattrs, d.join(ue.Name)
 	mtime := time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
 	hdr := &tar.Header{
 		Name: rel, Mode: int64(st.Mode & 0o7777), Uid: int(st.Uid), Gid: int(st.Gid),
 		ModTime: mtime, Format: tar.FormatPAX,
 	}
 	e := Entry{Path: "/" + rel, Mode: st.Mode & 0o7777, UID: int(st.Uid), GID: int(st.Gid), ModTime: mtime.UTC()}
-	kept := xs[:0:0]
-	for _, x := range xs {
-		if x.name == "trusted.overlay.metacopy" && t.opts.Overlay {
-			return fmt.Errorf("%s: %w", abs, ErrMetacopy)
-		}
-		if overlayPrivate(x.name) && (t.opts.Overlay || x.name[0] == 't') {
-			continue
-		}
-		kept = append(kept, x)
-	}
+	kept := xs // Classify left out overlayfs's own
 	if len(kept) > 0 {
 		hdr.PAXRecords = make(map[string]string, len(kept))
 		for _, x := range kept {
@@ -211,13 +212,13 @@ func (t *tarWriter) emit(rel, abs string, st *unix.Stat_t, xs []xattr) error {
 		if err := t.tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("%s: %w", abs, err)
 		}
-		d, err := t.copyFile(abs, st.Size)
+		dg, err := t.copyFile(d, ue.Name, st)
 		if err != nil {
-			return fmt.Errorf("%s: %w", abs, err)
+			return err
 		}
-		e.Digest = d
+		e.Digest = dg
 		if st.Nlink > 1 {
-			t.links[key] = firstLink{rel, st.Size, d}
+			t.links[key] = firstLink{rel, st.Size, dg}
 		}
 		t.entries = append(t.entries, e)
 		return nil
@@ -225,7 +226,7 @@ func (t *tarWriter) emit(rel, abs string, st *unix.Stat_t, xs []xattr) error {
 		hdr.Typeflag, hdr.Name = tar.TypeDir, rel+"/"
 		e.Type = TypeDir
 	case unix.S_IFLNK:
-		target, err := os.Readlink(abs)
+		target, err := d.Readlink(ue.Name)
 		if err != nil {
 			return err
 		}
@@ -253,19 +254,20 @@ func (t *tarWriter) emit(rel, abs string, st *unix.Stat_t, xs []xattr) error {
 
 // copyFile streams size bytes of a regular file into the tar, hashing them
 // on the way so that each byte is read once.
-func (t *tarWriter) copyFile(abs string, size int64) (string, error) {
-	f, err := os.OpenFile(abs, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+func (t *tarWriter) copyFile(d *Dir, name string, st *unix.Stat_t) (string, error) {
+	f, _, err := d.OpenFile(name, st)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	t.hash.Reset()
+	size := st.Size
 	n, err := io.CopyBuffer(io.MultiWriter(t.tw, t.hash), io.LimitReader(f, size), t.buf)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%s: %w", f.Name(), err)
 	}
 	if n != size {
-		return "", fmt.Errorf("%w: read %d of %d bytes", ErrFileChanged, n, size)
+		return "", fmt.Errorf("%s: %w: read %d of %d bytes", f.Name(), ErrFileChanged, n, size)
 	}
 	return "blake3:" + hex.EncodeToString(t.hash.Sum(nil)), nil
 }

@@ -17,8 +17,13 @@ type xattr struct{ name, value string }
 
 // overlayPrivate reports whether an xattr belongs to overlayfs itself and
 // must never travel in a layer: it would steer a later overlay mount.
+// strata mounts as root without userxattr, so only trusted.overlay.* is
+// overlayfs's. A container that sets trusted.overlay.X through the mount
+// gets it stored escaped, as trusted.overlay.overlay.X (Linux 6.7+): that
+// is content, and so is user.overlay.*; unpacked into a lower they stay
+// inert (the mount shows the escaped one as trusted.overlay.X again).
 func overlayPrivate(name string) bool {
-	return strings.HasPrefix(name, "trusted.overlay.") || strings.HasPrefix(name, "user.overlay.")
+	return strings.HasPrefix(name, "trusted.overlay.") && !strings.HasPrefix(name, "trusted.overlay.overlay.")
 }
 
 // lxattrs returns the extended attributes of path (not following a final

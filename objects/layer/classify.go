@@ -1,0 +1,112 @@
+package layer
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Class is what an entry of a work tree means for a layer. Status, diff
+// and commit all ask Classify, so they cannot disagree.
+type Class int
+
+const (
+	// Content is an ordinary entry: added, or changed over a lower one.
+	// A directory of this class merges with the lower directories.
+	Content Class = iota
+	// Whiteout is overlayfs's 0:0 character device: the lower entry is gone.
+	Whiteout
+	// Opaque is a directory that hides every lower entry below it.
+	Opaque
+	// Redirect is a directory renamed from Entry.Redirect (redirect_dir=on).
+	Redirect
+)
+
+// ErrReservedName is a ".wh." name: the OCI layer format spends those on
+// whiteouts, so such a file cannot be stored as itself.
+var ErrReservedName = errors.New(`name reserved for OCI whiteouts (".wh." prefix); rename or remove it`)
+
+// UpperEntry is one classified entry of a directory.
+type UpperEntry struct {
+	Name     string
+	St       unix.Stat_t
+	Class    Class
+	Redirect string  // for Class Redirect
+	xattrs   []xattr // content xattrs: overlayfs's own are left out
+}
+
+// IsDir reports whether the entry is a directory.
+func (e *UpperEntry) IsDir() bool { return e.St.Mode&unix.S_IFMT == unix.S_IFDIR }
+
+// XattrDigest is the file index's digest of the entry's content xattrs.
+func (e *UpperEntry) XattrDigest() string { return xattrDigest(e.xattrs) }
+
+// ReservedName reports whether a file name is reserved by the OCI layer
+// format.
+func ReservedName(name string) bool { return strings.HasPrefix(name, whiteoutPrefix) }
+
+// Classify reads the entry name of d and says what it means. With
+// overlay, d is an overlay upper directory and only the overlay mount's
+// own markers count: a 0:0 character device, trusted.overlay.opaque and
+// trusted.overlay.redirect. Anything a container can write itself is
+// content: user.overlay.* (strata mounts without userxattr) and the
+// trusted.overlay.overlay.* names that overlayfs escapes a container's
+// trusted.overlay.* into. A ".wh." name is ErrReservedName, unwrapped:
+// the caller names the path as the work tree shows it.
+func Classify(d *Dir, name string, overlay bool, buf []byte) (UpperEntry, error) {
+	e := UpperEntry{Name: name}
+	if ReservedName(name) {
+		return e, ErrReservedName
+	}
+	st, err := d.Lstat(name)
+	if err != nil {
+		return e, err
+	}
+	return ClassifyStat(d, name, &st, overlay, buf)
+}
+
+// ClassifyStat is Classify for a caller that has just done d.Lstat(name).
+func ClassifyStat(d *Dir, name string, st *unix.Stat_t, overlay bool, buf []byte) (UpperEntry, error) {
+	e := UpperEntry{Name: name, St: *st}
+	if ReservedName(name) {
+		return e, ErrReservedName
+	}
+	if overlay && isWhiteout(st) {
+		e.Class = Whiteout
+		return e, nil
+	}
+	xs, err := d.Xattrs(name, buf)
+	if err != nil {
+		return e, err
+	}
+	var kept []xattr
+	opaque, redirect, target := false, false, ""
+	for _, x := range xs {
+		if !overlayPrivate(x.name) {
+			kept = append(kept, x)
+			continue
+		}
+		if !overlay {
+			continue // a plain tree: the marker means nothing here
+		}
+		switch x.name {
+		case "trusted.overlay.metacopy":
+			return e, fmt.Errorf("%s: %w", d.join(name), ErrMetacopy)
+		case "trusted.overlay.opaque":
+			opaque = x.value == "y"
+		case "trusted.overlay.redirect":
+			redirect, target = true, x.value
+		}
+	}
+	switch {
+	case !e.IsDir():
+	case opaque: // hides the lowers whatever its name was
+		e.Class = Opaque
+	case redirect:
+		e.Class, e.Redirect = Redirect, target
+	}
+	e.xattrs = kept
+	return e, nil
+}
