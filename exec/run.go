@@ -225,11 +225,15 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 	if cfg.UserNS {
 		setUserNS(sys)
 	}
+	// The sealed init is executed as the child's last extra file, under the
+	// number it has there: the parent's own number for it may be reused by
+	// os/exec for another of the child's fds before the exec (golang/go#61751,
+	// as runc found), and the child would then execute a pipe or a tty.
 	c.cmd = &osexec.Cmd{
-		Path:        "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
+		Path:        "/proc/self/fd/" + strconv.Itoa(3+len(files)),
 		Args:        []string{"strata-init"},
 		Env:         []string{envMode + "=init"},
-		ExtraFiles:  files,
+		ExtraFiles:  append(files[:len(files):len(files)], exe),
 		SysProcAttr: sys,
 		WaitDelay:   5 * time.Second, // only a guard: output ends when pid 1 does
 	}

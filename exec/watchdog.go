@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"os"
 	osexec "os/exec"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -28,10 +27,12 @@ func startWatchdog(exe *os.File, cg *cgroup, tmpDir string) (*os.File, error) {
 	}
 	defer r.Close()
 	cmd := &osexec.Cmd{
-		Path:        "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
+		// exe goes last and is executed under its number in the child (see
+		// start in run.go).
+		Path:        "/proc/self/fd/4",
 		Args:        append([]string{"strata-watchdog", tmpDir}, cg.dirs...),
 		Env:         []string{envMode + "=watchdog", "GOMAXPROCS=1"},
-		ExtraFiles:  []*os.File{r},
+		ExtraFiles:  []*os.File{r, exe},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true}, // not killed with strata's process group
 	}
 	if err := cmd.Start(); err != nil {
