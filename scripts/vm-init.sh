@@ -50,9 +50,15 @@ hostname strata-vm
 printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' >/etc/passwd
 printf 'root:x:0:\nuser:x:1000:\n' >/etc/group
 
+# Run the tests from a leaf cgroup, as systemd places every process on a
+# v2 host, not from the root cgroup.
+mkdir /sys/fs/cgroup/test.scope && echo $$ >/sys/fs/cgroup/test.scope/cgroup.procs || fail "enter test.scope"
+
 cd /strata || fail "cd /strata"
 # No Go toolchain here: TestSmallInitBinary takes this build instead.
 export STRATA_TEST_INIT_BINARY=/strata/strata-init
+# TestCgroupVersion fails unless exec takes its cgroup v2 path.
+export STRATA_TEST_CGROUP=v2
 echo "vm-init: running exec.test -test.v -test.count=1 $(cat testflags)"
 # shellcheck disable=SC2046
 ./exec.test -test.v -test.count=1 -test.timeout=25m $(cat testflags)
