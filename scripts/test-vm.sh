@@ -3,10 +3,10 @@
 #
 # Boots Debian's own kernel (linux-image-amd64) in qemu under TCG with a
 # small initramfs: static busybox, the exec test binary, strata-init, and
-# the one module the tests need (dummy, so the VM has a network interface
-# besides lo). The VM's init mounts only cgroup2 at /sys/fs/cgroup, runs
-# exec.test and prints a marker line with its exit status; this script
-# exits with that status.
+# the two modules the tests need (dummy, so the VM has a network interface
+# besides lo; loop, so it has a block device a container must not open).
+# The VM's init mounts only cgroup2 at /sys/fs/cgroup, runs exec.test and
+# prints a marker line with its exit status; this script exits with it.
 #
 # Environment: STRATA_VM_TIMEOUT (seconds, default 1800), STRATA_VM_KERNEL
 # (a vmlinuz path, default the newest /boot/vmlinuz-*-amd64),
@@ -40,7 +40,7 @@ cp exec/*.go "$root/strata/"
 # The tests copy /usr/bin/busybox into their root filesystems.
 cp /usr/bin/busybox "$root/usr/bin/busybox"
 ln -s ../usr/bin/busybox "$root/bin/sh"
-cp "$moddir/kernel/drivers/net/dummy.ko" "$root/modules/"
+cp "$moddir/kernel/drivers/net/dummy.ko" "$moddir/kernel/drivers/block/loop.ko" "$root/modules/"
 cp scripts/vm-init.sh "$root/init"
 chmod 0755 "$root/init"
 printf '%s\n' "${STRATA_VM_TESTFLAGS:-}" >"$root/strata/testflags"

@@ -16,7 +16,7 @@ fi
 $bb mkdir -p /sbin /usr/sbin
 $bb --install -s
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TMPDIR=/tmp
-mkdir -p /root /etc
+mkdir -p /root /etc /var
 
 result() {
 	echo "STRATA-VM-RESULT: exit=$1"
@@ -46,6 +46,10 @@ echo "vm-init: subtree_control before the tests: '$(cat /sys/fs/cgroup/cgroup.su
 insmod /modules/dummy.ko || fail "insmod dummy"
 ip link set lo up
 ip link set dummy0 up || fail "dummy0" # dummy.ko makes dummy0 itself
+# A host block device (the VM has no disk): the device tests make a node
+# for it in a container and expect the open refused.
+insmod /modules/loop.ko || fail "insmod loop"
+dd if=/dev/zero of=/var/disk.img bs=1024 count=1024 2>/dev/null && losetup /dev/loop0 /var/disk.img || fail "loop0"
 hostname strata-vm
 printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' >/etc/passwd
 printf 'root:x:0:\nuser:x:1000:\n' >/etc/group
