@@ -49,12 +49,14 @@ printf '%s\n' "${STRATA_VM_TESTFLAGS:-}" >"$root/strata/testflags"
 
 echo "test-vm: booting $kernel under TCG (timeout ${timeout_s}s)"
 log=$work/console.log
+started=$(date +%s)
 # stdin from /dev/null: qemu's -nographic monitor must not read the caller's
 # terminal. panic=-1 and -no-reboot turn a kernel panic into a qemu exit.
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic -no-reboot \
 	-nic none -kernel "$kernel" -initrd "$work/initramfs.gz" \
 	-append 'console=ttyS0 quiet panic=-1 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all' \
 	</dev/null 2>&1 | tee "$log"
+echo "test-vm: the VM ran $(($(date +%s) - started)) s"
 # The pipeline's status is tee's; judge by the marker alone.
 result=$(sed -n 's/^STRATA-VM-RESULT: exit=\([0-9]*\).*/\1/p' "$log" | tr -d '\r' | tail -n 1)
 if [ -z "$result" ]; then
