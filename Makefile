@@ -1,5 +1,6 @@
 # strata: `make demo` shows the main job end to end, `make test` runs every
-# test. Both install what is missing (Debian packages) first.
+# test, `make test-vm` runs the exec tests again on cgroup v2 in a VM. All
+# install what is missing (Debian packages) first.
 
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 GO       ?= go
@@ -12,7 +13,7 @@ DEMO_PKGS  := busybox-static
 TEST_PKGS  := busybox-static docker-registry skopeo umoci apache2-utils git
 BENCH_PKGS := $(TEST_PKGS) runc crun zstd debootstrap time
 
-.PHONY: build install test demo bench lint deps-demo deps-test deps-bench clean
+.PHONY: build install test test-vm demo bench lint deps-demo deps-test deps-bench clean
 
 # strata embeds strata-init, the container init alone (cmd/strata/initbin).
 build:
@@ -37,6 +38,11 @@ demo: deps-demo build
 test: deps-test
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+
+# The exec tests on a cgroup-v2-only Debian kernel in qemu (TCG, no KVM
+# needed); installs qemu-system-x86 and linux-image-amd64 if missing.
+test-vm:
+	scripts/test-vm.sh
 
 bench: deps-bench build
 	scripts/bench.sh $(BIN)

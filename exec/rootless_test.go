@@ -89,10 +89,10 @@ func TestRootless(t *testing.T) {
 	if !strings.HasPrefix(out, "code=125 err=start container: rootless: user \"1000\"") || strings.Count(out, "\n") != 1 {
 		t.Errorf("rootless user 1000: %q", out)
 	}
-	if !cgroupV2() {
-		out = runAsUser(t, dir, Spec{Root: root, Resources: Resources{PidsLimit: 10}, Args: []string{"true"}})
-		if !strings.HasPrefix(out, "code=125 err=start container: rootless: resource limits need a cgroup v2 subtree") {
-			t.Errorf("rootless limits: %q", out)
-		}
+	// On v1, and on v2 where the top of the hierarchy belongs to root
+	// (make test-vm), uid 1000 has no cgroup to put limits in.
+	out = runAsUser(t, dir, Spec{Root: root, Resources: Resources{PidsLimit: 10}, Args: []string{"true"}})
+	if !strings.HasPrefix(out, "code=125 err=start container: rootless: resource limits need a cgroup v2 subtree") {
+		t.Errorf("rootless limits: %q", out)
 	}
 }
