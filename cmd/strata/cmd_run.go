@@ -6,11 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
+	"github.com/docker/go-units"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
@@ -96,7 +97,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.BoolVar(&o.privileged, "privileged", false, "all capabilities, no seccomp, no masked paths")
 	f.StringArrayVar(&o.capAdd, "cap-add", nil, "add a Linux capability")
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "drop a Linux capability")
-	f.StringVar(&o.memory, "memory", "", "memory limit, such as 256m or 1g")
+	f.StringVar(&o.memory, "memory", "", "memory limit, such as 256m or 1.5g (binary units, as docker)")
 	f.Float64Var(&o.cpus, "cpus", 0, "CPU limit in cores, such as 1.5")
 	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "maximum number of processes")
 	return cmd
@@ -399,26 +400,16 @@ func (o runOptions) resources() (exec.Resources, error) {
 	return res, nil
 }
 
-// parseBytes reads docker's sizes: 512, 512k, 256m, 1g (binary units).
+// parseBytes reads a size as docker run --memory does (go-units'
+// RAMInBytes): 512, 512k, 1.5g, 256mb, 1GiB, binary units; 0 means no
+// limit, as with docker. RAMInBytes converts a float, so a size past
+// int64 comes back wrapped negative (amd64) or clamped (arm64): refused.
 func parseBytes(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(t, "b")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k':
-			mult, t = 1<<10, t[:n-1]
-		case 'm':
-			mult, t = 1<<20, t[:n-1]
-		case 'g':
-			mult, t = 1<<30, t[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v <= 0 {
+	n, err := units.RAMInBytes(s)
+	if err != nil || n < 0 || n == math.MaxInt64 {
 		return 0, errors.New("want a size such as 256m or 1g")
 	}
-	return int64(v * float64(mult)), nil
+	return n, nil
 }
 
 func randomHex(n int) string {
