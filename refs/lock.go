@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -67,4 +69,78 @@ func (l *lockFile) commit(data []byte) error {
 func (l *lockFile) release() {
 	l.f.Close()
 	os.Remove(l.f.Name())
+}
+
+// RefsLockFile is the repository-wide lock every ref move holds, from
+// reading the old value to rewriting index.json (see docs/format.md).
+const RefsLockFile = "refs.lock"
+
+// repoLock is a git-style lock file created with O_EXCL that its holder
+// also flock(2)s. The file says "taken" to any reader; the flock, which the
+// kernel drops when its holder dies however it dies, says "its holder is
+// alive". A lock file nobody has flocked is taken over, never by age and
+// never from a live holder, however slow.
+type repoLock struct {
+	path string
+	f    *os.File
+}
+
+func (s *Store) lockRefs() (*repoLock, error) {
+	p := filepath.Join(s.root, RefsLockFile)
+	deadline := time.Now().Add(LockTimeout)
+	wait := 100 * time.Microsecond
+	for {
+		l, err := tryRepoLock(p)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			return l, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("refs: %w (held by a live process, see %s)", ErrLocked, p)
+		}
+		time.Sleep(wait)
+		if wait < 20*time.Millisecond {
+			wait *= 2
+		}
+	}
+}
+
+// tryRepoLock returns nil, nil when a live process holds the lock.
+func tryRepoLock(p string) (*repoLock, error) {
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		// Someone made it: take it over if nobody holds its flock.
+		f, err = os.OpenFile(p, os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil // released meanwhile
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		f.Close() // a live holder, or one taking over the file we made
+		return nil, nil
+	}
+	// The flock is ours; it guards the lock only if our file is still the
+	// one at p (a holder removes p before it drops the flock).
+	mine, err1 := f.Stat()
+	there, err2 := os.Stat(p)
+	if err1 != nil || err2 != nil || !os.SameFile(mine, there) {
+		f.Close()
+		return nil, nil
+	}
+	if err := f.Truncate(0); err == nil {
+		fmt.Fprintf(f, "%d\n", os.Getpid()) // for humans; the flock decides
+	}
+	return &repoLock{path: p, f: f}, nil
+}
+
+// release removes the file while still holding the flock, so that a
+// waiter that opened it sees it gone and starts over.
+func (l *repoLock) release() {
+	os.Remove(l.path)
+	l.f.Close()
 }
