@@ -187,7 +187,7 @@ func checkChain(t *testing.T, s *Store, name string, want int) {
 	}
 	for i := 0; i+1 < len(log); i++ {
 		if log[i].Old != log[i+1].New {
-			t.Fatalf("reflog broken at %d: %s after %s: a move was lost", i, log[i].Old, log[i+1].New)
+			t.Fatalf("reflog broken at %d: %s after %s: a move was lost or logged out of order", i, log[i].Old, log[i+1].New)
 		}
 	}
 	cur, _ := s.Read(name)
