@@ -44,8 +44,7 @@ func (s *Store) appendLog(name string, old, new digest.Digest, msg string) (undo
 	}
 	size := fi.Size()
 	undo = func() { _ = os.Truncate(p, size) }
-	line := fmt.Sprintf("%s %s %d\t%s\t%s\n", orZero(old), orZero(new), time.Now().Unix(),
-		strings.ReplaceAll(s.Who(), "\t", " "), strings.ReplaceAll(firstLine(msg), "\t", " "))
+	line := formatLogLine(LogEntry{Old: old, New: new, Who: s.Who(), When: time.Now(), Message: msg})
 	if _, err := f.WriteString(line); err != nil {
 		undo()
 		return nil, fmt.Errorf("reflog %s: %w", name, err)
@@ -55,6 +54,11 @@ func (s *Store) appendLog(name string, old, new digest.Digest, msg string) (undo
 		return nil, fmt.Errorf("reflog %s: %w", name, err)
 	}
 	return undo, nil
+}
+
+func formatLogLine(e LogEntry) string {
+	return fmt.Sprintf("%s %s %d\t%s\t%s\n", orZero(e.Old), orZero(e.New), e.When.Unix(),
+		strings.ReplaceAll(e.Who, "\t", " "), strings.ReplaceAll(firstLine(e.Message), "\t", " "))
 }
 
 func orZero(d digest.Digest) string {
