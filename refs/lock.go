@@ -89,6 +89,7 @@ func (s *Store) lockRefs() (*repoLock, error) {
 	p := filepath.Join(s.root, RefsLockFile)
 	deadline := time.Now().Add(LockTimeout)
 	wait := 100 * time.Microsecond
+	var holder os.FileInfo
 	for {
 		l, err := tryRepoLock(p)
 		if err != nil {
@@ -96,6 +97,13 @@ func (s *Store) lockRefs() (*repoLock, error) {
 		}
 		if l != nil {
 			return l, nil
+		}
+		// LockTimeout bounds how long one holder keeps the lock, not the
+		// wait: while the lock changes hands, others make progress (many
+		// writers on a loaded machine), so the clock starts again.
+		if fi, err := os.Stat(p); err == nil && (holder == nil || !os.SameFile(fi, holder)) {
+			holder = fi
+			deadline = time.Now().Add(LockTimeout)
 		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("refs: %w (held by a live process, see %s)", ErrLocked, p)

@@ -89,16 +89,21 @@ func TestIndexEqualsRefsAfterConcurrentMoves(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmds = append(cmds, cmd)
+		t.Cleanup(func() { cmd.Process.Kill() })
 	}
 	// All start at once, so that they also finish together: a stale
 	// index.json shows when the last moves race.
 	if err := os.WriteFile(start, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	var failed error
 	for _, c := range cmds {
-		if err := c.Wait(); err != nil {
-			t.Fatalf("writer: %v", err)
+		if err := c.Wait(); err != nil && failed == nil {
+			failed = err
 		}
+	}
+	if failed != nil {
+		t.Fatalf("writer: %v", failed)
 	}
 	all, err := r.Refs.List("refs/")
 	if err != nil {
@@ -136,7 +141,9 @@ func randomMoves(dir, seed string, n int) error {
 	s, _ := strconv.Atoi(seed)
 	rng := rand.New(rand.NewPCG(uint64(s), 42))
 	ids := testCommits(nil, r, 4) // the same 4 commits the parent wrote
-	barrier(filepath.Join(filepath.Dir(r.Root), "start"), 1)
+	if err := barrier(filepath.Join(filepath.Dir(r.Root), "start"), 1); err != nil {
+		return err
+	}
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("%sb%d", refs.Heads, rng.IntN(6))
 		switch rng.IntN(4) {
@@ -165,18 +172,23 @@ func randomMoves(dir, seed string, n int) error {
 	if err := os.WriteFile(filepath.Join(ready, seed), nil, 0o644); err != nil {
 		return err
 	}
-	barrier(ready, 8)
+	if err := barrier(ready, 8); err != nil {
+		return err
+	}
 	return r.Refs.Update(refs.Heads+"last-"+seed, ids[0], "", "create")
 }
 
-// barrier waits until path exists, or holds n entries if a directory.
-func barrier(path string, n int) {
-	for {
+// barrier waits until path exists, or holds n entries if a directory. A
+// writer that failed never arrives: the others give up after a minute
+// rather than hang the test.
+func barrier(path string, n int) error {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		if es, err := os.ReadDir(path); err == nil && len(es) >= n {
-			return
+			return nil
 		} else if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
-			return
+			return nil
 		}
 		time.Sleep(time.Millisecond)
 	}
+	return fmt.Errorf("%s: not all writers arrived (one failed?)", path)
 }
