@@ -24,9 +24,9 @@ func TestRefsLockTakeoverOnlyFromTheDead(t *testing.T) {
 		t.Fatalf("refs.lock left behind: %v", err)
 	}
 
-	old := LockTimeout
-	LockTimeout = 0
-	t.Cleanup(func() { LockTimeout = old })
+	old := RefsLockTimeout
+	RefsLockTimeout = 0
+	t.Cleanup(func() { RefsLockTimeout = old })
 	live, err := s.lockRefs()
 	if err != nil {
 		t.Fatal(err)
