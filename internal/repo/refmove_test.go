@@ -96,10 +96,18 @@ func TestIndexEqualsRefsAfterConcurrentMoves(t *testing.T) {
 	if err := os.WriteFile(start, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var failed error
+	// A writer that fails never reaches the last barrier: stop the others.
+	errs := make(chan error, len(cmds))
 	for _, c := range cmds {
-		if err := c.Wait(); err != nil && failed == nil {
+		go func() { errs <- c.Wait() }()
+	}
+	var failed error
+	for range cmds {
+		if err := <-errs; err != nil && failed == nil {
 			failed = err
+			for _, c := range cmds {
+				c.Process.Kill()
+			}
 		}
 	}
 	if failed != nil {
@@ -179,10 +187,10 @@ func randomMoves(dir, seed string, n int) error {
 }
 
 // barrier waits until path exists, or holds n entries if a directory. A
-// writer that failed never arrives: the others give up after a minute
-// rather than hang the test.
+// writer that failed never arrives (the parent then kills the others);
+// the deadline only guards against a hang.
 func barrier(path string, n int) error {
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); {
 		if es, err := os.ReadDir(path); err == nil && len(es) >= n {
 			return nil
 		} else if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
