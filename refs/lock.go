@@ -10,12 +10,9 @@ import (
 	"time"
 )
 
-// ErrLocked is returned when another process holds a ref's lock for longer
-// than LockTimeout.
+// ErrLocked is returned when another live process holds refs.lock for
+// longer than RefsLockTimeout.
 var ErrLocked = errors.New("locked by another strata process")
-
-// LockTimeout is how long a writer waits for another to release a lock.
-var LockTimeout = 5 * time.Second
 
 // lockFile is git's lock: name.lock created exclusively, written, then
 // renamed over name (commit) or removed (release).
@@ -24,23 +21,20 @@ type lockFile struct {
 	f    *os.File
 }
 
+// acquire takes name.lock. Every caller holds refs.lock, so a name.lock
+// already there was left by a writer that died mid-move (killed strata):
+// it is removed, as git would need a person to do.
 func acquire(name string) (*lockFile, error) {
-	deadline := time.Now().Add(LockTimeout)
-	wait := time.Millisecond
-	for {
+	for try := 0; ; try++ {
 		f, err := os.OpenFile(name+".lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
 			return &lockFile{name: name, f: f}, nil
 		}
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, err
+		if !errors.Is(err, fs.ErrExist) || try > 0 {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%s: %w (if no strata is running, remove %s.lock)", name, ErrLocked, name)
-		}
-		time.Sleep(wait)
-		if wait < 50*time.Millisecond {
-			wait *= 2
+		if err := os.Remove(name + ".lock"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: leftover lock: %w", name, err)
 		}
 	}
 }
