@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 )
 
-// ErrLocked is returned when another process holds a ref's lock for longer
-// than LockTimeout.
+// ErrLocked is returned when another live process holds refs.lock for
+// longer than RefsLockTimeout.
 var ErrLocked = errors.New("locked by another strata process")
-
-// LockTimeout is how long a writer waits for another to release a lock.
-var LockTimeout = 5 * time.Second
 
 // lockFile is git's lock: name.lock created exclusively, written, then
 // renamed over name (commit) or removed (release).
@@ -22,23 +21,20 @@ type lockFile struct {
 	f    *os.File
 }
 
+// acquire takes name.lock. Every caller holds refs.lock, so a name.lock
+// already there was left by a writer that died mid-move (killed strata):
+// it is removed, as git would need a person to do.
 func acquire(name string) (*lockFile, error) {
-	deadline := time.Now().Add(LockTimeout)
-	wait := time.Millisecond
-	for {
+	for try := 0; ; try++ {
 		f, err := os.OpenFile(name+".lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
 			return &lockFile{name: name, f: f}, nil
 		}
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, err
+		if !errors.Is(err, fs.ErrExist) || try > 0 {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%s: %w (if no strata is running, remove %s.lock)", name, ErrLocked, name)
-		}
-		time.Sleep(wait)
-		if wait < 50*time.Millisecond {
-			wait *= 2
+		if err := os.Remove(name + ".lock"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: leftover lock: %w", name, err)
 		}
 	}
 }
@@ -67,4 +63,95 @@ func (l *lockFile) commit(data []byte) error {
 func (l *lockFile) release() {
 	l.f.Close()
 	os.Remove(l.f.Name())
+}
+
+// RefsLockTimeout is how long a writer waits for one live holder of
+// refs.lock. It is long because a live holder is making progress: on a
+// loaded machine one fsync was seen to take 14 s.
+var RefsLockTimeout = 30 * time.Second
+
+// RefsLockFile is the repository-wide lock every ref move holds, from
+// reading the old value to rewriting index.json (see docs/format.md).
+const RefsLockFile = "refs.lock"
+
+// repoLock is a git-style lock file created with O_EXCL that its holder
+// also flock(2)s. The file says "taken" to any reader; the flock, which the
+// kernel drops when its holder dies however it dies, says "its holder is
+// alive". A lock file nobody has flocked is taken over, never by age and
+// never from a live holder, however slow.
+type repoLock struct {
+	path string
+	f    *os.File
+}
+
+func (s *Store) lockRefs() (*repoLock, error) {
+	p := filepath.Join(s.root, RefsLockFile)
+	timeout := RefsLockTimeout
+	deadline := time.Now().Add(timeout)
+	wait := 100 * time.Microsecond
+	var holder string
+	for {
+		l, err := tryRepoLock(p)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			return l, nil
+		}
+		// The timeout bounds how long one holder keeps the lock, not the
+		// wait: while the lock changes hands, others make progress (many
+		// writers on a loaded machine), so the clock starts again.
+		// Each holder writes its own token: inode numbers are reused.
+		if b, err := os.ReadFile(p); err == nil && string(b) != holder {
+			holder = string(b)
+			deadline = time.Now().Add(timeout)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("refs: %w (held by a live process, see %s)", ErrLocked, p)
+		}
+		time.Sleep(wait)
+		if wait < 20*time.Millisecond {
+			wait *= 2
+		}
+	}
+}
+
+// tryRepoLock returns nil, nil when a live process holds the lock.
+func tryRepoLock(p string) (*repoLock, error) {
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		// Someone made it: take it over if nobody holds its flock.
+		f, err = os.OpenFile(p, os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil // released meanwhile
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		f.Close() // a live holder, or one taking over the file we made
+		return nil, nil
+	}
+	// The flock is ours; it guards the lock only if our file is still the
+	// one at p (a holder removes p before it drops the flock).
+	mine, err1 := f.Stat()
+	there, err2 := os.Stat(p)
+	if err1 != nil || err2 != nil || !os.SameFile(mine, there) {
+		f.Close()
+		return nil, nil
+	}
+	if err := f.Truncate(0); err == nil {
+		// The pid is for people (the flock decides); the time tells
+		// waiters that the lock changed hands.
+		fmt.Fprintf(f, "%d %d\n", os.Getpid(), time.Now().UnixNano())
+	}
+	return &repoLock{path: p, f: f}, nil
+}
+
+// release removes the file while still holding the flock, so that a
+// waiter that opened it sees it gone and starts over.
+func (l *repoLock) release() {
+	os.Remove(l.path)
+	l.f.Close()
 }

@@ -15,7 +15,11 @@ type GCOptions struct {
 	// Grace keeps unreachable blobs younger than this, so that a command
 	// writing a commit at the same time does not lose its blobs before its
 	// ref moves (git's --prune=<date>). Zero prunes everything unreachable.
-	Grace  time.Duration
+	Grace time.Duration
+	// Reflog: reflog entries that expire first, so that the commits only
+	// they kept can go (git gc runs reflog expire). The zero value keeps
+	// every entry. DryRun expires nothing.
+	Reflog ReflogExpiry
 	DryRun bool
 }
 
@@ -23,6 +27,8 @@ type GCOptions struct {
 type GCResult struct {
 	Blobs int
 	Bytes int64
+	// ReflogEntries is how many reflog entries expired.
+	ReflogEntries int
 }
 
 // hooks run by GC after blobs are removed, e.g. the snapshot cache; each
@@ -32,7 +38,8 @@ var gcHooks []func(r *Repo, kept map[digest.Digest]bool) error
 // OnGC registers a cache that gc must prune too.
 func OnGC(f func(r *Repo, kept map[digest.Digest]bool) error) { gcHooks = append(gcHooks, f) }
 
-// GC removes blobs that no ref, HEAD or reflog entry reaches.
+// GC expires reflog entries, then removes blobs that no ref, HEAD or
+// remaining reflog entry reaches.
 func (r *Repo) GC(o GCOptions) (GCResult, error) {
 	var res GCResult
 	unlock, err := r.lock("gc")
@@ -40,6 +47,11 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 		return res, err
 	}
 	defer unlock()
+	if !o.DryRun {
+		if res.ReflogEntries, err = r.ExpireReflogs(nil, o.Reflog); err != nil {
+			return res, fmt.Errorf("expire reflogs: %w", err)
+		}
+	}
 	roots, err := r.Roots()
 	if err != nil {
 		return res, err

@@ -133,8 +133,9 @@ func (r *Repo) writeLayoutIndex() error {
 	return nil
 }
 
-// SyncLayoutIndex rewrites index.json from the refs (fsck --repair, gc).
-func (r *Repo) SyncLayoutIndex() error { return r.writeLayoutIndex() }
+// SyncLayoutIndex rewrites index.json from the refs (fsck --repair, gc),
+// under the refs lock like every ref move.
+func (r *Repo) SyncLayoutIndex() error { return r.Refs.SyncIndex() }
 
 // Resolve resolves a revision to a commit id.
 func (r *Repo) Resolve(rev string) (*objects.Commit, error) {
