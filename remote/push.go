@@ -37,6 +37,7 @@ type PushResult struct {
 	Sent     int           // blobs sent
 	Skipped  int           // blobs the remote had
 	Bytes    int64         // bytes of blobs sent
+	Lists    int           // ancestor lists sent
 }
 
 // Push sends local ref (a full ref name) to the remote tag of the same
@@ -46,6 +47,9 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 	res := PushResult{Ref: ref, Tag: refs.ShortName(ref)}
 	if err := CheckTag(res.Tag); err != nil {
 		return res, err
+	}
+	if isAncestorsTag(res.Tag) {
+		return res, fmt.Errorf("%q: tags named sha256-<hex>.ancestors hold ancestor lists; rename the ref", res.Tag)
 	}
 	if s.ep.Dir != "" && isStrataRepo(s.ep.Dir) {
 		return res, fmt.Errorf("%s is a strata repository: push to an OCI layout directory or a registry, or fetch from the other side", s.ep.Dir)
@@ -86,7 +90,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 		}
 		res.Forced = !ff
 	}
-	todo, present, err := s.missingHistory(ctx, r, tip, res.Old)
+	todo, base, present, err := s.missingHistory(ctx, r, tip, res.Old)
 	if err != nil {
 		return res, err
 	}
@@ -111,6 +115,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 		res.Commits++
 		s.o.event(Event{Kind: EventManifest, Digest: c.ID})
 	}
+	res.Lists = s.pushAncestorLists(ctx, r.Objects, todo, base)
 	if len(todo) == 0 { // the remote had the commit, under another tag or none
 		raw, err := r.Objects.ReadBlob(tip)
 		if err != nil {
@@ -151,9 +156,10 @@ func (s *Session) track(r *repo.Repo, tag string, d digest.Digest, msg string) e
 
 // missingHistory walks back from tip to the first commit the remote has:
 // the old remote tag, a commit a remote-tracking ref names, or one that a
-// HEAD request finds. It returns the commits to send, newest first, and
-// the blobs known to be present remotely (those of that first commit).
-func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old digest.Digest) ([]*objects.Commit, map[digest.Digest]bool, error) {
+// HEAD request finds. It returns the commits to send, newest first, that
+// first commit ("" if the walk ended at a root or a shallow end), and the
+// blobs known to be present remotely (those of that first commit).
+func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old digest.Digest) ([]*objects.Commit, digest.Digest, map[digest.Digest]bool, error) {
 	known := map[digest.Digest]bool{}
 	if old != "" {
 		known[old] = true
@@ -161,7 +167,7 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 	if s.Name != "" {
 		tracking, err := r.Refs.List(refs.Remotes + s.Name + "/")
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		for _, t := range tracking {
 			known[t.Target] = true
@@ -170,8 +176,10 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 	shallow := r.Shallow()
 	present := map[digest.Digest]bool{}
 	var todo []*objects.Commit
+	var base digest.Digest
 	for d := tip; d != ""; {
 		if known[d] || (d != tip && s.hasManifest(ctx, d)) {
+			base = d
 			if m, err := r.Objects.ReadManifest(d); err == nil {
 				present[m.Config.Digest] = true
 				for _, l := range m.Layers {
@@ -186,7 +194,7 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 			break
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("commit %s: %w", short(d), err)
+			return nil, "", nil, fmt.Errorf("commit %s: %w", short(d), err)
 		}
 		todo = append(todo, c)
 		if shallow[d] {
@@ -194,7 +202,7 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 		}
 		d = c.Parent()
 	}
-	return todo, present, nil
+	return todo, base, present, nil
 }
 
 func (s *Session) hasManifest(ctx context.Context, d digest.Digest) bool {
