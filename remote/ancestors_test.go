@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"strconv"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,7 +96,10 @@ func TestDeepHistoryClonesThroughAncestorLists(t *testing.T) {
 	reg := testregistry.Start(t)
 	url := reg.Repo("deep")
 	a := newRepo(t)
-	const n = 10000
+	n := 10000
+	if v := os.Getenv("DEEP_N"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
 	t0 := time.Now()
 	tip := metaCommits(t, a, "main", n, false)
 	t.Logf("%d commits made in %v", n, time.Since(t0))

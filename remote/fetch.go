@@ -99,6 +99,7 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 		return res, err
 	}
 	// Oldest first: a commit is written after its blobs and its parent.
+	ordered := make([]*incoming, 0, len(chains))
 	for i := len(chains) - 1; i >= 0; i-- {
 		in := chains[i]
 		if err := checkCommitBlobs(r.Objects, in); err != nil {
@@ -110,9 +111,12 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 			}
 			res.Shallow = append(res.Shallow, in.id)
 		}
-		if _, err := r.Objects.PutBytes(ocispec.MediaTypeImageManifest, in.raw); err != nil {
-			return res, err
-		}
+		ordered = append(ordered, in)
+	}
+	if err := storeManifests(ctx, r.Objects, ordered); err != nil {
+		return res, err
+	}
+	for _, in := range ordered {
 		res.Commits++
 		s.o.event(Event{Kind: EventManifest, Digest: in.id})
 	}
@@ -314,3 +318,4 @@ func checkCommitBlobs(st *objects.Store, in *incoming) error {
 	}
 	return nil
 }
+
