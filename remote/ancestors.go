@@ -34,7 +34,7 @@ var (
 const (
 	// manifestJobs is how many listed manifests are fetched at once; they
 	// are small, so latency, not bandwidth, bounds them.
-	manifestJobs = 16
+	manifestJobs       = 16
 	ancestorsTagSuffix = ".ancestors"
 )
 

@@ -318,4 +318,3 @@ func checkCommitBlobs(st *objects.Store, in *incoming) error {
 	}
 	return nil
 }
-
