@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,22 +90,16 @@ func listChain(t testing.TB, s *Session, tip digest.Digest) []int {
 	return sizes
 }
 
-func TestDeepHistoryClonesThroughAncestorLists(t *testing.T) {
+// pushDeep pushes a history of n commits without layers to a new
+// registry and returns the repository, the session, the URL and the tip.
+func pushDeep(t testing.TB, n int) (*repo.Repo, *Session, string, digest.Digest) {
 	ctx := context.Background()
 	reg := testregistry.Start(t)
 	url := reg.Repo("deep")
 	a := newRepo(t)
-	n := 10000
-	if v := os.Getenv("DEEP_N"); v != "" {
-		n, _ = strconv.Atoi(v)
-	}
-	t0 := time.Now()
 	tip := metaCommits(t, a, "main", n, false)
-	t.Logf("%d commits made in %v", n, time.Since(t0))
 	s := connect(t, a, "origin", url, Options{})
-	t0 = time.Now()
 	res, err := s.Push(ctx, a, refs.Heads+"main", PushOptions{})
-	t.Logf("pushed in %v", time.Since(t0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,19 +113,47 @@ func TestDeepHistoryClonesThroughAncestorLists(t *testing.T) {
 		}
 		total += k
 	}
-	if res.Lists != len(sizes) || total != n-1 {
-		t.Fatalf("push sent %d lists; the chain from the tip has %d covering %d ancestors, want %d", res.Lists, len(sizes), total, n-1)
+	if res.Lists != len(sizes) || total != n-1 || res.Commits != n {
+		t.Fatalf("push sent %d commits, %d lists; the chain from the tip has %d lists covering %d ancestors, want %d", res.Commits, res.Lists, len(sizes), total, n-1)
 	}
-	t0 = time.Now()
-	b, cres, err := Clone(ctx, url+":main", filepath.Join(t.TempDir(), "b"), Options{})
+	return a, s, url, tip
+}
+
+// 2,500 commits: three lists, the last one partly filled. The 10,000 of
+// issue 15 are BenchmarkCloneDeepHistory (the push takes a minute).
+func TestDeepHistoryClonesThroughAncestorLists(t *testing.T) {
+	const n = 2500
+	a, _, url, tip := pushDeep(t, n)
+	b, res, err := Clone(context.Background(), url+":main", filepath.Join(t.TempDir(), "b"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("cloned in %v", time.Since(t0))
-	if cres.Fetch.Commits != n {
-		t.Fatalf("clone received %d commits, want %d", cres.Fetch.Commits, n)
+	if res.Fetch.Commits != n {
+		t.Fatalf("clone received %d commits, want %d", res.Fetch.Commits, n)
 	}
 	sameHistory(t, a, b, tip, n)
+}
+
+// BenchmarkCloneDeepHistory clones a 10,000-commit history from the local
+// registry (go test -run '^$' -bench CloneDeep -benchtime 3x ./remote/).
+func BenchmarkCloneDeepHistory(b *testing.B) {
+	const n = 10000
+	a, _, url, tip := pushDeep(b, n)
+	i := 0
+	for b.Loop() {
+		dst := filepath.Join(b.TempDir(), fmt.Sprint(i))
+		i++
+		c, res, err := Clone(context.Background(), url+":main", dst, Options{})
+		if err != nil || res.Fetch.Commits != n {
+			b.Fatalf("clone: %d commits, %v", res.Fetch.Commits, err)
+		}
+		b.StopTimer()
+		if c.Objects.Has(tip) != a.Objects.Has(tip) {
+			b.Fatal("tip missing")
+		}
+		os.RemoveAll(dst)
+		b.StartTimer()
+	}
 }
 
 // A list is extended by the next push until it is full: pushes of one
