@@ -19,9 +19,13 @@
 // (registries keep untagged manifests that are pushed by digest), oldest
 // first, and moves the tag last. So in the registry, a manifest that is
 // present has all its blobs, and all its ancestors unless the registry
-// garbage-collected them. Fetch follows dev.strata.parent from each tag and
-// stops at the first ancestor it already has, or, where the registry lost an
-// ancestor, marks the commit shallow (see repo.AddShallow).
+// garbage-collected them. Push then writes the tip's ancestor list, a side
+// artifact (ancestors.go), so that fetch can ask for all of a history's
+// manifests at once; fetch checks the list against dev.strata.parent as
+// the manifests arrive, and without a list follows dev.strata.parent one
+// request at a time. It stops at the first ancestor it already has, or,
+// where the registry lost an ancestor, marks the commit shallow (see
+// repo.AddShallow).
 //
 // Contract:
 //   - every blob received is verified against its digest (and a layer against
