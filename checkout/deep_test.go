@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"golang.org/x/sys/unix"

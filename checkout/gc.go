@@ -2,7 +2,7 @@ package checkout
 
 import (
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 )
 
 func init() {

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"golang.org/x/sys/unix"

@@ -11,7 +11,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/atomicfile"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"golang.org/x/sys/unix"

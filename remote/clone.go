@@ -7,7 +7,7 @@ import (
 	"os"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/refs"
 )
 

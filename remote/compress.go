@@ -9,7 +9,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/refs"
 )
 

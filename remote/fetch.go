@@ -12,7 +12,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 	"golang.org/x/sync/errgroup"
 )

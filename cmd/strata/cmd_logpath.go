@@ -3,7 +3,7 @@ package main
 import (
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/checkout"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 )
 

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/remote"
 )

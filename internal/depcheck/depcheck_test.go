@@ -15,9 +15,9 @@ var allowed = map[string][]string{
 	"objects":       {"internal/asyncwrite", "internal/atomicfile", "objects/layer"},
 	"refs":          {"internal/atomicfile"},
 	"exec":          {},
-	"internal/repo": {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer", "refs"},
-	"checkout":      {"internal/asyncwrite", "internal/atomicfile", "internal/repo", "objects", "objects/layer", "refs"},
-	"remote":        {"internal/asyncwrite", "internal/atomicfile", "internal/repo", "objects", "objects/layer", "refs"},
+	"repo": {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer", "refs"},
+	"checkout":      {"internal/asyncwrite", "internal/atomicfile", "repo", "objects", "objects/layer", "refs"},
+	"remote":        {"internal/asyncwrite", "internal/atomicfile", "repo", "objects", "objects/layer", "refs"},
 }
 
 func TestPackageMap(t *testing.T) {
