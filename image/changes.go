@@ -1,4 +1,4 @@
-package checkout
+package image
 
 import (
 	"encoding/json"

@@ -7,8 +7,8 @@ import (
 	"os"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 // CloneResult says what Clone made.

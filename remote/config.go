@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 // Remote is a remote as the repository config names it.

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 func newRepo(t testing.TB) *repo.Repo {

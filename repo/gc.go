@@ -17,20 +17,24 @@ type GCOptions struct {
 	// ref moves (git's --prune=<date>). Zero prunes everything unreachable.
 	Grace  time.Duration
 	DryRun bool
+	// Roots name more commits to keep than refs, HEAD and reflogs do:
+	// state above this package, such as the commits work trees stand on.
+	// The caller passes them; nothing registers itself.
+	Roots []RootSource
+	// After run once the blobs are removed (not on a dry run), under the
+	// gc lock, each with the set of blobs still present: caches built
+	// from blobs, such as unpacked snapshots.
+	After []func(r *Repo, kept map[digest.Digest]bool) error
 }
+
+// RootSource names commits gc must keep.
+type RootSource func(r *Repo) ([]digest.Digest, error)
 
 // GCResult says what gc removed.
 type GCResult struct {
 	Blobs int
 	Bytes int64
 }
-
-// hooks run by GC after blobs are removed, e.g. the snapshot cache; each
-// gets the set of blobs still present.
-var gcHooks []func(r *Repo, kept map[digest.Digest]bool) error
-
-// OnGC registers a cache that gc must prune too.
-func OnGC(f func(r *Repo, kept map[digest.Digest]bool) error) { gcHooks = append(gcHooks, f) }
 
 // GC removes blobs that no ref, HEAD or reflog entry reaches.
 func (r *Repo) GC(o GCOptions) (GCResult, error) {
@@ -40,7 +44,7 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 		return res, err
 	}
 	defer unlock()
-	roots, err := r.Roots()
+	roots, err := r.Roots(o.Roots...)
 	if err != nil {
 		return res, err
 	}
@@ -80,7 +84,7 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 	if o.DryRun {
 		return res, nil
 	}
-	for _, h := range gcHooks {
+	for _, h := range o.After {
 		if err := h(r, keep); err != nil {
 			return res, err
 		}

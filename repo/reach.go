@@ -7,9 +7,9 @@ import (
 	"github.com/strata-sh/strata/objects"
 )
 
-// Roots are the commits that keep content alive: every ref, HEAD and every
-// commit a reflog mentions.
-func (r *Repo) Roots() ([]digest.Digest, error) {
+// Roots are the commits that keep content alive: every ref, HEAD, every
+// commit a reflog mentions, and those more names.
+func (r *Repo) Roots(more ...RootSource) ([]digest.Digest, error) {
 	all, err := r.Refs.List("refs/")
 	if err != nil {
 		return nil, err
@@ -26,7 +26,7 @@ func (r *Repo) Roots() ([]digest.Digest, error) {
 		return nil, err
 	}
 	out = append(out, logged...)
-	for _, f := range rootHooks {
+	for _, f := range more {
 		more, err := f(r)
 		if err != nil {
 			return nil, err
@@ -35,13 +35,6 @@ func (r *Repo) Roots() ([]digest.Digest, error) {
 	}
 	return out, nil
 }
-
-// rootHooks name more commits to keep: those work trees are based on.
-var rootHooks []func(r *Repo) ([]digest.Digest, error)
-
-// OnRoots registers a source of commits that gc must keep, for state
-// that lives above this package (work trees).
-func OnRoots(f func(r *Repo) ([]digest.Digest, error)) { rootHooks = append(rootHooks, f) }
 
 // Reachable returns every blob reachable from roots: commits, their
 // configs and layers, following parents until the history ends or an

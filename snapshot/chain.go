@@ -1,9 +1,6 @@
-package checkout
+package snapshot
 
-import (
-	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/objects"
-)
+import "github.com/strata-sh/strata/objects"
 
 // Flattening policy. A chain of at most MaxLowers layers is mounted with
 // one lower per layer. A deeper chain is cut at the highest multiple of
@@ -28,19 +25,6 @@ type SnapshotRef struct {
 // emptyID is the snapshot of a commit without layers: overlay needs one lower.
 const emptyID = "empty"
 
-// ChainIDs returns the OCI chain id of every prefix of layers.
-func ChainIDs(layers []objects.Layer) []digest.Digest {
-	out := make([]digest.Digest, len(layers))
-	for i, l := range layers {
-		if i == 0 {
-			out[i] = l.DiffID
-			continue
-		}
-		out[i] = digest.FromString(out[i-1].String() + " " + l.DiffID.String())
-	}
-	return out
-}
-
 // PlanSnapshots returns the snapshots that make up layers, bottom first.
 func PlanSnapshots(layers []objects.Layer) []SnapshotRef {
 	if len(layers) == 0 {
@@ -50,24 +34,12 @@ func PlanSnapshots(layers []objects.Layer) []SnapshotRef {
 	start := 0
 	if len(layers) > MaxLowers {
 		cut := (len(layers) - 1) / FlattenGroup * FlattenGroup
-		chain := ChainIDs(layers[:cut])
+		chain := objects.ChainIDs(layers[:cut])
 		out = append(out, SnapshotRef{ID: "chain-" + chain[cut-1].Encoded(), Layers: layers[:cut], Flat: true})
 		start = cut
 	}
 	for _, l := range layers[start:] {
 		out = append(out, SnapshotRef{ID: l.DiffID.Encoded(), Layers: []objects.Layer{l}})
-	}
-	return out
-}
-
-// commitLayers pairs a commit's layer descriptors with its diff ids.
-func commitLayers(c *objects.Commit) []objects.Layer {
-	if c == nil {
-		return nil
-	}
-	out := make([]objects.Layer, len(c.Manifest.Layers))
-	for i, d := range c.Manifest.Layers {
-		out[i] = objects.Layer{Desc: d, DiffID: c.Config.RootFS.DiffIDs[i]}
 	}
 	return out
 }

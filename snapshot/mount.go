@@ -1,4 +1,4 @@
-package checkout
+package snapshot
 
 import (
 	"bufio"
@@ -9,6 +9,9 @@ import (
 
 	"golang.org/x/sys/unix"
 )
+
+// ErrNeedRoot: mounting an overlay takes CAP_SYS_ADMIN.
+var ErrNeedRoot = errors.New("permission denied")
 
 // Mount is one mount to make: a plan, made apart from mounting so that it
 // can be checked without root.
@@ -165,7 +168,7 @@ func Mounted(target string) (MountInfo, bool, error) {
 		// id parent major:minor root mountpoint opts [optional...] - fstype source superopts
 		pre, post, cut := strings.Cut(sc.Text(), " - ")
 		fields := strings.Fields(pre)
-		if !cut || len(fields) < 5 || unescape(fields[4]) != target {
+		if !cut || len(fields) < 5 || Unescape(fields[4]) != target {
 			continue
 		}
 		pf := strings.SplitN(post, " ", 3)
@@ -193,8 +196,8 @@ func Mounted(target string) (MountInfo, bool, error) {
 	return MountInfo{}, false, nil
 }
 
-// unescape undoes mountinfo's octal escapes (\040 for a space).
-func unescape(s string) string {
+// Unescape undoes mountinfo's octal escapes (\040 for a space).
+func Unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
@@ -211,41 +214,4 @@ func unescape(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
-}
-
-// FindByMount finds the extra work tree mounted at dir or above it, from
-// the mount table: its overlay's upper lies in
-// <project>/.strata/worktrees/<name>/. It returns the project directory
-// and the work tree's name.
-func FindByMount(dir string) (project, name string, ok bool) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return "", "", false
-	}
-	defer f.Close()
-	best := ""
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		pre, post, cut := strings.Cut(sc.Text(), " - ")
-		fields := strings.Fields(pre)
-		if !cut || len(fields) < 5 || !strings.HasPrefix(post, "overlay ") {
-			continue
-		}
-		mp := unescape(fields[4])
-		if dir != mp && !strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/") || len(mp) < len(best) {
-			continue
-		}
-		_, up, found := strings.Cut(post, "upperdir=")
-		if !found {
-			continue
-		}
-		up, _, _ = strings.Cut(up, ",")
-		p, rest, found := strings.Cut(unescape(up), "/.strata/worktrees/")
-		n, _, _ := strings.Cut(rest, "/")
-		if found && n != "" {
-			best, project, name, ok = mp, p, n, true
-		}
-	}
-	return project, name, ok
 }

@@ -1,4 +1,4 @@
-package checkout
+package snapshot
 
 import (
 	"context"
@@ -132,7 +132,7 @@ func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mod
 	fail := func(err error) error {
 		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
-	rc, err := openLayer(s.store, l.Desc)
+	rc, err := s.store.OpenLayer(l.Desc)
 	if err != nil {
 		return fail(err)
 	}
@@ -222,4 +222,11 @@ func (s *Snapshots) Prune(kept func(digest.Digest) bool) error {
 		}
 	}
 	return nil
+}
+
+func short(hex string) string {
+	if len(hex) > 12 {
+		return hex[:12]
+	}
+	return hex
 }

@@ -1,4 +1,4 @@
-package checkout
+package tree
 
 import (
 	"archive/tar"
@@ -20,7 +20,7 @@ const MaxPatchSize = 8 << 20
 func (h *History) ReadContents(layers []objects.Layer, want map[string]*layer.Entry) (map[string][]byte, error) {
 	remaining := map[string]*layer.Entry{}
 	for p, e := range want {
-		if kindOf(e.Type) == layer.TypeFile && e.Size <= MaxPatchSize {
+		if KindOf(e.Type) == layer.TypeFile && e.Size <= MaxPatchSize {
 			remaining[p] = e
 		}
 	}

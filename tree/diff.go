@@ -1,4 +1,4 @@
-package checkout
+package tree
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ func DiffTrees(a, b Tree, paths []string) []Change {
 		switch {
 		case nu == nil:
 			out = append(out, Change{Path: p, Kind: Deleted, Old: old})
-		case kindOf(old.Type) != kindOf(nu.Type):
+		case KindOf(old.Type) != KindOf(nu.Type):
 			out = append(out, Change{Path: p, Kind: TypeChg, Old: old, New: nu})
 		case !SameEntry(old, nu):
 			out = append(out, Change{Path: p, Kind: Modified, Old: old, New: nu})
@@ -53,12 +53,12 @@ func DiffRevisions(ts *Trees, a, b *objects.Commit, paths []string) ([]Change, e
 // SameEntry reports whether two entries of the same kind describe the same
 // file: mtimes aside, as in git, and a hardlink is the file it names.
 func SameEntry(a, b *layer.Entry) bool {
-	if kindOf(a.Type) != kindOf(b.Type) || a.Mode != b.Mode || a.UID != b.UID || a.GID != b.GID ||
+	if KindOf(a.Type) != KindOf(b.Type) || a.Mode != b.Mode || a.UID != b.UID || a.GID != b.GID ||
 		a.Xattrs != b.Xattrs || a.Link != b.Link && a.Type != layer.TypeHardlink && b.Type != layer.TypeHardlink ||
 		a.Major != b.Major || a.Minor != b.Minor {
 		return false
 	}
-	if kindOf(a.Type) == layer.TypeFile {
+	if KindOf(a.Type) == layer.TypeFile {
 		return a.Size == b.Size && a.Digest == b.Digest
 	}
 	return true
@@ -86,7 +86,7 @@ func (c Change) Details() []string {
 		return nil
 	}
 	var out []string
-	if kindOf(o.Type) != kindOf(n.Type) {
+	if KindOf(o.Type) != KindOf(n.Type) {
 		out = append(out, fmt.Sprintf("type %s -> %s", TypeName(o.Type), TypeName(n.Type)))
 	}
 	if o.Mode != n.Mode {

@@ -1,4 +1,4 @@
-package checkout
+package tree
 
 import (
 	"fmt"
@@ -84,7 +84,7 @@ func (h *History) Lookup(layers []objects.Layer, p string) (*layer.Entry, error)
 // compared with its parent (nil for a root commit): only the layers c
 // added are read, and entries that merely repeat a directory are ignored.
 func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
-	all := commitLayers(c)
+	all := Layers(c)
 	base := 0
 	if parent != nil {
 		base = len(parent.Manifest.Layers)
@@ -153,7 +153,7 @@ type Blame struct {
 // BlamePath walks first parents from head and returns the newest commit
 // that changed p. p must exist in head.
 func (h *History) BlamePath(head *objects.Commit, p string) (*objects.Commit, error) {
-	if e, err := h.Lookup(commitLayers(head), p); err != nil {
+	if e, err := h.Lookup(Layers(head), p); err != nil {
 		return nil, err
 	} else if e == nil {
 		return nil, fmt.Errorf("%s: no such path in %s", p, short(head.ID.Encoded()))
@@ -176,4 +176,26 @@ func (h *History) BlamePath(head *objects.Commit, p string) (*objects.Commit, er
 		}
 		c = parent
 	}
+}
+
+// Touches reports whether commit id's own layers changed one of paths
+// (absolute, clean), compared with its parent through the file indexes:
+// log -- PATH. A parent cut off by a shallow history counts as empty.
+func (h *History) Touches(id digest.Digest, paths []string) (bool, error) {
+	c, err := h.store.ReadCommit(id)
+	if err != nil {
+		return false, err
+	}
+	var parent *objects.Commit
+	if pid := c.Parent(); pid != "" && h.store.Has(pid) {
+		if parent, err = h.store.ReadCommit(pid); err != nil {
+			return false, err
+		}
+	}
+	for _, p := range paths {
+		if changed, err := h.Changed(c, parent, p); err != nil || changed {
+			return changed, err
+		}
+	}
+	return false, nil
 }

@@ -1,4 +1,4 @@
-package checkout
+package tree
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 // metadata. old and new are the contents (nil for none or not a file).
 func WritePatch(w io.Writer, c Change, old, new []byte) error {
 	fp := &filePatch{from: patchFile(c.Old, c.Path, old), to: patchFile(c.New, c.Path, new)}
-	isFile := func(e *layer.Entry) bool { return e != nil && kindOf(e.Type) == layer.TypeFile }
+	isFile := func(e *layer.Entry) bool { return e != nil && KindOf(e.Type) == layer.TypeFile }
 	tooBig := func(e *layer.Entry) bool { return isFile(e) && e.Size > MaxPatchSize }
 	switch {
 	case tooBig(c.Old) || tooBig(c.New) || isBinary(old) || isBinary(new):
@@ -91,19 +91,6 @@ func LineCounts(a, b []byte) (added, removed int) {
 // IsBinary reports whether content is shown as binary.
 func IsBinary(b []byte) bool { return isBinary(b) }
 
-// ReadWorkFile reads a file of the mounted work tree for a patch.
-func ReadWorkFile(w *Worktree, p string, e *layer.Entry) ([]byte, error) {
-	if e == nil || kindOf(e.Type) != layer.TypeFile || e.Size > MaxPatchSize {
-		return nil, nil
-	}
-	f, err := openInTree(w.target, p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, MaxPatchSize+1))
-}
-
 type patch struct{ fp *filePatch }
 
 func (p patch) FilePatches() []fdiff.FilePatch { return []fdiff.FilePatch{p.fp} }
@@ -144,7 +131,7 @@ func patchFile(e *layer.Entry, p string, content []byte) fdiff.File {
 		return nil
 	}
 	f := file{path: strings.TrimPrefix(p, "/")}
-	switch kindOf(e.Type) {
+	switch KindOf(e.Type) {
 	case layer.TypeFile:
 		f.mode = filemode.FileMode(0o100000 | e.Mode&0o777)
 	case layer.TypeSymlink:
@@ -155,7 +142,7 @@ func patchFile(e *layer.Entry, p string, content []byte) fdiff.File {
 		f.mode = filemode.FileMode(0o100000 | e.Mode&0o777)
 	}
 	d := e.Digest
-	if d == "" && kindOf(e.Type) == layer.TypeFile && content != nil {
+	if d == "" && KindOf(e.Type) == layer.TypeFile && content != nil {
 		sum := blake3.Sum256(content) // a work-tree file not hashed yet
 		d = "blake3:" + hex.EncodeToString(sum[:])
 	}

@@ -1,4 +1,4 @@
-package checkout
+package tree
 
 import (
 	"bufio"
@@ -70,9 +70,16 @@ func (t Tree) Sorted() []string {
 	return out
 }
 
+// CacheGroup is where Trees cuts a long chain: the map of the prefix below
+// the highest multiple of CacheGroup is cached, so that a deep history costs
+// at most CacheGroup index reads and the next commits reuse the same cache.
+// (The snapshot package flattens at the same multiple for the same reason;
+// nothing depends on the two agreeing.)
+const CacheGroup = 64
+
 // Trees reads revisions' file maps, caching the map of long chains'
 // prefixes (.strata/snapshots/tree-v2-<chain id>.index) so that a deep history
-// costs at most FlattenGroup index reads.
+// costs at most CacheGroup index reads.
 type Trees struct {
 	store *objects.Store
 	dir   string
@@ -85,16 +92,16 @@ func NewTrees(store *objects.Store) *Trees {
 
 // Of returns the tree of commit c (nil: the empty tree).
 func (ts *Trees) Of(c *objects.Commit) (Tree, error) {
-	return ts.OfLayers(commitLayers(c))
+	return ts.OfLayers(Layers(c))
 }
 
 // OfLayers returns the tree of layers, bottom first.
 func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
 	t := Tree{}
 	start := 0
-	if len(layers) > FlattenGroup {
-		cut := (len(layers) - 1) / FlattenGroup * FlattenGroup
-		chain := ChainIDs(layers[:cut])
+	if len(layers) > CacheGroup {
+		cut := (len(layers) - 1) / CacheGroup * CacheGroup
+		chain := objects.ChainIDs(layers[:cut])
 		// v2: trees cached before an opaque root hid the lowers are stale.
 		cache := filepath.Join(ts.dir, "tree-v2-"+chain[cut-1].Encoded()+".index")
 		if entries, err := readIndexFile(cache); err == nil {
@@ -120,7 +127,7 @@ func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
 }
 
 func (ts *Trees) apply(t Tree, l objects.Layer) error {
-	entries, err := layerIndex(ts.store, l.Desc)
+	entries, err := ts.store.LayerIndexOf(l.Desc)
 	if err != nil {
 		return fmt.Errorf("checkout: file index of layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
@@ -155,9 +162,10 @@ func readIndexFile(name string) ([]layer.Entry, error) {
 	return layer.DecodeIndex(bufio.NewReaderSize(f, 256<<10))
 }
 
-// pruneTrees drops every cached tree: they are cheap to rebuild.
-func pruneTrees(dir string) error {
-	names, err := filepath.Glob(filepath.Join(dir, "tree-*.index"))
+// Prune drops every cached tree: they are cheap to rebuild. gc calls it
+// (through the work trees' prune) after it removed blobs.
+func (ts *Trees) Prune() error {
+	names, err := filepath.Glob(filepath.Join(ts.dir, "tree-*.index"))
 	if err != nil {
 		return err
 	}
@@ -167,4 +175,24 @@ func pruneTrees(dir string) error {
 		}
 	}
 	return nil
+}
+
+// Layers pairs a commit's layer descriptors with its diff ids, bottom
+// first (nil: no layers).
+func Layers(c *objects.Commit) []objects.Layer {
+	if c == nil {
+		return nil
+	}
+	out := make([]objects.Layer, len(c.Manifest.Layers))
+	for i, d := range c.Manifest.Layers {
+		out[i] = objects.Layer{Desc: d, DiffID: c.Config.RootFS.DiffIDs[i]}
+	}
+	return out
+}
+
+func short(hex string) string {
+	if len(hex) > 12 {
+		return hex[:12]
+	}
+	return hex
 }

@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"context"
@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/internal/testrootfs"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/tree"
 )
 
 // The benchmarks run on a Debian minbase tree ($STRATA_BENCH_TREE, or
@@ -106,7 +107,7 @@ func BenchmarkCommitOneFile(b *testing.B) {
 
 // deepOn makes a commit of depth n: base plus n-1 small layers.
 func deepOn(b *testing.B, r *repo.Repo, base *objects.Commit, n int) *objects.Commit {
-	ls := append(commitLayers(base), deepLayers(b, r, n-1)...)
+	ls := append(tree.Layers(base), deepLayers(b, r, n-1)...)
 	c, err := r.Objects.WriteCommit(objects.NewCommit{Layers: ls, Author: "B <b@example.com>",
 		Date: time.Unix(1700000000, 0), Message: fmt.Sprint("depth ", n), OS: "linux", Architecture: "amd64"})
 	must(b, err)
@@ -123,7 +124,7 @@ func BenchmarkCheckoutCached(b *testing.B) {
 				top = deepOn(b, r, base, depth)
 			}
 			// Two revisions of the same depth, both cached: switch between them.
-			other, err := r.Objects.WriteCommit(objects.NewCommit{Layers: commitLayers(top), Author: "B <b@example.com>",
+			other, err := r.Objects.WriteCommit(objects.NewCommit{Layers: tree.Layers(top), Author: "B <b@example.com>",
 				Date: time.Unix(1700000001, 0), Message: "other", OS: "linux", Architecture: "amd64"})
 			must(b, err)
 			w := benchWorktree(b, r, top.ID.String())
@@ -155,7 +156,7 @@ func BenchmarkDiffRevisions(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		cs, err := DiffRevisions(NewTrees(r.Objects), base, c, nil)
+		cs, err := tree.DiffRevisions(tree.NewTrees(r.Objects), base, c, nil)
 		ds = append(ds, time.Since(start))
 		must(b, err)
 		if len(cs) < 21 {

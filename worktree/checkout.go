@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
 )
 
 // CheckoutOptions describe a checkout.
@@ -22,7 +24,7 @@ type CheckoutOptions struct {
 }
 
 // DirtyError lists the changes a switch would discard. It wraps ErrDirty.
-type DirtyError struct{ Changes []Change }
+type DirtyError struct{ Changes []tree.Change }
 
 func (e *DirtyError) Error() string {
 	var b strings.Builder
@@ -165,7 +167,7 @@ func (w *Worktree) target2(o CheckoutOptions) (*objects.Commit, string, error) {
 
 // checkTargetEmpty refuses to hide files by mounting over them.
 func (w *Worktree) checkTargetEmpty(force bool) error {
-	if mi, ok, err := Mounted(w.target); err != nil {
+	if mi, ok, err := snapshot.Mounted(w.target); err != nil {
 		return err
 	} else if ok {
 		return fmt.Errorf("checkout: %s: %w (%s)", w.target, ErrTargetBusy, mi.FSType)

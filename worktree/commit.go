@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/tree"
 )
 
 // CommitOptions describe a commit of the work tree.
@@ -23,7 +24,9 @@ type CommitOptions struct {
 	AllowEmpty bool      // commit even when nothing changed
 	Author     string    // "Name <email>"; "" for the repository's identity
 	Date       time.Time // zero: now (the CLI applies --date and SOURCE_DATE_EPOCH)
-	Changes    []string  // Dockerfile instructions applied to the config (ApplyChanges)
+	// Config edits the image config the commit carries (a copy of the
+	// parent's); the CLI passes image.ApplyChanges of its --change lines.
+	Config func(*ocispec.ImageConfig) error
 }
 
 // testHook lets tests stop a commit at a named point (see commit_test.go):
@@ -41,9 +44,9 @@ func testHook(point string) {
 // Commit turns the upper directory into one new layer on top of the work
 // tree's commit, moves HEAD to the new commit and remounts the work tree
 // on it with an empty upper. Only the upper is read. A config change
-// (Changes) alone is a commit; no change at all is ErrNothingToCommit
+// (Config) alone is a commit; no change at all is ErrNothingToCommit
 // unless AllowEmpty.
-func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit, []Change, error) {
+func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit, []tree.Change, error) {
 	unlock, err := w.lock()
 	if err != nil {
 		return nil, nil, err
@@ -64,7 +67,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(res.changes) == 0 && len(o.Changes) == 0 && !o.AllowEmpty {
+	if len(res.changes) == 0 && o.Config == nil && !o.AllowEmpty {
 		return nil, nil, ErrNothingToCommit
 	}
 	parent, err := w.commit(st.Commit)
@@ -81,12 +84,12 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	if nc.Date.IsZero() {
 		nc.Date = time.Now()
 	}
-	if len(o.Changes) > 0 {
+	if o.Config != nil {
 		var cfg ocispec.ImageConfig
 		if parent != nil {
 			cfg = cloneConfig(parent.Config.Config)
 		}
-		if err := ApplyChanges(&cfg, o.Changes); err != nil {
+		if err := o.Config(&cfg); err != nil {
 			return nil, nil, err
 		}
 		nc.Config = &cfg
@@ -127,7 +130,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 // writeLayer writes the upper as one layer: excluded paths and copy-ups
 // that changed nothing are left out.
 func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *statusResult) (objects.Layer, error) {
-	lowers, err := w.snaps.Lowers(ctx, commitLayers(parent))
+	lowers, err := w.snaps.Lowers(ctx, tree.Layers(parent))
 	if err != nil {
 		return objects.Layer{}, err
 	}
@@ -138,7 +141,7 @@ func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *
 			return res.ex.Match(p, isDir) || !isDir && res.same[p]
 		},
 	}
-	l, err := addLayerFromDir(ctx, w.Repo.Objects, w.upper(), opts)
+	l, err := w.Repo.Objects.AddLayerFromDir(ctx, w.upper(), opts)
 	if err != nil {
 		return objects.Layer{}, fmt.Errorf("checkout: commit: %w", err)
 	}

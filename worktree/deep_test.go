@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"context"
@@ -8,9 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/tree"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,37 +36,6 @@ func deepLayers(t testing.TB, r *repo.Repo, n int) []objects.Layer {
 	return out
 }
 
-func TestPlanSnapshotsFlattens(t *testing.T) {
-	for _, n := range []int{0, 1, MaxLowers, MaxLowers + 1, 1000, 1001} {
-		ls := make([]objects.Layer, n)
-		for i := range ls {
-			ls[i].DiffID = digestOf(fmt.Sprint(i))
-		}
-		refs := PlanSnapshots(ls)
-		total := 0
-		for _, r := range refs {
-			total += len(r.Layers)
-		}
-		if n > 0 && total != n {
-			t.Errorf("%d layers: snapshots hold %d", n, total)
-		}
-		if len(refs) > FlattenGroup+1 && n > MaxLowers || len(refs) > MaxLowers {
-			t.Errorf("%d layers: %d lowers", n, len(refs))
-		}
-		if n > MaxLowers && (!refs[0].Flat || len(refs[0].Layers)%FlattenGroup != 0) {
-			t.Errorf("%d layers: bottom snapshot %+v is not a flattened group multiple", n, refs[0].ID)
-		}
-	}
-	// The next commit reuses the same flattened snapshot.
-	ls := make([]objects.Layer, 1001)
-	for i := range ls {
-		ls[i].DiffID = digestOf(fmt.Sprint(i))
-	}
-	if a, b := PlanSnapshots(ls[:1000])[0].ID, PlanSnapshots(ls)[0].ID; a != b {
-		t.Errorf("1000 and 1001 layers flatten differently: %s, %s", a, b)
-	}
-}
-
 // TestDeepHistory checks out a commit of 1,000 layers: more than overlay
 // takes as lowers.
 func TestDeepHistory(t *testing.T) {
@@ -87,7 +57,7 @@ func TestDeepHistory(t *testing.T) {
 		}
 	}
 	// The tree from the file indexes matches the mount.
-	tree, err := NewTrees(r.Objects).Of(c)
+	tree, err := tree.NewTrees(r.Objects).Of(c)
 	must(t, err)
 	var onDisk []string
 	filepath.Walk(w.Target(), func(p string, fi os.FileInfo, err error) error {

@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 // The escape suite's symlink races (see escape_test.go).
 

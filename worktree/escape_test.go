@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 // The escape suite: each test does what a hostile container can do to the
 // files of its work tree (through the rootfs overlay mount, as root

@@ -1,18 +1,25 @@
-package checkout
+package worktree
 
 import (
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
 )
 
-func init() {
-	repo.OnRoots(worktreeCommits)
-	repo.OnGC(pruneSnapshots)
+// GCOptions returns o with the work trees' part of gc filled in: their
+// commits as roots (Roots) and the snapshot and tree caches pruned after
+// the blobs (PruneCaches). The CLI's gc passes it; a gc without it would
+// drop a detached work tree's commit.
+func GCOptions(o repo.GCOptions) repo.GCOptions {
+	o.Roots = append(o.Roots, Roots)
+	o.After = append(o.After, PruneCaches)
+	return o
 }
 
-// worktreeCommits are the commits work trees stand on or are switching
-// to: gc keeps them even when no ref does (a detached second work tree).
-func worktreeCommits(r *repo.Repo) ([]digest.Digest, error) {
+// Roots are the commits work trees stand on or are switching to: gc keeps
+// them even when no ref does (a detached second work tree).
+func Roots(r *repo.Repo) ([]digest.Digest, error) {
 	wts, err := List(r)
 	if err != nil {
 		return nil, err
@@ -32,10 +39,10 @@ func worktreeCommits(r *repo.Repo) ([]digest.Digest, error) {
 	return out, nil
 }
 
-// pruneSnapshots is gc's hook: it drops the snapshots built from layers
+// PruneCaches runs after gc's blobs are gone: it drops the snapshots built from layers
 // gc removed (a mounted work tree's layers are kept, reachable or not) and
 // the cached trees.
-func pruneSnapshots(r *repo.Repo, kept map[digest.Digest]bool) error {
+func PruneCaches(r *repo.Repo, kept map[digest.Digest]bool) error {
 	inUse := map[digest.Digest]bool{}
 	wts, err := List(r)
 	if err != nil {
@@ -52,9 +59,9 @@ func pruneSnapshots(r *repo.Repo, kept map[digest.Digest]bool) error {
 			}
 		}
 	}
-	s := NewSnapshots(r.Objects)
+	s := snapshot.NewSnapshots(r.Objects)
 	if err := s.Prune(func(d digest.Digest) bool { return kept[d] || inUse[d] }); err != nil {
 		return err
 	}
-	return pruneTrees(s.dir)
+	return tree.NewTrees(r.Objects).Prune()
 }

@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"context"
@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
 )
 
 // TestCommitFromEmpty: an unborn branch checks out as an empty tree and
@@ -47,23 +49,23 @@ func TestPruneSnapshots(t *testing.T) {
 	c := commitDir(t, r, base, "base")
 	w := checkoutMain(t, r, "main")
 	_ = w
-	s := NewSnapshots(r.Objects)
+	s := snapshot.NewSnapshots(r.Objects)
 	// A snapshot of a layer that gc has removed.
 	other := filepath.Join(t.TempDir(), "other")
 	must(t, os.MkdirAll(other+"/x", 0o755))
 	lone := commitDir(t, r, other, "other")
-	_, err := s.Lowers(context.Background(), commitLayers(lone))
+	_, err := s.Lowers(context.Background(), tree.Layers(lone))
 	must(t, err)
-	if n, _ := os.ReadDir(s.dir); len(n) != 2 {
+	if n, _ := os.ReadDir(filepath.Join(r.Objects.Root(), "snapshots")); len(n) != 2 {
 		t.Fatalf("snapshots before gc: %d", len(n))
 	}
-	must(t, pruneSnapshots(r, map[digest.Digest]bool{}))
-	for _, l := range commitLayers(c) {
+	must(t, PruneCaches(r, map[digest.Digest]bool{}))
+	for _, l := range tree.Layers(c) {
 		if _, err := os.Stat(s.Path(l.DiffID.Encoded())); err != nil {
 			t.Errorf("snapshot of the mounted commit removed: %v", err)
 		}
 	}
-	top := commitLayers(lone)
+	top := tree.Layers(lone)
 	if _, err := os.Stat(s.Path(top[len(top)-1].DiffID.Encoded())); !os.IsNotExist(err) {
 		t.Errorf("snapshot of a removed layer kept: %v", err)
 	}
@@ -90,7 +92,7 @@ func TestGCKeepsWorktreeCommits(t *testing.T) {
 	_, err = w.Checkout(ctx, CheckoutOptions{Rev: lone.ID.String(), Detach: true})
 	must(t, err)
 
-	if _, err := r.GC(repo.GCOptions{}); err != nil {
+	if _, err := r.GC(GCOptions(repo.GCOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []digest.Digest{lone.ID, lone.Manifest.Config.Digest, info.Desc.Digest} {
@@ -101,7 +103,7 @@ func TestGCKeepsWorktreeCommits(t *testing.T) {
 	// Once the work tree is gone, so is the commit.
 	must(t, w.Umount())
 	must(t, os.RemoveAll(w.Dir))
-	if _, err := r.GC(repo.GCOptions{}); err != nil {
+	if _, err := r.GC(GCOptions(repo.GCOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	if r.Objects.Has(lone.ID) {

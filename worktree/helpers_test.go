@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"context"
@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
 	"golang.org/x/sys/unix"
 )
 
@@ -73,7 +75,7 @@ func commitLayers_(t testing.TB, r *repo.Repo, msg string, ls ...objects.Layer) 
 func unmountAll(t testing.TB, target string) {
 	t.Cleanup(func() {
 		for i := 0; i < 10; i++ {
-			if _, ok, _ := Mounted(target); !ok {
+			if _, ok, _ := snapshot.Mounted(target); !ok {
 				return
 			}
 			if err := unix.Unmount(target, 0); err != nil {
@@ -183,7 +185,7 @@ func must(t testing.TB, err error) {
 	}
 }
 
-func changeLines(cs []Change) []string {
+func changeLines(cs []tree.Change) []string {
 	var out []string
 	for _, c := range cs {
 		out = append(out, fmt.Sprintf("%c %s", c.Kind, c.Path))

@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"archive/tar"
@@ -14,8 +14,9 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
 )
 
 // TestMain doubles as a helper process: CHECKOUT_TEST_HELPER=commit runs
@@ -173,16 +174,17 @@ func TestBadLayerLeavesNoSnapshot(t *testing.T) {
 		must(t, perr)
 		info.Desc, info.DiffID = desc, desc.Digest
 	}
-	s := NewSnapshots(r.Objects)
-	_, err = s.Ensure(context.Background(), SnapshotRef{ID: info.DiffID.Encoded(), Layers: []objects.Layer{{Desc: info.Desc, DiffID: info.DiffID}}})
+	s := snapshot.NewSnapshots(r.Objects)
+	snapDir := filepath.Join(r.Objects.Root(), "snapshots")
+	_, err = s.Ensure(context.Background(), snapshot.SnapshotRef{ID: info.DiffID.Encoded(), Layers: []objects.Layer{{Desc: info.Desc, DiffID: info.DiffID}}})
 	if err == nil || !strings.Contains(err.Error(), "evil") {
 		t.Fatalf("hostile layer: %v", err)
 	}
-	entries, _ := os.ReadDir(s.dir)
+	entries, _ := os.ReadDir(snapDir)
 	if len(entries) != 0 {
 		t.Errorf("left in snapshots: %v", entries)
 	}
-	if _, err := os.Stat(filepath.Join(s.dir, "..", "evil")); err == nil {
+	if _, err := os.Stat(filepath.Join(snapDir, "..", "evil")); err == nil {
 		t.Errorf("../evil was written")
 	}
 }

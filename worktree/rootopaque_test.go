@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"archive/tar"
@@ -14,6 +14,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
 )
 
 // addTar stores a plain tar of files (each holding its own name) as a
@@ -75,7 +77,7 @@ func TestRootOpaqueHidesLowers(t *testing.T) {
 	c3, _, err := w.Commit(ctx, CommitOptions{Message: "c", Author: "T <t@example.com>"})
 	must(t, err)
 
-	ts := NewTrees(r.Objects)
+	ts := tree.NewTrees(r.Objects)
 	for _, tc := range []struct {
 		c    *objects.Commit
 		want []string
@@ -92,14 +94,14 @@ func TestRootOpaqueHidesLowers(t *testing.T) {
 			t.Errorf("tree of %q: %v, want %v", tc.c.Message(), got, tc.want)
 		}
 	}
-	changes, err := DiffRevisions(ts, c1, c2, nil)
+	changes, err := tree.DiffRevisions(ts, c1, c2, nil)
 	must(t, err)
 	if got := changeLines(changes); !equal(got, []string{"D /a", "A /b", "D /d", "D /d/x"}) {
 		t.Errorf("diff base..opaque: %v", got)
 	}
-	h := NewHistory(r.Objects)
+	h := tree.NewHistory(r.Objects)
 	for p, want := range map[string]bool{"/a": false, "/d/x": false, "/m": false, "/b": true} {
-		e, err := h.Lookup(commitLayers(c2), p)
+		e, err := h.Lookup(tree.Layers(c2), p)
 		must(t, err)
 		if (e != nil) != want {
 			t.Errorf("history lookup %s: %v, want present=%v", p, e, want)
@@ -118,7 +120,7 @@ func TestRootOpaqueInFlattenedPrefix(t *testing.T) {
 	r := newRepo(t)
 	var ls []objects.Layer
 	var want []string
-	for i := 0; i < MaxLowers+2; i++ {
+	for i := 0; i < snapshot.MaxLowers+2; i++ {
 		name := fmt.Sprintf("f%03d", i)
 		if i == 10 {
 			ls = append(ls, addTar(t, r.Objects, ".wh..wh..opq", name))
@@ -129,7 +131,7 @@ func TestRootOpaqueInFlattenedPrefix(t *testing.T) {
 			want = append(want, "/"+name)
 		}
 	}
-	if plan := PlanSnapshots(ls); !plan[0].Flat || len(plan[0].Layers) <= 10 {
+	if plan := snapshot.PlanSnapshots(ls); !plan[0].Flat || len(plan[0].Layers) <= 10 {
 		t.Fatalf("the opaque layer is not in the flattened prefix: %d layers flat", len(plan[0].Layers))
 	}
 	c := commitLayers_(t, r, "deep", ls...)
@@ -138,7 +140,7 @@ func TestRootOpaqueInFlattenedPrefix(t *testing.T) {
 		t.Errorf("checkout shows %d names (%v...), want %d from f010", len(got), got[:min(len(got), 3)], len(want))
 	}
 	for round := 0; round < 2; round++ { // built, then read from the cache
-		tree, err := NewTrees(r.Objects).Of(c)
+		tree, err := tree.NewTrees(r.Objects).Of(c)
 		must(t, err)
 		var got []string
 		for _, p := range tree.Sorted() {
@@ -170,7 +172,7 @@ func TestMediaTypeCheckedOnCheckout(t *testing.T) {
 	if _, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "main"}); !errors.Is(err, layer.ErrMediaType) {
 		t.Errorf("checkout of a zstd layer labelled gzip: %v", err)
 	}
-	if _, err := NewTrees(r.Objects).Of(c); !errors.Is(err, layer.ErrMediaType) {
+	if _, err := tree.NewTrees(r.Objects).Of(c); !errors.Is(err, layer.ErrMediaType) {
 		t.Errorf("tree of a zstd layer labelled gzip: %v", err)
 	}
 }

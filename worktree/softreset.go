@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/tree"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,8 +35,8 @@ func (w *Worktree) carryCommitted(ctx context.Context, old, c *objects.Commit) (
 	}
 	copyPaths, parents := map[string]bool{}, map[string]bool{}
 	var whiteouts []string
-	for _, ch := range DiffTrees(tnew, told, nil) {
-		if ch.Kind == Deleted {
+	for _, ch := range tree.DiffTrees(tnew, told, nil) {
+		if ch.Kind == tree.Deleted {
 			whiteouts = append(whiteouts, ch.Path)
 		} else {
 			copyPaths[ch.Path] = true
@@ -77,7 +78,7 @@ func (w *Worktree) carryCommitted(ctx context.Context, old, c *objects.Commit) (
 // what the container made, symlinks included: each parent is opened
 // beneath the stage without following one, and a parent that is not a
 // plain directory there is passed over (the upper's entry wins anyway).
-func stageWhiteouts(stage string, whiteouts []string, told, tnew Tree) error {
+func stageWhiteouts(stage string, whiteouts []string, told, tnew tree.Tree) error {
 	root, err := layer.OpenDir(stage)
 	if err != nil {
 		return fmt.Errorf("reset --soft: %w", err)

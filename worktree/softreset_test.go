@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/strata-sh/strata/tree"
 )
 
 // TestResetSoftKeepsTheTree: as in git, reset --soft moves the branch and
@@ -48,7 +50,7 @@ func TestResetSoftKeepsTheTree(t *testing.T) {
 	must(t, err)
 	tAgain, err := w.trees.Of(again)
 	must(t, err)
-	for _, ch := range DiffTrees(tDropped, tAgain, nil) {
+	for _, ch := range tree.DiffTrees(tDropped, tAgain, nil) {
 		if ch.Path != "/data/sub/c" {
 			t.Errorf("recommitted tree differs from the dropped commit at %s (%c)", ch.Path, ch.Kind)
 		}

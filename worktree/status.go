@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"context"
@@ -11,32 +11,13 @@ import (
 	"time"
 
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/tree"
 	"golang.org/x/sys/unix"
 )
 
-// Kind is how a path changed, with git's letters.
-type Kind byte
-
-const (
-	Added    Kind = 'A'
-	Modified Kind = 'M'
-	Deleted  Kind = 'D'
-	TypeChg  Kind = 'T' // a file became a directory, a symlink a file, ...
-)
-
-func (k Kind) String() string { return string(k) }
-
-// Change is one changed path: its entries before and after (nil when absent).
-type Change struct {
-	Path string
-	Kind Kind
-	Old  *layer.Entry
-	New  *layer.Entry
-}
-
 // statusResult is what a scan of the upper found.
 type statusResult struct {
-	changes []Change
+	changes []tree.Change
 	same    map[string]bool // copied-up non-directories equal to their lower: left out of a commit
 	ex      *Excludes
 }
@@ -44,7 +25,7 @@ type statusResult struct {
 // Status returns the work tree's changes against the commit it is based
 // on, in path order, mounting it first if needed. Excluded paths are left
 // out, and so are copy-ups that changed nothing but the mtime.
-func (w *Worktree) Status(ctx context.Context) ([]Change, error) {
+func (w *Worktree) Status(ctx context.Context) ([]tree.Change, error) {
 	unlock, err := w.lock()
 	if err != nil {
 		return nil, err
@@ -112,7 +93,7 @@ func (e *ReservedError) Unwrap() error { return layer.ErrReservedName }
 
 type scanner struct {
 	ctx    context.Context
-	tree   Tree
+	tree   tree.Tree
 	sorted []string // tree paths in order, built on first need
 	ex     *Excludes
 	res    *statusResult
@@ -166,9 +147,9 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		}
 		switch {
 		case old == nil:
-			s.add(Change{Path: crel, Kind: Added, New: nu})
-		case kindOf(old.Type) != kindOf(nu.Type):
-			s.add(Change{Path: crel, Kind: TypeChg, Old: old, New: nu})
+			s.add(tree.Change{Path: crel, Kind: tree.Added, New: nu})
+		case tree.KindOf(old.Type) != tree.KindOf(nu.Type):
+			s.add(tree.Change{Path: crel, Kind: tree.TypeChg, Old: old, New: nu})
 			if old.Type == layer.TypeDir {
 				s.deleted(crel, false)
 			}
@@ -178,7 +159,7 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 				return err
 			}
 			if changed {
-				s.add(Change{Path: crel, Kind: Modified, Old: old, New: nu})
+				s.add(tree.Change{Path: crel, Kind: tree.Modified, Old: old, New: nu})
 			} else if !isDir && ue.St.Nlink == 1 {
 				// Unchanged, and left out of the commit. A file with
 				// more names stays in: the layer must record the link.
@@ -237,19 +218,19 @@ func (s *scanner) inMount(rel string) (*layer.Dir, error) {
 	return s.mount.OpenBeneath(strings.TrimPrefix(rel, "/"))
 }
 
-func (s *scanner) add(c Change) { s.res.changes = append(s.res.changes, c) }
+func (s *scanner) add(c tree.Change) { s.res.changes = append(s.res.changes, c) }
 
 // deleted records p (if self) and every lower path below it as deleted.
 func (s *scanner) deleted(p string, self bool) {
 	if self {
-		s.add(Change{Path: p, Kind: Deleted, Old: s.tree[p]})
+		s.add(tree.Change{Path: p, Kind: tree.Deleted, Old: s.tree[p]})
 	}
 	s.sort()
 	prefix := p + "/"
 	for i := sort.SearchStrings(s.sorted, prefix); i < len(s.sorted) && strings.HasPrefix(s.sorted[i], prefix); i++ {
 		q := s.sorted[i]
 		if !s.ex.Match(q, s.tree[q].Type == layer.TypeDir) {
-			s.add(Change{Path: q, Kind: Deleted, Old: s.tree[q]})
+			s.add(tree.Change{Path: q, Kind: tree.Deleted, Old: s.tree[q]})
 		}
 	}
 }
@@ -305,14 +286,6 @@ func (s *scanner) entry(rel string, d *layer.Dir, ue *layer.UpperEntry) (*layer.
 	return e, nil
 }
 
-// kindOf folds a hardlink into a file: both are regular files on disk.
-func kindOf(t layer.EntryType) layer.EntryType {
-	if t == layer.TypeHardlink {
-		return layer.TypeFile
-	}
-	return t
-}
-
 // differs compares a lower entry with the work tree's. A file of the same
 // size and mtime is taken as unchanged (git's stat check); otherwise its
 // content is hashed, so that a copy-up or a touch changes nothing.
@@ -321,7 +294,7 @@ func differs(old, nu *layer.Entry, d *layer.Dir, ue *layer.UpperEntry) (bool, er
 		old.Link != nu.Link || old.Major != nu.Major || old.Minor != nu.Minor {
 		return true, nil
 	}
-	if kindOf(nu.Type) != layer.TypeFile {
+	if tree.KindOf(nu.Type) != layer.TypeFile {
 		return false, nil
 	}
 	if old.Size != nu.Size {

@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
 )
 
 // Ensure makes sure the work tree is mounted as its state says, finishing
@@ -72,7 +74,7 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 // isMounted reports whether our overlay is the top mount at the target;
 // another filesystem there is an error.
 func (w *Worktree) isMounted() (bool, error) {
-	mi, ok, err := Mounted(w.target)
+	mi, ok, err := snapshot.Mounted(w.target)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -88,7 +90,7 @@ func (w *Worktree) isMounted() (bool, error) {
 // mount mounts commit c with the given upper and work directories, under
 // the current mount when beneath is set.
 func (w *Worktree) mount(ctx context.Context, c *objects.Commit, upper, work string, beneath bool) error {
-	lowers, err := w.snaps.Lowers(ctx, commitLayers(c))
+	lowers, err := w.snaps.Lowers(ctx, tree.Layers(c))
 	if err != nil {
 		return err
 	}
@@ -100,7 +102,7 @@ func (w *Worktree) mount(ctx context.Context, c *objects.Commit, upper, work str
 	if err := w.closeParent(); err != nil {
 		return err
 	}
-	m := Plan(lowers, upper, work, w.target)
+	m := snapshot.Plan(lowers, upper, work, w.target)
 	if beneath {
 		return m.DoBeneath()
 	}
@@ -133,7 +135,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 			}
 		}
 		if mounted {
-			if err := Unmount(w.target); err != nil {
+			if err := snapshot.Unmount(w.target); err != nil {
 				return st, err
 			}
 		}
@@ -178,7 +180,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	if mounted {
 		// The old overlay sits on top of the new one: removing it reveals
 		// the new work tree with no moment where the target is empty.
-		if err := Unmount(w.target); err != nil {
+		if err := snapshot.Unmount(w.target); err != nil {
 			return st, err
 		}
 	}
@@ -233,7 +235,7 @@ func (w *Worktree) unmountAll() error {
 		if err != nil || !mounted {
 			return err
 		}
-		if err := Unmount(w.target); err != nil {
+		if err := snapshot.Unmount(w.target); err != nil {
 			return err
 		}
 	}

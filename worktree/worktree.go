@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"encoding/json"
@@ -11,9 +11,11 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/atomicfile"
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,7 +27,6 @@ var (
 	ErrHeadMoved        = errors.New("HEAD moved since the work tree was checked out; run 'strata checkout --force' or 'strata reset --soft'")
 	ErrTargetBusy       = errors.New("something else is mounted there")
 	ErrWorktreeNotFound = errors.New("no such worktree")
-	ErrNeedRoot         = errors.New("permission denied")
 )
 
 // MainName is the name of the work tree at <project>/rootfs.
@@ -37,8 +38,8 @@ type Worktree struct {
 	Repo   *repo.Repo
 	Name   string // MainName, or the name of an extra work tree
 	Dir    string // .strata/worktree or .strata/worktrees/<name>
-	snaps  *Snapshots
-	trees  *Trees
+	snaps  *snapshot.Snapshots
+	trees  *tree.Trees
 	target string // from the state, or the default
 }
 
@@ -59,7 +60,7 @@ type State struct {
 // Main returns the repository's main work tree (<project>/rootfs).
 func Main(r *repo.Repo) *Worktree {
 	return &Worktree{Repo: r, Name: MainName, Dir: filepath.Join(r.Root, "worktree"),
-		snaps: NewSnapshots(r.Objects), trees: NewTrees(r.Objects), target: filepath.Join(r.Dir, "rootfs")}
+		snaps: snapshot.NewSnapshots(r.Objects), trees: tree.NewTrees(r.Objects), target: filepath.Join(r.Dir, "rootfs")}
 }
 
 // Named returns the extra work tree name, whose target is set by its
@@ -72,7 +73,7 @@ func Named(r *repo.Repo, name string) (*Worktree, error) {
 		return nil, fmt.Errorf("checkout: worktree name %q: %w", name, refs.ErrBadName)
 	}
 	w := &Worktree{Repo: r, Name: name, Dir: filepath.Join(r.Root, "worktrees", name),
-		snaps: NewSnapshots(r.Objects), trees: NewTrees(r.Objects)}
+		snaps: snapshot.NewSnapshots(r.Objects), trees: tree.NewTrees(r.Objects)}
 	if st, ok, _ := w.State(); ok {
 		w.target = st.Target
 	}

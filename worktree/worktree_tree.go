@@ -1,16 +1,18 @@
-package checkout
+package worktree
 
 import (
 	"context"
+	"io"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/tree"
 )
 
 // WorkTree returns the file map of the work tree as it is now: its base
 // commit's tree with the uncommitted changes laid over it (content digests
 // of changed files included), and the base commit.
-func (w *Worktree) WorkTree(ctx context.Context) (Tree, *objects.Commit, error) {
+func (w *Worktree) WorkTree(ctx context.Context) (tree.Tree, *objects.Commit, error) {
 	unlock, err := w.lock()
 	if err != nil {
 		return nil, nil, err
@@ -37,7 +39,7 @@ func (w *Worktree) WorkTree(ctx context.Context) (Tree, *objects.Commit, error) 
 			delete(t, c.Path)
 			continue
 		}
-		if kindOf(c.New.Type) == layer.TypeFile && c.New.Digest == "" {
+		if tree.KindOf(c.New.Type) == layer.TypeFile && c.New.Digest == "" {
 			if c.New.Digest, err = treeFileDigest(w.target, c.Path); err != nil {
 				return nil, nil, err
 			}
@@ -58,4 +60,17 @@ func (w *Worktree) BaseCommit(ctx context.Context) (*objects.Commit, error) {
 }
 
 // Trees returns the work tree's tree reader.
-func (w *Worktree) Trees() *Trees { return w.trees }
+func (w *Worktree) Trees() *tree.Trees { return w.trees }
+
+// ReadWorkFile reads a file of the mounted work tree for a patch.
+func ReadWorkFile(w *Worktree, p string, e *layer.Entry) ([]byte, error) {
+	if e == nil || tree.KindOf(e.Type) != layer.TypeFile || e.Size > tree.MaxPatchSize {
+		return nil, nil
+	}
+	f, err := openInTree(w.target, p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, tree.MaxPatchSize+1))
+}

@@ -8,10 +8,11 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/checkout"
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newDiffCommand) }
@@ -80,12 +81,12 @@ func cleanPaths(ps []string) []string {
 // side is one end of a diff: a revision, or the work tree.
 type side struct {
 	commit *objects.Commit // nil with work: the work tree's base
-	work   *checkout.Worktree
+	work   *worktree.Worktree
 }
 
-func runDiff(ctx context.Context, out io.Writer, r *repo.Repo, w *checkout.Worktree, revs, paths []string, o diffOptions) error {
-	trees := checkout.NewTrees(r.Objects)
-	var changes []checkout.Change
+func runDiff(ctx context.Context, out io.Writer, r *repo.Repo, w *worktree.Worktree, revs, paths []string, o diffOptions) error {
+	trees := tree.NewTrees(r.Objects)
+	var changes []tree.Change
 	var from, to side
 	switch len(revs) {
 	case 0:
@@ -116,7 +117,7 @@ func runDiff(ctx context.Context, out io.Writer, r *repo.Repo, w *checkout.Workt
 		if err != nil {
 			return fmt.Errorf("diff: %w", err)
 		}
-		changes = checkout.DiffTrees(ta, tw, paths)
+		changes = tree.DiffTrees(ta, tw, paths)
 		from, to = side{commit: a}, side{work: w}
 	case 2:
 		a, err := w.Resolve(revs[0])
@@ -127,7 +128,7 @@ func runDiff(ctx context.Context, out io.Writer, r *repo.Repo, w *checkout.Workt
 		if err != nil {
 			return fmt.Errorf("diff: %w", err)
 		}
-		if changes, err = checkout.DiffRevisions(trees, a, b, paths); err != nil {
+		if changes, err = tree.DiffRevisions(trees, a, b, paths); err != nil {
 			return fmt.Errorf("diff: %w", err)
 		}
 		from, to = side{commit: a}, side{commit: b}
@@ -142,7 +143,7 @@ func runDiff(ctx context.Context, out io.Writer, r *repo.Repo, w *checkout.Workt
 		}
 		return nil
 	case o.stat || o.patch:
-		h := checkout.NewHistory(r.Objects)
+		h := tree.NewHistory(r.Objects)
 		old, err := contents(h, from, changes, false)
 		if err != nil {
 			return fmt.Errorf("diff: %w", err)
@@ -156,13 +157,13 @@ func runDiff(ctx context.Context, out io.Writer, r *repo.Repo, w *checkout.Workt
 			return nil
 		}
 		for _, c := range changes {
-			if c.Kind == checkout.Modified && len(c.Details()) == 0 && c.Old.Type == layer.TypeDir {
+			if c.Kind == tree.Modified && len(c.Details()) == 0 && c.Old.Type == layer.TypeDir {
 				continue
 			}
 			if d := c.Details(); len(d) > 0 {
 				fmt.Fprintf(out, "# %s: %s\n", c.Path, strings.Join(d, ", "))
 			}
-			if err := checkout.WritePatch(out, c, old[c.Path], nu[c.Path]); err != nil {
+			if err := tree.WritePatch(out, c, old[c.Path], nu[c.Path]); err != nil {
 				return fmt.Errorf("diff: %w", err)
 			}
 		}
@@ -180,8 +181,8 @@ func runDiff(ctx context.Context, out io.Writer, r *repo.Repo, w *checkout.Workt
 
 // contents reads the files of one side of the changes (new: their new
 // entries) for patches and --stat.
-func contents(h *checkout.History, s side, changes []checkout.Change, new bool) (map[string][]byte, error) {
-	entry := func(c checkout.Change) *layer.Entry {
+func contents(h *tree.History, s side, changes []tree.Change, new bool) (map[string][]byte, error) {
+	entry := func(c tree.Change) *layer.Entry {
 		if new {
 			return c.New
 		}
@@ -190,7 +191,7 @@ func contents(h *checkout.History, s side, changes []checkout.Change, new bool) 
 	if s.work != nil {
 		out := map[string][]byte{}
 		for _, c := range changes {
-			b, err := checkout.ReadWorkFile(s.work, c.Path, entry(c))
+			b, err := worktree.ReadWorkFile(s.work, c.Path, entry(c))
 			if err != nil {
 				return nil, err
 			}
@@ -213,23 +214,23 @@ func contents(h *checkout.History, s side, changes []checkout.Change, new bool) 
 	return h.ReadContents(layers, want)
 }
 
-func printStat(out io.Writer, changes []checkout.Change, old, nu map[string][]byte) {
+func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) {
 	width := 0
 	for _, c := range changes {
 		width = max(width, len(c.Path))
 	}
 	files, adds, dels := 0, 0, 0
 	for _, c := range changes {
-		if c.Kind == checkout.Modified && c.Old.Type == layer.TypeDir {
+		if c.Kind == tree.Modified && c.Old.Type == layer.TypeDir {
 			continue
 		}
 		files++
 		o, n := old[c.Path], nu[c.Path]
-		if checkout.IsBinary(o) || checkout.IsBinary(n) {
+		if tree.IsBinary(o) || tree.IsBinary(n) {
 			fmt.Fprintf(out, " %-*s | Bin %d -> %d bytes\n", width, c.Path, len(o), len(n))
 			continue
 		}
-		a, d := checkout.LineCounts(o, n)
+		a, d := tree.LineCounts(o, n)
 		adds, dels = adds+a, dels+d
 		fmt.Fprintf(out, " %-*s | %d %s%s\n", width, c.Path, a+d, strings.Repeat("+", min(a, 40)), strings.Repeat("-", min(d, 40)))
 	}

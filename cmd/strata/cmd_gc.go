@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newGCCommand) }
@@ -31,7 +32,7 @@ them all.`,
 			if err != nil {
 				return err
 			}
-			res, err := r.GC(repo.GCOptions{Grace: grace, DryRun: dryRun})
+			res, err := r.GC(worktree.GCOptions(repo.GCOptions{Grace: grace, DryRun: dryRun}))
 			if err != nil {
 				return fmt.Errorf("gc: %w", err)
 			}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/checkout"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newPullCommand) }
@@ -53,7 +53,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			fail := func(err error) error { return fmt.Errorf("pull %s %s: %w", remoteArg, branch, err) }
 			onHead := h.Branch == refs.Heads+branch
-			w := checkout.Main(r)
+			w := worktree.Main(r)
 			_, mounted, err := w.State()
 			if err != nil {
 				return fail(err)
@@ -106,7 +106,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				}
 			}
 			if onHead && mounted {
-				if _, err := w.Reset(ctx, to.String(), checkout.ResetHard); err != nil {
+				if _, err := w.Reset(ctx, to.String(), worktree.ResetHard); err != nil {
 					return fail(err)
 				}
 			} else if _, err := remote.FastForward(r, branch, to, "pull: fast-forward"); err != nil {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/repo"
 	"golang.org/x/sys/unix"
 )
 

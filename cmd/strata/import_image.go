@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/repo"
 )
 
 // importImageSource imports oci:PATH[:TAG] and docker-archive:PATH[:TAG]

@@ -15,8 +15,11 @@ var allowed = map[string][]string{
 	"objects":       {"internal/asyncwrite", "internal/atomicfile", "objects/layer"},
 	"refs":          {"internal/atomicfile"},
 	"exec":          {},
-	"repo": {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer", "refs"},
-	"checkout":      {"internal/asyncwrite", "internal/atomicfile", "repo", "objects", "objects/layer", "refs"},
+	"repo":          {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer", "refs"},
+	"tree":          {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
+	"snapshot":      {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
+	"worktree":      {"internal/asyncwrite", "internal/atomicfile", "repo", "objects", "objects/layer", "refs", "tree", "snapshot"},
+	"image":         {"internal/asyncwrite", "internal/atomicfile", "repo", "objects", "objects/layer", "refs"},
 	"remote":        {"internal/asyncwrite", "internal/atomicfile", "repo", "objects", "objects/layer", "refs"},
 }
 

@@ -1,4 +1,4 @@
-package checkout
+package worktree
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/snapshot"
 )
 
 // TestUnpackChecksDiffID: a fetched layer is verified by its blob digest
@@ -35,7 +36,7 @@ func TestUnpackChecksDiffID(t *testing.T) {
 	if !errors.Is(err, objects.ErrDigestMismatch) {
 		t.Fatalf("checkout of a layer with a false diff id: %v", err)
 	}
-	s := NewSnapshots(r.Objects)
+	s := snapshot.NewSnapshots(r.Objects)
 	if _, err := os.Stat(s.Path(lie.DiffID.Encoded())); !os.IsNotExist(err) {
 		t.Fatalf("a snapshot was made under the false diff id: %v", err)
 	}
