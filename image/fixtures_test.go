@@ -1,4 +1,4 @@
-package remote
+package image
 
 import (
 	"archive/tar"

@@ -1,4 +1,4 @@
-package remote
+package image
 
 import (
 	"archive/tar"
@@ -82,7 +82,7 @@ func readDockerArchive(src string) (*image, error) {
 			return nil, fmt.Errorf("%s: missing from the archive: %w", name, ErrBadImage)
 		}
 		if af.size > limit {
-			return nil, fmt.Errorf("%s: %d bytes, more than %s: %w", name, af.size, capText(limit), ErrBadImage)
+			return nil, fmt.Errorf("%s: %d bytes, more than %s: %w", name, af.size, CapText(limit), ErrBadImage)
 		}
 		return io.ReadAll(io.NewSectionReader(f, af.off, af.size))
 	}
@@ -90,7 +90,7 @@ func readDockerArchive(src string) (*image, error) {
 		f.Close()
 		return nil, err
 	}
-	b, err := read("manifest.json", maxManifestSize)
+	b, err := read("manifest.json", MaxManifestSize)
 	if err != nil {
 		return fail(err)
 	}
@@ -120,7 +120,7 @@ func readDockerArchive(src string) (*image, error) {
 		return fail(fmt.Errorf("%s: tag %s: %w", p, tag, errNoImage))
 	}
 	e := entries[pick]
-	cfgRaw, err := read(e.Config, maxConfigSize)
+	cfgRaw, err := read(e.Config, MaxConfigSize)
 	if err != nil {
 		return fail(err)
 	}

@@ -1,4 +1,4 @@
-package remote
+package image
 
 import (
 	"encoding/json"
@@ -31,13 +31,13 @@ func splitPathTag(s string) (string, string) {
 // tag is given), checking index, manifest and config against their digests.
 func readOCILayout(src string) (*image, error) {
 	dir, tag := splitPathTag(src)
-	if err := checkLayoutVersion(dir); errors.Is(err, fs.ErrNotExist) {
+	if err := CheckLayoutVersion(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: not an OCI image layout (no oci-layout file)", dir)
 	} else if err != nil {
 		return nil, err
 	}
 	var idx ocispec.Index
-	b, err := readRegularCapped(filepath.Join(dir, ocispec.ImageIndexFile), maxManifestSize)
+	b, err := ReadRegularCapped(filepath.Join(dir, ocispec.ImageIndexFile), MaxManifestSize)
 	if err != nil {
 		return nil, err
 	}
@@ -63,10 +63,10 @@ func readOCILayout(src string) (*image, error) {
 		if err := d.Digest.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w: %v", what, ErrBadImage, err)
 		}
-		if err := checkDescSize(d, what, limit); err != nil {
+		if err := CheckDescSize(d, what, limit); err != nil {
 			return nil, err
 		}
-		f, err := openRegular(filepath.Join(dir, "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded()))
+		f, err := OpenRegular(filepath.Join(dir, "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded()))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s %s: blob missing: %w", what, d.Digest, ErrBadImage)
 		}
@@ -74,7 +74,7 @@ func readOCILayout(src string) (*image, error) {
 			return nil, err
 		}
 		defer f.Close()
-		b, err := io.ReadAll(exactSize(f, d.Size))
+		b, err := io.ReadAll(ExactSize(f, d.Size))
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", what, d.Digest, err)
 		}
@@ -83,11 +83,11 @@ func readOCILayout(src string) (*image, error) {
 		}
 		return b, nil
 	}
-	raw, err := readBlob(*desc, "manifest", maxManifestSize)
+	raw, err := readBlob(*desc, "manifest", MaxManifestSize)
 	if err != nil {
 		return nil, err
 	}
-	if isIndex(desc.MediaType) || isIndex(sniffMediaType(raw)) {
+	if IsIndex(desc.MediaType) || IsIndex(SniffMediaType(raw)) {
 		var sub ocispec.Index
 		if err := json.Unmarshal(raw, &sub); err != nil {
 			return nil, fmt.Errorf("index %s: %w: %v", desc.Digest, ErrBadImage, err)
@@ -102,35 +102,35 @@ func readOCILayout(src string) (*image, error) {
 		if desc == nil {
 			return nil, fmt.Errorf("index has no linux/%s image: %w", runtime.GOARCH, errNoImage)
 		}
-		if raw, err = readBlob(*desc, "manifest", maxManifestSize); err != nil {
+		if raw, err = readBlob(*desc, "manifest", MaxManifestSize); err != nil {
 			return nil, err
 		}
 	}
-	in, err := toIncoming(raw, *desc)
+	in, err := Normalize(raw, *desc)
 	if err != nil {
 		return nil, err
 	}
-	cfgRaw, err := readBlob(in.m.Config, "config", maxConfigSize)
+	cfgRaw, err := readBlob(in.Manifest.Config, "config", MaxConfigSize)
 	if err != nil {
 		return nil, err
 	}
-	img := &image{manifestDigest: desc.Digest, layers: in.m.Layers, close: func() error { return nil }}
+	img := &image{manifestDigest: desc.Digest, layers: in.Manifest.Layers, close: func() error { return nil }}
 	if err := json.Unmarshal(cfgRaw, &img.config); err != nil {
-		return nil, fmt.Errorf("config %s: %w: %v", in.m.Config.Digest, ErrBadImage, err)
+		return nil, fmt.Errorf("config %s: %w: %v", in.Manifest.Config.Digest, ErrBadImage, err)
 	}
 	img.open = func(i int) (io.ReadCloser, error) {
 		d := img.layers[i].Digest
 		if err := d.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadImage, err)
 		}
-		f, err := openRegular(filepath.Join(dir, "blobs", d.Algorithm().String(), d.Encoded()))
+		f, err := OpenRegular(filepath.Join(dir, "blobs", d.Algorithm().String(), d.Encoded()))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("blob missing: %w", ErrBadImage)
 		}
 		if err != nil {
 			return nil, err
 		}
-		return exactSizeCloser(f, img.layers[i].Size), nil
+		return ExactSizeCloser(f, img.layers[i].Size), nil
 	}
 	return img, nil
 }

@@ -1,6 +1,7 @@
-package remote
+package image
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,20 +13,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// What a remote or an image file may make strata hold in memory. A blob
+// What an image file or a remote may make strata hold in memory. A blob
 // streamed to disk (a layer) is bounded by its descriptor's size instead.
 const (
-	// maxManifestSize caps a manifest, an image index and a layout's
+	// MaxManifestSize caps a manifest, an image index and a layout's
 	// index.json: containerd's choice for manifests.
-	maxManifestSize = 4 << 20
-	// maxConfigSize caps an image config, which is decoded whole. The
+	MaxManifestSize = 4 << 20
+	// MaxConfigSize caps an image config, which is decoded whole. The
 	// largest configs seen in practice (hundreds of history entries, long
 	// Env lists) are a few hundred KiB; 8 MiB leaves twenty times that
 	// while a hostile descriptor cannot make strata buffer gigabytes.
-	maxConfigSize = 8 << 20
-	// maxResponseSize caps any other registry answer read whole: tag
-	// lists, error bodies, tokens.
-	maxResponseSize = 16 << 20
+	MaxConfigSize = 8 << 20
 	// maxLayoutFileSize caps an oci-layout file (a one-field JSON).
 	maxLayoutFileSize = 64 << 10
 )
@@ -39,7 +37,7 @@ type sizedReader struct {
 	size int64
 }
 
-func exactSize(r io.Reader, size int64) io.Reader {
+func ExactSize(r io.Reader, size int64) io.Reader {
 	return &sizedReader{r: r, left: size, size: size}
 }
 
@@ -79,13 +77,13 @@ type sizedReadCloser struct {
 	io.Closer
 }
 
-func exactSizeCloser(rc io.ReadCloser, size int64) io.ReadCloser {
-	return sizedReadCloser{exactSize(rc, size), rc}
+func ExactSizeCloser(rc io.ReadCloser, size int64) io.ReadCloser {
+	return sizedReadCloser{ExactSize(rc, size), rc}
 }
 
-// checkDescSize refuses a descriptor whose size is negative, or above what
+// CheckDescSize refuses a descriptor whose size is negative, or above what
 // strata holds in memory for its kind.
-func checkDescSize(d ocispec.Descriptor, what string, limit int64) error {
+func CheckDescSize(d ocispec.Descriptor, what string, limit int64) error {
 	if d.Size < 0 {
 		return fmt.Errorf("%s %s: negative size %d: %w", what, short(d.Digest), d.Size, ErrBadImage)
 	}
@@ -102,22 +100,22 @@ func readCapped(r io.Reader, limit int64, what string) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: more than %s: %w", what, capText(limit), ErrBadImage)
+		return nil, fmt.Errorf("%s: more than %s: %w", what, CapText(limit), ErrBadImage)
 	}
 	return b, nil
 }
 
-func capText(limit int64) string {
+func CapText(limit int64) string {
 	if limit >= 1<<20 {
 		return fmt.Sprintf("%d MiB", limit>>20)
 	}
 	return fmt.Sprintf("%d KiB", limit>>10)
 }
 
-// openRegular opens a file of an image layout for reading. It must be a
+// OpenRegular opens a file of an image layout for reading. It must be a
 // regular file: a FIFO would block, a device would never end. O_NONBLOCK
 // makes the open of a FIFO return at once so that it can be refused.
-func openRegular(p string) (*os.File, error) {
+func OpenRegular(p string) (*os.File, error) {
 	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
@@ -135,9 +133,9 @@ func openRegular(p string) (*os.File, error) {
 	return f, nil
 }
 
-// readRegularCapped reads a layout file whole, at most limit bytes.
-func readRegularCapped(p string, limit int64) ([]byte, error) {
-	f, err := openRegular(p)
+// ReadRegularCapped reads a layout file whole, at most limit bytes.
+func ReadRegularCapped(p string, limit int64) ([]byte, error) {
+	f, err := OpenRegular(p)
 	if err != nil {
 		return nil, err
 	}
@@ -145,12 +143,12 @@ func readRegularCapped(p string, limit int64) ([]byte, error) {
 	return readCapped(f, limit, filepath.Base(p))
 }
 
-// checkLayoutVersion refuses an OCI image layout whose oci-layout file
+// CheckLayoutVersion refuses an OCI image layout whose oci-layout file
 // names a version other than the one strata reads. The caller's error
 // names the directory. A missing file is
 // fs.ErrNotExist, for the caller to judge.
-func checkLayoutVersion(dir string) error {
-	b, err := readRegularCapped(filepath.Join(dir, ocispec.ImageLayoutFile), maxLayoutFileSize)
+func CheckLayoutVersion(dir string) error {
+	b, err := ReadRegularCapped(filepath.Join(dir, ocispec.ImageLayoutFile), maxLayoutFileSize)
 	if err != nil {
 		return err
 	}
@@ -163,3 +161,18 @@ func checkLayoutVersion(dir string) error {
 	}
 	return nil
 }
+
+// ContextReader reads r until ctx is done: a long copy stops when the
+// command is interrupted.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader {
+	return readerFunc(func(p []byte) (int, error) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		return r.Read(p)
+	})
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -1,4 +1,4 @@
-package remote
+package image
 
 import (
 	"encoding/json"
@@ -27,25 +27,33 @@ var ociLayerType = map[string]string{
 	dockerLayerTar:                  ocispec.MediaTypeImageLayer,
 }
 
-func isIndex(mt string) bool {
+func IsIndex(mt string) bool {
 	return mt == ocispec.MediaTypeImageIndex || mt == dockerManifestList
 }
 
-// toIncoming checks a fetched manifest against its digest and turns it
-// into a commit: an OCI image manifest is kept byte for byte; a docker
+// Normalized is a manifest as strata stores it: its id (the digest of
+// Raw), the bytes to store and the parsed manifest.
+type Normalized struct {
+	ID       digest.Digest
+	Raw      []byte
+	Manifest ocispec.Manifest
+}
+
+// Normalize checks a fetched or imported manifest against its digest and
+// turns it into a commit's: an OCI image manifest is kept byte for byte; a docker
 // one is rewritten with OCI media types (the same way on every machine,
 // so every clone gets the same id). Anything else is ErrUnsupported.
-func toIncoming(raw []byte, desc ocispec.Descriptor) (*incoming, error) {
+func Normalize(raw []byte, desc ocispec.Descriptor) (*Normalized, error) {
 	got := digest.FromBytes(raw)
 	if desc.Digest != "" && desc.Digest != got {
 		return nil, fmt.Errorf("manifest %s: content does not match its digest: %w", desc.Digest, ErrBadImage)
 	}
-	if len(raw) > maxManifestSize {
-		return nil, fmt.Errorf("manifest %s: more than %s: %w", short(got), capText(maxManifestSize), ErrBadImage)
+	if len(raw) > MaxManifestSize {
+		return nil, fmt.Errorf("manifest %s: more than %s: %w", short(got), CapText(MaxManifestSize), ErrBadImage)
 	}
 	mt := desc.MediaType
 	if mt == "" {
-		mt = sniffMediaType(raw)
+		mt = SniffMediaType(raw)
 	}
 	var m ocispec.Manifest
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -70,7 +78,7 @@ func toIncoming(raw []byte, desc ocispec.Descriptor) (*incoming, error) {
 		if m.Layers == nil {
 			m.Layers = []ocispec.Descriptor{}
 		}
-		return &incoming{id: got, raw: raw, m: m}, nil
+		return &Normalized{ID: got, Raw: raw, Manifest: m}, nil
 	case dockerManifest:
 		m.MediaType = ocispec.MediaTypeImageManifest
 		m.Config.MediaType = ocispec.MediaTypeImageConfig
@@ -88,21 +96,40 @@ func toIncoming(raw []byte, desc ocispec.Descriptor) (*incoming, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &incoming{id: digest.FromBytes(b), raw: b, m: m}, nil
+		return &Normalized{ID: digest.FromBytes(b), Raw: b, Manifest: m}, nil
 	}
 	return nil, fmt.Errorf("manifest %s: type %q: %w", short(got), mt, ErrUnsupported)
 }
 
-// checkSizes refuses a config above maxConfigSize (it is read whole) and
+// checkSizes refuses a config above MaxConfigSize (it is read whole) and
 // any negative size; layers are bounded by their sizes as they arrive.
 func checkSizes(m ocispec.Manifest) error {
-	if err := checkDescSize(m.Config, "config", maxConfigSize); err != nil {
+	if err := CheckDescSize(m.Config, "config", MaxConfigSize); err != nil {
 		return err
 	}
 	for _, l := range m.Layers {
-		if err := checkDescSize(l, "layer", 0); err != nil {
+		if err := CheckDescSize(l, "layer", 0); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// SniffMediaType reads a manifest's own mediaType field.
+func SniffMediaType(b []byte) string {
+	var m struct {
+		MediaType string `json:"mediaType"`
+	}
+	_ = json.Unmarshal(b, &m)
+	if m.MediaType == "" {
+		return ocispec.MediaTypeImageManifest
+	}
+	return m.MediaType
+}
+
+func short(d digest.Digest) string {
+	if e := d.Encoded(); len(e) >= 12 {
+		return e[:12]
+	}
+	return d.String()
 }
