@@ -4,12 +4,13 @@ import (
 	"errors"
 
 	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/repo"
 )
 
 // Sentinel errors callers branch on.
 var (
 	// ErrNonFastForward: the remote tag is not an ancestor of what is pushed.
-	ErrNonFastForward = errors.New("remote has commits that are not in the local history")
+	ErrNonFastForward = repo.ErrNonFastForward
 	// ErrNoSuchRemote: no [remote "NAME"] in the config.
 	ErrNoSuchRemote = errors.New("no such remote")
 	// ErrRemoteExists: remote add of a name in use.

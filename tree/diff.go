@@ -14,7 +14,7 @@ import (
 func DiffTrees(a, b Tree, paths []string) []Change {
 	var out []Change
 	for p, old := range a {
-		if !underAny(p, paths) {
+		if !Under(p, paths) {
 			continue
 		}
 		nu := b[p]
@@ -28,7 +28,7 @@ func DiffTrees(a, b Tree, paths []string) []Change {
 		}
 	}
 	for p, nu := range b {
-		if a[p] == nil && underAny(p, paths) {
+		if a[p] == nil && Under(p, paths) {
 			out = append(out, Change{Path: p, Kind: Added, New: nu})
 		}
 	}
@@ -64,8 +64,8 @@ func SameEntry(a, b *layer.Entry) bool {
 	return true
 }
 
-// underAny reports whether p is one of paths or below one; no paths: true.
-func underAny(p string, paths []string) bool {
+// Under reports whether p is one of paths or below one; no paths: true.
+func Under(p string, paths []string) bool {
 	if len(paths) == 0 {
 		return true
 	}

@@ -108,7 +108,7 @@ func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
 		}
 		for i := range pi.entries {
 			e := &pi.entries[i]
-			if !underAny(e.Path, []string{p}) {
+			if !Under(e.Path, []string{p}) {
 				continue
 			}
 			old, err := h.Lookup(below, e.Path)
