@@ -1,7 +1,7 @@
 // Package remote moves commits between a repository and the places teams
 // share images: OCI registries (distribution v2 API) and OCI image layout
-// directories on a shared path. It also imports images (OCI layouts and
-// docker archives) and exports commits as archives.
+// directories on a shared path. Import and export of image files, and what
+// a manifest may be, are package image's; remote only moves bytes.
 //
 // Words used here:
 //
@@ -36,13 +36,13 @@
 //   - blobs the other side has are never sent (HEAD checks, and cross-
 //     repository mounts within one registry);
 //   - a blob read stops at its descriptor's size; manifests, indexes and
-//     configs are capped (limits.go);
+//     configs are capped (image/limits.go);
 //   - plain HTTP only to loopback and to a registry marked insecure, and
 //     credentials only to the registry, never after a redirect to another
 //     host (httppolicy.go);
 //   - fetch checks every remote name before it writes any ref.
 //
 // A docker (schema 2) manifest that is fetched is rewritten with OCI media
-// types, deterministically, so that every clone gets the same commit id; an
+// types (image.Normalize), deterministically, so that every clone gets the same commit id; an
 // OCI manifest is kept byte for byte, so its digest is the commit id.
 package remote

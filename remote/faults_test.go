@@ -17,8 +17,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 // faultTransport counts blob transfers and fails those after a budget.

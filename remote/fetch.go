@@ -12,8 +12,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/repo"
 	"golang.org/x/sync/errgroup"
 )
 

@@ -5,7 +5,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newGCCommand) }
@@ -53,7 +54,7 @@ them all. With -n, no reflog entry expires.
 				}
 				exp = repo.ReflogExpiry{Reachable: t, Unreachable: t}
 			}
-			res, err := r.GC(repo.GCOptions{Grace: grace, DryRun: dryRun, Reflog: exp})
+			res, err := r.GC(worktree.GCOptions(repo.GCOptions{Grace: grace, DryRun: dryRun, Reflog: exp}))
 			if err != nil {
 				return fmt.Errorf("gc: %w", err)
 			}

@@ -15,11 +15,11 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/checkout"
 	"github.com/strata-sh/strata/exec"
-	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newRunCommand) }
@@ -119,11 +119,11 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		return err
 	}
 	var (
-		w    *checkout.Worktree
+		w    *worktree.Worktree
 		base *objects.Commit
 	)
 	if o.rev == "" {
-		w = checkout.Main(r)
+		w = worktree.Main(r)
 		if _, err := w.Ensure(ctx); err != nil {
 			return fmt.Errorf("run: %w", err)
 		}
@@ -179,7 +179,7 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 
 // throwawayWorktree checks rev out, detached, on an overlay of its own
 // under .strata/tmp, removed after the run.
-func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (*checkout.Worktree, *objects.Commit, error) {
+func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (*worktree.Worktree, *objects.Commit, error) {
 	tmp, err := os.MkdirTemp(r.Objects.TempDir(), "run-")
 	if err != nil {
 		return nil, nil, err
@@ -190,12 +190,12 @@ func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (*checkout
 		os.RemoveAll(tmp)
 		return nil, nil, err
 	}
-	w, err := checkout.ForPath(r, target)
+	w, err := worktree.ForPath(r, target)
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, nil, err
 	}
-	c, err := w.Checkout(ctx, checkout.CheckoutOptions{Rev: rev, Detach: true})
+	c, err := w.Checkout(ctx, worktree.CheckoutOptions{Rev: rev, Detach: true})
 	if err != nil {
 		removeWorktree(w)
 		return nil, nil, err
@@ -203,7 +203,7 @@ func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (*checkout
 	return w, c, nil
 }
 
-func removeWorktree(w *checkout.Worktree) {
+func removeWorktree(w *worktree.Worktree) {
 	target := w.Target()
 	if err := w.Umount(); err != nil {
 		fmt.Fprintf(os.Stderr, "strata: run: remove throwaway overlay: %v\n", err)
@@ -220,7 +220,7 @@ type commitTarget struct {
 	old    digest.Digest // what it must still hold ("" for a new branch)
 	// checkout is the main work tree when it shows the branch: it is moved
 	// with the branch, and must be clean.
-	checkout *checkout.Worktree
+	checkout *worktree.Worktree
 }
 
 func planCommit(ctx context.Context, r *repo.Repo, base *objects.Commit, o runOptions) (*commitTarget, error) {
@@ -235,7 +235,7 @@ func planCommit(ctx context.Context, r *repo.Repo, base *objects.Commit, o runOp
 	} else if r.Refs.Exists(t.branch) {
 		return nil, fmt.Errorf("run -b %s: branch already exists", o.branch)
 	}
-	w := checkout.Main(r)
+	w := worktree.Main(r)
 	h, err := r.Refs.ReadHead()
 	if err != nil {
 		return nil, err
@@ -255,7 +255,7 @@ func planCommit(ctx context.Context, r *repo.Repo, base *objects.Commit, o runOp
 
 // commitThrowaway commits what the run changed as a child of base and
 // moves the target branch (and its checkout) there.
-func commitThrowaway(ctx context.Context, g *globals, w *checkout.Worktree, t *commitTarget, o runOptions, argv []string) error {
+func commitThrowaway(ctx context.Context, g *globals, w *worktree.Worktree, t *commitTarget, o runOptions, argv []string) error {
 	msg := o.message
 	if msg == "" {
 		msg = "run: " + strings.Join(argv, " ")
@@ -264,12 +264,12 @@ func commitThrowaway(ctx context.Context, g *globals, w *checkout.Worktree, t *c
 	if err != nil {
 		return err
 	}
-	c, _, err := w.Commit(ctx, checkout.CommitOptions{Message: msg, AllowEmpty: true, Date: date})
+	c, _, err := w.Commit(ctx, worktree.CommitOptions{Message: msg, AllowEmpty: true, Date: date})
 	if err != nil {
 		return fmt.Errorf("run --commit: %w", err)
 	}
 	if t.checkout != nil {
-		_, err = t.checkout.Reset(ctx, c.ID.String(), checkout.ResetHard)
+		_, err = t.checkout.Reset(ctx, c.ID.String(), worktree.ResetHard)
 	} else {
 		err = w.Repo.Refs.Update(t.branch, c.ID, t.old, "run: "+firstLine(msg))
 	}
