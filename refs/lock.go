@@ -6,8 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
-	"time"
+		"time"
+
+	"github.com/strata-sh/strata/internal/lockfile"
 )
 
 // ErrLocked is returned when another live process holds refs.lock for
@@ -74,15 +75,9 @@ var RefsLockTimeout = 30 * time.Second
 // reading the old value to rewriting index.json (see docs/format.md).
 const RefsLockFile = "refs.lock"
 
-// repoLock is a git-style lock file created with O_EXCL that its holder
-// also flock(2)s. The file says "taken" to any reader; the flock, which the
-// kernel drops when its holder dies however it dies, says "its holder is
-// alive". A lock file nobody has flocked is taken over, never by age and
-// never from a live holder, however slow.
-type repoLock struct {
-	path string
-	f    *os.File
-}
+// repoLock is refs.lock, held under strata's one lock discipline
+// (internal/lockfile).
+type repoLock = lockfile.Lock
 
 func (s *Store) lockRefs() (*repoLock, error) {
 	p := filepath.Join(s.root, RefsLockFile)
@@ -91,7 +86,7 @@ func (s *Store) lockRefs() (*repoLock, error) {
 	wait := 100 * time.Microsecond
 	var holder string
 	for {
-		l, err := tryRepoLock(p)
+		l, err := lockfile.Try(p)
 		if err != nil {
 			return nil, err
 		}
@@ -102,8 +97,8 @@ func (s *Store) lockRefs() (*repoLock, error) {
 		// wait: while the lock changes hands, others make progress (many
 		// writers on a loaded machine), so the clock starts again.
 		// Each holder writes its own token: inode numbers are reused.
-		if b, err := os.ReadFile(p); err == nil && string(b) != holder {
-			holder = string(b)
+		if h := lockfile.Holder(p); h != "" && h != holder {
+			holder = h
 			deadline = time.Now().Add(timeout)
 		}
 		if time.Now().After(deadline) {
@@ -116,42 +111,3 @@ func (s *Store) lockRefs() (*repoLock, error) {
 	}
 }
 
-// tryRepoLock returns nil, nil when a live process holds the lock.
-func tryRepoLock(p string) (*repoLock, error) {
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, fs.ErrExist) {
-		// Someone made it: take it over if nobody holds its flock.
-		f, err = os.OpenFile(p, os.O_RDWR, 0)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil // released meanwhile
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-		f.Close() // a live holder, or one taking over the file we made
-		return nil, nil
-	}
-	// The flock is ours; it guards the lock only if our file is still the
-	// one at p (a holder removes p before it drops the flock).
-	mine, err1 := f.Stat()
-	there, err2 := os.Stat(p)
-	if err1 != nil || err2 != nil || !os.SameFile(mine, there) {
-		f.Close()
-		return nil, nil
-	}
-	if err := f.Truncate(0); err == nil {
-		// The pid is for people (the flock decides); the time tells
-		// waiters that the lock changed hands.
-		fmt.Fprintf(f, "%d %d\n", os.Getpid(), time.Now().UnixNano())
-	}
-	return &repoLock{path: p, f: f}, nil
-}
-
-// release removes the file while still holding the flock, so that a
-// waiter that opened it sees it gone and starts over.
-func (l *repoLock) release() {
-	os.Remove(l.path)
-	l.f.Close()
-}

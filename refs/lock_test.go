@@ -2,6 +2,7 @@ package refs
 
 import (
 	"errors"
+	"github.com/strata-sh/strata/internal/lockfile"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -39,7 +40,7 @@ func TestRefsLockTakeoverOnlyFromTheDead(t *testing.T) {
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("update under a live holder: %v", err)
 	}
-	live.release()
+	live.Release()
 	if err := s.Update(Heads+"main", mkdigest("b"), mkdigest("a"), "after release"); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func TestRefsLockFlockDecides(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	l, err := tryRepoLock(p)
+	l, err := lockfile.Try(p)
 	if err != nil || l == nil {
 		t.Fatalf("unflocked lock not taken over: %v", err)
 	}
@@ -63,10 +64,10 @@ func TestRefsLockFlockDecides(t *testing.T) {
 	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
 		t.Fatal("two holders of refs.lock")
 	}
-	if l2, _ := tryRepoLock(p); l2 != nil {
+	if l2, _ := lockfile.Try(p); l2 != nil {
 		t.Fatal("a held refs.lock was taken over")
 	}
-	l.release()
+	l.Release()
 }
 
 func atime() time.Time { return time.Unix(0, 0) }

@@ -72,7 +72,7 @@ func (s *Store) RewriteLog(name string, keep func([]LogEntry) []LogEntry) (int, 
 	if err != nil {
 		return 0, err
 	}
-	defer l.release()
+	defer l.Release()
 	all, err := s.Log(name)
 	if err != nil {
 		return 0, err

@@ -174,7 +174,7 @@ func (s *Store) locked(move func() error) error {
 	if err != nil {
 		return err
 	}
-	defer l.release()
+	defer l.Release()
 	if err := move(); err != nil {
 		return err
 	}
@@ -251,7 +251,7 @@ func (s *Store) SyncIndex() error {
 	if err != nil {
 		return err
 	}
-	defer l.release()
+	defer l.Release()
 	return s.updated()
 }
 

@@ -2,9 +2,9 @@ package repo
 
 import (
 	"fmt"
+	"github.com/strata-sh/strata/internal/lockfile"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -122,30 +122,12 @@ func (r *Repo) cleanTemp(cutoff time.Time) {
 // process holds it. A lock left by a killed process is taken over.
 func (r *Repo) lock(name string) (func(), error) {
 	p := filepath.Join(r.Root, name+".lock")
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if os.IsExist(err) && !lockHolderAlive(p) {
-		os.Remove(p)
-		f, err = os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	}
+	l, err := lockfile.Try(p)
 	if err != nil {
-		if os.IsExist(err) {
-			return nil, fmt.Errorf("%s is running in another process (if not, remove %s)", name, p)
-		}
 		return nil, err
 	}
-	fmt.Fprintf(f, "%d\n", os.Getpid())
-	f.Close()
-	return func() { os.Remove(p) }, nil
-}
-
-func lockHolderAlive(p string) bool {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return false
+	if l == nil {
+		return nil, fmt.Errorf("%s is running in another process (%s is held)", name, p)
 	}
-	var pid int
-	if _, err := fmt.Sscanf(string(b), "%d", &pid); err != nil || pid <= 0 {
-		return true // being written right now, or not ours: leave it
-	}
-	return syscall.Kill(pid, 0) == nil
+	return l.Release, nil
 }

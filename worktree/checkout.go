@@ -226,11 +226,18 @@ func (w *Worktree) Reset(ctx context.Context, rev string, mode ResetMode) (*obje
 	if old == "" {
 		old = refs.Any
 	}
-	if err := w.moveHead(&st, c.ID, old, "reset: moving to "+rev); err != nil {
+	moveErr := w.moveHead(&st, c.ID, old, "reset: moving to "+rev)
+	if moveErr != nil && !errors.Is(moveErr, refs.ErrMoved) {
 		st.Pending = ""
 		w.writeState(st)
-		return nil, fmt.Errorf("reset: %w", err)
+		return nil, fmt.Errorf("reset: %w", moveErr)
 	}
-	_, err = w.switchTo(ctx, st, c, mode == ResetSoft)
-	return c, err
+	// With refs.ErrMoved HEAD did move: finish the switch, then report it.
+	if _, err = w.switchTo(ctx, st, c, mode == ResetSoft); err != nil {
+		return c, err
+	}
+	if moveErr != nil {
+		return c, fmt.Errorf("reset: %w", moveErr)
+	}
+	return c, nil
 }

@@ -112,7 +112,9 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	if err := w.writeState(st); err != nil {
 		return nil, nil, err
 	}
-	if err := w.moveHead(&st, c.ID, st.Commit, "commit: "+firstLine(o.Message)); err != nil {
+	moveErr := w.moveHead(&st, c.ID, st.Commit, "commit: "+firstLine(o.Message))
+	if moveErr != nil && !errors.Is(moveErr, refs.ErrMoved) {
+		err := moveErr
 		st.Pending = ""
 		w.writeState(st)
 		if errors.Is(err, refs.ErrStale) || errors.Is(err, refs.ErrExists) {
@@ -121,8 +123,13 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		return nil, nil, fmt.Errorf("checkout: commit: %w", err)
 	}
 	testHook("commit-after-ref")
+	// HEAD moved even when moveErr wraps refs.ErrMoved (a later step such
+	// as the index.json rewrite failed): finish the switch, then report it.
 	if _, err := w.switchTo(ctx, st, c, false); err != nil {
 		return c, res.changes, err
+	}
+	if moveErr != nil {
+		return c, res.changes, fmt.Errorf("checkout: commit: %w", moveErr)
 	}
 	return c, res.changes, nil
 }

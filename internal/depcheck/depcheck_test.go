@@ -13,14 +13,14 @@ const module = "github.com/strata-sh/strata/"
 var allowed = map[string][]string{
 	"objects/layer": {"internal/asyncwrite"},
 	"objects":       {"internal/asyncwrite", "internal/atomicfile", "objects/layer"},
-	"refs":          {"internal/atomicfile"},
+	"refs":          {"internal/atomicfile", "internal/lockfile"},
 	"exec":          {},
-	"repo":          {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer", "refs"},
+	"repo":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "objects", "objects/layer", "refs"},
 	"tree":          {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
 	"snapshot":      {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
-	"worktree":      {"internal/asyncwrite", "internal/atomicfile", "repo", "objects", "objects/layer", "refs", "tree", "snapshot"},
+	"worktree":      {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "tree", "snapshot"},
 	"image":         {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
-	"remote":        {"internal/asyncwrite", "internal/atomicfile", "repo", "objects", "objects/layer", "refs", "image"},
+	"remote":        {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "image"},
 }
 
 // forbidden states the map's load-bearing rules on their own, so that
