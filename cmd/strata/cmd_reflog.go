@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 func init() { register(newReflogCommand) }

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/internal/testrootfs"
+	"github.com/strata-sh/strata/repo"
 	"golang.org/x/sys/unix"
 )
 
