@@ -364,6 +364,8 @@ func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) 
 	forwarder := make(chan struct{})
 	go func() {
 		defer close(forwarder)
+		var esc escalation
+		defer esc.stop()
 		for {
 			select {
 			case s := <-sigs:
@@ -373,7 +375,13 @@ func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) 
 					}
 					continue
 				}
+				if esc.note(s, c.spec.StopTimeout) {
+					c.cmd.Process.Kill()
+					continue
+				}
 				c.cmd.Process.Signal(s)
+			case <-esc.expired():
+				c.cmd.Process.Kill()
 			case <-ctx.Done():
 				c.cmd.Process.Kill()
 				return

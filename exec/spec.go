@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Spec describes one container process. The zero value of each optional field
@@ -32,6 +33,11 @@ type Spec struct {
 	CapAdd     []string // "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL" adds every capability
 	CapDrop    []string // same names; "ALL" drops every default capability
 	Init       bool     // run a tiny pid 1 that reaps zombies and forwards signals
+
+	// StopTimeout is how long after a forwarded SIGTERM, SIGINT or SIGHUP
+	// the container gets before SIGKILL; 0 waits forever. A second SIGINT
+	// always escalates at once.
+	StopTimeout time.Duration
 }
 
 // Network modes.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -36,6 +37,7 @@ type runOptions struct {
 	memory                     string
 	cpus                       float64
 	pidsLimit                  int64
+	stopTimeout                int
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -99,6 +101,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringVar(&o.memory, "memory", "", "memory limit, such as 256m or 1g")
 	f.Float64Var(&o.cpus, "cpus", 0, "CPU limit in cores, such as 1.5")
 	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "maximum number of processes")
+	f.IntVar(&o.stopTimeout, "stop-timeout", 10, "seconds between a forwarded SIGTERM, SIGINT or SIGHUP and SIGKILL (0: never)")
 	return cmd
 }
 
@@ -157,7 +160,10 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	}
 	defer release()
 	spec.ID = id
-	code, err := exec.Run(ctx, spec)
+	// SIGTERM, SIGINT and SIGHUP are the container's to handle: exec.Run
+	// forwards them and escalates to SIGKILL itself, so the signal that
+	// cancels ctx must not kill the container.
+	code, err := exec.Run(context.WithoutCancel(ctx), spec)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return exitCodeError{code: ee.Code, err: err}
@@ -302,7 +308,7 @@ func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.
 		User: firstNonEmpty(o.user, cfg.User), Hostname: o.hostname, Terminal: o.tty,
 		Stdout: g.stdout, Stderr: g.stderr, ReadOnlyRoot: o.readOnly, Network: o.network,
 		Privileged: o.privileged, CapAdd: o.capAdd, CapDrop: o.capDrop, Init: o.init,
-		GroupAdd: o.groupAdd,
+		GroupAdd: o.groupAdd, StopTimeout: time.Duration(o.stopTimeout) * time.Second,
 	}
 	if err := checkIDFlags(o.user, o.groupAdd); err != nil {
 		return s, err
