@@ -101,6 +101,9 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	if cg != nil {
 		wd = goWatchdog(exe, cg, tmpDir)
 	}
+	if spec.Started != nil {
+		spec.Started(c.cmd.Process.Pid)
+	}
 	return c.wait(ctx, sigs)
 }
 

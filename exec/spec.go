@@ -38,6 +38,10 @@ type Spec struct {
 	// the container gets before SIGKILL; 0 waits forever. A second SIGINT
 	// always escalates at once.
 	StopTimeout time.Duration
+
+	// Started, if set, is called with the host pid of the container's
+	// pid 1 once the command runs (a supervisor records it).
+	Started func(pid int)
 }
 
 // Network modes.

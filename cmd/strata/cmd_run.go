@@ -38,6 +38,8 @@ type runOptions struct {
 	cpus                       float64
 	pidsLimit                  int64
 	stopTimeout                int
+	detach, rm                 bool
+	name, restart              string
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -101,6 +103,10 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringVar(&o.memory, "memory", "", "memory limit, such as 256m or 1g")
 	f.Float64Var(&o.cpus, "cpus", 0, "CPU limit in cores, such as 1.5")
 	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "maximum number of processes")
+	f.BoolVarP(&o.detach, "detach", "d", false, "run in the background under a supervisor; print the run's name")
+	f.StringVar(&o.name, "name", "", "name the detached run (default: a generated adjective_noun)")
+	f.StringVar(&o.restart, "restart", "no", "restart a detached run: no, on-failure[:N], always or unless-stopped")
+	f.BoolVar(&o.rm, "rm", false, "remove the run (and its throwaway tree) when it ends")
 	f.IntVar(&o.stopTimeout, "stop-timeout", 10, "seconds between a forwarded SIGTERM, SIGINT or SIGHUP and SIGKILL (0: never)")
 	return cmd
 }
@@ -111,6 +117,19 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	}
 	if (o.message != "" || o.branch != "") && !o.commit {
 		return fmt.Errorf("run: -m and -b go with --commit")
+	}
+	if o.detach {
+		if _, err := o.resources(); err != nil {
+			return err
+		}
+		if name := os.Getenv(envSupervise); name != "" {
+			os.Unsetenv(envSupervise)
+			return supervise(ctx, g, o, args, name)
+		}
+		return startDetached(ctx, g, o)
+	}
+	if o.name != "" || o.restart != "no" {
+		return usagef("run: --name and --restart go with -d")
 	}
 	r, err := g.openRepo()
 	if err != nil {
