@@ -59,7 +59,8 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 		}
 		if !errors.Is(err, os.ErrExist) || name != "" {
 			if name != "" {
-				return fmt.Errorf("run: the name %q is already in use (strata rm %s)", name, name)
+				// Not the container's failure: exit 1, not 125.
+				return exitCodeError{code: exitError, err: fmt.Errorf("run: the name %q is already in use (strata rm %s)", name, name)}
 			}
 			return fmt.Errorf("run: %w", err)
 		}
