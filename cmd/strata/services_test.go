@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -247,4 +248,81 @@ func TestServiceErrors(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, ".strata", "services", "bad")); !os.IsNotExist(err) {
 		t.Fatalf("a failed start left its run directory: %v", err)
 	}
+}
+
+// staticInit builds the small init statically (go test binaries are
+// dynamic, and strata exec runs the init inside the container, where the
+// host's loader is not) and makes strata processes of this test use it.
+func staticInit(t *testing.T) {
+	t.Helper()
+	bin := os.Getenv("STRATA_TEST_INIT_BINARY")
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "strata-init")
+		build := exec.Command("go", "build", "-o", bin, "../../exec/cmd/strata-init")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build strata-init: %v\n%s", err, out)
+		}
+	}
+	t.Setenv("STRATA_TEST_INIT_BINARY", bin)
+}
+
+// TestServiceExec: exec joins a running run (its processes, its cgroup,
+// the same capabilities, seccomp and no_new_privs) and refuses a stopped one.
+func TestServiceExec(t *testing.T) {
+	staticInit(t)
+	dir := busyboxRepo(t)
+	port := strconv.Itoa(freePort(t))
+	startService(t, dir, "--name", "web", "--rev", "main", "--", "sh", "-c", "mkdir -p /www; httpd -f -p "+port+" -h /www & wait")
+	eventually(t, "httpd runs", func() bool {
+		out, _ := strataCmd(dir, "exec", "web", "ps").CombinedOutput()
+		return strings.Contains(string(out), "httpd -f -p "+port)
+	})
+	out := mustStrata(t, dir, "exec", "web", "ps")
+	if !strings.Contains(out, "    1 root     sh -c") {
+		t.Fatalf("exec ps does not list the run's pid 1:\n%s", out)
+	}
+	st := svcState1(t, dir, "web")
+	want := statusFields(t, "/proc/"+strconv.Itoa(st.Pid)+"/status")
+	got := mustStrata(t, dir, "exec", "web", "cat", "/proc/self/status")
+	for _, k := range []string{"CapEff", "CapBnd", "CapPrm", "NoNewPrivs", "Seccomp"} {
+		if !strings.Contains(got, k+":\t"+want[k]+"\n") {
+			t.Errorf("%s: joined process has not %q\n%s", k, want[k], got)
+		}
+	}
+	if want["Seccomp"] != "2" || want["NoNewPrivs"] != "1" {
+		t.Fatalf("the run itself is not confined: %v", want)
+	}
+	// Same cgroup as the run's pid 1.
+	cg, _ := os.ReadFile("/proc/" + strconv.Itoa(st.Pid) + "/cgroup")
+	if !strings.Contains(string(cg), containerIDFor(t, dir, "web")) {
+		t.Fatalf("run's cgroup: %s", cg)
+	}
+	if got := mustStrata(t, dir, "exec", "web", "cat", "/proc/self/cgroup"); !strings.Contains(got, "devices:/\n") {
+		t.Fatalf("joined process is not at the root of the run's cgroup namespace:\n%s", got)
+	}
+	cmd := strataCmd(dir, "exec", "web", "sh", "-c", "exit 4")
+	if err := cmd.Run(); cmd.ProcessState.ExitCode() != 4 {
+		t.Fatalf("exit code %v, want the command's 4", err)
+	}
+	mustStrata(t, dir, "stop", "-t", "1", "web")
+	outb, err := strataCmd(dir, "exec", "web", "true").CombinedOutput()
+	if err == nil || err.(*exec.ExitError).ExitCode() != 1 || string(outb) != "strata: exec: web is not running\n" {
+		t.Fatalf("exec into a stopped run: %v %q", err, outb)
+	}
+}
+
+func statusFields(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":\t"); ok {
+			m[k] = v
+		}
+	}
+	return m
 }

@@ -49,6 +49,12 @@ type svcState struct {
 	Log      string    `json:"log"`
 	Tree     string    `json:"tree,omitempty"` // throwaway work tree target (--rev)
 	Remove   bool      `json:"remove,omitempty"`
+	// What exec needs to confine a joined process as the container is.
+	Env        []string `json:"env,omitempty"`
+	User       string   `json:"user,omitempty"`
+	Privileged bool     `json:"privileged,omitempty"`
+	CapAdd     []string `json:"cap_add,omitempty"`
+	CapDrop    []string `json:"cap_drop,omitempty"`
 }
 
 var svcNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$`)

@@ -82,6 +82,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	spec.Root, spec.Resources, spec.ID, spec.Stdin = w.Target(), res, id, nil
 	spec.Stdout, spec.Stderr = stdout, stderr
 	s.st.Command = spec.Args
+	s.st.Env, s.st.User, s.st.Privileged, s.st.CapAdd, s.st.CapDrop = spec.Env, spec.User, spec.Privileged, spec.CapAdd, spec.CapDrop
 	if base != nil {
 		s.st.Commit = base.ID.String()
 	}
