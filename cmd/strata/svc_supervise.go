@@ -59,6 +59,8 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		return fail(exitError, fmt.Errorf("run: %s is already running", name))
 	}
 	os.Remove(s.path("stop"))
+	// For systemd's PIDFile= (generate systemd).
+	os.WriteFile(s.path("supervisor.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	s.st.SupPid, s.st.Status, s.st.Pid = os.Getpid(), "created", 0
 	w, base, err := svcWorktree(ctx, r, s, o)
 	if err != nil {
