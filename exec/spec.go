@@ -41,7 +41,7 @@ type Spec struct {
 
 	// Started, if set, is called with the host pid of the container's
 	// pid 1 once the command runs (a supervisor records it).
-	Started func(pid int)
+	Started func(pid int) `json:"-"`
 }
 
 // Network modes.

@@ -66,7 +66,11 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 		}
 	}
 	cwd, _ := os.Getwd()
-	s.st = svcState{Name: name, Rev: o.rev, Argv: withName(g.argv, name), Cwd: cwd, Restart: o.restart,
+	argv := g.argv
+	if o.name == "" {
+		argv = withName(argv, name)
+	}
+	s.st = svcState{Name: name, Rev: o.rev, Argv: argv, Cwd: cwd, Restart: o.restart,
 		Status: "created", Created: time.Now().UTC(), Log: s.path("log"), Remove: o.rm}
 	cleanup := func() { os.RemoveAll(s.dir) }
 	if err := s.save(); err != nil {

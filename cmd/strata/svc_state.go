@@ -202,6 +202,8 @@ func generateName() string {
 func humanSince(t time.Time) string {
 	d := time.Since(t)
 	switch {
+	case d < time.Second:
+		return "less than a second"
 	case d < time.Minute:
 		return plural(int(d.Seconds()), "second")
 	case d < time.Hour:
