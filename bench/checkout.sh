@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/checkout.sh [ROUNDS]: benchmarks of package checkout on a Debian
+# bench/checkout.sh [ROUNDS]: benchmarks of package worktree on a Debian
 # minbase tree (scripts/bench-tree.sh), printed as a markdown table of
 # medians. Cold checkout is compared, interleaved in the same run, with
 # `zstd -dc LAYER | tar -x` of the same layer and with `umoci unpack`.
@@ -62,7 +62,7 @@ strata_ms=$(median <"$work/strata.ms")
 umoci_ms=$(median <"$work/umoci.ms")
 [ "$umoci_ok" = 1 ] || umoci_ms="failed: $(head -c 120 "$work/umoci.err" | tr '\n' ' ')"
 
-go test -count=1 -run '^$' -bench 'CommitOneFile|CheckoutCached|DiffRevisions|Status1000' -benchtime 30x ./checkout >"$work/go.txt"
+go test -count=1 -run '^$' -bench 'CommitOneFile|CheckoutCached|DiffRevisions|Status1000' -benchtime 30x ./worktree >"$work/go.txt"
 metric() { awk -v n="$1" '$1 ~ n {for (i=1;i<=NF;i++) if ($(i+1)=="median-ms") print $i}' "$work/go.txt"; }
 
 echo "| benchmark | median | target |"

@@ -194,10 +194,7 @@ func TestRootSuidDevInside(t *testing.T) {
 		t.Fatal(err)
 	}
 	self, _ := os.Executable()
-	if err := copyFileTest(self, filepath.Join(root, "bin/probe")); err != nil {
-		t.Fatal(err)
-	}
-	if err := copyLibs(self, root); err != nil {
+	if err := testrootfs.InstallBinary(self, root, "/bin/probe"); err != nil {
 		t.Fatal(err)
 	}
 	if err := unix.Mknod(filepath.Join(root, "null2"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
@@ -211,7 +208,7 @@ func TestRootSuidDevInside(t *testing.T) {
 	// The setuid bit itself is honoured by the mount but not by execve:
 	// no_new_privs is always set, so a setuid-root file does not make a
 	// non-root user root inside (stricter than Docker's default).
-	if err := copyFileTest(self, filepath.Join(root, "bin/suidprobe")); err != nil {
+	if err := testrootfs.CopyExecutable(self, filepath.Join(root, "bin/suidprobe")); err != nil {
 		t.Fatal(err)
 	}
 	os.Chmod(filepath.Join(root, "bin/suidprobe"), 0o4755)

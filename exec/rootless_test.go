@@ -62,7 +62,7 @@ func rootlessDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	self, _ := os.Executable()
-	if err := copyFileTest(self, filepath.Join(dir, "exec.test")); err != nil {
+	if err := testrootfs.CopyExecutable(self, filepath.Join(dir, "exec.test")); err != nil {
 		t.Fatal(err)
 	}
 	os.Mkdir(filepath.Join(dir, "tmp"), 0o700)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
 
 var sweepOnce sync.Once
@@ -173,12 +174,14 @@ type container struct {
 	spec    *Spec
 	master  *os.File      // pty master (Terminal)
 	ttyFd   int           // caller's terminal, or -1
-	oldTerm *unix.Termios // caller's terminal state to restore
+	oldTerm *term.State   // caller's terminal state to restore
 	output  chan struct{} // closed when pty output is drained
 }
 
 func (c *container) close() {
-	restoreTerm(c.ttyFd, c.oldTerm)
+	if c.oldTerm != nil {
+		term.Restore(c.ttyFd, c.oldTerm)
+	}
 	if c.master != nil {
 		c.master.Close()
 	}
@@ -214,8 +217,8 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 		}
 		cfg.Rows, cfg.Cols = 24, 80
 		if c.ttyFd >= 0 {
-			if ws, err := unix.IoctlGetWinsize(c.ttyFd, unix.TIOCGWINSZ); err == nil && ws.Row > 0 {
-				cfg.Rows, cfg.Cols = ws.Row, ws.Col
+			if rows, cols, ok := terminalSize(c.ttyFd); ok {
+				cfg.Rows, cfg.Cols = rows, cols
 			}
 		}
 	}
@@ -336,7 +339,7 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 // terminal goes into raw mode; container.close restores it.
 func (c *container) startTerminalIO() {
 	if c.ttyFd >= 0 && c.ttyFd == fdOf(c.spec.Stdin) {
-		if old, err := makeRaw(c.ttyFd); err == nil {
+		if old, err := term.MakeRaw(c.ttyFd); err == nil {
 			c.oldTerm = old
 		}
 	}

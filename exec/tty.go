@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
 
 // setupTerminal (in the container, after pivot_root) opens a pty in the
@@ -87,49 +88,34 @@ func recvMaster(sock *os.File) (*os.File, error) {
 	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
 }
 
+// The caller's side of the terminal (is it one, raw mode, its size) is
+// golang.org/x/term. What x/term cannot do stays on x/sys/unix: opening
+// and unlocking the pty inside the container (TIOCSPTLCK, TIOCGPTN),
+// making it the controlling terminal (TIOCSCTTY), and setting a size on
+// the pty master (TIOCSWINSZ), for x/term only reads sizes.
+
 // terminalOf returns the fd of r or w when it is a terminal.
 func terminalOf(v any) (int, bool) {
 	f, ok := v.(*os.File)
-	if !ok || f == nil {
-		return -1, false
-	}
-	if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err != nil {
+	if !ok || f == nil || !term.IsTerminal(int(f.Fd())) {
 		return -1, false
 	}
 	return int(f.Fd()), true
 }
 
-// makeRaw puts the terminal in raw mode (cfmakeraw) and returns the state
-// to restore.
-func makeRaw(fd int) (*unix.Termios, error) {
-	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return nil, err
+// terminalSize is the rows and columns of terminal fd, ok false when it
+// has none (a pty nobody sized reports 0x0).
+func terminalSize(fd int) (rows, cols uint16, ok bool) {
+	w, h, err := term.GetSize(fd)
+	if err != nil || h <= 0 || w <= 0 || h > 0xffff || w > 0xffff {
+		return 0, 0, false
 	}
-	t := *old
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	t.Cflag &^= unix.CSIZE | unix.PARENB
-	t.Cflag |= unix.CS8
-	t.Cc[unix.VMIN] = 1
-	t.Cc[unix.VTIME] = 0
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &t); err != nil {
-		return nil, err
-	}
-	return old, nil
-}
-
-func restoreTerm(fd int, t *unix.Termios) {
-	if t != nil {
-		unix.IoctlSetTermios(fd, unix.TCSETS, t)
-	}
+	return uint16(h), uint16(w), true
 }
 
 // copySize copies the window size of terminal fd to the pty master.
 func copySize(fd int, master *os.File) {
-	ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ)
-	if err == nil && ws.Row > 0 {
-		unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
+	if rows, cols, ok := terminalSize(fd); ok {
+		unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
 	}
 }

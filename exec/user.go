@@ -1,11 +1,12 @@
 package exec
 
 import (
-	"bufio"
 	"fmt"
-	"os"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/moby/sys/user"
 )
 
 // credential is a resolved user: uid, primary gid, supplementary groups.
@@ -37,34 +38,47 @@ func isNumeric(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
+// idInRange is parseID for an id moby/sys/user has already read as an int.
+func idInRange(id int) (uint32, bool) {
+	if id < 0 || id > MaxID {
+		return 0, false
+	}
+	return uint32(id), true
+}
+
 // resolveUser resolves spec.User and spec.GroupAdd against passwd and
 // group files (those of the container's root, after pivot_root). Numeric
 // ids need no entry. Every id, also those from the files, must be in
 // 0..MaxID.
-func resolveUser(user string, groupAdd []string, passwdPath, groupPath string) (credential, error) {
+//
+// The files are read by github.com/moby/sys/user (runc's parser); the
+// resolution is strata's own: user.GetExecUser differs (a bare uid keeps
+// gid 0, an explicit group drops the supplementary ones) and knows no
+// MaxID. Like runc, the parser reads an id field that is not a number as
+// 0; the image could name 0 outright, so that grants nothing new.
+func resolveUser(spec string, groupAdd []string, passwdPath, groupPath string) (credential, error) {
 	cred := credential{Home: "/"}
-	if user == "" {
-		user = "0"
+	if spec == "" {
+		spec = "0"
 	}
-	name, group, hasGroup := strings.Cut(user, ":")
-	users, _ := readColonFile(passwdPath, 7)
-	groups, _ := readColonFile(groupPath, 4)
+	name, group, hasGroup := strings.Cut(spec, ":")
+	// A missing file is an image without users: numeric ids still work.
+	// The group parser skips comment lines; the passwd parser does not.
+	users, _ := user.ParsePasswdFileFilter(passwdPath, func(u user.User) bool {
+		return !strings.HasPrefix(u.Name, "#") && (u.Name == name || strconv.Itoa(u.Uid) == name)
+	})
+	groups, _ := user.ParseGroupFile(groupPath)
 
 	var userName string
-	found := false
-	for _, u := range users {
-		if u[0] == name || u[2] == name {
-			uid, err1 := parseID(u[2])
-			gid, err2 := parseID(u[3])
-			if err1 != nil || err2 != nil {
-				return cred, fmt.Errorf("user %q: /etc/passwd entry has an id out of range (0..%d)", name, MaxID)
-			}
-			cred.UID, cred.GID, cred.Home, userName = uid, gid, u[5], u[0]
-			found = true
-			break
+	if len(users) > 0 {
+		u := users[0] // the first entry wins, as in glibc
+		uid, ok1 := idInRange(u.Uid)
+		gid, ok2 := idInRange(u.Gid)
+		if !ok1 || !ok2 {
+			return cred, fmt.Errorf("user %q: /etc/passwd entry has an id out of range (0..%d)", name, MaxID)
 		}
-	}
-	if !found {
+		cred.UID, cred.GID, cred.Home, userName = uid, gid, u.Home, u.Name
+	} else {
 		if !isNumeric(name) {
 			return cred, fmt.Errorf("user %q: no such user in /etc/passwd", name)
 		}
@@ -94,27 +108,26 @@ func resolveUser(user string, groupAdd []string, passwdPath, groupPath string) (
 	// Supplementary groups: every group listing the user by name.
 	if userName != "" {
 		for _, g := range groups {
-			for _, m := range strings.Split(g[3], ",") {
-				if m == userName {
-					gid, err := parseID(g[2])
-					if err != nil {
-						return cred, fmt.Errorf("group %q: /etc/group entry has an id out of range (0..%d)", g[0], MaxID)
-					}
-					if gid != cred.GID {
-						cred.Groups = append(cred.Groups, gid)
-					}
-				}
+			if !slices.Contains(g.List, userName) {
+				continue
+			}
+			gid, ok := idInRange(g.Gid)
+			if !ok {
+				return cred, fmt.Errorf("group %q: /etc/group entry has an id out of range (0..%d)", g.Name, MaxID)
+			}
+			if gid != cred.GID {
+				cred.Groups = append(cred.Groups, gid)
 			}
 		}
 	}
 	return cred, nil
 }
 
-func lookupGroup(groups [][]string, g string) (uint32, error) {
+func lookupGroup(groups []user.Group, g string) (uint32, error) {
 	for _, e := range groups {
-		if e[0] == g || e[2] == g {
-			gid, err := parseID(e[2])
-			if err != nil {
+		if e.Name == g || strconv.Itoa(e.Gid) == g {
+			gid, ok := idInRange(e.Gid)
+			if !ok {
 				return 0, fmt.Errorf("group %q: /etc/group entry has an id out of range (0..%d)", g, MaxID)
 			}
 			return gid, nil
@@ -128,27 +141,4 @@ func lookupGroup(groups [][]string, g string) (uint32, error) {
 		return 0, fmt.Errorf("group %w", err)
 	}
 	return gid, nil
-}
-
-// readColonFile reads /etc/passwd-style lines with at least n fields.
-func readColonFile(path string, n int) ([][]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fields := strings.Split(line, ":")
-		if len(fields) < n {
-			continue
-		}
-		out = append(out, fields)
-	}
-	return out, sc.Err()
 }

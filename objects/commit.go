@@ -22,6 +22,10 @@ const (
 	AnnotationMessage = "dev.strata.message"
 	// MediaTypeLayerZstd is the media type of layers strata writes.
 	MediaTypeLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
+	// MediaTypeAncestors is the artifact type of a commit's ancestor
+	// list in a registry, and the media type of its one blob (see
+	// docs/format.md, "Ancestor lists"). It is never part of a commit.
+	MediaTypeAncestors = "application/vnd.strata.ancestors.v1+json"
 )
 
 // ErrNotCommit is returned when a digest does not name a commit manifest.

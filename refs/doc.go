@@ -12,8 +12,10 @@
 //
 // Contract: a ref moves only by compare-and-swap under git's lock-file
 // protocol (create name.lock with O_EXCL, write, fsync, rename over name),
-// so two processes changing the same repository never corrupt it: one
-// waits for the other or fails with ErrLocked. After every move the OCI
-// layout's index.json is rewritten from the refs, so other OCI tools see
-// branches and tags by name.
+// and every move holds the repository-wide refs.lock (O_EXCL file plus
+// flock, taken over only from a dead holder) from reading the old value,
+// through the reflog append and the rename, to rewriting the OCI layout's
+// index.json (OnUpdate). So two processes never corrupt a repository, the
+// reflog is in the order of the moves, and index.json equals the refs.
+// An error wrapping ErrMoved is the only error after which a ref moved.
 package refs

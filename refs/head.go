@@ -55,38 +55,55 @@ func (s *Store) SetHeadDetached(d digest.Digest, msg string) error {
 	return s.writeHead(d.String(), msg)
 }
 
+// writeHead rewrites HEAD under the refs lock, logging the move of the
+// commit it resolves to before the rename that makes it visible.
 func (s *Store) writeHead(content, msg string) error {
+	return s.locked(func() error { return s.writeHeadLocked(content, msg) })
+}
+
+func (s *Store) writeHeadLocked(content, msg string) error {
 	old, _ := s.ReadHead()
+	now := digest.Digest(content)
+	if target, ok := strings.CutPrefix(content, "ref: "); ok {
+		now, _ = s.Read(target)
+	}
 	l, err := acquire(filepath.Join(s.root, HEAD))
 	if err != nil {
 		return err
 	}
-	if err := l.commit([]byte(content + "\n")); err != nil {
-		return fmt.Errorf("write HEAD: %w", err)
+	undo := func() {}
+	if old.Commit != now {
+		if undo, err = s.appendLog(HEAD, old.Commit, now, msg); err != nil {
+			l.release()
+			return err
+		}
 	}
-	now, _ := s.ReadHead()
-	if old.Commit != now.Commit {
-		s.appendLog(HEAD, old.Commit, now.Commit, msg)
+	if err := l.commit([]byte(content + "\n")); err != nil {
+		undo()
+		return fmt.Errorf("write HEAD: %w", err)
 	}
 	return nil
 }
 
 // UpdateHead moves whatever HEAD names (its branch, or HEAD itself when
-// detached) from old to new, and logs the move in HEAD's reflog too.
+// detached) from old to new, and logs the move in HEAD's reflog too. Its
+// errors follow Update's contract: only an error wrapping ErrMoved means
+// HEAD moved.
 func (s *Store) UpdateHead(new, old digest.Digest, msg string) error {
-	h, err := s.ReadHead()
-	if err != nil {
-		return err
-	}
-	if h.Detached() {
-		if old != Any && old != h.Commit {
-			return fmt.Errorf("HEAD: %w", ErrStale)
+	return s.locked(func() error {
+		h, err := s.ReadHead()
+		if err != nil {
+			return err
 		}
-		return s.SetHeadDetached(new, msg)
-	}
-	if err := s.Update(h.Branch, new, old, msg); err != nil {
-		return err
-	}
-	s.appendLog(HEAD, h.Commit, new, msg)
-	return nil
+		if h.Detached() {
+			if old != Any && old != h.Commit {
+				return fmt.Errorf("HEAD: %w", ErrStale)
+			}
+			if err := new.Validate(); err != nil {
+				return err
+			}
+			return s.writeHeadLocked(new.String(), msg)
+		}
+		return s.update(h.Branch, new, old, msg, true)
+	})
 }

@@ -5,15 +5,15 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"time"
+	"path/filepath"
+		"time"
+
+	"github.com/strata-sh/strata/internal/lockfile"
 )
 
-// ErrLocked is returned when another process holds a ref's lock for longer
-// than LockTimeout.
+// ErrLocked is returned when another live process holds refs.lock for
+// longer than RefsLockTimeout.
 var ErrLocked = errors.New("locked by another strata process")
-
-// LockTimeout is how long a writer waits for another to release a lock.
-var LockTimeout = 5 * time.Second
 
 // lockFile is git's lock: name.lock created exclusively, written, then
 // renamed over name (commit) or removed (release).
@@ -22,23 +22,20 @@ type lockFile struct {
 	f    *os.File
 }
 
+// acquire takes name.lock. Every caller holds refs.lock, so a name.lock
+// already there was left by a writer that died mid-move (killed strata):
+// it is removed, as git would need a person to do.
 func acquire(name string) (*lockFile, error) {
-	deadline := time.Now().Add(LockTimeout)
-	wait := time.Millisecond
-	for {
+	for try := 0; ; try++ {
 		f, err := os.OpenFile(name+".lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
 			return &lockFile{name: name, f: f}, nil
 		}
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, err
+		if !errors.Is(err, fs.ErrExist) || try > 0 {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%s: %w (if no strata is running, remove %s.lock)", name, ErrLocked, name)
-		}
-		time.Sleep(wait)
-		if wait < 50*time.Millisecond {
-			wait *= 2
+		if err := os.Remove(name + ".lock"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: leftover lock: %w", name, err)
 		}
 	}
 }
@@ -68,3 +65,49 @@ func (l *lockFile) release() {
 	l.f.Close()
 	os.Remove(l.f.Name())
 }
+
+// RefsLockTimeout is how long a writer waits for one live holder of
+// refs.lock. It is long because a live holder is making progress: on a
+// loaded machine one fsync was seen to take 14 s.
+var RefsLockTimeout = 30 * time.Second
+
+// RefsLockFile is the repository-wide lock every ref move holds, from
+// reading the old value to rewriting index.json (see docs/format.md).
+const RefsLockFile = "refs.lock"
+
+// repoLock is refs.lock, held under strata's one lock discipline
+// (internal/lockfile).
+type repoLock = lockfile.Lock
+
+func (s *Store) lockRefs() (*repoLock, error) {
+	p := filepath.Join(s.root, RefsLockFile)
+	timeout := RefsLockTimeout
+	deadline := time.Now().Add(timeout)
+	wait := 100 * time.Microsecond
+	var holder string
+	for {
+		l, err := lockfile.Try(p)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			return l, nil
+		}
+		// The timeout bounds how long one holder keeps the lock, not the
+		// wait: while the lock changes hands, others make progress (many
+		// writers on a loaded machine), so the clock starts again.
+		// Each holder writes its own token: inode numbers are reused.
+		if h := lockfile.Holder(p); h != "" && h != holder {
+			holder = h
+			deadline = time.Now().Add(timeout)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("refs: %w (held by a live process, see %s)", ErrLocked, p)
+		}
+		time.Sleep(wait)
+		if wait < 20*time.Millisecond {
+			wait *= 2
+		}
+	}
+}
+

@@ -3,7 +3,6 @@ package refs
 import (
 	"bufio"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,28 +24,41 @@ func (s *Store) logFile(name string) string {
 	return filepath.Join(s.root, "logs", filepath.FromSlash(name))
 }
 
-// appendLog records a ref move. A reflog that cannot be written does not
-// undo the move: the ref itself is the truth; the failure is logged.
-func (s *Store) appendLog(name string, old, new digest.Digest, msg string) {
+// appendLog records a move of ref name in its reflog. Callers hold the
+// refs lock and append before the ref file is renamed into place, so that
+// the reflog is in the order of the moves; undo takes the line back if the
+// move then fails.
+func (s *Store) appendLog(name string, old, new digest.Digest, msg string) (undo func(), err error) {
 	p := s.logFile(name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		slog.Warn("reflog", "ref", name, "err", err)
-		return
+		return nil, fmt.Errorf("reflog %s: %w", name, err)
 	}
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		slog.Warn("reflog", "ref", name, "err", err)
-		return
+		return nil, fmt.Errorf("reflog %s: %w", name, err)
 	}
-	line := fmt.Sprintf("%s %s %d\t%s\t%s\n", orZero(old), orZero(new), time.Now().Unix(),
-		strings.ReplaceAll(s.Who(), "\t", " "), strings.ReplaceAll(firstLine(msg), "\t", " "))
-	// One write of a short line with O_APPEND is atomic among writers.
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reflog %s: %w", name, err)
+	}
+	size := fi.Size()
+	undo = func() { _ = os.Truncate(p, size) }
+	line := formatLogLine(LogEntry{Old: old, New: new, Who: s.Who(), When: time.Now(), Message: msg})
 	if _, err := f.WriteString(line); err != nil {
-		slog.Warn("reflog", "ref", name, "err", err)
+		undo()
+		return nil, fmt.Errorf("reflog %s: %w", name, err)
 	}
 	if err := f.Close(); err != nil {
-		slog.Warn("reflog", "ref", name, "err", err)
+		undo()
+		return nil, fmt.Errorf("reflog %s: %w", name, err)
 	}
+	return undo, nil
+}
+
+func formatLogLine(e LogEntry) string {
+	return fmt.Sprintf("%s %s %d\t%s\t%s\n", orZero(e.Old), orZero(e.New), e.When.Unix(),
+		strings.ReplaceAll(e.Who, "\t", " "), strings.ReplaceAll(firstLine(e.Message), "\t", " "))
 }
 
 func orZero(d digest.Digest) string {

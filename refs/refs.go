@@ -51,8 +51,8 @@ func ShortName(name string) string {
 // Store reads and moves refs in a repository directory.
 type Store struct {
 	root string
-	// OnUpdate is called with the store locked after refs moved; the
-	// repository uses it to rewrite the OCI index.
+	// OnUpdate is called after refs moved, with the refs lock still
+	// held; the repository uses it to rewrite the OCI index.
 	OnUpdate func() error
 	// Who returns the identity recorded in reflog entries; it is asked
 	// only when a ref moves, so read-only commands never compute it.
@@ -96,7 +96,19 @@ func (s *Store) Exists(name string) bool {
 
 // Update moves ref name to new if it still points at old. old == "" means
 // the ref must not exist yet; old == Any skips the check.
+//
+// The error says whether the ref moved: an error wrapping ErrMoved means
+// it did (with its reflog entry) and only rewriting index.json failed;
+// any other error means the ref, its reflog and index.json are as they
+// were. Callers that keep state until a ref moves must test
+// errors.Is(err, ErrMoved), not err != nil.
 func (s *Store) Update(name string, new, old digest.Digest, msg string) error {
+	return s.locked(func() error { return s.update(name, new, old, msg, false) })
+}
+
+// update is Update with the refs lock held. alsoHEAD logs the move in
+// HEAD's reflog as well (HEAD names this branch).
+func (s *Store) update(name string, new, old digest.Digest, msg string, alsoHEAD bool) error {
 	// Names are checked when they are made; a ref made before a rule
 	// existed can still move, and be renamed away.
 	if err := CheckName(name); err != nil && (checkPath(name) != nil || !s.Exists(name)) {
@@ -113,19 +125,63 @@ func (s *Store) Update(name string, new, old digest.Digest, msg string) error {
 		return err
 	}
 	cur, err := s.Read(name)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		l.release()
-		return err
+	if err == nil || errors.Is(err, ErrNotFound) {
+		err = checkOld(name, cur, old)
 	}
-	if err := checkOld(name, cur, old); err != nil {
+	var undo []func()
+	if err == nil {
+		err = s.logMove(&undo, name, cur, new, msg)
+	}
+	if err == nil && alsoHEAD {
+		err = s.logMove(&undo, HEAD, cur, new, msg)
+	}
+	if err != nil {
 		l.release()
+		undoAll(undo)
 		return err
 	}
 	if err := l.commit([]byte(new.String() + "\n")); err != nil {
+		undoAll(undo)
 		return fmt.Errorf("update %s: %w", name, err)
 	}
-	s.appendLog(name, cur, new, msg)
-	return s.updated()
+	return nil
+}
+
+func (s *Store) logMove(undo *[]func(), name string, old, new digest.Digest, msg string) error {
+	u, err := s.appendLog(name, old, new, msg)
+	if err == nil {
+		*undo = append(*undo, u)
+	}
+	return err
+}
+
+func undoAll(undo []func()) {
+	for _, u := range undo {
+		u()
+	}
+}
+
+// ErrMoved is wrapped by errors of Update, UpdateHead, Delete and Rename
+// when the refs did change and only a later step (rewriting index.json)
+// failed. Errors that do not wrap it mean nothing moved.
+var ErrMoved = errors.New("the ref moved")
+
+// locked runs move, which changes refs, under the refs lock, then rewrites
+// index.json (OnUpdate) before the lock is released, so that index.json
+// always ends equal to the refs.
+func (s *Store) locked(move func() error) error {
+	l, err := s.lockRefs()
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	if err := move(); err != nil {
+		return err
+	}
+	if err := s.updated(); err != nil {
+		return fmt.Errorf("%w, but %w (the next ref move or 'strata fsck --repair' rewrites it)", ErrMoved, err)
+	}
+	return nil
 }
 
 // Any is an "old" value that accepts whatever a ref points at.
@@ -143,8 +199,14 @@ func checkOld(name string, cur, old digest.Digest) error {
 	return nil
 }
 
-// Delete removes ref name if it still points at old (or old is Any).
+// Delete removes ref name if it still points at old (or old is Any). Its
+// reflog stays, with a deletion entry, until it expires. Errors follow
+// Update's contract (ErrMoved).
 func (s *Store) Delete(name string, old digest.Digest, msg string) error {
+	return s.locked(func() error { return s.delete(name, old, msg) })
+}
+
+func (s *Store) delete(name string, old digest.Digest, msg string) error {
 	if err := checkPath(name); err != nil {
 		return err
 	}
@@ -160,22 +222,37 @@ func (s *Store) Delete(name string, old digest.Digest, msg string) error {
 	if err := checkOld(name, cur, old); err != nil {
 		return err
 	}
-	if err := os.Remove(s.file(name)); err != nil {
+	undo, err := s.appendLog(name, cur, "", msg)
+	if err != nil {
 		return err
 	}
-	s.appendLog(name, cur, "", msg)
-	pruneEmptyDirs(s.root, filepath.Dir(s.file(name)))
-	return s.updated()
+	if err := os.Remove(s.file(name)); err != nil {
+		undo()
+		return err
+	}
+	pruneEmptyDirs(filepath.Join(s.root, "refs"), filepath.Dir(s.file(name)))
+	return nil
 }
 
-func pruneEmptyDirs(root, dir string) {
-	refsDir := filepath.Join(root, "refs")
-	for strings.HasPrefix(dir, refsDir+string(filepath.Separator)) {
+// pruneEmptyDirs removes dir and its empty parents below top.
+func pruneEmptyDirs(top, dir string) {
+	for strings.HasPrefix(dir, top+string(filepath.Separator)) {
 		if os.Remove(dir) != nil {
 			return
 		}
 		dir = filepath.Dir(dir)
 	}
+}
+
+// SyncIndex rewrites index.json (OnUpdate) under the refs lock, so that
+// it cannot overwrite a newer index written by a concurrent ref move.
+func (s *Store) SyncIndex() error {
+	l, err := s.lockRefs()
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	return s.updated()
 }
 
 func (s *Store) updated() error {
@@ -215,22 +292,30 @@ func (s *Store) List(prefix string) ([]Ref, error) {
 	return out, err
 }
 
-// Rename moves ref old to new, keeping its reflog.
+// Rename moves ref old to new, keeping its reflog, under one hold of the
+// refs lock. An error wrapping ErrMoved means new exists (and old may too).
 func (s *Store) Rename(oldName, newName, msg string) error {
-	d, err := s.Read(oldName)
-	if err != nil {
-		return err
-	}
-	if err := s.Update(newName, d, "", msg); err != nil {
-		return err
-	}
-	if b, err := os.ReadFile(s.logFile(oldName)); err == nil {
-		_ = atomicfile.Write(filepath.Dir(s.logFile(newName)), s.logFile(newName), b, 0o644)
-		s.appendLog(newName, d, d, msg)
-	}
-	if err := s.Delete(oldName, d, msg); err != nil {
-		return err
-	}
-	os.Remove(s.logFile(oldName))
-	return nil
+	return s.locked(func() error {
+		d, err := s.Read(oldName)
+		if err != nil {
+			return err
+		}
+		if err := s.update(newName, d, "", msg, false); err != nil {
+			return err
+		}
+		if b, err := os.ReadFile(s.logFile(oldName)); err == nil {
+			err = atomicfile.Write(filepath.Dir(s.logFile(newName)), s.logFile(newName), b, 0o644)
+			if err == nil {
+				_, err = s.appendLog(newName, d, d, msg)
+			}
+			if err != nil {
+				return fmt.Errorf("%w, but its reflog was not carried over: %w", ErrMoved, err)
+			}
+		}
+		if err := s.delete(oldName, d, msg); err != nil {
+			return fmt.Errorf("%w, but %w", ErrMoved, err)
+		}
+		os.Remove(s.logFile(oldName))
+		return nil
+	})
 }

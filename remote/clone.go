@@ -7,8 +7,8 @@ import (
 	"os"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 // CloneResult says what Clone made.
@@ -114,31 +114,4 @@ func mustTarget(tags []TagUpdate, tag string) digest.Digest {
 		}
 	}
 	return ""
-}
-
-// FastForward moves branch (a short name) to commit to, which must
-// descend from the branch's commit. A missing branch is created. It
-// returns where the branch was ("" if new).
-func FastForward(r *repo.Repo, branch string, to digest.Digest, msg string) (digest.Digest, error) {
-	name := refs.Heads + branch
-	old, err := r.Refs.Read(name)
-	if err != nil && !errors.Is(err, refs.ErrNotFound) {
-		return "", err
-	}
-	if old == to {
-		return old, nil
-	}
-	if old != "" {
-		ok, err := IsAncestor(r.Objects, old, to)
-		if err != nil {
-			return old, err
-		}
-		if !ok {
-			return old, fmt.Errorf("branch %s and the remote have diverged: %w (strata does not merge yet)", branch, ErrNonFastForward)
-		}
-	}
-	if h, err := r.Refs.ReadHead(); err == nil && h.Branch == name {
-		return old, r.Refs.UpdateHead(to, old, msg)
-	}
-	return old, r.Refs.Update(name, to, old, msg)
 }

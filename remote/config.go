@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 // Remote is a remote as the repository config names it.
@@ -103,4 +103,31 @@ func Remove(r *repo.Repo, name string) error {
 		}
 	}
 	return r.Config.RemoveSubsection("remote", name)
+}
+
+// Resolve finds a configured remote by name, or takes arg as a URL. A
+// bare word that names no remote is ErrNoSuchRemote, not a registry host.
+func Resolve(cfg *repo.Config, arg string) (Remote, error) {
+	rem, err := Get(cfg, arg)
+	if err == nil {
+		return rem, nil
+	}
+	if CheckName(arg) == nil {
+		if _, perr := ParseEndpoint(arg); perr != nil || !looksLikeURL(arg) {
+			return rem, fmt.Errorf("%s: %w (see 'strata remote add')", arg, ErrNoSuchRemote)
+		}
+	}
+	if _, err := ParseEndpoint(arg); err != nil {
+		return rem, err
+	}
+	return Remote{URL: arg}, nil
+}
+
+func looksLikeURL(s string) bool {
+	for _, c := range s {
+		if c == '/' || c == '.' || c == ':' {
+			return true
+		}
+	}
+	return false
 }

@@ -1,7 +1,7 @@
 // Package remote moves commits between a repository and the places teams
 // share images: OCI registries (distribution v2 API) and OCI image layout
-// directories on a shared path. It also imports images (OCI layouts and
-// docker archives) and exports commits as archives.
+// directories on a shared path. Import and export of image files, and what
+// a manifest may be, are package image's; remote only moves bytes.
 //
 // Words used here:
 //
@@ -19,9 +19,13 @@
 // (registries keep untagged manifests that are pushed by digest), oldest
 // first, and moves the tag last. So in the registry, a manifest that is
 // present has all its blobs, and all its ancestors unless the registry
-// garbage-collected them. Fetch follows dev.strata.parent from each tag and
-// stops at the first ancestor it already has, or, where the registry lost an
-// ancestor, marks the commit shallow (see repo.AddShallow).
+// garbage-collected them. Push then writes the tip's ancestor list, a side
+// artifact (ancestors.go), so that fetch can ask for all of a history's
+// manifests at once; fetch checks the list against dev.strata.parent as
+// the manifests arrive, and without a list follows dev.strata.parent one
+// request at a time. It stops at the first ancestor it already has, or,
+// where the registry lost an ancestor, marks the commit shallow (see
+// repo.AddShallow).
 //
 // Contract:
 //   - every blob received is verified against its digest (and a layer against
@@ -32,13 +36,13 @@
 //   - blobs the other side has are never sent (HEAD checks, and cross-
 //     repository mounts within one registry);
 //   - a blob read stops at its descriptor's size; manifests, indexes and
-//     configs are capped (limits.go);
+//     configs are capped (image/limits.go);
 //   - plain HTTP only to loopback and to a registry marked insecure, and
 //     credentials only to the registry, never after a redirect to another
 //     host (httppolicy.go);
 //   - fetch checks every remote name before it writes any ref.
 //
 // A docker (schema 2) manifest that is fetched is rewritten with OCI media
-// types, deterministically, so that every clone gets the same commit id; an
+// types (image.Normalize), deterministically, so that every clone gets the same commit id; an
 // OCI manifest is kept byte for byte, so its digest is the commit id.
 package remote

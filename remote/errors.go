@@ -1,22 +1,27 @@
 package remote
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/repo"
+)
 
 // Sentinel errors callers branch on.
 var (
 	// ErrNonFastForward: the remote tag is not an ancestor of what is pushed.
-	ErrNonFastForward = errors.New("remote has commits that are not in the local history")
+	ErrNonFastForward = repo.ErrNonFastForward
 	// ErrNoSuchRemote: no [remote "NAME"] in the config.
 	ErrNoSuchRemote = errors.New("no such remote")
 	// ErrRemoteExists: remote add of a name in use.
 	ErrRemoteExists = errors.New("remote already exists")
 	// ErrNotFound: the remote has no such tag, manifest or blob.
 	ErrNotFound = errors.New("not found in remote")
-	// ErrBadImage: an image to import or fetch is malformed or does not
-	// match its digests.
-	ErrBadImage = errors.New("bad image")
+	// ErrBadImage: an image to fetch is malformed or does not match its
+	// digests (image's error: import and fetch check alike).
+	ErrBadImage = image.ErrBadImage
 	// ErrUnauthorized: the registry wants credentials, or other ones.
 	ErrUnauthorized = errors.New("access denied")
 	// ErrUnsupported: a manifest strata cannot turn into a commit.
-	ErrUnsupported = errors.New("unsupported manifest")
+	ErrUnsupported = image.ErrUnsupported
 )

@@ -12,8 +12,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/repo"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -64,6 +64,9 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 	// in a registry's list must not stop a fetch halfway.
 	var valid []string
 	for _, tag := range tags {
+		if isAncestorsTag(tag) {
+			continue // strata's own ancestor lists, not commits
+		}
 		if err := validRemoteName(tag); err != nil {
 			slog.Debug("fetch: skipping invalid tag", "tag", tag, "why", err)
 			res.Tags = append(res.Tags, TagUpdate{Tag: tag, Skipped: err.Error(), Invalid: true})
@@ -96,6 +99,7 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 		return res, err
 	}
 	// Oldest first: a commit is written after its blobs and its parent.
+	ordered := make([]*incoming, 0, len(chains))
 	for i := len(chains) - 1; i >= 0; i-- {
 		in := chains[i]
 		if err := checkCommitBlobs(r.Objects, in); err != nil {
@@ -107,9 +111,12 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 			}
 			res.Shallow = append(res.Shallow, in.id)
 		}
-		if _, err := r.Objects.PutBytes(ocispec.MediaTypeImageManifest, in.raw); err != nil {
-			return res, err
-		}
+		ordered = append(ordered, in)
+	}
+	if err := storeManifests(ctx, r.Objects, ordered); err != nil {
+		return res, err
+	}
+	for _, in := range ordered {
 		res.Commits++
 		s.o.event(Event{Kind: EventManifest, Digest: in.id})
 	}
@@ -125,7 +132,9 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 }
 
 // plan reads the manifests of tag's history that the store lacks, newest
-// first, and returns the tip's commit id.
+// first, and returns the tip's commit id. Where the remote has an ancestor
+// list, the manifests it names are fetched in parallel and checked against
+// the parent chain as it is walked; elsewhere each parent is one request.
 func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[digest.Digest]bool) (digest.Digest, []*incoming, error) {
 	raw, desc, err := s.t.fetchManifest(ctx, tag)
 	if err != nil {
@@ -135,27 +144,41 @@ func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[d
 	if err != nil {
 		return "", nil, err
 	}
-	var chain []*incoming
-	var tip digest.Digest
-	for {
-		in, err := toIncoming(raw, desc)
-		if err != nil {
-			return "", nil, err
-		}
-		if tip == "" {
-			tip = in.id
-		}
-		if have[in.id] || s.complete(r.Objects, in.id) {
-			break
-		}
+	in, err := toIncoming(raw, desc)
+	if err != nil {
+		return "", nil, err
+	}
+	tip := in.id
+	known := func(d digest.Digest) bool { return have[d] || s.complete(r.Objects, d) }
+	var chain, listed []*incoming
+	listAt, listOf := tip, digest.Digest("") // where the next list is looked up; whose list listed is
+	for !known(in.id) {
 		have[in.id] = true
 		chain = append(chain, in)
 		parent := digest.Digest(in.m.Annotations[objects.AnnotationParent])
-		if parent == "" {
+		if parent == "" || known(parent) {
 			break
 		}
-		if have[parent] || s.complete(r.Objects, parent) {
-			break
+		if len(listed) == 0 && in.id == listAt {
+			listAt = ""
+			if l := s.readAncestors(ctx, in.id); l != nil {
+				if listed, err = s.fetchListed(ctx, in.id, l.Ancestors, known); err != nil {
+					return "", nil, err
+				}
+				listOf = in.id
+				if l.Continued && len(listed) == len(l.Ancestors) && len(listed) > 0 {
+					listAt = listed[len(listed)-1].id
+				}
+			}
+		}
+		if len(listed) > 0 {
+			next := listed[0]
+			listed = listed[1:]
+			if next.id != parent {
+				return "", nil, lyingList(listOf, next.id, parent)
+			}
+			in = next
+			continue
 		}
 		raw, desc, err = s.t.fetchManifest(ctx, parent.String())
 		if errors.Is(err, ErrNotFound) {
@@ -166,6 +189,13 @@ func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[d
 		if err != nil {
 			return "", nil, fmt.Errorf("commit %s: %w", short(parent), err)
 		}
+		if in, err = toIncoming(raw, desc); err != nil {
+			return "", nil, err
+		}
+	}
+	if len(listed) > 0 {
+		// Entries past the root or past a commit the store has.
+		return "", nil, fmt.Errorf("the ancestor list of %s names %s past where the history ends: %w; nothing was fetched", short(listOf), short(listed[0].id), ErrBadAncestors)
 	}
 	return tip, chain, nil
 }

@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 func newRepo(t testing.TB) *repo.Repo {
@@ -118,4 +119,13 @@ func checkFsck(t testing.TB, r *repo.Repo) {
 	if len(res.Problems) > 0 {
 		t.Fatalf("fsck: %v", res.Problems)
 	}
+}
+
+var importOpts = image.ImportOptions{Author: "Test <t@example.com>", Message: "import", Date: time.Unix(1700000000, 0)}
+
+func blobCount(t testing.TB, r *repo.Repo) int {
+	n := 0
+	r.Objects.Walk(func(digest.Digest, int64) error { n++; return nil })
+	idx, _ := os.ReadDir(filepath.Join(r.Root, "indexes", "sha256"))
+	return n + len(idx)
 }

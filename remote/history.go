@@ -1,32 +1,14 @@
 package remote
 
 import (
-	"errors"
-
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/repo"
 )
 
-// IsAncestor reports whether commit anc is desc or one of its ancestors in
-// the local store. A history that ends (root or missing parent) before
-// anc is found answers false.
-func IsAncestor(s *objects.Store, anc, desc digest.Digest) (bool, error) {
-	for d := desc; d != ""; {
-		if d == anc {
-			return true, nil
-		}
-		p, err := s.Parent(d)
-		if errors.Is(err, objects.ErrNotFound) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		d = p
-	}
-	return false, nil
-}
+// IsAncestor is repo's: push refuses what pull would not fast-forward.
+var IsAncestor = repo.IsAncestor
 
 // blobsOf lists a commit's config and layers.
 func blobsOf(m *objects.Commit) []digestDesc {

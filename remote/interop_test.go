@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/internal/testrootfs"
 )
 
@@ -37,7 +38,7 @@ func TestImportWhatUmociAndSkopeoWrote(t *testing.T) {
 
 	r := newRepo(t)
 	for _, src := range []string{"oci:" + umoci + ":bb", "oci:" + skopeo + ":bb", "docker-archive:" + archive} {
-		c, err := ImportImage(context.Background(), r.Objects, src, importOpts)
+		c, err := image.ImportImage(context.Background(), r.Objects, src, importOpts)
 		if err != nil {
 			t.Fatalf("%s: %v", src, err)
 		}

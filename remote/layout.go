@@ -265,28 +265,3 @@ func writeFileAtomic(dir, name string, b []byte) error {
 	}
 	return os.Rename(f.Name(), name)
 }
-
-func ctxReader(ctx context.Context, r io.Reader) io.Reader {
-	return readerFunc(func(p []byte) (int, error) {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		return r.Read(p)
-	})
-}
-
-type readerFunc func([]byte) (int, error)
-
-func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
-
-// sniffMediaType reads a manifest's own mediaType field.
-func sniffMediaType(b []byte) string {
-	var m struct {
-		MediaType string `json:"mediaType"`
-	}
-	_ = json.Unmarshal(b, &m)
-	if m.MediaType == "" {
-		return ocispec.MediaTypeImageManifest
-	}
-	return m.MediaType
-}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/internal/testregistry"
 	"github.com/strata-sh/strata/refs"
 )
@@ -149,30 +150,30 @@ func TestExportReadBySkopeo(t *testing.T) {
 	ctx := context.Background()
 	a, _ := threeCommits(t)
 	c, _ := a.Resolve("main")
-	for _, format := range []string{FormatDocker, FormatOCI} {
+	for _, format := range []string{image.FormatDocker, image.FormatOCI} {
 		p := filepath.Join(t.TempDir(), "env.tar")
 		f, err := os.Create(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := Export(ctx, a.Objects, c, format, "env:main", f); err != nil {
+		if err := image.Export(ctx, a.Objects, c, format, "env:main", f); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.Close(); err != nil {
 			t.Fatal(err)
 		}
 		src := "docker-archive:" + p
-		if format == FormatOCI {
+		if format == image.FormatOCI {
 			dir := filepath.Join(t.TempDir(), "oci")
 			os.MkdirAll(dir, 0o755)
 			run(t, "tar", "-C", dir, "-xf", p)
 			src = "oci:" + dir + ":main"
 		}
 		out, err := exec.Command("skopeo", "inspect", src).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), c.Config.RootFS.DiffIDs[2].String()) && format == FormatDocker {
+		if err != nil || !strings.Contains(string(out), c.Config.RootFS.DiffIDs[2].String()) && format == image.FormatDocker {
 			t.Fatalf("skopeo inspect %s: %v\n%s", src, err, out)
 		}
-		back, err := ImportImage(ctx, newRepo(t).Objects, src, importOpts)
+		back, err := image.ImportImage(ctx, newRepo(t).Objects, src, importOpts)
 		if err != nil {
 			t.Fatalf("import of the export: %v", err)
 		}

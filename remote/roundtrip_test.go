@@ -63,7 +63,7 @@ func TestPushClonePullRoundTrip(t *testing.T) {
 	if fres.Commits != 1 || fres.Blobs != 2 {
 		t.Fatalf("fetch: %+v", fres)
 	}
-	if _, err := FastForward(a, "main", mustRead(t, a, "refs/remotes/origin/main"), "pull"); err != nil {
+	if _, err := a.FastForward("main", mustRead(t, a, "refs/remotes/origin/main"), "pull"); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustRead(t, a, refs.Heads+"main"); got != tip2 {
@@ -102,7 +102,7 @@ func TestNonFastForwardRefused(t *testing.T) {
 	if _, err := sa.Fetch(ctx, a, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FastForward(a, "main", mustRead(t, a, "refs/remotes/origin/main"), "pull"); !errors.Is(err, ErrNonFastForward) {
+	if _, err := a.FastForward("main", mustRead(t, a, "refs/remotes/origin/main"), "pull"); !errors.Is(err, ErrNonFastForward) {
 		t.Fatalf("pull of a diverged branch: %v", err)
 	}
 }

@@ -23,6 +23,9 @@ type Session struct {
 	// mountFrom are other repositories of the same registry (other
 	// remotes) that blobs may be mounted from.
 	mountFrom []Endpoint
+	// noAncestors: neither read nor write ancestor lists (tests: a
+	// registry without them).
+	noAncestors bool
 }
 
 // Connect prepares a session with rem. Nothing is sent yet.

@@ -56,7 +56,7 @@ type Options struct {
 	// Insecure allows plain HTTP to the registry's host; without it only
 	// loopback registries are spoken to without TLS (see policyTransport).
 	Insecure bool
-	// Jobs is how many blobs move at once; default 3.
+	// Jobs is how many blobs move at once; default 6.
 	Jobs int
 	// Progress receives transfer events; nil for none.
 	Progress func(Event)
@@ -71,7 +71,7 @@ func (o *Options) transport() http.RoundTripper {
 
 func (o *Options) jobs() int {
 	if o == nil || o.Jobs <= 0 {
-		return 3
+		return 6
 	}
 	return o.Jobs
 }

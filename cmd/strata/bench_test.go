@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 // BenchmarkLog1000 prints a 1,000-commit history; the target is under

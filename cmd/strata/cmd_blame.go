@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/checkout"
+	"github.com/strata-sh/strata/tree"
 )
 
 func init() { register(newBlameCommand) }
@@ -51,7 +51,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fmt.Errorf("blame: %w", err)
 			}
-			h := checkout.NewHistory(r.Objects)
+			h := tree.NewHistory(r.Objects)
 			var out []blameJSON
 			for _, p := range cleanPaths(args) {
 				c, err := h.BlamePath(head, p)

@@ -6,10 +6,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/checkout"
-	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newCheckoutCommand) }
@@ -53,7 +53,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			c, err := w.Checkout(cmd.Context(), checkout.CheckoutOptions{Rev: rev, NewBranch: o.newBranch, Detach: o.detach, Force: o.force})
+			c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: o.newBranch, Detach: o.detach, Force: o.force})
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 }
 
 // printHeadMoved says where HEAD is now, as git does.
-func printHeadMoved(g *globals, r *repo.Repo, w *checkout.Worktree, c *objects.Commit, created bool) error {
+func printHeadMoved(g *globals, r *repo.Repo, w *worktree.Worktree, c *objects.Commit, created bool) error {
 	h, err := w.Head()
 	if err != nil {
 		return err
@@ -91,7 +91,7 @@ func printHeadMoved(g *globals, r *repo.Repo, w *checkout.Worktree, c *objects.C
 // openWorktree finds the repository and the work tree a command acts on:
 // the one at --path if given, else an extra work tree mounted at or above
 // the current directory (or -C), else the project's main work tree.
-func openWorktree(g *globals, path string) (*repo.Repo, *checkout.Worktree, error) {
+func openWorktree(g *globals, path string) (*repo.Repo, *worktree.Worktree, error) {
 	start := g.chdir
 	if start == "" {
 		start = "."
@@ -101,12 +101,12 @@ func openWorktree(g *globals, path string) (*repo.Repo, *checkout.Worktree, erro
 		return nil, nil, err
 	}
 	if path == "" {
-		if project, name, ok := checkout.FindByMount(abs); ok {
+		if project, name, ok := worktree.FindByMount(abs); ok {
 			r, err := repo.Open(project)
 			if err != nil {
 				return nil, nil, err
 			}
-			w, err := checkout.Named(r, name)
+			w, err := worktree.Named(r, name)
 			return r, w, err
 		}
 	}
@@ -115,11 +115,11 @@ func openWorktree(g *globals, path string) (*repo.Repo, *checkout.Worktree, erro
 		return nil, nil, err
 	}
 	if path == "" {
-		return r, checkout.Main(r), nil
+		return r, worktree.Main(r), nil
 	}
 	if !filepath.IsAbs(path) && g.chdir != "" {
 		path = filepath.Join(g.chdir, path)
 	}
-	w, err := checkout.ForPath(r, path)
+	w, err := worktree.ForPath(r, path)
 	return r, w, err
 }

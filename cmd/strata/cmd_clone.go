@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/checkout"
 	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newCloneCommand) }
@@ -56,7 +56,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if noCheckout {
 				return nil
 			}
-			if _, err := checkout.Main(r).Checkout(cmd.Context(), checkout.CheckoutOptions{Rev: res.Branch}); err != nil {
+			if _, err := worktree.Main(r).Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: res.Branch}); err != nil {
 				return fmt.Errorf("clone %s: checkout: %w (the repository is complete; run 'strata checkout %s' in %s)", src, err, res.Branch, dir)
 			}
 			return nil

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/checkout"
 	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newCommitCommand) }
@@ -49,7 +51,10 @@ usage errors.`,
 			if o.message == "" {
 				return usagef("commit: -m MSG is required")
 			}
-			co := checkout.CommitOptions{Message: o.message, AllowEmpty: o.allowEmpty, Author: o.author, Changes: o.changes}
+			co := worktree.CommitOptions{Message: o.message, AllowEmpty: o.allowEmpty, Author: o.author}
+			if len(o.changes) > 0 {
+				co.Config = func(c *ocispec.ImageConfig) error { return image.ApplyChanges(c, o.changes) }
+			}
 			date, err := commitDate(o.date)
 			if err != nil {
 				return err
@@ -72,7 +77,7 @@ usage errors.`,
 			}
 			c, cs, err := w.Commit(cmd.Context(), co)
 			thaw()
-			if errors.Is(err, checkout.ErrNothingToCommit) {
+			if errors.Is(err, worktree.ErrNothingToCommit) {
 				return fmt.Errorf("commit: nothing to commit, work tree clean (use --allow-empty to commit anyway)")
 			}
 			if c == nil && err != nil {
@@ -106,7 +111,7 @@ usage errors.`,
 // freezeRuns freezes every container running in the work tree, as docker
 // commit pauses, so that none can change the upper (swap a directory for a
 // symlink, say) while commit reads it. thaw resumes them.
-func freezeRuns(w *checkout.Worktree) (thaw func(), err error) {
+func freezeRuns(w *worktree.Worktree) (thaw func(), err error) {
 	ids, err := w.Runs()
 	if err != nil {
 		return nil, err

@@ -8,10 +8,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/checkout"
-	"github.com/strata-sh/strata/internal/repo"
-	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newDiffCommand) }
@@ -54,11 +53,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if len(revs) > 2 {
 				return usagef("diff: takes at most two revisions")
 			}
-			r, w, err := openWorktree(g, "")
+			_, w, err := openWorktree(g, "")
 			if err != nil {
 				return err
 			}
-			return runDiff(cmd.Context(), g.stdout, r, w, revs, paths, o)
+			return runDiff(cmd.Context(), g.stdout, w, revs, paths, o)
 		},
 	}
 	cmd.Flags().BoolVar(&o.nameStatus, "name-status", false, "show only the status letter and path")
@@ -77,61 +76,12 @@ func cleanPaths(ps []string) []string {
 	return out
 }
 
-// side is one end of a diff: a revision, or the work tree.
-type side struct {
-	commit *objects.Commit // nil with work: the work tree's base
-	work   *checkout.Worktree
-}
-
-func runDiff(ctx context.Context, out io.Writer, r *repo.Repo, w *checkout.Worktree, revs, paths []string, o diffOptions) error {
-	trees := checkout.NewTrees(r.Objects)
-	var changes []checkout.Change
-	var from, to side
-	switch len(revs) {
-	case 0:
-		cs, err := w.Status(ctx)
-		if err != nil {
-			return fmt.Errorf("diff: %w", err)
-		}
-		base, err := w.BaseCommit(ctx)
-		if err != nil {
-			return fmt.Errorf("diff: %w", err)
-		}
-		for _, c := range cs {
-			if underPaths(c.Path, paths) {
-				changes = append(changes, c)
-			}
-		}
-		from, to = side{commit: base}, side{work: w}
-	case 1:
-		a, err := w.Resolve(revs[0])
-		if err != nil {
-			return fmt.Errorf("diff: %w", err)
-		}
-		ta, err := trees.Of(a)
-		if err != nil {
-			return fmt.Errorf("diff: %w", err)
-		}
-		tw, _, err := w.WorkTree(ctx)
-		if err != nil {
-			return fmt.Errorf("diff: %w", err)
-		}
-		changes = checkout.DiffTrees(ta, tw, paths)
-		from, to = side{commit: a}, side{work: w}
-	case 2:
-		a, err := w.Resolve(revs[0])
-		if err != nil {
-			return fmt.Errorf("diff: %w", err)
-		}
-		b, err := w.Resolve(revs[1])
-		if err != nil {
-			return fmt.Errorf("diff: %w", err)
-		}
-		if changes, err = checkout.DiffRevisions(trees, a, b, paths); err != nil {
-			return fmt.Errorf("diff: %w", err)
-		}
-		from, to = side{commit: a}, side{commit: b}
+func runDiff(ctx context.Context, out io.Writer, w *worktree.Worktree, revs, paths []string, o diffOptions) error {
+	d, err := w.Diff(ctx, worktree.DiffOptions{Revs: revs, Paths: paths, Contents: o.format != "json" && !o.nameStatus && (o.stat || o.patch)})
+	if err != nil {
+		return fmt.Errorf("diff: %w", err)
 	}
+	changes := d.Changes
 	if o.format == "json" {
 		return writeJSON(out, toChangesJSON(changes))
 	}
@@ -141,28 +91,18 @@ func runDiff(ctx context.Context, out io.Writer, r *repo.Repo, w *checkout.Workt
 			fmt.Fprintf(out, "%c\t%s\n", c.Kind, c.Path)
 		}
 		return nil
-	case o.stat || o.patch:
-		h := checkout.NewHistory(r.Objects)
-		old, err := contents(h, from, changes, false)
-		if err != nil {
-			return fmt.Errorf("diff: %w", err)
-		}
-		nu, err := contents(h, to, changes, true)
-		if err != nil {
-			return fmt.Errorf("diff: %w", err)
-		}
-		if o.stat {
-			printStat(out, changes, old, nu)
-			return nil
-		}
+	case o.stat:
+		printStat(out, changes, d.Old, d.New)
+		return nil
+	case o.patch:
 		for _, c := range changes {
-			if c.Kind == checkout.Modified && len(c.Details()) == 0 && c.Old.Type == layer.TypeDir {
+			if c.Kind == tree.Modified && len(c.Details()) == 0 && c.Old.Type == layer.TypeDir {
 				continue
 			}
-			if d := c.Details(); len(d) > 0 {
-				fmt.Fprintf(out, "# %s: %s\n", c.Path, strings.Join(d, ", "))
+			if det := c.Details(); len(det) > 0 {
+				fmt.Fprintf(out, "# %s: %s\n", c.Path, strings.Join(det, ", "))
 			}
-			if err := checkout.WritePatch(out, c, old[c.Path], nu[c.Path]); err != nil {
+			if err := tree.WritePatch(out, c, d.Old[c.Path], d.New[c.Path]); err != nil {
 				return fmt.Errorf("diff: %w", err)
 			}
 		}
@@ -170,80 +110,33 @@ func runDiff(ctx context.Context, out io.Writer, r *repo.Repo, w *checkout.Workt
 	}
 	for _, c := range changes {
 		line := fmt.Sprintf("%c %s", c.Kind, c.Path)
-		if d := c.Details(); len(d) > 0 {
-			line += " (" + strings.Join(d, ", ") + ")"
+		if det := c.Details(); len(det) > 0 {
+			line += " (" + strings.Join(det, ", ") + ")"
 		}
 		fmt.Fprintln(out, line)
 	}
 	return nil
 }
 
-// contents reads the files of one side of the changes (new: their new
-// entries) for patches and --stat.
-func contents(h *checkout.History, s side, changes []checkout.Change, new bool) (map[string][]byte, error) {
-	entry := func(c checkout.Change) *layer.Entry {
-		if new {
-			return c.New
-		}
-		return c.Old
-	}
-	if s.work != nil {
-		out := map[string][]byte{}
-		for _, c := range changes {
-			b, err := checkout.ReadWorkFile(s.work, c.Path, entry(c))
-			if err != nil {
-				return nil, err
-			}
-			out[c.Path] = b
-		}
-		return out, nil
-	}
-	want := map[string]*layer.Entry{}
-	for _, c := range changes {
-		if e := entry(c); e != nil {
-			want[c.Path] = e
-		}
-	}
-	var layers []objects.Layer
-	if s.commit != nil {
-		for i, d := range s.commit.Manifest.Layers {
-			layers = append(layers, objects.Layer{Desc: d, DiffID: s.commit.Config.RootFS.DiffIDs[i]})
-		}
-	}
-	return h.ReadContents(layers, want)
-}
-
-func printStat(out io.Writer, changes []checkout.Change, old, nu map[string][]byte) {
+func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) {
 	width := 0
 	for _, c := range changes {
 		width = max(width, len(c.Path))
 	}
 	files, adds, dels := 0, 0, 0
 	for _, c := range changes {
-		if c.Kind == checkout.Modified && c.Old.Type == layer.TypeDir {
+		if c.Kind == tree.Modified && c.Old.Type == layer.TypeDir {
 			continue
 		}
 		files++
 		o, n := old[c.Path], nu[c.Path]
-		if checkout.IsBinary(o) || checkout.IsBinary(n) {
+		if tree.IsBinary(o) || tree.IsBinary(n) {
 			fmt.Fprintf(out, " %-*s | Bin %d -> %d bytes\n", width, c.Path, len(o), len(n))
 			continue
 		}
-		a, d := checkout.LineCounts(o, n)
+		a, d := tree.LineCounts(o, n)
 		adds, dels = adds+a, dels+d
 		fmt.Fprintf(out, " %-*s | %d %s%s\n", width, c.Path, a+d, strings.Repeat("+", min(a, 40)), strings.Repeat("-", min(d, 40)))
 	}
 	fmt.Fprintf(out, " %d files changed, %d insertions(+), %d deletions(-)\n", files, adds, dels)
-}
-
-func underPaths(p string, paths []string) bool {
-	if len(paths) == 0 {
-		return true
-	}
-	for _, q := range paths {
-		if q == "/" || p == q || strings.HasPrefix(p, q+"/") {
-			return true
-		}
-	}
-	return false
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/remote"
 )
 
@@ -29,7 +30,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if out == "" {
 				return usagef("export: name the output file with -o FILE (or -o - for stdout)")
 			}
-			if format != remote.FormatDocker && format != remote.FormatOCI {
+			if format != image.FormatDocker && format != image.FormatOCI {
 				return usagef("--format %s: must be docker or oci", format)
 			}
 			r, err := g.openRepo()
@@ -47,14 +48,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				}
 			}
 			if out == "-" {
-				return remote.Export(cmd.Context(), r.Objects, c, format, tag, g.stdout)
+				return image.Export(cmd.Context(), r.Objects, c, format, tag, g.stdout)
 			}
 			f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
 			if err != nil {
 				return fmt.Errorf("export %s: %w", args[0], err)
 			}
 			defer os.Remove(f.Name())
-			if err := remote.Export(cmd.Context(), r.Objects, c, format, tag, f); err != nil {
+			if err := image.Export(cmd.Context(), r.Objects, c, format, tag, f); err != nil {
 				f.Close()
 				return fmt.Errorf("export %s: %w", args[0], err)
 			}
@@ -76,7 +77,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to `FILE`")
-	cmd.Flags().StringVar(&format, "format", remote.FormatDocker, "archive format: docker or oci")
+	cmd.Flags().StringVar(&format, "format", image.FormatDocker, "archive format: docker or oci")
 	cmd.Flags().StringVar(&tag, "tag", "", "image name `NAME:TAG` in the archive")
 	return cmd
 }

@@ -5,22 +5,33 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newGCCommand) }
 
 func newGCCommand(g *globals) *cobra.Command {
-	var prune string
+	var prune, expire string
 	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "gc",
-		Short: "Remove blobs no ref, HEAD or reflog entry reaches",
-		Long: `Remove content that nothing reaches: not a branch, tag, remote-tracking
-ref, HEAD, nor any commit a reflog remembers.
+		Short: "Expire old reflog entries, then remove blobs nothing reaches",
+		Long: `Expire old reflog entries as git gc does, then remove content that
+nothing reaches: not a branch, tag, remote-tracking ref, HEAD, nor any
+commit a remaining reflog entry remembers.
+
+Reflog entries whose commit the ref's tip no longer reaches (and all
+entries of deleted refs) expire after gc.reflogExpireUnreachable (default
+30.days.ago); the others after gc.reflogExpire (default 90.days.ago).
+--expire=TIME sets both for this run: --expire=now forgets every reflog
+entry. See 'strata reflog expire --help' for the time syntax.
+
 Unreachable blobs younger than --prune (default 1h) are kept, so that a
 command writing a commit at the same moment is safe; --prune=now removes
-them all.`,
+them all. With -n, no reflog entry expires.
+
+  strata branch -d big && strata gc --prune=now --expire=now   # free it all now`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			grace, err := parsePrune(prune)
@@ -31,9 +42,24 @@ them all.`,
 			if err != nil {
 				return err
 			}
-			res, err := r.GC(repo.GCOptions{Grace: grace, DryRun: dryRun})
+			now := time.Now()
+			exp, err := r.ReflogExpiryFromConfig(now)
 			if err != nil {
 				return fmt.Errorf("gc: %w", err)
+			}
+			if cmd.Flags().Changed("expire") {
+				t, err := repo.ParseExpiry(expire, now)
+				if err != nil {
+					return usagef("gc: --expire %w", err)
+				}
+				exp = repo.ReflogExpiry{Reachable: t, Unreachable: t}
+			}
+			res, err := r.GC(worktree.GCOptions(repo.GCOptions{Grace: grace, DryRun: dryRun, Reflog: exp}))
+			if err != nil {
+				return fmt.Errorf("gc: %w", err)
+			}
+			if res.ReflogEntries > 0 {
+				fmt.Fprintf(g.stdout, "expired %s\n", countNoun(res.ReflogEntries, "reflog entry", "reflog entries"))
 			}
 			verb := "removed"
 			if dryRun {
@@ -44,6 +70,7 @@ them all.`,
 		},
 	}
 	cmd.Flags().StringVar(&prune, "prune", "1h", "keep unreachable blobs younger than this `DURATION` (or \"now\")")
+	cmd.Flags().StringVar(&expire, "expire", "", "expire reflog entries older than `TIME` (now, never, 30.days.ago, RFC 3339), reachable or not")
 	cmd.Flags().BoolVarP(&dryRun, "dry-run", "n", false, "only say what would be removed")
 	return cmd
 }

@@ -8,9 +8,10 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/tree"
 )
 
 func init() { register(newLogCommand) }
@@ -80,10 +81,6 @@ With PATH arguments, only commits that changed one of those paths.
 	return cmd
 }
 
-// pathFilter, when set by the checkout commands, keeps only commits that
-// changed one of the paths; nil means every commit.
-var pathFilter func(r *repo.Repo, id digest.Digest, paths []string) (bool, error)
-
 func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions) error {
 	d, err := r.Refs.Resolve(rev, r.Objects)
 	if err != nil {
@@ -94,6 +91,11 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 		return err
 	}
 	shallow := r.Shallow()
+	// log -- PATH keeps the commits whose own layers changed one of the paths.
+	var hist *tree.History
+	if len(paths) > 0 {
+		hist, paths = tree.NewHistory(r.Objects), cleanPaths(paths)
+	}
 	entries := []logEntry{}
 	for n := 0; d != "" && (o.max < 0 || len(entries) < o.max); n++ {
 		s, err := r.Objects.ReadSummary(d)
@@ -101,8 +103,8 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 			return fmt.Errorf("log: commit %s: %w", shortID(d), err)
 		}
 		keep := true
-		if len(paths) > 0 && pathFilter != nil {
-			if keep, err = pathFilter(r, d, paths); err != nil {
+		if hist != nil {
+			if keep, err = hist.Touches(d, paths); err != nil {
 				return fmt.Errorf("log: %w", err)
 			}
 		}

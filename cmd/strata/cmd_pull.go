@@ -5,9 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/checkout"
 	"github.com/strata-sh/strata/refs"
-	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newPullCommand) }
@@ -52,25 +51,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				remoteArg = args[0]
 			}
 			fail := func(err error) error { return fmt.Errorf("pull %s %s: %w", remoteArg, branch, err) }
-			onHead := h.Branch == refs.Heads+branch
-			w := checkout.Main(r)
-			_, mounted, err := w.State()
+			up, err := worktree.PrepareBranchUpdate(ctx, r, branch, force)
 			if err != nil {
 				return fail(err)
-			}
-			if onHead && mounted && !force {
-				if err := w.RefuseWhileRunning(); err != nil {
-					return fail(err)
-				}
-			}
-			if onHead && mounted {
-				changes, err := w.Status(ctx)
-				if err != nil {
-					return fail(err)
-				}
-				if len(changes) > 0 {
-					return fail(fmt.Errorf("%d uncommitted changes in %s: commit them first", len(changes), w.Target()))
-				}
 			}
 			rem, err := resolveRemote(r, remoteArg)
 			if err != nil {
@@ -91,30 +74,15 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return fail(errors.New("the remote has no image under that tag"))
 			}
 			to := res.Tags[0].New
-			old, _ := r.Refs.Read(refs.Heads + branch)
-			if old == to {
-				fmt.Fprintln(g.stdout, "Already up to date.")
-				return nil
-			}
-			if old != "" {
-				ff, err := remote.IsAncestor(r.Objects, old, to)
-				if err != nil {
-					return fail(err)
-				}
-				if !ff {
-					return fail(fmt.Errorf("branch and remote have diverged: %w (strata does not merge yet)", remote.ErrNonFastForward))
-				}
-			}
-			if onHead && mounted {
-				if _, err := w.Reset(ctx, to.String(), checkout.ResetHard); err != nil {
-					return fail(err)
-				}
-			} else if _, err := remote.FastForward(r, branch, to, "pull: fast-forward"); err != nil {
+			old, err := up.FastForward(ctx, to, "pull: fast-forward")
+			switch {
+			case err != nil:
 				return fail(err)
-			}
-			if old == "" {
+			case old == to:
+				fmt.Fprintln(g.stdout, "Already up to date.")
+			case old == "":
 				fmt.Fprintf(g.stdout, "Branch %s created at %s\n", branch, shortID(to))
-			} else {
+			default:
 				fmt.Fprintf(g.stdout, "Fast-forward %s..%s\n", shortID(old), shortID(to))
 			}
 			return nil

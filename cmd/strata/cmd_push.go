@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/repo"
 )
 
 func init() { register(newPushCommand) }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/checkout"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newResetCommand) }
@@ -30,9 +30,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if hard == soft {
 				return usagef("reset: give exactly one of --hard and --soft")
 			}
-			mode := checkout.ResetHard
+			mode := worktree.ResetHard
 			if soft {
-				mode = checkout.ResetSoft
+				mode = worktree.ResetSoft
 			}
 			_, w, err := openWorktree(g, "")
 			if err != nil {

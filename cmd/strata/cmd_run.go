@@ -6,20 +6,21 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/checkout"
 	"github.com/strata-sh/strata/exec"
-	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newRunCommand) }
@@ -100,7 +101,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.BoolVar(&o.privileged, "privileged", false, "all capabilities, no seccomp, no masked paths")
 	f.StringArrayVar(&o.capAdd, "cap-add", nil, "add a Linux capability")
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "drop a Linux capability")
-	f.StringVar(&o.memory, "memory", "", "memory limit, such as 256m or 1g")
+	f.StringVar(&o.memory, "memory", "", "memory limit, such as 256m or 1.5g (binary units, as docker)")
 	f.Float64Var(&o.cpus, "cpus", 0, "CPU limit in cores, such as 1.5")
 	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "maximum number of processes")
 	f.BoolVarP(&o.detach, "detach", "d", false, "run in the background under a supervisor; print the run's name")
@@ -140,11 +141,11 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		return err
 	}
 	var (
-		w    *checkout.Worktree
+		w    *worktree.Worktree
 		base *objects.Commit
 	)
 	if o.rev == "" {
-		w = checkout.Main(r)
+		w = worktree.Main(r)
 		if _, err := w.Ensure(ctx); err != nil {
 			return fmt.Errorf("run: %w", err)
 		}
@@ -203,7 +204,7 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 
 // throwawayWorktree checks rev out, detached, on an overlay of its own
 // under .strata/tmp, removed after the run.
-func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (*checkout.Worktree, *objects.Commit, error) {
+func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (*worktree.Worktree, *objects.Commit, error) {
 	tmp, err := os.MkdirTemp(r.Objects.TempDir(), "run-")
 	if err != nil {
 		return nil, nil, err
@@ -214,12 +215,12 @@ func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (*checkout
 		os.RemoveAll(tmp)
 		return nil, nil, err
 	}
-	w, err := checkout.ForPath(r, target)
+	w, err := worktree.ForPath(r, target)
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, nil, err
 	}
-	c, err := w.Checkout(ctx, checkout.CheckoutOptions{Rev: rev, Detach: true})
+	c, err := w.Checkout(ctx, worktree.CheckoutOptions{Rev: rev, Detach: true})
 	if err != nil {
 		removeWorktree(w)
 		return nil, nil, err
@@ -227,7 +228,7 @@ func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (*checkout
 	return w, c, nil
 }
 
-func removeWorktree(w *checkout.Worktree) {
+func removeWorktree(w *worktree.Worktree) {
 	target := w.Target()
 	if err := w.Umount(); err != nil {
 		fmt.Fprintf(os.Stderr, "strata: run: remove throwaway overlay: %v\n", err)
@@ -244,7 +245,7 @@ type commitTarget struct {
 	old    digest.Digest // what it must still hold ("" for a new branch)
 	// checkout is the main work tree when it shows the branch: it is moved
 	// with the branch, and must be clean.
-	checkout *checkout.Worktree
+	checkout *worktree.Worktree
 }
 
 func planCommit(ctx context.Context, r *repo.Repo, base *objects.Commit, o runOptions) (*commitTarget, error) {
@@ -259,7 +260,7 @@ func planCommit(ctx context.Context, r *repo.Repo, base *objects.Commit, o runOp
 	} else if r.Refs.Exists(t.branch) {
 		return nil, fmt.Errorf("run -b %s: branch already exists", o.branch)
 	}
-	w := checkout.Main(r)
+	w := worktree.Main(r)
 	h, err := r.Refs.ReadHead()
 	if err != nil {
 		return nil, err
@@ -279,7 +280,7 @@ func planCommit(ctx context.Context, r *repo.Repo, base *objects.Commit, o runOp
 
 // commitThrowaway commits what the run changed as a child of base and
 // moves the target branch (and its checkout) there.
-func commitThrowaway(ctx context.Context, g *globals, w *checkout.Worktree, t *commitTarget, o runOptions, argv []string) error {
+func commitThrowaway(ctx context.Context, g *globals, w *worktree.Worktree, t *commitTarget, o runOptions, argv []string) error {
 	msg := o.message
 	if msg == "" {
 		msg = "run: " + strings.Join(argv, " ")
@@ -288,12 +289,12 @@ func commitThrowaway(ctx context.Context, g *globals, w *checkout.Worktree, t *c
 	if err != nil {
 		return err
 	}
-	c, _, err := w.Commit(ctx, checkout.CommitOptions{Message: msg, AllowEmpty: true, Date: date})
+	c, _, err := w.Commit(ctx, worktree.CommitOptions{Message: msg, AllowEmpty: true, Date: date})
 	if err != nil {
 		return fmt.Errorf("run --commit: %w", err)
 	}
 	if t.checkout != nil {
-		_, err = t.checkout.Reset(ctx, c.ID.String(), checkout.ResetHard)
+		_, err = t.checkout.Reset(ctx, c.ID.String(), worktree.ResetHard)
 	} else {
 		err = w.Repo.Refs.Update(t.branch, c.ID, t.old, "run: "+firstLine(msg))
 	}
@@ -424,26 +425,16 @@ func (o runOptions) resources() (exec.Resources, error) {
 	return res, nil
 }
 
-// parseBytes reads docker's sizes: 512, 512k, 256m, 1g (binary units).
+// parseBytes reads a size as docker run --memory does (go-units'
+// RAMInBytes): 512, 512k, 1.5g, 256mb, 1GiB, binary units; 0 means no
+// limit, as with docker. RAMInBytes converts a float, so a size past
+// int64 comes back wrapped negative (amd64) or clamped (arm64): refused.
 func parseBytes(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(t, "b")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k':
-			mult, t = 1<<10, t[:n-1]
-		case 'm':
-			mult, t = 1<<20, t[:n-1]
-		case 'g':
-			mult, t = 1<<30, t[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v <= 0 {
+	n, err := units.RAMInBytes(s)
+	if err != nil || n < 0 || n == math.MaxInt64 {
 		return 0, errors.New("want a size such as 256m or 1g")
 	}
-	return int64(v * float64(mult)), nil
+	return n, nil
 }
 
 func randomHex(n int) string {

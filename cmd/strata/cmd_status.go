@@ -5,9 +5,9 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/checkout"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/tree"
 )
 
 func init() { register(newStatusCommand) }
@@ -44,7 +44,7 @@ func toEntryJSON(e *layer.Entry) *entryJSON {
 		Size: e.Size, Digest: e.Digest, Link: e.Link}
 }
 
-func toChangesJSON(cs []checkout.Change) []changeJSON {
+func toChangesJSON(cs []tree.Change) []changeJSON {
 	out := make([]changeJSON, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, changeJSON{Status: c.Kind.String(), Path: c.Path, Old: toEntryJSON(c.Old), New: toEntryJSON(c.New)})
@@ -97,7 +97,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	return cmd
 }
 
-func printStatus(w io.Writer, h refs.Head, cs []checkout.Change, o statusOptions) error {
+func printStatus(w io.Writer, h refs.Head, cs []tree.Change, o statusOptions) error {
 	if o.format == "json" {
 		v := struct {
 			Branch  string       `json:"branch,omitempty"`
@@ -127,7 +127,7 @@ func printStatus(w io.Writer, h refs.Head, cs []checkout.Change, o statusOptions
 		return nil
 	}
 	fmt.Fprintln(w, "Changes not committed:")
-	words := map[checkout.Kind]string{checkout.Added: "added:", checkout.Modified: "modified:", checkout.Deleted: "deleted:", checkout.TypeChg: "typechange:"}
+	words := map[tree.Kind]string{tree.Added: "added:", tree.Modified: "modified:", tree.Deleted: "deleted:", tree.TypeChg: "typechange:"}
 	for _, c := range cs {
 		fmt.Fprintf(w, "  %-12s %s\n", words[c.Kind], c.Path)
 	}

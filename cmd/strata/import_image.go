@@ -3,15 +3,15 @@ package main
 import (
 	"context"
 
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/objects"
-	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/repo"
 )
 
 // importImageSource imports oci:PATH[:TAG] and docker-archive:PATH[:TAG]
-// as a root commit; remote.ImportImage does the work and the checks.
+// as a root commit; image.ImportImage does the work and the checks.
 func importImageSource(ctx context.Context, g *globals, r *repo.Repo, src string, meta importMeta) (*objects.Commit, error) {
-	return remote.ImportImage(ctx, r.Objects, src, remote.ImportOptions{
+	return image.ImportImage(ctx, r.Objects, src, image.ImportOptions{
 		Author: meta.Author, Message: meta.Message, Date: meta.Date,
 	})
 }

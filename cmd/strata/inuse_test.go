@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-sh/strata/internal/repo"
 	"github.com/strata-sh/strata/internal/testrootfs"
+	"github.com/strata-sh/strata/repo"
 )
 
 // TestMountSwapsRefuseWhileAContainerRuns: checkout, reset, umount and pull

@@ -28,6 +28,10 @@ func TestMain(m *testing.M) {
 	if os.Getenv("STRATA_TEST_MAIN") == "1" {
 		os.Exit(Main())
 	}
+	// Inside a container: swap two paths for ever (escape_run_test.go).
+	if pair := os.Getenv("STRATA_TEST_SWAPPER"); pair != "" {
+		swapForever(pair)
+	}
 	testscript.Main(m, map[string]func(){
 		"strata": func() { os.Exit(Main()) },
 	})

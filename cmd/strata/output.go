@@ -2,9 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 
+	"github.com/docker/go-units"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -34,17 +34,13 @@ func checkFormat(format string) error {
 	return usagef("--format %s: must be text or json", format)
 }
 
+// binaryUnits are go-units' own (unexported) binary abbreviations.
+var binaryUnits = []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+
+// humanSize prints a byte count as docker does (go-units' BytesSize: four
+// significant digits, binary units), with a space: "882 B", "1.5 MiB".
 func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return units.CustomSize("%.4g %s", float64(n), 1024, binaryUnits)
 }
 
 func digestOrEmpty(s string) digest.Digest { return digest.Digest(s) }

@@ -12,7 +12,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 )
 
 // globals are the flags every command takes.

@@ -5,15 +5,16 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/strata-sh/strata/checkout"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/worktree"
 )
 
 // commitFrom is 'commit --from NAME': the changes of a stopped --rev run's
 // throwaway tree become a commit whose parent is the run's revision, as
 // docker commit makes an image of a container. No branch moves; the run
 // goes on from the new commit if restarted.
-func commitFrom(ctx context.Context, g *globals, name string, co checkout.CommitOptions) (*objects.Commit, []checkout.Change, error) {
+func commitFrom(ctx context.Context, g *globals, name string, co worktree.CommitOptions) (*objects.Commit, []tree.Change, error) {
 	r, err := g.openRepo()
 	if err != nil {
 		return nil, nil, err
@@ -28,7 +29,7 @@ func commitFrom(ctx context.Context, g *globals, name string, co checkout.Commit
 	if s.live() {
 		return nil, nil, fmt.Errorf("commit --from %s: it is running; stop it first", name)
 	}
-	w, err := checkout.ForPath(r, s.st.Tree)
+	w, err := worktree.ForPath(r, s.st.Tree)
 	if err != nil {
 		return nil, nil, fmt.Errorf("commit --from %s: %w", name, err)
 	}
@@ -38,7 +39,7 @@ func commitFrom(ctx context.Context, g *globals, name string, co checkout.Commit
 	if uerr := w.Umount(); uerr != nil && err == nil {
 		err = uerr
 	}
-	if errors.Is(err, checkout.ErrNothingToCommit) {
+	if errors.Is(err, worktree.ErrNothingToCommit) {
 		return nil, nil, fmt.Errorf("commit --from %s: nothing to commit (use --allow-empty to commit anyway)", name)
 	}
 	if c != nil {

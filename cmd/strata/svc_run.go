@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/strata-sh/strata/checkout"
+	"github.com/strata-sh/strata/worktree"
 )
 
 // envSupervise tells a strata started by 'run -d' that it is the run's
@@ -80,7 +80,7 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 	if o.rev == "" {
 		// The checkout is mounted here, where the user sees it; the
 		// supervisor's own mounts stay in its private mount namespace.
-		if _, err := checkout.Main(r).Ensure(ctx); err != nil {
+		if _, err := worktree.Main(r).Ensure(ctx); err != nil {
 			cleanup()
 			return fmt.Errorf("run: %w", err)
 		}

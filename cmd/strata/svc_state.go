@@ -19,7 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/strata-sh/strata/internal/atomicfile"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 )
 
 // A detached run (a service) keeps its state in .strata/services/<name>/:

@@ -13,9 +13,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/strata-sh/strata/checkout"
+	"github.com/strata-sh/strata/worktree"
 	"github.com/strata-sh/strata/exec"
-	"github.com/strata-sh/strata/internal/repo"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
 )
 
@@ -161,9 +161,9 @@ func (s *svc) sleepUnlessStopped(d time.Duration) bool {
 // svcWorktree is where the run's container runs: the checkout, or a
 // throwaway work tree of --rev under the run's directory, kept between
 // restarts and after the run ends (for diff and commit --from) until rm.
-func svcWorktree(ctx context.Context, r *repo.Repo, s *svc, o runOptions) (*checkout.Worktree, *objects.Commit, error) {
+func svcWorktree(ctx context.Context, r *repo.Repo, s *svc, o runOptions) (*worktree.Worktree, *objects.Commit, error) {
 	if o.rev == "" {
-		w := checkout.Main(r)
+		w := worktree.Main(r)
 		if _, err := w.Ensure(ctx); err != nil {
 			return nil, nil, err
 		}
@@ -171,7 +171,7 @@ func svcWorktree(ctx context.Context, r *repo.Repo, s *svc, o runOptions) (*chec
 		return w, c, err
 	}
 	if s.st.Tree != "" {
-		w, err := checkout.ForPath(r, s.st.Tree)
+		w, err := worktree.ForPath(r, s.st.Tree)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -185,11 +185,11 @@ func svcWorktree(ctx context.Context, r *repo.Repo, s *svc, o runOptions) (*chec
 	if err := os.MkdirAll(target, 0o755); err != nil {
 		return nil, nil, err
 	}
-	w, err := checkout.ForPath(r, target)
+	w, err := worktree.ForPath(r, target)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := w.Checkout(ctx, checkout.CheckoutOptions{Rev: o.rev, Detach: true})
+	c, err := w.Checkout(ctx, worktree.CheckoutOptions{Rev: o.rev, Detach: true})
 	if err != nil {
 		os.RemoveAll(w.Dir)
 		return nil, nil, err
@@ -202,11 +202,11 @@ func svcWorktree(ctx context.Context, r *repo.Repo, s *svc, o runOptions) (*chec
 // (upper included) and its directory.
 func removeSvc(r *repo.Repo, s *svc) error {
 	if s.st.Tree != "" {
-		if w, err := checkout.ForPath(r, s.st.Tree); err == nil {
-			if err := w.Umount(); err != nil && !errors.Is(err, checkout.ErrNotCheckedOut) {
+		if w, err := worktree.ForPath(r, s.st.Tree); err == nil {
+			if err := w.Umount(); err != nil && !errors.Is(err, worktree.ErrNotCheckedOut) {
 				return err
 			}
-			if w.Name != checkout.MainName {
+			if w.Name != worktree.MainName {
 				os.RemoveAll(w.Dir)
 			}
 		}

@@ -13,11 +13,25 @@ const module = "github.com/strata-sh/strata/"
 var allowed = map[string][]string{
 	"objects/layer": {"internal/asyncwrite"},
 	"objects":       {"internal/asyncwrite", "internal/atomicfile", "objects/layer"},
-	"refs":          {"internal/atomicfile"},
+	"refs":          {"internal/atomicfile", "internal/lockfile"},
 	"exec":          {},
-	"internal/repo": {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer", "refs"},
-	"checkout":      {"internal/asyncwrite", "internal/atomicfile", "internal/repo", "objects", "objects/layer", "refs"},
-	"remote":        {"internal/asyncwrite", "internal/atomicfile", "internal/repo", "objects", "objects/layer", "refs"},
+	"repo":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "objects", "objects/layer", "refs"},
+	"tree":          {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
+	"snapshot":      {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
+	"worktree":      {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "tree", "snapshot"},
+	"image":         {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
+	"remote":        {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "image"},
+}
+
+// forbidden states the map's load-bearing rules on their own, so that
+// widening an allowed list above cannot quietly break one of them.
+var forbidden = map[string][]string{
+	"tree":     {"snapshot", "worktree"},         // trees are read from indexes, never mounted
+	"snapshot": {"tree", "worktree"},             // a snapshotter knows layers, not revisions
+	"remote":   {"worktree", "snapshot", "tree"}, // transfers move blobs and refs only
+	"image":    {"remote", "worktree"},           // import and export move no bytes over a network
+	"objects":  {"refs", "repo", "tree", "snapshot", "worktree", "image", "remote", "exec"},
+	"refs":     {"objects", "repo", "tree", "snapshot", "worktree", "image", "remote", "exec"},
 }
 
 func TestPackageMap(t *testing.T) {
@@ -42,8 +56,14 @@ func TestPackageMap(t *testing.T) {
 			if !strings.HasPrefix(dep, module) || strings.Contains(dep, "/internal/") && strings.HasPrefix(strings.TrimPrefix(dep, module), pkg+"/") {
 				continue
 			}
-			if d := strings.TrimPrefix(dep, module); !allow[d] {
+			d := strings.TrimPrefix(dep, module)
+			if !allow[d] {
 				t.Errorf("%s depends on %s, which the package map forbids", pkg, d)
+			}
+			for _, f := range forbidden[pkg] {
+				if d == f {
+					t.Errorf("%s depends on %s: a rule of the package map", pkg, d)
+				}
 			}
 		}
 	}

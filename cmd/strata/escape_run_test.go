@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/internal/testrootfs"
+	"golang.org/x/sys/unix"
+)
+
+// swapForever exchanges the paths "A:B" with renameat2(RENAME_EXCHANGE) in
+// a loop, as a hostile container does to race the host's commands on its
+// upper directory. It marks /race/ready once it runs.
+func swapForever(pair string) {
+	a, b, _ := strings.Cut(pair, ":")
+	os.WriteFile("/race/ready", nil, 0o644)
+	for {
+		unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+	}
+}
+
+// TestCommitRacesASwappingContainer runs the symlink race of issue 8 with a
+// real container: inside 'strata run', /race/d (a directory) and /race/s (a
+// symlink to a host directory holding a canary) swap places in a loop while
+// the host commits. Half the rounds exclude /race, so that commit carries it
+// to the new upper instead of storing it. Whatever instant the commit
+// catches, nothing of the host may enter a layer or the work tree, and the
+// canary stays where it is.
+func TestCommitRacesASwappingContainer(t *testing.T) {
+	base := t.TempDir()
+	rootfs := filepath.Join(base, "rootfs")
+	if err := testrootfs.BuildBusybox(rootfs); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testrootfs.InstallBinary(self, rootfs, "/bin/swapper"); err != nil {
+		t.Fatal(err)
+	}
+	canary := filepath.Join(base, "host")
+	if err := os.MkdirAll(canary, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(canary, "CANARY"), []byte("host secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "env")
+	if _, err := repo.Init(dir, "main"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unmountUnder(dir) })
+	mustStrata(t, dir, "import", rootfs, "-m", "base")
+	mustStrata(t, dir, "checkout", "main")
+	work := filepath.Join(dir, "rootfs")
+
+	for round := 0; round < 200; round++ {
+		race := filepath.Join(work, "race")
+		os.RemoveAll(race)
+		if err := os.MkdirAll(filepath.Join(race, "d"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(race, "d", "inside"), []byte(fmt.Sprint(round)), 0o644)
+		if err := os.Symlink(canary, filepath.Join(race, "s")); err != nil {
+			t.Fatal(err)
+		}
+		ignore := filepath.Join(work, ".strataignore")
+		if round%2 == 1 {
+			os.WriteFile(ignore, []byte("/race/\n"), 0o644)
+		} else {
+			os.Remove(ignore)
+		}
+
+		run := strataCmd(dir, "run", "-e", "STRATA_TEST_SWAPPER=/race/d:/race/s", "--", "/bin/swapper")
+		if err := run.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if _, err := os.Lstat(filepath.Join(race, "ready")); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				run.Process.Kill()
+				run.Wait()
+				t.Fatalf("round %d: the swapper never started", round)
+			}
+		}
+		out, cerr := strataCmd(dir, "commit", "-m", fmt.Sprintf("round %d", round)).CombinedOutput()
+		run.Process.Kill()
+		run.Wait()
+		if cerr != nil && !strings.Contains(string(out), "nothing to commit") {
+			t.Fatalf("round %d: commit: %v\n%s", round, cerr, out)
+		}
+
+		if b, err := os.ReadFile(filepath.Join(canary, "CANARY")); err != nil || string(b) != "host secret\n" {
+			t.Fatalf("round %d: the host canary changed: %q, %v", round, b, err)
+		}
+		if ents, _ := os.ReadDir(canary); len(ents) != 1 {
+			t.Fatalf("round %d: the host directory holds %d entries, want only CANARY", round, len(ents))
+		}
+		diff := mustStrata(t, dir, "diff", "--name-status", "HEAD~1", "HEAD")
+		if strings.Contains(diff, "CANARY") {
+			t.Fatalf("round %d: a host file entered the commit:\n%s", round, diff)
+		}
+		filepath.WalkDir(work, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.Name() == "CANARY" {
+				t.Fatalf("round %d: a host file appeared in the work tree at %s", round, p)
+			}
+			return nil
+		})
+	}
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/repo"
+	"golang.org/x/sys/unix"
+)
+
+// transferFlags are the flags of commands that talk to a remote.
+type transferFlags struct {
+	quiet    bool
+	insecure bool
+}
+
+func (f *transferFlags) add(cmd *cobra.Command) {
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print no progress")
+	cmd.Flags().BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to the registry (loopback always may)")
+}
+
+// openRemote opens the repository and resolves the REMOTE argument that
+// push and fetch take first (default origin); it returns the rest.
+func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remote, string, []string, error) {
+	r, err := g.openRepo()
+	if err != nil {
+		return nil, remote.Remote{}, "", nil, err
+	}
+	arg := "origin"
+	if len(args) > 0 {
+		arg, args = args[0], args[1:]
+	}
+	rem, err := resolveRemote(r, arg)
+	if err != nil {
+		return nil, rem, arg, nil, fmt.Errorf("%s %s: %w", verb, arg, err)
+	}
+	return r, rem, arg, args, nil
+}
+
+func resolveRemote(r *repo.Repo, arg string) (remote.Remote, error) {
+	return remote.Resolve(r.Config, arg)
+}
+
+// connect opens a session with rem, with progress on stderr unless quiet.
+func connect(g *globals, r *repo.Repo, rem remote.Remote, f transferFlags, verb string) (*remote.Session, *progress, error) {
+	p := newProgress(g.stderr, f.quiet, verb)
+	s, err := remote.Connect(rem, remote.Options{Insecure: f.insecure, Progress: p.event})
+	if err != nil {
+		return nil, nil, err
+	}
+	var others []remote.Remote
+	for _, o := range remote.List(r.Config) {
+		if o.Name != rem.Name {
+			others = append(others, o)
+		}
+	}
+	s.MountFrom(others)
+	return s, p, nil
+}
+
+// progress shows transfers: on a terminal, a line per blob in flight and
+// a total, redrawn at most ten times a second; otherwise one plain line
+// per blob moved; nothing when quiet.
+type progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	quiet    bool
+	tty      bool
+	verb     string
+	total    int64
+	blobs    int64
+	doneN    int64
+	doneB    int64
+	active   map[digest.Digest]*[2]int64 // bytes moved, size
+	order    []digest.Digest
+	drawn    int
+	lastDraw time.Time
+}
+
+func newProgress(w io.Writer, quiet bool, verb string) *progress {
+	p := &progress{w: w, quiet: quiet, verb: verb, active: map[digest.Digest]*[2]int64{}}
+	if f, ok := w.(*os.File); ok {
+		_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+		p.tty = err == nil
+	}
+	return p
+}
+
+func (p *progress) event(e remote.Event) {
+	if p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch e.Kind {
+	case remote.EventPlan:
+		p.blobs += e.N
+		p.total += e.Size
+	case remote.EventBlobStart:
+		p.active[e.Digest] = &[2]int64{0, e.Size}
+		p.order = append(p.order, e.Digest)
+	case remote.EventBlobBytes:
+		if a := p.active[e.Digest]; a != nil {
+			a[0] += e.N
+		}
+	case remote.EventBlobDone:
+		delete(p.active, e.Digest)
+		p.doneN++
+		p.doneB += e.Size
+		if !p.tty {
+			what := p.verb
+			if e.Skipped {
+				what = "have"
+			}
+			fmt.Fprintf(p.w, "%s %s (%s)\n", what, shortID(e.Digest), humanSize(e.Size))
+			return
+		}
+	default:
+		return
+	}
+	if p.tty && (e.Kind != remote.EventBlobBytes || time.Since(p.lastDraw) > 100*time.Millisecond) {
+		p.draw()
+	}
+}
+
+// draw rewrites the lines drawn last time (ANSI: cursor up, clear line).
+func (p *progress) draw() {
+	p.lastDraw = time.Now()
+	for i := 0; i < p.drawn; i++ {
+		fmt.Fprint(p.w, "\x1b[1A\x1b[2K")
+	}
+	p.drawn = 0
+	kept := p.order[:0]
+	for _, d := range p.order {
+		a := p.active[d]
+		if a == nil {
+			continue
+		}
+		kept = append(kept, d)
+		fmt.Fprintf(p.w, "  %s %s %s / %s\n", p.verb, shortID(d), humanSize(a[0]), humanSize(a[1]))
+		p.drawn++
+	}
+	p.order = kept
+	fmt.Fprintf(p.w, "%s: %d/%d blobs, %s / %s\n", p.verb, p.doneN, p.blobs, humanSize(p.doneB), humanSize(p.total))
+	p.drawn++
+}
+
+// finish clears the terminal display.
+func (p *progress) finish() {
+	if p == nil || p.quiet || !p.tty {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := 0; i < p.drawn; i++ {
+		fmt.Fprint(p.w, "\x1b[1A\x1b[2K")
+	}
+	p.drawn = 0
+}
+
+// refChange is how git shows a ref update: "  old..new", " + old...new",
+// " * [new tag]", " = [up to date]".
+func refChange(old, new digest.Digest, forced bool, newWhat string) string {
+	switch {
+	case new == "":
+		return " - [deleted]"
+	case old == "":
+		return " * [new " + newWhat + "]"
+	case old == new:
+		return " = [up to date]"
+	case forced:
+		return " + " + shortID(old) + "..." + shortID(new)
+	}
+	return "   " + shortID(old) + ".." + shortID(new)
+}
+
+var errNothingToPush = errors.New("nothing to push")

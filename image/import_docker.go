@@ -1,0 +1,164 @@
+package image
+
+import (
+	"archive/tar"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// archiveFile is where a member of an uncompressed tar lies.
+type archiveFile struct {
+	off, size int64
+	link      string // symlink target, resolved against the member's dir
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Compiled on first use: every strata process, the container init
+// included, would otherwise pay for it at start-up.
+var hexName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:^|/)([0-9a-f]{64})(?:\.json|\.tar)?$`) })
+
+// readDockerArchive opens the image TAG (the only one if none is given) of
+// what 'docker save' writes: manifest.json naming a config and layer tars.
+func readDockerArchive(src string) (*image, error) {
+	p, tag := splitPathTag(src)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string]archiveFile{}
+	cr := &countReader{r: f}
+	tr := tar.NewReader(cr)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w: %v", p, ErrBadImage, err)
+		}
+		name := path.Clean(hdr.Name)
+		switch hdr.Typeflag {
+		case tar.TypeReg:
+			files[name] = archiveFile{off: cr.n, size: hdr.Size}
+		case tar.TypeSymlink:
+			files[name] = archiveFile{link: path.Join(path.Dir(name), hdr.Linkname)}
+		}
+	}
+	lookup := func(name string) (archiveFile, bool) {
+		name = path.Clean(name)
+		for i := 0; i < 8; i++ {
+			af, ok := files[name]
+			if !ok || af.link == "" {
+				return af, ok
+			}
+			name = af.link
+		}
+		return archiveFile{}, false
+	}
+	// read reads a JSON member whole, at most limit bytes.
+	read := func(name string, limit int64) ([]byte, error) {
+		af, ok := lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("%s: missing from the archive: %w", name, ErrBadImage)
+		}
+		if af.size > limit {
+			return nil, fmt.Errorf("%s: %d bytes, more than %s: %w", name, af.size, CapText(limit), ErrBadImage)
+		}
+		return io.ReadAll(io.NewSectionReader(f, af.off, af.size))
+	}
+	fail := func(err error) (*image, error) {
+		f.Close()
+		return nil, err
+	}
+	b, err := read("manifest.json", MaxManifestSize)
+	if err != nil {
+		return fail(err)
+	}
+	var entries []struct {
+		Config   string
+		RepoTags []string
+		Layers   []string
+	}
+	if err := json.Unmarshal(b, &entries); err != nil {
+		return fail(fmt.Errorf("manifest.json: %w: %v", ErrBadImage, err))
+	}
+	var pick int = -1
+	for i, e := range entries {
+		if tag == "" && len(entries) == 1 {
+			pick = i
+		}
+		for _, rt := range e.RepoTags {
+			if tag != "" && (rt == tag || strings.HasSuffix(rt, ":"+tag)) {
+				pick = i
+			}
+		}
+	}
+	if pick < 0 {
+		if tag == "" {
+			return fail(fmt.Errorf("%s holds %d images: name one with docker-archive:%s:TAG", p, len(entries), p))
+		}
+		return fail(fmt.Errorf("%s: tag %s: %w", p, tag, errNoImage))
+	}
+	e := entries[pick]
+	cfgRaw, err := read(e.Config, MaxConfigSize)
+	if err != nil {
+		return fail(err)
+	}
+	if m := hexName().FindStringSubmatch(e.Config); m != nil && digest.FromBytes(cfgRaw).Encoded() != m[1] {
+		return fail(fmt.Errorf("config %s: content does not match its digest: %w", e.Config, ErrBadImage))
+	}
+	img := &image{close: f.Close}
+	if err := json.Unmarshal(cfgRaw, &img.config); err != nil {
+		return fail(fmt.Errorf("config %s: %w: %v", e.Config, ErrBadImage, err))
+	}
+	var sections []archiveFile
+	for _, l := range e.Layers {
+		af, ok := lookup(l)
+		if !ok {
+			return fail(fmt.Errorf("layer %s: missing from the archive: %w", l, ErrBadImage))
+		}
+		sections = append(sections, af)
+		var desc = struct{ d digest.Digest }{}
+		// Newer archives name layers by digest (blobs/sha256/HEX): check it.
+		if m := hexName().FindStringSubmatch(l); m != nil && strings.Contains(l, "blobs/") {
+			desc.d = digest.NewDigestFromEncoded(digest.SHA256, m[1])
+		}
+		if desc.d == "" {
+			// Hash it now, so that import knows which blobs it adds.
+			h := digest.SHA256.Digester()
+			if _, err := io.Copy(h.Hash(), io.NewSectionReader(f, af.off, af.size)); err != nil {
+				return fail(err)
+			}
+			desc.d = h.Digest()
+		}
+		img.layers = append(img.layers, ociDescriptor(desc.d, af.size))
+	}
+	img.open = func(i int) (io.ReadCloser, error) {
+		return io.NopCloser(io.NewSectionReader(f, sections[i].off, sections[i].size)), nil
+	}
+	return img, nil
+}
+
+func ociDescriptor(d digest.Digest, size int64) ocispec.Descriptor {
+	return ocispec.Descriptor{Digest: d, Size: size}
+}

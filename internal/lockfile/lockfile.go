@@ -1,0 +1,74 @@
+// Package lockfile is strata's one lock discipline for repository-wide
+// locks (refs.lock, gc.lock): a git-style lock file created with O_EXCL
+// that its holder also flock(2)s. The file says "taken" to any reader; the
+// flock, which the kernel drops when its holder dies however it dies, says
+// "its holder is alive". A lock file nobody has flocked is taken over,
+// never by age and never from a live holder, however slow.
+package lockfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+	"time"
+)
+
+// Lock is a held lock file.
+type Lock struct {
+	path string
+	f    *os.File
+}
+
+// Try takes the lock at path. It returns nil, nil when a live process
+// holds it.
+func Try(path string) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_CLOEXEC, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		// Someone made it: take it over if nobody holds its flock.
+		f, err = os.OpenFile(path, os.O_RDWR|syscall.O_CLOEXEC, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil // released meanwhile
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		f.Close() // a live holder, or one taking over the file we made
+		return nil, nil
+	}
+	// The flock is ours; it guards the lock only if our file is still the
+	// one at path (a holder removes path before it drops the flock).
+	mine, err1 := f.Stat()
+	there, err2 := os.Stat(path)
+	if err1 != nil || err2 != nil || !os.SameFile(mine, there) {
+		f.Close()
+		return nil, nil
+	}
+	if err := f.Truncate(0); err == nil {
+		// The pid is for people (the flock decides); the time tells
+		// waiters that the lock changed hands.
+		fmt.Fprintf(f, "%d %d\n", os.Getpid(), time.Now().UnixNano())
+	}
+	return &Lock{path: path, f: f}, nil
+}
+
+// Holder returns what the current holder wrote (its pid and the time it
+// took the lock), or "" when there is none: waiters use it to tell that
+// the lock changed hands.
+func Holder(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// Release removes the file while still holding the flock, so that a
+// waiter that opened it sees it gone and starts over.
+func (l *Lock) Release() {
+	os.Remove(l.path)
+	l.f.Close()
+}

@@ -1,0 +1,286 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/objects"
+	"golang.org/x/sync/errgroup"
+)
+
+// An ancestor list lets fetch ask for a history's manifests in parallel
+// instead of one round trip per parent (docs/format.md, "Ancestor
+// lists"). It is a side artifact under a tag derived from the commit id,
+// so commit ids do not change, and a registry that refuses it still
+// works through the plain parent chain.
+var (
+	// ancestorsWindow bounds the entries of one list: a one-commit push
+	// writes at most this many (about 72 KB), a deep history is a chain of
+	// lists, one round trip each. A variable for tests.
+	ancestorsWindow = 1000
+)
+
+const (
+	// manifestJobs is how many listed manifests are fetched at once; they
+	// are small, so latency, not bandwidth, bounds them.
+	manifestJobs       = 16
+	ancestorsTagSuffix = ".ancestors"
+)
+
+// ErrBadAncestors: an ancestor list does not match the parent chain.
+var ErrBadAncestors = errors.New("ancestor list does not match the history")
+
+// ancestorList is the blob of a commit's list: the commit's ancestors,
+// parent first. Continued says the last entry has a list of its own.
+type ancestorList struct {
+	Commit    digest.Digest   `json:"commit"`
+	Ancestors []digest.Digest `json:"ancestors"`
+	Continued bool            `json:"continued,omitempty"`
+}
+
+// ancestorsTag is the registry tag of commit d's list, in the style of
+// cosign's sha256-<hex>.sig.
+func ancestorsTag(d digest.Digest) string {
+	return d.Algorithm().String() + "-" + d.Encoded() + ancestorsTagSuffix
+}
+
+func isAncestorsTag(tag string) bool {
+	return strings.HasPrefix(tag, "sha256-") && strings.HasSuffix(tag, ancestorsTagSuffix)
+}
+
+// listsAncestors says whether this remote gets ancestor lists: registries
+// only; a layout directory is read without round trips.
+func (s *Session) listsAncestors() bool {
+	_, ok := s.t.(*registryTarget)
+	return ok && !s.noAncestors
+}
+
+// readAncestors returns commit c's list, or nil if the remote has none or
+// it cannot be read (a registry that dropped it): fetch then follows the
+// parent chain. What the list says is checked by the caller.
+func (s *Session) readAncestors(ctx context.Context, c digest.Digest) *ancestorList {
+	if !s.listsAncestors() {
+		return nil
+	}
+	l, err := s.readAncestorsErr(ctx, c)
+	if err != nil {
+		slog.Debug("no usable ancestor list", "commit", c, "why", err)
+		return nil
+	}
+	return l
+}
+
+func (s *Session) readAncestorsErr(ctx context.Context, c digest.Digest) (*ancestorList, error) {
+	raw, _, err := s.t.fetchManifest(ctx, ancestorsTag(c))
+	if err != nil {
+		return nil, err
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	if m.ArtifactType != objects.MediaTypeAncestors || len(m.Layers) != 1 || m.Layers[0].MediaType != objects.MediaTypeAncestors {
+		return nil, fmt.Errorf("not an ancestor list: %w", ErrUnsupported)
+	}
+	d := m.Layers[0]
+	if d.Size < 0 || d.Size > maxManifestSize {
+		return nil, fmt.Errorf("list of %d bytes: %w", d.Size, ErrBadImage)
+	}
+	rc, err := s.t.fetchBlob(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(exactSize(rc, d.Size))
+	if err != nil {
+		return nil, err
+	}
+	if digest.FromBytes(b) != d.Digest {
+		return nil, fmt.Errorf("list does not match its digest: %w", ErrBadImage)
+	}
+	var l ancestorList
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, err
+	}
+	if l.Commit != c {
+		return nil, fmt.Errorf("list is of commit %s: %w", short(l.Commit), ErrBadImage)
+	}
+	return &l, nil
+}
+
+// fetchListed fetches the manifests a list names, in parallel, up to the
+// first one known locally. The answer stops before the first one the
+// remote lacks (the history is shallow there; the caller finds it again).
+func (s *Session) fetchListed(ctx context.Context, of digest.Digest, ids []digest.Digest, known func(digest.Digest) bool) ([]*incoming, error) {
+	for i, d := range ids {
+		if known(d) {
+			ids = ids[:i]
+			break
+		}
+	}
+	out := make([]*incoming, len(ids))
+	var mu sync.Mutex
+	end := len(ids)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(manifestJobs)
+	for i, d := range ids {
+		g.Go(func() error {
+			raw, desc, err := s.t.fetchManifest(gctx, d.String())
+			if errors.Is(err, ErrNotFound) {
+				mu.Lock()
+				end = min(end, i)
+				mu.Unlock()
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("commit %s: %w", short(d), err)
+			}
+			in, err := toIncoming(raw, desc)
+			if err != nil {
+				return fmt.Errorf("ancestor list of %s names %s: %w", short(of), short(d), err)
+			}
+			out[i] = in
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out[:end], nil
+}
+
+// lyingList is the error for a list whose entry is not the parent.
+func lyingList(of, listed, parent digest.Digest) error {
+	return fmt.Errorf("the ancestor list of %s names %s where the parent is %s: %w; nothing was fetched", short(of), short(listed), short(parent), ErrBadAncestors)
+}
+
+// pushAncestorLists writes the lists of a push whose new commits are todo
+// (newest first) on top of base, the commit the remote had ("" for none).
+// A list covers up to ancestorsWindow entries; a new commit's list
+// extends its parent's until that is full, so a push writes O(new +
+// window) entries, never the whole history. A commit whose list another
+// one continues from gets its own. Failures are logged, not returned: a
+// registry without lists still serves the parent chain.
+func (s *Session) pushAncestorLists(ctx context.Context, st *objects.Store, todo []*objects.Commit, base digest.Digest) int {
+	n := len(todo)
+	if !s.listsAncestors() || n == 0 {
+		return 0
+	}
+	if todo[n-1].Parent() != base {
+		base = "" // the walk ended at a commit missing locally (shallow)
+	}
+	var baseList []digest.Digest
+	baseCont := false
+	if base != "" {
+		if l := s.readAncestors(ctx, base); l != nil && matchesLocal(st, base, l.Ancestors) {
+			baseList, baseCont = l.Ancestors, l.Continued
+		}
+	}
+	// seq: the ids newest first, then base and its list; todo[i]'s list is
+	// seq[i+1 : i+1+k[i]].
+	seq := make([]digest.Digest, 0, n+1+len(baseList))
+	for _, c := range todo {
+		seq = append(seq, c.ID)
+	}
+	if base != "" {
+		seq = append(seq, base)
+		seq = append(seq, baseList...)
+	}
+	k := make([]int, n)
+	cont := make([]bool, n)
+	need := []int{0}
+	for i := n - 1; i >= 0; i-- {
+		kp, cp, p := len(baseList), baseCont, base
+		if i < n-1 {
+			kp, cp, p = k[i+1], cont[i+1], todo[i+1].ID
+		}
+		switch {
+		case p == "":
+		case kp < ancestorsWindow:
+			k[i], cont[i] = kp+1, cp
+		default:
+			k[i], cont[i] = 1, true
+			if i+1 < n {
+				need = append(need, i+1)
+			}
+		}
+	}
+	sent := 0
+	// Oldest first: a list is written after the lists it continues into.
+	slices.Sort(need)
+	for j := len(need) - 1; j >= 0; j-- {
+		i := need[j]
+		if k[i] == 0 {
+			continue // a root: nothing to list
+		}
+		l := ancestorList{Commit: todo[i].ID, Ancestors: seq[i+1 : i+1+k[i]], Continued: cont[i]}
+		if err := s.writeAncestors(ctx, st, todo[i], l); err != nil {
+			slog.Debug("push: ancestor list not written", "commit", todo[i].ID, "why", err)
+			return sent
+		}
+		sent++
+	}
+	return sent
+}
+
+// matchesLocal reports whether ids are the ancestors of from, parent first,
+// in the local store: a list read back from the remote is only extended
+// when it is true.
+func matchesLocal(st *objects.Store, from digest.Digest, ids []digest.Digest) bool {
+	d := from
+	for _, want := range ids {
+		p, err := st.Parent(d)
+		if err != nil || p != want {
+			return false
+		}
+		d = p
+	}
+	return true
+}
+
+// writeAncestors sends a list: its blob, the empty config, and an artifact
+// manifest under ancestorsTag. It has no subject: go-containerregistry
+// would keep a referrers index under a sha256-<hex> tag for it on every
+// registry without the referrers API, a tag fetch would meet.
+func (s *Session) writeAncestors(ctx context.Context, st *objects.Store, c *objects.Commit, l ancestorList) error {
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	blob := ocispec.Descriptor{MediaType: objects.MediaTypeAncestors, Digest: digest.FromBytes(b), Size: int64(len(b))}
+	for _, x := range []struct {
+		d ocispec.Descriptor
+		b []byte
+	}{{ocispec.DescriptorEmptyJSON, ocispec.DescriptorEmptyJSON.Data}, {blob, b}} {
+		if _, err := s.t.pushBlob(ctx, outBlob{desc: x.d, open: func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(x.b)), nil
+		}}); err != nil {
+			return err
+		}
+	}
+	empty := ocispec.DescriptorEmptyJSON
+	empty.Data = nil
+	m := ocispec.Manifest{
+		Versioned:    specs.Versioned{SchemaVersion: 2},
+		MediaType:    ocispec.MediaTypeImageManifest,
+		ArtifactType: objects.MediaTypeAncestors,
+		Config:       empty,
+		Layers:       []ocispec.Descriptor{blob},
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return s.t.pushManifest(ctx, ancestorsTag(c.ID), raw, ocispec.MediaTypeImageManifest)
+}

@@ -1,0 +1,133 @@
+package repo
+
+import (
+	"fmt"
+	"github.com/strata-sh/strata/internal/lockfile"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// GCOptions tune gc.
+type GCOptions struct {
+	// Grace keeps unreachable blobs younger than this, so that a command
+	// writing a commit at the same time does not lose its blobs before its
+	// ref moves (git's --prune=<date>). Zero prunes everything unreachable.
+	Grace time.Duration
+	// Reflog: reflog entries that expire first, so that the commits only
+	// they kept can go (git gc runs reflog expire). The zero value keeps
+	// every entry. DryRun expires nothing.
+	Reflog ReflogExpiry
+	DryRun bool
+	// Roots name more commits to keep than refs, HEAD and reflogs do:
+	// state above this package, such as the commits work trees stand on.
+	// The caller passes them; nothing registers itself.
+	Roots []RootSource
+	// After run once the blobs are removed (not on a dry run), under the
+	// gc lock, each with the set of blobs still present: caches built
+	// from blobs, such as unpacked snapshots.
+	After []func(r *Repo, kept map[digest.Digest]bool) error
+}
+
+// RootSource names commits gc must keep.
+type RootSource func(r *Repo) ([]digest.Digest, error)
+
+// GCResult says what gc removed.
+type GCResult struct {
+	Blobs int
+	Bytes int64
+	// ReflogEntries is how many reflog entries expired.
+	ReflogEntries int
+}
+
+// GC expires reflog entries, then removes blobs that no ref, HEAD or
+// remaining reflog entry reaches.
+func (r *Repo) GC(o GCOptions) (GCResult, error) {
+	var res GCResult
+	unlock, err := r.lock("gc")
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
+	if !o.DryRun {
+		if res.ReflogEntries, err = r.ExpireReflogs(nil, o.Reflog); err != nil {
+			return res, fmt.Errorf("expire reflogs: %w", err)
+		}
+	}
+	roots, err := r.Roots(o.Roots...)
+	if err != nil {
+		return res, err
+	}
+	keep, err := r.Reachable(roots)
+	if err != nil {
+		return res, err
+	}
+	cutoff := time.Now().Add(-o.Grace)
+	err = r.Objects.Walk(func(d digest.Digest, size int64) error {
+		if keep[d] {
+			return nil
+		}
+		if o.Grace > 0 {
+			if fi, err := os.Stat(r.Objects.BlobPath(d)); err == nil && fi.ModTime().After(cutoff) {
+				keep[d] = true
+				return nil
+			}
+		}
+		res.Blobs++
+		res.Bytes += size
+		if o.DryRun {
+			keep[d] = true
+			return nil
+		}
+		if err := r.Objects.Delete(d); err != nil {
+			return fmt.Errorf("remove %s: %w", d, err)
+		}
+		if err := r.Objects.RemoveLayerIndex(d); err != nil {
+			return fmt.Errorf("remove index of %s: %w", d, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	r.cleanTemp(cutoff)
+	if o.DryRun {
+		return res, nil
+	}
+	for _, h := range o.After {
+		if err := h(r, keep); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// cleanTemp removes staged files older than cutoff: leftovers of killed
+// commands. Younger ones may belong to a command still running.
+func (r *Repo) cleanTemp(cutoff time.Time) {
+	entries, err := os.ReadDir(r.Objects.TempDir())
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
+			os.RemoveAll(filepath.Join(r.Objects.TempDir(), e.Name()))
+		}
+	}
+}
+
+// lock takes a repository-wide lock named name (gc), failing if a live
+// process holds it. A lock left by a killed process is taken over.
+func (r *Repo) lock(name string) (func(), error) {
+	p := filepath.Join(r.Root, name+".lock")
+	l, err := lockfile.Try(p)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		return nil, fmt.Errorf("%s is running in another process (%s is held)", name, p)
+	}
+	return l.Release, nil
+}

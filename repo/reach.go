@@ -1,0 +1,68 @@
+package repo
+
+import (
+	"errors"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/objects"
+)
+
+// Roots are the commits that keep content alive: every ref, HEAD, every
+// commit a reflog mentions, and those more names.
+func (r *Repo) Roots(more ...RootSource) ([]digest.Digest, error) {
+	all, err := r.Refs.List("refs/")
+	if err != nil {
+		return nil, err
+	}
+	var out []digest.Digest
+	for _, ref := range all {
+		out = append(out, ref.Target)
+	}
+	if h, err := r.Refs.ReadHead(); err == nil && h.Commit != "" {
+		out = append(out, h.Commit)
+	}
+	logged, err := r.Refs.ReflogCommits()
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, logged...)
+	for _, f := range more {
+		more, err := f(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
+
+// Reachable returns every blob reachable from roots: commits, their
+// configs and layers, following parents until the history ends or an
+// ancestor is missing (a shallow history).
+func (r *Repo) Reachable(roots []digest.Digest) (map[digest.Digest]bool, error) {
+	keep := map[digest.Digest]bool{}
+	stack := append([]digest.Digest(nil), roots...)
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if keep[d] {
+			continue
+		}
+		m, err := r.Objects.ReadManifest(d)
+		if errors.Is(err, objects.ErrNotFound) {
+			continue // never fetched, or already reported by fsck
+		}
+		if err != nil {
+			return nil, err
+		}
+		keep[d] = true
+		keep[m.Config.Digest] = true
+		for _, l := range m.Layers {
+			keep[l.Digest] = true
+		}
+		if p := digest.Digest(m.Annotations[objects.AnnotationParent]); p != "" {
+			stack = append(stack, p)
+		}
+	}
+	return keep, nil
+}

@@ -1,0 +1,217 @@
+package snapshot
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrNeedRoot: mounting an overlay takes CAP_SYS_ADMIN.
+var ErrNeedRoot = errors.New("permission denied")
+
+// Mount is one mount to make: a plan, made apart from mounting so that it
+// can be checked without root.
+type Mount struct {
+	Type    string   // "overlay"
+	Target  string   // where it goes
+	Lowers  []string // topmost first
+	Upper   string
+	Work    string
+	Options []string // "key=value" settings passed to fsconfig
+}
+
+// Overlay options, chosen so that an upper directory converts to exactly
+// one layer:
+//   - index=off: no inode index; hardlinks to lower files are copied up
+//     separately (the layer writer records them from the upper), and
+//     snapshots can be shared by many mounts at once.
+//   - redirect_dir=on: a renamed lower directory is a rename, not EXDEV
+//     (programs such as Go's os.Rename do not fall back to copying); the
+//     layer writer reads the lowers to write such a directory whole.
+//   - metacopy=off: a copied-up file holds its data, so a commit never has
+//     to read a lower.
+//   - xino=off: inode numbers are the overlay's own; nothing relies on them
+//     being stable across remounts.
+var overlayOptions = []string{"index=off", "redirect_dir=on", "metacopy=off", "xino=off"}
+
+// Plan returns the overlay mount of lowers (topmost first) on target.
+func Plan(lowers []string, upper, work, target string) Mount {
+	return Mount{
+		Type: "overlay", Target: target,
+		Lowers: append([]string(nil), lowers...), Upper: upper, Work: work,
+		Options: append([]string(nil), overlayOptions...),
+	}
+}
+
+// MountAttrs are the attributes of every work-tree mount on the host.
+const MountAttrs = unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
+
+// moveMountBeneath (Linux 6.5) puts a mount under the one at the target.
+const moveMountBeneath = 0x200
+
+// Do makes the mount with the new mount API: each lower is one
+// "lowerdir+" setting, so neither the one-page option string nor its
+// escaping limit the number of layers.
+func (m Mount) Do() error { return m.do(0) }
+
+// DoBeneath mounts m under the mount at Target; unmounting that one then
+// reveals m. That swaps work trees without a moment where Target is empty.
+func (m Mount) DoBeneath() error { return m.do(moveMountBeneath) }
+
+func (m Mount) do(flags int) error {
+	fsfd, err := unix.Fsopen(m.Type, unix.FSOPEN_CLOEXEC)
+	if errors.Is(err, unix.EPERM) && os.Geteuid() != 0 {
+		return fmt.Errorf("checkout: mount %s: %w: overlay work trees need root (CAP_SYS_ADMIN); rootless checkouts are not supported yet", m.Target, ErrNeedRoot)
+	}
+	if err != nil {
+		return fmt.Errorf("checkout: mount %s: fsopen: %w", m.Target, err)
+	}
+	defer unix.Close(fsfd)
+	set := func(key, value string) error {
+		if err := unix.FsconfigSetString(fsfd, key, value); err != nil {
+			return fmt.Errorf("checkout: mount %s: %s=%s: %w%s", m.Target, key, value, err, fsLog(fsfd))
+		}
+		return nil
+	}
+	for _, l := range m.Lowers {
+		if err := set("lowerdir+", l); err != nil {
+			return err
+		}
+	}
+	if m.Upper != "" {
+		if err := set("upperdir", m.Upper); err != nil {
+			return err
+		}
+		if err := set("workdir", m.Work); err != nil {
+			return err
+		}
+	}
+	for _, o := range m.Options {
+		k, v, _ := strings.Cut(o, "=")
+		if err := set(k, v); err != nil {
+			return err
+		}
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return fmt.Errorf("checkout: mount %s: %w%s", m.Target, err, fsLog(fsfd))
+	}
+	// nosuid,nodev: the host sees the work tree, and a container must not
+	// plant a setuid binary or a device node for the host's users there.
+	// Inside a container the runtime remounts a bind without them.
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, MountAttrs)
+	if err != nil {
+		return fmt.Errorf("checkout: mount %s: fsmount: %w%s", m.Target, err, fsLog(fsfd))
+	}
+	// The mount fd must be closed before anyone unmounts, or umount says EBUSY.
+	defer unix.Close(mfd)
+	if err := unix.MoveMount(mfd, "", unix.AT_FDCWD, m.Target, unix.MOVE_MOUNT_F_EMPTY_PATH|flags); err != nil {
+		return fmt.Errorf("checkout: mount %s: move_mount: %w", m.Target, err)
+	}
+	return nil
+}
+
+// fsLog reads the kernel's messages about a failed fsconfig.
+func fsLog(fd int) string {
+	var msgs []string
+	buf := make([]byte, 1024)
+	for {
+		n, err := unix.Read(fd, buf)
+		if err != nil || n <= 0 {
+			break
+		}
+		msgs = append(msgs, strings.TrimSpace(string(buf[:n])))
+	}
+	if len(msgs) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(msgs, "; ") + ")"
+}
+
+// Unmount detaches the mount at target, lazily if it is busy.
+func Unmount(target string) error {
+	err := unix.Unmount(target, 0)
+	if errors.Is(err, unix.EBUSY) {
+		err = unix.Unmount(target, unix.MNT_DETACH)
+	}
+	if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("checkout: unmount %s: %w", target, err)
+	}
+	return nil
+}
+
+// MountInfo is what the kernel says of one mount point.
+type MountInfo struct {
+	Target  string
+	FSType  string
+	Options string // super options: lowerdir, upperdir, ...
+}
+
+// Mounted returns the topmost mount at target, or ok=false.
+func Mounted(target string) (MountInfo, bool, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return MountInfo{}, false, fmt.Errorf("checkout: %w", err)
+	}
+	defer f.Close()
+	type entry struct {
+		id, parent string
+		info       MountInfo
+	}
+	var at []entry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		// id parent major:minor root mountpoint opts [optional...] - fstype source superopts
+		pre, post, cut := strings.Cut(sc.Text(), " - ")
+		fields := strings.Fields(pre)
+		if !cut || len(fields) < 5 || Unescape(fields[4]) != target {
+			continue
+		}
+		pf := strings.SplitN(post, " ", 3)
+		e := entry{id: fields[0], parent: fields[1], info: MountInfo{Target: target, FSType: pf[0]}}
+		if len(pf) == 3 {
+			e.info.Options = pf[2]
+		}
+		at = append(at, e)
+	}
+	if err := sc.Err(); err != nil {
+		return MountInfo{}, false, fmt.Errorf("checkout: read mountinfo: %w", err)
+	}
+	// The topmost is the one no other mount at target sits on.
+	for _, e := range at {
+		top := true
+		for _, o := range at {
+			if o.parent == e.id {
+				top = false
+			}
+		}
+		if top {
+			return e.info, true, nil
+		}
+	}
+	return MountInfo{}, false, nil
+}
+
+// Unescape undoes mountinfo's octal escapes (\040 for a space).
+func Unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			var v int
+			if _, err := fmt.Sscanf(s[i+1:i+4], "%3o", &v); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}

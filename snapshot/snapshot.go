@@ -1,0 +1,232 @@
+package snapshot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/asyncwrite"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"golang.org/x/sys/unix"
+)
+
+// Snapshots is the cache of unpacked layers in .strata/snapshots.
+type Snapshots struct {
+	dir   string
+	store *objects.Store
+}
+
+// NewSnapshots returns the snapshot cache of the store (a .strata dir).
+func NewSnapshots(store *objects.Store) *Snapshots {
+	return &Snapshots{dir: filepath.Join(store.Root(), "snapshots"), store: store}
+}
+
+// snapshotMeta is written beside fs/: the layer blobs the snapshot was
+// built from, so that gc knows when it is no longer needed.
+type snapshotMeta struct {
+	Layers []digest.Digest `json:"layers"`
+}
+
+// Path is the directory of snapshot id's tree; it may not exist.
+func (s *Snapshots) Path(id string) string { return filepath.Join(s.dir, id, "fs") }
+
+// Lowers makes sure every snapshot of layers exists and returns their
+// directories topmost first, as overlay wants them. A layer whose root is
+// opaque hides every layer below it, but overlayfs ignores the opaque mark
+// on a lower's root: such a layer ends the list, and the snapshots below
+// it are neither built nor mounted. (A flattened prefix applies its
+// layers' opaque roots as it is built.)
+func (s *Snapshots) Lowers(ctx context.Context, layers []objects.Layer) ([]string, error) {
+	refs := PlanSnapshots(layers)
+	var out []string
+	for i := len(refs) - 1; i >= 0; i-- {
+		p, err := s.Ensure(ctx, refs[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+		if !refs[i].Flat && rootOpaque(p) {
+			break
+		}
+	}
+	return out, nil
+}
+
+// rootOpaque reports whether a layer snapshot's root carries the opaque
+// mark that unpack gives it for a ".wh..wh..opq" at the layer's root.
+// Layer content cannot set it: unpack drops overlay xattrs from tars.
+func rootOpaque(dir string) bool {
+	var buf [1]byte
+	n, err := unix.Getxattr(dir, "trusted.overlay.opaque", buf[:])
+	return err == nil && n == 1 && buf[0] == 'y'
+}
+
+// Ensure builds the snapshot ref if it is not cached and returns its tree.
+func (s *Snapshots) Ensure(ctx context.Context, ref SnapshotRef) (string, error) {
+	p := s.Path(ref.ID)
+	if _, err := os.Lstat(p); err == nil {
+		return p, nil
+	}
+	start := time.Now()
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return "", fmt.Errorf("checkout: snapshots: %w", err)
+	}
+	tmp, err := os.MkdirTemp(s.dir, ".tmp-")
+	if err != nil {
+		return "", fmt.Errorf("checkout: snapshots: %w", err)
+	}
+	if err := s.build(ctx, tmp, ref); err != nil {
+		// A partial snapshot never stays: it would serve half a layer.
+		if rerr := os.RemoveAll(tmp); rerr != nil {
+			slog.Warn("checkout: remove partial snapshot", "dir", tmp, "err", rerr)
+		}
+		return "", err
+	}
+	if err := os.Rename(tmp, filepath.Join(s.dir, ref.ID)); err != nil {
+		os.RemoveAll(tmp)
+		if _, serr := os.Lstat(p); serr == nil {
+			return p, nil // built by another process meanwhile
+		}
+		return "", fmt.Errorf("checkout: snapshot %s: %w", short(ref.ID), err)
+	}
+	slog.Debug("checkout: built snapshot", "id", ref.ID, "layers", len(ref.Layers), "took", time.Since(start))
+	return p, nil
+}
+
+// build unpacks ref's layers into tmp/fs: a layer snapshot keeps its
+// whiteouts for overlay, a flattened one applies them, since nothing lies
+// below a chain's prefix.
+func (s *Snapshots) build(ctx context.Context, tmp string, ref SnapshotRef) error {
+	fsDir := filepath.Join(tmp, "fs")
+	if err := os.Mkdir(fsDir, 0o755); err != nil {
+		return fmt.Errorf("checkout: snapshot: %w", err)
+	}
+	mode := layer.ToOverlayLower
+	if ref.Flat {
+		mode = layer.Apply
+	}
+	var meta snapshotMeta
+	for _, l := range ref.Layers {
+		if err := s.unpack(ctx, l, fsDir, mode); err != nil {
+			return err
+		}
+		meta.Layers = append(meta.Layers, l.Desc.Digest)
+	}
+	b, _ := json.Marshal(meta)
+	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), b, 0o644); err != nil {
+		return fmt.Errorf("checkout: snapshot: %w", err)
+	}
+	return nil
+}
+
+func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mode layer.UnpackMode) error {
+	fail := func(err error) error {
+		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+	}
+	rc, err := s.store.OpenLayer(l.Desc)
+	if err != nil {
+		return fail(err)
+	}
+	defer rc.Close()
+	ra := newReadAhead(rc, 256<<10, 32)
+	defer ra.Close()
+	// The same pass indexes the layer and checks its diff id: a fetched
+	// layer is verified by its blob digest only, and a snapshot is named
+	// by diff id, so a layer that lies about it must never become one.
+	pr, pw := io.Pipe()
+	type indexed struct {
+		diffID  digest.Digest
+		entries []layer.Entry
+		err     error
+	}
+	done := make(chan indexed, 1)
+	go func() {
+		d, entries, err := layer.Index(pr)
+		io.Copy(io.Discard, pr) // keep the unpacker flowing after an error
+		done <- indexed{d, entries, err}
+	}()
+	aw := asyncwrite.New(pw, 8, 256<<10)
+	tee := io.TeeReader(ra, aw)
+	err = layer.Unpack(ctx, tee, dir, mode)
+	if err == nil {
+		// Drain: the verifying reader reports a digest mismatch only at EOF.
+		_, err = io.Copy(io.Discard, tee)
+	}
+	if cerr := aw.Close(); err == nil {
+		err = cerr
+	}
+	pw.CloseWithError(err)
+	ix := <-done
+	switch {
+	case err != nil:
+		return fail(err)
+	case ix.err != nil:
+		return fail(ix.err)
+	case ix.diffID != l.DiffID:
+		return fail(fmt.Errorf("its content has diff id %s, the commit says %s: %w", ix.diffID, l.DiffID, objects.ErrDigestMismatch))
+	}
+	if !s.store.HasLayerIndex(l.Desc.Digest) {
+		if err := s.store.PutLayerIndex(l.Desc.Digest, ix.entries); err != nil {
+			return fail(err)
+		}
+	}
+	return nil
+}
+
+// Prune removes snapshots built from a layer blob that is no longer kept,
+// and temporary directories left by killed builds.
+func (s *Snapshots) Prune(kept func(digest.Digest) bool) error {
+	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checkout: prune snapshots: %w", err)
+	}
+	for _, e := range entries {
+		dir := filepath.Join(s.dir, e.Name())
+		if e.Name() == emptyID {
+			continue
+		}
+		if len(e.Name()) > 5 && e.Name()[:5] == ".tmp-" {
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+				os.RemoveAll(dir)
+			}
+			continue
+		}
+		var meta snapshotMeta
+		b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &meta)
+		}
+		drop := err != nil
+		for _, d := range meta.Layers {
+			if !kept(d) {
+				drop = true
+			}
+		}
+		if drop {
+			slog.Debug("checkout: removing snapshot", "id", e.Name())
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("checkout: prune snapshot %s: %w", short(e.Name()), err)
+			}
+		}
+	}
+	return nil
+}
+
+func short(hex string) string {
+	if len(hex) > 12 {
+		return hex[:12]
+	}
+	return hex
+}

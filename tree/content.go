@@ -1,0 +1,104 @@
+package tree
+
+import (
+	"archive/tar"
+	"fmt"
+	"io"
+	"path"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+)
+
+// MaxPatchSize is the largest file whose content a patch shows.
+const MaxPatchSize = 8 << 20
+
+// ReadContents returns the content of the regular files want names (path
+// to the entry a tree holds for it) in a stack of layers, bottom first.
+// Each layer that holds one of them is streamed once, never unpacked.
+// Files larger than MaxPatchSize are left out.
+func (h *History) ReadContents(layers []objects.Layer, want map[string]*layer.Entry) (map[string][]byte, error) {
+	remaining := map[string]*layer.Entry{}
+	for p, e := range want {
+		if KindOf(e.Type) == layer.TypeFile && e.Size <= MaxPatchSize {
+			remaining[p] = e
+		}
+	}
+	type job struct {
+		names map[string]bool   // tar paths to capture
+		links map[string]string // wanted path -> the path holding its content
+	}
+	jobs := map[int]*job{}
+	for i := len(layers) - 1; i >= 0 && len(remaining) > 0; i-- {
+		pi, err := h.index(layers[i].Desc)
+		if err != nil {
+			return nil, err
+		}
+		for p, w := range remaining {
+			e := pi.byPath[p]
+			if e == nil || e.Digest != w.Digest {
+				continue
+			}
+			j := jobs[i]
+			if j == nil {
+				j = &job{names: map[string]bool{}, links: map[string]string{}}
+				jobs[i] = j
+			}
+			src := p
+			if e.Type == layer.TypeHardlink {
+				src = e.Link
+			}
+			j.names[src] = true
+			j.links[p] = src
+			delete(remaining, p)
+		}
+	}
+	out := map[string][]byte{}
+	for i, j := range jobs {
+		got, err := h.readLayerFiles(layers[i], j.names)
+		if err != nil {
+			return nil, err
+		}
+		for p, src := range j.links {
+			if b, ok := got[src]; ok {
+				out[p] = b
+			}
+		}
+	}
+	return out, nil
+}
+
+// readLayerFiles streams one layer and keeps the content of names.
+func (h *History) readLayerFiles(l objects.Layer, names map[string]bool) (map[string][]byte, error) {
+	rc, err := h.store.OpenLayer(l.Desc)
+	if err != nil {
+		return nil, fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	out := map[string][]byte{}
+	for len(out) < len(names) {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+		}
+		p := path.Clean("/" + hdr.Name)
+		if !names[p] || hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(tr, MaxPatchSize))
+		if err != nil {
+			return nil, fmt.Errorf("checkout: layer %s: %s: %w", short(l.Desc.Digest.Encoded()), p, err)
+		}
+		out[p] = b
+	}
+	// Read to the end: the blob's digest is checked only there, and
+	// nothing unverified is shown.
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return nil, fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+	}
+	return out, nil
+}

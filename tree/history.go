@@ -1,0 +1,201 @@
+package tree
+
+import (
+	"fmt"
+	"path"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+)
+
+// History answers per-path questions about commits (log -- PATH, blame)
+// from the layers' file indexes, which it keeps parsed in memory.
+type History struct {
+	store   *objects.Store
+	indexes map[digest.Digest]*parsedIndex
+}
+
+// NewHistory returns a History over store.
+func NewHistory(store *objects.Store) *History {
+	return &History{store: store, indexes: map[digest.Digest]*parsedIndex{}}
+}
+
+// parsedIndex is one layer's index by path.
+type parsedIndex struct {
+	entries []layer.Entry
+	byPath  map[string]*layer.Entry // files, dirs, links... and whiteouts
+	opaque  map[string]bool
+}
+
+func (h *History) index(desc ocispec.Descriptor) (*parsedIndex, error) {
+	d := desc.Digest
+	if pi := h.indexes[d]; pi != nil {
+		return pi, nil
+	}
+	entries, err := h.store.LayerIndexOf(desc)
+	if err != nil {
+		return nil, fmt.Errorf("checkout: file index of layer %s: %w", short(d.Encoded()), err)
+	}
+	pi := &parsedIndex{entries: entries, byPath: make(map[string]*layer.Entry, len(entries)), opaque: map[string]bool{}}
+	for i := range entries {
+		e := &entries[i]
+		if e.Type == layer.TypeOpaque {
+			pi.opaque[e.Path] = true
+		} else {
+			pi.byPath[e.Path] = e
+		}
+	}
+	h.indexes[d] = pi
+	return pi, nil
+}
+
+// Lookup returns the entry of p in a stack of layers (bottom first), or
+// nil if it is absent, reading indexes from the top down only as far as
+// needed.
+func (h *History) Lookup(layers []objects.Layer, p string) (*layer.Entry, error) {
+	for i := len(layers) - 1; i >= 0; i-- {
+		pi, err := h.index(layers[i].Desc)
+		if err != nil {
+			return nil, err
+		}
+		if e := pi.byPath[p]; e != nil {
+			if e.Type == layer.TypeWhiteout {
+				return nil, nil
+			}
+			return e, nil
+		}
+		// A deleted, replaced or opaque ancestor, the root included, hides
+		// everything below.
+		for _, a := range ancestors(p) {
+			if pi.opaque[a] {
+				return nil, nil
+			}
+			if e := pi.byPath[a]; e != nil && e.Type != layer.TypeDir {
+				return nil, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// Changed reports whether commit c changed p or anything below it,
+// compared with its parent (nil for a root commit): only the layers c
+// added are read, and entries that merely repeat a directory are ignored.
+func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
+	all := Layers(c)
+	base := 0
+	if parent != nil {
+		base = len(parent.Manifest.Layers)
+		if base > len(all) {
+			base = 0
+		}
+	}
+	below := all[:base]
+	for _, l := range all[base:] {
+		pi, err := h.index(l.Desc)
+		if err != nil {
+			return false, err
+		}
+		// A deleted or replaced ancestor changes p if p existed.
+		for _, a := range ancestors(p) {
+			if e := pi.byPath[a]; pi.opaque[a] || e != nil && e.Type != layer.TypeDir {
+				if old, err := h.Lookup(below, p); err != nil || old != nil {
+					return old != nil, err
+				}
+			}
+		}
+		for i := range pi.entries {
+			e := &pi.entries[i]
+			if !Under(e.Path, []string{p}) {
+				continue
+			}
+			old, err := h.Lookup(below, e.Path)
+			if err != nil {
+				return false, err
+			}
+			switch {
+			case e.Type == layer.TypeWhiteout || e.Type == layer.TypeOpaque:
+				if old != nil {
+					return true, nil
+				}
+			case old == nil || !SameEntry(old, e):
+				return true, nil
+			}
+		}
+		below = all[:len(below)+1]
+	}
+	return false, nil
+}
+
+// ancestors returns the directories above p, nearest first, ending with
+// the root.
+func ancestors(p string) []string {
+	var out []string
+	if p == "/" {
+		return nil
+	}
+	for a := path.Dir(p); ; a = path.Dir(a) {
+		out = append(out, a)
+		if a == "/" || a == "." {
+			return out
+		}
+	}
+}
+
+// Blame is the commit that last changed a path.
+type Blame struct {
+	Path   string
+	Commit *objects.Commit
+}
+
+// BlamePath walks first parents from head and returns the newest commit
+// that changed p. p must exist in head.
+func (h *History) BlamePath(head *objects.Commit, p string) (*objects.Commit, error) {
+	if e, err := h.Lookup(Layers(head), p); err != nil {
+		return nil, err
+	} else if e == nil {
+		return nil, fmt.Errorf("%s: no such path in %s", p, short(head.ID.Encoded()))
+	}
+	c := head
+	for {
+		var parent *objects.Commit
+		if pid := c.Parent(); pid != "" && h.store.Has(pid) {
+			var err error
+			if parent, err = h.store.ReadCommit(pid); err != nil {
+				return nil, err
+			}
+		}
+		changed, err := h.Changed(c, parent, p)
+		if err != nil {
+			return nil, err
+		}
+		if changed || parent == nil {
+			return c, nil
+		}
+		c = parent
+	}
+}
+
+// Touches reports whether commit id's own layers changed one of paths
+// (absolute, clean), compared with its parent through the file indexes:
+// log -- PATH. A parent cut off by a shallow history counts as empty.
+func (h *History) Touches(id digest.Digest, paths []string) (bool, error) {
+	c, err := h.store.ReadCommit(id)
+	if err != nil {
+		return false, err
+	}
+	var parent *objects.Commit
+	if pid := c.Parent(); pid != "" && h.store.Has(pid) {
+		if parent, err = h.store.ReadCommit(pid); err != nil {
+			return false, err
+		}
+	}
+	for _, p := range paths {
+		if changed, err := h.Changed(c, parent, p); err != nil || changed {
+			return changed, err
+		}
+	}
+	return false, nil
+}

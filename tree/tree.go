@@ -1,0 +1,198 @@
+package tree
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+
+	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+)
+
+// Tree is the file map of a revision: every path its layers leave visible,
+// with the index entry of the layer that last wrote it. It is computed
+// from the layers' file indexes, never by unpacking.
+type Tree map[string]*layer.Entry
+
+// Apply adds one layer's index on top of t: its whiteouts and opaque
+// directories hide what lies below, then its entries replace or add.
+func (t Tree) Apply(entries []layer.Entry) {
+	gone := map[string]bool{} // directories whose lower content goes
+	for i := range entries {
+		e := &entries[i]
+		switch e.Type {
+		case layer.TypeWhiteout:
+			delete(t, e.Path)
+			gone[e.Path] = true
+		case layer.TypeOpaque:
+			gone[e.Path] = true
+		default:
+			if old := t[e.Path]; old != nil && old.Type == layer.TypeDir && e.Type != layer.TypeDir {
+				gone[e.Path] = true
+			}
+		}
+	}
+	switch {
+	case gone["/"]:
+		// An opaque root hides every lower entry: the layer starts afresh.
+		clear(t)
+	case len(gone) > 0:
+		for p := range t {
+			for a := path.Dir(p); a != "/" && a != "."; a = path.Dir(a) {
+				if gone[a] {
+					delete(t, p)
+					break
+				}
+			}
+		}
+	}
+	for i := range entries {
+		if e := &entries[i]; e.Type != layer.TypeWhiteout && e.Type != layer.TypeOpaque {
+			t[e.Path] = e
+		}
+	}
+}
+
+// Sorted returns the paths of t in order.
+func (t Tree) Sorted() []string {
+	out := make([]string, 0, len(t))
+	for p := range t {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CacheGroup is where Trees cuts a long chain: the map of the prefix below
+// the highest multiple of CacheGroup is cached, so that a deep history costs
+// at most CacheGroup index reads and the next commits reuse the same cache.
+// (The snapshot package flattens at the same multiple for the same reason;
+// nothing depends on the two agreeing.)
+const CacheGroup = 64
+
+// Trees reads revisions' file maps, caching the map of long chains'
+// prefixes (.strata/snapshots/tree-v2-<chain id>.index) so that a deep history
+// costs at most CacheGroup index reads.
+type Trees struct {
+	store *objects.Store
+	dir   string
+}
+
+// NewTrees returns a tree reader over store.
+func NewTrees(store *objects.Store) *Trees {
+	return &Trees{store: store, dir: filepath.Join(store.Root(), "snapshots")}
+}
+
+// Of returns the tree of commit c (nil: the empty tree).
+func (ts *Trees) Of(c *objects.Commit) (Tree, error) {
+	return ts.OfLayers(Layers(c))
+}
+
+// OfLayers returns the tree of layers, bottom first.
+func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
+	t := Tree{}
+	start := 0
+	if len(layers) > CacheGroup {
+		cut := (len(layers) - 1) / CacheGroup * CacheGroup
+		chain := objects.ChainIDs(layers[:cut])
+		// v2: trees cached before an opaque root hid the lowers are stale.
+		cache := filepath.Join(ts.dir, "tree-v2-"+chain[cut-1].Encoded()+".index")
+		if entries, err := readIndexFile(cache); err == nil {
+			t.Apply(entries)
+		} else {
+			for _, l := range layers[:cut] {
+				if err := ts.apply(t, l); err != nil {
+					return nil, err
+				}
+			}
+			if err := ts.save(cache, t); err != nil {
+				return nil, err
+			}
+		}
+		start = cut
+	}
+	for _, l := range layers[start:] {
+		if err := ts.apply(t, l); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func (ts *Trees) apply(t Tree, l objects.Layer) error {
+	entries, err := ts.store.LayerIndexOf(l.Desc)
+	if err != nil {
+		return fmt.Errorf("checkout: file index of layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+	}
+	t.Apply(entries)
+	return nil
+}
+
+func (ts *Trees) save(name string, t Tree) error {
+	entries := make([]layer.Entry, 0, len(t))
+	for _, p := range t.Sorted() {
+		entries = append(entries, *t[p])
+	}
+	if err := os.MkdirAll(ts.dir, 0o700); err != nil {
+		return fmt.Errorf("checkout: cache tree: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := layer.EncodeIndex(&buf, entries); err != nil {
+		return fmt.Errorf("checkout: cache tree: %w", err)
+	}
+	if err := atomicfile.Write(ts.store.TempDir(), name, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("checkout: cache tree: %w", err)
+	}
+	return nil
+}
+
+func readIndexFile(name string) ([]layer.Entry, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return layer.DecodeIndex(bufio.NewReaderSize(f, 256<<10))
+}
+
+// Prune drops every cached tree: they are cheap to rebuild. gc calls it
+// (through the work trees' prune) after it removed blobs.
+func (ts *Trees) Prune() error {
+	names, err := filepath.Glob(filepath.Join(ts.dir, "tree-*.index"))
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := os.Remove(n); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Layers pairs a commit's layer descriptors with its diff ids, bottom
+// first (nil: no layers).
+func Layers(c *objects.Commit) []objects.Layer {
+	if c == nil {
+		return nil
+	}
+	out := make([]objects.Layer, len(c.Manifest.Layers))
+	for i, d := range c.Manifest.Layers {
+		out[i] = objects.Layer{Desc: d, DiffID: c.Config.RootFS.DiffIDs[i]}
+	}
+	return out
+}
+
+func short(hex string) string {
+	if len(hex) > 12 {
+		return hex[:12]
+	}
+	return hex
+}

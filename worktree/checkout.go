@@ -1,0 +1,243 @@
+package worktree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
+)
+
+// CheckoutOptions describe a checkout.
+type CheckoutOptions struct {
+	Rev       string // branch, tag, or any revision; "" for HEAD
+	NewBranch string // create this branch at Rev (or HEAD) and switch to it
+	Detach    bool   // detach HEAD even when Rev is a branch
+	Force     bool   // discard uncommitted changes; mount over a non-empty target
+}
+
+// DirtyError lists the changes a switch would discard. It wraps ErrDirty.
+type DirtyError struct{ Changes []tree.Change }
+
+func (e *DirtyError) Error() string {
+	var b strings.Builder
+	for i, c := range e.Changes {
+		if i == 10 {
+			fmt.Fprintf(&b, ", and %d more", len(e.Changes)-10)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%c %s", c.Kind, c.Path)
+	}
+	return fmt.Sprintf("%v would be lost: %s; commit them, or use --force to discard them", ErrDirty, b.String())
+}
+
+func (e *DirtyError) Unwrap() error { return ErrDirty }
+
+// Checkout mounts a revision on the work tree, creating it on first use.
+// HEAD follows: a branch name attaches it, any other revision detaches it.
+// A switch to another commit with uncommitted changes fails with a
+// DirtyError unless Force; a switch that keeps the commit (checkout -b)
+// keeps the changes.
+func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (*objects.Commit, error) {
+	unlock, err := w.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, existed, err := w.State()
+	if err != nil {
+		return nil, err
+	}
+	if existed {
+		if st, err = w.ensure(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		st = State{Target: w.target}
+	}
+	c, branch, err := w.target2(o)
+	if err != nil {
+		return nil, err
+	}
+	var id digest.Digest
+	if c != nil {
+		id = c.ID
+	}
+	msg := "checkout: moving to " + o.Rev
+	if !existed {
+		if err := w.checkTargetEmpty(o.Force); err != nil {
+			return nil, err
+		}
+		if err := w.setHead(&st, branch, id, msg); err != nil {
+			return nil, err
+		}
+		os.RemoveAll(w.work())
+		if err := w.mount(ctx, c, w.upper(), w.work(), false); err != nil {
+			return nil, err
+		}
+		st.Commit = id
+		return c, w.writeState(st)
+	}
+	if id == st.Commit {
+		return c, w.setHead(&st, branch, id, msg)
+	}
+	if !o.Force {
+		if err := w.RefuseWhileRunning(); err != nil {
+			return nil, fmt.Errorf("checkout: %w", err)
+		}
+		res, err := w.scan(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		if len(res.changes) > 0 {
+			return nil, fmt.Errorf("checkout: %w", &DirtyError{Changes: res.changes})
+		}
+	}
+	st.Pending = id
+	if err := w.writeState(st); err != nil {
+		return nil, err
+	}
+	if err := w.setHead(&st, branch, id, msg); err != nil {
+		return nil, err
+	}
+	_, err = w.switchTo(ctx, st, c, false)
+	return c, err
+}
+
+// target2 resolves what o checks out: the commit (nil on an unborn
+// branch) and the branch HEAD is to name ("" for detached).
+func (w *Worktree) target2(o CheckoutOptions) (*objects.Commit, string, error) {
+	rs := w.Repo.Refs
+	if o.NewBranch != "" {
+		start := o.Rev
+		if start == "" {
+			start = "HEAD"
+		}
+		c, err := w.Resolve(start)
+		if err != nil {
+			return nil, "", fmt.Errorf("checkout: %w", err)
+		}
+		name := refs.Heads + o.NewBranch
+		if err := refs.CheckName(name); err != nil {
+			return nil, "", fmt.Errorf("checkout: %w", err)
+		}
+		if err := rs.Update(name, c.ID, "", "branch: Created from "+start); err != nil {
+			return nil, "", fmt.Errorf("checkout: -b %s: %w", o.NewBranch, err)
+		}
+		return c, name, nil
+	}
+	h, err := w.Head()
+	if err != nil {
+		return nil, "", err
+	}
+	rev := o.Rev
+	if rev == "" || rev == refs.HEAD || rev == "@" {
+		if h.Commit == "" {
+			return nil, h.Branch, nil
+		}
+		c, err := w.commit(h.Commit)
+		return c, h.Branch, err
+	}
+	if !o.Detach {
+		name := refs.Heads + rev
+		if d, err := rs.Read(name); err == nil {
+			c, err := w.commit(d)
+			return c, name, err
+		}
+		if name == h.Branch && h.Commit == "" {
+			return nil, name, nil // the unborn branch of a new repository
+		}
+	}
+	c, err := w.Resolve(rev)
+	if err != nil {
+		return nil, "", fmt.Errorf("checkout: %w", err)
+	}
+	return c, "", nil
+}
+
+// checkTargetEmpty refuses to hide files by mounting over them.
+func (w *Worktree) checkTargetEmpty(force bool) error {
+	if mi, ok, err := snapshot.Mounted(w.target); err != nil {
+		return err
+	} else if ok {
+		return fmt.Errorf("checkout: %s: %w (%s)", w.target, ErrTargetBusy, mi.FSType)
+	}
+	f, err := os.Open(w.target)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checkout: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Readdirnames(1); err == io.EOF || force {
+		return nil
+	}
+	return fmt.Errorf("checkout: %s is not empty; move its files away, or use --force to mount over them", w.target)
+}
+
+// ResetMode says what reset does to the work tree.
+type ResetMode int
+
+const (
+	// ResetHard mounts the revision with an empty upper: uncommitted
+	// changes are dropped (excluded paths are kept).
+	ResetHard ResetMode = iota
+	// ResetSoft keeps the upper and mounts it over the revision: the
+	// uncommitted changes now apply to that revision's files.
+	ResetSoft
+)
+
+// Reset moves the work tree's HEAD (its branch, if any) to rev and
+// remounts the work tree on it.
+func (w *Worktree) Reset(ctx context.Context, rev string, mode ResetMode) (*objects.Commit, error) {
+	unlock, err := w.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, err := w.ensure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := w.Resolve(rev)
+	if err != nil {
+		return nil, fmt.Errorf("reset: %w", err)
+	}
+	h, err := w.Head()
+	if err != nil {
+		return nil, err
+	}
+	st.Pending, st.PendingKeep = c.ID, mode == ResetSoft
+	if err := w.writeState(st); err != nil {
+		return nil, err
+	}
+	old := h.Commit
+	if old == "" {
+		old = refs.Any
+	}
+	moveErr := w.moveHead(&st, c.ID, old, "reset: moving to "+rev)
+	if moveErr != nil && !errors.Is(moveErr, refs.ErrMoved) {
+		st.Pending = ""
+		w.writeState(st)
+		return nil, fmt.Errorf("reset: %w", moveErr)
+	}
+	// With refs.ErrMoved HEAD did move: finish the switch, then report it.
+	if _, err = w.switchTo(ctx, st, c, mode == ResetSoft); err != nil {
+		return c, err
+	}
+	if moveErr != nil {
+		return c, fmt.Errorf("reset: %w", moveErr)
+	}
+	return c, nil
+}

@@ -1,0 +1,170 @@
+package worktree
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/tree"
+)
+
+// CommitOptions describe a commit of the work tree.
+type CommitOptions struct {
+	Message    string
+	AllowEmpty bool      // commit even when nothing changed
+	Author     string    // "Name <email>"; "" for the repository's identity
+	Date       time.Time // zero: now (the CLI applies --date and SOURCE_DATE_EPOCH)
+	// Config edits the image config the commit carries (a copy of the
+	// parent's); the CLI passes image.ApplyChanges of its --change lines.
+	Config func(*ocispec.ImageConfig) error
+}
+
+// testHook lets tests stop a commit at a named point (see commit_test.go):
+// STRATA_TEST_HOOK=<point>:<file> creates file and sleeps there.
+func testHook(point string) {
+	v := os.Getenv("STRATA_TEST_HOOK")
+	p, file, ok := strings.Cut(v, ":")
+	if !ok || p != point {
+		return
+	}
+	os.WriteFile(file, []byte(point), 0o644)
+	time.Sleep(time.Hour)
+}
+
+// Commit turns the upper directory into one new layer on top of the work
+// tree's commit, moves HEAD to the new commit and remounts the work tree
+// on it with an empty upper. Only the upper is read. A config change
+// (Config) alone is a commit; no change at all is ErrNothingToCommit
+// unless AllowEmpty.
+func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit, []tree.Change, error) {
+	unlock, err := w.lock()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer unlock()
+	st, err := w.ensure(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := w.Head()
+	if err != nil {
+		return nil, nil, err
+	}
+	if h.Commit != st.Commit {
+		return nil, nil, fmt.Errorf("checkout: commit: %w", ErrHeadMoved)
+	}
+	res, err := w.scan(ctx, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(res.changes) == 0 && o.Config == nil && !o.AllowEmpty {
+		return nil, nil, ErrNothingToCommit
+	}
+	parent, err := w.commit(st.Commit)
+	if err != nil {
+		return nil, nil, err
+	}
+	nc := objects.NewCommit{Parent: parent, Message: o.Message, Author: o.Author, Date: o.Date,
+		OS: runtime.GOOS, Architecture: runtime.GOARCH}
+	if nc.Author == "" {
+		if nc.Author, err = w.Repo.Identity(); err != nil {
+			return nil, nil, err
+		}
+	}
+	if nc.Date.IsZero() {
+		nc.Date = time.Now()
+	}
+	if o.Config != nil {
+		var cfg ocispec.ImageConfig
+		if parent != nil {
+			cfg = cloneConfig(parent.Config.Config)
+		}
+		if err := o.Config(&cfg); err != nil {
+			return nil, nil, err
+		}
+		nc.Config = &cfg
+	}
+	if len(res.changes) > 0 {
+		l, err := w.writeLayer(ctx, parent, res)
+		if err != nil {
+			return nil, nil, err
+		}
+		nc.Layers = []objects.Layer{l}
+	}
+	c, err := w.Repo.Objects.WriteCommit(nc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkout: commit: %w", err)
+	}
+	testHook("commit-before-ref")
+	// Pending first: if we die after HEAD moves, the next command finishes
+	// the switch instead of showing committed changes as uncommitted.
+	st.Pending = c.ID
+	if err := w.writeState(st); err != nil {
+		return nil, nil, err
+	}
+	moveErr := w.moveHead(&st, c.ID, st.Commit, "commit: "+firstLine(o.Message))
+	if moveErr != nil && !errors.Is(moveErr, refs.ErrMoved) {
+		err := moveErr
+		st.Pending = ""
+		w.writeState(st)
+		if errors.Is(err, refs.ErrStale) || errors.Is(err, refs.ErrExists) {
+			return nil, nil, fmt.Errorf("checkout: commit: %w", ErrHeadMoved)
+		}
+		return nil, nil, fmt.Errorf("checkout: commit: %w", err)
+	}
+	testHook("commit-after-ref")
+	// HEAD moved even when moveErr wraps refs.ErrMoved (a later step such
+	// as the index.json rewrite failed): finish the switch, then report it.
+	if _, err := w.switchTo(ctx, st, c, false); err != nil {
+		return c, res.changes, err
+	}
+	if moveErr != nil {
+		return c, res.changes, fmt.Errorf("checkout: commit: %w", moveErr)
+	}
+	return c, res.changes, nil
+}
+
+// writeLayer writes the upper as one layer: excluded paths and copy-ups
+// that changed nothing are left out.
+func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *statusResult) (objects.Layer, error) {
+	lowers, err := w.snaps.Lowers(ctx, tree.Layers(parent))
+	if err != nil {
+		return objects.Layer{}, err
+	}
+	opts := layer.WriteOptions{
+		Overlay: true,
+		Lowers:  lowers,
+		Exclude: func(p string, isDir bool) bool {
+			return res.ex.Match(p, isDir) || !isDir && res.same[p]
+		},
+	}
+	l, err := w.Repo.Objects.AddLayerFromDir(ctx, w.upper(), opts)
+	if err != nil {
+		return objects.Layer{}, fmt.Errorf("checkout: commit: %w", err)
+	}
+	return l, nil
+}
+
+func cloneConfig(c ocispec.ImageConfig) ocispec.ImageConfig {
+	var out ocispec.ImageConfig
+	b, _ := json.Marshal(c)
+	json.Unmarshal(b, &out)
+	return out
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+var _ = filepath.Join

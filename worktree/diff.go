@@ -1,0 +1,125 @@
+package worktree
+
+import (
+	"context"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/tree"
+)
+
+// DiffOptions choose what a diff compares: no revision, the work tree
+// against the commit it is based on; one, that revision against the work
+// tree; two, the revisions, from their file indexes alone.
+type DiffOptions struct {
+	Revs     []string
+	Paths    []string // absolute, clean; none: everything
+	Contents bool     // read the changed files' content (patches, --stat)
+}
+
+// Diff is what changed, in path order, and with Contents the files'
+// content on each side (regular files up to tree.MaxPatchSize).
+type Diff struct {
+	Changes  []tree.Change
+	Old, New map[string][]byte
+}
+
+// side is one end of a diff: a revision, or the work tree.
+type side struct {
+	commit *objects.Commit // nil with work: the work tree's base
+	work   *Worktree
+}
+
+// Diff compares o.Revs (at most two) and the work tree.
+func (w *Worktree) Diff(ctx context.Context, o DiffOptions) (*Diff, error) {
+	trees := tree.NewTrees(w.Repo.Objects)
+	var changes []tree.Change
+	var from, to side
+	switch len(o.Revs) {
+	case 0:
+		cs, err := w.Status(ctx)
+		if err != nil {
+			return nil, err
+		}
+		base, err := w.BaseCommit(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			if tree.Under(c.Path, o.Paths) {
+				changes = append(changes, c)
+			}
+		}
+		from, to = side{commit: base}, side{work: w}
+	case 1:
+		a, err := w.Resolve(o.Revs[0])
+		if err != nil {
+			return nil, err
+		}
+		ta, err := trees.Of(a)
+		if err != nil {
+			return nil, err
+		}
+		tw, _, err := w.WorkTree(ctx)
+		if err != nil {
+			return nil, err
+		}
+		changes = tree.DiffTrees(ta, tw, o.Paths)
+		from, to = side{commit: a}, side{work: w}
+	default:
+		a, err := w.Resolve(o.Revs[0])
+		if err != nil {
+			return nil, err
+		}
+		b, err := w.Resolve(o.Revs[1])
+		if err != nil {
+			return nil, err
+		}
+		if changes, err = tree.DiffRevisions(trees, a, b, o.Paths); err != nil {
+			return nil, err
+		}
+		from, to = side{commit: a}, side{commit: b}
+	}
+	d := &Diff{Changes: changes}
+	if !o.Contents {
+		return d, nil
+	}
+	h := tree.NewHistory(w.Repo.Objects)
+	var err error
+	if d.Old, err = contents(h, from, changes, false); err != nil {
+		return nil, err
+	}
+	if d.New, err = contents(h, to, changes, true); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// contents reads the files of one side of the changes (new: their new
+// entries) for patches and --stat.
+func contents(h *tree.History, s side, changes []tree.Change, new bool) (map[string][]byte, error) {
+	entry := func(c tree.Change) *layer.Entry {
+		if new {
+			return c.New
+		}
+		return c.Old
+	}
+	if s.work != nil {
+		out := map[string][]byte{}
+		for _, c := range changes {
+			b, err := ReadWorkFile(s.work, c.Path, entry(c))
+			if err != nil {
+				return nil, err
+			}
+			out[c.Path] = b
+		}
+		return out, nil
+	}
+	want := map[string]*layer.Entry{}
+	for _, c := range changes {
+		if e := entry(c); e != nil {
+			want[c.Path] = e
+		}
+	}
+	return h.ReadContents(tree.Layers(s.commit), want)
+}

@@ -1,0 +1,167 @@
+package worktree
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+	"github.com/strata-sh/strata/objects/layer"
+	"golang.org/x/sys/unix"
+)
+
+// IgnoreFile is the exclude file inside a work tree, at its root.
+const IgnoreFile = ".strataignore"
+
+// Excludes says which paths never go into a commit: the patterns of
+// .strata/info/exclude, then those of /.strataignore in the work tree,
+// in gitignore syntax (a later pattern wins, "!" re-includes).
+type Excludes struct {
+	m gitignore.Matcher // nil: nothing is excluded
+}
+
+// maxIgnoreFile caps an exclude file: the host reads it from a tree a
+// container may write.
+const maxIgnoreFile = 1 << 20
+
+// LoadExcludes reads the repository's and the work tree's exclude files.
+// They are read without following a symlink, only if regular, and at most
+// maxIgnoreFile bytes: a FIFO or a link to /dev/zero is an error naming
+// the file, never a hang.
+func LoadExcludes(repoRoot, worktree string) (*Excludes, error) {
+	var ps []gitignore.Pattern
+	for _, name := range []string{filepath.Join(repoRoot, "info", "exclude"), filepath.Join(worktree, IgnoreFile)} {
+		b, err := readSmall(name, maxIgnoreFile)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("checkout: read excludes: %w", err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimRight(line, "\r")
+			if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			ps = append(ps, gitignore.ParsePattern(line, nil))
+		}
+	}
+	if len(ps) == 0 {
+		return &Excludes{}, nil
+	}
+	return &Excludes{m: gitignore.NewMatcher(ps)}, nil
+}
+
+// readSmall reads the regular file at p (its directory is trusted, p
+// itself is not) with layer.Dir's rules.
+func readSmall(p string, max int64) ([]byte, error) {
+	d, err := layer.OpenDir(filepath.Dir(p))
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.ReadSmallFile(filepath.Base(p), max)
+}
+
+// Empty reports whether no pattern is set.
+func (e *Excludes) Empty() bool { return e == nil || e.m == nil }
+
+// Match reports whether the absolute path p ("/tmp/x") is excluded.
+func (e *Excludes) Match(p string, isDir bool) bool {
+	if e.Empty() || p == "/" {
+		return false
+	}
+	return e.m.Match(strings.Split(strings.TrimPrefix(p, "/"), "/"), isDir)
+}
+
+// carryExcluded moves the excluded entries of the current upper into dst,
+// the next upper, recreating their parent directories with the same
+// metadata. A container may be changing the upper meanwhile: both trees
+// are walked through directory fds, names are moved with renameat between
+// pinned directories, and a directory that turned into something else is
+// passed over, never followed.
+func (w *Worktree) carryExcluded(dst string) error {
+	ex, err := LoadExcludes(w.Repo.Root, w.target)
+	if err != nil || ex.Empty() {
+		return err
+	}
+	src, err := layer.OpenDir(w.upper())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checkout: keep excluded paths: %w", err)
+	}
+	defer src.Close()
+	to, err := layer.OpenDir(dst)
+	if err != nil {
+		return fmt.Errorf("checkout: keep excluded paths: %w", err)
+	}
+	defer to.Close()
+	c := &carrier{ex: ex}
+	if err := c.walk("", src, func() (*layer.Dir, error) { return to, nil }); err != nil {
+		return fmt.Errorf("checkout: keep excluded paths: %w", err)
+	}
+	return nil
+}
+
+type carrier struct{ ex *Excludes }
+
+// walk carries the excluded entries below src (at rel) into the directory
+// dst returns, which is made only when something is moved into it.
+func (c *carrier) walk(rel string, src *layer.Dir, dst func() (*layer.Dir, error)) error {
+	names, err := src.Names()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		crel := rel + "/" + name
+		st, err := src.Lstat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed meanwhile
+		} else if err != nil {
+			return err
+		}
+		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+		if c.ex.Match(crel, isDir) {
+			to, err := dst()
+			if err != nil {
+				return err
+			}
+			if err := src.RenameTo(name, to); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			continue
+		}
+		if !isDir {
+			continue
+		}
+		sub, err := src.Sub(name, &st)
+		if errors.Is(err, layer.ErrFileChanged) || errors.Is(err, fs.ErrNotExist) {
+			continue // no longer the directory it was: nothing to descend
+		} else if err != nil {
+			return err
+		}
+		var made *layer.Dir
+		mk := func() (*layer.Dir, error) {
+			if made != nil {
+				return made, nil
+			}
+			parent, err := dst()
+			if err != nil {
+				return nil, err
+			}
+			made, err = parent.MkdirLike(name, &st)
+			return made, err
+		}
+		err = c.walk(crel, sub, mk)
+		sub.Close()
+		made.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package worktree
+
+import (
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
+)
+
+// GCOptions returns o with the work trees' part of gc filled in: their
+// commits as roots (Roots) and the snapshot and tree caches pruned after
+// the blobs (PruneCaches). The CLI's gc passes it; a gc without it would
+// drop a detached work tree's commit.
+func GCOptions(o repo.GCOptions) repo.GCOptions {
+	o.Roots = append(o.Roots, Roots)
+	o.After = append(o.After, PruneCaches)
+	return o
+}
+
+// Roots are the commits work trees stand on or are switching to: gc keeps
+// them even when no ref does (a detached second work tree).
+func Roots(r *repo.Repo) ([]digest.Digest, error) {
+	wts, err := List(r)
+	if err != nil {
+		return nil, err
+	}
+	var out []digest.Digest
+	for _, w := range wts {
+		st, _, err := w.State()
+		if err != nil {
+			continue
+		}
+		for _, d := range []digest.Digest{st.Commit, st.Pending, digest.Digest(st.Head)} {
+			if d.Validate() == nil {
+				out = append(out, d)
+			}
+		}
+	}
+	return out, nil
+}
+
+// PruneCaches runs after gc's blobs are gone: it drops the snapshots built from layers
+// gc removed (a mounted work tree's layers are kept, reachable or not) and
+// the cached trees.
+func PruneCaches(r *repo.Repo, kept map[digest.Digest]bool) error {
+	inUse := map[digest.Digest]bool{}
+	wts, err := List(r)
+	if err != nil {
+		return err
+	}
+	for _, w := range wts {
+		st, _, err := w.State()
+		if err != nil || st.Commit == "" {
+			continue
+		}
+		if c, err := r.Objects.ReadCommit(st.Commit); err == nil {
+			for _, l := range c.Manifest.Layers {
+				inUse[l.Digest] = true
+			}
+		}
+	}
+	s := snapshot.NewSnapshots(r.Objects)
+	if err := s.Prune(func(d digest.Digest) bool { return kept[d] || inUse[d] }); err != nil {
+		return err
+	}
+	return tree.NewTrees(r.Objects).Prune()
+}

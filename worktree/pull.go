@@ -1,0 +1,77 @@
+package worktree
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+// BranchUpdate moves a branch forward, and the main work tree with it when
+// the work tree shows that branch (pull).
+type BranchUpdate struct {
+	r      *repo.Repo
+	branch string
+	w      *Worktree // the main work tree, when it shows branch and is mounted
+}
+
+// PrepareBranchUpdate refuses, before anything moves (before a fetch), a
+// main work tree that shows branch with uncommitted changes, or with a
+// container running in it unless force.
+func PrepareBranchUpdate(ctx context.Context, r *repo.Repo, branch string, force bool) (*BranchUpdate, error) {
+	h, err := r.Refs.ReadHead()
+	if err != nil {
+		return nil, err
+	}
+	u := &BranchUpdate{r: r, branch: branch}
+	w := Main(r)
+	_, mounted, err := w.State()
+	if err != nil {
+		return nil, err
+	}
+	if h.Branch != refs.Heads+branch || !mounted {
+		return u, nil
+	}
+	if !force {
+		if err := w.RefuseWhileRunning(); err != nil {
+			return nil, err
+		}
+	}
+	changes, err := w.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(changes) > 0 {
+		return nil, fmt.Errorf("%d uncommitted changes in %s: commit them first", len(changes), w.Target())
+	}
+	u.w = w
+	return u, nil
+}
+
+// FastForward moves the branch, and the work tree if it follows, to
+// commit to, which must descend from the branch's commit (a missing
+// branch is created). It returns where the branch was: "" if new, to if
+// nothing moved.
+func (u *BranchUpdate) FastForward(ctx context.Context, to digest.Digest, msg string) (digest.Digest, error) {
+	old, _ := u.r.Refs.Read(refs.Heads + u.branch)
+	if old == to {
+		return old, nil
+	}
+	if old != "" {
+		ff, err := repo.IsAncestor(u.r.Objects, old, to)
+		if err != nil {
+			return old, err
+		}
+		if !ff {
+			return old, fmt.Errorf("branch and remote have diverged: %w (strata does not merge yet)", repo.ErrNonFastForward)
+		}
+	}
+	if u.w != nil {
+		_, err := u.w.Reset(ctx, to.String(), ResetHard)
+		return old, err
+	}
+	_, err := u.r.FastForward(u.branch, to, msg)
+	return old, err
+}

@@ -1,0 +1,118 @@
+package worktree
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrRunning is wrapped when a command that must swap the work tree's mount
+// finds a container running in it.
+var ErrRunning = errors.New("a container is running in the work tree")
+
+// runIDPattern keeps run ids file-name safe: they name files under runs/.
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+func (w *Worktree) runsDir() string { return filepath.Join(w.Dir, "runs") }
+
+// RegisterRun records that container id runs in this work tree, for as long
+// as the returned release is not called and this process lives: the record
+// is a file under runs/ held with an exclusive flock, so a killed strata
+// leaves a record that Runs sees as stale and removes.
+func (w *Worktree) RegisterRun(id string) (release func(), err error) {
+	if !runIDPattern.MatchString(id) {
+		return nil, fmt.Errorf("checkout: run id %q: not a valid name", id)
+	}
+	if err := os.MkdirAll(w.runsDir(), 0o700); err != nil {
+		return nil, fmt.Errorf("checkout: register run: %w", err)
+	}
+	path := filepath.Join(w.runsDir(), id)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("checkout: register run: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("checkout: register run: %w", err)
+	}
+	return func() {
+		os.Remove(path)
+		f.Close()
+	}, nil
+}
+
+// Runs lists the ids of the containers running in this work tree, sorted,
+// and removes the records of runs whose strata process is gone.
+func (w *Worktree) Runs() ([]string, error) {
+	entries, err := os.ReadDir(w.runsDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkout: list runs: %w", err)
+	}
+	var ids []string
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !runIDPattern.MatchString(e.Name()) {
+			continue
+		}
+		live, err := w.runLive(e.Name())
+		if err != nil {
+			return nil, err
+		}
+		if live {
+			ids = append(ids, e.Name())
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// runLive reports whether the run's record is still locked by its strata
+// process; a record nobody holds is removed.
+func (w *Worktree) runLive(id string) (bool, error) {
+	path := filepath.Join(w.runsDir(), id)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("checkout: list runs: %w", err)
+	}
+	defer f.Close()
+	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("checkout: list runs: %w", err)
+	}
+	os.Remove(path)
+	return false, nil
+}
+
+// RefuseWhileRunning returns an error wrapping ErrRunning when a container
+// runs in the work tree.
+func (w *Worktree) RefuseWhileRunning() error {
+	ids, err := w.Runs()
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	noun := "container"
+	if len(ids) > 1 {
+		noun = "containers"
+	}
+	return fmt.Errorf("%w: %s holds %d %s (%s); stop them or use --force",
+		ErrRunning, w.Target(), len(ids), noun, strings.Join(ids, ", "))
+}

@@ -1,0 +1,58 @@
+package worktree
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestRunRegistry(t *testing.T) {
+	w := Main(newRepo(t))
+	if err := w.RefuseWhileRunning(); err != nil {
+		t.Fatalf("no runs yet: %v", err)
+	}
+	release, err := w.RegisterRun("run-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.RegisterRun("run-a"); err == nil {
+		t.Fatal("a second registration of the same id succeeded")
+	}
+	if _, err := w.RegisterRun("../escape"); err == nil {
+		t.Fatal("an id with a slash was accepted")
+	}
+	ids, err := w.Runs()
+	if err != nil || !reflect.DeepEqual(ids, []string{"run-a"}) {
+		t.Fatalf("Runs = %v, %v; want [run-a]", ids, err)
+	}
+	if err := w.RefuseWhileRunning(); !errors.Is(err, ErrRunning) {
+		t.Fatalf("RefuseWhileRunning = %v; want ErrRunning", err)
+	}
+
+	// A record whose holder died (its lock released) is stale: not listed,
+	// and removed.
+	stale := filepath.Join(w.runsDir(), "run-dead")
+	f, err := os.Create(stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if ids, err := w.Runs(); err != nil || !reflect.DeepEqual(ids, []string{"run-a"}) {
+		t.Fatalf("Runs with a stale record = %v, %v; want [run-a]", ids, err)
+	}
+	if _, err := os.Lstat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale record not removed: %v", err)
+	}
+
+	release()
+	if ids, err := w.Runs(); err != nil || len(ids) != 0 {
+		t.Fatalf("Runs after release = %v, %v; want none", ids, err)
+	}
+}

@@ -1,0 +1,58 @@
+package worktree
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/snapshot"
+)
+
+// TestUnpackChecksDiffID: a fetched layer is verified by its blob digest
+// only; the unpack that makes its snapshot checks the diff id the commit
+// claims, so a layer that lies never becomes a snapshot another image
+// would share. The same pass writes the layer's missing file index.
+func TestUnpackChecksDiffID(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	r := newRepo(t)
+	base := filepath.Join(t.TempDir(), "base")
+	writeBase(t, base)
+	l, err := r.Objects.AddLayerFromDir(ctx, base, layer.WriteOptions{})
+	must(t, err)
+	// As a fetch leaves it: the blob, no index.
+	must(t, r.Objects.RemoveLayerIndex(l.Desc.Digest))
+
+	lie := objects.Layer{Desc: l.Desc, DiffID: digestOf("not this layer")}
+	commitLayers_(t, r, "liar", lie)
+	w := Main(r)
+	unmountAll(t, w.Target())
+	_, err = w.Checkout(ctx, CheckoutOptions{Rev: "main"})
+	if !errors.Is(err, objects.ErrDigestMismatch) {
+		t.Fatalf("checkout of a layer with a false diff id: %v", err)
+	}
+	s := snapshot.NewSnapshots(r.Objects)
+	if _, err := os.Stat(s.Path(lie.DiffID.Encoded())); !os.IsNotExist(err) {
+		t.Fatalf("a snapshot was made under the false diff id: %v", err)
+	}
+
+	// The honest commit checks out and leaves the index written.
+	c, err := r.Objects.WriteCommit(objects.NewCommit{Layers: []objects.Layer{l}, Author: "T <t@example.com>",
+		Date: time.Unix(1700000000, 0), Message: "honest", OS: "linux", Architecture: "amd64"})
+	must(t, err)
+	_, err = w.Checkout(ctx, CheckoutOptions{Rev: c.ID.String(), Force: true})
+	must(t, err)
+	if !r.Objects.HasLayerIndex(l.Desc.Digest) {
+		t.Fatal("unpacking did not write the layer's file index")
+	}
+	entries, err := r.Objects.LayerIndex(l.Desc.Digest)
+	must(t, err)
+	if len(entries) == 0 {
+		t.Fatal("empty index")
+	}
+}

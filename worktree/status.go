@@ -1,0 +1,323 @@
+package worktree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/tree"
+	"golang.org/x/sys/unix"
+)
+
+// statusResult is what a scan of the upper found.
+type statusResult struct {
+	changes []tree.Change
+	same    map[string]bool // copied-up non-directories equal to their lower: left out of a commit
+	ex      *Excludes
+}
+
+// Status returns the work tree's changes against the commit it is based
+// on, in path order, mounting it first if needed. Excluded paths are left
+// out, and so are copy-ups that changed nothing but the mtime.
+func (w *Worktree) Status(ctx context.Context) ([]tree.Change, error) {
+	unlock, err := w.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, err := w.ensure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := w.scan(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	return res.changes, nil
+}
+
+// scan compares the upper directory with the file map of the base commit.
+// It reads only the upper, and the merged view under directories that
+// were renamed (overlay redirects).
+func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
+	if empty, err := isEmptyDir(w.upper()); err != nil || empty {
+		// Nothing changed: no need to read the base commit's tree.
+		return &statusResult{same: map[string]bool{}, ex: &Excludes{}}, err
+	}
+	c, err := w.commit(st.Commit)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := w.trees.Of(c)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := LoadExcludes(w.Repo.Root, w.target)
+	if err != nil {
+		return nil, err
+	}
+	s := &scanner{ctx: ctx, tree: tree, ex: ex, res: &statusResult{same: map[string]bool{}, ex: ex}, xbuf: make([]byte, 4096), target: w.target}
+	defer s.mount.Close()
+	up, err := layer.OpenDir(w.upper())
+	if err != nil {
+		return nil, fmt.Errorf("checkout: status: %w", err)
+	}
+	defer up.Close()
+	if err := s.dir("", up, false, true); err != nil {
+		var re *ReservedError
+		if errors.As(err, &re) {
+			return nil, fmt.Errorf("checkout: %w", err)
+		}
+		return nil, fmt.Errorf("checkout: status: %w", err)
+	}
+	sort.Slice(s.res.changes, func(i, j int) bool { return s.res.changes[i].Path < s.res.changes[j].Path })
+	return s.res, nil
+}
+
+// ReservedError is a path of the work tree whose name (".wh." prefix) the
+// OCI layer format reserves: it cannot be committed, and status and diff
+// say so rather than show what a commit would not store.
+type ReservedError struct{ Path string }
+
+func (e *ReservedError) Error() string {
+	return fmt.Sprintf("%s: %v", e.Path, layer.ErrReservedName)
+}
+
+func (e *ReservedError) Unwrap() error { return layer.ErrReservedName }
+
+type scanner struct {
+	ctx    context.Context
+	tree   tree.Tree
+	sorted []string // tree paths in order, built on first need
+	ex     *Excludes
+	res    *statusResult
+	xbuf   []byte
+	target string
+	mount  *layer.Dir // the mounted view, opened on first need
+}
+
+// dir scans the entries of directory d, whose path in the tree is rel.
+// hideLower says that lower entries not seen here are gone (an opaque or
+// new directory); upper says d is in the upper (whiteouts, redirects).
+// What an entry means is layer.Classify's to say, as for commit.
+func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	names, err := d.Names()
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, name := range names {
+		crel := rel + "/" + name
+		seen[crel] = true
+		st, err := d.Lstat(name)
+		if err != nil {
+			return err
+		}
+		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+		if s.ex.Match(crel, isDir) {
+			continue
+		}
+		ue, err := layer.ClassifyStat(d, name, &st, upper, s.xbuf)
+		if errors.Is(err, layer.ErrReservedName) {
+			return &ReservedError{Path: crel}
+		}
+		if err != nil {
+			return err
+		}
+		old := s.tree[crel]
+		if ue.Class == layer.Whiteout {
+			if old != nil {
+				s.deleted(crel, true)
+			}
+			continue
+		}
+		isDir = ue.IsDir()
+		nu, err := s.entry(crel, d, &ue)
+		if err != nil {
+			return err
+		}
+		switch {
+		case old == nil:
+			s.add(tree.Change{Path: crel, Kind: tree.Added, New: nu})
+		case tree.KindOf(old.Type) != tree.KindOf(nu.Type):
+			s.add(tree.Change{Path: crel, Kind: tree.TypeChg, Old: old, New: nu})
+			if old.Type == layer.TypeDir {
+				s.deleted(crel, false)
+			}
+		default:
+			changed, err := differs(old, nu, d, &ue)
+			if err != nil {
+				return err
+			}
+			if changed {
+				s.add(tree.Change{Path: crel, Kind: tree.Modified, Old: old, New: nu})
+			} else if !isDir && ue.St.Nlink == 1 {
+				// Unchanged, and left out of the commit. A file with
+				// more names stays in: the layer must record the link.
+				s.res.same[crel] = true
+			}
+		}
+		if !isDir {
+			continue
+		}
+		childHide := old == nil || old.Type != layer.TypeDir || hideLower && !upper
+		var sub *layer.Dir
+		switch {
+		case ue.Class == layer.Opaque:
+			childHide = true
+		case ue.Class == layer.Redirect && s.target != "":
+			// A renamed directory: its content is spread over the
+			// lowers; read it through the mount.
+			if sub, err = s.inMount(crel); err != nil {
+				return err
+			}
+			err = s.dir(crel, sub, true, false)
+			sub.Close()
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if sub, err = d.Sub(name, &ue.St); err != nil {
+			return err
+		}
+		err = s.dir(crel, sub, childHide, upper)
+		sub.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if hideLower {
+		for _, p := range s.children(rel) {
+			if !seen[p] && !s.ex.Match(p, s.tree[p].Type == layer.TypeDir) {
+				s.deleted(p, true)
+			}
+		}
+	}
+	return nil
+}
+
+// inMount opens the directory rel ("/a/b") of the mounted view.
+func (s *scanner) inMount(rel string) (*layer.Dir, error) {
+	if s.mount == nil {
+		m, err := layer.OpenDir(s.target)
+		if err != nil {
+			return nil, err
+		}
+		s.mount = m
+	}
+	return s.mount.OpenBeneath(strings.TrimPrefix(rel, "/"))
+}
+
+func (s *scanner) add(c tree.Change) { s.res.changes = append(s.res.changes, c) }
+
+// deleted records p (if self) and every lower path below it as deleted.
+func (s *scanner) deleted(p string, self bool) {
+	if self {
+		s.add(tree.Change{Path: p, Kind: tree.Deleted, Old: s.tree[p]})
+	}
+	s.sort()
+	prefix := p + "/"
+	for i := sort.SearchStrings(s.sorted, prefix); i < len(s.sorted) && strings.HasPrefix(s.sorted[i], prefix); i++ {
+		q := s.sorted[i]
+		if !s.ex.Match(q, s.tree[q].Type == layer.TypeDir) {
+			s.add(tree.Change{Path: q, Kind: tree.Deleted, Old: s.tree[q]})
+		}
+	}
+}
+
+// children returns the lower paths directly below rel.
+func (s *scanner) children(rel string) []string {
+	s.sort()
+	prefix := rel + "/"
+	var out []string
+	for i := sort.SearchStrings(s.sorted, prefix); i < len(s.sorted) && strings.HasPrefix(s.sorted[i], prefix); i++ {
+		if !strings.Contains(s.sorted[i][len(prefix):], "/") {
+			out = append(out, s.sorted[i])
+		}
+	}
+	return out
+}
+
+func (s *scanner) sort() {
+	if s.sorted == nil {
+		s.sorted = s.tree.Sorted()
+	}
+}
+
+// entry describes a work-tree file as an index entry (without content digest).
+func (s *scanner) entry(rel string, d *layer.Dir, ue *layer.UpperEntry) (*layer.Entry, error) {
+	st := &ue.St
+	e := &layer.Entry{Path: rel, Mode: st.Mode & 0o7777, UID: int(st.Uid), GID: int(st.Gid),
+		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec).UTC()}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		e.Type, e.Size = layer.TypeFile, st.Size
+	case unix.S_IFDIR:
+		e.Type = layer.TypeDir
+	case unix.S_IFLNK:
+		e.Type = layer.TypeSymlink
+		l, err := d.Readlink(ue.Name)
+		if err != nil {
+			return nil, err
+		}
+		e.Link = l
+	case unix.S_IFCHR, unix.S_IFBLK:
+		e.Type = layer.TypeChar
+		if st.Mode&unix.S_IFMT == unix.S_IFBLK {
+			e.Type = layer.TypeBlock
+		}
+		e.Major, e.Minor = unix.Major(st.Rdev), unix.Minor(st.Rdev)
+	case unix.S_IFIFO:
+		e.Type = layer.TypeFIFO
+	default:
+		e.Type = layer.TypeFIFO // sockets are not committed; shown as such
+	}
+	e.Xattrs = ue.XattrDigest()
+	return e, nil
+}
+
+// differs compares a lower entry with the work tree's. A file of the same
+// size and mtime is taken as unchanged (git's stat check); otherwise its
+// content is hashed, so that a copy-up or a touch changes nothing.
+func differs(old, nu *layer.Entry, d *layer.Dir, ue *layer.UpperEntry) (bool, error) {
+	if old.Mode != nu.Mode || old.UID != nu.UID || old.GID != nu.GID || old.Xattrs != nu.Xattrs ||
+		old.Link != nu.Link || old.Major != nu.Major || old.Minor != nu.Minor {
+		return true, nil
+	}
+	if tree.KindOf(nu.Type) != layer.TypeFile {
+		return false, nil
+	}
+	if old.Size != nu.Size {
+		return true, nil
+	}
+	if old.ModTime.Equal(nu.ModTime) {
+		nu.Digest = old.Digest
+		return false, nil
+	}
+	dg, err := fileDigest(d, ue.Name, &ue.St)
+	if err != nil {
+		return false, err
+	}
+	nu.Digest = dg
+	return dg != old.Digest, nil
+}
+
+func isEmptyDir(dir string) (bool, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false, fmt.Errorf("checkout: %w", err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	return len(names) == 0 && err == io.EOF, nil
+}

@@ -1,0 +1,242 @@
+package worktree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
+)
+
+// Ensure makes sure the work tree is mounted as its state says, finishing
+// a switch that a killed command left half done. It returns the state.
+func (w *Worktree) Ensure(ctx context.Context) (State, error) {
+	unlock, err := w.lock()
+	if err != nil {
+		return State{}, err
+	}
+	defer unlock()
+	return w.ensure(ctx)
+}
+
+func (w *Worktree) ensure(ctx context.Context) (State, error) {
+	st, ok, err := w.State()
+	if err != nil {
+		return st, err
+	}
+	if !ok {
+		return st, ErrNotCheckedOut
+	}
+	w.target = st.Target
+	if st.Pending != "" {
+		h, err := w.Head()
+		if err != nil {
+			return st, err
+		}
+		if h.Commit == st.Pending {
+			slog.Debug("checkout: finishing an interrupted switch", "to", st.Pending)
+			c, err := w.commit(st.Pending)
+			if err != nil {
+				return st, err
+			}
+			return w.switchTo(ctx, st, c, st.PendingKeep)
+		}
+		st.Pending, st.PendingKeep = "", false // HEAD never moved: the switch did not happen
+		if err := w.writeState(st); err != nil {
+			return st, err
+		}
+	}
+	for _, d := range []string{"upper.next", "work.next"} {
+		if err := os.RemoveAll(filepath.Join(w.Dir, d)); err != nil {
+			return st, fmt.Errorf("checkout: %w", err)
+		}
+	}
+	mounted, err := w.isMounted()
+	if err != nil || mounted {
+		return st, err
+	}
+	c, err := w.commit(st.Commit)
+	if err != nil {
+		return st, err
+	}
+	slog.Debug("checkout: mounting work tree", "target", st.Target, "commit", st.Commit)
+	return st, w.mount(ctx, c, w.upper(), w.work(), false)
+}
+
+// isMounted reports whether our overlay is the top mount at the target;
+// another filesystem there is an error.
+func (w *Worktree) isMounted() (bool, error) {
+	mi, ok, err := snapshot.Mounted(w.target)
+	if err != nil || !ok {
+		return false, err
+	}
+	// The kernel shows the upper's path as it was at mount time: a switch
+	// mounts upper.next and renames it to upper afterwards.
+	if mi.FSType != "overlay" || !strings.Contains(mi.Options, "upperdir="+w.upper()+",") &&
+		!strings.Contains(mi.Options, "upperdir="+w.upper()+".next,") {
+		return false, fmt.Errorf("checkout: %s: %w (%s %s)", w.target, ErrTargetBusy, mi.FSType, mi.Options)
+	}
+	return true, nil
+}
+
+// mount mounts commit c with the given upper and work directories, under
+// the current mount when beneath is set.
+func (w *Worktree) mount(ctx context.Context, c *objects.Commit, upper, work string, beneath bool) error {
+	lowers, err := w.snaps.Lowers(ctx, tree.Layers(c))
+	if err != nil {
+		return err
+	}
+	for _, d := range []string{upper, work, w.target} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("checkout: %w", err)
+		}
+	}
+	if err := w.closeParent(); err != nil {
+		return err
+	}
+	m := snapshot.Plan(lowers, upper, work, w.target)
+	if beneath {
+		return m.DoBeneath()
+	}
+	return m.Do()
+}
+
+// switchTo mounts commit c with a fresh upper in place of the current
+// mount, carrying over the excluded paths of the old upper (they are
+// never committed, and never dropped either). st.Pending must already be
+// written when HEAD has moved, so that a killed switch is finished by the
+// next command. keepUpper mounts c with the same upper (reset --soft).
+func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, keepUpper bool) (State, error) {
+	var id digest.Digest
+	if c != nil {
+		id = c.ID
+	}
+	mounted, err := w.isMounted()
+	if err != nil {
+		return st, err
+	}
+	if keepUpper {
+		stage := ""
+		if mounted && st.Commit != "" && c != nil && st.Commit != c.ID {
+			old, err := w.commit(st.Commit)
+			if err != nil {
+				return st, err
+			}
+			if stage, err = w.carryCommitted(ctx, old, c); err != nil {
+				return st, err
+			}
+		}
+		if mounted {
+			if err := snapshot.Unmount(w.target); err != nil {
+				return st, err
+			}
+		}
+		if stage != "" {
+			if err := mergeStaged(stage, w.upper()); err != nil {
+				return st, err
+			}
+		}
+		if err := w.mount(ctx, c, w.upper(), w.work(), false); err != nil {
+			return st, err
+		}
+		st.Commit, st.Pending, st.PendingKeep = id, "", false
+		return st, w.writeState(st)
+	}
+	nextUpper, nextWork := filepath.Join(w.Dir, "upper.next"), filepath.Join(w.Dir, "work.next")
+	if _, err := os.Lstat(nextUpper); err == nil {
+		// Prepared by a killed predecessor, maybe mounted already: start
+		// the mounting over.
+		if err := w.unmountAll(); err != nil {
+			return st, err
+		}
+		mounted = false
+	} else {
+		// Not prepared by a killed predecessor: prepare now.
+		os.RemoveAll(nextWork)
+		tmp := nextUpper + ".tmp"
+		os.RemoveAll(tmp)
+		if err := os.MkdirAll(tmp, 0o755); err != nil {
+			return st, fmt.Errorf("checkout: %w", err)
+		}
+		if err := w.carryExcluded(tmp); err != nil {
+			return st, err
+		}
+		if err := os.Rename(tmp, nextUpper); err != nil {
+			return st, fmt.Errorf("checkout: %w", err)
+		}
+	}
+	os.RemoveAll(nextWork)
+	if err := w.mount(ctx, c, nextUpper, nextWork, mounted); err != nil {
+		return st, err
+	}
+	if mounted {
+		// The old overlay sits on top of the new one: removing it reveals
+		// the new work tree with no moment where the target is empty.
+		if err := snapshot.Unmount(w.target); err != nil {
+			return st, err
+		}
+	}
+	trash, err := os.MkdirTemp(w.Repo.Objects.TempDir(), "old-upper-")
+	if err != nil {
+		return st, fmt.Errorf("checkout: %w", err)
+	}
+	for _, d := range []string{"upper", "work"} {
+		if err := os.Rename(filepath.Join(w.Dir, d), filepath.Join(trash, d)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return st, fmt.Errorf("checkout: %w", err)
+		}
+	}
+	if err := os.Rename(nextUpper, w.upper()); err != nil {
+		return st, fmt.Errorf("checkout: %w", err)
+	}
+	if err := os.Rename(nextWork, w.work()); err != nil {
+		return st, fmt.Errorf("checkout: %w", err)
+	}
+	st.Commit, st.Pending, st.PendingKeep = id, "", false
+	if err := w.writeState(st); err != nil {
+		return st, err
+	}
+	if err := os.RemoveAll(trash); err != nil {
+		slog.Warn("checkout: remove old upper", "dir", trash, "err", err)
+	}
+	return st, nil
+}
+
+// Umount unmounts the work tree; its upper and state stay, so the next
+// command mounts it again.
+func (w *Worktree) Umount() error {
+	unlock, err := w.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, ok, err := w.State()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotCheckedOut
+	}
+	w.target = st.Target
+	return w.unmountAll()
+}
+
+// unmountAll removes every overlay of this work tree from its target.
+func (w *Worktree) unmountAll() error {
+	for {
+		mounted, err := w.isMounted()
+		if err != nil || !mounted {
+			return err
+		}
+		if err := snapshot.Unmount(w.target); err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,275 @@
+package worktree
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
+	"golang.org/x/sys/unix"
+)
+
+// Sentinel errors callers branch on.
+var (
+	ErrNotCheckedOut    = errors.New("nothing is checked out here; run 'strata checkout'")
+	ErrDirty            = errors.New("uncommitted changes in the work tree")
+	ErrNothingToCommit  = errors.New("nothing to commit")
+	ErrHeadMoved        = errors.New("HEAD moved since the work tree was checked out; run 'strata checkout --force' or 'strata reset --soft'")
+	ErrTargetBusy       = errors.New("something else is mounted there")
+	ErrWorktreeNotFound = errors.New("no such worktree")
+)
+
+// MainName is the name of the work tree at <project>/rootfs.
+const MainName = ""
+
+// Worktree is one checkout: an overlay mount and the directory that holds
+// its upper, work and state.
+type Worktree struct {
+	Repo   *repo.Repo
+	Name   string // MainName, or the name of an extra work tree
+	Dir    string // .strata/worktree or .strata/worktrees/<name>
+	snaps  *snapshot.Snapshots
+	trees  *tree.Trees
+	target string // from the state, or the default
+}
+
+// State is what .strata/worktree/state records, so that a work tree that
+// disappeared is mounted again on the same commit with the same upper.
+type State struct {
+	Target string        `json:"target"`
+	Commit digest.Digest `json:"commit,omitempty"` // the commit the upper applies to; "" on an unborn branch
+	// Head is an extra work tree's own HEAD: "ref: refs/heads/x" or a
+	// commit id. The main work tree uses the repository's HEAD.
+	Head string `json:"head,omitempty"`
+	// Pending is a commit the work tree is switching to (commit, checkout,
+	// reset): once HEAD names it, the next command finishes the switch.
+	Pending     digest.Digest `json:"pending,omitempty"`
+	PendingKeep bool          `json:"pending_keep,omitempty"` // the switch keeps the upper (reset --soft)
+}
+
+// Main returns the repository's main work tree (<project>/rootfs).
+func Main(r *repo.Repo) *Worktree {
+	return &Worktree{Repo: r, Name: MainName, Dir: filepath.Join(r.Root, "worktree"),
+		snaps: snapshot.NewSnapshots(r.Objects), trees: tree.NewTrees(r.Objects), target: filepath.Join(r.Dir, "rootfs")}
+}
+
+// Named returns the extra work tree name, whose target is set by its
+// first checkout.
+func Named(r *repo.Repo, name string) (*Worktree, error) {
+	if name == MainName {
+		return Main(r), nil
+	}
+	if strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
+		return nil, fmt.Errorf("checkout: worktree name %q: %w", name, refs.ErrBadName)
+	}
+	w := &Worktree{Repo: r, Name: name, Dir: filepath.Join(r.Root, "worktrees", name),
+		snaps: snapshot.NewSnapshots(r.Objects), trees: tree.NewTrees(r.Objects)}
+	if st, ok, _ := w.State(); ok {
+		w.target = st.Target
+	}
+	return w, nil
+}
+
+// ForPath returns the work tree whose target is dir (the main one for
+// <project>/rootfs), or a new extra work tree named after dir's base name.
+func ForPath(r *repo.Repo, dir string) (*Worktree, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if abs == Main(r).target {
+		return Main(r), nil
+	}
+	all, err := List(r)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range all {
+		if w.target == abs {
+			return w, nil
+		}
+	}
+	base := filepath.Base(abs)
+	name := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(filepath.Join(r.Root, "worktrees", name)); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
+	w, err := Named(r, name)
+	if err != nil {
+		return nil, err
+	}
+	w.target = abs
+	return w, nil
+}
+
+// List returns every work tree that has a state.
+func List(r *repo.Repo) ([]*Worktree, error) {
+	var out []*Worktree
+	if _, ok, _ := Main(r).State(); ok {
+		out = append(out, Main(r))
+	}
+	entries, err := os.ReadDir(filepath.Join(r.Root, "worktrees"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("checkout: list worktrees: %w", err)
+	}
+	for _, e := range entries {
+		w, err := Named(r, e.Name())
+		if err != nil {
+			continue
+		}
+		if _, ok, _ := w.State(); ok {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+// Target is where the work tree is mounted.
+func (w *Worktree) Target() string { return w.target }
+
+func (w *Worktree) upper() string { return filepath.Join(w.Dir, "upper") }
+func (w *Worktree) work() string  { return filepath.Join(w.Dir, "work") }
+
+// State reads the work tree's state; ok is false if it was never checked out.
+func (w *Worktree) State() (State, bool, error) {
+	var st State
+	b, err := os.ReadFile(filepath.Join(w.Dir, "state"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, false, nil
+	}
+	if err != nil {
+		return st, false, fmt.Errorf("checkout: read state: %w", err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, false, fmt.Errorf("checkout: %s: bad state: %w", filepath.Join(w.Dir, "state"), err)
+	}
+	return st, true, nil
+}
+
+func (w *Worktree) writeState(st State) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(w.Dir, 0o700); err != nil {
+		return fmt.Errorf("checkout: %w", err)
+	}
+	if err := atomicfile.Write(w.Repo.Objects.TempDir(), filepath.Join(w.Dir, "state"), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("checkout: write state: %w", err)
+	}
+	return nil
+}
+
+// lock serialises commands on one work tree; it is released when the
+// process dies, so a killed command never blocks the next one.
+func (w *Worktree) lock() (func(), error) {
+	if err := os.MkdirAll(w.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("checkout: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(w.Dir, "lock"), os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("checkout: lock work tree: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("checkout: lock work tree: %w", err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// Head is the work tree's HEAD.
+func (w *Worktree) Head() (refs.Head, error) {
+	if w.Name == MainName {
+		return w.Repo.Refs.ReadHead()
+	}
+	st, _, err := w.State()
+	if err != nil {
+		return refs.Head{}, err
+	}
+	if st.Head == "" {
+		// Not checked out yet: start from the repository's HEAD.
+		return w.Repo.Refs.ReadHead()
+	}
+	if b, ok := strings.CutPrefix(st.Head, "ref: "); ok {
+		h := refs.Head{Branch: b}
+		h.Commit, _ = w.Repo.Refs.Read(b)
+		return h, nil
+	}
+	return refs.Head{Commit: digest.Digest(st.Head)}, nil
+}
+
+// setHead points the work tree's HEAD at a branch (full name) or, with
+// branch "", at commit id.
+func (w *Worktree) setHead(st *State, branch string, id digest.Digest, msg string) error {
+	if w.Name != MainName {
+		if branch != "" {
+			st.Head = "ref: " + branch
+		} else {
+			st.Head = id.String()
+		}
+		return w.writeState(*st)
+	}
+	if branch != "" {
+		return w.Repo.Refs.SetHeadBranch(branch, msg)
+	}
+	return w.Repo.Refs.SetHeadDetached(id, msg)
+}
+
+// moveHead moves the work tree's HEAD (its branch when it has one) from
+// old to new by compare-and-swap.
+func (w *Worktree) moveHead(st *State, new, old digest.Digest, msg string) error {
+	h, err := w.Head()
+	if err != nil {
+		return err
+	}
+	if w.Name == MainName {
+		if old == "" {
+			old = h.Commit // unborn: the branch must not exist yet
+		}
+		return w.Repo.Refs.UpdateHead(new, old, msg)
+	}
+	if h.Branch != "" {
+		return w.Repo.Refs.Update(h.Branch, new, old, msg)
+	}
+	if h.Commit != old {
+		return fmt.Errorf("HEAD: %w", refs.ErrStale)
+	}
+	st.Head = new.String()
+	return nil
+}
+
+// Resolve resolves rev as seen from this work tree: HEAD is its own.
+func (w *Worktree) Resolve(rev string) (*objects.Commit, error) {
+	if w.Name != MainName && (rev == "HEAD" || rev == "@" || strings.HasPrefix(rev, "HEAD~") || strings.HasPrefix(rev, "HEAD^")) {
+		h, err := w.Head()
+		if err != nil {
+			return nil, err
+		}
+		if h.Commit == "" {
+			return nil, fmt.Errorf("%s: %w: branch has no commits yet", rev, refs.ErrUnknownRevision)
+		}
+		rev = h.Commit.String() + strings.TrimLeft(rev, "HEAD@")
+	}
+	return w.Repo.Resolve(rev)
+}
+
+// commit reads commit id, nil for "".
+func (w *Worktree) commit(id digest.Digest) (*objects.Commit, error) {
+	if id == "" {
+		return nil, nil
+	}
+	return w.Repo.Objects.ReadCommit(id)
+}
