@@ -100,7 +100,11 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	}
 	defer c.close()
 	if cg != nil {
-		wd = goWatchdog(exe, cg, tmpDir)
+		if spec.LongRunning {
+			wd = syncWatchdog(exe, cg, tmpDir)
+		} else {
+			wd = goWatchdog(exe, cg, tmpDir)
+		}
 	}
 	if spec.Started != nil {
 		spec.Started(c.cmd.Process.Pid)

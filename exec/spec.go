@@ -42,6 +42,10 @@ type Spec struct {
 	// Started, if set, is called with the host pid of the container's
 	// pid 1 once the command runs (a supervisor records it).
 	Started func(pid int) `json:"-"`
+	// LongRunning starts the cleanup watchdog before Started is called,
+	// not 10 ms after the start: a supervisor killed at any moment after
+	// Started then leaves no cgroup behind.
+	LongRunning bool
 }
 
 // Network modes.

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"log/slog"
 	"os"
 	"time"
 
@@ -46,4 +47,16 @@ func (e *escalation) stop() {
 	if e.timer != nil {
 		e.timer.Stop()
 	}
+}
+
+// syncWatchdog starts the watchdog now (Spec.LongRunning).
+func syncWatchdog(exe *os.File, cg *cgroup, tmpDir string) *watchdogHandle {
+	h := &watchdogHandle{cancel: make(chan struct{}), done: make(chan struct{}), begun: true}
+	w, err := startWatchdog(exe, cg, tmpDir)
+	if err != nil {
+		slog.Warn("start container watchdog: cgroup cleanup after a crash is left to the next run", "err", err)
+	}
+	h.w = w
+	close(h.done)
+	return h
 }

@@ -53,10 +53,13 @@ func svcState1(t *testing.T, dir, name string) svcState {
 
 // eventually polls cond (a wait for something to happen, not a timing
 // assertion) and fails after a generous deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t *testing.T, what string, cond func() bool, show ...func() any) {
 	t.Helper()
 	for deadline := time.Now().Add(40 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
+			if len(show) > 0 {
+				t.Fatalf("gave up waiting: %s: %v", what, show[0]())
+			}
 			t.Fatalf("gave up waiting: %s", what)
 		}
 	}
@@ -141,7 +144,11 @@ echo started; httpd -f -p ` + port + ` -h /www & wait`
 	}
 	mustStrata(t, dir, "rm", "web")
 	cid := containerIDFor(t, dir, "web")
-	eventually(t, "nothing left after rm", func() bool { return len(leftovers(dir, cid)) == 0 })
+	var left []string
+	eventually(t, "nothing left after rm", func() bool {
+		left = leftovers(dir, cid)
+		return len(left) == 0
+	}, func() any { return left })
 	if _, err := os.Stat(filepath.Join(dir, ".strata", "services", "web")); !os.IsNotExist(err) {
 		t.Fatalf("run directory left: %v", err)
 	}
@@ -212,7 +219,11 @@ func TestServiceSupervisorKilled(t *testing.T) {
 	if st.Pid == 0 {
 		t.Fatal("no container pid recorded")
 	}
-	eventually(t, "nothing left after the supervisor's death", func() bool { return len(leftovers(dir, cid)) == 0 })
+	var left []string
+	eventually(t, "nothing left after the supervisor's death", func() bool {
+		left = leftovers(dir, cid)
+		return len(left) == 0
+	}, func() any { return left })
 	if out := mustStrata(t, dir, "ps", "-a"); !strings.Contains(out, "Exited (137)") {
 		t.Fatalf("ps -a:\n%s", out)
 	}

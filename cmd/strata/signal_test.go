@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/internal/testrootfs"
+	"github.com/strata-sh/strata/repo"
 )
 
 // busyboxRepo makes a repository with a busybox tree committed on main.

@@ -13,10 +13,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/strata-sh/strata/worktree"
 	"github.com/strata-sh/strata/exec"
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 // supervise is the supervisor: it runs the container, restarts it as
@@ -82,7 +82,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	stderr, errDone := log.stream('e')
 	id := containerID(r, name)
 	spec.Root, spec.Resources, spec.ID, spec.Stdin = w.Target(), res, id, nil
-	spec.Stdout, spec.Stderr = stdout, stderr
+	spec.Stdout, spec.Stderr, spec.LongRunning = stdout, stderr, true
 	s.st.Command = spec.Args
 	s.st.Env, s.st.User, s.st.Privileged, s.st.CapAdd, s.st.CapDrop = spec.Env, spec.User, spec.Privileged, spec.CapAdd, spec.CapDrop
 	if base != nil {
