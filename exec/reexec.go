@@ -10,7 +10,7 @@ import (
 // belong to that thread, and every per-thread step (capabilities, seccomp,
 // the cgroup namespace) must happen on the thread that calls execve.
 func init() {
-	if os.Getenv(envMode) == "init" {
+	if m := os.Getenv(envMode); m == "init" || m == "join" {
 		runtime.LockOSThread()
 	}
 }
@@ -29,6 +29,10 @@ func Reexec() {
 		containerInit()
 	case "watchdog":
 		watchdog()
+	case "joincg":
+		joinCgroups()
+	case "join":
+		joinedInit()
 	}
 	os.Exit(CodeRuntime)
 }

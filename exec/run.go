@@ -100,7 +100,14 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	}
 	defer c.close()
 	if cg != nil {
-		wd = goWatchdog(exe, cg, tmpDir)
+		if spec.LongRunning {
+			wd = syncWatchdog(exe, cg, tmpDir)
+		} else {
+			wd = goWatchdog(exe, cg, tmpDir)
+		}
+	}
+	if spec.Started != nil {
+		spec.Started(c.cmd.Process.Pid)
 	}
 	return c.wait(ctx, sigs)
 }
@@ -367,6 +374,8 @@ func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) 
 	forwarder := make(chan struct{})
 	go func() {
 		defer close(forwarder)
+		var esc escalation
+		defer esc.stop()
 		for {
 			select {
 			case s := <-sigs:
@@ -376,7 +385,13 @@ func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) 
 					}
 					continue
 				}
+				if esc.note(s, c.spec.StopTimeout) {
+					c.cmd.Process.Kill()
+					continue
+				}
 				c.cmd.Process.Signal(s)
+			case <-esc.expired():
+				c.cmd.Process.Kill()
 			case <-ctx.Done():
 				c.cmd.Process.Kill()
 				return

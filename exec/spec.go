@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Spec describes one container process. The zero value of each optional field
@@ -32,6 +33,19 @@ type Spec struct {
 	CapAdd     []string // "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL" adds every capability
 	CapDrop    []string // same names; "ALL" drops every default capability
 	Init       bool     // run a tiny pid 1 that reaps zombies and forwards signals
+
+	// StopTimeout is how long after a forwarded SIGTERM, SIGINT or SIGHUP
+	// the container gets before SIGKILL; 0 waits forever. A second SIGINT
+	// always escalates at once.
+	StopTimeout time.Duration
+
+	// Started, if set, is called with the host pid of the container's
+	// pid 1 once the command runs (a supervisor records it).
+	Started func(pid int) `json:"-"`
+	// LongRunning starts the cleanup watchdog before Started is called,
+	// not 10 ms after the start: a supervisor killed at any moment after
+	// Started then leaves no cgroup behind.
+	LongRunning bool
 }
 
 // Network modes.

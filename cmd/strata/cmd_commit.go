@@ -19,6 +19,7 @@ type commitFlags struct {
 	message, author, date string
 	allowEmpty            bool
 	changes               []string
+	from                  string
 }
 
 func newCommitCommand(g *globals) *cobra.Command {
@@ -34,6 +35,7 @@ the work tree and out of the commit.
 
   strata commit -m "motd"
   strata commit -m "x" --change 'ENV PATH=/opt/bin:$PATH' --change 'CMD ["nginx"]'
+  strata commit --from web -m "state after a week"   # a stopped run -d --rev
 
 --change takes Dockerfile instructions, as docker commit does: ENV, CMD,
 ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL. A config
@@ -58,6 +60,13 @@ usage errors.`,
 				return err
 			}
 			co.Date = date
+			if o.from != "" {
+				c, cs, err := commitFrom(cmd.Context(), g, o.from, co)
+				if c != nil {
+					fmt.Fprintf(g.stdout, "[detached HEAD %s] %s\n %d %s changed\n", shortID(c.ID), firstLine(o.message), len(cs), map[bool]string{true: "path", false: "paths"}[len(cs) == 1])
+				}
+				return err
+			}
 			_, w, err := openWorktree(g, "")
 			if err != nil {
 				return err
@@ -94,6 +103,7 @@ usage errors.`,
 	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "commit even if nothing changed")
 	cmd.Flags().StringVar(&o.author, "author", "", "author as `\"Name <email>\"`")
 	cmd.Flags().StringVar(&o.date, "date", "", "commit date, RFC 3339")
+	cmd.Flags().StringVar(&o.from, "from", "", "commit the changes of the stopped detached run `NAME` (run -d --rev) as a child of its revision")
 	cmd.Flags().StringArrayVarP(&o.changes, "change", "c", nil, "apply a Dockerfile `INSTRUCTION` to the image config (repeatable)")
 	return cmd
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/docker/go-units"
 	"github.com/opencontainers/go-digest"
@@ -37,6 +38,9 @@ type runOptions struct {
 	memory                     string
 	cpus                       float64
 	pidsLimit                  int64
+	stopTimeout                int
+	detach, rm                 bool
+	name, restart              string
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -100,6 +104,11 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringVar(&o.memory, "memory", "", "memory limit, such as 256m or 1.5g (binary units, as docker)")
 	f.Float64Var(&o.cpus, "cpus", 0, "CPU limit in cores, such as 1.5")
 	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "maximum number of processes")
+	f.BoolVarP(&o.detach, "detach", "d", false, "run in the background under a supervisor; print the run's name")
+	f.StringVar(&o.name, "name", "", "name the detached run (default: a generated adjective_noun)")
+	f.StringVar(&o.restart, "restart", "no", "restart a detached run: no, on-failure[:N], always or unless-stopped")
+	f.BoolVar(&o.rm, "rm", false, "remove the run (and its throwaway tree) when it ends")
+	f.IntVar(&o.stopTimeout, "stop-timeout", 10, "seconds between a forwarded SIGTERM, SIGINT or SIGHUP and SIGKILL (0: never)")
 	return cmd
 }
 
@@ -109,6 +118,19 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	}
 	if (o.message != "" || o.branch != "") && !o.commit {
 		return fmt.Errorf("run: -m and -b go with --commit")
+	}
+	if o.detach {
+		if _, err := o.resources(); err != nil {
+			return err
+		}
+		if name := os.Getenv(envSupervise); name != "" {
+			os.Unsetenv(envSupervise)
+			return supervise(ctx, g, o, args, name)
+		}
+		return startDetached(ctx, g, o)
+	}
+	if o.name != "" || o.restart != "no" {
+		return usagef("run: --name and --restart go with -d")
 	}
 	r, err := g.openRepo()
 	if err != nil {
@@ -158,7 +180,10 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	}
 	defer release()
 	spec.ID = id
-	code, err := exec.Run(ctx, spec)
+	// SIGTERM, SIGINT and SIGHUP are the container's to handle: exec.Run
+	// forwards them and escalates to SIGKILL itself, so the signal that
+	// cancels ctx must not kill the container.
+	code, err := exec.Run(context.WithoutCancel(ctx), spec)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return exitCodeError{code: ee.Code, err: err}
@@ -303,7 +328,7 @@ func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.
 		User: firstNonEmpty(o.user, cfg.User), Hostname: o.hostname, Terminal: o.tty,
 		Stdout: g.stdout, Stderr: g.stderr, ReadOnlyRoot: o.readOnly, Network: o.network,
 		Privileged: o.privileged, CapAdd: o.capAdd, CapDrop: o.capDrop, Init: o.init,
-		GroupAdd: o.groupAdd,
+		GroupAdd: o.groupAdd, StopTimeout: time.Duration(o.stopTimeout) * time.Second,
 	}
 	if err := checkIDFlags(o.user, o.groupAdd); err != nil {
 		return s, err

@@ -13,12 +13,12 @@ func main() {
 	// The container init and its watchdog are this same binary: they take
 	// over here, before any command is parsed.
 	exec.Reexec()
-	useEmbeddedInit()
 	os.Exit(Main())
 }
 
 // Main runs strata with os.Args and returns the exit code. It is separate
 // from main so that testscript can run strata in-process.
 func Main() int {
+	useEmbeddedInit()
 	return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"sort"
@@ -101,6 +102,16 @@ func TestScripts(t *testing.T) {
 				if len(left) > 0 {
 					ts.Fatalf("cgroups left after the run: %v", left)
 				}
+			},
+			// freeport VAR: set $VAR to a TCP port nothing listens on.
+			"freeport": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: freeport VAR")
+				}
+				l, err := net.Listen("tcp", "127.0.0.1:0")
+				ts.Check(err)
+				ts.Setenv(args[0], strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+				l.Close()
 			},
 			// busybox DIR: a busybox root filesystem for import.
 			"busybox": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -22,6 +22,7 @@ type globals struct {
 	stdin   io.Reader
 	stdout  io.Writer
 	stderr  io.Writer
+	argv    []string // the command line, for a detached run's supervisor
 }
 
 // openRepo finds the repository from -C or the working directory.
@@ -45,7 +46,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			code = exitError
 		}
 	}()
-	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, argv: args}
 	root := newRootCommand(g)
 	root.SetArgs(args)
 	root.SetIn(stdin)

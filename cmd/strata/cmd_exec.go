@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/repo"
+)
+
+func init() { register(newExecCommand) }
+
+func newExecCommand(g *globals) *cobra.Command {
+	var interactive bool
+	var user, workdir string
+	var env []string
+	cmd := &cobra.Command{
+		Use:   "exec [-i] [-u USER] [-w DIR] [-e KEY=VAL] NAME COMMAND [ARG...]",
+		Short: "Run a command inside a running detached run",
+		Long: `Run a command in a running detached run (run -d), as docker exec does:
+in its namespaces and cgroups (so under its device rules and limits), with
+the same capabilities, seccomp profile and no_new_privs as the run, its
+environment and user unless -e and -u say otherwise.
+
+Exit status: the command's own; 128+N when killed by signal N; 1 when the
+run is not running; 125, 126, 127 as for run.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			err := forEachRun(g, args[:1], func(r *repo.Repo, s *svc) error {
+				return execIn(cmd.Context(), g, s, interactive, user, workdir, env, args[1:])
+			})
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.SetInterspersed(false)
+	f.BoolVarP(&interactive, "interactive", "i", false, "pass stdin to the command")
+	f.StringVarP(&user, "user", "u", "", "`USER[:GROUP]` (default: the run's)")
+	f.StringVarP(&workdir, "workdir", "w", "", "working directory inside the container")
+	f.StringArrayVarP(&env, "env", "e", nil, "set `KEY=VAL`")
+	f.BoolP("tty", "t", false, "allocate a terminal (not supported yet)")
+	return cmd
+}
+
+func execIn(ctx context.Context, g *globals, s *svc, interactive bool, user, workdir string, env, args []string) error {
+	pid, ok := s.containerPid()
+	if !ok {
+		return fmt.Errorf("%s is not running", s.st.Name)
+	}
+	spec := exec.Spec{Args: args, Env: mergeEnv(s.st.Env, env), Cwd: workdir, User: firstNonEmpty(user, s.st.User),
+		Privileged: s.st.Privileged, CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop,
+		Stdout: g.stdout, Stderr: g.stderr}
+	if interactive {
+		spec.Stdin = g.stdin
+	}
+	code, err := exec.Join(context.WithoutCancel(ctx), pid, spec)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return exitCodeError{code: ee.Code, err: err}
+	}
+	if err != nil {
+		return exitCodeError{code: exec.CodeRuntime, err: err}
+	}
+	if code != 0 {
+		return exitCodeError{code: code}
+	}
+	return nil
+}

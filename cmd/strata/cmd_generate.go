@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newGenerateCommand) }
+
+func newGenerateCommand(g *globals) *cobra.Command {
+	gen := &cobra.Command{
+		Use:   "generate",
+		Short: "Generate files for other tools (systemd units)",
+	}
+	var stopTimeout int
+	sd := &cobra.Command{
+		Use:   "systemd NAME",
+		Short: "Print a systemd unit that starts the detached run NAME at boot",
+		Long: `Print a systemd service unit for the detached run NAME (made with
+'strata run -d --name NAME'), as 'podman generate systemd' does:
+
+  strata generate systemd web > /etc/systemd/system/strata-web.service
+  systemctl daemon-reload && systemctl enable --now strata-web
+
+The unit starts the run again from its recorded command line (strata
+restart), tracks its supervisor by its pid file, and stops it with
+'strata stop'. The run's --restart policy stays the supervisor's job;
+systemd restarts the supervisor only if it dies.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			s, err := loadSvc(r, args[0])
+			if err != nil {
+				return err
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			strata := systemdQuote(exe) + " -C " + systemdQuote(r.Dir)
+			fmt.Fprintf(g.stdout, `# strata-%[1]s.service, made by: strata generate systemd %[1]s
+[Unit]
+Description=strata run %[1]s (%[2]s)
+Wants=network-online.target
+After=network-online.target
+RequiresMountsFor=%[3]s
+
+[Service]
+Type=forking
+ExecStart=%[4]s restart -t %[6]d %[1]s
+ExecStop=%[4]s stop -t %[6]d %[1]s
+PIDFile=%[5]s
+TimeoutStopSec=%[7]d
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+`, s.st.Name, strings.Join(s.st.Command, " "), systemdQuote(r.Dir), strata,
+				systemdQuote(s.path("supervisor.pid")), stopTimeout, stopTimeout+10)
+			return nil
+		},
+	}
+	sd.Flags().IntVarP(&stopTimeout, "time", "t", 10, "seconds stop waits before SIGKILL")
+	gen.AddCommand(sd)
+	return gen
+}
+
+// systemdQuote quotes a word for a unit file's command line when needed.
+func systemdQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\"'\\$%;") {
+		return s
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `$$`, `%`, `%%`)
+	return `"` + r.Replace(s) + `"`
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+// The lifecycle commands of detached runs (run -d): ps, logs, stop, kill,
+// wait, restart, rm. See docs/guide.md, "Running a service".
+
+func init() {
+	register(newPsCommand)
+	register(newLogsCommand)
+	register(newStopCommand)
+	register(newKillCommand)
+	register(newWaitCommand)
+	register(newRestartCommand)
+	register(newRmCommand)
+}
+
+func newPsCommand(g *globals) *cobra.Command {
+	var all bool
+	var format string
+	cmd := &cobra.Command{
+		Use:   "ps [-a] [--format json]",
+		Short: "List detached runs (running ones; -a: all)",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "" && format != "json" && format != "table" {
+				return usagef("ps --format %s: want table or json", format)
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			svcs, err := listSvcs(r)
+			if err != nil {
+				return fmt.Errorf("ps: %w", err)
+			}
+			type row struct {
+				svcState
+				State string `json:"state"`
+			}
+			var rows []row
+			for _, s := range svcs {
+				status, code := s.status()
+				if status == "exited" && !all {
+					continue
+				}
+				st := s.st
+				st.Status = status
+				if status == "exited" && code >= 0 {
+					st.ExitCode = &code
+				}
+				rows = append(rows, row{svcState: st, State: describeStatus(s, status, code)})
+			}
+			if format == "json" {
+				if rows == nil {
+					rows = []row{}
+				}
+				enc := json.NewEncoder(g.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 3, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tREV\tSTATUS\tPORTS\tCOMMAND\tCREATED")
+			for _, x := range rows {
+				rev := x.Rev
+				if rev == "" {
+					rev = "(checkout)"
+				}
+				command := strings.Join(x.Command, " ")
+				if len(command) > 30 {
+					command = command[:29] + "…"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%q\t%s ago\n", x.Name, rev, x.State,
+					strings.Join(x.Ports, ","), command, humanSince(x.Created))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "also list runs that have ended")
+	cmd.Flags().StringVar(&format, "format", "", "table (default) or json")
+	return cmd
+}
+
+// describeStatus is docker's STATUS column: "Up 5 seconds", "Exited (0) 3
+// minutes ago", "Restarting (1) 2 seconds ago".
+func describeStatus(s *svc, status string, code int) string {
+	switch status {
+	case "running":
+		return "Up " + humanSince(s.st.Started)
+	case "restarting":
+		return fmt.Sprintf("Restarting (%d) %s ago", code, humanSince(s.st.Finished))
+	case "created":
+		return "Created"
+	}
+	if s.st.Finished.IsZero() {
+		return fmt.Sprintf("Exited (%d)", code)
+	}
+	return fmt.Sprintf("Exited (%d) %s ago", code, humanSince(s.st.Finished))
+}

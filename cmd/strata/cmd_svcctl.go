@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/strata-sh/strata/repo"
+)
+
+// forEachRun opens the repository and calls fn for every named run; it
+// goes on after a failure and returns the first.
+func forEachRun(g *globals, names []string, fn func(r *repo.Repo, s *svc) error) error {
+	r, err := g.openRepo()
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, n := range names {
+		s, err := loadSvc(r, n)
+		if err == nil {
+			err = fn(r, s)
+		}
+		if err != nil {
+			if first != nil {
+				fmt.Fprintf(g.stderr, "strata: %v\n", err)
+				continue
+			}
+			first = err
+		}
+	}
+	return first
+}
+
+// stopSvc asks the run to end: no more restarts, SIGTERM to its pid 1,
+// SIGKILL once timeout has passed; it returns when the supervisor is gone.
+func stopSvc(s *svc, timeout time.Duration) error {
+	if !s.live() {
+		return nil
+	}
+	if err := os.WriteFile(s.path("stop"), nil, 0o600); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	termSent, killSent := false, false
+	for s.live() {
+		s.reload()
+		if pid, ok := s.containerPid(); ok {
+			if !termSent && timeout > 0 {
+				unix.Kill(pid, unix.SIGTERM)
+				termSent = true
+			}
+			if !killSent && !time.Now().Before(deadline) {
+				unix.Kill(pid, unix.SIGKILL)
+				killSent = true
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+func newStopCommand(g *globals) *cobra.Command {
+	var secs int
+	cmd := &cobra.Command{
+		Use:   "stop [-t SECONDS] NAME...",
+		Short: "Stop detached runs: SIGTERM, then SIGKILL after -t seconds",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
+				if err := stopSvc(s, time.Duration(secs)*time.Second); err != nil {
+					return fmt.Errorf("%s: %w", s.st.Name, err)
+				}
+				fmt.Fprintln(g.stdout, s.st.Name)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().IntVarP(&secs, "time", "t", 10, "seconds to wait for the run to exit before SIGKILL")
+	return cmd
+}
+
+func newKillCommand(g *globals) *cobra.Command {
+	var sig string
+	cmd := &cobra.Command{
+		Use:   "kill [-s SIGNAL] NAME...",
+		Short: "Send a signal (default KILL) to detached runs' pid 1",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := parseSignal(sig)
+			if err != nil {
+				return usagef("kill -s %s: %v", sig, err)
+			}
+			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
+				pid, ok := s.containerPid()
+				if !ok {
+					return fmt.Errorf("%s is not running", s.st.Name)
+				}
+				if n == unix.SIGKILL {
+					os.WriteFile(s.path("stop"), nil, 0o600) // killed on purpose: no restart
+				}
+				if err := unix.Kill(pid, n); err != nil {
+					return fmt.Errorf("%s: %w", s.st.Name, err)
+				}
+				fmt.Fprintln(g.stdout, s.st.Name)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&sig, "signal", "s", "KILL", "signal name (HUP, SIGTERM) or number")
+	return cmd
+}
+
+func parseSignal(s string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if n := unix.SignalNum(name); n != 0 {
+		return n, nil
+	}
+	return 0, fmt.Errorf("unknown signal")
+}
+
+func newWaitCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "wait NAME...",
+		Short: "Wait for detached runs to end; print each exit code",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
+				s.waitDone(0)
+				if err := s.reload(); err != nil {
+					return fmt.Errorf("%s: %w", s.st.Name, err)
+				}
+				_, code := s.status()
+				fmt.Fprintln(g.stdout, code)
+				return nil
+			})
+		},
+	}
+}
+
+func newRestartCommand(g *globals) *cobra.Command {
+	var secs int
+	cmd := &cobra.Command{
+		Use:   "restart [-t SECONDS] NAME...",
+		Short: "Stop detached runs (as stop does) and start them again",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
+				if err := stopSvc(s, time.Duration(secs)*time.Second); err != nil {
+					return fmt.Errorf("%s: %w", s.st.Name, err)
+				}
+				if err := s.reload(); err != nil {
+					return err
+				}
+				if err := spawnSupervisor(s); err != nil {
+					return fmt.Errorf("%s: %w", s.st.Name, err)
+				}
+				fmt.Fprintln(g.stdout, s.st.Name)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().IntVarP(&secs, "time", "t", 10, "seconds to wait for the run to exit before SIGKILL")
+	return cmd
+}
+
+func newRmCommand(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "rm [-f] NAME...",
+		Short: "Remove ended detached runs: state, logs and throwaway tree",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
+				if s.live() {
+					if !force {
+						return fmt.Errorf("%s is running; stop it first or use rm -f", s.st.Name)
+					}
+					stopSvc(s, 0)
+				}
+				if err := removeSvc(r, s); err != nil {
+					return fmt.Errorf("%s: %w", s.st.Name, err)
+				}
+				fmt.Fprintln(g.stdout, s.st.Name)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "stop a running one first (SIGKILL)")
+	return cmd
+}
+
+func newLogsCommand(g *globals) *cobra.Command {
+	var follow, timestamps bool
+	var tail int
+	cmd := &cobra.Command{
+		Use:   "logs [-f] [--tail N] [--timestamps] NAME",
+		Short: "Print a detached run's output (stdout and stderr as they were)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
+				return printLogs(g, s, follow, timestamps, tail)
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new output until the run ends")
+	cmd.Flags().BoolVarP(&timestamps, "timestamps", "t", false, "prefix each line with its time (RFC 3339)")
+	cmd.Flags().IntVarP(&tail, "tail", "n", -1, "print only the last N lines")
+	return cmd
+}
+
+func printLogs(g *globals, s *svc, follow, timestamps bool, tail int) error {
+	var recs []logRecord
+	add := func(rd io.Reader) {
+		br := bufio.NewReaderSize(rd, 64<<10)
+		for {
+			line, err := br.ReadString('\n')
+			if rec, ok := parseRecord(line); ok && strings.HasSuffix(line, "\n") {
+				recs = append(recs, rec)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	if old, err := os.Open(s.st.Log + ".1"); err == nil {
+		add(old)
+		old.Close()
+	}
+	cur, err := os.Open(s.st.Log)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	var offset int64
+	if cur != nil {
+		defer func() { cur.Close() }()
+		b, _ := io.ReadAll(cur)
+		// Only whole lines: a partial one is printed when it is complete.
+		if i := strings.LastIndexByte(string(b), '\n'); i >= 0 {
+			offset = int64(i + 1)
+			add(strings.NewReader(string(b[:i+1])))
+		}
+	}
+	if tail >= 0 && len(recs) > tail {
+		recs = recs[len(recs)-tail:]
+	}
+	for _, rec := range recs {
+		printRecord(g, rec, timestamps)
+	}
+	if !follow {
+		return nil
+	}
+	for {
+		ended := !s.live()
+		if cur == nil {
+			cur, _ = os.Open(s.st.Log)
+			offset = 0
+		}
+		if cur != nil {
+			cur.Seek(offset, io.SeekStart)
+			b, _ := io.ReadAll(cur)
+			if i := strings.LastIndexByte(string(b), '\n'); i >= 0 {
+				offset += int64(i + 1)
+				for _, line := range strings.SplitAfter(string(b[:i+1]), "\n") {
+					if rec, ok := parseRecord(line); ok {
+						printRecord(g, rec, timestamps)
+					}
+				}
+			}
+			// Rotated: what is at the path now is a new file.
+			if a, err := os.Stat(s.st.Log); err == nil {
+				if b, err := cur.Stat(); err == nil && !os.SameFile(a, b) {
+					cur.Close()
+					cur = nil
+					continue
+				}
+			}
+		}
+		if ended {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

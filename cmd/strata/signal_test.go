@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/strata-sh/strata/internal/testrootfs"
+	"github.com/strata-sh/strata/repo"
+)
+
+// busyboxRepo makes a repository with a busybox tree committed on main.
+func busyboxRepo(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root (overlay mounts, namespaces): run the tests as root")
+	}
+	base := t.TempDir()
+	rootfs := filepath.Join(base, "rootfs")
+	if err := testrootfs.BuildBusybox(rootfs); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "env")
+	if _, err := repo.Init(dir, "main"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unmountUnder(dir) })
+	mustStrata(t, dir, "import", rootfs, "-m", "base")
+	return dir
+}
+
+// startReady starts a foreground strata run whose script prints "ready"
+// once its traps are set, and waits for that line.
+func startReady(t *testing.T, dir string, args ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := strataCmd(dir, args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || lines.Text() != "ready" {
+		t.Fatalf("no ready line, got %q", lines.Text())
+	}
+	return cmd, lines
+}
+
+func exitStatus(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+// TestForegroundSignalsForwarded: SIGTERM, SIGINT and SIGHUP to a
+// foreground strata run reach the container's traps; its exit code is
+// strata's. Before the fix strata SIGKILLed it (137).
+func TestForegroundSignalsForwarded(t *testing.T) {
+	dir := busyboxRepo(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
+		for _, init := range []bool{false, true} {
+			name := strings.TrimPrefix(fmt.Sprint(sig), "signal ")
+			t.Run(fmt.Sprintf("%s/init=%v", name, init), func(t *testing.T) {
+				trap := map[syscall.Signal]string{syscall.SIGTERM: "TERM", syscall.SIGINT: "INT", syscall.SIGHUP: "HUP"}[sig]
+				script := "trap 'echo bye; exit 7' " + trap + "; echo ready; while :; do sleep 0.05; done"
+				args := []string{"run", "--rev", "main"}
+				if init {
+					args = append(args, "--init")
+				}
+				cmd, lines := startReady(t, dir, append(args, "--", "sh", "-c", script)...)
+				cmd.Process.Signal(sig)
+				if !lines.Scan() || lines.Text() != "bye" {
+					t.Errorf("after %v the trap did not run: %q", sig, lines.Text())
+				}
+				if code := exitStatus(t, cmd); code != 7 {
+					t.Fatalf("exit %d, want the container's 7", code)
+				}
+			})
+		}
+	}
+}
+
+// TestForegroundStopEscalates: a container that ignores SIGTERM is killed
+// after --stop-timeout, and one that ignores SIGINT by a second SIGINT.
+func TestForegroundStopEscalates(t *testing.T) {
+	dir := busyboxRepo(t)
+	script := "trap '' TERM INT; echo ready; while :; do sleep 0.05; done"
+	cmd, _ := startReady(t, dir, "run", "--rev", "main", "--stop-timeout", "1", "--", "sh", "-c", script)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if code := exitStatus(t, cmd); code != 137 {
+		t.Fatalf("after TERM and --stop-timeout 1: exit %d, want 137", code)
+	}
+
+	cmd, _ = startReady(t, dir, "run", "--rev", "main", "--stop-timeout", "0", "--", "sh", "-c", script)
+	cmd.Process.Signal(syscall.SIGINT)
+	// The first SIGINT is ignored by the container: it must still run.
+	time.Sleep(200 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("strata exited after one ignored SIGINT: %v", err)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := exitStatus(t, cmd); code != 137 {
+		t.Fatalf("after two SIGINTs: exit %d, want 137", code)
+	}
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/strata-sh/strata/worktree"
+)
+
+// envSupervise tells a strata started by 'run -d' that it is the run's
+// supervisor, and which run; fd 3 is where it reports the start.
+const envSupervise = "_STRATA_SUPERVISE"
+
+// startDetached is 'run -d': it records the run, starts its supervisor and
+// returns once the container runs (or failed to start, leaving nothing).
+func startDetached(ctx context.Context, g *globals, o runOptions) error {
+	if _, _, err := parseRestart(o.restart); err != nil {
+		return err
+	}
+	if o.rm && o.restart != "no" {
+		return usagef("run: --rm and --restart %s do not go together", o.restart)
+	}
+	r, err := g.openRepo()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(servicesDir(r), 0o700); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	name := o.name
+	if name != "" && !svcNamePattern.MatchString(name) {
+		return usagef("run --name %s: want 1 to 40 of [A-Za-z0-9_.-], starting with a letter or digit", name)
+	}
+	s := &svc{}
+	for try := 0; ; try++ {
+		n := name
+		if n == "" {
+			n = generateName()
+			if try > 20 {
+				n += strconv.Itoa(try)
+			}
+		}
+		s.dir = filepath.Join(servicesDir(r), n)
+		err := os.Mkdir(s.dir, 0o700)
+		if err == nil {
+			name = n
+			break
+		}
+		if !errors.Is(err, os.ErrExist) || name != "" {
+			if name != "" {
+				// Not the container's failure: exit 1, not 125.
+				return exitCodeError{code: exitError, err: fmt.Errorf("run: the name %q is already in use (strata rm %s)", name, name)}
+			}
+			return fmt.Errorf("run: %w", err)
+		}
+	}
+	cwd, _ := os.Getwd()
+	argv := g.argv
+	if o.name == "" {
+		argv = withName(argv, name)
+	}
+	s.st = svcState{Name: name, Rev: o.rev, Argv: argv, Cwd: cwd, Restart: o.restart,
+		Status: "created", Created: time.Now().UTC(), Log: s.path("log"), Remove: o.rm}
+	cleanup := func() { os.RemoveAll(s.dir) }
+	if err := s.save(); err != nil {
+		cleanup()
+		return fmt.Errorf("run: %w", err)
+	}
+	if o.rev == "" {
+		// The checkout is mounted here, where the user sees it; the
+		// supervisor's own mounts stay in its private mount namespace.
+		if _, err := worktree.Main(r).Ensure(ctx); err != nil {
+			cleanup()
+			return fmt.Errorf("run: %w", err)
+		}
+	}
+	if err := spawnSupervisor(s); err != nil {
+		cleanup()
+		return err
+	}
+	fmt.Fprintln(g.stdout, name)
+	return nil
+}
+
+// withName makes sure the stored command line names the run, so that a
+// restart finds the same one.
+func withName(argv []string, name string) []string {
+	for i, a := range argv {
+		if a == "run" {
+			out := append(append([]string{}, argv[:i+1]...), "--name", name)
+			return append(out, argv[i+1:]...)
+		}
+	}
+	return argv
+}
+
+// spawnSupervisor starts strata again as the run's supervisor, in a
+// session and mount namespace of its own (its mounts die with it), and
+// waits for its report: the container runs, or why it does not.
+func spawnSupervisor(s *svc) error {
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	defer rd.Close()
+	cmd := &osexec.Cmd{
+		Path:        "/proc/self/exe",
+		Args:        append([]string{os.Args[0]}, s.st.Argv...),
+		Dir:         s.st.Cwd,
+		Env:         append(os.Environ(), envSupervise+"="+s.st.Name),
+		ExtraFiles:  []*os.File{wr},
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Cloneflags: unix.CLONE_NEWNS},
+	}
+	err = cmd.Start()
+	wr.Close()
+	if err != nil {
+		return fmt.Errorf("run: start supervisor: %w", err)
+	}
+	line, _ := bufio.NewReader(rd).ReadString('\n')
+	line = strings.TrimSuffix(line, "\n")
+	if line == "ok" {
+		cmd.Process.Release()
+		return nil
+	}
+	cmd.Wait()
+	if rest, ok := strings.CutPrefix(line, "err "); ok {
+		codeStr, msg, _ := strings.Cut(rest, " ")
+		code, _ := strconv.Atoi(codeStr)
+		if code == 0 {
+			code = exitError
+		}
+		return exitCodeError{code: code, err: errors.New(msg)}
+	}
+	return fmt.Errorf("run: the supervisor exited before the container started")
+}

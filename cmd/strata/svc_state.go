@@ -1,0 +1,222 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/repo"
+)
+
+// A detached run (a service) keeps its state in .strata/services/<name>/:
+//
+//	state.json  what svcState holds, written atomically by whoever owns it
+//	lock        flocked (exclusive) by the supervisor for as long as it lives
+//	stop        exists once stop/rm asked the run to end (no restart)
+//	log, log.1  the output, one record a line, rotated by size
+//	tree/       the throwaway work tree of a --rev run, kept until rm
+type svcState struct {
+	Name     string    `json:"name"`
+	Rev      string    `json:"rev,omitempty"` // as the user gave it; "" for the checkout
+	Commit   string    `json:"commit,omitempty"`
+	Command  []string  `json:"command,omitempty"`
+	Argv     []string  `json:"argv"` // strata's own arguments, to start the supervisor again
+	Cwd      string    `json:"cwd"`
+	Restart  string    `json:"restart"`
+	Status   string    `json:"status"` // created, running, restarting, exited
+	Pid      int       `json:"pid,omitempty"`
+	SupPid   int       `json:"supervisor_pid,omitempty"`
+	Created  time.Time `json:"created"`
+	Started  time.Time `json:"started,omitempty"`
+	Finished time.Time `json:"finished,omitempty"`
+	ExitCode *int      `json:"exit_code,omitempty"`
+	Restarts int       `json:"restarts"`
+	Ports    []string  `json:"ports,omitempty"`
+	Log      string    `json:"log"`
+	Tree     string    `json:"tree,omitempty"` // throwaway work tree target (--rev)
+	Remove   bool      `json:"remove,omitempty"`
+	// What exec needs to confine a joined process as the container is.
+	Env        []string `json:"env,omitempty"`
+	User       string   `json:"user,omitempty"`
+	Privileged bool     `json:"privileged,omitempty"`
+	CapAdd     []string `json:"cap_add,omitempty"`
+	CapDrop    []string `json:"cap_drop,omitempty"`
+}
+
+var svcNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$`)
+
+func servicesDir(r *repo.Repo) string { return filepath.Join(r.Root, "services") }
+
+type svc struct {
+	dir string
+	st  svcState
+}
+
+func (s *svc) path(name string) string { return filepath.Join(s.dir, name) }
+
+// containerID names the container and its cgroup: the name alone would
+// collide between two repositories on one machine.
+func containerID(r *repo.Repo, name string) string {
+	h := sha256.Sum256([]byte(r.Root))
+	return name + "-" + hex.EncodeToString(h[:4])
+}
+
+func loadSvc(r *repo.Repo, name string) (*svc, error) {
+	if !svcNamePattern.MatchString(name) {
+		return nil, fmt.Errorf("no run named %q", name)
+	}
+	s := &svc{dir: filepath.Join(servicesDir(r), name)}
+	b, err := os.ReadFile(s.path("state.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no run named %q", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &s.st); err != nil {
+		return nil, fmt.Errorf("run %s: bad state: %w", name, err)
+	}
+	return s, nil
+}
+
+func (s *svc) reload() error {
+	b, err := os.ReadFile(s.path("state.json"))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, &s.st)
+}
+
+func (s *svc) save() error {
+	b, err := json.MarshalIndent(&s.st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(s.dir, s.path("state.json"), append(b, '\n'), 0o600)
+}
+
+// listSvcs returns every run of the repository, by creation time.
+func listSvcs(r *repo.Repo) ([]*svc, error) {
+	ents, err := os.ReadDir(servicesDir(r))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*svc
+	for _, e := range ents {
+		if s, err := loadSvc(r, e.Name()); err == nil {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].st.Created.Before(out[j].st.Created) })
+	return out, nil
+}
+
+// live reports whether the run's supervisor holds its lock.
+func (s *svc) live() bool {
+	f, err := os.Open(s.path("lock"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	err = unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
+	return errors.Is(err, unix.EWOULDBLOCK)
+}
+
+// waitDone blocks until the supervisor has ended (its lock is free), or
+// timeout (0: forever); it reports whether it ended.
+func (s *svc) waitDone(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for s.live() {
+		if timeout > 0 && time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+// status is what ps shows: the recorded one, corrected when the
+// supervisor is gone (killed: its container died with it).
+func (s *svc) status() (string, int) {
+	code := -1
+	if s.st.ExitCode != nil {
+		code = *s.st.ExitCode
+	}
+	switch s.st.Status {
+	case "running", "restarting", "created":
+		if !s.live() {
+			if code < 0 || s.st.Status == "running" {
+				code = 128 + int(unix.SIGKILL)
+			}
+			return "exited", code
+		}
+	}
+	return s.st.Status, code
+}
+
+// containerPid returns the pid of the run's container pid 1 if it runs
+// now: a child of the live supervisor (so never a reused pid).
+func (s *svc) containerPid() (int, bool) {
+	if s.st.Pid == 0 || s.st.Status != "running" || !s.live() {
+		return 0, false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(s.st.Pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// pid (comm) state ppid ...: comm may hold spaces, so cut at the last ')'.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 2 || f[1] != strconv.Itoa(s.st.SupPid) {
+		return 0, false
+	}
+	return s.st.Pid, true
+}
+
+var (
+	nameAdjectives = []string{"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "kind", "lucid", "merry", "nimble", "proud", "quiet", "silly", "sunny", "witty", "zen", "bold", "crisp", "dapper"}
+	nameNouns      = []string{"otter", "falcon", "maple", "comet", "badger", "cedar", "heron", "lynx", "panda", "quartz", "raven", "spruce", "tiger", "walrus", "yak", "zebra", "koala", "moth", "newt", "orca"}
+)
+
+func generateName() string {
+	return nameAdjectives[rand.IntN(len(nameAdjectives))] + "_" + nameNouns[rand.IntN(len(nameNouns))]
+}
+
+// humanSince is docker's "3 seconds ago".
+func humanSince(t time.Time) string {
+	d := time.Since(t)
+	switch {
+	case d < time.Second:
+		return "less than a second"
+	case d < time.Minute:
+		return plural(int(d.Seconds()), "second")
+	case d < time.Hour:
+		return plural(int(d.Minutes()), "minute")
+	case d < 48*time.Hour:
+		return plural(int(d.Hours()), "hour")
+	}
+	return plural(int(d.Hours()/24), "day")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}

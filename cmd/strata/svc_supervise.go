@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
+)
+
+// supervise is the supervisor: it runs the container, restarts it as
+// --restart says, logs its output and records its state.
+func supervise(ctx context.Context, g *globals, o runOptions, args []string, name string) error {
+	ctx = context.WithoutCancel(ctx) // stop and kill signal the container, not us
+	ready := os.NewFile(3, "ready")
+	syscall.CloseOnExec(3)
+	reported := false
+	report := func(msg string) {
+		if !reported {
+			reported = true
+			fmt.Fprintln(ready, msg)
+			ready.Close()
+		}
+	}
+	fail := func(code int, err error) error {
+		report(fmt.Sprintf("err %d %s", code, strings.ReplaceAll(err.Error(), "\n", " ")))
+		return err
+	}
+	// Mounts made here (the throwaway overlay) must not reach the host:
+	// they then vanish with this process, however it ends.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
+		return fail(exec.CodeRuntime, fmt.Errorf("run: private mount namespace: %w", err))
+	}
+	r, err := g.openRepo()
+	if err != nil {
+		return fail(exec.CodeRuntime, err)
+	}
+	s, err := loadSvc(r, name)
+	if err != nil {
+		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
+	}
+	lock, err := os.OpenFile(s.path("lock"), os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return fail(exitError, fmt.Errorf("run: %s is already running", name))
+	}
+	os.Remove(s.path("stop"))
+	// For systemd's PIDFile= (generate systemd).
+	os.WriteFile(s.path("supervisor.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	s.st.SupPid, s.st.Status, s.st.Pid = os.Getpid(), "created", 0
+	w, base, err := svcWorktree(ctx, r, s, o)
+	if err != nil {
+		s.st.Status = "exited"
+		s.save()
+		return fail(exec.CodeRuntime, fmt.Errorf("run --rev %s: %w", o.rev, err))
+	}
+	res, _ := o.resources() // checked by the parent
+	spec, err := o.spec(g, base, args)
+	if err != nil {
+		return fail(exec.CodeRuntime, err)
+	}
+	log, err := openLog(s.st.Log)
+	if err != nil {
+		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
+	}
+	defer log.Close()
+	stdout, outDone := log.stream('o')
+	stderr, errDone := log.stream('e')
+	id := containerID(r, name)
+	spec.Root, spec.Resources, spec.ID, spec.Stdin = w.Target(), res, id, nil
+	spec.Stdout, spec.Stderr, spec.LongRunning = stdout, stderr, true
+	s.st.Command = spec.Args
+	s.st.Env, s.st.User, s.st.Privileged, s.st.CapAdd, s.st.CapDrop = spec.Env, spec.User, spec.Privileged, spec.CapAdd, spec.CapDrop
+	if base != nil {
+		s.st.Commit = base.ID.String()
+	}
+	spec.Started = func(pid int) {
+		s.st.Pid, s.st.Status, s.st.Started = pid, "running", time.Now().UTC()
+		s.save()
+		report("ok")
+	}
+	_, maxRestarts, _ := parseRestart(o.restart)
+	backoff := 100 * time.Millisecond
+	for {
+		release, err := w.RegisterRun(id)
+		if err != nil {
+			return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
+		}
+		began := time.Now()
+		code, err := exec.Run(ctx, spec)
+		release()
+		s.st.ExitCode, s.st.Finished, s.st.Pid = &code, time.Now().UTC(), 0
+		if err != nil && !reported {
+			s.st.Status = "exited"
+			s.save()
+			fail(code, err)
+			break
+		}
+		if err != nil {
+			log.record('e', []byte("strata: "+err.Error()+"\n"))
+		}
+		if !restartWanted(o.restart, maxRestarts, code, s.st.Restarts, s.stopRequested()) {
+			break
+		}
+		if time.Since(began) > 10*time.Second {
+			backoff = 100 * time.Millisecond
+		}
+		s.st.Status = "restarting"
+		s.st.Restarts++
+		s.save()
+		if !s.sleepUnlessStopped(backoff) {
+			break
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+	stdout.Close()
+	stderr.Close()
+	outDone.Wait()
+	errDone.Wait()
+	s.st.Status, s.st.Pid = "exited", 0
+	s.save()
+	if s.st.Tree != "" {
+		w.Umount() // the mount namespace would drop it anyway
+	}
+	if s.st.Remove {
+		removeSvc(r, s)
+	}
+	return nil
+}
+
+func (s *svc) stopRequested() bool {
+	_, err := os.Stat(s.path("stop"))
+	return err == nil
+}
+
+// sleepUnlessStopped waits d, or less if a stop is asked for; it reports
+// whether the run should go on.
+func (s *svc) sleepUnlessStopped(d time.Duration) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if s.stopRequested() {
+			return false
+		}
+	}
+	return !s.stopRequested()
+}
+
+// svcWorktree is where the run's container runs: the checkout, or a
+// throwaway work tree of --rev under the run's directory, kept between
+// restarts and after the run ends (for diff and commit --from) until rm.
+func svcWorktree(ctx context.Context, r *repo.Repo, s *svc, o runOptions) (*worktree.Worktree, *objects.Commit, error) {
+	if o.rev == "" {
+		w := worktree.Main(r)
+		if _, err := w.Ensure(ctx); err != nil {
+			return nil, nil, err
+		}
+		c, err := w.BaseCommit(ctx)
+		return w, c, err
+	}
+	if s.st.Tree != "" {
+		w, err := worktree.ForPath(r, s.st.Tree)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := w.Ensure(ctx); err != nil {
+			return nil, nil, err
+		}
+		c, err := w.BaseCommit(ctx)
+		return w, c, err
+	}
+	target := filepath.Join(s.dir, "tree", "svc-"+s.st.Name)
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		return nil, nil, err
+	}
+	w, err := worktree.ForPath(r, target)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := w.Checkout(ctx, worktree.CheckoutOptions{Rev: o.rev, Detach: true})
+	if err != nil {
+		os.RemoveAll(w.Dir)
+		return nil, nil, err
+	}
+	s.st.Tree = target
+	return w, c, s.save()
+}
+
+// removeSvc deletes everything of a run that has ended: its work tree
+// (upper included) and its directory.
+func removeSvc(r *repo.Repo, s *svc) error {
+	if s.st.Tree != "" {
+		if w, err := worktree.ForPath(r, s.st.Tree); err == nil {
+			if err := w.Umount(); err != nil && !errors.Is(err, worktree.ErrNotCheckedOut) {
+				return err
+			}
+			if w.Name != worktree.MainName {
+				os.RemoveAll(w.Dir)
+			}
+		}
+	}
+	return os.RemoveAll(s.dir)
+}
+
+// parseRestart reads --restart no|on-failure[:N]|always|unless-stopped.
+func parseRestart(p string) (string, int, error) {
+	kind, n, hasN := strings.Cut(p, ":")
+	switch kind {
+	case "no", "always", "unless-stopped":
+		if !hasN {
+			return kind, 0, nil
+		}
+	case "on-failure":
+		if !hasN {
+			return kind, 0, nil
+		}
+		if v, err := strconv.Atoi(n); err == nil && v >= 0 {
+			return kind, v, nil
+		}
+	}
+	return "", 0, usagef("--restart %s: want no, on-failure[:N], always or unless-stopped", p)
+}
+
+func restartWanted(policy string, max, code, restarts int, stopped bool) bool {
+	if stopped {
+		return false
+	}
+	kind, _, _ := strings.Cut(policy, ":")
+	switch kind {
+	case "always", "unless-stopped":
+		return true
+	case "on-failure":
+		return code != 0 && (max == 0 || restarts < max)
+	}
+	return false
+}

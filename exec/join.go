@@ -1,0 +1,244 @@
+package exec
+
+import (
+	"bufio"
+	"context"
+	"debug/elf"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	osexec "os/exec"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Join runs spec.Args inside the running container whose pid 1 has host
+// pid pid (docker exec): in its cgroups (so its device rules and limits),
+// its mount, UTS, IPC, network, PID and cgroup namespaces, with the
+// capabilities, seccomp filter and no_new_privs that Run gives a container
+// of the same spec. Used from Spec: Args, Env, Cwd, User, GroupAdd,
+// Privileged, CapAdd, CapDrop, Stdin, Stdout, Stderr. Terminal is not
+// supported yet.
+//
+// A Go process cannot enter a mount namespace (setns needs a single
+// thread), so the namespaces are entered by util-linux nsenter, which
+// then executes the sealed init binary in join mode inside them:
+//
+//	strata-init (joincg: host side; moves itself into the cgroups)
+//	  -> execve nsenter -t PID -m -u -i -n -p -C   (forks into the PID namespace)
+//	     -> execve /proc/self/fd/N (join: confines itself as the container
+//	        init does after pivot_root, then execve the command)
+func Join(ctx context.Context, pid int, spec Spec) (int, error) {
+	if len(spec.Args) == 0 {
+		return CodeRuntime, runtimeErr("no command given")
+	}
+	if spec.Terminal {
+		return CodeRuntime, runtimeErr("a terminal for a joined process is not supported yet")
+	}
+	if os.Geteuid() != 0 {
+		return CodeRuntime, runtimeErr("joining a container needs root: %w", ErrRootless)
+	}
+	nsenter, err := osexec.LookPath("nsenter")
+	if err != nil {
+		return CodeRuntime, runtimeErr("nsenter (util-linux) is needed to join a container: %w", err)
+	}
+	procs, err := cgroupProcsOf(pid)
+	if err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	caps, err := capSet(spec.Privileged, spec.CapAdd, spec.CapDrop)
+	if err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	cfg := &initConfig{Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User,
+		GroupAdd: spec.GroupAdd, Privileged: spec.Privileged, Caps: caps}
+	if !spec.Privileged {
+		if cfg.Seccomp, err = seccompBytes(caps); err != nil {
+			return CodeRuntime, runtimeErr("%w", err)
+		}
+	}
+	exe, err := sealedSelf()
+	if err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	// The init is executed inside the container's mount namespace, where
+	// the host's dynamic loader is not.
+	if f, err := elf.NewFile(exe); err == nil {
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				return CodeRuntime, runtimeErr("joining a container needs a static init binary (the strata that make build makes embeds one)")
+			}
+		}
+	}
+	cfgR, cfgW, err := os.Pipe()
+	if err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	defer cfgW.Close()
+	statR, statW, err := os.Pipe()
+	if err != nil {
+		cfgR.Close()
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	defer statR.Close()
+	self := "/proc/self/fd/5" // exe, the third extra file
+	args := append([]string{"strata-join", nsenter, "-t", strconv.Itoa(pid),
+		"-m", "-u", "-i", "-n", "-p", "-C", "--", self}, procs...)
+	cmd := &osexec.Cmd{
+		Path:        self,
+		Args:        args,
+		Env:         []string{envMode + "=joincg"},
+		ExtraFiles:  []*os.File{cfgR, statW, exe},
+		Stdin:       spec.Stdin,
+		Stdout:      spec.Stdout,
+		Stderr:      spec.Stderr,
+		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+	}
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+	err = cmd.Start()
+	cfgR.Close()
+	statW.Close()
+	if err != nil {
+		return CodeRuntime, runtimeErr("start: %w", err)
+	}
+	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return CodeRuntime, runtimeErr("send config: %w", err)
+	}
+	cfgW.Close()
+	// The status pipe stays open in nsenter until the command ends: read
+	// it beside the wait, not before.
+	status := make(chan []byte, 1)
+	go func() { b, _ := io.ReadAll(statR); status <- b }()
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				cmd.Process.Signal(s)
+			case <-ctx.Done():
+				cmd.Process.Kill()
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	werr := cmd.Wait()
+	close(done)
+	if b := <-status; len(b) > 0 {
+		var ie initError
+		if json.Unmarshal(b, &ie) != nil || ie.Code == 0 {
+			ie = initError{Code: CodeRuntime, Msg: "join container: " + strings.TrimSpace(string(b))}
+		}
+		return ie.Code, &ExitError{Code: ie.Code, Err: errors.New(ie.Msg)}
+	}
+	if werr != nil && !errors.As(werr, new(*osexec.ExitError)) {
+		return CodeRuntime, runtimeErr("wait: %w", werr)
+	}
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
+}
+
+// cgroupProcsOf lists the cgroup.procs files of every cgroup pid is in.
+func cgroupProcsOf(pid int) ([]string, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return nil, fmt.Errorf("container pid %d: %w", pid, err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 || parts[2] == "/" {
+			continue
+		}
+		var dir string
+		switch {
+		case parts[1] == "" && parts[0] == "0":
+			dir = cgroupV2Mount()
+		case strings.HasPrefix(parts[1], "name="):
+			continue
+		default:
+			dir = "/sys/fs/cgroup/" + strings.Split(parts[1], ",")[0]
+		}
+		if dir == "" {
+			continue
+		}
+		if _, err := os.Stat(dir + parts[2]); err == nil {
+			out = append(out, dir+parts[2]+"/cgroup.procs")
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("container pid %d: no cgroup of its own", pid)
+	}
+	return out, sc.Err()
+}
+
+func cgroupV2Mount() string {
+	for _, d := range []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup"} {
+		if _, err := os.Stat(d + "/cgroup.controllers"); err == nil {
+			return d
+		}
+	}
+	return ""
+}
+
+// joinCgroups (host side, mode joincg) moves this process into the
+// container's cgroups, then becomes nsenter; args are nsenter's argv
+// (from its path up to "--" and the program) followed by cgroup.procs files.
+func joinCgroups() {
+	args := os.Args[1:]
+	end := 0
+	for i, a := range args {
+		if a == "--" {
+			end = i + 2
+			break
+		}
+	}
+	if end == 0 || end > len(args) {
+		os.Exit(CodeRuntime)
+	}
+	for _, p := range args[end:] {
+		if err := os.WriteFile(p, []byte("0"), 0); err != nil {
+			failInit(CodeRuntime, fmt.Errorf("join container: join cgroup %s: %w", p, err))
+		}
+	}
+	env := []string{envMode + "=join"}
+	err := unix.Exec(args[0], args[:end], env)
+	failInit(CodeRuntime, fmt.Errorf("join container: exec nsenter: %w", err))
+}
+
+// joinedInit runs inside the container's namespaces (mode join): it
+// confines itself and executes the command, as the container init does
+// after pivot_root.
+func joinedInit() {
+	runtime.LockOSThread()
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("strata-exec\x00")[0])), 0, 0, 0)
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: set non-dumpable: %w", err))
+	}
+	var cfg initConfig
+	f := os.NewFile(fdConfig, "config")
+	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
+		os.Exit(CodeRuntime)
+	}
+	f.Close()
+	code, err := startProcess(&cfg)
+	failInit(code, err)
+}
