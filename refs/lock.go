@@ -6,7 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-		"time"
+	"time"
 
 	"github.com/strata-sh/strata/internal/lockfile"
 )
@@ -110,4 +110,3 @@ func (s *Store) lockRefs() (*repoLock, error) {
 		}
 	}
 }
-
