@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/strata-sh/strata/internal/testrootfs"
-	"github.com/strata-sh/strata/repo"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,18 +31,8 @@ func swapForever(pair string) {
 // catches, nothing of the host may enter a layer or the work tree, and the
 // canary stays where it is.
 func TestCommitRacesASwappingContainer(t *testing.T) {
-	base := t.TempDir()
-	rootfs := filepath.Join(base, "rootfs")
-	if err := testrootfs.BuildBusybox(rootfs); err != nil {
-		t.Fatal(err)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testrootfs.InstallBinary(self, rootfs, "/bin/swapper"); err != nil {
-		t.Fatal(err)
-	}
+	dir := busyboxRepo(t)
+	base := filepath.Dir(dir)
 	canary := filepath.Join(base, "host")
 	if err := os.MkdirAll(canary, 0o755); err != nil {
 		t.Fatal(err)
@@ -51,14 +40,17 @@ func TestCommitRacesASwappingContainer(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(canary, "CANARY"), []byte("host secret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(base, "env")
-	if _, err := repo.Init(dir, "main"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unmountUnder(dir) })
-	mustStrata(t, dir, "import", rootfs, "-m", "base")
 	mustStrata(t, dir, "checkout", "main")
 	work := filepath.Join(dir, "rootfs")
+	// The swapper is this test binary, installed in the work tree (and so
+	// committed by the first round).
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testrootfs.InstallBinary(self, work, "/bin/swapper"); err != nil {
+		t.Fatal(err)
+	}
 
 	for round := 0; round < 200; round++ {
 		race := filepath.Join(work, "race")

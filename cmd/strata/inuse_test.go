@@ -7,27 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-sh/strata/internal/testrootfs"
-	"github.com/strata-sh/strata/repo"
 )
 
 // TestMountSwapsRefuseWhileAContainerRuns: checkout, reset, umount and pull
 // must not pull the work tree's mount from under a running container.
 func TestMountSwapsRefuseWhileAContainerRuns(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("needs root (overlay mounts, namespaces): run the tests as root")
-	}
-	base := t.TempDir()
-	rootfs := filepath.Join(base, "rootfs")
-	if err := testrootfs.BuildBusybox(rootfs); err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(base, "env")
-	if _, err := repo.Init(dir, "main"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unmountUnder(dir) })
-	mustStrata(t, dir, "import", rootfs, "-m", "base")
+	dir := busyboxRepo(t)
+	base := filepath.Dir(dir)
 	mustStrata(t, dir, "branch", "other")
 	mustStrata(t, dir, "checkout", "main")
 	if err := os.WriteFile(filepath.Join(dir, "rootfs", "f"), []byte("two\n"), 0o644); err != nil {
