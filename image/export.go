@@ -142,8 +142,8 @@ func exportDocker(ctx context.Context, st *objects.Store, c *objects.Commit, nam
 		return err
 	}
 	seen := map[digest.Digest]bool{}
-	for i, l := range c.Manifest.Layers {
-		diff := c.Config.RootFS.DiffIDs[i]
+	for _, cl := range c.Layers() {
+		l, diff := cl.Desc, cl.DiffID
 		layers = append(layers, blobName(diff))
 		if seen[diff] {
 			continue

@@ -3,6 +3,7 @@ package objects
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
@@ -47,7 +48,7 @@ func (s *Store) WriteLayoutIndex(named []NamedCommit) error {
 // ReadLayoutIndex reads index.json.
 func (s *Store) ReadLayoutIndex() (*ocispec.Index, error) {
 	var idx ocispec.Index
-	b, err := readFile(filepath.Join(s.root, ocispec.ImageIndexFile))
+	b, err := os.ReadFile(filepath.Join(s.root, ocispec.ImageIndexFile))
 	if err != nil {
 		return nil, err
 	}

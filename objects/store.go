@@ -232,5 +232,3 @@ func copyContext(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
-
-func readFile(name string) ([]byte, error) { return os.ReadFile(name) }

@@ -13,12 +13,8 @@ var IsAncestor = repo.IsAncestor
 // blobsOf lists a commit's config and layers.
 func blobsOf(m *objects.Commit) []digestDesc {
 	out := []digestDesc{{m.Manifest.Config, ""}}
-	for i, l := range m.Manifest.Layers {
-		var diff digest.Digest
-		if i < len(m.Config.RootFS.DiffIDs) {
-			diff = m.Config.RootFS.DiffIDs[i]
-		}
-		out = append(out, digestDesc{l, diff})
+	for _, l := range m.Layers() {
+		out = append(out, digestDesc{l.Desc, l.DiffID})
 	}
 	return out
 }

@@ -84,7 +84,7 @@ func (h *History) Lookup(layers []objects.Layer, p string) (*layer.Entry, error)
 // compared with its parent (nil for a root commit): only the layers c
 // added are read, and entries that merely repeat a directory are ignored.
 func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
-	all := Layers(c)
+	all := c.Layers()
 	base := 0
 	if parent != nil {
 		base = len(parent.Manifest.Layers)
@@ -153,7 +153,7 @@ type Blame struct {
 // BlamePath walks first parents from head and returns the newest commit
 // that changed p. p must exist in head.
 func (h *History) BlamePath(head *objects.Commit, p string) (*objects.Commit, error) {
-	if e, err := h.Lookup(Layers(head), p); err != nil {
+	if e, err := h.Lookup(head.Layers(), p); err != nil {
 		return nil, err
 	} else if e == nil {
 		return nil, fmt.Errorf("%s: no such path in %s", p, short(head.ID.Encoded()))

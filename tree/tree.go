@@ -92,7 +92,7 @@ func NewTrees(store *objects.Store) *Trees {
 
 // Of returns the tree of commit c (nil: the empty tree).
 func (ts *Trees) Of(c *objects.Commit) (Tree, error) {
-	return ts.OfLayers(Layers(c))
+	return ts.OfLayers(c.Layers())
 }
 
 // OfLayers returns the tree of layers, bottom first.
@@ -175,19 +175,6 @@ func (ts *Trees) Prune() error {
 		}
 	}
 	return nil
-}
-
-// Layers pairs a commit's layer descriptors with its diff ids, bottom
-// first (nil: no layers).
-func Layers(c *objects.Commit) []objects.Layer {
-	if c == nil {
-		return nil
-	}
-	out := make([]objects.Layer, len(c.Manifest.Layers))
-	for i, d := range c.Manifest.Layers {
-		out[i] = objects.Layer{Desc: d, DiffID: c.Config.RootFS.DiffIDs[i]}
-	}
-	return out
 }
 
 func short(hex string) string {

@@ -137,7 +137,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 // writeLayer writes the upper as one layer: excluded paths and copy-ups
 // that changed nothing are left out.
 func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *statusResult) (objects.Layer, error) {
-	lowers, err := w.snaps.Lowers(ctx, tree.Layers(parent))
+	lowers, err := w.snaps.Lowers(ctx, parent.Layers())
 	if err != nil {
 		return objects.Layer{}, err
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/snapshot"
-	"github.com/strata-sh/strata/tree"
 )
 
 // Ensure makes sure the work tree is mounted as its state says, finishing
@@ -90,7 +89,7 @@ func (w *Worktree) isMounted() (bool, error) {
 // mount mounts commit c with the given upper and work directories, under
 // the current mount when beneath is set.
 func (w *Worktree) mount(ctx context.Context, c *objects.Commit, upper, work string, beneath bool) error {
-	lowers, err := w.snaps.Lowers(ctx, tree.Layers(c))
+	lowers, err := w.snaps.Lowers(ctx, c.Layers())
 	if err != nil {
 		return err
 	}
