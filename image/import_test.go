@@ -46,7 +46,7 @@ func TestImportOCILayout(t *testing.T) {
 	if c.Parent() != "" || c.Config.OS != "linux" {
 		t.Fatalf("not a linux root commit: %+v", c.Manifest.Annotations)
 	}
-	if _, err := r.Objects.LayerIndex(c.Layers()[1].Desc.Digest); err != nil {
+	if _, err := r.Objects.LayerIndex(c.Layers()[1]); err != nil {
 		t.Fatal(err)
 	}
 	// The same image again is the same commit.

@@ -226,7 +226,8 @@ func (s *Session) pickImage(ctx context.Context, raw []byte, desc ocispec.Descri
 
 // receiveBlobs downloads the blobs of chains that the store lacks: configs
 // first, then layers, each verified against its digest. A layer's diff id
-// is checked where it is first unpacked (see checkout).
+// is checked where it is first read whole (snapshot's unpack, or
+// objects.Store.LayerIndex), which also writes its file index.
 func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []*incoming, res *FetchResult) error {
 	seen := map[digest.Digest]bool{}
 	var configs []ocispec.Descriptor
@@ -267,7 +268,7 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 		rc = exactSizeCloser(rc, d.Size)
 		// Every blob is checked against its digest before it is stored.
 		// A layer's diff id and file index come later, in the pass that
-		// unpacks it (checkout), or when a diff first needs the index:
+		// unpacks it (snapshot), or when a diff first needs the index:
 		// decompressing on arrival too would double the work of a clone.
 		_, err = st.Put(ctx, s.o.counting(rc, d.Digest), d.Digest)
 		if err != nil {

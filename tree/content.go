@@ -30,7 +30,7 @@ func (h *History) ReadContents(layers []objects.Layer, want map[string]*layer.En
 	}
 	jobs := map[int]*job{}
 	for i := len(layers) - 1; i >= 0 && len(remaining) > 0; i-- {
-		pi, err := h.index(layers[i].Desc)
+		pi, err := h.index(layers[i])
 		if err != nil {
 			return nil, err
 		}

@@ -5,7 +5,6 @@ import (
 	"path"
 
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 )
@@ -29,12 +28,12 @@ type parsedIndex struct {
 	opaque  map[string]bool
 }
 
-func (h *History) index(desc ocispec.Descriptor) (*parsedIndex, error) {
-	d := desc.Digest
+func (h *History) index(l objects.Layer) (*parsedIndex, error) {
+	d := l.Desc.Digest
 	if pi := h.indexes[d]; pi != nil {
 		return pi, nil
 	}
-	entries, err := h.store.LayerIndexOf(desc)
+	entries, err := h.store.LayerIndex(l)
 	if err != nil {
 		return nil, fmt.Errorf("checkout: file index of layer %s: %w", short(d.Encoded()), err)
 	}
@@ -56,7 +55,7 @@ func (h *History) index(desc ocispec.Descriptor) (*parsedIndex, error) {
 // needed.
 func (h *History) Lookup(layers []objects.Layer, p string) (*layer.Entry, error) {
 	for i := len(layers) - 1; i >= 0; i-- {
-		pi, err := h.index(layers[i].Desc)
+		pi, err := h.index(layers[i])
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +93,7 @@ func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
 	}
 	below := all[:base]
 	for _, l := range all[base:] {
-		pi, err := h.index(l.Desc)
+		pi, err := h.index(l)
 		if err != nil {
 			return false, err
 		}

@@ -127,7 +127,7 @@ func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
 }
 
 func (ts *Trees) apply(t Tree, l objects.Layer) error {
-	entries, err := ts.store.LayerIndexOf(l.Desc)
+	entries, err := ts.store.LayerIndex(l)
 	if err != nil {
 		return fmt.Errorf("checkout: file index of layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
