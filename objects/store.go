@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -76,6 +77,25 @@ func (s *Store) Has(d digest.Digest) bool {
 	}
 	_, err := os.Stat(s.BlobPath(d))
 	return err == nil
+}
+
+// Reuse reports whether blob d is present and, if it is, refreshes its
+// mtime. gc keeps unreachable blobs younger than its grace period, so a
+// blob that a command deduplicates against, and is about to reference from
+// a new commit, cannot be collected before that commit's ref moves. Every
+// writer that skips a blob because it is present asks Reuse, not Has.
+func (s *Store) Reuse(d digest.Digest) bool {
+	if d.Validate() != nil {
+		return false
+	}
+	now := time.Now()
+	err := os.Chtimes(s.BlobPath(d), now, now)
+	if err == nil {
+		return true
+	}
+	// Not the owner (a shared layout): present, but gc's grace is not ours
+	// to extend.
+	return !errors.Is(err, fs.ErrNotExist) && s.Has(d)
 }
 
 // Size returns the size of blob d.
@@ -152,7 +172,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, want digest.Digest) (ocisp
 // PutBytes stores b and returns its descriptor with the given media type.
 func (s *Store) PutBytes(mediaType string, b []byte) (ocispec.Descriptor, error) {
 	d := digest.FromBytes(b)
-	if !s.Has(d) {
+	if !s.Reuse(d) {
 		if err := atomicfile.Write(s.TempDir(), s.BlobPath(d), b, 0o444); err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("write blob %s: %w", d, err)
 		}

@@ -235,7 +235,9 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 	count := 0
 	for _, in := range chains {
 		for _, d := range append([]ocispec.Descriptor{in.m.Config}, in.m.Layers...) {
-			if seen[d.Digest] || st.Has(d.Digest) {
+			// Reuse, not Has: a present blob the new commit will name
+			// must outlive a concurrent gc's grace period.
+			if seen[d.Digest] || st.Reuse(d.Digest) {
 				continue
 			}
 			seen[d.Digest] = true
