@@ -173,7 +173,7 @@ func addUncompressed(ctx context.Context, tw *tar.Writer, st *objects.Store, l o
 	defer os.Remove(f.Name())
 	defer f.Close()
 	v := diff.Verifier()
-	n, err := io.Copy(io.MultiWriter(f, v), ContextReader(ctx, rc))
+	n, err := io.Copy(io.MultiWriter(f, v), objects.ContextReader(ctx, rc))
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", short(l.Digest), err)
 	}

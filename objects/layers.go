@@ -62,7 +62,7 @@ func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descript
 	// Hashing and writing the blob run beside decompressing and indexing.
 	aw := asyncwrite.New(w, 8, 256<<10)
 	defer aw.Close()
-	br := bufio.NewReaderSize(io.TeeReader(ctxReader(ctx, r), aw), 64<<10)
+	br := bufio.NewReaderSize(io.TeeReader(ContextReader(ctx, r), aw), 64<<10)
 	head, _ := br.Peek(512)
 	comp := layer.Sniff(head)
 	if err := layer.CheckMediaType(desc.MediaType, head); err != nil {
@@ -229,16 +229,4 @@ func (s *Store) writeIndex(d digest.Digest, entries []layer.Entry) error {
 		return fmt.Errorf("write layer index %s: %w", d, err)
 	}
 	return nil
-}
-
-func ctxReader(ctx context.Context, r io.Reader) io.Reader {
-	if ctx == nil || ctx.Done() == nil {
-		return r
-	}
-	return readerFunc(func(p []byte) (int, error) {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		return r.Read(p)
-	})
 }

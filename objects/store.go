@@ -163,7 +163,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, want digest.Digest) (ocisp
 		return ocispec.Descriptor{}, err
 	}
 	defer w.Abort()
-	if _, err := copyContext(ctx, w, r); err != nil {
+	if _, err := io.Copy(w, ContextReader(ctx, r)); err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	return w.Commit(want)
@@ -237,16 +237,19 @@ func (s *Store) blobNames() ([]string, error) {
 	return out, err
 }
 
-func copyContext(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
+// ContextReader reads r until ctx is done, so that a long copy stops when
+// the command is interrupted. The one such reader: import, fetch, push and
+// export use it.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader {
 	if ctx == nil || ctx.Done() == nil {
-		return io.Copy(w, r)
+		return r
 	}
-	return io.Copy(w, readerFunc(func(p []byte) (int, error) {
+	return readerFunc(func(p []byte) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
 		return r.Read(p)
-	}))
+	})
 }
 
 type readerFunc func([]byte) (int, error)

@@ -13,10 +13,10 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/internal/testregistry"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 // metaCommits adds n commits without layers on branch, cheaply: each

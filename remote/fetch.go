@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sort"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
 	"golang.org/x/sync/errgroup"
@@ -209,19 +209,18 @@ func (s *Session) complete(st *objects.Store, d digest.Digest) bool {
 
 // pickImage resolves an index to the manifest for this machine's platform.
 func (s *Session) pickImage(ctx context.Context, raw []byte, desc ocispec.Descriptor) ([]byte, ocispec.Descriptor, error) {
-	if !isIndex(desc.MediaType) {
+	if !image.IsIndex(desc.MediaType) {
 		return raw, desc, nil
 	}
 	var idx ocispec.Index
 	if err := json.Unmarshal(raw, &idx); err != nil {
 		return nil, desc, fmt.Errorf("index %s: %w: %v", short(desc.Digest), ErrBadImage, err)
 	}
-	for _, m := range idx.Manifests {
-		if m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == runtime.GOARCH && !isIndex(m.MediaType) {
-			return s.t.fetchManifest(ctx, m.Digest.String())
-		}
+	m, err := image.PickPlatform(&idx)
+	if err != nil {
+		return nil, desc, fmt.Errorf("index %s: %w", short(desc.Digest), err)
 	}
-	return nil, desc, fmt.Errorf("index %s has no linux/%s image: %w", short(desc.Digest), runtime.GOARCH, ErrUnsupported)
+	return s.t.fetchManifest(ctx, m.Digest.String())
 }
 
 // receiveBlobs downloads the blobs of chains that the store lacks: configs
@@ -267,7 +266,7 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 		defer rc.Close()
 		// No more and no less than the descriptor says: a remote that
 		// sends an endless body cannot fill the disk.
-		rc = exactSizeCloser(rc, d.Size)
+		rc = image.ExactSizeCloser(rc, d.Size)
 		// Every blob is checked against its digest before it is stored.
 		// A layer's diff id and file index come later, in the pass that
 		// unpacks it (snapshot), or when a diff first needs the index:

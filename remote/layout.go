@@ -14,6 +14,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/internal/lockfile"
 	"github.com/strata-sh/strata/objects"
 )
@@ -76,7 +77,7 @@ func (t *layoutTarget) fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.
 	if err := d.Digest.Validate(); err != nil {
 		return nil, err
 	}
-	f, err := openRegular(t.blobPath(d.Digest))
+	f, err := image.OpenRegular(t.blobPath(d.Digest))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("blob %s: %w", d.Digest, ErrNotFound)
 	}
@@ -85,7 +86,7 @@ func (t *layoutTarget) fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.
 
 func (t *layoutTarget) readIndex() (*ocispec.Index, error) {
 	var idx ocispec.Index
-	b, err := readRegularCapped(filepath.Join(t.dir, ocispec.ImageIndexFile), maxManifestSize)
+	b, err := image.ReadRegularCapped(filepath.Join(t.dir, ocispec.ImageIndexFile), image.MaxManifestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &idx, nil
 	}
@@ -130,10 +131,10 @@ func (t *layoutTarget) fetchManifest(ctx context.Context, ref string) ([]byte, o
 	if err := desc.Digest.Validate(); err != nil {
 		return nil, desc, fmt.Errorf("manifest %s: %w: %v", desc.Digest, ErrBadImage, err)
 	}
-	if err := checkDescSize(desc, "manifest", maxManifestSize); err != nil {
+	if err := image.CheckDescSize(desc, "manifest", image.MaxManifestSize); err != nil {
 		return nil, desc, err
 	}
-	b, err := readRegularCapped(t.blobPath(desc.Digest), maxManifestSize)
+	b, err := image.ReadRegularCapped(t.blobPath(desc.Digest), image.MaxManifestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, desc, fmt.Errorf("manifest %s: %w", desc.Digest, ErrNotFound)
 	}
@@ -147,7 +148,7 @@ func (t *layoutTarget) fetchManifest(ctx context.Context, ref string) ([]byte, o
 		return nil, desc, fmt.Errorf("manifest %s: %d bytes, its descriptor says %d: %w", short(desc.Digest), len(b), desc.Size, ErrBadImage)
 	}
 	if desc.MediaType == "" {
-		desc.MediaType = sniffMediaType(b)
+		desc.MediaType = image.SniffMediaType(b)
 	}
 	return b, desc, nil
 }
