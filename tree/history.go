@@ -35,7 +35,7 @@ func (h *History) index(l objects.Layer) (*parsedIndex, error) {
 	}
 	entries, err := h.store.LayerIndex(l)
 	if err != nil {
-		return nil, fmt.Errorf("checkout: file index of layer %s: %w", short(d.Encoded()), err)
+		return nil, fmt.Errorf("file index of layer %s: %w", short(d.Encoded()), err)
 	}
 	pi := &parsedIndex{entries: entries, byPath: make(map[string]*layer.Entry, len(entries)), opaque: map[string]bool{}}
 	for i := range entries {

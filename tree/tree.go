@@ -129,7 +129,7 @@ func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
 func (ts *Trees) apply(t Tree, l objects.Layer) error {
 	entries, err := ts.store.LayerIndex(l)
 	if err != nil {
-		return fmt.Errorf("checkout: file index of layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+		return fmt.Errorf("file index of layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
 	t.Apply(entries)
 	return nil
@@ -141,14 +141,14 @@ func (ts *Trees) save(name string, t Tree) error {
 		entries = append(entries, *t[p])
 	}
 	if err := os.MkdirAll(ts.dir, 0o700); err != nil {
-		return fmt.Errorf("checkout: cache tree: %w", err)
+		return fmt.Errorf("cache tree: %w", err)
 	}
 	var buf bytes.Buffer
 	if err := layer.EncodeIndex(&buf, entries); err != nil {
-		return fmt.Errorf("checkout: cache tree: %w", err)
+		return fmt.Errorf("cache tree: %w", err)
 	}
 	if err := atomicfile.Write(ts.store.TempDir(), name, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("checkout: cache tree: %w", err)
+		return fmt.Errorf("cache tree: %w", err)
 	}
 	return nil
 }
