@@ -4,11 +4,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
-	"github.com/strata-sh/strata/repo"
 )
-
-// IsAncestor is repo's: push refuses what pull would not fast-forward.
-var IsAncestor = repo.IsAncestor
 
 // blobsOf lists a commit's config and layers.
 func blobsOf(m *objects.Commit) []digestDesc {
