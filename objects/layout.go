@@ -2,7 +2,9 @@ package objects
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -64,11 +66,13 @@ func OpenLayout(dir string) (*Store, error) {
 		}
 	}
 	s := &Store{root: dir}
-	if _, err := os.Stat(filepath.Join(dir, ocispec.ImageIndexFile)); err != nil {
-		empty := &ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
-		if err := s.WriteIndex(empty); err != nil {
-			return nil, err
-		}
+	// An empty index.json only where there is none: two first pushes race,
+	// and the one that lost must not erase the other's tag. A link fails
+	// rather than replace.
+	empty := &ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
+	b, _ := json.MarshalIndent(empty, "", "  ")
+	if err := atomicfile.Create(s.TempDir(), filepath.Join(dir, ocispec.ImageIndexFile), append(b, '\n'), 0o644); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("index.json: %w", err)
 	}
 	// oci-layout last: it says the directory is a layout.
 	layout, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
