@@ -20,7 +20,7 @@ var ErrBadChange = errors.New("bad --change instruction")
 func ApplyChanges(cfg *ocispec.ImageConfig, changes []string) error {
 	for _, ch := range changes {
 		if err := applyChange(cfg, strings.TrimSpace(ch)); err != nil {
-			return fmt.Errorf("checkout: %w %q: %v", ErrBadChange, ch, err)
+			return fmt.Errorf("%w %q: %v", ErrBadChange, ch, err)
 		}
 	}
 	return nil

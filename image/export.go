@@ -142,8 +142,8 @@ func exportDocker(ctx context.Context, st *objects.Store, c *objects.Commit, nam
 		return err
 	}
 	seen := map[digest.Digest]bool{}
-	for i, l := range c.Manifest.Layers {
-		diff := c.Config.RootFS.DiffIDs[i]
+	for _, cl := range c.Layers() {
+		l, diff := cl.Desc, cl.DiffID
 		layers = append(layers, blobName(diff))
 		if seen[diff] {
 			continue
@@ -173,7 +173,7 @@ func addUncompressed(ctx context.Context, tw *tar.Writer, st *objects.Store, l o
 	defer os.Remove(f.Name())
 	defer f.Close()
 	v := diff.Verifier()
-	n, err := io.Copy(io.MultiWriter(f, v), ContextReader(ctx, rc))
+	n, err := io.Copy(io.MultiWriter(f, v), objects.ContextReader(ctx, rc))
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", short(l.Digest), err)
 	}

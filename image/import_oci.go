@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -92,16 +91,11 @@ func readOCILayout(src string) (*image, error) {
 		if err := json.Unmarshal(raw, &sub); err != nil {
 			return nil, fmt.Errorf("index %s: %w: %v", desc.Digest, ErrBadImage, err)
 		}
-		desc = nil
-		for i, m := range sub.Manifests {
-			if len(sub.Manifests) == 1 || (m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == runtime.GOARCH) {
-				desc = &sub.Manifests[i]
-				break
-			}
+		m, err := PickPlatform(&sub)
+		if err != nil {
+			return nil, fmt.Errorf("index %s: %w", desc.Digest, err)
 		}
-		if desc == nil {
-			return nil, fmt.Errorf("index has no linux/%s image: %w", runtime.GOARCH, errNoImage)
-		}
+		desc = &m
 		if raw, err = readBlob(*desc, "manifest", MaxManifestSize); err != nil {
 			return nil, err
 		}

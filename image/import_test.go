@@ -33,7 +33,7 @@ func TestImportOCILayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Layers()) != 2 || c.Layers()[0].Digest != digest.FromBytes(f.blobs[0]) || c.Layers()[0].MediaType != ocispec.MediaTypeImageLayerGzip {
+	if len(c.Layers()) != 2 || c.Layers()[0].Desc.Digest != digest.FromBytes(f.blobs[0]) || c.Layers()[0].Desc.MediaType != ocispec.MediaTypeImageLayerGzip {
 		t.Fatalf("layers not kept as they are: %+v", c.Layers())
 	}
 	cfg := c.Config.Config
@@ -46,7 +46,7 @@ func TestImportOCILayout(t *testing.T) {
 	if c.Parent() != "" || c.Config.OS != "linux" {
 		t.Fatalf("not a linux root commit: %+v", c.Manifest.Annotations)
 	}
-	if _, err := r.Objects.LayerIndex(c.Layers()[1].Digest); err != nil {
+	if _, err := r.Objects.LayerIndex(c.Layers()[1]); err != nil {
 		t.Fatal(err)
 	}
 	// The same image again is the same commit.
@@ -63,7 +63,7 @@ func TestImportDockerArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Layers()[0].Digest != digest.FromBytes(f.tars[0]) || c.Layers()[0].MediaType != ocispec.MediaTypeImageLayer {
+	if c.Layers()[0].Desc.Digest != digest.FromBytes(f.tars[0]) || c.Layers()[0].Desc.MediaType != ocispec.MediaTypeImageLayer {
 		t.Fatalf("plain layer not kept: %+v", c.Layers())
 	}
 	if c.Config.Config.User != "1000" {

@@ -1,7 +1,6 @@
 package image
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -161,18 +160,3 @@ func CheckLayoutVersion(dir string) error {
 	}
 	return nil
 }
-
-// ContextReader reads r until ctx is done: a long copy stops when the
-// command is interrupted.
-func ContextReader(ctx context.Context, r io.Reader) io.Reader {
-	return readerFunc(func(p []byte) (int, error) {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		return r.Read(p)
-	})
-}
-
-type readerFunc func([]byte) (int, error)
-
-func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

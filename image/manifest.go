@@ -3,6 +3,7 @@ package image
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -27,8 +28,24 @@ var ociLayerType = map[string]string{
 	dockerLayerTar:                  ocispec.MediaTypeImageLayer,
 }
 
+// IsIndex reports whether mt is an image index (OCI or docker's list).
 func IsIndex(mt string) bool {
 	return mt == ocispec.MediaTypeImageIndex || mt == dockerManifestList
+}
+
+// PickPlatform is the one platform choice, for import and fetch: the
+// first image of idx for linux on this machine's architecture, or the
+// index's only image when it names no platform (single-image layouts).
+func PickPlatform(idx *ocispec.Index) (ocispec.Descriptor, error) {
+	for _, m := range idx.Manifests {
+		if m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == runtime.GOARCH && !IsIndex(m.MediaType) {
+			return m, nil
+		}
+	}
+	if len(idx.Manifests) == 1 && idx.Manifests[0].Platform == nil && !IsIndex(idx.Manifests[0].MediaType) {
+		return idx.Manifests[0], nil
+	}
+	return ocispec.Descriptor{}, fmt.Errorf("index has no linux/%s image: %w", runtime.GOARCH, ErrUnsupported)
 }
 
 // Normalized is a manifest as strata stores it: its id (the digest of

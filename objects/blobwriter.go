@@ -59,20 +59,12 @@ func (w *BlobWriter) Commit(want digest.Digest) (ocispec.Descriptor, error) {
 		w.Abort()
 		return desc, fmt.Errorf("blob %s: %w (got %s)", want, ErrDigestMismatch, got)
 	}
-	if err := w.f.Sync(); err != nil {
+	if err := w.seal(); err != nil {
 		w.Abort()
-		return desc, fmt.Errorf("sync blob %s: %w", got, err)
-	}
-	if err := w.f.Chmod(0o444); err != nil {
-		w.Abort()
-		return desc, err
-	}
-	if err := w.f.Close(); err != nil {
-		w.Abort()
-		return desc, fmt.Errorf("close blob %s: %w", got, err)
+		return desc, fmt.Errorf("store blob %s: %w", got, err)
 	}
 	w.done = true
-	if w.s.Has(got) {
+	if w.s.Reuse(got) {
 		os.Remove(w.f.Name())
 		return desc, nil
 	}
@@ -81,6 +73,18 @@ func (w *BlobWriter) Commit(want digest.Digest) (ocispec.Descriptor, error) {
 		return desc, fmt.Errorf("store blob %s: %w", got, err)
 	}
 	return desc, atomicfile.SyncDir(w.s.BlobPath(got))
+}
+
+// seal syncs, write-protects and closes the staged file.
+func (w *BlobWriter) seal() error {
+	err := w.f.Sync()
+	if err == nil {
+		err = w.f.Chmod(0o444)
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Abort discards the staged blob.

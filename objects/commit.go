@@ -20,8 +20,6 @@ const (
 	// instead of a config whose history grows with the depth.
 	AnnotationAuthor  = "dev.strata.author"
 	AnnotationMessage = "dev.strata.message"
-	// MediaTypeLayerZstd is the media type of layers strata writes.
-	MediaTypeLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
 	// MediaTypeAncestors is the artifact type of a commit's ancestor
 	// list in a registry, and the media type of its one blob (see
 	// docs/format.md, "Ancestor lists"). It is never part of a commit.
@@ -68,8 +66,24 @@ func (c *Commit) Date() time.Time {
 	return time.Time{}
 }
 
-// Layers are the commit's layers, bottom first.
-func (c *Commit) Layers() []ocispec.Descriptor { return c.Manifest.Layers }
+// Layers pairs each layer descriptor of the manifest with its diff id
+// from the config, bottom first; nil for a nil commit. ReadCommit and
+// WriteCommit guarantee the two lists are the same length; a layer of a
+// hand-made commit without one gets no diff id, which no check accepts.
+func (c *Commit) Layers() []Layer {
+	if c == nil || len(c.Manifest.Layers) == 0 {
+		return nil
+	}
+	diffs := c.Config.RootFS.DiffIDs
+	out := make([]Layer, len(c.Manifest.Layers))
+	for i, d := range c.Manifest.Layers {
+		out[i].Desc = d
+		if i < len(diffs) {
+			out[i].DiffID = diffs[i]
+		}
+	}
+	return out
+}
 
 // ReadCommit loads commit id from the store.
 func (s *Store) ReadCommit(id digest.Digest) (*Commit, error) {

@@ -19,4 +19,12 @@
 // written under its final name (temp file in tmp/, fsync, rename); every
 // blob read back is checked against its digest before the reader reports
 // EOF.
+//
+// Ingest: objects owns layer truth. Commit.Layers pairs descriptors with
+// diff ids; AddLayerFromDir and AddLayer check (or compute) both the blob
+// digest and the diff id before anything is renamed into blobs/, and write
+// the file index with the blob. Put stores a fetched layer with its blob
+// digest checked only; its file index is written later, by LayerIndex or
+// an unpack (PutLayerIndex), and only once its diff id matched. So a file
+// index exists if and only if its layer's diff id was verified.
 package objects

@@ -43,11 +43,13 @@ func (s *Store) AddLayerFromDir(ctx context.Context, dir string, opts layer.Writ
 
 // AddLayer stores a layer that came from elsewhere (gzip, zstd or plain),
 // reading r once: the blob must match desc.Digest (and desc.Size if set)
-// and, if diffID is set, its uncompressed tar must match diffID. On any
-// mismatch nothing is left behind and the error wraps ErrDigestMismatch.
-// The descriptor's media type is kept; if empty it is set from the content.
+// and, if diffID is set, its uncompressed tar must match diffID. Every
+// check runs before the blob is renamed into blobs/: on any mismatch
+// nothing is stored and the error wraps ErrDigestMismatch. The returned
+// diff id is the content's, so the file index written with the blob
+// always belongs to a verified diff id. The descriptor's media type is
+// kept; if empty it is set from the content.
 func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descriptor, diffID digest.Digest) (Layer, error) {
-	existed := desc.Digest != "" && s.Has(desc.Digest)
 	what := "add layer"
 	if desc.Digest != "" {
 		what += " " + desc.Digest.String()
@@ -60,7 +62,7 @@ func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descript
 	// Hashing and writing the blob run beside decompressing and indexing.
 	aw := asyncwrite.New(w, 8, 256<<10)
 	defer aw.Close()
-	br := bufio.NewReaderSize(io.TeeReader(ctxReader(ctx, r), aw), 64<<10)
+	br := bufio.NewReaderSize(io.TeeReader(ContextReader(ctx, r), aw), 64<<10)
 	head, _ := br.Peek(512)
 	comp := layer.Sniff(head)
 	if err := layer.CheckMediaType(desc.MediaType, head); err != nil {
@@ -85,15 +87,12 @@ func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descript
 	if desc.Size > 0 && w.Size() != desc.Size {
 		return Layer{}, fmt.Errorf("%s: size %d, descriptor says %d: %w", what, w.Size(), desc.Size, ErrDigestMismatch)
 	}
+	if diffID != "" && gotDiff != diffID {
+		return Layer{}, fmt.Errorf("%s: diff id is %s, config says %s: %w", what, gotDiff, diffID, ErrDigestMismatch)
+	}
 	stored, err := w.Commit(desc.Digest)
 	if err != nil {
 		return Layer{}, fmt.Errorf("add layer: %w", err)
-	}
-	if diffID != "" && gotDiff != diffID {
-		if !existed {
-			s.Delete(stored.Digest)
-		}
-		return Layer{}, fmt.Errorf("add layer %s: diff id is %s, config says %s: %w", stored.Digest, gotDiff, diffID, ErrDigestMismatch)
 	}
 	stored.MediaType, stored.Annotations, stored.Platform = desc.MediaType, desc.Annotations, desc.Platform
 	if stored.MediaType == "" {
@@ -146,17 +145,15 @@ func (l *layerReader) Close() error {
 	return l.blob.Close()
 }
 
-// LayerIndex returns the file index of a stored layer, rebuilding it from
-// the blob if it is missing. Prefer LayerIndexOf when the descriptor is
-// known: only it checks the blob against its media type.
-func (s *Store) LayerIndex(d digest.Digest) ([]layer.Entry, error) {
-	return s.LayerIndexOf(ocispec.Descriptor{Digest: d})
-}
-
-// LayerIndexOf returns the file index of the layer desc, rebuilding it
-// from the blob if it is missing; a rebuild refuses a blob whose bytes do
-// not match desc.MediaType (layer.ErrMediaType).
-func (s *Store) LayerIndexOf(desc ocispec.Descriptor) ([]layer.Entry, error) {
+// LayerIndex returns the file index of the stored layer l, rebuilding it
+// from the blob if it is missing. A rebuild is an ingest of its own: it
+// refuses a blob whose bytes do not match l.Desc.MediaType
+// (layer.ErrMediaType) or whose tar does not have l.DiffID
+// (ErrDigestMismatch), and writes no index then. An index, once written,
+// stands for a verified diff id: only AddLayerFromDir, AddLayer, this
+// rebuild and PutLayerIndex (after a verifying unpack) write one.
+func (s *Store) LayerIndex(l Layer) ([]layer.Entry, error) {
+	desc := l.Desc
 	d := desc.Digest
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("layer index %q: %w", d, err)
@@ -178,9 +175,13 @@ func (s *Store) LayerIndexOf(desc ocispec.Descriptor) ([]layer.Entry, error) {
 		return nil, fmt.Errorf("layer index %s: %w", d, err)
 	}
 	defer rc.Close()
-	_, entries, err := layer.Index(rc)
+	// Index reads to EOF, where OpenLayer's reader checks the blob digest.
+	gotDiff, entries, err := layer.Index(rc)
 	if err != nil {
 		return nil, fmt.Errorf("layer index %s: %w", d, err)
+	}
+	if gotDiff != l.DiffID {
+		return nil, fmt.Errorf("layer index %s: diff id is %s, the commit says %s: %w", d, gotDiff, l.DiffID, ErrDigestMismatch)
 	}
 	return entries, s.writeIndex(d, entries)
 }
@@ -192,7 +193,9 @@ func (s *Store) HasLayerIndex(d digest.Digest) bool {
 }
 
 // PutLayerIndex records the file index of layer d, made by a reader of
-// its content (layer.Index) such as a checkout's unpack.
+// its content (layer.Index) such as a snapshot's unpack. The caller must
+// have checked the diff id layer.Index computed against the commit's:
+// an index stands for a verified diff id.
 func (s *Store) PutLayerIndex(d digest.Digest, entries []layer.Entry) error {
 	return s.writeIndex(d, entries)
 }
@@ -226,16 +229,4 @@ func (s *Store) writeIndex(d digest.Digest, entries []layer.Entry) error {
 		return fmt.Errorf("write layer index %s: %w", d, err)
 	}
 	return nil
-}
-
-func ctxReader(ctx context.Context, r io.Reader) io.Reader {
-	if ctx == nil || ctx.Done() == nil {
-		return r
-	}
-	return readerFunc(func(p []byte) (int, error) {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		return r.Read(p)
-	})
 }

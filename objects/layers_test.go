@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -36,7 +37,7 @@ func TestAddLayerFromDir(t *testing.T) {
 	if info.Desc.MediaType != ocispec.MediaTypeImageLayerZstd || !s.Has(info.Desc.Digest) {
 		t.Fatalf("layer %+v not stored as zstd", info.Desc)
 	}
-	idx, err := s.LayerIndex(info.Desc.Digest)
+	idx, err := s.LayerIndex(info)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestAddLayerFromDir(t *testing.T) {
 	if err := s.RemoveLayerIndex(info.Desc.Digest); err != nil {
 		t.Fatal(err)
 	}
-	again, err := s.LayerIndex(info.Desc.Digest)
+	again, err := s.LayerIndex(info)
 	if err != nil || !reflect.DeepEqual(again, idx) {
 		t.Errorf("rebuilt index differs (err %v)", err)
 	}
@@ -111,7 +112,7 @@ func TestAddLayerForeign(t *testing.T) {
 		if info.Desc.Digest != d || info.Desc.MediaType != mediaType || info.DiffID != wantDiff {
 			t.Errorf("%s: got %+v", mediaType, info)
 		}
-		if _, err := s.LayerIndex(d); err != nil {
+		if _, err := s.LayerIndex(info); err != nil {
 			t.Errorf("%s: %v", mediaType, err)
 		}
 		rc, err := s.OpenLayer(info.Desc)
@@ -189,4 +190,39 @@ func TestOpenLayerDetectsCorruptBlob(t *testing.T) {
 		}
 	}
 	_ = tarball
+}
+
+// A fetched layer is stored with only its blob digest checked; its file
+// index is built later and must then check the diff id the commit claims,
+// or an index would stand for a diff id nobody verified.
+func TestLayerIndexChecksDiffID(t *testing.T) {
+	tarball, packed := foreignLayers(t, layerTree(t))
+	blob := packed[ocispec.MediaTypeImageLayerGzip]
+	desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: digest.FromBytes(blob), Size: int64(len(blob))}
+	s := newTestStore(t)
+	if _, err := s.Put(context.Background(), bytes.NewReader(blob), desc.Digest); err != nil {
+		t.Fatal(err)
+	}
+	// A failed AddLayer of a blob already present leaves it present.
+	if _, err := s.AddLayer(context.Background(), bytes.NewReader(blob), desc, digest.FromString("lie")); !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("AddLayer with a false diff id: err = %v", err)
+	}
+	if !s.Has(desc.Digest) || s.HasLayerIndex(desc.Digest) {
+		t.Fatalf("after a refused AddLayer: blob present %v (want true), index present %v (want false)", s.Has(desc.Digest), s.HasLayerIndex(desc.Digest))
+	}
+	for _, lie := range []digest.Digest{digest.FromString("lie"), desc.Digest, ""} {
+		_, err := s.LayerIndex(Layer{Desc: desc, DiffID: lie})
+		if !errors.Is(err, ErrDigestMismatch) || !strings.Contains(err.Error(), desc.Digest.String()) {
+			t.Errorf("LayerIndex with diff id %q: err = %v, want ErrDigestMismatch naming the layer", lie, err)
+		}
+		if s.HasLayerIndex(desc.Digest) {
+			t.Fatalf("LayerIndex with diff id %q wrote an index", lie)
+		}
+	}
+	if _, err := s.LayerIndex(Layer{Desc: desc, DiffID: digest.FromBytes(tarball)}); err != nil {
+		t.Fatal(err)
+	}
+	if !s.HasLayerIndex(desc.Digest) {
+		t.Error("LayerIndex with the true diff id wrote no index")
+	}
 }

@@ -73,10 +73,10 @@ func TestLayerMediaTypeChecked(t *testing.T) {
 			}
 			_, err = s.OpenLayer(desc)
 			check("OpenLayer", err)
-			_, err = s.LayerIndexOf(desc)
-			check("LayerIndexOf", err)
+			_, err = s.LayerIndex(Layer{Desc: desc})
+			check("LayerIndex", err)
 			if s.HasLayerIndex(d) {
-				t.Errorf("LayerIndexOf: %s holding %s got an index", label, holds)
+				t.Errorf("LayerIndex: %s holding %s got an index", label, holds)
 			}
 		}
 	}
@@ -84,7 +84,8 @@ func TestLayerMediaTypeChecked(t *testing.T) {
 	for holds, blob := range blobs {
 		s := newTestStore(t)
 		desc := ocispec.Descriptor{MediaType: labels[holds], Digest: digest.FromBytes(blob), Size: int64(len(blob))}
-		if _, err := s.AddLayer(context.Background(), bytes.NewReader(blob), desc, ""); err != nil {
+		l, err := s.AddLayer(context.Background(), bytes.NewReader(blob), desc, "")
+		if err != nil {
 			t.Errorf("AddLayer %s: %v", holds, err)
 		}
 		if _, err := s.AddLayer(context.Background(), bytes.NewReader(blob), ocispec.Descriptor{}, ""); err != nil {
@@ -93,8 +94,8 @@ func TestLayerMediaTypeChecked(t *testing.T) {
 		if err := s.RemoveLayerIndex(desc.Digest); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.LayerIndexOf(desc); err != nil {
-			t.Errorf("LayerIndexOf %s: %v", holds, err)
+		if _, err := s.LayerIndex(Layer{Desc: desc, DiffID: l.DiffID}); err != nil {
+			t.Errorf("LayerIndex %s: %v", holds, err)
 		}
 	}
 }

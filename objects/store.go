@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -78,6 +79,25 @@ func (s *Store) Has(d digest.Digest) bool {
 	return err == nil
 }
 
+// Reuse reports whether blob d is present and, if it is, refreshes its
+// mtime. gc keeps unreachable blobs younger than its grace period, so a
+// blob that a command deduplicates against, and is about to reference from
+// a new commit, cannot be collected before that commit's ref moves. Every
+// writer that skips a blob because it is present asks Reuse, not Has.
+func (s *Store) Reuse(d digest.Digest) bool {
+	if d.Validate() != nil {
+		return false
+	}
+	now := time.Now()
+	err := os.Chtimes(s.BlobPath(d), now, now)
+	if err == nil {
+		return true
+	}
+	// Not the owner (a shared layout): present, but gc's grace is not ours
+	// to extend.
+	return !errors.Is(err, fs.ErrNotExist) && s.Has(d)
+}
+
 // Size returns the size of blob d.
 func (s *Store) Size(d digest.Digest) (int64, error) {
 	if err := d.Validate(); err != nil {
@@ -143,7 +163,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, want digest.Digest) (ocisp
 		return ocispec.Descriptor{}, err
 	}
 	defer w.Abort()
-	if _, err := copyContext(ctx, w, r); err != nil {
+	if _, err := io.Copy(w, ContextReader(ctx, r)); err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	return w.Commit(want)
@@ -152,7 +172,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, want digest.Digest) (ocisp
 // PutBytes stores b and returns its descriptor with the given media type.
 func (s *Store) PutBytes(mediaType string, b []byte) (ocispec.Descriptor, error) {
 	d := digest.FromBytes(b)
-	if !s.Has(d) {
+	if !s.Reuse(d) {
 		if err := atomicfile.Write(s.TempDir(), s.BlobPath(d), b, 0o444); err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("write blob %s: %w", d, err)
 		}
@@ -217,20 +237,21 @@ func (s *Store) blobNames() ([]string, error) {
 	return out, err
 }
 
-func copyContext(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
+// ContextReader reads r until ctx is done, so that a long copy stops when
+// the command is interrupted. The one such reader: import, fetch, push and
+// export use it.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader {
 	if ctx == nil || ctx.Done() == nil {
-		return io.Copy(w, r)
+		return r
 	}
-	return io.Copy(w, readerFunc(func(p []byte) (int, error) {
+	return readerFunc(func(p []byte) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
 		return r.Read(p)
-	}))
+	})
 }
 
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
-
-func readFile(name string) ([]byte, error) { return os.ReadFile(name) }

@@ -109,7 +109,7 @@ func TestMissingBlob(t *testing.T) {
 func TestCommitRoundTrip(t *testing.T) {
 	s := newTestStore(t)
 	date := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-	layerDesc, err := s.PutBytes(MediaTypeLayerZstd, []byte("not really a layer"))
+	layerDesc, err := s.PutBytes(ocispec.MediaTypeImageLayerZstd, []byte("not really a layer"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,32 +81,9 @@ type repoLock = lockfile.Lock
 
 func (s *Store) lockRefs() (*repoLock, error) {
 	p := filepath.Join(s.root, RefsLockFile)
-	timeout := RefsLockTimeout
-	deadline := time.Now().Add(timeout)
-	wait := 100 * time.Microsecond
-	var holder string
-	for {
-		l, err := lockfile.Try(p)
-		if err != nil {
-			return nil, err
-		}
-		if l != nil {
-			return l, nil
-		}
-		// The timeout bounds how long one holder keeps the lock, not the
-		// wait: while the lock changes hands, others make progress (many
-		// writers on a loaded machine), so the clock starts again.
-		// Each holder writes its own token: inode numbers are reused.
-		if h := lockfile.Holder(p); h != "" && h != holder {
-			holder = h
-			deadline = time.Now().Add(timeout)
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("refs: %w (held by a live process, see %s)", ErrLocked, p)
-		}
-		time.Sleep(wait)
-		if wait < 20*time.Millisecond {
-			wait *= 2
-		}
+	l, err := lockfile.Wait(p, RefsLockTimeout)
+	if errors.Is(err, lockfile.ErrHeld) {
+		return nil, fmt.Errorf("refs: %w (held by a live process, see %s)", ErrLocked, p)
 	}
+	return l, err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/objects"
 	"golang.org/x/sync/errgroup"
 )
@@ -94,7 +95,7 @@ func (s *Session) readAncestorsErr(ctx context.Context, c digest.Digest) (*ances
 		return nil, fmt.Errorf("not an ancestor list: %w", ErrUnsupported)
 	}
 	d := m.Layers[0]
-	if d.Size < 0 || d.Size > maxManifestSize {
+	if d.Size < 0 || d.Size > image.MaxManifestSize {
 		return nil, fmt.Errorf("list of %d bytes: %w", d.Size, ErrBadImage)
 	}
 	rc, err := s.t.fetchBlob(ctx, d)
@@ -102,7 +103,7 @@ func (s *Session) readAncestorsErr(ctx context.Context, c digest.Digest) (*ances
 		return nil, err
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(exactSize(rc, d.Size))
+	b, err := io.ReadAll(image.ExactSize(rc, d.Size))
 	if err != nil {
 		return nil, err
 	}

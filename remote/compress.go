@@ -79,7 +79,7 @@ func gzipLayer(ctx context.Context, st *objects.Store, l ocispec.Descriptor) (oc
 	pr, pw := io.Pipe()
 	go func() {
 		zw, _ := gzip.NewWriterLevel(pw, gzip.DefaultCompression)
-		_, err := io.Copy(zw, ctxReader(ctx, rc))
+		_, err := io.Copy(zw, objects.ContextReader(ctx, rc))
 		if cerr := zw.Close(); err == nil {
 			err = cerr
 		}

@@ -28,8 +28,12 @@
 // repo.AddShallow).
 //
 // Contract:
-//   - every blob received is verified against its digest (and a layer against
-//     its diff id) before it enters the store;
+//   - every blob received is verified against its digest before it enters
+//     the store; a layer's diff id is not checked on arrival (that would
+//     decompress every layer twice) but where the layer is first read
+//     whole: the unpack that builds its snapshot, or Store.LayerIndex when
+//     a diff needs its file index first. No file index exists for a layer
+//     until then (see package objects, "ingest");
 //   - blobs go first, a manifest after its blobs, a ref last: an interrupted
 //     push or fetch leaves no ref, local or remote, naming an incomplete
 //     commit, and its rerun sends only what is missing;

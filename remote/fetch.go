@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sort"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
 	"golang.org/x/sync/errgroup"
@@ -209,24 +209,24 @@ func (s *Session) complete(st *objects.Store, d digest.Digest) bool {
 
 // pickImage resolves an index to the manifest for this machine's platform.
 func (s *Session) pickImage(ctx context.Context, raw []byte, desc ocispec.Descriptor) ([]byte, ocispec.Descriptor, error) {
-	if !isIndex(desc.MediaType) {
+	if !image.IsIndex(desc.MediaType) {
 		return raw, desc, nil
 	}
 	var idx ocispec.Index
 	if err := json.Unmarshal(raw, &idx); err != nil {
 		return nil, desc, fmt.Errorf("index %s: %w: %v", short(desc.Digest), ErrBadImage, err)
 	}
-	for _, m := range idx.Manifests {
-		if m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == runtime.GOARCH && !isIndex(m.MediaType) {
-			return s.t.fetchManifest(ctx, m.Digest.String())
-		}
+	m, err := image.PickPlatform(&idx)
+	if err != nil {
+		return nil, desc, fmt.Errorf("index %s: %w", short(desc.Digest), err)
 	}
-	return nil, desc, fmt.Errorf("index %s has no linux/%s image: %w", short(desc.Digest), runtime.GOARCH, ErrUnsupported)
+	return s.t.fetchManifest(ctx, m.Digest.String())
 }
 
 // receiveBlobs downloads the blobs of chains that the store lacks: configs
 // first, then layers, each verified against its digest. A layer's diff id
-// is checked where it is first unpacked (see checkout).
+// is checked where it is first read whole (snapshot's unpack, or
+// objects.Store.LayerIndex), which also writes its file index.
 func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []*incoming, res *FetchResult) error {
 	seen := map[digest.Digest]bool{}
 	var configs []ocispec.Descriptor
@@ -234,7 +234,9 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 	count := 0
 	for _, in := range chains {
 		for _, d := range append([]ocispec.Descriptor{in.m.Config}, in.m.Layers...) {
-			if seen[d.Digest] || st.Has(d.Digest) {
+			// Reuse, not Has: a present blob the new commit will name
+			// must outlive a concurrent gc's grace period.
+			if seen[d.Digest] || st.Reuse(d.Digest) {
 				continue
 			}
 			seen[d.Digest] = true
@@ -264,10 +266,10 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 		defer rc.Close()
 		// No more and no less than the descriptor says: a remote that
 		// sends an endless body cannot fill the disk.
-		rc = exactSizeCloser(rc, d.Size)
+		rc = image.ExactSizeCloser(rc, d.Size)
 		// Every blob is checked against its digest before it is stored.
 		// A layer's diff id and file index come later, in the pass that
-		// unpacks it (checkout), or when a diff first needs the index:
+		// unpacks it (snapshot), or when a diff first needs the index:
 		// decompressing on arrival too would double the work of a clone.
 		_, err = st.Put(ctx, s.o.counting(rc, d.Digest), d.Digest)
 		if err != nil {

@@ -4,21 +4,13 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
-	"github.com/strata-sh/strata/repo"
 )
-
-// IsAncestor is repo's: push refuses what pull would not fast-forward.
-var IsAncestor = repo.IsAncestor
 
 // blobsOf lists a commit's config and layers.
 func blobsOf(m *objects.Commit) []digestDesc {
 	out := []digestDesc{{m.Manifest.Config, ""}}
-	for i, l := range m.Manifest.Layers {
-		var diff digest.Digest
-		if i < len(m.Config.RootFS.DiffIDs) {
-			diff = m.Config.RootFS.DiffIDs[i]
-		}
-		out = append(out, digestDesc{l, diff})
+	for _, l := range m.Layers() {
+		out = append(out, digestDesc{l.Desc, l.DiffID})
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/strata-sh/strata/image"
 )
 
 // The HTTP policy. go-containerregistry speaks plain HTTP to private-range
@@ -91,7 +92,7 @@ func (t *policyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if limit := responseLimit(req, resp); limit > 0 {
 		if resp.ContentLength > limit {
 			resp.Body.Close()
-			return nil, fmt.Errorf("%s %s: answer of %d bytes, more than %s: %w", req.Method, req.URL.Redacted(), resp.ContentLength, capText(limit), ErrBadImage)
+			return nil, fmt.Errorf("%s %s: answer of %d bytes, more than %s: %w", req.Method, req.URL.Redacted(), resp.ContentLength, image.CapText(limit), ErrBadImage)
 		}
 		resp.Body = &cappedBody{rc: resp.Body, left: limit, limit: limit, what: req.Method + " " + req.URL.Redacted()}
 	}
@@ -118,7 +119,7 @@ func hostPort(u *url.URL) string {
 type blobKey struct{}
 
 // blobContext marks requests that download a blob: their body is bounded
-// by the blob's descriptor (exactSize), not by a response cap.
+// by the blob's descriptor (image.ExactSize), not by a response cap.
 func blobContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, blobKey{}, true)
 }
@@ -135,7 +136,7 @@ func responseLimit(req *http.Request, resp *http.Response) int64 {
 		return 0
 	}
 	if ok && strings.Contains(req.URL.Path, "/manifests/") {
-		return maxManifestSize
+		return image.MaxManifestSize
 	}
 	return maxResponseSize
 }
@@ -153,7 +154,7 @@ func (c *cappedBody) Read(p []byte) (int, error) {
 		var b [1]byte
 		n, err := c.rc.Read(b[:])
 		if n > 0 {
-			return 0, fmt.Errorf("%s: answer larger than %s: %w", c.what, capText(c.limit), ErrBadImage)
+			return 0, fmt.Errorf("%s: answer larger than %s: %w", c.what, image.CapText(c.limit), ErrBadImage)
 		}
 		return 0, err
 	}

@@ -13,15 +13,24 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/internal/lockfile"
+	"github.com/strata-sh/strata/objects"
 )
+
+// layoutLockTimeout is how long a push waits for one holder of a layout's
+// index.json.lock.
+var layoutLockTimeout = 10 * time.Second
 
 // layoutTarget is an OCI image layout directory used as a remote. Tags are
 // index.json entries named by org.opencontainers.image.ref.name; manifests
-// pushed by digest are blobs only. It is created on first push.
+// pushed by digest are blobs only. It is created on first push, and
+// written through objects.Store, the one OCI-layout writer (staging in
+// its tmp/, fsync, rename, directory fsync).
 type layoutTarget struct {
 	dir string
+	st  *objects.Store // opened (or created) on first write
 }
 
 func (t *layoutTarget) String() string { return t.dir }
@@ -35,54 +44,24 @@ func (t *layoutTarget) has(d digest.Digest) bool {
 	return err == nil
 }
 
-func (t *layoutTarget) init() error {
-	if _, err := os.Stat(filepath.Join(t.dir, ocispec.ImageLayoutFile)); err == nil {
-		return nil
+// store opens the layout for writing, creating it if need be.
+func (t *layoutTarget) store() (*objects.Store, error) {
+	if t.st == nil {
+		st, err := objects.OpenLayout(t.dir)
+		if err != nil {
+			return nil, fmt.Errorf("layout %s: %w", t.dir, err)
+		}
+		t.st = st
 	}
-	if err := os.MkdirAll(filepath.Join(t.dir, "blobs", "sha256"), 0o755); err != nil {
-		return err
-	}
-	if err := t.writeIndex(&ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}); err != nil {
-		return err
-	}
-	b, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
-	return writeFileAtomic(t.dir, filepath.Join(t.dir, ocispec.ImageLayoutFile), b)
-}
-
-// writeBlob copies r into the layout, verifying it against d.
-func (t *layoutTarget) writeBlob(ctx context.Context, d digest.Digest, r io.Reader) error {
-	if t.has(d) {
-		return nil
-	}
-	f, err := os.CreateTemp(filepath.Join(t.dir, "blobs", "sha256"), ".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	v := d.Verifier()
-	if _, err := io.Copy(io.MultiWriter(f, v), ctxReader(ctx, r)); err != nil {
-		f.Close()
-		return err
-	}
-	if !v.Verified() {
-		f.Close()
-		return fmt.Errorf("blob %s: content does not match its digest", d)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), t.blobPath(d))
+	return t.st, nil
 }
 
 func (t *layoutTarget) pushBlob(ctx context.Context, b outBlob) (bool, error) {
 	if t.has(b.desc.Digest) {
 		return false, nil
 	}
-	if err := t.init(); err != nil {
+	st, err := t.store()
+	if err != nil {
 		return false, err
 	}
 	rc, err := b.open()
@@ -90,14 +69,15 @@ func (t *layoutTarget) pushBlob(ctx context.Context, b outBlob) (bool, error) {
 		return false, err
 	}
 	defer rc.Close()
-	return true, t.writeBlob(ctx, b.desc.Digest, rc)
+	_, err = st.Put(ctx, rc, b.desc.Digest)
+	return true, err
 }
 
 func (t *layoutTarget) fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
 	if err := d.Digest.Validate(); err != nil {
 		return nil, err
 	}
-	f, err := openRegular(t.blobPath(d.Digest))
+	f, err := image.OpenRegular(t.blobPath(d.Digest))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("blob %s: %w", d.Digest, ErrNotFound)
 	}
@@ -106,7 +86,7 @@ func (t *layoutTarget) fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.
 
 func (t *layoutTarget) readIndex() (*ocispec.Index, error) {
 	var idx ocispec.Index
-	b, err := readRegularCapped(filepath.Join(t.dir, ocispec.ImageIndexFile), maxManifestSize)
+	b, err := image.ReadRegularCapped(filepath.Join(t.dir, ocispec.ImageIndexFile), image.MaxManifestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &idx, nil
 	}
@@ -117,14 +97,6 @@ func (t *layoutTarget) readIndex() (*ocispec.Index, error) {
 		return nil, fmt.Errorf("%s: index.json: %w", t.dir, err)
 	}
 	return &idx, nil
-}
-
-func (t *layoutTarget) writeIndex(idx *ocispec.Index) error {
-	b, err := json.MarshalIndent(idx, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(t.dir, filepath.Join(t.dir, ocispec.ImageIndexFile), append(b, '\n'))
 }
 
 func (t *layoutTarget) headManifest(ctx context.Context, ref string) (ocispec.Descriptor, error) {
@@ -159,10 +131,10 @@ func (t *layoutTarget) fetchManifest(ctx context.Context, ref string) ([]byte, o
 	if err := desc.Digest.Validate(); err != nil {
 		return nil, desc, fmt.Errorf("manifest %s: %w: %v", desc.Digest, ErrBadImage, err)
 	}
-	if err := checkDescSize(desc, "manifest", maxManifestSize); err != nil {
+	if err := image.CheckDescSize(desc, "manifest", image.MaxManifestSize); err != nil {
 		return nil, desc, err
 	}
-	b, err := readRegularCapped(t.blobPath(desc.Digest), maxManifestSize)
+	b, err := image.ReadRegularCapped(t.blobPath(desc.Digest), image.MaxManifestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, desc, fmt.Errorf("manifest %s: %w", desc.Digest, ErrNotFound)
 	}
@@ -176,27 +148,30 @@ func (t *layoutTarget) fetchManifest(ctx context.Context, ref string) ([]byte, o
 		return nil, desc, fmt.Errorf("manifest %s: %d bytes, its descriptor says %d: %w", short(desc.Digest), len(b), desc.Size, ErrBadImage)
 	}
 	if desc.MediaType == "" {
-		desc.MediaType = sniffMediaType(b)
+		desc.MediaType = image.SniffMediaType(b)
 	}
 	return b, desc, nil
 }
 
 func (t *layoutTarget) pushManifest(ctx context.Context, ref string, raw []byte, mediaType string) error {
-	if err := t.init(); err != nil {
+	st, err := t.store()
+	if err != nil {
 		return err
 	}
-	d := digest.FromBytes(raw)
-	if err := t.writeBlob(ctx, d, strings.NewReader(string(raw))); err != nil {
+	desc, err := st.PutBytes(mediaType, raw)
+	if err != nil {
 		return err
 	}
 	if strings.Contains(ref, ":") {
 		return nil
 	}
-	unlock, err := lockFile(filepath.Join(t.dir, "index.json.lock"))
+	// One writer of index.json at a time, under strata's one lock
+	// discipline: a lock left by a killed push is taken over.
+	lock, err := lockfile.Wait(filepath.Join(t.dir, "index.json.lock"), layoutLockTimeout)
 	if err != nil {
-		return err
+		return fmt.Errorf("layout %s: index.json: %w", t.dir, err)
 	}
-	defer unlock()
+	defer lock.Release()
 	idx, err := t.readIndex()
 	if err != nil {
 		return err
@@ -207,10 +182,10 @@ func (t *layoutTarget) pushManifest(ctx context.Context, ref string, raw []byte,
 			kept = append(kept, m)
 		}
 	}
-	idx.Manifests = append(kept, ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(raw)),
-		Annotations: map[string]string{ocispec.AnnotationRefName: ref}})
+	desc.Annotations = map[string]string{ocispec.AnnotationRefName: ref}
+	idx.Manifests = append(kept, desc)
 	idx.SchemaVersion, idx.MediaType = 2, ocispec.MediaTypeImageIndex
-	return t.writeIndex(idx)
+	return st.WriteIndex(idx)
 }
 
 func (t *layoutTarget) tags(ctx context.Context) ([]string, error) {
@@ -225,43 +200,4 @@ func (t *layoutTarget) tags(ctx context.Context) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// lockFile takes name with O_EXCL, waiting up to 10 s for another holder.
-func lockFile(name string) (func(), error) {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-		if err == nil {
-			f.Close()
-			return func() { os.Remove(name) }, nil
-		}
-		if !errors.Is(err, fs.ErrExist) || time.Now().After(deadline) {
-			return nil, fmt.Errorf("lock %s: %w", name, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func writeFileAtomic(dir, name string, b []byte) error {
-	f, err := os.CreateTemp(dir, ".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
 }

@@ -81,7 +81,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 		return res, s.track(r, res.Tag, tip, "push: up to date")
 	}
 	if res.Old != "" {
-		ff, err := IsAncestor(r.Objects, res.Old, tip)
+		ff, err := repo.IsAncestor(r.Objects, res.Old, tip)
 		if err != nil {
 			return res, err
 		}

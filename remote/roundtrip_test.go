@@ -154,7 +154,7 @@ func TestPushGzip(t *testing.T) {
 	}
 	bc, _ := b.Resolve("main")
 	ac, _ := a.Resolve("main")
-	if cres.Commit != res.New || len(history(t, b, res.New)) != 3 || bc.Layers()[2].MediaType != "application/vnd.oci.image.layer.v1.tar+gzip" ||
+	if cres.Commit != res.New || len(history(t, b, res.New)) != 3 || bc.Layers()[2].Desc.MediaType != "application/vnd.oci.image.layer.v1.tar+gzip" ||
 		bc.Config.RootFS.DiffIDs[2] != ac.Config.RootFS.DiffIDs[2] {
 		t.Fatalf("clone of a gzip push: %+v", bc.Manifest)
 	}

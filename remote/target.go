@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/image"
 )
 
 // target is the other side of a transfer: a registry repository or a
@@ -26,7 +27,7 @@ type target interface {
 	// pushBlob sends b unless the target has it; sent says whether it did.
 	pushBlob(ctx context.Context, b outBlob) (sent bool, err error)
 	// fetchBlob opens blob d. The caller bounds what it reads by d.Size
-	// (exactSize) and verifies it against d.Digest.
+	// (image.ExactSize) and verifies it against d.Digest.
 	fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error)
 	// headManifest returns the descriptor a ref names (wraps ErrNotFound).
 	headManifest(ctx context.Context, ref string) (ocispec.Descriptor, error)
@@ -88,7 +89,7 @@ func openTarget(ep Endpoint, o *Options) (target, error) {
 		o = &Options{}
 	}
 	if ep.Dir != "" {
-		if err := checkLayoutVersion(ep.Dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := image.CheckLayoutVersion(ep.Dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
 		return &layoutTarget{dir: ep.Dir}, nil
@@ -177,8 +178,8 @@ func (t *registryTarget) fetchManifest(ctx context.Context, s string) ([]byte, o
 	if err != nil {
 		return nil, ocispec.Descriptor{}, wrapRegistryErr(err)
 	}
-	if len(d.Manifest) > maxManifestSize {
-		return nil, ocispec.Descriptor{}, fmt.Errorf("manifest %s: more than %s: %w", s, capText(maxManifestSize), ErrBadImage)
+	if len(d.Manifest) > image.MaxManifestSize {
+		return nil, ocispec.Descriptor{}, fmt.Errorf("manifest %s: more than %s: %w", s, image.CapText(image.MaxManifestSize), ErrBadImage)
 	}
 	return d.Manifest, ociDesc(d.Descriptor), nil
 }

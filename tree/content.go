@@ -30,7 +30,7 @@ func (h *History) ReadContents(layers []objects.Layer, want map[string]*layer.En
 	}
 	jobs := map[int]*job{}
 	for i := len(layers) - 1; i >= 0 && len(remaining) > 0; i-- {
-		pi, err := h.index(layers[i].Desc)
+		pi, err := h.index(layers[i])
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +72,7 @@ func (h *History) ReadContents(layers []objects.Layer, want map[string]*layer.En
 func (h *History) readLayerFiles(l objects.Layer, names map[string]bool) (map[string][]byte, error) {
 	rc, err := h.store.OpenLayer(l.Desc)
 	if err != nil {
-		return nil, fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+		return nil, fmt.Errorf("layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
 	defer rc.Close()
 	tr := tar.NewReader(rc)
@@ -83,7 +83,7 @@ func (h *History) readLayerFiles(l objects.Layer, names map[string]bool) (map[st
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+			return nil, fmt.Errorf("layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 		}
 		p := path.Clean("/" + hdr.Name)
 		if !names[p] || hdr.Typeflag != tar.TypeReg {
@@ -91,14 +91,14 @@ func (h *History) readLayerFiles(l objects.Layer, names map[string]bool) (map[st
 		}
 		b, err := io.ReadAll(io.LimitReader(tr, MaxPatchSize))
 		if err != nil {
-			return nil, fmt.Errorf("checkout: layer %s: %s: %w", short(l.Desc.Digest.Encoded()), p, err)
+			return nil, fmt.Errorf("layer %s: %s: %w", short(l.Desc.Digest.Encoded()), p, err)
 		}
 		out[p] = b
 	}
 	// Read to the end: the blob's digest is checked only there, and
 	// nothing unverified is shown.
 	if _, err := io.Copy(io.Discard, rc); err != nil {
-		return nil, fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+		return nil, fmt.Errorf("layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
 	return out, nil
 }

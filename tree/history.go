@@ -5,7 +5,6 @@ import (
 	"path"
 
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 )
@@ -29,14 +28,14 @@ type parsedIndex struct {
 	opaque  map[string]bool
 }
 
-func (h *History) index(desc ocispec.Descriptor) (*parsedIndex, error) {
-	d := desc.Digest
+func (h *History) index(l objects.Layer) (*parsedIndex, error) {
+	d := l.Desc.Digest
 	if pi := h.indexes[d]; pi != nil {
 		return pi, nil
 	}
-	entries, err := h.store.LayerIndexOf(desc)
+	entries, err := h.store.LayerIndex(l)
 	if err != nil {
-		return nil, fmt.Errorf("checkout: file index of layer %s: %w", short(d.Encoded()), err)
+		return nil, fmt.Errorf("file index of layer %s: %w", short(d.Encoded()), err)
 	}
 	pi := &parsedIndex{entries: entries, byPath: make(map[string]*layer.Entry, len(entries)), opaque: map[string]bool{}}
 	for i := range entries {
@@ -56,7 +55,7 @@ func (h *History) index(desc ocispec.Descriptor) (*parsedIndex, error) {
 // needed.
 func (h *History) Lookup(layers []objects.Layer, p string) (*layer.Entry, error) {
 	for i := len(layers) - 1; i >= 0; i-- {
-		pi, err := h.index(layers[i].Desc)
+		pi, err := h.index(layers[i])
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +83,7 @@ func (h *History) Lookup(layers []objects.Layer, p string) (*layer.Entry, error)
 // compared with its parent (nil for a root commit): only the layers c
 // added are read, and entries that merely repeat a directory are ignored.
 func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
-	all := Layers(c)
+	all := c.Layers()
 	base := 0
 	if parent != nil {
 		base = len(parent.Manifest.Layers)
@@ -94,7 +93,7 @@ func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
 	}
 	below := all[:base]
 	for _, l := range all[base:] {
-		pi, err := h.index(l.Desc)
+		pi, err := h.index(l)
 		if err != nil {
 			return false, err
 		}
@@ -153,7 +152,7 @@ type Blame struct {
 // BlamePath walks first parents from head and returns the newest commit
 // that changed p. p must exist in head.
 func (h *History) BlamePath(head *objects.Commit, p string) (*objects.Commit, error) {
-	if e, err := h.Lookup(Layers(head), p); err != nil {
+	if e, err := h.Lookup(head.Layers(), p); err != nil {
 		return nil, err
 	} else if e == nil {
 		return nil, fmt.Errorf("%s: no such path in %s", p, short(head.ID.Encoded()))

@@ -92,7 +92,7 @@ func NewTrees(store *objects.Store) *Trees {
 
 // Of returns the tree of commit c (nil: the empty tree).
 func (ts *Trees) Of(c *objects.Commit) (Tree, error) {
-	return ts.OfLayers(Layers(c))
+	return ts.OfLayers(c.Layers())
 }
 
 // OfLayers returns the tree of layers, bottom first.
@@ -127,9 +127,9 @@ func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
 }
 
 func (ts *Trees) apply(t Tree, l objects.Layer) error {
-	entries, err := ts.store.LayerIndexOf(l.Desc)
+	entries, err := ts.store.LayerIndex(l)
 	if err != nil {
-		return fmt.Errorf("checkout: file index of layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+		return fmt.Errorf("file index of layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
 	t.Apply(entries)
 	return nil
@@ -141,14 +141,14 @@ func (ts *Trees) save(name string, t Tree) error {
 		entries = append(entries, *t[p])
 	}
 	if err := os.MkdirAll(ts.dir, 0o700); err != nil {
-		return fmt.Errorf("checkout: cache tree: %w", err)
+		return fmt.Errorf("cache tree: %w", err)
 	}
 	var buf bytes.Buffer
 	if err := layer.EncodeIndex(&buf, entries); err != nil {
-		return fmt.Errorf("checkout: cache tree: %w", err)
+		return fmt.Errorf("cache tree: %w", err)
 	}
 	if err := atomicfile.Write(ts.store.TempDir(), name, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("checkout: cache tree: %w", err)
+		return fmt.Errorf("cache tree: %w", err)
 	}
 	return nil
 }
@@ -175,19 +175,6 @@ func (ts *Trees) Prune() error {
 		}
 	}
 	return nil
-}
-
-// Layers pairs a commit's layer descriptors with its diff ids, bottom
-// first (nil: no layers).
-func Layers(c *objects.Commit) []objects.Layer {
-	if c == nil {
-		return nil
-	}
-	out := make([]objects.Layer, len(c.Manifest.Layers))
-	for i, d := range c.Manifest.Layers {
-		out[i] = objects.Layer{Desc: d, DiffID: c.Config.RootFS.DiffIDs[i]}
-	}
-	return out
 }
 
 func short(hex string) string {

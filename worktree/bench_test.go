@@ -107,7 +107,7 @@ func BenchmarkCommitOneFile(b *testing.B) {
 
 // deepOn makes a commit of depth n: base plus n-1 small layers.
 func deepOn(b *testing.B, r *repo.Repo, base *objects.Commit, n int) *objects.Commit {
-	ls := append(tree.Layers(base), deepLayers(b, r, n-1)...)
+	ls := append(base.Layers(), deepLayers(b, r, n-1)...)
 	c, err := r.Objects.WriteCommit(objects.NewCommit{Layers: ls, Author: "B <b@example.com>",
 		Date: time.Unix(1700000000, 0), Message: fmt.Sprint("depth ", n), OS: "linux", Architecture: "amd64"})
 	must(b, err)
@@ -124,7 +124,7 @@ func BenchmarkCheckoutCached(b *testing.B) {
 				top = deepOn(b, r, base, depth)
 			}
 			// Two revisions of the same depth, both cached: switch between them.
-			other, err := r.Objects.WriteCommit(objects.NewCommit{Layers: tree.Layers(top), Author: "B <b@example.com>",
+			other, err := r.Objects.WriteCommit(objects.NewCommit{Layers: top.Layers(), Author: "B <b@example.com>",
 				Date: time.Unix(1700000001, 0), Message: "other", OS: "linux", Architecture: "amd64"})
 			must(b, err)
 			w := benchWorktree(b, r, top.ID.String())

@@ -93,14 +93,14 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (*objects.Co
 	}
 	if !o.Force {
 		if err := w.RefuseWhileRunning(); err != nil {
-			return nil, fmt.Errorf("checkout: %w", err)
+			return nil, err
 		}
 		res, err := w.scan(ctx, st)
 		if err != nil {
 			return nil, err
 		}
 		if len(res.changes) > 0 {
-			return nil, fmt.Errorf("checkout: %w", &DirtyError{Changes: res.changes})
+			return nil, &DirtyError{Changes: res.changes}
 		}
 	}
 	st.Pending = id
@@ -125,14 +125,14 @@ func (w *Worktree) target2(o CheckoutOptions) (*objects.Commit, string, error) {
 		}
 		c, err := w.Resolve(start)
 		if err != nil {
-			return nil, "", fmt.Errorf("checkout: %w", err)
+			return nil, "", err
 		}
 		name := refs.Heads + o.NewBranch
 		if err := refs.CheckName(name); err != nil {
-			return nil, "", fmt.Errorf("checkout: %w", err)
+			return nil, "", err
 		}
 		if err := rs.Update(name, c.ID, "", "branch: Created from "+start); err != nil {
-			return nil, "", fmt.Errorf("checkout: -b %s: %w", o.NewBranch, err)
+			return nil, "", fmt.Errorf("-b %s: %w", o.NewBranch, err)
 		}
 		return c, name, nil
 	}
@@ -160,7 +160,7 @@ func (w *Worktree) target2(o CheckoutOptions) (*objects.Commit, string, error) {
 	}
 	c, err := w.Resolve(rev)
 	if err != nil {
-		return nil, "", fmt.Errorf("checkout: %w", err)
+		return nil, "", err
 	}
 	return c, "", nil
 }
@@ -170,20 +170,20 @@ func (w *Worktree) checkTargetEmpty(force bool) error {
 	if mi, ok, err := snapshot.Mounted(w.target); err != nil {
 		return err
 	} else if ok {
-		return fmt.Errorf("checkout: %s: %w (%s)", w.target, ErrTargetBusy, mi.FSType)
+		return fmt.Errorf("%s: %w (%s)", w.target, ErrTargetBusy, mi.FSType)
 	}
 	f, err := os.Open(w.target)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("checkout: %w", err)
+		return err
 	}
 	defer f.Close()
 	if _, err := f.Readdirnames(1); err == io.EOF || force {
 		return nil
 	}
-	return fmt.Errorf("checkout: %s is not empty; move its files away, or use --force to mount over them", w.target)
+	return fmt.Errorf("%s is not empty; move its files away, or use --force to mount over them", w.target)
 }
 
 // ResetMode says what reset does to the work tree.

@@ -61,7 +61,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		return nil, nil, err
 	}
 	if h.Commit != st.Commit {
-		return nil, nil, fmt.Errorf("checkout: commit: %w", ErrHeadMoved)
+		return nil, nil, fmt.Errorf("commit: %w", ErrHeadMoved)
 	}
 	res, err := w.scan(ctx, st)
 	if err != nil {
@@ -103,7 +103,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	}
 	c, err := w.Repo.Objects.WriteCommit(nc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("checkout: commit: %w", err)
+		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
 	testHook("commit-before-ref")
 	// Pending first: if we die after HEAD moves, the next command finishes
@@ -118,9 +118,9 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		st.Pending = ""
 		w.writeState(st)
 		if errors.Is(err, refs.ErrStale) || errors.Is(err, refs.ErrExists) {
-			return nil, nil, fmt.Errorf("checkout: commit: %w", ErrHeadMoved)
+			return nil, nil, fmt.Errorf("commit: %w", ErrHeadMoved)
 		}
-		return nil, nil, fmt.Errorf("checkout: commit: %w", err)
+		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
 	testHook("commit-after-ref")
 	// HEAD moved even when moveErr wraps refs.ErrMoved (a later step such
@@ -129,7 +129,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		return c, res.changes, err
 	}
 	if moveErr != nil {
-		return c, res.changes, fmt.Errorf("checkout: commit: %w", moveErr)
+		return c, res.changes, fmt.Errorf("commit: %w", moveErr)
 	}
 	return c, res.changes, nil
 }
@@ -137,7 +137,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 // writeLayer writes the upper as one layer: excluded paths and copy-ups
 // that changed nothing are left out.
 func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *statusResult) (objects.Layer, error) {
-	lowers, err := w.snaps.Lowers(ctx, tree.Layers(parent))
+	lowers, err := w.snaps.Lowers(ctx, parent.Layers())
 	if err != nil {
 		return objects.Layer{}, err
 	}
@@ -150,7 +150,7 @@ func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *
 	}
 	l, err := w.Repo.Objects.AddLayerFromDir(ctx, w.upper(), opts)
 	if err != nil {
-		return objects.Layer{}, fmt.Errorf("checkout: commit: %w", err)
+		return objects.Layer{}, fmt.Errorf("commit: %w", err)
 	}
 	return l, nil
 }

@@ -121,5 +121,5 @@ func contents(h *tree.History, s side, changes []tree.Change, new bool) (map[str
 			want[c.Path] = e
 		}
 	}
-	return h.ReadContents(tree.Layers(s.commit), want)
+	return h.ReadContents(s.commit.Layers(), want)
 }

@@ -38,7 +38,7 @@ func LoadExcludes(repoRoot, worktree string) (*Excludes, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("checkout: read excludes: %w", err)
+			return nil, fmt.Errorf("read excludes: %w", err)
 		}
 		for _, line := range strings.Split(string(b), "\n") {
 			line = strings.TrimRight(line, "\r")
@@ -92,17 +92,17 @@ func (w *Worktree) carryExcluded(dst string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("checkout: keep excluded paths: %w", err)
+		return fmt.Errorf("keep excluded paths: %w", err)
 	}
 	defer src.Close()
 	to, err := layer.OpenDir(dst)
 	if err != nil {
-		return fmt.Errorf("checkout: keep excluded paths: %w", err)
+		return fmt.Errorf("keep excluded paths: %w", err)
 	}
 	defer to.Close()
 	c := &carrier{ex: ex}
 	if err := c.walk("", src, func() (*layer.Dir, error) { return to, nil }); err != nil {
-		return fmt.Errorf("checkout: keep excluded paths: %w", err)
+		return fmt.Errorf("keep excluded paths: %w", err)
 	}
 	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
-	"github.com/strata-sh/strata/tree"
 )
 
 // TestCommitFromEmpty: an unborn branch checks out as an empty tree and
@@ -54,18 +53,18 @@ func TestPruneSnapshots(t *testing.T) {
 	other := filepath.Join(t.TempDir(), "other")
 	must(t, os.MkdirAll(other+"/x", 0o755))
 	lone := commitDir(t, r, other, "other")
-	_, err := s.Lowers(context.Background(), tree.Layers(lone))
+	_, err := s.Lowers(context.Background(), lone.Layers())
 	must(t, err)
 	if n, _ := os.ReadDir(filepath.Join(r.Objects.Root(), "snapshots")); len(n) != 2 {
 		t.Fatalf("snapshots before gc: %d", len(n))
 	}
 	must(t, PruneCaches(r, map[digest.Digest]bool{}))
-	for _, l := range tree.Layers(c) {
+	for _, l := range c.Layers() {
 		if _, err := os.Stat(s.Path(l.DiffID.Encoded())); err != nil {
 			t.Errorf("snapshot of the mounted commit removed: %v", err)
 		}
 	}
-	top := tree.Layers(lone)
+	top := lone.Layers()
 	if _, err := os.Stat(s.Path(top[len(top)-1].DiffID.Encoded())); !os.IsNotExist(err) {
 		t.Errorf("snapshot of a removed layer kept: %v", err)
 	}

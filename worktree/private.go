@@ -31,13 +31,13 @@ func (w *Worktree) closeParent() error {
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(parent, &st); err != nil {
-		return fmt.Errorf("checkout: %s: %w", parent, err)
+		return fmt.Errorf("%s: %w", parent, err)
 	}
 	if st.Mode&0o077 == 0 {
 		return nil
 	}
 	if err := unix.Chmod(parent, st.Mode&0o7700); err != nil {
-		return fmt.Errorf("checkout: make %s private (%s=true to keep it shared): %w", parent, SharedWorktreeKey, err)
+		return fmt.Errorf("make %s private (%s=true to keep it shared): %w", parent, SharedWorktreeKey, err)
 	}
 	return nil
 }

@@ -101,7 +101,7 @@ func TestRootOpaqueHidesLowers(t *testing.T) {
 	}
 	h := tree.NewHistory(r.Objects)
 	for p, want := range map[string]bool{"/a": false, "/d/x": false, "/m": false, "/b": true} {
-		e, err := h.Lookup(tree.Layers(c2), p)
+		e, err := h.Lookup(c2.Layers(), p)
 		must(t, err)
 		if (e != nil) != want {
 			t.Errorf("history lookup %s: %v, want present=%v", p, e, want)

@@ -28,20 +28,20 @@ func (w *Worktree) runsDir() string { return filepath.Join(w.Dir, "runs") }
 // leaves a record that Runs sees as stale and removes.
 func (w *Worktree) RegisterRun(id string) (release func(), err error) {
 	if !runIDPattern.MatchString(id) {
-		return nil, fmt.Errorf("checkout: run id %q: not a valid name", id)
+		return nil, fmt.Errorf("run id %q: not a valid name", id)
 	}
 	if err := os.MkdirAll(w.runsDir(), 0o700); err != nil {
-		return nil, fmt.Errorf("checkout: register run: %w", err)
+		return nil, fmt.Errorf("register run: %w", err)
 	}
 	path := filepath.Join(w.runsDir(), id)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("checkout: register run: %w", err)
+		return nil, fmt.Errorf("register run: %w", err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
 		os.Remove(path)
-		return nil, fmt.Errorf("checkout: register run: %w", err)
+		return nil, fmt.Errorf("register run: %w", err)
 	}
 	return func() {
 		os.Remove(path)
@@ -57,7 +57,7 @@ func (w *Worktree) Runs() ([]string, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("checkout: list runs: %w", err)
+		return nil, fmt.Errorf("list runs: %w", err)
 	}
 	var ids []string
 	for _, e := range entries {
@@ -85,7 +85,7 @@ func (w *Worktree) runLive(id string) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("checkout: list runs: %w", err)
+		return false, fmt.Errorf("list runs: %w", err)
 	}
 	defer f.Close()
 	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
@@ -93,7 +93,7 @@ func (w *Worktree) runLive(id string) (bool, error) {
 		return true, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("checkout: list runs: %w", err)
+		return false, fmt.Errorf("list runs: %w", err)
 	}
 	os.Remove(path)
 	return false, nil

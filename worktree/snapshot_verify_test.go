@@ -50,7 +50,7 @@ func TestUnpackChecksDiffID(t *testing.T) {
 	if !r.Objects.HasLayerIndex(l.Desc.Digest) {
 		t.Fatal("unpacking did not write the layer's file index")
 	}
-	entries, err := r.Objects.LayerIndex(l.Desc.Digest)
+	entries, err := r.Objects.LayerIndex(l)
 	must(t, err)
 	if len(entries) == 0 {
 		t.Fatal("empty index")

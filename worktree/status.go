@@ -66,15 +66,15 @@ func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
 	defer s.mount.Close()
 	up, err := layer.OpenDir(w.upper())
 	if err != nil {
-		return nil, fmt.Errorf("checkout: status: %w", err)
+		return nil, fmt.Errorf("status: %w", err)
 	}
 	defer up.Close()
 	if err := s.dir("", up, false, true); err != nil {
 		var re *ReservedError
 		if errors.As(err, &re) {
-			return nil, fmt.Errorf("checkout: %w", err)
+			return nil, err
 		}
-		return nil, fmt.Errorf("checkout: status: %w", err)
+		return nil, fmt.Errorf("status: %w", err)
 	}
 	sort.Slice(s.res.changes, func(i, j int) bool { return s.res.changes[i].Path < s.res.changes[j].Path })
 	return s.res, nil
@@ -315,7 +315,7 @@ func differs(old, nu *layer.Entry, d *layer.Dir, ue *layer.UpperEntry) (bool, er
 func isEmptyDir(dir string) (bool, error) {
 	f, err := os.Open(dir)
 	if err != nil {
-		return false, fmt.Errorf("checkout: %w", err)
+		return false, err
 	}
 	defer f.Close()
 	names, err := f.Readdirnames(1)

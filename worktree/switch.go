@@ -13,7 +13,6 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/snapshot"
-	"github.com/strata-sh/strata/tree"
 )
 
 // Ensure makes sure the work tree is mounted as its state says, finishing
@@ -56,7 +55,7 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 	}
 	for _, d := range []string{"upper.next", "work.next"} {
 		if err := os.RemoveAll(filepath.Join(w.Dir, d)); err != nil {
-			return st, fmt.Errorf("checkout: %w", err)
+			return st, err
 		}
 	}
 	mounted, err := w.isMounted()
@@ -82,7 +81,7 @@ func (w *Worktree) isMounted() (bool, error) {
 	// mounts upper.next and renames it to upper afterwards.
 	if mi.FSType != "overlay" || !strings.Contains(mi.Options, "upperdir="+w.upper()+",") &&
 		!strings.Contains(mi.Options, "upperdir="+w.upper()+".next,") {
-		return false, fmt.Errorf("checkout: %s: %w (%s %s)", w.target, ErrTargetBusy, mi.FSType, mi.Options)
+		return false, fmt.Errorf("%s: %w (%s %s)", w.target, ErrTargetBusy, mi.FSType, mi.Options)
 	}
 	return true, nil
 }
@@ -90,13 +89,13 @@ func (w *Worktree) isMounted() (bool, error) {
 // mount mounts commit c with the given upper and work directories, under
 // the current mount when beneath is set.
 func (w *Worktree) mount(ctx context.Context, c *objects.Commit, upper, work string, beneath bool) error {
-	lowers, err := w.snaps.Lowers(ctx, tree.Layers(c))
+	lowers, err := w.snaps.Lowers(ctx, c.Layers())
 	if err != nil {
 		return err
 	}
 	for _, d := range []string{upper, work, w.target} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return fmt.Errorf("checkout: %w", err)
+			return err
 		}
 	}
 	if err := w.closeParent(); err != nil {
@@ -164,13 +163,13 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		tmp := nextUpper + ".tmp"
 		os.RemoveAll(tmp)
 		if err := os.MkdirAll(tmp, 0o755); err != nil {
-			return st, fmt.Errorf("checkout: %w", err)
+			return st, err
 		}
 		if err := w.carryExcluded(tmp); err != nil {
 			return st, err
 		}
 		if err := os.Rename(tmp, nextUpper); err != nil {
-			return st, fmt.Errorf("checkout: %w", err)
+			return st, err
 		}
 	}
 	os.RemoveAll(nextWork)
@@ -186,18 +185,18 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	}
 	trash, err := os.MkdirTemp(w.Repo.Objects.TempDir(), "old-upper-")
 	if err != nil {
-		return st, fmt.Errorf("checkout: %w", err)
+		return st, err
 	}
 	for _, d := range []string{"upper", "work"} {
 		if err := os.Rename(filepath.Join(w.Dir, d), filepath.Join(trash, d)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return st, fmt.Errorf("checkout: %w", err)
+			return st, err
 		}
 	}
 	if err := os.Rename(nextUpper, w.upper()); err != nil {
-		return st, fmt.Errorf("checkout: %w", err)
+		return st, err
 	}
 	if err := os.Rename(nextWork, w.work()); err != nil {
-		return st, fmt.Errorf("checkout: %w", err)
+		return st, err
 	}
 	st.Commit, st.Pending, st.PendingKeep = id, "", false
 	if err := w.writeState(st); err != nil {

@@ -70,7 +70,7 @@ func Named(r *repo.Repo, name string) (*Worktree, error) {
 		return Main(r), nil
 	}
 	if strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
-		return nil, fmt.Errorf("checkout: worktree name %q: %w", name, refs.ErrBadName)
+		return nil, fmt.Errorf("worktree name %q: %w", name, refs.ErrBadName)
 	}
 	w := &Worktree{Repo: r, Name: name, Dir: filepath.Join(r.Root, "worktrees", name),
 		snaps: snapshot.NewSnapshots(r.Objects), trees: tree.NewTrees(r.Objects)}
@@ -123,7 +123,7 @@ func List(r *repo.Repo) ([]*Worktree, error) {
 	}
 	entries, err := os.ReadDir(filepath.Join(r.Root, "worktrees"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("checkout: list worktrees: %w", err)
+		return nil, fmt.Errorf("list worktrees: %w", err)
 	}
 	for _, e := range entries {
 		w, err := Named(r, e.Name())
@@ -151,10 +151,10 @@ func (w *Worktree) State() (State, bool, error) {
 		return st, false, nil
 	}
 	if err != nil {
-		return st, false, fmt.Errorf("checkout: read state: %w", err)
+		return st, false, fmt.Errorf("read state: %w", err)
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, false, fmt.Errorf("checkout: %s: bad state: %w", filepath.Join(w.Dir, "state"), err)
+		return st, false, fmt.Errorf("%s: bad state: %w", filepath.Join(w.Dir, "state"), err)
 	}
 	return st, true, nil
 }
@@ -165,10 +165,10 @@ func (w *Worktree) writeState(st State) error {
 		return err
 	}
 	if err := os.MkdirAll(w.Dir, 0o700); err != nil {
-		return fmt.Errorf("checkout: %w", err)
+		return err
 	}
 	if err := atomicfile.Write(w.Repo.Objects.TempDir(), filepath.Join(w.Dir, "state"), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("checkout: write state: %w", err)
+		return fmt.Errorf("write state: %w", err)
 	}
 	return nil
 }
@@ -177,15 +177,15 @@ func (w *Worktree) writeState(st State) error {
 // process dies, so a killed command never blocks the next one.
 func (w *Worktree) lock() (func(), error) {
 	if err := os.MkdirAll(w.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("checkout: %w", err)
+		return nil, err
 	}
 	f, err := os.OpenFile(filepath.Join(w.Dir, "lock"), os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("checkout: lock work tree: %w", err)
+		return nil, fmt.Errorf("lock work tree: %w", err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("checkout: lock work tree: %w", err)
+		return nil, fmt.Errorf("lock work tree: %w", err)
 	}
 	return func() { f.Close() }, nil
 }

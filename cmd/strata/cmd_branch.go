@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -94,7 +95,7 @@ func createRef(r *repo.Repo, prefix, name, rev string, force bool, msg string) e
 	if force {
 		old = string(refs.Any)
 	}
-	if err := r.Refs.Update(full, c.ID, digestOrEmpty(old), msg); err != nil {
+	if err := r.Refs.Update(full, c.ID, digest.Digest(old), msg); err != nil {
 		if errors.Is(err, refs.ErrExists) {
 			return fmt.Errorf("%s %s: already exists (use -f to move it)", kind, name)
 		}

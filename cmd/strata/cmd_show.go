@@ -85,8 +85,8 @@ func configOf(c *objects.Commit) showConfig {
 
 func layersOf(c *objects.Commit) []showLayer {
 	out := []showLayer{}
-	for i, l := range c.Manifest.Layers {
-		out = append(out, showLayer{Digest: l.Digest.String(), DiffID: c.Config.RootFS.DiffIDs[i].String(), MediaType: l.MediaType, Size: l.Size})
+	for _, l := range c.Layers() {
+		out = append(out, showLayer{Digest: l.Desc.Digest.String(), DiffID: l.DiffID.String(), MediaType: l.Desc.MediaType, Size: l.Desc.Size})
 	}
 	return out
 }

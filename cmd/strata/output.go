@@ -42,5 +42,3 @@ var binaryUnits = []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
 func humanSize(n int64) string {
 	return units.CustomSize("%.4g %s", float64(n), 1024, binaryUnits)
 }
-
-func digestOrEmpty(s string) digest.Digest { return digest.Digest(s) }

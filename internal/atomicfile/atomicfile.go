@@ -12,6 +12,22 @@ import (
 // Write writes data to a temp file in tmpDir, syncs it and renames
 // it over name, so that readers see either the old or the new content.
 func Write(tmpDir, name string, data []byte, perm os.FileMode) error {
+	return write(tmpDir, name, data, perm, os.Rename)
+}
+
+// Create is Write for a file that must not be replaced: if name exists,
+// it is left alone and the error wraps fs.ErrExist (a hard link, unlike a
+// rename, refuses to replace).
+func Create(tmpDir, name string, data []byte, perm os.FileMode) error {
+	return write(tmpDir, name, data, perm, func(tmp, name string) error {
+		if err := os.Link(tmp, name); err != nil {
+			return err
+		}
+		return os.Remove(tmp)
+	})
+}
+
+func write(tmpDir, name string, data []byte, perm os.FileMode, place func(tmp, name string) error) error {
 	f, err := os.CreateTemp(tmpDir, "."+filepath.Base(name)+"-")
 	if err != nil {
 		return err
@@ -36,7 +52,7 @@ func Write(tmpDir, name string, data []byte, perm os.FileMode) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", name, err)
 	}
-	if err := os.Rename(tmp, name); err != nil {
+	if err := place(tmp, name); err != nil {
 		return err
 	}
 	ok = true

@@ -72,3 +72,35 @@ func (l *Lock) Release() {
 	os.Remove(l.path)
 	l.f.Close()
 }
+
+// ErrHeld is returned by Wait when a live process kept the lock longer
+// than the timeout.
+var ErrHeld = errors.New("held by a live process")
+
+// Wait takes the lock at path, waiting while a live process holds it.
+// The timeout bounds how long one holder keeps the lock, not the whole
+// wait: while the lock changes hands others make progress (many writers
+// on a loaded machine), so the clock starts again each time it does.
+func Wait(path string, timeout time.Duration) (*Lock, error) {
+	deadline := time.Now().Add(timeout)
+	wait := 100 * time.Microsecond
+	var holder string
+	for {
+		l, err := Try(path)
+		if err != nil || l != nil {
+			return l, err
+		}
+		// Each holder writes its own token: inode numbers are reused.
+		if h := Holder(path); h != "" && h != holder {
+			holder = h
+			deadline = time.Now().Add(timeout)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%s: %w", path, ErrHeld)
+		}
+		time.Sleep(wait)
+		if wait < 20*time.Millisecond {
+			wait *= 2
+		}
+	}
+}
