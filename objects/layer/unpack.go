@@ -46,9 +46,18 @@ func Unpack(ctx context.Context, r io.Reader, dir string, mode UnpackMode) error
 		buf: make([]byte, 1<<20), chown: os.Geteuid() == 0,
 	}
 	defer u.close()
+	u.pool = newFilePool(u)
+	defer func() {
+		if u.pool != nil {
+			u.pool.wait()
+		}
+	}()
 	tr := tar.NewReader(r)
 	for {
 		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("unpack layer: %w", err)
+		}
+		if err := u.pool.Err(); err != nil {
 			return fmt.Errorf("unpack layer: %w", err)
 		}
 		hdr, err := tr.Next()
@@ -63,6 +72,11 @@ func Unpack(ctx context.Context, r io.Reader, dir string, mode UnpackMode) error
 		if err != nil {
 			return fmt.Errorf("unpack layer: entry %q: %w", hdr.Name, err)
 		}
+	}
+	err = u.pool.wait()
+	u.pool = nil
+	if err != nil {
+		return fmt.Errorf("unpack layer: %w", err)
 	}
 	// Directory mtimes last: creating their content changed them.
 	for i := len(u.dirTimes) - 1; i >= 0; i-- {
@@ -88,6 +102,7 @@ type unpacker struct {
 	dirTimes []dirTime
 	buf      []byte
 	chown    bool
+	pool     *filePool // writes small files' content and metadata
 }
 
 // cleanName turns a tar name into a clean relative path ("." for the
@@ -192,6 +207,9 @@ func (u *unpacker) file(pfd int, base string, hdr *tar.Header, tr *tar.Reader) (
 	fd, err := unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
+	}
+	if hdr.Size <= poolMax && hdr.Typeflag == tar.TypeReg {
+		return u.pool.add(fd, hdr, tr)
 	}
 	f := os.NewFile(uintptr(fd), base)
 	defer func() {
