@@ -2,12 +2,14 @@ package layer
 
 import (
 	"archive/tar"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math/bits"
 	"runtime"
 	"sync"
 
+	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,10 +19,11 @@ const poolMax = 1 << 20
 
 // fileJob is a created, still empty file: its fd, its content and header.
 type fileJob struct {
-	fd   int
-	hdr  *tar.Header
-	data []byte
-	buf  *[]byte // data's buffer, back to bufs when written
+	fd     int
+	hdr    *tar.Header
+	data   []byte
+	buf    *[]byte // data's buffer, back to bufs when written
+	digest *string // if set, gets the content's blake3 (for the index)
 }
 
 // filePool writes regular files' content and metadata on a few
@@ -66,7 +69,13 @@ func newFilePool(u *unpacker) *filePool {
 
 func (p *filePool) work() {
 	defer p.wg.Done()
+	h := blake3.New()
 	for j := range p.jobs {
+		if j.digest != nil {
+			h.Reset()
+			h.Write(j.data)
+			*j.digest = "blake3:" + hex.EncodeToString(h.Sum(nil))
+		}
 		err := p.write(j)
 		if err != nil {
 			p.mu.Lock()
@@ -103,14 +112,14 @@ func (p *filePool) Err() error {
 
 // add reads the content of the file fd from tr and queues it; the fd is
 // the pool's from then on.
-func (p *filePool) add(fd int, hdr *tar.Header, tr io.Reader) error {
+func (p *filePool) add(fd int, hdr *tar.Header, tr io.Reader, digest *string) error {
 	b := getBuf(int(hdr.Size))
 	if _, err := io.ReadFull(tr, *b); err != nil {
 		putBuf(b)
 		unix.Close(fd)
 		return fmt.Errorf("write: %w", err)
 	}
-	p.jobs <- fileJob{fd: fd, hdr: hdr, data: *b, buf: b}
+	p.jobs <- fileJob{fd: fd, hdr: hdr, data: *b, buf: b, digest: digest}
 	return nil
 }
 
