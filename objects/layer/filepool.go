@@ -58,7 +58,8 @@ func putBuf(b *[]byte) {
 }
 
 func newFilePool(u *unpacker) *filePool {
-	p := &filePool{u: u, jobs: make(chan fileJob, 64)}
+	// 16 queued files of at most poolMax each bound the content in flight.
+	p := &filePool{u: u, jobs: make(chan fileJob, 16)}
 	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
 	p.wg.Add(n)
 	for range n {
