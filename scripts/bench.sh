@@ -24,6 +24,7 @@ trap 'rm -f "$tmp" "$BENCH_CHART"' EXIT
 		"AVX2 $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no)."
 	echo
 	echo "![start latency, import and cold checkout against peers](bench.svg)"
+	echo
 	echo "The machine is shared and noisy: figures are medians of interleaved runs,"
 	echo "and comparisons are ratios measured in the same run."
 	echo
