@@ -103,3 +103,10 @@ echo
 echo "strata timed as: $([ "$mode" = cli ] && echo 'strata -C REPO run -- /bin/true, on a checkout' || echo 'the runtime alone')."
 echo "N=$N interleaved runs each, inside one private mount namespace; crun $(crun --version | head -1 | awk '{print $3}'), $(runc --version | head -1)."
 echo "strata parent while a container runs: VmRSS ${rss:-?} kB, VmHWM ${hwm:-?} kB."
+if [ -n "${BENCH_CHART:-}" ]; then
+	awk -v s="$s" -v c="$c" -v r="$r" 'BEGIN {
+		printf "start to exit of /bin/true\tstrata\t%.2f\tms\n", s/1000
+		printf "start to exit of /bin/true\tcrun\t%.2f\tms\n", c/1000
+		printf "start to exit of /bin/true\trunc\t%.2f\tms\n", r/1000
+	}' >>"$BENCH_CHART"
+fi

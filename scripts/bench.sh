@@ -10,12 +10,21 @@ STRATA=$(realpath "$STRATA")
 export STRATA_BENCH_TREE=${STRATA_BENCH_TREE:-$(scripts/bench-tree.sh)}
 out=docs/benchmarks.md
 tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+export BENCH_CHART=$tmp.chart
+: >"$BENCH_CHART"
+trap 'rm -f "$tmp" "$BENCH_CHART"' EXIT
 
 {
 	echo "# Benchmarks"
 	echo
 	echo "Written by \`make bench\` on $(date -u +%Y-%m-%d), $(nproc) cores, kernel $(uname -r)."
+	echo
+	echo "Machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores;" \
+		"SHA-NI $(grep -qw sha_ni /proc/cpuinfo && echo yes || echo no)," \
+		"AVX2 $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no)."
+	echo
+	echo "![start latency, import and cold checkout against peers](bench.svg)"
+	echo
 	echo "The machine is shared and noisy: figures are medians of interleaved runs,"
 	echo "and comparisons are ratios measured in the same run."
 	echo
@@ -44,7 +53,27 @@ trap 'rm -f "$tmp"' EXIT
 		echo
 	done
 } >"$tmp"
+# Issue 15's goals, each row's strata figure against its first peer.
+{
+	echo "## Against the goals"
+	echo
+	echo "| work | strata | peer | ratio | goal |"
+	echo "|---|---|---|---|---|"
+	awk -F'\t' '
+	{ k=$1; t=$2; gsub(/\|/, "\\|", t) }
+	t == "strata" { s[k]=$3; u[k]=$4; if (!(k in o)) o[k]=++n; next }
+	!(k in p) { p[k]=$3; pn[k]=t; if (!(k in o)) o[k]=++n }
+	END {
+		goal["start to exit of /bin/true"]="<= 1.0x crun"
+		goal["import (create the layer)"]="<= 0.8x, layer no larger than zstd -3"
+		goal["cold checkout"]="<= 0.8x"
+		for (k in o) idx[o[k]]=k
+		for (i=1; i<=n; i++) { k=idx[i]; if (k in s && k in p && p[k] > 0)
+			printf "| %s | %s %s | %s %s %s | %.2fx | %s |\n", k, s[k], u[k], pn[k], p[k], u[k], s[k]/p[k], goal[k] }
+	}' "$BENCH_CHART"
+} >>"$tmp"
 chmod 644 "$tmp"
 mv "$tmp" "$out"
+sh bench/chart.sh "$BENCH_CHART" docs/bench.svg
 trap - EXIT
 echo "wrote $out"

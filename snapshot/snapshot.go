@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/internal/asyncwrite"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"golang.org/x/sys/unix"
@@ -132,50 +130,25 @@ func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mod
 	fail := func(err error) error {
 		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
-	rc, err := s.store.OpenLayer(l.Desc)
+	blob, err := s.store.Open(l.Desc.Digest)
 	if err != nil {
 		return fail(err)
 	}
-	defer rc.Close()
-	ra := newReadAhead(rc, 256<<10, 32)
-	defer ra.Close()
-	// The same pass indexes the layer and checks its diff id: a fetched
-	// layer is verified by its blob digest only, and a snapshot is named
-	// by diff id, so a layer that lies about it must never become one.
-	pr, pw := io.Pipe()
-	type indexed struct {
-		diffID  digest.Digest
-		entries []layer.Entry
-		err     error
-	}
-	done := make(chan indexed, 1)
-	go func() {
-		d, entries, err := layer.Index(pr)
-		io.Copy(io.Discard, pr) // keep the unpacker flowing after an error
-		done <- indexed{d, entries, err}
-	}()
-	aw := asyncwrite.New(pw, 8, 256<<10)
-	tee := io.TeeReader(ra, aw)
-	err = layer.Unpack(ctx, tee, dir, mode)
-	if err == nil {
-		// Drain: the verifying reader reports a digest mismatch only at EOF.
-		_, err = io.Copy(io.Discard, tee)
-	}
-	if cerr := aw.Close(); err == nil {
-		err = cerr
-	}
-	pw.CloseWithError(err)
-	ix := <-done
+	defer blob.Close()
+	// One pass reads the blob (verified against its digest at EOF),
+	// decompresses it on every core, unpacks it, indexes it and checks
+	// its diff id: a fetched layer is verified by its blob digest only,
+	// and a snapshot is named by diff id, so a layer that lies about it
+	// must never become one.
+	diffID, entries, err := layer.Extract(ctx, blob, l.Desc.MediaType, dir, mode)
 	switch {
 	case err != nil:
 		return fail(err)
-	case ix.err != nil:
-		return fail(ix.err)
-	case ix.diffID != l.DiffID:
-		return fail(fmt.Errorf("its content has diff id %s, the commit says %s: %w", ix.diffID, l.DiffID, objects.ErrDigestMismatch))
+	case diffID != l.DiffID:
+		return fail(fmt.Errorf("its content has diff id %s, the commit says %s: %w", diffID, l.DiffID, objects.ErrDigestMismatch))
 	}
 	if !s.store.HasLayerIndex(l.Desc.Digest) {
-		if err := s.store.PutLayerIndex(l.Desc.Digest, ix.entries); err != nil {
+		if err := s.store.PutLayerIndex(l.Desc.Digest, entries); err != nil {
 			return fail(err)
 		}
 	}

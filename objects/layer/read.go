@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/asyncwrite"
 	"github.com/zeebo/blake3"
@@ -134,11 +133,7 @@ func Decompress(r io.Reader) (io.ReadCloser, error) {
 	}
 	switch Sniff(head) {
 	case Zstd:
-		d, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(2), zstd.WithDecoderMaxWindow(maxWindow))
-		if err != nil {
-			return nil, fmt.Errorf("decompress layer: %w", err)
-		}
-		return d.IOReadCloser(), nil
+		return newFrameReader(br, nil), nil
 	case Gzip:
 		z, err := gzip.NewReader(br)
 		if err != nil {

@@ -3,6 +3,7 @@ package layer
 import (
 	"archive/tar"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
 )
 
@@ -37,41 +39,73 @@ var ErrUnsafePath = errors.New("path escapes root")
 // component is created with *at calls that do not follow symlinks. On
 // error the caller removes dir: it may hold part of the layer.
 func Unpack(ctx context.Context, r io.Reader, dir string, mode UnpackMode) error {
+	_, err := unpackTar(ctx, r, dir, mode, false)
+	return err
+}
+
+// unpackTar is Unpack; with index set it also returns the file index of the
+// tar, as Index would, built from the same headers and content.
+func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, index bool) ([]Entry, error) {
 	root, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("unpack layer: %w", &os.PathError{Op: "open", Path: dir, Err: err})
+		return nil, fmt.Errorf("unpack layer: %w", &os.PathError{Op: "open", Path: dir, Err: err})
 	}
 	u := &unpacker{
 		mode: mode, root: root, dirs: map[string]int{}, created: map[string]bool{},
 		buf: make([]byte, 1<<20), chown: os.Geteuid() == 0,
 	}
+	if index {
+		u.ix = &indexer{files: map[string]int{}, hash: blake3.New()}
+	}
 	defer u.close()
+	u.pool = newFilePool(u)
+	defer func() {
+		if u.pool != nil {
+			u.pool.wait()
+		}
+	}()
 	tr := tar.NewReader(r)
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("unpack layer: %w", err)
+			return nil, fmt.Errorf("unpack layer: %w", err)
+		}
+		if err := u.pool.Err(); err != nil {
+			return nil, fmt.Errorf("unpack layer: %w", err)
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("unpack layer: %w", err)
+			return nil, fmt.Errorf("unpack layer: %w", err)
+		}
+		if index {
+			if err := u.indexEntry(hdr); err != nil {
+				return nil, fmt.Errorf("unpack layer: entry %q: %w", hdr.Name, err)
+			}
 		}
 		err = u.entry(hdr, tr)
 		u.closeStale()
 		if err != nil {
-			return fmt.Errorf("unpack layer: entry %q: %w", hdr.Name, err)
+			return nil, fmt.Errorf("unpack layer: entry %q: %w", hdr.Name, err)
 		}
+	}
+	err = u.pool.wait()
+	u.pool = nil
+	if err != nil {
+		return nil, fmt.Errorf("unpack layer: %w", err)
 	}
 	// Directory mtimes last: creating their content changed them.
 	for i := len(u.dirTimes) - 1; i >= 0; i-- {
 		d := u.dirTimes[i]
 		if err := u.setTimes(d.rel, d.ts); err != nil {
-			return fmt.Errorf("unpack layer: entry %q: %w", d.rel, err)
+			return nil, fmt.Errorf("unpack layer: entry %q: %w", d.rel, err)
 		}
 	}
-	return nil
+	if !index {
+		return nil, nil
+	}
+	return u.finishIndex(), nil
 }
 
 type dirTime struct {
@@ -88,6 +122,8 @@ type unpacker struct {
 	dirTimes []dirTime
 	buf      []byte
 	chown    bool
+	pool     *filePool // writes small files' content and metadata
+	ix       *indexer  // the file index being built, if asked for
 }
 
 // cleanName turns a tar name into a clean relative path ("." for the
@@ -193,6 +229,10 @@ func (u *unpacker) file(pfd int, base string, hdr *tar.Header, tr *tar.Reader) (
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
+	digest := u.ix.fileDigest()
+	if hdr.Size <= poolMax && hdr.Typeflag == tar.TypeReg {
+		return u.pool.add(fd, hdr, tr, digest)
+	}
 	f := os.NewFile(uintptr(fd), base)
 	defer func() {
 		if cerr := f.Close(); cerr != nil && err == nil {
@@ -201,9 +241,20 @@ func (u *unpacker) file(pfd int, base string, hdr *tar.Header, tr *tar.Reader) (
 	}()
 	if hdr.Size > 0 {
 		// Hide ReadFrom so that the 1 MiB buffer is used.
-		if _, err := io.CopyBuffer(struct{ io.Writer }{f}, tr, u.buf); err != nil {
+		var w io.Writer = struct{ io.Writer }{f}
+		if digest != nil {
+			u.ix.hash.Reset()
+			w = io.MultiWriter(w, u.ix.hash)
+		}
+		if _, err := io.CopyBuffer(w, tr, u.buf); err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
+	}
+	if digest != nil {
+		if hdr.Size == 0 {
+			u.ix.hash.Reset()
+		}
+		*digest = "blake3:" + hex.EncodeToString(u.ix.hash.Sum(nil))
 	}
 	return u.meta(fd, "", hdr, false)
 }

@@ -70,9 +70,16 @@ type tarWriter struct {
 // writing into it meanwhile cannot make it read outside; a ".wh." name is
 // ErrReservedName.
 func WriteTar(ctx context.Context, dir string, w io.Writer, opts WriteOptions) ([]Entry, error) {
+	// A frameWriter buffers already; anything else gets a buffer.
 	bw := bufio.NewWriterSize(w, 256<<10)
+	var tw *tar.Writer
+	if fw, ok := w.(*frameWriter); ok {
+		tw = tar.NewWriter(fw)
+	} else {
+		tw = tar.NewWriter(bw)
+	}
 	t := &tarWriter{
-		ctx: ctx, opts: opts, tw: tar.NewWriter(bw),
+		ctx: ctx, opts: opts, tw: tw,
 		links: map[devIno]firstLink{},
 		buf:   make([]byte, 1<<20), xbuf: make([]byte, 4096), hash: blake3.New(),
 	}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# bench/scale.sh: memory at scale. Imports and unpacks, with benchimport,
+# a tree of SCALE_COPIES (default 5) copies of the Debian bench tree
+# (about 1 GB of tar) and prints the peak RSS of each, which must not grow
+# with the layer: frames bound what is in flight. Issue 15 asks for a
+# 10 GB layer under 150 MB; the size measured is stated in the output.
+set -eu
+cd "$(dirname "$0")/.."
+COPIES=${SCALE_COPIES:-5}
+TREE=$(scripts/bench-tree.sh)
+work=$(mktemp -d /var/tmp/strata-scale.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/benchimport" ./objects/layer/internal/benchimport
+mkdir "$work/tree" "$work/out"
+i=0
+while [ $i -lt "$COPIES" ]; do
+	cp -a "$TREE" "$work/tree/copy$i"
+	i=$((i + 1))
+done
+sync
+/usr/bin/time -f '%e %M' -o "$work/create" "$work/benchimport" create "$work/tree" "$work/layer.zst" >"$work/ids"
+sync
+/usr/bin/time -f '%e %M' -o "$work/unpack" "$work/benchimport" unpack "$work/layer.zst" "$work/out"
+tarsize=$(awk '{print $3}' "$work/ids")
+echo "| at scale | tar size | layer size | seconds | peak RSS MB | goal |"
+echo "|---|---|---|---|---|---|"
+for step in create unpack; do
+	awk -v s="$step" -v t="$tarsize" -v l="$(stat -c %s "$work/layer.zst")" '{printf "| %s | %.2f GB | %.2f GB | %.1f | %.0f | < 150 MB (at 10 GB) |\n", s, t/1e9, l/1e9, $1, $2/1024}' "$work/$step"
+done

@@ -1,0 +1,142 @@
+package layer
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/asyncwrite"
+	"github.com/zeebo/blake3"
+)
+
+// Extract unpacks the layer blob r into dir (as Unpack does) and returns
+// the diff id and file index of its tar (as Index does), reading r once
+// and to its end. The blob's bytes must match mediaType (CheckMediaType).
+// The diff id is hashed beside the decompression, on a goroutine of its
+// own; the index is built from the headers the unpacker reads, with the
+// content digests computed by the workers that write the files. On error
+// the caller removes dir.
+func Extract(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode) (digest.Digest, []Entry, error) {
+	br := bufio.NewReaderSize(r, 256<<10)
+	head, err := br.Peek(headSize)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", nil, fmt.Errorf("extract layer: %w", err)
+	}
+	if err := CheckMediaType(mediaType, head); err != nil {
+		return "", nil, err
+	}
+	h := sha256.New()
+	if Sniff(head) == Zstd {
+		fr := newFrameReader(br, h)
+		defer fr.Close()
+		entries, err := extract(ctx, fr, br, dir, mode)
+		if err != nil {
+			return "", nil, err
+		}
+		return digest.NewDigest(digest.SHA256, h), entries, nil
+	}
+	var dr io.Reader = br
+	if Sniff(head) == Gzip {
+		z, err := gzip.NewReader(br)
+		if err != nil {
+			return "", nil, fmt.Errorf("extract layer: %w", err)
+		}
+		defer z.Close()
+		dr = z
+	}
+	hw := asyncwrite.New(h, 8, 256<<10)
+	entries, err := extract(ctx, io.TeeReader(dr, hw), br, dir, mode)
+	if cerr := hw.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("extract layer: %w", cerr)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return digest.NewDigest(digest.SHA256, h), entries, nil
+}
+
+// extract unpacks tarball, then reads it and the blob to their ends: the
+// diff id covers the tar's padding, and a verifying blob reader reports a
+// mismatch only at EOF.
+func extract(ctx context.Context, tarball, blob io.Reader, dir string, mode UnpackMode) ([]Entry, error) {
+	entries, err := unpackTar(ctx, tarball, dir, mode, true)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(io.Discard, tarball); err != nil {
+		return nil, fmt.Errorf("extract layer: %w", err)
+	}
+	if _, err := io.Copy(io.Discard, blob); err != nil {
+		return nil, fmt.Errorf("extract layer: %w", err)
+	}
+	return entries, nil
+}
+
+// indexer builds a layer's file index during unpack. Content digests of
+// files written by the pool arrive later, hardlinks take theirs from
+// their target's entry: both are filled in by finish.
+type indexer struct {
+	entries []Entry
+	digests []pendingDigest
+	links   [][2]int       // a hardlink's entry, its target's entry
+	files   map[string]int // a regular file's path, its entry
+	hash    *blake3.Hasher // for files the unpacker writes itself
+	next    *string        // the digest slot of the current file entry
+}
+
+type pendingDigest struct {
+	i int
+	d *string
+}
+
+// indexEntry records hdr's entry, as Index does.
+func (u *unpacker) indexEntry(hdr *tar.Header) error {
+	ix := u.ix
+	e, err := headerEntry(hdr)
+	if err != nil {
+		return err
+	}
+	ix.next = nil
+	switch e.Type {
+	case TypeFile:
+		d := new(string)
+		ix.digests = append(ix.digests, pendingDigest{len(ix.entries), d})
+		ix.next = d
+		defer func() { ix.files[e.Path] = len(ix.entries) - 1 }()
+	case TypeHardlink:
+		if i, ok := ix.files[e.Link]; ok {
+			ix.links = append(ix.links, [2]int{len(ix.entries), i})
+		}
+	}
+	ix.entries = append(ix.entries, e)
+	return nil
+}
+
+// fileDigest hands out the digest slot of the file entry being unpacked;
+// nil when no index is built.
+func (ix *indexer) fileDigest() *string {
+	if ix == nil {
+		return nil
+	}
+	d := ix.next
+	ix.next = nil
+	return d
+}
+
+// finishIndex fills in digests once every file is written.
+func (u *unpacker) finishIndex() []Entry {
+	ix := u.ix
+	for _, p := range ix.digests {
+		ix.entries[p.i].Digest = *p.d
+	}
+	for _, l := range ix.links {
+		ix.entries[l[0]].Size, ix.entries[l[0]].Digest = ix.entries[l[1]].Size, ix.entries[l[1]].Digest
+	}
+	return ix.entries
+}

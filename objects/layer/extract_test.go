@@ -1,0 +1,89 @@
+package layer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"reflect"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/strata-sh/strata/objects/layer/layertest"
+)
+
+// Extract gives the tree Unpack gives and the diff id and index Index
+// gives, for strata's zstd layers and for gzip and plain tars.
+func TestExtractMatchesIndex(t *testing.T) {
+	requireRoot(t)
+	for name, build := range map[string]func(t *testing.T, dir string){
+		"everything": func(t *testing.T, dir string) { layertest.Build(t, dir, layertest.Everything) },
+		"large":      func(t *testing.T, dir string) { layertest.BuildLarge(t, dir, 20<<20) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := t.TempDir()
+			build(t, src)
+			zst, res := create(t, src, WriteOptions{})
+			tarball := streamDecode(t, zst)
+			var gz bytes.Buffer
+			zw := gzip.NewWriter(&gz)
+			zw.Write(tarball)
+			zw.Close()
+			wantDiff, wantIndex, err := Index(bytes.NewReader(tarball))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wantDiff != res.DiffID {
+				t.Fatalf("Index says %s, Create said %s", wantDiff, res.DiffID)
+			}
+			for kind, blob := range map[string][]byte{
+				"application/vnd.oci.image.layer.v1.tar+zstd": zst,
+				"application/vnd.oci.image.layer.v1.tar+gzip": gz.Bytes(),
+				"application/vnd.oci.image.layer.v1.tar":      tarball,
+			} {
+				dst := t.TempDir()
+				diff, index, err := Extract(context.Background(), bytes.NewReader(blob), kind, dst, Apply)
+				if err != nil {
+					t.Fatalf("%s: %v", kind, err)
+				}
+				if diff != wantDiff || !reflect.DeepEqual(index, wantIndex) {
+					t.Errorf("%s: diff id %s, %d entries; Index: %s, %d entries", kind, diff, len(index), wantDiff, len(wantIndex))
+				}
+				layertest.Compare(t, src, dst)
+			}
+			// A blob whose bytes are not what its media type says is refused.
+			_, _, err = Extract(context.Background(), bytes.NewReader(gz.Bytes()), "application/vnd.oci.image.layer.v1.tar+zstd", t.TempDir(), Apply)
+			if !errors.Is(err, ErrMediaType) {
+				t.Errorf("gzip labelled zstd: %v, want ErrMediaType", err)
+			}
+		})
+	}
+}
+
+// Extract reads the blob to its end, so that a verifying reader sees EOF.
+func TestExtractReadsToEnd(t *testing.T) {
+	requireRoot(t)
+	src := t.TempDir()
+	layertest.Build(t, src, layertest.Everything)
+	zst, _ := create(t, src, WriteOptions{})
+	r := &eofSeen{r: bytes.NewReader(zst)}
+	if _, _, err := Extract(context.Background(), r, "", t.TempDir(), ToOverlayLower); err != nil {
+		t.Fatal(err)
+	}
+	if !r.eof {
+		t.Fatal("Extract returned before the blob's end")
+	}
+}
+
+type eofSeen struct {
+	r   io.Reader
+	eof bool
+}
+
+func (e *eofSeen) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		e.eof = true
+	}
+	return n, err
+}

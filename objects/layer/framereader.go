@@ -1,0 +1,421 @@
+package layer
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// maxFrame is the largest frame content decoded whole, in parallel: twice
+// what Create writes. Larger frames (a layer from `zstd` or another tool
+// is often one frame of unknown size) are streamed.
+const maxFrame = 2 * frameSize
+
+const (
+	zstdMagic     = 0xFD2FB528
+	skippableMask = 0xFFFFFFF0
+	skippableBase = 0x184D2A50
+	maxBlock      = 128 << 10
+)
+
+var frameDecoders = sync.Pool{New: func() any {
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxFrame),
+		zstd.WithDecoderMaxWindow(maxWindow))
+	if err != nil {
+		panic(err) // only bad options fail
+	}
+	return d
+}}
+
+// frame is one zstd frame on its way through a frameReader, or a piece of
+// the streamed rest of the blob.
+type frame struct {
+	in   []byte // the compressed frame
+	fcs  int    // its content size
+	out  []byte
+	err  error
+	done chan struct{} // closed when out or err is set
+	refs atomic.Int32
+}
+
+// frameReader decompresses a zstd stream on every core when it is made
+// of frames of known size, as Create writes them: one goroutine splits
+// the stream at frame boundaries (reading only frame and block headers),
+// decoders decode whole frames at once, and Read hands their content out
+// in order. If h is set, another goroutine hashes the content, in order;
+// it is complete when Read returns io.EOF.
+// From the first frame it cannot decode whole (no content size, too
+// large, a dictionary, anything odd), the rest of the stream goes through
+// one streaming decoder, so any valid zstd stream reads as before and
+// any invalid one fails with that decoder's error.
+type frameReader struct {
+	br     *bufio.Reader
+	h      hash.Hash
+	free   chan *frame
+	order  chan *frame
+	work   chan *frame
+	hashq  chan *frame
+	hashed chan struct{} // closed when the hasher is done
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	cur    *frame
+	off    int
+	err    error
+	once   sync.Once
+}
+
+func newFrameReader(r io.Reader, h hash.Hash) *frameReader {
+	workers := min(max(runtime.GOMAXPROCS(0), 1), 8)
+	n := workers + 1
+	fr := &frameReader{
+		br: bufio.NewReaderSize(r, 256<<10), h: h,
+		free: make(chan *frame, n), order: make(chan *frame, n), work: make(chan *frame, n),
+		hashq: make(chan *frame, n), hashed: make(chan struct{}), stop: make(chan struct{}),
+	}
+	for range n {
+		fr.free <- &frame{}
+	}
+	fr.wg.Add(workers + 2)
+	for range workers {
+		go fr.decode()
+	}
+	go fr.hash()
+	go fr.split()
+	return fr
+}
+
+func (fr *frameReader) decode() {
+	defer fr.wg.Done()
+	d := frameDecoders.Get().(*zstd.Decoder)
+	defer frameDecoders.Put(d)
+	for f := range fr.work {
+		if cap(f.out) < f.fcs {
+			f.out = make([]byte, 0, max(f.fcs, frameSize))
+		}
+		f.out, f.err = d.DecodeAll(f.in, f.out[:0])
+		if f.err == nil && len(f.out) != f.fcs {
+			f.err = fmt.Errorf("zstd frame holds %d bytes, its header says %d", len(f.out), f.fcs)
+		}
+		close(f.done)
+	}
+}
+
+func (fr *frameReader) hash() {
+	defer fr.wg.Done()
+	defer close(fr.hashed)
+	for f := range fr.hashq {
+		<-f.done
+		if f.err == nil {
+			fr.h.Write(f.out)
+		}
+		fr.release(f)
+	}
+}
+
+func (fr *frameReader) release(f *frame) {
+	if f.refs.Add(-1) == 0 {
+		fr.free <- f
+	}
+}
+
+// get waits for a free frame; false once the reader is closed.
+func (fr *frameReader) get() (*frame, bool) {
+	select {
+	case f := <-fr.free:
+		f.in, f.out, f.err, f.fcs = f.in[:0], f.out[:0], nil, 0
+		f.done = make(chan struct{})
+		f.refs.Store(1)
+		if fr.h != nil {
+			f.refs.Store(2)
+		}
+		return f, true
+	case <-fr.stop:
+		return nil, false
+	}
+}
+
+// deliver queues f for Read (and the hasher); decoded says f needs no
+// decoder.
+func (fr *frameReader) deliver(f *frame, decoded bool) {
+	fr.order <- f
+	if fr.h != nil {
+		fr.hashq <- f
+	}
+	if decoded {
+		close(f.done)
+	} else {
+		fr.work <- f
+	}
+}
+
+func (fr *frameReader) split() {
+	defer fr.wg.Done()
+	defer func() {
+		close(fr.work)
+		close(fr.hashq)
+		close(fr.order)
+	}()
+	for {
+		f, ok := fr.get()
+		if !ok {
+			return
+		}
+		whole, err := fr.readFrame(f)
+		switch {
+		case err == io.EOF:
+			fr.release(f)
+			if fr.h != nil {
+				fr.release(f)
+			}
+			return
+		case err != nil:
+			f.err = fmt.Errorf("zstd: %w", err)
+			fr.deliver(f, true)
+			return
+		case !whole:
+			fr.stream(f)
+			return
+		}
+		fr.deliver(f, false)
+	}
+}
+
+// readFrame reads the next frame into f.in. It skips skippable frames,
+// returns io.EOF at the end of the stream, and whole=false (f.in holding
+// what it read) when the frame is not one to decode whole.
+func (fr *frameReader) readFrame(f *frame) (whole bool, err error) {
+	for {
+		magic, err := fr.read(f, 4)
+		if err != nil {
+			if err == io.ErrUnexpectedEOF && len(f.in) == 0 {
+				err = io.EOF
+			}
+			return false, err
+		}
+		m := binary.LittleEndian.Uint32(magic)
+		if m&skippableMask == skippableBase {
+			size, err := fr.read(f, 4)
+			if err != nil {
+				return false, err
+			}
+			n := int(binary.LittleEndian.Uint32(size))
+			if k, err := fr.br.Discard(n); err != nil {
+				return false, fmt.Errorf("skippable frame: %d of %d bytes: %w", k, n, io.ErrUnexpectedEOF)
+			}
+			f.in = f.in[:0]
+			continue
+		}
+		if m != zstdMagic {
+			return false, nil // let the streaming decoder say what is wrong
+		}
+		break
+	}
+	fhd, err := fr.read(f, 1)
+	if err != nil {
+		return false, err
+	}
+	d := fhd[0]
+	fcsFlag, single, checksum, dictFlag := d>>6, d&0x20 != 0, d&0x04 != 0, d&0x03
+	if d&0x08 != 0 || dictFlag != 0 {
+		return false, nil // reserved bit, or a dictionary
+	}
+	if !single {
+		if _, err := fr.read(f, 1); err != nil { // window descriptor
+			return false, err
+		}
+	}
+	fcsLen := [4]int{0, 2, 4, 8}[fcsFlag]
+	if fcsFlag == 0 && single {
+		fcsLen = 1
+	}
+	if fcsLen == 0 {
+		return false, nil // content size unknown
+	}
+	b, err := fr.read(f, fcsLen)
+	if err != nil {
+		return false, err
+	}
+	var fcs uint64
+	switch fcsLen {
+	case 1:
+		fcs = uint64(b[0])
+	case 2:
+		fcs = uint64(binary.LittleEndian.Uint16(b)) + 256
+	case 4:
+		fcs = uint64(binary.LittleEndian.Uint32(b))
+	case 8:
+		fcs = binary.LittleEndian.Uint64(b)
+	}
+	if fcs > maxFrame {
+		return false, nil
+	}
+	f.fcs = int(fcs)
+	// An encoder that stores its blocks raw needs 3 bytes per block more
+	// than the content; a frame far larger than that is streamed.
+	limit := f.fcs + 3*(f.fcs/maxBlock+2) + 32
+	for {
+		bh, err := fr.read(f, 3)
+		if err != nil {
+			return false, err
+		}
+		h := uint32(bh[0]) | uint32(bh[1])<<8 | uint32(bh[2])<<16
+		last, typ, size := h&1 != 0, (h>>1)&3, int(h>>3)
+		switch typ {
+		case 1: // RLE: one byte repeated size times
+			size = 1
+		case 3:
+			return false, nil // reserved block type
+		}
+		if size > maxBlock || len(f.in)+size > limit {
+			return false, nil
+		}
+		if _, err := fr.read(f, size); err != nil {
+			return false, err
+		}
+		if last {
+			break
+		}
+	}
+	if checksum {
+		if _, err := fr.read(f, 4); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// read appends the next n bytes of the stream to f.in and returns them.
+func (fr *frameReader) read(f *frame, n int) ([]byte, error) {
+	start := len(f.in)
+	f.in = slices.Grow(f.in, n)[:start+n]
+	if k, err := io.ReadFull(fr.br, f.in[start:]); err != nil {
+		f.in = f.in[:start+k]
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return f.in[start:], nil
+}
+
+// stream decodes what is left of the stream, from the frame whose first
+// bytes f holds, with one streaming decoder, in pieces of frameSize.
+func (fr *frameReader) stream(f *frame) {
+	head := bytes.Clone(f.in)
+	fr.release(f)
+	if fr.h != nil {
+		fr.release(f)
+	}
+	d, err := zstd.NewReader(io.MultiReader(bytes.NewReader(head), fr.br),
+		zstd.WithDecoderConcurrency(2), zstd.WithDecoderMaxWindow(maxWindow))
+	if err != nil {
+		if f, ok := fr.get(); ok {
+			f.err = fmt.Errorf("zstd: %w", err)
+			fr.deliver(f, true)
+		}
+		return
+	}
+	defer d.Close()
+	for {
+		f, ok := fr.get()
+		if !ok {
+			return
+		}
+		if cap(f.out) < frameSize {
+			f.out = make([]byte, 0, frameSize)
+		}
+		n, err := io.ReadFull(d, f.out[:frameSize])
+		f.out = f.out[:n]
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			err = nil
+			if n == 0 {
+				fr.release(f)
+				if fr.h != nil {
+					fr.release(f)
+				}
+				return
+			}
+		} else if err != nil {
+			f.out, f.err = f.out[:0], fmt.Errorf("zstd: %w", err)
+		}
+		fr.deliver(f, true)
+		if f.err != nil {
+			return
+		}
+	}
+}
+
+func (fr *frameReader) Read(p []byte) (int, error) {
+	for fr.cur == nil || fr.off == len(fr.cur.out) {
+		if fr.err != nil {
+			return 0, fr.err
+		}
+		if fr.cur != nil {
+			fr.release(fr.cur)
+			fr.cur = nil
+		}
+		f, ok := <-fr.order
+		if !ok {
+			<-fr.hashed // h holds everything before EOF is said
+			fr.err = io.EOF
+			return 0, io.EOF
+		}
+		<-f.done
+		if f.err != nil {
+			fr.err = f.err
+			fr.release(f)
+			return 0, fr.err
+		}
+		fr.cur, fr.off = f, 0
+	}
+	n := copy(p, fr.cur.out[fr.off:])
+	fr.off += n
+	return n, nil
+}
+
+// WriteTo hands out whole frames without a copy in between.
+func (fr *frameReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if fr.cur == nil || fr.off == len(fr.cur.out) {
+			if _, err := fr.Read(nil); err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				return total, err
+			}
+		}
+		n, err := w.Write(fr.cur.out[fr.off:])
+		fr.off += n
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// Close stops the goroutines and waits for them: the underlying reader
+// is not read after Close returns, and is the caller's to close.
+func (fr *frameReader) Close() error {
+	fr.once.Do(func() {
+		// Queues hold every frame there is, so nothing blocks on a send:
+		// the splitter stops at its next frame or read.
+		close(fr.stop)
+		fr.wg.Wait()
+		fr.cur, fr.err = nil, errFrameReaderClosed
+	})
+	return nil
+}
+
+// errFrameReaderClosed is what Read returns after Close.
+var errFrameReaderClosed = errors.New("zstd: reader closed")

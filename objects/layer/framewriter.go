@@ -1,0 +1,193 @@
+package layer
+
+import (
+	"crypto/sha256"
+	"hash"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/opencontainers/go-digest"
+)
+
+// frameSize is how much tar one zstd frame holds. Frames are independent,
+// so they are compressed on all cores and decompressed the same way
+// (frameReader), as pzstd does; concatenated they are one valid zstd
+// stream that any decoder reads. 8 MiB, zstd's default window: a Debian
+// minbase layer is 84.3 MB, 0.6% larger than one frame would make it and
+// 0.8% smaller than `zstd -3` makes it (85.0 MB); 16 MiB frames were 1%
+// smaller still but took import's peak RSS from 90 to 142 MB.
+const frameSize = 8 << 20
+
+// encoders are reused: each holds a few MiB of match tables.
+var encoders = sync.Pool{New: func() any {
+	// SpeedDefault is zstd level 3's equivalent; SpeedFastest made layers
+	// 6% larger than `zstd -3`. One goroutine per encoder: the frames are
+	// the parallelism. No frame checksums: a blob is named by its sha256
+	// and the tar inside by its diff id, both always checked.
+	e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1),
+		zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
+	if err != nil {
+		panic(err) // only bad options fail
+	}
+	return e
+}}
+
+// chunk is frameSize of tar on its way to becoming one frame.
+type chunk struct {
+	buf  []byte        // tar bytes
+	out  []byte        // the compressed frame
+	done chan struct{} // closed when out is ready
+	refs atomic.Int32  // users left: the hasher and the writer
+}
+
+// frameWriter compresses what is written to it into independent zstd
+// frames on all cores, writes them in order to out on a goroutine of its
+// own, and hashes the uncompressed bytes (the diff id) on another. Memory
+// stays bounded: at most workers+2 chunks are in flight.
+type frameWriter struct {
+	out   io.Writer
+	free  chan *chunk
+	work  chan *chunk
+	hashq chan *chunk
+	outq  chan *chunk
+	cur   *chunk
+	sent  bool
+	size  int64
+	h     hash.Hash
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	err   error
+}
+
+func newFrameWriter(out io.Writer) *frameWriter {
+	workers := min(max(runtime.GOMAXPROCS(0), 1), 8)
+	n := workers + 1
+	f := &frameWriter{
+		out: out, h: sha256.New(),
+		free: make(chan *chunk, n), work: make(chan *chunk, n), hashq: make(chan *chunk, n), outq: make(chan *chunk, n),
+	}
+	for range n {
+		f.free <- &chunk{}
+	}
+	f.wg.Add(workers + 2)
+	for range workers {
+		go f.compress()
+	}
+	go f.hash()
+	go f.write()
+	return f
+}
+
+func (f *frameWriter) compress() {
+	defer f.wg.Done()
+	enc := encoders.Get().(*zstd.Encoder)
+	defer encoders.Put(enc)
+	for c := range f.work {
+		c.out = enc.EncodeAll(c.buf, c.out[:0])
+		close(c.done)
+	}
+}
+
+func (f *frameWriter) hash() {
+	defer f.wg.Done()
+	for c := range f.hashq {
+		f.h.Write(c.buf)
+		f.release(c)
+	}
+}
+
+func (f *frameWriter) write() {
+	defer f.wg.Done()
+	for c := range f.outq {
+		<-c.done
+		if f.Err() == nil {
+			if _, err := f.out.Write(c.out); err != nil {
+				f.setErr(err)
+			}
+		}
+		f.release(c)
+	}
+}
+
+func (f *frameWriter) release(c *chunk) {
+	if c.refs.Add(-1) == 0 {
+		c.buf = c.buf[:0]
+		f.free <- c
+	}
+}
+
+func (f *frameWriter) setErr(err error) {
+	f.mu.Lock()
+	if f.err == nil {
+		f.err = err
+	}
+	f.mu.Unlock()
+}
+
+// Err is the first error of the underlying writer so far.
+func (f *frameWriter) Err() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+func (f *frameWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		if err := f.Err(); err != nil {
+			return n, err
+		}
+		if f.cur == nil {
+			f.cur = <-f.free
+			if cap(f.cur.buf) < frameSize {
+				// out sized for the worst case, so EncodeAll never grows it;
+				// its untouched pages cost nothing.
+				f.cur.buf = make([]byte, 0, frameSize)
+				f.cur.out = make([]byte, 0, frameSize+frameSize/64+1024)
+			}
+		}
+		c := f.cur
+		k := copy(c.buf[len(c.buf):cap(c.buf)], p)
+		c.buf = c.buf[:len(c.buf)+k]
+		n, p = n+k, p[k:]
+		if len(c.buf) == cap(c.buf) {
+			f.send()
+		}
+	}
+	f.size += int64(n)
+	return n, nil
+}
+
+// send hands the current chunk to the compressors, the hasher and the
+// writer. The queues hold every chunk there is, so this never blocks.
+func (f *frameWriter) send() {
+	c := f.cur
+	f.cur, f.sent = nil, true
+	c.refs.Store(2)
+	c.done = make(chan struct{})
+	f.outq <- c
+	f.hashq <- c
+	f.work <- c
+}
+
+// Close compresses what is left, waits for every frame to be written and
+// returns the first error.
+func (f *frameWriter) Close() error {
+	if f.cur != nil || !f.sent {
+		if f.cur == nil {
+			f.cur = <-f.free
+		}
+		f.send() // an empty stream still gets one (empty) frame
+	}
+	close(f.work)
+	close(f.hashq)
+	close(f.outq)
+	f.wg.Wait()
+	return f.Err()
+}
+
+// DiffID is the sha256 of everything written; valid after Close.
+func (f *frameWriter) DiffID() digest.Digest { return digest.NewDigest(digest.SHA256, f.h) }
