@@ -65,15 +65,15 @@ func (m Mount) DoBeneath() error { return m.do(moveMountBeneath) }
 func (m Mount) do(flags int) error {
 	fsfd, err := unix.Fsopen(m.Type, unix.FSOPEN_CLOEXEC)
 	if errors.Is(err, unix.EPERM) && os.Geteuid() != 0 {
-		return fmt.Errorf("checkout: mount %s: %w: overlay work trees need root (CAP_SYS_ADMIN); rootless checkouts are not supported yet", m.Target, ErrNeedRoot)
+		return fmt.Errorf("mount %s: %w: overlay work trees need root (CAP_SYS_ADMIN); rootless checkouts are not supported yet", m.Target, ErrNeedRoot)
 	}
 	if err != nil {
-		return fmt.Errorf("checkout: mount %s: fsopen: %w", m.Target, err)
+		return fmt.Errorf("mount %s: fsopen: %w", m.Target, err)
 	}
 	defer unix.Close(fsfd)
 	set := func(key, value string) error {
 		if err := unix.FsconfigSetString(fsfd, key, value); err != nil {
-			return fmt.Errorf("checkout: mount %s: %s=%s: %w%s", m.Target, key, value, err, fsLog(fsfd))
+			return fmt.Errorf("mount %s: %s=%s: %w%s", m.Target, key, value, err, fsLog(fsfd))
 		}
 		return nil
 	}
@@ -97,19 +97,19 @@ func (m Mount) do(flags int) error {
 		}
 	}
 	if err := unix.FsconfigCreate(fsfd); err != nil {
-		return fmt.Errorf("checkout: mount %s: %w%s", m.Target, err, fsLog(fsfd))
+		return fmt.Errorf("mount %s: %w%s", m.Target, err, fsLog(fsfd))
 	}
 	// nosuid,nodev: the host sees the work tree, and a container must not
 	// plant a setuid binary or a device node for the host's users there.
 	// Inside a container the runtime remounts a bind without them.
 	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, MountAttrs)
 	if err != nil {
-		return fmt.Errorf("checkout: mount %s: fsmount: %w%s", m.Target, err, fsLog(fsfd))
+		return fmt.Errorf("mount %s: fsmount: %w%s", m.Target, err, fsLog(fsfd))
 	}
 	// The mount fd must be closed before anyone unmounts, or umount says EBUSY.
 	defer unix.Close(mfd)
 	if err := unix.MoveMount(mfd, "", unix.AT_FDCWD, m.Target, unix.MOVE_MOUNT_F_EMPTY_PATH|flags); err != nil {
-		return fmt.Errorf("checkout: mount %s: move_mount: %w", m.Target, err)
+		return fmt.Errorf("mount %s: move_mount: %w", m.Target, err)
 	}
 	return nil
 }
@@ -138,7 +138,7 @@ func Unmount(target string) error {
 		err = unix.Unmount(target, unix.MNT_DETACH)
 	}
 	if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("checkout: unmount %s: %w", target, err)
+		return fmt.Errorf("unmount %s: %w", target, err)
 	}
 	return nil
 }
@@ -154,7 +154,7 @@ type MountInfo struct {
 func Mounted(target string) (MountInfo, bool, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return MountInfo{}, false, fmt.Errorf("checkout: %w", err)
+		return MountInfo{}, false, fmt.Errorf("read mountinfo: %w", err)
 	}
 	defer f.Close()
 	type entry struct {
@@ -179,7 +179,7 @@ func Mounted(target string) (MountInfo, bool, error) {
 		at = append(at, e)
 	}
 	if err := sc.Err(); err != nil {
-		return MountInfo{}, false, fmt.Errorf("checkout: read mountinfo: %w", err)
+		return MountInfo{}, false, fmt.Errorf("read mountinfo: %w", err)
 	}
 	// The topmost is the one no other mount at target sits on.
 	for _, e := range at {

@@ -76,16 +76,16 @@ func (s *Snapshots) Ensure(ctx context.Context, ref SnapshotRef) (string, error)
 	}
 	start := time.Now()
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
-		return "", fmt.Errorf("checkout: snapshots: %w", err)
+		return "", fmt.Errorf("snapshots: %w", err)
 	}
 	tmp, err := os.MkdirTemp(s.dir, ".tmp-")
 	if err != nil {
-		return "", fmt.Errorf("checkout: snapshots: %w", err)
+		return "", fmt.Errorf("snapshots: %w", err)
 	}
 	if err := s.build(ctx, tmp, ref); err != nil {
 		// A partial snapshot never stays: it would serve half a layer.
 		if rerr := os.RemoveAll(tmp); rerr != nil {
-			slog.Warn("checkout: remove partial snapshot", "dir", tmp, "err", rerr)
+			slog.Warn("remove partial snapshot", "dir", tmp, "err", rerr)
 		}
 		return "", err
 	}
@@ -94,9 +94,9 @@ func (s *Snapshots) Ensure(ctx context.Context, ref SnapshotRef) (string, error)
 		if _, serr := os.Lstat(p); serr == nil {
 			return p, nil // built by another process meanwhile
 		}
-		return "", fmt.Errorf("checkout: snapshot %s: %w", short(ref.ID), err)
+		return "", fmt.Errorf("snapshot %s: %w", short(ref.ID), err)
 	}
-	slog.Debug("checkout: built snapshot", "id", ref.ID, "layers", len(ref.Layers), "took", time.Since(start))
+	slog.Debug("built snapshot", "id", ref.ID, "layers", len(ref.Layers), "took", time.Since(start))
 	return p, nil
 }
 
@@ -106,7 +106,7 @@ func (s *Snapshots) Ensure(ctx context.Context, ref SnapshotRef) (string, error)
 func (s *Snapshots) build(ctx context.Context, tmp string, ref SnapshotRef) error {
 	fsDir := filepath.Join(tmp, "fs")
 	if err := os.Mkdir(fsDir, 0o755); err != nil {
-		return fmt.Errorf("checkout: snapshot: %w", err)
+		return fmt.Errorf("snapshot: %w", err)
 	}
 	mode := layer.ToOverlayLower
 	if ref.Flat {
@@ -121,14 +121,14 @@ func (s *Snapshots) build(ctx context.Context, tmp string, ref SnapshotRef) erro
 	}
 	b, _ := json.Marshal(meta)
 	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), b, 0o644); err != nil {
-		return fmt.Errorf("checkout: snapshot: %w", err)
+		return fmt.Errorf("snapshot: %w", err)
 	}
 	return nil
 }
 
 func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mode layer.UnpackMode) error {
 	fail := func(err error) error {
-		return fmt.Errorf("checkout: layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+		return fmt.Errorf("layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
 	blob, err := s.store.Open(l.Desc.Digest)
 	if err != nil {
@@ -163,7 +163,7 @@ func (s *Snapshots) Prune(kept func(digest.Digest) bool) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("checkout: prune snapshots: %w", err)
+		return fmt.Errorf("prune snapshots: %w", err)
 	}
 	for _, e := range entries {
 		dir := filepath.Join(s.dir, e.Name())
@@ -188,9 +188,9 @@ func (s *Snapshots) Prune(kept func(digest.Digest) bool) error {
 			}
 		}
 		if drop {
-			slog.Debug("checkout: removing snapshot", "id", e.Name())
+			slog.Debug("removing snapshot", "id", e.Name())
 			if err := os.RemoveAll(dir); err != nil {
-				return fmt.Errorf("checkout: prune snapshot %s: %w", short(e.Name()), err)
+				return fmt.Errorf("prune snapshot %s: %w", short(e.Name()), err)
 			}
 		}
 	}

@@ -26,7 +26,7 @@ func (w *Worktree) closeParent() error {
 	}
 	parent := filepath.Dir(w.target)
 	if parent == "/" {
-		slog.Warn("checkout: work tree directly under /: other users can reach it", "target", w.target)
+		slog.Warn("work tree directly under /: other users can reach it", "target", w.target)
 		return nil
 	}
 	var st unix.Stat_t

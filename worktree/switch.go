@@ -41,7 +41,7 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 			return st, err
 		}
 		if h.Commit == st.Pending {
-			slog.Debug("checkout: finishing an interrupted switch", "to", st.Pending)
+			slog.Debug("finishing an interrupted switch", "to", st.Pending)
 			c, err := w.commit(st.Pending)
 			if err != nil {
 				return st, err
@@ -66,7 +66,7 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 	if err != nil {
 		return st, err
 	}
-	slog.Debug("checkout: mounting work tree", "target", st.Target, "commit", st.Commit)
+	slog.Debug("mounting work tree", "target", st.Target, "commit", st.Commit)
 	return st, w.mount(ctx, c, w.upper(), w.work(), false)
 }
 
@@ -203,7 +203,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		return st, err
 	}
 	if err := os.RemoveAll(trash); err != nil {
-		slog.Warn("checkout: remove old upper", "dir", trash, "err", err)
+		slog.Warn("remove old upper", "dir", trash, "err", err)
 	}
 	return st, nil
 }
