@@ -61,7 +61,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		return nil, nil, err
 	}
 	if h.Commit != st.Commit {
-		return nil, nil, fmt.Errorf("checkout: commit: %w", ErrHeadMoved)
+		return nil, nil, fmt.Errorf("commit: %w", ErrHeadMoved)
 	}
 	res, err := w.scan(ctx, st)
 	if err != nil {
@@ -95,7 +95,11 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		nc.Config = &cfg
 	}
 	if len(res.changes) > 0 {
-		l, err := w.writeLayer(ctx, parent, res)
+		write := w.writeLayer
+		if st.Stacked {
+			write = w.writeStackedLayer
+		}
+		l, err := write(ctx, parent, res)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -103,33 +107,35 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	}
 	c, err := w.Repo.Objects.WriteCommit(nc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("checkout: commit: %w", err)
+		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
 	testHook("commit-before-ref")
 	// Pending first: if we die after HEAD moves, the next command finishes
 	// the switch instead of showing committed changes as uncommitted.
-	st.Pending = c.ID
+	st.Pending, st.PendingStack = c.ID, true
 	if err := w.writeState(st); err != nil {
 		return nil, nil, err
 	}
 	moveErr := w.moveHead(&st, c.ID, st.Commit, "commit: "+firstLine(o.Message))
 	if moveErr != nil && !errors.Is(moveErr, refs.ErrMoved) {
 		err := moveErr
-		st.Pending = ""
+		st.Pending, st.PendingStack = "", false
 		w.writeState(st)
 		if errors.Is(err, refs.ErrStale) || errors.Is(err, refs.ErrExists) {
-			return nil, nil, fmt.Errorf("checkout: commit: %w", ErrHeadMoved)
+			return nil, nil, fmt.Errorf("commit: %w", ErrHeadMoved)
 		}
-		return nil, nil, fmt.Errorf("checkout: commit: %w", err)
+		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
 	testHook("commit-after-ref")
 	// HEAD moved even when moveErr wraps refs.ErrMoved (a later step such
-	// as the index.json rewrite failed): finish the switch, then report it.
-	if _, err := w.switchTo(ctx, st, c, false); err != nil {
+	// as the index.json rewrite failed): record the commit, then report it.
+	// The mount stays: whoever lives in the tree keeps its files.
+	st.stack(c.ID)
+	if err := w.writeState(st); err != nil {
 		return c, res.changes, err
 	}
 	if moveErr != nil {
-		return c, res.changes, fmt.Errorf("checkout: commit: %w", moveErr)
+		return c, res.changes, fmt.Errorf("commit: %w", moveErr)
 	}
 	return c, res.changes, nil
 }
@@ -150,7 +156,7 @@ func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *
 	}
 	l, err := w.Repo.Objects.AddLayerFromDir(ctx, w.upper(), opts)
 	if err != nil {
-		return objects.Layer{}, fmt.Errorf("checkout: commit: %w", err)
+		return objects.Layer{}, fmt.Errorf("commit: %w", err)
 	}
 	return l, nil
 }

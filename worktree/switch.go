@@ -41,7 +41,13 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 		if err != nil {
 			return st, err
 		}
-		if h.Commit == st.Pending {
+		if h.Commit == st.Pending && st.PendingStack {
+			// A commit killed after HEAD moved: the mount stays.
+			st.stack(st.Pending)
+			if err := w.writeState(st); err != nil {
+				return st, err
+			}
+		} else if h.Commit == st.Pending {
 			slog.Debug("checkout: finishing an interrupted switch", "to", st.Pending)
 			c, err := w.commit(st.Pending)
 			if err != nil {
@@ -49,9 +55,11 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 			}
 			return w.switchTo(ctx, st, c, st.PendingKeep)
 		}
-		st.Pending, st.PendingKeep = "", false // HEAD never moved: the switch did not happen
-		if err := w.writeState(st); err != nil {
-			return st, err
+		if st.Pending != "" {
+			st.Pending, st.PendingKeep, st.PendingStack = "", false, false // HEAD never moved: the switch did not happen
+			if err := w.writeState(st); err != nil {
+				return st, err
+			}
 		}
 	}
 	for _, d := range []string{"upper.next", "work.next"} {
@@ -63,11 +71,11 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 	if err != nil || mounted {
 		return st, err
 	}
-	c, err := w.commit(st.Commit)
+	c, err := w.commit(st.MountBase())
 	if err != nil {
 		return st, err
 	}
-	slog.Debug("checkout: mounting work tree", "target", st.Target, "commit", st.Commit)
+	slog.Debug("checkout: mounting work tree", "target", st.Target, "commit", st.MountBase())
 	return st, w.mount(ctx, c, w.upper(), w.work(), false)
 }
 
@@ -125,8 +133,10 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	}
 	if keepUpper {
 		stage := ""
-		if mounted && st.Commit != "" && c != nil && st.Commit != c.ID {
-			old, err := w.commit(st.Commit)
+		if base := st.MountBase(); mounted && base != "" && c != nil && base != c.ID {
+			// The view must stay as it is: carry what differs between
+			// the lowers it is mounted on and c's.
+			old, err := w.commit(base)
 			if err != nil {
 				return st, err
 			}
@@ -147,7 +157,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		if err := w.mount(ctx, c, w.upper(), w.work(), false); err != nil {
 			return st, err
 		}
-		st.Commit, st.Pending, st.PendingKeep = id, "", false
+		st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base = id, "", false, false, ""
 		return st, w.writeState(st)
 	}
 	nextUpper, nextWork := filepath.Join(w.Dir, "upper.next"), filepath.Join(w.Dir, "work.next")
@@ -199,7 +209,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	if err := os.Rename(nextWork, w.work()); err != nil {
 		return st, fmt.Errorf("checkout: %w", err)
 	}
-	st.Commit, st.Pending, st.PendingKeep = id, "", false
+	st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base = id, "", false, false, ""
 	if err := w.writeState(st); err != nil {
 		return st, err
 	}
