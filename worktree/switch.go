@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
@@ -131,6 +132,14 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	if err != nil {
 		return st, err
 	}
+	var users []Proc
+	if mounted {
+		// The caller refused unless --force: the old mount is detached
+		// lazily, and its upper must not be mounted a second time.
+		if users, err = w.Users(); err != nil {
+			return st, err
+		}
+	}
 	if keepUpper {
 		stage := ""
 		if base := st.MountBase(); mounted && base != "" && c != nil && base != c.ID {
@@ -148,6 +157,13 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 			if err := snapshot.Unmount(w.target); err != nil {
 				return st, err
 			}
+		}
+		if len(users) > 0 {
+			old, err := w.retireUpper(ctx, st)
+			if err != nil {
+				return st, err
+			}
+			slog.Warn("the old mount stays with its users; its upper is kept", "dir", old)
 		}
 		if stage != "" {
 			if err := mergeStaged(stage, w.upper()); err != nil {
@@ -198,6 +214,14 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	if err != nil {
 		return st, fmt.Errorf("checkout: %w", err)
 	}
+	if len(users) > 0 {
+		// Still used through the lazily detached mount: keep it.
+		trash = filepath.Join(w.Dir, "detached", time.Now().UTC().Format("20060102T150405.000000000"))
+		if err := os.MkdirAll(trash, 0o700); err != nil {
+			return st, fmt.Errorf("checkout: %w", err)
+		}
+		slog.Warn("the old mount stays with its users; its upper is kept", "dir", trash)
+	}
 	for _, d := range []string{"upper", "work"} {
 		if err := os.Rename(filepath.Join(w.Dir, d), filepath.Join(trash, d)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return st, fmt.Errorf("checkout: %w", err)
@@ -213,8 +237,10 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	if err := w.writeState(st); err != nil {
 		return st, err
 	}
-	if err := os.RemoveAll(trash); err != nil {
-		slog.Warn("checkout: remove old upper", "dir", trash, "err", err)
+	if len(users) == 0 {
+		if err := os.RemoveAll(trash); err != nil {
+			slog.Warn("checkout: remove old upper", "dir", trash, "err", err)
+		}
 	}
 	return st, nil
 }
@@ -235,7 +261,23 @@ func (w *Worktree) Umount() error {
 		return ErrNotCheckedOut
 	}
 	w.target = st.Target
-	return w.unmountAll()
+	users, err := w.Users()
+	if err != nil {
+		return err
+	}
+	if err := w.unmountAll(); err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		// Detached lazily (--force): the next mount takes a copy of the
+		// upper, never the one the old mount still writes.
+		old, err := w.retireUpper(context.Background(), st)
+		if err != nil {
+			return err
+		}
+		slog.Warn("the old mount stays with its users; its upper is kept", "dir", old)
+	}
+	return nil
 }
 
 // unmountAll removes every overlay of this work tree from its target.
