@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -89,8 +88,7 @@ func (w *Worktree) isMounted() (bool, error) {
 	}
 	// The kernel shows the upper's path as it was at mount time: a switch
 	// mounts upper.next and renames it to upper afterwards.
-	if mi.FSType != "overlay" || !strings.Contains(mi.Options, "upperdir="+w.upper()+",") &&
-		!strings.Contains(mi.Options, "upperdir="+w.upper()+".next,") {
+	if mi.FSType != "overlay" || mi.Upper != w.upper() && mi.Upper != w.upper()+".next" {
 		return false, fmt.Errorf("checkout: %s: %w (%s %s)", w.target, ErrTargetBusy, mi.FSType, mi.Options)
 	}
 	return true, nil
