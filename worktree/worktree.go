@@ -24,7 +24,7 @@ var (
 	ErrNotCheckedOut    = errors.New("nothing is checked out here; run 'strata checkout'")
 	ErrDirty            = errors.New("uncommitted changes in the work tree")
 	ErrNothingToCommit  = errors.New("nothing to commit")
-	ErrHeadMoved        = errors.New("HEAD moved since the work tree was checked out; run 'strata checkout --force' or 'strata reset --soft'")
+	ErrHeadMoved        = errors.New("HEAD moved since the work tree was checked out; 'strata reset --soft HEAD' keeps these files on top of it")
 	ErrTargetBusy       = errors.New("something else is mounted there")
 	ErrWorktreeNotFound = errors.New("no such worktree")
 )
