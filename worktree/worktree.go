@@ -237,12 +237,19 @@ func (w *Worktree) Head() (refs.Head, error) {
 // branch "", at commit id.
 func (w *Worktree) setHead(st *State, branch string, id digest.Digest, msg string) error {
 	if w.Name != MainName {
+		var before digest.Digest
+		if h, err := w.Head(); err == nil {
+			before = h.Commit
+		}
 		if branch != "" {
 			st.Head = "ref: " + branch
 		} else {
 			st.Head = id.String()
 		}
-		return w.writeState(*st)
+		if err := w.writeState(*st); err != nil {
+			return err
+		}
+		return w.logHead(before, id, msg)
 	}
 	if branch != "" {
 		return w.Repo.Refs.SetHeadBranch(branch, msg)
@@ -264,13 +271,16 @@ func (w *Worktree) moveHead(st *State, new, old digest.Digest, msg string) error
 		return w.Repo.Refs.UpdateHead(new, old, msg)
 	}
 	if h.Branch != "" {
-		return w.Repo.Refs.Update(h.Branch, new, old, msg)
+		if err := w.Repo.Refs.Update(h.Branch, new, old, msg); err != nil {
+			return err
+		}
+		return w.logHead(old, new, msg)
 	}
 	if h.Commit != old {
 		return fmt.Errorf("HEAD: %w", refs.ErrStale)
 	}
 	st.Head = new.String()
-	return nil
+	return w.logHead(old, new, msg)
 }
 
 // Resolve resolves rev as seen from this work tree: HEAD is its own.
