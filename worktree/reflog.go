@@ -14,7 +14,7 @@ import (
 // repository's logs/: refs.Store.Log reads it, and gc keeps every commit
 // it names (refs.Store.ReflogCommits walks all of logs/), so a detached
 // HEAD's commits outlive a switch away as the main HEAD's do.
-func (w *Worktree) HeadLog() string { return "worktrees/" + w.Name + "/HEAD" }
+func (w *Worktree) HeadLog() string { return "refs/worktrees/" + w.Name + "/HEAD" }
 
 // logHead records a move of an extra work tree's HEAD, in refs' reflog
 // line format: "<old> <new> <unix time>\t<who>\t<message>".
@@ -47,4 +47,12 @@ func (w *Worktree) logHead(old, new digest.Digest, msg string) error {
 		return fmt.Errorf("reflog %s: %w", w.HeadLog(), err)
 	}
 	return nil
+}
+
+// removeHeadLog drops the HEAD reflog of a work tree that is removed, as
+// git does: its commits are then kept only by what else names them.
+func (w *Worktree) removeHeadLog() {
+	if w.Name != MainName {
+		os.RemoveAll(filepath.Join(w.Repo.Root, "logs", "refs", "worktrees", w.Name))
+	}
 }
