@@ -1,9 +1,9 @@
 package snapshot
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
+	"github.com/moby/sys/mountinfo"
 	"os"
 	"strings"
 
@@ -147,53 +147,46 @@ func Unmount(target string) error {
 type MountInfo struct {
 	Target  string
 	FSType  string
-	Options string // super options: lowerdir, upperdir, ...
+	Options string // super options as the kernel shows them (escaped)
+	Upper   string // the overlay's upperdir, unescaped
 }
 
-// Mounted returns the topmost mount at target, or ok=false.
+// Mounted returns the topmost mount at target, or ok=false. The mount
+// table is parsed by github.com/moby/sys/mountinfo, which unescapes the
+// mount point; the super options are split and unescaped here (a path
+// with a space shows as \040 there, a comma as \054).
 func Mounted(target string) (MountInfo, bool, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	at, err := mountinfo.GetMounts(func(i *mountinfo.Info) (skip, stop bool) {
+		return i.Mountpoint != target, false
+	})
 	if err != nil {
-		return MountInfo{}, false, fmt.Errorf("read mountinfo: %w", err)
-	}
-	defer f.Close()
-	type entry struct {
-		id, parent string
-		info       MountInfo
-	}
-	var at []entry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		// id parent major:minor root mountpoint opts [optional...] - fstype source superopts
-		pre, post, cut := strings.Cut(sc.Text(), " - ")
-		fields := strings.Fields(pre)
-		if !cut || len(fields) < 5 || Unescape(fields[4]) != target {
-			continue
-		}
-		pf := strings.SplitN(post, " ", 3)
-		e := entry{id: fields[0], parent: fields[1], info: MountInfo{Target: target, FSType: pf[0]}}
-		if len(pf) == 3 {
-			e.info.Options = pf[2]
-		}
-		at = append(at, e)
-	}
-	if err := sc.Err(); err != nil {
 		return MountInfo{}, false, fmt.Errorf("read mountinfo: %w", err)
 	}
 	// The topmost is the one no other mount at target sits on.
 	for _, e := range at {
 		top := true
 		for _, o := range at {
-			if o.parent == e.id {
+			if o.Parent == e.ID {
 				top = false
 			}
 		}
 		if top {
-			return e.info, true, nil
+			return MountInfo{Target: target, FSType: e.FSType, Options: e.VFSOptions,
+				Upper: SuperOption(e.VFSOptions, "upperdir")}, true, nil
 		}
 	}
 	return MountInfo{}, false, nil
+}
+
+// SuperOption returns the unescaped value of option key in the super
+// options of a mountinfo line, "" if absent.
+func SuperOption(opts, key string) string {
+	for _, o := range strings.Split(opts, ",") {
+		if v, ok := strings.CutPrefix(o, key+"="); ok {
+			return Unescape(v)
+		}
+	}
+	return ""
 }
 
 // Unescape undoes mountinfo's octal escapes (\040 for a space).

@@ -187,3 +187,52 @@ func BenchmarkStatus1000(b *testing.B) {
 	}
 	medianMs(b, ds)
 }
+
+// BenchmarkCommitOneFileShell commits one file written by a shell that
+// lives in /etc: the mount stays, the commit is stacked on it.
+func BenchmarkCommitOneFileShell(b *testing.B) {
+	r, base := benchRepo(b)
+	ctx := context.Background()
+	w := benchWorktree(b, r, base.ID.String())
+	sh := shellIn(b, w.Target()+"/etc")
+	var ds []time.Duration
+	for i := 0; i < b.N; i++ {
+		if out := sh(fmt.Sprintf("echo motd %d > motd", i)); out != "" {
+			b.Fatal(out)
+		}
+		start := time.Now()
+		_, _, err := w.Commit(ctx, CommitOptions{Message: "motd"})
+		ds = append(ds, time.Since(start))
+		must(b, err)
+	}
+	medianMs(b, ds)
+}
+
+// BenchmarkStatus1000Stacked50: status of 1,000 changed files on a mount
+// that already carries 50 commits.
+func BenchmarkStatus1000Stacked50(b *testing.B) {
+	r, base := benchRepo(b)
+	ctx := context.Background()
+	w := benchWorktree(b, r, base.ID.String())
+	must(b, os.MkdirAll(w.Target()+"/srv/bench", 0o755))
+	for i := 0; i < 50; i++ {
+		must(b, write(fmt.Sprintf("%s/srv/c%d", w.Target(), i), fmt.Sprint(i)))
+		_, _, err := w.Commit(ctx, CommitOptions{Message: fmt.Sprint(i)})
+		must(b, err)
+	}
+	for i := 0; i < 1000; i++ {
+		must(b, write(fmt.Sprintf("%s/srv/bench/f%d", w.Target(), i), fmt.Sprint(i)))
+	}
+	var ds []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		cs, err := w.Status(ctx)
+		ds = append(ds, time.Since(start))
+		must(b, err)
+		if len(cs) != 1000 {
+			b.Fatalf("%d changes", len(cs))
+		}
+	}
+	medianMs(b, ds)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -48,16 +49,30 @@ func (e *DirtyError) Unwrap() error { return ErrDirty }
 // A switch to another commit with uncommitted changes fails with a
 // DirtyError unless Force; a switch that keeps the commit (checkout -b)
 // keeps the changes.
-func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (*objects.Commit, error) {
+func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.Commit, err error) {
+	_, dirErr := os.Lstat(w.Dir)
+	_, targetErr := os.Lstat(w.target)
 	unlock, err := w.lock()
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
 	st, existed, err := w.State()
 	if err != nil {
+		unlock()
 		return nil, err
 	}
+	defer func() {
+		unlock()
+		if err != nil && !existed && w.Name != MainName && errors.Is(dirErr, fs.ErrNotExist) {
+			// A failed first checkout of an extra work tree leaves nothing.
+			if mounted, _ := w.isMounted(); !mounted {
+				os.RemoveAll(w.Dir)
+				if errors.Is(targetErr, fs.ErrNotExist) {
+					os.Remove(w.target)
+				}
+			}
+		}
+	}()
 	if existed {
 		if st, err = w.ensure(ctx); err != nil {
 			return nil, err
@@ -68,6 +83,11 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (*objects.Co
 	c, branch, err := w.target2(o)
 	if err != nil {
 		return nil, err
+	}
+	if !o.Force {
+		if err := w.refuseCheckedOutElsewhere(branch); err != nil {
+			return nil, err
+		}
 	}
 	var id digest.Digest
 	if c != nil {

@@ -95,7 +95,11 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		nc.Config = &cfg
 	}
 	if len(res.changes) > 0 {
-		l, err := w.writeLayer(ctx, parent, res)
+		write := w.writeLayer
+		if st.Stacked {
+			write = w.writeStackedLayer
+		}
+		l, err := write(ctx, parent, res)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -108,14 +112,14 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	testHook("commit-before-ref")
 	// Pending first: if we die after HEAD moves, the next command finishes
 	// the switch instead of showing committed changes as uncommitted.
-	st.Pending = c.ID
+	st.Pending, st.PendingStack = c.ID, true
 	if err := w.writeState(st); err != nil {
 		return nil, nil, err
 	}
 	moveErr := w.moveHead(&st, c.ID, st.Commit, "commit: "+firstLine(o.Message))
 	if moveErr != nil && !errors.Is(moveErr, refs.ErrMoved) {
 		err := moveErr
-		st.Pending = ""
+		st.Pending, st.PendingStack = "", false
 		w.writeState(st)
 		if errors.Is(err, refs.ErrStale) || errors.Is(err, refs.ErrExists) {
 			return nil, nil, fmt.Errorf("commit: %w", ErrHeadMoved)
@@ -124,8 +128,10 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	}
 	testHook("commit-after-ref")
 	// HEAD moved even when moveErr wraps refs.ErrMoved (a later step such
-	// as the index.json rewrite failed): finish the switch, then report it.
-	if _, err := w.switchTo(ctx, st, c, false); err != nil {
+	// as the index.json rewrite failed): record the commit, then report it.
+	// The mount stays: whoever lives in the tree keeps its files.
+	st.stack(c.ID)
+	if err := w.writeState(st); err != nil {
 		return c, res.changes, err
 	}
 	if moveErr != nil {

@@ -30,7 +30,7 @@ func Roots(r *repo.Repo) ([]digest.Digest, error) {
 		if err != nil {
 			continue
 		}
-		for _, d := range []digest.Digest{st.Commit, st.Pending, digest.Digest(st.Head)} {
+		for _, d := range []digest.Digest{st.Commit, st.Base, st.Pending, digest.Digest(st.Head)} {
 			if d.Validate() == nil {
 				out = append(out, d)
 			}
@@ -50,12 +50,17 @@ func PruneCaches(r *repo.Repo, kept map[digest.Digest]bool) error {
 	}
 	for _, w := range wts {
 		st, _, err := w.State()
-		if err != nil || st.Commit == "" {
+		if err != nil {
 			continue
 		}
-		if c, err := r.Objects.ReadCommit(st.Commit); err == nil {
-			for _, l := range c.Manifest.Layers {
-				inUse[l.Digest] = true
+		for _, id := range []digest.Digest{st.Commit, st.MountBase()} {
+			if id == "" {
+				continue
+			}
+			if c, err := r.Objects.ReadCommit(id); err == nil {
+				for _, l := range c.Manifest.Layers {
+					inUse[l.Digest] = true
+				}
 			}
 		}
 	}

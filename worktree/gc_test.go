@@ -99,9 +99,8 @@ func TestGCKeepsWorktreeCommits(t *testing.T) {
 			t.Errorf("gc removed %s, which a work tree stands on", d)
 		}
 	}
-	// Once the work tree is gone, so is the commit.
-	must(t, w.Umount())
-	must(t, os.RemoveAll(w.Dir))
+	// Once the work tree is removed (its HEAD reflog with it), so is the commit.
+	must(t, w.Remove(ctx, true))
 	if _, err := r.GC(GCOptions(repo.GCOptions{})); err != nil {
 		t.Fatal(err)
 	}

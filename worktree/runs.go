@@ -99,9 +99,9 @@ func (w *Worktree) runLive(id string) (bool, error) {
 	return false, nil
 }
 
-// RefuseWhileRunning returns an error wrapping ErrRunning when a container
-// runs in the work tree.
-func (w *Worktree) RefuseWhileRunning() error {
+// refuseRuns returns an error wrapping ErrRunning when a container runs
+// in the work tree.
+func (w *Worktree) refuseRuns() error {
 	ids, err := w.Runs()
 	if err != nil {
 		return err

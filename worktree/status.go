@@ -19,7 +19,11 @@ import (
 type statusResult struct {
 	changes []tree.Change
 	same    map[string]bool // copied-up non-directories equal to their lower: left out of a commit
-	ex      *Excludes
+	// links groups the upper's names of files with several links, so that
+	// a stacked commit writes all of them and the layer keeps the link.
+	links map[devIno][]string
+	ino   map[string]devIno
+	ex    *Excludes
 }
 
 // Status returns the work tree's changes against the commit it is based
@@ -46,7 +50,7 @@ func (w *Worktree) Status(ctx context.Context) ([]tree.Change, error) {
 // It reads only the upper, and the merged view under directories that
 // were renamed (overlay redirects).
 func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
-	if empty, err := isEmptyDir(w.upper()); err != nil || empty {
+	if empty, err := isEmptyDir(w.upper()); err != nil || empty && !st.Stacked {
 		// Nothing changed: no need to read the base commit's tree.
 		return &statusResult{same: map[string]bool{}, ex: &Excludes{}}, err
 	}
@@ -54,7 +58,7 @@ func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	tree, err := w.trees.Of(c)
+	tree, base, err := w.scanTrees(st, c)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +66,7 @@ func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &scanner{ctx: ctx, tree: tree, ex: ex, res: &statusResult{same: map[string]bool{}, ex: ex}, xbuf: make([]byte, 4096), target: w.target}
+	s := &scanner{ctx: ctx, tree: tree, base: base, stacked: st.Stacked && st.Base != st.Commit, ex: ex, res: &statusResult{same: map[string]bool{}, ex: ex}, xbuf: make([]byte, 4096), target: w.target}
 	defer s.mount.Close()
 	up, err := layer.OpenDir(w.upper())
 	if err != nil {
@@ -80,6 +84,8 @@ func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
 	return s.res, nil
 }
 
+type devIno struct{ dev, ino uint64 }
+
 // ReservedError is a path of the work tree whose name (".wh." prefix) the
 // OCI layer format reserves: it cannot be committed, and status and diff
 // say so rather than show what a commit would not store.
@@ -95,11 +101,16 @@ type scanner struct {
 	ctx    context.Context
 	tree   tree.Tree
 	sorted []string // tree paths in order, built on first need
-	ex     *Excludes
-	res    *statusResult
-	xbuf   []byte
-	target string
-	mount  *layer.Dir // the mounted view, opened on first need
+	// base is the mount base's tree (the lowers), tree when nothing was
+	// committed on this mount (stacked false).
+	base       tree.Tree
+	baseSorted []string
+	stacked    bool
+	ex         *Excludes
+	res        *statusResult
+	xbuf       []byte
+	target     string
+	mount      *layer.Dir // the mounted view, opened on first need
 }
 
 // dir scans the entries of directory d, whose path in the tree is rel.
@@ -141,6 +152,14 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 			continue
 		}
 		isDir = ue.IsDir()
+		if !isDir && ue.St.Nlink > 1 && upper {
+			k := devIno{ue.St.Dev, ue.St.Ino}
+			if s.res.links == nil {
+				s.res.links, s.res.ino = map[devIno][]string{}, map[string]devIno{}
+			}
+			s.res.links[k] = append(s.res.links[k], crel)
+			s.res.ino[crel] = k
+		}
 		nu, err := s.entry(crel, d, &ue)
 		if err != nil {
 			return err
@@ -154,7 +173,12 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 				s.deleted(crel, false)
 			}
 		default:
-			changed, err := differs(old, nu, d, &ue)
+			cmp := old
+			if old.Type == layer.TypeHardlink && s.tree[old.Link] != nil {
+				// A link committed on this mount: compare with the file it names.
+				cmp = s.tree[old.Link]
+			}
+			changed, err := differs(cmp, nu, d, &ue)
 			if err != nil {
 				return err
 			}
@@ -169,7 +193,9 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		if !isDir {
 			continue
 		}
-		childHide := old == nil || old.Type != layer.TypeDir || hideLower && !upper
+		// Whether the lowers show anything below is the mount base's to say.
+		bold := s.base[crel]
+		childHide := bold == nil || bold.Type != layer.TypeDir || hideLower && !upper
 		var sub *layer.Dir
 		switch {
 		case ue.Class == layer.Opaque:
@@ -202,8 +228,42 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 				s.deleted(p, true)
 			}
 		}
+	} else if s.stacked {
+		s.unseen(rel, seen)
 	}
 	return nil
+}
+
+// unseen compares, below a directory of the upper whose lowers show
+// through, HEAD's entries that the upper does not hold with what the
+// lowers (the mount base) show there.
+func (s *scanner) unseen(rel string, seen map[string]bool) {
+	for _, p := range s.children(rel) {
+		old := s.tree[p]
+		if seen[p] || s.ex.Match(p, old.Type == layer.TypeDir) {
+			continue
+		}
+		nu := s.base[p]
+		switch {
+		case nu == nil:
+			s.deleted(p, true)
+		case tree.KindOf(old.Type) != tree.KindOf(nu.Type):
+			s.add(tree.Change{Path: p, Kind: tree.TypeChg, Old: old, New: nu})
+		case !tree.SameEntry(old, nu):
+			s.add(tree.Change{Path: p, Kind: tree.Modified, Old: old, New: nu})
+		}
+	}
+	if s.baseSorted == nil {
+		s.baseSorted = s.base.Sorted()
+	}
+	prefix := rel + "/"
+	for i := sort.SearchStrings(s.baseSorted, prefix); i < len(s.baseSorted) && strings.HasPrefix(s.baseSorted[i], prefix); i++ {
+		p := s.baseSorted[i]
+		if strings.Contains(p[len(prefix):], "/") || seen[p] || s.tree[p] != nil || s.ex.Match(p, s.base[p].Type == layer.TypeDir) {
+			continue
+		}
+		s.add(tree.Change{Path: p, Kind: tree.Added, New: s.base[p]})
+	}
 }
 
 // inMount opens the directory rel ("/a/b") of the mounted view.

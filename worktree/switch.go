@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
@@ -40,7 +40,13 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 		if err != nil {
 			return st, err
 		}
-		if h.Commit == st.Pending {
+		if h.Commit == st.Pending && st.PendingStack {
+			// A commit killed after HEAD moved: the mount stays.
+			st.stack(st.Pending)
+			if err := w.writeState(st); err != nil {
+				return st, err
+			}
+		} else if h.Commit == st.Pending {
 			slog.Debug("finishing an interrupted switch", "to", st.Pending)
 			c, err := w.commit(st.Pending)
 			if err != nil {
@@ -48,9 +54,11 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 			}
 			return w.switchTo(ctx, st, c, st.PendingKeep)
 		}
-		st.Pending, st.PendingKeep = "", false // HEAD never moved: the switch did not happen
-		if err := w.writeState(st); err != nil {
-			return st, err
+		if st.Pending != "" {
+			st.Pending, st.PendingKeep, st.PendingStack = "", false, false // HEAD never moved: the switch did not happen
+			if err := w.writeState(st); err != nil {
+				return st, err
+			}
 		}
 	}
 	for _, d := range []string{"upper.next", "work.next"} {
@@ -62,11 +70,11 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 	if err != nil || mounted {
 		return st, err
 	}
-	c, err := w.commit(st.Commit)
+	c, err := w.commit(st.MountBase())
 	if err != nil {
 		return st, err
 	}
-	slog.Debug("mounting work tree", "target", st.Target, "commit", st.Commit)
+	slog.Debug("mounting work tree", "target", st.Target, "commit", st.MountBase())
 	return st, w.mount(ctx, c, w.upper(), w.work(), false)
 }
 
@@ -79,8 +87,7 @@ func (w *Worktree) isMounted() (bool, error) {
 	}
 	// The kernel shows the upper's path as it was at mount time: a switch
 	// mounts upper.next and renames it to upper afterwards.
-	if mi.FSType != "overlay" || !strings.Contains(mi.Options, "upperdir="+w.upper()+",") &&
-		!strings.Contains(mi.Options, "upperdir="+w.upper()+".next,") {
+	if mi.FSType != "overlay" || mi.Upper != w.upper() && mi.Upper != w.upper()+".next" {
 		return false, fmt.Errorf("%s: %w (%s %s)", w.target, ErrTargetBusy, mi.FSType, mi.Options)
 	}
 	return true, nil
@@ -122,10 +129,20 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	if err != nil {
 		return st, err
 	}
+	var users []Proc
+	if mounted {
+		// The caller refused unless --force: the old mount is detached
+		// lazily, and its upper must not be mounted a second time.
+		if users, err = w.Users(); err != nil {
+			return st, err
+		}
+	}
 	if keepUpper {
 		stage := ""
-		if mounted && st.Commit != "" && c != nil && st.Commit != c.ID {
-			old, err := w.commit(st.Commit)
+		if base := st.MountBase(); mounted && base != "" && c != nil && base != c.ID {
+			// The view must stay as it is: carry what differs between
+			// the lowers it is mounted on and c's.
+			old, err := w.commit(base)
 			if err != nil {
 				return st, err
 			}
@@ -138,6 +155,13 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 				return st, err
 			}
 		}
+		if len(users) > 0 {
+			old, err := w.retireUpper(ctx, st)
+			if err != nil {
+				return st, err
+			}
+			slog.Warn("the old mount stays with its users; its upper is kept", "dir", old)
+		}
 		if stage != "" {
 			if err := mergeStaged(stage, w.upper()); err != nil {
 				return st, err
@@ -146,7 +170,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		if err := w.mount(ctx, c, w.upper(), w.work(), false); err != nil {
 			return st, err
 		}
-		st.Commit, st.Pending, st.PendingKeep = id, "", false
+		st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base = id, "", false, false, ""
 		return st, w.writeState(st)
 	}
 	nextUpper, nextWork := filepath.Join(w.Dir, "upper.next"), filepath.Join(w.Dir, "work.next")
@@ -187,6 +211,14 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	if err != nil {
 		return st, err
 	}
+	if len(users) > 0 {
+		// Still used through the lazily detached mount: keep it.
+		trash = filepath.Join(w.Dir, "detached", time.Now().UTC().Format("20060102T150405.000000000"))
+		if err := os.MkdirAll(trash, 0o700); err != nil {
+			return st, fmt.Errorf("checkout: %w", err)
+		}
+		slog.Warn("the old mount stays with its users; its upper is kept", "dir", trash)
+	}
 	for _, d := range []string{"upper", "work"} {
 		if err := os.Rename(filepath.Join(w.Dir, d), filepath.Join(trash, d)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return st, err
@@ -198,12 +230,14 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	if err := os.Rename(nextWork, w.work()); err != nil {
 		return st, err
 	}
-	st.Commit, st.Pending, st.PendingKeep = id, "", false
+	st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base = id, "", false, false, ""
 	if err := w.writeState(st); err != nil {
 		return st, err
 	}
-	if err := os.RemoveAll(trash); err != nil {
-		slog.Warn("remove old upper", "dir", trash, "err", err)
+	if len(users) == 0 {
+		if err := os.RemoveAll(trash); err != nil {
+			slog.Warn("remove old upper", "dir", trash, "err", err)
+		}
 	}
 	return st, nil
 }
@@ -224,7 +258,23 @@ func (w *Worktree) Umount() error {
 		return ErrNotCheckedOut
 	}
 	w.target = st.Target
-	return w.unmountAll()
+	users, err := w.Users()
+	if err != nil {
+		return err
+	}
+	if err := w.unmountAll(); err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		// Detached lazily (--force): the next mount takes a copy of the
+		// upper, never the one the old mount still writes.
+		old, err := w.retireUpper(context.Background(), st)
+		if err != nil {
+			return err
+		}
+		slog.Warn("the old mount stays with its users; its upper is kept", "dir", old)
+	}
+	return nil
 }
 
 // unmountAll removes every overlay of this work tree from its target.

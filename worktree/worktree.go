@@ -24,7 +24,7 @@ var (
 	ErrNotCheckedOut    = errors.New("nothing is checked out here; run 'strata checkout'")
 	ErrDirty            = errors.New("uncommitted changes in the work tree")
 	ErrNothingToCommit  = errors.New("nothing to commit")
-	ErrHeadMoved        = errors.New("HEAD moved since the work tree was checked out; run 'strata checkout --force' or 'strata reset --soft'")
+	ErrHeadMoved        = errors.New("HEAD moved since the work tree was checked out; 'strata reset --soft HEAD' keeps these files on top of it")
 	ErrTargetBusy       = errors.New("something else is mounted there")
 	ErrWorktreeNotFound = errors.New("no such worktree")
 )
@@ -47,14 +47,36 @@ type Worktree struct {
 // disappeared is mounted again on the same commit with the same upper.
 type State struct {
 	Target string        `json:"target"`
-	Commit digest.Digest `json:"commit,omitempty"` // the commit the upper applies to; "" on an unborn branch
+	Commit digest.Digest `json:"commit,omitempty"` // the commit the work tree is at (status compares with it); "" on an unborn branch
+	// Stacked says the mount was made from Base, not from Commit: commits
+	// made since do not remount (shells and services inside keep their
+	// tree), so the upper holds every change since Base.
+	Stacked bool          `json:"stacked,omitempty"`
+	Base    digest.Digest `json:"base,omitempty"` // the mount base when Stacked ("" : no layers)
 	// Head is an extra work tree's own HEAD: "ref: refs/heads/x" or a
 	// commit id. The main work tree uses the repository's HEAD.
 	Head string `json:"head,omitempty"`
 	// Pending is a commit the work tree is switching to (commit, checkout,
 	// reset): once HEAD names it, the next command finishes the switch.
-	Pending     digest.Digest `json:"pending,omitempty"`
-	PendingKeep bool          `json:"pending_keep,omitempty"` // the switch keeps the upper (reset --soft)
+	Pending      digest.Digest `json:"pending,omitempty"`
+	PendingKeep  bool          `json:"pending_keep,omitempty"`  // the switch keeps the upper (reset --soft)
+	PendingStack bool          `json:"pending_stack,omitempty"` // a commit: the mount stays, Pending is stacked on it
+}
+
+// MountBase is the commit the overlay is mounted from: its lowers.
+func (st State) MountBase() digest.Digest {
+	if st.Stacked {
+		return st.Base
+	}
+	return st.Commit
+}
+
+// stack records that commit id was made on the current mount, which stays.
+func (st *State) stack(id digest.Digest) {
+	if !st.Stacked {
+		st.Stacked, st.Base = true, st.Commit
+	}
+	st.Commit, st.Pending, st.PendingKeep, st.PendingStack = id, "", false, false
 }
 
 // Main returns the repository's main work tree (<project>/rootfs).
@@ -215,12 +237,19 @@ func (w *Worktree) Head() (refs.Head, error) {
 // branch "", at commit id.
 func (w *Worktree) setHead(st *State, branch string, id digest.Digest, msg string) error {
 	if w.Name != MainName {
+		var before digest.Digest
+		if h, err := w.Head(); err == nil {
+			before = h.Commit
+		}
 		if branch != "" {
 			st.Head = "ref: " + branch
 		} else {
 			st.Head = id.String()
 		}
-		return w.writeState(*st)
+		if err := w.writeState(*st); err != nil {
+			return err
+		}
+		return w.logHead(before, id, msg)
 	}
 	if branch != "" {
 		return w.Repo.Refs.SetHeadBranch(branch, msg)
@@ -242,13 +271,16 @@ func (w *Worktree) moveHead(st *State, new, old digest.Digest, msg string) error
 		return w.Repo.Refs.UpdateHead(new, old, msg)
 	}
 	if h.Branch != "" {
-		return w.Repo.Refs.Update(h.Branch, new, old, msg)
+		if err := w.Repo.Refs.Update(h.Branch, new, old, msg); err != nil {
+			return err
+		}
+		return w.logHead(old, new, msg)
 	}
 	if h.Commit != old {
 		return fmt.Errorf("HEAD: %w", refs.ErrStale)
 	}
 	st.Head = new.String()
-	return nil
+	return w.logHead(old, new, msg)
 }
 
 // Resolve resolves rev as seen from this work tree: HEAD is its own.

@@ -77,44 +77,67 @@ func TestWorkTreeOperations(t *testing.T) {
 		{"xattr", func(r string) error { return unix.Lsetxattr(r+"/x", "user.k", []byte("w"), 0) }, []string{"M /x"}},
 		{"chmod dir", func(r string) error { return os.Chmod(r+"/data", 0o700) }, []string{"M /data"}},
 	}
-	for _, tc := range ops {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			r := newRepo(t)
-			base := filepath.Join(t.TempDir(), "base")
-			writeBase(t, base)
-			commitDir(t, r, base, "base")
-			w := checkoutMain(t, r, "main")
-
-			want := filepath.Join(t.TempDir(), "want")
-			must(t, os.Mkdir(want, 0o755))
-			copyTree(t, base, want)
-			must(t, tc.op(want))
-			must(t, tc.op(w.Target()))
-
-			cs, err := w.Status(ctx)
-			must(t, err)
-			if got := changeLines(cs); !reflect.DeepEqual(got, tc.status) {
-				t.Fatalf("status: got %q, want %q", got, tc.status)
+	for _, stacked := range []bool{false, true} {
+		for _, tc := range ops {
+			name := tc.name
+			if stacked {
+				name = "stacked/" + name
 			}
-			c, _, err := w.Commit(ctx, CommitOptions{Message: tc.name})
-			must(t, err)
-			cs, err = w.Status(ctx)
-			must(t, err)
-			if len(cs) != 0 {
-				t.Errorf("status after commit: %q", changeLines(cs))
-			}
-			wantTree := describe(t, want)
-			compareTrees(t, wantTree, describe(t, w.Target()))
-
-			// A fresh checkout, from the blobs, elsewhere.
-			must(t, os.RemoveAll(filepath.Join(r.Root, "snapshots")))
-			w2, err := ForPath(r, filepath.Join(t.TempDir(), "env2"))
-			must(t, err)
-			unmountAll(t, w2.Target())
-			_, err = w2.Checkout(ctx, CheckoutOptions{Rev: c.ID.String()})
-			must(t, err)
-			compareTrees(t, wantTree, describe(t, w2.Target()))
-		})
+			t.Run(name, func(t *testing.T) { testOperation(t, stacked, tc.op, tc.status) })
+		}
 	}
+}
+
+// testOperation runs one operation. stacked makes a commit on the same
+// mount first: the operation's commit is then stacked on it.
+func testOperation(t *testing.T, stacked bool, op func(string) error, status []string) {
+	tc := struct {
+		name   string
+		op     func(root string) error
+		status []string
+	}{"op", op, status}
+	ctx := context.Background()
+	r := newRepo(t)
+	base := filepath.Join(t.TempDir(), "base")
+	writeBase(t, base)
+	commitDir(t, r, base, "base")
+	w := checkoutMain(t, r, "main")
+
+	want := filepath.Join(t.TempDir(), "want")
+	must(t, os.Mkdir(want, 0o755))
+	copyTree(t, base, want)
+	if stacked {
+		for _, root := range []string{want, w.Target()} {
+			must(t, write(root+"/prep", "prep\n"))
+		}
+		if _, _, err := w.Commit(ctx, CommitOptions{Message: "prep"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, tc.op(want))
+	must(t, tc.op(w.Target()))
+
+	cs, err := w.Status(ctx)
+	must(t, err)
+	if got := changeLines(cs); !reflect.DeepEqual(got, tc.status) {
+		t.Fatalf("status: got %q, want %q", got, tc.status)
+	}
+	c, _, err := w.Commit(ctx, CommitOptions{Message: tc.name})
+	must(t, err)
+	cs, err = w.Status(ctx)
+	must(t, err)
+	if len(cs) != 0 {
+		t.Errorf("status after commit: %q", changeLines(cs))
+	}
+	wantTree := describe(t, want)
+	compareTrees(t, wantTree, describe(t, w.Target()))
+
+	// A fresh checkout, from the blobs, elsewhere.
+	must(t, os.RemoveAll(filepath.Join(r.Root, "snapshots")))
+	w2, err := ForPath(r, filepath.Join(t.TempDir(), "env2"))
+	must(t, err)
+	unmountAll(t, w2.Target())
+	_, err = w2.Checkout(ctx, CheckoutOptions{Rev: c.ID.String()})
+	must(t, err)
+	compareTrees(t, wantTree, describe(t, w2.Target()))
 }

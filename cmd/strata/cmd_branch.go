@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newBranchCommand) }
@@ -113,6 +114,11 @@ func deleteBranches(g *globals, r *repo.Repo, names []string) error {
 		full := refs.Heads + name
 		if full == head.Branch {
 			return fmt.Errorf("branch -d %s: it is the current branch; check out another first", name)
+		}
+		if w, err := worktree.CheckedOutIn(r, full, nil); err != nil {
+			return fmt.Errorf("branch -d %s: %w", name, err)
+		} else if w != nil {
+			return fmt.Errorf("branch -d %s: it is checked out in %s; check out another there first", name, w.Target())
 		}
 		d, err := r.Refs.Read(full)
 		if err != nil {

@@ -62,7 +62,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	cmd.Flags().StringVarP(&o.newBranch, "branch", "b", "", "create branch `NEW` at REV and switch to it")
 	cmd.Flags().BoolVar(&o.detach, "detach", false, "detach HEAD even if REV is a branch")
-	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "discard uncommitted changes; mount over a non-empty directory")
+	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "discard uncommitted changes; mount over a non-empty directory; swap the mount while processes use it")
 	cmd.Flags().StringVar(&o.path, "path", "", "check out in `DIR`, a second work tree, instead of <project>/rootfs")
 	return cmd
 }

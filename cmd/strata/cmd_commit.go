@@ -94,7 +94,7 @@ usage errors.`,
 			}
 			fmt.Fprintf(g.stdout, "[%s %s] %s\n %d %s changed\n", where, shortID(c.ID), firstLine(o.message), len(cs), noun)
 			if err != nil {
-				return fmt.Errorf("commit: committed %s, but the work tree was not remounted: %w", shortID(c.ID), err)
+				return fmt.Errorf("commit: committed %s, but: %w", shortID(c.ID), err)
 			}
 			return nil
 		},

@@ -89,6 +89,6 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	o.add(cmd)
-	cmd.Flags().BoolVar(&force, "force", false, "move the work tree even while a container runs in it")
+	cmd.Flags().BoolVar(&force, "force", false, "move the work tree even while a container or process uses it")
 	return cmd
 }

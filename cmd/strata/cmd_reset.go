@@ -53,6 +53,6 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	cmd.Flags().BoolVar(&hard, "hard", false, "discard uncommitted changes")
 	cmd.Flags().BoolVar(&soft, "soft", false, "keep uncommitted changes")
-	cmd.Flags().BoolVar(&force, "force", false, "remount even while a container runs in the work tree")
+	cmd.Flags().BoolVar(&force, "force", false, "remount even while a container or process uses the work tree")
 	return cmd
 }

@@ -28,6 +28,7 @@ func init() { register(newRunCommand) }
 // runOptions are docker run's flags that strata takes.
 type runOptions struct {
 	rev, message, branch       string
+	path                       string // a second work tree (else found from the cwd)
 	commit                     bool
 	interactive, tty           bool
 	env, volumes, tmpfs        []string
@@ -82,6 +83,7 @@ command cannot be executed, 127 when it was not found.`,
 	f := cmd.Flags()
 	f.SetInterspersed(false) // flags after COMMAND belong to it
 	f.StringVar(&o.rev, "rev", "", "run on a throwaway overlay of `REV` instead of the checkout")
+	f.StringVar(&o.path, "path", "", "run in the work tree at `DIR` (default: the one the current directory is in)")
 	f.BoolVar(&o.commit, "commit", false, "with --rev: commit the changes if the command exits 0")
 	f.StringVarP(&o.message, "message", "m", "", "with --commit: the commit message")
 	f.StringVarP(&o.branch, "branch", "b", "", "with --commit: put the commit on new branch `NAME`")
@@ -132,7 +134,7 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	if o.name != "" || o.restart != "no" {
 		return usagef("run: --name and --restart go with -d")
 	}
-	r, err := g.openRepo()
+	r, wt, err := openWorktree(g, o.path)
 	if err != nil {
 		return err
 	}
@@ -145,7 +147,7 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		base *objects.Commit
 	)
 	if o.rev == "" {
-		w = worktree.Main(r)
+		w = wt
 		if _, err := w.Ensure(ctx); err != nil {
 			return fmt.Errorf("run: %w", err)
 		}

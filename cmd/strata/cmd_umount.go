@@ -37,6 +37,6 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	cmd.Flags().StringVar(&path, "path", "", "the work tree at `DIR`")
-	cmd.Flags().BoolVar(&force, "force", false, "unmount even while a container runs in the work tree")
+	cmd.Flags().BoolVar(&force, "force", false, "unmount even while a container or process uses the work tree (detached lazily)")
 	return cmd
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // TestMountSwapsRefuseWhileAContainerRuns: checkout, reset, umount and pull

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/moby/sys/mountinfo"
 	"net"
 	"os"
 	"os/exec"
@@ -40,8 +41,13 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI stories in testdata/script, each a txtar file
 // read as a user guide: commands as a user types them, and what they print.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir:                 filepath.Join("testdata", "script"),
+	testscript.Run(t, scriptParams(filepath.Join("testdata", "script")))
+}
+
+// scriptParams are the stories' settings, for the stories in dir.
+func scriptParams(dir string) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
 			// A story that fails midway must not leave its checkouts
@@ -121,7 +127,7 @@ func TestScripts(t *testing.T) {
 				ts.Check(testrootfs.BuildBusybox(ts.MkAbs(args[0])))
 			},
 		},
-	})
+	}
 }
 
 var idPattern = regexp.MustCompile(`"id": "(sha256:[0-9a-f]{64})"`)
@@ -136,15 +142,14 @@ func firstID(s string) string {
 
 // unmountUnder detaches every mount below dir, deepest first.
 func unmountUnder(dir string) {
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
 	if err != nil {
 		return
 	}
 	var targets []string
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
-			targets = append(targets, f[4])
+	for _, m := range mounts {
+		if strings.HasPrefix(m.Mountpoint, dir+"/") {
+			targets = append(targets, m.Mountpoint)
 		}
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(targets)))

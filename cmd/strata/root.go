@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 // globals are the flags every command takes.
@@ -31,7 +33,16 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 	if start == "" {
 		start = "."
 	}
-	return repo.Find(start)
+	r, err := repo.Find(start)
+	if errors.Is(err, repo.ErrNoRepository) {
+		// Inside a second work tree: the overlay's upper names the project.
+		if abs, aerr := filepath.Abs(start); aerr == nil {
+			if project, _, ok := worktree.FindByMount(abs); ok {
+				return repo.Open(project)
+			}
+		}
+	}
+	return r, err
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {

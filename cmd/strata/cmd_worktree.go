@@ -1,0 +1,176 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/worktree"
+)
+
+func init() { register(newWorktreeCommand) }
+
+func newWorktreeCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "worktree (list | add PATH [REV] | remove [--force] PATH | prune)",
+		Short: "Manage work trees: the main one and second ones elsewhere",
+		Long: `A second work tree is a full work tree: every command run inside it acts
+on it (its own HEAD, upper and state under .strata/worktrees/NAME).
+
+  strata worktree list [--format json]
+  strata worktree add /srv/env2 dev     # same as: checkout --path /srv/env2 dev
+  strata worktree remove /srv/env2      # unmount and delete (refuses with changes)
+  strata worktree prune                 # forget work trees whose directory is gone
+
+A branch is checked out in one work tree at a time. add without REV
+detaches HEAD at the current HEAD.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usagef("worktree: give a subcommand: list, add, remove or prune")
+		},
+	}
+	var format string
+	list := &cobra.Command{
+		Use:   "list [--format json]",
+		Short: "List the work trees",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			all, err := worktree.List(r)
+			if err != nil {
+				return err
+			}
+			type entry struct {
+				Path    string `json:"path"`
+				Name    string `json:"name"`
+				Branch  string `json:"branch,omitempty"`
+				Head    string `json:"head,omitempty"`
+				Mounted bool   `json:"mounted"`
+			}
+			var out []entry
+			for _, w := range all {
+				h, err := w.Head()
+				if err != nil {
+					return fmt.Errorf("worktree list: %w", err)
+				}
+				e := entry{Path: w.Target(), Name: w.Name, Head: h.Commit.String(), Mounted: w.Mounted()}
+				if e.Name == worktree.MainName {
+					e.Name = "main"
+				}
+				if h.Branch != "" {
+					e.Branch = refs.ShortName(h.Branch)
+				}
+				out = append(out, e)
+			}
+			if format == "json" {
+				if out == nil {
+					out = []entry{}
+				}
+				return writeJSON(g.stdout, out)
+			}
+			for _, e := range out {
+				where := "(detached HEAD)"
+				if e.Branch != "" {
+					where = "[" + e.Branch + "]"
+				}
+				head := "(no commits)"
+				if e.Head != "" {
+					head = shortID(digest.Digest(e.Head))
+				}
+				state := ""
+				if !e.Mounted {
+					state = " unmounted"
+				}
+				fmt.Fprintf(g.stdout, "%s  %s %s%s\n", e.Path, head, where, state)
+			}
+			return nil
+		},
+	}
+	list.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	var force bool
+	add := &cobra.Command{
+		Use:   "add PATH [REV]",
+		Short: "Check out REV (default: HEAD, detached) in a new work tree at PATH",
+		Args:  rangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o := worktree.CheckoutOptions{Rev: "HEAD", Detach: true, Force: force}
+			if len(args) == 2 {
+				o.Rev, o.Detach = args[1], false
+			}
+			r, w, err := openWorktree(g, args[0])
+			if err != nil {
+				return err
+			}
+			if _, ok, _ := w.State(); ok {
+				return fmt.Errorf("worktree add: %s is a work tree already", w.Target())
+			}
+			if len(args) == 1 {
+				// The commit HEAD names, detached: its branch lives elsewhere.
+				c, err := r.Resolve("HEAD")
+				if err != nil {
+					return fmt.Errorf("worktree add: %w", err)
+				}
+				o.Rev = c.ID.String()
+			}
+			c, err := w.Checkout(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			return printHeadMoved(g, r, w, c, false)
+		},
+	}
+	add.Flags().BoolVarP(&force, "force", "f", false, "check out a branch another work tree has too")
+	var rmForce bool
+	remove := &cobra.Command{
+		Use:   "remove [--force] PATH",
+		Short: "Unmount and delete a second work tree",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, w, err := openWorktree(g, args[0])
+			if err != nil {
+				return err
+			}
+			if _, ok, _ := w.State(); !ok {
+				return fmt.Errorf("worktree remove: %s: not a work tree", args[0])
+			}
+			target := w.Target()
+			if err := w.Remove(cmd.Context(), rmForce); err != nil {
+				if !strings.HasPrefix(err.Error(), "worktree remove:") {
+					err = fmt.Errorf("worktree remove: %w", err)
+				}
+				return err
+			}
+			fmt.Fprintf(g.stdout, "Removed work tree %s\n", target)
+			return nil
+		},
+	}
+	remove.Flags().BoolVarP(&rmForce, "force", "f", false, "remove even with uncommitted changes or processes inside")
+	prune := &cobra.Command{
+		Use:   "prune",
+		Short: "Forget work trees whose directory was deleted",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			names, err := worktree.Prune(r)
+			for _, n := range names {
+				fmt.Fprintf(g.stdout, "Removing worktrees/%s: directory is gone\n", n)
+			}
+			return err
+		},
+	}
+	cmd.AddCommand(list, add, remove, prune)
+	return cmd
+}

@@ -1,0 +1,191 @@
+package worktree
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strata-sh/strata/objects/layer"
+	"golang.org/x/sys/unix"
+)
+
+// ErrInUse is wrapped when a command that must swap the work tree's mount
+// finds processes using it.
+var ErrInUse = errors.New("in use")
+
+// Proc is a process using a work tree.
+type Proc struct {
+	PID  int
+	Comm string
+}
+
+// Users lists the processes whose cwd, root, open files or mappings are
+// inside the mounted work tree, this process aside. cwd, root and fds are
+// compared by device: the overlay's st_dev, which a container's bind of
+// the tree in its own mount namespace shares, whatever its path there.
+// Mappings of overlay files show the real file's device, so they are
+// compared by the path /proc shows (the overlay path since Linux 6.8).
+func (w *Worktree) Users() ([]Proc, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(w.target, &st); err != nil {
+		return nil, nil // nothing there: nothing uses it
+	}
+	if mounted, err := w.isMounted(); err != nil || !mounted {
+		return nil, err
+	}
+	dev := st.Dev
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("in use: %w", err)
+	}
+	self := os.Getpid()
+	var out []Proc
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		if procUses(pid, dev, w.target) {
+			comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+			out = append(out, Proc{PID: pid, Comm: strings.TrimSpace(string(comm))})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
+	return out, nil
+}
+
+func procUses(pid int, dev uint64, target string) bool {
+	base := "/proc/" + strconv.Itoa(pid)
+	onDev := func(p string) bool {
+		var st unix.Stat_t
+		return unix.Stat(p, &st) == nil && st.Dev == dev
+	}
+	if onDev(base+"/cwd") || onDev(base+"/root") {
+		return true
+	}
+	if fds, err := os.ReadDir(base + "/fd"); err == nil {
+		for _, fd := range fds {
+			if onDev(base + "/fd/" + fd.Name()) {
+				return true
+			}
+		}
+	}
+	f, err := os.Open(base + "/maps")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// addr perms offset dev inode path
+		fields := strings.SplitN(sc.Text(), " ", 6)
+		if len(fields) < 6 {
+			continue
+		}
+		p := strings.TrimSuffix(strings.TrimLeft(fields[5], " "), " (deleted)")
+		if p == target || strings.HasPrefix(p, target+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// RefuseWhileRunning returns an error when anything uses the work tree: a
+// container registered in it (ErrRunning), or any process whose cwd,
+// root, open files or mappings are inside (ErrInUse).
+func (w *Worktree) RefuseWhileRunning() error {
+	if err := w.refuseRuns(); err != nil {
+		return err
+	}
+	return w.refuseUsers()
+}
+
+func (w *Worktree) refuseUsers() error {
+	ps, err := w.Users()
+	if err != nil || len(ps) == 0 {
+		return err
+	}
+	noun := "process"
+	if len(ps) > 1 {
+		noun = "processes"
+	}
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = fmt.Sprintf("%d (%s)", p.PID, p.Comm)
+	}
+	return &InUseError{What: w.displayName(), Procs: ps,
+		msg: fmt.Sprintf("%s is in use by %d %s: %s; stop them or use --force", w.displayName(), len(ps), noun, strings.Join(names, ", "))}
+}
+
+// InUseError names the processes that use a work tree.
+type InUseError struct {
+	What  string
+	Procs []Proc
+	msg   string
+}
+
+func (e *InUseError) Error() string { return e.msg }
+func (e *InUseError) Unwrap() error { return ErrInUse }
+
+// displayName is how errors name the work tree: "rootfs" for the main one.
+func (w *Worktree) displayName() string {
+	if w.Name == MainName {
+		return filepath.Base(w.target)
+	}
+	return w.target
+}
+
+// retireUpper is for a mount that was detached lazily while processes
+// still use it: its upper must never be mounted again while that mount
+// lives. The upper is copied (whiteouts, opaque and renamed directories
+// included, as a layer would carry them) into a new upper, and the old
+// upper and work move to detached/<time>/, which gc's of the work tree
+// leave alone: writes the old users make after the copy land there.
+func (w *Worktree) retireUpper(ctx context.Context, st State) (string, error) {
+	base, err := w.commit(st.MountBase())
+	if err != nil {
+		return "", err
+	}
+	lowers, err := w.snaps.Lowers(ctx, base.Layers())
+	if err != nil {
+		return "", err
+	}
+	cp := filepath.Join(w.Dir, "upper.copy")
+	os.RemoveAll(cp)
+	if err := os.MkdirAll(cp, 0o755); err != nil {
+		return "", fmt.Errorf("in use: %w", err)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := layer.WriteTar(ctx, w.upper(), pw, layer.WriteOptions{Overlay: true, Lowers: lowers})
+		pw.CloseWithError(err)
+	}()
+	err = layer.Unpack(ctx, pr, cp, layer.ToOverlayLower)
+	pr.CloseWithError(io.ErrClosedPipe)
+	if err != nil {
+		os.RemoveAll(cp)
+		return "", fmt.Errorf("copy the upper of a work tree in use: %w", err)
+	}
+	old := filepath.Join(w.Dir, "detached", time.Now().UTC().Format("20060102T150405.000000000"))
+	if err := os.MkdirAll(old, 0o700); err != nil {
+		return "", fmt.Errorf("in use: %w", err)
+	}
+	for _, d := range []string{"upper", "work"} {
+		if err := os.Rename(filepath.Join(w.Dir, d), filepath.Join(old, d)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("in use: %w", err)
+		}
+	}
+	if err := os.Rename(cp, w.upper()); err != nil {
+		return "", fmt.Errorf("in use: %w", err)
+	}
+	return old, nil
+}

@@ -1,0 +1,77 @@
+package worktree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func dmesgInUse(t *testing.T) int {
+	t.Helper()
+	out, err := exec.Command("dmesg").Output()
+	if err != nil {
+		t.Fatalf("dmesg: %v", err)
+	}
+	return strings.Count(string(out), "upperdir is in-use")
+}
+
+// TestSwapsRefuseWhileAProcessIsInside: checkout, reset --hard, reset
+// --soft and umount refuse while a shell has its cwd in the tree, naming
+// it; forced, they detach the old mount lazily and never mount its upper
+// again (no "upperdir is in-use" from the kernel), and the shell goes on.
+func TestSwapsRefuseWhileAProcessIsInside(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	before := dmesgInUse(t)
+	r := newRepo(t)
+	base := filepath.Join(t.TempDir(), "base")
+	writeBase(t, base)
+	c1 := commitDir(t, r, base, "base")
+	w := checkoutMain(t, r, "main")
+	must(t, write(w.Target()+"/etc/two", "two\n"))
+	c2, _, err := w.Commit(ctx, CommitOptions{Message: "two"})
+	must(t, err)
+
+	for round, swap := range []struct {
+		name string
+		do   func() error
+	}{
+		{"checkout", func() error { _, err := w.Checkout(ctx, CheckoutOptions{Rev: c1.ID.String(), Force: true}); return err }},
+		{"reset --hard", func() error { _, err := w.Reset(ctx, c2.ID.String(), ResetHard); return err }},
+		{"reset --soft", func() error { _, err := w.Reset(ctx, c1.ID.String(), ResetSoft); return err }},
+		{"umount", w.Umount},
+	} {
+		sh := shellIn(t, filepath.Join(w.Target(), "etc"))
+		pid := strings.TrimSpace(sh("echo $$"))
+		sh(fmt.Sprintf("echo %d > mine", round))
+		err := w.RefuseWhileRunning()
+		var iu *InUseError
+		if !errors.As(err, &iu) || !strings.Contains(err.Error(), "rootfs is in use by 1 process: "+pid+" (busybox)") {
+			t.Fatalf("%s: RefuseWhileRunning = %v; want rootfs in use by %s", swap.name, err, pid)
+		}
+		must(t, swap.do()) // forced: the caller checked
+		if out := sh("cat mine && echo ok > after"); out != fmt.Sprintf("%d\n", round) {
+			t.Fatalf("%s: the shell inside after the swap: %q", swap.name, out)
+		}
+		if _, err := w.Ensure(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.RefuseWhileRunning(); err != nil {
+			t.Fatalf("%s: the new mount is still used: %v", swap.name, err)
+		}
+		if _, err := os.Stat(w.Target() + "/etc/after"); err == nil {
+			t.Fatalf("%s: a write through the detached mount reached the new one", swap.name)
+		}
+		if got := dmesgInUse(t); got != before {
+			t.Fatalf("%s: the kernel logged %d 'upperdir is in-use' lines", swap.name, got-before)
+		}
+	}
+	if ds, _ := os.ReadDir(filepath.Join(w.Dir, "detached")); len(ds) != 4 {
+		t.Fatalf("detached uppers: %d, want 4", len(ds))
+	}
+}

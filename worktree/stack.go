@@ -1,0 +1,158 @@
+package worktree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/tree"
+	"golang.org/x/sys/unix"
+)
+
+// scanTrees returns the trees status compares the upper with: HEAD's
+// (c) and the mount base's. Commits made on this mount (st.Stacked) are
+// laid over the base's tree, so that 50 stacked commits cost 50 small
+// index reads, not two whole trees.
+func (w *Worktree) scanTrees(st State, c *objects.Commit) (head, base tree.Tree, err error) {
+	if !st.Stacked || st.Base == st.Commit {
+		head, err = w.trees.Of(c)
+		return head, head, err
+	}
+	bc, err := w.commit(st.Base)
+	if err != nil {
+		return nil, nil, err
+	}
+	if base, err = w.trees.Of(bc); err != nil {
+		return nil, nil, err
+	}
+	bl, hl := bc.Layers(), c.Layers()
+	if len(bl) > len(hl) || !slices.EqualFunc(bl, hl[:len(bl)], func(a, b objects.Layer) bool { return a.Desc.Digest == b.Desc.Digest }) {
+		head, err = w.trees.Of(c) // not a descendant of the base (a reset moved it)
+		return head, base, err
+	}
+	head = maps.Clone(base)
+	for _, l := range hl[len(bl):] {
+		entries, err := w.Repo.Objects.LayerIndex(l)
+		if err != nil {
+			return nil, nil, fmt.Errorf("status: file index of layer %s: %w", l.Desc.Digest, err)
+		}
+		head.Apply(entries)
+	}
+	return head, base, nil
+}
+
+// writeStackedLayer writes the layer of a commit made on a mount that
+// already carries commits (State.Stacked): the upper holds everything
+// since the mount base, so the layer is built from the changes against
+// HEAD instead, read from the mounted view. Without deletions the view
+// is written directly; with them, the changed paths are staged and the
+// deletions become whiteouts there.
+func (w *Worktree) writeStackedLayer(ctx context.Context, parent *objects.Commit, res *statusResult) (objects.Layer, error) {
+	copyPaths, parents := map[string]bool{}, map[string]bool{}
+	deleted := map[string]bool{}
+	var whiteouts []string
+	for _, ch := range res.changes {
+		if ch.Kind == tree.Deleted {
+			deleted[ch.Path] = true
+		} else {
+			copyPaths[ch.Path] = true
+		}
+		for d := path.Dir(ch.Path); d != "/"; d = path.Dir(d) {
+			parents[d] = true
+		}
+	}
+	for p := range copyPaths {
+		// Every name of a file with several links, so that the layer
+		// records the link.
+		if k, ok := res.ino[p]; ok {
+			for _, q := range res.links[k] {
+				copyPaths[q] = true
+				for d := path.Dir(q); d != "/"; d = path.Dir(d) {
+					parents[d] = true
+				}
+			}
+		}
+	}
+	for _, ch := range res.changes {
+		if ch.Kind == tree.TypeChg {
+			deleted[ch.Path] = true // what replaces it hides what was below
+		}
+	}
+	for _, ch := range res.changes {
+		if ch.Kind == tree.Deleted && !deleted[path.Dir(ch.Path)] {
+			whiteouts = append(whiteouts, ch.Path) // the topmost deletion only
+		}
+	}
+	exclude := func(p string, isDir bool) bool { return !copyPaths[p] && !(isDir && parents[p]) }
+	if len(whiteouts) == 0 {
+		l, err := w.Repo.Objects.AddLayerFromDir(ctx, w.target, layer.WriteOptions{Exclude: exclude})
+		if err != nil {
+			return objects.Layer{}, fmt.Errorf("commit: %w", err)
+		}
+		return l, nil
+	}
+	stage, err := os.MkdirTemp(w.Repo.Objects.TempDir(), "commit-")
+	if err != nil {
+		return objects.Layer{}, fmt.Errorf("commit: %w", err)
+	}
+	defer os.RemoveAll(stage)
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := layer.WriteTar(ctx, w.target, pw, layer.WriteOptions{Exclude: exclude})
+		pw.CloseWithError(err)
+	}()
+	err = layer.Unpack(ctx, pr, stage, layer.Apply)
+	pr.CloseWithError(io.ErrClosedPipe)
+	if err != nil {
+		return objects.Layer{}, fmt.Errorf("commit: copy the work tree: %w", err)
+	}
+	if err := makeWhiteouts(stage, whiteouts); err != nil {
+		return objects.Layer{}, err
+	}
+	l, err := w.Repo.Objects.AddLayerFromDir(ctx, stage, layer.WriteOptions{Overlay: true})
+	if err != nil {
+		return objects.Layer{}, fmt.Errorf("commit: %w", err)
+	}
+	return l, nil
+}
+
+// makeWhiteouts makes an overlay whiteout (a 0:0 character device) for
+// each path in the staged copy, whose parents hold what the view showed.
+func makeWhiteouts(stage string, paths []string) error {
+	root, err := layer.OpenDir(stage)
+	if err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	defer root.Close()
+	for _, p := range paths {
+		d := root
+		if dir := strings.TrimPrefix(path.Dir(p), "/"); dir != "" {
+			d, err = root.OpenBeneath(dir)
+			if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.EXDEV) {
+				// Swapped for something else since status read it: that
+				// entry, staged as it is now, replaces the directory.
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("commit: whiteout %s: %w", p, err)
+			}
+		}
+		err := d.Mknod(path.Base(p), unix.S_IFCHR|0o000, 0)
+		if d != root {
+			d.Close()
+		}
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("commit: whiteout %s: %w", p, err)
+		}
+	}
+	return nil
+}
