@@ -3,6 +3,7 @@ package exec
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -238,6 +239,47 @@ func checkPorts(spec *Spec) error {
 		if p.Proto != "" && p.Proto != "tcp" && p.Proto != "udp" {
 			return fmt.Errorf("port protocol %q: want tcp or udp", p.Proto)
 		}
+		if err := bindable(p); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// bindable tries the host side of p, so that a port in use is reported
+// plainly before anything starts (pasta's own report stays the fallback
+// for a port taken in between).
+func bindable(p Port) error {
+	ip := p.HostIP
+	if ip == "" {
+		ip = DefaultPortIP
+	}
+	addr := net.JoinHostPort(ip, strconv.Itoa(p.HostPort))
+	var err error
+	if p.Proto == "udp" {
+		var c net.PacketConn
+		if c, err = net.ListenPacket("udp", addr); err == nil {
+			c.Close()
+		}
+	} else {
+		var l net.Listener
+		if l, err = net.Listen("tcp", addr); err == nil {
+			l.Close()
+		}
+	}
+	if err != nil {
+		var se *os.SyscallError
+		if errors.As(err, &se) {
+			err = se.Err
+		}
+		return fmt.Errorf("publish %s/%s: %w", addr, firstNonEmpty(p.Proto, "tcp"), err)
+	}
+	return nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
