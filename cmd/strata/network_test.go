@@ -47,6 +47,11 @@ func netnsHolders(ns string) []string {
 func TestServicePrivateSupervisorKilled(t *testing.T) {
 	dir := busyboxRepo(t)
 	port := freePort(t)
+	t.Cleanup(func() { // should the test fail midway
+		for _, pid := range pastaFor(port) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
 	startService(t, dir, "--name", "priv", "--network", "private", "-p", fmt.Sprintf("127.0.0.1:%d:80", port),
 		"--rev", "main", "--", "sh", "-c", "mkdir -p /www; echo private > /www/index.html; exec httpd -f -p 80 -h /www")
 	var body string
