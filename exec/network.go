@@ -2,7 +2,6 @@ package exec
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -159,13 +158,13 @@ func startPasta(pid int, ports []Port) (*netHelper, error) {
 		return nil, fmt.Errorf("network private: %w", err)
 	}
 	defer r.Close()
-	var stderr bytes.Buffer
+	stderr := &tailBuffer{max: 4096}
 	cmd := &osexec.Cmd{
 		Path:        bin,
 		Args:        append([]string{"pasta"}, pastaArgs(ports)...),
 		Env:         []string{},
 		ExtraFiles:  []*os.File{ns, w},
-		Stderr:      &stderr,
+		Stderr:      stderr, // its reason for a failed start; bounded, it lives as long as the run
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL},
 	}
 	err = cmd.Start()
@@ -282,4 +281,27 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append(t.b[:0:0], t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
 }

@@ -233,3 +233,21 @@ func acceptHello(l net.Listener) {
 		c.Close()
 	}
 }
+
+// TestPastaReason: pasta's report of a failed start (as this machine's
+// pasta prints it without a syslog) becomes its one meaningful line.
+func TestPastaReason(t *testing.T) {
+	out := "Failed to send 47 bytes to syslog\nDon't run as root. Changing to nobody...\nFailed to send 56 bytes to syslog\nFailed to bind any port for '-t 127.0.0.1/8080:80', exiting\n"
+	if got := pastaReason(out); got != "Failed to bind any port for '-t 127.0.0.1/8080:80', exiting" {
+		t.Fatalf("got %q", got)
+	}
+	if got := pastaReason(""); got != "exited during setup" {
+		t.Fatalf("got %q", got)
+	}
+	tb := &tailBuffer{max: 4}
+	tb.Write([]byte("abc"))
+	tb.Write([]byte("def"))
+	if tb.String() != "cdef" {
+		t.Fatalf("tail %q", tb.String())
+	}
+}
