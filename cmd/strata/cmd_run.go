@@ -50,9 +50,9 @@ func newRunCommand(g *globals) *cobra.Command {
 		Use:   "run [flags] [--] [COMMAND [ARG...]]",
 		Short: "Run a command confined in the checkout or in a revision",
 		Long: `Run a command in new mount, PID, UTS, IPC and cgroup namespaces (and a
-network namespace unless --network host; --network private adds a
-connection to the outside through pasta, and -p publishes ports), with Docker's default
-capabilities and seccomp profile, no_new_privs, runc's masked paths and
+network namespace unless --network host; --network private connects it
+to the outside through pasta, and -p publishes ports), with Docker's
+default capabilities and seccomp profile, no_new_privs, runc's masked paths and
 runc's device rules (any node may be made; only null, zero, full, random,
 urandom, tty, console, ptmx and pts open).
 
