@@ -35,6 +35,7 @@ type initConfig struct {
 	Mounts       []Mount
 	ReadOnlyRoot bool
 	NewNet       bool
+	HostDNS      bool // the host's resolv.conf (host and private networks)
 	Privileged   bool
 	Caps         []string
 	Seccomp      []byte // compiled filter (sock_filter records); nil: none

@@ -138,9 +138,12 @@ func prepare(spec *Spec) (*initConfig, error) {
 		return nil, runtimeErr("root %s: not a directory", spec.Root)
 	}
 	switch spec.Network {
-	case "", NetworkHost, NetworkNone:
+	case "", NetworkHost, NetworkNone, NetworkPrivate:
 	default:
-		return nil, runtimeErr("network %q: want %q or %q", spec.Network, NetworkHost, NetworkNone)
+		return nil, runtimeErr("network %q: want %q, %q or %q", spec.Network, NetworkHost, NetworkNone, NetworkPrivate)
+	}
+	if err := checkPorts(spec); err != nil {
+		return nil, runtimeErr("%w", err)
 	}
 	for _, m := range spec.Mounts {
 		if !strings.HasPrefix(m.Target, "/") {
@@ -166,7 +169,8 @@ func prepare(spec *Spec) (*initConfig, error) {
 	return &initConfig{
 		Root: root, Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User, GroupAdd: spec.GroupAdd,
 		Hostname: host, Terminal: spec.Terminal, Mounts: spec.Mounts,
-		ReadOnlyRoot: spec.ReadOnlyRoot, NewNet: spec.Network == NetworkNone,
+		ReadOnlyRoot: spec.ReadOnlyRoot, NewNet: spec.Network == NetworkNone || spec.Network == NetworkPrivate,
+		HostDNS:    spec.Network != NetworkNone,
 		Privileged: spec.Privileged, Caps: caps, Init: spec.Init,
 		UserNS: os.Geteuid() != 0,
 	}, nil
@@ -180,9 +184,11 @@ type container struct {
 	ttyFd   int           // caller's terminal, or -1
 	oldTerm *term.State   // caller's terminal state to restore
 	output  chan struct{} // closed when pty output is drained
+	net     *netHelper    // pasta, for NetworkPrivate
 }
 
 func (c *container) close() {
+	c.net.stop()
 	if c.oldTerm != nil {
 		term.Restore(c.ttyFd, c.oldTerm)
 	}
@@ -310,6 +316,13 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 			}
 		}
 	}
+	if spec.Network == NetworkPrivate {
+		// The init waits for its config: the network is up before the
+		// user's command runs.
+		if c.net, err = startPasta(c.cmd.Process.Pid, spec.Ports); err != nil {
+			return nil, runtimeErr("%w", err)
+		}
+	}
 	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
 		return nil, runtimeErr("send config: %w", err)
 	}
@@ -426,7 +439,7 @@ const tmpPrefix = "strata-run-"
 func writeEtcFiles(dir string, cfg *initConfig) error {
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + cfg.Hostname + "\n"
 	resolv := []byte("# strata: no network\n")
-	if !cfg.NewNet {
+	if cfg.HostDNS {
 		if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
 			resolv = b
 		}

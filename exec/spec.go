@@ -26,7 +26,8 @@ type Spec struct {
 
 	Mounts       []Mount
 	ReadOnlyRoot bool
-	Network      string // NetworkHost (default) or NetworkNone
+	Network      string // NetworkHost (default), NetworkNone or NetworkPrivate
+	Ports        []Port // published ports; NetworkPrivate only
 	Resources    Resources
 
 	Privileged bool     // all capabilities, no seccomp, no masked or read-only paths, writable /sys, every device

@@ -42,6 +42,7 @@ type runOptions struct {
 	stopTimeout                int
 	detach, rm                 bool
 	name, restart              string
+	publish                    []string
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -50,8 +51,9 @@ func newRunCommand(g *globals) *cobra.Command {
 		Use:   "run [flags] [--] [COMMAND [ARG...]]",
 		Short: "Run a command confined in the checkout or in a revision",
 		Long: `Run a command in new mount, PID, UTS, IPC and cgroup namespaces (and a
-network namespace unless --network host), with Docker's default
-capabilities and seccomp profile, no_new_privs, runc's masked paths and
+network namespace unless --network host; --network private connects it
+to the outside through pasta, and -p publishes ports), with Docker's
+default capabilities and seccomp profile, no_new_privs, runc's masked paths and
 runc's device rules (any node may be made; only null, zero, full, random,
 urandom, tty, console, ptmx and pts open).
 
@@ -96,7 +98,8 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringVarP(&o.user, "user", "u", "", "`USER[:GROUP]` to run as (names from the root's /etc/passwd)")
 	f.StringArrayVar(&o.groupAdd, "group-add", nil, "add a supplementary `GROUP` (name or gid)")
 	f.StringVar(&o.hostname, "hostname", "", "container host name")
-	f.StringVar(&o.network, "network", exec.NetworkHost, "host (share this machine's network) or none (only lo)")
+	f.StringVar(&o.network, "network", exec.NetworkHost, "host (share this machine's network), private (own namespace, outbound through pasta) or none (only lo)")
+	f.StringArrayVarP(&o.publish, "publish", "p", nil, "with --network private: publish `[IP:]HOST:CONTAINER[/tcp|udp]` (IP default "+exec.DefaultPortIP+")")
 	f.StringVar(&o.entrypoint, "entrypoint", "", "override the image's Entrypoint")
 	f.BoolVar(&o.readOnly, "read-only", false, "mount the root read-only")
 	f.BoolVar(&o.init, "init", false, "run a tiny init as pid 1 that reaps zombies and forwards signals")
@@ -332,11 +335,15 @@ func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.
 		Privileged: o.privileged, CapAdd: o.capAdd, CapDrop: o.capDrop, Init: o.init,
 		GroupAdd: o.groupAdd, StopTimeout: time.Duration(o.stopTimeout) * time.Second,
 	}
-	if err := checkIDFlags(o.user, o.groupAdd); err != nil {
+	err := checkIDFlags(o.user, o.groupAdd)
+	if err != nil {
 		return s, err
 	}
-	if o.network != exec.NetworkHost && o.network != exec.NetworkNone {
-		return s, usagef("--network %s: must be host or none", o.network)
+	if o.network != exec.NetworkHost && o.network != exec.NetworkNone && o.network != exec.NetworkPrivate {
+		return s, usagef("--network %s: must be host, private or none", o.network)
+	}
+	if s.Ports, err = o.ports(); err != nil {
+		return s, err
 	}
 	if o.interactive || o.tty {
 		s.Stdin = g.stdin
@@ -452,4 +459,20 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// ports parses the -p flags, which need --network private.
+func (o runOptions) ports() ([]exec.Port, error) {
+	if len(o.publish) > 0 && o.network != exec.NetworkPrivate {
+		return nil, usagef("run -p: needs --network private")
+	}
+	var ps []exec.Port
+	for _, v := range o.publish {
+		p, err := exec.ParsePort(v)
+		if err != nil {
+			return nil, usagef("run -p: %v", err)
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
 }

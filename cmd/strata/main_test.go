@@ -53,6 +53,8 @@ func scriptParams(dir string) testscript.Params {
 			// A story that fails midway must not leave its checkouts
 			// mounted: unmount whatever is still mounted under its work dir.
 			e.Defer(func() { unmountUnder(e.WorkDir) })
+			// Nor its detached runs (defers run last first: before the unmount).
+			e.Defer(func() { killSupervisorsUnder(e.WorkDir) })
 			e.Setenv("HOME", e.WorkDir)
 			e.Setenv("SOURCE_DATE_EPOCH", "1700000000")
 			// Stories type control characters as ${NL} and ${CR}.
@@ -155,5 +157,27 @@ func unmountUnder(dir string) {
 	sort.Sort(sort.Reverse(sort.StringSlice(targets)))
 	for _, t := range targets {
 		unix.Unmount(t, unix.MNT_DETACH)
+	}
+}
+
+// killSupervisorsUnder SIGKILLs the supervisors of runs a story left up;
+// their containers and pasta die with them (parent-death signals).
+func killSupervisorsUnder(dir string) {
+	pids, _ := filepath.Glob(filepath.Join(dir, "*", ".strata", "services", "*", "supervisor.pid"))
+	more, _ := filepath.Glob(filepath.Join(dir, ".strata", "services", "*", "supervisor.pid"))
+	for _, f := range append(pids, more...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 1 {
+			continue
+		}
+		// Only if it still is that run's strata (pids are reused).
+		cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+		if strings.HasPrefix(cwd, dir) {
+			unix.Kill(pid, unix.SIGKILL)
+		}
 	}
 }

@@ -28,6 +28,10 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 	if _, _, err := parseRestart(o.restart); err != nil {
 		return err
 	}
+	ports, err := o.ports()
+	if err != nil {
+		return err
+	}
 	if o.rm && o.restart != "no" {
 		return usagef("run: --rm and --restart %s do not go together", o.restart)
 	}
@@ -72,6 +76,9 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 	}
 	s.st = svcState{Name: name, Rev: o.rev, Argv: argv, Cwd: cwd, Restart: o.restart,
 		Status: "created", Created: time.Now().UTC(), Log: s.path("log"), Remove: o.rm}
+	for _, p := range ports {
+		s.st.Ports = append(s.st.Ports, p.String())
+	}
 	cleanup := func() { os.RemoveAll(s.dir) }
 	if err := s.save(); err != nil {
 		cleanup()
