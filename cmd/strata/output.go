@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 
 	"github.com/docker/go-units"
@@ -44,3 +45,11 @@ func humanSize(n int64) string {
 }
 
 func digestOrEmpty(s string) digest.Digest { return digest.Digest(s) }
+
+// plural counts a noun as git does: "1 commit", "2 commits".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
