@@ -74,7 +74,7 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet boo
 		fmt.Fprintf(g.stdout, "%s %s -> %s\n", refChange(u.Old, u.New, false, "tag"), u.Tag, dest)
 	}
 	if res.Commits > 0 {
-		fmt.Fprintf(g.stdout, "   %d commits, %d blobs received (%s)\n", res.Commits, res.Blobs, humanSize(res.Bytes))
+		fmt.Fprintf(g.stdout, "   %s, %s received (%s)\n", plural(res.Commits, "commit"), plural(res.Blobs, "blob"), humanSize(res.Bytes))
 	}
 	for _, d := range res.Shallow {
 		fmt.Fprintf(g.stdout, "   history is shallow at %s: the remote no longer has its parent\n", shortID(d))

@@ -65,7 +65,7 @@ them all. With -n, no reflog entry expires.
 			if dryRun {
 				verb = "would remove"
 			}
-			fmt.Fprintf(g.stdout, "%s %d blobs, %s\n", verb, res.Blobs, humanSize(res.Bytes))
+			fmt.Fprintf(g.stdout, "%s %s, %s\n", verb, plural(res.Blobs, "blob"), humanSize(res.Bytes))
 			return nil
 		},
 	}
