@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
@@ -71,7 +72,11 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet boo
 		if u.Old == u.New {
 			continue
 		}
-		fmt.Fprintf(g.stdout, "%s %s -> %s\n", refChange(u.Old, u.New, false, "tag"), u.Tag, dest)
+		kind := "branch" // refs/remotes/<remote>/<tag> track the remote's branches
+		if strings.HasPrefix(u.Ref, refs.Tags) || u.Ref == "" {
+			kind = "tag"
+		}
+		fmt.Fprintf(g.stdout, "%s %s -> %s\n", refChange(u.Old, u.New, false, kind), u.Tag, dest)
 	}
 	if res.Commits > 0 {
 		fmt.Fprintf(g.stdout, "   %s, %s received (%s)\n", plural(res.Commits, "commit"), plural(res.Blobs, "blob"), humanSize(res.Bytes))

@@ -48,6 +48,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return err
 			}
 			names, err := pushRefs(r, args, o)
+			if errors.Is(err, errNothingToPush) {
+				// git push --tags with no tags: nothing to do is no error.
+				fmt.Fprintln(g.stdout, "Nothing to push")
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("push %s: %w", remoteArg, err)
 			}
@@ -103,6 +108,16 @@ func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]string, error) {
 	var out []string
 	for _, a := range args {
 		switch {
+		case a == "HEAD":
+			// git push origin HEAD: the current branch.
+			h, err := r.Refs.ReadHead()
+			if err != nil {
+				return nil, err
+			}
+			if h.Branch == "" {
+				return nil, errors.New("HEAD is detached: name a branch to push (strata branch NAME first)")
+			}
+			out = append(out, h.Branch)
 		case strings.HasPrefix(a, "refs/") && r.Refs.Exists(a):
 			out = append(out, a)
 		case r.Refs.Exists(refs.Heads + a):
