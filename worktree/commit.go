@@ -27,6 +27,9 @@ type CommitOptions struct {
 	// Config edits the image config the commit carries (a copy of the
 	// parent's); the CLI passes image.ApplyChanges of its --change lines.
 	Config func(*ocispec.ImageConfig) error
+	// Mtime, if set, rewrites the new layer's mtimes (the CLI clamps them
+	// to SOURCE_DATE_EPOCH so that the same changes give the same id).
+	Mtime func(time.Time) time.Time
 }
 
 // testHook lets tests stop a commit at a named point (see commit_test.go):
@@ -95,7 +98,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		nc.Config = &cfg
 	}
 	if len(res.changes) > 0 {
-		l, err := w.writeLayer(ctx, parent, res)
+		l, err := w.writeLayer(ctx, parent, res, o.Mtime)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -136,7 +139,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 
 // writeLayer writes the upper as one layer: excluded paths and copy-ups
 // that changed nothing are left out.
-func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *statusResult) (objects.Layer, error) {
+func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *statusResult, mtime func(time.Time) time.Time) (objects.Layer, error) {
 	lowers, err := w.snaps.Lowers(ctx, tree.Layers(parent))
 	if err != nil {
 		return objects.Layer{}, err
@@ -147,6 +150,7 @@ func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *
 		Exclude: func(p string, isDir bool) bool {
 			return res.ex.Match(p, isDir) || !isDir && res.same[p]
 		},
+		Mtime: mtime,
 	}
 	l, err := w.Repo.Objects.AddLayerFromDir(ctx, w.upper(), opts)
 	if err != nil {

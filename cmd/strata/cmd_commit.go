@@ -58,6 +58,9 @@ usage errors.`,
 				return err
 			}
 			co.Date = date
+			if co.Mtime, err = commitMtimes(); err != nil {
+				return err
+			}
 			_, w, err := openWorktree(g, "")
 			if err != nil {
 				return err
