@@ -93,6 +93,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	for _, c := range extraCommands {
 		root.AddCommand(c(g))
 	}
+	addCompletions(g, root)
 	return root
 }
 
