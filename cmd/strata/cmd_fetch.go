@@ -13,6 +13,7 @@ func init() { register(newFetchCommand) }
 
 func newFetchCommand(g *globals) *cobra.Command {
 	var o transferFlags
+	var prune bool
 	cmd := &cobra.Command{
 		Use:   "fetch [REMOTE [TAG...]]",
 		Short: "Receive a remote's tags, with their history",
@@ -26,6 +27,8 @@ further than the size its manifest declares; local branches do not move
 (see pull). A tag whose name cannot be a ref (a..b, HEAD, x.lock) is
 skipped with a warning on stderr. Registries off loopback are spoken to
 over https only, unless --insecure or remote.REMOTE.insecure = true.
+--prune deletes the refs/remotes/REMOTE/* whose tags the remote no longer
+has (see push --delete).
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 100),
@@ -44,11 +47,19 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return fmt.Errorf("fetch %s: %w", remoteArg, err)
 			}
 			warnInvalid(g, "fetch", remoteArg, res)
+			if prune {
+				pruned, err := s.Prune(cmd.Context(), r)
+				if err != nil {
+					return fmt.Errorf("fetch %s: prune: %w", remoteArg, err)
+				}
+				res.Tags = append(res.Tags, pruned...)
+			}
 			printFetch(g, s, res, o.quiet)
 			return nil
 		},
 	}
 	o.add(cmd)
+	cmd.Flags().BoolVarP(&prune, "prune", "p", false, "delete remote-tracking branches whose tags are gone from the remote")
 	return cmd
 }
 
@@ -70,6 +81,10 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet boo
 			continue
 		}
 		if u.Old == u.New {
+			continue
+		}
+		if u.New == "" {
+			fmt.Fprintf(g.stdout, " - [deleted] (none) -> %s\n", dest)
 			continue
 		}
 		kind := "branch" // refs/remotes/<remote>/<tag> track the remote's branches

@@ -16,6 +16,7 @@ func init() { register(newPushCommand) }
 type pushFlags struct {
 	transferFlags
 	force, all, tags bool
+	delete           bool
 	compression      string
 }
 
@@ -39,6 +40,12 @@ other ids).
   strata push origin main
   strata push --all --tags origin
   strata push 127.0.0.1:5000/team/env main
+  strata push --delete origin old-branch   # remove the remote tag and origin/old-branch
+
+A registry deletes a tag's manifest by digest (docker-registry needs
+storage.delete.enabled), which would remove every tag naming it: the
+deletion is refused when another tag names the same commit or a commit
+whose history contains it.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 100),
@@ -46,6 +53,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			r, rem, remoteArg, args, err := openRemote(g, "push", args)
 			if err != nil {
 				return err
+			}
+			if o.delete {
+				return pushDelete(cmd, g, r, rem, remoteArg, args, o)
 			}
 			names, err := pushRefs(r, args, o)
 			if errors.Is(err, errNothingToPush) {
@@ -98,6 +108,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move the remote tag even if it is not a fast-forward")
 	cmd.Flags().BoolVar(&o.all, "all", false, "push every branch")
 	cmd.Flags().BoolVar(&o.tags, "tags", false, "push every tag")
+	cmd.Flags().BoolVarP(&o.delete, "delete", "d", false, "delete the named tags from the remote (see docs/remote.md for registries)")
 	cmd.Flags().StringVar(&o.compression, "compression", "", "recompress zstd layers: gzip")
 	return cmd
 }
