@@ -117,4 +117,3 @@ func (tr *termReader) waitFor(s string, limit time.Duration) (string, bool) {
 	tr.buf.Reset()
 	return all, true
 }
-
