@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/opencontainers/go-digest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -156,6 +157,15 @@ func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *
 	if err != nil {
 		return objects.Layer{}, fmt.Errorf("checkout: commit: %w", err)
 	}
+	// Clamped mtimes can make this layer byte-identical to one already in
+	// the chain; overlayfs refuses the same lower twice (ELOOP), so such
+	// a layer is written again with its real mtimes.
+	if mtime != nil && inChain(parent, l.DiffID) {
+		opts.Mtime = nil
+		if l, err = w.Repo.Objects.AddLayerFromDir(ctx, w.upper(), opts); err != nil {
+			return objects.Layer{}, fmt.Errorf("checkout: commit: %w", err)
+		}
+	}
 	return l, nil
 }
 
@@ -172,3 +182,13 @@ func firstLine(s string) string {
 }
 
 var _ = filepath.Join
+
+// inChain reports whether a layer with diffID is among c's layers.
+func inChain(c *objects.Commit, diffID digest.Digest) bool {
+	for _, l := range tree.Layers(c) {
+		if l.DiffID == diffID {
+			return true
+		}
+	}
+	return false
+}
