@@ -20,8 +20,19 @@ build:
 	CGO_ENABLED=0 $(GO) build -ldflags "-s -w" -o cmd/strata/initbin/strata-init ./exec/cmd/strata-init
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/strata
 
+# Man pages and completions come from the commands' own help (cobra).
+MANDIR   ?= /usr/local/share/man/man1
+BASHCOMP ?= /usr/share/bash-completion/completions
+ZSHCOMP  ?= /usr/local/share/zsh/site-functions
+FISHCOMP ?= /usr/share/fish/vendor_completions.d
+
 install: build
 	install -m 0755 $(BIN) /usr/local/bin/strata
+	$(BIN) docs man $(MANDIR) >/dev/null
+	mkdir -p $(BASHCOMP) $(ZSHCOMP) $(FISHCOMP)
+	$(BIN) completion bash > $(BASHCOMP)/strata
+	$(BIN) completion zsh > $(ZSHCOMP)/_strata
+	$(BIN) completion fish > $(FISHCOMP)/strata.fish
 
 deps-demo:
 	@scripts/need-packages.sh $(DEMO_PKGS)

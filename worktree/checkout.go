@@ -94,8 +94,24 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		id = c.ID
 	}
 	msg := "checkout: moving to " + o.Rev
+	createBranch := func() error {
+		if o.NewBranch == "" {
+			return nil
+		}
+		start := o.Rev
+		if start == "" {
+			start = "HEAD"
+		}
+		if err := w.Repo.Refs.Update(branch, id, "", "branch: Created from "+start); err != nil {
+			return fmt.Errorf("checkout: -b %s: %w", o.NewBranch, err)
+		}
+		return nil
+	}
 	if !existed {
 		if err := w.checkTargetEmpty(o.Force); err != nil {
+			return nil, err
+		}
+		if err := createBranch(); err != nil {
 			return nil, err
 		}
 		if err := w.setHead(&st, branch, id, msg); err != nil {
@@ -109,6 +125,9 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		return c, w.writeState(st)
 	}
 	if id == st.Commit {
+		if err := createBranch(); err != nil {
+			return nil, err
+		}
 		return c, w.setHead(&st, branch, id, msg)
 	}
 	if !o.Force {
@@ -122,6 +141,9 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		if len(res.changes) > 0 {
 			return nil, &DirtyError{Changes: res.changes}
 		}
+	}
+	if err := createBranch(); err != nil {
+		return nil, err
 	}
 	st.Pending = id
 	if err := w.writeState(st); err != nil {
@@ -151,9 +173,11 @@ func (w *Worktree) target2(o CheckoutOptions) (*objects.Commit, string, error) {
 		if err := refs.CheckName(name); err != nil {
 			return nil, "", err
 		}
-		if err := rs.Update(name, c.ID, "", "branch: Created from "+start); err != nil {
-			return nil, "", fmt.Errorf("-b %s: %w", o.NewBranch, err)
+		if rs.Exists(name) {
+			return nil, "", fmt.Errorf("-b %s: %w", o.NewBranch, refs.ErrExists)
 		}
+		// Created by Checkout once nothing can refuse the switch, so that
+		// a refused checkout -b creates nothing.
 		return c, name, nil
 	}
 	h, err := w.Head()

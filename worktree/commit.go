@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/opencontainers/go-digest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,6 +28,9 @@ type CommitOptions struct {
 	// Config edits the image config the commit carries (a copy of the
 	// parent's); the CLI passes image.ApplyChanges of its --change lines.
 	Config func(*ocispec.ImageConfig) error
+	// Mtime, if set, rewrites the new layer's mtimes (the CLI clamps them
+	// to SOURCE_DATE_EPOCH so that the same changes give the same id).
+	Mtime func(time.Time) time.Time
 }
 
 // testHook lets tests stop a commit at a named point (see commit_test.go):
@@ -99,7 +103,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		if st.Stacked {
 			write = w.writeStackedLayer
 		}
-		l, err := write(ctx, parent, res)
+		l, err := write(ctx, parent, res, o.Mtime)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -142,7 +146,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 
 // writeLayer writes the upper as one layer: excluded paths and copy-ups
 // that changed nothing are left out.
-func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *statusResult) (objects.Layer, error) {
+func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *statusResult, mtime func(time.Time) time.Time) (objects.Layer, error) {
 	lowers, err := w.snaps.Lowers(ctx, parent.Layers())
 	if err != nil {
 		return objects.Layer{}, err
@@ -153,10 +157,25 @@ func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *
 		Exclude: func(p string, isDir bool) bool {
 			return res.ex.Match(p, isDir) || !isDir && res.same[p]
 		},
+		Mtime: mtime,
 	}
-	l, err := w.Repo.Objects.AddLayerFromDir(ctx, w.upper(), opts)
+	return w.addLayer(ctx, parent, w.upper(), opts)
+}
+
+// addLayer writes dir as a layer on top of parent. Clamped mtimes can make
+// it byte-identical to a layer already in the chain; overlayfs refuses the
+// same lower twice (ELOOP), so such a layer is written again with its real
+// mtimes.
+func (w *Worktree) addLayer(ctx context.Context, parent *objects.Commit, dir string, opts layer.WriteOptions) (objects.Layer, error) {
+	l, err := w.Repo.Objects.AddLayerFromDir(ctx, dir, opts)
 	if err != nil {
 		return objects.Layer{}, fmt.Errorf("commit: %w", err)
+	}
+	if opts.Mtime != nil && inChain(parent, l.DiffID) {
+		opts.Mtime = nil
+		if l, err = w.Repo.Objects.AddLayerFromDir(ctx, dir, opts); err != nil {
+			return objects.Layer{}, fmt.Errorf("commit: %w", err)
+		}
 	}
 	return l, nil
 }
@@ -174,3 +193,13 @@ func firstLine(s string) string {
 }
 
 var _ = filepath.Join
+
+// inChain reports whether a layer with diffID is among c's layers.
+func inChain(c *objects.Commit, diffID digest.Digest) bool {
+	for _, l := range c.Layers() {
+		if l.DiffID == diffID {
+			return true
+		}
+	}
+	return false
+}

@@ -11,6 +11,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
@@ -56,7 +57,7 @@ func (w *Worktree) scanTrees(st State, c *objects.Commit) (head, base tree.Tree,
 // HEAD instead, read from the mounted view. Without deletions the view
 // is written directly; with them, the changed paths are staged and the
 // deletions become whiteouts there.
-func (w *Worktree) writeStackedLayer(ctx context.Context, parent *objects.Commit, res *statusResult) (objects.Layer, error) {
+func (w *Worktree) writeStackedLayer(ctx context.Context, parent *objects.Commit, res *statusResult, mtime func(time.Time) time.Time) (objects.Layer, error) {
 	copyPaths, parents := map[string]bool{}, map[string]bool{}
 	deleted := map[string]bool{}
 	var whiteouts []string
@@ -94,11 +95,7 @@ func (w *Worktree) writeStackedLayer(ctx context.Context, parent *objects.Commit
 	}
 	exclude := func(p string, isDir bool) bool { return !copyPaths[p] && !(isDir && parents[p]) }
 	if len(whiteouts) == 0 {
-		l, err := w.Repo.Objects.AddLayerFromDir(ctx, w.target, layer.WriteOptions{Exclude: exclude})
-		if err != nil {
-			return objects.Layer{}, fmt.Errorf("commit: %w", err)
-		}
-		return l, nil
+		return w.addLayer(ctx, parent, w.target, layer.WriteOptions{Exclude: exclude, Mtime: mtime})
 	}
 	stage, err := os.MkdirTemp(w.Repo.Objects.TempDir(), "commit-")
 	if err != nil {
@@ -118,11 +115,7 @@ func (w *Worktree) writeStackedLayer(ctx context.Context, parent *objects.Commit
 	if err := makeWhiteouts(stage, whiteouts); err != nil {
 		return objects.Layer{}, err
 	}
-	l, err := w.Repo.Objects.AddLayerFromDir(ctx, stage, layer.WriteOptions{Overlay: true})
-	if err != nil {
-		return objects.Layer{}, fmt.Errorf("commit: %w", err)
-	}
-	return l, nil
+	return w.addLayer(ctx, parent, stage, layer.WriteOptions{Overlay: true, Mtime: mtime})
 }
 
 // makeWhiteouts makes an overlay whiteout (a 0:0 character device) for

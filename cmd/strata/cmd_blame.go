@@ -30,6 +30,9 @@ func newBlameCommand(g *globals) *cobra.Command {
 file indexes.
 
   strata blame /etc/motd /etc/passwd
+  cd rootfs/etc && strata blame motd     # paths are where you stand: /etc/motd
+
+A PATH not in REV is an error, named after the others are shown.
   strata blame --format json /etc/motd   # [{"path","commit","short","author","date","message"}]
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
@@ -51,9 +54,22 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fmt.Errorf("blame: %w", err)
 			}
+			paths, err := imagePaths(g, r, args)
+			if err != nil {
+				return fmt.Errorf("blame: %w", err)
+			}
 			h := tree.NewHistory(r.Objects)
-			var out []blameJSON
-			for _, p := range cleanPaths(args) {
+			out := []blameJSON{}
+			var bad []string
+			for _, p := range paths {
+				// A path that is not in REV is named at the end; the
+				// others still print.
+				if ok, err := pathExists(h, head, p); err != nil {
+					return fmt.Errorf("blame: %w", err)
+				} else if !ok {
+					bad = append(bad, p)
+					continue
+				}
 				c, err := h.BlamePath(head, p)
 				if err != nil {
 					return fmt.Errorf("blame: %w", err)
@@ -62,10 +78,16 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					Date: c.Date(), Message: firstLine(c.Message())})
 			}
 			if format == "json" {
-				return writeJSON(g.stdout, out)
+				if err := writeJSON(g.stdout, out); err != nil {
+					return err
+				}
+			} else {
+				for _, b := range out {
+					fmt.Fprintf(g.stdout, "%s (%s %s) %s  %s\n", b.Short, b.Author, b.Date.UTC().Format("2006-01-02"), b.Path, b.Message)
+				}
 			}
-			for _, b := range out {
-				fmt.Fprintf(g.stdout, "%s (%s %s) %s  %s\n", b.Short, b.Author, b.Date.UTC().Format("2006-01-02"), b.Path, b.Message)
+			if len(bad) > 0 {
+				return fmt.Errorf("%w in %s", missingPaths(bad), shortID(head.ID))
 			}
 			return nil
 		},

@@ -16,6 +16,7 @@ func init() { register(newBranchCommand) }
 
 type branchOptions struct {
 	del, move, force bool
+	all, remotes     bool
 	format           string
 }
 
@@ -38,6 +39,8 @@ func newBranchCommand(g *globals) *cobra.Command {
   strata branch dev main~1     create dev at main~1 (default START: HEAD)
   strata branch -d dev         delete dev (its reflog keeps its commits from gc)
   strata branch -m old new     rename
+  strata branch -r             remote-tracking branches, as fetch left them
+  strata branch -a             both (remote ones as remotes/REMOTE/NAME)
   strata branch --format json  list as a JSON array`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(o.format); err != nil {
@@ -58,8 +61,14 @@ func newBranchCommand(g *globals) *cobra.Command {
 					return usagef("branch -m: takes OLD NEW")
 				}
 				return renameBranch(r, args[0], args[1], o.force)
+			case len(args) == 0 && o.remotes:
+				return listRefs(g, r, refs.Remotes, o.format)
+			case len(args) == 0 && o.all:
+				return listRefs(g, r, refs.Heads, o.format, refs.Remotes)
 			case len(args) == 0:
 				return listRefs(g, r, refs.Heads, o.format)
+			case o.all || o.remotes:
+				return usagef("branch: -a and -r only list")
 			case len(args) <= 2:
 				start := "HEAD"
 				if len(args) == 2 {
@@ -72,6 +81,8 @@ func newBranchCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&o.del, "delete", "d", false, "delete branches")
 	cmd.Flags().BoolVarP(&o.del, "force-delete", "D", false, "delete branches (same as -d: the reflog keeps their commits)")
+	cmd.Flags().BoolVarP(&o.all, "all", "a", false, "list remote-tracking branches too (as remotes/REMOTE/NAME)")
+	cmd.Flags().BoolVarP(&o.remotes, "remotes", "r", false, "list remote-tracking branches (REMOTE/NAME)")
 	cmd.Flags().BoolVarP(&o.move, "move", "m", false, "rename a branch")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
@@ -159,10 +170,19 @@ func renameBranch(r *repo.Repo, oldName, newName string, force bool) error {
 	return nil
 }
 
-func listRefs(g *globals, r *repo.Repo, prefix, format string) error {
+// listRefs lists the refs under prefix, then under more (branch -a:
+// remote-tracking branches, named remotes/REMOTE/NAME as git does).
+func listRefs(g *globals, r *repo.Repo, prefix, format string, more ...string) error {
 	list, err := r.Refs.List(prefix)
 	if err != nil {
 		return err
+	}
+	for _, m := range more {
+		l, err := r.Refs.List(m)
+		if err != nil {
+			return err
+		}
+		list = append(list, l...)
 	}
 	head, err := r.Refs.ReadHead()
 	if err != nil {
@@ -174,7 +194,11 @@ func listRefs(g *globals, r *repo.Repo, prefix, format string) error {
 		if s, err := r.Objects.ReadSummary(ref.Target); err == nil {
 			subject, _, _ = strings.Cut(s.Message, "\n")
 		}
-		out = append(out, refJSON{Name: ref.Short(), Ref: ref.Name, Commit: ref.Target.String(),
+		name := ref.Short()
+		if len(more) > 0 && strings.HasPrefix(ref.Name, refs.Remotes) {
+			name = "remotes/" + name
+		}
+		out = append(out, refJSON{Name: name, Ref: ref.Name, Commit: ref.Target.String(),
 			Short: shortID(ref.Target), Current: ref.Name == head.Branch, Subject: subject})
 	}
 	if format == "json" {
@@ -185,7 +209,7 @@ func listRefs(g *globals, r *repo.Repo, prefix, format string) error {
 		if e.Current {
 			mark = "*"
 		}
-		if prefix == refs.Heads {
+		if prefix == refs.Heads || prefix == refs.Remotes {
 			fmt.Fprintf(g.stdout, "%s %s %s %s\n", mark, e.Name, e.Short, e.Subject)
 		} else {
 			fmt.Fprintln(g.stdout, e.Name)

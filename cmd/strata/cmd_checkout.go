@@ -53,9 +53,15 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
+			before, _ := w.Head()
 			c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: o.newBranch, Detach: o.detach, Force: o.force})
 			if err != nil {
 				return err
+			}
+			if before.Detached() && c != nil {
+				if err := warnLeftBehind(g.stderr, r, before.Commit, c.ID); err != nil {
+					return err
+				}
 			}
 			return printHeadMoved(g, r, w, c, o.newBranch != "")
 		},

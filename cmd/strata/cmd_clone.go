@@ -51,7 +51,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			warnInvalid(g, "clone", url, res.Fetch)
 			if !o.quiet {
-				fmt.Fprintf(g.stdout, "Cloned %s into %s: branch %s at %s (%d commits)\n", src, dir, res.Branch, shortID(res.Commit), res.Fetch.Commits)
+				fmt.Fprintf(g.stdout, "Cloned %s into %s: branch %s at %s (%s)\n", src, dir, res.Branch, shortID(res.Commit), plural(res.Fetch.Commits, "commit"))
 			}
 			if noCheckout {
 				return nil

@@ -60,10 +60,13 @@ usage errors.`,
 				return err
 			}
 			co.Date = date
+			if co.Mtime, err = commitMtimes(); err != nil {
+				return err
+			}
 			if o.from != "" {
 				c, cs, err := commitFrom(cmd.Context(), g, o.from, co)
 				if c != nil {
-					fmt.Fprintf(g.stdout, "[detached HEAD %s] %s\n %d %s changed\n", shortID(c.ID), firstLine(o.message), len(cs), map[bool]string{true: "path", false: "paths"}[len(cs) == 1])
+					fmt.Fprintf(g.stdout, "[detached HEAD %s] %s\n %s changed\n", shortID(c.ID), firstLine(o.message), plural(len(cs), "path"))
 				}
 				return err
 			}
@@ -88,11 +91,7 @@ usage errors.`,
 			if herr == nil && h.Branch != "" {
 				where = refs.ShortName(h.Branch)
 			}
-			noun := "paths"
-			if len(cs) == 1 {
-				noun = "path"
-			}
-			fmt.Fprintf(g.stdout, "[%s %s] %s\n %d %s changed\n", where, shortID(c.ID), firstLine(o.message), len(cs), noun)
+			fmt.Fprintf(g.stdout, "[%s %s] %s\n %s changed\n", where, shortID(c.ID), firstLine(o.message), plural(len(cs), "path"))
 			if err != nil {
 				return fmt.Errorf("commit: committed %s, but: %w", shortID(c.ID), err)
 			}

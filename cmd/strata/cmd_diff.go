@@ -33,6 +33,12 @@ T type changed, with mode, owner, link and xattr changes in parentheses.
   strata diff REV1 REV2        # between two revisions, from their file indexes:
                                # no layer is unpacked
   strata diff v1 main -- /etc  # only paths under /etc
+  cd rootfs/etc && strata diff -- issue   # paths are where you stand: /etc/issue
+
+PATHs starting with / are absolute in the image; others are relative to
+the current directory inside a work tree (rootfs/etc/issue from the
+project root is /etc/issue). A PATH that matches nothing on either side is
+an error, after the others are shown.
 
   --name-status   letter and path only
   --stat          lines added and removed per file, and a summary
@@ -48,14 +54,17 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			revs, paths := args, []string(nil)
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
-				revs, paths = args[:n], cleanPaths(args[n:])
+				revs, paths = args[:n], args[n:]
 			}
 			if len(revs) > 2 {
 				return usagef("diff: takes at most two revisions")
 			}
-			_, w, err := openWorktree(g, "")
+			r, w, err := openWorktree(g, "")
 			if err != nil {
 				return err
+			}
+			if paths, err = imagePaths(g, r, paths); err != nil {
+				return fmt.Errorf("diff: %w", err)
 			}
 			return runDiff(cmd.Context(), g.stdout, w, revs, paths, o)
 		},
@@ -81,6 +90,19 @@ func runDiff(ctx context.Context, out io.Writer, w *worktree.Worktree, revs, pat
 	if err != nil {
 		return fmt.Errorf("diff: %w", err)
 	}
+	changes := d.Changes
+	bad, err := diffMissing(ctx, w, revs, paths, changes)
+	if err != nil {
+		return fmt.Errorf("diff: %w", err)
+	}
+	if err := printDiff(out, d, o); err != nil {
+		return err
+	}
+	return missingPaths(bad)
+}
+
+// printDiff writes d in the format o asks for.
+func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	changes := d.Changes
 	if o.format == "json" {
 		return writeJSON(out, toChangesJSON(changes))
@@ -138,5 +160,5 @@ func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) 
 		adds, dels = adds+a, dels+d
 		fmt.Fprintf(out, " %-*s | %d %s%s\n", width, c.Path, a+d, strings.Repeat("+", min(a, 40)), strings.Repeat("-", min(d, 40)))
 	}
-	fmt.Fprintf(out, " %d files changed, %d insertions(+), %d deletions(-)\n", files, adds, dels)
+	fmt.Fprintf(out, " %s changed, %s, %s\n", plural(files, "file"), plural(adds, "insertion")+"(+)", plural(dels, "deletion")+"(-)")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
@@ -12,6 +13,7 @@ func init() { register(newFetchCommand) }
 
 func newFetchCommand(g *globals) *cobra.Command {
 	var o transferFlags
+	var prune bool
 	cmd := &cobra.Command{
 		Use:   "fetch [REMOTE [TAG...]]",
 		Short: "Receive a remote's tags, with their history",
@@ -25,6 +27,8 @@ further than the size its manifest declares; local branches do not move
 (see pull). A tag whose name cannot be a ref (a..b, HEAD, x.lock) is
 skipped with a warning on stderr. Registries off loopback are spoken to
 over https only, unless --insecure or remote.REMOTE.insecure = true.
+--prune deletes the refs/remotes/REMOTE/* whose tags the remote no longer
+has (see push --delete).
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 100),
@@ -43,11 +47,19 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return fmt.Errorf("fetch %s: %w", remoteArg, err)
 			}
 			warnInvalid(g, "fetch", remoteArg, res)
+			if prune {
+				pruned, err := s.Prune(cmd.Context(), r)
+				if err != nil {
+					return fmt.Errorf("fetch %s: prune: %w", remoteArg, err)
+				}
+				res.Tags = append(res.Tags, pruned...)
+			}
 			printFetch(g, s, res, o.quiet)
 			return nil
 		},
 	}
 	o.add(cmd)
+	cmd.Flags().BoolVarP(&prune, "prune", "p", false, "delete remote-tracking branches whose tags are gone from the remote")
 	return cmd
 }
 
@@ -71,10 +83,18 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet boo
 		if u.Old == u.New {
 			continue
 		}
-		fmt.Fprintf(g.stdout, "%s %s -> %s\n", refChange(u.Old, u.New, false, "tag"), u.Tag, dest)
+		if u.New == "" {
+			fmt.Fprintf(g.stdout, " - [deleted] (none) -> %s\n", dest)
+			continue
+		}
+		kind := "branch" // refs/remotes/<remote>/<tag> track the remote's branches
+		if strings.HasPrefix(u.Ref, refs.Tags) || u.Ref == "" {
+			kind = "tag"
+		}
+		fmt.Fprintf(g.stdout, "%s %s -> %s\n", refChange(u.Old, u.New, false, kind), u.Tag, dest)
 	}
 	if res.Commits > 0 {
-		fmt.Fprintf(g.stdout, "   %d commits, %d blobs received (%s)\n", res.Commits, res.Blobs, humanSize(res.Bytes))
+		fmt.Fprintf(g.stdout, "   %s, %s received (%s)\n", plural(res.Commits, "commit"), plural(res.Blobs, "blob"), humanSize(res.Bytes))
 	}
 	for _, d := range res.Shallow {
 		fmt.Fprintf(g.stdout, "   history is shallow at %s: the remote no longer has its parent\n", shortID(d))

@@ -37,11 +37,11 @@ Exit status: 0 when clean, 1 when anything is damaged.`,
 				for _, p := range res.Problems {
 					fmt.Fprintln(g.stdout, p)
 				}
-				fmt.Fprintf(g.stdout, "checked %d blobs, %d refs, %d commits: %d problems\n",
-					res.Blobs, res.Refs, res.Commits, len(res.Problems))
+				fmt.Fprintf(g.stdout, "checked %s, %s, %s: %s\n",
+					plural(res.Blobs, "blob"), plural(res.Refs, "ref"), plural(res.Commits, "commit"), plural(len(res.Problems), "problem"))
 			}
 			if len(res.Problems) > 0 {
-				return exitCodeError{code: exitError, err: fmt.Errorf("fsck: %d problems found", len(res.Problems))}
+				return exitCodeError{code: exitError, err: fmt.Errorf("fsck: %s found", plural(len(res.Problems), "problem"))}
 			}
 			return nil
 		},

@@ -31,6 +31,11 @@ Unreachable blobs younger than --prune (default 1h) are kept, so that a
 command writing a commit at the same moment is safe; --prune=now removes
 them all. With -n, no reflog entry expires.
 
+First, gc removes what runs killed before they cleaned up left: the
+cgroups of runs whose strata process is gone, and the throwaway work trees
+of 'run --rev' (.strata/worktrees/run-*, .strata/tmp/run-*, unmounting
+their overlay) that no live run holds and that are older than --prune.
+
   strata branch -d big && strata gc --prune=now --expire=now   # free it all now`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -54,6 +59,17 @@ them all. With -n, no reflog entry expires.
 				}
 				exp = repo.ReflogExpiry{Reachable: t, Unreachable: t}
 			}
+			swept, err := sweepRuns(r, grace, dryRun)
+			if err != nil {
+				return fmt.Errorf("gc: leftovers of killed runs: %w", err)
+			}
+			for _, name := range swept {
+				if dryRun {
+					fmt.Fprintf(g.stdout, "would remove the work tree of killed run %s\n", name)
+				} else {
+					fmt.Fprintf(g.stdout, "removed the work tree of killed run %s\n", name)
+				}
+			}
 			res, err := r.GC(worktree.GCOptions(repo.GCOptions{Grace: grace, DryRun: dryRun, Reflog: exp}))
 			if err != nil {
 				return fmt.Errorf("gc: %w", err)
@@ -65,7 +81,7 @@ them all. With -n, no reflog entry expires.
 			if dryRun {
 				verb = "would remove"
 			}
-			fmt.Fprintf(g.stdout, "%s %d blobs, %s\n", verb, res.Blobs, humanSize(res.Bytes))
+			fmt.Fprintf(g.stdout, "%s %s, %s\n", verb, plural(res.Blobs, "blob"), humanSize(res.Bytes))
 			return nil
 		},
 	}

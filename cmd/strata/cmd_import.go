@@ -16,7 +16,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/objects"
-	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -166,7 +165,14 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 	}
 	var info objects.Layer
 	if fi.IsDir() {
-		info, err = r.Objects.AddLayerFromDir(ctx, src, layer.WriteOptions{})
+		opts, err := importDirOptions(r, src)
+		if err != nil {
+			return nil, err
+		}
+		info, err = r.Objects.AddLayerFromDir(ctx, src, opts)
+		if err != nil {
+			return nil, err
+		}
 	} else {
 		info, err = importTarFile(ctx, r, src)
 	}
@@ -182,16 +188,6 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 		OS:           "linux",
 		Architecture: runtime.GOARCH,
 	})
-}
-
-// importTarFile stores a tar file (plain, gzip or zstd) as one layer.
-func importTarFile(ctx context.Context, r *repo.Repo, path string) (objects.Layer, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return objects.Layer{}, err
-	}
-	defer f.Close()
-	return r.Objects.AddLayer(ctx, f, ocispec.Descriptor{}, "")
 }
 
 func firstLine(s string) string {

@@ -19,6 +19,7 @@ func init() { register(newLogCommand) }
 type logOptions struct {
 	max     int
 	oneline bool
+	all     bool
 	format  string
 }
 
@@ -42,7 +43,10 @@ func newLogCommand(g *globals) *cobra.Command {
 		Use:   "log [REV] [-- PATH...]",
 		Short: "Show commit history, newest first",
 		Long: `Show the history of REV (default HEAD), following parents, newest first.
-With PATH arguments, only commits that changed one of those paths.
+With PATH arguments, only commits that changed one of those paths; PATHs
+are resolved as in diff (relative to where you stand in a work tree), and
+one that exists neither in REV nor in any commit shown is an error.
+With --all, the history of every ref and HEAD, newest first.
 
   strata log --oneline -n 5
   strata log --format json     # one JSON array: id, short, parent, author, date, message, refs`,
@@ -68,21 +72,28 @@ With PATH arguments, only commits that changed one of those paths.
 			if len(args) == 1 {
 				rev = args[0]
 			}
+			if o.all && len(args) == 1 {
+				return usagef("log: --all takes no revision")
+			}
 			r, err := g.openRepo()
 			if err != nil {
 				return err
+			}
+			if paths, err = imagePaths(g, r, paths); err != nil {
+				return fmt.Errorf("log: %w", err)
 			}
 			return runLog(g.stdout, r, rev, paths, o)
 		},
 	}
 	cmd.Flags().IntVarP(&o.max, "max-count", "n", -1, "show at most `N` commits")
+	cmd.Flags().BoolVar(&o.all, "all", false, "show the history of every branch, tag and remote branch, and HEAD")
 	cmd.Flags().BoolVar(&o.oneline, "oneline", false, "one line per commit: short id and subject")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	return cmd
 }
 
 func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions) error {
-	d, err := r.Refs.Resolve(rev, r.Objects)
+	tips, err := logTips(r, rev, o.all)
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
 	}
@@ -93,11 +104,16 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 	shallow := r.Shallow()
 	// log -- PATH keeps the commits whose own layers changed one of the paths.
 	var hist *tree.History
+	missing := map[string]bool{}
 	if len(paths) > 0 {
 		hist, paths = tree.NewHistory(r.Objects), cleanPaths(paths)
+		if missing, err = missingAt(hist, r, tips, paths); err != nil {
+			return fmt.Errorf("log: %w", err)
+		}
 	}
 	entries := []logEntry{}
-	for n := 0; d != "" && (o.max < 0 || len(entries) < o.max); n++ {
+	w8 := newLogWalk(r, tips)
+	for d := w8.next(); d != "" && (o.max < 0 || len(entries) < o.max); d = w8.next() {
 		s, err := r.Objects.ReadSummary(d)
 		if err != nil {
 			return fmt.Errorf("log: commit %s: %w", shortID(d), err)
@@ -106,6 +122,11 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 		if hist != nil {
 			if keep, err = hist.Touches(d, paths); err != nil {
 				return fmt.Errorf("log: %w", err)
+			}
+			if keep && len(missing) > 0 {
+				if err := markTouched(hist, d, missing); err != nil {
+					return fmt.Errorf("log: %w", err)
+				}
 			}
 		}
 		cut := shallow[d] || (s.Parent != "" && !r.Objects.Has(s.Parent))
@@ -117,18 +138,29 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 			}
 			entries = append(entries, e)
 		}
-		if cut {
-			break
+		if !cut {
+			w8.push(s.Parent)
 		}
-		d = s.Parent
 	}
 	if o.format == "json" {
-		return writeJSON(w, entries)
+		if err := writeJSON(w, entries); err != nil {
+			return err
+		}
+	} else {
+		for i, e := range entries {
+			printLogEntry(w, e, o.oneline, i == 0)
+		}
 	}
-	for i, e := range entries {
-		printLogEntry(w, e, o.oneline, i == 0)
+	var bad []string
+	for _, p := range paths {
+		if o.max >= 0 && len(entries) == o.max {
+			break // the walk stopped early: a path may be touched further back
+		}
+		if missing[p] {
+			bad = append(bad, p)
+		}
 	}
-	return nil
+	return missingPaths(bad)
 }
 
 func toLogEntry(s objects.Summary, decor []string) logEntry {

@@ -16,6 +16,7 @@ func init() { register(newPushCommand) }
 type pushFlags struct {
 	transferFlags
 	force, all, tags bool
+	delete           bool
 	compression      string
 }
 
@@ -39,6 +40,12 @@ other ids).
   strata push origin main
   strata push --all --tags origin
   strata push 127.0.0.1:5000/team/env main
+  strata push --delete origin old-branch   # remove the remote tag and origin/old-branch
+
+A registry deletes a tag's manifest by digest (docker-registry needs
+storage.delete.enabled), which would remove every tag naming it: the
+deletion is refused when another tag names the same commit or a commit
+whose history contains it.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 100),
@@ -47,7 +54,15 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
+			if o.delete {
+				return pushDelete(cmd, g, r, rem, remoteArg, args, o)
+			}
 			names, err := pushRefs(r, args, o)
+			if errors.Is(err, errNothingToPush) {
+				// git push --tags with no tags: nothing to do is no error.
+				fmt.Fprintln(g.stdout, "Nothing to push")
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("push %s: %w", remoteArg, err)
 			}
@@ -83,7 +98,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				}
 				fmt.Fprintln(g.stdout, line)
 				if !res.UpToDate {
-					fmt.Fprintf(g.stdout, "   %d commits, %d blobs sent (%s), %d already there\n", res.Commits, res.Sent, humanSize(res.Bytes), res.Skipped)
+					fmt.Fprintf(g.stdout, "   %s, %s sent (%s), %d already there\n", plural(res.Commits, "commit"), plural(res.Sent, "blob"), humanSize(res.Bytes), res.Skipped)
 				}
 			}
 			return failed
@@ -93,6 +108,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move the remote tag even if it is not a fast-forward")
 	cmd.Flags().BoolVar(&o.all, "all", false, "push every branch")
 	cmd.Flags().BoolVar(&o.tags, "tags", false, "push every tag")
+	cmd.Flags().BoolVarP(&o.delete, "delete", "d", false, "delete the named tags from the remote (see docs/remote.md for registries)")
 	cmd.Flags().StringVar(&o.compression, "compression", "", "recompress zstd layers: gzip")
 	return cmd
 }
@@ -103,6 +119,16 @@ func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]string, error) {
 	var out []string
 	for _, a := range args {
 		switch {
+		case a == "HEAD":
+			// git push origin HEAD: the current branch.
+			h, err := r.Refs.ReadHead()
+			if err != nil {
+				return nil, err
+			}
+			if h.Branch == "" {
+				return nil, errors.New("HEAD is detached: name a branch to push (strata branch NAME first)")
+			}
+			out = append(out, h.Branch)
 		case strings.HasPrefix(a, "refs/") && r.Refs.Exists(a):
 			out = append(out, a)
 		case r.Refs.Exists(refs.Heads + a):

@@ -201,6 +201,11 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 			return err
 		}
 	}
+	if code != 0 && target != nil {
+		// Say it: a user who asked for --commit would otherwise look
+		// for a commit that was never made.
+		return exitCodeError{code: code, err: fmt.Errorf("the command exited with status %d; no commit was made (--commit commits only on success)", code)}
+	}
 	if code != 0 {
 		return exitCodeError{code: code}
 	}
@@ -294,7 +299,11 @@ func commitThrowaway(ctx context.Context, g *globals, w *worktree.Worktree, t *c
 	if err != nil {
 		return err
 	}
-	c, _, err := w.Commit(ctx, worktree.CommitOptions{Message: msg, AllowEmpty: true, Date: date})
+	mt, err := commitMtimes()
+	if err != nil {
+		return err
+	}
+	c, _, err := w.Commit(ctx, worktree.CommitOptions{Message: msg, AllowEmpty: true, Date: date, Mtime: mt})
 	if err != nil {
 		return fmt.Errorf("run --commit: %w", err)
 	}

@@ -16,6 +16,8 @@ type showJSON struct {
 	logEntry
 	Config showConfig  `json:"config"`
 	Layers []showLayer `json:"layers"`
+	// Changes: with PATHs, what the commit changed under them.
+	Changes []changeJSON `json:"changes,omitempty"`
 }
 
 type showConfig struct {
@@ -38,12 +40,25 @@ type showLayer struct {
 func newShowCommand(g *globals) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "show [REV]",
+		Use:   "show [REV] [-- PATH...]",
 		Short: "Show a commit: parent, message, config and layers",
-		Args:  rangeArgs(0, 1),
+		Long: `Show a commit: parent, message, config and layers. With PATHs (resolved
+as in diff: relative to where you stand in a work tree, / is the image
+root), also what the commit changed under them, as diff --name-status
+against its parent; a PATH in neither is an error, named after the rest.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if n := cmd.ArgsLenAtDash(); n >= 0 {
+				args = args[:n]
+			}
+			return rangeArgs(0, 1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
 				return err
+			}
+			var paths []string
+			if n := cmd.ArgsLenAtDash(); n >= 0 {
+				args, paths = args[:n], args[n:]
 			}
 			rev := "HEAD"
 			if len(args) == 1 {
@@ -66,11 +81,23 @@ func newShowCommand(g *globals) *cobra.Command {
 				return err
 			}
 			out := showJSON{logEntry: toLogEntry(sum, decor[c.ID]), Config: configOf(c), Layers: layersOf(c)}
-			if format == "json" {
-				return writeJSON(g.stdout, out)
+			var bad []string
+			if len(paths) > 0 {
+				if paths, err = imagePaths(g, r, paths); err != nil {
+					return fmt.Errorf("show: %w", err)
+				}
+				if out.Changes, bad, err = showChanges(r, c, paths); err != nil {
+					return fmt.Errorf("show: %w", err)
+				}
 			}
-			printShow(g.stdout, out)
-			return nil
+			if format == "json" {
+				if err := writeJSON(g.stdout, out); err != nil {
+					return err
+				}
+			} else {
+				printShow(g.stdout, out)
+			}
+			return missingPaths(bad)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
@@ -118,4 +145,10 @@ func printShow(w io.Writer, s showJSON) {
 		fmt.Fprintf(w, "  %s  %10s  %s\n", l.Digest[len("sha256:"):][:12], humanSize(l.Size), l.MediaType)
 	}
 	fmt.Fprintf(w, "Total: %s\n", humanSize(total))
+	if len(s.Changes) > 0 {
+		fmt.Fprintln(w)
+		for _, c := range s.Changes {
+			fmt.Fprintf(w, "%s\t%s\n", c.Status, c.Path)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 
 	"github.com/docker/go-units"
@@ -41,4 +42,12 @@ var binaryUnits = []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
 // significant digits, binary units), with a space: "882 B", "1.5 MiB".
 func humanSize(n int64) string {
 	return units.CustomSize("%.4g %s", float64(n), 1024, binaryUnits)
+}
+
+// plural counts a noun as git does: "1 commit", "2 commits".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

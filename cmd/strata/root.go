@@ -98,10 +98,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "print diagnostics on stderr")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.CompletionOptions.HiddenDefaultCmd = false
+	// --version as git: the same line as "strata version".
+	root.Version = versionLine()
+	root.SetVersionTemplate("{{.Version}}\n")
 
 	for _, c := range extraCommands {
 		root.AddCommand(c(g))
 	}
+	addCompletions(g, root)
 	return root
 }
 

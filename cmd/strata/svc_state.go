@@ -213,10 +213,3 @@ func humanSince(t time.Time) string {
 	}
 	return plural(int(d.Hours()/24), "day")
 }
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
-}

@@ -29,6 +29,10 @@ type WriteOptions struct {
 	// Exclude, if set, is called with each absolute path ("/var/cache");
 	// true leaves the entry out, and a directory is not descended.
 	Exclude func(path string, isDir bool) bool
+	// Mtime, if set, rewrites each entry's mtime: whole seconds for
+	// import, clamped to SOURCE_DATE_EPOCH for reproducible commits (as
+	// buildkit's rewrite-timestamp).
+	Mtime func(time.Time) time.Time
 }
 
 // Errors callers may branch on.
@@ -192,6 +196,9 @@ func isWhiteout(st *unix.Stat_t) bool {
 func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry) error {
 	st, xs, abs := &ue.St, ue.xattrs, d.join(ue.Name)
 	mtime := time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
+	if t.opts.Mtime != nil {
+		mtime = t.opts.Mtime(mtime)
+	}
 	hdr := &tar.Header{
 		Name: rel, Mode: int64(st.Mode & 0o7777), Uid: int(st.Uid), Gid: int(st.Gid),
 		ModTime: mtime, Format: tar.FormatPAX,

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
+)
+
+func init() { register(newDuCommand) }
+
+// duEntry is one holder of content: a branch, tag, remote-tracking
+// branch, detached HEAD or work tree.
+type duEntry struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Exclusive int64  `json:"exclusive"` // bytes nothing else holds
+	Total     int64  `json:"total"`     // bytes it holds, shared or not
+	// Uncommitted is a work tree's upper directory, counted in both.
+	Uncommitted int64 `json:"uncommitted,omitempty"`
+}
+
+func newDuCommand(g *globals) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "du [--format json]",
+		Short: "Show what each branch, tag and work tree holds, exclusively and in total",
+		Long: `For each branch, tag, remote-tracking branch, detached HEAD and work tree,
+show the bytes of the blobs its history reaches (TOTAL) and of those that
+nothing else reaches (EXCLUSIVE); a work tree adds its uncommitted changes
+(its upper directory). EXCLUSIVE is what deleting it frees, once its
+reflog entries expire: 'strata branch -d NAME' then
+'strata gc --prune=now --expire=now'.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			out, err := refUsage(r)
+			if err != nil {
+				return fmt.Errorf("du: %w", err)
+			}
+			if format == "json" {
+				return writeJSON(g.stdout, out)
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KIND\tNAME\tEXCLUSIVE\tTOTAL")
+			for _, e := range out {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Kind, e.Name, humanSize(e.Exclusive), humanSize(e.Total))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// refUsage counts, for each holder, the blobs its commits reach.
+func refUsage(r *repo.Repo) ([]duEntry, error) {
+	type holder struct {
+		e    duEntry
+		tip  digest.Digest
+		blob map[digest.Digest]bool
+	}
+	var hs []*holder
+	all, err := r.Refs.List("refs/")
+	if err != nil {
+		return nil, err
+	}
+	for _, ref := range all {
+		kind := "branch"
+		switch {
+		case len(ref.Name) > len(refs.Tags) && ref.Name[:len(refs.Tags)] == refs.Tags:
+			kind = "tag"
+		case len(ref.Name) > len(refs.Remotes) && ref.Name[:len(refs.Remotes)] == refs.Remotes:
+			kind = "remote"
+		}
+		hs = append(hs, &holder{e: duEntry{Kind: kind, Name: ref.Short()}, tip: ref.Target})
+	}
+	if h, err := r.Refs.ReadHead(); err == nil && h.Detached() && h.Commit != "" {
+		hs = append(hs, &holder{e: duEntry{Kind: "HEAD", Name: "HEAD"}, tip: h.Commit})
+	}
+	wts, err := worktree.List(r)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range wts {
+		st, _, err := w.State()
+		if err != nil {
+			return nil, err
+		}
+		name := w.Target()
+		if rel, err := filepath.Rel(r.Dir, name); err == nil && !filepath.IsAbs(rel) && rel[0] != '.' {
+			name = rel
+		}
+		up := dirSize(filepath.Join(w.Dir, "upper"))
+		hs = append(hs, &holder{e: duEntry{Kind: "worktree", Name: name, Uncommitted: up}, tip: st.Commit})
+	}
+	owners := map[digest.Digest]int{}
+	sizes := map[digest.Digest]int64{}
+	for _, h := range hs {
+		h.blob = map[digest.Digest]bool{}
+		for d := h.tip; d != "" && r.Objects.Has(d); {
+			if h.blob[d] {
+				break
+			}
+			c, err := r.Objects.ReadCommit(d)
+			if err != nil {
+				return nil, err
+			}
+			h.blob[d] = true
+			if _, ok := sizes[d]; !ok {
+				sizes[d], _ = r.Objects.Size(d)
+			}
+			h.blob[c.Manifest.Config.Digest], sizes[c.Manifest.Config.Digest] = true, c.Manifest.Config.Size
+			for _, l := range c.Manifest.Layers {
+				h.blob[l.Digest], sizes[l.Digest] = true, l.Size
+			}
+			d = c.Parent()
+		}
+		for b := range h.blob {
+			owners[b]++
+		}
+	}
+	out := make([]duEntry, 0, len(hs))
+	for _, h := range hs {
+		for b := range h.blob {
+			h.e.Total += sizes[b]
+			if owners[b] == 1 {
+				h.e.Exclusive += sizes[b]
+			}
+		}
+		h.e.Total += h.e.Uncommitted
+		h.e.Exclusive += h.e.Uncommitted
+		out = append(out, h.e)
+	}
+	order := map[string]int{"branch": 0, "tag": 1, "remote": 2, "HEAD": 3, "worktree": 4}
+	sort.SliceStable(out, func(i, j int) bool { return order[out[i].Kind] < order[out[j].Kind] })
+	return out, nil
+}
+
+// dirSize is the bytes of the regular files under dir (0 if none).
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}

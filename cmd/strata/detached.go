@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+// warnLeftBehind says, as git checkout does, which commits a detached
+// HEAD leaves behind when it moves from old: those no branch reaches.
+// They are still in the reflog until it expires, then gc removes them.
+func warnLeftBehind(w io.Writer, r *repo.Repo, old, now digest.Digest) error {
+	if old == "" || old == now {
+		return nil
+	}
+	onBranch := map[digest.Digest]bool{}
+	branches, err := r.Refs.List(refs.Heads)
+	if err != nil {
+		return err
+	}
+	for _, b := range branches {
+		for d := b.Target; d != "" && !onBranch[d]; {
+			onBranch[d] = true
+			p, err := r.Objects.Parent(d)
+			if err != nil {
+				break // the history ends here (shallow or root)
+			}
+			d = p
+		}
+	}
+	var behind []digest.Digest
+	for d := old; d != "" && !onBranch[d] && d != now; {
+		behind = append(behind, d)
+		p, err := r.Objects.Parent(d)
+		if err != nil {
+			break
+		}
+		d = p
+	}
+	if len(behind) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "Warning: you are leaving %s behind, not connected to\nany of your branches:\n\n", plural(len(behind), "commit"))
+	for i, d := range behind {
+		if i == 4 && len(behind) > 5 {
+			fmt.Fprintf(w, " ... and %d more.\n", len(behind)-4)
+			break
+		}
+		subject := ""
+		if s, err := r.Objects.ReadSummary(d); err == nil {
+			subject = firstLine(s.Message)
+		}
+		fmt.Fprintf(w, "  %s %s\n", shortID(d), subject)
+	}
+	it := "it"
+	if len(behind) > 1 {
+		it = "them"
+	}
+	fmt.Fprintf(w, "\nIf you want to keep %s, create a new branch:\n\n strata branch <name> %s\n\n", it, shortID(old))
+	return nil
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/worktree"
+)
+
+// sweepRuns removes what runs killed before they cleaned up left behind:
+// their cgroups (exec.SweepLeftovers: those whose strata process is gone),
+// and the throwaway work trees of "run --rev", .strata/worktrees/run-* and
+// .strata/tmp/run-* with the overlay mounted there, once no live strata
+// holds the run's record and they are older than grace (a run that is
+// just starting has no record yet). It returns the names removed.
+func sweepRuns(r *repo.Repo, grace time.Duration, dryRun bool) ([]string, error) {
+	if !dryRun {
+		exec.SweepLeftovers()
+	}
+	tmp := r.Objects.TempDir()
+	names := map[string]bool{}
+	for _, dir := range []string{filepath.Join(r.Root, "worktrees"), tmp} {
+		ents, err := os.ReadDir(dir)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		for _, e := range ents {
+			if e.IsDir() && strings.HasPrefix(e.Name(), "run-") {
+				names[e.Name()] = true
+			}
+		}
+	}
+	var removed []string
+	for name := range names {
+		w, err := worktree.Named(r, name)
+		if err != nil {
+			continue
+		}
+		if live, err := w.Runs(); err != nil || len(live) > 0 {
+			continue
+		}
+		if young(w.Dir, grace) || young(filepath.Join(tmp, name), grace) {
+			continue
+		}
+		if dryRun {
+			removed = append(removed, name)
+			continue
+		}
+		// Unmount first: removing through a live overlay would only
+		// fill its upper with whiteouts.
+		target := filepath.Join(tmp, name, name)
+		for isMountPoint(target) {
+			if err := snapshot.Unmount(target); err != nil {
+				return removed, fmt.Errorf("unmount %s: %w", target, err)
+			}
+		}
+		if err := os.RemoveAll(w.Dir); err != nil {
+			return removed, err
+		}
+		if err := os.RemoveAll(filepath.Join(tmp, name)); err != nil {
+			return removed, err
+		}
+		removed = append(removed, name)
+	}
+	return removed, nil
+}
+
+// young reports whether path was changed less than grace ago; a missing
+// path is not young.
+func young(path string, grace time.Duration) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && time.Since(fi.ModTime()) < grace
+}

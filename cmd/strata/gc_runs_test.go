@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/strata-sh/strata/internal/testrootfs"
+)
+
+// TestGCRemovesKilledRunLeftovers SIGKILLs "strata run --rev" while its
+// container runs, then checks that gc alone removes what it left: the
+// overlay mount, .strata/worktrees/run-*, .strata/tmp/run-* and the run's
+// cgroups.
+func TestGCRemovesKilledRunLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	t.Cleanup(func() { unmountUnder(dir) })
+	rootfs := filepath.Join(dir, "tree")
+	if err := testrootfs.BuildBusybox(rootfs); err != nil {
+		t.Fatal(err)
+	}
+	env := filepath.Join(dir, "env")
+	for _, args := range [][]string{{"init", env}, {"-C", env, "import", rootfs, "-m", "busybox"}} {
+		if out, err := strataCmd(dir, args...).CombinedOutput(); err != nil {
+			t.Fatalf("strata %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run := strataCmd(env, "run", "--rev", "main", "--", "sleep", "1000")
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+	// Wait (bounded, not timed) until the run has registered itself.
+	var records []string
+	for i := 0; i < 600 && len(records) == 0; i++ {
+		records, _ = filepath.Glob(filepath.Join(env, ".strata", "worktrees", "run-*", "runs", "run-*"))
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(records) == 0 {
+		t.Fatal("the run never registered")
+	}
+	pid := run.Process.Pid
+	run.Process.Signal(syscall.SIGKILL)
+	run.Wait()
+
+	leftovers := func() []string {
+		var out []string
+		for _, g := range []string{
+			filepath.Join(env, ".strata", "worktrees", "run-*"),
+			filepath.Join(env, ".strata", "tmp", "run-*"),
+			filepath.Join("/sys/fs/cgroup", "*", fmt.Sprintf("strata-%d-*", pid)),
+			filepath.Join("/sys/fs/cgroup", fmt.Sprintf("strata-%d-*", pid)),
+		} {
+			m, _ := filepath.Glob(g)
+			out = append(out, m...)
+		}
+		b, _ := os.ReadFile("/proc/self/mountinfo")
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], env+"/") {
+				out = append(out, "mount "+f[4])
+			}
+		}
+		return out
+	}
+	before := leftovers()
+	if len(before) < 3 {
+		t.Fatalf("the killed run left only %v: nothing for gc to do, the test means nothing", before)
+	}
+	out, err := strataCmd(env, "gc", "--prune=now").CombinedOutput()
+	if err != nil {
+		t.Fatalf("gc: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "removed the work tree of killed run run-") {
+		t.Errorf("gc did not say what it removed:\n%s", out)
+	}
+	if after := leftovers(); len(after) > 0 {
+		t.Fatalf("after gc, still there: %v (before: %v)", after, before)
+	}
+	fsckClean(t, env)
+}

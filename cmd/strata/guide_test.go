@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-sh/strata/internal/testrootfs"
+)
+
+// guideSkip marks a guide line that cannot run here: it ends with a
+// comment holding "(needs ...)", e.g. "(needs a registry)" or "(needs
+// network)". Every other "$ " line of docs/guide.md's console blocks is
+// run, in order, as a user would type it.
+const guideSkip = "(needs "
+
+// TestGuide runs every command line of docs/guide.md that can run
+// offline, in one shell session per line (cd carries over), from a
+// directory holding the files the guide names (../rootfs and so on), so
+// that the guide cannot drift from what strata does.
+func TestGuide(t *testing.T) {
+	lines := guideLines(t, filepath.Join("..", "..", "docs", "guide.md"))
+	work := t.TempDir()
+	t.Cleanup(func() { unmountUnder(work) })
+	bin := filepath.Join(work, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapper := fmt.Sprintf("#!/bin/sh\nSTRATA_TEST_MAIN=1 exec %q \"$@\"\n", self)
+	if err := os.WriteFile(filepath.Join(bin, "strata"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The files the guide imports: ../rootfs, base.tar.zst, an OCI
+	// layout ../layout:v1 and a docker archive ../img.tar.
+	if err := testrootfs.BuildBusybox(filepath.Join(work, "rootfs")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(work, "rootfs", "etc", "issue"), []byte("busybox\n"), 0o644)
+	os.WriteFile(filepath.Join(work, "rootfs", "build.sh"), []byte("#!/bin/sh\necho built > /built\n"), 0o755)
+	os.WriteFile(filepath.Join(work, "rootfs", "job"), []byte("#!/bin/sh\ntrue\n"), 0o755)
+	env := append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "HOME="+work, "SOURCE_DATE_EPOCH=1700000000")
+	setup := `set -e
+mkdir myenv0 && cd myenv0 && strata init -q . >/dev/null 2>&1 || strata init . >/dev/null
+strata config user.name setup && strata config user.email setup@example.com
+strata import ../rootfs -m base >/dev/null
+strata remote add l ../layout && strata tag v1 && strata push -q l v1
+strata export main -o ../img.tar >/dev/null
+cd .. && rm -rf myenv0
+tar -C rootfs -cf - . | zstd -q > base.tar.zst
+mkdir -p /tmp/strata-guide-host-data`
+	sh := func(dir, line string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang guard
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "sh", "-ec", line+"\npwd > "+filepath.Join(work, ".cwd"))
+		cmd.Dir, cmd.Env = dir, env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := sh(work, setup); err != nil {
+		t.Fatalf("setup: %v\n%s", err, out)
+	}
+	dir := work
+	ran := 0
+	for _, l := range lines {
+		if strings.Contains(l.comment, guideSkip) {
+			continue
+		}
+		out, err := sh(dir, l.cmd)
+		ran++
+		if err != nil {
+			t.Errorf("docs/guide.md:%d: $ %s\n%v\n%s", l.n, l.cmd, err, out)
+		}
+		if b, err := os.ReadFile(filepath.Join(work, ".cwd")); err == nil {
+			dir = strings.TrimSpace(string(b))
+		}
+	}
+	if ran < 40 {
+		t.Fatalf("only %d guide lines ran: the parser lost the guide", ran)
+	}
+	strataCmd(filepath.Join(work, "myenv"), "umount", "--force").Run()
+}
+
+type guideLine struct {
+	n            int
+	cmd, comment string
+}
+
+// guideLines reads the "$ " lines of the console blocks, splitting off a
+// trailing "   # comment" (two or more spaces before #).
+func guideLines(t *testing.T, path string) []guideLine {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []guideLine
+	in := false
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		s := sc.Text()
+		switch {
+		case strings.HasPrefix(s, "```console"):
+			in = true
+		case strings.HasPrefix(s, "```"):
+			in = false
+		case in && strings.HasPrefix(s, "$ "):
+			cmd, comment := s[2:], ""
+			if i := strings.Index(cmd, "  #"); i >= 0 {
+				cmd, comment = strings.TrimSpace(cmd[:i]), cmd[i:]
+			}
+			out = append(out, guideLine{n: n, cmd: cmd, comment: comment})
+		}
+	}
+	return out
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/worktree"
+)
+
+// errNoPaths is what a command returns, after printing what the good
+// paths gave, when some PATH matched nothing in either revision.
+var errNoPaths = errors.New("did not match any file")
+
+// imagePaths turns PATH arguments as the user typed them into absolute
+// paths in the image, as git resolves pathspecs from where you stand:
+//
+//   - "/etc/issue" is absolute in the image;
+//   - a relative path is taken from the current directory (or -C) when
+//     that lies inside a work tree: in <project>/rootfs/etc, "issue" is
+//     /etc/issue, and from the project root "rootfs/etc/issue" is too;
+//   - a relative path from anywhere else is read from the image root
+//     ("etc/issue" is /etc/issue), as before.
+//
+// It is the one resolver of diff, log, blame and show.
+func imagePaths(g *globals, r *repo.Repo, args []string) ([]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	start := g.chdir
+	if start == "" {
+		start = "."
+	}
+	cwd, err := filepath.Abs(start)
+	if err != nil {
+		return nil, err
+	}
+	targets := worktreeTargets(r)
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		if strings.HasPrefix(a, "/") || a == "" {
+			out = append(out, path.Clean("/"+a))
+			continue
+		}
+		abs := realPath(filepath.Join(cwd, a))
+		p, ok := "", false
+		for _, t := range targets {
+			if rel, err := filepath.Rel(t, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+				p, ok = path.Clean("/"+filepath.ToSlash(rel)), true
+				break
+			}
+		}
+		if !ok {
+			p = path.Clean("/" + a)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// worktreeTargets lists where the repository's work trees are mounted,
+// with symlinks resolved, the main one (<project>/rootfs) first.
+func worktreeTargets(r *repo.Repo) []string {
+	out := []string{realPath(worktree.Main(r).Target())}
+	all, _ := worktree.List(r)
+	for _, w := range all {
+		if w.Name != worktree.MainName && w.Target() != "" {
+			out = append(out, realPath(w.Target()))
+		}
+	}
+	return out
+}
+
+// realPath resolves symlinks in the longest existing prefix of p, so that
+// a work tree reached through a symlinked directory still matches.
+func realPath(p string) string {
+	p = filepath.Clean(p)
+	rest := ""
+	for dir := p; ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest)
+		}
+		if dir == "/" || dir == "." {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
+}
+
+// pathExists reports whether p, or anything below it, is in commit c.
+func pathExists(h *tree.History, c *objects.Commit, p string) (bool, error) {
+	if p == "/" || c == nil {
+		return c != nil, nil
+	}
+	e, err := h.Lookup(c.Layers(), p)
+	return e != nil, err
+}
+
+// missingPaths says which paths matched nothing, in one line naming each:
+// "/etc/nope, /nope: did not match any file".
+func missingPaths(bad []string) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", strings.Join(bad, ", "), errNoPaths)
+}
+
+// diffMissing returns the paths with no change at or below them that do
+// not exist in the diff's old side either (if a path is unchanged, the
+// old side has it exactly when the new side does).
+func diffMissing(ctx context.Context, w *worktree.Worktree, revs, paths []string, changes []tree.Change) ([]string, error) {
+	var bad []string
+	var old *objects.Commit
+	resolved := false
+	h := tree.NewHistory(w.Repo.Objects)
+	for _, p := range paths {
+		found := false
+		for _, c := range changes {
+			if tree.Under(c.Path, []string{p}) {
+				found = true
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		if !resolved {
+			resolved = true
+			var err error
+			if len(revs) == 0 {
+				old, err = w.BaseCommit(ctx)
+			} else {
+				old, err = w.Resolve(revs[0])
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		ok, err := pathExists(h, old, p)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			bad = append(bad, p)
+		}
+	}
+	return bad, nil
+}
+
+// showChanges is what commit c changed under paths against its first
+// parent (none, or cut off by a shallow history: the empty tree), and the
+// paths found on neither side.
+func showChanges(r *repo.Repo, c *objects.Commit, paths []string) ([]changeJSON, []string, error) {
+	var parent *objects.Commit
+	if pid := c.Parent(); pid != "" && r.Objects.Has(pid) {
+		var err error
+		if parent, err = r.Objects.ReadCommit(pid); err != nil {
+			return nil, nil, err
+		}
+	}
+	changes, err := tree.DiffRevisions(tree.NewTrees(r.Objects), parent, c, paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := tree.NewHistory(r.Objects)
+	var bad []string
+	for _, p := range paths {
+		found := false
+		for _, side := range []*objects.Commit{c, parent} {
+			ok, err := pathExists(h, side, p)
+			if err != nil {
+				return nil, nil, err
+			}
+			found = found || ok
+		}
+		if !found {
+			bad = append(bad, p)
+		}
+	}
+	return toChangesJSON(changes), bad, nil
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/repo"
+)
+
+// pushDelete is push --delete REMOTE NAME...: each remote tag goes, then
+// its remote-tracking ref; a refused one does not stop the others.
+func pushDelete(cmd *cobra.Command, g *globals, r *repo.Repo, rem remote.Remote, remoteArg string, names []string, o pushFlags) error {
+	if len(names) == 0 {
+		return usagef("push --delete: name the branches or tags to delete")
+	}
+	if o.all || o.tags {
+		return usagef("push --delete: takes names, not --all or --tags")
+	}
+	s, _, err := connect(g, r, rem, o.transferFlags, "send")
+	if err != nil {
+		return fmt.Errorf("push %s: %w", remoteArg, err)
+	}
+	if !o.quiet {
+		fmt.Fprintf(g.stdout, "To %s\n", s.Endpoint())
+	}
+	var failed error
+	for _, n := range names {
+		tag := refs.ShortName(n)
+		if tag == "" {
+			tag = n
+		}
+		if _, err := s.Delete(cmd.Context(), r, tag); err != nil {
+			fmt.Fprintf(g.stdout, " ! [remote rejected] %s (delete refused)\n", tag)
+			failed = fmt.Errorf("push --delete %s %s: %w", remoteArg, tag, err)
+			continue
+		}
+		if !o.quiet {
+			fmt.Fprintf(g.stdout, " - [deleted]         %s\n", tag)
+		}
+	}
+	return failed
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/strata-sh/strata/internal/testrootfs"
+)
+
+// TestRunTTY types into "strata run -t" as a user at a terminal does,
+// through a real pty: in the checkout, with --rev (a throwaway overlay),
+// and with -it. The guide's "run -it -- /bin/sh" once failed with
+// "fork/exec /proc/self/fd/5: permission denied"; here it must give a
+// shell prompt that runs a command.
+func TestRunTTY(t *testing.T) {
+	dir := t.TempDir()
+	t.Cleanup(func() { unmountUnder(dir) })
+	rootfs := filepath.Join(dir, "tree")
+	if err := testrootfs.BuildBusybox(rootfs); err != nil {
+		t.Fatal(err)
+	}
+	env := filepath.Join(dir, "env")
+	for _, args := range [][]string{
+		{"init", env},
+		{"-C", env, "import", rootfs, "-m", "busybox"},
+		{"-C", env, "checkout", "main"},
+	} {
+		if out, err := strataCmd(dir, args...).CombinedOutput(); err != nil {
+			t.Fatalf("strata %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	t.Cleanup(func() { strataCmd(env, "umount", "--force").Run() })
+	for _, args := range [][]string{
+		{"run", "-t", "--", "/bin/sh"},
+		{"run", "-it", "--", "/bin/sh"},
+		{"run", "--rev", "main", "-it", "--", "/bin/sh"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			cmd := strataCmd(env, args...)
+			cmd.Env = append(cmd.Env, "TERM=dumb")
+			ptm, err := pty.Start(cmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ptm.Close()
+			out := newTermReader(ptm)
+			// busybox sh as root prints "/ # " (PS1 '\w \$ ').
+			if got, ok := out.waitFor("# ", time.Minute); !ok {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("no shell prompt from strata %s; the terminal showed:\n%s", strings.Join(args, " "), got)
+			}
+			io.WriteString(ptm, "tty; echo answer-$((6*7))\n")
+			got, ok := out.waitFor("answer-42", time.Minute)
+			if !ok {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("the command typed at the prompt did not run; the terminal showed:\n%s", got)
+			}
+			if !strings.Contains(got, "/dev/pts/") && !strings.Contains(got, "/dev/console") {
+				t.Errorf("tty in the container names no terminal:\n%s", got)
+			}
+			io.WriteString(ptm, "exit 3\n")
+			err = cmd.Wait()
+			if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 3 {
+				t.Errorf("strata %s after 'exit 3': %v, want exit status 3", strings.Join(args, " "), err)
+			}
+		})
+	}
+}
+
+// termReader collects what a pty shows, so that a test can wait for text.
+type termReader struct {
+	ch  chan []byte
+	buf bytes.Buffer
+}
+
+func newTermReader(r io.Reader) *termReader {
+	tr := &termReader{ch: make(chan []byte, 64)}
+	go func() {
+		defer close(tr.ch)
+		for {
+			b := make([]byte, 4096)
+			n, err := r.Read(b)
+			if n > 0 {
+				tr.ch <- b[:n]
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return tr
+}
+
+// waitFor reads until s has been shown, or the terminal closes, or limit
+// passes (a guard against hanging the suite, not a timing assertion).
+func (tr *termReader) waitFor(s string, limit time.Duration) (string, bool) {
+	deadline := time.After(limit)
+	for !strings.Contains(tr.buf.String(), s) {
+		select {
+		case b, ok := <-tr.ch:
+			if !ok {
+				return tr.buf.String(), false
+			}
+			tr.buf.Write(b)
+		case <-deadline:
+			return tr.buf.String(), false
+		}
+	}
+	all := tr.buf.String()
+	tr.buf.Reset()
+	return all, true
+}

@@ -1,0 +1,159 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/strata-sh/strata/internal/lockfile"
+	"net/http"
+	"path/filepath"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+// ErrDeleteRefused: a remote tag is not deleted because that would take
+// another tag's commit, or part of its history, with it.
+var ErrDeleteRefused = errors.New("deleting it would remove another tag's commit")
+
+// Delete removes tag from the remote (push --delete) and then its
+// remote-tracking ref; it returns the commit the tag named.
+//
+// A layout directory drops the tag from index.json. A registry is asked to
+// delete the tag's manifest by digest, the only deletion docker-registry
+// 2.8 offers (and only with storage.delete.enabled): that removes every
+// tag naming the manifest, so Delete first refuses when another tag names
+// the same commit or a commit whose history contains it, as far as the
+// local store can tell (an unknown commit counts as containing it).
+// Blobs and ancestors' manifests stay until the registry's own gc.
+func (s *Session) Delete(ctx context.Context, r *repo.Repo, tag string) (digest.Digest, error) {
+	if err := validRemoteName(tag); err != nil {
+		return "", err
+	}
+	desc, err := s.t.headManifest(ctx, tag)
+	if err != nil {
+		return "", fmt.Errorf("tag %s: %w", tag, err)
+	}
+	switch t := s.t.(type) {
+	case *layoutTarget:
+		err = t.deleteTag(tag)
+	case *registryTarget:
+		if err = s.checkSharing(ctx, r, tag, desc.Digest); err == nil {
+			err = t.deleteManifest(ctx, desc.Digest)
+		}
+	default:
+		err = fmt.Errorf("%s: cannot delete tags", s.t)
+	}
+	if err != nil {
+		return desc.Digest, fmt.Errorf("tag %s: %w", tag, err)
+	}
+	if name := s.trackingRef(tag); name != "" && r.Refs.Exists(name) {
+		if err := r.Refs.Delete(name, refs.Any, "push: deleted"); err != nil {
+			return desc.Digest, err
+		}
+	}
+	return desc.Digest, nil
+}
+
+// checkSharing refuses a registry deletion of d that would take another
+// tag, or history another tag stands on, with it.
+func (s *Session) checkSharing(ctx context.Context, r *repo.Repo, tag string, d digest.Digest) error {
+	all, err := s.t.tags(ctx)
+	if err != nil {
+		return err
+	}
+	for _, other := range all {
+		if other == tag || isAncestorsTag(other) {
+			continue
+		}
+		od, err := s.t.headManifest(ctx, other)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if od.Digest == d {
+			return fmt.Errorf("%w: tag %s names the same commit %s, and the registry deletes manifests by digest, which removes both", ErrDeleteRefused, other, short(d))
+		}
+		if !r.Objects.Has(od.Digest) {
+			return fmt.Errorf("%w: tag %s names %s, which is not here to check whether its history contains %s; run 'strata fetch' first", ErrDeleteRefused, other, short(od.Digest), short(d))
+		}
+		if in, err := repo.IsAncestor(r.Objects, d, od.Digest); err != nil {
+			return err
+		} else if in {
+			return fmt.Errorf("%w: %s is in the history of tag %s", ErrDeleteRefused, short(d), other)
+		}
+	}
+	return nil
+}
+
+func (t *registryTarget) deleteManifest(ctx context.Context, d digest.Digest) error {
+	ref, err := t.ref(d.String())
+	if err != nil {
+		return err
+	}
+	err = t.pusher.Delete(ctx, ref)
+	var terr *transport.Error
+	if errors.As(err, &terr) && (terr.StatusCode == http.StatusMethodNotAllowed || terr.StatusCode == http.StatusNotImplemented) {
+		return fmt.Errorf("the registry does not allow deleting manifests (docker-registry: set storage.delete.enabled: true): %w", err)
+	}
+	return wrapRegistryErr(err)
+}
+
+func (t *layoutTarget) deleteTag(tag string) error {
+	st, err := t.store()
+	if err != nil {
+		return err
+	}
+	lock, err := lockfile.Wait(filepath.Join(t.dir, "index.json.lock"), layoutLockTimeout)
+	if err != nil {
+		return fmt.Errorf("layout %s: index.json: %w", t.dir, err)
+	}
+	defer lock.Release()
+	idx, err := t.readIndex()
+	if err != nil {
+		return err
+	}
+	kept := idx.Manifests[:0]
+	for _, m := range idx.Manifests {
+		if m.Annotations[ocispec.AnnotationRefName] != tag {
+			kept = append(kept, m)
+		}
+	}
+	idx.Manifests = kept
+	return st.WriteIndex(idx)
+}
+
+// Prune deletes the remote-tracking refs of this remote whose tags the
+// remote no longer has (fetch --prune); it returns the tags pruned.
+func (s *Session) Prune(ctx context.Context, r *repo.Repo) ([]TagUpdate, error) {
+	if s.Name == "" {
+		return nil, nil
+	}
+	all, err := s.t.tags(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list tags: %w", err)
+	}
+	there := map[string]bool{}
+	for _, t := range all {
+		there[t] = true
+	}
+	prefix := refs.Remotes + s.Name + "/"
+	local, err := r.Refs.List(prefix)
+	if err != nil {
+		return nil, err
+	}
+	var out []TagUpdate
+	for _, ref := range local {
+		tag := ref.Name[len(prefix):]
+		if there[tag] {
+			continue
+		}
+		if err := r.Refs.Delete(ref.Name, ref.Target, "fetch: pruned"); err != nil {
+			return out, err
+		}
+		out = append(out, TagUpdate{Tag: tag, Ref: ref.Name, Old: ref.Target})
+	}
+	return out, nil
+}
