@@ -86,7 +86,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 			return res, err
 		}
 		if !ff && !po.Force {
-			return res, fmt.Errorf("remote tag %s is at %s, which is not in the local history: %w; run 'strata fetch %s' and rebase or merge, or push --force", res.Tag, short(res.Old), ErrNonFastForward, s.remoteArg())
+			return res, fmt.Errorf("remote tag %s is at %s, which is not in the local history: %w; run 'strata fetch %s' and look at both histories ('strata log --all'); push --force replaces the remote's history", res.Tag, short(res.Old), ErrNonFastForward, s.remoteArg())
 		}
 		res.Forced = !ff
 	}

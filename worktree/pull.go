@@ -44,7 +44,11 @@ func PrepareBranchUpdate(ctx context.Context, r *repo.Repo, branch string, force
 		return nil, err
 	}
 	if len(changes) > 0 {
-		return nil, fmt.Errorf("%d uncommitted changes in %s: commit them first", len(changes), w.Target())
+		noun := "changes"
+		if len(changes) == 1 {
+			noun = "change"
+		}
+		return nil, fmt.Errorf("%d uncommitted %s in %s: commit them first", len(changes), noun, w.Target())
 	}
 	u.w = w
 	return u, nil

@@ -17,9 +17,9 @@ func newResetCommand(g *globals) *cobra.Command {
 		Long: `Move HEAD (its branch, if attached) to REV and remount the work tree on it.
 
   --hard   drop the work tree's uncommitted changes (excluded paths are kept)
-  --soft   keep the upper directory: the uncommitted changes are laid over
-           REV's files instead. Unlike git, the changes of the commits left
-           behind do not reappear as uncommitted: only the upper survives.
+  --soft   keep every file as it is, as git's does: what the commits between
+           REV and the old HEAD changed now shows as uncommitted (so
+           'reset --soft HEAD~2' then 'commit' squashes two commits)
 
 A work tree with a container running in it (strata run) is not remounted
 unless --force: the container would keep the old mount.
