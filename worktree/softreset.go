@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"strings"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
@@ -74,37 +73,18 @@ func (w *Worktree) carryCommitted(ctx context.Context, old, c *objects.Commit) (
 	return stage, nil
 }
 
-// stageWhiteouts makes the whiteouts of the staged copy. The copy holds
-// what the container made, symlinks included: each parent is opened
-// beneath the stage without following one, and a parent that is not a
-// plain directory there is passed over (the upper's entry wins anyway).
+// stageWhiteouts makes the whiteouts of the staged copy, but none under a
+// directory the new tree adds (whited out already as a whole).
 func stageWhiteouts(stage string, whiteouts []string, told, tnew tree.Tree) error {
-	root, err := layer.OpenDir(stage)
-	if err != nil {
-		return fmt.Errorf("reset --soft: %w", err)
-	}
-	defer root.Close()
+	var ws []string
 	for _, p := range whiteouts {
 		if tnew[path.Dir(p)] != nil && told[path.Dir(p)] == nil && path.Dir(p) != "/" {
 			continue // its parent is whited out already
 		}
-		d := root
-		if dir := strings.TrimPrefix(path.Dir(p), "/"); dir != "" {
-			d, err = root.OpenBeneath(dir)
-			if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.EXDEV) || errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("reset --soft: whiteout %s: %w", p, err)
-			}
-		}
-		err := d.Mknod(path.Base(p), unix.S_IFCHR|0o000, 0)
-		if d != root {
-			d.Close()
-		}
-		if err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("reset --soft: whiteout %s: %w", p, err)
-		}
+		ws = append(ws, p)
+	}
+	if err := makeWhiteouts(stage, ws); err != nil {
+		return fmt.Errorf("reset --soft: %w", err)
 	}
 	return nil
 }

@@ -2,21 +2,17 @@ package worktree
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/tree"
-	"golang.org/x/sys/unix"
 )
 
 // scanTrees returns the trees status compares the upper with: HEAD's
@@ -113,39 +109,7 @@ func (w *Worktree) writeStackedLayer(ctx context.Context, parent *objects.Commit
 		return objects.Layer{}, fmt.Errorf("commit: copy the work tree: %w", err)
 	}
 	if err := makeWhiteouts(stage, whiteouts); err != nil {
-		return objects.Layer{}, err
+		return objects.Layer{}, fmt.Errorf("commit: %w", err)
 	}
 	return w.addLayer(ctx, parent, stage, layer.WriteOptions{Overlay: true, Mtime: mtime})
-}
-
-// makeWhiteouts makes an overlay whiteout (a 0:0 character device) for
-// each path in the staged copy, whose parents hold what the view showed.
-func makeWhiteouts(stage string, paths []string) error {
-	root, err := layer.OpenDir(stage)
-	if err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	defer root.Close()
-	for _, p := range paths {
-		d := root
-		if dir := strings.TrimPrefix(path.Dir(p), "/"); dir != "" {
-			d, err = root.OpenBeneath(dir)
-			if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.EXDEV) {
-				// Swapped for something else since status read it: that
-				// entry, staged as it is now, replaces the directory.
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("commit: whiteout %s: %w", p, err)
-			}
-		}
-		err := d.Mknod(path.Base(p), unix.S_IFCHR|0o000, 0)
-		if d != root {
-			d.Close()
-		}
-		if err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("commit: whiteout %s: %w", p, err)
-		}
-	}
-	return nil
 }

@@ -76,15 +76,6 @@ func lgetxattr(path, name string) (string, error) {
 	}
 }
 
-func lookup(xs []xattr, name string) (string, bool) {
-	for _, x := range xs {
-		if x.name == name {
-			return x.value, true
-		}
-	}
-	return "", false
-}
-
 // xattrDigest summarises a sorted xattr list for the file index, so that
 // an xattr change shows up in a diff.
 func xattrDigest(xs []xattr) string {
