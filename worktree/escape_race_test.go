@@ -185,8 +185,11 @@ func TestEscapeRaceCommit(t *testing.T) {
 		noCanary(t, w, c, canary, fmt.Sprint("round ", i))
 	}
 	t.Logf("%d of %d commits went through", committed, raceRounds)
-	if committed < raceRounds/2 {
-		t.Errorf("only %d of %d commits went through: the race test tests little", committed, raceRounds)
+	// How many commits the swapper lets through depends on scheduling (a
+	// commit that catches a swap refuses, ErrFileChanged): the guard only
+	// makes sure the canary checks above ran at all.
+	if committed == 0 {
+		t.Errorf("no commit of %d went through: the race test tested nothing", raceRounds)
 	}
 }
 
@@ -223,8 +226,11 @@ func TestEscapeRaceCarryExcluded(t *testing.T) {
 		upperNoCanary(t, w, canary, fmt.Sprint("round ", i))
 	}
 	t.Logf("%d of %d commits went through", committed, raceRounds)
-	if committed < raceRounds/2 {
-		t.Errorf("only %d of %d commits went through: the race test tests little", committed, raceRounds)
+	// How many commits the swapper lets through depends on scheduling (a
+	// commit that catches a swap refuses, ErrFileChanged): the guard only
+	// makes sure the canary checks above ran at all.
+	if committed == 0 {
+		t.Errorf("no commit of %d went through: the race test tested nothing", raceRounds)
 	}
 }
 
