@@ -11,7 +11,10 @@ if [ ! -f "$dir/.complete" ]; then
 	if [ ! -f "$dir/.complete" ]; then
 		"$(dirname "$0")/need-packages.sh" debootstrap >&2
 		mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-		mirror=${mirror:-http://deb.debian.org/debian}
+		if [ -z "$mirror" ]; then
+			echo "bench-tree: no URIs: line in /etc/apt/sources.list.d/debian.sources; set STRATA_BENCH_TREE to a Debian tree" >&2
+			exit 1
+		fi
 		rm -rf "$dir"
 		debootstrap --variant=minbase bookworm "$dir" "$mirror" >&2
 		touch "$dir/.complete"
