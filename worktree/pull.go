@@ -44,11 +44,11 @@ func PrepareBranchUpdate(ctx context.Context, r *repo.Repo, branch string, force
 		return nil, err
 	}
 	if len(changes) > 0 {
-		noun := "changes"
+		what := fmt.Sprintf("%d uncommitted changes", len(changes))
 		if len(changes) == 1 {
-			noun = "change"
+			return nil, fmt.Errorf("1 uncommitted change in %s: commit it first", w.Target())
 		}
-		return nil, fmt.Errorf("%d uncommitted %s in %s: commit them first", len(changes), noun, w.Target())
+		return nil, fmt.Errorf("%s in %s: commit them first", what, w.Target())
 	}
 	u.w = w
 	return u, nil
