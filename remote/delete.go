@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/strata-sh/strata/internal/lockfile"
 	"net/http"
-	"path/filepath"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -106,23 +103,7 @@ func (t *layoutTarget) deleteTag(tag string) error {
 	if err != nil {
 		return err
 	}
-	lock, err := lockfile.Wait(filepath.Join(t.dir, "index.json.lock"), layoutLockTimeout)
-	if err != nil {
-		return fmt.Errorf("layout %s: index.json: %w", t.dir, err)
-	}
-	defer lock.Release()
-	idx, err := t.readIndex()
-	if err != nil {
-		return err
-	}
-	kept := idx.Manifests[:0]
-	for _, m := range idx.Manifests {
-		if m.Annotations[ocispec.AnnotationRefName] != tag {
-			kept = append(kept, m)
-		}
-	}
-	idx.Manifests = kept
-	return st.WriteIndex(idx)
+	return t.setTag(st, tag, nil)
 }
 
 // Prune deletes the remote-tracking refs of this remote whose tags the

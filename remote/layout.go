@@ -165,8 +165,13 @@ func (t *layoutTarget) pushManifest(ctx context.Context, ref string, raw []byte,
 	if strings.Contains(ref, ":") {
 		return nil
 	}
-	// One writer of index.json at a time, under strata's one lock
-	// discipline: a lock left by a killed push is taken over.
+	return t.setTag(st, ref, &desc)
+}
+
+// setTag points tag at desc in the layout's index.json, or removes it when
+// desc is nil. One writer of index.json at a time, under strata's one lock
+// discipline: a lock left by a killed push is taken over.
+func (t *layoutTarget) setTag(st *objects.Store, tag string, desc *ocispec.Descriptor) error {
 	lock, err := lockfile.Wait(filepath.Join(t.dir, "index.json.lock"), layoutLockTimeout)
 	if err != nil {
 		return fmt.Errorf("layout %s: index.json: %w", t.dir, err)
@@ -178,13 +183,17 @@ func (t *layoutTarget) pushManifest(ctx context.Context, ref string, raw []byte,
 	}
 	kept := idx.Manifests[:0]
 	for _, m := range idx.Manifests {
-		if m.Annotations[ocispec.AnnotationRefName] != ref {
+		if m.Annotations[ocispec.AnnotationRefName] != tag {
 			kept = append(kept, m)
 		}
 	}
-	desc.Annotations = map[string]string{ocispec.AnnotationRefName: ref}
-	idx.Manifests = append(kept, desc)
-	idx.SchemaVersion, idx.MediaType = 2, ocispec.MediaTypeImageIndex
+	idx.Manifests = kept
+	if desc != nil {
+		d := *desc
+		d.Annotations = map[string]string{ocispec.AnnotationRefName: tag}
+		idx.Manifests = append(idx.Manifests, d)
+		idx.SchemaVersion, idx.MediaType = 2, ocispec.MediaTypeImageIndex
+	}
 	return st.WriteIndex(idx)
 }
 
