@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/opencontainers/go-digest"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -192,7 +191,6 @@ func firstLine(s string) string {
 	return l
 }
 
-var _ = filepath.Join
 
 // inChain reports whether a layer with diffID is among c's layers.
 func inChain(c *objects.Commit, diffID digest.Digest) bool {
