@@ -191,7 +191,6 @@ func firstLine(s string) string {
 	return l
 }
 
-
 // inChain reports whether a layer with diffID is among c's layers.
 func inChain(c *objects.Commit, diffID digest.Digest) bool {
 	for _, l := range c.Layers() {
