@@ -15,6 +15,9 @@ import (
 const (
 	// AnnotationParent names the parent commit's manifest digest.
 	AnnotationParent = "dev.strata.parent"
+	// AnnotationMergeParent names a merge commit's second parent (the
+	// branch merged in); dev.strata.parent stays the first.
+	AnnotationMergeParent = "dev.strata.merge-parent"
 	// AnnotationAuthor and AnnotationMessage copy the commit's history
 	// entry into the manifest, so that log reads one small blob a commit
 	// instead of a config whose history grows with the depth.
@@ -39,6 +42,27 @@ type Commit struct {
 // Parent is the parent commit id, or "" for a root commit.
 func (c *Commit) Parent() digest.Digest {
 	return digest.Digest(c.Manifest.Annotations[AnnotationParent])
+}
+
+// MergeParent is a merge commit's second parent, "" for any other commit.
+func (c *Commit) MergeParent() digest.Digest {
+	return digest.Digest(c.Manifest.Annotations[AnnotationMergeParent])
+}
+
+// Parents lists the commit's parents, first parent first.
+func (c *Commit) Parents() []digest.Digest {
+	return parentsOf(c.Manifest.Annotations)
+}
+
+func parentsOf(a map[string]string) []digest.Digest {
+	var out []digest.Digest
+	if p := a[AnnotationParent]; p != "" {
+		out = append(out, digest.Digest(p))
+	}
+	if p := a[AnnotationMergeParent]; p != "" {
+		out = append(out, digest.Digest(p))
+	}
+	return out
 }
 
 // last is the history entry that describes this commit.
@@ -122,6 +146,10 @@ type NewCommit struct {
 	History []ocispec.History
 	// Annotations added to the manifest.
 	Annotations map[string]string
+	// MergeParent, if set, is recorded as the second parent.
+	MergeParent digest.Digest
+	// CreatedBy is the history entry's created_by; "strata commit" if empty.
+	CreatedBy string
 }
 
 // WriteCommit writes the config and manifest of nc and returns the commit.
@@ -153,7 +181,7 @@ func (s *Store) WriteCommit(nc NewCommit) (*Commit, error) {
 		Created:   &date,
 		Author:    nc.Author,
 		Comment:   nc.Message,
-		CreatedBy: "strata commit",
+		CreatedBy: createdBy(nc.CreatedBy),
 		// OCI pairs non-empty history entries with layers: this entry
 		// stands for a layer only if the history does not cover them all
 		// yet (an imported image's own history usually does).
@@ -181,6 +209,9 @@ func (s *Store) WriteCommit(nc NewCommit) (*Commit, error) {
 	}
 	if nc.Parent != nil {
 		ann[AnnotationParent] = nc.Parent.ID.String()
+	}
+	if nc.MergeParent != "" {
+		ann[AnnotationMergeParent] = nc.MergeParent.String()
 	}
 	ann[ocispec.AnnotationCreated] = date.Format(time.RFC3339Nano)
 	ann[AnnotationAuthor] = nc.Author
@@ -214,6 +245,16 @@ func (s *Store) Parent(id digest.Digest) (digest.Digest, error) {
 	return digest.Digest(m.Annotations[AnnotationParent]), nil
 }
 
+// Parents returns the parents of commit id, first parent first; none for
+// a root commit.
+func (s *Store) Parents(id digest.Digest) ([]digest.Digest, error) {
+	m, err := s.ReadManifest(id)
+	if err != nil {
+		return nil, err
+	}
+	return parentsOf(m.Annotations), nil
+}
+
 // CommitsWithPrefix returns the commits whose hex digest starts with prefix.
 func (s *Store) CommitsWithPrefix(prefix string) ([]digest.Digest, error) {
 	names, err := s.blobNames()
@@ -235,11 +276,13 @@ func (s *Store) CommitsWithPrefix(prefix string) ([]digest.Digest, error) {
 
 // Summary is what log shows of a commit.
 type Summary struct {
-	ID      digest.Digest
-	Parent  digest.Digest
-	Author  string
-	Date    time.Time
-	Message string
+	ID     digest.Digest
+	Parent digest.Digest
+	// MergeParent is a merge's second parent, else "".
+	MergeParent digest.Digest
+	Author      string
+	Date        time.Time
+	Message     string
 }
 
 // ReadSummary reads what log needs of commit id: from the manifest's
@@ -250,7 +293,7 @@ func (s *Store) ReadSummary(id digest.Digest) (Summary, error) {
 		return Summary{}, err
 	}
 	a := m.Annotations
-	sum := Summary{ID: id, Parent: digest.Digest(a[AnnotationParent])}
+	sum := Summary{ID: id, Parent: digest.Digest(a[AnnotationParent]), MergeParent: digest.Digest(a[AnnotationMergeParent])}
 	msg, hasMsg := a[AnnotationMessage]
 	date, dateErr := time.Parse(time.RFC3339Nano, a[ocispec.AnnotationCreated])
 	if hasMsg && dateErr == nil {
@@ -263,6 +306,13 @@ func (s *Store) ReadSummary(id digest.Digest) (Summary, error) {
 	}
 	sum.Author, sum.Date, sum.Message = c.Author(), c.Date(), c.Message()
 	return sum, nil
+}
+
+func createdBy(s string) string {
+	if s == "" {
+		return "strata commit"
+	}
+	return s
 }
 
 func nonEmpty(h []ocispec.History) int {

@@ -14,23 +14,126 @@ import (
 var ErrNonFastForward = errors.New("remote has commits that are not in the local history")
 
 // IsAncestor reports whether commit anc is desc or one of its ancestors in
-// the local store. A history that ends (root or missing parent) before
-// anc is found answers false.
+// the local store, following every parent of a merge. A history that ends
+// (root or missing parent) before anc is found answers false.
 func IsAncestor(s *objects.Store, anc, desc digest.Digest) (bool, error) {
-	for d := desc; d != ""; {
-		if d == anc {
-			return true, nil
+	found := false
+	err := walkAncestors(s, desc, func(d digest.Digest) bool {
+		found = d == anc
+		return !found
+	})
+	return found, err
+}
+
+// walkAncestors calls visit for desc and each of its ancestors once,
+// breadth first, until visit returns false. A missing parent ends that
+// line of the walk (a shallow or partial history), not the walk.
+func walkAncestors(s *objects.Store, desc digest.Digest, visit func(digest.Digest) bool) error {
+	seen := map[digest.Digest]bool{desc: true}
+	queue := []digest.Digest{desc}
+	for len(queue) > 0 {
+		d := queue[0]
+		queue = queue[1:]
+		if !visit(d) {
+			return nil
 		}
-		p, err := s.Parent(d)
+		ps, err := s.Parents(d)
 		if errors.Is(err, objects.ErrNotFound) {
-			return false, nil
+			continue
 		}
 		if err != nil {
-			return false, err
+			return err
 		}
-		d = p
+		for _, p := range ps {
+			if !seen[p] {
+				seen[p] = true
+				queue = append(queue, p)
+			}
+		}
 	}
-	return false, nil
+	return nil
+}
+
+// ErrNoMergeBase: two commits share no ancestor in the local store.
+var ErrNoMergeBase = errors.New("no common ancestor")
+
+// MergeBase returns a best common ancestor of a and b: one that is an
+// ancestor of both and of which no other common ancestor is a
+// descendant (git's merge-base; of several such, the one nearest a).
+func MergeBase(s *objects.Store, a, b digest.Digest) (digest.Digest, error) {
+	ofA := map[digest.Digest]bool{}
+	if err := walkAncestors(s, a, func(d digest.Digest) bool { ofA[d] = true; return true }); err != nil {
+		return "", err
+	}
+	// The common ancestors nearest b: a walk from b that stops at each
+	// ancestor of a it meets. Usually one; more only across merges.
+	var common []digest.Digest
+	seen := map[digest.Digest]bool{b: true}
+	queue := []digest.Digest{b}
+	for len(queue) > 0 {
+		d := queue[0]
+		queue = queue[1:]
+		if ofA[d] {
+			common = append(common, d)
+			continue
+		}
+		ps, err := s.Parents(d)
+		if errors.Is(err, objects.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		for _, p := range ps {
+			if !seen[p] {
+				seen[p] = true
+				queue = append(queue, p)
+			}
+		}
+	}
+	if len(common) == 0 {
+		return "", ErrNoMergeBase
+	}
+	// Drop every common ancestor that another one descends from.
+	best := make([]digest.Digest, 0, len(common))
+	for i, c := range common {
+		redundant := false
+		for j, o := range common {
+			if i == j || o == c {
+				continue
+			}
+			if ok, err := IsAncestor(s, c, o); err != nil {
+				return "", err
+			} else if ok {
+				redundant = true
+				break
+			}
+		}
+		if !redundant {
+			best = append(best, c)
+		}
+	}
+	// Of several, prefer the one nearest a.
+	for _, d := range bfsOrder(s, a, best) {
+		return d, nil
+	}
+	return best[0], nil
+}
+
+// bfsOrder returns those of want in the order a walk from a meets them.
+func bfsOrder(s *objects.Store, a digest.Digest, want []digest.Digest) []digest.Digest {
+	w := map[digest.Digest]bool{}
+	for _, d := range want {
+		w[d] = true
+	}
+	var out []digest.Digest
+	walkAncestors(s, a, func(d digest.Digest) bool {
+		if w[d] {
+			out = append(out, d)
+		}
+		return len(out) < len(want)
+	})
+	return out
 }
 
 // FastForward moves branch (a short name) to commit to, which must
