@@ -10,8 +10,10 @@
 // CRLF files and a newline added after a conflicting last line that has
 // none. Tests compare with git merge-file on random inputs.
 //
-// Known differences: git refuses binary input (a NUL in the first 8000
-// bytes); Merge merges it line by line like any other.
+// Deliberate differences: git merge-file refuses binary input (a NUL in
+// the first 8000 bytes) and files over 1 GiB; Merge merges them line by
+// line like any other, and leaves that policy to its callers. Result's
+// Conflicts is the true count; git's exit status stops at 127.
 package textmerge
 
 import "bytes"
