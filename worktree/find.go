@@ -40,5 +40,8 @@ func (w *Worktree) Link() {
 		w.Repo.Refs.Linked = nil
 		return
 	}
+	if st, _, _ := w.State(); st.Head == "" {
+		return // not checked out yet: HEAD stays where the command runs
+	}
 	w.Repo.Refs.Linked = &refs.Linked{Head: w.Head, Log: w.HeadLog()}
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -21,11 +23,15 @@ on it (its own HEAD, upper and state under .strata/worktrees/NAME).
 
   strata worktree list [--format json]
   strata worktree add /srv/env2 dev     # same as: checkout --path /srv/env2 dev
+  strata worktree add /srv/env3         # new branch env3 at HEAD
+  strata worktree add -b fix /srv/env4 v1
+  strata worktree add --detach /srv/env5
   strata worktree remove /srv/env2      # unmount and delete (refuses with changes)
   strata worktree prune                 # forget work trees whose directory is gone
 
-A branch is checked out in one work tree at a time. add without REV
-detaches HEAD at the current HEAD.
+A branch is checked out in one work tree at a time. As git's, add without
+REV, -b or --detach checks out the branch named after PATH's base name,
+creating it at HEAD if it does not exist (add /srv/env2: branch env2).
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),
@@ -97,15 +103,19 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	list.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	var force bool
+	var force, detach bool
+	var newBranch string
 	add := &cobra.Command{
-		Use:   "add PATH [REV]",
-		Short: "Check out REV (default: HEAD, detached) in a new work tree at PATH",
+		Use:   "add [-b NEW | --detach] [--force] PATH [REV]",
+		Short: "Check out REV in a new work tree at PATH (default: a new branch named after PATH)",
 		Args:  rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o := worktree.CheckoutOptions{Rev: "HEAD", Detach: true, Force: force}
+			if detach && newBranch != "" {
+				return usagef("worktree add: -b and --detach exclude each other")
+			}
+			rev := ""
 			if len(args) == 2 {
-				o.Rev, o.Detach = args[1], false
+				rev = args[1]
 			}
 			r, w, err := openWorktree(g, args[0])
 			if err != nil {
@@ -114,21 +124,20 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if _, ok, _ := w.State(); ok {
 				return fmt.Errorf("worktree add: %s is a work tree already", w.Target())
 			}
-			if len(args) == 1 {
-				// The commit HEAD names, detached: its branch lives elsewhere.
-				c, err := r.Resolve("HEAD")
-				if err != nil {
-					return fmt.Errorf("worktree add: %w", err)
-				}
-				o.Rev = c.ID.String()
+			o, err := worktreeAddOptions(r, w, rev, newBranch, detach)
+			if err != nil {
+				return err
 			}
+			o.Force = force
 			c, err := w.Checkout(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			return printHeadMoved(g, r, w, c, false)
+			return printHeadMoved(g, r, w, c, o.NewBranch != "")
 		},
 	}
+	add.Flags().StringVarP(&newBranch, "branch", "b", "", "create branch `NEW` at REV (default HEAD) and check it out")
+	add.Flags().BoolVar(&detach, "detach", false, "detach HEAD at REV (default HEAD)")
 	add.Flags().BoolVarP(&force, "force", "f", false, "check out a branch another work tree has too")
 	var rmForce bool
 	remove := &cobra.Command{
@@ -173,4 +182,32 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	cmd.AddCommand(list, add, remove, prune)
 	return cmd
+}
+
+// worktreeAddOptions is what worktree add checks out, as git's: REV as
+// given (a branch attaches), -b NEW at REV, --detach at REV; with none of
+// them, the branch named after PATH's base name, made at HEAD if new.
+func worktreeAddOptions(r *repo.Repo, w *worktree.Worktree, rev, newBranch string, detach bool) (worktree.CheckoutOptions, error) {
+	switch {
+	case detach || newBranch != "":
+		if rev == "" || rev == refs.HEAD || rev == "@" {
+			// The commit of HEAD where the command runs (its branch stays there).
+			c, err := r.Resolve(refs.HEAD)
+			if err != nil {
+				return worktree.CheckoutOptions{}, fmt.Errorf("worktree add: %w", err)
+			}
+			rev = c.ID.String()
+		}
+		return worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, Detach: detach}, nil
+	case rev != "":
+		return worktree.CheckoutOptions{Rev: rev}, nil
+	}
+	name := filepath.Base(w.Target())
+	if err := refs.CheckName(refs.Heads + name); err != nil {
+		return worktree.CheckoutOptions{}, usagef("worktree add: %s cannot name a branch (%v); give -b NAME or --detach", name, err)
+	}
+	if r.Refs.Exists(refs.Heads + name) {
+		return worktree.CheckoutOptions{Rev: name}, nil
+	}
+	return worktree.CheckoutOptions{Rev: "HEAD", NewBranch: name}, nil
 }
