@@ -27,7 +27,8 @@ on it (its own HEAD, upper and state under .strata/worktrees/NAME).
   strata worktree add -b fix /srv/env4 v1
   strata worktree add --detach /srv/env5
   strata worktree remove /srv/env2      # unmount and delete (refuses with changes)
-  strata worktree prune                 # forget work trees whose directory is gone
+  strata worktree prune                 # forget work trees whose directory is gone,
+                                        # and delete unused detached uppers
 
 A branch is checked out in one work tree at a time. As git's, add without
 REV, -b or --detach checks out the branch named after PATH's base name,
@@ -57,11 +58,12 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return err
 			}
 			type entry struct {
-				Path    string `json:"path"`
-				Name    string `json:"name"`
-				Branch  string `json:"branch,omitempty"`
-				Head    string `json:"head,omitempty"`
-				Mounted bool   `json:"mounted"`
+				Path     string         `json:"path"`
+				Name     string         `json:"name"`
+				Branch   string         `json:"branch,omitempty"`
+				Head     string         `json:"head,omitempty"`
+				Mounted  bool           `json:"mounted"`
+				Detached *detachedUsage `json:"detached,omitempty"`
 			}
 			var out []entry
 			for _, w := range all {
@@ -70,6 +72,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					return fmt.Errorf("worktree list: %w", err)
 				}
 				e := entry{Path: w.Target(), Name: w.Name, Head: h.Commit.String(), Mounted: w.Mounted()}
+				if e.Detached, err = detachedOf(w); err != nil {
+					return fmt.Errorf("worktree list: %w", err)
+				}
 				if e.Name == worktree.MainName {
 					e.Name = "main"
 				}
@@ -96,6 +101,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				state := ""
 				if !e.Mounted {
 					state = " unmounted"
+				}
+				if d := e.Detached; d != nil {
+					state += fmt.Sprintf(" (%s of old mounts, %s, %d in use)",
+						countNoun(d.Count, "detached upper", "detached uppers"), humanSize(d.Bytes), d.InUse)
 				}
 				fmt.Fprintf(g.stdout, "%s  %s %s%s\n", e.Path, head, where, state)
 			}
@@ -166,7 +175,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	remove.Flags().BoolVarP(&rmForce, "force", "f", false, "remove even with uncommitted changes or processes inside")
 	prune := &cobra.Command{
 		Use:   "prune",
-		Short: "Forget work trees whose directory was deleted",
+		Short: "Forget work trees whose directory was deleted; delete detached uppers no process uses",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := g.openRepo()
@@ -177,7 +186,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			for _, n := range names {
 				fmt.Fprintf(g.stdout, "Removing worktrees/%s: directory is gone\n", n)
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			return pruneDetached(g, r, false)
 		},
 	}
 	cmd.AddCommand(list, add, remove, prune)
@@ -210,4 +222,54 @@ func worktreeAddOptions(r *repo.Repo, w *worktree.Worktree, rev, newBranch strin
 		return worktree.CheckoutOptions{Rev: name}, nil
 	}
 	return worktree.CheckoutOptions{Rev: "HEAD", NewBranch: name}, nil
+}
+
+// detachedUsage sums up the uppers a work tree keeps for mounts that
+// --force detached lazily while processes used them.
+type detachedUsage struct {
+	Count int   `json:"count"`
+	Bytes int64 `json:"bytes"`
+	InUse int   `json:"in_use"`
+}
+
+func detachedOf(w *worktree.Worktree) (*detachedUsage, error) {
+	ds, err := w.DetachedUppers()
+	if err != nil || len(ds) == 0 {
+		return nil, err
+	}
+	u := &detachedUsage{Count: len(ds)}
+	for _, d := range ds {
+		u.Bytes += d.Bytes
+		if d.InUse() {
+			u.InUse++
+		}
+	}
+	return u, nil
+}
+
+// pruneDetached deletes, in every work tree, the detached uppers that no
+// process uses any more (worktree prune and gc), saying what went.
+func pruneDetached(g *globals, r *repo.Repo, dryRun bool) error {
+	all, err := worktree.List(r)
+	if err != nil {
+		return err
+	}
+	verb := "Removing"
+	if dryRun {
+		verb = "Would remove"
+	}
+	for _, w := range all {
+		gone, err := w.PruneDetached(dryRun)
+		for _, d := range gone {
+			rel, rerr := filepath.Rel(r.Root, d.Dir)
+			if rerr != nil {
+				rel = d.Dir
+			}
+			fmt.Fprintf(g.stdout, "%s detached upper %s (%s): no process uses its mount\n", verb, rel, humanSize(d.Bytes))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
