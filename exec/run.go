@@ -187,7 +187,7 @@ type container struct {
 	// ttyChild is the init's end of the socket the pty master comes
 	// back over; the parent closes it once the init started.
 	ttyChild *os.File
-	net     *netHelper    // pasta, for NetworkPrivate
+	net      *netHelper // pasta, for NetworkPrivate
 }
 
 func (c *container) close() {
