@@ -35,7 +35,7 @@ the work tree and out of the commit.
 
   strata commit -m "motd"
   strata commit -m "x" --change 'ENV PATH=/opt/bin:$PATH' --change 'CMD ["nginx"]'
-  strata commit --from web -m "state after a week"   # a stopped run -d --rev
+  strata commit --from web -m "state after a week"   # a run -d --rev, running or not
 
 --change takes Dockerfile instructions, as docker commit does: ENV, CMD,
 ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL. A config
@@ -102,7 +102,7 @@ usage errors.`,
 	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "commit even if nothing changed")
 	cmd.Flags().StringVar(&o.author, "author", "", "author as `\"Name <email>\"`")
 	cmd.Flags().StringVar(&o.date, "date", "", "commit date, RFC 3339")
-	cmd.Flags().StringVar(&o.from, "from", "", "commit the changes of the stopped detached run `NAME` (run -d --rev) as a child of its revision")
+	cmd.Flags().StringVar(&o.from, "from", "", "commit the changes of the detached run `NAME` (run -d --rev; a running one is frozen meanwhile) as a child of its revision")
 	cmd.Flags().StringArrayVarP(&o.changes, "change", "c", nil, "apply a Dockerfile `INSTRUCTION` to the image config (repeatable)")
 	return cmd
 }
