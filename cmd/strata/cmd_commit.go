@@ -28,9 +28,12 @@ func newCommitCommand(g *globals) *cobra.Command {
 		Use:   "commit -m MSG [--allow-empty] [--author A] [--date D] [--change INSTR]...",
 		Short: "Record the work tree's changes as a new commit",
 		Long: `Turn the work tree's changes (its overlay upper directory) into one new
-zstd layer on top of HEAD, move HEAD's branch to the new commit, and
-remount the work tree on it with an empty upper. Only the upper directory
-is read, so the cost follows the size of the change. Excluded paths stay in
+zstd layer on top of HEAD and move HEAD's branch to the new commit. The
+mount stays, so shells and services inside keep their tree; after 16
+commits on one mount, when nothing uses the tree, it is remounted on the
+new commit with an empty upper.
+Only the upper directory is read, so the cost follows the size of the
+change. Excluded paths stay in
 the work tree and out of the commit.
 
   strata commit -m "motd"
@@ -94,6 +97,12 @@ usage errors.`,
 			fmt.Fprintf(g.stdout, "[%s %s] %s\n %s changed\n", where, shortID(c.ID), firstLine(o.message), plural(len(cs), "path"))
 			if err != nil {
 				return fmt.Errorf("commit: committed %s, but: %w", shortID(c.ID), err)
+			}
+			// Once many commits are stacked on the mount and nothing uses
+			// the tree, remount it on the new commit: the upper then stops
+			// keeping every change since the mount was made.
+			if _, err := w.Compact(cmd.Context(), worktree.CompactAfter); err != nil {
+				slog.Warn("compact the work tree", "err", err)
 			}
 			return nil
 		},
