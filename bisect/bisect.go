@@ -198,31 +198,27 @@ func weigh(g Graph, list []digest.Digest) (*weights, error) {
 		}
 	}
 	done := make([]bool, len(list))
-	var fill func(i int) int
-	fill = func(i int) int {
+	// fill walks down a chain of single parents to a known weight, a
+	// merge or a root, then numbers the chain back up: a loop, so that a
+	// deep linear history does not recurse once per commit.
+	fill := func(i int) {
 		if done[i] || len(w.parents[i]) > 1 {
-			return w.weight[i]
+			return
 		}
-		// Iterative over a chain: deep linear histories must not
-		// recurse once per commit.
 		var chain []int
 		j := i
 		for !done[j] && len(w.parents[j]) == 1 {
 			chain = append(chain, j)
 			j = w.parents[j][0]
 		}
-		base := 0
-		if done[j] || len(w.parents[j]) > 1 {
-			base = w.weight[j]
-		} else { // a root of the candidate set
+		if !done[j] && len(w.parents[j]) == 0 { // a root of the candidate set
 			w.weight[j], done[j] = 1, true
-			base = 1
 		}
+		base := w.weight[j]
 		for k := len(chain) - 1; k >= 0; k-- {
 			base++
 			w.weight[chain[k]], done[chain[k]] = base, true
 		}
-		return w.weight[i]
 	}
 	for i := range list {
 		fill(i)

@@ -310,3 +310,17 @@ func gitBisect(t *testing.T, d dag, order []string, bad string, goods []string) 
 	}
 	return out
 }
+
+// TestDeepLinear: 50,000 commits are weighed without recursion, and the
+// middle is chosen (49,999 candidates: the oldest that reaches 24,999).
+func TestDeepLinear(t *testing.T) {
+	d, order := linear(50000)
+	g := build(t, d, order)
+	st, err := Next(g, id("c50000"), ids("c1"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.names[st.Next]; got != "c25000" || st.Left != 24999 {
+		t.Fatalf("%s is %s, want c25000 with 24999 left", st, got)
+	}
+}

@@ -28,7 +28,7 @@ from bad and from no good commit, through both parents of merges).
 
   strata bisect start BAD GOOD      # or: start, then bad REV and good REV
   strata bisect good | bad | skip   # the commit checked out is good, bad, untestable
-  strata bisect run -- sh -c 'httpd -t'   # let a command decide, each step
+  strata bisect run -- nginx -t     # let a command decide, each step
   strata bisect log                 # what was decided so far
   strata bisect reset               # back to where HEAD was
 
