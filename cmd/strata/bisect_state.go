@@ -202,6 +202,24 @@ func (b *bisection) checkAncestry(bad digest.Digest, good []digest.Digest) error
 	return nil
 }
 
+// isCandidate says whether c is one of the commits left to test
+// between bad and good (false while either is unknown).
+func (b *bisection) isCandidate(bad digest.Digest, good []digest.Digest, c digest.Digest) (bool, error) {
+	if bad == "" || len(good) == 0 {
+		return false, nil
+	}
+	cands, err := bisect.Candidates(storeGraph{b.r.Objects}, bad, good)
+	if errors.Is(err, bisect.ErrBadIsGood) {
+		return false, nil
+	}
+	for _, d := range cands {
+		if d == c {
+			return true, nil
+		}
+	}
+	return false, err
+}
+
 // storeGraph is the history as bisect reads it.
 type storeGraph struct{ s *objects.Store }
 

@@ -12,6 +12,9 @@ import (
 
 	"github.com/moby/sys/mountinfo"
 	"github.com/strata-sh/strata/internal/testrootfs"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 // bisectRepo is busyboxRepo with n more commits on main, each adding /fI.
@@ -165,4 +168,60 @@ func mustRun(b testing.TB, dir string, args ...string) string {
 		b.Fatalf("strata %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// TestBisectFollowsMerges: through the CLI, the candidates include both
+// sides of a merge, and the first bad commit on the first-parent line is
+// found (commits without layers: nothing is mounted with --no-checkout).
+//
+//	c1 - c2 - c3 ------- c6 (merge) - c7
+//	       \            /
+//	        c4 ------ c5
+func TestBisectFollowsMerges(t *testing.T) {
+	dir := t.TempDir()
+	r, err := repo.Init(dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := map[string]*objects.Commit{}
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, e := range []struct{ name, parent, merge string }{
+		{"c1", "", ""}, {"c2", "c1", ""}, {"c3", "c2", ""}, {"c4", "c2", ""},
+		{"c5", "c4", ""}, {"c6", "c3", "c5"}, {"c7", "c6", ""},
+	} {
+		nc := objects.NewCommit{Parent: c[e.parent], Author: "B <b@example.com>", Date: date.Add(time.Duration(i) * time.Minute),
+			Message: e.name, OS: "linux", Architecture: "amd64"}
+		if e.merge != "" {
+			nc.MergeParent = c[e.merge].ID
+		}
+		if c[e.name], err = r.Objects.WriteCommit(nc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Refs.Update(refs.Heads+"main", c["c7"].ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	step := func(want string, args ...string) string {
+		t.Helper()
+		out := mustStrata(t, dir, append([]string{"bisect"}, args...)...)
+		if !strings.Contains(out, want) {
+			t.Fatalf("strata bisect %s: want %q in\n%s", strings.Join(args, " "), want, out)
+		}
+		return out
+	}
+	// Six candidates; c5, on the merged side, reaches three of them.
+	step("Bisecting: 2 revisions left to test after this (roughly 2 steps)\n["+shortID(c["c5"].ID)+"] c5\n",
+		"start", "--no-checkout", "main", c["c1"].ID.Encoded())
+	step("] c6\n", "good")
+	step("] c3\n", "bad")
+	out := step(shortID(c["c3"].ID)+" is the first bad commit\n", "bad")
+	if !strings.Contains(out, "\n    c3\n") {
+		t.Errorf("the first bad commit is not shown:\n%s", out)
+	}
+	mustStrata(t, dir, "bisect", "reset")
+	// A good commit on the merged side is not an ancestor of c3.
+	if out, err := strataCmd(dir, "bisect", "start", "--no-checkout", c["c3"].ID.Encoded(), c["c5"].ID.Encoded()).CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), "is not an ancestor of bad") {
+		t.Fatalf("good c5, bad c3: %v\n%s", err, out)
+	}
 }

@@ -343,8 +343,15 @@ func bisectMark(ctx context.Context, g *globals, term string, args []string) err
 			}
 		}
 	case "bad":
-		if err := b.checkAncestry(ids[0], good); err != nil {
+		// A candidate of this bisection may be bad whatever the good
+		// commits on other sides of a merge; any other commit must
+		// descend from every good one.
+		if cand, err := b.isCandidate(bad, good, ids[0]); err != nil {
 			return err
+		} else if !cand {
+			if err := b.checkAncestry(ids[0], good); err != nil {
+				return err
+			}
 		}
 	}
 	for _, id := range ids {
