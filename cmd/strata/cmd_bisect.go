@@ -47,8 +47,13 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 		RunE: func(*cobra.Command, []string) error { return nil },
 	}
-	cmd.AddCommand(newBisectStartCommand(g), newBisectMarkCommand(g, "good"), newBisectMarkCommand(g, "bad"),
-		newBisectMarkCommand(g, "skip"), newBisectResetCommand(g), newBisectLogCommand(g), newBisectRunCommand(g))
+	withRevs := []*cobra.Command{newBisectStartCommand(g), newBisectMarkCommand(g, "good"), newBisectMarkCommand(g, "bad"),
+		newBisectMarkCommand(g, "skip"), newBisectResetCommand(g)}
+	for _, c := range withRevs {
+		c.ValidArgsFunction = completeRevs(g) // TAB offers branches, tags, HEAD
+	}
+	cmd.AddCommand(withRevs...)
+	cmd.AddCommand(newBisectLogCommand(g), newBisectRunCommand(g))
 	return cmd
 }
 
