@@ -203,14 +203,15 @@ func TestNetworkPrivateIsolation(t *testing.T) {
 
 	net := func(s *Spec) { s.Network = NetworkPrivate }
 	// Outbound to the host's non-loopback address works: the control
-	// that makes the refusals below mean something.
-	if out := mustSh(t, busybox(t), net, fmt.Sprintf("timeout 5 nc %s %d </dev/null; true", dummy, extPort)); out != "hello\n" {
+	// that makes the refusals below mean something. Only reachability
+	// is asserted here and below: Debian 12's pasta (2023-03-09) can
+	// send a reply on its tap path over and over on a loaded machine
+	// (docs/runtime.md, "Private networks"), which is pasta's stream,
+	// not what strata confines.
+	if out := mustSh(t, busybox(t), net, fmt.Sprintf("timeout 5 nc %s %d </dev/null; true", dummy, extPort)); !strings.HasPrefix(out, "hello\n") {
 		t.Fatalf("outbound to %s:%d: %q", dummy, extPort, out)
 	}
 	// So does A's published port, through the host's address.
-	// Only reachability is asserted: Debian 12's pasta (2023-03-09) can
-	// deliver a reply on its tap path more than once under load, which
-	// is pasta's stream, not strata's.
 	if out := mustSh(t, busybox(t), net, fmt.Sprintf("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 5 nc %s %d; true", dummy, pub)); !strings.HasPrefix(out, "HTTP/1.") || !strings.HasSuffix(out, "a\n") {
 		t.Fatalf("published port via %s:%d: %q", dummy, pub, out)
 	}
