@@ -33,24 +33,60 @@ const (
 	collapsing
 )
 
-// Lines gives the picture of commit id with parents (those shown, first
-// parent first): the lines before its row, its row (padded, for the
-// subject to follow), and the lines after it.
-func (g *Graph) Lines(id string, parents []string) (before []string, row string, after []string) {
+// Entry draws commit id with parents (those shown, first parent first)
+// beside text, its log entry: lines that each end in "\n". The graph's
+// row goes before the first line, its following lines before the others,
+// and what is left of the picture after them. sep says entries are
+// separated by a blank line (git's default format) and one came before.
+func (g *Graph) Entry(id string, parents []string, text string, sep bool) string {
+	var b strings.Builder
 	g.update(id, parents)
+	if sep {
+		b.WriteString(g.paddingLine() + "\n")
+	}
 	for {
 		line, isCommit := g.nextLine()
+		b.WriteString(line)
 		if isCommit {
-			row = line
 			break
 		}
-		before = append(before, line)
+		b.WriteString("\n")
+	}
+	lines := strings.SplitAfter(text, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	for i, l := range lines {
+		if i > 0 {
+			line, _ := g.nextLine()
+			b.WriteString(line)
+		}
+		b.WriteString(l)
 	}
 	for g.state != padding {
 		line, _ := g.nextLine()
-		after = append(after, line)
+		b.WriteString(line + "\n")
 	}
-	return before, row, after
+	return b.String()
+}
+
+// paddingLine is the line between two entries: the branch lines going on
+// unchanged (graph_padding_line).
+func (g *Graph) paddingLine() string {
+	if g.state != commitRow {
+		line, _ := g.nextLine()
+		return line
+	}
+	var b strings.Builder
+	for range g.columns {
+		b.WriteString("| ")
+	}
+	g.prevState = padding
+	line := b.String()
+	if n := g.width - len(line); n > 0 {
+		line += strings.Repeat(" ", n)
+	}
+	return line
 }
 
 func (g *Graph) setState(s state) {

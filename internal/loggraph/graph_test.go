@@ -162,14 +162,7 @@ func (s shape) draw() string {
 	var b strings.Builder
 	var gr Graph
 	for _, c := range g.Sort(g.Walk(s.tips), true) {
-		before, row, after := gr.Lines(c, g.Parents(c))
-		for _, l := range before {
-			b.WriteString(l + "\n")
-		}
-		b.WriteString(row + c + "\n")
-		for _, l := range after {
-			b.WriteString(l + "\n")
-		}
+		b.WriteString(gr.Entry(c, g.Parents(c), c+"\n", false))
 	}
 	return b.String()
 }
@@ -196,7 +189,23 @@ func TestGraphMatchesGit(t *testing.T) {
 		if got := s.draw(); got != want {
 			t.Errorf("%s: strata draws\n%s\ngit draws\n%s", s.name, got, want)
 		}
+		// git's default format: several lines an entry, a blank line
+		// between entries, "Merge:" lines.
+		plain := gitLog("--topo-order", "--format=medium")
+		var medium strings.Builder
+		var gr Graph
 		g := s.dag()
+		for i, c := range g.Sort(g.Walk(s.tips), true) {
+			text, rest, _ := strings.Cut(plain, "\ncommit ")
+			if i > 0 {
+				text = "commit " + text
+			}
+			plain = rest // the blank line before "commit" is the separator
+			medium.WriteString(gr.Entry(c, g.Parents(c), text, i > 0))
+		}
+		if want := gitLog("--graph", "--format=medium"); medium.String() != want {
+			t.Errorf("%s: strata draws\n%s\ngit draws\n%s", s.name, medium.String(), want)
+		}
 		for _, o := range []struct {
 			flag  string
 			graph bool
