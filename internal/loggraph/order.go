@@ -14,6 +14,9 @@ import (
 type DAG struct {
 	Parents func(id string) []string
 	Date    func(id string) int64
+	// SortParents, if set, are the parents Sort keeps children before:
+	// with --first-parent git follows first parents but orders by all.
+	SortParents func(id string) []string
 }
 
 // Walk lists the commits reachable from tips as git's revision walk meets
@@ -49,6 +52,10 @@ func (g DAG) Walk(tips []string) []string {
 // uses) the last commit to become ready goes next, so a branch's commits
 // stay together.
 func (g DAG) Sort(walked []string, graphOrder bool) []string {
+	parents := g.Parents
+	if g.SortParents != nil {
+		parents = g.SortParents
+	}
 	// indeg is 1 + the number of children in the set; 0 outside it or
 	// once shown.
 	indeg := make(map[string]int, len(walked))
@@ -56,7 +63,7 @@ func (g DAG) Sort(walked []string, graphOrder bool) []string {
 		indeg[c] = 1
 	}
 	for _, c := range walked {
-		for _, p := range g.Parents(c) {
+		for _, p := range parents(c) {
 			if indeg[p] > 0 {
 				indeg[p]++
 			}
@@ -88,7 +95,7 @@ func (g DAG) Sort(walked []string, graphOrder bool) []string {
 	out := make([]string, 0, len(walked))
 	for ready.Len() > 0 {
 		c := ready.get()
-		for _, p := range g.Parents(c) {
+		for _, p := range parents(c) {
 			if indeg[p] == 0 {
 				continue
 			}
