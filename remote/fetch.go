@@ -194,6 +194,15 @@ func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[d
 	return tip, topoOrder(all, func(in *incoming) digest.Digest { return in.id }, parentsOfIncoming), nil
 }
 
+// shortMerge names a merge's second parent, "nothing" for a commit that
+// is no merge.
+func shortMerge(d digest.Digest) string {
+	if d == "" {
+		return "nothing"
+	}
+	return short(d)
+}
+
 func parentsOfIncoming(in *incoming) []digest.Digest {
 	var out []digest.Digest
 	for _, a := range []string{objects.AnnotationParent, objects.AnnotationMergeParent} {
@@ -216,7 +225,7 @@ func (s *Session) planLine(ctx context.Context, in *incoming, known func(digest.
 		chain = append(chain, in)
 		if list != nil {
 			if want, got := list.mergeParentOf(in.id), digest.Digest(in.m.Annotations[objects.AnnotationMergeParent]); want != got {
-				return nil, fmt.Errorf("the ancestor list of %s says %s merged %q where its manifest says %q: %w; nothing was fetched", short(list.Commit), short(in.id), short(want), short(got), ErrBadAncestors)
+				return nil, fmt.Errorf("the ancestor list of %s says %s merged %s where its manifest says %s: %w; nothing was fetched", short(list.Commit), short(in.id), shortMerge(want), shortMerge(got), ErrBadAncestors)
 			}
 		}
 		parent := digest.Digest(in.m.Annotations[objects.AnnotationParent])
@@ -231,7 +240,7 @@ func (s *Session) planLine(ctx context.Context, in *incoming, known func(digest.
 					return nil, err
 				}
 				if want, got := l.mergeParentOf(in.id), digest.Digest(in.m.Annotations[objects.AnnotationMergeParent]); want != got {
-					return nil, fmt.Errorf("the ancestor list of %s says it merged %q where its manifest says %q: %w; nothing was fetched", short(in.id), short(want), short(got), ErrBadAncestors)
+					return nil, fmt.Errorf("the ancestor list of %s says it merged %s where its manifest says %s: %w; nothing was fetched", short(in.id), shortMerge(want), shortMerge(got), ErrBadAncestors)
 				}
 				list = l
 				if l.Continued && len(listed) == len(l.Ancestors) && len(listed) > 0 {
