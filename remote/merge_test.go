@@ -268,6 +268,15 @@ func TestFetchShallowWhereMergeParentIsGone(t *testing.T) {
 		t.Fatalf("clone without the merge's second parent: %+v, shallow %v", res.Fetch, b.Shallow())
 	}
 	checkFsck(t, b)
+	// fsck still checks what the first parent reaches.
+	m1, _ := b.Objects.Parent(tip)
+	m0, _ := b.Objects.Parent(m1)
+	if err := b.Objects.Delete(m0); err != nil {
+		t.Fatal(err)
+	}
+	if fr, err := b.Fsck(ctx); err != nil || len(fr.Problems) != 1 || !strings.Contains(fr.Problems[0].What, "parent "+short(m0)+" is missing") {
+		t.Fatalf("fsck of a shallow merge whose first line lost a commit: %v %v", fr.Problems, err)
+	}
 }
 
 // An OCI layout directory as the remote, and a gzip push: both lines go,

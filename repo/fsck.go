@@ -66,7 +66,8 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 
 // checkHistory checks commit d and its ancestors through every parent,
 // each once. A missing parent ends its line of history, reported unless
-// the commit is a shallow boundary.
+// the commit is a shallow boundary (a merge there may still have one
+// parent, which is checked).
 func (r *Repo) checkHistory(name string, d digest.Digest, checked map[digest.Digest]bool, badBlob map[string]bool) []Problem {
 	var out []Problem
 	shallow := r.Shallow()
@@ -90,13 +91,13 @@ func (r *Repo) checkHistory(name string, d digest.Digest, checked map[digest.Dig
 				out = append(out, Problem{name, fmt.Sprintf("commit %s: layer %s is corrupt", d.Encoded()[:12], l.Digest)})
 			}
 		}
-		if shallow[d] {
-			continue
-		}
 		ps := c.Parents()
 		for i := len(ps) - 1; i >= 0; i-- {
 			p := ps[i]
 			if !r.Objects.Has(p) {
+				if shallow[d] {
+					continue // a fetch found it gone: the history is cut here
+				}
 				what := "parent"
 				if i > 0 {
 					what = "merge parent"

@@ -128,11 +128,13 @@ func (w *logWalk) node(d digest.Digest) *logNode {
 	if n.err != nil {
 		return n
 	}
+	// A shallow commit is marked; whatever parent it has is followed (a
+	// merge whose second parent a registry lost).
 	n.cut = w.shallow[d]
 	for i, p := range []digest.Digest{n.sum.Parent, n.sum.MergeParent} {
 		switch {
 		case p == "":
-		case n.cut || !w.r.Objects.Has(p):
+		case !w.r.Objects.Has(p):
 			n.cut = true
 		default:
 			n.present = append(n.present, p)
@@ -140,9 +142,6 @@ func (w *logWalk) node(d digest.Digest) *logNode {
 				n.parents = append(n.parents, p)
 			}
 		}
-	}
-	if w.shallow[d] {
-		n.parents, n.present = nil, nil
 	}
 	if w.hist != nil {
 		n.err = w.simplify(d, n)
