@@ -225,9 +225,19 @@ func (s *Session) pushLineLists(ctx context.Context, st *objects.Store, todo []*
 	n := len(todo)
 	var baseList []digest.Digest
 	baseCont := false
+	// The second parents of the merges the lists may name: of the new
+	// commits, and of base and its list, read locally.
+	merges := map[digest.Digest]digest.Digest{}
+	for _, c := range todo {
+		if mp := c.MergeParent(); mp != "" {
+			merges[c.ID] = mp
+		}
+	}
 	if base != "" {
-		if l := s.readAncestors(ctx, base); l != nil && matchesLocal(st, base, l.Ancestors) {
+		if l := s.readAncestors(ctx, base); l != nil && matchesLocal(st, base, l.Ancestors, merges) {
 			baseList, baseCont = l.Ancestors, l.Continued
+		} else {
+			matchesLocal(st, base, nil, merges) // base's own, if it is a merge
 		}
 	}
 	// seq: the ids newest first, then base and its list; todo[i]'s list is
@@ -268,7 +278,14 @@ func (s *Session) pushLineLists(ctx context.Context, st *objects.Store, todo []*
 			continue // a root: nothing to list
 		}
 		l := ancestorList{Commit: todo[i].ID, Ancestors: seq[i+1 : i+1+k[i]], Continued: cont[i]}
-		l.Merges = localMerges(st, append([]digest.Digest{l.Commit}, l.Ancestors...))
+		for _, d := range append([]digest.Digest{l.Commit}, l.Ancestors...) {
+			if mp, ok := merges[d]; ok {
+				if l.Merges == nil {
+					l.Merges = map[digest.Digest]digest.Digest{}
+				}
+				l.Merges[d] = mp
+			}
+		}
 		if err := s.writeAncestors(ctx, st, todo[i], l); err != nil {
 			slog.Debug("push: ancestor list not written", "commit", todo[i].ID, "why", err)
 			return sent, false
@@ -278,36 +295,27 @@ func (s *Session) pushLineLists(ctx context.Context, st *objects.Store, todo []*
 	return sent, true
 }
 
-// localMerges maps the merges among ids to their second parents, from
-// the local manifests; nil if there are none.
-func localMerges(st *objects.Store, ids []digest.Digest) map[digest.Digest]digest.Digest {
-	var out map[digest.Digest]digest.Digest
-	for _, d := range ids {
+// matchesLocal reports whether ids are the first-parent ancestors of
+// from, parent first, in the local store: a list read back from the
+// remote is only extended when it is true. merges gets the second
+// parent of each merge among from and ids, read on the way.
+func matchesLocal(st *objects.Store, from digest.Digest, ids []digest.Digest, merges map[digest.Digest]digest.Digest) bool {
+	d := from
+	for i := 0; i <= len(ids); i++ {
 		m, err := st.ReadManifest(d)
 		if err != nil {
-			continue
-		}
-		if mp := digest.Digest(m.Annotations[objects.AnnotationMergeParent]); mp != "" {
-			if out == nil {
-				out = map[digest.Digest]digest.Digest{}
-			}
-			out[d] = mp
-		}
-	}
-	return out
-}
-
-// matchesLocal reports whether ids are the ancestors of from, parent first,
-// in the local store: a list read back from the remote is only extended
-// when it is true.
-func matchesLocal(st *objects.Store, from digest.Digest, ids []digest.Digest) bool {
-	d := from
-	for _, want := range ids {
-		p, err := st.Parent(d)
-		if err != nil || p != want {
 			return false
 		}
-		d = p
+		if mp := m.Annotations[objects.AnnotationMergeParent]; mp != "" {
+			merges[d] = digest.Digest(mp)
+		}
+		if i == len(ids) {
+			break
+		}
+		if p := digest.Digest(m.Annotations[objects.AnnotationParent]); p != ids[i] {
+			return false
+		}
+		d = ids[i]
 	}
 	return true
 }

@@ -150,6 +150,10 @@ func TestPushMergeToRegistryAndClone(t *testing.T) {
 	if err != nil || res.Commits != 1 || res.Sent != 2 {
 		t.Fatalf("push after the merge: %+v %v", res, err)
 	}
+	// The new tip's list extends the merge's, which it names.
+	if l, err := s.readAncestorsErr(ctx, tip2); err != nil || len(l.Ancestors) != 3 || l.Ancestors[0] != tip || len(l.Merges) != 1 || l.Merges[tip] != s2 {
+		t.Fatalf("the list after the merge: %+v %v", l, err)
+	}
 	fres, err := connect(t, b, "origin", url, Options{}).Fetch(ctx, b, nil)
 	if err != nil || fres.Commits != 1 {
 		t.Fatalf("fetch after the merge: %+v %v", fres, err)
