@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -236,8 +237,9 @@ func printLogEntry(w io.Writer, e logEntry, oneline, first bool) {
 	}
 }
 
-// decorate maps commits to the names git shows beside them:
-// "HEAD -> main", "tag: v1", "origin/main".
+// decorate maps commits to the names git shows beside them, in git's
+// order: HEAD first ("HEAD -> main", or "HEAD" when detached), then the
+// other refs by name, last first ("tag: v1", "origin/main", "dev").
 func decorate(r *repo.Repo) (map[digest.Digest][]string, error) {
 	out := map[digest.Digest][]string{}
 	head, err := r.Refs.ReadHead()
@@ -248,6 +250,7 @@ func decorate(r *repo.Repo) (map[digest.Digest][]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Name > all[j].Name })
 	if head.Detached() && head.Commit != "" {
 		out[head.Commit] = append(out[head.Commit], "HEAD")
 	}
@@ -255,7 +258,6 @@ func decorate(r *repo.Repo) (map[digest.Digest][]string, error) {
 		name := ref.Short()
 		switch {
 		case ref.Name == head.Branch:
-			// git puts HEAD's branch first.
 			out[ref.Target] = append([]string{"HEAD -> " + name}, out[ref.Target]...)
 			continue
 		case strings.HasPrefix(ref.Name, refs.Tags):
