@@ -95,6 +95,9 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 		chains = append(chains, chain...)
 		res.Tags = append(res.Tags, u)
 	}
+	// Children before parents across all tags: a tag's history may stop
+	// at a commit another tag brings.
+	chains = topoOrder(chains, func(in *incoming) digest.Digest { return in.id }, parentsOfIncoming)
 	if err := s.receiveBlobs(ctx, r.Objects, chains, &res); err != nil {
 		return res, err
 	}
@@ -132,7 +135,7 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 }
 
 // plan reads the manifests of tag's history that the store lacks and
-// returns the tip's commit id and them, children before parents. The
+// returns the tip's commit id and them, newest line first. The
 // history is walked a line at a time along first parents: the tip's
 // line, then a line from each new merge's second parent. Where the
 // remote has an ancestor list for a line's first commit, the manifests it
@@ -191,7 +194,7 @@ func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[d
 			heads = append(heads, head)
 		}
 	}
-	return tip, topoOrder(all, func(in *incoming) digest.Digest { return in.id }, parentsOfIncoming), nil
+	return tip, all, nil
 }
 
 // shortMerge names a merge's second parent, "nothing" for a commit that

@@ -327,3 +327,29 @@ func TestPushMergeToLayoutAndGzip(t *testing.T) {
 	}
 	checkFsck(t, c)
 }
+
+// TestTopoOrder: whatever order a fetch of several tags planned its
+// commits in, they are stored parents first (children first here).
+func TestTopoOrder(t *testing.T) {
+	id := func(s string) digest.Digest { return digest.FromString(s) }
+	parents := map[digest.Digest][]digest.Digest{
+		id("m"): {id("a"), id("b")}, id("a"): {id("r")}, id("b"): {id("r")}, id("t2"): {id("b")}, id("r"): nil,
+	}
+	// As two tags plan them: t2's line stops at b, which m's brought.
+	in := []digest.Digest{id("m"), id("a"), id("r"), id("b"), id("t2")}
+	out := topoOrder(in, func(d digest.Digest) digest.Digest { return d }, func(d digest.Digest) []digest.Digest { return parents[d] })
+	pos := map[digest.Digest]int{}
+	for i, d := range out {
+		pos[d] = i
+	}
+	if len(out) != len(in) {
+		t.Fatalf("%d of %d commits ordered", len(out), len(in))
+	}
+	for c, ps := range parents {
+		for _, p := range ps {
+			if pos[c] > pos[p] {
+				t.Errorf("a parent comes before its child: %v", out)
+			}
+		}
+	}
+}
