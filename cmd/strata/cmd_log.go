@@ -94,8 +94,8 @@ parent it matches, as git does.
 			if o.merges && o.noMerges {
 				return usagef("log: --merges and --no-merges exclude each other")
 			}
-			if o.graph && (len(paths) > 0 || o.merges || o.noMerges) {
-				return usagef("log: --graph does not combine with PATHs, --merges or --no-merges yet")
+			if o.graph && (o.merges || o.noMerges) {
+				return usagef("log: --graph does not combine with --merges or --no-merges yet")
 			}
 			if o.graph && o.format == "json" {
 				return usagef("log: --graph draws text; it does not combine with --format json")
@@ -166,9 +166,9 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 		if graph != nil {
 			var text strings.Builder
 			printLogEntry(&text, e, o.oneline, true)
-			ps := make([]string, len(n.parents))
-			for i, p := range n.parents {
-				ps[i] = string(p)
+			var ps []string
+			for _, p := range w8.shownParents(n) {
+				ps = append(ps, string(p))
 			}
 			io.WriteString(w, graph.Entry(string(d), ps, text.String(), !o.oneline && len(entries) > 0))
 		}

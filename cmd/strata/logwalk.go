@@ -2,6 +2,7 @@ package main
 
 import (
 	"container/heap"
+	"slices"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/loggraph"
@@ -55,6 +56,7 @@ type logWalk struct {
 	paths []string
 
 	nodes    map[digest.Digest]*logNode
+	queued   map[digest.Digest]bool
 	frontier walkQueue
 	seq      int
 	sorted   []digest.Digest // the rest, once ordered
@@ -98,7 +100,7 @@ func (q *walkQueue) Pop() any {
 
 // newLogWalk starts a walk from tips; hist and paths are for log -- PATH.
 func newLogWalk(r *repo.Repo, tips []digest.Digest, firstParent, graph bool, hist *tree.History, paths []string) *logWalk {
-	w := &logWalk{r: r, shallow: r.Shallow(), nodes: map[digest.Digest]*logNode{},
+	w := &logWalk{r: r, shallow: r.Shallow(), nodes: map[digest.Digest]*logNode{}, queued: map[digest.Digest]bool{},
 		firstParent: firstParent, graph: graph, hist: hist, paths: paths}
 	for _, t := range tips {
 		w.push(t)
@@ -108,9 +110,10 @@ func newLogWalk(r *repo.Repo, tips []digest.Digest, firstParent, graph bool, his
 
 // push queues d unless it was queued before.
 func (w *logWalk) push(d digest.Digest) {
-	if _, ok := w.nodes[d]; ok {
+	if w.queued[d] {
 		return
 	}
+	w.queued[d] = true
 	n := w.node(d)
 	heap.Push(&w.frontier, walkItem{id: d, date: n.sum.Date.UnixNano(), seq: w.seq})
 	w.seq++
@@ -178,6 +181,29 @@ func (w *logWalk) simplify(d digest.Digest, n *logNode) error {
 		n.hidden, n.parents, n.present = true, []digest.Digest{same.ID}, []digest.Digest{same.ID}
 	}
 	return nil
+}
+
+// shownParents are n's parents as the graph draws them: with PATHs, each
+// followed down past the commits log hides to the first it shows (a
+// hidden root drops it), as git rewrites parents; each once.
+func (w *logWalk) shownParents(n *logNode) []digest.Digest {
+	var out []digest.Digest
+	for _, p := range n.parents {
+		for w.hist != nil {
+			pn := w.node(p)
+			if !pn.hidden || pn.err != nil || len(pn.parents) != 1 {
+				break
+			}
+			p = pn.parents[0]
+		}
+		if pn := w.node(p); w.hist != nil && pn.hidden && pn.err == nil && len(pn.parents) == 0 {
+			continue
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // next is the next commit to show (or hide), or "" at the end.
