@@ -94,9 +94,6 @@ parent it matches, as git does.
 			if o.merges && o.noMerges {
 				return usagef("log: --merges and --no-merges exclude each other")
 			}
-			if o.graph && (o.merges || o.noMerges) {
-				return usagef("log: --graph does not combine with --merges or --no-merges yet")
-			}
 			if o.graph && o.format == "json" {
 				return usagef("log: --graph draws text; it does not combine with --format json")
 			}
@@ -143,14 +140,18 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 	if o.graph {
 		graph = &loggraph.Graph{}
 	}
+	// filtered: left out by --merges or --no-merges.
+	filtered := func(n *logNode) bool {
+		merge := n.sum.MergeParent != ""
+		return o.merges && !merge || o.noMerges && merge
+	}
 	entries := []logEntry{}
 	w8 := newLogWalk(r, tips, o.firstParent, o.graph, hist, paths)
 	for d, n := w8.next(); d != "" && (o.max < 0 || len(entries) < o.max); d, n = w8.next() {
 		if n.err != nil {
 			return fmt.Errorf("log: commit %s: %w", shortID(d), n.err)
 		}
-		merge := n.sum.MergeParent != ""
-		if n.hidden || o.merges && !merge || o.noMerges && merge {
+		if n.hidden || filtered(n) {
 			continue
 		}
 		if hist != nil && len(missing) > 0 {
@@ -166,8 +167,13 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 		if graph != nil {
 			var text strings.Builder
 			printLogEntry(&text, e, o.oneline, true)
+			// As git: a parent --merges or --no-merges leaves out is
+			// not drawn (only PATHs rewrite parents).
 			var ps []string
 			for _, p := range w8.shownParents(n) {
+				if pn := w8.node(p); pn.err != nil || filtered(pn) {
+					continue
+				}
 				ps = append(ps, string(p))
 			}
 			io.WriteString(w, graph.Entry(string(d), ps, text.String(), !o.oneline && len(entries) > 0))

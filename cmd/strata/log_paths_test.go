@@ -138,9 +138,6 @@ func TestLogPathsMatchesGit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if os.Getenv("DBG") != "" {
-				t.Logf("h%d c%d parents %v tree %v date %d", i, k, ps, tree, date.Unix())
-			}
 			index[c.ID] = k
 			commits, trees = append(commits, c), append(trees, tree)
 			gd := fmt.Sprintf("@%d +0000", date.Unix())
@@ -167,6 +164,7 @@ func TestLogPathsMatchesGit(t *testing.T) {
 				{logOptions{max: -1, oneline: true, graph: true}, []string{"--graph", "HEAD"}},
 				{logOptions{max: -1, oneline: true, graph: true, all: true}, []string{"--graph", "--all"}},
 				{logOptions{max: -1, oneline: true, all: true}, []string{"--date-order", "--all"}},
+				{logOptions{max: -1, oneline: true, graph: true, all: true, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
 			} {
 				if i%2 == 1 && !tc.o.graph {
 					continue // git's plain order is not topological when dates are skewed

@@ -144,6 +144,8 @@ func TestLogMatchesGit(t *testing.T) {
 			{logOptions{max: -1, oneline: true, graph: true, all: true}, []string{"--graph", "--all"}},
 			{logOptions{max: -1, oneline: true, graph: true, all: true, firstParent: true}, []string{"--graph", "--all", "--first-parent"}},
 			{logOptions{max: 4, oneline: true, graph: true, all: true}, []string{"--graph", "--all", "-n", "4"}},
+			{logOptions{max: -1, oneline: true, graph: true, all: true, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
+			{logOptions{max: -1, oneline: true, graph: true, all: true, merges: true}, []string{"--graph", "--all", "--merges"}},
 		} {
 			var out bytes.Buffer
 			rev := "HEAD"
