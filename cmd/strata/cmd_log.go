@@ -127,7 +127,8 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 	if err != nil {
 		return err
 	}
-	// log -- PATH keeps the commits whose own layers changed one of the paths.
+	// log -- PATH shows the commits whose own layers changed one of the
+	// paths, and the merges that match no parent there (logWalk.simplify).
 	var hist *tree.History
 	missing := map[string]bool{}
 	if len(paths) > 0 {
