@@ -29,7 +29,8 @@ const MinPrefix = 4
 // Resolve turns a revision into a commit digest. It accepts HEAD (or @),
 // branch, tag and remote-tracking names, full refs/... names, full
 // sha256:... digests, unique hex prefixes of at least MinPrefix digits,
-// and any of these followed by ~N, ~ and ^ (^1) suffixes.
+// and any of these followed by ~N, ~, ^ and ^N suffixes (^2: a merge's
+// second parent).
 func (s *Store) Resolve(rev string, objs Commits) (digest.Digest, error) {
 	base, steps, err := splitSuffix(rev)
 	if err != nil {
@@ -39,26 +40,53 @@ func (s *Store) Resolve(rev string, objs Commits) (digest.Digest, error) {
 	if err != nil {
 		return "", err
 	}
-	for i := 0; i < steps; i++ {
-		p, err := objs.Parent(d)
+	for i, nth := range steps {
+		p, err := nthParent(objs, d, nth)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", rev, err)
 		}
-		if p == "" {
+		if p == "" && nth == 1 {
 			return "", fmt.Errorf("%s: %w: history has only %d ancestors", rev, ErrUnknownRevision, i)
+		}
+		if p == "" {
+			return "", fmt.Errorf("%s: %w: %s has no parent %d", rev, ErrUnknownRevision, d.Encoded()[:12], nth)
 		}
 		d = p
 	}
 	return d, nil
 }
 
-// splitSuffix peels ~N, ~, ^ and ^1 off the end of rev and returns how many
-// first-parent steps they add up to.
-func splitSuffix(rev string) (string, int, error) {
-	steps := 0
+// withParents is a Commits that knows a merge's second parent (the
+// objects store does).
+type withParents interface {
+	Parents(d digest.Digest) ([]digest.Digest, error)
+}
+
+// nthParent is commit d's parent number nth (1 the first), "" if it has
+// none such.
+func nthParent(objs Commits, d digest.Digest, nth int) (digest.Digest, error) {
+	if nth == 1 {
+		return objs.Parent(d)
+	}
+	wp, ok := objs.(withParents)
+	if !ok {
+		return "", fmt.Errorf("%w: commits have one parent here", ErrUnknownRevision)
+	}
+	ps, err := wp.Parents(d)
+	if err != nil || nth > len(ps) {
+		return "", err
+	}
+	return ps[nth-1], nil
+}
+
+// splitSuffix peels ~N, ~, ^N and ^ off the end of rev and returns the
+// steps they take: the number of the parent each goes to (~N is N first
+// parents, ^2 a merge's second parent, ^0 none).
+func splitSuffix(rev string) (string, []int, error) {
+	var steps []int
 	i := strings.IndexAny(rev, "~^")
 	if i < 0 {
-		return rev, 0, nil
+		return rev, nil, nil
 	}
 	base, ops := rev[:i], rev[i:]
 	for len(ops) > 0 {
@@ -72,25 +100,27 @@ func splitSuffix(rev string) (string, int, error) {
 		if j > 0 {
 			v, err := strconv.Atoi(ops[:j])
 			if err != nil {
-				return "", 0, fmt.Errorf("%s: %w", rev, ErrUnknownRevision)
+				return "", nil, fmt.Errorf("%s: %w", rev, ErrUnknownRevision)
 			}
 			n = v
 		}
 		ops = ops[j:]
 		switch {
 		case op == '~':
-			steps += n
+			for k := 0; k < n; k++ {
+				steps = append(steps, 1)
+			}
 		case op == '^' && n == 0:
-		case op == '^' && n == 1:
-			steps++
+		case op == '^' && n <= 2:
+			steps = append(steps, n)
 		case op == '^':
-			return "", 0, fmt.Errorf("%s: %w: commits have one parent", rev, ErrUnknownRevision)
+			return "", nil, fmt.Errorf("%s: %w: a commit has at most two parents", rev, ErrUnknownRevision)
 		default:
-			return "", 0, fmt.Errorf("%s: %w", rev, ErrUnknownRevision)
+			return "", nil, fmt.Errorf("%s: %w", rev, ErrUnknownRevision)
 		}
 	}
 	if base == "" {
-		return "", 0, fmt.Errorf("%q: %w", rev, ErrUnknownRevision)
+		return "", nil, fmt.Errorf("%q: %w", rev, ErrUnknownRevision)
 	}
 	return base, steps, nil
 }

@@ -42,12 +42,21 @@ const (
 // ErrBadAncestors: an ancestor list does not match the parent chain.
 var ErrBadAncestors = errors.New("ancestor list does not match the history")
 
-// ancestorList is the blob of a commit's list: the commit's ancestors,
-// parent first. Continued says the last entry has a list of its own.
+// ancestorList is the blob of a commit's list: the commit's first-parent
+// ancestors, parent first. Continued says the last entry has a list of
+// its own. Merges names the second parent of each merge among the commit
+// and its entries; a merge's second parent starts a line of history of
+// its own, with its own list.
 type ancestorList struct {
-	Commit    digest.Digest   `json:"commit"`
-	Ancestors []digest.Digest `json:"ancestors"`
-	Continued bool            `json:"continued,omitempty"`
+	Commit    digest.Digest                   `json:"commit"`
+	Ancestors []digest.Digest                 `json:"ancestors"`
+	Continued bool                            `json:"continued,omitempty"`
+	Merges    map[digest.Digest]digest.Digest `json:"merges,omitempty"`
+}
+
+// mergeParentOf is what a list says of commit d's second parent.
+func (l *ancestorList) mergeParentOf(d digest.Digest) digest.Digest {
+	return l.Merges[d]
 }
 
 // ancestorsTag is the registry tag of commit d's list, in the style of
@@ -167,25 +176,68 @@ func lyingList(of, listed, parent digest.Digest) error {
 }
 
 // pushAncestorLists writes the lists of a push whose new commits are todo
-// (newest first) on top of base, the commit the remote had ("" for none).
-// A list covers up to ancestorsWindow entries; a new commit's list
-// extends its parent's until that is full, so a push writes O(new +
-// window) entries, never the whole history. A commit whose list another
-// one continues from gets its own. Failures are logged, not returned: a
-// registry without lists still serves the parent chain.
-func (s *Session) pushAncestorLists(ctx context.Context, st *objects.Store, todo []*objects.Commit, base digest.Digest) int {
-	n := len(todo)
-	if !s.listsAncestors() || n == 0 {
+// (children before parents, the tip first). The history is cut into
+// lines that follow first parents: one from the tip, one from each new
+// merge's second parent, each on top of the first parent of its last
+// commit (which the remote has, or which another line sends). Failures
+// are logged, not returned: a registry without lists still serves the
+// parent chain.
+func (s *Session) pushAncestorLists(ctx context.Context, st *objects.Store, todo []*objects.Commit) int {
+	if !s.listsAncestors() || len(todo) == 0 {
 		return 0
 	}
-	if todo[n-1].Parent() != base {
-		base = "" // the walk ended at a commit missing locally (shallow)
+	byID := make(map[digest.Digest]*objects.Commit, len(todo))
+	for _, c := range todo {
+		byID[c.ID] = c
 	}
+	inLine := map[digest.Digest]bool{}
+	sent := 0
+	for _, head := range todo {
+		if inLine[head.ID] {
+			continue
+		}
+		var line []*objects.Commit
+		for c := head; c != nil && !inLine[c.ID]; c = byID[c.Parent()] {
+			inLine[c.ID] = true
+			line = append(line, c)
+		}
+		base := line[len(line)-1].Parent()
+		if base != "" && !st.Has(base) {
+			base = "" // the walk ended at a commit missing locally (shallow)
+		}
+		n, ok := s.pushLineLists(ctx, st, line, base)
+		sent += n
+		if !ok {
+			break
+		}
+	}
+	return sent
+}
+
+// pushLineLists writes the lists of one line of new commits (newest
+// first, each the first parent of the one before) on top of base, its
+// last commit's first parent ("" for none). A list covers up to
+// ancestorsWindow entries; a new commit's list extends its parent's until
+// that is full, so a push writes O(new + window) entries, never the
+// whole history. A commit whose list another one continues from gets its
+// own. It says how many lists it wrote and whether all went.
+func (s *Session) pushLineLists(ctx context.Context, st *objects.Store, todo []*objects.Commit, base digest.Digest) (int, bool) {
+	n := len(todo)
 	var baseList []digest.Digest
 	baseCont := false
+	// The second parents of the merges the lists may name: of the new
+	// commits, and of base and its list, read locally.
+	merges := map[digest.Digest]digest.Digest{}
+	for _, c := range todo {
+		if mp := c.MergeParent(); mp != "" {
+			merges[c.ID] = mp
+		}
+	}
 	if base != "" {
-		if l := s.readAncestors(ctx, base); l != nil && matchesLocal(st, base, l.Ancestors) {
+		if l := s.readAncestors(ctx, base); l != nil && matchesLocal(st, base, l.Ancestors, merges) {
 			baseList, baseCont = l.Ancestors, l.Continued
+		} else {
+			matchesLocal(st, base, nil, merges) // base's own, if it is a merge
 		}
 	}
 	// seq: the ids newest first, then base and its list; todo[i]'s list is
@@ -226,26 +278,44 @@ func (s *Session) pushAncestorLists(ctx context.Context, st *objects.Store, todo
 			continue // a root: nothing to list
 		}
 		l := ancestorList{Commit: todo[i].ID, Ancestors: seq[i+1 : i+1+k[i]], Continued: cont[i]}
+		for _, d := range append([]digest.Digest{l.Commit}, l.Ancestors...) {
+			if mp, ok := merges[d]; ok {
+				if l.Merges == nil {
+					l.Merges = map[digest.Digest]digest.Digest{}
+				}
+				l.Merges[d] = mp
+			}
+		}
 		if err := s.writeAncestors(ctx, st, todo[i], l); err != nil {
 			slog.Debug("push: ancestor list not written", "commit", todo[i].ID, "why", err)
-			return sent
+			return sent, false
 		}
 		sent++
 	}
-	return sent
+	return sent, true
 }
 
-// matchesLocal reports whether ids are the ancestors of from, parent first,
-// in the local store: a list read back from the remote is only extended
-// when it is true.
-func matchesLocal(st *objects.Store, from digest.Digest, ids []digest.Digest) bool {
+// matchesLocal reports whether ids are the first-parent ancestors of
+// from, parent first, in the local store: a list read back from the
+// remote is only extended when it is true. merges gets the second
+// parent of each merge among from and ids, read on the way.
+func matchesLocal(st *objects.Store, from digest.Digest, ids []digest.Digest, merges map[digest.Digest]digest.Digest) bool {
 	d := from
-	for _, want := range ids {
-		p, err := st.Parent(d)
-		if err != nil || p != want {
+	for i := 0; i <= len(ids); i++ {
+		m, err := st.ReadManifest(d)
+		if err != nil {
 			return false
 		}
-		d = p
+		if mp := m.Annotations[objects.AnnotationMergeParent]; mp != "" {
+			merges[d] = digest.Digest(mp)
+		}
+		if i == len(ids) {
+			break
+		}
+		if p := digest.Digest(m.Annotations[objects.AnnotationParent]); p != ids[i] {
+			return false
+		}
+		d = ids[i]
 	}
 	return true
 }

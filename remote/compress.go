@@ -16,32 +16,40 @@ import (
 // convertHistoryGzip rewrites the history of tip with every zstd layer
 // recompressed as gzip, for registries and clients without zstd. Layers
 // and manifests change, so every commit gets a new id: each rewritten
-// manifest names its rewritten parent. The gzip stream has no name and no
+// manifest names its rewritten parents. The gzip stream has no name and no
 // time, so the same history always converts to the same ids.
 func convertHistoryGzip(ctx context.Context, r *repo.Repo, tip digest.Digest) (digest.Digest, error) {
-	var chain []digest.Digest
-	for d := tip; d != ""; {
-		chain = append(chain, d)
-		p, err := r.Objects.Parent(d)
-		if err != nil {
-			return "", err
+	// Every ancestor the store has, through both parents, parents before
+	// children, so that each rewritten manifest names rewritten parents.
+	var ids []digest.Digest
+	err := repo.WalkAncestors(r.Objects, tip, func(d digest.Digest) bool {
+		if r.Objects.Has(d) { // a shallow history keeps its cut parent
+			ids = append(ids, d)
 		}
-		if p != "" && !r.Objects.Has(p) {
-			break
-		}
-		d = p
+		return true
+	})
+	if err != nil {
+		return "", err
 	}
-	layers := map[digest.Digest]ocispec.Descriptor{}
-	var parent digest.Digest
-	for i := len(chain) - 1; i >= 0; i-- {
-		raw, err := r.Objects.ReadBlob(chain[i])
+	raws := map[digest.Digest]*ocispec.Manifest{}
+	for _, d := range ids {
+		raw, err := r.Objects.ReadBlob(d)
 		if err != nil {
 			return "", err
 		}
 		var m ocispec.Manifest
 		if err := json.Unmarshal(raw, &m); err != nil {
-			return "", fmt.Errorf("commit %s: %w", short(chain[i]), err)
+			return "", fmt.Errorf("commit %s: %w", short(d), err)
 		}
+		raws[d] = &m
+	}
+	order := topoOrder(ids, func(d digest.Digest) digest.Digest { return d }, func(d digest.Digest) []digest.Digest {
+		return parentsOfManifest(raws[d])
+	})
+	layers := map[digest.Digest]ocispec.Descriptor{}
+	rewritten := map[digest.Digest]digest.Digest{}
+	for i := len(order) - 1; i >= 0; i-- {
+		m := raws[order[i]]
 		for j, l := range m.Layers {
 			if l.MediaType != ocispec.MediaTypeImageLayerZstd {
 				continue
@@ -55,19 +63,28 @@ func convertHistoryGzip(ctx context.Context, r *repo.Repo, tip digest.Digest) (d
 			}
 			m.Layers[j] = g
 		}
-		if parent != "" {
-			if m.Annotations == nil {
-				m.Annotations = map[string]string{}
+		for _, a := range []string{objects.AnnotationParent, objects.AnnotationMergeParent} {
+			if p, ok := rewritten[digest.Digest(m.Annotations[a])]; ok {
+				m.Annotations[a] = p.String()
 			}
-			m.Annotations[objects.AnnotationParent] = parent.String()
 		}
 		desc, err := r.Objects.PutJSON(ocispec.MediaTypeImageManifest, m)
 		if err != nil {
 			return "", err
 		}
-		parent = desc.Digest
+		rewritten[order[i]] = desc.Digest
 	}
-	return parent, nil
+	return rewritten[tip], nil
+}
+
+func parentsOfManifest(m *ocispec.Manifest) []digest.Digest {
+	var out []digest.Digest
+	for _, a := range []string{objects.AnnotationParent, objects.AnnotationMergeParent} {
+		if p := digest.Digest(m.Annotations[a]); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func gzipLayer(ctx context.Context, st *objects.Store, l ocispec.Descriptor) (ocispec.Descriptor, error) {

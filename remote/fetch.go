@@ -95,6 +95,9 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 		chains = append(chains, chain...)
 		res.Tags = append(res.Tags, u)
 	}
+	// Children before parents across all tags: a tag's history may stop
+	// at a commit another tag brings.
+	chains = topoOrder(chains, func(in *incoming) digest.Digest { return in.id }, parentsOfIncoming)
 	if err := s.receiveBlobs(ctx, r.Objects, chains, &res); err != nil {
 		return res, err
 	}
@@ -131,10 +134,13 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 	return res, nil
 }
 
-// plan reads the manifests of tag's history that the store lacks, newest
-// first, and returns the tip's commit id. Where the remote has an ancestor
-// list, the manifests it names are fetched in parallel and checked against
-// the parent chain as it is walked; elsewhere each parent is one request.
+// plan reads the manifests of tag's history that the store lacks and
+// returns the tip's commit id and them, newest line first. The
+// history is walked a line at a time along first parents: the tip's
+// line, then a line from each new merge's second parent. Where the
+// remote has an ancestor list for a line's first commit, the manifests it
+// names are fetched in parallel and checked against both parents as the
+// line is walked; elsewhere each parent is one request.
 func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[digest.Digest]bool) (digest.Digest, []*incoming, error) {
 	raw, desc, err := s.t.fetchManifest(ctx, tag)
 	if err != nil {
@@ -150,11 +156,81 @@ func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[d
 	}
 	tip := in.id
 	known := func(d digest.Digest) bool { return have[d] || s.complete(r.Objects, d) }
+	var all []*incoming
+	queued := map[digest.Digest]bool{tip: true}
+	heads := []*incoming{in}
+	for len(heads) > 0 {
+		in, heads = heads[0], heads[1:]
+		if known(in.id) {
+			continue
+		}
+		line, err := s.planLine(ctx, in, known, have)
+		if err != nil {
+			return "", nil, err
+		}
+		all = append(all, line...)
+		for _, c := range line {
+			mp := digest.Digest(c.m.Annotations[objects.AnnotationMergeParent])
+			if mp == "" || known(mp) || queued[mp] {
+				continue
+			}
+			raw, desc, err := s.t.fetchManifest(ctx, mp.String())
+			if errors.Is(err, ErrNotFound) {
+				slog.Info("fetch: history is shallow", "commit", c.id, "missing merge parent", mp)
+				c.shallow = true
+				continue
+			}
+			if err != nil {
+				return "", nil, fmt.Errorf("commit %s: %w", short(mp), err)
+			}
+			head, err := toIncoming(raw, desc)
+			if err != nil {
+				return "", nil, err
+			}
+			if head.id != mp {
+				return "", nil, fmt.Errorf("commit %s: the registry sent %s: %w", short(mp), short(head.id), ErrBadImage)
+			}
+			queued[mp] = true
+			heads = append(heads, head)
+		}
+	}
+	return tip, all, nil
+}
+
+// shortMerge names a merge's second parent, "nothing" for a commit that
+// is no merge.
+func shortMerge(d digest.Digest) string {
+	if d == "" {
+		return "nothing"
+	}
+	return short(d)
+}
+
+func parentsOfIncoming(in *incoming) []digest.Digest {
+	var out []digest.Digest
+	for _, a := range []string{objects.AnnotationParent, objects.AnnotationMergeParent} {
+		if p := digest.Digest(in.m.Annotations[a]); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// planLine walks one line of history from in along first parents, newest
+// first, to the root or a commit the store has, through the line's
+// ancestor list where the remote has one.
+func (s *Session) planLine(ctx context.Context, in *incoming, known func(digest.Digest) bool, have map[digest.Digest]bool) ([]*incoming, error) {
 	var chain, listed []*incoming
-	listAt, listOf := tip, digest.Digest("") // where the next list is looked up; whose list listed is
+	var list *ancestorList // whose entries listed are
+	listAt := in.id        // where the next list is looked up
 	for !known(in.id) {
 		have[in.id] = true
 		chain = append(chain, in)
+		if list != nil {
+			if want, got := list.mergeParentOf(in.id), digest.Digest(in.m.Annotations[objects.AnnotationMergeParent]); want != got {
+				return nil, fmt.Errorf("the ancestor list of %s says %s merged %s where its manifest says %s: %w; nothing was fetched", short(list.Commit), short(in.id), shortMerge(want), shortMerge(got), ErrBadAncestors)
+			}
+		}
 		parent := digest.Digest(in.m.Annotations[objects.AnnotationParent])
 		if parent == "" || known(parent) {
 			break
@@ -162,10 +238,14 @@ func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[d
 		if len(listed) == 0 && in.id == listAt {
 			listAt = ""
 			if l := s.readAncestors(ctx, in.id); l != nil {
+				var err error
 				if listed, err = s.fetchListed(ctx, in.id, l.Ancestors, known); err != nil {
-					return "", nil, err
+					return nil, err
 				}
-				listOf = in.id
+				if want, got := l.mergeParentOf(in.id), digest.Digest(in.m.Annotations[objects.AnnotationMergeParent]); want != got {
+					return nil, fmt.Errorf("the ancestor list of %s says it merged %s where its manifest says %s: %w; nothing was fetched", short(in.id), shortMerge(want), shortMerge(got), ErrBadAncestors)
+				}
+				list = l
 				if l.Continued && len(listed) == len(l.Ancestors) && len(listed) > 0 {
 					listAt = listed[len(listed)-1].id
 				}
@@ -175,29 +255,30 @@ func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[d
 			next := listed[0]
 			listed = listed[1:]
 			if next.id != parent {
-				return "", nil, lyingList(listOf, next.id, parent)
+				return nil, lyingList(list.Commit, next.id, parent)
 			}
 			in = next
 			continue
 		}
-		raw, desc, err = s.t.fetchManifest(ctx, parent.String())
+		list = nil
+		raw, desc, err := s.t.fetchManifest(ctx, parent.String())
 		if errors.Is(err, ErrNotFound) {
 			slog.Info("fetch: history is shallow", "commit", in.id, "missing parent", parent)
 			in.shallow = true
 			break
 		}
 		if err != nil {
-			return "", nil, fmt.Errorf("commit %s: %w", short(parent), err)
+			return nil, fmt.Errorf("commit %s: %w", short(parent), err)
 		}
 		if in, err = toIncoming(raw, desc); err != nil {
-			return "", nil, err
+			return nil, err
 		}
 	}
 	if len(listed) > 0 {
 		// Entries past the root or past a commit the store has.
-		return "", nil, fmt.Errorf("the ancestor list of %s names %s past where the history ends: %w; nothing was fetched", short(listOf), short(listed[0].id), ErrBadAncestors)
+		return nil, fmt.Errorf("the ancestor list of %s names %s past where the history ends: %w; nothing was fetched", short(list.Commit), short(listed[0].id), ErrBadAncestors)
 	}
-	return tip, chain, nil
+	return chain, nil
 }
 
 // complete reports whether the store has commit d; a commit's manifest is

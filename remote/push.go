@@ -90,7 +90,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 		}
 		res.Forced = !ff
 	}
-	todo, base, present, err := s.missingHistory(ctx, r, tip, res.Old)
+	todo, present, err := s.missingHistory(ctx, r, tip, res.Old)
 	if err != nil {
 		return res, err
 	}
@@ -115,7 +115,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 		res.Commits++
 		s.o.event(Event{Kind: EventManifest, Digest: c.ID})
 	}
-	res.Lists = s.pushAncestorLists(ctx, r.Objects, todo, base)
+	res.Lists = s.pushAncestorLists(ctx, r.Objects, todo)
 	if len(todo) == 0 { // the remote had the commit, under another tag or none
 		raw, err := r.Objects.ReadBlob(tip)
 		if err != nil {
@@ -154,12 +154,14 @@ func (s *Session) track(r *repo.Repo, tag string, d digest.Digest, msg string) e
 	return r.Refs.Update(name, d, refs.Any, msg)
 }
 
-// missingHistory walks back from tip to the first commit the remote has:
-// the old remote tag, a commit a remote-tracking ref names, or one that a
-// HEAD request finds. It returns the commits to send, newest first, that
-// first commit ("" if the walk ended at a root or a shallow end), and the
-// blobs known to be present remotely (those of that first commit).
-func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old digest.Digest) ([]*objects.Commit, digest.Digest, map[digest.Digest]bool, error) {
+// missingHistory walks back from tip, through both parents of a merge,
+// to the commits the remote has: the old remote tag, commits
+// remote-tracking refs name, or ones that HEAD requests find. It returns
+// the commits to send, children before parents (tip first), and the
+// blobs known to be present remotely (those of the commits found there).
+// A commit found remotely ends its line of the walk: the remote has its
+// ancestors too, as a push sends parents first.
+func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old digest.Digest) ([]*objects.Commit, map[digest.Digest]bool, error) {
 	known := map[digest.Digest]bool{}
 	if old != "" {
 		known[old] = true
@@ -167,7 +169,7 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 	if s.Name != "" {
 		tracking, err := r.Refs.List(refs.Remotes + s.Name + "/")
 		if err != nil {
-			return nil, "", nil, err
+			return nil, nil, err
 		}
 		for _, t := range tracking {
 			known[t.Target] = true
@@ -175,56 +177,147 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 	}
 	shallow := r.Shallow()
 	var todo []*objects.Commit
-	var base digest.Digest
-	// The local chain is read a window at a time and the window's commits
-	// are HEAD-checked in parallel: a new 10,000-commit history costs some
-	// 40 rounds, not 10,000. A window grows from 4 so that a push of a few
-	// commits asks little.
-	win := 4
-	for d := tip; d != "" && base == ""; win = min(win*2, 256) {
+	var found []digest.Digest // commits the remote has, where the walk stopped
+	seen := map[digest.Digest]bool{tip: true}
+	queue := []digest.Digest{tip}
+	// The local history is read a window at a time, breadth first, and
+	// the window's commits are HEAD-checked in parallel: a new
+	// 10,000-commit history costs some 40 rounds, not 10,000. A window
+	// grows from 4 so that a push of a few commits asks little.
+	for win := 4; len(queue) > 0; win = min(win*2, 256) {
 		var batch []*objects.Commit
-		var hit digest.Digest // a commit known remotely ends the walk
-		for len(batch) < win && d != "" {
+		for len(batch) < win && len(queue) > 0 {
+			d := queue[0]
+			queue = queue[1:]
 			if known[d] {
-				hit, d = d, ""
-				break
+				found = append(found, d)
+				continue
 			}
 			c, err := r.Objects.ReadCommit(d)
 			if errors.Is(err, objects.ErrNotFound) && d != tip {
 				slog.Debug("push: history ends at a missing commit", "commit", d)
-				d = ""
-				break
+				continue
 			}
 			if err != nil {
-				return nil, "", nil, fmt.Errorf("commit %s: %w", short(d), err)
+				return nil, nil, fmt.Errorf("commit %s: %w", short(d), err)
 			}
 			batch = append(batch, c)
-			d = c.Parent()
 			if shallow[c.ID] {
-				d = ""
+				continue
+			}
+			for _, p := range c.Parents() {
+				if !seen[p] {
+					seen[p] = true
+					queue = append(queue, p)
+				}
 			}
 		}
-		if i := s.newestPresent(ctx, batch, tip); i >= 0 {
-			todo, base = append(todo, batch[:i]...), batch[i].ID
-			break
+		// What the remote has, it has with its ancestors: those read
+		// ahead in this window, or queued, are not sent.
+		there := s.presentOf(ctx, batch, tip)
+		covered := map[digest.Digest]bool{}
+		var mark func(d digest.Digest)
+		mark = func(d digest.Digest) {
+			for _, p := range parentsIn(r.Objects, d, seen) {
+				if !covered[p] {
+					covered[p] = true
+					mark(p)
+				}
+			}
 		}
-		todo, base = append(todo, batch...), hit
+		for i, c := range batch {
+			if there[i] {
+				found = append(found, c.ID)
+				mark(c.ID)
+			}
+		}
+		for i, c := range batch {
+			if !there[i] && !covered[c.ID] {
+				todo = append(todo, c)
+			}
+		}
+		kept := queue[:0]
+		for _, d := range queue {
+			if !covered[d] {
+				kept = append(kept, d)
+			}
+		}
+		queue = kept
 	}
 	present := map[digest.Digest]bool{}
-	if base != "" {
-		if m, err := r.Objects.ReadManifest(base); err == nil {
+	for _, d := range found {
+		if m, err := r.Objects.ReadManifest(d); err == nil {
 			present[m.Config.Digest] = true
 			for _, l := range m.Layers {
 				present[l.Digest] = true
 			}
 		}
 	}
-	return todo, base, present, nil
+	return childrenFirst(todo), present, nil
 }
 
-// newestPresent HEAD-checks the commits of batch (newest first) but tip in
-// parallel and returns the index of the newest the remote has, -1 if none.
-func (s *Session) newestPresent(ctx context.Context, batch []*objects.Commit, tip digest.Digest) int {
+// parentsIn lists those of d's parents that the walk has met.
+func parentsIn(st *objects.Store, d digest.Digest, seen map[digest.Digest]bool) []digest.Digest {
+	ps, err := st.Parents(d)
+	if err != nil {
+		return nil
+	}
+	out := ps[:0]
+	for _, p := range ps {
+		if seen[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// childrenFirst orders commits so that none comes after one of its
+// parents, keeping the given order where it may (the tip stays first).
+func childrenFirst(cs []*objects.Commit) []*objects.Commit {
+	return topoOrder(cs, func(c *objects.Commit) digest.Digest { return c.ID },
+		func(c *objects.Commit) []digest.Digest { return c.Parents() })
+}
+
+// topoOrder is Kahn's algorithm over the items' parents within the set:
+// an item goes once all its children in the set have gone.
+func topoOrder[T any](items []T, id func(T) digest.Digest, parents func(T) []digest.Digest) []T {
+	byID := make(map[digest.Digest]int, len(items))
+	for i, it := range items {
+		byID[id(it)] = i
+	}
+	children := make([]int, len(items))
+	for _, it := range items {
+		for _, p := range parents(it) {
+			if j, ok := byID[p]; ok {
+				children[j]++
+			}
+		}
+	}
+	var ready []int
+	for i := range items {
+		if children[i] == 0 {
+			ready = append(ready, i)
+		}
+	}
+	out := make([]T, 0, len(items))
+	for len(ready) > 0 {
+		i := ready[0]
+		ready = ready[1:]
+		out = append(out, items[i])
+		for _, p := range parents(items[i]) {
+			if j, ok := byID[p]; ok {
+				if children[j]--; children[j] == 0 {
+					ready = append(ready, j)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// presentOf HEAD-checks the commits of batch but tip in parallel and
+// says which the remote has.
+func (s *Session) presentOf(ctx context.Context, batch []*objects.Commit, tip digest.Digest) []bool {
 	found := make([]bool, len(batch))
 	var g errgroup.Group
 	g.SetLimit(manifestJobs)
@@ -238,12 +331,7 @@ func (s *Session) newestPresent(ctx context.Context, batch []*objects.Commit, ti
 		})
 	}
 	g.Wait()
-	for i, ok := range found {
-		if ok {
-			return i
-		}
-	}
-	return -1
+	return found
 }
 
 func (s *Session) hasManifest(ctx context.Context, d digest.Digest) bool {

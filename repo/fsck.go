@@ -64,16 +64,25 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 	return res, nil
 }
 
-// checkHistory checks commit d and its ancestors, each once.
+// checkHistory checks commit d and its ancestors through every parent,
+// each once. A missing parent ends its line of history, reported unless
+// the commit is a shallow boundary (a merge there may still have one
+// parent, which is checked).
 func (r *Repo) checkHistory(name string, d digest.Digest, checked map[digest.Digest]bool, badBlob map[string]bool) []Problem {
 	var out []Problem
 	shallow := r.Shallow()
-	for d != "" && !checked[d] {
+	stack := []digest.Digest{d}
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if d == "" || checked[d] {
+			continue
+		}
 		checked[d] = true
 		c, err := r.Objects.ReadCommit(d)
 		if err != nil {
 			out = append(out, Problem{name, fmt.Sprintf("commit %s: %v", d.Encoded()[:12], err)})
-			return out
+			continue
 		}
 		for _, l := range c.Manifest.Layers {
 			if !r.Objects.Has(l.Digest) {
@@ -82,15 +91,22 @@ func (r *Repo) checkHistory(name string, d digest.Digest, checked map[digest.Dig
 				out = append(out, Problem{name, fmt.Sprintf("commit %s: layer %s is corrupt", d.Encoded()[:12], l.Digest)})
 			}
 		}
-		p := c.Parent()
-		if p != "" && !r.Objects.Has(p) && !shallow[d] {
-			out = append(out, Problem{name, fmt.Sprintf("commit %s: parent %s is missing", d.Encoded()[:12], p.Encoded()[:12])})
-			return out
+		ps := c.Parents()
+		for i := len(ps) - 1; i >= 0; i-- {
+			p := ps[i]
+			if !r.Objects.Has(p) {
+				if shallow[d] {
+					continue // a fetch found it gone: the history is cut here
+				}
+				what := "parent"
+				if i > 0 {
+					what = "merge parent"
+				}
+				out = append(out, Problem{name, fmt.Sprintf("commit %s: %s %s is missing", d.Encoded()[:12], what, p.Encoded()[:12])})
+				continue
+			}
+			stack = append(stack, p)
 		}
-		if shallow[d] {
-			return out
-		}
-		d = p
 	}
 	return out
 }

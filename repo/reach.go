@@ -37,7 +37,7 @@ func (r *Repo) Roots(more ...RootSource) ([]digest.Digest, error) {
 }
 
 // Reachable returns every blob reachable from roots: commits, their
-// configs and layers, following parents until the history ends or an
+// configs and layers, following both parents of a merge until the history ends or an
 // ancestor is missing (a shallow history).
 func (r *Repo) Reachable(roots []digest.Digest) (map[digest.Digest]bool, error) {
 	keep := map[digest.Digest]bool{}
@@ -60,8 +60,11 @@ func (r *Repo) Reachable(roots []digest.Digest) (map[digest.Digest]bool, error) 
 		for _, l := range m.Layers {
 			keep[l.Digest] = true
 		}
-		if p := digest.Digest(m.Annotations[objects.AnnotationParent]); p != "" {
-			stack = append(stack, p)
+		// Both parents: a blob only a merge's second parent reaches lives.
+		for _, a := range []string{objects.AnnotationParent, objects.AnnotationMergeParent} {
+			if p := digest.Digest(m.Annotations[a]); p != "" {
+				stack = append(stack, p)
+			}
 		}
 	}
 	return keep, nil

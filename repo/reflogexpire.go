@@ -130,13 +130,10 @@ func (r *Repo) reachFromTip(name string) func(digest.Digest) bool {
 			} else {
 				tip, _ = r.Refs.Read(name)
 			}
-			for tip != "" && !seen[tip] {
-				seen[tip] = true
-				p, err := r.Objects.Parent(tip)
-				if err != nil {
-					break // shallow or missing: what we saw is what reaches
-				}
-				tip = p
+			if tip != "" {
+				// A missing commit ends its line of the walk (shallow):
+				// what we saw is what reaches.
+				_ = walkAncestors(r.Objects, tip, func(d digest.Digest) bool { seen[d] = true; return true })
 			}
 		}
 		return seen[d]

@@ -14,6 +14,7 @@ import (
 type History struct {
 	store   *objects.Store
 	indexes map[digest.Digest]*parsedIndex
+	trees   *Trees // made when a merge's directories are compared
 }
 
 // NewHistory returns a History over store.
@@ -149,8 +150,11 @@ type Blame struct {
 	Commit *objects.Commit
 }
 
-// BlamePath walks first parents from head and returns the newest commit
-// that changed p. p must exist in head.
+// BlamePath returns the newest commit that changed p, walking back from
+// head. p must exist in head. Through a merge it follows, as git does,
+// the first parent whose p is the merge's (TREESAME): the change is
+// blamed on the side that made it; a merge that matches no parent
+// changed p itself.
 func (h *History) BlamePath(head *objects.Commit, p string) (*objects.Commit, error) {
 	if e, err := h.Lookup(head.Layers(), p); err != nil {
 		return nil, err
@@ -159,22 +163,125 @@ func (h *History) BlamePath(head *objects.Commit, p string) (*objects.Commit, er
 	}
 	c := head
 	for {
-		var parent *objects.Commit
-		if pid := c.Parent(); pid != "" && h.store.Has(pid) {
-			var err error
-			if parent, err = h.store.ReadCommit(pid); err != nil {
-				return nil, err
-			}
-		}
-		changed, err := h.Changed(c, parent, p)
+		parents, err := h.presentParents(c)
 		if err != nil {
 			return nil, err
 		}
-		if changed || parent == nil {
+		if len(parents) < 2 {
+			var parent *objects.Commit
+			if len(parents) == 1 {
+				parent = parents[0]
+			}
+			changed, err := h.Changed(c, parent, p)
+			if err != nil {
+				return nil, err
+			}
+			if changed || parent == nil {
+				return c, nil
+			}
+			c = parent
+			continue
+		}
+		next, err := h.SameParent(c, parents, []string{p})
+		if err != nil {
+			return nil, err
+		}
+		if next == nil {
 			return c, nil
 		}
-		c = parent
+		c = next
 	}
+}
+
+// presentParents reads c's parents that the store has, first parent
+// first: a parent cut off by a shallow history is left out.
+func (h *History) presentParents(c *objects.Commit) ([]*objects.Commit, error) {
+	var out []*objects.Commit
+	for _, pid := range c.Parents() {
+		if !h.store.Has(pid) {
+			continue
+		}
+		p, err := h.store.ReadCommit(pid)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// SameParent returns the first of parents (a merge's, first parent first)
+// whose entries at and below paths are the merge's (git's TREESAME), or
+// nil if the merge differs from every one.
+func (h *History) SameParent(merge *objects.Commit, parents []*objects.Commit, paths []string) (*objects.Commit, error) {
+	for _, p := range parents {
+		same, err := h.Same(merge, p, paths)
+		if err != nil {
+			return nil, err
+		}
+		if same {
+			return p, nil
+		}
+	}
+	return nil, nil
+}
+
+// Same reports whether commits a and b have the same entries at and
+// below each of paths. When a stacks layers on b's (b is a's first
+// parent), only a's own layers are read; otherwise each path is looked up
+// in both, and a directory in both is compared as a tree.
+func (h *History) Same(a, b *objects.Commit, paths []string) (bool, error) {
+	if extends(a, b) {
+		for _, p := range paths {
+			if changed, err := h.Changed(a, b, p); err != nil || changed {
+				return false, err
+			}
+		}
+		return true, nil
+	}
+	var dirs []string
+	for _, p := range paths {
+		ea, err := h.Lookup(a.Layers(), p)
+		if err != nil {
+			return false, err
+		}
+		eb, err := h.Lookup(b.Layers(), p)
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case ea == nil || eb == nil:
+			if ea != eb {
+				return false, nil
+			}
+		case ea.Type == layer.TypeDir && eb.Type == layer.TypeDir:
+			dirs = append(dirs, p)
+		case !SameEntry(ea, eb):
+			return false, nil
+		}
+	}
+	if len(dirs) == 0 {
+		return true, nil
+	}
+	if h.trees == nil {
+		h.trees = NewTrees(h.store)
+	}
+	changes, err := DiffRevisions(h.trees, b, a, dirs)
+	return len(changes) == 0, err
+}
+
+// extends reports whether a's layers are b's with more on top.
+func extends(a, b *objects.Commit) bool {
+	la, lb := a.Manifest.Layers, b.Manifest.Layers
+	if len(lb) > len(la) {
+		return false
+	}
+	for i := range lb {
+		if la[i].Digest != lb[i].Digest {
+			return false
+		}
+	}
+	return true
 }
 
 // Touches reports whether commit id's own layers changed one of paths

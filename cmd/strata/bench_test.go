@@ -41,3 +41,49 @@ func BenchmarkLog1000(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLogMerges1000 prints a 1,000-commit history in which every
+// tenth commit merges a two-commit side branch: the whole history must
+// be read and ordered, as with --graph.
+func BenchmarkLogMerges1000(b *testing.B) {
+	r, err := repo.Init(b.TempDir(), "main")
+	if err != nil {
+		b.Fatal(err)
+	}
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	n := 0
+	commit := func(parent *objects.Commit, merge *objects.Commit) *objects.Commit {
+		n++
+		nc := objects.NewCommit{Parent: parent, Author: "B <b@example.com>",
+			Date: date.Add(time.Duration(n) * time.Minute), Message: fmt.Sprintf("commit %d", n), OS: "linux", Architecture: "amd64"}
+		if merge != nil {
+			nc.MergeParent = merge.ID
+		}
+		c, err := r.Objects.WriteCommit(nc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
+	var tip *objects.Commit
+	for n < 1000 {
+		if tip != nil && n%10 == 7 {
+			side := commit(commit(tip, nil), nil)
+			tip = commit(commit(tip, nil), side)
+			continue
+		}
+		tip = commit(tip, nil)
+	}
+	if err := r.Refs.Update(refs.Heads+"main", tip.ID, "", "bench"); err != nil {
+		b.Fatal(err)
+	}
+	for _, o := range []logOptions{{max: -1, oneline: true}, {max: -1, oneline: true, graph: true}, {max: 5, oneline: true, firstParent: true}} {
+		b.Run(fmt.Sprintf("graph=%v,n=%d", o.graph, o.max), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if err := runLog(io.Discard, r, "HEAD", nil, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -113,13 +113,16 @@ func refUsage(r *repo.Repo) ([]duEntry, error) {
 	sizes := map[digest.Digest]int64{}
 	for _, h := range hs {
 		h.blob = map[digest.Digest]bool{}
-		for d := h.tip; d != "" && r.Objects.Has(d); {
-			if h.blob[d] {
-				break
+		// Both parents: a merged branch's blobs belong to the merge too.
+		var werr error
+		err := repo.WalkHistory(r.Objects, []digest.Digest{h.tip}, func(d digest.Digest) bool {
+			if werr != nil || !r.Objects.Has(d) {
+				return false
 			}
 			c, err := r.Objects.ReadCommit(d)
 			if err != nil {
-				return nil, err
+				werr = err
+				return false
 			}
 			h.blob[d] = true
 			if _, ok := sizes[d]; !ok {
@@ -129,7 +132,13 @@ func refUsage(r *repo.Repo) ([]duEntry, error) {
 			for _, l := range c.Manifest.Layers {
 				h.blob[l.Digest], sizes[l.Digest] = true, l.Size
 			}
-			d = c.Parent()
+			return true
+		})
+		if err == nil {
+			err = werr
+		}
+		if err != nil {
+			return nil, err
 		}
 		for b := range h.blob {
 			owners[b]++

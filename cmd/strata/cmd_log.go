@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/loggraph"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -17,17 +19,24 @@ import (
 func init() { register(newLogCommand) }
 
 type logOptions struct {
-	max     int
-	oneline bool
-	all     bool
-	format  string
+	max         int
+	oneline     bool
+	all         bool
+	format      string
+	graph       bool
+	firstParent bool
+	merges      bool // only merges
+	noMerges    bool
 }
 
 // logEntry is the JSON form of a commit in log and show.
 type logEntry struct {
-	ID      string    `json:"id"`
-	Short   string    `json:"short"`
-	Parent  string    `json:"parent,omitempty"`
+	ID     string `json:"id"`
+	Short  string `json:"short"`
+	Parent string `json:"parent,omitempty"`
+	// Parents lists every parent, first parent first; parent stays for
+	// older readers.
+	Parents []string  `json:"parents"`
 	Author  string    `json:"author"`
 	Date    time.Time `json:"date"`
 	Message string    `json:"message"`
@@ -48,8 +57,15 @@ are resolved as in diff (relative to where you stand in a work tree), and
 one that exists neither in REV nor in any commit shown is an error.
 With --all, the history of every ref and HEAD, newest first.
 
+Both parents of a merge are followed: commits come newest first, never
+before one of their children. With PATHs a merge is shown only when it
+differs at those paths from every parent; otherwise log follows the
+parent it matches, as git does.
+
   strata log --oneline -n 5
-  strata log --format json     # one JSON array: id, short, parent, author, date, message, refs`,
+  strata log --graph --oneline --all   # the shape of the history, as git draws it
+  strata log --first-parent            # the branch's own line, merges as one commit
+  strata log --format json     # one JSON array: id, short, parent, parents, author, date, message, refs`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			revs := args
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
@@ -75,6 +91,12 @@ With --all, the history of every ref and HEAD, newest first.
 			if o.all && len(args) == 1 {
 				return usagef("log: --all takes no revision")
 			}
+			if o.merges && o.noMerges {
+				return usagef("log: --merges and --no-merges exclude each other")
+			}
+			if o.graph && o.format == "json" {
+				return usagef("log: --graph draws text; it does not combine with --format json")
+			}
 			r, err := g.openRepo()
 			if err != nil {
 				return err
@@ -89,6 +111,10 @@ With --all, the history of every ref and HEAD, newest first.
 	cmd.Flags().BoolVar(&o.all, "all", false, "show the history of every branch, tag and remote branch, and HEAD")
 	cmd.Flags().BoolVar(&o.oneline, "oneline", false, "one line per commit: short id and subject")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&o.graph, "graph", false, "draw the history beside the commits, as git log --graph")
+	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
+	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
+	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")
 	return cmd
 }
 
@@ -101,8 +127,8 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 	if err != nil {
 		return err
 	}
-	shallow := r.Shallow()
-	// log -- PATH keeps the commits whose own layers changed one of the paths.
+	// log -- PATH shows the commits whose own layers changed one of the
+	// paths, and the merges that match no parent there (logWalk.simplify).
 	var hist *tree.History
 	missing := map[string]bool{}
 	if len(paths) > 0 {
@@ -111,42 +137,57 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 			return fmt.Errorf("log: %w", err)
 		}
 	}
+	var graph *loggraph.Graph
+	if o.graph {
+		graph = &loggraph.Graph{}
+	}
+	// filtered: left out by --merges or --no-merges.
+	filtered := func(n *logNode) bool {
+		merge := n.sum.MergeParent != ""
+		return o.merges && !merge || o.noMerges && merge
+	}
 	entries := []logEntry{}
-	w8 := newLogWalk(r, tips)
-	for d := w8.next(); d != "" && (o.max < 0 || len(entries) < o.max); d = w8.next() {
-		s, err := r.Objects.ReadSummary(d)
-		if err != nil {
-			return fmt.Errorf("log: commit %s: %w", shortID(d), err)
+	w8 := newLogWalk(r, tips, o.firstParent, o.graph, hist, paths)
+	for d, n := w8.next(); d != "" && (o.max < 0 || len(entries) < o.max); d, n = w8.next() {
+		if n.err != nil {
+			return fmt.Errorf("log: commit %s: %w", shortID(d), n.err)
 		}
-		keep := true
-		if hist != nil {
-			if keep, err = hist.Touches(d, paths); err != nil {
+		if n.hidden || filtered(n) {
+			continue
+		}
+		if hist != nil && len(missing) > 0 {
+			if err := markTouched(hist, d, missing); err != nil {
 				return fmt.Errorf("log: %w", err)
 			}
-			if keep && len(missing) > 0 {
-				if err := markTouched(hist, d, missing); err != nil {
-					return fmt.Errorf("log: %w", err)
+		}
+		e := toLogEntry(n.sum, decorations[d])
+		if n.cut {
+			// git's word for a commit whose parents are cut off.
+			e.Refs, e.Shallow = append(e.Refs, "grafted"), true
+		}
+		if graph != nil {
+			var text strings.Builder
+			printLogEntry(&text, e, o.oneline, true)
+			// As git: a parent --merges or --no-merges leaves out is
+			// not drawn (only PATHs rewrite parents).
+			var ps []string
+			for _, p := range w8.shownParents(n) {
+				if pn := w8.node(p); pn.err != nil || filtered(pn) {
+					continue
 				}
+				ps = append(ps, string(p))
 			}
+			io.WriteString(w, graph.Entry(string(d), ps, text.String(), !o.oneline && len(entries) > 0))
 		}
-		cut := shallow[d] || (s.Parent != "" && !r.Objects.Has(s.Parent))
-		if keep {
-			e := toLogEntry(s, decorations[d])
-			if cut {
-				// git's word for a commit whose parents are cut off.
-				e.Refs, e.Shallow = append(e.Refs, "grafted"), true
-			}
-			entries = append(entries, e)
-		}
-		if !cut {
-			w8.push(s.Parent)
-		}
+		entries = append(entries, e)
 	}
-	if o.format == "json" {
+	switch {
+	case graph != nil: // drawn as the walk went
+	case o.format == "json":
 		if err := writeJSON(w, entries); err != nil {
 			return err
 		}
-	} else {
+	default:
 		for i, e := range entries {
 			printLogEntry(w, e, o.oneline, i == 0)
 		}
@@ -164,9 +205,13 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 }
 
 func toLogEntry(s objects.Summary, decor []string) logEntry {
-	e := logEntry{ID: s.ID.String(), Short: shortID(s.ID), Author: s.Author, Date: s.Date, Message: s.Message, Refs: decor}
+	e := logEntry{ID: s.ID.String(), Short: shortID(s.ID), Author: s.Author, Date: s.Date, Message: s.Message, Refs: decor, Parents: []string{}}
 	if s.Parent != "" {
 		e.Parent = s.Parent.String()
+		e.Parents = append(e.Parents, e.Parent)
+	}
+	if s.MergeParent != "" {
+		e.Parents = append(e.Parents, s.MergeParent.String())
 	}
 	return e
 }
@@ -185,6 +230,13 @@ func printLogEntry(w io.Writer, e logEntry, oneline, first bool) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "commit %s%s\n", e.Short, decor)
+	if len(e.Parents) > 1 {
+		fmt.Fprintf(w, "Merge:")
+		for _, p := range e.Parents {
+			fmt.Fprintf(w, " %s", shortID(digest.Digest(p)))
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "Author: %s\n", e.Author)
 	fmt.Fprintf(w, "Date:   %s\n\n", e.Date.Format("Mon Jan 2 15:04:05 2006 -0700"))
 	for _, line := range strings.Split(strings.TrimRight(e.Message, "\n"), "\n") {
@@ -192,8 +244,9 @@ func printLogEntry(w io.Writer, e logEntry, oneline, first bool) {
 	}
 }
 
-// decorate maps commits to the names git shows beside them:
-// "HEAD -> main", "tag: v1", "origin/main".
+// decorate maps commits to the names git shows beside them, in git's
+// order: HEAD first ("HEAD -> main", or "HEAD" when detached), then the
+// other refs by name, last first ("tag: v1", "origin/main", "dev").
 func decorate(r *repo.Repo) (map[digest.Digest][]string, error) {
 	out := map[digest.Digest][]string{}
 	head, err := r.Refs.Current() // a second work tree's own HEAD
@@ -204,6 +257,7 @@ func decorate(r *repo.Repo) (map[digest.Digest][]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Name > all[j].Name })
 	if head.Detached() && head.Commit != "" {
 		out[head.Commit] = append(out[head.Commit], "HEAD")
 	}
@@ -211,7 +265,6 @@ func decorate(r *repo.Repo) (map[digest.Digest][]string, error) {
 		name := ref.Short()
 		switch {
 		case ref.Name == head.Branch:
-			// git puts HEAD's branch first.
 			out[ref.Target] = append([]string{"HEAD -> " + name}, out[ref.Target]...)
 			continue
 		case strings.HasPrefix(ref.Name, refs.Tags):

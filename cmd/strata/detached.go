@@ -21,24 +21,28 @@ func warnLeftBehind(w io.Writer, r *repo.Repo, old, now digest.Digest) error {
 	if err != nil {
 		return err
 	}
+	var tips []digest.Digest
 	for _, b := range branches {
-		for d := b.Target; d != "" && !onBranch[d]; {
-			onBranch[d] = true
-			p, err := r.Objects.Parent(d)
-			if err != nil {
-				break // the history ends here (shallow or root)
-			}
-			d = p
-		}
+		tips = append(tips, b.Target)
+	}
+	// Both parents: a merged branch is connected too.
+	err = repo.WalkHistory(r.Objects, tips, func(d digest.Digest) bool {
+		onBranch[d] = true
+		return true
+	})
+	if err != nil {
+		return err
 	}
 	var behind []digest.Digest
-	for d := old; d != "" && !onBranch[d] && d != now; {
-		behind = append(behind, d)
-		p, err := r.Objects.Parent(d)
-		if err != nil {
-			break
+	err = repo.WalkHistory(r.Objects, []digest.Digest{old}, func(d digest.Digest) bool {
+		if onBranch[d] || d == now {
+			return false
 		}
-		d = p
+		behind = append(behind, d)
+		return true
+	})
+	if err != nil {
+		return err
 	}
 	if len(behind) == 0 {
 		return nil

@@ -2,6 +2,11 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -50,4 +55,118 @@ func TestLogMarksShallowHistory(t *testing.T) {
 	if !strings.Contains(out.String(), `"shallow": true`) {
 		t.Fatalf("log --format json does not mark the shallow commit:\n%s", out.String())
 	}
+}
+
+// TestLogMatchesGit writes random histories with merges and several
+// branches both as strata commits and as empty git commits, and compares
+// log --oneline and log --graph --oneline (with --all and --first-parent)
+// with git's output, subjects for ids.
+func TestLogMatchesGit(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is needed to compare log with")
+	}
+	rng := rand.New(rand.NewSource(7))
+	for i := 0; i < 12; i++ {
+		r, err := repo.Init(t.TempDir(), "b0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gdir := t.TempDir()
+		git := func(env []string, args ...string) string {
+			cmd := exec.Command("git", args...)
+			cmd.Dir = gdir
+			cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+gdir, "GIT_AUTHOR_NAME=t",
+				"GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
+			cmd.Env = append(cmd.Env, env...)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("git %v: %v", args, err)
+			}
+			return string(out)
+		}
+		git(nil, "init", "-q", "-b", "b0")
+		n := 3 + rng.Intn(16)
+		var commits []*objects.Commit
+		var gids []string
+		child := map[int]bool{}
+		for k := 0; k < n; k++ {
+			var ps []int
+			if k > 0 && rng.Intn(10) > 0 {
+				lo := max(0, k-5)
+				ps = append(ps, lo+rng.Intn(k-lo))
+				if q := lo + rng.Intn(k-lo); rng.Intn(3) == 0 && q != ps[0] {
+					ps = append(ps, q)
+				}
+			}
+			date := time.Unix(1_700_000_000+60*int64(rng.Intn(n)), 0).UTC()
+			if i%2 == 0 {
+				date = time.Unix(1_700_000_000+60*int64(k), 0).UTC()
+			}
+			nc := objects.NewCommit{Author: "t <t@x>", Date: date, Message: fmt.Sprintf("c%d", k), OS: "linux", Architecture: "amd64"}
+			args := []string{"commit-tree", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "-m", nc.Message}
+			for j, p := range ps {
+				child[p] = true
+				args = append(args, "-p", strings.TrimSpace(gids[p]))
+				if j == 0 {
+					nc.Parent = commits[p]
+				} else {
+					nc.MergeParent = commits[p].ID
+				}
+			}
+			c, err := r.Objects.WriteCommit(nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			commits = append(commits, c)
+			gd := fmt.Sprintf("@%d +0000", date.Unix())
+			gids = append(gids, git([]string{"GIT_AUTHOR_DATE=" + gd, "GIT_COMMITTER_DATE=" + gd}, args...))
+		}
+		b := 0
+		for k := n - 1; k >= 0; k-- {
+			if child[k] {
+				continue
+			}
+			name := fmt.Sprintf("b%d", b)
+			b++
+			if err := r.Refs.Update(refs.Heads+name, commits[k].ID, "", "test"); err != nil {
+				t.Fatal(err)
+			}
+			git(nil, "update-ref", "refs/heads/"+name, strings.TrimSpace(gids[k]))
+		}
+		ids := regexp.MustCompile(`[0-9a-f]{12} (\([^)]*\) )?`)
+		for _, tc := range []struct {
+			o   logOptions
+			git []string
+		}{
+			{logOptions{max: -1, oneline: true}, []string{"--date-order"}},
+			{logOptions{max: -1, oneline: true, all: true}, []string{"--date-order", "--all"}},
+			{logOptions{max: -1, oneline: true, graph: true}, []string{"--graph"}},
+			{logOptions{max: -1, oneline: true, graph: true, all: true}, []string{"--graph", "--all"}},
+			{logOptions{max: -1, oneline: true, graph: true, all: true, firstParent: true}, []string{"--graph", "--all", "--first-parent"}},
+			{logOptions{max: 4, oneline: true, graph: true, all: true}, []string{"--graph", "--all", "-n", "4"}},
+			{logOptions{max: -1, oneline: true, graph: true, all: true, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
+			{logOptions{max: -1, oneline: true, graph: true, all: true, merges: true}, []string{"--graph", "--all", "--merges"}},
+		} {
+			var out bytes.Buffer
+			rev := "HEAD"
+			if tc.o.all {
+				rev = ""
+			}
+			if err := runLog(&out, r, rev, nil, tc.o); err != nil {
+				t.Fatal(err)
+			}
+			got := ids.ReplaceAllString(out.String(), "")
+			want := git(nil, append(append([]string{"log", "--format=%s"}, tc.git...), "HEAD")[:len(tc.git)+2+boolInt(!tc.o.all)]...)
+			if got != want {
+				t.Errorf("history %d, log %v: strata\n%s\ngit\n%s", i, tc.git, got, want)
+			}
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

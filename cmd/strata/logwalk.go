@@ -2,16 +2,17 @@ package main
 
 import (
 	"container/heap"
-	"time"
+	"slices"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/loggraph"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
 )
 
-// logTips are the commits log starts from: REV, or with --all HEAD and
-// every ref (branches, tags, remote branches), as git log --all.
+// logTips are the commits log starts from: REV, or with --all every ref
+// (branches, tags, remote branches) and HEAD, in git's order.
 func logTips(r *repo.Repo, rev string, all bool) ([]digest.Digest, error) {
 	if !all {
 		d, err := r.Refs.Resolve(rev, r.Objects)
@@ -21,9 +22,6 @@ func logTips(r *repo.Repo, rev string, all bool) ([]digest.Digest, error) {
 		return []digest.Digest{d}, nil
 	}
 	var tips []digest.Digest
-	if head, err := r.Refs.ReadHead(); err == nil && head.Commit != "" {
-		tips = append(tips, head.Commit)
-	}
 	refsAll, err := r.Refs.List("refs/")
 	if err != nil {
 		return nil, err
@@ -33,29 +31,63 @@ func logTips(r *repo.Repo, rev string, all bool) ([]digest.Digest, error) {
 			tips = append(tips, ref.Target)
 		}
 	}
+	if head, err := r.Refs.ReadHead(); err == nil && head.Commit != "" {
+		tips = append(tips, head.Commit)
+	}
 	return tips, nil
 }
 
-// logWalk yields commits newest first, each once, from several tips.
+// logWalk yields commits newest first, each once, from several tips,
+// through both parents of a merge (the first only with firstParent),
+// never a commit before one of its children. While the walk follows one
+// line of history it reads one manifest a commit and stops where log
+// stops; where lines meet or part (a merge, several tips) it reads the
+// rest of the history to order it, as git log --date-order does (and
+// --topo-order, with graph).
 type logWalk struct {
-	q    walkQueue
-	seen map[digest.Digest]bool
-	r    *repo.Repo
+	r           *repo.Repo
+	shallow     map[digest.Digest]bool
+	firstParent bool
+	graph       bool
+	// hist and paths, for log -- PATH: a merge that has a parent's
+	// entries at paths (TREESAME) is hidden and only that parent
+	// followed, as git's default history simplification.
+	hist  *tree.History
+	paths []string
+
+	nodes    map[digest.Digest]*logNode
+	queued   map[digest.Digest]bool
+	frontier walkQueue
+	seq      int
+	sorted   []digest.Digest // the rest, once ordered
+	full     bool
+	last     digest.Digest // the last commit given while on one line
+}
+
+// logNode is what the walk knows of a commit.
+type logNode struct {
+	sum     objects.Summary
+	err     error           // its summary or its paths could not be read
+	parents []digest.Digest // the parents followed
+	present []digest.Digest // every parent the store has: what ordering keeps children before
+	cut     bool            // a parent is missing (shallow): "grafted"
+	hidden  bool            // -- PATH: not touched, or a TREESAME merge
 }
 
 type walkItem struct {
 	id   digest.Digest
-	date time.Time
+	date int64
+	seq  int
 }
 
 type walkQueue []walkItem
 
 func (q walkQueue) Len() int { return len(q) }
 func (q walkQueue) Less(i, j int) bool {
-	if !q[i].date.Equal(q[j].date) {
-		return q[i].date.After(q[j].date)
+	if q[i].date != q[j].date {
+		return q[i].date > q[j].date
 	}
-	return q[i].id > q[j].id
+	return q[i].seq < q[j].seq
 }
 func (q walkQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
 func (q *walkQueue) Push(x any)   { *q = append(*q, x.(walkItem)) }
@@ -66,34 +98,171 @@ func (q *walkQueue) Pop() any {
 	return it
 }
 
-func newLogWalk(r *repo.Repo, tips []digest.Digest) *logWalk {
-	w := &logWalk{seen: map[digest.Digest]bool{}, r: r}
+// newLogWalk starts a walk from tips; hist and paths are for log -- PATH.
+func newLogWalk(r *repo.Repo, tips []digest.Digest, firstParent, graph bool, hist *tree.History, paths []string) *logWalk {
+	w := &logWalk{r: r, shallow: r.Shallow(), nodes: map[digest.Digest]*logNode{}, queued: map[digest.Digest]bool{},
+		firstParent: firstParent, graph: graph, hist: hist, paths: paths}
 	for _, t := range tips {
 		w.push(t)
 	}
 	return w
 }
 
-// push queues d unless it was queued before; a commit whose summary
-// cannot be read is queued undated, so that next reports it.
+// push queues d unless it was queued before.
 func (w *logWalk) push(d digest.Digest) {
-	if d == "" || w.seen[d] {
+	if w.queued[d] {
 		return
 	}
-	w.seen[d] = true
-	it := walkItem{id: d}
-	if s, err := w.r.Objects.ReadSummary(d); err == nil {
-		it.date = s.Date
-	}
-	heap.Push(&w.q, it)
+	w.queued[d] = true
+	n := w.node(d)
+	heap.Push(&w.frontier, walkItem{id: d, date: n.sum.Date.UnixNano(), seq: w.seq})
+	w.seq++
 }
 
-// next is the newest queued commit, or "" at the end.
-func (w *logWalk) next() digest.Digest {
-	if w.q.Len() == 0 {
-		return ""
+// node reads what the walk needs of d, once. A commit whose summary
+// cannot be read is undated and has no parents; next reports it.
+func (w *logWalk) node(d digest.Digest) *logNode {
+	if n := w.nodes[d]; n != nil {
+		return n
 	}
-	return heap.Pop(&w.q).(walkItem).id
+	n := &logNode{}
+	w.nodes[d] = n
+	n.sum, n.err = w.r.Objects.ReadSummary(d)
+	if n.err != nil {
+		return n
+	}
+	// A shallow commit is marked; whatever parent it has is followed (a
+	// merge whose second parent a registry lost).
+	n.cut = w.shallow[d]
+	for i, p := range []digest.Digest{n.sum.Parent, n.sum.MergeParent} {
+		switch {
+		case p == "":
+		case !w.r.Objects.Has(p):
+			n.cut = true
+		default:
+			n.present = append(n.present, p)
+			if i == 0 || !w.firstParent {
+				n.parents = append(n.parents, p)
+			}
+		}
+	}
+	if w.hist != nil {
+		n.err = w.simplify(d, n)
+	}
+	return n
+}
+
+// simplify decides, for log -- PATH, whether d is shown and which
+// parents the walk follows.
+func (w *logWalk) simplify(d digest.Digest, n *logNode) error {
+	if len(n.parents) < 2 {
+		touched, err := w.hist.Touches(d, w.paths)
+		n.hidden = !touched
+		return err
+	}
+	c, err := w.r.Objects.ReadCommit(d)
+	if err != nil {
+		return err
+	}
+	parents := make([]*objects.Commit, 0, len(n.parents))
+	for _, p := range n.parents {
+		pc, err := w.r.Objects.ReadCommit(p)
+		if err != nil {
+			return err
+		}
+		parents = append(parents, pc)
+	}
+	same, err := w.hist.SameParent(c, parents, w.paths)
+	if err != nil {
+		return err
+	}
+	if same != nil {
+		// git rewrites the merge's parents to the one it matches.
+		n.hidden, n.parents, n.present = true, []digest.Digest{same.ID}, []digest.Digest{same.ID}
+	}
+	return nil
+}
+
+// shownParents are n's parents as the graph draws them: with PATHs, each
+// followed down past the commits log hides to the first it shows (a
+// hidden root drops it), as git rewrites parents; each once.
+func (w *logWalk) shownParents(n *logNode) []digest.Digest {
+	var out []digest.Digest
+	for _, p := range n.parents {
+		for w.hist != nil {
+			pn := w.node(p)
+			if !pn.hidden || pn.err != nil || len(pn.parents) != 1 {
+				break
+			}
+			p = pn.parents[0]
+		}
+		if pn := w.node(p); w.hist != nil && pn.hidden && pn.err == nil && len(pn.parents) == 0 {
+			continue
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// next is the next commit to show (or hide), or "" at the end.
+func (w *logWalk) next() (digest.Digest, *logNode) {
+	if !w.full && w.frontier.Len() > 1 {
+		w.sortRest()
+	}
+	if w.full {
+		if len(w.sorted) == 0 {
+			return "", nil
+		}
+		d := w.sorted[0]
+		w.sorted = w.sorted[1:]
+		return d, w.nodes[d]
+	}
+	if w.frontier.Len() == 0 {
+		return "", nil
+	}
+	// One line of history: its next commit is the only candidate.
+	d := heap.Pop(&w.frontier).(walkItem).id
+	n := w.nodes[d]
+	for _, p := range n.parents {
+		w.push(p)
+	}
+	w.last = d
+	return d, n
+}
+
+// sortRest reads the rest of the history from the frontier and orders
+// it: children before parents, by date (or in graph order).
+func (w *logWalk) sortRest() {
+	w.full = true
+	var tips []string
+	for w.frontier.Len() > 0 {
+		tips = append(tips, string(heap.Pop(&w.frontier).(walkItem).id))
+	}
+	// The order starts from the commit given last, as if the whole
+	// history were ordered at once (in graph order, a merge's second
+	// parent goes first); that commit itself was given already.
+	if w.last != "" {
+		tips = []string{string(w.last)}
+	}
+	strs := func(ds []digest.Digest) []string {
+		out := make([]string, len(ds))
+		for i, d := range ds {
+			out[i] = string(d)
+		}
+		return out
+	}
+	dag := loggraph.DAG{
+		Parents:     func(id string) []string { return strs(w.node(digest.Digest(id)).parents) },
+		SortParents: func(id string) []string { return strs(w.node(digest.Digest(id)).present) },
+		Date:        func(id string) int64 { return w.node(digest.Digest(id)).sum.Date.UnixNano() },
+	}
+	for _, id := range dag.Sort(dag.Walk(tips), w.graph) {
+		if digest.Digest(id) != w.last {
+			w.sorted = append(w.sorted, digest.Digest(id))
+		}
+	}
 }
 
 // missingAt marks the paths that exist in none of the tips; log then

@@ -63,6 +63,8 @@ func scriptParams(dir string) testscript.Params {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"fixcommit": fixCommit,
+			"fakemerge": fakeMerge,
 			// exits CODE PROG ARGS...: run PROG and check its exit status;
 			// stdout and stderr are kept for the next stdout/stderr check.
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+// TestLogPathsMatchesGit writes random histories with merges whose
+// commits change a few files, as strata commits (a merge: ours' layers
+// plus one with what theirs changed since the merge base, sometimes more)
+// and as git commits with the same trees, and compares log -- PATH and
+// log --graph -- PATH with git's: the same commits, the same picture.
+func TestLogPathsMatchesGit(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is needed to compare log with")
+	}
+	rng := rand.New(rand.NewSource(11))
+	paths := []string{"p0", "p1", "p2"}
+	for i := 0; i < 10; i++ {
+		r, err := repo.Init(t.TempDir(), "b0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gdir := t.TempDir()
+		git := func(stdin string, env []string, args ...string) string {
+			cmd := exec.Command("git", args...)
+			cmd.Dir = gdir
+			cmd.Stdin = strings.NewReader(stdin)
+			cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+gdir, "GIT_AUTHOR_NAME=t",
+				"GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
+			cmd.Env = append(cmd.Env, env...)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("git %v: %v", args, err)
+			}
+			return string(out)
+		}
+		git("", nil, "init", "-q", "-b", "b0")
+		n := 4 + rng.Intn(14)
+		var commits []*objects.Commit
+		var trees []map[string]string
+		var gids []string
+		index := map[digest.Digest]int{}
+		child := map[int]bool{}
+		for k := 0; k < n; k++ {
+			var ps []int
+			if k > 0 && rng.Intn(10) > 0 {
+				lo := max(0, k-5)
+				ps = append(ps, lo+rng.Intn(k-lo))
+				if q := lo + rng.Intn(k-lo); rng.Intn(3) == 0 && q != ps[0] {
+					ps = append(ps, q)
+				}
+			}
+			tree := map[string]string{}
+			if len(ps) > 0 {
+				tree = maps.Clone(trees[ps[0]])
+			}
+			if len(ps) == 2 {
+				b, err := repo.MergeBase(r.Objects, commits[ps[0]].ID, commits[ps[1]].ID)
+				base := map[string]string{}
+				if err == nil {
+					base = trees[index[b]]
+				}
+				for p, v := range trees[ps[1]] {
+					if base[p] != v {
+						tree[p] = v
+					}
+				}
+			}
+			if len(ps) < 2 || rng.Intn(4) == 0 {
+				tree[paths[rng.Intn(len(paths))]] = fmt.Sprintf("c%d", k)
+			}
+			// The new layer writes what differs from the first parent.
+			var ls []objects.Layer
+			var prev map[string]string
+			if len(ps) > 0 {
+				prev = trees[ps[0]]
+			}
+			dir := t.TempDir()
+			changed := false
+			for p, v := range tree {
+				if prev[p] != v {
+					changed = true
+					if err := os.WriteFile(filepath.Join(dir, p), []byte(v), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if changed {
+				fixed := func(time.Time) time.Time { return time.Unix(1700000000, 0) }
+				l, err := r.Objects.AddLayerFromDir(context.Background(), dir, layer.WriteOptions{Mtime: fixed})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ls = append(ls, l)
+			}
+			date := time.Unix(1_700_000_000+60*int64(k), 0).UTC()
+			if i%2 == 1 {
+				date = time.Unix(1_700_000_000+60*int64(rng.Intn(n)), 0).UTC()
+			}
+			nc := objects.NewCommit{Author: "t <t@x>", Date: date, Message: fmt.Sprintf("c%d", k), Layers: ls, OS: "linux", Architecture: "amd64"}
+			// git: the same tree, of blobs.
+			var lines []string
+			for p, v := range tree {
+				blob := strings.TrimSpace(git(v, nil, "hash-object", "-w", "--stdin"))
+				lines = append(lines, "100644 blob "+blob+"\t"+p)
+			}
+			sort.Strings(lines)
+			gtree := strings.TrimSpace(git(strings.Join(lines, "\n")+"\n", nil, "mktree"))
+			args := []string{"commit-tree", gtree, "-m", nc.Message}
+			for j, p := range ps {
+				child[p] = true
+				args = append(args, "-p", strings.TrimSpace(gids[p]))
+				if j == 0 {
+					nc.Parent = commits[p]
+				} else {
+					nc.MergeParent = commits[p].ID
+				}
+			}
+			c, err := r.Objects.WriteCommit(nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			index[c.ID] = k
+			commits, trees = append(commits, c), append(trees, tree)
+			gd := fmt.Sprintf("@%d +0000", date.Unix())
+			gids = append(gids, git("", []string{"GIT_AUTHOR_DATE=" + gd, "GIT_COMMITTER_DATE=" + gd}, args...))
+		}
+		b := 0
+		for k := n - 1; k >= 0; k-- {
+			if child[k] {
+				continue
+			}
+			name := fmt.Sprintf("b%d", b)
+			b++
+			if err := r.Refs.Update(refs.Heads+name, commits[k].ID, "", "test"); err != nil {
+				t.Fatal(err)
+			}
+			git("", nil, "update-ref", "refs/heads/"+name, strings.TrimSpace(gids[k]))
+		}
+		ids := regexp.MustCompile(`[0-9a-f]{12} (\([^)]*\) )?`)
+		for _, p := range paths {
+			for _, tc := range []struct {
+				o   logOptions
+				git []string
+			}{
+				{logOptions{max: -1, oneline: true, graph: true}, []string{"--graph", "HEAD"}},
+				{logOptions{max: -1, oneline: true, graph: true, all: true}, []string{"--graph", "--all"}},
+				{logOptions{max: -1, oneline: true, all: true}, []string{"--date-order", "--all"}},
+				{logOptions{max: -1, oneline: true, graph: true, all: true, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
+			} {
+				if i%2 == 1 && !tc.o.graph {
+					continue // git's plain order is not topological when dates are skewed
+				}
+				var out bytes.Buffer
+				rev := "HEAD"
+				if tc.o.all {
+					rev = ""
+				}
+				err := runLog(&out, r, rev, []string{"/" + p}, tc.o)
+				if err != nil && !strings.Contains(err.Error(), "did not match") {
+					t.Fatal(err)
+				}
+				got := ids.ReplaceAllString(out.String(), "")
+				want := git("", nil, append(append([]string{"log", "--format=%s"}, tc.git...), "--", p)...)
+				if got != want {
+					t.Errorf("history %d, log %v -- %s: strata\n%s\ngit\n%s", i, tc.git, p, got, want)
+				}
+			}
+		}
+	}
+}
