@@ -1,0 +1,363 @@
+package build
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/strata-sh/strata/objects"
+)
+
+type copySpec struct {
+	sd                 instructions.SourcesAndDest
+	from, chown, chmod string
+}
+
+// entry is one file a COPY writes.
+type entry struct {
+	src  string      // path in the source root
+	dst  string      // path in the image, relative to its root
+	fi   fs.FileInfo // the source's (Lstat inside trees, Stat for a named file)
+	link string      // a symlink's target
+	top  bool        // a named file, not found by walking (lands inside dst if dst is a directory)
+}
+
+// copy carries out COPY and ADD from the context (or another stage with
+// --from) into a throwaway overlay of the parent and commits it.
+func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) (*objects.Commit, bool, error) {
+	srcDir, ig := b.o.Context, b.ignore
+	if cs.from != "" {
+		c, ok := b.stages[strings.ToLower(cs.from)]
+		if !ok {
+			var err error
+			if c, err = b.o.Repo.Resolve(cs.from); err != nil {
+				return nil, false, fmt.Errorf("COPY --from=%s: no such stage or revision", cs.from)
+			}
+		}
+		ov, err := b.mount(ctx, c)
+		if err != nil {
+			return nil, false, err
+		}
+		defer ov.close()
+		srcDir, ig = ov.target, nil
+	}
+	mode, err := parseChmod(cs.chmod)
+	if err != nil {
+		return nil, false, err
+	}
+	src, err := os.OpenRoot(srcDir)
+	if err != nil {
+		return nil, false, err
+	}
+	defer src.Close()
+	ents, err := collect(src, ig, cs.sd, s.cfg.WorkingDir, cs.from != "")
+	if err != nil {
+		return nil, false, err
+	}
+	sum, err := digestEntries(src, ents, mode)
+	if err != nil {
+		return nil, false, err
+	}
+	key := stepKey(s.parent, text, sum)
+	if hit := b.lookup(key); hit != nil {
+		return hit, true, nil
+	}
+	ov, err := b.mount(ctx, s.parent)
+	if err != nil {
+		return nil, false, err
+	}
+	defer ov.close()
+	dst, err := os.OpenRoot(ov.target)
+	if err != nil {
+		return nil, false, err
+	}
+	uid, gid, err := resolveOwner(dst, cs.chown)
+	if err == nil {
+		err = writeEntries(src, dst, ents, mode, uid, gid)
+	}
+	dst.Close()
+	if err != nil {
+		return nil, false, err
+	}
+	layers, err := b.layer(ctx, ov, s.parent)
+	if err != nil {
+		return nil, false, err
+	}
+	c, err := b.commit(s, layers, s.cfg, text, key)
+	return c, false, err
+}
+
+func parseChmod(s string) (fs.FileMode, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o7777 {
+		return 0, fmt.Errorf("--chmod=%s: want an octal mode such as 0755", s)
+	}
+	return unixMode(uint32(n)), nil
+}
+
+// unixMode turns permission and setuid/setgid/sticky bits into a FileMode.
+func unixMode(n uint32) fs.FileMode {
+	m := fs.FileMode(n & 0o777)
+	if n&syscall.S_ISUID != 0 {
+		m |= fs.ModeSetuid
+	}
+	if n&syscall.S_ISGID != 0 {
+		m |= fs.ModeSetgid
+	}
+	if n&syscall.S_ISVTX != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
+
+// collect lists what a COPY copies, as docker does: a directory's
+// contents go into the destination, a file goes to the destination or
+// into it if it ends in "/" (or there are several sources). Nothing
+// outside the source root is reachable: names with "..", and symlinks
+// that leave it, are refused (os.Root).
+func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir string, fromStage bool) ([]entry, error) {
+	dest := absPath(workdir, sd.DestPath)
+	destIsDir := strings.HasSuffix(sd.DestPath, "/") || strings.HasSuffix(sd.DestPath, "/.") || sd.DestPath == "." || len(sd.SourcePaths) > 1
+	where := "the build context"
+	if fromStage {
+		where = "the --from tree"
+	}
+	var out []entry
+	for _, p := range sd.SourcePaths {
+		rel := filepath.Clean(strings.TrimPrefix(filepath.Clean("/"+p), "/"))
+		if rel == "" {
+			rel = "."
+		}
+		if !filepath.IsLocal(p) && !strings.HasPrefix(p, "/") && p != "." {
+			return nil, fmt.Errorf("%s: outside %s", p, where)
+		}
+		matches := []string{rel}
+		if strings.ContainsAny(rel, "*?[") {
+			m, err := fs.Glob(src.FS(), rel)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+			matches = matches[:0]
+			for _, x := range m {
+				if !ig.excluded(x) {
+					matches = append(matches, x)
+				}
+			}
+			if len(matches) == 0 {
+				return nil, fmt.Errorf("%s: no file in %s matches", p, where)
+			}
+			if len(matches) > 1 {
+				destIsDir = true
+			}
+		}
+		for _, m := range matches {
+			fi, err := src.Stat(m)
+			if errors.Is(err, fs.ErrNotExist) || err == nil && ig.excluded(m) && !fi.IsDir() {
+				return nil, fmt.Errorf("%s: no such file or directory in %s", p, where)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %v", p, where, rootErr(err))
+			}
+			if !fi.IsDir() {
+				d := dest
+				if destIsDir {
+					d = path.Join(dest, path.Base(m))
+				}
+				out = append(out, entry{src: m, dst: d, fi: fi, top: !destIsDir})
+				continue
+			}
+			out = append(out, entry{src: m, dst: dest, fi: fi})
+			err = fs.WalkDir(src.FS(), m, func(q string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return fmt.Errorf("%s: %v", q, rootErr(err))
+				}
+				if q == m {
+					return nil
+				}
+				if ig.excluded(q) {
+					if d.IsDir() && !ig.descend() {
+						return fs.SkipDir
+					}
+					if !d.IsDir() {
+						return nil
+					}
+				}
+				fi, err := d.Info()
+				if err != nil {
+					return err
+				}
+				e := entry{src: q, dst: path.Join(dest, strings.TrimPrefix(q, m+"/")), fi: fi}
+				if m == "." {
+					e.dst = path.Join(dest, q)
+				}
+				switch {
+				case fi.Mode().IsRegular(), fi.IsDir():
+				case fi.Mode()&fs.ModeSymlink != 0:
+					if e.link, err = src.Readlink(q); err != nil {
+						return err
+					}
+				default:
+					return fmt.Errorf("%s: not a regular file, directory or symlink", q)
+				}
+				out = append(out, e)
+				return nil
+			})
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// rootErr says "leaves" for os.Root's refusal of an escaping path.
+func rootErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "escapes") {
+		return errors.New("a symlink or \"..\" leads outside it")
+	}
+	return err
+}
+
+// digestEntries hashes what decides a COPY's result: every name, type,
+// mode (after --chmod), symlink target and content; not mtimes, not the
+// source's owner (the copy's owner is --chown, in the instruction).
+func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error) {
+	h := sha256.New()
+	for _, e := range ents {
+		mode := e.fi.Mode()
+		if chmod != 0 && mode&fs.ModeSymlink == 0 {
+			mode = mode&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) | chmod
+		}
+		fmt.Fprintf(h, "%q %q %o %d %t %q ", e.src, e.dst, uint32(mode), e.fi.Size(), e.top, e.link)
+		if e.fi.Mode().IsRegular() {
+			f, err := src.Open(e.src)
+			if err != nil {
+				return "", fmt.Errorf("%s: %v", e.src, rootErr(err))
+			}
+			fh := sha256.New()
+			_, err = io.Copy(fh, f)
+			f.Close()
+			if err != nil {
+				return "", fmt.Errorf("%s: %w", e.src, err)
+			}
+			h.Write([]byte(hex.EncodeToString(fh.Sum(nil))))
+		}
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// writeEntries copies the entries into dst, the overlay of the parent.
+// Destination paths resolve inside dst: a symlink of the image that
+// leads out is refused, never followed.
+func writeEntries(src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int) error {
+	for _, e := range ents {
+		name := strings.TrimPrefix(e.dst, "/")
+		if name == "" {
+			name = "."
+		}
+		mode := e.fi.Mode()
+		perm := mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+		if chmod != 0 {
+			perm = chmod
+		}
+		if err := writeEntry(src, dst, e, name, perm, uid, gid); err != nil {
+			return fmt.Errorf("%s: %v", e.dst, rootErr(err))
+		}
+	}
+	return nil
+}
+
+func writeEntry(src, dst *os.Root, e entry, name string, perm fs.FileMode, uid, gid int) error {
+	if dir := path.Dir(name); dir != "." {
+		if err := dst.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	old, err := dst.Lstat(name)
+	exists := err == nil
+	switch {
+	case e.fi.IsDir():
+		if exists && old.IsDir() {
+			return nil // an existing directory keeps its owner and mode
+		}
+		if exists {
+			if err := dst.RemoveAll(name); err != nil {
+				return err
+			}
+		}
+		if err := dst.Mkdir(name, 0o700); err != nil {
+			return err
+		}
+		if err := dst.Chown(name, uid, gid); err != nil {
+			return err
+		}
+		if err := dst.Chmod(name, perm); err != nil {
+			return err
+		}
+		return dst.Chtimes(name, e.fi.ModTime(), e.fi.ModTime())
+	case e.fi.Mode()&fs.ModeSymlink != 0:
+		if exists {
+			if err := dst.RemoveAll(name); err != nil {
+				return err
+			}
+		}
+		if err := dst.Symlink(e.link, name); err != nil {
+			return err
+		}
+		return dst.Lchown(name, uid, gid)
+	}
+	if exists && old.IsDir() {
+		if !e.top {
+			return errors.New("a directory is in the way")
+		}
+		name = path.Join(name, path.Base(e.src))
+		if old, err = dst.Lstat(name); err == nil && old.IsDir() {
+			return errors.New("a directory is in the way")
+		}
+		exists = err == nil
+	}
+	if exists {
+		if err := dst.Remove(name); err != nil {
+			return err
+		}
+	}
+	in, err := src.Open(e.src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := dst.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Chown(uid, gid)
+	}
+	if err == nil {
+		err = out.Chmod(perm) // after chown, which clears setuid bits
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return dst.Chtimes(name, e.fi.ModTime(), e.fi.ModTime())
+}
