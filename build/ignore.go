@@ -14,7 +14,9 @@ import (
 // ignorer applies the context's .dockerignore with docker's own matcher
 // (moby/patternmatcher: anchored at the context root, "**", "!"
 // exceptions).
-type ignorer struct{ pm *patternmatcher.PatternMatcher }
+type ignorer struct {
+	pm *patternmatcher.PatternMatcher
+}
 
 func loadIgnore(contextDir string) (*ignorer, error) {
 	f, err := os.Open(filepath.Join(contextDir, ".dockerignore"))
