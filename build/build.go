@@ -61,12 +61,13 @@ type StepError struct {
 	File     string
 	Step     int
 	Line     int
+	Text     string // the instruction, expanded
 	ExitCode int // a RUN's non-zero status, else 0
 	Err      error
 }
 
 func (e *StepError) Error() string {
-	return fmt.Sprintf("%s:%d: step %d: %v", e.File, e.Line, e.Step, e.Err)
+	return fmt.Sprintf("%s:%d: step %d: %s: %v", e.File, e.Line, e.Step, e.Text, e.Err)
 }
 func (e *StepError) Unwrap() error { return e.Err }
 
@@ -168,19 +169,21 @@ func (s *state) argsText() string {
 func (b *builder) stage(ctx context.Context, i int) (*objects.Commit, error) {
 	st := b.rc.stages[i]
 	start := time.Now()
-	fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", st.first, b.rc.total, st.from.SourceCode)
-	s, err := b.from(ctx, st.from)
+	s, text, err := b.from(ctx, st.from)
+	fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", st.first, b.rc.total, text)
 	if err != nil {
-		return nil, &StepError{File: b.rc.name, Step: st.first, Line: st.from.Location[0].Start.Line, Err: err}
+		return nil, &StepError{File: b.rc.name, Step: st.first, Line: st.from.Location[0].Start.Line, Text: text, Err: err}
 	}
-	b.res.Steps = append(b.res.Steps, StepTime{N: st.first, Text: st.from.SourceCode, Took: time.Since(start)})
-	for _, sp := range st.steps {
+	b.res.Steps = append(b.res.Steps, StepTime{N: st.first, Text: text, Took: time.Since(start)})
+	for i := range st.steps {
+		sp := &st.steps[i]
+		sp.text = sp.cmd.(interface{ String() string }).String()
 		if err := b.step(ctx, s, sp); err != nil {
 			var se *StepError
 			if errors.As(err, &se) {
 				return nil, err
 			}
-			se = &StepError{File: b.rc.name, Step: sp.n, Line: sp.line, Err: err}
+			se = &StepError{File: b.rc.name, Step: sp.n, Line: sp.line, Text: sp.text, Err: err}
 			var ee *exitError
 			if errors.As(err, &ee) {
 				se.ExitCode = ee.code
@@ -193,28 +196,32 @@ func (b *builder) stage(ctx context.Context, i int) (*objects.Commit, error) {
 
 // from starts a stage: an earlier stage, scratch, a revision of this
 // repository, or (through Options.Pull) a registry reference.
-func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, error) {
+func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, string, error) {
 	base, err := b.expandWith(f.BaseName, metaEnv(b.rc.metaArgs, b.o.BuildArgs))
+	text := "FROM " + base
+	if f.Name != "" {
+		text += " AS " + f.Name
+	}
 	if err != nil {
-		return nil, err
+		return nil, text, err
 	}
 	s := &state{args: map[string]string{}, shell: []string{"/bin/sh", "-c"}}
 	var c *objects.Commit
 	if prev, ok := b.stages[strings.ToLower(base)]; ok {
 		c = prev
 	} else if base == "scratch" {
-		return s, nil
+		return s, text, nil
 	} else if c, err = b.o.Repo.Resolve(base); err != nil {
 		if b.o.Pull == nil || !looksLikeReference(base) {
-			return nil, fmt.Errorf("FROM %s: %w", base, err)
+			return nil, text, fmt.Errorf("FROM %s: %w", base, err)
 		}
 		if c, err = b.o.Pull(ctx, base); err != nil {
-			return nil, fmt.Errorf("FROM %s: %w", base, err)
+			return nil, text, fmt.Errorf("FROM %s: %w", base, err)
 		}
 	}
 	s.parent = c
 	s.cfg = cloneConfig(c.Config.Config)
-	return s, nil
+	return s, text, nil
 }
 
 // looksLikeReference: a name with a registry host or a repository path,
@@ -245,7 +252,7 @@ func (b *builder) expandWith(word string, env []string) (string, error) {
 }
 
 // step runs one instruction after FROM and advances s.
-func (b *builder) step(ctx context.Context, s *state, sp step) error {
+func (b *builder) step(ctx context.Context, s *state, sp *step) error {
 	start := time.Now()
 	env := s.env()
 	var err error
@@ -264,7 +271,8 @@ func (b *builder) step(ctx context.Context, s *state, sp step) error {
 	}
 	if a, ok := sp.cmd.(*instructions.ArgCommand); ok {
 		// ARG changes no image: it makes no commit (as buildkit).
-		fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", sp.n, b.rc.total, a.String())
+		sp.text = a.String()
+		fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", sp.n, b.rc.total, sp.text)
 		b.arg(s, a)
 		b.res.Steps = append(b.res.Steps, StepTime{N: sp.n, Text: a.String(), Took: time.Since(start)})
 		return nil
@@ -273,6 +281,7 @@ func (b *builder) step(ctx context.Context, s *state, sp step) error {
 	if err != nil {
 		return err
 	}
+	sp.text = text
 	fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", sp.n, b.rc.total, text)
 	var c *objects.Commit
 	cached := false

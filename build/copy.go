@@ -192,9 +192,9 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 					if d.IsDir() && !ig.descend() {
 						return fs.SkipDir
 					}
-					if !d.IsDir() {
-						return nil
-					}
+					// An excluded directory is still walked for the files an
+					// exception brings back; their parents are made as needed.
+					return nil
 				}
 				fi, err := d.Info()
 				if err != nil {

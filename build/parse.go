@@ -24,6 +24,7 @@ type step struct {
 	line int
 	cmd  instructions.Command // nil for FROM
 	from *instructions.Stage  // set for FROM
+	text string               // the instruction as it ran (for errors)
 }
 
 type stage struct {
