@@ -62,7 +62,7 @@ type StepError struct {
 	Step     int
 	Line     int
 	Text     string // the instruction, expanded
-	ExitCode int // a RUN's non-zero status, else 0
+	ExitCode int    // a RUN's non-zero status, else 0
 	Err      error
 }
 
