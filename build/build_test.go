@@ -1,0 +1,153 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/internal/testrootfs"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+func TestMain(m *testing.M) {
+	exec.Reexec() // RUN's container init is this binary
+	os.Exit(m.Run())
+}
+
+var epoch = time.Unix(1700000000, 0).UTC()
+
+func clamp(t time.Time) time.Time {
+	if t.After(epoch) {
+		return epoch
+	}
+	return t
+}
+
+// newRepo makes a repository in a fresh directory; with base, branch main
+// holds a busybox tree.
+func newRepo(t *testing.T, base bool) *repo.Repo {
+	t.Helper()
+	r, err := repo.Init(filepath.Join(t.TempDir(), "env"), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base {
+		l, err := r.Objects.AddLayerFromDir(context.Background(), testrootfs.Busybox(t), layer.WriteOptions{Mtime: clamp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := r.Objects.WriteCommit(objects.NewCommit{Layers: []objects.Layer{l}, Date: epoch, Message: "base", OS: runtime.GOOS, Architecture: runtime.GOARCH})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Refs.Update(refs.Heads+"main", c.ID, "", "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r
+}
+
+func buildIn(t *testing.T, r *repo.Repo, ctxDir, dockerfile string) (*Result, error) {
+	t.Helper()
+	return Build(context.Background(), Options{Repo: r, Context: ctxDir, Dockerfile: []byte(dockerfile), Date: epoch, Mtime: clamp})
+}
+
+
+// Two repositories build the same recipe to the same ids, step by step.
+func TestReproducibleAcrossRepositories(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"files/a": "a", "files/sub/b": "b", "files/l": "->a"})
+	recipe := "FROM scratch\nCOPY files/ /srv/\nENV A=1\nLABEL x=y\nEXPOSE 80\nCMD [\"/srv/a\"]\n"
+	var chains [2][]digest.Digest
+	for i := range chains {
+		r := newRepo(t, false)
+		res, err := buildIn(t, r, ctxDir, recipe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id := res.Commit.ID; id != ""; {
+			chains[i] = append(chains[i], id)
+			if id, err = r.Objects.Parent(id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A later mtime changes nothing: the digest leaves it out, the
+		// layer clamps it.
+		now := time.Now()
+		os.Chtimes(filepath.Join(ctxDir, "files", "a"), now, now)
+	}
+	if len(chains[0]) != 5 {
+		t.Fatalf("%d commits, want 5 (one per instruction after FROM)", len(chains[0]))
+	}
+	for j := range chains[0] {
+		if chains[0][j] != chains[1][j] {
+			t.Fatalf("step %d: %s in one repository, %s in the other", len(chains[0])-j+1, chains[0][j], chains[1][j])
+		}
+	}
+}
+
+// The cache index is only a hint: a cached commit that gc removed, or an
+// entry naming a commit of another key, is rebuilt, never trusted.
+func TestCacheToleratesMissingAndWrongEntries(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"a": "a"})
+	r := newRepo(t, false)
+	recipe := "FROM scratch\nCOPY a /a\nENV A=1\n"
+	first, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil || again.Commit.ID != first.Commit.ID || !again.Steps[1].Cached || !again.Steps[2].Cached {
+		t.Fatalf("rebuild: %v, %+v", err, again)
+	}
+	// gc took the last commit's manifest.
+	if err := r.Objects.Delete(first.Commit.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil || res.Commit.ID != first.Commit.ID || !res.Steps[1].Cached || res.Steps[2].Cached {
+		t.Fatalf("after the commit went: %v, %+v", err, res)
+	}
+	// An entry naming a commit without the key is ignored.
+	key := res.Commit.Manifest.Annotations[AnnotationKey]
+	parent, _ := r.Objects.ReadCommit(res.Commit.Parent())
+	if err := openCache(r).put(key, parent.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err = buildIn(t, r, ctxDir, recipe)
+	if err != nil || res.Commit.ID != first.Commit.ID || res.Steps[2].Cached {
+		t.Fatalf("with a wrong entry: %v, %+v", err, res)
+	}
+}
+
+// A failing RUN writes no blob and returns its status with the step.
+func TestFailingRunCommitsNothing(t *testing.T) {
+	r := newRepo(t, true)
+	ctxDir := ctxWith(t, map[string]string{"f": "f"})
+	count := func() int {
+		n := 0
+		r.Objects.Walk(func(digest.Digest, int64) error { n++; return nil })
+		return n
+	}
+	before := count()
+	_, err := buildIn(t, r, ctxDir, "FROM main\nRUN echo x > /x && exit 7\n")
+	var se *StepError
+	if !errors.As(err, &se) || se.ExitCode != 7 || se.Step != 2 || se.Line != 2 {
+		t.Fatalf("got %v, want step 2 line 2 status 7", err)
+	}
+	if after := count(); after != before {
+		t.Fatalf("%d blobs before, %d after a failed RUN", before, after)
+	}
+	left, _ := filepath.Glob(filepath.Join(r.Objects.TempDir(), "build-*"))
+	if len(left) > 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+}
