@@ -61,7 +61,6 @@ func buildIn(t *testing.T, r *repo.Repo, ctxDir, dockerfile string) (*Result, er
 	return Build(context.Background(), Options{Repo: r, Context: ctxDir, Dockerfile: []byte(dockerfile), Date: epoch, Mtime: clamp})
 }
 
-
 // Two repositories build the same recipe to the same ids, step by step.
 func TestReproducibleAcrossRepositories(t *testing.T) {
 	ctxDir := ctxWith(t, map[string]string{"files/a": "a", "files/sub/b": "b", "files/l": "->a"})
