@@ -34,7 +34,7 @@ func clamp(t time.Time) time.Time {
 
 // newRepo makes a repository in a fresh directory; with base, branch main
 // holds a busybox tree.
-func newRepo(t *testing.T, base bool) *repo.Repo {
+func newRepo(t testing.TB, base bool) *repo.Repo {
 	t.Helper()
 	r, err := repo.Init(filepath.Join(t.TempDir(), "env"), "main")
 	if err != nil {
@@ -56,7 +56,7 @@ func newRepo(t *testing.T, base bool) *repo.Repo {
 	return r
 }
 
-func buildIn(t *testing.T, r *repo.Repo, ctxDir, dockerfile string) (*Result, error) {
+func buildIn(t testing.TB, r *repo.Repo, ctxDir, dockerfile string) (*Result, error) {
 	t.Helper()
 	return Build(context.Background(), Options{Repo: r, Context: ctxDir, Dockerfile: []byte(dockerfile), Date: epoch, Mtime: clamp})
 }

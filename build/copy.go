@@ -45,7 +45,7 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 				return nil, false, fmt.Errorf("COPY --from=%s: no such stage or revision", cs.from)
 			}
 		}
-		ov, err := b.mount(ctx, c)
+		ov, err := b.mount(ctx, c, 0)
 		if err != nil {
 			return nil, false, err
 		}
@@ -73,7 +73,7 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	if hit := b.lookup(key); hit != nil {
 		return hit, true, nil
 	}
-	ov, err := b.mount(ctx, s.parent)
+	ov, err := b.mount(ctx, s.parent, inMemory(ents))
 	if err != nil {
 		return nil, false, err
 	}
@@ -96,6 +96,23 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	}
 	c, err := b.commit(s, layers, s.cfg, text, key)
 	return c, false, err
+}
+
+// maxInMemory bounds the copies staged in memory (see mount).
+const maxInMemory = 1 << 30
+
+// inMemory is the tmpfs size for a copy of ents: their bytes plus room
+// for metadata and copied-up directories; 0 (on disk) past maxInMemory.
+func inMemory(ents []entry) int64 {
+	var n int64
+	for _, e := range ents {
+		n += e.fi.Size() + 4096
+	}
+	n += 64 << 20
+	if n > maxInMemory {
+		return 0
+	}
+	return n
 }
 
 func parseChmod(s string) (fs.FileMode, error) {
@@ -237,6 +254,8 @@ func rootErr(err error) error {
 // mode (after --chmod), symlink target and content; not mtimes, not the
 // source's owner (the copy's owner is --chown, in the instruction).
 func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error) {
+	dirs := newDirRoots(src, false)
+	defer dirs.close()
 	h := sha256.New()
 	for _, e := range ents {
 		mode := e.fi.Mode()
@@ -245,7 +264,11 @@ func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error
 		}
 		fmt.Fprintf(h, "%q %q %o %d %t %q ", e.src, e.dst, uint32(mode), e.fi.Size(), e.top, e.link)
 		if e.fi.Mode().IsRegular() {
-			f, err := src.Open(e.src)
+			dir, base, err := dirs.at(e.src)
+			var f *os.File
+			if err == nil {
+				f, err = dir.Open(base)
+			}
 			if err != nil {
 				return "", fmt.Errorf("%s: %v", e.src, rootErr(err))
 			}
@@ -266,6 +289,9 @@ func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error
 // Destination paths resolve inside dst: a symlink of the image that
 // leads out is refused, never followed.
 func writeEntries(src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int) error {
+	srcDirs, dstDirs := newDirRoots(src, false), newDirRoots(dst, true)
+	defer srcDirs.close()
+	defer dstDirs.close()
 	for _, e := range ents {
 		name := strings.TrimPrefix(e.dst, "/")
 		if name == "" {
@@ -276,73 +302,138 @@ func writeEntries(src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid i
 		if chmod != 0 {
 			perm = chmod
 		}
-		if err := writeEntry(src, dst, e, name, perm, uid, gid); err != nil {
+		if err := writeEntry(srcDirs, dstDirs, e, name, perm, uid, gid); err != nil {
 			return fmt.Errorf("%s: %v", e.dst, rootErr(err))
 		}
 	}
 	return nil
 }
 
-func writeEntry(src, dst *os.Root, e entry, name string, perm fs.FileMode, uid, gid int) error {
-	if dir := path.Dir(name); dir != "." {
-		if err := dst.MkdirAll(dir, 0o755); err != nil {
-			return err
+// dirRoots keeps a directory of a tree open per path, so that each file
+// is reached in one step from its directory rather than by resolving its
+// whole path again (os.Root walks every component): a COPY of thousands
+// of files spent most of its time there.
+type dirRoots struct {
+	root   *os.Root
+	create bool // make missing directories (0755), as a COPY's parents
+	open   map[string]*os.Root
+}
+
+func newDirRoots(root *os.Root, create bool) *dirRoots {
+	return &dirRoots{root: root, create: create, open: map[string]*os.Root{}}
+}
+
+// at returns the directory holding name, and name's last element.
+func (d *dirRoots) at(name string) (*os.Root, string, error) {
+	dir, base := path.Split(name)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		return d.root, base, nil
+	}
+	if r, ok := d.open[dir]; ok {
+		return r, base, nil
+	}
+	if d.create {
+		if err := d.root.MkdirAll(dir, 0o755); err != nil {
+			return nil, "", err
 		}
 	}
-	old, err := dst.Lstat(name)
+	r, err := d.root.OpenRoot(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	d.open[dir] = r
+	return r, base, nil
+}
+
+// forget closes what is open at or under name, which is being replaced.
+func (d *dirRoots) forget(name string) {
+	for p, r := range d.open {
+		if p == name || strings.HasPrefix(p, name+"/") {
+			r.Close()
+			delete(d.open, p)
+		}
+	}
+}
+
+func (d *dirRoots) close() {
+	for _, r := range d.open {
+		r.Close()
+	}
+}
+
+func writeEntry(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) error {
+	if name == "." {
+		return nil // the destination is the root itself: it exists
+	}
+	dir, base, err := dstDirs.at(name)
+	if err != nil {
+		return err
+	}
+	old, err := dir.Lstat(base)
 	exists := err == nil
+	if exists && !(old.IsDir() && e.fi.IsDir()) && !(old.IsDir() && e.top) {
+		dstDirs.forget(name)
+	}
 	switch {
 	case e.fi.IsDir():
 		if exists && old.IsDir() {
 			return nil // an existing directory keeps its owner and mode
 		}
 		if exists {
-			if err := dst.RemoveAll(name); err != nil {
+			if err := dir.RemoveAll(base); err != nil {
 				return err
 			}
 		}
-		if err := dst.Mkdir(name, 0o700); err != nil {
+		if err := dir.Mkdir(base, 0o700); err != nil {
 			return err
 		}
-		if err := dst.Chown(name, uid, gid); err != nil {
+		if err := dir.Chown(base, uid, gid); err != nil {
 			return err
 		}
-		if err := dst.Chmod(name, perm); err != nil {
+		if err := dir.Chmod(base, perm); err != nil {
 			return err
 		}
-		return dst.Chtimes(name, e.fi.ModTime(), e.fi.ModTime())
+		return dir.Chtimes(base, e.fi.ModTime(), e.fi.ModTime())
 	case e.fi.Mode()&fs.ModeSymlink != 0:
 		if exists {
-			if err := dst.RemoveAll(name); err != nil {
+			if err := dir.RemoveAll(base); err != nil {
 				return err
 			}
 		}
-		if err := dst.Symlink(e.link, name); err != nil {
+		if err := dir.Symlink(e.link, base); err != nil {
 			return err
 		}
-		return dst.Lchown(name, uid, gid)
+		return dir.Lchown(base, uid, gid)
 	}
 	if exists && old.IsDir() {
 		if !e.top {
 			return errors.New("a directory is in the way")
 		}
-		name = path.Join(name, path.Base(e.src))
-		if old, err = dst.Lstat(name); err == nil && old.IsDir() {
+		// A named file copied onto an existing directory lands in it.
+		if dir, base, err = dstDirs.at(name + "/" + path.Base(e.src)); err != nil {
+			return err
+		}
+		if old, err = dir.Lstat(base); err == nil && old.IsDir() {
 			return errors.New("a directory is in the way")
 		}
 		exists = err == nil
 	}
 	if exists {
-		if err := dst.Remove(name); err != nil {
+		if err := dir.Remove(base); err != nil {
 			return err
 		}
 	}
-	in, err := src.Open(e.src)
+	sdir, sbase, err := srcDirs.at(e.src)
+	if err != nil {
+		return err
+	}
+	in, err := sdir.Open(sbase)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := dst.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	out, err := dir.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
@@ -359,5 +450,5 @@ func writeEntry(src, dst *os.Root, e entry, name string, perm fs.FileMode, uid, 
 	if err != nil {
 		return err
 	}
-	return dst.Chtimes(name, e.fi.ModTime(), e.fi.ModTime())
+	return dir.Chtimes(base, e.fi.ModTime(), e.fi.ModTime())
 }

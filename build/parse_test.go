@@ -40,7 +40,7 @@ func TestParseCountsSteps(t *testing.T) {
 }
 
 // ctxWith makes a context directory from name -> content ("->x" makes a symlink to x).
-func ctxWith(t *testing.T, files map[string]string) string {
+func ctxWith(t testing.TB, files map[string]string) string {
 	dir := t.TempDir()
 	for name, content := range files {
 		p := filepath.Join(dir, name)

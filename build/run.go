@@ -24,7 +24,7 @@ func (b *builder) run(ctx context.Context, s *state, cmd *instructions.RunComman
 	if hit := b.lookup(key); hit != nil {
 		return hit, true, nil
 	}
-	ov, err := b.mount(ctx, s.parent)
+	ov, err := b.mount(ctx, s.parent, 0)
 	if err != nil {
 		return nil, false, err
 	}
