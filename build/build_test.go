@@ -150,3 +150,48 @@ func TestFailingRunCommitsNothing(t *testing.T) {
 		t.Fatalf("left behind: %v", left)
 	}
 }
+
+// The digest a COPY computes while copying is the one digestEntries
+// defines; the stat memo finds it again, and a same-size change with the
+// old mtime is still seen (its ctime moved).
+func TestCopyDigestAndStatMemo(t *testing.T) {
+	old := racyWindow
+	racyWindow = 0
+	t.Cleanup(func() { racyWindow = old })
+	ctxDir := ctxWith(t, map[string]string{"d/a": "aaaa", "d/s/b": "b", "d/l": "->a"})
+	r := newRepo(t, false)
+	recipe := "FROM scratch\nCOPY --chmod=0640 d/ /x/\n"
+	first, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, root, err := collectIn(t, ctxDir, []string{"d/"}, "/x/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := digestEntries(root, ents, 0o640)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := (*objects.Commit)(nil)
+	text := "COPY --chmod=0640 d/ /x/"
+	if got, want := first.Commit.Manifest.Annotations[AnnotationKey], stepKey(parent, text, sum); got != want {
+		t.Fatalf("key %s, digestEntries gives %s", got, want)
+	}
+	memo := openCache(r).memo(stepKey(parent, text, "stat:"+statDigest(ents, 0o640)))
+	if memo != stepKey(parent, text, sum) {
+		t.Fatalf("memo %q", memo)
+	}
+	again, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil || !again.Steps[1].Cached || again.Commit.ID != first.Commit.ID {
+		t.Fatalf("rebuild: %v %+v", err, again)
+	}
+	p := filepath.Join(ctxDir, "d", "a")
+	fi, _ := os.Stat(p)
+	os.WriteFile(p, []byte("AAAA"), 0o644)
+	os.Chtimes(p, fi.ModTime(), fi.ModTime())
+	changed, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil || changed.Steps[1].Cached || changed.Commit.ID == first.Commit.ID {
+		t.Fatalf("a same-size change with the old mtime was not seen: %v %+v", err, changed)
+	}
+}

@@ -16,10 +16,10 @@ import (
 // commit is still in the store and carries the key, so gc can delete
 // any cached commit and a damaged entry costs a rebuild, never a wrong
 // result.
-type cache struct{ dir, tmp string }
+type cache struct{ dir, memoDir, tmp string }
 
 func openCache(r *repo.Repo) *cache {
-	return &cache{dir: filepath.Join(r.Root, "build", "cache"), tmp: r.Objects.TempDir()}
+	return &cache{dir: filepath.Join(r.Root, "build", "cache"), memoDir: filepath.Join(r.Root, "build", "stat"), tmp: r.Objects.TempDir()}
 }
 
 func (c *cache) path(key string) string {
@@ -61,4 +61,24 @@ func (c *cache) put(key string, id digest.Digest) error {
 		return err
 	}
 	return atomicfile.Write(c.tmp, c.path(key), []byte(id.String()+"\n"), 0o644)
+}
+
+// memo returns the content key recorded for a COPY's stat key, or "".
+func (c *cache) memo(statKey string) string {
+	b, err := os.ReadFile(filepath.Join(c.memoDir, strings.TrimPrefix(statKey, "sha256:")))
+	if err != nil {
+		return ""
+	}
+	k := strings.TrimSpace(string(b))
+	if _, err := digest.Parse(k); err != nil {
+		return ""
+	}
+	return k
+}
+
+func (c *cache) putMemo(statKey, key string) error {
+	if err := os.MkdirAll(c.memoDir, 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(c.tmp, filepath.Join(c.memoDir, strings.TrimPrefix(statKey, "sha256:")), []byte(key+"\n"), 0o644)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/strata-sh/strata/objects"
@@ -36,6 +38,7 @@ type entry struct {
 // copy carries out COPY and ADD from the context (or another stage with
 // --from) into a throwaway overlay of the parent and commits it.
 func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) (*objects.Commit, bool, error) {
+	start := time.Now()
 	srcDir, ig := b.o.Context, b.ignore
 	if cs.from != "" {
 		c, ok := b.stages[strings.ToLower(cs.from)]
@@ -65,13 +68,15 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	if err != nil {
 		return nil, false, err
 	}
-	sum, err := digestEntries(src, ents, mode)
-	if err != nil {
-		return nil, false, err
-	}
-	key := stepKey(s.parent, text, sum)
-	if hit := b.lookup(key); hit != nil {
-		return hit, true, nil
+	// The key needs every copied byte hashed. A memo keyed by the files'
+	// stat data (as git's index and buildkit's content cache) finds it
+	// without reading them when nothing was touched; otherwise the files
+	// are hashed as they are copied, in one pass.
+	statKey := stepKey(s.parent, text, "stat:"+statDigest(ents, mode))
+	if key := b.cache.memo(statKey); key != "" {
+		if hit := b.lookup(key); hit != nil {
+			return hit, true, nil
+		}
 	}
 	ov, err := b.mount(ctx, s.parent, inMemory(ents))
 	if err != nil {
@@ -82,13 +87,23 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	if err != nil {
 		return nil, false, err
 	}
+	var sum string
 	uid, gid, err := resolveOwner(dst, cs.chown)
 	if err == nil {
-		err = writeEntries(src, dst, ents, mode, uid, gid)
+		sum, err = writeEntries(src, dst, ents, mode, uid, gid)
 	}
 	dst.Close()
 	if err != nil {
 		return nil, false, err
+	}
+	key := stepKey(s.parent, text, sum)
+	if !racy(ents, start) {
+		if err := b.cache.putMemo(statKey, key); err != nil {
+			return nil, false, err
+		}
+	}
+	if hit := b.lookup(key); hit != nil {
+		return hit, true, nil // touched, not changed
 	}
 	layers, err := b.layer(ctx, ov, s.parent)
 	if err != nil {
@@ -253,16 +268,13 @@ func rootErr(err error) error {
 // digestEntries hashes what decides a COPY's result: every name, type,
 // mode (after --chmod), symlink target and content; not mtimes, not the
 // source's owner (the copy's owner is --chown, in the instruction).
+// writeEntries computes the same digest as it copies.
 func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error) {
 	dirs := newDirRoots(src, false)
 	defer dirs.close()
-	h := sha256.New()
+	h := newEntryHasher(chmod)
 	for _, e := range ents {
-		mode := e.fi.Mode()
-		if chmod != 0 && mode&fs.ModeSymlink == 0 {
-			mode = mode&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) | chmod
-		}
-		fmt.Fprintf(h, "%q %q %o %d %t %q ", e.src, e.dst, uint32(mode), e.fi.Size(), e.top, e.link)
+		h.header(e)
 		if e.fi.Mode().IsRegular() {
 			dir, base, err := dirs.at(e.src)
 			var f *os.File
@@ -272,27 +284,92 @@ func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error
 			if err != nil {
 				return "", fmt.Errorf("%s: %v", e.src, rootErr(err))
 			}
-			fh := sha256.New()
-			_, err = io.Copy(fh, f)
+			_, err = io.Copy(h.content(), f)
 			f.Close()
 			if err != nil {
 				return "", fmt.Errorf("%s: %w", e.src, err)
 			}
-			h.Write([]byte(hex.EncodeToString(fh.Sum(nil))))
+		}
+		h.end(e)
+	}
+	return h.sum(), nil
+}
+
+// entryHasher is the one definition of a COPY's digest.
+type entryHasher struct {
+	chmod fs.FileMode
+	h, fh hash.Hash
+}
+
+func newEntryHasher(chmod fs.FileMode) *entryHasher {
+	return &entryHasher{chmod: chmod, h: sha256.New(), fh: sha256.New()}
+}
+
+func (x *entryHasher) header(e entry) {
+	mode := e.fi.Mode()
+	if x.chmod != 0 && mode&fs.ModeSymlink == 0 {
+		mode = mode&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) | x.chmod
+	}
+	fmt.Fprintf(x.h, "%q %q %o %d %t %q ", e.src, e.dst, uint32(mode), e.fi.Size(), e.top, e.link)
+	x.fh.Reset()
+}
+
+// content is where a regular file's bytes go.
+func (x *entryHasher) content() io.Writer { return x.fh }
+
+func (x *entryHasher) end(e entry) {
+	if e.fi.Mode().IsRegular() {
+		x.h.Write([]byte(hex.EncodeToString(x.fh.Sum(nil))))
+	}
+	x.h.Write([]byte{'\n'})
+}
+
+func (x *entryHasher) sum() string { return hex.EncodeToString(x.h.Sum(nil)) }
+
+// statDigest hashes the entries' stat data: a file whose size, times,
+// inode and mode are unchanged has unchanged content, as git's index
+// assumes.
+func statDigest(ents []entry, chmod fs.FileMode) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%o\n", uint32(chmod))
+	for _, e := range ents {
+		fmt.Fprintf(h, "%q %q %o %d %t %q", e.src, e.dst, uint32(e.fi.Mode()), e.fi.Size(), e.top, e.link)
+		if st, ok := e.fi.Sys().(*syscall.Stat_t); ok {
+			fmt.Fprintf(h, " %d %d %d.%d %d.%d", st.Dev, st.Ino, st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
 		}
 		h.Write([]byte{'\n'})
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// racyWindow is how recent a change makes stat data untrusted.
+var racyWindow = 2 * time.Second
+
+// racy: a file changed so shortly before the build began that a write
+// within the same timestamp tick could follow unseen (git's "racily
+// clean"); its stat data is then not trusted for the memo.
+func racy(ents []entry, start time.Time) bool {
+	limit := start.Add(-racyWindow)
+	for _, e := range ents {
+		if st, ok := e.fi.Sys().(*syscall.Stat_t); ok {
+			if time.Unix(st.Ctim.Sec, st.Ctim.Nsec).After(limit) || e.fi.ModTime().After(limit) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // writeEntries copies the entries into dst, the overlay of the parent.
 // Destination paths resolve inside dst: a symlink of the image that
 // leads out is refused, never followed.
-func writeEntries(src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int) error {
+func writeEntries(src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int) (string, error) {
 	srcDirs, dstDirs := newDirRoots(src, false), newDirRoots(dst, true)
 	defer srcDirs.close()
 	defer dstDirs.close()
+	h := newEntryHasher(chmod)
 	for _, e := range ents {
+		h.header(e)
 		name := strings.TrimPrefix(e.dst, "/")
 		if name == "" {
 			name = "."
@@ -302,11 +379,12 @@ func writeEntries(src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid i
 		if chmod != 0 {
 			perm = chmod
 		}
-		if err := writeEntry(srcDirs, dstDirs, e, name, perm, uid, gid); err != nil {
-			return fmt.Errorf("%s: %v", e.dst, rootErr(err))
+		if err := writeEntry(srcDirs, dstDirs, e, name, perm, uid, gid, h.content()); err != nil {
+			return "", fmt.Errorf("%s: %v", e.dst, rootErr(err))
 		}
+		h.end(e)
 	}
-	return nil
+	return h.sum(), nil
 }
 
 // dirRoots keeps a directory of a tree open per path, so that each file
@@ -362,7 +440,7 @@ func (d *dirRoots) close() {
 	}
 }
 
-func writeEntry(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) error {
+func writeEntry(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int, sum io.Writer) error {
 	if name == "." {
 		return nil // the destination is the root itself: it exists
 	}
@@ -437,7 +515,7 @@ func writeEntry(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMo
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(out, in)
+	_, err = io.Copy(out, io.TeeReader(in, sum))
 	if err == nil {
 		err = out.Chown(uid, gid)
 	}
