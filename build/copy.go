@@ -12,8 +12,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -213,24 +216,15 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 				continue
 			}
 			out = append(out, entry{src: m, dst: dest, fi: fi})
-			err = fs.WalkDir(src.FS(), m, func(q string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return fmt.Errorf("%s: %v", q, rootErr(err))
-				}
-				if q == m {
-					return nil
-				}
+			top, err := src.OpenRoot(m)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", p, rootErr(err))
+			}
+			err = walkDir(top, m, func(q string, fi fs.FileInfo, d *os.Root, name string) (bool, error) {
 				if ig.excluded(q) {
-					if d.IsDir() && !ig.descend() {
-						return fs.SkipDir
-					}
 					// An excluded directory is still walked for the files an
 					// exception brings back; their parents are made as needed.
-					return nil
-				}
-				fi, err := d.Info()
-				if err != nil {
-					return err
+					return fi.IsDir() && ig.descend(), nil
 				}
 				e := entry{src: q, dst: path.Join(dest, strings.TrimPrefix(q, m+"/")), fi: fi}
 				if m == "." {
@@ -239,21 +233,65 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 				switch {
 				case fi.Mode().IsRegular(), fi.IsDir():
 				case fi.Mode()&fs.ModeSymlink != 0:
-					if e.link, err = src.Readlink(q); err != nil {
-						return err
+					if e.link, err = d.Readlink(name); err != nil {
+						return false, err
 					}
 				default:
-					return fmt.Errorf("%s: not a regular file, directory or symlink", q)
+					return false, fmt.Errorf("%s: not a regular file, directory or symlink", q)
 				}
 				out = append(out, e)
-				return nil
+				return fi.IsDir(), nil
 			})
+			top.Close()
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", p, err)
 			}
 		}
 	}
 	return out, nil
+}
+
+// walkDir calls fn for everything under d (whose path is rel), sorted by
+// name, each directory opened once: every call is one step from an open
+// directory, never a walk of the whole path again. fn's true descends.
+func walkDir(d *os.Root, rel string, fn func(q string, fi fs.FileInfo, d *os.Root, name string) (bool, error)) error {
+	f, err := d.Open(".")
+	if err != nil {
+		return err
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		q := path.Join(rel, name)
+		if rel == "." {
+			q = name
+		}
+		fi, err := d.Lstat(name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+		descend, err := fn(q, fi, d, name)
+		if err != nil || !descend {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		sub, err := d.OpenRoot(name)
+		if err != nil {
+			return fmt.Errorf("%s: %v", q, rootErr(err))
+		}
+		err = walkDir(sub, q, fn)
+		sub.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rootErr says "leaves" for os.Root's refusal of an escaping path.
@@ -274,7 +312,7 @@ func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error
 	defer dirs.close()
 	h := newEntryHasher(chmod)
 	for _, e := range ents {
-		h.header(e)
+		var sum []byte
 		if e.fi.Mode().IsRegular() {
 			dir, base, err := dirs.at(e.src)
 			var f *os.File
@@ -284,13 +322,15 @@ func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error
 			if err != nil {
 				return "", fmt.Errorf("%s: %v", e.src, rootErr(err))
 			}
-			_, err = io.Copy(h.content(), f)
+			fh := sha256.New()
+			_, err = io.Copy(fh, f)
 			f.Close()
 			if err != nil {
 				return "", fmt.Errorf("%s: %w", e.src, err)
 			}
+			sum = fh.Sum(nil)
 		}
-		h.end(e)
+		h.add(e, sum)
 	}
 	return h.sum(), nil
 }
@@ -298,28 +338,22 @@ func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error
 // entryHasher is the one definition of a COPY's digest.
 type entryHasher struct {
 	chmod fs.FileMode
-	h, fh hash.Hash
+	h     hash.Hash
 }
 
 func newEntryHasher(chmod fs.FileMode) *entryHasher {
-	return &entryHasher{chmod: chmod, h: sha256.New(), fh: sha256.New()}
+	return &entryHasher{chmod: chmod, h: sha256.New()}
 }
 
-func (x *entryHasher) header(e entry) {
+// add records one entry; content is a regular file's sha256.
+func (x *entryHasher) add(e entry, content []byte) {
 	mode := e.fi.Mode()
 	if x.chmod != 0 && mode&fs.ModeSymlink == 0 {
 		mode = mode&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) | x.chmod
 	}
 	fmt.Fprintf(x.h, "%q %q %o %d %t %q ", e.src, e.dst, uint32(mode), e.fi.Size(), e.top, e.link)
-	x.fh.Reset()
-}
-
-// content is where a regular file's bytes go.
-func (x *entryHasher) content() io.Writer { return x.fh }
-
-func (x *entryHasher) end(e entry) {
 	if e.fi.Mode().IsRegular() {
-		x.h.Write([]byte(hex.EncodeToString(x.fh.Sum(nil))))
+		x.h.Write([]byte(hex.EncodeToString(content)))
 	}
 	x.h.Write([]byte{'\n'})
 }
@@ -360,31 +394,113 @@ func racy(ents []entry, start time.Time) bool {
 	return false
 }
 
-// writeEntries copies the entries into dst, the overlay of the parent.
-// Destination paths resolve inside dst: a symlink of the image that
-// leads out is refused, never followed.
+// writeEntries copies the entries into dst, the overlay of the parent,
+// and returns their digest (digestEntries'). Destination paths resolve
+// inside dst: a symlink of the image that leads out is refused, never
+// followed. Directories and symlinks are made in order; regular files are
+// copied by a worker per core once their directory exists, unless two
+// entries share a destination (then order decides, and all runs in
+// order). Directory times are set last, after their files went in.
 func writeEntries(src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int) (string, error) {
 	srcDirs, dstDirs := newDirRoots(src, false), newDirRoots(dst, true)
 	defer srcDirs.close()
 	defer dstDirs.close()
-	h := newEntryHasher(chmod)
+	sums := make([][]byte, len(ents))
+	workers := runtime.GOMAXPROCS(0)
+	seen := make(map[string]bool, len(ents))
 	for _, e := range ents {
-		h.header(e)
-		name := strings.TrimPrefix(e.dst, "/")
-		if name == "" {
-			name = "."
+		if e.top || seen[e.dst] {
+			workers = 0
 		}
-		mode := e.fi.Mode()
-		perm := mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
-		if chmod != 0 {
-			perm = chmod
+		seen[e.dst] = true
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		werr error
+		jobs = make(chan int)
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if werr == nil {
+			werr = err
 		}
-		if err := writeEntry(srcDirs, dstDirs, e, name, perm, uid, gid, h.content()); err != nil {
-			return "", fmt.Errorf("%s: %v", e.dst, rootErr(err))
+		mu.Unlock()
+	}
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return werr != nil
+	}
+	do := func(i int) {
+		e := ents[i]
+		sum, err := writeEntry(srcDirs, dstDirs, e, destName(e), permOf(e, chmod), uid, gid)
+		if err != nil {
+			fail(fmt.Errorf("%s: %v", e.dst, rootErr(err)))
 		}
-		h.end(e)
+		sums[i] = sum
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				do(i)
+			}
+		}()
+	}
+	type dirTime struct {
+		dir  *os.Root
+		base string
+		t    time.Time
+	}
+	var dirTimes []dirTime
+	for i, e := range ents {
+		if failed() {
+			break
+		}
+		if e.fi.Mode().IsRegular() && workers > 0 {
+			jobs <- i
+			continue
+		}
+		do(i)
+		if e.fi.IsDir() && !failed() {
+			if dir, base, err := dstDirs.at(destName(e)); err == nil && destName(e) != "." {
+				dirTimes = append(dirTimes, dirTime{dir, base, e.fi.ModTime()})
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if werr != nil {
+		return "", werr
+	}
+	for i := len(dirTimes) - 1; i >= 0; i-- {
+		d := dirTimes[i]
+		if err := d.dir.Chtimes(d.base, d.t, d.t); err != nil {
+			return "", err
+		}
+	}
+	h := newEntryHasher(chmod)
+	for i, e := range ents {
+		h.add(e, sums[i])
 	}
 	return h.sum(), nil
+}
+
+func destName(e entry) string {
+	name := strings.TrimPrefix(e.dst, "/")
+	if name == "" {
+		return "."
+	}
+	return name
+}
+
+func permOf(e entry, chmod fs.FileMode) fs.FileMode {
+	if chmod != 0 {
+		return chmod
+	}
+	return e.fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 }
 
 // dirRoots keeps a directory of a tree open per path, so that each file
@@ -392,6 +508,7 @@ func writeEntries(src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid i
 // whole path again (os.Root walks every component): a COPY of thousands
 // of files spent most of its time there.
 type dirRoots struct {
+	mu     sync.Mutex
 	root   *os.Root
 	create bool // make missing directories (0755), as a COPY's parents
 	open   map[string]*os.Root
@@ -408,6 +525,8 @@ func (d *dirRoots) at(name string) (*os.Root, string, error) {
 	if dir == "" {
 		return d.root, base, nil
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if r, ok := d.open[dir]; ok {
 		return r, base, nil
 	}
@@ -426,6 +545,8 @@ func (d *dirRoots) at(name string) (*os.Root, string, error) {
 
 // forget closes what is open at or under name, which is being replaced.
 func (d *dirRoots) forget(name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for p, r := range d.open {
 		if p == name || strings.HasPrefix(p, name+"/") {
 			r.Close()
@@ -440,82 +561,89 @@ func (d *dirRoots) close() {
 	}
 }
 
-func writeEntry(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int, sum io.Writer) error {
+func writeEntry(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) ([]byte, error) {
 	if name == "." {
-		return nil // the destination is the root itself: it exists
+		return nil, nil // the destination is the root itself: it exists
 	}
+	if !e.fi.Mode().IsRegular() {
+		return nil, writeOther(dstDirs, e, name, perm, uid, gid)
+	}
+	return writeFile(srcDirs, dstDirs, e, name, perm, uid, gid)
+}
+
+// writeOther makes a directory or a symlink (its times come later).
+func writeOther(dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) error {
 	dir, base, err := dstDirs.at(name)
 	if err != nil {
 		return err
 	}
 	old, err := dir.Lstat(base)
 	exists := err == nil
-	if exists && !(old.IsDir() && e.fi.IsDir()) && !(old.IsDir() && e.top) {
-		dstDirs.forget(name)
+	if e.fi.IsDir() && exists && old.IsDir() {
+		return nil // an existing directory keeps its owner, mode and times
 	}
-	switch {
-	case e.fi.IsDir():
-		if exists && old.IsDir() {
-			return nil // an existing directory keeps its owner and mode
-		}
-		if exists {
-			if err := dir.RemoveAll(base); err != nil {
-				return err
-			}
-		}
-		if err := dir.Mkdir(base, 0o700); err != nil {
+	if exists {
+		dstDirs.forget(name)
+		if err := dir.RemoveAll(base); err != nil {
 			return err
 		}
-		if err := dir.Chown(base, uid, gid); err != nil {
-			return err
-		}
-		if err := dir.Chmod(base, perm); err != nil {
-			return err
-		}
-		return dir.Chtimes(base, e.fi.ModTime(), e.fi.ModTime())
-	case e.fi.Mode()&fs.ModeSymlink != 0:
-		if exists {
-			if err := dir.RemoveAll(base); err != nil {
-				return err
-			}
-		}
+	}
+	if !e.fi.IsDir() {
 		if err := dir.Symlink(e.link, base); err != nil {
 			return err
 		}
 		return dir.Lchown(base, uid, gid)
 	}
+	if err := dir.Mkdir(base, 0o700); err != nil {
+		return err
+	}
+	if err := dir.Chown(base, uid, gid); err != nil {
+		return err
+	}
+	return dir.Chmod(base, perm)
+}
+
+// writeFile copies a regular file and returns its content's sha256.
+func writeFile(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) ([]byte, error) {
+	dir, base, err := dstDirs.at(name)
+	if err != nil {
+		return nil, err
+	}
+	old, err := dir.Lstat(base)
+	exists := err == nil
 	if exists && old.IsDir() {
 		if !e.top {
-			return errors.New("a directory is in the way")
+			return nil, errors.New("a directory is in the way")
 		}
 		// A named file copied onto an existing directory lands in it.
 		if dir, base, err = dstDirs.at(name + "/" + path.Base(e.src)); err != nil {
-			return err
+			return nil, err
 		}
 		if old, err = dir.Lstat(base); err == nil && old.IsDir() {
-			return errors.New("a directory is in the way")
+			return nil, errors.New("a directory is in the way")
 		}
 		exists = err == nil
 	}
 	if exists {
 		if err := dir.Remove(base); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	sdir, sbase, err := srcDirs.at(e.src)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	in, err := sdir.Open(sbase)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer in.Close()
 	out, err := dir.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = io.Copy(out, io.TeeReader(in, sum))
+	h := sha256.New()
+	_, err = io.Copy(out, io.TeeReader(in, h))
 	if err == nil {
 		err = out.Chown(uid, gid)
 	}
@@ -526,7 +654,7 @@ func writeEntry(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMo
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return dir.Chtimes(base, e.fi.ModTime(), e.fi.ModTime())
+	return h.Sum(nil), dir.Chtimes(base, e.fi.ModTime(), e.fi.ModTime())
 }
