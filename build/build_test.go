@@ -3,9 +3,11 @@ package build
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,5 +195,55 @@ func TestCopyDigestAndStatMemo(t *testing.T) {
 	changed, err := buildIn(t, r, ctxDir, recipe)
 	if err != nil || changed.Steps[1].Cached || changed.Commit.ID == first.Commit.ID {
 		t.Fatalf("a same-size change with the old mtime was not seen: %v %+v", err, changed)
+	}
+}
+
+// A COPY written straight from the context (copyDirect) and one copied
+// through an overlay have the same key and the same files: names, types,
+// modes, owners, times, links, contents. (The overlay's layer also marks
+// the directories it made opaque; nothing lies below them either way.)
+func TestDirectCopyMatchesOverlayCopy(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{
+		"site/index.html": "hi", "site/css/a.css": "a", "site/link": "->index.html",
+		"site/etc/motd": "motd", "site/skip.log": "no", ".dockerignore": "site/*.log\n",
+	})
+	os.Chmod(filepath.Join(ctxDir, "site", "css"), 0o750)
+	for _, recipe := range []string{
+		"FROM main\nCOPY site/ /var/www/\n",                       // a new directory under an existing one
+		"FROM main\nCOPY --chown=1000:1000 --chmod=0640 site /\n", // onto the root: /etc exists
+		"FROM main\nCOPY site /new/deep/dir\n",                    // parents made
+		"FROM scratch\nCOPY site/ /srv/\n",
+	} {
+		var keys [2]string
+		var files [2][]string
+		for i, direct := range []bool{false, true} {
+			directCopy = direct
+			r := newRepo(t, true)
+			res, err := buildIn(t, r, ctxDir, recipe)
+			directCopy = true
+			if err != nil {
+				t.Fatalf("%q direct=%v: %v", recipe, direct, err)
+			}
+			keys[i] = res.Commit.Manifest.Annotations[AnnotationKey]
+			ls := res.Commit.Layers()
+			idx, err := r.Objects.LayerIndex(ls[len(ls)-1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range idx {
+				if e.Type != layer.TypeOpaque {
+					files[i] = append(files[i], fmt.Sprintf("%s %c %o %d:%d %s %s %s", e.Path, e.Type, e.Mode, e.UID, e.GID, e.ModTime, e.Link, e.Digest))
+				}
+			}
+		}
+		if keys[0] != keys[1] {
+			t.Errorf("%q: keys %s (overlay) and %s (direct)", recipe, keys[0], keys[1])
+		}
+		if a, b := strings.Join(files[0], "\n"), strings.Join(files[1], "\n"); a != b {
+			t.Errorf("%q: overlay copy:\n%s\ndirect copy:\n%s", recipe, a, b)
+		}
+		if len(files[1]) < 5 {
+			t.Errorf("%q: %d entries", recipe, len(files[1]))
+		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/strata-sh/strata/objects"
+	"github.com/zeebo/blake3"
 )
 
 type copySpec struct {
@@ -81,6 +82,9 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 			return hit, true, nil
 		}
 	}
+	if c, cached, err := b.copyDirect(ctx, s, cs, ents, mode, text, statKey, start); !errors.Is(err, errNotDirect) {
+		return c, cached, err
+	}
 	ov, err := b.mount(ctx, s.parent, inMemory(ents))
 	if err != nil {
 		return nil, false, err
@@ -115,6 +119,9 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	c, err := b.commit(s, layers, s.cfg, text, key)
 	return c, false, err
 }
+
+// directCopy turns copyDirect on (tests compare it with the overlay path).
+var directCopy = true
 
 // maxInMemory bounds the copies staged in memory (see mount).
 const maxInMemory = 1 << 30
@@ -322,7 +329,7 @@ func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error
 			if err != nil {
 				return "", fmt.Errorf("%s: %v", e.src, rootErr(err))
 			}
-			fh := sha256.New()
+			fh := blake3.New()
 			_, err = io.Copy(fh, f)
 			f.Close()
 			if err != nil {
@@ -345,7 +352,9 @@ func newEntryHasher(chmod fs.FileMode) *entryHasher {
 	return &entryHasher{chmod: chmod, h: sha256.New()}
 }
 
-// add records one entry; content is a regular file's sha256.
+// add records one entry; content is a regular file's blake3 (the hash
+// the layer's file index keeps, so a layer written straight from the
+// context gives its key without a second read).
 func (x *entryHasher) add(e entry, content []byte) {
 	mode := e.fi.Mode()
 	if x.chmod != 0 && mode&fs.ModeSymlink == 0 {
@@ -603,7 +612,7 @@ func writeOther(dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, 
 	return dir.Chmod(base, perm)
 }
 
-// writeFile copies a regular file and returns its content's sha256.
+// writeFile copies a regular file and returns its content's blake3.
 func writeFile(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) ([]byte, error) {
 	dir, base, err := dstDirs.at(name)
 	if err != nil {
@@ -642,7 +651,7 @@ func writeFile(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMod
 	if err != nil {
 		return nil, err
 	}
-	h := sha256.New()
+	h := blake3.New()
 	_, err = io.Copy(out, io.TeeReader(in, h))
 	if err == nil {
 		err = out.Chown(uid, gid)
