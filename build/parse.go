@@ -18,13 +18,12 @@ var supported = map[string]bool{
 	"label": true, "volume": true, "stopsignal": true, "healthcheck": true, "shell": true,
 }
 
-// step is one instruction of the recipe, FROM included.
+// step is one instruction of a stage after its FROM.
 type step struct {
 	n    int // 1-based over the whole file, as STEP n/N prints it
 	line int
-	cmd  instructions.Command // nil for FROM
-	from *instructions.Stage  // set for FROM
-	text string               // the instruction as it ran (for errors)
+	cmd  instructions.Command
+	text string // the instruction as it ran (for errors)
 }
 
 type stage struct {
