@@ -247,3 +247,32 @@ func TestDirectCopyMatchesOverlayCopy(t *testing.T) {
 		}
 	}
 }
+
+// The context is mounted read-only from the start: nothing that cleans
+// .strata/tmp can delete the user's files through it.
+func TestBindReadOnly(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"d/f": "f"})
+	target := filepath.Join(t.TempDir(), "mnt")
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(ctxDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	unmount, err := bindReadOnly(root, "d", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unmount)
+	if b, err := os.ReadFile(filepath.Join(target, "f")); err != nil || string(b) != "f" {
+		t.Fatalf("read through the bind: %q %v", b, err)
+	}
+	if err := os.RemoveAll(target); err == nil {
+		t.Fatal("RemoveAll through the bind succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(ctxDir, "d", "f")); err != nil {
+		t.Fatalf("the context lost a file: %v", err)
+	}
+}

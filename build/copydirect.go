@@ -231,27 +231,33 @@ func removeDirs(made []string) {
 }
 
 // bindReadOnly mounts the context directory rel (opened through the
-// context's root, so no symlink leads out) read-only at target.
+// context's root, so no symlink leads out) read-only at target. The
+// mount is made read-only before it is attached (open_tree, then
+// mount_setattr, then move_mount): at no instant can anything that
+// cleans .strata/tmp, gc included, delete the user's files through it.
 func bindReadOnly(src *os.Root, rel, target string) (func(), error) {
 	f, err := src.Open(rel)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", rel, rootErr(err))
 	}
 	defer f.Close()
-	from := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
-	if err := unix.Mount(from, target, "", unix.MS_BIND, ""); err != nil {
+	tree, err := unix.OpenTree(int(f.Fd()), "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err != nil {
 		return nil, fmt.Errorf("bind the context: %w", err)
 	}
-	unmount := func() {
+	defer unix.Close(tree)
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
+	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		return nil, fmt.Errorf("bind the context read-only: %w", err)
+	}
+	if err := unix.MoveMount(tree, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return nil, fmt.Errorf("bind the context: %w", err)
+	}
+	return func() {
 		if err := unix.Unmount(target, unix.MNT_DETACH); err != nil {
 			fmt.Fprintf(os.Stderr, "strata: build: unmount %s: %v\n", target, err)
 		}
-	}
-	if err := unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
-		unmount()
-		return nil, fmt.Errorf("bind the context read-only: %w", err)
-	}
-	return unmount, nil
+	}, nil
 }
 
 // indexDigest is digestEntries' digest of ents, with the content hashes
