@@ -10,7 +10,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 
 # Debian packages each target needs.
 DEMO_PKGS  := busybox-static passt
-TEST_PKGS  := busybox-static passt docker-registry skopeo umoci apache2-utils git
+TEST_PKGS  := busybox-static passt docker-registry skopeo umoci apache2-utils git podman buildah
 BENCH_PKGS := $(TEST_PKGS) runc crun zstd debootstrap time
 
 .PHONY: build install test test-vm demo bench lint deps-demo deps-test deps-bench clean

@@ -22,6 +22,7 @@ var allowed = map[string][]string{
 	"worktree":      {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "tree", "snapshot"},
 	"image":         {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
 	"remote":        {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "image"},
+	"build":         {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "snapshot", "exec"},
 }
 
 // forbidden states the map's load-bearing rules on their own, so that
@@ -31,6 +32,7 @@ var forbidden = map[string][]string{
 	"snapshot": {"tree", "worktree"},             // a snapshotter knows layers, not revisions
 	"remote":   {"worktree", "snapshot", "tree"}, // transfers move blobs and refs only
 	"image":    {"remote", "worktree"},           // import and export move no bytes over a network
+	"build":    {"worktree", "remote", "tree"},   // a build mounts commits itself; the CLI fetches bases
 	"objects":  {"refs", "repo", "tree", "snapshot", "worktree", "image", "remote", "exec"},
 	"refs":     {"objects", "repo", "tree", "snapshot", "worktree", "image", "remote", "exec"},
 }

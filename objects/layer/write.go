@@ -33,6 +33,11 @@ type WriteOptions struct {
 	// import, clamped to SOURCE_DATE_EPOCH for reproducible commits (as
 	// buildkit's rewrite-timestamp).
 	Mtime func(time.Time) time.Time
+	// Attr, if set, may change an entry's mode bits, owner and mtime
+	// (st.Mode's permission bits, Uid, Gid, Mtim) before it is written;
+	// path is absolute ("/usr/share"). strata build's COPY owns files by
+	// --chown and keeps an image's directory attributes with it.
+	Attr func(path string, st *unix.Stat_t)
 }
 
 // Errors callers may branch on.
@@ -130,6 +135,9 @@ func (t *tarWriter) walk(rel string, d *Dir) error {
 		}
 		if err != nil {
 			return err
+		}
+		if t.opts.Attr != nil {
+			t.opts.Attr("/"+crel, &e.St)
 		}
 		if e.Class == Whiteout {
 			if err := t.whiteout(crel); err != nil {

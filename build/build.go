@@ -1,0 +1,439 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
+)
+
+// Options describe one build.
+type Options struct {
+	Repo       *repo.Repo
+	Context    string            // the build context directory
+	File       string            // the Dockerfile's name, for messages
+	Dockerfile []byte            // its content
+	BuildArgs  map[string]string // --build-arg
+	NoCache    bool              // run every step, reuse nothing
+	Network    string            // RUN's network: exec.NetworkHost (default), NetworkNone, NetworkPrivate
+	Out        io.Writer         // progress and RUN output; nil for none
+	// Date is every commit's date (the CLI passes SOURCE_DATE_EPOCH, else
+	// now); Mtime clamps layer mtimes when SOURCE_DATE_EPOCH is set.
+	Date  time.Time
+	Mtime func(time.Time) time.Time
+	// Pull fetches a registry reference for FROM (as clone does); nil
+	// refuses FROM of anything that is not a revision of the repository.
+	Pull func(ctx context.Context, ref string) (*objects.Commit, error)
+}
+
+// StepTime is how long one step took, and whether it came from the cache.
+type StepTime struct {
+	N      int
+	Text   string
+	Cached bool
+	Took   time.Duration
+}
+
+// Result is the final commit and the time of every step.
+type Result struct {
+	Commit *objects.Commit
+	Steps  []StepTime
+}
+
+// AnnotationKey is the manifest annotation holding a build step's cache key.
+const AnnotationKey = "dev.strata.build.key"
+
+// StepError is a failed step: its number and line, and the container's
+// exit code when a RUN failed.
+type StepError struct {
+	File     string
+	Step     int
+	Line     int
+	Text     string // the instruction, expanded
+	ExitCode int    // a RUN's non-zero status, else 0
+	Err      error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("%s:%d: step %d: %s: %v", e.File, e.Line, e.Step, e.Text, e.Err)
+}
+func (e *StepError) Unwrap() error { return e.Err }
+
+// ErrNoCommit: the recipe's last stage has no instruction after FROM
+// scratch, so there is nothing to name.
+var ErrNoCommit = errors.New("the recipe makes no commit (FROM scratch and nothing else)")
+
+type builder struct {
+	o      Options
+	rc     *recipe
+	snaps  *snapshot.Snapshots
+	lex    *shell.Lex
+	cache  *cache
+	stages map[string]*objects.Commit // by stage name and index
+	res    Result
+	ignore *ignorer
+}
+
+// Build runs the recipe and returns its last stage's commit. Nothing is
+// moved: the caller points a branch at the result.
+func Build(ctx context.Context, o Options) (*Result, error) {
+	if o.File == "" {
+		o.File = "Dockerfile"
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Date.IsZero() {
+		o.Date = time.Now()
+	}
+	rc, err := parse(o.File, o.Dockerfile)
+	if err != nil {
+		return nil, err
+	}
+	ig, err := loadIgnore(o.Context)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{o: o, rc: rc, snaps: snapshot.NewSnapshots(o.Repo.Objects),
+		lex: shell.NewLex(rc.escape), cache: openCache(o.Repo), stages: map[string]*objects.Commit{}, ignore: ig}
+	var last *objects.Commit
+	for i := range rc.stages {
+		c, err := b.stage(ctx, i)
+		if err != nil {
+			return nil, err
+		}
+		b.stages[fmt.Sprint(i)] = c
+		if n := rc.stages[i].from.Name; n != "" {
+			b.stages[n] = c
+		}
+		last = c
+	}
+	if last == nil {
+		return nil, ErrNoCommit
+	}
+	b.res.Commit = last
+	return &b.res, nil
+}
+
+// state is a stage's state between steps.
+type state struct {
+	parent   *objects.Commit // nil: scratch, nothing committed yet
+	cfg      ocispec.ImageConfig
+	args     map[string]string // ARGs declared in the stage, with values
+	argOrder []string
+	shell    []string
+	cmdSet   bool // CMD given in this stage (ENTRYPOINT then keeps it)
+}
+
+func (s *state) env() []string {
+	out := append([]string(nil), s.cfg.Env...)
+	have := map[string]bool{}
+	for _, kv := range out {
+		k, _, _ := strings.Cut(kv, "=")
+		have[k] = true
+	}
+	for _, k := range s.argOrder {
+		if !have[k] {
+			out = append(out, k+"="+s.args[k])
+		}
+	}
+	return out
+}
+
+// argsText is the build args a RUN sees, as docker's cache key has them.
+func (s *state) argsText() string {
+	if len(s.argOrder) == 0 {
+		return ""
+	}
+	keys := append([]string(nil), s.argOrder...)
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, s.args[k])
+	}
+	return b.String()
+}
+
+func (b *builder) stage(ctx context.Context, i int) (*objects.Commit, error) {
+	st := b.rc.stages[i]
+	start := time.Now()
+	s, text, err := b.from(ctx, st.from)
+	fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", st.first, b.rc.total, text)
+	if err != nil {
+		return nil, &StepError{File: b.rc.name, Step: st.first, Line: st.from.Location[0].Start.Line, Text: text, Err: err}
+	}
+	b.res.Steps = append(b.res.Steps, StepTime{N: st.first, Text: text, Took: time.Since(start)})
+	for i := range st.steps {
+		sp := &st.steps[i]
+		sp.text = sp.cmd.(interface{ String() string }).String()
+		if err := b.step(ctx, s, sp); err != nil {
+			var se *StepError
+			if errors.As(err, &se) {
+				return nil, err
+			}
+			se = &StepError{File: b.rc.name, Step: sp.n, Line: sp.line, Text: sp.text, Err: err}
+			var ee *exitError
+			if errors.As(err, &ee) {
+				se.ExitCode = ee.code
+			}
+			return nil, se
+		}
+	}
+	return s.parent, nil
+}
+
+// from starts a stage: an earlier stage, scratch, a revision of this
+// repository, or (through Options.Pull) a registry reference.
+func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, string, error) {
+	base, err := b.expandWith(f.BaseName, metaEnv(b.rc.metaArgs, b.o.BuildArgs))
+	text := "FROM " + base
+	if f.Name != "" {
+		text += " AS " + f.Name
+	}
+	if err != nil {
+		return nil, text, err
+	}
+	s := &state{args: map[string]string{}, shell: []string{"/bin/sh", "-c"}}
+	var c *objects.Commit
+	if prev, ok := b.stages[strings.ToLower(base)]; ok {
+		c = prev
+	} else if base == "scratch" {
+		return s, text, nil
+	} else if c, err = b.o.Repo.Resolve(base); err != nil {
+		if b.o.Pull == nil || !looksLikeReference(base) {
+			return nil, text, fmt.Errorf("FROM %s: %w", base, err)
+		}
+		if c, err = b.o.Pull(ctx, base); err != nil {
+			return nil, text, fmt.Errorf("FROM %s: %w", base, err)
+		}
+	}
+	s.parent = c
+	s.cfg = cloneConfig(c.Config.Config)
+	return s, text, nil
+}
+
+// looksLikeReference: a name with a registry host or a repository path,
+// which a revision name never has.
+func looksLikeReference(s string) bool {
+	return strings.ContainsAny(s, "/.:@")
+}
+
+func metaEnv(meta []instructions.ArgCommand, buildArgs map[string]string) []string {
+	var env []string
+	for _, a := range meta {
+		for _, kv := range a.Args {
+			v, ok := buildArgs[kv.Key]
+			if !ok && kv.Value != nil {
+				v, ok = *kv.Value, true
+			}
+			if ok {
+				env = append(env, kv.Key+"="+v)
+			}
+		}
+	}
+	return env
+}
+
+func (b *builder) expandWith(word string, env []string) (string, error) {
+	out, _, err := b.lex.ProcessWord(word, shell.EnvsFromSlice(env))
+	return out, err
+}
+
+// step runs one instruction after FROM and advances s.
+func (b *builder) step(ctx context.Context, s *state, sp *step) error {
+	start := time.Now()
+	env := s.env()
+	var err error
+	if ex, ok := sp.cmd.(instructions.SupportsSingleWordExpansion); ok {
+		if err = ex.Expand(func(w string) (string, error) { return b.expandWith(w, env) }); err != nil {
+			return err
+		}
+	}
+	if e, ok := sp.cmd.(*instructions.ExposeCommand); ok {
+		// buildkit expands EXPOSE in its dispatcher, not in Expand.
+		for i, p := range e.Ports {
+			if e.Ports[i], err = b.expandWith(p, env); err != nil {
+				return err
+			}
+		}
+	}
+	if a, ok := sp.cmd.(*instructions.ArgCommand); ok {
+		// ARG changes no image: it makes no commit (as buildkit).
+		sp.text = a.String()
+		fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", sp.n, b.rc.total, sp.text)
+		b.arg(s, a)
+		b.res.Steps = append(b.res.Steps, StepTime{N: sp.n, Text: a.String(), Took: time.Since(start)})
+		return nil
+	}
+	text, err := b.text(s, sp.cmd)
+	if err != nil {
+		return err
+	}
+	sp.text = text
+	fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", sp.n, b.rc.total, text)
+	var c *objects.Commit
+	cached := false
+	switch cmd := sp.cmd.(type) {
+	case *instructions.RunCommand:
+		c, cached, err = b.run(ctx, s, cmd, text)
+	case *instructions.CopyCommand:
+		c, cached, err = b.copy(ctx, s, copySpec{sd: cmd.SourcesAndDest, from: cmd.From, chown: cmd.Chown, chmod: cmd.Chmod}, text)
+	case *instructions.AddCommand:
+		c, cached, err = b.copy(ctx, s, copySpec{sd: cmd.SourcesAndDest, chown: cmd.Chown, chmod: cmd.Chmod}, text)
+	default:
+		c, cached, err = b.meta(s, sp.cmd, text)
+	}
+	if err != nil {
+		return err
+	}
+	s.parent = c
+	s.cfg = cloneConfig(c.Config.Config)
+	if cached {
+		fmt.Fprintf(b.o.Out, "--> CACHED %s\n", short(c))
+	} else {
+		fmt.Fprintf(b.o.Out, "--> %s\n", short(c))
+	}
+	b.res.Steps = append(b.res.Steps, StepTime{N: sp.n, Text: text, Cached: cached, Took: time.Since(start)})
+	return nil
+}
+
+func short(c *objects.Commit) string { return c.ID.Encoded()[:12] }
+
+func (b *builder) arg(s *state, a *instructions.ArgCommand) {
+	meta := map[string]string{}
+	for _, kv := range metaEnv(b.rc.metaArgs, nil) {
+		k, v, _ := strings.Cut(kv, "=")
+		meta[k] = v
+	}
+	for _, kv := range a.Args {
+		v, ok := b.o.BuildArgs[kv.Key]
+		if !ok && kv.Value != nil {
+			v = *kv.Value
+		} else if !ok {
+			v = meta[kv.Key]
+		}
+		if _, seen := s.args[kv.Key]; !seen {
+			s.argOrder = append(s.argOrder, kv.Key)
+		}
+		s.args[kv.Key] = v
+	}
+}
+
+// text is the instruction as it runs, after expansion: the commit message,
+// history created_by and part of the cache key.
+func (b *builder) text(s *state, c instructions.Command) (string, error) {
+	switch c := c.(type) {
+	case *instructions.RunCommand:
+		return "RUN " + cmdLineText(c.ShellDependantCmdLine), nil
+	case *instructions.CmdCommand:
+		return "CMD " + cmdLineText(c.ShellDependantCmdLine), nil
+	case *instructions.EntrypointCommand:
+		return "ENTRYPOINT " + cmdLineText(c.ShellDependantCmdLine), nil
+	case *instructions.CopyCommand:
+		return "COPY " + flagsText(map[string]string{"from": c.From, "chown": c.Chown, "chmod": c.Chmod}) + sdText(c.SourcesAndDest), nil
+	case *instructions.AddCommand:
+		return "ADD " + flagsText(map[string]string{"chown": c.Chown, "chmod": c.Chmod}) + sdText(c.SourcesAndDest), nil
+	case *instructions.EnvCommand:
+		return "ENV " + kvText(c.Env), nil
+	case *instructions.LabelCommand:
+		return "LABEL " + kvText(c.Labels), nil
+	case *instructions.WorkdirCommand:
+		return "WORKDIR " + c.Path, nil
+	case *instructions.UserCommand:
+		return "USER " + c.User, nil
+	case *instructions.ExposeCommand:
+		return "EXPOSE " + strings.Join(c.Ports, " "), nil
+	case *instructions.VolumeCommand:
+		return "VOLUME " + jsonText(c.Volumes), nil
+	case *instructions.StopSignalCommand:
+		return "STOPSIGNAL " + c.Signal, nil
+	case *instructions.ShellCommand:
+		return "SHELL " + jsonText(c.Shell), nil
+	case *instructions.HealthCheckCommand:
+		return strings.TrimSpace(c.String()), nil
+	}
+	return "", fmt.Errorf("%s is not supported", strings.ToUpper(c.Name()))
+}
+
+func cmdLineText(c instructions.ShellDependantCmdLine) string {
+	if c.PrependShell {
+		return strings.Join(c.CmdLine, " ")
+	}
+	return jsonText(c.CmdLine)
+}
+
+func sdText(sd instructions.SourcesAndDest) string {
+	return strings.Join(append(append([]string(nil), sd.SourcePaths...), sd.DestPath), " ")
+}
+
+func flagsText(f map[string]string) string {
+	var out []string
+	for _, k := range []string{"from", "chown", "chmod"} {
+		if v := f[k]; v != "" {
+			out = append(out, "--"+k+"="+v+" ")
+		}
+	}
+	return strings.Join(out, "")
+}
+
+func kvText(kvs instructions.KeyValuePairs) string {
+	var out []string
+	for _, kv := range kvs {
+		out = append(out, kv.Key+"="+quoteIfNeeded(kv.Value))
+	}
+	return strings.Join(out, " ")
+}
+
+func quoteIfNeeded(v string) string {
+	if v == "" || strings.ContainsAny(v, " \t\"'\\$") {
+		return fmt.Sprintf("%q", v)
+	}
+	return v
+}
+
+// commit writes the commit of one step on top of s.parent.
+func (b *builder) commit(s *state, layers []objects.Layer, cfg ocispec.ImageConfig, text, key string) (*objects.Commit, error) {
+	nc := objects.NewCommit{Parent: s.parent, Layers: layers, Config: &cfg, Date: b.o.Date,
+		Message: text, CreatedBy: text, OS: runtime.GOOS, Architecture: runtime.GOARCH,
+		Annotations: map[string]string{AnnotationKey: key}}
+	c, err := b.o.Repo.Objects.WriteCommit(nc)
+	if err != nil {
+		return nil, err
+	}
+	// --no-cache reuses nothing but still records: the next build hits.
+	if err := b.cache.put(key, c.ID); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// lookup returns the cached commit for key, if any.
+func (b *builder) lookup(key string) *objects.Commit {
+	if b.o.NoCache {
+		return nil
+	}
+	return b.cache.get(b.o.Repo.Objects, key)
+}
+
+// absPath resolves p against the stage's working directory.
+func absPath(workdir, p string) string {
+	if path.IsAbs(p) {
+		return path.Clean(p)
+	}
+	if workdir == "" {
+		workdir = "/"
+	}
+	return path.Join(workdir, p)
+}

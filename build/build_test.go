@@ -1,0 +1,278 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/internal/testrootfs"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+func TestMain(m *testing.M) {
+	exec.Reexec() // RUN's container init is this binary
+	os.Exit(m.Run())
+}
+
+var epoch = time.Unix(1700000000, 0).UTC()
+
+func clamp(t time.Time) time.Time {
+	if t.After(epoch) {
+		return epoch
+	}
+	return t
+}
+
+// newRepo makes a repository in a fresh directory; with base, branch main
+// holds a busybox tree.
+func newRepo(t testing.TB, base bool) *repo.Repo {
+	t.Helper()
+	r, err := repo.Init(filepath.Join(t.TempDir(), "env"), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base {
+		l, err := r.Objects.AddLayerFromDir(context.Background(), testrootfs.Busybox(t), layer.WriteOptions{Mtime: clamp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := r.Objects.WriteCommit(objects.NewCommit{Layers: []objects.Layer{l}, Date: epoch, Message: "base", OS: runtime.GOOS, Architecture: runtime.GOARCH})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Refs.Update(refs.Heads+"main", c.ID, "", "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r
+}
+
+func buildIn(t testing.TB, r *repo.Repo, ctxDir, dockerfile string) (*Result, error) {
+	t.Helper()
+	return Build(context.Background(), Options{Repo: r, Context: ctxDir, Dockerfile: []byte(dockerfile), Date: epoch, Mtime: clamp})
+}
+
+// Two repositories build the same recipe to the same ids, step by step.
+func TestReproducibleAcrossRepositories(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"files/a": "a", "files/sub/b": "b", "files/l": "->a"})
+	recipe := "FROM scratch\nCOPY files/ /srv/\nENV A=1\nLABEL x=y\nEXPOSE 80\nCMD [\"/srv/a\"]\n"
+	var chains [2][]digest.Digest
+	for i := range chains {
+		r := newRepo(t, false)
+		res, err := buildIn(t, r, ctxDir, recipe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id := res.Commit.ID; id != ""; {
+			chains[i] = append(chains[i], id)
+			if id, err = r.Objects.Parent(id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A later mtime changes nothing: the digest leaves it out, the
+		// layer clamps it.
+		now := time.Now()
+		os.Chtimes(filepath.Join(ctxDir, "files", "a"), now, now)
+	}
+	if len(chains[0]) != 5 {
+		t.Fatalf("%d commits, want 5 (one per instruction after FROM)", len(chains[0]))
+	}
+	for j := range chains[0] {
+		if chains[0][j] != chains[1][j] {
+			t.Fatalf("step %d: %s in one repository, %s in the other", len(chains[0])-j+1, chains[0][j], chains[1][j])
+		}
+	}
+}
+
+// The cache index is only a hint: a cached commit that gc removed, or an
+// entry naming a commit of another key, is rebuilt, never trusted.
+func TestCacheToleratesMissingAndWrongEntries(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"a": "a"})
+	r := newRepo(t, false)
+	recipe := "FROM scratch\nCOPY a /a\nENV A=1\n"
+	first, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil || again.Commit.ID != first.Commit.ID || !again.Steps[1].Cached || !again.Steps[2].Cached {
+		t.Fatalf("rebuild: %v, %+v", err, again)
+	}
+	// gc took the last commit's manifest.
+	if err := r.Objects.Delete(first.Commit.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil || res.Commit.ID != first.Commit.ID || !res.Steps[1].Cached || res.Steps[2].Cached {
+		t.Fatalf("after the commit went: %v, %+v", err, res)
+	}
+	// An entry naming a commit without the key is ignored.
+	key := res.Commit.Manifest.Annotations[AnnotationKey]
+	parent, _ := r.Objects.ReadCommit(res.Commit.Parent())
+	if err := openCache(r).put(key, parent.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err = buildIn(t, r, ctxDir, recipe)
+	if err != nil || res.Commit.ID != first.Commit.ID || res.Steps[2].Cached {
+		t.Fatalf("with a wrong entry: %v, %+v", err, res)
+	}
+}
+
+// A failing RUN writes no blob and returns its status with the step.
+func TestFailingRunCommitsNothing(t *testing.T) {
+	r := newRepo(t, true)
+	ctxDir := ctxWith(t, map[string]string{"f": "f"})
+	count := func() int {
+		n := 0
+		r.Objects.Walk(func(digest.Digest, int64) error { n++; return nil })
+		return n
+	}
+	before := count()
+	_, err := buildIn(t, r, ctxDir, "FROM main\nRUN echo x > /x && exit 7\n")
+	var se *StepError
+	if !errors.As(err, &se) || se.ExitCode != 7 || se.Step != 2 || se.Line != 2 {
+		t.Fatalf("got %v, want step 2 line 2 status 7", err)
+	}
+	if after := count(); after != before {
+		t.Fatalf("%d blobs before, %d after a failed RUN", before, after)
+	}
+	left, _ := filepath.Glob(filepath.Join(r.Objects.TempDir(), "build-*"))
+	if len(left) > 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+}
+
+// The digest a COPY computes while copying is the one digestEntries
+// defines; the stat memo finds it again, and a same-size change with the
+// old mtime is still seen (its ctime moved).
+func TestCopyDigestAndStatMemo(t *testing.T) {
+	old := racyWindow
+	racyWindow = 0
+	t.Cleanup(func() { racyWindow = old })
+	ctxDir := ctxWith(t, map[string]string{"d/a": "aaaa", "d/s/b": "b", "d/l": "->a"})
+	r := newRepo(t, false)
+	recipe := "FROM scratch\nCOPY --chmod=0640 d/ /x/\n"
+	first, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, root, err := collectIn(t, ctxDir, []string{"d/"}, "/x/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := digestEntries(root, ents, 0o640)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := (*objects.Commit)(nil)
+	text := "COPY --chmod=0640 d/ /x/"
+	if got, want := first.Commit.Manifest.Annotations[AnnotationKey], stepKey(parent, text, sum); got != want {
+		t.Fatalf("key %s, digestEntries gives %s", got, want)
+	}
+	memo := openCache(r).memo(stepKey(parent, text, "stat:"+statDigest(ents, 0o640)))
+	if memo != stepKey(parent, text, sum) {
+		t.Fatalf("memo %q", memo)
+	}
+	again, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil || !again.Steps[1].Cached || again.Commit.ID != first.Commit.ID {
+		t.Fatalf("rebuild: %v %+v", err, again)
+	}
+	p := filepath.Join(ctxDir, "d", "a")
+	fi, _ := os.Stat(p)
+	os.WriteFile(p, []byte("AAAA"), 0o644)
+	os.Chtimes(p, fi.ModTime(), fi.ModTime())
+	changed, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil || changed.Steps[1].Cached || changed.Commit.ID == first.Commit.ID {
+		t.Fatalf("a same-size change with the old mtime was not seen: %v %+v", err, changed)
+	}
+}
+
+// A COPY written straight from the context (copyDirect) and one copied
+// through an overlay have the same key and the same files: names, types,
+// modes, owners, times, links, contents. (The overlay's layer also marks
+// the directories it made opaque; nothing lies below them either way.)
+func TestDirectCopyMatchesOverlayCopy(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{
+		"site/index.html": "hi", "site/css/a.css": "a", "site/link": "->index.html",
+		"site/etc/motd": "motd", "site/skip.log": "no", ".dockerignore": "site/*.log\n",
+	})
+	os.Chmod(filepath.Join(ctxDir, "site", "css"), 0o750)
+	for _, recipe := range []string{
+		"FROM main\nCOPY site/ /var/www/\n",                       // a new directory under an existing one
+		"FROM main\nCOPY --chown=1000:1000 --chmod=0640 site /\n", // onto the root: /etc exists
+		"FROM main\nCOPY site /new/deep/dir\n",                    // parents made
+		"FROM scratch\nCOPY site/ /srv/\n",
+	} {
+		var keys [2]string
+		var files [2][]string
+		for i, direct := range []bool{false, true} {
+			directCopy = direct
+			r := newRepo(t, true)
+			res, err := buildIn(t, r, ctxDir, recipe)
+			directCopy = true
+			if err != nil {
+				t.Fatalf("%q direct=%v: %v", recipe, direct, err)
+			}
+			keys[i] = res.Commit.Manifest.Annotations[AnnotationKey]
+			ls := res.Commit.Layers()
+			idx, err := r.Objects.LayerIndex(ls[len(ls)-1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range idx {
+				if e.Type != layer.TypeOpaque {
+					files[i] = append(files[i], fmt.Sprintf("%s %c %o %d:%d %s %s %s", e.Path, e.Type, e.Mode, e.UID, e.GID, e.ModTime, e.Link, e.Digest))
+				}
+			}
+		}
+		if keys[0] != keys[1] {
+			t.Errorf("%q: keys %s (overlay) and %s (direct)", recipe, keys[0], keys[1])
+		}
+		if a, b := strings.Join(files[0], "\n"), strings.Join(files[1], "\n"); a != b {
+			t.Errorf("%q: overlay copy:\n%s\ndirect copy:\n%s", recipe, a, b)
+		}
+		if len(files[1]) < 5 {
+			t.Errorf("%q: %d entries", recipe, len(files[1]))
+		}
+	}
+}
+
+// The context is mounted read-only from the start: nothing that cleans
+// .strata/tmp can delete the user's files through it.
+func TestBindReadOnly(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"d/f": "f"})
+	target := filepath.Join(t.TempDir(), "mnt")
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(ctxDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	unmount, err := bindReadOnly(root, "d", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unmount)
+	if b, err := os.ReadFile(filepath.Join(target, "f")); err != nil || string(b) != "f" {
+		t.Fatalf("read through the bind: %q %v", b, err)
+	}
+	if err := os.RemoveAll(target); err == nil {
+		t.Fatal("RemoveAll through the bind succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(ctxDir, "d", "f")); err != nil {
+		t.Fatalf("the context lost a file: %v", err)
+	}
+}

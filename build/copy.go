@@ -1,0 +1,304 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/strata-sh/strata/objects"
+)
+
+type copySpec struct {
+	sd                 instructions.SourcesAndDest
+	from, chown, chmod string
+}
+
+// entry is one file a COPY writes.
+type entry struct {
+	src  string      // path in the source root
+	dst  string      // path in the image, relative to its root
+	fi   fs.FileInfo // the source's (Lstat inside trees, Stat for a named file)
+	link string      // a symlink's target
+	top  bool        // a named file, not found by walking (lands inside dst if dst is a directory)
+}
+
+// copy carries out COPY and ADD from the context (or another stage with
+// --from) into a throwaway overlay of the parent and commits it.
+func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) (*objects.Commit, bool, error) {
+	start := time.Now()
+	srcDir, ig := b.o.Context, b.ignore
+	if cs.from != "" {
+		c, ok := b.stages[strings.ToLower(cs.from)]
+		if !ok {
+			var err error
+			if c, err = b.o.Repo.Resolve(cs.from); err != nil {
+				return nil, false, fmt.Errorf("COPY --from=%s: no such stage or revision", cs.from)
+			}
+		}
+		ov, err := b.mount(ctx, c, 0)
+		if err != nil {
+			return nil, false, err
+		}
+		defer ov.close()
+		srcDir, ig = ov.target, nil
+	}
+	mode, err := parseChmod(cs.chmod)
+	if err != nil {
+		return nil, false, err
+	}
+	src, err := os.OpenRoot(srcDir)
+	if err != nil {
+		return nil, false, err
+	}
+	defer src.Close()
+	ents, err := collect(src, ig, cs.sd, s.cfg.WorkingDir, cs.from != "")
+	if err != nil {
+		return nil, false, err
+	}
+	// The key needs every copied byte hashed. A memo keyed by the files'
+	// stat data (as git's index and buildkit's content cache) finds it
+	// without reading them when nothing was touched; otherwise the files
+	// are hashed as they are copied, in one pass.
+	statKey := stepKey(s.parent, text, "stat:"+statDigest(ents, mode))
+	if key := b.cache.memo(statKey); key != "" {
+		if hit := b.lookup(key); hit != nil {
+			return hit, true, nil
+		}
+	}
+	if c, cached, err := b.copyDirect(ctx, s, cs, ents, mode, text, statKey, start); !errors.Is(err, errNotDirect) {
+		return c, cached, err
+	}
+	ov, err := b.mount(ctx, s.parent, inMemory(ents))
+	if err != nil {
+		return nil, false, err
+	}
+	defer ov.close()
+	dst, err := os.OpenRoot(ov.target)
+	if err != nil {
+		return nil, false, err
+	}
+	var sum string
+	uid, gid, err := resolveOwner(dst, cs.chown)
+	if err == nil {
+		sum, err = writeEntries(src, dst, ents, mode, uid, gid)
+	}
+	dst.Close()
+	if err != nil {
+		return nil, false, err
+	}
+	key := stepKey(s.parent, text, sum)
+	if !racy(ents, start) {
+		if err := b.cache.putMemo(statKey, key); err != nil {
+			return nil, false, err
+		}
+	}
+	if hit := b.lookup(key); hit != nil {
+		return hit, true, nil // touched, not changed
+	}
+	layers, err := b.layer(ctx, ov, s.parent)
+	if err != nil {
+		return nil, false, err
+	}
+	c, err := b.commit(s, layers, s.cfg, text, key)
+	return c, false, err
+}
+
+// directCopy turns copyDirect on (tests compare it with the overlay path).
+var directCopy = true
+
+// maxInMemory bounds the copies staged in memory (see mount).
+const maxInMemory = 1 << 30
+
+// inMemory is the tmpfs size for a copy of ents: their bytes plus room
+// for metadata and copied-up directories; 0 (on disk) past maxInMemory.
+func inMemory(ents []entry) int64 {
+	var n int64
+	for _, e := range ents {
+		n += e.fi.Size() + 4096
+	}
+	n += 64 << 20
+	if n > maxInMemory {
+		return 0
+	}
+	return n
+}
+
+func parseChmod(s string) (fs.FileMode, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o7777 {
+		return 0, fmt.Errorf("--chmod=%s: want an octal mode such as 0755", s)
+	}
+	return unixMode(uint32(n)), nil
+}
+
+// unixMode turns permission and setuid/setgid/sticky bits into a FileMode.
+func unixMode(n uint32) fs.FileMode {
+	m := fs.FileMode(n & 0o777)
+	if n&syscall.S_ISUID != 0 {
+		m |= fs.ModeSetuid
+	}
+	if n&syscall.S_ISGID != 0 {
+		m |= fs.ModeSetgid
+	}
+	if n&syscall.S_ISVTX != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
+
+// collect lists what a COPY copies, as docker does: a directory's
+// contents go into the destination, a file goes to the destination or
+// into it if it ends in "/" (or there are several sources). Nothing
+// outside the source root is reachable: names with "..", and symlinks
+// that leave it, are refused (os.Root).
+func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir string, fromStage bool) ([]entry, error) {
+	dest := absPath(workdir, sd.DestPath)
+	destIsDir := strings.HasSuffix(sd.DestPath, "/") || strings.HasSuffix(sd.DestPath, "/.") || sd.DestPath == "." || len(sd.SourcePaths) > 1
+	where := "the build context"
+	if fromStage {
+		where = "the --from tree"
+	}
+	var out []entry
+	for _, p := range sd.SourcePaths {
+		rel := filepath.Clean(strings.TrimPrefix(filepath.Clean("/"+p), "/"))
+		if rel == "" {
+			rel = "."
+		}
+		if !filepath.IsLocal(p) && !strings.HasPrefix(p, "/") && p != "." {
+			return nil, fmt.Errorf("%s: outside %s", p, where)
+		}
+		matches := []string{rel}
+		if strings.ContainsAny(rel, "*?[") {
+			m, err := fs.Glob(src.FS(), rel)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+			matches = matches[:0]
+			for _, x := range m {
+				if !ig.excluded(x) {
+					matches = append(matches, x)
+				}
+			}
+			if len(matches) == 0 {
+				return nil, fmt.Errorf("%s: no file in %s matches", p, where)
+			}
+			if len(matches) > 1 {
+				destIsDir = true
+			}
+		}
+		for _, m := range matches {
+			fi, err := src.Stat(m)
+			if errors.Is(err, fs.ErrNotExist) || err == nil && ig.excluded(m) && !fi.IsDir() {
+				return nil, fmt.Errorf("%s: no such file or directory in %s", p, where)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %v", p, where, rootErr(err))
+			}
+			if !fi.IsDir() {
+				d := dest
+				if destIsDir {
+					d = path.Join(dest, path.Base(m))
+				}
+				out = append(out, entry{src: m, dst: d, fi: fi, top: !destIsDir})
+				continue
+			}
+			out = append(out, entry{src: m, dst: dest, fi: fi})
+			top, err := src.OpenRoot(m)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", p, rootErr(err))
+			}
+			err = walkDir(top, m, func(q string, fi fs.FileInfo, d *os.Root, name string) (bool, error) {
+				if ig.excluded(q) {
+					// An excluded directory is still walked for the files an
+					// exception brings back; their parents are made as needed.
+					return fi.IsDir() && ig.descend(), nil
+				}
+				e := entry{src: q, dst: path.Join(dest, strings.TrimPrefix(q, m+"/")), fi: fi}
+				if m == "." {
+					e.dst = path.Join(dest, q)
+				}
+				switch {
+				case fi.Mode().IsRegular(), fi.IsDir():
+				case fi.Mode()&fs.ModeSymlink != 0:
+					if e.link, err = d.Readlink(name); err != nil {
+						return false, err
+					}
+				default:
+					return false, fmt.Errorf("%s: not a regular file, directory or symlink", q)
+				}
+				out = append(out, e)
+				return fi.IsDir(), nil
+			})
+			top.Close()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// walkDir calls fn for everything under d (whose path is rel), sorted by
+// name, each directory opened once: every call is one step from an open
+// directory, never a walk of the whole path again. fn's true descends.
+func walkDir(d *os.Root, rel string, fn func(q string, fi fs.FileInfo, d *os.Root, name string) (bool, error)) error {
+	f, err := d.Open(".")
+	if err != nil {
+		return err
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		q := path.Join(rel, name)
+		if rel == "." {
+			q = name
+		}
+		fi, err := d.Lstat(name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+		descend, err := fn(q, fi, d, name)
+		if err != nil || !descend {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		sub, err := d.OpenRoot(name)
+		if err != nil {
+			return fmt.Errorf("%s: %v", q, rootErr(err))
+		}
+		err = walkDir(sub, q, fn)
+		sub.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rootErr says "leaves" for os.Root's refusal of an escaping path.
+func rootErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "escapes") {
+		return errors.New("a symlink or \"..\" leads outside it")
+	}
+	return err
+}

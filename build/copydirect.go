@@ -1,0 +1,306 @@
+package build
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"golang.org/x/sys/unix"
+)
+
+// errNotDirect: this COPY takes the overlay path.
+var errNotDirect = errors.New("not a direct copy")
+
+// copyDirect writes a COPY of one context directory straight into a layer,
+// without copying a byte: the directory is bind-mounted, read-only, at
+// its destination in an empty staging tree and that tree is written as
+// the layer, with owners, modes and the image's directory attributes set
+// as the overlay path would leave them (layer.WriteOptions.Attr). Each
+// file is read once, by the layer writer, whose file index gives the
+// content hashes of the key. Anything this cannot mirror exactly (a
+// source that is not one directory, an existing path of another type in
+// the image, "!" exceptions in .dockerignore) is errNotDirect.
+func (b *builder) copyDirect(ctx context.Context, s *state, cs copySpec, ents []entry, chmod fs.FileMode, text, statKey string, start time.Time) (*objects.Commit, bool, error) {
+	if !directCopy || cs.from != "" || len(cs.sd.SourcePaths) != 1 || len(ents) == 0 || !ents[0].fi.IsDir() || b.ignore.descend() {
+		return nil, false, errNotDirect
+	}
+	srcDir, dest := ents[0].src, ents[0].dst
+	for _, e := range ents[1:] {
+		if e.top || srcDir != "." && !strings.HasPrefix(e.src, srcDir+"/") {
+			return nil, false, errNotDirect
+		}
+	}
+	dir, err := os.MkdirTemp(b.o.Repo.Objects.TempDir(), "build-")
+	if err != nil {
+		return nil, false, err
+	}
+	defer os.Remove(dir)
+	// The parent's tree, for --chown names and the attributes of what exists.
+	image, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	if s.parent != nil && len(s.parent.Layers()) > 0 {
+		image.Close()
+		ov, err := b.mount(ctx, s.parent, 0)
+		if err != nil {
+			return nil, false, err
+		}
+		defer ov.close()
+		if image, err = os.OpenRoot(ov.target); err != nil {
+			return nil, false, err
+		}
+	}
+	defer image.Close()
+	uid, gid, err := resolveOwner(image, cs.chown)
+	if err != nil {
+		return nil, false, err
+	}
+	have, err := existingDirs(image, dest, ents)
+	if err != nil {
+		return nil, false, err
+	}
+	stage := filepath.Join(dir, "stage")
+	target := filepath.Join(stage, filepath.FromSlash(strings.TrimPrefix(dest, "/")))
+	made, err := mkdirs(stage, target)
+	defer removeDirs(made) // never RemoveAll: the context is mounted in there
+	if err != nil {
+		return nil, false, err
+	}
+	src, err := os.OpenRoot(b.o.Context)
+	if err != nil {
+		return nil, false, err
+	}
+	defer src.Close()
+	unmount, err := bindReadOnly(src, srcDir, target)
+	if err != nil {
+		return nil, false, err
+	}
+	defer unmount()
+
+	now := unix.NsecToTimespec(time.Now().UnixNano())
+	_, destExists := have[dest]
+	attr := func(p string, st *unix.Stat_t) {
+		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+		parent := p != dest && strings.HasPrefix(dest, p+"/")
+		if old, ok := have[p]; ok && isDir {
+			// As the overlay path leaves them: an existing directory keeps
+			// its mode and owner; one the copy fills takes the source's
+			// mtime, a parent the one it had, or now if the destination
+			// was made in it.
+			st.Mode, st.Uid, st.Gid = st.Mode&^0o7777|old.Mode&0o7777, old.Uid, old.Gid
+			switch {
+			case parent && !destExists && p == path.Dir(dest):
+				st.Mtim = now
+			case parent:
+				st.Mtim = old.Mtim
+			}
+			return
+		}
+		if parent {
+			// A parent made for the destination: 0755 root, as MkdirAll.
+			st.Mode, st.Uid, st.Gid = st.Mode&^0o7777|0o755, 0, 0
+			st.Mtim = now
+			return
+		}
+		st.Uid, st.Gid = uint32(uid), uint32(gid)
+		if chmod != 0 && st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			st.Mode = st.Mode&^0o7777 | unixBits(chmod)
+		}
+	}
+	exclude := func(p string, isDir bool) bool {
+		rel, ok := strings.CutPrefix(p, strings.TrimSuffix(dest, "/")+"/")
+		if !ok || dest == "/" && p != "/" {
+			rel, ok = strings.TrimPrefix(p, "/"), dest == "/"
+		}
+		return ok && b.ignore.excluded(path.Join(srcDir, rel))
+	}
+	opts := layer.WriteOptions{Mtime: b.o.Mtime, Attr: attr, Exclude: exclude}
+	l, err := b.o.Repo.Objects.AddLayerFromDir(ctx, stage, opts)
+	if err == nil && opts.Mtime != nil && inChain(s.parent, l.DiffID) {
+		opts.Mtime = nil // overlayfs refuses the same lower twice (see layer)
+		l, err = b.o.Repo.Objects.AddLayerFromDir(ctx, stage, opts)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	sum, err := indexDigest(b.o.Repo.Objects, l, ents, chmod)
+	if err != nil {
+		return nil, false, err
+	}
+	key := stepKey(s.parent, text, sum)
+	if !racy(ents, start) {
+		if err := b.cache.putMemo(statKey, key); err != nil {
+			return nil, false, err
+		}
+	}
+	if hit := b.lookup(key); hit != nil {
+		return hit, true, nil // touched, not changed (the layer blob is gc's)
+	}
+	c, err := b.commit(s, []objects.Layer{l}, s.cfg, text, key)
+	return c, false, err
+}
+
+// existingDirs lstats the destination, its parents and every entry's
+// path in the image: directories there keep their attributes; any other
+// type where the copy puts a directory, or a directory where it puts a
+// file, is errNotDirect (the overlay path decides those).
+func existingDirs(image *os.Root, dest string, ents []entry) (map[string]unix.Stat_t, error) {
+	have := map[string]unix.Stat_t{}
+	dirs := newDirRoots(image, false)
+	defer dirs.close()
+	check := func(p string, wantDir bool) (bool, error) {
+		name := strings.TrimPrefix(p, "/")
+		if name == "" {
+			return true, nil
+		}
+		d, base, err := dirs.at(name)
+		if err != nil {
+			return false, nil // its parent is missing or not a directory: checked there
+		}
+		fi, err := d.Lstat(base)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		if err != nil {
+			return false, errNotDirect
+		}
+		if fi.IsDir() != wantDir {
+			return false, errNotDirect
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && wantDir {
+			have[p] = unix.Stat_t{Mode: st.Mode, Uid: st.Uid, Gid: st.Gid, Mtim: unix.Timespec(st.Mtim)}
+		}
+		return true, nil
+	}
+	var parents []string
+	for p := path.Dir(dest); p != "/"; p = path.Dir(p) {
+		parents = append([]string{p}, parents...)
+	}
+	for _, p := range parents {
+		if ok, err := check(p, true); err != nil || !ok {
+			if err != nil {
+				return nil, err
+			}
+			return have, nil // a missing parent: nothing below exists
+		}
+	}
+	for _, e := range ents {
+		if _, err := check(e.dst, e.fi.IsDir()); err != nil {
+			return nil, err
+		}
+	}
+	return have, nil
+}
+
+// mkdirs makes target and its parents under stage, returning what it made.
+func mkdirs(stage, target string) ([]string, error) {
+	var made []string
+	rel, err := filepath.Rel(stage, target)
+	if err != nil {
+		return nil, err
+	}
+	p := stage
+	for _, c := range append([]string{""}, strings.Split(rel, string(filepath.Separator))...) {
+		if c == "." {
+			continue
+		}
+		p = filepath.Join(p, c)
+		if err := os.Mkdir(p, 0o755); err != nil {
+			return made, err
+		}
+		made = append(made, p)
+	}
+	return made, nil
+}
+
+func removeDirs(made []string) {
+	for i := len(made) - 1; i >= 0; i-- {
+		os.Remove(made[i])
+	}
+}
+
+// bindReadOnly mounts the context directory rel (opened through the
+// context's root, so no symlink leads out) read-only at target. The
+// mount is made read-only before it is attached (open_tree, then
+// mount_setattr, then move_mount): at no instant can anything that
+// cleans .strata/tmp, gc included, delete the user's files through it.
+func bindReadOnly(src *os.Root, rel, target string) (func(), error) {
+	f, err := src.Open(rel)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", rel, rootErr(err))
+	}
+	defer f.Close()
+	tree, err := unix.OpenTree(int(f.Fd()), "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return nil, fmt.Errorf("bind the context: %w", err)
+	}
+	defer unix.Close(tree)
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
+	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		return nil, fmt.Errorf("bind the context read-only: %w", err)
+	}
+	if err := unix.MoveMount(tree, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return nil, fmt.Errorf("bind the context: %w", err)
+	}
+	return func() {
+		if err := unix.Unmount(target, unix.MNT_DETACH); err != nil {
+			fmt.Fprintf(os.Stderr, "strata: build: unmount %s: %v\n", target, err)
+		}
+	}, nil
+}
+
+// indexDigest is digestEntries' digest of ents, with the content hashes
+// the layer's file index recorded as it wrote them.
+func indexDigest(st *objects.Store, l objects.Layer, ents []entry, chmod fs.FileMode) (string, error) {
+	idx, err := st.LayerIndex(l)
+	if err != nil {
+		return "", err
+	}
+	sums := make(map[string]string, len(idx))
+	for _, e := range idx {
+		if e.Digest != "" {
+			sums[e.Path] = e.Digest
+		}
+	}
+	h := newEntryHasher(chmod)
+	for _, e := range ents {
+		var content []byte
+		if e.fi.Mode().IsRegular() {
+			d, ok := sums[e.dst]
+			if !ok {
+				return "", fmt.Errorf("%s: changed while it was copied", e.src)
+			}
+			if content, err = hex.DecodeString(strings.TrimPrefix(d, "blake3:")); err != nil {
+				return "", fmt.Errorf("%s: index digest %q", e.dst, d)
+			}
+		}
+		h.add(e, content)
+	}
+	return h.sum(), nil
+}
+
+// unixBits is the inverse of unixMode.
+func unixBits(m fs.FileMode) uint32 {
+	n := uint32(m & fs.ModePerm)
+	if m&fs.ModeSetuid != 0 {
+		n |= unix.S_ISUID
+	}
+	if m&fs.ModeSetgid != 0 {
+		n |= unix.S_ISGID
+	}
+	if m&fs.ModeSticky != 0 {
+		n |= unix.S_ISVTX
+	}
+	return n
+}

@@ -1,0 +1,281 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zeebo/blake3"
+)
+
+// writeEntries copies the entries into dst, the overlay of the parent,
+// and returns their digest (digestEntries'). Destination paths resolve
+// inside dst: a symlink of the image that leads out is refused, never
+// followed. Directories and symlinks are made in order; regular files are
+// copied by a worker per core once their directory exists, unless two
+// entries share a destination (then order decides, and all runs in
+// order). Directory times are set last, after their files went in.
+func writeEntries(src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int) (string, error) {
+	srcDirs, dstDirs := newDirRoots(src, false), newDirRoots(dst, true)
+	defer srcDirs.close()
+	defer dstDirs.close()
+	sums := make([][]byte, len(ents))
+	workers := runtime.GOMAXPROCS(0)
+	seen := make(map[string]bool, len(ents))
+	for _, e := range ents {
+		if e.top || seen[e.dst] {
+			workers = 0
+		}
+		seen[e.dst] = true
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		werr error
+		jobs = make(chan int)
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if werr == nil {
+			werr = err
+		}
+		mu.Unlock()
+	}
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return werr != nil
+	}
+	do := func(i int) {
+		e := ents[i]
+		sum, err := writeEntry(srcDirs, dstDirs, e, destName(e), permOf(e, chmod), uid, gid)
+		if err != nil {
+			fail(fmt.Errorf("%s: %v", e.dst, rootErr(err)))
+		}
+		sums[i] = sum
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				do(i)
+			}
+		}()
+	}
+	type dirTime struct {
+		dir  *os.Root
+		base string
+		t    time.Time
+	}
+	var dirTimes []dirTime
+	for i, e := range ents {
+		if failed() {
+			break
+		}
+		if e.fi.Mode().IsRegular() && workers > 0 {
+			jobs <- i
+			continue
+		}
+		do(i)
+		if e.fi.IsDir() && !failed() {
+			if dir, base, err := dstDirs.at(destName(e)); err == nil && destName(e) != "." {
+				dirTimes = append(dirTimes, dirTime{dir, base, e.fi.ModTime()})
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if werr != nil {
+		return "", werr
+	}
+	for i := len(dirTimes) - 1; i >= 0; i-- {
+		d := dirTimes[i]
+		if err := d.dir.Chtimes(d.base, d.t, d.t); err != nil {
+			return "", err
+		}
+	}
+	h := newEntryHasher(chmod)
+	for i, e := range ents {
+		h.add(e, sums[i])
+	}
+	return h.sum(), nil
+}
+
+func destName(e entry) string {
+	name := strings.TrimPrefix(e.dst, "/")
+	if name == "" {
+		return "."
+	}
+	return name
+}
+
+func permOf(e entry, chmod fs.FileMode) fs.FileMode {
+	if chmod != 0 {
+		return chmod
+	}
+	return e.fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+}
+
+// dirRoots keeps a directory of a tree open per path, so that each file
+// is reached in one step from its directory rather than by resolving its
+// whole path again (os.Root walks every component): a COPY of thousands
+// of files spent most of its time there.
+type dirRoots struct {
+	mu     sync.Mutex
+	root   *os.Root
+	create bool // make missing directories (0755), as a COPY's parents
+	open   map[string]*os.Root
+}
+
+func newDirRoots(root *os.Root, create bool) *dirRoots {
+	return &dirRoots{root: root, create: create, open: map[string]*os.Root{}}
+}
+
+// at returns the directory holding name, and name's last element.
+func (d *dirRoots) at(name string) (*os.Root, string, error) {
+	dir, base := path.Split(name)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		return d.root, base, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if r, ok := d.open[dir]; ok {
+		return r, base, nil
+	}
+	if d.create {
+		if err := d.root.MkdirAll(dir, 0o755); err != nil {
+			return nil, "", err
+		}
+	}
+	r, err := d.root.OpenRoot(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	d.open[dir] = r
+	return r, base, nil
+}
+
+// forget closes what is open at or under name, which is being replaced.
+func (d *dirRoots) forget(name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for p, r := range d.open {
+		if p == name || strings.HasPrefix(p, name+"/") {
+			r.Close()
+			delete(d.open, p)
+		}
+	}
+}
+
+func (d *dirRoots) close() {
+	for _, r := range d.open {
+		r.Close()
+	}
+}
+
+func writeEntry(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) ([]byte, error) {
+	if name == "." {
+		return nil, nil // the destination is the root itself: it exists
+	}
+	if !e.fi.Mode().IsRegular() {
+		return nil, writeOther(dstDirs, e, name, perm, uid, gid)
+	}
+	return writeFile(srcDirs, dstDirs, e, name, perm, uid, gid)
+}
+
+// writeOther makes a directory or a symlink (its times come later).
+func writeOther(dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) error {
+	dir, base, err := dstDirs.at(name)
+	if err != nil {
+		return err
+	}
+	old, err := dir.Lstat(base)
+	exists := err == nil
+	if e.fi.IsDir() && exists && old.IsDir() {
+		return nil // an existing directory keeps its owner, mode and times
+	}
+	if exists {
+		dstDirs.forget(name)
+		if err := dir.RemoveAll(base); err != nil {
+			return err
+		}
+	}
+	if !e.fi.IsDir() {
+		if err := dir.Symlink(e.link, base); err != nil {
+			return err
+		}
+		return dir.Lchown(base, uid, gid)
+	}
+	if err := dir.Mkdir(base, 0o700); err != nil {
+		return err
+	}
+	if err := dir.Chown(base, uid, gid); err != nil {
+		return err
+	}
+	return dir.Chmod(base, perm)
+}
+
+// writeFile copies a regular file and returns its content's blake3.
+func writeFile(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) ([]byte, error) {
+	dir, base, err := dstDirs.at(name)
+	if err != nil {
+		return nil, err
+	}
+	old, err := dir.Lstat(base)
+	exists := err == nil
+	if exists && old.IsDir() {
+		if !e.top {
+			return nil, errors.New("a directory is in the way")
+		}
+		// A named file copied onto an existing directory lands in it.
+		if dir, base, err = dstDirs.at(name + "/" + path.Base(e.src)); err != nil {
+			return nil, err
+		}
+		if old, err = dir.Lstat(base); err == nil && old.IsDir() {
+			return nil, errors.New("a directory is in the way")
+		}
+		exists = err == nil
+	}
+	if exists {
+		if err := dir.Remove(base); err != nil {
+			return nil, err
+		}
+	}
+	sdir, sbase, err := srcDirs.at(e.src)
+	if err != nil {
+		return nil, err
+	}
+	in, err := sdir.Open(sbase)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	out, err := dir.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	h := blake3.New()
+	_, err = io.Copy(out, io.TeeReader(in, h))
+	if err == nil {
+		err = out.Chown(uid, gid)
+	}
+	if err == nil {
+		err = out.Chmod(perm) // after chown, which clears setuid bits
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), dir.Chtimes(base, e.fi.ModTime(), e.fi.ModTime())
+}

@@ -1,0 +1,52 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+)
+
+// ignorer applies the context's .dockerignore with docker's own matcher
+// (moby/patternmatcher: anchored at the context root, "**", "!"
+// exceptions).
+type ignorer struct {
+	pm *patternmatcher.PatternMatcher
+}
+
+func loadIgnore(contextDir string) (*ignorer, error) {
+	f, err := os.Open(filepath.Join(contextDir, ".dockerignore"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &ignorer{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf(".dockerignore: %w", err)
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, fmt.Errorf(".dockerignore: %w", err)
+	}
+	return &ignorer{pm: pm}, nil
+}
+
+// excluded says whether rel (a path in the context) is left out.
+func (i *ignorer) excluded(rel string) bool {
+	if i == nil || i.pm == nil || rel == "." {
+		return false
+	}
+	m, err := i.pm.MatchesOrParentMatches(filepath.ToSlash(rel))
+	return err == nil && m
+}
+
+// descend says whether an excluded directory may still hold files an
+// exception ("!pattern") brings back.
+func (i *ignorer) descend() bool { return i != nil && i.pm != nil && i.pm.Exclusions() }

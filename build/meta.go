@@ -1,0 +1,124 @@
+package build
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/objects"
+)
+
+// stepKey is a step's cache key: its parent, the instruction as it runs,
+// and what else decides its result (the files a COPY copies, the args a
+// RUN sees).
+func stepKey(parent *objects.Commit, text, extra string) string {
+	h := sha256.New()
+	p := "scratch"
+	if parent != nil {
+		p = parent.ID.String()
+	}
+	fmt.Fprintf(h, "strata-build-v1\x00%s\x00%s\x00%s", p, text, extra)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// meta applies an instruction that changes only the image config, as one
+// commit without a layer (its history entry is empty_layer).
+func (b *builder) meta(s *state, c instructions.Command, text string) (*objects.Commit, bool, error) {
+	cfg := cloneConfig(s.cfg)
+	switch c := c.(type) {
+	case *instructions.EnvCommand:
+		for _, kv := range c.Env {
+			cfg.Env = setEnv(cfg.Env, kv.Key, kv.Value)
+		}
+	case *instructions.LabelCommand:
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		for _, kv := range c.Labels {
+			cfg.Labels[kv.Key] = kv.Value
+		}
+	case *instructions.WorkdirCommand:
+		cfg.WorkingDir = absPath(cfg.WorkingDir, c.Path)
+	case *instructions.UserCommand:
+		cfg.User = c.User
+	case *instructions.ExposeCommand:
+		if cfg.ExposedPorts == nil {
+			cfg.ExposedPorts = map[string]struct{}{}
+		}
+		for _, p := range c.Ports {
+			if !strings.Contains(p, "/") {
+				p += "/tcp"
+			}
+			cfg.ExposedPorts[p] = struct{}{}
+		}
+	case *instructions.VolumeCommand:
+		if cfg.Volumes == nil {
+			cfg.Volumes = map[string]struct{}{}
+		}
+		for _, v := range c.Volumes {
+			cfg.Volumes[v] = struct{}{}
+		}
+	case *instructions.StopSignalCommand:
+		cfg.StopSignal = c.Signal
+	case *instructions.CmdCommand:
+		cfg.Cmd = s.argv(c.ShellDependantCmdLine)
+		s.cmdSet = true
+	case *instructions.EntrypointCommand:
+		cfg.Entrypoint = s.argv(c.ShellDependantCmdLine)
+		if !s.cmdSet {
+			cfg.Cmd = nil // an inherited CMD does not outlive a new ENTRYPOINT (docker)
+		}
+	case *instructions.ShellCommand:
+		// The OCI config has no Shell: it holds for the rest of the
+		// stage only (buildah does the same for OCI images).
+		s.shell = append([]string(nil), c.Shell...)
+	case *instructions.HealthCheckCommand:
+		// Nor a Healthcheck: recorded in the history alone, as buildah
+		// does for OCI images.
+	default:
+		return nil, false, fmt.Errorf("%s is not supported", strings.ToUpper(c.Name()))
+	}
+	// A shell-form CMD or ENTRYPOINT depends on SHELL: in the key.
+	key := stepKey(s.parent, text, jsonText(s.shell))
+	if hit := b.lookup(key); hit != nil {
+		return hit, true, nil
+	}
+	commit, err := b.commit(s, nil, cfg, text, key)
+	return commit, false, err
+}
+
+// argv is a shell-form command line wrapped in the stage's SHELL, or an
+// exec-form one as written.
+func (s *state) argv(c instructions.ShellDependantCmdLine) []string {
+	if c.PrependShell {
+		return append(append([]string(nil), s.shell...), strings.Join(c.CmdLine, " "))
+	}
+	return append([]string(nil), c.CmdLine...)
+}
+
+func setEnv(env []string, k, v string) []string {
+	for i, kv := range env {
+		if key, _, _ := strings.Cut(kv, "="); key == k {
+			out := append([]string(nil), env...)
+			out[i] = k + "=" + v
+			return out
+		}
+	}
+	return append(append([]string(nil), env...), k+"="+v)
+}
+
+func cloneConfig(c ocispec.ImageConfig) ocispec.ImageConfig {
+	var out ocispec.ImageConfig
+	b, _ := json.Marshal(c)
+	json.Unmarshal(b, &out)
+	return out
+}
+
+func jsonText(v []string) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

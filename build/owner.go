@@ -1,0 +1,71 @@
+package build
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/moby/sys/user"
+)
+
+// resolveOwner reads --chown USER[:GROUP], names looked up in the image's
+// /etc/passwd and /etc/group (read inside root); root:root without it.
+func resolveOwner(root *os.Root, chown string) (uid, gid int, err error) {
+	if chown == "" {
+		return 0, 0, nil
+	}
+	u, g, hasGroup := strings.Cut(chown, ":")
+	uid, err = lookupID(root, "etc/passwd", u, func(f *os.File, name string) (int, int, bool) {
+		us, _ := user.ParsePasswdFilter(f, func(x user.User) bool { return x.Name == name })
+		if len(us) == 0 {
+			return 0, 0, false
+		}
+		return us[0].Uid, us[0].Gid, true
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("--chown=%s: %w", chown, err)
+	}
+	gid = uid
+	if !hasGroup {
+		// USER alone: its primary group, as docker (a number stands for both).
+		if _, err := strconv.Atoi(u); err != nil {
+			f, ferr := root.Open("etc/passwd")
+			if ferr == nil {
+				us, _ := user.ParsePasswdFilter(f, func(x user.User) bool { return x.Name == u })
+				f.Close()
+				if len(us) > 0 {
+					gid = us[0].Gid
+				}
+			}
+		}
+		return uid, gid, nil
+	}
+	gid, err = lookupID(root, "etc/group", g, func(f *os.File, name string) (int, int, bool) {
+		gs, _ := user.ParseGroupFilter(f, func(x user.Group) bool { return x.Name == name })
+		if len(gs) == 0 {
+			return 0, 0, false
+		}
+		return gs[0].Gid, 0, true
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("--chown=%s: %w", chown, err)
+	}
+	return uid, gid, nil
+}
+
+func lookupID(root *os.Root, file, name string, find func(*os.File, string) (int, int, bool)) (int, error) {
+	if n, err := strconv.Atoi(name); err == nil && n >= 0 {
+		return n, nil
+	}
+	f, err := root.Open(file)
+	if err != nil {
+		return 0, fmt.Errorf("no /%s in the image to look %s up", file, name)
+	}
+	defer f.Close()
+	id, _, ok := find(f, name)
+	if !ok {
+		return 0, fmt.Errorf("%s: not in /%s", name, file)
+	}
+	return id, nil
+}

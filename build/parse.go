@@ -1,0 +1,160 @@
+package build
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// supported lists the instructions strata builds; any other is refused
+// with its line (MAINTAINER, ONBUILD, and whatever Dockerfile grows).
+var supported = map[string]bool{
+	"from": true, "run": true, "copy": true, "add": true, "env": true, "arg": true,
+	"workdir": true, "user": true, "cmd": true, "entrypoint": true, "expose": true,
+	"label": true, "volume": true, "stopsignal": true, "healthcheck": true, "shell": true,
+}
+
+// step is one instruction of a stage after its FROM.
+type step struct {
+	n    int // 1-based over the whole file, as STEP n/N prints it
+	line int
+	cmd  instructions.Command
+	text string // the instruction as it ran (for errors)
+}
+
+type stage struct {
+	from  *instructions.Stage
+	steps []step // the instructions after FROM
+	first int    // step number of its FROM
+}
+
+// recipe is a parsed Dockerfile.
+type recipe struct {
+	name     string // the file's name, for errors
+	escape   rune
+	metaArgs []instructions.ArgCommand
+	stages   []stage
+	total    int
+}
+
+// lineError is an error at a line of the Dockerfile.
+func lineError(file string, line int, err error) error {
+	return fmt.Errorf("%s:%d: %w", file, line, err)
+}
+
+// parse reads a Dockerfile with buildkit's parser and refuses what strata
+// does not build, naming the line and the instruction.
+func parse(name string, src []byte) (*recipe, error) {
+	res, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, cleanErr(err))
+	}
+	r := &recipe{name: name, escape: res.EscapeToken}
+	for _, node := range res.AST.Children {
+		if !supported[strings.ToLower(node.Value)] {
+			return nil, lineError(name, node.StartLine, fmt.Errorf("%s is not supported", strings.ToUpper(node.Value)))
+		}
+		v, err := instructions.ParseInstruction(node)
+		if err != nil {
+			return nil, lineError(name, node.StartLine, cleanErr(err))
+		}
+		if err := refuseFlags(v); err != nil {
+			return nil, lineError(name, node.StartLine, err)
+		}
+		r.total++
+		switch c := v.(type) {
+		case *instructions.Stage:
+			r.stages = append(r.stages, stage{from: c, first: r.total})
+		case *instructions.ArgCommand:
+			if len(r.stages) == 0 {
+				r.metaArgs = append(r.metaArgs, *c)
+				r.total--
+				continue
+			}
+			r.add(node.StartLine, c)
+		case instructions.Command:
+			if len(r.stages) == 0 {
+				return nil, lineError(name, node.StartLine, errors.New("the first instruction must be FROM (or ARG)"))
+			}
+			r.add(node.StartLine, c)
+		}
+	}
+	if len(r.stages) == 0 {
+		return nil, fmt.Errorf("%s: no FROM instruction", name)
+	}
+	return r, nil
+}
+
+func (r *recipe) add(line int, c instructions.Command) {
+	s := &r.stages[len(r.stages)-1]
+	s.steps = append(s.steps, step{n: r.total, line: line, cmd: c})
+}
+
+// refuseFlags refuses the options strata does not carry out, rather than
+// building something other than what the recipe says.
+func refuseFlags(v any) error {
+	switch c := v.(type) {
+	case *instructions.Stage:
+		if c.Platform != "" {
+			return errors.New("FROM --platform is not supported")
+		}
+	case *instructions.RunCommand:
+		if len(c.FlagsUsed) > 0 {
+			return fmt.Errorf("RUN --%s is not supported", c.FlagsUsed[0])
+		}
+		if len(c.Files) > 0 {
+			return errors.New("RUN with a here-document is not supported")
+		}
+	case *instructions.CopyCommand:
+		if len(c.SourceContents) > 0 {
+			return errors.New("COPY with a here-document is not supported")
+		}
+		if c.Parents || len(c.ExcludePatterns) > 0 {
+			return errors.New("COPY --parents and --exclude are not supported")
+		}
+	case *instructions.AddCommand:
+		if len(c.SourceContents) > 0 {
+			return errors.New("ADD with a here-document is not supported")
+		}
+		if c.Checksum != "" || c.KeepGitDir != nil || c.Unpack != nil || len(c.ExcludePatterns) > 0 {
+			return errors.New("ADD --checksum, --keep-git-dir, --unpack and --exclude are not supported")
+		}
+		for _, s := range c.SourcePaths {
+			if isURL(s) {
+				return fmt.Errorf("ADD %s: remote sources are not supported (fetch it with RUN, or into the context)", s)
+			}
+		}
+	case *instructions.CmdCommand:
+		if len(c.Files) > 0 {
+			return errors.New("CMD with a here-document is not supported")
+		}
+	case *instructions.EntrypointCommand:
+		if len(c.Files) > 0 {
+			return errors.New("ENTRYPOINT with a here-document is not supported")
+		}
+	}
+	return nil
+}
+
+func isURL(s string) bool {
+	for _, p := range []string{"http://", "https://", "git@", "git://"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanErr keeps buildkit's message and drops its wrapping (stack
+// traces, "dockerfile parse error on line N:" which we say ourselves).
+func cleanErr(err error) error {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); strings.HasPrefix(msg, "dockerfile parse error") && i >= 0 {
+		msg = msg[i+2:]
+	}
+	return errors.New(msg)
+}

@@ -1,0 +1,81 @@
+package build
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/objects"
+)
+
+// run carries out a RUN on a throwaway overlay of the parent, confined
+// as strata run confines, and commits what it changed. A failing command
+// commits nothing.
+func (b *builder) run(ctx context.Context, s *state, cmd *instructions.RunCommand, text string) (*objects.Commit, bool, error) {
+	argv := s.argv(cmd.ShellDependantCmdLine)
+	extra := "argv=" + jsonText(argv) + "\n" + s.argsText()
+	key := stepKey(s.parent, text, extra)
+	if hit := b.lookup(key); hit != nil {
+		return hit, true, nil
+	}
+	ov, err := b.mount(ctx, s.parent, 0)
+	if err != nil {
+		return nil, false, err
+	}
+	defer ov.close()
+	if wd := s.cfg.WorkingDir; wd != "" && wd != "/" {
+		// As docker: RUN's working directory exists, whoever made it.
+		root, err := os.OpenRoot(ov.target)
+		if err != nil {
+			return nil, false, err
+		}
+		err = root.MkdirAll(strings.TrimPrefix(wd, "/"), 0o755)
+		root.Close()
+		if err != nil {
+			return nil, false, fmt.Errorf("WORKDIR %s: %w", wd, err)
+		}
+	}
+	spec := exec.Spec{
+		ID: "build-" + randomHex(6), Root: ov.target, Args: argv, Env: s.env(),
+		Cwd: s.cfg.WorkingDir, User: s.cfg.User, Network: b.o.Network,
+		Stdout: b.o.Out, Stderr: b.o.Out,
+	}
+	// exec.Run forwards SIGINT and SIGTERM to the container itself.
+	code, err := exec.Run(context.WithoutCancel(ctx), spec)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return nil, false, &exitError{code: ee.Code, err: err}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if code != 0 {
+		return nil, false, &exitError{code: code, err: fmt.Errorf("the command exited with status %d; nothing was committed", code)}
+	}
+	layers, err := b.layer(ctx, ov, s.parent)
+	if err != nil {
+		return nil, false, err
+	}
+	c, err := b.commit(s, layers, s.cfg, text, key)
+	return c, false, err
+}
+
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/build"
+	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
+)
+
+func init() { register(newBuildCommand) }
+
+type buildFlags struct {
+	file, branch, network string
+	buildArgs             []string
+	quiet, noCache        bool
+	insecure              bool
+}
+
+func newBuildCommand(g *globals) *cobra.Command {
+	var o buildFlags
+	cmd := &cobra.Command{
+		Use:   "build [-t BRANCH] [-f FILE] [--build-arg K=V]... [--no-cache] [-q] CONTEXT",
+		Short: "Build commits from a Dockerfile, one per instruction, cached as history",
+		Long: `Run the Dockerfile (CONTEXT/Dockerfile, or -f FILE) in this repository:
+every instruction after FROM makes one commit whose message and history
+created_by are the instruction. RUN, COPY and ADD add a layer; ENV, CMD,
+LABEL and the other metadata instructions add a history entry without one.
+
+  strata build -t web .
+  strata build -f Dockerfile.dev --build-arg V=2 -b web-dev .
+
+FROM takes a revision of this repository (main, v1, HEAD~2), scratch, an
+earlier stage (FROM main AS base ... COPY --from=base), or a registry
+image (fetched as clone fetches it, with its history). RUN runs with
+strata run's confinement and --network.
+
+The cache is the history: a step whose parent, instruction (after ARG and
+ENV expansion) and copied files match an earlier build's reuses its
+commit, so an unchanged rebuild runs nothing and prints the same id.
+--no-cache runs every step. Under SOURCE_DATE_EPOCH the dates are the
+epoch and the mtimes are clamped to it, so the same recipe gives the
+same ids elsewhere.
+
+-t and -b move BRANCH to the result (creating it), and only when every
+step succeeded. The last line printed is the final commit id; -q prints
+only that.
+
+Exit status: 0 on success; a failing RUN's own status; 1 on other
+errors; 2 on usage errors.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBuild(cmd.Context(), g, o, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.file, "file", "f", "", "the Dockerfile (default CONTEXT/Dockerfile)")
+	f.StringVarP(&o.branch, "tag", "t", "", "move (or create) `BRANCH` at the result")
+	f.StringVarP(&o.branch, "branch", "b", "", "the same as -t")
+	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "set build argument `K=V` (K alone: from this environment)")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the final commit id")
+	f.BoolVar(&o.noCache, "no-cache", false, "run every step; reuse no earlier commit")
+	f.StringVar(&o.network, "network", exec.NetworkHost, "RUN's network: host, private or none")
+	f.BoolVar(&o.insecure, "insecure", false, "FROM a registry over plain HTTP")
+	return cmd
+}
+
+func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) error {
+	if o.network != exec.NetworkHost && o.network != exec.NetworkNone && o.network != exec.NetworkPrivate {
+		return usagef("build: --network %s: must be host, private or none", o.network)
+	}
+	args := map[string]string{}
+	for _, kv := range o.buildArgs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			if v, ok = os.LookupEnv(k); !ok {
+				continue
+			}
+		}
+		if k == "" {
+			return usagef("build: --build-arg %s: want KEY=VALUE", kv)
+		}
+		args[k] = v
+	}
+	r, err := g.openRepo()
+	if err != nil {
+		return err
+	}
+	ctxDir, err := filepath.Abs(contextDir)
+	if err == nil {
+		var fi os.FileInfo
+		if fi, err = os.Stat(ctxDir); err == nil && !fi.IsDir() {
+			err = errors.New("not a directory")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("build: context %s: %v", contextDir, unwrapPath(err))
+	}
+	file := o.file
+	if file == "" {
+		file = filepath.Join(ctxDir, "Dockerfile")
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("build: %s: %v", file, unwrapPath(err))
+	}
+	target, err := planBuildTarget(ctx, r, o.branch)
+	if err != nil {
+		return err
+	}
+	date, err := commitDate("")
+	if err != nil {
+		return err
+	}
+	mt, err := commitMtimes()
+	if err != nil {
+		return err
+	}
+	out := g.stdout
+	if o.quiet {
+		out = io.Discard
+	}
+	bo := build.Options{
+		Repo: r, Context: ctxDir, File: filepath.Base(file), Dockerfile: src, BuildArgs: args,
+		NoCache: o.noCache, Network: o.network, Out: out, Date: date, Mtime: mt,
+		Pull: func(ctx context.Context, ref string) (*objects.Commit, error) {
+			return pullBase(ctx, r, ref, o.insecure)
+		},
+	}
+	res, err := build.Build(ctx, bo)
+	var se *build.StepError
+	if errors.As(err, &se) && se.ExitCode != 0 {
+		return exitCodeError{code: se.ExitCode, err: fmt.Errorf("build: %w", err)}
+	}
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	if !o.quiet {
+		printBuildSummary(out, res)
+	}
+	if target != nil {
+		if err := target.move(ctx, res.Commit.ID); err != nil {
+			return fmt.Errorf("build: built %s, but: %w", shortID(res.Commit.ID), err)
+		}
+		if !o.quiet {
+			fmt.Fprintf(out, "branch %s at %s\n", refs.ShortName(target.branch), shortID(res.Commit.ID))
+		}
+	}
+	fmt.Fprintln(g.stdout, res.Commit.ID)
+	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func printBuildSummary(w io.Writer, res *build.Result) {
+	cached := 0
+	fmt.Fprintln(w, "Steps:")
+	for _, s := range res.Steps {
+		mark := ""
+		if s.Cached {
+			mark = "CACHED"
+			cached++
+		}
+		fmt.Fprintf(w, "  %3d  %7.2fs  %-6s  %s\n", s.N, s.Took.Seconds(), mark, firstLine(s.Text))
+	}
+}
+
+// buildTarget is the branch a build moves: checked before the build, so
+// that a build is not wasted on a branch it may not move, and moved by
+// compare-and-swap from the value seen then.
+type buildTarget struct {
+	branch   string
+	old      digest.Digest
+	checkout *worktree.Worktree // the work tree showing the branch, moved with it
+	r        *repo.Repo
+}
+
+func planBuildTarget(ctx context.Context, r *repo.Repo, branch string) (*buildTarget, error) {
+	if branch == "" {
+		return nil, nil
+	}
+	t := &buildTarget{branch: refs.Heads + branch, r: r}
+	if err := refs.CheckName(t.branch); err != nil {
+		return nil, usagef("build -t %s: %w", branch, err)
+	}
+	if d, err := r.Refs.Read(t.branch); err == nil {
+		t.old = d
+	}
+	w, err := worktree.CheckedOutIn(r, t.branch, nil)
+	if err != nil {
+		return nil, err
+	}
+	if w != nil {
+		if _, mounted, _ := w.State(); mounted {
+			changes, err := w.Status(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if len(changes) > 0 {
+				return nil, fmt.Errorf("build -t %s: the branch is checked out with %s; commit them first", branch, plural(len(changes), "uncommitted change"))
+			}
+		}
+		t.checkout = w
+	}
+	return t, nil
+}
+
+func (t *buildTarget) move(ctx context.Context, id digest.Digest) error {
+	if t.old == id {
+		return nil
+	}
+	if t.checkout != nil {
+		_, err := t.checkout.Reset(ctx, id.String(), worktree.ResetHard)
+		return err
+	}
+	return t.r.Refs.Update(t.branch, id, t.old, "build: "+refs.ShortName(t.branch))
+}
+
+// pullBase fetches a registry image for FROM, as clone fetches it (with
+// its history), without a remote-tracking ref.
+func pullBase(ctx context.Context, r *repo.Repo, ref string, insecure bool) (*objects.Commit, error) {
+	url, tag, err := remote.SplitRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	if tag == "" {
+		tag = "latest"
+	}
+	s, err := remote.Connect(remote.Remote{URL: url, Insecure: insecure}, remote.Options{Insecure: insecure})
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.Fetch(ctx, r, []string{tag})
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range res.Tags {
+		if u.Tag == tag && u.New != "" {
+			return r.Objects.ReadCommit(u.New)
+		}
+		if u.Tag == tag && u.Skipped != "" {
+			return nil, errors.New(u.Skipped)
+		}
+	}
+	return nil, fmt.Errorf("%s: no such tag", ref)
+}
