@@ -2,8 +2,8 @@ package worktree
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 

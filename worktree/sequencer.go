@@ -56,15 +56,15 @@ type Sequence struct {
 	Finished bool          `json:"finished,omitempty"` // the ref move has begun
 	// Stopped: Todo[0] (or Theirs) conflicted; Applied once the work tree
 	// holds its clean changes and conflict markers.
-	Stopped         bool                  `json:"stopped,omitempty"`
-	Applied         bool                  `json:"applied,omitempty"`
-	Conflicts       []Conflict            `json:"conflicts,omitempty"`
-	ConfigConflicts []string              `json:"config_conflicts,omitempty"`
-	Config          *ocispec.ImageConfig  `json:"config,omitempty"` // the stopped step's merged config
-	Logs            map[string]int        `json:"logs"`             // reflog lengths at the start, for --abort
-	Written         int                   `json:"written"`          // layers written (the rest were reused)
-	Reused          int                   `json:"reused"`
-	Dropped         []digest.Digest       `json:"dropped,omitempty"` // commits that became empty
+	Stopped         bool                   `json:"stopped,omitempty"`
+	Applied         bool                   `json:"applied,omitempty"`
+	Conflicts       []Conflict             `json:"conflicts,omitempty"`
+	ConfigConflicts []string               `json:"config_conflicts,omitempty"`
+	Config          *ocispec.ImageConfig   `json:"config,omitempty"` // the stopped step's merged config
+	Logs            map[string]int         `json:"logs"`             // reflog lengths at the start, for --abort
+	Written         int                    `json:"written"`          // layers written (the rest were reused)
+	Reused          int                    `json:"reused"`
+	Dropped         []digest.Digest        `json:"dropped,omitempty"` // commits that became empty
 	configRes       []merge.ConfigConflict `json:"-"`
 }
 
