@@ -56,10 +56,10 @@ func (w *Worktree) threeWay(ctx context.Context, base, ours, theirs *objects.Com
 	}
 	in := merge.Input{Base: tb, Ours: to, Theirs: tt}
 	if base != nil {
-		if in.OursOpaque, err = merge.OpaqueSince(w.Repo.Objects, base, ours); err != nil {
+		if in.OursOpaque, err = merge.OpaqueSince(w.Repo.Objects, base, ours, tb); err != nil {
 			return nil, err
 		}
-		if in.TheirsOpaque, err = merge.OpaqueSince(w.Repo.Objects, base, theirs); err != nil {
+		if in.TheirsOpaque, err = merge.OpaqueSince(w.Repo.Objects, base, theirs, tb); err != nil {
 			return nil, err
 		}
 	}
