@@ -11,7 +11,8 @@ import (
 // (those base does not have) mark opaque. A tree forgets the marks; the
 // indexes keep them. A mark on a directory the base lacks hides nothing
 // (overlayfs marks many new directories so) and is left out.
-func OpaqueSince(store *objects.Store, base, side *objects.Commit, baseTree tree.Tree) (map[string]bool, error) {
+// index reads a layer's file index (objects.Store.LayerIndex, or a cache).
+func OpaqueSince(index func(objects.Layer) ([]layer.Entry, error), base, side *objects.Commit, baseTree tree.Tree) (map[string]bool, error) {
 	inBase := map[digest.Digest]bool{}
 	for _, l := range base.Layers() {
 		inBase[l.Desc.Digest] = true
@@ -21,7 +22,7 @@ func OpaqueSince(store *objects.Store, base, side *objects.Commit, baseTree tree
 		if inBase[l.Desc.Digest] {
 			continue
 		}
-		entries, err := store.LayerIndex(l)
+		entries, err := index(l)
 		if err != nil {
 			return nil, err
 		}

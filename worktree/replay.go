@@ -42,28 +42,30 @@ type labels struct{ ours, base, theirs string }
 
 // threeWay merges theirs into ours over base (nil: the empty tree).
 func (w *Worktree) threeWay(ctx context.Context, base, ours, theirs *objects.Commit, lb labels) (*outcome, error) {
-	tb, err := w.trees.Of(base)
+	in, scoped, err := w.scopedInput(base, ours, theirs)
 	if err != nil {
 		return nil, err
 	}
-	to, err := w.trees.Of(ours)
-	if err != nil {
-		return nil, err
+	if !scoped {
+		if in.Base, err = w.trees.Of(base); err != nil {
+			return nil, err
+		}
+		if in.Ours, err = w.trees.Of(ours); err != nil {
+			return nil, err
+		}
+		if in.Theirs, err = w.trees.Of(theirs); err != nil {
+			return nil, err
+		}
 	}
-	tt, err := w.trees.Of(theirs)
-	if err != nil {
-		return nil, err
-	}
-	in := merge.Input{Base: tb, Ours: to, Theirs: tt}
 	if base != nil {
-		if in.OursOpaque, err = merge.OpaqueSince(w.Repo.Objects, base, ours, tb); err != nil {
+		if in.OursOpaque, err = merge.OpaqueSince(w.layerIndex, base, ours, in.Base); err != nil {
 			return nil, err
 		}
-		if in.TheirsOpaque, err = merge.OpaqueSince(w.Repo.Objects, base, theirs, tb); err != nil {
+		if in.TheirsOpaque, err = merge.OpaqueSince(w.layerIndex, base, theirs, in.Base); err != nil {
 			return nil, err
 		}
 	}
-	o := &outcome{base: base, ours: ours, theirs: theirs, tours: to, res: merge.Classify(in), content: map[string][]byte{}}
+	o := &outcome{base: base, ours: ours, theirs: theirs, tours: in.Ours, res: merge.Classify(in), content: map[string][]byte{}}
 	if err := w.mergeTexts(ctx, o, lb); err != nil {
 		return nil, err
 	}
@@ -94,7 +96,7 @@ func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error 
 	}
 	var contents [3]map[string][]byte
 	if len(want) > 0 {
-		h := tree.NewHistory(w.Repo.Objects)
+		h := w.cache().hist
 		for i, c := range []*objects.Commit{o.base, o.ours, o.theirs} {
 			m := map[string]*layer.Entry{}
 			for p, es := range want {
@@ -193,7 +195,7 @@ func (w *Worktree) reusable(o *outcome) ([]objects.Layer, bool, error) {
 		t[p] = e
 	}
 	for _, l := range own {
-		entries, err := w.Repo.Objects.LayerIndex(l)
+		entries, err := w.layerIndex(l)
 		if err != nil {
 			return nil, false, err
 		}
@@ -246,8 +248,14 @@ func (w *Worktree) commitOutcome(ctx context.Context, o *outcome, meta commitMet
 			nc.Layers = []objects.Layer{l}
 		}
 	}
-	c, err := w.Repo.Objects.WriteCommit(nc)
-	return c, reused, err
+	// Stored later, with the run's other commits (flush).
+	c, blobs, err := objects.ComposeCommit(nc)
+	if err != nil {
+		return nil, false, err
+	}
+	w.cache().commits[c.ID] = c
+	w.cache().blobs = append(w.cache().blobs, blobs...)
+	return c, reused, nil
 }
 
 // commitMeta is what a new commit of an operation says about itself.

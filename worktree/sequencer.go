@@ -228,9 +228,8 @@ func (w *Worktree) run(ctx context.Context, s *Sequence, st State) (*Outcome, er
 			return nil, fmt.Errorf("%s: %w", s.Op, err)
 		}
 		w.advance(s, id, c, reused)
-		if err := w.saveSeq(s); err != nil {
-			return nil, err
-		}
+		// Not saved yet: a run of clean steps is stored at once. Killed
+		// here, the operation starts this run over.
 		testHook(fmt.Sprintf("%s-step-%d", s.Op, s.Done))
 	}
 	if s.Op == OpMerge && !s.Finished && s.Theirs != "" && s.Head == s.OrigHead {
@@ -249,9 +248,6 @@ func (w *Worktree) run(ctx context.Context, s *Sequence, st State) (*Outcome, er
 			return nil, fmt.Errorf("%s: %w", s.Op, err)
 		}
 		s.Head, s.Written = c.ID, s.Written+len(c.Layers())-len(o.ours.Layers())
-		if err := w.saveSeq(s); err != nil {
-			return nil, err
-		}
 		testHook("merge-step-1")
 	}
 	return w.finish(ctx, s, st)
@@ -277,7 +273,7 @@ func (w *Worktree) advance(s *Sequence, id digest.Digest, c *objects.Commit, reu
 // step computes the 3-way merge of one step: commit id replayed (or
 // reverted) on top of s.Head, or a merge's other side.
 func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*outcome, commitMeta, error) {
-	ours, err := w.commit(s.Head)
+	ours, err := w.opCommit(s.Head)
 	if err != nil {
 		return nil, commitMeta{}, err
 	}
@@ -346,6 +342,9 @@ func (w *Worktree) stop(ctx context.Context, s *Sequence, st State, o *outcome) 
 			return nil, err
 		}
 	}
+	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
 	if !s.Applied {
 		s.Stopped, s.Conflicts, s.ConfigConflicts = true, o.conflicts, nil
 		for _, c := range o.configConflicts {
@@ -375,6 +374,9 @@ func (w *Worktree) stop(ctx context.Context, s *Sequence, st State, o *outcome) 
 // finish moves HEAD (its branch) from where the operation started to what
 // it built, and the work tree with it; then the sequence is gone.
 func (w *Worktree) finish(ctx context.Context, s *Sequence, st State) (*Outcome, error) {
+	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
 	c, err := w.commit(s.Head)
 	if err != nil {
 		return nil, err

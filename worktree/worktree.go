@@ -41,6 +41,7 @@ type Worktree struct {
 	snaps  *snapshot.Snapshots
 	trees  *tree.Trees
 	target string // from the state, or the default
+	op     *opCache // what merge, rebase and the like read again at each step
 }
 
 // State is what .strata/worktree/state records, so that a work tree that
