@@ -34,7 +34,7 @@ func (w *Worktree) current(op string) (*Sequence, error) {
 		return nil, fmt.Errorf("%w: nothing to continue or abort", ErrNoOperation)
 	}
 	if op != "" && s.Op != op {
-		return nil, fmt.Errorf("%w: a %s is in progress, not a %s", ErrInProgress, s.Op, op)
+		return nil, &InProgressError{Op: s.Op}
 	}
 	return s, nil
 }
@@ -137,6 +137,9 @@ func (w *Worktree) commitResolved(ctx context.Context, s *Sequence, st State, o 
 	}
 	if o.Message != "" {
 		meta.message = o.Message
+		if s.Op == OpMerge {
+			s.Message = o.Message
+		}
 	}
 	nc := objects.NewCommit{Parent: parent, Author: meta.author, Date: meta.date, Message: meta.message,
 		MergeParent: meta.mergeParent, CreatedBy: meta.createdBy, Config: &cfg}
@@ -191,6 +194,7 @@ func (w *Worktree) Skip(ctx context.Context) (*Outcome, error) {
 		return nil, fmt.Errorf("rebase: nothing stopped to skip; 'strata rebase --continue'")
 	}
 	w.advance(s, s.Todo[0], nil, false)
+	s.Skipped, s.Dropped = append(s.Skipped, s.Dropped[len(s.Dropped)-1]), s.Dropped[:len(s.Dropped)-1]
 	if err := w.saveSeq(s); err != nil {
 		return nil, err
 	}

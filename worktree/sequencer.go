@@ -65,6 +65,7 @@ type Sequence struct {
 	Written         int                    `json:"written"`          // layers written (the rest were reused)
 	Reused          int                    `json:"reused"`
 	Dropped         []digest.Digest        `json:"dropped,omitempty"` // commits that became empty
+	Skipped         []digest.Digest        `json:"skipped,omitempty"` // commits dropped by --skip
 	configRes       []merge.ConfigConflict `json:"-"`
 }
 
@@ -103,6 +104,15 @@ func (w *Worktree) dropSeq() error {
 	}
 	return nil
 }
+
+// InProgressError refuses a second operation; it wraps ErrInProgress.
+type InProgressError struct{ Op string }
+
+func (e *InProgressError) Error() string {
+	return fmt.Sprintf("a %s is in progress: finish it with 'strata %s --continue' or 'strata %s --abort' first", e.Op, e.Op, e.Op)
+}
+
+func (e *InProgressError) Unwrap() error { return ErrInProgress }
 
 // Outcome reports how an operation ended (or stopped).
 type Outcome struct {
@@ -157,7 +167,7 @@ func (w *Worktree) begin(ctx context.Context, op string) (State, refs.Head, erro
 	if s, ok, err := w.Sequence(); err != nil {
 		return State{}, refs.Head{}, err
 	} else if ok {
-		return State{}, refs.Head{}, fmt.Errorf("%w: %s; 'strata %s --continue' or --abort it first", ErrInProgress, s.Op, s.Op)
+		return State{}, refs.Head{}, &InProgressError{Op: s.Op}
 	}
 	st, err := w.ensure(ctx)
 	if err != nil {

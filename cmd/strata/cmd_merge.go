@@ -100,6 +100,9 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 			if len(s.Dropped) > 0 {
 				fmt.Fprintf(g.stdout, ", %d dropped (already applied)", len(s.Dropped))
 			}
+			if len(s.Skipped) > 0 {
+				fmt.Fprintf(g.stdout, ", %d skipped", len(s.Skipped))
+			}
 			fmt.Fprintln(g.stdout)
 		case "merge":
 			fmt.Fprintf(g.stdout, "Merge made: %s\n", s.Message)

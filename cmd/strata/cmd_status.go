@@ -8,6 +8,7 @@ import (
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newStatusCommand) }
@@ -89,7 +90,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			return printStatus(g.stdout, h, cs, o)
+			seq, _, err := w.Sequence()
+			if err != nil {
+				return err
+			}
+			return printStatus(g.stdout, h, cs, seq, o)
 		},
 	}
 	cmd.Flags().BoolVarP(&o.short, "short", "s", false, "one line per path: status letter and path")
@@ -97,20 +102,26 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	return cmd
 }
 
-func printStatus(w io.Writer, h refs.Head, cs []tree.Change, o statusOptions) error {
+func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Sequence, o statusOptions) error {
 	if o.format == "json" {
 		v := struct {
-			Branch  string       `json:"branch,omitempty"`
-			Head    string       `json:"head,omitempty"`
-			Clean   bool         `json:"clean"`
-			Changes []changeJSON `json:"changes"`
-		}{Branch: refs.ShortName(h.Branch), Clean: len(cs) == 0, Changes: toChangesJSON(cs)}
+			Branch    string       `json:"branch,omitempty"`
+			Head      string       `json:"head,omitempty"`
+			Clean     bool         `json:"clean"`
+			Changes   []changeJSON `json:"changes"`
+			Operation *opJSON      `json:"operation,omitempty"`
+		}{Branch: refs.ShortName(h.Branch), Clean: len(cs) == 0, Changes: toChangesJSON(cs), Operation: toOpJSON(seq)}
 		if h.Commit != "" {
 			v.Head = h.Commit.String()
 		}
 		return writeJSON(w, v)
 	}
 	if o.short {
+		if seq != nil {
+			for _, c := range seq.Conflicts {
+				fmt.Fprintf(w, "U %s\n", c.Path)
+			}
+		}
 		for _, c := range cs {
 			fmt.Fprintf(w, "%c %s\n", c.Kind, c.Path)
 		}
@@ -122,6 +133,7 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, o statusOptions) er
 	default:
 		fmt.Fprintf(w, "HEAD detached at %s\n", shortID(h.Commit))
 	}
+	printOperation(w, seq)
 	if len(cs) == 0 {
 		fmt.Fprintln(w, "nothing to commit, work tree clean")
 		return nil
