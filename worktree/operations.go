@@ -43,7 +43,8 @@ type MergeOptions struct {
 	Rev     string // what to merge
 	NoFF    bool   // make a merge commit even when a fast-forward would do
 	FFOnly  bool   // refuse unless a fast-forward will do
-	Message string // "" : "Merge <Rev>"
+	Message string // "" : "Merge <Name>"
+	Name    string // what Rev is, in messages ("origin/main"); "" : Rev
 }
 
 // ErrNotFastForward is returned by a --ff-only merge that needs a commit.
@@ -72,20 +73,23 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 		c, err := w.commit(h.Commit)
 		return &Outcome{UpToDate: true, Head: c}, err
 	}
-	s, err := w.newSeq(OpMerge, h, o.Rev)
+	if o.Name == "" {
+		o.Name = o.Rev
+	}
+	s, err := w.newSeq(OpMerge, h, o.Name)
 	if err != nil {
 		return nil, err
 	}
 	s.Message = o.Message
 	if s.Message == "" {
-		s.Message = "Merge " + o.Rev
+		s.Message = "Merge " + o.Name
 	}
 	ff, err := repo.IsAncestor(w.Repo.Objects, h.Commit, theirs.ID)
 	if err != nil {
 		return nil, err
 	}
 	if ff && !o.NoFF {
-		s.Head, s.Name = theirs.ID, o.Rev+": fast-forward"
+		s.Head, s.Name = theirs.ID, o.Name+": fast-forward"
 		out, err := w.finish(ctx, s, st)
 		if out != nil {
 			out.FastFwd = true
@@ -147,6 +151,7 @@ func (w *Worktree) replayOne(ctx context.Context, op, rev string) (*Outcome, err
 // that Upstream lacks are replayed onto Onto (Upstream if "").
 type RebaseOptions struct {
 	Upstream, Onto, Branch string
+	Name                   string // what the new base is, in messages; "" : Onto or Upstream
 }
 
 // Rebase replays HEAD's commits that upstream lacks onto a new base, one
@@ -185,6 +190,9 @@ func (w *Worktree) Rebase(ctx context.Context, o RebaseOptions) (*Outcome, error
 			return nil, err
 		}
 		name = o.Onto
+	}
+	if o.Name != "" {
+		name = o.Name
 	}
 	mb, err := w.mergeBase(h.Commit, up.ID)
 	if err != nil {
