@@ -11,16 +11,14 @@ import (
 	"github.com/strata-sh/strata/internal/testrootfs"
 )
 
-// TestRebaseKilledAtEveryStep kills a 5-commit rebase at every step (a
-// test hook stops it there, then SIGKILL): fsck is clean each time, and
-// from each point 'rebase --abort' puts back HEAD, reflog and work tree
-// exactly, and 'rebase --continue' ends where an uninterrupted rebase does.
-func TestRebaseKilledAtEveryStep(t *testing.T) {
+// fiveCommitRebase makes a repository whose branch app has 5 commits
+// on main's parent, and main one commit more; HEAD is app.
+func fiveCommitRebase(t *testing.T) (dir, orig string) {
 	src := t.TempDir()
 	if err := testrootfs.BuildBusybox(src); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	dir = t.TempDir()
 	t.Cleanup(func() { strataCmd(dir, "umount").Run() })
 	root := filepath.Join(dir, "rootfs")
 	mustStrata(t, dir, "init")
@@ -33,13 +31,24 @@ func TestRebaseKilledAtEveryStep(t *testing.T) {
 		}
 		mustStrata(t, dir, "commit", "-m", fmt.Sprint("app ", i))
 	}
-	orig := head(t, dir)
+	orig = head(t, dir)
 	mustStrata(t, dir, "checkout", "main")
 	if err := os.WriteFile(filepath.Join(root, "etc", "patched"), []byte("yes"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	mustStrata(t, dir, "commit", "-m", "patched")
 	mustStrata(t, dir, "checkout", "app")
+	return dir, orig
+}
+
+// TestRebaseKilledAtEveryStep kills a 5-commit rebase at every step (a
+// test hook stops it there, then SIGKILL): fsck is clean each time, gc
+// keeps what the interrupted rebase made, and
+// from each point 'rebase --abort' puts back HEAD, reflog and work tree
+// exactly, and 'rebase --continue' ends where an uninterrupted rebase does.
+func TestRebaseKilledAtEveryStep(t *testing.T) {
+	dir, orig := fiveCommitRebase(t)
+	root := filepath.Join(dir, "rootfs")
 	// The uninterrupted rebase: where every continued one must end.
 	mustStrata(t, dir, "rebase", "main")
 	want := head(t, dir)
@@ -52,6 +61,8 @@ func TestRebaseKilledAtEveryStep(t *testing.T) {
 			reflog := mustStrata(t, dir, "reflog")
 			killAt(t, dir, p, "rebase", "main")
 			fsckClean(t, dir)
+			// gc meanwhile keeps what the sequence names.
+			mustStrata(t, dir, "gc", "--prune=now")
 			out := mustStrata(t, dir, "status")
 			if !strings.Contains(out, "You are in the middle of a rebase") {
 				t.Fatalf("killed at %s: status does not show the rebase:\n%s", p, out)
@@ -128,4 +139,19 @@ func head(t *testing.T, dir string) string {
 		t.Fatalf("no id in %s", out)
 	}
 	return id
+}
+
+// TestRebaseKilledThenGC: commits an interrupted rebase made are named by
+// its sequence file alone (no ref, no reflog entry); gc keeps them, and
+// --continue ends the rebase.
+func TestRebaseKilledThenGC(t *testing.T) {
+	dir, _ := fiveCommitRebase(t)
+	killAt(t, dir, "rebase-before-ref", "rebase", "main")
+	mustStrata(t, dir, "gc", "--prune=now")
+	fsckClean(t, dir)
+	mustStrata(t, dir, "rebase", "--continue")
+	fsckClean(t, dir)
+	if _, err := os.Stat(filepath.Join(dir, "rootfs", "etc", "patched")); err != nil {
+		t.Fatalf("the rebased work tree lacks the new base: %v", err)
+	}
 }
