@@ -86,6 +86,7 @@ func (w *Worktree) writeChangeTar(ctx context.Context, out io.Writer, cs *change
 		}
 	}()
 	tw := tar.NewWriter(out)
+	written := map[string]bool{} // regular files written whole, for later hardlinks to them
 	for _, p := range cs.paths {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -120,6 +121,10 @@ func (w *Worktree) writeChangeTar(ctx context.Context, out io.Writer, cs *change
 		case cs.content[p] != nil:
 			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeReg, "", int64(len(cs.content[p]))
 			body = strings.NewReader(string(cs.content[p]))
+		case hdr.Typeflag == tar.TypeLink && written[path.Clean("/"+hdr.Linkname)] &&
+			cs.result[path.Clean("/"+hdr.Linkname)].Digest == e.Digest:
+			// Its first name is written above, as it was in theirs: a link.
+			hdr.Linkname, hdr.Size = strings.TrimPrefix(path.Clean("/"+hdr.Linkname), "/"), 0
 		case hdr.Typeflag == tar.TypeLink:
 			// A hardlink's first name may not be in this layer: the
 			// file is written whole.
@@ -140,6 +145,9 @@ func (w *Worktree) writeChangeTar(ctx context.Context, out io.Writer, cs *change
 			if _, err := io.Copy(tw, body); err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
+		}
+		if hdr.Typeflag == tar.TypeReg && cs.content[p] == nil {
+			written[p] = true
 		}
 	}
 	return tw.Close()

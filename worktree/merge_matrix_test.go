@@ -156,3 +156,52 @@ func TestConflictMatrix(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeCopiesEntriesWhole: the layer a merge writes carries theirs'
+// entries whole (mode, owner, xattrs, symlinks, hardlinks, devices,
+// empty directories, deletions): the merged work tree shows theirs'
+// changes exactly as theirs' own work tree does, and ours' beside them.
+func TestMergeCopiesEntriesWhole(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	r := newRepo(t)
+	dir := t.TempDir()
+	matrixBase(t, dir)
+	commitDir(t, r, dir, "base")
+	w := checkoutMain(t, r, "main")
+	_, err := w.Checkout(ctx, CheckoutOptions{Rev: "main", NewBranch: "theirs"})
+	must(t, err)
+	root := w.Target()
+	must(t, os.MkdirAll(root+"/new/empty", 0o700))
+	must(t, os.Chown(root+"/new/empty", 5, 5))
+	must(t, write(root+"/new/f", "theirs\n"))
+	must(t, os.Chmod(root+"/new/f", 0o4755))
+	must(t, unix.Lsetxattr(root+"/new/f", "user.strata-test", []byte("x"), 0))
+	must(t, os.Link(root+"/new/f", root+"/new/hard"))
+	must(t, os.Symlink("../etc/conf", root+"/new/link"))
+	must(t, unix.Mkfifo(root+"/new/fifo", 0o640))
+	must(t, os.Remove(root+"/srv/data"))
+	must(t, write(root+"/etc/conf", "theirs\n"))
+	_, _, err = w.Commit(ctx, CommitOptions{Message: "theirs"})
+	must(t, err)
+	want := describe(t, root)
+	_, err = w.Checkout(ctx, CheckoutOptions{Rev: "main", NewBranch: "ours"})
+	must(t, err)
+	must(t, write(root+"/opt/ours", "ours\n"))
+	_, _, err = w.Commit(ctx, CommitOptions{Message: "ours"})
+	must(t, err)
+	want["/opt/ours"] = describe(t, root)["/opt/ours"]
+
+	out, err := w.Merge(ctx, MergeOptions{Rev: "theirs"})
+	must(t, err)
+	if out.Conflicts != nil || out.Head == nil || out.Head.MergeParent() == "" {
+		t.Fatalf("merge: %+v", out)
+	}
+	compareTrees(t, want, describe(t, root))
+	// Remounted from scratch, the merge commit's layers say the same.
+	_, err = w.Checkout(ctx, CheckoutOptions{Rev: "theirs"})
+	must(t, err)
+	_, err = w.Checkout(ctx, CheckoutOptions{Rev: "ours"})
+	must(t, err)
+	compareTrees(t, want, describe(t, root))
+}
