@@ -241,8 +241,11 @@ func kindOf(b, o, t *layer.Entry) (Kind, string, bool) {
 	case !isDir(o) && isDir(t):
 		return FileDir, detail, false
 	}
-	text := b != nil && isFile(b) && isFile(o) && isFile(t) &&
-		strings.Join(attrs(b, o), "") == "content" && strings.Join(attrs(b, t), "") == "content"
+	// A line merge fits when only the content differs: both changed just
+	// the content of a file, or both added a file alike but for it.
+	text := isFile(o) && isFile(t) && (b != nil && isFile(b) &&
+		strings.Join(attrs(b, o), "") == "content" && strings.Join(attrs(b, t), "") == "content" ||
+		b == nil && strings.Join(attrs(o, t), "") == "content")
 	return BothModified, detail, text
 }
 

@@ -79,6 +79,8 @@ func TestClassifyMatrix(t *testing.T) {
 		{name: "owner", ours: []layer.Entry{chown(file("/etc/conf", "v1"), 1)}, theirs: []layer.Entry{chown(file("/etc/conf", "v1"), 2)},
 			path: "/etc/conf", kind: BothModified, detail: "owner"},
 		{name: "add/add", ours: []layer.Entry{file("/etc/new", "a")}, theirs: []layer.Entry{file("/etc/new", "b")},
+			path: "/etc/new", kind: BothModified, detail: "added file", text: true},
+		{name: "add/add, different modes", ours: []layer.Entry{file("/etc/new", "a")}, theirs: []layer.Entry{chmod(file("/etc/new", "b"), 0o600)},
 			path: "/etc/new", kind: BothModified, detail: "added file"},
 		{name: "identical", ours: []layer.Entry{file("/etc/conf", "v2")}, theirs: []layer.Entry{file("/etc/conf", "v2")}, path: "/etc/conf"},
 		{name: "identical delete", ours: []layer.Entry{wh("/srv")}, theirs: []layer.Entry{wh("/srv")}, path: "/srv/data"},

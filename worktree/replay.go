@@ -100,7 +100,9 @@ func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error 
 		for i, c := range []*objects.Commit{o.base, o.ours, o.theirs} {
 			m := map[string]*layer.Entry{}
 			for p, es := range want {
-				m[p] = es[i]
+				if es[i] != nil {
+					m[p] = es[i]
+				}
 			}
 			var err error
 			if contents[i], err = h.ReadContents(c.Layers(), m); err != nil {
@@ -120,6 +122,9 @@ func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error 
 		c := Conflict{Path: p.Path, Kind: p.Kind, Detail: p.Detail}
 		if _, ok := want[p.Path]; ok {
 			b, ob, tb := contents[0][p.Path], contents[1][p.Path], contents[2][p.Path]
+			if p.Base == nil {
+				b = []byte{} // both added it: merged over an empty base, as git does
+			}
 			if ob != nil && tb != nil && b != nil {
 				merged, n, handled, err := w.runDriver(ctx, drivers, p.Path, b, ob, tb)
 				if err != nil {

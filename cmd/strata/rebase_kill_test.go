@@ -12,8 +12,9 @@ import (
 )
 
 // fiveCommitRebase makes a repository whose branch app has 5 commits
-// on main's parent, and main one commit more; HEAD is app.
-func fiveCommitRebase(t *testing.T) (dir, orig string) {
+// on main's parent, and main one commit more; HEAD is app. Commit
+// conflictAt (0-4; -1: none) conflicts with main's.
+func fiveCommitRebase(t *testing.T, conflictAt int) (dir, orig string) {
 	src := t.TempDir()
 	if err := testrootfs.BuildBusybox(src); err != nil {
 		t.Fatal(err)
@@ -28,6 +29,12 @@ func fiveCommitRebase(t *testing.T) (dir, orig string) {
 	for i := range 5 {
 		if err := os.WriteFile(filepath.Join(root, "etc", fmt.Sprintf("app%d", i)), []byte(fmt.Sprint(i)), 0o644); err != nil {
 			t.Fatal(err)
+		}
+		if i == conflictAt {
+			// main adds the same file, differently.
+			if err := os.WriteFile(filepath.Join(root, "etc", "patched"), []byte("app\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		mustStrata(t, dir, "commit", "-m", fmt.Sprint("app ", i))
 	}
@@ -47,7 +54,7 @@ func fiveCommitRebase(t *testing.T) (dir, orig string) {
 // from each point 'rebase --abort' puts back HEAD, reflog and work tree
 // exactly, and 'rebase --continue' ends where an uninterrupted rebase does.
 func TestRebaseKilledAtEveryStep(t *testing.T) {
-	dir, orig := fiveCommitRebase(t)
+	dir, orig := fiveCommitRebase(t, -1)
 	root := filepath.Join(dir, "rootfs")
 	// The uninterrupted rebase: where every continued one must end.
 	mustStrata(t, dir, "rebase", "main")
@@ -145,7 +152,7 @@ func head(t *testing.T, dir string) string {
 // its sequence file alone (no ref, no reflog entry); gc keeps them, and
 // --continue ends the rebase.
 func TestRebaseKilledThenGC(t *testing.T) {
-	dir, _ := fiveCommitRebase(t)
+	dir, _ := fiveCommitRebase(t, -1)
 	killAt(t, dir, "rebase-before-ref", "rebase", "main")
 	mustStrata(t, dir, "gc", "--prune=now")
 	fsckClean(t, dir)
@@ -153,5 +160,35 @@ func TestRebaseKilledThenGC(t *testing.T) {
 	fsckClean(t, dir)
 	if _, err := os.Stat(filepath.Join(dir, "rootfs", "etc", "patched")); err != nil {
 		t.Fatalf("the rebased work tree lacks the new base: %v", err)
+	}
+}
+
+// TestRebaseKilledWhileStopping kills a rebase after it recorded a
+// conflict but before the work tree shows it: --continue puts the
+// conflict in the work tree again (and stops), --abort goes back.
+func TestRebaseKilledWhileStopping(t *testing.T) {
+	dir, orig := fiveCommitRebase(t, 2)
+	for _, end := range []string{"--continue", "--abort"} {
+		killAt(t, dir, "rebase-stop", "rebase", "main")
+		fsckClean(t, dir)
+		out, err := strataCmd(dir, "rebase", end).CombinedOutput()
+		if end == "--abort" {
+			if err != nil {
+				t.Fatalf("rebase --abort: %v\n%s", err, out)
+			}
+			if got := head(t, dir); got != orig {
+				t.Fatalf("aborted: HEAD %s, want %s", got, orig)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(string(out), "CONFLICT (both modified): /etc/patched") {
+			t.Fatalf("rebase --continue after the kill: %v\n%s", err, out)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "rootfs", "etc", "patched"))
+		if err != nil || !strings.Contains(string(b), "<<<<<<< HEAD") {
+			t.Fatalf("the work tree lacks the conflict: %q %v", b, err)
+		}
+		mustStrata(t, dir, "rebase", "--abort")
+		fsckClean(t, dir)
 	}
 }
