@@ -40,11 +40,6 @@ func newChangeSet(ours, result tree.Tree, content map[string][]byte, stacks ...[
 			cs.paths = append(cs.paths, p)
 		}
 	}
-	for p := range content {
-		if result[p] != nil && (ours[p] != nil && sameExact(ours[p], result[p])) {
-			continue // listed above
-		}
-	}
 	sort.Strings(cs.paths)
 	cs.paths = dedup(cs.paths)
 	return cs

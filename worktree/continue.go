@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path"
 	"strings"
-	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
@@ -271,5 +270,3 @@ func (w *Worktree) restoreLogs(s *Sequence) error {
 	}
 	return nil
 }
-
-var _ = time.Now

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
@@ -286,5 +285,3 @@ func (w *Worktree) applyConflicted(ctx context.Context, st State, o *outcome) er
 	}
 	return nil
 }
-
-var _ = objects.AnnotationMergeParent

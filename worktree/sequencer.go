@@ -14,7 +14,6 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/internal/atomicfile"
-	"github.com/strata-sh/strata/merge"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 )
@@ -56,17 +55,16 @@ type Sequence struct {
 	Finished bool          `json:"finished,omitempty"` // the ref move has begun
 	// Stopped: Todo[0] (or Theirs) conflicted; Applied once the work tree
 	// holds its clean changes and conflict markers.
-	Stopped         bool                   `json:"stopped,omitempty"`
-	Applied         bool                   `json:"applied,omitempty"`
-	Conflicts       []Conflict             `json:"conflicts,omitempty"`
-	ConfigConflicts []string               `json:"config_conflicts,omitempty"`
-	Config          *ocispec.ImageConfig   `json:"config,omitempty"` // the stopped step's merged config
-	Logs            map[string]int         `json:"logs"`             // reflog lengths at the start, for --abort
-	Written         int                    `json:"written"`          // layers written (the rest were reused)
-	Reused          int                    `json:"reused"`
-	Dropped         []digest.Digest        `json:"dropped,omitempty"` // commits that became empty
-	Skipped         []digest.Digest        `json:"skipped,omitempty"` // commits dropped by --skip
-	configRes       []merge.ConfigConflict `json:"-"`
+	Stopped         bool                 `json:"stopped,omitempty"`
+	Applied         bool                 `json:"applied,omitempty"`
+	Conflicts       []Conflict           `json:"conflicts,omitempty"`
+	ConfigConflicts []string             `json:"config_conflicts,omitempty"`
+	Config          *ocispec.ImageConfig `json:"config,omitempty"` // the stopped step's merged config
+	Logs            map[string]int       `json:"logs"`             // reflog lengths at the start, for --abort
+	Written         int                  `json:"written"`          // layers written (the rest were reused)
+	Reused          int                  `json:"reused"`
+	Dropped         []digest.Digest      `json:"dropped,omitempty"` // commits that became empty
+	Skipped         []digest.Digest      `json:"skipped,omitempty"` // commits dropped by --skip
 }
 
 func (w *Worktree) seqFile() string { return filepath.Join(w.Dir, "sequence") }
