@@ -45,6 +45,7 @@ type initConfig struct {
 	JoinTasks    []string // v1 tasks files this thread writes "0" to, to join its cgroups
 	Init         bool
 	UserNS       bool
+	Joined       bool // a process joining a running container (exec), not its init
 }
 
 // initError is the init's report of a failure before the user's process ran.

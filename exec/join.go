@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -25,8 +26,9 @@ import (
 // its mount, UTS, IPC, network, PID and cgroup namespaces, with the
 // capabilities, seccomp filter and no_new_privs that Run gives a container
 // of the same spec. Used from Spec: Args, Env, Cwd, User, GroupAdd,
-// Privileged, CapAdd, CapDrop, Stdin, Stdout, Stderr. Terminal is not
-// supported yet.
+// Privileged, CapAdd, CapDrop, Stdin, Stdout, Stderr and Terminal (a pty
+// opened in the container's devpts, as Run's, sized like the caller's
+// terminal, which goes raw meanwhile).
 //
 // A Go process cannot enter a mount namespace (setns needs a single
 // thread), so the namespaces are entered by util-linux nsenter, which
@@ -39,9 +41,6 @@ import (
 func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 	if len(spec.Args) == 0 {
 		return CodeRuntime, runtimeErr("no command given")
-	}
-	if spec.Terminal {
-		return CodeRuntime, runtimeErr("a terminal for a joined process is not supported yet")
 	}
 	if os.Geteuid() != 0 {
 		return CodeRuntime, runtimeErr("joining a container needs root: %w", ErrRootless)
@@ -59,7 +58,7 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 		return CodeRuntime, runtimeErr("%w", err)
 	}
 	cfg := &initConfig{Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User,
-		GroupAdd: spec.GroupAdd, Privileged: spec.Privileged, Caps: caps}
+		GroupAdd: spec.GroupAdd, Privileged: spec.Privileged, Caps: caps, Joined: true}
 	if !spec.Privileged {
 		if cfg.Seccomp, err = seccompBytes(caps); err != nil {
 			return CodeRuntime, runtimeErr("%w", err)
@@ -92,22 +91,40 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 	self := "/proc/self/fd/5" // exe, the third extra file
 	args := append([]string{"strata-join", nsenter, "-t", strconv.Itoa(pid),
 		"-m", "-u", "-i", "-n", "-p", "-C", "--", self}, procs...)
+	files := []*os.File{cfgR, statW, exe}
+	t := &container{spec: &spec, ttyFd: -1}
+	defer t.close()
+	var ttyParent *os.File
+	if spec.Terminal {
+		if ttyParent, err = terminalSocket(t, cfg); err != nil {
+			cfgR.Close()
+			statW.Close()
+			return CodeRuntime, err
+		}
+		defer ttyParent.Close()
+		files = append(files, t.ttyChild) // fdJoinTTY
+	}
 	cmd := &osexec.Cmd{
 		Path:        self,
 		Args:        args,
 		Env:         []string{envMode + "=joincg"},
-		ExtraFiles:  []*os.File{cfgR, statW, exe},
-		Stdin:       spec.Stdin,
-		Stdout:      spec.Stdout,
-		Stderr:      spec.Stderr,
+		ExtraFiles:  files,
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	}
+	if !spec.Terminal {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
+	}
+	t.cmd = cmd
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
 	err = cmd.Start()
-	cfgR.Close()
-	statW.Close()
+	for _, f := range files[:2] {
+		f.Close()
+	}
+	if t.ttyChild != nil {
+		t.ttyChild.Close()
+	}
 	if err != nil {
 		return CodeRuntime, runtimeErr("start: %w", err)
 	}
@@ -117,15 +134,33 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 		return CodeRuntime, runtimeErr("send config: %w", err)
 	}
 	cfgW.Close()
+	if spec.Terminal {
+		// EOF: the joined init failed before its terminal; its status says why.
+		if t.master, err = recvMaster(ttyParent); err != nil && err != io.EOF {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return CodeRuntime, runtimeErr("%w", err)
+		}
+		if t.master != nil {
+			t.startTerminalIO()
+		}
+	}
 	// The status pipe stays open in nsenter until the command ends: read
 	// it beside the wait, not before.
 	status := make(chan []byte, 1)
 	go func() { b, _ := io.ReadAll(statR); status <- b }()
-	done := make(chan struct{})
+	done, forwarder := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(forwarder)
 		for {
 			select {
 			case s := <-sigs:
+				if s == unix.SIGWINCH {
+					if t.master != nil && t.ttyFd >= 0 {
+						copySize(t.ttyFd, t.master)
+					}
+					continue
+				}
 				cmd.Process.Signal(s)
 			case <-ctx.Done():
 				cmd.Process.Kill()
@@ -137,6 +172,15 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 	}()
 	werr := cmd.Wait()
 	close(done)
+	<-forwarder // it uses the pty master, which t.close releases
+	if t.output != nil {
+		// What the command wrote before it ended. A child it left behind
+		// may hold the terminal open: that one's output is not waited for.
+		select {
+		case <-t.output:
+		case <-time.After(time.Second):
+		}
+	}
 	if b := <-status; len(b) > 0 {
 		var ie initError
 		if json.Unmarshal(b, &ie) != nil || ie.Code == 0 {
@@ -239,6 +283,22 @@ func joinedInit() {
 		os.Exit(CodeRuntime)
 	}
 	f.Close()
+	if cfg.Terminal {
+		// The pty master goes back over fdJoinTTY (fdTTY is the sealed
+		// binary nsenter executed, no longer needed), and the terminal
+		// must be the controlling one of a session of its own: nsenter's
+		// child is in the caller's session.
+		if err := unix.Dup3(fdJoinTTY, fdTTY, unix.O_CLOEXEC); err != nil {
+			failInit(CodeRuntime, fmt.Errorf("join container: terminal socket: %w", err))
+		}
+		unix.Close(fdJoinTTY)
+		if _, err := unix.Setsid(); err != nil {
+			failInit(CodeRuntime, fmt.Errorf("join container: setsid: %w", err))
+		}
+	}
 	code, err := startProcess(&cfg)
 	failInit(code, err)
 }
+
+// fdJoinTTY is where a joined process finds the socket for its pty master.
+const fdJoinTTY = 6

@@ -184,7 +184,10 @@ type container struct {
 	ttyFd   int           // caller's terminal, or -1
 	oldTerm *term.State   // caller's terminal state to restore
 	output  chan struct{} // closed when pty output is drained
-	net     *netHelper    // pasta, for NetworkPrivate
+	// ttyChild is the init's end of the socket the pty master comes
+	// back over; the parent closes it once the init started.
+	ttyChild *os.File
+	net      *netHelper // pasta, for NetworkPrivate
 }
 
 func (c *container) close() {
@@ -213,24 +216,11 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 	files := []*os.File{cfgR, statW}
 	var ttyParent *os.File
 	if spec.Terminal {
-		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return nil, runtimeErr("socketpair: %w", err)
+		if ttyParent, err = terminalSocket(c, cfg); err != nil {
+			return nil, err
 		}
-		ttyParent = os.NewFile(uintptr(pair[0]), "tty-parent")
 		defer ttyParent.Close()
-		files = append(files, os.NewFile(uintptr(pair[1]), "tty-child"))
-		if fd, ok := terminalOf(spec.Stdin); ok {
-			c.ttyFd = fd
-		} else if fd, ok := terminalOf(spec.Stdout); ok {
-			c.ttyFd = fd
-		}
-		cfg.Rows, cfg.Cols = 24, 80
-		if c.ttyFd >= 0 {
-			if rows, cols, ok := terminalSize(c.ttyFd); ok {
-				cfg.Rows, cfg.Cols = rows, cols
-			}
-		}
+		files = append(files, c.ttyChild)
 	}
 
 	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)

@@ -41,10 +41,14 @@ func setupTerminal(cfg *initConfig, cred credential) error {
 	if err := unix.Fchown(slave, int(cred.UID), int(cred.GID)); err != nil && !cfg.UserNS {
 		return fmt.Errorf("chown %s: %w", slavePath, err)
 	}
-	if fd, err := unix.Open("/dev/console", unix.O_CREAT|unix.O_WRONLY|unix.O_CLOEXEC, 0o600); err == nil {
-		unix.Close(fd)
-		if err := unix.Mount(slavePath, "/dev/console", "", unix.MS_BIND, ""); err != nil {
-			return fmt.Errorf("bind /dev/console: %w", err)
+	// A joined process (exec -t) leaves the running container's console
+	// alone: it is the container's, not this process's.
+	if !cfg.Joined {
+		if fd, err := unix.Open("/dev/console", unix.O_CREAT|unix.O_WRONLY|unix.O_CLOEXEC, 0o600); err == nil {
+			unix.Close(fd)
+			if err := unix.Mount(slavePath, "/dev/console", "", unix.MS_BIND, ""); err != nil {
+				return fmt.Errorf("bind /dev/console: %w", err)
+			}
 		}
 	}
 	if err := unix.Sendmsg(fdTTY, []byte{'m'}, unix.UnixRights(master), nil, 0); err != nil {
@@ -118,4 +122,28 @@ func copySize(fd int, master *os.File) {
 	if rows, cols, ok := terminalSize(fd); ok {
 		unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
 	}
+}
+
+// terminalSocket makes the socket pair a container's init (or a joined
+// process) sends its pty master back over, and picks the caller's
+// terminal and size: the parent's end is returned, the child's is
+// c.ttyChild.
+func terminalSocket(c *container, cfg *initConfig) (*os.File, error) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, runtimeErr("socketpair: %w", err)
+	}
+	c.ttyChild = os.NewFile(uintptr(pair[1]), "tty-child")
+	if fd, ok := terminalOf(c.spec.Stdin); ok {
+		c.ttyFd = fd
+	} else if fd, ok := terminalOf(c.spec.Stdout); ok {
+		c.ttyFd = fd
+	}
+	cfg.Terminal, cfg.Rows, cfg.Cols = true, 24, 80
+	if c.ttyFd >= 0 {
+		if rows, cols, ok := terminalSize(c.ttyFd); ok {
+			cfg.Rows, cfg.Cols = rows, cols
+		}
+	}
+	return os.NewFile(uintptr(pair[0]), "tty-parent"), nil
 }

@@ -38,7 +38,7 @@ func (s *Store) LogNames() ([]string, error) {
 // when the ref itself was deleted and only its reflog is left.
 func (s *Store) LogName(arg string) (string, error) {
 	if arg == HEAD || arg == "@" {
-		return HEAD, nil
+		return s.CurrentLog(), nil
 	}
 	cands := []string{Heads + arg, Tags + arg, Remotes + arg}
 	if strings.HasPrefix(arg, "refs/") {

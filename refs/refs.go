@@ -57,6 +57,9 @@ type Store struct {
 	// Who returns the identity recorded in reflog entries; it is asked
 	// only when a ref moves, so read-only commands never compute it.
 	Who func() string
+	// Linked, when set, is the linked work tree a command runs in: HEAD
+	// and @ in revisions, and HEAD's reflog, are its own (see current.go).
+	Linked *Linked
 }
 
 // Open returns the ref store of the repository at root (a .strata dir).

@@ -96,8 +96,11 @@ func splitSuffix(rev string) (string, int, error) {
 }
 
 func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
+	if d, ok, err := s.resolveReflog(name, objs); ok || err != nil {
+		return d, err
+	}
 	if name == HEAD || name == "@" {
-		h, err := s.ReadHead()
+		h, err := s.Current()
 		if err != nil {
 			return "", err
 		}

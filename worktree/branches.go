@@ -45,6 +45,6 @@ func (w *Worktree) refuseCheckedOutElsewhere(branch string) error {
 	if err != nil || o == nil {
 		return err
 	}
-	return fmt.Errorf("checkout: branch %s %w (%s); use --force to check it out here too",
+	return fmt.Errorf("branch %s %w (%s); use --force to check it out here too",
 		refs.ShortName(branch), ErrBranchCheckedOut, o.Target())
 }

@@ -61,7 +61,14 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		unlock()
 		return nil, err
 	}
+	// The branch -b made, taken back if a first checkout of an extra
+	// work tree then fails (its state and HEAD go too).
+	var created string
+	var createdAt digest.Digest
 	defer func() {
+		if err != nil && created != "" && !existed && w.Name != MainName {
+			_ = w.Repo.Refs.Delete(created, createdAt, "checkout: failed, branch taken back")
+		}
 		unlock()
 		if err != nil && !existed && w.Name != MainName && errors.Is(dirErr, fs.ErrNotExist) {
 			// A failed first checkout of an extra work tree leaves nothing.
@@ -105,6 +112,7 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		if err := w.Repo.Refs.Update(branch, id, "", "branch: Created from "+start); err != nil {
 			return fmt.Errorf("checkout: -b %s: %w", o.NewBranch, err)
 		}
+		created, createdAt = branch, id
 		return nil
 	}
 	if !existed {

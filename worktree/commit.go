@@ -66,6 +66,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	if h.Commit != st.Commit {
 		return nil, nil, fmt.Errorf("commit: %w", ErrHeadMoved)
 	}
+	w.stampScan() // Compact keeps the mount if the upper changes after this
 	res, err := w.scan(ctx, st)
 	if err != nil {
 		return nil, nil, err

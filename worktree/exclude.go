@@ -84,8 +84,16 @@ func (e *Excludes) Match(p string, isDir bool) bool {
 // passed over, never followed.
 func (w *Worktree) carryExcluded(dst string) error {
 	ex, err := LoadExcludes(w.Repo.Root, w.target)
-	if err != nil || ex.Empty() {
+	if err != nil {
 		return err
+	}
+	return w.carryExcludedBy(ex, dst)
+}
+
+// carryExcludedBy moves what ex excludes from the upper into dst.
+func (w *Worktree) carryExcludedBy(ex *Excludes, dst string) error {
+	if ex.Empty() {
+		return nil
 	}
 	src, err := layer.OpenDir(w.upper())
 	if errors.Is(err, fs.ErrNotExist) {

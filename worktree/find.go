@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
+	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/snapshot"
 )
 
@@ -29,4 +30,18 @@ func FindByMount(dir string) (project, name string, ok bool) {
 		}
 	}
 	return project, name, ok
+}
+
+// Link makes w the work tree a command runs in: for an extra work tree,
+// HEAD, @, HEAD~N, HEAD@{N} and @{-N} in revisions, and HEAD's reflog,
+// are then its own, as in a git linked worktree.
+func (w *Worktree) Link() {
+	if w.Name == MainName {
+		w.Repo.Refs.Linked = nil
+		return
+	}
+	if st, _, _ := w.State(); st.Head == "" {
+		return // not checked out yet: HEAD stays where the command runs
+	}
+	w.Repo.Refs.Linked = &refs.Linked{Head: w.Head, Log: w.HeadLog()}
 }

@@ -65,19 +65,8 @@ func (w *Worktree) Users() ([]Proc, error) {
 
 func procUses(pid int, dev uint64, target string) bool {
 	base := "/proc/" + strconv.Itoa(pid)
-	onDev := func(p string) bool {
-		var st unix.Stat_t
-		return unix.Stat(p, &st) == nil && st.Dev == dev
-	}
-	if onDev(base+"/cwd") || onDev(base+"/root") {
+	if procOnDev(base, dev) {
 		return true
-	}
-	if fds, err := os.ReadDir(base + "/fd"); err == nil {
-		for _, fd := range fds {
-			if onDev(base + "/fd/" + fd.Name()) {
-				return true
-			}
-		}
 	}
 	f, err := os.Open(base + "/maps")
 	if err != nil {

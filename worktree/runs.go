@@ -35,6 +35,15 @@ func (w *Worktree) RegisterRun(id string) (release func(), err error) {
 	}
 	path := filepath.Join(w.runsDir(), id)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		// Left by a strata that was killed (a supervisor, at a crash or a
+		// reboot): runLive removes a record nobody holds.
+		if live, lerr := w.runLive(id); lerr == nil && !live {
+			f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
+		} else if live {
+			return nil, fmt.Errorf("register run: %s runs here already", id)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("register run: %w", err)
 	}

@@ -130,12 +130,14 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		return st, err
 	}
 	var users []Proc
+	var oldDev uint64
 	if mounted {
 		// The caller refused unless --force: the old mount is detached
 		// lazily, and its upper must not be mounted a second time.
 		if users, err = w.Users(); err != nil {
 			return st, err
 		}
+		oldDev = w.targetDev()
 	}
 	if keepUpper {
 		stage := ""
@@ -158,6 +160,9 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		if len(users) > 0 {
 			old, err := w.retireUpper(ctx, st)
 			if err != nil {
+				return st, err
+			}
+			if err := recordDetached(old, oldDev); err != nil {
 				return st, err
 			}
 			slog.Warn("the old mount stays with its users; its upper is kept", "dir", old)
@@ -217,6 +222,9 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		if err := os.MkdirAll(trash, 0o700); err != nil {
 			return st, fmt.Errorf("checkout: %w", err)
 		}
+		if err := recordDetached(trash, oldDev); err != nil {
+			return st, err
+		}
 		slog.Warn("the old mount stays with its users; its upper is kept", "dir", trash)
 	}
 	for _, d := range []string{"upper", "work"} {
@@ -262,6 +270,7 @@ func (w *Worktree) Umount() error {
 	if err != nil {
 		return err
 	}
+	dev := w.targetDev()
 	if err := w.unmountAll(); err != nil {
 		return err
 	}
@@ -270,6 +279,9 @@ func (w *Worktree) Umount() error {
 		// upper, never the one the old mount still writes.
 		old, err := w.retireUpper(context.Background(), st)
 		if err != nil {
+			return err
+		}
+		if err := recordDetached(old, dev); err != nil {
 			return err
 		}
 		slog.Warn("the old mount stays with its users; its upper is kept", "dir", old)

@@ -223,7 +223,11 @@ func (w *Worktree) Head() (refs.Head, error) {
 		return refs.Head{}, err
 	}
 	if st.Head == "" {
-		// Not checked out yet: start from the repository's HEAD.
+		// Not checked out yet: start from the HEAD of the work tree the
+		// command runs in (git worktree add does), unless that is this one.
+		if l := w.Repo.Refs.Linked; l != nil && l.Log != w.HeadLog() {
+			return w.Repo.Refs.Current()
+		}
 		return w.Repo.Refs.ReadHead()
 	}
 	if b, ok := strings.CutPrefix(st.Head, "ref: "); ok {

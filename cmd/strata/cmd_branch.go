@@ -117,7 +117,7 @@ func createRef(r *repo.Repo, prefix, name, rev string, force bool, msg string) e
 }
 
 func deleteBranches(g *globals, r *repo.Repo, names []string) error {
-	head, err := r.Refs.ReadHead()
+	head, err := r.Refs.Current()
 	if err != nil {
 		return err
 	}
@@ -150,6 +150,12 @@ func renameBranch(r *repo.Repo, oldName, newName string, force bool) error {
 	}
 	if !r.Refs.Exists(from) {
 		return fmt.Errorf("branch -m %s: no such branch", oldName)
+	}
+	// A second work tree's HEAD names the branch in its own state.
+	if w, err := worktree.CheckedOutIn(r, from, worktree.Main(r)); err != nil {
+		return fmt.Errorf("branch -m %s: %w", oldName, err)
+	} else if w != nil {
+		return fmt.Errorf("branch -m %s: it is checked out in %s; check out another there first", oldName, w.Target())
 	}
 	if r.Refs.Exists(to) && !force {
 		return fmt.Errorf("branch -m %s %s: %s already exists (use -f)", oldName, newName, newName)
@@ -184,7 +190,7 @@ func listRefs(g *globals, r *repo.Repo, prefix, format string, more ...string) e
 		}
 		list = append(list, l...)
 	}
-	head, err := r.Refs.ReadHead()
+	head, err := r.Refs.Current()
 	if err != nil {
 		return err
 	}

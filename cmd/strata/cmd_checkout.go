@@ -113,6 +113,9 @@ func openWorktree(g *globals, path string) (*repo.Repo, *worktree.Worktree, erro
 				return nil, nil, err
 			}
 			w, err := worktree.Named(r, name)
+			if err == nil {
+				w.Link()
+			}
 			return r, w, err
 		}
 	}
@@ -127,5 +130,8 @@ func openWorktree(g *globals, path string) (*repo.Repo, *worktree.Worktree, erro
 		path = filepath.Join(g.chdir, path)
 	}
 	w, err := worktree.ForPath(r, path)
+	if err == nil {
+		w.Link() // HEAD is the one of the work tree acted on
+	}
 	return r, w, err
 }

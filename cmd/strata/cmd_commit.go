@@ -28,14 +28,17 @@ func newCommitCommand(g *globals) *cobra.Command {
 		Use:   "commit -m MSG [--allow-empty] [--author A] [--date D] [--change INSTR]...",
 		Short: "Record the work tree's changes as a new commit",
 		Long: `Turn the work tree's changes (its overlay upper directory) into one new
-zstd layer on top of HEAD, move HEAD's branch to the new commit, and
-remount the work tree on it with an empty upper. Only the upper directory
-is read, so the cost follows the size of the change. Excluded paths stay in
+zstd layer on top of HEAD and move HEAD's branch to the new commit. The
+mount stays, so shells and services inside keep their tree; after 16
+commits on one mount, when nothing uses the tree, it is remounted on the
+new commit with an empty upper.
+Only the upper directory is read, so the cost follows the size of the
+change. Excluded paths stay in
 the work tree and out of the commit.
 
   strata commit -m "motd"
   strata commit -m "x" --change 'ENV PATH=/opt/bin:$PATH' --change 'CMD ["nginx"]'
-  strata commit --from web -m "state after a week"   # a stopped run -d --rev
+  strata commit --from web -m "state after a week"   # a run -d --rev, running or not
 
 --change takes Dockerfile instructions, as docker commit does: ENV, CMD,
 ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL. A config
@@ -107,6 +110,12 @@ concludes the stopped step as --continue does, with -m as its message and
 			if err != nil {
 				return fmt.Errorf("commit: committed %s, but: %w", shortID(c.ID), err)
 			}
+			// Once many commits are stacked on the mount and nothing uses
+			// the tree, remount it on the new commit: the upper then stops
+			// keeping every change since the mount was made.
+			if _, err := w.Compact(cmd.Context(), worktree.CompactAfter); err != nil {
+				slog.Warn("compact the work tree", "err", err)
+			}
 			return nil
 		},
 	}
@@ -114,7 +123,7 @@ concludes the stopped step as --continue does, with -m as its message and
 	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "commit even if nothing changed")
 	cmd.Flags().StringVar(&o.author, "author", "", "author as `\"Name <email>\"`")
 	cmd.Flags().StringVar(&o.date, "date", "", "commit date, RFC 3339")
-	cmd.Flags().StringVar(&o.from, "from", "", "commit the changes of the stopped detached run `NAME` (run -d --rev) as a child of its revision")
+	cmd.Flags().StringVar(&o.from, "from", "", "commit the changes of the detached run `NAME` (run -d --rev; a running one is frozen meanwhile) as a child of its revision")
 	cmd.Flags().StringArrayVarP(&o.changes, "change", "c", nil, "apply a Dockerfile `INSTRUCTION` to the image config (repeatable)")
 	return cmd
 }

@@ -14,23 +14,30 @@ import (
 func init() { register(newExecCommand) }
 
 func newExecCommand(g *globals) *cobra.Command {
-	var interactive bool
+	var interactive, tty bool
 	var user, workdir string
 	var env []string
 	cmd := &cobra.Command{
-		Use:   "exec [-i] [-u USER] [-w DIR] [-e KEY=VAL] NAME COMMAND [ARG...]",
+		Use:   "exec [-i] [-t] [-u USER] [-w DIR] [-e KEY=VAL] NAME COMMAND [ARG...]",
 		Short: "Run a command inside a running detached run",
 		Long: `Run a command in a running detached run (run -d), as docker exec does:
 in its namespaces and cgroups (so under its device rules and limits), with
 the same capabilities, seccomp profile and no_new_privs as the run, its
 environment and user unless -e and -u say otherwise.
 
+  strata exec web ps                 # what runs in web
+  strata exec -it web /bin/sh        # a shell at a terminal inside web
+
+-t gives the command a terminal of its own (a pty of the container's
+devpts), sized like yours, which goes raw meanwhile with -i; its output
+(stdout and stderr together) comes through it.
+
 Exit status: the command's own; 128+N when killed by signal N; 1 when the
 run is not running; 125, 126, 127 as for run.`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			err := forEachRun(g, args[:1], func(r *repo.Repo, s *svc) error {
-				return execIn(cmd.Context(), g, s, interactive, user, workdir, env, args[1:])
+				return execIn(cmd.Context(), g, s, interactive, tty, user, workdir, env, args[1:])
 			})
 			return err
 		},
@@ -41,18 +48,18 @@ run is not running; 125, 126, 127 as for run.`,
 	f.StringVarP(&user, "user", "u", "", "`USER[:GROUP]` (default: the run's)")
 	f.StringVarP(&workdir, "workdir", "w", "", "working directory inside the container")
 	f.StringArrayVarP(&env, "env", "e", nil, "set `KEY=VAL`")
-	f.BoolP("tty", "t", false, "allocate a terminal (not supported yet)")
+	f.BoolVarP(&tty, "tty", "t", false, "allocate a pseudo-terminal")
 	return cmd
 }
 
-func execIn(ctx context.Context, g *globals, s *svc, interactive bool, user, workdir string, env, args []string) error {
+func execIn(ctx context.Context, g *globals, s *svc, interactive, tty bool, user, workdir string, env, args []string) error {
 	pid, ok := s.containerPid()
 	if !ok {
 		return fmt.Errorf("%s is not running", s.st.Name)
 	}
 	spec := exec.Spec{Args: args, Env: mergeEnv(s.st.Env, env), Cwd: workdir, User: firstNonEmpty(user, s.st.User),
 		Privileged: s.st.Privileged, CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop,
-		Stdout: g.stdout, Stderr: g.stderr}
+		Stdout: g.stdout, Stderr: g.stderr, Terminal: tty}
 	if interactive {
 		spec.Stdin = g.stdin
 	}

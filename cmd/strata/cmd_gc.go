@@ -34,7 +34,9 @@ them all. With -n, no reflog entry expires.
 First, gc removes what runs killed before they cleaned up left: the
 cgroups of runs whose strata process is gone, and the throwaway work trees
 of 'run --rev' (.strata/worktrees/run-*, .strata/tmp/run-*, unmounting
-their overlay) that no live run holds and that are older than --prune.
+their overlay) that no live run holds and that are older than --prune,
+and the uppers kept for work-tree mounts that --force detached while
+processes used them, once no process does ('worktree list' shows them).
 
   strata branch -d big && strata gc --prune=now --expire=now   # free it all now`,
 		Args: exactArgs(0),
@@ -69,6 +71,9 @@ their overlay) that no live run holds and that are older than --prune.
 				} else {
 					fmt.Fprintf(g.stdout, "removed the work tree of killed run %s\n", name)
 				}
+			}
+			if err := pruneDetached(g, r, dryRun); err != nil {
+				return fmt.Errorf("gc: %w", err)
 			}
 			res, err := r.GC(worktree.GCOptions(repo.GCOptions{Grace: grace, DryRun: dryRun, Reflog: exp}))
 			if err != nil {

@@ -196,7 +196,7 @@ func printLogEntry(w io.Writer, e logEntry, oneline, first bool) {
 // "HEAD -> main", "tag: v1", "origin/main".
 func decorate(r *repo.Repo) (map[digest.Digest][]string, error) {
 	out := map[digest.Digest][]string{}
-	head, err := r.Refs.ReadHead()
+	head, err := r.Refs.Current() // a second work tree's own HEAD
 	if err != nil {
 		return nil, err
 	}

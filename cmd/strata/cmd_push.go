@@ -122,7 +122,7 @@ func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]string, error) {
 		switch {
 		case a == "HEAD":
 			// git push origin HEAD: the current branch.
-			h, err := r.Refs.ReadHead()
+			h, err := r.Refs.Current()
 			if err != nil {
 				return nil, err
 			}
@@ -156,7 +156,7 @@ func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]string, error) {
 		}
 	}
 	if len(out) == 0 && !o.all && !o.tags {
-		h, err := r.Refs.ReadHead()
+		h, err := r.Refs.Current()
 		if err != nil {
 			return nil, err
 		}

@@ -42,11 +42,13 @@ func forEachRun(g *globals, names []string, fn func(r *repo.Repo, s *svc) error)
 // stopSvc asks the run to end: no more restarts, SIGTERM to its pid 1,
 // SIGKILL once timeout has passed; it returns when the supervisor is gone.
 func stopSvc(s *svc, timeout time.Duration) error {
-	if !s.live() {
-		return nil
-	}
+	// Also on an ended run: the user stopped it, which start --all
+	// respects for unless-stopped (a new supervisor removes the mark).
 	if err := os.WriteFile(s.path("stop"), nil, 0o600); err != nil {
 		return err
+	}
+	if !s.live() {
+		return nil
 	}
 	deadline := time.Now().Add(timeout)
 	termSent, killSent := false, false

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -21,11 +23,16 @@ on it (its own HEAD, upper and state under .strata/worktrees/NAME).
 
   strata worktree list [--format json]
   strata worktree add /srv/env2 dev     # same as: checkout --path /srv/env2 dev
+  strata worktree add /srv/env3         # new branch env3 at HEAD
+  strata worktree add -b fix /srv/env4 v1
+  strata worktree add --detach /srv/env5
   strata worktree remove /srv/env2      # unmount and delete (refuses with changes)
-  strata worktree prune                 # forget work trees whose directory is gone
+  strata worktree prune                 # forget work trees whose directory is gone,
+                                        # and delete unused detached uppers
 
-A branch is checked out in one work tree at a time. add without REV
-detaches HEAD at the current HEAD.
+A branch is checked out in one work tree at a time. As git's, add without
+REV, -b or --detach checks out the branch named after PATH's base name,
+creating it at HEAD if it does not exist (add /srv/env2: branch env2).
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),
@@ -51,11 +58,12 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return err
 			}
 			type entry struct {
-				Path    string `json:"path"`
-				Name    string `json:"name"`
-				Branch  string `json:"branch,omitempty"`
-				Head    string `json:"head,omitempty"`
-				Mounted bool   `json:"mounted"`
+				Path     string         `json:"path"`
+				Name     string         `json:"name"`
+				Branch   string         `json:"branch,omitempty"`
+				Head     string         `json:"head,omitempty"`
+				Mounted  bool           `json:"mounted"`
+				Detached *detachedUsage `json:"detached,omitempty"`
 			}
 			var out []entry
 			for _, w := range all {
@@ -64,6 +72,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					return fmt.Errorf("worktree list: %w", err)
 				}
 				e := entry{Path: w.Target(), Name: w.Name, Head: h.Commit.String(), Mounted: w.Mounted()}
+				if e.Detached, err = detachedOf(w); err != nil {
+					return fmt.Errorf("worktree list: %w", err)
+				}
 				if e.Name == worktree.MainName {
 					e.Name = "main"
 				}
@@ -91,21 +102,29 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if !e.Mounted {
 					state = " unmounted"
 				}
+				if d := e.Detached; d != nil {
+					state += fmt.Sprintf(" (%s of old mounts, %s, %d in use)",
+						countNoun(d.Count, "detached upper", "detached uppers"), humanSize(d.Bytes), d.InUse)
+				}
 				fmt.Fprintf(g.stdout, "%s  %s %s%s\n", e.Path, head, where, state)
 			}
 			return nil
 		},
 	}
 	list.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	var force bool
+	var force, detach bool
+	var newBranch string
 	add := &cobra.Command{
-		Use:   "add PATH [REV]",
-		Short: "Check out REV (default: HEAD, detached) in a new work tree at PATH",
+		Use:   "add [-b NEW | --detach] [--force] PATH [REV]",
+		Short: "Check out REV in a new work tree at PATH (default: a new branch named after PATH)",
 		Args:  rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o := worktree.CheckoutOptions{Rev: "HEAD", Detach: true, Force: force}
+			if detach && newBranch != "" {
+				return usagef("worktree add: -b and --detach exclude each other")
+			}
+			rev := ""
 			if len(args) == 2 {
-				o.Rev, o.Detach = args[1], false
+				rev = args[1]
 			}
 			r, w, err := openWorktree(g, args[0])
 			if err != nil {
@@ -114,21 +133,20 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if _, ok, _ := w.State(); ok {
 				return fmt.Errorf("worktree add: %s is a work tree already", w.Target())
 			}
-			if len(args) == 1 {
-				// The commit HEAD names, detached: its branch lives elsewhere.
-				c, err := r.Resolve("HEAD")
-				if err != nil {
-					return fmt.Errorf("worktree add: %w", err)
-				}
-				o.Rev = c.ID.String()
+			o, err := worktreeAddOptions(r, w, rev, newBranch, detach)
+			if err != nil {
+				return err
 			}
+			o.Force = force
 			c, err := w.Checkout(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			return printHeadMoved(g, r, w, c, false)
+			return printHeadMoved(g, r, w, c, o.NewBranch != "")
 		},
 	}
+	add.Flags().StringVarP(&newBranch, "branch", "b", "", "create branch `NEW` at REV (default HEAD) and check it out")
+	add.Flags().BoolVar(&detach, "detach", false, "detach HEAD at REV (default HEAD)")
 	add.Flags().BoolVarP(&force, "force", "f", false, "check out a branch another work tree has too")
 	var rmForce bool
 	remove := &cobra.Command{
@@ -157,7 +175,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	remove.Flags().BoolVarP(&rmForce, "force", "f", false, "remove even with uncommitted changes or processes inside")
 	prune := &cobra.Command{
 		Use:   "prune",
-		Short: "Forget work trees whose directory was deleted",
+		Short: "Forget work trees whose directory was deleted; delete detached uppers no process uses",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := g.openRepo()
@@ -168,9 +186,90 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			for _, n := range names {
 				fmt.Fprintf(g.stdout, "Removing worktrees/%s: directory is gone\n", n)
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			return pruneDetached(g, r, false)
 		},
 	}
 	cmd.AddCommand(list, add, remove, prune)
 	return cmd
+}
+
+// worktreeAddOptions is what worktree add checks out, as git's: REV as
+// given (a branch attaches), -b NEW at REV, --detach at REV; with none of
+// them, the branch named after PATH's base name, made at HEAD if new.
+func worktreeAddOptions(r *repo.Repo, w *worktree.Worktree, rev, newBranch string, detach bool) (worktree.CheckoutOptions, error) {
+	switch {
+	case detach || newBranch != "":
+		if rev == "" || rev == refs.HEAD || rev == "@" {
+			// The commit of HEAD where the command runs (its branch stays there).
+			c, err := r.Resolve(refs.HEAD)
+			if err != nil {
+				return worktree.CheckoutOptions{}, fmt.Errorf("worktree add: %w", err)
+			}
+			rev = c.ID.String()
+		}
+		return worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, Detach: detach}, nil
+	case rev != "":
+		return worktree.CheckoutOptions{Rev: rev}, nil
+	}
+	name := filepath.Base(w.Target())
+	if err := refs.CheckName(refs.Heads + name); err != nil {
+		return worktree.CheckoutOptions{}, usagef("worktree add: %s cannot name a branch (%v); give -b NAME or --detach", name, err)
+	}
+	if r.Refs.Exists(refs.Heads + name) {
+		return worktree.CheckoutOptions{Rev: name}, nil
+	}
+	return worktree.CheckoutOptions{Rev: "HEAD", NewBranch: name}, nil
+}
+
+// detachedUsage sums up the uppers a work tree keeps for mounts that
+// --force detached lazily while processes used them.
+type detachedUsage struct {
+	Count int   `json:"count"`
+	Bytes int64 `json:"bytes"`
+	InUse int   `json:"in_use"`
+}
+
+func detachedOf(w *worktree.Worktree) (*detachedUsage, error) {
+	ds, err := w.DetachedUppers()
+	if err != nil || len(ds) == 0 {
+		return nil, err
+	}
+	u := &detachedUsage{Count: len(ds)}
+	for _, d := range ds {
+		u.Bytes += d.Bytes
+		if d.InUse() {
+			u.InUse++
+		}
+	}
+	return u, nil
+}
+
+// pruneDetached deletes, in every work tree, the detached uppers that no
+// process uses any more (worktree prune and gc), saying what went.
+func pruneDetached(g *globals, r *repo.Repo, dryRun bool) error {
+	all, err := worktree.List(r)
+	if err != nil {
+		return err
+	}
+	verb := "Removing"
+	if dryRun {
+		verb = "Would remove"
+	}
+	for _, w := range all {
+		gone, err := w.PruneDetached(dryRun)
+		for _, d := range gone {
+			rel, rerr := filepath.Rel(r.Root, d.Dir)
+			if rerr != nil {
+				rel = d.Dir
+			}
+			fmt.Fprintf(g.stdout, "%s detached upper %s (%s): no process uses its mount\n", verb, rel, humanSize(d.Bytes))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

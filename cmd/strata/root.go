@@ -27,22 +27,39 @@ type globals struct {
 	argv    []string // the command line, for a detached run's supervisor
 }
 
-// openRepo finds the repository from -C or the working directory.
+// openRepo finds the repository from -C or the working directory. Inside
+// a second work tree, HEAD in revisions is that work tree's own.
 func (g *globals) openRepo() (*repo.Repo, error) {
 	start := g.chdir
 	if start == "" {
 		start = "."
 	}
-	r, err := repo.Find(start)
-	if errors.Is(err, repo.ErrNoRepository) {
-		// Inside a second work tree: the overlay's upper names the project.
-		if abs, aerr := filepath.Abs(start); aerr == nil {
-			if project, _, ok := worktree.FindByMount(abs); ok {
-				return repo.Open(project)
-			}
-		}
+	abs, err := filepath.Abs(start)
+	if err != nil {
+		return nil, err
 	}
-	return r, err
+	// The overlay's upper names the project of a second work tree.
+	project, name, linked := worktree.FindByMount(abs)
+	r, err := repo.Find(abs)
+	if errors.Is(err, repo.ErrNoRepository) && linked {
+		r, err = repo.Open(project)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if linked && samePath(project, r.Dir) {
+		w, err := worktree.Named(r, name)
+		if err != nil {
+			return nil, err
+		}
+		w.Link()
+	}
+	return r, nil
+}
+
+// samePath reports whether a and b name one directory.
+func samePath(a, b string) bool {
+	return filepath.Clean(a) == filepath.Clean(b) || realPath(a) == realPath(b)
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {

@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	osexec "os/exec"
+	"strconv"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
 )
 
-// commitFrom is 'commit --from NAME': the changes of a stopped --rev run's
+// commitFrom is 'commit --from NAME': the changes of a --rev run's
 // throwaway tree become a commit whose parent is the run's revision, as
 // docker commit makes an image of a container. No branch moves; the run
-// goes on from the new commit if restarted.
+// goes on from the new commit if restarted. A running run is frozen for
+// the read and goes on after, in the same tree.
 func commitFrom(ctx context.Context, g *globals, name string, co worktree.CommitOptions) (*objects.Commit, []tree.Change, error) {
 	r, err := g.openRepo()
 	if err != nil {
@@ -26,18 +30,38 @@ func commitFrom(ctx context.Context, g *globals, name string, co worktree.Commit
 	if s.st.Tree == "" {
 		return nil, nil, fmt.Errorf("commit --from %s: it runs in the checkout; use 'strata commit' there", name)
 	}
-	if s.live() {
-		return nil, nil, fmt.Errorf("commit --from %s: it is running; stop it first", name)
-	}
 	w, err := worktree.ForPath(r, s.st.Tree)
 	if err != nil {
 		return nil, nil, fmt.Errorf("commit --from %s: %w", name, err)
 	}
-	c, cs, err := w.Commit(ctx, co)
-	// Commit mounted the tree here; the run's tree is mounted only by
-	// its supervisor.
-	if uerr := w.Umount(); uerr != nil && err == nil {
-		err = uerr
+	var c *objects.Commit
+	var cs []tree.Change
+	switch {
+	case os.Getenv(envCommitInRun) == name:
+		// In the supervisor's mount namespace (below): the run's tree is
+		// mounted here, and stays, as in any commit. The container is
+		// frozen while the upper is read, as docker commit pauses.
+		if !w.Mounted() {
+			return nil, nil, fmt.Errorf("commit --from %s: its tree is not mounted in its supervisor", name)
+		}
+		thaw, ferr := freezeRuns(w)
+		if ferr != nil {
+			return nil, nil, fmt.Errorf("commit --from %s: %w", name, ferr)
+		}
+		c, cs, err = w.Commit(ctx, co)
+		thaw()
+	case s.live():
+		// The tree of a running run is mounted only in its supervisor's
+		// mount namespace; mounting its upper here too would put it under
+		// two overlays. Commit from there.
+		return nil, nil, commitInSupervisor(g, s)
+	default:
+		c, cs, err = w.Commit(ctx, co)
+		// Commit mounted the tree here; the run's tree is mounted only by
+		// its supervisor.
+		if uerr := w.Umount(); uerr != nil && err == nil {
+			err = uerr
+		}
 	}
 	if errors.Is(err, worktree.ErrNothingToCommit) {
 		return nil, nil, fmt.Errorf("commit --from %s: nothing to commit (use --allow-empty to commit anyway)", name)
@@ -47,4 +71,42 @@ func commitFrom(ctx context.Context, g *globals, name string, co worktree.Commit
 		s.save()
 	}
 	return c, cs, err
+}
+
+// envCommitInRun names the run whose supervisor's mount namespace this
+// strata was started in, to commit its tree (commitInSupervisor).
+const envCommitInRun = "STRATA_COMMIT_IN_RUN"
+
+// commitInSupervisor runs this same commit command again inside the
+// mount namespace of run s's supervisor, where its tree is mounted, with
+// util-linux nsenter (a Go process cannot setns into a mount namespace);
+// that one prints the result, its exit code is ours. The working directory
+// is looked up again there (--wdns): a directory opened here would be
+// unreachable from that namespace.
+func commitInSupervisor(g *globals, s *svc) error {
+	nsenter, err := osexec.LookPath("nsenter")
+	if err != nil {
+		return fmt.Errorf("commit --from %s: it is running, and committing it needs nsenter (util-linux): %w", s.st.Name, err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("commit --from %s: %w", s.st.Name, err)
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("commit --from %s: %w", s.st.Name, err)
+	}
+	args := append([]string{"-t", strconv.Itoa(s.st.SupPid), "-m", "--wdns=" + cwd, "--", self}, g.argv...)
+	cmd := osexec.Command(nsenter, args...)
+	cmd.Env = append(os.Environ(), envCommitInRun+"="+s.st.Name)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = g.stdin, g.stdout, g.stderr
+	err = cmd.Run()
+	var ee *osexec.ExitError
+	if errors.As(err, &ee) {
+		return exitCodeError{code: ee.ExitCode()} // it said why
+	}
+	if err != nil {
+		return fmt.Errorf("commit --from %s: enter its supervisor's mount namespace: %w", s.st.Name, err)
+	}
+	return nil
 }

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# bench/files.sh: many files (issue 15, "flat at scale"). A commit of
+# 100,000 new files against `strata import` of the same tree, and the peak
+# RSS of `status` and `diff` on a work tree of 1,000,000 files with 1,000
+# of them changed. FILES_MILLION=0 skips the million (it needs about 4 GB
+# of inodes on /var/tmp and some minutes to create).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/strata-bench-files.XXXXXX")
+cleanup() {
+	for e in "$work"/*/rootfs; do umount -l "$e" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+bin=$work/strata
+go build -o "$bin" ./cmd/strata
+export STRATA_AUTHOR_NAME=bench GIT_AUTHOR_NAME=bench
+
+# tree DIR DIRS FILES: DIRS directories of FILES small files each.
+tree() {
+	mkdir -p "$1"
+	(cd "$1" && seq -f 'd%05g' 0 $(($2 - 1)) | xargs mkdir)
+	awk -v root="$1" -v dirs="$2" -v files="$3" 'BEGIN {
+		for (d = 0; d < dirs; d++) for (f = 0; f < files; f++) {
+			p = sprintf("%s/d%05d/f%04d", root, d, f)
+			printf "file %d of dir %d\n", f, d > p; close(p)
+		}
+	}'
+}
+now() { date +%s%N; }
+ms() { echo $(( ($2 - $1) / 1000000 )); }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+st() { "$bin" -C "$1" "${@:2}"; }
+
+tree "$work/t100k" 1000 100
+mkdir "$work/empty"
+: >"$work/import.ms"; : >"$work/commit.ms"
+for _ in $(seq "$rounds"); do
+	rm -rf "$work/imp" && "$bin" init "$work/imp" >/dev/null
+	sync
+	t0=$(now); st "$work/imp" import "$work/t100k" -m t >/dev/null; t1=$(now)
+	ms "$t0" "$t1" >>"$work/import.ms"
+
+	rm -rf "$work/com" && "$bin" init "$work/com" >/dev/null
+	st "$work/com" import "$work/empty" -m base >/dev/null
+	st "$work/com" checkout main >/dev/null
+	cp -a "$work/t100k/." "$work/com/rootfs/"
+	sync
+	t0=$(now); st "$work/com" commit -m files >/dev/null; t1=$(now)
+	ms "$t0" "$t1" >>"$work/commit.ms"
+	st "$work/com" umount >/dev/null
+done
+imp=$(median <"$work/import.ms")
+com=$(median <"$work/commit.ms")
+
+echo "| many files | strata | against | goal |"
+echo "|---|---|---|---|"
+awk -v c="$com" -v i="$imp" 'BEGIN { printf "| commit of 100,000 new files | %d ms | import of the same tree %d ms: %.2fx | <= 1.2x |\n", c, i, c/i }'
+
+if [ "${FILES_MILLION:-1}" = 1 ]; then
+	tree "$work/t1m" 1000 1000
+	"$bin" init "$work/m" >/dev/null
+	st "$work/m" import "$work/t1m" -m million >/dev/null
+	rm -rf "$work/t1m"
+	st "$work/m" checkout main >/dev/null
+	for d in $(seq -f 'd%05g' 0 999); do echo changed >>"$work/m/rootfs/$d/f0000"; done
+	for what in status diff; do
+		(cd "$work/m" && /usr/bin/time -f '%e %M' -o "$work/$what.t" "$bin" "$what" >/dev/null)
+		awk -v w="$what" '{ printf "| `%s`, 1,000,000 files, 1,000 changed | %.1f s, peak RSS %.0f MB | | RSS < 500 MB |\n", w, $1, $2/1024 }' "$work/$what.t"
+	done
+	st "$work/m" umount >/dev/null
+fi

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/merge/textmerge"
+)
+
+func init() { register(newMergeFileCommand) }
+
+// maxConflictStatus is where the exit status stops counting conflicts, as
+// git merge-file's: higher statuses mean signals to a shell.
+const maxConflictStatus = 127
+
+func newMergeFileCommand(g *globals) *cobra.Command {
+	var (
+		toStdout, diff3, quiet bool
+		labels                 []string
+	)
+	cmd := &cobra.Command{
+		Use:   "merge-file [-p] [--diff3] [-L label]... CURRENT BASE OTHER",
+		Short: "Merge the changes from BASE to OTHER into CURRENT, as git merge-file",
+		Long: `Merge one text file three ways with strata's own text merge
+(merge/textmerge): the lines that changed from BASE to OTHER go into
+CURRENT, and where both changed the same lines, conflict markers hold both
+versions. The result is what 'git merge-file' writes, byte for byte.
+
+The result replaces CURRENT, or with -p goes to standard output. -L names
+the sides in the markers: up to three, for CURRENT, BASE and OTHER, in
+that order (the file names by default). --diff3 also shows BASE's lines in
+each conflict. Binary files (a NUL byte in the first 8000) are refused.
+
+Exit status: the number of conflicts (0: a clean merge), at most 127; also
+1 on errors, with a message on stderr; 2 on usage errors.`,
+		Args: exactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(labels) > 3 {
+				return usagef("too many labels (-L): at most 3, for CURRENT, BASE and OTHER")
+			}
+			names := append(labels, args[len(labels):]...)
+			var files [3][]byte
+			for i, a := range args {
+				if g.chdir != "" && !filepath.IsAbs(a) {
+					args[i] = filepath.Join(g.chdir, a)
+				}
+				b, err := os.ReadFile(args[i])
+				if err != nil {
+					return err
+				}
+				if isBinary(b) {
+					return fmt.Errorf("cannot merge binary file %s", a)
+				}
+				files[i] = b
+			}
+			r := textmerge.Merge(files[1], files[0], files[2], textmerge.Options{
+				Ours: names[0], Base: names[1], Theirs: names[2], Diff3: diff3,
+			})
+			if toStdout {
+				if _, err := g.stdout.Write(r.Content); err != nil {
+					return err
+				}
+			} else if err := writeInPlace(args[0], r.Content); err != nil {
+				return err
+			}
+			if r.Conflicts > 0 {
+				return exitCodeError{code: min(r.Conflicts, maxConflictStatus)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&toStdout, "stdout", "p", false, "write the result to standard output, not into CURRENT")
+	f.BoolVar(&diff3, "diff3", false, "show BASE's lines in conflicts too")
+	f.StringArrayVarP(&labels, "label", "L", nil, "name a side in the conflict markers (up to 3: CURRENT, BASE, OTHER)")
+	f.BoolVarP(&quiet, "quiet", "q", false, "accepted for git's sake: strata prints no conflict warnings")
+	return cmd
+}
+
+// isBinary is git's test (buffer_is_binary): a NUL in the first 8000 bytes.
+func isBinary(b []byte) bool {
+	return bytes.IndexByte(b[:min(len(b), 8000)], 0) >= 0
+}
+
+// writeInPlace rewrites path's content, keeping the file itself (its
+// mode, owner and links), as git merge-file does.
+func writeInPlace(path string, content []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(content); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,97 @@
+package refs
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// Linked is a linked work tree's own HEAD, as git keeps one per work
+// tree: a command run inside it resolves HEAD, @, HEAD~2, HEAD@{1} and
+// @{-1} against it. ReadHead still reads the repository's HEAD.
+type Linked struct {
+	Head func() (Head, error) // the work tree's HEAD
+	Log  string               // its reflog's name (refs/worktrees/NAME/HEAD)
+}
+
+// Current is the HEAD that revisions name where the command runs: the
+// linked work tree's own, else the repository's.
+func (s *Store) Current() (Head, error) {
+	if s.Linked != nil {
+		return s.Linked.Head()
+	}
+	return s.ReadHead()
+}
+
+// CurrentLog is the name of Current's reflog.
+func (s *Store) CurrentLog() string {
+	if s.Linked != nil {
+		return s.Linked.Log
+	}
+	return HEAD
+}
+
+// resolveReflog resolves REF@{N} (the N-th latest value in REF's reflog;
+// "@{N}" and "HEAD@{N}" use HEAD's) and @{-N} (the commit HEAD left at
+// the N-th latest checkout). ok is false when name is neither form.
+func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, error) {
+	ref, sel, found := strings.Cut(name, "@{")
+	if !found || !strings.HasSuffix(sel, "}") {
+		return "", false, nil
+	}
+	sel = strings.TrimSuffix(sel, "}")
+	n, err := strconv.Atoi(sel)
+	if err != nil {
+		return "", true, fmt.Errorf("%s: %w: @{...} takes a number", name, ErrUnknownRevision)
+	}
+	if n < 0 {
+		if ref != "" {
+			return "", true, fmt.Errorf("%s: %w: @{-N} stands alone", name, ErrUnknownRevision)
+		}
+		return s.previousCheckout(name, -n)
+	}
+	logName := s.CurrentLog()
+	if ref != "" && ref != HEAD {
+		if logName, err = s.LogName(ref); err != nil {
+			return "", true, fmt.Errorf("%s: %w", name, ErrUnknownRevision)
+		}
+	}
+	entries, err := s.Log(logName)
+	if err != nil {
+		return "", true, err
+	}
+	if n >= len(entries) {
+		return "", true, fmt.Errorf("%s: %w: the reflog has only %d entries", name, ErrUnknownRevision, len(entries))
+	}
+	if entries[n].New == "" {
+		return "", true, fmt.Errorf("%s: %w: the ref was deleted then", name, ErrUnknownRevision)
+	}
+	return entries[n].New, true, nil
+}
+
+// previousCheckout is the commit HEAD was at before its n-th latest
+// checkout, read from the "checkout:" entries of HEAD's reflog.
+func (s *Store) previousCheckout(name string, n int) (digest.Digest, bool, error) {
+	entries, err := s.Log(s.CurrentLog())
+	if err != nil {
+		return "", true, err
+	}
+	seen := 0
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Message, "checkout:") {
+			continue
+		}
+		if seen++; seen == n {
+			if e.Old == "" {
+				break
+			}
+			return e.Old, true, nil
+		}
+	}
+	return "", true, fmt.Errorf("%s: %w: %w", name, ErrUnknownRevision, errNoPrevious)
+}
+
+var errNoPrevious = errors.New("no earlier checkout in HEAD's reflog")
