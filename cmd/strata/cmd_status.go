@@ -69,8 +69,12 @@ T type changed. Excluded paths (.strata/info/exclude, /.strataignore) and
 files copied up without a change are not shown. A work tree that was
 unmounted is mounted again first.
 
-  strata status --short           # "M /etc/motd", one per line
-  strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}]}
+  strata status --short           # "M /etc/motd", one per line ("U /path" for a conflict)
+  strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}],"operation"}
+
+During a merge, rebase, cherry-pick or revert, status says which and how
+far it got, and lists the conflicting paths (with what each side did) and
+the config conflicts.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),
