@@ -235,7 +235,7 @@ func (w *Worktree) Abort(ctx context.Context, op string) (*objects.Commit, error
 	}
 	if h.Commit != s.OrigHead {
 		if h.Commit != s.Head {
-			return nil, fmt.Errorf("%s --abort: %w: HEAD is at %s, neither where the %s started nor where it ended", s.Op, ErrHeadMoved, short(h.Commit), s.Op)
+			return nil, fmt.Errorf("%w: HEAD is at %s, neither where the %s started nor where it ended; 'strata %s --quit' forgets the %s and leaves everything as it is", ErrHeadMoved, short(h.Commit), s.Op, s.Op, s.Op)
 		}
 		if err := w.moveHead(&st, s.OrigHead, s.Head, s.Op+" (abort)"); err != nil && !errors.Is(err, refs.ErrMoved) {
 			return nil, fmt.Errorf("%s --abort: %w", s.Op, err)
@@ -269,4 +269,19 @@ func (w *Worktree) restoreLogs(s *Sequence) error {
 		}
 	}
 	return nil
+}
+
+// Quit forgets the operation in progress and touches nothing else: HEAD,
+// refs and the work tree stay as they are (after the user moved HEAD
+// elsewhere, say). The commits it made are left to gc.
+func (w *Worktree) Quit(op string) error {
+	unlock, err := w.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := w.current(op); err != nil {
+		return err
+	}
+	return w.dropSeq()
 }

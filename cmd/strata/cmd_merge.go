@@ -17,12 +17,13 @@ func init() {
 
 // seqFlags are the flags of a command that may stop on conflicts.
 type seqFlags struct {
-	cont, abort, skip, force bool
+	cont, abort, skip, quit, force bool
 }
 
 func (f *seqFlags) add(cmd *cobra.Command, skip bool) {
 	cmd.Flags().BoolVar(&f.cont, "continue", false, "go on after resolving the conflicts")
 	cmd.Flags().BoolVar(&f.abort, "abort", false, "give up and go back to the state before")
+	cmd.Flags().BoolVar(&f.quit, "quit", false, "forget the operation, leaving HEAD and the work tree as they are")
 	if skip {
 		cmd.Flags().BoolVar(&f.skip, "skip", false, "drop the commit that conflicted and go on")
 	}
@@ -32,7 +33,7 @@ func (f *seqFlags) add(cmd *cobra.Command, skip bool) {
 // control runs --continue, --skip or --abort if one is given.
 func (f *seqFlags) control(cmd *cobra.Command, g *globals, op string, args []string) (bool, error) {
 	n := 0
-	for _, b := range []bool{f.cont, f.abort, f.skip} {
+	for _, b := range []bool{f.cont, f.abort, f.skip, f.quit} {
 		if b {
 			n++
 		}
@@ -41,7 +42,7 @@ func (f *seqFlags) control(cmd *cobra.Command, g *globals, op string, args []str
 		return false, nil
 	}
 	if n > 1 || len(args) > 0 {
-		return true, usagef("%s: --continue, --skip and --abort take no other argument", op)
+		return true, usagef("%s: --continue, --skip, --abort and --quit take no other argument", op)
 	}
 	_, w, err := openWorktree(g, "")
 	if err != nil {
@@ -54,6 +55,11 @@ func (f *seqFlags) control(cmd *cobra.Command, g *globals, op string, args []str
 	}
 	ctx := cmd.Context()
 	switch {
+	case f.quit:
+		if err := w.Quit(op); err != nil {
+			return true, fmt.Errorf("%s --quit: %w", op, err)
+		}
+		return true, nil
 	case f.abort:
 		c, err := w.Abort(ctx, op)
 		if err != nil {
