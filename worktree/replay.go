@@ -226,7 +226,7 @@ func (w *Worktree) commitOutcome(ctx context.Context, o *outcome, meta commitMet
 		MergeParent: meta.mergeParent, CreatedBy: meta.createdBy}
 	cfg := o.config
 	nc.Config = &cfg
-	if !o.changes() && meta.mergeParent == "" && configEqual(o.ours.Config.Config, cfg) {
+	if !o.changes() && meta.mergeParent == "" && !meta.keepEmpty && configEqual(o.ours.Config.Config, cfg) {
 		return nil, false, nil // nothing left to commit
 	}
 	reused := false
@@ -269,6 +269,7 @@ type commitMeta struct {
 	date                       time.Time
 	mergeParent                digest.Digest
 	reuse                      bool // a replay: keep theirs' layers when they fit
+	keepEmpty                  bool // a replay of a commit that changed nothing: keep it
 }
 
 func configEqual(a, b ocispec.ImageConfig) bool {

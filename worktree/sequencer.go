@@ -271,10 +271,11 @@ func (w *Worktree) advance(s *Sequence, id digest.Digest, c *objects.Commit, reu
 	case reused:
 		s.Head, s.Reused = c.ID, s.Reused+1
 	default:
-		s.Head = c.ID
-		if len(c.Manifest.Layers) > 0 {
+		// A layer was written if c has more than the commit it is on.
+		if prev, err := w.opCommit(s.Head); err == nil && len(c.Manifest.Layers) > len(prev.Manifest.Layers) {
 			s.Written++
 		}
+		s.Head = c.ID
 	}
 }
 
@@ -328,6 +329,9 @@ func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*ou
 			return nil, meta, err
 		}
 		theirs, meta.reuse = c, true
+		// A commit empty from the start stays (as git's --keep-empty); one
+		// that became empty on the new base drops out.
+		meta.keepEmpty = len(c.Manifest.Layers) == len(base.Manifest.Layers) && configEqual(base.Config.Config, c.Config.Config)
 	}
 	o, err := w.threeWay(ctx, base, ours, theirs, lb)
 	if err != nil {
