@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/worktree"
+)
+
+func newBisectRunCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run [--] COMMAND [ARG...]",
+		Short: "Let a command decide, at each step, whether a commit is good",
+		Long: `Test each commit with COMMAND until the first bad commit is found, as
+git bisect run does. Each commit is tested on a throwaway overlay of that
+revision (as 'strata run --rev REV -- COMMAND' would run it: the same
+confinement, the image's Entrypoint, Env, WorkingDir and User, the host's
+network); the work tree is not moved, and nothing the command writes is
+kept.
+
+The command's exit status decides:
+  0          good
+  125        skip: this commit cannot be tested
+  1 to 127   bad (126 and 127 too: a command that cannot run or is not
+             found in the image counts as bad, as in git; check that it
+             exists in the good commit)
+  128 and up stop the bisection with an error (it was killed, or asked
+             to stop); so does a failure of strata itself, or Ctrl-C
+
+A bad and a good commit must be known first (bisect start BAD GOOD).
+
+Exit status: 0 when the first bad commit is found, 1 on errors, 2 on
+usage errors.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("bisect run: name the command that tells good from bad")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return bisectRun(cmd.Context(), g, args)
+		},
+	}
+	cmd.Flags().SetInterspersed(false) // flags after COMMAND belong to it
+	return cmd
+}
+
+func bisectRun(ctx context.Context, g *globals, args []string) error {
+	b, err := openBisection(g)
+	if err != nil {
+		return err
+	}
+	if !b.started() {
+		return errNotBisecting
+	}
+	var quoted []string
+	for _, a := range args {
+		quoted = append(quoted, shellQuote(a))
+	}
+	command := strings.Join(quoted, " ")
+	for {
+		st, ok, err := b.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("a bad and a good commit must be known first: strata bisect bad REV; strata bisect good REV")
+		}
+		if done, err := b.finished(g.stdout, st); done || err != nil {
+			if err == nil {
+				fmt.Fprintln(g.stdout, "bisect found first bad commit")
+			}
+			return err
+		}
+		printBisecting(g.stdout, st)
+		fmt.Fprintln(g.stdout, b.describe(st.Next))
+		fmt.Fprintf(g.stdout, "running %s\n", command)
+		code, err := b.test(ctx, g, st.Next, args)
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted while testing %s; nothing was marked", shortID(st.Next))
+		}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && (ee.Code == exec.CodeNotExecutable || ee.Code == exec.CodeNotFound) {
+			// As in git, a command that cannot run counts as bad: say why.
+			fmt.Fprintf(g.stderr, "strata: bisect run: %s: %v (exit %d: counted as bad)\n", shortID(st.Next), err, ee.Code)
+			code, err = ee.Code, nil
+		}
+		if err != nil {
+			return fmt.Errorf("testing %s: %w", shortID(st.Next), err)
+		}
+		term := "bad"
+		switch {
+		case code == 0:
+			term = "good"
+		case code == 125:
+			term = "skip"
+		case code >= 128 || code < 0:
+			return fmt.Errorf("exit code %d from %s is 128 or more: bisection stopped at %s (marked nothing)", code, command, shortID(st.Next))
+		}
+		if err := b.mark(term, st.Next); err != nil {
+			return err
+		}
+	}
+}
+
+// test runs args on a throwaway overlay of commit id, as strata run --rev
+// does, and returns the command's exit status. The overlay is gone when it
+// returns, whatever happened.
+func (b *bisection) test(ctx context.Context, g *globals, id digest.Digest, args []string) (code int, err error) {
+	w, base, err := throwawayWorktree(ctx, b.r, id.String())
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if rerr := dropThrowaway(w); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	// strata run's defaults, as its flags set them.
+	o := runOptions{network: exec.NetworkHost, stopTimeout: 10}
+	spec, err := o.spec(g, base, args)
+	if err != nil {
+		return 0, err
+	}
+	spec.Root = w.Target()
+	spec.ID = "bisect-" + randomHex(6)
+	release, err := w.RegisterRun(spec.ID)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	// Signals are the container's to handle (exec.Run forwards them); the
+	// caller sees the cancelled ctx and stops.
+	return exec.Run(context.WithoutCancel(ctx), spec)
+}
+
+// dropThrowaway removes a throwaway work tree: mount, state, HEAD
+// reflog and directories.
+func dropThrowaway(w *worktree.Worktree) error {
+	target := w.Target()
+	if err := w.Remove(context.Background(), true); err != nil {
+		return fmt.Errorf("remove throwaway overlay %s: %w", target, err)
+	}
+	return os.RemoveAll(filepath.Dir(target))
+}
