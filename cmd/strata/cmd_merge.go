@@ -250,7 +250,8 @@ out first) that UPSTREAM lacks onto UPSTREAM, or onto NEW with --onto:
 A replayed commit whose change does not conflict with the new base keeps
 its layer blob as it is: only a new config and manifest are written, so a
 later push uploads no layer for it. Commits whose change is already in
-the new base are dropped. Merge commits are not replayed (refused).
+the new base are dropped (a commit empty from the start is kept). Merge
+commits are not replayed (refused).
 
 HEAD's branch moves once, at the end. A conflict stops the rebase with the
 work tree on the new base so far, the commit's clean changes applied and
