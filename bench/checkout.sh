@@ -62,7 +62,7 @@ strata_ms=$(median <"$work/strata.ms")
 umoci_ms=$(median <"$work/umoci.ms")
 [ "$umoci_ok" = 1 ] || umoci_ms="failed: $(head -c 120 "$work/umoci.err" | tr '\n' ' ')"
 
-go test -count=1 -run '^$' -bench 'CommitOneFile|CheckoutCached|DiffRevisions|Status1000' -benchtime 30x ./worktree >"$work/go.txt"
+go test -count=1 -run '^$' -bench 'CommitOneFile|CheckoutCached|DiffRevisions|Status1000|Rebase20|Merge1000' -benchtime 30x ./worktree >"$work/go.txt"
 metric() { awk -v n="$1" '$1 ~ n {for (i=1;i<=NF;i++) if ($(i+1)=="median-ms") print $i}' "$work/go.txt"; }
 
 echo "| benchmark | median | target |"
@@ -75,6 +75,8 @@ done
 echo "| diff between revisions | $(metric 'BenchmarkDiffRevisions') ms | < 100 ms |"
 echo "| status, 1,000 changed files | $(metric 'BenchmarkStatus1000-') ms | < 100 ms |"
 echo "| status, 1,000 changed files, 50 commits stacked | $(metric 'BenchmarkStatus1000Stacked50-') ms | < 100 ms |"
+echo "| rebase of 20 commits, no conflict (no layer written) | $(metric 'BenchmarkRebase20-') ms | < 200 ms |"
+echo "| merge, 1,000 changed paths a side, no conflict | $(metric 'BenchmarkMerge1000-') ms | < 500 ms |"
 echo "| cold checkout (strata) | $strata_ms ms | <= 0.8x zstd\|tar |"
 echo "| zstd -dc \| tar -x, same layer | $tar_ms ms | |"
 echo "| umoci unpack (same image, gzip) | $umoci_ms ms | slower than strata |"

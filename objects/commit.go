@@ -1,6 +1,7 @@
 package objects
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -154,6 +155,23 @@ type NewCommit struct {
 
 // WriteCommit writes the config and manifest of nc and returns the commit.
 func (s *Store) WriteCommit(nc NewCommit) (*Commit, error) {
+	c, blobs, err := ComposeCommit(nc)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.PutBytes(ocispec.MediaTypeImageConfig, blobs[0]); err != nil {
+		return nil, fmt.Errorf("write config: %w", err)
+	}
+	if _, err := s.PutBytes(ocispec.MediaTypeImageManifest, blobs[1]); err != nil {
+		return nil, fmt.Errorf("write manifest: %w", err)
+	}
+	return c, nil
+}
+
+// ComposeCommit makes the config and manifest of nc without storing them:
+// it returns the commit and the two blobs, config first, for a caller
+// that stores many commits at once (PutAllBytes: one sync for all).
+func ComposeCommit(nc NewCommit) (*Commit, [][]byte, error) {
 	var img ocispec.Image
 	var layers []ocispec.Descriptor
 	if p := nc.Parent; p != nil {
@@ -193,10 +211,11 @@ func (s *Store) WriteCommit(nc NewCommit) (*Commit, error) {
 	if layers == nil {
 		layers = []ocispec.Descriptor{}
 	}
-	cfg, err := s.PutJSON(ocispec.MediaTypeImageConfig, img)
+	cfgBytes, err := json.Marshal(img)
 	if err != nil {
-		return nil, fmt.Errorf("write config: %w", err)
+		return nil, nil, fmt.Errorf("write config: %w", err)
 	}
+	cfg := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digest.FromBytes(cfgBytes), Size: int64(len(cfgBytes))}
 	m := ocispec.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: ocispec.MediaTypeImageManifest,
@@ -217,11 +236,11 @@ func (s *Store) WriteCommit(nc NewCommit) (*Commit, error) {
 	ann[AnnotationAuthor] = nc.Author
 	ann[AnnotationMessage] = nc.Message
 	m.Annotations = ann
-	desc, err := s.PutJSON(ocispec.MediaTypeImageManifest, m)
+	mBytes, err := json.Marshal(m)
 	if err != nil {
-		return nil, fmt.Errorf("write manifest: %w", err)
+		return nil, nil, fmt.Errorf("write manifest: %w", err)
 	}
-	return &Commit{ID: desc.Digest, Manifest: m, Config: img}, nil
+	return &Commit{ID: digest.FromBytes(mBytes), Manifest: m, Config: img}, [][]byte{cfgBytes, mBytes}, nil
 }
 
 // ReadManifest loads and checks the manifest of commit id, without its config.

@@ -154,7 +154,7 @@ func (r *Repo) FastForward(branch string, to digest.Digest, msg string) (digest.
 			return old, err
 		}
 		if !ok {
-			return old, fmt.Errorf("branch %s and the remote have diverged: %w (strata does not merge yet)", branch, ErrNonFastForward)
+			return old, fmt.Errorf("branch %s and the remote have diverged: %w; 'strata pull --rebase' or 'strata pull --merge' brings them together", branch, ErrNonFastForward)
 		}
 	}
 	if h, err := r.Refs.ReadHead(); err == nil && h.Branch == name {

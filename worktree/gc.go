@@ -17,8 +17,9 @@ func GCOptions(o repo.GCOptions) repo.GCOptions {
 	return o
 }
 
-// Roots are the commits work trees stand on or are switching to: gc keeps
-// them even when no ref does (a detached second work tree).
+// Roots are the commits work trees stand on or are switching to, or that
+// an operation under way made: gc keeps them even when no ref does (a
+// detached second work tree, a rebase stopped on a conflict).
 func Roots(r *repo.Repo) ([]digest.Digest, error) {
 	wts, err := List(r)
 	if err != nil {
@@ -30,7 +31,13 @@ func Roots(r *repo.Repo) ([]digest.Digest, error) {
 		if err != nil {
 			continue
 		}
-		for _, d := range []digest.Digest{st.Commit, st.Base, st.Pending, digest.Digest(st.Head)} {
+		ds := []digest.Digest{st.Commit, st.Base, st.Pending, digest.Digest(st.Head)}
+		// A merge or rebase under way: the commits it made so far are
+		// reachable from its sequence file only.
+		if s, ok, _ := w.Sequence(); ok {
+			ds = append(append(ds, s.Head, s.OrigHead, s.Theirs), s.Todo...)
+		}
+		for _, d := range ds {
 			if d.Validate() == nil {
 				out = append(out, d)
 			}

@@ -69,7 +69,7 @@ func (u *BranchUpdate) FastForward(ctx context.Context, to digest.Digest, msg st
 			return old, err
 		}
 		if !ff {
-			return old, fmt.Errorf("branch and remote have diverged: %w (strata does not merge yet)", repo.ErrNonFastForward)
+			return old, fmt.Errorf("branch and remote have diverged: %w; pull with --rebase or --merge (or set pull.rebase to true or false)", repo.ErrNonFastForward)
 		}
 	}
 	if u.w != nil {

@@ -40,7 +40,8 @@ type Worktree struct {
 	Dir    string // .strata/worktree or .strata/worktrees/<name>
 	snaps  *snapshot.Snapshots
 	trees  *tree.Trees
-	target string // from the state, or the default
+	target string   // from the state, or the default
+	op     *opCache // what merge, rebase and the like read again at each step
 }
 
 // State is what .strata/worktree/state records, so that a work tree that

@@ -48,7 +48,11 @@ $SOURCE_DATE_EPOCH, else now; the author is --author, else [user] in the
 repository's config, else git's global identity.
 
 Exit status: 0 on success, 1 on errors (including nothing to commit), 2 on
-usage errors.`,
+usage errors.
+
+During a merge, rebase, cherry-pick or revert stopped on conflicts, commit
+concludes the stopped step as --continue does, with -m as its message and
+--change applied to its merged config (how config conflicts are resolved).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.message == "" {
@@ -76,6 +80,14 @@ usage errors.`,
 			_, w, err := openWorktree(g, "")
 			if err != nil {
 				return err
+			}
+			if seq, ok, err := w.Sequence(); err != nil {
+				return err
+			} else if ok {
+				// During a merge, rebase, cherry-pick or revert, commit
+				// concludes the stopped step, as git's does.
+				out, err := w.Continue(cmd.Context(), worktree.ContinueOptions{Config: co.Config, Message: o.message})
+				return report(g, seq.Op, out, err)
 			}
 			thaw, err := freezeRuns(w)
 			if err != nil {

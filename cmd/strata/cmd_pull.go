@@ -13,14 +13,19 @@ func init() { register(newPullCommand) }
 
 func newPullCommand(g *globals) *cobra.Command {
 	var o transferFlags
-	var force bool
+	var force, rebase, merge bool
 	cmd := &cobra.Command{
-		Use:   "pull [REMOTE [BRANCH]]",
-		Short: "Fetch a branch and fast-forward it and the work tree",
+		Use:   "pull [--rebase | --merge] [REMOTE [BRANCH]]",
+		Short: "Fetch a branch and bring it and the work tree up to date",
 		Long: `Fetch BRANCH (default: the current branch) from REMOTE (default: the
 branch's remote, else origin), then fast-forward the local branch to it,
-and the work tree if it shows that branch. Only fast-forwards: a branch
-that has diverged from the remote is refused (strata does not merge yet).
+and the work tree if it shows that branch. When the branch has commits
+of its own that the remote lacks, --rebase replays them onto what was
+fetched (strata rebase) and --merge makes a merge commit (strata merge);
+with neither, config pull.rebase decides (true: rebase, false: merge),
+and if it is unset the pull is refused. A conflict stops the rebase or
+merge as those commands do: 'strata rebase --continue' or
+'strata merge --continue' finishes it, --abort undoes it.
 A work tree with uncommitted changes is refused before anything moves, and
 so is one with a container running in it (strata run) unless --force.
 
@@ -42,6 +47,22 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			if branch == "" {
 				return usagef("pull: HEAD is detached: name the branch to pull")
+			}
+			if rebase && merge {
+				return usagef("pull: --rebase and --merge exclude each other")
+			}
+			mode := ""
+			switch v, _ := r.Config.Get("pull.rebase"); {
+			case rebase:
+				mode = worktree.PullRebase
+			case merge:
+				mode = worktree.PullMerge
+			case v == "true":
+				mode = worktree.PullRebase
+			case v == "false":
+				mode = worktree.PullMerge
+			case v != "":
+				return fmt.Errorf("pull: config pull.rebase is %q: want true or false", v)
 			}
 			remoteArg, ok := r.Config.Get("branch." + branch + ".remote")
 			if !ok {
@@ -74,6 +95,20 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return fail(errors.New("the remote has no image under that tag"))
 			}
 			to := res.Tags[0].New
+			if mode != "" {
+				diverged, err := up.Diverged(to)
+				if err != nil {
+					return fail(err)
+				}
+				if diverged {
+					op := map[string]string{worktree.PullRebase: "rebase", worktree.PullMerge: "merge"}[mode]
+					out, err := up.Integrate(ctx, to, mode, remoteArg+"/"+branch)
+					if err != nil {
+						return fail(err)
+					}
+					return report(g, op, out, nil)
+				}
+			}
 			old, err := up.FastForward(ctx, to, "pull: fast-forward")
 			switch {
 			case err != nil:
@@ -90,5 +125,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	o.add(cmd)
 	cmd.Flags().BoolVar(&force, "force", false, "move the work tree even while a container or process uses it")
+	cmd.Flags().BoolVar(&rebase, "rebase", false, "replay the branch's own commits onto the fetched ones")
+	cmd.Flags().BoolVar(&merge, "merge", false, "merge the fetched commits with a merge commit")
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register(newStatusCommand) }
@@ -68,8 +69,12 @@ T type changed. Excluded paths (.strata/info/exclude, /.strataignore) and
 files copied up without a change are not shown. A work tree that was
 unmounted is mounted again first.
 
-  strata status --short           # "M /etc/motd", one per line
-  strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}]}
+  strata status --short           # "M /etc/motd", one per line ("U /path" for a conflict)
+  strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}],"operation"}
+
+During a merge, rebase, cherry-pick or revert, status says which and how
+far it got, and lists the conflicting paths (with what each side did) and
+the config conflicts.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),
@@ -89,7 +94,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			return printStatus(g.stdout, h, cs, o)
+			seq, _, err := w.Sequence()
+			if err != nil {
+				return err
+			}
+			return printStatus(g.stdout, h, cs, seq, o)
 		},
 	}
 	cmd.Flags().BoolVarP(&o.short, "short", "s", false, "one line per path: status letter and path")
@@ -97,20 +106,26 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	return cmd
 }
 
-func printStatus(w io.Writer, h refs.Head, cs []tree.Change, o statusOptions) error {
+func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Sequence, o statusOptions) error {
 	if o.format == "json" {
 		v := struct {
-			Branch  string       `json:"branch,omitempty"`
-			Head    string       `json:"head,omitempty"`
-			Clean   bool         `json:"clean"`
-			Changes []changeJSON `json:"changes"`
-		}{Branch: refs.ShortName(h.Branch), Clean: len(cs) == 0, Changes: toChangesJSON(cs)}
+			Branch    string       `json:"branch,omitempty"`
+			Head      string       `json:"head,omitempty"`
+			Clean     bool         `json:"clean"`
+			Changes   []changeJSON `json:"changes"`
+			Operation *opJSON      `json:"operation,omitempty"`
+		}{Branch: refs.ShortName(h.Branch), Clean: len(cs) == 0, Changes: toChangesJSON(cs), Operation: toOpJSON(seq)}
 		if h.Commit != "" {
 			v.Head = h.Commit.String()
 		}
 		return writeJSON(w, v)
 	}
 	if o.short {
+		if seq != nil {
+			for _, c := range seq.Conflicts {
+				fmt.Fprintf(w, "U %s\n", c.Path)
+			}
+		}
 		for _, c := range cs {
 			fmt.Fprintf(w, "%c %s\n", c.Kind, c.Path)
 		}
@@ -122,6 +137,7 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, o statusOptions) er
 	default:
 		fmt.Fprintf(w, "HEAD detached at %s\n", shortID(h.Commit))
 	}
+	printOperation(w, seq)
 	if len(cs) == 0 {
 		fmt.Fprintln(w, "nothing to commit, work tree clean")
 		return nil

@@ -85,7 +85,7 @@ func addCompletions(g *globals, root *cobra.Command) {
 	revs := completeRevs(g)
 	for _, c := range root.Commands() {
 		switch c.Name() {
-		case "checkout", "log", "show", "reset", "export":
+		case "checkout", "log", "show", "reset", "export", "merge", "rebase", "cherry-pick", "revert":
 			c.ValidArgsFunction = revs
 		case "diff":
 			c.ValidArgsFunction = func(cmd *cobra.Command, args []string, tc string) ([]string, cobra.ShellCompDirective) {
@@ -121,6 +121,9 @@ func addCompletions(g *globals, root *cobra.Command) {
 		}
 		if c.Flags().Lookup("rev") != nil {
 			_ = c.RegisterFlagCompletionFunc("rev", revs)
+		}
+		if c.Flags().Lookup("onto") != nil {
+			_ = c.RegisterFlagCompletionFunc("onto", revs)
 		}
 	}
 }

@@ -11,24 +11,27 @@ const module = "github.com/strata-sh/strata/"
 // allowed lists, for each package, the strata packages it may import
 // (directly or not). A package missing here may import none.
 var allowed = map[string][]string{
-	"objects/layer": {"internal/asyncwrite"},
-	"objects":       {"internal/asyncwrite", "internal/atomicfile", "objects/layer"},
-	"refs":          {"internal/atomicfile", "internal/lockfile"},
-	"exec":          {},
-	"bisect":        {}, // the midpoint over a graph the caller reads
-	"repo":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "objects", "objects/layer", "refs"},
-	"tree":          {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
-	"snapshot":      {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
-	"worktree":      {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "tree", "snapshot"},
-	"image":         {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
-	"remote":        {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "image"},
-	"build":         {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "snapshot", "exec"},
+	"objects/layer":   {"internal/asyncwrite"},
+	"objects":         {"internal/asyncwrite", "internal/atomicfile", "objects/layer"},
+	"refs":            {"internal/atomicfile", "internal/lockfile"},
+	"exec":            {},
+	"bisect":          {}, // the midpoint over a graph the caller reads
+	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "objects", "objects/layer", "refs"},
+	"tree":            {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
+	"snapshot":        {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
+	"worktree":        {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "tree", "snapshot", "merge", "merge/textmerge"},
+	"merge":           {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer", "tree"},
+	"merge/textmerge": {},
+	"image":           {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
+	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "image"},
+	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "snapshot", "exec"},
 }
 
 // forbidden states the map's load-bearing rules on their own, so that
 // widening an allowed list above cannot quietly break one of them.
 var forbidden = map[string][]string{
 	"tree":     {"snapshot", "worktree"},         // trees are read from indexes, never mounted
+	"merge":    {"snapshot", "worktree", "refs"}, // a merge is decided from trees: no mounts, no ref moves
 	"snapshot": {"tree", "worktree"},             // a snapshotter knows layers, not revisions
 	"remote":   {"worktree", "snapshot", "tree"}, // transfers move blobs and refs only
 	"image":    {"remote", "worktree"},           // import and export move no bytes over a network

@@ -32,7 +32,10 @@ type Registry struct {
 	out    *syncBuffer
 }
 
-type options struct{ user, pass string }
+type options struct {
+	user, pass string
+	accessLog  bool
+}
 
 // Option configures Start.
 type Option func(*options)
@@ -41,6 +44,12 @@ type Option func(*options)
 // It needs htpasswd (apt-get install apache2-utils).
 func WithAuth(user, pass string) Option {
 	return func(o *options) { o.user, o.pass = user, pass }
+}
+
+// WithAccessLog logs every request (Apache's combined format) to Log,
+// so that a test can count what a client sent.
+func WithAccessLog() Option {
+	return func(o *options) { o.accessLog = true }
 }
 
 // Start runs a registry until the test ends.
@@ -70,7 +79,7 @@ func Start(t testing.TB, opts ...Option) *Registry {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		r, err := start(bin, dir, auth)
+		r, err := start(bin, dir, auth, !o.accessLog)
 		if err == nil {
 			t.Cleanup(r.stop)
 			return r
@@ -81,7 +90,7 @@ func Start(t testing.TB, opts ...Option) *Registry {
 	return nil
 }
 
-func start(bin, dir, auth string) (*Registry, error) {
+func start(bin, dir, auth string, noAccessLog bool) (*Registry, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -92,7 +101,7 @@ func start(bin, dir, auth string) (*Registry, error) {
 log:
   level: error
   accesslog:
-    disabled: true
+    disabled: %t
 storage:
   filesystem:
     rootdirectory: %s
@@ -100,7 +109,7 @@ storage:
     enabled: true
 http:
   addr: %s
-%s`, store, host, auth)
+%s`, noAccessLog, store, host, auth)
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err

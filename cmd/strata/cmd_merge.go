@@ -1,0 +1,292 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/worktree"
+)
+
+func init() {
+	register(newMergeCommand)
+	register(newCherryPickCommand)
+	register(newRevertCommand)
+	register(newRebaseCommand)
+}
+
+// seqFlags are the flags of a command that may stop on conflicts.
+type seqFlags struct {
+	cont, abort, skip, quit, force bool
+}
+
+func (f *seqFlags) add(cmd *cobra.Command, skip bool) {
+	cmd.Flags().BoolVar(&f.cont, "continue", false, "go on after resolving the conflicts")
+	cmd.Flags().BoolVar(&f.abort, "abort", false, "give up and go back to the state before")
+	cmd.Flags().BoolVar(&f.quit, "quit", false, "forget the operation, leaving HEAD and the work tree as they are")
+	if skip {
+		cmd.Flags().BoolVar(&f.skip, "skip", false, "drop the commit that conflicted and go on")
+	}
+	cmd.Flags().BoolVar(&f.force, "force", false, "go ahead even while a container or process uses the work tree")
+}
+
+// control runs --continue, --skip or --abort if one is given.
+func (f *seqFlags) control(cmd *cobra.Command, g *globals, op string, args []string) (bool, error) {
+	n := 0
+	for _, b := range []bool{f.cont, f.abort, f.skip, f.quit} {
+		if b {
+			n++
+		}
+	}
+	if n == 0 {
+		return false, nil
+	}
+	if n > 1 || len(args) > 0 {
+		return true, usagef("%s: --continue, --skip, --abort and --quit take no other argument", op)
+	}
+	_, w, err := openWorktree(g, "")
+	if err != nil {
+		return true, err
+	}
+	if !f.force {
+		if err := w.RefuseWhileRunning(); err != nil {
+			return true, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	ctx := cmd.Context()
+	switch {
+	case f.quit:
+		if err := w.Quit(op); err != nil {
+			return true, fmt.Errorf("%s --quit: %w", op, err)
+		}
+		return true, nil
+	case f.abort:
+		c, err := w.Abort(ctx, op)
+		if err != nil {
+			return true, fmt.Errorf("%s --abort: %w", op, err)
+		}
+		fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), firstLine(c.Message()))
+		return true, nil
+	case f.skip:
+		out, err := w.Skip(ctx)
+		return true, report(g, op, out, err)
+	default:
+		out, err := w.Continue(ctx, worktree.ContinueOptions{Op: op})
+		return true, report(g, op, out, err)
+	}
+}
+
+// report prints how an operation ended, or why it stopped.
+func report(g *globals, op string, out *worktree.Outcome, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	switch {
+	case out.Conflicts != nil:
+		for _, c := range out.Conflicts.Paths {
+			fmt.Fprintf(g.stdout, "CONFLICT (%s): %s", c.Kind, c.Path)
+			if c.Detail != "" {
+				fmt.Fprintf(g.stdout, " (%s)", c.Detail)
+			}
+			fmt.Fprintln(g.stdout)
+		}
+		for _, c := range out.Conflicts.ConfigConflicts {
+			fmt.Fprintf(g.stdout, "CONFLICT (config): %s\n", c)
+		}
+		return fmt.Errorf("%s: %w", op, out.Conflicts)
+	case out.UpToDate:
+		fmt.Fprintln(g.stdout, "Already up to date.")
+	case out.FastFwd:
+		fmt.Fprintf(g.stdout, "Fast-forward %s..%s\n", shortID(out.Seq.OrigHead), shortID(out.Head.ID))
+	default:
+		s := out.Seq
+		switch op {
+		case "rebase":
+			fmt.Fprintf(g.stdout, "Rebased %d commits onto %s: %d layers reused, %d written", s.Total, s.Name, s.Reused, s.Written)
+			if len(s.Dropped) > 0 {
+				fmt.Fprintf(g.stdout, ", %d dropped (already applied)", len(s.Dropped))
+			}
+			if len(s.Skipped) > 0 {
+				fmt.Fprintf(g.stdout, ", %d skipped", len(s.Skipped))
+			}
+			fmt.Fprintln(g.stdout)
+		case "merge":
+			fmt.Fprintf(g.stdout, "Merge made: %s\n", s.Message)
+		default:
+			if len(s.Dropped) > 0 {
+				return fmt.Errorf("%s: %s changes nothing on top of HEAD: no commit made", op, s.Name)
+			}
+		}
+		fmt.Fprintf(g.stdout, "[%s] %s\n", shortID(out.Head.ID), firstLine(out.Head.Message()))
+	}
+	return nil
+}
+
+func newMergeCommand(g *globals) *cobra.Command {
+	var f seqFlags
+	var o worktree.MergeOptions
+	cmd := &cobra.Command{
+		Use:   "merge [--no-ff | --ff-only] [-m MSG] REV | --continue | --abort",
+		Short: "Merge a branch or revision into HEAD",
+		Long: `Merge REV into HEAD. When HEAD is an ancestor of REV, HEAD's branch just
+moves forward (fast-forward; --no-ff makes a merge commit anyway). Else
+a merge commit is made with two parents (dev.strata.merge-parent names
+the second): its layers are HEAD's plus one new layer holding REV's
+changes since the merge base. The image config is merged too.
+
+Conflicts are found per path from the file indexes. When there are
+some, the merge stops: the work tree shows HEAD with REV's clean changes
+and, in text files both sides changed, conflict markers. 'strata status'
+lists the conflicts; fix them, then 'strata merge --continue' (or
+'strata commit', with --change for config conflicts), or give up with
+'strata merge --abort', which puts back refs, reflogs and the work tree.
+
+A merge with uncommitted changes is refused, listing them.
+
+Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if done, err := f.control(cmd, g, "merge", args); done {
+				return err
+			}
+			if len(args) != 1 {
+				return usagef("merge: name the revision to merge")
+			}
+			if o.NoFF && o.FFOnly {
+				return usagef("merge: --no-ff and --ff-only exclude each other")
+			}
+			_, w, err := openWorktree(g, "")
+			if err != nil {
+				return err
+			}
+			if !f.force {
+				if err := w.RefuseWhileRunning(); err != nil {
+					return fmt.Errorf("merge: %w", err)
+				}
+			}
+			o.Rev = args[0]
+			out, err := w.Merge(cmd.Context(), o)
+			if errors.Is(err, worktree.ErrNotFastForward) {
+				return fmt.Errorf("merge: %w: HEAD and %s have diverged (drop --ff-only to make a merge commit)", err, o.Rev)
+			}
+			return report(g, "merge", out, err)
+		},
+	}
+	f.add(cmd, false)
+	cmd.Flags().BoolVar(&o.NoFF, "no-ff", false, "make a merge commit even when a fast-forward would do")
+	cmd.Flags().BoolVar(&o.FFOnly, "ff-only", false, "refuse unless a fast-forward will do")
+	cmd.Flags().StringVarP(&o.Message, "message", "m", "", "the merge commit's message")
+	return cmd
+}
+
+func newCherryPickCommand(g *globals) *cobra.Command {
+	return replayCommand(g, "cherry-pick", "Apply the change one commit made on top of HEAD",
+		`Make a new commit on top of HEAD with the change REV made to its parent,
+and REV's message, author and date. When nothing since touched what REV
+changed, the new commit reuses REV's layer blob as it is: only a new
+config and manifest are written (and a later push uploads no layer).
+
+Conflicts stop it as merge's do: fix them, then 'strata cherry-pick
+--continue', or 'strata cherry-pick --abort'.`,
+		func(cmd *cobra.Command, w *worktree.Worktree, rev string) (*worktree.Outcome, error) {
+			return w.CherryPick(cmd.Context(), rev)
+		})
+}
+
+func newRevertCommand(g *globals) *cobra.Command {
+	return replayCommand(g, "revert", "Make a new commit that undoes one commit",
+		`Make a new commit on top of HEAD that undoes what REV changed to its
+parent (a 3-way merge of REV's parent into HEAD over REV), files and
+image config. Conflicts stop it as merge's do: fix them, then
+'strata revert --continue', or 'strata revert --abort'.`,
+		func(cmd *cobra.Command, w *worktree.Worktree, rev string) (*worktree.Outcome, error) {
+			return w.Revert(cmd.Context(), rev)
+		})
+}
+
+func replayCommand(g *globals, op, short, long string, run func(*cobra.Command, *worktree.Worktree, string) (*worktree.Outcome, error)) *cobra.Command {
+	var f seqFlags
+	cmd := &cobra.Command{
+		Use:   op + " REV | --continue | --abort",
+		Short: short,
+		Long:  long + "\n\nExit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.",
+		Args:  rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if done, err := f.control(cmd, g, op, args); done {
+				return err
+			}
+			if len(args) != 1 {
+				return usagef("%s: name the commit", op)
+			}
+			_, w, err := openWorktree(g, "")
+			if err != nil {
+				return err
+			}
+			if !f.force {
+				if err := w.RefuseWhileRunning(); err != nil {
+					return fmt.Errorf("%s: %w", op, err)
+				}
+			}
+			out, err := run(cmd, w, args[0])
+			return report(g, op, out, err)
+		},
+	}
+	f.add(cmd, false)
+	return cmd
+}
+
+func newRebaseCommand(g *globals) *cobra.Command {
+	var f seqFlags
+	var onto string
+	cmd := &cobra.Command{
+		Use:   "rebase [--onto NEW] UPSTREAM [BRANCH] | --continue | --skip | --abort",
+		Short: "Replay a branch's commits onto a new base",
+		Long: `Replay the commits of BRANCH (default: HEAD's branch; named, it is checked
+out first) that UPSTREAM lacks onto UPSTREAM, or onto NEW with --onto:
+
+  strata rebase base                                 # this branch onto base
+  strata rebase --onto debian-12.8 debian-12.7 app   # app, from the old base to the new
+
+A replayed commit whose change does not conflict with the new base keeps
+its layer blob as it is: only a new config and manifest are written, so a
+later push uploads no layer for it. Commits whose change is already in
+the new base are dropped (a commit empty from the start is kept). Merge
+commits are not replayed (refused).
+
+HEAD's branch moves once, at the end. A conflict stops the rebase with the
+work tree on the new base so far, the commit's clean changes applied and
+conflict markers written: fix them, then 'strata rebase --continue'; or
+'strata rebase --skip' to drop that commit; or 'strata rebase --abort' to
+put back refs, reflogs and the work tree. A rebase killed at any point
+can be continued or aborted.
+
+Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
+		Args: rangeArgs(0, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if done, err := f.control(cmd, g, "rebase", args); done {
+				return err
+			}
+			if len(args) == 0 {
+				return usagef("rebase: name the upstream to rebase onto")
+			}
+			o := worktree.RebaseOptions{Upstream: args[0], Onto: onto}
+			if len(args) == 2 {
+				o.Branch = args[1]
+			}
+			_, w, err := openWorktree(g, "")
+			if err != nil {
+				return err
+			}
+			if !f.force {
+				if err := w.RefuseWhileRunning(); err != nil {
+					return fmt.Errorf("rebase: %w", err)
+				}
+			}
+			out, err := w.Rebase(cmd.Context(), o)
+			return report(g, "rebase", out, err)
+		},
+	}
+	f.add(cmd, true)
+	cmd.Flags().StringVar(&onto, "onto", "", "replay onto `NEW` instead of UPSTREAM")
+	return cmd
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/strata-sh/strata/worktree"
+)
+
+// opJSON is the operation in progress, as status --format json shows it.
+type opJSON struct {
+	Op              string              `json:"op"`   // merge, rebase, cherry-pick, revert
+	Name            string              `json:"name"` // what the user named
+	Done            int                 `json:"done"`
+	Total           int                 `json:"total"`
+	Stopped         string              `json:"stopped,omitempty"` // the commit being applied
+	Conflicts       []worktree.Conflict `json:"conflicts"`
+	ConfigConflicts []string            `json:"config_conflicts,omitempty"`
+}
+
+func toOpJSON(s *worktree.Sequence) *opJSON {
+	if s == nil {
+		return nil
+	}
+	o := &opJSON{Op: s.Op, Name: s.Name, Done: s.Done, Total: s.Total, Conflicts: s.Conflicts, ConfigConflicts: s.ConfigConflicts}
+	if o.Conflicts == nil {
+		o.Conflicts = []worktree.Conflict{}
+	}
+	if s.Stopped && len(s.Todo) > 0 {
+		o.Stopped = s.Todo[0].String()
+	}
+	return o
+}
+
+// printOperation says which operation is under way and what conflicts.
+func printOperation(w io.Writer, s *worktree.Sequence) {
+	if s == nil {
+		return
+	}
+	switch s.Op {
+	case worktree.OpRebase:
+		fmt.Fprintf(w, "You are in the middle of a rebase onto %s (%d of %d commits applied", s.Name, s.Done, s.Total)
+		if s.Stopped && len(s.Todo) > 0 {
+			fmt.Fprintf(w, "; stopped at %s", shortID(s.Todo[0]))
+		}
+		fmt.Fprintln(w, ").")
+	default:
+		fmt.Fprintf(w, "You are in the middle of a %s of %s.\n", s.Op, s.Name)
+	}
+	if !s.Stopped {
+		fmt.Fprintf(w, "  (it was interrupted: \"strata %s --continue\" goes on, \"strata %s --abort\" goes back)\n", s.Op, s.Op)
+		return
+	}
+	fmt.Fprintf(w, "  (fix the conflicts, then \"strata %s --continue\"", s.Op)
+	if s.Op == worktree.OpRebase {
+		fmt.Fprintf(w, "; \"strata rebase --skip\" drops the commit")
+	}
+	fmt.Fprintf(w, "; \"strata %s --abort\" goes back)\n", s.Op)
+	if len(s.Conflicts) > 0 {
+		fmt.Fprintln(w, "Unmerged paths:")
+		for _, c := range s.Conflicts {
+			line := fmt.Sprintf("  %-16s %s", string(c.Kind)+":", c.Path)
+			if c.Detail != "" {
+				line += " (" + c.Detail + ")"
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	if len(s.ConfigConflicts) > 0 {
+		fmt.Fprintln(w, "Config conflicts (resolve with 'strata commit --change'):")
+		for _, c := range s.ConfigConflicts {
+			fmt.Fprintf(w, "  %s\n", c)
+		}
+	}
+}

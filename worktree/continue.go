@@ -1,0 +1,287 @@
+package worktree
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/refs"
+)
+
+// ContinueOptions finish a stopped step.
+type ContinueOptions struct {
+	Op string // the command's operation; "" accepts any (commit)
+	// Config edits the step's merged config (commit --change resolves
+	// config conflicts); Message replaces the step's message if set.
+	Config  func(*ocispec.ImageConfig) error
+	Message string
+}
+
+// current opens the operation in progress, checking it is op.
+func (w *Worktree) current(op string) (*Sequence, error) {
+	s, ok, err := w.Sequence()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: nothing to continue or abort", ErrNoOperation)
+	}
+	if op != "" && s.Op != op {
+		return nil, &InProgressError{Op: s.Op}
+	}
+	return s, nil
+}
+
+// Continue commits the resolved step (what the work tree now holds on top
+// of the step's base) and goes on with the operation; after a killed
+// command it just resumes.
+func (w *Worktree) Continue(ctx context.Context, o ContinueOptions) (*Outcome, error) {
+	unlock, err := w.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	s, err := w.current(o.Op)
+	if err != nil {
+		return nil, err
+	}
+	st, err := w.ensure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.Stopped && s.Applied {
+		if st.Commit != s.Head {
+			return nil, fmt.Errorf("%s: %w: the work tree is at %s, the %s stopped on %s", s.Op, ErrHeadMoved, short(st.Commit), s.Op, short(s.Head))
+		}
+		if err := w.checkMarkers(s); err != nil {
+			return nil, err
+		}
+		if st, err = w.commitResolved(ctx, s, st, o); err != nil {
+			return nil, err
+		}
+	}
+	return w.run(ctx, s, st)
+}
+
+// checkMarkers refuses to go on while a file the merge marked still holds
+// a conflict marker line.
+func (w *Worktree) checkMarkers(s *Sequence) error {
+	root, err := layer.OpenDir(w.target)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	var left []string
+	for _, c := range s.Conflicts {
+		if !c.Marked {
+			continue
+		}
+		d, err := root.OpenBeneath(strings.TrimPrefix(path.Dir(c.Path), "/"))
+		if err != nil {
+			continue // gone: resolved by deletion
+		}
+		b, err := d.ReadSmallFile(path.Base(c.Path), 64<<20)
+		d.Close()
+		if err != nil {
+			continue
+		}
+		if hasMarkers(b) {
+			left = append(left, c.Path)
+		}
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("%w in %s: edit them, then 'strata %s --continue'", ErrConflictLeft, strings.Join(left, ", "), s.Op)
+	}
+	return nil
+}
+
+func hasMarkers(b []byte) bool {
+	return (bytes.HasPrefix(b, []byte("<<<<<<< ")) || bytes.Contains(b, []byte("\n<<<<<<< "))) &&
+		(bytes.HasPrefix(b, []byte(">>>>>>> ")) || bytes.Contains(b, []byte("\n>>>>>>> ")))
+}
+
+// commitResolved commits the work tree's changes as the stopped step,
+// without moving HEAD; the mount stays (stacked on the new commit).
+func (w *Worktree) commitResolved(ctx context.Context, s *Sequence, st State, o ContinueOptions) (State, error) {
+	id := s.Theirs
+	if len(s.Todo) > 0 {
+		id = s.Todo[0]
+	}
+	_, meta, err := w.step(ctx, s, id)
+	if err != nil {
+		return st, err
+	}
+	parent, err := w.commit(s.Head)
+	if err != nil {
+		return st, err
+	}
+	res, err := w.scan(ctx, st)
+	if err != nil {
+		return st, err
+	}
+	cfg := parent.Config.Config
+	if s.Config != nil {
+		cfg = cloneConfig(*s.Config)
+	}
+	if o.Config != nil {
+		if err := o.Config(&cfg); err != nil {
+			return st, err
+		}
+	}
+	if o.Message != "" {
+		meta.message = o.Message
+		if s.Op == OpMerge {
+			s.Message = o.Message
+		}
+	}
+	nc := objects.NewCommit{Parent: parent, Author: meta.author, Date: meta.date, Message: meta.message,
+		MergeParent: meta.mergeParent, CreatedBy: meta.createdBy, Config: &cfg}
+	if len(res.changes) == 0 && meta.mergeParent == "" && configEqual(parent.Config.Config, cfg) {
+		w.advance(s, id, nil, false) // resolved to nothing: the commit drops out
+		return st, w.saveSeq(s)
+	}
+	if len(res.changes) > 0 {
+		write := w.writeLayer
+		if st.Stacked {
+			write = w.writeStackedLayer
+		}
+		l, err := write(ctx, parent, res, nil)
+		if err != nil {
+			return st, err
+		}
+		nc.Layers = []objects.Layer{l}
+	}
+	c, err := w.Repo.Objects.WriteCommit(nc)
+	if err != nil {
+		return st, fmt.Errorf("%s: %w", s.Op, err)
+	}
+	if s.Op == OpMerge {
+		s.Head, s.Written, s.Theirs = c.ID, s.Written+len(nc.Layers), ""
+		s.Stopped, s.Applied, s.Conflicts, s.ConfigConflicts, s.Config = false, false, nil, nil, nil
+	} else {
+		w.advance(s, id, c, false)
+	}
+	if err := w.saveSeq(s); err != nil {
+		return st, err
+	}
+	st.stack(c.ID)
+	return st, w.writeState(st)
+}
+
+// Skip drops the stopped commit of a rebase and goes on.
+func (w *Worktree) Skip(ctx context.Context) (*Outcome, error) {
+	unlock, err := w.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	s, err := w.current(OpRebase)
+	if err != nil {
+		return nil, err
+	}
+	st, err := w.ensure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Stopped || len(s.Todo) == 0 {
+		return nil, fmt.Errorf("rebase: nothing stopped to skip; 'strata rebase --continue'")
+	}
+	w.advance(s, s.Todo[0], nil, false)
+	s.Skipped, s.Dropped = append(s.Skipped, s.Dropped[len(s.Dropped)-1]), s.Dropped[:len(s.Dropped)-1]
+	if err := w.saveSeq(s); err != nil {
+		return nil, err
+	}
+	// The work tree goes back to the new base so far, without the skipped change.
+	c, err := w.commit(s.Head)
+	if err != nil {
+		return nil, err
+	}
+	st.Pending = ""
+	if st, err = w.switchTo(ctx, st, c, false); err != nil {
+		return nil, err
+	}
+	return w.run(ctx, s, st)
+}
+
+// Abort puts back the state before the operation: HEAD and its branch,
+// their reflogs, and the work tree (on the old HEAD, no changes).
+func (w *Worktree) Abort(ctx context.Context, op string) (*objects.Commit, error) {
+	unlock, err := w.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	s, err := w.current(op)
+	if err != nil {
+		return nil, err
+	}
+	st, err := w.ensure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	orig, err := w.commit(s.OrigHead)
+	if err != nil {
+		return nil, err
+	}
+	h, err := w.Head()
+	if err != nil {
+		return nil, err
+	}
+	if h.Commit != s.OrigHead {
+		if h.Commit != s.Head {
+			return nil, fmt.Errorf("%w: HEAD is at %s, neither where the %s started nor where it ended; 'strata %s --quit' forgets the %s and leaves everything as it is", ErrHeadMoved, short(h.Commit), s.Op, s.Op, s.Op)
+		}
+		if err := w.moveHead(&st, s.OrigHead, s.Head, s.Op+" (abort)"); err != nil && !errors.Is(err, refs.ErrMoved) {
+			return nil, fmt.Errorf("%s --abort: %w", s.Op, err)
+		}
+	}
+	if err := w.restoreLogs(s); err != nil {
+		return nil, err
+	}
+	if up, err := isEmptyDir(w.upper()); err != nil || st.Commit != s.OrigHead || st.Stacked || !up {
+		st.Pending = ""
+		if _, err := w.switchTo(ctx, st, orig, false); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.dropSeq(); err != nil {
+		return nil, err
+	}
+	return orig, nil
+}
+
+// restoreLogs cuts the reflogs back to their length at the start.
+func (w *Worktree) restoreLogs(s *Sequence) error {
+	for name, n := range s.Logs {
+		if _, err := w.Repo.Refs.RewriteLog(name, func(all []refs.LogEntry) []refs.LogEntry {
+			if len(all) <= n {
+				return all
+			}
+			return all[len(all)-n:] // newest first: keep the n oldest
+		}); err != nil {
+			return fmt.Errorf("%s --abort: restore reflog %s: %w", s.Op, name, err)
+		}
+	}
+	return nil
+}
+
+// Quit forgets the operation in progress and touches nothing else: HEAD,
+// refs and the work tree stay as they are (after the user moved HEAD
+// elsewhere, say). The commits it made are left to gc.
+func (w *Worktree) Quit(op string) error {
+	unlock, err := w.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := w.current(op); err != nil {
+		return err
+	}
+	return w.dropSeq()
+}

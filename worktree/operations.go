@@ -1,0 +1,287 @@
+package worktree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/tree"
+)
+
+// uncommitted refuses an operation over uncommitted changes, listing them.
+func uncommitted(op string, changes []tree.Change) error {
+	var b strings.Builder
+	for i, c := range changes {
+		if i == 10 {
+			fmt.Fprintf(&b, ", and %d more", len(changes)-10)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%c %s", c.Kind, c.Path)
+	}
+	return fmt.Errorf("%w: %s; commit them, or drop them with 'strata reset --hard HEAD', before a %s", ErrDirty, b.String(), op)
+}
+
+func (w *Worktree) mergeBase(a, b digest.Digest) (digest.Digest, error) {
+	mb, err := repo.MergeBase(w.Repo.Objects, a, b)
+	if errors.Is(err, repo.ErrNoMergeBase) {
+		return "", nil // unrelated histories: merge over the empty tree
+	}
+	return mb, err
+}
+
+// MergeOptions describe a merge.
+type MergeOptions struct {
+	Rev     string // what to merge
+	NoFF    bool   // make a merge commit even when a fast-forward would do
+	FFOnly  bool   // refuse unless a fast-forward will do
+	Message string // "" : "Merge <Name>"
+	Name    string // what Rev is, in messages ("origin/main"); "" : Rev
+}
+
+// ErrNotFastForward is returned by a --ff-only merge that needs a commit.
+var ErrNotFastForward = errors.New("not possible to fast-forward")
+
+// Merge merges a revision into HEAD: a fast-forward when HEAD is its
+// ancestor, else a commit with two parents whose layers are HEAD's plus
+// one new layer holding their changes since the merge base.
+func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) {
+	unlock, err := w.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, h, err := w.begin(ctx, OpMerge)
+	if err != nil {
+		return nil, err
+	}
+	theirs, err := w.Resolve(o.Rev)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := repo.IsAncestor(w.Repo.Objects, theirs.ID, h.Commit); err != nil {
+		return nil, err
+	} else if ok {
+		c, err := w.commit(h.Commit)
+		return &Outcome{UpToDate: true, Head: c}, err
+	}
+	if o.Name == "" {
+		o.Name = o.Rev
+	}
+	s, err := w.newSeq(OpMerge, h, o.Name)
+	if err != nil {
+		return nil, err
+	}
+	s.Message = o.Message
+	if s.Message == "" {
+		s.Message = "Merge " + o.Name
+	}
+	ff, err := repo.IsAncestor(w.Repo.Objects, h.Commit, theirs.ID)
+	if err != nil {
+		return nil, err
+	}
+	if ff && !o.NoFF {
+		s.Head, s.Name = theirs.ID, o.Name+": fast-forward"
+		out, err := w.finish(ctx, s, st)
+		if out != nil {
+			out.FastFwd = true
+		}
+		return out, err
+	}
+	if o.FFOnly {
+		return nil, ErrNotFastForward
+	}
+	s.Theirs, s.Total = theirs.ID, 1
+	if err := w.saveSeq(s); err != nil {
+		return nil, err
+	}
+	testHook("merge-start")
+	return w.run(ctx, s, st)
+}
+
+// CherryPick applies the change one commit made on top of HEAD, as a new
+// commit with its message, author and date; its layer blob is reused when
+// nothing in between touched what it changed.
+func (w *Worktree) CherryPick(ctx context.Context, rev string) (*Outcome, error) {
+	return w.replayOne(ctx, OpCherryPick, rev)
+}
+
+// Revert makes a new commit that undoes what one commit changed.
+func (w *Worktree) Revert(ctx context.Context, rev string) (*Outcome, error) {
+	return w.replayOne(ctx, OpRevert, rev)
+}
+
+func (w *Worktree) replayOne(ctx context.Context, op, rev string) (*Outcome, error) {
+	unlock, err := w.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, h, err := w.begin(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	c, err := w.Resolve(rev)
+	if err != nil {
+		return nil, err
+	}
+	if op == OpRevert && c.Parent() == "" {
+		return nil, fmt.Errorf("%s is a root commit: nothing to revert it to", short(c.ID))
+	}
+	s, err := w.newSeq(op, h, rev)
+	if err != nil {
+		return nil, err
+	}
+	s.Todo, s.Total = []digest.Digest{c.ID}, 1
+	if err := w.saveSeq(s); err != nil {
+		return nil, err
+	}
+	return w.run(ctx, s, st)
+}
+
+// RebaseOptions describe a rebase: the commits of Branch (HEAD if "")
+// that Upstream lacks are replayed onto Onto (Upstream if "").
+type RebaseOptions struct {
+	Upstream, Onto, Branch string
+	Name                   string // what the new base is, in messages; "" : Onto or Upstream
+}
+
+// Rebase replays HEAD's commits that upstream lacks onto a new base, one
+// by one. A replayed commit whose change does not conflict keeps its
+// layer blobs: only a new config and manifest are written. HEAD's branch
+// moves once, at the end.
+func (w *Worktree) Rebase(ctx context.Context, o RebaseOptions) (*Outcome, error) {
+	if o.Branch != "" {
+		h, err := w.Head()
+		if err != nil {
+			return nil, err
+		}
+		if h.Branch != "refs/heads/"+o.Branch {
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: o.Branch}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	unlock, err := w.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, h, err := w.begin(ctx, OpRebase)
+	if err != nil {
+		return nil, err
+	}
+	up, err := w.Resolve(o.Upstream)
+	if err != nil {
+		return nil, err
+	}
+	onto := up
+	name := o.Upstream
+	if o.Onto != "" {
+		if onto, err = w.Resolve(o.Onto); err != nil {
+			return nil, err
+		}
+		name = o.Onto
+	}
+	if o.Name != "" {
+		name = o.Name
+	}
+	mb, err := w.mergeBase(h.Commit, up.ID)
+	if err != nil {
+		return nil, err
+	}
+	todo, err := w.firstParentsSince(h.Commit, mb)
+	if err != nil {
+		return nil, err
+	}
+	s, err := w.newSeq(OpRebase, h, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(todo) == 0 || mb == onto.ID {
+		if ok, err := repo.IsAncestor(w.Repo.Objects, onto.ID, h.Commit); err != nil || ok {
+			c, _ := w.commit(h.Commit)
+			return &Outcome{UpToDate: true, Head: c}, err
+		}
+	}
+	s.Head, s.Todo, s.Total = onto.ID, todo, len(todo)
+	if err := w.saveSeq(s); err != nil {
+		return nil, err
+	}
+	testHook("rebase-start")
+	return w.run(ctx, s, st)
+}
+
+// firstParentsSince lists the commits from head back to stop (excluded)
+// along first parents, oldest first. A merge among them is refused.
+func (w *Worktree) firstParentsSince(head, stop digest.Digest) ([]digest.Digest, error) {
+	var out []digest.Digest
+	for id := head; id != stop; {
+		if id == "" {
+			if stop == "" {
+				break
+			}
+			return nil, fmt.Errorf("%s is not on the first-parent line of HEAD: rebase it with --onto", short(stop))
+		}
+		ps, err := w.Repo.Objects.Parents(id)
+		if err != nil {
+			return nil, err
+		}
+		if len(ps) > 1 {
+			return nil, fmt.Errorf("%s is a merge commit: replaying merges is not supported", short(id))
+		}
+		out = append(out, id)
+		id = ""
+		if len(ps) == 1 {
+			id = ps[0]
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// applyConflicted remounts the work tree on the outcome's ours with a
+// fresh upper and writes the merge result into it through the mount: the
+// clean changes, conflict markers, and theirs' version of what we
+// deleted and they changed (as git leaves it).
+func (w *Worktree) applyConflicted(ctx context.Context, st State, o *outcome) error {
+	st.Pending = ""
+	st, err := w.switchTo(ctx, st, o.ours, false)
+	if err != nil {
+		return err
+	}
+	result := make(tree.Tree, len(o.res.Merged))
+	for p, e := range o.res.Merged {
+		result[p] = e
+	}
+	for _, c := range o.conflicts {
+		if c.Kind == "deleted by us" {
+			for _, p := range o.res.Paths {
+				if p.Path == c.Path && p.Theirs != nil && (p.Theirs.Type != layer.TypeDir) {
+					result[p.Path] = p.Theirs
+				}
+			}
+		}
+	}
+	cs := newChangeSet(o.tours, result, o.content, o.ours.Layers(), o.theirs.Layers())
+	if len(cs.paths) == 0 {
+		return nil
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(w.writeChangeTar(ctx, pw, cs)) }()
+	err = layer.Unpack(ctx, pr, w.target, layer.Apply)
+	pr.CloseWithError(io.ErrClosedPipe)
+	if err != nil {
+		return fmt.Errorf("write the conflicted merge into %s: %w", w.target, err)
+	}
+	return nil
+}

@@ -1,0 +1,444 @@
+package worktree
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+)
+
+// Operations that may stop on a conflict.
+const (
+	OpMerge      = "merge"
+	OpRebase     = "rebase"
+	OpCherryPick = "cherry-pick"
+	OpRevert     = "revert"
+)
+
+// Errors callers branch on.
+var (
+	ErrInProgress   = errors.New("an operation is in progress")
+	ErrNoOperation  = errors.New("no operation in progress")
+	ErrConflictLeft = errors.New("conflict markers left")
+)
+
+// Sequence is an operation under way: .strata/worktree/sequence, written
+// atomically at every step, so that a command killed at any point can be
+// continued or aborted. Refs do not move until the operation finishes:
+// the commits it makes meanwhile are reachable from this file only.
+type Sequence struct {
+	Op       string        `json:"op"`
+	Branch   string        `json:"branch,omitempty"` // HEAD's branch (full name); "" detached
+	OrigHead digest.Digest `json:"orig_head"`        // where HEAD was: --abort returns here
+	// Head is the commit built so far: the new base, then each replayed
+	// commit; a merge's first parent.
+	Head digest.Digest   `json:"head"`
+	Todo []digest.Digest `json:"todo,omitempty"` // commits left to apply, the next first
+	Done int             `json:"done"`           // commits applied (status: "3/5")
+	// Total of commits to apply.
+	Total int `json:"total"`
+	// Theirs is a merge's other side (what MERGE_HEAD is to git).
+	Theirs   digest.Digest `json:"theirs,omitempty"`
+	Name     string        `json:"name"`               // what the user named: "security", "3f2a9c..."
+	Message  string        `json:"message,omitempty"`  // a merge's message
+	Finished bool          `json:"finished,omitempty"` // the ref move has begun
+	// Stopped: Todo[0] (or Theirs) conflicted; Applied once the work tree
+	// holds its clean changes and conflict markers.
+	Stopped         bool                 `json:"stopped,omitempty"`
+	Applied         bool                 `json:"applied,omitempty"`
+	Conflicts       []Conflict           `json:"conflicts,omitempty"`
+	ConfigConflicts []string             `json:"config_conflicts,omitempty"`
+	Config          *ocispec.ImageConfig `json:"config,omitempty"` // the stopped step's merged config
+	Logs            map[string]int       `json:"logs"`             // reflog lengths at the start, for --abort
+	Written         int                  `json:"written"`          // layers written (the rest were reused)
+	Reused          int                  `json:"reused"`
+	Dropped         []digest.Digest      `json:"dropped,omitempty"` // commits that became empty
+	Skipped         []digest.Digest      `json:"skipped,omitempty"` // commits dropped by --skip
+}
+
+func (w *Worktree) seqFile() string { return filepath.Join(w.Dir, "sequence") }
+
+// Sequence returns the operation in progress, if any.
+func (w *Worktree) Sequence() (*Sequence, bool, error) {
+	b, err := os.ReadFile(w.seqFile())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	var s Sequence
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, false, fmt.Errorf("%s: %w", w.seqFile(), err)
+	}
+	return &s, true, nil
+}
+
+func (w *Worktree) saveSeq(s *Sequence) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(w.Repo.Objects.TempDir(), w.seqFile(), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", w.seqFile(), err)
+	}
+	return nil
+}
+
+func (w *Worktree) dropSeq() error {
+	if err := os.Remove(w.seqFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// InProgressError refuses a second operation; it wraps ErrInProgress.
+type InProgressError struct{ Op string }
+
+func (e *InProgressError) Error() string {
+	return fmt.Sprintf("a %s is in progress: finish it with 'strata %s --continue' or 'strata %s --abort' first", e.Op, e.Op, e.Op)
+}
+
+func (e *InProgressError) Unwrap() error { return ErrInProgress }
+
+// Outcome reports how an operation ended (or stopped).
+type Outcome struct {
+	Seq       *Sequence
+	Head      *objects.Commit // the new HEAD (nil when stopped)
+	FastFwd   bool
+	UpToDate  bool
+	Conflicts *ConflictError // set when stopped
+}
+
+// ConflictError says an operation stopped on conflicts.
+type ConflictError struct {
+	Op              string
+	Commit          digest.Digest
+	Paths           []Conflict
+	ConfigConflicts []string
+}
+
+func (e *ConflictError) Error() string {
+	var b strings.Builder
+	n := len(e.Paths) + len(e.ConfigConflicts)
+	fmt.Fprintf(&b, "%d conflict", n)
+	if n != 1 {
+		b.WriteString("s")
+	}
+	if e.Commit != "" {
+		fmt.Fprintf(&b, " applying %s", e.Commit.Encoded()[:12])
+	}
+	b.WriteString(": ")
+	var items []string
+	for _, p := range e.Paths {
+		items = append(items, fmt.Sprintf("%s (%s)", p.Path, p.Kind))
+	}
+	for _, c := range e.ConfigConflicts {
+		items = append(items, "config "+c)
+	}
+	if len(items) > 5 {
+		items = append(items[:5], fmt.Sprintf("and %d more", len(items)-5))
+	}
+	b.WriteString(strings.Join(items, ", "))
+	fmt.Fprintf(&b, "; fix them in the work tree, then 'strata %s --continue' (or --abort", e.Op)
+	if e.Op == OpRebase {
+		b.WriteString(", --skip")
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// begin checks that the work tree can take an operation (none under way,
+// no uncommitted change) and returns its HEAD.
+func (w *Worktree) begin(ctx context.Context, op string) (State, refs.Head, error) {
+	if s, ok, err := w.Sequence(); err != nil {
+		return State{}, refs.Head{}, err
+	} else if ok {
+		return State{}, refs.Head{}, &InProgressError{Op: s.Op}
+	}
+	st, err := w.ensure(ctx)
+	if err != nil {
+		return st, refs.Head{}, err
+	}
+	res, err := w.scan(ctx, st)
+	if err != nil {
+		return st, refs.Head{}, err
+	}
+	if len(res.changes) > 0 {
+		return st, refs.Head{}, uncommitted(op, res.changes)
+	}
+	h, err := w.Head()
+	if err != nil {
+		return st, h, err
+	}
+	if h.Commit == "" {
+		return st, h, fmt.Errorf("%s: the branch has no commits yet", op)
+	}
+	if h.Commit != st.Commit {
+		return st, h, ErrHeadMoved
+	}
+	return st, h, nil
+}
+
+// newSeq records the reflog lengths that --abort restores.
+func (w *Worktree) newSeq(op string, h refs.Head, name string) (*Sequence, error) {
+	s := &Sequence{Op: op, Branch: h.Branch, OrigHead: h.Commit, Head: h.Commit, Name: name, Logs: map[string]int{}}
+	for _, n := range w.logNames(h) {
+		l, err := w.Repo.Refs.Log(n)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		s.Logs[n] = len(l)
+	}
+	return s, nil
+}
+
+func (w *Worktree) logNames(h refs.Head) []string {
+	var out []string
+	if w.Name == MainName {
+		out = append(out, refs.HEAD)
+	} else {
+		out = append(out, w.HeadLog())
+	}
+	if h.Branch != "" {
+		out = append(out, h.Branch)
+	}
+	return out
+}
+
+// run applies the sequence's steps until it finishes or stops.
+func (w *Worktree) run(ctx context.Context, s *Sequence, st State) (*Outcome, error) {
+	for !s.Finished && len(s.Todo) > 0 {
+		if s.Stopped {
+			return w.stop(ctx, s, st, nil)
+		}
+		id := s.Todo[0]
+		o, meta, err := w.step(ctx, s, id)
+		if err != nil {
+			return nil, err
+		}
+		if !o.clean() {
+			return w.stop(ctx, s, st, o)
+		}
+		c, reused, err := w.commitOutcome(ctx, o, meta)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Op, err)
+		}
+		w.advance(s, id, c, reused)
+		// Not saved yet: a run of clean steps is stored at once. Killed
+		// here, the operation starts this run over.
+		testHook(fmt.Sprintf("%s-step-%d", s.Op, s.Done))
+	}
+	if s.Op == OpMerge && !s.Finished && s.Theirs != "" && s.Head == s.OrigHead {
+		if s.Stopped {
+			return w.stop(ctx, s, st, nil)
+		}
+		o, meta, err := w.step(ctx, s, s.Theirs)
+		if err != nil {
+			return nil, err
+		}
+		if !o.clean() {
+			return w.stop(ctx, s, st, o)
+		}
+		c, _, err := w.commitOutcome(ctx, o, meta)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Op, err)
+		}
+		s.Head, s.Written = c.ID, s.Written+len(c.Layers())-len(o.ours.Layers())
+		testHook("merge-step-1")
+	}
+	return w.finish(ctx, s, st)
+}
+
+// advance records a step done; c nil: the commit became empty.
+func (w *Worktree) advance(s *Sequence, id digest.Digest, c *objects.Commit, reused bool) {
+	s.Todo, s.Done = s.Todo[1:], s.Done+1
+	s.Stopped, s.Applied, s.Conflicts, s.ConfigConflicts, s.Config = false, false, nil, nil, nil
+	switch {
+	case c == nil:
+		s.Dropped = append(s.Dropped, id)
+	case reused:
+		s.Head, s.Reused = c.ID, s.Reused+1
+	default:
+		// A layer was written if c has more than the commit it is on.
+		if prev, err := w.opCommit(s.Head); err == nil && len(c.Manifest.Layers) > len(prev.Manifest.Layers) {
+			s.Written++
+		}
+		s.Head = c.ID
+	}
+}
+
+// step computes the 3-way merge of one step: commit id replayed (or
+// reverted) on top of s.Head, or a merge's other side.
+func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*outcome, commitMeta, error) {
+	ours, err := w.opCommit(s.Head)
+	if err != nil {
+		return nil, commitMeta{}, err
+	}
+	c, err := w.commit(id)
+	if err != nil {
+		return nil, commitMeta{}, err
+	}
+	short := id.Encoded()[:12]
+	meta := commitMeta{author: c.Author(), date: c.Date(), message: c.Message(), createdBy: "strata " + s.Op}
+	var base, theirs *objects.Commit
+	lb := labels{ours: "HEAD", base: "parent of " + short, theirs: short + " (" + firstLine(c.Message()) + ")"}
+	switch s.Op {
+	case OpMerge:
+		mb, err := w.mergeBase(s.Head, id)
+		if err != nil {
+			return nil, meta, err
+		}
+		if base, err = w.commit(mb); err != nil {
+			return nil, meta, err
+		}
+		theirs = c
+		lb = labels{ours: "HEAD", base: "merge base", theirs: s.Name}
+		if meta.author, err = w.Repo.Identity(); err != nil {
+			return nil, meta, err
+		}
+		meta.date, meta.message, meta.mergeParent = time.Now(), s.Message, id
+	case OpRevert:
+		// Undo c: merge c's parent into ours over c.
+		if base, err = w.commit(c.Parent()); err != nil {
+			return nil, meta, err
+		}
+		base, theirs = c, base
+		lb = labels{ours: "HEAD", base: short, theirs: "parent of " + short}
+		if meta.author, err = w.Repo.Identity(); err != nil {
+			return nil, meta, err
+		}
+		meta.date = time.Now()
+		meta.message = fmt.Sprintf("Revert \"%s\"\n\nThis reverts commit %s.", firstLine(c.Message()), id.Encoded())
+	default:
+		if c.MergeParent() != "" {
+			return nil, meta, fmt.Errorf("%s: %s is a merge commit: replaying merges is not supported", s.Op, short)
+		}
+		if base, err = w.commit(c.Parent()); err != nil {
+			return nil, meta, err
+		}
+		theirs, meta.reuse = c, true
+		// A commit empty from the start stays (as git's --keep-empty); one
+		// that became empty on the new base drops out.
+		meta.keepEmpty = len(c.Manifest.Layers) == len(base.Manifest.Layers) && configEqual(base.Config.Config, c.Config.Config)
+	}
+	o, err := w.threeWay(ctx, base, ours, theirs, lb)
+	if err != nil {
+		return nil, meta, fmt.Errorf("%s: %w", s.Op, err)
+	}
+	return o, meta, nil
+}
+
+// stop records a conflicted step and puts it in the work tree: mounted on
+// s.Head, with the clean changes applied and conflict markers written.
+// o nil: the step was recorded before; recompute it (a killed command).
+func (w *Worktree) stop(ctx context.Context, s *Sequence, st State, o *outcome) (*Outcome, error) {
+	if o == nil {
+		id := s.Theirs
+		if len(s.Todo) > 0 {
+			id = s.Todo[0]
+		}
+		var err error
+		if o, _, err = w.step(ctx, s, id); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
+	if !s.Applied {
+		s.Stopped, s.Conflicts, s.ConfigConflicts = true, o.conflicts, nil
+		for _, c := range o.configConflicts {
+			s.ConfigConflicts = append(s.ConfigConflicts, c.String())
+		}
+		cfg := o.config
+		s.Config = &cfg
+		if err := w.saveSeq(s); err != nil {
+			return nil, err
+		}
+		testHook(s.Op + "-stop")
+		if err := w.applyConflicted(ctx, st, o); err != nil {
+			return nil, err
+		}
+		s.Applied = true
+		if err := w.saveSeq(s); err != nil {
+			return nil, err
+		}
+	}
+	ce := &ConflictError{Op: s.Op, Paths: s.Conflicts, ConfigConflicts: s.ConfigConflicts}
+	if len(s.Todo) > 0 {
+		ce.Commit = s.Todo[0]
+	}
+	return &Outcome{Seq: s, Conflicts: ce}, nil
+}
+
+// finish moves HEAD (its branch) from where the operation started to what
+// it built, and the work tree with it; then the sequence is gone.
+func (w *Worktree) finish(ctx context.Context, s *Sequence, st State) (*Outcome, error) {
+	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
+	c, err := w.commit(s.Head)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Finished {
+		s.Finished = true
+		if err := w.saveSeq(s); err != nil {
+			return nil, err
+		}
+	}
+	testHook(s.Op + "-before-ref")
+	h, err := w.Head()
+	if err != nil {
+		return nil, err
+	}
+	if h.Commit != s.Head {
+		if h.Commit != s.OrigHead {
+			return nil, fmt.Errorf("%s: %w: HEAD is at %s, the operation started at %s", s.Op, ErrHeadMoved, short(h.Commit), short(s.OrigHead))
+		}
+		st.Pending = s.Head
+		if err := w.writeState(st); err != nil {
+			return nil, err
+		}
+		msg := fmt.Sprintf("%s (finish): %s", s.Op, s.Name)
+		if err := w.moveHead(&st, s.Head, s.OrigHead, msg); err != nil && !errors.Is(err, refs.ErrMoved) {
+			st.Pending = ""
+			w.writeState(st)
+			return nil, fmt.Errorf("%s: %w", s.Op, err)
+		}
+		if w.Name != MainName {
+			if err := w.writeState(st); err != nil {
+				return nil, err
+			}
+		}
+	}
+	testHook(s.Op + "-after-ref")
+	if st.Commit != s.Head || st.Pending != "" {
+		if st, err = w.switchTo(ctx, st, c, false); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.dropSeq(); err != nil {
+		return nil, err
+	}
+	return &Outcome{Seq: s, Head: c}, nil
+}
+
+func short(d digest.Digest) string {
+	if d == "" {
+		return "(none)"
+	}
+	return d.Encoded()[:12]
+}
