@@ -45,10 +45,13 @@ demo: deps-demo build
 	scripts/demo.sh $(BIN)
 
 # Tests run as root against the real kernel; registry tests start their own
-# docker-registry processes on loopback ports and stop them.
+# docker-registry processes on loopback ports and stop them. One package
+# at a time (-p 1): tests assert that the kernel logs no "upperdir is
+# in-use" warning, and the kernel's log does not say which process caused
+# one, so another package's mounts running alongside could be blamed.
 test: deps-test
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -p 1 -count=1 -timeout 30m ./...
 
 # The exec tests on a cgroup-v2-only Debian kernel in qemu (TCG, no KVM
 # needed); installs qemu-system-x86 and linux-image-amd64 if missing.
