@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/strata-sh/strata/internal/kernellog"
 )
 
 // TestCompactOnlyWhenIdle: after commits that kept the mount, Compact
@@ -14,7 +16,7 @@ import (
 func TestCompactOnlyWhenIdle(t *testing.T) {
 	requireRoot(t)
 	ctx := context.Background()
-	inUse := kernelInUse(t)
+	inUse := kernellog.Watch(t, kernellog.InUse)
 	r := newRepo(t)
 	base := filepath.Join(t.TempDir(), "base")
 	writeBase(t, base)

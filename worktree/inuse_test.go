@@ -4,47 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-)
 
-// kernelInUse watches the kernel log from now on and returns a function
-// that counts the "upperdir is in-use" records logged since. It reads
-// /dev/kmsg from its end: counting lines of dmesg before and after is
-// fooled by the ring buffer, which drops old records as new ones come.
-func kernelInUse(t *testing.T) func() int {
-	t.Helper()
-	// Raw reads: an *os.File would park a read of an empty log in the
-	// poller instead of returning EAGAIN.
-	fd, err := syscall.Open("/dev/kmsg", syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("kernel log: %v", err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if _, err := syscall.Seek(fd, 0, io.SeekEnd); err != nil {
-		t.Fatalf("kernel log: %v", err)
-	}
-	n := 0
-	buf := make([]byte, 8192)
-	return func() int {
-		for {
-			k, err := syscall.Read(fd, buf) // one record a read
-			if errors.Is(err, syscall.EPIPE) {
-				continue // records were overwritten under us: go on with the next
-			}
-			if err != nil || k <= 0 { // EAGAIN: nothing more for now
-				return n
-			}
-			if strings.Contains(string(buf[:k]), "upperdir is in-use") {
-				n++
-			}
-		}
-	}
-}
+	"github.com/strata-sh/strata/internal/kernellog"
+)
 
 // TestSwapsRefuseWhileAProcessIsInside: checkout, reset --hard, reset
 // --soft and umount refuse while a shell has its cwd in the tree, naming
@@ -53,7 +19,7 @@ func kernelInUse(t *testing.T) func() int {
 func TestSwapsRefuseWhileAProcessIsInside(t *testing.T) {
 	requireRoot(t)
 	ctx := context.Background()
-	inUse := kernelInUse(t)
+	inUse := kernellog.Watch(t, kernellog.InUse)
 	r := newRepo(t)
 	base := filepath.Join(t.TempDir(), "base")
 	writeBase(t, base)
@@ -99,25 +65,5 @@ func TestSwapsRefuseWhileAProcessIsInside(t *testing.T) {
 	}
 	if ds, _ := os.ReadDir(filepath.Join(w.Dir, "detached")); len(ds) != 4 {
 		t.Fatalf("detached uppers: %d, want 4", len(ds))
-	}
-}
-
-// TestKernelInUseSeesNewRecords: the watcher counts a record logged after
-// it started, and none logged before.
-func TestKernelInUseSeesNewRecords(t *testing.T) {
-	requireRoot(t)
-	logKernel := func(msg string) {
-		if err := os.WriteFile("/dev/kmsg", []byte(msg), 0); err != nil {
-			t.Fatal(err)
-		}
-	}
-	logKernel("strata test (before the watch): upperdir is in-use, not counted")
-	inUse := kernelInUse(t)
-	if n := inUse(); n != 0 {
-		t.Fatalf("counted %d records logged before the watch", n)
-	}
-	logKernel("strata test: upperdir is in-use, counted")
-	if n := inUse(); n != 1 {
-		t.Fatalf("counted %d records, want 1", n)
 	}
 }

@@ -4,12 +4,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/strata-sh/strata/internal/kernellog"
 )
 
 // TestCommitFromRunningService: commit --from of a running --rev run
@@ -18,11 +19,11 @@ import (
 // without its upper ever being mounted a second time.
 func TestCommitFromRunningService(t *testing.T) {
 	dir := busyboxRepo(t)
-	before := dmesgCount(t, "upperdir is in-use")
+	inUse := kernellog.Watch(t, kernellog.InUse)
 	// Checked last, after rm -f has stopped and removed the run.
 	t.Cleanup(func() {
-		if got := dmesgCount(t, "upperdir is in-use"); got != before {
-			t.Errorf("the kernel logged %d 'upperdir is in-use' lines", got-before)
+		if got := inUse(); got != 0 {
+			t.Errorf("the kernel logged %d 'upperdir is in-use' lines", got)
 		}
 	})
 	port := strconv.Itoa(freePort(t))
@@ -70,13 +71,4 @@ func TestCommitFromRunningService(t *testing.T) {
 	if err == nil || !strings.Contains(string(outb), "nothing to commit") {
 		t.Fatalf("a second commit with no change: %v %q", err, outb)
 	}
-}
-
-func dmesgCount(t *testing.T, s string) int {
-	t.Helper()
-	out, err := exec.Command("dmesg").Output()
-	if err != nil {
-		t.Fatalf("dmesg: %v", err)
-	}
-	return strings.Count(string(out), s)
 }
