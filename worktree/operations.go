@@ -240,7 +240,9 @@ func (w *Worktree) Rebase(ctx context.Context, o RebaseOptions) (*Outcome, error
 	if err != nil {
 		return nil, err
 	}
-	if len(todo) == 0 || mb == onto.ID {
+	// Up to date when onto is already under HEAD, unless merges are to go
+	// (git's can_fast_forward wants a linear history too).
+	if merges == 0 && (len(todo) == 0 || mb == onto.ID) {
 		if ok, err := repo.IsAncestor(w.Repo.Objects, onto.ID, h.Commit); err != nil || ok {
 			c, _ := w.commit(h.Commit)
 			return &Outcome{UpToDate: true, Head: c}, err

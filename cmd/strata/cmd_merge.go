@@ -268,7 +268,8 @@ the new base are dropped (a commit empty from the start is kept).
 A rebase linearises, as git's does by default: the commits UPSTREAM
 lacks are found through both parents of a merge and replayed oldest
 first (a merge's first-parent line before its second), and the merge
-commits themselves are left out; the output counts them. A conflict a
+commits themselves are left out; the output counts them. A branch with
+merges is linearised even when UPSTREAM is already in its history. A conflict a
 merge resolved comes back when its sides are replayed one after the other.
 
 HEAD's branch moves once, at the end. A conflict stops the rebase with the
