@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -86,7 +87,12 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 			return res, err
 		}
 		if !ff && !po.Force {
-			return res, fmt.Errorf("remote tag %s is at %s, which is not in the local history: %w; run 'strata fetch %s' and look at both histories ('strata log --all'); push --force replaces the remote's history", res.Tag, short(res.Old), ErrNonFastForward, s.remoteArg())
+			advice := fmt.Sprintf("run 'strata fetch %s' and look at both histories ('strata log --all')", s.remoteArg())
+			if strings.HasPrefix(ref, refs.Heads) {
+				// A branch: pull brings the two histories together.
+				advice = fmt.Sprintf("'strata pull --rebase %s %s' (or --merge) brings them together", s.remoteArg(), res.Tag)
+			}
+			return res, fmt.Errorf("remote tag %s is at %s, which is not in the local history: %w; %s, then push again; push --force replaces the remote's history", res.Tag, short(res.Old), ErrNonFastForward, advice)
 		}
 		res.Forced = !ff
 	}

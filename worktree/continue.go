@@ -62,6 +62,9 @@ func (w *Worktree) Continue(ctx context.Context, o ContinueOptions) (*Outcome, e
 		if err := w.checkMarkers(s); err != nil {
 			return nil, err
 		}
+		if len(s.ConfigConflicts) > 0 && o.Config == nil {
+			return nil, &ConfigConflictError{Op: s.Op, Conflicts: s.ConfigConflicts}
+		}
 		if st, err = w.commitResolved(ctx, s, st, o); err != nil {
 			return nil, err
 		}
@@ -100,6 +103,23 @@ func (w *Worktree) checkMarkers(s *Sequence) error {
 	}
 	return nil
 }
+
+// ErrConfigConflictLeft: a stopped step's config conflicts are not resolved.
+var ErrConfigConflictLeft = errors.New("config conflicts left")
+
+// ConfigConflictError refuses to go on past unresolved config conflicts,
+// which would otherwise keep ours silently. commit --change resolves them.
+type ConfigConflictError struct {
+	Op        string
+	Conflicts []string
+}
+
+func (e *ConfigConflictError) Error() string {
+	return fmt.Sprintf("%s: %s; resolve them with 'strata commit -m MSG --change INSTR...' (e.g. --change 'ENV KEY=VALUE'; settings it does not name keep HEAD's value), or 'strata %s --abort'",
+		ErrConfigConflictLeft, strings.Join(e.Conflicts, "; "), e.Op)
+}
+
+func (e *ConfigConflictError) Unwrap() error { return ErrConfigConflictLeft }
 
 func hasMarkers(b []byte) bool {
 	return (bytes.HasPrefix(b, []byte("<<<<<<< ")) || bytes.Contains(b, []byte("\n<<<<<<< "))) &&

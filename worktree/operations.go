@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
@@ -108,17 +109,48 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 
 // CherryPick applies the change one commit made on top of HEAD, as a new
 // commit with its message, author and date; its layer blob is reused when
-// nothing in between touched what it changed.
-func (w *Worktree) CherryPick(ctx context.Context, rev string) (*Outcome, error) {
-	return w.replayOne(ctx, OpCherryPick, rev)
+// nothing in between touched what it changed. A merge commit's change is
+// taken relative to its parent number mainline (1 or 2; git's -m), which
+// a merge needs and any other commit refuses.
+func (w *Worktree) CherryPick(ctx context.Context, rev string, mainline int) (*Outcome, error) {
+	return w.replayOne(ctx, OpCherryPick, rev, mainline)
 }
 
-// Revert makes a new commit that undoes what one commit changed.
-func (w *Worktree) Revert(ctx context.Context, rev string) (*Outcome, error) {
-	return w.replayOne(ctx, OpRevert, rev)
+// Revert makes a new commit that undoes what one commit changed (a merge:
+// relative to its parent number mainline, as CherryPick).
+func (w *Worktree) Revert(ctx context.Context, rev string, mainline int) (*Outcome, error) {
+	return w.replayOne(ctx, OpRevert, rev, mainline)
 }
 
-func (w *Worktree) replayOne(ctx context.Context, op, rev string) (*Outcome, error) {
+// Errors of -m, worded as git's.
+var (
+	ErrMergeNoMainline = errors.New("is a merge but no -m option was given")
+	ErrNotMerge        = errors.New("mainline was specified but the commit is not a merge")
+)
+
+// checkMainline checks -m against the commit's parents.
+func checkMainline(c *objects.Commit, mainline int) error {
+	merge := c.MergeParent() != ""
+	switch {
+	case merge && mainline == 0:
+		return fmt.Errorf("commit %s %w", short(c.ID), ErrMergeNoMainline)
+	case !merge && mainline != 0:
+		return fmt.Errorf("%w: %s has one parent", ErrNotMerge, short(c.ID))
+	case mainline < 0 || mainline > 2:
+		return fmt.Errorf("commit %s does not have parent %d (a merge has 1 and 2)", short(c.ID), mainline)
+	}
+	return nil
+}
+
+// mainlineParent is the parent a replayed commit's change is taken against.
+func mainlineParent(c *objects.Commit, mainline int) digest.Digest {
+	if mainline == 2 {
+		return c.MergeParent()
+	}
+	return c.Parent()
+}
+
+func (w *Worktree) replayOne(ctx context.Context, op, rev string, mainline int) (*Outcome, error) {
 	unlock, err := w.lock()
 	if err != nil {
 		return nil, err
@@ -132,6 +164,9 @@ func (w *Worktree) replayOne(ctx context.Context, op, rev string) (*Outcome, err
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMainline(c, mainline); err != nil {
+		return nil, err
+	}
 	if op == OpRevert && c.Parent() == "" {
 		return nil, fmt.Errorf("%s is a root commit: nothing to revert it to", short(c.ID))
 	}
@@ -139,7 +174,7 @@ func (w *Worktree) replayOne(ctx context.Context, op, rev string) (*Outcome, err
 	if err != nil {
 		return nil, err
 	}
-	s.Todo, s.Total = []digest.Digest{c.ID}, 1
+	s.Todo, s.Total, s.Mainline = []digest.Digest{c.ID}, 1, mainline
 	if err := w.saveSeq(s); err != nil {
 		return nil, err
 	}
@@ -197,7 +232,7 @@ func (w *Worktree) Rebase(ctx context.Context, o RebaseOptions) (*Outcome, error
 	if err != nil {
 		return nil, err
 	}
-	todo, err := w.firstParentsSince(h.Commit, mb)
+	todo, merges, err := w.rebaseTodo(h.Commit, up.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -205,13 +240,15 @@ func (w *Worktree) Rebase(ctx context.Context, o RebaseOptions) (*Outcome, error
 	if err != nil {
 		return nil, err
 	}
-	if len(todo) == 0 || mb == onto.ID {
+	// Up to date when onto is already under HEAD, unless merges are to go
+	// (git's can_fast_forward wants a linear history too).
+	if merges == 0 && (len(todo) == 0 || mb == onto.ID) {
 		if ok, err := repo.IsAncestor(w.Repo.Objects, onto.ID, h.Commit); err != nil || ok {
 			c, _ := w.commit(h.Commit)
 			return &Outcome{UpToDate: true, Head: c}, err
 		}
 	}
-	s.Head, s.Todo, s.Total = onto.ID, todo, len(todo)
+	s.Head, s.Todo, s.Total, s.Merges = onto.ID, todo, len(todo), merges
 	if err := w.saveSeq(s); err != nil {
 		return nil, err
 	}
@@ -219,34 +256,63 @@ func (w *Worktree) Rebase(ctx context.Context, o RebaseOptions) (*Outcome, error
 	return w.run(ctx, s, st)
 }
 
-// firstParentsSince lists the commits from head back to stop (excluded)
-// along first parents, oldest first. A merge among them is refused.
-func (w *Worktree) firstParentsSince(head, stop digest.Digest) ([]digest.Digest, error) {
-	var out []digest.Digest
-	for id := head; id != stop; {
-		if id == "" {
-			if stop == "" {
-				break
-			}
-			return nil, fmt.Errorf("%s is not on the first-parent line of HEAD: rebase it with --onto", short(stop))
+// rebaseTodo lists the commits of head that upstream lacks, following
+// both parents, parents before children (a merge's first parent line
+// before its second), oldest first. Merge commits are left out and
+// counted: a rebase linearises the history, as git's does by default.
+func (w *Worktree) rebaseTodo(head, upstream digest.Digest) ([]digest.Digest, int, error) {
+	have := map[digest.Digest]bool{}
+	if err := repo.WalkAncestors(w.Repo.Objects, upstream, func(d digest.Digest) bool {
+		have[d] = true
+		return true
+	}); err != nil {
+		return nil, 0, err
+	}
+	type frame struct {
+		id    digest.Digest
+		ps    []digest.Digest // parents not yet visited
+		merge bool
+	}
+	var (
+		todo   []digest.Digest
+		merges int
+		stack  []*frame
+	)
+	seen := map[digest.Digest]bool{}
+	push := func(id digest.Digest) error {
+		if id == "" || have[id] || seen[id] {
+			return nil
 		}
+		seen[id] = true
 		ps, err := w.Repo.Objects.Parents(id)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if len(ps) > 1 {
-			return nil, fmt.Errorf("%s is a merge commit: replaying merges is not supported", short(id))
+		stack = append(stack, &frame{id: id, ps: ps, merge: len(ps) > 1})
+		return nil
+	}
+	if err := push(head); err != nil {
+		return nil, 0, err
+	}
+	// Depth first, a commit is listed once all its parents are.
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		if len(f.ps) > 0 {
+			p := f.ps[0]
+			f.ps = f.ps[1:]
+			if err := push(p); err != nil {
+				return nil, 0, err
+			}
+			continue
 		}
-		out = append(out, id)
-		id = ""
-		if len(ps) == 1 {
-			id = ps[0]
+		stack = stack[:len(stack)-1]
+		if f.merge {
+			merges++
+		} else {
+			todo = append(todo, f.id)
 		}
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out, nil
+	return todo, merges, nil
 }
 
 // applyConflicted remounts the work tree on the outcome's ours with a

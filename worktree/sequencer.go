@@ -65,6 +65,11 @@ type Sequence struct {
 	Reused          int                  `json:"reused"`
 	Dropped         []digest.Digest      `json:"dropped,omitempty"` // commits that became empty
 	Skipped         []digest.Digest      `json:"skipped,omitempty"` // commits dropped by --skip
+	// Merges: merge commits a rebase left out (it linearises).
+	Merges int `json:"merges,omitempty"`
+	// Mainline: the parent (1 or 2) a merge's cherry-pick or revert is
+	// taken against (-m).
+	Mainline int `json:"mainline,omitempty"`
 }
 
 func (w *Worktree) seqFile() string { return filepath.Join(w.Dir, "sequence") }
@@ -151,6 +156,15 @@ func (e *ConflictError) Error() string {
 		items = append(items[:5], fmt.Sprintf("and %d more", len(items)-5))
 	}
 	b.WriteString(strings.Join(items, ", "))
+	if len(e.ConfigConflicts) > 0 {
+		// --continue would refuse: only commit --change resolves the config.
+		fmt.Fprintf(&b, "; fix them, then 'strata commit -m MSG --change INSTR...' sets the config (or 'strata %s --abort'", e.Op)
+		if e.Op == OpRebase {
+			b.WriteString(", --skip")
+		}
+		b.WriteString(")")
+		return b.String()
+	}
 	fmt.Fprintf(&b, "; fix them in the work tree, then 'strata %s --continue' (or --abort", e.Op)
 	if e.Op == OpRebase {
 		b.WriteString(", --skip")
@@ -311,7 +325,7 @@ func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*ou
 		meta.date, meta.message, meta.mergeParent = time.Now(), s.Message, id
 	case OpRevert:
 		// Undo c: merge c's parent into ours over c.
-		if base, err = w.commit(c.Parent()); err != nil {
+		if base, err = w.commit(mainlineParent(c, s.Mainline)); err != nil {
 			return nil, meta, err
 		}
 		base, theirs = c, base
@@ -321,11 +335,15 @@ func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*ou
 		}
 		meta.date = time.Now()
 		meta.message = fmt.Sprintf("Revert \"%s\"\n\nThis reverts commit %s.", firstLine(c.Message()), id.Encoded())
-	default:
-		if c.MergeParent() != "" {
-			return nil, meta, fmt.Errorf("%s: %s is a merge commit: replaying merges is not supported", s.Op, short)
+		if s.Mainline != 0 {
+			// As git says it: the side whose changes are undone.
+			meta.message = strings.TrimSuffix(meta.message, ".") + ", reversing\nchanges made to " + mainlineParent(c, s.Mainline).Encoded() + "."
 		}
-		if base, err = w.commit(c.Parent()); err != nil {
+	default:
+		if err := checkMainline(c, s.Mainline); err != nil {
+			return nil, meta, fmt.Errorf("%s: %w", s.Op, err)
+		}
+		if base, err = w.commit(mainlineParent(c, s.Mainline)); err != nil {
 			return nil, meta, err
 		}
 		theirs, meta.reuse = c, true

@@ -109,6 +109,9 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 			if len(s.Skipped) > 0 {
 				fmt.Fprintf(g.stdout, ", %d skipped", len(s.Skipped))
 			}
+			if s.Merges > 0 {
+				fmt.Fprintf(g.stdout, ", %s left out (a rebase linearises)", plural(s.Merges, "merge commit"))
+			}
 			fmt.Fprintln(g.stdout)
 		case "merge":
 			fmt.Fprintf(g.stdout, "Merge made: %s\n", s.Message)
@@ -188,8 +191,8 @@ config and manifest are written (and a later push uploads no layer).
 
 Conflicts stop it as merge's do: fix them, then 'strata cherry-pick
 --continue', or 'strata cherry-pick --abort'.`,
-		func(cmd *cobra.Command, w *worktree.Worktree, rev string) (*worktree.Outcome, error) {
-			return w.CherryPick(cmd.Context(), rev)
+		func(cmd *cobra.Command, w *worktree.Worktree, rev string, mainline int) (*worktree.Outcome, error) {
+			return w.CherryPick(cmd.Context(), rev, mainline)
 		})
 }
 
@@ -199,18 +202,24 @@ func newRevertCommand(g *globals) *cobra.Command {
 parent (a 3-way merge of REV's parent into HEAD over REV), files and
 image config. Conflicts stop it as merge's do: fix them, then
 'strata revert --continue', or 'strata revert --abort'.`,
-		func(cmd *cobra.Command, w *worktree.Worktree, rev string) (*worktree.Outcome, error) {
-			return w.Revert(cmd.Context(), rev)
+		func(cmd *cobra.Command, w *worktree.Worktree, rev string, mainline int) (*worktree.Outcome, error) {
+			return w.Revert(cmd.Context(), rev, mainline)
 		})
 }
 
-func replayCommand(g *globals, op, short, long string, run func(*cobra.Command, *worktree.Worktree, string) (*worktree.Outcome, error)) *cobra.Command {
+func replayCommand(g *globals, op, short, long string, run func(*cobra.Command, *worktree.Worktree, string, int) (*worktree.Outcome, error)) *cobra.Command {
 	var f seqFlags
+	var mainline int
 	cmd := &cobra.Command{
-		Use:   op + " REV | --continue | --abort",
+		Use:   op + " [-m N] REV | --continue | --abort",
 		Short: short,
-		Long:  long + "\n\nExit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.",
-		Args:  rangeArgs(0, 1),
+		Long: long + `
+
+A merge commit has two parents, so its change must be taken relative to
+one: -m 1 (the branch it was made on) or -m 2 (the branch merged in).
+Without -m a merge is refused, as git refuses it; with -m any other
+commit is refused.` + "\n\nExit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.",
+		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if done, err := f.control(cmd, g, op, args); done {
 				return err
@@ -227,11 +236,15 @@ func replayCommand(g *globals, op, short, long string, run func(*cobra.Command, 
 					return fmt.Errorf("%s: %w", op, err)
 				}
 			}
-			out, err := run(cmd, w, args[0])
+			if cmd.Flags().Changed("mainline") && mainline < 1 {
+				return usagef("%s: -m takes a parent number, 1 or 2", op)
+			}
+			out, err := run(cmd, w, args[0], mainline)
 			return report(g, op, out, err)
 		},
 	}
 	f.add(cmd, false)
+	cmd.Flags().IntVarP(&mainline, "mainline", "m", 0, "for a merge commit: take its change relative to parent `N` (1 or 2)")
 	return cmd
 }
 
@@ -250,8 +263,14 @@ out first) that UPSTREAM lacks onto UPSTREAM, or onto NEW with --onto:
 A replayed commit whose change does not conflict with the new base keeps
 its layer blob as it is: only a new config and manifest are written, so a
 later push uploads no layer for it. Commits whose change is already in
-the new base are dropped (a commit empty from the start is kept). Merge
-commits are not replayed (refused).
+the new base are dropped (a commit empty from the start is kept).
+
+A rebase linearises, as git's does by default: the commits UPSTREAM
+lacks are found through both parents of a merge and replayed oldest
+first (a merge's first-parent line before its second), and the merge
+commits themselves are left out; the output counts them. A branch with
+merges is linearised even when UPSTREAM is already in its history. A conflict a
+merge resolved comes back when its sides are replayed one after the other.
 
 HEAD's branch moves once, at the end. A conflict stops the rebase with the
 work tree on the new base so far, the commit's clean changes applied and

@@ -81,7 +81,6 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if err != nil {
 					if errors.Is(err, remote.ErrNonFastForward) {
 						fmt.Fprintf(g.stdout, " ! [rejected] %s -> %s (non-fast-forward)\n", short, res.Tag)
-						fmt.Fprintf(g.stdout, "hint: the remote has commits this branch lacks: 'strata pull --rebase %s %s' (or --merge), then push again\n", remoteArg, short)
 					}
 					failed = fmt.Errorf("push %s %s: %w", remoteArg, short, err)
 					continue

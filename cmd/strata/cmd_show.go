@@ -18,8 +18,6 @@ type showJSON struct {
 	Layers []showLayer `json:"layers"`
 	// Changes: with PATHs, what the commit changed under them.
 	Changes []changeJSON `json:"changes,omitempty"`
-	// mergeParent is a merge's second parent (text output: "Merge parent").
-	mergeParent string
 }
 
 type showConfig struct {
@@ -83,7 +81,6 @@ against its parent; a PATH in neither is an error, named after the rest.`,
 				return err
 			}
 			out := showJSON{logEntry: toLogEntry(sum, decor[c.ID]), Config: configOf(c), Layers: layersOf(c)}
-			out.mergeParent = sum.MergeParent.String()
 			var bad []string
 			if len(paths) > 0 {
 				if paths, err = imagePaths(g, r, paths); err != nil {
@@ -127,9 +124,6 @@ func printShow(w io.Writer, s showJSON) {
 		fmt.Fprintf(w, "\nParent: %s\n", s.Parent[len("sha256:"):][:12])
 	} else {
 		fmt.Fprintf(w, "\nParent: (root commit)\n")
-	}
-	if s.mergeParent != "" {
-		fmt.Fprintf(w, "Merge parent: %s\n", s.mergeParent[len("sha256:"):][:12])
 	}
 	c := s.Config
 	fmt.Fprintf(w, "Platform: %s/%s\n", c.OS, c.Architecture)

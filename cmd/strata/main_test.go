@@ -85,6 +85,18 @@ func scriptParams(dir string) testscript.Params {
 					ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 				}
 			},
+			// capture VAR REGEXP: set VAR to REGEXP's first submatch in the
+			// last command's stdout (a commit id to check later output by).
+			"capture": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 || neg {
+					ts.Fatalf("usage: capture VAR REGEXP")
+				}
+				m := regexp.MustCompile("(?m)" + args[1]).FindStringSubmatch(ts.ReadFile("stdout"))
+				if len(m) < 2 {
+					ts.Fatalf("no match for %q in stdout", args[1])
+				}
+				ts.Setenv(args[0], m[1])
+			},
 			// cmpids A B: the first commit "id" in two JSON outputs is the same
 			// (A and B are files, or stdout).
 			"cmpids": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -51,7 +51,12 @@ func printOperation(w io.Writer, s *worktree.Sequence) {
 		fmt.Fprintf(w, "  (it was interrupted: \"strata %s --continue\" goes on, \"strata %s --abort\" goes back)\n", s.Op, s.Op)
 		return
 	}
-	fmt.Fprintf(w, "  (fix the conflicts, then \"strata %s --continue\"", s.Op)
+	if len(s.ConfigConflicts) > 0 {
+		// --continue refuses until commit --change resolves the config.
+		fmt.Fprint(w, "  (fix the conflicts, then \"strata commit -m MSG --change INSTR...\" sets the config")
+	} else {
+		fmt.Fprintf(w, "  (fix the conflicts, then \"strata %s --continue\"", s.Op)
+	}
 	if s.Op == worktree.OpRebase {
 		fmt.Fprintf(w, "; \"strata rebase --skip\" drops the commit")
 	}
