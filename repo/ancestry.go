@@ -29,29 +29,12 @@ func IsAncestor(s *objects.Store, anc, desc digest.Digest) (bool, error) {
 // breadth first, until visit returns false. A missing parent ends that
 // line of the walk (a shallow or partial history), not the walk.
 func walkAncestors(s *objects.Store, desc digest.Digest, visit func(digest.Digest) bool) error {
-	seen := map[digest.Digest]bool{desc: true}
-	queue := []digest.Digest{desc}
-	for len(queue) > 0 {
-		d := queue[0]
-		queue = queue[1:]
-		if !visit(d) {
-			return nil
+	return walk(s, []digest.Digest{desc}, func(d digest.Digest) step {
+		if visit(d) {
+			return next
 		}
-		ps, err := s.Parents(d)
-		if errors.Is(err, objects.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			if !seen[p] {
-				seen[p] = true
-				queue = append(queue, p)
-			}
-		}
-	}
-	return nil
+		return stop
+	})
 }
 
 // ErrNoMergeBase: two commits share no ancestor in the local store.
@@ -68,28 +51,14 @@ func MergeBase(s *objects.Store, a, b digest.Digest) (digest.Digest, error) {
 	// The common ancestors nearest b: a walk from b that stops at each
 	// ancestor of a it meets. Usually one; more only across merges.
 	var common []digest.Digest
-	seen := map[digest.Digest]bool{b: true}
-	queue := []digest.Digest{b}
-	for len(queue) > 0 {
-		d := queue[0]
-		queue = queue[1:]
+	if err := walk(s, []digest.Digest{b}, func(d digest.Digest) step {
 		if ofA[d] {
 			common = append(common, d)
-			continue
+			return prune
 		}
-		ps, err := s.Parents(d)
-		if errors.Is(err, objects.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		for _, p := range ps {
-			if !seen[p] {
-				seen[p] = true
-				queue = append(queue, p)
-			}
-		}
+		return next
+	}); err != nil {
+		return "", err
 	}
 	if len(common) == 0 {
 		return "", ErrNoMergeBase

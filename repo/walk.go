@@ -23,6 +23,26 @@ func WalkAncestors(s *objects.Store, tip digest.Digest, visit func(digest.Digest
 // prunes that commit's parents (not the walk). A missing commit ends its
 // line of the walk.
 func WalkHistory(s *objects.Store, tips []digest.Digest, visit func(digest.Digest) bool) error {
+	return walk(s, tips, func(d digest.Digest) step {
+		if visit(d) {
+			return next
+		}
+		return prune
+	})
+}
+
+// step is what a walk does after visiting a commit.
+type step int
+
+const (
+	next  step = iota // go on to its parents
+	prune             // skip its parents, go on with the rest
+	stop              // end the walk
+)
+
+// walk visits each commit of the histories of tips once, breadth first
+// through both parents; a missing commit ends its line of the walk.
+func walk(s *objects.Store, tips []digest.Digest, visit func(digest.Digest) step) error {
 	seen := map[digest.Digest]bool{}
 	var queue []digest.Digest
 	for _, t := range tips {
@@ -34,7 +54,10 @@ func WalkHistory(s *objects.Store, tips []digest.Digest, visit func(digest.Diges
 	for len(queue) > 0 {
 		d := queue[0]
 		queue = queue[1:]
-		if !visit(d) {
+		switch visit(d) {
+		case stop:
+			return nil
+		case prune:
 			continue
 		}
 		ps, err := s.Parents(d)
