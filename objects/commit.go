@@ -255,6 +255,36 @@ func (s *Store) ReadManifest(id digest.Digest) (*ocispec.Manifest, error) {
 	return &m, nil
 }
 
+// ManifestHead is what a walk of the history needs of a manifest: not
+// its layers, which a deep history lists by the thousand.
+type ManifestHead struct {
+	MediaType   string            `json:"mediaType"`
+	Config      ManifestConfig    `json:"config"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// ManifestConfig is the config descriptor as ManifestHead keeps it.
+type ManifestConfig struct {
+	Digest digest.Digest `json:"digest"`
+}
+
+// ReadManifestHead loads and checks the manifest of commit id as
+// ReadManifest does, and decodes only its head.
+func (s *Store) ReadManifestHead(id digest.Digest) (*ManifestHead, error) {
+	b, err := s.ReadBlob(id)
+	if err != nil {
+		return nil, err
+	}
+	var m ManifestHead
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("blob %s: bad JSON: %w", id, err)
+	}
+	if m.Config.Digest == "" || (m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest) {
+		return nil, fmt.Errorf("%s: %w", id, ErrNotCommit)
+	}
+	return &m, nil
+}
+
 // Parent returns the parent of commit id, "" for a root commit.
 func (s *Store) Parent(id digest.Digest) (digest.Digest, error) {
 	m, err := s.ReadManifest(id)
@@ -307,7 +337,7 @@ type Summary struct {
 // ReadSummary reads what log needs of commit id: from the manifest's
 // annotations when strata wrote it, else from the config's history.
 func (s *Store) ReadSummary(id digest.Digest) (Summary, error) {
-	m, err := s.ReadManifest(id)
+	m, err := s.ReadManifestHead(id)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -131,16 +131,7 @@ func (s *Store) Open(d digest.Digest) (io.ReadCloser, error) {
 
 // ReadBlob reads a small blob whole and verifies it.
 func (s *Store) ReadBlob(d digest.Digest) ([]byte, error) {
-	rc, err := s.Open(d)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("read blob %s: %w", d, err)
-	}
-	return b, nil
+	return s.readVerified(d, nil)
 }
 
 // ReadJSON reads blob d and decodes it into v.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"sort"
@@ -118,7 +119,10 @@ parent it matches, as git does.
 	return cmd
 }
 
-func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions) error {
+func runLog(out io.Writer, r *repo.Repo, rev string, paths []string, o logOptions) error {
+	// One write a screenful, not a few a commit.
+	w := bufio.NewWriterSize(out, 64<<10)
+	defer w.Flush()
 	tips, err := logTips(r, rev, o.all)
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
