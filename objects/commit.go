@@ -112,7 +112,17 @@ func (c *Commit) Layers() []Layer {
 
 // ReadCommit loads commit id from the store.
 func (s *Store) ReadCommit(id digest.Digest) (*Commit, error) {
-	m, err := s.ReadManifest(id)
+	b, err := s.ReadBlob(id)
+	if err != nil {
+		return nil, err
+	}
+	return s.CommitFromManifest(id, b)
+}
+
+// CommitFromManifest loads commit id from b, its manifest as ReadBlob
+// returned it (verified), reading its config from the store.
+func (s *Store) CommitFromManifest(id digest.Digest, b []byte) (*Commit, error) {
+	m, err := parseManifest(id, b)
 	if err != nil {
 		return nil, err
 	}
@@ -245,9 +255,17 @@ func ComposeCommit(nc NewCommit) (*Commit, [][]byte, error) {
 
 // ReadManifest loads and checks the manifest of commit id, without its config.
 func (s *Store) ReadManifest(id digest.Digest) (*ocispec.Manifest, error) {
-	var m ocispec.Manifest
-	if err := s.ReadJSON(id, &m); err != nil {
+	b, err := s.ReadBlob(id)
+	if err != nil {
 		return nil, err
+	}
+	return parseManifest(id, b)
+}
+
+func parseManifest(id digest.Digest, b []byte) (*ocispec.Manifest, error) {
+	var m ocispec.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("blob %s: bad JSON: %w", id, err)
 	}
 	if m.Config.Digest == "" || (m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest) {
 		return nil, fmt.Errorf("%s: %w", id, ErrNotCommit)
@@ -275,6 +293,11 @@ func (s *Store) ReadManifestHead(id digest.Digest) (*ManifestHead, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseManifestHead(id, b)
+}
+
+// ParseManifestHead decodes the head of b, the manifest of commit id.
+func ParseManifestHead(id digest.Digest, b []byte) (*ManifestHead, error) {
 	var m ManifestHead
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("blob %s: bad JSON: %w", id, err)
@@ -373,3 +396,6 @@ func nonEmpty(h []ocispec.History) int {
 	}
 	return n
 }
+
+// Parents returns the parents the manifest names, first parent first.
+func (m *ManifestHead) Parents() []digest.Digest { return parentsOf(m.Annotations) }
