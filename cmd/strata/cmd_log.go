@@ -152,6 +152,7 @@ func runLog(out io.Writer, r *repo.Repo, rev string, paths []string, o logOption
 	}
 	entries := []logEntry{}
 	w8 := newLogWalk(r, tips, o.firstParent, o.graph, hist, paths)
+	defer w8.close()
 	for d, n := w8.next(); d != "" && (o.max < 0 || len(entries) < o.max); d, n = w8.next() {
 		if n.err != nil {
 			return fmt.Errorf("log: commit %s: %w", shortID(d), n.err)
