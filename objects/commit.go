@@ -136,6 +136,29 @@ func (s *Store) CommitFromManifest(id digest.Digest, b []byte) (*Commit, error) 
 	return c, nil
 }
 
+// CheckCommit checks commit id as ReadCommit reads it, from b, its
+// manifest as ReadBlob returned it, and returns its layers; of the config
+// it decodes only the diff IDs (fsck: a deep history's configs list every
+// commit below them).
+func (s *Store) CheckCommit(id digest.Digest, b []byte) ([]ocispec.Descriptor, error) {
+	m, err := parseManifest(id, b)
+	if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		RootFS struct {
+			DiffIDs []digest.Digest `json:"diff_ids"`
+		} `json:"rootfs"`
+	}
+	if err := s.ReadJSON(m.Config.Digest, &cfg); err != nil {
+		return nil, fmt.Errorf("commit %s: config: %w", id.Encoded()[:12], err)
+	}
+	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
+		return nil, fmt.Errorf("commit %s: %d layers but %d diff ids", id.Encoded()[:12], len(m.Layers), len(cfg.RootFS.DiffIDs))
+	}
+	return m.Layers, nil
+}
+
 // Layer is a layer in the store, as a commit lists it.
 type Layer struct {
 	Desc   ocispec.Descriptor // the compressed blob, as a manifest lists it

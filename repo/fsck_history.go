@@ -100,12 +100,12 @@ func (h *historyCheck) walk(name string, d digest.Digest) {
 // checkCommit reads the whole commit, config included, and asks for
 // each of its layers.
 func (h *historyCheck) checkCommit(j commitJob) {
-	c, err := h.r.Objects.CommitFromManifest(j.id, j.manifest)
+	layers, err := h.r.Objects.CheckCommit(j.id, j.manifest)
 	if err != nil {
 		h.problem(j.name, fmt.Sprintf("commit %s: %v", j.id.Encoded()[:12], err))
 		return
 	}
-	for _, l := range c.Manifest.Layers {
+	for _, l := range layers {
 		h.mu.Lock()
 		has, asked := h.layers[l.Digest]
 		h.mu.Unlock()
