@@ -36,7 +36,7 @@ func (s *Store) readVerified(d digest.Digest, buf []byte) ([]byte, error) {
 		if hex.EncodeToString(sum[:]) != d.Encoded() {
 			return nil, fmt.Errorf("read blob %s: blob %s: %w", d, d, ErrDigestMismatch)
 		}
-	} else if digest.FromBytes(b) != d {
+	} else if d.Algorithm().FromBytes(b) != d {
 		return nil, fmt.Errorf("read blob %s: blob %s: %w", d, d, ErrDigestMismatch)
 	}
 	return b, nil
