@@ -112,7 +112,17 @@ func (c *Commit) Layers() []Layer {
 
 // ReadCommit loads commit id from the store.
 func (s *Store) ReadCommit(id digest.Digest) (*Commit, error) {
-	m, err := s.ReadManifest(id)
+	b, err := s.ReadBlob(id)
+	if err != nil {
+		return nil, err
+	}
+	return s.CommitFromManifest(id, b)
+}
+
+// CommitFromManifest loads commit id from b, its manifest as ReadBlob
+// returned it (verified), reading its config from the store.
+func (s *Store) CommitFromManifest(id digest.Digest, b []byte) (*Commit, error) {
+	m, err := parseManifest(id, b)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +134,29 @@ func (s *Store) ReadCommit(id digest.Digest) (*Commit, error) {
 		return nil, fmt.Errorf("commit %s: %d layers but %d diff ids", id.Encoded()[:12], len(m.Layers), len(c.Config.RootFS.DiffIDs))
 	}
 	return c, nil
+}
+
+// CheckCommit checks commit id as ReadCommit reads it, from b, its
+// manifest as ReadBlob returned it, and returns its layers; of the config
+// it decodes only the diff IDs (fsck: a deep history's configs list every
+// commit below them).
+func (s *Store) CheckCommit(id digest.Digest, b []byte) ([]ocispec.Descriptor, error) {
+	m, err := parseManifest(id, b)
+	if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		RootFS struct {
+			DiffIDs []digest.Digest `json:"diff_ids"`
+		} `json:"rootfs"`
+	}
+	if err := s.ReadJSON(m.Config.Digest, &cfg); err != nil {
+		return nil, fmt.Errorf("commit %s: config: %w", id.Encoded()[:12], err)
+	}
+	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
+		return nil, fmt.Errorf("commit %s: %d layers but %d diff ids", id.Encoded()[:12], len(m.Layers), len(cfg.RootFS.DiffIDs))
+	}
+	return m.Layers, nil
 }
 
 // Layer is a layer in the store, as a commit lists it.
@@ -245,9 +278,52 @@ func ComposeCommit(nc NewCommit) (*Commit, [][]byte, error) {
 
 // ReadManifest loads and checks the manifest of commit id, without its config.
 func (s *Store) ReadManifest(id digest.Digest) (*ocispec.Manifest, error) {
-	var m ocispec.Manifest
-	if err := s.ReadJSON(id, &m); err != nil {
+	b, err := s.ReadBlob(id)
+	if err != nil {
 		return nil, err
+	}
+	return parseManifest(id, b)
+}
+
+func parseManifest(id digest.Digest, b []byte) (*ocispec.Manifest, error) {
+	var m ocispec.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("blob %s: bad JSON: %w", id, err)
+	}
+	if m.Config.Digest == "" || (m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest) {
+		return nil, fmt.Errorf("%s: %w", id, ErrNotCommit)
+	}
+	return &m, nil
+}
+
+// ManifestHead is what a walk of the history needs of a manifest: not
+// its layers, which a deep history lists by the thousand.
+type ManifestHead struct {
+	MediaType   string            `json:"mediaType"`
+	Config      ManifestConfig    `json:"config"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// ManifestConfig is the config descriptor as ManifestHead keeps it.
+type ManifestConfig struct {
+	Digest digest.Digest `json:"digest"`
+}
+
+// ReadManifestHead loads and checks the manifest of commit id as
+// ReadManifest does, and decodes only its head.
+func (s *Store) ReadManifestHead(id digest.Digest) (*ManifestHead, error) {
+	b, err := s.ReadBlob(id)
+	if err != nil {
+		return nil, err
+	}
+	return ParseManifestHead(id, b)
+}
+
+// ParseManifestHead decodes the head of b, the manifest of commit id.
+func ParseManifestHead(id digest.Digest, b []byte) (*ManifestHead, error) {
+	var m ManifestHead
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("blob %s: bad JSON: %w", id, err)
 	}
 	if m.Config.Digest == "" || (m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest) {
 		return nil, fmt.Errorf("%s: %w", id, ErrNotCommit)
@@ -307,7 +383,7 @@ type Summary struct {
 // ReadSummary reads what log needs of commit id: from the manifest's
 // annotations when strata wrote it, else from the config's history.
 func (s *Store) ReadSummary(id digest.Digest) (Summary, error) {
-	m, err := s.ReadManifest(id)
+	m, err := s.ReadManifestHead(id)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -343,3 +419,6 @@ func nonEmpty(h []ocispec.History) int {
 	}
 	return n
 }
+
+// Parents returns the parents the manifest names, first parent first.
+func (m *ManifestHead) Parents() []digest.Digest { return parentsOf(m.Annotations) }

@@ -72,7 +72,7 @@ func (s *Store) BlobPath(d digest.Digest) string {
 
 // Has reports whether the blob d is present.
 func (s *Store) Has(d digest.Digest) bool {
-	if d.Validate() != nil {
+	if validate(d) != nil {
 		return false
 	}
 	_, err := os.Stat(s.BlobPath(d))
@@ -85,7 +85,7 @@ func (s *Store) Has(d digest.Digest) bool {
 // a new commit, cannot be collected before that commit's ref moves. Every
 // writer that skips a blob because it is present asks Reuse, not Has.
 func (s *Store) Reuse(d digest.Digest) bool {
-	if d.Validate() != nil {
+	if validate(d) != nil {
 		return false
 	}
 	now := time.Now()
@@ -100,7 +100,7 @@ func (s *Store) Reuse(d digest.Digest) bool {
 
 // Size returns the size of blob d.
 func (s *Store) Size(d digest.Digest) (int64, error) {
-	if err := d.Validate(); err != nil {
+	if err := validate(d); err != nil {
 		return 0, fmt.Errorf("blob %q: %w", d, err)
 	}
 	fi, err := os.Stat(s.BlobPath(d))
@@ -116,7 +116,7 @@ func (s *Store) Size(d digest.Digest) (int64, error) {
 // Open returns a reader of blob d that fails with ErrDigestMismatch at EOF
 // if the content is not what its name says.
 func (s *Store) Open(d digest.Digest) (io.ReadCloser, error) {
-	if err := d.Validate(); err != nil {
+	if err := validate(d); err != nil {
 		return nil, fmt.Errorf("blob %q: %w", d, err)
 	}
 	f, err := os.Open(s.BlobPath(d))
@@ -131,16 +131,7 @@ func (s *Store) Open(d digest.Digest) (io.ReadCloser, error) {
 
 // ReadBlob reads a small blob whole and verifies it.
 func (s *Store) ReadBlob(d digest.Digest) ([]byte, error) {
-	rc, err := s.Open(d)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("read blob %s: %w", d, err)
-	}
-	return b, nil
+	return s.readVerified(d, nil)
 }
 
 // ReadJSON reads blob d and decodes it into v.
@@ -191,7 +182,7 @@ func (s *Store) PutJSON(mediaType string, v any) (ocispec.Descriptor, error) {
 
 // Delete removes blob d. Removing a missing blob is not an error.
 func (s *Store) Delete(d digest.Digest) error {
-	if err := d.Validate(); err != nil {
+	if err := validate(d); err != nil {
 		return err
 	}
 	err := os.Remove(s.BlobPath(d))
@@ -230,7 +221,7 @@ func (s *Store) blobNames() ([]string, error) {
 	names, err := f.Readdirnames(-1)
 	out := names[:0]
 	for _, n := range names {
-		if digest.NewDigestFromEncoded(digest.SHA256, n).Validate() == nil {
+		if validate(digest.NewDigestFromEncoded(digest.SHA256, n)) == nil {
 			out = append(out, n)
 		}
 	}
@@ -255,3 +246,13 @@ func ContextReader(ctx context.Context, r io.Reader) io.Reader {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// Digests lists the blobs by name, without reading or statting them.
+func (s *Store) Digests() ([]digest.Digest, error) {
+	names, err := s.blobNames()
+	out := make([]digest.Digest, len(names))
+	for i, n := range names {
+		out[i] = digest.NewDigestFromEncoded(digest.SHA256, n)
+	}
+	return out, err
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"sort"
@@ -118,7 +119,10 @@ parent it matches, as git does.
 	return cmd
 }
 
-func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions) error {
+func runLog(out io.Writer, r *repo.Repo, rev string, paths []string, o logOptions) error {
+	// One write a screenful, not a few a commit.
+	w := bufio.NewWriterSize(out, 64<<10)
+	defer w.Flush()
 	tips, err := logTips(r, rev, o.all)
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
@@ -148,6 +152,7 @@ func runLog(w io.Writer, r *repo.Repo, rev string, paths []string, o logOptions)
 	}
 	entries := []logEntry{}
 	w8 := newLogWalk(r, tips, o.firstParent, o.graph, hist, paths)
+	defer w8.close()
 	for d, n := w8.next(); d != "" && (o.max < 0 || len(entries) < o.max); d, n = w8.next() {
 		if n.err != nil {
 			return fmt.Errorf("log: commit %s: %w", shortID(d), n.err)

@@ -62,6 +62,7 @@ type logWalk struct {
 	sorted   []digest.Digest // the rest, once ordered
 	full     bool
 	last     digest.Digest // the last commit given while on one line
+	ahead    *readAhead
 }
 
 // logNode is what the walk knows of a commit.
@@ -102,11 +103,17 @@ func (q *walkQueue) Pop() any {
 func newLogWalk(r *repo.Repo, tips []digest.Digest, firstParent, graph bool, hist *tree.History, paths []string) *logWalk {
 	w := &logWalk{r: r, shallow: r.Shallow(), nodes: map[digest.Digest]*logNode{}, queued: map[digest.Digest]bool{},
 		firstParent: firstParent, graph: graph, hist: hist, paths: paths}
+	if len(tips) > 0 {
+		w.ahead = startReadAhead(r, tips[0])
+	}
 	for _, t := range tips {
 		w.push(t)
 	}
 	return w
 }
+
+// close stops the walk's reading ahead.
+func (w *logWalk) close() { w.ahead.close() }
 
 // push queues d unless it was queued before.
 func (w *logWalk) push(d digest.Digest) {
@@ -127,7 +134,16 @@ func (w *logWalk) node(d digest.Digest) *logNode {
 	}
 	n := &logNode{}
 	w.nodes[d] = n
-	n.sum, n.err = w.r.Objects.ReadSummary(d)
+	it, ok := w.ahead.take(d)
+	if !ok {
+		it.sum, it.err = w.r.Objects.ReadSummary(d)
+		if it.err == nil {
+			for i, p := range []digest.Digest{it.sum.Parent, it.sum.MergeParent} {
+				it.has[i] = p != "" && w.r.Objects.Has(p)
+			}
+		}
+	}
+	n.sum, n.err = it.sum, it.err
 	if n.err != nil {
 		return n
 	}
@@ -137,7 +153,7 @@ func (w *logWalk) node(d digest.Digest) *logNode {
 	for i, p := range []digest.Digest{n.sum.Parent, n.sum.MergeParent} {
 		switch {
 		case p == "":
-		case !w.r.Objects.Has(p):
+		case !it.has[i]:
 			n.cut = true
 		default:
 			n.present = append(n.present, p)

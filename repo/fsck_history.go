@@ -1,0 +1,148 @@
+package repo
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/objects"
+)
+
+// historyCheck walks the histories fsck checks. The walk itself reads
+// only each manifest's head, for its parents; the rest of a commit (its
+// config, which grows with the history, and its layers) is checked by
+// workers while the walk goes on.
+type historyCheck struct {
+	r       *Repo
+	shallow map[digest.Digest]bool
+	checked map[digest.Digest]string // commit → the ref it was checked for
+	jobs    chan commitJob
+	wg      sync.WaitGroup
+
+	mu       sync.Mutex
+	problems []Problem
+	layers   map[digest.Digest]bool // layer → present, asked once
+}
+
+type commitJob struct {
+	name     string
+	id       digest.Digest
+	manifest []byte // read and verified by the walk
+}
+
+func (r *Repo) newHistoryCheck() *historyCheck {
+	h := &historyCheck{r: r, shallow: r.Shallow(), checked: map[digest.Digest]string{},
+		jobs: make(chan commitJob, 1024), layers: map[digest.Digest]bool{}}
+	for i := 0; i < runtime.NumCPU(); i++ {
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			for j := range h.jobs {
+				h.checkCommit(j)
+			}
+		}()
+	}
+	return h
+}
+
+func (h *historyCheck) problem(name, what string) {
+	h.mu.Lock()
+	h.problems = append(h.problems, Problem{name, what})
+	h.mu.Unlock()
+}
+
+// walk checks commit d and its ancestors through every parent, each
+// once. A missing parent ends its line of history, reported unless the
+// commit is a shallow boundary (a merge there may still have one parent,
+// which is checked).
+func (h *historyCheck) walk(name string, d digest.Digest) {
+	stack := []digest.Digest{d}
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if d == "" {
+			continue
+		}
+		if _, ok := h.checked[d]; ok {
+			continue
+		}
+		h.checked[d] = name
+		b, err := h.r.Objects.ReadBlob(d)
+		var m *objects.ManifestHead
+		if err == nil {
+			m, err = objects.ParseManifestHead(d, b)
+		}
+		if err != nil {
+			h.problem(name, fmt.Sprintf("commit %s: %v", d.Encoded()[:12], err))
+			continue
+		}
+		h.jobs <- commitJob{name, d, b}
+		ps := m.Parents()
+		for i := len(ps) - 1; i >= 0; i-- {
+			p := ps[i]
+			if !h.r.Objects.Has(p) {
+				if h.shallow[d] {
+					continue // a fetch found it gone: the history is cut here
+				}
+				what := "parent"
+				if i > 0 {
+					what = "merge parent"
+				}
+				h.problem(name, fmt.Sprintf("commit %s: %s %s is missing", d.Encoded()[:12], what, p.Encoded()[:12]))
+				continue
+			}
+			stack = append(stack, p)
+		}
+	}
+}
+
+// checkCommit reads the whole commit, config included, and asks for
+// each of its layers.
+func (h *historyCheck) checkCommit(j commitJob) {
+	layers, err := h.r.Objects.CheckCommit(j.id, j.manifest)
+	if err != nil {
+		h.problem(j.name, fmt.Sprintf("commit %s: %v", j.id.Encoded()[:12], err))
+		return
+	}
+	for _, l := range layers {
+		h.mu.Lock()
+		has, asked := h.layers[l.Digest]
+		h.mu.Unlock()
+		if !asked {
+			has = h.r.Objects.Has(l.Digest)
+			h.mu.Lock()
+			h.layers[l.Digest] = has
+			h.mu.Unlock()
+		}
+		if !has {
+			h.problem(j.name, fmt.Sprintf("commit %s: layer %s is missing", j.id.Encoded()[:12], l.Digest))
+		}
+	}
+}
+
+// finish waits for the workers and returns the problems found.
+func (h *historyCheck) finish() []Problem {
+	close(h.jobs)
+	h.wg.Wait()
+	return h.problems
+}
+
+// corruptLayers names, for each commit checked, the layers it lists that
+// the rehash found corrupt; it runs only when some blob is, which is rare
+// enough to read the manifests again.
+func (h *historyCheck) corruptLayers(bad map[digest.Digest]bool) []Problem {
+	var out []Problem
+	for d, name := range h.checked {
+		m, err := h.r.Objects.ReadManifest(d)
+		if err != nil {
+			continue // reported by the walk
+		}
+		for _, l := range m.Layers {
+			if bad[l.Digest] && h.layers[l.Digest] {
+				out = append(out, Problem{name, fmt.Sprintf("commit %s: layer %s is corrupt", d.Encoded()[:12], l.Digest)})
+			}
+		}
+	}
+	return out
+}
