@@ -161,7 +161,7 @@ func (s *Store) LayerIndex(l Layer) ([]layer.Entry, error) {
 	f, err := os.Open(s.indexPath(d))
 	if err == nil {
 		defer f.Close()
-		entries, err := layer.DecodeIndex(bufio.NewReaderSize(f, 64<<10))
+		entries, err := layer.DecodeIndex(f) // an *os.File: read in one buffer of its size
 		if err != nil {
 			return nil, fmt.Errorf("layer index %s: %w", d, err)
 		}
