@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // EntryType is the kind of a file index entry. Its value is the letter
@@ -189,4 +190,40 @@ func parseEntry(line string) (Entry, error) {
 		e.Link, _ = strconv.Unquote(q)
 	}
 	return e, nil
+}
+
+// DecodeIndexFunc reads a file index written by EncodeIndex line by line
+// and returns only the entries keep accepts, so that a lookup of a few
+// paths in a million-entry index holds those few, not the index.
+func DecodeIndexFunc(r io.Reader, keep func(*Entry) bool) ([]Entry, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 256<<10), 1<<20)
+	if !sc.Scan() || sc.Text() != indexHeader {
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("read file index: %w", err)
+		}
+		return nil, fmt.Errorf("%w: missing header %q", ErrBadIndex, indexHeader)
+	}
+	var out []Entry
+	var e Entry // one for every line: keep makes it escape
+	for n := 2; sc.Scan(); n++ {
+		b := sc.Bytes()
+		if len(b) == 0 {
+			return nil, fmt.Errorf("%w: line %d: bad fields", ErrBadIndex, n)
+		}
+		// A view of the scanner's buffer: parsed without copying, and
+		// the strings of the entries kept are cloned below.
+		var err error
+		if e, err = parseEntry(unsafe.String(&b[0], len(b))); err != nil {
+			return nil, fmt.Errorf("%w: line %d: %v", ErrBadIndex, n, err)
+		}
+		if keep(&e) {
+			e.Path, e.Digest, e.Xattrs, e.Link = strings.Clone(e.Path), strings.Clone(e.Digest), strings.Clone(e.Xattrs), strings.Clone(e.Link)
+			out = append(out, e)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read file index: %w", err)
+	}
+	return out, nil
 }

@@ -59,6 +59,20 @@ func TestDecodeIndex(t *testing.T) {
 	if !reflect.DeepEqual(fromFile, want) || !reflect.DeepEqual(fromReader, want) {
 		t.Fatalf("decoded index differs from the encoded one")
 	}
+	all, err := DecodeIndexFunc(bytes.NewReader(buf.Bytes()), func(*Entry) bool { return true })
+	if err != nil || !reflect.DeepEqual(all, want) {
+		t.Fatalf("DecodeIndexFunc keeping all differs (%v)", err)
+	}
+	var some []Entry
+	for _, e := range want {
+		if e.Type != TypeFile || strings.HasSuffix(e.Path, "7") {
+			some = append(some, e)
+		}
+	}
+	got, err := DecodeIndexFunc(bytes.NewReader(buf.Bytes()), func(e *Entry) bool { return e.Type != TypeFile || strings.HasSuffix(e.Path, "7") })
+	if err != nil || !reflect.DeepEqual(got, some) {
+		t.Fatalf("DecodeIndexFunc keeping some differs (%v)", err)
+	}
 	crlf := strings.ReplaceAll(buf.String(), "\n", "\r\n")
 	if got, err := DecodeIndex(strings.NewReader(crlf)); err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("CRLF index: %v", err)
@@ -76,6 +90,9 @@ func TestDecodeIndex(t *testing.T) {
 	} {
 		if _, err := DecodeIndex(strings.NewReader(bad)); !errors.Is(err, ErrBadIndex) {
 			t.Errorf("%q: err %v, want ErrBadIndex", bad, err)
+		}
+		if _, err := DecodeIndexFunc(strings.NewReader(bad), func(*Entry) bool { return true }); !errors.Is(err, ErrBadIndex) {
+			t.Errorf("%q: DecodeIndexFunc err %v, want ErrBadIndex", bad, err)
 		}
 	}
 	_, err = DecodeIndex(strings.NewReader(indexHeader + "\nf 0644 0 0 1 1.0 - - - \"/a\"\nf 0644 0 0 1 1.0 - -\n"))
@@ -119,6 +136,49 @@ func BenchmarkDecodeIndexHeap(b *testing.B) {
 		runtime.ReadMemStats(&ms)
 		live = ms.HeapAlloc - before
 		runtime.KeepAlive(entries)
+	}
+	b.ReportMetric(float64(live)/n, "heap-B/entry")
+}
+
+// BenchmarkDecodeIndexFuncHeap: the live heap, per entry of the index, of
+// keeping one path in a hundred (status looking up what the upper
+// touched). It must stay a small fraction of BenchmarkDecodeIndexHeap's.
+func BenchmarkDecodeIndexFuncHeap(b *testing.B) {
+	const n = 100000
+	var buf bytes.Buffer
+	if err := EncodeIndex(&buf, sampleIndex(n)); err != nil {
+		b.Fatal(err)
+	}
+	name := filepath.Join(b.TempDir(), "index")
+	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	keep := func(e *Entry) bool { return strings.HasSuffix(e.Path, "/f0000") }
+	var live uint64
+	var kept int
+	b.ReportAllocs()
+	for b.Loop() {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		f, err := os.Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		entries, err := DecodeIndexFunc(f, keep)
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		live = ms.HeapAlloc - before
+		kept = len(entries)
+		runtime.KeepAlive(entries)
+	}
+	if kept != n/1000 {
+		b.Fatalf("kept %d entries, want %d", kept, n/1000)
 	}
 	b.ReportMetric(float64(live)/n, "heap-B/entry")
 }
