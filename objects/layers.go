@@ -161,7 +161,7 @@ func (s *Store) LayerIndex(l Layer) ([]layer.Entry, error) {
 	f, err := os.Open(s.indexPath(d))
 	if err == nil {
 		defer f.Close()
-		entries, err := layer.DecodeIndex(bufio.NewReaderSize(f, 64<<10))
+		entries, err := layer.DecodeIndex(f) // an *os.File: read in one buffer of its size
 		if err != nil {
 			return nil, fmt.Errorf("layer index %s: %w", d, err)
 		}
@@ -184,6 +184,38 @@ func (s *Store) LayerIndex(l Layer) ([]layer.Entry, error) {
 		return nil, fmt.Errorf("layer index %s: diff id is %s, the commit says %s: %w", d, gotDiff, l.DiffID, ErrDigestMismatch)
 	}
 	return entries, s.writeIndex(d, entries)
+}
+
+// LayerIndexFunc returns the entries of l's file index that keep accepts,
+// reading a written index line by line (see LayerIndex for the rest).
+func (s *Store) LayerIndexFunc(l Layer, keep func(*layer.Entry) bool) ([]layer.Entry, error) {
+	d := l.Desc.Digest
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("layer index %q: %w", d, err)
+	}
+	f, err := os.Open(s.indexPath(d))
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("layer index %s: %w", d, err)
+		}
+		all, err := s.LayerIndex(l)
+		if err != nil {
+			return nil, err
+		}
+		var out []layer.Entry
+		for i := range all {
+			if keep(&all[i]) {
+				out = append(out, all[i])
+			}
+		}
+		return out, nil
+	}
+	defer f.Close()
+	entries, err := layer.DecodeIndexFunc(f, keep)
+	if err != nil {
+		return nil, fmt.Errorf("layer index %s: %w", d, err)
+	}
+	return entries, nil
 }
 
 // HasLayerIndex reports whether layer d's file index is written.

@@ -140,14 +140,23 @@ func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mod
 	// its diff id: a fetched layer is verified by its blob digest only,
 	// and a snapshot is named by diff id, so a layer that lies about it
 	// must never become one.
-	diffID, entries, err := layer.Extract(ctx, blob, l.Desc.MediaType, dir, mode)
+	// A stored index (an import or an earlier unpack wrote it) is not
+	// built again: on a million files it is most of the unpack's memory.
+	var diffID digest.Digest
+	var entries []layer.Entry
+	indexed := s.store.HasLayerIndex(l.Desc.Digest)
+	if indexed {
+		diffID, err = layer.ExtractUnindexed(ctx, blob, l.Desc.MediaType, dir, mode)
+	} else {
+		diffID, entries, err = layer.Extract(ctx, blob, l.Desc.MediaType, dir, mode)
+	}
 	switch {
 	case err != nil:
 		return fail(err)
 	case diffID != l.DiffID:
 		return fail(fmt.Errorf("its content has diff id %s, the commit says %s: %w", diffID, l.DiffID, objects.ErrDigestMismatch))
 	}
-	if !s.store.HasLayerIndex(l.Desc.Digest) {
+	if !indexed {
 		if err := s.store.PutLayerIndex(l.Desc.Digest, entries); err != nil {
 			return fail(err)
 		}

@@ -30,12 +30,12 @@ func (h *History) ReadContents(layers []objects.Layer, want map[string]*layer.En
 	}
 	jobs := map[int]*job{}
 	for i := len(layers) - 1; i >= 0 && len(remaining) > 0; i-- {
-		pi, err := h.index(layers[i])
+		byPath, err := h.entriesAt(layers[i], remaining)
 		if err != nil {
 			return nil, err
 		}
 		for p, w := range remaining {
-			e := pi.byPath[p]
+			e := byPath[p]
 			if e == nil || e.Digest != w.Digest {
 				continue
 			}
@@ -66,6 +66,27 @@ func (h *History) ReadContents(layers []objects.Layer, want map[string]*layer.En
 		}
 	}
 	return out, nil
+}
+
+// entriesAt returns layer l's entries (whiteouts too, not opaque marks)
+// at the paths of want: from the parsed index if h holds it, else read
+// line by line, so that the patch of a few files of a million-file layer
+// holds the few (issue 15).
+func (h *History) entriesAt(l objects.Layer, want map[string]*layer.Entry) (map[string]*layer.Entry, error) {
+	if pi := h.indexes[l.Desc.Digest]; pi != nil {
+		return pi.byPath, nil
+	}
+	entries, err := h.store.LayerIndexFunc(l, func(e *layer.Entry) bool {
+		return e.Type != layer.TypeOpaque && want[e.Path] != nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("file index of layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+	}
+	byPath := make(map[string]*layer.Entry, len(entries))
+	for i := range entries {
+		byPath[entries[i].Path] = &entries[i]
+	}
+	return byPath, nil
 }
 
 // readLayerFiles streams one layer and keeps the content of names.

@@ -1,7 +1,6 @@
 package tree
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -97,7 +96,15 @@ func (ts *Trees) Of(c *objects.Commit) (Tree, error) {
 
 // OfLayers returns the tree of layers, bottom first.
 func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
-	t := Tree{}
+	var t Tree
+	apply := func(entries []layer.Entry) {
+		if t == nil {
+			// Sized by the first (usually the largest) index: a growing
+			// map of a million entries peaks at twice its size.
+			t = make(Tree, len(entries))
+		}
+		t.Apply(entries)
+	}
 	start := 0
 	if len(layers) > CacheGroup {
 		cut := (len(layers) - 1) / CacheGroup * CacheGroup
@@ -105,12 +112,17 @@ func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
 		// v2: trees cached before an opaque root hid the lowers are stale.
 		cache := filepath.Join(ts.dir, "tree-v2-"+chain[cut-1].Encoded()+".index")
 		if entries, err := readIndexFile(cache); err == nil {
-			t.Apply(entries)
+			apply(entries)
 		} else {
 			for _, l := range layers[:cut] {
-				if err := ts.apply(t, l); err != nil {
+				entries, err := ts.index(l)
+				if err != nil {
 					return nil, err
 				}
+				apply(entries)
+			}
+			if t == nil {
+				t = Tree{}
 			}
 			if err := ts.save(cache, t); err != nil {
 				return nil, err
@@ -119,20 +131,24 @@ func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
 		start = cut
 	}
 	for _, l := range layers[start:] {
-		if err := ts.apply(t, l); err != nil {
+		entries, err := ts.index(l)
+		if err != nil {
 			return nil, err
 		}
+		apply(entries)
+	}
+	if t == nil {
+		t = Tree{}
 	}
 	return t, nil
 }
 
-func (ts *Trees) apply(t Tree, l objects.Layer) error {
+func (ts *Trees) index(l objects.Layer) ([]layer.Entry, error) {
 	entries, err := ts.store.LayerIndex(l)
 	if err != nil {
-		return fmt.Errorf("file index of layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+		return nil, fmt.Errorf("file index of layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
-	t.Apply(entries)
-	return nil
+	return entries, nil
 }
 
 func (ts *Trees) save(name string, t Tree) error {
@@ -159,7 +175,7 @@ func readIndexFile(name string) ([]layer.Entry, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return layer.DecodeIndex(bufio.NewReaderSize(f, 256<<10))
+	return layer.DecodeIndex(f)
 }
 
 // Prune drops every cached tree: they are cheap to rebuild. gc calls it

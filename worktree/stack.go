@@ -21,7 +21,7 @@ import (
 // index reads, not two whole trees.
 func (w *Worktree) scanTrees(st State, c *objects.Commit) (head, base tree.Tree, err error) {
 	if !st.Stacked || st.Base == st.Commit {
-		head, err = w.trees.Of(c)
+		head, err = w.baseTree(c)
 		return head, head, err
 	}
 	bc, err := w.commit(st.Base)

@@ -23,6 +23,18 @@ import (
 // content digests computed by the workers that write the files. On error
 // the caller removes dir.
 func Extract(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode) (digest.Digest, []Entry, error) {
+	return extractBlob(ctx, r, mediaType, dir, mode, true)
+}
+
+// ExtractUnindexed is Extract for a layer whose file index is already
+// stored: it builds none, which for a million files is most of the
+// memory an unpack takes (issue 15).
+func ExtractUnindexed(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode) (digest.Digest, error) {
+	d, _, err := extractBlob(ctx, r, mediaType, dir, mode, false)
+	return d, err
+}
+
+func extractBlob(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode, index bool) (digest.Digest, []Entry, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	head, err := br.Peek(headSize)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -35,7 +47,7 @@ func Extract(ctx context.Context, r io.Reader, mediaType, dir string, mode Unpac
 	if Sniff(head) == Zstd {
 		fr := newFrameReader(br, h)
 		defer fr.Close()
-		entries, err := extract(ctx, fr, br, dir, mode)
+		entries, err := extract(ctx, fr, br, dir, mode, index)
 		if err != nil {
 			return "", nil, err
 		}
@@ -51,7 +63,7 @@ func Extract(ctx context.Context, r io.Reader, mediaType, dir string, mode Unpac
 		dr = z
 	}
 	hw := asyncwrite.New(h, 8, 256<<10)
-	entries, err := extract(ctx, io.TeeReader(dr, hw), br, dir, mode)
+	entries, err := extract(ctx, io.TeeReader(dr, hw), br, dir, mode, index)
 	if cerr := hw.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("extract layer: %w", cerr)
 	}
@@ -64,8 +76,8 @@ func Extract(ctx context.Context, r io.Reader, mediaType, dir string, mode Unpac
 // extract unpacks tarball, then reads it and the blob to their ends: the
 // diff id covers the tar's padding, and a verifying blob reader reports a
 // mismatch only at EOF.
-func extract(ctx context.Context, tarball, blob io.Reader, dir string, mode UnpackMode) ([]Entry, error) {
-	entries, err := unpackTar(ctx, tarball, dir, mode, true)
+func extract(ctx context.Context, tarball, blob io.Reader, dir string, mode UnpackMode, index bool) ([]Entry, error) {
+	entries, err := unpackTar(ctx, tarball, dir, mode, index)
 	if err != nil {
 		return nil, err
 	}

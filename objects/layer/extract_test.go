@@ -50,6 +50,13 @@ func TestExtractMatchesIndex(t *testing.T) {
 					t.Errorf("%s: diff id %s, %d entries; Index: %s, %d entries", kind, diff, len(index), wantDiff, len(wantIndex))
 				}
 				layertest.Compare(t, src, dst)
+				// Without the index: the same tree and diff id.
+				dst = t.TempDir()
+				diff, err = ExtractUnindexed(context.Background(), bytes.NewReader(blob), kind, dst, Apply)
+				if err != nil || diff != wantDiff {
+					t.Errorf("%s unindexed: diff id %s (%v), want %s", kind, diff, err, wantDiff)
+				}
+				layertest.Compare(t, src, dst)
 			}
 			// A blob whose bytes are not what its media type says is refused.
 			_, _, err = Extract(context.Background(), bytes.NewReader(gz.Bytes()), "application/vnd.oci.image.layer.v1.tar+zstd", t.TempDir(), Apply)
@@ -72,6 +79,13 @@ func TestExtractReadsToEnd(t *testing.T) {
 	}
 	if !r.eof {
 		t.Fatal("Extract returned before the blob's end")
+	}
+	r = &eofSeen{r: bytes.NewReader(zst)}
+	if _, err := ExtractUnindexed(context.Background(), r, "", t.TempDir(), ToOverlayLower); err != nil {
+		t.Fatal(err)
+	}
+	if !r.eof {
+		t.Fatal("ExtractUnindexed returned before the blob's end")
 	}
 }
 

@@ -1,0 +1,65 @@
+package tree
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+)
+
+// Subset returns the entries of commit c's tree whose paths keep accepts,
+// as Of would give them, reading each index line by line and holding only
+// what it keeps (issue 15: status on a million files looks up the few the
+// upper touched). keep must accept the ancestors of every path it accepts,
+// so that a file replacing a directory still takes the kept children with
+// it. Whiteouts and opaque directories are always read: they hide what
+// lies below whatever keep says.
+func (ts *Trees) Subset(c *objects.Commit, keep func(string) bool) (Tree, error) {
+	layers := c.Layers()
+	want := func(e *layer.Entry) bool {
+		return e.Type == layer.TypeWhiteout || e.Type == layer.TypeOpaque || keep(e.Path)
+	}
+	t := Tree{}
+	start := 0
+	if len(layers) > CacheGroup {
+		cut := (len(layers) - 1) / CacheGroup * CacheGroup
+		chain := objects.ChainIDs(layers[:cut])
+		cache := filepath.Join(ts.dir, "tree-v2-"+chain[cut-1].Encoded()+".index")
+		entries, err := readIndexFunc(cache, want)
+		if err != nil {
+			// No cached prefix yet (or a bad one): build and cache the
+			// whole tree once, as Of does.
+			full, err := ts.OfLayers(layers)
+			if err != nil {
+				return nil, err
+			}
+			for p, e := range full {
+				if !want(e) {
+					delete(full, p)
+				}
+			}
+			return full, nil
+		}
+		t.Apply(entries)
+		start = cut
+	}
+	for _, l := range layers[start:] {
+		entries, err := ts.store.LayerIndexFunc(l, want)
+		if err != nil {
+			return nil, fmt.Errorf("file index of layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+		}
+		t.Apply(entries)
+	}
+	return t, nil
+}
+
+func readIndexFunc(name string, keep func(*layer.Entry) bool) ([]layer.Entry, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return layer.DecodeIndexFunc(f, keep)
+}
