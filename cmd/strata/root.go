@@ -38,9 +38,15 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The overlay's upper names the project of a second work tree.
-	project, name, linked := worktree.FindByMount(abs)
 	r, err := repo.Find(abs)
+	// The overlay's upper names the project of a second work tree. Only
+	// a repository with second work trees needs mountinfo read, so that
+	// every other command (strata run among them) starts without it.
+	var project, name string
+	linked := false
+	if errors.Is(err, repo.ErrNoRepository) || err == nil && hasLinkedWorktrees(r) {
+		project, name, linked = worktree.FindByMount(abs)
+	}
 	if errors.Is(err, repo.ErrNoRepository) && linked {
 		r, err = repo.Open(project)
 	}
@@ -55,6 +61,18 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 		w.Link()
 	}
 	return r, nil
+}
+
+// hasLinkedWorktrees reports whether r has any second work tree (or
+// throwaway run tree) registered under .strata/worktrees.
+func hasLinkedWorktrees(r *repo.Repo) bool {
+	f, err := os.Open(filepath.Join(r.Root, "worktrees"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(1)
+	return len(names) > 0
 }
 
 // samePath reports whether a and b name one directory.
