@@ -9,8 +9,8 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
 # Debian packages each target needs.
-DEMO_PKGS  := busybox-static passt
-TEST_PKGS  := busybox-static passt docker-registry skopeo umoci apache2-utils git podman buildah
+DEMO_PKGS  := busybox-static
+TEST_PKGS  := busybox-static docker-registry skopeo umoci apache2-utils git podman buildah
 BENCH_PKGS := $(TEST_PKGS) runc crun zstd debootstrap time python3
 
 .PHONY: build install test test-vm demo bench lint deps-demo deps-test deps-bench clean

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"syscall"
@@ -63,6 +64,21 @@ func helperMain() {
 		fmt.Printf("nosuid: %v\nnodev: %v\nrdonly: %v\n", st.Flags&unix.ST_NOSUID != 0, st.Flags&unix.ST_NODEV != 0, st.Flags&unix.ST_RDONLY != 0)
 	case "euid":
 		fmt.Printf("euid: %d\n", unix.Geteuid())
+	case "udpecho":
+		// udpecho PORT: answers each datagram with "echo:" and it.
+		c, err := net.ListenPacket("udp", ":"+os.Args[1])
+		if err != nil {
+			report("listen", err)
+			os.Exit(1)
+		}
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := c.ReadFrom(buf)
+			if err != nil {
+				os.Exit(1)
+			}
+			c.WriteTo(append([]byte("echo:"), buf[:n]...), from)
+		}
 	case "fds":
 		ents, _ := os.ReadDir("/proc/self/fd")
 		for _, e := range ents {

@@ -38,6 +38,14 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		<-exeReady
 		return CodeRuntime, err
 	}
+	// Published ports are bound first: one in use fails the run before
+	// anything starts.
+	proxy, err := listenPorts(spec.Ports)
+	if err != nil {
+		<-exeReady
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	defer proxy.close()
 	var seccompErr error
 	seccompReady := make(chan struct{})
 	go func() {
@@ -99,6 +107,9 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		return CodeRuntime, err
 	}
 	defer c.close()
+	if c.net != nil {
+		proxy.serve(c.net.addr)
+	}
 	if cg != nil {
 		if spec.LongRunning {
 			wd = syncWatchdog(exe, cg, tmpDir)
@@ -187,11 +198,10 @@ type container struct {
 	// ttyChild is the init's end of the socket the pty master comes
 	// back over; the parent closes it once the init started.
 	ttyChild *os.File
-	net      *netHelper // pasta, for NetworkPrivate
+	net      *privateNet // for NetworkPrivate
 }
 
 func (c *container) close() {
-	c.net.stop()
 	if c.oldTerm != nil {
 		term.Restore(c.ttyFd, c.oldTerm)
 	}
@@ -309,8 +319,8 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 	if spec.Network == NetworkPrivate {
 		// The init waits for its config: the network is up before the
 		// user's command runs.
-		if c.net, err = startPasta(c.cmd.Process.Pid, spec.Ports); err != nil {
-			return nil, runtimeErr("%w", err)
+		if c.net, err = setupPrivateNet(c.cmd.Process.Pid); err != nil {
+			return nil, runtimeErr("network private: %w", err)
 		}
 	}
 	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 )
 
@@ -26,7 +27,7 @@ type Spec struct {
 
 	Mounts       []Mount
 	ReadOnlyRoot bool
-	Network      string // NetworkHost (default), NetworkNone or NetworkPrivate
+	Network      string // NetworkHost (the zero value), NetworkNone or NetworkPrivate; callers choose, the CLI's default is DefaultNetwork
 	Ports        []Port // published ports; NetworkPrivate only
 	Resources    Resources
 
@@ -54,6 +55,17 @@ const (
 	NetworkHost = "host" // share the host's network namespace
 	NetworkNone = "none" // a new network namespace with only lo, up
 )
+
+// DefaultNetwork is the network a run gets unless it asks: private as
+// root, because isolation is why a service runs in a container; host
+// without root, where a private network cannot be set up (it needs
+// CAP_NET_ADMIN on the host for its veth pair and NAT rules).
+func DefaultNetwork() string {
+	if os.Geteuid() == 0 {
+		return NetworkPrivate
+	}
+	return NetworkHost
+}
 
 // DefaultPath is the PATH used to resolve Args[0] when Env has none.
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -72,7 +72,7 @@ errors; 2 on usage errors.`,
 	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "set build argument `K=V` (K alone: from this environment)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the final commit id")
 	f.BoolVar(&o.noCache, "no-cache", false, "run every step; reuse no earlier commit")
-	f.StringVar(&o.network, "network", exec.NetworkHost, "RUN's network: host, private or none")
+	f.StringVar(&o.network, "network", exec.DefaultNetwork(), "RUN's network: private, host or none")
 	f.BoolVar(&o.insecure, "insecure", false, "FROM a registry over plain HTTP")
 	return cmd
 }

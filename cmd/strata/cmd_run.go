@@ -50,9 +50,10 @@ func newRunCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run [flags] [--] [COMMAND [ARG...]]",
 		Short: "Run a command confined in the checkout or in a revision",
-		Long: `Run a command in new mount, PID, UTS, IPC and cgroup namespaces (and a
-network namespace unless --network host; --network private connects it
-to the outside through pasta, and -p publishes ports), with Docker's
+		Long: `Run a command in new mount, PID, UTS, IPC, cgroup and network namespaces
+(as root the network is private: outbound traffic is NATed and -p
+publishes ports; --network host shares this machine's, --network none
+leaves only lo; without root the default is host), with Docker's
 default capabilities and seccomp profile, no_new_privs, runc's masked paths and
 runc's device rules (any node may be made; only null, zero, full, random,
 urandom, tty, console, ptmx and pts open).
@@ -98,8 +99,8 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringVarP(&o.user, "user", "u", "", "`USER[:GROUP]` to run as (names from the root's /etc/passwd)")
 	f.StringArrayVar(&o.groupAdd, "group-add", nil, "add a supplementary `GROUP` (name or gid)")
 	f.StringVar(&o.hostname, "hostname", "", "container host name")
-	f.StringVar(&o.network, "network", exec.NetworkHost, "host (share this machine's network), private (own namespace, outbound through pasta) or none (only lo)")
-	f.StringArrayVarP(&o.publish, "publish", "p", nil, "with --network private: publish `[IP:]HOST:CONTAINER[/tcp|udp]` (IP default "+exec.DefaultPortIP+")")
+	f.StringVar(&o.network, "network", exec.DefaultNetwork(), "private (own namespace, outbound NAT, -p publishes; needs root), host (share this machine's network) or none (only lo)")
+	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish `[IP:]HOST:CONTAINER[/tcp|udp]` of a private network (IP default "+exec.DefaultPortIP+")")
 	f.StringVar(&o.entrypoint, "entrypoint", "", "override the image's Entrypoint")
 	f.BoolVar(&o.readOnly, "read-only", false, "mount the root read-only")
 	f.BoolVar(&o.init, "init", false, "run a tiny init as pid 1 that reaps zombies and forwards signals")

@@ -175,7 +175,8 @@ func unmountUnder(dir string) {
 }
 
 // killSupervisorsUnder SIGKILLs the supervisors of runs a story left up;
-// their containers and pasta die with them (parent-death signals).
+// their containers die with them (parent-death signals), and the kernel
+// removes their network links with their namespaces.
 func killSupervisorsUnder(dir string) {
 	pids, _ := filepath.Glob(filepath.Join(dir, "*", ".strata", "services", "*", "supervisor.pid"))
 	more, _ := filepath.Glob(filepath.Join(dir, ".strata", "services", "*", "supervisor.pid"))

@@ -3,30 +3,55 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 )
 
-// pastaFor lists the pasta processes that publish host port port.
-func pastaFor(port int) []int {
-	var pids []int
-	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range cmdlines {
-		b, _ := os.ReadFile(p)
-		args := strings.Split(string(b), "\x00")
-		if args[0] != "pasta" || !strings.Contains(string(b), fmt.Sprintf("/%d:", port)) {
-			continue
-		}
-		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {
-			pids = append(pids, pid)
-		}
+// hostLinkOf is the name of the host end of pid's private network link.
+func hostLinkOf(t *testing.T, pid int) string {
+	t.Helper()
+	ns, err := netns.GetFromPid(pid)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return pids
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	eth, err := h.LinkByName("eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := netlink.LinkByIndex(eth.Attrs().ParentIndex)
+	if err != nil {
+		t.Fatalf("host end of pid %d's eth0: %v", pid, err)
+	}
+	return host.Attrs().Name
+}
+
+// linkExists says whether the host has a network interface name.
+func linkExists(name string) bool {
+	_, err := os.Stat(filepath.Join("/sys/class/net", name))
+	return err == nil
+}
+
+// portFree says whether the TCP address can be bound again.
+func portFree(addr string) bool {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
 }
 
 // netnsHolders lists the processes in the network namespace ns.
@@ -42,16 +67,11 @@ func netnsHolders(ns string) []string {
 }
 
 // TestServicePrivateSupervisorKilled: a private-network service answers on
-// its published port; SIGKILL of its supervisor leaves no pasta, no
-// network namespace, no cgroup, mount or process.
+// its published port; SIGKILL of its supervisor frees the port and leaves
+// no network namespace or link, no cgroup, mount or process.
 func TestServicePrivateSupervisorKilled(t *testing.T) {
 	dir := busyboxRepo(t)
 	port := freePort(t)
-	t.Cleanup(func() { // should the test fail midway
-		for _, pid := range pastaFor(port) {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
 	startService(t, dir, "--name", "priv", "--network", "private", "-p", fmt.Sprintf("127.0.0.1:%d:80", port),
 		"--rev", "main", "--", "sh", "-c", "mkdir -p /www; echo private > /www/index.html; exec httpd -f -p 80 -h /www")
 	var body string
@@ -79,15 +99,18 @@ func TestServicePrivateSupervisorKilled(t *testing.T) {
 	if self, _ := os.Readlink("/proc/self/ns/net"); ns == self {
 		t.Fatalf("the service shares the host's network namespace %s", ns)
 	}
-	if p := pastaFor(port); len(p) != 1 {
-		t.Fatalf("pasta processes for port %d: %v, want one", port, p)
+	link := hostLinkOf(t, st.Pid)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	if portFree(addr) {
+		t.Fatalf("%s is free while the service publishes it", addr)
 	}
 	cid := containerIDFor(t, dir, "priv")
 	if err := syscall.Kill(st.SupPid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "pasta gone", func() bool { return len(pastaFor(port)) == 0 }, func() any { return pastaFor(port) })
+	eventually(t, "published port free", func() bool { return portFree(addr) })
 	eventually(t, "network namespace gone", func() bool { return len(netnsHolders(ns)) == 0 }, func() any { return netnsHolders(ns) })
+	eventually(t, "host link "+link+" gone", func() bool { return !linkExists(link) })
 	var left []string
 	eventually(t, "nothing left after the supervisor's death", func() bool {
 		left = leftovers(dir, cid)

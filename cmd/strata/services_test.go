@@ -101,9 +101,9 @@ func TestServiceHTTPD(t *testing.T) {
 	port := strconv.Itoa(freePort(t))
 	script := `trap 'echo bye; exit 3' TERM
 mkdir -p /www; echo hello from httpd > /www/index.html
-echo started; httpd -f -p ` + port + ` -h /www & wait`
+echo started; httpd -f -p 80 -h /www & wait`
 	began := time.Now()
-	name := startService(t, dir, "--name", "web", "--rev", "main", "--", "sh", "-c", script)
+	name := startService(t, dir, "--name", "web", "-p", "127.0.0.1:"+port+":80", "--rev", "main", "--", "sh", "-c", script)
 	if name != "web" {
 		t.Fatalf("run -d printed %q, want the name", name)
 	}

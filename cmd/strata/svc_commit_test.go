@@ -27,8 +27,8 @@ func TestCommitFromRunningService(t *testing.T) {
 		}
 	})
 	port := strconv.Itoa(freePort(t))
-	startService(t, dir, "--name", "web", "--rev", "main", "--", "sh", "-c",
-		"mkdir -p /www; echo page one > /www/index.html; httpd -f -p "+port+" -h /www & wait")
+	startService(t, dir, "--name", "web", "-p", "127.0.0.1:"+port+":80", "--rev", "main", "--", "sh", "-c",
+		"mkdir -p /www; echo page one > /www/index.html; httpd -f -p 80 -h /www & wait")
 	get := func() string {
 		resp, err := http.Get("http://127.0.0.1:" + port + "/")
 		if err != nil {

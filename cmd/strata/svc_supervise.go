@@ -92,6 +92,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		s.st.Pid, s.st.Status, s.st.Started = pid, "running", time.Now().UTC()
 		s.save()
 		report("ok")
+		time.AfterFunc(time.Second, releaseMemory) // once the start's work is over
 	}
 	_, maxRestarts, _ := parseRestart(o.restart)
 	backoff := 100 * time.Millisecond

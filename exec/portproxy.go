@@ -1,0 +1,228 @@
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// portProxy publishes a private network's ports: strata itself listens on
+// each host address and copies every connection (or UDP flow) to the
+// container's address, as docker-proxy does. The listeners are bound before
+// the container starts, so a port in use is an error before anything runs,
+// and they close with the run, so nothing outlives it. A userland proxy
+// rather than DNAT rules: a published 127.0.0.1 port works without
+// route_localnet, and no per-container rule can be left behind by a crash.
+type portProxy struct {
+	tcp  []tcpPort
+	udp  []udpPort
+	mu   sync.Mutex
+	open map[io.Closer]struct{} // live connections, closed with the proxy
+	wg   sync.WaitGroup
+}
+
+type tcpPort struct {
+	l    net.Listener
+	port int
+}
+
+type udpPort struct {
+	c    net.PacketConn
+	port int
+}
+
+// udpIdle ends a UDP flow nothing has crossed for this long.
+const udpIdle = 2 * time.Minute
+
+// listenPorts binds the host side of every port; on error nothing stays
+// bound.
+func listenPorts(ports []Port) (_ *portProxy, err error) {
+	p := &portProxy{open: map[io.Closer]struct{}{}}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	for _, port := range ports {
+		addr := net.JoinHostPort(firstNonEmpty(port.HostIP, DefaultPortIP), strconv.Itoa(port.HostPort))
+		if port.Proto == "udp" {
+			c, err := net.ListenPacket("udp", addr)
+			if err != nil {
+				return nil, publishErr(addr, "udp", err)
+			}
+			p.udp = append(p.udp, udpPort{c, port.ContainerPort})
+			continue
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, publishErr(addr, "tcp", err)
+		}
+		p.tcp = append(p.tcp, tcpPort{l, port.ContainerPort})
+	}
+	return p, nil
+}
+
+func publishErr(addr, proto string, err error) error {
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		err = se.Err
+	}
+	return fmt.Errorf("publish %s/%s: %w", addr, proto, err)
+}
+
+// serve starts forwarding to the container at ctr.
+func (p *portProxy) serve(ctr netip.Addr) {
+	for _, t := range p.tcp {
+		p.wg.Add(1)
+		go p.acceptTCP(t.l, netip.AddrPortFrom(ctr, uint16(t.port)))
+	}
+	for _, u := range p.udp {
+		p.wg.Add(1)
+		go p.relayUDP(u.c, netip.AddrPortFrom(ctr, uint16(u.port)))
+	}
+}
+
+// track registers c to be closed with the proxy; false if it is closing.
+func (p *portProxy) track(c io.Closer) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.open == nil {
+		return false
+	}
+	p.open[c] = struct{}{}
+	return true
+}
+
+func (p *portProxy) untrack(c io.Closer) {
+	p.mu.Lock()
+	delete(p.open, c)
+	p.mu.Unlock()
+	c.Close()
+}
+
+func (p *portProxy) acceptTCP(l net.Listener, to netip.AddrPort) {
+	defer p.wg.Done()
+	for {
+		in, err := l.Accept()
+		if err != nil {
+			return // closed
+		}
+		if !p.track(in) {
+			in.Close()
+			return
+		}
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			defer p.untrack(in)
+			out, err := net.DialTimeout("tcp", to.String(), 5*time.Second)
+			if err != nil {
+				slog.Debug("published port: dial container", "to", to, "err", err)
+				return // the client sees the connection close, as with docker-proxy
+			}
+			if !p.track(out) {
+				out.Close()
+				return
+			}
+			defer p.untrack(out)
+			pipe(in.(*net.TCPConn), out.(*net.TCPConn))
+		}()
+	}
+}
+
+// pipe copies both ways (splice(2) under io.Copy between TCP sockets) and
+// passes each half-close on.
+func pipe(a, b *net.TCPConn) {
+	done := make(chan struct{})
+	go func() {
+		io.Copy(b, a)
+		b.CloseWrite()
+		close(done)
+	}()
+	io.Copy(a, b)
+	a.CloseWrite()
+	<-done
+}
+
+// relayUDP gives each client address its own socket towards the container,
+// so replies find their way back.
+func (p *portProxy) relayUDP(c net.PacketConn, to netip.AddrPort) {
+	defer p.wg.Done()
+	flows := map[string]*net.UDPConn{}
+	var mu sync.Mutex
+	buf := make([]byte, 65535)
+	for {
+		n, from, err := c.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		key := from.String()
+		mu.Lock()
+		out := flows[key]
+		mu.Unlock()
+		if out == nil {
+			out, err = net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(to))
+			if err != nil || !p.track(out) {
+				if out != nil {
+					out.Close()
+				}
+				continue
+			}
+			mu.Lock()
+			flows[key] = out
+			mu.Unlock()
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				defer func() {
+					mu.Lock()
+					delete(flows, key)
+					mu.Unlock()
+					p.untrack(out)
+				}()
+				reply := make([]byte, 65535)
+				for {
+					out.SetReadDeadline(time.Now().Add(udpIdle))
+					n, err := out.Read(reply)
+					if err != nil {
+						return
+					}
+					c.WriteTo(reply[:n], from)
+				}
+			}()
+		}
+		out.Write(buf[:n])
+	}
+}
+
+// close stops listening, ends every forwarded connection and waits for the
+// copies to finish; safe on nil and more than once.
+func (p *portProxy) close() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	open := p.open
+	p.open = nil
+	p.mu.Unlock()
+	if open == nil {
+		return
+	}
+	for _, t := range p.tcp {
+		t.l.Close()
+	}
+	for _, u := range p.udp {
+		u.c.Close()
+	}
+	for c := range open {
+		c.Close()
+	}
+	p.wg.Wait()
+}
