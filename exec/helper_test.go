@@ -79,6 +79,11 @@ func helperMain() {
 			}
 			c.WriteTo(append([]byte("echo:"), buf[:n]...), from)
 		}
+	case "spoofudp":
+		// spoofudp SRC DST PORT: one datagram "from SRC" through a raw
+		// socket (NET_RAW is a default capability), or from the
+		// container's own address when SRC is "-".
+		report("send", sendUDP(os.Args[1], os.Args[2], os.Args[3]))
 	case "fds":
 		ents, _ := os.ReadDir("/proc/self/fd")
 		for _, e := range ents {
@@ -183,4 +188,35 @@ func devicesProbe() {
 			f.Close()
 		}
 	}
+}
+
+func sendUDP(src, dst, port string) error {
+	p, _ := strconv.Atoi(port)
+	if src == "-" {
+		c, err := net.Dial("udp", net.JoinHostPort(dst, port))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write([]byte("from-" + src))
+		return err
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	payload := []byte("from-" + src)
+	pkt := make([]byte, 28+len(payload))
+	pkt[0] = 0x45                                                      // IPv4, 20-byte header
+	pkt[8], pkt[9] = 64, unix.IPPROTO_UDP                              // TTL, protocol; length and checksum: the kernel's
+	copy(pkt[12:16], net.ParseIP(src).To4())                           // the forged source
+	copy(pkt[16:20], net.ParseIP(dst).To4())                           //
+	pkt[20], pkt[21] = 0x30, 0x39                                      // source port 12345
+	pkt[22], pkt[23] = byte(p>>8), byte(p)                             //
+	pkt[24], pkt[25] = byte((8+len(payload))>>8), byte(8+len(payload)) // UDP length; checksum 0: none
+	copy(pkt[28:], payload)
+	var to unix.SockaddrInet4
+	copy(to.Addr[:], net.ParseIP(dst).To4())
+	return unix.Sendto(fd, pkt, 0, &to)
 }

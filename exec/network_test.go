@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	osexec "os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +207,42 @@ func TestNetworkPrivatePublishUDP(t *testing.T) {
 		if got != "echo:"+msg {
 			t.Fatalf("client %s: reply %q", msg, got)
 		}
+	}
+}
+
+// TestNetworkPrivateNoSpoofing: a container may craft packets, but not
+// with another source address than its own (strict reverse-path filter
+// on the host end).
+func TestNetworkPrivateNoSpoofing(t *testing.T) {
+	dummy := withDummyAddr(t)
+	l, err := net.ListenPacket("udp", dummy+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := strconv.Itoa(l.LocalAddr().(*net.UDPAddr).Port)
+	root := probeRoot(t)
+	for _, src := range []string{"-", "203.0.113.9", "10.89.0.2"} {
+		r := run(t, root, func(s *Spec) {
+			s.Network = NetworkPrivate
+			s.Env = []string{helperEnv + "=spoofudp"}
+		}, "/bin/probe", src, dummy, port)
+		if r.stdout != "send: ok\n" {
+			t.Fatalf("probe from %s: %q, %v", src, r.stdout, r.err)
+		}
+	}
+	var got []string
+	buf := make([]byte, 64)
+	for {
+		l.SetReadDeadline(time.Now().Add(time.Second))
+		n, from, err := l.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		got = append(got, fmt.Sprintf("%s from %v", buf[:n], from.(*net.UDPAddr).IP))
+	}
+	if len(got) != 1 || !strings.HasPrefix(got[0], "from-- from 10.89.") {
+		t.Fatalf("received %q; want only the datagram from the container's own address", got)
 	}
 }
 

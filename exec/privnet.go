@@ -70,6 +70,14 @@ func setupPrivateNet(pid int) (*privateNet, error) {
 	n.gateway, n.addr = slotAddrs(slot)
 	// The host end speaks IPv4 only: no link-local IPv6 path into the host.
 	os.WriteFile(filepath.Join("/proc/sys/net/ipv6/conf", n.link, "disable_ipv6"), []byte("1"), 0)
+	// Strict reverse-path filtering: a packet from the container must
+	// carry its own address. A container may craft packets (NET_RAW is a
+	// default capability); forged as from a server another container
+	// talks to, one could otherwise ride that connection's conntrack entry
+	// past the forward chain.
+	if err := os.WriteFile(filepath.Join("/proc/sys/net/ipv4/conf", n.link, "rp_filter"), []byte("1"), 0); err != nil {
+		return nil, fmt.Errorf("rp_filter on %s: %w", n.link, err)
+	}
 	if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: ipNet(n.gateway, 30)}); err != nil {
 		return nil, fmt.Errorf("address %s: %w", n.gateway, err)
 	}
