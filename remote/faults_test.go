@@ -9,6 +9,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/testregistry"
+	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -220,4 +223,46 @@ type statusRecorder struct {
 func (s *statusRecorder) WriteHeader(code int) {
 	s.code = code
 	s.ResponseWriter.WriteHeader(code)
+}
+
+// A push sends local blobs as the files are, without hashing them on the
+// way; a blob damaged on disk is still never accepted: the registry's
+// digest check (and a layout's Store.Put) refuses it, and no tag moves.
+func TestPushOfDamagedBlobRefused(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t)
+	for _, kind := range []string{"registry", "layout"} {
+		t.Run(kind, func(t *testing.T) {
+			a, _ := threeCommits(t)
+			c, _ := a.Resolve("main")
+			l := c.Manifest.Layers[2].Digest
+			p := a.Objects.BlobPath(l)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[len(b)/2] ^= 0xff // same size, other bytes
+			if err := os.Chmod(p, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, b, 0o444); err != nil {
+				t.Fatal(err)
+			}
+			url := reg.Repo("damaged")
+			if kind == "layout" {
+				url = filepath.Join(t.TempDir(), "layout")
+			}
+			s := connect(t, a, "origin", url, Options{})
+			_, err = s.Push(ctx, a, refs.Heads+"main", PushOptions{})
+			if !errors.Is(err, objects.ErrDigestMismatch) || !strings.Contains(err.Error(), l.Encoded()[:12]) {
+				t.Fatalf("push of a damaged blob: %v, want a digest mismatch naming %s", err, short(l))
+			}
+			if _, err := s.t.headManifest(ctx, "main"); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("tag main after a refused push: %v", err)
+			}
+			if a.Refs.Exists("refs/remotes/origin/main") {
+				t.Fatal("remote-tracking ref moved by a refused push")
+			}
+		})
+	}
 }

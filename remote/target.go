@@ -18,6 +18,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/objects"
 )
 
 // target is the other side of a transfer: a registry repository or a
@@ -140,6 +141,16 @@ func (t *registryTarget) pushBlob(ctx context.Context, b outBlob) (bool, error) 
 		}
 	}
 	if err := t.pusher.Upload(ctx, t.repo, up); err != nil {
+		// The blob is sent as the file is, unhashed: the registry's digest
+		// check is the one that finds a damaged local blob.
+		var terr *transport.Error
+		if errors.As(err, &terr) {
+			for _, d := range terr.Errors {
+				if d.Code == transport.DigestInvalidErrorCode {
+					return false, fmt.Errorf("the registry found that the local blob does not match its digest (%w); run 'strata fsck'", objects.ErrDigestMismatch)
+				}
+			}
+		}
 		return false, wrapRegistryErr(err)
 	}
 	return l.opened, nil
