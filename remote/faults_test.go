@@ -171,13 +171,23 @@ func TestInterruptedFetchResumes(t *testing.T) {
 // is refused, and nothing of the fetch is stored.
 func TestCorruptBlobRefused(t *testing.T) {
 	ctx := context.Background()
-	for _, which := range []string{"layer", "config"} {
+	// "ancestor config": the parent's config, which fetch asks for beside
+	// the parent's manifest (prefetchConfig) while it walks the ancestor
+	// list; a bad one there must fail the fetch all the same.
+	for _, which := range []string{"layer", "config", "ancestor config"} {
 		t.Run(which, func(t *testing.T) {
 			a, _ := threeCommits(t)
 			c, _ := a.Resolve("main")
 			target := c.Manifest.Layers[2].Digest
-			if which == "config" {
+			switch which {
+			case "config":
 				target = c.Manifest.Config.Digest
+			case "ancestor config":
+				p, err := a.Objects.ReadCommit(c.Parent())
+				if err != nil {
+					t.Fatal(err)
+				}
+				target = p.Manifest.Config.Digest
 			}
 			url := inProcessRegistry(t, func(h http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

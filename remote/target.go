@@ -109,7 +109,10 @@ func openTarget(ep Endpoint, o *Options) (target, error) {
 	if err != nil {
 		return nil, err
 	}
-	puller, err := ggcr.NewPuller(opts...)
+	// ggcr lets a puller have this many blob downloads open at once;
+	// small configs are fetched manifestJobs at a time (receiveSmall),
+	// layers still o.jobs() at a time (receiveBlobs).
+	puller, err := ggcr.NewPuller(append(opts, ggcr.WithJobs(max(o.jobs(), manifestJobs)))...)
 	if err != nil {
 		return nil, err
 	}
