@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -109,20 +110,19 @@ func openTarget(ep Endpoint, o *Options) (target, error) {
 	if err != nil {
 		return nil, err
 	}
-	// ggcr lets a puller have this many blob downloads open at once;
-	// small configs are fetched manifestJobs at a time (receiveSmall),
-	// layers still o.jobs() at a time (receiveBlobs).
-	puller, err := ggcr.NewPuller(append(opts, ggcr.WithJobs(max(o.jobs(), manifestJobs)))...)
-	if err != nil {
-		return nil, err
-	}
-	return &registryTarget{repo: repo, pusher: pusher, puller: puller}, nil
+	return &registryTarget{repo: repo, pusher: pusher, kc: kc,
+		tr: newPolicyTransport(o.transport(), repo.RegistryStr(), o.Insecure)}, nil
 }
 
 type registryTarget struct {
 	repo   name.Repository
 	pusher *ggcr.Pusher
-	puller *ggcr.Puller
+	kc     authn.Keychain
+	tr     http.RoundTripper // the policy transport, not yet authenticated
+
+	mu     sync.Mutex
+	puller *ggcr.Puller // made by pull on first use
+	blobs  *http.Client
 }
 
 func (t *registryTarget) String() string { return t.repo.String() }
@@ -159,24 +159,16 @@ func (t *registryTarget) pushBlob(ctx context.Context, b outBlob) (bool, error) 
 	return l.opened, nil
 }
 
-func (t *registryTarget) fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
-	l, err := t.puller.Layer(blobContext(ctx), t.repo.Digest(d.Digest.String()))
-	if err != nil {
-		return nil, wrapRegistryErr(err)
-	}
-	rc, err := l.Compressed()
-	if err != nil {
-		return nil, wrapRegistryErr(err)
-	}
-	return rc, nil
-}
-
 func (t *registryTarget) headManifest(ctx context.Context, s string) (ocispec.Descriptor, error) {
 	ref, err := t.ref(s)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	d, err := t.puller.Head(ctx, ref)
+	p, _, err := t.pull(ctx)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	d, err := p.Head(ctx, ref)
 	if err != nil {
 		return ocispec.Descriptor{}, wrapRegistryErr(err)
 	}
@@ -188,7 +180,11 @@ func (t *registryTarget) fetchManifest(ctx context.Context, s string) ([]byte, o
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
-	d, err := t.puller.Get(ctx, ref)
+	p, _, err := t.pull(ctx)
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	d, err := p.Get(ctx, ref)
 	if err != nil {
 		return nil, ocispec.Descriptor{}, wrapRegistryErr(err)
 	}
@@ -207,7 +203,11 @@ func (t *registryTarget) pushManifest(ctx context.Context, s string, raw []byte,
 }
 
 func (t *registryTarget) tags(ctx context.Context) ([]string, error) {
-	tags, err := t.puller.List(ctx, t.repo)
+	p, _, err := t.pull(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := p.List(ctx, t.repo)
 	if errors.Is(wrapRegistryErr(err), ErrNotFound) {
 		return nil, nil
 	}
