@@ -6,6 +6,8 @@
 #   STRATA_BENCH_TREE  a debootstrap minbase tree (default: built once under
 #                      /var/cache/strata-bench/debian by scripts/bench-tree.sh)
 #   RUNS               runs of each step (default 5)
+#   STRATA_BASE        another strata binary (an earlier build) to time in
+#                      the same interleaved runs: before/after in one run
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
@@ -59,6 +61,11 @@ timed() {
 
 i=0
 while [ $i -lt "$RUNS" ]; do
+	if [ -n "${STRATA_BASE:-}" ]; then
+		timed base_push "$STRATA_BASE" -C "$work/env" push -q "$R/base/run$i" main
+		timed base_clone "$STRATA_BASE" clone -q --no-checkout "$R/base/run$i:main" "$work/base$i"
+		rm -rf "$work/base$i"
+	fi
 	timed strata_push $S -C "$work/env" push -q "$R/strata/run$i" main
 	# skopeo remembers where blobs are and would mount them from strata's
 	# repository: forget, so both send everything.
@@ -91,6 +98,11 @@ echo "|---|---|---|---|"
 for step in push clone; do
 	awk -v s="$step" -v a="$(m strata_$step)" -v b="$(m skopeo_$step)" 'BEGIN {printf "| %s | %.2f | %.2f | %.2fx |\n", s, a, b, a/b}'
 done
+if [ -n "${STRATA_BASE:-}" ]; then
+	for step in push clone; do
+		awk -v s="$step" -v a="$(m base_$step)" -v b="$(m skopeo_$step)" 'BEGIN {printf "| %s, STRATA_BASE | %.2f | %.2f | %.2fx |\n", s, a, b, a/b}'
+	done
+fi
 awk -v a="$(m strata_noop_push)" 'BEGIN {printf "| push, nothing new | %.3f | | (target < 0.200) |\n", a}'
 echo
 echo "Push of one new commit (one-file change) on the pushed history: $sent"

@@ -132,7 +132,8 @@ func (s *Session) readAncestorsErr(ctx context.Context, c digest.Digest) (*ances
 // fetchListed fetches the manifests a list names, in parallel, up to the
 // first one known locally. The answer stops before the first one the
 // remote lacks (the history is shallow there; the caller finds it again).
-func (s *Session) fetchListed(ctx context.Context, of digest.Digest, ids []digest.Digest, known func(digest.Digest) bool) ([]*incoming, error) {
+// Each worker then prefetches its commit's config (prefetchConfig).
+func (s *Session) fetchListed(ctx context.Context, st *objects.Store, of digest.Digest, ids []digest.Digest, known func(digest.Digest) bool) ([]*incoming, error) {
 	for i, d := range ids {
 		if known(d) {
 			ids = ids[:i]
@@ -161,6 +162,7 @@ func (s *Session) fetchListed(ctx context.Context, of digest.Digest, ids []diges
 				return fmt.Errorf("ancestor list of %s names %s: %w", short(of), short(d), err)
 			}
 			out[i] = in
+			s.prefetchConfig(gctx, st, in.m.Config)
 			return nil
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/testregistry"
+	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -168,13 +171,23 @@ func TestInterruptedFetchResumes(t *testing.T) {
 // is refused, and nothing of the fetch is stored.
 func TestCorruptBlobRefused(t *testing.T) {
 	ctx := context.Background()
-	for _, which := range []string{"layer", "config"} {
+	// "ancestor config": the parent's config, which fetch asks for beside
+	// the parent's manifest (prefetchConfig) while it walks the ancestor
+	// list; a bad one there must fail the fetch all the same.
+	for _, which := range []string{"layer", "config", "ancestor config"} {
 		t.Run(which, func(t *testing.T) {
 			a, _ := threeCommits(t)
 			c, _ := a.Resolve("main")
 			target := c.Manifest.Layers[2].Digest
-			if which == "config" {
+			switch which {
+			case "config":
 				target = c.Manifest.Config.Digest
+			case "ancestor config":
+				p, err := a.Objects.ReadCommit(c.Parent())
+				if err != nil {
+					t.Fatal(err)
+				}
+				target = p.Manifest.Config.Digest
 			}
 			url := inProcessRegistry(t, func(h http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -220,4 +233,46 @@ type statusRecorder struct {
 func (s *statusRecorder) WriteHeader(code int) {
 	s.code = code
 	s.ResponseWriter.WriteHeader(code)
+}
+
+// A push sends local blobs as the files are, without hashing them on the
+// way; a blob damaged on disk is still never accepted: the registry's
+// digest check (and a layout's Store.Put) refuses it, and no tag moves.
+func TestPushOfDamagedBlobRefused(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t)
+	for _, kind := range []string{"registry", "layout"} {
+		t.Run(kind, func(t *testing.T) {
+			a, _ := threeCommits(t)
+			c, _ := a.Resolve("main")
+			l := c.Manifest.Layers[2].Digest
+			p := a.Objects.BlobPath(l)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[len(b)/2] ^= 0xff // same size, other bytes
+			if err := os.Chmod(p, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, b, 0o444); err != nil {
+				t.Fatal(err)
+			}
+			url := reg.Repo("damaged")
+			if kind == "layout" {
+				url = filepath.Join(t.TempDir(), "layout")
+			}
+			s := connect(t, a, "origin", url, Options{})
+			_, err = s.Push(ctx, a, refs.Heads+"main", PushOptions{})
+			if !errors.Is(err, objects.ErrDigestMismatch) || !strings.Contains(err.Error(), l.Encoded()[:12]) {
+				t.Fatalf("push of a damaged blob: %v, want a digest mismatch naming %s", err, short(l))
+			}
+			if _, err := s.t.headManifest(ctx, "main"); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("tag main after a refused push: %v", err)
+			}
+			if a.Refs.Exists("refs/remotes/origin/main") {
+				t.Fatal("remote-tracking ref moved by a refused push")
+			}
+		})
+	}
 }

@@ -98,9 +98,11 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 	// Children before parents across all tags: a tag's history may stop
 	// at a commit another tag brings.
 	chains = topoOrder(chains, func(in *incoming) digest.Digest { return in.id }, parentsOfIncoming)
+	slog.Debug("fetch: history read", "commits", len(chains))
 	if err := s.receiveBlobs(ctx, r.Objects, chains, &res); err != nil {
 		return res, err
 	}
+	slog.Debug("fetch: blobs received", "blobs", res.Blobs, "bytes", res.Bytes)
 	// Oldest first: a commit is written after its blobs and its parent.
 	ordered := make([]*incoming, 0, len(chains))
 	for i := len(chains) - 1; i >= 0; i-- {
@@ -119,6 +121,7 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 	if err := storeManifests(ctx, r.Objects, ordered); err != nil {
 		return res, err
 	}
+	slog.Debug("fetch: commits stored", "commits", len(ordered))
 	for _, in := range ordered {
 		res.Commits++
 		s.o.event(Event{Kind: EventManifest, Digest: in.id})
@@ -164,7 +167,7 @@ func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[d
 		if known(in.id) {
 			continue
 		}
-		line, err := s.planLine(ctx, in, known, have)
+		line, err := s.planLine(ctx, r.Objects, in, known, have)
 		if err != nil {
 			return "", nil, err
 		}
@@ -219,7 +222,7 @@ func parentsOfIncoming(in *incoming) []digest.Digest {
 // planLine walks one line of history from in along first parents, newest
 // first, to the root or a commit the store has, through the line's
 // ancestor list where the remote has one.
-func (s *Session) planLine(ctx context.Context, in *incoming, known func(digest.Digest) bool, have map[digest.Digest]bool) ([]*incoming, error) {
+func (s *Session) planLine(ctx context.Context, st *objects.Store, in *incoming, known func(digest.Digest) bool, have map[digest.Digest]bool) ([]*incoming, error) {
 	var chain, listed []*incoming
 	var list *ancestorList // whose entries listed are
 	listAt := in.id        // where the next list is looked up
@@ -239,7 +242,7 @@ func (s *Session) planLine(ctx context.Context, in *incoming, known func(digest.
 			listAt = ""
 			if l := s.readAncestors(ctx, in.id); l != nil {
 				var err error
-				if listed, err = s.fetchListed(ctx, in.id, l.Ancestors, known); err != nil {
+				if listed, err = s.fetchListed(ctx, st, in.id, l.Ancestors, known); err != nil {
 					return nil, err
 				}
 				if want, got := l.mergeParentOf(in.id), digest.Digest(in.m.Annotations[objects.AnnotationMergeParent]); want != got {
@@ -352,22 +355,17 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 		// A layer's diff id and file index come later, in the pass that
 		// unpacks it (snapshot), or when a diff first needs the index:
 		// decompressing on arrival too would double the work of a clone.
-		_, err = st.Put(ctx, s.o.counting(rc, d.Digest), d.Digest)
+		_, err = st.Receive(ctx, s.o.counting(rc, d.Digest), d.Digest)
 		if err != nil {
 			return fmt.Errorf("receive blob %s: %w", short(d.Digest), err)
 		}
 		done(d)
 		return nil
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.o.jobs())
-	for _, c := range configs {
-		g.Go(func() error { return get(gctx, c) })
-	}
-	if err := g.Wait(); err != nil {
+	if err := s.receiveSmall(ctx, st, configs, get, done); err != nil {
 		return err
 	}
-	g, gctx = errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.o.jobs())
 	for _, in := range chains {
 		var cfg ocispec.Image
@@ -398,6 +396,74 @@ func checkCommitBlobs(st *objects.Store, in *incoming) error {
 		if !st.Has(l.Digest) {
 			return fmt.Errorf("commit %s: layer %s missing", short(in.id), short(l.Digest))
 		}
+	}
+	return nil
+}
+
+// smallBlob is the size up to which a blob (a config) is received into
+// memory and stored with the others in one batch; larger ones stream.
+// smallBatch bounds the bytes of one batch.
+const (
+	smallBlob  = 1 << 20
+	smallBatch = 64 << 20
+)
+
+// receiveSmall receives blobs that are mostly small (configs, one a
+// commit): many at once, since their cost is round trips, and stored a
+// batch at a time (Store.PutAllBytes: staged and synced in parallel, one
+// directory sync), not one file and one directory sync each: a
+// 10,000-commit clone has 10,000 of them. Those the history walk
+// prefetched are not asked for again. Larger ones go through get.
+func (s *Session) receiveSmall(ctx context.Context, st *objects.Store, ds []ocispec.Descriptor, get func(context.Context, ocispec.Descriptor) error, done func(ocispec.Descriptor)) error {
+	for len(ds) > 0 {
+		n, size := 0, int64(0)
+		for n < len(ds) && (n == 0 || size+min(ds[n].Size, smallBlob) <= smallBatch) {
+			size += min(ds[n].Size, smallBlob)
+			n++
+		}
+		if err := s.receiveSmallBatch(ctx, st, ds[:n], get, done); err != nil {
+			return err
+		}
+		ds = ds[n:]
+	}
+	return nil
+}
+
+func (s *Session) receiveSmallBatch(ctx context.Context, st *objects.Store, ds []ocispec.Descriptor, get func(context.Context, ocispec.Descriptor) error, done func(ocispec.Descriptor)) error {
+	raws := make([][]byte, len(ds))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(manifestJobs)
+	for i, d := range ds {
+		if d.Size > smallBlob {
+			g.Go(func() error { return get(gctx, d) })
+			continue
+		}
+		s.o.event(Event{Kind: EventBlobStart, Digest: d.Digest, Size: d.Size})
+		if raws[i] = s.pre.take(d.Digest); raws[i] != nil {
+			continue
+		}
+		g.Go(func() error {
+			b, err := s.fetchSmall(gctx, d)
+			raws[i] = b
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	var batch [][]byte
+	var sent []ocispec.Descriptor
+	for i, b := range raws {
+		if b != nil {
+			batch = append(batch, b)
+			sent = append(sent, ds[i])
+		}
+	}
+	if _, err := st.PutAllBytes(ctx, batch, manifestJobs); err != nil {
+		return fmt.Errorf("store configs: %w", err)
+	}
+	for _, d := range sent {
+		done(d)
 	}
 	return nil
 }

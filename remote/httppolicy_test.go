@@ -13,6 +13,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/strata-sh/strata/internal/testregistry"
+	"github.com/strata-sh/strata/refs"
 )
 
 func TestPlainHTTPAllowed(t *testing.T) {
@@ -264,3 +267,64 @@ func TestPolicyTransportCaps(t *testing.T) {
 		}
 	}
 }
+
+// Blobs are read with strata's own GET (no second hash), over the same
+// authenticated transport as the manifests: a clone pings the registry
+// once.
+func TestCloneAuthenticatesOnce(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t)
+	a, _ := threeCommits(t)
+	url := reg.Repo("once")
+	if _, err := connect(t, a, "origin", url, Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	pings, blobs := 0, 0
+	// Answered requests only: the https attempt before plain HTTP on
+	// loopback never reaches the registry.
+	count := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			return resp, err
+		}
+		mu.Lock()
+		switch {
+		case req.URL.Path == "/v2/":
+			pings++
+		case strings.Contains(req.URL.Path, "/blobs/"):
+			blobs++
+		}
+		mu.Unlock()
+		return resp, err
+	})
+	if _, _, err := Clone(ctx, url+":main", filepath.Join(t.TempDir(), "b"), Options{Transport: count}); err != nil {
+		t.Fatal(err)
+	}
+	if pings != 1 || blobs == 0 {
+		t.Fatalf("clone: %d pings, %d blob requests; want 1 ping", pings, blobs)
+	}
+}
+
+func TestNoRedirectInward(t *testing.T) {
+	req := func(u string) *http.Request { r, _ := http.NewRequest(http.MethodGet, u, nil); return r }
+	from := []*http.Request{req("https://registry.example.com/v2/x/blobs/sha256:00")}
+	for u, ok := range map[string]bool{
+		"https://registry.example.com/elsewhere":  true,
+		"https://storage.example.net/blob":        true,
+		"https://93.184.216.34/blob":              true,
+		"http://169.254.169.254/latest/meta-data": false,
+		"http://10.0.0.5/blob":                    false,
+		"http://127.0.0.1:8080/blob":              false,
+		"http://[::ffff:192.168.1.1]/blob":        false,
+		"http://[fe80::1%25eth0]/blob":            false,
+	} {
+		if err := noRedirectInward(req(u), from); (err == nil) != ok {
+			t.Errorf("redirect to %s: %v, want allowed %v", u, err, ok)
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }

@@ -26,6 +26,8 @@ type Session struct {
 	// noAncestors: neither read nor write ancestor lists (tests: a
 	// registry without them).
 	noAncestors bool
+	// pre: configs fetched during the history walk, for receiveSmall.
+	pre prefetched
 }
 
 // Connect prepares a session with rem. Nothing is sent yet.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -18,6 +19,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/objects"
 )
 
 // target is the other side of a transfer: a registry repository or a
@@ -108,17 +110,19 @@ func openTarget(ep Endpoint, o *Options) (target, error) {
 	if err != nil {
 		return nil, err
 	}
-	puller, err := ggcr.NewPuller(opts...)
-	if err != nil {
-		return nil, err
-	}
-	return &registryTarget{repo: repo, pusher: pusher, puller: puller}, nil
+	return &registryTarget{repo: repo, pusher: pusher, kc: kc,
+		tr: newPolicyTransport(o.transport(), repo.RegistryStr(), o.Insecure)}, nil
 }
 
 type registryTarget struct {
 	repo   name.Repository
 	pusher *ggcr.Pusher
-	puller *ggcr.Puller
+	kc     authn.Keychain
+	tr     http.RoundTripper // the policy transport, not yet authenticated
+
+	mu     sync.Mutex
+	puller *ggcr.Puller // made by pull on first use
+	blobs  *http.Client
 }
 
 func (t *registryTarget) String() string { return t.repo.String() }
@@ -140,21 +144,19 @@ func (t *registryTarget) pushBlob(ctx context.Context, b outBlob) (bool, error) 
 		}
 	}
 	if err := t.pusher.Upload(ctx, t.repo, up); err != nil {
+		// The blob is sent as the file is, unhashed: the registry's digest
+		// check is the one that finds a damaged local blob.
+		var terr *transport.Error
+		if errors.As(err, &terr) {
+			for _, d := range terr.Errors {
+				if d.Code == transport.DigestInvalidErrorCode {
+					return false, fmt.Errorf("the registry found that the local blob does not match its digest (%w); run 'strata fsck'", objects.ErrDigestMismatch)
+				}
+			}
+		}
 		return false, wrapRegistryErr(err)
 	}
 	return l.opened, nil
-}
-
-func (t *registryTarget) fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
-	l, err := t.puller.Layer(blobContext(ctx), t.repo.Digest(d.Digest.String()))
-	if err != nil {
-		return nil, wrapRegistryErr(err)
-	}
-	rc, err := l.Compressed()
-	if err != nil {
-		return nil, wrapRegistryErr(err)
-	}
-	return rc, nil
 }
 
 func (t *registryTarget) headManifest(ctx context.Context, s string) (ocispec.Descriptor, error) {
@@ -162,7 +164,11 @@ func (t *registryTarget) headManifest(ctx context.Context, s string) (ocispec.De
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	d, err := t.puller.Head(ctx, ref)
+	p, _, err := t.pull(ctx)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	d, err := p.Head(ctx, ref)
 	if err != nil {
 		return ocispec.Descriptor{}, wrapRegistryErr(err)
 	}
@@ -174,7 +180,11 @@ func (t *registryTarget) fetchManifest(ctx context.Context, s string) ([]byte, o
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
-	d, err := t.puller.Get(ctx, ref)
+	p, _, err := t.pull(ctx)
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	d, err := p.Get(ctx, ref)
 	if err != nil {
 		return nil, ocispec.Descriptor{}, wrapRegistryErr(err)
 	}
@@ -193,7 +203,11 @@ func (t *registryTarget) pushManifest(ctx context.Context, s string, raw []byte,
 }
 
 func (t *registryTarget) tags(ctx context.Context) ([]string, error) {
-	tags, err := t.puller.List(ctx, t.repo)
+	p, _, err := t.pull(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := p.List(ctx, t.repo)
 	if errors.Is(wrapRegistryErr(err), ErrNotFound) {
 		return nil, nil
 	}

@@ -44,7 +44,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				dir = filepath.Join(g.chdir, dir)
 			}
 			p := newProgress(g.stderr, o.quiet, "receive")
-			r, res, err := remote.Clone(cmd.Context(), src, dir, remote.Options{Insecure: o.insecure, Progress: p.event})
+			r, res, err := remote.Clone(cmd.Context(), src, dir, remote.Options{Insecure: o.insecure, Progress: p.sink()})
 			p.finish()
 			if err != nil {
 				return fmt.Errorf("clone %s: %w", src, err)

@@ -51,7 +51,7 @@ func resolveRemote(r *repo.Repo, arg string) (remote.Remote, error) {
 // connect opens a session with rem, with progress on stderr unless quiet.
 func connect(g *globals, r *repo.Repo, rem remote.Remote, f transferFlags, verb string) (*remote.Session, *progress, error) {
 	p := newProgress(g.stderr, f.quiet, verb)
-	s, err := remote.Connect(rem, remote.Options{Insecure: f.insecure, Progress: p.event})
+	s, err := remote.Connect(rem, remote.Options{Insecure: f.insecure, Progress: p.sink()})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -91,6 +91,16 @@ func newProgress(w io.Writer, quiet bool, verb string) *progress {
 		p.tty = err == nil
 	}
 	return p
+}
+
+// sink is what remote.Options.Progress gets: nothing when quiet, so
+// that blobs are not read through a byte counter and a push can hand the
+// file to sendfile(2).
+func (p *progress) sink() func(remote.Event) {
+	if p.quiet {
+		return nil
+	}
+	return p.event
 }
 
 func (p *progress) event(e remote.Event) {

@@ -1,0 +1,70 @@
+#!/bin/sh
+# bench/remote-history.sh: clone of a deep history from a local
+# docker-registry (issue 15: 10,000 commits in under 20 s). Builds, with
+# repo/internal/benchhistory, a history of COMMITS commits (default
+# 10000; a config each, a small layer every 100th), pushes it once, then
+# clones it RUNS times (default 3) with `clone --no-checkout` and prints
+# the median, with the registry's own CPU time per clone: every commit
+# costs a manifest and a config request, so the registry's time per
+# request bounds the clone on a small machine.
+# remote/ancestors_test.go's BenchmarkCloneDeepHistory times the same
+# depth with one config shared by all commits (manifest requests only).
+set -eu
+cd "$(dirname "$0")/.."
+COMMITS=${COMMITS:-10000}
+RUNS=${RUNS:-3}
+command -v docker-registry >/dev/null || apt-get install -y docker-registry >/dev/null
+work=$(mktemp -d /var/tmp/strata-bench-rhist.XXXXXX)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+go build -o "$work/strata" ./cmd/strata
+go build -o "$work/benchhistory" ./repo/internal/benchhistory
+S="$work/strata"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$work/registry.yml" <<EOC
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: 127.0.0.1:$port
+EOC
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+pid=$!
+until curl -sf "http://127.0.0.1:$port/v2/" >/dev/null; do sleep 0.05; done
+R=127.0.0.1:$port/strata/history
+
+"$work/benchhistory" "$work/src" "$COMMITS"
+now() { date +%s.%N; }
+cpu() { awk '{print ($14 + $15) / 100}' "/proc/$pid/stat"; }
+t0=$(now)
+$S -C "$work/src" push -q "$R" main
+push=$(echo "$(now) $t0" | awk '{print $1 - $2}')
+i=0
+while [ $i -lt "$RUNS" ]; do
+	c0=$(cpu)
+	t0=$(now)
+	$S clone -q --no-checkout "$R:main" "$work/clone"
+	t1=$(now)
+	echo "$t1 $t0" | awk '{print $1 - $2}' >>"$work/clone.s"
+	echo "$(cpu) $c0" | awk '{print $1 - $2}' >>"$work/registry.s"
+	n=$($S -C "$work/clone" log --oneline main | wc -l)
+	[ "$n" -eq "$COMMITS" ] || { echo "remote-history: the clone has $n commits, want $COMMITS" >&2; exit 1; }
+	rm -rf "$work/clone"
+	i=$((i + 1))
+done
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+echo "| deep history, local docker-registry | median s | goal |"
+echo "|---|---|---|"
+awk -v n="$COMMITS" -v c="$(median <"$work/clone.s")" -v r="$(median <"$work/registry.s")" 'BEGIN {
+	printf "| clone of %d commits (a config each), %d runs | %.1f (registry CPU %.1f s) | < 20 s |\n", n, '"$RUNS"', c, r
+}'
+awk -v n="$COMMITS" -v p="$push" 'BEGIN { printf "| push of the same history, once | %.1f | |\n", p }'
