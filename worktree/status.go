@@ -86,6 +86,9 @@ func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
 
 type devIno struct{ dev, ino uint64 }
 
+// windowNames is how many names of a directory are stat'ed together.
+const windowNames = 128
+
 // ReservedError is a path of the work tree whose name (".wh." prefix) the
 // OCI layer format reserves: it cannot be committed, and status and diff
 // say so rather than show what a commit would not store.
@@ -126,10 +129,16 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		return err
 	}
 	seen := map[string]bool{}
-	for _, name := range names {
+	var looked []layer.Looked
+	for i, name := range names {
+		if i%windowNames == 0 {
+			// Stat and classify the next names on every core.
+			looked = layer.ClassifyAll(d, names[i:min(i+windowNames, len(names))], upper, looked)
+		}
+		l := &looked[i%windowNames]
 		crel := rel + "/" + name
 		seen[crel] = true
-		st, err := d.Lstat(name)
+		st, err := l.St, l.LstatErr
 		if err != nil {
 			return err
 		}
@@ -137,7 +146,7 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		if s.ex.Match(crel, isDir) {
 			continue
 		}
-		ue, err := layer.ClassifyStat(d, name, &st, upper, s.xbuf)
+		ue, err := l.Entry, l.ClassErr
 		if errors.Is(err, layer.ErrReservedName) {
 			return &ReservedError{Path: crel}
 		}

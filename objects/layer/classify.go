@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -109,4 +111,52 @@ func ClassifyStat(d *Dir, name string, st *unix.Stat_t, overlay bool, buf []byte
 	}
 	e.xattrs = kept
 	return e, nil
+}
+
+// Looked is one name of a directory as ClassifyAll found it.
+type Looked struct {
+	Name     string
+	St       unix.Stat_t
+	LstatErr error // from d.Lstat; the rest is unset
+	Entry    UpperEntry
+	ClassErr error // from ClassifyStat
+}
+
+var lookScratch = sync.Pool{New: func() any { return &scratch{xbuf: make([]byte, 4096)} }}
+
+// ClassifyAll is d.Lstat and ClassifyStat of each name, run on every
+// core: a scan of many small files waits on these calls. out is reused
+// if large enough.
+func ClassifyAll(d *Dir, names []string, overlay bool, out []Looked) []Looked {
+	out = out[:0]
+	for _, n := range names {
+		out = append(out, Looked{Name: n})
+	}
+	k := min(workerCount(), len(out))
+	if len(out) < parallelMin {
+		k = 1
+	}
+	var next atomic.Int64
+	run := func() {
+		s := lookScratch.Get().(*scratch)
+		defer lookScratch.Put(s)
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= len(out) {
+				return
+			}
+			l := &out[i]
+			if l.St, l.LstatErr = d.Lstat(l.Name); l.LstatErr == nil {
+				l.Entry, l.ClassErr = ClassifyStat(d, l.Name, &l.St, overlay, s.xbuf)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(k - 1)
+	for range k - 1 {
+		go func() { defer wg.Done(); run() }()
+	}
+	run()
+	wg.Wait()
+	return out
 }

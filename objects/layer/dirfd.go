@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -119,26 +120,55 @@ func (d *Dir) OpenBeneath(rel string) (*Dir, error) {
 // pinned with O_PATH and reopened only once it is known to be a regular
 // file. If st is given, the file must still be the one it describes.
 func (d *Dir) OpenFile(name string, st *unix.Stat_t) (*os.File, unix.Stat_t, error) {
+	fd, now, err := d.openRead(name, st)
+	if err != nil {
+		return nil, now, err
+	}
+	return os.NewFile(uintptr(fd), d.join(name)), now, nil
+}
+
+// openRead is OpenFile's raw fd, for the layer writer's loop over every
+// file: an os.File costs an fcntl and a failed epoll_ctl each.
+func (d *Dir) openRead(name string, st *unix.Stat_t) (int, unix.Stat_t, error) {
 	var now unix.Stat_t
 	pfd, err := unix.Openat(d.fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, now, &os.PathError{Op: "open", Path: d.join(name), Err: err}
+		return -1, now, &os.PathError{Op: "open", Path: d.join(name), Err: err}
 	}
 	defer unix.Close(pfd)
 	if err := unix.Fstat(pfd, &now); err != nil {
-		return nil, now, &os.PathError{Op: "stat", Path: d.join(name), Err: err}
+		return -1, now, &os.PathError{Op: "stat", Path: d.join(name), Err: err}
 	}
 	if st != nil && (now.Dev != st.Dev || now.Ino != st.Ino) {
-		return nil, now, fmt.Errorf("%s: %w", d.join(name), ErrFileChanged)
+		return -1, now, fmt.Errorf("%s: %w", d.join(name), ErrFileChanged)
 	}
 	if now.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, now, fmt.Errorf("%s: %w (%s)", d.join(name), ErrNotRegular, typeWord(now.Mode))
+		return -1, now, fmt.Errorf("%s: %w (%s)", d.join(name), ErrNotRegular, typeWord(now.Mode))
 	}
-	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(pfd), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	fd, err := reopen(pfd, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC)
 	if err != nil {
-		return nil, now, &os.PathError{Op: "open", Path: d.join(name), Err: err}
+		return -1, now, &os.PathError{Op: "open", Path: d.join(name), Err: err}
 	}
-	return os.NewFile(uintptr(fd), d.join(name)), now, nil
+	return fd, now, nil
+}
+
+// procFD is /proc/self/fd, opened once: reopening an O_PATH fd through it
+// resolves one name, where "/proc/self/fd/N" resolves four and a symlink
+// for every file written to a layer.
+var procFD = sync.OnceValue(func() int {
+	fd, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	return fd
+})
+
+// reopen opens the file that the O_PATH fd pfd pins, with flags.
+func reopen(pfd, flags int) (int, error) {
+	if dir := procFD(); dir >= 0 {
+		return unix.Openat(dir, strconv.Itoa(pfd), flags, 0)
+	}
+	return unix.Open("/proc/self/fd/"+strconv.Itoa(pfd), flags, 0)
 }
 
 // ReadSmallFile reads the regular file name, refusing one over max bytes.

@@ -72,17 +72,40 @@ func EncodeIndex(w io.Writer, entries []Entry) error {
 }
 
 func appendEntry(b []byte, e *Entry) []byte {
-	dash := func(s string) string {
+	dash := func(b []byte, s string) []byte {
 		if s == "" {
-			return "-"
+			s = "-"
 		}
-		return s
+		return append(append(b, s...), ' ')
 	}
+	// strconv, not fmt: an index has an entry per file (issue 15).
 	b = append(b, byte(e.Type), ' ')
-	b = append(b, fmt.Sprintf("%04o %d %d %d %d.%09d %s %s ", e.Mode, e.UID, e.GID, e.Size,
-		e.ModTime.Unix(), e.ModTime.Nanosecond(), dash(e.Digest), dash(e.Xattrs))...)
+	for m := max(e.Mode, 1); m < 0o1000; m <<= 3 { // %04o
+		b = append(b, '0')
+	}
+	b = strconv.AppendUint(b, uint64(e.Mode), 8)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(e.UID), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(e.GID), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, e.Size, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, e.ModTime.Unix(), 10)
+	b = append(b, '.')
+	ns := e.ModTime.Nanosecond()
+	for d := 100000000; d > 1 && ns < d; d /= 10 { // %09d
+		b = append(b, '0')
+	}
+	b = strconv.AppendInt(b, int64(ns), 10)
+	b = append(b, ' ')
+	b = dash(b, e.Digest)
+	b = dash(b, e.Xattrs)
 	if e.Type == TypeChar || e.Type == TypeBlock {
-		b = append(b, fmt.Sprintf("%d:%d ", e.Major, e.Minor)...)
+		b = strconv.AppendUint(b, uint64(e.Major), 10)
+		b = append(b, ':')
+		b = strconv.AppendUint(b, uint64(e.Minor), 10)
+		b = append(b, ' ')
 	} else {
 		b = append(b, "- "...)
 	}

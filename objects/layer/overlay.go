@@ -62,7 +62,7 @@ func (t *tarWriter) mergedEntry(crel string, stack []layerDir, name string) erro
 	if t.opts.Exclude != nil && t.opts.Exclude("/"+crel, isDir) {
 		return nil
 	}
-	if err := t.emit(crel, top.dir, &top.e); err != nil {
+	if err := t.emit(crel, top.dir, &top.e, nil); err != nil {
 		return err
 	}
 	if isDir {

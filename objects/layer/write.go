@@ -68,8 +68,20 @@ type tarWriter struct {
 	buf     []byte // file copy buffer
 	xbuf    []byte // xattr name list buffer
 	hash    *blake3.Hasher
-	lowers  []*Dir // opts.Lowers, opened on first need
+	lowers  []*Dir    // opts.Lowers, opened on first need
+	windows []*window // free windows of walk (one in use per depth)
 }
+
+func (t *tarWriter) getWindow() *window {
+	if n := len(t.windows); n > 0 {
+		w := t.windows[n-1]
+		t.windows = t.windows[:n-1]
+		return w
+	}
+	return newWindow()
+}
+
+func (t *tarWriter) putWindow(w *window) { t.windows = append(t.windows, w) }
 
 // WriteTar writes dir as an uncompressed PAX tar to w and returns its file
 // index. The output depends only on the tree: names are sorted bytewise,
@@ -117,62 +129,66 @@ func (t *tarWriter) walk(rel string, d *Dir) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range names {
+	w := t.getWindow()
+	defer t.putWindow(w)
+	for len(names) > 0 {
 		if err := t.ctx.Err(); err != nil {
 			return err
 		}
-		crel := path.Join(rel, name)
-		st, err := d.Lstat(name)
-		if err != nil {
-			return err
-		}
-		if t.opts.Exclude != nil && t.opts.Exclude("/"+crel, st.Mode&unix.S_IFMT == unix.S_IFDIR) {
-			continue
-		}
-		e, err := ClassifyStat(d, name, &st, t.opts.Overlay, t.xbuf)
-		if errors.Is(err, ErrReservedName) {
-			return fmt.Errorf("/%s: %w", crel, err)
-		}
-		if err != nil {
-			return err
-		}
-		if t.opts.Attr != nil {
-			t.opts.Attr("/"+crel, &e.St)
-		}
-		if e.Class == Whiteout {
-			if err := t.whiteout(crel); err != nil {
+		k := min(len(names), windowNames)
+		items := t.look(w, d, rel, names[:k])
+		names = names[k:]
+		for i := range items {
+			if err := t.walkItem(rel, d, &items[i]); err != nil {
 				return err
 			}
-			continue
-		}
-		if err := t.emit(crel, d, &e); err != nil {
-			return err
-		}
-		if !e.IsDir() {
-			continue
-		}
-		switch e.Class {
-		case Opaque:
-			if err := t.opaque(crel); err != nil {
-				return err
-			}
-		case Redirect:
-			if err := t.redirected(rel, crel, d, &e); err != nil {
-				return err
-			}
-			continue
-		}
-		sub, err := d.Sub(name, &e.St)
-		if err != nil {
-			return err
-		}
-		err = t.walk(crel, sub)
-		sub.Close()
-		if err != nil {
-			return err
 		}
 	}
 	return nil
+}
+
+// walkItem writes one entry of d, found by look, and what lies below it.
+func (t *tarWriter) walkItem(rel string, d *Dir, it *item) error {
+	if it.lstatErr != nil {
+		return it.lstatErr
+	}
+	if it.excluded {
+		return nil
+	}
+	name, crel, e := it.name, joinRel(rel, it.name), &it.ue
+	if errors.Is(it.classErr, ErrReservedName) {
+		return fmt.Errorf("/%s: %w", crel, it.classErr)
+	}
+	if it.classErr != nil {
+		return it.classErr
+	}
+	if t.opts.Attr != nil {
+		t.opts.Attr("/"+crel, &e.St)
+	}
+	if e.Class == Whiteout {
+		return t.whiteout(crel)
+	}
+	if err := t.emit(crel, d, e, it); err != nil {
+		return err
+	}
+	if !e.IsDir() {
+		return nil
+	}
+	switch e.Class {
+	case Opaque:
+		if err := t.opaque(crel); err != nil {
+			return err
+		}
+	case Redirect:
+		return t.redirected(rel, crel, d, e)
+	}
+	sub, err := d.Sub(name, &e.St)
+	if err != nil {
+		return err
+	}
+	err = t.walk(crel, sub)
+	sub.Close()
+	return err
 }
 
 // redirected writes a directory renamed in the overlay whole: its
@@ -201,7 +217,7 @@ func isWhiteout(st *unix.Stat_t) bool {
 
 // emit writes one entry (and a regular file's content) and records it in
 // the index.
-func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry) error {
+func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
 	st, xs, abs := &ue.St, ue.xattrs, d.join(ue.Name)
 	mtime := time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
 	if t.opts.Mtime != nil {
@@ -234,7 +250,18 @@ func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry) error {
 		if err := t.tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("%s: %w", abs, err)
 		}
-		dg, err := t.copyFile(d, ue.Name, st)
+		var dg string
+		var err error
+		if pre != nil && pre.fetched {
+			dg, err = pre.digest, pre.readErr
+			if err == nil {
+				if _, err = t.tw.Write(pre.data); err != nil {
+					err = fmt.Errorf("%s: %w", abs, err)
+				}
+			}
+		} else {
+			dg, err = t.copyFile(d, ue.Name, st)
+		}
 		if err != nil {
 			return err
 		}
@@ -277,21 +304,47 @@ func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry) error {
 // copyFile streams size bytes of a regular file into the tar, hashing them
 // on the way so that each byte is read once.
 func (t *tarWriter) copyFile(d *Dir, name string, st *unix.Stat_t) (string, error) {
-	f, _, err := d.OpenFile(name, st)
+	fd, _, err := d.openRead(name, st)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
+	defer unix.Close(fd)
 	t.hash.Reset()
-	size := st.Size
-	n, err := io.CopyBuffer(io.MultiWriter(t.tw, t.hash), io.LimitReader(f, size), t.buf)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", f.Name(), err)
-	}
-	if n != size {
-		return "", fmt.Errorf("%s: %w: read %d of %d bytes", f.Name(), ErrFileChanged, n, size)
+	for left := st.Size; left > 0; {
+		n, err := readFull(fd, t.buf[:min(left, int64(len(t.buf)))])
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", d.join(name), err)
+		}
+		if n == 0 {
+			return "", fmt.Errorf("%s: %w: read %d of %d bytes", d.join(name), ErrFileChanged, st.Size-left, st.Size)
+		}
+		if _, err := t.tw.Write(t.buf[:n]); err != nil {
+			return "", fmt.Errorf("%s: %w", d.join(name), err)
+		}
+		t.hash.Write(t.buf[:n])
+		left -= int64(n)
 	}
 	return "blake3:" + hex.EncodeToString(t.hash.Sum(nil)), nil
+}
+
+// readFull reads fd into b until b is full or the file ends; it returns
+// how much it read.
+func readFull(fd int, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		k, err := unix.Read(fd, b[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("read: %w", err)
+		}
+		if k == 0 {
+			break
+		}
+		n += k
+	}
+	return n, nil
 }
 
 // whiteout records that rel was deleted.

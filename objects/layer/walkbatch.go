@@ -1,0 +1,176 @@
+package layer
+
+import (
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/zeebo/blake3"
+	"golang.org/x/sys/unix"
+)
+
+// A tree of many small files is written at the speed of its system calls
+// (lstat, listxattr, open, read, close: some eight a file), not of its
+// compression. So each directory is taken in windows of names whose
+// entries are stat'ed and classified, and whose small files are read and
+// hashed, on every core; the tar is then written in order from what they
+// found. The calls are the same, through the same directory fd, as the
+// serial walk makes: only their order between entries of one window
+// changes.
+const (
+	windowNames = 128      // names of one directory looked at together
+	prefetchMax = 32 << 10 // files up to this size are read ahead (128 of them 4 MiB at most)
+	parallelMin = 8        // fewer names than this are looked at inline
+)
+
+// item is one name of a window and what the workers found.
+type item struct {
+	name     string
+	st       unix.Stat_t
+	lstatErr error // the entry is unreadable
+	ue       UpperEntry
+	classErr error
+	excluded bool
+	// A prefetched file: its content (a slice of the window's arena),
+	// digest, or the error reading it met.
+	fetched bool
+	data    []byte
+	digest  string
+	readErr error
+}
+
+// window holds one window's items and the scratch its workers reuse.
+type window struct {
+	items   []item
+	arena   []byte
+	scratch chan *scratch
+}
+
+type scratch struct {
+	xbuf []byte
+	hash *blake3.Hasher
+}
+
+func newWindow() *window {
+	w := &window{items: make([]item, 0, windowNames), scratch: make(chan *scratch, 8)}
+	for range workerCount() {
+		w.scratch <- &scratch{xbuf: make([]byte, 4096), hash: blake3.New()}
+	}
+	return w
+}
+
+func workerCount() int { return min(max(runtime.GOMAXPROCS(0), 1), 8) }
+
+// each runs f(i, s) for every i below n on up to workerCount goroutines,
+// this one included; s is a worker's own scratch.
+func (w *window) each(n int, f func(i int, s *scratch)) {
+	k := min(workerCount(), n)
+	if n < parallelMin {
+		k = 1
+	}
+	var next atomic.Int64
+	run := func() {
+		s := <-w.scratch
+		defer func() { w.scratch <- s }()
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			f(i, s)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(k - 1)
+	for range k - 1 {
+		go func() { defer wg.Done(); run() }()
+	}
+	run()
+	wg.Wait()
+}
+
+// look fills the window with names of d: stat, exclusion, class, and the
+// content of small files. Exclude is called here, in order, on this
+// goroutine.
+func (t *tarWriter) look(w *window, d *Dir, rel string, names []string) []item {
+	w.items = w.items[:0]
+	for _, name := range names {
+		w.items = append(w.items, item{name: name})
+	}
+	items := w.items
+	w.each(len(items), func(i int, s *scratch) {
+		it := &items[i]
+		if it.st, it.lstatErr = d.Lstat(it.name); it.lstatErr != nil {
+			return
+		}
+		it.ue, it.classErr = ClassifyStat(d, it.name, &it.st, t.opts.Overlay, s.xbuf)
+	})
+	// Which files to read ahead, each given its place in the arena.
+	need := 0
+	for i := range items {
+		it := &items[i]
+		if it.lstatErr != nil {
+			break // the walk stops here
+		}
+		if t.opts.Exclude != nil && t.opts.Exclude("/"+joinRel(rel, it.name), it.st.Mode&unix.S_IFMT == unix.S_IFDIR) {
+			it.excluded = true
+			continue
+		}
+		st := &it.ue.St
+		if it.classErr == nil && it.ue.Class == Content && st.Mode&unix.S_IFMT == unix.S_IFREG &&
+			st.Nlink == 1 && st.Size > 0 && st.Size <= prefetchMax {
+			it.fetched = true
+			need += int(st.Size)
+		}
+	}
+	if need == 0 {
+		return items
+	}
+	if cap(w.arena) < need {
+		w.arena = make([]byte, need)
+	}
+	off := 0
+	for i := range items {
+		if it := &items[i]; it.fetched {
+			it.data = w.arena[off : off+int(it.ue.St.Size) : off+int(it.ue.St.Size)]
+			off += len(it.data)
+		}
+	}
+	w.each(len(items), func(i int, s *scratch) {
+		it := &items[i]
+		if !it.fetched {
+			return
+		}
+		it.digest, it.readErr = readSmall(d, it.name, &it.ue.St, it.data, s.hash)
+	})
+	return items
+}
+
+// readSmall reads the regular file name, which st describes, into data
+// (st.Size long) and returns its digest.
+func readSmall(d *Dir, name string, st *unix.Stat_t, data []byte, h *blake3.Hasher) (string, error) {
+	fd, _, err := d.openRead(name, st)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	n, err := readFull(fd, data)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", d.join(name), err)
+	}
+	if n != len(data) {
+		return "", fmt.Errorf("%s: %w: read %d of %d bytes", d.join(name), ErrFileChanged, n, len(data))
+	}
+	h.Reset()
+	h.Write(data)
+	return "blake3:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func joinRel(rel, name string) string {
+	if rel == "" {
+		return name
+	}
+	return rel + "/" + name
+}
