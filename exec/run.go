@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -22,13 +21,15 @@ import (
 	"golang.org/x/term"
 )
 
-var sweepOnce sync.Once
-
 // Run starts spec.Args in a new container on spec.Root and waits for it.
 // exitCode is the process's exit status, 128+N if signal N killed it. When the
 // process could not be started err is an *ExitError whose Code (125, 126 or
 // 127) is also returned as exitCode. Cancelling ctx kills the container.
 func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	// Leftovers of dead runs are swept while this one starts; Run returns
+	// only once that is done (nothing is left behind when it returns).
+	swept := sweepStarted()
+	defer func() { <-swept }()
 	// Copying the binary is the slowest step of a start: overlap it with
 	// the rest of the preparation.
 	exeReady := make(chan struct{})
@@ -46,28 +47,24 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 			cfg.Seccomp, seccompErr = seccompBytes(cfg.Caps)
 		}
 	}()
-	sweepOnce.Do(sweepLeftovers)
 
-	tmpDir, err := os.MkdirTemp("", tmpPrefix+strconv.Itoa(os.Getpid())+"-")
-	if err != nil {
-		return CodeRuntime, runtimeErr("%w", err)
-	}
-	defer os.RemoveAll(tmpDir)
-	if err := writeEtcFiles(tmpDir, cfg); err != nil {
-		return CodeRuntime, runtimeErr("%w", err)
-	}
-	cfg.EtcDir = tmpDir
-
-	var cg *cgroup
-	var wd *watchdogHandle
+	var (
+		tmpDir string
+		cg     *cgroup
+		wd     *watchdogHandle
+	)
+	defer func() {
+		if tmpDir != "" {
+			os.RemoveAll(tmpDir)
+		}
+	}()
 	// Root always gets a cgroup (device rules, freezer); rootless only for
 	// limits, in a delegated subtree where a device program cannot load.
 	if os.Geteuid() == 0 || spec.Resources.any() {
-		name := cgroupName(os.Getpid(), spec.ID)
-		if cg, err = newCgroup(name, spec.Resources, os.Geteuid() == 0 && !spec.Privileged); err != nil {
-			return CodeRuntime, runtimeErr("%w", err)
-		}
 		defer func() {
+			if cg == nil {
+				return
+			}
 			rerr := cg.remove()
 			wd.stop() // only now: the cgroup is gone
 			if rerr != nil && err == nil {
@@ -75,10 +72,50 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 			}
 		}()
 	}
-
-	<-seccompReady
-	if seccompErr != nil {
-		return CodeRuntime, runtimeErr("%w", seccompErr)
+	makeCgroup := func() error {
+		if os.Geteuid() != 0 && !spec.Resources.any() {
+			return nil
+		}
+		var err error
+		cg, err = newCgroup(cgroupName(os.Getpid(), spec.ID), spec.Resources, os.Geteuid() == 0 && !spec.Privileged)
+		if err != nil {
+			cg = nil // newCgroup removed what it made
+			return runtimeErr("%w", err)
+		}
+		return nil
+	}
+	// The rest of the setup happens while the init starts (it waits for
+	// its config, which names the /etc files and the cgroup it joins),
+	// except the v2 cgroup: the init is born in it (CLONE_INTO_CGROUP).
+	v2 := cgroupV2()
+	setup := func(pid int) error {
+		var err error
+		if tmpDir, err = os.MkdirTemp("", tmpPrefix+strconv.Itoa(os.Getpid())+"-"); err != nil {
+			tmpDir = ""
+			return runtimeErr("%w", err)
+		}
+		if err := writeEtcFiles(tmpDir, cfg); err != nil {
+			return runtimeErr("%w", err)
+		}
+		cfg.EtcDir = tmpDir
+		if !v2 {
+			if err := makeCgroup(); err != nil {
+				return err
+			}
+		}
+		if err := joinCgroup(cfg, cg, pid); err != nil {
+			return err
+		}
+		<-seccompReady
+		if seccompErr != nil {
+			return runtimeErr("%w", seccompErr)
+		}
+		return nil
+	}
+	if v2 {
+		if err := makeCgroup(); err != nil {
+			return CodeRuntime, err
+		}
 	}
 	<-exeReady
 	exe, err := sealedSelf()
@@ -90,7 +127,7 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
-	c, err := start(&spec, cfg, exe, cg)
+	c, err := start(&spec, cfg, exe, cg, setup)
 	if err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) {
@@ -200,7 +237,9 @@ func (c *container) close() {
 	}
 }
 
-func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container, err error) {
+// start starts the init (in cg, on cgroup v2) and calls setup with its pid
+// before the init gets its config.
+func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, setup func(pid int) error) (_ *container, err error) {
 	c := &container{spec: spec, ttyFd: -1}
 	cfgR, cfgW, err := os.Pipe()
 	if err != nil {
@@ -292,19 +331,8 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 			c.close()
 		}
 	}()
-	if cg != nil {
-		cfg.CgroupV1, cfg.CgroupV2 = cg.controllers, cg.v2
-		switch {
-		case cg.v2: // born in it (CLONE_INTO_CGROUP)
-		case !cfg.Init:
-			cfg.JoinTasks = cg.tasksFiles()
-		default:
-			// The tiny init keeps threads that a self-move of one thread
-			// would leave behind: move the whole process.
-			if err := cg.add(c.cmd.Process.Pid); err != nil {
-				return nil, runtimeErr("%w", err)
-			}
-		}
+	if err := setup(c.cmd.Process.Pid); err != nil {
+		return nil, err
 	}
 	if spec.Network == NetworkPrivate {
 		// The init waits for its config: the network is up before the
@@ -340,6 +368,27 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 		c.startTerminalIO()
 	}
 	return c, nil
+}
+
+// joinCgroup tells the init which cgroup it is in, or joins, and moves the
+// tiny init there.
+func joinCgroup(cfg *initConfig, cg *cgroup, pid int) error {
+	if cg == nil {
+		return nil
+	}
+	cfg.CgroupV1, cfg.CgroupV2 = cg.controllers, cg.v2
+	switch {
+	case cg.v2: // born in it (CLONE_INTO_CGROUP)
+	case !cfg.Init:
+		cfg.JoinTasks = cg.tasksFiles()
+	default:
+		// The tiny init keeps threads that a self-move of one thread
+		// would leave behind: move the whole process.
+		if err := cg.add(pid); err != nil {
+			return runtimeErr("%w", err)
+		}
+	}
+	return nil
 }
 
 // startTerminalIO copies between the caller and the pty master. The caller's

@@ -138,27 +138,49 @@ func assembleGroups(groups []bpfseccomp.SyscallGroup, def bpfseccomp.Action) ([]
 	return out, flush(true)
 }
 
-var seccompCache sync.Map // strings.Join(caps, ",") -> []byte
+// seccompCache holds one compiled program per capability set (the key is
+// strings.Join(caps, ",")); the entry's once makes a compile that Prewarm
+// started and Run's own share the work.
+var seccompCache struct {
+	mu sync.Mutex
+	m  map[string]*seccompEntry
+}
+
+type seccompEntry struct {
+	once sync.Once
+	b    []byte
+	err  error
+}
 
 // seccompBytes returns the program for caps in the kernel's sock_filter
 // layout, compiled once per capability set and process.
 func seccompBytes(caps []string) ([]byte, error) {
 	key := strings.Join(caps, ",")
-	if b, ok := seccompCache.Load(key); ok {
-		return b.([]byte), nil
+	seccompCache.mu.Lock()
+	if seccompCache.m == nil {
+		seccompCache.m = map[string]*seccompEntry{}
 	}
-	prog, err := seccompProgram(caps)
-	if err != nil {
-		return nil, err
+	e := seccompCache.m[key]
+	if e == nil {
+		e = &seccompEntry{}
+		seccompCache.m[key] = e
 	}
-	b := make([]byte, 0, 8*len(prog))
-	for _, f := range prog {
-		b = binary.NativeEndian.AppendUint16(b, f.Code)
-		b = append(b, f.Jt, f.Jf)
-		b = binary.NativeEndian.AppendUint32(b, f.K)
-	}
-	seccompCache.Store(key, b)
-	return b, nil
+	seccompCache.mu.Unlock()
+	e.once.Do(func() {
+		prog, err := seccompProgram(caps)
+		if err != nil {
+			e.err = err
+			return
+		}
+		b := make([]byte, 0, 8*len(prog))
+		for _, f := range prog {
+			b = binary.NativeEndian.AppendUint16(b, f.Code)
+			b = append(b, f.Jt, f.Jf)
+			b = binary.NativeEndian.AppendUint32(b, f.K)
+		}
+		e.b = b
+	})
+	return e.b, e.err
 }
 
 // seccompFromBytes is the inverse of seccompBytes.
