@@ -277,7 +277,7 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, setup func(pid
 	c.cmd = &osexec.Cmd{
 		Path:        "/proc/self/fd/" + strconv.Itoa(3+len(files)),
 		Args:        []string{"strata-init"},
-		Env:         []string{envMode + "=init"},
+		Env:         []string{envMode + "=init", "GOMAXPROCS=1"}, // one thread runs the steps: fewer start, fewer to end at execve
 		ExtraFiles:  append(files[:len(files):len(files)], exe),
 		SysProcAttr: sys,
 		WaitDelay:   5 * time.Second, // only a guard: output ends when pid 1 does
