@@ -1,6 +1,9 @@
 package exec
 
-import "sync"
+import (
+	"os"
+	"sync"
+)
 
 // Prewarm starts, in the background, the work every Run of this process
 // needs whatever its spec: the sealed copy of the init binary, the seccomp
@@ -21,6 +24,12 @@ func prewarm() {
 	sweep.once.Do(func() { sweep.done, claimed = done, true })
 	go func() {
 		sealedSelf()
+		// os/exec probes once per process whether pidfds work, by
+		// forking a child that exits at once, in the first Start:
+		// FindProcess runs that probe here instead.
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			p.Release()
+		}
 		if caps, err := capSet(false, nil, nil); err == nil {
 			seccompBytes(caps)
 		}
