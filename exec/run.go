@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	osexec "os/exec"
 	"os/signal"
@@ -370,27 +369,6 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, setup func(pid
 	return c, nil
 }
 
-// joinCgroup tells the init which cgroup it is in, or joins, and moves the
-// tiny init there.
-func joinCgroup(cfg *initConfig, cg *cgroup, pid int) error {
-	if cg == nil {
-		return nil
-	}
-	cfg.CgroupV1, cfg.CgroupV2 = cg.controllers, cg.v2
-	switch {
-	case cg.v2: // born in it (CLONE_INTO_CGROUP)
-	case !cfg.Init:
-		cfg.JoinTasks = cg.tasksFiles()
-	default:
-		// The tiny init keeps threads that a self-move of one thread
-		// would leave behind: move the whole process.
-		if err := cg.add(pid); err != nil {
-			return runtimeErr("%w", err)
-		}
-	}
-	return nil
-}
-
 // startTerminalIO copies between the caller and the pty master. The caller's
 // terminal goes into raw mode; container.close restores it.
 func (c *container) startTerminalIO() {
@@ -494,24 +472,6 @@ func writeEtcFiles(dir string, cfg *initConfig) error {
 		}
 	}
 	return os.Chmod(dir, 0o755)
-}
-
-// sweepLeftovers removes cgroups and temporary directories of strata runs
-// whose process is gone.
-func sweepLeftovers() {
-	if os.Geteuid() == 0 {
-		sweepCgroups()
-	}
-	ents, err := os.ReadDir(os.TempDir())
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if e.IsDir() && strings.HasPrefix(e.Name(), tmpPrefix) && !ownerAlive(e.Name(), tmpPrefix) {
-			slog.Debug("sweep leftover run directory", "dir", e.Name())
-			os.RemoveAll(filepath.Join(os.TempDir(), e.Name()))
-		}
-	}
 }
 
 func randomHex(n int) string {
