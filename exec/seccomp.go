@@ -39,20 +39,29 @@ func seccompBytes(caps []string) ([]byte, error) {
 	}
 	seccompCache.mu.Unlock()
 	e.once.Do(func() {
+		if key == precompiledSeccompKey && precompiledSeccomp != "" {
+			e.b = []byte(precompiledSeccomp)
+			return
+		}
 		prog, err := seccompProgram(caps)
 		if err != nil {
 			e.err = err
 			return
 		}
-		b := make([]byte, 0, 8*len(prog))
-		for _, f := range prog {
-			b = binary.NativeEndian.AppendUint16(b, f.Code)
-			b = append(b, f.Jt, f.Jf)
-			b = binary.NativeEndian.AppendUint32(b, f.K)
-		}
-		e.b = b
+		e.b = seccompEncode(prog)
 	})
 	return e.b, e.err
+}
+
+// seccompEncode lays prog out as the kernel's sock_filter array.
+func seccompEncode(prog []unix.SockFilter) []byte {
+	b := make([]byte, 0, 8*len(prog))
+	for _, f := range prog {
+		b = binary.NativeEndian.AppendUint16(b, f.Code)
+		b = append(b, f.Jt, f.Jf)
+		b = binary.NativeEndian.AppendUint32(b, f.K)
+	}
+	return b
 }
 
 // seccompFromBytes is the inverse of seccompBytes.
