@@ -2,22 +2,27 @@
 # bench/run.sh: start-to-exit time of /bin/true in a busybox container,
 # strata against crun and runc, N interleaved runs each; prints a markdown
 # table of medians and ratios, and strata's memory while a container runs.
+# Host network: strata --network host, crun and runc without a network
+# namespace, and the floor "unshare -m -p -f -u -i chroot ROOT /bin/true"
+# (the same namespaces, nothing else). Network none: strata --network none
+# against crun with a network namespace (runc spec's default).
 #
 #   STRATA=/path/to/strata [N=30] bench/run.sh
 #
-# STRATA is the strata CLI (timed as "strata -C REPO run -- /bin/true" on a
-# checkout of the same rootfs), or a binary that runs a container as
-# "$STRATA ROOT ARGS..." (exec/internal/benchcmd: the runtime alone).
-# Needs root, busybox-static, runc and crun. crun 1.8 refuses this machine's
-# hybrid cgroups, so everything runs inside "unshare -m --propagation private"
-# with /sys/fs/cgroup/unified unmounted there (see /work/shared/PEERS.md);
-# strata runs in the same namespace so the comparison is fair.
+# STRATA is the strata CLI (timed as "strata -C REPO run --network host --
+# /bin/true" on a checkout of the same rootfs), or a binary that runs a
+# container as "$STRATA -network MODE ROOT ARGS..." (exec/internal/benchcmd:
+# the runtime alone). Needs root, busybox-static, runc, crun and unshare.
+# crun 1.8 refuses this machine's hybrid cgroups, so everything runs inside
+# "unshare -m --propagation private" with /sys/fs/cgroup/unified unmounted
+# there (see /work/shared/PEERS.md); strata runs in the same namespace so
+# the comparison is fair.
 set -euo pipefail
 
 N=${N:-30}
 : "${STRATA:?set STRATA to the strata binary}"
 STRATA=$(readlink -f "$STRATA")
-for tool in busybox runc crun python3; do
+for tool in busybox runc crun python3 unshare chroot; do
 	command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool not found" >&2; exit 1; }
 done
 
@@ -35,15 +40,19 @@ done
 printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' >"$rootfs/etc/passwd"
 printf 'root:x:0:\nuser:x:1000:\n' >"$rootfs/etc/group"
 
-# An OCI bundle from "runc spec": no terminal, /bin/true, and the host
-# network like strata's default (runc spec would create a network namespace).
+# OCI bundles from "runc spec": no terminal, /bin/true; "bundle" on the
+# host network (no network namespace), "bundle-net" with runc spec's own
+# network namespace (only lo, as strata --network none), same rootfs.
 (cd "$work/bundle" && runc spec)
-python3 - "$work/bundle/config.json" <<'PY'
+mkdir "$work/bundle-net"
+python3 - "$work/bundle/config.json" "$work/bundle-net/config.json" "$rootfs" <<'PY'
 import json, sys
-p = sys.argv[1]
+p, pnet, rootfs = sys.argv[1:]
 c = json.load(open(p))
 c["process"]["terminal"] = False
 c["process"]["args"] = ["/bin/true"]
+c["root"]["path"] = rootfs
+json.dump(c, open(pnet, "w"), indent=1)
 c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
 json.dump(c, open(p, "w"), indent=1)
 PY
@@ -63,23 +72,28 @@ cat >"$work/inner.sh" <<'INNER'
 set -euo pipefail
 umount /sys/fs/cgroup/unified 2>/dev/null || true
 ns() { date +%s%N; }
-strata_run() {
-	if [ "$mode" = cli ]; then "$STRATA" -C "$work/repo" run -- "$@"; else "$STRATA" "$rootfs" "$@"; fi
+strata_run() { # NETWORK ARGS...
+	local net=$1
+	shift
+	if [ "$mode" = cli ]; then "$STRATA" -C "$work/repo" run --network "$net" -- "$@"; else "$STRATA" -network "$net" "$rootfs" "$@"; fi
 }
 for i in $(seq "$N"); do
-	for tool in strata crun runc; do
+	for tool in strata crun runc floor strata-none crun-net; do
 		s=$(ns)
 		case $tool in
-		strata) strata_run /bin/true ;;
+		strata) strata_run host /bin/true ;;
 		crun) crun run --bundle "$work/bundle" "bench-crun-$$-$i" ;;
 		runc) runc run --bundle "$work/bundle" "bench-runc-$$-$i" ;;
+		floor) unshare -m -p -f -u -i chroot "$rootfs" /bin/true ;;
+		strata-none) strata_run none /bin/true ;;
+		crun-net) crun run --bundle "$work/bundle-net" "bench-crunnet-$$-$i" ;;
 		esac
 		e=$(ns)
 		echo "$tool $(( (e - s) / 1000 ))"
 	done
 done >"$work/times"
 # strata's memory while a container runs (the parent process).
-if [ "$mode" = cli ]; then "$STRATA" -C "$work/repo" run -- /bin/sleep 1 & else "$STRATA" "$rootfs" /bin/sleep 1 & fi
+if [ "$mode" = cli ]; then "$STRATA" -C "$work/repo" run --network host -- /bin/sleep 1 & else "$STRATA" -network host "$rootfs" /bin/sleep 1 & fi
 pid=$!
 sleep 0.5
 grep -E '^(VmRSS|VmHWM)' "/proc/$pid/status" >"$work/mem" || true
@@ -89,24 +103,31 @@ export N STRATA rootfs work mode
 unshare -m --propagation private bash "$work/inner.sh"
 
 median() { grep "^$1 " "$work/times" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-s=$(median strata); c=$(median crun); r=$(median runc)
+s=$(median strata); c=$(median crun); r=$(median runc); f=$(median floor)
+sn=$(median strata-none); cn=$(median crun-net)
 rss=$(awk '/VmRSS/ {print $2}' "$work/mem"); hwm=$(awk '/VmHWM/ {print $2}' "$work/mem")
 
 echo "| runtime | median start-to-exit of /bin/true (ms) | strata / runtime |"
 echo "|---|---:|---:|"
-awk -v s="$s" -v c="$c" -v r="$r" 'BEGIN {
-	printf "| strata | %.2f | 1.00 |\n", s/1000
+awk -v s="$s" -v c="$c" -v r="$r" -v f="$f" -v sn="$sn" -v cn="$cn" 'BEGIN {
+	printf "| strata --network host | %.2f | 1.00 |\n", s/1000
 	printf "| crun | %.2f | %.2f |\n", c/1000, s/c
 	printf "| runc | %.2f | %.2f |\n", r/1000, s/r
+	printf "| floor: unshare -m -p -f -u -i chroot | %.2f | %.2f |\n", f/1000, s/f
+	printf "| strata --network none | %.2f | 1.00 |\n", sn/1000
+	printf "| crun, network namespace | %.2f | %.2f |\n", cn/1000, sn/cn
 }'
 echo
-echo "strata timed as: $([ "$mode" = cli ] && echo 'strata -C REPO run -- /bin/true, on a checkout' || echo 'the runtime alone')."
+echo "strata timed as: $([ "$mode" = cli ] && echo 'strata -C REPO run --network host|none -- /bin/true, on a checkout' || echo 'the runtime alone')."
 echo "N=$N interleaved runs each, inside one private mount namespace; crun $(crun --version | head -1 | awk '{print $3}'), $(runc --version | head -1)."
 echo "strata parent while a container runs: VmRSS ${rss:-?} kB, VmHWM ${hwm:-?} kB."
 if [ -n "${BENCH_CHART:-}" ]; then
-	awk -v s="$s" -v c="$c" -v r="$r" 'BEGIN {
+	awk -v s="$s" -v c="$c" -v r="$r" -v f="$f" -v sn="$sn" -v cn="$cn" 'BEGIN {
 		printf "start to exit of /bin/true\tstrata\t%.2f\tms\n", s/1000
 		printf "start to exit of /bin/true\tcrun\t%.2f\tms\n", c/1000
 		printf "start to exit of /bin/true\trunc\t%.2f\tms\n", r/1000
+		printf "start to exit of /bin/true\tfloor (unshare+chroot)\t%.2f\tms\n", f/1000
+		printf "start to exit of /bin/true, network none\tstrata\t%.2f\tms\n", sn/1000
+		printf "start to exit of /bin/true, network none\tcrun (netns)\t%.2f\tms\n", cn/1000
 	}' >>"$BENCH_CHART"
 fi

@@ -267,3 +267,24 @@ func ownerAlive(name, prefix string) bool {
 	}
 	return unix.Kill(pid, 0) != unix.ESRCH
 }
+
+// joinCgroup tells the init which cgroup it is in, or joins, and moves the
+// tiny init there.
+func joinCgroup(cfg *initConfig, cg *cgroup, pid int) error {
+	if cg == nil {
+		return nil
+	}
+	cfg.CgroupV1, cfg.CgroupV2 = cg.controllers, cg.v2
+	switch {
+	case cg.v2: // born in it (CLONE_INTO_CGROUP)
+	case !cfg.Init:
+		cfg.JoinTasks = cg.tasksFiles()
+	default:
+		// The tiny init keeps threads that a self-move of one thread
+		// would leave behind: move the whole process.
+		if err := cg.add(pid); err != nil {
+			return runtimeErr("%w", err)
+		}
+	}
+	return nil
+}

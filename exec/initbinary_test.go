@@ -19,7 +19,7 @@ func TestSmallInitBinary(t *testing.T) {
 	bin := os.Getenv("STRATA_TEST_INIT_BINARY")
 	if bin == "" {
 		bin = filepath.Join(t.TempDir(), "strata-init")
-		build := osexec.Command("go", "build", "-o", bin, "./cmd/strata-init")
+		build := osexec.Command("go", "build", "-tags", "strata_init", "-o", bin, "./cmd/strata-init")
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("build strata-init: %v\n%s", err, out)

@@ -7,14 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	osexec "os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -22,13 +20,15 @@ import (
 	"golang.org/x/term"
 )
 
-var sweepOnce sync.Once
-
 // Run starts spec.Args in a new container on spec.Root and waits for it.
 // exitCode is the process's exit status, 128+N if signal N killed it. When the
 // process could not be started err is an *ExitError whose Code (125, 126 or
 // 127) is also returned as exitCode. Cancelling ctx kills the container.
 func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	// Leftovers of dead runs are swept while this one starts; Run returns
+	// only once that is done (nothing is left behind when it returns).
+	swept := sweepStarted()
+	defer func() { <-swept }()
 	// Copying the binary is the slowest step of a start: overlap it with
 	// the rest of the preparation.
 	exeReady := make(chan struct{})
@@ -54,28 +54,24 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 			cfg.Seccomp, seccompErr = seccompBytes(cfg.Caps)
 		}
 	}()
-	sweepOnce.Do(sweepLeftovers)
 
-	tmpDir, err := os.MkdirTemp("", tmpPrefix+strconv.Itoa(os.Getpid())+"-")
-	if err != nil {
-		return CodeRuntime, runtimeErr("%w", err)
-	}
-	defer os.RemoveAll(tmpDir)
-	if err := writeEtcFiles(tmpDir, cfg); err != nil {
-		return CodeRuntime, runtimeErr("%w", err)
-	}
-	cfg.EtcDir = tmpDir
-
-	var cg *cgroup
-	var wd *watchdogHandle
+	var (
+		tmpDir string
+		cg     *cgroup
+		wd     *watchdogHandle
+	)
+	defer func() {
+		if tmpDir != "" {
+			os.RemoveAll(tmpDir)
+		}
+	}()
 	// Root always gets a cgroup (device rules, freezer); rootless only for
 	// limits, in a delegated subtree where a device program cannot load.
 	if os.Geteuid() == 0 || spec.Resources.any() {
-		name := cgroupName(os.Getpid(), spec.ID)
-		if cg, err = newCgroup(name, spec.Resources, os.Geteuid() == 0 && !spec.Privileged); err != nil {
-			return CodeRuntime, runtimeErr("%w", err)
-		}
 		defer func() {
+			if cg == nil {
+				return
+			}
 			rerr := cg.remove()
 			wd.stop() // only now: the cgroup is gone
 			if rerr != nil && err == nil {
@@ -83,10 +79,50 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 			}
 		}()
 	}
-
-	<-seccompReady
-	if seccompErr != nil {
-		return CodeRuntime, runtimeErr("%w", seccompErr)
+	makeCgroup := func() error {
+		if os.Geteuid() != 0 && !spec.Resources.any() {
+			return nil
+		}
+		var err error
+		cg, err = newCgroup(cgroupName(os.Getpid(), spec.ID), spec.Resources, os.Geteuid() == 0 && !spec.Privileged)
+		if err != nil {
+			cg = nil // newCgroup removed what it made
+			return runtimeErr("%w", err)
+		}
+		return nil
+	}
+	// The rest of the setup happens while the init starts (it waits for
+	// its config, which names the /etc files and the cgroup it joins),
+	// except the v2 cgroup: the init is born in it (CLONE_INTO_CGROUP).
+	v2 := cgroupV2()
+	setup := func(pid int) error {
+		var err error
+		if tmpDir, err = os.MkdirTemp("", tmpPrefix+strconv.Itoa(os.Getpid())+"-"); err != nil {
+			tmpDir = ""
+			return runtimeErr("%w", err)
+		}
+		if err := writeEtcFiles(tmpDir, cfg); err != nil {
+			return runtimeErr("%w", err)
+		}
+		cfg.EtcDir = tmpDir
+		if !v2 {
+			if err := makeCgroup(); err != nil {
+				return err
+			}
+		}
+		if err := joinCgroup(cfg, cg, pid); err != nil {
+			return err
+		}
+		<-seccompReady
+		if seccompErr != nil {
+			return runtimeErr("%w", seccompErr)
+		}
+		return nil
+	}
+	if v2 {
+		if err := makeCgroup(); err != nil {
+			return CodeRuntime, err
+		}
 	}
 	<-exeReady
 	exe, err := sealedSelf()
@@ -98,7 +134,7 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
-	c, err := start(&spec, cfg, exe, cg)
+	c, err := start(&spec, cfg, exe, cg, setup)
 	if err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) {
@@ -210,7 +246,9 @@ func (c *container) close() {
 	}
 }
 
-func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container, err error) {
+// start starts the init (in cg, on cgroup v2) and calls setup with its pid
+// before the init gets its config.
+func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, setup func(pid int) error) (_ *container, err error) {
 	c := &container{spec: spec, ttyFd: -1}
 	cfgR, cfgW, err := os.Pipe()
 	if err != nil {
@@ -248,7 +286,7 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 	c.cmd = &osexec.Cmd{
 		Path:        "/proc/self/fd/" + strconv.Itoa(3+len(files)),
 		Args:        []string{"strata-init"},
-		Env:         []string{envMode + "=init"},
+		Env:         []string{envMode + "=init", "GOMAXPROCS=1"}, // one thread runs the steps: fewer start, fewer to end at execve
 		ExtraFiles:  append(files[:len(files):len(files)], exe),
 		SysProcAttr: sys,
 		WaitDelay:   5 * time.Second, // only a guard: output ends when pid 1 does
@@ -302,19 +340,8 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup) (_ *container,
 			c.close()
 		}
 	}()
-	if cg != nil {
-		cfg.CgroupV1, cfg.CgroupV2 = cg.controllers, cg.v2
-		switch {
-		case cg.v2: // born in it (CLONE_INTO_CGROUP)
-		case !cfg.Init:
-			cfg.JoinTasks = cg.tasksFiles()
-		default:
-			// The tiny init keeps threads that a self-move of one thread
-			// would leave behind: move the whole process.
-			if err := cg.add(c.cmd.Process.Pid); err != nil {
-				return nil, runtimeErr("%w", err)
-			}
-		}
+	if err := setup(c.cmd.Process.Pid); err != nil {
+		return nil, err
 	}
 	if spec.Network == NetworkPrivate {
 		// The init waits for its config: the network is up before the
@@ -455,24 +482,6 @@ func writeEtcFiles(dir string, cfg *initConfig) error {
 		}
 	}
 	return os.Chmod(dir, 0o755)
-}
-
-// sweepLeftovers removes cgroups and temporary directories of strata runs
-// whose process is gone.
-func sweepLeftovers() {
-	if os.Geteuid() == 0 {
-		sweepCgroups()
-	}
-	ents, err := os.ReadDir(os.TempDir())
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if e.IsDir() && strings.HasPrefix(e.Name(), tmpPrefix) && !ownerAlive(e.Name(), tmpPrefix) {
-			slog.Debug("sweep leftover run directory", "dir", e.Name())
-			os.RemoveAll(filepath.Join(os.TempDir(), e.Name()))
-		}
-	}
 }
 
 func randomHex(n int) string {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -50,7 +51,9 @@ func (r *Repo) ReflogExpiryFromConfig(now time.Time) (ReflogExpiry, error) {
 }
 
 var (
-	agoRE  = regexp.MustCompile(`^(\d+)[. ]?(second|minute|hour|day|week|month|year)s?(?:[. ]ago)?$`)
+	agoRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(\d+)[. ]?(second|minute|hour|day|week|month|year)s?(?:[. ]ago)?$`)
+	})
 	units  = map[string]time.Duration{"second": time.Second, "minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour, "week": 7 * 24 * time.Hour, "month": 30 * 24 * time.Hour, "year": 365 * 24 * time.Hour}
 	layout = []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"}
 )
@@ -67,7 +70,7 @@ func ParseExpiry(s string, now time.Time) (time.Time, error) {
 	case "never", "false":
 		return time.Time{}, nil
 	}
-	if m := agoRE.FindStringSubmatch(v); m != nil {
+	if m := agoRE().FindStringSubmatch(v); m != nil {
 		n, err := strconv.Atoi(m[1])
 		if err == nil {
 			return now.Add(-time.Duration(n) * units[m[2]]), nil

@@ -33,7 +33,7 @@ mkdir -p "$root/bin" "$root/usr/bin" "$root/strata" "$root/modules" \
 
 echo "test-vm: building the exec test binary and strata-init"
 CGO_ENABLED=0 $GO test -c -o "$root/strata/exec.test" ./exec
-CGO_ENABLED=0 $GO build -ldflags "-s -w" -o "$root/strata/strata-init" ./exec/cmd/strata-init
+CGO_ENABLED=0 $GO build -tags strata_init -ldflags "-s -w" -o "$root/strata/strata-init" ./exec/cmd/strata-init
 # TestNoStrataImports reads the package's sources from its working directory.
 cp exec/*.go "$root/strata/"
 

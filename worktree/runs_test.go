@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -54,5 +55,19 @@ func TestRunRegistry(t *testing.T) {
 	release()
 	if ids, err := w.Runs(); err != nil || len(ids) != 0 {
 		t.Fatalf("Runs after release = %v, %v; want none", ids, err)
+	}
+}
+
+// TestValidRunID: the loop accepts exactly [A-Za-z0-9][A-Za-z0-9_.-]{0,127}.
+func TestValidRunID(t *testing.T) {
+	long := "a" + strings.Repeat("b", 127)
+	for id, want := range map[string]bool{
+		"run-0a1b": true, "a": true, "Z9._-": true, long: true,
+		"": false, long + "c": false, "-a": false, ".a": false, "_a": false,
+		"a/b": false, "../escape": false, "a b": false, "a\x00": false, "é": false,
+	} {
+		if got := validRunID(id); got != want {
+			t.Errorf("validRunID(%q) = %v, want %v", id, got, want)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
 )
 
 func init() { register(newDocsCommand) }
@@ -37,8 +36,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			root := cmd.Root()
 			root.DisableAutoGenTag = true // the same pages from the same source
-			hdr := &doc.GenManHeader{Title: "STRATA", Section: "1", Source: "strata " + version, Manual: "strata manual"}
-			if err := doc.GenManTree(root, hdr, dir); err != nil {
+			if err := writeManTree(root, dir, "strata "+version); err != nil {
 				return fmt.Errorf("docs man: %w", err)
 			}
 			fmt.Fprintf(g.stdout, "Wrote man pages to %s\n", dir)

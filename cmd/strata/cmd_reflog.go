@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -163,7 +164,7 @@ entries named are then no longer kept by gc.
 	return cmd
 }
 
-var selectorRE = regexp.MustCompile(`^(.+)@\{(\d+)\}$`)
+var selectorRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.+)@\{(\d+)\}$`) })
 
 func newReflogDeleteCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
@@ -178,7 +179,7 @@ REF's reflog. Several entries of one ref are numbered before any goes.
 				return usagef("reflog delete: name an entry, e.g. HEAD@{1}")
 			}
 			for _, a := range args {
-				if !selectorRE.MatchString(a) {
+				if !selectorRE().MatchString(a) {
 					return usagef("reflog delete: %s: not REF@{N}", a)
 				}
 			}
@@ -191,7 +192,7 @@ REF's reflog. Several entries of one ref are numbered before any goes.
 			}
 			drop := map[string]map[int]string{}
 			for _, a := range args {
-				m := selectorRE.FindStringSubmatch(a)
+				m := selectorRE().FindStringSubmatch(a)
 				name, err := r.Refs.LogName(m[1])
 				if err != nil {
 					return err

@@ -152,9 +152,8 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	)
 	if o.rev == "" {
 		w = wt
-		if _, err := w.Ensure(ctx); err != nil {
-			return fmt.Errorf("run: %w", err)
-		}
+		// BaseCommit ensures the mount (once: each Ensure takes the lock
+		// and reads the state and mountinfo).
 		if base, err = w.BaseCommit(ctx); err != nil {
 			return fmt.Errorf("run: %w", err)
 		}

@@ -5,6 +5,7 @@ package main
 
 import (
 	"os"
+	"strings"
 
 	"github.com/strata-sh/strata/exec"
 )
@@ -20,5 +21,25 @@ func main() {
 // from main so that testscript can run strata in-process.
 func Main() int {
 	useEmbeddedInit()
+	if runsContainer(os.Args[1:]) {
+		// Before the commands are even built: the runtime's preparation
+		// overlaps with parsing and with opening the repository.
+		exec.Prewarm()
+	}
 	return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+}
+
+// runsContainer reports whether args name the run command, after the
+// global flags (-C DIR, --chdir DIR, --verbose).
+func runsContainer(args []string) bool {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-C" || a == "--chdir":
+			i++ // its value
+		case strings.HasPrefix(a, "-C") || strings.HasPrefix(a, "--chdir=") || strings.HasPrefix(a, "--verbose"):
+		default:
+			return a == "run"
+		}
+	}
+	return false
 }

@@ -269,7 +269,7 @@ func staticInit(t *testing.T) {
 	bin := os.Getenv("STRATA_TEST_INIT_BINARY")
 	if bin == "" {
 		bin = filepath.Join(t.TempDir(), "strata-init")
-		build := exec.Command("go", "build", "-o", bin, "../../exec/cmd/strata-init")
+		build := exec.Command("go", "build", "-tags", "strata_init", "-o", bin, "../../exec/cmd/strata-init")
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("build strata-init: %v\n%s", err, out)

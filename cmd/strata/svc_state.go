@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -57,7 +58,8 @@ type svcState struct {
 	CapDrop    []string `json:"cap_drop,omitempty"`
 }
 
-var svcNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$`)
+// Compiled on first use: at package init it would slow every command.
+var svcNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$`) })
 
 func servicesDir(r *repo.Repo) string { return filepath.Join(r.Root, "services") }
 
@@ -76,7 +78,7 @@ func containerID(r *repo.Repo, name string) string {
 }
 
 func loadSvc(r *repo.Repo, name string) (*svc, error) {
-	if !svcNamePattern.MatchString(name) {
+	if !svcNamePattern().MatchString(name) {
 		return nil, fmt.Errorf("no run named %q", name)
 	}
 	s := &svc{dir: filepath.Join(servicesDir(r), name)}

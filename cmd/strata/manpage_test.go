@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestManPages: every command gets a roff page with its name, synopsis,
+// description and flags, and no text line that roff would read as a
+// request.
+func TestManPages(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	root := newRootCommand(&globals{stdout: &out, stderr: &out})
+	if err := writeManTree(root, dir, "strata test"); err != nil {
+		t.Fatal(err)
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "*.1"))
+	if len(pages) < 20 {
+		t.Fatalf("only %d pages", len(pages))
+	}
+	requests := map[string]bool{".nh": true, ".TH": true, ".SH": true, ".PP": true, ".TP": true, ".nf": true, ".fi": true}
+	for _, p := range pages {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		for _, want := range []string{".nh\n.TH \"STRATA\" \"1\"", "\"strata test\"", ".SH NAME\n", ".SH SYNOPSIS\n", ".SH DESCRIPTION\n"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("%s: no %q", filepath.Base(p), want)
+			}
+		}
+		for _, l := range strings.Split(s, "\n") {
+			if (strings.HasPrefix(l, ".") || strings.HasPrefix(l, "'")) && !requests[strings.Fields(l)[0]] {
+				t.Errorf("%s: text line read as a request: %q", filepath.Base(p), l)
+			}
+		}
+	}
+	run, err := os.ReadFile(filepath.Join(dir, "strata-run.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"strata-run \\- Run a command", "\\fB\\-\\-network\\fP=", "\\fB\\-C\\fP, \\fB\\-\\-chdir\\fP", "\\fBstrata(1)\\fP"} {
+		if !strings.Contains(string(run), want) {
+			t.Errorf("strata-run.1: no %q", want)
+		}
+	}
+}
