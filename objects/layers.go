@@ -26,6 +26,17 @@ func (s *Store) AddLayerFromDir(ctx context.Context, dir string, opts layer.Writ
 		return Layer{}, err
 	}
 	defer w.Abort()
+	// The file index streams to a temp file beside the blob: held in
+	// memory it would grow with the number of files.
+	ix, err := os.CreateTemp(s.TempDir(), ".index-")
+	if err != nil {
+		return Layer{}, fmt.Errorf("write layer index: %w", err)
+	}
+	defer func() {
+		ix.Close()
+		os.Remove(ix.Name())
+	}()
+	opts.Index = ix
 	res, err := layer.Create(ctx, dir, w, opts)
 	if err != nil {
 		return Layer{}, err
@@ -35,10 +46,29 @@ func (s *Store) AddLayerFromDir(ctx context.Context, dir string, opts layer.Writ
 		return Layer{}, err
 	}
 	desc.MediaType = ocispec.MediaTypeImageLayerZstd
-	if err := s.writeIndex(desc.Digest, res.Index); err != nil {
+	if err := s.placeIndex(desc.Digest, ix); err != nil {
 		return Layer{}, err
 	}
 	return Layer{Desc: desc, DiffID: res.DiffID}, nil
+}
+
+// placeIndex makes the finished index file f the index of layer d, as
+// writeIndex does with one in memory: synced, read-only, renamed in.
+func (s *Store) placeIndex(d digest.Digest, f *os.File) error {
+	p := s.indexPath(d)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("write layer index %s: %w", d, err)
+	}
+	if err := f.Chmod(0o444); err != nil {
+		return fmt.Errorf("write layer index %s: %w", d, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write layer index %s: %w", d, err)
+	}
+	if err := os.Rename(f.Name(), p); err != nil {
+		return fmt.Errorf("write layer index %s: %w", d, err)
+	}
+	return atomicfile.SyncDir(p)
 }
 
 // AddLayer stores a layer that came from elsewhere (gzip, zstd or plain),

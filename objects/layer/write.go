@@ -38,6 +38,11 @@ type WriteOptions struct {
 	// path is absolute ("/usr/share"). strata build's COPY owns files by
 	// --chown and keeps an image's directory attributes with it.
 	Attr func(path string, st *unix.Stat_t)
+	// Index, if set, receives the file index line by line as the tar is
+	// written (EncodeIndex's format), and WriteTar returns no entries:
+	// memory then stays flat however many files the tree has (an entry
+	// is about 350 bytes; a 10 GB tree of small files has 340,000).
+	Index io.Writer
 }
 
 // Errors callers may branch on.
@@ -65,6 +70,8 @@ type tarWriter struct {
 	tw      *tar.Writer
 	links   map[devIno]firstLink
 	entries []Entry
+	index   *bufio.Writer // opts.Index, if set: entries go there instead
+	line    []byte
 	buf     []byte // file copy buffer
 	xbuf    []byte // xattr name list buffer
 	hash    *blake3.Hasher
@@ -105,6 +112,10 @@ func WriteTar(ctx context.Context, dir string, w io.Writer, opts WriteOptions) (
 		buf:   make([]byte, 1<<20), xbuf: make([]byte, 4096), hash: blake3.New(),
 	}
 	defer t.closeLowers()
+	if opts.Index != nil {
+		t.index = bufio.NewWriterSize(opts.Index, 64<<10)
+		t.index.WriteString(indexHeader + "\n")
+	}
 	root, err := OpenDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("write layer: %w", err)
@@ -119,7 +130,22 @@ func WriteTar(ctx context.Context, dir string, w io.Writer, opts WriteOptions) (
 	if err := bw.Flush(); err != nil {
 		return nil, fmt.Errorf("write layer: %w", err)
 	}
+	if t.index != nil {
+		if err := t.index.Flush(); err != nil {
+			return nil, fmt.Errorf("write file index: %w", err)
+		}
+	}
 	return t.entries, nil
+}
+
+// add records e in the file index.
+func (t *tarWriter) add(e Entry) {
+	if t.index == nil {
+		t.entries = append(t.entries, e)
+		return
+	}
+	t.line = appendEntry(t.line[:0], &e)
+	t.index.Write(t.line) // a write error sticks; Flush reports it
 }
 
 // walk writes the children of the upper (or plain) directory d, whose
@@ -269,7 +295,7 @@ func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
 		if st.Nlink > 1 {
 			t.links[key] = firstLink{rel, st.Size, dg}
 		}
-		t.entries = append(t.entries, e)
+		t.add(e)
 		return nil
 	case unix.S_IFDIR:
 		hdr.Typeflag, hdr.Name = tar.TypeDir, rel+"/"
@@ -297,7 +323,7 @@ func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
 	if err := t.tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("%s: %w", abs, err)
 	}
-	t.entries = append(t.entries, e)
+	t.add(e)
 	return nil
 }
 
@@ -354,7 +380,7 @@ func (t *tarWriter) whiteout(rel string) error {
 	if err := t.tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("whiteout %s: %w", rel, err)
 	}
-	t.entries = append(t.entries, Entry{Path: "/" + rel, Type: TypeWhiteout, ModTime: epoch.UTC()})
+	t.add(Entry{Path: "/" + rel, Type: TypeWhiteout, ModTime: epoch.UTC()})
 	return nil
 }
 
@@ -364,7 +390,7 @@ func (t *tarWriter) opaque(rel string) error {
 	if err := t.tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("opaque %s: %w", rel, err)
 	}
-	t.entries = append(t.entries, Entry{Path: "/" + rel, Type: TypeOpaque, ModTime: epoch.UTC()})
+	t.add(Entry{Path: "/" + rel, Type: TypeOpaque, ModTime: epoch.UTC()})
 	return nil
 }
 

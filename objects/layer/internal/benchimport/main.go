@@ -37,7 +37,13 @@ func run(cmd, a, b string) error {
 		}
 		h := sha256.New()
 		bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
-		res, err := layer.Create(ctx, a, bw, layer.WriteOptions{})
+		// The file index streams to a file, as the store writes it.
+		ix, err := os.Create(b + ".index")
+		if err != nil {
+			return err
+		}
+		defer ix.Close()
+		res, err := layer.Create(ctx, a, bw, layer.WriteOptions{Index: ix})
 		if err != nil {
 			return err
 		}
