@@ -98,7 +98,7 @@ func (u *unpacker) clear(pfd int, rel, base string) error {
 		return fmt.Errorf("replace %s: %w", rel, err)
 	}
 	if removed {
-		delete(u.created, rel)
+		u.created.remove(rel)
 	}
 	return nil
 }
@@ -156,7 +156,7 @@ func (u *unpacker) whiteout(dir, name string) error {
 		return fmt.Errorf("whiteout of %q: %w", name, ErrUnsafePath)
 	}
 	rel := path.Join(dir, name)
-	if u.created[rel] {
+	if u.created.has(rel) {
 		return nil // made by this layer: the whiteout is for the layers below
 	}
 	pfd, err := u.dirFD(dir, u.mode == ToOverlayLower)
@@ -196,7 +196,7 @@ func (u *unpacker) opaque(dir string) error {
 		return err
 	}
 	for _, n := range names {
-		if u.created[path.Join(dir, n)] {
+		if u.created.has(path.Join(dir, n)) {
 			continue
 		}
 		if _, err := u.removeAll(fd, n); err != nil {

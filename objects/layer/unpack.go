@@ -51,7 +51,7 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 		return nil, fmt.Errorf("unpack layer: %w", &os.PathError{Op: "open", Path: dir, Err: err})
 	}
 	u := &unpacker{
-		mode: mode, root: root, dirs: map[string]int{}, created: map[string]bool{},
+		mode: mode, root: root, dirs: map[string]int{}, created: newPathSet(),
 		buf: make([]byte, 1<<20), chown: os.Geteuid() == 0,
 	}
 	if index {
@@ -116,9 +116,9 @@ type dirTime struct {
 type unpacker struct {
 	mode     UnpackMode
 	root     int
-	dirs     map[string]int  // resolved directories by clean relative path
-	stale    []int           // fds dropped from dirs, closed after the entry
-	created  map[string]bool // paths this layer made: its whiteouts spare them
+	dirs     map[string]int // resolved directories by clean relative path
+	stale    []int          // fds dropped from dirs, closed after the entry
+	created  pathSet        // paths this layer made: its whiteouts spare them
 	dirTimes []dirTime
 	buf      []byte
 	chown    bool
@@ -179,7 +179,7 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 	if err := u.clear(pfd, rel, base); err != nil {
 		return err
 	}
-	u.created[rel] = true
+	u.created.add(rel)
 	mode := uint32(hdr.Mode) & 0o7777
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeGNUSparse:
@@ -215,7 +215,7 @@ func (u *unpacker) mkdir(pfd int, rel, base string, hdr *tar.Header) error {
 			return fmt.Errorf("mkdir: %w", err)
 		}
 	}
-	u.created[rel] = true
+	u.created.add(rel)
 	fd, err := unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open directory: %w", err)
