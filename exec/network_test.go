@@ -49,34 +49,24 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// privateLinks lists the host ends of private networks.
-func privateLinks(t *testing.T) []string {
-	t.Helper()
-	ents, err := os.ReadDir("/sys/class/net")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var links []string
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), linkPrefix) {
-			links = append(links, e.Name())
-		}
-	}
-	return links
+// slotLink is the host end of the private network whose container
+// address is addr.
+func slotLink(addr netip.Addr) string {
+	b := addr.As4()
+	return fmt.Sprintf("%s%d", linkPrefix, (int(b[2])<<8|int(b[3]))>>2)
 }
 
-// noLinksLeft waits for the kernel to delete the links of namespaces that
-// are gone (it does so from a work queue, moments after the last process).
-func noLinksLeft(t *testing.T, when string) {
+// linkGone waits for the kernel to delete a link of a namespace that is
+// gone (it does so from a work queue, moments after the last process).
+func linkGone(t *testing.T, link string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		l := privateLinks(t)
-		if len(l) == 0 {
+		if _, err := os.Stat("/sys/class/net/" + link); os.IsNotExist(err) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("host links %v left %s", l, when)
+			t.Fatalf("host link %s outlived its run", link)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -160,15 +150,14 @@ func get(t *testing.T, url string) string {
 }
 
 func TestNetworkPrivatePublish(t *testing.T) {
-	noLinksLeft(t, "by earlier tests")
 	port := freePort(t)
-	startService(t, []Port{{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 80}},
+	addr := startService(t, []Port{{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 80}},
 		"mkdir -p /tmp/www && echo hello-private > /tmp/www/index.html && exec httpd -f -p 80 -h /tmp/www")
 	if body := get(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); body != "hello-private\n" {
 		t.Fatalf("body %q", body)
 	}
-	if l := privateLinks(t); len(l) != 1 {
-		t.Fatalf("host links %v while one service runs, want one", l)
+	if _, err := os.Stat("/sys/class/net/" + slotLink(addr)); err != nil {
+		t.Fatalf("the service at %s has no host link: %v", addr, err)
 	}
 }
 
@@ -248,10 +237,19 @@ func TestNetworkPrivateNoSpoofing(t *testing.T) {
 
 func TestNetworkPrivateLeavesNothing(t *testing.T) {
 	out := mustSh(t, busybox(t), func(s *Spec) { s.Network = NetworkPrivate }, "ip -o -4 addr show scope global | wc -l; ip route | grep -c ^default; ip -o -4 addr show dev eth0")
-	if !strings.HasPrefix(out, "1\n1\n") || !strings.Contains(out, " 10.89.") {
-		t.Fatalf("want one global IPv4 address in 10.89.0.0/16 and a default route in the private network, got %q", out)
+	lines := strings.Split(out, "\n")
+	if len(lines) < 3 || lines[0] != "1" || lines[1] != "1" {
+		t.Fatalf("want one global IPv4 address and a default route in the private network, got %q", out)
 	}
-	noLinksLeft(t, "after the run")
+	f := strings.Fields(lines[2]) // 2: eth0@if9 inet 10.89.1.6/30 ...
+	if len(f) < 4 {
+		t.Fatalf("eth0: %q", lines[2])
+	}
+	pfx, err := netip.ParsePrefix(f[3])
+	if err != nil || !PrivateSubnet.Contains(pfx.Addr()) {
+		t.Fatalf("eth0 address %q: not in %v (%v)", f[3], PrivateSubnet, err)
+	}
+	linkGone(t, slotLink(pfx.Addr()))
 }
 
 func TestNetworkPrivatePortInUse(t *testing.T) {
@@ -269,7 +267,6 @@ func TestNetworkPrivatePortInUse(t *testing.T) {
 		t.Fatalf("code %d, err %v; want %d and a one-line error", r.code, r.err, CodeRuntime)
 	}
 	t.Logf("error: %v", r.err)
-	noLinksLeft(t, "after a failed start")
 }
 
 // withDummyAddr gives the host a non-loopback address on a veth pair of its
