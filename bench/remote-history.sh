@@ -4,9 +4,10 @@
 # repo/internal/benchhistory, a history of COMMITS commits (default
 # 10000; a config each, a small layer every 100th), pushes it once, then
 # clones it RUNS times (default 3) with `clone --no-checkout` and prints
-# the median, with the registry's own CPU time per clone: every commit
-# costs a manifest and a config request, so the registry's time per
-# request bounds the clone on a small machine.
+# the median, with the registry's own CPU time per clone: a commit not
+# in a history bundle (the tip's partial ancestor list) costs a manifest
+# and a config request, the rest come in one bundle per 1,000 commits, so
+# the registry's time per request bounds the clone on a small machine.
 # remote/ancestors_test.go's BenchmarkCloneDeepHistory times the same
 # depth with one config shared by all commits (manifest requests only).
 set -eu

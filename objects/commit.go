@@ -28,6 +28,10 @@ const (
 	// list in a registry, and the media type of its one blob (see
 	// docs/format.md, "Ancestor lists"). It is never part of a commit.
 	MediaTypeAncestors = "application/vnd.strata.ancestors.v1+json"
+	// MediaTypeHistoryBundle is the config of a full ancestor list's
+	// artifact manifest: a tar of the manifests and configs the list
+	// names (docs/format.md, "History bundles").
+	MediaTypeHistoryBundle = "application/vnd.strata.history-bundle.v1.tar"
 )
 
 // ErrNotCommit is returned when a digest does not name a commit manifest.

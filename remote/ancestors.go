@@ -52,6 +52,9 @@ type ancestorList struct {
 	Ancestors []digest.Digest                 `json:"ancestors"`
 	Continued bool                            `json:"continued,omitempty"`
 	Merges    map[digest.Digest]digest.Digest `json:"merges,omitempty"`
+	// bundle is the list's history bundle, the artifact manifest's
+	// config; empty for none (bundle.go).
+	bundle ocispec.Descriptor
 }
 
 // mergeParentOf is what a list says of commit d's second parent.
@@ -126,6 +129,9 @@ func (s *Session) readAncestorsErr(ctx context.Context, c digest.Digest) (*ances
 	if l.Commit != c {
 		return nil, fmt.Errorf("list is of commit %s: %w", short(l.Commit), ErrBadImage)
 	}
+	if m.Config.MediaType == objects.MediaTypeHistoryBundle {
+		l.bundle = m.Config
+	}
 	return &l, nil
 }
 
@@ -133,12 +139,20 @@ func (s *Session) readAncestorsErr(ctx context.Context, c digest.Digest) (*ances
 // first one known locally. The answer stops before the first one the
 // remote lacks (the history is shallow there; the caller finds it again).
 // Each worker then prefetches its commit's config (prefetchConfig).
-func (s *Session) fetchListed(ctx context.Context, st *objects.Store, of digest.Digest, ids []digest.Digest, known func(digest.Digest) bool) ([]*incoming, error) {
+// Where the list has a history bundle worth reading (useBundle), what it
+// holds is taken from it instead, the list's own commit's config too.
+func (s *Session) fetchListed(ctx context.Context, st *objects.Store, head *incoming, l *ancestorList, known func(digest.Digest) bool) ([]*incoming, error) {
+	of, ids := head.id, l.Ancestors
 	for i, d := range ids {
 		if known(d) {
 			ids = ids[:i]
 			break
 		}
+	}
+	var b *bundle
+	if useBundle(l, len(ids)) {
+		b = s.readBundle(ctx, of, l.bundle)
+		s.configFromBundle(st, b, head.m.Config)
 	}
 	out := make([]*incoming, len(ids))
 	var mu sync.Mutex
@@ -146,6 +160,13 @@ func (s *Session) fetchListed(ctx context.Context, st *objects.Store, of digest.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(manifestJobs)
 	for i, d := range ids {
+		if in := b.manifest(d); in != nil {
+			out[i] = in
+			if !s.configFromBundle(st, b, in.m.Config) {
+				g.Go(func() error { s.prefetchConfig(gctx, st, in.m.Config); return nil })
+			}
+			continue
+		}
 		g.Go(func() error {
 			raw, desc, err := s.t.fetchManifest(gctx, d.String())
 			if errors.Is(err, ErrNotFound) {
@@ -162,7 +183,9 @@ func (s *Session) fetchListed(ctx context.Context, st *objects.Store, of digest.
 				return fmt.Errorf("ancestor list of %s names %s: %w", short(of), short(d), err)
 			}
 			out[i] = in
-			s.prefetchConfig(gctx, st, in.m.Config)
+			if !s.configFromBundle(st, b, in.m.Config) {
+				s.prefetchConfig(gctx, st, in.m.Config)
+			}
 			return nil
 		})
 	}
@@ -326,34 +349,57 @@ func matchesLocal(st *objects.Store, from digest.Digest, ids []digest.Digest, me
 // manifest under ancestorsTag. It has no subject: go-containerregistry
 // would keep a referrers index under a sha256-<hex> tag for it on every
 // registry without the referrers API, a tag fetch would meet.
+//
+// A full list (ancestorsWindow entries: it never changes again) also
+// gets a history bundle, the artifact's config (bundle.go). A registry
+// that refuses the bundle gets the list without it.
 func (s *Session) writeAncestors(ctx context.Context, st *objects.Store, c *objects.Commit, l ancestorList) error {
+	if len(l.Ancestors) >= ancestorsWindow {
+		b, n, err := buildBundle(st, l)
+		if err == nil && n > 0 {
+			if err = s.writeList(ctx, c.ID, l, b); err == nil {
+				return nil
+			}
+		}
+		slog.Debug("push: list written without its history bundle", "commit", c.ID, "why", err)
+	}
+	return s.writeList(ctx, c.ID, l, nil)
+}
+
+// writeList sends list l of commit id: its blob, its config (bundle, or
+// the empty descriptor when bundle is nil) and its artifact manifest.
+func (s *Session) writeList(ctx context.Context, id digest.Digest, l ancestorList, bundle []byte) error {
 	b, err := json.Marshal(l)
 	if err != nil {
 		return err
 	}
 	blob := ocispec.Descriptor{MediaType: objects.MediaTypeAncestors, Digest: digest.FromBytes(b), Size: int64(len(b))}
+	config, configData := ocispec.DescriptorEmptyJSON, ocispec.DescriptorEmptyJSON.Data
+	config.Data = nil
+	if bundle != nil {
+		config = ocispec.Descriptor{MediaType: objects.MediaTypeHistoryBundle, Digest: digest.FromBytes(bundle), Size: int64(len(bundle))}
+		configData = bundle
+	}
 	for _, x := range []struct {
 		d ocispec.Descriptor
 		b []byte
-	}{{ocispec.DescriptorEmptyJSON, ocispec.DescriptorEmptyJSON.Data}, {blob, b}} {
+	}{{config, configData}, {blob, b}} {
 		if _, err := s.t.pushBlob(ctx, outBlob{desc: x.d, open: func() (io.ReadCloser, error) {
 			return io.NopCloser(bytes.NewReader(x.b)), nil
 		}}); err != nil {
 			return err
 		}
 	}
-	empty := ocispec.DescriptorEmptyJSON
-	empty.Data = nil
 	m := ocispec.Manifest{
 		Versioned:    specs.Versioned{SchemaVersion: 2},
 		MediaType:    ocispec.MediaTypeImageManifest,
 		ArtifactType: objects.MediaTypeAncestors,
-		Config:       empty,
+		Config:       config,
 		Layers:       []ocispec.Descriptor{blob},
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	return s.t.pushManifest(ctx, ancestorsTag(c.ID), raw, ocispec.MediaTypeImageManifest)
+	return s.t.pushManifest(ctx, ancestorsTag(id), raw, ocispec.MediaTypeImageManifest)
 }

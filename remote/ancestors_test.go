@@ -120,11 +120,29 @@ func pushDeep(t testing.TB, n int) (*repo.Repo, *Session, string, digest.Digest)
 }
 
 // 2,500 commits: three lists, the last one partly filled. The 10,000 of
-// issue 15 are BenchmarkCloneDeepHistory (the push takes a minute).
+// issue 15 are BenchmarkCloneDeepHistory (the push takes a minute). The
+// two full lists have history bundles: the clone asks for none of the
+// manifests they hold, and gets the same history as a clone that cannot
+// read them (a registry that lost them). Configs in bundles:
+// bundle_test.go.
 func TestDeepHistoryClonesThroughAncestorLists(t *testing.T) {
 	const n = 2500
-	a, _, url, tip := pushDeep(t, n)
-	b, res, err := Clone(context.Background(), url+":main", filepath.Join(t.TempDir(), "b"), Options{})
+	a, s, url, tip := pushDeep(t, n)
+	if got := fmt.Sprint(listChain(t, s, tip)); got != "[499 1000 1000]" {
+		t.Fatalf("list sizes: %s, want [499 1000 1000]", got)
+	}
+	h := history(t, a, tip)
+	var bundles []digest.Digest
+	for _, d := range []digest.Digest{tip, h[n-1-2*ancestorsWindow], h[n-1-ancestorsWindow]} {
+		if bd := bundleOf(t, s, d); bd != "" {
+			bundles = append(bundles, bd)
+		}
+	}
+	if len(bundles) != 2 {
+		t.Fatalf("%d bundles, want 2 (of the full lists)", len(bundles))
+	}
+	var log requestLog
+	b, res, err := Clone(context.Background(), url+":main", filepath.Join(t.TempDir(), "b"), Options{Transport: &log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +150,28 @@ func TestDeepHistoryClonesThroughAncestorLists(t *testing.T) {
 		t.Fatalf("clone received %d commits, want %d", res.Fetch.Commits, n)
 	}
 	sameHistory(t, a, b, tip, n)
+	for _, bd := range bundles {
+		if log.gets[bd] != 1 {
+			t.Fatalf("bundle %s asked for %d times, want 1", short(bd), log.gets[bd])
+		}
+	}
+	for _, d := range h[n-2*ancestorsWindow:] {
+		if log.gets[d] != 0 {
+			t.Fatalf("commit %s asked for though a bundle has it", short(d))
+		}
+	}
+	if log.gets[h[1]] != 1 {
+		t.Fatalf("commit %s (no bundle) asked for %d times, want 1", short(h[1]), log.gets[h[1]])
+	}
+	lost := requestLog{refuse: map[digest.Digest]bool{bundles[0]: true, bundles[1]: true}}
+	c, _, err := Clone(context.Background(), url+":main", filepath.Join(t.TempDir(), "c"), Options{Transport: &lost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameHistory(t, a, c, tip, n)
+	if d := h[n-1]; lost.gets[d] != 1 {
+		t.Fatalf("without bundles, the root was asked for %d times, want 1", lost.gets[d])
+	}
 }
 
 // BenchmarkCloneDeepHistory clones a 10,000-commit history from the local

@@ -242,7 +242,7 @@ func (s *Session) planLine(ctx context.Context, st *objects.Store, in *incoming,
 			listAt = ""
 			if l := s.readAncestors(ctx, in.id); l != nil {
 				var err error
-				if listed, err = s.fetchListed(ctx, st, in.id, l.Ancestors, known); err != nil {
+				if listed, err = s.fetchListed(ctx, st, in, l, known); err != nil {
 					return nil, err
 				}
 				if want, got := l.mergeParentOf(in.id), digest.Digest(in.m.Annotations[objects.AnnotationMergeParent]); want != got {

@@ -88,3 +88,20 @@ func (s *Session) fetchSmall(ctx context.Context, d ocispec.Descriptor) ([]byte,
 	}
 	return b, nil
 }
+
+// put caches blob d, already checked, unless it is cached or being
+// fetched or the budget is spent. It says whether it was cached.
+func (p *prefetched) put(d digest.Digest, b []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.blobs == nil {
+		p.blobs, p.busy = map[digest.Digest][]byte{}, map[digest.Digest]bool{}
+	}
+	if p.busy[d] || p.bytes+int64(len(b)) > prefetchBudget {
+		return false
+	}
+	p.busy[d] = true
+	p.bytes += int64(len(b))
+	p.blobs[d] = b
+	return true
+}
