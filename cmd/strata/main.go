@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/strata-sh/strata/internal/memlimit"
+
 	"github.com/strata-sh/strata/exec"
 )
 
@@ -20,6 +22,7 @@ func main() {
 // Main runs strata with os.Args and returns the exit code. It is separate
 // from main so that testscript can run strata in-process.
 func Main() int {
+	memlimit.Apply()
 	useEmbeddedInit()
 	if runsContainer(os.Args[1:]) {
 		// Before the commands are even built: the runtime's preparation

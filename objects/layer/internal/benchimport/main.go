@@ -12,11 +12,14 @@ import (
 	"io"
 	"os"
 
+	"github.com/strata-sh/strata/internal/memlimit"
+
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects/layer"
 )
 
 func main() {
+	memlimit.Apply() // as strata's own main
 	if len(os.Args) != 4 {
 		fmt.Fprintln(os.Stderr, "usage: benchimport create DIR OUT | unpack LAYER DIR")
 		os.Exit(2)
