@@ -90,11 +90,11 @@ func setupPrivateNet(pid int) (*privateNet, error) {
 // addLink creates the veth pair of a free slot, its peer already in the
 // namespace open as nsfd, and returns the slot and the host end.
 func addLink(nsfd int) (int, netlink.Link, error) {
-	start := rand.IntN(slotCount)
+	start, mtu := rand.IntN(slotCount), uplinkMTU()
 	for i := range slotCount {
 		slot := (start + i) % slotCount
 		link := &netlink.Veth{
-			LinkAttrs:     netlink.LinkAttrs{Name: linkPrefix + strconv.Itoa(slot), MTU: uplinkMTU()},
+			LinkAttrs:     netlink.LinkAttrs{Name: linkPrefix + strconv.Itoa(slot), MTU: mtu},
 			PeerName:      "eth0",
 			PeerNamespace: netlink.NsFd(nsfd),
 		}
