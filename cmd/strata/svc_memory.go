@@ -23,33 +23,49 @@ func releaseMemory() {
 	if err != nil {
 		return
 	}
-	f, err := os.Open("/proc/self/maps")
+	for _, r := range cleanFileMappings(self) {
+		// A raw call: these pages are not Go memory to make a slice of.
+		unix.Syscall(unix.SYS_MADVISE, r[0], r[1]-r[0], unix.MADV_DONTNEED)
+	}
+}
+
+// cleanFileMappings lists the read-only mappings of file that hold no
+// private (written) page, from /proc/self/smaps. Only those may be
+// dropped: a written page of a private mapping, such as a dynamically
+// linked build's relocated GOT behind RELRO (r--p once relocated),
+// would come back as the file's unrelocated bytes.
+func cleanFileMappings(file string) [][2]uintptr {
+	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
-		return
+		return nil
 	}
 	defer f.Close()
+	var out [][2]uintptr
+	var cur [2]uintptr
+	candidate := false
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		// start-end perms offset dev inode path
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || fields[5] != self {
+		line := sc.Text()
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
 			continue
 		}
-		// Only mappings never written: dropping a written private page
-		// would bring back the file's contents.
-		if perms := fields[1]; perms != "r-xp" && perms != "r--p" {
+		if lo, hi, ok := strings.Cut(fields[0], "-"); ok && len(fields) >= 5 && !strings.HasSuffix(fields[0], ":") {
+			// A mapping's header: start-end perms offset dev inode [path]
+			start, err1 := strconv.ParseUint(lo, 16, 64)
+			end, err2 := strconv.ParseUint(hi, 16, 64)
+			perms := fields[1]
+			candidate = err1 == nil && err2 == nil && len(fields) == 6 && fields[5] == file &&
+				(perms == "r-xp" || perms == "r--p")
+			cur = [2]uintptr{uintptr(start), uintptr(end)}
 			continue
 		}
-		lo, hi, ok := strings.Cut(fields[0], "-")
-		if !ok {
-			continue
+		if candidate && fields[0] == "Anonymous:" {
+			if len(fields) >= 2 && fields[1] == "0" {
+				out = append(out, cur)
+			}
+			candidate = false
 		}
-		start, err1 := strconv.ParseUint(lo, 16, 64)
-		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		// A raw call: these pages are not Go memory to make a slice of.
-		unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
 	}
+	return out
 }
