@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -24,22 +25,22 @@ const ipForward = "/proc/sys/net/ipv4/ip_forward"
 // not route before (docker sets its FORWARD policy to drop for the same
 // reason).
 func ensureNAT() error {
+	c, err := nftables.New()
+	if err != nil {
+		return fmt.Errorf("nftables: %w", err)
+	}
+	// Every run but the first after boot finds the table: no lock then.
+	ready, forwarding, err := natReady(c)
+	if err != nil || ready {
+		return err
+	}
 	lock, err := lockFile("/run/strata/network.lock")
 	if err != nil {
 		return err
 	}
 	defer lock.Close()
-	c, err := nftables.New()
-	if err != nil {
-		return fmt.Errorf("nftables: %w", err)
-	}
-	fwd, err := os.ReadFile(ipForward)
-	if err != nil {
-		return err
-	}
-	forwarding := bytes.TrimSpace(fwd)[0] == '1'
-	if t, err := c.ListTableOfFamily(natTable, nftables.TableFamilyIPv4); err == nil && t != nil && forwarding {
-		return nil
+	if ready, forwarding, err = natReady(c); err != nil || ready {
+		return err // another strata set it up meanwhile
 	}
 	if err := writeNATTable(c, !forwarding); err != nil {
 		return err
@@ -52,10 +53,22 @@ func ensureNAT() error {
 	return nil
 }
 
+// natReady reports whether the table exists and the host forwards, and
+// whether it forwards.
+func natReady(c *nftables.Conn) (ready, forwarding bool, err error) {
+	fwd, err := os.ReadFile(ipForward)
+	if err != nil {
+		return false, false, err
+	}
+	forwarding = bytes.HasPrefix(bytes.TrimSpace(fwd), []byte("1"))
+	t, err := c.ListTableOfFamily(natTable, nftables.TableFamilyIPv4)
+	return err == nil && t != nil && forwarding, forwarding, nil
+}
+
 // lockFile creates path's directory and holds an exclusive flock on it;
 // closing the file releases it.
 func lockFile(path string) (*os.File, error) {
-	if err := os.MkdirAll("/run/strata", 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
