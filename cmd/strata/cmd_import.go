@@ -72,7 +72,7 @@ SOURCE_DATE_EPOCH) always gives the same commit id.`,
 			if err != nil {
 				return fmt.Errorf("import %s: %w", args[0], err)
 			}
-			if err := r.Refs.Update(branch, c.ID, old, "import: "+args[0]); err != nil {
+			if err := moveImported(r, branch, c.ID, old, "import: "+args[0]); err != nil {
 				return fmt.Errorf("import %s: %w", args[0], err)
 			}
 			fmt.Fprintf(g.stdout, "[%s (root-commit) %s] %s\n", refs.ShortName(branch), shortID(c.ID), firstLine(meta.Message))
@@ -148,6 +148,16 @@ func importTarget(r *repo.Repo, branch string, force bool) (string, digest.Diges
 		return full, refs.Any, nil
 	}
 	return full, "", nil
+}
+
+// moveImported points branch at the imported commit. When HEAD names the
+// branch the move is HEAD's too, and HEAD's reflog says so, as git logs a
+// first commit on an unborn branch in both logs.
+func moveImported(r *repo.Repo, branch string, id, old digest.Digest, msg string) error {
+	if head, err := r.Refs.ReadHead(); err == nil && head.Branch == branch {
+		return r.Refs.UpdateHead(id, old, msg)
+	}
+	return r.Refs.Update(branch, id, old, msg)
 }
 
 // importSource writes the source's layers and a root commit.
