@@ -53,7 +53,7 @@ func (w *Worktree) Remove(ctx context.Context, force bool) error {
 	if err := os.RemoveAll(w.Dir); err != nil {
 		return fmt.Errorf("worktree remove: %w", err)
 	}
-	w.removeHeadLog()
+	w.RemoveHeadLog()
 	if err := os.Remove(w.target); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("worktree remove: %s kept: %w", w.target, err)
 	}
@@ -81,7 +81,7 @@ func Prune(r *repo.Repo) ([]string, error) {
 		if err := os.RemoveAll(w.Dir); err != nil {
 			return out, fmt.Errorf("worktree prune: %w", err)
 		}
-		w.removeHeadLog()
+		w.RemoveHeadLog()
 		out = append(out, w.Name)
 	}
 	return out, nil

@@ -49,9 +49,9 @@ func (w *Worktree) logHead(old, new digest.Digest, msg string) error {
 	return nil
 }
 
-// removeHeadLog drops the HEAD reflog of a work tree that is removed, as
+// RemoveHeadLog drops the HEAD reflog of a work tree that is removed, as
 // git does: its commits are then kept only by what else names them.
-func (w *Worktree) removeHeadLog() {
+func (w *Worktree) RemoveHeadLog() {
 	if w.Name != MainName {
 		os.RemoveAll(filepath.Join(w.Repo.Root, "logs", "refs", "worktrees", w.Name))
 	}

@@ -246,6 +246,7 @@ func removeWorktree(w *worktree.Worktree) {
 	}
 	os.RemoveAll(w.Dir)
 	os.RemoveAll(filepath.Dir(target))
+	w.RemoveHeadLog()
 }
 
 // commitTarget is where run --commit puts its commit: the branch --rev

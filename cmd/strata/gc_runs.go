@@ -67,6 +67,7 @@ func sweepRuns(r *repo.Repo, grace time.Duration, dryRun bool) ([]string, error)
 		if err := os.RemoveAll(filepath.Join(tmp, name)); err != nil {
 			return removed, err
 		}
+		w.RemoveHeadLog()
 		removed = append(removed, name)
 	}
 	return removed, nil
