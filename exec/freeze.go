@@ -62,8 +62,10 @@ func freezerDir(id string) (dir string, v2 bool) {
 
 // Freeze stops every task of the running container id with the cgroup
 // freezer and returns once the kernel reports the cgroup frozen. thaw lets
-// the tasks run again. Freezes do not nest: one thaw undoes any number of
-// freezes. The error wraps ErrNotRunning when no container has the id.
+// the tasks run again. While one process holds a container frozen, another
+// Freeze of it waits for the thaw. If the process dies before it thaws,
+// ThawOrphans finds the container. The error wraps ErrNotRunning when no
+// container has the id.
 func Freeze(id string) (thaw func() error, err error) {
 	if err := checkID(id); err != nil {
 		return nil, fmt.Errorf("freeze: %w", err)
@@ -76,17 +78,19 @@ func Freeze(id string) (thaw func() error, err error) {
 	if err != nil || len(strings.TrimSpace(string(procs))) == 0 {
 		return nil, fmt.Errorf("freeze %s: %w", id, ErrNotRunning)
 	}
-	file, on, off := "freezer.state", "FROZEN", "THAWED"
-	if v2 {
-		file, on, off = "cgroup.freeze", "1", "0"
+	lock, err := lockFreeze(id)
+	if err != nil {
+		return nil, fmt.Errorf("freeze %s: %w", id, err)
 	}
 	thaw = func() error {
-		if err := os.WriteFile(filepath.Join(dir, file), []byte(off), 0); err != nil {
+		defer unlockFreeze(lock)
+		if err := writeFreezer(dir, v2, false); err != nil {
 			return fmt.Errorf("thaw %s: %w", id, err)
 		}
 		return nil
 	}
-	if err := os.WriteFile(filepath.Join(dir, file), []byte(on), 0); err != nil {
+	if err := writeFreezer(dir, v2, true); err != nil {
+		unlockFreeze(lock)
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("freeze %s: %w", id, ErrNotRunning)
 		}

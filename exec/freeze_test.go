@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,9 +18,13 @@ import (
 
 func TestFreeze(t *testing.T) { testFreeze(t) }
 
-// testFreeze: a container counting in a loop stops counting while frozen
-// (and the kernel says FROZEN), and counts again after thaw.
-func testFreeze(t *testing.T) {
+// counter is a container counting in a loop into /tmp/count.
+type counter struct {
+	id, root string
+	t        *testing.T
+}
+
+func startCounter(t *testing.T) *counter {
 	root := testrootfs.Busybox(t)
 	id := "freeze-test-" + randomHex(4)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -31,6 +37,9 @@ func testFreeze(t *testing.T) {
 		done <- result{code: code, err: err}
 	}()
 	t.Cleanup(func() {
+		if dir, v2 := freezerDir(id); dir != "" {
+			writeFreezer(dir, v2, false) // a failed test may leave it frozen
+		}
 		cancel()
 		go io.Copy(io.Discard, pr)
 		<-done
@@ -38,53 +47,120 @@ func testFreeze(t *testing.T) {
 	if l, _ := bufio.NewReader(pr).ReadString('\n'); l != "up\n" {
 		t.Fatalf("container said %q", l)
 	}
-	count := func() string {
-		b, _ := os.ReadFile(filepath.Join(root, "tmp/count"))
-		return strings.TrimSpace(string(b))
-	}
-	waitChange := func(from string) {
-		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-			if c := count(); c != "" && c != from {
-				return
-			}
+	c := &counter{id: id, root: root, t: t}
+	c.waitChange("")
+	return c
+}
+
+func (c *counter) count() string {
+	b, _ := os.ReadFile(filepath.Join(c.root, "tmp/count"))
+	return strings.TrimSpace(string(b))
+}
+
+// waitChange waits for the count to move from from.
+func (c *counter) waitChange(from string) {
+	c.t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if n := c.count(); n != "" && n != from {
+			return
 		}
-		t.Fatalf("counter stuck at %q", from)
 	}
-	waitChange("")
+	c.t.Fatalf("counter stuck at %q", from)
+}
 
+// frozen reports whether the kernel says the container is frozen.
+func (c *counter) frozen() bool {
+	dir, v2 := freezerDir(c.id)
+	ok, err := isFrozen(dir, v2)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return ok
+}
+
+// testFreeze: a container counting in a loop stops counting while frozen
+// (and the kernel says FROZEN), and counts again after thaw.
+func testFreeze(t *testing.T) {
+	c := startCounter(t)
 	// A second container may not take the id while this one runs.
-	if r := run(t, root, func(s *Spec) { s.ID = id }, "true"); r.code != CodeRuntime || r.err == nil || !strings.Contains(r.err.Error(), "in use") {
-		t.Errorf("second run with id %s: code %d err %v", id, r.code, r.err)
+	if r := run(t, c.root, func(s *Spec) { s.ID = c.id }, "true"); r.code != CodeRuntime || r.err == nil || !strings.Contains(r.err.Error(), "in use") {
+		t.Errorf("second run with id %s: code %d err %v", c.id, r.code, r.err)
 	}
 
-	thaw, err := Freeze(id)
+	thaw, err := Freeze(c.id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, v2 := freezerDir(id)
-	state := func() string {
-		if v2 {
-			b, _ := os.ReadFile(filepath.Join(dir, "cgroup.events"))
-			return strings.TrimSpace(string(b))
-		}
-		b, _ := os.ReadFile(filepath.Join(dir, "freezer.state"))
-		return strings.TrimSpace(string(b))
+	if !c.frozen() {
+		t.Error("after Freeze the kernel does not say frozen")
 	}
-	if s := state(); s != "FROZEN" && !strings.Contains(s, "frozen 1") {
-		t.Errorf("after Freeze the cgroup says %q", s)
-	}
-	frozenAt := count()
+	frozenAt := c.count()
 	time.Sleep(50 * time.Millisecond)
-	if c := count(); c != frozenAt {
-		t.Errorf("frozen container counted on: %s then %s", frozenAt, c)
+	if n := c.count(); n != frozenAt {
+		t.Errorf("frozen container counted on: %s then %s", frozenAt, n)
 	}
 	if err := thaw(); err != nil {
 		t.Fatal(err)
 	}
-	waitChange(frozenAt)
-	if s := state(); s != "THAWED" && !strings.Contains(s, "frozen 0") {
-		t.Errorf("after thaw the cgroup says %q", s)
+	c.waitChange(frozenAt)
+	if c.frozen() {
+		t.Error("after thaw the kernel still says frozen")
+	}
+}
+
+const freezerEnv = "STRATA_EXEC_TEST_FREEZER"
+
+// freezerMain freezes a container and then waits to be killed, when this
+// binary is started as the freezer of TestFreezeOrphanThawed.
+func freezerMain() {
+	id := os.Getenv(freezerEnv)
+	if id == "" {
+		return
+	}
+	if _, err := Freeze(id); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	fmt.Println("frozen")
+	select {}
+}
+
+// TestFreezeOrphanThawed: a process killed while it holds a container
+// frozen (a commit killed mid-read) leaves it frozen; ThawOrphans thaws
+// it, and leaves alone a container a live process holds frozen.
+func TestFreezeOrphanThawed(t *testing.T) {
+	c := startCounter(t)
+	cmd := osexec.Command("/proc/self/exe")
+	cmd.Env = append(os.Environ(), freezerEnv+"="+c.id)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if l, _ := bufio.NewReader(out).ReadString('\n'); l != "frozen\n" {
+		t.Fatalf("freezer said %q", l)
+	}
+	if got := ThawOrphans(); len(got) != 0 || !c.frozen() {
+		t.Fatalf("with its freezer alive: ThawOrphans thawed %v, frozen %v; want nothing thawed", got, c.frozen())
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if !c.frozen() {
+		t.Fatal("the container thawed when its freezer was killed: nothing to test")
+	}
+	at := c.count()
+	if got := ThawOrphans(); len(got) != 1 || got[0] != c.id {
+		t.Fatalf("ThawOrphans thawed %v, want [%s]", got, c.id)
+	}
+	c.waitChange(at)
+	if _, err := os.Stat(filepath.Join(freezeLockDir, c.id+".lock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the lock file stays: %v", err)
+	}
+	if got := ThawOrphans(); len(got) != 0 {
+		t.Errorf("a second ThawOrphans thawed %v", got)
 	}
 }
 

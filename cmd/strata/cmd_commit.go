@@ -132,6 +132,7 @@ concludes the stopped step as --continue does, with -m as its message and
 // commit pauses, so that none can change the upper (swap a directory for a
 // symlink, say) while commit reads it. thaw resumes them.
 func freezeRuns(w *worktree.Worktree) (thaw func(), err error) {
+	thawOrphans()
 	ids, err := w.Runs()
 	if err != nil {
 		return nil, err
@@ -156,4 +157,12 @@ func freezeRuns(w *worktree.Worktree) (thaw func(), err error) {
 		thaws = append(thaws, t)
 	}
 	return thaw, nil
+}
+
+// thawOrphans thaws containers a killed commit left frozen; commit, ps and
+// gc call it, so a frozen service is one command away from running again.
+func thawOrphans() {
+	for _, id := range exec.ThawOrphans() {
+		slog.Warn("thawed a container that a killed commit left frozen", "run", id)
+	}
 }

@@ -37,6 +37,7 @@ func newPsCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			thawOrphans()
 			svcs, err := listSvcs(r)
 			if err != nil {
 				return fmt.Errorf("ps: %w", err)

@@ -23,6 +23,7 @@ import (
 func sweepRuns(r *repo.Repo, grace time.Duration, dryRun bool) ([]string, error) {
 	if !dryRun {
 		exec.SweepLeftovers()
+		thawOrphans()
 	}
 	tmp := r.Objects.TempDir()
 	names := map[string]bool{}

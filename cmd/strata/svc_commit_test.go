@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/strata-sh/strata/internal/kernellog"
 )
@@ -71,4 +72,77 @@ func TestCommitFromRunningService(t *testing.T) {
 	if err == nil || !strings.Contains(string(outb), "nothing to commit") {
 		t.Fatalf("a second commit with no change: %v %q", err, outb)
 	}
+}
+
+// TestPsThawsWhatAKilledCommitFroze: a commit SIGKILLed while it holds a
+// service frozen leaves the cgroup frozen and its freeze lock free. The
+// test makes that state directly (the kill cannot be timed into the
+// freeze window); the next `strata ps` thaws the service and says so.
+func TestPsThawsWhatAKilledCommitFroze(t *testing.T) {
+	dir := busyboxRepo(t)
+	port := strconv.Itoa(freePort(t))
+	startService(t, dir, "--name", "web", "-p", "127.0.0.1:"+port+":80", "--rev", "main", "--", "sh", "-c",
+		"mkdir -p /www; echo up > /www/index.html; httpd -f -p 80 -h /www & wait")
+	get := func() string {
+		// A frozen server accepts (the kernel does) but never answers.
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://127.0.0.1:" + port + "/")
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	eventually(t, "httpd answers", func() bool { return get() == "up\n" })
+	state, on, off, id := freezerOf(t, svcState1(t, dir, "web").Pid)
+	if err := os.WriteFile(state, []byte(on), 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.WriteFile(state, []byte(off), 0) })
+	if err := os.MkdirAll("/run/strata/freeze", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("/run/strata/freeze/"+id+".lock", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := strataCmd(dir, "ps")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if out, err := cmd.Output(); err != nil || !strings.Contains(string(out), "web") {
+		t.Fatalf("ps: %v\n%s%s", err, out, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "thawed a container that a killed commit left frozen") {
+		t.Errorf("ps said nothing of the thaw: %q", stderr.String())
+	}
+	if get() != "up\n" {
+		t.Fatal("the service does not answer after ps")
+	}
+	if _, err := os.Stat("/run/strata/freeze/" + id + ".lock"); !os.IsNotExist(err) {
+		t.Errorf("the freeze lock stays: %v", err)
+	}
+}
+
+// freezerOf returns the freezer file of the cgroup process pid is in, the
+// values that freeze and thaw it, and the container id in its name.
+func freezerOf(t *testing.T, pid int) (file, on, off, id string) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var path string
+	for _, l := range strings.Split(string(b), "\n") {
+		if p, ok := strings.CutPrefix(l, "0::"); ok && path == "" {
+			path, file, on, off = p, "/sys/fs/cgroup"+p+"/cgroup.freeze", "1", "0"
+		}
+		if _, p, ok := strings.Cut(l, ":freezer:"); ok {
+			path, file, on, off = p, "/sys/fs/cgroup/freezer"+p+"/freezer.state", "FROZEN", "THAWED"
+			break
+		}
+	}
+	m := regexp.MustCompile(`/strata-[0-9]+-([^/]+)$`).FindStringSubmatch(path)
+	if m == nil {
+		t.Fatalf("pid %d is in no strata cgroup:\n%s", pid, b)
+	}
+	return file, on, off, m[1]
 }
