@@ -2,11 +2,13 @@ package refs
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -30,10 +32,11 @@ func (s *Store) logFile(name string) string {
 // move then fails.
 func (s *Store) appendLog(name string, old, new digest.Digest, msg string) (undo func(), err error) {
 	p := s.logFile(name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return nil, fmt.Errorf("reflog %s: %w", name, err)
+	f, err := openLog(p)
+	if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) {
+		s.dropDeletedLogs(name)
+		f, err = openLog(p)
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("reflog %s: %w", name, err)
 	}
@@ -54,6 +57,35 @@ func (s *Store) appendLog(name string, old, new digest.Digest, msg string) (undo
 		return nil, fmt.Errorf("reflog %s: %w", name, err)
 	}
 	return undo, nil
+}
+
+func openLog(p string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+}
+
+// dropDeletedLogs removes the reflogs of deleted refs that stand where the
+// reflog of ref name must go: deleted feat's where feat/x's directory
+// goes, or deleted feat/x's below where feat's file goes. git deletes a
+// reflog with its ref; strata keeps it until it expires, unless a new ref
+// needs its place. Live refs below name keep their logs (the move then
+// fails on the ref itself).
+func (s *Store) dropDeletedLogs(name string) {
+	if fi, err := os.Stat(s.file(name)); err == nil && fi.IsDir() {
+		return
+	}
+	p := s.logFile(name)
+	if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
+		os.RemoveAll(p)
+	}
+	top := filepath.Join(s.root, "logs")
+	for d := filepath.Dir(p); strings.HasPrefix(d, top+string(filepath.Separator)); d = filepath.Dir(d) {
+		if fi, err := os.Lstat(d); err == nil && !fi.IsDir() {
+			os.Remove(d)
+		}
+	}
 }
 
 func formatLogLine(e LogEntry) string {

@@ -217,7 +217,29 @@ func (s *Store) delete(name string, old digest.Digest, msg string) error {
 	if err != nil {
 		return err
 	}
-	defer l.release()
+	if err := s.deleteLocked(name, old, msg); err != nil {
+		l.release()
+		return err
+	}
+	// Its lock file gone, the ref's directory may be empty. Every ref
+	// move holds refs.lock, so none is creating a ref in it meanwhile.
+	l.release()
+	pruneEmptyDirs(s.file(namespace(name)), filepath.Dir(s.file(name)))
+	return nil
+}
+
+// namespace is the refs/<kind> directory a ref lives in (refs/heads for a
+// branch), which stays when its last ref goes, as in git.
+func namespace(name string) string {
+	parts := strings.SplitN(name, "/", 3)
+	if len(parts) < 3 {
+		return "refs"
+	}
+	return parts[0] + "/" + parts[1]
+}
+
+// deleteLocked removes ref name, its name.lock held, logging the deletion.
+func (s *Store) deleteLocked(name string, old digest.Digest, msg string) error {
 	cur, err := s.Read(name)
 	if err != nil {
 		return err
@@ -233,7 +255,6 @@ func (s *Store) delete(name string, old digest.Digest, msg string) error {
 		undo()
 		return err
 	}
-	pruneEmptyDirs(filepath.Join(s.root, "refs"), filepath.Dir(s.file(name)))
 	return nil
 }
 

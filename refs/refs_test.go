@@ -3,6 +3,7 @@ package refs
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -271,5 +272,53 @@ func TestLeftoverRefLockTakenOver(t *testing.T) {
 	}
 	if _, err := os.Stat(s.file(Heads+"main") + ".lock"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("leftover lock still there: %v", err)
+	}
+}
+
+// TestDeletePrunesEmptyDirs: deleting feat/x/y removes refs/heads/feat/x
+// and feat once empty, and keeps a directory another ref still needs.
+func TestDeletePrunesEmptyDirs(t *testing.T) {
+	s := newStore(t)
+	a := mkdigest("a")
+	for _, n := range []string{"feat/x/y", "feat/z"} {
+		if err := s.Update(Heads+n, a, "", "create"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Delete(Heads+"feat/x/y", a, "delete"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.file(Heads + "feat/x")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("refs/heads/feat/x stays after its last ref went: %v", err)
+	}
+	if err := s.Delete(Heads+"feat/z", a, "delete"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.file(Heads + "feat")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("refs/heads/feat stays after its last ref went: %v", err)
+	}
+	if _, err := os.Stat(s.file("refs/heads")); err != nil {
+		t.Errorf("refs/heads itself went: %v", err)
+	}
+	// A branch can be made where a directory was, and the other way round,
+	// though the deleted refs' reflogs stood there.
+	if err := s.Update(Heads+"feat", a, "", "create"); err != nil {
+		t.Fatalf("branch feat where refs/heads/feat/ was: %v", err)
+	}
+	if err := s.Delete(Heads+"feat", a, "delete"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(Heads+"feat/x", a, "", "create"); err != nil {
+		t.Fatalf("branch feat/x where refs/heads/feat was: %v", err)
+	}
+	if log, err := s.Log(Heads + "feat/x"); err != nil || len(log) != 1 {
+		t.Fatalf("reflog of the new feat/x: %v, %v; want its creation alone", log, err)
+	}
+	// A live feat/x keeps its log when feat is refused.
+	if err := s.Update(Heads+"feat", a, "", "create"); err == nil {
+		t.Fatal("branch feat made while feat/x exists")
+	}
+	if log, err := s.Log(Heads + "feat/x"); err != nil || len(log) != 1 {
+		t.Fatalf("feat/x's reflog after the refused feat: %v, %v", log, err)
 	}
 }
