@@ -25,14 +25,23 @@ const ipForward = "/proc/sys/net/ipv4/ip_forward"
 // not route before (docker sets its FORWARD policy to drop for the same
 // reason).
 func ensureNAT() error {
-	c, err := nftables.New()
+	// One netlink socket for every query and change below.
+	c, err := nftables.New(nftables.AsLasting())
 	if err != nil {
 		return fmt.Errorf("nftables: %w", err)
 	}
+	defer c.CloseLasting()
 	// Every run but the first after boot finds the table: no lock then.
 	ready, forwarding, err := natReady(c)
-	if err != nil || ready {
+	if err != nil {
 		return err
+	}
+	// Another firewall may have come since (docker, ufw): look every time.
+	if err := openForeignForward(c); err != nil {
+		return err
+	}
+	if ready {
+		return nil
 	}
 	lock, err := lockFile("/run/strata/network.lock")
 	if err != nil {
