@@ -42,7 +42,7 @@ func openForeignForward(c *nftables.Conn) error {
 	for _, ch := range chains {
 		for _, key := range []expr.MetaKey{expr.MetaKeyOIFNAME, expr.MetaKeyIIFNAME} {
 			c.InsertRule(&nftables.Rule{Table: ch.Table, Chain: ch,
-				Exprs: append(ifname(key, true), &expr.Counter{}, &expr.Verdict{Kind: expr.VerdictAccept}),
+				Exprs:    append(ifname(key, true), &expr.Counter{}, &expr.Verdict{Kind: expr.VerdictAccept}),
 				UserData: userdata.AppendString(nil, userdata.TypeComment, forwardComment)})
 		}
 	}
