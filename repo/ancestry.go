@@ -3,6 +3,7 @@ package repo
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
@@ -17,12 +18,11 @@ var ErrNonFastForward = errors.New("remote has commits that are not in the local
 // the local store, following every parent of a merge. A history that ends
 // (root or missing parent) before anc is found answers false.
 func IsAncestor(s *objects.Store, anc, desc digest.Digest) (bool, error) {
-	found := false
-	err := walkAncestors(s, desc, func(d digest.Digest) bool {
-		found = d == anc
-		return !found
-	})
-	return found, err
+	// anc is an ancestor of desc exactly when it is their best common
+	// ancestor; paintDown finds that without reading all of desc's
+	// history when the answer is no.
+	common, err := paintDown(s, anc, desc)
+	return slices.Contains(common, anc), err
 }
 
 // walkAncestors calls visit for desc and each of its ancestors once,
@@ -42,26 +42,19 @@ var ErrNoMergeBase = errors.New("no common ancestor")
 
 // MergeBase returns a best common ancestor of a and b: one that is an
 // ancestor of both and of which no other common ancestor is a
-// descendant (git's merge-base; of several such, the one nearest a).
+// descendant (git's merge-base; of several such, the one nearest a). It
+// reads the commits between the tips and their bases, not whole histories
+// (paintDown).
 func MergeBase(s *objects.Store, a, b digest.Digest) (digest.Digest, error) {
-	ofA := map[digest.Digest]bool{}
-	if err := walkAncestors(s, a, func(d digest.Digest) bool { ofA[d] = true; return true }); err != nil {
-		return "", err
-	}
-	// The common ancestors nearest b: a walk from b that stops at each
-	// ancestor of a it meets. Usually one; more only across merges.
-	var common []digest.Digest
-	if err := walk(s, []digest.Digest{b}, func(d digest.Digest) step {
-		if ofA[d] {
-			common = append(common, d)
-			return prune
-		}
-		return next
-	}); err != nil {
+	common, err := paintDown(s, a, b)
+	if err != nil {
 		return "", err
 	}
 	if len(common) == 0 {
 		return "", ErrNoMergeBase
+	}
+	if len(common) == 1 {
+		return common[0], nil
 	}
 	// Drop every common ancestor that another one descends from.
 	best := make([]digest.Digest, 0, len(common))

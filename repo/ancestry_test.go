@@ -1,6 +1,8 @@
 package repo
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -65,5 +67,140 @@ func TestMergeBase(t *testing.T) {
 	other := commit(nil, "")
 	if _, err := MergeBase(s, other.ID, a3.ID); err != ErrNoMergeBase {
 		t.Errorf("unrelated histories: %v, want ErrNoMergeBase", err)
+	}
+}
+
+// mergeBaseReference is MergeBase as it was before paintDown: every
+// ancestor of a, then the walk from b stopping at each one it meets. It
+// reads whole histories, and is obviously right.
+func mergeBaseReference(s *objects.Store, a, b digest.Digest) (digest.Digest, error) {
+	ofA := map[digest.Digest]bool{}
+	if err := walkAncestors(s, a, func(d digest.Digest) bool { ofA[d] = true; return true }); err != nil {
+		return "", err
+	}
+	var common []digest.Digest
+	if err := walk(s, []digest.Digest{b}, func(d digest.Digest) step {
+		if ofA[d] {
+			common = append(common, d)
+			return prune
+		}
+		return next
+	}); err != nil {
+		return "", err
+	}
+	var best []digest.Digest
+	for i, c := range common {
+		redundant := false
+		for j, o := range common {
+			if i != j && o != c && walkFinds(s, o, c) {
+				redundant = true
+			}
+		}
+		if !redundant {
+			best = append(best, c)
+		}
+	}
+	if len(best) == 0 {
+		return "", ErrNoMergeBase
+	}
+	return bfsOrder(s, a, best)[0], nil
+}
+
+// walkFinds reports whether a walk of from's whole history meets anc.
+func walkFinds(s *objects.Store, from, anc digest.Digest) bool {
+	found := false
+	walkAncestors(s, from, func(d digest.Digest) bool { found = d == anc; return !found })
+	return found
+}
+
+// TestMergeBaseMatchesReference: on random histories with merges, and
+// dates in order, all equal (SOURCE_DATE_EPOCH) or skewed against the
+// parents, MergeBase gives what reading whole histories gives.
+func TestMergeBaseMatchesReference(t *testing.T) {
+	for _, dates := range []string{"ordered", "equal", "skewed"} {
+		t.Run(dates, func(t *testing.T) {
+			s, err := objects.Init(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rnd := rand.New(rand.NewPCG(1, uint64(len(dates))))
+			var commits []*objects.Commit
+			for i := range 60 {
+				var parent *objects.Commit
+				var merge digest.Digest
+				if i > 0 && rnd.IntN(8) != 0 { // now and then a new root
+					parent = commits[rnd.IntN(len(commits))]
+					if rnd.IntN(3) == 0 {
+						merge = commits[rnd.IntN(len(commits))].ID
+						if merge == parent.ID {
+							merge = ""
+						}
+					}
+				}
+				date := time.Unix(1000, 0)
+				switch dates {
+				case "ordered":
+					date = time.Unix(int64(1000+i), 0)
+				case "skewed":
+					date = time.Unix(int64(1000+rnd.IntN(60)), 0)
+				}
+				c, err := s.WriteCommit(objects.NewCommit{Parent: parent, MergeParent: merge, Date: date,
+					Message: fmt.Sprint(i), OS: "linux", Architecture: "amd64"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				commits = append(commits, c)
+			}
+			for range 400 {
+				a, b := commits[rnd.IntN(len(commits))].ID, commits[rnd.IntN(len(commits))].ID
+				want, werr := mergeBaseReference(s, a, b)
+				got, err := MergeBase(s, a, b)
+				if got != want || (err == nil) != (werr == nil) {
+					t.Fatalf("MergeBase(%.19s, %.19s) = %.19s, %v; reference %.19s, %v", a, b, got, err, want, werr)
+				}
+				isAnc := walkFinds(s, b, a)
+				if ok, err := IsAncestor(s, a, b); ok != isAnc || err != nil {
+					t.Fatalf("IsAncestor(%.19s, %.19s) = %v, %v; the walk says %v", a, b, ok, err, isAnc)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMergeBaseDeep: a branch of 5 commits off the tip of a
+// 2,000-commit history merges back; MergeBase reads the few commits
+// between the tips and their base, against the whole history before.
+func BenchmarkMergeBaseDeep(b *testing.B) {
+	s, err := objects.Init(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tip *objects.Commit
+	commit := func(parent *objects.Commit, i int) *objects.Commit {
+		c, err := s.WriteCommit(objects.NewCommit{Parent: parent, Date: time.Unix(int64(i), 0),
+			Message: fmt.Sprint(i), OS: "linux", Architecture: "amd64"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
+	for i := range 2000 {
+		tip = commit(tip, i)
+	}
+	base, side := tip, tip
+	for i := range 5 {
+		tip, side = commit(tip, 6000+i), commit(side, 7000+i)
+	}
+	for _, impl := range []struct {
+		name string
+		f    func(*objects.Store, digest.Digest, digest.Digest) (digest.Digest, error)
+	}{{"paintDown", MergeBase}, {"wholeHistory", mergeBaseReference}} {
+		b.Run(impl.name, func(b *testing.B) {
+			for b.Loop() {
+				if got, err := impl.f(s, tip.ID, side.ID); err != nil || got != base.ID {
+					b.Fatalf("%v %v", got, err)
+				}
+			}
+		})
 	}
 }
