@@ -6,31 +6,50 @@ import (
 	"net/netip"
 	osexec "os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/userdata"
 	"github.com/vishvananda/netns"
 )
 
 // TestNetworkPrivateForeignForwardDrop: with another firewall's forward
 // chain dropping by default (docker's FORWARD, ufw's), a container on a
-// private network still reaches a host beyond this one, strata's rules go
-// into that chain once, and nothing beyond can open a connection to the
-// container.
+// private network still reaches a host behind an uplink (an interface with
+// a default route), but not a local network that firewall keeps shut (as
+// docker keeps its bridges); strata's rules go into that chain once; and
+// nothing beyond can open a connection to the container.
 func TestNetworkPrivateForeignForwardDrop(t *testing.T) {
-	outside, peer := withOutsideHost(t)
-	l := listenIn(t, outside, peer+":0")
+	outside := withPeerHost(t, "stt-outside", "stt-fw0", "10.254.79", true)
+	l := listenIn(t, outside, "10.254.79.2:0")
 	go acceptHello(l)
-	port := l.Addr().(*net.TCPAddr).Port
-	fw := withForwardDrop(t)
+	out := fmt.Sprintf("10.254.79.2 %d", l.Addr().(*net.TCPAddr).Port)
+	local := withPeerHost(t, "stt-local", "stt-fw1", "10.254.80", false)
+	ll := listenIn(t, local, "10.254.80.2:0")
+	go acceptHello(ll)
+	loc := fmt.Sprintf("10.254.80.2 %d", ll.Addr().(*net.TCPAddr).Port)
 
 	priv := func(s *Spec) { s.Network = NetworkPrivate }
-	for i := range 2 {
-		if out := mustSh(t, busybox(t), priv, fmt.Sprintf("timeout 5 nc %s %d </dev/null; true", peer, port)); out != "hello\n" {
-			t.Fatalf("run %d: nc %s %d beyond this host, past a forward chain with policy drop: %q, want hello", i+1, peer, port, out)
+	nc := func(target string) string {
+		return mustSh(t, busybox(t), priv, "timeout 5 nc "+target+" </dev/null; true")
+	}
+	// Without another firewall both answer: the control for what follows.
+	for _, target := range []string{out, loc} {
+		if got := nc(target); got != "hello\n" {
+			t.Fatalf("nc %s from a private network, no other firewall: %q, want hello", target, got)
 		}
+	}
+	fw := withForwardDrop(t)
+	for i := range 2 {
+		if got := nc(out); got != "hello\n" {
+			t.Fatalf("run %d: nc %s beyond an uplink, past a forward chain with policy drop: %q, want hello", i+1, out, got)
+		}
+	}
+	if got := nc(loc); got != "" {
+		t.Errorf("nc %s, a local network the other firewall keeps shut: %q, want nothing", loc, got)
 	}
 	c, err := nftables.New()
 	if err != nil {
@@ -40,27 +59,31 @@ func TestNetworkPrivateForeignForwardDrop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rules) != 2 || !hasForwardRules(rules) {
-		t.Errorf("the foreign chain holds %d rules after two runs, want strata's two", len(rules))
+	var comments []string
+	for _, r := range rules {
+		s, _ := userdata.GetString(r.UserData, userdata.TypeComment)
+		comments = append(comments, s)
+	}
+	if len(rules) != 1+len(uplinks()) || !slices.Contains(comments, forwardComment+": out via stt-fw0") || !slices.Contains(comments, forwardComment+": replies") {
+		t.Errorf("the foreign chain holds %q after two runs, want the replies rule and one per uplink %v", comments, uplinks())
 	}
 
-	// The way in stays shut: beyond this host, a route to the container
+	// The way in stays shut: beyond the uplink, a route to the container
 	// gives no connection to its open port.
 	addr := startService(t, nil, "exec httpd -f -p 81 -h /")
-	ipIn(t, "route", "add", "10.89.0.0/16", "via", "10.254.79.1")
-	d := dialerIn(t, outside)
-	if conn, err := d.Dial("tcp", netip.AddrPortFrom(addr, 81).String()); err == nil {
+	ipIn(t, "stt-outside", "route", "add", "10.89.0.0/16", "via", "10.254.79.1")
+	if conn, err := dialIn(t, outside, netip.AddrPortFrom(addr, 81).String()); err == nil {
 		conn.Close()
-		t.Errorf("a host beyond this one connected to the container's %s:81", addr)
+		t.Errorf("a host beyond the uplink connected to the container's %s:81", addr)
 	}
 }
 
-// withOutsideHost makes a network namespace standing for a host beyond
-// this one, on a veth pair (10.254.79.1 here, 10.254.79.2 there), and
-// returns it and its address.
-func withOutsideHost(t *testing.T) (netns.NsHandle, string) {
+// withPeerHost makes a network namespace standing for another host, on a
+// veth pair: link with NET.1 here, NET.2 there. With uplink, link also
+// holds a default route, in a routing table of its own so the host's
+// routing does not change: it is an uplink as uplinks() sees them.
+func withPeerHost(t *testing.T, name, link, net string, uplink bool) netns.NsHandle {
 	t.Helper()
-	const name, link = "stt-outside", "stt-fw0"
 	run := func(args ...string) {
 		t.Helper()
 		if out, err := osexec.Command("ip", args...).CombinedOutput(); err != nil {
@@ -73,24 +96,27 @@ func withOutsideHost(t *testing.T) (netns.NsHandle, string) {
 	t.Cleanup(func() { osexec.Command("ip", "netns", "del", name).Run() })
 	run("link", "add", link, "type", "veth", "peer", "name", link+"p", "netns", name)
 	t.Cleanup(func() { osexec.Command("ip", "link", "del", link).Run() })
-	run("addr", "add", "10.254.79.1/24", "dev", link)
+	run("addr", "add", net+".1/24", "dev", link)
 	run("link", "set", link, "up")
-	run("-n", name, "addr", "add", "10.254.79.2/24", "dev", link+"p")
+	run("-n", name, "addr", "add", net+".2/24", "dev", link+"p")
 	run("-n", name, "link", "set", link+"p", "up")
 	run("-n", name, "link", "set", "lo", "up")
+	if uplink {
+		run("route", "add", "default", "via", net+".2", "dev", link, "table", "4242")
+	}
 	h, err := netns.GetFromName(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close() })
-	return h, "10.254.79.2"
+	return h
 }
 
-// ipIn runs ip in the namespace of withOutsideHost.
-func ipIn(t *testing.T, args ...string) {
+// ipIn runs ip in network namespace name.
+func ipIn(t *testing.T, name string, args ...string) {
 	t.Helper()
-	if out, err := osexec.Command("ip", append([]string{"-n", "stt-outside"}, args...)...).CombinedOutput(); err != nil {
-		t.Fatalf("ip -n stt-outside %v: %v: %s", args, err, out)
+	if out, err := osexec.Command("ip", append([]string{"-n", name}, args...)...).CombinedOutput(); err != nil {
+		t.Fatalf("ip -n %s %v: %v: %s", name, args, err, out)
 	}
 }
 
@@ -125,19 +151,11 @@ func listenIn(t *testing.T, ns netns.NsHandle, addr string) net.Listener {
 	return l
 }
 
-// dialerIn dials from ns: Control runs on the thread making the socket,
-// which must be in ns, so the dialer's socket is made there up front.
-func dialerIn(t *testing.T, ns netns.NsHandle) *nsDialer { return &nsDialer{t: t, ns: ns} }
-
-type nsDialer struct {
-	t  *testing.T
-	ns netns.NsHandle
-}
-
-func (d *nsDialer) Dial(network, addr string) (net.Conn, error) {
+// dialIn dials addr from network namespace ns, giving up after 3 s.
+func dialIn(t *testing.T, ns netns.NsHandle, addr string) (net.Conn, error) {
 	var c net.Conn
 	var err error
-	inNetns(d.t, d.ns, func() { c, err = net.DialTimeout(network, addr, 3*time.Second) })
+	inNetns(t, ns, func() { c, err = net.DialTimeout("tcp", addr, 3*time.Second) })
 	return c, err
 }
 
@@ -176,7 +194,7 @@ func BenchmarkForeignForwardCheck(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := foreignForwardChains(c); err != nil {
+		if _, err := missingForwardRules(c); err != nil {
 			b.Fatal(err)
 		}
 	}

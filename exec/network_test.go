@@ -171,12 +171,23 @@ func TestNetworkPrivatePublishUDP(t *testing.T) {
 	root := probeRoot(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	started := make(chan int, 1)
 	go func() {
 		_, err := Run(ctx, Spec{Root: root, Args: []string{"/bin/probe", "53"}, Env: []string{helperEnv + "=udpecho"},
-			Network: NetworkPrivate, Ports: []Port{{HostPort: port, ContainerPort: 53, Proto: "udp"}}})
+			Network: NetworkPrivate, Ports: []Port{{HostPort: port, ContainerPort: 53, Proto: "udp"}},
+			Started: func(pid int) { started <- pid }})
 		done <- err
 	}()
 	defer func() { cancel(); <-done }()
+	// The port is bound before the container starts. A datagram sent
+	// before that draws an ICMP error that fails the next read at once,
+	// which would use up the retries below in no time.
+	select {
+	case <-started:
+	case err := <-done:
+		done <- err // for the deferred wait
+		t.Fatalf("the container did not start: %v", err)
+	}
 	// Two clients, each must get its own replies back.
 	for _, msg := range []string{"one", "two"} {
 		c, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", port))
