@@ -103,6 +103,9 @@ func withPeerHost(t *testing.T, name, link, net string, uplink bool) netns.NsHan
 	run("-n", name, "link", "set", "lo", "up")
 	if uplink {
 		run("route", "add", "default", "via", net+".2", "dev", link, "table", "4242")
+		// Private runs put a rule for this uplink into every other
+		// firewall's forward chain on this host: take it out again.
+		t.Cleanup(func() { dropForwardRules(t, forwardRule{uplink: link}.comment()) })
 	}
 	h, err := netns.GetFromName(name)
 	if err != nil {
@@ -197,5 +200,30 @@ func BenchmarkForeignForwardCheck(b *testing.B) {
 		if _, err := missingForwardRules(c); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// dropForwardRules deletes the rules with comment from every chain.
+func dropForwardRules(t *testing.T, comment string) {
+	c, err := nftables.New()
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	chains, err := c.ListChains()
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	for _, ch := range chains {
+		rules, _ := c.GetRules(ch.Table, ch)
+		for _, r := range rules {
+			if s, _ := userdata.GetString(r.UserData, userdata.TypeComment); s == comment {
+				c.DelRule(r)
+			}
+		}
+	}
+	if err := c.Flush(); err != nil {
+		t.Errorf("delete the rules %q: %v", comment, err)
 	}
 }
