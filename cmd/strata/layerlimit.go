@@ -1,0 +1,29 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/objects"
+)
+
+// maxRuntimeLayers is the deepest image podman and docker run: their
+// overlay drivers refuse a container on more than 128 layers ("max depth
+// exceeded"; measured with podman 4.3: 128 layers run, 129 do not).
+// strata itself mounts any depth (snapshot flattening), and a commit adds
+// one layer, so a history of more than 127 commits above its root makes
+// images those tools cannot run.
+const maxRuntimeLayers = 128
+
+// warnLayerLimit says so when commit id, about to leave strata, has more
+// layers than podman and docker run.
+func warnLayerLimit(w io.Writer, s *objects.Store, id digest.Digest) {
+	m, err := s.ReadManifest(id)
+	if err != nil || len(m.Layers) <= maxRuntimeLayers {
+		return
+	}
+	fmt.Fprintf(w, "warning: %s has %d layers; podman and docker run images of at most %d (\"max depth exceeded\").\n"+
+		"hint: to squash the history above an older REV into one layer, on a new branch: strata checkout -b NAME; strata reset --soft REV; strata commit\n",
+		shortID(id), len(m.Layers), maxRuntimeLayers)
+}
