@@ -68,6 +68,9 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		s.save()
 		return fail(exec.CodeRuntime, fmt.Errorf("run --rev %s: %w", o.rev, err))
 	}
+	if err := detachInheritedOverlays(w.Target()); err != nil {
+		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
+	}
 	res, _ := o.resources() // checked by the parent
 	spec, err := o.spec(g, base, args)
 	if err != nil {

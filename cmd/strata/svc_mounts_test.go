@@ -1,0 +1,76 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestServiceDoesNotPinHostOverlays: a service's supervisor keeps, of the
+// overlays mounted on the host when it started, only the tree it runs on;
+// not another tool's container, nor a checkout it does not run on.
+func TestServiceDoesNotPinHostOverlays(t *testing.T) {
+	dir := busyboxRepo(t)
+	other := mountOverlay(t)
+	mustStrata(t, dir, "checkout", "main")
+	checkout := filepath.Join(dir, "rootfs")
+	startService(t, dir, "--name", "onrev", "--network", "none", "--rev", "main", "--", "sh", "-c", "while :; do sleep 1; done")
+	startService(t, dir, "--name", "oncheckout", "--network", "none", "--", "sh", "-c", "while :; do sleep 1; done")
+	for name, tree := range map[string]string{
+		"onrev":      filepath.Join(dir, ".strata", "services", "onrev", "tree", "svc-onrev"),
+		"oncheckout": checkout,
+	} {
+		eventually(t, name+" runs", func() bool { return svcState1(t, dir, name).Status == "running" })
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(svcState1(t, dir, name).SupPid) + "/mountinfo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mounts := overlayMountPoints(string(b))
+		if !mounts[realPath(tree)] {
+			t.Errorf("%s: the supervisor lost the tree it runs on, %s; it has %v", name, tree, mounts)
+		}
+		if mounts[realPath(other)] {
+			t.Errorf("%s: the supervisor holds the host's overlay at %s", name, other)
+		}
+		if name == "onrev" && mounts[realPath(checkout)] {
+			t.Errorf("%s: the supervisor holds the checkout at %s, which it does not run on", name, checkout)
+		}
+	}
+}
+
+// overlayMountPoints lists the overlay mount points of a mountinfo table.
+func overlayMountPoints(mountinfo string) map[string]bool {
+	out := map[string]bool{}
+	for _, l := range strings.Split(mountinfo, "\n") {
+		f := strings.Fields(l)
+		for i, x := range f {
+			if x == "-" && i+1 < len(f) && f[i+1] == "overlay" && len(f) > 4 {
+				out[f[4]] = true
+			}
+		}
+	}
+	return out
+}
+
+// mountOverlay mounts an overlay of empty directories on the host, as
+// another container tool would, and returns its mount point.
+func mountOverlay(t *testing.T) string {
+	t.Helper()
+	base := t.TempDir()
+	for _, d := range []string{"lower", "upper", "work", "merged"} {
+		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merged := filepath.Join(base, "merged")
+	opts := "lowerdir=" + filepath.Join(base, "lower") + ",upperdir=" + filepath.Join(base, "upper") + ",workdir=" + filepath.Join(base, "work")
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(merged, unix.MNT_DETACH) })
+	return merged
+}
