@@ -2,7 +2,6 @@ package exec
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -22,18 +21,11 @@ var freezeLockDir = "/run/strata/freeze"
 // process holds it: freezes of one container follow each other instead of
 // one's thaw ending another's freeze.
 func lockFreeze(id string) (*os.File, error) {
-	if err := os.MkdirAll(freezeLockDir, 0o700); err != nil {
-		return nil, err
-	}
 	path := filepath.Join(freezeLockDir, id+".lock")
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := lockFile(path)
 		if err != nil {
 			return nil, err
-		}
-		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		// The holder before us removes the file as it unlocks: a lock on
 		// a file no longer at path guards nothing.
