@@ -3,8 +3,10 @@
 package exec
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime"
 
 	bpfseccomp "github.com/elastic/go-seccomp-bpf"
 	"github.com/elastic/go-seccomp-bpf/arch"
@@ -28,6 +30,30 @@ func seccompProgram(caps []string) ([]unix.SockFilter, error) {
 	tree := seccompTree(prog)
 	slog.Debug("seccomp program", "instructions", len(prog), "with tree", len(tree))
 	return tree, nil
+}
+
+// DefaultSeccompJSON is the profile Run confines a container with the
+// default capabilities by (Docker's default, for the native architecture
+// only, as Run's program), in the OCI runtime spec's linux.seccomp form.
+// bench/run.sh gives it to crun and runc, so that both sides of the
+// comparison load the same filter.
+func DefaultSeccompJSON() ([]byte, error) {
+	caps, err := capSet(false, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	rs := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: caps}}}
+	prof, err := seccomp.GetDefaultProfile(rs)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp profile: %w", err)
+	}
+	switch runtime.GOARCH {
+	case "amd64":
+		prof.Architectures = []specs.Arch{specs.ArchX86_64}
+	case "arm64":
+		prof.Architectures = []specs.Arch{specs.ArchAARCH64}
+	}
+	return json.Marshal(prof)
 }
 
 // seccompLinear compiles the profile group after group, in its order.
