@@ -8,6 +8,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// seccompArgSets take the profile's conditional branches both ways.
+var seccompArgSets = [][]uint64{
+	nil,
+	{unix.CLONE_VM | unix.CLONE_THREAD},
+	{unix.CLONE_NEWNS},
+	{unix.CLONE_NEWUSER},
+	{unix.AF_INET},
+	{unix.AF_VSOCK},
+	{0x1234, 0xffffffff, 7},
+	{0xffffffffffffffff, 0x8, 0x20008},
+	{0, 0, 0, 0, 0, 0},
+	{0x0008, 0xffffffff},
+	{0x7e020000},
+	{1 << 40, 0x20000},
+	{0xffffffff},
+	{0x100000000},
+	{0x100000028},
+}
+
 // runSeccomp runs prog on a seccomp_data (see evalSeccomp) for any arch.
 func runSeccomp(t *testing.T, vm *bpf.VM, arch uint32, nr uint32, args []uint64) uint32 {
 	t.Helper()
@@ -60,18 +79,6 @@ func TestSeccompTreeSameDecisions(t *testing.T) {
 		}
 		capsets = append(capsets, c)
 	}
-	argsets := [][]uint64{
-		nil,
-		{unix.CLONE_VM | unix.CLONE_THREAD},
-		{unix.CLONE_NEWNS},
-		{unix.CLONE_NEWUSER},
-		{unix.AF_INET},
-		{unix.AF_VSOCK},
-		{0x1234, 0xffffffff, 7},
-		{0xffffffffffffffff, 0x8, 0x20008},
-		{0, 0, 0, 0, 0, 0},
-		{0x0008, 0xffffffff},
-	}
 	for _, caps := range capsets {
 		lin, err := seccompLinear(caps)
 		if err != nil {
@@ -95,7 +102,7 @@ func TestSeccompTreeSameDecisions(t *testing.T) {
 		bad := 0
 		for _, arch := range []uint32{0xc000003e, 0x40000003} {
 			for nr := range nrs {
-				for _, args := range argsets {
+				for _, args := range seccompArgSets {
 					a, b := runSeccomp(t, vl, arch, nr, args), runSeccomp(t, vt, arch, nr, args)
 					if a != b && bad < 10 {
 						bad++
