@@ -27,7 +27,7 @@ set -euo pipefail
 N=${N:-30}
 : "${STRATA:?set STRATA to the strata binary}"
 STRATA=$(readlink -f "$STRATA")
-for tool in busybox runc crun python3 unshare chroot; do
+for tool in busybox runc crun python3 unshare chroot shuf; do
 	command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool not found" >&2; exit 1; }
 done
 
@@ -87,7 +87,11 @@ strata_run() { # NETWORK ARGS...
 	if [ "$mode" = cli ]; then "$STRATA" -C "$work/repo" run --network "$net" -- "$@"; else "$STRATA" -network "$net" "$rootfs" "$@"; fi
 }
 for i in $(seq "$N"); do
-	for tool in strata crun runc floor strata-none crun-net; do
+	# A new order each round: a network namespace is torn down by a
+	# kernel worker after its last process exits, on the CPU of whatever
+	# runs next. In a fixed order strata always ran right after crun's
+	# network namespace run, and crun's after strata's.
+	for tool in $(printf '%s\n' strata crun runc floor strata-none crun-net | shuf); do
 		s=$(ns)
 		case $tool in
 		strata) strata_run host /bin/true ;;
@@ -129,7 +133,7 @@ awk -v s="$s" -v c="$c" -v r="$r" -v f="$f" -v sn="$sn" -v cn="$cn" 'BEGIN {
 echo
 echo "strata timed as: $([ "$mode" = cli ] && echo 'strata -C REPO run --network host|none -- /bin/true, on a checkout' || echo 'the runtime alone')."
 echo "crun and runc load the seccomp filter strata loads (Docker's default profile, native arch)."
-echo "N=$N interleaved runs each, inside one private mount namespace; load average $(cut -d' ' -f1-3 /proc/loadavg); crun $(crun --version | head -1 | awk '{print $3}'), $(runc --version | head -1)."
+echo "N=$N interleaved runs each (in a new random order each round), inside one private mount namespace; load average $(cut -d' ' -f1-3 /proc/loadavg); crun $(crun --version | head -1 | awk '{print $3}'), $(runc --version | head -1)."
 echo "strata parent while a container runs: VmRSS ${rss:-?} kB, VmHWM ${hwm:-?} kB."
 if [ -n "${BENCH_CHART:-}" ]; then
 	awk -v s="$s" -v c="$c" -v r="$r" -v f="$f" -v sn="$sn" -v cn="$cn" 'BEGIN {
