@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"debug/elf"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -128,7 +127,7 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 	if err != nil {
 		return CodeRuntime, runtimeErr("start: %w", err)
 	}
-	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
+	if _, err := cfgW.Write(cfg.encode()); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return CodeRuntime, runtimeErr("send config: %w", err)
@@ -182,8 +181,8 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 		}
 	}
 	if b := <-status; len(b) > 0 {
-		var ie initError
-		if json.Unmarshal(b, &ie) != nil || ie.Code == 0 {
+		ie, ok := parseInitError(b)
+		if !ok {
 			ie = initError{Code: CodeRuntime, Msg: "join container: " + strings.TrimSpace(string(b))}
 		}
 		return ie.Code, &ExitError{Code: ie.Code, Err: errors.New(ie.Msg)}

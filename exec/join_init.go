@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -44,12 +43,11 @@ func joinedInit() {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		failInit(CodeRuntime, fmt.Errorf("join container: set non-dumpable: %w", err))
 	}
-	var cfg initConfig
-	f := os.NewFile(fdConfig, "config")
-	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
+	cfg, err := readConfig(fdConfig)
+	if err != nil {
 		os.Exit(CodeRuntime)
 	}
-	f.Close()
+	unix.Close(fdConfig)
 	if cfg.Terminal {
 		// The pty master goes back over fdJoinTTY (fdTTY is the sealed
 		// binary nsenter executed, no longer needed), and the terminal
@@ -63,7 +61,7 @@ func joinedInit() {
 			failInit(CodeRuntime, fmt.Errorf("join container: setsid: %w", err))
 		}
 	}
-	code, err := startProcess(&cfg)
+	code, err := startProcess(cfg)
 	failInit(code, err)
 }
 
