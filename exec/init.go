@@ -72,6 +72,9 @@ func containerInit() {
 		failInit(CodeRuntime, fmt.Errorf("start container: set non-dumpable: %w", err))
 	}
 	cfg, err := readConfig(fdConfig)
+	if err == errWireSignature {
+		failInit(CodeRuntime, fmt.Errorf("start container: %w", err))
+	}
 	if err != nil {
 		// The parent died or failed before sending the config.
 		os.Exit(CodeRuntime)

@@ -3,7 +3,9 @@ package exec
 import (
 	"encoding/binary"
 	"errors"
+	"hash/fnv"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -15,11 +17,33 @@ import (
 // program) took 0.2 ms of every start in the init, and encoding/json was
 // the largest package the init linked for it.
 //
-// The config: a 4-byte length, then initConfig's fields in declaration
-// order: strings and byte slices as a uvarint length and the bytes, lists
+// The config: a 4-byte length, an 8-byte signature of initConfig's layout
+// (wireSignature), then its fields in declaration order: strings and byte slices as a uvarint length and the bytes, lists
 // as a uvarint count and their elements, bools as one byte, integers as
 // uvarints. TestInitConfigWire fills every field by reflection, so a new
 // field that is not sent fails it.
+
+// wireSignature hashes initConfig's field names and types. An init built
+// from other sources than the strata that starts it (a stale
+// cmd/strata/initbin after "go build" without make) refuses the config
+// with a clear error instead of misreading it.
+var wireSignature = func() uint64 {
+	h := fnv.New64a()
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			h.Write([]byte(f.Name + " " + f.Type.String() + ";"))
+			if e := f.Type; e.Kind() == reflect.Slice && e.Elem().Kind() == reflect.Struct {
+				walk(e.Elem())
+			}
+		}
+	}
+	walk(reflect.TypeOf(initConfig{}))
+	return h.Sum64()
+}()
+
+var errWireSignature = errors.New("strata-init was built from other sources than this strata (the config layout differs): rebuild both with make build")
 
 type wireWriter struct{ b []byte }
 
@@ -103,7 +127,8 @@ func (r *wireReader) bool() bool {
 
 // encode lays the config out, length first.
 func (c *initConfig) encode() []byte {
-	w := &wireWriter{b: make([]byte, 4, 512+len(c.Seccomp))}
+	w := &wireWriter{b: make([]byte, 12, 512+len(c.Seccomp))}
+	binary.LittleEndian.PutUint64(w.b[4:], wireSignature)
 	w.str(c.Root)
 	w.strs(c.Args)
 	w.strs(c.Env)
@@ -141,7 +166,13 @@ func (c *initConfig) encode() []byte {
 
 // decode is the inverse of encode, without the length.
 func (c *initConfig) decode(b []byte) error {
-	r := &wireReader{b: b}
+	if len(b) < 8 {
+		return errWire
+	}
+	if binary.LittleEndian.Uint64(b) != wireSignature {
+		return errWireSignature
+	}
+	r := &wireReader{b: b[8:]}
 	c.Root = r.str()
 	c.Args = r.strs()
 	c.Env = r.strs()

@@ -54,6 +54,12 @@ func TestInitConfigWire(t *testing.T) {
 		if n := int(b[0]) | int(b[1])<<8 | int(b[2])<<16 | int(b[3])<<24; n != len(b)-4 {
 			t.Fatalf("length prefix %d, payload %d", n, len(b)-4)
 		}
+		other := append([]byte{}, b[4:]...)
+		other[0] ^= 1 // another build's layout
+		var c initConfig
+		if err := c.decode(other); err != errWireSignature {
+			t.Fatalf("a config of another layout: %v", err)
+		}
 		for _, bad := range [][]byte{b[4 : len(b)-1], append(append([]byte{}, b[4:]...), 0)} {
 			var c initConfig
 			if err := c.decode(bad); err == nil {

@@ -44,6 +44,9 @@ func joinedInit() {
 		failInit(CodeRuntime, fmt.Errorf("join container: set non-dumpable: %w", err))
 	}
 	cfg, err := readConfig(fdConfig)
+	if err == errWireSignature {
+		failInit(CodeRuntime, fmt.Errorf("join container: %w", err))
+	}
 	if err != nil {
 		os.Exit(CodeRuntime)
 	}
