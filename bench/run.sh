@@ -6,6 +6,11 @@
 # namespace, and the floor "unshare -m -p -f -u -i chroot ROOT /bin/true"
 # (the same namespaces, nothing else). Network none: strata --network none
 # against crun with a network namespace (runc spec's default).
+# crun and runc get the seccomp filter strata loads (Docker's default
+# profile for strata's default capabilities, native arch only, from
+# exec/internal/seccompjson): "runc spec" has none, and a runtime that
+# skips the filter skips work strata does (compiling and attaching it) on
+# every start. Docker and podman always hand crun and runc that profile.
 #
 #   STRATA=/path/to/strata [N=30] bench/run.sh
 #
@@ -22,7 +27,7 @@ set -euo pipefail
 N=${N:-30}
 : "${STRATA:?set STRATA to the strata binary}"
 STRATA=$(readlink -f "$STRATA")
-for tool in busybox runc crun python3 unshare chroot; do
+for tool in busybox runc crun python3 unshare chroot shuf; do
 	command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool not found" >&2; exit 1; }
 done
 
@@ -45,13 +50,17 @@ printf 'root:x:0:\nuser:x:1000:\n' >"$rootfs/etc/group"
 # network namespace (only lo, as strata --network none), same rootfs.
 (cd "$work/bundle" && runc spec)
 mkdir "$work/bundle-net"
-python3 - "$work/bundle/config.json" "$work/bundle-net/config.json" "$rootfs" <<'PY'
+command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
+(cd "$(dirname "$0")/.." && go build -o "$work/seccomp-json" ./exec/internal/seccompjson)
+"$work/seccomp-json" >"$work/seccomp.json"
+python3 - "$work/bundle/config.json" "$work/bundle-net/config.json" "$rootfs" "$work/seccomp.json" <<'PY'
 import json, sys
-p, pnet, rootfs = sys.argv[1:]
+p, pnet, rootfs, seccomp = sys.argv[1:]
 c = json.load(open(p))
 c["process"]["terminal"] = False
 c["process"]["args"] = ["/bin/true"]
 c["root"]["path"] = rootfs
+c["linux"]["seccomp"] = json.load(open(seccomp))
 json.dump(c, open(pnet, "w"), indent=1)
 c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
 json.dump(c, open(p, "w"), indent=1)
@@ -78,7 +87,11 @@ strata_run() { # NETWORK ARGS...
 	if [ "$mode" = cli ]; then "$STRATA" -C "$work/repo" run --network "$net" -- "$@"; else "$STRATA" -network "$net" "$rootfs" "$@"; fi
 }
 for i in $(seq "$N"); do
-	for tool in strata crun runc floor strata-none crun-net; do
+	# A new order each round: a network namespace is torn down by a
+	# kernel worker after its last process exits, on the CPU of whatever
+	# runs next. In a fixed order strata always ran right after crun's
+	# network namespace run, and crun's after strata's.
+	for tool in $(printf '%s\n' strata crun runc floor strata-none crun-net | shuf); do
 		s=$(ns)
 		case $tool in
 		strata) strata_run host /bin/true ;;
@@ -119,7 +132,8 @@ awk -v s="$s" -v c="$c" -v r="$r" -v f="$f" -v sn="$sn" -v cn="$cn" 'BEGIN {
 }'
 echo
 echo "strata timed as: $([ "$mode" = cli ] && echo 'strata -C REPO run --network host|none -- /bin/true, on a checkout' || echo 'the runtime alone')."
-echo "N=$N interleaved runs each, inside one private mount namespace; crun $(crun --version | head -1 | awk '{print $3}'), $(runc --version | head -1)."
+echo "crun and runc load the seccomp filter strata loads (Docker's default profile, native arch)."
+echo "N=$N interleaved runs each (in a new random order each round), inside one private mount namespace; load average $(cut -d' ' -f1-3 /proc/loadavg); crun $(crun --version | head -1 | awk '{print $3}'), $(runc --version | head -1)."
 echo "strata parent while a container runs: VmRSS ${rss:-?} kB, VmHWM ${hwm:-?} kB."
 if [ -n "${BENCH_CHART:-}" ]; then
 	awk -v s="$s" -v c="$c" -v r="$r" -v f="$f" -v sn="$sn" -v cn="$cn" 'BEGIN {

@@ -172,10 +172,17 @@ func (cg *cgroup) tasksFiles() []string {
 }
 
 // joinTasks moves the calling thread into the cgroups (see tasksFiles).
+// Plain syscalls: os.WriteFile would register each file with the Go
+// runtime's poller, which the init would then set up for nothing.
 func joinTasks(files []string) error {
 	for _, f := range files {
-		if err := os.WriteFile(f, []byte("0"), 0); err != nil {
-			return fmt.Errorf("join cgroup: %w", err)
+		fd, err := unix.Open(f, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			_, err = unix.Write(fd, []byte("0"))
+			unix.Close(fd)
+		}
+		if err != nil {
+			return fmt.Errorf("join cgroup: %s: %w", f, err)
 		}
 	}
 	return nil

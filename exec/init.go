@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,7 +15,7 @@ import (
 
 // File descriptors the parent hands to the container init.
 const (
-	fdConfig = 3 // read: the JSON initConfig, then EOF once cgroups are set
+	fdConfig = 3 // read: the initConfig (initwire.go)
 	fdStatus = 4 // write: an initError if setup fails; closed by execve
 	fdTTY    = 5 // unix socket: the pty master goes back over it (Terminal)
 )
@@ -56,8 +55,7 @@ type initError struct {
 
 // failInit reports err to the parent and exits: the init never returns.
 func failInit(code int, err error) {
-	b, _ := json.Marshal(initError{Code: code, Msg: err.Error()})
-	unix.Write(fdStatus, b)
+	unix.Write(fdStatus, initError{Code: code, Msg: err.Error()}.encode())
 	os.Exit(code)
 }
 
@@ -73,17 +71,19 @@ func containerInit() {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		failInit(CodeRuntime, fmt.Errorf("start container: set non-dumpable: %w", err))
 	}
-	var cfg initConfig
-	f := os.NewFile(fdConfig, "config")
-	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
+	cfg, err := readConfig(fdConfig)
+	if err == errWireSignature {
+		failInit(CodeRuntime, fmt.Errorf("start container: %w", err))
+	}
+	if err != nil {
 		// The parent died or failed before sending the config.
 		os.Exit(CodeRuntime)
 	}
-	f.Close()
-	if err := setupContainer(&cfg); err != nil {
+	unix.Close(fdConfig)
+	if err := setupContainer(cfg); err != nil {
 		failInit(CodeRuntime, fmt.Errorf("start container: %w", err))
 	}
-	code, err := startProcess(&cfg)
+	code, err := startProcess(cfg)
 	failInit(code, err)
 }
 

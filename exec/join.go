@@ -1,22 +1,21 @@
+//go:build !strata_init
+
 package exec
 
 import (
 	"bufio"
 	"context"
 	"debug/elf"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	osexec "os/exec"
 	"os/signal"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -128,7 +127,7 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 	if err != nil {
 		return CodeRuntime, runtimeErr("start: %w", err)
 	}
-	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
+	if _, err := cfgW.Write(cfg.encode()); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return CodeRuntime, runtimeErr("send config: %w", err)
@@ -182,8 +181,8 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 		}
 	}
 	if b := <-status; len(b) > 0 {
-		var ie initError
-		if json.Unmarshal(b, &ie) != nil || ie.Code == 0 {
+		ie, ok := parseInitError(b)
+		if !ok {
 			ie = initError{Code: CodeRuntime, Msg: "join container: " + strings.TrimSpace(string(b))}
 		}
 		return ie.Code, &ExitError{Code: ie.Code, Err: errors.New(ie.Msg)}
@@ -242,63 +241,3 @@ func cgroupV2Mount() string {
 	}
 	return ""
 }
-
-// joinCgroups (host side, mode joincg) moves this process into the
-// container's cgroups, then becomes nsenter; args are nsenter's argv
-// (from its path up to "--" and the program) followed by cgroup.procs files.
-func joinCgroups() {
-	args := os.Args[1:]
-	end := 0
-	for i, a := range args {
-		if a == "--" {
-			end = i + 2
-			break
-		}
-	}
-	if end == 0 || end > len(args) {
-		os.Exit(CodeRuntime)
-	}
-	for _, p := range args[end:] {
-		if err := os.WriteFile(p, []byte("0"), 0); err != nil {
-			failInit(CodeRuntime, fmt.Errorf("join container: join cgroup %s: %w", p, err))
-		}
-	}
-	env := []string{envMode + "=join"}
-	err := unix.Exec(args[0], args[:end], env)
-	failInit(CodeRuntime, fmt.Errorf("join container: exec nsenter: %w", err))
-}
-
-// joinedInit runs inside the container's namespaces (mode join): it
-// confines itself and executes the command, as the container init does
-// after pivot_root.
-func joinedInit() {
-	runtime.LockOSThread()
-	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("strata-exec\x00")[0])), 0, 0, 0)
-	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
-		failInit(CodeRuntime, fmt.Errorf("join container: set non-dumpable: %w", err))
-	}
-	var cfg initConfig
-	f := os.NewFile(fdConfig, "config")
-	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
-		os.Exit(CodeRuntime)
-	}
-	f.Close()
-	if cfg.Terminal {
-		// The pty master goes back over fdJoinTTY (fdTTY is the sealed
-		// binary nsenter executed, no longer needed), and the terminal
-		// must be the controlling one of a session of its own: nsenter's
-		// child is in the caller's session.
-		if err := unix.Dup3(fdJoinTTY, fdTTY, unix.O_CLOEXEC); err != nil {
-			failInit(CodeRuntime, fmt.Errorf("join container: terminal socket: %w", err))
-		}
-		unix.Close(fdJoinTTY)
-		if _, err := unix.Setsid(); err != nil {
-			failInit(CodeRuntime, fmt.Errorf("join container: setsid: %w", err))
-		}
-	}
-	code, err := startProcess(&cfg)
-	failInit(code, err)
-}
-
-// fdJoinTTY is where a joined process finds the socket for its pty master.
-const fdJoinTTY = 6

@@ -1,3 +1,5 @@
+//go:build !strata_init
+
 package exec
 
 import (
@@ -8,27 +10,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-// NetworkPrivate gives the container its own network namespace with one
-// routed veth link to the host (privnet.go): outbound traffic is
-// masqueraded (nat.go), Ports are the only way in (portproxy.go), and the
-// container cannot reach the host's loopback services nor another
-// container's unpublished ports.
-const NetworkPrivate = "private"
-
-// DefaultPortIP is the host address a Port without one is published on:
-// loopback, so that a published port is never open to the network by
-// accident (docker's default of every interface is a common surprise).
-const DefaultPortIP = "127.0.0.1"
-
-// Port is a published port: connections to HostIP:HostPort on the host are
-// forwarded to ContainerPort inside a private network.
-type Port struct {
-	HostIP        string // default DefaultPortIP; "0.0.0.0" for every interface
-	HostPort      int
-	ContainerPort int
-	Proto         string // "tcp" (default) or "udp"
-}
 
 func (p Port) String() string {
 	ip := p.HostIP

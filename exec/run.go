@@ -1,10 +1,11 @@
+//go:build !strata_init
+
 package exec
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -350,7 +351,7 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, setup func(pid
 			return nil, runtimeErr("network private: %w", err)
 		}
 	}
-	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
+	if _, err := cfgW.Write(cfg.encode()); err != nil {
 		return nil, runtimeErr("send config: %w", err)
 	}
 	cfgW.Close()
@@ -364,8 +365,8 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, setup func(pid
 	// written to it first is the init's report of a failure.
 	status, _ := io.ReadAll(statR)
 	if len(status) > 0 {
-		var ie initError
-		if json.Unmarshal(status, &ie) != nil || ie.Code == 0 {
+		ie, ok := parseInitError(status)
+		if !ok {
 			ie = initError{Code: CodeRuntime, Msg: "start container: " + strings.TrimSpace(string(status))}
 		}
 		return nil, &ExitError{Code: ie.Code, Err: errors.New(ie.Msg)}

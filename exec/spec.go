@@ -56,6 +56,27 @@ const (
 	NetworkNone = "none" // a new network namespace with only lo, up
 )
 
+// NetworkPrivate gives the container its own network namespace with one
+// routed veth link to the host (privnet.go): outbound traffic is
+// masqueraded (nat.go), Ports are the only way in (portproxy.go), and the
+// container cannot reach the host's loopback services nor another
+// container's unpublished ports.
+const NetworkPrivate = "private"
+
+// DefaultPortIP is the host address a Port without one is published on:
+// loopback, so that a published port is never open to the network by
+// accident (docker's default of every interface is a common surprise).
+const DefaultPortIP = "127.0.0.1"
+
+// Port is a published port: connections to HostIP:HostPort on the host are
+// forwarded to ContainerPort inside a private network.
+type Port struct {
+	HostIP        string // default DefaultPortIP; "0.0.0.0" for every interface
+	HostPort      int
+	ContainerPort int
+	Proto         string // "tcp" (default) or "udp"
+}
+
 // DefaultNetwork is the network a run gets unless it asks: private as
 // root, because isolation is why a service runs in a container; host
 // without root, where a private network cannot be set up (it needs

@@ -2,11 +2,8 @@ package exec
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"golang.org/x/sys/unix"
-	"golang.org/x/term"
 )
 
 // setupTerminal (in the container, after pivot_root) opens a pty in the
@@ -67,83 +64,4 @@ func setupTerminal(cfg *initConfig, cred credential) error {
 		}
 	}
 	return nil
-}
-
-// recvMaster receives the pty master from the container init. EOF means the
-// init failed before it got that far.
-func recvMaster(sock *os.File) (*os.File, error) {
-	buf := make([]byte, 1)
-	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("receive pty master: %w", err)
-	}
-	if n == 0 {
-		return nil, io.EOF
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return nil, fmt.Errorf("receive pty master: bad control message")
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return nil, fmt.Errorf("receive pty master: bad rights")
-	}
-	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
-}
-
-// The caller's side of the terminal (is it one, raw mode, its size) is
-// golang.org/x/term. What x/term cannot do stays on x/sys/unix: opening
-// and unlocking the pty inside the container (TIOCSPTLCK, TIOCGPTN),
-// making it the controlling terminal (TIOCSCTTY), and setting a size on
-// the pty master (TIOCSWINSZ), for x/term only reads sizes.
-
-// terminalOf returns the fd of r or w when it is a terminal.
-func terminalOf(v any) (int, bool) {
-	f, ok := v.(*os.File)
-	if !ok || f == nil || !term.IsTerminal(int(f.Fd())) {
-		return -1, false
-	}
-	return int(f.Fd()), true
-}
-
-// terminalSize is the rows and columns of terminal fd, ok false when it
-// has none (a pty nobody sized reports 0x0).
-func terminalSize(fd int) (rows, cols uint16, ok bool) {
-	w, h, err := term.GetSize(fd)
-	if err != nil || h <= 0 || w <= 0 || h > 0xffff || w > 0xffff {
-		return 0, 0, false
-	}
-	return uint16(h), uint16(w), true
-}
-
-// copySize copies the window size of terminal fd to the pty master.
-func copySize(fd int, master *os.File) {
-	if rows, cols, ok := terminalSize(fd); ok {
-		unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
-	}
-}
-
-// terminalSocket makes the socket pair a container's init (or a joined
-// process) sends its pty master back over, and picks the caller's
-// terminal and size: the parent's end is returned, the child's is
-// c.ttyChild.
-func terminalSocket(c *container, cfg *initConfig) (*os.File, error) {
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, runtimeErr("socketpair: %w", err)
-	}
-	c.ttyChild = os.NewFile(uintptr(pair[1]), "tty-child")
-	if fd, ok := terminalOf(c.spec.Stdin); ok {
-		c.ttyFd = fd
-	} else if fd, ok := terminalOf(c.spec.Stdout); ok {
-		c.ttyFd = fd
-	}
-	cfg.Terminal, cfg.Rows, cfg.Cols = true, 24, 80
-	if c.ttyFd >= 0 {
-		if rows, cols, ok := terminalSize(c.ttyFd); ok {
-			cfg.Rows, cfg.Cols = rows, cols
-		}
-	}
-	return os.NewFile(uintptr(pair[0]), "tty-parent"), nil
 }

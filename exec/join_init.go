@@ -1,0 +1,72 @@
+package exec
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// joinCgroups (host side, mode joincg) moves this process into the
+// container's cgroups, then becomes nsenter; args are nsenter's argv
+// (from its path up to "--" and the program) followed by cgroup.procs files.
+func joinCgroups() {
+	args := os.Args[1:]
+	end := 0
+	for i, a := range args {
+		if a == "--" {
+			end = i + 2
+			break
+		}
+	}
+	if end == 0 || end > len(args) {
+		os.Exit(CodeRuntime)
+	}
+	for _, p := range args[end:] {
+		if err := os.WriteFile(p, []byte("0"), 0); err != nil {
+			failInit(CodeRuntime, fmt.Errorf("join container: join cgroup %s: %w", p, err))
+		}
+	}
+	env := []string{envMode + "=join"}
+	err := unix.Exec(args[0], args[:end], env)
+	failInit(CodeRuntime, fmt.Errorf("join container: exec nsenter: %w", err))
+}
+
+// joinedInit runs inside the container's namespaces (mode join): it
+// confines itself and executes the command, as the container init does
+// after pivot_root.
+func joinedInit() {
+	runtime.LockOSThread()
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("strata-exec\x00")[0])), 0, 0, 0)
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: set non-dumpable: %w", err))
+	}
+	cfg, err := readConfig(fdConfig)
+	if err == errWireSignature {
+		failInit(CodeRuntime, fmt.Errorf("join container: %w", err))
+	}
+	if err != nil {
+		os.Exit(CodeRuntime)
+	}
+	unix.Close(fdConfig)
+	if cfg.Terminal {
+		// The pty master goes back over fdJoinTTY (fdTTY is the sealed
+		// binary nsenter executed, no longer needed), and the terminal
+		// must be the controlling one of a session of its own: nsenter's
+		// child is in the caller's session.
+		if err := unix.Dup3(fdJoinTTY, fdTTY, unix.O_CLOEXEC); err != nil {
+			failInit(CodeRuntime, fmt.Errorf("join container: terminal socket: %w", err))
+		}
+		unix.Close(fdJoinTTY)
+		if _, err := unix.Setsid(); err != nil {
+			failInit(CodeRuntime, fmt.Errorf("join container: setsid: %w", err))
+		}
+	}
+	code, err := startProcess(cfg)
+	failInit(code, err)
+}
+
+// fdJoinTTY is where a joined process finds the socket for its pty master.
+const fdJoinTTY = 6
