@@ -1,3 +1,5 @@
+//go:build !strata_init
+
 package exec
 
 import (
