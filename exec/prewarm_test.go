@@ -31,7 +31,7 @@ func TestPrewarm(t *testing.T) {
 	}
 	<-sweepStarted() // done by the time Run returned
 	mine := tmpPrefix + strconv.Itoa(os.Getpid()) + "-*"
-	if left, _ := filepath.Glob(filepath.Join(os.TempDir(), mine)); len(left) > 0 {
+	if left, _ := filepath.Glob(filepath.Join(runTempParent(), mine)); len(left) > 0 {
 		t.Fatalf("left behind: %v", left)
 	}
 	if os.Geteuid() == 0 && !cgroupV2() {

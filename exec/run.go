@@ -98,7 +98,7 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	v2 := cgroupV2()
 	setup := func(pid int) error {
 		var err error
-		if tmpDir, err = os.MkdirTemp("", tmpPrefix+strconv.Itoa(os.Getpid())+"-"); err != nil {
+		if tmpDir, err = os.MkdirTemp(runTempParent(), tmpPrefix+strconv.Itoa(os.Getpid())+"-"); err != nil {
 			tmpDir = ""
 			return runtimeErr("%w", err)
 		}

@@ -21,14 +21,30 @@ func sweepLeftovers() {
 	if os.Geteuid() == 0 {
 		sweepCgroups()
 	}
-	ents, err := os.ReadDir(os.TempDir())
+	parent := runTempParent()
+	ents, err := os.ReadDir(parent)
 	if err != nil {
 		return
 	}
 	for _, e := range ents {
 		if e.IsDir() && strings.HasPrefix(e.Name(), tmpPrefix) && !ownerAlive(e.Name(), tmpPrefix) {
 			slog.Debug("sweep leftover run directory", "dir", e.Name())
-			os.RemoveAll(filepath.Join(os.TempDir(), e.Name()))
+			os.RemoveAll(filepath.Join(parent, e.Name()))
 		}
 	}
+}
+
+// rootRunTemp holds root's per-run directories (the /etc files bound into
+// a container): a directory of strata's own, so that the sweep of killed
+// runs, which every run starts, reads it alone and not all of /tmp (0.6 ms
+// on a /tmp of 500 entries).
+const rootRunTemp = "/run/strata/runs"
+
+// runTempParent is where a run makes its temporary directory: rootRunTemp
+// as root, else the user's temporary directory.
+func runTempParent() string {
+	if os.Geteuid() == 0 && os.MkdirAll(rootRunTemp, 0o700) == nil {
+		return rootRunTemp
+	}
+	return os.TempDir()
 }
