@@ -22,9 +22,9 @@ const poolMax = 1 << 20
 // woke a worker per file, and on two cores those wakeups (futex, and the
 // scheduler's spinning and nanosleeps) cost as much as the writes.
 const (
-	batchFiles = 64
+	batchFiles = 32
 	batchBytes = 2 << 20
-	batchQueue = 4 // batches queued: with one per worker, bounds the content in flight
+	batchQueue = 4 // batches queued: with one per worker, bounds the content and fds in flight
 )
 
 // fileJob is a created, still empty file: its fd, its content and header.
