@@ -24,7 +24,7 @@ if [ ! -d "$TREE" ]; then
 fi
 
 work=$(mktemp -d /var/tmp/strata-bench.XXXXXX)
-trap 'umount "$work/fs" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'umount "$work/fs" 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/benchimport" ./objects/layer/internal/benchimport
 
 # run NAME CMD: time CMD, appending "seconds maxrss_kb" to $work/NAME.
