@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/import.sh: the layer codec against tar and zstd on a Debian tree.
 # Runs are interleaved (timings here move by up to 2x from run to run) and
-# medians and ratios are printed as a markdown table.
+# medians and ratios are printed as a markdown table. Each unpack runs on
+# a new ext4 made for it (see unpack below).
 #   STRATA_BENCH_TREE  a debootstrap minbase tree; built once under
 #                      /var/cache/strata-bench/debian if unset
 #   RUNS               runs of each tool (default 5)
@@ -23,7 +24,7 @@ if [ ! -d "$TREE" ]; then
 fi
 
 work=$(mktemp -d /var/tmp/strata-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'umount "$work/fs" 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/benchimport" ./objects/layer/internal/benchimport
 
 # run NAME CMD: time CMD, appending "seconds maxrss_kb" to $work/NAME.
@@ -33,20 +34,41 @@ run() {
 	cat "$work/t" >>"$work/$name"
 }
 
+# unpack NAME CMD: run CMD into $fs/u on a new, empty ext4 (mkfs.ext4
+# defaults, on a loop file) holding a synced copy of the layer, then drop
+# it. Unpacking into a long-lived directory is not fair: on an ext4
+# without a journal (this VM's root) creating an inode skips every free
+# inode deleted in the last dirty_expire interval, reading its inode
+# table block (recently_deleted()), so a create costs ~7 us or ~450 us
+# depending on what the previous runs deleted.
+fs=$work/fs
+mkdir "$fs"
+unpack() {
+	name=$1; shift
+	truncate -s 4G "$work/img"
+	mkfs.ext4 -q -F "$work/img"
+	mount -o loop "$work/img" "$fs"
+	cp "$work/layer.zst" "$fs/layer.zst"
+	mkdir "$fs/u"
+	sync
+	run "$name" "$*"
+	umount "$fs"
+	rm -f "$work/img"
+}
+
 "$work/benchimport" create "$TREE" "$work/layer.zst" >/dev/null # warm the page cache
 i=0
 while [ $i -lt "$RUNS" ]; do
 	run ref_create "tar -cf - -C '$TREE' . | zstd -3 -T0 | sha256sum"
 	run go_create "'$work/benchimport' create '$TREE' '$work/layer.zst'"
-	# Each unpack starts from a synced disk, and the two swap places each
-	# run: the second of a pair otherwise waits for the first's writeback.
-	rm -rf "$work/u1" "$work/u2"; mkdir "$work/u1" "$work/u2"; sync
+	# Each unpack gets a new ext4 of its own (see unpack), and the two
+	# swap places each run.
 	if [ $((i % 2)) = 0 ]; then
-		run ref_unpack "zstd -dc '$work/layer.zst' | tar -x -C '$work/u1'"; sync
-		run go_unpack "'$work/benchimport' unpack '$work/layer.zst' '$work/u2'"
+		unpack ref_unpack "zstd -dc '$fs/layer.zst' | tar -x -C '$fs/u'"
+		unpack go_unpack "'$work/benchimport' unpack '$fs/layer.zst' '$fs/u'"
 	else
-		run go_unpack "'$work/benchimport' unpack '$work/layer.zst' '$work/u2'"; sync
-		run ref_unpack "zstd -dc '$work/layer.zst' | tar -x -C '$work/u1'"
+		unpack go_unpack "'$work/benchimport' unpack '$fs/layer.zst' '$fs/u'"
+		unpack ref_unpack "zstd -dc '$fs/layer.zst' | tar -x -C '$fs/u'"
 	fi
 	i=$((i + 1))
 done
@@ -60,7 +82,9 @@ size=$(du -sh "$TREE" | cut -f1)
 ours=$(stat -c %s "$work/layer.zst")
 z3=$(zstd -qdc "$work/layer.zst" | zstd -3 -T0 -q | wc -c)
 gnu=$(tar -cf - -C "$TREE" . | zstd -3 -T0 -q | wc -c)
-echo "Tree: $TREE ($entries entries, $size); $RUNS interleaved runs."
+echo "Tree: $TREE ($entries entries, $size); $RUNS interleaved runs; load average $(cut -d' ' -f1-3 /proc/loadavg)."
+echo
+echo "Each unpack runs on a new ext4 made for it (mkfs.ext4 defaults, loop file): on a long-lived ext4 without a journal a create skips, and reads, every inode deleted in the last half minute, so unpack times there depended on what earlier runs deleted."
 echo
 echo "Layer size: strata $ours bytes; zstd -3 of the same tar $z3 bytes ($(awk -v a="$ours" -v b="$z3" 'BEGIN {printf "%.3fx", a/b}')); \`tar -c | zstd -3\` $gnu bytes. Goal: no larger than zstd -3."
 echo

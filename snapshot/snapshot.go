@@ -130,16 +130,19 @@ func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mod
 	fail := func(err error) error {
 		return fmt.Errorf("layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
-	blob, err := s.store.Open(l.Desc.Digest)
+	// The blob was verified against its digest when it entered the
+	// store; it is not hashed again here, since every byte the unpack
+	// uses is checked against the diff id below.
+	blob, err := s.store.OpenUnhashed(l.Desc.Digest)
 	if err != nil {
 		return fail(err)
 	}
 	defer blob.Close()
-	// One pass reads the blob (verified against its digest at EOF),
-	// decompresses it on every core, unpacks it, indexes it and checks
-	// its diff id: a fetched layer is verified by its blob digest only,
-	// and a snapshot is named by diff id, so a layer that lies about it
-	// must never become one.
+	// One pass reads the blob, decompresses it on every core, unpacks
+	// it, indexes it and checks its diff id: a fetched layer is verified
+	// by its blob digest only, and a snapshot is named by diff id, so a
+	// layer that lies about it must never become one (nor a blob changed
+	// on disk since).
 	// A stored index (an import or an earlier unpack wrote it) is not
 	// built again: on a million files it is most of the unpack's memory.
 	var diffID digest.Digest

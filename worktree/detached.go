@@ -133,12 +133,29 @@ func procsOnDev(dev uint64) []Proc {
 // procOnDev reports whether the process at /proc/PID base has its cwd,
 // root or an open file on device dev.
 func procOnDev(base string, dev uint64) bool {
-	if onDev(base+"/cwd", dev) || onDev(base+"/root", dev) {
+	pfd, err := unix.Open(base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(pfd)
+	return procOnDevAt(pfd, dev)
+}
+
+// procOnDevAt is procOnDev of the /proc/PID directory pfd: its entries
+// are reached from the open directory, not by path each time.
+func procOnDevAt(pfd int, dev uint64) bool {
+	if onDevAt(pfd, "cwd", dev) || onDevAt(pfd, "root", dev) {
 		return true
 	}
-	fds, _ := os.ReadDir(base + "/fd")
-	for _, fd := range fds {
-		if onDev(base+"/fd/"+fd.Name(), dev) {
+	fd, err := unix.Openat(pfd, "fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	f := os.NewFile(uintptr(fd), "fd")
+	defer f.Close()
+	names, _ := f.Readdirnames(-1)
+	for _, n := range names {
+		if onDevAt(fd, n, dev) {
 			return true
 		}
 	}
@@ -148,6 +165,12 @@ func procOnDev(base string, dev uint64) bool {
 func onDev(p string, dev uint64) bool {
 	var st unix.Stat_t
 	return unix.Stat(p, &st) == nil && st.Dev == dev
+}
+
+// onDevAt stats name in dfd, following it (a /proc magic link).
+func onDevAt(dfd int, name string, dev uint64) bool {
+	var st unix.Stat_t
+	return unix.Fstatat(dfd, name, &st, 0) == nil && st.Dev == dev
 }
 
 // treeBytes is the size of the regular files under dir.

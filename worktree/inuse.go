@@ -1,7 +1,7 @@
 package worktree
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -49,12 +49,13 @@ func (w *Worktree) Users() ([]Proc, error) {
 	}
 	self := os.Getpid()
 	var out []Proc
+	buf := make([]byte, 0, 64<<10)
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == self {
 			continue
 		}
-		if procUses(pid, dev, w.target) {
+		if procUses(pid, dev, w.target, &buf) {
 			comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 			out = append(out, Proc{PID: pid, Comm: strings.TrimSpace(string(comm))})
 		}
@@ -63,20 +64,32 @@ func (w *Worktree) Users() ([]Proc, error) {
 	return out, nil
 }
 
-func procUses(pid int, dev uint64, target string) bool {
-	base := "/proc/" + strconv.Itoa(pid)
-	if procOnDev(base, dev) {
-		return true
-	}
-	f, err := os.Open(base + "/maps")
+// procUses is Users' test of one process. Every checkout runs it over
+// every process of the machine, twice: the process's /proc directory is
+// opened once and its entries reached from there, and its maps are read
+// whole and searched for target before any line is parsed (issue 15).
+func procUses(pid int, dev uint64, target string, buf *[]byte) bool {
+	pfd, err := unix.Open("/proc/"+strconv.Itoa(pid), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
+	defer unix.Close(pfd)
+	if procOnDevAt(pfd, dev) {
+		return true
+	}
+	fd, err := unix.Openat(pfd, "maps", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	data, err := readAll(fd, (*buf)[:0])
+	unix.Close(fd)
+	*buf = data[:0]
+	if err != nil || !bytes.Contains(data, []byte(target)) {
+		return false
+	}
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
 		// addr perms offset dev inode path
-		fields := strings.SplitN(sc.Text(), " ", 6)
+		fields := strings.SplitN(string(line), " ", 6)
 		if len(fields) < 6 {
 			continue
 		}
@@ -86,6 +99,26 @@ func procUses(pid int, dev uint64, target string) bool {
 		}
 	}
 	return false
+}
+
+// readAll appends what fd holds to buf.
+func readAll(fd int, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return buf, err
+		}
+		if n == 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
 }
 
 // RefuseWhileRunning returns an error when anything uses the work tree: a

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-sh/strata/internal/kernellog"
 )
@@ -65,5 +68,55 @@ func TestSwapsRefuseWhileAProcessIsInside(t *testing.T) {
 	}
 	if ds, _ := os.ReadDir(filepath.Join(w.Dir, "detached")); len(ds) != 4 {
 		t.Fatalf("detached uppers: %d, want 4", len(ds))
+	}
+}
+
+// TestUsersSeesOpenFilesAndMappings: a process whose cwd and root are
+// elsewhere still uses the tree through an open file, or through a
+// mapping of a program run from it.
+func TestUsersSeesOpenFilesAndMappings(t *testing.T) {
+	requireRoot(t)
+	r := newRepo(t)
+	base := filepath.Join(t.TempDir(), "base")
+	writeBase(t, base)
+	commitDir(t, r, base, "base")
+	w := checkoutMain(t, r, "main")
+	sleep, err := exec.LookPath("sleep")
+	must(t, err)
+	prog, err := os.ReadFile(sleep)
+	must(t, err)
+	must(t, os.WriteFile(w.Target()+"/sleep", prog, 0o755))
+
+	start := func(cmd *exec.Cmd) int {
+		cmd.Dir = "/"
+		must(t, cmd.Start())
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		return cmd.Process.Pid
+	}
+	if ps, err := w.Users(); err != nil || len(ps) != 0 {
+		t.Fatalf("Users before = %v, %v; want none", ps, err)
+	}
+	f, err := os.Open(w.Target() + "/etc/passwd")
+	must(t, err)
+	reader := exec.Command(sleep, "60")
+	reader.Stdin = f
+	readerPID := start(reader)
+	f.Close()
+	mapper := start(exec.Command(w.Target()+"/sleep", "60"))
+	// The mapping appears once the exec is done.
+	for i := 0; i < 200; i++ {
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/maps", mapper)); strings.Contains(string(b), w.Target()) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ps, err := w.Users()
+	must(t, err)
+	var pids []int
+	for _, p := range ps {
+		pids = append(pids, p.PID)
+	}
+	if len(pids) != 2 || !slices.Contains(pids, readerPID) || !slices.Contains(pids, mapper) {
+		t.Fatalf("Users = %v; want the open file's %d and the mapping's %d", ps, readerPID, mapper)
 	}
 }

@@ -56,3 +56,38 @@ func TestUnpackChecksDiffID(t *testing.T) {
 		t.Fatal("empty index")
 	}
 }
+
+// TestUnpackRefusesBlobChangedOnDisk: the unpack does not hash the stored
+// blob again (it was verified when it entered the store), so a blob
+// changed on disk since, here into another well-formed layer, must be
+// caught by the diff id check of the same pass.
+func TestUnpackRefusesBlobChangedOnDisk(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	r := newRepo(t)
+	base := filepath.Join(t.TempDir(), "base")
+	writeBase(t, base)
+	l, err := r.Objects.AddLayerFromDir(ctx, base, layer.WriteOptions{})
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(base, "etc", "swapped"), []byte("not the committed content"), 0o644))
+	other, err := r.Objects.AddLayerFromDir(ctx, base, layer.WriteOptions{})
+	must(t, err)
+	commitLayers_(t, r, "honest", l)
+
+	b, err := os.ReadFile(r.Objects.BlobPath(other.Desc.Digest))
+	must(t, err)
+	p := r.Objects.BlobPath(l.Desc.Digest)
+	must(t, os.Chmod(p, 0o644))
+	must(t, os.WriteFile(p, b, 0o444))
+
+	w := Main(r)
+	unmountAll(t, w.Target())
+	_, err = w.Checkout(ctx, CheckoutOptions{Rev: "main"})
+	if !errors.Is(err, objects.ErrDigestMismatch) {
+		t.Fatalf("checkout of a blob changed on disk: %v", err)
+	}
+	s := snapshot.NewSnapshots(r.Objects)
+	if _, err := os.Stat(s.Path(l.DiffID.Encoded())); !os.IsNotExist(err) {
+		t.Fatalf("a snapshot was made of the changed blob: %v", err)
+	}
+}

@@ -17,6 +17,16 @@ import (
 // files are written by the unpacker itself, in a stream.
 const poolMax = 1 << 20
 
+// Files are handed to the workers in batches of up to batchFiles files or
+// batchBytes of content, whichever comes first: one channel send per file
+// woke a worker per file, and on two cores those wakeups (futex, and the
+// scheduler's spinning and nanosleeps) cost as much as the writes.
+const (
+	batchFiles = 32
+	batchBytes = 2 << 20
+	batchQueue = 4 // batches queued: with one per worker, bounds the content and fds in flight
+)
+
 // fileJob is a created, still empty file: its fd, its content and header.
 type fileJob struct {
 	fd     int
@@ -24,6 +34,7 @@ type fileJob struct {
 	data   []byte
 	buf    *[]byte // data's buffer, back to bufs when written
 	digest *string // if set, gets the content's blake3 (for the index)
+	how    metaHow // which metadata calls the file still needs
 }
 
 // filePool writes regular files' content and metadata on a few
@@ -33,11 +44,13 @@ type fileJob struct {
 // writes through that fd, so no path is resolved off the unpacker's
 // goroutine and later entries see the file exist.
 type filePool struct {
-	u    *unpacker
-	jobs chan fileJob
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	err  error
+	u     *unpacker
+	jobs  chan []fileJob
+	batch []fileJob // being filled by the unpacker
+	bytes int       // content in batch
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	err   error
 }
 
 // bufs holds content buffers by size class (powers of two).
@@ -58,8 +71,7 @@ func putBuf(b *[]byte) {
 }
 
 func newFilePool(u *unpacker) *filePool {
-	// 16 queued files of at most poolMax each bound the content in flight.
-	p := &filePool{u: u, jobs: make(chan fileJob, 16)}
+	p := &filePool{u: u, jobs: make(chan []fileJob, batchQueue)}
 	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
 	p.wg.Add(n)
 	for range n {
@@ -71,19 +83,21 @@ func newFilePool(u *unpacker) *filePool {
 func (p *filePool) work() {
 	defer p.wg.Done()
 	h := blake3.New()
-	for j := range p.jobs {
-		if j.digest != nil {
-			h.Reset()
-			h.Write(j.data)
-			*j.digest = "blake3:" + hex.EncodeToString(h.Sum(nil))
-		}
-		err := p.write(j)
-		if err != nil {
-			p.mu.Lock()
-			if p.err == nil {
-				p.err = fmt.Errorf("entry %q: %w", j.hdr.Name, err)
+	for batch := range p.jobs {
+		for _, j := range batch {
+			if j.digest != nil {
+				h.Reset()
+				h.Write(j.data)
+				*j.digest = "blake3:" + hex.EncodeToString(h.Sum(nil))
 			}
-			p.mu.Unlock()
+			err := p.write(j)
+			if err != nil {
+				p.mu.Lock()
+				if p.err == nil {
+					p.err = fmt.Errorf("entry %q: %w", j.hdr.Name, err)
+				}
+				p.mu.Unlock()
+			}
 		}
 	}
 }
@@ -101,7 +115,7 @@ func (p *filePool) write(j fileJob) error {
 		}
 		d = d[n:]
 	}
-	return p.u.meta(j.fd, "", j.hdr, false)
+	return p.u.metaFD(j.fd, "", j.hdr, false, j.how)
 }
 
 // Err is the first error of a worker so far.
@@ -113,19 +127,33 @@ func (p *filePool) Err() error {
 
 // add reads the content of the file fd from tr and queues it; the fd is
 // the pool's from then on.
-func (p *filePool) add(fd int, hdr *tar.Header, tr io.Reader, digest *string) error {
+func (p *filePool) add(fd int, hdr *tar.Header, tr io.Reader, digest *string, how metaHow) error {
 	b := getBuf(int(hdr.Size))
 	if _, err := io.ReadFull(tr, *b); err != nil {
 		putBuf(b)
 		unix.Close(fd)
 		return fmt.Errorf("write: %w", err)
 	}
-	p.jobs <- fileJob{fd: fd, hdr: hdr, data: *b, buf: b, digest: digest}
+	p.batch = append(p.batch, fileJob{fd: fd, hdr: hdr, data: *b, buf: b, digest: digest, how: how})
+	p.bytes += len(*b)
+	if len(p.batch) >= batchFiles || p.bytes >= batchBytes {
+		p.flush()
+	}
 	return nil
+}
+
+// flush hands the batch being filled to the workers.
+func (p *filePool) flush() {
+	if len(p.batch) == 0 {
+		return
+	}
+	p.jobs <- p.batch
+	p.batch, p.bytes = make([]fileJob, 0, batchFiles), 0
 }
 
 // wait lets the workers finish and returns their first error.
 func (p *filePool) wait() error {
+	p.flush()
 	close(p.jobs)
 	p.wg.Wait()
 	return p.Err()

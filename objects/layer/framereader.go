@@ -263,6 +263,13 @@ func (fr *frameReader) readFrame(f *frame) (whole bool, err error) {
 	// An encoder that stores its blocks raw needs 3 bytes per block more
 	// than the content; a frame far larger than that is streamed.
 	limit := f.fcs + 3*(f.fcs/maxBlock+2) + 32
+	// Room for the largest frame this can be, once: growing f.in block
+	// by block copied it over and over into fresh pages (4% of a
+	// checkout's CPU, perf); pages past what the frame fills are never
+	// touched.
+	if cap(f.in) < limit {
+		f.in = slices.Grow(f.in, limit-len(f.in))
+	}
 	for {
 		bh, err := fr.read(f, 3)
 		if err != nil {

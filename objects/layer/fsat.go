@@ -64,6 +64,7 @@ func (u *unpacker) cache(rel string, fd int) {
 	if len(u.dirs) >= maxCachedDirs {
 		u.dropCache()
 	}
+	u.forget(fd)
 	u.dirs[rel] = fd
 }
 
@@ -79,6 +80,7 @@ func (u *unpacker) dropCache() {
 
 func (u *unpacker) closeStale() {
 	for _, fd := range u.stale {
+		u.forget(fd)
 		unix.Close(fd)
 	}
 	u.stale = u.stale[:0]

@@ -53,6 +53,7 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 	u := &unpacker{
 		mode: mode, root: root, dirs: map[string]int{}, created: newPathSet(),
 		buf: make([]byte, 1<<20), chown: os.Geteuid() == 0,
+		inherits: map[int]inherit{}, uid: os.Geteuid(), gid: os.Getegid(), umask: processUmask(),
 	}
 	if index {
 		u.ix = &indexer{files: map[string]int{}, hash: blake3.New()}
@@ -122,8 +123,11 @@ type unpacker struct {
 	dirTimes []dirTime
 	buf      []byte
 	chown    bool
-	pool     *filePool // writes small files' content and metadata
-	ix       *indexer  // the file index being built, if asked for
+	pool     *filePool       // writes small files' content and metadata
+	ix       *indexer        // the file index being built, if asked for
+	inherits map[int]inherit // by directory fd: what new files get there
+	uid, gid int             // the owner new files get
+	umask    int64           // the process's umask; -1 if unknown
 }
 
 // cleanName turns a tar name into a clean relative path ("." for the
@@ -157,6 +161,7 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 		if hdr.Typeflag != tar.TypeDir {
 			return fmt.Errorf("root must be a directory")
 		}
+		defer u.forget(u.root)
 		return u.meta(u.root, "", hdr, true)
 	}
 	dir, base := split(rel)
@@ -176,25 +181,25 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 	if hdr.Typeflag == tar.TypeDir {
 		return u.mkdir(pfd, rel, base, hdr)
 	}
-	if err := u.clear(pfd, rel, base); err != nil {
-		return err
-	}
-	u.created.add(rel)
 	mode := uint32(hdr.Mode) & 0o7777
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeGNUSparse:
-		return u.file(pfd, base, hdr, tr)
+		return u.file(pfd, rel, base, hdr, tr)
 	case tar.TypeSymlink:
-		if err := unix.Symlinkat(hdr.Linkname, pfd, base); err != nil {
-			return fmt.Errorf("symlink: %w", err)
+		if err := u.replace(pfd, rel, base, "symlink", func() error {
+			return unix.Symlinkat(hdr.Linkname, pfd, base)
+		}); err != nil {
+			return err
 		}
 	case tar.TypeLink:
 		return u.link(pfd, rel, base, hdr.Linkname)
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		kind := map[byte]uint32{tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK, tar.TypeFifo: unix.S_IFIFO}[hdr.Typeflag]
 		dev := unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
-		if err := unix.Mknodat(pfd, base, kind|mode, int(dev)); err != nil {
-			return fmt.Errorf("mknod: %w", err)
+		if err := u.replace(pfd, rel, base, "mknod", func() error {
+			return unix.Mknodat(pfd, base, kind|mode, int(dev))
+		}); err != nil {
+			return err
 		}
 	default:
 		return fmt.Errorf("unsupported tar entry type %q", hdr.Typeflag)
@@ -202,18 +207,39 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 	return u.metaAt(pfd, base, hdr)
 }
 
-func (u *unpacker) mkdir(pfd int, rel, base string, hdr *tar.Header) error {
-	var st unix.Stat_t
-	err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
-	if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+// replace makes the entry rel (base in the directory pfd) with mk. Most
+// entries are new: whatever is there already (EEXIST; mk never follows
+// or reuses it) is cleared only then, and mk tried again.
+func (u *unpacker) replace(pfd int, rel, base, what string, mk func() error) error {
+	err := mk()
+	if errors.Is(err, unix.EEXIST) {
 		if err := u.clear(pfd, rel, base); err != nil {
 			return err
 		}
+		err = mk()
 	}
-	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		if err := unix.Mkdirat(pfd, base, 0o700); err != nil {
-			return fmt.Errorf("mkdir: %w", err)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	u.created.add(rel)
+	return nil
+}
+
+func (u *unpacker) mkdir(pfd int, rel, base string, hdr *tar.Header) error {
+	// A directory already there is kept (its content too); anything
+	// else there is replaced.
+	err := unix.Mkdirat(pfd, base, 0o700)
+	if errors.Is(err, unix.EEXIST) {
+		var st unix.Stat_t
+		if err = unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			if err := u.clear(pfd, rel, base); err != nil {
+				return err
+			}
+			err = unix.Mkdirat(pfd, base, 0o700)
 		}
+	}
+	if err != nil {
+		return fmt.Errorf("mkdir: %w", err)
 	}
 	u.created.add(rel)
 	fd, err := unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
@@ -224,14 +250,20 @@ func (u *unpacker) mkdir(pfd int, rel, base string, hdr *tar.Header) error {
 	return u.meta(fd, rel, hdr, true)
 }
 
-func (u *unpacker) file(pfd int, base string, hdr *tar.Header, tr *tar.Reader) (err error) {
-	fd, err := unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return fmt.Errorf("create: %w", err)
+func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr *tar.Reader) (err error) {
+	// Made with its permission bits: createHow says whether it still
+	// needs fchmod (and fchown).
+	fd := -1
+	if err := u.replace(pfd, rel, base, "create", func() (err error) {
+		fd, err = unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(hdr.Mode)&0o777)
+		return err
+	}); err != nil {
+		return err
 	}
+	how := u.createHow(pfd, hdr)
 	digest := u.ix.fileDigest()
 	if hdr.Size <= poolMax && hdr.Typeflag == tar.TypeReg {
-		return u.pool.add(fd, hdr, tr, digest)
+		return u.pool.add(fd, hdr, tr, digest, how)
 	}
 	f := os.NewFile(uintptr(fd), base)
 	defer func() {
@@ -256,7 +288,7 @@ func (u *unpacker) file(pfd int, base string, hdr *tar.Header, tr *tar.Reader) (
 		}
 		*digest = "blake3:" + hex.EncodeToString(u.ix.hash.Sum(nil))
 	}
-	return u.meta(fd, "", hdr, false)
+	return u.metaFD(fd, "", hdr, false, how)
 }
 
 func (u *unpacker) link(pfd int, rel, base, linkname string) error {
@@ -273,23 +305,29 @@ func (u *unpacker) link(pfd int, rel, base, linkname string) error {
 		return fmt.Errorf("hardlink to %q: %w", linkname, err)
 	}
 	// Flags 0: a symlink target is linked itself, never followed.
-	if err := unix.Linkat(tfd, tbase, pfd, base, 0); err != nil {
-		return fmt.Errorf("hardlink to %q: %w", linkname, err)
-	}
-	return nil
+	return u.replace(pfd, rel, base, fmt.Sprintf("hardlink to %q", linkname), func() error {
+		return unix.Linkat(tfd, tbase, pfd, base, 0)
+	})
 }
 
 // meta sets owner, mode, xattrs and (for non-directories) times through
 // an open fd. Directory times are deferred until the end.
 func (u *unpacker) meta(fd int, rel string, hdr *tar.Header, isDir bool) error {
-	if u.chown {
+	return u.metaFD(fd, rel, hdr, isDir, metaAll)
+}
+
+// metaFD is meta without the owner and mode calls how does not ask for.
+func (u *unpacker) metaFD(fd int, rel string, hdr *tar.Header, isDir bool, how metaHow) error {
+	if u.chown && how&needChown != 0 {
 		if err := unix.Fchown(fd, hdr.Uid, hdr.Gid); err != nil {
 			return fmt.Errorf("chown: %w", err)
 		}
 	}
 	// After chown, which clears setuid bits and file capabilities.
-	if err := unix.Fchmod(fd, uint32(hdr.Mode)&0o7777); err != nil {
-		return fmt.Errorf("chmod: %w", err)
+	if how&needChmod != 0 {
+		if err := unix.Fchmod(fd, uint32(hdr.Mode)&0o7777); err != nil {
+			return fmt.Errorf("chmod: %w", err)
+		}
 	}
 	for _, x := range paxXattrs(hdr.PAXRecords) {
 		if overlayPrivate(x.name) {

@@ -1,0 +1,91 @@
+package layer
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// metaHow says which of the owner and mode calls a new file still needs
+// once created: a file made with O_CREAT and its own permission bits
+// already has them when nothing strips any (umask, a default ACL) and
+// already has the unpacker's owner; skipping fchown and fchmod there
+// saves two inode updates per file (issue 15).
+type metaHow uint8
+
+const (
+	needChown metaHow = 1 << iota
+	needChmod
+	metaAll = needChown | needChmod
+)
+
+// inherit is what a directory gives the files made in it.
+type inherit struct {
+	gid int  // a new file's group: the directory's if it is setgid
+	acl bool // a default ACL, or unknown: a new file's mode is not predictable
+}
+
+// inheritOf describes the directory fd, once per fd while it is cached.
+func (u *unpacker) inheritOf(fd int) (inherit, bool) {
+	if in, ok := u.inherits[fd]; ok {
+		return in, true
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return inherit{}, false
+	}
+	in := inherit{gid: u.gid, acl: true}
+	if st.Mode&unix.S_ISGID != 0 {
+		in.gid = int(st.Gid)
+	}
+	if _, err := unix.Fgetxattr(fd, "system.posix_acl_default", nil); errors.Is(err, unix.ENODATA) || errors.Is(err, unix.EOPNOTSUPP) {
+		in.acl = false
+	}
+	u.inherits[fd] = in
+	return in, true
+}
+
+// forget drops what is known of the directory fd: it is being closed,
+// or its mode or xattrs are being set.
+func (u *unpacker) forget(fd int) { delete(u.inherits, fd) }
+
+// createHow is what a regular file of hdr, just created in the directory
+// pfd with mode hdr.Mode&0o777, still needs.
+func (u *unpacker) createHow(pfd int, hdr *tar.Header) metaHow {
+	in, ok := u.inheritOf(pfd)
+	if !ok {
+		return metaAll
+	}
+	how := metaAll
+	if hdr.Uid == u.uid && hdr.Gid == in.gid {
+		how &^= needChown
+	}
+	perm := int64(hdr.Mode) & 0o7777
+	if !in.acl && u.umask >= 0 && perm&0o7000 == 0 && perm&u.umask == 0 {
+		how &^= needChmod
+	}
+	return how
+}
+
+// processUmask reads the umask from /proc/self/status (reading it with
+// umask(2) would change it for a moment, for every thread); -1 if unknown.
+func processUmask() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for line := range bytes.SplitSeq(b, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("Umask:")); ok {
+			m, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 8, 32)
+			if err != nil {
+				return -1
+			}
+			return m
+		}
+	}
+	return -1
+}
