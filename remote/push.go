@@ -71,6 +71,9 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 		}
 		res.New = tip
 	}
+	if rt, ok := s.t.(*registryTarget); ok {
+		rt.wantPush() // one connection, with push scope, for the whole push
+	}
 	cur, err := s.t.headManifest(ctx, res.Tag)
 	switch {
 	case errors.Is(err, ErrNotFound):
