@@ -58,7 +58,8 @@ type Options struct {
 	// Insecure allows plain HTTP to the registry's host; without it only
 	// loopback registries are spoken to without TLS (see policyTransport).
 	Insecure bool
-	// Jobs is how many blobs move at once; default 6.
+	// Jobs is how many blobs move at once; default 6, and a push moves
+	// up to 16 small ones (up to 1 MiB: configs) beside them.
 	Jobs int
 	// Progress receives transfer events; nil for none.
 	Progress func(Event)
