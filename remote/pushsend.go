@@ -95,15 +95,17 @@ func (s *Session) sendBlobs(ctx context.Context, st *objects.Store, order []*blo
 		g.SetLimit(max(s.o.jobs(), smallBlobJobs))
 	}
 	for _, j := range order {
+		held := false
 		if j.desc.Size > smallBlob {
 			select { // a slot among the large ones, in order
 			case large <- struct{}{}:
+				held = true
 			case <-gctx.Done():
 			}
 		}
 		g.Go(func() error {
 			defer close(j.done)
-			if j.desc.Size > smallBlob {
+			if held {
 				defer func() { <-large }()
 			}
 			if err := gctx.Err(); err != nil {
