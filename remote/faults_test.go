@@ -117,7 +117,9 @@ func TestInterruptedPushResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ft2.uploads != 6-first || res.Sent != 6-first || res.Skipped != first {
+	// Blobs of commits whose manifests the first run sent (a manifest goes
+	// once its blobs are in) are known there without a HEAD.
+	if ft2.uploads != 6-first || res.Sent != 6-first || res.Skipped > first {
 		t.Fatalf("rerun uploaded %d blobs (result %+v); the first run had sent %d of 6", ft2.uploads, res, first)
 	}
 	b, _, err := Clone(ctx, url, filepath.Join(t.TempDir(), "b"), Options{})

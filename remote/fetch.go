@@ -99,8 +99,14 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 	// at a commit another tag brings.
 	chains = topoOrder(chains, func(in *incoming) digest.Digest { return in.id }, parentsOfIncoming)
 	slog.Debug("fetch: history read", "commits", len(chains))
-	if err := s.receiveBlobs(ctx, r.Objects, chains, &res); err != nil {
-		return res, err
+	for {
+		err := s.receiveBlobs(ctx, r.Objects, chains, &res)
+		if err == nil {
+			break
+		}
+		if chains, err = s.cutWhereGone(ctx, chains, err); err != nil {
+			return res, err
+		}
 	}
 	slog.Debug("fetch: blobs received", "blobs", res.Blobs, "bytes", res.Bytes)
 	// Oldest first: a commit is written after its blobs and its parent.
@@ -345,7 +351,7 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 		s.o.event(Event{Kind: EventBlobStart, Digest: d.Digest, Size: d.Size})
 		rc, err := s.t.fetchBlob(ctx, d)
 		if err != nil {
-			return fmt.Errorf("receive blob %s: %w", short(d.Digest), err)
+			return goneOr(d.Digest, err)
 		}
 		defer rc.Close()
 		// No more and no less than the descriptor says: a remote that

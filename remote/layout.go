@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -30,6 +31,7 @@ var layoutLockTimeout = 10 * time.Second
 // its tmp/, fsync, rename, directory fsync).
 type layoutTarget struct {
 	dir string
+	mu  sync.Mutex     // blobs and manifests are written in parallel
 	st  *objects.Store // opened (or created) on first write
 }
 
@@ -46,6 +48,8 @@ func (t *layoutTarget) has(d digest.Digest) bool {
 
 // store opens the layout for writing, creating it if need be.
 func (t *layoutTarget) store() (*objects.Store, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.st == nil {
 		st, err := objects.OpenLayout(t.dir)
 		if err != nil {

@@ -76,7 +76,7 @@ func (p *prefetched) take(d digest.Digest) []byte {
 func (s *Session) fetchSmall(ctx context.Context, d ocispec.Descriptor) ([]byte, error) {
 	rc, err := s.t.fetchBlob(ctx, d)
 	if err != nil {
-		return nil, fmt.Errorf("receive blob %s: %w", short(d.Digest), err)
+		return nil, goneOr(d.Digest, err)
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(image.ExactSizeCloser(rc, d.Size))

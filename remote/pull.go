@@ -15,33 +15,66 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// pull returns the puller and the client that reads blobs, made on first
-// use over one authenticated transport (one ping, one token), with pull
-// scope only.
-func (t *registryTarget) pull(ctx context.Context) (*ggcr.Puller, *http.Client, error) {
+// regConn is a session's authenticated connection to the registry: one
+// ping and one token for the whole command, shared by every request.
+type regConn struct {
+	push   bool         // scoped for push (and pull), not pull only
+	puller *ggcr.Puller // manifests and tags
+	pusher *ggcr.Pusher // manifest writes; over the same transport
+	http   *http.Client // blobs, up and down
+}
+
+// conn returns the session's connection, made on first use. It is
+// scoped for pull only unless push is asked for, or the session said it
+// will push (wantPush): then one connection serves the whole push, and a
+// pull-only one made before is replaced.
+func (t *registryTarget) conn(ctx context.Context, push bool) (*regConn, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.puller != nil {
-		return t.puller, t.blobs, nil
+	push = push || t.pushing
+	if t.c != nil && (t.c.push || !push) {
+		return t.c, nil
 	}
 	auth, err := authn.Resolve(ctx, t.kc, t.repo)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	scopes := []string{t.repo.Scope(transport.PullScope)}
+	if push {
+		scopes = []string{t.repo.Scope(transport.PushScope)}
+		// A mount reads the other repository: its pull scope, asked for
+		// with the rest, saves a second token.
+		for _, m := range t.mounts {
+			if m.RegistryStr() == t.repo.RegistryStr() && m.RepositoryStr() != t.repo.RepositoryStr() {
+				scopes = append(scopes, m.Scope(transport.PullScope))
+			}
+		}
 	}
 	// What ggcr wraps its own transport in, since a transport.Wrapper
 	// tells it not to: retries of network flakes and the user agent.
 	inner := transport.NewUserAgent(transport.NewRetry(t.tr), "strata")
-	rt, err := transport.NewWithContext(ctx, t.repo.Registry, auth, inner, []string{t.repo.Scope(transport.PullScope)})
+	rt, err := transport.NewWithContext(ctx, t.repo.Registry, auth, inner, scopes)
 	if err != nil {
-		return nil, nil, wrapRegistryErr(err)
+		return nil, wrapRegistryErr(err)
 	}
-	p, err := ggcr.NewPuller(ggcr.WithTransport(rt))
+	c := &regConn{push: push, http: &http.Client{Transport: rt, CheckRedirect: noRedirectInward}}
+	if c.puller, err = ggcr.NewPuller(ggcr.WithTransport(rt)); err != nil {
+		return nil, err
+	}
+	if c.pusher, err = ggcr.NewPusher(ggcr.WithTransport(rt), ggcr.WithUserAgent("strata")); err != nil {
+		return nil, err
+	}
+	t.c = c
+	return c, nil
+}
+
+// pull returns the puller and the client that reads blobs.
+func (t *registryTarget) pull(ctx context.Context) (*ggcr.Puller, *http.Client, error) {
+	c, err := t.conn(ctx, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	t.puller = p
-	t.blobs = &http.Client{Transport: rt, CheckRedirect: noRedirectInward}
-	return t.puller, t.blobs, nil
+	return c.puller, c.http, nil
 }
 
 // fetchBlob opens blob d with a plain GET. ggcr's Layer would hash the

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"strings"
-	"sync"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
@@ -71,6 +68,9 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 		}
 		res.New = tip
 	}
+	if rt, ok := s.t.(*registryTarget); ok {
+		rt.wantPush() // one connection, with push scope, for the whole push
+	}
 	cur, err := s.t.headManifest(ctx, res.Tag)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -102,26 +102,8 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 	if err != nil {
 		return res, err
 	}
-	if err := s.pushBlobs(ctx, r.Objects, todo, present, &res); err != nil {
+	if err := s.sendHistory(ctx, r.Objects, todo, present, &res); err != nil {
 		return res, err
-	}
-	// Oldest first, so that a manifest present remotely always has its
-	// ancestors there. The tip goes last, under its tag.
-	for i := len(todo) - 1; i >= 0; i-- {
-		c := todo[i]
-		raw, err := r.Objects.ReadBlob(c.ID)
-		if err != nil {
-			return res, err
-		}
-		ref := c.ID.String()
-		if i == 0 {
-			ref = res.Tag
-		}
-		if err := s.t.pushManifest(ctx, ref, raw, manifestMediaType(c)); err != nil {
-			return res, fmt.Errorf("send commit %s: %w", short(c.ID), err)
-		}
-		res.Commits++
-		s.o.event(Event{Kind: EventManifest, Digest: c.ID})
 	}
 	res.Lists = s.pushAncestorLists(ctx, r.Objects, todo)
 	if len(todo) == 0 { // the remote had the commit, under another tag or none
@@ -160,123 +142,6 @@ func (s *Session) track(r *repo.Repo, tag string, d digest.Digest, msg string) e
 		return nil
 	}
 	return r.Refs.Update(name, d, refs.Any, msg)
-}
-
-// missingHistory walks back from tip, through both parents of a merge,
-// to the commits the remote has: the old remote tag, commits
-// remote-tracking refs name, or ones that HEAD requests find. It returns
-// the commits to send, children before parents (tip first), and the
-// blobs known to be present remotely (those of the commits found there).
-// A commit found remotely ends its line of the walk: the remote has its
-// ancestors too, as a push sends parents first.
-func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old digest.Digest) ([]*objects.Commit, map[digest.Digest]bool, error) {
-	known := map[digest.Digest]bool{}
-	if old != "" {
-		known[old] = true
-	}
-	if s.Name != "" {
-		tracking, err := r.Refs.List(refs.Remotes + s.Name + "/")
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, t := range tracking {
-			known[t.Target] = true
-		}
-	}
-	shallow := r.Shallow()
-	var todo []*objects.Commit
-	var found []digest.Digest // commits the remote has, where the walk stopped
-	seen := map[digest.Digest]bool{tip: true}
-	queue := []digest.Digest{tip}
-	// The local history is read a window at a time, breadth first, and
-	// the window's commits are HEAD-checked in parallel: a new
-	// 10,000-commit history costs some 40 rounds, not 10,000. A window
-	// grows from 4 so that a push of a few commits asks little.
-	for win := 4; len(queue) > 0; win = min(win*2, 256) {
-		var batch []*objects.Commit
-		for len(batch) < win && len(queue) > 0 {
-			d := queue[0]
-			queue = queue[1:]
-			if known[d] {
-				found = append(found, d)
-				continue
-			}
-			c, err := r.Objects.ReadCommit(d)
-			if errors.Is(err, objects.ErrNotFound) && d != tip {
-				slog.Debug("push: history ends at a missing commit", "commit", d)
-				continue
-			}
-			if err != nil {
-				return nil, nil, fmt.Errorf("commit %s: %w", short(d), err)
-			}
-			batch = append(batch, c)
-			if shallow[c.ID] {
-				continue
-			}
-			for _, p := range c.Parents() {
-				if !seen[p] {
-					seen[p] = true
-					queue = append(queue, p)
-				}
-			}
-		}
-		// What the remote has, it has with its ancestors: those read
-		// ahead in this window, or queued, are not sent.
-		there := s.presentOf(ctx, batch, tip)
-		covered := map[digest.Digest]bool{}
-		var mark func(d digest.Digest)
-		mark = func(d digest.Digest) {
-			for _, p := range parentsIn(r.Objects, d, seen) {
-				if !covered[p] {
-					covered[p] = true
-					mark(p)
-				}
-			}
-		}
-		for i, c := range batch {
-			if there[i] {
-				found = append(found, c.ID)
-				mark(c.ID)
-			}
-		}
-		for i, c := range batch {
-			if !there[i] && !covered[c.ID] {
-				todo = append(todo, c)
-			}
-		}
-		kept := queue[:0]
-		for _, d := range queue {
-			if !covered[d] {
-				kept = append(kept, d)
-			}
-		}
-		queue = kept
-	}
-	present := map[digest.Digest]bool{}
-	for _, d := range found {
-		if m, err := r.Objects.ReadManifest(d); err == nil {
-			present[m.Config.Digest] = true
-			for _, l := range m.Layers {
-				present[l.Digest] = true
-			}
-		}
-	}
-	return childrenFirst(todo), present, nil
-}
-
-// parentsIn lists those of d's parents that the walk has met.
-func parentsIn(st *objects.Store, d digest.Digest, seen map[digest.Digest]bool) []digest.Digest {
-	ps, err := st.Parents(d)
-	if err != nil {
-		return nil
-	}
-	out := ps[:0]
-	for _, p := range ps {
-		if seen[p] {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // childrenFirst orders commits so that none comes after one of its
@@ -345,59 +210,6 @@ func (s *Session) presentOf(ctx context.Context, batch []*objects.Commit, tip di
 func (s *Session) hasManifest(ctx context.Context, d digest.Digest) bool {
 	got, err := s.t.headManifest(ctx, d.String())
 	return err == nil && got.Digest == d
-}
-
-// pushBlobs sends the blobs of todo that are not known present, in
-// parallel; the target skips those it has.
-func (s *Session) pushBlobs(ctx context.Context, st *objects.Store, todo []*objects.Commit, present map[digest.Digest]bool, res *PushResult) error {
-	var blobs []ocispec.Descriptor
-	seen := map[digest.Digest]bool{}
-	var total int64
-	for _, c := range todo {
-		for _, b := range blobsOf(c) {
-			d := b.desc.Digest
-			if present[d] || seen[d] {
-				continue
-			}
-			seen[d] = true
-			blobs = append(blobs, b.desc)
-			total += b.desc.Size
-		}
-	}
-	s.o.event(Event{Kind: EventPlan, N: int64(len(blobs)), Size: total})
-	var mounts []name.Repository
-	for _, ep := range s.mountFrom {
-		mounts = append(mounts, *ep.Repo)
-	}
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.o.jobs())
-	for _, desc := range blobs {
-		g.Go(func() error {
-			s.o.event(Event{Kind: EventBlobStart, Digest: desc.Digest, Size: desc.Size})
-			sent, err := s.t.pushBlob(gctx, outBlob{desc: desc, mountFrom: mounts, open: func() (io.ReadCloser, error) {
-				rc, err := openUnverified(st, desc.Digest)
-				if err != nil {
-					return nil, err
-				}
-				return s.o.counting(rc, desc.Digest), nil
-			}})
-			if err != nil {
-				return fmt.Errorf("send blob %s: %w", short(desc.Digest), err)
-			}
-			mu.Lock()
-			if sent {
-				res.Sent++
-				res.Bytes += desc.Size
-			} else {
-				res.Skipped++
-			}
-			mu.Unlock()
-			s.o.event(Event{Kind: EventBlobDone, Digest: desc.Digest, Size: desc.Size, Skipped: !sent})
-			return nil
-		})
-	}
-	return g.Wait()
 }
 
 // openUnverified opens a local blob as the bare file, not hashed on the

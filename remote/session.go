@@ -51,6 +51,9 @@ func (s *Session) MountFrom(others []Remote) {
 	for _, r := range others {
 		if ep, err := ParseEndpoint(r.URL); err == nil && ep.Repo != nil {
 			s.mountFrom = append(s.mountFrom, ep)
+			if rt, ok := s.t.(*registryTarget); ok {
+				rt.mounts = append(rt.mounts, *ep.Repo)
+			}
 		}
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/image"
-	"github.com/strata-sh/strata/objects"
 )
 
 // target is the other side of a transfer: a registry repository or a
@@ -59,7 +58,8 @@ type Options struct {
 	// Insecure allows plain HTTP to the registry's host; without it only
 	// loopback registries are spoken to without TLS (see policyTransport).
 	Insecure bool
-	// Jobs is how many blobs move at once; default 6.
+	// Jobs is how many blobs move at once; default 6, and a push moves
+	// up to 16 small ones (up to 1 MiB: configs) beside them.
 	Jobs int
 	// Progress receives transfer events; nil for none.
 	Progress func(Event)
@@ -116,13 +116,15 @@ func openTarget(ep Endpoint, o *Options) (target, error) {
 
 type registryTarget struct {
 	repo   name.Repository
-	pusher *ggcr.Pusher
+	pusher *ggcr.Pusher // deletes, with their own handshake
 	kc     authn.Keychain
 	tr     http.RoundTripper // the policy transport, not yet authenticated
+	// mounts: other repositories blobs may be mounted from.
+	mounts []name.Repository
 
-	mu     sync.Mutex
-	puller *ggcr.Puller // made by pull on first use
-	blobs  *http.Client
+	mu      sync.Mutex
+	pushing bool     // the session pushes: conn asks for push scope at once
+	c       *regConn // made by conn on first use
 }
 
 func (t *registryTarget) String() string { return t.repo.String() }
@@ -135,28 +137,16 @@ func (t *registryTarget) ref(s string) (name.Reference, error) {
 }
 
 func (t *registryTarget) pushBlob(ctx context.Context, b outBlob) (bool, error) {
-	l := &storeLayer{b: b}
-	var up v1.Layer = l
-	for _, from := range b.mountFrom {
-		if from.RegistryStr() == t.repo.RegistryStr() && from.RepositoryStr() != t.repo.RepositoryStr() {
-			up = &ggcr.MountableLayer{Layer: l, Reference: from.Digest(b.desc.Digest.String())}
-			break
-		}
-	}
-	if err := t.pusher.Upload(ctx, t.repo, up); err != nil {
-		// The blob is sent as the file is, unhashed: the registry's digest
-		// check is the one that finds a damaged local blob.
-		var terr *transport.Error
-		if errors.As(err, &terr) {
-			for _, d := range terr.Errors {
-				if d.Code == transport.DigestInvalidErrorCode {
-					return false, fmt.Errorf("the registry found that the local blob does not match its digest (%w); run 'strata fsck'", objects.ErrDigestMismatch)
-				}
-			}
-		}
-		return false, wrapRegistryErr(err)
-	}
-	return l.opened, nil
+	sent, err := t.uploadBlob(ctx, b)
+	return sent, wrapRegistryErr(err)
+}
+
+// wantPush says that the session will push: its one connection gets
+// push scope from the first request on.
+func (t *registryTarget) wantPush() {
+	t.mu.Lock()
+	t.pushing = true
+	t.mu.Unlock()
 }
 
 func (t *registryTarget) headManifest(ctx context.Context, s string) (ocispec.Descriptor, error) {
@@ -199,7 +189,11 @@ func (t *registryTarget) pushManifest(ctx context.Context, s string, raw []byte,
 	if err != nil {
 		return err
 	}
-	return wrapRegistryErr(t.pusher.Put(ctx, ref, rawManifest{raw, types.MediaType(mediaType)}))
+	c, err := t.conn(ctx, true)
+	if err != nil {
+		return err
+	}
+	return wrapRegistryErr(c.pusher.Put(ctx, ref, rawManifest{raw, types.MediaType(mediaType)}))
 }
 
 func (t *registryTarget) tags(ctx context.Context) ([]string, error) {
@@ -244,24 +238,3 @@ type rawManifest struct {
 
 func (m rawManifest) RawManifest() ([]byte, error)        { return m.b, nil }
 func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
-
-// storeLayer shows a local blob to ggcr as a layer; it records whether
-// ggcr opened it, i.e. whether the blob was sent.
-type storeLayer struct {
-	b      outBlob
-	opened bool
-}
-
-func (l *storeLayer) Digest() (v1.Hash, error) { return v1.NewHash(l.b.desc.Digest.String()) }
-func (l *storeLayer) DiffID() (v1.Hash, error) { return l.Digest() } // unused by uploads
-func (l *storeLayer) Size() (int64, error)     { return l.b.desc.Size, nil }
-func (l *storeLayer) MediaType() (types.MediaType, error) {
-	return types.MediaType(l.b.desc.MediaType), nil
-}
-func (l *storeLayer) Compressed() (io.ReadCloser, error) {
-	l.opened = true
-	return l.b.open()
-}
-func (l *storeLayer) Uncompressed() (io.ReadCloser, error) {
-	return nil, errors.New("uncompressed layer not available")
-}

@@ -1,0 +1,271 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/objects"
+	"golang.org/x/sync/errgroup"
+)
+
+// How a push sends a history. A manifest does not need its parent in the
+// registry, only its own blobs, so the blobs and manifests of the missing
+// commits flow through one pipeline, oldest commit first: blobs are sent
+// jobs at a time (small ones, configs mostly, up to smallBlobJobs), and
+// each manifest goes as soon as its blobs are in, manifestPushJobs at
+// once. The tip goes last, under its tag, once every other manifest is
+// there: a reader never sees a tip whose history is incomplete.
+//
+// Manifests in flight form a sliding window over the oldest-first order:
+// manifest i starts only when every manifest before i-manifestPushJobs+1
+// is in. An interrupted push can thus leave a manifest whose ancestors
+// are not all there, but those missing lie within holeDepth parent steps
+// of it (each step goes back at least one place in the order), so the
+// next push's walk, which trusts a commit it finds by HEAD only after
+// checking that far back (verifyFound), sends them.
+
+const (
+	// manifestPushJobs bounds the manifests in flight, and so how far
+	// back from a manifest an interrupted push may have left a gap.
+	manifestPushJobs = 8
+	holeDepth        = manifestPushJobs - 1
+	// smallBlobJobs bounds small blobs (up to smallBlob) in flight:
+	// latency, not bandwidth, bounds them. Large ones move 6 at a time.
+	// Options.Jobs, when set, bounds both.
+	smallBlobJobs = 16
+)
+
+// blobJob is one blob to send; done closes when it is in (err says how).
+type blobJob struct {
+	desc ocispec.Descriptor
+	done chan struct{}
+	err  error
+}
+
+// sendHistory sends the blobs the remote lacks and the manifests of
+// todo (children first, the tip first), the tip under res.Tag.
+func (s *Session) sendHistory(ctx context.Context, st *objects.Store, todo []*objects.Commit, present map[digest.Digest]bool, res *PushResult) error {
+	jobs := map[digest.Digest]*blobJob{}
+	var order []*blobJob
+	var total int64
+	for i := len(todo) - 1; i >= 0; i-- { // oldest first
+		for _, b := range blobsOf(todo[i]) {
+			d := b.desc.Digest
+			if present[d] || jobs[d] != nil {
+				continue
+			}
+			j := &blobJob{desc: b.desc, done: make(chan struct{})}
+			jobs[d] = j
+			order = append(order, j)
+			total += b.desc.Size
+		}
+	}
+	s.o.event(Event{Kind: EventPlan, N: int64(len(order)), Size: total})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var g errgroup.Group
+	g.Go(func() error { return s.sendBlobs(ctx, st, order, res) })
+	err := s.sendManifests(ctx, cancel, st, todo, jobs, res)
+	berr := g.Wait()
+	// The cause, not what its cancelling stopped.
+	if err == nil || (berr != nil && errors.Is(err, context.Canceled) && !errors.Is(berr, context.Canceled)) {
+		err = berr
+	}
+	return err
+}
+
+// sendBlobs sends the jobs in order, closing each one's done.
+func (s *Session) sendBlobs(ctx context.Context, st *objects.Store, order []*blobJob, res *PushResult) error {
+	var mounts []name.Repository
+	for _, ep := range s.mountFrom {
+		mounts = append(mounts, *ep.Repo)
+	}
+	large := make(chan struct{}, s.o.jobs())
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	if s.o != nil && s.o.Jobs > 0 {
+		g.SetLimit(s.o.Jobs) // asked for: it bounds all blobs
+	} else {
+		g.SetLimit(max(s.o.jobs(), smallBlobJobs))
+	}
+	for _, j := range order {
+		held := false
+		if j.desc.Size > smallBlob {
+			select { // a slot among the large ones, in order
+			case large <- struct{}{}:
+				held = true
+			case <-gctx.Done():
+			}
+		}
+		g.Go(func() error {
+			defer close(j.done)
+			if held {
+				defer func() { <-large }()
+			}
+			if err := gctx.Err(); err != nil {
+				j.err = err
+				return err
+			}
+			desc := j.desc
+			s.o.event(Event{Kind: EventBlobStart, Digest: desc.Digest, Size: desc.Size})
+			sent, err := s.t.pushBlob(gctx, outBlob{desc: desc, mountFrom: mounts, open: func() (io.ReadCloser, error) {
+				rc, err := openUnverified(st, desc.Digest)
+				if err != nil {
+					return nil, err
+				}
+				return s.o.counting(rc, desc.Digest), nil
+			}})
+			if err != nil {
+				j.err = fmt.Errorf("send blob %s: %w", short(desc.Digest), err)
+				return j.err
+			}
+			mu.Lock()
+			if sent {
+				res.Sent++
+				res.Bytes += desc.Size
+			} else {
+				res.Skipped++
+			}
+			mu.Unlock()
+			s.o.event(Event{Kind: EventBlobDone, Digest: desc.Digest, Size: desc.Size, Skipped: !sent})
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// sendManifests sends the manifests of todo oldest first, each once its
+// blobs are in, at most manifestPushJobs at once within a sliding window
+// (see above), and the tip (todo[0]) last, under its tag.
+func (s *Session) sendManifests(ctx context.Context, cancel func(), st *objects.Store, todo []*objects.Commit, jobs map[digest.Digest]*blobJob, res *PushResult) error {
+	n := len(todo)
+	if n == 0 {
+		return nil
+	}
+	var (
+		mu      sync.Mutex
+		cond    = sync.NewCond(&mu)
+		done    = make([]bool, n) // by place in the oldest-first order
+		low     = 0               // the first place not done
+		running = 0
+		first   error
+	)
+	finish := func(k int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && first == nil {
+			first = err
+			cancel() // the others in flight stop too
+		}
+		done[k] = true
+		running--
+		for low < n && done[low] {
+			low++
+		}
+		cond.Broadcast()
+	}
+	send := func(k int, c *objects.Commit, ref string) error {
+		for _, b := range blobsOf(c) {
+			if j := jobs[b.desc.Digest]; j != nil {
+				select {
+				case <-j.done:
+					if j.err != nil {
+						return j.err
+					}
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+		raw, err := st.ReadBlob(c.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.t.pushManifest(ctx, ref, raw, manifestMediaType(c)); err != nil {
+			return fmt.Errorf("send commit %s: %w", short(c.ID), err)
+		}
+		mu.Lock()
+		res.Commits++
+		mu.Unlock()
+		s.o.event(Event{Kind: EventManifest, Digest: c.ID})
+		return nil
+	}
+	for k := 0; k < n; k++ {
+		c, ref := todo[n-1-k], todo[n-1-k].ID.String()
+		last := k == n-1
+		if last {
+			ref = res.Tag
+		}
+		mu.Lock()
+		// The tip waits for all the others; the rest for a place in the
+		// window.
+		for first == nil && ((last && low < k) || k >= low+manifestPushJobs) {
+			cond.Wait()
+		}
+		err := first
+		if err == nil {
+			running++
+		}
+		mu.Unlock()
+		if err != nil {
+			break
+		}
+		go func() { finish(k, send(k, c, ref)) }()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for running > 0 || (low < n && first == nil) {
+		cond.Wait()
+	}
+	return first
+}
+
+// verifyFound HEAD-checks the ancestors, up to holeDepth parent steps
+// back, of the commits the walk found by HEAD (skipping those skip names:
+// already to be sent, or under a ref, which a push writes last), and
+// returns those the remote lacks: gaps an interrupted push left (see
+// above). Further back, a found commit's ancestors are all there.
+func (s *Session) verifyFound(ctx context.Context, st *objects.Store, found []digest.Digest, skip func(digest.Digest) bool) []*objects.Commit {
+	seen := map[digest.Digest]bool{}
+	for _, d := range found {
+		seen[d] = true
+	}
+	var check []*objects.Commit
+	frontier := found
+	for depth := 0; depth < holeDepth && len(frontier) > 0; depth++ {
+		var next []digest.Digest
+		for _, d := range frontier {
+			ps, err := st.Parents(d)
+			if err != nil {
+				continue // missing locally: a shallow history ends there
+			}
+			for _, p := range ps {
+				if seen[p] || skip(p) {
+					continue
+				}
+				seen[p] = true
+				c, err := st.ReadCommit(p)
+				if err != nil {
+					continue
+				}
+				check = append(check, c)
+				next = append(next, p)
+			}
+		}
+		frontier = next
+	}
+	there := s.presentOf(ctx, check, "")
+	var holes []*objects.Commit
+	for i, c := range check {
+		if !there[i] {
+			holes = append(holes, c)
+		}
+	}
+	return holes
+}

@@ -1,0 +1,141 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/testregistry"
+	"github.com/strata-sh/strata/refs"
+)
+
+// holdOne fails the PUT of one manifest, but only once every other the
+// window lets through (want of them: those older, and the
+// manifestPushJobs-1 after it) is in: the registry is left with
+// manifests whose parent it lacks, the worst an interrupted push can
+// leave.
+type holdOne struct {
+	target string
+	want   int
+	mu     sync.Mutex
+	others int
+	wake   chan struct{}
+}
+
+func (h *holdOne) RoundTrip(req *http.Request) (*http.Response, error) {
+	put := req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/manifests/sha256:")
+	if put && strings.HasSuffix(req.URL.Path, h.target) {
+		<-h.wake
+		return nil, errors.New("connection reset (injected)")
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if put && err == nil && resp.StatusCode == http.StatusCreated {
+		h.mu.Lock()
+		if h.others++; h.others == h.want {
+			close(h.wake)
+		}
+		h.mu.Unlock()
+	}
+	return resp, err
+}
+
+// Manifests go in parallel, so an interrupted push can leave a manifest
+// whose ancestors are not all there; the next push finds the gap (within
+// holeDepth of what it finds by HEAD) and fills it, and a clone gets
+// the whole history.
+func TestInterruptedParallelPushLeavesNoGap(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t)
+	url := reg.Repo("gap")
+	a := newRepo(t)
+	const n = 40
+	tip := metaCommits(t, a, "main", n, true)
+	h := history(t, a, tip) // tip first
+	// The 6th oldest fails; the 7 after it in the window get in.
+	target := h[n-6]
+	ft := &holdOne{target: target.String(), want: 5 + manifestPushJobs - 1, wake: make(chan struct{})}
+	s := connect(t, a, "origin", url, Options{Transport: ft})
+	s.noAncestors = true // a clone must walk the parent chain itself
+	if _, err := s.Push(ctx, a, refs.Heads+"main", PushOptions{}); err == nil {
+		t.Fatal("push through a failing connection succeeded")
+	}
+	check := connect(t, a, "check", url, Options{})
+	have := func(d digest.Digest) bool { return check.hasManifest(ctx, d) }
+	if have(target) || !have(h[n-7]) || !have(h[n-13]) || have(h[n-14]) {
+		t.Fatalf("after the failed push: target %v, the 7 after it %v/%v, the next %v; want a gap below manifests the registry has",
+			have(target), have(h[n-7]), have(h[n-13]), have(h[n-14]))
+	}
+	if _, err := check.t.headManifest(ctx, "main"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("tag after a failed push: %v", err)
+	}
+	// A new session that knows nothing of the first (no tracking ref).
+	s2, err := Connect(Remote{URL: url}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.noAncestors = true
+	res, err := s2.Push(ctx, a, refs.Heads+"main", PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The 28 missing, and perhaps some of the 7 above the gap again.
+	if res.Commits < n-12 || res.Commits > n-5 {
+		t.Fatalf("rerun sent %d commits; %d were missing", res.Commits, n-12)
+	}
+	b, _, err := Clone(ctx, url+":main", filepath.Join(t.TempDir(), "b"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameHistory(t, a, b, tip, n)
+	checkFsck(t, b)
+}
+
+// The walk of a push finds where a long new line meets what the remote
+// has with a few rounds of HEADs, not one a commit.
+func TestPushWalkProbesFew(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t)
+	url := reg.Repo("probe")
+	a := newRepo(t)
+	metaCommits(t, a, "main", 300, true)
+	s := connect(t, a, "origin", url, Options{})
+	if _, err := s.Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tip := metaCommits(t, a, "main", 500, true)
+	var mu sync.Mutex
+	heads := 0
+	rt := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if req.Method == http.MethodHead && strings.Contains(req.URL.Path, "/manifests/sha256:") {
+			mu.Lock()
+			heads++
+			mu.Unlock()
+		}
+		return http.DefaultTransport.RoundTrip(req)
+	})
+	// No tracking ref, another tag: the walk must ask the registry.
+	s2, err := Connect(Remote{URL: url}, Options{Transport: rt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Refs.Update(refs.Heads+"other", tip, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s2.Push(ctx, a, refs.Heads+"other", PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Commits != 500 || heads > 4*probeWidth+holeDepth {
+		t.Fatalf("push of 500 new commits on 300 pushed: %d sent, %d manifest HEADs", res.Commits, heads)
+	}
+	b, _, err := Clone(ctx, url+":other", filepath.Join(t.TempDir(), "b"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameHistory(t, a, b, tip, 800)
+}
