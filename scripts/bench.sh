@@ -70,6 +70,9 @@ trap 'rm -f "$tmp" "$BENCH_CHART"' EXIT
 		goal["cold checkout"]="<= 0.8x"
 		goal["COPY of usr/share (build)"]="<= 1.2x import"
 		goal["run -d to first HTTP response"]="<= 1.5x podman, < 150 ms"
+		goal["push"]="<= 0.7x skopeo copy"
+		goal["clone"]="<= 0.7x skopeo copy"
+		goal["commit of 100,000 new files"]="<= 1.2x import"
 		for (k in o) idx[o[k]]=k
 		for (i=1; i<=n; i++) { k=idx[i]; if (k in s && k in p && p[k] > 0)
 			printf "| %s | %s %s | %s %s %s | %.2fx | %s |\n", k, s[k], u[k], pn[k], p[k], u[k], s[k]/p[k], goal[k] }
