@@ -36,6 +36,7 @@ CGO_ENABLED=0 $GO test -c -o "$root/strata/exec.test" ./exec
 CGO_ENABLED=0 $GO build -tags strata_init -ldflags "-s -w" -o "$root/strata/strata-init" ./exec/cmd/strata-init
 # TestNoStrataImports reads the package's sources from its working directory.
 cp exec/*.go "$root/strata/"
+cp -r exec/testdata "$root/strata/" # TestSeccompCompileMatchesGoBPF's reference programs
 
 # The tests copy /usr/bin/busybox into their root filesystems.
 cp /usr/bin/busybox "$root/usr/bin/busybox"
