@@ -33,6 +33,7 @@ type item struct {
 	ue       UpperEntry
 	classErr error
 	excluded bool
+	known    bool // from WriteOptions.Scanned
 	// A prefetched file: its content (a slice of the window's arena),
 	// digest, or the error reading it met.
 	fetched bool
@@ -100,13 +101,30 @@ func (t *tarWriter) look(w *window, d *Dir, rel string, names []string) []item {
 		w.items = append(w.items, item{name: name})
 	}
 	items := w.items
-	w.each(len(items), func(i int, s *scratch) {
-		it := &items[i]
-		if it.st, it.lstatErr = d.Lstat(it.name); it.lstatErr != nil {
-			return
+	todo := len(items)
+	if t.opts.Scanned != nil {
+		todo = 0
+		for i := range items {
+			it := &items[i]
+			if ue, ok := t.opts.Scanned("/" + joinRel(rel, it.name)); ok && ue.Name == it.name {
+				it.st, it.ue, it.known = ue.St, ue, true
+			} else {
+				todo++
+			}
 		}
-		it.ue, it.classErr = ClassifyStat(d, it.name, &it.st, t.opts.Overlay, s.xbuf)
-	})
+	}
+	if todo > 0 {
+		w.each(len(items), func(i int, s *scratch) {
+			it := &items[i]
+			if it.known {
+				return
+			}
+			if it.st, it.lstatErr = d.Lstat(it.name); it.lstatErr != nil {
+				return
+			}
+			it.ue, it.classErr = ClassifyStat(d, it.name, &it.st, t.opts.Overlay, s.xbuf)
+		})
+	}
 	// Which files to read ahead, each given its place in the arena.
 	need := 0
 	for i := range items {
