@@ -94,7 +94,8 @@ func (w *window) each(n int, f func(i int, s *scratch)) {
 
 // look fills the window with names of d: stat, exclusion, class, and the
 // content of small files. Exclude is called here, in order, on this
-// goroutine.
+// goroutine, before an entry's xattrs are read: a stacked commit of one
+// file excludes all but a few names of each directory on its path.
 func (t *tarWriter) look(w *window, d *Dir, rel string, names []string) []item {
 	w.items = w.items[:0]
 	for _, name := range names {
@@ -115,50 +116,57 @@ func (t *tarWriter) look(w *window, d *Dir, rel string, names []string) []item {
 	}
 	if todo > 0 {
 		w.each(len(items), func(i int, s *scratch) {
-			it := &items[i]
-			if it.known {
-				return
+			if it := &items[i]; !it.known {
+				it.st, it.lstatErr = d.Lstat(it.name)
 			}
-			if it.st, it.lstatErr = d.Lstat(it.name); it.lstatErr != nil {
-				return
-			}
-			it.ue, it.classErr = ClassifyStat(d, it.name, &it.st, t.opts.Overlay, s.xbuf)
 		})
 	}
-	// Which files to read ahead, each given its place in the arena.
-	need := 0
+	// What to leave out, and which files to read ahead, each given its
+	// place in the arena. A regular file's class is Content unless
+	// classifying it fails; then it is not read.
+	need, stop := 0, len(items)
 	for i := range items {
 		it := &items[i]
 		if it.lstatErr != nil {
-			break // the walk stops here
+			stop = i // the walk stops here
+			break
 		}
 		if t.opts.Exclude != nil && t.opts.Exclude("/"+joinRel(rel, it.name), it.st.Mode&unix.S_IFMT == unix.S_IFDIR) {
 			it.excluded = true
 			continue
 		}
-		st := &it.ue.St
-		if it.classErr == nil && it.ue.Class == Content && st.Mode&unix.S_IFMT == unix.S_IFREG &&
+		st := &it.st
+		if (!it.known || it.ue.Class == Content) && st.Mode&unix.S_IFMT == unix.S_IFREG &&
 			st.Nlink == 1 && st.Size > 0 && st.Size <= prefetchMax {
 			it.fetched = true
 			need += int(st.Size)
 		}
 	}
-	if need == 0 {
-		return items
-	}
-	if cap(w.arena) < need {
-		w.arena = make([]byte, need)
-	}
-	off := 0
-	for i := range items {
-		if it := &items[i]; it.fetched {
-			it.data = w.arena[off : off+int(it.ue.St.Size) : off+int(it.ue.St.Size)]
-			off += len(it.data)
+	if need > 0 {
+		if cap(w.arena) < need {
+			w.arena = make([]byte, need)
+		}
+		off := 0
+		for i := range items {
+			if it := &items[i]; it.fetched {
+				it.data = w.arena[off : off+int(it.st.Size) : off+int(it.st.Size)]
+				off += len(it.data)
+			}
 		}
 	}
-	w.each(len(items), func(i int, s *scratch) {
+	w.each(stop, func(i int, s *scratch) {
 		it := &items[i]
+		if it.excluded {
+			return
+		}
+		if !it.known {
+			it.ue, it.classErr = ClassifyStat(d, it.name, &it.st, t.opts.Overlay, s.xbuf)
+		}
 		if !it.fetched {
+			return
+		}
+		if it.classErr != nil || it.ue.Class != Content {
+			it.fetched = false
 			return
 		}
 		it.digest, it.readErr = readSmall(d, it.name, &it.ue.St, it.data, s.hash)
