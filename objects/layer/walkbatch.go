@@ -45,6 +45,7 @@ type item struct {
 // window holds one window's items and the scratch its workers reuse.
 type window struct {
 	items   []item
+	kept    []int // indexes of the items Exclude kept
 	arena   []byte
 	scratch chan *scratch
 }
@@ -124,17 +125,18 @@ func (t *tarWriter) look(w *window, d *Dir, rel string, names []string) []item {
 	// What to leave out, and which files to read ahead, each given its
 	// place in the arena. A regular file's class is Content unless
 	// classifying it fails; then it is not read.
-	need, stop := 0, len(items)
+	need := 0
+	w.kept = w.kept[:0]
 	for i := range items {
 		it := &items[i]
 		if it.lstatErr != nil {
-			stop = i // the walk stops here
-			break
+			break // the walk stops here
 		}
 		if t.opts.Exclude != nil && t.opts.Exclude("/"+joinRel(rel, it.name), it.st.Mode&unix.S_IFMT == unix.S_IFDIR) {
 			it.excluded = true
 			continue
 		}
+		w.kept = append(w.kept, i)
 		st := &it.st
 		if (!it.known || it.ue.Class == Content) && st.Mode&unix.S_IFMT == unix.S_IFREG &&
 			st.Nlink == 1 && st.Size > 0 && st.Size <= prefetchMax {
@@ -154,11 +156,8 @@ func (t *tarWriter) look(w *window, d *Dir, rel string, names []string) []item {
 			}
 		}
 	}
-	w.each(stop, func(i int, s *scratch) {
-		it := &items[i]
-		if it.excluded {
-			return
-		}
+	w.each(len(w.kept), func(k int, s *scratch) {
+		it := &items[w.kept[k]]
 		if !it.known {
 			it.ue, it.classErr = ClassifyStat(d, it.name, &it.st, t.opts.Overlay, s.xbuf)
 		}
