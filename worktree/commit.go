@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/opencontainers/go-digest"
 	"os"
+	"path"
 	"runtime"
 	"strings"
 	"time"
@@ -66,8 +67,8 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	if h.Commit != st.Commit {
 		return nil, nil, fmt.Errorf("commit: %w", ErrHeadMoved)
 	}
-	w.stampScan() // Compact keeps the mount if the upper changes after this
-	res, err := w.scan(ctx, st)
+	w.stampScan()                                // Compact keeps the mount if the upper changes after this
+	res, err := w.scanKeep(ctx, st, !st.Stacked) // writeLayer reads the upper
 	if err != nil {
 		return nil, nil, err
 	}
@@ -158,6 +159,12 @@ func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *
 			return res.ex.Match(p, isDir) || !isDir && res.same[p]
 		},
 		Mtime: mtime,
+	}
+	if res.scanned != nil {
+		opts.Scanned = func(p string) (layer.UpperEntry, bool) {
+			k, ok := res.scanned[p]
+			return k.upperEntry(path.Base(p)), ok
+		}
 	}
 	return w.addLayer(ctx, parent, w.upper(), opts)
 }

@@ -24,6 +24,31 @@ type statusResult struct {
 	links map[devIno][]string
 	ino   map[string]devIno
 	ex    *Excludes
+	// scanned holds, when the scan was asked to keep them, the lstat of
+	// the upper's plain entries (no xattrs, no overlay marker) by path
+	// ("/a/b"): the layer writer takes them instead of reading each
+	// entry's metadata again. Compact: a commit's heap holds one per file.
+	scanned map[string]scannedStat
+}
+
+// scannedStat is what the layer writer reads of an entry's lstat.
+type scannedStat struct {
+	mode, uid, gid, nlink uint32
+	size, sec, nsec       int64
+	dev, ino, rdev        uint64
+}
+
+func keepStat(st *unix.Stat_t) scannedStat {
+	return scannedStat{mode: st.Mode, uid: st.Uid, gid: st.Gid, nlink: uint32(st.Nlink), size: st.Size,
+		sec: st.Mtim.Sec, nsec: st.Mtim.Nsec, dev: st.Dev, ino: st.Ino, rdev: st.Rdev}
+}
+
+// upperEntry gives back the entry name whose lstat k kept.
+func (k scannedStat) upperEntry(name string) layer.UpperEntry {
+	e := layer.UpperEntry{Name: name}
+	e.St.Mode, e.St.Uid, e.St.Gid, e.St.Nlink, e.St.Size = k.mode, k.uid, k.gid, uint64(k.nlink), k.size
+	e.St.Mtim.Sec, e.St.Mtim.Nsec, e.St.Dev, e.St.Ino, e.St.Rdev = k.sec, k.nsec, k.dev, k.ino, k.rdev
+	return e
 }
 
 // Status returns the work tree's changes against the commit it is based
@@ -50,6 +75,12 @@ func (w *Worktree) Status(ctx context.Context) ([]tree.Change, error) {
 // It reads only the upper, and the merged view under directories that
 // were renamed (overlay redirects).
 func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
+	return w.scanKeep(ctx, st, false)
+}
+
+// scanKeep is scan; keep says to keep the upper's entries
+// (statusResult.scanned) for a commit that writes the upper next.
+func (w *Worktree) scanKeep(ctx context.Context, st State, keep bool) (*statusResult, error) {
 	if empty, err := isEmptyDir(w.upper()); err != nil || empty && !st.Stacked {
 		// Nothing changed: no need to read the base commit's tree.
 		return &statusResult{same: map[string]bool{}, ex: &Excludes{}}, err
@@ -67,6 +98,9 @@ func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
 		return nil, err
 	}
 	s := &scanner{ctx: ctx, tree: tree, base: base, stacked: st.Stacked && st.Base != st.Commit, ex: ex, res: &statusResult{same: map[string]bool{}, ex: ex}, xbuf: make([]byte, 4096), target: w.target}
+	if keep {
+		s.res.scanned = map[string]scannedStat{}
+	}
 	defer s.mount.Close()
 	up, err := layer.OpenDir(w.upper())
 	if err != nil {
@@ -152,6 +186,9 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		}
 		if err != nil {
 			return err
+		}
+		if upper && s.res.scanned != nil && ue.Plain() && uint64(uint32(ue.St.Nlink)) == ue.St.Nlink {
+			s.res.scanned[crel] = keepStat(&ue.St)
 		}
 		old := s.tree[crel]
 		if ue.Class == layer.Whiteout {

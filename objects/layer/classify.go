@@ -42,6 +42,10 @@ type UpperEntry struct {
 // IsDir reports whether the entry is a directory.
 func (e *UpperEntry) IsDir() bool { return e.St.Mode&unix.S_IFMT == unix.S_IFDIR }
 
+// Plain reports whether the entry is ordinary content without xattrs:
+// its lstat alone describes it.
+func (e *UpperEntry) Plain() bool { return e.Class == Content && len(e.xattrs) == 0 }
+
 // XattrDigest is the file index's digest of the entry's content xattrs.
 func (e *UpperEntry) XattrDigest() string { return xattrDigest(e.xattrs) }
 

@@ -149,3 +149,28 @@ func TestFrameReaderClose(t *testing.T) {
 		t.Fatalf("Read after Close: %v", err)
 	}
 }
+
+// The lower-memory encoder must write the same bytes as the default one:
+// layers written before and after the change have the same blob digest.
+func TestEncoderLowMemSameBytes(t *testing.T) {
+	src := make([]byte, frameSize)
+	for i := range src {
+		// Compressible but not trivial: text-like runs with varied offsets.
+		src[i] = byte("the quick brown fox jumps over the lazy dog"[(i*7+i/4096)%43] + byte(i/65536))
+	}
+	opts := encoderOptions[:len(encoderOptions)-1]
+	ref, err := zstd.NewWriter(nil, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	low, err := zstd.NewWriter(nil, encoderOptions...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{frameSize, frameSize - 1, 3 << 20, 1000} {
+		a, b := ref.EncodeAll(src[:n], nil), low.EncodeAll(src[:n], nil)
+		if !bytes.Equal(a, b) {
+			t.Fatalf("%d bytes: low-memory encoder wrote %d bytes, default %d, not the same", n, len(b), len(a))
+		}
+	}
+}

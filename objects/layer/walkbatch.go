@@ -33,6 +33,7 @@ type item struct {
 	ue       UpperEntry
 	classErr error
 	excluded bool
+	known    bool // from WriteOptions.Scanned
 	// A prefetched file: its content (a slice of the window's arena),
 	// digest, or the error reading it met.
 	fetched bool
@@ -44,6 +45,7 @@ type item struct {
 // window holds one window's items and the scratch its workers reuse.
 type window struct {
 	items   []item
+	kept    []int // indexes of the items Exclude kept
 	arena   []byte
 	scratch chan *scratch
 }
@@ -93,22 +95,38 @@ func (w *window) each(n int, f func(i int, s *scratch)) {
 
 // look fills the window with names of d: stat, exclusion, class, and the
 // content of small files. Exclude is called here, in order, on this
-// goroutine.
+// goroutine, before an entry's xattrs are read: a stacked commit of one
+// file excludes all but a few names of each directory on its path.
 func (t *tarWriter) look(w *window, d *Dir, rel string, names []string) []item {
 	w.items = w.items[:0]
 	for _, name := range names {
 		w.items = append(w.items, item{name: name})
 	}
 	items := w.items
-	w.each(len(items), func(i int, s *scratch) {
-		it := &items[i]
-		if it.st, it.lstatErr = d.Lstat(it.name); it.lstatErr != nil {
-			return
+	todo := len(items)
+	if t.opts.Scanned != nil {
+		todo = 0
+		for i := range items {
+			it := &items[i]
+			if ue, ok := t.opts.Scanned("/" + joinRel(rel, it.name)); ok && ue.Name == it.name {
+				it.st, it.ue, it.known = ue.St, ue, true
+			} else {
+				todo++
+			}
 		}
-		it.ue, it.classErr = ClassifyStat(d, it.name, &it.st, t.opts.Overlay, s.xbuf)
-	})
-	// Which files to read ahead, each given its place in the arena.
+	}
+	if todo > 0 {
+		w.each(len(items), func(i int, s *scratch) {
+			if it := &items[i]; !it.known {
+				it.st, it.lstatErr = d.Lstat(it.name)
+			}
+		})
+	}
+	// What to leave out, and which files to read ahead, each given its
+	// place in the arena. A regular file's class is Content unless
+	// classifying it fails; then it is not read.
 	need := 0
+	w.kept = w.kept[:0]
 	for i := range items {
 		it := &items[i]
 		if it.lstatErr != nil {
@@ -118,29 +136,36 @@ func (t *tarWriter) look(w *window, d *Dir, rel string, names []string) []item {
 			it.excluded = true
 			continue
 		}
-		st := &it.ue.St
-		if it.classErr == nil && it.ue.Class == Content && st.Mode&unix.S_IFMT == unix.S_IFREG &&
+		w.kept = append(w.kept, i)
+		st := &it.st
+		if (!it.known || it.ue.Class == Content) && st.Mode&unix.S_IFMT == unix.S_IFREG &&
 			st.Nlink == 1 && st.Size > 0 && st.Size <= prefetchMax {
 			it.fetched = true
 			need += int(st.Size)
 		}
 	}
-	if need == 0 {
-		return items
-	}
-	if cap(w.arena) < need {
-		w.arena = make([]byte, need)
-	}
-	off := 0
-	for i := range items {
-		if it := &items[i]; it.fetched {
-			it.data = w.arena[off : off+int(it.ue.St.Size) : off+int(it.ue.St.Size)]
-			off += len(it.data)
+	if need > 0 {
+		if cap(w.arena) < need {
+			w.arena = make([]byte, need)
+		}
+		off := 0
+		for i := range items {
+			if it := &items[i]; it.fetched {
+				it.data = w.arena[off : off+int(it.st.Size) : off+int(it.st.Size)]
+				off += len(it.data)
+			}
 		}
 	}
-	w.each(len(items), func(i int, s *scratch) {
-		it := &items[i]
+	w.each(len(w.kept), func(k int, s *scratch) {
+		it := &items[w.kept[k]]
+		if !it.known {
+			it.ue, it.classErr = ClassifyStat(d, it.name, &it.st, t.opts.Overlay, s.xbuf)
+		}
 		if !it.fetched {
+			return
+		}
+		if it.classErr != nil || it.ue.Class != Content {
+			it.fetched = false
 			return
 		}
 		it.digest, it.readErr = readSmall(d, it.name, &it.ue.St, it.data, s.hash)

@@ -43,6 +43,14 @@ type WriteOptions struct {
 	// memory then stays flat however many files the tree has (an entry
 	// is about 350 bytes; a 10 GB tree of small files has 340,000).
 	Index io.Writer
+	// Scanned, if set, returns what a scan of the same directory just
+	// found for the entry at path ("/a/b"): its lstat and class (Classify's
+	// UpperEntry), which are then not read again. commit scans the upper
+	// for its changes first; a tree of many small files is written at the
+	// speed of its system calls. ok false: the entry is looked at as usual.
+	// The checks made when an entry is opened (same inode, not a symlink)
+	// are made either way.
+	Scanned func(path string) (ue UpperEntry, ok bool)
 }
 
 // Errors callers may branch on.
