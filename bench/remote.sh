@@ -106,8 +106,8 @@ fi
 awk -v a="$(m strata_noop_push)" 'BEGIN {printf "| push, nothing new | %.3f | | (target < 0.200) |\n", a}'
 if [ -n "${BENCH_CHART:-}" ]; then
 	for step in push clone; do
-		printf '%s\tstrata\t%s\ts\n' "$step" "$(m strata_$step)" >>"$BENCH_CHART"
-		printf '%s\tskopeo copy\t%s\ts\n' "$step" "$(m skopeo_$step)" >>"$BENCH_CHART"
+		printf '%s\tstrata\t%.2f\ts\n' "$step" "$(m strata_$step)" >>"$BENCH_CHART"
+		printf '%s\tskopeo copy\t%.2f\ts\n' "$step" "$(m skopeo_$step)" >>"$BENCH_CHART"
 	done
 fi
 echo
