@@ -34,7 +34,7 @@ func ensureNAT() error {
 	}
 	defer c.CloseLasting()
 	// Every run but the first after boot finds the table: no lock then.
-	ready, forwarding, err := natReady(c)
+	ready, _, err := natReady(c)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,8 @@ func ensureNAT() error {
 		return err
 	}
 	defer lock.Close()
-	if ready, forwarding, err = natReady(c); err != nil || ready {
+	ready, forwarding, err := natReady(c)
+	if err != nil || ready {
 		return err // another strata set it up meanwhile
 	}
 	if err := writeNATTable(c, !forwarding); err != nil {
