@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,4 +74,16 @@ func mountOverlay(t *testing.T) string {
 	}
 	t.Cleanup(func() { unix.Unmount(merged, unix.MNT_DETACH) })
 	return merged
+}
+
+// TestOverlaysToDetach: a supervisor keeps /, its tree, and any overlay
+// at or above its tree or its repository (strata inside a container runs
+// on an overlay root); it lets go of the rest, even beside them.
+func TestOverlaysToDetach(t *testing.T) {
+	points := []string{"/", "/srv", "/srv/env/tree", "/home/u/proj", "/var/lib/docker/overlay2/x/merged", "/srv/env-other", "/home/u/proj2/rootfs"}
+	got := overlaysToDetach(points, "/srv/env/tree", "/home/u/proj")
+	want := []string{"/var/lib/docker/overlay2/x/merged", "/srv/env-other", "/home/u/proj2/rootfs"}
+	if !slices.Equal(got, want) {
+		t.Errorf("detach %q, want %q", got, want)
+	}
 }
