@@ -16,14 +16,31 @@ import (
 // process that froze it for as long as it stays frozen. The kernel drops
 // the flock when that process dies, however it dies, so a lock that can
 // be taken next to a frozen cgroup means a freezer that died before its
-// thaw (ThawOrphans).
-var freezeLockDir = "/run/strata/freeze"
+// thaw (ThawOrphans). Root's is freezeLockDir; a rootless user's (a
+// container with limits has a delegated cgroup) is under
+// $XDG_RUNTIME_DIR, and without one there is no lock.
+const freezeLockDir = "/run/strata/freeze"
+
+func freezeLocks() string {
+	if os.Geteuid() == 0 {
+		return freezeLockDir
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "strata", "freeze")
+	}
+	return ""
+}
 
 // lockFreeze takes container id's freeze lock, waiting while another
 // process holds it: freezes of one container follow each other instead of
-// one's thaw ending another's freeze.
+// one's thaw ending another's freeze. It returns nil where there is no
+// place for locks.
 func lockFreeze(id string) (*os.File, error) {
-	path := filepath.Join(freezeLockDir, id+".lock")
+	dir := freezeLocks()
+	if dir == "" {
+		return nil, nil
+	}
+	path := filepath.Join(dir, id+".lock")
 	for {
 		f, err := lockFile(path)
 		if err != nil {
@@ -40,8 +57,10 @@ func lockFreeze(id string) (*os.File, error) {
 
 // unlockFreeze removes the lock file, then drops the lock.
 func unlockFreeze(f *os.File) {
-	os.Remove(f.Name())
-	f.Close()
+	if f != nil {
+		os.Remove(f.Name())
+		f.Close()
+	}
 }
 
 // samePath reports whether the open file f is still the file at path.
@@ -58,7 +77,11 @@ func samePath(f *os.File, path string) bool {
 // frozen by a live process, or by anything other than Freeze, are left
 // alone.
 func ThawOrphans() []string {
-	ents, err := os.ReadDir(freezeLockDir)
+	dir := freezeLocks()
+	if dir == "" {
+		return nil
+	}
+	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil
 	}
@@ -68,7 +91,7 @@ func ThawOrphans() []string {
 		if !ok || checkID(id) != nil {
 			continue
 		}
-		if err := thawOrphan(id, filepath.Join(freezeLockDir, e.Name())); err != nil {
+		if err := thawOrphan(id, filepath.Join(dir, e.Name())); err != nil {
 			if !errors.Is(err, unix.EWOULDBLOCK) {
 				slog.Warn("thaw a container left frozen", "id", id, "err", err)
 			}
