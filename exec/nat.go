@@ -5,6 +5,7 @@ package exec
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -39,8 +40,10 @@ func ensureNAT() error {
 		return err
 	}
 	// Another firewall may have come since (docker, ufw): look every time.
+	// One strata may not change (a table its owner locked) costs the
+	// container the way out, not the run.
 	if err := openForeignForward(c); err != nil {
-		return err
+		slog.Warn("containers on private networks may reach nothing beyond this host", "err", err)
 	}
 	if ready {
 		return nil
