@@ -3,6 +3,8 @@ package repo
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -202,5 +204,41 @@ func BenchmarkMergeBaseDeep(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestAncestryAcrossAMissingCommit: in a shallow history the store lacks
+// a commit its children name as parent; that commit is still an ancestor
+// of them, and their merge base with it, as a walk by name finds.
+func TestAncestryAcrossAMissingCommit(t *testing.T) {
+	dir := t.TempDir()
+	s, err := objects.Init(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c []*objects.Commit
+	for i := range 3 {
+		var parent *objects.Commit
+		if i > 0 {
+			parent = c[i-1]
+		}
+		x, err := s.WriteCommit(objects.NewCommit{Parent: parent, Date: time.Unix(int64(i), 0),
+			Message: fmt.Sprint(i), OS: "linux", Architecture: "amd64"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c = append(c, x)
+	}
+	if err := os.Remove(filepath.Join(dir, "blobs", "sha256", c[0].ID.Encoded())); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := IsAncestor(s, c[0].ID, c[2].ID); !ok || err != nil {
+		t.Errorf("IsAncestor(missing root, tip) = %v, %v; want true", ok, err)
+	}
+	if got, err := MergeBase(s, c[0].ID, c[2].ID); got != c[0].ID || err != nil {
+		t.Errorf("MergeBase(missing root, tip) = %.19s, %v; want the root", got, err)
+	}
+	if ok, err := IsAncestor(s, c[2].ID, c[0].ID); ok || err != nil {
+		t.Errorf("IsAncestor(tip, missing root) = %v, %v; want false", ok, err)
 	}
 }

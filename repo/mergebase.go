@@ -61,7 +61,7 @@ func paintDown(s *objects.Store, a, b digest.Digest) ([]digest.Digest, error) {
 			}
 		}
 	}
-	return out, nil
+	return append(out, w.missingCommon...), nil
 }
 
 type commitInfo struct {
@@ -77,6 +77,8 @@ type painter struct {
 	queue  paintQueue
 	seq    int
 	live   int // queued entries that were not stale when queued
+	// missingCommon: common ancestors the store lacks, found by name.
+	missingCommon []digest.Digest
 }
 
 // paint adds flags to commit d and queues it again if that changed them.
@@ -91,6 +93,13 @@ func (w *painter) paint(d digest.Digest, flags int) error {
 	if !ok {
 		m, err := w.s.ReadManifestHead(d)
 		if errors.Is(err, objects.ErrNotFound) {
+			// Named as a parent but not here (a shallow history): it
+			// ends its line, and is still a common ancestor when both
+			// sides name it.
+			if f := old | flags; f&(fromA|fromB) == fromA|fromB && f&(stale|reported) == 0 {
+				w.flags[d] |= reported
+				w.missingCommon = append(w.missingCommon, d)
+			}
 			return nil
 		}
 		if err != nil {
