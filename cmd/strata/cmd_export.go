@@ -48,7 +48,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				}
 			}
 			if out == "-" {
-				warnLayerLimit(g.stderr, r.Objects, c.ID)
+				warnLayerLimit(g.stderr, c.ID, len(c.Layers()))
 				return image.Export(cmd.Context(), r.Objects, c, format, tag, g.stdout)
 			}
 			f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
@@ -74,7 +74,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return fmt.Errorf("export %s: %w", args[0], err)
 			}
 			fmt.Fprintf(g.stdout, "Exported %s (%s) to %s as %s\n", args[0], shortID(c.ID), out, tag)
-			warnLayerLimit(g.stderr, r.Objects, c.ID)
+			warnLayerLimit(g.stderr, c.ID, len(c.Layers()))
 			return nil
 		},
 	}

@@ -99,7 +99,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				fmt.Fprintln(g.stdout, line)
 				if !res.UpToDate {
 					fmt.Fprintf(g.stdout, "   %s, %s sent (%s), %d already there\n", plural(res.Commits, "commit"), plural(res.Sent, "blob"), humanSize(res.Bytes), res.Skipped)
-					warnLayerLimit(g.stderr, r.Objects, res.New)
+					warnLayerLimit(g.stderr, res.New, pushedLayers(r.Objects, res.New))
 				}
 			}
 			return failed

@@ -16,14 +16,22 @@ import (
 // images those tools cannot run.
 const maxRuntimeLayers = 128
 
-// warnLayerLimit says so when commit id, about to leave strata, has more
-// layers than podman and docker run.
-func warnLayerLimit(w io.Writer, s *objects.Store, id digest.Digest) {
-	m, err := s.ReadManifest(id)
-	if err != nil || len(m.Layers) <= maxRuntimeLayers {
+// warnLayerLimit says so when commit id, about to leave strata with
+// layers layers, has more than podman and docker run.
+func warnLayerLimit(w io.Writer, id digest.Digest, layers int) {
+	if layers <= maxRuntimeLayers {
 		return
 	}
 	fmt.Fprintf(w, "warning: %s has %d layers; podman and docker run images of at most %d (\"max depth exceeded\").\n"+
 		"hint: to squash the history above an older REV into one layer, on a new branch: strata checkout -b NAME; strata reset --soft REV; strata commit\n",
-		shortID(id), len(m.Layers), maxRuntimeLayers)
+		shortID(id), layers, maxRuntimeLayers)
+}
+
+// pushedLayers is how many layers pushed commit id has (0 if unknown).
+func pushedLayers(s *objects.Store, id digest.Digest) int {
+	m, err := s.ReadManifest(id)
+	if err != nil {
+		return 0
+	}
+	return len(m.Layers)
 }
