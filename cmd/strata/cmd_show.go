@@ -45,7 +45,10 @@ func newShowCommand(g *globals) *cobra.Command {
 		Long: `Show a commit: parent, message, config and layers. With PATHs (resolved
 as in diff: relative to where you stand in a work tree, / is the image
 root), also what the commit changed under them, as diff --name-status
-against its parent; a PATH in neither is an error, named after the rest.`,
+against its parent; a PATH in neither is an error, named after the rest.
+For a merge, as git show: only the paths that differ from every parent,
+with one status letter per parent (MA: modified against the first parent,
+added against the second).`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				args = args[:n]
@@ -120,7 +123,9 @@ func layersOf(c *objects.Commit) []showLayer {
 
 func printShow(w io.Writer, s showJSON) {
 	printLogEntry(w, s.logEntry, false, true)
-	if s.Parent != "" {
+	if len(s.Parents) > 1 {
+		fmt.Fprintln(w) // the Merge: line names the parents
+	} else if s.Parent != "" {
 		fmt.Fprintf(w, "\nParent: %s\n", s.Parent[len("sha256:"):][:12])
 	} else {
 		fmt.Fprintf(w, "\nParent: (root commit)\n")

@@ -153,26 +153,40 @@ func diffMissing(ctx context.Context, w *worktree.Worktree, revs, paths []string
 	return bad, nil
 }
 
-// showChanges is what commit c changed under paths against its first
-// parent (none, or cut off by a shallow history: the empty tree), and the
-// paths found on neither side.
+// showChanges is what commit c changed under paths against its parents
+// (none, or cut off by a shallow history: the empty tree), and the paths
+// found on no side. A merge's changes are combined, as git show's: only
+// paths that differ from every parent, with one status letter per parent
+// ("MA": modified against the first, added against the second).
 func showChanges(r *repo.Repo, c *objects.Commit, paths []string) ([]changeJSON, []string, error) {
-	var parent *objects.Commit
-	if pid := c.Parent(); pid != "" && r.Objects.Has(pid) {
-		var err error
-		if parent, err = r.Objects.ReadCommit(pid); err != nil {
-			return nil, nil, err
+	parents := []*objects.Commit{nil}
+	if ids := c.Parents(); len(ids) > 0 {
+		parents = parents[:0]
+		for _, pid := range ids {
+			var p *objects.Commit
+			if r.Objects.Has(pid) {
+				var err error
+				if p, err = r.Objects.ReadCommit(pid); err != nil {
+					return nil, nil, err
+				}
+			}
+			parents = append(parents, p)
 		}
 	}
-	changes, err := tree.DiffRevisions(tree.NewTrees(r.Objects), parent, c, paths)
-	if err != nil {
-		return nil, nil, err
+	ts := tree.NewTrees(r.Objects)
+	var perParent [][]tree.Change
+	for _, p := range parents {
+		changes, err := tree.DiffRevisions(ts, p, c, paths)
+		if err != nil {
+			return nil, nil, err
+		}
+		perParent = append(perParent, changes)
 	}
 	h := tree.NewHistory(r.Objects)
 	var bad []string
 	for _, p := range paths {
 		found := false
-		for _, side := range []*objects.Commit{c, parent} {
+		for _, side := range append([]*objects.Commit{c}, parents...) {
 			ok, err := pathExists(h, side, p)
 			if err != nil {
 				return nil, nil, err
@@ -183,5 +197,26 @@ func showChanges(r *repo.Repo, c *objects.Commit, paths []string) ([]changeJSON,
 			bad = append(bad, p)
 		}
 	}
-	return toChangesJSON(changes), bad, nil
+	return combineChanges(perParent), bad, nil
+}
+
+// combineChanges keeps the paths changed against every parent; the status
+// has one letter per parent, and old is the first parent's entry.
+func combineChanges(perParent [][]tree.Change) []changeJSON {
+	out := toChangesJSON(perParent[0])
+	for _, others := range perParent[1:] {
+		byPath := make(map[string]tree.Change, len(others))
+		for _, o := range others {
+			byPath[o.Path] = o
+		}
+		kept := out[:0]
+		for _, c := range out {
+			if o, ok := byPath[c.Path]; ok {
+				c.Status += o.Kind.String()
+				kept = append(kept, c)
+			}
+		}
+		out = kept
+	}
+	return out
 }
