@@ -69,7 +69,8 @@ T type changed. Excluded paths (.strata/info/exclude, /.strataignore) and
 files copied up without a change are not shown. A work tree that was
 unmounted is mounted again first.
 
-  strata status --short           # "M /etc/motd", one per line ("U /path" for a conflict)
+  strata status --short           # "M /etc/motd", one per line ("U /path" for a conflict,
+                                  # "U config: Env MODE: ..." for a config conflict)
   strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}],"operation"}
 
 During a merge, rebase, cherry-pick or revert, status says which and how
@@ -124,6 +125,10 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 		if seq != nil {
 			for _, c := range seq.Conflicts {
 				fmt.Fprintf(w, "U %s\n", c.Path)
+			}
+			// A path starts with /, so "config:" never reads as one.
+			for _, c := range seq.ConfigConflicts {
+				fmt.Fprintf(w, "U config: %s\n", c)
 			}
 		}
 		for _, c := range cs {
