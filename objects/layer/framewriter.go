@@ -40,21 +40,26 @@ var encoders = sync.Pool{New: func() any {
 	return e
 }}
 
-// chunk is frameSize of tar on its way to becoming one frame.
+// chunk is frameSize of tar on its way to becoming one frame. Its tar
+// buffer goes back to the writer as soon as it is hashed and compressed;
+// the frame's buffer once the frame is written. So a frame that waits for
+// an earlier one to be written, in order, holds no tar buffer: the walk
+// goes on filling the next while the slower frame is compressed.
 type chunk struct {
 	buf  []byte        // tar bytes
 	out  []byte        // the compressed frame
 	done chan struct{} // closed when out is ready
-	refs atomic.Int32  // users left: the hasher and the writer
+	refs atomic.Int32  // users of buf left: the hasher and the compressor
 }
 
 // frameWriter compresses what is written to it into independent zstd
 // frames on all cores, writes them in order to out on a goroutine of its
 // own, and hashes the uncompressed bytes (the diff id) on another. Memory
-// stays bounded: at most workers+2 chunks are in flight.
+// stays bounded: workers+2 tar buffers and workers+2 frame buffers.
 type frameWriter struct {
 	out   io.Writer
-	free  chan *chunk
+	bufs  chan []byte // free tar buffers
+	outs  chan []byte // free frame buffers
 	work  chan *chunk
 	hashq chan *chunk
 	outq  chan *chunk
@@ -69,13 +74,21 @@ type frameWriter struct {
 
 func newFrameWriter(out io.Writer) *frameWriter {
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 8)
-	n := workers + 1
+	// One tar buffer filling, one per encoder, one more for the hasher
+	// to lag by; as many frame buffers, so an encoder that finished
+	// early starts the next frame while an earlier one is still
+	// compressed. Buffers are made on first use: a small layer makes few.
+	n := workers + 2
 	f := &frameWriter{
 		out: out, h: sha256.New(),
-		free: make(chan *chunk, n), work: make(chan *chunk, n), hashq: make(chan *chunk, n), outq: make(chan *chunk, n),
+		bufs: make(chan []byte, n), outs: make(chan []byte, n),
+		// A queued chunk holds a tar buffer (work, hashq) or one of either
+		// (outq), so these never fill: send does not block.
+		work: make(chan *chunk, n), hashq: make(chan *chunk, n), outq: make(chan *chunk, 2*n),
 	}
 	for range n {
-		f.free <- &chunk{}
+		f.bufs <- nil
+		f.outs <- nil
 	}
 	f.wg.Add(workers + 2)
 	for range workers {
@@ -90,9 +103,25 @@ func (f *frameWriter) compress() {
 	defer f.wg.Done()
 	enc := encoders.Get().(*zstd.Encoder)
 	defer encoders.Put(enc)
-	for c := range f.work {
-		c.out = enc.EncodeAll(c.buf, c.out[:0])
+	for {
+		// The frame buffer is taken before the chunk: the oldest chunk
+		// being compressed always has one, so the in-order writer always
+		// gets to free the rest.
+		out := <-f.outs
+		c, ok := <-f.work
+		if !ok {
+			f.outs <- out
+			return
+		}
+		if cap(out) == 0 {
+			// Sized for the worst case, so EncodeAll never grows it:
+			// growing it in steps left garbage that took import's peak
+			// RSS from 90 to 130 MB. Its untouched pages cost no RSS.
+			out = make([]byte, 0, frameSize+frameSize/64+1024)
+		}
+		c.out = enc.EncodeAll(c.buf, out[:0])
 		close(c.done)
+		f.release(c)
 	}
 }
 
@@ -113,14 +142,17 @@ func (f *frameWriter) write() {
 				f.setErr(err)
 			}
 		}
-		f.release(c)
+		f.outs <- c.out[:0]
+		c.out = nil
 	}
 }
 
+// release returns c's tar buffer once both the hasher and the compressor
+// are done with it.
 func (f *frameWriter) release(c *chunk) {
 	if c.refs.Add(-1) == 0 {
-		c.buf = c.buf[:0]
-		f.free <- c
+		f.bufs <- c.buf[:0]
+		c.buf = nil
 	}
 }
 
@@ -146,14 +178,7 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 			return n, err
 		}
 		if f.cur == nil {
-			f.cur = <-f.free
-			if cap(f.cur.buf) < frameSize {
-				// out sized for the worst case, so EncodeAll never grows it:
-				// growing it in steps left garbage that took import's peak
-				// RSS from 90 to 130 MB. Its untouched pages cost no RSS.
-				f.cur.buf = make([]byte, 0, frameSize)
-				f.cur.out = make([]byte, 0, frameSize+frameSize/64+1024)
-			}
+			f.cur = f.newChunk()
 		}
 		c := f.cur
 		k := copy(c.buf[len(c.buf):cap(c.buf)], p)
@@ -167,13 +192,20 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+func (f *frameWriter) newChunk() *chunk {
+	buf := <-f.bufs
+	if cap(buf) == 0 {
+		buf = make([]byte, 0, frameSize)
+	}
+	return &chunk{buf: buf, done: make(chan struct{})}
+}
+
 // send hands the current chunk to the compressors, the hasher and the
-// writer. The queues hold every chunk there is, so this never blocks.
+// writer. The queues have room for every chunk that can be in flight, so this never blocks.
 func (f *frameWriter) send() {
 	c := f.cur
 	f.cur, f.sent = nil, true
 	c.refs.Store(2)
-	c.done = make(chan struct{})
 	f.outq <- c
 	f.hashq <- c
 	f.work <- c
@@ -184,7 +216,7 @@ func (f *frameWriter) send() {
 func (f *frameWriter) Close() error {
 	if f.cur != nil || !f.sent {
 		if f.cur == nil {
-			f.cur = <-f.free
+			f.cur = f.newChunk()
 		}
 		f.send() // an empty stream still gets one (empty) frame
 	}
