@@ -28,13 +28,36 @@ const (
 )
 
 // fileJob is a created, still empty file: its fd, its content and header.
+// The content is either copied (data, from any tar stream) or in place in
+// the decoder's frames (first and more, from a frameReader).
 type fileJob struct {
 	fd     int
 	hdr    *tar.Header
 	data   []byte
 	buf    *[]byte // data's buffer, back to bufs when written
+	spans  [2]span // content in place: one piece, two when it crosses frames
 	digest *string // if set, gets the content's blake3 (for the index)
 	how    metaHow // which metadata calls the file still needs
+}
+
+// span is a piece of content in a frame's buffer, holding a reference
+// on that frame until written.
+type span struct {
+	b []byte
+	f *frame
+}
+
+// pieces calls fn on the job's content, piece by piece.
+func (j *fileJob) pieces(fn func([]byte)) {
+	if j.spans[0].f == nil {
+		fn(j.data)
+		return
+	}
+	for _, s := range j.spans {
+		if s.f != nil {
+			fn(s.b)
+		}
+	}
 }
 
 // filePool writes regular files' content and metadata on a few
@@ -45,6 +68,7 @@ type fileJob struct {
 // goroutine and later entries see the file exist.
 type filePool struct {
 	u     *unpacker
+	fr    *frameReader // where in-place content comes from
 	jobs  chan []fileJob
 	batch []fileJob // being filled by the unpacker
 	bytes int       // content in batch
@@ -72,6 +96,9 @@ func putBuf(b *[]byte) {
 
 func newFilePool(u *unpacker) *filePool {
 	p := &filePool{u: u, jobs: make(chan []fileJob, batchQueue)}
+	if u.src != nil {
+		p.fr = u.src.fr
+	}
 	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
 	p.wg.Add(n)
 	for range n {
@@ -87,7 +114,7 @@ func (p *filePool) work() {
 		for _, j := range batch {
 			if j.digest != nil {
 				h.Reset()
-				h.Write(j.data)
+				j.pieces(func(b []byte) { h.Write(b) })
 				*j.digest = "blake3:" + hex.EncodeToString(h.Sum(nil))
 			}
 			err := p.write(j)
@@ -104,18 +131,44 @@ func (p *filePool) work() {
 
 func (p *filePool) write(j fileJob) error {
 	defer unix.Close(j.fd)
-	defer putBuf(j.buf)
+	defer p.done(&j)
 	if p.Err() != nil {
 		return nil
 	}
-	for d := j.data; len(d) > 0; {
-		n, err := unix.Write(j.fd, d)
+	var err error
+	j.pieces(func(b []byte) {
+		if err == nil {
+			err = writeAll(j.fd, b)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return p.u.metaFD(j.fd, "", j.hdr, false, j.how)
+}
+
+// done gives back what holds j's content.
+func (p *filePool) done(j *fileJob) {
+	if j.buf != nil {
+		putBuf(j.buf)
+	}
+	for _, s := range j.spans {
+		if s.f != nil {
+			p.fr.release(s.f)
+		}
+	}
+}
+
+// writeAll writes b to fd.
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
 		if err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
-		d = d[n:]
+		b = b[n:]
 	}
-	return p.u.metaFD(j.fd, "", j.hdr, false, j.how)
+	return nil
 }
 
 // Err is the first error of a worker so far.
@@ -134,12 +187,66 @@ func (p *filePool) add(fd int, hdr *tar.Header, tr io.Reader, digest *string, ho
 		unix.Close(fd)
 		return fmt.Errorf("write: %w", err)
 	}
-	p.batch = append(p.batch, fileJob{fd: fd, hdr: hdr, data: *b, buf: b, digest: digest, how: how})
-	p.bytes += len(*b)
+	p.queue(fileJob{fd: fd, hdr: hdr, data: *b, buf: b, digest: digest, how: how}, len(*b))
+	return nil
+}
+
+// addInPlace queues the file fd with its content left in place in the
+// decoder's frames; the fd is the pool's from then on. A job holds two
+// frames at most, as Create's frames are far larger than poolMax: content
+// that crosses more (another tool's small frames) is copied, so that the
+// frames the reader needs to go on are never all held by queued files.
+func (p *filePool) addInPlace(fd int, hdr *tar.Header, src *tarSource, digest *string, how metaHow) error {
+	j := fileJob{fd: fd, hdr: hdr, digest: digest, how: how}
+	n := 0
+	for left := hdr.Size; left > 0; {
+		if n == len(j.spans) {
+			return p.addCopied(j, src, left)
+		}
+		b, f, err := src.span(left)
+		if err != nil {
+			p.done(&j)
+			unix.Close(fd)
+			return fmt.Errorf("write: %w", err)
+		}
+		j.spans[n] = span{b, f}
+		n++
+		left -= int64(len(b))
+	}
+	p.queue(j, int(hdr.Size))
+	return nil
+}
+
+// addCopied queues j with its content copied: the pieces it holds, then
+// the left bytes still in the stream.
+func (p *filePool) addCopied(j fileJob, src *tarSource, left int64) error {
+	b := getBuf(int(j.hdr.Size))
+	w := 0
+	j.pieces(func(s []byte) { w += copy((*b)[w:], s) })
+	p.done(&j)
+	j.spans = [2]span{}
+	for ; left > 0; left = int64(len(*b) - w) {
+		s, f, err := src.span(left)
+		if err != nil {
+			putBuf(b)
+			unix.Close(j.fd)
+			return fmt.Errorf("write: %w", err)
+		}
+		w += copy((*b)[w:], s)
+		p.fr.release(f)
+	}
+	j.data, j.buf = *b, b
+	p.queue(j, len(*b))
+	return nil
+}
+
+// queue adds j to the batch being filled, handing the batch over once full.
+func (p *filePool) queue(j fileJob, size int) {
+	p.batch = append(p.batch, j)
+	p.bytes += size
 	if len(p.batch) >= batchFiles || p.bytes >= batchBytes {
 		p.flush()
 	}
-	return nil
 }
 
 // flush hands the batch being filled to the workers.

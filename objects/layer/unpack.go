@@ -59,12 +59,22 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 		u.ix = &indexer{files: map[string]int{}, hash: blake3.New()}
 	}
 	defer u.close()
+	if fr, ok := r.(*frameReader); ok {
+		u.src = &tarSource{fr: fr}
+		r = u.src
+	}
 	u.pool = newFilePool(u)
 	defer func() {
 		if u.pool != nil {
 			u.pool.wait()
 		}
 	}()
+	if u.src != nil {
+		// Files queued but not handed over hold frames the reader may
+		// need to go on.
+		u.src.fr.next = u.pool.flush
+		defer func() { u.src.fr.next = nil }()
+	}
 	tr := tar.NewReader(r)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -74,6 +84,9 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 			return nil, fmt.Errorf("unpack layer: %w", err)
 		}
 		hdr, err := tr.Next()
+		if u.src != nil && u.src.ahead != 0 {
+			return nil, fmt.Errorf("unpack layer: tar reader skipped %d bytes less than the content taken", u.src.ahead)
+		}
 		if err == io.EOF {
 			break
 		}
@@ -124,6 +137,7 @@ type unpacker struct {
 	buf      []byte
 	chown    bool
 	pool     *filePool       // writes small files' content and metadata
+	src      *tarSource      // when reading a frameReader: content is taken in place
 	ix       *indexer        // the file index being built, if asked for
 	inherits map[int]inherit // by directory fd: what new files get there
 	uid, gid int             // the owner new files get
@@ -262,20 +276,44 @@ func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr *tar.Read
 	}
 	how := u.createHow(pfd, hdr)
 	digest := u.ix.fileDigest()
+	// Sparse content is expanded by tar.Reader: only plain content is
+	// taken in place.
+	inPlace := u.src != nil && hdr.Typeflag == tar.TypeReg && !sparse(hdr)
 	if hdr.Size <= poolMax && hdr.Typeflag == tar.TypeReg {
+		if inPlace {
+			return u.pool.addInPlace(fd, hdr, u.src, digest, how)
+		}
 		return u.pool.add(fd, hdr, tr, digest, how)
 	}
-	f := os.NewFile(uintptr(fd), base)
 	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
+		if cerr := unix.Close(fd); cerr != nil && err == nil {
 			err = fmt.Errorf("close: %w", cerr)
 		}
 	}()
-	if hdr.Size > 0 {
+	if digest != nil {
+		u.ix.hash.Reset()
+	}
+	switch {
+	case inPlace:
+		for left := hdr.Size; left > 0; {
+			b, f, err := u.src.span(left)
+			if err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+			left -= int64(len(b))
+			if digest != nil {
+				u.ix.hash.Write(b)
+			}
+			err = writeAll(fd, b)
+			u.src.fr.release(f)
+			if err != nil {
+				return err
+			}
+		}
+	case hdr.Size > 0:
 		// Hide ReadFrom so that the 1 MiB buffer is used.
-		var w io.Writer = struct{ io.Writer }{f}
+		var w io.Writer = fdWriter(fd)
 		if digest != nil {
-			u.ix.hash.Reset()
 			w = io.MultiWriter(w, u.ix.hash)
 		}
 		if _, err := io.CopyBuffer(w, tr, u.buf); err != nil {
@@ -283,12 +321,29 @@ func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr *tar.Read
 		}
 	}
 	if digest != nil {
-		if hdr.Size == 0 {
-			u.ix.hash.Reset()
-		}
 		*digest = "blake3:" + hex.EncodeToString(u.ix.hash.Sum(nil))
 	}
 	return u.metaFD(fd, "", hdr, false, how)
+}
+
+// fdWriter writes to a raw fd.
+type fdWriter int
+
+func (w fdWriter) Write(b []byte) (int, error) {
+	if err := writeAll(int(w), b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// sparse says whether tar.Reader expands hdr's content from a sparse map.
+func sparse(hdr *tar.Header) bool {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 func (u *unpacker) link(pfd int, rel, base, linkname string) error {
@@ -343,7 +398,7 @@ func (u *unpacker) metaFD(fd int, rel string, hdr *tar.Header, isDir bool, how m
 		u.dirTimes = append(u.dirTimes, dirTime{rel, ts})
 		return nil
 	}
-	if err := unix.UtimesNanoAt(fd, "", ts, unix.AT_EMPTY_PATH); err != nil {
+	if err := futimens(fd, ts); err != nil {
 		return fmt.Errorf("set times: %w", err)
 	}
 	return nil
