@@ -6,12 +6,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Frame buffers are mapped outside the Go heap, with transparent huge
-// pages where the kernel allows them. From the heap, every frame's 8 MiB
-// of content and its compressed input were zeroed by the runtime and
-// faulted in 4 KiB at a time: 20,000 page faults and 8% of a checkout's
-// CPU on tmpfs (perf). A mapping is zero already, its untouched pages
-// cost nothing, and a huge page is one fault for 2 MiB.
+// Frame buffers are mapped outside the Go heap. From the heap, every
+// frame's content and compressed input were zeroed by the runtime over
+// their whole capacity (16 MiB, twice what Create's frames fill) and
+// faulted in: 23,000 page faults, 8% of a checkout's CPU on tmpfs (perf).
+// A fresh mapping is zero already and its untouched pages cost nothing.
+// (Transparent huge pages were measured worse on the benchmark VM: the
+// first 2 MiB pages of a process often cost a compaction, 190 ms for 64 MiB.)
 // Buffers are never unmapped, only handed to the next frameReader: a
 // slice of one can then never outlive its memory.
 const (
@@ -38,7 +39,6 @@ func getFrameBuf(n int) []byte {
 	if err != nil {
 		return make([]byte, 0, n)
 	}
-	_ = unix.Madvise(b, unix.MADV_HUGEPAGE) // a hint: without it, 4 KiB pages
 	return b[:0]
 }
 

@@ -241,9 +241,19 @@ func (u *unpacker) replace(pfd int, rel, base, what string, mk func() error) err
 
 func (u *unpacker) mkdir(pfd int, rel, base string, hdr *tar.Header) error {
 	// A directory already there is kept (its content too); anything
-	// else there is replaced.
-	err := unix.Mkdirat(pfd, base, 0o700)
+	// else there is replaced. A new one is made with its final mode
+	// when nothing would change it (createHow) and its owner may write
+	// in it: then it needs no fchmod, nor fchown if owned already.
+	how := u.dirHow(pfd, hdr)
+	perm := uint32(0o700)
+	if p := uint32(hdr.Mode) & 0o777; how&needChmod == 0 && p&0o700 == 0o700 {
+		perm = p
+	} else {
+		how |= needChmod
+	}
+	err := unix.Mkdirat(pfd, base, perm)
 	if errors.Is(err, unix.EEXIST) {
+		how = metaAll // kept as it is: its owner and mode are not known
 		var st unix.Stat_t
 		if err = unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			if err := u.clear(pfd, rel, base); err != nil {
@@ -261,7 +271,7 @@ func (u *unpacker) mkdir(pfd int, rel, base string, hdr *tar.Header) error {
 		return fmt.Errorf("open directory: %w", err)
 	}
 	u.cache(rel, fd)
-	return u.meta(fd, rel, hdr, true)
+	return u.metaFD(fd, rel, hdr, true, how)
 }
 
 func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr *tar.Reader) (err error) {
@@ -406,7 +416,7 @@ func (u *unpacker) metaFD(fd int, rel string, hdr *tar.Header, isDir bool, how m
 
 // metaAt is meta for entries that cannot be opened: symlinks, devices, FIFOs.
 func (u *unpacker) metaAt(pfd int, base string, hdr *tar.Header) error {
-	if u.chown {
+	if u.chown && !u.owned(pfd, hdr) {
 		if err := unix.Fchownat(pfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return fmt.Errorf("chown: %w", err)
 		}
