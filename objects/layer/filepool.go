@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
@@ -34,10 +35,25 @@ type fileJob struct {
 	fd     int
 	hdr    *tar.Header
 	data   []byte
-	buf    *[]byte // data's buffer, back to bufs when written
-	spans  [2]span // content in place: one piece, two when it crosses frames
-	digest *string // if set, gets the content's blake3 (for the index)
-	how    metaHow // which metadata calls the file still needs
+	buf    *[]byte  // data's buffer, back to bufs when written
+	spans  [2]span  // content in place: one piece, two when it crosses frames
+	digest *string  // if set, gets the content's blake3 (for the index)
+	how    metaHow  // which metadata calls the file still needs
+	big    *bigFile // set for a piece of a large file: spans[0] goes at off
+	off    int64
+}
+
+// bigFile is a file larger than poolMax whose content the pool writes
+// in pieces, one a frame, at their offsets: a large file written by the
+// unpacker alone left one core idle while the decoders, ahead, waited
+// for frames (a dip to 40% of both cores in a checkout's timeline).
+// The last reference set its metadata and closes it.
+type bigFile struct {
+	fd     int
+	hdr    *tar.Header
+	how    metaHow
+	refs   atomic.Int32 // pieces queued, and the unpacker's until all are
+	failed atomic.Bool  // the unpacker could not take all of its content
 }
 
 // span is a piece of content in a frame's buffer, holding a reference
@@ -130,6 +146,9 @@ func (p *filePool) work() {
 }
 
 func (p *filePool) write(j fileJob) error {
+	if j.big != nil {
+		return p.writePiece(j)
+	}
 	defer unix.Close(j.fd)
 	defer p.done(&j)
 	if p.Err() != nil {
@@ -145,6 +164,59 @@ func (p *filePool) write(j fileJob) error {
 		return err
 	}
 	return p.u.metaFD(j.fd, "", j.hdr, false, j.how)
+}
+
+// writePiece writes a piece of a large file at its offset.
+func (p *filePool) writePiece(j fileJob) (err error) {
+	defer func() {
+		if uerr := p.unref(j.big); err == nil {
+			err = uerr
+		}
+	}()
+	defer p.done(&j)
+	if p.Err() != nil {
+		return nil
+	}
+	for b, off := j.spans[0].b, j.off; len(b) > 0; {
+		n, err := unix.Pwrite(j.fd, b, off)
+		if err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	return nil
+}
+
+// addBig queues the content of the large file fd in pieces, as it lies
+// in the frames; the fd is the pool's from then on.
+func (p *filePool) addBig(fd int, hdr *tar.Header, src *tarSource, how metaHow) error {
+	b := &bigFile{fd: fd, hdr: hdr, how: how}
+	b.refs.Store(1)
+	for off := int64(0); off < hdr.Size; {
+		s, f, err := src.span(hdr.Size - off)
+		if err != nil {
+			b.failed.Store(true)
+			p.unref(b)
+			return fmt.Errorf("write: %w", err)
+		}
+		b.refs.Add(1)
+		p.queue(fileJob{fd: fd, hdr: hdr, spans: [2]span{{s, f}}, big: b, off: off}, len(s))
+		off += int64(len(s))
+	}
+	return p.unref(b)
+}
+
+// unref drops a reference to b; the last sets its metadata, once all of
+// its content is written, and closes it.
+func (p *filePool) unref(b *bigFile) error {
+	if b.refs.Add(-1) != 0 {
+		return nil
+	}
+	defer unix.Close(b.fd)
+	if b.failed.Load() || p.Err() != nil {
+		return nil
+	}
+	return p.u.metaFD(b.fd, "", b.hdr, false, b.how)
 }
 
 // done gives back what holds j's content.

@@ -295,6 +295,9 @@ func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr *tar.Read
 		}
 		return u.pool.add(fd, hdr, tr, digest, how)
 	}
+	if inPlace && digest == nil {
+		return u.pool.addBig(fd, hdr, u.src, how)
+	}
 	defer func() {
 		if cerr := unix.Close(fd); cerr != nil && err == nil {
 			err = fmt.Errorf("close: %w", cerr)
