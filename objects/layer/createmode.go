@@ -25,8 +25,9 @@ const (
 
 // inherit is what a directory gives the files made in it.
 type inherit struct {
-	gid int  // a new file's group: the directory's if it is setgid
-	acl bool // a default ACL, or unknown: a new file's mode is not predictable
+	gid  int  // a new file's group: the directory's if it is setgid
+	acl  bool // a default ACL, or unknown: a new file's mode is not predictable
+	sgid bool // setgid: a new directory is setgid too
 }
 
 // inheritOf describes the directory fd, once per fd while it is cached.
@@ -40,7 +41,7 @@ func (u *unpacker) inheritOf(fd int) (inherit, bool) {
 	}
 	in := inherit{gid: u.gid, acl: true}
 	if st.Mode&unix.S_ISGID != 0 {
-		in.gid = int(st.Gid)
+		in.gid, in.sgid = int(st.Gid), true
 	}
 	if _, err := unix.Fgetxattr(fd, "system.posix_acl_default", nil); errors.Is(err, unix.ENODATA) || errors.Is(err, unix.EOPNOTSUPP) {
 		in.acl = false
@@ -69,6 +70,23 @@ func (u *unpacker) createHow(pfd int, hdr *tar.Header) metaHow {
 		how &^= needChmod
 	}
 	return how
+}
+
+// dirHow is createHow for a directory of hdr made in pfd with mode
+// hdr.Mode&0o777: it also inherits the setgid bit of pfd.
+func (u *unpacker) dirHow(pfd int, hdr *tar.Header) metaHow {
+	how := u.createHow(pfd, hdr)
+	if in, ok := u.inheritOf(pfd); !ok || in.sgid {
+		how |= needChmod
+	}
+	return how
+}
+
+// owned says whether an entry just made in pfd (by mknodat, symlinkat)
+// already has hdr's owner.
+func (u *unpacker) owned(pfd int, hdr *tar.Header) bool {
+	in, ok := u.inheritOf(pfd)
+	return ok && hdr.Uid == u.uid && hdr.Gid == in.gid
 }
 
 // processUmask reads the umask from /proc/self/status (reading it with

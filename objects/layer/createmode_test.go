@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,6 +21,14 @@ func TestUnpackOwnerAndModeDespiteInheritance(t *testing.T) {
 	requireRoot(t)
 	old := unix.Umask(0o077)
 	t.Cleanup(func() { unix.Umask(old) })
+	// Under 077 most modes need fchmod; under 022 most do not.
+	for _, mask := range []int{0o077, 0o022} {
+		unix.Umask(mask)
+		t.Run(fmt.Sprintf("umask %03o", mask), testOwnerAndMode)
+	}
+}
+
+func testOwnerAndMode(t *testing.T) {
 
 	// A default ACL of u::r--, g::---, o::--- (posix_acl_xattr, version 2):
 	// it takes from a new file bits that the umask leaves.
@@ -55,6 +64,18 @@ func TestUnpackOwnerAndModeDespiteInheritance(t *testing.T) {
 	add(&tar.Header{Name: "plain/f", Typeflag: tar.TypeReg, Mode: 0o644}, "x")
 	add(&tar.Header{Name: "plain/suid", Typeflag: tar.TypeReg, Mode: 0o4755}, "x")
 	add(&tar.Header{Name: "plain/f", Typeflag: tar.TypeReg, Mode: 0o600}, "replaced")
+	// Directories (made with their final mode when nothing changes it)
+	// and symlinks (chowned only when not owned already) likewise.
+	add(&tar.Header{Name: "setgid/d/", Typeflag: tar.TypeDir, Mode: 0o755}, "")
+	add(&tar.Header{Name: "setgid/mined/", Typeflag: tar.TypeDir, Mode: 0o755, Gid: 4321}, "")
+	add(&tar.Header{Name: "setgid/l", Typeflag: tar.TypeSymlink, Linkname: "f"}, "")
+	add(&tar.Header{Name: "acl/d/", Typeflag: tar.TypeDir, Mode: 0o755}, "")
+	add(&tar.Header{Name: "umask/d/", Typeflag: tar.TypeDir, Mode: 0o777}, "")
+	add(&tar.Header{Name: "owned/d/", Typeflag: tar.TypeDir, Mode: 0o700, Uid: 1000, Gid: 1000}, "")
+	add(&tar.Header{Name: "owned/l", Typeflag: tar.TypeSymlink, Linkname: "f", Uid: 1000, Gid: 1000}, "")
+	add(&tar.Header{Name: "plain/d/", Typeflag: tar.TypeDir, Mode: 0o755}, "")
+	add(&tar.Header{Name: "plain/ro/", Typeflag: tar.TypeDir, Mode: 0o555}, "")
+	add(&tar.Header{Name: "plain/sticky/", Typeflag: tar.TypeDir, Mode: 0o1777}, "")
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -67,14 +88,24 @@ func TestUnpackOwnerAndModeDespiteInheritance(t *testing.T) {
 		mode     uint32
 		uid, gid uint32
 	}{
-		"setgid/f":    {0o644, 0, 0},
-		"setgid/mine": {0o644, 0, 4321},
-		"acl/f":       {0o600, 0, 0},
-		"umask/f":     {0o666, 0, 0},
-		"umask/big":   {0o666, 0, 0},
-		"owned/f":     {0o640, 1000, 1000},
-		"plain/f":     {0o600, 0, 0},
-		"plain/suid":  {0o4755, 0, 0},
+		"setgid/f":     {0o644, 0, 0},
+		"setgid/mine":  {0o644, 0, 4321},
+		"acl/f":        {0o600, 0, 0},
+		"umask/f":      {0o666, 0, 0},
+		"umask/big":    {0o666, 0, 0},
+		"owned/f":      {0o640, 1000, 1000},
+		"plain/f":      {0o600, 0, 0},
+		"plain/suid":   {0o4755, 0, 0},
+		"setgid/d":     {0o755, 0, 0},
+		"setgid/mined": {0o755, 0, 4321},
+		"setgid/l":     {0o777, 0, 0},
+		"acl/d":        {0o755, 0, 0},
+		"umask/d":      {0o777, 0, 0},
+		"owned/d":      {0o700, 1000, 1000},
+		"owned/l":      {0o777, 1000, 1000},
+		"plain/d":      {0o755, 0, 0},
+		"plain/ro":     {0o555, 0, 0},
+		"plain/sticky": {0o1777, 0, 0},
 	} {
 		var st unix.Stat_t
 		if err := unix.Lstat(filepath.Join(dir, name), &st); err != nil {

@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
@@ -28,13 +29,51 @@ const (
 )
 
 // fileJob is a created, still empty file: its fd, its content and header.
+// The content is either copied (data, from any tar stream) or in place in
+// the decoder's frames (first and more, from a frameReader).
 type fileJob struct {
 	fd     int
 	hdr    *tar.Header
 	data   []byte
-	buf    *[]byte // data's buffer, back to bufs when written
-	digest *string // if set, gets the content's blake3 (for the index)
-	how    metaHow // which metadata calls the file still needs
+	buf    *[]byte  // data's buffer, back to bufs when written
+	spans  [2]span  // content in place: one piece, two when it crosses frames
+	digest *string  // if set, gets the content's blake3 (for the index)
+	how    metaHow  // which metadata calls the file still needs
+	big    *bigFile // set for a piece of a large file: spans[0] goes at off
+	off    int64
+}
+
+// bigFile is a file larger than poolMax whose content the pool writes
+// in pieces, one a frame, at their offsets: a large file written by the
+// unpacker alone left one core idle while the decoders, ahead, waited
+// for frames (a dip to 40% of both cores in a checkout's timeline).
+// The last reference set its metadata and closes it.
+type bigFile struct {
+	fd     int
+	hdr    *tar.Header
+	how    metaHow
+	refs   atomic.Int32 // pieces queued, and the unpacker's until all are
+	failed atomic.Bool  // the unpacker could not take all of its content
+}
+
+// span is a piece of content in a frame's buffer, holding a reference
+// on that frame until written.
+type span struct {
+	b []byte
+	f *frame
+}
+
+// pieces calls fn on the job's content, piece by piece.
+func (j *fileJob) pieces(fn func([]byte)) {
+	if j.spans[0].f == nil {
+		fn(j.data)
+		return
+	}
+	for _, s := range j.spans {
+		if s.f != nil {
+			fn(s.b)
+		}
+	}
 }
 
 // filePool writes regular files' content and metadata on a few
@@ -45,6 +84,7 @@ type fileJob struct {
 // goroutine and later entries see the file exist.
 type filePool struct {
 	u     *unpacker
+	fr    *frameReader // where in-place content comes from
 	jobs  chan []fileJob
 	batch []fileJob // being filled by the unpacker
 	bytes int       // content in batch
@@ -72,6 +112,9 @@ func putBuf(b *[]byte) {
 
 func newFilePool(u *unpacker) *filePool {
 	p := &filePool{u: u, jobs: make(chan []fileJob, batchQueue)}
+	if u.src != nil {
+		p.fr = u.src.fr
+	}
 	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
 	p.wg.Add(n)
 	for range n {
@@ -87,7 +130,7 @@ func (p *filePool) work() {
 		for _, j := range batch {
 			if j.digest != nil {
 				h.Reset()
-				h.Write(j.data)
+				j.pieces(func(b []byte) { h.Write(b) })
 				*j.digest = "blake3:" + hex.EncodeToString(h.Sum(nil))
 			}
 			err := p.write(j)
@@ -103,19 +146,101 @@ func (p *filePool) work() {
 }
 
 func (p *filePool) write(j fileJob) error {
+	if j.big != nil {
+		return p.writePiece(j)
+	}
 	defer unix.Close(j.fd)
-	defer putBuf(j.buf)
+	defer p.done(&j)
 	if p.Err() != nil {
 		return nil
 	}
-	for d := j.data; len(d) > 0; {
-		n, err := unix.Write(j.fd, d)
+	var err error
+	j.pieces(func(b []byte) {
+		if err == nil {
+			err = writeAll(j.fd, b)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return p.u.metaFD(j.fd, "", j.hdr, false, j.how)
+}
+
+// writePiece writes a piece of a large file at its offset.
+func (p *filePool) writePiece(j fileJob) (err error) {
+	defer func() {
+		if uerr := p.unref(j.big); err == nil {
+			err = uerr
+		}
+	}()
+	defer p.done(&j)
+	if p.Err() != nil {
+		return nil
+	}
+	for b, off := j.spans[0].b, j.off; len(b) > 0; {
+		n, err := unix.Pwrite(j.fd, b, off)
 		if err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
-		d = d[n:]
+		b, off = b[n:], off+int64(n)
 	}
-	return p.u.metaFD(j.fd, "", j.hdr, false, j.how)
+	return nil
+}
+
+// addBig queues the content of the large file fd in pieces, as it lies
+// in the frames; the fd is the pool's from then on.
+func (p *filePool) addBig(fd int, hdr *tar.Header, src *tarSource, how metaHow) error {
+	b := &bigFile{fd: fd, hdr: hdr, how: how}
+	b.refs.Store(1)
+	for off := int64(0); off < hdr.Size; {
+		s, f, err := src.span(hdr.Size - off)
+		if err != nil {
+			b.failed.Store(true)
+			p.unref(b)
+			return fmt.Errorf("write: %w", err)
+		}
+		b.refs.Add(1)
+		p.queue(fileJob{fd: fd, hdr: hdr, spans: [2]span{{s, f}}, big: b, off: off}, len(s))
+		off += int64(len(s))
+	}
+	return p.unref(b)
+}
+
+// unref drops a reference to b; the last sets its metadata, once all of
+// its content is written, and closes it.
+func (p *filePool) unref(b *bigFile) error {
+	if b.refs.Add(-1) != 0 {
+		return nil
+	}
+	defer unix.Close(b.fd)
+	if b.failed.Load() || p.Err() != nil {
+		return nil
+	}
+	return p.u.metaFD(b.fd, "", b.hdr, false, b.how)
+}
+
+// done gives back what holds j's content.
+func (p *filePool) done(j *fileJob) {
+	if j.buf != nil {
+		putBuf(j.buf)
+	}
+	for _, s := range j.spans {
+		if s.f != nil {
+			p.fr.release(s.f)
+		}
+	}
+}
+
+// writeAll writes b to fd.
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 // Err is the first error of a worker so far.
@@ -134,12 +259,66 @@ func (p *filePool) add(fd int, hdr *tar.Header, tr io.Reader, digest *string, ho
 		unix.Close(fd)
 		return fmt.Errorf("write: %w", err)
 	}
-	p.batch = append(p.batch, fileJob{fd: fd, hdr: hdr, data: *b, buf: b, digest: digest, how: how})
-	p.bytes += len(*b)
+	p.queue(fileJob{fd: fd, hdr: hdr, data: *b, buf: b, digest: digest, how: how}, len(*b))
+	return nil
+}
+
+// addInPlace queues the file fd with its content left in place in the
+// decoder's frames; the fd is the pool's from then on. A job holds two
+// frames at most, as Create's frames are far larger than poolMax: content
+// that crosses more (another tool's small frames) is copied, so that the
+// frames the reader needs to go on are never all held by queued files.
+func (p *filePool) addInPlace(fd int, hdr *tar.Header, src *tarSource, digest *string, how metaHow) error {
+	j := fileJob{fd: fd, hdr: hdr, digest: digest, how: how}
+	n := 0
+	for left := hdr.Size; left > 0; {
+		if n == len(j.spans) {
+			return p.addCopied(j, src, left)
+		}
+		b, f, err := src.span(left)
+		if err != nil {
+			p.done(&j)
+			unix.Close(fd)
+			return fmt.Errorf("write: %w", err)
+		}
+		j.spans[n] = span{b, f}
+		n++
+		left -= int64(len(b))
+	}
+	p.queue(j, int(hdr.Size))
+	return nil
+}
+
+// addCopied queues j with its content copied: the pieces it holds, then
+// the left bytes still in the stream.
+func (p *filePool) addCopied(j fileJob, src *tarSource, left int64) error {
+	b := getBuf(int(j.hdr.Size))
+	w := 0
+	j.pieces(func(s []byte) { w += copy((*b)[w:], s) })
+	p.done(&j)
+	j.spans = [2]span{}
+	for ; left > 0; left = int64(len(*b) - w) {
+		s, f, err := src.span(left)
+		if err != nil {
+			putBuf(b)
+			unix.Close(j.fd)
+			return fmt.Errorf("write: %w", err)
+		}
+		w += copy((*b)[w:], s)
+		p.fr.release(f)
+	}
+	j.data, j.buf = *b, b
+	p.queue(j, len(*b))
+	return nil
+}
+
+// queue adds j to the batch being filled, handing the batch over once full.
+func (p *filePool) queue(j fileJob, size int) {
+	p.batch = append(p.batch, j)
+	p.bytes += size
 	if len(p.batch) >= batchFiles || p.bytes >= batchBytes {
 		p.flush()
 	}
-	return nil
 }
 
 // flush hands the batch being filled to the workers.

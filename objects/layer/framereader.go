@@ -68,22 +68,30 @@ type frameReader struct {
 	hashed chan struct{} // closed when the hasher is done
 	stop   chan struct{}
 	wg     sync.WaitGroup
+	frames []*frame // all of them, to give their buffers back on Close
 	cur    *frame
 	off    int
-	err    error
-	once   sync.Once
+	// next, if set, is called by Read before it waits for the next
+	// frame: the unpacker hands over the files it holds frames for.
+	next func()
+	err  error
+	once sync.Once
 }
 
 func newFrameReader(r io.Reader, h hash.Hash) *frameReader {
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 8)
-	n := workers + 1
+	// A frame for each decoder, the one being read, and two more that
+	// the file pool may still be writing content from (span).
+	n := workers + 3
 	fr := &frameReader{
 		br: bufio.NewReaderSize(r, 256<<10), h: h,
 		free: make(chan *frame, n), order: make(chan *frame, n), work: make(chan *frame, n),
 		hashq: make(chan *frame, n), hashed: make(chan struct{}), stop: make(chan struct{}),
 	}
-	for range n {
-		fr.free <- &frame{}
+	fr.frames = make([]*frame, n)
+	for i := range fr.frames {
+		fr.frames[i] = &frame{in: getFrameBuf(frameInCap), out: getFrameBuf(frameOutCap)}
+		fr.free <- fr.frames[i]
 	}
 	fr.wg.Add(workers + 2)
 	for range workers {
@@ -371,6 +379,9 @@ func (fr *frameReader) Read(p []byte) (int, error) {
 			fr.release(fr.cur)
 			fr.cur = nil
 		}
+		if fr.next != nil {
+			fr.next()
+		}
 		f, ok := <-fr.order
 		if !ok {
 			<-fr.hashed // h holds everything before EOF is said
@@ -420,9 +431,55 @@ func (fr *frameReader) Close() error {
 		close(fr.stop)
 		fr.wg.Wait()
 		fr.cur, fr.err = nil, errFrameReaderClosed
+		// The goroutines are done, and so is every user of content
+		// taken in place (Unpack waits for its pool before returning).
+		for _, f := range fr.frames {
+			if cap(f.in) == frameInCap && cap(f.out) == frameOutCap {
+				putFrameBuf(f.in)
+				putFrameBuf(f.out)
+			}
+			f.in, f.out = nil, nil
+		}
 	})
 	return nil
 }
 
 // errFrameReaderClosed is what Read returns after Close.
 var errFrameReaderClosed = errors.New("zstd: reader closed")
+
+// span hands out up to n bytes of content in place, in the buffer of the
+// frame they are in, with a reference on that frame that the caller
+// drops with release once done with them: file content goes from the
+// decoder's buffer to write(2) without a copy. io.EOF at the end.
+func (fr *frameReader) span(n int64) ([]byte, *frame, error) {
+	if fr.cur == nil || fr.off == len(fr.cur.out) {
+		if _, err := fr.Read(nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	k := int(min(n, int64(len(fr.cur.out)-fr.off)))
+	b := fr.cur.out[fr.off : fr.off+k : fr.off+k]
+	fr.off += k
+	fr.cur.refs.Add(1)
+	return b, fr.cur, nil
+}
+
+// skip passes over up to n bytes of content and says how many it passed;
+// fewer only at the end of the stream.
+func (fr *frameReader) skip(n int64) (int64, error) {
+	var done int64
+	for done < n {
+		if fr.cur == nil || fr.off == len(fr.cur.out) {
+			if _, err := fr.Read(nil); err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				return done, err
+			}
+		}
+		k := int(min(n-done, int64(len(fr.cur.out)-fr.off)))
+		fr.off += k
+		done += int64(k)
+	}
+	return done, nil
+}

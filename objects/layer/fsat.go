@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -204,6 +205,16 @@ func (u *unpacker) opaque(dir string) error {
 		if _, err := u.removeAll(fd, n); err != nil {
 			return fmt.Errorf("clear opaque directory: %w", err)
 		}
+	}
+	return nil
+}
+
+// futimens sets the times of the open fd: utimensat with a NULL path,
+// which, unlike an empty path with AT_EMPTY_PATH, looks no name up.
+func futimens(fd int, ts []unix.Timespec) error {
+	_, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+	if errno != 0 {
+		return errno
 	}
 	return nil
 }

@@ -59,12 +59,22 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 		u.ix = &indexer{files: map[string]int{}, hash: blake3.New()}
 	}
 	defer u.close()
+	if fr, ok := r.(*frameReader); ok {
+		u.src = &tarSource{fr: fr}
+		r = u.src
+	}
 	u.pool = newFilePool(u)
 	defer func() {
 		if u.pool != nil {
 			u.pool.wait()
 		}
 	}()
+	if u.src != nil {
+		// Files queued but not handed over hold frames the reader may
+		// need to go on.
+		u.src.fr.next = u.pool.flush
+		defer func() { u.src.fr.next = nil }()
+	}
 	tr := tar.NewReader(r)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -74,6 +84,9 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 			return nil, fmt.Errorf("unpack layer: %w", err)
 		}
 		hdr, err := tr.Next()
+		if u.src != nil && u.src.ahead != 0 {
+			return nil, fmt.Errorf("unpack layer: tar reader skipped %d bytes less than the content taken", u.src.ahead)
+		}
 		if err == io.EOF {
 			break
 		}
@@ -124,6 +137,7 @@ type unpacker struct {
 	buf      []byte
 	chown    bool
 	pool     *filePool       // writes small files' content and metadata
+	src      *tarSource      // when reading a frameReader: content is taken in place
 	ix       *indexer        // the file index being built, if asked for
 	inherits map[int]inherit // by directory fd: what new files get there
 	uid, gid int             // the owner new files get
@@ -227,9 +241,19 @@ func (u *unpacker) replace(pfd int, rel, base, what string, mk func() error) err
 
 func (u *unpacker) mkdir(pfd int, rel, base string, hdr *tar.Header) error {
 	// A directory already there is kept (its content too); anything
-	// else there is replaced.
-	err := unix.Mkdirat(pfd, base, 0o700)
+	// else there is replaced. A new one is made with its final mode
+	// when nothing would change it (createHow) and its owner may write
+	// in it: then it needs no fchmod, nor fchown if owned already.
+	how := u.dirHow(pfd, hdr)
+	perm := uint32(0o700)
+	if p := uint32(hdr.Mode) & 0o777; how&needChmod == 0 && p&0o700 == 0o700 {
+		perm = p
+	} else {
+		how |= needChmod
+	}
+	err := unix.Mkdirat(pfd, base, perm)
 	if errors.Is(err, unix.EEXIST) {
+		how = metaAll // kept as it is: its owner and mode are not known
 		var st unix.Stat_t
 		if err = unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			if err := u.clear(pfd, rel, base); err != nil {
@@ -247,7 +271,7 @@ func (u *unpacker) mkdir(pfd int, rel, base string, hdr *tar.Header) error {
 		return fmt.Errorf("open directory: %w", err)
 	}
 	u.cache(rel, fd)
-	return u.meta(fd, rel, hdr, true)
+	return u.metaFD(fd, rel, hdr, true, how)
 }
 
 func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr *tar.Reader) (err error) {
@@ -262,20 +286,47 @@ func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr *tar.Read
 	}
 	how := u.createHow(pfd, hdr)
 	digest := u.ix.fileDigest()
+	// Sparse content is expanded by tar.Reader: only plain content is
+	// taken in place.
+	inPlace := u.src != nil && hdr.Typeflag == tar.TypeReg && !sparse(hdr)
 	if hdr.Size <= poolMax && hdr.Typeflag == tar.TypeReg {
+		if inPlace {
+			return u.pool.addInPlace(fd, hdr, u.src, digest, how)
+		}
 		return u.pool.add(fd, hdr, tr, digest, how)
 	}
-	f := os.NewFile(uintptr(fd), base)
+	if inPlace && digest == nil {
+		return u.pool.addBig(fd, hdr, u.src, how)
+	}
 	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
+		if cerr := unix.Close(fd); cerr != nil && err == nil {
 			err = fmt.Errorf("close: %w", cerr)
 		}
 	}()
-	if hdr.Size > 0 {
+	if digest != nil {
+		u.ix.hash.Reset()
+	}
+	switch {
+	case inPlace:
+		for left := hdr.Size; left > 0; {
+			b, f, err := u.src.span(left)
+			if err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+			left -= int64(len(b))
+			if digest != nil {
+				u.ix.hash.Write(b)
+			}
+			err = writeAll(fd, b)
+			u.src.fr.release(f)
+			if err != nil {
+				return err
+			}
+		}
+	case hdr.Size > 0:
 		// Hide ReadFrom so that the 1 MiB buffer is used.
-		var w io.Writer = struct{ io.Writer }{f}
+		var w io.Writer = fdWriter(fd)
 		if digest != nil {
-			u.ix.hash.Reset()
 			w = io.MultiWriter(w, u.ix.hash)
 		}
 		if _, err := io.CopyBuffer(w, tr, u.buf); err != nil {
@@ -283,12 +334,29 @@ func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr *tar.Read
 		}
 	}
 	if digest != nil {
-		if hdr.Size == 0 {
-			u.ix.hash.Reset()
-		}
 		*digest = "blake3:" + hex.EncodeToString(u.ix.hash.Sum(nil))
 	}
 	return u.metaFD(fd, "", hdr, false, how)
+}
+
+// fdWriter writes to a raw fd.
+type fdWriter int
+
+func (w fdWriter) Write(b []byte) (int, error) {
+	if err := writeAll(int(w), b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// sparse says whether tar.Reader expands hdr's content from a sparse map.
+func sparse(hdr *tar.Header) bool {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 func (u *unpacker) link(pfd int, rel, base, linkname string) error {
@@ -343,7 +411,7 @@ func (u *unpacker) metaFD(fd int, rel string, hdr *tar.Header, isDir bool, how m
 		u.dirTimes = append(u.dirTimes, dirTime{rel, ts})
 		return nil
 	}
-	if err := unix.UtimesNanoAt(fd, "", ts, unix.AT_EMPTY_PATH); err != nil {
+	if err := futimens(fd, ts); err != nil {
 		return fmt.Errorf("set times: %w", err)
 	}
 	return nil
@@ -351,7 +419,7 @@ func (u *unpacker) metaFD(fd int, rel string, hdr *tar.Header, isDir bool, how m
 
 // metaAt is meta for entries that cannot be opened: symlinks, devices, FIFOs.
 func (u *unpacker) metaAt(pfd int, base string, hdr *tar.Header) error {
-	if u.chown {
+	if u.chown && !u.owned(pfd, hdr) {
 		if err := unix.Fchownat(pfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return fmt.Errorf("chown: %w", err)
 		}
