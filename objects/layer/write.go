@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -190,7 +189,7 @@ func (t *tarWriter) walkItem(rel string, d *Dir, it *item) error {
 	if it.excluded {
 		return nil
 	}
-	name, crel, e := it.name, joinRel(rel, it.name), &it.ue
+	name, crel, e := it.name, it.abs[1:], &it.ue
 	if errors.Is(it.classErr, ErrReservedName) {
 		return fmt.Errorf("/%s: %w", crel, it.classErr)
 	}
@@ -198,7 +197,7 @@ func (t *tarWriter) walkItem(rel string, d *Dir, it *item) error {
 		return it.classErr
 	}
 	if t.opts.Attr != nil {
-		t.opts.Attr("/"+crel, &e.St)
+		t.opts.Attr(it.abs, &e.St)
 	}
 	if e.Class == Whiteout {
 		return t.whiteout(crel)
@@ -253,7 +252,7 @@ func isWhiteout(st *unix.Stat_t) bool {
 // emit writes one entry (and a regular file's content) and records it in
 // the index.
 func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
-	st, xs, abs := &ue.St, ue.xattrs, d.join(ue.Name)
+	st, xs := &ue.St, ue.xattrs
 	mtime := time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
 	if t.opts.Mtime != nil {
 		mtime = t.opts.Mtime(mtime)
@@ -263,7 +262,11 @@ func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
 		name: rel, mode: int64(st.Mode & 0o7777), uid: int(st.Uid), gid: int(st.Gid),
 		mtime: mtime, xattrs: xs, // Classify left out overlayfs's own
 	}
-	e := Entry{Path: "/" + rel, Mode: st.Mode & 0o7777, UID: int(st.Uid), GID: int(st.Gid), ModTime: mtime.UTC()}
+	lpath := "/" + rel
+	if pre != nil {
+		lpath = pre.abs
+	}
+	e := Entry{Path: lpath, Mode: st.Mode & 0o7777, UID: int(st.Uid), GID: int(st.Gid), ModTime: mtime.UTC()}
 	if len(xs) > 0 {
 		e.Xattrs = xattrDigest(xs)
 	}
@@ -279,7 +282,7 @@ func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
 		hdr.typ, hdr.size = tar.TypeReg, st.Size
 		e.Type, e.Size = TypeFile, st.Size
 		if err := t.tw.WriteHeader(hdr); err != nil {
-			return fmt.Errorf("%s: %w", abs, err)
+			return fmt.Errorf("%s: %w", d.join(ue.Name), err)
 		}
 		var dg string
 		var err error
@@ -287,7 +290,7 @@ func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
 			dg, err = pre.digest, pre.readErr
 			if err == nil {
 				if _, err = t.tw.Write(pre.data); err != nil {
-					err = fmt.Errorf("%s: %w", abs, err)
+					err = fmt.Errorf("%s: %w", d.join(ue.Name), err)
 				}
 			}
 		} else {
@@ -322,11 +325,11 @@ func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
 	case unix.S_IFIFO:
 		hdr.typ, e.Type = tar.TypeFifo, TypeFIFO
 	default:
-		slog.Debug("layer: skipping socket or unknown file type", "path", abs)
+		slog.Debug("layer: skipping socket or unknown file type", "path", d.join(ue.Name))
 		return nil
 	}
 	if err := t.tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("%s: %w", abs, err)
+		return fmt.Errorf("%s: %w", d.join(ue.Name), err)
 	}
 	t.add(e)
 	return nil
@@ -355,7 +358,7 @@ func (t *tarWriter) copyFile(d *Dir, name string, st *unix.Stat_t) (string, erro
 		t.hash.Write(t.buf[:n])
 		left -= int64(n)
 	}
-	return "blake3:" + hex.EncodeToString(t.hash.Sum(nil)), nil
+	return blake3Digest(t.hash), nil
 }
 
 // readFull reads fd into b until b is full or the file ends; it returns
