@@ -162,7 +162,17 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
+	// Which names the upper holds matters only where lower entries may
+	// be hidden or shown through: a new directory of 100,000 files needs
+	// no set of them.
+	var lowerKids []string
+	if hideLower {
+		lowerKids = s.children(rel)
+	}
+	var seen map[string]bool
+	if len(lowerKids) > 0 || !hideLower && s.stacked {
+		seen = map[string]bool{}
+	}
 	var looked []layer.Looked
 	for i, name := range names {
 		if i%windowNames == 0 {
@@ -171,7 +181,9 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		}
 		l := &looked[i%windowNames]
 		crel := rel + "/" + name
-		seen[crel] = true
+		if seen != nil {
+			seen[crel] = true
+		}
 		st, err := l.St, l.LstatErr
 		if err != nil {
 			return err
@@ -269,7 +281,7 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		}
 	}
 	if hideLower {
-		for _, p := range s.children(rel) {
+		for _, p := range lowerKids {
 			if !seen[p] && !s.ex.Match(p, s.tree[p].Type == layer.TypeDir) {
 				s.deleted(p, true)
 			}
