@@ -237,3 +237,23 @@ func FuzzTarStream(f *testing.F) {
 		writeBoth(t, []header{h})
 	})
 }
+
+func TestByteSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200 {
+		blk := make([]byte, blockSize)
+		for i := range blk {
+			blk[i] = byte(r.IntN(256))
+			if r.IntN(3) == 0 {
+				blk[i] = 0xFF
+			}
+		}
+		var want int64
+		for _, c := range blk {
+			want += int64(c)
+		}
+		if got := byteSum(blk); got != want {
+			t.Fatalf("byteSum %d, want %d", got, want)
+		}
+	}
+}
