@@ -183,9 +183,10 @@ const (
 
 // format appends h's header blocks to b as archive/tar formats them, or
 // reports false for a header it leaves to archive/tar: a type other than
-// file, directory, symlink or hard link; a name or link target that is
-// not plain ASCII (no NUL, no "." or ".." or empty component) or whose
-// USTAR split differs; a zero time; numbers out of range; odd xattrs.
+// file, directory, symlink or hard link; a name that is not plain ASCII
+// (no NUL, no "." or ".." or empty component) or is too long for USTAR
+// where USTAR would otherwise do; a link target that is not ASCII; a zero
+// time; numbers out of range; xattr names with "=" or NUL, or unsorted.
 func (s *tarStream) format(b []byte, h *header) ([]byte, bool) {
 	switch h.typ {
 	case tar.TypeReg, tar.TypeDir, tar.TypeSymlink, tar.TypeLink:
