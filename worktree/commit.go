@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/opencontainers/go-digest"
 	"os"
-	"path"
 	"runtime"
 	"strings"
 	"time"
@@ -161,10 +160,7 @@ func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *
 		Mtime: mtime,
 	}
 	if res.scanned != nil {
-		opts.Scanned = func(p string) (layer.UpperEntry, bool) {
-			k, ok := res.scanned[p]
-			return k.upperEntry(path.Base(p)), ok
-		}
+		opts.Scanned = res.scannedEntry
 	}
 	return w.addLayer(ctx, parent, w.upper(), opts)
 }

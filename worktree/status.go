@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,10 +26,36 @@ type statusResult struct {
 	ino   map[string]devIno
 	ex    *Excludes
 	// scanned holds, when the scan was asked to keep them, the lstat of
-	// the upper's plain entries (no xattrs, no overlay marker) by path
-	// ("/a/b"): the layer writer takes them instead of reading each
-	// entry's metadata again. Compact: a commit's heap holds one per file.
-	scanned map[string]scannedStat
+	// the upper's plain entries (no xattrs, no overlay marker) by
+	// directory ("" for the root, "/a"): the layer writer takes them
+	// instead of reading each entry's metadata again. Compact: a commit's
+	// heap holds one per file, in a slice per directory rather than a map
+	// entry per file (issue 15: 100,000 files).
+	scanned map[string]*scannedDir
+}
+
+// scannedDir is the kept lstats of one upper directory, in name order.
+type scannedDir struct {
+	names []string
+	stats []scannedStat
+}
+
+// scannedEntry returns the kept lstat of the upper entry at p ("/a/b").
+func (r *statusResult) scannedEntry(p string) (layer.UpperEntry, bool) {
+	i := strings.LastIndexByte(p, '/')
+	if i < 0 {
+		return layer.UpperEntry{}, false
+	}
+	sd := r.scanned[p[:i]]
+	if sd == nil {
+		return layer.UpperEntry{}, false
+	}
+	name := p[i+1:]
+	j, ok := slices.BinarySearch(sd.names, name)
+	if !ok {
+		return layer.UpperEntry{}, false
+	}
+	return sd.stats[j].upperEntry(name), true
 }
 
 // scannedStat is what the layer writer reads of an entry's lstat.
@@ -99,7 +126,7 @@ func (w *Worktree) scanKeep(ctx context.Context, st State, keep bool) (*statusRe
 	}
 	s := &scanner{ctx: ctx, tree: tree, base: base, stacked: st.Stacked && st.Base != st.Commit, ex: ex, res: &statusResult{same: map[string]bool{}, ex: ex}, xbuf: make([]byte, 4096), target: w.target}
 	if keep {
-		s.res.scanned = map[string]scannedStat{}
+		s.res.scanned = map[string]*scannedDir{}
 	}
 	defer s.mount.Close()
 	up, err := layer.OpenDir(w.upper())
@@ -162,8 +189,19 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
+	// Which names the upper holds matters only where lower entries may
+	// be hidden or shown through: a new directory of 100,000 files needs
+	// no set of them.
+	var lowerKids []string
+	if hideLower {
+		lowerKids = s.children(rel)
+	}
+	var seen map[string]bool
+	if len(lowerKids) > 0 || !hideLower && s.stacked {
+		seen = map[string]bool{}
+	}
 	var looked []layer.Looked
+	var sd *scannedDir // this directory's kept lstats
 	for i, name := range names {
 		if i%windowNames == 0 {
 			// Stat and classify the next names on every core.
@@ -171,7 +209,9 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		}
 		l := &looked[i%windowNames]
 		crel := rel + "/" + name
-		seen[crel] = true
+		if seen != nil {
+			seen[crel] = true
+		}
 		st, err := l.St, l.LstatErr
 		if err != nil {
 			return err
@@ -188,7 +228,12 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 			return err
 		}
 		if upper && s.res.scanned != nil && ue.Plain() && uint64(uint32(ue.St.Nlink)) == ue.St.Nlink {
-			s.res.scanned[crel] = keepStat(&ue.St)
+			if sd == nil {
+				sd = &scannedDir{}
+				s.res.scanned[rel] = sd
+			}
+			sd.names = append(sd.names, name)
+			sd.stats = append(sd.stats, keepStat(&ue.St))
 		}
 		old := s.tree[crel]
 		if ue.Class == layer.Whiteout {
@@ -269,7 +314,7 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		}
 	}
 	if hideLower {
-		for _, p := range s.children(rel) {
+		for _, p := range lowerKids {
 			if !seen[p] && !s.ex.Match(p, s.tree[p].Type == layer.TypeDir) {
 				s.deleted(p, true)
 			}

@@ -28,6 +28,7 @@ const (
 // item is one name of a window and what the workers found.
 type item struct {
 	name     string
+	abs      string // its path in the layer, "/a/b"
 	st       unix.Stat_t
 	lstatErr error // the entry is unreadable
 	ue       UpperEntry
@@ -100,7 +101,7 @@ func (w *window) each(n int, f func(i int, s *scratch)) {
 func (t *tarWriter) look(w *window, d *Dir, rel string, names []string) []item {
 	w.items = w.items[:0]
 	for _, name := range names {
-		w.items = append(w.items, item{name: name})
+		w.items = append(w.items, item{name: name, abs: "/" + joinRel(rel, name)})
 	}
 	items := w.items
 	todo := len(items)
@@ -108,7 +109,7 @@ func (t *tarWriter) look(w *window, d *Dir, rel string, names []string) []item {
 		todo = 0
 		for i := range items {
 			it := &items[i]
-			if ue, ok := t.opts.Scanned("/" + joinRel(rel, it.name)); ok && ue.Name == it.name {
+			if ue, ok := t.opts.Scanned(it.abs); ok && ue.Name == it.name {
 				it.st, it.ue, it.known = ue.St, ue, true
 			} else {
 				todo++
@@ -132,7 +133,7 @@ func (t *tarWriter) look(w *window, d *Dir, rel string, names []string) []item {
 		if it.lstatErr != nil {
 			break // the walk stops here
 		}
-		if t.opts.Exclude != nil && t.opts.Exclude("/"+joinRel(rel, it.name), it.st.Mode&unix.S_IFMT == unix.S_IFDIR) {
+		if t.opts.Exclude != nil && t.opts.Exclude(it.abs, it.st.Mode&unix.S_IFMT == unix.S_IFDIR) {
 			it.excluded = true
 			continue
 		}
@@ -190,7 +191,17 @@ func readSmall(d *Dir, name string, st *unix.Stat_t, data []byte, h *blake3.Hash
 	}
 	h.Reset()
 	h.Write(data)
-	return "blake3:" + hex.EncodeToString(h.Sum(nil)), nil
+	return blake3Digest(h), nil
+}
+
+// blake3Digest is "blake3:<hex>" of what h hashed, in one allocation (the
+// writer makes one per file).
+func blake3Digest(h *blake3.Hasher) string {
+	var sum [32]byte
+	var out [len("blake3:") + 64]byte
+	copy(out[:], "blake3:")
+	hex.Encode(out[len("blake3:"):], h.Sum(sum[:0]))
+	return string(out[:])
 }
 
 func joinRel(rel, name string) string {

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -75,7 +74,7 @@ type firstLink struct {
 type tarWriter struct {
 	ctx     context.Context
 	opts    WriteOptions
-	tw      *tar.Writer
+	tw      *tarStream
 	links   map[devIno]firstLink
 	entries []Entry
 	index   *bufio.Writer // opts.Index, if set: entries go there instead
@@ -83,6 +82,7 @@ type tarWriter struct {
 	buf     []byte // file copy buffer
 	xbuf    []byte // xattr name list buffer
 	hash    *blake3.Hasher
+	hdr     header    // emit's, reused
 	lowers  []*Dir    // opts.Lowers, opened on first need
 	windows []*window // free windows of walk (one in use per depth)
 }
@@ -108,11 +108,11 @@ func (t *tarWriter) putWindow(w *window) { t.windows = append(t.windows, w) }
 func WriteTar(ctx context.Context, dir string, w io.Writer, opts WriteOptions) ([]Entry, error) {
 	// A frameWriter buffers already; anything else gets a buffer.
 	bw := bufio.NewWriterSize(w, 256<<10)
-	var tw *tar.Writer
+	var tw *tarStream
 	if fw, ok := w.(*frameWriter); ok {
-		tw = tar.NewWriter(fw)
+		tw = newTarStream(fw)
 	} else {
-		tw = tar.NewWriter(bw)
+		tw = newTarStream(bw)
 	}
 	t := &tarWriter{
 		ctx: ctx, opts: opts, tw: tw,
@@ -189,7 +189,7 @@ func (t *tarWriter) walkItem(rel string, d *Dir, it *item) error {
 	if it.excluded {
 		return nil
 	}
-	name, crel, e := it.name, joinRel(rel, it.name), &it.ue
+	name, crel, e := it.name, it.abs[1:], &it.ue
 	if errors.Is(it.classErr, ErrReservedName) {
 		return fmt.Errorf("/%s: %w", crel, it.classErr)
 	}
@@ -197,7 +197,7 @@ func (t *tarWriter) walkItem(rel string, d *Dir, it *item) error {
 		return it.classErr
 	}
 	if t.opts.Attr != nil {
-		t.opts.Attr("/"+crel, &e.St)
+		t.opts.Attr(it.abs, &e.St)
 	}
 	if e.Class == Whiteout {
 		return t.whiteout(crel)
@@ -252,37 +252,37 @@ func isWhiteout(st *unix.Stat_t) bool {
 // emit writes one entry (and a regular file's content) and records it in
 // the index.
 func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
-	st, xs, abs := &ue.St, ue.xattrs, d.join(ue.Name)
+	st, xs := &ue.St, ue.xattrs
 	mtime := time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
 	if t.opts.Mtime != nil {
 		mtime = t.opts.Mtime(mtime)
 	}
-	hdr := &tar.Header{
-		Name: rel, Mode: int64(st.Mode & 0o7777), Uid: int(st.Uid), Gid: int(st.Gid),
-		ModTime: mtime, Format: tar.FormatPAX,
+	hdr := &t.hdr
+	*hdr = header{
+		name: rel, mode: int64(st.Mode & 0o7777), uid: int(st.Uid), gid: int(st.Gid),
+		mtime: mtime, xattrs: xs, // Classify left out overlayfs's own
 	}
-	e := Entry{Path: "/" + rel, Mode: st.Mode & 0o7777, UID: int(st.Uid), GID: int(st.Gid), ModTime: mtime.UTC()}
-	kept := xs // Classify left out overlayfs's own
-	if len(kept) > 0 {
-		hdr.PAXRecords = make(map[string]string, len(kept))
-		for _, x := range kept {
-			hdr.PAXRecords[paxXattr+x.name] = x.value
-		}
-		e.Xattrs = xattrDigest(kept)
+	lpath := "/" + rel
+	if pre != nil {
+		lpath = pre.abs
+	}
+	e := Entry{Path: lpath, Mode: st.Mode & 0o7777, UID: int(st.Uid), GID: int(st.Gid), ModTime: mtime.UTC()}
+	if len(xs) > 0 {
+		e.Xattrs = xattrDigest(xs)
 	}
 	var key devIno
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		key = devIno{st.Dev, st.Ino}
 		if first, ok := t.links[key]; ok && st.Nlink > 1 {
-			hdr.Typeflag, hdr.Linkname = tar.TypeLink, first.rel
+			hdr.typ, hdr.link = tar.TypeLink, first.rel
 			e.Type, e.Link, e.Size, e.Digest = TypeHardlink, "/"+first.rel, first.size, first.digest
 			break
 		}
-		hdr.Typeflag, hdr.Size = tar.TypeReg, st.Size
+		hdr.typ, hdr.size = tar.TypeReg, st.Size
 		e.Type, e.Size = TypeFile, st.Size
 		if err := t.tw.WriteHeader(hdr); err != nil {
-			return fmt.Errorf("%s: %w", abs, err)
+			return fmt.Errorf("%s: %w", d.join(ue.Name), err)
 		}
 		var dg string
 		var err error
@@ -290,7 +290,7 @@ func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
 			dg, err = pre.digest, pre.readErr
 			if err == nil {
 				if _, err = t.tw.Write(pre.data); err != nil {
-					err = fmt.Errorf("%s: %w", abs, err)
+					err = fmt.Errorf("%s: %w", d.join(ue.Name), err)
 				}
 			}
 		} else {
@@ -306,30 +306,30 @@ func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
 		t.add(e)
 		return nil
 	case unix.S_IFDIR:
-		hdr.Typeflag, hdr.Name = tar.TypeDir, rel+"/"
+		hdr.typ, hdr.name = tar.TypeDir, rel+"/"
 		e.Type = TypeDir
 	case unix.S_IFLNK:
 		target, err := d.Readlink(ue.Name)
 		if err != nil {
 			return err
 		}
-		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, target
+		hdr.typ, hdr.link = tar.TypeSymlink, target
 		e.Type, e.Link = TypeSymlink, target
 	case unix.S_IFCHR, unix.S_IFBLK:
-		hdr.Typeflag, e.Type = tar.TypeChar, TypeChar
+		hdr.typ, e.Type = tar.TypeChar, TypeChar
 		if st.Mode&unix.S_IFMT == unix.S_IFBLK {
-			hdr.Typeflag, e.Type = tar.TypeBlock, TypeBlock
+			hdr.typ, e.Type = tar.TypeBlock, TypeBlock
 		}
 		e.Major, e.Minor = unix.Major(st.Rdev), unix.Minor(st.Rdev)
-		hdr.Devmajor, hdr.Devminor = int64(e.Major), int64(e.Minor)
+		hdr.devmajor, hdr.devminor = int64(e.Major), int64(e.Minor)
 	case unix.S_IFIFO:
-		hdr.Typeflag, e.Type = tar.TypeFifo, TypeFIFO
+		hdr.typ, e.Type = tar.TypeFifo, TypeFIFO
 	default:
-		slog.Debug("layer: skipping socket or unknown file type", "path", abs)
+		slog.Debug("layer: skipping socket or unknown file type", "path", d.join(ue.Name))
 		return nil
 	}
 	if err := t.tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("%s: %w", abs, err)
+		return fmt.Errorf("%s: %w", d.join(ue.Name), err)
 	}
 	t.add(e)
 	return nil
@@ -358,7 +358,7 @@ func (t *tarWriter) copyFile(d *Dir, name string, st *unix.Stat_t) (string, erro
 		t.hash.Write(t.buf[:n])
 		left -= int64(n)
 	}
-	return "blake3:" + hex.EncodeToString(t.hash.Sum(nil)), nil
+	return blake3Digest(t.hash), nil
 }
 
 // readFull reads fd into b until b is full or the file ends; it returns
@@ -384,7 +384,7 @@ func readFull(fd int, b []byte) (int, error) {
 // whiteout records that rel was deleted.
 func (t *tarWriter) whiteout(rel string) error {
 	dir, name := path.Split(rel)
-	hdr := &tar.Header{Name: dir + whiteoutPrefix + name, Typeflag: tar.TypeReg, ModTime: epoch, Format: tar.FormatPAX}
+	hdr := &header{name: dir + whiteoutPrefix + name, typ: tar.TypeReg, mtime: epoch}
 	if err := t.tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("whiteout %s: %w", rel, err)
 	}
@@ -394,7 +394,7 @@ func (t *tarWriter) whiteout(rel string) error {
 
 // opaque records that the directory rel hides what lies below it.
 func (t *tarWriter) opaque(rel string) error {
-	hdr := &tar.Header{Name: rel + "/" + opaqueName, Typeflag: tar.TypeReg, ModTime: epoch, Format: tar.FormatPAX}
+	hdr := &header{name: rel + "/" + opaqueName, typ: tar.TypeReg, mtime: epoch}
 	if err := t.tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("opaque %s: %w", rel, err)
 	}
