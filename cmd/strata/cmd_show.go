@@ -123,9 +123,7 @@ func layersOf(c *objects.Commit) []showLayer {
 
 func printShow(w io.Writer, s showJSON) {
 	printLogEntry(w, s.logEntry, false, true)
-	if len(s.Parents) > 1 {
-		fmt.Fprintln(w) // the Merge: line names the parents
-	} else if s.Parent != "" {
+	if s.Parent != "" {
 		fmt.Fprintf(w, "\nParent: %s\n", s.Parent[len("sha256:"):][:12])
 	} else {
 		fmt.Fprintf(w, "\nParent: (root commit)\n")
