@@ -70,13 +70,7 @@ func newTarStream(w io.Writer) *tarStream { return &tarStream{w: w} }
 // WriteHeader ends the previous entry (its content must be complete) and
 // writes h.
 func (s *tarStream) WriteHeader(h *header) error {
-	if s.err != nil {
-		return s.err
-	}
-	if s.left > 0 {
-		return fmt.Errorf("archive/tar: missed writing %d bytes", s.left)
-	}
-	if err := s.flushPad(); err != nil {
+	if err := s.endEntry(); err != nil {
 		return err
 	}
 	if h.typ == tar.TypeRegA { // as archive/tar promotes it
@@ -152,15 +146,20 @@ func (s *tarStream) flushPad() error {
 	return nil
 }
 
-// Close pads the last entry and writes the trailer (two zero blocks).
-func (s *tarStream) Close() error {
+// endEntry checks that the current entry's content is complete and pads it.
+func (s *tarStream) endEntry() error {
 	if s.err != nil {
 		return s.err
 	}
 	if s.left > 0 {
 		return fmt.Errorf("archive/tar: missed writing %d bytes", s.left)
 	}
-	if err := s.flushPad(); err != nil {
+	return s.flushPad()
+}
+
+// Close pads the last entry and writes the trailer (two zero blocks).
+func (s *tarStream) Close() error {
+	if err := s.endEntry(); err != nil {
 		return err
 	}
 	for range 2 {
