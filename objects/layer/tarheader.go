@@ -25,6 +25,10 @@ const blockSize = 512
 
 var zeroBlock [blockSize]byte
 
+// typeRegA is archive/tar's deprecated TypeRegA ('\x00'), which its
+// Writer still turns into a file or directory: tarStream does the same.
+const typeRegA = '\x00'
+
 // header is one entry as the layer writer describes it; toTar gives the
 // archive/tar header it stands for (Format PAX, as strata always asks).
 type header struct {
@@ -73,7 +77,7 @@ func (s *tarStream) WriteHeader(h *header) error {
 	if err := s.endEntry(); err != nil {
 		return err
 	}
-	if h.typ == tar.TypeRegA { // as archive/tar promotes it
+	if h.typ == typeRegA { // as archive/tar promotes it
 		c := *h
 		c.typ = tar.TypeReg
 		if strings.HasSuffix(c.name, "/") {

@@ -29,7 +29,7 @@ func writeBoth(t testing.TB, hs []header) *tarStream {
 			continue
 		}
 		typ := h.typ
-		if typ == tar.TypeRegA && strings.HasSuffix(h.name, "/") {
+		if typ == typeRegA && strings.HasSuffix(h.name, "/") {
 			typ = tar.TypeDir
 		}
 		if !headerOnly(typ) && h.size <= 1<<16 {
