@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/opencontainers/go-digest"
+	"log/slog"
 	"os"
 	"runtime"
 	"strings"
@@ -66,11 +67,13 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	if h.Commit != st.Commit {
 		return nil, nil, fmt.Errorf("commit: %w", ErrHeadMoved)
 	}
-	w.stampScan()                                // Compact keeps the mount if the upper changes after this
+	w.stampScan() // Compact keeps the mount if the upper changes after this
+	t0 := time.Now()
 	res, err := w.scanKeep(ctx, st, !st.Stacked) // writeLayer reads the upper
 	if err != nil {
 		return nil, nil, err
 	}
+	slog.Debug("commit: scanned the work tree", "changes", len(res.changes), "took", time.Since(t0))
 	if len(res.changes) == 0 && o.Config == nil && !o.AllowEmpty {
 		return nil, nil, ErrNothingToCommit
 	}
@@ -103,10 +106,12 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		if st.Stacked {
 			write = w.writeStackedLayer
 		}
+		t0 := time.Now()
 		l, err := write(ctx, parent, res, o.Mtime)
 		if err != nil {
 			return nil, nil, err
 		}
+		slog.Debug("commit: wrote the layer", "took", time.Since(t0))
 		nc.Layers = []objects.Layer{l}
 	}
 	c, err := w.Repo.Objects.WriteCommit(nc)
