@@ -100,6 +100,13 @@ func cloneInit(dir int, name string) (int, error) {
 		unix.Close(mnt)
 		return -1, fmt.Errorf("%s/%s: not a regular file only root can write", initDir, name)
 	}
+	// A directory mounted noexec says what its admin wants: keep to it
+	// (the clone inherits the flag; exec would fail).
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(mnt, &sfs); err != nil || sfs.Flags&unix.ST_NOEXEC != 0 {
+		unix.Close(mnt)
+		return -1, fmt.Errorf("%s: on a noexec mount (or statfs: %v)", initDir, err)
+	}
 	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
 	if err := unix.MountSetattr(mnt, "", unix.AT_EMPTY_PATH, attr); err != nil {
 		unix.Close(mnt)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // resetInit forgets the cached init files (memfd and installed), closing
@@ -166,6 +168,19 @@ func TestInstalledInitRefusesForeign(t *testing.T) {
 			}
 		})
 	}
+	// A noexec mount is kept to: the run falls back, it does not fail.
+	t.Run("noexec mount", func(t *testing.T) {
+		mnt := filepath.Join(t.TempDir(), "run")
+		mkdir(t, mnt, 0o700)
+		if err := unix.Mount("tmpfs", mnt, "tmpfs", unix.MS_NOEXEC, "mode=0700"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Unmount(mnt, unix.MNT_DETACH) })
+		useInitIn(t, self, filepath.Join(mnt, "init"))
+		if exe := exeOf(t, root, nil); !strings.HasPrefix(exe, "/memfd:strata") {
+			t.Errorf("init ran from %q, want the sealed memfd", exe)
+		}
+	})
 	// Content that does not have the digest is never installed.
 	t.Run("wrong content", func(t *testing.T) {
 		path := useInstalledInit(t, self)
