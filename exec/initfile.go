@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -42,19 +43,32 @@ var installed struct {
 // instead of copying it for every run. Call it with SetInitBinary.
 func SetInitDigest(sha256hex string) { installed.digest = sha256hex }
 
-// initExe returns the file the init is executed from: the installed
-// binary on a private read-only mount when that works, otherwise the
-// sealed memfd copy. Privileged containers always get the memfd: with
-// CAP_SYS_ADMIN a process could clone the read-only mount and make the
-// clone writable, while a sealed memfd stays sealed for anyone.
-func initExe(privileged bool) (*os.File, error) {
-	if !privileged {
+// initExe returns the file the init of a container of spec is executed
+// from: the installed binary on a private read-only mount when that works,
+// otherwise the sealed memfd copy. A container that holds CAP_SYS_ADMIN
+// (privileged, or --cap-add SYS_ADMIN) always gets the memfd: mount
+// operations on the init's own mount (clearing its read-only flag while
+// strata keeps the detached mount alive) are then within its reach, while
+// a sealed memfd stays sealed for anyone.
+func initExe(spec *Spec) (*os.File, error) {
+	if !holdsSysAdmin(spec) {
 		installed.once.Do(func() { installed.file, installed.err = roInit() })
 		if installed.err == nil {
 			return installed.file, nil
 		}
 	}
 	return sealedSelf()
+}
+
+// holdsSysAdmin reports whether a container of spec would hold
+// CAP_SYS_ADMIN (true when its capabilities are invalid: Run refuses
+// those anyway).
+func holdsSysAdmin(spec *Spec) bool {
+	if spec.Privileged {
+		return true
+	}
+	caps, err := capSet(false, spec.CapAdd, spec.CapDrop)
+	return err != nil || slices.Contains(caps, "CAP_SYS_ADMIN")
 }
 
 // roInit opens the installed init (installing it first if needed) as a

@@ -111,10 +111,19 @@ func TestInstalledInit(t *testing.T) {
 	if exe := exeOf(t, root, nil); strings.HasPrefix(exe, "/memfd:") {
 		t.Fatalf("second run from %q, want the installed file", exe)
 	}
-	// Privileged containers get the memfd: CAP_SYS_ADMIN could clone the
-	// read-only mount into a writable one.
+	// Containers with CAP_SYS_ADMIN get the memfd: mount operations on
+	// the init's read-only mount are within their reach.
 	if exe := exeOf(t, root, func(s *Spec) { s.Privileged = true }); !strings.HasPrefix(exe, "/memfd:strata") {
 		t.Errorf("privileged run from %q, want the sealed memfd", exe)
+	}
+	for _, add := range []string{"SYS_ADMIN", "cap_sys_admin", "ALL"} {
+		if exe := exeOf(t, root, func(s *Spec) { s.CapAdd = []string{add} }); !strings.HasPrefix(exe, "/memfd:strata") {
+			t.Errorf("--cap-add %s: run from %q, want the sealed memfd", add, exe)
+		}
+	}
+	// Other added capabilities keep the installed init.
+	if exe := exeOf(t, root, func(s *Spec) { s.CapAdd = []string{"NET_ADMIN"} }); strings.HasPrefix(exe, "/memfd:") {
+		t.Errorf("--cap-add NET_ADMIN: run from %q, want the installed file", exe)
 	}
 }
 

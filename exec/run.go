@@ -33,7 +33,7 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	// Copying the binary is the slowest step of a start: overlap it with
 	// the rest of the preparation.
 	exeReady := make(chan struct{})
-	go func() { initExe(spec.Privileged); close(exeReady) }()
+	go func() { initExe(&spec); close(exeReady) }()
 	cfg, err := prepare(&spec)
 	if err != nil {
 		<-exeReady
@@ -126,7 +126,7 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		}
 	}
 	<-exeReady
-	exe, err := initExe(spec.Privileged)
+	exe, err := initExe(&spec)
 	if err != nil {
 		return CodeRuntime, runtimeErr("%w", err)
 	}
