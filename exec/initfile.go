@@ -43,15 +43,15 @@ var installed struct {
 // instead of copying it for every run. Call it with SetInitBinary.
 func SetInitDigest(sha256hex string) { installed.digest = sha256hex }
 
-// initExe returns the file the init of a container of spec is executed
-// from: the installed binary on a private read-only mount when that works,
-// otherwise the sealed memfd copy. A container that holds CAP_SYS_ADMIN
-// (privileged, or --cap-add SYS_ADMIN) always gets the memfd: mount
-// operations on the init's own mount (clearing its read-only flag while
-// strata keeps the detached mount alive) are then within its reach, while
-// a sealed memfd stays sealed for anyone.
-func initExe(spec *Spec) (*os.File, error) {
-	if !holdsSysAdmin(spec) {
+// initExe returns the file a container's init is executed from: the
+// installed binary on a private read-only mount when that works, otherwise
+// the sealed memfd copy. A container that holds CAP_SYS_ADMIN (sysAdmin,
+// see holdsSysAdmin) always gets the memfd: mount operations on the init's
+// own mount (clearing its read-only flag while strata keeps the detached
+// mount alive) are then within its reach, while a sealed memfd stays
+// sealed for anyone.
+func initExe(sysAdmin bool) (*os.File, error) {
+	if !sysAdmin {
 		installed.once.Do(func() { installed.file, installed.err = roInit() })
 		if installed.err == nil {
 			return installed.file, nil

@@ -63,7 +63,7 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
 	}
-	exe, err := initExe(&spec)
+	exe, err := initExe(holdsSysAdmin(&spec))
 	if err != nil {
 		return CodeRuntime, runtimeErr("%w", err)
 	}
