@@ -18,6 +18,7 @@ BENCH_PKGS := $(TEST_PKGS) runc crun zstd debootstrap time python3
 # strata embeds strata-init, the container init alone (cmd/strata/initbin).
 build:
 	CGO_ENABLED=0 $(GO) build -tags strata_init -ldflags "-s -w" -o cmd/strata/initbin/strata-init ./exec/cmd/strata-init
+	sha256sum cmd/strata/initbin/strata-init | cut -d' ' -f1 >cmd/strata/initbin/strata-init.sha256
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/strata
 
 # Man pages and completions come from the commands' own help (cobra).

@@ -165,23 +165,57 @@ func TestCapAddDropPrivileged(t *testing.T) {
 
 // TestHostBinaryProtected runs the CVE-2019-5736 attack: the command is a
 // script whose interpreter is /proc/self/exe, which at execve time is the
-// runtime's binary. It must find a sealed copy it cannot write.
+// runtime's binary. It must find a file it cannot write: the sealed memfd
+// copy (the fallback), or the installed init on a read-only bind mount,
+// where every open for writing fails with EROFS. Neither the host binary
+// nor the installed file changes.
 func TestHostBinaryProtected(t *testing.T) {
 	root := probeRoot(t)
 	os.WriteFile(filepath.Join(root, "evil.sh"), []byte("#!/proc/self/exe\n"), 0o755)
 	self, _ := os.Executable()
 	before := fileHash(t, self)
-	r := run(t, root, nil, "/evil.sh")
-	if r.code != 0 {
-		t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
-	}
-	got := parseProbe(r.stdout)
-	if !strings.HasPrefix(got["exe"], "/memfd:strata") {
-		t.Errorf("/proc/self/exe = %q, want the sealed memfd", got["exe"])
-	}
-	if got["open_write"] == "ok" || got["reopen_write"] == "ok" || got["sealed_write"] != "true" {
-		t.Errorf("binary writable: %q", r.stdout)
-	}
+	t.Run("memfd", func(t *testing.T) {
+		r := run(t, root, nil, "/evil.sh")
+		if r.code != 0 {
+			t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
+		}
+		got := parseProbe(r.stdout)
+		if !strings.HasPrefix(got["exe"], "/memfd:strata") {
+			t.Errorf("/proc/self/exe = %q, want the sealed memfd", got["exe"])
+		}
+		if got["open_write"] == "ok" || got["reopen_write"] == "ok" || got["sealed_write"] != "true" {
+			t.Errorf("binary writable: %q", r.stdout)
+		}
+		// EPERM from the seal, or ETXTBSY while the watchdog runs it.
+		if lw := got["late_write"]; lw != "EPERM" && lw != "ETXTBSY" {
+			t.Errorf("write once the binary stopped running: %q, want EPERM (%q)", lw, r.stdout)
+		}
+	})
+	t.Run("installed", func(t *testing.T) {
+		installed := useInstalledInit(t, self)
+		r := run(t, root, nil, "/evil.sh")
+		if r.code != 0 {
+			t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
+		}
+		got := parseProbe(r.stdout)
+		if strings.HasPrefix(got["exe"], "/memfd:") || got["exe"] == "" {
+			t.Errorf("/proc/self/exe = %q, want the installed init", got["exe"])
+		}
+		if got["open_write"] == "ok" || got["reopen_write"] == "ok" {
+			t.Errorf("binary writable: %q", r.stdout)
+		}
+		// EROFS from the read-only mount, or ETXTBSY while the watchdog
+		// runs the same file; the mount is read-only either way.
+		if lw := got["late_write"]; lw != "EROFS" && lw != "ETXTBSY" {
+			t.Errorf("write once the binary stopped running: %q, want EROFS (%q)", lw, r.stdout)
+		}
+		if got["exe_mount_ro_nosuid_nodev"] != "true" {
+			t.Errorf("the init's mount is not read-only, nosuid and nodev: %q", r.stdout)
+		}
+		if fileHash(t, installed) != before {
+			t.Error("installed init changed")
+		}
+	})
 	if fileHash(t, self) != before {
 		t.Fatal("host binary changed")
 	}

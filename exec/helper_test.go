@@ -58,6 +58,8 @@ func helperMain() {
 		openProbe(os.Args[4])
 	case "open":
 		openProbe(os.Args[1])
+	case "latewrite":
+		lateWrite(os.Args[1])
 	case "rootflags":
 		var st unix.Statfs_t
 		unix.Statfs("/", &st)
@@ -100,6 +102,10 @@ func helperMain() {
 func probeExe() {
 	target, _ := os.Readlink("/proc/self/exe")
 	fmt.Printf("exe: %s\n", target)
+	var sfs unix.Statfs_t
+	if err := unix.Statfs("/proc/self/exe", &sfs); err == nil {
+		fmt.Printf("exe_mount_ro_nosuid_nodev: %v\n", sfs.Flags&(unix.ST_RDONLY|unix.ST_NOSUID|unix.ST_NODEV) == unix.ST_RDONLY|unix.ST_NOSUID|unix.ST_NODEV)
+	}
 	_, err := os.OpenFile("/proc/self/exe", os.O_WRONLY, 0)
 	report("open_write", err)
 	f, err := os.Open("/proc/self/exe")
@@ -112,6 +118,26 @@ func probeExe() {
 	// Through a new open file description of the same inode.
 	_, err = os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), os.O_RDWR, 0)
 	report("reopen_write", err)
+	// While the binary runs, the kernel refuses writers (ETXTBSY) whatever
+	// else protects it. The attack waits for it to stop running: keep an
+	// O_PATH fd of it across an exec of another binary and write then.
+	fd, err := unix.Open("/proc/self/exe", unix.O_PATH, 0)
+	if err != nil {
+		report("late_write", err)
+		return
+	}
+	err = syscall.Exec("/bin/probe", []string{"/bin/probe", "/proc/self/fd/" + strconv.Itoa(fd)},
+		[]string{helperEnv + "=latewrite"})
+	report("late_write_exec", err)
+}
+
+// lateWrite opens p for writing and writes to it.
+func lateWrite(p string) {
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.Write([]byte("#!/bin/sh\n"))
+	}
+	report("late_write", err)
 }
 
 func rawErr(nr, a1, a2, a3 uintptr) error {

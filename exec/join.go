@@ -63,13 +63,19 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
 	}
-	exe, err := sealedSelf()
+	exe, err := initExe(holdsSysAdmin(&spec))
 	if err != nil {
 		return CodeRuntime, runtimeErr("%w", err)
 	}
 	// The init is executed inside the container's mount namespace, where
-	// the host's dynamic loader is not.
-	if f, err := elf.NewFile(exe); err == nil {
+	// the host's dynamic loader is not. (The installed init is an O_PATH
+	// mount: read it through a new open file description.)
+	r, err := os.Open("/proc/self/fd/" + strconv.Itoa(int(exe.Fd())))
+	if err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	defer r.Close()
+	if f, err := elf.NewFile(r); err == nil {
 		for _, p := range f.Progs {
 			if p.Type == elf.PT_INTERP {
 				return CodeRuntime, runtimeErr("joining a container needs a static init binary (the strata that make build makes embeds one)")

@@ -25,7 +25,7 @@ func prewarm() {
 	claimed := false
 	sweep.once.Do(func() { sweep.done, claimed = done, true })
 	go func() {
-		sealedSelf()
+		initExe(false) // the default capabilities
 		// os/exec probes once per process whether pidfds work, by
 		// forking a child that exits at once, in the first Start:
 		// FindProcess runs that probe here instead.

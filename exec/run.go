@@ -33,7 +33,8 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	// Copying the binary is the slowest step of a start: overlap it with
 	// the rest of the preparation.
 	exeReady := make(chan struct{})
-	go func() { sealedSelf(); close(exeReady) }()
+	sysAdmin := holdsSysAdmin(&spec)
+	go func() { initExe(sysAdmin); close(exeReady) }()
 	cfg, err := prepare(&spec)
 	if err != nil {
 		<-exeReady
@@ -126,7 +127,7 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		}
 	}
 	<-exeReady
-	exe, err := sealedSelf()
+	exe, err := initExe(sysAdmin)
 	if err != nil {
 		return CodeRuntime, runtimeErr("%w", err)
 	}
