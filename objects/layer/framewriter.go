@@ -272,7 +272,8 @@ func (f *frameWriter) Close() error {
 	switch c := f.cur; {
 	case c == nil && f.sent == 0:
 		f.send(f.newChunk()) // an empty stream still gets one (empty) frame
-	case c == nil:
+	case c == nil || len(c.buf) == 0 && f.sent > 0:
+		// Nothing left (space was asked for but not written to).
 	case len(c.buf) >= splitMin:
 		h := len(c.buf) / 2
 		second := &chunk{buf: c.buf[h:], mem: c.mem, done: make(chan struct{})}
