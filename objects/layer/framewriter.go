@@ -19,7 +19,7 @@ import (
 // minbase layer is 84.3 MB, 0.6% larger than one frame would make it and
 // 0.8% smaller than `zstd -3` makes it (85.0 MB); 16 MiB frames were 1%
 // smaller still but took import's peak RSS from 90 to 142 MB.
-const frameSize = 8 << 20
+const frameSize = 8 << 20 // and the ramp below
 
 var encoderOptions = []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1),
 	zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false), zstd.WithLowerEncoderMem(true)}
@@ -40,16 +40,52 @@ var encoders = sync.Pool{New: func() any {
 	return e
 }}
 
-// chunk is frameSize of tar on its way to becoming one frame. Its tar
+// The first frames are smaller, 1, 2 and 4 MiB: compression starts
+// once the walk has written 1 MiB of tar instead of 8, and both cores
+// are busy within a few milliseconds (a Debian import left one idle for
+// the first ~45 ms, the walk filling the first frames). The last frame,
+// if 2 MiB or more, is cut in two halves compressed on two cores, so the
+// run does not end on one core compressing up to 8 MiB alone. Both rules
+// depend only on the tar, so the blob's bytes still do (frameLens).
+const (
+	firstFrame = 1 << 20
+	splitMin   = 2 << 20
+)
+
+// frameCap is the tar size of frame i but the last.
+func frameCap(i int) int { return min(frameSize, firstFrame<<min(i, 8)) }
+
+// frameLens is the tar size of each frame of an n-byte tar.
+func frameLens(n int) []int {
+	var lens []int
+	for i := 0; n > 0 || i == 0; i++ {
+		k := min(n, frameCap(i))
+		if k < frameCap(i) && k >= splitMin {
+			return append(lens, k/2, k-k/2)
+		}
+		lens = append(lens, k)
+		n -= k
+	}
+	return lens
+}
+
+// chunk is the tar of one frame on its way to being compressed. Its tar
 // buffer goes back to the writer as soon as it is hashed and compressed;
 // the frame's buffer once the frame is written. So a frame that waits for
 // an earlier one to be written, in order, holds no tar buffer: the walk
 // goes on filling the next while the slower frame is compressed.
 type chunk struct {
-	buf  []byte        // tar bytes
+	buf  []byte        // tar bytes, in mem
+	mem  *tarBuf       // the buffer (the two halves of a split frame share it)
 	out  []byte        // the compressed frame
 	done chan struct{} // closed when out is ready
-	refs atomic.Int32  // users of buf left: the hasher and the compressor
+}
+
+// tarBuf is a tar buffer and its users left: the hasher and the
+// compressor of each chunk in it.
+type tarBuf struct {
+	b    []byte
+	refs atomic.Int32
 }
 
 // frameWriter compresses what is written to it into independent zstd
@@ -64,7 +100,7 @@ type frameWriter struct {
 	hashq chan *chunk
 	outq  chan *chunk
 	cur   *chunk
-	sent  bool
+	sent  int // chunks sent
 	size  int64
 	h     hash.Hash
 	wg    sync.WaitGroup
@@ -150,9 +186,8 @@ func (f *frameWriter) write() {
 // release returns c's tar buffer once both the hasher and the compressor
 // are done with it.
 func (f *frameWriter) release(c *chunk) {
-	if c.refs.Add(-1) == 0 {
-		f.bufs <- c.buf[:0]
-		c.buf = nil
+	if c.mem.refs.Add(-1) == 0 {
+		f.bufs <- c.mem.b[:0]
 	}
 }
 
@@ -174,22 +209,38 @@ func (f *frameWriter) Err() error {
 func (f *frameWriter) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
-		if err := f.Err(); err != nil {
+		b, err := f.space()
+		if err != nil {
 			return n, err
 		}
-		if f.cur == nil {
-			f.cur = f.newChunk()
-		}
-		c := f.cur
-		k := copy(c.buf[len(c.buf):cap(c.buf)], p)
-		c.buf = c.buf[:len(c.buf)+k]
+		k := copy(b, p)
+		f.wrote(k)
 		n, p = n+k, p[k:]
-		if len(c.buf) == cap(c.buf) {
-			f.send()
-		}
 	}
-	f.size += int64(n)
 	return n, nil
+}
+
+// space is the free rest of the current chunk, never empty: a caller
+// may read into it directly, then call wrote, saving a copy of the data.
+func (f *frameWriter) space() ([]byte, error) {
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	if f.cur == nil {
+		f.cur = f.newChunk()
+	}
+	c := f.cur
+	return c.buf[len(c.buf):cap(c.buf)], nil
+}
+
+// wrote adds the first n bytes of space to the current chunk.
+func (f *frameWriter) wrote(n int) {
+	c := f.cur
+	c.buf = c.buf[:len(c.buf)+n]
+	f.size += int64(n)
+	if len(c.buf) == cap(c.buf) {
+		f.send(c)
+	}
 }
 
 func (f *frameWriter) newChunk() *chunk {
@@ -197,28 +248,39 @@ func (f *frameWriter) newChunk() *chunk {
 	if cap(buf) == 0 {
 		buf = make([]byte, 0, frameSize)
 	}
-	return &chunk{buf: buf, done: make(chan struct{})}
+	return &chunk{buf: buf[:0:frameCap(f.sent)], mem: &tarBuf{b: buf}, done: make(chan struct{})}
 }
 
-// send hands the current chunk to the compressors, the hasher and the
-// writer. The queues have room for every chunk that can be in flight, so this never blocks.
-func (f *frameWriter) send() {
-	c := f.cur
-	f.cur, f.sent = nil, true
-	c.refs.Store(2)
-	f.outq <- c
-	f.hashq <- c
-	f.work <- c
+// send hands chunks of the current buffer to the compressors, the
+// hasher and the writer. The queues have room for every chunk that can
+// be in flight, so this never blocks.
+func (f *frameWriter) send(cs ...*chunk) {
+	f.cur = nil
+	f.sent += len(cs)
+	// Every user is counted before any can release the buffer.
+	cs[0].mem.refs.Store(int32(2 * len(cs)))
+	for _, c := range cs {
+		f.outq <- c
+		f.hashq <- c
+		f.work <- c
+	}
 }
 
 // Close compresses what is left, waits for every frame to be written and
 // returns the first error.
 func (f *frameWriter) Close() error {
-	if f.cur != nil || !f.sent {
-		if f.cur == nil {
-			f.cur = f.newChunk()
-		}
-		f.send() // an empty stream still gets one (empty) frame
+	switch c := f.cur; {
+	case c == nil && f.sent == 0:
+		f.send(f.newChunk()) // an empty stream still gets one (empty) frame
+	case c == nil || len(c.buf) == 0 && f.sent > 0:
+		// Nothing left (space was asked for but not written to).
+	case len(c.buf) >= splitMin:
+		h := len(c.buf) / 2
+		second := &chunk{buf: c.buf[h:], mem: c.mem, done: make(chan struct{})}
+		c.buf = c.buf[:h:h]
+		f.send(c, second)
+	default:
+		f.send(c)
 	}
 	close(f.work)
 	close(f.hashq)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -30,37 +31,69 @@ func frameInput(n int) []byte {
 	return b
 }
 
-// The layer is the frames of fixed frameSize pieces of the tar, each
-// encoded alone, in order, whatever order the encoders finish in and
-// however the tar was cut into writes: the blob's bytes depend only on
-// the tar.
+// The layer is the frames of the pieces of the tar frameLens cuts it
+// into, each encoded alone, in order, whatever order the encoders finish
+// in and however the tar was cut into writes: the blob's bytes depend
+// only on the tar.
 func TestFrameWriterSameBytesAsSerial(t *testing.T) {
-	src := frameInput(6*frameSize + 12345)
 	enc, err := zstd.NewWriter(nil, encoderOptions...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []byte
-	for off := 0; off < len(src); off += frameSize {
-		want = enc.EncodeAll(src[off:min(off+frameSize, len(src))], want)
-	}
-	var got bytes.Buffer
-	fw := newFrameWriter(&got)
-	for p := src; len(p) > 0; {
-		k := min(len(p), 1+rand.IntN(3<<20)) // writes of any size, across frames
-		if n, err := fw.Write(p[:k]); n != k || err != nil {
-			t.Fatalf("Write: %d of %d bytes, %v", n, k, err)
+	all := frameInput(6*frameSize + 3<<20 + 7)
+	// No frame, within the ramp, at a frame's end, a last frame too
+	// small to split, and one split in two.
+	for _, n := range []int{0, 1000, firstFrame, 7 << 20, 6*frameSize + 12345, len(all)} {
+		src := all[:n]
+		var want []byte
+		off := 0
+		for _, k := range frameLens(n) {
+			want = enc.EncodeAll(src[off:off+k], want)
+			off += k
 		}
-		p = p[k:]
+		if off != n {
+			t.Fatalf("frameLens(%d) adds up to %d", n, off)
+		}
+		var got bytes.Buffer
+		fw := newFrameWriter(&got)
+		for p := src; len(p) > 0; {
+			k := min(len(p), 1+rand.IntN(3<<20)) // writes of any size, across frames
+			if n, err := fw.Write(p[:k]); n != k || err != nil {
+				t.Fatalf("Write: %d of %d bytes, %v", n, k, err)
+			}
+			p = p[k:]
+		}
+		if err := fw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("%d bytes: frame writer wrote %d bytes, serial encoding %d, not the same", n, got.Len(), len(want))
+		}
+		if fw.DiffID() != digest.FromBytes(src) || fw.size != int64(n) {
+			t.Fatalf("diff id %s size %d, want %s %d", fw.DiffID(), fw.size, digest.FromBytes(src), n)
+		}
 	}
-	if err := fw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Fatalf("frame writer wrote %d bytes, serial encoding %d, not the same", got.Len(), len(want))
-	}
-	if fw.DiffID() != digest.FromBytes(src) || fw.size != int64(len(src)) {
-		t.Fatalf("diff id %s size %d, want %s %d", fw.DiffID(), fw.size, digest.FromBytes(src), len(src))
+}
+
+// Frames ramp up from firstFrame to frameSize, and a last frame of
+// splitMin or more is cut in two.
+func TestFrameLens(t *testing.T) {
+	const M = 1 << 20
+	for n, want := range map[int][]int{
+		0:                   {0},
+		M:                   {M},
+		M + 1:               {M, 1},
+		7 * M:               {M, 2 * M, 4 * M},
+		15 * M:              {M, 2 * M, 4 * M, 8 * M},
+		15*M + 3:            {M, 2 * M, 4 * M, 8 * M, 3},
+		10*M + 1:            {M, 2 * M, 4 * M, 3 * M / 2, 3*M/2 + 1},
+		15*M + 2*M:          {M, 2 * M, 4 * M, 8 * M, M, M},
+		7*M + frameSize + M: {M, 2 * M, 4 * M, 8 * M, M},
+	} {
+		got := frameLens(n)
+		if !slices.Equal(got, want) {
+			t.Errorf("frameLens(%d) = %v, want %v", n, got, want)
+		}
 	}
 }
 

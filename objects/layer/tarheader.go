@@ -139,6 +139,49 @@ func (s *tarStream) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+const readPiece = 256 << 10
+
+// readContent reads up to n bytes of the current entry's content from fd
+// into the tar, and passes each piece it read to seen; it returns how
+// many it read, less than n only where the file ended. On a frameWriter
+// it reads straight into the frame's buffer, saving a copy of every
+// file's content; buf is the read buffer otherwise.
+func (s *tarStream) readContent(fd int, n int64, buf []byte, seen func([]byte)) (int64, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n = min(n, s.left)
+	fw, direct := s.w.(*frameWriter)
+	read := int64(0)
+	for read < n {
+		b := buf
+		if direct {
+			var err error
+			if b, err = fw.space(); err != nil {
+				s.err = err
+				return read, err
+			}
+		}
+		// Pieces of readPiece: hashed while still in the cache.
+		b = b[:min(int64(len(b)), n-read, readPiece)]
+		k, err := readFull(fd, b)
+		if k > 0 {
+			seen(b[:k])
+			if direct {
+				fw.wrote(k)
+				s.left -= int64(k)
+			} else if _, werr := s.Write(b[:k]); werr != nil {
+				return read, werr
+			}
+			read += int64(k)
+		}
+		if err != nil || k < len(b) {
+			return read, err
+		}
+	}
+	return read, nil
+}
+
 func (s *tarStream) flushPad() error {
 	if s.pad > 0 {
 		if _, err := s.w.Write(zeroBlock[:s.pad]); err != nil {

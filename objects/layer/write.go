@@ -344,19 +344,12 @@ func (t *tarWriter) copyFile(d *Dir, name string, st *unix.Stat_t) (string, erro
 	}
 	defer unix.Close(fd)
 	t.hash.Reset()
-	for left := st.Size; left > 0; {
-		n, err := readFull(fd, t.buf[:min(left, int64(len(t.buf)))])
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", d.join(name), err)
-		}
-		if n == 0 {
-			return "", fmt.Errorf("%s: %w: read %d of %d bytes", d.join(name), ErrFileChanged, st.Size-left, st.Size)
-		}
-		if _, err := t.tw.Write(t.buf[:n]); err != nil {
-			return "", fmt.Errorf("%s: %w", d.join(name), err)
-		}
-		t.hash.Write(t.buf[:n])
-		left -= int64(n)
+	n, err := t.tw.readContent(fd, st.Size, t.buf, func(b []byte) { t.hash.Write(b) })
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", d.join(name), err)
+	}
+	if n < st.Size {
+		return "", fmt.Errorf("%s: %w: read %d of %d bytes", d.join(name), ErrFileChanged, n, st.Size)
 	}
 	return blake3Digest(t.hash), nil
 }
