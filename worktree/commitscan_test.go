@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +75,14 @@ func TestCommitWhileScanning(t *testing.T) {
 	if res.same["/etc/same"] != true || res.same["/keep/f007"] != true {
 		t.Fatalf("copy-ups equal to their lower not found: %v", res.same)
 	}
+	// Hold the scan back where the layer writer must wait for it: the
+	// copy-ups equal to their lower are left out only once it decided.
+	testScanDecided = func(p string) {
+		if strings.HasPrefix(p, "/etc/") || strings.HasPrefix(p, "/keep/") {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	t.Cleanup(func() { testScanDecided = nil })
 	c, cs, err := w.Commit(ctx, CommitOptions{Message: "changes"})
 	must(t, err)
 	if len(c.Layers()) == 0 {
@@ -131,37 +141,48 @@ func TestCommitNothingWhileScanning(t *testing.T) {
 	}
 }
 
-// TestScanGate: the writer's wait returns once the scanner passed the
-// entry, or finished its directory, or the scan ended; not before.
+// TestScanGate: the writer may take an entry once the scanner passed it,
+// or finished its directory, or the scan ended; not before. A waiting
+// writer is woken by the mark that lets it on.
 func TestScanGate(t *testing.T) {
 	g := newScanGate()
-	passed := func(p string) <-chan struct{} {
-		ch := make(chan struct{})
-		go func() { g.wait(p); g.mu.Unlock(); close(ch) }()
-		return ch
-	}
-	blocked := func(ch <-chan struct{}, p string) {
+	check := func(p string, want bool) {
 		t.Helper()
-		select {
-		case <-ch:
-			t.Fatalf("wait %s returned before the scanner passed it", p)
-		default:
+		i := strings.LastIndexByte(p, '/')
+		g.mu.Lock()
+		got := g.passed(p[:i], p[i+1:])
+		g.mu.Unlock()
+		if got != want {
+			t.Errorf("%s passed: %v, want %v", p, got, want)
 		}
 	}
 	mark := func(dir, name string) { g.mu.Lock(); g.mark(dir, name); g.mu.Unlock() }
-	a := passed("/d/b")
+	check("/d/a", false)
 	mark("/d", "a")
-	blocked(a, "/d/b")
-	mark("/d", "b")
-	<-a
-	c := passed("/d/z")
+	check("/d/a", true)
+	check("/d/b", false)
+	check("/a", false)
+	mark("/d", "c")
+	check("/d/b", true)
 	mark("/e", "z")
-	blocked(c, "/d/z")
+	check("/d/z", false)
 	g.finishDir("/d")
-	<-c
-	e := passed("/x/y")
-	blocked(e, "/x/y")
+	check("/d/z", true)
+	check("/x/y", false)
+	woken := make(chan struct{})
+	go func() { g.wait("/w/b"); g.mu.Unlock(); close(woken) }()
+	for waiting := false; !waiting; runtime.Gosched() {
+		select {
+		case <-woken:
+			t.Fatal("wait /w/b returned before the scanner passed it")
+		default:
+		}
+		g.mu.Lock()
+		waiting = g.waiting
+		g.mu.Unlock()
+	}
+	mark("/w", "b")
+	<-woken
 	g.finish()
-	<-e
-	<-passed("/other")
+	check("/x/y", true)
 }

@@ -355,6 +355,9 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 // lower (same), and, for a writer running meanwhile, that the scan has
 // passed it. *sd is rel's kept lstats, made on first need.
 func (s *scanner) decided(rel, name string, sd **scannedDir, kept *unix.Stat_t, same bool) {
+	if testScanDecided != nil {
+		testScanDecided(rel + "/" + name)
+	}
 	if g := s.res.gate; g != nil {
 		g.mu.Lock()
 		defer g.mu.Unlock()
@@ -372,6 +375,11 @@ func (s *scanner) decided(rel, name string, sd **scannedDir, kept *unix.Stat_t, 
 		s.res.same[rel+"/"+name] = true
 	}
 }
+
+// testScanDecided, if set by a test, is called as the scan decides each
+// entry: it holds the scan back so that a layer writer running meanwhile
+// is ahead of it.
+var testScanDecided func(p string)
 
 // unseen compares, below a directory of the upper whose lowers show
 // through, HEAD's entries that the upper does not hold with what the
