@@ -21,6 +21,15 @@ import (
 // AddLayerFromDir makes a zstd layer of dir (an overlay upper if
 // opts.Overlay), stores it and its file index, in one streaming pass.
 func (s *Store) AddLayerFromDir(ctx context.Context, dir string, opts layer.WriteOptions) (Layer, error) {
+	return s.AddLayerFromDirIf(ctx, dir, opts, nil)
+}
+
+// AddLayerFromDirIf is AddLayerFromDir for a caller that decides, while
+// the layer is written, whether it wants it: keep, if set, is called once
+// the layer is written and before it is stored; an error from it leaves
+// nothing in the store and is returned. commit writes the upper while it
+// is still scanning it for changes, and may find none.
+func (s *Store) AddLayerFromDirIf(ctx context.Context, dir string, opts layer.WriteOptions, keep func() error) (Layer, error) {
 	w, err := s.NewWriter()
 	if err != nil {
 		return Layer{}, err
@@ -40,6 +49,11 @@ func (s *Store) AddLayerFromDir(ctx context.Context, dir string, opts layer.Writ
 	res, err := layer.Create(ctx, dir, w, opts)
 	if err != nil {
 		return Layer{}, err
+	}
+	if keep != nil {
+		if err := keep(); err != nil {
+			return Layer{}, err
+		}
 	}
 	desc, err := w.Commit("")
 	if err != nil {

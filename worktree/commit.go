@@ -69,17 +69,18 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	}
 	w.stampScan() // Compact keeps the mount if the upper changes after this
 	t0 := time.Now()
-	res, err := w.scanKeep(ctx, st, !st.Stacked) // writeLayer reads the upper
-	if err != nil {
-		return nil, nil, err
-	}
-	slog.Debug("commit: scanned the work tree", "changes", len(res.changes), "took", time.Since(t0))
-	if len(res.changes) == 0 && o.Config == nil && !o.AllowEmpty {
-		return nil, nil, ErrNothingToCommit
-	}
 	parent, err := w.commit(st.Commit)
 	if err != nil {
 		return nil, nil, err
+	}
+	res, written, err := w.scanWriting(ctx, st, parent, o.Mtime)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer written.drop() // on a way out before the layer is taken
+	slog.Debug("commit: scanned the work tree", "changes", len(res.changes), "took", time.Since(t0))
+	if len(res.changes) == 0 && o.Config == nil && !o.AllowEmpty {
+		return nil, nil, ErrNothingToCommit
 	}
 	nc := objects.NewCommit{Parent: parent, Message: o.Message, Author: o.Author, Date: o.Date,
 		OS: runtime.GOOS, Architecture: runtime.GOARCH}
@@ -102,12 +103,16 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		nc.Config = &cfg
 	}
 	if len(res.changes) > 0 {
-		write := w.writeLayer
-		if st.Stacked {
-			write = w.writeStackedLayer
+		var l objects.Layer
+		if written != nil {
+			l, err = written.wait()
+		} else {
+			write := w.writeLayer
+			if st.Stacked {
+				write = w.writeStackedLayer
+			}
+			l, err = write(ctx, parent, res, o.Mtime)
 		}
-		t0 := time.Now()
-		l, err := write(ctx, parent, res, o.Mtime)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -152,6 +157,11 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 // writeLayer writes the upper as one layer: excluded paths and copy-ups
 // that changed nothing are left out.
 func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *statusResult, mtime func(time.Time) time.Time) (objects.Layer, error) {
+	return w.writeLayerIf(ctx, parent, res, mtime, nil)
+}
+
+// writeLayerIf is writeLayer; keep is AddLayerFromDirIf's.
+func (w *Worktree) writeLayerIf(ctx context.Context, parent *objects.Commit, res *statusResult, mtime func(time.Time) time.Time, keep func() error) (objects.Layer, error) {
 	lowers, err := w.snaps.Lowers(ctx, parent.Layers())
 	if err != nil {
 		return objects.Layer{}, err
@@ -160,22 +170,32 @@ func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *
 		Overlay: true,
 		Lowers:  lowers,
 		Exclude: func(p string, isDir bool) bool {
-			return res.ex.Match(p, isDir) || !isDir && res.same[p]
+			if res.ex.Match(p, isDir) {
+				return true
+			}
+			if isDir {
+				return false // only files are left out as same
+			}
+			if res.gate != nil {
+				res.gate.wait(p)
+				defer res.gate.mu.Unlock()
+			}
+			return res.same[p]
 		},
 		Mtime: mtime,
 	}
 	if res.scanned != nil {
 		opts.Scanned = res.scannedEntry
 	}
-	return w.addLayer(ctx, parent, w.upper(), opts)
+	return w.addLayer(ctx, parent, w.upper(), opts, keep)
 }
 
 // addLayer writes dir as a layer on top of parent. Clamped mtimes can make
 // it byte-identical to a layer already in the chain; overlayfs refuses the
 // same lower twice (ELOOP), so such a layer is written again with its real
-// mtimes.
-func (w *Worktree) addLayer(ctx context.Context, parent *objects.Commit, dir string, opts layer.WriteOptions) (objects.Layer, error) {
-	l, err := w.Repo.Objects.AddLayerFromDir(ctx, dir, opts)
+// mtimes. keep, if set, is AddLayerFromDirIf's, for the first write.
+func (w *Worktree) addLayer(ctx context.Context, parent *objects.Commit, dir string, opts layer.WriteOptions, keep func() error) (objects.Layer, error) {
+	l, err := w.Repo.Objects.AddLayerFromDirIf(ctx, dir, opts, keep)
 	if err != nil {
 		return objects.Layer{}, fmt.Errorf("commit: %w", err)
 	}

@@ -91,7 +91,7 @@ func (w *Worktree) writeStackedLayer(ctx context.Context, parent *objects.Commit
 	}
 	exclude := func(p string, isDir bool) bool { return !copyPaths[p] && !(isDir && parents[p]) }
 	if len(whiteouts) == 0 {
-		return w.addLayer(ctx, parent, w.target, layer.WriteOptions{Exclude: exclude, Mtime: mtime})
+		return w.addLayer(ctx, parent, w.target, layer.WriteOptions{Exclude: exclude, Mtime: mtime}, nil)
 	}
 	stage, err := os.MkdirTemp(w.Repo.Objects.TempDir(), "commit-")
 	if err != nil {
@@ -111,5 +111,5 @@ func (w *Worktree) writeStackedLayer(ctx context.Context, parent *objects.Commit
 	if err := makeWhiteouts(stage, whiteouts); err != nil {
 		return objects.Layer{}, fmt.Errorf("commit: %w", err)
 	}
-	return w.addLayer(ctx, parent, stage, layer.WriteOptions{Overlay: true, Mtime: mtime})
+	return w.addLayer(ctx, parent, stage, layer.WriteOptions{Overlay: true, Mtime: mtime}, nil)
 }

@@ -32,6 +32,9 @@ type statusResult struct {
 	// heap holds one per file, in a slice per directory rather than a map
 	// entry per file (issue 15: 100,000 files).
 	scanned map[string]*scannedDir
+	// gate, if set, is a layer writer reading scanned and same while the
+	// scan still runs: both are then written and read under gate.mu.
+	gate *scanGate
 }
 
 // scannedDir is the kept lstats of one upper directory, in name order.
@@ -42,6 +45,10 @@ type scannedDir struct {
 
 // scannedEntry returns the kept lstat of the upper entry at p ("/a/b").
 func (r *statusResult) scannedEntry(p string) (layer.UpperEntry, bool) {
+	if r.gate != nil {
+		r.gate.wait(p)
+		defer r.gate.mu.Unlock()
+	}
 	i := strings.LastIndexByte(p, '/')
 	if i < 0 {
 		return layer.UpperEntry{}, false
@@ -108,28 +115,43 @@ func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
 // scanKeep is scan; keep says to keep the upper's entries
 // (statusResult.scanned) for a commit that writes the upper next.
 func (w *Worktree) scanKeep(ctx context.Context, st State, keep bool) (*statusResult, error) {
+	s, res, err := w.newScanner(ctx, st, keep)
+	if err != nil || s == nil {
+		return res, err
+	}
+	return s.run(w.upper())
+}
+
+// newScanner prepares scanKeep's scan. An empty upper of an unstacked
+// mount needs none: s is nil and res says that nothing changed.
+func (w *Worktree) newScanner(ctx context.Context, st State, keep bool) (s *scanner, res *statusResult, err error) {
 	if empty, err := isEmptyDir(w.upper()); err != nil || empty && !st.Stacked {
 		// Nothing changed: no need to read the base commit's tree.
-		return &statusResult{same: map[string]bool{}, ex: &Excludes{}}, err
+		return nil, &statusResult{same: map[string]bool{}, ex: &Excludes{}}, err
 	}
 	c, err := w.commit(st.Commit)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tree, base, err := w.scanTrees(st, c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ex, err := LoadExcludes(w.Repo.Root, w.target)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s := &scanner{ctx: ctx, tree: tree, base: base, stacked: st.Stacked && st.Base != st.Commit, ex: ex, res: &statusResult{same: map[string]bool{}, ex: ex}, xbuf: make([]byte, 4096), target: w.target}
+	s = &scanner{ctx: ctx, tree: tree, base: base, stacked: st.Stacked && st.Base != st.Commit, ex: ex, res: &statusResult{same: map[string]bool{}, ex: ex}, xbuf: make([]byte, 4096), target: w.target}
 	if keep {
 		s.res.scanned = map[string]*scannedDir{}
 	}
+	return s, s.res, nil
+}
+
+// run scans the upper directory upper.
+func (s *scanner) run(upper string) (*statusResult, error) {
 	defer s.mount.Close()
-	up, err := layer.OpenDir(w.upper())
+	up, err := layer.OpenDir(upper)
 	if err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
@@ -202,6 +224,9 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 	}
 	var looked []layer.Looked
 	var sd *scannedDir // this directory's kept lstats
+	if s.res.gate != nil {
+		defer s.res.gate.finishDir(rel)
+	}
 	for i, name := range names {
 		if i%windowNames == 0 {
 			// Stat and classify the next names on every core.
@@ -218,6 +243,7 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		}
 		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 		if s.ex.Match(crel, isDir) {
+			s.decided(rel, name, &sd, nil, false)
 			continue
 		}
 		ue, err := l.Entry, l.ClassErr
@@ -227,19 +253,16 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		if err != nil {
 			return err
 		}
+		var kept *unix.Stat_t
 		if upper && s.res.scanned != nil && ue.Plain() && uint64(uint32(ue.St.Nlink)) == ue.St.Nlink {
-			if sd == nil {
-				sd = &scannedDir{}
-				s.res.scanned[rel] = sd
-			}
-			sd.names = append(sd.names, name)
-			sd.stats = append(sd.stats, keepStat(&ue.St))
+			kept = &ue.St
 		}
 		old := s.tree[crel]
 		if ue.Class == layer.Whiteout {
 			if old != nil {
 				s.deleted(crel, true)
 			}
+			s.decided(rel, name, &sd, kept, false)
 			continue
 		}
 		isDir = ue.IsDir()
@@ -255,6 +278,7 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		if err != nil {
 			return err
 		}
+		same := false
 		switch {
 		case old == nil:
 			s.add(tree.Change{Path: crel, Kind: tree.Added, New: nu})
@@ -278,9 +302,10 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 			} else if !isDir && ue.St.Nlink == 1 {
 				// Unchanged, and left out of the commit. A file with
 				// more names stays in: the layer must record the link.
-				s.res.same[crel] = true
+				same = true
 			}
 		}
+		s.decided(rel, name, &sd, kept, same)
 		if !isDir {
 			continue
 		}
@@ -324,6 +349,37 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 	}
 	return nil
 }
+
+// decided records what a commit's layer writer takes of the entry name
+// of rel: its lstat (kept, if set), whether it is a copy-up equal to its
+// lower (same), and, for a writer running meanwhile, that the scan has
+// passed it. *sd is rel's kept lstats, made on first need.
+func (s *scanner) decided(rel, name string, sd **scannedDir, kept *unix.Stat_t, same bool) {
+	if testScanDecided != nil {
+		testScanDecided(rel + "/" + name)
+	}
+	if g := s.res.gate; g != nil {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		defer g.mark(rel, name)
+	}
+	if kept != nil {
+		if *sd == nil {
+			*sd = &scannedDir{}
+			s.res.scanned[rel] = *sd
+		}
+		(*sd).names = append((*sd).names, name)
+		(*sd).stats = append((*sd).stats, keepStat(kept))
+	}
+	if same {
+		s.res.same[rel+"/"+name] = true
+	}
+}
+
+// testScanDecided, if set by a test, is called as the scan decides each
+// entry: it holds the scan back so that a layer writer running meanwhile
+// is ahead of it.
+var testScanDecided func(p string)
 
 // unseen compares, below a directory of the upper whose lowers show
 // through, HEAD's entries that the upper does not hold with what the

@@ -145,7 +145,15 @@ func (d *Dir) openRead(name string, st *unix.Stat_t) (int, unix.Stat_t, error) {
 	if now.Mode&unix.S_IFMT != unix.S_IFREG {
 		return -1, now, fmt.Errorf("%s: %w (%s)", d.join(name), ErrNotRegular, typeWord(now.Mode))
 	}
-	fd, err := reopen(pfd, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC)
+	// O_NOATIME: reading a tree into a layer leaves its access times
+	// alone, as tar --atime-preserve=system does. Under relatime, a file
+	// written since it was last read (every new file of a commit) would
+	// otherwise have its inode dirtied and journaled by the read. Only the
+	// owner (or CAP_FOWNER) may ask: anyone else reads as before.
+	fd, err := reopen(pfd, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOATIME)
+	if errors.Is(err, unix.EPERM) {
+		fd, err = reopen(pfd, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC)
+	}
 	if err != nil {
 		return -1, now, &os.PathError{Op: "open", Path: d.join(name), Err: err}
 	}
