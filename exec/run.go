@@ -30,8 +30,9 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	// only once that is done (nothing is left behind when it returns).
 	swept := sweepStarted()
 	defer func() { <-swept }()
-	// Copying the binary is the slowest step of a start: overlap it with
-	// the rest of the preparation.
+	// The init's file (a read-only mount of the installed init, or a memfd
+	// copy, which is the slowest step of a start) is made while the rest
+	// is prepared.
 	exeReady := make(chan struct{})
 	sysAdmin := holdsSysAdmin(&spec)
 	go func() { initExe(sysAdmin); close(exeReady) }()
