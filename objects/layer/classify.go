@@ -132,6 +132,9 @@ var lookScratch = sync.Pool{New: func() any { return &scratch{xbuf: make([]byte,
 // core: a scan of many small files waits on these calls. out is reused
 // if large enough.
 func ClassifyAll(d *Dir, names []string, overlay bool, out []Looked) []Looked {
+	if cap(out) < len(names) {
+		out = make([]Looked, 0, max(len(names), windowNames))
+	}
 	out = out[:0]
 	for _, n := range names {
 		out = append(out, Looked{Name: n})

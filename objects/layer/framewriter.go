@@ -153,7 +153,7 @@ func (f *frameWriter) compress() {
 			// Sized for the worst case, so EncodeAll never grows it:
 			// growing it in steps left garbage that took import's peak
 			// RSS from 90 to 130 MB. Its untouched pages cost no RSS.
-			out = make([]byte, 0, frameSize+frameSize/64+1024)
+			out = getFrameBuf(frameOutSize)
 		}
 		c.out = enc.EncodeAll(c.buf, out[:0])
 		close(c.done)
@@ -246,7 +246,7 @@ func (f *frameWriter) wrote(n int) {
 func (f *frameWriter) newChunk() *chunk {
 	buf := <-f.bufs
 	if cap(buf) == 0 {
-		buf = make([]byte, 0, frameSize)
+		buf = getFrameBuf(frameSize)
 	}
 	return &chunk{buf: buf[:0:frameCap(f.sent)], mem: &tarBuf{b: buf}, done: make(chan struct{})}
 }
@@ -286,7 +286,27 @@ func (f *frameWriter) Close() error {
 	close(f.hashq)
 	close(f.outq)
 	f.wg.Wait()
+	f.freeBuffers()
 	return f.Err()
+}
+
+// freeBuffers gives the buffers back for the next writer or reader; every
+// goroutine that used them has returned.
+func (f *frameWriter) freeBuffers() {
+	if c := f.cur; c != nil && len(c.buf) == 0 && f.sent > 0 {
+		f.bufs <- c.mem.b[:0] // asked for, never sent
+	}
+	f.cur = nil
+	for {
+		select {
+		case b := <-f.bufs:
+			putFrameBuf(b)
+		case b := <-f.outs:
+			putFrameBuf(b)
+		default:
+			return
+		}
+	}
 }
 
 // DiffID is the sha256 of everything written; valid after Close.
