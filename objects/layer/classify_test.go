@@ -156,9 +156,20 @@ func TestDirOpenFile(t *testing.T) {
 	must(unix.Mknod(filepath.Join(dir, "null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))))
 	must(os.Mkdir(filepath.Join(dir, "sub"), 0o755))
 	must(os.Symlink(filepath.Dir(outside), filepath.Join(dir, "sublink")))
-	d, err := OpenDir(dir)
-	must(err)
-	defer d.Close()
+	for _, open := range []struct {
+		name string
+		open func(string) (*Dir, error)
+	}{{"OpenDir", OpenDir}, {"OpenDirForRead", OpenDirForRead}} {
+		t.Run(open.name, func(t *testing.T) {
+			d, err := open.open(dir)
+			must(err)
+			defer d.Close()
+			checkOpenFile(t, d)
+		})
+	}
+}
+
+func checkOpenFile(t *testing.T, d *Dir) {
 	if b, err := d.ReadSmallFile("ok", 1024); err != nil || string(b) != "ok" {
 		t.Errorf("ok: %q %v", b, err)
 	}
@@ -175,5 +186,51 @@ func TestDirOpenFile(t *testing.T) {
 	}
 	if _, err := d.OpenBeneath("sublink/x"); err == nil {
 		t.Errorf("OpenBeneath followed a symlink")
+	}
+}
+
+// TestOpenDirForReadMount: as root, OpenDirForRead reads through a private
+// mount on which a device cannot be opened at all (not merely refused
+// after the open) and nothing can be written; closing it leaves nothing
+// mounted.
+func TestOpenDirForReadMount(t *testing.T) {
+	requireRoot(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "ok"), []byte("ok"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mknod(filepath.Join(dir, "null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenDirForRead(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.noDev {
+		d.Close()
+		t.Fatal("OpenDirForRead as root did not get its private mount")
+	}
+	if fd, err := unix.Openat(d.fd, "null", unix.O_RDONLY|unix.O_CLOEXEC, 0); !errors.Is(err, unix.EACCES) {
+		unix.Close(fd)
+		t.Errorf("open of a device below OpenDirForRead: %v, want EACCES (nodev)", err)
+	}
+	if fd, err := unix.Openat(d.fd, "ok", unix.O_WRONLY|unix.O_CLOEXEC, 0); !errors.Is(err, unix.EROFS) {
+		unix.Close(fd)
+		t.Errorf("open for writing below OpenDirForRead: %v, want EROFS", err)
+	}
+	if _, err := d.ReadSmallFile("null", 1024); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("null: %v, want ErrNotRegular", err)
+	}
+	d.Close()
+	after, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(before) != string(after) {
+		t.Errorf("mount table changed:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }

@@ -22,6 +22,9 @@ import (
 type Dir struct {
 	fd   int
 	path string // for messages only; never opened again
+	// noDev: d is on a private nodev mount (OpenDirForRead), so a file
+	// below it can be opened directly (openDirect).
+	noDev bool
 }
 
 // Errors callers may branch on.
@@ -84,7 +87,7 @@ func (d *Dir) Sub(name string, st *unix.Stat_t) (*Dir, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: d.join(name), Err: err}
 	}
-	sub := &Dir{fd: fd, path: d.join(name)}
+	sub := &Dir{fd: fd, path: d.join(name), noDev: d.noDev}
 	if st != nil {
 		var now unix.Stat_t
 		if err := unix.Fstat(fd, &now); err != nil || now.Dev != st.Dev || now.Ino != st.Ino {
@@ -110,7 +113,7 @@ func (d *Dir) OpenBeneath(rel string) (*Dir, error) {
 		if err != nil {
 			return nil, &os.PathError{Op: "open", Path: d.join(rel), Err: err}
 		}
-		return &Dir{fd: fd, path: d.join(rel)}, nil
+		return &Dir{fd: fd, path: d.join(rel), noDev: d.noDev}, nil
 	}
 	return nil, &os.PathError{Op: "open", Path: d.join(rel), Err: unix.EAGAIN}
 }
@@ -130,6 +133,11 @@ func (d *Dir) OpenFile(name string, st *unix.Stat_t) (*os.File, unix.Stat_t, err
 // openRead is OpenFile's raw fd, for the layer writer's loop over every
 // file: an os.File costs an fcntl and a failed epoll_ctl each.
 func (d *Dir) openRead(name string, st *unix.Stat_t) (int, unix.Stat_t, error) {
+	if d.noDev {
+		if fd, now, ok, err := d.openDirect(name, st); ok {
+			return fd, now, err
+		}
+	}
 	var now unix.Stat_t
 	pfd, err := unix.Openat(d.fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -124,7 +124,7 @@ func WriteTar(ctx context.Context, dir string, w io.Writer, opts WriteOptions) (
 		t.index = bufio.NewWriterSize(opts.Index, 64<<10)
 		t.index.WriteString(indexHeader + "\n")
 	}
-	root, err := OpenDir(dir)
+	root, err := OpenDirForRead(dir)
 	if err != nil {
 		return nil, fmt.Errorf("write layer: %w", err)
 	}
