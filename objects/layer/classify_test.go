@@ -234,3 +234,40 @@ func TestOpenDirForReadMount(t *testing.T) {
 		t.Errorf("mount table changed:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
+
+// TestOpenDirForReadSubmount: a mount below the tree is read through, as a
+// plain walk would, and is nodev on the private clone too.
+func TestOpenDirForReadSubmount(t *testing.T) {
+	requireRoot(t)
+	dir, other := t.TempDir(), t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "f"), []byte("below a mount"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mknod(filepath.Join(other, "null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(other, filepath.Join(dir, "sub"), "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(filepath.Join(dir, "sub"), unix.MNT_DETACH) })
+	d, err := OpenDirForRead(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	sub, err := d.Sub("sub", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if b, err := sub.ReadSmallFile("f", 1024); err != nil || string(b) != "below a mount" {
+		t.Errorf("f below a mount: %q, %v", b, err)
+	}
+	if fd, err := unix.Openat(sub.fd, "null", unix.O_RDONLY|unix.O_CLOEXEC, 0); !errors.Is(err, unix.EACCES) {
+		unix.Close(fd)
+		t.Errorf("open of a device on a submount: %v, want EACCES (nodev)", err)
+	}
+}

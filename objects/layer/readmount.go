@@ -26,7 +26,10 @@ func OpenDirForRead(path string) (*Dir, error) {
 }
 
 func openPrivateReadMount(path string) (*Dir, error) {
-	mnt, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	// Recursive, as a walk through path itself crosses into whatever is
+	// mounted below it (build's COPY binds its context there); the
+	// attributes below go to every mount of the clone.
+	mnt, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +39,7 @@ func openPrivateReadMount(path string) (*Dir, error) {
 			unix.MOUNT_ATTR_NOEXEC | unix.MOUNT_ATTR_NOATIME,
 		Attr_clr: unix.MOUNT_ATTR__ATIME,
 	}
-	if err := unix.MountSetattr(mnt, "", unix.AT_EMPTY_PATH, attr); err != nil {
+	if err := unix.MountSetattr(mnt, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
 		return nil, err
 	}
 	fd, err := unix.Openat(mnt, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
