@@ -9,15 +9,15 @@ import (
 // Frame buffers, read and written, are mapped outside the Go heap. In the
 // heap, a writer's 64 MiB of them left a commit of 100,000 files (whose
 // scan keeps ~40 MB live) so close to the 128 MiB memory limit that the
-// collector ran without pause: 0.4 s of its 2.6 s of CPU. From the heap, every
-// frame's content and compressed input were zeroed by the runtime over
+// collector ran without pause: 0.4 s of its 2.6 s of CPU. From the heap,
+// every frame's content and compressed input were zeroed by the runtime over
 // their whole capacity (16 MiB, twice what Create's frames fill) and
 // faulted in: 23,000 page faults, 8% of a checkout's CPU on tmpfs (perf).
 // A fresh mapping is zero already and its untouched pages cost nothing.
 // (Transparent huge pages were measured worse on the benchmark VM: the
 // first 2 MiB pages of a process often cost a compaction, 190 ms for 64 MiB.)
-// Buffers are never unmapped, only handed to the next frameReader or frameWriter: a
-// slice of one can then never outlive its memory.
+// Buffers are never unmapped, only handed to the next frameReader or
+// frameWriter: a slice of one can then never outlive its memory.
 const (
 	frameOutCap = maxFrame
 	frameInCap  = maxFrame + 3*(maxFrame/maxBlock+2) + 32
