@@ -144,7 +144,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	// HEAD moved even when moveErr wraps refs.ErrMoved (a later step such
 	// as the index.json rewrite failed): record the commit, then report it.
 	// The mount stays: whoever lives in the tree keeps its files.
-	st.stack(c.ID)
+	st.stack(c.ID, t0)
 	if err := w.writeState(st); err != nil {
 		return c, res.changes, err
 	}

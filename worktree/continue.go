@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
@@ -21,6 +22,9 @@ type ContinueOptions struct {
 	// config conflicts); Message replaces the step's message if set.
 	Config  func(*ocispec.ImageConfig) error
 	Message string
+	// Mtime, if set, rewrites the resolved step's layer mtimes, as
+	// CommitOptions.Mtime.
+	Mtime func(time.Time) time.Time
 }
 
 // current opens the operation in progress, checking it is op.
@@ -141,9 +145,13 @@ func (w *Worktree) commitResolved(ctx context.Context, s *Sequence, st State, o 
 	if err != nil {
 		return st, err
 	}
+	scanned := time.Now()
 	res, err := w.scan(ctx, st)
 	if err != nil {
 		return st, err
+	}
+	if parent.ID != st.Commit {
+		scanned = time.Time{} // the scan compared the upper with another tree
 	}
 	cfg := parent.Config.Config
 	if s.Config != nil {
@@ -171,7 +179,7 @@ func (w *Worktree) commitResolved(ctx context.Context, s *Sequence, st State, o 
 		if st.Stacked {
 			write = w.writeStackedLayer
 		}
-		l, err := write(ctx, parent, res, nil)
+		l, err := write(ctx, parent, res, o.Mtime)
 		if err != nil {
 			return st, err
 		}
@@ -190,7 +198,7 @@ func (w *Worktree) commitResolved(ctx context.Context, s *Sequence, st State, o 
 	if err := w.saveSeq(s); err != nil {
 		return st, err
 	}
-	st.stack(c.ID)
+	st.stack(c.ID, scanned)
 	return st, w.writeState(st)
 }
 

@@ -141,7 +141,7 @@ func (w *Worktree) newScanner(ctx context.Context, st State, keep bool) (s *scan
 	if err != nil {
 		return nil, nil, err
 	}
-	s = &scanner{ctx: ctx, tree: tree, base: base, stacked: st.Stacked && st.Base != st.Commit, ex: ex, res: &statusResult{same: map[string]bool{}, ex: ex}, xbuf: make([]byte, 4096), target: w.target}
+	s = &scanner{ctx: ctx, tree: tree, base: base, stacked: st.Stacked && st.Base != st.Commit, settled: st.settled(), ex: ex, res: &statusResult{same: map[string]bool{}, ex: ex}, xbuf: make([]byte, 4096), target: w.target}
 	if keep {
 		s.res.scanned = map[string]*scannedDir{}
 	}
@@ -192,6 +192,7 @@ type scanner struct {
 	base       tree.Tree
 	baseSorted []string
 	stacked    bool
+	settled    int64 // State.Settled, for the stat check
 	ex         *Excludes
 	res        *statusResult
 	xbuf       []byte
@@ -301,7 +302,7 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 				// A link committed on this mount: compare with the file it names.
 				cmp = s.tree[old.Link]
 			}
-			changed, err := differs(cmp, nu, d, &ue)
+			changed, err := differs(cmp, nu, d, &ue, s.settled)
 			if err != nil {
 				return err
 			}
@@ -502,9 +503,10 @@ func (s *scanner) entry(rel string, d *layer.Dir, ue *layer.UpperEntry) (*layer.
 }
 
 // differs compares a lower entry with the work tree's. A file of the same
-// size and mtime is taken as unchanged (git's stat check); otherwise its
-// content is hashed, so that a copy-up or a touch changes nothing.
-func differs(old, nu *layer.Entry, d *layer.Dir, ue *layer.UpperEntry) (bool, error) {
+// size and mtime (sameMtime) is taken as unchanged (git's stat check);
+// otherwise its content is hashed, so that a copy-up or a touch changes
+// nothing.
+func differs(old, nu *layer.Entry, d *layer.Dir, ue *layer.UpperEntry, settled int64) (bool, error) {
 	if old.Mode != nu.Mode || old.UID != nu.UID || old.GID != nu.GID || old.Xattrs != nu.Xattrs ||
 		old.Link != nu.Link || old.Major != nu.Major || old.Minor != nu.Minor {
 		return true, nil
@@ -515,7 +517,7 @@ func differs(old, nu *layer.Entry, d *layer.Dir, ue *layer.UpperEntry) (bool, er
 	if old.Size != nu.Size {
 		return true, nil
 	}
-	if old.ModTime.Equal(nu.ModTime) {
+	if sameMtime(old.ModTime, nu.ModTime, settled) {
 		nu.Digest = old.Digest
 		return false, nil
 	}
@@ -525,6 +527,18 @@ func differs(old, nu *layer.Entry, d *layer.Dir, ue *layer.UpperEntry) (bool, er
 	}
 	nu.Digest = dg
 	return dg != old.Digest, nil
+}
+
+// sameMtime reports whether a work tree file's mtime nu vouches that it
+// is its entry's, whose mtime is old: the same time, or, as the layer
+// keeps whole seconds, a time within old's second when that second is
+// before settled (State.Settled), so that a commit's files are not all
+// hashed again by the next status.
+func sameMtime(old, nu time.Time, settled int64) bool {
+	if old.Equal(nu) {
+		return true
+	}
+	return old.Nanosecond() == 0 && nu.Unix() == old.Unix() && old.Unix() < settled
 }
 
 func isEmptyDir(dir string) (bool, error) {

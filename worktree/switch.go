@@ -42,7 +42,7 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 		}
 		if h.Commit == st.Pending && st.PendingStack {
 			// A commit killed after HEAD moved: the mount stays.
-			st.stack(st.Pending)
+			st.stack(st.Pending, time.Time{}) // when its scan began is lost
 			if err := w.writeState(st); err != nil {
 				return st, err
 			}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/atomicfile"
@@ -62,6 +63,23 @@ type State struct {
 	Pending      digest.Digest `json:"pending,omitempty"`
 	PendingKeep  bool          `json:"pending_keep,omitempty"`  // the switch keeps the upper (reset --soft)
 	PendingStack bool          `json:"pending_stack,omitempty"` // a commit: the mount stays, Pending is stacked on it
+	// Settled is the second (Unix time) in which the scan of commit
+	// SettledAt began, the commit made on this mount that the upper was
+	// last compared with whole. Layers hold mtimes in whole seconds, the
+	// upper its own; a file whose mtime falls in its entry's second,
+	// earlier than Settled, was last written before that scan, which saw
+	// it, so status trusts it unhashed (git's racy-clean rule). A write
+	// in the scan's second or later can share an entry's second: hashed.
+	Settled   int64         `json:"settled,omitempty"`
+	SettledAt digest.Digest `json:"settled_at,omitempty"`
+}
+
+// settled is Settled when it is about the work tree's commit, else 0.
+func (st State) settled() int64 {
+	if st.SettledAt == "" || st.SettledAt != st.Commit {
+		return 0
+	}
+	return st.Settled
 }
 
 // MountBase is the commit the overlay is mounted from: its lowers.
@@ -72,12 +90,17 @@ func (st State) MountBase() digest.Digest {
 	return st.Commit
 }
 
-// stack records that commit id was made on the current mount, which stays.
-func (st *State) stack(id digest.Digest) {
+// stack records that commit id was made on the current mount, which stays,
+// from a scan of the whole upper that began at scanned (zero: unknown).
+func (st *State) stack(id digest.Digest, scanned time.Time) {
 	if !st.Stacked {
 		st.Stacked, st.Base = true, st.Commit
 	}
 	st.Commit, st.Pending, st.PendingKeep, st.PendingStack = id, "", false, false
+	st.Settled, st.SettledAt = 0, ""
+	if !scanned.IsZero() {
+		st.Settled, st.SettledAt = scanned.Unix(), id
+	}
 }
 
 // Main returns the repository's main work tree (<project>/rootfs).

@@ -124,7 +124,7 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	if err != nil {
 		return err
 	}
-	mt, err := commitMtimes()
+	mt, err := layerMtimes()
 	if err != nil {
 		return err
 	}

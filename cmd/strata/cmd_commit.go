@@ -67,7 +67,7 @@ concludes the stopped step as --continue does, with -m as its message and
 				return err
 			}
 			co.Date = date
-			if co.Mtime, err = commitMtimes(); err != nil {
+			if co.Mtime, err = layerMtimes(); err != nil {
 				return err
 			}
 			if o.from != "" {
@@ -86,7 +86,7 @@ concludes the stopped step as --continue does, with -m as its message and
 			} else if ok {
 				// During a merge, rebase, cherry-pick or revert, commit
 				// concludes the stopped step, as git's does.
-				out, err := w.Continue(cmd.Context(), worktree.ContinueOptions{Config: co.Config, Message: o.message})
+				out, err := w.Continue(cmd.Context(), worktree.ContinueOptions{Config: co.Config, Message: o.message, Mtime: co.Mtime})
 				return report(g, seq.Op, out, err)
 			}
 			thaw, err := freezeRuns(w)

@@ -71,7 +71,11 @@ func (f *seqFlags) control(cmd *cobra.Command, g *globals, op string, args []str
 		out, err := w.Skip(ctx)
 		return true, report(g, op, out, err)
 	default:
-		out, err := w.Continue(ctx, worktree.ContinueOptions{Op: op})
+		mt, err := layerMtimes()
+		if err != nil {
+			return true, err
+		}
+		out, err := w.Continue(ctx, worktree.ContinueOptions{Op: op, Mtime: mt})
 		return true, report(g, op, out, err)
 	}
 }

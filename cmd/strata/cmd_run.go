@@ -300,7 +300,7 @@ func commitThrowaway(ctx context.Context, g *globals, w *worktree.Worktree, t *c
 	if err != nil {
 		return err
 	}
-	mt, err := commitMtimes()
+	mt, err := layerMtimes()
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func importTarFile(ctx context.Context, r *repo.Repo, path string) (objects.Laye
 	if err := layer.Unpack(ctx, dr, tmp, layer.Apply); err != nil {
 		return objects.Layer{}, err
 	}
-	mt, err := importMtimes()
+	mt, err := layerMtimes()
 	if err != nil {
 		return objects.Layer{}, err
 	}
@@ -47,7 +47,7 @@ func importTarFile(ctx context.Context, r *repo.Repo, path string) (objects.Laye
 // importDirOptions leaves the repository's own .strata out of an import
 // of a directory that holds it ("strata import ." in the project).
 func importDirOptions(r *repo.Repo, src string) (layer.WriteOptions, error) {
-	mt, err := importMtimes()
+	mt, err := layerMtimes()
 	if err != nil {
 		return layer.WriteOptions{}, err
 	}

@@ -17,8 +17,8 @@ import (
 // nearly every entry (a file, directory, symlink or hard link with an
 // ASCII name) are formatted here, byte for byte as archive/tar formats
 // them, and every other header by archive/tar itself. archive/tar costs a
-// map, a sort and string formatting for each header; a commit keeps
-// nanosecond mtimes and so needs a PAX header for every file (issue 15:
+// map, a sort and string formatting for each header, and a layer written
+// with nanosecond mtimes needs a PAX header for every file (issue 15:
 // commit of 100,000 files). tarheader_test.go compares both writers.
 
 const blockSize = 512
