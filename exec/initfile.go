@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -157,10 +159,49 @@ func install(dir int, digest string) error {
 		return fmt.Errorf("install init: %w", err)
 	}
 	err = unix.Linkat(fd, "", dir, digest, unix.AT_EMPTY_PATH)
-	if err != nil && err != unix.EEXIST {
+	if err == unix.EEXIST {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("install init: link: %w", err)
 	}
+	pruneInits(dir, digest, time.Now().Add(-staleInitAge))
 	return nil
+}
+
+// staleInitAge: when an init is installed, the others installed before
+// this long ago are removed, so that /run (memory) does not keep a 2-3 MB
+// binary for every strata version ever run. Younger ones stay: two
+// versions in use side by side would otherwise reinstall in turn.
+const staleInitAge = time.Hour
+
+// pruneInits removes the inits in dir other than keep installed before
+// cutoff. A run started from one keeps it (its exec, or the mount clone
+// of it); a run about to clone one finds it gone and installs it again.
+func pruneInits(dir int, keep string, cutoff time.Time) {
+	fd, err := unix.Openat(dir, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	d := os.NewFile(uintptr(fd), initDir)
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		slog.Debug("prune installed inits", "err", err)
+	}
+	for _, name := range names {
+		if name == keep || len(name) != 64 || strings.Trim(name, "0123456789abcdef") != "" {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil ||
+			st.Mode&unix.S_IFMT != unix.S_IFREG || !time.Unix(st.Mtim.Unix()).Before(cutoff) {
+			continue
+		}
+		if err := unix.Unlinkat(dir, name, 0); err != nil {
+			slog.Debug("prune installed init", "name", name, "err", err)
+		}
+	}
 }
 
 // openRootDir opens the absolute path p one component at a time, never

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -225,5 +226,49 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	}
 	if err := os.WriteFile(to, b, mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestInstalledInitPrunesOld: installing an init removes the inits
+// installed more than an hour before (one per strata version would pile
+// up in /run, which is memory) and leaves recent ones and anything that
+// is not an installed init.
+func TestInstalledInitPrunesOld(t *testing.T) {
+	self, _ := os.Executable()
+	root := probeRoot(t)
+	path := useInstalledInit(t, self)
+	dir := filepath.Dir(path)
+	mkdir(t, dir, 0o700)
+	old := time.Now().Add(-2 * time.Hour)
+	plant := func(name string, at time.Time, isDir bool) string {
+		p := filepath.Join(dir, name)
+		if isDir {
+			mkdir(t, p, 0o700)
+		} else if err := os.WriteFile(p, []byte("old init"), 0o555); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	stale := plant(strings.Repeat("a", 64), old, false)
+	recent := plant(strings.Repeat("b", 64), time.Now().Add(-time.Minute), false)
+	other := plant("notes", old, false)
+	oldDir := plant(strings.Repeat("c", 64), old, true)
+
+	if exe := exeOf(t, root, nil); strings.HasPrefix(exe, "/memfd:") {
+		t.Fatalf("init ran from %q, want the installed file", exe)
+	}
+	if _, err := os.Lstat(path); err != nil {
+		t.Fatalf("not installed: %v", err)
+	}
+	if _, err := os.Lstat(stale); !os.IsNotExist(err) {
+		t.Errorf("an init installed two hours ago is still there (%v)", err)
+	}
+	for _, p := range []string{recent, other, oldDir} {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(p), err)
+		}
 	}
 }
