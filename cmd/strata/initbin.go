@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"testing"
 
 	"github.com/strata-sh/strata/exec"
 )
@@ -22,8 +23,10 @@ const initName = "initbin/strata-init"
 // useEmbeddedInit makes containers start from the embedded small init.
 func useEmbeddedInit() {
 	// Tests built by go test are dynamic binaries; strata exec needs a
-	// static init, which they build and name here.
-	if p := os.Getenv("STRATA_TEST_INIT_BINARY"); p != "" {
+	// static init, which they build and name here. Only a test binary
+	// reads it: the init is what confines a container, and no variable
+	// in root's environment may choose it for strata itself.
+	if p := os.Getenv("STRATA_TEST_INIT_BINARY"); p != "" && testing.Testing() {
 		exec.SetInitBinary(func() (io.Reader, error) { return os.Open(p) })
 		if f, err := os.Open(p); err == nil {
 			h := sha256.New()

@@ -337,3 +337,22 @@ func statusFields(t *testing.T, path string) map[string]string {
 	}
 	return m
 }
+
+// TestInitVariableOnlyInTests: strata itself (not a test binary) ignores
+// STRATA_TEST_INIT_BINARY, which would otherwise let a variable in root's
+// environment choose the init that confines every container.
+func TestInitVariableOnlyInTests(t *testing.T) {
+	dir := busyboxRepo(t)
+	bin := filepath.Join(t.TempDir(), "strata")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build strata: %v\n%s", err, out)
+	}
+	run := exec.Command(bin, "-C", dir, "run", "--rev", "main", "--", "/bin/echo", "confined")
+	run.Env = append(os.Environ(), "STRATA_TEST_INIT_BINARY="+filepath.Join(t.TempDir(), "planted"))
+	out, err := run.CombinedOutput()
+	if err != nil || string(out) != "confined\n" {
+		t.Fatalf("strata run with STRATA_TEST_INIT_BINARY set = %v, %q; want the variable ignored", err, out)
+	}
+}
