@@ -66,10 +66,10 @@ type State struct {
 	// Settled is the second (Unix time) in which the scan of commit
 	// SettledAt began, the commit made on this mount that the upper was
 	// last compared with whole. Layers hold mtimes in whole seconds, the
-	// upper its own; a file whose mtime falls in its entry's second,
-	// earlier than Settled, was last written before that scan, which saw
-	// it, so status trusts it unhashed (git's racy-clean rule). A write
-	// in the scan's second or later can share an entry's second: hashed.
+	// upper its own; a file whose mtime falls in its entry's second and
+	// whose ctime is earlier than Settled was last changed before that
+	// scan, which saw it, so status trusts it unhashed (git's racy-clean
+	// rule). A change in the scan's second or later moves the ctime there.
 	Settled   int64         `json:"settled,omitempty"`
 	SettledAt digest.Digest `json:"settled_at,omitempty"`
 }

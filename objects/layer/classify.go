@@ -130,8 +130,11 @@ var lookScratch = sync.Pool{New: func() any { return &scratch{xbuf: make([]byte,
 
 // ClassifyAll is d.Lstat and ClassifyStat of each name, run on every
 // core: a scan of many small files waits on these calls. out is reused
-// if large enough.
-func ClassifyAll(d *Dir, names []string, overlay bool, out []Looked) []Looked {
+// if large enough. known, if set, is asked (on any core) about each
+// regular file after its lstat: true says the caller knows it to be
+// ordinary content without xattrs, so its xattrs are not read (Entry is
+// Content and Plain).
+func ClassifyAll(d *Dir, names []string, overlay bool, known func(name string, st *unix.Stat_t) bool, out []Looked) []Looked {
 	if cap(out) < len(names) {
 		out = make([]Looked, 0, max(len(names), windowNames))
 	}
@@ -153,9 +156,14 @@ func ClassifyAll(d *Dir, names []string, overlay bool, out []Looked) []Looked {
 				return
 			}
 			l := &out[i]
-			if l.St, l.LstatErr = d.Lstat(l.Name); l.LstatErr == nil {
-				l.Entry, l.ClassErr = ClassifyStat(d, l.Name, &l.St, overlay, s.xbuf)
+			if l.St, l.LstatErr = d.Lstat(l.Name); l.LstatErr != nil {
+				continue
 			}
+			if known != nil && l.St.Mode&unix.S_IFMT == unix.S_IFREG && !ReservedName(l.Name) && known(l.Name, &l.St) {
+				l.Entry, l.ClassErr = UpperEntry{Name: l.Name, St: l.St}, nil
+				continue
+			}
+			l.Entry, l.ClassErr = ClassifyStat(d, l.Name, &l.St, overlay, s.xbuf)
 		}
 	}
 	var wg sync.WaitGroup

@@ -21,7 +21,7 @@ func scanTree(t *testing.T, dir string) map[string]UpperEntry {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, l := range ClassifyAll(d, names, false, nil) {
+		for _, l := range ClassifyAll(d, names, false, nil, nil) {
 			if l.LstatErr != nil || l.ClassErr != nil {
 				t.Fatal(l.LstatErr, l.ClassErr)
 			}
