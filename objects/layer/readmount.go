@@ -10,8 +10,9 @@ import (
 // OpenDirForRead is OpenDir for a tree that is about to be read file by
 // file into a layer. Where the kernel lets it (as root, Linux 5.12 and
 // later), the tree is opened through a private clone of its mounts, which
-// nobody else can see, each read-only, nodev, nosuid, noexec and noatime. On it, opening a device node fails before any driver sees the
-// open, so a file can be opened for reading in one step and checked after
+// nobody else can see, each read-only, nodev, nosuid, noexec and noatime.
+// On it, opening a device node fails before any driver sees the open, so
+// a file can be opened for reading in one step and checked after
 // (openRead) instead of being pinned with O_PATH and reopened through
 // /proc: that reopen was 19% of the CPU of a 100,000-file import. The
 // mount also keeps access times as they were without O_NOATIME's
