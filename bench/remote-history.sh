@@ -9,8 +9,8 @@
 # and a config request, the rest come in one bundle per 1,000 commits, so
 # the registry's time per request bounds the clone on a small machine.
 # The push before them is timed once, with the registry's CPU time: it
-# costs docker-registry four requests a commit (HEAD, POST and PUT of
-# the config, PUT of the manifest), which bound it on two cores.
+# costs docker-registry three requests a commit (POST and PUT of the
+# config, PUT of the manifest), which bound it on two cores.
 # remote/ancestors_test.go's BenchmarkCloneDeepHistory times the same
 # depth with one config shared by all commits (manifest requests only).
 set -eu

@@ -44,8 +44,12 @@ const (
 // blobJob is one blob to send; done closes when it is in (err says how).
 type blobJob struct {
 	desc ocispec.Descriptor
-	done chan struct{}
-	err  error
+	// config: the config of a commit the remote lacks. A config names its
+	// commit's parent's diff ids, date and message, so commits share one
+	// only by chance: a HEAD for it would almost always answer no.
+	config bool
+	done   chan struct{}
+	err    error
 }
 
 // sendHistory sends the blobs the remote lacks and the manifests of
@@ -60,7 +64,7 @@ func (s *Session) sendHistory(ctx context.Context, st *objects.Store, todo []*ob
 			if present[d] || jobs[d] != nil {
 				continue
 			}
-			j := &blobJob{desc: b.desc, done: make(chan struct{})}
+			j := &blobJob{desc: b.desc, config: b.diffID == "", done: make(chan struct{})}
 			jobs[d] = j
 			order = append(order, j)
 			total += b.desc.Size
@@ -114,7 +118,7 @@ func (s *Session) sendBlobs(ctx context.Context, st *objects.Store, order []*blo
 			}
 			desc := j.desc
 			s.o.event(Event{Kind: EventBlobStart, Digest: desc.Digest, Size: desc.Size})
-			sent, err := s.t.pushBlob(gctx, outBlob{desc: desc, mountFrom: mounts, open: func() (io.ReadCloser, error) {
+			sent, err := s.t.pushBlob(gctx, outBlob{desc: desc, mountFrom: mounts, absent: j.config, open: func() (io.ReadCloser, error) {
 				rc, err := openUnverified(st, desc.Digest)
 				if err != nil {
 					return nil, err

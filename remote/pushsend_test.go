@@ -9,6 +9,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrremote "github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/testregistry"
 	"github.com/strata-sh/strata/refs"
@@ -138,4 +142,76 @@ func TestPushWalkProbesFew(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameHistory(t, a, b, tip, 800)
+}
+
+// A push sends the config of a commit the remote lacks without a HEAD
+// first (it names its parent's diff ids, date and message: it is new
+// too, but for chance), and still asks before each layer, which a shared
+// base often makes present. A config the registry does have is sent
+// again, and the push goes through.
+func TestPushAsksForLayersNotConfigs(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t)
+	url := reg.Repo("heads")
+	a := newRepo(t)
+	commitFile(t, a, "main", "a", "1")
+	s := connect(t, a, "origin", url, Options{})
+	if _, err := s.Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mid := commitFile(t, a, "main", "b", "2")
+	tip := commitFile(t, a, "main", "c", "3")
+	// The registry already has mid's config, as an interrupted push
+	// leaves it: blobs in, manifest not.
+	cfg := configOf(t, a, mid)
+	raw, err := a.Objects.ReadBlob(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.NewRepository(url, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ggcrremote.WriteLayer(ref, static.NewLayer(raw, types.MediaType("application/octet-stream"))); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	heads := map[digest.Digest]int{}
+	rt := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if req.Method == http.MethodHead && strings.Contains(req.URL.Path, "/blobs/sha256:") {
+			mu.Lock()
+			heads[digest.Digest(req.URL.Path[strings.LastIndexByte(req.URL.Path, '/')+1:])]++
+			mu.Unlock()
+		}
+		return http.DefaultTransport.RoundTrip(req)
+	})
+	s2 := connect(t, a, "origin", url, Options{Transport: rt})
+	res, err := s2.Push(ctx, a, refs.Heads+"main", PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []digest.Digest{mid, tip} {
+		c, err := a.Objects.ReadCommit(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := heads[c.Manifest.Config.Digest]; n != 0 {
+			t.Errorf("config of %s: %d HEADs, want none", short(d), n)
+		}
+		for _, l := range c.Layers()[len(c.Layers())-1:] {
+			if n := heads[l.Desc.Digest]; n != 1 {
+				t.Errorf("new layer of %s: %d HEADs, want 1", short(d), n)
+			}
+		}
+	}
+	if res.Commits != 2 || res.Sent != 4 {
+		t.Errorf("push: %d commits, %d blobs sent; want 2 and 4", res.Commits, res.Sent)
+	}
+	b, _, err := Clone(ctx, url+":main", filepath.Join(t.TempDir(), "b"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameHistory(t, a, b, tip, 3)
+	checkFsck(t, b)
 }

@@ -46,6 +46,9 @@ type outBlob struct {
 	desc      ocispec.Descriptor
 	open      func() (io.ReadCloser, error)
 	mountFrom []name.Repository
+	// absent: the remote almost surely lacks it (the config of a commit
+	// it lacks), so no HEAD asks first; if it has it, it is sent again.
+	absent bool
 }
 
 // Options configure a connection to a remote.

@@ -15,7 +15,7 @@ import (
 )
 
 // A blob goes up as a monolithic upload: HEAD (skip it if the repository
-// has it), POST (or a cross-repository mount), then one PUT that carries
+// has it; not asked for a blob marked absent), POST (or a cross-repository mount), then one PUT that carries
 // the body and ?digest=. go-containerregistry, like skopeo, sends the body
 // in a PATCH and then an empty PUT: one more round trip, and
 // docker-registry 2.8 then reopens the upload, writes and reads back its
@@ -35,18 +35,20 @@ func (t *registryTarget) uploadBlob(ctx context.Context, b outBlob) (bool, error
 		return false, err
 	}
 	base := url.URL{Scheme: t.repo.Scheme(), Host: t.repo.RegistryStr()}
-	head := base
-	head.Path = fmt.Sprintf("/v2/%s/blobs/%s", t.repo.RepositoryStr(), d)
-	resp, err := do(ctx, c.http, http.MethodHead, head.String(), nil)
-	if err != nil {
-		return false, err
-	}
-	resp.Body.Close()
-	if err := transport.CheckError(resp, http.StatusOK, http.StatusNotFound); err != nil {
-		return false, err
-	}
-	if resp.StatusCode == http.StatusOK {
-		return false, nil
+	if !b.absent {
+		head := base
+		head.Path = fmt.Sprintf("/v2/%s/blobs/%s", t.repo.RepositoryStr(), d)
+		resp, err := do(ctx, c.http, http.MethodHead, head.String(), nil)
+		if err != nil {
+			return false, err
+		}
+		resp.Body.Close()
+		if err := transport.CheckError(resp, http.StatusOK, http.StatusNotFound); err != nil {
+			return false, err
+		}
+		if resp.StatusCode == http.StatusOK {
+			return false, nil
+		}
 	}
 
 	post := base
@@ -54,7 +56,7 @@ func (t *registryTarget) uploadBlob(ctx context.Context, b outBlob) (bool, error
 	if from := t.mountSource(b); from != "" {
 		post.RawQuery = url.Values{"mount": {d.String()}, "from": {from}}.Encode()
 	}
-	resp, err = do(ctx, c.http, http.MethodPost, post.String(), nil)
+	resp, err := do(ctx, c.http, http.MethodPost, post.String(), nil)
 	if err != nil {
 		return false, err
 	}
