@@ -142,12 +142,12 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		if err := w.RefuseWhileRunning(); err != nil {
 			return nil, err
 		}
-		res, err := w.scan(ctx, st)
+		changes, err := w.scanChanges(ctx, st)
 		if err != nil {
 			return nil, err
 		}
-		if len(res.changes) > 0 {
-			return nil, &DirtyError{Changes: res.changes}
+		if len(changes) > 0 {
+			return nil, &DirtyError{Changes: changes}
 		}
 	}
 	if err := createBranch(); err != nil {

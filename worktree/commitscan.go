@@ -48,7 +48,7 @@ func (p *pendingLayer) drop() {
 // layer is made from the scan's changes, after it: pending is nil, as it
 // is when the upper is empty.
 func (w *Worktree) scanWriting(ctx context.Context, st State, parent *objects.Commit, mtime func(time.Time) time.Time) (res *statusResult, pending *pendingLayer, err error) {
-	s, res, err := w.newScanner(ctx, st, !st.Stacked)
+	s, res, err := w.newScanner(ctx, st, !st.Stacked, true)
 	if err != nil || s == nil {
 		return res, nil, err
 	}

@@ -38,12 +38,12 @@ func (w *Worktree) Remove(ctx context.Context, force bool) error {
 			if st, err = w.ensure(ctx); err != nil {
 				return err
 			}
-			res, err := w.scan(ctx, st)
+			changes, err := w.scanChanges(ctx, st)
 			if err != nil {
 				return err
 			}
-			if len(res.changes) > 0 {
-				return fmt.Errorf("worktree remove: %w", &DirtyError{Changes: res.changes})
+			if len(changes) > 0 {
+				return fmt.Errorf("worktree remove: %w", &DirtyError{Changes: changes})
 			}
 		}
 	}

@@ -185,12 +185,12 @@ func (w *Worktree) begin(ctx context.Context, op string) (State, refs.Head, erro
 	if err != nil {
 		return st, refs.Head{}, err
 	}
-	res, err := w.scan(ctx, st)
+	changes, err := w.scanChanges(ctx, st)
 	if err != nil {
 		return st, refs.Head{}, err
 	}
-	if len(res.changes) > 0 {
-		return st, refs.Head{}, uncommitted(op, res.changes)
+	if len(changes) > 0 {
+		return st, refs.Head{}, uncommitted(op, changes)
 	}
 	h, err := w.Head()
 	if err != nil {

@@ -99,7 +99,17 @@ func (w *Worktree) Status(ctx context.Context) ([]tree.Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := w.scan(ctx, st)
+	return w.scanChanges(ctx, st)
+}
+
+// scanChanges is scan for a caller that wants the changes alone: it does
+// not record the unchanged files (statusResult.same) that a commit leaves
+// out, a map entry for every file of a large upper committed on the mount.
+func (w *Worktree) scanChanges(ctx context.Context, st State) ([]tree.Change, error) {
+	s, res, err := w.newScanner(ctx, st, false, false)
+	if err == nil && s != nil {
+		res, err = s.runLogged(w.upper())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -116,12 +126,17 @@ func (w *Worktree) scan(ctx context.Context, st State) (*statusResult, error) {
 // scanKeep is scan; keep says to keep the upper's entries
 // (statusResult.scanned) for a commit that writes the upper next.
 func (w *Worktree) scanKeep(ctx context.Context, st State, keep bool) (*statusResult, error) {
-	s, res, err := w.newScanner(ctx, st, keep)
+	s, res, err := w.newScanner(ctx, st, keep, true)
 	if err != nil || s == nil {
 		return res, err
 	}
+	return s.runLogged(w.upper())
+}
+
+// runLogged is run, with its time and the files it hashed in the debug log.
+func (s *scanner) runLogged(upper string) (*statusResult, error) {
 	t0, hashed := time.Now(), filesHashed.Load()
-	res, err = s.run(w.upper())
+	res, err := s.run(upper)
 	if err == nil {
 		slog.Debug("scanned the upper", "changes", len(res.changes), "hashed", filesHashed.Load()-hashed, "took", time.Since(t0))
 	}
@@ -129,8 +144,9 @@ func (w *Worktree) scanKeep(ctx context.Context, st State, keep bool) (*statusRe
 }
 
 // newScanner prepares scanKeep's scan. An empty upper of an unstacked
-// mount needs none: s is nil and res says that nothing changed.
-func (w *Worktree) newScanner(ctx context.Context, st State, keep bool) (s *scanner, res *statusResult, err error) {
+// mount needs none: s is nil and res says that nothing changed. same says
+// to record the unchanged files (statusResult.same) for a layer writer.
+func (w *Worktree) newScanner(ctx context.Context, st State, keep, same bool) (s *scanner, res *statusResult, err error) {
 	if empty, err := isEmptyDir(w.upper()); err != nil || empty && !st.Stacked {
 		// Nothing changed: no need to read the base commit's tree.
 		return nil, &statusResult{same: map[string]bool{}, ex: &Excludes{}}, err
@@ -147,7 +163,10 @@ func (w *Worktree) newScanner(ctx context.Context, st State, keep bool) (s *scan
 	if err != nil {
 		return nil, nil, err
 	}
-	s = &scanner{ctx: ctx, tree: tree, base: base, stacked: st.Stacked && st.Base != st.Commit, settled: st.settled(), ex: ex, res: &statusResult{same: map[string]bool{}, ex: ex}, xbuf: make([]byte, 4096), target: w.target}
+	s = &scanner{ctx: ctx, tree: tree, base: base, stacked: st.Stacked && st.Base != st.Commit, settled: st.settled(), ex: ex, res: &statusResult{ex: ex}, xbuf: make([]byte, 4096), target: w.target}
+	if same {
+		s.res.same = map[string]bool{}
+	}
 	if keep {
 		s.res.scanned = map[string]*scannedDir{}
 	}
@@ -390,7 +409,7 @@ func (s *scanner) decided(rel, name string, sd **scannedDir, kept *unix.Stat_t, 
 		(*sd).names = append((*sd).names, name)
 		(*sd).stats = append((*sd).stats, keepStat(kept))
 	}
-	if same {
+	if same && s.res.same != nil {
 		s.res.same[rel+"/"+name] = true
 	}
 }

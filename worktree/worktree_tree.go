@@ -22,7 +22,7 @@ func (w *Worktree) WorkTree(ctx context.Context) (tree.Tree, *objects.Commit, er
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := w.scan(ctx, st)
+	changes, err := w.scanChanges(ctx, st)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -34,7 +34,7 @@ func (w *Worktree) WorkTree(ctx context.Context) (tree.Tree, *objects.Commit, er
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, c := range res.changes {
+	for _, c := range changes {
 		if c.New == nil {
 			delete(t, c.Path)
 			continue
