@@ -48,7 +48,9 @@ func (p *pendingLayer) drop() {
 // layer is made from the scan's changes, after it: pending is nil, as it
 // is when the upper is empty.
 func (w *Worktree) scanWriting(ctx context.Context, st State, parent *objects.Commit, mtime func(time.Time) time.Time) (res *statusResult, pending *pendingLayer, err error) {
-	s, res, err := w.newScanner(ctx, st, !st.Stacked, true)
+	// A stacked mount's layer is made from the changes alone: the
+	// unchanged files need no record (statusResult.same).
+	s, res, err := w.newScanner(ctx, st, !st.Stacked, !st.Stacked)
 	if err != nil || s == nil {
 		return res, nil, err
 	}
