@@ -20,12 +20,13 @@ type commitFlags struct {
 	allowEmpty            bool
 	changes               []string
 	from                  string
+	quiet                 bool
 }
 
 func newCommitCommand(g *globals) *cobra.Command {
 	var o commitFlags
 	cmd := &cobra.Command{
-		Use:   "commit -m MSG [--allow-empty] [--author A] [--date D] [--change INSTR]...",
+		Use:   "commit -m MSG [-q] [--allow-empty] [--author A] [--date D] [--change INSTR]...",
 		Short: "Record the work tree's changes as a new commit",
 		Long: `Turn the work tree's changes (its overlay upper directory) into one new
 zstd layer on top of HEAD and move HEAD's branch to the new commit. The
@@ -72,7 +73,7 @@ concludes the stopped step as --continue does, with -m as its message and
 			}
 			if o.from != "" {
 				c, cs, err := commitFrom(cmd.Context(), g, o.from, co)
-				if c != nil {
+				if c != nil && !o.quiet {
 					fmt.Fprintf(g.stdout, "[detached HEAD %s] %s\n %s changed\n", shortID(c.ID), firstLine(o.message), plural(len(cs), "path"))
 				}
 				return err
@@ -106,7 +107,9 @@ concludes the stopped step as --continue does, with -m as its message and
 			if herr == nil && h.Branch != "" {
 				where = refs.ShortName(h.Branch)
 			}
-			fmt.Fprintf(g.stdout, "[%s %s] %s\n %s changed\n", where, shortID(c.ID), firstLine(o.message), plural(len(cs), "path"))
+			if !o.quiet {
+				fmt.Fprintf(g.stdout, "[%s %s] %s\n %s changed\n", where, shortID(c.ID), firstLine(o.message), plural(len(cs), "path"))
+			}
 			if err != nil {
 				return fmt.Errorf("commit: committed %s, but: %w", shortID(c.ID), err)
 			}
@@ -121,6 +124,7 @@ concludes the stopped step as --continue does, with -m as its message and
 	}
 	cmd.Flags().StringVarP(&o.message, "message", "m", "", "the commit message")
 	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "commit even if nothing changed")
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print no summary of the commit (errors still go to stderr)")
 	cmd.Flags().StringVar(&o.author, "author", "", "author as `\"Name <email>\"`")
 	cmd.Flags().StringVar(&o.date, "date", "", "commit date, RFC 3339")
 	cmd.Flags().StringVar(&o.from, "from", "", "commit the changes of the detached run `NAME` (run -d --rev; a running one is frozen meanwhile) as a child of its revision")
