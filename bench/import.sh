@@ -26,7 +26,7 @@ fi
 load0=$(cut -d' ' -f1-3 /proc/loadavg) # before this script's own work
 work=$(mktemp -d /var/tmp/strata-bench.XXXXXX)
 trap 'umount "$work/fs" 2>/dev/null || true; rm -rf "$work"' EXIT
-go build -o "$work/benchimport" ./objects/layer/internal/benchimport
+CGO_ENABLED=0 go build -o "$work/benchimport" ./objects/layer/internal/benchimport
 
 # run NAME CMD: time CMD, appending "seconds maxrss_kb" to $work/NAME.
 run() {

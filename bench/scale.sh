@@ -12,7 +12,7 @@ COPIES=${SCALE_COPIES:-50}
 TREE=$(scripts/bench-tree.sh)
 work=$(mktemp -d /var/tmp/strata-scale.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/benchimport" ./objects/layer/internal/benchimport
+CGO_ENABLED=0 go build -o "$work/benchimport" ./objects/layer/internal/benchimport
 mkdir "$work/tree" "$work/out"
 i=0
 while [ $i -lt "$COPIES" ]; do

@@ -491,7 +491,9 @@ func (s *scanner) children(rel string) []string {
 	if s.kids == nil {
 		s.kids = make(map[string][]string)
 		for p := range s.tree {
-			if i := strings.LastIndexByte(p, '/'); p != "/" && i >= 0 {
+			// A root entry ("/", from an imported tar's "./") falls
+			// under "", as with the prefix search this replaced.
+			if i := strings.LastIndexByte(p, '/'); i >= 0 {
 				s.kids[p[:i]] = append(s.kids[p[:i]], p)
 			}
 		}
