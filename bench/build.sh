@@ -4,10 +4,10 @@
 # medians and ratios, as a markdown section.
 #   STRATA             the strata binary
 #   STRATA_BENCH_TREE  a debootstrap minbase tree (its usr/share is the context)
-#   RUNS               runs of each (default 5)
+#   RUNS               runs of each (default 9)
 set -eu
 cd "$(dirname "$0")/.."
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-9}
 TREE=${STRATA_BENCH_TREE:-/var/cache/strata-bench/debian}
 CTX=$TREE/usr/share
 [ -d "$CTX" ] || { echo "bench/build.sh: no $CTX (run bench/import.sh first)" >&2; exit 1; }

@@ -20,7 +20,7 @@
 # BENCH_DIR (default /var/tmp) holds the loop files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-5}
+rounds=${1:-7}
 tree=$(scripts/bench-tree.sh)
 export STRATA_BENCH_TREE=$tree
 # BENCH_DIR=/dev/shm takes the disk out of the comparison (tmpfs).

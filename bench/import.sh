@@ -5,10 +5,10 @@
 # a new ext4 made for it (see unpack below).
 #   STRATA_BENCH_TREE  a debootstrap minbase tree; built once under
 #                      /var/cache/strata-bench/debian if unset
-#   RUNS               runs of each tool (default 5)
+#   RUNS               runs of each tool (default 7)
 set -eu
 cd "$(dirname "$0")/.."
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-7}
 
 need() { command -v "$1" >/dev/null 2>&1 || apt-get install -y "$2" >/dev/null; }
 need zstd zstd
