@@ -215,3 +215,68 @@ func TestPushAsksForLayersNotConfigs(t *testing.T) {
 	sameHistory(t, a, b, tip, 3)
 	checkFsck(t, b)
 }
+
+// A registry that refuses a blob it already has (the OCI spec lets a
+// client send one again; not every registry takes it) still gets the
+// push: a config sent without a HEAD and refused is found there.
+func TestPushToRegistryRefusingKnownBlobs(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	have := map[string]bool{}
+	refused := 0
+	url := inProcessRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if req.Method != http.MethodPut || !strings.Contains(req.URL.Path, "/blobs/uploads/") {
+				h.ServeHTTP(w, req)
+				return
+			}
+			d := req.URL.Query().Get("digest")
+			mu.Lock()
+			known := have[d]
+			if known {
+				refused++
+			}
+			mu.Unlock()
+			if known {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				w.Write([]byte(`{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"blob exists"}]}`))
+				return
+			}
+			rec := &statusRecorder{ResponseWriter: w}
+			h.ServeHTTP(rec, req)
+			if rec.code == http.StatusCreated {
+				mu.Lock()
+				have[d] = true
+				mu.Unlock()
+			}
+		})
+	}) + "/env"
+	r := newRepo(t)
+	tip := commitFile(t, r, "main", "a", "1")
+	raw, err := r.Objects.ReadBlob(configOf(t, r, tip))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.NewRepository(url, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ggcrremote.WriteLayer(ref, static.NewLayer(raw, types.MediaType("application/octet-stream"))); err != nil {
+		t.Fatal(err)
+	}
+	res, err := connect(t, r, "origin", url, Options{}).Push(ctx, r, refs.Heads+"main", PushOptions{})
+	if err != nil {
+		t.Fatalf("push to a registry that refuses known blobs: %v", err)
+	}
+	if refused != 1 || res.Sent != 1 || res.Skipped != 1 {
+		t.Errorf("push: %d refused, %d sent, %d skipped; want 1, 1, 1", refused, res.Sent, res.Skipped)
+	}
+	b, _, err := Clone(ctx, url, filepath.Join(t.TempDir(), "b"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, b, refs.Heads+"main"); got != tip {
+		t.Fatalf("clone: %s, want %s", got, tip)
+	}
+}

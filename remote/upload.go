@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
 )
 
@@ -34,23 +35,43 @@ func (t *registryTarget) uploadBlob(ctx context.Context, b outBlob) (bool, error
 	if err := d.Validate(); err != nil {
 		return false, err
 	}
-	base := url.URL{Scheme: t.repo.Scheme(), Host: t.repo.RegistryStr()}
 	if !b.absent {
-		head := base
-		head.Path = fmt.Sprintf("/v2/%s/blobs/%s", t.repo.RepositoryStr(), d)
-		resp, err := do(ctx, c.http, http.MethodHead, head.String(), nil)
-		if err != nil {
+		if there, err := t.hasBlob(ctx, c, d); err != nil || there {
 			return false, err
 		}
-		resp.Body.Close()
-		if err := transport.CheckError(resp, http.StatusOK, http.StatusNotFound); err != nil {
-			return false, err
-		}
-		if resp.StatusCode == http.StatusOK {
+		return t.sendBlob(ctx, c, b)
+	}
+	sent, err := t.sendBlob(ctx, c, b)
+	if err != nil && ctx.Err() == nil {
+		// Sent without asking first: a registry that refuses a blob it
+		// already has (the OCI spec allows sending it again; not every
+		// registry does) has it all the same.
+		if there, herr := t.hasBlob(ctx, c, d); herr == nil && there {
 			return false, nil
 		}
 	}
+	return sent, err
+}
 
+// hasBlob asks the repository whether it has blob d (HEAD).
+func (t *registryTarget) hasBlob(ctx context.Context, c *regConn, d digest.Digest) (bool, error) {
+	u := url.URL{Scheme: t.repo.Scheme(), Host: t.repo.RegistryStr(), Path: fmt.Sprintf("/v2/%s/blobs/%s", t.repo.RepositoryStr(), d)}
+	resp, err := do(ctx, c.http, http.MethodHead, u.String(), nil)
+	if err != nil {
+		return false, err
+	}
+	resp.Body.Close()
+	if err := transport.CheckError(resp, http.StatusOK, http.StatusNotFound); err != nil {
+		return false, err
+	}
+	return resp.StatusCode == http.StatusOK, nil
+}
+
+// sendBlob sends b: POST (or a cross-repository mount), then one PUT with
+// the body; sent says whether it sent the body.
+func (t *registryTarget) sendBlob(ctx context.Context, c *regConn, b outBlob) (bool, error) {
+	d := b.desc.Digest
+	base := url.URL{Scheme: t.repo.Scheme(), Host: t.repo.RegistryStr()}
 	post := base
 	post.Path = fmt.Sprintf("/v2/%s/blobs/uploads/", t.repo.RepositoryStr())
 	if from := t.mountSource(b); from != "" {
