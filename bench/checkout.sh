@@ -32,9 +32,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-# The binary make bench built (make build: static, CGO_ENABLED=0), or one
-# built the same way: a cgo build links libc at every start.
-if [ -n "${STRATA:-}" ]; then cp "$STRATA" "$bin"; else CGO_ENABLED=0 go build -o "$bin" ./cmd/strata; fi
+scripts/bench-strata.sh "$bin"
 
 now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }

@@ -14,9 +14,7 @@ cleanup() {
 }
 trap cleanup EXIT
 bin=$work/strata
-# The binary make bench built (make build: static, CGO_ENABLED=0), or one
-# built the same way: a cgo build links libc at every start.
-if [ -n "${STRATA:-}" ]; then cp "$STRATA" "$bin"; else CGO_ENABLED=0 go build -o "$bin" ./cmd/strata; fi
+scripts/bench-strata.sh "$bin"
 export STRATA_AUTHOR_NAME=bench GIT_AUTHOR_NAME=bench
 
 # tree DIR DIRS FILES: DIRS directories of FILES small files each.

@@ -11,9 +11,7 @@ rounds=${1:-5}
 work=$(mktemp -d "${BENCH_DIR:-/dev/shm}/strata-bench-hist.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 bin=$work/strata
-# The binary make bench built (make build: static, CGO_ENABLED=0), or one
-# built the same way: a cgo build links libc at every start.
-if [ -n "${STRATA:-}" ]; then cp "$STRATA" "$bin"; else CGO_ENABLED=0 go build -o "$bin" ./cmd/strata; fi
+scripts/bench-strata.sh "$bin"
 CGO_ENABLED=0 go build -o "$work/benchhistory" ./repo/internal/benchhistory
 "$work/benchhistory" "$work/h50k" 50000 d10k@10000
 "$work/benchhistory" "$work/h10k" 10000

@@ -23,9 +23,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-# The binary make bench built (make build: static, CGO_ENABLED=0), or one
-# built the same way: a cgo build links libc at every start.
-if [ -n "${STRATA:-}" ]; then cp "$STRATA" "$work/strata"; else CGO_ENABLED=0 go build -o "$work/strata" ./cmd/strata; fi
+scripts/bench-strata.sh "$work/strata"
 S="$work/strata"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

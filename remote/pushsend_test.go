@@ -16,6 +16,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/testregistry"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 // holdOne fails the PUT of one manifest, but only once every other the
@@ -163,18 +164,7 @@ func TestPushAsksForLayersNotConfigs(t *testing.T) {
 	tip := commitFile(t, a, "main", "c", "3")
 	// The registry already has mid's config, as an interrupted push
 	// leaves it: blobs in, manifest not.
-	cfg := configOf(t, a, mid)
-	raw, err := a.Objects.ReadBlob(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := name.NewRepository(url, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ggcrremote.WriteLayer(ref, static.NewLayer(raw, types.MediaType("application/octet-stream"))); err != nil {
-		t.Fatal(err)
-	}
+	uploadConfig(t, a, mid, url)
 
 	var mu sync.Mutex
 	heads := map[digest.Digest]int{}
@@ -254,17 +244,7 @@ func TestPushToRegistryRefusingKnownBlobs(t *testing.T) {
 	}) + "/env"
 	r := newRepo(t)
 	tip := commitFile(t, r, "main", "a", "1")
-	raw, err := r.Objects.ReadBlob(configOf(t, r, tip))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := name.NewRepository(url, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ggcrremote.WriteLayer(ref, static.NewLayer(raw, types.MediaType("application/octet-stream"))); err != nil {
-		t.Fatal(err)
-	}
+	uploadConfig(t, r, tip, url)
 	res, err := connect(t, r, "origin", url, Options{}).Push(ctx, r, refs.Heads+"main", PushOptions{})
 	if err != nil {
 		t.Fatalf("push to a registry that refuses known blobs: %v", err)
@@ -278,5 +258,23 @@ func TestPushToRegistryRefusingKnownBlobs(t *testing.T) {
 	}
 	if got := mustRead(t, b, refs.Heads+"main"); got != tip {
 		t.Fatalf("clone: %s, want %s", got, tip)
+	}
+}
+
+// uploadConfig puts commit d's config blob into the repository at url
+// (with go-containerregistry, not strata), as an interrupted push leaves
+// it: the blob there, the manifest not.
+func uploadConfig(t *testing.T, r *repo.Repo, d digest.Digest, url string) {
+	t.Helper()
+	raw, err := r.Objects.ReadBlob(configOf(t, r, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.NewRepository(url, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ggcrremote.WriteLayer(ref, static.NewLayer(raw, types.MediaType("application/octet-stream"))); err != nil {
+		t.Fatal(err)
 	}
 }
