@@ -43,6 +43,26 @@ func OpenDir(path string) (*Dir, error) {
 	return &Dir{fd: fd, path: path}, nil
 }
 
+// DirOf is the directory f refers to as a Dir of its own (f stays open):
+// for a directory found another way, such as through an os.Root.
+func DirOf(f *os.File) (*Dir, error) {
+	sc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	cerr := sc.Control(func(raw uintptr) {
+		fd, err = unix.FcntlInt(raw, unix.F_DUPFD_CLOEXEC, 0)
+	})
+	if cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "dup", Path: f.Name(), Err: err}
+	}
+	return &Dir{fd: fd, path: f.Name()}, nil
+}
+
 // Close releases the directory.
 func (d *Dir) Close() error {
 	if d == nil || d.fd < 0 {
