@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
 )
 
 type copySpec struct {
@@ -216,11 +216,11 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 				continue
 			}
 			out = append(out, entry{src: m, dst: dest, fi: fi})
-			top, err := src.OpenRoot(m)
+			top, err := openDir(src, m)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %v", p, rootErr(err))
 			}
-			err = walkDir(top, m, func(q string, fi fs.FileInfo, d *os.Root, name string) (bool, error) {
+			err = walkDir(top, m, func(q string, fi fs.FileInfo, d *layer.Dir, name string) (bool, error) {
 				if ig.excluded(q) {
 					// An excluded directory is still walked for the files an
 					// exception brings back; their parents are made as needed.
@@ -251,39 +251,45 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 	return out, nil
 }
 
-// walkDir calls fn for everything under d (whose path is rel), sorted by
-// name, each directory opened once: every call is one step from an open
-// directory, never a walk of the whole path again. fn's true descends.
-func walkDir(d *os.Root, rel string, fn func(q string, fi fs.FileInfo, d *os.Root, name string) (bool, error)) error {
-	f, err := d.Open(".")
+// openDir opens the directory rel of src (os.Root: nothing on the way
+// leads out) for walkDir.
+func openDir(src *os.Root, rel string) (*layer.Dir, error) {
+	f, err := src.Open(rel)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	names, err := f.Readdirnames(-1)
-	f.Close()
+	defer f.Close()
+	return layer.DirOf(f)
+}
+
+// walkDir calls fn for everything under d (whose path is rel), sorted by
+// name, each directory opened once and never through a symlink: every
+// call is one step from an open directory (layer.Dir), never a walk of
+// the whole path again. fn's true descends.
+func walkDir(d *layer.Dir, rel string, fn func(q string, fi fs.FileInfo, d *layer.Dir, name string) (bool, error)) error {
+	names, err := d.Names()
 	if err != nil {
 		return fmt.Errorf("%s: %w", rel, err)
 	}
-	sort.Strings(names)
 	for _, name := range names {
 		q := path.Join(rel, name)
 		if rel == "." {
 			q = name
 		}
-		fi, err := d.Lstat(name)
+		st, err := d.Lstat(name)
 		if err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}
-		descend, err := fn(q, fi, d, name)
+		descend, err := fn(q, newStatInfo(name, &st), d, name)
 		if err != nil || !descend {
 			if err != nil {
 				return err
 			}
 			continue
 		}
-		sub, err := d.OpenRoot(name)
+		sub, err := d.Sub(name, &st)
 		if err != nil {
-			return fmt.Errorf("%s: %v", q, rootErr(err))
+			return fmt.Errorf("%s: %w", q, err)
 		}
 		err = walkDir(sub, q, fn)
 		sub.Close()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -50,6 +51,7 @@ func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error
 type entryHasher struct {
 	chmod fs.FileMode
 	h     hash.Hash
+	buf   []byte
 }
 
 func newEntryHasher(chmod fs.FileMode) *entryHasher {
@@ -64,11 +66,30 @@ func (x *entryHasher) add(e entry, content []byte) {
 	if x.chmod != 0 && mode&fs.ModeSymlink == 0 {
 		mode = mode&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) | x.chmod
 	}
-	fmt.Fprintf(x.h, "%q %q %o %d %t %q ", e.src, e.dst, uint32(mode), e.fi.Size(), e.top, e.link)
+	b := appendEntry(x.buf[:0], e, mode)
+	b = append(b, ' ')
 	if e.fi.Mode().IsRegular() {
-		x.h.Write([]byte(hex.EncodeToString(content)))
+		b = hex.AppendEncode(b, content)
 	}
-	x.h.Write([]byte{'\n'})
+	x.buf = append(b, '\n')
+	x.h.Write(x.buf)
+}
+
+// appendEntry appends what fmt's "%q %q %o %d %t %q" makes of e's
+// names, mode, size, top and link: the key's format, without fmt's cost
+// for each of a large context's entries.
+func appendEntry(b []byte, e entry, mode fs.FileMode) []byte {
+	b = strconv.AppendQuote(b, e.src)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, e.dst)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, uint64(uint32(mode)), 8)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, e.fi.Size(), 10)
+	b = append(b, ' ')
+	b = strconv.AppendBool(b, e.top)
+	b = append(b, ' ')
+	return strconv.AppendQuote(b, e.link)
 }
 
 func (x *entryHasher) sum() string { return hex.EncodeToString(x.h.Sum(nil)) }
@@ -78,13 +99,20 @@ func (x *entryHasher) sum() string { return hex.EncodeToString(x.h.Sum(nil)) }
 // assumes.
 func statDigest(ents []entry, chmod fs.FileMode) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%o\n", uint32(chmod))
+	b := strconv.AppendUint(nil, uint64(uint32(chmod)), 8)
+	h.Write(append(b, '\n'))
 	for _, e := range ents {
-		fmt.Fprintf(h, "%q %q %o %d %t %q", e.src, e.dst, uint32(e.fi.Mode()), e.fi.Size(), e.top, e.link)
+		b = appendEntry(b[:0], e, e.fi.Mode())
 		if st, ok := e.fi.Sys().(*syscall.Stat_t); ok {
-			fmt.Fprintf(h, " %d %d %d.%d %d.%d", st.Dev, st.Ino, st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
+			// " %d %d %d.%d %d.%d"
+			b = strconv.AppendUint(append(b, ' '), st.Dev, 10)
+			b = strconv.AppendUint(append(b, ' '), st.Ino, 10)
+			b = strconv.AppendInt(append(b, ' '), st.Mtim.Sec, 10)
+			b = strconv.AppendInt(append(b, '.'), st.Mtim.Nsec, 10)
+			b = strconv.AppendInt(append(b, ' '), st.Ctim.Sec, 10)
+			b = strconv.AppendInt(append(b, '.'), st.Ctim.Nsec, 10)
 		}
-		h.Write([]byte{'\n'})
+		h.Write(append(b, '\n'))
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
