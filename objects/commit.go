@@ -316,7 +316,7 @@ type ManifestConfig struct {
 // ReadManifestHead loads and checks the manifest of commit id as
 // ReadManifest does, and decodes only its head.
 func (s *Store) ReadManifestHead(id digest.Digest) (*ManifestHead, error) {
-	b, err := s.ReadBlob(id)
+	b, err := s.readVerified(id, nil, false) // a walk's read: see readVerified
 	if err != nil {
 		return nil, err
 	}

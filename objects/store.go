@@ -149,7 +149,7 @@ func (s *Store) OpenUnhashed(d digest.Digest) (*os.File, error) {
 
 // ReadBlob reads a small blob whole and verifies it.
 func (s *Store) ReadBlob(d digest.Digest) ([]byte, error) {
-	return s.readVerified(d, nil)
+	return s.readVerified(d, nil, true)
 }
 
 // ReadJSON reads blob d and decodes it into v.
