@@ -5,6 +5,7 @@
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 GO       ?= go
 BIN      := bin/strata
+FULL     := bin/strata-full
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
@@ -16,10 +17,15 @@ BENCH_PKGS := $(TEST_PKGS) runc crun zstd debootstrap time python3 hyperfine
 .PHONY: build install test test-vm demo bench lint deps-demo deps-test deps-bench clean
 
 # strata embeds strata-init, the container init alone (cmd/strata/initbin).
+# Two builds of cmd/strata: strata-full has every command; strata, the
+# front (-tags strata_front), leaves out the registry client and build,
+# which it hands to strata-full, so that run and the local commands start
+# without initialising them (cmd/strata/front.go).
 build:
 	CGO_ENABLED=0 $(GO) build -tags strata_init -ldflags "-s -w" -o cmd/strata/initbin/strata-init ./exec/cmd/strata-init
 	sha256sum cmd/strata/initbin/strata-init | cut -d' ' -f1 >cmd/strata/initbin/strata-init.sha256
-	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/strata
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(FULL) ./cmd/strata
+	CGO_ENABLED=0 $(GO) build -tags strata_front -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/strata
 
 # Man pages and completions come from the commands' own help (cobra).
 MANDIR   ?= /usr/local/share/man/man1
@@ -28,6 +34,7 @@ ZSHCOMP  ?= /usr/local/share/zsh/site-functions
 FISHCOMP ?= /usr/share/fish/vendor_completions.d
 
 install: build
+	install -m 0755 $(FULL) /usr/local/bin/strata-full
 	install -m 0755 $(BIN) /usr/local/bin/strata
 	$(BIN) docs man $(MANDIR) >/dev/null
 	mkdir -p $(BASHCOMP) $(ZSHCOMP) $(FISHCOMP)
@@ -66,6 +73,7 @@ lint:
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 	staticcheck ./...
+	staticcheck -tests=false -tags strata_front ./cmd/strata
 
 clean:
 	rm -rf bin

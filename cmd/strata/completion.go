@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
-	"github.com/strata-sh/strata/remote"
 )
 
 // Completion of names from the repository: cobra calls these through its
@@ -65,15 +64,18 @@ func completeRemoteThenRefs(g *globals) completeFunc {
 	}
 }
 
+// remoteNames reads the [remote "NAME"] sections with a url, as
+// remote.List does, from the config alone: this file is also in the front
+// build, which leaves the registry client out (front.go).
 func remoteNames(g *globals, toComplete string) []string {
 	r, err := g.openRepo()
 	if err != nil {
 		return nil
 	}
 	var out []string
-	for _, rem := range remote.List(r.Config) {
-		if strings.HasPrefix(rem.Name, toComplete) {
-			out = append(out, rem.Name)
+	for _, name := range r.Config.Subsections("remote") {
+		if _, ok := r.Config.Get("remote." + name + ".url"); ok && strings.HasPrefix(name, toComplete) {
+			out = append(out, name)
 		}
 	}
 	return out

@@ -94,6 +94,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	}()
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, argv: args}
 	root := newRootCommand(g)
+	if handOver != nil && !hasCommand(root, args) {
+		return handOver(args, stderr)
+	}
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -142,6 +145,18 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	addCompletions(g, root)
 	return root
+}
+
+// handOver, set in the front build (front.go), runs args in the full
+// build instead; it returns only on failure. Nil in the full build.
+var handOver func(args []string, stderr io.Writer) int
+
+// hasCommand reports whether args name one of root's own commands. Help,
+// completion and the version flag are not: cobra adds them itself and
+// they must list every command, so the front hands them over.
+func hasCommand(root *cobra.Command, args []string) bool {
+	c, _, err := root.Find(args)
+	return err == nil && c != root
 }
 
 // extraCommands holds the constructors that command files register in

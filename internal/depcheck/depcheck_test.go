@@ -77,3 +77,30 @@ func TestPackageMap(t *testing.T) {
 		t.Fatalf("checked %d of %d packages: is the list stale?", seen, len(allowed))
 	}
 }
+
+// TestFrontLeavesOut: the front build of the CLI (cmd/strata/front.go),
+// the one every run starts, links none of the packages whose
+// initialisation it exists to skip, and still holds the runtime.
+func TestFrontLeavesOut(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-tags", "strata_front", "github.com/strata-sh/strata/cmd/strata").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	has := func(prefix string) bool {
+		for _, d := range deps {
+			if d == prefix || strings.HasPrefix(d, prefix+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, p := range []string{module + "remote", module + "build", "github.com/google/go-containerregistry", "github.com/moby/buildkit", "google.golang.org/protobuf", "github.com/docker/cli", "net/http", "crypto/tls"} {
+		if has(p) {
+			t.Errorf("the front build links %s", p)
+		}
+	}
+	if !has(module + "exec") {
+		t.Errorf("the front build lacks %sexec: is the tag still strata_front?", module)
+	}
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/strata-sh/strata/internal/testregistry"
+)
+
+// buildFrontAndFull builds cmd/strata twice into one directory, as make
+// build does: strata-full with every command and strata, the front.
+func buildFrontAndFull(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, tags := range map[string]string{"strata-full": "", "strata": "strata_front"} {
+		build := exec.Command("go", "build", "-tags", tags, "-o", filepath.Join(dir, name), ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", name, err, out)
+		}
+	}
+	return dir
+}
+
+// runBin runs bin with args and returns its combined output and exit code.
+func runBin(t *testing.T, bin string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=1700000000")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return string(out), exit.ExitCode()
+	case err != nil:
+		t.Fatalf("%s %s: %v", bin, strings.Join(args, " "), err)
+	}
+	return string(out), 0
+}
+
+func binOK(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, code := runBin(t, bin, args...)
+	if code != 0 {
+		t.Fatalf("strata %s: exit %d\n%s", strings.Join(args, " "), code, out)
+	}
+	return out
+}
+
+// TestFrontHandsOver: the front runs its own commands and hands every
+// other one to strata-full beside it, so that a user sees one program: a
+// push and a clone through the front against the real registry, then a
+// run (the front's own) in the clone; help, versions, usage errors and
+// failures with the full build's words and exit codes.
+func TestFrontHandsOver(t *testing.T) {
+	bin := buildFrontAndFull(t)
+	front, full := filepath.Join(bin, "strata"), filepath.Join(bin, "strata-full")
+	dir := busyboxRepo(t)
+	reg := testregistry.Start(t)
+	url := reg.Repo("front/env")
+
+	binOK(t, front, "-C", dir, "remote", "add", "origin", url)
+	binOK(t, front, "-C", dir, "push", "-q", "origin", "main")
+	clone := filepath.Join(t.TempDir(), "clone")
+	binOK(t, front, "clone", "--no-checkout", url, clone)
+	if a, b := binOK(t, front, "-C", dir, "log", "--format", "json"), binOK(t, front, "-C", clone, "log", "--format", "json"); a != b {
+		t.Fatalf("the clone's log differs from the pushed one:\n%s\n%s", a, b)
+	}
+	if out := binOK(t, front, "-C", clone, "run", "--rev", "main", "--", "/bin/echo", "confined"); out != "confined\n" {
+		t.Fatalf("run in the clone printed %q", out)
+	}
+
+	for _, args := range [][]string{
+		{},                          // the command list
+		{"help"},                    // the same
+		{"--version"},               // cobra's flag
+		{"help", "push"},            // a handed-over command's help
+		{"push", "--help"},          // the same
+		{"run", "--help"},           // the front's own
+		{"frobnicate"},              // unknown command: usage error, 2
+		{"push", "--frobnicate"},    // a handed-over command's usage error
+		{"-C", dir, "push", "nope"}, // no such remote: 1
+		{"-C", dir, "status", "--bogus"},
+	} {
+		fo, fc := runBin(t, front, args...)
+		uo, uc := runBin(t, full, args...)
+		if fo != uo || fc != uc {
+			t.Errorf("strata %s: the front gave exit %d:\n%s\nthe full build exit %d:\n%s", strings.Join(args, " "), fc, fo, uc, uo)
+		}
+	}
+}
+
+// TestFrontAlone: without strata-full, the front's own commands still
+// work and every other one fails with one line and exit 1; a front
+// installed as strata-full fails once instead of exec'ing itself forever;
+// a link to the front from elsewhere still finds strata-full.
+func TestFrontAlone(t *testing.T) {
+	bin := buildFrontAndFull(t)
+	alone := filepath.Join(t.TempDir(), "strata")
+	if err := os.Link(filepath.Join(bin, "strata"), alone); err != nil {
+		t.Fatal(err)
+	}
+	binOK(t, alone, "version")
+	out, code := runBin(t, alone, "push")
+	want := "strata: cannot run " + filepath.Join(filepath.Dir(alone), "strata-full") + ": no such file or directory"
+	if code != 1 || !strings.HasPrefix(out, want) || strings.Count(out, "\n") != 1 {
+		t.Fatalf("push without strata-full: exit %d, %q; want exit 1 and one line starting %q", code, out, want)
+	}
+
+	if err := os.Link(alone, filepath.Join(filepath.Dir(alone), "strata-full")); err != nil {
+		t.Fatal(err)
+	}
+	out, code = runBin(t, alone, "push")
+	if code != 1 || !strings.Contains(out, "is not strata's full build") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("push with a front as strata-full: exit %d, %q; want exit 1 and one line", code, out)
+	}
+
+	link := filepath.Join(t.TempDir(), "strata")
+	if err := os.Symlink(filepath.Join(bin, "strata"), link); err != nil {
+		t.Fatal(err)
+	}
+	if out := binOK(t, link, "push", "--help"); !strings.Contains(out, "--compression") {
+		t.Fatalf("push --help through a symlink to the front:\n%s", out)
+	}
+}
