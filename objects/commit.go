@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -316,12 +317,26 @@ type ManifestConfig struct {
 // ReadManifestHead loads and checks the manifest of commit id as
 // ReadManifest does, and decodes only its head.
 func (s *Store) ReadManifestHead(id digest.Digest) (*ManifestHead, error) {
-	b, err := s.readVerified(id, nil, false) // a walk's read: see readVerified
+	// The bytes are only parsed, and json copies what it keeps, so a
+	// walk reuses one buffer: a new one a commit was most of what log
+	// allocated, and so most of its collections and page faults.
+	bp := headBufs.Get().(*[]byte)
+	defer headBufs.Put(bp)
+	b, err := s.readVerified(id, *bp, false) // a walk's read: see readVerified
 	if err != nil {
 		return nil, err
 	}
+	if cap(b) <= maxPooledHead {
+		*bp = b[:0]
+	}
 	return ParseManifestHead(id, b)
 }
+
+// headBufs holds ReadManifestHead's read buffers; one that grew past
+// maxPooledHead for a large manifest is not kept.
+var headBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledHead = 64 << 10
 
 // ParseManifestHead decodes the head of b, the manifest of commit id.
 func ParseManifestHead(id digest.Digest, b []byte) (*ManifestHead, error) {
