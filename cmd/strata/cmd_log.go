@@ -150,10 +150,14 @@ func runLog(out io.Writer, r *repo.Repo, rev string, paths []string, o logOption
 		merge := n.sum.MergeParent != ""
 		return o.merges && !merge || o.noMerges && merge
 	}
+	// Text is printed as the walk goes (log | head shows the first
+	// commits at once, and memory does not grow with the history); JSON
+	// is one array, written at the end.
 	entries := []logEntry{}
+	shown := 0
 	w8 := newLogWalk(r, tips, o.firstParent, o.graph, hist, paths)
 	defer w8.close()
-	for d, n := w8.next(); d != "" && (o.max < 0 || len(entries) < o.max); d, n = w8.next() {
+	for d, n := w8.next(); d != "" && (o.max < 0 || shown < o.max); d, n = w8.next() {
 		if n.err != nil {
 			return fmt.Errorf("log: commit %s: %w", shortID(d), n.err)
 		}
@@ -182,24 +186,22 @@ func runLog(out io.Writer, r *repo.Repo, rev string, paths []string, o logOption
 				}
 				ps = append(ps, string(p))
 			}
-			io.WriteString(w, graph.Entry(string(d), ps, text.String(), !o.oneline && len(entries) > 0))
+			io.WriteString(w, graph.Entry(string(d), ps, text.String(), !o.oneline && shown > 0))
+		} else if o.format == "json" {
+			entries = append(entries, e)
+		} else {
+			printLogEntry(w, e, o.oneline, shown == 0)
 		}
-		entries = append(entries, e)
+		shown++
 	}
-	switch {
-	case graph != nil: // drawn as the walk went
-	case o.format == "json":
+	if graph == nil && o.format == "json" {
 		if err := writeJSON(w, entries); err != nil {
 			return err
-		}
-	default:
-		for i, e := range entries {
-			printLogEntry(w, e, o.oneline, i == 0)
 		}
 	}
 	var bad []string
 	for _, p := range paths {
-		if o.max >= 0 && len(entries) == o.max {
+		if o.max >= 0 && shown == o.max {
 			break // the walk stopped early: a path may be touched further back
 		}
 		if missing[p] {

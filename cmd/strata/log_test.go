@@ -170,3 +170,44 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// TestLogPrintsUpToABrokenCommit: as git log, text output streams, so
+// the commits above one whose manifest is corrupt are printed before the
+// error; JSON, one array, is written whole or not at all.
+func TestLogPrintsUpToABrokenCommit(t *testing.T) {
+	r, err := repo.Init(t.TempDir(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	var ids []*objects.Commit
+	var parent *objects.Commit
+	for _, msg := range []string{"one", "two", "three"} {
+		c, err := r.Objects.WriteCommit(objects.NewCommit{Parent: parent, Author: "A <a@x>", Date: date, Message: msg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, parent = append(ids, c), c
+	}
+	if err := r.Refs.Update(refs.Heads+"main", parent.ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	broken := r.Objects.BlobPath(ids[0].ID)
+	os.Chmod(broken, 0o644)
+	if err := os.WriteFile(broken, []byte(`{"schemaVersion":2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = runLog(&out, r, "main", nil, logOptions{max: -1, oneline: true})
+	if err == nil || !strings.Contains(err.Error(), shortID(ids[0].ID)) {
+		t.Fatalf("log over a corrupt commit: err = %v", err)
+	}
+	want := shortID(ids[2].ID) + " (HEAD -> main) three\n" + shortID(ids[1].ID) + " two\n"
+	if out.String() != want {
+		t.Fatalf("log printed %q before the error; want %q", out.String(), want)
+	}
+	out.Reset()
+	if err := runLog(&out, r, "main", nil, logOptions{max: -1, format: "json"}); err == nil || out.Len() != 0 {
+		t.Fatalf("log --format json over a corrupt commit: err = %v, printed %q", err, out.String())
+	}
+}
