@@ -16,7 +16,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newBisectCommand) }
+func init() { register("bisect", newBisectCommand) }
 
 func newBisectCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{

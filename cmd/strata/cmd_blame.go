@@ -8,7 +8,7 @@ import (
 	"github.com/strata-sh/strata/tree"
 )
 
-func init() { register(newBlameCommand) }
+func init() { register("blame", newBlameCommand) }
 
 // blameJSON is one line of blame in JSON.
 type blameJSON struct {

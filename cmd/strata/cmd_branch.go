@@ -12,7 +12,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newBranchCommand) }
+func init() { register("branch", newBranchCommand) }
 
 type branchOptions struct {
 	del, move, force bool

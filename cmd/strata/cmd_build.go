@@ -22,7 +22,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newBuildCommand) }
+func init() { register("build", newBuildCommand) }
 
 type buildFlags struct {
 	file, branch, network string

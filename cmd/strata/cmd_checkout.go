@@ -12,7 +12,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newCheckoutCommand) }
+func init() { register("checkout", newCheckoutCommand) }
 
 type checkoutFlags struct {
 	newBranch string

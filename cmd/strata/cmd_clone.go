@@ -13,7 +13,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newCloneCommand) }
+func init() { register("clone", newCloneCommand) }
 
 func newCloneCommand(g *globals) *cobra.Command {
 	var o transferFlags

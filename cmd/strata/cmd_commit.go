@@ -13,7 +13,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newCommitCommand) }
+func init() { register("commit", newCommitCommand) }
 
 type commitFlags struct {
 	message, author, date string

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newConfigCommand) }
+func init() { register("config", newConfigCommand) }
 
 func newConfigCommand(g *globals) *cobra.Command {
 	var list, unset bool

@@ -13,7 +13,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newDiffCommand) }
+func init() { register("diff", newDiffCommand) }
 
 type diffOptions struct {
 	nameStatus, stat, patch bool

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newDocsCommand) }
+func init() { register("docs", newDocsCommand) }
 
 // newDocsCommand writes man pages from the commands themselves, so that
 // they say what --help says; make install installs them.
@@ -36,7 +36,12 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("docs man: %w", err)
 			}
-			root := cmd.Root()
+			// Every command's page: this command line's tree holds docs
+			// alone (newRootCommand), and cobra adds help and completion
+			// only as it executes.
+			root := newRootCommand(g, "")
+			root.InitDefaultHelpCmd()
+			root.InitDefaultCompletionCmd()
 			root.DisableAutoGenTag = true // the same pages from the same source
 			if err := writeManTree(root, dir, "strata "+version); err != nil {
 				return fmt.Errorf("docs man: %w", err)

@@ -14,7 +14,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newDuCommand) }
+func init() { register("du", newDuCommand) }
 
 // duEntry is one holder of content: a branch, tag, remote-tracking
 // branch, detached HEAD or work tree.

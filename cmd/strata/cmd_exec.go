@@ -11,7 +11,7 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-func init() { register(newExecCommand) }
+func init() { register("exec", newExecCommand) }
 
 func newExecCommand(g *globals) *cobra.Command {
 	var interactive, tty bool

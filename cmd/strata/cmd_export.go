@@ -12,7 +12,7 @@ import (
 	"github.com/strata-sh/strata/remote"
 )
 
-func init() { register(newExportCommand) }
+func init() { register("export", newExportCommand) }
 
 func newExportCommand(g *globals) *cobra.Command {
 	var out, format, tag string

@@ -11,7 +11,7 @@ import (
 	"github.com/strata-sh/strata/remote"
 )
 
-func init() { register(newFetchCommand) }
+func init() { register("fetch", newFetchCommand) }
 
 func newFetchCommand(g *globals) *cobra.Command {
 	var o transferFlags

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newFsckCommand) }
+func init() { register("fsck", newFsckCommand) }
 
 func newFsckCommand(g *globals) *cobra.Command {
 	var format string

@@ -9,7 +9,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newGCCommand) }
+func init() { register("gc", newGCCommand) }
 
 func newGCCommand(g *globals) *cobra.Command {
 	var prune, expire string

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newGenerateCommand) }
+func init() { register("generate", newGenerateCommand) }
 
 func newGenerateCommand(g *globals) *cobra.Command {
 	gen := &cobra.Command{

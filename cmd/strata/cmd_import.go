@@ -20,7 +20,7 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-func init() { register(newImportCommand) }
+func init() { register("import", newImportCommand) }
 
 // importMeta is who, when and why of an imported commit.
 type importMeta struct {

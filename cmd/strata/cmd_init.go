@@ -10,7 +10,7 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-func init() { register(newInitCommand) }
+func init() { register("init", newInitCommand) }
 
 func newInitCommand(g *globals) *cobra.Command {
 	var branch string

@@ -17,7 +17,7 @@ import (
 	"github.com/strata-sh/strata/tree"
 )
 
-func init() { register(newLogCommand) }
+func init() { register("log", newLogCommand) }
 
 type logOptions struct {
 	max         int

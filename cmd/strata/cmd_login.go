@@ -13,8 +13,8 @@ import (
 )
 
 func init() {
-	register(newLoginCommand)
-	register(newLogoutCommand)
+	register("login", newLoginCommand)
+	register("logout", newLogoutCommand)
 }
 
 func newLoginCommand(g *globals) *cobra.Command {

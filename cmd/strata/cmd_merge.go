@@ -9,10 +9,10 @@ import (
 )
 
 func init() {
-	register(newMergeCommand)
-	register(newCherryPickCommand)
-	register(newRevertCommand)
-	register(newRebaseCommand)
+	register("merge", newMergeCommand)
+	register("cherry-pick", newCherryPickCommand)
+	register("revert", newRevertCommand)
+	register("rebase", newRebaseCommand)
 }
 
 // seqFlags are the flags of a command that may stop on conflicts.

@@ -10,7 +10,7 @@ import (
 	"github.com/strata-sh/strata/merge/textmerge"
 )
 
-func init() { register(newMergeFileCommand) }
+func init() { register("merge-file", newMergeFileCommand) }
 
 // maxConflictStatus is where the exit status stops counting conflicts, as
 // git merge-file's: higher statuses mean signals to a shell.

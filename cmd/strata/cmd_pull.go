@@ -11,7 +11,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newPullCommand) }
+func init() { register("pull", newPullCommand) }
 
 func newPullCommand(g *globals) *cobra.Command {
 	var o transferFlags

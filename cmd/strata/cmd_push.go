@@ -13,7 +13,7 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-func init() { register(newPushCommand) }
+func init() { register("push", newPushCommand) }
 
 type pushFlags struct {
 	transferFlags

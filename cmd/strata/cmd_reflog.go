@@ -14,7 +14,7 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-func init() { register(newReflogCommand) }
+func init() { register("reflog", newReflogCommand) }
 
 // reflogJSON is one entry of reflog show --format json.
 type reflogJSON struct {

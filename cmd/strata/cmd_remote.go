@@ -9,7 +9,7 @@ import (
 	"github.com/strata-sh/strata/remote"
 )
 
-func init() { register(newRemoteCommand) }
+func init() { register("remote", newRemoteCommand) }
 
 func newRemoteCommand(g *globals) *cobra.Command {
 	var format string

@@ -7,7 +7,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newResetCommand) }
+func init() { register("reset", newResetCommand) }
 
 func newResetCommand(g *globals) *cobra.Command {
 	var hard, soft, force bool

@@ -23,7 +23,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newRunCommand) }
+func init() { register("run", newRunCommand) }
 
 // runOptions are docker run's flags that strata takes.
 type runOptions struct {

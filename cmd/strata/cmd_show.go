@@ -9,7 +9,7 @@ import (
 	"github.com/strata-sh/strata/objects"
 )
 
-func init() { register(newShowCommand) }
+func init() { register("show", newShowCommand) }
 
 // showJSON is the JSON form of show: the log entry plus config and layers.
 type showJSON struct {

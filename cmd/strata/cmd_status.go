@@ -11,7 +11,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newStatusCommand) }
+func init() { register("status", newStatusCommand) }
 
 // entryJSON is a file as status, diff and blame show it in JSON.
 type entryJSON struct {

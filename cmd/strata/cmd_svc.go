@@ -13,13 +13,13 @@ import (
 // wait, restart, rm. See docs/guide.md, "Running a service".
 
 func init() {
-	register(newPsCommand)
-	register(newLogsCommand)
-	register(newStopCommand)
-	register(newKillCommand)
-	register(newWaitCommand)
-	register(newRestartCommand)
-	register(newRmCommand)
+	register("ps", newPsCommand)
+	register("logs", newLogsCommand)
+	register("stop", newStopCommand)
+	register("kill", newKillCommand)
+	register("wait", newWaitCommand)
+	register("restart", newRestartCommand)
+	register("rm", newRmCommand)
 }
 
 func newPsCommand(g *globals) *cobra.Command {

@@ -7,7 +7,7 @@ import (
 	"github.com/strata-sh/strata/refs"
 )
 
-func init() { register(newTagCommand) }
+func init() { register("tag", newTagCommand) }
 
 func newTagCommand(g *globals) *cobra.Command {
 	var del, force bool

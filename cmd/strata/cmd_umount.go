@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newUmountCommand) }
+func init() { register("umount", newUmountCommand) }
 
 func newUmountCommand(g *globals) *cobra.Command {
 	var path string

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newVersionCommand) }
+func init() { register("version", newVersionCommand) }
 
 // version is set by the Makefile with -ldflags "-X main.version=...".
 var version = "dev"

@@ -12,7 +12,7 @@ import (
 	"github.com/strata-sh/strata/worktree"
 )
 
-func init() { register(newWorktreeCommand) }
+func init() { register("worktree", newWorktreeCommand) }
 
 func newWorktreeCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{

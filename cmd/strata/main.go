@@ -5,7 +5,6 @@ package main
 
 import (
 	"os"
-	"strings"
 
 	"github.com/strata-sh/strata/internal/memlimit"
 
@@ -34,15 +33,4 @@ func Main() int {
 
 // runsContainer reports whether args name the run command, after the
 // global flags (-C DIR, --chdir DIR, --verbose).
-func runsContainer(args []string) bool {
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "-C" || a == "--chdir":
-			i++ // its value
-		case strings.HasPrefix(a, "-C") || strings.HasPrefix(a, "--chdir=") || strings.HasPrefix(a, "--verbose"):
-		default:
-			return a == "run"
-		}
-	}
-	return false
-}
+func runsContainer(args []string) bool { return commandWord(args) == "run" }

@@ -14,7 +14,7 @@ import (
 func TestManPages(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	root := newRootCommand(&globals{stdout: &out, stderr: &out})
+	root := newRootCommand(&globals{stdout: &out, stderr: &out}, "")
 	if err := writeManTree(root, dir, "strata test"); err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -93,7 +95,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, argv: args}
-	root := newRootCommand(g)
+	root := newRootCommand(g, commandWord(args))
 	if handOver != nil && !hasCommand(root, args) {
 		return handOver(args, stderr)
 	}
@@ -107,7 +109,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	return exitCode(nameCommand(cmd, err), stderr)
 }
 
-func newRootCommand(g *globals) *cobra.Command {
+// newRootCommand builds the command tree: with only naming a registered
+// command, the root holds that one command alone (help, completion and
+// cobra's suggestions, which list or search every command, are asked
+// for with other words); else every command.
+func newRootCommand(g *globals, only string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "strata",
 		Short: "git for container environments",
@@ -140,8 +146,15 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	root.Version = versionLine()
 	root.SetVersionTemplate("{{.Version}}\n")
 
-	for _, c := range extraCommands {
+	if c, ok := commands[only]; ok {
+		// Building the other commands and cobra's completion command
+		// took a tenth of strata run's own time before the container.
 		root.AddCommand(c(g))
+		root.CompletionOptions.DisableDefaultCmd = true
+		return root
+	}
+	for _, name := range slices.Sorted(maps.Keys(commands)) {
+		root.AddCommand(commands[name](g))
 	}
 	addCompletions(g, root)
 	return root
@@ -159,11 +172,32 @@ func hasCommand(root *cobra.Command, args []string) bool {
 	return err == nil && c != root
 }
 
-// extraCommands holds the constructors that command files register in
-// init, so that adding a command touches one file.
-var extraCommands []func(*globals) *cobra.Command
+// commands holds the constructors that command files register in init,
+// by the name of the command each builds, so that adding a command
+// touches one file and a command line builds only what it runs.
+var commands = map[string]func(*globals) *cobra.Command{}
 
-func register(c func(*globals) *cobra.Command) { extraCommands = append(extraCommands, c) }
+func register(name string, c func(*globals) *cobra.Command) {
+	if _, dup := commands[name]; dup {
+		panic("strata: command " + name + " registered twice")
+	}
+	commands[name] = c
+}
+
+// commandWord is the first word of args after the global flags (-C DIR,
+// --chdir DIR, --verbose): the command's name, or whatever stands there.
+func commandWord(args []string) string {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-C" || a == "--chdir":
+			i++ // its value
+		case strings.HasPrefix(a, "-C") || strings.HasPrefix(a, "--chdir=") || strings.HasPrefix(a, "--verbose"):
+		default:
+			return a
+		}
+	}
+	return ""
+}
 
 // exactArgs is cobra.ExactArgs with a usage error.
 func exactArgs(n int) cobra.PositionalArgs {

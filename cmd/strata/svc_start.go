@@ -10,7 +10,7 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-func init() { register(newStartCommand) }
+func init() { register("start", newStartCommand) }
 
 // strata has no daemon: "start --all" is what docker's daemon does when it
 // starts (at boot, or after its supervisors were killed). The --restart
