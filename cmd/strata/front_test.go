@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,6 +110,31 @@ func TestFrontAlone(t *testing.T) {
 	want := "strata: cannot run " + filepath.Join(filepath.Dir(alone), "strata-full") + ": no such file or directory"
 	if code != 1 || !strings.HasPrefix(out, want) || strings.Count(out, "\n") != 1 {
 		t.Fatalf("push without strata-full: exit %d, %q; want exit 1 and one line starting %q", code, out, want)
+	}
+
+	// The guide names the commands the front hands over: exactly those
+	// that fail here.
+	guide, err := os.ReadFile("../../docs/guide.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, para, _ := strings.Cut(string(guide), "to which `strata` hands")
+	para, _, _ = strings.Cut(para, "so that")
+	var named, handed []string
+	for i, part := range strings.Split(para, "`") {
+		if i%2 == 1 {
+			named = append(named, part)
+		}
+	}
+	for name := range commands {
+		if _, code := runBin(t, alone, name, "--help"); code != 0 {
+			handed = append(handed, name)
+		}
+	}
+	slices.Sort(named)
+	slices.Sort(handed)
+	if len(handed) == 0 || !slices.Equal(named, handed) {
+		t.Errorf("docs/guide.md says the front hands over %v; it hands over %v", named, handed)
 	}
 
 	if err := os.Link(alone, filepath.Join(filepath.Dir(alone), "strata-full")); err != nil {
