@@ -14,7 +14,7 @@ import (
 // The front build (make build: -tags strata_front, installed as strata)
 // holds the commands that work on the local repository and run
 // containers. It leaves out the registry client and the Dockerfile parser
-// (push, pull, fetch, clone, login, remote, export, build) and the docs
+// (push, pull, fetch, clone, login, logout, remote, export, build) and the docs
 // generator: their dependencies, net/http, TLS, protobuf and buildkit
 // among them, take longer to initialise at every start than a container
 // takes to run. Whatever the front has no command for, help, completion

@@ -67,6 +67,7 @@ func TestFrontHandsOver(t *testing.T) {
 	binOK(t, front, "-C", dir, "remote", "add", "origin", url)
 	binOK(t, front, "-C", dir, "push", "-q", "origin", "main")
 	clone := filepath.Join(t.TempDir(), "clone")
+	t.Cleanup(func() { unmountUnder(clone) }) // the run's throwaway tree, should the test fail inside it
 	binOK(t, front, "clone", "--no-checkout", url, clone)
 	if a, b := binOK(t, front, "-C", dir, "log", "--format", "json"), binOK(t, front, "-C", clone, "log", "--format", "json"); a != b {
 		t.Fatalf("the clone's log differs from the pushed one:\n%s\n%s", a, b)
