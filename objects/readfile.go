@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
 )
 
 // readVerified reads blob d whole into buf (grown as needed) and checks it
@@ -32,7 +33,7 @@ func (s *Store) readVerified(d digest.Digest, buf []byte, toEOF bool) ([]byte, e
 	if !toEOF {
 		whole = func(b []byte) bool { checked = matches(d, b); return checked }
 	}
-	b, err := readFile(s.BlobPath(d), buf, whole)
+	b, err := s.readBlobFile(d, buf, whole)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
 	}
@@ -67,10 +68,30 @@ func ReadFile(path string, buf []byte) ([]byte, error) {
 // readFile is ReadFile; if whole is set, a short read after which whole
 // says the content is complete ends it early.
 func readFile(path string, buf []byte, whole func([]byte) bool) ([]byte, error) {
+	return readFileAt(unix.AT_FDCWD, path, buf, whole)
+}
+
+// readBlobFile is readFile of blob d, opened relative to the store's
+// sha256 directory when it is open (sha256Dir); errors name the whole path.
+func (s *Store) readBlobFile(d digest.Digest, buf []byte, whole func([]byte) bool) ([]byte, error) {
+	dir := s.sha256Dir()
+	if dir < 0 || d.Algorithm() != digest.SHA256 {
+		return readFile(s.BlobPath(d), buf, whole)
+	}
+	b, err := readFileAt(dir, d.Encoded(), buf, whole)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		pe.Path = s.BlobPath(d)
+	}
+	return b, err
+}
+
+// readFileAt is readFile of path relative to the directory dirfd.
+func readFileAt(dirfd int, path string, buf []byte, whole func([]byte) bool) ([]byte, error) {
 	var fd int
 	var err error
 	for {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		fd, err = unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != syscall.EINTR {
 			break
 		}

@@ -3,7 +3,12 @@ package objects
 import (
 	"errors"
 	"os"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
 )
 
 // A read that stops short of EOF (toEOF false, a walk's) still refuses a
@@ -50,5 +55,65 @@ func TestReadVerifiedToEOF(t *testing.T) {
 				t.Errorf("blob %q, toEOF %v: %v, want ErrDigestMismatch", bad, toEOF, err)
 			}
 		}
+	}
+}
+
+// Blobs are opened relative to the store's sha256 directory; an error
+// still names the blob's whole path, as an open by path did.
+func TestBlobReadErrorsNameThePath(t *testing.T) {
+	s, err := Init(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := digest.FromString("a directory where a blob should be")
+	if err := os.Mkdir(s.BlobPath(d), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReadBlob(d); err == nil || !strings.Contains(err.Error(), s.BlobPath(d)+": ") {
+		t.Fatalf("ReadBlob of a directory: %v; want the error to name %s", err, s.BlobPath(d))
+	}
+	if s.sha256Dir() < 0 {
+		t.Fatal("the read went by path: the sha256 directory was not opened")
+	}
+	if _, err := s.ReadBlob(digest.FromString("absent")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("ReadBlob of an absent blob: %v, want ErrNotFound", err)
+	}
+}
+
+// A Store's directory descriptor is closed once the Store is collected:
+// commands and tests open many stores.
+func TestStoreDirClosedWhenCollected(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Init(dir); err != nil {
+		t.Fatal(err)
+	}
+	fds := func() int {
+		names, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(names)
+	}
+	before := fds()
+	const stores = 500
+	for i := 0; i < stores; i++ {
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.sha256Dir() < 0 {
+			t.Fatal("sha256 directory not opened")
+		}
+	}
+	if n := fds(); n < before+stores {
+		t.Fatalf("%d descriptors open after opening %d stores, %d before: the test proves nothing", n, stores, before)
+	}
+	// Cleanups run on their own goroutine after a collection.
+	for i := 0; i < 500 && fds() > before+stores/10; i++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := fds(); n > before+stores/10 {
+		t.Fatalf("%d descriptors still open after the stores were collected, %d before", n, before)
 	}
 }
