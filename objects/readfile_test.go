@@ -96,6 +96,7 @@ func TestStoreDirClosedWhenCollected(t *testing.T) {
 	}
 	before := fds()
 	const stores = 500
+	held := make([]*Store, 0, stores) // none collected before the count
 	for i := 0; i < stores; i++ {
 		s, err := Open(dir)
 		if err != nil {
@@ -104,10 +105,12 @@ func TestStoreDirClosedWhenCollected(t *testing.T) {
 		if s.sha256Dir() < 0 {
 			t.Fatal("sha256 directory not opened")
 		}
+		held = append(held, s)
 	}
 	if n := fds(); n < before+stores {
 		t.Fatalf("%d descriptors open after opening %d stores, %d before: the test proves nothing", n, stores, before)
 	}
+	runtime.KeepAlive(held)
 	// Cleanups run on their own goroutine after a collection.
 	for i := 0; i < 500 && fds() > before+stores/10; i++ {
 		runtime.GC()
