@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"syscall"
 
 	"github.com/opencontainers/go-digest"
@@ -79,6 +80,9 @@ func (s *Store) readBlobFile(d digest.Digest, buf []byte, whole func([]byte) boo
 		return readFile(s.BlobPath(d), buf, whole)
 	}
 	b, err := readFileAt(dir, d.Encoded(), buf, whole)
+	// The cleanup that closes dir runs once s is unreachable: not before
+	// the open above has used it.
+	runtime.KeepAlive(s)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		pe.Path = s.BlobPath(d)
