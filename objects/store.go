@@ -33,7 +33,7 @@ type Store struct {
 	// blobDir is an O_PATH descriptor of blobs/sha256, opened at the
 	// first read of a blob (sha256Dir) and closed when the Store is
 	// collected: a blob opened relative to it skips looking up every
-	// directory above, 6 to 11% of log --oneline's time. -1 if it could
+	// directory above, 3 to 11% of log --oneline's time. -1 if it could
 	// not be opened; reads then go by path.
 	blobDirOnce sync.Once
 	blobDir     int
