@@ -95,10 +95,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, argv: args}
-	root := newRootCommand(g, commandWord(args))
-	if handOver != nil && !hasCommand(root, args) {
+	word := commandWord(args)
+	// Help, completion, the version flag and unknown words are not
+	// registered commands: the front hands them over (they must list
+	// every command) before building a tree it would not use.
+	if _, ok := commands[word]; !ok && handOver != nil {
 		return handOver(args, stderr)
 	}
+	root := newRootCommand(g, word)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -163,14 +167,6 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 // handOver, set in the front build (front.go), runs args in the full
 // build instead; it returns only on failure. Nil in the full build.
 var handOver func(args []string, stderr io.Writer) int
-
-// hasCommand reports whether args name one of root's own commands. Help,
-// completion and the version flag are not: cobra adds them itself and
-// they must list every command, so the front hands them over.
-func hasCommand(root *cobra.Command, args []string) bool {
-	c, _, err := root.Find(args)
-	return err == nil && c != root
-}
 
 // commands holds the constructors that command files register in init,
 // by the name of the command each builds, so that adding a command
