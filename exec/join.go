@@ -101,12 +101,13 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 	defer t.close()
 	var ttyParent *os.File
 	if spec.Terminal {
-		if ttyParent, err = terminalSocket(t, cfg); err != nil {
+		if ttyParent, err = terminalSocket(t); err != nil {
 			cfgR.Close()
 			statW.Close()
 			return CodeRuntime, err
 		}
 		defer ttyParent.Close()
+		t.sizeTerminal(cfg)
 		files = append(files, t.ttyChild) // fdJoinTTY
 	}
 	cmd := &osexec.Cmd{

@@ -26,23 +26,70 @@ import (
 // process could not be started err is an *ExitError whose Code (125, 126 or
 // 127) is also returned as exitCode. Cancelling ctx kills the container.
 func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	return runOn(ctx, spec, nil)
+}
+
+// runOn is Run, on early's init when that was started for spec (see Early).
+func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err error) {
 	// Leftovers of dead runs are swept while this one starts; Run returns
 	// only once that is done (nothing is left behind when it returns).
 	swept := sweepStarted()
 	defer func() { <-swept }()
+	var (
+		l      *launched // the init, until configure owns it
+		tmpDir string
+		cg     *cgroup
+		wd     *watchdogHandle
+	)
+	if early != nil {
+		if l = early.take(&spec); l != nil {
+			cg = l.cg
+		}
+	}
+	defer func() {
+		if cg == nil {
+			return
+		}
+		rerr := cg.remove()
+		wd.stop() // only now: the cgroup is gone
+		if rerr != nil && err == nil {
+			err = runtimeErr("%w", rerr)
+		}
+	}()
+	// Deferred after the cgroup's removal, so run before it: an init that
+	// was launched but never configured leaves its cgroup first.
+	defer func() {
+		if l != nil {
+			l.abort()
+		}
+	}()
+	defer func() {
+		if tmpDir != "" {
+			os.RemoveAll(tmpDir)
+		}
+	}()
 	// The init's file (a read-only mount of the installed init, or a memfd
 	// copy, which is the slowest step of a start) is made while the rest
 	// is prepared.
 	exeReady := make(chan struct{})
 	sysAdmin := holdsSysAdmin(&spec)
-	go func() { initExe(sysAdmin); close(exeReady) }()
+	if l == nil {
+		go func() { initExe(sysAdmin); close(exeReady) }()
+	} else {
+		close(exeReady)
+	}
+	idGiven := spec.ID != ""
 	cfg, err := prepare(&spec)
+	if err == nil && l == nil && idGiven {
+		// (A launched init holds its ID already: its cgroup, on v2.)
+		err = checkIDFree(spec.ID)
+	}
 	if err != nil {
 		<-exeReady
 		return CodeRuntime, err
 	}
 	// Published ports are bound first: one in use fails the run before
-	// anything starts.
+	// the user's command starts.
 	proxy, err := listenPorts(spec.Ports)
 	if err != nil {
 		<-exeReady
@@ -58,42 +105,6 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		}
 	}()
 
-	var (
-		tmpDir string
-		cg     *cgroup
-		wd     *watchdogHandle
-	)
-	defer func() {
-		if tmpDir != "" {
-			os.RemoveAll(tmpDir)
-		}
-	}()
-	// Root always gets a cgroup (device rules, freezer); rootless only for
-	// limits, in a delegated subtree where a device program cannot load.
-	if os.Geteuid() == 0 || spec.Resources.any() {
-		defer func() {
-			if cg == nil {
-				return
-			}
-			rerr := cg.remove()
-			wd.stop() // only now: the cgroup is gone
-			if rerr != nil && err == nil {
-				err = runtimeErr("%w", rerr)
-			}
-		}()
-	}
-	makeCgroup := func() error {
-		if os.Geteuid() != 0 && !spec.Resources.any() {
-			return nil
-		}
-		var err error
-		cg, err = newCgroup(cgroupName(os.Getpid(), spec.ID), spec.Resources, os.Geteuid() == 0 && !spec.Privileged)
-		if err != nil {
-			cg = nil // newCgroup removed what it made
-			return runtimeErr("%w", err)
-		}
-		return nil
-	}
 	// The rest of the setup happens while the init starts (it waits for
 	// its config, which names the /etc files and the cgroup it joins),
 	// except the v2 cgroup: the init is born in it (CLONE_INTO_CGROUP).
@@ -109,7 +120,7 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		}
 		cfg.EtcDir = tmpDir
 		if !v2 {
-			if err := makeCgroup(); err != nil {
+			if cg, err = runCgroup(&spec); err != nil {
 				return err
 			}
 		}
@@ -122,22 +133,29 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		}
 		return nil
 	}
-	if v2 {
-		if err := makeCgroup(); err != nil {
+	if l == nil {
+		if v2 {
+			if cg, err = runCgroup(&spec); err != nil {
+				return CodeRuntime, err
+			}
+		}
+		<-exeReady
+		exe, err := initExe(sysAdmin)
+		if err != nil {
+			return CodeRuntime, runtimeErr("%w", err)
+		}
+		if l, err = launch(&spec, exe, cg); err != nil {
 			return CodeRuntime, err
 		}
 	}
-	<-exeReady
-	exe, err := initExe(sysAdmin)
-	if err != nil {
-		return CodeRuntime, runtimeErr("%w", err)
-	}
-	// Catch signals before the container exists: one that arrives while it
-	// starts is forwarded once it runs instead of killing strata.
+	// Catch signals before the user's command exists: one that arrives
+	// while it starts is forwarded once it runs instead of killing strata.
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
-	c, err := start(&spec, cfg, exe, cg, setup)
+	exe := l.exe
+	c, err := l.configure(&spec, cfg, setup)
+	l = nil // configure killed it if it failed
 	if err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) {
@@ -162,6 +180,28 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	return c.wait(ctx, sigs)
 }
 
+// runCgroup makes the cgroup of spec's container. Root always gets one
+// (device rules, freezer); rootless only for limits, in a delegated
+// subtree where a device program cannot load.
+func runCgroup(spec *Spec) (*cgroup, error) {
+	if os.Geteuid() != 0 && !spec.Resources.any() {
+		return nil, nil
+	}
+	cg, err := newCgroup(cgroupName(os.Getpid(), spec.ID), spec.Resources, os.Geteuid() == 0 && !spec.Privileged)
+	if err != nil {
+		return nil, runtimeErr("%w", err) // newCgroup removed what it made
+	}
+	return cg, nil
+}
+
+// checkIDFree fails if a running container has the id.
+func checkIDFree(id string) error {
+	if dir, _ := freezerDir(id); dir != "" {
+		return runtimeErr("container id %q is in use", id)
+	}
+	return nil
+}
+
 // prepare validates the spec and turns it into the init's configuration.
 func prepare(spec *Spec) (*initConfig, error) {
 	if len(spec.Args) == 0 {
@@ -174,8 +214,6 @@ func prepare(spec *Spec) (*initConfig, error) {
 		spec.ID = randomHex(8)
 	} else if err := checkID(spec.ID); err != nil {
 		return nil, runtimeErr("%w", err)
-	} else if dir, _ := freezerDir(spec.ID); dir != "" {
-		return nil, runtimeErr("container id %q is in use", spec.ID)
 	}
 	root, err := filepath.Abs(spec.Root)
 	if err == nil {
@@ -219,7 +257,7 @@ func prepare(spec *Spec) (*initConfig, error) {
 	return &initConfig{
 		Root: root, Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User, GroupAdd: spec.GroupAdd,
 		Hostname: host, Terminal: spec.Terminal, Mounts: spec.Mounts,
-		ReadOnlyRoot: spec.ReadOnlyRoot, NewNet: spec.Network == NetworkNone || spec.Network == NetworkPrivate,
+		ReadOnlyRoot: spec.ReadOnlyRoot, NewNet: newNet(spec),
 		HostDNS:    spec.Network != NetworkNone,
 		Privileged: spec.Privileged, Caps: caps, Init: spec.Init,
 		UserNS: os.Geteuid() != 0,
@@ -249,37 +287,53 @@ func (c *container) close() {
 	}
 }
 
-// start starts the init (in cg, on cgroup v2) and calls setup with its pid
-// before the init gets its config.
-func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, setup func(pid int) error) (_ *container, err error) {
+// launched is an init that has been started and waits for its config.
+type launched struct {
+	c         *container
+	exe       *os.File // what the init was executed from
+	cg        *cgroup  // v2: the cgroup the init was born in; its maker removes it
+	cfgW      *os.File // the config goes here
+	statR     *os.File // the init's report of a failure; EOF at its execve
+	ttyParent *os.File // Terminal: the pty master comes back over it
+}
+
+// launch starts the init of a container of spec from exe (in cg, on cgroup
+// v2). It waits for its config (configure) before it does anything.
+func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
 	c := &container{spec: spec, ttyFd: -1}
+	l := &launched{c: c, exe: exe, cg: cg}
+	defer func() {
+		if err != nil {
+			l.closeFiles()
+		}
+	}()
 	cfgR, cfgW, err := os.Pipe()
 	if err != nil {
 		return nil, runtimeErr("%w", err)
 	}
-	defer cfgW.Close()
+	l.cfgW = cfgW
 	statR, statW, err := os.Pipe()
 	if err != nil {
 		cfgR.Close()
 		return nil, runtimeErr("%w", err)
 	}
-	defer statR.Close()
+	l.statR = statR
 	files := []*os.File{cfgR, statW}
-	var ttyParent *os.File
 	if spec.Terminal {
-		if ttyParent, err = terminalSocket(c, cfg); err != nil {
+		if l.ttyParent, err = terminalSocket(c); err != nil {
+			cfgR.Close()
+			statW.Close()
 			return nil, err
 		}
-		defer ttyParent.Close()
 		files = append(files, c.ttyChild)
 	}
 
 	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
-	if cfg.NewNet {
+	if newNet(spec) {
 		flags |= unix.CLONE_NEWNET
 	}
 	sys := &syscall.SysProcAttr{Cloneflags: flags, Setsid: true, Pdeathsig: syscall.SIGKILL}
-	if cfg.UserNS {
+	if os.Geteuid() != 0 {
 		setUserNS(sys)
 	}
 	// The sealed init is executed as the child's last extra file, under the
@@ -302,6 +356,9 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, setup func(pid
 			// reader that may never end, after the container has exited.
 			r, w, err := os.Pipe()
 			if err != nil {
+				for _, f := range files {
+					f.Close()
+				}
 				return nil, runtimeErr("%w", err)
 			}
 			c.cmd.Stdin, stdinW = r, w
@@ -313,6 +370,9 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, setup func(pid
 		// which would wait for an RCU grace period (see cgroup.add).
 		fd, err := unix.Open(cg.dirs[0], unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
+			for _, f := range files {
+				f.Close()
+			}
 			return nil, runtimeErr("open cgroup: %w", err)
 		}
 		defer unix.Close(fd)
@@ -335,7 +395,37 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, setup func(pid
 	if err != nil {
 		return nil, runtimeErr("start init: %w", err)
 	}
-	// From here on a failure must not leave the init behind.
+	return l, nil
+}
+
+// newNet reports whether spec's container gets a network namespace.
+func newNet(spec *Spec) bool {
+	return spec.Network == NetworkNone || spec.Network == NetworkPrivate
+}
+
+func (l *launched) closeFiles() {
+	for _, f := range []*os.File{l.cfgW, l.statR, l.ttyParent} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// abort kills an init that was never configured and waits for it.
+func (l *launched) abort() {
+	l.c.cmd.Process.Kill()
+	l.c.cmd.Wait()
+	l.closeFiles()
+	l.c.close()
+}
+
+// configure calls setup with the init's pid, sends the init cfg and waits
+// until the user's command runs. The container is spec's (the one l was
+// launched for, or one alike: see Early). On failure the init is killed.
+func (l *launched) configure(spec *Spec, cfg *initConfig, setup func(pid int) error) (_ *container, err error) {
+	c := l.c
+	c.spec = spec
+	defer l.closeFiles()
 	defer func() {
 		if err != nil {
 			c.cmd.Process.Kill()
@@ -343,6 +433,9 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, setup func(pid
 			c.close()
 		}
 	}()
+	if spec.Terminal {
+		c.sizeTerminal(cfg)
+	}
 	if err := setup(c.cmd.Process.Pid); err != nil {
 		return nil, err
 	}
@@ -353,19 +446,19 @@ func start(spec *Spec, cfg *initConfig, exe *os.File, cg *cgroup, setup func(pid
 			return nil, runtimeErr("network private: %w", err)
 		}
 	}
-	if _, err := cfgW.Write(cfg.encode()); err != nil {
+	if _, err := l.cfgW.Write(cfg.encode()); err != nil {
 		return nil, runtimeErr("send config: %w", err)
 	}
-	cfgW.Close()
+	l.cfgW.Close()
 
 	if spec.Terminal {
-		if c.master, err = recvMaster(ttyParent); err != nil && err != io.EOF {
+		if c.master, err = recvMaster(l.ttyParent); err != nil && err != io.EOF {
 			return nil, runtimeErr("%w", err)
 		}
 	}
 	// The status pipe closes on execve of the user's process; anything
 	// written to it first is the init's report of a failure.
-	status, _ := io.ReadAll(statR)
+	status, _ := io.ReadAll(l.statR)
 	if len(status) > 0 {
 		ie, ok := parseInitError(status)
 		if !ok {

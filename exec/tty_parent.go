@@ -68,9 +68,8 @@ func copySize(fd int, master *os.File) {
 
 // terminalSocket makes the socket pair a container's init (or a joined
 // process) sends its pty master back over, and picks the caller's
-// terminal and size: the parent's end is returned, the child's is
-// c.ttyChild.
-func terminalSocket(c *container, cfg *initConfig) (*os.File, error) {
+// terminal: the parent's end is returned, the child's is c.ttyChild.
+func terminalSocket(c *container) (*os.File, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, runtimeErr("socketpair: %w", err)
@@ -81,11 +80,16 @@ func terminalSocket(c *container, cfg *initConfig) (*os.File, error) {
 	} else if fd, ok := terminalOf(c.spec.Stdout); ok {
 		c.ttyFd = fd
 	}
+	return os.NewFile(uintptr(pair[0]), "tty-parent"), nil
+}
+
+// sizeTerminal asks cfg for a pty the size of the caller's terminal
+// (80x24 without one), as it is now.
+func (c *container) sizeTerminal(cfg *initConfig) {
 	cfg.Terminal, cfg.Rows, cfg.Cols = true, 24, 80
 	if c.ttyFd >= 0 {
 		if rows, cols, ok := terminalSize(c.ttyFd); ok {
 			cfg.Rows, cfg.Cols = rows, cols
 		}
 	}
-	return os.NewFile(uintptr(pair[0]), "tty-parent"), nil
 }

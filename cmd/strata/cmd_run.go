@@ -138,11 +138,20 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	if o.name != "" || o.restart != "no" {
 		return usagef("run: --name and --restart go with -d")
 	}
-	r, wt, err := openWorktree(g, o.path)
+	res, err := o.resources()
 	if err != nil {
 		return err
 	}
-	res, err := o.resources()
+	// The container's init starts now and waits for its config while the
+	// worktree is opened and mounted.
+	id := "run-" + randomHex(6)
+	var early *exec.Early
+	if fs, err := o.flagSpec(g); err == nil {
+		fs.ID, fs.Resources = id, res
+		early = exec.StartEarly(fs)
+	}
+	defer early.Close()
+	r, wt, err := openWorktree(g, o.path)
 	if err != nil {
 		return err
 	}
@@ -178,7 +187,6 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	// The record tells commit to freeze the container while it reads the
 	// upper, and checkout, reset, pull and umount not to pull the mount
 	// from under it.
-	id := "run-" + randomHex(6)
 	release, err := w.RegisterRun(id)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
@@ -188,7 +196,7 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	// SIGTERM, SIGINT and SIGHUP are the container's to handle: exec.Run
 	// forwards them and escalates to SIGKILL itself, so the signal that
 	// cancels ctx must not kill the container.
-	code, err := exec.Run(context.WithoutCancel(ctx), spec)
+	code, err := early.Run(context.WithoutCancel(ctx), spec)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return exitCodeError{code: ee.Code, err: err}
@@ -338,9 +346,19 @@ func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.
 	if len(argv) == 0 {
 		return exec.Spec{}, usagef("run: no command given and the image has no Entrypoint or Cmd")
 	}
+	s, err := o.flagSpec(g)
+	if err != nil {
+		return s, err
+	}
+	s.Args, s.Env = argv, mergeEnv(cfg.Env, o.env)
+	s.Cwd, s.User = firstNonEmpty(o.workdir, cfg.WorkingDir), firstNonEmpty(o.user, cfg.User)
+	return s, nil
+}
+
+// flagSpec is the part of a run's spec its flags set, without the image's.
+func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	s := exec.Spec{
-		Args: argv, Env: mergeEnv(cfg.Env, o.env), Cwd: firstNonEmpty(o.workdir, cfg.WorkingDir),
-		User: firstNonEmpty(o.user, cfg.User), Hostname: o.hostname, Terminal: o.tty,
+		Hostname: o.hostname, Terminal: o.tty,
 		Stdout: g.stdout, Stderr: g.stderr, ReadOnlyRoot: o.readOnly, Network: o.network,
 		Privileged: o.privileged, CapAdd: o.capAdd, CapDrop: o.capDrop, Init: o.init,
 		GroupAdd: o.groupAdd, StopTimeout: time.Duration(o.stopTimeout) * time.Second,
