@@ -143,10 +143,11 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		return err
 	}
 	// The container's init starts now and waits for its config while the
-	// worktree is opened and mounted.
+	// worktree is opened. Not for --rev: its root is mounted later, and
+	// the init's copy of the mount table would not have it.
 	id := "run-" + randomHex(6)
 	var early *exec.Early
-	if fs, err := o.flagSpec(g); err == nil {
+	if fs, err := o.flagSpec(g); err == nil && o.rev == "" {
 		fs.ID, fs.Resources = id, res
 		early = exec.StartEarly(fs)
 	}
