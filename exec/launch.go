@@ -1,0 +1,204 @@
+//go:build !strata_init
+
+package exec
+
+import (
+	"errors"
+	"io"
+	"os"
+	osexec "os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// launched is an init that has been started and waits for its config.
+type launched struct {
+	c         *container
+	exe       *os.File // what the init was executed from
+	cg        *cgroup  // v2: the cgroup the init was born in; its maker removes it
+	cfgW      *os.File // the config goes here
+	statR     *os.File // the init's report of a failure; EOF at its execve
+	ttyParent *os.File // Terminal: the pty master comes back over it
+}
+
+// launch starts the init of a container of spec from exe (in cg, on cgroup
+// v2). It waits for its config (configure) before it does anything.
+func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
+	c := &container{spec: spec, ttyFd: -1}
+	l := &launched{c: c, exe: exe, cg: cg}
+	defer func() {
+		if err != nil {
+			l.closeFiles()
+		}
+	}()
+	cfgR, cfgW, err := os.Pipe()
+	if err != nil {
+		return nil, runtimeErr("%w", err)
+	}
+	l.cfgW = cfgW
+	statR, statW, err := os.Pipe()
+	if err != nil {
+		cfgR.Close()
+		return nil, runtimeErr("%w", err)
+	}
+	l.statR = statR
+	files := []*os.File{cfgR, statW}
+	if spec.Terminal {
+		if l.ttyParent, err = terminalSocket(c); err != nil {
+			cfgR.Close()
+			statW.Close()
+			return nil, err
+		}
+		files = append(files, c.ttyChild)
+	}
+
+	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
+	if newNet(spec) {
+		flags |= unix.CLONE_NEWNET
+	}
+	sys := &syscall.SysProcAttr{Cloneflags: flags, Setsid: true, Pdeathsig: syscall.SIGKILL}
+	if os.Geteuid() != 0 {
+		setUserNS(sys)
+	}
+	// The sealed init is executed as the child's last extra file, under the
+	// number it has there: the parent's own number for it may be reused by
+	// os/exec for another of the child's fds before the exec (golang/go#61751,
+	// as runc found), and the child would then execute a pipe or a tty.
+	c.cmd = &osexec.Cmd{
+		Path:        "/proc/self/fd/" + strconv.Itoa(3+len(files)),
+		Args:        []string{"strata-init"},
+		Env:         []string{envMode + "=init", "GOMAXPROCS=1"}, // one thread runs the steps: fewer start, fewer to end at execve
+		ExtraFiles:  append(files[:len(files):len(files)], exe),
+		SysProcAttr: sys,
+		WaitDelay:   5 * time.Second, // only a guard: output ends when pid 1 does
+	}
+	var stdinW *os.File
+	if !spec.Terminal {
+		c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
+		if _, isFile := spec.Stdin.(*os.File); spec.Stdin != nil && !isFile {
+			// Pump stdin ourselves: os/exec would make Wait wait for a
+			// reader that may never end, after the container has exited.
+			r, w, err := os.Pipe()
+			if err != nil {
+				for _, f := range files {
+					f.Close()
+				}
+				return nil, runtimeErr("%w", err)
+			}
+			c.cmd.Stdin, stdinW = r, w
+			files = append(files, r)
+		}
+	}
+	if cg != nil && cg.v2 {
+		// Start the init inside its cgroup: no migration afterwards,
+		// which would wait for an RCU grace period (see cgroup.add).
+		fd, err := unix.Open(cg.dirs[0], unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			for _, f := range files {
+				f.Close()
+			}
+			return nil, runtimeErr("open cgroup: %w", err)
+		}
+		defer unix.Close(fd)
+		sys.UseCgroupFD, sys.CgroupFD = true, fd
+	}
+	err = c.cmd.Start()
+	for _, f := range files {
+		f.Close()
+	}
+	if stdinW != nil {
+		if err != nil {
+			stdinW.Close()
+		} else {
+			go func() {
+				io.Copy(stdinW, spec.Stdin) // ends at EOF, or EPIPE once the container is gone
+				stdinW.Close()
+			}()
+		}
+	}
+	if err != nil {
+		return nil, runtimeErr("start init: %w", err)
+	}
+	return l, nil
+}
+
+// newNet reports whether spec's container gets a network namespace.
+func newNet(spec *Spec) bool {
+	return spec.Network == NetworkNone || spec.Network == NetworkPrivate
+}
+
+func (l *launched) closeFiles() {
+	for _, f := range []*os.File{l.cfgW, l.statR, l.ttyParent} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// abort kills an init that was never configured and waits for it.
+func (l *launched) abort() {
+	l.c.cmd.Process.Kill()
+	l.c.cmd.Wait()
+	l.closeFiles()
+	l.c.close()
+}
+
+// configure calls setup with the init's pid, sends the init cfg and waits
+// until the user's command runs. The container is spec's (the one l was
+// launched for, or one alike: see Early). On failure the init is killed.
+func (l *launched) configure(spec *Spec, cfg *initConfig, setup func(pid int) error) (_ *container, err error) {
+	c := l.c
+	c.spec = spec
+	defer l.closeFiles()
+	defer func() {
+		if err != nil {
+			c.cmd.Process.Kill()
+			c.cmd.Wait()
+			c.close()
+		}
+	}()
+	if spec.Terminal {
+		c.sizeTerminal(cfg)
+	}
+	if err := setup(c.cmd.Process.Pid); err != nil {
+		return nil, err
+	}
+	if spec.Network == NetworkPrivate {
+		// The init waits for its config: the network is up before the
+		// user's command runs.
+		if c.net, err = setupPrivateNet(c.cmd.Process.Pid); err != nil {
+			return nil, runtimeErr("network private: %w", err)
+		}
+	}
+	if _, err := l.cfgW.Write(cfg.encode()); err != nil {
+		return nil, runtimeErr("send config: %w", err)
+	}
+	l.cfgW.Close()
+
+	if spec.Terminal {
+		if c.master, err = recvMaster(l.ttyParent); err != nil && err != io.EOF {
+			return nil, runtimeErr("%w", err)
+		}
+	}
+	// The status pipe closes on execve of the user's process; anything
+	// written to it first is the init's report of a failure.
+	status, _ := io.ReadAll(l.statR)
+	if len(status) > 0 {
+		ie, ok := parseInitError(status)
+		if !ok {
+			ie = initError{Code: CodeRuntime, Msg: "start container: " + strings.TrimSpace(string(status))}
+		}
+		return nil, &ExitError{Code: ie.Code, Err: errors.New(ie.Msg)}
+	}
+	if spec.Terminal && c.master == nil {
+		return nil, runtimeErr("container init exited before its terminal was set up")
+	}
+	if c.master != nil {
+		c.startTerminalIO()
+	}
+	return c, nil
+}
