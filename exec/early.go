@@ -22,8 +22,7 @@ import (
 type Early struct {
 	key   launchKey
 	id    string
-	done  chan struct{} // closed once the launch has ended
-	l     *launched     // nil if it failed, or once taken or discarded
+	l     *launched // nil if the launch failed, or once taken or discarded
 	taken bool
 }
 
@@ -65,10 +64,11 @@ func fileOrNil(v any) (*os.File, bool) {
 	return nil, false
 }
 
-// StartEarly starts, in the background, the init of a container of spec:
-// only its ID, Network, Terminal, standard streams, privileges (Privileged,
-// CapAdd, CapDrop) and Resources count, the rest may still be missing. It
-// returns nil when spec cannot be started early; Early.Run on nil is Run.
+// StartEarly launches the init of a container of spec; the init starts up
+// while the caller goes on. Only spec's ID, Network, Terminal, standard
+// streams, privileges (Privileged, CapAdd, CapDrop) and Resources count;
+// the rest may still be missing. It returns nil when spec cannot be
+// started early; Early.Run on nil is Run.
 func StartEarly(spec Spec) *Early {
 	k, ok := keyOf(&spec)
 	if !ok {
@@ -79,10 +79,7 @@ func StartEarly(spec Spec) *Early {
 	} else if checkID(spec.ID) != nil || checkIDFree(spec.ID) != nil {
 		return nil // Run says why
 	}
-	e := &Early{key: k, id: spec.ID, done: make(chan struct{})}
-	e.l = launchEarly(&spec, k.sysAdmin)
-	close(e.done)
-	return e
+	return &Early{key: k, id: spec.ID, l: launchEarly(&spec, k.sysAdmin)}
 }
 
 // launchEarly launches spec's init as Run would, or returns nil; Run then
@@ -121,7 +118,6 @@ func (e *Early) Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 // take hands e's init over for spec (setting spec's ID to e's when it has
 // none), or kills it and returns nil when it does not fit spec.
 func (e *Early) take(spec *Spec) *launched {
-	<-e.done
 	if e.taken {
 		return nil
 	}
@@ -173,7 +169,6 @@ func (e *Early) Close() {
 	if e == nil {
 		return
 	}
-	<-e.done
 	e.discard()
 }
 
