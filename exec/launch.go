@@ -30,27 +30,33 @@ type launched struct {
 func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
 	c := &container{spec: spec, ttyFd: -1}
 	l := &launched{c: c, exe: exe, cg: cg}
+	// files are the child's ends: the parent's copies go once the init
+	// has started, or failed to.
+	var files []*os.File
+	var stdinW *os.File
 	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
 		if err != nil {
 			l.closeFiles()
+			if stdinW != nil {
+				stdinW.Close()
+			}
 		}
 	}()
 	cfgR, cfgW, err := os.Pipe()
 	if err != nil {
 		return nil, runtimeErr("%w", err)
 	}
-	l.cfgW = cfgW
+	files, l.cfgW = append(files, cfgR), cfgW
 	statR, statW, err := os.Pipe()
 	if err != nil {
-		cfgR.Close()
 		return nil, runtimeErr("%w", err)
 	}
-	l.statR = statR
-	files := []*os.File{cfgR, statW}
+	files, l.statR = append(files, statW), statR
 	if spec.Terminal {
 		if l.ttyParent, err = terminalSocket(c); err != nil {
-			cfgR.Close()
-			statW.Close()
 			return nil, err
 		}
 		files = append(files, c.ttyChild)
@@ -76,7 +82,6 @@ func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
 		SysProcAttr: sys,
 		WaitDelay:   5 * time.Second, // only a guard: output ends when pid 1 does
 	}
-	var stdinW *os.File
 	if !spec.Terminal {
 		c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 		if _, isFile := spec.Stdin.(*os.File); spec.Stdin != nil && !isFile {
@@ -84,9 +89,6 @@ func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
 			// reader that may never end, after the container has exited.
 			r, w, err := os.Pipe()
 			if err != nil {
-				for _, f := range files {
-					f.Close()
-				}
 				return nil, runtimeErr("%w", err)
 			}
 			c.cmd.Stdin, stdinW = r, w
@@ -98,30 +100,19 @@ func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
 		// which would wait for an RCU grace period (see cgroup.add).
 		fd, err := unix.Open(cg.dirs[0], unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			for _, f := range files {
-				f.Close()
-			}
 			return nil, runtimeErr("open cgroup: %w", err)
 		}
 		defer unix.Close(fd)
 		sys.UseCgroupFD, sys.CgroupFD = true, fd
 	}
-	err = c.cmd.Start()
-	for _, f := range files {
-		f.Close()
+	if err := c.cmd.Start(); err != nil {
+		return nil, runtimeErr("start init: %w", err)
 	}
 	if stdinW != nil {
-		if err != nil {
-			stdinW.Close()
-		} else {
-			go func() {
-				io.Copy(stdinW, spec.Stdin) // ends at EOF, or EPIPE once the container is gone
-				stdinW.Close()
-			}()
-		}
-	}
-	if err != nil {
-		return nil, runtimeErr("start init: %w", err)
+		go func(w *os.File) {
+			io.Copy(w, spec.Stdin) // ends at EOF, or EPIPE once the container is gone
+			w.Close()
+		}(stdinW)
 	}
 	return l, nil
 }
