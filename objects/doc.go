@@ -26,5 +26,7 @@
 // the file index with the blob. Put stores a fetched layer with its blob
 // digest checked only; its file index is written later, by LayerIndex or
 // an unpack (PutLayerIndex), and only once its diff id matched. So a file
-// index exists if and only if its layer's diff id was verified.
+// index exists if and only if its layer's diff id was verified. Beside
+// it, a diff id record (VerifiedDiffID) names the diff id that was
+// verified, so that an unpack can check the blob digest in its place.
 package objects

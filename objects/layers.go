@@ -60,6 +60,9 @@ func (s *Store) AddLayerFromDirIf(ctx context.Context, dir string, opts layer.Wr
 		return Layer{}, err
 	}
 	desc.MediaType = ocispec.MediaTypeImageLayerZstd
+	if err := s.writeDiffID(desc.Digest, res.DiffID); err != nil {
+		return Layer{}, err
+	}
 	if err := s.placeIndex(desc.Digest, ix); err != nil {
 		return Layer{}, err
 	}
@@ -144,7 +147,7 @@ func (s *Store) AddLayer(ctx context.Context, r io.Reader, desc ocispec.Descript
 			layer.Zstd: ocispec.MediaTypeImageLayerZstd, layer.Gzip: ocispec.MediaTypeImageLayerGzip, layer.Plain: ocispec.MediaTypeImageLayer,
 		}[comp]
 	}
-	if err := s.writeIndex(stored.Digest, entries); err != nil {
+	if err := s.writeIndex(stored.Digest, gotDiff, entries); err != nil {
 		return Layer{}, err
 	}
 	return Layer{Desc: stored, DiffID: gotDiff}, nil
@@ -227,7 +230,7 @@ func (s *Store) LayerIndex(l Layer) ([]layer.Entry, error) {
 	if gotDiff != l.DiffID {
 		return nil, fmt.Errorf("layer index %s: diff id is %s, the commit says %s: %w", d, gotDiff, l.DiffID, ErrDigestMismatch)
 	}
-	return entries, s.writeIndex(d, entries)
+	return entries, s.writeIndex(d, l.DiffID, entries)
 }
 
 // LayerIndexFunc returns the entries of l's file index that keep accepts,
@@ -269,21 +272,23 @@ func (s *Store) HasLayerIndex(d digest.Digest) bool {
 }
 
 // PutLayerIndex records the file index of layer d, made by a reader of
-// its content (layer.Index) such as a snapshot's unpack. The caller must
-// have checked the diff id layer.Index computed against the commit's:
-// an index stands for a verified diff id.
-func (s *Store) PutLayerIndex(d digest.Digest, entries []layer.Entry) error {
-	return s.writeIndex(d, entries)
+// its content (layer.Index) such as a snapshot's unpack, and the diff id
+// that reader computed. The caller must have checked that diff id against
+// the commit's: an index stands for a verified diff id.
+func (s *Store) PutLayerIndex(d, diffID digest.Digest, entries []layer.Entry) error {
+	return s.writeIndex(d, diffID, entries)
 }
 
-// RemoveLayerIndex deletes the file index of layer d, for gc. A missing
-// index is not an error.
+// RemoveLayerIndex deletes the file index of layer d and its diff id
+// record, for gc. A missing index is not an error.
 func (s *Store) RemoveLayerIndex(d digest.Digest) error {
 	if err := d.Validate(); err != nil {
 		return err
 	}
-	if err := os.Remove(s.indexPath(d)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	for _, p := range []string{s.indexPath(d), s.diffIDPath(d)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 	}
 	return nil
 }
@@ -292,7 +297,7 @@ func (s *Store) indexPath(d digest.Digest) string {
 	return filepath.Join(s.root, "indexes", d.Algorithm().String(), d.Encoded())
 }
 
-func (s *Store) writeIndex(d digest.Digest, entries []layer.Entry) error {
+func (s *Store) writeIndex(d, diffID digest.Digest, entries []layer.Entry) error {
 	var b bytes.Buffer
 	if err := layer.EncodeIndex(&b, entries); err != nil {
 		return err
@@ -300,6 +305,9 @@ func (s *Store) writeIndex(d digest.Digest, entries []layer.Entry) error {
 	p := s.indexPath(d)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("write layer index %s: %w", d, err)
+	}
+	if err := s.writeDiffID(d, diffID); err != nil {
+		return err
 	}
 	if err := atomicfile.Write(s.TempDir(), p, b.Bytes(), 0o444); err != nil {
 		return fmt.Errorf("write layer index %s: %w", d, err)

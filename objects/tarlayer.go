@@ -35,7 +35,7 @@ func (s *Store) AddTarLayer(ctx context.Context, write func(w io.Writer) error) 
 		return Layer{}, err
 	}
 	desc.MediaType = ocispec.MediaTypeImageLayerZstd
-	if err := s.writeIndex(desc.Digest, entries); err != nil {
+	if err := s.writeIndex(desc.Digest, diffID, entries); err != nil {
 		return Layer{}, err
 	}
 	return Layer{Desc: desc, DiffID: diffID}, nil

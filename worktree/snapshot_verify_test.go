@@ -10,6 +10,7 @@ import (
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
 )
 
@@ -18,28 +19,13 @@ import (
 // claims, so a layer that lies never becomes a snapshot another image
 // would share. The same pass writes the layer's missing file index.
 func TestUnpackChecksDiffID(t *testing.T) {
-	requireRoot(t)
 	ctx := context.Background()
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	l, err := r.Objects.AddLayerFromDir(ctx, base, layer.WriteOptions{})
-	must(t, err)
+	r, _, l := storedBase(t)
+	var err error
 	// As a fetch leaves it: the blob, no index.
 	must(t, r.Objects.RemoveLayerIndex(l.Desc.Digest))
 
-	lie := objects.Layer{Desc: l.Desc, DiffID: digestOf("not this layer")}
-	commitLayers_(t, r, "liar", lie)
-	w := Main(r)
-	unmountAll(t, w.Target())
-	_, err = w.Checkout(ctx, CheckoutOptions{Rev: "main"})
-	if !errors.Is(err, objects.ErrDigestMismatch) {
-		t.Fatalf("checkout of a layer with a false diff id: %v", err)
-	}
-	s := snapshot.NewSnapshots(r.Objects)
-	if _, err := os.Stat(s.Path(lie.DiffID.Encoded())); !os.IsNotExist(err) {
-		t.Fatalf("a snapshot was made under the false diff id: %v", err)
-	}
+	w := checkoutLie(t, r, l, "layer")
 
 	// The honest commit checks out and leaves the index written.
 	c, err := r.Objects.WriteCommit(objects.NewCommit{Layers: []objects.Layer{l}, Author: "T <t@example.com>",
@@ -62,13 +48,8 @@ func TestUnpackChecksDiffID(t *testing.T) {
 // changed on disk since, here into another well-formed layer, must be
 // caught by the diff id check of the same pass.
 func TestUnpackRefusesBlobChangedOnDisk(t *testing.T) {
-	requireRoot(t)
 	ctx := context.Background()
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	l, err := r.Objects.AddLayerFromDir(ctx, base, layer.WriteOptions{})
-	must(t, err)
+	r, base, l := storedBase(t)
 	must(t, os.WriteFile(filepath.Join(base, "etc", "swapped"), []byte("not the committed content"), 0o644))
 	other, err := r.Objects.AddLayerFromDir(ctx, base, layer.WriteOptions{})
 	must(t, err)
@@ -90,4 +71,71 @@ func TestUnpackRefusesBlobChangedOnDisk(t *testing.T) {
 	if _, err := os.Stat(s.Path(l.DiffID.Encoded())); !os.IsNotExist(err) {
 		t.Fatalf("a snapshot was made of the changed blob: %v", err)
 	}
+}
+
+// TestUnpackOfKnownBlobChecksClaim: a blob whose diff id was recorded is
+// unpacked checking its blob digest instead of its diff id, but only for
+// a commit that claims the recorded diff id. One that pairs the same blob
+// with another diff id still gets the diff id checked, and refused.
+func TestUnpackOfKnownBlobChecksClaim(t *testing.T) {
+	r, _, l := storedBase(t)
+	if got := r.Objects.VerifiedDiffID(l.Desc.Digest); got != l.DiffID {
+		t.Fatalf("import recorded diff id %q, want %s", got, l.DiffID)
+	}
+	checkoutLie(t, r, l, "known blob")
+	if got := r.Objects.VerifiedDiffID(l.Desc.Digest); got != l.DiffID {
+		t.Fatalf("the refused claim changed the record to %q", got)
+	}
+}
+
+// TestUnpackRecordsDiffIDOfOldIndex: an index written before diff id
+// records existed gets its record from the first unpack that hashes the
+// tar and finds the diff id the commit claims.
+func TestUnpackRecordsDiffIDOfOldIndex(t *testing.T) {
+	ctx := context.Background()
+	r, _, l := storedBase(t)
+	var err error
+	rec := r.Objects.BlobPath(l.Desc.Digest)
+	rec = filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(rec))), "indexes", "sha256", l.Desc.Digest.Encoded()+".diffid")
+	must(t, os.Remove(rec))
+	commitLayers_(t, r, "old", l)
+	w := Main(r)
+	unmountAll(t, w.Target())
+	_, err = w.Checkout(ctx, CheckoutOptions{Rev: "main"})
+	must(t, err)
+	if got := r.Objects.VerifiedDiffID(l.Desc.Digest); got != l.DiffID {
+		t.Fatalf("after the unpack the record says %q, want %s", got, l.DiffID)
+	}
+}
+
+// storedBase makes a repository and stores the base tree in it as a
+// layer (with its index and diff id record), as an import does.
+func storedBase(t *testing.T) (*repo.Repo, string, objects.Layer) {
+	t.Helper()
+	requireRoot(t)
+	r := newRepo(t)
+	base := filepath.Join(t.TempDir(), "base")
+	writeBase(t, base)
+	l, err := r.Objects.AddLayerFromDir(context.Background(), base, layer.WriteOptions{})
+	must(t, err)
+	return r, base, l
+}
+
+// checkoutLie commits layer l under a false diff id and checks that its
+// checkout is refused and makes no snapshot under that diff id.
+func checkoutLie(t *testing.T, r *repo.Repo, l objects.Layer, what string) *Worktree {
+	t.Helper()
+	lie := objects.Layer{Desc: l.Desc, DiffID: digestOf("not this layer")}
+	commitLayers_(t, r, "liar", lie)
+	w := Main(r)
+	unmountAll(t, w.Target())
+	_, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "main"})
+	if !errors.Is(err, objects.ErrDigestMismatch) {
+		t.Fatalf("checkout of a %s with a false diff id: %v", what, err)
+	}
+	s := snapshot.NewSnapshots(r.Objects)
+	if _, err := os.Stat(s.Path(lie.DiffID.Encoded())); !os.IsNotExist(err) {
+		t.Fatalf("a snapshot was made under the false diff id: %v", err)
+	}
+	return w
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 
 	"github.com/klauspost/compress/gzip"
@@ -23,54 +24,67 @@ import (
 // content digests computed by the workers that write the files. On error
 // the caller removes dir.
 func Extract(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode) (digest.Digest, []Entry, error) {
-	return extractBlob(ctx, r, mediaType, dir, mode, true)
+	h := sha256.New()
+	entries, err := extractBlob(ctx, r, mediaType, dir, mode, h, true)
+	if err != nil {
+		return "", nil, err
+	}
+	return digest.NewDigest(digest.SHA256, h), entries, nil
 }
 
 // ExtractUnindexed is Extract for a layer whose file index is already
 // stored: it builds none, which for a million files is most of the
 // memory an unpack takes (issue 15).
 func ExtractUnindexed(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode) (digest.Digest, error) {
-	d, _, err := extractBlob(ctx, r, mediaType, dir, mode, false)
-	return d, err
+	h := sha256.New()
+	if _, err := extractBlob(ctx, r, mediaType, dir, mode, h, false); err != nil {
+		return "", err
+	}
+	return digest.NewDigest(digest.SHA256, h), nil
 }
 
-func extractBlob(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode, index bool) (digest.Digest, []Entry, error) {
+// ExtractKnown is ExtractUnindexed for a layer whose diff id is known
+// too: it hashes nothing. r must check its own bytes, as a reader that
+// verifies the blob digest at EOF does: ExtractKnown reads it to the end
+// and returns its error.
+func ExtractKnown(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode) error {
+	_, err := extractBlob(ctx, r, mediaType, dir, mode, nil, false)
+	return err
+}
+
+// extractBlob is Extract, hashing the tar into h if it is set.
+func extractBlob(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode, h hash.Hash, index bool) ([]Entry, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	head, err := br.Peek(headSize)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return "", nil, fmt.Errorf("extract layer: %w", err)
+		return nil, fmt.Errorf("extract layer: %w", err)
 	}
 	if err := CheckMediaType(mediaType, head); err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	h := sha256.New()
 	if Sniff(head) == Zstd {
 		fr := newFrameReader(br, h)
 		defer fr.Close()
-		entries, err := extract(ctx, fr, br, dir, mode, index)
-		if err != nil {
-			return "", nil, err
-		}
-		return digest.NewDigest(digest.SHA256, h), entries, nil
+		return extract(ctx, fr, br, dir, mode, index)
 	}
 	var dr io.Reader = br
 	if Sniff(head) == Gzip {
 		z, err := gzip.NewReader(br)
 		if err != nil {
-			return "", nil, fmt.Errorf("extract layer: %w", err)
+			return nil, fmt.Errorf("extract layer: %w", err)
 		}
 		defer z.Close()
 		dr = z
+	}
+	if h == nil {
+		return extract(ctx, dr, br, dir, mode, index)
 	}
 	hw := asyncwrite.New(h, 8, 256<<10)
 	entries, err := extract(ctx, io.TeeReader(dr, hw), br, dir, mode, index)
 	if cerr := hw.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("extract layer: %w", cerr)
 	}
-	if err != nil {
-		return "", nil, err
-	}
-	return digest.NewDigest(digest.SHA256, h), entries, nil
+	return entries, err
 }
 
 // extract unpacks tarball, then reads it and the blob to their ends: the

@@ -57,6 +57,12 @@ func TestExtractMatchesIndex(t *testing.T) {
 					t.Errorf("%s unindexed: diff id %s (%v), want %s", kind, diff, err, wantDiff)
 				}
 				layertest.Compare(t, src, dst)
+				// Known diff id too: the same tree, nothing hashed.
+				dst = t.TempDir()
+				if err := ExtractKnown(context.Background(), bytes.NewReader(blob), kind, dst, Apply); err != nil {
+					t.Errorf("%s known: %v", kind, err)
+				}
+				layertest.Compare(t, src, dst)
 			}
 			// A blob whose bytes are not what its media type says is refused.
 			_, _, err = Extract(context.Background(), bytes.NewReader(gz.Bytes()), "application/vnd.oci.image.layer.v1.tar+zstd", t.TempDir(), Apply)
@@ -87,6 +93,34 @@ func TestExtractReadsToEnd(t *testing.T) {
 	if !r.eof {
 		t.Fatal("ExtractUnindexed returned before the blob's end")
 	}
+	// ExtractKnown trusts its reader to check the blob at EOF: it must
+	// get there, and pass on what the reader says there.
+	r = &eofSeen{r: bytes.NewReader(zst)}
+	if err := ExtractKnown(context.Background(), r, "", t.TempDir(), ToOverlayLower); err != nil {
+		t.Fatal(err)
+	}
+	if !r.eof {
+		t.Fatal("ExtractKnown returned before the blob's end")
+	}
+	bad := errors.New("blob digest mismatch")
+	if err := ExtractKnown(context.Background(), &failAtEOF{r: bytes.NewReader(zst), err: bad}, "", t.TempDir(), ToOverlayLower); !errors.Is(err, bad) {
+		t.Fatalf("ExtractKnown of a blob that fails at EOF: %v, want its error", err)
+	}
+}
+
+// failAtEOF reads r, then fails with err where r ends, as a verifying
+// reader does on a blob that does not match its digest.
+type failAtEOF struct {
+	r   io.Reader
+	err error
+}
+
+func (f *failAtEOF) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		err = f.err
+	}
+	return n, err
 }
 
 type eofSeen struct {
