@@ -138,6 +138,13 @@ func (s *Store) CommitFromManifest(id digest.Digest, b []byte) (*Commit, error) 
 	if len(c.Config.RootFS.DiffIDs) != len(m.Layers) {
 		return nil, fmt.Errorf("commit %s: %d layers but %d diff ids", id.Encoded()[:12], len(m.Layers), len(c.Config.RootFS.DiffIDs))
 	}
+	// A config from elsewhere may hold anything: a diff id that is not a
+	// digest would name no snapshot (and made checkout panic).
+	for i, d := range c.Config.RootFS.DiffIDs {
+		if err := d.Validate(); err != nil {
+			return nil, fmt.Errorf("commit %s: diff id %d %q: %w", id.Encoded()[:12], i, d, err)
+		}
+	}
 	return c, nil
 }
 

@@ -132,7 +132,7 @@ func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mod
 	}
 	d := l.Desc.Digest
 	indexed := s.store.HasLayerIndex(d)
-	if indexed && s.store.VerifiedDiffID(d) == l.DiffID {
+	if indexed && l.DiffID != "" && s.store.VerifiedDiffID(d) == l.DiffID {
 		// This blob's tar was found to have the diff id the commit
 		// claims when its index was written: checking the blob digest
 		// as it is read shows it is still that blob, and hashes 2.5

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,9 +96,7 @@ func TestUnpackRecordsDiffIDOfOldIndex(t *testing.T) {
 	ctx := context.Background()
 	r, _, l := storedBase(t)
 	var err error
-	rec := r.Objects.BlobPath(l.Desc.Digest)
-	rec = filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(rec))), "indexes", "sha256", l.Desc.Digest.Encoded()+".diffid")
-	must(t, os.Remove(rec))
+	must(t, os.Remove(diffIDRecord(r, l)))
 	commitLayers_(t, r, "old", l)
 	w := Main(r)
 	unmountAll(t, w.Target())
@@ -125,7 +124,13 @@ func storedBase(t *testing.T) (*repo.Repo, string, objects.Layer) {
 // checkout is refused and makes no snapshot under that diff id.
 func checkoutLie(t *testing.T, r *repo.Repo, l objects.Layer, what string) *Worktree {
 	t.Helper()
-	lie := objects.Layer{Desc: l.Desc, DiffID: digestOf("not this layer")}
+	return checkoutClaim(t, r, objects.Layer{Desc: l.Desc, DiffID: digestOf("not this layer")}, what)
+}
+
+// checkoutClaim commits the false layer lie and checks that its checkout
+// is refused and makes no snapshot under its diff id.
+func checkoutClaim(t *testing.T, r *repo.Repo, lie objects.Layer, what string) *Worktree {
+	t.Helper()
 	commitLayers_(t, r, "liar", lie)
 	w := Main(r)
 	unmountAll(t, w.Target())
@@ -138,4 +143,25 @@ func checkoutLie(t *testing.T, r *repo.Repo, l objects.Layer, what string) *Work
 		t.Fatalf("a snapshot was made under the false diff id: %v", err)
 	}
 	return w
+}
+
+// TestUnpackOfLayerWithoutDiffID: a commit whose layer names no diff id
+// (a config from elsewhere can say anything) is refused with an error
+// naming it, and never matches a missing record.
+func TestUnpackOfLayerWithoutDiffID(t *testing.T) {
+	r, _, l := storedBase(t)
+	must(t, os.Remove(diffIDRecord(r, l)))
+	commitLayers_(t, r, "no diff id", objects.Layer{Desc: l.Desc})
+	w := Main(r)
+	unmountAll(t, w.Target())
+	_, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "main"})
+	if err == nil || !strings.Contains(err.Error(), "diff id 0") {
+		t.Fatalf("checkout of a layer without a diff id: %v", err)
+	}
+}
+
+// diffIDRecord is where layer l's diff id record is kept.
+func diffIDRecord(r *repo.Repo, l objects.Layer) string {
+	blobs := filepath.Dir(filepath.Dir(r.Objects.BlobPath(l.Desc.Digest)))
+	return filepath.Join(filepath.Dir(blobs), "indexes", "sha256", l.Desc.Digest.Encoded()+".diffid")
 }
