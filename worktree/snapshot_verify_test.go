@@ -124,13 +124,7 @@ func storedBase(t *testing.T) (*repo.Repo, string, objects.Layer) {
 // checkout is refused and makes no snapshot under that diff id.
 func checkoutLie(t *testing.T, r *repo.Repo, l objects.Layer, what string) *Worktree {
 	t.Helper()
-	return checkoutClaim(t, r, objects.Layer{Desc: l.Desc, DiffID: digestOf("not this layer")}, what)
-}
-
-// checkoutClaim commits the false layer lie and checks that its checkout
-// is refused and makes no snapshot under its diff id.
-func checkoutClaim(t *testing.T, r *repo.Repo, lie objects.Layer, what string) *Worktree {
-	t.Helper()
+	lie := objects.Layer{Desc: l.Desc, DiffID: digestOf("not this layer")}
 	commitLayers_(t, r, "liar", lie)
 	w := Main(r)
 	unmountAll(t, w.Target())
