@@ -98,8 +98,9 @@ func (c *Commit) Date() time.Time {
 
 // Layers pairs each layer descriptor of the manifest with its diff id
 // from the config, bottom first; nil for a nil commit. ReadCommit and
-// WriteCommit guarantee the two lists are the same length; a layer of a
-// hand-made commit without one gets no diff id, which no check accepts.
+// WriteCommit guarantee the two lists are the same length and every diff
+// id a digest; a layer of a Commit built in memory without one gets no
+// diff id, which no check accepts.
 func (c *Commit) Layers() []Layer {
 	if c == nil || len(c.Manifest.Layers) == 0 {
 		return nil
@@ -135,23 +136,32 @@ func (s *Store) CommitFromManifest(id digest.Digest, b []byte) (*Commit, error) 
 	if err := s.ReadJSON(m.Config.Digest, &c.Config); err != nil {
 		return nil, fmt.Errorf("commit %s: config: %w", id.Encoded()[:12], err)
 	}
-	if len(c.Config.RootFS.DiffIDs) != len(m.Layers) {
-		return nil, fmt.Errorf("commit %s: %d layers but %d diff ids", id.Encoded()[:12], len(m.Layers), len(c.Config.RootFS.DiffIDs))
-	}
-	// A config from elsewhere may hold anything: a diff id that is not a
-	// digest would name no snapshot (and made checkout panic).
-	for i, d := range c.Config.RootFS.DiffIDs {
-		if err := d.Validate(); err != nil {
-			return nil, fmt.Errorf("commit %s: diff id %d %q: %w", id.Encoded()[:12], i, d, err)
-		}
+	if err := checkDiffIDs(len(m.Layers), c.Config.RootFS.DiffIDs); err != nil {
+		return nil, fmt.Errorf("commit %s: %w", id.Encoded()[:12], err)
 	}
 	return c, nil
+}
+
+// checkDiffIDs checks that a commit's config lists one diff id, a digest,
+// for each of its n layers. A config from elsewhere may hold anything: a
+// diff id that is not a digest would name no snapshot (and made checkout
+// panic).
+func checkDiffIDs(n int, diffs []digest.Digest) error {
+	if len(diffs) != n {
+		return fmt.Errorf("%d layers but %d diff ids", n, len(diffs))
+	}
+	for i, d := range diffs {
+		if err := d.Validate(); err != nil {
+			return fmt.Errorf("diff id %d %q: %w", i, d, err)
+		}
+	}
+	return nil
 }
 
 // CheckCommit checks commit id as ReadCommit reads it, from b, its
 // manifest as ReadBlob returned it, and returns its layers; of the config
 // it decodes only the diff IDs (fsck: a deep history's configs list every
-// commit below them).
+// commit below them). Its errors do not name the commit: the caller does.
 func (s *Store) CheckCommit(id digest.Digest, b []byte) ([]ocispec.Descriptor, error) {
 	m, err := parseManifest(id, b)
 	if err != nil {
@@ -163,10 +173,10 @@ func (s *Store) CheckCommit(id digest.Digest, b []byte) ([]ocispec.Descriptor, e
 		} `json:"rootfs"`
 	}
 	if err := s.ReadJSON(m.Config.Digest, &cfg); err != nil {
-		return nil, fmt.Errorf("commit %s: config: %w", id.Encoded()[:12], err)
+		return nil, fmt.Errorf("config: %w", err)
 	}
-	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
-		return nil, fmt.Errorf("commit %s: %d layers but %d diff ids", id.Encoded()[:12], len(m.Layers), len(cfg.RootFS.DiffIDs))
+	if err := checkDiffIDs(len(m.Layers), cfg.RootFS.DiffIDs); err != nil {
+		return nil, err
 	}
 	return m.Layers, nil
 }
@@ -234,7 +244,12 @@ func ComposeCommit(nc NewCommit) (*Commit, [][]byte, error) {
 	if nc.Config != nil {
 		img.Config = *nc.Config
 	}
-	for _, l := range nc.Layers {
+	for i, l := range nc.Layers {
+		// Every reader refuses a diff id that is not a digest; refuse
+		// to write one too.
+		if err := l.DiffID.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("write commit: layer %d (%s): diff id %q: %w", i, l.Desc.Digest, l.DiffID, err)
+		}
 		layers = append(layers, l.Desc)
 		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, l.DiffID)
 	}

@@ -106,6 +106,34 @@ func TestMissingBlob(t *testing.T) {
 	}
 }
 
+// TestWriteCommitRefusesBadDiffID: a layer without a diff id, or with one
+// that is not a digest, is refused before anything is written; every
+// reader would refuse the commit.
+func TestWriteCommitRefusesBadDiffID(t *testing.T) {
+	s := newTestStore(t)
+	layerDesc, err := s.PutBytes(ocispec.MediaTypeImageLayerZstd, []byte("not really a layer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.Digests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []digest.Digest{"", "sha256:short", "diff"} {
+		_, err := s.WriteCommit(NewCommit{Layers: []Layer{{Desc: layerDesc, DiffID: d}}, Message: "bad"})
+		if err == nil || !strings.Contains(err.Error(), "diff id") {
+			t.Errorf("WriteCommit of diff id %q: %v, want it refused", d, err)
+		}
+	}
+	after, err := s.Digests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Fatalf("a refused commit wrote blobs: %d before, %d after", len(before), len(after))
+	}
+}
+
 func TestCommitRoundTrip(t *testing.T) {
 	s := newTestStore(t)
 	date := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)

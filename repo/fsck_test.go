@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/objects/objectstest"
 	"github.com/strata-sh/strata/refs"
 )
 
@@ -80,6 +82,25 @@ func TestFsckPastBadConfig(t *testing.T) {
 		if !found {
 			t.Errorf("fsck problems %v, want one saying %q", fr.Problems, w)
 		}
+	}
+}
+
+// TestFsckBadDiffID: a commit whose config lists a diff id that is not a
+// digest (as a registry could serve it; checkout refuses it) is reported
+// once, naming the commit and the diff id, and its parent is still checked.
+func TestFsckBadDiffID(t *testing.T) {
+	r, cs := linearRepo(t, 2)
+	bad := objectstest.WithConfig(t, r.Objects, cs[1], func(img *ocispec.Image) { img.RootFS.DiffIDs[0] = "sha256:nothex" })
+	if err := r.Refs.Update(refs.Heads+"main", bad, cs[1].ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	fr, err := r.Fsck(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "commit " + bad.Encoded()[:12] + `: diff id 0 "sha256:nothex": `
+	if len(fr.Problems) != 1 || !strings.HasPrefix(fr.Problems[0].What, want) || fr.Commits != 2 {
+		t.Fatalf("fsck: %d commits, problems %v; want 2 commits and one problem starting %q", fr.Commits, fr.Problems, want)
 	}
 }
 

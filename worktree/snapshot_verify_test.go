@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/objects/objectstest"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
 )
@@ -145,10 +147,11 @@ func checkoutLie(t *testing.T, r *repo.Repo, l objects.Layer, what string) *Work
 func TestUnpackOfLayerWithoutDiffID(t *testing.T) {
 	r, _, l := storedBase(t)
 	must(t, os.Remove(diffIDRecord(r, l)))
-	commitLayers_(t, r, "no diff id", objects.Layer{Desc: l.Desc})
+	c := commitLayers_(t, r, "honest", l)
+	hostile := objectstest.WithConfig(t, r.Objects, c, func(img *ocispec.Image) { img.RootFS.DiffIDs[0] = "" })
 	w := Main(r)
 	unmountAll(t, w.Target())
-	_, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "main"})
+	_, err := w.Checkout(context.Background(), CheckoutOptions{Rev: hostile.String()})
 	if err == nil || !strings.Contains(err.Error(), "diff id 0") {
 		t.Fatalf("checkout of a layer without a diff id: %v", err)
 	}
