@@ -68,6 +68,7 @@ trap 'rm -f "$tmp" "$BENCH_CHART"' EXIT
 		goal["start to exit of /bin/true, network none"]="<= 1.0x crun"
 		goal["import (create the layer)"]="<= 0.8x, layer no larger than zstd -3"
 		goal["cold checkout"]="<= 0.8x"
+		goal["cold checkout, 100,000 small files"]="<= 0.8x"
 		goal["COPY of usr/share (build)"]="<= 1.2x import"
 		goal["run -d to first HTTP response"]="<= 1.5x podman, < 150 ms"
 		goal["push"]="<= 0.7x skopeo copy"
