@@ -50,17 +50,7 @@ layer=$(ls -S "$work"/env/.strata/blobs/sha256/* | head -1)
 # Many small files: 100 directories of 1,000 files of ~20 bytes, where
 # the cost is the kernel's per-file work (create, write, utimes, close)
 # and the parsing of 100,000 tar headers, not decompression.
-python3 - "$work/small.tar" <<'PY'
-import io, sys, tarfile
-with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
-    for d in range(100):
-        i = tarfile.TarInfo("d%03d" % d); i.type = tarfile.DIRTYPE; i.mode = 0o755
-        t.addfile(i)
-        for f in range(1000):
-            b = b"file %d of dir %d\n" % (f, d)
-            i = tarfile.TarInfo("d%03d/f%04d" % (d, f)); i.size = len(b); i.mode = 0o644
-            t.addfile(i, io.BytesIO(b))
-PY
+scripts/bench-smalltar.py "$work/small.tar" 100
 "$bin" init "$work/small" >/dev/null
 (cd "$work/small" && "$bin" import "$work/small.tar" -m small --date 2024-01-01T00:00:00Z >/dev/null)
 rm -f "$work/small.tar"

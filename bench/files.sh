@@ -70,18 +70,7 @@ if [ -n "${BENCH_CHART:-}" ]; then
 fi
 
 if [ "${FILES_MILLION:-1}" = 1 ]; then
-	# Written as a tar (imported as one), not as a million files first.
-	python3 - "$work/t1m.tar" <<'PY'
-import io, sys, tarfile
-with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
-    for d in range(1000):
-        i = tarfile.TarInfo("d%05d" % d); i.type = tarfile.DIRTYPE; i.mode = 0o755
-        t.addfile(i)
-        for f in range(1000):
-            b = b"file %d of dir %d\n" % (f, d)
-            i = tarfile.TarInfo("d%05d/f%04d" % (d, f)); i.size = len(b); i.mode = 0o644
-            t.addfile(i, io.BytesIO(b))
-PY
+	scripts/bench-smalltar.py "$work/t1m.tar" 1000
 	# Each on an ext4 of its own (mkfs.ext4 defaults, a journal): on
 	# /var/tmp, an ext4 without a journal where the rounds above deleted
 	# trees, every create skipped, and read, each recently deleted inode,
