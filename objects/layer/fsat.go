@@ -35,6 +35,7 @@ func (u *unpacker) dirFD(rel string, create bool) (int, error) {
 		if err := unix.Mkdirat(pfd, base, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
 			return -1, fmt.Errorf("mkdir %s: %w", rel, err)
 		}
+		u.fresh = false // a path made but not in created
 		fd, err = u.openInRoot(rel)
 	}
 	if err != nil {
@@ -42,6 +43,15 @@ func (u *unpacker) dirFD(rel string, create bool) (int, error) {
 	}
 	u.cache(rel, fd)
 	return fd, nil
+}
+
+// resolved says whether dirFD(rel) is known without resolving a path.
+func (u *unpacker) resolved(rel string) bool {
+	if rel == "" || rel == "." {
+		return true
+	}
+	_, ok := u.dirs[rel]
+	return ok
 }
 
 func (u *unpacker) openInRoot(rel string) (int, error) {
@@ -81,6 +91,12 @@ func (u *unpacker) dropCache() {
 }
 
 func (u *unpacker) closeStale() {
+	if len(u.stale) == 0 {
+		return
+	}
+	// Queued files may be created in these. An error is the pool's, and
+	// is reported by the unpack loop.
+	_ = u.barrier()
 	for _, fd := range u.stale {
 		u.forget(fd)
 		unix.Close(fd)
@@ -137,6 +153,12 @@ func (u *unpacker) removeAll(pfd int, name string) (bool, error) {
 		u.dropCache()
 	}
 	return true, unix.Unlinkat(pfd, name, 0)
+}
+
+// isEmptyDir says whether the directory open as fd has no entries.
+func isEmptyDir(fd int) (bool, error) {
+	names, err := listNames(fd)
+	return len(names) == 0, err
 }
 
 // direntBufs are getdents buffers, reused: a walk lists every directory.

@@ -63,10 +63,14 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 		u.src = &tarSource{fr: fr}
 		r = u.src
 	}
+	if u.fresh, err = isEmptyDir(root); err != nil {
+		return nil, fmt.Errorf("unpack layer: %w", &os.PathError{Op: "read", Path: dir, Err: err})
+	}
 	u.pool = newFilePool(u)
 	defer func() {
 		if u.pool != nil {
 			u.pool.wait()
+			u.pool = nil
 		}
 	}()
 	if u.src != nil {
@@ -137,6 +141,8 @@ type unpacker struct {
 	buf      []byte
 	chown    bool
 	pool     *filePool       // writes small files' content and metadata
+	fresh    bool            // everything below root is this unpack's and in created
+	inflight bool            // the pool may have files still to create (queueNew)
 	src      *tarSource      // when reading a frameReader: content is taken in place
 	ix       *indexer        // the file index being built, if asked for
 	inherits map[int]inherit // by directory fd: what new files get there
@@ -180,13 +186,29 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 	}
 	dir, base := split(rel)
 	if base == opaqueName {
+		if err := u.barrier(); err != nil {
+			return err
+		}
 		return u.opaque(dir)
 	}
 	if name, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
 		if err := checkWhiteout(name); err != nil {
 			return err
 		}
+		if err := u.barrier(); err != nil {
+			return err
+		}
 		return u.whiteout(dir, name)
+	}
+	// A new name in a tree this unpack made from empty cannot be there
+	// yet, nor be queued: the pool may create it. Anything else may touch
+	// a file the pool is still to create (the same name again, a hard
+	// link to it, a path through it): the pool is drained first.
+	newName := u.fresh && !u.created.has(rel)
+	if !newName || hdr.Typeflag == tar.TypeLink || !u.resolved(dir) {
+		if err := u.barrier(); err != nil {
+			return err
+		}
 	}
 	pfd, err := u.dirFD(dir, true)
 	if err != nil {
@@ -198,6 +220,9 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 	mode := uint32(hdr.Mode) & 0o7777
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeGNUSparse:
+		if newName && hdr.Typeflag == tar.TypeReg && hdr.Size <= poolMax {
+			return u.queueNew(pfd, rel, base, hdr, tr)
+		}
 		return u.file(pfd, rel, base, hdr, tr)
 	case tar.TypeSymlink:
 		if err := u.replace(pfd, rel, base, "symlink", func() error {
@@ -290,10 +315,11 @@ func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr *tar.Read
 	// taken in place.
 	inPlace := u.src != nil && hdr.Typeflag == tar.TypeReg && !sparse(hdr)
 	if hdr.Size <= poolMax && hdr.Typeflag == tar.TypeReg {
+		j := fileJob{fd: fd, hdr: hdr, digest: digest, how: how}
 		if inPlace {
-			return u.pool.addInPlace(fd, hdr, u.src, digest, how)
+			return u.pool.addInPlace(j, u.src)
 		}
-		return u.pool.add(fd, hdr, tr, digest, how)
+		return u.pool.add(j, tr)
 	}
 	if inPlace && digest == nil {
 		return u.pool.addBig(fd, hdr, u.src, how)
@@ -337,6 +363,28 @@ func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr *tar.Read
 		*digest = "blake3:" + hex.EncodeToString(u.ix.hash.Sum(nil))
 	}
 	return u.metaFD(fd, "", hdr, false, how)
+}
+
+// queueNew hands the new small file rel (base in pfd) to the pool, which
+// creates and fills it.
+func (u *unpacker) queueNew(pfd int, rel, base string, hdr *tar.Header, tr *tar.Reader) error {
+	u.created.add(rel)
+	u.inflight = true
+	j := fileJob{fd: -1, pfd: pfd, base: base, hdr: hdr, digest: u.ix.fileDigest(), how: u.createHow(pfd, hdr)}
+	if u.src != nil && !sparse(hdr) {
+		return u.pool.addInPlace(j, u.src)
+	}
+	return u.pool.add(j, tr)
+}
+
+// barrier waits until the pool has created and filled every file queued
+// by queueNew, and returns its first error.
+func (u *unpacker) barrier() error {
+	if !u.inflight || u.pool == nil {
+		return nil
+	}
+	u.inflight = false
+	return u.pool.drain()
 }
 
 // fdWriter writes to a raw fd.
