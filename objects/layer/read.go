@@ -153,7 +153,7 @@ func Index(r io.Reader) (digest.Digest, []Entry, error) {
 	hw := asyncwrite.New(h, 8, 256<<10)
 	defer hw.Close()
 	tee := io.TeeReader(r, hw)
-	tr := tar.NewReader(tee)
+	tr := newTarReader(tee)
 	var entries []Entry
 	files := map[string]firstLink{} // for hardlinks: path -> its content
 	hash := blake3.New()

@@ -5,15 +5,16 @@ import (
 	"io"
 )
 
-// tarSource is what tar.Reader reads a frameReader through, so that the
+// tarSource is what the tar reader (tarReader, and archive/tar for the
+// headers it leaves to it) reads a frameReader through, so that the
 // unpacker can take a regular file's content in place (span) instead of
-// copying it out with tar.Reader.Read: copying every file's content
+// copying it out with the reader's Read: copying every file's content
 // into a buffer of its own cost a checkout a memmove and page faults
 // over the whole layer (~8% of its CPU on tmpfs, perf).
 //
-// tar.Reader does not know the content was taken: before the next
-// header it skips what it believes unread, by Seek (it uses Seek on any
-// io.Seeker) and a read of the last byte. ahead counts what the
+// The tar reader does not know the content was taken: before the next
+// header it skips what it believes unread, by Seek (both use Seek on
+// any io.Seeker) and a read of the last byte. ahead counts what the
 // unpacker took; those calls use it up without touching the stream. The
 // unpacker checks after every header that they used all of it, so a tar
 // reader that read content as header bytes cannot go unnoticed.

@@ -79,7 +79,7 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 		u.src.fr.next = u.pool.flush
 		defer func() { u.src.fr.next = nil }()
 	}
-	tr := tar.NewReader(r)
+	tr := newTarReader(r)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("unpack layer: %w", err)
@@ -169,7 +169,7 @@ func split(rel string) (dir, base string) {
 	return strings.TrimSuffix(dir, "/"), base
 }
 
-func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
+func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 	if hdr.Typeflag == tar.TypeXGlobalHeader {
 		return nil
 	}
@@ -299,7 +299,7 @@ func (u *unpacker) mkdir(pfd int, rel, base string, hdr *tar.Header) error {
 	return u.metaFD(fd, rel, hdr, true, how)
 }
 
-func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr *tar.Reader) (err error) {
+func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr io.Reader) (err error) {
 	// Made with its permission bits: createHow says whether it still
 	// needs fchmod (and fchown).
 	fd := -1
@@ -367,7 +367,7 @@ func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr *tar.Read
 
 // queueNew hands the new small file rel (base in pfd) to the pool, which
 // creates and fills it.
-func (u *unpacker) queueNew(pfd int, rel, base string, hdr *tar.Header, tr *tar.Reader) error {
+func (u *unpacker) queueNew(pfd int, rel, base string, hdr *tar.Header, tr io.Reader) error {
 	u.created.add(rel)
 	u.inflight = true
 	j := fileJob{fd: -1, pfd: pfd, base: base, hdr: hdr, digest: u.ix.fileDigest(), how: u.createHow(pfd, hdr)}
