@@ -150,7 +150,7 @@ echo "Cold checkout ratio: $(ratio "$strata_ms" "$tar_ms") of zstd -dc | tar -x 
 echo
 echo "With 100,000 small files: $(ratio "$strata_small_ms" "$tar_small_ms") of zstd -dc | tar -x on ext4 (goal <= 0.8x)." \
 	"There the kernel's per-file work dominates, and a directory's creates are serialised by its lock however many threads make them;" \
-	"strata creates each file on one goroutine, in tar order, after archive/tar has parsed its header."
+	"strata creates small new files on its worker pool, a directory to a worker, while the unpacker parses the next headers (docs/checkout.md)."
 if [ -n "${BENCH_CHART:-}" ]; then
 	printf 'cold checkout\tstrata\t%s\tms\n' "$strata_ms" >>"$BENCH_CHART"
 	printf 'cold checkout\tzstd -dc | tar -x\t%s\tms\n' "$tar_ms" >>"$BENCH_CHART"
