@@ -21,3 +21,11 @@ func newPathSet() pathSet {
 func (s pathSet) add(p string)      { s.m[maphash.String(s.seed, p)] = struct{}{} }
 func (s pathSet) remove(p string)   { delete(s.m, maphash.String(s.seed, p)) }
 func (s pathSet) has(p string) bool { _, ok := s.m[maphash.String(s.seed, p)]; return ok }
+
+// addNew adds p and says whether it was not there yet, in one probe of
+// the map: at a million paths, each probe is a cache miss.
+func (s pathSet) addNew(p string) bool {
+	n := len(s.m)
+	s.m[maphash.String(s.seed, p)] = struct{}{}
+	return len(s.m) > n
+}

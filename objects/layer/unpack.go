@@ -203,8 +203,10 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 	// A new name in a tree this unpack made from empty cannot be there
 	// yet, nor be queued: the pool may create it. Anything else may touch
 	// a file the pool is still to create (the same name again, a hard
-	// link to it, a path through it): the pool is drained first.
-	newName := u.fresh && !u.created.has(rel)
+	// link to it, a path through it): the pool is drained first. A new
+	// name is added to created here, before it is made: if making it
+	// fails, so does the unpack.
+	newName := u.fresh && u.created.addNew(rel)
 	if !newName || hdr.Typeflag == tar.TypeLink || !u.resolved(dir) {
 		if err := u.barrier(); err != nil {
 			return err
@@ -221,7 +223,7 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeGNUSparse:
 		if newName && hdr.Typeflag == tar.TypeReg && hdr.Size <= poolMax {
-			return u.queueNew(pfd, rel, base, hdr, tr)
+			return u.queueNew(pfd, base, hdr, tr)
 		}
 		return u.file(pfd, rel, base, hdr, tr)
 	case tar.TypeSymlink:
@@ -365,11 +367,10 @@ func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr io.Reader
 	return u.metaFD(fd, "", hdr, false, how)
 }
 
-// queueNew hands the new small file rel (base in pfd) to the pool, which
+// queueNew hands a new small file, base in pfd, to the pool, which
 // creates and fills it.
-func (u *unpacker) queueNew(pfd int, rel, base string, hdr *tar.Header, tr io.Reader) error {
-	u.created.add(rel)
-	u.inflight = true
+func (u *unpacker) queueNew(pfd int, base string, hdr *tar.Header, tr io.Reader) error {
+	u.inflight = true // rel is in created already (entry)
 	j := fileJob{fd: -1, pfd: pfd, base: base, hdr: hdr, digest: u.ix.fileDigest(), how: u.createHow(pfd, hdr)}
 	if u.src != nil && !sparse(hdr) {
 		return u.pool.addInPlace(j, u.src)
