@@ -14,10 +14,10 @@ import (
 // before it (strata writes nearly every entry so). archive/tar spends 6
 // to 11 µs on such a header on the benchmark VM, 40% of it in a
 // rune-by-rune scan of the block for non-ASCII bytes; with many small
-// files that was a sixth of a checkout's CPU. Any other header, and
-// anything that is not a header (a zero block, a short read), is handed
-// to an archive/tar Reader with the bytes already read, so that it is
-// parsed, or refused, by archive/tar itself; the fast path returns the
+// files that was a sixth of a checkout's CPU. Any other block (another
+// kind of header, a zero block, garbage) is handed to an archive/tar
+// Reader with the stream, so that it is parsed, or refused, by
+// archive/tar itself; the fast path returns the
 // same headers as archive/tar (FuzzTarReader compares the two).
 type tarReader struct {
 	r    io.Reader   // the stream (a tarSource skips content taken in place)
@@ -49,15 +49,16 @@ func (t *tarReader) next() (*tar.Header, error) {
 			return nil, err
 		}
 		t.left, t.pad = 0, 0
-		n, err := tryReadFull(t.r, t.blk[:])
-		if err == nil {
-			if hdr, ok := parseUSTAR(&t.blk); ok {
-				t.left, t.pad = contentSize(hdr), padding(contentSize(hdr))
-				return hdr, nil
-			}
+		// As archive/tar reads a header block: EOF before it is the end.
+		if _, err := io.ReadFull(t.r, t.blk[:]); err != nil {
+			return nil, err
+		}
+		if hdr, ok := parseUSTAR(&t.blk); ok {
+			t.left, t.pad = contentSize(hdr), padding(contentSize(hdr))
+			return hdr, nil
 		}
 		// archive/tar takes it from this block, read again from a copy.
-		t.tr = tar.NewReader(io.MultiReader(bytes.NewReader(bytes.Clone(t.blk[:n])), t.r))
+		t.tr = tar.NewReader(io.MultiReader(bytes.NewReader(bytes.Clone(t.blk[:])), t.r))
 	}
 	hdr, err := t.tr.Next()
 	if err != nil {
@@ -92,12 +93,14 @@ func (t *tarReader) Read(b []byte) (int, error) {
 	}
 	switch {
 	case err == io.EOF && t.left > 0:
-		return n, io.ErrUnexpectedEOF
+		err = io.ErrUnexpectedEOF
 	case err == nil && t.left == 0:
-		return n, io.EOF
-	default:
-		return n, err
+		err = io.EOF
 	}
+	if err != nil && err != io.EOF {
+		t.err = err // as archive/tar: the stream is not read past a failure
+	}
+	return n, err
 }
 
 // contentSize is how much content follows hdr in the stream: none for

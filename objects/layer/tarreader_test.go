@@ -3,6 +3,7 @@ package layer
 import (
 	"archive/tar"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -150,6 +151,49 @@ func fixChecksum(blk []byte) {
 func TestTarReaderAsArchiveTar(t *testing.T) {
 	for name, data := range tarSeeds(t) {
 		t.Run(name, func(t *testing.T) { sameAsArchiveTar(t, data) })
+	}
+}
+
+// failingReader reads data, but fails once with errBroken at offset
+// at: a reader that went on after a failure would read on.
+type failingReader struct {
+	data   []byte
+	at     int
+	off    int
+	failed bool
+}
+
+var errBroken = errors.New("broken stream")
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.off >= r.at && !r.failed {
+		r.failed = true
+		return 0, errBroken
+	}
+	end := len(r.data)
+	if !r.failed {
+		end = min(r.at, end)
+	}
+	n := copy(p, r.data[r.off:end])
+	r.off += n
+	if n == 0 && r.off == len(r.data) {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// TestTarReaderFailingStream: a stream that fails (a decoder's error)
+// fails both readers alike, wherever it breaks, and they stay failed.
+func TestTarReaderFailingStream(t *testing.T) {
+	data := tarSeeds(t)["ustar"]
+	for at := 0; at < len(data); at += 97 {
+		tr := tar.NewReader(&failingReader{data: data, at: at})
+		want := readSteps(tr.Next, tr)
+		fr := newTarReader(&failingReader{data: data, at: at})
+		got := readSteps(fr.Next, fr)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("stream failing at %d:\n got %+v\nwant %+v", at, got, want)
+		}
 	}
 }
 
