@@ -163,6 +163,27 @@ func newFilePool(u *unpacker) *filePool {
 	return p
 }
 
+// queueNew hands a new small file, base in pfd, to the pool, which
+// creates and fills it.
+func (u *unpacker) queueNew(pfd int, base string, hdr *tar.Header, tr io.Reader) error {
+	u.inflight = true // entry has put its name in created
+	j := fileJob{fd: -1, pfd: pfd, base: base, hdr: hdr, digest: u.ix.fileDigest(), how: u.createHow(pfd, hdr)}
+	if u.src != nil && !sparse(hdr) {
+		return u.pool.addInPlace(j, u.src)
+	}
+	return u.pool.add(j, tr)
+}
+
+// barrier waits until the pool has created and filled every file queued
+// by queueNew, and returns its first error.
+func (u *unpacker) barrier() error {
+	if !u.inflight || u.pool == nil {
+		return nil
+	}
+	u.inflight = false
+	return u.pool.drain()
+}
+
 func (p *filePool) work(l *lane) {
 	defer p.wg.Done()
 	h := blake3.New()
