@@ -17,8 +17,8 @@ import (
 // files that was a sixth of a checkout's CPU. Any other block (another
 // kind of header, a zero block, garbage) is handed to an archive/tar
 // Reader with the stream, so that it is parsed, or refused, by
-// archive/tar itself; the fast path returns the
-// same headers as archive/tar (FuzzTarReader compares the two).
+// archive/tar itself. The fast path returns the same headers, content
+// and errors as archive/tar (FuzzTarReader compares the two).
 type tarReader struct {
 	r    io.Reader   // the stream (a tarSource skips content taken in place)
 	tr   *tar.Reader // archive/tar, for the current entry if it parsed it
