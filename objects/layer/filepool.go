@@ -214,9 +214,7 @@ func (p *filePool) write(j fileJob) error {
 	}
 	defer p.done(&j)
 	if p.Err() != nil {
-		if j.fd >= 0 {
-			unix.Close(j.fd)
-		}
+		closeJobFD(j)
 		return nil
 	}
 	if j.fd < 0 {
@@ -337,7 +335,7 @@ func (p *filePool) add(j fileJob, tr io.Reader) error {
 	return nil
 }
 
-// closeJobFD closes the fd of a job that is not queued, if it has one.
+// closeJobFD closes the fd of a job that will not be written, if it has one.
 func closeJobFD(j fileJob) {
 	if j.fd >= 0 {
 		unix.Close(j.fd)

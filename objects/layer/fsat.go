@@ -19,10 +19,7 @@ const maxCachedDirs = 1024
 // symlink on the way, even absolute or full of "..", cannot leave it. With
 // create, missing directories are made (mode 0755, as tar does).
 func (u *unpacker) dirFD(rel string, create bool) (int, error) {
-	if rel == "" || rel == "." {
-		return u.root, nil
-	}
-	if fd, ok := u.dirs[rel]; ok {
+	if fd, ok := u.cachedDir(rel); ok {
 		return fd, nil
 	}
 	fd, err := u.openInRoot(rel)
@@ -45,13 +42,13 @@ func (u *unpacker) dirFD(rel string, create bool) (int, error) {
 	return fd, nil
 }
 
-// resolved says whether dirFD(rel) is known without resolving a path.
-func (u *unpacker) resolved(rel string) bool {
+// cachedDir is dirFD(rel) when it is known without resolving a path.
+func (u *unpacker) cachedDir(rel string) (int, bool) {
 	if rel == "" || rel == "." {
-		return true
+		return u.root, true
 	}
-	_, ok := u.dirs[rel]
-	return ok
+	fd, ok := u.dirs[rel]
+	return fd, ok
 }
 
 func (u *unpacker) openInRoot(rel string) (int, error) {

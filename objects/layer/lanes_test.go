@@ -46,6 +46,17 @@ func wantFile(t *testing.T, how, dir, name, content string) {
 	}
 }
 
+// wantUnpacked checks that es unpacks each way, name then holding content.
+func wantUnpacked(t *testing.T, es []h, name, content string) {
+	t.Helper()
+	unpackEachWay(t, craft(t, es), func(how, dir string, err error) {
+		if err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		wantFile(t, how, dir, name, content)
+	})
+}
+
 // smallFiles is n files a/f0... of content "v1 a/fN", after directory a.
 func smallFiles(n int) []h {
 	es := []h{{"d", "a", ""}}
@@ -136,40 +147,22 @@ func TestQueuedFilesOutliveDirCache(t *testing.T) {
 
 func TestLinkToQueuedFile(t *testing.T) {
 	requireRoot(t)
-	es := append(smallFiles(40), h{"h", "a/hard", "a/f39"})
-	unpackEachWay(t, craft(t, es), func(how, dir string, err error) {
-		if err != nil {
-			t.Fatalf("%s: %v", how, err)
-		}
-		wantFile(t, how, dir, "a/hard", "v1 a/f39")
-	})
+	wantUnpacked(t, append(smallFiles(40), h{"h", "a/hard", "a/f39"}), "a/hard", "v1 a/f39")
 }
 
 func TestFileOverImpliedDirectory(t *testing.T) {
 	requireRoot(t)
 	// x is made as the parent of x/f, with no entry of its own; the
 	// file x then takes its place.
-	es := []h{{"f", "x/f", "1"}, {"f", "x", "2"}}
-	unpackEachWay(t, craft(t, es), func(how, dir string, err error) {
-		if err != nil {
-			t.Fatalf("%s: %v", how, err)
-		}
-		wantFile(t, how, dir, "x", "2")
-	})
+	wantUnpacked(t, []h{{"f", "x/f", "1"}, {"f", "x", "2"}}, "x", "2")
 }
 
 func TestWhiteoutUnderQueuedFile(t *testing.T) {
 	requireRoot(t)
 	// Nothing below a/f39 to hide, a file: the whiteout does nothing,
 	// and the opaque marker cannot be set on it.
-	es := append(smallFiles(40), h{"f", "a/f39/.wh.x", ""})
-	unpackEachWay(t, craft(t, es), func(how, dir string, err error) {
-		if err != nil {
-			t.Fatalf("%s: %v", how, err)
-		}
-		wantFile(t, how, dir, "a/f39", "v1 a/f39")
-	})
-	es = append(smallFiles(40), h{"f", "a/f39/.wh..wh..opq", ""})
+	wantUnpacked(t, append(smallFiles(40), h{"f", "a/f39/.wh.x", ""}), "a/f39", "v1 a/f39")
+	es := append(smallFiles(40), h{"f", "a/f39/.wh..wh..opq", ""})
 	unpackEachWay(t, craft(t, es), func(how, dir string, err error) {
 		if err == nil || !strings.Contains(err.Error(), "not a directory") {
 			t.Errorf("%s: %v, want a/f39: not a directory", how, err)

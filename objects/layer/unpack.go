@@ -207,14 +207,17 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 	// name is added to created here, before it is made: if making it
 	// fails, so does the unpack.
 	newName := u.fresh && u.created.addNew(rel)
-	if !newName || hdr.Typeflag == tar.TypeLink || !u.resolved(dir) {
+	pfd, cached := u.cachedDir(dir)
+	if !newName || hdr.Typeflag == tar.TypeLink || !cached {
 		if err := u.barrier(); err != nil {
 			return err
 		}
 	}
-	pfd, err := u.dirFD(dir, true)
-	if err != nil {
-		return err
+	if !cached {
+		var err error
+		if pfd, err = u.dirFD(dir, true); err != nil {
+			return err
+		}
 	}
 	if hdr.Typeflag == tar.TypeDir {
 		return u.mkdir(pfd, rel, base, hdr)
