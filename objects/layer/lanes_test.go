@@ -1,6 +1,7 @@
 package layer
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"fmt"
@@ -197,4 +198,27 @@ func TestPoolBudgetGivenBack(t *testing.T) {
 	if names, err := os.ReadDir(filepath.Join(dir, "a")); err != nil || len(names) != 2000 {
 		t.Errorf("a holds %d files (%v), want 2000", len(names), err)
 	}
+}
+
+// TestRootEntryAfterQueuedFiles: a "./" entry late in the tar gives the
+// root a group and the setgid bit. Files queued before it must still be
+// made under the root as it was (fuzzing found them inheriting the new
+// group when the pool created them after the root's entry).
+func TestRootEntryAfterQueuedFiles(t *testing.T) {
+	var hdrs []*tar.Header
+	for i := range 40 {
+		hdrs = append(hdrs, &tar.Header{Typeflag: tar.TypeReg, Name: fmt.Sprintf("f%d", i), Mode: 0o644, Size: 0})
+	}
+	hdrs = append(hdrs, &tar.Header{Typeflag: tar.TypeDir, Name: "./", Mode: 0o2775, Gid: 7})
+	unpackEachWay(t, tarOf(t, hdrs...), func(how, dir string, err error) {
+		if err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		for i := range 40 {
+			var st syscall.Stat_t
+			if err := syscall.Lstat(filepath.Join(dir, fmt.Sprintf("f%d", i)), &st); err != nil || st.Gid != 0 {
+				t.Fatalf("%s: f%d has group %d (%v), want 0 as its entry says", how, i, st.Gid, err)
+			}
+		}
+	})
 }

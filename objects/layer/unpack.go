@@ -181,6 +181,11 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 		if hdr.Typeflag != tar.TypeDir {
 			return fmt.Errorf("root must be a directory")
 		}
+		// Files still queued are created in the root as it is now: a new
+		// group or setgid bit would reach them.
+		if err := u.barrier(); err != nil {
+			return err
+		}
 		defer u.forget(u.root)
 		return u.meta(u.root, "", hdr, true)
 	}
