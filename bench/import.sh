@@ -58,6 +58,10 @@ unpack() {
 }
 
 "$work/benchimport" create "$TREE" "$work/layer.zst" >/dev/null # warm the page cache
+# import of a tar file: the tree as tar(1) writes it, which strata import
+# of the file turns into the same layer as the directory's
+# (CreateFromTar), against compressing and hashing that tar as it is.
+tar -cf "$work/tree.tar" -C "$TREE" .
 i=0
 while [ $i -lt "$RUNS" ]; do
 	run ref_create "tar -cf - -C '$TREE' . | zstd -3 -T0 | sha256sum"
@@ -67,6 +71,9 @@ while [ $i -lt "$RUNS" ]; do
 	# writes each blob to a new temp file) pays.
 	rm -f "$work/layer.zst" "$work/layer.zst.index"
 	run go_create "'$work/benchimport' create '$TREE' '$work/layer.zst'"
+	run ref_tar "zstd -3 -T0 <'$work/tree.tar' | sha256sum"
+	rm -f "$work/tarlayer.zst" "$work/tarlayer.zst.index"
+	run go_tar "'$work/benchimport' createtar '$work/tree.tar' '$work/tarlayer.zst'"
 	# Each unpack gets a new ext4 of its own (see unpack), and the two
 	# swap places each run.
 	if [ $((i % 2)) = 0 ]; then
@@ -106,13 +113,19 @@ echo "Layer size: strata $ours bytes; zstd -3 of the same tar $z3 bytes ($(awk -
 echo
 echo "| step | reference | median s | strata median s | ratio | strata max RSS MB | goal |"
 echo "|---|---|---|---|---|---|---|"
-for step in create unpack; do
+for step in create tar unpack; do
 	ref=$(col ref_$step 1); go=$(col go_$step 1); rss=$(col go_$step 2)
 	what="tar -c \| zstd -3 -T0 \| sha256sum"
 	[ $step = unpack ] && what="zstd -dc \| tar -x"
 	goal="<= 0.8x"
-	awk -v s=$step -v w="$what" -v r="$ref" -v g="$go" -v m="$rss" -v goal="$goal" 'BEGIN {printf "| %s | %s | %.2f | %.2f | %.2fx | %.0f | %s |\n", s, w, r, g, g/r, m/1024, goal}'
-	if [ -n "${BENCH_CHART:-}" ]; then
+	name=$step
+	if [ $step = tar ]; then
+		name="create from a tar file"
+		what="zstd -3 -T0 < TAR \| sha256sum"
+		goal="(none: the peer compresses the tar as it is)"
+	fi
+	awk -v s="$name" -v w="$what" -v r="$ref" -v g="$go" -v m="$rss" -v goal="$goal" 'BEGIN {printf "| %s | %s | %.2f | %.2f | %.2fx | %.0f | %s |\n", s, w, r, g, g/r, m/1024, goal}'
+	if [ -n "${BENCH_CHART:-}" ] && [ $step != tar ]; then
 		label="import (create the layer)"; [ $step = unpack ] && label="unpack one layer (benchimport)"
 		printf '%s\tstrata\t%s\ts\n' "$label" "$go" >>"$BENCH_CHART"
 		printf '%s\t%s\t%s\ts\n' "$label" "$(echo "$what" | sed 's/\\|/|/g')" "$ref" >>"$BENCH_CHART"

@@ -30,6 +30,23 @@ func (s *Store) AddLayerFromDir(ctx context.Context, dir string, opts layer.Writ
 // nothing in the store and is returned. commit writes the upper while it
 // is still scanning it for changes, and may find none.
 func (s *Store) AddLayerFromDirIf(ctx context.Context, dir string, opts layer.WriteOptions, keep func() error) (Layer, error) {
+	return s.addLayer(opts, keep, func(w io.Writer, opts layer.WriteOptions) (layer.Result, error) {
+		return layer.Create(ctx, dir, w, opts)
+	})
+}
+
+// AddLayerFromTar stores the layer of the directory the plain tar in f
+// unpacks to, without unpacking it (layer.CreateFromTar): the same layer
+// Unpack and AddLayerFromDir would store. A tar only an unpack can
+// write is layer.ErrTarNeedsUnpack, and leaves nothing in the store.
+func (s *Store) AddLayerFromTar(ctx context.Context, f *os.File, opts layer.WriteOptions) (Layer, error) {
+	return s.addLayer(opts, nil, func(w io.Writer, opts layer.WriteOptions) (layer.Result, error) {
+		return layer.CreateFromTar(ctx, f, w, opts)
+	})
+}
+
+// addLayer stores the layer create writes, with its diff id and index.
+func (s *Store) addLayer(opts layer.WriteOptions, keep func() error, create func(io.Writer, layer.WriteOptions) (layer.Result, error)) (Layer, error) {
 	w, err := s.NewWriter()
 	if err != nil {
 		return Layer{}, err
@@ -46,7 +63,7 @@ func (s *Store) AddLayerFromDirIf(ctx context.Context, dir string, opts layer.Wr
 		os.Remove(ix.Name())
 	}()
 	opts.Index = ix
-	res, err := layer.Create(ctx, dir, w, opts)
+	res, err := create(w, opts)
 	if err != nil {
 		return Layer{}, err
 	}

@@ -47,6 +47,8 @@ func newImportCommand(g *globals) *cobra.Command {
   DIR                         a directory (ownership, modes, times, links,
                               devices, FIFOs and xattrs are kept)
   FILE.tar[.gz|.zst]          a tar stream of a root filesystem
+  -                           the same, read from standard input
+                              (docker export CONTAINER | strata import -)
   oci:PATH[:TAG]              an OCI image layout (skopeo, umoci)
   docker-archive:PATH[:TAG]   what 'docker save' writes
 
@@ -165,6 +167,13 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 	if strings.HasPrefix(src, "oci:") || strings.HasPrefix(src, "docker-archive:") {
 		return importImageSource(ctx, g, r, src, meta)
 	}
+	if src == "-" {
+		info, err := importTar(ctx, r, g.stdin)
+		if err != nil {
+			return nil, err
+		}
+		return importCommit(r, info, meta)
+	}
 	fi, err := os.Stat(src)
 	if err != nil {
 		var pe *fs.PathError
@@ -189,6 +198,11 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 	if err != nil {
 		return nil, err
 	}
+	return importCommit(r, info, meta)
+}
+
+// importCommit writes the root commit of an imported layer.
+func importCommit(r *repo.Repo, info objects.Layer, meta importMeta) (*objects.Commit, error) {
 	return r.Objects.WriteCommit(objects.NewCommit{
 		Layers:       []objects.Layer{{Desc: info.Desc, DiffID: info.DiffID}},
 		Config:       &ocispec.ImageConfig{Env: defaultEnv},

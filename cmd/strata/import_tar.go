@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,34 +17,83 @@ import (
 )
 
 // importTarFile stores a tar file (plain, gzip or zstd) as one layer, in
-// the form an import of the same directory takes: it is unpacked into a
-// directory of .strata/tmp and that directory is written as a layer, so
-// that "tar -C dir -cf - ." and dir give the same commit id (the tar's
-// "./" entry, its order, owner names and format do not reach the layer).
+// the form an import of the same directory takes: the layer of the
+// directory the tar unpacks to, so that "tar -C dir -cf - ." and dir give
+// the same commit id (the tar's "./" entry, its order, owner names and
+// format do not reach the layer). Most tars are written straight from
+// their headers (layer.CreateFromTar); the rest are unpacked into a
+// directory of .strata/tmp, which is then written.
 func importTarFile(ctx context.Context, r *repo.Repo, path string) (objects.Layer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return objects.Layer{}, err
 	}
 	defer f.Close()
-	dr, err := layer.Decompress(bufio.NewReaderSize(f, 64<<10))
+	return importTar(ctx, r, f)
+}
+
+// importTar is importTarFile of a tar read from src (a file, or a pipe
+// such as "docker export" writes).
+func importTar(ctx context.Context, r *repo.Repo, src io.Reader) (objects.Layer, error) {
+	mt, err := layerMtimes()
 	if err != nil {
 		return objects.Layer{}, err
 	}
-	defer dr.Close()
+	tarFile, err := plainTar(r, src)
+	if err != nil {
+		return objects.Layer{}, err
+	}
+	if tarFile != src {
+		defer tarFile.Close()
+	}
+	info, err := r.Objects.AddLayerFromTar(ctx, tarFile, layer.WriteOptions{Mtime: mt})
+	if !errors.Is(err, layer.ErrTarNeedsUnpack) {
+		return info, err
+	}
+	slog.Debug("import: unpacking the tar", "why", err)
 	tmp, err := os.MkdirTemp(r.Objects.TempDir(), "import-")
 	if err != nil {
 		return objects.Layer{}, err
 	}
 	defer os.RemoveAll(tmp)
-	if err := layer.Unpack(ctx, dr, tmp, layer.Apply); err != nil {
-		return objects.Layer{}, err
-	}
-	mt, err := layerMtimes()
-	if err != nil {
+	if err := layer.Unpack(ctx, io.NewSectionReader(tarFile, 0, 1<<62), tmp, layer.Apply); err != nil {
 		return objects.Layer{}, err
 	}
 	return r.Objects.AddLayerFromDir(ctx, tmp, layer.WriteOptions{Mtime: mt})
+}
+
+// plainTar returns src if it is an uncompressed tar in a regular file, or
+// else a new unlinked file in .strata/tmp holding src's decompressed
+// bytes: a tar is written from its headers by reading each file's content
+// where the tar holds it.
+func plainTar(r *repo.Repo, src io.Reader) (*os.File, error) {
+	if f, ok := src.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			head := make([]byte, 4)
+			n, err := f.ReadAt(head, 0)
+			if err != nil && !errors.Is(err, io.EOF) {
+				return nil, err
+			}
+			if layer.Sniff(head[:n]) == layer.Plain {
+				return f, nil
+			}
+		}
+	}
+	dr, err := layer.Decompress(bufio.NewReaderSize(src, 64<<10))
+	if err != nil {
+		return nil, err
+	}
+	defer dr.Close()
+	spool, err := os.CreateTemp(r.Objects.TempDir(), "import-")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(spool.Name())
+	if _, err := io.Copy(spool, dr); err != nil {
+		spool.Close()
+		return nil, fmt.Errorf("decompress: %w", err)
+	}
+	return spool, nil
 }
 
 // importDirOptions leaves the repository's own .strata out of an import

@@ -22,8 +22,14 @@ type Result struct {
 // to out, in order, on another. Memory stays bounded whatever the tree's
 // size. out is written from one goroutine at a time.
 func Create(ctx context.Context, dir string, out io.Writer, opts WriteOptions) (Result, error) {
+	return compress(out, func(w io.Writer) ([]Entry, error) { return WriteTar(ctx, dir, w, opts) })
+}
+
+// compress has write write a tar into a frameWriter on out, and returns
+// what the layer is.
+func compress(out io.Writer, write func(io.Writer) ([]Entry, error)) (Result, error) {
 	fw := newFrameWriter(out)
-	entries, err := WriteTar(ctx, dir, fw, opts)
+	entries, err := write(fw)
 	cerr := fw.Close()
 	switch {
 	case err != nil:

@@ -106,6 +106,23 @@ func (t *tarWriter) putWindow(w *window) { t.windows = append(t.windows, w) }
 // writing into it meanwhile cannot make it read outside; a ".wh." name is
 // ErrReservedName.
 func WriteTar(ctx context.Context, dir string, w io.Writer, opts WriteOptions) ([]Entry, error) {
+	root, err := OpenDirForRead(dir)
+	if err != nil {
+		return nil, fmt.Errorf("write layer: %w", err)
+	}
+	defer root.Close()
+	return writeTar(ctx, w, opts, func(t *tarWriter) error {
+		if err := t.walk("", root); err != nil {
+			return fmt.Errorf("write layer from %s: %w", dir, err)
+		}
+		return nil
+	})
+}
+
+// writeTar sets up a tarWriter on w, has body write the entries through
+// it, and ends the tar and the index: WriteTar and writePlan differ only
+// in where the entries come from.
+func writeTar(ctx context.Context, w io.Writer, opts WriteOptions, body func(*tarWriter) error) ([]Entry, error) {
 	// A frameWriter buffers already; anything else gets a buffer.
 	bw := bufio.NewWriterSize(w, 256<<10)
 	var tw *tarStream
@@ -124,13 +141,8 @@ func WriteTar(ctx context.Context, dir string, w io.Writer, opts WriteOptions) (
 		t.index = bufio.NewWriterSize(opts.Index, 64<<10)
 		t.index.WriteString(indexHeader + "\n")
 	}
-	root, err := OpenDirForRead(dir)
-	if err != nil {
-		return nil, fmt.Errorf("write layer: %w", err)
-	}
-	defer root.Close()
-	if err := t.walk("", root); err != nil {
-		return nil, fmt.Errorf("write layer from %s: %w", dir, err)
+	if err := body(t); err != nil {
+		return nil, err
 	}
 	if err := t.tw.Close(); err != nil {
 		return nil, fmt.Errorf("write layer: %w", err)
@@ -249,9 +261,17 @@ func isWhiteout(st *unix.Stat_t) bool {
 	return st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0
 }
 
+// entryDir is the directory emit reads an entry's target or content
+// from: a real one (*Dir), or a directory of a tar's plan (planDir).
+type entryDir interface {
+	join(name string) string
+	Readlink(name string) (string, error)
+	openRead(name string, st *unix.Stat_t) (int, unix.Stat_t, error)
+}
+
 // emit writes one entry (and a regular file's content) and records it in
 // the index.
-func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
+func (t *tarWriter) emit(rel string, d entryDir, ue *UpperEntry, pre *item) error {
 	st, xs := &ue.St, ue.xattrs
 	mtime := time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
 	if t.opts.Mtime != nil {
@@ -337,7 +357,7 @@ func (t *tarWriter) emit(rel string, d *Dir, ue *UpperEntry, pre *item) error {
 
 // copyFile streams size bytes of a regular file into the tar, hashing them
 // on the way so that each byte is read once.
-func (t *tarWriter) copyFile(d *Dir, name string, st *unix.Stat_t) (string, error) {
+func (t *tarWriter) copyFile(d entryDir, name string, st *unix.Stat_t) (string, error) {
 	fd, _, err := d.openRead(name, st)
 	if err != nil {
 		return "", err

@@ -1,6 +1,7 @@
 // Command benchimport times the layer codec against tar and zstd:
 //
 //	benchimport create DIR OUT.zst   # Create, as the store does (sha256 of the blob too)
+//	benchimport createtar TAR OUT.zst # CreateFromTar of a plain tar, the same way
 //	benchimport unpack LAYER.zst DIR # Decompress + Unpack(Apply)
 package main
 
@@ -21,7 +22,7 @@ import (
 func main() {
 	memlimit.Apply() // as strata's own main
 	if len(os.Args) != 4 {
-		fmt.Fprintln(os.Stderr, "usage: benchimport create DIR OUT | unpack LAYER DIR")
+		fmt.Fprintln(os.Stderr, "usage: benchimport create DIR OUT | createtar TAR OUT | unpack LAYER DIR")
 		os.Exit(2)
 	}
 	if err := run(os.Args[1], os.Args[2], os.Args[3]); err != nil {
@@ -33,30 +34,8 @@ func main() {
 func run(cmd, a, b string) error {
 	ctx := context.Background()
 	switch cmd {
-	case "create":
-		f, err := os.Create(b)
-		if err != nil {
-			return err
-		}
-		h := sha256.New()
-		bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
-		// The file index streams to a file, as the store writes it.
-		ix, err := os.Create(b + ".index")
-		if err != nil {
-			return err
-		}
-		defer ix.Close()
-		res, err := layer.Create(ctx, a, bw, layer.WriteOptions{Index: ix})
-		if err != nil {
-			return err
-		}
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
-		fmt.Println(digest.NewDigest(digest.SHA256, h), res.DiffID, res.Size)
+	case "create", "createtar":
+		return create(ctx, cmd, a, b)
 	case "unpack":
 		f, err := os.Open(a)
 		if err != nil {
@@ -72,5 +51,43 @@ func run(cmd, a, b string) error {
 	default:
 		return fmt.Errorf("unknown command %q", cmd)
 	}
+}
+
+// create writes the layer of the directory (or plain tar) src to out, as
+// the store does: blob sha256 beside it, the file index to out.index.
+func create(ctx context.Context, cmd, src, out string) error {
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
+	ix, err := os.Create(out + ".index")
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	opts := layer.WriteOptions{Index: ix}
+	var res layer.Result
+	if cmd == "createtar" {
+		t, oerr := os.Open(src)
+		if oerr != nil {
+			return oerr
+		}
+		defer t.Close()
+		res, err = layer.CreateFromTar(ctx, t, bw, opts)
+	} else {
+		res, err = layer.Create(ctx, src, bw, opts)
+	}
+	if err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Println(digest.NewDigest(digest.SHA256, h), res.DiffID, res.Size)
 	return nil
 }
