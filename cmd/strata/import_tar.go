@@ -46,6 +46,12 @@ func importTar(ctx context.Context, r *repo.Repo, src io.Reader) (objects.Layer,
 	if tarFile != src {
 		defer tarFile.Close()
 	}
+	// A tar has at least its end blocks; nothing at all is more likely a
+	// producer that failed (docker export of a missing container) than
+	// an empty root filesystem.
+	if fi, err := tarFile.Stat(); err == nil && fi.Size() == 0 {
+		return objects.Layer{}, errors.New("empty input, not a tar")
+	}
 	info, err := r.Objects.AddLayerFromTar(ctx, tarFile, layer.WriteOptions{Mtime: mt})
 	if !errors.Is(err, layer.ErrTarNeedsUnpack) {
 		return info, err
