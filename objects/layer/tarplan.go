@@ -21,14 +21,15 @@ import (
 // to an unpacked tree. Callers unpack it into a directory and write that.
 var ErrTarNeedsUnpack = errors.New("tar needs unpacking")
 
-// A plan holds every entry in memory (about 250 bytes each, with the map
+// A plan holds every entry in memory (about 300 bytes each, with the map
 // of names, plus the names and link targets), and is written depth
 // first: a tar with more entries, more bytes of names or deeper
 // directories than these is unpacked instead, which needs no memory per
-// entry.
+// entry. At the bounds an import's peak RSS stays under 150 MB: 129 MB
+// for 130,000 files on the benchmark VM (83 MB for their directory).
 var (
-	planMax      = 1 << 18
-	planMaxBytes = 32 << 20
+	planMax      = 1 << 17
+	planMaxBytes = 16 << 20
 	planMaxDepth = 512
 )
 
