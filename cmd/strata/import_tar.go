@@ -69,9 +69,10 @@ func importTar(ctx context.Context, r *repo.Repo, src io.Reader) (objects.Layer,
 }
 
 // plainTar returns src if it is an uncompressed tar in a regular file, or
-// else a new unlinked file in .strata/tmp holding src's decompressed
-// bytes: a tar is written from its headers by reading each file's content
-// where the tar holds it.
+// else a new unlinked file in .strata/tmp holding the tar src decompresses
+// to (layer.SpoolTar: read up to the tar's end, and no further): a tar is
+// written from its headers by reading each file's content where the tar
+// holds it.
 func plainTar(r *repo.Repo, src io.Reader) (*os.File, error) {
 	if f, ok := src.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
@@ -95,9 +96,9 @@ func plainTar(r *repo.Repo, src io.Reader) (*os.File, error) {
 		return nil, err
 	}
 	os.Remove(spool.Name())
-	if _, err := io.Copy(spool, dr); err != nil {
+	if err := layer.SpoolTar(spool, dr); err != nil {
 		spool.Close()
-		return nil, fmt.Errorf("decompress: %w", err)
+		return nil, fmt.Errorf("read tar: %w", err)
 	}
 	return spool, nil
 }

@@ -2,6 +2,7 @@ package layer
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -307,4 +308,23 @@ func (d *planDir) openRead(name string, st *unix.Stat_t) (int, unix.Stat_t, erro
 		return -1, d.cur.stat(), &os.PathError{Op: "read tar", Path: d.join(name), Err: err}
 	}
 	return fd, d.cur.stat(), nil
+}
+
+// SpoolTar copies the tar read from r to w, up to its end-of-archive
+// blocks, reading it as the unpack does on the way: for CreateFromTar,
+// which needs the tar in a file. A stream that is not a tar fails at its
+// first bad header instead of being copied whole first, and what follows
+// the tar (the rest of a record, or of a device) is not copied.
+func SpoolTar(w io.Writer, r io.Reader) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	tr := newTarReader(io.TeeReader(r, bw))
+	for {
+		_, err := tr.Next()
+		if err == io.EOF {
+			return bw.Flush()
+		}
+		if err != nil {
+			return err
+		}
+	}
 }

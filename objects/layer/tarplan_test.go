@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -376,4 +377,33 @@ func FuzzCreateFromTar(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tb []byte) {
 		planOrUnpack(t, tb)
 	})
+}
+
+// TestSpoolTarStopsAtTheEnd: SpoolTar copies a tar up to its end blocks
+// and no further, and refuses a stream that is not a tar after its first
+// block rather than after copying it all.
+func TestSpoolTarStopsAtTheEnd(t *testing.T) {
+	tb := buildTar(t, []planEntry{dirE("d", 0o755), fileE("d/f", 0o644, strings.Repeat("x", 3000))})
+	var out bytes.Buffer
+	if err := SpoolTar(&out, io.MultiReader(bytes.NewReader(tb), strings.NewReader("trailing, never read"))); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), tb[:out.Len()]) || out.Len() > len(tb) || len(bytes.TrimRight(tb[out.Len():], "\x00")) != 0 {
+		t.Fatalf("spooled %d bytes of a %d-byte tar", out.Len(), len(tb))
+	}
+	out.Reset()
+	src := io.MultiReader(strings.NewReader(strings.Repeat("not a tar ", 100)), endless{})
+	if err := SpoolTar(&out, src); err == nil || out.Len() > 64<<10 {
+		t.Fatalf("SpoolTar of garbage: %v after %d bytes", err, out.Len())
+	}
+}
+
+// endless reads as 'x' forever.
+type endless struct{}
+
+func (endless) Read(b []byte) (int, error) {
+	for i := range b {
+		b[i] = 'x'
+	}
+	return len(b), nil
 }
