@@ -120,8 +120,8 @@ func WriteTar(ctx context.Context, dir string, w io.Writer, opts WriteOptions) (
 }
 
 // writeTar sets up a tarWriter on w, has body write the entries through
-// it, and ends the tar and the index: WriteTar and writePlan differ only
-// in where the entries come from.
+// it, and ends the tar and the index: WriteTar and CreateFromTar differ
+// only in where the entries come from.
 func writeTar(ctx context.Context, w io.Writer, opts WriteOptions, body func(*tarWriter) error) ([]Entry, error) {
 	// A frameWriter buffers already; anything else gets a buffer.
 	bw := bufio.NewWriterSize(w, 256<<10)
