@@ -1,6 +1,7 @@
 package layer
 
 import (
+	"archive/tar"
 	"errors"
 	"fmt"
 	"io"
@@ -255,4 +256,20 @@ func futimens(fd int, ts []unix.Timespec) error {
 		return errno
 	}
 	return nil
+}
+
+// nodeType is the file type mknod(2) makes for a device or FIFO entry.
+func nodeType(typ byte) uint32 {
+	switch typ {
+	case tar.TypeChar:
+		return unix.S_IFCHR
+	case tar.TypeBlock:
+		return unix.S_IFBLK
+	}
+	return unix.S_IFIFO
+}
+
+// nodeDev is the device number mknod(2) gets for hdr.
+func nodeDev(hdr *tar.Header) uint64 {
+	return unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
 }

@@ -169,8 +169,8 @@ func planTar(ctx context.Context, f *os.File) (*planNode, error) {
 			n.ino, n.nlink = inos, new(uint64)
 			*n.nlink = 1
 		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-			n.mode |= map[byte]uint32{tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK, tar.TypeFifo: unix.S_IFIFO}[hdr.Typeflag]
-			n.rdev = unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
+			n.mode |= nodeType(hdr.Typeflag)
+			n.rdev = nodeDev(hdr)
 		case tar.TypeSymlink:
 			n.mode = unix.S_IFLNK | 0o777 // as lstat gives every symlink
 			n.link = hdr.Linkname
@@ -208,7 +208,7 @@ func unplannable(hdr *tar.Header) string {
 	case tar.TypeChar, tar.TypeBlock:
 		// What mknod(2) keeps of a device number; 0:0 is also what an
 		// overlay upper would read as a whiteout.
-		if hdr.Devmajor <= 0 && hdr.Devminor <= 0 || hdr.Devmajor < 0 || hdr.Devminor < 0 ||
+		if hdr.Devmajor < 0 || hdr.Devminor < 0 || hdr.Devmajor == 0 && hdr.Devminor == 0 ||
 			hdr.Devmajor >= 1<<12 || hdr.Devminor >= 1<<20 {
 			return "device number"
 		}
@@ -256,9 +256,8 @@ func ownersKept() bool {
 // the layer is rel, as walk writes a real directory's: sorted bytewise,
 // each directory followed by what it holds.
 func (t *tarWriter) walkPlan(d *planDir, rel string, n *planNode) error {
-	kids := slices.Clone(n.kids)
-	slices.SortFunc(kids, func(a, b *planNode) int { return strings.Compare(a.name, b.name) })
-	for _, k := range kids {
+	slices.SortFunc(n.kids, func(a, b *planNode) int { return strings.Compare(a.name, b.name) })
+	for _, k := range n.kids {
 		if err := t.ctx.Err(); err != nil {
 			return err
 		}

@@ -243,10 +243,8 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 	case tar.TypeLink:
 		return u.link(pfd, rel, base, hdr.Linkname)
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-		kind := map[byte]uint32{tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK, tar.TypeFifo: unix.S_IFIFO}[hdr.Typeflag]
-		dev := unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
 		if err := u.replace(pfd, rel, base, "mknod", func() error {
-			return unix.Mknodat(pfd, base, kind|mode, int(dev))
+			return unix.Mknodat(pfd, base, nodeType(hdr.Typeflag)|mode, int(nodeDev(hdr)))
 		}); err != nil {
 			return err
 		}
