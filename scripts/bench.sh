@@ -82,5 +82,6 @@ trap 'rm -f "$tmp" "$BENCH_CHART"' EXIT
 chmod 644 "$tmp"
 mv "$tmp" "$out"
 sh bench/chart.sh "$BENCH_CHART" docs/bench.svg
+rm -f "$BENCH_CHART"
 trap - EXIT
 echo "wrote $out"

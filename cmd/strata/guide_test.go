@@ -56,8 +56,7 @@ strata import ../rootfs -m base >/dev/null
 strata remote add l ../layout && strata tag v1 && strata push -q l v1
 strata export main -o ../img.tar >/dev/null
 cd .. && rm -rf myenv0
-tar -C rootfs -cf - . | zstd -q > base.tar.zst
-mkdir -p /tmp/strata-guide-host-data`
+tar -C rootfs -cf - . | zstd -q > base.tar.zst`
 	sh := func(dir, line string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang guard
 		defer cancel()
