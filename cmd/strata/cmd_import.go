@@ -18,6 +18,7 @@ import (
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
+	"golang.org/x/term"
 )
 
 func init() { register("import", newImportCommand) }
@@ -48,7 +49,8 @@ func newImportCommand(g *globals) *cobra.Command {
                               devices, FIFOs and xattrs are kept)
   FILE.tar[.gz|.zst]          a tar stream of a root filesystem
   -                           the same, read from standard input
-                              (docker export CONTAINER | strata import -)
+                              (docker export CONTAINER | strata import -);
+                              a terminal is refused, as tar refuses it
   oci:PATH[:TAG]              an OCI image layout (skopeo, umoci)
   docker-archive:PATH[:TAG]   what 'docker save' writes
 
@@ -168,6 +170,10 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 		return importImageSource(ctx, g, r, src, meta)
 	}
 	if src == "-" {
+		// As tar: a terminal is a mistaken "-", not an archive to type.
+		if f, ok := g.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			return nil, usagef("standard input is a terminal, not a tar")
+		}
 		info, err := importTar(ctx, r, g.stdin)
 		if err != nil {
 			return nil, err

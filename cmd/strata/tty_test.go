@@ -117,3 +117,44 @@ func (tr *termReader) waitFor(s string, limit time.Duration) (string, bool) {
 	tr.buf.Reset()
 	return all, true
 }
+
+// TestImportFromTerminalRefused: "strata import -" at a terminal is a
+// mistake (tar refuses it too), not a tar to be typed in: it must exit 2
+// at once with one line, not wait for input, and make no commit.
+func TestImportFromTerminalRefused(t *testing.T) {
+	dir := t.TempDir()
+	env := filepath.Join(dir, "env")
+	if out, err := strataCmd(dir, "init", env).CombinedOutput(); err != nil {
+		t.Fatalf("strata init: %v\n%s", err, out)
+	}
+	ptm, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptm.Close()
+	defer tty.Close()
+	cmd := strataCmd(env, "import", "-", "-m", "typed")
+	var stderr bytes.Buffer
+	cmd.Stdin, cmd.Stderr = tty, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(time.Minute): // a hang guard, not a timing check
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("strata import - waited for a tar typed at the terminal")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 2 {
+		t.Errorf("exit %d (%v), want 2", code, err)
+	}
+	if want := "strata: import -: standard input is a terminal, not a tar\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+	if out, err := strataCmd(env, "log").CombinedOutput(); err == nil {
+		t.Errorf("a commit was made:\n%s", out)
+	}
+}
