@@ -14,6 +14,7 @@ func init() { register("init", newInitCommand) }
 
 func newInitCommand(g *globals) *cobra.Command {
 	var branch string
+	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "init [DIR]",
 		Short: "Create an empty repository",
@@ -35,10 +36,14 @@ The repository lives in DIR/.strata and is a valid OCI image layout.`,
 			if err != nil {
 				return fmt.Errorf("init: %w", err)
 			}
+			if quiet {
+				return nil
+			}
 			fmt.Fprintf(g.stdout, "Initialized empty strata repository in %s\n", r.Root)
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&branch, "initial-branch", "b", "main", "name of the first branch")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
 }

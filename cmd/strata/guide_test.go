@@ -50,7 +50,7 @@ func TestGuide(t *testing.T) {
 	os.WriteFile(filepath.Join(work, "rootfs", "job"), []byte("#!/bin/sh\ntrue\n"), 0o755)
 	env := append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "HOME="+work, "SOURCE_DATE_EPOCH=1700000000")
 	setup := `set -e
-mkdir myenv0 && cd myenv0 && strata init -q . >/dev/null 2>&1 || strata init . >/dev/null
+mkdir myenv0 && cd myenv0 && strata init -q .
 strata config user.name setup && strata config user.email setup@example.com
 strata import ../rootfs -m base >/dev/null
 strata remote add l ../layout && strata tag v1 && strata push -q l v1
