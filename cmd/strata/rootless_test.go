@@ -1,6 +1,8 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestRootlessCheckoutSaysWhatIsMissing: a user without CAP_SYS_ADMIN gets
@@ -66,4 +69,106 @@ func copyExecutable(t *testing.T, src, dst string) {
 	if err := out.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestImportTarAsUser: a tar imported by a user other than root keeps the
+// tar's owners, setuid bits and devices, the commit root makes of it; a
+// tar only an unpack can take, with owners not the user's, is refused in
+// one line, where an unpack by that user once made every file its own.
+func TestImportTarAsUser(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} { // t.TempDir's are 0700
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(dir, "strata.test")
+	copyExecutable(t, os.Args[0], bin)
+	plain := writeTestTar(t, filepath.Join(dir, "plain.tar"), nil)
+	xattr := writeTestTar(t, filepath.Join(dir, "xattr.tar"), map[string]string{"SCHILY.xattr.user.k": "v"})
+	meta := []string{"-m", "x", "--author", "A <a@example.com>", "--date", "2024-05-01T00:00:00Z"}
+	asUser := func(project string, args ...string) ([]byte, error) {
+		cmd := exec.Command(bin, append([]string{"-C", project}, args...)...)
+		cmd.Env = append(os.Environ(), "STRATA_TEST_MAIN=1", "HOME="+dir)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		return cmd.CombinedOutput()
+	}
+	newRepo := func(name string) string {
+		project := filepath.Join(dir, name)
+		if out, err := strataCmd(dir, "init", project).CombinedOutput(); err != nil {
+			t.Fatalf("init: %v\n%s", err, out)
+		}
+		if out, err := exec.Command("chown", "-R", "65534:65534", project).CombinedOutput(); err != nil {
+			t.Fatalf("chown: %v\n%s", err, out)
+		}
+		return project
+	}
+
+	byRoot, byUser := newRepo("root"), newRepo("user")
+	if out, err := strataCmd(byRoot, append([]string{"import", plain}, meta...)...).CombinedOutput(); err != nil {
+		t.Fatalf("import as root: %v\n%s", err, out)
+	}
+	if out, err := asUser(byUser, append([]string{"import", plain}, meta...)...); err != nil {
+		t.Fatalf("import as uid 65534: %v\n%s", err, out)
+	}
+	want, err := strataCmd(byRoot, "log", "--format", "json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := strataCmd(byUser, "log", "--format", "json").Output()
+	if err != nil || string(got) != string(want) {
+		t.Errorf("import as uid 65534 made another commit than root's (%v):\n%s\nroot's:\n%s", err, got, want)
+	}
+
+	refused := newRepo("refused")
+	out, err := asUser(refused, append([]string{"import", xattr}, meta...)...)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("import of a tar with xattrs as uid 65534: %v, want exit 1\n%s", err, out)
+	}
+	msg := strings.TrimSpace(string(out))
+	if strings.Count(msg, "\n") != 0 || !strings.HasSuffix(msg, ": owner 0:0: only root can give a file another owner") {
+		t.Errorf("want one line saying the owners would be lost, got:\n%s", msg)
+	}
+	if out, err := strataCmd(refused, "log").CombinedOutput(); err == nil {
+		t.Errorf("a commit was made:\n%s", out)
+	}
+	if left, _ := os.ReadDir(filepath.Join(refused, ".strata", "tmp")); len(left) != 0 {
+		t.Errorf(".strata/tmp holds %d entries after the refusal", len(left))
+	}
+}
+
+// writeTestTar writes a small root filesystem tar to path, 0644: a root
+// directory, owners other than root, a setuid file, a device, a symlink
+// and a hard link; pax, when set, goes on the file's header.
+func writeTestTar(t *testing.T, path string, pax map[string]string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	mtime := time.Unix(1700000000, 0)
+	content := "#!/bin/sh\n"
+	for _, h := range []*tar.Header{
+		{Typeflag: tar.TypeDir, Name: "./", Mode: 0o755, ModTime: mtime},
+		{Typeflag: tar.TypeDir, Name: "./bin/", Mode: 0o755, ModTime: mtime},
+		{Typeflag: tar.TypeReg, Name: "./bin/su", Mode: 0o4755, Uid: 5, Gid: 6, Size: int64(len(content)), ModTime: mtime, PAXRecords: pax},
+		{Typeflag: tar.TypeLink, Name: "./bin/su2", Linkname: "./bin/su", ModTime: mtime},
+		{Typeflag: tar.TypeSymlink, Name: "./bin/sh", Linkname: "su", ModTime: mtime},
+		{Typeflag: tar.TypeDir, Name: "./dev/", Mode: 0o755, ModTime: mtime},
+		{Typeflag: tar.TypeChar, Name: "./dev/null", Mode: 0o666, Devmajor: 1, Devminor: 3, ModTime: mtime},
+		{Typeflag: tar.TypeDir, Name: "./home/", Mode: 0o700, Uid: 1000, Gid: 1000, ModTime: mtime},
+	} {
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			io.WriteString(tw, content)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

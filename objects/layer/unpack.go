@@ -33,6 +33,11 @@ const (
 // outside the target directory.
 var ErrUnsafePath = errors.New("path escapes root")
 
+// ErrOwnerNeedsRoot is wrapped by Unpack errors for an entry whose owner
+// is not the unpacking user's: only root gives a file another owner, and
+// an unpack that left it the user's would not be the tar's tree.
+var ErrOwnerNeedsRoot = errors.New("only root can give a file another owner")
+
 // Unpack extracts the uncompressed tar r into dir, which must exist.
 // Nothing outside dir is ever created, followed or written: every parent
 // directory is resolved by openat2 with RESOLVE_IN_ROOT, and the last
@@ -52,7 +57,7 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 	}
 	u := &unpacker{
 		mode: mode, root: root, dirs: map[string]int{}, created: newPathSet(),
-		buf: make([]byte, 1<<20), chown: os.Geteuid() == 0,
+		buf:      make([]byte, 1<<20),
 		inherits: map[int]inherit{}, uid: os.Geteuid(), gid: os.Getegid(), umask: processUmask(),
 	}
 	if index {
@@ -139,7 +144,6 @@ type unpacker struct {
 	created  pathSet        // paths this layer made: its whiteouts spare them
 	dirTimes []dirTime
 	buf      []byte
-	chown    bool
 	pool     *filePool       // writes small files' content and metadata
 	fresh    bool            // everything below root is this unpack's and in created
 	inflight bool            // the pool may have files still to create (queueNew)
@@ -420,9 +424,9 @@ func (u *unpacker) meta(fd int, rel string, hdr *tar.Header, isDir bool) error {
 
 // metaFD is meta without the owner and mode calls how does not ask for.
 func (u *unpacker) metaFD(fd int, rel string, hdr *tar.Header, isDir bool, how metaHow) error {
-	if u.chown && how&needChown != 0 {
+	if how&needChown != 0 {
 		if err := unix.Fchown(fd, hdr.Uid, hdr.Gid); err != nil {
-			return fmt.Errorf("chown: %w", err)
+			return chownErr(hdr, err)
 		}
 	}
 	// After chown, which clears setuid bits and file capabilities.
@@ -451,11 +455,20 @@ func (u *unpacker) metaFD(fd int, rel string, hdr *tar.Header, isDir bool, how m
 	return nil
 }
 
+// chownErr says why an entry could not get hdr's owner: as any user but
+// root, because only root may give it.
+func chownErr(hdr *tar.Header, err error) error {
+	if errors.Is(err, unix.EPERM) && os.Geteuid() != 0 {
+		return fmt.Errorf("owner %d:%d: %w", hdr.Uid, hdr.Gid, ErrOwnerNeedsRoot)
+	}
+	return fmt.Errorf("chown: %w", err)
+}
+
 // metaAt is meta for entries that cannot be opened: symlinks, devices, FIFOs.
 func (u *unpacker) metaAt(pfd int, base string, hdr *tar.Header) error {
-	if u.chown && !u.owned(pfd, hdr) {
+	if !u.owned(pfd, hdr) {
 		if err := unix.Fchownat(pfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return fmt.Errorf("chown: %w", err)
+			return chownErr(hdr, err)
 		}
 	}
 	if hdr.Typeflag != tar.TypeSymlink {
