@@ -62,10 +62,30 @@ func (m Mount) Do() error { return m.do(0) }
 // reveals m. That swaps work trees without a moment where Target is empty.
 func (m Mount) DoBeneath() error { return m.do(moveMountBeneath) }
 
+// needRoot is the error of a mount refused for want of CAP_SYS_ADMIN.
+func needRoot() error {
+	return fmt.Errorf("%w: overlay work trees need root (CAP_SYS_ADMIN); rootless checkouts are not supported yet", ErrNeedRoot)
+}
+
+// CanMount says whether this process may mount an overlay, by asking the
+// kernel for an overlay context (fsopen) and closing it: nil, or an
+// ErrNeedRoot error to give before any work for a mount is done.
+func CanMount() error {
+	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+	if errors.Is(err, unix.EPERM) {
+		return needRoot()
+	}
+	if err != nil {
+		return fmt.Errorf("fsopen overlay: %w", err)
+	}
+	unix.Close(fsfd)
+	return nil
+}
+
 func (m Mount) do(flags int) error {
 	fsfd, err := unix.Fsopen(m.Type, unix.FSOPEN_CLOEXEC)
 	if errors.Is(err, unix.EPERM) && os.Geteuid() != 0 {
-		return fmt.Errorf("mount %s: %w: overlay work trees need root (CAP_SYS_ADMIN); rootless checkouts are not supported yet", m.Target, ErrNeedRoot)
+		return fmt.Errorf("mount %s: %w", m.Target, needRoot())
 	}
 	if err != nil {
 		return fmt.Errorf("mount %s: fsopen: %w", m.Target, err)

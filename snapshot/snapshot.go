@@ -42,8 +42,13 @@ func (s *Snapshots) Path(id string) string { return filepath.Join(s.dir, id, "fs
 // opaque hides every layer below it, but overlayfs ignores the opaque mark
 // on a lower's root: such a layer ends the list, and the snapshots below
 // it are neither built nor mounted. (A flattened prefix applies its
-// layers' opaque roots as it is built.)
+// layers' opaque roots as it is built.) Lowers are built to be mounted:
+// a process that may not mount an overlay gets ErrNeedRoot first, not
+// after unpacking every layer (CanMount).
 func (s *Snapshots) Lowers(ctx context.Context, layers []objects.Layer) ([]string, error) {
+	if err := CanMount(); err != nil {
+		return nil, err
+	}
 	refs := PlanSnapshots(layers)
 	var out []string
 	for i := len(refs) - 1; i >= 0; i-- {

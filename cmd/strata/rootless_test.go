@@ -15,7 +15,8 @@ import (
 )
 
 // TestRootlessCheckoutSaysWhatIsMissing: a user without CAP_SYS_ADMIN gets
-// one line saying overlay work trees need root, not a bare EPERM.
+// one line saying overlay work trees need root, not a bare EPERM, before
+// anything is unpacked.
 func TestRootlessCheckoutSaysWhatIsMissing(t *testing.T) {
 	dir := t.TempDir()
 	for _, d := range []string{filepath.Dir(dir), dir} { // t.TempDir's are 0700
@@ -49,6 +50,12 @@ func TestRootlessCheckoutSaysWhatIsMissing(t *testing.T) {
 	msg := strings.TrimSpace(string(out))
 	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "overlay work trees need root") {
 		t.Fatalf("want one line saying what is missing, got:\n%s", msg)
+	}
+	// Said before any layer is unpacked: a lower unpacked by this user
+	// once stayed in the cache with every file the user's, and root's
+	// next checkout mounted it.
+	if snaps, _ := os.ReadDir(filepath.Join(project, ".strata", "snapshots")); len(snaps) != 0 {
+		t.Errorf("the refused checkout left %d snapshots", len(snaps))
 	}
 }
 
