@@ -47,7 +47,7 @@ func newImportCommand(g *globals) *cobra.Command {
 		Long: `Import a root filesystem as a new root commit. SOURCE is one of:
   DIR                         a directory (ownership, modes, times, links,
                               devices, FIFOs and xattrs are kept)
-  FILE.tar[.gz|.zst]          a tar stream of a root filesystem
+  FILE.tar[.gz|.zst|.xz|.bz2] a tar stream of a root filesystem
   -                           the same, read from standard input
                               (docker export CONTAINER | strata import -);
                               a terminal is refused, as tar refuses it

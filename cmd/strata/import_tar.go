@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
@@ -76,17 +76,17 @@ func importTar(ctx context.Context, r *repo.Repo, src io.Reader) (objects.Layer,
 func plainTar(r *repo.Repo, src io.Reader) (*os.File, error) {
 	if f, ok := src.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			head := make([]byte, 4)
+			head := make([]byte, 6)
 			n, err := f.ReadAt(head, 0)
 			if err != nil && !errors.Is(err, io.EOF) {
 				return nil, err
 			}
-			if layer.Sniff(head[:n]) == layer.Plain {
-				return f, nil
+			if compressionOf(head[:n]) == "" {
+				return f, checkTarStart(f)
 			}
 		}
 	}
-	dr, err := layer.Decompress(bufio.NewReaderSize(src, 64<<10))
+	dr, err := decompressTar(src)
 	if err != nil {
 		return nil, err
 	}
@@ -120,4 +120,15 @@ func importDirOptions(r *repo.Repo, src string) (layer.WriteOptions, error) {
 	}
 	skip := "/" + filepath.ToSlash(rel)
 	return layer.WriteOptions{Mtime: mt, Exclude: func(p string, isDir bool) bool { return p == skip }}, nil
+}
+
+// checkTarStart says a file is not a tar when its first block is neither
+// a header nor the end of the archive: one line, not the unpack's error.
+// An empty file is left to importTar, which names it so.
+func checkTarStart(f *os.File) error {
+	_, err := tar.NewReader(io.NewSectionReader(f, 0, 1<<62)).Next()
+	if err == nil || err == io.EOF {
+		return nil
+	}
+	return fmt.Errorf("not a tar, nor a gzip, zstd, xz or bzip2 tar (%v)", err)
 }

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/ulikunitz/xz"
+)
+
+// compressionOf names the compression a tar file starting with head has:
+// gzip or zstd, as layers are (layer.Sniff), or xz or bzip2, which
+// "docker import" also reads; "" for none.
+func compressionOf(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return "xz"
+	case bytes.HasPrefix(head, []byte("BZh")):
+		return "bzip2"
+	}
+	switch layer.Sniff(head) {
+	case layer.Gzip:
+		return "gzip"
+	case layer.Zstd:
+		return "zstd"
+	}
+	return ""
+}
+
+// decompressTar returns the tar src holds, decompressed.
+func decompressTar(src io.Reader) (io.ReadCloser, error) {
+	br := bufio.NewReaderSize(src, 64<<10)
+	head, err := br.Peek(6)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	switch compressionOf(head) {
+	case "xz":
+		return xzReader(br)
+	case "bzip2":
+		return io.NopCloser(bzip2.NewReader(br)), nil
+	}
+	return layer.Decompress(br)
+}
+
+// xzReader decodes xz as docker does: through the xz program when it is
+// installed, since liblzma decoded a Debian tree's tar 4-5 times faster
+// than the Go decoder on the benchmark VM (about 2 s against 9.6 s), else
+// through github.com/ulikunitz/xz. Either holds the stream's dictionary
+// in memory while it decodes: 8 MiB at xz's default preset, 64 MiB at
+// -9; a crafted stream may name up to 4 GiB, filled only as that much is
+// decoded.
+func xzReader(r io.Reader) (io.ReadCloser, error) {
+	if path, err := exec.LookPath("xz"); err == nil {
+		return startDecoder(r, path, "--decompress", "--stdout", "--quiet", "--threads=0")
+	}
+	xr, err := xz.NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(xr), nil
+}
+
+// decoderCmd is the output of a decompressing program: its exit status
+// ends the stream (a corrupt input is an error, not a short tar), and
+// Close stops it if the tar ended before its input did.
+type decoderCmd struct {
+	out    io.ReadCloser
+	cmd    *exec.Cmd
+	stderr bytes.Buffer
+	err    error // the program's, once it has ended
+	done   bool
+}
+
+// startDecoder runs path args with r as its standard input.
+func startDecoder(r io.Reader, path string, args ...string) (*decoderCmd, error) {
+	d := &decoderCmd{cmd: exec.Command(path, args...)}
+	d.cmd.Args[0] = filepath.Base(path) // as it names itself in its errors
+	d.cmd.Stdin, d.cmd.Stderr = r, &d.stderr
+	out, err := d.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	d.out = out
+	if err := d.cmd.Start(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *decoderCmd) Read(p []byte) (int, error) {
+	n, err := d.out.Read(p)
+	if err == io.EOF && !d.done {
+		d.done, d.err = true, d.wait()
+	}
+	if err == io.EOF && d.err != nil {
+		return n, d.err
+	}
+	return n, err
+}
+
+// wait reaps the program, turning a failure into one line of its stderr.
+func (d *decoderCmd) wait() error {
+	err := d.cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if msg, _, _ := strings.Cut(strings.TrimSpace(d.stderr.String()), "\n"); msg != "" {
+			return errors.New(msg) // "xz: (stdin): Unexpected end of input"
+		}
+		return fmt.Errorf("%s: %w", d.cmd.Args[0], err)
+	}
+	return err
+}
+
+func (d *decoderCmd) Close() error {
+	if !d.done {
+		d.done = true
+		d.cmd.Process.Kill() // the tar ended: the rest is not wanted
+		d.cmd.Wait()
+	}
+	return nil
+}
