@@ -107,10 +107,50 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	cmd, err := root.ExecuteContextC(ctx)
-	return exitCode(nameCommand(cmd, err), stderr)
+	return exitCode(interrupted(ctx, nameCommand(cmd, err)), stderr)
+}
+
+// signalContext is cancelled by SIGINT or SIGTERM, with the signal as its
+// cause; later signals are caught too, as signal.NotifyContext does,
+// until stop.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(signalCause{sig.(syscall.Signal)})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
+
+type signalCause struct{ sig syscall.Signal }
+
+func (c signalCause) Error() string { return c.sig.String() }
+
+// interrupted turns a command stopped by a signal ("...: context
+// canceled") into "...: interrupted", exiting 128 plus the signal's
+// number as a shell reports a process the signal ended (130 for Ctrl-C).
+// A command that returns its own exit code (run: the container's) keeps it.
+func interrupted(ctx context.Context, err error) error {
+	var cause signalCause
+	var ec exitCodeError
+	if err == nil || errors.As(err, &ec) || !errors.Is(err, context.Canceled) || !errors.As(context.Cause(ctx), &cause) {
+		return err
+	}
+	msg := strings.TrimSuffix(err.Error(), context.Canceled.Error())
+	return exitCodeError{code: 128 + int(cause.sig), err: errors.New(msg + "interrupted")}
 }
 
 // newRootCommand builds the command tree: with only naming a registered
@@ -125,7 +165,8 @@ func newRootCommand(g *globals, only string) *cobra.Command {
 check it out as a real directory, change it, commit, branch, diff, push it
 to an OCI registry, and run any revision confined.
 
-Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+Exit status: 0 on success, 1 on errors, 2 on usage errors; 130 or 143
+when stopped by SIGINT or SIGTERM.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {

@@ -118,3 +118,51 @@ func TestForegroundStopEscalates(t *testing.T) {
 		t.Fatalf("after two SIGINTs: exit %d, want 137", code)
 	}
 }
+
+// TestInterruptedImportSaysSo: Ctrl-C or SIGTERM during an import ends it
+// with "interrupted" (not Go's "context canceled") and 128 plus the
+// signal's number, as a shell reports a process a signal ended, leaving
+// no branch and nothing staged.
+func TestInterruptedImportSaysSo(t *testing.T) {
+	src := bigTree(t, 200, 256<<10)
+	dir := t.TempDir()
+	if _, err := repo.Init(dir, "main"); err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			// The import may end before the signal on a fast machine:
+			// signal earlier until one is caught in the middle.
+			for _, d := range []time.Duration{200, 100, 50, 20, 5} {
+				cmd := strataCmd(dir, "import", src, "-b", "stopped", "-m", "x")
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(d * time.Millisecond)
+				cmd.Process.Signal(sig)
+				err := cmd.Wait()
+				if err == nil {
+					strataCmd(dir, "branch", "-D", "stopped").Run()
+					continue
+				}
+				if code := cmd.ProcessState.ExitCode(); code != 128+int(sig) {
+					t.Errorf("exit %d, want %d", code, 128+int(sig))
+				}
+				msg := stderr.String()
+				if !strings.HasPrefix(msg, "strata: import "+src+": ") || !strings.HasSuffix(msg, ": interrupted\n") || strings.Count(msg, "\n") != 1 {
+					t.Errorf("stderr %q, want one line \"strata: import %s: ...: interrupted\"", msg, src)
+				}
+				if out, err := strataCmd(dir, "show", "stopped").CombinedOutput(); err == nil {
+					t.Errorf("the interrupted import made its branch:\n%s", out)
+				}
+				if left, _ := os.ReadDir(filepath.Join(dir, ".strata", "tmp")); len(left) != 0 {
+					t.Errorf(".strata/tmp holds %d entries", len(left))
+				}
+				return
+			}
+			t.Fatal("every import ended before the signal: the tree is too small for this test")
+		})
+	}
+}
