@@ -3,7 +3,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -49,30 +52,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					tag = filepath.Base(r.Dir) + ":" + shortID(c.ID)
 				}
 			}
-			if out == "-" {
+			if out == "-" || isStdout(out, g.stdout) { // -o /dev/stdout: no summary in the archive
 				warnLayerLimit(g.stderr, c.ID, len(c.Layers()))
 				return image.Export(cmd.Context(), r.Objects, c, format, tag, g.stdout)
 			}
-			f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
+			err = writeOutput(out, func(w io.Writer) error {
+				return image.Export(cmd.Context(), r.Objects, c, format, tag, w)
+			})
 			if err != nil {
-				return fmt.Errorf("export %s: %w", args[0], err)
-			}
-			defer os.Remove(f.Name())
-			if err := image.Export(cmd.Context(), r.Objects, c, format, tag, f); err != nil {
-				f.Close()
-				return fmt.Errorf("export %s: %w", args[0], err)
-			}
-			if err := f.Sync(); err != nil {
-				f.Close()
-				return fmt.Errorf("export %s: %w", args[0], err)
-			}
-			if err := f.Close(); err != nil {
-				return fmt.Errorf("export %s: %w", args[0], err)
-			}
-			if err := os.Chmod(f.Name(), 0o644); err != nil {
-				return err
-			}
-			if err := os.Rename(f.Name(), out); err != nil {
 				return fmt.Errorf("export %s: %w", args[0], err)
 			}
 			fmt.Fprintf(g.stdout, "Exported %s (%s) to %s as %s\n", args[0], shortID(c.ID), out, tag)
@@ -84,4 +71,69 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().StringVar(&format, "format", image.FormatDocker, "archive format: docker or oci")
 	cmd.Flags().StringVar(&tag, "tag", "", "image name `NAME:TAG` in the archive")
 	return cmd
+}
+
+// writeOutput writes what write makes to the file out, as -o FILE names
+// it. A regular file, or a new one, is replaced whole: written beside it
+// under a temporary name, synced, then renamed over it (through a symlink
+// to it, which stays a symlink), so a failed export leaves no half
+// archive. Anything else that exists is written in place: a device, a
+// FIFO, /dev/stdout; renaming over those replaced the node itself
+// (export -o /dev/full once put a regular file in /dev).
+func writeOutput(out string, write func(io.Writer) error) error {
+	fi, err := os.Stat(out)
+	switch {
+	case err == nil && fi.IsDir():
+		return fmt.Errorf("%s: is a directory", out)
+	case err == nil && !fi.Mode().IsRegular():
+		f, err := os.OpenFile(out, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	case err == nil:
+		if out, err = filepath.EvalSymlinks(out); err != nil {
+			return err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), out)
+}
+
+// isStdout reports whether path is the file standard output writes to.
+func isStdout(path string, stdout io.Writer) bool {
+	f, ok := stdout.(*os.File)
+	if !ok {
+		return false
+	}
+	a, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	b, err := f.Stat()
+	return err == nil && os.SameFile(a, b)
 }
