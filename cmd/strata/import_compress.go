@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/ulikunitz/xz"
@@ -75,23 +77,43 @@ type decoderCmd struct {
 	out    io.ReadCloser
 	cmd    *exec.Cmd
 	stderr bytes.Buffer
-	err    error // the program's, once it has ended
+	copied chan error // the copy of the input into the program ended
+	err    error      // the program's, once it has ended
 	done   bool
 }
 
-// startDecoder runs path args with r as its standard input.
+// startDecoder runs path args with r as its standard input. r is copied
+// into a pipe by a goroutine of its own, not by exec's: exec's Wait waits
+// for its copy to end, and a stalled producer (a pipe whose writer neither
+// writes nor closes) would hold Close for ever. Once the program is gone,
+// that copy ends at the producer's next write (EPIPE) or end.
 func startDecoder(r io.Reader, path string, args ...string) (*decoderCmd, error) {
-	d := &decoderCmd{cmd: exec.Command(path, args...)}
+	d := &decoderCmd{cmd: exec.Command(path, args...), copied: make(chan error, 1)}
 	d.cmd.Args[0] = filepath.Base(path) // as it names itself in its errors
-	d.cmd.Stdin, d.cmd.Stderr = r, &d.stderr
-	out, err := d.cmd.StdoutPipe()
+	d.cmd.Stderr = &d.stderr
+	in, feed, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	d.out = out
-	if err := d.cmd.Start(); err != nil {
+	d.cmd.Stdin = in
+	out, err := d.cmd.StdoutPipe()
+	if err != nil {
+		in.Close()
+		feed.Close()
 		return nil, err
 	}
+	d.out = out
+	err = d.cmd.Start()
+	in.Close() // the program's now
+	if err != nil {
+		feed.Close()
+		return nil, err
+	}
+	go func() {
+		_, err := io.Copy(feed, r)
+		feed.Close()
+		d.copied <- err
+	}()
 	return d, nil
 }
 
@@ -106,11 +128,19 @@ func (d *decoderCmd) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// wait reaps the program, turning a failure into one line of its stderr.
+// wait reaps the program, turning a failure into one line of its stderr,
+// or into the input's own error if reading the input failed.
 func (d *decoderCmd) wait() error {
 	err := d.cmd.Wait()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
+		select {
+		case cerr := <-d.copied:
+			if cerr != nil && !errors.Is(cerr, syscall.EPIPE) {
+				return cerr
+			}
+		default:
+		}
 		if msg, _, _ := strings.Cut(strings.TrimSpace(d.stderr.String()), "\n"); msg != "" {
 			return errors.New(msg) // "xz: (stdin): Unexpected end of input"
 		}

@@ -2,14 +2,19 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand"
 	"os/exec"
 	"strings"
 	"testing"
+	"testing/iotest"
+	"time"
 
 	"github.com/ulikunitz/xz"
 )
+
+var errInputFailed = errors.New("input failed")
 
 // xzOf compresses b with the Go encoder (the test needs no xz to make it).
 func xzOf(t *testing.T, b []byte) []byte {
@@ -71,16 +76,30 @@ func TestDecompressTarXZ(t *testing.T) {
 			if path != "" && !strings.HasPrefix(err.Error(), "xz: (stdin): ") {
 				t.Errorf("corrupt stream: %q, want xz's own line", err)
 			}
+			// An input that fails is reported as itself, not as the short
+			// stream the decoder saw.
+			failing := io.MultiReader(bytes.NewReader(stream[:len(stream)/2]), iotest.ErrReader(errInputFailed))
+			r, err = decompressTar(failing)
+			if err == nil {
+				_, err = io.ReadAll(r)
+				r.Close()
+			}
+			if !errors.Is(err, errInputFailed) {
+				t.Errorf("failing input: %v, want %v", err, errInputFailed)
+			}
 		})
 	}
 }
 
 // TestDecoderCmdCloseStopsIt: a tar that ends before its compressed
-// input leaves the program blocked on its output; Close kills and reaps
-// it.
+// input leaves the program blocked on its output, and the input may come
+// from a producer that has stalled; Close kills and reaps the program all
+// the same.
 func TestDecoderCmdCloseStopsIt(t *testing.T) {
 	stream := xzOf(t, bytes.Repeat([]byte("strata "), 16<<20)) // 112 MiB out
-	r, err := xzReader(bytes.NewReader(stream))
+	stalled := make(chan struct{})
+	defer close(stalled)
+	r, err := xzReader(io.MultiReader(bytes.NewReader(stream), stallReader(stalled)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,8 +110,23 @@ func TestDecoderCmdCloseStopsIt(t *testing.T) {
 	if _, err := io.ReadFull(r, make([]byte, 1<<20)); err != nil {
 		t.Fatal(err)
 	}
-	r.Close()
+	closed := make(chan struct{})
+	go func() { r.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(time.Minute): // a hang guard, not a timing check
+		t.Fatal("Close waited on the stalled producer")
+	}
 	if d.cmd.ProcessState == nil {
 		t.Fatal("xz not reaped after Close")
 	}
+}
+
+// stallReader blocks every Read until stop closes: a producer that has
+// stopped writing but not closed its end.
+type stallReader chan struct{}
+
+func (s stallReader) Read([]byte) (int, error) {
+	<-s
+	return 0, io.EOF
 }
