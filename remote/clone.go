@@ -33,8 +33,15 @@ func Clone(ctx context.Context, src, dir string, o Options) (*repo.Repo, CloneRe
 			return nil, res, err
 		}
 	}
-	if _, err := ParseEndpoint(url); err != nil {
+	ep, err := ParseEndpoint(url)
+	if err != nil {
 		return nil, res, err
+	}
+	// A path names a layout that must be there: not a remote with no tags.
+	if ep.Dir != "" {
+		if _, err := os.Stat(ep.Dir); errors.Is(err, os.ErrNotExist) {
+			return nil, res, errors.New("no such directory")
+		}
 	}
 	created := false
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {

@@ -202,6 +202,11 @@ func (t *layoutTarget) setTag(st *objects.Store, tag string, desc *ocispec.Descr
 }
 
 func (t *layoutTarget) tags(ctx context.Context) ([]string, error) {
+	// A layout not yet written has no index (push makes both); one whose
+	// directory is gone is a remote that is not there.
+	if _, err := os.Stat(t.dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no such directory", t.dir)
+	}
 	idx, err := t.readIndex()
 	if err != nil {
 		return nil, err
