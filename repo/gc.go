@@ -2,10 +2,13 @@ package repo
 
 import (
 	"fmt"
-	"github.com/strata-sh/strata/internal/lockfile"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/moby/sys/mountinfo"
+	"github.com/strata-sh/strata/internal/lockfile"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -51,6 +54,19 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 		return res, err
 	}
 	defer unlock()
+	// Staged files and blobs no ref reaches yet may be a running
+	// command's: --prune=now removes them only with no writer about;
+	// with a grace, their age keeps them, and .strata/tmp is left alone
+	// while a writer runs.
+	quiet, ok, err := r.excludeWriters()
+	if err != nil {
+		return res, err
+	}
+	if ok {
+		defer quiet()
+	} else if o.Grace == 0 && !o.DryRun {
+		return res, fmt.Errorf("%w: --prune=now would remove what it has staged; run gc once it ends", ErrWritersActive)
+	}
 	if !o.DryRun {
 		if res.ReflogEntries, err = r.ExpireReflogs(nil, o.Reflog); err != nil {
 			return res, fmt.Errorf("expire reflogs: %w", err)
@@ -92,7 +108,9 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 	if err != nil {
 		return res, err
 	}
-	r.cleanTemp(cutoff)
+	if ok {
+		r.cleanTemp(cutoff)
+	}
 	if o.DryRun {
 		return res, nil
 	}
@@ -105,15 +123,34 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 }
 
 // cleanTemp removes staged files older than cutoff: leftovers of killed
-// commands. Younger ones may belong to a command still running.
+// commands. Younger ones may belong to a command still running. It never
+// removes through a mount: a directory with a mount below it (the overlay
+// of a running "run --rev" or build) belongs to a live process, and
+// removing through an overlay deletes the container's files. The
+// throwaway trees of runs, run-*, are swept by their owner, which knows
+// whether the run is alive (cmd/strata: sweepRuns).
 func (r *Repo) cleanTemp(cutoff time.Time) {
-	entries, err := os.ReadDir(r.Objects.TempDir())
+	tmp := r.Objects.TempDir()
+	entries, err := os.ReadDir(tmp)
 	if err != nil {
 		return
 	}
+	mounted := map[string]bool{}
+	ms, err := mountinfo.GetMounts(mountinfo.PrefixFilter(tmp))
+	if err != nil {
+		return // not knowing which are mounted, remove none
+	}
+	for _, m := range ms {
+		if rel, err := filepath.Rel(tmp, m.Mountpoint); err == nil && rel != "." {
+			mounted[strings.SplitN(rel, "/", 2)[0]] = true
+		}
+	}
 	for _, e := range entries {
+		if mounted[e.Name()] || strings.HasPrefix(e.Name(), "run-") {
+			continue
+		}
 		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
-			os.RemoveAll(filepath.Join(r.Objects.TempDir(), e.Name()))
+			os.RemoveAll(filepath.Join(tmp, e.Name()))
 		}
 	}
 }

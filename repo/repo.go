@@ -28,6 +28,7 @@ type Repo struct {
 	Objects *objects.Store
 	Refs    *refs.Store
 	Config  *Config
+	writers *os.File // the writers lock, once HoldWrites took it
 }
 
 // Init creates a repository in project directory dir with branch main.

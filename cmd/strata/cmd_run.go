@@ -156,6 +156,11 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	if err != nil {
 		return err
 	}
+	if o.commit { // its commit is staged and written after the container
+		if err := r.HoldWrites(); err != nil {
+			return err
+		}
+	}
 	var (
 		w    *worktree.Worktree
 		base *objects.Commit

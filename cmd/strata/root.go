@@ -62,7 +62,22 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 		}
 		w.Link()
 	}
+	if writingCommands[commandWord(g.argv)] {
+		if err := r.HoldWrites(); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+// writingCommands stage files in .strata/tmp or write blobs before a ref
+// reaches them: each holds the repository's writers lock while it runs
+// (repo.HoldWrites), so that gc --prune=now refuses rather than remove
+// that work. run holds it only with --commit (cmd_run.go).
+var writingCommands = map[string]bool{
+	"import": true, "commit": true, "build": true, "fetch": true, "pull": true,
+	"merge": true, "rebase": true, "cherry-pick": true, "revert": true,
+	"reset": true, "export": true,
 }
 
 // hasLinkedWorktrees reports whether r has any second work tree (or

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestGCSparesLiveRun: gc --prune=now while "run --rev" runs in the
+// foreground must leave the container's tree alone. It once removed
+// .strata/tmp/run-* through the live overlay: the container's /bin
+// vanished under it.
+func TestGCSparesLiveRun(t *testing.T) {
+	env := busyboxRepo(t)
+	cmd := strataCmd(env, "run", "-i", "--rev", "main", "--", "/bin/sh", "-c", "echo ready; read x; ls /bin/busybox && echo alive")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || lines.Text() != "ready" {
+		t.Fatalf("no ready line, got %q", lines.Text())
+	}
+	// Old enough for any grace: the run's directory in .strata/tmp.
+	runs, _ := filepath.Glob(filepath.Join(env, ".strata", "tmp", "run-*"))
+	if len(runs) != 1 {
+		t.Fatalf("run directories in .strata/tmp: %v, want one", runs)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(runs[0], old, old)
+	if out, err := strataCmd(env, "gc", "--prune=now").CombinedOutput(); err != nil {
+		t.Fatalf("gc: %v\n%s", err, out)
+	}
+	io.WriteString(in, "go\n")
+	in.Close()
+	var rest []string
+	for lines.Scan() {
+		rest = append(rest, lines.Text())
+	}
+	if code := exitStatus(t, cmd); code != 0 || strings.Join(rest, "\n") != "/bin/busybox\nalive" {
+		t.Fatalf("the run after gc: exit %d, output %q; want its tree intact", code, rest)
+	}
+}
+
+// TestGCRefusesWhileWriting: a command that writes holds the writers lock
+// (shared) while it runs. gc --prune=now then refuses, as it would remove
+// what that command has staged; a gc with a grace runs but leaves
+// .strata/tmp alone. And a writer waits for a pruning gc to end.
+func TestGCRefusesWhileWriting(t *testing.T) {
+	env := busyboxRepo(t)
+	staged := filepath.Join(env, ".strata", "tmp", "import-staged")
+	if err := os.WriteFile(staged, []byte("a writer's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(staged, old, old)
+
+	lock, err := os.OpenFile(filepath.Join(env, ".strata", "writers.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH); err != nil {
+		t.Fatal(err)
+	}
+	out, err := strataCmd(env, "gc", "--prune=now").CombinedOutput()
+	if err == nil || string(out) != "strata: gc: another strata command is writing to the repository: --prune=now would remove what it has staged; run gc once it ends\n" {
+		t.Fatalf("gc --prune=now beside a writer: %v\n%s", err, out)
+	}
+	if out, err := strataCmd(env, "gc").CombinedOutput(); err != nil {
+		t.Fatalf("gc beside a writer: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(staged); err != nil {
+		t.Fatalf("gc beside a writer removed its staged file: %v", err)
+	}
+	syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if out, err := strataCmd(env, "gc", "--prune=now").CombinedOutput(); err != nil {
+		t.Fatalf("gc --prune=now alone: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(staged); err == nil {
+		t.Fatal("gc --prune=now alone kept an old staged file")
+	}
+
+	// While gc holds the lock, an import waits for it (seen in
+	// /proc/locks as a blocked flock), then runs.
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	imp := strataCmd(env, "import", filepath.Join(env, "..", "rootfs"), "-b", "waited", "-m", "w")
+	if err := imp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { imp.Process.Kill(); imp.Wait() })
+	fi, err := lock.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ino := ":" + strconv.FormatUint(fi.Sys().(*syscall.Stat_t).Ino, 10) + " "
+	blocked := false
+	for i := 0; i < 600 && !blocked; i++ { // bounded wait, not a timing check
+		b, _ := os.ReadFile("/proc/locks")
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, "->") && strings.Contains(l, " FLOCK ") && strings.Contains(l, " "+strconv.Itoa(imp.Process.Pid)+" ") && strings.Contains(l, ino) {
+				blocked = true
+			}
+		}
+		if !blocked {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if !blocked {
+		t.Fatal("the import never waited on the writers lock gc held")
+	}
+	syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if err := imp.Wait(); err != nil {
+		t.Fatalf("import after gc: %v", err)
+	}
+}
+
+// TestGCKeepsMountedStaging: gc never removes through a mount in
+// .strata/tmp (a build's overlay, say), however old its directory.
+func TestGCKeepsMountedStaging(t *testing.T) {
+	env := busyboxRepo(t)
+	dir := filepath.Join(env, ".strata", "tmp", "build-test")
+	mnt := filepath.Join(dir, "merged")
+	if err := os.MkdirAll(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Unmount(mnt, syscall.MNT_DETACH) })
+	file := filepath.Join(mnt, "in-use")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(dir, old, old)
+	if out, err := strataCmd(env, "gc", "--prune=now").CombinedOutput(); err != nil {
+		t.Fatalf("gc: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("gc removed a file through a mount: %v", err)
+	}
+}
