@@ -108,11 +108,11 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 	if err != nil {
 		return res, err
 	}
-	if ok {
-		r.cleanTemp(cutoff)
-	}
 	if o.DryRun {
 		return res, nil
+	}
+	if ok {
+		r.cleanTemp(cutoff)
 	}
 	for _, h := range o.After {
 		if err := h(r, keep); err != nil {

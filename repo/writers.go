@@ -21,8 +21,10 @@ var ErrWritersActive = errors.New("another strata command is writing to the repo
 // removed; the kernel drops a flock when its holder dies, however it dies.
 const writersLock = "writers.lock"
 
+// openWritersLock opens the lock file read-only: a flock needs no more,
+// so a user may hold it on a file root made.
 func (r *Repo) openWritersLock() (*os.File, error) {
-	return os.OpenFile(filepath.Join(r.Root, writersLock), os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o644)
+	return os.OpenFile(filepath.Join(r.Root, writersLock), os.O_RDONLY|os.O_CREATE|syscall.O_CLOEXEC, 0o644)
 }
 
 // HoldWrites marks this process as a writer until it exits, waiting for a
