@@ -27,8 +27,9 @@ func (r *Repo) openWritersLock() (*os.File, error) {
 	return os.OpenFile(filepath.Join(r.Root, writersLock), os.O_RDONLY|os.O_CREATE|syscall.O_CLOEXEC, 0o644)
 }
 
-// HoldWrites marks this process as a writer until it exits, waiting for a
-// gc that is pruning to finish first. Calling it again does nothing.
+// HoldWrites marks this process as a writer until ReleaseWrites or its
+// exit, waiting for a gc that is pruning to finish first. Calling it again
+// does nothing.
 func (r *Repo) HoldWrites() error {
 	if r.writers != nil {
 		return nil
@@ -47,8 +48,16 @@ func (r *Repo) HoldWrites() error {
 		f.Close()
 		return fmt.Errorf("writers lock: %w", err)
 	}
-	r.writers = f // held open: the flock lasts as long as the process
+	r.writers = f // held open: the flock lasts as long as the file
 	return nil
+}
+
+// ReleaseWrites ends what HoldWrites began.
+func (r *Repo) ReleaseWrites() {
+	if r.writers != nil {
+		r.writers.Close()
+		r.writers = nil
+	}
 }
 
 // excludeWriters takes the writers lock exclusively, if no writer holds

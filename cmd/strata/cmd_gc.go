@@ -29,10 +29,12 @@ entry. See 'strata reflog expire --help' for the time syntax.
 
 Unreachable blobs younger than --prune (default 1h) are kept, so that a
 command writing a commit at the same moment is safe; --prune=now removes
-them all, and so refuses while another command writes to the repository
-(import, commit, build, fetch, pull, merge, rebase, cherry-pick, revert,
-reset, export, run --commit), whose staged work it would remove. While
-one writes, gc leaves .strata/tmp alone. With -n, no reflog entry expires.
+them all, and so refuses while another command writes to the repository,
+whose staged work it would remove; these write:
+` + writingCommandList() + `
+  and run --commit.
+While one writes, gc leaves .strata/tmp alone. With -n, no reflog entry
+expires.
 
 First, gc removes what runs killed before they cleaned up left: the
 cgroups of runs whose strata process is gone, and the throwaway work trees

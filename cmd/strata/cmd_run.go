@@ -157,7 +157,7 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		return err
 	}
 	if o.commit { // its commit is staged and written after the container
-		if err := r.HoldWrites(); err != nil {
+		if err := g.holdWrites(r); err != nil {
 			return err
 		}
 	}

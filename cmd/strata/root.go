@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -27,6 +28,18 @@ type globals struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	argv    []string // the command line, for a detached run's supervisor
+	// held: repositories whose writers lock this command holds, released
+	// when it returns (tests run commands in one process).
+	held []*repo.Repo
+}
+
+// holdWrites takes r's writers lock for the rest of the command.
+func (g *globals) holdWrites(r *repo.Repo) error {
+	if err := r.HoldWrites(); err != nil {
+		return err
+	}
+	g.held = append(g.held, r)
+	return nil
 }
 
 // openRepo finds the repository from -C or the working directory. Inside
@@ -63,7 +76,7 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 		w.Link()
 	}
 	if writingCommands[commandWord(g.argv)] {
-		if err := r.HoldWrites(); err != nil {
+		if err := g.holdWrites(r); err != nil {
 			return nil, err
 		}
 	}
@@ -77,7 +90,28 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 var writingCommands = map[string]bool{
 	"import": true, "commit": true, "build": true, "fetch": true, "pull": true,
 	"merge": true, "rebase": true, "cherry-pick": true, "revert": true,
-	"reset": true, "export": true,
+	"reset": true, "export": true, "push": true, "checkout": true, "worktree": true,
+}
+
+// writingCommandList names writingCommands for gc's help, sorted, in
+// indented lines of at most 74 columns.
+func writingCommandList() string {
+	names := make([]string, 0, len(writingCommands))
+	for n := range writingCommands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	line := " "
+	for _, n := range names {
+		if len(line)+len(n)+2 > 74 {
+			b.WriteString(line + "\n")
+			line = " "
+		}
+		line += " " + n + ","
+	}
+	b.WriteString(line)
+	return b.String()
 }
 
 // hasLinkedWorktrees reports whether r has any second work tree (or
@@ -125,6 +159,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	ctx, stop := signalContext()
 	defer stop()
 	cmd, err := root.ExecuteContextC(ctx)
+	for _, r := range g.held {
+		r.ReleaseWrites()
+	}
 	return exitCode(interrupted(ctx, nameCommand(cmd, err)), stderr)
 }
 
