@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,18 +22,7 @@ func TestGCSparesLiveRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() || lines.Text() != "ready" {
-		t.Fatalf("no ready line, got %q", lines.Text())
-	}
+	cmd, lines := startReadyCmd(t, cmd)
 	// Old enough for any grace: the run's directory in .strata/tmp.
 	runs, _ := filepath.Glob(filepath.Join(env, ".strata", "tmp", "run-*"))
 	if len(runs) != 1 {

@@ -18,15 +18,7 @@ import (
 // one line saying overlay work trees need root, not a bare EPERM, before
 // anything is unpacked.
 func TestRootlessCheckoutSaysWhatIsMissing(t *testing.T) {
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} { // t.TempDir's are 0700
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// A copy of this binary that uid 65534 can execute.
-	bin := filepath.Join(dir, "strata.test")
-	copyExecutable(t, os.Args[0], bin)
+	dir, bin := nobodyDir(t)
 	project := filepath.Join(dir, "env")
 	src := bigTree(t, 2, 1024)
 	if out, err := strataCmd(dir, "init", project).CombinedOutput(); err != nil {
@@ -38,11 +30,7 @@ func TestRootlessCheckoutSaysWhatIsMissing(t *testing.T) {
 	if out, err := exec.Command("chown", "-R", "65534:65534", project).CombinedOutput(); err != nil {
 		t.Fatalf("chown: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "checkout", "main")
-	cmd.Dir = project
-	cmd.Env = append(os.Environ(), "STRATA_TEST_MAIN=1", "HOME="+dir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.CombinedOutput()
+	out, err := asNobody(bin, dir, "-C", project, "checkout", "main").CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("checkout as uid 65534: %v\n%s", err, out)
@@ -57,6 +45,29 @@ func TestRootlessCheckoutSaysWhatIsMissing(t *testing.T) {
 	if snaps, _ := os.ReadDir(filepath.Join(project, ".strata", "snapshots")); len(snaps) != 0 {
 		t.Errorf("the refused checkout left %d snapshots", len(snaps))
 	}
+}
+
+// nobodyDir makes a test directory that uid 65534 can enter (t.TempDir's
+// are 0700), holding bin, a copy of this test binary it can execute.
+func nobodyDir(t *testing.T) (dir, bin string) {
+	t.Helper()
+	dir = t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin = filepath.Join(dir, "strata.test")
+	copyExecutable(t, os.Args[0], bin)
+	return dir, bin
+}
+
+// asNobody is strata (bin, from nobodyDir) run as uid 65534, HOME home.
+func asNobody(bin, home string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "STRATA_TEST_MAIN=1", "HOME="+home)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	return cmd
 }
 
 func copyExecutable(t *testing.T, src, dst string) {
@@ -83,22 +94,12 @@ func copyExecutable(t *testing.T, src, dst string) {
 // tar only an unpack can take, with owners not the user's, is refused in
 // one line, where an unpack by that user once made every file its own.
 func TestImportTarAsUser(t *testing.T) {
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} { // t.TempDir's are 0700
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin := filepath.Join(dir, "strata.test")
-	copyExecutable(t, os.Args[0], bin)
+	dir, bin := nobodyDir(t)
 	plain := writeTestTar(t, filepath.Join(dir, "plain.tar"), nil)
 	xattr := writeTestTar(t, filepath.Join(dir, "xattr.tar"), map[string]string{"SCHILY.xattr.user.k": "v"})
 	meta := []string{"-m", "x", "--author", "A <a@example.com>", "--date", "2024-05-01T00:00:00Z"}
 	asUser := func(project string, args ...string) ([]byte, error) {
-		cmd := exec.Command(bin, append([]string{"-C", project}, args...)...)
-		cmd.Env = append(os.Environ(), "STRATA_TEST_MAIN=1", "HOME="+dir)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		return cmd.CombinedOutput()
+		return asNobody(bin, dir, append([]string{"-C", project}, args...)...).CombinedOutput()
 	}
 	newRepo := func(name string) string {
 		project := filepath.Join(dir, name)

@@ -40,7 +40,12 @@ func busyboxRepo(t *testing.T) string {
 // once its traps are set, and waits for that line.
 func startReady(t *testing.T, dir string, args ...string) (*exec.Cmd, *bufio.Scanner) {
 	t.Helper()
-	cmd := strataCmd(dir, args...)
+	return startReadyCmd(t, strataCmd(dir, args...))
+}
+
+// startReadyCmd is startReady of a command already made (its stdin set).
+func startReadyCmd(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
