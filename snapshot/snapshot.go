@@ -42,13 +42,8 @@ func (s *Snapshots) Path(id string) string { return filepath.Join(s.dir, id, "fs
 // opaque hides every layer below it, but overlayfs ignores the opaque mark
 // on a lower's root: such a layer ends the list, and the snapshots below
 // it are neither built nor mounted. (A flattened prefix applies its
-// layers' opaque roots as it is built.) Lowers are built to be mounted:
-// a process that may not mount an overlay gets ErrNeedRoot first, not
-// after unpacking every layer (CanMount).
+// layers' opaque roots as it is built.)
 func (s *Snapshots) Lowers(ctx context.Context, layers []objects.Layer) ([]string, error) {
-	if err := CanMount(); err != nil {
-		return nil, err
-	}
 	refs := PlanSnapshots(layers)
 	var out []string
 	for i := len(refs) - 1; i >= 0; i-- {
@@ -74,10 +69,16 @@ func rootOpaque(dir string) bool {
 }
 
 // Ensure builds the snapshot ref if it is not cached and returns its tree.
+// Snapshots are built to be mounted: a process that may not mount an
+// overlay gets ErrNeedRoot before it unpacks anything (CanMount), not a
+// snapshot left with its own owners on every file.
 func (s *Snapshots) Ensure(ctx context.Context, ref SnapshotRef) (string, error) {
 	p := s.Path(ref.ID)
 	if _, err := os.Lstat(p); err == nil {
 		return p, nil
+	}
+	if err := CanMount(); err != nil {
+		return "", err
 	}
 	start := time.Now()
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
