@@ -31,9 +31,18 @@ import (
 func (w *Worktree) scanStamp() string { return filepath.Join(w.Dir, "scan.stamp") }
 
 // stampScan marks the start of a commit's scan (see Compact).
+//
+// File times come from the kernel's coarse clock (one tick, 4 ms at
+// HZ=250), so a write just before the stamp could carry the stamp's
+// very time, and Compact, which must count a tie as a change, would keep
+// an idle tree stacked. Since Linux 6.13 (multigrain timestamps: ext4,
+// xfs, btrfs, tmpfs) a file whose ctime was read since its last change
+// gets a fine-grained time on the next one, later than any time handed
+// out before; the Stat below asks for that.
 func (w *Worktree) stampScan() {
 	f, err := os.OpenFile(w.scanStamp(), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
 	if err == nil {
+		f.Stat()
 		f.Write([]byte("scan\n")) // a write updates ctime even on an existing file
 		f.Close()
 	}

@@ -2,11 +2,13 @@ package worktree
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/strata-sh/strata/internal/kernellog"
+	"golang.org/x/sys/unix"
 )
 
 // TestCompactOnlyWhenIdle: after commits that kept the mount, Compact
@@ -91,5 +93,37 @@ func TestCompactOnlyWhenIdle(t *testing.T) {
 	}
 	if got := inUse(); got != 0 {
 		t.Fatalf("the kernel logged %d 'upperdir is in-use' lines", got)
+	}
+}
+
+// TestScanStampOrdersWrites: a write just before a commit's scan stamp is
+// older than the stamp, and one just after is not, even within one tick of
+// the coarse clock file times come from. Run back to back, nearly every
+// pair falls in one tick; with a tie, Compact keeps an idle tree stacked
+// (it failed TestCompactOnlyWhenIdle about once in 40 runs).
+func TestScanStampOrdersWrites(t *testing.T) {
+	var u unix.Utsname
+	must(t, unix.Uname(&u))
+	var major, minor int
+	fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor)
+	if major < 6 || major == 6 && minor < 13 {
+		t.Skipf("Linux %d.%d has no multigrain timestamps: a tie is possible there, and Compact then keeps the mount", major, minor)
+	}
+	w := &Worktree{Dir: t.TempDir()}
+	upper := filepath.Join(w.Dir, "upper")
+	must(t, os.Mkdir(upper, 0o755))
+	for i := range 50 {
+		must(t, write(filepath.Join(upper, "before"), fmt.Sprint(i)))
+		w.stampScan()
+		var stamp unix.Stat_t
+		must(t, unix.Stat(w.scanStamp(), &stamp))
+		if changedSince(upper, stamp.Ctim) {
+			t.Fatalf("round %d: a write before the stamp counts as after it", i)
+		}
+		must(t, write(filepath.Join(upper, "after"), fmt.Sprint(i)))
+		if !changedSince(upper, stamp.Ctim) {
+			t.Fatalf("round %d: a write after the stamp is not seen", i)
+		}
+		must(t, os.Remove(filepath.Join(upper, "after")))
 	}
 }
