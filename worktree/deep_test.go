@@ -11,6 +11,7 @@ import (
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
 	"github.com/strata-sh/strata/tree"
 	"golang.org/x/sys/unix"
 )
@@ -86,6 +87,29 @@ func TestDeepHistory(t *testing.T) {
 	must(t, err)
 	after, _ := filepath.Glob(filepath.Join(r.Root, "snapshots", "chain-*"))
 	if len(before) != 1 || len(after) != 1 {
-		t.Errorf("flattened snapshots before/after a commit: %v, %v", before, after)
+		t.Fatalf("flattened snapshots before/after a commit: %v, %v", before, after)
+	}
+
+	// fsck's check of the cache: the flattened snapshot holds its layers
+	// applied (deletions included), and a change to it is found.
+	snaps := snapshot.NewSnapshots(r.Objects)
+	n, diffs, err := snaps.Verify(ctx)
+	must(t, err)
+	if n < 2 || len(diffs) != 0 {
+		t.Fatalf("Verify of a fresh deep checkout: %d checked, %v", n, diffs)
+	}
+	must(t, os.Remove(filepath.Join(after[0], "fs/f/0")))
+	must(t, os.WriteFile(filepath.Join(after[0], "fs/f/4"), []byte("back"), 0o644))
+	_, diffs, err = snaps.Verify(ctx)
+	must(t, err)
+	var got []string
+	for _, d := range diffs {
+		if d.ID == filepath.Base(after[0]) {
+			got = append(got, d.What)
+		}
+	}
+	if len(got) != 4 || !strings.HasPrefix(got[0], "/f: mtime ") ||
+		got[1] != "/f/4: not in the layer" || got[2] != "/f/0: missing, the layer has it" {
+		t.Fatalf("Verify of a changed flattened snapshot: %q", got)
 	}
 }
