@@ -268,6 +268,16 @@ func pruneEmptyDirs(top, dir string) {
 	}
 }
 
+// Locked runs fn under the refs lock: no ref moves meanwhile.
+func (s *Store) Locked(fn func() error) error {
+	l, err := s.lockRefs()
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	return fn()
+}
+
 // SyncIndex rewrites index.json (OnUpdate) under the refs lock, so that
 // it cannot overwrite a newer index written by a concurrent ref move.
 func (s *Store) SyncIndex() error {

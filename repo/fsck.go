@@ -81,6 +81,7 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 		res.Problems = append(res.Problems, h.corruptLayers(badBlob)...)
 	}
 	res.Commits = len(h.checked)
+	res.Problems = append(res.Problems, r.checkLayoutIndex()...)
 	sort.Slice(res.Problems, func(i, j int) bool {
 		a, b := res.Problems[i], res.Problems[j]
 		return a.Object < b.Object || a.Object == b.Object && a.What < b.What

@@ -144,3 +144,20 @@ func BenchmarkFsck(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/300, "µs/commit")
 }
+
+func TestLayoutDifference(t *testing.T) {
+	a, b := "sha256:aa", "sha256:bb"
+	for _, c := range []struct {
+		want, got map[string]string
+		say       string
+	}{
+		{map[string]string{"main": a}, map[string]string{"main": a}, ""},
+		{map[string]string{"main": a, "v1": b}, map[string]string{"main": a}, "does not list v1 (sha256:bb)"},
+		{map[string]string{"main": a}, map[string]string{"main": a, "old": b}, "lists old (sha256:bb), which no branch or tag names"},
+		{map[string]string{"main": a}, map[string]string{"main": b}, "lists main as sha256:bb, the ref says sha256:aa"},
+	} {
+		if got := layoutDifference(c.want, c.got); got != c.say {
+			t.Errorf("layoutDifference(%v, %v) = %q, want %q", c.want, c.got, got, c.say)
+		}
+	}
+}

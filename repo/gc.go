@@ -58,7 +58,7 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 	// command's: --prune=now removes them only with no writer about;
 	// with a grace, their age keeps them, and .strata/tmp is left alone
 	// while a writer runs.
-	quiet, ok, err := r.excludeWriters()
+	quiet, ok, err := r.ExcludeWriters()
 	if err != nil {
 		return res, err
 	}

@@ -109,9 +109,21 @@ func Open(dir string) (*Repo, error) {
 // writeLayoutIndex publishes branches and tags in index.json. A tag that
 // has the name of a branch is left out there: OCI names are one namespace.
 func (r *Repo) writeLayoutIndex() error {
-	all, err := r.Refs.List("refs/")
+	named, err := r.layoutNames()
 	if err != nil {
 		return err
+	}
+	if err := r.Objects.WriteLayoutIndex(named); err != nil {
+		return fmt.Errorf("rewrite index.json: %w", err)
+	}
+	return nil
+}
+
+// layoutNames is what index.json must list: branches, then tags.
+func (r *Repo) layoutNames() ([]objects.NamedCommit, error) {
+	all, err := r.Refs.List("refs/")
+	if err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	var named []objects.NamedCommit
@@ -128,10 +140,7 @@ func (r *Repo) writeLayoutIndex() error {
 			named = append(named, objects.NamedCommit{Name: short, Commit: ref.Target})
 		}
 	}
-	if err := r.Objects.WriteLayoutIndex(named); err != nil {
-		return fmt.Errorf("rewrite index.json: %w", err)
-	}
-	return nil
+	return named, nil
 }
 
 // SyncLayoutIndex rewrites index.json from the refs (fsck --repair, gc),

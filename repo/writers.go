@@ -60,9 +60,9 @@ func (r *Repo) ReleaseWrites() {
 	}
 }
 
-// excludeWriters takes the writers lock exclusively, if no writer holds
+// ExcludeWriters takes the writers lock exclusively, if no writer holds
 // it: ok false means one does.
-func (r *Repo) excludeWriters() (release func(), ok bool, err error) {
+func (r *Repo) ExcludeWriters() (release func(), ok bool, err error) {
 	f, err := r.openWritersLock()
 	if err != nil {
 		return nil, false, fmt.Errorf("writers lock: %w", err)

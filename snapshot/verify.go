@@ -141,8 +141,8 @@ func (s *Snapshots) verifyOne(ctx context.Context, id string) (ok bool, diffs []
 		shown = fmt.Sprintf(" (the first %d shown)", len(found.first))
 	}
 	diffs = append(diffs, Difference{id, fmt.Sprintf("differs from its layers in %d %s%s; "+
-		"snapshots are a cache: once no work tree is mounted on it, remove .strata/snapshots/%s and the next checkout builds it again",
-		found.count, plural(found.count, "place", "places"), shown, id)})
+		"a snapshot is a cache: 'strata fsck --repair' removes it once no work tree is mounted on it, and the next checkout builds it again",
+		found.count, plural(found.count, "place", "places"), shown)})
 	return true, diffs, nil
 }
 

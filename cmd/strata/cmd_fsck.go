@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/strata-sh/strata/repo"
@@ -14,14 +15,20 @@ func init() { register("fsck", newFsckCommand) }
 
 func newFsckCommand(g *globals) *cobra.Command {
 	var format string
-	return withFormat(&cobra.Command{
+	var repair bool
+	cmd := withFormat(&cobra.Command{
 		Use:   "fsck",
 		Short: "Verify every blob, ref and snapshot",
 		Long: `Rehash every blob in the store, and check that every branch, tag and
 HEAD points at a complete commit with a complete history. Compare every
 snapshot (the unpacked layers checkouts mount) with its layer's file
 index, file by file.
-Exit status: 0 when clean, 1 when anything is damaged.`,
+
+--repair fixes what can be rebuilt: it rewrites index.json (what OCI tools
+read) from the refs, and removes each snapshot that differs from its
+layers, unless an overlay has it as a lower; the next checkout builds it
+again. It runs while no other strata command writes to the repository.
+Exit status: 0 when clean (or all repaired), 1 when anything is damaged.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
@@ -31,9 +38,22 @@ Exit status: 0 when clean, 1 when anything is damaged.`,
 			if err != nil {
 				return err
 			}
+			if repair {
+				release, ok, err := r.ExcludeWriters()
+				if err != nil {
+					return fmt.Errorf("fsck --repair: %w", err)
+				}
+				if !ok {
+					return fmt.Errorf("fsck --repair: %w: run it once that ends", repo.ErrWritersActive)
+				}
+				defer release()
+			}
 			res, err := fsck(cmd.Context(), r)
 			if err != nil {
 				return fmt.Errorf("fsck: %w", err)
+			}
+			if repair {
+				res.repair(r)
 			}
 			if format == "json" {
 				if err := writeJSON(g.stdout, res); err != nil {
@@ -42,6 +62,9 @@ Exit status: 0 when clean, 1 when anything is damaged.`,
 			} else {
 				for _, p := range res.Problems {
 					fmt.Fprintln(g.stdout, p)
+				}
+				for _, p := range res.Repaired {
+					fmt.Fprintln(g.stdout, "repaired", p)
 				}
 				fmt.Fprintf(g.stdout, "checked %s, %s, %s, %s: %s\n",
 					plural(res.Blobs, "blob"), plural(res.Refs, "ref"), plural(res.Commits, "commit"),
@@ -53,13 +76,17 @@ Exit status: 0 when clean, 1 when anything is damaged.`,
 			return nil
 		},
 	}, &format)
+	cmd.Flags().BoolVar(&repair, "repair", false, "rewrite index.json from the refs and remove snapshots that differ from their layers")
+	return cmd
 }
 
 // fsckResult is what fsck checked and found: the store and history
 // (repo.Fsck), and the snapshot cache against its layers.
 type fsckResult struct {
 	repo.FsckResult
-	Snapshots int `json:"snapshots"`
+	Snapshots int            `json:"snapshots"`
+	Repaired  []repo.Problem `json:"repaired,omitempty"` // with --repair: what it fixed
+	badSnaps  []string       // the snapshots that differ, in order
 }
 
 // fsck checks the store and history while the snapshots are compared
@@ -82,9 +109,52 @@ func fsck(ctx context.Context, r *repo.Repo) (fsckResult, error) {
 		err = snapErr
 	}
 	for _, d := range diffs {
-		res.Problems = append(res.Problems, repo.Problem{Object: "snapshot " + d.ID, What: d.What})
+		if len(res.badSnaps) == 0 || res.badSnaps[len(res.badSnaps)-1] != d.ID {
+			res.badSnaps = append(res.badSnaps, d.ID)
+		}
+		res.Problems = append(res.Problems, repo.Problem{Object: snapshotObject(d.ID), What: d.What})
 	}
 	return res, err
+}
+
+func snapshotObject(id string) string { return "snapshot " + id }
+
+// repair fixes what fsck found that can be rebuilt, and leaves in
+// Problems only what remains.
+func (res *fsckResult) repair(r *repo.Repo) {
+	fixed := map[string]bool{}
+	for _, p := range res.Problems {
+		if p.Object != repo.LayoutIndexObject || fixed[p.Object] {
+			continue
+		}
+		if err := r.SyncLayoutIndex(); err != nil {
+			res.Problems = append(res.Problems, repo.Problem{Object: p.Object, What: "not rewritten: " + err.Error()})
+			break
+		}
+		fixed[p.Object] = true
+		res.Repaired = append(res.Repaired, repo.Problem{Object: p.Object, What: "rewritten from the refs"})
+	}
+	snaps := snapshot.NewSnapshots(r.Objects)
+	for _, id := range res.badSnaps {
+		obj := snapshotObject(id)
+		if err := snaps.Remove(id); err != nil {
+			what := "not removed: " + err.Error()
+			if errors.Is(err, snapshot.ErrMounted) {
+				what += "; unmount it (strata umount, or stop the run), then run fsck --repair again"
+			}
+			res.Problems = append(res.Problems, repo.Problem{Object: obj, What: what})
+			continue
+		}
+		fixed[obj] = true
+		res.Repaired = append(res.Repaired, repo.Problem{Object: obj, What: "removed; the next checkout builds it again"})
+	}
+	kept := res.Problems[:0]
+	for _, p := range res.Problems {
+		if !fixed[p.Object] {
+			kept = append(kept, p)
+		}
+	}
+	res.Problems = kept
 }
 
 // withFormat adds --format text|json to cmd.
