@@ -1,7 +1,7 @@
 // Package snapshot keeps layers unpacked on disk and plans the overlay
 // mounts made of them, in the manner of containerd's snapshotters. It
-// stands on objects (and on tree, to check a flattened snapshot against
-// its layers applied): it knows layers, not commits or work trees.
+// stands on objects alone: it knows layers, not commits, trees or work
+// trees.
 //
 // Words used here:
 //

@@ -19,7 +19,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
-	"github.com/strata-sh/strata/tree"
 )
 
 // Difference is one way a snapshot differs from the layers it was built
@@ -33,14 +32,20 @@ type Difference struct {
 // a snapshot built wrong usually differs in every file.
 const maxDifferences = 8
 
+// ApplyFunc adds one layer's index on top of the tree t, its whiteouts
+// and opaque directories hiding what lies below (tree.Tree.Apply: trees
+// are that package's, and a snapshotter knows layers, not trees).
+type ApplyFunc func(t map[string]*layer.Entry, entries []layer.Entry)
+
 // Verify compares every snapshot with the file indexes of its layers, as
 // a commit of it would see it: type, mode, owner, size, content and xattr
 // digests, link targets, device numbers and mtimes (whole seconds). Gc
 // removes a snapshot with its layer; nothing else checks that the cache
-// still holds what the layer does. A snapshot whose layers have no
-// stored index is not checked (every build writes one). It returns how
-// many snapshots it checked, on every core.
-func (s *Snapshots) Verify(ctx context.Context) (int, []Difference, error) {
+// still holds what the layer does. A flattened snapshot is compared with
+// its layers applied by apply. A snapshot whose layers have no stored
+// index is not checked (every build writes one). It returns how many
+// snapshots it checked, on every core.
+func (s *Snapshots) Verify(ctx context.Context, apply ApplyFunc) (int, []Difference, error) {
 	entries, err := os.ReadDir(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil, nil
@@ -66,7 +71,7 @@ func (s *Snapshots) Verify(ctx context.Context) (int, []Difference, error) {
 	for range min(runtime.GOMAXPROCS(0), max(len(ids), 1)) {
 		wg.Go(func() {
 			for id := range next {
-				ok, d, err := s.verifyOne(ctx, id)
+				ok, d, err := s.verifyOne(ctx, id, apply)
 				mu.Lock()
 				if ok {
 					checked++
@@ -95,7 +100,7 @@ func (s *Snapshots) Verify(ctx context.Context) (int, []Difference, error) {
 }
 
 // verifyOne checks snapshot id; ok false says it was not checked.
-func (s *Snapshots) verifyOne(ctx context.Context, id string) (ok bool, diffs []Difference, err error) {
+func (s *Snapshots) verifyOne(ctx context.Context, id string, apply ApplyFunc) (ok bool, diffs []Difference, err error) {
 	dir := filepath.Join(s.dir, id)
 	var meta snapshotMeta
 	if id != emptyID {
@@ -108,7 +113,7 @@ func (s *Snapshots) verifyOne(ctx context.Context, id string) (ok bool, diffs []
 		}
 	}
 	flat := strings.HasPrefix(id, "chain-")
-	want, ok, err := s.expected(meta.Layers, id, flat)
+	want, ok, err := s.expected(meta.Layers, id, flat, apply)
 	if err != nil || !ok {
 		return false, nil, err
 	}
@@ -148,9 +153,12 @@ func (s *Snapshots) verifyOne(ctx context.Context, id string) (ok bool, diffs []
 
 // expected is the tree the snapshot must hold: its layer's index as it
 // stands (whiteouts and opaque directories included), or for a flattened
-// one its layers applied in order. ok false: an index is not stored.
-func (s *Snapshots) expected(blobs []digest.Digest, id string, flat bool) (map[string]*layer.Entry, bool, error) {
-	t := tree.Tree{}
+// one its layers applied in order. ok false: it is not checked.
+func (s *Snapshots) expected(blobs []digest.Digest, id string, flat bool, apply ApplyFunc) (map[string]*layer.Entry, bool, error) {
+	if flat && apply == nil {
+		return nil, false, nil
+	}
+	t := map[string]*layer.Entry{}
 	for _, d := range blobs {
 		if !s.store.HasLayerIndex(d) {
 			return nil, false, nil
@@ -169,7 +177,7 @@ func (s *Snapshots) expected(blobs []digest.Digest, id string, flat bool) (map[s
 			}
 			return t, true, nil
 		}
-		t.Apply(entries)
+		apply(t, entries)
 	}
 	return t, true, nil
 }

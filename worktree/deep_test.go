@@ -37,6 +37,9 @@ func deepLayers(t testing.TB, r *repo.Repo, n int) []objects.Layer {
 	return out
 }
 
+// applyLayer is fsck's rule for a flattened snapshot's layers.
+func applyLayer(t map[string]*layer.Entry, e []layer.Entry) { tree.Tree(t).Apply(e) }
+
 // TestDeepHistory checks out a commit of 1,000 layers: more than overlay
 // takes as lowers.
 func TestDeepHistory(t *testing.T) {
@@ -93,14 +96,14 @@ func TestDeepHistory(t *testing.T) {
 	// fsck's check of the cache: the flattened snapshot holds its layers
 	// applied (deletions included), and a change to it is found.
 	snaps := snapshot.NewSnapshots(r.Objects)
-	n, diffs, err := snaps.Verify(ctx)
+	n, diffs, err := snaps.Verify(ctx, applyLayer)
 	must(t, err)
 	if n < 2 || len(diffs) != 0 {
 		t.Fatalf("Verify of a fresh deep checkout: %d checked, %v", n, diffs)
 	}
 	must(t, os.Remove(filepath.Join(after[0], "fs/f/0")))
 	must(t, os.WriteFile(filepath.Join(after[0], "fs/f/4"), []byte("back"), 0o644))
-	_, diffs, err = snaps.Verify(ctx)
+	_, diffs, err = snaps.Verify(ctx, applyLayer)
 	must(t, err)
 	var got []string
 	for _, d := range diffs {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
 
 	"github.com/spf13/cobra"
 )
@@ -100,7 +102,7 @@ func fsck(ctx context.Context, r *repo.Repo) (fsckResult, error) {
 	)
 	go func() {
 		defer close(done)
-		res.Snapshots, diffs, snapErr = snapshot.NewSnapshots(r.Objects).Verify(ctx)
+		res.Snapshots, diffs, snapErr = snapshot.NewSnapshots(r.Objects).Verify(ctx, applyLayer)
 	}()
 	var err error
 	res.FsckResult, err = r.Fsck(ctx)
@@ -118,6 +120,9 @@ func fsck(ctx context.Context, r *repo.Repo) (fsckResult, error) {
 }
 
 func snapshotObject(id string) string { return "snapshot " + id }
+
+// applyLayer is how a flattened snapshot's layers add up: tree's rule.
+func applyLayer(t map[string]*layer.Entry, entries []layer.Entry) { tree.Tree(t).Apply(entries) }
 
 // repair fixes what fsck found that can be rebuilt, and leaves in
 // Problems only what remains.
