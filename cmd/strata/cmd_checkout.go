@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -19,6 +20,7 @@ type checkoutFlags struct {
 	detach    bool
 	force     bool
 	path      string
+	quiet     bool
 }
 
 func newCheckoutCommand(g *globals) *cobra.Command {
@@ -53,6 +55,12 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
+			if o.quiet {
+				// Feedback goes (the commits a detached HEAD leaves
+				// behind too, as git's -q); errors are printed by run
+				// to the stderr it holds.
+				g.stdout, g.stderr = io.Discard, io.Discard
+			}
 			before, _ := w.Head()
 			c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: o.newBranch, Detach: o.detach, Force: o.force})
 			if err != nil {
@@ -70,6 +78,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&o.detach, "detach", false, "detach HEAD even if REV is a branch")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "discard uncommitted changes; mount over a non-empty directory; swap the mount while processes use it")
 	cmd.Flags().StringVar(&o.path, "path", "", "check out in `DIR`, a second work tree, instead of <project>/rootfs")
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
 }
 

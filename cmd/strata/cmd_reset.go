@@ -10,7 +10,7 @@ import (
 func init() { register("reset", newResetCommand) }
 
 func newResetCommand(g *globals) *cobra.Command {
-	var hard, soft, force bool
+	var hard, soft, force, quiet bool
 	cmd := &cobra.Command{
 		Use:   "reset (--hard | --soft) REV",
 		Short: "Move HEAD's branch to a revision and remount the work tree",
@@ -47,12 +47,15 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), firstLine(c.Message()))
+			if !quiet {
+				fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), firstLine(c.Message()))
+			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&hard, "hard", false, "discard uncommitted changes")
 	cmd.Flags().BoolVar(&soft, "soft", false, "keep uncommitted changes")
 	cmd.Flags().BoolVar(&force, "force", false, "remount even while a container or process uses the work tree")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
 }
