@@ -25,7 +25,8 @@ import (
 // from.
 type Difference struct {
 	ID   string // the snapshot's directory name
-	What string // "/etc/a: owner 65534:65534, the layer says 0:0"
+	Path string // the file ("/etc/a"), as the layer names it; "" for the snapshot
+	What string // "owner 65534:65534, the layer says 0:0"
 }
 
 // maxDifferences is how many differences Verify names for one snapshot;
@@ -106,10 +107,10 @@ func (s *Snapshots) verifyOne(ctx context.Context, id string, apply ApplyFunc) (
 	if id != emptyID {
 		b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
 		if err != nil {
-			return false, []Difference{{id, fmt.Sprintf("unreadable: %v", err)}}, nil
+			return false, []Difference{{ID: id, What: fmt.Sprintf("unreadable: %v", err)}}, nil
 		}
 		if err := json.Unmarshal(b, &meta); err != nil || len(meta.Layers) == 0 {
-			return false, []Difference{{id, "meta.json names no layers"}}, nil
+			return false, []Difference{{ID: id, What: "meta.json names no layers"}}, nil
 		}
 	}
 	flat := strings.HasPrefix(id, "chain-")
@@ -119,33 +120,34 @@ func (s *Snapshots) verifyOne(ctx context.Context, id string, apply ApplyFunc) (
 	}
 	found := &comparison{want: want, dirs: ancestors(want)}
 	if err := found.walk(ctx, filepath.Join(dir, "fs"), !flat); err != nil {
-		return true, []Difference{{id, err.Error()}}, nil
+		return true, []Difference{{ID: id, What: err.Error()}}, nil
 	}
-	var missing []string
+	var missing []Difference
 	for _, e := range want {
 		switch {
 		case e.Path == "/" || found.seen[e]:
 		case e.Type == layer.TypeOpaque:
-			missing = append(missing, e.Path+": not opaque, the layer says it is")
+			missing = append(missing, Difference{Path: e.Path, What: "not opaque, the layer says it is"})
 		default:
-			missing = append(missing, e.Path+": missing, the layer has it")
+			missing = append(missing, Difference{Path: e.Path, What: "missing, the layer has it"})
 		}
 	}
-	sort.Strings(missing)
+	sort.Slice(missing, func(i, j int) bool { return missing[i].Path < missing[j].Path })
 	for _, m := range missing {
-		found.add(m)
+		found.add(m.Path, m.What)
 	}
 	if found.count == 0 {
 		return true, nil, nil
 	}
-	for _, w := range found.first {
-		diffs = append(diffs, Difference{id, w})
+	for _, d := range found.first {
+		d.ID = id
+		diffs = append(diffs, d)
 	}
 	shown := ""
 	if found.count > len(found.first) {
 		shown = fmt.Sprintf(" (the first %d shown)", len(found.first))
 	}
-	diffs = append(diffs, Difference{id, fmt.Sprintf("differs from its layers in %d %s%s; "+
+	diffs = append(diffs, Difference{ID: id, What: fmt.Sprintf("differs from its layers in %d %s%s; "+
 		"a snapshot is a cache: 'strata fsck --repair' removes it once no work tree is mounted on it, and the next checkout builds it again",
 		found.count, plural(found.count, "place", "places"), shown)})
 	return true, diffs, nil
@@ -208,14 +210,16 @@ type comparison struct {
 	want  map[string]*layer.Entry
 	dirs  map[string]bool
 	seen  map[*layer.Entry]bool // entries of want found
-	first []string
+	first []Difference
 	count int
 }
 
-func (c *comparison) add(what string) {
+// add records that the file at path differs; path is cloned, as a
+// walked entry's strings view the decoder's buffer.
+func (c *comparison) add(path, what string) {
 	c.count++
 	if len(c.first) < maxDifferences {
-		c.first = append(c.first, what)
+		c.first = append(c.first, Difference{Path: strings.Clone(path), What: what})
 	}
 }
 
@@ -249,15 +253,15 @@ func (c *comparison) compare(got *layer.Entry) {
 			return
 		}
 		if got.Type == layer.TypeOpaque {
-			c.add(got.Path + ": opaque, the layer says it is not")
+			c.add(got.Path, "opaque, the layer says it is not")
 			return
 		}
-		c.add(got.Path + ": not in the layer")
+		c.add(got.Path, "not in the layer")
 		return
 	}
 	c.seen[want] = true
 	if d := differs(want, got); d != "" {
-		c.add(got.Path + ": " + d)
+		c.add(got.Path, d)
 	}
 }
 

@@ -108,7 +108,7 @@ func TestDeepHistory(t *testing.T) {
 	var got []string
 	for _, d := range diffs {
 		if d.ID == filepath.Base(after[0]) {
-			got = append(got, d.What)
+			got = append(got, strings.TrimPrefix(d.Path+": ", ": ")+d.What)
 		}
 	}
 	if len(got) != 4 || !strings.HasPrefix(got[0], "/f: mtime ") ||

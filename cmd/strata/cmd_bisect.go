@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/bisect"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/tree"
@@ -175,7 +176,7 @@ func dirtyError(w *worktree.Worktree, changes []tree.Change) error {
 			list = append(list, fmt.Sprintf("and %d more", len(changes)-10))
 			break
 		}
-		list = append(list, fmt.Sprintf("%c %s", c.Kind, c.Path))
+		list = append(list, fmt.Sprintf("%c %s", c.Kind, pathquote.Quote(c.Path)))
 	}
 	them := "them"
 	if len(changes) == 1 {
@@ -288,7 +289,7 @@ func (b *bisection) showCommit(out io.Writer, id digest.Digest) error {
 		fmt.Fprintln(out)
 	}
 	for _, ch := range changes {
-		fmt.Fprintf(out, "%c\t%s\n", ch.Kind, ch.Path)
+		fmt.Fprintf(out, "%c\t%s\n", ch.Kind, pathquote.Quote(ch.Path))
 	}
 	return nil
 }

@@ -6,8 +6,10 @@ import (
 	"io"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
@@ -110,7 +112,7 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	switch {
 	case o.nameStatus:
 		for _, c := range changes {
-			fmt.Fprintf(out, "%c\t%s\n", c.Kind, c.Path)
+			fmt.Fprintf(out, "%c\t%s\n", c.Kind, pathquote.Quote(c.Path))
 		}
 		return nil
 	case o.stat:
@@ -122,16 +124,18 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 				continue
 			}
 			if det := c.Details(); len(det) > 0 {
-				fmt.Fprintf(out, "# %s: %s\n", c.Path, strings.Join(det, ", "))
+				fmt.Fprintf(out, "# %s: %s\n", pathquote.Quote(c.Path), strings.Join(det, ", "))
 			}
-			if err := tree.WritePatch(out, c, d.Old[c.Path], d.New[c.Path]); err != nil {
+			shown := c // the headers name the path quoted
+			shown.Path = pathquote.Quote(c.Path)
+			if err := tree.WritePatch(out, shown, d.Old[c.Path], d.New[c.Path]); err != nil {
 				return fmt.Errorf("diff: %w", err)
 			}
 		}
 		return nil
 	}
 	for _, c := range changes {
-		line := fmt.Sprintf("%c %s", c.Kind, c.Path)
+		line := fmt.Sprintf("%c %s", c.Kind, pathquote.Quote(c.Path))
 		if det := c.Details(); len(det) > 0 {
 			line += " (" + strings.Join(det, ", ") + ")"
 		}
@@ -143,7 +147,7 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) {
 	width := 0
 	for _, c := range changes {
-		width = max(width, len(c.Path))
+		width = max(width, utf8.RuneCountInString(pathquote.Quote(c.Path))) // fmt pads in runes
 	}
 	files, adds, dels := 0, 0, 0
 	for _, c := range changes {
@@ -153,12 +157,12 @@ func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) 
 		files++
 		o, n := old[c.Path], nu[c.Path]
 		if tree.IsBinary(o) || tree.IsBinary(n) {
-			fmt.Fprintf(out, " %-*s | Bin %d -> %d bytes\n", width, c.Path, len(o), len(n))
+			fmt.Fprintf(out, " %-*s | Bin %d -> %d bytes\n", width, pathquote.Quote(c.Path), len(o), len(n))
 			continue
 		}
 		a, d := tree.LineCounts(o, n)
 		adds, dels = adds+a, dels+d
-		fmt.Fprintf(out, " %-*s | %d %s%s\n", width, c.Path, a+d, strings.Repeat("+", min(a, 40)), strings.Repeat("-", min(d, 40)))
+		fmt.Fprintf(out, " %-*s | %d %s%s\n", width, pathquote.Quote(c.Path), a+d, strings.Repeat("+", min(a, 40)), strings.Repeat("-", min(d, 40)))
 	}
 	fmt.Fprintf(out, " %s changed, %s, %s\n", plural(files, "file"), plural(adds, "insertion")+"(+)", plural(dels, "deletion")+"(-)")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
@@ -114,7 +115,11 @@ func fsck(ctx context.Context, r *repo.Repo) (fsckResult, error) {
 		if len(res.badSnaps) == 0 || res.badSnaps[len(res.badSnaps)-1] != d.ID {
 			res.badSnaps = append(res.badSnaps, d.ID)
 		}
-		res.Problems = append(res.Problems, repo.Problem{Object: snapshotObject(d.ID), What: d.What})
+		what := d.What
+		if d.Path != "" {
+			what = pathquote.Quote(d.Path) + ": " + what
+		}
+		res.Problems = append(res.Problems, repo.Problem{Object: snapshotObject(d.ID), What: what})
 	}
 	return res, err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -88,7 +89,7 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 	switch {
 	case out.Conflicts != nil:
 		for _, c := range out.Conflicts.Paths {
-			fmt.Fprintf(g.stdout, "CONFLICT (%s): %s", c.Kind, c.Path)
+			fmt.Fprintf(g.stdout, "CONFLICT (%s): %s", c.Kind, pathquote.Quote(c.Path))
 			if c.Detail != "" {
 				fmt.Fprintf(g.stdout, " (%s)", c.Detail)
 			}

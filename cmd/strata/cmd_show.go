@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 )
 
@@ -151,7 +152,7 @@ func printShow(w io.Writer, s showJSON) {
 	if len(s.Changes) > 0 {
 		fmt.Fprintln(w)
 		for _, c := range s.Changes {
-			fmt.Fprintf(w, "%s\t%s\n", c.Status, c.Path)
+			fmt.Fprintf(w, "%s\t%s\n", c.Status, pathquote.Quote(c.Path))
 		}
 	}
 }

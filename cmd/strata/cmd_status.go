@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/tree"
@@ -124,7 +125,7 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 	if o.short {
 		if seq != nil {
 			for _, c := range seq.Conflicts {
-				fmt.Fprintf(w, "U %s\n", c.Path)
+				fmt.Fprintf(w, "U %s\n", pathquote.Quote(c.Path))
 			}
 			// A path starts with /, so "config:" never reads as one.
 			for _, c := range seq.ConfigConflicts {
@@ -132,7 +133,7 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 			}
 		}
 		for _, c := range cs {
-			fmt.Fprintf(w, "%c %s\n", c.Kind, c.Path)
+			fmt.Fprintf(w, "%c %s\n", c.Kind, pathquote.Quote(c.Path))
 		}
 		return nil
 	}
@@ -150,7 +151,7 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 	fmt.Fprintln(w, "Changes not committed:")
 	words := map[tree.Kind]string{tree.Added: "added:", tree.Modified: "modified:", tree.Deleted: "deleted:", tree.TypeChg: "typechange:"}
 	for _, c := range cs {
-		fmt.Fprintf(w, "  %-12s %s\n", words[c.Kind], c.Path)
+		fmt.Fprintf(w, "  %-12s %s\n", words[c.Kind], pathquote.Quote(c.Path))
 	}
 	return nil
 }

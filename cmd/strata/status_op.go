@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -64,7 +65,7 @@ func printOperation(w io.Writer, s *worktree.Sequence) {
 	if len(s.Conflicts) > 0 {
 		fmt.Fprintln(w, "Unmerged paths:")
 		for _, c := range s.Conflicts {
-			line := fmt.Sprintf("  %-16s %s", string(c.Kind)+":", c.Path)
+			line := fmt.Sprintf("  %-16s %s", string(c.Kind)+":", pathquote.Quote(c.Path))
 			if c.Detail != "" {
 				line += " (" + c.Detail + ")"
 			}
