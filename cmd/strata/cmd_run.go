@@ -156,10 +156,13 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	if err != nil {
 		return err
 	}
-	if o.commit { // its commit is staged and written after the container
-		if err := g.holdWrites(r); err != nil {
-			return err
-		}
+	// Mounting the tree builds snapshots and their indexes, staged in
+	// .strata/tmp: a writer's work, which gc --prune=now must not remove
+	// half-way. --commit stages and writes its commit after the
+	// container, so it holds the lock to the end; otherwise it goes
+	// before the container starts, and a long run holds gc off no more.
+	if err := g.holdWrites(r); err != nil {
+		return err
 	}
 	var (
 		w    *worktree.Worktree
@@ -198,6 +201,9 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		return fmt.Errorf("run: %w", err)
 	}
 	defer release()
+	if !o.commit {
+		g.releaseWrites(r)
+	}
 	spec.ID = id
 	// SIGTERM, SIGINT and SIGHUP are the container's to handle: exec.Run
 	// forwards them and escalates to SIGKILL itself, so the signal that

@@ -93,29 +93,61 @@ func TestGCRefusesWhileWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { imp.Process.Kill(); imp.Wait() })
-	fi, err := lock.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ino := ":" + strconv.FormatUint(fi.Sys().(*syscall.Stat_t).Ino, 10) + " "
-	blocked := false
-	for i := 0; i < 600 && !blocked; i++ { // bounded wait, not a timing check
-		b, _ := os.ReadFile("/proc/locks")
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.Contains(l, "->") && strings.Contains(l, " FLOCK ") && strings.Contains(l, " "+strconv.Itoa(imp.Process.Pid)+" ") && strings.Contains(l, ino) {
-				blocked = true
-			}
-		}
-		if !blocked {
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	if !blocked {
+	if !waitsOn(t, lock, imp.Process.Pid) {
 		t.Fatal("the import never waited on the writers lock gc held")
 	}
 	syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 	if err := imp.Wait(); err != nil {
 		t.Fatalf("import after gc: %v", err)
+	}
+}
+
+// waitsOn reports whether process pid comes to wait for a flock on
+// lock's file (a blocked entry in /proc/locks), polling a bounded time.
+func waitsOn(t *testing.T, lock *os.File, pid int) bool {
+	t.Helper()
+	fi, err := lock.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ino := ":" + strconv.FormatUint(fi.Sys().(*syscall.Stat_t).Ino, 10) + " "
+	for range 600 { // bounded wait, not a timing check
+		b, _ := os.ReadFile("/proc/locks")
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, "->") && strings.Contains(l, " FLOCK ") && strings.Contains(l, " "+strconv.Itoa(pid)+" ") && strings.Contains(l, ino) {
+				return true
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// TestRunPreparesAsWriter: "run --rev" mounts its tree (snapshots and
+// their indexes staged in .strata/tmp) as a writer, so it waits for a
+// pruning gc instead of losing its staging to it; once its container
+// runs it holds the lock no more (TestGCSparesLiveRun prunes beside one).
+func TestRunPreparesAsWriter(t *testing.T) {
+	env := busyboxRepo(t)
+	lock, err := os.OpenFile(filepath.Join(env, ".strata", "writers.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	run := strataCmd(env, "run", "--rev", "main", "--", "/bin/true")
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+	if !waitsOn(t, lock, run.Process.Pid) {
+		t.Fatal("run --rev never waited on the writers lock a pruning gc held")
+	}
+	syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if err := run.Wait(); err != nil {
+		t.Fatalf("run after gc: %v", err)
 	}
 }
 

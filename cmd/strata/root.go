@@ -42,6 +42,17 @@ func (g *globals) holdWrites(r *repo.Repo) error {
 	return nil
 }
 
+// releaseWrites ends holdWrites before the command returns.
+func (g *globals) releaseWrites(r *repo.Repo) {
+	for i, h := range g.held {
+		if h == r {
+			r.ReleaseWrites()
+			g.held = append(g.held[:i], g.held[i+1:]...)
+			return
+		}
+	}
+}
+
 // openRepo finds the repository from -C or the working directory. Inside
 // a second work tree, HEAD in revisions is that work tree's own.
 func (g *globals) openRepo() (*repo.Repo, error) {
