@@ -306,6 +306,12 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 			s.decided(rel, name, &sd, kept, false)
 			continue
 		}
+		if old == nil && ue.St.Mode&unix.S_IFMT == unix.S_IFSOCK {
+			// A layer cannot hold a socket (a daemon's, left in /run):
+			// as git, status and commit pass over a new one.
+			s.decided(rel, name, &sd, nil, false)
+			continue
+		}
 		isDir = ue.IsDir()
 		if !isDir && ue.St.Nlink > 1 && upper {
 			k := devIno{ue.St.Dev, ue.St.Ino}
@@ -533,7 +539,7 @@ func (s *scanner) entry(rel string, d *layer.Dir, ue *layer.UpperEntry) (*layer.
 	case unix.S_IFIFO:
 		e.Type = layer.TypeFIFO
 	default:
-		e.Type = layer.TypeFIFO // sockets are not committed; shown as such
+		e.Type = layer.TypeFIFO // a socket over a lower entry: not committed; shown as such
 	}
 	e.Xattrs = ue.XattrDigest()
 	return e, nil

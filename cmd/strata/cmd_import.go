@@ -15,6 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -193,6 +194,9 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 		opts, err := importDirOptions(r, src)
 		if err != nil {
 			return nil, err
+		}
+		opts.Skipped = func(p string) { // as tar's "socket ignored"
+			fmt.Fprintf(g.stderr, "strata: import: %s: left out: a layer cannot hold a socket\n", pathquote.Quote(p))
 		}
 		info, err = r.Objects.AddLayerFromDir(ctx, src, opts)
 		if err != nil {

@@ -32,6 +32,9 @@ type WriteOptions struct {
 	// import, clamped to SOURCE_DATE_EPOCH for reproducible commits (as
 	// buildkit's rewrite-timestamp).
 	Mtime func(time.Time) time.Time
+	// Skipped, if set, is called with the absolute path of each entry
+	// that a layer cannot hold (a socket), which is left out.
+	Skipped func(path string)
 	// Attr, if set, may change an entry's mode bits, owner and mtime
 	// (st.Mode's permission bits, Uid, Gid, Mtim) before it is written;
 	// path is absolute ("/usr/share"). strata build's COPY owns files by
@@ -346,6 +349,9 @@ func (t *tarWriter) emit(rel string, d entryDir, ue *UpperEntry, pre *item) erro
 		hdr.typ, e.Type = tar.TypeFifo, TypeFIFO
 	default:
 		slog.Debug("layer: skipping socket or unknown file type", "path", d.join(ue.Name))
+		if t.opts.Skipped != nil {
+			t.opts.Skipped(lpath)
+		}
 		return nil
 	}
 	if err := t.tw.WriteHeader(hdr); err != nil {

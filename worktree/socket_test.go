@@ -1,0 +1,44 @@
+package worktree
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestNewSocketIsNoChange: a layer cannot hold a socket, so a new one (a
+// daemon's, left in /run) is no change: status passes over it and a
+// commit of it alone has nothing to commit, as git ignores sockets.
+// Before, status showed it, commit said "1 path changed" without storing
+// it, and the tree never came clean.
+func TestNewSocketIsNoChange(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	r := newRepo(t)
+	base := filepath.Join(t.TempDir(), "base")
+	writeBase(t, base)
+	commitDir(t, r, base, "base")
+	w := checkoutMain(t, r, "main")
+	must(t, os.MkdirAll(w.Target()+"/run", 0o755))
+	l, err := net.Listen("unix", w.Target()+"/run/daemon.sock")
+	must(t, err)
+	defer l.Close()
+	must(t, write(w.Target()+"/run/pid", "1\n"))
+
+	cs, err := w.Status(ctx)
+	must(t, err)
+	if got := changeLines(cs); len(got) != 2 || got[0] != "A /run" || got[1] != "A /run/pid" {
+		t.Fatalf("status with a new socket: %v", got)
+	}
+	_, _, err = w.Commit(ctx, CommitOptions{Message: "run"})
+	must(t, err)
+	if cs, err = w.Status(ctx); err != nil || len(cs) != 0 {
+		t.Fatalf("status after the commit: %v, %v; want clean", changeLines(cs), err)
+	}
+	if _, _, err := w.Commit(ctx, CommitOptions{Message: "again"}); !errors.Is(err, ErrNothingToCommit) {
+		t.Fatalf("a commit of a socket alone: %v, want ErrNothingToCommit", err)
+	}
+}
