@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -84,6 +85,16 @@ func (s *Store) lockRefs() (*repoLock, error) {
 	l, err := lockfile.Wait(p, RefsLockTimeout)
 	if errors.Is(err, lockfile.ErrHeld) {
 		return nil, fmt.Errorf("refs: %w (held by a live process, see %s)", ErrLocked, p)
+	}
+	if err == nil && l.TookOver {
+		// Its holder died holding it, maybe between moving a ref and
+		// rewriting index.json: finish that first, so that index.json
+		// equals the refs again before anyone reads them under the lock.
+		slog.Debug("refs: took over refs.lock from a dead holder; rewriting index.json")
+		if uerr := s.updated(); uerr != nil {
+			l.Release()
+			return nil, fmt.Errorf("refs: finish an interrupted ref move: %w", uerr)
+		}
 	}
 	return l, err
 }

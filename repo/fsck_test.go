@@ -161,3 +161,48 @@ func TestLayoutDifference(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptedRefMoveFinished: a command killed between moving a ref
+// and rewriting index.json leaves refs.lock, its holder dead. The next
+// command to take refs.lock (fsck's check among them) rewrites index.json
+// first, so OCI tools see the ref and fsck finds nothing.
+func TestInterruptedRefMoveFinished(t *testing.T) {
+	r, cs := linearRepo(t, 2)
+	// The dead holder's work: the ref moved, index.json not rewritten.
+	if err := os.WriteFile(filepath.Join(r.Root, "refs", "heads", "moved"), []byte(cs[0].ID.String()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.Root, refs.RefsLockFile), []byte("999999 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Fsck(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 0 {
+		t.Fatalf("fsck after an interrupted ref move: %v", res.Problems)
+	}
+	idx, err := r.Objects.ReadLayoutIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range idx.Manifests {
+		found = found || m.Annotations[ocispec.AnnotationRefName] == "moved" && m.Digest == cs[0].ID
+	}
+	if !found {
+		t.Fatalf("index.json after the takeover: %+v", idx.Manifests)
+	}
+
+	// Without a dead holder's lock, the same gap is reported, not mended.
+	if err := os.WriteFile(filepath.Join(r.Root, "refs", "heads", "moved2"), []byte(cs[0].ID.String()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err = r.Fsck(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Object != LayoutIndexObject || !strings.Contains(res.Problems[0].What, "does not list moved2") {
+		t.Fatalf("fsck of a stale index.json: %v", res.Problems)
+	}
+}

@@ -19,13 +19,17 @@ import (
 type Lock struct {
 	path string
 	f    *os.File
+	// TookOver says the file was there, left by a holder that died:
+	// whatever it guarded may be half done.
+	TookOver bool
 }
 
 // Try takes the lock at path. It returns nil, nil when a live process
 // holds it.
 func Try(path string) (*Lock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_CLOEXEC, 0o644)
-	if errors.Is(err, fs.ErrExist) {
+	tookOver := errors.Is(err, fs.ErrExist)
+	if tookOver {
 		// Someone made it: take it over if nobody holds its flock.
 		f, err = os.OpenFile(path, os.O_RDWR|syscall.O_CLOEXEC, 0)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -52,7 +56,7 @@ func Try(path string) (*Lock, error) {
 		// waiters that the lock changed hands.
 		fmt.Fprintf(f, "%d %d\n", os.Getpid(), time.Now().UnixNano())
 	}
-	return &Lock{path: path, f: f}, nil
+	return &Lock{path: path, f: f, TookOver: tookOver}, nil
 }
 
 // Holder returns what the current holder wrote (its pid and the time it
