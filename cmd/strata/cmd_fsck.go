@@ -30,7 +30,9 @@ index, file by file.
 --repair fixes what can be rebuilt: it rewrites index.json (what OCI tools
 read) from the refs, and removes each snapshot that differs from its
 layers, unless an overlay has it as a lower; the next checkout builds it
-again. It runs while no other strata command writes to the repository.
+again. It refuses to start while another strata command writes to the
+repository.
+
 Exit status: 0 when clean (or all repaired), 1 when anything is damaged.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
