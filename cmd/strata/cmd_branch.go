@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -18,6 +19,8 @@ type branchOptions struct {
 	del, move, force bool
 	all, remotes     bool
 	format           string
+	list, verbose    bool
+	showCurrent      bool
 }
 
 // refJSON is the JSON form of a branch or tag.
@@ -41,7 +44,9 @@ func newBranchCommand(g *globals) *cobra.Command {
   strata branch -m old new     rename
   strata branch -r             remote-tracking branches, as fetch left them
   strata branch -a             both (remote ones as remotes/REMOTE/NAME)
-  strata branch --format json  list as a JSON array`,
+  strata branch --format json  list as a JSON array
+  strata branch --list 'feat*'  the branches matching a pattern
+  strata branch --show-current  the current branch's name`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(o.format); err != nil {
 				return err
@@ -51,6 +56,19 @@ func newBranchCommand(g *globals) *cobra.Command {
 				return err
 			}
 			switch {
+			case o.showCurrent:
+				if len(args) > 0 {
+					return usagef("branch --show-current: takes no arguments")
+				}
+				return showCurrentBranch(g, r)
+			case o.list && (o.del || o.move):
+				return usagef("branch --list: -d and -m do not list")
+			case o.list && o.remotes:
+				return listRefsMatching(g, r, args, refs.Remotes, o.format)
+			case o.list && o.all:
+				return listRefsMatching(g, r, args, refs.Heads, o.format, refs.Remotes)
+			case o.list:
+				return listRefsMatching(g, r, args, refs.Heads, o.format)
 			case o.del:
 				if len(args) == 0 {
 					return usagef("branch -d: name the branch to delete")
@@ -86,7 +104,23 @@ func newBranchCommand(g *globals) *cobra.Command {
 	cmd.Flags().BoolVarP(&o.move, "move", "m", false, "rename a branch")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs)")
+	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "accepted for git's -v: the list always shows each branch's commit and subject")
+	cmd.Flags().BoolVar(&o.showCurrent, "show-current", false, "print the current branch's name (nothing on a detached HEAD)")
 	return cmd
+}
+
+// showCurrentBranch prints the branch HEAD is on, as git's
+// --show-current: nothing when HEAD is detached.
+func showCurrentBranch(g *globals, r *repo.Repo) error {
+	head, err := r.Refs.Current()
+	if err != nil {
+		return fmt.Errorf("branch --show-current: %w", err)
+	}
+	if head.Branch != "" {
+		fmt.Fprintln(g.stdout, refs.ShortName(head.Branch))
+	}
+	return nil
 }
 
 // createRef creates prefix+name at rev; force lets it move an existing one.
@@ -179,16 +213,37 @@ func renameBranch(r *repo.Repo, oldName, newName string, force bool) error {
 // listRefs lists the refs under prefix, then under more (branch -a:
 // remote-tracking branches, named remotes/REMOTE/NAME as git does).
 func listRefs(g *globals, r *repo.Repo, prefix, format string, more ...string) error {
-	list, err := r.Refs.List(prefix)
+	return listRefsMatching(g, r, nil, prefix, format, more...)
+}
+
+// listRefsMatching is listRefs of the refs whose short name matches one
+// of patterns (shell globs, as git's --list), or of all without any.
+func listRefsMatching(g *globals, r *repo.Repo, patterns []string, prefix, format string, more ...string) error {
+	for _, p := range patterns {
+		if _, err := path.Match(p, ""); err != nil {
+			return usagef("bad pattern %q: %w", p, err)
+		}
+	}
+	all, err := r.Refs.List(prefix)
 	if err != nil {
 		return err
+	}
+	var list []refs.Ref
+	for _, ref := range all {
+		if matchesAny(patterns, ref.Short()) {
+			list = append(list, ref)
+		}
 	}
 	for _, m := range more {
 		l, err := r.Refs.List(m)
 		if err != nil {
 			return err
 		}
-		list = append(list, l...)
+		for _, ref := range l {
+			if matchesAny(patterns, ref.Short()) {
+				list = append(list, ref)
+			}
+		}
 	}
 	head, err := r.Refs.Current()
 	if err != nil {
@@ -222,4 +277,15 @@ func listRefs(g *globals, r *repo.Repo, prefix, format string, more ...string) e
 		}
 	}
 	return nil
+}
+
+// matchesAny reports whether name matches one of patterns; no patterns
+// match everything.
+func matchesAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return len(patterns) == 0
 }

@@ -125,6 +125,9 @@ concludes the stopped step as --continue does, with -m as its message and
 	cmd.Flags().StringVarP(&o.message, "message", "m", "", "the commit message")
 	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "commit even if nothing changed")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print no summary of the commit (errors still go to stderr)")
+	// strata has no index: every change in the work tree is committed,
+	// which is what git's -a asks for. Scripts that say 'commit -am' work.
+	cmd.Flags().BoolP("all", "a", false, "accepted for git's -a: every change in the work tree is committed anyway")
 	cmd.Flags().StringVar(&o.author, "author", "", "author as `\"Name <email>\"`")
 	cmd.Flags().StringVar(&o.date, "date", "", "commit date, RFC 3339")
 	cmd.Flags().StringVar(&o.from, "from", "", "commit the changes of the detached run `NAME` (run -d --rev; a running one is frozen meanwhile) as a child of its revision")

@@ -10,14 +10,15 @@ import (
 func init() { register("tag", newTagCommand) }
 
 func newTagCommand(g *globals) *cobra.Command {
-	var del, force bool
+	var del, force, list bool
 	var format string
 	cmd := &cobra.Command{
-		Use:   "tag [NAME [REV] | -d NAME...]",
+		Use:   "tag [NAME [REV] | -d NAME... | -l [PATTERN...]]",
 		Short: "List, create or delete tags",
 		Long: `With no arguments, list tags.
   strata tag v1 main     tag main's commit as v1 (default REV: HEAD)
   strata tag -d v1       delete v1
+  strata tag -l 'v1.*'   the tags matching a pattern
   strata tag --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
@@ -43,8 +44,10 @@ func newTagCommand(g *globals) *cobra.Command {
 					fmt.Fprintf(g.stdout, "Deleted tag %s (was %s)\n", name, shortID(d))
 				}
 				return nil
-			case len(args) == 0:
-				return listRefs(g, r, refs.Tags, format)
+			case list && (del || force):
+				return usagef("tag --list: -d and -f do not list")
+			case list || len(args) == 0:
+				return listRefsMatching(g, r, args, refs.Tags, format)
 			case len(args) <= 2:
 				rev := "HEAD"
 				if len(args) == 2 {
@@ -57,6 +60,7 @@ func newTagCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&del, "delete", "d", false, "delete tags")
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "move an existing tag")
+	cmd.Flags().BoolVarP(&list, "list", "l", false, "list the tags matching the `PATTERN`s given (shell globs)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
 }

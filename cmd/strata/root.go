@@ -156,6 +156,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	}()
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, argv: args}
 	word := commandWord(args)
+	if word == "log" {
+		args = countShorthand(args)
+	}
 	// Help, completion, the version flag and unknown words are not
 	// registered commands: the front hands them over (they must list
 	// every command) before building a tree it would not use.
@@ -343,4 +346,21 @@ func nameCommand(cmd *cobra.Command, err error) error {
 		return ec
 	}
 	return named(err)
+}
+
+// countShorthand turns git's "-<n>" (log -3) into "-n <n>", which cobra
+// cannot parse itself; arguments after "--" are paths, left alone.
+func countShorthand(args []string) []string {
+	out := make([]string, 0, len(args)+1)
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 1 && a[0] == '-' && strings.Trim(a[1:], "0123456789") == "" {
+			out = append(out, "-n", a[1:])
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+func init() { register("rev-parse", newRevParseCommand) }
+
+// rev-parse is the plumbing scripts written for git reach for first:
+// which commit a revision names, which branch HEAD is on, where the
+// project is.
+func newRevParseCommand(g *globals) *cobra.Command {
+	var short, abbrevRef, verify, toplevel bool
+	cmd := &cobra.Command{
+		Use:   "rev-parse [--short | --abbrev-ref] [--verify] REV... | --show-toplevel",
+		Short: "Print the commit each revision names",
+		Long: `Print the commit id (sha256:...) of each REV, one a line, in any
+revision syntax strata reads (main~2, HEAD^2, v1, main@{1}, an id or its
+prefix).
+
+  --short          the 12-digit short id instead
+  --abbrev-ref     the ref's short name instead: the branch for HEAD, or
+                   HEAD when it is detached
+  --verify         exactly one REV
+  --show-toplevel  the project directory (where .strata is)
+
+Exit status: 0 on success, 1 when a REV names nothing, 2 on usage errors.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case toplevel && (len(args) > 0 || short || abbrevRef || verify):
+				return usagef("rev-parse --show-toplevel: takes no revision")
+			case toplevel:
+			case len(args) == 0:
+				return usagef("rev-parse: name a revision")
+			case verify && len(args) != 1:
+				return usagef("rev-parse --verify: takes exactly one revision")
+			case short && abbrevRef:
+				return usagef("rev-parse: --short and --abbrev-ref do not go together")
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			if toplevel {
+				fmt.Fprintln(g.stdout, r.Dir)
+				return nil
+			}
+			var lines []string
+			for _, rev := range args {
+				line, err := revParse(r, rev, short, abbrevRef)
+				if err != nil {
+					return fmt.Errorf("rev-parse: %w", err) // err names rev
+				}
+				lines = append(lines, line)
+			}
+			for _, l := range lines { // all or nothing, as a script wants
+				fmt.Fprintln(g.stdout, l)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&short, "short", false, "print the short id")
+	cmd.Flags().BoolVar(&abbrevRef, "abbrev-ref", false, "print the ref's short name (HEAD: its branch)")
+	cmd.Flags().BoolVar(&verify, "verify", false, "take exactly one revision")
+	cmd.Flags().BoolVar(&toplevel, "show-toplevel", false, "print the project directory")
+	return cmd
+}
+
+// revParse is one line of rev-parse's output for rev.
+func revParse(r *repo.Repo, rev string, short, abbrevRef bool) (string, error) {
+	if abbrevRef {
+		return abbreviatedRef(r, rev)
+	}
+	d, err := r.Refs.Resolve(rev, r.Objects)
+	if err != nil {
+		return "", err
+	}
+	if short {
+		return shortID(d), nil
+	}
+	return d.String(), nil
+}
+
+// abbreviatedRef is git's --abbrev-ref: HEAD's branch (HEAD when
+// detached), or the short name of the branch or tag rev names.
+func abbreviatedRef(r *repo.Repo, rev string) (string, error) {
+	if rev == "HEAD" || rev == "@" {
+		head, err := r.Refs.Current()
+		if err != nil {
+			return "", err
+		}
+		if head.Branch == "" {
+			return "HEAD", nil
+		}
+		return refs.ShortName(head.Branch), nil
+	}
+	for _, prefix := range []string{"", refs.Heads, refs.Tags, refs.Remotes} {
+		if full := prefix + rev; len(full) > 5 && full[:5] == "refs/" && r.Refs.Exists(full) {
+			return refs.ShortName(full), nil
+		}
+	}
+	return "", fmt.Errorf("%s: not a branch, tag or remote-tracking branch", rev)
+}
