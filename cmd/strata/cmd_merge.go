@@ -19,9 +19,10 @@ func init() {
 // seqFlags are the flags of a command that may stop on conflicts.
 type seqFlags struct {
 	cont, abort, skip, quit, force bool
+	quiet                          bool
 }
 
-func (f *seqFlags) add(cmd *cobra.Command, skip bool) {
+func (f *seqFlags) add(g *globals, cmd *cobra.Command, skip bool) {
 	cmd.Flags().BoolVar(&f.cont, "continue", false, "go on after resolving the conflicts")
 	cmd.Flags().BoolVar(&f.abort, "abort", false, "give up and go back to the state before")
 	cmd.Flags().BoolVar(&f.quit, "quit", false, "forget the operation, leaving HEAD and the work tree as they are")
@@ -29,6 +30,13 @@ func (f *seqFlags) add(cmd *cobra.Command, skip bool) {
 		cmd.Flags().BoolVar(&f.skip, "skip", false, "drop the commit that conflicted and go on")
 	}
 	cmd.Flags().BoolVar(&f.force, "force", false, "go ahead even while a container or process uses the work tree")
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "say nothing on success (conflicts and errors are still printed)")
+	// Read before RunE runs: report and control say nothing then.
+	run := cmd.RunE
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		g.quiet = f.quiet
+		return run(cmd, args)
+	}
 }
 
 // control runs --continue, --skip or --abort if one is given.
@@ -66,7 +74,9 @@ func (f *seqFlags) control(cmd *cobra.Command, g *globals, op string, args []str
 		if err != nil {
 			return true, fmt.Errorf("%s --abort: %w", op, err)
 		}
-		fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), firstLine(c.Message()))
+		if !g.quiet {
+			fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), firstLine(c.Message()))
+		}
 		return true, nil
 	case f.skip:
 		out, err := w.Skip(ctx)
@@ -81,13 +91,13 @@ func (f *seqFlags) control(cmd *cobra.Command, g *globals, op string, args []str
 	}
 }
 
-// report prints how an operation ended, or why it stopped.
+// report prints how an operation ended, or why it stopped; with -q
+// (g.quiet) only why it stopped.
 func report(g *globals, op string, out *worktree.Outcome, err error) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	switch {
-	case out.Conflicts != nil:
+	if out.Conflicts != nil {
 		for _, c := range out.Conflicts.Paths {
 			fmt.Fprintf(g.stdout, "CONFLICT (%s): %s", c.Kind, pathquote.Quote(c.Path))
 			if c.Detail != "" {
@@ -99,34 +109,38 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 			fmt.Fprintf(g.stdout, "CONFLICT (config): %s\n", c)
 		}
 		return fmt.Errorf("%s: %w", op, out.Conflicts)
+	}
+	picked := !out.UpToDate && !out.FastFwd && op != "rebase" && op != "merge"
+	if picked && len(out.Seq.Dropped) > 0 {
+		return fmt.Errorf("%s: %s changes nothing on top of HEAD: no commit made", op, out.Seq.Name)
+	}
+	if g.quiet {
+		return nil
+	}
+	switch {
 	case out.UpToDate:
 		fmt.Fprintln(g.stdout, "Already up to date.")
+		return nil
 	case out.FastFwd:
 		fmt.Fprintf(g.stdout, "Fast-forward %s..%s\n", shortID(out.Seq.OrigHead), shortID(out.Head.ID))
-	default:
+		return nil
+	case op == "rebase":
 		s := out.Seq
-		switch op {
-		case "rebase":
-			fmt.Fprintf(g.stdout, "Rebased %d commits onto %s: %d layers reused, %d written", s.Total, s.Name, s.Reused, s.Written)
-			if len(s.Dropped) > 0 {
-				fmt.Fprintf(g.stdout, ", %d dropped (already applied)", len(s.Dropped))
-			}
-			if len(s.Skipped) > 0 {
-				fmt.Fprintf(g.stdout, ", %d skipped", len(s.Skipped))
-			}
-			if s.Merges > 0 {
-				fmt.Fprintf(g.stdout, ", %s left out (a rebase linearises)", plural(s.Merges, "merge commit"))
-			}
-			fmt.Fprintln(g.stdout)
-		case "merge":
-			fmt.Fprintf(g.stdout, "Merge made: %s\n", s.Message)
-		default:
-			if len(s.Dropped) > 0 {
-				return fmt.Errorf("%s: %s changes nothing on top of HEAD: no commit made", op, s.Name)
-			}
+		fmt.Fprintf(g.stdout, "Rebased %d commits onto %s: %d layers reused, %d written", s.Total, s.Name, s.Reused, s.Written)
+		if len(s.Dropped) > 0 {
+			fmt.Fprintf(g.stdout, ", %d dropped (already applied)", len(s.Dropped))
 		}
-		fmt.Fprintf(g.stdout, "[%s] %s\n", shortID(out.Head.ID), firstLine(out.Head.Message()))
+		if len(s.Skipped) > 0 {
+			fmt.Fprintf(g.stdout, ", %d skipped", len(s.Skipped))
+		}
+		if s.Merges > 0 {
+			fmt.Fprintf(g.stdout, ", %s left out (a rebase linearises)", plural(s.Merges, "merge commit"))
+		}
+		fmt.Fprintln(g.stdout)
+	case op == "merge":
+		fmt.Fprintf(g.stdout, "Merge made: %s\n", out.Seq.Message)
 	}
+	fmt.Fprintf(g.stdout, "[%s] %s\n", shortID(out.Head.ID), firstLine(out.Head.Message()))
 	return nil
 }
 
@@ -180,7 +194,7 @@ Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 			return report(g, "merge", out, err)
 		},
 	}
-	f.add(cmd, false)
+	f.add(g, cmd, false)
 	cmd.Flags().BoolVar(&o.NoFF, "no-ff", false, "make a merge commit even when a fast-forward would do")
 	cmd.Flags().BoolVar(&o.FFOnly, "ff-only", false, "refuse unless a fast-forward will do")
 	cmd.Flags().StringVarP(&o.Message, "message", "m", "", "the merge commit's message")
@@ -248,7 +262,7 @@ commit is refused.` + "\n\nExit status: 0 on success, 1 on errors and conflicts,
 			return report(g, op, out, err)
 		},
 	}
-	f.add(cmd, false)
+	f.add(g, cmd, false)
 	cmd.Flags().IntVarP(&mainline, "mainline", "m", 0, "for a merge commit: take its change relative to parent `N` (1 or 2)")
 	return cmd
 }
@@ -310,7 +324,7 @@ Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 			return report(g, "rebase", out, err)
 		},
 	}
-	f.add(cmd, true)
+	f.add(g, cmd, true)
 	cmd.Flags().StringVar(&onto, "onto", "", "replay onto `NEW` instead of UPSTREAM")
 	return cmd
 }

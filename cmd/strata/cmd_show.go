@@ -40,8 +40,9 @@ type showLayer struct {
 
 func newShowCommand(g *globals) *cobra.Command {
 	var format string
+	var nameStatus, nameOnly bool
 	cmd := &cobra.Command{
-		Use:   "show [REV] [-- PATH...]",
+		Use:   "show [--name-status | --name-only] [REV] [-- PATH...]",
 		Short: "Show a commit: parent, message, config and layers",
 		Long: `Show a commit: parent, message, config and layers. With PATHs (resolved
 as in diff: relative to where you stand in a work tree, / is the image
@@ -49,7 +50,10 @@ root), also what the commit changed under them, as diff --name-status
 against its parent; a PATH in neither is an error, named after the rest.
 For a merge, as git show: only the paths that differ from every parent,
 with one status letter per parent (MA: modified against the first parent,
-added against the second).`,
+added against the second).
+
+  --name-status   what the commit changed (as "-- /" when no PATH is given)
+  --name-only     the same, paths only`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				args = args[:n]
@@ -63,6 +67,12 @@ added against the second).`,
 			var paths []string
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				args, paths = args[:n], args[n:]
+			}
+			if nameStatus && nameOnly {
+				return usagef("show: --name-status and --name-only do not go together")
+			}
+			if (nameStatus || nameOnly) && len(paths) == 0 {
+				paths = []string{"/"}
 			}
 			rev := "HEAD"
 			if len(args) == 1 {
@@ -94,17 +104,32 @@ added against the second).`,
 					return fmt.Errorf("show: %w", err)
 				}
 			}
-			if format == "json" {
+			switch {
+			case format == "json":
 				if err := writeJSON(g.stdout, out); err != nil {
 					return err
 				}
-			} else {
+			case nameStatus || nameOnly:
+				// As git show --name-status: the commit's header, then
+				// its paths, without the config and layers.
+				printLogEntry(g.stdout, out.logEntry, false, true)
+				fmt.Fprintln(g.stdout)
+				for _, c := range out.Changes {
+					if nameOnly {
+						fmt.Fprintln(g.stdout, pathquote.Quote(c.Path))
+					} else {
+						fmt.Fprintf(g.stdout, "%s\t%s\n", c.Status, pathquote.Quote(c.Path))
+					}
+				}
+			default:
 				printShow(g.stdout, out)
 			}
 			return missingPaths(bad)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&nameStatus, "name-status", false, "list what the commit changed, with status letters")
+	cmd.Flags().BoolVar(&nameOnly, "name-only", false, "list the paths the commit changed")
 	return cmd
 }
 

@@ -28,6 +28,9 @@ type globals struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	argv    []string // the command line, for a detached run's supervisor
+	// quiet: -q on a command that reports through report (merge, rebase,
+	// cherry-pick, revert): success says nothing.
+	quiet bool
 	// held: repositories whose writers lock this command holds, released
 	// when it returns (tests run commands in one process).
 	held []*repo.Repo
