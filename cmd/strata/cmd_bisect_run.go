@@ -114,7 +114,13 @@ func bisectRun(ctx context.Context, g *globals, args []string) error {
 // does, and returns the command's exit status. The overlay is gone when it
 // returns, whatever happened.
 func (b *bisection) test(ctx context.Context, g *globals, id digest.Digest, args []string) (code int, err error) {
+	// Mounting stages snapshots' indexes in .strata/tmp: a writer's
+	// work, until the command runs (see runRun).
+	if err := g.holdWrites(b.r); err != nil {
+		return 0, err
+	}
 	w, base, err := throwawayWorktree(ctx, b.r, id.String())
+	g.releaseWrites(b.r)
 	if err != nil {
 		return 0, err
 	}

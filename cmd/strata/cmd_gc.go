@@ -32,7 +32,8 @@ command writing a commit at the same moment is safe; --prune=now removes
 them all, and so refuses while another command writes to the repository,
 whose staged work it would remove; these write:
 ` + writingCommandList() + `
-  run until its container starts, and run --commit.
+  run (-d too) and bisect run until their container starts, and
+  run --commit.
 While one writes, gc leaves .strata/tmp alone. With -n, no reflog entry
 expires.
 

@@ -102,8 +102,9 @@ func TestGCRefusesWhileWriting(t *testing.T) {
 	}
 }
 
-// waitsOn reports whether process pid comes to wait for a flock on
-// lock's file (a blocked entry in /proc/locks), polling a bounded time.
+// waitsOn reports whether process pid (0: any) comes to wait for a
+// flock on lock's file (a blocked entry in /proc/locks), polling a
+// bounded time.
 func waitsOn(t *testing.T, lock *os.File, pid int) bool {
 	t.Helper()
 	fi, err := lock.Stat()
@@ -114,7 +115,7 @@ func waitsOn(t *testing.T, lock *os.File, pid int) bool {
 	for range 600 { // bounded wait, not a timing check
 		b, _ := os.ReadFile("/proc/locks")
 		for _, l := range strings.Split(string(b), "\n") {
-			if strings.Contains(l, "->") && strings.Contains(l, " FLOCK ") && strings.Contains(l, " "+strconv.Itoa(pid)+" ") && strings.Contains(l, ino) {
+			if strings.Contains(l, "->") && strings.Contains(l, " FLOCK ") && (pid == 0 || strings.Contains(l, " "+strconv.Itoa(pid)+" ")) && strings.Contains(l, ino) {
 				return true
 			}
 		}
@@ -175,5 +176,67 @@ func TestGCKeepsMountedStaging(t *testing.T) {
 	}
 	if _, err := os.Stat(file); err != nil {
 		t.Fatalf("gc removed a file through a mount: %v", err)
+	}
+}
+
+// TestDetachedRunPreparesAsWriter: a detached run's supervisor mounts
+// its tree as a writer too, and holds the lock no more once its
+// container runs: a pruning gc can then go ahead.
+func TestDetachedRunPreparesAsWriter(t *testing.T) {
+	env := busyboxRepo(t)
+	lock, err := os.OpenFile(filepath.Join(env, ".strata", "writers.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	run := strataCmd(env, "run", "-d", "--rev", "main", "--name", "prep", "--", "/bin/sleep", "600")
+	var out strings.Builder
+	run.Stdout = &out
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Process.Kill(); run.Wait(); strataCmd(env, "rm", "-f", "prep").Run() })
+	if !waitsOn(t, lock, 0) {
+		t.Fatal("the supervisor never waited on the writers lock a pruning gc held")
+	}
+	syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if err := run.Wait(); err != nil || strings.TrimSpace(out.String()) != "prep" {
+		t.Fatalf("run -d after gc: %v, %q", err, out.String())
+	}
+	if out, err := strataCmd(env, "gc", "--prune=now").CombinedOutput(); err != nil {
+		t.Fatalf("gc --prune=now beside a running service: %v\n%s", err, out)
+	}
+}
+
+// TestBisectRunPreparesAsWriter: each commit bisect run checks out is
+// mounted as a writer: it waits for a pruning gc, then goes on.
+func TestBisectRunPreparesAsWriter(t *testing.T) {
+	dir := bisectRepo(t, 2)
+	mustStrata(t, dir, "bisect", "start", "--no-checkout", "main", "main~2")
+	t.Cleanup(func() { strataCmd(dir, "bisect", "reset").Run() })
+	lock, err := os.OpenFile(filepath.Join(dir, ".strata", "writers.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	run := strataCmd(dir, "bisect", "run", "--", "true")
+	var out strings.Builder
+	run.Stdout, run.Stderr = &out, &out
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+	if !waitsOn(t, lock, run.Process.Pid) {
+		t.Fatal("bisect run never waited on the writers lock a pruning gc held")
+	}
+	syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if err := run.Wait(); err != nil {
+		t.Fatalf("bisect run after gc: %v\n%s", err, out.String())
 	}
 }

@@ -62,7 +62,13 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	// For systemd's PIDFile= (generate systemd).
 	os.WriteFile(s.path("supervisor.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	s.st.SupPid, s.st.Status, s.st.Pid = os.Getpid(), "created", 0
+	// Mounting stages snapshots' indexes in .strata/tmp: a writer's
+	// work, until the container starts; a service never holds gc off.
+	if err := g.holdWrites(r); err != nil {
+		return fail(exec.CodeRuntime, err)
+	}
 	w, base, err := svcWorktree(ctx, r, s, o)
+	g.releaseWrites(r)
 	if err != nil {
 		s.st.Status = "exited"
 		s.save()
