@@ -15,6 +15,9 @@ type DiffOptions struct {
 	Revs     []string
 	Paths    []string // absolute, clean; none: everything
 	Contents bool     // read the changed files' content (patches, --stat)
+	// Parent, with one revision: that commit against its first parent,
+	// or against nothing for a root commit (show --stat).
+	Parent bool
 }
 
 // Diff is what changed, in path order, and with Contents the files'
@@ -35,8 +38,31 @@ func (w *Worktree) Diff(ctx context.Context, o DiffOptions) (*Diff, error) {
 	trees := tree.NewTrees(w.Repo.Objects)
 	var changes []tree.Change
 	var from, to side
-	switch len(o.Revs) {
-	case 0:
+	switch {
+	case o.Parent && len(o.Revs) == 1:
+		b, err := w.Resolve(o.Revs[0])
+		if err != nil {
+			return nil, err
+		}
+		var a *objects.Commit // nil: a root commit's, nothing
+		ta := tree.Tree{}
+		if p, err := w.Repo.Objects.Parent(b.ID); err != nil {
+			return nil, err
+		} else if p != "" {
+			if a, err = w.Repo.Objects.ReadCommit(p); err != nil {
+				return nil, err
+			}
+			if ta, err = trees.Of(a); err != nil {
+				return nil, err
+			}
+		}
+		tb, err := trees.Of(b)
+		if err != nil {
+			return nil, err
+		}
+		changes = tree.DiffTrees(ta, tb, o.Paths)
+		from, to = side{commit: a}, side{commit: b}
+	case len(o.Revs) == 0:
 		cs, err := w.Status(ctx)
 		if err != nil {
 			return nil, err
@@ -51,7 +77,7 @@ func (w *Worktree) Diff(ctx context.Context, o DiffOptions) (*Diff, error) {
 			}
 		}
 		from, to = side{commit: base}, side{work: w}
-	case 1:
+	case len(o.Revs) == 1:
 		a, err := w.Resolve(o.Revs[0])
 		if err != nil {
 			return nil, err
@@ -103,6 +129,9 @@ func contents(h *tree.History, s side, changes []tree.Change, new bool) (map[str
 			return c.New
 		}
 		return c.Old
+	}
+	if s.commit == nil && s.work == nil {
+		return map[string][]byte{}, nil // a root commit's parent: nothing
 	}
 	if s.work != nil {
 		out := map[string][]byte{}

@@ -145,16 +145,20 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 }
 
 func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) {
+	// As git's, which tracks no directories: a directory added, removed or
+	// changed is no line of its own (its files are).
+	dir := func(e *layer.Entry) bool { return e == nil || e.Type == layer.TypeDir }
+	var files []tree.Change
 	width := 0
 	for _, c := range changes {
-		width = max(width, utf8.RuneCountInString(pathquote.Quote(c.Path))) // fmt pads in runes
-	}
-	files, adds, dels := 0, 0, 0
-	for _, c := range changes {
-		if c.Kind == tree.Modified && c.Old.Type == layer.TypeDir {
+		if dir(c.Old) && dir(c.New) {
 			continue
 		}
-		files++
+		files = append(files, c)
+		width = max(width, utf8.RuneCountInString(pathquote.Quote(c.Path))) // fmt pads in runes
+	}
+	adds, dels := 0, 0
+	for _, c := range files {
 		o, n := old[c.Path], nu[c.Path]
 		if tree.IsBinary(o) || tree.IsBinary(n) {
 			fmt.Fprintf(out, " %-*s | Bin %d -> %d bytes\n", width, pathquote.Quote(c.Path), len(o), len(n))
@@ -164,5 +168,5 @@ func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) 
 		adds, dels = adds+a, dels+d
 		fmt.Fprintf(out, " %-*s | %d %s%s\n", width, pathquote.Quote(c.Path), a+d, strings.Repeat("+", min(a, 40)), strings.Repeat("-", min(d, 40)))
 	}
-	fmt.Fprintf(out, " %s changed, %s, %s\n", plural(files, "file"), plural(adds, "insertion")+"(+)", plural(dels, "deletion")+"(-)")
+	fmt.Fprintf(out, " %s changed, %s, %s\n", plural(len(files), "file"), plural(adds, "insertion")+"(+)", plural(dels, "deletion")+"(-)")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register("show", newShowCommand) }
@@ -40,9 +43,9 @@ type showLayer struct {
 
 func newShowCommand(g *globals) *cobra.Command {
 	var format string
-	var nameStatus, nameOnly bool
+	var nameStatus, nameOnly, stat bool
 	cmd := &cobra.Command{
-		Use:   "show [--name-status | --name-only] [REV] [-- PATH...]",
+		Use:   "show [--name-status | --name-only | --stat] [REV] [-- PATH...]",
 		Short: "Show a commit: parent, message, config and layers",
 		Long: `Show a commit: parent, message, config and layers. With PATHs (resolved
 as in diff: relative to where you stand in a work tree, / is the image
@@ -53,7 +56,9 @@ with one status letter per parent (MA: modified against the first parent,
 added against the second).
 
   --name-status   what the commit changed (as "-- /" when no PATH is given)
-  --name-only     the same, paths only`,
+  --name-only     the same, paths only
+  --stat          lines added and removed per file against the first parent
+                  (everything, for a root commit), as diff --stat`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				args = args[:n]
@@ -68,8 +73,8 @@ added against the second).
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				args, paths = args[:n], args[n:]
 			}
-			if nameStatus && nameOnly {
-				return usagef("show: --name-status and --name-only do not go together")
+			if btoi(nameStatus)+btoi(nameOnly)+btoi(stat) > 1 {
+				return usagef("show: --name-status, --name-only and --stat do not go together")
 			}
 			if (nameStatus || nameOnly) && len(paths) == 0 {
 				paths = []string{"/"}
@@ -96,6 +101,9 @@ added against the second).
 			}
 			out := showJSON{logEntry: toLogEntry(sum, decor[c.ID]), Config: configOf(c), Layers: layersOf(c)}
 			var bad []string
+			if stat {
+				return showStat(cmd.Context(), g, r, out, c, paths)
+			}
 			if len(paths) > 0 {
 				if paths, err = imagePaths(g, r, paths); err != nil {
 					return fmt.Errorf("show: %w", err)
@@ -130,7 +138,38 @@ added against the second).
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&nameStatus, "name-status", false, "list what the commit changed, with status letters")
 	cmd.Flags().BoolVar(&nameOnly, "name-only", false, "list the paths the commit changed")
+	cmd.Flags().BoolVar(&stat, "stat", false, "lines added and removed per file against the first parent")
 	return cmd
+}
+
+// showStat is show --stat: the header, then diff --stat of the commit
+// against its first parent, from the file indexes and the layers.
+func showStat(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *objects.Commit, paths []string) error {
+	ps, err := imagePaths(g, r, paths)
+	if err != nil {
+		return fmt.Errorf("show: %w", err)
+	}
+	d, err := worktree.Main(r).Diff(ctx, worktree.DiffOptions{Revs: []string{c.ID.String()}, Parent: true, Paths: ps, Contents: true})
+	if err != nil {
+		return fmt.Errorf("show: %w", err)
+	}
+	var bad []string // a PATH in neither side is an error, as without --stat
+	if len(ps) > 0 {
+		if _, bad, err = showChanges(r, c, ps); err != nil {
+			return fmt.Errorf("show: %w", err)
+		}
+	}
+	printLogEntry(g.stdout, out.logEntry, false, true)
+	fmt.Fprintln(g.stdout)
+	printStat(g.stdout, d.Changes, d.Old, d.New)
+	return missingPaths(bad)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func configOf(c *objects.Commit) showConfig {
