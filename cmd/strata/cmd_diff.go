@@ -160,6 +160,13 @@ func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) 
 	adds, dels := 0, 0
 	for _, c := range files {
 		o, n := old[c.Path], nu[c.Path]
+		// A symlink's target is its content, as git counts it.
+		if c.Old != nil && c.Old.Type == layer.TypeSymlink {
+			o = []byte(c.Old.Link)
+		}
+		if c.New != nil && c.New.Type == layer.TypeSymlink {
+			n = []byte(c.New.Link)
+		}
 		if tree.IsBinary(o) || tree.IsBinary(n) {
 			fmt.Fprintf(out, " %-*s | Bin %d -> %d bytes\n", width, pathquote.Quote(c.Path), len(o), len(n))
 			continue
