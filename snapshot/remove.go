@@ -79,7 +79,9 @@ func lowerMounts(table, dir string) ([]string, error) {
 		}
 		for _, l := range lowersOf(tail[2]) {
 			if l == dir {
-				at = append(at, Unescape(fields[4]))
+				// As the table escapes it (\040, \012): a container
+				// chooses its mount points, and they are printed.
+				at = append(at, fields[4])
 				break
 			}
 		}
