@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
@@ -135,16 +136,15 @@ func applyLayer(t map[string]*layer.Entry, entries []layer.Entry) { tree.Tree(t)
 // Problems only what remains.
 func (res *fsckResult) repair(r *repo.Repo) {
 	fixed := map[string]bool{}
-	for _, p := range res.Problems {
-		if p.Object != repo.LayoutIndexObject || fixed[p.Object] {
-			continue
-		}
+	layoutStale := slices.ContainsFunc(res.Problems, func(p repo.Problem) bool { return p.Object == repo.LayoutIndexObject })
+	if layoutStale {
+		obj := repo.LayoutIndexObject
 		if err := r.SyncLayoutIndex(); err != nil {
-			res.Problems = append(res.Problems, repo.Problem{Object: p.Object, What: "not rewritten: " + err.Error()})
-			break
+			res.Problems = append(res.Problems, repo.Problem{Object: obj, What: "not rewritten: " + err.Error()})
+		} else {
+			fixed[obj] = true
+			res.Repaired = append(res.Repaired, repo.Problem{Object: obj, What: "rewritten from the refs"})
 		}
-		fixed[p.Object] = true
-		res.Repaired = append(res.Repaired, repo.Problem{Object: p.Object, What: "rewritten from the refs"})
 	}
 	snaps := snapshot.NewSnapshots(r.Objects)
 	for _, id := range res.badSnaps {

@@ -57,14 +57,7 @@ func TestGCRefusesWhileWriting(t *testing.T) {
 	old := time.Now().Add(-48 * time.Hour)
 	os.Chtimes(staged, old, old)
 
-	lock, err := os.OpenFile(filepath.Join(env, ".strata", "writers.lock"), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH); err != nil {
-		t.Fatal(err)
-	}
+	lock := flockWriters(t, env, syscall.LOCK_SH)
 	out, err := strataCmd(env, "gc", "--prune=now").CombinedOutput()
 	if err == nil || string(out) != "strata: gc: another strata command is writing to the repository: --prune=now would remove what it has staged; run gc once it ends\n" {
 		t.Fatalf("gc --prune=now beside a writer: %v\n%s", err, out)
@@ -130,14 +123,7 @@ func waitsOn(t *testing.T, lock *os.File, pid int) bool {
 // runs it holds the lock no more (TestGCSparesLiveRun prunes beside one).
 func TestRunPreparesAsWriter(t *testing.T) {
 	env := busyboxRepo(t)
-	lock, err := os.OpenFile(filepath.Join(env, ".strata", "writers.lock"), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
+	lock := flockWriters(t, env, syscall.LOCK_EX)
 	run := strataCmd(env, "run", "--rev", "main", "--", "/bin/true")
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
@@ -184,14 +170,7 @@ func TestGCKeepsMountedStaging(t *testing.T) {
 // container runs: a pruning gc can then go ahead.
 func TestDetachedRunPreparesAsWriter(t *testing.T) {
 	env := busyboxRepo(t)
-	lock, err := os.OpenFile(filepath.Join(env, ".strata", "writers.lock"), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
+	lock := flockWriters(t, env, syscall.LOCK_EX)
 	run := strataCmd(env, "run", "-d", "--rev", "main", "--name", "prep", "--", "/bin/sleep", "600")
 	var out strings.Builder
 	run.Stdout = &out
@@ -217,14 +196,7 @@ func TestBisectRunPreparesAsWriter(t *testing.T) {
 	dir := bisectRepo(t, 2)
 	mustStrata(t, dir, "bisect", "start", "--no-checkout", "main", "main~2")
 	t.Cleanup(func() { strataCmd(dir, "bisect", "reset").Run() })
-	lock, err := os.OpenFile(filepath.Join(dir, ".strata", "writers.lock"), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
+	lock := flockWriters(t, dir, syscall.LOCK_EX)
 	run := strataCmd(dir, "bisect", "run", "--", "true")
 	var out strings.Builder
 	run.Stdout, run.Stderr = &out, &out
@@ -239,4 +211,20 @@ func TestBisectRunPreparesAsWriter(t *testing.T) {
 	if err := run.Wait(); err != nil {
 		t.Fatalf("bisect run after gc: %v\n%s", err, out.String())
 	}
+}
+
+// flockWriters takes the writers lock of the repository in dir as a
+// command (LOCK_SH) or a pruning gc (LOCK_EX) would; the file closes,
+// and the lock goes, when the test ends.
+func flockWriters(t *testing.T, dir string, how int) *os.File {
+	t.Helper()
+	lock, err := os.OpenFile(filepath.Join(dir, ".strata", "writers.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lock.Close() })
+	if err := syscall.Flock(int(lock.Fd()), how); err != nil {
+		t.Fatal(err)
+	}
+	return lock
 }

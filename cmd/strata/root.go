@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -100,7 +99,8 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 // writingCommands stage files in .strata/tmp or write blobs before a ref
 // reaches them: each holds the repository's writers lock while it runs
 // (repo.HoldWrites), so that gc --prune=now refuses rather than remove
-// that work. run holds it only with --commit (cmd_run.go).
+// that work. run, run -d and bisect run hold it while they mount their
+// tree (and run --commit to the end): see cmd_run.go.
 var writingCommands = map[string]bool{
 	"import": true, "commit": true, "build": true, "fetch": true, "pull": true,
 	"merge": true, "rebase": true, "cherry-pick": true, "revert": true,
@@ -110,14 +110,9 @@ var writingCommands = map[string]bool{
 // writingCommandList names writingCommands for gc's help, sorted, in
 // indented lines of at most 74 columns.
 func writingCommandList() string {
-	names := make([]string, 0, len(writingCommands))
-	for n := range writingCommands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var b strings.Builder
 	line := " "
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(writingCommands)) {
 		if len(line)+len(n)+2 > 74 {
 			b.WriteString(line + "\n")
 			line = " "
