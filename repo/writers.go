@@ -60,6 +60,21 @@ func (r *Repo) ReleaseWrites() {
 	}
 }
 
+// WithWrites runs fn as a writer: under the writers lock, taken for fn
+// alone unless r holds it already. Commands that write nothing else call
+// it around what stages files (a snapshot built to remount a work tree
+// after a reboot), so that they hold no lock in the common case.
+func (r *Repo) WithWrites(fn func() error) error {
+	if r.writers != nil {
+		return fn()
+	}
+	if err := r.HoldWrites(); err != nil {
+		return err
+	}
+	defer r.ReleaseWrites()
+	return fn()
+}
+
 // ExcludeWriters takes the writers lock exclusively, if no writer holds
 // it: ok false means one does.
 func (r *Repo) ExcludeWriters() (release func(), ok bool, err error) {

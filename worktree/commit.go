@@ -162,7 +162,7 @@ func (w *Worktree) writeLayer(ctx context.Context, parent *objects.Commit, res *
 
 // writeLayerIf is writeLayer; keep is AddLayerFromDirIf's.
 func (w *Worktree) writeLayerIf(ctx context.Context, parent *objects.Commit, res *statusResult, mtime func(time.Time) time.Time, keep func() error) (objects.Layer, error) {
-	lowers, err := w.snaps.Lowers(ctx, parent.Layers())
+	lowers, err := w.lowers(ctx, parent.Layers())
 	if err != nil {
 		return objects.Layer{}, err
 	}

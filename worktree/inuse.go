@@ -177,7 +177,7 @@ func (w *Worktree) retireUpper(ctx context.Context, st State) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	lowers, err := w.snaps.Lowers(ctx, base.Layers())
+	lowers, err := w.lowers(ctx, base.Layers())
 	if err != nil {
 		return "", err
 	}

@@ -93,10 +93,22 @@ func (w *Worktree) isMounted() (bool, error) {
 	return true, nil
 }
 
+// lowers is Snapshots.Lowers as a writer: a snapshot it builds stages
+// its files and index in .strata/tmp, which a pruning gc must not remove
+// under it. Commands that otherwise only read (status remounting a tree
+// after a reboot) take the writers lock for this step alone.
+func (w *Worktree) lowers(ctx context.Context, layers []objects.Layer) (dirs []string, err error) {
+	err = w.Repo.WithWrites(func() error {
+		dirs, err = w.snaps.Lowers(ctx, layers)
+		return err
+	})
+	return dirs, err
+}
+
 // mount mounts commit c with the given upper and work directories, under
 // the current mount when beneath is set.
 func (w *Worktree) mount(ctx context.Context, c *objects.Commit, upper, work string, beneath bool) error {
-	lowers, err := w.snaps.Lowers(ctx, c.Layers())
+	lowers, err := w.lowers(ctx, c.Layers())
 	if err != nil {
 		return err
 	}

@@ -213,6 +213,40 @@ func TestBisectRunPreparesAsWriter(t *testing.T) {
 	}
 }
 
+// TestRemountAfterRebootAsWriter: status remounting a work tree that a
+// reboot unmounted builds its snapshots as a writer, waiting for a
+// pruning gc; on a mounted tree it takes no lock (the first status
+// would block otherwise).
+func TestRemountAfterRebootAsWriter(t *testing.T) {
+	env := busyboxRepo(t)
+	mustStrata(t, env, "checkout", "main")
+	lock := flockWriters(t, env, syscall.LOCK_EX)
+	if out, err := strataCmd(env, "status").CombinedOutput(); err != nil {
+		t.Fatalf("status on a mounted tree beside a pruning gc: %v\n%s", err, out)
+	}
+	rootfs := filepath.Join(env, "rootfs")
+	if err := syscall.Unmount(rootfs, syscall.MNT_DETACH); err != nil {
+		t.Fatal(err)
+	}
+	st := strataCmd(env, "status")
+	var out strings.Builder
+	st.Stdout, st.Stderr = &out, &out
+	if err := st.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Process.Kill(); st.Wait() })
+	if !waitsOn(t, lock, st.Process.Pid) {
+		t.Fatal("status remounting the tree never waited on the writers lock a pruning gc held")
+	}
+	syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if err := st.Wait(); err != nil {
+		t.Fatalf("status after gc: %v\n%s", err, out.String())
+	}
+	if _, err := os.Stat(filepath.Join(rootfs, "bin")); err != nil {
+		t.Fatalf("status did not remount the tree: %v", err)
+	}
+}
+
 // flockWriters takes the writers lock of the repository in dir as a
 // command (LOCK_SH) or a pruning gc (LOCK_EX) would; the file closes,
 // and the lock goes, when the test ends.
