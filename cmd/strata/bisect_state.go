@@ -12,6 +12,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/bisect"
 	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -134,7 +135,7 @@ func (b *bisection) log(lines ...string) error {
 
 // describe is "[id] subject", as git shows a commit it checks out.
 func (b *bisection) describe(c digest.Digest) string {
-	return fmt.Sprintf("[%s] %s", shortID(c), b.subject(c))
+	return fmt.Sprintf("[%s] %s", shortID(c), pathquote.Text(b.subject(c)))
 }
 
 func (b *bisection) subject(c digest.Digest) string {

@@ -267,7 +267,7 @@ func (b *bisection) showCommit(out io.Writer, id digest.Digest) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "commit %s\nAuthor: %s\nDate:   %s\n\n", shortID(id), s.Author, s.Date.Format("Mon Jan 2 15:04:05 2006 -0700"))
+	fmt.Fprintf(out, "commit %s\nAuthor: %s\nDate:   %s\n\n", shortID(id), pathquote.Text(s.Author), s.Date.Format("Mon Jan 2 15:04:05 2006 -0700"))
 	for _, line := range strings.Split(strings.TrimRight(s.Message, "\n"), "\n") {
 		fmt.Fprintf(out, "    %s\n", line)
 	}
@@ -402,7 +402,7 @@ func newBisectResetCommand(g *globals) *cobra.Command {
 					return err
 				}
 				if before.Commit != "" && c != nil && before.Commit != c.ID {
-					fmt.Fprintf(g.stdout, "Previous HEAD position was %s %s\n", shortID(before.Commit), b.subject(before.Commit))
+					fmt.Fprintf(g.stdout, "Previous HEAD position was %s %s\n", shortID(before.Commit), pathquote.Text(b.subject(before.Commit)))
 				}
 				if err := printHeadMoved(g, b.r, b.w, c, false); err != nil {
 					return err

@@ -84,7 +84,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				}
 			} else {
 				for _, b := range out {
-					fmt.Fprintf(g.stdout, "%s (%s %s) %s  %s\n", b.Short, b.Author, b.Date.UTC().Format("2006-01-02"), pathquote.Quote(b.Path), b.Message)
+					fmt.Fprintf(g.stdout, "%s (%s %s) %s  %s\n", b.Short, pathquote.Text(b.Author), b.Date.UTC().Format("2006-01-02"), pathquote.Quote(b.Path), pathquote.Text(b.Message))
 				}
 			}
 			if len(bad) > 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
@@ -271,7 +272,7 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, prefix, forma
 			mark = "*"
 		}
 		if prefix == refs.Heads || prefix == refs.Remotes {
-			fmt.Fprintf(g.stdout, "%s %s %s %s\n", mark, e.Name, e.Short, e.Subject)
+			fmt.Fprintf(g.stdout, "%s %s %s %s\n", mark, e.Name, e.Short, pathquote.Text(e.Subject))
 		} else {
 			fmt.Fprintln(g.stdout, e.Name)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/build"
 	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/remote"
@@ -181,7 +182,7 @@ func printBuildSummary(w io.Writer, res *build.Result) {
 			mark = "CACHED"
 			cached++
 		}
-		fmt.Fprintf(w, "  %3d  %7.2fs  %-6s  %s\n", s.N, s.Took.Seconds(), mark, firstLine(s.Text))
+		fmt.Fprintf(w, "  %3d  %7.2fs  %-6s  %s\n", s.N, s.Took.Seconds(), mark, pathquote.Text(firstLine(s.Text)))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -98,7 +99,7 @@ func printHeadMoved(g *globals, r *repo.Repo, w *worktree.Worktree, c *objects.C
 	case h.Branch != "":
 		fmt.Fprintf(g.stdout, "Switched to branch '%s' in %s\n", refs.ShortName(h.Branch), where)
 	case c != nil:
-		fmt.Fprintf(g.stdout, "HEAD is now at %s %s in %s\n", shortID(c.ID), firstLine(c.Message()), where)
+		fmt.Fprintf(g.stdout, "HEAD is now at %s %s in %s\n", shortID(c.ID), pathquote.Text(firstLine(c.Message())), where)
 	}
 	return nil
 }

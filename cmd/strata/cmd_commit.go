@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/worktree"
 )
@@ -74,7 +75,7 @@ concludes the stopped step as --continue does, with -m as its message and
 			if o.from != "" {
 				c, cs, err := commitFrom(cmd.Context(), g, o.from, co)
 				if c != nil && !o.quiet {
-					fmt.Fprintf(g.stdout, "[detached HEAD %s] %s\n %s changed\n", shortID(c.ID), firstLine(o.message), plural(len(cs), "path"))
+					fmt.Fprintf(g.stdout, "[detached HEAD %s] %s\n %s changed\n", shortID(c.ID), pathquote.Text(firstLine(o.message)), plural(len(cs), "path"))
 				}
 				return err
 			}
@@ -108,7 +109,7 @@ concludes the stopped step as --continue does, with -m as its message and
 				where = refs.ShortName(h.Branch)
 			}
 			if !o.quiet {
-				fmt.Fprintf(g.stdout, "[%s %s] %s\n %s changed\n", where, shortID(c.ID), firstLine(o.message), plural(len(cs), "path"))
+				fmt.Fprintf(g.stdout, "[%s %s] %s\n %s changed\n", where, shortID(c.ID), pathquote.Text(firstLine(o.message)), plural(len(cs), "path"))
 			}
 			if err != nil {
 				return fmt.Errorf("commit: committed %s, but: %w", shortID(c.ID), err)

@@ -80,7 +80,7 @@ SOURCE_DATE_EPOCH) always gives the same commit id.`,
 			if err := moveImported(r, branch, c.ID, old, "import: "+args[0]); err != nil {
 				return fmt.Errorf("import %s: %w", args[0], err)
 			}
-			fmt.Fprintf(g.stdout, "[%s (root-commit) %s] %s\n", refs.ShortName(branch), shortID(c.ID), firstLine(meta.Message))
+			fmt.Fprintf(g.stdout, "[%s (root-commit) %s] %s\n", refs.ShortName(branch), shortID(c.ID), pathquote.Text(firstLine(meta.Message)))
 			return nil
 		},
 	}

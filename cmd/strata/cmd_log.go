@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/loggraph"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -230,7 +231,7 @@ func printLogEntry(w io.Writer, e logEntry, oneline, first bool) {
 	}
 	if oneline {
 		subject, _, _ := strings.Cut(e.Message, "\n")
-		fmt.Fprintf(w, "%s%s %s\n", e.Short, decor, subject)
+		fmt.Fprintf(w, "%s%s %s\n", e.Short, decor, pathquote.Text(subject))
 		return
 	}
 	if !first {
@@ -244,9 +245,9 @@ func printLogEntry(w io.Writer, e logEntry, oneline, first bool) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "Author: %s\n", e.Author)
+	fmt.Fprintf(w, "Author: %s\n", pathquote.Text(e.Author))
 	fmt.Fprintf(w, "Date:   %s\n\n", e.Date.Format("Mon Jan 2 15:04:05 2006 -0700"))
-	for _, line := range strings.Split(strings.TrimRight(e.Message, "\n"), "\n") {
+	for _, line := range strings.Split(strings.TrimRight(pathquote.Text(e.Message), "\n"), "\n") {
 		fmt.Fprintf(w, "    %s\n", line)
 	}
 }

@@ -75,7 +75,7 @@ func (f *seqFlags) control(cmd *cobra.Command, g *globals, op string, args []str
 			return true, fmt.Errorf("%s --abort: %w", op, err)
 		}
 		if !g.quiet {
-			fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), firstLine(c.Message()))
+			fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), pathquote.Text(firstLine(c.Message())))
 		}
 		return true, nil
 	case f.skip:
@@ -138,9 +138,9 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 		}
 		fmt.Fprintln(g.stdout)
 	case op == "merge":
-		fmt.Fprintf(g.stdout, "Merge made: %s\n", out.Seq.Message)
+		fmt.Fprintf(g.stdout, "Merge made: %s\n", pathquote.Text(out.Seq.Message))
 	}
-	fmt.Fprintf(g.stdout, "[%s] %s\n", shortID(out.Head.ID), firstLine(out.Head.Message()))
+	fmt.Fprintf(g.stdout, "[%s] %s\n", shortID(out.Head.ID), pathquote.Text(firstLine(out.Head.Message())))
 	return nil
 }
 

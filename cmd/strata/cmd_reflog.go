@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -34,6 +35,7 @@ an RFC 3339 time (2024-05-01T00:00:00Z) or a date (2024-05-01, UTC).`
 
 func newReflogCommand(g *globals) *cobra.Command {
 	var format string
+	var maxCount int
 	show := func(cmd *cobra.Command, args []string) error {
 		if err := checkFormat(format); err != nil {
 			return err
@@ -46,7 +48,7 @@ func newReflogCommand(g *globals) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return showReflog(g.stdout, r, arg, format)
+		return showReflog(g.stdout, r, arg, format, maxCount)
 	}
 	cmd := &cobra.Command{
 		Use:   "reflog [show|expire|delete] [REF]",
@@ -66,6 +68,7 @@ REF@{N}: REF@{0} is the latest move.
 		RunE: show,
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().IntVarP(&maxCount, "max-count", "n", -1, "list at most `N` moves (git's -n, -N)")
 	showCmd := &cobra.Command{
 		Use:   "show [REF]",
 		Short: "List the moves of REF (default HEAD), newest first",
@@ -73,11 +76,12 @@ REF@{N}: REF@{0} is the latest move.
 		RunE:  show,
 	}
 	showCmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	showCmd.Flags().IntVarP(&maxCount, "max-count", "n", -1, "list at most `N` moves (git's -n, -N)")
 	cmd.AddCommand(showCmd, newReflogExpireCommand(g), newReflogDeleteCommand(g))
 	return cmd
 }
 
-func showReflog(w io.Writer, r *repo.Repo, arg, format string) error {
+func showReflog(w io.Writer, r *repo.Repo, arg, format string, maxCount int) error {
 	name, err := r.Refs.LogName(arg)
 	if err != nil {
 		return err
@@ -85,6 +89,9 @@ func showReflog(w io.Writer, r *repo.Repo, arg, format string) error {
 	entries, err := r.Refs.Log(name)
 	if err != nil {
 		return err
+	}
+	if maxCount >= 0 && maxCount < len(entries) {
+		entries = entries[:maxCount]
 	}
 	if format == "json" {
 		out := []reflogJSON{}
@@ -99,7 +106,7 @@ func showReflog(w io.Writer, r *repo.Repo, arg, format string) error {
 		if e.New != "" {
 			id = shortID(e.New)
 		}
-		fmt.Fprintf(w, "%s %s@{%d}: %s\n", id, arg, i, e.Message)
+		fmt.Fprintf(w, "%s %s@{%d}: %s\n", id, arg, i, pathquote.Text(e.Message))
 	}
 	return nil
 }

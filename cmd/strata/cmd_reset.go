@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -48,7 +49,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return err
 			}
 			if !quiet {
-				fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), firstLine(c.Message()))
+				fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), pathquote.Text(firstLine(c.Message())))
 			}
 			return nil
 		},

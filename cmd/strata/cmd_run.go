@@ -17,6 +17,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -336,7 +337,7 @@ func commitThrowaway(ctx context.Context, g *globals, w *worktree.Worktree, t *c
 	if err != nil {
 		return fmt.Errorf("run --commit: %w", err)
 	}
-	fmt.Fprintf(g.stderr, "[%s %s] %s\n", refs.ShortName(t.branch), shortID(c.ID), firstLine(msg))
+	fmt.Fprintf(g.stderr, "[%s %s] %s\n", refs.ShortName(t.branch), shortID(c.ID), pathquote.Text(firstLine(msg)))
 	return nil
 }
 

@@ -186,6 +186,13 @@ func layersOf(c *objects.Commit) []showLayer {
 	return out
 }
 
+// oneLine is a config string (Env, Cmd, User) from a pulled image as one
+// printable line: controls escaped, newlines too, so that it can neither
+// drive the terminal nor forge the lines after it.
+func oneLine(s string) string {
+	return strings.ReplaceAll(pathquote.Text(s), "\n", `\n`)
+}
+
 func printShow(w io.Writer, s showJSON) {
 	printLogEntry(w, s.logEntry, false, true)
 	if s.Parent != "" {
@@ -194,17 +201,17 @@ func printShow(w io.Writer, s showJSON) {
 		fmt.Fprintf(w, "\nParent: (root commit)\n")
 	}
 	c := s.Config
-	fmt.Fprintf(w, "Platform: %s/%s\n", c.OS, c.Architecture)
+	fmt.Fprintf(w, "Platform: %s/%s\n", pathquote.Text(c.OS), pathquote.Text(c.Architecture))
 	for _, kv := range [][2]string{
 		{"Entrypoint", strings.Join(c.Entrypoint, " ")}, {"Cmd", strings.Join(c.Cmd, " ")},
 		{"WorkingDir", c.WorkingDir}, {"User", c.User},
 	} {
 		if kv[1] != "" {
-			fmt.Fprintf(w, "%s: %s\n", kv[0], kv[1])
+			fmt.Fprintf(w, "%s: %s\n", kv[0], oneLine(kv[1]))
 		}
 	}
 	for _, e := range c.Env {
-		fmt.Fprintf(w, "Env: %s\n", e)
+		fmt.Fprintf(w, "Env: %s\n", oneLine(e))
 	}
 	var total int64
 	fmt.Fprintf(w, "Layers: %d\n", len(s.Layers))

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -57,7 +58,7 @@ func warnLeftBehind(w io.Writer, r *repo.Repo, old, now digest.Digest) error {
 		if s, err := r.Objects.ReadSummary(d); err == nil {
 			subject = firstLine(s.Message)
 		}
-		fmt.Fprintf(w, "  %s %s\n", shortID(d), subject)
+		fmt.Fprintf(w, "  %s %s\n", shortID(d), pathquote.Text(subject))
 	}
 	it := "it"
 	if len(behind) > 1 {

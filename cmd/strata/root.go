@@ -154,7 +154,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	}()
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, argv: args}
 	word := commandWord(args)
-	if word == "log" {
+	if word == "log" || word == "reflog" {
 		args = countShorthand(args)
 	}
 	// Help, completion, the version flag and unknown words are not

@@ -4,6 +4,12 @@
 // image can neither break a line-oriented listing (status --short, diff
 // --name-status) nor forge a line of it. Valid UTF-8 stays as it is;
 // bytes that are not UTF-8 are escaped in octal, as git escapes them.
+//
+// Text does the same for free text from an image (commit messages,
+// authors, config strings) without the quotes: a pulled commit's subject
+// must not move the cursor, retitle the terminal or write its clipboard.
+// Both escape the C1 controls (U+0080 to U+009F) too, which some
+// terminals obey as escape sequences; git passes them.
 package pathquote
 
 import (
@@ -14,37 +20,61 @@ import (
 
 // Quote returns p as it may be printed on one line.
 func Quote(p string) string {
-	if !needsQuote(p) {
+	if clean(p, false) {
 		return p
 	}
 	var b strings.Builder
 	b.Grow(len(p) + 8)
 	b.WriteByte('"')
-	for i := 0; i < len(p); {
-		r, size := utf8.DecodeRuneInString(p[i:])
-		c := p[i]
+	escape(&b, p, true)
+	b.WriteByte('"')
+	return b.String()
+}
+
+// Text returns s with its control characters escaped as Quote escapes
+// them, tabs and newlines kept: what is printed as a message, not a name.
+func Text(s string) string {
+	if clean(s, true) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	escape(&b, s, false)
+	return b.String()
+}
+
+// escape writes s to b with C escapes; quoted also escapes '"' and '\',
+// and every tab and newline.
+func escape(b *strings.Builder, s string, quoted bool) {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		c := s[i]
 		switch {
 		case r == utf8.RuneError && size <= 1:
-			octal(&b, c)
+			octal(b, c)
+		case isC1(r):
+			for j := range size {
+				octal(b, s[i+j])
+			}
 		case size > 1:
-			b.WriteString(p[i : i+size])
-		case c == '"' || c == '\\':
+			b.WriteString(s[i : i+size])
+		case quoted && (c == '"' || c == '\\'):
 			b.WriteByte('\\')
+			b.WriteByte(c)
+		case !quoted && (c == '\t' || c == '\n'):
 			b.WriteByte(c)
 		case c < 0x20 || c == 0x7f:
 			if c < 0x20 && escapes[c] != 0 {
 				b.WriteByte('\\')
 				b.WriteByte(escapes[c])
 			} else {
-				octal(&b, c)
+				octal(b, c)
 			}
 		default:
 			b.WriteByte(c)
 		}
 		i += max(size, 1)
 	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // escapes are the C escapes git writes for these bytes.
@@ -59,11 +89,22 @@ func octal(b *strings.Builder, c byte) {
 	b.WriteString(s)
 }
 
-func needsQuote(p string) bool {
-	for i := 0; i < len(p); i++ {
-		if c := p[i]; c < 0x20 || c == 0x7f || c == '"' || c == '\\' {
-			return true
+func isC1(r rune) bool { return r >= 0x80 && r <= 0x9f }
+
+// clean reports whether s prints as it is: valid UTF-8 without controls
+// (tabs and newlines allowed in text), and for a name without '"' or '\'.
+func clean(s string, text bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case text && (c == '\t' || c == '\n'):
+		case c < 0x20 || c == 0x7f:
+			return false
+		case !text && (c == '"' || c == '\\'):
+			return false
+		case c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f:
+			return false // U+0080 to U+009F
 		}
 	}
-	return !utf8.ValidString(p)
+	return utf8.ValidString(s)
 }

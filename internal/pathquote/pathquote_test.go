@@ -21,3 +21,23 @@ func TestQuote(t *testing.T) {
 		}
 	}
 }
+
+func TestText(t *testing.T) {
+	for in, want := range map[string]string{
+		"fix the build":                  "fix the build",
+		"subject\n\n\tbody café":         "subject\n\n\tbody café",
+		"title\x1b]0;owned\x07":          `title\033]0;owned\a`,
+		"clip\x1b]52;c;ZWNobyBoaQ==\x07": `clip\033]52;c;ZWNobyBoaQ==\a`,
+		"over\rwrite":                    `over\rwrite`,
+		"c1 \u009b31m csi":               `c1 \302\23331m csi`,
+		`keeps "quotes" and \ slashes`:   `keeps "quotes" and \ slashes`,
+		"bad\xffutf8":                    `bad\377utf8`,
+	} {
+		if got := Text(in); got != want {
+			t.Errorf("Text(%q) = %s, want %s", in, got, want)
+		}
+	}
+	if got, want := Quote("/c1\u0085"), `"/c1\302\205"`; got != want {
+		t.Errorf("Quote of a C1 control = %s, want %s", got, want)
+	}
+}
