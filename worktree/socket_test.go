@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -40,5 +41,42 @@ func TestNewSocketIsNoChange(t *testing.T) {
 	}
 	if _, _, err := w.Commit(ctx, CommitOptions{Message: "again"}); !errors.Is(err, ErrNothingToCommit) {
 		t.Fatalf("a commit of a socket alone: %v, want ErrNothingToCommit", err)
+	}
+}
+
+// TestSocketOverLowerIsDeletion: a socket bound where a committed file or
+// directory was (the daemon removed it first) is that entry's deletion:
+// status says so, the commit whites it out, and the tree comes clean.
+// Before, status showed a type change that commit could not store, and
+// the tree never came clean.
+func TestSocketOverLowerIsDeletion(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	r := newRepo(t)
+	base := filepath.Join(t.TempDir(), "base")
+	writeBase(t, base)
+	commitDir(t, r, base, "base")
+	w := checkoutMain(t, r, "main")
+	for _, p := range []string{"/etc/group", "/data"} {
+		must(t, os.RemoveAll(w.Target()+p))
+		l, err := net.Listen("unix", w.Target()+p)
+		must(t, err)
+		defer l.Close()
+	}
+	want := []string{"D /data", "D /data/a", "D /data/b", "D /data/sub", "D /data/sub/c", "D /etc/group"}
+	cs, err := w.Status(ctx)
+	must(t, err)
+	if got := changeLines(cs); !slices.Equal(got, want) {
+		t.Fatalf("status with sockets over lower entries: %v, want %v", got, want)
+	}
+	_, _, err = w.Commit(ctx, CommitOptions{Message: "sockets"})
+	must(t, err)
+	if cs, err = w.Status(ctx); err != nil || len(cs) != 0 {
+		t.Fatalf("status after the commit: %v, %v; want clean", changeLines(cs), err)
+	}
+	d, err := w.Diff(ctx, DiffOptions{Revs: []string{"main"}, Parent: true})
+	must(t, err)
+	if got := changeLines(d.Changes); !slices.Equal(got, want) {
+		t.Fatalf("the commit's changes: %v, want %v", got, want)
 	}
 }

@@ -306,9 +306,14 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 			s.decided(rel, name, &sd, kept, false)
 			continue
 		}
-		if old == nil && ue.St.Mode&unix.S_IFMT == unix.S_IFSOCK {
+		if ue.St.Mode&unix.S_IFMT == unix.S_IFSOCK {
 			// A layer cannot hold a socket (a daemon's, left in /run):
-			// as git, status and commit pass over a new one.
+			// as git, status and commit pass over a new one, and one in
+			// place of a committed entry is that entry's deletion (the
+			// layer writer whites it out).
+			if old != nil {
+				s.deleted(crel, true)
+			}
 			s.decided(rel, name, &sd, nil, false)
 			continue
 		}
@@ -539,7 +544,7 @@ func (s *scanner) entry(rel string, d *layer.Dir, ue *layer.UpperEntry) (*layer.
 	case unix.S_IFIFO:
 		e.Type = layer.TypeFIFO
 	default:
-		e.Type = layer.TypeFIFO // a socket over a lower entry: not committed; shown as such
+		e.Type = layer.TypeFIFO // unknown types; sockets never get here (dir)
 	}
 	e.Xattrs = ue.XattrDigest()
 	return e, nil

@@ -184,6 +184,30 @@ func (t *tarWriter) redirectStack(target, parentRel string, parentStack []layerD
 	return stack, nil
 }
 
+// inLowers reports whether the lowers alone show rel ("a/b"), as
+// overlayfs would merge them.
+func (t *tarWriter) inLowers(rel string) (bool, error) {
+	if len(t.opts.Lowers) == 0 {
+		return false, nil
+	}
+	stack, err := t.lowerRoots()
+	if err != nil {
+		return false, err
+	}
+	comps := strings.Split(rel, "/")
+	for i, c := range comps {
+		top, child, err := t.lookup(stack, c)
+		closeStack(stack)
+		stack = child
+		if err != nil || top == nil || i < len(comps)-1 && !top.e.IsDir() {
+			closeStack(stack)
+			return false, err
+		}
+	}
+	closeStack(stack)
+	return true, nil
+}
+
 // lowerRoots returns the roots of the lowers, opened for the caller.
 func (t *tarWriter) lowerRoots() ([]layerDir, error) {
 	if t.lowers == nil {

@@ -217,6 +217,17 @@ func (t *tarWriter) walkItem(rel string, d *Dir, it *item) error {
 	if e.Class == Whiteout {
 		return t.whiteout(crel)
 	}
+	if e.St.Mode&unix.S_IFMT == unix.S_IFSOCK && t.opts.Overlay {
+		// A socket (which no layer holds) in place of a lower entry
+		// deletes that entry, as status reports it.
+		shown, err := t.inLowers(crel)
+		if err != nil {
+			return fmt.Errorf("/%s: %w", crel, err)
+		}
+		if shown {
+			return t.whiteout(crel)
+		}
+	}
 	if err := t.emit(crel, d, e, it); err != nil {
 		return err
 	}
