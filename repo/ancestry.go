@@ -46,15 +46,29 @@ var ErrNoMergeBase = errors.New("no common ancestor")
 // reads the commits between the tips and their bases, not whole histories
 // (paintDown).
 func MergeBase(s *objects.Store, a, b digest.Digest) (digest.Digest, error) {
-	common, err := paintDown(s, a, b)
+	best, err := MergeBases(s, a, b)
 	if err != nil {
 		return "", err
 	}
+	// Of several, prefer the one nearest a.
+	for _, d := range bfsOrder(s, a, best) {
+		return d, nil
+	}
+	return best[0], nil
+}
+
+// MergeBases returns every best common ancestor of a and b (git's
+// merge-base --all), or ErrNoMergeBase.
+func MergeBases(s *objects.Store, a, b digest.Digest) ([]digest.Digest, error) {
+	common, err := paintDown(s, a, b)
+	if err != nil {
+		return nil, err
+	}
 	if len(common) == 0 {
-		return "", ErrNoMergeBase
+		return nil, ErrNoMergeBase
 	}
 	if len(common) == 1 {
-		return common[0], nil
+		return common, nil
 	}
 	// Drop every common ancestor that another one descends from.
 	best := make([]digest.Digest, 0, len(common))
@@ -65,7 +79,7 @@ func MergeBase(s *objects.Store, a, b digest.Digest) (digest.Digest, error) {
 				continue
 			}
 			if ok, err := IsAncestor(s, c, o); err != nil {
-				return "", err
+				return nil, err
 			} else if ok {
 				redundant = true
 				break
@@ -75,11 +89,7 @@ func MergeBase(s *objects.Store, a, b digest.Digest) (digest.Digest, error) {
 			best = append(best, c)
 		}
 	}
-	// Of several, prefer the one nearest a.
-	for _, d := range bfsOrder(s, a, best) {
-		return d, nil
-	}
-	return best[0], nil
+	return best, nil
 }
 
 // bfsOrder returns those of want in the order a walk from a meets them.

@@ -34,7 +34,7 @@ func BenchmarkLog1000(b *testing.B) {
 	for _, o := range []logOptions{{max: -1}, {max: -1, oneline: true}, {max: -1, format: "json"}} {
 		b.Run(fmt.Sprintf("oneline=%v,format=%s", o.oneline, o.format), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if err := runLog(io.Discard, r, "HEAD", nil, o); err != nil {
+				if err := runLog(io.Discard, r, []string{"HEAD"}, nil, o); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -80,7 +80,7 @@ func BenchmarkLogMerges1000(b *testing.B) {
 	for _, o := range []logOptions{{max: -1, oneline: true}, {max: -1, oneline: true, graph: true}, {max: 5, oneline: true, firstParent: true}} {
 		b.Run(fmt.Sprintf("graph=%v,n=%d", o.graph, o.max), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if err := runLog(io.Discard, r, "HEAD", nil, o); err != nil {
+				if err := runLog(io.Discard, r, []string{"HEAD"}, nil, o); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
 )
@@ -25,7 +26,7 @@ type diffOptions struct {
 func newDiffCommand(g *globals) *cobra.Command {
 	var o diffOptions
 	cmd := &cobra.Command{
-		Use:   "diff [--name-status | --stat | -p] [--format json] [REV [REV2]] [-- PATH...]",
+		Use:   "diff [--name-status | --stat | -p] [--format json] [REV [REV2] | A..B | A...B] [-- PATH...]",
 		Short: "Show changes between the work tree and revisions",
 		Long: `Show what changed, one path a line: A added, M modified, D deleted,
 T type changed, with mode, owner, link and xattr changes in parentheses.
@@ -34,6 +35,8 @@ T type changed, with mode, owner, link and xattr changes in parentheses.
   strata diff REV              # the work tree against REV
   strata diff REV1 REV2        # between two revisions, from their file indexes:
                                # no layer is unpacked
+  strata diff main..dev        # the same as "diff main dev"
+  strata diff main...dev       # what dev changed since it left main (their merge base)
   strata diff v1 main -- /etc  # only paths under /etc
   cd rootfs/etc && strata diff -- issue   # paths are where you stand: /etc/issue
 
@@ -68,6 +71,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if paths, err = imagePaths(g, r, paths); err != nil {
 				return fmt.Errorf("diff: %w", err)
 			}
+			if revs, err = diffRange(r, revs); err != nil {
+				return fmt.Errorf("diff: %w", err)
+			}
 			return runDiff(cmd.Context(), g.stdout, w, revs, paths, o)
 		},
 	}
@@ -76,6 +82,34 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "show unified diffs")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	return cmd
+}
+
+// diffRange reads git's "diff A..B" (A against B) and "diff A...B"
+// (their merge base against B); other revisions stay as they are.
+func diffRange(r *repo.Repo, revs []string) ([]string, error) {
+	if len(revs) != 1 {
+		return revs, nil
+	}
+	a, b, symmetric, ok := splitRange(revs[0])
+	if !ok || !symmetric {
+		if ok {
+			return []string{a, b}, nil
+		}
+		return revs, nil
+	}
+	da, err := r.Refs.Resolve(a, r.Objects)
+	if err != nil {
+		return nil, err
+	}
+	db, err := r.Refs.Resolve(b, r.Objects)
+	if err != nil {
+		return nil, err
+	}
+	base, err := repo.MergeBase(r.Objects, da, db)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", revs[0], err)
+	}
+	return []string{base.String(), b}, nil
 }
 
 // cleanPaths makes PATH arguments absolute paths of the tree: "etc/" -> "/etc".

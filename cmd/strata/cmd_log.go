@@ -51,9 +51,12 @@ type logEntry struct {
 func newLogCommand(g *globals) *cobra.Command {
 	var o logOptions
 	cmd := &cobra.Command{
-		Use:   "log [REV] [-- PATH...]",
+		Use:   "log [REV...] [-- PATH...]",
 		Short: "Show commit history, newest first",
 		Long: `Show the history of REV (default HEAD), following parents, newest first.
+Revisions combine as in git: "A..B" is what B has and A does not, "^A"
+leaves out A's history, "A...B" is what either has and their merge base
+does not.
 With PATH arguments, only commits that changed one of those paths; PATHs
 are resolved as in diff (relative to where you stand in a work tree), and
 one that exists neither in REV nor in any commit shown is an error.
@@ -67,31 +70,15 @@ parent it matches, as git does.
   strata log --oneline -n 5
   strata log --graph --oneline --all   # the shape of the history, as git draws it
   strata log --first-parent            # the branch's own line, merges as one commit
+  strata log --oneline main..dev       # what dev has that main does not
   strata log --format json     # one JSON array: id, short, parent, parents, author, date, message, refs`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			revs := args
-			if n := cmd.ArgsLenAtDash(); n >= 0 {
-				revs = args[:n]
-			}
-			if len(revs) > 1 {
-				return usagef("log: takes at most one revision")
-			}
-			return nil
-		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(o.format); err != nil {
 				return err
 			}
-			rev, paths := "HEAD", []string(nil)
+			revs, paths := args, []string(nil)
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
-				paths = args[n:]
-				args = args[:n]
-			}
-			if len(args) == 1 {
-				rev = args[0]
-			}
-			if o.all && len(args) == 1 {
-				return usagef("log: --all takes no revision")
+				revs, paths = args[:n], args[n:]
 			}
 			if o.merges && o.noMerges {
 				return usagef("log: --merges and --no-merges exclude each other")
@@ -106,7 +93,7 @@ parent it matches, as git does.
 			if paths, err = imagePaths(g, r, paths); err != nil {
 				return fmt.Errorf("log: %w", err)
 			}
-			return runLog(g.stdout, r, rev, paths, o)
+			return runLog(g.stdout, r, revs, paths, o)
 		},
 	}
 	cmd.Flags().IntVarP(&o.max, "max-count", "n", -1, "show at most `N` commits")
@@ -120,11 +107,13 @@ parent it matches, as git does.
 	return cmd
 }
 
-func runLog(out io.Writer, r *repo.Repo, rev string, paths []string, o logOptions) error {
+// runLog prints the history of revs (HEAD if none), as log's arguments
+// name it.
+func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOptions) error {
 	// One write a screenful, not a few a commit.
 	w := bufio.NewWriterSize(out, 64<<10)
 	defer w.Flush()
-	tips, err := logTips(r, rev, o.all)
+	tips, only, err := logTips(r, revs, o.all)
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
 	}
@@ -156,7 +145,7 @@ func runLog(out io.Writer, r *repo.Repo, rev string, paths []string, o logOption
 	// is one array, written at the end.
 	entries := []logEntry{}
 	shown := 0
-	w8 := newLogWalk(r, tips, o.firstParent, o.graph, hist, paths)
+	w8 := newLogWalk(r, tips, only, o.firstParent, o.graph, hist, paths)
 	defer w8.close()
 	for d, n := w8.next(); d != "" && (o.max < 0 || shown < o.max); d, n = w8.next() {
 		if n.err != nil {

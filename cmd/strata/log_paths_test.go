@@ -170,11 +170,11 @@ func TestLogPathsMatchesGit(t *testing.T) {
 					continue // git's plain order is not topological when dates are skewed
 				}
 				var out bytes.Buffer
-				rev := "HEAD"
+				revs := []string{"HEAD"}
 				if tc.o.all {
-					rev = ""
+					revs = nil
 				}
-				err := runLog(&out, r, rev, []string{"/" + p}, tc.o)
+				err := runLog(&out, r, revs, []string{"/" + p}, tc.o)
 				if err != nil && !strings.Contains(err.Error(), "did not match") {
 					t.Fatal(err)
 				}

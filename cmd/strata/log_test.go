@@ -42,14 +42,14 @@ func TestLogMarksShallowHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := runLog(&out, r, "main", nil, logOptions{max: -1, oneline: true}); err != nil {
+	if err := runLog(&out, r, []string{"main"}, nil, logOptions{max: -1, oneline: true}); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.TrimSpace(out.String()); got != shortID(tip.ID)+" (HEAD -> main, grafted) tip" {
 		t.Fatalf("log = %q", got)
 	}
 	out.Reset()
-	if err := runLog(&out, r, "main", nil, logOptions{max: -1, format: "json"}); err != nil {
+	if err := runLog(&out, r, []string{"main"}, nil, logOptions{max: -1, format: "json"}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `"shallow": true`) {
@@ -148,17 +148,30 @@ func TestLogMatchesGit(t *testing.T) {
 			{logOptions{max: -1, oneline: true, graph: true, all: true, merges: true}, []string{"--graph", "--all", "--merges"}},
 		} {
 			var out bytes.Buffer
-			rev := "HEAD"
+			revs := []string{"HEAD"}
 			if tc.o.all {
-				rev = ""
+				revs = nil
 			}
-			if err := runLog(&out, r, rev, nil, tc.o); err != nil {
+			if err := runLog(&out, r, revs, nil, tc.o); err != nil {
 				t.Fatal(err)
 			}
 			got := ids.ReplaceAllString(out.String(), "")
 			want := git(nil, append(append([]string{"log", "--format=%s"}, tc.git...), "HEAD")[:len(tc.git)+2+boolInt(!tc.o.all)]...)
 			if got != want {
 				t.Errorf("history %d, log %v: strata\n%s\ngit\n%s", i, tc.git, got, want)
+			}
+		}
+		// Ranges between the branches, and an empty one.
+		last := fmt.Sprintf("b%d", b-1)
+		for _, revs := range [][]string{{"b0.." + last}, {last + "..b0"}, {"b0..." + last}, {"^" + last, "b0"}, {"b0..b0"}} {
+			var out bytes.Buffer
+			if err := runLog(&out, r, revs, nil, logOptions{max: -1, oneline: true}); err != nil {
+				t.Fatalf("history %d, log %v: %v", i, revs, err)
+			}
+			got := ids.ReplaceAllString(out.String(), "")
+			want := git(nil, append([]string{"log", "--format=%s", "--date-order"}, revs...)...)
+			if got != want {
+				t.Errorf("history %d, log %v: strata\n%s\ngit\n%s", i, revs, got, want)
 			}
 		}
 	}
@@ -198,7 +211,7 @@ func TestLogPrintsUpToABrokenCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	err = runLog(&out, r, "main", nil, logOptions{max: -1, oneline: true})
+	err = runLog(&out, r, []string{"main"}, nil, logOptions{max: -1, oneline: true})
 	if err == nil || !strings.Contains(err.Error(), shortID(ids[0].ID)) {
 		t.Fatalf("log over a corrupt commit: err = %v", err)
 	}
@@ -207,7 +220,7 @@ func TestLogPrintsUpToABrokenCommit(t *testing.T) {
 		t.Fatalf("log printed %q before the error; want %q", out.String(), want)
 	}
 	out.Reset()
-	if err := runLog(&out, r, "main", nil, logOptions{max: -1, format: "json"}); err == nil || out.Len() != 0 {
+	if err := runLog(&out, r, []string{"main"}, nil, logOptions{max: -1, format: "json"}); err == nil || out.Len() != 0 {
 		t.Fatalf("log --format json over a corrupt commit: err = %v, printed %q", err, out.String())
 	}
 }

@@ -11,30 +11,41 @@ import (
 	"github.com/strata-sh/strata/tree"
 )
 
-// logTips are the commits log starts from: REV, or with --all every ref
-// (branches, tags, remote branches) and HEAD, in git's order.
-func logTips(r *repo.Repo, rev string, all bool) ([]digest.Digest, error) {
-	if !all {
-		d, err := r.Refs.Resolve(rev, r.Objects)
-		if err != nil {
-			return nil, err
-		}
-		return []digest.Digest{d}, nil
+// logTips are the commits log starts from: revs (HEAD if none, as
+// parseRevRange reads them), and with --all every ref (branches, tags,
+// remote branches) and HEAD, in git's order. With commits to leave out,
+// only holds those log may show (revRange.interesting); nil: all.
+func logTips(r *repo.Repo, revs []string, all bool) (tips []digest.Digest, only map[digest.Digest]bool, err error) {
+	if len(revs) == 0 && !all {
+		revs = []string{"HEAD"}
 	}
-	var tips []digest.Digest
-	refsAll, err := r.Refs.List("refs/")
+	rr, err := parseRevRange(r, revs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, ref := range refsAll {
-		if r.Objects.Has(ref.Target) {
-			tips = append(tips, ref.Target)
+	if all {
+		refsAll, err := r.Refs.List("refs/")
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, ref := range refsAll {
+			if r.Objects.Has(ref.Target) {
+				rr.include = append(rr.include, ref.Target)
+			}
+		}
+		if head, err := r.Refs.ReadHead(); err == nil && head.Commit != "" {
+			rr.include = append(rr.include, head.Commit)
 		}
 	}
-	if head, err := r.Refs.ReadHead(); err == nil && head.Commit != "" {
-		tips = append(tips, head.Commit)
+	if only, err = rr.interesting(r); err != nil {
+		return nil, nil, err
 	}
-	return tips, nil
+	for _, d := range rr.include {
+		if only == nil || only[d] {
+			tips = append(tips, d)
+		}
+	}
+	return tips, only, nil
 }
 
 // logWalk yields commits newest first, each once, from several tips,
@@ -47,6 +58,7 @@ func logTips(r *repo.Repo, rev string, all bool) ([]digest.Digest, error) {
 type logWalk struct {
 	r           *repo.Repo
 	shallow     map[digest.Digest]bool
+	only        map[digest.Digest]bool // a range's commits; nil: all
 	firstParent bool
 	graph       bool
 	// hist and paths, for log -- PATH: a merge that has a parent's
@@ -100,8 +112,8 @@ func (q *walkQueue) Pop() any {
 }
 
 // newLogWalk starts a walk from tips; hist and paths are for log -- PATH.
-func newLogWalk(r *repo.Repo, tips []digest.Digest, firstParent, graph bool, hist *tree.History, paths []string) *logWalk {
-	w := &logWalk{r: r, shallow: r.Shallow(), nodes: map[digest.Digest]*logNode{}, queued: map[digest.Digest]bool{},
+func newLogWalk(r *repo.Repo, tips []digest.Digest, only map[digest.Digest]bool, firstParent, graph bool, hist *tree.History, paths []string) *logWalk {
+	w := &logWalk{r: r, shallow: r.Shallow(), only: only, nodes: map[digest.Digest]*logNode{}, queued: map[digest.Digest]bool{},
 		firstParent: firstParent, graph: graph, hist: hist, paths: paths}
 	if len(tips) > 0 {
 		w.ahead = startReadAhead(r, tips[0])
@@ -155,6 +167,8 @@ func (w *logWalk) node(d digest.Digest) *logNode {
 		case p == "":
 		case !it.has[i]:
 			n.cut = true
+		case w.only != nil && !w.only[p]:
+			// Left out by the range: the walk ends there, as git's.
 		default:
 			n.present = append(n.present, p)
 			if i == 0 || !w.firstParent {

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/repo"
+)
+
+// revRange is a set of commits as git's revision ranges name it: those
+// reachable from include and from none of exclude. "B" includes B,
+// "^A" excludes A, "A..B" is "^A B" and "A...B" what either has and not
+// both ("A B ^base" for each of their merge bases). An empty end of ".." is HEAD.
+type revRange struct {
+	include, exclude []digest.Digest
+}
+
+// splitRange splits "A..B" or "A...B" into its ends (empty ends are
+// HEAD); ok is false for a plain revision. Ref names cannot hold "..".
+func splitRange(arg string) (a, b string, symmetric, ok bool) {
+	if a, b, ok = strings.Cut(arg, "..."); !ok {
+		a, b, ok = strings.Cut(arg, "..")
+	} else {
+		symmetric = true
+	}
+	if !ok {
+		return "", "", false, false
+	}
+	if a == "" {
+		a = "HEAD"
+	}
+	if b == "" {
+		b = "HEAD"
+	}
+	return a, b, symmetric, true
+}
+
+// parseRevRange resolves log's revision arguments.
+func parseRevRange(r *repo.Repo, args []string) (revRange, error) {
+	var rr revRange
+	resolve := func(rev string) (digest.Digest, error) { return r.Refs.Resolve(rev, r.Objects) }
+	for _, arg := range args {
+		if a, b, symmetric, ok := splitRange(arg); ok {
+			da, err := resolve(a)
+			if err != nil {
+				return rr, err
+			}
+			db, err := resolve(b)
+			if err != nil {
+				return rr, err
+			}
+			if !symmetric {
+				rr.include, rr.exclude = append(rr.include, db), append(rr.exclude, da)
+				continue
+			}
+			rr.include = append(rr.include, da, db)
+			bases, err := repo.MergeBases(r.Objects, da, db)
+			if err != nil && !errors.Is(err, repo.ErrNoMergeBase) { // none: unrelated, both whole
+				return rr, fmt.Errorf("%s: %w", arg, err)
+			}
+			rr.exclude = append(rr.exclude, bases...)
+			continue
+		}
+		if rest, ok := strings.CutPrefix(arg, "^"); ok {
+			d, err := resolve(rest)
+			if err != nil {
+				return rr, err
+			}
+			rr.exclude = append(rr.exclude, d)
+			continue
+		}
+		d, err := resolve(arg)
+		if err != nil {
+			return rr, err
+		}
+		rr.include = append(rr.include, d)
+	}
+	return rr, nil
+}
+
+// rangeSlop is how many excluded commits the walk reads past where
+// dates say it could stop: git's SLOP.
+const rangeSlop = 5
+
+// interesting returns the commits of rr when it excludes any (nil
+// otherwise: every commit reachable from include). It walks both sides
+// newest first, as git does, marking what an excluded commit reaches,
+// and stops a little past where every commit still queued is excluded
+// and older than every included one found. Only the commits between the
+// ends and their boundary are read, not whole histories.
+func (rr revRange) interesting(r *repo.Repo) (map[digest.Digest]bool, error) {
+	if len(rr.exclude) == 0 {
+		return nil, nil
+	}
+	type state struct {
+		date            int64
+		parents         []digest.Digest
+		excluded        bool
+		inQueue, popped bool
+	}
+	seen := map[digest.Digest]*state{}
+	var q walkQueue
+	seq, queued := 0, 0 // queued: commits in q not excluded
+	get := func(d digest.Digest) (*state, error) {
+		if s := seen[d]; s != nil {
+			return s, nil
+		}
+		sum, err := r.Objects.ReadSummary(d)
+		if err != nil {
+			return nil, fmt.Errorf("commit %s: %w", shortID(d), err)
+		}
+		s := &state{date: sum.Date.UnixNano()}
+		for _, p := range []digest.Digest{sum.Parent, sum.MergeParent} {
+			if p != "" && r.Objects.Has(p) {
+				s.parents = append(s.parents, p)
+			}
+		}
+		seen[d] = s
+		return s, nil
+	}
+	// mark queues d once; excluded, it spreads through what was read
+	// below d already (a parent dated after its child).
+	var mark func(d digest.Digest, excluded bool) error
+	mark = func(d digest.Digest, excluded bool) error {
+		s, err := get(d)
+		if err != nil {
+			return err
+		}
+		if excluded && !s.excluded {
+			s.excluded = true
+			if s.inQueue {
+				queued--
+			}
+			if s.popped {
+				for _, p := range s.parents {
+					if err := mark(p, true); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if !s.inQueue && !s.popped {
+			s.inQueue = true
+			if !s.excluded {
+				queued++
+			}
+			heap.Push(&q, walkItem{id: d, date: s.date, seq: seq})
+			seq++
+		}
+		return nil
+	}
+	for _, d := range rr.exclude {
+		if err := mark(d, true); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range rr.include {
+		if err := mark(d, false); err != nil {
+			return nil, err
+		}
+	}
+	// The walk could stop once every commit queued is excluded and older
+	// than every included one found, but a commit may be dated before its
+	// parent (clock skew): as git does, it goes on for five more
+	// excluded commits (rangeSlop), whose marks spread to what was read.
+	oldest := int64(1<<63 - 1) // the oldest included commit read
+	for slop := rangeSlop; q.Len() > 0; {
+		if queued == 0 && q[0].date < oldest {
+			if slop == 0 {
+				break
+			}
+			slop--
+		} else {
+			slop = rangeSlop
+		}
+		s := seen[heap.Pop(&q).(walkItem).id]
+		s.inQueue, s.popped = false, true
+		if !s.excluded {
+			queued--
+			oldest = min(oldest, s.date)
+		}
+		for _, p := range s.parents {
+			if err := mark(p, s.excluded); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out := map[digest.Digest]bool{}
+	for d, s := range seen {
+		if s.popped && !s.excluded {
+			out[d] = true
+		}
+	}
+	return out, nil
+}
