@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -45,7 +46,7 @@ func newShowCommand(g *globals) *cobra.Command {
 	var format string
 	var nameStatus, nameOnly, stat bool
 	cmd := &cobra.Command{
-		Use:   "show [--name-status | --name-only | --stat] [REV] [-- PATH...]",
+		Use:   "show [--name-status | --name-only | --stat] [REV] [-- PATH...] | REV:PATH",
 		Short: "Show a commit: parent, message, config and layers",
 		Long: `Show a commit: parent, message, config and layers. With PATHs (resolved
 as in diff: relative to where you stand in a work tree, / is the image
@@ -55,10 +56,17 @@ For a merge, as git show: only the paths that differ from every parent,
 with one status letter per parent (MA: modified against the first parent,
 added against the second).
 
+"show REV:PATH" prints what REV has at PATH (from the image root), as
+git show does: a file's content, streamed from the layer that holds it
+and checked against its digest first; a symlink's target; a directory's
+names, a directory's with a trailing /.
+
   --name-status   what the commit changed (as "-- /" when no PATH is given)
   --name-only     the same, paths only
   --stat          lines added and removed per file against the first parent
-                  (everything, for a root commit), as diff --stat`,
+                  (everything, for a root commit), as diff --stat
+
+  strata show main:/etc/os-release   # the file as main has it`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				args = args[:n]
@@ -86,6 +94,16 @@ added against the second).
 			r, err := g.openRepo()
 			if err != nil {
 				return err
+			}
+			if frev, p, ok := splitRevPath(rev); ok {
+				if format == "json" || nameStatus || nameOnly || stat || len(paths) > 0 {
+					return usagef("show %s: a path's content takes no --format json, --name-status, --name-only, --stat or PATH", rev)
+				}
+				w := bufio.NewWriterSize(g.stdout, 64<<10)
+				if err := showPath(w, r, rev, frev, p); err != nil {
+					return fmt.Errorf("show: %w", err)
+				}
+				return w.Flush()
 			}
 			c, err := r.Resolve(rev)
 			if err != nil {

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/tree"
+)
+
+// splitRevPath splits git's "REV:PATH", a path as REV has it ("HEAD:/etc/motd";
+// the path is from the image root, with or without its leading slash, and
+// an empty REV is HEAD). A digest's own "sha256:" is not the separator.
+func splitRevPath(arg string) (rev, p string, ok bool) {
+	off := 0
+	if strings.HasPrefix(arg, "sha256:") {
+		off = len("sha256:")
+	}
+	i := strings.IndexByte(arg[off:], ':')
+	if i < 0 {
+		return "", "", false
+	}
+	rev, p = arg[:off+i], arg[off+i+1:]
+	if rev == "" {
+		rev = "HEAD"
+	}
+	return rev, path.Clean("/" + p), true
+}
+
+// showPath is "show REV:PATH", as git's: a file's content, a symlink's
+// target, a directory's names (each directory's with a trailing /).
+func showPath(w io.Writer, r *repo.Repo, arg, rev, p string) error {
+	c, err := r.Resolve(rev)
+	if err != nil {
+		return err
+	}
+	under := func(q string) bool { return p == "/" || strings.HasPrefix(q, p+"/") || q == p }
+	t, err := tree.NewTrees(r.Objects).Subset(c, func(q string) bool {
+		return under(q) && strings.Count(strings.TrimPrefix(q, p), "/") <= 1 || strings.HasPrefix(p, q+"/") || q == "/"
+	})
+	if err != nil {
+		return err
+	}
+	e := t[p]
+	if p == "/" && e == nil {
+		e = &layer.Entry{Path: "/", Type: layer.TypeDir}
+	}
+	if e == nil {
+		return fmt.Errorf("%s: path %s does not exist in %s", arg, pathquote.Quote(p), rev)
+	}
+	switch tree.KindOf(e.Type) {
+	case layer.TypeDir:
+		fmt.Fprintf(w, "tree %s\n\n", arg)
+		for _, q := range t.Sorted() {
+			if q == p || path.Dir(q) != p {
+				continue
+			}
+			name := path.Base(q)
+			if t[q].Type == layer.TypeDir {
+				name += "/"
+			}
+			fmt.Fprintln(w, pathquote.Quote(name))
+		}
+		return nil
+	case layer.TypeSymlink:
+		_, err := io.WriteString(w, e.Link)
+		return err
+	case layer.TypeFile:
+		return tree.NewHistory(r.Objects).WriteFile(c.Layers(), p, e, filepath.Join(r.Root, "tmp"), w)
+	}
+	return fmt.Errorf("%s: %s is a %s: only a file, a directory or a symlink is shown", arg, pathquote.Quote(p), tree.TypeName(e.Type))
+}
