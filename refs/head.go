@@ -63,16 +63,19 @@ func (s *Store) writeHead(content, msg string) error {
 
 func (s *Store) writeHeadLocked(content, msg string) error {
 	old, _ := s.ReadHead()
-	now := digest.Digest(content)
+	now, branch := digest.Digest(content), ""
 	if target, ok := strings.CutPrefix(content, "ref: "); ok {
 		now, _ = s.Read(target)
+		branch = target
 	}
 	l, err := acquire(filepath.Join(s.root, HEAD))
 	if err != nil {
 		return err
 	}
 	undo := func() {}
-	if old.Commit != now {
+	// A switch between two branches at one commit is logged too, as git
+	// logs it: "checkout -" finds the branch before in HEAD's reflog.
+	if old.Commit != now || old.Branch != branch {
 		if undo, err = s.appendLog(HEAD, old.Commit, now, msg); err != nil {
 			l.release()
 			return err

@@ -100,7 +100,7 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 	if c != nil {
 		id = c.ID
 	}
-	msg := "checkout: moving to " + o.Rev
+	msg := checkoutMessage(w, o)
 	createBranch := func() error {
 		if o.NewBranch == "" {
 			return nil
@@ -292,4 +292,58 @@ func (w *Worktree) Reset(ctx context.Context, rev string, mode ResetMode) (*obje
 		return c, fmt.Errorf("reset: %w", moveErr)
 	}
 	return c, nil
+}
+
+// checkoutMessage is git's reflog message for a checkout, "checkout:
+// moving from main to dev", which PreviousCheckout reads back: from is
+// the branch HEAD was on, or its commit's short id when detached.
+func checkoutMessage(w *Worktree, o CheckoutOptions) string {
+	from := "HEAD"
+	if h, err := w.Head(); err == nil {
+		switch {
+		case h.Branch != "":
+			from = refs.ShortName(h.Branch)
+		case h.Commit != "":
+			from = h.Commit.Encoded()[:12]
+		}
+	}
+	to := o.Rev
+	if o.NewBranch != "" {
+		to = o.NewBranch
+	}
+	if to == "" {
+		to = "HEAD"
+	}
+	return "checkout: moving from " + from + " to " + to
+}
+
+// ErrNoPreviousCheckout: "checkout -" (git's @{-N}) found fewer
+// checkouts in the work tree's HEAD reflog.
+var ErrNoPreviousCheckout = errors.New("no such checkout in HEAD's reflog")
+
+// PreviousCheckout is git's @{-n}: what HEAD was on before the nth last
+// checkout, a branch's short name or a commit's short id, read from the
+// work tree's HEAD reflog (checkoutMessage).
+func (w *Worktree) PreviousCheckout(n int) (string, error) {
+	name := refs.HEAD
+	if w.Name != MainName {
+		name = w.HeadLog()
+	}
+	entries, err := w.Repo.Refs.Log(name)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Message, "checkout: moving from ")
+		if !ok {
+			continue
+		}
+		// Ref names hold no spaces.
+		if from, _, ok := strings.Cut(rest, " to "); ok {
+			if n--; n == 0 {
+				return from, nil
+			}
+		}
+	}
+	return "", ErrNoPreviousCheckout
 }

@@ -22,6 +22,11 @@ func (w *Worktree) logHead(old, new digest.Digest, msg string) error {
 	if w.Name == MainName || old == new {
 		return nil
 	}
+	return w.appendHeadLog(old, new, msg)
+}
+
+// appendHeadLog writes one entry to the work tree's HEAD reflog.
+func (w *Worktree) appendHeadLog(old, new digest.Digest, msg string) error {
 	p := filepath.Join(w.Repo.Root, "logs", filepath.FromSlash(w.HeadLog()))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("reflog %s: %w", w.HeadLog(), err)

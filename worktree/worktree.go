@@ -269,6 +269,7 @@ func (w *Worktree) setHead(st *State, branch string, id digest.Digest, msg strin
 		if h, err := w.Head(); err == nil {
 			before = h.Commit
 		}
+		was := st.Head
 		if branch != "" {
 			st.Head = "ref: " + branch
 		} else {
@@ -277,7 +278,10 @@ func (w *Worktree) setHead(st *State, branch string, id digest.Digest, msg strin
 		if err := w.writeState(*st); err != nil {
 			return err
 		}
-		return w.logHead(before, id, msg)
+		if before == id && (was == "" || was == st.Head) {
+			return nil // nothing moved, or a first checkout: nothing to go back to
+		}
+		return w.appendHeadLog(before, id, msg) // a switch between branches at one commit too, as git
 	}
 	if branch != "" {
 		return w.Repo.Refs.SetHeadBranch(branch, msg)

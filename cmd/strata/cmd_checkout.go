@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -36,6 +37,7 @@ every change lands in .strata/worktree/upper until it is committed.
   strata checkout main              # attach HEAD to branch main
   strata checkout v1                # any other revision detaches HEAD
   strata checkout -b feature v1     # new branch at v1 (default HEAD)
+  strata checkout -                 # back to the branch (or commit) before: git's @{-1}
   strata checkout --path /srv/env2 dev   # a second work tree elsewhere
 
 Switching to another commit with uncommitted changes is refused, listing
@@ -55,6 +57,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			r, w, err := openWorktree(g, o.path)
 			if err != nil {
 				return err
+			}
+			if rev, err = previousCheckout(w, rev); err != nil {
+				return fmt.Errorf("checkout: %w", err)
 			}
 			if o.quiet {
 				// Feedback goes (the commits a detached HEAD leaves
@@ -81,6 +86,29 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().StringVar(&o.path, "path", "", "check out in `DIR`, a second work tree, instead of <project>/rootfs")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
+}
+
+// previousCheckout reads git's "-" and "@{-N}" as what HEAD was on
+// before the last or the Nth last checkout; other revisions stay.
+func previousCheckout(w *worktree.Worktree, rev string) (string, error) {
+	n := 0
+	if rev == "-" {
+		n = 1
+	} else if s, ok := strings.CutPrefix(rev, "@{-"); ok && strings.HasSuffix(s, "}") {
+		k, err := strconv.Atoi(strings.TrimSuffix(s, "}"))
+		if err != nil || k < 1 {
+			return "", fmt.Errorf("%s: %w", rev, refs.ErrUnknownRevision)
+		}
+		n = k
+	}
+	if n == 0 {
+		return rev, nil
+	}
+	prev, err := w.PreviousCheckout(n)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", rev, err)
+	}
+	return prev, nil
 }
 
 // printHeadMoved says where HEAD is now, as git does.
