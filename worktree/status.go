@@ -594,16 +594,18 @@ func (s *scanner) unchanged(crel string, st *unix.Stat_t) bool {
 
 // sameMtime reports whether a work tree file's mtime nu vouches that it
 // is its entry's, whose mtime is old: the same time, or, as layers keep
-// whole seconds, a time within old's second when the file's ctime (which
+// whole seconds, a time within old's second, when the file's ctime (which
 // only the kernel sets, to the time of any write, chmod, xattr change or
 // rename) is before settled (State.Settled): the file is then as the
 // scan of the commit the mount last made saw it. So a commit's files are
-// not all hashed again by the next status, and one written since is.
+// not all hashed again by the next status, and one written since is,
+// even with its entry's very mtime: restore, tar -x and cp -p set mtimes,
+// and files of one size built with one SOURCE_DATE_EPOCH share theirs.
 func sameMtime(old, nu time.Time, ctime, settled int64) bool {
-	if old.Equal(nu) {
-		return true
+	if ctime >= settled {
+		return false
 	}
-	return old.Nanosecond() == 0 && nu.Unix() == old.Unix() && ctime < settled
+	return old.Equal(nu) || old.Nanosecond() == 0 && nu.Unix() == old.Unix()
 }
 
 func isEmptyDir(dir string) (bool, error) {
