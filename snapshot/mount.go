@@ -82,13 +82,39 @@ func CanMount() error {
 	return nil
 }
 
+// Open makes the mount without attaching it anywhere: the file is its
+// root (a path below /proc/self/fd reads it), and closing the file
+// unmounts it, however the process ends. Target is only a name for
+// errors. Without an upper the mount is read-only and needs two lowers.
+func (m Mount) Open() (*os.File, error) {
+	mfd, err := m.fsmount()
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(mfd), m.Target), nil
+}
+
 func (m Mount) do(flags int) error {
+	mfd, err := m.fsmount()
+	if err != nil {
+		return err
+	}
+	// The mount fd must be closed before anyone unmounts, or umount says EBUSY.
+	defer unix.Close(mfd)
+	if err := unix.MoveMount(mfd, "", unix.AT_FDCWD, m.Target, unix.MOVE_MOUNT_F_EMPTY_PATH|flags); err != nil {
+		return fmt.Errorf("mount %s: move_mount: %w", m.Target, err)
+	}
+	return nil
+}
+
+// fsmount configures m and returns the fd of the new, detached mount.
+func (m Mount) fsmount() (int, error) {
 	fsfd, err := unix.Fsopen(m.Type, unix.FSOPEN_CLOEXEC)
 	if errors.Is(err, unix.EPERM) && os.Geteuid() != 0 {
-		return fmt.Errorf("mount %s: %w", m.Target, needRoot())
+		return -1, fmt.Errorf("mount %s: %w", m.Target, needRoot())
 	}
 	if err != nil {
-		return fmt.Errorf("mount %s: fsopen: %w", m.Target, err)
+		return -1, fmt.Errorf("mount %s: fsopen: %w", m.Target, err)
 	}
 	defer unix.Close(fsfd)
 	set := func(key, value string) error {
@@ -99,39 +125,34 @@ func (m Mount) do(flags int) error {
 	}
 	for _, l := range m.Lowers {
 		if err := set("lowerdir+", l); err != nil {
-			return err
+			return -1, err
 		}
 	}
 	if m.Upper != "" {
 		if err := set("upperdir", m.Upper); err != nil {
-			return err
+			return -1, err
 		}
 		if err := set("workdir", m.Work); err != nil {
-			return err
+			return -1, err
 		}
 	}
 	for _, o := range m.Options {
 		k, v, _ := strings.Cut(o, "=")
 		if err := set(k, v); err != nil {
-			return err
+			return -1, err
 		}
 	}
 	if err := unix.FsconfigCreate(fsfd); err != nil {
-		return fmt.Errorf("mount %s: %w%s", m.Target, err, fsLog(fsfd))
+		return -1, fmt.Errorf("mount %s: %w%s", m.Target, err, fsLog(fsfd))
 	}
 	// nosuid,nodev: the host sees the work tree, and a container must not
 	// plant a setuid binary or a device node for the host's users there.
 	// Inside a container the runtime remounts a bind without them.
 	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, MountAttrs)
 	if err != nil {
-		return fmt.Errorf("mount %s: fsmount: %w%s", m.Target, err, fsLog(fsfd))
+		return -1, fmt.Errorf("mount %s: fsmount: %w%s", m.Target, err, fsLog(fsfd))
 	}
-	// The mount fd must be closed before anyone unmounts, or umount says EBUSY.
-	defer unix.Close(mfd)
-	if err := unix.MoveMount(mfd, "", unix.AT_FDCWD, m.Target, unix.MOVE_MOUNT_F_EMPTY_PATH|flags); err != nil {
-		return fmt.Errorf("mount %s: move_mount: %w", m.Target, err)
-	}
-	return nil
+	return mfd, nil
 }
 
 // fsLog reads the kernel's messages about a failed fsconfig.

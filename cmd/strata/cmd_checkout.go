@@ -28,7 +28,7 @@ type checkoutFlags struct {
 func newCheckoutCommand(g *globals) *cobra.Command {
 	var o checkoutFlags
 	cmd := &cobra.Command{
-		Use:   "checkout [-b NEW] [--detach] [--force] [--path DIR] [REV]",
+		Use:   "checkout [-b NEW] [--detach] [--force] [--path DIR] [REV] | [REV] -- PATH...",
 		Short: "Mount a revision as the work tree",
 		Long: `Mount REV (default HEAD) at <project>/rootfs as an overlay: the revision's
 layers, unpacked once into .strata/snapshots, are its read-only lowers, and
@@ -38,6 +38,7 @@ every change lands in .strata/worktree/upper until it is committed.
   strata checkout v1                # any other revision detaches HEAD
   strata checkout -b feature v1     # new branch at v1 (default HEAD)
   strata checkout -                 # back to the branch (or commit) before: git's @{-1}
+  strata checkout main~3 -- /etc/motd   # restore one file from a revision (see restore)
   strata checkout --path /srv/env2 dev   # a second work tree elsewhere
 
 Switching to another commit with uncommitted changes is refused, listing
@@ -45,8 +46,27 @@ them, unless --force (which discards them). Paths excluded by
 .strata/info/exclude or /.strataignore are kept across switches.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
-		Args: rangeArgs(0, 1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if n := cmd.ArgsLenAtDash(); n >= 0 {
+				if len(args) == n {
+					return usagef("checkout: name the PATHs to restore after --")
+				}
+				args = args[:n]
+			}
+			return rangeArgs(0, 1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if n := cmd.ArgsLenAtDash(); n >= 0 {
+				// git's checkout [REV] -- PATH: restore, HEAD stays.
+				if o.newBranch != "" || o.detach || o.force {
+					return usagef("checkout -- PATH: -b, --detach and --force do not apply to restoring paths")
+				}
+				rev := "HEAD"
+				if n == 1 {
+					rev = args[0]
+				}
+				return runRestore(cmd, g, o.path, rev, args[n:], o.quiet)
+			}
 			rev := ""
 			if len(args) == 1 {
 				rev = args[0]

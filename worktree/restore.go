@@ -1,0 +1,140 @@
+package worktree
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
+)
+
+// ErrNotInRevision: restore was asked for a path the revision does not
+// have.
+var ErrNotInRevision = errors.New("did not match any path in the revision")
+
+// Restore writes what revision rev has at paths (absolute and clean:
+// a file, a symlink, a device, or a directory with all below it) into the
+// work tree, with its content, mode, owner, mtime and xattrs, as git's
+// "checkout REV -- PATH" does: HEAD does not move, nothing is committed,
+// and what the work tree has under a path that rev does not is kept.
+// The directories above a path are left as they are (made 0755 where
+// missing). A path rev does not have is an error, and then nothing is
+// written. A hard link whose other names are not restored comes back as
+// a copy of their content: equal to the lower's, it is no change, and
+// the layers keep the link. It returns how many entries other than
+// directories it wrote.
+//
+// The entries are read from a read-only overlay of rev's snapshots that
+// is never attached to the file system, and written by the layer
+// unpacker, which resolves every path inside the work tree: a symlink
+// the work tree holds on the way cannot send a write outside.
+func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int, error) {
+	unlock, err := w.lock()
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	if _, err := w.ensure(ctx); err != nil {
+		return 0, err
+	}
+	c, err := w.Resolve(rev)
+	if err != nil {
+		return 0, err
+	}
+	wanted := func(p string) bool { return tree.Under(p, paths) }
+	above := func(p string) bool {
+		for _, q := range paths {
+			if p == "/" || strings.HasPrefix(q, p+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	t, err := w.trees.Subset(c, func(p string) bool { return wanted(p) || above(p) })
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range paths {
+		if p != "/" && t[p] == nil {
+			return 0, fmt.Errorf("%s: %w %s", p, ErrNotInRevision, rev)
+		}
+	}
+	lowers, err := w.lowers(ctx, c.Layers())
+	if err != nil {
+		return 0, err
+	}
+	if len(lowers) < 2 {
+		// A read-only overlay needs two lowers.
+		empty, err := os.MkdirTemp(w.Repo.Objects.TempDir(), "restore-")
+		if err != nil {
+			return 0, err
+		}
+		defer os.Remove(empty)
+		lowers = append(lowers, empty)
+	}
+	src, err := snapshot.Plan(lowers, "", "", "restore of "+rev).Open()
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+
+	tr, tw := io.Pipe()
+	go func() {
+		_, err := layer.WriteTar(ctx, "/proc/self/fd/"+strconv.Itoa(int(src.Fd())), tw, layer.WriteOptions{
+			Exclude: func(p string, isDir bool) bool { return !wanted(p) && !above(p) },
+		})
+		tw.CloseWithError(err)
+	}()
+	fr, fw := io.Pipe()
+	counted := make(chan int, 1)
+	go func() {
+		n, err := dropEntries(tr, fw, above)
+		tr.CloseWithError(io.ErrClosedPipe) // stops WriteTar if this ended first
+		fw.CloseWithError(err)
+		counted <- n
+	}()
+	err = layer.Unpack(ctx, fr, w.target, layer.Apply)
+	fr.CloseWithError(io.ErrClosedPipe) // stops the filter if Unpack ended first
+	n := <-counted
+	if err != nil {
+		return 0, fmt.Errorf("restore: %w", err)
+	}
+	return n, nil
+}
+
+// dropEntries copies the tar r to w without the entries drop names (the
+// directories above the restored paths, which keep the work tree's
+// attributes), and counts the entries other than directories it copies.
+func dropEntries(r io.Reader, w io.Writer, drop func(p string) bool) (int, error) {
+	in, out := tar.NewReader(r), tar.NewWriter(w)
+	n := 0
+	for {
+		hdr, err := in.Next()
+		if err == io.EOF {
+			return n, out.Close()
+		}
+		if err != nil {
+			return n, err
+		}
+		if drop(path.Clean("/" + hdr.Name)) {
+			continue
+		}
+		if hdr.Typeflag != tar.TypeDir {
+			n++
+		}
+		if err := out.WriteHeader(hdr); err != nil {
+			return n, err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			return n, err
+		}
+	}
+}
