@@ -68,8 +68,8 @@ func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int
 		}
 	}
 	lowers, err := w.lowers(ctx, c.Layers())
-	if err != nil {
-		return 0, err
+	if err != nil || len(lowers) == 0 {
+		return 0, err // no layers: "/" is all it has, and empty
 	}
 	if len(lowers) < 2 {
 		// A read-only overlay needs two lowers.
@@ -87,12 +87,15 @@ func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int
 	defer src.Close()
 
 	tr, tw := io.Pipe()
+	written := make(chan struct{})
 	go func() {
+		defer close(written)
 		_, err := layer.WriteTar(ctx, "/proc/self/fd/"+strconv.Itoa(int(src.Fd())), tw, layer.WriteOptions{
 			Exclude: func(p string, isDir bool) bool { return !wanted(p) && !above(p) },
 		})
 		tw.CloseWithError(err)
 	}()
+	defer func() { <-written }() // before src closes
 	fr, fw := io.Pipe()
 	counted := make(chan int, 1)
 	go func() {
