@@ -10,7 +10,9 @@ import (
 	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -22,12 +24,13 @@ type commitFlags struct {
 	changes               []string
 	from                  string
 	quiet                 bool
+	amend                 bool
 }
 
 func newCommitCommand(g *globals) *cobra.Command {
 	var o commitFlags
 	cmd := &cobra.Command{
-		Use:   "commit -m MSG [-q] [--allow-empty] [--author A] [--date D] [--change INSTR]...",
+		Use:   "commit (-m MSG | --amend [-m MSG]) [-q] [--allow-empty] [--author A] [--date D] [--change INSTR]...",
 		Short: "Record the work tree's changes as a new commit",
 		Long: `Turn the work tree's changes (its overlay upper directory) into one new
 zstd layer on top of HEAD and move HEAD's branch to the new commit. The
@@ -41,6 +44,7 @@ the work tree and out of the commit.
   strata commit -m "motd"
   strata commit -m "x" --change 'ENV PATH=/opt/bin:$PATH' --change 'CMD ["nginx"]'
   strata commit --from web -m "state after a week"   # a run -d --rev, running or not
+  strata commit --amend                # fold the work tree's changes into HEAD
 
 --change takes Dockerfile instructions, as docker commit does: ENV, CMD,
 ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL. A config
@@ -48,6 +52,12 @@ change alone makes a commit; with no change at all, commit says "nothing to
 commit" unless --allow-empty. The date is --date (RFC 3339), else
 $SOURCE_DATE_EPOCH, else now; the author is --author, else [user] in the
 repository's config, else git's global identity.
+
+--amend replaces HEAD, as git's: the new commit has HEAD's parent, HEAD's
+changes and the work tree's in one layer, and HEAD's message, author and
+config, each unless -m, --author or --change says otherwise; the date is
+new. A merge or a root commit is not amended (reset --soft HEAD~1 and
+commit, for the one; the other has no parent to stand on).
 
 Exit status: 0 on success, 1 on errors (including nothing to commit), 2 on
 usage errors.
@@ -57,8 +67,11 @@ concludes the stopped step as --continue does, with -m as its message and
 --change applied to its merged config (how config conflicts are resolved).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.message == "" {
+			if o.message == "" && !o.amend {
 				return usagef("commit: -m MSG is required")
+			}
+			if o.amend && o.from != "" {
+				return usagef("commit: --amend and --from do not go together")
 			}
 			co := worktree.CommitOptions{Message: o.message, AllowEmpty: o.allowEmpty, Author: o.author}
 			if len(o.changes) > 0 {
@@ -85,18 +98,28 @@ concludes the stopped step as --continue does, with -m as its message and
 			}
 			if seq, ok, err := w.Sequence(); err != nil {
 				return err
+			} else if ok && o.amend {
+				return fmt.Errorf("commit --amend: a %s is stopped on conflicts: conclude it with commit -m or abort it first", seq.Op)
 			} else if ok {
 				// During a merge, rebase, cherry-pick or revert, commit
 				// concludes the stopped step, as git's does.
 				out, err := w.Continue(cmd.Context(), worktree.ContinueOptions{Config: co.Config, Message: o.message, Mtime: co.Mtime})
 				return report(g, seq.Op, out, err)
 			}
-			thaw, err := freezeRuns(w)
-			if err != nil {
-				return fmt.Errorf("commit: %w", err)
+			var c *objects.Commit
+			var cs []tree.Change
+			if o.amend {
+				if c, cs, err = amend(cmd.Context(), w, co, o.changes); c != nil {
+					o.message = c.Message()
+				}
+			} else {
+				thaw, ferr := freezeRuns(w)
+				if ferr != nil {
+					return fmt.Errorf("commit: %w", ferr)
+				}
+				c, cs, err = w.Commit(cmd.Context(), co)
+				thaw()
 			}
-			c, cs, err := w.Commit(cmd.Context(), co)
-			thaw()
 			if errors.Is(err, worktree.ErrNothingToCommit) {
 				return fmt.Errorf("commit: nothing to commit, work tree clean (use --allow-empty to commit anyway)")
 			}
@@ -129,6 +152,8 @@ concludes the stopped step as --continue does, with -m as its message and
 	// strata has no index: every change in the work tree is committed,
 	// which is what git's -a asks for. Scripts that say 'commit -am' work.
 	cmd.Flags().BoolP("all", "a", false, "accepted for git's -a: every change in the work tree is committed anyway")
+	cmd.Flags().BoolVar(&o.amend, "amend", false, "replace HEAD with a commit of its changes and the work tree's, on HEAD's parent (message, author and config kept unless given)")
+	cmd.Flags().Bool("no-edit", false, "accepted for git's --amend --no-edit: the message is kept unless -m gives one")
 	cmd.Flags().StringVar(&o.author, "author", "", "author as `\"Name <email>\"`")
 	cmd.Flags().StringVar(&o.date, "date", "", "commit date, RFC 3339")
 	cmd.Flags().StringVar(&o.from, "from", "", "commit the changes of the detached run `NAME` (run -d --rev; a running one is frozen meanwhile) as a child of its revision")

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/worktree"
+)
+
+// Errors of commit --amend.
+var (
+	errAmendMerge = errors.New("HEAD is a merge: reset --soft HEAD~1 and commit, then merge again")
+	errAmendRoot  = errors.New("HEAD is a root commit: there is no parent to put the new commit on")
+)
+
+// amend is commit --amend: a reset --soft to HEAD's parent, which keeps
+// every file as it is, then a commit with HEAD's message, author and
+// config unless co gives them. If that commit fails, HEAD is put back.
+func amend(ctx context.Context, w *worktree.Worktree, co worktree.CommitOptions, changes []string) (*objects.Commit, []tree.Change, error) {
+	head, err := w.Resolve("HEAD")
+	if err != nil {
+		return nil, nil, err
+	}
+	if head.MergeParent() != "" {
+		return nil, nil, errAmendMerge
+	}
+	parent, err := w.Repo.Objects.Parent(head.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if parent == "" {
+		return nil, nil, errAmendRoot
+	}
+	if co.Message == "" {
+		co.Message = head.Message()
+	}
+	if co.Author == "" {
+		co.Author = head.Author()
+	}
+	kept := head.Config.Config
+	co.Config = func(c *ocispec.ImageConfig) error {
+		*c = kept
+		return image.ApplyChanges(c, changes)
+	}
+	co.AllowEmpty = true // a new message alone is an amend
+	if _, err := w.Reset(ctx, parent.String(), worktree.ResetSoft); err != nil {
+		return nil, nil, err
+	}
+	c, cs, err := w.Commit(ctx, co)
+	if c == nil {
+		if _, rerr := w.Reset(ctx, head.ID.String(), worktree.ResetSoft); rerr != nil {
+			return nil, nil, fmt.Errorf("%w; and HEAD could not be put back on %s: %v", err, shortID(head.ID), rerr)
+		}
+	}
+	return c, cs, err
+}
