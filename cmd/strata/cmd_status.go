@@ -56,13 +56,14 @@ func toChangesJSON(cs []tree.Change) []changeJSON {
 
 type statusOptions struct {
 	short  bool
+	branch bool
 	format string
 }
 
 func newStatusCommand(g *globals) *cobra.Command {
 	var o statusOptions
 	cmd := &cobra.Command{
-		Use:   "status [--short] [--format json]",
+		Use:   "status [--short [--branch]] [--format json]",
 		Short: "Show what changed in the work tree",
 		Long: `Show the paths changed in the work tree since the commit it is based on:
 A added, M modified (content, mode, owner, xattrs or link target), D deleted,
@@ -104,6 +105,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&o.short, "short", "s", false, "one line per path: status letter and path")
+	cmd.Flags().BoolVarP(&o.branch, "branch", "b", false, `with --short, a first line "## BRANCH" ("## HEAD (no branch)" when detached), as git's`)
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	return cmd
 }
@@ -123,6 +125,13 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 		return writeJSON(w, v)
 	}
 	if o.short {
+		if o.branch {
+			name := "HEAD (no branch)"
+			if h.Branch != "" {
+				name = refs.ShortName(h.Branch)
+			}
+			fmt.Fprintf(w, "## %s\n", name)
+		}
 		if seq != nil {
 			for _, c := range seq.Conflicts {
 				fmt.Fprintf(w, "U %s\n", pathquote.Quote(c.Path))

@@ -11,9 +11,9 @@ import (
 )
 
 // revRange is a set of commits as git's revision ranges name it: those
-// reachable from include and from none of exclude. "B" includes B,
-// "^A" excludes A, "A..B" is "^A B" and "A...B" what either has and not
-// both ("A B ^base" for each of their merge bases). An empty end of ".." is HEAD.
+// reachable from include and from none of exclude. "B" includes B, "^A"
+// excludes A, "A..B" is "^A B" and "A...B" what either has and not both
+// ("A B ^base" for each of their merge bases). An empty end is HEAD.
 type revRange struct {
 	include, exclude []digest.Digest
 }
