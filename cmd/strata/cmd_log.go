@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register("log", newLogCommand) }
@@ -29,6 +31,9 @@ type logOptions struct {
 	firstParent bool
 	merges      bool // only merges
 	noMerges    bool
+	// diff: each commit's changes against its first parent after it
+	// (-p, --stat, --name-status), as git log shows them; merges none.
+	diff diffOptions
 }
 
 // logEntry is the JSON form of a commit in log and show.
@@ -86,6 +91,12 @@ parent it matches, as git does.
 			if o.graph && o.format == "json" {
 				return usagef("log: --graph draws text; it does not combine with --format json")
 			}
+			if d := o.diff; btoi(d.patch)+btoi(d.stat)+btoi(d.nameStatus) > 1 {
+				return usagef("log: -p, --stat and --name-status do not go together")
+			}
+			if o.diff != (diffOptions{}) && (o.graph || o.format == "json") {
+				return usagef("log: -p, --stat and --name-status print text, without --graph")
+			}
 			r, err := g.openRepo()
 			if err != nil {
 				return err
@@ -104,6 +115,9 @@ parent it matches, as git does.
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
 	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")
+	cmd.Flags().BoolVarP(&o.diff.patch, "patch", "p", false, "each commit's unified diff against its first parent")
+	cmd.Flags().BoolVar(&o.diff.stat, "stat", false, "each commit's lines added and removed per file")
+	cmd.Flags().BoolVar(&o.diff.nameStatus, "name-status", false, "each commit's changed paths, with status letters")
 	return cmd
 }
 
@@ -181,6 +195,9 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 			entries = append(entries, e)
 		} else {
 			printLogEntry(w, e, o.oneline, shown == 0)
+			if err := logDiff(w, r, d, n, paths, o); err != nil {
+				return fmt.Errorf("log: commit %s: %w", shortID(d), err)
+			}
 		}
 		shown++
 	}
@@ -199,6 +216,27 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 		}
 	}
 	return missingPaths(bad)
+}
+
+// logDiff prints, for log -p, --stat or --name-status, what commit d
+// changed against its first parent (under paths), after its header;
+// merges show none, as in git log.
+func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []string, o logOptions) error {
+	if o.diff == (diffOptions{}) || n.sum.MergeParent != "" {
+		return nil
+	}
+	diff, err := worktree.Main(r).Diff(context.Background(), worktree.DiffOptions{Revs: []string{d.String()}, Parent: true,
+		Paths: paths, Contents: o.diff.patch || o.diff.stat})
+	if err != nil {
+		return err
+	}
+	if len(diff.Changes) == 0 {
+		return nil
+	}
+	if !o.oneline {
+		fmt.Fprintln(w)
+	}
+	return printDiff(w, diff, o.diff)
 }
 
 func toLogEntry(s objects.Summary, decor []string) logEntry {
