@@ -31,6 +31,7 @@ func (f *seqFlags) add(g *globals, cmd *cobra.Command, skip bool) {
 	}
 	cmd.Flags().BoolVar(&f.force, "force", false, "go ahead even while a container or process uses the work tree")
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "say nothing on success (conflicts and errors are still printed)")
+	cmd.Flags().Bool("no-edit", false, "accepted for git's --no-edit: strata opens no editor, the message is the default or -m's")
 	// Read before RunE runs: report and control say nothing then.
 	run := cmd.RunE
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
