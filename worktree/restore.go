@@ -14,6 +14,7 @@ import (
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/snapshot"
 	"github.com/strata-sh/strata/tree"
+	"golang.org/x/sys/unix"
 )
 
 // ErrNotInRevision: restore was asked for a path the revision does not
@@ -25,8 +26,8 @@ var ErrNotInRevision = errors.New("did not match any path in the revision")
 // work tree, with its content, mode, owner, mtime and xattrs, as git's
 // "checkout REV -- PATH" does: HEAD does not move, nothing is committed,
 // and what the work tree has under a path that rev does not is kept.
-// The directories above a path are left as they are (made 0755 where
-// missing). A path rev does not have is an error, and then nothing is
+// The directories above a path keep the work tree's attributes; one the
+// work tree lacks, or has as something else, is made as rev has it. A path rev does not have is an error, and then nothing is
 // written. A hard link whose other names are not restored comes back as
 // a copy of their content: equal to the lower's, it is no change, and
 // the layers keep the link. It returns how many entries other than
@@ -67,6 +68,20 @@ func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int
 			return 0, fmt.Errorf("%s: %w %s", p, ErrNotInRevision, rev)
 		}
 	}
+	// The directories above the paths keep the work tree's attributes,
+	// where the work tree has them as directories; one it has as
+	// something else (a file, a symlink) is made the revision's
+	// directory, as git does.
+	var aboveDirs []string
+	for p := range t {
+		if above(p) {
+			aboveDirs = append(aboveDirs, p)
+		}
+	}
+	keep, err := w.realDirs(aboveDirs)
+	if err != nil {
+		return 0, err
+	}
 	lowers, err := w.lowers(ctx, c.Layers())
 	if err != nil || len(lowers) == 0 {
 		return 0, err // no layers: "/" is all it has, and empty
@@ -99,7 +114,7 @@ func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int
 	fr, fw := io.Pipe()
 	counted := make(chan int, 1)
 	go func() {
-		n, err := dropEntries(tr, fw, above)
+		n, err := dropEntries(tr, fw, func(p string) bool { return keep[p] })
 		tr.CloseWithError(io.ErrClosedPipe) // stops WriteTar if this ended first
 		fw.CloseWithError(err)
 		counted <- n
@@ -140,4 +155,24 @@ func dropEntries(r io.Reader, w io.Writer, drop func(p string) bool) (int, error
 			return n, err
 		}
 	}
+}
+
+// realDirs returns which of dirs (absolute) the work tree has as
+// directories, reached without following a symlink.
+func (w *Worktree) realDirs(dirs []string) (map[string]bool, error) {
+	root, err := unix.Open(w.target, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", w.target, err)
+	}
+	defer unix.Close(root)
+	out := map[string]bool{}
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS}
+	for _, d := range dirs {
+		fd, err := unix.Openat2(root, strings.TrimPrefix(d, "/"), &how)
+		if err == nil {
+			unix.Close(fd)
+			out[d] = true
+		}
+	}
+	return out, nil
 }
