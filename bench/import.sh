@@ -23,6 +23,7 @@ if [ ! -d "$TREE" ]; then
 	mv "$TREE.tmp" "$TREE"
 fi
 
+settled=$(scripts/bench-settle.sh) # the steps before this one load the cores too
 load0=$(cut -d' ' -f1-3 /proc/loadavg) # before this script's own work
 work=$(mktemp -d /var/tmp/strata-bench.XXXXXX)
 trap 'umount "$work/fs" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -95,7 +96,7 @@ size=$(du -sh "$TREE" | cut -f1)
 ours=$(stat -c %s "$work/layer.zst")
 z3=$(zstd -qdc "$work/layer.zst" | zstd -3 -T0 -q | wc -c)
 gnu=$(tar -cf - -C "$TREE" . | zstd -3 -T0 -q | wc -c)
-echo "Tree: $TREE ($entries entries, $size); $RUNS interleaved runs; load average $load0 before, $(cut -d' ' -f1-3 /proc/loadavg) after."
+echo "Tree: $TREE ($entries entries, $size); $RUNS interleaved runs; load average $load0 before (after ${settled} s waiting for it to settle), $(cut -d' ' -f1-3 /proc/loadavg) after."
 # On a machine busy with other work the create ratio says little: the
 # same code measured 0.75-0.80x at load 2-3 and 1.40x at load 4.7 (the
 # peer kept its pace better under contention). The runs themselves load

@@ -77,6 +77,8 @@ if "$STRATA" version >/dev/null 2>&1; then
 	trap '"$STRATA" -C "$work/repo" umount >/dev/null 2>&1; rm -rf "$work"' EXIT
 fi
 
+settled=$("$(dirname "$0")/../scripts/bench-settle.sh") # the steps before load the cores too
+
 cat >"$work/inner.sh" <<'INNER'
 set -euo pipefail
 umount /sys/fs/cgroup/unified 2>/dev/null || true
@@ -133,7 +135,7 @@ awk -v s="$s" -v c="$c" -v r="$r" -v f="$f" -v sn="$sn" -v cn="$cn" 'BEGIN {
 echo
 echo "strata timed as: $([ "$mode" = cli ] && echo 'strata -C REPO run --network host|none -- /bin/true, on a checkout' || echo 'the runtime alone')."
 echo "crun and runc load the seccomp filter strata loads (Docker's default profile, native arch)."
-echo "N=$N interleaved runs each (in a new random order each round), inside one private mount namespace; load average $(cut -d' ' -f1-3 /proc/loadavg); crun $(crun --version | head -1 | awk '{print $3}'), $(runc --version | head -1)."
+echo "N=$N interleaved runs each (in a new random order each round), inside one private mount namespace; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (they began after ${settled} s waiting for the load to settle); crun $(crun --version | head -1 | awk '{print $3}'), $(runc --version | head -1)."
 echo "strata parent while a container runs: VmRSS ${rss:-?} kB, VmHWM ${hwm:-?} kB."
 if [ -n "${BENCH_CHART:-}" ]; then
 	awk -v s="$s" -v c="$c" -v r="$r" -v f="$f" -v sn="$sn" -v cn="$cn" 'BEGIN {
