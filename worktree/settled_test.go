@@ -19,8 +19,12 @@ func TestSameMtime(t *testing.T) {
 		ctime, settled int64
 		trusted        bool
 	}{
-		{"the same time", sec(100, 5), sec(100, 5), 500, 0, true},
-		{"the same whole second", sec(100, 0), sec(100, 0), 500, 0, true},
+		{"the same time, unchanged since before the scan", sec(100, 5), sec(100, 5), 150, 200, true},
+		{"the same whole second, unchanged since before the scan", sec(100, 0), sec(100, 0), 150, 200, true},
+		// restore, tar -x and cp -p set a file's mtime to its entry's:
+		// only a ctime before the scan vouches for it.
+		{"the same time, written since the scan", sec(100, 5), sec(100, 5), 500, 200, false},
+		{"the same time, no settled scan", sec(100, 0), sec(100, 0), 500, 0, false},
 		{"no settled scan", sec(100, 0), sec(100, 7), 100, 0, false},
 		{"unchanged since before the scan", sec(100, 0), sec(100, 7), 150, 200, true},
 		{"a future mtime, unchanged since before the scan", sec(900, 0), sec(900, 7), 150, 200, true},
@@ -61,13 +65,8 @@ func TestSettledOnlyForItsCommit(t *testing.T) {
 // write of the same size with the mtime put back within the committed
 // second, and an xattr set. Both moved the file's ctime past the scan.
 func TestStatusAfterWholeSecondCommit(t *testing.T) {
-	requireRoot(t)
 	ctx := context.Background()
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	r, _, w := checkedOutBase(t)
 	seconds := func(t time.Time) time.Time { return t.Truncate(time.Second) }
 
 	past, future := time.Unix(1_000_000_000, 0), time.Now().Add(1000*time.Hour).Truncate(time.Second)
