@@ -13,13 +13,8 @@ import (
 // by --force is listed with its size and its user, survives a prune while
 // the shell inside lives, and is deleted by the first prune after it exits.
 func TestDetachedUppersPrunedWhenUnused(t *testing.T) {
-	requireRoot(t)
 	ctx := context.Background()
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	c1 := commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	_, c1, w := checkedOutBase(t)
 	must(t, write(w.Target()+"/etc/two", "two\n"))
 	_, _, err := w.Commit(ctx, CommitOptions{Message: "two"})
 	must(t, err)

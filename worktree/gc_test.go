@@ -41,12 +41,7 @@ func TestCommitFromEmpty(t *testing.T) {
 // TestPruneSnapshots: gc drops snapshots of removed layers but keeps
 // those a work tree is mounted on.
 func TestPruneSnapshots(t *testing.T) {
-	requireRoot(t)
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	c := commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	r, c, w := checkedOutBase(t)
 	_ = w
 	s := snapshot.NewSnapshots(r.Objects)
 	// A snapshot of a layer that gc has removed.

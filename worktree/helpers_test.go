@@ -85,6 +85,18 @@ func unmountAll(t testing.TB, target string) {
 	})
 }
 
+// checkedOutBase makes a repository whose main holds writeBase's tree as
+// one commit, and checks it out: where most work-tree tests start.
+func checkedOutBase(t testing.TB) (*repo.Repo, *objects.Commit, *Worktree) {
+	t.Helper()
+	requireRoot(t)
+	r := newRepo(t)
+	base := filepath.Join(t.TempDir(), "base")
+	writeBase(t, base)
+	c := commitDir(t, r, base, "base")
+	return r, c, checkoutMain(t, r, "main")
+}
+
 // checkoutMain checks out rev on the main work tree and unmounts it at
 // the end of the test.
 func checkoutMain(t testing.TB, r *repo.Repo, rev string) *Worktree {

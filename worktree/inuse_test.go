@@ -23,11 +23,7 @@ func TestSwapsRefuseWhileAProcessIsInside(t *testing.T) {
 	requireRoot(t)
 	ctx := context.Background()
 	inUse := kernellog.Watch(t, kernellog.InUse)
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	c1 := commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	_, c1, w := checkedOutBase(t)
 	must(t, write(w.Target()+"/etc/two", "two\n"))
 	c2, _, err := w.Commit(ctx, CommitOptions{Message: "two"})
 	must(t, err)
@@ -75,12 +71,7 @@ func TestSwapsRefuseWhileAProcessIsInside(t *testing.T) {
 // elsewhere still uses the tree through an open file, or through a
 // mapping of a program run from it.
 func TestUsersSeesOpenFilesAndMappings(t *testing.T) {
-	requireRoot(t)
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	_, _, w := checkedOutBase(t)
 	sleep, err := exec.LookPath("sleep")
 	must(t, err)
 	prog, err := os.ReadFile(sleep)

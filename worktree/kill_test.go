@@ -75,11 +75,7 @@ func TestKilledCommit(t *testing.T) {
 	for _, point := range []string{"commit-before-ref", "commit-after-ref"} {
 		t.Run(point, func(t *testing.T) {
 			ctx := context.Background()
-			r := newRepo(t)
-			base := filepath.Join(t.TempDir(), "base")
-			writeBase(t, base)
-			old := commitDir(t, r, base, "base")
-			w := checkoutMain(t, r, "main")
+			r, old, w := checkedOutBase(t)
 			must(t, write(w.Target()+"/etc/passwd", "changed\n"))
 			must(t, write(w.Target()+"/new", "new\n"))
 
@@ -119,13 +115,8 @@ func TestKilledCommit(t *testing.T) {
 }
 
 func TestDirtySwitchRefused(t *testing.T) {
-	requireRoot(t)
 	ctx := context.Background()
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	first := commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	_, first, w := checkedOutBase(t)
 	must(t, write(w.Target()+"/a", "a"))
 	_, _, err := w.Commit(ctx, CommitOptions{Message: "a"})
 	must(t, err)

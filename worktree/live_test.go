@@ -55,13 +55,8 @@ func shellIn(t testing.TB, dir string) (run func(cmd string) string) {
 // before and after each of 20 commits; every write lands in the tree the
 // shell sees and is committed by the next commit.
 func TestShellInsideAcrossCommits(t *testing.T) {
-	requireRoot(t)
 	ctx := context.Background()
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	_, _, w := checkedOutBase(t)
 	sh := shellIn(t, filepath.Join(w.Target(), "etc"))
 	want := []string{"M /etc/hostname"}
 	if out := sh("echo 0 > hostname"); out != "" {

@@ -2,7 +2,6 @@ package worktree
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -15,13 +14,8 @@ import (
 // share) is hashed, not trusted by its stat: before, status called it
 // unchanged and a commit left the change out.
 func TestSameSizeAndMtimeIsStillAChange(t *testing.T) {
-	requireRoot(t)
 	ctx := context.Background()
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	_, _, w := checkedOutBase(t)
 	p := w.Target() + "/data/a"
 	var st unix.Stat_t
 	must(t, unix.Lstat(p, &st))

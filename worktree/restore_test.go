@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -16,13 +15,8 @@ import (
 // work tree's other files alone, and refuses a path the revision lacks
 // before writing anything.
 func TestRestore(t *testing.T) {
-	requireRoot(t)
 	ctx := context.Background()
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	_, _, w := checkedOutBase(t)
 	root := w.Target()
 	must(t, write(root+"/etc/passwd", "changed\n"))
 	must(t, os.Remove(root+"/etc/group"))
@@ -66,13 +60,8 @@ func TestRestore(t *testing.T) {
 // revision has a directory cannot send restore's writes to the host: as
 // git does, restore makes it the revision's directory again.
 func TestRestoreStaysInWorkTree(t *testing.T) {
-	requireRoot(t)
 	ctx := context.Background()
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	_, _, w := checkedOutBase(t)
 	outside := t.TempDir()
 	must(t, os.RemoveAll(w.Target()+"/data"))
 	must(t, os.Symlink(outside, w.Target()+"/data"))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -16,13 +15,8 @@ import (
 // Before, status showed it, commit said "1 path changed" without storing
 // it, and the tree never came clean.
 func TestNewSocketIsNoChange(t *testing.T) {
-	requireRoot(t)
 	ctx := context.Background()
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	_, _, w := checkedOutBase(t)
 	must(t, os.MkdirAll(w.Target()+"/run", 0o755))
 	l, err := net.Listen("unix", w.Target()+"/run/daemon.sock")
 	must(t, err)
@@ -50,13 +44,8 @@ func TestNewSocketIsNoChange(t *testing.T) {
 // Before, status showed a type change that commit could not store, and
 // the tree never came clean.
 func TestSocketOverLowerIsDeletion(t *testing.T) {
-	requireRoot(t)
 	ctx := context.Background()
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	_, _, w := checkedOutBase(t)
 	for _, p := range []string{"/etc/group", "/data"} {
 		must(t, os.RemoveAll(w.Target()+p))
 		l, err := net.Listen("unix", w.Target()+p)

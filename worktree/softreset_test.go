@@ -3,7 +3,6 @@ package worktree
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -14,13 +13,8 @@ import (
 // leaves the files as they are, so what the dropped commit changed shows
 // as uncommitted, and committing again gives the same tree.
 func TestResetSoftKeepsTheTree(t *testing.T) {
-	requireRoot(t)
 	ctx := context.Background()
-	r := newRepo(t)
-	base := filepath.Join(t.TempDir(), "base")
-	writeBase(t, base)
-	commitDir(t, r, base, "base")
-	w := checkoutMain(t, r, "main")
+	_, _, w := checkedOutBase(t)
 	root := w.Target()
 	// The commit that reset --soft will drop: a modification, an
 	// addition in a new directory, a deletion and a chmod.
