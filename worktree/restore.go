@@ -27,16 +27,12 @@ var ErrNotInRevision = errors.New("did not match any path in the revision")
 // "checkout REV -- PATH" does: HEAD does not move, nothing is committed,
 // and what the work tree has under a path that rev does not is kept.
 // The directories above a path keep the work tree's attributes; one the
-// work tree lacks, or has as something else, is made as rev has it. A path rev does not have is an error, and then nothing is
-// written. A hard link whose other names are not restored comes back as
-// a copy of their content: equal to the lower's, it is no change, and
-// the layers keep the link. It returns how many entries other than
-// directories it wrote.
-//
-// The entries are read from a read-only overlay of rev's snapshots that
-// is never attached to the file system, and written by the layer
-// unpacker, which resolves every path inside the work tree: a symlink
-// the work tree holds on the way cannot send a write outside.
+// work tree lacks, or has as something else, is made as rev has it. A
+// path rev does not have is an error, and then nothing is written. A
+// hard link whose other names are not restored comes back as a copy of
+// their content: equal to the lower's, it is no change, and the layers
+// keep the link. It returns how many entries other than directories it
+// wrote.
 func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int, error) {
 	unlock, err := w.lock()
 	if err != nil {
@@ -86,6 +82,16 @@ func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int
 	if err != nil || len(lowers) == 0 {
 		return 0, err // no layers: "/" is all it has, and empty
 	}
+	return w.unpackFrom(ctx, lowers, func(p string) bool { return wanted(p) || above(p) }, keep)
+}
+
+// unpackFrom streams the entries include names from a read-only overlay
+// of lowers (topmost first) into the work tree, less the directories
+// keep names. The entries are read from an overlay that is never
+// attached to the file system and written by the layer unpacker, which
+// resolves every path inside the work tree: a symlink the work tree holds
+// on the way cannot send a write outside.
+func (w *Worktree) unpackFrom(ctx context.Context, lowers []string, include func(string) bool, keep map[string]bool) (int, error) {
 	if len(lowers) < 2 {
 		// A read-only overlay needs two lowers.
 		empty, err := os.MkdirTemp(w.Repo.Objects.TempDir(), "restore-")
@@ -95,18 +101,17 @@ func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int
 		defer os.Remove(empty)
 		lowers = append(lowers, empty)
 	}
-	src, err := snapshot.Plan(lowers, "", "", "restore of "+rev).Open()
+	src, err := snapshot.Plan(lowers, "", "", "the revision to restore from").Open()
 	if err != nil {
 		return 0, err
 	}
 	defer src.Close()
-
 	tr, tw := io.Pipe()
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
 		_, err := layer.WriteTar(ctx, "/proc/self/fd/"+strconv.Itoa(int(src.Fd())), tw, layer.WriteOptions{
-			Exclude: func(p string, isDir bool) bool { return !wanted(p) && !above(p) },
+			Exclude: func(p string, isDir bool) bool { return !include(p) },
 		})
 		tw.CloseWithError(err)
 	}()
@@ -122,10 +127,7 @@ func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int
 	err = layer.Unpack(ctx, fr, w.target, layer.Apply)
 	fr.CloseWithError(io.ErrClosedPipe) // stops the filter if Unpack ended first
 	n := <-counted
-	if err != nil {
-		return 0, fmt.Errorf("restore: %w", err)
-	}
-	return n, nil
+	return n, err
 }
 
 // dropEntries copies the tar r to w without the entries drop names (the
