@@ -6,10 +6,16 @@
 //   - root: a directory holding the container's file system (for strata, the
 //     overlay mount of a checkout). exec never writes into it except to
 //     create missing mount points (/proc, /dev, /sys, targets of Mounts).
-//   - init: the process Run starts in the new namespaces. It is strata's own
-//     binary, re-executed from a sealed in-memory copy; Reexec, called first
-//     in main, turns it into the init. It builds the mounts, pivots into the
-//     root, confines itself and execs the command, which becomes pid 1
+//   - direct start: where it can (root, cgroup v1, Linux 6.15), Run builds
+//     the container on a locked thread of the calling process: namespaces,
+//     mounts, pivot_root, confinement; it forks the command from there,
+//     stopped at its execve until /proc is mounted for its PID namespace
+//     (direct.go). No second program starts.
+//   - init: elsewhere, the process Run starts in the new namespaces. It is
+//     strata's own binary (or the small strata-init), re-executed from a
+//     read-only mount or a sealed in-memory copy; Reexec, called first in
+//     main, turns it into the init. It builds the same mounts, pivots into
+//     the root, confines itself and execs the command, which becomes pid 1
 //     (Spec.Init keeps a tiny pid 1 that reaps zombies instead).
 //   - confinement: new mount, PID, UTS, IPC and cgroup namespaces (and a
 //     network namespace unless Network is "host"); Docker's default

@@ -71,8 +71,8 @@ func fileOrNil(v any) (*os.File, bool) {
 // started early; Early.Run on nil is Run.
 func StartEarly(spec Spec) *Early {
 	k, ok := keyOf(&spec)
-	if !ok {
-		return nil
+	if !ok || directUsable(&spec) {
+		return nil // a direct start has no init to start early
 	}
 	if spec.ID == "" {
 		spec.ID = randomHex(8)

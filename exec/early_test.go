@@ -46,6 +46,7 @@ func gone(pid int) bool {
 }
 
 func TestEarlyInitRunsTheContainer(t *testing.T) {
+	throughInit(t) // only an init starts early
 	spec := Spec{Network: NetworkNone, ID: "early-" + randomHex(4)}
 	out, ranAs, early, code, err := earlyRun(t, spec, Spec{Network: NetworkNone}, "echo $$; ls /sys/class/net; hostname")
 	if err != nil || code != 0 {
@@ -60,6 +61,7 @@ func TestEarlyInitRunsTheContainer(t *testing.T) {
 }
 
 func TestEarlyInitNotForThisSpecIsReplaced(t *testing.T) {
+	throughInit(t) // only an init starts early
 	for name, got := range map[string]Spec{
 		"network":    {Network: NetworkHost},
 		"privileges": {Network: NetworkNone, CapAdd: []string{"SYS_ADMIN"}},
@@ -86,6 +88,7 @@ func TestEarlyInitNotForThisSpecIsReplaced(t *testing.T) {
 }
 
 func TestEarlyInitKilledWhenRunFails(t *testing.T) {
+	throughInit(t) // only an init starts early
 	f, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +110,7 @@ func TestEarlyInitKilledWhenRunFails(t *testing.T) {
 }
 
 func TestEarlyInitClosedUnused(t *testing.T) {
+	throughInit(t) // only an init starts early
 	e := StartEarly(Spec{ID: "early-" + randomHex(4)})
 	if e == nil || e.l == nil {
 		t.Fatal("no early init")
@@ -122,7 +126,23 @@ func TestEarlyInitClosedUnused(t *testing.T) {
 	e.Close()
 }
 
+// TestNoEarlyInitForDirectStart: a container that starts directly has no
+// init to start early; StartEarly starts nothing, and Run still runs it.
+func TestNoEarlyInitForDirectStart(t *testing.T) {
+	requireDirect(t)
+	want := Spec{Network: NetworkNone, ID: "early-" + randomHex(4)}
+	if e := StartEarly(want); e != nil {
+		e.Close()
+		t.Fatal("StartEarly started an init for a container that starts directly")
+	}
+	out, _, _, code, err := earlyRun(t, want, Spec{Network: NetworkNone}, "echo $$")
+	if err != nil || code != 0 || out != "1\n" {
+		t.Fatalf("code %d, err %v, output %q", code, err, out)
+	}
+}
+
 func TestStartEarlyRefusesStreamsThatAreNotFiles(t *testing.T) {
+	throughInit(t) // only an init starts early
 	var b strings.Builder
 	if e := StartEarly(Spec{Stdout: &b}); e != nil {
 		e.Close()
@@ -140,6 +160,7 @@ func TestStartEarlyRefusesStreamsThatAreNotFiles(t *testing.T) {
 // early launch, on a private mount the init's copy of the mount table
 // does not get it from; the container must still run on it.
 func TestEarlyInitDoesNotMissALaterMount(t *testing.T) {
+	throughInit(t) // only an init starts early
 	dir := t.TempDir()
 	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, ""); err != nil {
 		t.Fatal(err)

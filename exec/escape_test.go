@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/strata-sh/strata/internal/testrootfs"
+	"golang.org/x/sys/unix"
 )
 
 // probeRoot is a busybox root with this test binary as /bin/probe.
@@ -174,7 +175,19 @@ func TestHostBinaryProtected(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "evil.sh"), []byte("#!/proc/self/exe\n"), 0o755)
 	self, _ := os.Executable()
 	before := fileHash(t, self)
+	t.Run("direct", func(t *testing.T) {
+		// No init: the command is forked from strata and stops at its
+		// execve until /proc is mounted, so the interpreter path names
+		// nothing then, and no process of the container ever has
+		// strata's binary as its executable once /proc exists.
+		requireDirect(t)
+		r := run(t, root, nil, "/evil.sh")
+		if r.code != CodeNotFound {
+			t.Fatalf("code %d err %v stdout %q, want %d (no /proc at the command's execve)", r.code, r.err, r.stdout, CodeNotFound)
+		}
+	})
 	t.Run("memfd", func(t *testing.T) {
+		throughInit(t)
 		r := run(t, root, nil, "/evil.sh")
 		if r.code != 0 {
 			t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
@@ -192,6 +205,7 @@ func TestHostBinaryProtected(t *testing.T) {
 		}
 	})
 	t.Run("installed", func(t *testing.T) {
+		throughInit(t)
 		installed := useInstalledInit(t, self)
 		r := run(t, root, nil, "/evil.sh")
 		if r.code != 0 {
@@ -226,6 +240,12 @@ func TestNoFdLeak(t *testing.T) {
 	root := probeRoot(t)
 	extra, _ := os.Open(root) // an open directory fd in the parent
 	defer extra.Close()
+	// And one without close-on-exec, as strata's caller may leave it.
+	inherited, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(inherited)
 	// The probe is a Go program: on cgroup v2 its own runtime keeps
 	// cpu.max open to size GOMAXPROCS, which is no fd of strata's.
 	r := run(t, root, func(s *Spec) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"testing"
 
 	"golang.org/x/sys/unix"
 )
@@ -86,6 +87,13 @@ func helperMain() {
 		// socket (NET_RAW is a default capability), or from the
 		// container's own address when SRC is "-".
 		report("send", sendUDP(os.Args[1], os.Args[2], os.Args[3]))
+	case "status":
+		b, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		os.Stdout.Write(b)
 	case "fds":
 		ents, _ := os.ReadDir("/proc/self/fd")
 		for _, e := range ents {
@@ -245,4 +253,23 @@ func sendUDP(src, dst, port string) error {
 	var to unix.SockaddrInet4
 	copy(to.Addr[:], net.ParseIP(dst).To4())
 	return unix.Sendto(fd, pkt, 0, &to)
+}
+
+// throughInit makes the test's containers start from the init, as where
+// direct starts are not available (see direct.go).
+func throughInit(t testing.TB) {
+	t.Helper()
+	old := directStarts
+	directStarts = false
+	t.Cleanup(func() { directStarts = old })
+}
+
+// requireDirect skips a test of direct starts where Run cannot start a
+// plain container directly; TestDirectStartAvailability checks that this
+// is so only where it must be.
+func requireDirect(t testing.TB) {
+	t.Helper()
+	if !directUsable(&Spec{}) {
+		t.Skip("no direct start here (cgroup v2, or a kernel before 6.15: see directUsable)")
+	}
 }

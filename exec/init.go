@@ -98,6 +98,15 @@ func setupContainer(cfg *initConfig) error {
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 		return fmt.Errorf("unshare cgroup namespace: %w", err)
 	}
+	return buildRoot(cfg, true)
+}
+
+// buildRoot makes the mounts of the container, pivots into its root and
+// sets its host name and loopback, in the mount, UTS and network namespaces
+// of the calling thread. withProc mounts /proc and masks its paths too;
+// without it only the mount point is made (a direct start mounts /proc once
+// the new PID namespace has its pid 1: see direct.go).
+func buildRoot(cfg *initConfig, withProc bool) error {
 	// Slave: host mount events still reach us, ours never reach the host.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
 		return fmt.Errorf("make / rslave: %w", err)
@@ -113,7 +122,15 @@ func setupContainer(cfg *initConfig) error {
 	if err := allowSuidDev(rootfd, cfg.UserNS); err != nil {
 		return err
 	}
-	if err := mountAt(rootfd, "proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+	if withProc {
+		err = mountAt(rootfd, "proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	} else {
+		var fd int
+		if fd, err = mkdirInRoot(rootfd, "proc"); err == nil {
+			unix.Close(fd)
+		}
+	}
+	if err != nil {
 		return err
 	}
 	if err := setupDev(rootfd); err != nil {
@@ -138,7 +155,7 @@ func setupContainer(cfg *initConfig) error {
 	if err := pivotRoot(rootfd); err != nil {
 		return err
 	}
-	if !cfg.Privileged {
+	if withProc && !cfg.Privileged {
 		if err := maskPaths(); err != nil {
 			return err
 		}
@@ -159,33 +176,60 @@ func setupContainer(cfg *initConfig) error {
 	return nil
 }
 
-// startProcess confines this thread and execs the user's command. It
-// returns only on failure, with the exit code to report.
-func startProcess(cfg *initConfig) (int, error) {
+// command is the user's process as the container's files define it.
+type command struct {
+	cred  credential
+	env   []string
+	argv0 string // Args[0] resolved in the container's PATH
+}
+
+// resolveCommand resolves cfg's user and command inside the new root. On
+// failure it returns the exit code to report (126 or 127 for the command,
+// else 125).
+func resolveCommand(cfg *initConfig) (command, int, error) {
 	cred, err := resolveUser(cfg.User, cfg.GroupAdd, "/etc/passwd", "/etc/group")
 	if err != nil {
-		return CodeRuntime, fmt.Errorf("start container: %w", err)
+		return command{}, CodeRuntime, fmt.Errorf("start container: %w", err)
 	}
 	if cfg.UserNS && (cred.UID != 0 || cred.GID != 0) {
-		return CodeRuntime, fmt.Errorf("start container: rootless: user %q (uid %d, gid %d) is not mapped: only root exists in a rootless container: %w", cfg.User, cred.UID, cred.GID, ErrRootless)
+		return command{}, CodeRuntime, fmt.Errorf("start container: rootless: user %q (uid %d, gid %d) is not mapped: only root exists in a rootless container: %w", cfg.User, cred.UID, cred.GID, ErrRootless)
 	}
 	env := withDefaults(cfg.Env, cred.Home)
 	argv0, err := lookPath(cfg.Args[0], envValue(env, "PATH"))
 	if err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) {
-			return ee.Code, ee.Err
+			return command{}, ee.Code, ee.Err
 		}
-		return CodeRuntime, err
+		return command{}, CodeRuntime, err
 	}
+	return command{cred: cred, env: env, argv0: argv0}, 0, nil
+}
+
+// enterCwd changes to cfg's working directory. After pivot_root: it is
+// resolved in the new root only, and no directory fd of the host is left
+// to escape through.
+func enterCwd(cfg *initConfig) error {
 	cwd := cfg.Cwd
 	if cwd == "" {
 		cwd = "/"
 	}
-	// After pivot_root: the working directory is resolved in the new root
-	// only, and no directory fd of the host is left to escape through.
 	if err := unix.Chdir(cwd); err != nil {
-		return CodeRuntime, fmt.Errorf("start container: chdir %s: %w", cwd, err)
+		return fmt.Errorf("start container: chdir %s: %w", cwd, err)
+	}
+	return nil
+}
+
+// startProcess confines this thread and execs the user's command. It
+// returns only on failure, with the exit code to report.
+func startProcess(cfg *initConfig) (int, error) {
+	cmd, code, err := resolveCommand(cfg)
+	if err != nil {
+		return code, err
+	}
+	cred, env, argv0 := cmd.cred, cmd.env, cmd.argv0
+	if err := enterCwd(cfg); err != nil {
+		return CodeRuntime, err
 	}
 	if cfg.Terminal {
 		if err := setupTerminal(cfg, cred); err != nil {

@@ -14,6 +14,7 @@ import (
 // exec/cmd/strata-init when one is set, as the strata binary does with its
 // embedded copy, and that copy is as sealed as the self copy.
 func TestSmallInitBinary(t *testing.T) {
+	throughInit(t) // a direct start executes no init
 	// Where there is no Go toolchain (the VM of make test-vm), the caller
 	// builds strata-init and names it.
 	bin := os.Getenv("STRATA_TEST_INIT_BINARY")

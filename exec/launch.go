@@ -84,9 +84,7 @@ func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
 	}
 	if !spec.Terminal {
 		c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
-		if _, isFile := spec.Stdin.(*os.File); spec.Stdin != nil && !isFile {
-			// Pump stdin ourselves: os/exec would make Wait wait for a
-			// reader that may never end, after the container has exited.
+		if needsPump(spec.Stdin) {
 			r, w, err := os.Pipe()
 			if err != nil {
 				return nil, runtimeErr("%w", err)
@@ -109,12 +107,24 @@ func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
 		return nil, runtimeErr("start init: %w", err)
 	}
 	if stdinW != nil {
-		go func(w *os.File) {
-			io.Copy(w, spec.Stdin) // ends at EOF, or EPIPE once the container is gone
-			w.Close()
-		}(stdinW)
+		go pump(stdinW, spec.Stdin)
 	}
 	return l, nil
+}
+
+// needsPump reports whether stdin must reach the container through a pipe
+// that strata fills itself (pump): os/exec would copy a reader that is not
+// a file on its own, and make Wait wait for it, which may never end, after
+// the container has exited.
+func needsPump(stdin io.Reader) bool {
+	_, isFile := stdin.(*os.File)
+	return stdin != nil && !isFile
+}
+
+// pump copies src into w until EOF, or EPIPE once the container is gone.
+func pump(w *os.File, src io.Reader) {
+	io.Copy(w, src)
+	w.Close()
 }
 
 // newNet reports whether spec's container gets a network namespace.

@@ -25,7 +25,9 @@ func prewarm() {
 	claimed := false
 	sweep.once.Do(func() { sweep.done, claimed = done, true })
 	go func() {
-		initExe(false) // the default capabilities
+		if !directUsable(&Spec{}) {
+			initExe(false) // the default capabilities; a direct start needs it only for a watchdog, later
+		}
 		// os/exec probes once per process whether pidfds work, by
 		// forking a child that exits at once, in the first Start:
 		// FindProcess runs that probe here instead.

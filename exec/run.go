@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	osexec "os/exec"
 	"os/signal"
@@ -72,7 +73,8 @@ func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err erro
 	// is prepared.
 	exeReady := make(chan struct{})
 	sysAdmin := holdsSysAdmin(&spec)
-	if l == nil {
+	direct := l == nil && directUsable(&spec)
+	if l == nil && !direct {
 		go func() { initExe(sysAdmin); close(exeReady) }()
 	} else {
 		close(exeReady)
@@ -132,7 +134,7 @@ func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err erro
 		}
 		return nil
 	}
-	if l == nil {
+	if l == nil && !direct {
 		if v2 {
 			if cg, err = runCgroup(&spec); err != nil {
 				return CodeRuntime, err
@@ -152,9 +154,19 @@ func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err erro
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
-	exe := l.exe
-	c, err := l.configure(&spec, cfg, setup)
-	l = nil // configure killed it if it failed
+	var (
+		c   *container
+		exe *os.File // the init binary, which the watchdog runs from
+	)
+	if direct {
+		if err = setup(0); err == nil {
+			c, err = startDirect(&spec, cfg)
+		}
+	} else {
+		exe = l.exe
+		c, err = l.configure(&spec, cfg, setup)
+		l = nil // configure killed it if it failed
+	}
 	if err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) {
@@ -166,11 +178,21 @@ func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err erro
 	if c.net != nil {
 		proxy.serve(c.net.addr)
 	}
+	// The watchdog runs from the init's binary, which a direct start has
+	// not needed so far.
+	exeOf := func() (*os.File, error) {
+		if exe != nil {
+			return exe, nil
+		}
+		return initExe(sysAdmin)
+	}
 	if cg != nil {
-		if spec.LongRunning {
+		if !spec.LongRunning {
+			wd = goWatchdog(exeOf, cg, tmpDir)
+		} else if exe, err = exeOf(); err == nil {
 			wd = syncWatchdog(exe, cg, tmpDir)
 		} else {
-			wd = goWatchdog(exe, cg, tmpDir)
+			slog.Warn("start container watchdog: cgroup cleanup after a crash is left to the next run", "err", err)
 		}
 	}
 	if spec.Started != nil {
@@ -275,6 +297,9 @@ type container struct {
 	// back over; the parent closes it once the init started.
 	ttyChild *os.File
 	net      *privateNet // for NetworkPrivate
+	// reaped, for a direct start, is closed once the command has been
+	// waited for: the thread that forked it may then end.
+	reaped chan struct{}
 }
 
 func (c *container) close() {
@@ -348,6 +373,9 @@ func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) 
 		}
 	}()
 	err := c.cmd.Wait()
+	if c.reaped != nil {
+		close(c.reaped)
+	}
 	close(done)
 	<-forwarder // it uses the pty master, which close releases
 	if c.output != nil {

@@ -75,12 +75,18 @@ func terminalSocket(c *container) (*os.File, error) {
 		return nil, runtimeErr("socketpair: %w", err)
 	}
 	c.ttyChild = os.NewFile(uintptr(pair[1]), "tty-child")
+	c.pickTerminal()
+	return os.NewFile(uintptr(pair[0]), "tty-parent"), nil
+}
+
+// pickTerminal makes the caller's terminal (stdin's, else stdout's) the one
+// the container's pty follows.
+func (c *container) pickTerminal() {
 	if fd, ok := terminalOf(c.spec.Stdin); ok {
 		c.ttyFd = fd
 	} else if fd, ok := terminalOf(c.spec.Stdout); ok {
 		c.ttyFd = fd
 	}
-	return os.NewFile(uintptr(pair[0]), "tty-parent"), nil
 }
 
 // sizeTerminal asks cfg for a pty the size of the caller's terminal

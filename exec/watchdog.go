@@ -62,7 +62,7 @@ type watchdogHandle struct {
 	w       *os.File
 }
 
-func goWatchdog(exe *os.File, cg *cgroup, tmpDir string) *watchdogHandle {
+func goWatchdog(exeOf func() (*os.File, error), cg *cgroup, tmpDir string) *watchdogHandle {
 	h := &watchdogHandle{cancel: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(h.done)
@@ -80,7 +80,11 @@ func goWatchdog(exe *os.File, cg *cgroup, tmpDir string) *watchdogHandle {
 		}
 		h.begun = true
 		h.mu.Unlock()
-		w, err := startWatchdog(exe, cg, tmpDir)
+		exe, err := exeOf()
+		var w *os.File
+		if err == nil {
+			w, err = startWatchdog(exe, cg, tmpDir)
+		}
 		if err != nil {
 			slog.Warn("start container watchdog: cgroup cleanup after a crash is left to the next run", "err", err)
 		}

@@ -1,0 +1,475 @@
+//go:build !strata_init
+
+package exec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// A direct start builds the container on a locked thread of this process
+// and forks the command from that thread: no init binary is executed, so
+// a start costs one Go process instead of two. (Where a page fault or a
+// CPUID traps to the hypervisor, a Go process takes several milliseconds
+// to start: see docs/runtime.md.)
+//
+// The thread joins the container's v1 cgroups (so that the cgroup
+// namespace it creates is rooted there), unshares the namespaces (the PID
+// namespace for its children), makes the mounts, pivots into the root and
+// confines itself as the init confines the command: bounding set,
+// inheritable and ambient capabilities cleared, no_new_privs, the seccomp
+// filter. The command it forks inherits all of that.
+//
+// /proc must wait for the command: it shows the PID namespace of whoever
+// mounts it, and the thread is not in the new one (only its children
+// are). So the command is forked traced (PTRACE_TRACEME) and stops at its
+// execve, before its first instruction. A second throwaway thread enters
+// the container's mount namespace, mounts /proc for the command's PID
+// namespace (proc's pidns option, Linux 6.15) and masks its paths (the
+// first thread's filter now refuses mounts). Then the first thread leaves
+// the container's cgroups and detaches, and the command runs. That thread
+// stays, blocked, until the command has been waited for: the command's
+// parent-death signal is tied to the thread that forked it.
+//
+// Run uses the init (launch.go) where this cannot work: without root
+// (rootless containers need a user namespace, which a thread of a
+// threaded process cannot enter), with Init (the tiny pid 1 is the init),
+// on cgroup v2 (a thread cannot join a v2 cgroup alone), on kernels
+// without proc's pidns option, and when strata is itself traced (strace -f
+// would hold the command, which then cannot be traced by strata).
+
+// directStarts is false in tests that run the init's path on a machine
+// where direct starts work.
+var directStarts = true
+
+// directUsable reports whether spec's container can start directly.
+func directUsable(spec *Spec) bool {
+	return directStarts && os.Geteuid() == 0 && !spec.Init && !cgroupV2() && procTakesPidns() && !traced()
+}
+
+// procTakesPidns reports whether proc can be mounted for a PID namespace
+// other than the mounter's (Linux 6.15).
+var procTakesPidns = sync.OnceValue(func() bool {
+	fs, err := unix.Fsopen("proc", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fs)
+	ns, err := unix.Open("/proc/self/ns/pid", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(ns)
+	return unix.FsconfigSetFd(fs, "pidns", ns) == nil
+})
+
+// traced reports whether a tracer is attached to this process.
+func traced() bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return true
+	}
+	_, rest, ok := bytes.Cut(b, []byte("\nTracerPid:\t"))
+	return !ok || !bytes.HasPrefix(rest, []byte("0\n"))
+}
+
+// startDirect starts the container of spec and cfg (its cgroup and /etc
+// files made, see Run) from a new locked thread, and returns it running.
+func startDirect(spec *Spec, cfg *initConfig) (*container, error) {
+	c := &container{spec: spec, ttyFd: -1, reaped: make(chan struct{})}
+	if spec.Terminal {
+		c.pickTerminal()
+		c.sizeTerminal(cfg)
+	}
+	// The first fork of a process is os's own probe of pidfd support, a
+	// child that exits at once. Made from the thread below, it would be pid
+	// 1 of the new PID namespace, which would die with it. FindProcess
+	// makes that probe here.
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		p.Release()
+	}
+	started := make(chan error)
+	goLocked(func() {
+		err := c.startOnThread(cfg)
+		started <- err
+		if err == nil {
+			<-c.reaped
+		}
+	})
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	if c.master != nil {
+		c.startTerminalIO()
+	}
+	return c, nil
+}
+
+// goLocked runs f on a new goroutine locked to a thread of its own, never
+// unlocked: f may change the thread's namespaces, root, credentials or
+// filter, and the thread ends with f. Never the main thread: /proc/<pid>
+// shows the main thread's namespaces and root as the process's (its
+// mountinfo, its root), and Go never ends that thread.
+func goLocked(f func()) {
+	go func() {
+		runtime.LockOSThread()
+		if unix.Gettid() != unix.Getpid() {
+			f()
+			return
+		}
+		// While this goroutine holds the main thread, the next one
+		// cannot get it.
+		locked := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			close(locked)
+			f()
+		}()
+		<-locked
+		runtime.UnlockOSThread()
+	}()
+}
+
+// startOnThread builds the container on the calling (locked) thread and
+// starts its command. On failure nothing of the container runs.
+func (c *container) startOnThread(cfg *initConfig) (err error) {
+	back, err := ownTasks(cfg.JoinTasks)
+	if err != nil {
+		return runtimeErr("start container: %w", err)
+	}
+	defer closeFds(back)
+	if err := joinTasks(cfg.JoinTasks); err != nil {
+		return runtimeErr("start container: %w", err)
+	}
+	flags := unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP
+	if cfg.NewNet {
+		flags |= unix.CLONE_NEWNET
+	}
+	if err := unix.Unshare(flags); err != nil {
+		return runtimeErr("start container: unshare: %w", err)
+	}
+	waitNet := c.connectNet()
+	defer func() {
+		if nerr := waitNet(); nerr != nil && err == nil {
+			err = runtimeErr("network private: %w", nerr)
+		}
+	}()
+	mntns, err := unix.Open("/proc/thread-self/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return runtimeErr("start container: %w", err)
+	}
+	defer unix.Close(mntns)
+	if err := buildRoot(cfg, false); err != nil {
+		return runtimeErr("start container: %w", err)
+	}
+	cmd, code, err := resolveCommand(cfg)
+	if err != nil {
+		return &ExitError{Code: code, Err: err}
+	}
+	if err := enterCwd(cfg); err != nil {
+		return runtimeErr("%w", err)
+	}
+	unix.Umask(0o022) // this thread's own: it unshared its fs with the mount namespace
+	var slave *os.File
+	if cfg.Terminal {
+		m, s, err := openTerminal(cfg, cmd.cred)
+		if err != nil {
+			return runtimeErr("start container: %w", err)
+		}
+		c.master, slave = os.NewFile(uintptr(m), "pty-master"), os.NewFile(uintptr(s), "pty-slave")
+		defer slave.Close()
+		defer func() {
+			if err != nil {
+				c.master.Close()
+				c.master = nil
+			}
+		}()
+	}
+	if err := waitNet(); err != nil {
+		return runtimeErr("network private: %w", err)
+	}
+	if err := confineThread(cfg); err != nil {
+		return runtimeErr("start container: %w", err)
+	}
+	stdinW, err := c.command(cfg, cmd, slave)
+	if err != nil {
+		return err
+	}
+	if err := c.releaseCommand(mntns, back, cfg.Privileged); err != nil {
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
+		if stdinW != nil {
+			stdinW.Close()
+		}
+		return err
+	}
+	if stdinW != nil {
+		go pump(stdinW, c.spec.Stdin)
+	}
+	return nil
+}
+
+// connectNet, for a private network, connects the calling thread's new
+// network namespace to the host on another thread (netlink sockets belong
+// to the namespace of the thread that opens them) while this one goes on.
+// The function it returns waits for that, and may be called again.
+func (c *container) connectNet() func() error {
+	if c.spec.Network != NetworkPrivate {
+		return func() error { return nil }
+	}
+	done := make(chan error, 1)
+	tid := unix.Gettid()
+	go func() {
+		n, err := setupPrivateNet(tid)
+		c.net = n
+		done <- err
+	}()
+	return sync.OnceValue(func() error { return <-done })
+}
+
+// confineThread confines the calling thread, and so the command it forks,
+// as startProcess confines the init: what it does not do here, the fork
+// does (credentials, the parent-death signal).
+func confineThread(cfg *initConfig) error {
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("no_new_privs: %w", err)
+	}
+	if err := dropBounding(capMap(cfg.Caps), syscall.RawSyscall6); err != nil {
+		return err
+	}
+	// The command's capabilities after execve are its bounding set (root)
+	// or none (any other user), plus the inheritable set: clear that.
+	if err := clearInheritable(); err != nil {
+		return err
+	}
+	// No descriptor of strata's caller survives the command's execve
+	// (strata's own are all close-on-exec).
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close_range: %w", err)
+	}
+	if len(cfg.Seccomp) > 0 {
+		return loadSeccomp(seccompFromBytes(cfg.Seccomp))
+	}
+	return nil
+}
+
+// clearInheritable empties the calling thread's inheritable capabilities,
+// keeping the rest.
+func clearInheritable() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capget: %w", err)
+	}
+	data[0].Inheritable, data[1].Inheritable = 0, 0
+	if _, _, e := syscall.RawSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); e != 0 {
+		return fmt.Errorf("capset: %w", e)
+	}
+	return nil
+}
+
+// command forks the user's command from the calling thread, traced: it
+// stops at its execve. It returns the pipe to pump a stdin that is not a
+// file into once the command runs.
+func (c *container) command(cfg *initConfig, cmd command, slave *os.File) (stdinW *os.File, err error) {
+	sys := &syscall.SysProcAttr{
+		Setsid: true, Pdeathsig: syscall.SIGKILL, Ptrace: true,
+		Credential: &syscall.Credential{Uid: cmd.cred.UID, Gid: cmd.cred.GID, Groups: cmd.cred.Groups},
+	}
+	c.cmd = &osexec.Cmd{
+		Path: cmd.argv0, Args: cfg.Args, Env: cmd.env, SysProcAttr: sys,
+		WaitDelay: 5 * time.Second, // only a guard: output ends when the command does
+	}
+	if slave != nil {
+		c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = slave, slave, slave
+		sys.Setctty, sys.Ctty = true, 0
+	} else {
+		c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = c.spec.Stdin, c.spec.Stdout, c.spec.Stderr
+		if needsPump(c.spec.Stdin) {
+			r, w, err := os.Pipe()
+			if err != nil {
+				return nil, runtimeErr("%w", err)
+			}
+			defer r.Close()
+			c.cmd.Stdin, stdinW = r, w
+		}
+	}
+	if err := c.cmd.Start(); err != nil {
+		if stdinW != nil {
+			stdinW.Close()
+		}
+		return nil, forkFailure(cfg.Args[0], err)
+	}
+	return stdinW, nil
+}
+
+// forkFailure turns the error of a fork that did not reach the command into
+// the code Run reports: 127 for a command that is not there, 126 for one
+// that cannot be executed, 125 when the fork's own steps failed
+// (credentials, tracing).
+func forkFailure(name string, err error) error {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return runtimeErr("start container: %w", err)
+	}
+	switch errno {
+	case unix.EPERM, unix.EINVAL, unix.ESRCH:
+		return runtimeErr("start container: %w", err)
+	}
+	code, err := execFailure(name, errno)
+	return &ExitError{Code: code, Err: err}
+}
+
+// releaseCommand finishes what needs the command's PID namespace, takes
+// this thread out of the container's cgroups (back: its own tasks files)
+// and lets the command run from its stop at execve.
+func (c *container) releaseCommand(mntns int, back []int, privileged bool) error {
+	pid := c.cmd.Process.Pid
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
+		return runtimeErr("start container: wait for the command's start: %w", err)
+	}
+	if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
+		return runtimeErr("start container: the command did not stop at its start (wait status %#x)", uint32(ws))
+	}
+	done := make(chan error, 1)
+	goLocked(func() { done <- mountProcFor(mntns, pid, privileged) })
+	if err := <-done; err != nil {
+		return runtimeErr("start container: %w", err)
+	}
+	for _, fd := range back {
+		if _, err := unix.Write(fd, []byte("0")); err != nil {
+			return runtimeErr("start container: leave the container's cgroup: %w", err)
+		}
+	}
+	if err := unix.PtraceDetach(pid); err != nil {
+		return runtimeErr("start container: detach from the command: %w", err)
+	}
+	return nil
+}
+
+// mountProcFor enters the mount namespace mntns (the container's, whose
+// root is the container's) on the calling thread, mounts /proc there for
+// pid's PID namespace and, unless privileged, masks its paths.
+func mountProcFor(mntns, pid int, privileged bool) error {
+	pidns, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/pid", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the command's pid namespace: %w", err)
+	}
+	defer unix.Close(pidns)
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return fmt.Errorf("unshare fs: %w", err)
+	}
+	if err := unix.Setns(mntns, unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("enter the container's mount namespace: %w", err)
+	}
+	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(root)
+	if err := mountProc(root, pidns); err != nil {
+		return err
+	}
+	if privileged {
+		return nil
+	}
+	return maskPaths()
+}
+
+// mountProc mounts a proc for the PID namespace pidns on /proc in the
+// root.
+func mountProc(rootfd, pidns int) error {
+	target, err := openInRoot(rootfd, "proc", unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
+	defer unix.Close(target)
+	fs, err := unix.Fsopen("proc", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("mount /proc: fsopen: %w", err)
+	}
+	defer unix.Close(fs)
+	if err := unix.FsconfigSetString(fs, "source", "proc"); err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
+	if err := unix.FsconfigSetFd(fs, "pidns", pidns); err != nil {
+		return fmt.Errorf("mount /proc: pidns: %w", err)
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
+	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+	if err != nil {
+		return fmt.Errorf("mount /proc: fsmount: %w", err)
+	}
+	defer unix.Close(mnt)
+	if err := unix.MoveMount(mnt, "", target, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
+	return nil
+}
+
+// ownTasks opens the v1 tasks files of the calling thread's own cgroups in
+// the hierarchies of join (tasks files of the container's cgroups), for
+// the thread to go back to.
+func ownTasks(join []string) (fds []int, err error) {
+	if len(join) == 0 {
+		return nil, nil
+	}
+	b, err := os.ReadFile("/proc/thread-self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	own := map[string]string{} // controller → this thread's cgroup in its hierarchy
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		for _, ctrl := range strings.Split(f[1], ",") {
+			own[ctrl] = f[2]
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeFds(fds)
+		}
+	}()
+	for _, t := range join {
+		rel, err := filepath.Rel(cgroupRoot, t)
+		if err != nil {
+			return fds, err
+		}
+		hier, _, _ := strings.Cut(rel, "/")
+		p, ok := own[hier]
+		if !ok {
+			return fds, fmt.Errorf("no %s cgroup in /proc/thread-self/cgroup", hier)
+		}
+		fd, err := unix.Open(filepath.Join(cgroupRoot, hier, p, "tasks"), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fds, fmt.Errorf("open own %s cgroup: %w", hier, err)
+		}
+		fds = append(fds, fd)
+	}
+	return fds, nil
+}
+
+func closeFds(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}

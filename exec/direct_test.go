@@ -1,0 +1,202 @@
+package exec
+
+import (
+	"fmt"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestDirectStartAvailability: Run starts plain containers directly
+// exactly where it can (root, cgroup v1, Linux 6.15 or later), so the fast
+// path does not silently give way to the init on a machine that has it.
+func TestDirectStartAvailability(t *testing.T) {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		t.Fatal(err)
+	}
+	release := unix.ByteSliceToString(u.Release[:])
+	var major, minor int
+	if f := strings.FieldsFunc(release, func(r rune) bool { return r < '0' || r > '9' }); len(f) >= 2 {
+		major, _ = strconv.Atoi(f[0])
+		minor, _ = strconv.Atoi(f[1])
+	}
+	want := !cgroupV2() && (major > 6 || major == 6 && minor >= 15)
+	if got := directUsable(&Spec{}); got != want {
+		t.Fatalf("direct start usable: %v on Linux %s (cgroup v2: %v), want %v", got, release, cgroupV2(), want)
+	}
+	if directUsable(&Spec{Init: true}) {
+		t.Error("direct start chosen with Init: the tiny pid 1 is the init")
+	}
+}
+
+// TestDirectStartLeavesTheCgroup: the thread that builds a container joins
+// its cgroups (for the cgroup namespace) and must leave them before the
+// command runs: a thread of strata counted in the container's pids limit,
+// charged to its memory or frozen with it would be a bug.
+func TestDirectStartLeavesTheCgroup(t *testing.T) {
+	requireDirect(t)
+	// The command waits on stdin until the cgroups have been read.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	var tasks []string
+	spec := func(s *Spec) {
+		s.Stdin = r
+		s.Resources = Resources{PidsLimit: 8, MemoryBytes: 64 << 20}
+		s.Started = func(pid int) {
+			defer w.Close()
+			for _, d := range ourCgroups(os.Getpid()) {
+				b, err := os.ReadFile(filepath.Join(d, "tasks"))
+				if err != nil {
+					t.Error(err)
+				}
+				for _, tid := range strings.Fields(string(b)) {
+					tasks = append(tasks, filepath.Base(d)+":"+tid)
+					if _, err := os.Stat("/proc/self/task/" + tid); err == nil {
+						t.Errorf("thread %s of strata is in the container's cgroup %s", tid, d)
+					}
+				}
+			}
+		}
+	}
+	out := mustSh(t, busybox(t), spec, "read x; echo $$")
+	if out != "1\n" || len(tasks) == 0 {
+		t.Fatalf("output %q, tasks %v", out, tasks)
+	}
+}
+
+// TestDirectStartProc: the command's /proc is its own PID namespace's,
+// masked, and mounted before the command's first instruction: the very
+// first thing it does, reading its own status, works.
+func TestDirectStartProc(t *testing.T) {
+	requireDirect(t)
+	root := probeRoot(t)
+	r := run(t, root, func(s *Spec) { s.Env = []string{helperEnv + "=status"} }, "/bin/probe")
+	if r.code != 0 || !strings.Contains(r.stdout, "NSpid:\t1\n") {
+		t.Fatalf("code %d err %v stdout %q stderr %q, want the probe's own status as pid 1", r.code, r.err, r.stdout, r.stderr)
+	}
+	out := mustSh(t, root, nil, "echo /proc/[0-9]*; head -c 1 /proc/timer_list | wc -c")
+	if out != "/proc/1\n0\n" {
+		t.Fatalf("got %q: want only pid 1 in /proc, and /proc/timer_list masked", out)
+	}
+}
+
+// TestDirectStartFailureLeavesNothing: a command that cannot start fails
+// with its code, and no process, cgroup or thread of the attempt remains.
+func TestDirectStartFailureLeavesNothing(t *testing.T) {
+	requireDirect(t)
+	threads := func() int {
+		d, _ := os.ReadDir("/proc/self/task")
+		return len(d)
+	}
+	before := threads()
+	for _, c := range []struct {
+		args []string
+		mod  func(*Spec)
+		code int
+	}{
+		{[]string{"/nonexistent"}, nil, CodeNotFound},
+		{[]string{"/etc/passwd"}, nil, CodeNotExecutable},
+		{[]string{"true"}, func(s *Spec) { s.User = "nobody-here" }, CodeRuntime},
+		{[]string{"true"}, func(s *Spec) { s.Cwd = "/nonexistent" }, CodeRuntime},
+	} {
+		r := run(t, busybox(t), c.mod, c.args...)
+		if r.code != c.code || r.err == nil {
+			t.Errorf("%v: code %d err %v, want %d", c.args, r.code, r.err, c.code)
+		}
+	}
+	if d := ourCgroups(os.Getpid()); len(d) != 0 {
+		t.Errorf("cgroups left: %v", d)
+	}
+	// The threads that took the containers' namespaces end; give the
+	// runtime a moment to reap them.
+	deadline := time.Now().Add(5 * time.Second)
+	for threads() > before+2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := threads(); n > before+2 {
+		t.Errorf("%d threads before, %d after four failed starts", before, n)
+	}
+}
+
+// TestThroughInit runs the confinement tests again with containers started
+// from the init, the path Run takes where direct starts are not available
+// (and for Init, rootless and joined processes), so that both stay tested
+// on a machine that has direct starts.
+func TestThroughInit(t *testing.T) {
+	requireDirect(t) // else every other test runs through the init already
+	throughInit(t)
+	for name, test := range map[string]func(*testing.T){
+		"Echo": TestEcho, "ExitCodes": TestExitCodes, "EscapeSyscalls": TestEscapeSyscalls,
+		"EscapeShell": TestEscapeShell, "ConfinementStatus": TestConfinementStatus,
+		"CapAddDropPrivileged": TestCapAddDropPrivileged, "NoFdLeak": TestNoFdLeak,
+		"User": TestUser, "EnvAndCwd": TestEnvAndCwd, "BindMounts": TestBindMounts,
+		"ReadOnlyRoot": TestReadOnlyRoot, "PIDNamespace": TestPIDNamespace,
+		"NetworkNone": TestNetworkNone, "DevAndProc": TestDevAndProc,
+		"Terminal": TestTerminal, "PidsLimit": TestPidsLimit,
+		"CgroupVisibleInside": TestCgroupVisibleInside, "DeviceNodeOpenRefused": TestDeviceNodeOpenRefused,
+		"SignalsForwarded": TestSignalsForwarded, "NetworkPrivateIsolation": TestNetworkPrivateIsolation,
+	} {
+		t.Run(name, test)
+	}
+}
+
+const mainThreadEnv = "STRATA_EXEC_TEST_MAIN_THREAD"
+
+// mainThreadMain, in a process started by TestGoLockedNotOnMainThread,
+// calls goLocked from the main goroutine on the main thread, then blocks:
+// the scheduler hands the main thread the new goroutine first. It prints
+// "ok" when f ran on another thread.
+func mainThreadMain() {
+	if os.Getenv(mainThreadEnv) == "" {
+		return
+	}
+	runtime.LockOSThread()
+	if unix.Gettid() != unix.Getpid() {
+		fmt.Println("not started on the main thread")
+		os.Exit(1)
+	}
+	runtime.UnlockOSThread()
+	bad := 0
+	for range 20 {
+		tid := make(chan int)
+		goLocked(func() { tid <- unix.Gettid() })
+		if <-tid == unix.Getpid() {
+			bad++
+		}
+	}
+	if bad > 0 {
+		fmt.Printf("f ran on the main thread %d times in 20\n", bad)
+		os.Exit(1)
+	}
+	fmt.Println("ok")
+	os.Exit(0)
+}
+
+// TestGoLockedNotOnMainThread: the threads a direct start changes for good
+// are never the main thread, whose namespaces and root /proc/<pid> shows
+// as the whole process's (a service's supervisor was seen with the
+// container's mount table as its own).
+func TestGoLockedNotOnMainThread(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := osexec.Command(self)
+	cmd.Env = append(os.Environ(), mainThreadEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != "ok\n" {
+		t.Fatalf("%v: %s", err, out)
+	}
+}
