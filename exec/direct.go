@@ -148,18 +148,18 @@ func goLocked(f func()) {
 func (c *container) startOnThread(cfg *initConfig) (err error) {
 	back, err := ownTasks(cfg.JoinTasks)
 	if err != nil {
-		return runtimeErr("start container: %w", err)
+		return runtimeErr("%w", err)
 	}
 	defer closeFds(back)
 	if err := joinTasks(cfg.JoinTasks); err != nil {
-		return runtimeErr("start container: %w", err)
+		return runtimeErr("%w", err)
 	}
 	flags := unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP
 	if cfg.NewNet {
 		flags |= unix.CLONE_NEWNET
 	}
 	if err := unix.Unshare(flags); err != nil {
-		return runtimeErr("start container: unshare: %w", err)
+		return runtimeErr("unshare: %w", err)
 	}
 	waitNet := c.connectNet()
 	defer func() {
@@ -169,25 +169,25 @@ func (c *container) startOnThread(cfg *initConfig) (err error) {
 	}()
 	mntns, err := unix.Open("/proc/thread-self/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return runtimeErr("start container: %w", err)
+		return runtimeErr("%w", err)
 	}
 	defer unix.Close(mntns)
 	if err := buildRoot(cfg, false); err != nil {
-		return runtimeErr("start container: %w", err)
+		return runtimeErr("%w", err)
 	}
 	cmd, code, err := resolveCommand(cfg)
 	if err != nil {
 		return &ExitError{Code: code, Err: err}
 	}
 	if err := enterCwd(cfg); err != nil {
-		return runtimeErr("%w", err)
+		return &ExitError{Code: CodeRuntime, Err: err}
 	}
 	unix.Umask(0o022) // this thread's own: it unshared its fs with the mount namespace
 	var slave *os.File
 	if cfg.Terminal {
 		m, s, err := openTerminal(cfg, cmd.cred)
 		if err != nil {
-			return runtimeErr("start container: %w", err)
+			return runtimeErr("%w", err)
 		}
 		c.master, slave = os.NewFile(uintptr(m), "pty-master"), os.NewFile(uintptr(s), "pty-slave")
 		defer slave.Close()
@@ -202,7 +202,7 @@ func (c *container) startOnThread(cfg *initConfig) (err error) {
 		return runtimeErr("network private: %w", err)
 	}
 	if err := confineThread(cfg); err != nil {
-		return runtimeErr("start container: %w", err)
+		return runtimeErr("%w", err)
 	}
 	stdinW, err := c.command(cfg, cmd, slave)
 	if err != nil {
@@ -316,6 +316,12 @@ func (c *container) command(cfg *initConfig, cmd command, slave *os.File) (stdin
 	return stdinW, nil
 }
 
+// errTraceRefused is a direct start whose command could not be forked
+// traced: PTRACE_TRACEME was refused (a security module, Yama's
+// ptrace_scope 3, a seccomp filter on strata itself). Run then starts the
+// container from the init.
+var errTraceRefused = errors.New("the command cannot be traced by strata")
+
 // forkFailure turns the error of a fork that did not reach the command into
 // the code Run reports: 127 for a command that is not there, 126 for one
 // that cannot be executed, 125 when the fork's own steps failed
@@ -323,11 +329,14 @@ func (c *container) command(cfg *initConfig, cmd command, slave *os.File) (stdin
 func forkFailure(name string, err error) error {
 	var errno syscall.Errno
 	if !errors.As(err, &errno) {
-		return runtimeErr("start container: %w", err)
+		return runtimeErr("%w", err)
 	}
 	switch errno {
-	case unix.EPERM, unix.EINVAL, unix.ESRCH:
-		return runtimeErr("start container: %w", err)
+	case unix.EPERM:
+		// Root's credential changes do not fail so: the tracing did.
+		return runtimeErr("%w: %w", errTraceRefused, err)
+	case unix.EINVAL, unix.ESRCH:
+		return runtimeErr("%w", err)
 	}
 	code, err := execFailure(name, errno)
 	return &ExitError{Code: code, Err: err}
@@ -340,23 +349,23 @@ func (c *container) releaseCommand(mntns int, back []int, privileged bool) error
 	pid := c.cmd.Process.Pid
 	var ws unix.WaitStatus
 	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
-		return runtimeErr("start container: wait for the command's start: %w", err)
+		return runtimeErr("wait for the command's start: %w", err)
 	}
 	if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
-		return runtimeErr("start container: the command did not stop at its start (wait status %#x)", uint32(ws))
+		return runtimeErr("the command did not stop at its start (wait status %#x)", uint32(ws))
 	}
 	done := make(chan error, 1)
 	goLocked(func() { done <- mountProcFor(mntns, pid, privileged) })
 	if err := <-done; err != nil {
-		return runtimeErr("start container: %w", err)
+		return runtimeErr("%w", err)
 	}
 	for _, fd := range back {
 		if _, err := unix.Write(fd, []byte("0")); err != nil {
-			return runtimeErr("start container: leave the container's cgroup: %w", err)
+			return runtimeErr("leave the container's cgroup: %w", err)
 		}
 	}
 	if err := unix.PtraceDetach(pid); err != nil {
-		return runtimeErr("start container: detach from the command: %w", err)
+		return runtimeErr("detach from the command: %w", err)
 	}
 	return nil
 }

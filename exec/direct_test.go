@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"context"
 	"fmt"
 	"os"
 	osexec "os/exec"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -114,6 +116,8 @@ func TestDirectStartFailureLeavesNothing(t *testing.T) {
 		r := run(t, busybox(t), c.mod, c.args...)
 		if r.code != c.code || r.err == nil {
 			t.Errorf("%v: code %d err %v, want %d", c.args, r.code, r.err, c.code)
+		} else if msg := r.err.Error(); strings.Count(msg, "start container") > 1 || strings.Contains(msg, "\n") {
+			t.Errorf("%v: error %q: one line, one 'start container'", c.args, msg)
 		}
 	}
 	if d := ourCgroups(os.Getpid()); len(d) != 0 {
@@ -198,5 +202,57 @@ func TestGoLockedNotOnMainThread(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || string(out) != "ok\n" {
 		t.Fatalf("%v: %s", err, out)
+	}
+}
+
+const noTraceEnv = "STRATA_EXEC_TEST_NO_TRACE"
+
+// noTraceMain, in a process started by TestDirectStartTraceRefused, refuses
+// ptrace(PTRACE_TRACEME) to every thread of its own with a seccomp filter
+// (as a security module or Yama's ptrace_scope 3 may) and runs a container.
+func noTraceMain() {
+	root := os.Getenv(noTraceEnv)
+	if root == "" {
+		return
+	}
+	const (
+		ldW   = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
+		jeq   = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+		ret   = unix.BPF_RET | unix.BPF_K
+		allow = unix.SECCOMP_RET_ALLOW
+		eperm = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
+	)
+	prog := []unix.SockFilter{
+		{Code: ldW, K: 0}, // seccomp_data.nr
+		{Code: jeq, K: unix.SYS_PTRACE, Jt: 0, Jf: 3},     // not ptrace: allow
+		{Code: ldW, K: 16},                                // args[0], low half
+		{Code: jeq, K: unix.PTRACE_TRACEME, Jt: 0, Jf: 1}, // not TRACEME: allow
+		{Code: ret, K: eperm},
+		{Code: ret, K: allow},
+	}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog))); e != 0 {
+		fmt.Println("seccomp:", e)
+		os.Exit(1)
+	}
+	var out strings.Builder
+	code, err := Run(context.Background(), Spec{Root: root, Args: []string{"sh", "-c", "echo $$"}, Stdout: &out})
+	fmt.Printf("%d %v %s", code, err, out.String())
+	os.Exit(0)
+}
+
+// TestDirectStartTraceRefused: where the command cannot be forked traced,
+// the container starts from the init instead of failing.
+func TestDirectStartTraceRefused(t *testing.T) {
+	requireDirect(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := osexec.Command(self)
+	cmd.Env = append(os.Environ(), noTraceEnv+"="+busybox(t))
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != "0 <nil> 1\n" {
+		t.Fatalf("%v: %q, want the container run (code 0, pid 1)", err, out)
 	}
 }

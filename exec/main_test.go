@@ -19,6 +19,7 @@ func TestMain(m *testing.M) {
 	specRunnerMain()
 	freezerMain()
 	mainThreadMain()
+	noTraceMain()
 	if os.Geteuid() != 0 {
 		// The runtime tests need root; say so instead of passing silently.
 		os.Stderr.WriteString("exec tests must run as root\n")

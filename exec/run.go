@@ -162,7 +162,17 @@ func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err erro
 		if err = setup(0); err == nil {
 			c, err = startDirect(&spec, cfg)
 		}
-	} else {
+		if errors.Is(err, errTraceRefused) {
+			// Start from the init instead, with the setup done.
+			slog.Debug("direct start refused, starting the container from the init", "err", err)
+			direct, setup = false, func(int) error { return nil }
+			exe, err = initExe(sysAdmin)
+			if err == nil {
+				l, err = launch(&spec, exe, cg)
+			}
+		}
+	}
+	if !direct && err == nil {
 		exe = l.exe
 		c, err = l.configure(&spec, cfg, setup)
 		l = nil // configure killed it if it failed
