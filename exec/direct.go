@@ -201,6 +201,11 @@ func (c *container) startOnThread(cfg *initConfig) (err error) {
 	if err := waitNet(); err != nil {
 		return runtimeErr("network private: %w", err)
 	}
+	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0) // the container's, since pivot_root
+	if err != nil {
+		return runtimeErr("%w", err)
+	}
+	defer unix.Close(root)
 	if err := confineThread(cfg); err != nil {
 		return runtimeErr("%w", err)
 	}
@@ -208,7 +213,7 @@ func (c *container) startOnThread(cfg *initConfig) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := c.releaseCommand(mntns, back, cfg.Privileged); err != nil {
+	if err := c.releaseCommand(mntns, root, back, cfg.Privileged); err != nil {
 		c.cmd.Process.Kill()
 		c.cmd.Wait()
 		if stdinW != nil {
@@ -342,10 +347,11 @@ func forkFailure(name string, err error) error {
 	return &ExitError{Code: code, Err: err}
 }
 
-// releaseCommand finishes what needs the command's PID namespace, takes
-// this thread out of the container's cgroups (back: its own tasks files)
-// and lets the command run from its stop at execve.
-func (c *container) releaseCommand(mntns int, back []int, privileged bool) error {
+// releaseCommand finishes what needs the command's PID namespace (in the
+// mount namespace mntns, under root), takes this thread out of the
+// container's cgroups (back: its own tasks files) and lets the command run
+// from its stop at execve.
+func (c *container) releaseCommand(mntns, root int, back []int, privileged bool) error {
 	pid := c.cmd.Process.Pid
 	var ws unix.WaitStatus
 	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
@@ -355,7 +361,7 @@ func (c *container) releaseCommand(mntns int, back []int, privileged bool) error
 		return runtimeErr("the command did not stop at its start (wait status %#x)", uint32(ws))
 	}
 	done := make(chan error, 1)
-	goLocked(func() { done <- mountProcFor(mntns, pid, privileged) })
+	goLocked(func() { done <- mountProcFor(mntns, root, pid, privileged) })
 	if err := <-done; err != nil {
 		return runtimeErr("%w", err)
 	}
@@ -370,10 +376,10 @@ func (c *container) releaseCommand(mntns int, back []int, privileged bool) error
 	return nil
 }
 
-// mountProcFor enters the mount namespace mntns (the container's, whose
-// root is the container's) on the calling thread, mounts /proc there for
+// mountProcFor enters the mount namespace mntns and the root directory
+// root (the container's) on the calling thread, mounts /proc there for
 // pid's PID namespace and, unless privileged, masks its paths.
-func mountProcFor(mntns, pid int, privileged bool) error {
+func mountProcFor(mntns, root, pid int, privileged bool) error {
 	pidns, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/pid", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open the command's pid namespace: %w", err)
@@ -385,11 +391,14 @@ func mountProcFor(mntns, pid int, privileged bool) error {
 	if err := unix.Setns(mntns, unix.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("enter the container's mount namespace: %w", err)
 	}
-	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
+	// setns made the namespace's root ours, which is the container's
+	// only if strata's own root was the namespace's: enter it by its fd.
+	if err := unix.Fchdir(root); err != nil {
+		return fmt.Errorf("enter the container's root: %w", err)
 	}
-	defer unix.Close(root)
+	if err := unix.Chroot("."); err != nil {
+		return fmt.Errorf("enter the container's root: %w", err)
+	}
 	if err := mountProc(root, pidns); err != nil {
 		return err
 	}

@@ -256,3 +256,39 @@ func TestDirectStartTraceRefused(t *testing.T) {
 		t.Fatalf("%v: %q, want the container run (code 0, pid 1)", err, out)
 	}
 }
+
+const chrootEnv = "STRATA_EXEC_TEST_CHROOT_RUN"
+
+// chrootMain, in a process that TestDirectStartFromAChroot started under a
+// chroot, runs a container and prints what it sees in /proc.
+func chrootMain() {
+	root := os.Getenv(chrootEnv)
+	if root == "" {
+		return
+	}
+	var out strings.Builder
+	code, err := Run(context.Background(), Spec{Root: root, Args: []string{"sh", "-c", "echo /proc/[0-9]*; head -c 1 /proc/timer_list | wc -c"}, Stdout: &out})
+	fmt.Printf("%d %v %s", code, err, out.String())
+	os.Exit(0)
+}
+
+// TestDirectStartFromAChroot: strata whose own root is not its mount
+// namespace's (a chroot into a bind of /) still mounts the container's
+// /proc, and masks it, in the container's root, not under the
+// namespace's.
+func TestDirectStartFromAChroot(t *testing.T) {
+	requireDirect(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// A private mount namespace: the bind goes with the process.
+	script := `mount --rbind / "$1" && mount --make-rslave "$1" && exec chroot "$1" "$2"`
+	cmd := osexec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", dir, self)
+	cmd.Env = append(os.Environ(), chrootEnv+"="+busybox(t))
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != "0 <nil> /proc/1\n0\n" {
+		t.Fatalf("%v: %q, want the container's /proc with its pid 1, masked", err, out)
+	}
+}

@@ -20,6 +20,7 @@ func TestMain(m *testing.M) {
 	freezerMain()
 	mainThreadMain()
 	noTraceMain()
+	chrootMain()
 	if os.Geteuid() != 0 {
 		// The runtime tests need root; say so instead of passing silently.
 		os.Stderr.WriteString("exec tests must run as root\n")
