@@ -193,14 +193,7 @@ func mainThreadMain() {
 // as the whole process's (a service's supervisor was seen with the
 // container's mount table as its own).
 func TestGoLockedNotOnMainThread(t *testing.T) {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := osexec.Command(self)
-	cmd.Env = append(os.Environ(), mainThreadEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || string(out) != "ok\n" {
+	if out, err := runSelf(t, mainThreadEnv+"=1"); err != nil || out != "ok\n" {
 		t.Fatalf("%v: %s", err, out)
 	}
 }
@@ -245,14 +238,7 @@ func noTraceMain() {
 // the container starts from the init instead of failing.
 func TestDirectStartTraceRefused(t *testing.T) {
 	requireDirect(t)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := osexec.Command(self)
-	cmd.Env = append(os.Environ(), noTraceEnv+"="+busybox(t))
-	out, err := cmd.CombinedOutput()
-	if err != nil || string(out) != "0 <nil> 1\n" {
+	if out, err := runSelf(t, noTraceEnv+"="+busybox(t)); err != nil || out != "0 <nil> 1\n" {
 		t.Fatalf("%v: %q, want the container run (code 0, pid 1)", err, out)
 	}
 }
@@ -278,17 +264,26 @@ func chrootMain() {
 // namespace's.
 func TestDirectStartFromAChroot(t *testing.T) {
 	requireDirect(t)
+	// A private mount namespace: the bind goes with the process.
+	script := `mount --rbind / "$1" && mount --make-rslave "$1" && exec chroot "$1" "$2"`
+	out, err := runSelf(t, chrootEnv+"="+busybox(t), "unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", t.TempDir())
+	if err != nil || out != "0 <nil> /proc/1\n0\n" {
+		t.Fatalf("%v: %q, want the container's /proc with its pid 1, masked", err, out)
+	}
+}
+
+// runSelf runs this test binary, as the last argument of wrap's command
+// when wrap is given, with env added to its environment, and returns what
+// it printed.
+func runSelf(t *testing.T, env string, wrap ...string) (string, error) {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	// A private mount namespace: the bind goes with the process.
-	script := `mount --rbind / "$1" && mount --make-rslave "$1" && exec chroot "$1" "$2"`
-	cmd := osexec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", dir, self)
-	cmd.Env = append(os.Environ(), chrootEnv+"="+busybox(t))
+	args := append(wrap[:len(wrap):len(wrap)], self)
+	cmd := osexec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), env)
 	out, err := cmd.CombinedOutput()
-	if err != nil || string(out) != "0 <nil> /proc/1\n0\n" {
-		t.Fatalf("%v: %q, want the container's /proc with its pid 1, masked", err, out)
-	}
+	return string(out), err
 }
