@@ -49,7 +49,9 @@ import (
 // threaded process cannot enter), with Init (the tiny pid 1 is the init),
 // on cgroup v2 (a thread cannot join a v2 cgroup alone), on kernels
 // without proc's pidns option, and when strata is itself traced (strace -f
-// would hold the command, which then cannot be traced by strata).
+// would hold the command, which then cannot be traced by strata). Where
+// PTRACE_TRACEME is refused, the fork fails before the command ran, and
+// Run starts the same container from the init (errTraceRefused).
 
 // directStarts is false in tests that run the init's path on a machine
 // where direct starts work.
@@ -185,9 +187,9 @@ func (c *container) startOnThread(cfg *initConfig) (err error) {
 	unix.Umask(0o022) // this thread's own: it unshared its fs with the mount namespace
 	var slave *os.File
 	if cfg.Terminal {
-		m, s, err := openTerminal(cfg, cmd.cred)
-		if err != nil {
-			return runtimeErr("%w", err)
+		m, s, terr := openTerminal(cfg, cmd.cred)
+		if terr != nil {
+			return runtimeErr("%w", terr)
 		}
 		c.master, slave = os.NewFile(uintptr(m), "pty-master"), os.NewFile(uintptr(s), "pty-slave")
 		defer slave.Close()

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/strata-sh/strata/internal/testrootfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -286,4 +287,30 @@ func runSelf(t *testing.T, env string, wrap ...string) (string, error) {
 	cmd.Env = append(os.Environ(), env)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// TestDirectStartFailureClosesThePty: a start with a terminal that fails
+// after the pty was opened (here the command's execve: not an executable
+// format) closes the pty, as every other start failure closes what it
+// opened.
+func TestDirectStartFailureClosesThePty(t *testing.T) {
+	requireDirect(t)
+	root := testrootfs.Busybox(t)
+	if err := os.WriteFile(filepath.Join(root, "garbage"), []byte("\x00\x01 not a program\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fds := func() int {
+		d, _ := os.ReadDir("/proc/self/fd")
+		return len(d)
+	}
+	before := fds()
+	for range 3 {
+		r := run(t, root, func(s *Spec) { s.Terminal = true }, "/garbage")
+		if r.code != CodeNotExecutable {
+			t.Fatalf("code %d err %v, want %d", r.code, r.err, CodeNotExecutable)
+		}
+	}
+	if after := fds(); after > before {
+		t.Fatalf("%d open fds before three failed starts with a terminal, %d after", before, after)
+	}
 }
