@@ -197,12 +197,10 @@ func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err erro
 		return initExe(sysAdmin)
 	}
 	if cg != nil {
-		if !spec.LongRunning {
-			wd = goWatchdog(exeOf, cg, tmpDir)
-		} else if exe, err = exeOf(); err == nil {
-			wd = syncWatchdog(exe, cg, tmpDir)
+		if spec.LongRunning {
+			wd = syncWatchdog(exeOf, cg, tmpDir)
 		} else {
-			slog.Warn("start container watchdog: cgroup cleanup after a crash is left to the next run", "err", err)
+			wd = goWatchdog(exeOf, cg, tmpDir)
 		}
 	}
 	if spec.Started != nil {

@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"log/slog"
 	"os"
 	"time"
 
@@ -50,13 +49,9 @@ func (e *escalation) stop() {
 }
 
 // syncWatchdog starts the watchdog now (Spec.LongRunning).
-func syncWatchdog(exe *os.File, cg *cgroup, tmpDir string) *watchdogHandle {
+func syncWatchdog(exeOf func() (*os.File, error), cg *cgroup, tmpDir string) *watchdogHandle {
 	h := &watchdogHandle{cancel: make(chan struct{}), done: make(chan struct{}), begun: true}
-	w, err := startWatchdog(exe, cg, tmpDir)
-	if err != nil {
-		slog.Warn("start container watchdog: cgroup cleanup after a crash is left to the next run", "err", err)
-	}
-	h.w = w
+	h.w = watchdogFrom(exeOf, cg, tmpDir)
 	close(h.done)
 	return h
 }

@@ -80,15 +80,7 @@ func goWatchdog(exeOf func() (*os.File, error), cg *cgroup, tmpDir string) *watc
 		}
 		h.begun = true
 		h.mu.Unlock()
-		exe, err := exeOf()
-		var w *os.File
-		if err == nil {
-			w, err = startWatchdog(exe, cg, tmpDir)
-		}
-		if err != nil {
-			slog.Warn("start container watchdog: cgroup cleanup after a crash is left to the next run", "err", err)
-		}
-		h.w = w
+		h.w = watchdogFrom(exeOf, cg, tmpDir)
 	}()
 	return h
 }
@@ -135,4 +127,18 @@ func watchdog() {
 		os.Exit(1)
 	}
 	os.Exit(0)
+}
+
+// watchdogFrom starts the watchdog from the binary exeOf returns, or says
+// why not: a run goes on without one.
+func watchdogFrom(exeOf func() (*os.File, error), cg *cgroup, tmpDir string) *os.File {
+	exe, err := exeOf()
+	var w *os.File
+	if err == nil {
+		w, err = startWatchdog(exe, cg, tmpDir)
+	}
+	if err != nil {
+		slog.Warn("start container watchdog: cgroup cleanup after a crash is left to the next run", "err", err)
+	}
+	return w
 }
