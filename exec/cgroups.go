@@ -295,3 +295,25 @@ func joinCgroup(cfg *initConfig, cg *cgroup, pid int) error {
 	}
 	return nil
 }
+
+// procCgroup is one line of /proc/<pid>/cgroup.
+type procCgroup struct {
+	id          string // the hierarchy's id: "0" for v2
+	controllers string // v1: its controllers, comma-separated, or name=NAME; v2: ""
+	path        string // the cgroup, within the hierarchy
+}
+
+// readProcCgroups reads a /proc/<pid>/cgroup file.
+func readProcCgroups(file string) ([]procCgroup, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []procCgroup
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.SplitN(line, ":", 3); len(f) == 3 {
+			out = append(out, procCgroup{id: f[0], controllers: f[1], path: f[2]})
+		}
+	}
+	return out, nil
+}

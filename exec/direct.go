@@ -450,18 +450,14 @@ func ownTasks(join []string) (fds []int, err error) {
 	if len(join) == 0 {
 		return nil, nil
 	}
-	b, err := os.ReadFile("/proc/thread-self/cgroup")
+	cgs, err := readProcCgroups("/proc/thread-self/cgroup")
 	if err != nil {
 		return nil, err
 	}
 	own := map[string]string{} // controller → this thread's cgroup in its hierarchy
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.SplitN(line, ":", 3)
-		if len(f) != 3 {
-			continue
-		}
-		for _, ctrl := range strings.Split(f[1], ",") {
-			own[ctrl] = f[2]
+	for _, c := range cgs {
+		for _, ctrl := range strings.Split(c.controllers, ",") {
+			own[ctrl] = c.path
 		}
 	}
 	defer func() {

@@ -3,7 +3,6 @@
 package exec
 
 import (
-	"bufio"
 	"context"
 	"debug/elf"
 	"errors"
@@ -206,38 +205,35 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 
 // cgroupProcsOf lists the cgroup.procs files of every cgroup pid is in.
 func cgroupProcsOf(pid int) ([]string, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	cgs, err := readProcCgroups("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	if err != nil {
 		return nil, fmt.Errorf("container pid %d: %w", pid, err)
 	}
-	defer f.Close()
 	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 || parts[2] == "/" {
+	for _, c := range cgs {
+		if c.path == "/" {
 			continue
 		}
 		var dir string
 		switch {
-		case parts[1] == "" && parts[0] == "0":
+		case c.controllers == "" && c.id == "0":
 			dir = cgroupV2Mount()
-		case strings.HasPrefix(parts[1], "name="):
+		case strings.HasPrefix(c.controllers, "name="):
 			continue
 		default:
-			dir = "/sys/fs/cgroup/" + strings.Split(parts[1], ",")[0]
+			dir = "/sys/fs/cgroup/" + strings.Split(c.controllers, ",")[0]
 		}
 		if dir == "" {
 			continue
 		}
-		if _, err := os.Stat(dir + parts[2]); err == nil {
-			out = append(out, dir+parts[2]+"/cgroup.procs")
+		if _, err := os.Stat(dir + c.path); err == nil {
+			out = append(out, dir+c.path+"/cgroup.procs")
 		}
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("container pid %d: no cgroup of its own", pid)
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 func cgroupV2Mount() string {
