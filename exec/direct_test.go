@@ -229,10 +229,7 @@ func noTraceMain() {
 		fmt.Println("seccomp:", e)
 		os.Exit(1)
 	}
-	var out strings.Builder
-	code, err := Run(context.Background(), Spec{Root: root, Args: []string{"sh", "-c", "echo $$"}, Stdout: &out})
-	fmt.Printf("%d %v %s", code, err, out.String())
-	os.Exit(0)
+	printRun(root, "echo $$")
 }
 
 // TestDirectStartTraceRefused: where the command cannot be forked traced,
@@ -253,8 +250,14 @@ func chrootMain() {
 	if root == "" {
 		return
 	}
+	printRun(root, "echo /proc/[0-9]*; head -c 1 /proc/timer_list | wc -c")
+}
+
+// printRun, in a process a test started as a runner, runs script in a
+// container on root, prints "CODE ERR OUTPUT" for the test and exits.
+func printRun(root, script string) {
 	var out strings.Builder
-	code, err := Run(context.Background(), Spec{Root: root, Args: []string{"sh", "-c", "echo /proc/[0-9]*; head -c 1 /proc/timer_list | wc -c"}, Stdout: &out})
+	code, err := Run(context.Background(), Spec{Root: root, Args: []string{"sh", "-c", script}, Stdout: &out})
 	fmt.Printf("%d %v %s", code, err, out.String())
 	os.Exit(0)
 }
