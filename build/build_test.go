@@ -198,6 +198,32 @@ func TestCopyDigestAndStatMemo(t *testing.T) {
 	}
 }
 
+// The key of a COPY whose file index is larger than what the index
+// parser and the pipe feeding it hold at once is still digestEntries'.
+func TestCopyDigestOfALargeContext(t *testing.T) {
+	files := map[string]string{}
+	long := strings.Repeat("n", 120)
+	for i := range 3000 {
+		files[fmt.Sprintf("d/%02d/%s-%04d", i%40, long, i)] = fmt.Sprint(i)
+	}
+	ctxDir := ctxWith(t, files)
+	res, err := buildIn(t, newRepo(t, false), ctxDir, "FROM scratch\nCOPY d/ /x/\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, root, err := collectIn(t, ctxDir, []string{"d/"}, "/x/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := digestEntries(root, ents, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Commit.Manifest.Annotations[AnnotationKey], stepKey(nil, "COPY d/ /x/", sum); got != want {
+		t.Fatalf("key %s, digestEntries gives %s", got, want)
+	}
+}
+
 // A COPY written straight from the context (copyDirect) and one copied
 // through an overlay have the same key and the same files: names, types,
 // modes, owners, times, links, contents. (The overlay's layer also marks

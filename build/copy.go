@@ -220,13 +220,13 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 			if err != nil {
 				return nil, fmt.Errorf("%s: %v", p, rootErr(err))
 			}
-			err = walkDir(top, m, func(q string, fi fs.FileInfo, d *layer.Dir, name string) (bool, error) {
+			out, err = walkDir(out, top, m, func(q string, fi fs.FileInfo, d *layer.Dir, name string) (e entry, keep, descend bool, err error) {
 				if ig.excluded(q) {
 					// An excluded directory is still walked for the files an
 					// exception brings back; their parents are made as needed.
-					return fi.IsDir() && ig.descend(), nil
+					return e, false, fi.IsDir() && ig.descend(), nil
 				}
-				e := entry{src: q, dst: path.Join(dest, strings.TrimPrefix(q, m+"/")), fi: fi}
+				e = entry{src: q, dst: path.Join(dest, strings.TrimPrefix(q, m+"/")), fi: fi}
 				if m == "." {
 					e.dst = path.Join(dest, q)
 				}
@@ -234,13 +234,12 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 				case fi.Mode().IsRegular(), fi.IsDir():
 				case fi.Mode()&fs.ModeSymlink != 0:
 					if e.link, err = d.Readlink(name); err != nil {
-						return false, err
+						return e, false, false, err
 					}
 				default:
-					return false, fmt.Errorf("%s: not a regular file, directory or symlink", q)
+					return e, false, false, fmt.Errorf("%s: not a regular file, directory or symlink", q)
 				}
-				out = append(out, e)
-				return fi.IsDir(), nil
+				return e, true, fi.IsDir(), nil
 			})
 			top.Close()
 			if err != nil {
@@ -260,44 +259,6 @@ func openDir(src *os.Root, rel string) (*layer.Dir, error) {
 	}
 	defer f.Close()
 	return layer.DirOf(f)
-}
-
-// walkDir calls fn for everything under d (whose path is rel), sorted by
-// name, each directory opened once and never through a symlink: every
-// call is one step from an open directory (layer.Dir), never a walk of
-// the whole path again. fn's true descends.
-func walkDir(d *layer.Dir, rel string, fn func(q string, fi fs.FileInfo, d *layer.Dir, name string) (bool, error)) error {
-	names, err := d.Names()
-	if err != nil {
-		return fmt.Errorf("%s: %w", rel, err)
-	}
-	for _, name := range names {
-		q := path.Join(rel, name)
-		if rel == "." {
-			q = name
-		}
-		st, err := d.Lstat(name)
-		if err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
-		descend, err := fn(q, newStatInfo(name, &st), d, name)
-		if err != nil || !descend {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		sub, err := d.Sub(name, &st)
-		if err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
-		err = walkDir(sub, q, fn)
-		sub.Close()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // rootErr says "leaves" for os.Root's refusal of an escaping path.

@@ -1,10 +1,12 @@
 package build
 
 import (
+	"bufio"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -126,15 +128,15 @@ func (b *builder) copyDirect(ctx context.Context, s *state, cs copySpec, ents []
 		return ok && b.ignore.excluded(path.Join(srcDir, rel))
 	}
 	opts := layer.WriteOptions{Mtime: b.o.Mtime, Attr: attr, Exclude: exclude}
-	l, err := b.o.Repo.Objects.AddLayerFromDir(ctx, stage, opts)
+	l, sums, err := b.addLayer(ctx, stage, opts)
 	if err == nil && opts.Mtime != nil && inChain(s.parent, l.DiffID) {
 		opts.Mtime = nil // overlayfs refuses the same lower twice (see layer)
-		l, err = b.o.Repo.Objects.AddLayerFromDir(ctx, stage, opts)
+		l, sums, err = b.addLayer(ctx, stage, opts)
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	sum, err := indexDigest(b.o.Repo.Objects, l, ents, chmod)
+	sum, err := indexDigest(sums, ents, chmod)
 	if err != nil {
 		return nil, false, err
 	}
@@ -260,19 +262,40 @@ func bindReadOnly(src *os.Root, rel, target string) (func(), error) {
 	}, nil
 }
 
+// addLayer stores the layer of dir and returns it with the content
+// hashes of its file index, path by path ("/usr/share/x": "blake3:…").
+// The index is parsed as the layer writer streams it, on its own
+// goroutine, not read back once the layer is written.
+func (b *builder) addLayer(ctx context.Context, dir string, opts layer.WriteOptions) (objects.Layer, map[string]string, error) {
+	pr, pw := io.Pipe()
+	sums := map[string]string{}
+	parsed := make(chan error, 1)
+	go func() {
+		_, err := layer.DecodeIndexFunc(pr, func(e *layer.Entry) bool {
+			if e.Digest != "" {
+				sums[strings.Clone(e.Path)] = strings.Clone(e.Digest) // e's strings are the parser's buffer
+			}
+			return false
+		})
+		pr.CloseWithError(err) // a parse error fails the writer's next line
+		parsed <- err
+	}()
+	bw := bufio.NewWriterSize(pw, 64<<10)
+	opts.Index = bw
+	l, err := b.o.Repo.Objects.AddLayerFromDir(ctx, dir, opts)
+	if err == nil {
+		err = bw.Flush()
+	}
+	pw.CloseWithError(err)
+	if perr := <-parsed; err == nil && perr != nil {
+		err = fmt.Errorf("layer index: %w", perr)
+	}
+	return l, sums, err
+}
+
 // indexDigest is digestEntries' digest of ents, with the content hashes
 // the layer's file index recorded as it wrote them.
-func indexDigest(st *objects.Store, l objects.Layer, ents []entry, chmod fs.FileMode) (string, error) {
-	idx, err := st.LayerIndex(l)
-	if err != nil {
-		return "", err
-	}
-	sums := make(map[string]string, len(idx))
-	for _, e := range idx {
-		if e.Digest != "" {
-			sums[e.Path] = e.Digest
-		}
-	}
+func indexDigest(sums map[string]string, ents []entry, chmod fs.FileMode) (string, error) {
 	h := newEntryHasher(chmod)
 	for _, e := range ents {
 		var content []byte
@@ -281,6 +304,7 @@ func indexDigest(st *objects.Store, l objects.Layer, ents []entry, chmod fs.File
 			if !ok {
 				return "", fmt.Errorf("%s: changed while it was copied", e.src)
 			}
+			var err error
 			if content, err = hex.DecodeString(strings.TrimPrefix(d, "blake3:")); err != nil {
 				return "", fmt.Errorf("%s: index digest %q", e.dst, d)
 			}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -16,6 +17,7 @@ import (
 // exceptions).
 type ignorer struct {
 	pm *patternmatcher.PatternMatcher
+	mu sync.Mutex // pm compiles each pattern the first time it is matched
 }
 
 func loadIgnore(contextDir string) (*ignorer, error) {
@@ -43,6 +45,8 @@ func (i *ignorer) excluded(rel string) bool {
 	if i == nil || i.pm == nil || rel == "." {
 		return false
 	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
 	m, err := i.pm.MatchesOrParentMatches(filepath.ToSlash(rel))
 	return err == nil && m
 }

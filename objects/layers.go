@@ -20,6 +20,7 @@ import (
 
 // AddLayerFromDir makes a zstd layer of dir (an overlay upper if
 // opts.Overlay), stores it and its file index, in one streaming pass.
+// opts.Index, if set, receives a copy of the index as it is written.
 func (s *Store) AddLayerFromDir(ctx context.Context, dir string, opts layer.WriteOptions) (Layer, error) {
 	return s.AddLayerFromDirIf(ctx, dir, opts, nil)
 }
@@ -62,7 +63,11 @@ func (s *Store) addLayer(opts layer.WriteOptions, keep func() error, create func
 		ix.Close()
 		os.Remove(ix.Name())
 	}()
-	opts.Index = ix
+	if opts.Index != nil {
+		opts.Index = io.MultiWriter(ix, opts.Index)
+	} else {
+		opts.Index = ix
+	}
 	res, err := create(w, opts)
 	if err != nil {
 		return Layer{}, err
