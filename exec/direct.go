@@ -78,15 +78,18 @@ var procTakesPidns = sync.OnceValue(func() bool {
 	return unix.FsconfigSetFd(fs, "pidns", ns) == nil
 })
 
-// traced reports whether a tracer is attached to this process.
-func traced() bool {
+// traced reports whether a tracer was attached to this process when
+// first asked: the kernel writes all of /proc/self/status for it, and Run
+// asks twice. One that attaches later makes the command's PTRACE_TRACEME
+// fail, and Run starts it from the init then (errTraceRefused).
+var traced = sync.OnceValue(func() bool {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return true
 	}
 	_, rest, ok := bytes.Cut(b, []byte("\nTracerPid:\t"))
 	return !ok || !bytes.HasPrefix(rest, []byte("0\n"))
-}
+})
 
 // startDirect starts the container of spec and cfg (its cgroup and /etc
 // files made, see Run) from a new locked thread, and returns it running.

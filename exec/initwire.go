@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"io"
 	"reflect"
+	"sync"
 	"strconv"
 	"strings"
 
@@ -26,8 +27,9 @@ import (
 // wireSignature hashes initConfig's field names and types. An init built
 // from other sources than the strata that starts it (a stale
 // cmd/strata/initbin after "go build" without make) refuses the config
-// with a clear error instead of misreading it.
-var wireSignature = func() uint64 {
+// with a clear error instead of misreading it. Computed when first used:
+// a direct start sends no config.
+var wireSignature = sync.OnceValue(func() uint64 {
 	h := fnv.New64a()
 	var walk func(t reflect.Type)
 	walk = func(t reflect.Type) {
@@ -41,7 +43,7 @@ var wireSignature = func() uint64 {
 	}
 	walk(reflect.TypeOf(initConfig{}))
 	return h.Sum64()
-}()
+})
 
 var errWireSignature = errors.New("strata-init was built from other sources than this strata (the config layout differs): rebuild both with make build")
 
@@ -128,7 +130,7 @@ func (r *wireReader) bool() bool {
 // encode lays the config out, length first.
 func (c *initConfig) encode() []byte {
 	w := &wireWriter{b: make([]byte, 12, 512+len(c.Seccomp))}
-	binary.LittleEndian.PutUint64(w.b[4:], wireSignature)
+	binary.LittleEndian.PutUint64(w.b[4:], wireSignature())
 	w.str(c.Root)
 	w.strs(c.Args)
 	w.strs(c.Env)
@@ -169,7 +171,7 @@ func (c *initConfig) decode(b []byte) error {
 	if len(b) < 8 {
 		return errWire
 	}
-	if binary.LittleEndian.Uint64(b) != wireSignature {
+	if binary.LittleEndian.Uint64(b) != wireSignature() {
 		return errWireSignature
 	}
 	r := &wireReader{b: b[8:]}
