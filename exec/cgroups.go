@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -27,12 +26,11 @@ type cgroup struct {
 	controllers []string // v1: the hierarchies the cgroup has a directory in
 }
 
-// cgroupV2 reports whether /sys/fs/cgroup is the unified hierarchy (once:
-// a hierarchy is not remounted under a running strata).
-var cgroupV2 = sync.OnceValue(func() bool {
+// cgroupV2 reports whether /sys/fs/cgroup is the unified hierarchy.
+func cgroupV2() bool {
 	var st unix.Statfs_t
 	return unix.Statfs(cgroupRoot, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
-})
+}
 
 // newCgroup creates the container's cgroup: strata-<pid>-<id> in each v1
 // hierarchy it needs (the limits' controllers, freezer, and devices unless
