@@ -18,6 +18,7 @@ func init() { register("branch", newBranchCommand) }
 
 type branchOptions struct {
 	del, move, force bool
+	forceDel         bool // -D
 	all, remotes     bool
 	format           string
 	list, verbose    bool
@@ -41,7 +42,8 @@ func newBranchCommand(g *globals) *cobra.Command {
 		Short: "List, create, delete or rename branches",
 		Long: `With no arguments, list branches; the current one is marked with *.
   strata branch dev main~1     create dev at main~1 (default START: HEAD)
-  strata branch -d dev         delete dev (its reflog keeps its commits from gc)
+  strata branch -d dev         delete dev, if HEAD holds its commits (-D: anyway;
+                               its reflog keeps them from gc until it expires)
   strata branch -m old new     rename
   strata branch -r             remote-tracking branches, as fetch left them
   strata branch -a             both (remote ones as remotes/REMOTE/NAME)
@@ -62,7 +64,7 @@ func newBranchCommand(g *globals) *cobra.Command {
 					return usagef("branch --show-current: takes no arguments")
 				}
 				return showCurrentBranch(g, r)
-			case o.list && (o.del || o.move):
+			case o.list && (o.del || o.forceDel || o.move):
 				return usagef("branch --list: -d and -m do not list")
 			case o.list && o.remotes:
 				return listRefsMatching(g, r, args, refs.Remotes, o.format)
@@ -70,11 +72,11 @@ func newBranchCommand(g *globals) *cobra.Command {
 				return listRefsMatching(g, r, args, refs.Heads, o.format, refs.Remotes)
 			case o.list:
 				return listRefsMatching(g, r, args, refs.Heads, o.format)
-			case o.del:
+			case o.del || o.forceDel:
 				if len(args) == 0 {
 					return usagef("branch -d: name the branch to delete")
 				}
-				return deleteBranches(g, r, args)
+				return deleteBranches(g, r, args, o.forceDel || o.force)
 			case o.move:
 				if len(args) != 2 {
 					return usagef("branch -m: takes OLD NEW")
@@ -99,11 +101,11 @@ func newBranchCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&o.del, "delete", "d", false, "delete branches")
-	cmd.Flags().BoolVarP(&o.del, "force-delete", "D", false, "delete branches (same as -d: the reflog keeps their commits)")
+	cmd.Flags().BoolVarP(&o.forceDel, "force-delete", "D", false, "delete branches even if HEAD does not hold their commits (-d -f too)")
 	cmd.Flags().BoolVarP(&o.all, "all", "a", false, "list remote-tracking branches too (as remotes/REMOTE/NAME)")
 	cmd.Flags().BoolVarP(&o.remotes, "remotes", "r", false, "list remote-tracking branches (REMOTE/NAME)")
 	cmd.Flags().BoolVarP(&o.move, "move", "m", false, "rename a branch")
-	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch")
+	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch; with -d, delete an unmerged one")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs)")
 	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "accepted for git's -v: the list always shows each branch's commit and subject")
@@ -151,7 +153,11 @@ func createRef(r *repo.Repo, prefix, name, rev string, force bool, msg string) e
 	return nil
 }
 
-func deleteBranches(g *globals, r *repo.Repo, names []string) error {
+// deleteBranches deletes the branches names. As git's branch -d, one
+// whose commit HEAD does not hold (not HEAD's commit or an ancestor of it)
+// is refused unless force: its commits would be reachable from its
+// reflog alone, until gc expires that.
+func deleteBranches(g *globals, r *repo.Repo, names []string, force bool) error {
 	head, err := r.Refs.Current()
 	if err != nil {
 		return err
@@ -169,6 +175,17 @@ func deleteBranches(g *globals, r *repo.Repo, names []string) error {
 		d, err := r.Refs.Read(full)
 		if err != nil {
 			return fmt.Errorf("branch -d %s: no such branch", name)
+		}
+		if !force {
+			merged := head.Commit != ""
+			if merged {
+				if merged, err = repo.IsAncestor(r.Objects, d, head.Commit); err != nil {
+					return fmt.Errorf("branch -d %s: %w", name, err)
+				}
+			}
+			if !merged {
+				return fmt.Errorf("branch -d %s: not fully merged: HEAD does not hold %s; 'strata branch -D %s' deletes it anyway", name, shortID(d), name)
+			}
 		}
 		if err := r.Refs.Delete(full, d, "branch: deleted"); err != nil {
 			return fmt.Errorf("branch -d %s: %w", name, err)
