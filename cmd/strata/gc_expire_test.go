@@ -74,7 +74,7 @@ func TestDeletedBranchFreesItsSpace(t *testing.T) {
 	if withBig-before < 100*mib {
 		t.Fatalf("importing 100 MiB grew the store by only %d bytes", withBig-before)
 	}
-	strataIn(t, proj, "branch", "-d", "big")
+	strataIn(t, proj, "branch", "-D", "big")
 	strataIn(t, proj, "gc", "--prune=now")
 	if kept := diskUsage(t, blobs); kept < withBig-mib {
 		t.Fatalf("gc without --expire freed %d bytes the reflog still reaches", withBig-kept)
