@@ -197,3 +197,24 @@ func isHex(s string) bool {
 	}
 	return true
 }
+
+// SplitRange splits a revision range "A..B" or "A...B" into its ends,
+// an empty end being HEAD; ok is false for a plain revision (ref names
+// cannot hold "..").
+func SplitRange(arg string) (a, b string, symmetric, ok bool) {
+	if a, b, ok = strings.Cut(arg, "..."); !ok {
+		a, b, ok = strings.Cut(arg, "..")
+	} else {
+		symmetric = true
+	}
+	if !ok {
+		return "", "", false, false
+	}
+	if a == "" {
+		a = HEAD
+	}
+	if b == "" {
+		b = HEAD
+	}
+	return a, b, symmetric, true
+}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
 )
@@ -107,19 +109,23 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 	return w.run(ctx, s, st)
 }
 
-// CherryPick applies the change one commit made on top of HEAD, as a new
-// commit with its message, author and date; its layer blob is reused when
-// nothing in between touched what it changed. A merge commit's change is
-// taken relative to its parent number mainline (1 or 2; git's -m), which
-// a merge needs and any other commit refuses.
-func (w *Worktree) CherryPick(ctx context.Context, rev string, mainline int) (*Outcome, error) {
-	return w.replayOne(ctx, OpCherryPick, rev, mainline)
+// CherryPick applies, in order, the change each of revs made, on top of
+// HEAD, as new commits with their messages, authors and dates; a layer
+// blob is reused when nothing in between touched what its commit changed.
+// A rev "A..B" stands for the commits B has and A lacks, oldest first
+// (git's cherry-pick A..B). A merge commit's change is taken relative to
+// its parent number mainline (1 or 2; git's -m), which a merge needs and
+// any other commit refuses; a merge inside a range is refused: pick it
+// alone, with -m.
+func (w *Worktree) CherryPick(ctx context.Context, revs []string, mainline int) (*Outcome, error) {
+	return w.replay(ctx, OpCherryPick, revs, mainline)
 }
 
-// Revert makes a new commit that undoes what one commit changed (a merge:
-// relative to its parent number mainline, as CherryPick).
-func (w *Worktree) Revert(ctx context.Context, rev string, mainline int) (*Outcome, error) {
-	return w.replayOne(ctx, OpRevert, rev, mainline)
+// Revert makes, in order, a new commit that undoes what each of revs
+// changed (a merge: relative to its parent number mainline, as
+// CherryPick). A range "A..B" is undone newest first, as git's revert.
+func (w *Worktree) Revert(ctx context.Context, revs []string, mainline int) (*Outcome, error) {
+	return w.replay(ctx, OpRevert, revs, mainline)
 }
 
 // Errors of -m, worded as git's.
@@ -127,6 +133,9 @@ var (
 	ErrMergeNoMainline = errors.New("is a merge but no -m option was given")
 	ErrNotMerge        = errors.New("mainline was specified but the commit is not a merge")
 )
+
+// ErrEmptyRange: the revisions named no commit to apply.
+var ErrEmptyRange = errors.New("empty commit set passed")
 
 // checkMainline checks -m against the commit's parents.
 func checkMainline(c *objects.Commit, mainline int) error {
@@ -150,7 +159,7 @@ func mainlineParent(c *objects.Commit, mainline int) digest.Digest {
 	return c.Parent()
 }
 
-func (w *Worktree) replayOne(ctx context.Context, op, rev string, mainline int) (*Outcome, error) {
+func (w *Worktree) replay(ctx context.Context, op string, revs []string, mainline int) (*Outcome, error) {
 	unlock, err := w.lock()
 	if err != nil {
 		return nil, err
@@ -160,25 +169,77 @@ func (w *Worktree) replayOne(ctx context.Context, op, rev string, mainline int) 
 	if err != nil {
 		return nil, err
 	}
-	c, err := w.Resolve(rev)
+	var todo []digest.Digest
+	for _, rev := range revs {
+		ids, err := w.replayList(op, rev, mainline)
+		if err != nil {
+			return nil, err
+		}
+		todo = append(todo, ids...)
+	}
+	if len(todo) == 0 {
+		return nil, fmt.Errorf("%s: %w", strings.Join(revs, " "), ErrEmptyRange)
+	}
+	s, err := w.newSeq(op, h, strings.Join(revs, " "))
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMainline(c, mainline); err != nil {
-		return nil, err
-	}
-	if op == OpRevert && c.Parent() == "" {
-		return nil, fmt.Errorf("%s is a root commit: nothing to revert it to", short(c.ID))
-	}
-	s, err := w.newSeq(op, h, rev)
-	if err != nil {
-		return nil, err
-	}
-	s.Todo, s.Total, s.Mainline = []digest.Digest{c.ID}, 1, mainline
+	s.Todo, s.Total, s.Mainline = todo, len(todo), mainline
 	if err := w.saveSeq(s); err != nil {
 		return nil, err
 	}
 	return w.run(ctx, s, st)
+}
+
+// replayList lists the commits one rev names for op, in the order op
+// applies them, each checked against mainline.
+func (w *Worktree) replayList(op, rev string, mainline int) ([]digest.Digest, error) {
+	a, b, symmetric, isRange := refs.SplitRange(rev)
+	if !isRange {
+		c, err := w.Resolve(rev)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkMainline(c, mainline); err != nil {
+			return nil, err
+		}
+		if op == OpRevert && c.Parent() == "" {
+			return nil, fmt.Errorf("%s is a root commit: nothing to revert it to", short(c.ID))
+		}
+		return []digest.Digest{c.ID}, nil
+	}
+	if symmetric {
+		return nil, fmt.Errorf("%s: %s takes A..B, not A...B", rev, op)
+	}
+	if mainline != 0 {
+		return nil, fmt.Errorf("%s: -m goes with one merge commit, not a range", rev)
+	}
+	from, err := w.Resolve(a)
+	if err != nil {
+		return nil, err
+	}
+	to, err := w.Resolve(b)
+	if err != nil {
+		return nil, err
+	}
+	ids, merges, err := w.rebaseTodo(to.ID, from.ID)
+	if err != nil {
+		return nil, err
+	}
+	if merges > 0 {
+		return nil, fmt.Errorf("%s holds %d merge commit(s): %s them one at a time, with -m", rev, merges, op)
+	}
+	if op == OpRevert {
+		slices.Reverse(ids)
+		for _, id := range ids {
+			if p, err := w.Repo.Objects.Parent(id); err != nil {
+				return nil, err
+			} else if p == "" {
+				return nil, fmt.Errorf("%s is a root commit: nothing to revert it to", short(id))
+			}
+		}
+	}
+	return ids, nil
 }
 
 // RebaseOptions describe a rebase: the commits of Branch (HEAD if "")

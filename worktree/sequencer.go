@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,8 +120,10 @@ func (e *InProgressError) Unwrap() error { return ErrInProgress }
 
 // Outcome reports how an operation ended (or stopped).
 type Outcome struct {
-	Seq       *Sequence
-	Head      *objects.Commit // the new HEAD (nil when stopped)
+	Seq  *Sequence
+	Head *objects.Commit // the new HEAD (nil when stopped)
+	// Made: the commits a cherry-pick or revert made, oldest first.
+	Made      []*objects.Commit
 	FastFwd   bool
 	UpToDate  bool
 	Conflicts *ConflictError // set when stopped
@@ -451,7 +454,20 @@ func (w *Worktree) finish(ctx context.Context, s *Sequence, st State) (*Outcome,
 	if err := w.dropSeq(); err != nil {
 		return nil, err
 	}
-	return &Outcome{Seq: s, Head: c}, nil
+	out := &Outcome{Seq: s, Head: c}
+	if s.Op == OpCherryPick || s.Op == OpRevert {
+		// They lie on one line from where HEAD was.
+		for id := s.Head; id != s.OrigHead && id != "" && len(out.Made) < s.Total; {
+			m, err := w.commit(id)
+			if err != nil {
+				return nil, err
+			}
+			out.Made = append(out.Made, m)
+			id = m.Parent()
+		}
+		slices.Reverse(out.Made)
+	}
+	return out, nil
 }
 
 func short(d digest.Digest) string {

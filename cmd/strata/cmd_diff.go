@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
@@ -90,7 +91,7 @@ func diffRange(r *repo.Repo, revs []string) ([]string, error) {
 	if len(revs) != 1 {
 		return revs, nil
 	}
-	a, b, symmetric, ok := splitRange(revs[0])
+	a, b, symmetric, ok := refs.SplitRange(revs[0])
 	if !ok || !symmetric {
 		if ok {
 			return []string{a, b}, nil

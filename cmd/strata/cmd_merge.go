@@ -112,7 +112,7 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 		return fmt.Errorf("%s: %w", op, out.Conflicts)
 	}
 	picked := !out.UpToDate && !out.FastFwd && op != "rebase" && op != "merge"
-	if picked && len(out.Seq.Dropped) > 0 {
+	if picked && len(out.Made) == 0 {
 		return fmt.Errorf("%s: %s changes nothing on top of HEAD: no commit made", op, out.Seq.Name)
 	}
 	if g.quiet {
@@ -140,6 +140,14 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 		fmt.Fprintln(g.stdout)
 	case op == "merge":
 		fmt.Fprintf(g.stdout, "Merge made: %s\n", pathquote.Text(out.Seq.Message))
+	case picked:
+		for _, c := range out.Made {
+			fmt.Fprintf(g.stdout, "[%s] %s\n", shortID(c.ID), pathquote.Text(firstLine(c.Message())))
+		}
+		if n := len(out.Seq.Dropped); n > 0 {
+			fmt.Fprintf(g.stdout, "%s dropped: %s changes nothing on top of HEAD\n", plural(n, "commit"), map[bool]string{true: "its", false: "their"}[n == 1])
+		}
+		return nil
 	}
 	fmt.Fprintf(g.stdout, "[%s] %s\n", shortID(out.Head.ID), pathquote.Text(firstLine(out.Head.Message())))
 	return nil
@@ -203,48 +211,54 @@ Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 }
 
 func newCherryPickCommand(g *globals) *cobra.Command {
-	return replayCommand(g, "cherry-pick", "Apply the change one commit made on top of HEAD",
-		`Make a new commit on top of HEAD with the change REV made to its parent,
-and REV's message, author and date. When nothing since touched what REV
-changed, the new commit reuses REV's layer blob as it is: only a new
-config and manifest are written (and a later push uploads no layer).
+	return replayCommand(g, "cherry-pick", "Apply the changes of commits on top of HEAD",
+		`For each REV, in order, make a new commit on top of HEAD with the change
+REV made to its parent, and REV's message, author and date. A range
+A..B stands for the commits B has and A lacks, oldest first:
+
+  strata cherry-pick fix                  # one commit
+  strata cherry-pick main~3..main feat    # three, then feat
+
+When nothing since touched what REV changed, the new commit reuses REV's
+layer blob as it is: only a new config and manifest are written (and a
+later push uploads no layer). HEAD's branch moves once, at the end.
 
 Conflicts stop it as merge's do: fix them, then 'strata cherry-pick
---continue', or 'strata cherry-pick --abort'.`,
-		func(cmd *cobra.Command, w *worktree.Worktree, rev string, mainline int) (*worktree.Outcome, error) {
-			return w.CherryPick(cmd.Context(), rev, mainline)
+--continue' (the commits left follow), or 'strata cherry-pick --abort'.`,
+		func(cmd *cobra.Command, w *worktree.Worktree, revs []string, mainline int) (*worktree.Outcome, error) {
+			return w.CherryPick(cmd.Context(), revs, mainline)
 		})
 }
 
 func newRevertCommand(g *globals) *cobra.Command {
-	return replayCommand(g, "revert", "Make a new commit that undoes one commit",
-		`Make a new commit on top of HEAD that undoes what REV changed to its
-parent (a 3-way merge of REV's parent into HEAD over REV), files and
-image config. Conflicts stop it as merge's do: fix them, then
+	return replayCommand(g, "revert", "Make new commits that undo commits",
+		`For each REV, in order, make a new commit on top of HEAD that undoes what
+REV changed to its parent (a 3-way merge of REV's parent into HEAD over
+REV), files and image config. A range A..B is undone newest first, as
+git's revert does. Conflicts stop it as merge's do: fix them, then
 'strata revert --continue', or 'strata revert --abort'.`,
-		func(cmd *cobra.Command, w *worktree.Worktree, rev string, mainline int) (*worktree.Outcome, error) {
-			return w.Revert(cmd.Context(), rev, mainline)
+		func(cmd *cobra.Command, w *worktree.Worktree, revs []string, mainline int) (*worktree.Outcome, error) {
+			return w.Revert(cmd.Context(), revs, mainline)
 		})
 }
 
-func replayCommand(g *globals, op, short, long string, run func(*cobra.Command, *worktree.Worktree, string, int) (*worktree.Outcome, error)) *cobra.Command {
+func replayCommand(g *globals, op, short, long string, run func(*cobra.Command, *worktree.Worktree, []string, int) (*worktree.Outcome, error)) *cobra.Command {
 	var f seqFlags
 	var mainline int
 	cmd := &cobra.Command{
-		Use:   op + " [-m N] REV | --continue | --abort",
+		Use:   op + " [-m N] REV... | --continue | --abort",
 		Short: short,
 		Long: long + `
 
 A merge commit has two parents, so its change must be taken relative to
 one: -m 1 (the branch it was made on) or -m 2 (the branch merged in).
 Without -m a merge is refused, as git refuses it; with -m any other
-commit is refused.` + "\n\nExit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.",
-		Args: rangeArgs(0, 1),
+commit is refused, and so is a range.` + "\n\nExit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if done, err := f.control(cmd, g, op, args); done {
 				return err
 			}
-			if len(args) != 1 {
+			if len(args) == 0 {
 				return usagef("%s: name the commit", op)
 			}
 			_, w, err := openWorktree(g, "")
@@ -259,7 +273,7 @@ commit is refused.` + "\n\nExit status: 0 on success, 1 on errors and conflicts,
 			if cmd.Flags().Changed("mainline") && mainline < 1 {
 				return usagef("%s: -m takes a parent number, 1 or 2", op)
 			}
-			out, err := run(cmd, w, args[0], mainline)
+			out, err := run(cmd, w, args, mainline)
 			return report(g, op, out, err)
 		},
 	}

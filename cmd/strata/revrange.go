@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
 
@@ -18,32 +19,12 @@ type revRange struct {
 	include, exclude []digest.Digest
 }
 
-// splitRange splits "A..B" or "A...B" into its ends (empty ends are
-// HEAD); ok is false for a plain revision. Ref names cannot hold "..".
-func splitRange(arg string) (a, b string, symmetric, ok bool) {
-	if a, b, ok = strings.Cut(arg, "..."); !ok {
-		a, b, ok = strings.Cut(arg, "..")
-	} else {
-		symmetric = true
-	}
-	if !ok {
-		return "", "", false, false
-	}
-	if a == "" {
-		a = "HEAD"
-	}
-	if b == "" {
-		b = "HEAD"
-	}
-	return a, b, symmetric, true
-}
-
 // parseRevRange resolves log's revision arguments.
 func parseRevRange(r *repo.Repo, args []string) (revRange, error) {
 	var rr revRange
 	resolve := func(rev string) (digest.Digest, error) { return r.Refs.Resolve(rev, r.Objects) }
 	for _, arg := range args {
-		if a, b, symmetric, ok := splitRange(arg); ok {
+		if a, b, symmetric, ok := refs.SplitRange(arg); ok {
 			da, err := resolve(a)
 			if err != nil {
 				return rr, err
