@@ -74,3 +74,5 @@ awk -v n="$COMMITS" -v c="$(median <"$work/clone.s")" -v r="$(median <"$work/reg
 	printf "| clone of %d commits (a config each), %d runs | %.1f (registry CPU %.1f s) | < 20 s |\n", n, '"$RUNS"', c, r
 }'
 awk -v n="$COMMITS" -v p="$push" -v r="$pushcpu" 'BEGIN { printf "| push of the same history, once | %.1f (registry CPU %.1f s) | < 30 s |\n", p, r }'
+echo
+echo "The push sends three requests a commit (POST and PUT of its config, PUT of its manifest), the fewest docker-registry takes: it answers a POST that carries the blob and its digest with 202 and stores nothing, so every blob needs its own PUT. The registry's time per request bounds the push: more requests in flight do not make it faster (docs/remote.md)."
