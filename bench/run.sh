@@ -49,7 +49,7 @@ printf 'root:x:0:\nuser:x:1000:\n' >"$rootfs/etc/group"
 # host network (no network namespace), "bundle-net" with runc spec's own
 # network namespace (only lo, as strata --network none), same rootfs.
 (cd "$work/bundle" && runc spec)
-mkdir "$work/bundle-net"
+mkdir "$work/bundle-net" "$work/bundle-sleep"
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 (cd "$(dirname "$0")/.." && go build -o "$work/seccomp-json" ./exec/internal/seccompjson)
 "$work/seccomp-json" >"$work/seccomp.json"
@@ -64,6 +64,8 @@ c["linux"]["seccomp"] = json.load(open(seccomp))
 json.dump(c, open(pnet, "w"), indent=1)
 c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
 json.dump(c, open(p, "w"), indent=1)
+c["process"]["args"] = ["/bin/sleep", "600"]
+json.dump(c, open(p.replace("/bundle/", "/bundle-sleep/"), "w"), indent=1)
 PY
 
 # The CLI runs in a checkout of the same tree, made before the namespace
@@ -107,6 +109,29 @@ for i in $(seq "$N"); do
 		echo "$tool $(( (e - s) / 1000 ))"
 	done
 done >"$work/times"
+# exec into a running container (docker exec): one of each, the same
+# root, then N interleaved joins of /bin/true each.
+if [ "$mode" = cli ]; then
+	"$STRATA" -C "$work/repo" run -d --name bench-exec --network host -- /bin/sleep 600 >/dev/null
+	crun run -d --bundle "$work/bundle-sleep" "bench-crunexec-$$"
+	runc run -d --bundle "$work/bundle-sleep" "bench-runcexec-$$" >/dev/null
+	for i in $(seq "$N"); do
+		for tool in $(printf '%s\n' strata crun runc | shuf); do
+			s=$(ns)
+			case $tool in
+			strata) "$STRATA" -C "$work/repo" exec bench-exec /bin/true ;;
+			crun) crun exec "bench-crunexec-$$" /bin/true ;;
+			runc) runc exec "bench-runcexec-$$" /bin/true ;;
+			esac
+			e=$(ns)
+			echo "$tool $(( (e - s) / 1000 ))"
+		done
+	done >"$work/exectimes"
+	"$STRATA" -C "$work/repo" stop -t 0 bench-exec >/dev/null
+	"$STRATA" -C "$work/repo" rm bench-exec >/dev/null 2>&1 || true
+	crun delete -f "bench-crunexec-$$"
+	runc delete -f "bench-runcexec-$$"
+fi
 # strata's memory while a container runs (the parent process).
 if [ "$mode" = cli ]; then "$STRATA" -C "$work/repo" run --network host -- /bin/sleep 1 & else "$STRATA" -network host "$rootfs" /bin/sleep 1 & fi
 pid=$!
@@ -132,6 +157,18 @@ awk -v s="$s" -v c="$c" -v r="$r" -v f="$f" -v sn="$sn" -v cn="$cn" 'BEGIN {
 	printf "| strata --network none | %.2f | 1.00 |\n", sn/1000
 	printf "| crun, network namespace | %.2f | %.2f |\n", cn/1000, sn/cn
 }'
+if [ -s "$work/exectimes" ]; then
+	em() { grep "^$1 " "$work/exectimes" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+	es=$(em strata); ec=$(em crun); er=$(em runc)
+	echo
+	echo "| exec of /bin/true into a running container | median (ms) | strata / runtime |"
+	echo "|---|---:|---:|"
+	awk -v s="$es" -v c="$ec" -v r="$er" 'BEGIN {
+		printf "| strata exec | %.2f | 1.00 |\n", s/1000
+		printf "| crun exec | %.2f | %.2f |\n", c/1000, s/c
+		printf "| runc exec | %.2f | %.2f |\n", r/1000, s/r
+	}'
+fi
 echo
 echo "strata timed as: $([ "$mode" = cli ] && echo 'strata -C REPO run --network host|none -- /bin/true, on a checkout' || echo 'the runtime alone')."
 echo "crun and runc load the seccomp filter strata loads (Docker's default profile, native arch)."
@@ -146,4 +183,9 @@ if [ -n "${BENCH_CHART:-}" ]; then
 		printf "start to exit of /bin/true, network none\tstrata\t%.2f\tms\n", sn/1000
 		printf "start to exit of /bin/true, network none\tcrun (netns)\t%.2f\tms\n", cn/1000
 	}' >>"$BENCH_CHART"
+	if [ -s "$work/exectimes" ]; then
+		printf 'exec of /bin/true into a running container\tstrata\t%.2f\tms\n' "$(echo "$es" | awk '{print $1/1000}')" >>"$BENCH_CHART"
+		printf 'exec of /bin/true into a running container\tcrun exec\t%.2f\tms\n' "$(echo "$ec" | awk '{print $1/1000}')" >>"$BENCH_CHART"
+		printf 'exec of /bin/true into a running container\trunc exec\t%.2f\tms\n' "$(echo "$er" | awk '{print $1/1000}')" >>"$BENCH_CHART"
+	fi
 fi

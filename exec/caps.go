@@ -124,13 +124,22 @@ var allThreadsWork = sync.OnceValue(func() bool {
 })
 
 // dropBounding removes every capability not in keep from the bounding set
-// and clears the ambient set.
+// and clears the ambient set. It asks the kernel which capabilities exist
+// (the first it calls invalid ends them), never /proc: a process joining a
+// container runs in the container's mount namespace, where a container
+// that may mount could lay a file reading "0" over
+// /proc/sys/kernel/cap_last_cap and keep every capability strata holds
+// in the bounding set of what it executes.
 func dropBounding(keep map[int]bool, sys syscall6) error {
-	for c := 0; c <= lastCap(); c++ {
+	for c := 0; c < 64; c++ {
 		if keep[c] {
 			continue
 		}
-		if _, _, e := sys(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0, 0); e != 0 && e != unix.EINVAL {
+		_, _, e := sys(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0, 0)
+		if e == unix.EINVAL {
+			break // past the kernel's last capability
+		}
+		if e != 0 {
 			return fmt.Errorf("drop capability %d from bounding set: %w", c, e)
 		}
 	}

@@ -180,21 +180,11 @@ func (c *container) startOnThread(cfg *initConfig) (err error) {
 	if err := buildRoot(cfg, false); err != nil {
 		return runtimeErr("%w", err)
 	}
-	cmd, code, err := resolveCommand(cfg)
+	cmd, slave, err := c.commandInRoot(cfg)
 	if err != nil {
-		return &ExitError{Code: code, Err: err}
+		return err
 	}
-	if err := enterCwd(cfg); err != nil {
-		return &ExitError{Code: CodeRuntime, Err: err}
-	}
-	unix.Umask(0o022) // this thread's own: it unshared its fs with the mount namespace
-	var slave *os.File
-	if cfg.Terminal {
-		m, s, terr := openTerminal(cfg, cmd.cred)
-		if terr != nil {
-			return runtimeErr("%w", terr)
-		}
-		c.master, slave = os.NewFile(uintptr(m), "pty-master"), os.NewFile(uintptr(s), "pty-slave")
+	if slave != nil {
 		defer slave.Close()
 		defer func() {
 			if err != nil {
@@ -230,6 +220,30 @@ func (c *container) startOnThread(cfg *initConfig) (err error) {
 		go pump(stdinW, c.spec.Stdin)
 	}
 	return nil
+}
+
+// commandInRoot resolves cfg's user and command in the calling thread's
+// root (the container's), enters its working directory and, with
+// cfg.Terminal, opens its pty there: c.master, and the slave it returns.
+// Its errors carry the exit code to report.
+func (c *container) commandInRoot(cfg *initConfig) (command, *os.File, error) {
+	cmd, code, err := resolveCommand(cfg)
+	if err != nil {
+		return cmd, nil, &ExitError{Code: code, Err: err}
+	}
+	if err := enterCwd(cfg); err != nil {
+		return cmd, nil, &ExitError{Code: CodeRuntime, Err: err}
+	}
+	unix.Umask(0o022) // this thread's own: it unshared its fs context
+	if !cfg.Terminal {
+		return cmd, nil, nil
+	}
+	m, s, err := openTerminal(cfg, cmd.cred)
+	if err != nil {
+		return cmd, nil, runtimeErr("%w", err)
+	}
+	c.master = os.NewFile(uintptr(m), "pty-master")
+	return cmd, os.NewFile(uintptr(s), "pty-slave"), nil
 }
 
 // connectNet, for a private network, connects the calling thread's new
@@ -291,13 +305,20 @@ func clearInheritable() error {
 	return nil
 }
 
-// command forks the user's command from the calling thread, traced: it
-// stops at its execve. It returns the pipe to pump a stdin that is not a
-// file into once the command runs.
+// command forks the user's command from the calling thread. A started
+// container's stops at its execve (traced) and dies with the thread. A
+// joined one runs at once, and outlives a strata killed by SIGKILL as
+// docker exec's and crun exec's do (until its container stops): Go's
+// fork kills a child whose parent-death signal is set but whose parent
+// it cannot see, and a joined command's parent is outside its PID
+// namespace. (A started one is its namespace's pid 1, which ignores it.)
 func (c *container) command(cfg *initConfig, cmd command, slave *os.File) (stdinW *os.File, err error) {
 	sys := &syscall.SysProcAttr{
-		Setsid: true, Pdeathsig: syscall.SIGKILL, Ptrace: true,
+		Setsid:     true,
 		Credential: &syscall.Credential{Uid: cmd.cred.UID, Gid: cmd.cred.GID, Groups: cmd.cred.Groups},
+	}
+	if !c.joined {
+		sys.Ptrace, sys.Pdeathsig = true, syscall.SIGKILL
 	}
 	c.cmd = &osexec.Cmd{
 		Path: cmd.argv0, Args: cfg.Args, Env: cmd.env, SysProcAttr: sys,

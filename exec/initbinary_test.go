@@ -15,6 +15,28 @@ import (
 // embedded copy, and that copy is as sealed as the self copy.
 func TestSmallInitBinary(t *testing.T) {
 	throughInit(t) // a direct start executes no init
+	opened := useSmallInit(t)
+	root := busybox(t)
+	if out := mustSh(t, root, nil, "echo hello from the small init"); out != "hello from the small init\n" {
+		t.Fatalf("stdout %q", out)
+	}
+	if *opened != 1 {
+		t.Fatalf("the init binary was opened %d times, want 1", *opened)
+	}
+	// With a pid 1 of strata's own, that process is the sealed copy: it
+	// cannot be written through /proc.
+	r := sh(t, root, func(s *Spec) { s.Init = true }, "echo x > /proc/1/exe && echo WROTE; exit 0")
+	if r.code != 0 || strings.Contains(r.stdout, "WROTE") {
+		t.Fatalf("write to the init's binary: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// useSmallInit makes the test's containers start from a static build of
+// exec/cmd/strata-init, as the strata binary does with its embedded copy
+// (a joined process needs a static one: the host's loader is not in the
+// container). It returns how often the binary has been opened.
+func useSmallInit(t *testing.T) *int {
+	t.Helper()
 	// Where there is no Go toolchain (the VM of make test-vm), the caller
 	// builds strata-init and names it.
 	bin := os.Getenv("STRATA_TEST_INIT_BINARY")
@@ -34,21 +56,8 @@ func TestSmallInitBinary(t *testing.T) {
 		self.once, self.file, self.err = sync.Once{}, nil, nil
 	}
 	reset()
-	opened := 0
-	SetInitBinary(func() (io.Reader, error) { opened++; return os.Open(bin) })
+	opened := new(int)
+	SetInitBinary(func() (io.Reader, error) { *opened++; return os.Open(bin) })
 	t.Cleanup(func() { reset(); self.init = saved })
-
-	root := busybox(t)
-	if out := mustSh(t, root, nil, "echo hello from the small init"); out != "hello from the small init\n" {
-		t.Fatalf("stdout %q", out)
-	}
-	if opened != 1 {
-		t.Fatalf("the init binary was opened %d times, want 1", opened)
-	}
-	// With a pid 1 of strata's own, that process is the sealed copy: it
-	// cannot be written through /proc.
-	r := sh(t, root, func(s *Spec) { s.Init = true }, "echo x > /proc/1/exe && echo WROTE; exit 0")
-	if r.code != 0 || strings.Contains(r.stdout, "WROTE") {
-		t.Fatalf("write to the init's binary: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
-	}
+	return opened
 }

@@ -6,9 +6,9 @@ import (
 	"hash/fnv"
 	"io"
 	"reflect"
-	"sync"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )

@@ -28,9 +28,10 @@ import (
 // opened in the container's devpts, as Run's, sized like the caller's
 // terminal, which goes raw meanwhile).
 //
-// A Go process cannot enter a mount namespace (setns needs a single
-// thread), so the namespaces are entered by util-linux nsenter, which
-// then executes the sealed init binary in join mode inside them:
+// Where it can, a thread of this process enters the container and forks
+// the command (joindirect.go). Elsewhere the namespaces are entered by
+// util-linux nsenter, which then executes the sealed init binary in join
+// mode inside them:
 //
 //	strata-init (joincg: host side; moves itself into the cgroups)
 //	  -> execve nsenter -t PID -m -u -i -n -p -C   (forks into the PID namespace)
@@ -43,14 +44,6 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 	if os.Geteuid() != 0 {
 		return CodeRuntime, runtimeErr("joining a container needs root: %w", ErrRootless)
 	}
-	nsenter, err := osexec.LookPath("nsenter")
-	if err != nil {
-		return CodeRuntime, runtimeErr("nsenter (util-linux) is needed to join a container: %w", err)
-	}
-	procs, err := cgroupProcsOf(pid)
-	if err != nil {
-		return CodeRuntime, runtimeErr("%w", err)
-	}
 	caps, err := capSet(spec.Privileged, spec.CapAdd, spec.CapDrop)
 	if err != nil {
 		return CodeRuntime, runtimeErr("%w", err)
@@ -61,6 +54,30 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 		if cfg.Seccomp, err = seccompBytes(caps); err != nil {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
+	}
+	t, direct, err := directJoinTarget(pid)
+	if err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	if direct {
+		code, err := joinDirect(ctx, t, &spec, cfg)
+		if !errors.Is(err, errSetnsPidfd) {
+			return code, err
+		}
+	}
+	return joinFromInit(ctx, pid, spec, cfg)
+}
+
+// joinFromInit runs cfg in the container of pid through nsenter and the
+// init (see Join).
+func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig) (int, error) {
+	nsenter, err := osexec.LookPath("nsenter")
+	if err != nil {
+		return CodeRuntime, runtimeErr("nsenter (util-linux) is needed to join a container: %w", err)
+	}
+	procs, err := cgroupProcsOf(pid)
+	if err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
 	}
 	exe, err := initExe(holdsSysAdmin(&spec))
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -308,6 +309,9 @@ type container struct {
 	// reaped, for a direct start, is closed once the command has been
 	// waited for: the thread that forked it may then end.
 	reaped chan struct{}
+	// joined: a command joining a running container (exec), whose
+	// terminal a process it left behind may hold open.
+	joined bool
 }
 
 func (c *container) close() {
@@ -387,7 +391,7 @@ func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) 
 	close(done)
 	<-forwarder // it uses the pty master, which close releases
 	if c.output != nil {
-		<-c.output
+		c.drainOutput()
 	}
 	if err != nil && !errors.As(err, new(*osexec.ExitError)) && !errors.Is(err, osexec.ErrWaitDelay) {
 		return CodeRuntime, runtimeErr("wait: %w", err)
@@ -400,6 +404,21 @@ func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) 
 		return 128 + int(ws.Signal()), nil
 	}
 	return ws.ExitStatus(), nil
+}
+
+// drainOutput waits for the terminal's output to be copied out: all of it
+// for a run, whose terminal ends with the container; for a joined command
+// what it wrote before it ended, as a child it left behind may hold the
+// terminal open.
+func (c *container) drainOutput() {
+	if !c.joined {
+		<-c.output
+		return
+	}
+	select {
+	case <-c.output:
+	case <-time.After(time.Second):
+	}
 }
 
 const tmpPrefix = "strata-run-"

@@ -66,6 +66,7 @@ trap 'rm -f "$tmp" "$BENCH_CHART"' EXIT
 	END {
 		goal["start to exit of /bin/true"]="<= 1.0x crun"
 		goal["start to exit of /bin/true, network none"]="<= 1.0x crun"
+		goal["exec of /bin/true into a running container"]="<= 1.0x crun exec"
 		goal["import (create the layer)"]="<= 0.8x, layer no larger than zstd -3"
 		goal["cold checkout"]="<= 0.8x"
 		goal["cold checkout, 100,000 small files"]="<= 0.8x"

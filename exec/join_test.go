@@ -1,0 +1,250 @@
+package exec
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-sh/strata/internal/testrootfs"
+)
+
+// startJoinable starts script as pid 1 of a container on a new busybox
+// root, with the spec's other fields from mod, and returns its host pid
+// and root once the file /ready exists in it. The container is killed
+// when the test ends.
+func startJoinable(t *testing.T, mod func(*Spec), script string) (int, string) {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "rootfs")
+	if err := testrootfs.BuildBusybox(root); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	started, done := make(chan int, 1), make(chan struct{})
+	var stderr bytes.Buffer
+	go func() {
+		defer close(done)
+		spec := Spec{Root: root, Args: []string{"/bin/sh", "-c", script}, Stdout: io.Discard, Stderr: &stderr,
+			Started: func(pid int) { started <- pid }}
+		if mod != nil {
+			mod(&spec)
+		}
+		Run(ctx, spec)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	var pid int
+	select {
+	case pid = <-started:
+	case <-done:
+		t.Fatalf("the container ended: %s", stderr.String())
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(root, "ready")); err == nil {
+			return pid, root
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the container never got ready: %s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// join runs args in the container of pid, as strata exec does for a run
+// of capAdd.
+func join(t *testing.T, pid int, capAdd []string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code, err := Join(ctx, pid, Spec{Args: args, CapAdd: capAdd, Stdout: &out, Stderr: &errb})
+	return result{code: code, err: err, stdout: out.String(), stderr: errb.String()}
+}
+
+func statusOf(t *testing.T, status string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, line := range strings.Split(status, "\n") {
+		if k, v, ok := strings.Cut(line, ":\t"); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// TestJoin: a joined process gets what the container's pid 1 has (its
+// namespaces, capabilities, no_new_privs, seccomp, the root of its cgroup
+// namespace), its exit code comes back, and a command that cannot start
+// fails with docker's code. Both ways in: a thread of strata (where
+// direct starts work) and nsenter with the init.
+func TestJoin(t *testing.T) {
+	for _, way := range []string{"direct", "init"} {
+		t.Run(way, func(t *testing.T) {
+			if way == "init" {
+				throughInit(t)
+				useSmallInit(t)
+			} else {
+				requireDirect(t)
+			}
+			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+			if _, ok, err := directJoinTarget(pid); err != nil || ok != (way == "direct") {
+				t.Fatalf("direct join possible: %v, %v; want %v", ok, err, way == "direct")
+			}
+			pid1, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := statusOf(t, string(pid1))
+			r := join(t, pid, nil, "sh", "-c", "cat /proc/self/status /proc/self/cgroup; tr '\\0' ' ' </proc/1/cmdline; exit 4")
+			if r.code != 4 || r.err != nil {
+				t.Fatalf("code %d err %v stderr %q, want the command's 4", r.code, r.err, r.stderr)
+			}
+			got := statusOf(t, r.stdout)
+			for _, k := range []string{"CapEff", "CapBnd", "CapPrm", "CapInh", "CapAmb", "NoNewPrivs", "Seccomp"} {
+				if got[k] != want[k] {
+					t.Errorf("%s: joined %q, pid 1 %q", k, got[k], want[k])
+				}
+			}
+			if want["Seccomp"] != "2" || want["NoNewPrivs"] != "1" {
+				t.Fatalf("the container itself is not confined: %v", want)
+			}
+			if !strings.Contains(r.stdout, ":devices:/\n") {
+				t.Errorf("not at the root of the container's cgroup namespace:\n%s", r.stdout)
+			}
+			if !strings.HasSuffix(r.stdout, "\nsleep 1000 ") {
+				t.Errorf("pid 1 of the joined PID namespace is not the container's sleep:\n%s", r.stdout)
+			}
+			for _, c := range []struct {
+				args []string
+				code int
+			}{{[]string{"/nonexistent"}, CodeNotFound}, {[]string{"/etc/passwd"}, CodeNotExecutable}} {
+				r := join(t, pid, nil, c.args...)
+				if r.code != c.code || r.err == nil || strings.Contains(r.err.Error(), "\n") {
+					t.Errorf("%v: code %d err %v, want %d and a one-line error", c.args, r.code, r.err, c.code)
+				}
+			}
+		})
+	}
+}
+
+// TestJoinIgnoresTheContainersProc: a container that may mount
+// (CAP_SYS_ADMIN) lays "0" over /proc/sys/kernel/cap_last_cap. A process
+// joining it runs in its mount namespace, and must still get the
+// container's bounding set, not every capability strata holds.
+func TestJoinIgnoresTheContainersProc(t *testing.T) {
+	for _, way := range []string{"direct", "init"} {
+		t.Run(way, func(t *testing.T) {
+			if way == "init" {
+				throughInit(t)
+				useSmallInit(t)
+			} else {
+				requireDirect(t)
+			}
+			add := []string{"SYS_ADMIN"}
+			pid, _ := startJoinable(t, func(s *Spec) { s.CapAdd = add },
+				"echo 0 > /tmp/last && mount --bind /tmp/last /proc/sys/kernel/cap_last_cap && touch /ready; exec sleep 1000")
+			r := join(t, pid, add, "sh", "-c", "cat /proc/sys/kernel/cap_last_cap /proc/self/status")
+			if r.code != 0 || !strings.HasPrefix(r.stdout, "0\n") {
+				t.Fatalf("code %d err %v stdout %q: the container's cap_last_cap is not the lie", r.code, r.err, r.stdout)
+			}
+			pid1, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, got := statusOf(t, string(pid1))["CapBnd"], statusOf(t, r.stdout)["CapBnd"]
+			if got != want {
+				t.Fatalf("joined bounding set %s, the container's %s", got, want)
+			}
+		})
+	}
+}
+
+// TestJoinLeavesTheCgroup: the thread that joins a container's cgroups
+// leaves them once the command runs, as a direct start's does, and ends.
+func TestJoinLeavesTheCgroup(t *testing.T) {
+	requireDirect(t)
+	pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+	threads := func() int {
+		d, _ := os.ReadDir("/proc/self/task")
+		return len(d)
+	}
+	before := threads()
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inR.Close()
+	defer inW.Close()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outR.Close()
+	done := make(chan result, 1)
+	go func() {
+		code, err := Join(context.Background(), pid, Spec{Args: []string{"sh", "-c", "echo in; read x; echo $x"}, Stdin: inR, Stdout: outW})
+		outW.Close()
+		done <- result{code: code, err: err}
+	}()
+	// The command is in: it waits on stdin while the cgroups are read.
+	out := bufio.NewReader(outR)
+	if line, err := out.ReadString('\n'); line != "in\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	var cgroups []string
+	for _, line := range strings.Split(mustRead(t, "/proc/"+strconv.Itoa(pid)+"/cgroup"), "\n") {
+		// Its own, not those it shares with this process.
+		if f := strings.SplitN(line, ":", 3); len(f) == 3 && strings.HasPrefix(filepath.Base(f[2]), cgroupPrefix) && !strings.HasPrefix(f[1], "name=") {
+			cgroups = append(cgroups, filepath.Join(cgroupRoot, strings.Split(f[1], ",")[0], f[2]))
+		}
+	}
+	if len(cgroups) == 0 {
+		t.Fatal("the container has no cgroup of its own")
+	}
+	// The thread ends right after the fork: allow it a moment.
+	ours := func() (found []string) {
+		for _, d := range cgroups {
+			for _, tid := range strings.Fields(mustRead(t, filepath.Join(d, "tasks"))) {
+				if _, err := os.Stat("/proc/self/task/" + tid); err == nil {
+					found = append(found, d+": "+tid)
+				}
+			}
+		}
+		return found
+	}
+	stay := time.Now().Add(time.Second)
+	for len(ours()) > 0 && time.Now().Before(stay) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if found := ours(); len(found) > 0 {
+		t.Errorf("threads of strata in the container's cgroups while its command runs: %v", found)
+	}
+	inW.WriteString("out\n")
+	rest, _ := io.ReadAll(out)
+	res := <-done
+	if res.code != 0 || res.err != nil || string(rest) != "out\n" {
+		t.Fatalf("code %d err %v rest of stdout %q", res.code, res.err, rest)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for threads() > before+2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := threads(); n > before+2 {
+		t.Errorf("%d threads before the join, %d after it", before, n)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
