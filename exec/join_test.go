@@ -114,8 +114,19 @@ func TestJoin(t *testing.T) {
 			if want["Seccomp"] != "2" || want["NoNewPrivs"] != "1" {
 				t.Fatalf("the container itself is not confined: %v", want)
 			}
-			if !strings.Contains(r.stdout, ":devices:/\n") {
-				t.Errorf("not at the root of the container's cgroup namespace:\n%s", r.stdout)
+			// Every hierarchy's line ("0::/" on v2) shows the root of the
+			// container's cgroup namespace.
+			cgroupLines := 0
+			for _, line := range strings.Split(r.stdout, "\n") {
+				if f := strings.SplitN(line, ":", 3); len(f) == 3 && f[0] != "" && strings.Trim(f[0], "0123456789") == "" {
+					cgroupLines++
+					if f[2] != "/" {
+						t.Errorf("not at the root of the container's cgroup namespace: %q", line)
+					}
+				}
+			}
+			if cgroupLines == 0 {
+				t.Errorf("no /proc/self/cgroup in the output:\n%s", r.stdout)
 			}
 			if !strings.HasSuffix(r.stdout, "\nsleep 1000 ") {
 				t.Errorf("pid 1 of the joined PID namespace is not the container's sleep:\n%s", r.stdout)
@@ -247,4 +258,34 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestJoinStdioIsTheHosts: a joined command's stdio that the caller
+// leaves unset is the host's /dev/null, not whatever the container put at
+// its own /dev/null (here a FIFO, whose open would block strata forever).
+func TestJoinStdioIsTheHosts(t *testing.T) {
+	for _, way := range []string{"direct", "init"} {
+		t.Run(way, func(t *testing.T) {
+			if way == "init" {
+				throughInit(t)
+				useSmallInit(t)
+			} else {
+				requireDirect(t)
+			}
+			pid, _ := startJoinable(t, nil, "rm -f /dev/null && mkfifo /dev/null && touch /ready; exec sleep 1000")
+			done := make(chan result, 1)
+			go func() {
+				code, err := Join(context.Background(), pid, Spec{Args: []string{"sh", "-c", "test -p /dev/null && read x; echo $?"}})
+				done <- result{code: code, err: err}
+			}()
+			select {
+			case r := <-done:
+				if r.code != 0 || r.err != nil {
+					t.Fatalf("code %d err %v", r.code, r.err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the join still hangs after 20 s")
+			}
+		})
+	}
 }

@@ -112,6 +112,13 @@ func joinDirect(ctx context.Context, t joinTarget, spec *Spec, cfg *initConfig) 
 	if p, err := os.FindProcess(os.Getpid()); err == nil {
 		p.Release()
 	}
+	if !spec.Terminal {
+		closeNull, err := hostDevNull(spec)
+		if err != nil {
+			return CodeRuntime, runtimeErr("%w", err)
+		}
+		defer closeNull()
+	}
 	// Signals are caught before the command exists (see Run).
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
@@ -129,6 +136,30 @@ func joinDirect(ctx context.Context, t joinTarget, spec *Spec, cfg *initConfig) 
 		c.startTerminalIO()
 	}
 	return c.wait(ctx, sigs)
+}
+
+// hostDevNull gives the stdio streams spec leaves nil the host's
+// /dev/null. os/exec would open it at the fork, on the thread that has
+// entered the container: in its root, where the container may have put
+// anything at /dev/null (a FIFO would hold strata's open forever).
+func hostDevNull(spec *Spec) (func(), error) {
+	if spec.Stdin != nil && spec.Stdout != nil && spec.Stderr != nil {
+		return func() {}, nil
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Stdin == nil {
+		spec.Stdin = null
+	}
+	if spec.Stdout == nil {
+		spec.Stdout = null
+	}
+	if spec.Stderr == nil {
+		spec.Stderr = null
+	}
+	return func() { null.Close() }, nil
 }
 
 // joinOnThread enters the container t names on the calling (locked)

@@ -2,9 +2,10 @@
 # test-vm.sh: run the exec package's tests on a cgroup-v2-only kernel.
 #
 # Boots Debian's own kernel (linux-image-amd64) in qemu under TCG with a
-# small initramfs: static busybox, the exec test binary, strata-init, and
-# the two modules the tests need (dummy, so the VM has a network interface
-# besides lo; loop, so it has a block device a container must not open).
+# small initramfs: static busybox, util-linux nsenter, the exec test
+# binary, strata-init, and the two modules the tests need (dummy, so the
+# VM has a network interface besides lo; loop, so it has a block device a
+# container must not open).
 # The VM's init mounts only cgroup2 at /sys/fs/cgroup, runs exec.test and
 # prints a marker line with its exit status; this script exits with it.
 #
@@ -41,6 +42,15 @@ cp -r exec/testdata "$root/strata/" # TestSeccompCompileMatchesGoBPF's reference
 # The tests copy /usr/bin/busybox into their root filesystems.
 cp /usr/bin/busybox "$root/usr/bin/busybox"
 ln -s ../usr/bin/busybox "$root/bin/sh"
+# On cgroup v2, strata exec joins through util-linux nsenter (busybox's
+# has no -C): the host's, with the libraries it loads.
+nsenter=$(command -v nsenter)
+mkdir -p "$root/usr/local/bin"
+cp "$nsenter" "$root/usr/local/bin/nsenter"
+for lib in $(ldd "$nsenter" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
 cp "$moddir/kernel/drivers/net/dummy.ko" "$moddir/kernel/drivers/block/loop.ko" "$root/modules/"
 cp scripts/vm-init.sh "$root/init"
 chmod 0755 "$root/init"

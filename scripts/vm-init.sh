@@ -8,14 +8,16 @@
 bb=/usr/bin/busybox
 if [ "$1" != stage2 ]; then
 	$bb mount -t tmpfs -o mode=755 root /newroot
-	for d in bin usr strata modules init; do $bb cp -a /$d /newroot/; done
+	for d in bin usr lib lib64 strata modules init; do
+		[ -e /$d ] && $bb cp -a /$d /newroot/
+	done
 	$bb mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp
 	exec $bb switch_root /newroot /init stage2
 fi
 
 $bb mkdir -p /sbin /usr/sbin
 $bb --install -s
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TMPDIR=/tmp
+export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TMPDIR=/tmp
 mkdir -p /root /etc /var
 
 result() {
