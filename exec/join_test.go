@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/strata-sh/strata/internal/testrootfs"
+	"golang.org/x/sys/unix"
 )
 
 // startJoinable starts script as pid 1 of a container on a new busybox
@@ -93,7 +94,11 @@ func TestJoin(t *testing.T) {
 				requireDirect(t)
 			}
 			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
-			if _, ok, err := directJoinTarget(pid); err != nil || ok != (way == "direct") {
+			target, ok, err := directJoinTarget(pid)
+			if ok {
+				unix.Close(target.pidfd)
+			}
+			if err != nil || ok != (way == "direct") {
 				t.Fatalf("direct join possible: %v, %v; want %v", ok, err, way == "direct")
 			}
 			pid1, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")

@@ -43,7 +43,7 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 		return fmt.Errorf("run: %w", err)
 	}
 	name := o.name
-	if name != "" && !svcNamePattern().MatchString(name) {
+	if name != "" && !validSvcName(name) {
 		return usagef("run --name %s: want 1 to 40 of [A-Za-z0-9_.-], starting with a letter or digit", name)
 	}
 	s := &svc{}
