@@ -112,6 +112,13 @@ done >"$work/times"
 # exec into a running container (docker exec): one of each, the same
 # root, then N interleaved joins of /bin/true each.
 if [ "$mode" = cli ]; then
+	stop_exec_targets() {
+		"$STRATA" -C "$work/repo" stop -t 0 bench-exec >/dev/null 2>&1 || true
+		"$STRATA" -C "$work/repo" rm bench-exec >/dev/null 2>&1 || true
+		crun delete -f "bench-crunexec-$$" 2>/dev/null || true
+		runc delete -f "bench-runcexec-$$" 2>/dev/null || true
+	}
+	trap stop_exec_targets EXIT # also when a step fails
 	"$STRATA" -C "$work/repo" run -d --name bench-exec --network host -- /bin/sleep 600 >/dev/null
 	crun run -d --bundle "$work/bundle-sleep" "bench-crunexec-$$"
 	runc run -d --bundle "$work/bundle-sleep" "bench-runcexec-$$" >/dev/null
@@ -127,10 +134,8 @@ if [ "$mode" = cli ]; then
 			echo "$tool $(( (e - s) / 1000 ))"
 		done
 	done >"$work/exectimes"
-	"$STRATA" -C "$work/repo" stop -t 0 bench-exec >/dev/null
-	"$STRATA" -C "$work/repo" rm bench-exec >/dev/null 2>&1 || true
-	crun delete -f "bench-crunexec-$$"
-	runc delete -f "bench-runcexec-$$"
+	stop_exec_targets
+	trap - EXIT
 fi
 # strata's memory while a container runs (the parent process).
 if [ "$mode" = cli ]; then "$STRATA" -C "$work/repo" run --network host -- /bin/sleep 1 & else "$STRATA" -network host "$rootfs" /bin/sleep 1 & fi
