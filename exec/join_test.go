@@ -294,3 +294,28 @@ func TestJoinStdioIsTheHosts(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinFallsBackToTheInit: where the kernel cannot setns through a
+// pidfd (before Linux 5.8, stood in for here), Join takes the init's path,
+// with the caller's spec as given (not the direct attempt's copy, whose
+// /dev/null is closed by then): the streams it left unset are /dev/null.
+func TestJoinFallsBackToTheInit(t *testing.T) {
+	requireDirect(t)
+	useSmallInit(t)
+	pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+	old := setnsPidfd
+	setnsPidfd = func(int, int) error { return unix.EINVAL }
+	t.Cleanup(func() { setnsPidfd = old })
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code, err := Join(ctx, pid, Spec{Args: []string{"sh", "-c", "ls -l /proc/self/fd/0 /proc/self/fd/2"}, Stdout: &out})
+	if code != 0 || err != nil {
+		t.Fatalf("code %d err %v stdout %q", code, err, out.String())
+	}
+	for _, fd := range []string{"0", "2"} {
+		if !strings.Contains(out.String(), "/proc/self/fd/"+fd+" -> /dev/null\n") {
+			t.Errorf("fd %s is not /dev/null:\n%s", fd, out.String())
+		}
+	}
+}

@@ -98,10 +98,15 @@ func sameV2Cgroup(ours []procCgroup, path string) bool {
 // init's path.
 var errSetnsPidfd = errors.New("setns through a pidfd is not supported")
 
+// setnsPidfd is setns(2); a test stands in a kernel before Linux 5.8.
+var setnsPidfd = unix.Setns
+
 // joinDirect runs spec (its init config cfg) in the container t names,
 // from a locked thread, and returns the command's exit code.
 func joinDirect(ctx context.Context, t joinTarget, spec *Spec, cfg *initConfig) (int, error) {
 	defer unix.Close(t.pidfd)
+	own := *spec // hostDevNull fills in its streams; Join may fall back with spec
+	spec = &own
 	c := &container{spec: spec, ttyFd: -1, joined: true}
 	defer c.close()
 	if spec.Terminal {
@@ -173,7 +178,7 @@ func (c *container) joinOnThread(t joinTarget, cfg *initConfig) (err error) {
 		return runtimeErr("join container: unshare fs: %w", err)
 	}
 	ns := unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP
-	if err := unix.Setns(t.pidfd, ns); errors.Is(err, unix.EINVAL) {
+	if err := setnsPidfd(t.pidfd, ns); errors.Is(err, unix.EINVAL) {
 		return errSetnsPidfd // before Linux 5.8
 	} else if err != nil {
 		return runtimeErr("join container: enter its namespaces: %w", err)
