@@ -147,7 +147,7 @@ INNER
 export N STRATA rootfs work mode
 unshare -m --propagation private bash "$work/inner.sh"
 
-median() { grep "^$1 " "$work/times" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() { grep "^$1 " "${2:-$work/times}" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 s=$(median strata); c=$(median crun); r=$(median runc); f=$(median floor)
 sn=$(median strata-none); cn=$(median crun-net)
 rss=$(awk '/VmRSS/ {print $2}' "$work/mem"); hwm=$(awk '/VmHWM/ {print $2}' "$work/mem")
@@ -163,8 +163,7 @@ awk -v s="$s" -v c="$c" -v r="$r" -v f="$f" -v sn="$sn" -v cn="$cn" 'BEGIN {
 	printf "| crun, network namespace | %.2f | %.2f |\n", cn/1000, sn/cn
 }'
 if [ -s "$work/exectimes" ]; then
-	em() { grep "^$1 " "$work/exectimes" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-	es=$(em strata); ec=$(em crun); er=$(em runc)
+	es=$(median strata "$work/exectimes"); ec=$(median crun "$work/exectimes"); er=$(median runc "$work/exectimes")
 	echo
 	echo "| exec of /bin/true into a running container | median (ms) | strata / runtime |"
 	echo "|---|---:|---:|"

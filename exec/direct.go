@@ -186,12 +186,7 @@ func (c *container) startOnThread(cfg *initConfig) (err error) {
 	}
 	if slave != nil {
 		defer slave.Close()
-		defer func() {
-			if err != nil {
-				c.master.Close()
-				c.master = nil
-			}
-		}()
+		defer c.dropMasterOnError(&err)
 	}
 	if err := waitNet(); err != nil {
 		return runtimeErr("network private: %w", err)
@@ -244,6 +239,15 @@ func (c *container) commandInRoot(cfg *initConfig) (command, *os.File, error) {
 	}
 	c.master = os.NewFile(uintptr(m), "pty-master")
 	return cmd, os.NewFile(uintptr(s), "pty-slave"), nil
+}
+
+// dropMasterOnError closes the pty master commandInRoot opened if *err
+// says the start failed: no command will use it.
+func (c *container) dropMasterOnError(err *error) {
+	if *err != nil && c.master != nil {
+		c.master.Close()
+		c.master = nil
+	}
 }
 
 // connectNet, for a private network, connects the calling thread's new

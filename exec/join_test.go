@@ -68,8 +68,21 @@ func join(t *testing.T, pid int, capAdd []string, args ...string) result {
 	return result{code: code, err: err, stdout: out.String(), stderr: errb.String()}
 }
 
-func statusOf(t *testing.T, status string) map[string]string {
+// joinWay makes Join take the way named: "direct" (a thread of this
+// process; skipped where direct starts do not work) or "init" (nsenter
+// and a static init).
+func joinWay(t *testing.T, way string) {
 	t.Helper()
+	if way == "init" {
+		throughInit(t)
+		useSmallInit(t)
+	} else {
+		requireDirect(t)
+	}
+}
+
+// statusOf parses a /proc/<pid>/status.
+func statusOf(status string) map[string]string {
 	m := map[string]string{}
 	for _, line := range strings.Split(status, "\n") {
 		if k, v, ok := strings.Cut(line, ":\t"); ok {
@@ -87,12 +100,7 @@ func statusOf(t *testing.T, status string) map[string]string {
 func TestJoin(t *testing.T) {
 	for _, way := range []string{"direct", "init"} {
 		t.Run(way, func(t *testing.T) {
-			if way == "init" {
-				throughInit(t)
-				useSmallInit(t)
-			} else {
-				requireDirect(t)
-			}
+			joinWay(t, way)
 			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
 			target, ok, err := directJoinTarget(pid)
 			if ok {
@@ -105,12 +113,12 @@ func TestJoin(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := statusOf(t, string(pid1))
+			want := statusOf(string(pid1))
 			r := join(t, pid, nil, "sh", "-c", "cat /proc/self/status /proc/self/cgroup; tr '\\0' ' ' </proc/1/cmdline; exit 4")
 			if r.code != 4 || r.err != nil {
 				t.Fatalf("code %d err %v stderr %q, want the command's 4", r.code, r.err, r.stderr)
 			}
-			got := statusOf(t, r.stdout)
+			got := statusOf(r.stdout)
 			for _, k := range []string{"CapEff", "CapBnd", "CapPrm", "CapInh", "CapAmb", "NoNewPrivs", "Seccomp"} {
 				if got[k] != want[k] {
 					t.Errorf("%s: joined %q, pid 1 %q", k, got[k], want[k])
@@ -156,12 +164,7 @@ func TestJoin(t *testing.T) {
 func TestJoinIgnoresTheContainersProc(t *testing.T) {
 	for _, way := range []string{"direct", "init"} {
 		t.Run(way, func(t *testing.T) {
-			if way == "init" {
-				throughInit(t)
-				useSmallInit(t)
-			} else {
-				requireDirect(t)
-			}
+			joinWay(t, way)
 			add := []string{"SYS_ADMIN"}
 			pid, _ := startJoinable(t, func(s *Spec) { s.CapAdd = add },
 				"echo 0 > /tmp/last && mount --bind /tmp/last /proc/sys/kernel/cap_last_cap && touch /ready; exec sleep 1000")
@@ -173,7 +176,7 @@ func TestJoinIgnoresTheContainersProc(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, got := statusOf(t, string(pid1))["CapBnd"], statusOf(t, r.stdout)["CapBnd"]
+			want, got := statusOf(string(pid1))["CapBnd"], statusOf(r.stdout)["CapBnd"]
 			if got != want {
 				t.Fatalf("joined bounding set %s, the container's %s", got, want)
 			}
@@ -271,12 +274,7 @@ func mustRead(t *testing.T, path string) string {
 func TestJoinStdioIsTheHosts(t *testing.T) {
 	for _, way := range []string{"direct", "init"} {
 		t.Run(way, func(t *testing.T) {
-			if way == "init" {
-				throughInit(t)
-				useSmallInit(t)
-			} else {
-				requireDirect(t)
-			}
+			joinWay(t, way)
 			pid, _ := startJoinable(t, nil, "rm -f /dev/null && mkfifo /dev/null && touch /ready; exec sleep 1000")
 			done := make(chan result, 1)
 			go func() {

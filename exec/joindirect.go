@@ -190,12 +190,7 @@ func (c *container) joinOnThread(t joinTarget, cfg *initConfig) (err error) {
 	}
 	if slave != nil {
 		defer slave.Close()
-		defer func() {
-			if err != nil {
-				c.master.Close()
-				c.master = nil
-			}
-		}()
+		defer c.dropMasterOnError(&err)
 	}
 	if err := confineThread(cfg); err != nil {
 		return runtimeErr("%w", err)
