@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-sh/strata/internal/testrootfs"
 	"golang.org/x/sys/unix"
@@ -337,5 +338,44 @@ func TestIDOverflow(t *testing.T) {
 	out := mustSh(t, testrootfs.Busybox(t), func(s *Spec) { s.User, s.GroupAdd = "2147483647:2147483647", []string{"0"} }, "id -u; id -g; id -G")
 	if out != "2147483647\n2147483647\n2147483647 0\n" {
 		t.Errorf("max ids: %q", out)
+	}
+}
+
+// TestImageUserDatabaseIsOnlyARegularFile: an image's /etc/passwd and
+// /etc/group are read before the command starts (by strata's own thread
+// in a direct start), so an image must not be able to make that read wait
+// forever (a FIFO) or never end (a link to a device): the run fails with
+// 125 and says which file is wrong.
+func TestImageUserDatabaseIsOnlyARegularFile(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(root string) error
+		want  string
+	}{
+		{"passwd-zero", func(root string) error {
+			os.Remove(filepath.Join(root, "etc/passwd"))
+			return os.Symlink("/dev/zero", filepath.Join(root, "etc/passwd"))
+		}, "/etc/passwd is a character device, not a regular file"},
+		{"group-fifo", func(root string) error {
+			os.Remove(filepath.Join(root, "etc/group"))
+			return unix.Mkfifo(filepath.Join(root, "etc/group"), 0o644)
+		}, "/etc/group is a FIFO, not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := testrootfs.Busybox(t)
+			if err := tc.setup(root); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan result, 1)
+			go func() { done <- run(t, root, nil, "true") }()
+			select {
+			case r := <-done:
+				if r.code != CodeRuntime || r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
+					t.Fatalf("code %d err %v; want %d and %q", r.code, r.err, CodeRuntime, tc.want)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the run still starts after 20 s")
+			}
+		})
 	}
 }

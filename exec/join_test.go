@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -314,6 +315,43 @@ func TestJoinFallsBackToTheInit(t *testing.T) {
 	for _, fd := range []string{"0", "2"} {
 		if !strings.Contains(out.String(), "/proc/self/fd/"+fd+" -> /dev/null\n") {
 			t.Errorf("fd %s is not /dev/null:\n%s", fd, out.String())
+		}
+	}
+}
+
+// TestJoinReadsOnlyARegularUserDatabase: the container's /etc/passwd and
+// /etc/group are read by strata on its own thread (a direct join), outside
+// the container's memory limit, or by the init. A link to /dev/urandom
+// once made the join read forever, keeping every line (each matches user
+// 0), and a FIFO held its open. Both ways in, the join now fails at once
+// with docker's 125 and says why.
+func TestJoinReadsOnlyARegularUserDatabase(t *testing.T) {
+	for _, tc := range []struct{ name, script, want string }{
+		{"passwd-urandom", "rm /etc/passwd && ln -s /dev/urandom /etc/passwd", "/etc/passwd is a character device, not a regular file"},
+		{"group-fifo", "rm /etc/group && mkfifo /etc/group", "/etc/group is a FIFO, not a regular file"},
+	} {
+		for _, way := range []string{"direct", "init"} {
+			t.Run(tc.name+"/"+way, func(t *testing.T) {
+				joinWay(t, way)
+				pid, _ := startJoinable(t, nil, tc.script+" && touch /ready; exec sleep 1000")
+				done := make(chan result, 1)
+				go func() {
+					var stderr bytes.Buffer
+					code, err := Join(context.Background(), pid, Spec{Args: []string{"true"}, Stderr: &stderr})
+					if err == nil {
+						err = errors.New(stderr.String())
+					}
+					done <- result{code: code, err: err}
+				}()
+				select {
+				case r := <-done:
+					if r.code != CodeRuntime || r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
+						t.Fatalf("code %d err %v; want %d and %q", r.code, r.err, CodeRuntime, tc.want)
+					}
+				case <-time.After(20 * time.Second):
+					t.Fatal("the join still runs after 20 s")
+				}
+			})
 		}
 	}
 }

@@ -1,10 +1,16 @@
 package exec
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/moby/sys/user"
 )
@@ -64,10 +70,24 @@ func resolveUser(spec string, groupAdd []string, passwdPath, groupPath string) (
 	name, group, hasGroup := strings.Cut(spec, ":")
 	// A missing file is an image without users: numeric ids still work.
 	// The group parser skips comment lines; the passwd parser does not.
-	users, _ := user.ParsePasswdFileFilter(passwdPath, func(u user.User) bool {
+	passwdDB, err := readUserDB(passwdPath)
+	if err != nil {
+		return cred, err
+	}
+	users, err := user.ParsePasswdFilter(bytes.NewReader(passwdDB), func(u user.User) bool {
 		return !strings.HasPrefix(u.Name, "#") && (u.Name == name || strconv.Itoa(u.Uid) == name)
 	})
-	groups, _ := user.ParseGroupFile(groupPath)
+	if err != nil {
+		return cred, fmt.Errorf("%s: %w", passwdPath, err)
+	}
+	groupDB, err := readUserDB(groupPath)
+	if err != nil {
+		return cred, err
+	}
+	groups, err := user.ParseGroup(bytes.NewReader(groupDB))
+	if err != nil {
+		return cred, fmt.Errorf("%s: %w", groupPath, err)
+	}
 
 	var userName string
 	if len(users) > 0 {
@@ -121,6 +141,59 @@ func resolveUser(spec string, groupAdd []string, passwdPath, groupPath string) (
 		}
 	}
 	return cred, nil
+}
+
+// maxUserDB bounds what is read of /etc/passwd and /etc/group (the
+// bound moby/sys/user puts on its own reads).
+const maxUserDB = 10 << 20
+
+// readUserDB reads a passwd or group file of the container's root; a
+// missing one reads as empty. strata reads it on its own thread (a direct
+// start or join), outside the container's memory limit and before any
+// signal is forwarded, and the container may have put anything there: a
+// FIFO would hold the open forever, a link to /dev/urandom would never
+// end (and every line of it matches user 0, whose id does not parse). So
+// the open does not wait, and only a regular file of at most maxUserDB
+// bytes is read.
+func readUserDB(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is %s, not a regular file", path, fileKind(st.Mode()))
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxUserDB+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > maxUserDB {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxUserDB)
+	}
+	return b, nil
+}
+
+// fileKind names a file's type in words, for an error.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "of type " + m.Type().String()
 }
 
 func lookupGroup(groups []user.Group, g string) (uint32, error) {

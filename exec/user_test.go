@@ -77,3 +77,26 @@ huge:x:4294967295:
 		t.Errorf("without files: %+v, %v", cred, err)
 	}
 }
+
+// TestResolveUserBoundsItsReads: a passwd or group file is read whole, up
+// to maxUserDB bytes: one larger is refused (not cut short, which could
+// drop the entry asked for), one of exactly that size is read, and a
+// directory is named as what it is.
+func TestResolveUserBoundsItsReads(t *testing.T) {
+	dir := t.TempDir()
+	atCap := filepath.Join(dir, "passwd-at-cap")
+	entry := "app:x:1000:1000::/home/app:/bin/sh\n"
+	os.WriteFile(atCap, []byte(strings.Repeat("\n", maxUserDB-len(entry))+entry), 0o644)
+	cred, err := resolveUser("app", nil, atCap, filepath.Join(dir, "none"))
+	if err != nil || cred.UID != 1000 {
+		t.Errorf("passwd of %d bytes: %+v, %v", maxUserDB, cred, err)
+	}
+	tooBig := filepath.Join(dir, "passwd-too-big")
+	os.WriteFile(tooBig, []byte(strings.Repeat("\n", maxUserDB-len(entry)+1)+entry), 0o644)
+	if _, err := resolveUser("app", nil, tooBig, filepath.Join(dir, "none")); err == nil || !strings.Contains(err.Error(), "is larger than 10485760 bytes") {
+		t.Errorf("passwd of %d bytes: %v, want it refused", maxUserDB+1, err)
+	}
+	if _, err := resolveUser("0", nil, filepath.Join(dir, "none"), dir); err == nil || err.Error() != dir+" is a directory, not a regular file" {
+		t.Errorf("group a directory: %v", err)
+	}
+}
