@@ -20,6 +20,9 @@ type BlobWriter struct {
 	h    hash.Hash
 	size int64
 	done bool
+
+	flushed int64    // size at the last flush asked for
+	fl      *flusher // started at the first writeback bytes
 }
 
 // NewWriter starts a new staged blob.
@@ -34,8 +37,31 @@ func (s *Store) NewWriter() (*BlobWriter, error) {
 func (w *BlobWriter) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	w.h.Write(p[:n])
-	w.size += int64(n)
+	w.wrote(n)
 	return n, err
+}
+
+// wrote counts n bytes written to the staged file and, every writeback
+// bytes, has what is written flushed in the background.
+func (w *BlobWriter) wrote(n int) {
+	w.size += int64(n)
+	if w.size-w.flushed < writeback {
+		return
+	}
+	if w.fl == nil {
+		w.fl = startFlusher(w.f)
+	}
+	w.fl.flush()
+	w.flushed = w.size
+}
+
+// stopFlusher waits for the background flushes, if any, and returns the
+// first error they met.
+func (w *BlobWriter) stopFlusher() error {
+	if w.fl == nil {
+		return nil
+	}
+	return w.fl.stop()
 }
 
 // Size is the number of bytes written so far.
@@ -77,7 +103,10 @@ func (w *BlobWriter) Commit(want digest.Digest) (ocispec.Descriptor, error) {
 
 // seal syncs, write-protects and closes the staged file.
 func (w *BlobWriter) seal() error {
-	err := w.f.Sync()
+	err := w.stopFlusher()
+	if err == nil {
+		err = w.f.Sync()
+	}
 	if err == nil {
 		err = w.f.Chmod(0o444)
 	}
@@ -93,6 +122,7 @@ func (w *BlobWriter) Abort() {
 		return
 	}
 	w.done = true
+	w.stopFlusher()
 	w.f.Close()
 	os.Remove(w.f.Name())
 }
