@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/strata-sh/strata/internal/testrootfs"
 	"golang.org/x/sys/unix"
@@ -366,15 +365,9 @@ func TestImageUserDatabaseIsOnlyARegularFile(t *testing.T) {
 			if err := tc.setup(root); err != nil {
 				t.Fatal(err)
 			}
-			done := make(chan result, 1)
-			go func() { done <- run(t, root, nil, "true") }()
-			select {
-			case r := <-done:
-				if r.code != CodeRuntime || r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
-					t.Fatalf("code %d err %v; want %d and %q", r.code, r.err, CodeRuntime, tc.want)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("the run still starts after 20 s")
+			r := resultWithin(t, "the run", func() result { return run(t, root, nil, "true") })
+			if r.code != CodeRuntime || r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
+				t.Fatalf("code %d err %v; want %d and %q", r.code, r.err, CodeRuntime, tc.want)
 			}
 		})
 	}

@@ -277,18 +277,12 @@ func TestJoinStdioIsTheHosts(t *testing.T) {
 		t.Run(way, func(t *testing.T) {
 			joinWay(t, way)
 			pid, _ := startJoinable(t, nil, "rm -f /dev/null && mkfifo /dev/null && touch /ready; exec sleep 1000")
-			done := make(chan result, 1)
-			go func() {
+			r := resultWithin(t, "the join", func() result {
 				code, err := Join(context.Background(), pid, Spec{Args: []string{"sh", "-c", "test -p /dev/null && read x; echo $?"}})
-				done <- result{code: code, err: err}
-			}()
-			select {
-			case r := <-done:
-				if r.code != 0 || r.err != nil {
-					t.Fatalf("code %d err %v", r.code, r.err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("the join still hangs after 20 s")
+				return result{code: code, err: err}
+			})
+			if r.code != 0 || r.err != nil {
+				t.Fatalf("code %d err %v", r.code, r.err)
 			}
 		})
 	}
@@ -334,22 +328,16 @@ func TestJoinReadsOnlyARegularUserDatabase(t *testing.T) {
 			t.Run(tc.name+"/"+way, func(t *testing.T) {
 				joinWay(t, way)
 				pid, _ := startJoinable(t, nil, tc.script+" && touch /ready; exec sleep 1000")
-				done := make(chan result, 1)
-				go func() {
+				r := resultWithin(t, "the join", func() result {
 					var stderr bytes.Buffer
 					code, err := Join(context.Background(), pid, Spec{Args: []string{"true"}, Stderr: &stderr})
 					if err == nil {
 						err = errors.New(stderr.String())
 					}
-					done <- result{code: code, err: err}
-				}()
-				select {
-				case r := <-done:
-					if r.code != CodeRuntime || r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
-						t.Fatalf("code %d err %v; want %d and %q", r.code, r.err, CodeRuntime, tc.want)
-					}
-				case <-time.After(20 * time.Second):
-					t.Fatal("the join still runs after 20 s")
+					return result{code: code, err: err}
+				})
+				if r.code != CodeRuntime || r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
+					t.Fatalf("code %d err %v; want %d and %q", r.code, r.err, CodeRuntime, tc.want)
 				}
 			})
 		}

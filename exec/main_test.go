@@ -55,6 +55,21 @@ func run(t testing.TB, root string, mod func(*Spec), args ...string) result {
 	return result{code: code, err: err, stdout: out.String(), stderr: errb.String()}
 }
 
+// resultWithin returns what f returns, or fails the test if f still runs
+// after 20 s (a start or join that hangs: f is left running).
+func resultWithin(t testing.TB, what string, f func() result) result {
+	t.Helper()
+	done := make(chan result, 1)
+	go func() { done <- f() }()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s still runs after 20 s", what)
+		return result{}
+	}
+}
+
 func sh(t testing.TB, root string, mod func(*Spec), script string) result {
 	t.Helper()
 	return run(t, root, mod, "/bin/sh", "-c", script)
