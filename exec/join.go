@@ -3,6 +3,7 @@
 package exec
 
 import (
+	"bytes"
 	"context"
 	"debug/elf"
 	"errors"
@@ -183,8 +184,9 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig) (int
 					}
 					continue
 				}
-				cmd.Process.Signal(s)
+				signalJoined(cmd.Process, s.(syscall.Signal))
 			case <-ctx.Done():
+				signalJoined(cmd.Process, syscall.SIGKILL)
 				cmd.Process.Kill()
 				return
 			case <-done:
@@ -218,6 +220,65 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig) (int
 		return 128 + int(ws.Signal()), nil
 	}
 	return ws.ExitStatus(), nil
+}
+
+// signalJoined passes sig to the joined command, nsenter's one child
+// (nsenter forks into the PID namespace and waits for it): nsenter passes
+// no signal on and dies of most, which left the command running in the
+// container while strata exec reported 128+N. Before nsenter has forked,
+// nsenter gets the signal.
+func signalJoined(nsenter *os.Process, sig syscall.Signal) {
+	if fd, ok := onlyChild(nsenter.Pid); ok {
+		err := unix.PidfdSendSignal(fd, sig, nil, 0)
+		unix.Close(fd)
+		if err == nil {
+			return
+		}
+	}
+	nsenter.Signal(sig)
+}
+
+// onlyChild returns a pidfd of pid's child if it has exactly one.
+func onlyChild(pid int) (int, bool) {
+	p := strconv.Itoa(pid)
+	b, err := os.ReadFile("/proc/" + p + "/task/" + p + "/children")
+	f := strings.Fields(string(b))
+	if err != nil || len(f) != 1 {
+		return -1, false
+	}
+	child, err := strconv.Atoi(f[0])
+	if err != nil {
+		return -1, false
+	}
+	fd, err := unix.PidfdOpen(child, 0)
+	if err != nil {
+		return -1, false
+	}
+	// The child may have ended, and its pid been taken, before the
+	// pidfd was opened: the process it holds must still be pid's child.
+	if parentOf(child) != pid {
+		unix.Close(fd)
+		return -1, false
+	}
+	return fd, true
+}
+
+// parentOf returns pid's parent, or -1.
+func parentOf(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return -1
+	}
+	// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 2 {
+		return -1
+	}
+	ppid, err := strconv.Atoi(f[1])
+	if err != nil {
+		return -1
+	}
+	return ppid
 }
 
 // cgroupProcsOf lists the cgroup.procs files of every cgroup pid is in.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -342,4 +343,84 @@ func TestJoinReadsOnlyARegularUserDatabase(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestJoinForwardsSignals: a signal strata receives while it waits for a
+// joined command goes to the command, which may handle it, and its exit
+// code comes back; both ways in.
+func TestJoinForwardsSignals(t *testing.T) {
+	for _, way := range []string{"direct", "init"} {
+		t.Run(way, func(t *testing.T) {
+			joinWay(t, way)
+			pid, root := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+			os.Remove(filepath.Join(root, "joined"))
+			var out bytes.Buffer
+			r := resultWithin(t, "the join", func() result {
+				go func() {
+					for {
+						if _, err := os.Stat(filepath.Join(root, "joined")); err == nil {
+							syscall.Kill(os.Getpid(), syscall.SIGTERM)
+							return
+						}
+						time.Sleep(10 * time.Millisecond)
+					}
+				}()
+				code, err := Join(context.Background(), pid, Spec{Args: []string{"sh", "-c",
+					"trap 'echo got TERM; exit 7' TERM; touch /joined; while :; do sleep 0.1; done"}, Stdout: &out})
+				return result{code: code, err: err}
+			})
+			if r.code != 7 || r.err != nil || out.String() != "got TERM\n" {
+				t.Fatalf("code %d err %v stdout %q; want 7 and the trap's line", r.code, r.err, out.String())
+			}
+		})
+	}
+}
+
+// TestJoinCancelKillsTheCommand: when Join's context ends, the joined
+// command is killed, not only strata's side of the join (nsenter, on the
+// init's path), which left it running in the container.
+func TestJoinCancelKillsTheCommand(t *testing.T) {
+	for _, way := range []string{"direct", "init"} {
+		t.Run(way, func(t *testing.T) {
+			joinWay(t, way)
+			pid, root := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go func() {
+				for {
+					if _, err := os.Stat(filepath.Join(root, "joined")); err == nil {
+						cancel()
+						return
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}()
+			resultWithin(t, "the join", func() result {
+				code, err := Join(ctx, pid, Spec{Args: []string{"sh", "-c", "touch /joined; exec sleep 1001"}})
+				return result{code: code, err: err}
+			})
+			deadline := time.Now().Add(10 * time.Second)
+			for hasProcess(t, "sleep\x001001\x00") {
+				if time.Now().After(deadline) {
+					t.Fatal("the joined command still runs 10 s after Join returned")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// hasProcess reports whether a process with this command line runs.
+func hasProcess(t *testing.T, cmdline string) bool {
+	t.Helper()
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if b, err := os.ReadFile("/proc/" + d.Name() + "/cmdline"); err == nil && string(b) == cmdline {
+			return true
+		}
+	}
+	return false
 }
