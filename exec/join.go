@@ -223,10 +223,10 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig) (int
 }
 
 // signalJoined passes sig to the joined command, nsenter's one child
-// (nsenter forks into the PID namespace and waits for it): nsenter passes
-// no signal on and dies of most, which left the command running in the
-// container while strata exec reported 128+N. Before nsenter has forked,
-// nsenter gets the signal.
+// (nsenter forks into the PID namespace and waits for it). nsenter passes
+// no signal on and dies of most, and the command, whose parent-death
+// signal is SIGKILL, died with it instead of getting the signal. Before
+// nsenter has forked, nsenter gets the signal.
 func signalJoined(nsenter *os.Process, sig syscall.Signal) {
 	if fd, ok := onlyChild(nsenter.Pid); ok {
 		err := unix.PidfdSendSignal(fd, sig, nil, 0)
