@@ -424,3 +424,24 @@ func hasProcess(t *testing.T, cmdline string) bool {
 	}
 	return false
 }
+
+// TestJoinKilledBySignal: a joined command that a signal ends gives
+// 128+N, as docker exec and strata exec's help say; both ways in (through
+// the init, nsenter ends itself with the command's signal).
+func TestJoinKilledBySignal(t *testing.T) {
+	for _, way := range []string{"direct", "init"} {
+		t.Run(way, func(t *testing.T) {
+			joinWay(t, way)
+			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+			for sig, want := range map[string]int{"TERM": 143, "USR1": 138, "KILL": 137} {
+				r := resultWithin(t, "the join", func() result {
+					code, err := Join(context.Background(), pid, Spec{Args: []string{"sh", "-c", "kill -" + sig + " $$"}})
+					return result{code: code, err: err}
+				})
+				if r.code != want || r.err != nil {
+					t.Errorf("killed by SIG%s: code %d err %v, want %d", sig, r.code, r.err, want)
+				}
+			}
+		})
+	}
+}
