@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -320,6 +321,33 @@ func TestServiceExec(t *testing.T) {
 	outb, err := strataCmd(dir, "exec", "web", "true").CombinedOutput()
 	if err == nil || err.(*exec.ExitError).ExitCode() != 1 || string(outb) != "strata: exec: web is not running\n" {
 		t.Fatalf("exec into a stopped run: %v %q", err, outb)
+	}
+}
+
+// TestServiceExecUserEnvWorkdir: exec takes the run's user and
+// environment unless -u and -e say otherwise, -w sets the directory, and
+// a directory that is not there fails with 125 in one line (exec's help).
+func TestServiceExecUserEnvWorkdir(t *testing.T) {
+	staticInit(t)
+	dir := busyboxRepo(t)
+	startService(t, dir, "--name", "app", "-u", "1000:1000", "-e", "FOO=run", "--rev", "main", "--", "sleep", "1000")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"app", "sh", "-c", "id -u; id -g; echo $FOO; pwd"}, "1000\n1000\nrun\n/\n"},
+		{[]string{"-u", "0", "app", "id", "-u"}, "0\n"},
+		{[]string{"-e", "FOO=exec", "-e", "BAR=1", "app", "sh", "-c", "echo $FOO $BAR"}, "exec 1\n"},
+		{[]string{"-w", "/tmp", "app", "pwd"}, "/tmp\n"},
+	} {
+		if got := mustStrata(t, dir, append([]string{"exec"}, tc.args...)...); got != tc.want {
+			t.Errorf("exec %q: %q, want %q", tc.args, got, tc.want)
+		}
+	}
+	out, err := strataCmd(dir, "exec", "-w", "/nonexistent", "app", "true").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 125 || strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), "/nonexistent") {
+		t.Fatalf("exec -w /nonexistent: %v %q, want 125 and one line naming the directory", err, out)
 	}
 }
 
