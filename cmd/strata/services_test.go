@@ -351,6 +351,32 @@ func TestServiceExecUserEnvWorkdir(t *testing.T) {
 	}
 }
 
+// TestServiceLogRotates: a run that writes without end cannot fill the
+// host's disk with its log: beyond logMaxSize the log moves to log.1, one
+// generation is kept, and logs prints the newest lines.
+func TestServiceLogRotates(t *testing.T) {
+	staticInit(t)
+	dir := busyboxRepo(t)
+	line := strings.Repeat("a", 200)
+	// 100,000 lines of 201 bytes: 20 MB, 23.7 MB as records.
+	startService(t, dir, "--name", "chatty", "--rev", "main", "--", "sh", "-c", "yes "+line+" | head -n 100000; echo done")
+	mustStrata(t, dir, "wait", "chatty")
+	logDir := filepath.Join(dir, ".strata", "services", "chatty")
+	const record = 300 // the longest record written: a time, a stream, a line
+	for name, min := range map[string]int64{"log": 0, "log.1": logMaxSize} {
+		st, err := os.Stat(filepath.Join(logDir, name))
+		if err != nil || st.Size() < min || st.Size() > logMaxSize+record {
+			t.Fatalf("%s: %v, size outside %d..%d", name, err, min, logMaxSize+record)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(logDir, "log.2")); err == nil {
+		t.Fatal("a second old generation, log.2, is kept")
+	}
+	if out := mustStrata(t, dir, "logs", "--tail", "2", "chatty"); out != line+"\ndone\n" {
+		t.Fatalf("logs --tail 2: %q", out)
+	}
+}
+
 func statusFields(t *testing.T, path string) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
