@@ -353,18 +353,9 @@ func TestJoinForwardsSignals(t *testing.T) {
 		t.Run(way, func(t *testing.T) {
 			joinWay(t, way)
 			pid, root := startJoinable(t, nil, "touch /ready; exec sleep 1000")
-			os.Remove(filepath.Join(root, "joined"))
+			defer onceExists(filepath.Join(root, "joined"), func() { syscall.Kill(os.Getpid(), syscall.SIGTERM) })()
 			var out bytes.Buffer
 			r := resultWithin(t, "the join", func() result {
-				go func() {
-					for {
-						if _, err := os.Stat(filepath.Join(root, "joined")); err == nil {
-							syscall.Kill(os.Getpid(), syscall.SIGTERM)
-							return
-						}
-						time.Sleep(10 * time.Millisecond)
-					}
-				}()
 				code, err := Join(context.Background(), pid, Spec{Args: []string{"sh", "-c",
 					"trap 'echo got TERM; exit 7' TERM; touch /joined; while :; do sleep 0.1; done"}, Stdout: &out})
 				return result{code: code, err: err}
@@ -377,8 +368,8 @@ func TestJoinForwardsSignals(t *testing.T) {
 }
 
 // TestJoinCancelKillsTheCommand: when Join's context ends, the joined
-// command is killed, not only strata's side of the join (nsenter, on the
-// init's path), which left it running in the container.
+// command is gone, both ways in (on the init's path Join kills it before
+// nsenter, whose death would also end it through its parent-death signal).
 func TestJoinCancelKillsTheCommand(t *testing.T) {
 	for _, way := range []string{"direct", "init"} {
 		t.Run(way, func(t *testing.T) {
@@ -386,15 +377,7 @@ func TestJoinCancelKillsTheCommand(t *testing.T) {
 			pid, root := startJoinable(t, nil, "touch /ready; exec sleep 1000")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			go func() {
-				for {
-					if _, err := os.Stat(filepath.Join(root, "joined")); err == nil {
-						cancel()
-						return
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
-			}()
+			defer onceExists(filepath.Join(root, "joined"), cancel)()
 			resultWithin(t, "the join", func() result {
 				code, err := Join(ctx, pid, Spec{Args: []string{"sh", "-c", "touch /joined; exec sleep 1001"}})
 				return result{code: code, err: err}
@@ -408,6 +391,26 @@ func TestJoinCancelKillsTheCommand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// onceExists calls f once path exists, polling until the function it
+// returns is called.
+func onceExists(path string, f func()) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			if _, err := os.Stat(path); err == nil {
+				f()
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // hasProcess reports whether a process with this command line runs.
