@@ -256,15 +256,15 @@ func onlyChild(pid int) (int, bool) {
 	}
 	// The child may have ended, and its pid been taken, before the
 	// pidfd was opened: the process it holds must still be pid's child.
-	if parentOf(child) != pid {
+	if ParentOf(child) != pid {
 		unix.Close(fd)
 		return -1, false
 	}
 	return fd, true
 }
 
-// parentOf returns pid's parent, or -1.
-func parentOf(pid int) int {
+// ParentOf returns pid's parent, or -1.
+func ParentOf(pid int) int {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return -1

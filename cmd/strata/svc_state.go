@@ -11,12 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/internal/atomicfile"
 	"github.com/strata-sh/strata/repo"
 )
@@ -193,13 +192,7 @@ func (s *svc) containerPid() (int, bool) {
 	if s.st.Pid == 0 || s.st.Status != "running" || !s.live() {
 		return 0, false
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(s.st.Pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	// pid (comm) state ppid ...: comm may hold spaces, so cut at the last ')'.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 2 || f[1] != strconv.Itoa(s.st.SupPid) {
+	if exec.ParentOf(s.st.Pid) != s.st.SupPid {
 		return 0, false
 	}
 	return s.st.Pid, true
