@@ -12,6 +12,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,15 +30,20 @@ import (
 // opened in the container's devpts, as Run's, sized like the caller's
 // terminal, which goes raw meanwhile).
 //
-// Where it can, a thread of this process enters the container and forks
-// the command (joindirect.go). Elsewhere the namespaces are entered by
-// util-linux nsenter, which then executes the sealed init binary in join
-// mode inside them:
+// There are three ways in (joindirect.go says when each is taken):
 //
-//	strata-init (joincg: host side; moves itself into the cgroups)
-//	  -> execve nsenter -t PID -m -u -i -n -p -C   (forks into the PID namespace)
-//	     -> execve /proc/self/fd/N (join: confines itself as the container
-//	        init does after pivot_root, then execve the command)
+//	thread: a thread of this process joins the v1 cgroups, enters the
+//	  namespaces through a pidfd of pid 1 and forks the command
+//	init: a thread enters the PID namespace and forks the sealed init
+//	  binary into the v2 cgroup (CLONE_INTO_CGROUP); the init (mode
+//	  joinfd) enters the other namespaces through the pidfd, confines
+//	  itself as the container init does after pivot_root and executes
+//	  the command in place
+//	nsenter: util-linux nsenter enters the namespaces and executes the
+//	  init in join mode inside them:
+//	    strata-init (joincg: host side; moves itself into the cgroups)
+//	      -> execve nsenter -t PID -m -u -i -n -p -C   (forks into the PID namespace)
+//	         -> execve /proc/self/fd/N (join: confines itself, then execve the command)
 func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 	if len(spec.Args) == 0 {
 		return CodeRuntime, runtimeErr("no command given")
@@ -56,47 +62,62 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
 	}
-	t, direct, err := directJoinTarget(pid)
+	t, ok, err := joinTargetOf(pid, slices.Contains(caps, "CAP_SYS_PTRACE"))
 	if err != nil {
 		return CodeRuntime, runtimeErr("%w", err)
 	}
-	if direct {
-		code, err := joinDirect(ctx, t, &spec, cfg)
+	if ok {
+		// A fork shares strata's memory until its execve (see
+		// joindirect.go): a process of the container running as the
+		// joined command's user could open it while strata is dumpable.
+		if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+			unix.Close(t.pidfd)
+			return CodeRuntime, runtimeErr("set non-dumpable: %w", err)
+		}
+		var code int
+		if t.cgroup == "" && !joinByInit {
+			code, err = joinDirect(ctx, t, &spec, cfg)
+		} else {
+			code, err = joinFromInit(ctx, pid, spec, cfg, &t)
+		}
 		if !errors.Is(err, errSetnsPidfd) {
 			return code, err
 		}
 	}
-	return joinFromInit(ctx, pid, spec, cfg)
+	return joinFromInit(ctx, pid, spec, cfg, nil)
 }
 
-// joinFromInit runs cfg in the container of pid through nsenter and the
-// init (see Join).
-func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig) (int, error) {
-	nsenter, err := osexec.LookPath("nsenter")
-	if err != nil {
-		return CodeRuntime, runtimeErr("nsenter (util-linux) is needed to join a container: %w", err)
+// joinByInit is true in tests that take the init's way in where a thread
+// of strata could fork the command itself.
+var joinByInit = false
+
+// joinFromInit runs cfg in the container of pid through the init: forked
+// into the container by a thread of this process where t is given, else
+// through nsenter (see Join).
+func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *joinTarget) (int, error) {
+	var nsenter string
+	var procs []string
+	if t == nil {
+		var err error
+		if nsenter, err = osexec.LookPath("nsenter"); err != nil {
+			return CodeRuntime, runtimeErr("nsenter (util-linux) is needed to join a container: %w", err)
+		}
+		if procs, err = cgroupProcsOf(pid); err != nil {
+			return CodeRuntime, runtimeErr("%w", err)
+		}
 	}
-	procs, err := cgroupProcsOf(pid)
-	if err != nil {
-		return CodeRuntime, runtimeErr("%w", err)
+	var pidfd *os.File
+	if t != nil {
+		pidfd = os.NewFile(uintptr(t.pidfd), "pidfd")
+		defer pidfd.Close()
 	}
 	exe, err := initExe(holdsSysAdmin(&spec))
 	if err != nil {
 		return CodeRuntime, runtimeErr("%w", err)
 	}
-	// The init is executed inside the container's mount namespace, where
-	// the host's dynamic loader is not. (The installed init is an O_PATH
-	// mount: read it through a new open file description.)
-	r, err := os.Open("/proc/self/fd/" + strconv.Itoa(int(exe.Fd())))
-	if err != nil {
-		return CodeRuntime, runtimeErr("%w", err)
-	}
-	defer r.Close()
-	if f, err := elf.NewFile(r); err == nil {
-		for _, p := range f.Progs {
-			if p.Type == elf.PT_INTERP {
-				return CodeRuntime, runtimeErr("joining a container needs a static init binary (the strata that make build makes embeds one)")
-			}
+	if t == nil {
+		if err := requireStatic(exe); err != nil {
+			return CodeRuntime, runtimeErr("%w", err)
 		}
 	}
 	cfgR, cfgW, err := os.Pipe()
@@ -111,45 +132,61 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig) (int
 	}
 	defer statR.Close()
 	self := "/proc/self/fd/5" // exe, the third extra file
-	args := append([]string{"strata-join", nsenter, "-t", strconv.Itoa(pid),
-		"-m", "-u", "-i", "-n", "-p", "-C", "--", self}, procs...)
 	files := []*os.File{cfgR, statW, exe}
-	t := &container{spec: &spec, ttyFd: -1}
-	defer t.close()
+	c := &container{spec: &spec, ttyFd: -1}
+	defer c.close()
 	var ttyParent *os.File
 	if spec.Terminal {
-		if ttyParent, err = terminalSocket(t); err != nil {
+		if ttyParent, err = terminalSocket(c); err != nil {
 			cfgR.Close()
 			statW.Close()
 			return CodeRuntime, err
 		}
 		defer ttyParent.Close()
-		t.sizeTerminal(cfg)
-		files = append(files, t.ttyChild) // fdJoinTTY
+		c.sizeTerminal(cfg)
+		files = append(files, c.ttyChild) // fdJoinTTY
 	}
-	cmd := &osexec.Cmd{
-		Path:        self,
-		Args:        args,
-		Env:         []string{envMode + "=joincg"},
-		ExtraFiles:  files,
-		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+	cmd := &osexec.Cmd{Path: self, ExtraFiles: files}
+	if t == nil {
+		cmd.Args = append([]string{"strata-join", nsenter, "-t", strconv.Itoa(pid),
+			"-m", "-u", "-i", "-n", "-p", "-C", "--", self}, procs...)
+		cmd.Env = []string{envMode + "=joincg"}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	} else {
+		// No parent-death signal: Go's fork would kill a child that
+		// cannot see its parent, and this one's is outside its PID
+		// namespace. Until the command runs, the init dies at the end of
+		// its config pipe; the command outlives strata as a thread's does.
+		cmd.Args = []string{"strata-join"}
+		cmd.Env = []string{envMode + "=joinfd"}
+		cmd.ExtraFiles = append(files, pidfd) // fdJoinTTY, or the one after it
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	if !spec.Terminal {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	}
-	t.cmd = cmd
+	c.cmd = cmd
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
-	err = cmd.Start()
+	if t == nil {
+		if err = cmd.Start(); err != nil {
+			err = fmt.Errorf("start: %w", err)
+		}
+	} else if err = startInto(cmd, t); err != nil && !errors.Is(err, errSetnsPidfd) {
+		err = fmt.Errorf("join container: %w", err)
+	}
 	for _, f := range files[:2] {
 		f.Close()
 	}
-	if t.ttyChild != nil {
-		t.ttyChild.Close()
+	if c.ttyChild != nil {
+		c.ttyChild.Close()
+	}
+	if errors.Is(err, errSetnsPidfd) {
+		return CodeRuntime, err
 	}
 	if err != nil {
-		return CodeRuntime, runtimeErr("start: %w", err)
+		return CodeRuntime, runtimeErr("%w", err)
 	}
 	if _, err := cfgW.Write(cfg.encode()); err != nil {
 		cmd.Process.Kill()
@@ -159,13 +196,13 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig) (int
 	cfgW.Close()
 	if spec.Terminal {
 		// EOF: the joined init failed before its terminal; its status says why.
-		if t.master, err = recvMaster(ttyParent); err != nil && err != io.EOF {
+		if c.master, err = recvMaster(ttyParent); err != nil && err != io.EOF {
 			cmd.Process.Kill()
 			cmd.Wait()
 			return CodeRuntime, runtimeErr("%w", err)
 		}
-		if t.master != nil {
-			t.startTerminalIO()
+		if c.master != nil {
+			c.startTerminalIO()
 		}
 	}
 	// The status pipe stays open in nsenter until the command ends: read
@@ -179,14 +216,14 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig) (int
 			select {
 			case s := <-sigs:
 				if s == unix.SIGWINCH {
-					if t.master != nil && t.ttyFd >= 0 {
-						copySize(t.ttyFd, t.master)
+					if c.master != nil && c.ttyFd >= 0 {
+						copySize(c.ttyFd, c.master)
 					}
 					continue
 				}
-				signalJoined(cmd.Process, s.(syscall.Signal))
+				signalJoined(cmd.Process, s.(syscall.Signal), t == nil)
 			case <-ctx.Done():
-				signalJoined(cmd.Process, syscall.SIGKILL)
+				signalJoined(cmd.Process, syscall.SIGKILL, t == nil)
 				cmd.Process.Kill()
 				return
 			case <-done:
@@ -196,12 +233,12 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig) (int
 	}()
 	werr := cmd.Wait()
 	close(done)
-	<-forwarder // it uses the pty master, which t.close releases
-	if t.output != nil {
+	<-forwarder // it uses the pty master, which c.close releases
+	if c.output != nil {
 		// What the command wrote before it ended. A child it left behind
 		// may hold the terminal open: that one's output is not waited for.
 		select {
-		case <-t.output:
+		case <-c.output:
 		case <-time.After(time.Second):
 		}
 	}
@@ -222,20 +259,85 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig) (int
 	return ws.ExitStatus(), nil
 }
 
-// signalJoined passes sig to the joined command, nsenter's one child
-// (nsenter forks into the PID namespace and waits for it). nsenter passes
-// no signal on and dies of most, and the command, whose parent-death
-// signal is SIGKILL, died with it instead of getting the signal. Before
-// nsenter has forked, nsenter gets the signal.
-func signalJoined(nsenter *os.Process, sig syscall.Signal) {
-	if fd, ok := onlyChild(nsenter.Pid); ok {
+// requireStatic refuses an init binary that needs a dynamic loader:
+// nsenter executes it inside the container's mount namespace, where the
+// host's loader is not.
+func requireStatic(exe *os.File) error {
+	// The installed init is an O_PATH mount: read it through a new open
+	// file description.
+	r, err := os.Open("/proc/self/fd/" + strconv.Itoa(int(exe.Fd())))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if f, err := elf.NewFile(r); err == nil {
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				return errors.New("joining a container needs a static init binary (the strata that make build makes embeds one)")
+			}
+		}
+	}
+	return nil
+}
+
+// startInto starts cmd (the init, mode joinfd) in the container t names:
+// from a thread that has joined its v1 cgroups and entered its PID
+// namespace, into its v2 cgroup. The thread ends with the fork, and so
+// leaves both; the init's parent is another thread of this process then.
+func startInto(cmd *osexec.Cmd, t *joinTarget) error {
+	if t.cgroup != "" {
+		fd, err := unix.Open(t.cgroup, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open its cgroup: %w", err)
+		}
+		defer unix.Close(fd)
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, fd
+	}
+	// See startDirect: os's pidfd probe must not be this thread's first fork.
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		p.Release()
+	}
+	started := make(chan error)
+	goLocked(func() {
+		if err := joinTasks(t.tasks); err != nil {
+			started <- err
+			return
+		}
+		if err := setnsPidfd(t.pidfd, unix.CLONE_NEWPID); errors.Is(err, unix.EINVAL) {
+			started <- errSetnsPidfd // before Linux 5.8
+			return
+		} else if err != nil {
+			started <- fmt.Errorf("enter its PID namespace: %w", err)
+			return
+		}
+		if err := cmd.Start(); err != nil {
+			started <- fmt.Errorf("start the init: %w", err)
+			return
+		}
+		started <- nil
+	})
+	return <-started
+}
+
+// signalJoined passes sig to the joined command: the process started,
+// which the init becomes, or through nsenter (viaNsenter), nsenter's one
+// child (nsenter forks into the PID namespace and waits for it). nsenter
+// passes no signal on and dies of most, and the command, whose
+// parent-death signal is SIGKILL, died with it instead of getting the
+// signal. Before nsenter has forked, nsenter gets the signal.
+func signalJoined(p *os.Process, sig syscall.Signal, viaNsenter bool) {
+	if !viaNsenter {
+		p.Signal(sig)
+		return
+	}
+	if fd, ok := onlyChild(p.Pid); ok {
 		err := unix.PidfdSendSignal(fd, sig, nil, 0)
 		unix.Close(fd)
 		if err == nil {
 			return
 		}
 	}
-	nsenter.Signal(sig)
+	p.Signal(sig)
 }
 
 // onlyChild returns a pidfd of pid's child if it has exactly one.

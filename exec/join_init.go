@@ -34,10 +34,12 @@ func joinCgroups() {
 	failInit(CodeRuntime, fmt.Errorf("join container: exec nsenter: %w", err))
 }
 
-// joinedInit runs inside the container's namespaces (mode join): it
-// confines itself and executes the command, as the container init does
+// joinedInit runs inside the container's namespaces (mode join, after
+// nsenter), or enters them first through the pidfd it is given (mode
+// joinfd: born in the container's cgroups and PID namespace, see Join).
+// It confines itself and executes the command, as the container init does
 // after pivot_root.
-func joinedInit() {
+func joinedInit(byPidfd bool) {
 	runtime.LockOSThread()
 	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("strata-exec\x00")[0])), 0, 0, 0)
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
@@ -51,6 +53,13 @@ func joinedInit() {
 		os.Exit(CodeRuntime)
 	}
 	unix.Close(fdConfig)
+	if byPidfd {
+		pidfd := fdJoinTTY
+		if cfg.Terminal {
+			pidfd++
+		}
+		enterByPidfd(pidfd)
+	}
 	if cfg.Terminal {
 		// The pty master goes back over fdJoinTTY (fdTTY is the sealed
 		// binary nsenter executed, no longer needed), and the terminal
@@ -66,6 +75,22 @@ func joinedInit() {
 	}
 	code, err := startProcess(cfg)
 	failInit(code, err)
+}
+
+// enterByPidfd enters the mount, UTS, IPC, network and cgroup namespaces
+// of the process pidfd holds, on this (locked) thread, which goes on to
+// execute the command: execve keeps the calling thread's namespaces, root
+// and working directory.
+func enterByPidfd(pidfd int) {
+	// setns of a mount namespace needs a filesystem context of our own.
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: unshare fs: %w", err))
+	}
+	ns := unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP
+	if err := unix.Setns(pidfd, ns); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: enter its namespaces: %w", err))
+	}
+	unix.Close(pidfd)
 }
 
 // fdJoinTTY is where a joined process finds the socket for its pty master.

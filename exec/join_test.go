@@ -70,16 +70,32 @@ func join(t *testing.T, pid int, capAdd []string, args ...string) result {
 	return result{code: code, err: err, stdout: out.String(), stderr: errb.String()}
 }
 
-// joinWay makes Join take the way named: "direct" (a thread of this
-// process; skipped where direct starts do not work) or "init" (nsenter
-// and a static init).
+// joinWays are the ways into a container (see Join).
+var joinWays = []string{"direct", "init", "nsenter"}
+
+// joinWay makes Join take the way in named: "direct" (a thread of this
+// process forks the command; skipped on cgroup v2, where it cannot),
+// "init" (a thread forks the init into the container, which enters the
+// namespaces itself) or "nsenter" (nsenter and the init, into a container
+// started from the init).
 func joinWay(t *testing.T, way string) {
 	t.Helper()
-	if way == "init" {
+	switch way {
+	case "direct":
+		if cgroupV2() {
+			t.Skip("a thread forks the command itself on cgroup v1 only")
+		}
+	case "init":
+		useSmallInit(t)
+		joinByInit = true
+		t.Cleanup(func() { joinByInit = false })
+	case "nsenter":
 		throughInit(t)
 		useSmallInit(t)
-	} else {
-		requireDirect(t)
+		setnsJoins = false
+		t.Cleanup(func() { setnsJoins = true })
+	default:
+		t.Fatalf("no way %q", way)
 	}
 }
 
@@ -100,16 +116,16 @@ func statusOf(status string) map[string]string {
 // fails with docker's code. Both ways in: a thread of strata (where
 // direct starts work) and nsenter with the init.
 func TestJoin(t *testing.T) {
-	for _, way := range []string{"direct", "init"} {
+	for _, way := range joinWays {
 		t.Run(way, func(t *testing.T) {
 			joinWay(t, way)
 			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
-			target, ok, err := directJoinTarget(pid)
+			target, ok, err := joinTargetOf(pid, false)
 			if ok {
 				unix.Close(target.pidfd)
 			}
-			if err != nil || ok != (way == "direct") {
-				t.Fatalf("direct join possible: %v, %v; want %v", ok, err, way == "direct")
+			if err != nil || ok != (way != "nsenter") {
+				t.Fatalf("join through a pidfd possible: %v, %v; want %v", ok, err, way != "nsenter")
 			}
 			pid1, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 			if err != nil {
@@ -159,12 +175,59 @@ func TestJoin(t *testing.T) {
 	}
 }
 
+// TestJoinKeepsStrataOutOfReach: Go forks with CLONE_VM, so until its
+// execve a child forked into a container shares all of strata's memory.
+// A process of the container that holds CAP_SYS_PTRACE could open it
+// through /proc/PID/mem and write into strata on the host (a review did,
+// from a run with --cap-add SYS_PTRACE). So such a container, or a
+// command given the capability, is joined through nsenter, which forks
+// without CLONE_VM; and strata is non-dumpable before it forks into any
+// other, so that a process running as the command's user (after a -u
+// change, the child holds no capability) cannot open it either.
+func TestJoinKeepsStrataOutOfReach(t *testing.T) {
+	useSmallInit(t)
+	for _, tc := range []struct {
+		name    string
+		mod     func(*Spec)
+		ptrace  bool // the joined command is given CAP_SYS_PTRACE
+		byPidfd bool
+	}{
+		{"plain", nil, false, true},
+		{"cap-add", func(s *Spec) { s.CapAdd = []string{"SYS_PTRACE"} }, false, false},
+		{"privileged", func(s *Spec) { s.Privileged = true }, false, false},
+		{"exec-cap-add", nil, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pid, _ := startJoinable(t, tc.mod, "touch /ready; exec sleep 1000")
+			target, ok, err := joinTargetOf(pid, tc.ptrace)
+			if ok {
+				unix.Close(target.pidfd)
+			}
+			if err != nil || ok != tc.byPidfd {
+				t.Fatalf("join through a pidfd: %v, %v; want %v", ok, err, tc.byPidfd)
+			}
+			var add []string
+			if tc.ptrace {
+				add = []string{"SYS_PTRACE"}
+			}
+			if r := join(t, pid, add, "true"); r.code != 0 || r.err != nil {
+				t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
+			}
+			if tc.byPidfd {
+				if d, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0); err != nil || d != 0 {
+					t.Fatalf("strata is dumpable (%d, %v) after forking into a container", d, err)
+				}
+			}
+		})
+	}
+}
+
 // TestJoinIgnoresTheContainersProc: a container that may mount
 // (CAP_SYS_ADMIN) lays "0" over /proc/sys/kernel/cap_last_cap. A process
 // joining it runs in its mount namespace, and must still get the
 // container's bounding set, not every capability strata holds.
 func TestJoinIgnoresTheContainersProc(t *testing.T) {
-	for _, way := range []string{"direct", "init"} {
+	for _, way := range joinWays {
 		t.Run(way, func(t *testing.T) {
 			joinWay(t, way)
 			add := []string{"SYS_ADMIN"}
@@ -274,7 +337,7 @@ func mustRead(t *testing.T, path string) string {
 // leaves unset is the host's /dev/null, not whatever the container put at
 // its own /dev/null (here a FIFO, whose open would block strata forever).
 func TestJoinStdioIsTheHosts(t *testing.T) {
-	for _, way := range []string{"direct", "init"} {
+	for _, way := range joinWays {
 		t.Run(way, func(t *testing.T) {
 			joinWay(t, way)
 			pid, _ := startJoinable(t, nil, "rm -f /dev/null && mkfifo /dev/null && touch /ready; exec sleep 1000")
@@ -289,28 +352,69 @@ func TestJoinStdioIsTheHosts(t *testing.T) {
 	}
 }
 
-// TestJoinFallsBackToTheInit: where the kernel cannot setns through a
-// pidfd (before Linux 5.8, stood in for here), Join takes the init's path,
+// TestJoinFallsBackToNsenter: where the kernel cannot setns through a
+// pidfd (before Linux 5.8, stood in for here), Join takes nsenter's path,
 // with the caller's spec as given (not the direct attempt's copy, whose
 // /dev/null is closed by then): the streams it left unset are /dev/null.
-func TestJoinFallsBackToTheInit(t *testing.T) {
-	requireDirect(t)
-	useSmallInit(t)
-	pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
-	old := setnsPidfd
-	setnsPidfd = func(int, int) error { return unix.EINVAL }
-	t.Cleanup(func() { setnsPidfd = old })
-	var out bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	code, err := Join(ctx, pid, Spec{Args: []string{"sh", "-c", "ls -l /proc/self/fd/0 /proc/self/fd/2"}, Stdout: &out})
-	if code != 0 || err != nil {
-		t.Fatalf("code %d err %v stdout %q", code, err, out.String())
+// From both ways that use a pidfd.
+func TestJoinFallsBackToNsenter(t *testing.T) {
+	for _, way := range []string{"direct", "init"} {
+		t.Run(way, func(t *testing.T) {
+			joinWay(t, way)
+			useSmallInit(t)
+			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+			old, tried := setnsPidfd, 0
+			setnsPidfd = func(int, int) error { tried++; return unix.EINVAL }
+			t.Cleanup(func() { setnsPidfd = old })
+			var out bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			code, err := Join(ctx, pid, Spec{Args: []string{"sh", "-c", "ls -l /proc/self/fd/0 /proc/self/fd/2"}, Stdout: &out})
+			if code != 0 || err != nil || tried != 1 {
+				t.Fatalf("code %d err %v stdout %q, setns through the pidfd tried %d times", code, err, out.String(), tried)
+			}
+			for _, fd := range []string{"0", "2"} {
+				if !strings.Contains(out.String(), "/proc/self/fd/"+fd+" -> /dev/null\n") {
+					t.Errorf("fd %s is not /dev/null:\n%s", fd, out.String())
+				}
+			}
+		})
 	}
-	for _, fd := range []string{"0", "2"} {
-		if !strings.Contains(out.String(), "/proc/self/fd/"+fd+" -> /dev/null\n") {
-			t.Errorf("fd %s is not /dev/null:\n%s", fd, out.String())
-		}
+}
+
+// TestJoinEntersPid1sCgroups: a joined command is in every cgroup the
+// container's pid 1 is in, as seen from inside; every way in. Where the
+// host has v1 controllers and a v2 hierarchy beside them, pid 1 is first
+// moved into a v2 cgroup of its own, which the command must be forked
+// into (on a v2 host the container has one anyway).
+func TestJoinEntersPid1sCgroups(t *testing.T) {
+	for _, way := range joinWays {
+		t.Run(way, func(t *testing.T) {
+			joinWay(t, way)
+			v2 := cgroupV2Mount()
+			var own string
+			if v2 != "" && !cgroupV2() && way != "direct" {
+				own = filepath.Join(v2, cgroupPrefix+"test-"+strconv.Itoa(os.Getpid()))
+				if err := os.Mkdir(own, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { os.Remove(own) }) // after the container is gone
+			}
+			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+			if own != "" {
+				if err := os.WriteFile(filepath.Join(own, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := join(t, pid, nil, "sh", "-c", "cat /proc/self/cgroup; echo; cat /proc/1/cgroup")
+			self, pid1, _ := strings.Cut(r.stdout, "\n\n")
+			if r.code != 0 || self+"\n" != pid1 || !strings.Contains(pid1, "0::") {
+				t.Fatalf("code %d err %v; the command's cgroups:\n%s\npid 1's:\n%s", r.code, r.err, self, pid1)
+			}
+			if own != "" && strings.Contains(pid1, "0::/\n") {
+				t.Fatalf("pid 1 is at the root of its v2 cgroup namespace, not in %s:\n%s", own, pid1)
+			}
+		})
 	}
 }
 
@@ -325,7 +429,7 @@ func TestJoinReadsOnlyARegularUserDatabase(t *testing.T) {
 		{"passwd-urandom", "rm /etc/passwd && ln -s /dev/urandom /etc/passwd", "/etc/passwd is a character device, not a regular file"},
 		{"group-fifo", "rm /etc/group && mkfifo /etc/group", "/etc/group is a FIFO, not a regular file"},
 	} {
-		for _, way := range []string{"direct", "init"} {
+		for _, way := range joinWays {
 			t.Run(tc.name+"/"+way, func(t *testing.T) {
 				joinWay(t, way)
 				pid, _ := startJoinable(t, nil, tc.script+" && touch /ready; exec sleep 1000")
@@ -349,7 +453,7 @@ func TestJoinReadsOnlyARegularUserDatabase(t *testing.T) {
 // joined command goes to the command, which may handle it, and its exit
 // code comes back; both ways in.
 func TestJoinForwardsSignals(t *testing.T) {
-	for _, way := range []string{"direct", "init"} {
+	for _, way := range joinWays {
 		t.Run(way, func(t *testing.T) {
 			joinWay(t, way)
 			pid, root := startJoinable(t, nil, "touch /ready; exec sleep 1000")
@@ -371,7 +475,7 @@ func TestJoinForwardsSignals(t *testing.T) {
 // command is gone, both ways in (on the init's path Join kills it before
 // nsenter, whose death would also end it through its parent-death signal).
 func TestJoinCancelKillsTheCommand(t *testing.T) {
-	for _, way := range []string{"direct", "init"} {
+	for _, way := range joinWays {
 		t.Run(way, func(t *testing.T) {
 			joinWay(t, way)
 			pid, root := startJoinable(t, nil, "touch /ready; exec sleep 1000")
@@ -432,7 +536,7 @@ func hasProcess(t *testing.T, cmdline string) bool {
 // 128+N, as docker exec and strata exec's help say; both ways in (through
 // the init, nsenter ends itself with the command's signal).
 func TestJoinKilledBySignal(t *testing.T) {
-	for _, way := range []string{"direct", "init"} {
+	for _, way := range joinWays {
 		t.Run(way, func(t *testing.T) {
 			joinWay(t, way)
 			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")

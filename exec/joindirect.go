@@ -27,24 +27,49 @@ import (
 // cgroups and namespaces: the command's parent is another thread of this
 // process from then on, which waits for it as before.
 //
-// Join takes the init's path where this cannot work: on cgroup v2 (a
-// thread cannot join a v2 cgroup alone), where the container's v2 cgroup
-// on a hybrid host is not this process's, and where the container has a
-// user namespace of its own (a thread of a threaded process cannot enter
-// one).
+// Where the container's v2 cgroup is not this process's (cgroup v2
+// hosts, where a thread cannot join a v2 cgroup alone), the thread
+// enters only the container's PID namespace and forks the init binary
+// into the v2 cgroup (clone3's CLONE_INTO_CGROUP): born in the container's
+// cgroup and PID namespace, the init enters the other namespaces through
+// the same pidfd and executes the command in place (joinWithInit). It
+// cannot be the thread that forks the command there, as it does on v1:
+// the command would be born in this process's cgroup, outside the
+// container's device rules until moved, and the seccomp filter the
+// thread takes on before the fork refuses clone3.
+//
+// Join takes nsenter's path (join.go) where the container has a user
+// namespace of its own (a thread of a threaded process cannot enter one),
+// where the kernel cannot setns through a pidfd (before Linux 5.8), and
+// where a process in the container may hold CAP_SYS_PTRACE. Go forks
+// with CLONE_VM: until its execve, the child shares all of strata's
+// memory, and it is in the container's PID namespace already. A process
+// of the container that holds CAP_SYS_PTRACE may open that child's
+// /proc/PID/mem, and so write into strata on the host; and the init
+// forked into the container runs in the host's mount namespace with
+// every capability until it has entered the others. nsenter forks
+// without CLONE_VM, inside every namespace already. Without
+// CAP_SYS_PTRACE the container cannot open the child: it holds more
+// capabilities than the container (even after a -u change of user, for
+// strata is made non-dumpable first).
 
-// joinTarget is what a direct join enters: pid 1's pidfd and the v1
-// tasks files of its cgroups.
+// joinTarget is what a join through a pidfd enters: pid 1's pidfd, the
+// v1 tasks files of its cgroups, and its v2 cgroup where that is not this
+// process's.
 type joinTarget struct {
-	pidfd int
-	tasks []string
+	pidfd  int
+	tasks  []string
+	cgroup string // the v2 cgroup directory the joined process is forked into, or ""
 }
 
-// directJoinTarget returns the target for a direct join into the
-// container whose pid 1 is pid, or ok false where the init's path must be
-// taken.
-func directJoinTarget(pid int) (t joinTarget, ok bool, err error) {
-	if !directStarts || cgroupV2() || !sameNamespace(pid, "user") {
+// setnsJoins is false in tests that take nsenter's path.
+var setnsJoins = true
+
+// joinTargetOf returns the target for a join through a pidfd into the
+// container whose pid 1 is pid, or ok false where nsenter's path must be
+// taken. ptrace says whether the joined process will hold CAP_SYS_PTRACE.
+func joinTargetOf(pid int, ptrace bool) (t joinTarget, ok bool, err error) {
+	if !setnsJoins || !sameNamespace(pid, "user") || ptrace || mayPtrace(pid) {
 		return t, false, nil
 	}
 	theirs, err := readProcCgroups("/proc/" + strconv.Itoa(pid) + "/cgroup")
@@ -55,24 +80,44 @@ func directJoinTarget(pid int) (t joinTarget, ok bool, err error) {
 	if err != nil {
 		return t, false, err
 	}
+	v2 := cgroupV2()
 	for _, c := range theirs {
 		switch {
 		case c.id == "0" && c.controllers == "":
-			if !sameV2Cgroup(ours, c.path) {
-				return t, false, nil
+			if mnt := cgroupV2Mount(); mnt != "" && !sameV2Cgroup(ours, c.path) {
+				t.cgroup = filepath.Join(mnt, c.path)
 			}
-		case strings.HasPrefix(c.controllers, "name="), c.path == "/":
+		case strings.HasPrefix(c.controllers, "name="), c.path == "/", v2:
+			// On a v2 host a v1 line is a named hierarchy, or one
+			// mounted elsewhere: not the container's.
 		default:
 			t.tasks = append(t.tasks, filepath.Join(cgroupRoot, strings.Split(c.controllers, ",")[0], c.path, "tasks"))
 		}
 	}
-	if len(t.tasks) == 0 {
+	if len(t.tasks) == 0 && t.cgroup == "" {
 		return t, false, fmt.Errorf("container pid %d: no cgroup of its own", pid)
 	}
 	if t.pidfd, err = unix.PidfdOpen(pid, 0); err != nil {
-		return t, false, nil // the init's path says what is wrong
+		return t, false, nil // nsenter's path says what is wrong
 	}
 	return t, true, nil
+}
+
+// mayPtrace reports whether a process of the container whose pid 1 is
+// pid may hold CAP_SYS_PTRACE: it is in pid 1's bounding set, which its
+// descendants cannot widen (true when that cannot be read).
+func mayPtrace(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return true
+	}
+	_, rest, ok := strings.Cut(string(b), "\nCapBnd:\t")
+	if !ok {
+		return true
+	}
+	hex, _, _ := strings.Cut(rest, "\n")
+	bnd, err := strconv.ParseUint(hex, 16, 64)
+	return err != nil || bnd&(1<<unix.CAP_SYS_PTRACE) != 0
 }
 
 // sameNamespace reports whether pid is in this process's namespace of

@@ -10,7 +10,7 @@ import (
 // belong to that thread, and every per-thread step (capabilities, seccomp,
 // the cgroup namespace) must happen on the thread that calls execve.
 func init() {
-	if m := os.Getenv(envMode); m == "init" || m == "join" {
+	if m := os.Getenv(envMode); m == "init" || m == "join" || m == "joinfd" {
 		runtime.LockOSThread()
 	}
 }
@@ -32,7 +32,9 @@ func Reexec() {
 	case "joincg":
 		joinCgroups()
 	case "join":
-		joinedInit()
+		joinedInit(false)
+	case "joinfd":
+		joinedInit(true)
 	}
 	os.Exit(CodeRuntime)
 }

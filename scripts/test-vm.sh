@@ -42,8 +42,9 @@ cp -r exec/testdata "$root/strata/" # TestSeccompCompileMatchesGoBPF's reference
 # The tests copy /usr/bin/busybox into their root filesystems.
 cp /usr/bin/busybox "$root/usr/bin/busybox"
 ln -s ../usr/bin/busybox "$root/bin/sh"
-# On cgroup v2, strata exec joins through util-linux nsenter (busybox's
-# has no -C): the host's, with the libraries it loads.
+# strata exec joins a container that may hold CAP_SYS_PTRACE, and the
+# tests' nsenter way, through util-linux nsenter (busybox's has no -C):
+# the host's, with the libraries it loads.
 nsenter=$(command -v nsenter)
 mkdir -p "$root/usr/local/bin"
 cp "$nsenter" "$root/usr/local/bin/nsenter"
