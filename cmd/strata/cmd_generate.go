@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 )
@@ -35,11 +37,16 @@ systemd restarts the supervisor only if it dies.`,
 			if err != nil {
 				return err
 			}
-			s, err := loadSvc(r, args[0])
+			exe, err := os.Executable()
 			if err != nil {
 				return err
 			}
-			exe, err := os.Executable()
+			for _, p := range []string{exe, r.Dir} {
+				if strings.ContainsFunc(p, unicode.IsControl) {
+					return fmt.Errorf("generate systemd: %q holds a control character, which a unit file cannot", p)
+				}
+			}
+			s, err := loadSvc(r, args[0])
 			if err != nil {
 				return err
 			}
@@ -61,7 +68,7 @@ Restart=on-failure
 
 [Install]
 WantedBy=multi-user.target
-`, s.st.Name, strings.Join(s.st.Command, " "), systemdQuote(r.Dir), strata,
+`, s.st.Name, systemdText(strings.Join(s.st.Command, " ")), systemdQuote(r.Dir), strata,
 				systemdQuote(s.path("supervisor.pid")), stopTimeout, stopTimeout+10)
 			return nil
 		},
@@ -69,6 +76,14 @@ WantedBy=multi-user.target
 	sd.Flags().IntVarP(&stopTimeout, "time", "t", 10, "seconds stop waits before SIGKILL")
 	gen.AddCommand(sd)
 	return gen
+}
+
+// systemdText makes s one line of a unit file's free text (Description=):
+// quoted as Go quotes, so that a newline in it (a run's command comes from
+// its image) cannot start a line of its own, such as ExecStartPre=, and
+// with every specifier's % doubled.
+func systemdText(s string) string {
+	return strings.ReplaceAll(strconv.Quote(s), "%", "%%")
 }
 
 // systemdQuote quotes a word for a unit file's command line when needed.
