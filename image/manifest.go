@@ -7,6 +7,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/objects"
 )
 
 // Docker media types, read and rewritten to their OCI equivalents.
@@ -82,6 +83,9 @@ func Normalize(raw []byte, desc ocispec.Descriptor) (*Normalized, error) {
 	if err := checkSizes(m); err != nil {
 		return nil, fmt.Errorf("manifest %s: %w", short(got), err)
 	}
+	if err := objects.CheckParents(m.Annotations); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w: %w", short(got), err, ErrBadImage)
+	}
 	switch mt {
 	case ocispec.MediaTypeImageManifest:
 		if m.Config.MediaType != ocispec.MediaTypeImageConfig {
@@ -145,8 +149,5 @@ func SniffMediaType(b []byte) string {
 }
 
 func short(d digest.Digest) string {
-	if e := d.Encoded(); len(e) >= 12 {
-		return e[:12]
-	}
-	return d.String()
+	return objects.Short(d)
 }

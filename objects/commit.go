@@ -55,6 +55,34 @@ func (c *Commit) MergeParent() digest.Digest {
 	return digest.Digest(c.Manifest.Annotations[AnnotationMergeParent])
 }
 
+// ErrBadParent: a manifest names a parent that is not a digest.
+var ErrBadParent = errors.New("a parent must be named by its digest")
+
+// CheckParents refuses annotations that name a parent other than by a
+// valid digest. A registry could name one by a tag, which a fetch would
+// follow unverified and which may change at every request (a history
+// without end), and which every walk of the store would fail on later.
+func CheckParents(a map[string]string) error {
+	for _, k := range []string{AnnotationParent, AnnotationMergeParent} {
+		if p := a[k]; p != "" && validate(digest.Digest(p)) != nil {
+			if len(p) > 80 {
+				p = p[:80] + "..."
+			}
+			return fmt.Errorf("%s %q: %w", k, p, ErrBadParent)
+		}
+	}
+	return nil
+}
+
+// Short is how a digest is named in messages: its first 12 hex digits,
+// or, for a string that is no digest, the string itself.
+func Short(d digest.Digest) string {
+	if i := strings.IndexByte(string(d), ':'); i >= 0 && len(d)-i-1 >= 12 {
+		return string(d[i+1 : i+13])
+	}
+	return string(d)
+}
+
 // Parents lists the commit's parents, first parent first.
 func (c *Commit) Parents() []digest.Digest {
 	return parentsOf(c.Manifest.Annotations)

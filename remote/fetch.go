@@ -282,6 +282,9 @@ func (s *Session) planLine(ctx context.Context, st *objects.Store, in *incoming,
 		if in, err = toIncoming(raw, desc); err != nil {
 			return nil, err
 		}
+		if in.id != parent {
+			return nil, fmt.Errorf("commit %s: the remote sent %s for it: %w", short(parent), short(in.id), image.ErrBadImage)
+		}
 	}
 	if len(listed) > 0 {
 		// Entries past the root or past a commit the store has.

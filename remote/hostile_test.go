@@ -325,3 +325,42 @@ func TestValidRemoteName(t *testing.T) {
 }
 
 var specsV2 = specs.Versioned{SchemaVersion: 2}
+
+// A parent named by a tag, not a digest, is refused before anything is
+// stored: followed, it was fetched unverified, could name a new manifest
+// at every request (a history without end), and broke gc, fsck and show
+// afterwards. A parent named by a digest must be what the registry sends
+// for it.
+func TestHostileParentNotADigest(t *testing.T) {
+	for _, c := range []struct{ name, key, want string }{
+		{"parent-tag", "dev.strata.parent", "a parent must be named by its digest"},
+		{"merge-parent-tag", "dev.strata.merge-parent", "a parent must be named by its digest"},
+		{"parent-swapped", "dev.strata.parent", "does not match"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHostileRegistry(t)
+			other := h.addImage(t, []byte("other layer"), "other")
+			img := h.addImage(t, []byte("layer"))
+			parent := "other"
+			if c.name == "parent-swapped" {
+				// A digest the registry answers with other's manifest.
+				parent = digest.FromString("a commit the registry does not have").String()
+				h.manifests[parent] = other.manifest
+			}
+			m, err := json.Marshal(ocispec.Manifest{Versioned: specsV2, MediaType: ocispec.MediaTypeImageManifest,
+				Config: img.config, Layers: []ocispec.Descriptor{img.layer},
+				Annotations: map[string]string{c.key: parent}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.manifests["main"] = m
+			h.tags = []string{"main"}
+			r, _, err := fetchFrom(t, h, Options{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("fetch of a commit whose %s is %q: %v, want %q", c.key, parent, err, c.want)
+			}
+			assertNothingStored(t, r, img)
+			assertNothingStored(t, r, other)
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 )
 
@@ -90,8 +91,5 @@ func isStrataRepo(dir string) bool {
 }
 
 func short(d digest.Digest) string {
-	if e := d.Encoded(); len(e) >= 12 {
-		return e[:12]
-	}
-	return d.String()
+	return objects.Short(d)
 }
