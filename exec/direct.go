@@ -107,11 +107,12 @@ func startDirect(spec *Spec, cfg *initConfig) (*container, error) {
 		p.Release()
 	}
 	started := make(chan error)
+	reaped := c.reaped
 	goLocked(func() {
 		err := c.startOnThread(cfg)
 		started <- err
 		if err == nil {
-			<-c.reaped
+			<-reaped
 		}
 	})
 	if err := <-started; err != nil {

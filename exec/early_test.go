@@ -3,6 +3,8 @@ package exec
 import (
 	"context"
 	"os"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -195,5 +197,53 @@ func TestEarlyInitDoesNotMissALaterMount(t *testing.T) {
 	}
 	if !gone(early) {
 		t.Fatalf("the early init %d, which cannot see the root, is still there", early)
+	}
+}
+
+// TestEarlyInitNotAChildOfTheCallersThread: an init's parent-death
+// signal follows the thread that forked it, and Go ends a thread whose
+// goroutine exits locked to it (as a join's does). An init forked from
+// whichever thread ran the start died when that thread was later taken
+// and ended, and its container with it (a joined cgroup v2 container died
+// so in the VM). The init is forked from a thread of its own, held until
+// the init is reaped: never the caller's.
+func TestEarlyInitNotAChildOfTheCallersThread(t *testing.T) {
+	throughInit(t) // only an init starts early
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := Spec{Network: NetworkNone, ID: "early-" + randomHex(4), Stdout: f, Stderr: f}
+	type started struct {
+		e        *Early
+		children string
+	}
+	ch := make(chan started)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		e := StartEarly(want)
+		b, _ := os.ReadFile("/proc/self/task/" + strconv.Itoa(unix.Gettid()) + "/children")
+		ch <- started{e, string(b)}
+	}()
+	s := <-ch
+	defer s.e.Close()
+	if s.e == nil || s.e.l == nil {
+		t.Fatal("no init started early")
+	}
+	early := s.e.l.c.cmd.Process.Pid
+	if slices.Contains(strings.Fields(s.children), strconv.Itoa(early)) {
+		t.Fatalf("the init %d is a child of the thread that called StartEarly (%q)", early, s.children)
+	}
+	var ranAs int
+	got := Spec{Network: NetworkNone, ID: want.ID, Root: busybox(t), Args: []string{"/bin/sh", "-c", "echo alive"},
+		Stdout: f, Stderr: f, Started: func(pid int) { ranAs = pid }}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code, err := s.e.Run(ctx, got)
+	out, _ := os.ReadFile(f.Name())
+	if code != 0 || err != nil || ranAs != early || string(out) != "alive\n" {
+		t.Fatalf("code %d err %v output %q; ran as %d, the early init was %d", code, err, out, ranAs, early)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	osexec "os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -103,13 +104,34 @@ func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
 		defer unix.Close(fd)
 		sys.UseCgroupFD, sys.CgroupFD = true, fd
 	}
-	if err := c.cmd.Start(); err != nil {
+	c.reaped = make(chan struct{})
+	if err := startHeld(c.cmd, c.reaped); err != nil {
 		return nil, runtimeErr("start init: %w", err)
 	}
 	if stdinW != nil {
 		go pump(stdinW, spec.Stdin)
 	}
 	return l, nil
+}
+
+// startHeld starts cmd from a thread held until reaped is closed. A
+// parent-death signal (the init's SIGKILL) follows the thread that forked,
+// not the process, and Go ends a thread whose goroutine exits locked to
+// it (goLocked's, after a join): an init forked from whichever thread ran
+// the start died when that thread was later taken and ended, and its
+// container with it.
+func startHeld(cmd *osexec.Cmd, reaped <-chan struct{}) error {
+	started := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err == nil {
+			<-reaped
+		}
+		runtime.UnlockOSThread() // nothing of the thread was changed
+	}()
+	return <-started
 }
 
 // needsPump reports whether stdin must reach the container through a pipe
@@ -143,7 +165,7 @@ func (l *launched) closeFiles() {
 // abort kills an init that was never configured and waits for it.
 func (l *launched) abort() {
 	l.c.cmd.Process.Kill()
-	l.c.cmd.Wait()
+	l.c.waitCmd()
 	l.closeFiles()
 	l.c.close()
 }
@@ -158,7 +180,7 @@ func (l *launched) configure(spec *Spec, cfg *initConfig, setup func(pid int) er
 	defer func() {
 		if err != nil {
 			c.cmd.Process.Kill()
-			c.cmd.Wait()
+			c.waitCmd()
 			c.close()
 		}
 	}()

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -306,12 +307,26 @@ type container struct {
 	// back over; the parent closes it once the init started.
 	ttyChild *os.File
 	net      *privateNet // for NetworkPrivate
-	// reaped, for a direct start, is closed once the command has been
-	// waited for: the thread that forked it may then end.
-	reaped chan struct{}
+	// reaped is closed once the command (a direct start's) or the init
+	// has been waited for (waitCmd): the thread that forked it, held
+	// until then, may then end or serve again.
+	reaped   chan struct{}
+	reapOnce sync.Once
 	// joined: a command joining a running container (exec), whose
 	// terminal a process it left behind may hold open.
 	joined bool
+}
+
+// waitCmd waits for the command or the init, and releases the thread
+// that forked it.
+func (c *container) waitCmd() error {
+	err := c.cmd.Wait()
+	c.reapOnce.Do(func() {
+		if c.reaped != nil {
+			close(c.reaped)
+		}
+	})
+	return err
 }
 
 func (c *container) close() {
@@ -384,10 +399,7 @@ func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) 
 			}
 		}
 	}()
-	err := c.cmd.Wait()
-	if c.reaped != nil {
-		close(c.reaped)
-	}
+	err := c.waitCmd()
 	close(done)
 	<-forwarder // it uses the pty master, which close releases
 	if c.output != nil {
