@@ -57,6 +57,30 @@ type ancestorList struct {
 	bundle ocispec.Descriptor
 }
 
+// check refuses a list no strata writes: more entries than a window, an
+// entry twice, or one that is no digest. Its entries are fetched before
+// any is checked against the parent chain, so a list of thousands, or of
+// one padded manifest named again and again, could make a fetch hold
+// gigabytes; an entry that is no digest would be fetched as a tag.
+func (l *ancestorList) check() error {
+	if len(l.Ancestors) > ancestorsWindow {
+		return fmt.Errorf("list of %d entries, more than %d: %w", len(l.Ancestors), ancestorsWindow, ErrBadImage)
+	}
+	seen := make(map[digest.Digest]bool, len(l.Ancestors))
+	for _, d := range l.Ancestors {
+		if seen[d] || d.Validate() != nil {
+			return fmt.Errorf("list names %q twice or as no digest: %w", objects.Short(d), ErrBadImage)
+		}
+		seen[d] = true
+	}
+	for c, mp := range l.Merges {
+		if c.Validate() != nil || mp.Validate() != nil {
+			return fmt.Errorf("list names a merge by no digest: %w", ErrBadImage)
+		}
+	}
+	return nil
+}
+
 // mergeParentOf is what a list says of commit d's second parent.
 func (l *ancestorList) mergeParentOf(d digest.Digest) digest.Digest {
 	return l.Merges[d]
@@ -129,6 +153,9 @@ func (s *Session) readAncestorsErr(ctx context.Context, c digest.Digest) (*ances
 	if l.Commit != c {
 		return nil, fmt.Errorf("list is of commit %s: %w", short(l.Commit), ErrBadImage)
 	}
+	if err := l.check(); err != nil {
+		return nil, err
+	}
 	if m.Config.MediaType == objects.MediaTypeHistoryBundle {
 		l.bundle = m.Config
 	}
@@ -178,7 +205,7 @@ func (s *Session) fetchListed(ctx context.Context, st *objects.Store, head *inco
 			if err != nil {
 				return fmt.Errorf("commit %s: %w", short(d), err)
 			}
-			in, err := toIncoming(raw, desc)
+			in, err := s.toPlanned(raw, desc)
 			if err != nil {
 				return fmt.Errorf("ancestor list of %s names %s: %w", short(of), short(d), err)
 			}

@@ -280,6 +280,50 @@ func TestLyingAncestorListRefused(t *testing.T) {
 	}
 }
 
+// TestMalformedAncestorListIgnored: a list no strata writes (an entry
+// twice, an entry that is a tag) is not used at all: its entries would be
+// fetched before any is checked, as many times as named, and a tag
+// fetched as a tag. The fetch follows the parent chain and gets the whole
+// history.
+func TestMalformedAncestorListIgnored(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t)
+	a := newRepo(t)
+	tip := metaCommits(t, a, "main", 5, true)
+	h := history(t, a, tip) // tip first
+	for _, tc := range []struct {
+		name string
+		list []digest.Digest
+	}{
+		{"twice", []digest.Digest{h[1], h[1], h[2], h[3], h[4]}},
+		{"tag", []digest.Digest{h[1], "main", h[3], h[4]}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := reg.Repo(tc.name)
+			s := connect(t, a, tc.name, url, Options{})
+			if _, err := s.Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			c, err := a.Objects.ReadCommit(tip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.writeAncestors(ctx, a.Objects, c, ancestorList{Commit: tip, Ancestors: tc.list}); err != nil {
+				t.Fatal(err)
+			}
+			b := newRepo(t)
+			if _, err := connect(t, b, "origin", url, Options{}).Fetch(ctx, b, []string{"main"}); err != nil {
+				t.Fatalf("fetch past a malformed list: %v", err)
+			}
+			for _, d := range h {
+				if !b.Objects.Has(d) {
+					t.Fatalf("commit %s missing", short(d))
+				}
+			}
+		})
+	}
+}
+
 // dropLists is a registry that refuses ancestor lists, as one that keeps
 // only images would.
 type dropLists struct{ next http.RoundTripper }

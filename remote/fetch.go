@@ -159,7 +159,7 @@ func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[d
 	if err != nil {
 		return "", nil, err
 	}
-	in, err := toIncoming(raw, desc)
+	in, err := s.toPlanned(raw, desc)
 	if err != nil {
 		return "", nil, err
 	}
@@ -192,7 +192,7 @@ func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[d
 			if err != nil {
 				return "", nil, fmt.Errorf("commit %s: %w", short(mp), err)
 			}
-			head, err := toIncoming(raw, desc)
+			head, err := s.toPlanned(raw, desc)
 			if err != nil {
 				return "", nil, err
 			}
@@ -279,7 +279,7 @@ func (s *Session) planLine(ctx context.Context, st *objects.Store, in *incoming,
 		if err != nil {
 			return nil, fmt.Errorf("commit %s: %w", short(parent), err)
 		}
-		if in, err = toIncoming(raw, desc); err != nil {
+		if in, err = s.toPlanned(raw, desc); err != nil {
 			return nil, err
 		}
 		if in.id != parent {

@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
@@ -362,5 +364,77 @@ func TestHostileParentNotADigest(t *testing.T) {
 			assertNothingStored(t, r, img)
 			assertNothingStored(t, r, other)
 		})
+	}
+}
+
+// The manifests a fetch holds while it plans are bounded: a registry
+// could pad each of a long history's (gzip makes that cheap on the wire)
+// and make the fetch hold gigabytes. Past the bound, the fetch fails and
+// stores nothing.
+func TestHostileManifestsOverBudget(t *testing.T) {
+	old := maxPlannedBytes
+	maxPlannedBytes = 8 << 10
+	t.Cleanup(func() { maxPlannedBytes = old })
+	h := newHostileRegistry(t)
+	img := h.addImage(t, []byte("layer"))
+	m, err := json.Marshal(ocispec.Manifest{Versioned: specsV2, MediaType: ocispec.MediaTypeImageManifest,
+		Config: img.config, Layers: []ocispec.Descriptor{img.layer},
+		Annotations: map[string]string{"pad": strings.Repeat("x", 10<<10)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.manifests["main"] = m
+	h.tags = []string{"main"}
+	r, _, err := fetchFrom(t, h, Options{})
+	if err == nil || !strings.Contains(err.Error(), "the history's manifests come to more than 8 KiB") {
+		t.Fatalf("fetch of manifests over the bound: %v", err)
+	}
+	assertNothingStored(t, r, img)
+}
+
+// A registry that accepts connections and never answers fails a fetch
+// once responseTimeout has passed, instead of holding it forever.
+func TestHostileSilentRegistry(t *testing.T) {
+	old := responseTimeout
+	responseTimeout = 500 * time.Millisecond
+	t.Cleanup(func() { responseTimeout = old })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	r := newRepo(t)
+	done := make(chan error, 1)
+	go func() {
+		_, err := connect(t, r, "origin", ln.Addr().String()+"/env", Options{Jobs: 1}).Fetch(context.Background(), r, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "timeout awaiting response headers") {
+			t.Fatalf("fetch from a silent registry: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("fetch from a silent registry still waits after 60 s")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"sync/atomic"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
@@ -29,6 +30,8 @@ type Session struct {
 	noAncestors bool
 	// pre: configs fetched during the history walk, for receiveSmall.
 	pre prefetched
+	// planned: the bytes of manifests held for the fetch (toPlanned).
+	planned atomic.Int64
 }
 
 // Connect prepares a session with rem. Nothing is sent yet.

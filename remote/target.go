@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -70,10 +71,35 @@ type Options struct {
 
 func (o *Options) transport() http.RoundTripper {
 	if o == nil || o.Transport == nil {
-		return ggcr.DefaultTransport
+		return defaultTransport()
 	}
 	return o.Transport
 }
+
+// responseTimeout bounds the wait for a registry's answer to begin, once
+// a request has been sent: a registry that accepts a connection and never
+// answers held a fetch forever. A variable for tests.
+var responseTimeout = 2 * time.Minute
+
+// defaultTransport is ggcr's, which bounds dialling and TLS handshakes,
+// with responseTimeout as well: one for the process, so that sessions
+// share its connections.
+func defaultTransport() http.RoundTripper {
+	if t, ok := transports.Load(responseTimeout); ok {
+		return t.(http.RoundTripper)
+	}
+	t, ok := ggcr.DefaultTransport.(*http.Transport)
+	if !ok {
+		return ggcr.DefaultTransport
+	}
+	t = t.Clone()
+	t.ResponseHeaderTimeout = responseTimeout
+	got, _ := transports.LoadOrStore(responseTimeout, t)
+	return got.(http.RoundTripper)
+}
+
+// transports holds defaultTransport's transport by its timeout.
+var transports sync.Map
 
 func (o *Options) jobs() int {
 	if o == nil || o.Jobs <= 0 {
