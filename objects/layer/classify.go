@@ -30,6 +30,15 @@ const (
 // whiteouts, so such a file cannot be stored as itself.
 var ErrReservedName = errors.New(`name reserved for OCI whiteouts (".wh." prefix); rename or remove it`)
 
+// MaxPath is the longest path, relative to the root, that a layer
+// strata writes may hold: unpacking opens each entry by its path from the
+// root, which the kernel takes up to PATH_MAX bytes with its NUL.
+const MaxPath = unix.PathMax - 1
+
+// ErrPathTooLong is a path longer than MaxPath: stored, it would make a
+// commit that no checkout can unpack, and a work tree stuck on it.
+var ErrPathTooLong = fmt.Errorf("longer than the %d bytes a checkout can unpack; move it up the tree", MaxPath)
+
 // UpperEntry is one classified entry of a directory.
 type UpperEntry struct {
 	Name     string

@@ -205,6 +205,9 @@ func (t *tarWriter) walkItem(rel string, d *Dir, it *item) error {
 		return nil
 	}
 	name, crel, e := it.name, it.abs[1:], &it.ue
+	if len(crel) > MaxPath {
+		return fmt.Errorf("/%s...: a path of %d bytes: %w", crel[:64], len(crel), ErrPathTooLong)
+	}
 	if errors.Is(it.classErr, ErrReservedName) {
 		return fmt.Errorf("/%s: %w", crel, it.classErr)
 	}
