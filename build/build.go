@@ -212,11 +212,12 @@ func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, stri
 	} else if base == "scratch" {
 		return s, text, nil
 	} else if c, err = b.o.Repo.Resolve(base); err != nil {
+		// The caller names the step ("FROM base"): err says what failed.
 		if b.o.Pull == nil || !looksLikeReference(base) {
-			return nil, text, fmt.Errorf("FROM %s: %w", base, err)
+			return nil, text, err
 		}
 		if c, err = b.o.Pull(ctx, base); err != nil {
-			return nil, text, fmt.Errorf("FROM %s: %w", base, err)
+			return nil, text, err
 		}
 	}
 	s.parent = c

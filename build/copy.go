@@ -16,6 +16,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"golang.org/x/sys/unix"
 )
 
 type copySpec struct {
@@ -200,6 +201,13 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 			}
 		}
 		for _, m := range matches {
+			// What a source reaches through a symlink in the context is
+			// excluded or not by its own path: a link to an excluded
+			// directory once copied what .dockerignore leaves out.
+			name := m
+			if real, err := realPath(src, m); err == nil {
+				m = real
+			}
 			fi, err := src.Stat(m)
 			if errors.Is(err, fs.ErrNotExist) || err == nil && ig.excluded(m) && !fi.IsDir() {
 				return nil, fmt.Errorf("%s: no such file or directory in %s", p, where)
@@ -210,7 +218,7 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 			if !fi.IsDir() {
 				d := dest
 				if destIsDir {
-					d = path.Join(dest, path.Base(m))
+					d = path.Join(dest, path.Base(name))
 				}
 				out = append(out, entry{src: m, dst: d, fi: fi, top: !destIsDir})
 				continue
@@ -246,6 +254,38 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 				return nil, fmt.Errorf("%s: %w", p, err)
 			}
 		}
+	}
+	return out, nil
+}
+
+// realPath returns rel of src with every symlink on its way resolved by
+// the kernel (RESOLVE_BENEATH: a link that leads out fails here, and
+// os.Root says why): the path of what rel reaches, relative to src.
+func realPath(src *os.Root, rel string) (string, error) {
+	root, err := unix.Open(src.Name(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(root)
+	fd, err := unix.Openat2(root, rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS})
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	top, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(root))
+	if err != nil {
+		return "", err
+	}
+	got, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		return "", err
+	}
+	if got == top {
+		return ".", nil
+	}
+	out, ok := strings.CutPrefix(got, strings.TrimSuffix(top, "/")+"/")
+	if !ok {
+		return "", fmt.Errorf("%s resolves to %s, outside %s", rel, got, top)
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/moby/patternmatcher"
@@ -40,9 +41,17 @@ func loadIgnore(contextDir string) (*ignorer, error) {
 	return &ignorer{pm: pm}, nil
 }
 
-// excluded says whether rel (a path in the context) is left out.
+// excluded says whether rel (a path in the context) is left out. A
+// repository at the context's top (.strata: its run states, their
+// environment and logs) always is, as import leaves it out.
 func (i *ignorer) excluded(rel string) bool {
-	if i == nil || i.pm == nil || rel == "." {
+	if i == nil {
+		return false
+	}
+	if rel = filepath.ToSlash(rel); rel == ".strata" || strings.HasPrefix(rel, ".strata/") {
+		return true
+	}
+	if i.pm == nil || rel == "." {
 		return false
 	}
 	i.mu.Lock()

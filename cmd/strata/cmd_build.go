@@ -247,6 +247,11 @@ func pullBase(ctx context.Context, r *repo.Repo, ref string, insecure bool) (*ob
 	if tag == "" {
 		tag = "latest"
 	}
+	// A Dockerfile comes from whoever wrote the context: it names images
+	// as docker's does, not directories of the machine that builds it.
+	if ep, err := remote.ParseEndpoint(url); err == nil && ep.Dir != "" {
+		return nil, fmt.Errorf("%s is a path: FROM takes a revision, scratch, a stage or a registry reference", url)
+	}
 	s, err := remote.Connect(remote.Remote{URL: url, Insecure: insecure}, remote.Options{Insecure: insecure})
 	if err != nil {
 		return nil, err
