@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/merge/textmerge"
@@ -47,7 +50,7 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 				if g.chdir != "" && !filepath.IsAbs(a) {
 					args[i] = filepath.Join(g.chdir, a)
 				}
-				b, err := os.ReadFile(args[i])
+				b, err := readRegular(args[i])
 				if err != nil {
 					return err
 				}
@@ -85,11 +88,41 @@ func isBinary(b []byte) bool {
 	return bytes.IndexByte(b[:min(len(b), 8000)], 0) >= 0
 }
 
-// writeInPlace rewrites path's content, keeping the file itself (its
-// mode, owner and links), as git merge-file does.
-func writeInPlace(path string, content []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+// readRegular reads path, a regular file: the files merged are often in
+// a work tree a container wrote, where a FIFO would hold the open and a
+// device never end.
+func readRegular(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return io.ReadAll(f)
+}
+
+// writeInPlace rewrites path's content, keeping the file itself (its
+// mode, owner and links), as git merge-file does; but not through a
+// symbolic link, which a container may have pointed at a file of the
+// host (git would follow it).
+func writeInPlace(path string, content []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return fmt.Errorf("%s is a symbolic link: merge into what it names, or write to standard output (-p)", path)
+	}
+	if err != nil {
+		return err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return fmt.Errorf("%s: not a regular file", path)
+	}
+	if err := f.Truncate(0); err != nil {
+		f.Close()
 		return err
 	}
 	if _, err := f.Write(content); err != nil {

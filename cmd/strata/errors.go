@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Exit codes, as documented in every command's help.
@@ -59,8 +61,32 @@ func exitCode(err error, stderr io.Writer) int {
 	return exitError
 }
 
-// printError prints "strata: <what>: <why>" on one line.
+// printError prints "strata: <what>: <why>" on one line. A message may
+// carry a name a container or an image chose (a path, a config value):
+// its control characters are escaped, so that it can neither drive the
+// terminal (an escape sequence that sets the title or clears the screen)
+// nor fake lines of its own.
 func printError(w io.Writer, err error) {
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
-	fmt.Fprintf(w, "strata: %s\n", msg)
+	fmt.Fprintf(w, "strata: %s\n", escapeControls(msg))
 }
+
+// escapeControls writes each control character of s but the tab as Go
+// writes it in a quoted string (\x1b, \u0085).
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, isEscaped) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isEscaped(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isEscaped(r rune) bool { return r != '\t' && unicode.IsControl(r) }
