@@ -5,11 +5,13 @@ import (
 	"encoding/hex"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	fdiff "github.com/go-git/go-git/v5/plumbing/format/diff"
 	"github.com/go-git/go-git/v5/utils/diff"
+	"github.com/sergi/go-diff/diffmatchpatch"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/zeebo/blake3"
 )
@@ -23,7 +25,7 @@ func WritePatch(w io.Writer, c Change, old, new []byte) error {
 	isFile := func(e *layer.Entry) bool { return e != nil && KindOf(e.Type) == layer.TypeFile }
 	tooBig := func(e *layer.Entry) bool { return isFile(e) && e.Size > MaxPatchSize }
 	switch {
-	case tooBig(c.Old) || tooBig(c.New) || isBinary(old) || isBinary(new):
+	case tooBig(c.Old) || tooBig(c.New) || IsBinary(old) || IsBinary(new):
 		fp.binary = !bytes.Equal(old, new) || tooBig(c.Old) || tooBig(c.New)
 	case !bytes.Equal(old, new) || c.Old == nil || c.New == nil:
 		fp.chunks = chunks(string(old), string(new))
@@ -58,7 +60,7 @@ const (
 
 func chunks(a, b string) []fdiff.Chunk {
 	var out []fdiff.Chunk
-	for _, d := range diff.Do(a, b) {
+	for _, d := range lineDiff(a, b) {
 		op := fdiff.Equal
 		switch int(d.Type) {
 		case dmpDelete:
@@ -73,7 +75,7 @@ func chunks(a, b string) []fdiff.Chunk {
 
 // LineCounts returns the lines added and removed between two texts (--stat).
 func LineCounts(a, b []byte) (added, removed int) {
-	for _, d := range diff.Do(string(a), string(b)) {
+	for _, d := range lineDiff(string(a), string(b)) {
 		n := strings.Count(d.Text, "\n")
 		if !strings.HasSuffix(d.Text, "\n") && d.Text != "" {
 			n++
@@ -88,8 +90,24 @@ func LineCounts(a, b []byte) (added, removed int) {
 	return added, removed
 }
 
-// IsBinary reports whether content is shown as binary.
-func IsBinary(b []byte) bool { return isBinary(b) }
+// IsBinary reports whether content is shown as binary: it holds a NUL in
+// its first 8,000 bytes (git's test), or more than MaxPatchLines lines.
+func IsBinary(b []byte) bool { return isBinary(b) || bytes.Count(b, []byte{'\n'}) > MaxPatchLines }
+
+// MaxPatchLines is the most lines a text may have to be diffed line by
+// line. go-git's line differ maps every distinct line of both sides to a
+// rune and panicked past about 1.1 million of them (a container's 8 MB
+// file of numbers), and its time grows with the square of the lines.
+const MaxPatchLines = 200_000
+
+// patchTimeout bounds the line diff of one file: past it the differ
+// gives a valid, coarser answer (what is left, deleted and added whole).
+const patchTimeout = 5 * time.Second
+
+// lineDiff is go-git's line diff, bounded in time (diff.Do allows an hour).
+func lineDiff(a, b string) []diffmatchpatch.Diff {
+	return diff.DoWithTimeout(a, b, patchTimeout)
+}
 
 type patch struct{ fp *filePatch }
 
