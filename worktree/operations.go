@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"strings"
 
@@ -376,6 +377,19 @@ func (w *Worktree) rebaseTodo(head, upstream digest.Digest) ([]digest.Digest, in
 	return todo, merges, nil
 }
 
+// belowNonDir reports whether a directory above p is something else in t
+// (ours made it a symlink or a file): theirs' version of p cannot be put
+// there, and written, it went where the symlink leads. The conflict stays
+// for the user to resolve.
+func belowNonDir(t tree.Tree, p string) bool {
+	for d := path.Dir(p); d != "/" && d != "."; d = path.Dir(d) {
+		if e := t[d]; e != nil && e.Type != layer.TypeDir {
+			return true
+		}
+	}
+	return false
+}
+
 // applyConflicted remounts the work tree on the outcome's ours with a
 // fresh upper and writes the merge result into it through the mount: the
 // clean changes, conflict markers, and theirs' version of what we
@@ -393,7 +407,7 @@ func (w *Worktree) applyConflicted(ctx context.Context, st State, o *outcome) er
 	for _, c := range o.conflicts {
 		if c.Kind == "deleted by us" {
 			for _, p := range o.res.Paths {
-				if p.Path == c.Path && p.Theirs != nil && (p.Theirs.Type != layer.TypeDir) {
+				if p.Path == c.Path && p.Theirs != nil && (p.Theirs.Type != layer.TypeDir) && !belowNonDir(result, p.Path) {
 					result[p.Path] = p.Theirs
 				}
 			}
