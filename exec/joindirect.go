@@ -32,7 +32,7 @@ import (
 // enters only the container's PID namespace and forks the init binary
 // into the v2 cgroup (clone3's CLONE_INTO_CGROUP): born in the container's
 // cgroup and PID namespace, the init enters the other namespaces through
-// the same pidfd and executes the command in place (joinWithInit). It
+// the same pidfd and executes the command in place (startInto). It
 // cannot be the thread that forks the command there, as it does on v1:
 // the command would be born in this process's cgroup, outside the
 // container's device rules until moved, and the seccomp filter the
