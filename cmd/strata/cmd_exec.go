@@ -23,7 +23,8 @@ func newExecCommand(g *globals) *cobra.Command {
 		Long: `Run a command in a running detached run (run -d), as docker exec does:
 in its namespaces and cgroups (so under its device rules and limits), with
 the same capabilities, seccomp profile and no_new_privs as the run, its
-environment and user unless -e and -u say otherwise.
+environment, user and working directory unless -e, -u and -w say
+otherwise.
 
   strata exec web ps                 # what runs in web
   strata exec -it web /bin/sh        # a shell at a terminal inside web
@@ -46,7 +47,7 @@ run is not running; 125, 126, 127 as for run.`,
 	f.SetInterspersed(false)
 	f.BoolVarP(&interactive, "interactive", "i", false, "pass stdin to the command")
 	f.StringVarP(&user, "user", "u", "", "`USER[:GROUP]` (default: the run's)")
-	f.StringVarP(&workdir, "workdir", "w", "", "working directory inside the container")
+	f.StringVarP(&workdir, "workdir", "w", "", "working directory inside the container (default: the run's)")
 	f.StringArrayVarP(&env, "env", "e", nil, "set `KEY=VAL`")
 	f.BoolVarP(&tty, "tty", "t", false, "allocate a pseudo-terminal")
 	return cmd
@@ -57,7 +58,7 @@ func execIn(ctx context.Context, g *globals, s *svc, interactive, tty bool, user
 	if !ok {
 		return fmt.Errorf("%s is not running", s.st.Name)
 	}
-	spec := exec.Spec{Args: args, Env: mergeEnv(s.st.Env, env), Cwd: workdir, User: firstNonEmpty(user, s.st.User),
+	spec := exec.Spec{Args: args, Env: mergeEnv(s.st.Env, env), Cwd: firstNonEmpty(workdir, s.st.Workdir), User: firstNonEmpty(user, s.st.User),
 		Privileged: s.st.Privileged, CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop,
 		Stdout: g.stdout, Stderr: g.stderr, Terminal: tty}
 	if interactive {

@@ -330,12 +330,12 @@ func TestServiceExec(t *testing.T) {
 func TestServiceExecUserEnvWorkdir(t *testing.T) {
 	staticInit(t)
 	dir := busyboxRepo(t)
-	startService(t, dir, "--name", "app", "-u", "1000:1000", "-e", "FOO=run", "--rev", "main", "--", "sleep", "1000")
+	startService(t, dir, "--name", "app", "-u", "1000:1000", "-e", "FOO=run", "-w", "/etc", "--rev", "main", "--", "sleep", "1000")
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"app", "sh", "-c", "id -u; id -g; echo $FOO; pwd"}, "1000\n1000\nrun\n/\n"},
+		{[]string{"app", "sh", "-c", "id -u; id -g; echo $FOO; pwd"}, "1000\n1000\nrun\n/etc\n"},
 		{[]string{"-u", "0", "app", "id", "-u"}, "0\n"},
 		{[]string{"-e", "FOO=exec", "-e", "BAR=1", "app", "sh", "-c", "echo $FOO $BAR"}, "exec 1\n"},
 		{[]string{"-w", "/tmp", "app", "pwd"}, "/tmp\n"},

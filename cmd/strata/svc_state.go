@@ -50,6 +50,7 @@ type svcState struct {
 	// What exec needs to confine a joined process as the container is.
 	Env        []string `json:"env,omitempty"`
 	User       string   `json:"user,omitempty"`
+	Workdir    string   `json:"workdir,omitempty"` // -w, else the image's WorkingDir
 	Privileged bool     `json:"privileged,omitempty"`
 	CapAdd     []string `json:"cap_add,omitempty"`
 	CapDrop    []string `json:"cap_drop,omitempty"`

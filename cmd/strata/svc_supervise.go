@@ -93,7 +93,8 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	spec.Root, spec.Resources, spec.ID, spec.Stdin = w.Target(), res, id, nil
 	spec.Stdout, spec.Stderr, spec.LongRunning = stdout, stderr, true
 	s.st.Command = spec.Args
-	s.st.Env, s.st.User, s.st.Privileged, s.st.CapAdd, s.st.CapDrop = spec.Env, spec.User, spec.Privileged, spec.CapAdd, spec.CapDrop
+	s.st.Env, s.st.User, s.st.Workdir = spec.Env, spec.User, spec.Cwd
+	s.st.Privileged, s.st.CapAdd, s.st.CapDrop = spec.Privileged, spec.CapAdd, spec.CapDrop
 	if base != nil {
 		s.st.Commit = base.ID.String()
 	}
