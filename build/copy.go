@@ -172,6 +172,11 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 	if fromStage {
 		where = "the --from tree"
 	}
+	cdir, err := openContext(src)
+	if err != nil {
+		return nil, err
+	}
+	defer cdir.close()
 	var out []entry
 	for _, p := range sd.SourcePaths {
 		rel := filepath.Clean(strings.TrimPrefix(filepath.Clean("/"+p), "/"))
@@ -205,7 +210,7 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 			// excluded or not by its own path: a link to an excluded
 			// directory once copied what .dockerignore leaves out.
 			name := m
-			if real, err := realPath(src, m); err == nil {
+			if real, err := cdir.realPath(m); err == nil {
 				m = real
 			}
 			fi, err := src.Stat(m)
@@ -258,34 +263,47 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 	return out, nil
 }
 
-// realPath returns rel of src with every symlink on its way resolved by
-// the kernel (RESOLVE_BENEATH: a link that leads out fails here, and
-// os.Root says why): the path of what rel reaches, relative to src.
-func realPath(src *os.Root, rel string) (string, error) {
-	root, err := unix.Open(src.Name(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+// contextDir is src held by a descriptor, with the path the kernel
+// gives it, for realPath.
+type contextDir struct {
+	fd  int
+	top string
+}
+
+func openContext(src *os.Root) (*contextDir, error) {
+	fd, err := unix.Open(src.Name(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	defer unix.Close(root)
-	fd, err := unix.Openat2(root, rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS})
+	top, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return &contextDir{fd: fd, top: top}, nil
+}
+
+func (c *contextDir) close() { unix.Close(c.fd) }
+
+// realPath returns rel with every symlink on its way resolved by the
+// kernel (RESOLVE_BENEATH: a link that leads out fails here, and os.Root
+// says why): the path of what rel reaches, relative to the context.
+func (c *contextDir) realPath(rel string) (string, error) {
+	fd, err := unix.Openat2(c.fd, rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS})
 	if err != nil {
 		return "", err
 	}
 	defer unix.Close(fd)
-	top, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(root))
-	if err != nil {
-		return "", err
-	}
 	got, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
 	if err != nil {
 		return "", err
 	}
-	if got == top {
+	if got == c.top {
 		return ".", nil
 	}
-	out, ok := strings.CutPrefix(got, strings.TrimSuffix(top, "/")+"/")
+	out, ok := strings.CutPrefix(got, strings.TrimSuffix(c.top, "/")+"/")
 	if !ok {
-		return "", fmt.Errorf("%s resolves to %s, outside %s", rel, got, top)
+		return "", fmt.Errorf("%s resolves to %s, outside %s", rel, got, c.top)
 	}
 	return out, nil
 }

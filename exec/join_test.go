@@ -99,6 +99,19 @@ func joinWay(t *testing.T, way string) {
 	}
 }
 
+// wantPidfd checks whether Join would go in through a pidfd of pid (the
+// thread's or the init's way) rather than through nsenter.
+func wantPidfd(t *testing.T, pid int, ptrace, want bool) {
+	t.Helper()
+	target, ok, err := joinTargetOf(pid, ptrace)
+	if ok {
+		unix.Close(target.pidfd)
+	}
+	if err != nil || ok != want {
+		t.Fatalf("join through a pidfd: %v, %v; want %v", ok, err, want)
+	}
+}
+
 // statusOf parses a /proc/<pid>/status.
 func statusOf(status string) map[string]string {
 	m := map[string]string{}
@@ -113,20 +126,13 @@ func statusOf(status string) map[string]string {
 // TestJoin: a joined process gets what the container's pid 1 has (its
 // namespaces, capabilities, no_new_privs, seccomp, the root of its cgroup
 // namespace), its exit code comes back, and a command that cannot start
-// fails with docker's code. Both ways in: a thread of strata (where
-// direct starts work) and nsenter with the init.
+// fails with docker's code. Every way in (joinWays).
 func TestJoin(t *testing.T) {
 	for _, way := range joinWays {
 		t.Run(way, func(t *testing.T) {
 			joinWay(t, way)
 			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
-			target, ok, err := joinTargetOf(pid, false)
-			if ok {
-				unix.Close(target.pidfd)
-			}
-			if err != nil || ok != (way != "nsenter") {
-				t.Fatalf("join through a pidfd possible: %v, %v; want %v", ok, err, way != "nsenter")
-			}
+			wantPidfd(t, pid, false, way != "nsenter")
 			pid1, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 			if err != nil {
 				t.Fatal(err)
@@ -199,13 +205,7 @@ func TestJoinKeepsStrataOutOfReach(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pid, _ := startJoinable(t, tc.mod, "touch /ready; exec sleep 1000")
-			target, ok, err := joinTargetOf(pid, tc.ptrace)
-			if ok {
-				unix.Close(target.pidfd)
-			}
-			if err != nil || ok != tc.byPidfd {
-				t.Fatalf("join through a pidfd: %v, %v; want %v", ok, err, tc.byPidfd)
-			}
+			wantPidfd(t, pid, tc.ptrace, tc.byPidfd)
 			var add []string
 			if tc.ptrace {
 				add = []string{"SYS_PTRACE"}
@@ -422,7 +422,7 @@ func TestJoinEntersPid1sCgroups(t *testing.T) {
 // /etc/group are read by strata on its own thread (a direct join), outside
 // the container's memory limit, or by the init. A link to /dev/urandom
 // once made the join read forever, keeping every line (each matches user
-// 0), and a FIFO held its open. Both ways in, the join now fails at once
+// 0), and a FIFO held its open. Every way in, the join now fails at once
 // with docker's 125 and says why.
 func TestJoinReadsOnlyARegularUserDatabase(t *testing.T) {
 	for _, tc := range []struct{ name, script, want string }{
@@ -451,7 +451,7 @@ func TestJoinReadsOnlyARegularUserDatabase(t *testing.T) {
 
 // TestJoinForwardsSignals: a signal strata receives while it waits for a
 // joined command goes to the command, which may handle it, and its exit
-// code comes back; both ways in.
+// code comes back; every way in.
 func TestJoinForwardsSignals(t *testing.T) {
 	for _, way := range joinWays {
 		t.Run(way, func(t *testing.T) {
@@ -472,7 +472,7 @@ func TestJoinForwardsSignals(t *testing.T) {
 }
 
 // TestJoinCancelKillsTheCommand: when Join's context ends, the joined
-// command is gone, both ways in (on the init's path Join kills it before
+// command is gone, every way in (through nsenter Join kills it before
 // nsenter, whose death would also end it through its parent-death signal).
 func TestJoinCancelKillsTheCommand(t *testing.T) {
 	for _, way := range joinWays {
@@ -533,8 +533,8 @@ func hasProcess(t *testing.T, cmdline string) bool {
 }
 
 // TestJoinKilledBySignal: a joined command that a signal ends gives
-// 128+N, as docker exec and strata exec's help say; both ways in (through
-// the init, nsenter ends itself with the command's signal).
+// 128+N, as docker exec and strata exec's help say; every way in
+// (through nsenter, nsenter ends itself with the command's signal).
 func TestJoinKilledBySignal(t *testing.T) {
 	for _, way := range joinWays {
 		t.Run(way, func(t *testing.T) {

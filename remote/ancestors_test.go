@@ -244,21 +244,7 @@ func TestLyingAncestorListRefused(t *testing.T) {
 		{"past the root", []digest.Digest{h[1], h[2], h[3], h[4], ho[0]}, "names " + short(ho[0]) + " past where the history ends"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rem := strings.ReplaceAll(tc.name, " ", "-")
-			url := reg.Repo(rem)
-			s := connect(t, a, rem, url, Options{})
-			for _, br := range []string{"other", "main"} {
-				if _, err := s.Push(ctx, a, refs.Heads+br, PushOptions{}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			c, err := a.Objects.ReadCommit(tip)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.writeAncestors(ctx, a.Objects, c, ancestorList{Commit: tip, Ancestors: tc.list}); err != nil {
-				t.Fatal(err)
-			}
+			url := pushWithList(t, reg, a, strings.ReplaceAll(tc.name, " ", "-"), ancestorList{Commit: tip, Ancestors: tc.list}, "other", "main")
 			b := newRepo(t)
 			res, err := connect(t, b, "origin", url, Options{}).Fetch(ctx, b, []string{"main"})
 			if !errors.Is(err, ErrBadAncestors) || !strings.Contains(err.Error(), tc.want) {
@@ -299,18 +285,7 @@ func TestMalformedAncestorListIgnored(t *testing.T) {
 		{"tag", []digest.Digest{h[1], "main", h[3], h[4]}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			url := reg.Repo(tc.name)
-			s := connect(t, a, tc.name, url, Options{})
-			if _, err := s.Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			c, err := a.Objects.ReadCommit(tip)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.writeAncestors(ctx, a.Objects, c, ancestorList{Commit: tip, Ancestors: tc.list}); err != nil {
-				t.Fatal(err)
-			}
+			url := pushWithList(t, reg, a, tc.name, ancestorList{Commit: tip, Ancestors: tc.list}, "main")
 			b := newRepo(t)
 			if _, err := connect(t, b, "origin", url, Options{}).Fetch(ctx, b, []string{"main"}); err != nil {
 				t.Fatalf("fetch past a malformed list: %v", err)
@@ -322,6 +297,29 @@ func TestMalformedAncestorListIgnored(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pushWithList pushes a's branches to the registry repository name, then
+// puts l in place of the list the push wrote for l.Commit; it returns the
+// repository's URL.
+func pushWithList(t *testing.T, reg *testregistry.Registry, a *repo.Repo, name string, l ancestorList, branches ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	url := reg.Repo(name)
+	s := connect(t, a, name, url, Options{})
+	for _, br := range branches {
+		if _, err := s.Push(ctx, a, refs.Heads+br, PushOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := a.Objects.ReadCommit(l.Commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.writeAncestors(ctx, a.Objects, c, l); err != nil {
+		t.Fatal(err)
+	}
+	return url
 }
 
 // dropLists is a registry that refuses ancestor lists, as one that keeps

@@ -223,19 +223,7 @@ func TestLyingMergeInAncestorList(t *testing.T) {
 		{"other", map[digest.Digest]digest.Digest{tip: m0}, "says it merged " + short(m0) + " where its manifest says " + short(s2)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			url := reg.Repo(tc.name)
-			s := connect(t, a, tc.name, url, Options{})
-			if _, err := s.Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			c, err := a.Objects.ReadCommit(tip)
-			if err != nil {
-				t.Fatal(err)
-			}
-			l := ancestorList{Commit: tip, Ancestors: []digest.Digest{m1, m0}, Merges: tc.merges}
-			if err := s.writeAncestors(ctx, a.Objects, c, l); err != nil {
-				t.Fatal(err)
-			}
+			url := pushWithList(t, reg, a, tc.name, ancestorList{Commit: tip, Ancestors: []digest.Digest{m1, m0}, Merges: tc.merges}, "main")
 			b := newRepo(t)
 			res, err := connect(t, b, "origin", url, Options{}).Fetch(ctx, b, []string{"main"})
 			if !errors.Is(err, ErrBadAncestors) || !strings.Contains(err.Error(), tc.want) {
