@@ -150,6 +150,9 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 			return nil, &DirtyError{Changes: changes}
 		}
 	}
+	if err := w.prepare(ctx, c); err != nil {
+		return nil, err
+	}
 	if err := createBranch(); err != nil {
 		return nil, err
 	}
@@ -269,6 +272,9 @@ func (w *Worktree) Reset(ctx context.Context, rev string, mode ResetMode) (*obje
 	h, err := w.Head()
 	if err != nil {
 		return nil, err
+	}
+	if err := w.prepare(ctx, c); err != nil {
+		return nil, fmt.Errorf("reset: %w", err)
 	}
 	st.Pending, st.PendingKeep = c.ID, mode == ResetSoft
 	if err := w.writeState(st); err != nil {

@@ -9,9 +9,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/strata-sh/strata/objects/layer"
@@ -42,26 +45,54 @@ func (w *Worktree) Users() ([]Proc, error) {
 	if mounted, err := w.isMounted(); err != nil || !mounted {
 		return nil, err
 	}
-	dev := st.Dev
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, fmt.Errorf("in use: %w", err)
 	}
+	pids := make([]int, 0, len(entries))
 	self := os.Getpid()
-	var out []Proc
-	buf := make([]byte, 0, 64<<10)
 	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
-			continue
-		}
-		if procUses(pid, dev, w.target, &buf) {
-			comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-			out = append(out, Proc{PID: pid, Comm: strings.TrimSpace(string(comm))})
+		if pid, err := strconv.Atoi(e.Name()); err == nil && pid != self {
+			pids = append(pids, pid)
 		}
 	}
+	out := scanProcs(pids, st.Dev, w.target)
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
 	return out, nil
+}
+
+// scanProcs runs procUses over pids on one goroutine a CPU: a checkout
+// scans every process of the machine twice, and the time goes to
+// syscalls, which run in parallel (issue 15).
+func scanProcs(pids []int, dev uint64, target string) []Proc {
+	var (
+		next atomic.Int64
+		mu   sync.Mutex
+		out  []Proc
+		wg   sync.WaitGroup
+	)
+	workers := min(runtime.GOMAXPROCS(0), 4, len(pids)/16+1)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 0, 64<<10)
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(pids) {
+					return
+				}
+				if pid := pids[i]; procUses(pid, dev, target, &buf) {
+					comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+					mu.Lock()
+					out = append(out, Proc{PID: pid, Comm: strings.TrimSpace(string(comm))})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // procUses is Users' test of one process. Every checkout runs it over
@@ -74,6 +105,9 @@ func procUses(pid int, dev uint64, target string, buf *[]byte) bool {
 		return false
 	}
 	defer unix.Close(pfd)
+	if noMemory(pfd) {
+		return false
+	}
 	if procOnDevAt(pfd, dev) {
 		return true
 	}
@@ -99,6 +133,16 @@ func procUses(pid int, dev uint64, target string, buf *[]byte) bool {
 		}
 	}
 	return false
+}
+
+// noMemory reports whether the process at pfd has no memory of its own:
+// a kernel thread, most of the machine's processes, or a zombie. Neither
+// holds a cwd, root, file or mapping of a work tree, and one readlink
+// costs less than looking at each (/proc/PID/exe is ENOENT for both).
+func noMemory(pfd int) bool {
+	var b [1]byte
+	_, err := unix.Readlinkat(pfd, "exe", b[:])
+	return err == unix.ENOENT
 }
 
 // readAll appends what fd holds to buf.

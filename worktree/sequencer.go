@@ -414,6 +414,9 @@ func (w *Worktree) finish(ctx context.Context, s *Sequence, st State) (*Outcome,
 	if err != nil {
 		return nil, err
 	}
+	if err := w.prepare(ctx, c); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Op, err)
+	}
 	if !s.Finished {
 		s.Finished = true
 		if err := w.saveSeq(s); err != nil {

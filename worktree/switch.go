@@ -105,6 +105,19 @@ func (w *Worktree) lowers(ctx context.Context, layers []objects.Layer) (dirs []s
 	return dirs, err
 }
 
+// prepare unpacks the snapshots a mount of c needs before a switch to c
+// is recorded as pending. A layer no checkout can unpack (a hostile
+// image; a path longer than layer.MaxPath) then fails the command and
+// leaves the work tree as it was, not pending a switch that every later
+// command would retry and fail. The mount finds them made.
+func (w *Worktree) prepare(ctx context.Context, c *objects.Commit) error {
+	if c == nil {
+		return nil
+	}
+	_, err := w.lowers(ctx, c.Layers())
+	return err
+}
+
 // mount mounts commit c with the given upper and work directories, under
 // the current mount when beneath is set.
 func (w *Worktree) mount(ctx context.Context, c *objects.Commit, upper, work string, beneath bool) error {

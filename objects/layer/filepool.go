@@ -198,7 +198,7 @@ func (p *filePool) work(l *lane) {
 			if err != nil {
 				p.mu.Lock()
 				if p.err == nil {
-					p.err = fmt.Errorf("entry %q: %w", j.hdr.Name, err)
+					p.err = fmt.Errorf("entry %s: %w", quoteName(j.hdr.Name), err)
 				}
 				p.mu.Unlock()
 			}

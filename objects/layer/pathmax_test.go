@@ -1,8 +1,10 @@
 package layer
 
 import (
+	"archive/tar"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -92,5 +94,37 @@ func TestPathLengthBound(t *testing.T) {
 		if string(b[:k]) != "deep" {
 			t.Fatalf("unpacked %q", b[:k])
 		}
+	}
+}
+
+// TestUnpackRefusesOverlongPath: a tar made elsewhere (an import, a pulled
+// layer) with a path of MaxPath+1 bytes is refused when unpacked, with
+// ErrPathTooLong and an error that quotes only the path's start, not
+// with the kernel's ENAMETOOLONG and the whole path twice (11 KB).
+func TestUnpackRefusesOverlongPath(t *testing.T) {
+	requireRoot(t)
+	for _, n := range []int{MaxPath, MaxPath + 1} {
+		rel := strings.Join(longPath(t, n), "/")
+		var hdrs []*tar.Header
+		for i, c := range rel {
+			if c == '/' {
+				hdrs = append(hdrs, &tar.Header{Name: rel[:i], Typeflag: tar.TypeDir, Mode: 0o755, Format: tar.FormatPAX})
+			}
+		}
+		hdrs = append(hdrs, &tar.Header{Name: rel, Typeflag: tar.TypeReg, Mode: 0o644, Size: 4, Format: tar.FormatPAX})
+		unpackEachWay(t, tarOf(t, hdrs...), func(how, dir string, err error) {
+			if n <= MaxPath {
+				if err != nil {
+					t.Fatalf("%s: a path of %d bytes: %v", how, n, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrPathTooLong) {
+				t.Fatalf("%s: a path of %d bytes: %v, want %v", how, n, err, ErrPathTooLong)
+			}
+			if msg := err.Error(); len(msg) > 400 || !strings.Contains(msg, fmt.Sprintf("... (%d bytes)", n)) {
+				t.Fatalf("%s: error of %d bytes: %s", how, len(msg), msg)
+			}
+		})
 	}
 }

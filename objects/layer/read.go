@@ -171,13 +171,13 @@ func Index(r io.Reader) (digest.Digest, []Entry, error) {
 		}
 		e, err := headerEntry(hdr)
 		if err != nil {
-			return "", nil, fmt.Errorf("index layer: entry %q: %w", hdr.Name, err)
+			return "", nil, fmt.Errorf("index layer: entry %s: %w", quoteName(hdr.Name), err)
 		}
 		switch e.Type {
 		case TypeFile:
 			hash.Reset()
 			if _, err := io.CopyBuffer(hash, tr, buf); err != nil {
-				return "", nil, fmt.Errorf("index layer: entry %q: %w", hdr.Name, err)
+				return "", nil, fmt.Errorf("index layer: entry %s: %w", quoteName(hdr.Name), err)
 			}
 			e.Digest = "blake3:" + hex.EncodeToString(hash.Sum(nil))
 		case TypeHardlink:

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/zeebo/blake3"
@@ -104,13 +105,13 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 		}
 		if index {
 			if err := u.indexEntry(hdr); err != nil {
-				return nil, fmt.Errorf("unpack layer: entry %q: %w", hdr.Name, err)
+				return nil, fmt.Errorf("unpack layer: entry %s: %w", quoteName(hdr.Name), err)
 			}
 		}
 		err = u.entry(hdr, tr)
 		u.closeStale()
 		if err != nil {
-			return nil, fmt.Errorf("unpack layer: entry %q: %w", hdr.Name, err)
+			return nil, fmt.Errorf("unpack layer: entry %s: %w", quoteName(hdr.Name), err)
 		}
 	}
 	err = u.pool.wait()
@@ -122,7 +123,7 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 	for i := len(u.dirTimes) - 1; i >= 0; i-- {
 		d := u.dirTimes[i]
 		if err := u.setTimes(d.rel, d.ts); err != nil {
-			return nil, fmt.Errorf("unpack layer: entry %q: %w", d.rel, err)
+			return nil, fmt.Errorf("unpack layer: entry %s: %w", quoteName(d.rel), err)
 		}
 	}
 	if !index {
@@ -165,7 +166,20 @@ func cleanName(name string) (string, error) {
 			return "", ErrUnsafePath
 		}
 	}
-	return path.Clean(name), nil
+	rel := path.Clean(name)
+	if len(rel) > MaxPath {
+		return "", ErrPathTooLong
+	}
+	return rel, nil
+}
+
+// quoteName quotes an entry's name for an error, cut to its first 128
+// bytes: a hostile name can be many kilobytes long.
+func quoteName(name string) string {
+	if len(name) <= 128 {
+		return strconv.Quote(name)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", name[:128], len(name))
 }
 
 func split(rel string) (dir, base string) {

@@ -1,0 +1,84 @@
+package worktree
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+)
+
+// addOverlong stores, as a pulled layer is stored (not unpacked), a tar
+// with a file at a path of layer.MaxPath+1 bytes.
+func addOverlong(t *testing.T, s *objects.Store) objects.Layer {
+	t.Helper()
+	rel := strings.Repeat(strings.Repeat("d", 200)+"/", 20) + strings.Repeat("f", layer.MaxPath+1-20*201)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for i, c := range rel {
+		if c == '/' {
+			must(t, tw.WriteHeader(&tar.Header{Name: rel[:i], Typeflag: tar.TypeDir, Mode: 0o755}))
+		}
+	}
+	must(t, tw.WriteHeader(&tar.Header{Name: rel, Typeflag: tar.TypeReg, Mode: 0o644}))
+	must(t, tw.Close())
+	l, err := s.AddLayer(context.Background(), bytes.NewReader(buf.Bytes()),
+		ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer}, "")
+	must(t, err)
+	return l
+}
+
+// TestSwitchToUnpackableCommitChangesNothing: a commit whose layer no
+// checkout can unpack fails checkout and reset with layer.ErrPathTooLong,
+// and leaves HEAD, the state and the mounted tree as they were. It used to
+// record the switch as pending first, so that every later command,
+// status and umount included, retried the unpack and failed.
+func TestSwitchToUnpackableCommitChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	r, base, w := checkedOutBase(t)
+	bad := commitLayers_(t, r, "overlong", append(base.Layers(), addOverlong(t, r.Objects))...)
+	must(t, r.Refs.Update("refs/heads/bad", bad.ID, "", "test"))
+	must(t, r.Refs.UpdateHead(base.ID, bad.ID, "test: back")) // main at base again
+	must(t, os.WriteFile(filepath.Join(w.Target(), "kept"), []byte("mine"), 0o644))
+
+	tries := map[string]func() error{
+		"checkout": func() error { _, err := w.Checkout(ctx, CheckoutOptions{Rev: "bad", Force: true}); return err },
+		"checkout -b": func() error {
+			_, err := w.Checkout(ctx, CheckoutOptions{Rev: "bad", NewBranch: "nb", Force: true})
+			return err
+		},
+		"reset --hard": func() error { _, err := w.Reset(ctx, "bad", ResetHard); return err },
+		"reset --soft": func() error { _, err := w.Reset(ctx, "bad", ResetSoft); return err },
+	}
+	for name, try := range tries {
+		if err := try(); !errors.Is(err, layer.ErrPathTooLong) {
+			t.Fatalf("%s: %v, want %v", name, err, layer.ErrPathTooLong)
+		}
+		st, _, err := w.State()
+		must(t, err)
+		if st.Pending != "" || st.Commit != base.ID {
+			t.Fatalf("%s: state pending %q at %q, want nothing pending at base", name, st.Pending, st.Commit)
+		}
+		h, err := w.Head()
+		must(t, err)
+		if h.Commit != base.ID || h.Branch != "refs/heads/main" {
+			t.Fatalf("%s: HEAD %+v, want main at base", name, h)
+		}
+		if r.Refs.Exists("refs/heads/nb") {
+			t.Fatalf("%s: made branch nb", name)
+		}
+		if b, err := os.ReadFile(filepath.Join(w.Target(), "kept")); err != nil || string(b) != "mine" {
+			t.Fatalf("%s: the work tree's change: %q, %v", name, b, err)
+		}
+		if _, err := w.Status(ctx); err != nil {
+			t.Fatalf("%s: then status: %v", name, err)
+		}
+	}
+}
