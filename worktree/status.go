@@ -351,9 +351,12 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 			}
 			if changed {
 				s.add(tree.Change{Path: crel, Kind: tree.Modified, Old: old, New: nu})
-			} else if !isDir && ue.St.Nlink == 1 {
-				// Unchanged, and left out of the commit. A file with
-				// more names stays in: the layer must record the link.
+			} else if !isDir && ue.St.Nlink == 1 && !hideLower {
+				// Unchanged, and left out of the commit: the lower shows
+				// it. Not where the lower is hidden (an opaque or moved
+				// directory, which the layer marks opaque): there the
+				// layer must hold it. A file with more names stays in:
+				// the layer must record the link.
 				same = true
 			}
 		}
@@ -363,7 +366,9 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 		}
 		// Whether the lowers show anything below is the mount base's to say.
 		bold := s.base[crel]
-		childHide := bold == nil || bold.Type != layer.TypeDir || hideLower && !upper
+		// Below a directory that hides its lowers, the upper's
+		// subdirectories (made there, never marked opaque) hide theirs.
+		childHide := bold == nil || bold.Type != layer.TypeDir || hideLower
 		var sub *layer.Dir
 		switch {
 		case ue.Class == layer.Opaque:
