@@ -88,6 +88,10 @@ func Open(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The path mountinfo shows: <project>/rootfs is compared with it.
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
 	root := filepath.Join(dir, DirName)
 	store, err := objects.Open(root)
 	if err != nil {

@@ -125,6 +125,9 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		if err := w.setHead(&st, branch, id, msg); err != nil {
 			return nil, err
 		}
+		if err := w.recordTarget(&st); err != nil {
+			return nil, err
+		}
 		os.RemoveAll(w.work())
 		if err := w.mount(ctx, c, w.upper(), w.work(), false); err != nil {
 			return nil, err

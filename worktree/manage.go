@@ -50,10 +50,15 @@ func (w *Worktree) Remove(ctx context.Context, force bool) error {
 	if err := w.unmountAll(); err != nil {
 		return err
 	}
+	// The directory goes too if it is the one the work tree was made in.
+	ours := w.checkTarget(st) == nil
 	if err := os.RemoveAll(w.Dir); err != nil {
 		return fmt.Errorf("worktree remove: %w", err)
 	}
 	w.RemoveHeadLog()
+	if !ours {
+		return nil
+	}
 	if err := os.Remove(w.target); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("worktree remove: %s kept: %w", w.target, err)
 	}

@@ -3,6 +3,7 @@ package worktree
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -35,6 +36,13 @@ func (w *Worktree) closeParent() error {
 	}
 	if st.Mode&0o077 == 0 {
 		return nil
+	}
+	// A directory others share (/tmp: sticky, writable by all) or
+	// another user's (a home) is not strata's to close.
+	shared := st.Mode&(unix.S_ISVTX|0o002) != 0
+	if shared || w.Name != MainName && st.Uid != uint32(os.Geteuid()) {
+		return fmt.Errorf("%s: %w: %s is shared with other users, who could reach the tree's files; make a directory of your own for it (or set %s=true)",
+			w.target, ErrBadTarget, parent, SharedWorktreeKey)
 	}
 	if err := unix.Chmod(parent, st.Mode&0o7700); err != nil {
 		return fmt.Errorf("make %s private (%s=true to keep it shared): %w", parent, SharedWorktreeKey, err)

@@ -48,8 +48,11 @@ type Worktree struct {
 // State is what .strata/worktree/state records, so that a work tree that
 // disappeared is mounted again on the same commit with the same upper.
 type State struct {
-	Target string        `json:"target"`
-	Commit digest.Digest `json:"commit,omitempty"` // the commit the work tree is at (status compares with it); "" on an unborn branch
+	Target string `json:"target"`
+	// TargetID is an extra work tree's directory as device:inode, taken
+	// before its first mount: it is only mounted there (checkTarget).
+	TargetID string        `json:"target_id,omitempty"`
+	Commit   digest.Digest `json:"commit,omitempty"` // the commit the work tree is at (status compares with it); "" on an unborn branch
 	// Stacked says the mount was made from Base, not from Commit: commits
 	// made since do not remount (shells and services inside keep their
 	// tree), so the upper holds every change since Base.
@@ -129,7 +132,7 @@ func Named(r *repo.Repo, name string) (*Worktree, error) {
 // ForPath returns the work tree whose target is dir (the main one for
 // <project>/rootfs), or a new extra work tree named after dir's base name.
 func ForPath(r *repo.Repo, dir string) (*Worktree, error) {
-	abs, err := filepath.Abs(dir)
+	abs, err := canonical(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +155,9 @@ func ForPath(r *repo.Repo, dir string) (*Worktree, error) {
 			break
 		}
 		name = fmt.Sprintf("%s-%d", base, i)
+	}
+	if err := checkPlace(r, abs); err != nil {
+		return nil, err
 	}
 	w, err := Named(r, name)
 	if err != nil {
@@ -201,6 +207,11 @@ func (w *Worktree) State() (State, bool, error) {
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
 		return st, false, fmt.Errorf("%s: bad state: %w", filepath.Join(w.Dir, "state"), err)
+	}
+	if w.Name == MainName {
+		// <project>/rootfs wherever the project is now: a moved or
+		// copied project's state, or a hostile one, names another.
+		st.Target = filepath.Join(w.Repo.Dir, "rootfs")
 	}
 	return st, true, nil
 }
