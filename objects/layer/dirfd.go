@@ -125,6 +125,9 @@ func (d *Dir) OpenBeneath(rel string) (*Dir, error) {
 		Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 	}
+	if rel == "" {
+		rel = "." // the directory itself: path.Dir of a top-level name, trimmed
+	}
 	for range 16 {
 		fd, err := unix.Openat2(d.fd, rel, &how)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
