@@ -170,7 +170,7 @@ func (w *Worktree) writeLayerIf(ctx context.Context, parent *objects.Commit, res
 		Overlay: true,
 		Lowers:  lowers,
 		Exclude: func(p string, isDir bool) bool {
-			if res.ex.Match(p, isDir) {
+			if res.ex.Match(p, isDir) || res.mountpoints[p] {
 				return true
 			}
 			if isDir {

@@ -26,6 +26,8 @@ type statusResult struct {
 	links map[devIno][]string
 	ino   map[string]devIno
 	ex    *Excludes
+	// mountpoints are the runtimeDirs a run made ("/proc"): no change.
+	mountpoints map[string]bool
 	// scanned holds, when the scan was asked to keep them, the lstat of
 	// the upper's plain entries (no xattrs, no overlay marker) by
 	// directory ("" for the root, "/a"): the layer writer takes them
@@ -143,6 +145,42 @@ func (s *scanner) runLogged(upper string) (*statusResult, error) {
 	return res, err
 }
 
+// runtimeDirs are the mount points a run makes at the root of a tree
+// that has none (exec's mkdirInRoot, as runc does).
+var runtimeDirs = []string{"dev", "proc", "sys"}
+
+// runtimeMountpoints returns the runtimeDirs that the upper holds as a
+// run left them: new (neither tree has them), empty, mode 0755. Status
+// and commit pass over them, as docker keeps them in a container's init
+// layer: a run that changed nothing changes nothing. Decided before the
+// scan, for a layer writer that may reach them first.
+func runtimeMountpoints(up *layer.Dir, t, base tree.Tree) map[string]bool {
+	var out map[string]bool
+	for _, name := range runtimeDirs {
+		p := "/" + name
+		if t[p] != nil || base[p] != nil {
+			continue
+		}
+		st, err := up.Lstat(name)
+		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Mode&0o7777 != 0o755 {
+			continue
+		}
+		d, err := up.Sub(name, &st)
+		if err != nil {
+			continue
+		}
+		names, err := d.Names()
+		d.Close()
+		if err == nil && len(names) == 0 {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[p] = true
+		}
+	}
+	return out
+}
+
 // newScanner prepares scanKeep's scan. An empty upper of an unstacked
 // mount needs none: s is nil and res says that nothing changed. same says
 // to record the unchanged files (statusResult.same) for a layer writer.
@@ -181,6 +219,7 @@ func (s *scanner) run(upper string) (*statusResult, error) {
 		return nil, fmt.Errorf("status: %w", err)
 	}
 	defer up.Close()
+	s.res.mountpoints = runtimeMountpoints(up, s.tree, s.base)
 	if err := s.dir("", up, false, true); err != nil {
 		var re *ReservedError
 		if errors.As(err, &re) {
@@ -283,7 +322,7 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 			return err
 		}
 		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
-		if s.ex.Match(crel, isDir) {
+		if s.ex.Match(crel, isDir) || s.res.mountpoints[crel] {
 			s.decided(rel, name, &sd, nil, false)
 			continue
 		}
