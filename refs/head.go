@@ -24,8 +24,18 @@ func (s *Store) ReadHead() (Head, error) {
 	if err != nil {
 		return Head{}, fmt.Errorf("read HEAD: %w", err)
 	}
-	line := strings.TrimSpace(string(b))
+	return s.ParseHead(strings.TrimSpace(string(b)))
+}
+
+// ParseHead reads a HEAD's content: "ref: refs/heads/NAME" or a commit
+// id (an extra work tree keeps its own in its state).
+func (s *Store) ParseHead(line string) (Head, error) {
 	if target, ok := strings.CutPrefix(line, "ref: "); ok {
+		// A branch, or nothing: HEAD is a file a repository handed
+		// over may have written ("ref: refs/heads/../../x").
+		if err := CheckName(target); err != nil || !strings.HasPrefix(target, Heads) {
+			return Head{}, fmt.Errorf("HEAD: bad content: %q is not a branch", target)
+		}
 		h := Head{Branch: target}
 		if d, err := s.Read(target); err == nil {
 			h.Commit = d

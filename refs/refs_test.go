@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -320,5 +321,26 @@ func TestDeletePrunesEmptyDirs(t *testing.T) {
 	}
 	if log, err := s.Log(Heads + "feat/x"); err != nil || len(log) != 1 {
 		t.Fatalf("feat/x's reflog after the refused feat: %v, %v", log, err)
+	}
+}
+
+// TestReadHeadRefusesNonBranch: HEAD naming anything but a branch
+// (written by hand, or by whoever handed the repository over) is an
+// error, not a branch "../../../../decoy" that status would print.
+func TestReadHeadRefusesNonBranch(t *testing.T) {
+	s := newStore(t)
+	for _, target := range []string{"refs/heads/../../../../decoy", "refs/tags/v1", "HEAD", "refs/heads/a\x1b[2J"} {
+		if err := os.WriteFile(filepath.Join(s.root, HEAD), []byte("ref: "+target+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if h, err := s.ReadHead(); err == nil || !strings.Contains(err.Error(), "HEAD: bad content") {
+			t.Errorf("HEAD -> %q: %+v, %v; want an error", target, h, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(s.root, HEAD), []byte("ref: refs/heads/main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := s.ReadHead(); err != nil || h.Branch != "refs/heads/main" {
+		t.Errorf("HEAD -> main: %+v, %v", h, err)
 	}
 }

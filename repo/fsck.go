@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -61,7 +62,7 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 		h.walk(ref.Name, ref.Target)
 	}
 	if hd, err := r.Refs.ReadHead(); err != nil {
-		h.problem("HEAD", err.Error())
+		h.problem("HEAD", strings.TrimPrefix(err.Error(), "HEAD: "))
 	} else if hd.Detached() {
 		h.walk("HEAD", hd.Commit)
 	}

@@ -264,12 +264,7 @@ func (w *Worktree) Head() (refs.Head, error) {
 		}
 		return w.Repo.Refs.ReadHead()
 	}
-	if b, ok := strings.CutPrefix(st.Head, "ref: "); ok {
-		h := refs.Head{Branch: b}
-		h.Commit, _ = w.Repo.Refs.Read(b)
-		return h, nil
-	}
-	return refs.Head{Commit: digest.Digest(st.Head)}, nil
+	return w.Repo.Refs.ParseHead(st.Head)
 }
 
 // setHead points the work tree's HEAD at a branch (full name) or, with
