@@ -32,10 +32,10 @@ func (s *Store) logFile(name string) string {
 // move then fails.
 func (s *Store) appendLog(name string, old, new digest.Digest, msg string) (undo func(), err error) {
 	p := s.logFile(name)
-	f, err := openLog(p)
+	f, err := s.openLog(p)
 	if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) {
 		s.dropDeletedLogs(name)
-		f, err = openLog(p)
+		f, err = s.openLog(p)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reflog %s: %w", name, err)
@@ -59,11 +59,11 @@ func (s *Store) appendLog(name string, old, new digest.Digest, msg string) (undo
 	return undo, nil
 }
 
-func openLog(p string) (*os.File, error) {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+func (s *Store) openLog(p string) (*os.File, error) {
+	if err := s.mkdirs(filepath.Dir(p)); err != nil {
 		return nil, err
 	}
-	return os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	return os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 }
 
 // dropDeletedLogs removes the reflogs of deleted refs that stand where the

@@ -120,7 +120,7 @@ func (s *Store) update(name string, new, old digest.Digest, msg string, alsoHEAD
 	if err := new.Validate(); err != nil {
 		return fmt.Errorf("update %s: %w", name, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(s.file(name)), 0o755); err != nil {
+	if err := s.mkdirs(filepath.Dir(s.file(name))); err != nil {
 		return err
 	}
 	l, err := acquire(s.file(name))
@@ -352,4 +352,34 @@ func (s *Store) Rename(oldName, newName, msg string) error {
 		os.Remove(s.logFile(oldName))
 		return nil
 	})
+}
+
+// ErrLinkInRepo is wrapped when a ref or reflog would be written through
+// a symbolic link inside the repository.
+var ErrLinkInRepo = errors.New("a symbolic link inside the repository; not following it")
+
+// mkdirs makes directory dir below the store's root, refusing to pass
+// through a symbolic link on the way: refs and reflogs are written only
+// inside the repository, where one handed over may have planted a link
+// to a directory of the host (refs/heads -> /etc).
+func (s *Store) mkdirs(dir string) error {
+	rel, err := filepath.Rel(s.root, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return fmt.Errorf("%s: not below %s", dir, s.root)
+	}
+	cur := s.root
+	for _, part := range strings.Split(rel, "/") {
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		if errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%s: %w", cur, ErrLinkInRepo)
+		}
+	}
+	return os.MkdirAll(dir, 0o755)
 }

@@ -344,3 +344,27 @@ func TestReadHeadRefusesNonBranch(t *testing.T) {
 		t.Errorf("HEAD -> main: %+v, %v", h, err)
 	}
 }
+
+// TestNoWriteThroughLinks: a ref or reflog is never written through a
+// symbolic link planted inside the repository (one handed over with
+// refs/heads/feat -> a host directory).
+func TestNoWriteThroughLinks(t *testing.T) {
+	for _, linked := range []string{"refs/heads/feat", "logs/refs/heads/feat", "logs"} {
+		s := newStore(t)
+		outside := t.TempDir()
+		p := filepath.Join(s.root, linked)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(outside, p); err != nil {
+			t.Fatal(err)
+		}
+		err := s.Update("refs/heads/feat/x", mkdigest("ab"), "", "test")
+		if !errors.Is(err, ErrLinkInRepo) {
+			t.Errorf("%s linked out: %v, want %v", linked, err, ErrLinkInRepo)
+		}
+		if es, _ := os.ReadDir(outside); len(es) > 0 {
+			t.Errorf("%s linked out: wrote %s there", linked, es[0].Name())
+		}
+	}
+}
