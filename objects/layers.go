@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -229,14 +230,15 @@ func (s *Store) LayerIndex(l Layer) ([]layer.Entry, error) {
 	}
 	f, err := os.Open(s.indexPath(d))
 	if err == nil {
-		defer f.Close()
 		entries, err := layer.DecodeIndex(f) // an *os.File: read in one buffer of its size
-		if err != nil {
-			return nil, fmt.Errorf("layer index %s: %w", d, err)
+		f.Close()
+		if err == nil {
+			return entries, nil
 		}
-		return entries, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
+		if err := s.dropBadIndex(d, err); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("layer index %s: %w", d, err)
 	}
 	rc, err := s.OpenLayer(desc)
@@ -279,12 +281,26 @@ func (s *Store) LayerIndexFunc(l Layer, keep func(*layer.Entry) bool) ([]layer.E
 		}
 		return out, nil
 	}
-	defer f.Close()
 	entries, err := layer.DecodeIndexFunc(f, keep)
+	f.Close()
 	if err != nil {
-		return nil, fmt.Errorf("layer index %s: %w", d, err)
+		if err := s.dropBadIndex(d, err); err != nil {
+			return nil, err
+		}
+		return s.LayerIndexFunc(l, keep) // made again from the blob
 	}
 	return entries, nil
+}
+
+// dropBadIndex removes layer d's index when err, from reading it, says
+// it is damaged (a truncated file): it is derived from the blob, and the
+// next read makes it again, verified. Any other error is returned.
+func (s *Store) dropBadIndex(d digest.Digest, err error) error {
+	if !errors.Is(err, layer.ErrBadIndex) {
+		return fmt.Errorf("layer index %s: %w", d, err)
+	}
+	slog.Warn("layer index damaged; making it again from the blob", "layer", d, "err", err)
+	return s.RemoveLayerIndex(d)
 }
 
 // HasLayerIndex reports whether layer d's file index is written.

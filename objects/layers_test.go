@@ -226,3 +226,39 @@ func TestLayerIndexChecksDiffID(t *testing.T) {
 		t.Error("LayerIndex with the true diff id wrote no index")
 	}
 }
+
+// TestDamagedLayerIndexMadeAgain: a file index is derived from the blob;
+// a truncated one is made again from it, by LayerIndex and by
+// LayerIndexFunc, rather than failing every reader (fsck, status) for good.
+func TestDamagedLayerIndexMadeAgain(t *testing.T) {
+	s := newTestStore(t)
+	l, err := s.AddLayerFromDir(context.Background(), layerTree(t), layer.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.LayerIndex(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, read := range map[string]func() ([]layer.Entry, error){
+		"LayerIndex":     func() ([]layer.Entry, error) { return s.LayerIndex(l) },
+		"LayerIndexFunc": func() ([]layer.Entry, error) { return s.LayerIndexFunc(l, func(*layer.Entry) bool { return true }) },
+	} {
+		p := s.indexPath(l.Desc.Digest)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(p, 0o644)
+		if err := os.WriteFile(p, b[:len(b)*2/3], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := read()
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("%s of a truncated index: %d entries, %v; want %d", name, len(got), err, len(want))
+		}
+		if again, err := os.ReadFile(p); err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("%s: the index was not made again (%v)", name, err)
+		}
+	}
+}
