@@ -243,6 +243,17 @@ when stopped by SIGINT or SIGTERM.`,
 				if fi, err := os.Stat(g.chdir); err != nil || !fi.IsDir() {
 					return usagef("-C %s: not a directory", g.chdir)
 				}
+				// As git -C: every relative path (import's source,
+				// export -o, a build context) is DIR's. g.chdir stays,
+				// made absolute, for the commands that join it.
+				abs, err := filepath.Abs(g.chdir)
+				if err != nil {
+					return err
+				}
+				if err := os.Chdir(abs); err != nil {
+					return fmt.Errorf("-C %s: %w", g.chdir, err)
+				}
+				g.chdir = abs
 			}
 			return nil
 		},
