@@ -71,9 +71,6 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if len(args) == 1 {
 				rev = args[0]
 			}
-			if o.newBranch == "" && rev == "" && o.path == "" {
-				return usagef("checkout: name a revision, or -b NEW")
-			}
 			r, w, err := openWorktree(g, o.path)
 			if err != nil {
 				return err
