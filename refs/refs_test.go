@@ -107,6 +107,12 @@ func TestResolve(t *testing.T) {
 		{"sha256:zz", "", ErrUnknownRevision},
 		{"~1", "", ErrUnknownRevision},
 		{"main~x", "", ErrUnknownRevision},
+		{"main^{commit}", c3, nil},
+		{"v1^{}", c1, nil},
+		{"main^{commit}~1", c2, nil},
+		{"main~1^{}^", c1, nil},
+		{"main^{tree}", "", ErrUnknownRevision},
+		{"main^{commit", "", ErrUnknownRevision},
 	}
 	for _, tt := range tests {
 		got, err := s.Resolve(tt.rev, objs)

@@ -30,7 +30,7 @@ const MinPrefix = 4
 // branch, tag and remote-tracking names, full refs/... names, full
 // sha256:... digests, unique hex prefixes of at least MinPrefix digits,
 // and any of these followed by ~N, ~, ^ and ^N suffixes (^2: a merge's
-// second parent).
+// second parent), and ^{commit} or ^{} (no-ops: a revision is a commit).
 func (s *Store) Resolve(rev string, objs Commits) (digest.Digest, error) {
 	base, steps, err := splitSuffix(rev)
 	if err != nil {
@@ -92,6 +92,16 @@ func splitSuffix(rev string) (string, []int, error) {
 	for len(ops) > 0 {
 		op := ops[0]
 		ops = ops[1:]
+		if op == '^' && strings.HasPrefix(ops, "{") {
+			// git's peeling: ^{commit} and ^{} name the commit itself,
+			// which every strata revision already is.
+			kind, rest, ok := strings.Cut(ops[1:], "}")
+			if !ok || kind != "" && kind != "commit" {
+				return "", nil, fmt.Errorf("%s: %w: only ^{commit} and ^{} peel here (a revision is a commit)", rev, ErrUnknownRevision)
+			}
+			ops = rest
+			continue
+		}
 		j := 0
 		for j < len(ops) && ops[j] >= '0' && ops[j] <= '9' {
 			j++
