@@ -20,14 +20,14 @@ import (
 func init() { register("diff", newDiffCommand) }
 
 type diffOptions struct {
-	nameStatus, stat, patch bool
-	format                  string
+	nameStatus, nameOnly, stat, patch bool
+	format                            string
 }
 
 func newDiffCommand(g *globals) *cobra.Command {
 	var o diffOptions
 	cmd := &cobra.Command{
-		Use:   "diff [--name-status | --stat | -p] [--format json] [REV [REV2] | A..B | A...B] [-- PATH...]",
+		Use:   "diff [--name-only | --name-status | --stat | -p] [--format json] [REV [REV2] | A..B | A...B] [-- PATH...]",
 		Short: "Show changes between the work tree and revisions",
 		Long: `Show what changed, one path a line: A added, M modified, D deleted,
 T type changed, with mode, owner, link and xattr changes in parentheses.
@@ -46,6 +46,7 @@ the current directory inside a work tree (rootfs/etc/issue from the
 project root is /etc/issue). A PATH that matches nothing on either side is
 an error, after the others are shown.
 
+  --name-only     paths only
   --name-status   letter and path only
   --stat          lines added and removed per file, and a summary
   -p              unified diffs for text files ("Binary files differ" otherwise);
@@ -57,6 +58,12 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(o.format); err != nil {
 				return err
+			}
+			switch n := btoi(o.nameOnly) + btoi(o.nameStatus) + btoi(o.stat) + btoi(o.patch); {
+			case n > 1:
+				return usagef("diff: --name-only, --name-status, --stat and -p do not go together")
+			case n > 0 && o.format == "json":
+				return usagef("diff: --name-only, --name-status, --stat and -p print text; --format json prints every change")
 			}
 			revs, paths := args, []string(nil)
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
@@ -79,6 +86,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	cmd.Flags().BoolVar(&o.nameStatus, "name-status", false, "show only the status letter and path")
+	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "show only the paths")
 	cmd.Flags().BoolVar(&o.stat, "stat", false, "show lines added and removed per file")
 	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "show unified diffs")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
@@ -148,6 +156,11 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	case o.nameStatus:
 		for _, c := range changes {
 			fmt.Fprintf(out, "%c\t%s\n", c.Kind, pathquote.Quote(c.Path))
+		}
+		return nil
+	case o.nameOnly:
+		for _, c := range changes {
+			fmt.Fprintln(out, pathquote.Quote(c.Path))
 		}
 		return nil
 	case o.stat:
