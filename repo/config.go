@@ -7,7 +7,10 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
 	"github.com/strata-sh/strata/internal/atomicfile"
@@ -97,6 +100,41 @@ func describeControl(c rune) string {
 	return fmt.Sprintf("the control character %U", c)
 }
 
+// valueChecks validate, when they are set, the values of the options
+// strata reads (keys lower-cased, as git compares them): a bad one would
+// fail every later command that reads it, or be taken as a default.
+var valueChecks = map[string]func(string) error{
+	"gc.reflogexpire":            checkExpiry,
+	"gc.reflogexpireunreachable": checkExpiry,
+	"core.sharedworktree":        checkBool,
+	"pull.rebase":                func(v string) error { return checkOneOf(v, "true", "false") },
+}
+
+func checkExpiry(v string) error {
+	_, err := ParseExpiry(v, time.Now())
+	return err
+}
+
+func checkBool(v string) error {
+	if _, err := strconv.ParseBool(v); err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	return nil
+}
+
+func checkOneOf(v string, allowed ...string) error {
+	if slices.Contains(allowed, v) {
+		return nil
+	}
+	return fmt.Errorf("%q: want %s", v, strings.Join(allowed, " or "))
+}
+
+// CheckKey says whether key is a valid option name.
+func CheckKey(key string) error {
+	_, _, _, err := splitKey(key)
+	return err
+}
+
 // Get returns the value of key and whether it is set.
 func (c *Config) Get(key string) (string, bool) {
 	section, sub, name, err := splitKey(key)
@@ -130,6 +168,11 @@ func (c *Config) Set(key, value string) error {
 	// spaces are quoted by the encoder.
 	if ch, ok := controlChar(value); ok {
 		return fmt.Errorf("value of %s: %w: contains %s; values are one line of text", key, ErrBadConfig, describeControl(ch))
+	}
+	if check := valueChecks[strings.ToLower(section+"."+name)]; check != nil && sub == "" {
+		if err := check(value); err != nil {
+			return fmt.Errorf("value of %s: %w: %v", key, ErrBadConfig, err)
+		}
 	}
 	c.raw.SetOption(section, sub, name, value)
 	return c.save()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/repo"
 )
 
 func init() { register("config", newConfigCommand) }
@@ -49,6 +50,9 @@ Getting a key that is not set exits 1 with no output, as git does.`,
 				}
 				return nil
 			case len(args) == 1:
+				if err := repo.CheckKey(args[0]); err != nil {
+					return fmt.Errorf("config: %w", err)
+				}
 				v, ok := r.Config.Get(args[0])
 				if !ok {
 					return exitCodeError{code: exitError}

@@ -56,16 +56,16 @@ processes used them, once no process does ('worktree list' shows them).
 				return err
 			}
 			now := time.Now()
-			exp, err := r.ReflogExpiryFromConfig(now)
-			if err != nil {
-				return fmt.Errorf("gc: %w", err)
-			}
+			var exp repo.ReflogExpiry
 			if cmd.Flags().Changed("expire") {
+				// The flag decides alone: the config is not read.
 				t, err := repo.ParseExpiry(expire, now)
 				if err != nil {
 					return usagef("gc: --expire %w", err)
 				}
 				exp = repo.ReflogExpiry{Reachable: t, Unreachable: t}
+			} else if exp, err = r.ReflogExpiryFromConfig(now); err != nil {
+				return fmt.Errorf("gc: %w", err)
 			}
 			swept, err := sweepRuns(r, grace, dryRun)
 			if err != nil {

@@ -135,9 +135,12 @@ entries named are then no longer kept by gc.
 				return err
 			}
 			now := time.Now()
-			exp, err := r.ReflogExpiryFromConfig(now)
-			if err != nil {
-				return err
+			var exp repo.ReflogExpiry
+			if !cmd.Flags().Changed("expire") || !cmd.Flags().Changed("expire-unreachable") {
+				// The flags given decide alone; the config only fills in.
+				if exp, err = r.ReflogExpiryFromConfig(now); err != nil {
+					return fmt.Errorf("reflog expire: %w", err)
+				}
 			}
 			for _, f := range []struct {
 				flag, val string
