@@ -124,7 +124,7 @@ func (t *layoutTarget) headManifest(ctx context.Context, ref string) (ocispec.De
 			return m, nil
 		}
 	}
-	return ocispec.Descriptor{}, fmt.Errorf("tag %s: %w", ref, ErrNotFound)
+	return ocispec.Descriptor{}, ErrNotFound // callers name the tag
 }
 
 func (t *layoutTarget) fetchManifest(ctx context.Context, ref string) ([]byte, ocispec.Descriptor, error) {
