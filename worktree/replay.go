@@ -69,18 +69,16 @@ func (w *Worktree) threeWay(ctx context.Context, base, ours, theirs *objects.Com
 	if err := w.mergeTexts(ctx, o, lb); err != nil {
 		return nil, err
 	}
-	var bc, oc, tc ocispec.ImageConfig
-	if base != nil {
-		bc = base.Config.Config
-	}
-	if ours != nil {
-		oc = ours.Config.Config
-	}
-	if theirs != nil {
-		tc = theirs.Config.Config
-	}
-	o.config, o.configConflicts = merge.MergeConfig(bc, oc, tc)
+	o.config, o.configConflicts = merge.MergeConfig(configOf(base), configOf(ours), configOf(theirs))
 	return o, nil
+}
+
+// configOf is c's image config; nil (the empty tree) has none.
+func configOf(c *objects.Commit) ocispec.ImageConfig {
+	if c == nil {
+		return ocispec.ImageConfig{}
+	}
+	return c.Config.Config
 }
 
 // mergeTexts runs the line-level merge (or the user's merge driver) on
@@ -179,10 +177,10 @@ func (o *outcome) changes() bool {
 // commit keeps its layer blobs. A layer that also carries entries ours
 // changed (a directory it merely repeats, say) is not reusable.
 func (w *Worktree) reusable(o *outcome) ([]objects.Layer, bool, error) {
-	if len(o.content) > 0 || o.base == nil {
+	if len(o.content) > 0 {
 		return nil, false, nil
 	}
-	bl, tl := o.base.Layers(), o.theirs.Layers()
+	bl, tl := o.base.Layers(), o.theirs.Layers() // base nil: all theirs' layers are its own
 	if len(tl) < len(bl) {
 		return nil, false, nil
 	}

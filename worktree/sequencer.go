@@ -346,13 +346,15 @@ func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*ou
 		if err := checkMainline(c, s.Mainline); err != nil {
 			return nil, meta, fmt.Errorf("%s: %w", s.Op, err)
 		}
+		// A root commit's base is nil, the empty tree: all it holds is
+		// added, as git applies it.
 		if base, err = w.commit(mainlineParent(c, s.Mainline)); err != nil {
 			return nil, meta, err
 		}
 		theirs, meta.reuse = c, true
 		// A commit empty from the start stays (as git's --keep-empty); one
 		// that became empty on the new base drops out.
-		meta.keepEmpty = len(c.Manifest.Layers) == len(base.Manifest.Layers) && configEqual(base.Config.Config, c.Config.Config)
+		meta.keepEmpty = len(c.Layers()) == len(base.Layers()) && configEqual(configOf(base), c.Config.Config)
 	}
 	o, err := w.threeWay(ctx, base, ours, theirs, lb)
 	if err != nil {
