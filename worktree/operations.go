@@ -48,14 +48,22 @@ type MergeOptions struct {
 	FFOnly  bool   // refuse unless a fast-forward will do
 	Message string // "" : "Merge <Name>"
 	Name    string // what Rev is, in messages ("origin/main"); "" : Rev
+	// AllowUnrelated merges histories with no commit in common, over the
+	// empty tree (git's --allow-unrelated-histories).
+	AllowUnrelated bool
 }
 
 // ErrNotFastForward is returned by a --ff-only merge that needs a commit.
 var ErrNotFastForward = errors.New("not possible to fast-forward")
 
+// ErrUnrelatedHistories: the two sides of a merge share no commit, which
+// is more often a mistake (the wrong branch) than a wish; git refuses too.
+var ErrUnrelatedHistories = errors.New("refusing to merge unrelated histories")
+
 // Merge merges a revision into HEAD: a fast-forward when HEAD is its
 // ancestor, else a commit with two parents whose layers are HEAD's plus
-// one new layer holding their changes since the merge base.
+// one new layer holding their changes since the merge base (histories
+// with none are refused unless o.AllowUnrelated: then the empty tree).
 func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) {
 	unlock, err := w.lock()
 	if err != nil {
@@ -78,6 +86,13 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 	}
 	if o.Name == "" {
 		o.Name = o.Rev
+	}
+	if !o.AllowUnrelated {
+		if _, err := repo.MergeBase(w.Repo.Objects, h.Commit, theirs.ID); errors.Is(err, repo.ErrNoMergeBase) {
+			return nil, fmt.Errorf("%w: HEAD and %s have no commit in common (--allow-unrelated-histories merges them as if both grew from an empty tree)", ErrUnrelatedHistories, o.Name)
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	s, err := w.newSeq(OpMerge, h, o.Name)
 	if err != nil {

@@ -33,13 +33,14 @@ func (u *BranchUpdate) Diverged(to digest.Digest) (bool, error) {
 // Integrate brings the fetched commit to into a branch that diverged
 // from it, as pull --rebase (the branch's own commits replayed onto to)
 // or pull --merge (a merge commit) does. name says what to is
-// ("origin/main"). The branch must be checked out in the main work tree.
-func (u *BranchUpdate) Integrate(ctx context.Context, to digest.Digest, mode, name string) (*Outcome, error) {
+// ("origin/main"); allowUnrelated lets a merge join histories with no
+// commit in common. The branch must be checked out in the main work tree.
+func (u *BranchUpdate) Integrate(ctx context.Context, to digest.Digest, mode, name string, allowUnrelated bool) (*Outcome, error) {
 	if u.w == nil {
 		return nil, fmt.Errorf("branch %s and %s have diverged and %s is not checked out here: check it out, then pull --%s", u.branch, name, u.branch, mode)
 	}
 	if mode == PullRebase {
 		return u.w.Rebase(ctx, RebaseOptions{Upstream: to.String(), Name: name})
 	}
-	return u.w.Merge(ctx, MergeOptions{Rev: to.String(), Name: name})
+	return u.w.Merge(ctx, MergeOptions{Rev: to.String(), Name: name, AllowUnrelated: allowUnrelated})
 }

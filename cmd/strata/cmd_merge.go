@@ -157,7 +157,7 @@ func newMergeCommand(g *globals) *cobra.Command {
 	var f seqFlags
 	var o worktree.MergeOptions
 	cmd := &cobra.Command{
-		Use:   "merge [--no-ff | --ff-only] [-m MSG] REV | --continue | --abort",
+		Use:   "merge [--no-ff | --ff-only] [--allow-unrelated-histories] [-m MSG] REV | --continue | --abort",
 		Short: "Merge a branch or revision into HEAD",
 		Long: `Merge REV into HEAD. When HEAD is an ancestor of REV, HEAD's branch just
 moves forward (fast-forward; --no-ff makes a merge commit anyway). Else
@@ -172,7 +172,10 @@ lists the conflicts; fix them, then 'strata merge --continue' (or
 'strata commit', with --change for config conflicts), or give up with
 'strata merge --abort', which puts back refs, reflogs and the work tree.
 
-A merge with uncommitted changes is refused, listing them.
+A merge with uncommitted changes is refused, listing them. So is one of
+histories with no commit in common (as git's), unless
+--allow-unrelated-histories: then both sides' files count as added to an
+empty tree, and a path both hold with different content conflicts.
 
 Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 		Args: rangeArgs(0, 1),
@@ -206,6 +209,7 @@ Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 	f.add(g, cmd, false)
 	cmd.Flags().BoolVar(&o.NoFF, "no-ff", false, "make a merge commit even when a fast-forward would do")
 	cmd.Flags().BoolVar(&o.FFOnly, "ff-only", false, "refuse unless a fast-forward will do")
+	cmd.Flags().BoolVar(&o.AllowUnrelated, "allow-unrelated-histories", false, "merge histories with no commit in common, as if both grew from an empty tree")
 	cmd.Flags().StringVarP(&o.Message, "message", "m", "", "the merge commit's message")
 	return cmd
 }

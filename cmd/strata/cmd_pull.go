@@ -15,9 +15,9 @@ func init() { register("pull", newPullCommand) }
 
 func newPullCommand(g *globals) *cobra.Command {
 	var o transferFlags
-	var force, rebase, merge bool
+	var force, rebase, merge, unrelated bool
 	cmd := &cobra.Command{
-		Use:   "pull [--rebase | --merge] [REMOTE [BRANCH]]",
+		Use:   "pull [--rebase | --merge [--allow-unrelated-histories]] [REMOTE [BRANCH]]",
 		Short: "Fetch a branch and bring it and the work tree up to date",
 		Long: `Fetch BRANCH (default: the current branch) from REMOTE (default: the
 branch's remote, else origin), then fast-forward the local branch to it,
@@ -27,7 +27,9 @@ fetched (strata rebase) and --merge makes a merge commit (strata merge);
 with neither, config pull.rebase decides (true: rebase, false: merge),
 and if it is unset the pull is refused. A conflict stops the rebase or
 merge as those commands do: 'strata rebase --continue' or
-'strata merge --continue' finishes it, --abort undoes it.
+'strata merge --continue' finishes it, --abort undoes it. A merge with a
+remote history that shares no commit with the branch is refused, as
+merge refuses it, unless --allow-unrelated-histories.
 A work tree with uncommitted changes is refused before anything moves, and
 so is one with a container running in it (strata run) unless --force.
 
@@ -104,7 +106,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				}
 				if diverged {
 					op := map[string]string{worktree.PullRebase: "rebase", worktree.PullMerge: "merge"}[mode]
-					out, err := up.Integrate(ctx, to, mode, remoteArg+"/"+branch)
+					out, err := up.Integrate(ctx, to, mode, remoteArg+"/"+branch, unrelated)
 					if err != nil {
 						return fail(err)
 					}
@@ -129,5 +131,6 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&force, "force", false, "move the work tree even while a container or process uses it")
 	cmd.Flags().BoolVar(&rebase, "rebase", false, "replay the branch's own commits onto the fetched ones")
 	cmd.Flags().BoolVar(&merge, "merge", false, "merge the fetched commits with a merge commit")
+	cmd.Flags().BoolVar(&unrelated, "allow-unrelated-histories", false, "let a merge join a remote history with no commit in common with the branch")
 	return cmd
 }
