@@ -257,7 +257,9 @@ const (
 )
 
 // Reset moves the work tree's HEAD (its branch, if any) to rev and
-// remounts the work tree on it.
+// remounts the work tree on it. It ends a merge, cherry-pick or revert in
+// progress, as git's reset does (as --quit: its commits are left to gc),
+// since a later commit would conclude it with other files; a rebase stays.
 func (w *Worktree) Reset(ctx context.Context, rev string, mode ResetMode) (*objects.Commit, error) {
 	unlock, err := w.lock()
 	if err != nil {
@@ -292,6 +294,13 @@ func (w *Worktree) Reset(ctx context.Context, rev string, mode ResetMode) (*obje
 		st.Pending = ""
 		w.writeState(st)
 		return nil, fmt.Errorf("reset: %w", moveErr)
+	}
+	if s, ok, err := w.Sequence(); err != nil {
+		return nil, err
+	} else if ok && s.Op != OpRebase {
+		if err := w.dropSeq(); err != nil {
+			return nil, fmt.Errorf("reset: end the %s: %w", s.Op, err)
+		}
 	}
 	// With refs.ErrMoved HEAD did move: finish the switch, then report it.
 	if _, err = w.switchTo(ctx, st, c, mode == ResetSoft); err != nil {

@@ -22,6 +22,10 @@ func newResetCommand(g *globals) *cobra.Command {
            REV and the old HEAD changed now shows as uncommitted (so
            'reset --soft HEAD~2' then 'commit' squashes two commits)
 
+A merge, cherry-pick or revert in progress ends, as git's reset ends it
+(as their --quit would: the commits it made so far are dropped); a later
+commit is then an ordinary one. A rebase stays in progress.
+
 A work tree with a container running in it (strata run) is not remounted
 unless --force: the container would keep the old mount.
 
