@@ -18,8 +18,8 @@ type BranchUpdate struct {
 }
 
 // PrepareBranchUpdate refuses, before anything moves (before a fetch), a
-// main work tree that shows branch with uncommitted changes, or with a
-// container running in it unless force.
+// main work tree that shows branch with an operation in progress or
+// uncommitted changes, or with a container running in it unless force.
 func PrepareBranchUpdate(ctx context.Context, r *repo.Repo, branch string, force bool) (*BranchUpdate, error) {
 	h, err := r.Refs.ReadHead()
 	if err != nil {
@@ -38,6 +38,13 @@ func PrepareBranchUpdate(ctx context.Context, r *repo.Repo, branch string, force
 		if err := w.RefuseWhileRunning(); err != nil {
 			return nil, err
 		}
+	}
+	// Checked before the changes: a stopped merge's are its own, and a
+	// commit would conclude it.
+	if s, ok, err := w.Sequence(); err != nil {
+		return nil, err
+	} else if ok {
+		return nil, &InProgressError{Op: s.Op}
 	}
 	changes, err := w.Status(ctx)
 	if err != nil {

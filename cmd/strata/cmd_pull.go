@@ -30,7 +30,8 @@ merge as those commands do: 'strata rebase --continue' or
 'strata merge --continue' finishes it, --abort undoes it. A merge with a
 remote history that shares no commit with the branch is refused, as
 merge refuses it, unless --allow-unrelated-histories.
-A work tree with uncommitted changes is refused before anything moves, and
+A work tree with uncommitted changes, or with a merge, rebase,
+cherry-pick or revert in progress, is refused before anything moves, and
 so is one with a container running in it (strata run) unless --force.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
