@@ -61,7 +61,7 @@ func (w *Worktree) Continue(ctx context.Context, o ContinueOptions) (*Outcome, e
 	}
 	if s.Stopped && s.Applied {
 		if st.Commit != s.Head {
-			return nil, fmt.Errorf("%s: %w: the work tree is at %s, the %s stopped on %s", s.Op, ErrHeadMoved, short(st.Commit), s.Op, short(s.Head))
+			return nil, w.movedOff(s, st)
 		}
 		if err := w.checkMarkers(s); err != nil {
 			return nil, err
@@ -74,6 +74,18 @@ func (w *Worktree) Continue(ctx context.Context, o ContinueOptions) (*Outcome, e
 		}
 	}
 	return w.run(ctx, s, st)
+}
+
+// movedOff refuses to conclude a stopped step that the work tree no longer
+// shows (a checkout --force moved it): what it holds is not the step's
+// resolution. Only --quit or --abort gets out; it says which applies.
+func (w *Worktree) movedOff(s *Sequence, st State) error {
+	msg := fmt.Sprintf("the work tree moved off the stopped %s (it is at %s, the %s stopped on %s); 'strata %s --quit' forgets the %s and keeps the work tree as it is",
+		s.Op, short(st.Commit), s.Op, short(s.Head), s.Op, s.Op)
+	if h, err := w.Head(); err == nil && (h.Commit == s.OrigHead || h.Commit == s.Head) {
+		msg += fmt.Sprintf(", 'strata %s --abort' goes back to where it started", s.Op)
+	}
+	return errors.New(msg)
 }
 
 // checkMarkers refuses to go on while a file the merge marked still holds
@@ -263,7 +275,7 @@ func (w *Worktree) Abort(ctx context.Context, op string) (*objects.Commit, error
 	}
 	if h.Commit != s.OrigHead {
 		if h.Commit != s.Head {
-			return nil, fmt.Errorf("%w: HEAD is at %s, neither where the %s started nor where it ended; 'strata %s --quit' forgets the %s and leaves everything as it is", ErrHeadMoved, short(h.Commit), s.Op, s.Op, s.Op)
+			return nil, fmt.Errorf("HEAD moved during the %s: it is at %s, neither where the %s started nor where it ended; 'strata %s --quit' forgets the %s and leaves everything as it is", s.Op, short(h.Commit), s.Op, s.Op, s.Op)
 		}
 		if err := w.moveHead(&st, s.OrigHead, s.Head, s.Op+" (abort)"); err != nil && !errors.Is(err, refs.ErrMoved) {
 			return nil, fmt.Errorf("%s --abort: %w", s.Op, err)
