@@ -166,8 +166,27 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 	if err := w.setHead(&st, branch, id, msg); err != nil {
 		return nil, err
 	}
+	if err := w.endStoppedOp("checkout"); err != nil {
+		return nil, err
+	}
 	_, err = w.switchTo(ctx, st, c, false)
 	return c, err
+}
+
+// endStoppedOp ends a merge, cherry-pick or revert in progress once HEAD
+// has moved elsewhere (as --quit: its commits are left to gc), as git's
+// reset and checkout remove MERGE_HEAD, CHERRY_PICK_HEAD and REVERT_HEAD:
+// a later commit would otherwise conclude it with other files. A rebase
+// stays, as in git.
+func (w *Worktree) endStoppedOp(verb string) error {
+	s, ok, err := w.Sequence()
+	if err != nil || !ok || s.Op == OpRebase {
+		return err
+	}
+	if err := w.dropSeq(); err != nil {
+		return fmt.Errorf("%s: end the %s: %w", verb, s.Op, err)
+	}
+	return nil
 }
 
 // target2 resolves what o checks out: the commit (nil on an unborn
@@ -295,12 +314,8 @@ func (w *Worktree) Reset(ctx context.Context, rev string, mode ResetMode) (*obje
 		w.writeState(st)
 		return nil, fmt.Errorf("reset: %w", moveErr)
 	}
-	if s, ok, err := w.Sequence(); err != nil {
+	if err := w.endStoppedOp("reset"); err != nil {
 		return nil, err
-	} else if ok && s.Op != OpRebase {
-		if err := w.dropSeq(); err != nil {
-			return nil, fmt.Errorf("reset: end the %s: %w", s.Op, err)
-		}
 	}
 	// With refs.ErrMoved HEAD did move: finish the switch, then report it.
 	if _, err = w.switchTo(ctx, st, c, mode == ResetSoft); err != nil {
