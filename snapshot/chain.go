@@ -25,7 +25,8 @@ type SnapshotRef struct {
 // emptyID is the snapshot of a commit without layers: overlay needs one lower.
 const emptyID = "empty"
 
-// PlanSnapshots returns the snapshots that make up layers, bottom first.
+// PlanSnapshots returns the snapshots that make up layers, bottom first,
+// each once.
 func PlanSnapshots(layers []objects.Layer) []SnapshotRef {
 	if len(layers) == 0 {
 		return []SnapshotRef{{ID: emptyID}}
@@ -38,8 +39,19 @@ func PlanSnapshots(layers []objects.Layer) []SnapshotRef {
 		out = append(out, SnapshotRef{ID: "chain-" + chain[cut-1].Encoded(), Layers: layers[:cut], Flat: true})
 		start = cut
 	}
-	for _, l := range layers[start:] {
-		out = append(out, SnapshotRef{ID: l.DiffID.Encoded(), Layers: []objects.Layer{l}})
+	// A layer listed again higher up (images repeat layers: an empty
+	// one, a tar a docker-archive names twice) adds nothing below its
+	// topmost occurrence, whose paths, whiteouts and opaque marks shadow
+	// every one of its own; and overlayfs refuses a lower twice (ELOOP).
+	// So each snapshot is kept at its topmost occurrence only.
+	top := map[string]int{}
+	for i, l := range layers[start:] {
+		top[l.DiffID.Encoded()] = i
+	}
+	for i, l := range layers[start:] {
+		if id := l.DiffID.Encoded(); top[id] == i {
+			out = append(out, SnapshotRef{ID: id, Layers: []objects.Layer{l}})
+		}
 	}
 	return out
 }
