@@ -1,6 +1,8 @@
 package worktree
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -161,4 +163,37 @@ func TestUnpackOfLayerWithoutDiffID(t *testing.T) {
 func diffIDRecord(r *repo.Repo, l objects.Layer) string {
 	blobs := filepath.Dir(filepath.Dir(r.Objects.BlobPath(l.Desc.Digest)))
 	return filepath.Join(filepath.Dir(blobs), "indexes", "sha256", l.Desc.Digest.Encoded()+".diffid")
+}
+
+// TestVerifySymlinkMode: a tar may give a symlink any mode (Python's
+// tarfile writes 0644), but Linux gives every symlink 0777 and nothing
+// changes it. Verify must not report that, in a layer's snapshot nor in
+// a flattened one: fsck --repair would remove the snapshot, and the next
+// checkout build it the same again.
+func TestVerifySymlinkMode(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	r := newRepo(t)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	must(t, tw.WriteHeader(&tar.Header{Name: "bin/", Typeflag: tar.TypeDir, Mode: 0o755}))
+	must(t, tw.WriteHeader(&tar.Header{Name: "bin/sh", Typeflag: tar.TypeSymlink, Linkname: "busybox", Mode: 0o644}))
+	must(t, tw.Close())
+	l, err := r.Objects.AddLayer(ctx, bytes.NewReader(buf.Bytes()), ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer}, "")
+	must(t, err)
+	commitLayers_(t, r, "symlink", l)
+	checkoutMain(t, r, "main")
+	commitLayers_(t, r, "deep", append([]objects.Layer{l}, deepLayers(t, r, snapshot.MaxLowers)...)...)
+	w := checkoutMain(t, r, "main")
+	if fi, err := os.Lstat(w.Target() + "/bin/sh"); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("/bin/sh: %v, %v", fi, err)
+	}
+	if chains, _ := filepath.Glob(filepath.Join(r.Root, "snapshots", "chain-*", "fs", "bin", "sh")); len(chains) != 1 {
+		t.Fatalf("no flattened snapshot holds /bin/sh: %v", chains)
+	}
+	n, diffs, err := snapshot.NewSnapshots(r.Objects).Verify(ctx, applyLayer)
+	must(t, err)
+	if n < 3 || len(diffs) != 0 {
+		t.Fatalf("Verify: %d checked, %v", n, diffs)
+	}
 }
