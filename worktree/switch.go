@@ -109,16 +109,32 @@ func (w *Worktree) lowers(ctx context.Context, layers []objects.Layer) (dirs []s
 }
 
 // prepare unpacks the snapshots a mount of c needs before a switch to c
-// is recorded as pending. A layer no checkout can unpack (a hostile
-// image; a path longer than layer.MaxPath) then fails the command and
-// leaves the work tree as it was, not pending a switch that every later
-// command would retry and fail. The mount finds them made.
+// is recorded as pending, and mounts them once where nobody sees it. A
+// layer no checkout can unpack (a hostile image; a path longer than
+// layer.MaxPath), or lowers the kernel refuses, then fail the command and
+// leave the work tree as it was, not pending a switch that every later
+// command would retry and fail. The mount finds the snapshots made.
 func (w *Worktree) prepare(ctx context.Context, c *objects.Commit) error {
 	if c == nil {
 		return nil
 	}
-	_, err := w.lowers(ctx, c.Layers())
-	return err
+	lowers, err := w.lowers(ctx, c.Layers())
+	if err != nil {
+		return err
+	}
+	// The kernel checks the lowers (one directory twice is ELOOP) as it
+	// mounts them: here read-only and never attached, so that closing
+	// the mount unmounts it. (A scratch upper would cost a sync of its
+	// file system at the unmount.) Such a mount needs two lowers; a lower
+	// alone, a directory just found, has nothing to be checked against.
+	if len(lowers) < 2 {
+		return nil
+	}
+	f, err := snapshot.Plan(lowers, "", "", w.target).Open()
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // mount mounts commit c with the given upper and work directories, under

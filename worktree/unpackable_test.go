@@ -13,6 +13,9 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
+	"golang.org/x/sys/unix"
 )
 
 // addOverlong stores, as a pulled layer is stored (not unpacked), a tar
@@ -41,9 +44,30 @@ func addOverlong(t *testing.T, s *objects.Store) objects.Layer {
 // record the switch as pending first, so that every later command,
 // status and umount included, retried the unpack and failed.
 func TestSwitchToUnpackableCommitChangesNothing(t *testing.T) {
-	ctx := context.Background()
 	r, base, w := checkedOutBase(t)
 	bad := commitLayers_(t, r, "overlong", append(base.Layers(), addOverlong(t, r.Objects))...)
+	switchesChangeNothing(t, r, w, base, bad, layer.ErrPathTooLong)
+}
+
+// TestSwitchToUnmountableCommitChangesNothing: the same for a commit
+// whose snapshots are made but whose mount the kernel refuses (here a
+// snapshot that is a file: EINVAL; an image listing one layer twice was
+// ELOOP): HEAD used to move, and every later command retried the mount.
+func TestSwitchToUnmountableCommitChangesNothing(t *testing.T) {
+	r, base, w := checkedOutBase(t)
+	l := addTar(t, r.Objects, "m")
+	bad := commitLayers_(t, r, "unmountable", append(base.Layers(), l)...)
+	snap := snapshot.NewSnapshots(r.Objects).Path(l.DiffID.Encoded())
+	must(t, os.MkdirAll(filepath.Dir(snap), 0o755))
+	must(t, os.WriteFile(snap, nil, 0o644))
+	switchesChangeNothing(t, r, w, base, bad, unix.EINVAL)
+}
+
+// switchesChangeNothing: with main at base checked out in w, a switch to
+// bad by checkout or reset fails with want and changes nothing.
+func switchesChangeNothing(t *testing.T, r *repo.Repo, w *Worktree, base, bad *objects.Commit, want error) {
+	t.Helper()
+	ctx := context.Background()
 	must(t, r.Refs.Update("refs/heads/bad", bad.ID, "", "test"))
 	must(t, r.Refs.UpdateHead(base.ID, bad.ID, "test: back")) // main at base again
 	must(t, os.WriteFile(filepath.Join(w.Target(), "kept"), []byte("mine"), 0o644))
@@ -58,8 +82,8 @@ func TestSwitchToUnpackableCommitChangesNothing(t *testing.T) {
 		"reset --soft": func() error { _, err := w.Reset(ctx, "bad", ResetSoft); return err },
 	}
 	for name, try := range tries {
-		if err := try(); !errors.Is(err, layer.ErrPathTooLong) {
-			t.Fatalf("%s: %v, want %v", name, err, layer.ErrPathTooLong)
+		if err := try(); !errors.Is(err, want) {
+			t.Fatalf("%s: %v, want %v", name, err, want)
 		}
 		st, _, err := w.State()
 		must(t, err)
