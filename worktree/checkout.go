@@ -119,6 +119,9 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		if err := w.checkTargetEmpty(o.Force); err != nil {
 			return nil, err
 		}
+		if err := w.prepare(ctx, c); err != nil {
+			return nil, err
+		}
 		if err := createBranch(); err != nil {
 			return nil, err
 		}

@@ -106,3 +106,42 @@ func switchesChangeNothing(t *testing.T, r *repo.Repo, w *Worktree, base, bad *o
 		}
 	}
 }
+
+// TestFirstCheckoutOfUnmountableCommitChangesNothing: a first checkout
+// too leaves HEAD where it was when the commit cannot be mounted.
+func TestFirstCheckoutOfUnmountableCommitChangesNothing(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	r := newRepo(t)
+	dir := filepath.Join(t.TempDir(), "base")
+	writeBase(t, dir)
+	base := commitDir(t, r, dir, "base")
+	l := addTar(t, r.Objects, "m")
+	bad := commitLayers_(t, r, "unmountable", append(base.Layers(), l)...)
+	snap := snapshot.NewSnapshots(r.Objects).Path(l.DiffID.Encoded())
+	must(t, os.MkdirAll(filepath.Dir(snap), 0o755))
+	must(t, os.WriteFile(snap, nil, 0o644))
+	must(t, r.Refs.Update("refs/heads/bad", bad.ID, "", "test"))
+	must(t, r.Refs.UpdateHead(base.ID, bad.ID, "test: back"))
+
+	w := Main(r)
+	unmountAll(t, w.Target())
+	for _, o := range []CheckoutOptions{{Rev: "bad"}, {Rev: "bad", NewBranch: "nb"}} {
+		if _, err := w.Checkout(ctx, o); !errors.Is(err, unix.EINVAL) {
+			t.Fatalf("checkout %+v: %v, want %v", o, err, unix.EINVAL)
+		}
+		h, err := w.Head()
+		must(t, err)
+		if h.Commit != base.ID || h.Branch != "refs/heads/main" {
+			t.Fatalf("checkout %+v: HEAD %+v, want main at base", o, h)
+		}
+		if _, ok, err := w.State(); ok || err != nil {
+			t.Fatalf("checkout %+v: a state is left (%v)", o, err)
+		}
+		if r.Refs.Exists("refs/heads/nb") {
+			t.Fatalf("checkout %+v: made branch nb", o)
+		}
+	}
+	_, err := w.Checkout(ctx, CheckoutOptions{Rev: "main"})
+	must(t, err)
+}
