@@ -21,12 +21,14 @@ import (
 
 // globals are the flags every command takes.
 type globals struct {
-	chdir   string
-	verbose bool
-	stdin   io.Reader
-	stdout  io.Writer
-	stderr  io.Writer
-	argv    []string // the command line, for a detached run's supervisor
+	chdir string
+	// startDir is where the process stood before -C changed into chdir.
+	startDir string
+	verbose  bool
+	stdin    io.Reader
+	stdout   io.Writer
+	stderr   io.Writer
+	argv     []string // the command line, for a detached run's supervisor
 	// quiet: -q on a command that reports through report (merge, rebase,
 	// cherry-pick, revert): success says nothing.
 	quiet bool
@@ -153,6 +155,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, argv: args}
+	defer func() {
+		if g.startDir != "" {
+			os.Chdir(g.startDir) // -C: a caller in this process (tests) gets its directory back
+		}
+	}()
 	word := commandWord(args)
 	if word == "log" || word == "reflog" {
 		args = countShorthand(args)
@@ -248,6 +255,9 @@ when stopped by SIGINT or SIGTERM.`,
 				// made absolute, for the commands that join it.
 				abs, err := filepath.Abs(g.chdir)
 				if err != nil {
+					return err
+				}
+				if g.startDir, err = os.Getwd(); err != nil {
 					return err
 				}
 				if err := os.Chdir(abs); err != nil {
