@@ -268,7 +268,7 @@ func (b *bisection) showCommit(out io.Writer, id digest.Digest) error {
 		return err
 	}
 	fmt.Fprintf(out, "commit %s\nAuthor: %s\nDate:   %s\n\n", shortID(id), pathquote.Text(s.Author), s.Date.Format("Mon Jan 2 15:04:05 2006 -0700"))
-	for _, line := range strings.Split(strings.TrimRight(s.Message, "\n"), "\n") {
+	for _, line := range strings.Split(strings.TrimRight(pathquote.Text(s.Message), "\n"), "\n") {
 		fmt.Fprintf(out, "    %s\n", line)
 	}
 	c, err := b.r.Objects.ReadCommit(id)
