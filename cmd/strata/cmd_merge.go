@@ -106,8 +106,9 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 			}
 			fmt.Fprintln(g.stdout)
 		}
+		// Config values come from the images: escaped as show prints them.
 		for _, c := range out.Conflicts.ConfigConflicts {
-			fmt.Fprintf(g.stdout, "CONFLICT (config): %s\n", c)
+			fmt.Fprintf(g.stdout, "CONFLICT (config): %s\n", oneLine(c))
 		}
 		return fmt.Errorf("%s: %w", op, out.Conflicts)
 	}

@@ -138,7 +138,7 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 			}
 			// A path starts with /, so "config:" never reads as one.
 			for _, c := range seq.ConfigConflicts {
-				fmt.Fprintf(w, "U config: %s\n", c)
+				fmt.Fprintf(w, "U config: %s\n", oneLine(c))
 			}
 		}
 		for _, c := range cs {

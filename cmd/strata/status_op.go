@@ -75,7 +75,7 @@ func printOperation(w io.Writer, s *worktree.Sequence) {
 	if len(s.ConfigConflicts) > 0 {
 		fmt.Fprintln(w, "Config conflicts (resolve with 'strata commit --change'):")
 		for _, c := range s.ConfigConflicts {
-			fmt.Fprintf(w, "  %s\n", c)
+			fmt.Fprintf(w, "  %s\n", oneLine(c))
 		}
 	}
 }
