@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/tree"
 )
@@ -123,13 +124,13 @@ func Classify(in Input) *Result {
 			mp.Side, mp.Result = Ours, o
 			if a, what := under(p, goneTheirs); a != "" {
 				mp.Side, mp.Kind = Conflict, DirGoneByThem
-				mp.Detail = "theirs: " + what + " " + a + ", ours: " + did(b, o)
+				mp.Detail = "theirs: " + what + " " + pathquote.Quote(a) + ", ours: " + did(b, o)
 			}
 		default:
 			mp.Side, mp.Result = Theirs, t
 			if a, what := under(p, goneOurs); a != "" {
 				mp.Side, mp.Result, mp.Kind = Conflict, o, DirGoneByUs
-				mp.Detail = "ours: " + what + " " + a + ", theirs: " + did(b, t)
+				mp.Detail = "ours: " + what + " " + pathquote.Quote(a) + ", theirs: " + did(b, t)
 			}
 		}
 		if mp.Side == Conflict {

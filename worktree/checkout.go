@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/snapshot"
@@ -37,7 +38,7 @@ func (e *DirtyError) Error() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%c %s", c.Kind, c.Path)
+		fmt.Fprintf(&b, "%c %s", c.Kind, pathquote.Quote(c.Path))
 	}
 	return fmt.Sprintf("%v would be lost: %s; commit them, or use --force to discard them", ErrDirty, b.String())
 }

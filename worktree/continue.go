@@ -10,6 +10,7 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
@@ -111,7 +112,7 @@ func (w *Worktree) checkMarkers(s *Sequence) error {
 			continue
 		}
 		if hasMarkers(b) {
-			left = append(left, c.Path)
+			left = append(left, pathquote.Quote(c.Path))
 		}
 	}
 	if len(left) > 0 {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
@@ -28,7 +29,7 @@ func uncommitted(op string, changes []tree.Change) error {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%c %s", c.Kind, c.Path)
+		fmt.Fprintf(&b, "%c %s", c.Kind, pathquote.Quote(c.Path))
 	}
 	return fmt.Errorf("%w: %s; commit them, or drop them with 'strata reset --hard HEAD', before a %s", ErrDirty, b.String(), op)
 }

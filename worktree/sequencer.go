@@ -15,6 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 )
@@ -150,7 +151,7 @@ func (e *ConflictError) Error() string {
 	b.WriteString(": ")
 	var items []string
 	for _, p := range e.Paths {
-		items = append(items, fmt.Sprintf("%s (%s)", p.Path, p.Kind))
+		items = append(items, fmt.Sprintf("%s (%s)", pathquote.Quote(p.Path), p.Kind))
 	}
 	for _, c := range e.ConfigConflicts {
 		items = append(items, "config "+c)

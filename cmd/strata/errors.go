@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Exit codes, as documented in every command's help.
@@ -72,19 +73,25 @@ func printError(w io.Writer, err error) {
 }
 
 // escapeControls writes each control character of s but the tab as Go
-// writes it in a quoted string (\x1b, \u0085).
+// writes it in a quoted string (\x1b, \u0085), and each byte that is not
+// UTF-8 as \x9b: a terminal may read a lone 0x9b as CSI.
 func escapeControls(s string) string {
-	if !strings.ContainsFunc(s, isEscaped) {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, isEscaped) {
 		return s
 	}
 	var b strings.Builder
-	for _, r := range s {
-		if isEscaped(r) {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case isEscaped(r):
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
-			continue
+		default:
+			b.WriteString(s[i : i+size])
 		}
-		b.WriteRune(r)
+		i += size
 	}
 	return b.String()
 }

@@ -21,3 +21,18 @@ func TestErrorLineEscapesControls(t *testing.T) {
 		t.Fatalf("code %d, printed\n%q\nwant\n%q", code, out.String(), want)
 	}
 }
+
+// TestErrorLineEscapesInvalidUTF8: a name's byte that is not UTF-8 is
+// written as \x9b, never raw: some terminals read a lone 0x9b as CSI.
+func TestErrorLineEscapesInvalidUTF8(t *testing.T) {
+	var out bytes.Buffer
+	exitCode(fmt.Errorf("rm: /a\x9b2Jb\xff: busy"), &out)
+	if want := `strata: rm: /a\x9b2Jb\xff: busy` + "\n"; out.String() != want {
+		t.Fatalf("printed\n%q\nwant\n%q", out.String(), want)
+	}
+	out.Reset()
+	exitCode(fmt.Errorf("rm: /x\x1b\x9b: busy"), &out)
+	if want := `strata: rm: /x\x1b\x9b: busy` + "\n"; out.String() != want {
+		t.Fatalf("printed\n%q\nwant\n%q", out.String(), want)
+	}
+}
