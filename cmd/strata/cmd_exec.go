@@ -35,7 +35,7 @@ devpts), sized like yours, which goes raw meanwhile with -i; its output
 
 Exit status: the command's own; 128+N when killed by signal N; 1 when the
 run is not running; 125, 126, 127 as for run.`,
-		Args: cobra.MinimumNArgs(2),
+		Args: minArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			err := forEachRun(g, args[:1], func(r *repo.Repo, s *svc) error {
 				return execIn(cmd.Context(), g, s, interactive, tty, user, workdir, env, args[1:])

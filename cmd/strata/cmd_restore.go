@@ -27,7 +27,12 @@ error, and then nothing is written.
   strata restore /etc/motd                 # undo your changes to one file
   strata restore --source main~3 /etc/nginx
   strata checkout main~3 -- /etc/nginx     # the same, as git spells it`,
-		Args: rangeArgs(1, 1<<30),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("restore: name at least one PATH")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if source == "" {
 				source = "HEAD"

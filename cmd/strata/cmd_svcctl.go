@@ -74,7 +74,7 @@ func newStopCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stop [-t SECONDS] NAME...",
 		Short: "Stop detached runs: SIGTERM, then SIGKILL after -t seconds",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
 				if err := stopSvc(s, time.Duration(secs)*time.Second); err != nil {
@@ -94,7 +94,7 @@ func newKillCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "kill [-s SIGNAL] NAME...",
 		Short: "Send a signal (default KILL) to detached runs' pid 1",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := parseSignal(sig)
 			if err != nil {
@@ -138,7 +138,7 @@ func newWaitCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "wait NAME...",
 		Short: "Wait for detached runs to end; print each exit code",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
 				s.waitDone(0)
@@ -158,7 +158,7 @@ func newRestartCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "restart [-t SECONDS] NAME...",
 		Short: "Stop detached runs (as stop does) and start them again",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
 				if err := stopSvc(s, time.Duration(secs)*time.Second); err != nil {
@@ -184,7 +184,7 @@ func newRmCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rm [-f] NAME...",
 		Short: "Remove ended detached runs: state, logs and throwaway tree",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
 				if s.live() {

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // TestOneCommandTree: a command line that names a command builds only
@@ -38,4 +41,29 @@ func TestOneCommandTree(t *testing.T) {
 	if want := "run"; commandWord([]string{"-C", "dir", "--verbose", "--chdir=x", "-Cy", "run", "--rm"}) != want {
 		t.Errorf("commandWord did not find %q", want)
 	}
+}
+
+// TestArgsUsageErrors: a wrong number of arguments is a usage error
+// (exit 2) for every command: no bare cobra validator (exit 1) is left.
+func TestArgsUsageErrors(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if c.Args == nil {
+			return
+		}
+		for n := range 5 {
+			args := make([]string, n)
+			for i := range args {
+				args[i] = "x"
+			}
+			var ue usageError
+			if err := c.Args(c, args); err != nil && !errors.As(err, &ue) {
+				t.Errorf("%s with %d args: %v is not a usage error", c.CommandPath(), n, err)
+			}
+		}
+	}
+	walk(newRootCommand(&globals{}, ""))
 }

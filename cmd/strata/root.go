@@ -321,10 +321,20 @@ func commandWord(args []string) string {
 	return ""
 }
 
-// exactArgs is cobra.ExactArgs with a usage error.
+// exactArgs, minArgs and rangeArgs are cobra's validators with a usage
+// error (exit 2); cobra's own exit 1.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+func minArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.MinimumNArgs(n)(cmd, args); err != nil {
 			return usageError{err}
 		}
 		return nil
