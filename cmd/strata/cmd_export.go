@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/image"
@@ -77,10 +79,12 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 // it. A regular file, or a new one, is replaced whole: written beside it
 // under a temporary name, synced, then renamed over it (through a symlink
 // to it, which stays a symlink), so a failed export leaves no half
-// archive. Anything else that exists is written in place: a device, a
-// FIFO, /dev/stdout; renaming over those replaced the node itself
-// (export -o /dev/full once put a regular file in /dev).
+// archive. The file keeps its mode; a new one gets os.Create's. Anything
+// else that exists is written in place: a device, a FIFO, /dev/stdout;
+// renaming over those replaced the node itself (export -o /dev/full once
+// put a regular file in /dev).
 func writeOutput(out string, write func(io.Writer) error) error {
+	target := out
 	fi, err := os.Stat(out)
 	switch {
 	case err == nil && fi.IsDir():
@@ -96,32 +100,65 @@ func writeOutput(out string, write func(io.Writer) error) error {
 		}
 		return f.Close()
 	case err == nil:
-		if out, err = filepath.EvalSymlinks(out); err != nil {
+		if target, err = filepath.EvalSymlinks(out); err != nil {
 			return err
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
+	f, err := createTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-")
 	if err != nil {
-		return err
+		return nameOutput(err, "", out)
 	}
 	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
-		f.Close()
-		return err
+	if err := writeTemp(f, fi, write); err != nil {
+		return nameOutput(err, f.Name(), out)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if err := os.Rename(f.Name(), target); err != nil {
+		return &fs.PathError{Op: "rename", Path: out, Err: errors.Unwrap(err)}
 	}
-	if err := f.Close(); err != nil {
-		return err
+	return nil
+}
+
+// writeTemp writes, syncs and closes f, with the mode of the file it
+// replaces (fi), if any.
+func writeTemp(f *os.File, fi fs.FileInfo, write func(io.Writer) error) error {
+	err := write(f)
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
+	if err == nil && fi != nil {
+		err = f.Chmod(fi.Mode().Perm())
 	}
-	return os.Rename(f.Name(), out)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// createTemp is os.CreateTemp with the mode os.Create gives, 0666 less
+// the umask (and a directory's default ACL): the kernel applies both.
+func createTemp(dir, prefix string) (*os.File, error) {
+	for range 10000 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, &fs.PathError{Op: "createtemp", Path: filepath.Join(dir, prefix+"*"), Err: fs.ErrExist}
+}
+
+// nameOutput makes err name the file the user gave, out, where it names
+// the temporary file tmp ("" for any path: creating it failed). The
+// PathError is this command's own: changed in place, the errors that
+// wrap it keep their words.
+func nameOutput(err error, tmp, out string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && (tmp == "" || pe.Path == tmp) {
+		pe.Path = out
+	}
+	return err
 }
 
 // isStdout reports whether path is the file standard output writes to.
