@@ -261,7 +261,15 @@ func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (*worktree
 
 func removeWorktree(w *worktree.Worktree) {
 	target := w.Target()
-	if err := w.Umount(); err != nil {
+	err := w.Umount()
+	if errors.Is(err, worktree.ErrNotCheckedOut) {
+		// Its checkout failed. A mount point cannot be removed: if the
+		// target can, nothing is mounted there.
+		if rerr := os.Remove(target); rerr == nil || errors.Is(rerr, os.ErrNotExist) {
+			err = nil
+		}
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "strata: run: remove throwaway overlay: %v\n", err)
 		return
 	}
