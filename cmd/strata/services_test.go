@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -234,9 +235,17 @@ func TestServiceSupervisorKilled(t *testing.T) {
 }
 
 // TestServiceErrors: each gets one line and exit 1; nothing half-started.
+// A run that cannot start (its command missing, its port taken) leaves
+// neither its directory nor its work tree (upper and work included).
 func TestServiceErrors(t *testing.T) {
 	dir := busyboxRepo(t)
 	startService(t, dir, "--name", "one", "--rev", "main", "--", "sleep", "1000")
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	taken := fmt.Sprintf("127.0.0.1:%d:80", busy.Addr().(*net.TCPAddr).Port)
 	for _, c := range []struct {
 		args []string
 		code int
@@ -246,6 +255,7 @@ func TestServiceErrors(t *testing.T) {
 		{[]string{"stop", "nosuch"}, 1, `strata: stop: no run named "nosuch"`},
 		{[]string{"rm", "one"}, 1, "strata: rm: one is running; stop it first or use rm -f"},
 		{[]string{"run", "-d", "--name", "bad", "--rev", "main", "--", "no-such-command"}, 127, "strata: "},
+		{[]string{"run", "-d", "--name", "busy", "-p", taken, "--rev", "main", "--", "true"}, 125, "strata: "},
 	} {
 		out, err := strataCmd(dir, c.args...).CombinedOutput()
 		code := 0
@@ -257,8 +267,12 @@ func TestServiceErrors(t *testing.T) {
 			t.Errorf("strata %s: exit %d, %q; want %d, %q", strings.Join(c.args, " "), code, out, c.code, c.msg)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, ".strata", "services", "bad")); !os.IsNotExist(err) {
-		t.Fatalf("a failed start left its run directory: %v", err)
+	for _, name := range []string{"bad", "busy"} {
+		for _, left := range []string{filepath.Join("services", name), filepath.Join("worktrees", "svc-"+name)} {
+			if _, err := os.Stat(filepath.Join(dir, ".strata", left)); !os.IsNotExist(err) {
+				t.Errorf("a failed start left .strata/%s: %v", left, err)
+			}
+		}
 	}
 }
 

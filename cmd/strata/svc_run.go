@@ -93,7 +93,12 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 		}
 	}
 	if err := spawnSupervisor(s); err != nil {
-		cleanup()
+		// The supervisor, gone now, may have made the run's work tree
+		// (--rev): removeSvc takes it with the run's directory.
+		if made, lerr := loadSvc(r, name); lerr == nil {
+			s = made
+		}
+		removeSvc(r, s)
 		return err
 	}
 	fmt.Fprintln(g.stdout, name)
