@@ -13,9 +13,10 @@ func init() { register("reset", newResetCommand) }
 func newResetCommand(g *globals) *cobra.Command {
 	var hard, soft, force, quiet bool
 	cmd := &cobra.Command{
-		Use:   "reset (--hard | --soft) REV",
+		Use:   "reset (--hard | --soft) [REV]",
 		Short: "Move HEAD's branch to a revision and remount the work tree",
-		Long: `Move HEAD (its branch, if attached) to REV and remount the work tree on it.
+		Long: `Move HEAD (its branch, if attached) to REV (default HEAD) and remount the
+work tree on it: 'reset --hard' alone drops the uncommitted changes.
 
   --hard   drop the work tree's uncommitted changes (excluded paths are kept)
   --soft   keep every file as it is, as git's does: what the commits between
@@ -30,7 +31,7 @@ A work tree with a container running in it (strata run) is not remounted
 unless --force: the container would keep the old mount.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
-		Args: exactArgs(1),
+		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if hard == soft {
 				return usagef("reset: give exactly one of --hard and --soft")
@@ -48,7 +49,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					return fmt.Errorf("reset: %w", err)
 				}
 			}
-			c, err := w.Reset(cmd.Context(), args[0], mode)
+			rev := "HEAD"
+			if len(args) == 1 {
+				rev = args[0]
+			}
+			c, err := w.Reset(cmd.Context(), rev, mode)
 			if err != nil {
 				return err
 			}
