@@ -128,7 +128,7 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 		return nil
 	case op == "rebase":
 		s := out.Seq
-		fmt.Fprintf(g.stdout, "Rebased %d commits onto %s: %d layers reused, %d written", s.Total, s.Name, s.Reused, s.Written)
+		fmt.Fprintf(g.stdout, "Rebased %s onto %s: %s reused, %d written", plural(s.Total, "commit"), s.Name, plural(s.Reused, "layer"), s.Written)
 		if len(s.Dropped) > 0 {
 			fmt.Fprintf(g.stdout, ", %d dropped (already applied)", len(s.Dropped))
 		}
