@@ -63,6 +63,9 @@ func newBranchCommand(g *globals) *cobra.Command {
 				if len(args) > 0 {
 					return usagef("branch --show-current: takes no arguments")
 				}
+				if o.format == "json" {
+					return usagef("branch --show-current: prints a name, not JSON ('branch --format json' marks the current branch)")
+				}
 				return showCurrentBranch(g, r)
 			case o.list && (o.del || o.forceDel || o.move):
 				return usagef("branch --list: -d and -m do not list")

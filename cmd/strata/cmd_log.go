@@ -94,7 +94,10 @@ parent it matches, as git does.
 			if d := o.diff; btoi(d.patch)+btoi(d.stat)+btoi(d.nameStatus) > 1 {
 				return usagef("log: -p, --stat and --name-status do not go together")
 			}
-			if o.diff != (diffOptions{}) && (o.graph || o.format == "json") {
+			if o.diff != (diffOptions{}) && o.format == "json" {
+				return usagef("log: -p, --stat and --name-status print text, not JSON")
+			}
+			if o.diff != (diffOptions{}) && o.graph {
 				return usagef("log: -p, --stat and --name-status print text, without --graph")
 			}
 			r, err := g.openRepo()

@@ -84,6 +84,9 @@ names, a directory's with a trailing /.
 			if btoi(nameStatus)+btoi(nameOnly)+btoi(stat) > 1 {
 				return usagef("show: --name-status, --name-only and --stat do not go together")
 			}
+			if stat && format == "json" {
+				return usagef("show: --stat prints text, not JSON (--name-status with --format json lists the changes)")
+			}
 			if (nameStatus || nameOnly) && len(paths) == 0 {
 				paths = []string{"/"}
 			}
