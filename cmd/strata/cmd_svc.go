@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -23,15 +22,18 @@ func init() {
 }
 
 func newPsCommand(g *globals) *cobra.Command {
-	var all bool
+	var all, quiet bool
 	var format string
 	cmd := &cobra.Command{
-		Use:   "ps [-a] [--format json]",
+		Use:   "ps [-a] [-q] [--format json]",
 		Short: "List detached runs (running ones; -a: all)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "" && format != "json" && format != "table" {
-				return usagef("ps --format %s: want table or json", format)
+			if format != "" && format != "json" && format != "table" && format != "text" {
+				return usagef("ps --format %s: want table (or text) or json", format)
+			}
+			if quiet && format == "json" {
+				return usagef("ps: -q prints names; it does not combine with --format json")
 			}
 			r, err := g.openRepo()
 			if err != nil {
@@ -63,9 +65,14 @@ func newPsCommand(g *globals) *cobra.Command {
 				if rows == nil {
 					rows = []row{}
 				}
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return writeJSON(g.stdout, rows)
+			}
+			if quiet {
+				// docker ps -q: one name a line, for 'strata rm $(strata ps -aq)'.
+				for _, x := range rows {
+					fmt.Fprintln(g.stdout, x.Name)
+				}
+				return nil
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 3, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tREV\tSTATUS\tPORTS\tCOMMAND\tCREATED")
@@ -85,6 +92,7 @@ func newPsCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "also list runs that have ended")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the runs' names")
 	cmd.Flags().StringVar(&format, "format", "", "table (default) or json")
 	return cmd
 }

@@ -39,8 +39,8 @@ type svcState struct {
 	Pid      int       `json:"pid,omitempty"`
 	SupPid   int       `json:"supervisor_pid,omitempty"`
 	Created  time.Time `json:"created"`
-	Started  time.Time `json:"started,omitempty"`
-	Finished time.Time `json:"finished,omitempty"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"` // omitempty kept a zero time: "0001-01-01T00:00:00Z"
 	ExitCode *int      `json:"exit_code,omitempty"`
 	Restarts int       `json:"restarts"`
 	Ports    []string  `json:"ports,omitempty"`
