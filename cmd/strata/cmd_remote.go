@@ -32,7 +32,7 @@ remote.NAME.insecure = true), which may use plain HTTP.
   strata remote remove origin       also drops refs/remotes/origin/*
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
-		Args: exactArgs(0),
+		Args: noSubcommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
 				return err

@@ -82,7 +82,7 @@ command cannot be executed, 127 when it was not found.`,
 		},
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exitCodeError{code: exec.CodeRuntime, err: err}
+		return exitCodeError{code: exec.CodeRuntime, err: cleanFlagError(err)}
 	})
 	f := cmd.Flags()
 	f.SetInterspersed(false) // flags after COMMAND belong to it

@@ -35,7 +35,7 @@ REV, -b or --detach checks out the branch named after PATH's base name,
 creating it at HEAD if it does not exist (add /srv/env2: branch env2).
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
-		Args: exactArgs(0),
+		Args: noSubcommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usagef("worktree: give a subcommand: list, add, remove or prune")
 		},

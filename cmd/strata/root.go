@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -270,7 +272,7 @@ when stopped by SIGINT or SIGTERM.`,
 	}
 	root.PersistentFlags().StringVarP(&g.chdir, "chdir", "C", "", "run as if strata was started in `DIR`")
 	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "print diagnostics on stderr")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{cleanFlagError(err)} })
 	root.CompletionOptions.HiddenDefaultCmd = false
 	// --version as git: the same line as "strata version".
 	root.Version = versionLine()
@@ -323,6 +325,58 @@ func commandWord(args []string) string {
 
 // exactArgs, minArgs and rangeArgs are cobra's validators with a usage
 // error (exit 2); cobra's own exit 1.
+// noSubcommand is the Args of a command whose own form takes no
+// argument but which has subcommands: an argument is then a subcommand
+// that does not exist, and is called one ("remote rename" said "accepts
+// 0 arg(s), received 3").
+func noSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return usagef("%s: unknown subcommand %q (it has: %s)", cmd.Name(), args[0], strings.Join(names, ", "))
+}
+
+// oneLineUnknown makes cobra's unknown-command error, which suggests
+// names on lines of their own, one line.
+func oneLineUnknown(msg string) string {
+	head, rest, _ := strings.Cut(msg, "\n")
+	head = strings.TrimSuffix(head, ` for "strata"`)
+	var names []string
+	if _, list, ok := strings.Cut(rest, "Did you mean this?"); ok {
+		for _, l := range strings.Split(list, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				names = append(names, strconv.Quote(l))
+			}
+		}
+	}
+	if len(names) > 0 {
+		head += "; did you mean " + strings.Join(names, " or ") + "?"
+	}
+	return head + " (see 'strata --help')"
+}
+
+// numberParse is what pflag leaves of strconv's errors in a flag's.
+var numberParse = regexp.MustCompile(`strconv\.Parse\w+: parsing "[^"]*": (invalid syntax|value out of range)`)
+
+// cleanFlagError words a flag's bad number for the user: pflag says
+// 'invalid argument "abc" for "-n, --max-count" flag: strconv.ParseInt:
+// parsing "abc": invalid syntax'.
+func cleanFlagError(err error) error {
+	msg := numberParse.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		if strings.HasSuffix(m, "value out of range") {
+			return "out of range"
+		}
+		return "not a number"
+	})
+	return errors.New(msg)
+}
+
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
@@ -356,8 +410,8 @@ func nameCommand(cmd *cobra.Command, err error) error {
 	if err == nil {
 		return nil
 	}
-	if strings.HasPrefix(err.Error(), "unknown command ") {
-		return usageError{err}
+	if msg := err.Error(); strings.HasPrefix(msg, "unknown command ") {
+		return usageError{errors.New(oneLineUnknown(msg))}
 	}
 	what := strings.TrimSpace(strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()))
 	if what == "" {
