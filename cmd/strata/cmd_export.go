@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/remote"
@@ -49,10 +51,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return fmt.Errorf("export %s: %w", args[0], err)
 			}
 			if tag == "" {
-				tag = filepath.Base(r.Dir) + ":" + args[0]
+				tag = imageName(filepath.Base(r.Dir)) + ":" + args[0]
 				if remote.CheckTag(args[0]) != nil {
-					tag = filepath.Base(r.Dir) + ":" + shortID(c.ID)
+					tag = imageName(filepath.Base(r.Dir)) + ":" + shortID(c.ID)
 				}
+			} else if _, err := name.NewTag(tag, name.StrictValidation); err != nil {
+				// docker load and podman refuse an archive named so (and a
+				// newline would end the summary line): refuse it first.
+				return usagef("export: --tag %q: want NAME:TAG as docker names images (lower case; a tag of letters, digits, '_', '.', '-')", tag)
 			}
 			if out == "-" || isStdout(out, g.stdout) { // -o /dev/stdout: no summary in the archive
 				warnLayerLimit(g.stderr, c.ID, len(c.Layers()))
@@ -173,4 +179,20 @@ func isStdout(path string, stdout io.Writer) bool {
 	}
 	b, err := f.Stat()
 	return err == nil && os.SameFile(a, b)
+}
+
+// imageName makes a directory's name an image name docker accepts: lower
+// case, other characters than letters, digits, '.', '_' and '-' as '-'.
+func imageName(dir string) string {
+	b := []byte(strings.ToLower(dir))
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	n := strings.Trim(string(b), "._-")
+	if n == "" {
+		return "strata"
+	}
+	return n
 }
