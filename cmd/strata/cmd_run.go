@@ -33,6 +33,7 @@ type runOptions struct {
 	commit                     bool
 	interactive, tty           bool
 	env, volumes, tmpfs        []string
+	envFiles                   []string
 	workdir, user, hostname    string
 	network, entrypoint        string
 	readOnly, init, privileged bool
@@ -94,6 +95,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin attached")
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL` (KEY alone: take it from this environment)")
+	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount `SRC:DST[:ro]`")
 	f.StringArrayVar(&o.tmpfs, "tmpfs", nil, "mount a tmpfs at `PATH[:OPTIONS]`")
 	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container")
@@ -120,6 +122,13 @@ command cannot be executed, 127 when it was not found.`,
 }
 
 func runRun(ctx context.Context, g *globals, o runOptions, args []string) error {
+	if len(o.envFiles) > 0 {
+		fileEnv, err := readEnvFiles(o.envFiles)
+		if err != nil {
+			return err
+		}
+		o.env = append(fileEnv, o.env...) // -e comes later: it wins, as in docker
+	}
 	if o.commit && o.rev == "" {
 		return fmt.Errorf("run --commit: needs --rev (in the checkout, use 'strata commit' after run)")
 	}
