@@ -183,9 +183,6 @@ func openWorktree(g *globals, path string) (*repo.Repo, *worktree.Worktree, erro
 	if path == "" {
 		return r, worktree.Main(r), nil
 	}
-	if !filepath.IsAbs(path) && g.chdir != "" {
-		path = filepath.Join(g.chdir, path)
-	}
 	w, err := worktree.ForPath(r, path)
 	if err == nil {
 		w.Link() // HEAD is the one of the work tree acted on

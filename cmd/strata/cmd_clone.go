@@ -5,7 +5,6 @@ package main
 import (
 	"fmt"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,9 +40,6 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			dir := path.Base(strings.TrimSuffix(url, "/"))
 			if len(args) == 2 {
 				dir = args[1]
-			}
-			if g.chdir != "" && !filepath.IsAbs(dir) {
-				dir = filepath.Join(g.chdir, dir)
 			}
 			p := newProgress(g.stderr, o.quiet, "receive")
 			r, res, err := remote.Clone(cmd.Context(), src, dir, remote.Options{Insecure: o.insecure, Progress: p.sink()})

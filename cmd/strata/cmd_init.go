@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
@@ -25,9 +24,6 @@ The repository lives in DIR/.strata and is a valid OCI image layout.`,
 			dir := "."
 			if len(args) == 1 {
 				dir = args[0]
-			}
-			if g.chdir != "" && !filepath.IsAbs(dir) {
-				dir = filepath.Join(g.chdir, dir)
 			}
 			r, err := repo.Init(dir, branch)
 			if errors.Is(err, refs.ErrBadName) {

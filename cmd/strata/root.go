@@ -323,8 +323,6 @@ func commandWord(args []string) string {
 	return ""
 }
 
-// exactArgs, minArgs and rangeArgs are cobra's validators with a usage
-// error (exit 2); cobra's own exit 1.
 // noSubcommand is the Args of a command whose own form takes no
 // argument but which has subcommands: an argument is then a subcommand
 // that does not exist, and is called one ("remote rename" said "accepts
@@ -377,6 +375,8 @@ func cleanFlagError(err error) error {
 	return errors.New(msg)
 }
 
+// exactArgs, minArgs and rangeArgs are cobra's validators with a usage
+// error (exit 2); cobra's own exit 1.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
