@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"math"
 	"os"
-	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -47,12 +46,14 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 			names := append(labels, args[len(labels):]...)
 			var files [3][]byte
 			for i, a := range args {
-				if g.chdir != "" && !filepath.IsAbs(a) {
-					args[i] = filepath.Join(g.chdir, a)
-				}
-				b, err := readRegular(args[i])
+				// Often in a work tree a container wrote, where a FIFO
+				// would hold the open and a device never end.
+				b, mode, err := readRegular(a, math.MaxInt64)
 				if err != nil {
 					return err
+				}
+				if !mode.IsRegular() {
+					return fmt.Errorf("%s: not a regular file", a)
 				}
 				if isBinary(b) {
 					return fmt.Errorf("cannot merge binary file %s", a)
@@ -86,23 +87,6 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 // isBinary is git's test (buffer_is_binary): a NUL in the first 8000 bytes.
 func isBinary(b []byte) bool {
 	return bytes.IndexByte(b[:min(len(b), 8000)], 0) >= 0
-}
-
-// readRegular reads path, a regular file: the files merged are often in
-// a work tree a container wrote, where a FIFO would hold the open and a
-// device never end.
-func readRegular(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	return io.ReadAll(f)
 }
 
 // writeInPlace rewrites path's content, keeping the file itself (its

@@ -4,10 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
-	"os"
 	"strings"
-	"syscall"
 	"unicode"
 )
 
@@ -21,9 +18,12 @@ const maxEnvFile = 1 << 20
 func readEnvFiles(names []string) ([]string, error) {
 	var out []string
 	for _, name := range names {
-		b, err := readRegularFile(name, maxEnvFile)
+		b, mode, err := readRegular(name, maxEnvFile)
 		if err != nil {
 			return nil, fmt.Errorf("--env-file %s: %w", name, err)
+		}
+		if !mode.IsRegular() {
+			return nil, fmt.Errorf("--env-file %s: not a regular file (%s)", name, mode.Type())
 		}
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		sc.Buffer(make([]byte, 0, 64<<10), maxEnvFile)
@@ -43,26 +43,4 @@ func readEnvFiles(names []string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// readRegularFile reads the regular file name (symlinks followed: the
-// user named it), refusing one over max bytes. It is opened non-blocking
-// so that a FIFO is refused, not waited on.
-func readRegularFile(name string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
-	}
-	if fi.Size() > max {
-		return nil, fmt.Errorf("larger than %d bytes", max)
-	}
-	return io.ReadAll(io.LimitReader(f, max+1))
 }
