@@ -88,13 +88,6 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 	if o.Name == "" {
 		o.Name = o.Rev
 	}
-	if !o.AllowUnrelated {
-		if _, err := repo.MergeBase(w.Repo.Objects, h.Commit, theirs.ID); errors.Is(err, repo.ErrNoMergeBase) {
-			return nil, fmt.Errorf("%w: HEAD and %s have no commit in common (--allow-unrelated-histories merges them as if both grew from an empty tree)", ErrUnrelatedHistories, o.Name)
-		} else if err != nil {
-			return nil, err
-		}
-	}
 	s, err := w.newSeq(OpMerge, h, o.Name)
 	if err != nil {
 		return nil, err
@@ -114,6 +107,15 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 			out.FastFwd = true
 		}
 		return out, err
+	}
+	// Not a fast-forward: the histories may share nothing (a fast-forward's
+	// base is HEAD, and needs no walk to find).
+	if !o.AllowUnrelated {
+		if _, err := repo.MergeBase(w.Repo.Objects, h.Commit, theirs.ID); errors.Is(err, repo.ErrNoMergeBase) {
+			return nil, fmt.Errorf("%w: HEAD and %s have no commit in common (--allow-unrelated-histories merges them as if both grew from an empty tree)", ErrUnrelatedHistories, o.Name)
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	if o.FFOnly {
 		return nil, ErrNotFastForward
