@@ -20,6 +20,9 @@ func fiveCommitRebase(t *testing.T, conflictAt int) (dir, orig string) {
 		t.Fatal(err)
 	}
 	dir = t.TempDir()
+	// Last, whatever strata umount left: a switch killed mid-way mounts
+	// upper.next beneath rootfs, and a failed umount would leave it.
+	t.Cleanup(func() { unmountUnder(dir) })
 	t.Cleanup(func() { strataCmd(dir, "umount").Run() })
 	root := filepath.Join(dir, "rootfs")
 	mustStrata(t, dir, "init")
