@@ -447,3 +447,13 @@ func countShorthand(args []string) []string {
 	}
 	return out
 }
+
+// userDir is where the user started strata, before -C: a strata started
+// again with the same arguments (a run's supervisor, a commit inside one)
+// must start there for its own -C DIR, relative or not, to land here.
+func (g *globals) userDir() (string, error) {
+	if g.startDir != "" {
+		return g.startDir, nil
+	}
+	return os.Getwd()
+}

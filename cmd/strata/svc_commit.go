@@ -92,7 +92,7 @@ func commitInSupervisor(g *globals, s *svc) error {
 	if err != nil {
 		return fmt.Errorf("commit --from %s: %w", s.st.Name, err)
 	}
-	cwd, err := os.Getwd()
+	cwd, err := g.userDir()
 	if err != nil {
 		return fmt.Errorf("commit --from %s: %w", s.st.Name, err)
 	}

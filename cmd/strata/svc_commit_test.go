@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -71,6 +72,12 @@ func TestCommitFromRunningService(t *testing.T) {
 	outb, err := strataCmd(dir, "commit", "--from", "web", "-m", "again").CombinedOutput()
 	if err == nil || !strings.Contains(string(outb), "nothing to commit") {
 		t.Fatalf("a second commit with no change: %v %q", err, outb)
+	}
+	// The commit inside the supervisor's namespace starts again where the
+	// user stood: a relative -C DIR still names the repository there.
+	outb, err = strataCmd(filepath.Dir(dir), "-C", filepath.Base(dir), "commit", "--from", "web", "-m", "again").CombinedOutput()
+	if err == nil || !strings.Contains(string(outb), "nothing to commit") {
+		t.Fatalf("commit --from with a relative -C: %v %q", err, outb)
 	}
 }
 

@@ -69,13 +69,8 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 			return fmt.Errorf("run: %w", err)
 		}
 	}
-	// The supervisor is strata again with the same arguments: it starts
-	// where the user stood, so that its own -C DIR (relative or not)
-	// lands where this one did.
-	cwd := g.startDir
-	if cwd == "" {
-		cwd, _ = os.Getwd()
-	}
+	// The supervisor is strata again with the same arguments.
+	cwd, _ := g.userDir()
 	argv := g.argv
 	if o.name == "" {
 		argv = withName(argv, name)
