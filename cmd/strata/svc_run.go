@@ -127,11 +127,20 @@ func spawnSupervisor(s *svc) error {
 		return fmt.Errorf("run: %w", err)
 	}
 	defer rd.Close()
+	// Its own stderr (what it says before it can report, and its
+	// diagnostics later) is kept beside the run's log.
+	errLog, err := os.OpenFile(s.path("supervisor.err"), os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		wr.Close()
+		return fmt.Errorf("run: %w", err)
+	}
+	defer errLog.Close()
 	cmd := &osexec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        append([]string{os.Args[0]}, s.st.Argv...),
 		Dir:         s.st.Cwd,
 		Env:         append(os.Environ(), envSupervise+"="+s.st.Name),
+		Stderr:      errLog,
 		ExtraFiles:  []*os.File{wr},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Cloneflags: unix.CLONE_NEWNS},
 	}
@@ -155,5 +164,23 @@ func spawnSupervisor(s *svc) error {
 		}
 		return exitCodeError{code: code, err: errors.New(msg)}
 	}
+	if why := lastLine(s.path("supervisor.err")); why != "" {
+		return fmt.Errorf("run: the supervisor exited before the container started: %s", why)
+	}
 	return fmt.Errorf("run: the supervisor exited before the container started")
+}
+
+// lastLine is the last line the supervisor wrote to its stderr, without
+// strata's own "strata: " prefix, at most 512 bytes of it.
+func lastLine(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	last := strings.TrimPrefix(lines[len(lines)-1], "strata: ")
+	if len(last) > 512 {
+		last = last[:512]
+	}
+	return last
 }
