@@ -31,6 +31,8 @@ type logOptions struct {
 	firstParent bool
 	merges      bool // only merges
 	noMerges    bool
+	filter      logFilterFlags
+	reverse     bool
 	// diff: each commit's changes against its first parent after it
 	// (-p, --stat, --name-status), as git log shows them; merges none.
 	diff diffOptions
@@ -72,10 +74,22 @@ before one of their children. With PATHs a merge is shown only when it
 differs at those paths from every parent; otherwise log follows the
 parent it matches, as git does.
 
+Filters choose commits as git's do, before -n counts them: --grep
+matches the message, --author "Name <email>" (regular expressions in
+Go's RE2 syntax, like git's -E; a line may match, so ^ and $ are a
+line's ends; several of one flag: any may match; -i ignores case, -F
+takes them as plain text); --since (--after) and --until (--before)
+take 2024-05-01 (local time), 2024-05-01T12:00:00Z, "2 weeks ago",
+"3 days ago", "yesterday" or @SECONDS. The walk stops at commits older
+than --since, as git's. --reverse prints the commits chosen oldest
+first (git's order of things: -n 3 --reverse is the last three,
+oldest first).
+
   strata log --oneline -n 5
   strata log --graph --oneline --all   # the shape of the history, as git draws it
   strata log --first-parent            # the branch's own line, merges as one commit
   strata log --oneline main..dev       # what dev has that main does not
+  strata log --grep '^fix' -i --since '2 weeks ago' --author alice
   strata log --format json     # one JSON array: id, short, parent, parents, author, date, message, refs`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(o.format); err != nil {
@@ -87,6 +101,9 @@ parent it matches, as git does.
 			}
 			if o.merges && o.noMerges {
 				return usagef("log: --merges and --no-merges exclude each other")
+			}
+			if o.graph && o.reverse {
+				return usagef("log: --reverse and --graph do not go together")
 			}
 			if o.graph && o.format == "json" {
 				return usagef("log: --graph draws text; it does not combine with --format json")
@@ -118,6 +135,16 @@ parent it matches, as git does.
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
 	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")
+	cmd.Flags().StringArrayVar(&o.filter.grep, "grep", nil, "only commits whose message matches `PATTERN` (a regular expression; several: any)")
+	cmd.Flags().StringArrayVar(&o.filter.author, "author", nil, "only commits whose author (\"Name <email>\") matches `PATTERN` (several: any)")
+	cmd.Flags().BoolVarP(&o.filter.ignoreCase, "regexp-ignore-case", "i", false, "--grep and --author ignore case")
+	cmd.Flags().BoolVarP(&o.filter.extended, "extended-regexp", "E", false, "accepted for git's -E: patterns are always extended (RE2) regular expressions")
+	cmd.Flags().BoolVarP(&o.filter.fixed, "fixed-strings", "F", false, "--grep and --author patterns are plain text")
+	cmd.Flags().StringVar(&o.filter.since, "since", "", "only commits dated `DATE` or later (2024-05-01, 2 weeks ago, yesterday, RFC 3339)")
+	cmd.Flags().StringVar(&o.filter.since, "after", "", "the same as --since")
+	cmd.Flags().StringVar(&o.filter.until, "until", "", "only commits dated `DATE` or earlier")
+	cmd.Flags().StringVar(&o.filter.until, "before", "", "the same as --until")
+	cmd.Flags().BoolVar(&o.reverse, "reverse", false, "print the commits chosen (after -n) oldest first")
 	cmd.Flags().BoolVarP(&o.diff.patch, "patch", "p", false, "each commit's unified diff against its first parent")
 	cmd.Flags().BoolVar(&o.diff.stat, "stat", false, "each commit's lines added and removed per file")
 	cmd.Flags().BoolVar(&o.diff.nameStatus, "name-status", false, "each commit's changed paths, with status letters")
@@ -130,6 +157,10 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 	// One write a screenful, not a few a commit.
 	w := bufio.NewWriterSize(out, 64<<10)
 	defer w.Flush()
+	lf, err := o.filter.compile(time.Now())
+	if err != nil {
+		return err
+	}
 	tips, only, err := logTips(r, revs, o.all)
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
@@ -152,18 +183,29 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 	if o.graph {
 		graph = &loggraph.Graph{}
 	}
-	// filtered: left out by --merges or --no-merges.
+	// filtered: left out by --merges, --no-merges, --grep, --author,
+	// --since or --until.
 	filtered := func(n *logNode) bool {
 		merge := n.sum.MergeParent != ""
-		return o.merges && !merge || o.noMerges && merge
+		return o.merges && !merge || o.noMerges && merge || !lf.keep(n.sum)
 	}
-	// Text is printed as the walk goes (log | head shows the first
-	// commits at once, and memory does not grow with the history); JSON
-	// is one array, written at the end.
-	entries := []logEntry{}
+	pr := &logPrinter{w: w, r: r, o: o, paths: paths, graph: graph, filtered: filtered, entries: []logEntry{}}
+	// --reverse: as git, -n and the filters choose the commits, then
+	// they are printed oldest first.
+	type pending struct {
+		d digest.Digest
+		n *logNode
+		e logEntry
+	}
+	var held []pending
+	var stop func(objects.Summary) bool
+	if !lf.since.IsZero() {
+		stop = lf.tooOld
+	}
 	shown := 0
-	w8 := newLogWalk(r, tips, only, o.firstParent, o.graph, hist, paths)
+	w8 := newLogWalk(r, tips, only, o.firstParent, o.graph, hist, paths, stop)
 	defer w8.close()
+	pr.walk = w8
 	for d, n := w8.next(); d != "" && (o.max < 0 || shown < o.max); d, n = w8.next() {
 		if n.err != nil {
 			return fmt.Errorf("log: commit %s: %w", shortID(d), n.err)
@@ -181,31 +223,22 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 			// git's word for a commit whose parents are cut off.
 			e.Refs, e.Shallow = append(e.Refs, "grafted"), true
 		}
-		if graph != nil {
-			var text strings.Builder
-			printLogEntry(&text, e, o.oneline, true)
-			// As git: a parent --merges or --no-merges leaves out is
-			// not drawn (only PATHs rewrite parents).
-			var ps []string
-			for _, p := range w8.shownParents(n) {
-				if pn := w8.node(p); pn.err != nil || filtered(pn) {
-					continue
-				}
-				ps = append(ps, string(p))
-			}
-			io.WriteString(w, graph.Entry(string(d), ps, text.String(), !o.oneline && shown > 0))
-		} else if o.format == "json" {
-			entries = append(entries, e)
-		} else {
-			printLogEntry(w, e, o.oneline, shown == 0)
-			if err := logDiff(w, r, d, n, paths, o); err != nil {
-				return fmt.Errorf("log: commit %s: %w", shortID(d), err)
-			}
-		}
 		shown++
+		if o.reverse {
+			held = append(held, pending{d, n, e})
+			continue
+		}
+		if err := pr.emit(d, n, e); err != nil {
+			return err
+		}
+	}
+	for i := len(held) - 1; i >= 0; i-- {
+		if err := pr.emit(held[i].d, held[i].n, held[i].e); err != nil {
+			return err
+		}
 	}
 	if graph == nil && o.format == "json" {
-		if err := writeJSON(w, entries); err != nil {
+		if err := writeJSON(w, pr.entries); err != nil {
 			return err
 		}
 	}
@@ -219,6 +252,49 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 		}
 	}
 	return missingPaths(bad)
+}
+
+// logPrinter prints log's commits: text as the walk goes (log | head
+// shows the first commits at once, and memory does not grow with the
+// history); JSON is one array, written at the end.
+type logPrinter struct {
+	w        io.Writer
+	r        *repo.Repo
+	o        logOptions
+	paths    []string
+	graph    *loggraph.Graph
+	walk     *logWalk
+	filtered func(*logNode) bool
+	entries  []logEntry
+	printed  int
+}
+
+// emit prints commit d (or keeps it, for JSON).
+func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
+	defer func() { p.printed++ }()
+	switch {
+	case p.graph != nil:
+		var text strings.Builder
+		printLogEntry(&text, e, p.o.oneline, true)
+		// As git: a parent a filter leaves out is not drawn (only
+		// PATHs rewrite parents).
+		var ps []string
+		for _, pd := range p.walk.shownParents(n) {
+			if pn := p.walk.node(pd); pn.err != nil || p.filtered(pn) {
+				continue
+			}
+			ps = append(ps, string(pd))
+		}
+		io.WriteString(p.w, p.graph.Entry(string(d), ps, text.String(), !p.o.oneline && p.printed > 0))
+	case p.o.format == "json":
+		p.entries = append(p.entries, e)
+	default:
+		printLogEntry(p.w, e, p.o.oneline, p.printed == 0)
+		if err := logDiff(p.w, p.r, d, n, p.paths, p.o); err != nil {
+			return fmt.Errorf("log: commit %s: %w", shortID(d), err)
+		}
+	}
+	return nil
 }
 
 // logDiff prints, for log -p, --stat or --name-status, what commit d

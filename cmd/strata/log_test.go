@@ -102,7 +102,11 @@ func TestLogMatchesGit(t *testing.T) {
 			if i%2 == 0 {
 				date = time.Unix(1_700_000_000+60*int64(k), 0).UTC()
 			}
-			nc := objects.NewCommit{Author: "t <t@x>", Date: date, Message: fmt.Sprintf("c%d", k), OS: "linux", Architecture: "amd64"}
+			author, genv := "t <t@x>", []string(nil)
+			if k%3 == 1 { // for log --author
+				author, genv = "Ursula U <u@y>", []string{"GIT_AUTHOR_NAME=Ursula U", "GIT_AUTHOR_EMAIL=u@y"}
+			}
+			nc := objects.NewCommit{Author: author, Date: date, Message: fmt.Sprintf("c%d", k), OS: "linux", Architecture: "amd64"}
 			args := []string{"commit-tree", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "-m", nc.Message}
 			for j, p := range ps {
 				child[p] = true
@@ -119,7 +123,7 @@ func TestLogMatchesGit(t *testing.T) {
 			}
 			commits = append(commits, c)
 			gd := fmt.Sprintf("@%d +0000", date.Unix())
-			gids = append(gids, git([]string{"GIT_AUTHOR_DATE=" + gd, "GIT_COMMITTER_DATE=" + gd}, args...))
+			gids = append(gids, git(append(genv, "GIT_AUTHOR_DATE="+gd, "GIT_COMMITTER_DATE="+gd), args...))
 		}
 		b := 0
 		for k := n - 1; k >= 0; k-- {
@@ -134,7 +138,34 @@ func TestLogMatchesGit(t *testing.T) {
 			git(nil, "update-ref", "refs/heads/"+name, strings.TrimSpace(gids[k]))
 		}
 		ids := regexp.MustCompile(`[0-9a-f]{12} (\([^)]*\) )?`)
-		for _, tc := range []struct {
+		// The filters; --since and --until at the middle of the dates
+		// (git's walk ends at a commit older than --since: the same
+		// commits only when no parent is younger than its child).
+		mid := fmt.Sprintf("@%d", 1_700_000_000+60*int64(n/2))
+		filters := []struct {
+			o   logOptions
+			git []string
+		}{
+			{logOptions{max: -1, oneline: true, filter: logFilterFlags{grep: []string{"^c1"}}}, []string{"--date-order", "--grep=^c1"}},
+			{logOptions{max: -1, oneline: true, filter: logFilterFlags{grep: []string{"C1$", "c2"}, ignoreCase: true}}, []string{"--date-order", "--grep=C1$", "--grep=c2", "-i"}},
+			{logOptions{max: -1, oneline: true, all: true, filter: logFilterFlags{author: []string{"^Urs.*@y>$"}}}, []string{"--date-order", "--all", "--author=^Urs.*@y>$"}},
+			{logOptions{max: 2, oneline: true, all: true, filter: logFilterFlags{author: []string{"ursula"}, grep: []string{"1"}, ignoreCase: true}}, []string{"--date-order", "--all", "-n", "2", "--author=ursula", "--grep=1", "-i"}},
+			{logOptions{max: 3, oneline: true, all: true, reverse: true}, []string{"--date-order", "--all", "-n", "3", "--reverse"}},
+			{logOptions{max: -1, oneline: true, all: true, reverse: true, noMerges: true}, []string{"--date-order", "--all", "--reverse", "--no-merges"}},
+			{logOptions{max: -1, oneline: true, graph: true, all: true, filter: logFilterFlags{grep: []string{"[02468]$"}}}, []string{"--graph", "--all", "--grep=[02468]$"}},
+		}
+		if i%2 == 0 {
+			filters = append(filters, []struct {
+				o   logOptions
+				git []string
+			}{
+				{logOptions{max: -1, oneline: true, all: true, filter: logFilterFlags{since: mid}}, []string{"--date-order", "--all", "--since=" + mid}},
+				{logOptions{max: -1, oneline: true, all: true, filter: logFilterFlags{until: mid}}, []string{"--date-order", "--all", "--until=" + mid}},
+				{logOptions{max: -1, oneline: true, graph: true, all: true, filter: logFilterFlags{since: mid}}, []string{"--graph", "--all", "--since=" + mid}},
+				{logOptions{max: 2, oneline: true, all: true, reverse: true, filter: logFilterFlags{since: mid, author: []string{"t"}}}, []string{"--date-order", "--all", "--since=" + mid, "--author=t", "-n", "2", "--reverse"}},
+			}...)
+		}
+		for _, tc := range append([]struct {
 			o   logOptions
 			git []string
 		}{
@@ -146,7 +177,7 @@ func TestLogMatchesGit(t *testing.T) {
 			{logOptions{max: 4, oneline: true, graph: true, all: true}, []string{"--graph", "--all", "-n", "4"}},
 			{logOptions{max: -1, oneline: true, graph: true, all: true, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
 			{logOptions{max: -1, oneline: true, graph: true, all: true, merges: true}, []string{"--graph", "--all", "--merges"}},
-		} {
+		}, filters...) {
 			var out bytes.Buffer
 			revs := []string{"HEAD"}
 			if tc.o.all {
@@ -222,5 +253,68 @@ func TestLogPrintsUpToABrokenCommit(t *testing.T) {
 	out.Reset()
 	if err := runLog(&out, r, []string{"main"}, nil, logOptions{max: -1, format: "json"}); err == nil || out.Len() != 0 {
 		t.Fatalf("log --format json over a corrupt commit: err = %v, printed %q", err, out.String())
+	}
+}
+
+// TestLogFiltersReadNoMoreThanNeeded: with -n, a filter reads the
+// history only as far as the commits it shows; --since ends the walk at
+// a commit older than it, as git's, even where a merge would have the
+// walk read the whole history to order it. A corrupt root commit shows
+// whether log read that far.
+func TestLogFiltersReadNoMoreThanNeeded(t *testing.T) {
+	r, err := repo.Init(t.TempDir(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(d int) time.Time { return time.Date(2024, 1, d, 0, 0, 0, 0, time.UTC) }
+	write := func(msg string, d int, parent *objects.Commit, merge *objects.Commit) *objects.Commit {
+		nc := objects.NewCommit{Parent: parent, Author: "A <a@x>", Date: day(d), Message: msg}
+		if merge != nil {
+			nc.MergeParent = merge.ID
+		}
+		c, err := r.Objects.WriteCommit(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	root := write("root", 1, nil, nil)
+	old := write("old", 2, root, nil)
+	main1 := write("main one", 10, old, nil)
+	side := write("side", 11, old, nil)
+	tip := write("merge side", 12, main1, side)
+	if err := r.Refs.Update(refs.Heads+"main", tip.ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	broken := r.Objects.BlobPath(root.ID)
+	os.Chmod(broken, 0o644)
+	if err := os.WriteFile(broken, []byte(`{"schemaVersion":2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := func(o logOptions) (string, error) {
+		var out bytes.Buffer
+		o.oneline = true
+		err := runLog(&out, r, []string{"main"}, nil, o)
+		return regexp.MustCompile(`[0-9a-f]{12} (\([^)]*\) )?`).ReplaceAllString(out.String(), ""), err
+	}
+	if _, err := log(logOptions{max: -1}); err == nil {
+		t.Fatal("log read past a corrupt commit without an error: the test shows nothing")
+	}
+	if _, err := log(logOptions{max: -1, filter: logFilterFlags{until: "2024-01-11T00:00:00Z"}}); err == nil {
+		t.Fatal("log --until read past a corrupt commit without an error")
+	}
+	for _, tc := range []struct {
+		o    logOptions
+		want string
+	}{
+		{logOptions{max: -1, filter: logFilterFlags{since: "2024-01-05T00:00:00Z"}}, "merge side\nside\nmain one\n"},
+		{logOptions{max: -1, reverse: true, filter: logFilterFlags{since: "2024-01-05T00:00:00Z", grep: []string{"side"}}}, "side\nmerge side\n"},
+		{logOptions{max: 1, filter: logFilterFlags{grep: []string{"^main"}}}, "main one\n"},
+		{logOptions{max: 1, filter: logFilterFlags{author: []string{"a@x"}}, firstParent: true}, "merge side\n"},
+	} {
+		got, err := log(tc.o)
+		if err != nil || got != tc.want {
+			t.Errorf("log %+v = %q, %v; want %q", tc.o.filter, got, err, tc.want)
+		}
 	}
 }

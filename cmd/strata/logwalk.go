@@ -66,6 +66,9 @@ type logWalk struct {
 	// followed, as git's default history simplification.
 	hist  *tree.History
 	paths []string
+	// stop, for --since: the walk does not go below a commit it says
+	// is too old, as git's (older history cannot be shown).
+	stop func(objects.Summary) bool
 
 	nodes    map[digest.Digest]*logNode
 	queued   map[digest.Digest]bool
@@ -111,10 +114,11 @@ func (q *walkQueue) Pop() any {
 	return it
 }
 
-// newLogWalk starts a walk from tips; hist and paths are for log -- PATH.
-func newLogWalk(r *repo.Repo, tips []digest.Digest, only map[digest.Digest]bool, firstParent, graph bool, hist *tree.History, paths []string) *logWalk {
+// newLogWalk starts a walk from tips; hist and paths are for log -- PATH,
+// stop (nil: none) for log --since.
+func newLogWalk(r *repo.Repo, tips []digest.Digest, only map[digest.Digest]bool, firstParent, graph bool, hist *tree.History, paths []string, stop func(objects.Summary) bool) *logWalk {
 	w := &logWalk{r: r, shallow: r.Shallow(), only: only, nodes: map[digest.Digest]*logNode{}, queued: map[digest.Digest]bool{},
-		firstParent: firstParent, graph: graph, hist: hist, paths: paths}
+		firstParent: firstParent, graph: graph, hist: hist, paths: paths, stop: stop}
 	if len(tips) > 0 {
 		w.ahead = startReadAhead(r, tips[0])
 	}
@@ -175,6 +179,10 @@ func (w *logWalk) node(d digest.Digest) *logNode {
 				n.parents = append(n.parents, p)
 			}
 		}
+	}
+	if w.stop != nil && w.stop(n.sum) {
+		n.parents, n.present = nil, nil
+		return n
 	}
 	if w.hist != nil {
 		n.err = w.simplify(d, n)
