@@ -27,7 +27,7 @@ type Commits interface {
 const MinPrefix = 4
 
 // Resolve turns a revision into a commit digest. It accepts HEAD (or @),
-// branch, tag and remote-tracking names, full refs/... names, full
+// ORIG_HEAD, branch, tag and remote-tracking names, full refs/... names, full
 // sha256:... digests, unique hex prefixes of at least MinPrefix digits,
 // and any of these followed by ~N, ~, ^ and ^N suffixes (^2: a merge's
 // second parent), and ^{commit} or ^{} (no-ops: a revision is a commit).
@@ -148,6 +148,9 @@ func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
 			return "", fmt.Errorf("HEAD: %w: branch %s has no commits yet", ErrUnknownRevision, ShortName(h.Branch))
 		}
 		return h.Commit, nil
+	}
+	if name == OrigHead {
+		return s.currentOrigHead()
 	}
 	if strings.HasPrefix(name, "sha256:") {
 		d := digest.Digest(name)

@@ -308,6 +308,9 @@ func (w *Worktree) Reset(ctx context.Context, rev string, mode ResetMode) (*obje
 	if err := w.writeState(st); err != nil {
 		return nil, err
 	}
+	if err := w.setOrigHead(h.Commit); err != nil {
+		return nil, fmt.Errorf("reset: %w", err)
+	}
 	old := h.Commit
 	if old == "" {
 		old = refs.Any

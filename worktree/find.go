@@ -43,5 +43,5 @@ func (w *Worktree) Link() {
 	if st, _, _ := w.State(); st.Head == "" {
 		return // not checked out yet: HEAD stays where the command runs
 	}
-	w.Repo.Refs.Linked = &refs.Linked{Head: w.Head, Log: w.HeadLog()}
+	w.Repo.Refs.Linked = &refs.Linked{Head: w.Head, Log: w.HeadLog(), OrigHead: w.origHeadFile()}
 }

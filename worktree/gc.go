@@ -32,6 +32,11 @@ func Roots(r *repo.Repo) ([]digest.Digest, error) {
 			continue
 		}
 		ds := []digest.Digest{st.Commit, st.Base, st.Pending, digest.Digest(st.Head)}
+		// ORIG_HEAD, for "reset --hard ORIG_HEAD" after its reflog
+		// entry expired.
+		if d, err := r.Refs.ReadOrigHead(w.origHeadFile()); err == nil {
+			ds = append(ds, d)
+		}
 		// A merge or rebase under way: the commits it made so far are
 		// reachable from its sequence file only.
 		if s, ok, _ := w.Sequence(); ok {

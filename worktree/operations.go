@@ -79,6 +79,10 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
+	// As git's, even when already up to date.
+	if err := w.setOrigHead(h.Commit); err != nil {
+		return nil, err
+	}
 	if ok, err := repo.IsAncestor(w.Repo.Objects, theirs.ID, h.Commit); err != nil {
 		return nil, err
 	} else if ok {
@@ -307,6 +311,9 @@ func (w *Worktree) Rebase(ctx context.Context, o RebaseOptions) (*Outcome, error
 	}
 	if o.Name != "" {
 		name = o.Name
+	}
+	if err := w.setOrigHead(h.Commit); err != nil {
+		return nil, err
 	}
 	mb, err := w.mergeBase(h.Commit, up.ID)
 	if err != nil {

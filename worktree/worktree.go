@@ -321,6 +321,25 @@ func (w *Worktree) moveHead(st *State, new, old digest.Digest, msg string) error
 	return w.logHead(old, new, msg)
 }
 
+// origHeadFile is the work tree's own ORIG_HEAD file; "" (the
+// repository's) for the main work tree.
+func (w *Worktree) origHeadFile() string {
+	if w.Name == MainName {
+		return ""
+	}
+	return filepath.Join(w.Dir, refs.OrigHead)
+}
+
+// setOrigHead records where HEAD is before a reset, merge or rebase
+// moves it, as git's ORIG_HEAD ("reset --hard ORIG_HEAD" undoes the
+// move); an unborn HEAD records nothing.
+func (w *Worktree) setOrigHead(d digest.Digest) error {
+	if d == "" {
+		return nil
+	}
+	return w.Repo.Refs.SetOrigHead(w.origHeadFile(), d)
+}
+
 // Resolve resolves rev as seen from this work tree: HEAD is its own.
 func (w *Worktree) Resolve(rev string) (*objects.Commit, error) {
 	if w.Name != MainName && (rev == "HEAD" || rev == "@" || strings.HasPrefix(rev, "HEAD~") || strings.HasPrefix(rev, "HEAD^")) {

@@ -23,6 +23,9 @@ work tree on it: 'reset --hard' alone drops the uncommitted changes.
            REV and the old HEAD changed now shows as uncommitted (so
            'reset --soft HEAD~2' then 'commit' squashes two commits)
 
+The commit HEAD was at is kept in ORIG_HEAD, as git keeps it (merge and
+rebase set it too): 'reset --hard ORIG_HEAD' undoes the last of them.
+
 A merge, cherry-pick or revert in progress ends, as git's reset ends it
 (as their --quit would: the commits it made so far are dropped); a later
 commit is then an ordinary one. A rebase stays in progress.
