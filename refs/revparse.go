@@ -30,8 +30,13 @@ const MinPrefix = 4
 // ORIG_HEAD, branch, tag and remote-tracking names, full refs/... names, full
 // sha256:... digests, unique hex prefixes of at least MinPrefix digits,
 // and any of these followed by ~N, ~, ^ and ^N suffixes (^2: a merge's
-// second parent), and ^{commit} or ^{} (no-ops: a revision is a commit).
+// second parent), and ^{commit} or ^{} (no-ops: a revision is a commit);
+// and :/TEXT, the youngest commit whose message matches TEXT.
 func (s *Store) Resolve(rev string, objs Commits) (digest.Digest, error) {
+	if strings.HasPrefix(rev, ":/") {
+		// The rest is all pattern: git reads no suffix after it.
+		return s.resolveMessage(rev, objs)
+	}
 	base, steps, err := splitSuffix(rev)
 	if err != nil {
 		return "", err

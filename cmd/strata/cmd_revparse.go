@@ -19,7 +19,8 @@ func newRevParseCommand(g *globals) *cobra.Command {
 		Use:   "rev-parse [--short | --abbrev-ref] [--verify] REV... | --show-toplevel",
 		Short: "Print the commit each revision names",
 		Long: `Print the commit id (sha256:...) of each REV, one a line, in any
-revision syntax strata reads (main~2, HEAD^2, v1, main@{1}, an id or its
+revision syntax strata reads (main~2, HEAD^2, v1, main@{1}, ORIG_HEAD,
+:/fix for the youngest commit whose message matches "fix", an id or its
 prefix).
 
   --short          the 12-digit short id instead

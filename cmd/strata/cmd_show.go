@@ -59,7 +59,8 @@ added against the second).
 "show REV:PATH" prints what REV has at PATH (from the image root), as
 git show does: a file's content, streamed from the layer that holds it
 and checked against its digest first; a symlink's target; a directory's
-names, a directory's with a trailing /.
+names, a directory's with a trailing /. An empty REV is HEAD (":etc/motd"),
+but ":/TEXT" is git's search of commit messages, not a path.
 
   --name-status   what the commit changed (as "-- /" when no PATH is given)
   --name-only     the same, paths only

@@ -15,8 +15,12 @@ import (
 
 // splitRevPath splits git's "REV:PATH", a path as REV has it ("HEAD:/etc/motd";
 // the path is from the image root, with or without its leading slash, and
-// an empty REV is HEAD). A digest's own "sha256:" is not the separator.
+// an empty REV is HEAD). A digest's own "sha256:" is not the separator,
+// and ":/TEXT" is git's search of commit messages, not HEAD's /TEXT.
 func splitRevPath(arg string) (rev, p string, ok bool) {
+	if strings.HasPrefix(arg, ":/") {
+		return "", "", false
+	}
 	off := 0
 	if strings.HasPrefix(arg, "sha256:") {
 		off = len("sha256:")
