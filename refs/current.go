@@ -44,6 +44,10 @@ func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, e
 		return "", false, nil
 	}
 	sel = strings.TrimSuffix(sel, "}")
+	if _, ok := IsUpstream(name); ok {
+		d, err := s.upstream(name, ref)
+		return d, true, err
+	}
 	n, err := strconv.Atoi(sel)
 	if err != nil {
 		return "", true, fmt.Errorf("%s: %w: @{...} takes a number", name, ErrUnknownRevision)
@@ -96,3 +100,56 @@ func (s *Store) previousCheckout(name string, n int) (digest.Digest, bool, error
 }
 
 var errNoPrevious = errors.New("no earlier checkout in HEAD's reflog")
+
+// upstream is git's BRANCH@{upstream} (@{u}; no BRANCH: HEAD's).
+func (s *Store) upstream(name, branch string) (digest.Digest, error) {
+	ref, err := s.Upstream(branch)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w: %w", name, ErrUnknownRevision, err)
+	}
+	return s.Read(ref)
+}
+
+// Upstream is the remote-tracking branch pull takes branch from
+// (HEAD's branch if "" or HEAD): refs/remotes/R/BRANCH, R its remote
+// (UpstreamRemote). It must exist.
+func (s *Store) Upstream(branch string) (string, error) {
+	if branch == "" || branch == HEAD {
+		h, err := s.Current()
+		if err != nil {
+			return "", err
+		}
+		if h.Branch == "" {
+			return "", errors.New("HEAD is detached, on no branch")
+		}
+		branch = ShortName(h.Branch)
+	}
+	branch = strings.TrimPrefix(branch, Heads)
+	if !s.Exists(Heads + branch) {
+		return "", fmt.Errorf("no branch %s", branch)
+	}
+	remote := "origin"
+	if s.UpstreamRemote != nil {
+		remote = s.UpstreamRemote(branch)
+	}
+	ref := Remotes + remote + "/" + branch
+	if !s.Exists(ref) {
+		return "", fmt.Errorf("no remote-tracking branch %s/%s ('strata fetch %s' makes it)", remote, branch, remote)
+	}
+	return ref, nil
+}
+
+// IsUpstream reports whether rev is BRANCH@{upstream} or @{u}, and
+// returns BRANCH ("" for HEAD's).
+func IsUpstream(rev string) (branch string, ok bool) {
+	branch, sel, found := strings.Cut(rev, "@{")
+	sel, closed := strings.CutSuffix(sel, "}")
+	if !found || !closed {
+		return "", false
+	}
+	switch strings.ToLower(sel) {
+	case "u", "upstream":
+		return branch, true
+	}
+	return "", false
+}

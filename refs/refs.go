@@ -60,6 +60,9 @@ type Store struct {
 	// Linked, when set, is the linked work tree a command runs in: HEAD
 	// and @ in revisions, and HEAD's reflog, are its own (see current.go).
 	Linked *Linked
+	// UpstreamRemote names the remote a branch (short name) pulls from,
+	// for BRANCH@{upstream}; nil: "origin", pull's default.
+	UpstreamRemote func(branch string) string
 }
 
 // Open returns the ref store of the repository at root (a .strata dir).

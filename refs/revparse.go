@@ -31,7 +31,8 @@ const MinPrefix = 4
 // sha256:... digests, unique hex prefixes of at least MinPrefix digits,
 // and any of these followed by ~N, ~, ^ and ^N suffixes (^2: a merge's
 // second parent), and ^{commit} or ^{} (no-ops: a revision is a commit);
-// and :/TEXT, the youngest commit whose message matches TEXT.
+// BRANCH@{upstream} and @{u} (current.go); and :/TEXT, the youngest
+// commit whose message matches TEXT.
 func (s *Store) Resolve(rev string, objs Commits) (digest.Digest, error) {
 	if strings.HasPrefix(rev, ":/") {
 		// The rest is all pattern: git reads no suffix after it.

@@ -19,13 +19,13 @@ func newRevParseCommand(g *globals) *cobra.Command {
 		Use:   "rev-parse [--short | --abbrev-ref] [--verify] REV... | --show-toplevel",
 		Short: "Print the commit each revision names",
 		Long: `Print the commit id (sha256:...) of each REV, one a line, in any
-revision syntax strata reads (main~2, HEAD^2, v1, main@{1}, ORIG_HEAD,
+revision syntax strata reads (main~2, HEAD^2, v1, main@{1}, @{u}, ORIG_HEAD,
 :/fix for the youngest commit whose message matches "fix", an id or its
 prefix).
 
   --short          the 12-digit short id instead
   --abbrev-ref     the ref's short name instead: the branch for HEAD, or
-                   HEAD when it is detached
+                   HEAD when it is detached; origin/main for main@{u}
   --verify         exactly one REV
   --show-toplevel  the project directory (where .strata is)
 
@@ -89,6 +89,13 @@ func revParse(r *repo.Repo, rev string, short, abbrevRef bool) (string, error) {
 // abbreviatedRef is git's --abbrev-ref: HEAD's branch (HEAD when
 // detached), or the short name of the branch or tag rev names.
 func abbreviatedRef(r *repo.Repo, rev string) (string, error) {
+	if branch, ok := refs.IsUpstream(rev); ok {
+		ref, err := r.Refs.Upstream(branch)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", rev, err)
+		}
+		return refs.ShortName(ref), nil
+	}
 	if rev == "HEAD" || rev == "@" {
 		head, err := r.Refs.Current()
 		if err != nil {
