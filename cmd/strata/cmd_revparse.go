@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -14,16 +16,18 @@ func init() { register("rev-parse", newRevParseCommand) }
 // which commit a revision names, which branch HEAD is on, where the
 // project is.
 func newRevParseCommand(g *globals) *cobra.Command {
-	var short, abbrevRef, verify, toplevel bool
+	var abbrevRef, verify, toplevel bool
+	var short int // digits of --short[=N]; 0: full ids
 	cmd := &cobra.Command{
-		Use:   "rev-parse [--short | --abbrev-ref] [--verify] REV... | --show-toplevel",
+		Use:   "rev-parse [--short[=N] | --abbrev-ref] [--verify] REV... | --show-toplevel",
 		Short: "Print the commit each revision names",
 		Long: `Print the commit id (sha256:...) of each REV, one a line, in any
 revision syntax strata reads (main~2, HEAD^2, v1, main@{1}, @{u}, ORIG_HEAD,
 :/fix for the youngest commit whose message matches "fix", an id or its
 prefix).
 
-  --short          the 12-digit short id instead
+  --short[=N]      the short id instead: 12 digits (N, at least 4), more
+                   if needed to name one commit only, as git's
   --abbrev-ref     the ref's short name instead: the branch for HEAD, or
                    HEAD when it is detached; origin/main for main@{u}
   --verify         exactly one REV
@@ -31,15 +35,18 @@ prefix).
 
 Exit status: 0 on success, 1 when a REV names nothing, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("short") {
+				short = max(short, refs.MinPrefix) // git's --short=0 too
+			}
 			switch {
-			case toplevel && (len(args) > 0 || short || abbrevRef || verify):
+			case toplevel && (len(args) > 0 || short > 0 || abbrevRef || verify):
 				return usagef("rev-parse --show-toplevel: takes no revision")
 			case toplevel:
 			case len(args) == 0:
 				return usagef("rev-parse: name a revision")
 			case verify && len(args) != 1:
 				return usagef("rev-parse --verify: takes exactly one revision")
-			case short && abbrevRef:
+			case short > 0 && abbrevRef:
 				return usagef("rev-parse: --short and --abbrev-ref do not go together")
 			}
 			r, err := g.openRepo()
@@ -64,15 +71,20 @@ Exit status: 0 on success, 1 when a REV names nothing, 2 on usage errors.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&short, "short", false, "print the short id")
+	cmd.Flags().IntVar(&short, "short", 0, "print the short id: `N` digits (default 12), or more to be unique")
+	cmd.Flags().Lookup("short").NoOptDefVal = strconv.Itoa(shortDigits)
 	cmd.Flags().BoolVar(&abbrevRef, "abbrev-ref", false, "print the ref's short name (HEAD: its branch)")
 	cmd.Flags().BoolVar(&verify, "verify", false, "take exactly one revision")
 	cmd.Flags().BoolVar(&toplevel, "show-toplevel", false, "print the project directory")
 	return cmd
 }
 
-// revParse is one line of rev-parse's output for rev.
-func revParse(r *repo.Repo, rev string, short, abbrevRef bool) (string, error) {
+// shortDigits is how many hex digits strata prints of an id (shortID).
+const shortDigits = 12
+
+// revParse is one line of rev-parse's output for rev; short > 0 prints
+// at least that many digits of the id.
+func revParse(r *repo.Repo, rev string, short int, abbrevRef bool) (string, error) {
 	if abbrevRef {
 		return abbreviatedRef(r, rev)
 	}
@@ -80,10 +92,29 @@ func revParse(r *repo.Repo, rev string, short, abbrevRef bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if short {
-		return shortID(d), nil
+	if short > 0 {
+		return uniqueAbbrev(r.Objects, d, short)
 	}
 	return d.String(), nil
+}
+
+// uniqueAbbrev is git's abbreviation of d: its first n hex digits (at
+// least refs.MinPrefix, the shortest prefix revisions accept), more
+// while other commits share them.
+func uniqueAbbrev(objs interface {
+	CommitsWithPrefix(string) ([]digest.Digest, error)
+}, d digest.Digest, n int) (string, error) {
+	hex := d.Encoded()
+	for n = max(n, refs.MinPrefix); n < len(hex); n++ {
+		ds, err := objs.CommitsWithPrefix(hex[:n])
+		if err != nil {
+			return "", err
+		}
+		if len(ds) <= 1 {
+			return hex[:n], nil
+		}
+	}
+	return hex, nil
 }
 
 // abbreviatedRef is git's --abbrev-ref: HEAD's branch (HEAD when
