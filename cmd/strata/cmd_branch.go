@@ -23,6 +23,7 @@ type branchOptions struct {
 	format           string
 	list, verbose    bool
 	showCurrent      bool
+	filter           refFilter // --contains, --merged, --no-merged
 }
 
 // refJSON is the JSON form of a branch or tag.
@@ -49,7 +50,14 @@ func newBranchCommand(g *globals) *cobra.Command {
   strata branch -a             both (remote ones as remotes/REMOTE/NAME)
   strata branch --format json  list as a JSON array
   strata branch --list 'feat*'  the branches matching a pattern
-  strata branch --show-current  the current branch's name`,
+  strata branch --show-current  the current branch's name
+  strata branch --merged        those whose commits HEAD holds (-d deletes them
+                                safely); --no-merged: the others
+  strata branch --contains v1   those that hold v1's commit
+
+--contains, --merged and --no-merged take REV (default HEAD) as git's do:
+the word after a bare flag is its REV ("--merged main"), so write
+patterns with --list before it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(o.format); err != nil {
 				return err
@@ -57,6 +65,12 @@ func newBranchCommand(g *globals) *cobra.Command {
 			r, err := g.openRepo()
 			if err != nil {
 				return err
+			}
+			if o.filter.active() {
+				if o.del || o.forceDel || o.move || o.showCurrent {
+					return usagef("branch: --contains, --merged and --no-merged only list")
+				}
+				args, o.list = o.filter.takeArgs(args), true
 			}
 			switch {
 			case o.showCurrent:
@@ -70,11 +84,11 @@ func newBranchCommand(g *globals) *cobra.Command {
 			case o.list && (o.del || o.forceDel || o.move):
 				return usagef("branch --list: -d and -m do not list")
 			case o.list && o.remotes:
-				return listRefsMatching(g, r, args, refs.Remotes, o.format)
+				return listRefsMatching(g, r, args, o.filter, refs.Remotes, o.format)
 			case o.list && o.all:
-				return listRefsMatching(g, r, args, refs.Heads, o.format, refs.Remotes)
+				return listRefsMatching(g, r, args, o.filter, refs.Heads, o.format, refs.Remotes)
 			case o.list:
-				return listRefsMatching(g, r, args, refs.Heads, o.format)
+				return listRefsMatching(g, r, args, o.filter, refs.Heads, o.format)
 			case o.del || o.forceDel:
 				if len(args) == 0 {
 					return usagef("branch -d: name the branch to delete")
@@ -113,6 +127,7 @@ func newBranchCommand(g *globals) *cobra.Command {
 	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs)")
 	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "accepted for git's -v: the list always shows each branch's commit and subject")
 	cmd.Flags().BoolVar(&o.showCurrent, "show-current", false, "print the current branch's name (nothing on a detached HEAD)")
+	o.filter.addFlags(cmd.Flags(), true)
 	return cmd
 }
 
@@ -234,16 +249,21 @@ func renameBranch(r *repo.Repo, oldName, newName string, force bool) error {
 // listRefs lists the refs under prefix, then under more (branch -a:
 // remote-tracking branches, named remotes/REMOTE/NAME as git does).
 func listRefs(g *globals, r *repo.Repo, prefix, format string, more ...string) error {
-	return listRefsMatching(g, r, nil, prefix, format, more...)
+	return listRefsMatching(g, r, nil, refFilter{}, prefix, format, more...)
 }
 
 // listRefsMatching is listRefs of the refs whose short name matches one
-// of patterns (shell globs, as git's --list), or of all without any.
-func listRefsMatching(g *globals, r *repo.Repo, patterns []string, prefix, format string, more ...string) error {
+// of patterns (shell globs, as git's --list), or of all without any, and
+// that filter keeps.
+func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFilter, prefix, format string, more ...string) error {
 	for _, p := range patterns {
 		if _, err := path.Match(p, ""); err != nil {
 			return usagef("bad pattern %q: %w", p, err)
 		}
+	}
+	keep, err := filter.keeper(r)
+	if err != nil {
+		return err
 	}
 	all, err := r.Refs.List(prefix)
 	if err != nil {
@@ -264,6 +284,11 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, prefix, forma
 			if matchesAny(patterns, ref.Short()) {
 				list = append(list, ref)
 			}
+		}
+	}
+	if keep != nil {
+		if list, err = keepRefs(list, keep); err != nil {
+			return err
 		}
 	}
 	head, err := r.Refs.Current()
@@ -298,6 +323,21 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, prefix, forma
 		}
 	}
 	return nil
+}
+
+// keepRefs is the refs of list keep keeps.
+func keepRefs(list []refs.Ref, keep func(refs.Ref) (bool, error)) ([]refs.Ref, error) {
+	var out []refs.Ref
+	for _, ref := range list {
+		ok, err := keep(ref)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ref.Short(), err)
+		}
+		if ok {
+			out = append(out, ref)
+		}
+	}
+	return out, nil
 }
 
 // matchesAny reports whether name matches one of patterns; no patterns

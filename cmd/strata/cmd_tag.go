@@ -12,6 +12,7 @@ func init() { register("tag", newTagCommand) }
 func newTagCommand(g *globals) *cobra.Command {
 	var del, force, list bool
 	var format string
+	var filter refFilter
 	cmd := &cobra.Command{
 		Use:   "tag [NAME [REV] | -d NAME... | -l [PATTERN...]]",
 		Short: "List, create or delete tags",
@@ -19,6 +20,7 @@ func newTagCommand(g *globals) *cobra.Command {
   strata tag v1 main     tag main's commit as v1 (default REV: HEAD)
   strata tag -d v1       delete v1
   strata tag -l 'v1.*'   the tags matching a pattern
+  strata tag --contains main~3   the tags whose commit holds main~3 (default HEAD)
   strata tag --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
@@ -27,6 +29,12 @@ func newTagCommand(g *globals) *cobra.Command {
 			r, err := g.openRepo()
 			if err != nil {
 				return err
+			}
+			if filter.active() {
+				if del || force {
+					return usagef("tag --contains: -d and -f do not list")
+				}
+				args, list = filter.takeArgs(args), true
 			}
 			switch {
 			case del:
@@ -47,7 +55,7 @@ func newTagCommand(g *globals) *cobra.Command {
 			case list && (del || force):
 				return usagef("tag --list: -d and -f do not list")
 			case list || len(args) == 0:
-				return listRefsMatching(g, r, args, refs.Tags, format)
+				return listRefsMatching(g, r, args, filter, refs.Tags, format)
 			case len(args) <= 2:
 				rev := "HEAD"
 				if len(args) == 2 {
@@ -62,5 +70,6 @@ func newTagCommand(g *globals) *cobra.Command {
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "move an existing tag")
 	cmd.Flags().BoolVarP(&list, "list", "l", false, "list the tags matching the `PATTERN`s given (shell globs)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	filter.addFlags(cmd.Flags(), false)
 	return cmd
 }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/pflag"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+// refFilter is branch's and tag's --contains, --merged and --no-merged:
+// which refs a listing keeps, as git's.
+type refFilter struct {
+	contains, merged, noMerged revFlag
+}
+
+// revFlag is a flag whose REV is optional as git's are (its
+// LASTARG_DEFAULT): written bare, it takes the word after it, or HEAD
+// when it is last. pflag gives a bare flag its default (HEAD) and the
+// word to the arguments; at records how many arguments came before it,
+// so that takeArgs finds that word.
+type revFlag struct {
+	rev string // "" unset
+	at  int    // len(fs.Args()) when set
+	fs  *pflag.FlagSet
+}
+
+func (v *revFlag) String() string { return v.rev }
+func (v *revFlag) Type() string   { return "string" }
+func (v *revFlag) Set(s string) error {
+	v.rev, v.at = s, len(v.fs.Args())
+	return nil
+}
+
+// addFlags registers the filter's flags; withMerged adds --merged and
+// --no-merged (branch).
+func (f *refFilter) addFlags(fs *pflag.FlagSet, withMerged bool) {
+	add := func(v *revFlag, name, usage string) {
+		v.fs = fs
+		fs.Var(v, name, usage)
+		fs.Lookup(name).NoOptDefVal = refs.HEAD
+	}
+	add(&f.contains, "contains", "list only those whose commit holds `REV` (default HEAD)")
+	if withMerged {
+		add(&f.merged, "merged", "list only those whose commit `REV` holds (default HEAD)")
+		add(&f.noMerged, "no-merged", "list only those whose commit `REV` does not hold (default HEAD)")
+	}
+}
+
+func (f refFilter) active() bool {
+	return f.contains.rev != "" || f.merged.rev != "" || f.noMerged.rev != ""
+}
+
+// takeArgs gives each flag written bare the argument that followed it,
+// if any: "branch --merged main" is main's, "branch --list 'f*'
+// --merged" HEAD's. ("--merged=HEAD x" reads as "--merged x".)
+func (f *refFilter) takeArgs(args []string) []string {
+	taken := map[int]bool{}
+	for _, v := range []*revFlag{&f.contains, &f.merged, &f.noMerged} {
+		if v.rev == refs.HEAD && v.at < len(args) && !taken[v.at] {
+			v.rev, taken[v.at] = args[v.at], true
+		}
+	}
+	var rest []string
+	for i, a := range args {
+		if !taken[i] {
+			rest = append(rest, a)
+		}
+	}
+	return rest
+}
+
+// keeper resolves the filter's revisions and returns whether a ref is
+// kept; nil keeps all.
+func (f refFilter) keeper(r *repo.Repo) (func(refs.Ref) (bool, error), error) {
+	if !f.active() {
+		return nil, nil
+	}
+	resolve := func(flag, rev string) (digest.Digest, error) {
+		if rev == "" {
+			return "", nil
+		}
+		c, err := r.Resolve(rev)
+		if err != nil {
+			return "", fmt.Errorf("--%s %s: %w", flag, rev, err)
+		}
+		return c.ID, nil
+	}
+	contains, err := resolve("contains", f.contains.rev)
+	if err != nil {
+		return nil, err
+	}
+	merged, err := resolve("merged", f.merged.rev)
+	if err != nil {
+		return nil, err
+	}
+	noMerged, err := resolve("no-merged", f.noMerged.rev)
+	if err != nil {
+		return nil, err
+	}
+	return func(ref refs.Ref) (bool, error) {
+		for _, c := range []struct {
+			anc, desc digest.Digest
+			want      bool
+		}{{contains, ref.Target, true}, {ref.Target, merged, true}, {ref.Target, noMerged, false}} {
+			if c.anc == "" || c.desc == "" {
+				continue
+			}
+			ok, err := repo.IsAncestor(r.Objects, c.anc, c.desc)
+			if err != nil || ok != c.want {
+				return false, err
+			}
+		}
+		return true, nil
+	}, nil
+}
