@@ -423,6 +423,18 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	return s, nil
 }
 
+// volumeSources are the host paths -v binds (those that parse: the
+// parent checked them all).
+func (o *runOptions) volumeSources() []string {
+	var out []string
+	for _, v := range o.volumes {
+		if m, err := parseVolume(v); err == nil {
+			out = append(out, m.Source)
+		}
+	}
+	return out
+}
+
 // parseVolume reads docker's -v SRC:DST[:ro|rw].
 func parseVolume(v string) (exec.Mount, error) {
 	parts := strings.Split(v, ":")

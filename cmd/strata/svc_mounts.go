@@ -21,8 +21,10 @@ import (
 //
 // An overlay at / or above keep or repoDir stays: strata in a container
 // runs on one (its root), and detaching it would take /proc, the
-// repository and the tree with it.
-func detachInheritedOverlays(keep, repoDir string) error {
+// repository and the tree with it. So does one a volume binds (the
+// source's own mount, one above it, or one below it that the recursive
+// bind takes along): the container must see what the host sees there.
+func detachInheritedOverlays(keep, repoDir string, volumes []string) error {
 	ms, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("overlay"))
 	if err != nil {
 		return err
@@ -31,7 +33,11 @@ func detachInheritedOverlays(keep, repoDir string) error {
 	for _, m := range ms {
 		points = append(points, m.Mountpoint)
 	}
-	for _, p := range overlaysToDetach(points, realPath(keep), realPath(repoDir)) {
+	var sources []string
+	for _, v := range volumes {
+		sources = append(sources, realPath(v))
+	}
+	for _, p := range overlaysToDetach(points, realPath(keep), realPath(repoDir), sources) {
 		// Detaching a mount detaches those below it as well: a later
 		// one may be gone already (EINVAL).
 		unix.Unmount(p, unix.MNT_DETACH)
@@ -40,13 +46,21 @@ func detachInheritedOverlays(keep, repoDir string) error {
 }
 
 // overlaysToDetach picks, of the overlay mount points, those that are not
-// /, keep, or at or above keep or repoDir.
-func overlaysToDetach(points []string, keep, repoDir string) []string {
+// /, keep, at or above keep or repoDir, or at, above or below a volume's
+// source.
+func overlaysToDetach(points []string, keep, repoDir string, sources []string) []string {
 	var out []string
+next:
 	for _, p := range points {
-		if p != "/" && !within(keep, p) && !within(repoDir, p) {
-			out = append(out, p)
+		if p == "/" || within(keep, p) || within(repoDir, p) {
+			continue
 		}
+		for _, src := range sources {
+			if within(src, p) || within(p, src) {
+				continue next
+			}
+		}
+		out = append(out, p)
 	}
 	return out
 }

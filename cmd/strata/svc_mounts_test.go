@@ -81,9 +81,37 @@ func mountOverlay(t *testing.T) string {
 // on an overlay root); it lets go of the rest, even beside them.
 func TestOverlaysToDetach(t *testing.T) {
 	points := []string{"/", "/srv", "/srv/env/tree", "/home/u/proj", "/var/lib/docker/overlay2/x/merged", "/srv/env-other", "/home/u/proj2/rootfs"}
-	got := overlaysToDetach(points, "/srv/env/tree", "/home/u/proj")
+	got := overlaysToDetach(points, "/srv/env/tree", "/home/u/proj", nil)
 	want := []string{"/var/lib/docker/overlay2/x/merged", "/srv/env-other", "/home/u/proj2/rootfs"}
 	if !slices.Equal(got, want) {
 		t.Errorf("detach %q, want %q", got, want)
+	}
+	// Volumes: the source's own overlay, one above it, one below it stay.
+	got = overlaysToDetach(points, "/srv/env/tree", "/home/u/proj", []string{"/var/lib/docker/overlay2/x/merged/data", "/home/u/proj2"})
+	want = []string{"/srv/env-other"}
+	if !slices.Equal(got, want) {
+		t.Errorf("with volumes: detach %q, want %q", got, want)
+	}
+}
+
+// TestVolumeOnOverlay: a detached run's volume whose source is an overlay
+// (another checkout, another tool's container) shows what the host sees
+// there, and what the container writes lands in it.
+func TestVolumeOnOverlay(t *testing.T) {
+	dir := busyboxRepo(t)
+	other := mountOverlay(t)
+	if err := os.WriteFile(filepath.Join(other, "seen"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	name := startService(t, dir, "--network", "none", "-v", other+":/o", "--rev", "main", "--", "sh", "-c", "ls /o; echo w > /o/written")
+	out := mustStrata(t, dir, "wait", name)
+	if strings.TrimSpace(out) != "0" {
+		t.Fatalf("wait: %q", out)
+	}
+	if logs := mustStrata(t, dir, "logs", name); !strings.Contains(logs, "seen") {
+		t.Errorf("the container did not see the overlay's file; it listed %q", logs)
+	}
+	if _, err := os.Stat(filepath.Join(other, "written")); err != nil {
+		t.Errorf("what the container wrote is not in the overlay: %v", err)
 	}
 }

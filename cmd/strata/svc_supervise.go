@@ -74,7 +74,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		s.save()
 		return fail(exec.CodeRuntime, fmt.Errorf("run --rev %s: %w", o.rev, err))
 	}
-	if err := detachInheritedOverlays(w.Target(), r.Dir); err != nil {
+	if err := detachInheritedOverlays(w.Target(), r.Dir, o.volumeSources()); err != nil {
 		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
 	}
 	res, _ := o.resources() // checked by the parent
