@@ -7,11 +7,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	osexec "os/exec"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -268,6 +270,9 @@ func prepare(spec *Spec) (*initConfig, error) {
 		if !strings.HasPrefix(m.Target, "/") {
 			return nil, runtimeErr("mount target %q: not an absolute path", m.Target)
 		}
+		if err := checkMountTarget(m.Target); err != nil {
+			return nil, runtimeErr("%w", err)
+		}
 		if m.Type != "tmpfs" && !filepath.IsAbs(m.Source) {
 			return nil, runtimeErr("mount source %q: not an absolute path", m.Source)
 		}
@@ -462,4 +467,18 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// checkMountTarget refuses targets a mount cannot take: / (the root is
+// the revision) and /proc or below (proc is mounted over it after the
+// spec's mounts, so such a mount would be hidden, and its mount point
+// made in the tree), as docker and runc refuse them.
+func checkMountTarget(target string) error {
+	switch t := path.Clean(target); {
+	case t == "/":
+		return fmt.Errorf("mount target %s: the root cannot be a mount", target)
+	case t == "/proc" || strings.HasPrefix(t, "/proc/"):
+		return fmt.Errorf("mount target %s: /proc and below cannot be mounts", target)
+	}
+	return nil
 }
