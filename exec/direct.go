@@ -223,12 +223,13 @@ func (c *container) startOnThread(cfg *initConfig) (err error) {
 // cfg.Terminal, opens its pty there: c.master, and the slave it returns.
 // Its errors carry the exit code to report.
 func (c *container) commandInRoot(cfg *initConfig) (command, *os.File, error) {
+	// The working directory first: a relative command is found from it.
+	if err := enterCwd(cfg); err != nil {
+		return command{}, nil, &ExitError{Code: CodeRuntime, Err: err}
+	}
 	cmd, code, err := resolveCommand(cfg)
 	if err != nil {
 		return cmd, nil, &ExitError{Code: code, Err: err}
-	}
-	if err := enterCwd(cfg); err != nil {
-		return cmd, nil, &ExitError{Code: CodeRuntime, Err: err}
 	}
 	unix.Umask(0o022) // this thread's own: it unshared its fs context
 	if !cfg.Terminal {

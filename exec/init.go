@@ -223,14 +223,16 @@ func enterCwd(cfg *initConfig) error {
 // startProcess confines this thread and execs the user's command. It
 // returns only on failure, with the exit code to report.
 func startProcess(cfg *initConfig) (int, error) {
+	// The working directory first: a relative command (./run.sh) is
+	// found from there, as runc and docker find it.
+	if err := enterCwd(cfg); err != nil {
+		return CodeRuntime, err
+	}
 	cmd, code, err := resolveCommand(cfg)
 	if err != nil {
 		return code, err
 	}
 	cred, env, argv0 := cmd.cred, cmd.env, cmd.argv0
-	if err := enterCwd(cfg); err != nil {
-		return CodeRuntime, err
-	}
 	if cfg.Terminal {
 		if err := setupTerminal(cfg, cred); err != nil {
 			return CodeRuntime, fmt.Errorf("start container: %w", err)
@@ -339,6 +341,9 @@ func rawErrno(_, _ uintptr, e unix.Errno) error {
 // lookPath resolves name like execvp does, inside the new root. Its errors
 // are *ExitError with code 126 or 127.
 func lookPath(name, pathEnv string) (string, error) {
+	if name == "" {
+		return "", &ExitError{Code: CodeNotFound, Err: errors.New(`exec "": executable file not found in $PATH`)}
+	}
 	if strings.Contains(name, "/") {
 		return name, checkExecutable(name)
 	}

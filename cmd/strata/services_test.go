@@ -327,6 +327,10 @@ func TestServiceExec(t *testing.T) {
 	if got := mustStrata(t, dir, "exec", "web", "cat", "/proc/self/cgroup"); !strings.Contains(got, "devices:/\n") {
 		t.Fatalf("joined process is not at the root of the run's cgroup namespace:\n%s", got)
 	}
+	// A relative command is found from -w, as docker exec finds it.
+	if got := mustStrata(t, dir, "exec", "-w", "/bin", "web", "./echo", "rel"); got != "rel\n" {
+		t.Errorf("exec -w /bin web ./echo rel: %q", got)
+	}
 	cmd := strataCmd(dir, "exec", "web", "sh", "-c", "exit 4")
 	if err := cmd.Run(); cmd.ProcessState.ExitCode() != 4 {
 		t.Fatalf("exit code %v, want the command's 4", err)
