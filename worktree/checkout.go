@@ -21,6 +21,9 @@ import (
 type CheckoutOptions struct {
 	Rev       string // branch, tag, or any revision; "" for HEAD
 	NewBranch string // create this branch at Rev (or HEAD) and switch to it
+	// ResetBranch lets NewBranch exist already: it is moved to Rev
+	// (checkout -B, switch -C).
+	ResetBranch bool
 	Detach    bool   // detach HEAD even when Rev is a branch
 	Force     bool   // discard uncommitted changes; mount over a non-empty target
 }
@@ -62,13 +65,18 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		unlock()
 		return nil, err
 	}
-	// The branch -b made, taken back if a first checkout of an extra
-	// work tree then fails (its state and HEAD go too).
+	// The branch -b made (or -B moved from wasAt), taken back if a first
+	// checkout of an extra work tree then fails (its state and HEAD go
+	// too).
 	var created string
-	var createdAt digest.Digest
+	var createdAt, wasAt digest.Digest
 	defer func() {
 		if err != nil && created != "" && !existed && w.Name != MainName {
-			_ = w.Repo.Refs.Delete(created, createdAt, "checkout: failed, branch taken back")
+			if wasAt != "" {
+				_ = w.Repo.Refs.Update(created, wasAt, createdAt, "checkout: failed, branch put back")
+			} else {
+				_ = w.Repo.Refs.Delete(created, createdAt, "checkout: failed, branch taken back")
+			}
 		}
 		unlock()
 		if err != nil && !existed && w.Name != MainName && errors.Is(dirErr, fs.ErrNotExist) {
@@ -110,10 +118,16 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		if start == "" {
 			start = "HEAD"
 		}
-		if err := w.Repo.Refs.Update(branch, id, "", "branch: Created from "+start); err != nil {
+		old, msg := digest.Digest(""), "branch: Created from "+start
+		if o.ResetBranch {
+			if cur, err := w.Repo.Refs.Read(branch); err == nil {
+				old, msg = cur, "branch: Reset to "+start
+			}
+		}
+		if err := w.Repo.Refs.Update(branch, id, old, msg); err != nil {
 			return fmt.Errorf("checkout: -b %s: %w", o.NewBranch, err)
 		}
-		created, createdAt = branch, id
+		created, createdAt, wasAt = branch, id, old
 		return nil
 	}
 	if !existed {
@@ -210,7 +224,7 @@ func (w *Worktree) target2(o CheckoutOptions) (*objects.Commit, string, error) {
 		if err := refs.CheckName(name); err != nil {
 			return nil, "", err
 		}
-		if rs.Exists(name) {
+		if rs.Exists(name) && !o.ResetBranch {
 			return nil, "", fmt.Errorf("-b %s: %w", o.NewBranch, refs.ErrExists)
 		}
 		// Created by Checkout once nothing can refuse the switch, so that

@@ -19,16 +19,20 @@ func init() { register("checkout", newCheckoutCommand) }
 
 type checkoutFlags struct {
 	newBranch string
+	resetTo   string // -B: create or move this branch
 	detach    bool
 	force     bool
 	path      string
 	quiet     bool
+	// branchOnly: REV must be a branch unless a new one is made or HEAD
+	// detached (switch).
+	branchOnly bool
 }
 
 func newCheckoutCommand(g *globals) *cobra.Command {
 	var o checkoutFlags
 	cmd := &cobra.Command{
-		Use:   "checkout [-b NEW] [--detach] [--force] [--path DIR] [REV] | [REV] -- PATH...",
+		Use:   "checkout [-b|-B NEW] [--detach] [--force] [--path DIR] [REV] | [REV] -- PATH...",
 		Short: "Mount a revision as the work tree",
 		Long: `Mount REV (default HEAD) at <project>/rootfs as an overlay: the revision's
 layers, unpacked once into .strata/snapshots, are its read-only lowers, and
@@ -37,6 +41,7 @@ every change lands in .strata/worktree/upper until it is committed.
   strata checkout main              # attach HEAD to branch main
   strata checkout v1                # any other revision detaches HEAD
   strata checkout -b feature v1     # new branch at v1 (default HEAD)
+  strata checkout -B feature v2     # the same, or move feature to v2 if it exists
   strata checkout -                 # back to the branch (or commit) before: git's @{-1}
   strata checkout main~3 -- /etc/motd   # restore one file from a revision (see restore)
   strata checkout --path /srv/env2 dev   # a second work tree elsewhere
@@ -60,8 +65,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				// git's checkout [REV] -- PATH: restore, HEAD stays.
-				if o.newBranch != "" || o.detach || o.force {
-					return usagef("checkout -- PATH: -b, --detach and --force do not apply to restoring paths")
+				if o.newBranch != "" || o.resetTo != "" || o.detach || o.force {
+					return usagef("checkout -- PATH: -b, -B, --detach and --force do not apply to restoring paths")
 				}
 				rev := "HEAD"
 				if n == 1 {
@@ -73,38 +78,64 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if len(args) == 1 {
 				rev = args[0]
 			}
-			r, w, err := openWorktree(g, o.path)
-			if err != nil {
+			if err := excludeEachOther(cmd, "branch", "force-branch", "detach"); err != nil {
 				return err
 			}
-			if rev, err = previousCheckout(w, rev); err != nil {
-				return fmt.Errorf("checkout: %w", err)
-			}
-			if o.quiet {
-				// Feedback goes (the commits a detached HEAD leaves
-				// behind too, as git's -q); errors are printed by run
-				// to the stderr it holds.
-				g.stdout, g.stderr = io.Discard, io.Discard
-			}
-			before, _ := w.Head()
-			c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: o.newBranch, Detach: o.detach, Force: o.force})
-			if err != nil {
-				return err
-			}
-			if before.Detached() && c != nil {
-				if err := warnLeftBehind(g.stderr, r, before.Commit, c.ID); err != nil {
-					return err
-				}
-			}
-			return printHeadMoved(g, r, w, c, o.newBranch != "")
+			return runCheckout(cmd, g, o, rev)
 		},
 	}
 	cmd.Flags().StringVarP(&o.newBranch, "branch", "b", "", "create branch `NEW` at REV and switch to it")
+	cmd.Flags().StringVarP(&o.resetTo, "force-branch", "B", "", "as -b, but move branch `NEW` to REV if it exists")
 	cmd.Flags().BoolVar(&o.detach, "detach", false, "detach HEAD even if REV is a branch")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "discard uncommitted changes; mount over a non-empty directory; swap the mount while processes use it")
 	cmd.Flags().StringVar(&o.path, "path", "", "check out in `DIR`, a second work tree, instead of <project>/rootfs")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
+}
+
+// runCheckout switches the work tree o names to rev (checkout, switch).
+func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) error {
+	newBranch, reset := o.newBranch, false
+	if o.resetTo != "" {
+		newBranch, reset = o.resetTo, true
+	}
+	r, w, err := openWorktree(g, o.path)
+	if err != nil {
+		return err
+	}
+	if rev, err = previousCheckout(w, rev); err != nil {
+		return fmt.Errorf("%s: %w", cmd.Name(), err)
+	}
+	if o.branchOnly && newBranch == "" && !o.detach && rev != "" && !r.Refs.Exists(refs.Heads+rev) {
+		if _, err := w.Resolve(rev); err != nil {
+			return fmt.Errorf("%s: invalid reference: %w", cmd.Name(), err)
+		}
+		return fmt.Errorf("%s: a branch is expected, got %s; to look at a commit, use --detach", cmd.Name(), pathquote.Quote(rev))
+	}
+	if o.quiet {
+		// Feedback goes (the commits a detached HEAD leaves
+		// behind too, as git's -q); errors are printed by run
+		// to the stderr it holds.
+		g.stdout, g.stderr = io.Discard, io.Discard
+	}
+	before, _ := w.Head()
+	how := branchKept
+	if newBranch != "" {
+		how = branchCreated
+		if reset && r.Refs.Exists(refs.Heads+newBranch) {
+			how = branchReset
+		}
+	}
+	c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, ResetBranch: reset, Detach: o.detach, Force: o.force})
+	if err != nil {
+		return err
+	}
+	if before.Detached() && c != nil {
+		if err := warnLeftBehind(g.stderr, r, before.Commit, c.ID); err != nil {
+			return err
+		}
+	}
+	return printHeadMoved(g, r, w, c, how)
 }
 
 // previousCheckout reads git's "-" and "@{-N}" as what HEAD was on
@@ -130,8 +161,15 @@ func previousCheckout(w *worktree.Worktree, rev string) (string, error) {
 	return prev, nil
 }
 
+// What a switch did to the branch it names, for printHeadMoved.
+const (
+	branchKept    = iota // an existing branch, or none
+	branchCreated        // -b, or -B of a new name
+	branchReset          // -B of an existing branch
+)
+
 // printHeadMoved says where HEAD is now, as git does.
-func printHeadMoved(g *globals, r *repo.Repo, w *worktree.Worktree, c *objects.Commit, created bool) error {
+func printHeadMoved(g *globals, r *repo.Repo, w *worktree.Worktree, c *objects.Commit, how int) error {
 	h, err := w.Head()
 	if err != nil {
 		return err
@@ -141,8 +179,10 @@ func printHeadMoved(g *globals, r *repo.Repo, w *worktree.Worktree, c *objects.C
 		where = rel
 	}
 	switch {
-	case h.Branch != "" && created:
+	case h.Branch != "" && how == branchCreated:
 		fmt.Fprintf(g.stdout, "Switched to a new branch '%s' in %s\n", refs.ShortName(h.Branch), where)
+	case h.Branch != "" && how == branchReset:
+		fmt.Fprintf(g.stdout, "Switched to and reset branch '%s' in %s\n", refs.ShortName(h.Branch), where)
 	case h.Branch != "":
 		fmt.Fprintf(g.stdout, "Switched to branch '%s' in %s\n", refs.ShortName(h.Branch), where)
 	case c != nil:
@@ -188,4 +228,23 @@ func openWorktree(g *globals, path string) (*repo.Repo, *worktree.Worktree, erro
 		w.Link() // HEAD is the one of the work tree acted on
 	}
 	return r, w, err
+}
+
+// excludeEachOther is a usage error when more than one of the flags
+// names was given: "checkout: -b and -B exclude each other".
+func excludeEachOther(cmd *cobra.Command, names ...string) error {
+	var given []string
+	for _, n := range names {
+		if f := cmd.Flags().Lookup(n); f != nil && f.Changed {
+			if f.Shorthand != "" {
+				given = append(given, "-"+f.Shorthand)
+			} else {
+				given = append(given, "--"+n)
+			}
+		}
+	}
+	if len(given) > 1 {
+		return usagef("%s: %s exclude each other", cmd.Name(), strings.Join(given, " and "))
+	}
+	return nil
 }

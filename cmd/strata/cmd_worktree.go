@@ -142,7 +142,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			return printHeadMoved(g, r, w, c, o.NewBranch != "")
+			how := branchKept
+			if o.NewBranch != "" {
+				how = branchCreated
+			}
+			return printHeadMoved(g, r, w, c, how)
 		},
 	}
 	add.Flags().StringVarP(&newBranch, "branch", "b", "", "create branch `NEW` at REV (default HEAD) and check it out")

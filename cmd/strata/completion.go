@@ -87,7 +87,7 @@ func addCompletions(g *globals, root *cobra.Command) {
 	revs := completeRevs(g)
 	for _, c := range root.Commands() {
 		switch c.Name() {
-		case "checkout", "log", "show", "reset", "export", "merge", "rebase", "cherry-pick", "revert":
+		case "checkout", "switch", "log", "show", "reset", "export", "merge", "rebase", "cherry-pick", "revert":
 			c.ValidArgsFunction = revs
 		case "diff":
 			c.ValidArgsFunction = func(cmd *cobra.Command, args []string, tc string) ([]string, cobra.ShellCompDirective) {

@@ -108,7 +108,7 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 var writingCommands = map[string]bool{
 	"import": true, "commit": true, "build": true, "fetch": true, "pull": true,
 	"merge": true, "rebase": true, "cherry-pick": true, "revert": true,
-	"reset": true, "export": true, "push": true, "checkout": true, "worktree": true, "restore": true,
+	"reset": true, "export": true, "push": true, "checkout": true, "switch": true, "worktree": true, "restore": true,
 }
 
 // writingCommandList names writingCommands for gc's help, sorted, in

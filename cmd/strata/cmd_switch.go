@@ -1,0 +1,57 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func init() { register("switch", newSwitchCommand) }
+
+// switch is git's: checkout's branch half, which takes branches only
+// unless told to make one or to detach HEAD.
+func newSwitchCommand(g *globals) *cobra.Command {
+	var o checkoutFlags
+	var create, force string
+	cmd := &cobra.Command{
+		Use:   "switch [-c|--force-create NEW] [--detach] [--discard-changes] [--path DIR] [BRANCH|START]",
+		Short: "Switch the work tree to a branch",
+		Long: `Switch the work tree to BRANCH, as git switch does: checkout for
+branches. A revision that is not a branch is refused unless --detach;
+-c makes a new branch at START (default HEAD), --force-create makes it
+or moves it there (git's -C: strata's -C is the global --chdir, as git's
+own -C DIR). "-" is the branch before.
+
+  strata switch dev                 # attach HEAD to branch dev
+  strata switch -c feature v1       # new branch at v1
+  strata switch --force-create feature v2   # make or move feature to v2
+  strata switch --detach main~2     # look at a commit
+  strata switch -                   # back to the branch before
+
+Switching to another commit with uncommitted changes is refused, listing
+them, unless --discard-changes.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rev := ""
+			if len(args) == 1 {
+				rev = args[0]
+			}
+			if err := excludeEachOther(cmd, "create", "force-create", "detach"); err != nil {
+				return err
+			}
+			if rev == "" && create == "" && force == "" && !o.detach {
+				return usagef("switch: name a BRANCH, or -c NEW")
+			}
+			o.newBranch, o.resetTo, o.branchOnly = create, force, true
+			return runCheckout(cmd, g, o, rev)
+		},
+	}
+	cmd.Flags().StringVarP(&create, "create", "c", "", "create branch `NEW` at START and switch to it")
+	// git's -C: strata's -C is the global --chdir, as git's own -C DIR.
+	cmd.Flags().StringVar(&force, "force-create", "", "as -c, but move branch `NEW` to START if it exists")
+	cmd.Flags().BoolVarP(&o.detach, "detach", "d", false, "detach HEAD at the revision")
+	cmd.Flags().BoolVarP(&o.force, "discard-changes", "f", false, "discard uncommitted changes")
+	cmd.Flags().StringVar(&o.path, "path", "", "switch the second work tree at `DIR`")
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")
+	return cmd
+}
