@@ -24,8 +24,8 @@ type CheckoutOptions struct {
 	// ResetBranch lets NewBranch exist already: it is moved to Rev
 	// (checkout -B, switch -C).
 	ResetBranch bool
-	Detach    bool   // detach HEAD even when Rev is a branch
-	Force     bool   // discard uncommitted changes; mount over a non-empty target
+	Detach      bool // detach HEAD even when Rev is a branch
+	Force       bool // discard uncommitted changes; mount over a non-empty target
 }
 
 // DirtyError lists the changes a switch would discard. It wraps ErrDirty.
