@@ -22,7 +22,7 @@ type CheckoutOptions struct {
 	Rev       string // branch, tag, or any revision; "" for HEAD
 	NewBranch string // create this branch at Rev (or HEAD) and switch to it
 	// ResetBranch lets NewBranch exist already: it is moved to Rev
-	// (checkout -B, switch -C).
+	// (checkout -B, switch --force-create).
 	ResetBranch bool
 	Detach      bool // detach HEAD even when Rev is a branch
 	Force       bool // discard uncommitted changes; mount over a non-empty target
