@@ -214,7 +214,16 @@ func enterCwd(cfg *initConfig) error {
 	if cwd == "" {
 		cwd = "/"
 	}
-	if err := unix.Chdir(cwd); err != nil {
+	err := unix.Chdir(cwd)
+	if errors.Is(err, unix.ENOENT) && !cfg.Joined {
+		// As docker's run -w: a missing working directory is made, in
+		// the container's root (this is after pivot_root), as root and
+		// 0755. An exec into a running container does not make one.
+		if mkErr := os.MkdirAll(cwd, 0o755); mkErr == nil {
+			err = unix.Chdir(cwd)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("start container: chdir %s: %w", cwd, err)
 	}
 	return nil
