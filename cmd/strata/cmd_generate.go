@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/spf13/cobra"
@@ -51,6 +52,20 @@ systemd restarts the supervisor only if it dies.`,
 				return err
 			}
 			strata := systemdQuote(exe) + " -C " + systemdQuote(r.Dir)
+			// stop's -t, and how long systemd gives it: the run's
+			// --stop-timeout unless -t says otherwise; forever is -1.
+			secs, stopSec := stopTimeout, ""
+			if d := s.stopTimeout(); !cmd.Flags().Changed("time") {
+				secs = int(d / time.Second)
+				if d < 0 {
+					secs = -1
+				}
+			}
+			if secs < 0 {
+				secs, stopSec = -1, "infinity"
+			} else {
+				stopSec = strconv.Itoa(secs + 10)
+			}
 			fmt.Fprintf(g.stdout, `# strata-%[1]s.service, made by: strata generate systemd %[1]s
 [Unit]
 Description=strata run %[1]s (%[2]s)
@@ -63,17 +78,17 @@ Type=forking
 ExecStart=%[4]s restart -t %[6]d %[1]s
 ExecStop=%[4]s stop -t %[6]d %[1]s
 PIDFile=%[5]s
-TimeoutStopSec=%[7]d
+TimeoutStopSec=%[7]s
 Restart=on-failure
 
 [Install]
 WantedBy=multi-user.target
 `, s.st.Name, systemdText(strings.Join(s.st.Command, " ")), systemdQuote(r.Dir), strata,
-				systemdQuote(s.path("supervisor.pid")), stopTimeout, stopTimeout+10)
+				systemdQuote(s.path("supervisor.pid")), secs, stopSec)
 			return nil
 		},
 	}
-	sd.Flags().IntVarP(&stopTimeout, "time", "t", 10, "seconds stop waits before SIGKILL")
+	sd.Flags().IntVarP(&stopTimeout, "time", "t", defaultStopTimeout, "seconds stop waits before SIGKILL (default: the run's --stop-timeout, else 10; -1: forever)")
 	gen.AddCommand(sd)
 	return gen
 }

@@ -117,7 +117,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringVar(&o.name, "name", "", "name the detached run (default: a generated adjective_noun)")
 	f.StringVar(&o.restart, "restart", "no", "restart a detached run: no, on-failure[:N], always or unless-stopped")
 	f.BoolVar(&o.rm, "rm", false, "remove the run (and its throwaway tree) when it ends")
-	f.IntVar(&o.stopTimeout, "stop-timeout", 10, "seconds between a forwarded SIGTERM, SIGINT or SIGHUP and SIGKILL (0: never)")
+	f.IntVar(&o.stopTimeout, "stop-timeout", defaultStopTimeout, "seconds between a forwarded SIGTERM, SIGINT or SIGHUP and SIGKILL, and what stop and restart wait for a detached run without -t (0 or -1: forever)")
 	return cmd
 }
 
@@ -493,6 +493,9 @@ func (o runOptions) resources() (exec.Resources, error) {
 	res := exec.Resources{CPUs: o.cpus, PidsLimit: o.pidsLimit}
 	if o.pidsLimit == -1 {
 		res.PidsLimit = 0 // docker's "unlimited"
+	}
+	if o.stopTimeout < -1 {
+		return res, usagef("--stop-timeout %d: want seconds, or 0 or -1 to wait forever", o.stopTimeout)
 	}
 	if o.cpus < 0 || o.pidsLimit < -1 {
 		return res, usagef("--cpus must not be negative, nor --pids-limit below -1 (unlimited)")

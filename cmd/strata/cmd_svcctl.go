@@ -40,7 +40,8 @@ func forEachRun(g *globals, names []string, fn func(r *repo.Repo, s *svc) error)
 }
 
 // stopSvc asks the run to end: no more restarts, SIGTERM to its pid 1,
-// SIGKILL once timeout has passed; it returns when the supervisor is gone.
+// SIGKILL once timeout has passed (0: at once, without SIGTERM; negative:
+// never); it returns when the supervisor is gone.
 func stopSvc(s *svc, timeout time.Duration) error {
 	// Also on an ended run: the user stopped it, which start --all
 	// respects for unless-stopped (a new supervisor removes the mark).
@@ -55,11 +56,11 @@ func stopSvc(s *svc, timeout time.Duration) error {
 	for s.live() {
 		s.reload()
 		if pid, ok := s.containerPid(); ok {
-			if !termSent && timeout > 0 {
+			if !termSent && timeout != 0 {
 				unix.Kill(pid, unix.SIGTERM)
 				termSent = true
 			}
-			if !killSent && !time.Now().Before(deadline) {
+			if !killSent && timeout >= 0 && !time.Now().Before(deadline) {
 				unix.Kill(pid, unix.SIGKILL)
 				killSent = true
 			}
@@ -69,15 +70,30 @@ func stopSvc(s *svc, timeout time.Duration) error {
 	return nil
 }
 
+// stopTimeoutFlag adds stop's and restart's -t: seconds before SIGKILL,
+// by default the run's --stop-timeout. The function returns it for s.
+func stopTimeoutFlag(cmd *cobra.Command) func(s *svc) time.Duration {
+	secs := cmd.Flags().IntP("time", "t", defaultStopTimeout, "seconds to wait for the run to exit before SIGKILL (default: the run's --stop-timeout, else 10; 0: at once; -1: forever)")
+	return func(s *svc) time.Duration {
+		if !cmd.Flags().Changed("time") {
+			return s.stopTimeout()
+		}
+		if *secs < 0 {
+			return -1
+		}
+		return time.Duration(*secs) * time.Second
+	}
+}
+
 func newStopCommand(g *globals) *cobra.Command {
-	var secs int
+	var timeout func(*svc) time.Duration
 	cmd := &cobra.Command{
 		Use:   "stop [-t SECONDS] NAME...",
 		Short: "Stop detached runs: SIGTERM, then SIGKILL after -t seconds",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
-				if err := stopSvc(s, time.Duration(secs)*time.Second); err != nil {
+				if err := stopSvc(s, timeout(s)); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
 				}
 				fmt.Fprintln(g.stdout, s.st.Name)
@@ -85,7 +101,7 @@ func newStopCommand(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().IntVarP(&secs, "time", "t", 10, "seconds to wait for the run to exit before SIGKILL")
+	timeout = stopTimeoutFlag(cmd)
 	return cmd
 }
 
@@ -154,14 +170,14 @@ func newWaitCommand(g *globals) *cobra.Command {
 }
 
 func newRestartCommand(g *globals) *cobra.Command {
-	var secs int
+	var timeout func(*svc) time.Duration
 	cmd := &cobra.Command{
 		Use:   "restart [-t SECONDS] NAME...",
 		Short: "Stop detached runs (as stop does) and start them again",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
-				if err := stopSvc(s, time.Duration(secs)*time.Second); err != nil {
+				if err := stopSvc(s, timeout(s)); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
 				}
 				if err := s.reload(); err != nil {
@@ -175,7 +191,7 @@ func newRestartCommand(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().IntVarP(&secs, "time", "t", 10, "seconds to wait for the run to exit before SIGKILL")
+	timeout = stopTimeoutFlag(cmd)
 	return cmd
 }
 

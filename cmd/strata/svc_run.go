@@ -76,7 +76,8 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 		argv = withName(argv, name)
 	}
 	s.st = svcState{Name: name, Rev: o.rev, Argv: argv, Cwd: cwd, Restart: o.restart,
-		Status: "created", Created: time.Now().UTC(), Log: s.path("log"), Remove: o.rm}
+		Status: "created", Created: time.Now().UTC(), Log: s.path("log"), Remove: o.rm,
+		StopTimeout: &o.stopTimeout}
 	for _, p := range ports {
 		s.st.Ports = append(s.st.Ports, p.String())
 	}

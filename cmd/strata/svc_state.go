@@ -47,6 +47,10 @@ type svcState struct {
 	Log      string    `json:"log"`
 	Tree     string    `json:"tree,omitempty"` // throwaway work tree target (--rev)
 	Remove   bool      `json:"remove,omitempty"`
+	// StopTimeout is run's --stop-timeout: what stop and restart wait
+	// without -t before SIGKILL, in seconds (0 or -1: forever). nil in
+	// a state recorded before it was: docker's default, 10.
+	StopTimeout *int `json:"stop_timeout,omitempty"`
 	// What exec needs to confine a joined process as the container is.
 	Env        []string `json:"env,omitempty"`
 	User       string   `json:"user,omitempty"`
@@ -186,6 +190,23 @@ func (s *svc) status() (string, int) {
 	}
 	return s.st.Status, code
 }
+
+// stopTimeout is how long stop and restart wait for the run before
+// SIGKILL when -t is not given: its --stop-timeout, as docker's; a
+// negative value waits forever.
+func (s *svc) stopTimeout() time.Duration {
+	if s.st.StopTimeout == nil {
+		return defaultStopTimeout * time.Second
+	}
+	if n := *s.st.StopTimeout; n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	return -1
+}
+
+// defaultStopTimeout is run's --stop-timeout and stop's -t when not
+// given, in seconds: docker's.
+const defaultStopTimeout = 10
 
 // containerPid returns the pid of the run's container pid 1 if it runs
 // now: a child of the live supervisor (so never a reused pid).
