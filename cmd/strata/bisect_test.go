@@ -22,7 +22,7 @@ func bisectRepo(t *testing.T, n int) string {
 	t.Helper()
 	dir := busyboxRepo(t)
 	for i := 1; i <= n; i++ {
-		mustStrata(t, dir, "run", "--rev", "main", "--commit", "-m", fmt.Sprintf("c%d", i), "--", "touch", fmt.Sprintf("/f%d", i))
+		mustStrata(t, dir, "run", "--rev", "main", "--commit", "--message", fmt.Sprintf("c%d", i), "--", "touch", fmt.Sprintf("/f%d", i))
 	}
 	return dir
 }

@@ -83,14 +83,19 @@ command cannot be executed, 127 when it was not found.`,
 		},
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exitCodeError{code: exec.CodeRuntime, err: cleanFlagError(err)}
+		err = cleanFlagError(err)
+		if strings.HasSuffix(err.Error(), "'h' in -h") {
+			// -h alone: the user may have meant help.
+			err = fmt.Errorf("%w (-h is --hostname, as docker's; help is --help)", err)
+		}
+		return exitCodeError{code: exec.CodeRuntime, err: err}
 	})
 	f := cmd.Flags()
 	f.SetInterspersed(false) // flags after COMMAND belong to it
 	f.StringVar(&o.rev, "rev", "", "run on a throwaway overlay of `REV` instead of the checkout")
 	f.StringVar(&o.path, "path", "", "run in the work tree at `DIR` (default: the one the current directory is in)")
 	f.BoolVar(&o.commit, "commit", false, "with --rev: commit the changes if the command exits 0")
-	f.StringVarP(&o.message, "message", "m", "", "with --commit: the commit message")
+	f.StringVar(&o.message, "message", "", "with --commit: the commit message")
 	f.StringVarP(&o.branch, "branch", "b", "", "with --commit: put the commit on new branch `NAME`")
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin attached")
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal")
@@ -101,7 +106,8 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container")
 	f.StringVarP(&o.user, "user", "u", "", "`USER[:GROUP]` to run as (names from the root's /etc/passwd)")
 	f.StringArrayVar(&o.groupAdd, "group-add", nil, "add a supplementary `GROUP` (name or gid)")
-	f.StringVar(&o.hostname, "hostname", "", "container host name")
+	f.StringVarP(&o.hostname, "hostname", "h", "", "container host name")
+	f.Bool("help", false, "help for run") // not -h: that is --hostname, as docker's
 	f.StringVar(&o.network, "network", exec.DefaultNetwork(), "private (own namespace, outbound NAT, -p publishes; needs root), host (share this machine's network) or none (only lo)")
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish `[IP:]HOST:CONTAINER[/tcp|udp]` of a private network (IP default "+exec.DefaultPortIP+")")
 	f.StringVar(&o.entrypoint, "entrypoint", "", "override the image's Entrypoint")
@@ -110,7 +116,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.BoolVar(&o.privileged, "privileged", false, "all capabilities, no seccomp, no masked paths")
 	f.StringArrayVar(&o.capAdd, "cap-add", nil, "add a Linux capability")
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "drop a Linux capability")
-	f.StringVar(&o.memory, "memory", "", "memory limit, such as 256m or 1.5g (binary units, as docker)")
+	f.StringVarP(&o.memory, "memory", "m", "", "memory limit, such as 256m or 1.5g (binary units, as docker)")
 	f.Float64Var(&o.cpus, "cpus", 0, "CPU limit in cores, such as 1.5")
 	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "maximum number of processes (0 or -1: unlimited)")
 	f.BoolVarP(&o.detach, "detach", "d", false, "run in the background under a supervisor; print the run's name")
@@ -132,8 +138,11 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	if o.commit && o.rev == "" {
 		return fmt.Errorf("run --commit: needs --rev (in the checkout, use 'strata commit' after run)")
 	}
-	if (o.message != "" || o.branch != "") && !o.commit {
-		return fmt.Errorf("run: -m and -b go with --commit")
+	if o.message != "" && !o.commit {
+		return usagef("run: --message goes with --commit")
+	}
+	if o.branch != "" && !o.commit {
+		return usagef("run: -b goes with --commit")
 	}
 	if o.detach {
 		if _, err := o.resources(); err != nil {
@@ -502,6 +511,10 @@ func (o runOptions) resources() (exec.Resources, error) {
 	}
 	if o.memory != "" {
 		n, err := parseBytes(o.memory)
+		if err != nil && o.commit {
+			// run --commit -m MSG was the commit message once.
+			return res, usagef("--memory %s: %v (-m is --memory, as docker's; the commit message is --message)", o.memory, err)
+		}
 		if err != nil {
 			return res, usagef("--memory %s: %v", o.memory, err)
 		}
