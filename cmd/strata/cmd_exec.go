@@ -31,12 +31,18 @@ otherwise.
 
 -t gives the command a terminal of its own (a pty of the container's
 devpts), sized like yours, which goes raw meanwhile with -i; its output
-(stdout and stderr together) comes through it.
+(stdout and stderr together) comes through it. As docker's, stdin is
+passed with -i only, and -it refuses a stdin that is not a terminal.
 
 Exit status: the command's own; 128+N when killed by signal N; 1 when the
 run is not running; 125, 126, 127 as for run.`,
 		Args: minArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if interactive && tty {
+				if err := checkTerminal(g.stdin); err != nil {
+					return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
+				}
+			}
 			err := forEachRun(g, args[:1], func(r *repo.Repo, s *svc) error {
 				return execIn(cmd.Context(), g, s, interactive, tty, user, workdir, env, args[1:])
 			})

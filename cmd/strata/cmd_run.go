@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
 	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
@@ -98,7 +101,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringVar(&o.message, "message", "", "with --commit: the commit message")
 	f.StringVarP(&o.branch, "branch", "b", "", "with --commit: put the commit on new branch `NAME`")
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin attached")
-	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal")
+	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal (stdin goes to it with -i, which then needs a terminal)")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL` (KEY alone: take it from this environment)")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount `SRC:DST[:ro]`")
@@ -156,6 +159,11 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	}
 	if o.name != "" || o.restart != "no" {
 		return usagef("run: --name and --restart go with -d")
+	}
+	if o.interactive && o.tty {
+		if err := checkTerminal(g.stdin); err != nil {
+			return err
+		}
 	}
 	res, err := o.resources()
 	if err != nil {
@@ -412,7 +420,7 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	if s.Ports, err = o.ports(); err != nil {
 		return s, err
 	}
-	if o.interactive || o.tty {
+	if o.interactive { // -t alone gives a terminal for output only, as docker's
 		s.Stdin = g.stdin
 	}
 	for _, v := range o.volumes {
@@ -442,6 +450,16 @@ func (o *runOptions) volumeSources() []string {
 		}
 	}
 	return out
+}
+
+// checkTerminal refuses -it when stdin is not a terminal, as docker does:
+// the terminal would wait for input that can never end it (a pipe's EOF
+// is no ^D to a pty).
+func checkTerminal(stdin io.Reader) error {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return usagef("the input device is not a TTY (-it needs a terminal; use -i alone for a pipe)")
 }
 
 // parseVolume reads docker's -v SRC:DST[:ro|rw].
