@@ -536,10 +536,18 @@ func (o runOptions) resources() (exec.Resources, error) {
 		if err != nil {
 			return res, usagef("--memory %s: %v", o.memory, err)
 		}
+		if n > 0 && n < minMemory {
+			// Less fails in odd places (the cgroup refuses the
+			// container's first task, unshare or execve run out).
+			return res, usagef("--memory %s: the minimum memory limit allowed is 6m (6 MiB), as docker's", o.memory)
+		}
 		res.MemoryBytes = n
 	}
 	return res, nil
 }
+
+// minMemory is docker's smallest --memory: 6 MiB.
+const minMemory = 6 << 20
 
 // parseBytes reads a size as docker run --memory does (go-units'
 // RAMInBytes): 512, 512k, 1.5g, 256mb, 1GiB, binary units; 0 means no

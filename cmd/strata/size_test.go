@@ -37,7 +37,8 @@ func TestParseBytes(t *testing.T) {
 }
 
 func TestMemoryFlagError(t *testing.T) {
-	for _, in := range []string{"lots", "-1g", "1e19"} {
+	// Below docker's 6 MiB minimum too: less failed in odd places.
+	for _, in := range []string{"lots", "-1g", "1e19", "1", "1k", "64k", "200k", "6291455"} {
 		_, err := runOptions{memory: in}.resources()
 		if err == nil || strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "--memory "+in+": ") {
 			t.Errorf("--memory %s: %v, want a one-line error naming the flag", in, err)
@@ -46,6 +47,11 @@ func TestMemoryFlagError(t *testing.T) {
 	res, err := runOptions{memory: "1.5g"}.resources()
 	if err != nil || res.MemoryBytes != 3<<29 {
 		t.Errorf("--memory 1.5g: %d, %v", res.MemoryBytes, err)
+	}
+	for in, want := range map[string]int64{"6m": 6 << 20, "0": 0} {
+		if res, err := (runOptions{memory: in}).resources(); err != nil || res.MemoryBytes != want {
+			t.Errorf("--memory %s: %d, %v; want %d", in, res.MemoryBytes, err, want)
+		}
 	}
 }
 
