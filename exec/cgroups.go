@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -188,12 +189,10 @@ func joinTasks(files []string) error {
 	return nil
 }
 
-// add moves pid into every directory of the cgroup.
-func (cg *cgroup) add(pid int) error {
-	for _, d := range cg.dirs {
-		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
-			return fmt.Errorf("join cgroup %s: %w", d, err)
-		}
+// writeProcs moves pid, all its threads, into cgroup directory d.
+func writeProcs(d string, pid int) error {
+	if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+		return fmt.Errorf("join cgroup %s: %w", d, err)
 	}
 	return nil
 }
@@ -288,12 +287,76 @@ func joinCgroup(cfg *initConfig, cg *cgroup, pid int) error {
 		cfg.JoinTasks = cg.tasksFiles()
 	default:
 		// The tiny init keeps threads that a self-move of one thread
-		// would leave behind: move the whole process.
-		if err := cg.add(pid); err != nil {
-			return runtimeErr("%w", err)
+		// would leave behind: move the whole process, but into the
+		// pids cgroup only its main thread, which forks the command
+		// (see pidsDir).
+		pids := cg.pidsDir()
+		for _, d := range cg.dirs {
+			if d == pids {
+				cfg.JoinTasks = []string{filepath.Join(d, "tasks")}
+				continue
+			}
+			if err := writeProcs(d, pid); err != nil {
+				return runtimeErr("%w", err)
+			}
 		}
 	}
 	return nil
+}
+
+// pidsDir is the cgroup's v1 pids directory, "" without one. The Go
+// runtime of the tiny init (Init) runs several threads and starts more
+// as it needs them; in the pids cgroup they would count against the
+// limit, leave the command a few tasks fewer than asked, and crash the
+// init when the command has taken the rest. Only the init's main thread
+// joins it: locked to the init's goroutine, it never starts a thread
+// itself (the Go runtime starts them from its template thread, outside),
+// so the init counts as one task, as docker's tini does.
+func (cg *cgroup) pidsDir() string {
+	for _, d := range cg.dirs {
+		if !cg.v2 && filepath.Base(filepath.Dir(d)) == "pids" {
+			return d
+		}
+	}
+	return ""
+}
+
+// raisePidsMax lets one more task than limit into the v1 pids cgroup
+// whose tasks file is among tasks, and returns the function that sets
+// limit back and closes its file (also on a thread that has since
+// pivoted into the container); nothing without a pids cgroup or a limit.
+// A direct start forks the command from a thread in the container's
+// cgroups: the thread counts until it leaves, before the command runs.
+func raisePidsMax(tasks []string, limit int64) (restore func() error, err error) {
+	restore = func() error { return nil }
+	if limit <= 0 {
+		return restore, nil
+	}
+	for _, t := range tasks {
+		dir := filepath.Dir(t)
+		if filepath.Base(filepath.Dir(dir)) != "pids" {
+			continue
+		}
+		fd, err := unix.Open(filepath.Join(dir, "pids.max"), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return restore, fmt.Errorf("cgroup limit pids.max: %w", err)
+		}
+		set := func(n int64) error {
+			if _, err := unix.Pwrite(fd, []byte(strconv.FormatInt(n, 10)), 0); err != nil {
+				return fmt.Errorf("cgroup limit pids.max=%d: %w", n, err)
+			}
+			return nil
+		}
+		if err := set(limit + 1); err != nil {
+			unix.Close(fd)
+			return restore, err
+		}
+		return sync.OnceValue(func() error {
+			defer unix.Close(fd)
+			return set(limit)
+		}), nil
+	}
+	return restore, nil
 }
 
 // procCgroup is one line of /proc/<pid>/cgroup.

@@ -157,6 +157,11 @@ func (c *container) startOnThread(cfg *initConfig) (err error) {
 		return runtimeErr("%w", err)
 	}
 	defer closeFds(back)
+	restorePids, err := raisePidsMax(cfg.JoinTasks, c.spec.Resources.PidsLimit)
+	if err != nil {
+		return runtimeErr("%w", err)
+	}
+	defer restorePids() // on failure; once done, a no-op
 	if err := joinTasks(cfg.JoinTasks); err != nil {
 		return runtimeErr("%w", err)
 	}
@@ -204,7 +209,7 @@ func (c *container) startOnThread(cfg *initConfig) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := c.releaseCommand(mntns, root, back, cfg.Privileged); err != nil {
+	if err := c.releaseCommand(mntns, root, back, restorePids, cfg.Privileged); err != nil {
 		c.cmd.Process.Kill()
 		c.cmd.Wait()
 		if stdinW != nil {
@@ -381,9 +386,10 @@ func forkFailure(name string, err error) error {
 
 // releaseCommand finishes what needs the command's PID namespace (in the
 // mount namespace mntns, under root), takes this thread out of the
-// container's cgroups (back: its own tasks files) and lets the command run
-// from its stop at execve.
-func (c *container) releaseCommand(mntns, root int, back []int, privileged bool) error {
+// container's cgroups (back: its own tasks files), sets the pids limit
+// back (restorePids: see raisePidsMax) and lets the command run from its
+// stop at execve.
+func (c *container) releaseCommand(mntns, root int, back []int, restorePids func() error, privileged bool) error {
 	pid := c.cmd.Process.Pid
 	var ws unix.WaitStatus
 	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
@@ -401,6 +407,9 @@ func (c *container) releaseCommand(mntns, root int, back []int, privileged bool)
 		if _, err := unix.Write(fd, []byte("0")); err != nil {
 			return runtimeErr("leave the container's cgroup: %w", err)
 		}
+	}
+	if err := restorePids(); err != nil {
+		return runtimeErr("%w", err)
 	}
 	if err := unix.PtraceDetach(pid); err != nil {
 		return runtimeErr("detach from the command: %w", err)

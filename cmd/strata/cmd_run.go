@@ -121,7 +121,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "drop a Linux capability")
 	f.StringVarP(&o.memory, "memory", "m", "", "memory limit, such as 256m or 1.5g (binary units, as docker)")
 	f.Float64Var(&o.cpus, "cpus", 0, "CPU limit in cores, such as 1.5")
-	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "maximum number of processes (0 or -1: unlimited)")
+	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "maximum number of processes, --init's included (0 or -1: unlimited)")
 	f.BoolVarP(&o.detach, "detach", "d", false, "run in the background under a supervisor; print the run's name")
 	f.StringVar(&o.name, "name", "", "name the detached run (default: a generated adjective_noun)")
 	f.StringVar(&o.restart, "restart", "no", "restart a detached run: no, on-failure[:N], always or unless-stopped")
@@ -526,6 +526,9 @@ func (o runOptions) resources() (exec.Resources, error) {
 	}
 	if o.cpus < 0 || o.pidsLimit < -1 {
 		return res, usagef("--cpus must not be negative, nor --pids-limit below -1 (unlimited)")
+	}
+	if o.init && o.pidsLimit == 1 {
+		return res, usagef("--pids-limit 1: --init is one process of the limit, and leaves none for the command")
 	}
 	if o.memory != "" {
 		n, err := parseBytes(o.memory)
