@@ -189,7 +189,9 @@ func joinTasks(files []string) error {
 	return nil
 }
 
-// writeProcs moves pid, all its threads, into cgroup directory d.
+// writeProcs moves pid, all its threads, into cgroup directory d. It
+// takes the cgroup threadgroup rwsem for writing, which waits for an RCU
+// grace period (see tasksFiles).
 func writeProcs(d string, pid int) error {
 	if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
 		return fmt.Errorf("join cgroup %s: %w", d, err)

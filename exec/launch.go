@@ -96,7 +96,7 @@ func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
 	}
 	if cg != nil && cg.v2 {
 		// Start the init inside its cgroup: no migration afterwards,
-		// which would wait for an RCU grace period (see cgroup.add).
+		// which would wait for an RCU grace period (see writeProcs).
 		fd, err := unix.Open(cg.dirs[0], unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return nil, runtimeErr("open cgroup: %w", err)
