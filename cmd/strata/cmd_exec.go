@@ -35,9 +35,13 @@ devpts), sized like yours, which goes raw meanwhile with -i; its output
 passed with -i only, and -it refuses a stdin that is not a terminal.
 
 Exit status: the command's own; 128+N when killed by signal N; 1 when the
-run is not running; 125, 126, 127 as for run.`,
+run is not running or there is none of that name; 125 (bad flags
+included), 126, 127 as for run.`,
 		Args: minArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkEnvNames(env); err != nil {
+				return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
+			}
 			if interactive && tty {
 				if err := checkTerminal(g.stdin); err != nil {
 					return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
@@ -49,6 +53,10 @@ run is not running; 125, 126, 127 as for run.`,
 			return err
 		},
 	}
+	// Bad flags exit 125, as run's and docker exec's.
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitCodeError{code: exec.CodeRuntime, err: cleanFlagError(err)}
+	})
 	f := cmd.Flags()
 	f.SetInterspersed(false)
 	f.BoolVarP(&interactive, "interactive", "i", false, "pass stdin to the command")

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -157,8 +158,11 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		}
 		return startDetached(ctx, g, o)
 	}
-	if o.name != "" || o.restart != "no" {
-		return usagef("run: --name and --restart go with -d")
+	if o.name != "" {
+		return usagef("run --name %s: a name is for a detached run: add -d", o.name)
+	}
+	if o.restart != "no" {
+		return usagef("run --restart %s: goes with -d", o.restart)
 	}
 	if o.interactive && o.tty {
 		if err := checkTerminal(g.stdin); err != nil {
@@ -414,6 +418,12 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	if err != nil {
 		return s, err
 	}
+	if o.hostname != "" && !validHostname(o.hostname) {
+		return s, usagef("--hostname %q: want RFC 1123 labels of letters, digits and '-', dot-separated, at most 63 characters", o.hostname)
+	}
+	if err := checkEnvNames(o.env); err != nil {
+		return s, err
+	}
 	if o.network != exec.NetworkHost && o.network != exec.NetworkNone && o.network != exec.NetworkPrivate {
 		return s, usagef("--network %s: must be host, private or none", o.network)
 	}
@@ -450,6 +460,40 @@ func (o *runOptions) volumeSources() []string {
 		}
 	}
 	return out
+}
+
+// validHostname reports whether h is a host name as RFC 1123 has it
+// (and runc and the kernel take it): dot-separated labels of 1 to 63
+// letters, digits and '-', neither first nor last in a label, 63 bytes at
+// most in all (HOST_NAME_MAX is 64 with its NUL). It goes into /etc/hosts.
+func validHostname(h string) bool {
+	if len(h) == 0 || len(h) > 63 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			switch c := label[i]; {
+			case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-':
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkEnvNames refuses -e values without a name ("=x"), as podman
+// does: the process would get an environment entry no shell can read.
+func checkEnvNames(env []string) error {
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k == "" {
+			return usagef("-e %s: no variable name", kv)
+		}
+	}
+	return nil
 }
 
 // checkTerminal refuses -it when stdin is not a terminal, as docker does:
@@ -524,8 +568,16 @@ func (o runOptions) resources() (exec.Resources, error) {
 	if o.stopTimeout < -1 {
 		return res, usagef("--stop-timeout %d: want seconds, or 0 or -1 to wait forever", o.stopTimeout)
 	}
-	if o.cpus < 0 || o.pidsLimit < -1 {
-		return res, usagef("--cpus must not be negative, nor --pids-limit below -1 (unlimited)")
+	if o.pidsLimit < -1 {
+		return res, usagef("--pids-limit %d: want a number of processes, or 0 or -1 for no limit", o.pidsLimit)
+	}
+	if o.cpus != 0 {
+		// As docker's: a quota below 1000 us in 100 ms is refused by
+		// the kernel, and more CPUs than there are limits nothing.
+		n := runtime.NumCPU()
+		if math.IsNaN(o.cpus) || o.cpus < 0.01 || o.cpus > float64(n) {
+			return res, usagef("--cpus %v: the range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available (0: no limit)", o.cpus, n, n)
+		}
 	}
 	if o.init && o.pidsLimit == 1 {
 		return res, usagef("--pids-limit 1: --init is one process of the limit, and leaves none for the command")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io/fs"
 	"strings"
 	"unicode"
 )
@@ -23,7 +24,7 @@ func readEnvFiles(names []string) ([]string, error) {
 			return nil, fmt.Errorf("--env-file %s: %w", name, err)
 		}
 		if !mode.IsRegular() {
-			return nil, fmt.Errorf("--env-file %s: not a regular file (%s)", name, mode.Type())
+			return nil, fmt.Errorf("--env-file %s: not a regular file (%s)", name, fileKind(mode))
 		}
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		sc.Buffer(make([]byte, 0, 64<<10), maxEnvFile)
@@ -43,4 +44,23 @@ func readEnvFiles(names []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "not a regular file"
 }

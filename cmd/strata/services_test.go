@@ -251,7 +251,7 @@ func TestServiceErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"run", "-d", "--name", "one", "--rev", "main", "--", "true"}, 1, `strata: run: the name "one" is already in use (strata rm one)`},
+		{[]string{"run", "-d", "--name", "one", "--rev", "main", "--", "true"}, 125, `strata: run: the name "one" is already in use (strata rm one)`},
 		{[]string{"stop", "nosuch"}, 1, `strata: stop: no run named "nosuch"`},
 		{[]string{"rm", "one"}, 1, "strata: rm: one is running; stop it first or use rm -f"},
 		{[]string{"run", "-d", "--name", "bad", "--rev", "main", "--", "no-such-command"}, 127, "strata: "},

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -63,8 +64,8 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 		}
 		if !errors.Is(err, os.ErrExist) || name != "" {
 			if name != "" {
-				// Not the container's failure: exit 1, not 125.
-				return exitCodeError{code: exitError, err: fmt.Errorf("run: the name %q is already in use (strata rm %s)", name, name)}
+				// run's own failure: 125, as docker's.
+				return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("run: the name %q is already in use (strata rm %s)", name, name)}
 			}
 			return fmt.Errorf("run: %w", err)
 		}
