@@ -85,8 +85,12 @@ func newPsCommand(g *globals) *cobra.Command {
 				if len(command) > 30 {
 					command = command[:29] + "…"
 				}
+				ports := ""
+				if x.Status == "running" { // docker shows no ports of an ended run
+					ports = strings.Join(x.Ports, ",")
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%q\t%s ago\n", x.Name, rev, x.State,
-					strings.Join(x.Ports, ","), command, humanSince(x.Created))
+					ports, command, humanSince(x.Created))
 			}
 			return tw.Flush()
 		},

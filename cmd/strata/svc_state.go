@@ -25,6 +25,7 @@ import (
 //	state.json  what svcState holds, written atomically by whoever owns it
 //	lock        flocked (exclusive) by the supervisor for as long as it lives
 //	stop        exists once stop/rm asked the run to end (no restart)
+//	ended       when its supervisor was first found dead (see endNoticed)
 //	log, log.1  the output, one record a line, rotated by size
 //	tree/       the throwaway work tree of a --rev run, kept until rm
 type svcState struct {
@@ -185,10 +186,30 @@ func (s *svc) status() (string, int) {
 			if code < 0 || s.st.Status == "running" {
 				code = 128 + int(unix.SIGKILL)
 			}
+			if s.st.Finished.Before(s.st.Started) || s.st.Finished.IsZero() {
+				// The recorded end is the previous run's, if any.
+				s.st.Finished = s.endNoticed()
+			}
 			return "exited", code
 		}
 	}
 	return s.st.Status, code
+}
+
+// endNoticed is when a run whose supervisor died (SIGKILL, a reboot)
+// was first found ended, as docker's daemon records the end of a
+// container it finds dead when it starts: the file "ended" keeps that
+// time, unless it is older than the run's start (an earlier death).
+func (s *svc) endNoticed() time.Time {
+	file := s.path("ended")
+	if fi, err := os.Stat(file); err == nil && !fi.ModTime().Before(s.st.Started) {
+		return fi.ModTime().UTC()
+	}
+	now := time.Now()
+	if err := os.WriteFile(file, nil, 0o600); err == nil {
+		os.Chtimes(file, now, now)
+	}
+	return now.UTC()
 }
 
 // stopTimeout is how long stop and restart wait for the run before
