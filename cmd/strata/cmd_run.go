@@ -519,6 +519,14 @@ func parseVolume(v string) (exec.Mount, error) {
 	if _, err := os.Stat(src); err != nil {
 		return exec.Mount{}, fmt.Errorf("-v %s: %w", v, errors.Unwrap(err))
 	}
+	if filepath.Clean(parts[1]) == "/dev" {
+		// The mount replaces the container's /dev: without a null
+		// device there, the command cannot be started (its stdin is
+		// /dev/null), which said "exec cmd: no such file or directory".
+		if st, err := os.Stat(filepath.Join(src, "null")); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+			return exec.Mount{}, usagef("-v %s: %s has no null device, and a mount on /dev replaces the container's (null, zero, pts): mount below /dev instead", v, parts[0])
+		}
+	}
 	m := exec.Mount{Type: "bind", Source: src, Target: parts[1]}
 	if len(parts) == 3 {
 		switch parts[2] {
