@@ -245,11 +245,11 @@ func bindEtcFiles(rootfd int, dir string) error {
 func userMount(rootfd int, m Mount) error {
 	switch m.Type {
 	case "tmpfs":
-		var flags uintptr = unix.MS_NOSUID | unix.MS_NODEV
-		if m.ReadOnly {
-			flags |= unix.MS_RDONLY
+		flags, data, err := tmpfsOptions(m.Options, m.ReadOnly)
+		if err != nil {
+			return fmt.Errorf("mount %s: %w", m.Target, err)
 		}
-		return mountAt(rootfd, m.Target, "tmpfs", "tmpfs", flags, m.Options)
+		return mountAt(rootfd, m.Target, "tmpfs", "tmpfs", flags, data)
 	case "", "bind":
 		st, err := os.Stat(m.Source)
 		if err != nil {

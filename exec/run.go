@@ -273,6 +273,11 @@ func prepare(spec *Spec) (*initConfig, error) {
 		if err := checkMountTarget(m.Target); err != nil {
 			return nil, runtimeErr("%w", err)
 		}
+		if m.Type == "tmpfs" {
+			if _, _, err := tmpfsOptions(m.Options, m.ReadOnly); err != nil {
+				return nil, runtimeErr("mount %s: %w", m.Target, err)
+			}
+		}
 		if m.Type != "tmpfs" && !filepath.IsAbs(m.Source) {
 			return nil, runtimeErr("mount source %q: not an absolute path", m.Source)
 		}

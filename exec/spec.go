@@ -97,7 +97,7 @@ type Mount struct {
 	Source   string // host path for bind; ignored for tmpfs
 	Target   string // absolute path inside the container
 	ReadOnly bool
-	Options  string // extra tmpfs data such as "size=64m,mode=1777"
+	Options  string // tmpfs options as docker's --tmpfs takes them: "rw,exec,size=64m,mode=1777"; noexec, nosuid and nodev unless exec, suid, dev
 }
 
 // Resources are cgroup limits. Zero means unlimited. Every container run as
