@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -118,6 +119,11 @@ func Resolve(cfg *repo.Config, arg string) (Remote, error) {
 		}
 	}
 	if _, err := ParseEndpoint(arg); err != nil {
+		var se *schemeError
+		if errors.As(err, &se) {
+			// The caller's message names arg already.
+			return rem, fmt.Errorf("%w%s", ErrScheme, se.hint)
+		}
 		return rem, err
 	}
 	return Remote{URL: arg}, nil

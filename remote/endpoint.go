@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,6 +41,9 @@ func ParseEndpoint(url string) (Endpoint, error) {
 	}
 	if isPath(url) {
 		return localEndpoint(url, url)
+	}
+	if err := checkNoScheme(url); err != nil {
+		return Endpoint{}, err
 	}
 	if strings.ContainsAny(url, "@") {
 		return Endpoint{}, fmt.Errorf("remote URL %q: name a repository, without tag or digest", url)
@@ -99,6 +103,9 @@ func SplitRef(s string) (url, tag string, err error) {
 		}
 		return s, "", nil
 	}
+	if err := checkNoScheme(s); err != nil {
+		return "", "", err
+	}
 	if strings.Contains(s, "@") {
 		return "", "", fmt.Errorf("%s: clone a tag, not a digest", s)
 	}
@@ -111,4 +118,64 @@ func SplitRef(s string) (url, tag string, err error) {
 
 func isDigits(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// ErrScheme: a registry remote was written as a URL with a scheme
+// (https://host/repo). ggcr would read the scheme as the host's name.
+var ErrScheme = errors.New("a registry remote has no scheme")
+
+// checkNoScheme refuses SCHEME://REST, but file:// (a layout directory),
+// saying what to write instead.
+func checkNoScheme(s string) error {
+	scheme, rest, ok := splitScheme(s)
+	if !ok || scheme == "file" {
+		return nil
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	hint := "; use " + rest
+	if scheme == "http" && !isLoopbackHost(strings.SplitN(rest, "/", 2)[0]) {
+		hint += " with --insecure (plain HTTP off loopback)"
+	}
+	if rest == "" {
+		hint = ""
+	}
+	return &schemeError{url: s, hint: hint}
+}
+
+// schemeError is ErrScheme for one URL, with what to write instead.
+type schemeError struct{ url, hint string }
+
+func (e *schemeError) Error() string { return e.url + ": " + e.bare() }
+func (e *schemeError) Unwrap() error { return ErrScheme }
+
+// bare is the message without the URL, for a caller that names it.
+func (e *schemeError) bare() string { return ErrScheme.Error() + e.hint }
+
+// splitScheme splits SCHEME://REST, where SCHEME is an RFC 3986 scheme.
+func splitScheme(s string) (scheme, rest string, ok bool) {
+	scheme, rest, ok = strings.Cut(s, "://")
+	if !ok || scheme == "" || !isLetter(scheme[0]) || strings.TrimLeft(strings.ToLower(scheme), "abcdefghijklmnopqrstuvwxyz0123456789+.-") != "" {
+		return "", "", false
+	}
+	return strings.ToLower(scheme), rest, true
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// RegistryHost is the registry login and logout name, host[:port]: as
+// docker does, an http:// or https:// prefix and any path are dropped
+// (https://registry.example.com/v2/ is registry.example.com). Any other
+// scheme is refused.
+func RegistryHost(arg string) (string, error) {
+	if scheme, rest, ok := splitScheme(arg); ok {
+		if scheme != "http" && scheme != "https" {
+			return "", fmt.Errorf("%s: a registry is host[:port], with no %s:// scheme", arg, scheme)
+		}
+		arg = rest
+	}
+	host, _, _ := strings.Cut(arg, "/")
+	if host == "" {
+		return "", errors.New("empty registry name")
+	}
+	return host, nil
 }

@@ -27,6 +27,10 @@ func registryKey(reg name.Registry) string {
 // stores them where docker does: ~/.docker/config.json ($DOCKER_CONFIG),
 // or the credential helper it names. They are never written elsewhere.
 func Login(ctx context.Context, registry, user, password string, o Options) error {
+	registry, err := RegistryHost(registry)
+	if err != nil {
+		return err
+	}
 	reg, err := name.NewRegistry(registry)
 	if err != nil {
 		return err
@@ -66,6 +70,10 @@ func Login(ctx context.Context, registry, user, password string, o Options) erro
 
 // Logout forgets the credentials of registry.
 func Logout(registry string) error {
+	registry, err := RegistryHost(registry)
+	if err != nil {
+		return err
+	}
 	reg, err := name.NewRegistry(registry)
 	if err != nil {
 		return err

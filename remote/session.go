@@ -38,6 +38,10 @@ type Session struct {
 func Connect(rem Remote, o Options) (*Session, error) {
 	ep, err := ParseEndpoint(rem.URL)
 	if err != nil {
+		if rem.Name != "" {
+			// A URL configured before such URLs were refused.
+			return nil, fmt.Errorf("remote %s: %w (strata remote set-url %s ...)", rem.Name, err, rem.Name)
+		}
 		return nil, err
 	}
 	o.Insecure = o.Insecure || rem.Insecure

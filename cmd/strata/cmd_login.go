@@ -23,7 +23,8 @@ func newLoginCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "login [-u USER] [--password-stdin | -p PASSWORD] REGISTRY",
 		Short: "Store credentials for a registry",
-		Long: `Check USER and PASSWORD against REGISTRY (host[:port]) and store them as
+		Long: `Check USER and PASSWORD against REGISTRY (host[:port]; as with docker, an
+http:// or https:// prefix and a path are dropped) and store them as
 docker does: in ~/.docker/config.json ($DOCKER_CONFIG), or in the
 credential helper it names. strata reads them from there (and from any
 credential helper docker is configured with); they are never printed,
@@ -65,7 +66,8 @@ func newLogoutCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "logout REGISTRY",
 		Short: "Forget the credentials of a registry",
-		Long: `Remove REGISTRY's credentials from where login stored them.
+		Long: `Remove REGISTRY's credentials (host[:port]; an http:// or https://
+prefix and a path are dropped, as docker does) from where login stored them.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(1),
@@ -73,7 +75,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err := remote.Logout(args[0]); err != nil {
 				return fmt.Errorf("logout %s: %w", args[0], err)
 			}
-			fmt.Fprintf(g.stdout, "Removed login credentials for %s\n", args[0])
+			host, _ := remote.RegistryHost(args[0])
+			fmt.Fprintf(g.stdout, "Removed login credentials for %s\n", host)
 			return nil
 		},
 	}

@@ -1,0 +1,53 @@
+package remote
+
+import (
+	"errors"
+	"testing"
+)
+
+// TestSchemeRefused: ggcr reads "https://host/repo" as a registry named
+// "https"; a URL with a scheme (file:// aside) is refused, with the name
+// to write instead.
+func TestSchemeRefused(t *testing.T) {
+	for _, c := range []struct{ in, msg string }{
+		{"https://registry.example.com/team/env", "https://registry.example.com/team/env: a registry remote has no scheme; use registry.example.com/team/env"},
+		{"ftp://x/y", "ftp://x/y: a registry remote has no scheme; use x/y"},
+		{"http://10.0.0.5:5000/env/", "http://10.0.0.5:5000/env/: a registry remote has no scheme; use 10.0.0.5:5000/env with --insecure (plain HTTP off loopback)"},
+		{"oci+layout://", "oci+layout://: a registry remote has no scheme"},
+	} {
+		_, err := ParseEndpoint(c.in)
+		if !errors.Is(err, ErrScheme) || err.Error() != c.msg {
+			t.Errorf("ParseEndpoint(%q) = %v, want %q", c.in, err, c.msg)
+		}
+		if _, _, err := SplitRef(c.in + ":main"); !errors.Is(err, ErrScheme) {
+			t.Errorf("SplitRef(%q) = %v, want ErrScheme", c.in+":main", err)
+		}
+	}
+	for _, ok := range []string{"registry.example.com/team/env", "127.0.0.1:5000/x", "localhost:5000/a/b"} {
+		if _, err := ParseEndpoint(ok); err != nil {
+			t.Errorf("ParseEndpoint(%q): %v", ok, err)
+		}
+	}
+	if ep, err := ParseEndpoint("file://" + t.TempDir()); err != nil || ep.Dir == "" {
+		t.Errorf("file:// is a layout: %+v, %v", ep, err)
+	}
+}
+
+func TestRegistryHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"registry.example.com":           "registry.example.com",
+		"https://registry.example.com/":  "registry.example.com",
+		"http://127.0.0.1:5000/v2/x":     "127.0.0.1:5000",
+		"https://index.docker.io/v1/":    "index.docker.io",
+		"registry.example.com:443/a/b/c": "registry.example.com:443",
+	} {
+		if got, err := RegistryHost(in); got != want || err != nil {
+			t.Errorf("RegistryHost(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"ftp://registry.example.com", "", "https://"} {
+		if got, err := RegistryHost(bad); err == nil {
+			t.Errorf("RegistryHost(%q) = %q, want an error", bad, got)
+		}
+	}
+}
