@@ -33,6 +33,8 @@ type hostileRegistry struct {
 	manifests  map[string][]byte // by tag and by digest
 	// blobs serve GET /v2/env/blobs/<digest>; nil for an unknown blob.
 	blobs map[digest.Digest]http.HandlerFunc
+	// tagList serves GET /v2/env/tags/list when set.
+	tagList http.HandlerFunc
 	// endlessManifest: the manifest of tag main never ends.
 	endlessManifest bool
 	mu              sync.Mutex
@@ -89,6 +91,8 @@ func (h *hostileRegistry) serve(w http.ResponseWriter, req *http.Request) {
 		json.NewEncoder(w).Encode(map[string]string{"token": bearerToken})
 	case p == "/v2/":
 		w.WriteHeader(http.StatusOK)
+	case p == "/v2/env/tags/list" && h.tagList != nil:
+		h.tagList(w, req)
 	case p == "/v2/env/tags/list":
 		json.NewEncoder(w).Encode(map[string]any{"name": "env", "tags": h.tags})
 	case p == "/v2/env/manifests/main" && h.endlessManifest:

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -230,7 +231,7 @@ func (t *registryTarget) tags(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	tags, err := p.List(ctx, t.repo)
+	tags, err := t.listTags(ctx, p)
 	if errors.Is(wrapRegistryErr(err), ErrNotFound) {
 		return nil, nil
 	}
@@ -267,3 +268,42 @@ type rawManifest struct {
 
 func (m rawManifest) RawManifest() ([]byte, error)        { return m.b, nil }
 func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
+
+// A registry pages its tag list with Link: rel="next" headers, and one
+// that never stops paging held a fetch forever, its memory growing. A
+// page's next URL seen before ends the list with an error; so do more
+// than maxTagPages pages or maxTags tags (variables for tests).
+var (
+	maxTags     = 100_000
+	maxTagPages = 10_000
+)
+
+// ErrTagList: the registry's tag list loops or is too long.
+var ErrTagList = errors.New("tag list refused")
+
+// listTags reads every page of the repository's tag list, within bounds.
+func (t *registryTarget) listTags(ctx context.Context, p *ggcr.Puller) ([]string, error) {
+	l, err := p.Lister(ctx, t.repo)
+	if err != nil {
+		return nil, err
+	}
+	var tags []string
+	seen := map[[sha256.Size]byte]bool{} // of next URLs, each up to a header's size
+	for pages := 0; l.HasNext(); pages++ {
+		page, err := l.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tags = append(tags, page.Tags...)
+		switch {
+		case len(tags) > maxTags:
+			return nil, fmt.Errorf("%s lists more than %d tags: %w", t.repo.RegistryStr(), maxTags, ErrTagList)
+		case pages+1 >= maxTagPages && page.Next != "":
+			return nil, fmt.Errorf("%s pages its tag list past %d pages: %w", t.repo.RegistryStr(), maxTagPages, ErrTagList)
+		case page.Next != "" && seen[sha256.Sum256([]byte(page.Next))]:
+			return nil, fmt.Errorf("%s pages its tag list in a loop (page %d links back to an earlier one): %w", t.repo.RegistryStr(), pages+1, ErrTagList)
+		}
+		seen[sha256.Sum256([]byte(page.Next))] = true
+	}
+	return tags, nil
+}
