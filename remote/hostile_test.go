@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -441,4 +442,42 @@ func TestHostileSilentRegistry(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("fetch from a silent registry still waits after 60 s")
 	}
+}
+
+// A registry that stops sending in the middle of a blob (or sends a byte
+// now and then) fails a fetch once a read has waited bodyIdleTimeout,
+// naming the registry, instead of holding it forever; nothing is stored.
+func TestHostileStalledBody(t *testing.T) {
+	old := bodyIdleTimeout
+	bodyIdleTimeout = 300 * time.Millisecond
+	t.Cleanup(func() { bodyIdleTimeout = old })
+	h := newHostileRegistry(t)
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) }) // before the server closes
+	img := h.addImage(t, []byte(strings.Repeat("layer ", 1000)), "main")
+	h.blobs[img.layer.Digest] = func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(img.layerRaw)))
+		w.Write(img.layerRaw[:100])
+		w.(http.Flusher).Flush()
+		select { // and nothing more
+		case <-req.Context().Done():
+		case <-stop:
+		}
+	}
+	done := make(chan error, 1)
+	var r *repo.Repo
+	go func() {
+		var err error
+		r, _, err = fetchFrom(t, h, Options{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrStalled) || !strings.Contains(err.Error(), h.host+" sent nothing for 300ms") {
+			t.Fatalf("fetch from a stalled registry: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("fetch from a stalled registry still waits after 60 s")
+	}
+	assertNothingStored(t, r, img)
 }

@@ -2,12 +2,15 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/strata-sh/strata/image"
@@ -85,18 +88,29 @@ func (t *policyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req = req.Clone(req.Context())
 		req.Header.Del("Authorization")
 	}
+	ctx, cancel := context.WithCancelCause(req.Context())
+	req = req.WithContext(ctx)
 	resp, err := t.inner.RoundTrip(req)
 	if err != nil {
+		cancel(nil)
 		return resp, err
 	}
+	resp.Body = newIdleBody(resp.Body, cancel, req.URL.Host, requestName(req))
 	if limit := responseLimit(req, resp); limit > 0 {
 		if resp.ContentLength > limit {
 			resp.Body.Close()
 			return nil, fmt.Errorf("%s %s: answer of %d bytes, more than %s: %w", req.Method, req.URL.Redacted(), resp.ContentLength, image.CapText(limit), ErrBadImage)
 		}
-		resp.Body = &cappedBody{rc: resp.Body, left: limit, limit: limit, what: req.Method + " " + req.URL.Redacted()}
+		resp.Body = &cappedBody{rc: resp.Body, left: limit, limit: limit, what: requestName(req)}
 	}
 	return resp, nil
+}
+
+// requestName is a request as errors name it: method and URL without
+// its query, which may hold an upload's state token.
+func requestName(req *http.Request) string {
+	u := url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: req.URL.Path}
+	return req.Method + " " + u.String()
 }
 
 // firstRequest follows a redirected request back to the one the client
@@ -167,3 +181,52 @@ func (c *cappedBody) Read(p []byte) (int, error) {
 }
 
 func (c *cappedBody) Close() error { return c.rc.Close() }
+
+// bodyIdleTimeout bounds a pause in an answer's body: a registry that
+// sends a byte now and then (or stops mid-blob) held a fetch forever,
+// as only the wait for the headers was bounded (responseTimeout). Only
+// the time a read waits counts, not the time the reader spends between
+// reads. A variable for tests.
+var bodyIdleTimeout = 2 * time.Minute
+
+// ErrStalled: a registry stopped sending in the middle of an answer.
+var ErrStalled = errors.New("the registry stopped sending")
+
+// idleBody fails a read that waits more than bodyIdleTimeout for a byte,
+// by cancelling the request's context (which ends the read), and says so.
+type idleBody struct {
+	rc      io.ReadCloser
+	cancel  context.CancelCauseFunc
+	host    string
+	what    string
+	idle    time.Duration
+	timer   *time.Timer
+	stalled atomic.Bool
+}
+
+func newIdleBody(rc io.ReadCloser, cancel context.CancelCauseFunc, host, what string) *idleBody {
+	b := &idleBody{rc: rc, cancel: cancel, host: host, what: what, idle: bodyIdleTimeout}
+	b.timer = time.AfterFunc(b.idle, func() {
+		b.stalled.Store(true)
+		cancel(ErrStalled)
+	})
+	b.timer.Stop()
+	return b
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	b.timer.Reset(b.idle)
+	n, err := b.rc.Read(p)
+	b.timer.Stop()
+	if err != nil && b.stalled.Load() {
+		return n, fmt.Errorf("%s: %s sent nothing for %s: %w", b.what, b.host, b.idle, ErrStalled)
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	b.timer.Stop()
+	err := b.rc.Close()
+	b.cancel(nil)
+	return err
+}
