@@ -46,6 +46,12 @@ func PickPlatform(idx *ocispec.Index) (ocispec.Descriptor, error) {
 	if len(idx.Manifests) == 1 && idx.Manifests[0].Platform == nil && !IsIndex(idx.Manifests[0].MediaType) {
 		return idx.Manifests[0], nil
 	}
+	for _, m := range idx.Manifests {
+		if IsIndex(m.MediaType) {
+			// What buildx and some mirrors write: an index of indexes.
+			return ocispec.Descriptor{}, fmt.Errorf("holds a nested index (%s), which strata does not follow, and no linux/%s image of its own: %w", short(m.Digest), runtime.GOARCH, ErrUnsupported)
+		}
+	}
 	return ocispec.Descriptor{}, fmt.Errorf("index has no linux/%s image: %w", runtime.GOARCH, ErrUnsupported)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
@@ -48,11 +49,15 @@ type incoming struct {
 }
 
 // Fetch receives the given tags (all the remote's tags if none) with their
-// histories, and moves their remote-tracking refs. A tag whose manifest is
-// not an image (a signature, a chart) is skipped with a reason.
+// histories, and moves their remote-tracking refs. When fetching every
+// tag, one that cannot be fetched as a commit (a signature or chart, a
+// malformed config, a name that cannot be a ref) is skipped with a
+// reason and the others arrive; a tag named in tags must arrive, or the
+// fetch fails naming it.
 func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (FetchResult, error) {
 	var res FetchResult
-	if len(tags) == 0 {
+	named := len(tags) > 0
+	if !named {
 		all, err := s.t.tags(ctx)
 		if err != nil {
 			return res, fmt.Errorf("list tags: %w", err)
@@ -64,11 +69,13 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 	// in a registry's list must not stop a fetch halfway.
 	var valid []string
 	for _, tag := range tags {
-		if isAncestorsTag(tag) {
+		if isAncestorsTag(tag) && !named {
 			continue // strata's own ancestor lists, not commits
 		}
-		if err := validRemoteName(tag); err != nil {
-			slog.Debug("fetch: skipping invalid tag", "tag", tag, "why", err)
+		if err := validRemoteName(tag); err != nil || isAncestorsTag(tag) {
+			if named {
+				return res, fmt.Errorf("tag %q: cannot be fetched as a ref: %w", tag, orAncestors(err))
+			}
 			res.Tags = append(res.Tags, TagUpdate{Tag: tag, Skipped: err.Error(), Invalid: true})
 			continue
 		}
@@ -82,13 +89,15 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 			u.Old, _ = r.Refs.Read(u.Ref)
 		}
 		tip, chain, err := s.plan(ctx, r, tag, have)
-		if errors.Is(err, ErrUnsupported) {
+		var nt noTagError
+		switch {
+		case errors.As(err, &nt):
+			return res, err // names the tag itself
+		case errors.Is(err, ErrUnsupported) && !named:
 			u.Skipped = err.Error()
-			slog.Warn("fetch: skipping tag", "tag", tag, "why", err)
 			res.Tags = append(res.Tags, u)
 			continue
-		}
-		if err != nil {
+		case err != nil:
 			return res, fmt.Errorf("tag %s: %w", tag, err)
 		}
 		u.New = tip
@@ -103,6 +112,13 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 		err := s.receiveBlobs(ctx, r.Objects, chains, &res)
 		if err == nil {
 			break
+		}
+		var bad badCommits
+		if errors.As(err, &bad) {
+			if chains, err = dropBad(chains, bad, res.Tags, named); err != nil {
+				return res, err
+			}
+			continue
 		}
 		if chains, err = s.cutWhereGone(ctx, chains, err); err != nil {
 			return res, err
@@ -152,6 +168,9 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 // line is walked; elsewhere each parent is one request.
 func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[digest.Digest]bool) (digest.Digest, []*incoming, error) {
 	raw, desc, err := s.t.fetchManifest(ctx, tag)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil, noTagError{tag, s.t.String()}
+	}
 	if err != nil {
 		return "", nil, err
 	}
@@ -376,14 +395,16 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.o.jobs())
+	bad := badCommits{}
 	for _, in := range chains {
-		var cfg ocispec.Image
-		if err := st.ReadJSON(in.m.Config.Digest, &cfg); err != nil {
-			return fmt.Errorf("commit %s: config: %w", short(in.id), err)
+		if err := checkConfig(st, in); err != nil {
+			bad[in.id] = err
 		}
-		if len(cfg.RootFS.DiffIDs) != len(in.m.Layers) {
-			return fmt.Errorf("commit %s: %d layers but %d diff ids: %w", short(in.id), len(in.m.Layers), len(cfg.RootFS.DiffIDs), ErrBadImage)
-		}
+	}
+	if len(bad) > 0 {
+		return bad // before any layer is asked for
+	}
+	for _, in := range chains {
 		for _, l := range in.m.Layers {
 			if queued[l.Digest] || st.Has(l.Digest) {
 				continue
@@ -475,4 +496,80 @@ func (s *Session) receiveSmallBatch(ctx context.Context, st *objects.Store, ds [
 		done(d)
 	}
 	return nil
+}
+
+// checkConfig checks that a received commit's config can serve it: JSON,
+// with a diff id for each layer.
+func checkConfig(st *objects.Store, in *incoming) error {
+	var cfg ocispec.Image
+	if err := st.ReadJSON(in.m.Config.Digest, &cfg); err != nil {
+		return fmt.Errorf("commit %s: config: %w", short(in.id), err)
+	}
+	if len(cfg.RootFS.DiffIDs) != len(in.m.Layers) {
+		return fmt.Errorf("commit %s: %d layers but %d diff ids: %w", short(in.id), len(in.m.Layers), len(cfg.RootFS.DiffIDs), ErrBadImage)
+	}
+	return nil
+}
+
+// badCommits are commits whose configs cannot serve them, and why.
+type badCommits map[digest.Digest]error
+
+func (b badCommits) Error() string {
+	var msgs []string
+	for _, err := range b {
+		msgs = append(msgs, err.Error())
+	}
+	sort.Strings(msgs)
+	return strings.Join(msgs, "; ")
+}
+
+// dropBad takes the bad commits, and every commit whose history holds
+// one, out of chains (children before parents), and skips the tags they
+// are the tips of, saying why; a tag the user named fails the fetch.
+func dropBad(chains []*incoming, bad badCommits, tags []TagUpdate, named bool) ([]*incoming, error) {
+	why := map[digest.Digest]error{}
+	for i := len(chains) - 1; i >= 0; i-- { // parents first
+		in := chains[i]
+		if err := bad[in.id]; err != nil {
+			why[in.id] = err
+			continue
+		}
+		for _, p := range parentsOfIncoming(in) {
+			if err := why[p]; err != nil {
+				why[in.id] = fmt.Errorf("its history holds a bad commit: %w", err)
+				break
+			}
+		}
+	}
+	for i := range tags {
+		u := &tags[i]
+		err := why[u.New]
+		if u.New == "" || err == nil {
+			continue
+		}
+		if named {
+			return nil, fmt.Errorf("tag %s: %w", u.Tag, err)
+		}
+		u.Skipped, u.New = err.Error(), ""
+	}
+	var kept []*incoming
+	for _, in := range chains {
+		if why[in.id] == nil {
+			kept = append(kept, in)
+		}
+	}
+	return kept, nil
+}
+
+// noTagError: a tag the remote does not have.
+type noTagError struct{ tag, remote string }
+
+func (e noTagError) Error() string { return fmt.Sprintf("no tag %q in %s", e.tag, e.remote) }
+func (e noTagError) Unwrap() error { return ErrNotFound }
+
+func orAncestors(err error) error {
+	if err == nil {
+		return errors.New("strata's name for an ancestor list")
+	}
+	return err
 }

@@ -26,8 +26,11 @@ the registry no longer has an ancestor, the history stops there and the
 commit is marked shallow. An image with no strata history arrives as a
 root commit. Every blob is verified before it is stored, and read no
 further than the size its manifest declares; local branches do not move
-(see pull). A tag whose name cannot be a ref (a..b, HEAD, x.lock) is
-skipped with a warning on stderr. Registries off loopback are spoken to
+(see pull). A tag whose name cannot be a ref (a..b, HEAD, x.lock), or
+whose image cannot be a commit (a signature, a config that is not JSON
+or lacks a layer's diff id), is skipped with a warning on stderr, even
+with -q; a TAG named on the command line that cannot be fetched (no such
+tag, or one of those) fails the fetch. Registries off loopback are spoken to
 over https only, unless --insecure or remote.REMOTE.insecure = true.
 --prune deletes the refs/remotes/REMOTE/* whose tags the remote no longer
 has (see push --delete).
@@ -48,7 +51,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fmt.Errorf("fetch %s: %w", remoteArg, err)
 			}
-			warnInvalid(g, "fetch", remoteArg, res)
+			warnSkipped(g, "fetch", remoteArg, res)
 			if prune {
 				pruned, err := s.Prune(cmd.Context(), r)
 				if err != nil {
@@ -79,8 +82,7 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet boo
 			dest = "FETCH (" + shortID(u.New) + ")"
 		}
 		if u.Skipped != "" {
-			fmt.Fprintf(g.stdout, " ! [skipped] %s: %s\n", u.Tag, u.Skipped)
-			continue
+			continue // warned on stderr
 		}
 		if u.Old == u.New {
 			continue
@@ -103,12 +105,16 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet boo
 	}
 }
 
-// warnInvalid says on stderr, even when quiet, which remote names fetch
-// skipped because they cannot be refs.
-func warnInvalid(g *globals, verb, remoteArg string, res remote.FetchResult) {
+// warnSkipped says on stderr, even when quiet (as git shows warnings),
+// which remote tags fetch skipped and why: names that cannot be refs,
+// manifests that are not images, images that cannot be commits.
+func warnSkipped(g *globals, verb, remoteArg string, res remote.FetchResult) {
 	for _, u := range res.Tags {
-		if u.Invalid {
+		switch {
+		case u.Invalid:
 			fmt.Fprintf(g.stderr, "strata: %s: skipping invalid tag %q from %s\n", verb, u.Tag, remoteArg)
+		case u.Skipped != "":
+			fmt.Fprintf(g.stderr, "strata: %s: skipping tag %q from %s: %s\n", verb, u.Tag, remoteArg, escapeControls(u.Skipped))
 		}
 	}
 }

@@ -94,7 +94,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fail(err)
 			}
-			warnInvalid(g, "pull", remoteArg, res)
+			warnSkipped(g, "pull", remoteArg, res)
 			printFetch(g, s, res, o.quiet)
 			if len(res.Tags) != 1 || res.Tags[0].New == "" {
 				return fail(errors.New("the remote has no image under that tag"))
