@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -238,23 +239,90 @@ func (t *registryTarget) tags(ctx context.Context) ([]string, error) {
 	return tags, wrapRegistryErr(err)
 }
 
-// wrapRegistryErr makes "not found" answers match ErrNotFound and says
-// what to do about a refusal.
+// wrapRegistryErr makes "not found" answers match ErrNotFound, says what
+// to do about a refusal, and words any other registry error as one short
+// line (registryError).
 func wrapRegistryErr(err error) error {
 	var terr *transport.Error
-	if errors.As(err, &terr) {
-		switch terr.StatusCode {
-		case http.StatusNotFound:
-			return fmt.Errorf("%w (%v)", ErrNotFound, err)
-		case http.StatusUnauthorized, http.StatusForbidden:
-			host := "REGISTRY"
-			if terr.Request != nil {
-				host = terr.Request.URL.Host
-			}
-			return fmt.Errorf("%w (%d): run 'strata login %s' with an account that may do this", ErrUnauthorized, terr.StatusCode, host)
+	if !errors.As(err, &terr) {
+		return err
+	}
+	switch terr.StatusCode {
+	case http.StatusNotFound:
+		return &registryError{terr: terr, sentinel: ErrNotFound}
+	case http.StatusUnauthorized, http.StatusForbidden:
+		host := "REGISTRY"
+		if terr.Request != nil {
+			host = terr.Request.URL.Host
+		}
+		return fmt.Errorf("%w (%d): run 'strata login %s' with an account that may do this", ErrUnauthorized, terr.StatusCode, host)
+	}
+	return &registryError{terr: terr}
+}
+
+// maxQuoted is the most of a registry's own words (an error's message, a
+// body it sent) that a message quotes.
+const maxQuoted = 200
+
+// registryError is a registry's error answer in one line: the request
+// without its query (an upload's state token), the status, and what the
+// registry said, each message capped and quoted; never ggcr's text,
+// which holds whole bodies and Go maps (a diagnostic's detail).
+type registryError struct {
+	terr     *transport.Error
+	sentinel error // ErrNotFound, or nil
+}
+
+func (e *registryError) Unwrap() []error {
+	if e.sentinel == nil {
+		return []error{e.terr}
+	}
+	return []error{e.sentinel, e.terr}
+}
+
+func (e *registryError) Error() string {
+	var said []string
+	for _, d := range e.terr.Errors {
+		said = append(said, quoteCapped(string(d.Code))+": "+quoteCapped(d.Message))
+	}
+	if len(said) == 0 {
+		// ggcr keeps a body it could not parse only in its own text.
+		if _, body, ok := strings.Cut(e.terr.Error(), http.StatusText(e.terr.StatusCode)+": "); ok {
+			said = append(said, quoteCapped(body))
 		}
 	}
-	return err
+	what := strings.Join(said, "; ")
+	if e.sentinel != nil {
+		if what == "" {
+			return e.sentinel.Error()
+		}
+		return e.sentinel.Error() + " (" + what + ")"
+	}
+	msg := fmt.Sprintf("registry answered %d %s", e.terr.StatusCode, http.StatusText(e.terr.StatusCode))
+	if req := e.terr.Request; req != nil {
+		msg = requestName(req) + ": " + msg
+	}
+	if what != "" {
+		msg += ": " + what
+	}
+	return msg
+}
+
+// quoteCapped is s, cut to maxQuoted bytes, with anything but printable
+// text escaped (Go's quoting, without the quotes when none was needed).
+func quoteCapped(s string) string {
+	cut := len(s) > maxQuoted
+	if cut {
+		s = strings.ToValidUTF8(s[:maxQuoted], "")
+	}
+	q := strconv.Quote(s)
+	if q[1:len(q)-1] == s && !strings.ContainsAny(s, `"`) {
+		q = s
+	}
+	if cut {
+		q += "..."
+	}
+	return q
 }
 
 func ociDesc(d v1.Descriptor) ocispec.Descriptor {
