@@ -25,7 +25,8 @@ var ErrDeleteRefused = errors.New("deleting it would remove another tag's commit
 // tag naming the manifest, so Delete first refuses when another tag names
 // the same commit or a commit whose history contains it, as far as the
 // local store can tell (an unknown commit counts as containing it).
-// Blobs and ancestors' manifests stay until the registry's own gc.
+// The tag's commit's ancestor list goes with it. Blobs and ancestors'
+// manifests stay until the registry's own gc.
 func (s *Session) Delete(ctx context.Context, r *repo.Repo, tag string) (digest.Digest, error) {
 	if err := validRemoteName(tag); err != nil {
 		return "", err
@@ -39,7 +40,9 @@ func (s *Session) Delete(ctx context.Context, r *repo.Repo, tag string) (digest.
 		err = t.deleteTag(tag)
 	case *registryTarget:
 		if err = s.checkSharing(ctx, r, tag, desc.Digest); err == nil {
-			err = t.deleteManifest(ctx, desc.Digest)
+			if err = t.deleteManifest(ctx, desc.Digest); err == nil {
+				t.deleteAncestors(ctx, desc.Digest)
+			}
 		}
 	default:
 		err = fmt.Errorf("%s: cannot delete tags", s.t)
@@ -96,6 +99,18 @@ func (t *registryTarget) deleteManifest(ctx context.Context, d digest.Digest) er
 		return fmt.Errorf("the registry does not allow deleting manifests (docker-registry: set storage.delete.enabled: true): %w", err)
 	}
 	return wrapRegistryErr(err)
+}
+
+// deleteAncestors deletes commit d's ancestor list, once d's manifest is
+// gone: only a fetch that starts at d reads it, and checkSharing made sure
+// no other tag's history holds d. Other lists of its history (one per
+// 1,000 commits, merges' second parents) may serve other tags and stay.
+// A list left behind is harmless (fetch checks lists), so a failure here
+// is not the deletion's.
+func (t *registryTarget) deleteAncestors(ctx context.Context, d digest.Digest) {
+	if ad, err := t.headManifest(ctx, ancestorsTag(d)); err == nil {
+		_ = t.deleteManifest(ctx, ad.Digest)
+	}
 }
 
 func (t *layoutTarget) deleteTag(tag string) error {

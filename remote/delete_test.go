@@ -23,6 +23,7 @@ func TestDeleteRegistry(t *testing.T) {
 	}
 	commitFile(t, a, "main", "etc/b", "b")
 	commitFile(t, a, "side", "etc/c", "c") // a root of its own
+	side := commitFile(t, a, "side", "etc/d", "d")
 	s := connect(t, a, "origin", reg.Repo("del"), Options{})
 	for _, b := range []string{"main", "same", "side"} {
 		if _, err := s.Push(ctx, a, refs.Heads+b, PushOptions{}); err != nil {
@@ -49,6 +50,11 @@ func TestDeleteRegistry(t *testing.T) {
 	}
 	if got["side"] || !got["main"] || !got["same"] {
 		t.Fatalf("tags after delete: %v, want main and same, not side", tags)
+	}
+	// side's ancestor list went with it; main's stays.
+	mainTip, _ := a.Refs.Read(refs.Heads + "main")
+	if got[ancestorsTag(side)] || !got[ancestorsTag(mainTip)] {
+		t.Fatalf("tags after delete: %v, want %s and not %s", tags, ancestorsTag(mainTip), ancestorsTag(side))
 	}
 	// Two tags on one commit: deleting either would delete both.
 	if err := a.Refs.Update(refs.Heads+"twin", base, "", "test"); err != nil {
