@@ -26,6 +26,16 @@ func (s *Store) logFile(name string) string {
 	return filepath.Join(s.root, "logs", filepath.FromSlash(name))
 }
 
+// RemoveLogs removes the reflogs of every ref under prefix (a remote's
+// refs/remotes/NAME, which git's remote remove and rename take away with
+// the refs), and their directories.
+func (s *Store) RemoveLogs(prefix string) error {
+	if err := checkPath(prefix); err != nil {
+		return err
+	}
+	return s.locked(func() error { return os.RemoveAll(s.logFile(prefix)) })
+}
+
 // appendLog records a move of ref name in its reflog. Callers hold the
 // refs lock and append before the ref file is renamed into place, so that
 // the reflog is in the order of the moves; undo takes the line back if the

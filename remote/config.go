@@ -3,9 +3,8 @@ package remote
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
-	"sync"
+	"strings"
 
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -18,18 +17,30 @@ type Remote struct {
 	Insecure bool   `json:"insecure,omitempty"` // plain HTTP even off loopback
 }
 
-// Compiled on first use: every strata process, the container init
-// included, would otherwise pay for it at start-up.
-var remoteName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`) })
-
-// CheckName validates a remote name: it becomes a config subsection and a
-// directory under refs/remotes.
+// CheckName validates a remote name with git's rules (check-ref-format
+// of refs/remotes/NAME/x; HEAD refused), and one component: the name is a
+// config subsection and the directory refs/remotes/NAME, and "a" beside
+// "a/b" would share refs/remotes/a/.
 func CheckName(name string) error {
-	if !remoteName().MatchString(name) {
-		return fmt.Errorf("remote name %q: use letters, digits, '-' and '_'", name)
+	switch {
+	case name == "" || name == refs.HEAD || name == "@":
+		return fmt.Errorf("remote name %q: %w", name, ErrBadRemoteName)
+	case strings.HasPrefix(name, "-"):
+		return fmt.Errorf("remote name %q: starts with '-': %w", name, ErrBadRemoteName)
+	case strings.Contains(name, "/"):
+		return fmt.Errorf("remote name %q: contains '/': %w", name, ErrBadRemoteName)
+	}
+	full := refs.Remotes + name + "/x"
+	if err := refs.CheckName(full); err != nil {
+		// The reason alone: the ref name checked is strata's business.
+		why := strings.TrimPrefix(err.Error(), fmt.Sprintf("%q: %v: ", full, refs.ErrBadName))
+		return fmt.Errorf("remote name %q: %s: %w", name, why, ErrBadRemoteName)
 	}
 	return nil
 }
+
+// ErrBadRemoteName: a remote name git would refuse, or one with '/'.
+var ErrBadRemoteName = errors.New("not a valid remote name")
 
 // List returns the configured remotes in config order.
 func List(cfg *repo.Config) []Remote {
@@ -89,7 +100,9 @@ func SetURL(cfg *repo.Config, name, url string) error {
 	return cfg.Set("remote."+name+".url", ep.canonicalURL())
 }
 
-// Remove drops a remote and its remote-tracking refs.
+// Remove drops a remote, its remote-tracking refs and their reflogs, and
+// the upstream of the branches that tracked it (branch.B.remote and
+// branch.B.merge), as git's remote remove does.
 func Remove(r *repo.Repo, name string) error {
 	if _, err := Get(r.Config, name); err != nil {
 		return err
@@ -103,7 +116,64 @@ func Remove(r *repo.Repo, name string) error {
 			return err
 		}
 	}
+	if err := r.Refs.RemoveLogs(refs.Remotes + name); err != nil {
+		return err
+	}
+	for _, b := range branchesOf(r.Config, name) {
+		for _, k := range []string{"remote", "merge"} {
+			if _, ok := r.Config.Get("branch." + b + "." + k); ok {
+				if err := r.Config.Unset("branch." + b + "." + k); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	return r.Config.RemoveSubsection("remote", name)
+}
+
+// Rename renames remote old to new, as git's remote rename: its config,
+// its remote-tracking refs (with their reflogs) and the branches that
+// track it.
+func Rename(r *repo.Repo, old, new string) error {
+	if _, err := Get(r.Config, old); err != nil {
+		return err
+	}
+	if err := CheckName(new); err != nil {
+		return err
+	}
+	if _, err := Get(r.Config, new); err == nil {
+		return fmt.Errorf("%s: %w", new, ErrRemoteExists)
+	}
+	tracking, err := r.Refs.List(refs.Remotes + old + "/")
+	if err != nil {
+		return err
+	}
+	if err := r.Config.RenameSubsection("remote", old, new); err != nil {
+		return err
+	}
+	for _, b := range branchesOf(r.Config, old) {
+		if err := r.Config.Set("branch."+b+".remote", new); err != nil {
+			return err
+		}
+	}
+	for _, ref := range tracking {
+		to := refs.Remotes + new + "/" + strings.TrimPrefix(ref.Name, refs.Remotes+old+"/")
+		if err := r.Refs.Rename(ref.Name, to, "remote: renamed "+ref.Name+" to "+to); err != nil {
+			return err
+		}
+	}
+	return r.Refs.RemoveLogs(refs.Remotes + old) // the directories left
+}
+
+// branchesOf lists the branches whose upstream remote is name.
+func branchesOf(cfg *repo.Config, name string) []string {
+	var out []string
+	for _, b := range cfg.Subsections("branch") {
+		if v, ok := cfg.Get("branch." + b + ".remote"); ok && v == name {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // Resolve finds a configured remote by name, or takes arg as a URL. A

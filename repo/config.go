@@ -201,6 +201,19 @@ func (c *Config) RemoveSubsection(section, sub string) error {
 	return c.save()
 }
 
+// RenameSubsection renames [section "old"] to [section "new"] (remote
+// rename), keeping its options and their order.
+func (c *Config) RenameSubsection(section, old, new string) error {
+	if !c.raw.HasSection(section) || !c.raw.Section(section).HasSubsection(old) {
+		return fmt.Errorf("no [%s %q] to rename", section, old)
+	}
+	if c.raw.Section(section).HasSubsection(new) {
+		return fmt.Errorf("[%s %q] exists", section, new)
+	}
+	c.raw.Section(section).Subsection(old).Name = new
+	return c.save()
+}
+
 // Subsections lists the subsection names of section, e.g. remotes.
 func (c *Config) Subsections(section string) []string {
 	if !c.raw.HasSection(section) {

@@ -30,7 +30,14 @@ remote.NAME.insecure = true), which may use plain HTTP.
   strata remote add --insecure lab 10.0.0.5:5000/env   plain HTTP
   strata remote add shared /mnt/team/envs
   strata remote set-url origin registry.example.com/team/env2
+  strata remote rename origin up    refs/remotes/origin/* become up/*
   strata remote remove origin       also drops refs/remotes/origin/*
+
+A remote's name follows git's rules (those of a ref name component: no
+"..", space, "~^:?*[\", not ending in ".lock" or "."; not HEAD), and
+has no '/'. rename and remove carry along, or drop, the remote-tracking
+refs, their reflogs, and the branches' upstream (branch.NAME.remote and
+branch.NAME.merge), as git does.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: noSubcommand,
@@ -61,7 +68,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show URLs too, as git remote -v does")
-	cmd.AddCommand(newRemoteAddCommand(g), newRemoteRemoveCommand(g), newRemoteSetURLCommand(g))
+	cmd.AddCommand(newRemoteAddCommand(g), newRemoteRemoveCommand(g), newRemoteRenameCommand(g), newRemoteSetURLCommand(g))
 	return cmd
 }
 
@@ -90,7 +97,7 @@ func newRemoteRemoveCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "remove NAME",
 		Aliases: []string{"rm"},
-		Short:   "Remove a remote and its remote-tracking refs",
+		Short:   "Remove a remote, its remote-tracking refs and branches' upstream",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := g.openRepo()
@@ -117,6 +124,24 @@ func newRemoteSetURLCommand(g *globals) *cobra.Command {
 			}
 			if err := remote.SetURL(r.Config, args[0], args[1]); err != nil {
 				return fmt.Errorf("remote set-url %s: %w", args[0], err)
+			}
+			return nil
+		},
+	}
+}
+
+func newRemoteRenameCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rename OLD NEW",
+		Short: "Rename a remote, with its remote-tracking refs and branches' upstream",
+		Args:  exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			if err := remote.Rename(r, args[0], args[1]); err != nil {
+				return fmt.Errorf("remote rename %s %s: %w", args[0], args[1], err)
 			}
 			return nil
 		},
