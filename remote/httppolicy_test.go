@@ -104,7 +104,7 @@ func TestNonLoopbackIsHTTPSOnly(t *testing.T) {
 			if _, err := s.Fetch(context.Background(), r, nil); err == nil {
 				t.Fatal("fetch from an unreachable registry succeeded")
 			}
-			if err := Login(context.Background(), host, "u", "p", Options{Transport: g, Insecure: c.insecure}); err == nil {
+			if _, err := Login(context.Background(), host, "u", "p", Options{Transport: g, Insecure: c.insecure}); err == nil {
 				t.Fatal("login to an unreachable registry succeeded")
 			}
 			got := g.schemes(host)

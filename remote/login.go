@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/credentials"
 	"github.com/docker/cli/cli/config/types"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -23,49 +25,88 @@ func registryKey(reg name.Registry) string {
 	return reg.RegistryStr()
 }
 
+// LoginResult says where Login stored the credentials.
+type LoginResult struct {
+	// File is the config.json they were written to, in clear (base64);
+	// "" when a credential helper keeps them.
+	File string
+	// Tightened: File was readable by others; Login made it 0600.
+	Tightened bool
+}
+
 // Login checks user and password against registry (a host[:port]) and
 // stores them where docker does: ~/.docker/config.json ($DOCKER_CONFIG),
 // or the credential helper it names. They are never written elsewhere.
-func Login(ctx context.Context, registry, user, password string, o Options) error {
+// A config.json that others may read is made 0600 once it holds them
+// (docker keeps its mode); one that is a symbolic link is written
+// through and left as it is, as docker does.
+func Login(ctx context.Context, registry, user, password string, o Options) (LoginResult, error) {
+	var res LoginResult
 	registry, err := RegistryHost(registry)
 	if err != nil {
-		return err
+		return res, err
 	}
 	reg, err := name.NewRegistry(registry)
 	if err != nil {
-		return err
+		return res, err
 	}
 	if plainHTTPAllowed(reg.RegistryStr(), o.Insecure) {
 		if reg, err = name.NewRegistry(registry, name.Insecure); err != nil {
-			return err
+			return res, err
 		}
 	}
 	rt := newPolicyTransport(o.transport(), reg.RegistryStr(), o.Insecure)
 	basic := &authn.Basic{Username: user, Password: password}
 	t, err := transport.NewWithContext(ctx, reg, basic, rt, nil)
 	if err != nil {
-		return fmt.Errorf("log in to %s: %w", reg.RegistryStr(), scrub(err, password))
+		return res, scrub(err, password)
 	}
 	// https: the transport switches the registry's own requests to the
 	// scheme its ping found, which is http only where the policy allows.
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+reg.RegistryStr()+"/v2/", nil)
 	resp, err := (&http.Client{Transport: t}).Do(req)
 	if err != nil {
-		return fmt.Errorf("log in to %s: %w", reg.RegistryStr(), scrub(err, password))
+		return res, scrub(err, password)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("log in to %s: %s: check the user name and password", reg.RegistryStr(), resp.Status)
+		return res, fmt.Errorf("%s: check the user name and password", resp.Status)
 	}
 	cf, err := config.Load(dockerConfigDir())
 	if err != nil {
-		return err
+		return res, err
 	}
 	key := registryKey(reg)
-	if err := cf.GetCredentialsStore(key).Store(types.AuthConfig{ServerAddress: key, Username: user, Password: password}); err != nil {
-		return fmt.Errorf("store credentials: %w", err)
+	auth := types.AuthConfig{ServerAddress: key, Username: user, Password: password}
+	store := cf.GetCredentialsStore(key)
+	if reflect.TypeOf(store) != reflect.TypeOf(credentials.NewFileStore(cf)) {
+		if err := store.Store(auth); err != nil {
+			return res, fmt.Errorf("store credentials: %w", err)
+		}
+		return res, cf.Save()
 	}
-	return cf.Save()
+	// The file itself, not docker's file store: that prints a four-line
+	// warning on os.Stderr; the caller says it in one line.
+	cf.AuthConfigs[key] = auth
+	if err := cf.Save(); err != nil {
+		return res, fmt.Errorf("store credentials: %w", err)
+	}
+	res.File = cf.Filename
+	res.Tightened, err = privateFile(cf.Filename)
+	return res, err
+}
+
+// privateFile makes a regular file that others may read 0600, and says
+// whether it had to; a symbolic link (docker writes through it) is left.
+func privateFile(path string) (bool, error) {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 == 0 {
+		return false, nil
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return false, fmt.Errorf("%s holds credentials and others may read it: %w", path, err)
+	}
+	return true, nil
 }
 
 // Logout forgets the credentials of registry.

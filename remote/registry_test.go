@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -52,14 +53,28 @@ func TestAuthWithHtpasswd(t *testing.T) {
 	if err == nil || !errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("push without credentials: %v", err)
 	}
-	err = Login(ctx, reg.Host, "alice", "wrong-pw", Options{})
-	if err == nil || strings.Contains(err.Error(), "wrong-pw") {
+	_, err = Login(ctx, reg.Host, "alice", "wrong-pw", Options{})
+	if err == nil || strings.Contains(err.Error(), "wrong-pw") || strings.Contains(err.Error(), "log in to") {
 		t.Fatalf("login with a wrong password: %v", err)
 	}
-	if err := Login(ctx, reg.Host, "alice", "s3cret-pw", Options{}); err != nil {
+	// A config.json others may read is made 0600 once it holds the
+	// credentials, and docker's four-line warning is not printed.
+	cfgPath := filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json")
+	if err := os.WriteFile(cfgPath, []byte("{}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := os.ReadFile(filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json"))
+	var res LoginResult
+	stderr := captureStderr(t, func() { res, err = Login(ctx, reg.Host, "alice", "s3cret-pw", Options{}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stderr != "" {
+		t.Errorf("login wrote to stderr: %q", stderr)
+	}
+	if fi, _ := os.Stat(cfgPath); res.File != cfgPath || !res.Tightened || fi.Mode().Perm() != 0o600 {
+		t.Errorf("login: %+v, config.json mode %v, want 0600", res, fi.Mode())
+	}
+	cfg, _ := os.ReadFile(cfgPath)
 	if !strings.Contains(string(cfg), reg.Host) {
 		t.Fatalf("config.json has no entry for %s:\n%s", reg.Host, cfg)
 	}
@@ -200,5 +215,45 @@ func TestCrossRepositoryMount(t *testing.T) {
 	}
 	if res.Sent != 0 || res.Skipped != 6 {
 		t.Fatalf("push to a second repository sent blobs instead of mounting them: %+v", res)
+	}
+}
+
+// captureStderr returns what f writes to os.Stderr.
+func captureStderr(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stderr
+	os.Stderr = w
+	f()
+	os.Stderr = old
+	w.Close()
+	b, _ := io.ReadAll(r)
+	return string(b)
+}
+
+// A symbolic link config.json is written through and its target's mode
+// left alone, as docker does.
+func TestLoginSymlinkedConfigKeepsMode(t *testing.T) {
+	h := newHostileRegistry(t)
+	h.user, h.pass = "u", "p"
+	dir, elsewhere := t.TempDir(), filepath.Join(t.TempDir(), "real.json")
+	t.Setenv("DOCKER_CONFIG", dir)
+	if err := os.WriteFile(elsewhere, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "config.json")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Login(context.Background(), h.host, "u", "p", Options{})
+	if err != nil || res.Tightened {
+		t.Fatalf("login: %+v, %v", res, err)
+	}
+	fi, _ := os.Stat(elsewhere)
+	b, _ := os.ReadFile(elsewhere)
+	if fi.Mode().Perm() != 0o644 || !strings.Contains(string(b), h.host) {
+		t.Errorf("the link's target: mode %v, %s", fi.Mode(), b)
 	}
 }

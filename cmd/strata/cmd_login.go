@@ -28,7 +28,10 @@ http:// or https:// prefix and a path are dropped) and store them as
 docker does: in ~/.docker/config.json ($DOCKER_CONFIG), or in the
 credential helper it names. strata reads them from there (and from any
 credential helper docker is configured with); they are never printed,
-logged or written to the repository.
+logged or written to the repository. Stored in config.json itself (no
+helper), they are only base64-encoded: login says so in one line on
+stderr, and makes a config.json that others may read 0600 (docker keeps
+its mode; a symbolic link is written through and left as it is).
 
   echo "$TOKEN" | strata login -u ci --password-stdin registry.example.com
 
@@ -48,8 +51,17 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if user == "" || password == "" {
 				return usagef("login: give -u USER and a password (--password-stdin)")
 			}
-			if err := remote.Login(cmd.Context(), args[0], user, password, remote.Options{Insecure: insecure}); err != nil {
+			res, err := remote.Login(cmd.Context(), args[0], user, password, remote.Options{Insecure: insecure})
+			if err != nil {
 				return fmt.Errorf("login %s: %w", args[0], err)
+			}
+			if res.File != "" {
+				// One line where docker prints four, on every login.
+				mode := ""
+				if res.Tightened {
+					mode = ", which others could read: now 0600"
+				}
+				fmt.Fprintf(g.stderr, "strata: login: credentials stored unencrypted in %s%s (a credential helper encrypts them: credsStore in that file)\n", res.File, mode)
 			}
 			fmt.Fprintln(g.stdout, "Login succeeded")
 			return nil
