@@ -190,7 +190,7 @@ func checkDiffIDs(n int, diffs []digest.Digest) error {
 // manifest as ReadBlob returned it, and returns its layers; of the config
 // it decodes only the diff IDs (fsck: a deep history's configs list every
 // commit below them). Its errors do not name the commit: the caller does.
-func (s *Store) CheckCommit(id digest.Digest, b []byte) ([]ocispec.Descriptor, error) {
+func (s *Store) CheckCommit(id digest.Digest, b []byte) ([]Layer, error) {
 	m, err := parseManifest(id, b)
 	if err != nil {
 		return nil, err
@@ -206,7 +206,11 @@ func (s *Store) CheckCommit(id digest.Digest, b []byte) ([]ocispec.Descriptor, e
 	if err := checkDiffIDs(len(m.Layers), cfg.RootFS.DiffIDs); err != nil {
 		return nil, err
 	}
-	return m.Layers, nil
+	layers := make([]Layer, len(m.Layers))
+	for i, l := range m.Layers {
+		layers[i] = Layer{Desc: l, DiffID: cfg.RootFS.DiffIDs[i]}
+	}
+	return layers, nil
 }
 
 // Layer is a layer in the store, as a commit lists it.

@@ -1,7 +1,9 @@
 package objects
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,4 +81,40 @@ func (s *Store) VerifiedDiffID(d digest.Digest) digest.Digest {
 		return ""
 	}
 	return diffID
+}
+
+// CheckDiffID verifies that stored layer l's tar has the diff id its
+// commit claims (fsck). A layer whose record says so was verified when
+// its index was written and is not read again; one without an index is
+// indexed (LayerIndex: verified, then the index and its record are
+// written, as a diff would); one whose index has no record, or a record
+// of another diff id, is hashed, and recorded if it had none. So a layer
+// is decompressed by fsck once, not at every run.
+func (s *Store) CheckDiffID(l Layer) error {
+	d := l.Desc.Digest
+	rec := s.VerifiedDiffID(d)
+	if rec != "" && rec == l.DiffID {
+		return nil
+	}
+	if !s.HasLayerIndex(d) {
+		_, err := s.LayerIndex(l)
+		return err
+	}
+	rc, err := s.OpenLayer(l.Desc)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return fmt.Errorf("layer %s: %w", d, err)
+	}
+	got := digest.NewDigest(digest.SHA256, h)
+	if got != l.DiffID {
+		return fmt.Errorf("layer %s: diff id is %s, the commit says %s: %w", d, got, l.DiffID, ErrDigestMismatch)
+	}
+	if rec == "" {
+		return s.RecordDiffID(d, got)
+	}
+	return nil
 }

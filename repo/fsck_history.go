@@ -23,6 +23,7 @@ type historyCheck struct {
 	mu       sync.Mutex
 	problems []Problem
 	layers   map[digest.Digest]bool // layer → present, asked once
+	diffIDs  map[[2]digest.Digest]*diffIDCheck
 }
 
 type commitJob struct {
@@ -33,7 +34,8 @@ type commitJob struct {
 
 func (r *Repo) newHistoryCheck() *historyCheck {
 	h := &historyCheck{r: r, shallow: r.Shallow(), checked: map[digest.Digest]string{},
-		jobs: make(chan commitJob, 1024), layers: map[digest.Digest]bool{}}
+		jobs: make(chan commitJob, 1024), layers: map[digest.Digest]bool{},
+		diffIDs: map[[2]digest.Digest]*diffIDCheck{}}
 	for i := 0; i < runtime.NumCPU(); i++ {
 		h.wg.Add(1)
 		go func() {
@@ -106,19 +108,47 @@ func (h *historyCheck) checkCommit(j commitJob) {
 		return
 	}
 	for _, l := range layers {
+		d := l.Desc.Digest
 		h.mu.Lock()
-		has, asked := h.layers[l.Digest]
+		has, asked := h.layers[d]
 		h.mu.Unlock()
 		if !asked {
-			has = h.r.Objects.Has(l.Digest)
+			has = h.r.Objects.Has(d)
 			h.mu.Lock()
-			h.layers[l.Digest] = has
+			h.layers[d] = has
 			h.mu.Unlock()
 		}
 		if !has {
-			h.problem(j.name, fmt.Sprintf("commit %s: layer %s is missing", j.id.Encoded()[:12], l.Digest))
+			h.problem(j.name, fmt.Sprintf("commit %s: layer %s is missing", j.id.Encoded()[:12], d))
+			continue
+		}
+		if err := h.diffID(l); err != nil {
+			h.problem(j.name, fmt.Sprintf("commit %s: %v", j.id.Encoded()[:12], err))
 		}
 	}
+}
+
+// diffID checks a layer against the diff id a commit claims for it, once
+// for each pair however many commits share it (objects.CheckDiffID: a
+// layer verified before is not read again). A fetch verifies blobs, not
+// diff ids (that waits for the checkout that unpacks them), so a layer a
+// registry paired with a wrong diff id is found here, not by the rehash.
+func (h *historyCheck) diffID(l objects.Layer) error {
+	key := [2]digest.Digest{l.Desc.Digest, l.DiffID}
+	h.mu.Lock()
+	c := h.diffIDs[key]
+	if c == nil {
+		c = &diffIDCheck{}
+		h.diffIDs[key] = c
+	}
+	h.mu.Unlock()
+	c.once.Do(func() { c.err = h.r.Objects.CheckDiffID(l) })
+	return c.err
+}
+
+type diffIDCheck struct {
+	once sync.Once
+	err  error
 }
 
 // finish waits for the workers and returns the problems found.

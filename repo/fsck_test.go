@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
@@ -204,5 +205,48 @@ func TestInterruptedRefMoveFinished(t *testing.T) {
 	}
 	if len(res.Problems) != 1 || res.Problems[0].Object != LayoutIndexObject || !strings.Contains(res.Problems[0].What, "does not list moved2") {
 		t.Fatalf("fsck of a stale index.json: %v", res.Problems)
+	}
+}
+
+// TestFsckLayerNotItsDiffID: a layer whose tar does not have the diff id
+// its commit's config claims (a registry can serve that; fetch checks
+// blobs, not diff ids) is reported, naming the commit, whether the
+// layer was indexed before (for the right diff id) or arrived without an
+// index. A layer fsck verified gets its record, and is not read again.
+func TestFsckLayerNotItsDiffID(t *testing.T) {
+	for _, indexed := range []bool{true, false} {
+		t.Run(fmt.Sprint("indexed=", indexed), func(t *testing.T) {
+			r, cs := linearRepo(t, 2)
+			l := cs[0].Manifest.Layers[0].Digest
+			good := r.Objects.VerifiedDiffID(l)
+			if !indexed {
+				if err := r.Objects.RemoveLayerIndex(l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fr, err := r.Fsck(context.Background())
+			if err != nil || len(fr.Problems) != 0 {
+				t.Fatalf("fsck of a sound repository: %v %v", fr.Problems, err)
+			}
+			if r.Objects.VerifiedDiffID(l) != good {
+				t.Fatalf("fsck left no diff id record for %s", l)
+			}
+			wrong := "sha256:" + strings.Repeat("ab", 32)
+			bad := objectstest.WithConfig(t, r.Objects, cs[1], func(img *ocispec.Image) { img.RootFS.DiffIDs[0] = digest.Digest(wrong) })
+			if err := r.Refs.Update(refs.Heads+"main", bad, cs[1].ID, "test"); err != nil {
+				t.Fatal(err)
+			}
+			if !indexed {
+				r.Objects.RemoveLayerIndex(l)
+			}
+			fr, err = r.Fsck(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "commit " + bad.Encoded()[:12] + ": "
+			if len(fr.Problems) != 1 || !strings.HasPrefix(fr.Problems[0].What, want) || !strings.Contains(fr.Problems[0].What, "the commit says "+wrong) {
+				t.Fatalf("fsck problems %v, want one for commit %s", fr.Problems, bad.Encoded()[:12])
+			}
+		})
 	}
 }

@@ -24,7 +24,9 @@ func newFsckCommand(g *globals) *cobra.Command {
 		Use:   "fsck",
 		Short: "Verify every blob, ref and snapshot",
 		Long: `Rehash every blob in the store, and check that every branch, tag and
-HEAD points at a complete commit with a complete history. Compare every
+HEAD points at a complete commit with a complete history, and that each
+layer's tar has the diff id its commits claim (a layer verified before,
+by a checkout, a diff or an earlier fsck, is not read again). Compare every
 snapshot (the unpacked layers checkouts mount) with its layer's file
 index, file by file.
 

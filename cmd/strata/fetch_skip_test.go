@@ -14,10 +14,12 @@ import (
 // badLayout pushes a commit as main to a layout directory, then adds tags
 // no fetch can make a commit of: badcfg (a config that is not JSON),
 // badcount (no diff id for its layer), onbad (a child of badcfg) and
-// nested (an index that holds only an index).
-func badLayout(t *testing.T) string {
+// nested (an index that holds only an index); and wrongdiff, a commit
+// whose config claims another diff id for main's layer (returned too).
+func badLayout(t *testing.T) (lay string, wrong digest.Digest) {
 	t.Helper()
-	src, lay := t.TempDir(), filepath.Join(t.TempDir(), "lay")
+	src := t.TempDir()
+	lay = filepath.Join(t.TempDir(), "lay")
 	strataOK(t, src, "init")
 	strataOK(t, src, "import", bigTree(t, 2, 512), "-m", "base")
 	strataOK(t, src, "push", "-q", lay, "main")
@@ -53,6 +55,7 @@ func badLayout(t *testing.T) string {
 	}
 	bad := tag("badcfg", ocispec.MediaTypeImageManifest, withConfig([]byte("not json"), ""))
 	tag("onbad", ocispec.MediaTypeImageManifest, withConfig([]byte(`{"rootfs":{"type":"layers","diff_ids":["sha256:`+strings.Repeat("0", 64)+`"]}}`), bad))
+	wrong = tag("wrongdiff", ocispec.MediaTypeImageManifest, withConfig([]byte(`{"rootfs":{"type":"layers","diff_ids":["sha256:`+strings.Repeat("0", 64)+`"]}}`), ""))
 	tag("badcount", ocispec.MediaTypeImageManifest, withConfig([]byte(`{"rootfs":{"type":"layers","diff_ids":[]}}`), ""))
 	inner := put([]byte(`{"schemaVersion":2,"manifests":[]}`))
 	inner.MediaType = ocispec.MediaTypeImageIndex
@@ -62,7 +65,7 @@ func badLayout(t *testing.T) string {
 	if err := os.WriteFile(filepath.Join(lay, "index.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return lay
+	return lay, wrong
 }
 
 func blobPath(lay string, d digest.Digest) string {
@@ -86,7 +89,7 @@ func readJSON(t *testing.T, path string, v any) {
 // the command line, it fails, named; so does a tag that is not there or
 // cannot be a ref.
 func TestFetchSkipsBrokenTags(t *testing.T) {
-	lay := badLayout(t)
+	lay, _ := badLayout(t)
 	dir := t.TempDir()
 	strataOK(t, dir, "init")
 	strataOK(t, dir, "remote", "add", "ev", lay)
@@ -142,5 +145,24 @@ func TestFetchSkipsBrokenTags(t *testing.T) {
 	out, err = strataCmd(filepath.Dir(cl), "clone", "-q", "--no-checkout", lay+":badcount", cl+"2").CombinedOutput()
 	if err == nil || !strings.HasPrefix(string(out), "strata: clone "+lay+":badcount: tag badcount: commit ") {
 		t.Errorf("clone of the bad tag: %v\n%s", err, out)
+	}
+}
+
+// TestCloneOfDamagedLayer: a layer that is not what its commit's diff id
+// says is stored by clone (fetch checks blobs, not diff ids), but the
+// checkout fails, and clone does not call the repository complete; fsck
+// names the commit.
+func TestCloneOfDamagedLayer(t *testing.T) {
+	lay, wrong := badLayout(t)
+	cl := filepath.Join(t.TempDir(), "cl")
+	out, err := strataCmd(filepath.Dir(cl), "clone", "-q", lay+":wrongdiff", cl).CombinedOutput()
+	msg := string(out)
+	if err == nil || !strings.HasPrefix(msg, "strata: clone "+lay+":wrongdiff: checkout: ") || strings.Contains(msg, "the repository is complete") ||
+		!strings.HasSuffix(msg, "(the cloned image is damaged: a layer is not what its commit says; 'strata fsck' in "+cl+" names the commits)\n") {
+		t.Fatalf("clone: %v\n%s", err, msg)
+	}
+	out, err = strataCmd(cl, "fsck").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "commit "+wrong.Encoded()[:12]+": ") || !strings.Contains(string(out), "the commit says sha256:"+strings.Repeat("0", 64)) {
+		t.Fatalf("fsck: %v\n%s", err, out)
 	}
 }
