@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/strata-sh/strata/refs"
 )
 
 // A registry's error answers are quoted in one short line: no Go maps
@@ -46,5 +49,30 @@ func TestRegistryErrorsInOneLine(t *testing.T) {
 				t.Errorf("error not one short line: %q", msg)
 			}
 		})
+	}
+}
+
+// A push whose upload's PUT fails in the network says so without the
+// upload's URL query: it holds the registry's state token.
+func TestUploadErrorHasNoStateToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		switch {
+		case req.URL.Path == "/v2/":
+		case req.Method == http.MethodPost:
+			w.Header().Set("Location", "/v2/env/blobs/uploads/u1?_state=SECRETSTATE")
+			w.WriteHeader(http.StatusAccepted)
+		case req.Method == http.MethodPut:
+			c, _, _ := w.(http.Hijacker).Hijack()
+			c.Close()
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	r := newRepo(t)
+	commitFile(t, r, "main", "etc/a", "a")
+	_, err := connect(t, r, "origin", strings.TrimPrefix(srv.URL, "http://")+"/env", Options{}).Push(context.Background(), r, refs.Heads+"main", PushOptions{})
+	if err == nil || strings.Contains(err.Error(), "SECRETSTATE") || strings.Contains(err.Error(), "_state") {
+		t.Fatalf("push: %v", err)
 	}
 }

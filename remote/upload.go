@@ -115,7 +115,7 @@ func (t *registryTarget) sendBlob(ctx context.Context, c *regConn, b outBlob) (b
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err = c.http.Do(req)
 	if err != nil {
-		return true, err
+		return true, withoutQuery(err)
 	}
 	defer resp.Body.Close()
 	if err := transport.CheckError(resp, http.StatusCreated); err != nil {
@@ -174,4 +174,17 @@ func uploadLocation(resp *http.Response) (*url.URL, error) {
 		}
 	}
 	return u, nil
+}
+
+// withoutQuery drops the query from the URL a request's error quotes: an
+// upload's holds its state token.
+func withoutQuery(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.RawQuery = ""
+			ue.URL = u.String()
+		}
+	}
+	return err
 }
