@@ -1,6 +1,8 @@
 package remote
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -149,8 +151,10 @@ func (h *hostileRegistry) addImage(t *testing.T, layer []byte, tags ...string) h
 	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux",
 		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{digest.FromBytes(layer).String()}}})
 	img := hostileImage{
-		config:   ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digest.FromBytes(cfg), Size: int64(len(cfg))},
-		layer:    ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: digest.FromBytes(layer), Size: int64(len(layer))},
+		config: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digest.FromBytes(cfg), Size: int64(len(cfg))},
+		// A plain tar: its diff id is its digest. (fsck checks it: tests
+		// that store the image and run fsck give a real one, tarLayer.)
+		layer:    ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: digest.FromBytes(layer), Size: int64(len(layer))},
 		layerRaw: layer,
 	}
 	m, err := json.Marshal(ocispec.Manifest{Versioned: specsV2, MediaType: ocispec.MediaTypeImageManifest,
@@ -293,7 +297,7 @@ func TestHostileManifestTooLarge(t *testing.T) {
 // An invalid tag in the registry's list is skipped; the others arrive.
 func TestHostileInvalidTagNames(t *testing.T) {
 	h := newHostileRegistry(t)
-	img := h.addImage(t, []byte("layer"), "a..b", "good", "HEAD", "x.lock", "v1.")
+	img := h.addImage(t, tarLayer(t), "a..b", "good", "HEAD", "x.lock", "v1.")
 	r, res, err := fetchFrom(t, h, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -480,4 +484,18 @@ func TestHostileStalledBody(t *testing.T) {
 		t.Fatal("fetch from a stalled registry still waits after 60 s")
 	}
 	assertNothingStored(t, r, img)
+}
+
+// tarLayer is a real layer, a plain tar of one file.
+func tarLayer(t *testing.T) []byte {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	if err := tw.WriteHeader(&tar.Header{Name: "etc/hello", Mode: 0o644, Size: 5, Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write([]byte("hello"))
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
