@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -50,6 +51,9 @@ func TestInterruptedKnowsTheSignal(t *testing.T) {
 // on the registry exits 130 or 143 with one line ending "interrupted",
 // and the upload's URL (its _state token) is not in it.
 func TestInterruptedPushSaysSo(t *testing.T) {
+	// arrived hears of the current push's PUTs: a fresh channel for each,
+	// as a push sends its blobs' PUTs in parallel.
+	var mu sync.Mutex
 	arrived, stop := make(chan struct{}, 1), make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -58,8 +62,11 @@ func TestInterruptedPushSaysSo(t *testing.T) {
 			w.Header().Set("Location", "/v2/env/blobs/uploads/u1?_state=SECRETSTATE")
 			w.WriteHeader(http.StatusAccepted)
 		case r.Method == http.MethodPut:
+			mu.Lock()
+			ch := arrived
+			mu.Unlock()
 			select {
-			case arrived <- struct{}{}:
+			case ch <- struct{}{}:
 			default:
 			}
 			io.Copy(io.Discard, r.Body)
@@ -78,6 +85,10 @@ func TestInterruptedPushSaysSo(t *testing.T) {
 	strataOK(t, dir, "import", bigTree(t, 2, 1024), "-m", "base")
 	url := strings.TrimPrefix(srv.URL, "http://") + "/env"
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		mu.Lock()
+		arrived = make(chan struct{}, 1)
+		ch := arrived
+		mu.Unlock()
 		cmd := strataCmd(dir, "push", "-q", url, "main")
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
@@ -85,7 +96,7 @@ func TestInterruptedPushSaysSo(t *testing.T) {
 			t.Fatal(err)
 		}
 		select {
-		case <-arrived:
+		case <-ch:
 		case <-time.After(30 * time.Second):
 			cmd.Process.Kill()
 			t.Fatal("the push never reached its upload")
