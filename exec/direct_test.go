@@ -112,7 +112,7 @@ func TestDirectStartFailureLeavesNothing(t *testing.T) {
 		{[]string{"/nonexistent"}, nil, CodeNotFound},
 		{[]string{"/etc/passwd"}, nil, CodeNotExecutable},
 		{[]string{"true"}, func(s *Spec) { s.User = "nobody-here" }, CodeRuntime},
-		{[]string{"true"}, func(s *Spec) { s.Cwd = "/nonexistent" }, CodeRuntime},
+		{[]string{"true"}, func(s *Spec) { s.Cwd = "/etc/passwd/x" }, CodeRuntime},
 	} {
 		r := run(t, busybox(t), c.mod, c.args...)
 		if r.code != c.code || r.err == nil {

@@ -40,7 +40,7 @@ func TestExitCodes(t *testing.T) {
 			r := run(t, root, func(s *Spec) {
 				s.Init = c.init
 				if c.name == "bad cwd" {
-					s.Cwd = "/no/such/dir"
+					s.Cwd = "/etc/passwd/x" // not a directory: run makes a missing one
 				}
 			}, c.args...)
 			if r.code != c.code {
