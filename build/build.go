@@ -67,7 +67,7 @@ type StepError struct {
 }
 
 func (e *StepError) Error() string {
-	return fmt.Sprintf("%s:%d: step %d: %s: %v", e.File, e.Line, e.Step, e.Text, e.Err)
+	return fmt.Sprintf("%s:%d: step %d: %s: %v", e.File, e.Line, e.Step, quoteText(e.Text), e.Err)
 }
 func (e *StepError) Unwrap() error { return e.Err }
 

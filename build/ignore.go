@@ -1,10 +1,10 @@
 package build
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,15 +22,16 @@ type ignorer struct {
 }
 
 func loadIgnore(contextDir string) (*ignorer, error) {
-	f, err := os.Open(filepath.Join(contextDir, ".dockerignore"))
+	// Read beneath the context, as the Dockerfile: a .dockerignore that
+	// is a symlink to a file of the builder's is refused, not read.
+	b, err := ReadContextFile(contextDir, ".dockerignore", MaxDockerfile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &ignorer{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf(".dockerignore: %w", err)
 	}
-	defer f.Close()
-	patterns, err := ignorefile.ReadAll(f)
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf(".dockerignore: %w", err)
 	}

@@ -56,7 +56,7 @@ func parse(name string, src []byte) (*recipe, error) {
 	r := &recipe{name: name, escape: res.EscapeToken}
 	for _, node := range res.AST.Children {
 		if !supported[strings.ToLower(node.Value)] {
-			return nil, lineError(name, node.StartLine, fmt.Errorf("%s is not supported", strings.ToUpper(node.Value)))
+			return nil, lineError(name, node.StartLine, fmt.Errorf("%s is not supported", quoteWord(strings.ToUpper(node.Value))))
 		}
 		v, err := instructions.ParseInstruction(node)
 		if err != nil {
@@ -156,5 +156,5 @@ func cleanErr(err error) error {
 	if i := strings.LastIndex(msg, ": "); strings.HasPrefix(msg, "dockerfile parse error") && i >= 0 {
 		msg = msg[i+2:]
 	}
-	return errors.New(msg)
+	return errors.New(quoteText(msg))
 }

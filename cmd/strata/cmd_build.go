@@ -37,7 +37,7 @@ func newBuildCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "build [-t BRANCH] [-f FILE] [--build-arg K=V]... [--no-cache] [-q] CONTEXT",
 		Short: "Build commits from a Dockerfile, one per instruction, cached as history",
-		Long: `Run the Dockerfile (CONTEXT/Dockerfile, or -f FILE) in this repository:
+		Long: `Run the Dockerfile (CONTEXT/Dockerfile, or -f FILE; -f - reads stdin) in this repository:
 every instruction after FROM makes one commit whose message and history
 created_by are the instruction. RUN, COPY and ADD add a layer; ENV, CMD,
 LABEL and the other metadata instructions add a history entry without one.
@@ -57,6 +57,11 @@ commit, so an unchanged rebuild runs nothing and prints the same id.
 epoch and the mtimes are clamped to it, so the same recipe gives the
 same ids elsewhere.
 
+The context's Dockerfile and .dockerignore (and a -f FILE inside the
+context) are read only if they stay inside the context: a symlink that
+leads out is refused. A -f FILE elsewhere is read as named. Only a
+regular file of at most 4 MiB is read.
+
 -t and -b move BRANCH to the result (creating it), and only when every
 step succeeded. The last line printed is the final commit id; -q prints
 only that.
@@ -69,7 +74,7 @@ errors; 2 on usage errors.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.file, "file", "f", "", "the Dockerfile (default CONTEXT/Dockerfile)")
+	f.StringVarP(&o.file, "file", "f", "", "the Dockerfile (default CONTEXT/Dockerfile; - for stdin)")
 	f.StringVarP(&o.branch, "tag", "t", "", "move (or create) `BRANCH` at the result")
 	f.StringVarP(&o.branch, "branch", "b", "", "the same as -t")
 	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "set build argument `K=V` (K alone: from this environment)")
@@ -111,11 +116,7 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	if err != nil {
 		return fmt.Errorf("build: context %s: %v", contextDir, unwrapPath(err))
 	}
-	file := o.file
-	if file == "" {
-		file = filepath.Join(ctxDir, "Dockerfile")
-	}
-	src, err := os.ReadFile(file)
+	file, src, err := readDockerfile(g, ctxDir, o.file)
 	if err != nil {
 		return fmt.Errorf("build: %s: %v", file, unwrapPath(err))
 	}
@@ -163,6 +164,35 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	}
 	fmt.Fprintln(g.stdout, res.Commit.ID)
 	return nil
+}
+
+// readDockerfile reads the recipe: "-" is stdin (as docker's -f -); the
+// context's own Dockerfile, and a -f path inside the context, resolve
+// beneath the context (whoever wrote the context cannot point the build
+// at the builder's files); a -f path elsewhere is followed as typed.
+// Only a regular file, at most build.MaxDockerfile bytes, is read. It
+// returns the name errors give.
+func readDockerfile(g *globals, ctxDir, file string) (string, []byte, error) {
+	switch {
+	case file == "-":
+		b, err := io.ReadAll(io.LimitReader(g.stdin, build.MaxDockerfile+1))
+		if err == nil && len(b) > build.MaxDockerfile {
+			err = fmt.Errorf("larger than %d bytes", build.MaxDockerfile)
+		}
+		return "Dockerfile", b, err
+	case file == "":
+		file = filepath.Join(ctxDir, "Dockerfile")
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return file, nil, err
+	}
+	if rel, err := filepath.Rel(ctxDir, abs); err == nil && filepath.IsLocal(rel) {
+		b, err := build.ReadContextFile(ctxDir, rel, build.MaxDockerfile)
+		return file, b, err
+	}
+	b, err := build.ReadFile(abs, build.MaxDockerfile)
+	return file, b, err
 }
 
 func unwrapPath(err error) error {
