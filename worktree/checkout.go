@@ -298,6 +298,34 @@ const (
 // progress, as git's reset does (as --quit: its commits are left to gc),
 // since a later commit would conclude it with other files; a rebase stays.
 func (w *Worktree) Reset(ctx context.Context, rev string, mode ResetMode) (*objects.Commit, error) {
+	return w.reset(ctx, rev, mode, nil)
+}
+
+// ErrNotAt: the work tree no longer shows what a caller saw earlier.
+var ErrNotAt = errors.New("the work tree no longer shows the branch at the commit seen")
+
+// ResetClean is a hard Reset for a caller that checked the work tree
+// earlier (build -t, before its build): under the work tree's lock, the
+// one the reset takes, it refuses a work tree that no longer shows
+// branch at old (ErrNotAt) or that now has uncommitted changes (a
+// DirtyError), which the reset would drop.
+func (w *Worktree) ResetClean(ctx context.Context, rev, branch string, old digest.Digest) (*objects.Commit, error) {
+	return w.reset(ctx, rev, ResetHard, func(st State, h refs.Head) error {
+		if h.Branch != branch || h.Commit != old {
+			return ErrNotAt
+		}
+		changes, err := w.scanChanges(ctx, st)
+		if err != nil {
+			return err
+		}
+		if len(changes) > 0 {
+			return &DirtyError{Changes: changes}
+		}
+		return nil
+	})
+}
+
+func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check func(State, refs.Head) error) (*objects.Commit, error) {
 	unlock, err := w.lock()
 	if err != nil {
 		return nil, err
@@ -314,6 +342,11 @@ func (w *Worktree) Reset(ctx context.Context, rev string, mode ResetMode) (*obje
 	h, err := w.Head()
 	if err != nil {
 		return nil, err
+	}
+	if check != nil {
+		if err := check(st, h); err != nil {
+			return nil, err
+		}
 	}
 	if err := w.prepare(ctx, c); err != nil {
 		return nil, fmt.Errorf("reset: %w", err)

@@ -63,7 +63,9 @@ leads out is refused. A -f FILE elsewhere is read as named. Only a
 regular file of at most 4 MiB is read.
 
 -t and -b move BRANCH to the result (creating it), and only when every
-step succeeded. The last line printed is the final commit id; -q prints
+step succeeded. A checkout of BRANCH moves with it if it is clean, both
+before the build and at the move; otherwise nothing moves and the error
+names the built commit. The last line printed is the final commit id; -q prints
 only that.
 
 Exit status: 0 on success; a failing RUN's own status; 1 on other
@@ -156,7 +158,7 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	}
 	if target != nil {
 		if err := target.move(ctx, res.Commit.ID); err != nil {
-			return fmt.Errorf("build: built %s, but: %w", shortID(res.Commit.ID), err)
+			return fmt.Errorf("build: built %s, but %w", res.Commit.ID, err)
 		}
 		if !o.quiet {
 			fmt.Fprintf(out, "branch %s at %s\n", refs.ShortName(target.branch), shortID(res.Commit.ID))
@@ -261,10 +263,22 @@ func (t *buildTarget) move(ctx context.Context, id digest.Digest) error {
 		return nil
 	}
 	if t.checkout != nil {
-		_, err := t.checkout.Reset(ctx, id.String(), worktree.ResetHard)
+		// Checked again under the lock the move takes: what was written
+		// in the checkout during the build must not be reset away.
+		_, err := t.checkout.ResetClean(ctx, id.String(), t.branch, t.old)
+		var de *worktree.DirtyError
+		switch {
+		case errors.As(err, &de):
+			return fmt.Errorf("%s did not move: its checkout got %s during the build (commit them, then 'strata reset --hard %s' takes the build)", refs.ShortName(t.branch), plural(len(de.Changes), "uncommitted change"), id)
+		case errors.Is(err, worktree.ErrNotAt):
+			return fmt.Errorf("%s did not move: its checkout moved during the build", refs.ShortName(t.branch))
+		}
 		return err
 	}
-	return t.r.Refs.Update(t.branch, id, t.old, "build: "+refs.ShortName(t.branch))
+	if err := t.r.Refs.Update(t.branch, id, t.old, "build: "+refs.ShortName(t.branch)); err != nil {
+		return fmt.Errorf("%s did not move: %w", refs.ShortName(t.branch), err)
+	}
+	return nil
 }
 
 // pullBase fetches a registry image for FROM, as clone fetches it (with

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/testrootfs"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+// TestBuildKeepsEditsMadeDuringTheBuild: build -t checks the branch's
+// checkout before the build and again under the lock the move takes, so
+// a file written in the checkout while the build ran is not reset away,
+// nor a commit made on the branch meanwhile.
+func TestBuildKeepsEditsMadeDuringTheBuild(t *testing.T) {
+	dir := t.TempDir()
+	t.Cleanup(func() { unmountUnder(dir) })
+	strataOK(t, dir, "init")
+	strataOK(t, dir, "import", testrootfs.Busybox(t), "-m", "base")
+	strataOK(t, dir, "checkout", "main")
+	ctxDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM main\nENV A=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	built := digest.Digest(strings.TrimSpace(strataOK(t, dir, "build", "-q", ctxDir)))
+	r, err := repo.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	main, _ := r.Refs.Read(refs.Heads + "main")
+
+	// An edit made during the build (after the check before it).
+	target, err := planBuildTarget(ctx, r, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := filepath.Join(dir, "rootfs", "tmp", "edit")
+	if err := os.WriteFile(edit, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = target.move(ctx, built)
+	if err == nil || !strings.Contains(err.Error(), "1 uncommitted change during the build") || !strings.Contains(err.Error(), built.String()) {
+		t.Fatalf("move over an edit: %v", err)
+	}
+	if b, err := os.ReadFile(edit); err != nil || string(b) != "mine\n" {
+		t.Fatalf("the edit: %q, %v", b, err)
+	}
+	if now, _ := r.Refs.Read(refs.Heads + "main"); now != main {
+		t.Fatalf("main moved to %s", now)
+	}
+
+	// A commit made on the branch during the build.
+	if _, err := planBuildTarget(ctx, r, "main"); err == nil {
+		t.Fatal("planned over an uncommitted change")
+	}
+	strataOK(t, dir, "commit", "-m", "edit")
+	committed, _ := r.Refs.Read(refs.Heads + "main")
+	os.Remove(edit)
+	strataOK(t, dir, "commit", "-m", "rm")
+	if target, err = planBuildTarget(ctx, r, "main"); err != nil {
+		t.Fatal(err)
+	}
+	strataOK(t, dir, "reset", "--hard", committed.String())
+	if err := target.move(ctx, built); err == nil || !strings.Contains(err.Error(), "moved during the build") {
+		t.Fatalf("move over a commit: %v", err)
+	}
+	if now, _ := r.Refs.Read(refs.Heads + "main"); now != committed {
+		t.Fatalf("main at %s, want %s", now, committed)
+	}
+
+	// Clean and unmoved: the checkout moves with the branch.
+	if target, err = planBuildTarget(ctx, r, "main"); err != nil {
+		t.Fatal(err)
+	}
+	if err := target.move(ctx, built); err != nil {
+		t.Fatal(err)
+	}
+	if now, _ := r.Refs.Read(refs.Heads + "main"); now != built {
+		t.Fatalf("main at %s, want %s", now, built)
+	}
+}
