@@ -302,3 +302,39 @@ func TestBindReadOnly(t *testing.T) {
 		t.Fatalf("the context lost a file: %v", err)
 	}
 }
+
+// ENTRYPOINT clears an inherited CMD but keeps one set earlier in its
+// stage: the same parent and instruction give two configs, and a cache
+// hit must not return the other's, whichever order they are built in.
+func TestEntrypointKeyHoldsCmdOfTheStage(t *testing.T) {
+	for _, order := range []string{"cmd first", "inherited first"} {
+		t.Run(order, func(t *testing.T) {
+			r := newRepo(t, true)
+			ctxDir := t.TempDir()
+			// base: main with CMD ["c"], the parent of both ENTRYPOINTs.
+			res, err := buildIn(t, r, ctxDir, "FROM main\nCMD [\"c\"]\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Refs.Update(refs.Heads+"base", res.Commit.ID, "", "test"); err != nil {
+				t.Fatal(err)
+			}
+			same := "FROM main\nCMD [\"c\"]\nENTRYPOINT [\"e\"]\n" // CMD set in the stage: kept
+			inherited := "FROM base\nENTRYPOINT [\"e\"]\n"         // CMD inherited: cleared
+			recipes := []string{same, inherited}
+			if order != "cmd first" {
+				recipes = []string{inherited, same}
+			}
+			for _, rc := range recipes {
+				res, err := buildIn(t, r, ctxDir, rc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cmd := res.Commit.Config.Config.Cmd
+				if want := rc == same; (len(cmd) == 1 && cmd[0] == "c") != want {
+					t.Errorf("%q: Cmd %q", rc, cmd)
+				}
+			}
+		})
+	}
+}

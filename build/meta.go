@@ -82,8 +82,15 @@ func (b *builder) meta(s *state, c instructions.Command, text string) (*objects.
 	default:
 		return nil, false, fmt.Errorf("%s is not supported", strings.ToUpper(c.Name()))
 	}
-	// A shell-form CMD or ENTRYPOINT depends on SHELL: in the key.
-	key := stepKey(s.parent, text, jsonText(s.shell))
+	// The key holds every input of the result besides the parent and
+	// the instruction: SHELL (a shell-form CMD or ENTRYPOINT depends on
+	// it) and the config made, which also depends on the stage's state
+	// (ENTRYPOINT keeps a CMD of the same stage only).
+	cj, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, false, err
+	}
+	key := stepKey(s.parent, text, jsonText(s.shell)+"\x00config:"+string(cj))
 	if hit := b.lookup(key); hit != nil {
 		return hit, true, nil
 	}
