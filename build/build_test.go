@@ -18,6 +18,7 @@ import (
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
 )
 
 func TestMain(m *testing.M) {
@@ -336,5 +337,84 @@ func TestEntrypointKeyHoldsCmdOfTheStage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// readImage mounts c and returns what fn reads from it.
+func readImage(t *testing.T, r *repo.Repo, c *objects.Commit, fn func(root string)) {
+	t.Helper()
+	b := &builder{o: Options{Repo: r}, snaps: snapshot.NewSnapshots(r.Objects)}
+	ov, err := b.mount(context.Background(), c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ov.close()
+	fn(ov.target)
+}
+
+// Destinations resolve in the image, as buildah resolves them: a
+// symlink of the image is followed from the image's root (as usrmerge's
+// /bin -> usr/bin, /var/run -> /run), ".." stops at that root, and
+// nothing outside the image is written, whatever the links say.
+func TestCopyDestinationsResolveInTheImage(t *testing.T) {
+	decoy := t.TempDir() // outside every image: must stay empty
+	ctxDir := ctxWith(t, map[string]string{
+		"base/xbin": "->usr/xbin", "base/usr/xbin/.keep": "", "base/var/run": "->/run", "base/run/.keep": "",
+		"base/etc/localtime": "->/usr/share/zoneinfo/UTC", "base/usr/share/zoneinfo/UTC": "utc",
+		"base/esc": "->" + decoy, "base/up": "->../../../../../../../.." + decoy,
+		"base/linkdir": "->/run", "base/f": "f", "base/linkfile": "->/f",
+		"one/x": "x", "y": "y", "base" + decoy + "/.keep": "", // the links' target, inside the image
+		"base/nowhere": "->/no/such/dir",
+	})
+	r := newRepo(t, true)
+	res, err := buildIn(t, r, ctxDir, `FROM main AS b
+COPY base/ /
+FROM b
+COPY one/ /xbin/
+COPY y /var/run/y
+COPY y /esc/y
+COPY y /up/y
+COPY one /esc/
+COPY y /linkdir
+COPY y /linkfile
+COPY --from=b /etc/localtime /tz
+WORKDIR /var/run/app
+RUN pwd > here
+WORKDIR /esc/wd
+RUN pwd > here
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(decoy); len(ents) > 0 {
+		t.Fatalf("wrote outside the image: %v", ents)
+	}
+	readImage(t, r, res.Commit, func(root string) {
+		for name, want := range map[string]string{
+			"usr/xbin/x": "x", "run/y": "y", decoy[1:] + "/y": "y", decoy[1:] + "/x": "x",
+			"run/app/here": "/run/app\n", decoy[1:] + "/wd/here": decoy + "/wd\n", "tz": "utc", "linkfile": "y", "f": "f",
+		} {
+			if b, err := os.ReadFile(filepath.Join(root, name)); err != nil || string(b) != want {
+				t.Errorf("/%s: %q, %v; want %q", name, b, err, want)
+			}
+		}
+		for _, link := range []string{"xbin", "var/run", "esc", "linkdir"} {
+			if fi, err := os.Lstat(filepath.Join(root, link)); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+				t.Errorf("/%s is no longer a symlink: %v", link, err)
+			}
+		}
+		if fi, err := os.Lstat(filepath.Join(root, "linkfile")); err != nil || !fi.Mode().IsRegular() {
+			t.Errorf("/linkfile: a file copied onto a symlink to a file replaces it (buildah): %v", err)
+		}
+	})
+	// A symlink that leads nowhere is not made a directory.
+	_, err = buildIn(t, r, ctxDir, "FROM main AS b\nCOPY base/ /\nFROM b\nCOPY y /nowhere/y\n")
+	if err == nil || !strings.Contains(err.Error(), "/nowhere: a symlink that leads nowhere is in the way") {
+		t.Fatalf("COPY through a dangling link: %v", err)
+	}
+	// A directory over a file is refused, as buildah refuses it.
+	_, err = buildIn(t, r, ctxDir, "FROM main AS b\nCOPY base/ /\nFROM b\nCOPY one /f\n")
+	if err == nil || !strings.Contains(err.Error(), "/f: already exists but is not a directory") {
+		t.Fatalf("COPY dir over a file: %v", err)
 	}
 }

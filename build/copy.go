@@ -172,7 +172,7 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 	if fromStage {
 		where = "the --from tree"
 	}
-	cdir, err := openContext(src)
+	cdir, err := openContext(src, fromStage)
 	if err != nil {
 		return nil, err
 	}
@@ -266,11 +266,12 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 // contextDir is src held by a descriptor, with the path the kernel
 // gives it, for realPath.
 type contextDir struct {
-	fd  int
-	top string
+	fd     int
+	top    string
+	inRoot bool // an image: its symlinks resolve in its root, as the container's
 }
 
-func openContext(src *os.Root) (*contextDir, error) {
+func openContext(src *os.Root, inRoot bool) (*contextDir, error) {
 	fd, err := unix.Open(src.Name(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
@@ -280,7 +281,7 @@ func openContext(src *os.Root) (*contextDir, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	return &contextDir{fd: fd, top: top}, nil
+	return &contextDir{fd: fd, top: top, inRoot: inRoot}, nil
 }
 
 func (c *contextDir) close() { unix.Close(c.fd) }
@@ -288,8 +289,15 @@ func (c *contextDir) close() { unix.Close(c.fd) }
 // realPath returns rel with every symlink on its way resolved by the
 // kernel (RESOLVE_BENEATH: a link that leads out fails here, and os.Root
 // says why): the path of what rel reaches, relative to the context.
+//
+// In an image (COPY --from) they resolve as in the container, from the
+// image's root (RESOLVE_IN_ROOT: /etc/localtime -> /usr/share/...).
 func (c *contextDir) realPath(rel string) (string, error) {
-	fd, err := unix.Openat2(c.fd, rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS})
+	resolve := uint64(unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS)
+	if c.inRoot {
+		resolve = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
+	}
+	fd, err := unix.Openat2(c.fd, rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: resolve})
 	if err != nil {
 		return "", err
 	}

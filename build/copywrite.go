@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zeebo/blake3"
+	"golang.org/x/sys/unix"
 )
 
 // writeEntries copies the entries into dst, the overlay of the parent,
@@ -86,8 +87,12 @@ func writeEntries(src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid i
 		}
 		do(i)
 		if e.fi.IsDir() && !failed() {
+			// Not through a symlink that was followed: the directory it
+			// leads to is the image's.
 			if dir, base, err := dstDirs.at(destName(e)); err == nil && destName(e) != "." {
-				dirTimes = append(dirTimes, dirTime{dir, base, e.fi.ModTime()})
+				if fi, err := dir.Lstat(base); err == nil && fi.IsDir() {
+					dirTimes = append(dirTimes, dirTime{dir, base, e.fi.ModTime()})
+				}
 			}
 		}
 	}
@@ -128,15 +133,39 @@ func permOf(e entry, chmod fs.FileMode) fs.FileMode {
 // is reached in one step from its directory rather than by resolving its
 // whole path again (os.Root walks every component): a COPY of thousands
 // of files spent most of its time there.
+//
+// With create (the image a COPY writes to), directories resolve in the
+// image's root (mkdirInRoot: its symlinks followed as the container
+// would, never out of it) and missing ones are made.
 type dirRoots struct {
 	mu     sync.Mutex
 	root   *os.Root
+	rootfd int  // with create: root, for openat2
 	create bool // make missing directories (0755), as a COPY's parents
 	open   map[string]*os.Root
+	err    error // opening rootfd
 }
 
 func newDirRoots(root *os.Root, create bool) *dirRoots {
-	return &dirRoots{root: root, create: create, open: map[string]*os.Root{}}
+	d := &dirRoots{root: root, create: create, open: map[string]*os.Root{}, rootfd: -1}
+	if create {
+		d.rootfd, d.err = unix.Open(root.Name(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	}
+	return d
+}
+
+// isDir says whether name is (or is a symlink that leads, in the
+// image's root, to) a directory.
+func (d *dirRoots) isDir(name string) bool {
+	if d.rootfd < 0 {
+		return false
+	}
+	fd, err := openInRoot(d.rootfd, name, true)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
 }
 
 // at returns the directory holding name, and name's last element.
@@ -151,14 +180,25 @@ func (d *dirRoots) at(name string) (*os.Root, string, error) {
 	if r, ok := d.open[dir]; ok {
 		return r, base, nil
 	}
+	var r *os.Root
 	if d.create {
-		if err := d.root.MkdirAll(dir, 0o755); err != nil {
+		if d.err != nil {
+			return nil, "", d.err
+		}
+		fd, err := mkdirInRoot(d.rootfd, dir)
+		if err != nil {
 			return nil, "", err
 		}
-	}
-	r, err := d.root.OpenRoot(dir)
-	if err != nil {
-		return nil, "", err
+		r, err = rootAt(fd)
+		unix.Close(fd)
+		if err != nil {
+			return nil, "", err
+		}
+	} else {
+		var err error
+		if r, err = d.root.OpenRoot(dir); err != nil {
+			return nil, "", err
+		}
 	}
 	d.open[dir] = r
 	return r, base, nil
@@ -180,6 +220,9 @@ func (d *dirRoots) close() {
 	for _, r := range d.open {
 		r.Close()
 	}
+	if d.rootfd >= 0 {
+		unix.Close(d.rootfd)
+	}
 }
 
 func writeEntry(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) ([]byte, error) {
@@ -200,8 +243,13 @@ func writeOther(dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, 
 	}
 	old, err := dir.Lstat(base)
 	exists := err == nil
-	if e.fi.IsDir() && exists && old.IsDir() {
-		return nil // an existing directory keeps its owner, mode and times
+	if e.fi.IsDir() && exists && (old.IsDir() || old.Mode()&fs.ModeSymlink != 0 && dstDirs.isDir(name)) {
+		// An existing directory keeps its owner, mode and times; a
+		// symlink to one is followed (/bin -> usr/bin), as buildah does.
+		return nil
+	}
+	if e.fi.IsDir() && exists {
+		return fmt.Errorf("already exists but is not a directory")
 	}
 	if exists {
 		dstDirs.forget(name)
@@ -232,7 +280,7 @@ func writeFile(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMod
 	}
 	old, err := dir.Lstat(base)
 	exists := err == nil
-	if exists && old.IsDir() {
+	if exists && (old.IsDir() || e.top && old.Mode()&fs.ModeSymlink != 0 && dstDirs.isDir(name)) {
 		if !e.top {
 			return nil, errors.New("a directory is in the way")
 		}

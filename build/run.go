@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/strata-sh/strata/exec"
@@ -31,13 +29,8 @@ func (b *builder) run(ctx context.Context, s *state, cmd *instructions.RunComman
 	defer ov.close()
 	if wd := s.cfg.WorkingDir; wd != "" && wd != "/" {
 		// As docker: RUN's working directory exists, whoever made it.
-		root, err := os.OpenRoot(ov.target)
-		if err != nil {
-			return nil, false, err
-		}
-		err = root.MkdirAll(strings.TrimPrefix(wd, "/"), 0o755)
-		root.Close()
-		if err != nil {
+		// Its path resolves in the image (/var/run -> /run is followed).
+		if err := mkdirAllInRoot(ov.target, wd); err != nil {
 			return nil, false, fmt.Errorf("WORKDIR %s: %w", wd, err)
 		}
 	}
