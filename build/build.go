@@ -293,6 +293,8 @@ func (b *builder) step(ctx context.Context, s *state, sp *step) error {
 		c, cached, err = b.copy(ctx, s, copySpec{sd: cmd.SourcesAndDest, from: cmd.From, chown: cmd.Chown, chmod: cmd.Chmod}, text)
 	case *instructions.AddCommand:
 		c, cached, err = b.copy(ctx, s, copySpec{sd: cmd.SourcesAndDest, chown: cmd.Chown, chmod: cmd.Chmod}, text)
+	case *instructions.WorkdirCommand:
+		c, cached, err = b.workdir(ctx, s, cmd, text)
 	default:
 		c, cached, err = b.meta(s, sp.cmd, text)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -416,5 +417,47 @@ RUN pwd > here
 	_, err = buildIn(t, r, ctxDir, "FROM main AS b\nCOPY base/ /\nFROM b\nCOPY one /f\n")
 	if err == nil || !strings.Contains(err.Error(), "/f: already exists but is not a directory") {
 		t.Fatalf("COPY dir over a file: %v", err)
+	}
+}
+
+// WORKDIR makes its directory in the image, as docker does: the step's
+// layer, with missing parents, owned by the stage's USER; none when it
+// exists.
+func TestWorkdirMakesItsDirectory(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{
+		"passwd": "root:x:0:0::/root:/bin/sh\nbob:x:1000:1001::/home/bob:/bin/sh\n",
+		"group":  "root:x:0:\nbobs:x:1001:\nstaff:x:50:\n",
+	})
+	r := newRepo(t, true)
+	res, err := buildIn(t, r, ctxDir, "FROM main\nCOPY passwd group /etc/\nWORKDIR /app\nUSER bob\nWORKDIR /w/sub\nUSER bob:staff\nWORKDIR g\nWORKDIR /app\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wd := res.Commit.Config.Config.WorkingDir; wd != "/app" {
+		t.Errorf("WorkingDir %q", wd)
+	}
+	readImage(t, r, res.Commit, func(root string) {
+		for name, want := range map[string]string{"app": "0:0 755", "w": "1000:1001 755", "w/sub": "1000:1001 755", "w/sub/g": "1000:50 755"} {
+			var st syscall.Stat_t
+			if err := syscall.Stat(filepath.Join(root, name), &st); err != nil {
+				t.Errorf("/%s: %v", name, err)
+				continue
+			}
+			if got := fmt.Sprintf("%d:%d %o", st.Uid, st.Gid, st.Mode&0o7777); got != want || st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+				t.Errorf("/%s: %s, want %s", name, got, want)
+			}
+		}
+	})
+	// The last WORKDIR (/app, which exists) adds no layer.
+	parent, err := r.Objects.ReadCommit(res.Commit.Parent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parent.Layers()) != len(res.Commit.Layers()) {
+		t.Errorf("WORKDIR of an existing directory added a layer")
+	}
+	// A USER that the image does not know fails the step.
+	if _, err := buildIn(t, r, ctxDir, "FROM main\nUSER nobody2\nWORKDIR /x\n"); err == nil || !strings.Contains(err.Error(), "USER nobody2: nobody2: not in /etc/passwd") {
+		t.Errorf("unknown USER: %v", err)
 	}
 }

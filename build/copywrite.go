@@ -185,7 +185,7 @@ func (d *dirRoots) at(name string) (*os.Root, string, error) {
 		if d.err != nil {
 			return nil, "", d.err
 		}
-		fd, err := mkdirInRoot(d.rootfd, dir)
+		fd, err := mkdirInRoot(d.rootfd, dir, -1, -1)
 		if err != nil {
 			return nil, "", err
 		}

@@ -40,9 +40,9 @@ func openInRoot(rootfd int, rel string, dir bool) (int, error) {
 }
 
 // mkdirInRoot opens the directory rel of the image, making what is
-// missing of it (0755, root's, as MkdirAll), each component resolved in
-// the image's root.
-func mkdirInRoot(rootfd int, rel string) (int, error) {
+// missing of it (0755, as MkdirAll; owned by uid:gid unless uid < 0),
+// each component resolved in the image's root.
+func mkdirInRoot(rootfd int, rel string, uid, gid int) (int, error) {
 	fd, err := openInRoot(rootfd, rel, true)
 	if !errors.Is(err, unix.ENOENT) {
 		if errors.Is(err, unix.ENOTDIR) {
@@ -54,12 +54,15 @@ func mkdirInRoot(rootfd int, rel string) (int, error) {
 	parent = strings.TrimSuffix(parent, "/")
 	pfd := rootfd
 	if parent != "" {
-		if pfd, err = mkdirInRoot(rootfd, parent); err != nil {
+		if pfd, err = mkdirInRoot(rootfd, parent, uid, gid); err != nil {
 			return -1, err
 		}
 		defer unix.Close(pfd)
 	}
-	if err := unix.Mkdirat(pfd, base, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+	made := true
+	if err := unix.Mkdirat(pfd, base, 0o755); errors.Is(err, unix.EEXIST) {
+		made = false
+	} else if err != nil {
 		return -1, err
 	}
 	// base is a name in the resolved parent: opened without following
@@ -69,6 +72,12 @@ func mkdirInRoot(rootfd int, rel string) (int, error) {
 	if errors.Is(err, unix.ELOOP) {
 		return -1, fmt.Errorf("/%s: a symlink that leads nowhere is in the way", rel)
 	}
+	if err == nil && made && uid >= 0 {
+		if err = unix.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH); err != nil {
+			unix.Close(fd)
+			return -1, err
+		}
+	}
 	return fd, err
 }
 
@@ -77,9 +86,10 @@ func rootAt(fd int) (*os.Root, error) {
 	return os.OpenRoot("/proc/self/fd/" + strconv.Itoa(fd))
 }
 
-// MkdirAllInRoot makes the directory p (absolute, in the image rooted
-// at root) and its missing parents, resolving symlinks in the image.
-func mkdirAllInRoot(root string, p string) error {
+// mkdirAllInRoot makes the directory p (absolute, in the image rooted
+// at root) and its missing parents, owned by uid:gid (unless uid < 0),
+// resolving symlinks in the image.
+func mkdirAllInRoot(root string, p string, uid, gid int) error {
 	rootfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -89,7 +99,7 @@ func mkdirAllInRoot(root string, p string) error {
 	if rel == "" {
 		return nil
 	}
-	fd, err := mkdirInRoot(rootfd, rel)
+	fd, err := mkdirInRoot(rootfd, rel, uid, gid)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,12 @@
 package build
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -41,8 +43,6 @@ func (b *builder) meta(s *state, c instructions.Command, text string) (*objects.
 		for _, kv := range c.Labels {
 			cfg.Labels[kv.Key] = kv.Value
 		}
-	case *instructions.WorkdirCommand:
-		cfg.WorkingDir = absPath(cfg.WorkingDir, c.Path)
 	case *instructions.UserCommand:
 		cfg.User = c.User
 	case *instructions.ExposeCommand:
@@ -128,4 +128,45 @@ func cloneConfig(c ocispec.ImageConfig) ocispec.ImageConfig {
 func jsonText(v []string) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// workdir sets the working directory and, as docker does, makes it in
+// the image (with its missing parents, 0755, owned by the stage's USER
+// as buildkit makes them): the step's layer, none if it exists.
+func (b *builder) workdir(ctx context.Context, s *state, c *instructions.WorkdirCommand, text string) (*objects.Commit, bool, error) {
+	cfg := cloneConfig(s.cfg)
+	cfg.WorkingDir = absPath(cfg.WorkingDir, c.Path)
+	cj, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, false, err
+	}
+	key := stepKey(s.parent, text, "workdir\x00config:"+string(cj))
+	if hit := b.lookup(key); hit != nil {
+		return hit, true, nil
+	}
+	var layers []objects.Layer
+	if cfg.WorkingDir != "/" {
+		ov, err := b.mount(ctx, s.parent, inMemory(nil))
+		if err != nil {
+			return nil, false, err
+		}
+		defer ov.close()
+		root, err := os.OpenRoot(ov.target)
+		if err != nil {
+			return nil, false, err
+		}
+		uid, gid, err := lookupOwner(root, cfg.User)
+		root.Close()
+		if err != nil {
+			return nil, false, fmt.Errorf("USER %s: %w", cfg.User, err)
+		}
+		if err := mkdirAllInRoot(ov.target, cfg.WorkingDir, uid, gid); err != nil {
+			return nil, false, err
+		}
+		if layers, err = b.layer(ctx, ov, s.parent); err != nil {
+			return nil, false, err
+		}
+	}
+	commit, err := b.commit(s, layers, cfg, text, key)
+	return commit, false, err
 }

@@ -12,6 +12,15 @@ import (
 // resolveOwner reads --chown USER[:GROUP], names looked up in the image's
 // /etc/passwd and /etc/group (read inside root); root:root without it.
 func resolveOwner(root *os.Root, chown string) (uid, gid int, err error) {
+	uid, gid, err = lookupOwner(root, chown)
+	if err != nil {
+		return 0, 0, fmt.Errorf("--chown=%s: %w", chown, err)
+	}
+	return uid, gid, nil
+}
+
+// lookupOwner is resolveOwner for USER[:GROUP] (also USER's).
+func lookupOwner(root *os.Root, chown string) (uid, gid int, err error) {
 	if chown == "" {
 		return 0, 0, nil
 	}
@@ -24,7 +33,7 @@ func resolveOwner(root *os.Root, chown string) (uid, gid int, err error) {
 		return us[0].Uid, us[0].Gid, true
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("--chown=%s: %w", chown, err)
+		return 0, 0, err
 	}
 	gid = uid
 	if !hasGroup {
@@ -49,7 +58,7 @@ func resolveOwner(root *os.Root, chown string) (uid, gid int, err error) {
 		return gs[0].Gid, 0, true
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("--chown=%s: %w", chown, err)
+		return 0, 0, err
 	}
 	return uid, gid, nil
 }

@@ -30,7 +30,7 @@ func (b *builder) run(ctx context.Context, s *state, cmd *instructions.RunComman
 	if wd := s.cfg.WorkingDir; wd != "" && wd != "/" {
 		// As docker: RUN's working directory exists, whoever made it.
 		// Its path resolves in the image (/var/run -> /run is followed).
-		if err := mkdirAllInRoot(ov.target, wd); err != nil {
+		if err := mkdirAllInRoot(ov.target, wd, -1, -1); err != nil {
 			return nil, false, fmt.Errorf("WORKDIR %s: %w", wd, err)
 		}
 	}

@@ -39,8 +39,10 @@ func newBuildCommand(g *globals) *cobra.Command {
 		Short: "Build commits from a Dockerfile, one per instruction, cached as history",
 		Long: `Run the Dockerfile (CONTEXT/Dockerfile, or -f FILE; -f - reads stdin) in this repository:
 every instruction after FROM makes one commit whose message and history
-created_by are the instruction. RUN, COPY and ADD add a layer; ENV, CMD,
-LABEL and the other metadata instructions add a history entry without one.
+created_by are the instruction. RUN, COPY and ADD add a layer, and
+WORKDIR when it makes its directory (owned by the USER, as docker); ENV,
+CMD, LABEL and the other metadata instructions add a history entry
+without one.
 
   strata build -t web .
   strata build -f Dockerfile.dev --build-arg V=2 -b web-dev .
