@@ -461,3 +461,40 @@ func TestWorkdirMakesItsDirectory(t *testing.T) {
 		t.Errorf("unknown USER: %v", err)
 	}
 }
+
+// cancelAt cancels when a line holding at is written (a step starting).
+type cancelAt struct {
+	at     string
+	cancel context.CancelFunc
+}
+
+func (c *cancelAt) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), c.at) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// Ctrl-C (a cancelled context) stops the build at the step it came in,
+// whether the step looks at the context (a copy, between files) or not
+// (a metadata step): no result, so nothing moves.
+func TestCancelStopsTheBuild(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"d/a": "a", "d/b": "b", "f": "f"})
+	for _, c := range []struct{ recipe, at string }{
+		{"FROM main\nCOPY d /d\nENV A=1\n", "STEP 3/3"},
+		{"FROM main\nENV A=1\nCOPY d /d\n", "STEP 3/3"},
+		{"FROM main\nENV A=1\nCOPY f d /x/\n", "STEP 3/3"},
+	} {
+		for _, direct := range []bool{true, false} {
+			directCopy = direct
+			r := newRepo(t, true)
+			ctx, cancel := context.WithCancel(context.Background())
+			res, err := Build(ctx, Options{Repo: r, Context: ctxDir, Dockerfile: []byte(c.recipe), Date: epoch, Mtime: clamp, Out: &cancelAt{c.at, cancel}})
+			cancel()
+			directCopy = true
+			if !errors.Is(err, context.Canceled) || res != nil {
+				t.Errorf("%q direct=%v: %v, %v", c.recipe, direct, res, err)
+			}
+		}
+	}
+}

@@ -91,7 +91,7 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	var sum string
 	uid, gid, err := resolveOwner(dst, cs.chown)
 	if err == nil {
-		sum, err = writeEntries(src, dst, ents, mode, uid, gid)
+		sum, err = writeEntries(ctx, src, dst, ents, mode, uid, gid)
 	}
 	dst.Close()
 	if err != nil {

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -22,8 +23,9 @@ import (
 // followed. Directories and symlinks are made in order; regular files are
 // copied by a worker per core once their directory exists, unless two
 // entries share a destination (then order decides, and all runs in
-// order). Directory times are set last, after their files went in.
-func writeEntries(src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int) (string, error) {
+// order). Directory times are set last, after their files went in. A
+// cancelled ctx stops it between files.
+func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int) (string, error) {
 	srcDirs, dstDirs := newDirRoots(src, false), newDirRoots(dst, true)
 	defer srcDirs.close()
 	defer dstDirs.close()
@@ -55,6 +57,10 @@ func writeEntries(src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid i
 		return werr != nil
 	}
 	do := func(i int) {
+		if err := ctx.Err(); err != nil {
+			fail(err) // Ctrl-C: stop between files
+			return
+		}
 		e := ents[i]
 		sum, err := writeEntry(srcDirs, dstDirs, e, destName(e), permOf(e, chmod), uid, gid)
 		if err != nil {

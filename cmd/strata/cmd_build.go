@@ -70,8 +70,11 @@ before the build and at the move; otherwise nothing moves and the error
 names the built commit. The last line printed is the final commit id; -q prints
 only that.
 
-Exit status: 0 on success; a failing RUN's own status; 1 on other
-errors; 2 on usage errors.`,
+Ctrl-C (SIGINT) or SIGTERM stops the build, in a COPY between files, and
+moves nothing.
+
+Exit status: 0 on success; a failing RUN's own status; 130 or 143 when
+stopped by SIGINT or SIGTERM; 1 on other errors; 2 on usage errors.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBuild(cmd.Context(), g, o, args[0])
@@ -159,6 +162,9 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 		printBuildSummary(out, res)
 	}
 	if target != nil {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("build: built %s, but %s did not move: %w", res.Commit.ID, refs.ShortName(target.branch), err)
+		}
 		if err := target.move(ctx, res.Commit.ID); err != nil {
 			return fmt.Errorf("build: built %s, but %w", res.Commit.ID, err)
 		}

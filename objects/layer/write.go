@@ -188,6 +188,11 @@ func (t *tarWriter) walk(rel string, d *Dir) error {
 		items := t.look(w, d, rel, names[:k])
 		names = names[k:]
 		for i := range items {
+			// Per entry, not per window: a window of large files is
+			// seconds of work, and Ctrl-C must stop it.
+			if err := t.ctx.Err(); err != nil {
+				return err
+			}
 			if err := t.walkItem(rel, d, &items[i]); err != nil {
 				return err
 			}
