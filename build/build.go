@@ -36,6 +36,9 @@ type Options struct {
 	// Pull fetches a registry reference for FROM (as clone does); nil
 	// refuses FROM of anything that is not a revision of the repository.
 	Pull func(ctx context.Context, ref string) (*objects.Commit, error)
+	// Exclude are directories (absolute) never part of the context: the
+	// repository's work trees (its .strata is always left out).
+	Exclude []string
 }
 
 // StepTime is how long one step took, and whether it came from the cache.
@@ -106,6 +109,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	ig.own = ownPaths(o.Context, append([]string{o.Repo.Root}, o.Exclude...))
 	b := &builder{o: o, rc: rc, snaps: snapshot.NewSnapshots(o.Repo.Objects),
 		lex: shell.NewLex(rc.escape), cache: openCache(o.Repo), stages: map[string]*objects.Commit{}, ignore: ig}
 	var last *objects.Commit

@@ -228,6 +228,11 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 				out = append(out, entry{src: m, dst: d, fi: fi, top: !destIsDir})
 				continue
 			}
+			if ig.isOwn(m) || ig.excluded(m) && !ig.descend() {
+				// Nothing of it is in the context (buildah: no items
+				// matching): not even an empty directory at dest.
+				return nil, fmt.Errorf("%s: no such file or directory in %s", p, where)
+			}
 			out = append(out, entry{src: m, dst: dest, fi: fi})
 			top, err := openDir(src, m)
 			if err != nil {
@@ -237,7 +242,7 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 				if ig.excluded(q) {
 					// An excluded directory is still walked for the files an
 					// exception brings back; their parents are made as needed.
-					return e, false, fi.IsDir() && ig.descend(), nil
+					return e, false, fi.IsDir() && ig.descend() && !ig.isOwn(q), nil
 				}
 				e = entry{src: q, dst: path.Join(dest, strings.TrimPrefix(q, m+"/")), fi: fi}
 				if m == "." {

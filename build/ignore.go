@@ -17,8 +17,32 @@ import (
 // (moby/patternmatcher: anchored at the context root, "**", "!"
 // exceptions).
 type ignorer struct {
-	pm *patternmatcher.PatternMatcher
-	mu sync.Mutex // pm compiles each pattern the first time it is matched
+	pm  *patternmatcher.PatternMatcher
+	mu  sync.Mutex // pm compiles each pattern the first time it is matched
+	own []string   // the repository's own trees in the context (ownPaths)
+}
+
+// ownPaths are the paths, relative to the context, of the trees of the
+// repository that lie inside it: its .strata and the work trees the
+// caller names (a checkout is an overlay mount of commits the
+// repository already has; copying it into a build of the same project
+// copies the project into itself, and a mount is not in the directory a
+// COPY binds). "." (the context itself) is never one.
+func ownPaths(contextDir string, paths []string) []string {
+	top, err := filepath.EvalSymlinks(contextDir)
+	if err != nil {
+		top = contextDir
+	}
+	var out []string
+	for _, p := range paths {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
+		if rel, err := filepath.Rel(top, p); err == nil && filepath.IsLocal(rel) && rel != "." {
+			out = append(out, filepath.ToSlash(rel))
+		}
+	}
+	return out
 }
 
 func loadIgnore(contextDir string) (*ignorer, error) {
@@ -49,7 +73,7 @@ func (i *ignorer) excluded(rel string) bool {
 	if i == nil {
 		return false
 	}
-	if rel = filepath.ToSlash(rel); rel == ".strata" || strings.HasPrefix(rel, ".strata/") {
+	if rel = filepath.ToSlash(rel); rel == ".strata" || strings.HasPrefix(rel, ".strata/") || i.isOwn(rel) {
 		return true
 	}
 	if i.pm == nil || rel == "." {
@@ -59,6 +83,20 @@ func (i *ignorer) excluded(rel string) bool {
 	defer i.mu.Unlock()
 	m, err := i.pm.MatchesOrParentMatches(filepath.ToSlash(rel))
 	return err == nil && m
+}
+
+// isOwn says whether rel is (in) one of the repository's own trees:
+// excluded whatever .dockerignore's exceptions say, never walked.
+func (i *ignorer) isOwn(rel string) bool {
+	if i == nil {
+		return false
+	}
+	for _, o := range i.own {
+		if rel == o || strings.HasPrefix(rel, o+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // descend says whether an excluded directory may still hold files an

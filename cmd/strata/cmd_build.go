@@ -59,7 +59,8 @@ commit, so an unchanged rebuild runs nothing and prints the same id.
 epoch and the mtimes are clamped to it, so the same recipe gives the
 same ids elsewhere.
 
-The context's Dockerfile and .dockerignore (and a -f FILE inside the
+The project's .strata and work trees (rootfs) are never part of the
+context, when it holds them. The context's Dockerfile and .dockerignore (and a -f FILE inside the
 context) are read only if they stay inside the context: a symlink that
 leads out is refused. A -f FILE elsewhere is read as named. Only a
 regular file of at most 4 MiB is read.
@@ -143,8 +144,18 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	if o.quiet {
 		out = io.Discard
 	}
+	// The project's own work trees are never part of the context.
+	exclude := []string{worktree.Main(r).Target()}
+	if all, err := worktree.List(r); err == nil {
+		for _, w := range all {
+			if w.Target() != "" {
+				exclude = append(exclude, w.Target())
+			}
+		}
+	}
 	bo := build.Options{
-		Repo: r, Context: ctxDir, File: filepath.Base(file), Dockerfile: src, BuildArgs: args,
+		Exclude: exclude,
+		Repo:    r, Context: ctxDir, File: filepath.Base(file), Dockerfile: src, BuildArgs: args,
 		NoCache: o.noCache, Network: o.network, Out: out, Date: date, Mtime: mt,
 		Pull: func(ctx context.Context, ref string) (*objects.Commit, error) {
 			return pullBase(ctx, r, ref, o.insecure)
