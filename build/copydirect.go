@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/strata-sh/strata/internal/stagedir"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"golang.org/x/sys/unix"
@@ -42,10 +43,11 @@ func (b *builder) copyDirect(ctx context.Context, s *state, cs copySpec, ents []
 			return nil, false, errNotDirect
 		}
 	}
-	dir, err := os.MkdirTemp(b.o.Repo.Objects.TempDir(), "build-")
+	dir, unlock, err := stagedir.Make(b.o.Repo.Objects.TempDir(), stagedir.Build)
 	if err != nil {
 		return nil, false, err
 	}
+	defer unlock() // last: once dir is gone
 	defer os.Remove(dir)
 	// The parent's tree, for --chown names and the attributes of what exists.
 	image, err := os.OpenRoot(dir)

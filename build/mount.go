@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/strata-sh/strata/internal/stagedir"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/snapshot"
@@ -14,8 +15,14 @@ import (
 
 // overlay is a throwaway overlay of a commit under .strata/tmp: what a
 // step changes lands in its upper and becomes the step's layer.
+//
+// Every staging directory of a build is .strata/tmp/build-*, made by
+// stagedir: locked while the build uses it, so that gc unmounts and
+// removes those of a killed build (stagedir.Sweep) and no other.
 type overlay struct {
-	dir, target, upper string
+	base               string // the staging directory, locked (stagedir)
+	unlock             func()
+	dir, target, upper string   // dir: base, or the tmpfs in it
 	lowers             []string // the commit's snapshots, topmost first; nil for scratch
 	mounted            bool
 	tmpfs              bool // dir is a tmpfs
@@ -28,19 +35,26 @@ type overlay struct {
 func (b *builder) mount(ctx context.Context, c *objects.Commit, inMemory int64) (*overlay, error) {
 	// MkdirTemp makes the directory 0700: the host's users cannot reach
 	// the tree (as a work tree's parent is closed).
-	dir, err := os.MkdirTemp(b.o.Repo.Objects.TempDir(), "build-")
+	base, unlock, err := stagedir.Make(b.o.Repo.Objects.TempDir(), stagedir.Build)
 	if err != nil {
 		return nil, err
 	}
-	ov := &overlay{dir: dir, target: filepath.Join(dir, "root"), upper: filepath.Join(dir, "upper")}
+	dir := base
 	if inMemory > 0 {
+		// In base, not on it: the lock gc looks at is base's.
+		dir = filepath.Join(base, "mem")
 		opts := fmt.Sprintf("mode=0700,size=%d", inMemory)
-		if err := unix.Mount("strata-build", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
-			os.RemoveAll(dir)
+		err := os.Mkdir(dir, 0o700)
+		if err == nil {
+			err = unix.Mount("strata-build", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts)
+		}
+		if err != nil {
+			os.RemoveAll(base)
+			unlock()
 			return nil, fmt.Errorf("tmpfs for the copy: %w", err)
 		}
-		ov.tmpfs = true
 	}
+	ov := &overlay{base: base, unlock: unlock, dir: dir, target: filepath.Join(dir, "root"), upper: filepath.Join(dir, "upper"), tmpfs: inMemory > 0}
 	lowers := []string{filepath.Join(dir, "empty")}
 	if c != nil && len(c.Layers()) > 0 {
 		if ov.lowers, err = b.snaps.Lowers(ctx, c.Layers()); err != nil {
@@ -94,7 +108,8 @@ func (ov *overlay) release() {
 		}
 		ov.tmpfs = false
 	}
-	os.RemoveAll(ov.dir)
+	os.RemoveAll(ov.base)
+	ov.unlock()
 }
 
 // layer makes the upper (after unmount) into a layer on top of parent;

@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/moby/sys/mountinfo"
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/testrootfs"
 	"github.com/strata-sh/strata/refs"
@@ -84,4 +86,65 @@ func TestBuildKeepsEditsMadeDuringTheBuild(t *testing.T) {
 	if now, _ := r.Refs.Read(refs.Heads + "main"); now != built {
 		t.Fatalf("main at %s, want %s", now, built)
 	}
+}
+
+// TestGCSweepsKilledBuilds: a SIGKILLed build leaves its step's overlay
+// mounted under .strata/tmp/build-*; gc unmounts and removes it, and
+// leaves a live build's alone (the build holds a lock on it).
+func TestGCSweepsKilledBuilds(t *testing.T) {
+	dir := t.TempDir()
+	t.Cleanup(func() { unmountUnder(dir) })
+	strataOK(t, dir, "init")
+	strataOK(t, dir, "import", testrootfs.Busybox(t), "-m", "base")
+	ctxDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM main\nRUN sleep 30\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, ".strata", "tmp")
+	buildMounts := func() []string {
+		ms, _ := mountinfo.GetMounts(mountinfo.PrefixFilter(tmp))
+		var out []string
+		for _, m := range ms {
+			if strings.HasPrefix(strings.TrimPrefix(m.Mountpoint, tmp+"/"), "build-") {
+				out = append(out, m.Mountpoint)
+			}
+		}
+		return out
+	}
+	cmd := strataCmd(dir, "build", "--network", "none", ctxDir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	for i := 0; len(buildMounts()) == 0; i++ {
+		if i == 600 {
+			t.Fatal("the build mounted nothing")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Live: gc leaves it.
+	out := strataOK(t, dir, "gc", "--prune=1s")
+	if strings.Contains(out, "killed build") || len(buildMounts()) == 0 {
+		t.Fatalf("gc swept a live build: %s", out)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if len(buildMounts()) == 0 {
+		t.Skip("the killed build left nothing mounted")
+	}
+	out = strataOK(t, dir, "gc", "-n")
+	if !strings.Contains(out, "would remove the overlay of killed build build-") || len(buildMounts()) == 0 {
+		t.Fatalf("gc -n: %s", out)
+	}
+	out = strataOK(t, dir, "gc")
+	if !strings.Contains(out, "removed the overlay of killed build build-") {
+		t.Fatalf("gc: %s", out)
+	}
+	if ms := buildMounts(); len(ms) > 0 {
+		t.Fatalf("still mounted: %v", ms)
+	}
+	if ents, _ := filepath.Glob(filepath.Join(tmp, "build-*")); len(ents) > 0 {
+		t.Fatalf("left: %v", ents)
+	}
+	strataOK(t, dir, "fsck")
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/stagedir"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
 )
@@ -41,6 +42,8 @@ First, gc removes what runs killed before they cleaned up left: the
 cgroups of runs whose strata process is gone, and the throwaway work trees
 of 'run --rev' (.strata/worktrees/run-*, .strata/tmp/run-*, unmounting
 their overlay) that no live run holds and that are older than --prune,
+the staging trees of killed builds (.strata/tmp/build-*, unmounting
+what they mounted; a live build holds a lock on each),
 and the uppers kept for work-tree mounts that --force detached while
 processes used them, once no process does ('worktree list' shows them).
 
@@ -76,6 +79,19 @@ processes used them, once no process does ('worktree list' shows them).
 					fmt.Fprintf(g.stdout, "would remove the work tree of killed run %s\n", name)
 				} else {
 					fmt.Fprintf(g.stdout, "removed the work tree of killed run %s\n", name)
+				}
+			}
+			// A build holds a lock on each of its staging directories
+			// (stagedir): those whose lock is free are a killed build's.
+			builds, err := stagedir.Sweep(r.Objects.TempDir(), stagedir.Build, dryRun)
+			if err != nil {
+				return fmt.Errorf("gc: leftovers of killed builds: %w", err)
+			}
+			for _, name := range builds {
+				if dryRun {
+					fmt.Fprintf(g.stdout, "would remove the overlay of killed build %s\n", name)
+				} else {
+					fmt.Fprintf(g.stdout, "removed the overlay of killed build %s\n", name)
 				}
 			}
 			if err := pruneDetached(g, r, dryRun); err != nil {

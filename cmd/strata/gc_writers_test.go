@@ -139,12 +139,22 @@ func TestRunPreparesAsWriter(t *testing.T) {
 }
 
 // TestGCKeepsMountedStaging: gc never removes through a mount in
-// .strata/tmp (a build's overlay, say), however old its directory.
+// .strata/tmp (a live build's overlay, say: the build holds a lock on
+// its directory; a killed build's is unmounted, then removed), however
+// old its directory.
 func TestGCKeepsMountedStaging(t *testing.T) {
 	env := busyboxRepo(t)
 	dir := filepath.Join(env, ".strata", "tmp", "build-test")
 	mnt := filepath.Join(dir, "merged")
 	if err := os.MkdirAll(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	held, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := syscall.Flock(int(held.Fd()), syscall.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
 	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, ""); err != nil {
