@@ -137,6 +137,7 @@ type state struct {
 	cfg      ocispec.ImageConfig
 	args     map[string]string // ARGs declared in the stage, with values
 	argOrder []string
+	unset    map[string]bool // ARGs declared without a value: not in RUN's environment (buildah)
 	shell    []string
 	cmdSet   bool // CMD given in this stage (ENTRYPOINT then keeps it)
 }
@@ -149,7 +150,7 @@ func (s *state) env() []string {
 		have[k] = true
 	}
 	for _, k := range s.argOrder {
-		if !have[k] {
+		if !have[k] && !s.unset[k] {
 			out = append(out, k+"="+s.args[k])
 		}
 	}
@@ -165,6 +166,10 @@ func (s *state) argsText() string {
 	sort.Strings(keys)
 	var b strings.Builder
 	for _, k := range keys {
+		if s.unset[k] {
+			fmt.Fprintf(&b, "%s\n", k) // unset, not empty
+			continue
+		}
 		fmt.Fprintf(&b, "%s=%s\n", k, s.args[k])
 	}
 	return b.String()
@@ -266,6 +271,13 @@ func (b *builder) step(ctx context.Context, s *state, sp *step) error {
 			return err
 		}
 	}
+	if c, ok := sp.cmd.(*instructions.CopyCommand); ok && c.From != "" {
+		// Nor COPY --from=$STAGE: docker expands it with the ARGs in
+		// scope, the global ones (before the first FROM) included.
+		if c.From, err = b.expandWith(c.From, append(metaEnv(b.rc.metaArgs, b.o.BuildArgs), env...)); err != nil {
+			return err
+		}
+	}
 	if e, ok := sp.cmd.(*instructions.ExposeCommand); ok {
 		// buildkit expands EXPOSE in its dispatcher, not in Expand.
 		for i, p := range e.Ports {
@@ -334,14 +346,19 @@ func (b *builder) arg(s *state, a *instructions.ArgCommand) {
 	for _, kv := range a.Args {
 		v, ok := b.o.BuildArgs[kv.Key]
 		if !ok && kv.Value != nil {
-			v = *kv.Value
+			v, ok = *kv.Value, true
 		} else if !ok {
-			v = meta[kv.Key]
+			v, ok = meta[kv.Key]
 		}
 		if _, seen := s.args[kv.Key]; !seen {
 			s.argOrder = append(s.argOrder, kv.Key)
 		}
 		s.args[kv.Key] = v
+		if s.unset == nil {
+			s.unset = map[string]bool{}
+		}
+		// No value from anywhere: declared, unset (buildah, docker).
+		s.unset[kv.Key] = !ok
 	}
 }
 

@@ -236,6 +236,10 @@ func TestDirectCopyMatchesOverlayCopy(t *testing.T) {
 		"site/etc/motd": "motd", "site/skip.log": "no", ".dockerignore": "site/*.log\n",
 	})
 	os.Chmod(filepath.Join(ctxDir, "site", "css"), 0o750)
+	// A hard link stays one in both (the keys are the same).
+	if err := os.Link(filepath.Join(ctxDir, "site", "index.html"), filepath.Join(ctxDir, "site", "css", "hard.html")); err != nil {
+		t.Fatal(err)
+	}
 	for _, recipe := range []string{
 		"FROM main\nCOPY site/ /var/www/\n",                       // a new directory under an existing one
 		"FROM main\nCOPY --chown=1000:1000 --chmod=0640 site /\n", // onto the root: /etc exists

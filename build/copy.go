@@ -134,6 +134,11 @@ func inMemory(ents []entry) int64 {
 	return n
 }
 
+// chmodSet marks a --chmod given, so that --chmod=0 (no bits) is not
+// taken for no --chmod: a chmod is 0 without the flag, its bits with
+// chmodSet with it. Where the bits are applied it is masked off.
+const chmodSet = fs.ModeTemporary
+
 func parseChmod(s string) (fs.FileMode, error) {
 	if s == "" {
 		return 0, nil
@@ -142,7 +147,7 @@ func parseChmod(s string) (fs.FileMode, error) {
 	if err != nil || n > 0o7777 {
 		return 0, fmt.Errorf("--chmod=%s: want an octal mode such as 0755", s)
 	}
-	return unixMode(uint32(n)), nil
+	return unixMode(uint32(n)) | chmodSet, nil
 }
 
 // unixMode turns permission and setuid/setgid/sticky bits into a FileMode.

@@ -64,7 +64,7 @@ func newEntryHasher(chmod fs.FileMode) *entryHasher {
 func (x *entryHasher) add(e entry, content []byte) {
 	mode := e.fi.Mode()
 	if x.chmod != 0 && mode&fs.ModeSymlink == 0 {
-		mode = mode&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) | x.chmod
+		mode = mode&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) | x.chmod&^chmodSet
 	}
 	b := appendEntry(x.buf[:0], e, mode)
 	b = append(b, ' ')
@@ -99,7 +99,7 @@ func (x *entryHasher) sum() string { return hex.EncodeToString(x.h.Sum(nil)) }
 // assumes.
 func statDigest(ents []entry, chmod fs.FileMode) string {
 	h := sha256.New()
-	b := strconv.AppendUint(nil, uint64(uint32(chmod)), 8)
+	b := strconv.AppendUint(nil, uint64(uint32(chmod&^chmodSet)), 8) // the text tells --chmod=0 from none
 	h.Write(append(b, '\n'))
 	for _, e := range ents {
 		b = appendEntry(b[:0], e, e.fi.Mode())

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/zeebo/blake3"
@@ -32,11 +33,25 @@ func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs
 	sums := make([][]byte, len(ents))
 	workers := runtime.GOMAXPROCS(0)
 	seen := make(map[string]bool, len(ents))
-	for _, e := range ents {
+	// Hard links among the copied files stay links (as the direct copy's
+	// layer keeps them): linkOf[i] is the first entry of i's inode.
+	type inode struct{ dev, ino uint64 }
+	firstOf := map[inode]int{}
+	linkOf := map[int]int{}
+	for i, e := range ents {
 		if e.top || seen[e.dst] {
 			workers = 0
 		}
 		seen[e.dst] = true
+		if st, ok := e.fi.Sys().(*syscall.Stat_t); ok && e.fi.Mode().IsRegular() && st.Nlink > 1 {
+			k := inode{uint64(st.Dev), st.Ino}
+			if f, ok := firstOf[k]; ok {
+				linkOf[i] = f
+				workers = 0 // a link after its file: in order
+			} else {
+				firstOf[k] = i
+			}
+		}
 	}
 	var (
 		wg   sync.WaitGroup
@@ -62,6 +77,13 @@ func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs
 			return
 		}
 		e := ents[i]
+		if f, ok := linkOf[i]; ok {
+			if err := linkEntry(dstDirs, destName(ents[f]), destName(e)); err != nil {
+				fail(fmt.Errorf("%s: %v", e.dst, rootErr(err)))
+			}
+			sums[i] = sums[f]
+			return
+		}
 		sum, err := writeEntry(srcDirs, dstDirs, e, destName(e), permOf(e, chmod), uid, gid)
 		if err != nil {
 			fail(fmt.Errorf("%s: %v", e.dst, rootErr(err)))
@@ -130,7 +152,7 @@ func destName(e entry) string {
 
 func permOf(e entry, chmod fs.FileMode) fs.FileMode {
 	if chmod != 0 {
-		return chmod
+		return chmod &^ chmodSet
 	}
 	return e.fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 }
@@ -332,4 +354,36 @@ func writeFile(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMod
 		return nil, err
 	}
 	return h.Sum(nil), dir.Chtimes(base, e.fi.ModTime(), e.fi.ModTime())
+}
+
+// linkEntry makes name a hard link to first (written before it), both
+// resolved as writeEntry resolves them.
+func linkEntry(dstDirs *dirRoots, first, name string) error {
+	fdir, fbase, err := dstDirs.at(first)
+	if err != nil {
+		return err
+	}
+	dir, base, err := dstDirs.at(name)
+	if err != nil {
+		return err
+	}
+	if old, err := dir.Lstat(base); err == nil {
+		if old.IsDir() {
+			return errors.New("a directory is in the way")
+		}
+		if err := dir.Remove(base); err != nil {
+			return err
+		}
+	}
+	src, err := fdir.OpenFile(fbase, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	d, err := dir.Open(".")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return unix.Linkat(int(src.Fd()), "", int(d.Fd()), base, unix.AT_EMPTY_PATH)
 }
