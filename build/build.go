@@ -214,6 +214,9 @@ func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, stri
 	if err != nil {
 		return nil, text, err
 	}
+	if base == "" {
+		return nil, "FROM " + f.BaseName, fmt.Errorf("%s is empty: give the ARG a value (ARG NAME=main, or --build-arg)", f.BaseName)
+	}
 	s := &state{args: map[string]string{}, shell: []string{"/bin/sh", "-c"}}
 	var c *objects.Commit
 	if prev, ok := b.stages[strings.ToLower(base)]; ok {

@@ -225,6 +225,9 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 			if err != nil {
 				return nil, fmt.Errorf("%s: %s: %v", p, where, rootErr(err))
 			}
+			if !fi.IsDir() && !fi.Mode().IsRegular() {
+				return nil, fmt.Errorf("%s: not a regular file, directory or symlink (%s)", p, modeName(fi.Mode()))
+			}
 			if !fi.IsDir() {
 				d := dest
 				if destIsDir {
@@ -260,7 +263,7 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 						return e, false, false, err
 					}
 				default:
-					return e, false, false, fmt.Errorf("%s: not a regular file, directory or symlink", q)
+					return e, false, false, fmt.Errorf("%s: not a regular file, directory or symlink (%s)", q, modeName(fi.Mode()))
 				}
 				return e, true, fi.IsDir(), nil
 			})

@@ -105,6 +105,23 @@ func typeName(mode uint32) string {
 	return "not a file"
 }
 
+// modeName names a file type as typeName does.
+func modeName(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return typeName(unix.S_IFIFO)
+	case m&fs.ModeSocket != 0:
+		return typeName(unix.S_IFSOCK)
+	case m&fs.ModeCharDevice != 0:
+		return typeName(unix.S_IFCHR)
+	case m&fs.ModeDevice != 0:
+		return typeName(unix.S_IFBLK)
+	case m.IsDir():
+		return typeName(unix.S_IFDIR)
+	}
+	return "not a file"
+}
+
 // maxQuoted is how much of a Dockerfile's text an error quotes.
 const maxQuoted = 128
 

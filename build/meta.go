@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
+	"golang.org/x/sys/unix"
 )
 
 // stepKey is a step's cache key: its parent, the instruction as it runs,
@@ -63,6 +65,9 @@ func (b *builder) meta(s *state, c instructions.Command, text string) (*objects.
 			cfg.Volumes[v] = struct{}{}
 		}
 	case *instructions.StopSignalCommand:
+		if !validSignal(c.Signal) {
+			return nil, false, fmt.Errorf("%s: not a signal (SIGTERM, TERM, 15, SIGRTMIN+3)", quoteWord(c.Signal))
+		}
 		cfg.StopSignal = c.Signal
 	case *instructions.CmdCommand:
 		cfg.Cmd = s.argv(c.ShellDependantCmdLine)
@@ -169,4 +174,23 @@ func (b *builder) workdir(ctx context.Context, s *state, c *instructions.Workdir
 	}
 	commit, err := b.commit(s, layers, cfg, text, key)
 	return commit, false, err
+}
+
+// validSignal accepts what docker's signal.ParseSignal accepts: a number
+// from 1 to 64, or a name with or without SIG (RTMIN+n, RTMAX-n too).
+func validSignal(s string) bool {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n >= 1 && n <= 64
+	}
+	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	for _, base := range []string{"RTMIN", "RTMAX"} {
+		if rest, ok := strings.CutPrefix(name, base); ok {
+			if rest == "" {
+				return true
+			}
+			n, err := strconv.Atoi(rest[1:])
+			return len(rest) > 1 && (rest[0] == '+' && base == "RTMIN" || rest[0] == '-' && base == "RTMAX") && err == nil && n >= 1 && n <= 30
+		}
+	}
+	return unix.SignalNum("SIG"+name) != 0
 }

@@ -50,9 +50,14 @@ func lineError(file string, line int, err error) error {
 // does not build, naming the line and the instruction.
 func parse(name string, src []byte) (*recipe, error) {
 	res, err := parser.Parse(bytes.NewReader(src))
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		return nil, lineError(name, le.Locations[0][0].Start.Line, cleanErr(err))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, cleanErr(err))
 	}
+	stageNames := map[string]bool{}
 	r := &recipe{name: name, escape: res.EscapeToken}
 	for _, node := range res.AST.Children {
 		if !supported[strings.ToLower(node.Value)] {
@@ -68,6 +73,12 @@ func parse(name string, src []byte) (*recipe, error) {
 		r.total++
 		switch c := v.(type) {
 		case *instructions.Stage:
+			if n := strings.ToLower(c.Name); n != "" {
+				if stageNames[n] {
+					return nil, lineError(name, node.StartLine, fmt.Errorf("duplicate stage name %s", quoteWord(c.Name)))
+				}
+				stageNames[n] = true
+			}
 			r.stages = append(r.stages, stage{from: c, first: r.total})
 		case *instructions.ArgCommand:
 			if len(r.stages) == 0 {
@@ -103,6 +114,9 @@ func refuseFlags(v any) error {
 			return errors.New("FROM --platform is not supported")
 		}
 	case *instructions.RunCommand:
+		if len(c.CmdLine) == 0 || c.PrependShell && strings.TrimSpace(strings.Join(c.CmdLine, " ")) == "" {
+			return errors.New("RUN needs a command")
+		}
 		if len(c.FlagsUsed) > 0 {
 			return fmt.Errorf("RUN --%s is not supported", c.FlagsUsed[0])
 		}

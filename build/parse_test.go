@@ -21,6 +21,9 @@ func TestParseRefusesWithLine(t *testing.T) {
 		{"# nothing\n", "file with no instructions"},
 		{"ARG A=1\n", "no FROM instruction"},
 		{"FROM main\nFROBNICATE x\n", "Dockerfile:2: FROBNICATE is not supported"},
+		{"FROM main\n\nENV A\n", "Dockerfile:3: ENV must have two arguments"},
+		{"FROM main\nRUN\n", "Dockerfile:2: RUN needs a command"},
+		{"FROM main AS a\nRUN true\nFROM main AS A\n", "Dockerfile:3: duplicate stage name a"},
 	} {
 		_, err := parse("Dockerfile", []byte(c.src))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -74,7 +74,9 @@ only that.
 Ctrl-C (SIGINT) or SIGTERM stops the build, in a COPY between files, and
 moves nothing.
 
-Exit status: 0 on success; a failing RUN's own status; 130 or 143 when
+Exit status: 0 on success; a failing RUN's status as strata run gives
+it (its command's; 125 when its container could not start, 126 when the
+command cannot be executed, 127 when it was not found); 130 or 143 when
 stopped by SIGINT or SIGTERM; 1 on other errors; 2 on usage errors.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
