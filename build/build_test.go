@@ -417,6 +417,13 @@ RUN pwd > here
 	if err == nil || !strings.Contains(err.Error(), "/nowhere: a symlink that leads nowhere is in the way") {
 		t.Fatalf("COPY through a dangling link: %v", err)
 	}
+	// A file where a directory is needed is named, in people's words.
+	for _, rc := range []string{"COPY y /f/a/b", "WORKDIR /f/a/b"} {
+		_, err = buildIn(t, r, ctxDir, "FROM main AS b\nCOPY base/ /\nFROM b\n"+rc+"\n")
+		if err == nil || !strings.HasSuffix(err.Error(), ": /f: a file is in the way (not a directory)") {
+			t.Errorf("%s: %v", rc, err)
+		}
+	}
 	// A directory over a file is refused, as buildah refuses it.
 	_, err = buildIn(t, r, ctxDir, "FROM main AS b\nCOPY base/ /\nFROM b\nCOPY one /f\n")
 	if err == nil || !strings.Contains(err.Error(), "/f: already exists but is not a directory") {

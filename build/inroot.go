@@ -44,14 +44,22 @@ func openInRoot(rootfd int, rel string, dir bool) (int, error) {
 // each component resolved in the image's root.
 func mkdirInRoot(rootfd int, rel string, uid, gid int) (int, error) {
 	fd, err := openInRoot(rootfd, rel, true)
+	parent, base := path.Split(rel)
+	parent = strings.TrimSuffix(parent, "/")
+	if errors.Is(err, unix.ENOTDIR) && parent != "" {
+		// Name the component that is not a directory.
+		pfd, perr := mkdirInRoot(rootfd, parent, uid, gid)
+		if perr != nil {
+			return -1, perr
+		}
+		unix.Close(pfd)
+	}
 	if !errors.Is(err, unix.ENOENT) {
 		if errors.Is(err, unix.ENOTDIR) {
 			return -1, fmt.Errorf("/%s: a file is in the way (not a directory)", rel)
 		}
 		return fd, err
 	}
-	parent, base := path.Split(rel)
-	parent = strings.TrimSuffix(parent, "/")
 	pfd := rootfd
 	if parent != "" {
 		if pfd, err = mkdirInRoot(rootfd, parent, uid, gid); err != nil {
