@@ -118,7 +118,8 @@ func TestWalkDirSkipsAndFails(t *testing.T) {
 			t.Fatalf("walk error %v, want the first in walk order", err)
 		}
 	}
-	if n := openFds(t); n != before {
+	// More would be a leak; fewer is an earlier test's work ending.
+	if n := openFds(t); n > before {
 		t.Errorf("%d open files after failed walks, %d before", n, before)
 	}
 }
