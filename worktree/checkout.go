@@ -56,7 +56,7 @@ func (e *DirtyError) Unwrap() error { return ErrDirty }
 func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.Commit, err error) {
 	_, dirErr := os.Lstat(w.Dir)
 	_, targetErr := os.Lstat(w.target)
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +326,7 @@ func (w *Worktree) ResetClean(ctx context.Context, rev, branch string, old diges
 }
 
 func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check func(State, refs.Head) error) (*objects.Commit, error) {
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
 	}

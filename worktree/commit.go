@@ -51,7 +51,7 @@ func testHook(point string) {
 // (Config) alone is a commit; no change at all is ErrNothingToCommit
 // unless AllowEmpty.
 func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit, []tree.Change, error) {
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -59,7 +59,7 @@ const CompactAfter = 16
 // commits are stacked on its mount. It reports whether it did; anything
 // in the way makes it a no-op, not an error.
 func (w *Worktree) Compact(ctx context.Context, minStacked int) (bool, error) {
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return false, err
 	}

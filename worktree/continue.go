@@ -47,7 +47,7 @@ func (w *Worktree) current(op string) (*Sequence, error) {
 // of the step's base) and goes on with the operation; after a killed
 // command it just resumes.
 func (w *Worktree) Continue(ctx context.Context, o ContinueOptions) (*Outcome, error) {
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (w *Worktree) commitResolved(ctx context.Context, s *Sequence, st State, o 
 
 // Skip drops the stopped commit of a rebase and goes on.
 func (w *Worktree) Skip(ctx context.Context) (*Outcome, error) {
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ func (w *Worktree) Skip(ctx context.Context) (*Outcome, error) {
 // Abort puts back the state before the operation: HEAD and its branch,
 // their reflogs, and the work tree (on the old HEAD, no changes).
 func (w *Worktree) Abort(ctx context.Context, op string) (*objects.Commit, error) {
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +316,7 @@ func (w *Worktree) restoreLogs(s *Sequence) error {
 // refs and the work tree stay as they are (after the user moved HEAD
 // elsewhere, say). The commits it made are left to gc.
 func (w *Worktree) Quit(op string) error {
-	unlock, err := w.lock()
+	unlock, err := w.lock(context.Background())
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ func (w *Worktree) Remove(ctx context.Context, force bool) error {
 	if w.Name == MainName {
 		return fmt.Errorf("worktree remove: %s is the main work tree; use 'strata umount'", w.target)
 	}
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return err
 	}

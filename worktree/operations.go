@@ -66,7 +66,7 @@ var ErrUnrelatedHistories = errors.New("refusing to merge unrelated histories")
 // one new layer holding their changes since the merge base (histories
 // with none are refused unless o.AllowUnrelated: then the empty tree).
 func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) {
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func mainlineParent(c *objects.Commit, mainline int) digest.Digest {
 }
 
 func (w *Worktree) replay(ctx context.Context, op string, revs []string, mainline int) (*Outcome, error) {
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +288,7 @@ func (w *Worktree) Rebase(ctx context.Context, o RebaseOptions) (*Outcome, error
 			}
 		}
 	}
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
 	}

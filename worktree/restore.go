@@ -34,7 +34,7 @@ var ErrNotInRevision = errors.New("did not match any path in the revision")
 // keep the link. It returns how many entries other than directories it
 // wrote.
 func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int, error) {
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return 0, err
 	}

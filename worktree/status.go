@@ -92,7 +92,7 @@ func (k scannedStat) upperEntry(name string) layer.UpperEntry {
 // on, in path order, mounting it first if needed. Excluded paths are left
 // out, and so are copy-ups that changed nothing but the mtime.
 func (w *Worktree) Status(ctx context.Context) ([]tree.Change, error) {
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
 	}

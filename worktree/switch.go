@@ -18,7 +18,7 @@ import (
 // Ensure makes sure the work tree is mounted as its state says, finishing
 // a switch that a killed command left half done. It returns the state.
 func (w *Worktree) Ensure(ctx context.Context) (State, error) {
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return State{}, err
 	}
@@ -297,7 +297,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 // Umount unmounts the work tree; its upper and state stay, so the next
 // command mounts it again.
 func (w *Worktree) Umount() error {
-	unlock, err := w.lock()
+	unlock, err := w.lock(context.Background())
 	if err != nil {
 		return err
 	}

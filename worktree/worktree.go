@@ -17,7 +17,6 @@ import (
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
 	"github.com/strata-sh/strata/tree"
-	"golang.org/x/sys/unix"
 )
 
 // Sentinel errors callers branch on.
@@ -228,23 +227,6 @@ func (w *Worktree) writeState(st State) error {
 		return fmt.Errorf("write state: %w", err)
 	}
 	return nil
-}
-
-// lock serialises commands on one work tree; it is released when the
-// process dies, so a killed command never blocks the next one.
-func (w *Worktree) lock() (func(), error) {
-	if err := os.MkdirAll(w.Dir, 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(w.Dir, "lock"), os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock work tree: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock work tree: %w", err)
-	}
-	return func() { f.Close() }, nil
 }
 
 // Head is the work tree's HEAD.

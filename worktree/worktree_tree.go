@@ -13,7 +13,7 @@ import (
 // commit's tree with the uncommitted changes laid over it (content digests
 // of changed files included), and the base commit.
 func (w *Worktree) WorkTree(ctx context.Context) (tree.Tree, *objects.Commit, error) {
-	unlock, err := w.lock()
+	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -296,6 +296,9 @@ when stopped by SIGINT or SIGTERM.`,
 				level = slog.LevelDebug
 			}
 			slog.SetDefault(slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level})))
+			worktree.LockWaitNotice = func(holder string) {
+				fmt.Fprintf(g.stderr, "strata: %s: waiting for the work tree, which %s holds (Ctrl-C stops waiting)\n", strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "), holder)
+			}
 			if g.chdir != "" {
 				if fi, err := os.Stat(g.chdir); err != nil || !fi.IsDir() {
 					return usagef("-C %s: not a directory", g.chdir)
