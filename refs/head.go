@@ -1,6 +1,7 @@
 package refs
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -55,6 +56,30 @@ func (s *Store) SetHeadBranch(branch, msg string) error {
 		return err
 	}
 	return s.writeHead("ref: "+branch, msg)
+}
+
+// SetHeadBranchAt makes HEAD name branch if the branch still points at
+// at, checked under the refs lock: a switch resolved the branch before
+// it mounted its commit, and a branch deleted or moved meanwhile must
+// not leave HEAD on a branch that is gone or elsewhere. An empty at is an
+// unborn branch, which must still not exist.
+func (s *Store) SetHeadBranchAt(branch string, at digest.Digest, msg string) error {
+	if err := CheckName(branch); err != nil {
+		return err
+	}
+	return s.locked(func() error {
+		cur, err := s.Read(branch)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if cur != at {
+			if cur == "" {
+				return fmt.Errorf("%s: %w: deleted while HEAD was moving to it", ShortName(branch), ErrStale)
+			}
+			return fmt.Errorf("%s: %w: moved while HEAD was moving to it", ShortName(branch), ErrStale)
+		}
+		return s.writeHeadLocked("ref: "+branch, msg)
+	})
 }
 
 // SetHeadDetached points HEAD at commit d.

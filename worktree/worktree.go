@@ -272,7 +272,7 @@ func (w *Worktree) setHead(st *State, branch string, id digest.Digest, msg strin
 		return w.appendHeadLog(before, id, msg) // a switch between branches at one commit too, as git
 	}
 	if branch != "" {
-		return w.Repo.Refs.SetHeadBranch(branch, msg)
+		return w.Repo.Refs.SetHeadBranchAt(branch, id, msg)
 	}
 	return w.Repo.Refs.SetHeadDetached(id, msg)
 }
