@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -74,26 +75,14 @@ processes used them, once no process does ('worktree list' shows them).
 			if err != nil {
 				return fmt.Errorf("gc: leftovers of killed runs: %w", err)
 			}
-			for _, name := range swept {
-				if dryRun {
-					fmt.Fprintf(g.stdout, "would remove the work tree of killed run %s\n", name)
-				} else {
-					fmt.Fprintf(g.stdout, "removed the work tree of killed run %s\n", name)
-				}
-			}
+			reportRemoved(g.stdout, dryRun, "the work tree of killed run", swept)
 			// A build holds a lock on each of its staging directories
 			// (stagedir): those whose lock is free are a killed build's.
 			builds, err := stagedir.Sweep(r.Objects.TempDir(), stagedir.Build, dryRun)
 			if err != nil {
 				return fmt.Errorf("gc: leftovers of killed builds: %w", err)
 			}
-			for _, name := range builds {
-				if dryRun {
-					fmt.Fprintf(g.stdout, "would remove the overlay of killed build %s\n", name)
-				} else {
-					fmt.Fprintf(g.stdout, "removed the overlay of killed build %s\n", name)
-				}
-			}
+			reportRemoved(g.stdout, dryRun, "the overlay of killed build", builds)
 			if err := pruneDetached(g, r, dryRun); err != nil {
 				return fmt.Errorf("gc: %w", err)
 			}
@@ -127,4 +116,16 @@ func parsePrune(s string) (time.Duration, error) {
 		return 0, usagef("--prune %s: want a duration such as 1h, or now", s)
 	}
 	return d, nil
+}
+
+// reportRemoved prints a line for each leftover gc removed ("removed the
+// work tree of killed run run-x"), or would remove with -n.
+func reportRemoved(w io.Writer, dryRun bool, what string, names []string) {
+	verb := "removed"
+	if dryRun {
+		verb = "would remove"
+	}
+	for _, name := range names {
+		fmt.Fprintf(w, "%s %s %s\n", verb, what, name)
+	}
 }

@@ -51,8 +51,6 @@ func fileKind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
 	case m&fs.ModeNamedPipe != 0:
 		return "a FIFO"
 	case m&fs.ModeSocket != 0:
