@@ -68,18 +68,28 @@ func (s *Store) SetHeadBranchAt(branch string, at digest.Digest, msg string) err
 		return err
 	}
 	return s.locked(func() error {
-		cur, err := s.Read(branch)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err := s.CheckAt(branch, at); err != nil {
 			return err
-		}
-		if cur != at {
-			if cur == "" {
-				return fmt.Errorf("%s: %w: deleted while HEAD was moving to it", ShortName(branch), ErrStale)
-			}
-			return fmt.Errorf("%s: %w: moved while HEAD was moving to it", ShortName(branch), ErrStale)
 		}
 		return s.writeHeadLocked("ref: "+branch, msg)
 	})
+}
+
+// CheckAt returns an error wrapping ErrStale unless branch points at at
+// (an empty at: the branch does not exist). Callers hold the refs lock
+// (Locked) for the answer to stay true.
+func (s *Store) CheckAt(branch string, at digest.Digest) error {
+	cur, err := s.Read(branch)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if cur == at {
+		return nil
+	}
+	if cur == "" {
+		return fmt.Errorf("%s: %w: deleted while HEAD was moving to it", ShortName(branch), ErrStale)
+	}
+	return fmt.Errorf("%s: %w: moved while HEAD was moving to it", ShortName(branch), ErrStale)
 }
 
 // SetHeadDetached points HEAD at commit d.

@@ -212,6 +212,19 @@ func (s *Store) Delete(name string, old digest.Digest, msg string) error {
 	return s.locked(func() error { return s.delete(name, old, msg) })
 }
 
+// DeleteIf is Delete after allowed returns nil, both under the refs lock:
+// a check that no work tree has the branch checked out cannot go stale
+// before the branch goes, since a work tree's HEAD moves to a branch only
+// under this lock too (SetHeadBranchAt, Locked).
+func (s *Store) DeleteIf(name string, old digest.Digest, msg string, allowed func() error) error {
+	return s.locked(func() error {
+		if err := allowed(); err != nil {
+			return err
+		}
+		return s.delete(name, old, msg)
+	})
+}
+
 func (s *Store) delete(name string, old digest.Digest, msg string) error {
 	if err := checkPath(name); err != nil {
 		return err

@@ -263,7 +263,23 @@ func (w *Worktree) setHead(st *State, branch string, id digest.Digest, msg strin
 		} else {
 			st.Head = id.String()
 		}
-		if err := w.writeState(*st); err != nil {
+		write := func() error { return w.writeState(*st) }
+		if branch != "" {
+			// As SetHeadBranchAt for the main work tree: the branch must
+			// still be where the switch found it, checked under the refs
+			// lock, which a branch -D holds while it looks for work trees
+			// that have the branch.
+			write = func() error {
+				return w.Repo.Refs.Locked(func() error {
+					if err := w.Repo.Refs.CheckAt(branch, id); err != nil {
+						return err
+					}
+					return w.writeState(*st)
+				})
+			}
+		}
+		if err := write(); err != nil {
+			st.Head = was
 			return err
 		}
 		if before == id && (was == "" || was == st.Head) {

@@ -185,10 +185,18 @@ func deleteBranches(g *globals, r *repo.Repo, names []string, force bool) error 
 		if full == head.Branch {
 			return fmt.Errorf("branch -d %s: it is the current branch; check out another first", name)
 		}
-		if w, err := worktree.CheckedOutIn(r, full, nil); err != nil {
+		// Checked again under the refs lock the deletion takes: a switch
+		// to the branch in another work tree may be under way.
+		notCheckedOut := func() error {
+			if w, err := worktree.CheckedOutIn(r, full, nil); err != nil {
+				return err
+			} else if w != nil {
+				return fmt.Errorf("it is checked out in %s; check out another there first", w.Target())
+			}
+			return nil
+		}
+		if err := notCheckedOut(); err != nil {
 			return fmt.Errorf("branch -d %s: %w", name, err)
-		} else if w != nil {
-			return fmt.Errorf("branch -d %s: it is checked out in %s; check out another there first", name, w.Target())
 		}
 		d, err := r.Refs.Read(full)
 		if err != nil {
@@ -205,7 +213,7 @@ func deleteBranches(g *globals, r *repo.Repo, names []string, force bool) error 
 				return fmt.Errorf("branch -d %s: not fully merged: HEAD does not hold %s; 'strata branch -D %s' deletes it anyway", name, shortID(d), name)
 			}
 		}
-		if err := r.Refs.Delete(full, d, "branch: deleted"); err != nil {
+		if err := r.Refs.DeleteIf(full, d, "branch: deleted", notCheckedOut); err != nil {
 			return fmt.Errorf("branch -d %s: %w", name, err)
 		}
 		fmt.Fprintf(g.stdout, "Deleted branch %s (was %s).\n", name, shortID(d))
