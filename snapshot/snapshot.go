@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/stagedir"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"golang.org/x/sys/unix"
@@ -84,10 +86,13 @@ func (s *Snapshots) Ensure(ctx context.Context, ref SnapshotRef) (string, error)
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return "", fmt.Errorf("snapshots: %w", err)
 	}
-	tmp, err := os.MkdirTemp(s.dir, ".tmp-")
+	// Locked for as long as this process builds it: Prune removes what a
+	// killed build left at once, and never a build under way.
+	tmp, unlock, err := stagedir.Make(s.dir, tmpPrefix)
 	if err != nil {
 		return "", fmt.Errorf("snapshots: %w", err)
 	}
+	defer unlock()
 	if err := s.build(ctx, tmp, ref); err != nil {
 		// A partial snapshot never stays: it would serve half a layer.
 		if rerr := os.RemoveAll(tmp); rerr != nil {
@@ -192,8 +197,11 @@ func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mod
 	return nil
 }
 
+// tmpPrefix names the directories snapshots are built in.
+const tmpPrefix = ".tmp-"
+
 // Prune removes snapshots built from a layer blob that is no longer kept,
-// and temporary directories left by killed builds.
+// and the directories of killed builds (stagedir: none a live build holds).
 func (s *Snapshots) Prune(kept func(digest.Digest) bool) error {
 	entries, err := os.ReadDir(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -207,9 +215,13 @@ func (s *Snapshots) Prune(kept func(digest.Digest) bool) error {
 		if e.Name() == emptyID {
 			continue
 		}
-		if len(e.Name()) > 5 && e.Name()[:5] == ".tmp-" {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			continue // swept below
+		}
+		if strings.HasPrefix(e.Name(), "new"+tmpPrefix) {
+			// Made, but killed before it was locked and renamed: empty.
 			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
-				os.RemoveAll(dir)
+				os.Remove(dir)
 			}
 			continue
 		}
@@ -230,6 +242,13 @@ func (s *Snapshots) Prune(kept func(digest.Digest) bool) error {
 				return fmt.Errorf("prune snapshot %s: %w", short(e.Name()), err)
 			}
 		}
+	}
+	swept, err := stagedir.Sweep(s.dir, tmpPrefix, false)
+	for _, name := range swept {
+		slog.Debug("removed a killed snapshot build", "dir", name)
+	}
+	if err != nil {
+		return fmt.Errorf("prune snapshots: %w", err)
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func (s *Snapshots) Verify(ctx context.Context, apply ApplyFunc) (int, []Differe
 	var ids []string
 	for _, e := range entries {
 		// Trees' cached indexes live beside the snapshots (tree.Trees).
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".tmp-") {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), tmpPrefix) || strings.HasPrefix(e.Name(), "new"+tmpPrefix) {
 			ids = append(ids, e.Name())
 		}
 	}
