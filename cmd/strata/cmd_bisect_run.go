@@ -119,7 +119,7 @@ func (b *bisection) test(ctx context.Context, g *globals, id digest.Digest, args
 	if err := g.holdWrites(b.r); err != nil {
 		return 0, err
 	}
-	w, base, err := throwawayWorktree(ctx, b.r, id.String())
+	w, base, unlock, err := throwawayWorktree(ctx, b.r, id.String())
 	g.releaseWrites(b.r)
 	if err != nil {
 		return 0, err
@@ -128,6 +128,7 @@ func (b *bisection) test(ctx context.Context, g *globals, id digest.Digest, args
 		if rerr := dropThrowaway(w); rerr != nil && err == nil {
 			err = rerr
 		}
+		unlock()
 	}()
 	// strata run's defaults, as its flags set them.
 	o := runOptions{network: exec.NetworkHost, stopTimeout: 10}

@@ -71,7 +71,7 @@ processes used them, once no process does ('worktree list' shows them).
 			} else if exp, err = r.ReflogExpiryFromConfig(now); err != nil {
 				return fmt.Errorf("gc: %w", err)
 			}
-			swept, err := sweepRuns(r, grace, dryRun)
+			swept, err := sweepRuns(r, dryRun)
 			if err != nil {
 				return fmt.Errorf("gc: leftovers of killed runs: %w", err)
 			}

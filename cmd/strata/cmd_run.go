@@ -22,6 +22,7 @@ import (
 
 	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/internal/stagedir"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -207,10 +208,12 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 			return fmt.Errorf("run: %w", err)
 		}
 	} else {
-		w, base, err = throwawayWorktree(ctx, r, o.rev)
+		var unlock func()
+		w, base, unlock, err = throwawayWorktree(ctx, r, o.rev)
 		if err != nil {
 			return fmt.Errorf("run --rev %s: %w", o.rev, err)
 		}
+		defer unlock() // after the removal: deferred calls run last first
 		defer removeWorktree(w)
 	}
 	var target *commitTarget
@@ -265,28 +268,34 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 
 // throwawayWorktree checks rev out, detached, on an overlay of its own
 // under .strata/tmp, removed after the run.
-func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (*worktree.Worktree, *objects.Commit, error) {
-	tmp, err := os.MkdirTemp(r.Objects.TempDir(), "run-")
+// Its directory is locked until unlock, which the caller calls once it
+// removed the work tree: gc removes at once what a killed run left, and
+// never a live run's (sweepRuns, stagedir).
+func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (_ *worktree.Worktree, _ *objects.Commit, unlock func(), err error) {
+	tmp, unlock, err := stagedir.Make(r.Objects.TempDir(), stagedir.Run)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// The work tree takes its name from its directory: run-<random>.
 	target := filepath.Join(tmp, filepath.Base(tmp))
 	if err := os.Mkdir(target, 0o755); err != nil {
 		os.RemoveAll(tmp)
-		return nil, nil, err
+		unlock()
+		return nil, nil, nil, err
 	}
 	w, err := worktree.ForPath(r, target)
 	if err != nil {
 		os.RemoveAll(tmp)
-		return nil, nil, err
+		unlock()
+		return nil, nil, nil, err
 	}
 	c, err := w.Checkout(ctx, worktree.CheckoutOptions{Rev: rev, Detach: true})
 	if err != nil {
 		removeWorktree(w)
-		return nil, nil, err
+		unlock()
+		return nil, nil, nil, err
 	}
-	return w, c, nil
+	return w, c, unlock, nil
 }
 
 func removeWorktree(w *worktree.Worktree) {

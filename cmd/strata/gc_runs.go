@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/internal/stagedir"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
 	"github.com/strata-sh/strata/worktree"
@@ -16,11 +16,12 @@ import (
 
 // sweepRuns removes what runs killed before they cleaned up left behind:
 // their cgroups (exec.SweepLeftovers: those whose strata process is gone),
-// and the throwaway work trees of "run --rev", .strata/worktrees/run-* and
-// .strata/tmp/run-* with the overlay mounted there, once no live strata
-// holds the run's record and they are older than grace (a run that is
-// just starting has no record yet). It returns the names removed.
-func sweepRuns(r *repo.Repo, grace time.Duration, dryRun bool) ([]string, error) {
+// and the throwaway work trees of "run --rev" and "bisect run",
+// .strata/worktrees/run-* and .strata/tmp/run-* with the overlay mounted
+// there, once no live strata holds the run's record or the directory's
+// lock (stagedir: a run holds it from before its checkout until its tree
+// is gone). It returns the names removed.
+func sweepRuns(r *repo.Repo, dryRun bool) ([]string, error) {
 	if !dryRun {
 		exec.SweepLeftovers()
 		thawOrphans()
@@ -33,7 +34,7 @@ func sweepRuns(r *repo.Repo, grace time.Duration, dryRun bool) ([]string, error)
 			return nil, err
 		}
 		for _, e := range ents {
-			if e.IsDir() && strings.HasPrefix(e.Name(), "run-") {
+			if e.IsDir() && strings.HasPrefix(e.Name(), stagedir.Run) {
 				names[e.Name()] = true
 			}
 		}
@@ -47,7 +48,7 @@ func sweepRuns(r *repo.Repo, grace time.Duration, dryRun bool) ([]string, error)
 		if live, err := w.Runs(); err != nil || len(live) > 0 {
 			continue
 		}
-		if young(w.Dir, grace) || young(filepath.Join(tmp, name), grace) {
+		if stagedir.Held(filepath.Join(tmp, name)) {
 			continue
 		}
 		if dryRun {
@@ -72,11 +73,4 @@ func sweepRuns(r *repo.Repo, grace time.Duration, dryRun bool) ([]string, error)
 		removed = append(removed, name)
 	}
 	return removed, nil
-}
-
-// young reports whether path was changed less than grace ago; a missing
-// path is not young.
-func young(path string, grace time.Duration) bool {
-	fi, err := os.Lstat(path)
-	return err == nil && time.Since(fi.ModTime()) < grace
 }

@@ -50,6 +50,21 @@ func Make(tmp, prefix string) (dir string, unlock func(), err error) {
 	return dir, func() { unix.Close(fd) }, nil
 }
 
+// Run is the prefix of the throwaway work trees of run --rev and
+// bisect run, under a repository's tmp.
+const Run = "run-"
+
+// Held reports whether a live process holds dir's lock. A directory Make
+// never made (or one gone) is not held.
+func Held(dir string) bool {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) != nil
+}
+
 // Sweep unmounts and removes the directories prefix* of tmp whose lock
 // no live process holds, and returns their names; with dryRun it only
 // names them.
