@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/lockfile"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -16,6 +18,8 @@ type CloneResult struct {
 	Branch string // short name of the branch checked out
 	Commit digest.Digest
 	Fetch  FetchResult
+	// Cleared says dir held what a killed clone left, which was removed.
+	Cleared bool
 }
 
 // Clone makes a repository in dir from src, REPO[:TAG]: it adds remote
@@ -44,13 +48,29 @@ func Clone(ctx context.Context, src, dir string, o Options) (*repo.Repo, CloneRe
 		}
 	}
 	created := false
-	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-		return nil, res, fmt.Errorf("%s: directory exists and is not empty", dir)
-	} else if errors.Is(err, os.ErrNotExist) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
 		created = true
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, res, err
+		}
+	} else if err != nil {
+		return nil, res, err
 	}
+	lock, err := takeCloneDir(dir, ents)
+	if err != nil {
+		return nil, res, err
+	}
+	res.Cleared = len(ents) > 0
+	// Released once the repository is complete; a clone killed before
+	// leaves the lock file, which tells the next clone into dir that
+	// what is there is its own to remove.
+	defer lock.Release()
 	r, err := repo.Init(dir, "main")
 	if err != nil {
+		if created {
+			os.RemoveAll(dir)
+		}
 		return nil, res, err
 	}
 	fail := func(err error) (*repo.Repo, CloneResult, error) {
@@ -121,4 +141,40 @@ func mustTarget(tags []TagUpdate, tag string) digest.Digest {
 		}
 	}
 	return ""
+}
+
+// cloneLockName is the lock a clone holds in its directory until the
+// repository is complete.
+const cloneLockName = ".strata-clone.lock"
+
+// takeCloneDir takes the clone lock of dir, whose entries are ents. dir
+// must be empty, or hold only what a killed clone left: its repository
+// and its lock file, with no live holder. That is removed.
+func takeCloneDir(dir string, ents []os.DirEntry) (*lockfile.Lock, error) {
+	lockPath := filepath.Join(dir, cloneLockName)
+	leftover := len(ents) > 0
+	for _, e := range ents {
+		if e.Name() != cloneLockName && e.Name() != repo.DirName {
+			return nil, fmt.Errorf("%s: directory exists and is not empty", dir)
+		}
+	}
+	if leftover {
+		if _, err := os.Lstat(lockPath); err != nil {
+			return nil, fmt.Errorf("%s: directory exists and is not empty", dir)
+		}
+	}
+	l, err := lockfile.Try(lockPath)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		return nil, fmt.Errorf("%s: another clone into it is under way", dir)
+	}
+	if leftover {
+		if err := os.RemoveAll(filepath.Join(dir, repo.DirName)); err != nil {
+			l.Release()
+			return nil, fmt.Errorf("%s: remove an interrupted clone: %w", dir, err)
+		}
+	}
+	return l, nil
 }

@@ -44,10 +44,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				dir = args[1]
 			}
 			p := newProgress(g.stderr, o.quiet, "receive")
+
 			r, res, err := remote.Clone(cmd.Context(), src, dir, remote.Options{Insecure: o.insecure, Progress: p.sink()})
 			p.finish()
 			if err != nil {
 				return fmt.Errorf("clone %s: %w", src, err)
+			}
+			if res.Cleared {
+				fmt.Fprintf(g.stderr, "strata: clone: %s held what a killed clone left; it was removed\n", dir)
 			}
 			warnSkipped(g, "clone", url, res.Fetch)
 			if !o.quiet {
