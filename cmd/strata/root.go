@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -411,13 +412,15 @@ func oneLineUnknown(msg string) string {
 }
 
 // numberParse is what pflag leaves of strconv's errors in a flag's.
-var numberParse = regexp.MustCompile(`strconv\.Parse\w+: parsing "[^"]*": (invalid syntax|value out of range)`)
+var numberParse = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`strconv\.Parse\w+: parsing "[^"]*": (invalid syntax|value out of range)`)
+})
 
 // cleanFlagError words a flag's bad number for the user: pflag says
 // 'invalid argument "abc" for "-n, --max-count" flag: strconv.ParseInt:
 // parsing "abc": invalid syntax'.
 func cleanFlagError(err error) error {
-	msg := numberParse.ReplaceAllStringFunc(err.Error(), func(m string) string {
+	msg := numberParse().ReplaceAllStringFunc(err.Error(), func(m string) string {
 		if strings.HasSuffix(m, "value out of range") {
 			return "out of range"
 		}

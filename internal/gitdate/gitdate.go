@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -24,8 +25,12 @@ var layouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:0
 // relative is one or more "N unit" pairs, with spaces or dots between
 // words and an optional "ago" (git's "2.weeks.ago", "1 year 2 months").
 var (
-	relative = regexp.MustCompile(`^(?:\d+[. ]*(?:second|minute|hour|day|week|month|year)s?[. ]*)+(?:ago)?$`)
-	pair     = regexp.MustCompile(`(\d+)[. ]*(second|minute|hour|day|week|month|year)`)
+	relative = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:\d+[. ]*(?:second|minute|hour|day|week|month|year)s?[. ]*)+(?:ago)?$`)
+	})
+	pair = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(\d+)[. ]*(second|minute|hour|day|week|month|year)`)
+	})
 )
 
 // Parse reads s as a point in time, relative to now: "now",
@@ -46,7 +51,7 @@ func Parse(s string, now time.Time, loc *time.Location) (time.Time, error) {
 			return time.Unix(n, 0), nil
 		}
 	}
-	if relative.MatchString(v) {
+	if relative().MatchString(v) {
 		return ago(v, now)
 	}
 	for _, l := range layouts {
@@ -60,7 +65,7 @@ func Parse(s string, now time.Time, loc *time.Location) (time.Time, error) {
 // ago subtracts each "N unit" of v from now.
 func ago(v string, now time.Time) (time.Time, error) {
 	t := now
-	for _, m := range pair.FindAllStringSubmatch(v, -1) {
+	for _, m := range pair().FindAllStringSubmatch(v, -1) {
 		n, err := strconv.Atoi(m[1])
 		if err != nil {
 			return time.Time{}, fmt.Errorf("%q: %w: %w", v, ErrNotADate, err)
