@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/lockfile"
@@ -54,6 +55,8 @@ func Clone(ctx context.Context, src, dir string, o Options) (*repo.Repo, CloneRe
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, res, err
 		}
+	} else if errors.Is(err, syscall.ENOTDIR) {
+		return nil, res, fmt.Errorf("%s: exists and is not a directory", dir)
 	} else if err != nil {
 		return nil, res, err
 	}
