@@ -98,6 +98,9 @@ func (w *Worktree) Compact(ctx context.Context, minStacked int) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if ex, err = w.untracked(ex, st); err != nil {
+		return false, err
+	}
 	if err := unix.Unmount(w.target, 0); err != nil {
 		if errors.Is(err, unix.EBUSY) {
 			return false, nil // someone came in

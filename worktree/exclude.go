@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/tree"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,9 +18,25 @@ const IgnoreFile = ".strataignore"
 
 // Excludes says which paths never go into a commit: the patterns of
 // .strata/info/exclude, then those of /.strataignore in the work tree,
-// in gitignore syntax (a later pattern wins, "!" re-includes).
+// in gitignore syntax (a later pattern wins, "!" re-includes). As git's
+// ignore rules, they apply only to paths the commit does not have: a
+// change to a tracked path is shown and committed (Untracked).
 type Excludes struct {
 	m gitignore.Matcher // nil: nothing is excluded
+	// tracked, if set, holds paths the patterns do not apply to. A nil
+	// tracked is for callers that only ask about new paths.
+	tracked tree.Tree
+}
+
+// Untracked returns e for a work tree on a commit whose tree (or the
+// part of it a scan of the upper looks up) is t: its paths are never
+// excluded. Ignoring an edit of a tracked file would leave it out of
+// every commit, unseen by status, and lost by worktree remove.
+func (e *Excludes) Untracked(t tree.Tree) *Excludes {
+	if e.Empty() {
+		return e
+	}
+	return &Excludes{m: e.m, tracked: t}
 }
 
 // maxIgnoreFile caps an exclude file: the host reads it from a tree a
@@ -70,7 +87,7 @@ func (e *Excludes) Empty() bool { return e == nil || e.m == nil }
 
 // Match reports whether the absolute path p ("/tmp/x") is excluded.
 func (e *Excludes) Match(p string, isDir bool) bool {
-	if e.Empty() || p == "/" {
+	if e.Empty() || p == "/" || e.tracked[p] != nil {
 		return false
 	}
 	return e.m.Match(strings.Split(strings.TrimPrefix(p, "/"), "/"), isDir)
@@ -82,12 +99,34 @@ func (e *Excludes) Match(p string, isDir bool) bool {
 // are walked through directory fds, names are moved with renameat between
 // pinned directories, and a directory that turned into something else is
 // passed over, never followed.
-func (w *Worktree) carryExcluded(dst string) error {
+// st is the state whose upper is carried: only paths its commit does not
+// have are carried (Untracked).
+func (w *Worktree) carryExcluded(st State, dst string) error {
 	ex, err := LoadExcludes(w.Repo.Root, w.target)
 	if err != nil {
 		return err
 	}
+	if ex, err = w.untracked(ex, st); err != nil {
+		return err
+	}
 	return w.carryExcludedBy(ex, dst)
+}
+
+// untracked returns ex for the upper of st (Excludes.Untracked), with
+// the part of st's commit tree that the upper's paths look up.
+func (w *Worktree) untracked(ex *Excludes, st State) (*Excludes, error) {
+	if ex.Empty() {
+		return ex, nil
+	}
+	c, err := w.commit(st.Commit)
+	if err != nil || c == nil {
+		return ex, err
+	}
+	head, _, err := w.scanTrees(st, c)
+	if err != nil {
+		return nil, err
+	}
+	return ex.Untracked(head), nil
 }
 
 // carryExcludedBy moves what ex excludes from the upper into dst.

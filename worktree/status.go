@@ -201,6 +201,7 @@ func (w *Worktree) newScanner(ctx context.Context, st State, keep, same bool) (s
 	if err != nil {
 		return nil, nil, err
 	}
+	ex = ex.Untracked(tree)
 	s = &scanner{ctx: ctx, tree: tree, base: base, stacked: st.Stacked && st.Base != st.Commit, settled: st.settled(), ex: ex, res: &statusResult{ex: ex}, xbuf: make([]byte, 4096), target: w.target}
 	if same {
 		s.res.same = map[string]bool{}

@@ -238,7 +238,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		if err := os.MkdirAll(tmp, 0o755); err != nil {
 			return st, err
 		}
-		if err := w.carryExcluded(tmp); err != nil {
+		if err := w.carryExcluded(st, tmp); err != nil {
 			return st, err
 		}
 		if err := os.Rename(tmp, nextUpper); err != nil {
