@@ -26,6 +26,11 @@ type CheckoutOptions struct {
 	ResetBranch bool
 	Detach      bool // detach HEAD even when Rev is a branch
 	Force       bool // discard uncommitted changes; mount over a non-empty target
+	// RefuseStopped refuses while a merge, rebase, cherry-pick or revert
+	// is stopped here (git switch, even with --force); without it a
+	// checkout that moves HEAD ends a stopped merge, cherry-pick or
+	// revert, as git checkout does (endStoppedOp).
+	RefuseStopped bool
 }
 
 // DirtyError lists the changes a switch would discard. It wraps ErrDirty.
@@ -92,6 +97,13 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 	if existed {
 		if st, err = w.ensure(ctx); err != nil {
 			return nil, err
+		}
+		if o.RefuseStopped {
+			if s, ok, err := w.Sequence(); err != nil {
+				return nil, err
+			} else if ok {
+				return nil, fmt.Errorf("cannot switch branch while a %s is stopped: finish it with 'strata %s --continue', or 'strata %s --abort' or --quit first", s.Op, s.Op, s.Op)
+			}
 		}
 	} else {
 		st = State{Target: w.target}

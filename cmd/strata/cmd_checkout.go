@@ -25,7 +25,7 @@ type checkoutFlags struct {
 	path      string
 	quiet     bool
 	// branchOnly: REV must be a branch unless a new one is made or HEAD
-	// detached (switch).
+	// detached, and a stopped merge or rebase is refused (switch).
 	branchOnly bool
 }
 
@@ -126,7 +126,7 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 			how = branchReset
 		}
 	}
-	c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, ResetBranch: reset, Detach: o.detach, Force: o.force})
+	c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, ResetBranch: reset, Detach: o.detach, Force: o.force, RefuseStopped: o.branchOnly})
 	if err != nil {
 		return err
 	}

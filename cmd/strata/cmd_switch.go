@@ -27,7 +27,9 @@ own -C DIR). "-" is the branch before.
   strata switch -                   # back to the branch before
 
 Switching to another commit with uncommitted changes is refused, listing
-them, unless --discard-changes.
+them, unless --discard-changes. So is any switch while a merge, rebase,
+cherry-pick or revert is stopped here, as git's: finish or abort it first
+(checkout --force ends a stopped merge, as git checkout does).
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 1),
