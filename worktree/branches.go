@@ -35,6 +35,19 @@ func CheckedOutIn(r *repo.Repo, branch string, except *Worktree) (*Worktree, err
 	return nil, nil
 }
 
+// CheckedOutError refuses a branch another work tree has; it wraps
+// ErrBranchCheckedOut. The command adds which of its flags overrides it.
+type CheckedOutError struct {
+	Branch string // full name
+	Where  string // the other work tree's target
+}
+
+func (e *CheckedOutError) Error() string {
+	return fmt.Sprintf("branch %s %v (%s)", refs.ShortName(e.Branch), ErrBranchCheckedOut, e.Where)
+}
+
+func (e *CheckedOutError) Unwrap() error { return ErrBranchCheckedOut }
+
 // refuseCheckedOutElsewhere refuses to check out branch here while another
 // work tree has it.
 func (w *Worktree) refuseCheckedOutElsewhere(branch string) error {
@@ -45,6 +58,5 @@ func (w *Worktree) refuseCheckedOutElsewhere(branch string) error {
 	if err != nil || o == nil {
 		return err
 	}
-	return fmt.Errorf("branch %s %w (%s); use --force to check it out here too",
-		refs.ShortName(branch), ErrBranchCheckedOut, o.Target())
+	return &CheckedOutError{Branch: branch, Where: o.Target()}
 }

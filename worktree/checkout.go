@@ -26,6 +26,10 @@ type CheckoutOptions struct {
 	ResetBranch bool
 	Detach      bool // detach HEAD even when Rev is a branch
 	Force       bool // discard uncommitted changes; mount over a non-empty target
+	// IgnoreOtherWorktrees checks out a branch another work tree has,
+	// keeping this one's changes (git's --ignore-other-worktrees); Force
+	// does it too.
+	IgnoreOtherWorktrees bool
 	// RefuseStopped refuses while a merge, rebase, cherry-pick or revert
 	// is stopped here (git switch, even with --force); without it a
 	// checkout that moves HEAD ends a stopped merge, cherry-pick or
@@ -34,7 +38,10 @@ type CheckoutOptions struct {
 }
 
 // DirtyError lists the changes a switch would discard. It wraps ErrDirty.
-type DirtyError struct{ Changes []tree.Change }
+type DirtyError struct {
+	Changes []tree.Change
+	Flag    string // the command's flag that discards them; "" for --force
+}
 
 func (e *DirtyError) Error() string {
 	var b strings.Builder
@@ -48,7 +55,11 @@ func (e *DirtyError) Error() string {
 		}
 		fmt.Fprintf(&b, "%c %s", c.Kind, pathquote.Quote(c.Path))
 	}
-	return fmt.Sprintf("%v would be lost: %s; commit them, or use --force to discard them", ErrDirty, b.String())
+	flag := e.Flag
+	if flag == "" {
+		flag = "--force"
+	}
+	return fmt.Sprintf("%v would be lost: %s; commit them, or use %s to discard them", ErrDirty, b.String(), flag)
 }
 
 func (e *DirtyError) Unwrap() error { return ErrDirty }
@@ -112,7 +123,7 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 	if err != nil {
 		return nil, err
 	}
-	if !o.Force {
+	if !o.Force && !o.IgnoreOtherWorktrees {
 		if err := w.refuseCheckedOutElsewhere(branch); err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -22,8 +23,11 @@ type checkoutFlags struct {
 	resetTo   string // -B: create or move this branch
 	detach    bool
 	force     bool
-	path      string
-	quiet     bool
+	// ignoreOther checks out a branch another work tree has, keeping the
+	// changes (git's --ignore-other-worktrees).
+	ignoreOther bool
+	path        string
+	quiet       bool
 	// branchOnly: REV must be a branch unless a new one is made or HEAD
 	// detached, and a stopped merge or rebase is refused (switch).
 	branchOnly bool
@@ -88,6 +92,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().StringVarP(&o.resetTo, "force-branch", "B", "", "as -b, but move branch `NEW` to REV if it exists")
 	cmd.Flags().BoolVar(&o.detach, "detach", false, "detach HEAD even if REV is a branch")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "discard uncommitted changes; mount over a non-empty directory; swap the mount while processes use it")
+	cmd.Flags().BoolVar(&o.ignoreOther, "ignore-other-worktrees", false, "check out a branch another work tree has, keeping the changes here")
 	cmd.Flags().StringVar(&o.path, "path", "", "check out in `DIR`, a second work tree, instead of <project>/rootfs")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
@@ -126,7 +131,16 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 			how = branchReset
 		}
 	}
-	c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, ResetBranch: reset, Detach: o.detach, Force: o.force, RefuseStopped: o.branchOnly})
+	c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, ResetBranch: reset, Detach: o.detach, Force: o.force, RefuseStopped: o.branchOnly, IgnoreOtherWorktrees: o.ignoreOther})
+	var dirty *worktree.DirtyError
+	if o.branchOnly && errors.As(err, &dirty) {
+		dirty.Flag = "--discard-changes" // switch's name for --force
+	}
+	var elsewhere *worktree.CheckedOutError
+	if errors.As(err, &elsewhere) {
+		// --force would do it too, and discard this tree's changes.
+		return fmt.Errorf("%w; use --ignore-other-worktrees to check it out here too", err)
+	}
 	if err != nil {
 		return err
 	}

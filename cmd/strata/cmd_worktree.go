@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -139,6 +140,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			o.Force = force
 			c, err := w.Checkout(cmd.Context(), o)
+			var elsewhere *worktree.CheckedOutError
+			if errors.As(err, &elsewhere) {
+				return fmt.Errorf("%w; use --force to check it out here too", err) // a new tree: nothing to discard
+			}
 			if err != nil {
 				return err
 			}
