@@ -1,6 +1,9 @@
 package worktree
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
@@ -29,7 +32,59 @@ func FindByMount(dir string) (project, name string, ok bool) {
 			best, project, name, ok = mp, p, n, true
 		}
 	}
+	if !ok {
+		return findByMarker(dir)
+	}
 	return project, name, ok
+}
+
+// MarkerName is the file every mount of an extra work tree leaves in its
+// directory first, beneath the overlay: hidden while the tree is mounted,
+// it names the work tree once the tree is not (after a reboot), so that
+// a command run in it finds the work tree and mounts it again, where it
+// would find no repository.
+const MarkerName = ".strata-worktree"
+
+// maxMarker caps the marker: a project path and a name.
+const maxMarker = 8 << 10
+
+// findByMarker finds the marker in dir or above it (the nearest wins).
+func findByMarker(dir string) (project, name string, ok bool) {
+	for d := dir; ; d = filepath.Dir(d) {
+		b, err := readSmall(filepath.Join(d, MarkerName), maxMarker)
+		if err == nil {
+			project, name, ok = parseMarker(string(b))
+			return project, name, ok
+		}
+		if d == filepath.Dir(d) {
+			return "", "", false
+		}
+	}
+}
+
+func parseMarker(s string) (project, name string, ok bool) {
+	for _, line := range strings.Split(s, "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		switch k {
+		case "project":
+			project = v
+		case "name":
+			name = v
+		}
+	}
+	return project, name, filepath.IsAbs(project) && name != "" && !strings.ContainsAny(name, "/\x00")
+}
+
+// writeMarker leaves the marker in the target, which must not be mounted.
+func (w *Worktree) writeMarker() error {
+	if w.Name == MainName {
+		return nil // found from the project directory above it
+	}
+	b := fmt.Sprintf("project %s\nname %s\n", w.Repo.Dir, w.Name)
+	if err := os.WriteFile(filepath.Join(w.target, MarkerName), []byte(b), 0o644); err != nil {
+		return fmt.Errorf("mark %s as a work tree: %w", w.target, err)
+	}
+	return nil
 }
 
 // Link makes w the work tree a command runs in: for an extra work tree,

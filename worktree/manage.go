@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/strata-sh/strata/repo"
 )
@@ -56,6 +57,7 @@ func (w *Worktree) Remove(ctx context.Context, force bool) error {
 		return fmt.Errorf("worktree remove: %w", err)
 	}
 	w.RemoveHeadLog()
+	os.Remove(filepath.Join(w.target, MarkerName)) // unmounted: it shows
 	if !ours {
 		return nil
 	}

@@ -156,6 +156,9 @@ func (w *Worktree) mount(ctx context.Context, c *objects.Commit, upper, work str
 	if beneath {
 		return m.DoBeneath()
 	}
+	if err := w.writeMarker(); err != nil {
+		return err
+	}
 	return m.Do()
 }
 
