@@ -198,11 +198,26 @@ func gone(base, side tree.Tree, opaque map[string]bool) map[string]string {
 		}
 	}
 	for p := range opaque {
-		if _, ok := out[p]; !ok {
+		if _, ok := out[p]; !ok && lostBelow(base, side, p) {
 			out[p] = "made opaque"
 		}
 	}
 	return out
+}
+
+// lostBelow reports whether side lost or changed anything base has below
+// dir. A directory rebuilt with the same files (rm -rf, then the same
+// files written back) is opaque in its layer, but its tree shows no
+// deletion: as git, which sees only trees, the other side's new files
+// below it merge cleanly.
+func lostBelow(base, side tree.Tree, dir string) bool {
+	prefix := dir + "/"
+	for q, e := range base {
+		if strings.HasPrefix(q, prefix) && !same(e, side[q]) {
+			return true
+		}
+	}
+	return false
 }
 
 // under returns the nearest ancestor of p in gone, and what happened to it.

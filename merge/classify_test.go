@@ -70,8 +70,12 @@ func TestClassifyMatrix(t *testing.T) {
 			path: "/srv", kind: DirFile},
 		{name: "whiteout of a dir vs add below", ours: []layer.Entry{wh("/srv")}, theirs: []layer.Entry{file("/srv/new", "n")},
 			path: "/srv/new", kind: DirGoneByUs, detail: "deleted /srv"},
-		{name: "opaque dir vs change below", ours: []layer.Entry{opq("/srv"), file("/srv/data", "d1")}, theirs: []layer.Entry{file("/srv/more", "m")},
+		{name: "opaque dir vs change below", ours: []layer.Entry{opq("/srv"), file("/srv/data", "d2")}, theirs: []layer.Entry{file("/srv/more", "m")},
 			path: "/srv/more", kind: DirGoneByUs, detail: "made opaque /srv", oursOpaque: "/srv"},
+		// rm -rf /srv, then the same files written back: opaque in the
+		// layer, no change in the tree; git merges theirs in.
+		{name: "dir rebuilt the same vs add below", ours: []layer.Entry{opq("/srv"), file("/srv/data", "d1"), file("/srv/p", "p")}, theirs: []layer.Entry{file("/srv/more", "m")},
+			path: "/srv/more", oursOpaque: "/srv"},
 		{name: "symlink target", ours: []layer.Entry{link("/etc/link", "a")}, theirs: []layer.Entry{link("/etc/link", "b")},
 			path: "/etc/link", kind: BothModified, detail: "symlink target"},
 		{name: "xattr", ours: []layer.Entry{xattr(file("/etc/conf", "v1"), "blake3:x1")}, theirs: []layer.Entry{xattr(file("/etc/conf", "v1"), "blake3:x2")},

@@ -98,9 +98,15 @@ func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		// A deleted or replaced ancestor changes p if p existed.
+		// A deleted or replaced ancestor changes p if p existed. An
+		// opaque one may have been rebuilt with p as it was (rm -rf, then
+		// the same files): the trees tell.
 		for _, a := range ancestors(p) {
-			if e := pi.byPath[a]; pi.opaque[a] || e != nil && e.Type != layer.TypeDir {
+			e := pi.byPath[a]
+			if pi.opaque[a] && parent != nil && (e == nil || e.Type == layer.TypeDir) {
+				return h.changedByTree(c, parent, p)
+			}
+			if pi.opaque[a] || e != nil && e.Type != layer.TypeDir {
 				if old, err := h.Lookup(below, p); err != nil || old != nil {
 					return old != nil, err
 				}
@@ -116,6 +122,8 @@ func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
 				return false, err
 			}
 			switch {
+			case e.Type == layer.TypeOpaque && old != nil && parent != nil:
+				return h.changedByTree(c, parent, p)
 			case e.Type == layer.TypeWhiteout || e.Type == layer.TypeOpaque:
 				if old != nil {
 					return true, nil
@@ -127,6 +135,34 @@ func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
 		below = all[:len(below)+1]
 	}
 	return false, nil
+}
+
+// changedByTree reports whether p, or anything below it, differs between
+// parent and c, from their trees: for a layer that made a directory
+// opaque, whose entries alone cannot say what changed.
+func (h *History) changedByTree(c, parent *objects.Commit, p string) (bool, error) {
+	ec, err := h.Lookup(c.Layers(), p)
+	if err != nil {
+		return false, err
+	}
+	ep, err := h.Lookup(parent.Layers(), p)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case ec == nil || ep == nil:
+		return ec != ep, nil
+	case ec.Type != layer.TypeDir || ep.Type != layer.TypeDir:
+		return !SameEntry(ec, ep), nil
+	}
+	if !SameEntry(ec, ep) {
+		return true, nil
+	}
+	if h.trees == nil {
+		h.trees = NewTrees(h.store)
+	}
+	changes, err := DiffRevisions(h.trees, parent, c, []string{p})
+	return len(changes) > 0, err
 }
 
 // ancestors returns the directories above p, nearest first, ending with
