@@ -27,10 +27,20 @@ func newPsCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ps [-a] [-q] [--format json]",
 		Short: "List detached runs (running ones; -a: all)",
-		Args:  exactArgs(0),
+		Long: `List detached runs, as docker ps: NAME, REV, STATUS ("Up 2 minutes",
+"Exited (0) 5 seconds ago"), PORTS, COMMAND, CREATED. -a lists ended
+runs too; -q prints names only.
+
+--format json prints one object a run, with docker's "state" (created,
+running, restarting, exited) and "status" (the STATUS column), and
+"name", "rev", "commit", "command", "pid", "created", "started",
+"finished", "exit_code", "restarts", "ports", "log".
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "" && format != "json" && format != "table" && format != "text" {
-				return usagef("ps --format %s: want table (or text) or json", format)
+				return usagef("ps --format %s: must be text or json", format)
 			}
 			if quiet && format == "json" {
 				return usagef("ps: -q prints names; it does not combine with --format json")
@@ -44,9 +54,13 @@ func newPsCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("ps: %w", err)
 			}
+			// docker ps's keys: State is the word (running, exited),
+			// Status the sentence the STATUS column shows ("Up 1 minute");
+			// this Status hides the state file's.
 			type row struct {
 				svcState
-				State string `json:"state"`
+				State  string `json:"state"`
+				Status string `json:"status"`
 			}
 			var rows []row
 			for _, s := range svcs {
@@ -59,7 +73,7 @@ func newPsCommand(g *globals) *cobra.Command {
 				if status == "exited" && code >= 0 {
 					st.ExitCode = &code
 				}
-				rows = append(rows, row{svcState: st, State: describeStatus(s, status, code)})
+				rows = append(rows, row{svcState: st, State: status, Status: describeStatus(s, status, code)})
 			}
 			if format == "json" {
 				if rows == nil {
@@ -86,10 +100,10 @@ func newPsCommand(g *globals) *cobra.Command {
 					command = command[:29] + "…"
 				}
 				ports := ""
-				if x.Status == "running" { // docker shows no ports of an ended run
+				if x.State == "running" { // docker shows no ports of an ended run
 					ports = strings.Join(x.Ports, ",")
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%q\t%s ago\n", x.Name, rev, x.State,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%q\t%s ago\n", x.Name, rev, x.Status,
 					ports, command, humanSince(x.Created))
 			}
 			return tw.Flush()
