@@ -3,6 +3,7 @@ package tree
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -12,23 +13,27 @@ import (
 	fdiff "github.com/go-git/go-git/v5/plumbing/format/diff"
 	"github.com/go-git/go-git/v5/utils/diff"
 	"github.com/sergi/go-diff/diffmatchpatch"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/zeebo/blake3"
 )
 
-// WritePatch writes a unified diff of one change with go-git's encoder:
-// git's headers (modes included), hunks for text, "Binary files differ"
-// for binary content, and nothing but the header for a change of
-// metadata. old and new are the contents (nil for none or not a file).
+// WritePatch writes a unified diff of one change as git writes it: git's
+// headers (modes included, a name that needs quoting quoted with its a/ or
+// b/ prefix), go-git's hunks for text, "Binary files differ" for binary
+// content, and nothing but the header for a change of metadata. old and
+// new are the contents (nil for none or not a file).
 func WritePatch(w io.Writer, c Change, old, new []byte) error {
-	fp := &filePatch{from: patchFile(c.Old, c.Path, old), to: patchFile(c.New, c.Path, new)}
+	from, to := patchFile(c.Old, old), patchFile(c.New, new)
 	isFile := func(e *layer.Entry) bool { return e != nil && KindOf(e.Type) == layer.TypeFile }
 	tooBig := func(e *layer.Entry) bool { return isFile(e) && e.Size > MaxPatchSize }
+	var binary bool
+	var ch []fdiff.Chunk
 	switch {
 	case tooBig(c.Old) || tooBig(c.New) || IsBinary(old) || IsBinary(new):
-		fp.binary = !bytes.Equal(old, new) || tooBig(c.Old) || tooBig(c.New)
+		binary = !bytes.Equal(old, new) || tooBig(c.Old) || tooBig(c.New)
 	case !bytes.Equal(old, new) || c.Old == nil || c.New == nil:
-		fp.chunks = chunks(string(old), string(new))
+		ch = chunks(string(old), string(new))
 	}
 	if c.Old != nil && c.Old.Type == layer.TypeSymlink || c.New != nil && c.New.Type == layer.TypeSymlink {
 		// git shows a symlink's target as its content.
@@ -39,9 +44,80 @@ func WritePatch(w io.Writer, c Change, old, new []byte) error {
 		if c.New != nil {
 			n = c.New.Link
 		}
-		fp.binary, fp.chunks = false, chunks(o, n)
+		binary, ch = false, chunks(o, n)
 	}
-	return fdiff.NewUnifiedEncoder(w, fdiff.DefaultContextLines).Encode(patch{fp})
+	return writeFilePatch(w, strings.TrimPrefix(c.Path, "/"), from, to, binary, ch)
+}
+
+// writeFilePatch writes git's header of one file's patch, then the hunks
+// of its chunks with go-git's encoder. from or to is nil for a file added
+// or deleted.
+func writeFilePatch(w io.Writer, name string, from, to *file, binary bool, ch []fdiff.Chunk) error {
+	if from == nil && to == nil {
+		return nil
+	}
+	a, b := quoteTwo("a/", name), quoteTwo("b/", name)
+	var h strings.Builder
+	fmt.Fprintf(&h, "diff --git %s %s\n", a, b)
+	switch {
+	case from == nil:
+		fmt.Fprintf(&h, "new file mode %o\nindex %s..%s\n", to.mode, plumbing.ZeroHash, to.hash)
+		a = "/dev/null"
+	case to == nil:
+		fmt.Fprintf(&h, "deleted file mode %o\nindex %s..%s\n", from.mode, from.hash, plumbing.ZeroHash)
+		b = "/dev/null"
+	default:
+		if from.mode != to.mode {
+			fmt.Fprintf(&h, "old mode %o\nnew mode %o\n", from.mode, to.mode)
+		}
+		switch {
+		case from.hash == to.hash:
+		case from.mode != to.mode:
+			fmt.Fprintf(&h, "index %s..%s\n", from.hash, to.hash)
+		default:
+			fmt.Fprintf(&h, "index %s..%s %o\n", from.hash, to.hash, from.mode)
+		}
+	}
+	switch {
+	case binary:
+		fmt.Fprintf(&h, "Binary files %s and %s differ\n", a, b)
+	case hasHunks(ch):
+		// As git: a tab ends a name with a space, for patch(1).
+		fmt.Fprintf(&h, "--- %s%s\n+++ %s%s\n", a, tabIfSpace(a), b, tabIfSpace(b))
+	}
+	if _, err := io.WriteString(w, h.String()); err != nil {
+		return err
+	}
+	// With no files, the encoder writes the hunks alone.
+	return fdiff.NewUnifiedEncoder(w, fdiff.DefaultContextLines).Encode(patch{&filePatch{chunks: ch}})
+}
+
+// quoteTwo is git's quote_two: prefix and name, in double quotes with C
+// escapes when the name needs them ("a/x\\y", not a/"x\\y").
+func quoteTwo(prefix, name string) string {
+	q := pathquote.Quote(name)
+	if q == name {
+		return prefix + name
+	}
+	return `"` + prefix + q[1:]
+}
+
+func tabIfSpace(s string) string {
+	if strings.Contains(s, " ") {
+		return "\t"
+	}
+	return ""
+}
+
+// hasHunks reports whether chunks change a line: an empty file added has
+// none, and git writes no "---" and "+++" lines for it.
+func hasHunks(ch []fdiff.Chunk) bool {
+	for _, c := range ch {
+		if c.Type() != fdiff.Equal && c.Content() != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // isBinary uses git's test: a NUL byte in the first 8,000 bytes.
@@ -114,14 +190,12 @@ type patch struct{ fp *filePatch }
 func (p patch) FilePatches() []fdiff.FilePatch { return []fdiff.FilePatch{p.fp} }
 func (p patch) Message() string                { return "" }
 
-type filePatch struct {
-	from, to fdiff.File
-	binary   bool
-	chunks   []fdiff.Chunk
-}
+// filePatch is the hunks of one file, without its files: the encoder
+// writes no header for it (writeFilePatch does).
+type filePatch struct{ chunks []fdiff.Chunk }
 
-func (f *filePatch) IsBinary() bool                  { return f.binary }
-func (f *filePatch) Files() (fdiff.File, fdiff.File) { return f.from, f.to }
+func (f *filePatch) IsBinary() bool                  { return false }
+func (f *filePatch) Files() (fdiff.File, fdiff.File) { return nil, nil }
 func (f *filePatch) Chunks() []fdiff.Chunk           { return f.chunks }
 
 type chunk struct {
@@ -132,23 +206,19 @@ type chunk struct {
 func (c chunk) Content() string       { return c.content }
 func (c chunk) Type() fdiff.Operation { return c.op }
 
+// file is one side of a patch: git's mode, and its id.
 type file struct {
 	hash plumbing.Hash
 	mode filemode.FileMode
-	path string
 }
 
-func (f file) Hash() plumbing.Hash     { return f.hash }
-func (f file) Mode() filemode.FileMode { return f.mode }
-func (f file) Path() string            { return f.path }
-
-// patchFile describes an entry for the encoder: git's mode words, and the
+// patchFile describes an entry for the header: git's mode words, and the
 // first 20 bytes of the content digest in place of a git blob id.
-func patchFile(e *layer.Entry, p string, content []byte) fdiff.File {
+func patchFile(e *layer.Entry, content []byte) *file {
 	if e == nil {
 		return nil
 	}
-	f := file{path: strings.TrimPrefix(p, "/")}
+	f := &file{}
 	switch KindOf(e.Type) {
 	case layer.TypeFile:
 		f.mode = filemode.FileMode(0o100000 | e.Mode&0o777)

@@ -174,9 +174,7 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 			if det := c.Details(); len(det) > 0 {
 				fmt.Fprintf(out, "# %s: %s\n", pathquote.Quote(c.Path), strings.Join(det, ", "))
 			}
-			shown := c // the headers name the path quoted
-			shown.Path = pathquote.Quote(c.Path)
-			if err := tree.WritePatch(out, shown, d.Old[c.Path], d.New[c.Path]); err != nil {
+			if err := tree.WritePatch(out, c, d.Old[c.Path], d.New[c.Path]); err != nil {
 				return fmt.Errorf("diff: %w", err)
 			}
 		}

@@ -17,7 +17,7 @@ var allowed = map[string][]string{
 	"exec":            {},
 	"bisect":          {}, // the midpoint over a graph the caller reads
 	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "objects", "objects/layer", "refs"},
-	"tree":            {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
+	"tree":            {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer"},
 	"snapshot":        {"internal/asyncwrite", "internal/atomicfile", "internal/stagedir", "objects", "objects/layer"},
 	"worktree":        {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/pathquote", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "tree", "snapshot", "merge", "merge/textmerge"},
 	"merge":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer", "tree"},
