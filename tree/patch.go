@@ -23,7 +23,17 @@ import (
 // b/ prefix), go-git's hunks for text, "Binary files differ" for binary
 // content, and nothing but the header for a change of metadata. old and
 // new are the contents (nil for none or not a file).
+//
+// A path whose type changed between file and symlink is two patches, as
+// git writes it: the old one deleted, with all its lines, then the new one
+// added.
 func WritePatch(w io.Writer, c Change, old, new []byte) error {
+	if c.Old != nil && c.New != nil && KindOf(c.Old.Type) != KindOf(c.New.Type) {
+		if err := WritePatch(w, Change{Path: c.Path, Kind: Deleted, Old: c.Old}, old, nil); err != nil {
+			return err
+		}
+		return WritePatch(w, Change{Path: c.Path, Kind: Added, New: c.New}, nil, new)
+	}
 	from, to := patchFile(c.Old, old), patchFile(c.New, new)
 	isFile := func(e *layer.Entry) bool { return e != nil && KindOf(e.Type) == layer.TypeFile }
 	tooBig := func(e *layer.Entry) bool { return isFile(e) && e.Size > MaxPatchSize }
