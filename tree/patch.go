@@ -27,7 +27,21 @@ import (
 // A path whose type changed between file and symlink is two patches, as
 // git writes it: the old one deleted, with all its lines, then the new one
 // added.
+//
+// Only files and symlinks have patches, as in git, which holds nothing
+// else: a directory, device, FIFO or socket is left out (a directory that
+// became a file is that file added), and a change of such entries alone
+// writes nothing.
 func WritePatch(w io.Writer, c Change, old, new []byte) error {
+	if !inPatch(c.Old) {
+		c.Old, old = nil, nil
+	}
+	if !inPatch(c.New) {
+		c.New, new = nil, nil
+	}
+	if c.Old == nil && c.New == nil {
+		return nil
+	}
 	if c.Old != nil && c.New != nil && KindOf(c.Old.Type) != KindOf(c.New.Type) {
 		if err := WritePatch(w, Change{Path: c.Path, Kind: Deleted, Old: c.Old}, old, nil); err != nil {
 			return err
@@ -59,13 +73,15 @@ func WritePatch(w io.Writer, c Change, old, new []byte) error {
 	return writeFilePatch(w, strings.TrimPrefix(c.Path, "/"), from, to, binary, ch)
 }
 
+// inPatch reports whether e is an entry git could hold: a file or a symlink.
+func inPatch(e *layer.Entry) bool {
+	return e != nil && (KindOf(e.Type) == layer.TypeFile || e.Type == layer.TypeSymlink)
+}
+
 // writeFilePatch writes git's header of one file's patch, then the hunks
 // of its chunks with go-git's encoder. from or to is nil for a file added
 // or deleted.
 func writeFilePatch(w io.Writer, name string, from, to *file, binary bool, ch []fdiff.Chunk) error {
-	if from == nil && to == nil {
-		return nil
-	}
 	a, b := quoteTwo("a/", name), quoteTwo("b/", name)
 	var h strings.Builder
 	fmt.Fprintf(&h, "diff --git %s %s\n", a, b)
@@ -229,15 +245,9 @@ func patchFile(e *layer.Entry, content []byte) *file {
 		return nil
 	}
 	f := &file{}
-	switch KindOf(e.Type) {
-	case layer.TypeFile:
-		f.mode = filemode.FileMode(0o100000 | e.Mode&0o777)
-	case layer.TypeSymlink:
+	f.mode = filemode.FileMode(0o100000 | e.Mode&0o777)
+	if e.Type == layer.TypeSymlink {
 		f.mode = filemode.Symlink
-	case layer.TypeDir:
-		f.mode = filemode.Dir
-	default:
-		f.mode = filemode.FileMode(0o100000 | e.Mode&0o777)
 	}
 	d := e.Digest
 	if d == "" && KindOf(e.Type) == layer.TypeFile && content != nil {

@@ -50,7 +50,10 @@ an error, after the others are shown.
   --name-status   letter and path only
   --stat          lines added and removed per file, and a summary
   -p              unified diffs for text files ("Binary files differ" otherwise);
-                  file content is streamed from the layers that hold it
+                  file content is streamed from the layers that hold it.
+                  As git's, for files and symlinks only: a directory is its
+                  files, and a device or FIFO, which git cannot hold, is
+                  left out (the other views list it)
   --format json   an array of {"status","path","old","new"}; old and new give
                   type, mode, uid, gid, size, digest and link
 
@@ -168,9 +171,6 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 		return nil
 	case o.patch:
 		for _, c := range changes {
-			if c.Kind == tree.Modified && len(c.Details()) == 0 && c.Old.Type == layer.TypeDir {
-				continue
-			}
 			if det := c.Details(); len(det) > 0 {
 				fmt.Fprintf(out, "# %s: %s\n", pathquote.Quote(c.Path), strings.Join(det, ", "))
 			}
