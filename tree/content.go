@@ -13,6 +13,12 @@ import (
 // MaxPatchSize is the largest file whose content a patch shows.
 const MaxPatchSize = 8 << 20
 
+// TooBig reports whether e is a file over MaxPatchSize, whose content
+// patches and --stat do not read: they show it as binary.
+func TooBig(e *layer.Entry) bool {
+	return e != nil && KindOf(e.Type) == layer.TypeFile && e.Size > MaxPatchSize
+}
+
 // ReadContents returns the content of the regular files want names (path
 // to the entry a tree holds for it) in a stack of layers, bottom first.
 // Each layer that holds one of them is streamed once, never unpacked.

@@ -49,13 +49,11 @@ func WritePatch(w io.Writer, c Change, old, new []byte) error {
 		return WritePatch(w, Change{Path: c.Path, Kind: Added, New: c.New}, nil, new)
 	}
 	from, to := patchFile(c.Old, old), patchFile(c.New, new)
-	isFile := func(e *layer.Entry) bool { return e != nil && KindOf(e.Type) == layer.TypeFile }
-	tooBig := func(e *layer.Entry) bool { return isFile(e) && e.Size > MaxPatchSize }
 	var binary bool
 	var ch []fdiff.Chunk
 	switch {
-	case tooBig(c.Old) || tooBig(c.New) || IsBinary(old) || IsBinary(new):
-		binary = !bytes.Equal(old, new) || tooBig(c.Old) || tooBig(c.New)
+	case TooBig(c.Old) || TooBig(c.New) || IsBinary(old) || IsBinary(new):
+		binary = !bytes.Equal(old, new) || TooBig(c.Old) || TooBig(c.New)
 	case !bytes.Equal(old, new) || c.Old == nil || c.New == nil:
 		ch = chunks(string(old), string(new))
 	}

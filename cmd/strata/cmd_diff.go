@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -48,7 +49,9 @@ an error, after the others are shown.
 
   --name-only     paths only
   --name-status   letter and path only
-  --stat          lines added and removed per file, and a summary
+  --stat          lines added and removed per file, and a summary, as git's;
+                  "Bin OLD -> NEW bytes" for binary content and for a file
+                  over 8 MiB, whose content is not read
   -p              unified diffs for text files ("Binary files differ" otherwise);
                   file content is streamed from the layers that hold it.
                   As git's, for files and symlinks only: a directory is its
@@ -194,17 +197,21 @@ func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) 
 	// As git's, which tracks no directories: a directory added, removed or
 	// changed is no line of its own (its files are).
 	dir := func(e *layer.Entry) bool { return e == nil || e.Type == layer.TypeDir }
-	var files []tree.Change
-	width := 0
+	type statLine struct {
+		name             string
+		binary           bool
+		added, removed   int   // lines, of a text
+		oldSize, newSize int64 // bytes, of a binary
+	}
+	var lines []statLine
+	width, numWidth := 0, 0
+	adds, dels := 0, 0
 	for _, c := range changes {
 		if dir(c.Old) && dir(c.New) {
 			continue
 		}
-		files = append(files, c)
-		width = max(width, utf8.RuneCountInString(pathquote.Quote(c.Path))) // fmt pads in runes
-	}
-	adds, dels := 0, 0
-	for _, c := range files {
+		l := statLine{name: pathquote.Quote(c.Path)}
+		width = max(width, utf8.RuneCountInString(l.name)) // fmt pads in runes
 		o, n := old[c.Path], nu[c.Path]
 		// A symlink's target is its content, as git counts it.
 		if c.Old != nil && c.Old.Type == layer.TypeSymlink {
@@ -213,13 +220,45 @@ func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) 
 		if c.New != nil && c.New.Type == layer.TypeSymlink {
 			n = []byte(c.New.Link)
 		}
-		if tree.IsBinary(o) || tree.IsBinary(n) {
-			fmt.Fprintf(out, " %-*s | Bin %d -> %d bytes\n", width, pathquote.Quote(c.Path), len(o), len(n))
-			continue
+		if tree.IsBinary(o) || tree.IsBinary(n) || tree.TooBig(c.Old) || tree.TooBig(c.New) {
+			// A file over the patch cap is not read: its size is the entry's.
+			size := func(e *layer.Entry, b []byte) int64 {
+				if tree.TooBig(e) {
+					return e.Size
+				}
+				return int64(len(b))
+			}
+			l.binary, l.oldSize, l.newSize = true, size(c.Old, o), size(c.New, n)
+			numWidth = max(numWidth, len("Bin")) // git aligns the counts with "Bin"
+		} else {
+			l.added, l.removed = tree.LineCounts(o, n)
+			adds, dels = adds+l.added, dels+l.removed
+			numWidth = max(numWidth, len(strconv.Itoa(l.added+l.removed)))
 		}
-		a, d := tree.LineCounts(o, n)
-		adds, dels = adds+a, dels+d
-		fmt.Fprintf(out, " %-*s | %d %s%s\n", width, pathquote.Quote(c.Path), a+d, strings.Repeat("+", min(a, 40)), strings.Repeat("-", min(d, 40)))
+		lines = append(lines, l)
 	}
-	fmt.Fprintf(out, " %s changed, %s, %s\n", plural(len(files), "file"), plural(adds, "insertion")+"(+)", plural(dels, "deletion")+"(-)")
+	if len(lines) == 0 {
+		return // git prints nothing when no file changed
+	}
+	for _, l := range lines {
+		switch {
+		case l.binary && l.oldSize == 0 && l.newSize == 0:
+			fmt.Fprintf(out, " %-*s | %*s\n", width, l.name, numWidth, "Bin")
+		case l.binary:
+			fmt.Fprintf(out, " %-*s | %*s %d -> %d bytes\n", width, l.name, numWidth, "Bin", l.oldSize, l.newSize)
+		default:
+			line := fmt.Sprintf(" %-*s | %*d %s%s", width, l.name, numWidth, l.added+l.removed,
+				strings.Repeat("+", min(l.added, 40)), strings.Repeat("-", min(l.removed, 40)))
+			fmt.Fprintln(out, strings.TrimRight(line, " "))
+		}
+	}
+	// git's summary leaves out a count of 0, unless both are.
+	sum := " " + plural(len(lines), "file") + " changed"
+	if adds > 0 || dels == 0 {
+		sum += ", " + plural(adds, "insertion") + "(+)"
+	}
+	if dels > 0 || adds == 0 {
+		sum += ", " + plural(dels, "deletion") + "(-)"
+	}
+	fmt.Fprintln(out, sum)
 }
