@@ -13,12 +13,13 @@ func init() { register("blame", newBlameCommand) }
 
 // blameJSON is one line of blame in JSON.
 type blameJSON struct {
-	Path    string    `json:"path"`
-	Commit  string    `json:"commit"`
-	Short   string    `json:"short"`
-	Author  string    `json:"author"`
-	Date    time.Time `json:"date"`
-	Message string    `json:"message"`
+	Path      string    `json:"path"`
+	PathBytes []byte    `json:"path_bytes,omitempty"` // a name that is not UTF-8 (changeJSON)
+	Commit    string    `json:"commit"`
+	Short     string    `json:"short"`
+	Author    string    `json:"author"`
+	Date      time.Time `json:"date"`
+	Message   string    `json:"message"`
 }
 
 func newBlameCommand(g *globals) *cobra.Command {
@@ -75,7 +76,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if err != nil {
 					return fmt.Errorf("blame: %w", err)
 				}
-				out = append(out, blameJSON{Path: p, Commit: c.ID.String(), Short: shortID(c.ID), Author: c.Author(),
+				out = append(out, blameJSON{Path: p, PathBytes: rawBytes(p), Commit: c.ID.String(), Short: shortID(c.ID), Author: c.Author(),
 					Date: c.Date(), Message: firstLine(c.Message())})
 			}
 			if format == "json" {

@@ -58,7 +58,8 @@ an error, after the others are shown.
                   files, and a device or FIFO, which git cannot hold, is
                   left out (the other views list it)
   --format json   an array of {"status","path","old","new"}; old and new give
-                  type, mode, uid, gid, size, digest and link
+                  type, mode, uid, gid, size, digest and link; a name that is
+                  not UTF-8 also comes as "path_bytes" (base64)
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {

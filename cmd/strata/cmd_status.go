@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
@@ -23,14 +24,29 @@ type entryJSON struct {
 	Size   int64  `json:"size,omitempty"`
 	Digest string `json:"digest,omitempty"` // blake3 of the content, when known
 	Link   string `json:"link,omitempty"`
+	// LinkBytes is a link target that is not valid UTF-8, byte for byte
+	// (base64): Link has U+FFFD for its invalid bytes.
+	LinkBytes []byte `json:"link_bytes,omitempty"`
 }
 
 // changeJSON is one changed path in JSON.
 type changeJSON struct {
-	Status string     `json:"status"` // A, M, D or T
-	Path   string     `json:"path"`
-	Old    *entryJSON `json:"old,omitempty"`
-	New    *entryJSON `json:"new,omitempty"`
+	Status string `json:"status"` // A, M, D or T
+	Path   string `json:"path"`
+	// PathBytes is a name that is not valid UTF-8, byte for byte (base64):
+	// JSON strings are UTF-8, and Path has U+FFFD for its invalid bytes.
+	PathBytes []byte     `json:"path_bytes,omitempty"`
+	Old       *entryJSON `json:"old,omitempty"`
+	New       *entryJSON `json:"new,omitempty"`
+}
+
+// rawBytes is s when it is not valid UTF-8, which a JSON string cannot
+// hold (encoding/json writes U+FFFD for each invalid byte); nil otherwise.
+func rawBytes(s string) []byte {
+	if utf8.ValidString(s) {
+		return nil
+	}
+	return []byte(s)
 }
 
 var typeNames = map[layer.EntryType]string{
@@ -43,13 +59,13 @@ func toEntryJSON(e *layer.Entry) *entryJSON {
 		return nil
 	}
 	return &entryJSON{Type: typeNames[e.Type], Mode: fmt.Sprintf("%04o", e.Mode), UID: e.UID, GID: e.GID,
-		Size: e.Size, Digest: e.Digest, Link: e.Link}
+		Size: e.Size, Digest: e.Digest, Link: e.Link, LinkBytes: rawBytes(e.Link)}
 }
 
 func toChangesJSON(cs []tree.Change) []changeJSON {
 	out := make([]changeJSON, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, changeJSON{Status: c.Kind.String(), Path: c.Path, Old: toEntryJSON(c.Old), New: toEntryJSON(c.New)})
+		out = append(out, changeJSON{Status: c.Kind.String(), Path: c.Path, PathBytes: rawBytes(c.Path), Old: toEntryJSON(c.Old), New: toEntryJSON(c.New)})
 	}
 	return out
 }
