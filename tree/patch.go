@@ -21,8 +21,9 @@ import (
 // WritePatch writes a unified diff of one change as git writes it: git's
 // headers (modes included, a name that needs quoting quoted with its a/ or
 // b/ prefix), go-git's hunks for text, "Binary files differ" for binary
-// content, and nothing but the header for a change of metadata. old and
-// new are the contents (nil for none or not a file).
+// content, the mode lines alone for a change of mode, and nothing for a
+// change of owner or xattrs alone (git has no word for them). old and new
+// are the contents (nil for none or not a file).
 //
 // A path whose type changed between file and symlink is two patches, as
 // git writes it: the old one deleted, with all its lines, then the new one
@@ -80,6 +81,14 @@ func inPatch(e *layer.Entry) bool {
 // of its chunks with go-git's encoder. from or to is nil for a file added
 // or deleted.
 func writeFilePatch(w io.Writer, name string, from, to *file, binary bool, ch []fdiff.Chunk) error {
+	// The same content (a zero id is an unknown one: a work-tree file over
+	// the cap, not hashed).
+	same := from != nil && to != nil && from.hash == to.hash && from.hash != plumbing.ZeroHash
+	if same && from.mode == to.mode {
+		// Only owner or xattrs changed: git has nothing to show, and a
+		// bare "diff --git" line would make git apply fail on the next patch.
+		return nil
+	}
 	a, b := quoteTwo("a/", name), quoteTwo("b/", name)
 	var h strings.Builder
 	fmt.Fprintf(&h, "diff --git %s %s\n", a, b)
@@ -103,6 +112,7 @@ func writeFilePatch(w io.Writer, name string, from, to *file, binary bool, ch []
 		}
 	}
 	switch {
+	case same:
 	case binary:
 		fmt.Fprintf(&h, "Binary files %s and %s differ\n", a, b)
 	case hasHunks(ch):
