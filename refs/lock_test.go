@@ -2,12 +2,13 @@ package refs
 
 import (
 	"errors"
-	"github.com/strata-sh/strata/internal/lockfile"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/strata-sh/strata/internal/lockfile"
 )
 
 // A refs.lock whose holder died (nobody holds its flock) is taken over at
