@@ -74,6 +74,7 @@ type statusOptions struct {
 	short  bool
 	branch bool
 	format string
+	track  *tracking // where the branch stands against its upstream, or nil
 }
 
 func newStatusCommand(g *globals) *cobra.Command {
@@ -89,7 +90,13 @@ unmounted is mounted again first.
 
   strata status --short           # "M /etc/motd", one per line ("U /path" for a conflict,
                                   # "U config: Env MODE: ..." for a config conflict)
-  strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}],"operation"}
+  strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}],"operation",
+                                  #  "upstream","ahead","behind"}
+
+On a branch whose remote is set (branch.NAME.remote; clone sets it) and
+fetched, status says how it stands against the remote-tracking branch,
+as git's: up to date, ahead, behind, or diverged, by how many commits
+("## main...origin/main [ahead 1]" with --short --branch).
 
 During a merge, rebase, cherry-pick or revert, status says which and how
 far it got, and lists the conflicting paths (with what each side did) and
@@ -101,7 +108,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err := checkFormat(o.format); err != nil {
 				return err
 			}
-			_, w, err := openWorktree(g, "")
+			r, w, err := openWorktree(g, "")
 			if err != nil {
 				return err
 			}
@@ -116,6 +123,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			seq, _, err := w.Sequence()
 			if err != nil {
 				return err
+			}
+			if o.format == "json" || !o.short || o.branch {
+				if o.track, err = trackingOf(r, h.Branch, h.Commit); err != nil {
+					return err
+				}
 			}
 			return printStatus(g.stdout, h, cs, seq, o)
 		},
@@ -134,7 +146,8 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 			Clean     bool         `json:"clean"`
 			Changes   []changeJSON `json:"changes"`
 			Operation *opJSON      `json:"operation,omitempty"`
-		}{Branch: refs.ShortName(h.Branch), Clean: len(cs) == 0, Changes: toChangesJSON(cs), Operation: toOpJSON(seq)}
+			*tracking
+		}{Branch: refs.ShortName(h.Branch), Clean: len(cs) == 0, Changes: toChangesJSON(cs), Operation: toOpJSON(seq), tracking: o.track}
 		if h.Commit != "" {
 			v.Head = h.Commit.String()
 		}
@@ -145,6 +158,9 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 			name := "HEAD (no branch)"
 			if h.Branch != "" {
 				name = refs.ShortName(h.Branch)
+			}
+			if o.track != nil {
+				name += o.track.short()
 			}
 			fmt.Fprintf(w, "## %s\n", name)
 		}
@@ -165,6 +181,9 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 	switch {
 	case h.Branch != "":
 		fmt.Fprintf(w, "On branch %s\n", refs.ShortName(h.Branch))
+		if o.track != nil {
+			o.track.printLong(w)
+		}
 	default:
 		fmt.Fprintf(w, "HEAD detached at %s\n", shortID(h.Commit))
 	}

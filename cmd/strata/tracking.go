@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+// tracking is how a branch stands against its upstream, as git's status
+// tells it: only for a branch whose remote is configured
+// (branch.NAME.remote, which clone sets) and whose remote-tracking
+// branch exists.
+type tracking struct {
+	Upstream string `json:"upstream"` // short name: origin/main
+	Ahead    int    `json:"ahead"`    // commits the branch has that the upstream lacks
+	Behind   int    `json:"behind"`   // and the other way round
+}
+
+// trackingOf returns where branch (full name) stands, or nil.
+func trackingOf(r *repo.Repo, branch string, head digest.Digest) (*tracking, error) {
+	if branch == "" || head == "" {
+		return nil, nil
+	}
+	name := refs.ShortName(branch)
+	if _, ok := r.Config.Get("branch." + name + ".remote"); !ok {
+		return nil, nil
+	}
+	up, err := r.Refs.Upstream(name)
+	if err != nil {
+		return nil, nil // not fetched yet, or its remote is gone
+	}
+	upID, err := r.Refs.Read(up)
+	if err != nil || !r.Objects.Has(upID) {
+		return nil, err
+	}
+	t := &tracking{Upstream: refs.ShortName(up)}
+	ahead, err := revRange{include: []digest.Digest{head}, exclude: []digest.Digest{upID}}.interesting(r)
+	if err != nil {
+		return nil, err
+	}
+	behind, err := revRange{include: []digest.Digest{upID}, exclude: []digest.Digest{head}}.interesting(r)
+	if err != nil {
+		return nil, err
+	}
+	t.Ahead, t.Behind = len(ahead), len(behind)
+	return t, nil
+}
+
+// printLong writes git's lines for status.
+func (t *tracking) printLong(w io.Writer) {
+	commits := func(n int) string { return plural(n, "commit") }
+	switch {
+	case t.Ahead == 0 && t.Behind == 0:
+		fmt.Fprintf(w, "Your branch is up to date with '%s'.\n", t.Upstream)
+	case t.Behind == 0:
+		fmt.Fprintf(w, "Your branch is ahead of '%s' by %s.\n  (use \"strata push\" to publish your local commits)\n", t.Upstream, commits(t.Ahead))
+	case t.Ahead == 0:
+		fmt.Fprintf(w, "Your branch is behind '%s' by %s, and can be fast-forwarded.\n  (use \"strata pull\" to update your local branch)\n", t.Upstream, commits(t.Behind))
+	default:
+		fmt.Fprintf(w, "Your branch and '%s' have diverged,\nand have %d and %d different commits each, respectively.\n  (use \"strata pull --rebase\" or \"strata pull --merge\" to bring them together)\n", t.Upstream, t.Ahead, t.Behind)
+	}
+}
+
+// short is git's "## main...origin/main [ahead 1, behind 2]" suffix.
+func (t *tracking) short() string {
+	s := "..." + t.Upstream
+	switch {
+	case t.Ahead > 0 && t.Behind > 0:
+		s += fmt.Sprintf(" [ahead %d, behind %d]", t.Ahead, t.Behind)
+	case t.Ahead > 0:
+		s += fmt.Sprintf(" [ahead %d]", t.Ahead)
+	case t.Behind > 0:
+		s += fmt.Sprintf(" [behind %d]", t.Behind)
+	}
+	return s
+}
