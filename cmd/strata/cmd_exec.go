@@ -47,7 +47,7 @@ included), 126, 127 as for run.`,
 					return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
 				}
 			}
-			err := forEachRun(g, args[:1], func(r *repo.Repo, s *svc) error {
+			err := forEachRun(cmd.Context(), g, args[:1], func(r *repo.Repo, s *svc) error {
 				return execIn(cmd.Context(), g, s, interactive, tty, user, workdir, env, args[1:])
 			})
 			return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -16,8 +17,9 @@ import (
 )
 
 // forEachRun opens the repository and calls fn for every named run; it
-// goes on after a failure and returns the first.
-func forEachRun(g *globals, names []string, fn func(r *repo.Repo, s *svc) error) error {
+// goes on after a failure and returns the first, but not after a signal
+// stopped the command (ctx).
+func forEachRun(ctx context.Context, g *globals, names []string, fn func(r *repo.Repo, s *svc) error) error {
 	r, err := g.openRepo()
 	if err != nil {
 		return err
@@ -27,6 +29,9 @@ func forEachRun(g *globals, names []string, fn func(r *repo.Repo, s *svc) error)
 		s, err := loadSvc(r, n)
 		if err == nil {
 			err = fn(r, s)
+		}
+		if err != nil && ctx.Err() != nil {
+			return err
 		}
 		if err != nil {
 			if first != nil {
@@ -41,8 +46,9 @@ func forEachRun(g *globals, names []string, fn func(r *repo.Repo, s *svc) error)
 
 // stopSvc asks the run to end: no more restarts, SIGTERM to its pid 1,
 // SIGKILL once timeout has passed (0: at once, without SIGTERM; negative:
-// never); it returns when the supervisor is gone.
-func stopSvc(s *svc, timeout time.Duration) error {
+// never); it returns when the supervisor is gone, or when a signal stops
+// the command (ctx): the run keeps what it was sent, and is not restarted.
+func stopSvc(ctx context.Context, s *svc, timeout time.Duration) error {
 	// Also on an ended run: the user stopped it, which start --all
 	// respects for unless-stopped (a new supervisor removes the mark).
 	if err := os.WriteFile(s.path("stop"), nil, 0o600); err != nil {
@@ -65,9 +71,27 @@ func stopSvc(s *svc, timeout time.Duration) error {
 				killSent = true
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		if !sleepCtx(ctx, 20*time.Millisecond) {
+			if termSent && !killSent {
+				return fmt.Errorf("interrupted; it had SIGTERM, not SIGKILL, and may still be running ('strata kill %s' ends it)", s.st.Name)
+			}
+			return context.Cause(ctx)
+		}
 	}
 	return nil
+}
+
+// sleepCtx sleeps d, or less if ctx is done first; it reports whether
+// ctx is still live.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // stopTimeoutFlag adds stop's and restart's -t: seconds before SIGKILL,
@@ -92,8 +116,8 @@ func newStopCommand(g *globals) *cobra.Command {
 		Short: "Stop detached runs: SIGTERM, then SIGKILL after -t seconds",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
-				if err := stopSvc(s, timeout(s)); err != nil {
+			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
+				if err := stopSvc(cmd.Context(), s, timeout(s)); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
 				}
 				fmt.Fprintln(g.stdout, s.st.Name)
@@ -116,7 +140,7 @@ func newKillCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return usagef("kill -s %s: %v", sig, err)
 			}
-			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
+			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
 				pid, ok := s.containerPid()
 				if !ok {
 					return fmt.Errorf("%s is not running", s.st.Name)
@@ -156,8 +180,10 @@ func newWaitCommand(g *globals) *cobra.Command {
 		Short: "Wait for detached runs to end; print each exit code",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
-				s.waitDone(0)
+			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
+				if err := s.waitDone(cmd.Context()); err != nil {
+					return err
+				}
 				if err := s.reload(); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
 				}
@@ -176,9 +202,9 @@ func newRestartCommand(g *globals) *cobra.Command {
 		Short: "Stop detached runs (as stop does) and start them again",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
-				if err := stopSvc(s, timeout(s)); err != nil {
-					return fmt.Errorf("%s: %w", s.st.Name, err)
+			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
+				if err := stopSvc(cmd.Context(), s, timeout(s)); err != nil {
+					return fmt.Errorf("%s: %w; not started again", s.st.Name, err)
 				}
 				if err := s.reload(); err != nil {
 					return err
@@ -202,12 +228,14 @@ func newRmCommand(g *globals) *cobra.Command {
 		Short: "Remove ended detached runs: state, logs and throwaway tree",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
+			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
 				if s.live() {
 					if !force {
 						return fmt.Errorf("%s is running; stop it first or use rm -f", s.st.Name)
 					}
-					stopSvc(s, 0)
+					if err := stopSvc(cmd.Context(), s, 0); err != nil && cmd.Context().Err() != nil {
+						return fmt.Errorf("%s: %w", s.st.Name, err)
+					}
 				}
 				if err := removeSvc(r, s); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
@@ -229,8 +257,8 @@ func newLogsCommand(g *globals) *cobra.Command {
 		Short: "Print a detached run's output (stdout and stderr as they were)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
-				return printLogs(g, s, follow, timestamps, tail)
+			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
+				return printLogs(cmd.Context(), g, s, follow, timestamps, tail)
 			})
 		},
 	}
@@ -240,7 +268,7 @@ func newLogsCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printLogs(g *globals, s *svc, follow, timestamps bool, tail int) error {
+func printLogs(ctx context.Context, g *globals, s *svc, follow, timestamps bool, tail int) error {
 	var recs []logRecord
 	add := func(rd io.Reader) {
 		br := bufio.NewReaderSize(rd, 64<<10)
@@ -310,6 +338,8 @@ func printLogs(g *globals, s *svc, follow, timestamps bool, tail int) error {
 		if ended {
 			return nil
 		}
-		time.Sleep(100 * time.Millisecond)
+		if !sleepCtx(ctx, 100*time.Millisecond) {
+			return context.Cause(ctx)
+		}
 	}
 }

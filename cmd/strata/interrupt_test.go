@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -109,5 +111,79 @@ func TestInterruptedPushSaysSo(t *testing.T) {
 		if !strings.HasPrefix(msg, "strata: push "+url+" main: ") || !strings.HasSuffix(msg, ": interrupted\n") || strings.Count(msg, "\n") != 1 || strings.Contains(msg, "_state") || strings.Contains(msg, "http") {
 			t.Errorf("%v: stderr %q, want one line \"strata: push %s main: ...: interrupted\"", sig, msg, url)
 		}
+	}
+}
+
+// interruptedExit sends sig to cmd, started with stderr, and checks that
+// it exits 128 plus the signal's number with the one line want. A
+// command that ignores the signal is killed after a generous deadline,
+// failing the test rather than hanging it.
+func interruptedExit(t *testing.T, cmd *exec.Cmd, stderr *strings.Builder, sig syscall.Signal, want string) {
+	t.Helper()
+	cmd.Process.Signal(sig)
+	timer := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	code := exitStatus(t, cmd)
+	if code != 128+int(sig) || stderr.String() != want+"\n" {
+		t.Errorf("%s after %v: exit %d, stderr %q; want exit %d, %q", strings.Join(cmd.Args[1:], " "), sig, code, stderr.String(), 128+int(sig), want)
+	}
+}
+
+// startInterruptible starts strata ARGS in dir with stdout piped (read
+// it to know how far the command got) and stderr kept.
+func startInterruptible(t *testing.T, dir string, stdin io.Reader, args ...string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
+	t.Helper()
+	cmd := strataCmd(dir, args...)
+	cmd.Stdin = stdin
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, bufio.NewScanner(out), stderr
+}
+
+// TestInterruptedWhileWaitingOnARun: logs -f, wait, stop -t and restart
+// -t wait on a run for as long as it runs; Ctrl-C or SIGTERM ends the
+// wait with "interrupted" and 130 or 143 (they went on until SIGKILL).
+// stop and restart say that the run had SIGTERM and may still be running.
+func TestInterruptedWhileWaitingOnARun(t *testing.T) {
+	dir := busyboxRepo(t)
+	// pid 1 of the run prints "term" on SIGTERM and goes on.
+	startService(t, dir, "--name", "svc", "--rev", "main", "--", "sh", "-c", "trap 'echo term' TERM; while :; do echo tick; sleep 1; done")
+	startService(t, dir, "--name", "quick", "--rev", "main", "--", "true")
+	mustStrata(t, dir, "wait", "quick")
+	terms := func() int {
+		b, _ := strataCmd(dir, "logs", "svc").Output()
+		return strings.Count(string(b), "term\n")
+	}
+
+	// logs -f: it printed a line, so it follows.
+	cmd, out, stderr := startInterruptible(t, dir, nil, "logs", "-f", "svc")
+	if !out.Scan() || out.Text() != "tick" {
+		t.Fatalf("logs -f printed %q, want tick", out.Text())
+	}
+	interruptedExit(t, cmd, stderr, syscall.SIGINT, "strata: logs: interrupted")
+
+	// wait: quick's code printed, it waits on svc.
+	cmd, out, stderr = startInterruptible(t, dir, nil, "wait", "quick", "svc")
+	if !out.Scan() || out.Text() != "0" {
+		t.Fatalf("wait printed %q, want quick's 0", out.Text())
+	}
+	interruptedExit(t, cmd, stderr, syscall.SIGTERM, "strata: wait: interrupted")
+
+	// stop and restart: the run had their SIGTERM, which it ignores.
+	for i, c := range []struct{ verb, want string }{
+		{"stop", "strata: stop: svc: interrupted; it had SIGTERM, not SIGKILL, and may still be running ('strata kill svc' ends it)"},
+		{"restart", "strata: restart: svc: interrupted; it had SIGTERM, not SIGKILL, and may still be running ('strata kill svc' ends it); not started again"},
+	} {
+		cmd, _, stderr = startInterruptible(t, dir, nil, c.verb, "-t", "600", "svc")
+		eventually(t, c.verb+"'s SIGTERM reaching the run", func() bool { return terms() > i })
+		interruptedExit(t, cmd, stderr, syscall.SIGINT, c.want)
 	}
 }

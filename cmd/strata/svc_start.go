@@ -42,7 +42,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return usagef("start: name runs or give --all")
 			}
 			if !all {
-				return forEachRun(g, args, func(r *repo.Repo, s *svc) error {
+				return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
 					return startSvc(g, s)
 				})
 			}

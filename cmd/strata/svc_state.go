@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -161,16 +162,14 @@ func (s *svc) live() bool {
 }
 
 // waitDone blocks until the supervisor has ended (its lock is free), or
-// timeout (0: forever); it reports whether it ended.
-func (s *svc) waitDone(timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
+// until a signal stops the command (ctx): then it returns ctx's cause.
+func (s *svc) waitDone(ctx context.Context) error {
 	for s.live() {
-		if timeout > 0 && time.Now().After(deadline) {
-			return false
+		if !sleepCtx(ctx, 20*time.Millisecond) {
+			return context.Cause(ctx)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	return true
+	return nil
 }
 
 // status is what ps shows: the recorded one, corrected when the
