@@ -126,9 +126,9 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	if err != nil {
 		return fmt.Errorf("build: context %s: %v", contextDir, unwrapPath(err))
 	}
-	file, src, err := readDockerfile(g, ctxDir, o.file)
+	file, src, err := readDockerfile(ctx, g, ctxDir, o.file)
 	if err != nil {
-		return fmt.Errorf("build: %s: %v", file, unwrapPath(err))
+		return fmt.Errorf("build: %s: %w", file, unwrapPath(err))
 	}
 	target, err := planBuildTarget(ctx, r, o.branch)
 	if err != nil {
@@ -195,10 +195,10 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 // at the builder's files); a -f path elsewhere is followed as typed.
 // Only a regular file, at most build.MaxDockerfile bytes, is read. It
 // returns the name errors give.
-func readDockerfile(g *globals, ctxDir, file string) (string, []byte, error) {
+func readDockerfile(ctx context.Context, g *globals, ctxDir, file string) (string, []byte, error) {
 	switch {
 	case file == "-":
-		b, err := io.ReadAll(io.LimitReader(g.stdin, build.MaxDockerfile+1))
+		b, err := io.ReadAll(io.LimitReader(g.stdinFor(ctx), build.MaxDockerfile+1))
 		if err == nil && len(b) > build.MaxDockerfile {
 			err = fmt.Errorf("larger than %d bytes", build.MaxDockerfile)
 		}

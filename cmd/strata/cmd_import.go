@@ -175,7 +175,7 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 		if f, ok := g.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			return nil, usagef("standard input is a terminal, not a tar")
 		}
-		info, err := importTar(ctx, r, g.stdin)
+		info, err := importTar(ctx, r, g.stdinFor(ctx))
 		if err != nil {
 			return nil, err
 		}

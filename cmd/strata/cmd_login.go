@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -42,8 +43,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if password != "" {
 					return usagef("login: give --password-stdin or -p, not both")
 				}
-				line, err := bufio.NewReader(g.stdin).ReadString('\n')
+				line, err := bufio.NewReader(g.stdinFor(cmd.Context())).ReadString('\n')
 				if err != nil && line == "" {
+					if err != io.EOF {
+						return fmt.Errorf("login: read the password: %w", err)
+					}
 					return errors.New("login: no password on standard input")
 				}
 				password = strings.TrimRight(line, "\r\n")

@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -185,5 +188,46 @@ func TestInterruptedWhileWaitingOnARun(t *testing.T) {
 		cmd, _, stderr = startInterruptible(t, dir, nil, c.verb, "-t", "600", "svc")
 		eventually(t, c.verb+"'s SIGTERM reaching the run", func() bool { return terms() > i })
 		interruptedExit(t, cmd, stderr, syscall.SIGINT, c.want)
+	}
+}
+
+// readingStdin reports whether a thread of process pid is blocked in
+// read(0, ...).
+func readingStdin(pid int) bool {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/syscall", pid))
+	for _, p := range tasks {
+		b, _ := os.ReadFile(p)
+		if f := strings.Fields(string(b)); len(f) > 1 && f[0] == strconv.Itoa(syscall.SYS_READ) && f[1] == "0x0" {
+			return true
+		}
+	}
+	return false
+}
+
+// TestInterruptedWhileReadingStdin: login --password-stdin, import - and
+// build -f - read standard input; Ctrl-C or SIGTERM while they wait for
+// it ends them with "interrupted" and 130 or 143 (they went on waiting).
+func TestInterruptedWhileReadingStdin(t *testing.T) {
+	dir := t.TempDir()
+	strataOK(t, dir, "init")
+	for _, c := range []struct {
+		sig  syscall.Signal
+		args []string
+		want string
+	}{
+		{syscall.SIGINT, []string{"login", "-u", "u", "--password-stdin", "127.0.0.1:1"}, "strata: login: read the password: interrupted"},
+		{syscall.SIGTERM, []string{"import", "-", "-b", "x"}, "strata: import -: interrupted"},
+		{syscall.SIGINT, []string{"build", "-f", "-", "."}, "strata: build: Dockerfile: interrupted"},
+	} {
+		// The pipe stays open: a read of it waits for ever.
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		cmd, _, stderr := startInterruptible(t, dir, r, c.args...)
+		r.Close()
+		eventually(t, strings.Join(c.args, " ")+" reading its standard input", func() bool { return readingStdin(cmd.Process.Pid) })
+		interruptedExit(t, cmd, stderr, c.sig, c.want)
 	}
 }
