@@ -260,11 +260,20 @@ func (w *Worktree) target2(o CheckoutOptions) (*objects.Commit, string, error) {
 	}
 	rev := o.Rev
 	if rev == "" || rev == refs.HEAD || rev == "@" {
+		// HEAD names a commit too: --detach detaches there, as git's
+		// switch --detach HEAD does, and leaves its branch alone.
+		branch := h.Branch
+		if o.Detach {
+			branch = ""
+		}
 		if h.Commit == "" {
-			return nil, h.Branch, nil
+			if o.Detach {
+				return nil, "", fmt.Errorf("--detach: %w: branch %s has no commits yet", refs.ErrUnknownRevision, refs.ShortName(h.Branch))
+			}
+			return nil, branch, nil
 		}
 		c, err := w.commit(h.Commit)
-		return c, h.Branch, err
+		return c, branch, err
 	}
 	if !o.Detach {
 		name := refs.Heads + rev
