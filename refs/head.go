@@ -13,7 +13,10 @@ import (
 // Head is what HEAD says: a branch (symbolic) or a commit (detached).
 type Head struct {
 	Branch string        // full ref name when symbolic, else ""
-	Commit digest.Digest // resolved commit; "" on an unborn branch
+	Commit digest.Digest // resolved commit; "" on an unborn or broken branch
+	// Broken is why Branch's ref holds no commit id (it wraps
+	// ErrBroken); nil when it does, or does not exist (unborn).
+	Broken error
 }
 
 // Detached reports whether HEAD names a commit rather than a branch.
@@ -38,8 +41,12 @@ func (s *Store) ParseHead(line string) (Head, error) {
 			return Head{}, fmt.Errorf("HEAD: bad content: %q is not a branch", target)
 		}
 		h := Head{Branch: target}
-		if d, err := s.Read(target); err == nil {
+		d, err := s.Read(target)
+		switch {
+		case err == nil:
 			h.Commit = d
+		case errors.Is(err, ErrBroken):
+			h.Broken = err
 		}
 		return h, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/atomicfile"
@@ -27,6 +28,9 @@ var (
 	ErrExists   = errors.New("already exists")
 	ErrStale    = errors.New("ref moved since it was read")
 	ErrBadName  = errors.New("invalid ref name")
+	// ErrBroken is wrapped by Read when a ref's file holds no commit id
+	// (damaged, or truncated to nothing).
+	ErrBroken = errors.New("bad content")
 )
 
 // Ref is a name and the commit it points at.
@@ -63,6 +67,12 @@ type Store struct {
 	// UpstreamRemote names the remote a branch (short name) pulls from,
 	// for BRANCH@{upstream}; nil: "origin", pull's default.
 	UpstreamRemote func(branch string) string
+	// OnBroken, when set, is told of each broken ref that List leaves
+	// out, once (a command warns on stderr).
+	OnBroken func(BrokenRef)
+
+	warnedMu sync.Mutex
+	warned   map[string]bool
 }
 
 // Open returns the ref store of the repository at root (a .strata dir).
@@ -85,8 +95,11 @@ func (s *Store) Read(name string) (digest.Digest, error) {
 		return "", err
 	}
 	d := digest.Digest(strings.TrimSpace(string(b)))
+	if d == "" {
+		return "", fmt.Errorf("ref %s: %w: empty", name, ErrBroken)
+	}
 	if err := d.Validate(); err != nil {
-		return "", fmt.Errorf("ref %s: bad content: %w", name, err)
+		return "", fmt.Errorf("ref %s: %w: %w", name, ErrBroken, err)
 	}
 	return d, nil
 }
@@ -131,7 +144,8 @@ func (s *Store) update(name string, new, old digest.Digest, msg string, alsoHEAD
 		return err
 	}
 	cur, err := s.Read(name)
-	if err == nil || errors.Is(err, ErrNotFound) {
+	if err == nil || errors.Is(err, ErrNotFound) || old == Any && errors.Is(err, ErrBroken) {
+		// Any (tag -f, branch -f) overwrites a broken ref as well.
 		err = checkOld(name, cur, old)
 	}
 	var undo []func()
@@ -255,9 +269,10 @@ func namespace(name string) string {
 }
 
 // deleteLocked removes ref name, its name.lock held, logging the deletion.
+// A broken ref goes too when old is Any: nothing else can remove it.
 func (s *Store) deleteLocked(name string, old digest.Digest, msg string) error {
 	cur, err := s.Read(name)
-	if err != nil {
+	if err != nil && !(old == Any && errors.Is(err, ErrBroken)) {
 		return err
 	}
 	if err := checkOld(name, cur, old); err != nil {
@@ -313,8 +328,45 @@ func (s *Store) updated() error {
 }
 
 // List returns the refs whose full names start with prefix, sorted by name.
+// A broken ref (its file holds no commit id) is left out, as git's
+// "ignoring broken ref": it is passed to OnBroken, once per Store.
+// Callers that must not overlook one (fsck, gc) use ListAll.
 func (s *Store) List(prefix string) ([]Ref, error) {
+	out, broken, err := s.ListAll(prefix)
+	for _, b := range broken {
+		s.warnBroken(b)
+	}
+	return out, err
+}
+
+// BrokenRef is a ref whose file holds no commit id.
+type BrokenRef struct {
+	Name string
+	Err  error // wraps ErrBroken
+}
+
+// warnBroken passes b to OnBroken, the first time it is seen.
+func (s *Store) warnBroken(b BrokenRef) {
+	if s.OnBroken == nil {
+		return
+	}
+	s.warnedMu.Lock()
+	defer s.warnedMu.Unlock()
+	if s.warned[b.Name] {
+		return
+	}
+	if s.warned == nil {
+		s.warned = map[string]bool{}
+	}
+	s.warned[b.Name] = true
+	s.OnBroken(b)
+}
+
+// ListAll is List that returns the broken refs under prefix as well,
+// sorted by name, instead of leaving them out.
+func (s *Store) ListAll(prefix string) ([]Ref, []BrokenRef, error) {
 	var out []Ref
+	var broken []BrokenRef
 	base := filepath.Join(s.root, "refs")
 	err := filepath.WalkDir(base, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
@@ -332,6 +384,10 @@ func (s *Store) List(prefix string) ([]Ref, error) {
 			return nil
 		}
 		d, err := s.Read(name)
+		if errors.Is(err, ErrBroken) {
+			broken = append(broken, BrokenRef{Name: name, Err: err})
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -339,7 +395,8 @@ func (s *Store) List(prefix string) ([]Ref, error) {
 		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, err
+	sort.Slice(broken, func(i, j int) bool { return broken[i].Name < broken[j].Name })
+	return out, broken, err
 }
 
 // Rename moves ref old to new, keeping its reflog, under one hold of the

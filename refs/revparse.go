@@ -150,6 +150,10 @@ func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
 		if err != nil {
 			return "", err
 		}
+		if h.Broken != nil {
+			// git: "your current branch appears to be broken".
+			return "", fmt.Errorf("HEAD: %w: the current branch is broken: %w", ErrUnknownRevision, h.Broken)
+		}
 		if h.Commit == "" {
 			return "", fmt.Errorf("HEAD: %w: branch %s has no commits yet", ErrUnknownRevision, ShortName(h.Branch))
 		}
@@ -173,9 +177,14 @@ func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
 		return d, err
 	}
 	var found []Ref
+	var broken error
 	for _, p := range []string{Heads, Tags, Remotes} {
-		if d, err := s.Read(p + name); err == nil {
+		d, err := s.Read(p + name)
+		switch {
+		case err == nil:
 			found = append(found, Ref{Name: p + name, Target: d})
+		case errors.Is(err, ErrBroken) && broken == nil:
+			broken = err
 		}
 	}
 	switch {
@@ -204,6 +213,9 @@ func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
 			}
 			return "", fmt.Errorf("%s: %w: could be %s", name, ErrAmbiguous, strings.Join(short, ", "))
 		}
+	}
+	if broken != nil {
+		return "", fmt.Errorf("%s: %w: %w", name, ErrUnknownRevision, broken)
 	}
 	return "", fmt.Errorf("%s: %w", name, ErrUnknownRevision)
 }

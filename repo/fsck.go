@@ -51,13 +51,16 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 		bad, n, blobErr = r.verifyBlobs(ctx)
 	}()
 	h := r.newHistoryCheck()
-	all, err := r.Refs.List("refs/")
+	all, broken, err := r.Refs.ListAll("refs/")
 	if err != nil {
 		h.finish()
 		<-done
 		return res, err
 	}
-	res.Refs = len(all)
+	res.Refs = len(all) + len(broken)
+	for _, b := range broken {
+		h.problem(b.Name, "broken ref: "+strings.TrimPrefix(b.Err.Error(), "ref "+b.Name+": ")+"; "+fixBroken(b.Name))
+	}
 	for _, ref := range all {
 		h.walk(ref.Name, ref.Target)
 	}

@@ -67,6 +67,13 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 	} else if o.Grace == 0 && !o.DryRun {
 		return res, fmt.Errorf("%w: --prune=now would remove what it has staged; run gc once it ends", ErrWritersActive)
 	}
+	// A broken ref stops gc before reflogs expire: they may be all that
+	// still names its commits.
+	if _, broken, err := r.Refs.ListAll("refs/"); err != nil {
+		return res, err
+	} else if err := refuseBrokenRefs(broken); err != nil {
+		return res, err
+	}
 	if !o.DryRun {
 		if res.ReflogEntries, err = r.ExpireReflogs(nil, o.Reflog); err != nil {
 			return res, fmt.Errorf("expire reflogs: %w", err)

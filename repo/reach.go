@@ -10,8 +10,11 @@ import (
 // Roots are the commits that keep content alive: every ref, HEAD, every
 // commit a reflog mentions, and those more names.
 func (r *Repo) Roots(more ...RootSource) ([]digest.Digest, error) {
-	all, err := r.Refs.List("refs/")
+	all, broken, err := r.Refs.ListAll("refs/")
 	if err != nil {
+		return nil, err
+	}
+	if err := refuseBrokenRefs(broken); err != nil {
 		return nil, err
 	}
 	var out []digest.Digest

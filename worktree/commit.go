@@ -65,6 +65,9 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	if err != nil {
 		return nil, nil, err
 	}
+	if h.Broken != nil {
+		return nil, nil, fmt.Errorf("commit: the current branch is broken: %w", h.Broken)
+	}
 	if h.Commit != st.Commit {
 		return nil, nil, fmt.Errorf("commit: %w", ErrHeadMoved)
 	}

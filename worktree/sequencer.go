@@ -200,6 +200,9 @@ func (w *Worktree) begin(ctx context.Context, op string) (State, refs.Head, erro
 	if err != nil {
 		return st, h, err
 	}
+	if h.Broken != nil {
+		return st, h, fmt.Errorf("%s: the current branch is broken: %w", op, h.Broken)
+	}
 	if h.Commit == "" {
 		return st, h, fmt.Errorf("%s: the branch has no commits yet", op)
 	}

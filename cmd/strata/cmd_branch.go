@@ -199,6 +199,15 @@ func deleteBranches(g *globals, r *repo.Repo, names []string, force bool) error 
 			return fmt.Errorf("branch -d %s: %w", name, err)
 		}
 		d, err := r.Refs.Read(full)
+		if errors.Is(err, refs.ErrBroken) {
+			// It holds no commit to keep: -d deletes it too, as nothing
+			// else can.
+			if err := r.Refs.DeleteIf(full, refs.Any, "branch: deleted", notCheckedOut); err != nil {
+				return fmt.Errorf("branch -d %s: %w", name, err)
+			}
+			fmt.Fprintf(g.stdout, "Deleted broken branch %s.\n", name)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("branch -d %s: no such branch", name)
 		}

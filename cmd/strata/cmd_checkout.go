@@ -223,6 +223,7 @@ func openWorktree(g *globals, path string) (*repo.Repo, *worktree.Worktree, erro
 			if err != nil {
 				return nil, nil, err
 			}
+			g.warnBrokenRefs(r)
 			w, err := worktree.Named(r, name)
 			if err == nil {
 				w.Link()

@@ -28,7 +28,8 @@ HEAD points at a complete commit with a complete history, and that each
 layer's tar has the diff id its commits claim (a layer verified before,
 by a checkout, a diff or an earlier fsck, is not read again). Compare every
 snapshot (the unpacked layers checkouts mount) with its layer's file
-index, file by file.
+index, file by file. A broken ref (its file holds no commit id) is
+reported, with the command that deletes it, and the rest checked.
 
 --repair fixes what can be rebuilt: it rewrites index.json (what OCI tools
 read) from the refs, and removes each snapshot that differs from its

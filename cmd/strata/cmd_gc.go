@@ -37,7 +37,9 @@ whose staged work it would remove; these write:
   run (-d too) and bisect run until their container starts, and
   run --commit.
 While one writes, gc leaves .strata/tmp alone. With -n, no reflog entry
-expires.
+expires. While a ref is broken (its file holds no commit id: 'strata
+fsck' lists it), gc removes nothing, since it cannot tell what that ref
+kept; delete the ref or point it at a commit first.
 
 First, gc removes what runs killed before they cleaned up left: the
 cgroups of runs whose strata process is gone, and the throwaway work trees

@@ -120,6 +120,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
+			if h.Broken != nil {
+				fmt.Fprintf(g.stderr, "strata: warning: the current branch is broken: %s\n", escapeControls(h.Broken.Error()))
+			}
 			seq, _, err := w.Sequence()
 			if err != nil {
 				return err

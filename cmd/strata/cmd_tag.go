@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -43,6 +44,14 @@ func newTagCommand(g *globals) *cobra.Command {
 				}
 				for _, name := range args {
 					d, err := r.Refs.Read(refs.Tags + name)
+					if errors.Is(err, refs.ErrBroken) {
+						// Nothing else removes it: it goes, whatever it holds.
+						if err := r.Refs.Delete(refs.Tags+name, refs.Any, "tag: deleted"); err != nil {
+							return fmt.Errorf("tag -d %s: %w", name, err)
+						}
+						fmt.Fprintf(g.stdout, "Deleted broken tag %s\n", name)
+						continue
+					}
 					if err != nil {
 						return fmt.Errorf("tag -d %s: no such tag", name)
 					}

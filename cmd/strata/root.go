@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
 )
@@ -99,7 +100,18 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 			return nil, err
 		}
 	}
+	g.warnBrokenRefs(r)
 	return r, nil
+}
+
+// warnBrokenRefs has the commands that list refs (log's decorations,
+// branch, tag, du) say on stderr which broken ref they leave out, once
+// each, as git's "warning: ignoring broken ref".
+func (g *globals) warnBrokenRefs(r *repo.Repo) {
+	r.Refs.OnBroken = func(b refs.BrokenRef) {
+		why := strings.TrimPrefix(b.Err.Error(), "ref "+b.Name+": ")
+		fmt.Fprintf(g.stderr, "strata: warning: ignoring broken ref %s: %s\n", escapeControls(b.Name), escapeControls(why))
+	}
 }
 
 // writingCommands stage files in .strata/tmp or write blobs before a ref
