@@ -34,13 +34,14 @@ func (s *Store) LogNames() ([]string, error) {
 }
 
 // LogName finds the reflog a user means by arg: HEAD, a full name, or a
-// short one (branches first, then tags, then remote-tracking refs), also
-// when the ref itself was deleted and only its reflog is left.
+// short one (below refs/, as tags/v1, first, as git; then branches, tags
+// and remote-tracking refs), also when the ref itself was deleted and
+// only its reflog is left.
 func (s *Store) LogName(arg string) (string, error) {
 	if arg == HEAD || arg == "@" {
 		return s.CurrentLog(), nil
 	}
-	cands := []string{Heads + arg, Tags + arg, Remotes + arg}
+	cands := []string{"refs/" + arg, Heads + arg, Tags + arg, Remotes + arg}
 	if strings.HasPrefix(arg, "refs/") {
 		cands = []string{arg}
 	}
@@ -48,11 +49,11 @@ func (s *Store) LogName(arg string) (string, error) {
 		if checkPath(c) != nil {
 			continue
 		}
-		if s.Exists(c) {
-			return c, nil
-		}
-		if _, err := os.Stat(s.logFile(c)); err == nil {
-			return c, nil
+		// A file: refs/NAME may be a directory (heads).
+		for _, f := range []string{s.file(c), s.logFile(c)} {
+			if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+				return c, nil
+			}
 		}
 	}
 	return "", fmt.Errorf("%s: %w", arg, ErrNotFound)

@@ -71,6 +71,7 @@ func TestResolve(t *testing.T) {
 	must(s.Update(Heads+"both", c1, "", "test"))
 	must(s.Update(Tags+"both", c2, "", "test"))
 	must(s.Update(Remotes+"origin/main", c2, "", "test"))
+	must(s.Update(Heads+"tags/both", c3, "", "test"))
 
 	tests := []struct {
 		rev  string
@@ -85,6 +86,14 @@ func TestResolve(t *testing.T) {
 		{"origin/main", c2, nil},
 		{"refs/heads/main", c3, nil},
 		{"refs/tags/both", c2, nil},
+		// git's refs/NAME: the names branch -a prints.
+		{"tags/v1", c1, nil},
+		{"heads/main", c3, nil},
+		{"remotes/origin/main", c2, nil},
+		{"heads/main~1", c2, nil},
+		{"heads/nope", "", ErrUnknownRevision},
+		{"heads", "", ErrUnknownRevision},
+		{"tags/both", "", ErrAmbiguous},
 		{"main~1", c2, nil},
 		{"main~2", c1, nil},
 		{"main^", c2, nil},
@@ -129,6 +138,16 @@ func TestResolve(t *testing.T) {
 	_, err := s.Resolve("both", objs)
 	if err == nil || err.Error() != "both: ambiguous revision: could be refs/heads/both, refs/tags/both" {
 		t.Errorf("ambiguity error does not list candidates: %v", err)
+	}
+	_, err = s.Resolve("tags/both", objs)
+	if err == nil || err.Error() != "tags/both: ambiguous revision: could be refs/tags/both, refs/heads/tags/both" {
+		t.Errorf("tags/both with a branch of that name: %v", err)
+	}
+	if got, err := s.LogName("tags/v1"); err != nil || got != Tags+"v1" {
+		t.Errorf("LogName(tags/v1) = %q, %v", got, err)
+	}
+	if got, err := s.LogName("heads"); err == nil {
+		t.Errorf("LogName(heads) = %q, want an error", got)
 	}
 }
 

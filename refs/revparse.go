@@ -27,7 +27,8 @@ type Commits interface {
 const MinPrefix = 4
 
 // Resolve turns a revision into a commit digest. It accepts HEAD (or @),
-// ORIG_HEAD, branch, tag and remote-tracking names, full refs/... names, full
+// ORIG_HEAD, branch, tag and remote-tracking names, names below refs/
+// (tags/v1, heads/main, remotes/origin/main), full refs/... names, full
 // sha256:... digests, unique hex prefixes of at least MinPrefix digits,
 // and any of these followed by ~N, ~, ^ and ^N suffixes (^2: a merge's
 // second parent), and ^{commit} or ^{} (no-ops: a revision is a commit);
@@ -176,17 +177,7 @@ func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
 		}
 		return d, err
 	}
-	var found []Ref
-	var broken error
-	for _, p := range []string{Heads, Tags, Remotes} {
-		d, err := s.Read(p + name)
-		switch {
-		case err == nil:
-			found = append(found, Ref{Name: p + name, Target: d})
-		case errors.Is(err, ErrBroken) && broken == nil:
-			broken = err
-		}
-	}
+	found, broken := s.lookupRefs(name)
 	switch {
 	case len(found) == 1:
 		return found[0].Target, nil
@@ -218,6 +209,27 @@ func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
 		return "", fmt.Errorf("%s: %w: %w", name, ErrUnknownRevision, broken)
 	}
 	return "", fmt.Errorf("%s: %w", name, ErrUnknownRevision)
+}
+
+// lookupRefs returns the refs a short name can mean, git's rules of
+// gitrevisions(7): refs/NAME (so tags/v1, heads/main and
+// remotes/origin/main, as branch -a prints it, name those refs),
+// refs/heads/NAME, refs/tags/NAME and refs/remotes/NAME ($GIT_DIR/NAME is
+// HEAD or ORIG_HEAD, read before; refs/remotes/NAME/HEAD never exists in
+// strata). Where git warns and takes the first, strata refuses more than
+// one as ambiguous, so their order only orders that message. broken is
+// the first of them that is broken.
+func (s *Store) lookupRefs(name string) (found []Ref, broken error) {
+	for _, full := range []string{"refs/" + name, Heads + name, Tags + name, Remotes + name} {
+		d, err := s.Read(full)
+		switch {
+		case err == nil:
+			found = append(found, Ref{Name: full, Target: d})
+		case errors.Is(err, ErrBroken) && broken == nil:
+			broken = err
+		}
+	}
+	return found, broken
 }
 
 func isHex(s string) bool {

@@ -137,7 +137,7 @@ func abbreviatedRef(r *repo.Repo, rev string) (string, error) {
 		}
 		return refs.ShortName(head.Branch), nil
 	}
-	for _, prefix := range []string{"", refs.Heads, refs.Tags, refs.Remotes} {
+	for _, prefix := range []string{"", "refs/", refs.Heads, refs.Tags, refs.Remotes} {
 		if full := prefix + rev; len(full) > 5 && full[:5] == "refs/" && r.Refs.Exists(full) {
 			return refs.ShortName(full), nil
 		}
