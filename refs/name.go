@@ -17,6 +17,8 @@ const maxComponent = 255
 //     refs/heads/, refs/tags/ or refs/remotes/<remote>/) is not HEAD or @,
 //     which name the current commit, and does not start with '-', which
 //     reads as an option (git branch refuses both too);
+//   - a branch or tag is not named by 64 hex digits, which as a revision
+//     always mean the commit of that id;
 //   - it is valid UTF-8 (it is written into index.json) and no component
 //     is longer than 255 bytes (it is a file name).
 //
@@ -69,6 +71,10 @@ func CheckName(name string) error {
 		return bad(fmt.Sprintf("a %s cannot be named %s: it means the current commit", kind, short))
 	case strings.HasPrefix(short, "-"):
 		return bad(fmt.Sprintf("a %s name cannot start with '-'", kind))
+	case kind != "remote-tracking ref" && len(short) == 64 && isHex(short):
+		// A full id always means the commit (Resolve): such a name
+		// could never be used. (A remote-tracking one reads REMOTE/ID.)
+		return bad(fmt.Sprintf("a %s cannot be named like a commit id", kind))
 	}
 	return nil
 }

@@ -72,6 +72,11 @@ func TestResolve(t *testing.T) {
 	must(s.Update(Tags+"both", c2, "", "test"))
 	must(s.Update(Remotes+"origin/main", c2, "", "test"))
 	must(s.Update(Heads+"tags/both", c3, "", "test"))
+	// Named like ids: bbbb3 like c3's prefix, cccc like none.
+	must(s.Update(Heads+"bbbb3", c1, "", "test"))
+	must(s.Update(Tags+"cccc", c1, "", "test"))
+	// A branch named by c2's full id, as a strata that allowed it made.
+	must(os.WriteFile(s.file(Heads+c2.Encoded()), []byte(c1.String()+"\n"), 0o644))
 
 	tests := []struct {
 		rev  string
@@ -94,6 +99,15 @@ func TestResolve(t *testing.T) {
 		{"heads/nope", "", ErrUnknownRevision},
 		{"heads", "", ErrUnknownRevision},
 		{"tags/both", "", ErrAmbiguous},
+		// A full id means the commit; a ref named like a prefix is
+		// ambiguous with it.
+		{c2.Encoded(), c2, nil},
+		{strings.ToUpper(c2.Encoded()), c2, nil},
+		{"heads/" + c2.Encoded(), c1, nil},
+		{mkdigest("dddd").Encoded(), "", ErrUnknownRevision},
+		{"bbbb3", "", ErrAmbiguous},
+		{"heads/bbbb3", c1, nil},
+		{"cccc", c1, nil},
 		{"main~1", c2, nil},
 		{"main~2", c1, nil},
 		{"main^", c2, nil},
@@ -138,6 +152,10 @@ func TestResolve(t *testing.T) {
 	_, err := s.Resolve("both", objs)
 	if err == nil || err.Error() != "both: ambiguous revision: could be refs/heads/both, refs/tags/both" {
 		t.Errorf("ambiguity error does not list candidates: %v", err)
+	}
+	_, err = s.Resolve("bbbb3", objs)
+	if err == nil || err.Error() != "bbbb3: ambiguous revision: could be refs/heads/bbbb3, commit bbbb30000000" {
+		t.Errorf("a branch named like an id prefix: %v", err)
 	}
 	_, err = s.Resolve("tags/both", objs)
 	if err == nil || err.Error() != "tags/both: ambiguous revision: could be refs/tags/both, refs/heads/tags/both" {

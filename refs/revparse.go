@@ -29,9 +29,11 @@ const MinPrefix = 4
 // Resolve turns a revision into a commit digest. It accepts HEAD (or @),
 // ORIG_HEAD, branch, tag and remote-tracking names, names below refs/
 // (tags/v1, heads/main, remotes/origin/main), full refs/... names, full
-// sha256:... digests, unique hex prefixes of at least MinPrefix digits,
-// and any of these followed by ~N, ~, ^ and ^N suffixes (^2: a merge's
-// second parent), and ^{commit} or ^{} (no-ops: a revision is a commit);
+// ids (sha256:... or 64 hex digits, which always mean the commit), unique
+// hex prefixes of at least MinPrefix digits (one that is also a ref's name
+// is ambiguous), and any of these followed by ~N, ~, ^ and ^N suffixes
+// (^2: a merge's second parent), and ^{commit} or ^{} (no-ops: a revision
+// is a commit);
 // BRANCH@{upstream} and @{u} (current.go); and :/TEXT, the youngest
 // commit whose message matches TEXT.
 func (s *Store) Resolve(rev string, objs Commits) (digest.Digest, error) {
@@ -177,33 +179,40 @@ func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
 		}
 		return d, err
 	}
-	found, broken := s.lookupRefs(name)
-	switch {
-	case len(found) == 1:
-		return found[0].Target, nil
-	case len(found) > 1:
-		names := make([]string, len(found))
-		for i, r := range found {
-			names[i] = r.Name
-		}
-		return "", fmt.Errorf("%s: %w: could be %s", name, ErrAmbiguous, strings.Join(names, ", "))
+	var found []Ref
+	var broken error
+	if len(name) != 64 || !isHex(name) {
+		// A full id always means the commit, as in git; CheckName
+		// refuses such branch and tag names.
+		found, broken = s.lookupRefs(name)
 	}
+	var ids []digest.Digest
 	if len(name) >= MinPrefix && isHex(name) {
-		ds, err := objs.CommitsWithPrefix(strings.ToLower(name))
-		if err != nil {
+		var err error
+		if ids, err = objs.CommitsWithPrefix(strings.ToLower(name)); err != nil {
 			return "", err
 		}
-		switch len(ds) {
-		case 1:
-			return ds[0], nil
-		case 0:
-		default:
-			short := make([]string, len(ds))
-			for i, d := range ds {
-				short[i] = d.Encoded()[:12]
-			}
-			return "", fmt.Errorf("%s: %w: could be %s", name, ErrAmbiguous, strings.Join(short, ", "))
+	}
+	switch {
+	case len(found) == 1 && len(ids) == 0:
+		return found[0].Target, nil
+	case len(found) == 0 && len(ids) == 1:
+		return ids[0], nil
+	case len(found)+len(ids) > 1:
+		// A ref named like an id prefix (the 12 digits log prints) is
+		// ambiguous with the commit: git warns and takes the ref.
+		var names []string
+		for _, r := range found {
+			names = append(names, r.Name)
 		}
+		for _, d := range ids {
+			if len(found) > 0 {
+				names = append(names, "commit "+d.Encoded()[:12])
+			} else {
+				names = append(names, d.Encoded()[:12])
+			}
+		}
+		return "", fmt.Errorf("%s: %w: could be %s", name, ErrAmbiguous, strings.Join(names, ", "))
 	}
 	if broken != nil {
 		return "", fmt.Errorf("%s: %w: %w", name, ErrUnknownRevision, broken)
