@@ -20,7 +20,11 @@ const maxComponent = 255
 //   - a branch or tag is not named by 64 hex digits, which as a revision
 //     always mean the commit of that id;
 //   - it is valid UTF-8 (it is written into index.json) and no component
-//     is longer than 255 bytes (it is a file name).
+//     is longer than 255 bytes (it is a file name);
+//   - it holds no C1 control character (U+0080 to U+009F) and no
+//     bidirectional embedding, override or isolate (U+202A to U+202E,
+//     U+2066 to U+2069), which git allows: a name pulled from a registry
+//     must not drive or reorder the terminal it is listed on.
 //
 // The error wraps ErrBadName and says, in one line, which rule failed.
 func CheckName(name string) error {
@@ -36,8 +40,12 @@ func CheckName(name string) error {
 	}
 	for _, c := range name {
 		switch {
-		case c < 0x20 || c == 0x7f:
+		case c < 0x20 || c == 0x7f || c >= 0x80 && c <= 0x9f:
+			// C1 controls too: a terminal may obey U+009B as CSI.
 			return bad(fmt.Sprintf("contains the control character %U", c))
+		case isBidiControl(c):
+			// It would reorder what the terminal shows around it.
+			return bad(fmt.Sprintf("contains the bidirectional control character %U", c))
 		case strings.ContainsRune(" ~^:?*[\\", c):
 			return bad(fmt.Sprintf("contains %q", c))
 		}
@@ -77,6 +85,12 @@ func CheckName(name string) error {
 		return bad(fmt.Sprintf("a %s cannot be named like a commit id", kind))
 	}
 	return nil
+}
+
+// isBidiControl reports whether c is a bidirectional embedding, override
+// or isolate, as pathquote.IsBidiControl (which refs may not import).
+func isBidiControl(c rune) bool {
+	return c >= 0x202a && c <= 0x202e || c >= 0x2066 && c <= 0x2069
 }
 
 // userPart returns the part of a branch, tag or remote-tracking ref name

@@ -72,6 +72,11 @@ var nameCases = []struct {
 	{"refs/heads/x/" + strings.Repeat("ab", 32), true, true},
 	{"refs/tags/-x", false, false},
 	{"refs/heads/\xff", false, false},
+	{"refs/heads/fix\u009b2J", false, false},
+	{"refs/tags/nel\u0085", false, false},
+	{"refs/heads/safe\u202etxt.exe", false, false},
+	{"refs/remotes/origin/\u2066x\u2069", false, false},
+	{"refs/heads/rtl\u05e9\u200f", true, true},
 	{"refs/heads/" + strings.Repeat("a", 256), false, false},
 	{"HEAD", false, false},
 }

@@ -328,7 +328,7 @@ func TestValidRemoteName(t *testing.T) {
 		}
 	}
 	for _, n := range []string{"", "@", "HEAD", "a..b", "a b", "a~1", "a^", "a:b", "a?", "a*", "a[", `a\b`, "-x", ".x",
-		"x.lock", "x.", "a@{1}", "a/b", "a/", "a//b", "a\x01", "a\x7f", "a\nb"} {
+		"x.lock", "x.", "a@{1}", "a/b", "a/", "a//b", "a\x01", "a\x7f", "a\nb", "fix\u009b2J", "safe\u202etxt", "\u2067x"} {
 		if err := validRemoteName(n); err == nil {
 			t.Errorf("%q accepted", n)
 		}

@@ -333,10 +333,12 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFil
 		if e.Current {
 			mark = "*"
 		}
+		// A name made before strata refused controls in names, or
+		// handed over in a repository, is escaped as text is.
 		if prefix == refs.Heads || prefix == refs.Remotes {
-			fmt.Fprintf(g.stdout, "%s %s %s %s\n", mark, e.Name, e.Short, pathquote.Text(e.Subject))
+			fmt.Fprintf(g.stdout, "%s %s %s %s\n", mark, pathquote.Text(e.Name), e.Short, pathquote.Text(e.Subject))
 		} else {
-			fmt.Fprintln(g.stdout, e.Name)
+			fmt.Fprintln(g.stdout, pathquote.Text(e.Name))
 		}
 	}
 	return nil

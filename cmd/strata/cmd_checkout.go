@@ -194,11 +194,11 @@ func printHeadMoved(g *globals, r *repo.Repo, w *worktree.Worktree, c *objects.C
 	}
 	switch {
 	case h.Branch != "" && how == branchCreated:
-		fmt.Fprintf(g.stdout, "Switched to a new branch '%s' in %s\n", refs.ShortName(h.Branch), where)
+		fmt.Fprintf(g.stdout, "Switched to a new branch '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
 	case h.Branch != "" && how == branchReset:
-		fmt.Fprintf(g.stdout, "Switched to and reset branch '%s' in %s\n", refs.ShortName(h.Branch), where)
+		fmt.Fprintf(g.stdout, "Switched to and reset branch '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
 	case h.Branch != "":
-		fmt.Fprintf(g.stdout, "Switched to branch '%s' in %s\n", refs.ShortName(h.Branch), where)
+		fmt.Fprintf(g.stdout, "Switched to branch '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
 	case c != nil:
 		fmt.Fprintf(g.stdout, "HEAD is now at %s %s in %s\n", shortID(c.ID), pathquote.Text(firstLine(c.Message())), where)
 	}

@@ -333,7 +333,9 @@ func toLogEntry(s objects.Summary, decor []string) logEntry {
 func printLogEntry(w io.Writer, e logEntry, oneline, first bool) {
 	decor := ""
 	if len(e.Refs) > 0 {
-		decor = " (" + strings.Join(e.Refs, ", ") + ")"
+		// A name made before strata refused controls in names, or
+		// handed over in a repository, is escaped as text is.
+		decor = " (" + pathquote.Text(strings.Join(e.Refs, ", ")) + ")"
 	}
 	if oneline {
 		subject, _, _ := strings.Cut(e.Message, "\n")

@@ -165,7 +165,7 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 			if o.track != nil {
 				name += o.track.short()
 			}
-			fmt.Fprintf(w, "## %s\n", name)
+			fmt.Fprintf(w, "## %s\n", pathquote.Text(name))
 		}
 		if seq != nil {
 			for _, c := range seq.Conflicts {
@@ -183,7 +183,7 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 	}
 	switch {
 	case h.Branch != "":
-		fmt.Fprintf(w, "On branch %s\n", refs.ShortName(h.Branch))
+		fmt.Fprintf(w, "On branch %s\n", pathquote.Text(refs.ShortName(h.Branch)))
 		if o.track != nil {
 			o.track.printLong(w)
 		}

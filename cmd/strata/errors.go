@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/strata-sh/strata/internal/pathquote"
 )
 
 // Exit codes, as documented in every command's help.
@@ -72,9 +74,10 @@ func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "strata: %s\n", escapeControls(msg))
 }
 
-// escapeControls writes each control character of s but the tab as Go
-// writes it in a quoted string (\x1b, \u0085), and each byte that is not
-// UTF-8 as \x9b: a terminal may read a lone 0x9b as CSI.
+// escapeControls writes each control character of s but the tab, and
+// each bidirectional control, as Go writes it in a quoted string (\x1b,
+// \u0085, \u202e), and each byte that is not UTF-8 as \x9b: a terminal
+// may read a lone 0x9b as CSI.
 func escapeControls(s string) string {
 	if utf8.ValidString(s) && !strings.ContainsFunc(s, isEscaped) {
 		return s
@@ -96,4 +99,6 @@ func escapeControls(s string) string {
 	return b.String()
 }
 
-func isEscaped(r rune) bool { return r != '\t' && unicode.IsControl(r) }
+func isEscaped(r rune) bool {
+	return r != '\t' && unicode.IsControl(r) || pathquote.IsBidiControl(r)
+}

@@ -9,7 +9,10 @@
 // authors, config strings) without the quotes: a pulled commit's subject
 // must not move the cursor, retitle the terminal or write its clipboard.
 // Both escape the C1 controls (U+0080 to U+009F) too, which some
-// terminals obey as escape sequences; git passes them.
+// terminals obey as escape sequences, and the bidirectional embeddings,
+// overrides and isolates (IsBidiControl), which reorder what is shown
+// around them; git passes both (unless core.quotePath escapes all
+// non-ASCII).
 package pathquote
 
 import (
@@ -52,7 +55,7 @@ func escape(b *strings.Builder, s string, quoted bool) {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			octal(b, c)
-		case isC1(r):
+		case isC1(r) || IsBidiControl(r):
 			for j := range size {
 				octal(b, s[i+j])
 			}
@@ -91,6 +94,12 @@ func octal(b *strings.Builder, c byte) {
 
 func isC1(r rune) bool { return r >= 0x80 && r <= 0x9f }
 
+// IsBidiControl reports whether r is a bidirectional embedding, override
+// or isolate (U+202A to U+202E, U+2066 to U+2069).
+func IsBidiControl(r rune) bool {
+	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
+}
+
 // clean reports whether s prints as it is: valid UTF-8 without controls
 // (tabs and newlines allowed in text), and for a name without '"' or '\'.
 func clean(s string, text bool) bool {
@@ -104,6 +113,10 @@ func clean(s string, text bool) bool {
 			return false
 		case c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f:
 			return false // U+0080 to U+009F
+		case c == 0xe2 && i+2 < len(s):
+			if r, _ := utf8.DecodeRuneInString(s[i:]); IsBidiControl(r) {
+				return false
+			}
 		}
 	}
 	return utf8.ValidString(s)
