@@ -28,9 +28,11 @@ kept.
 The command's exit status decides:
   0          good
   125        skip: this commit cannot be tested
-  1 to 127   bad (126 and 127 too: a command that cannot run or is not
-             found in the image counts as bad, as in git; check that it
-             exists in the good commit)
+  1 to 127   bad; but the first time the command exits 126 (cannot
+             run) or 127 (not found), it is run on a good commit too, as
+             git does, and if it exits the same there the bisection
+             stops with an error and marks nothing: a command missing
+             from the image names no first bad commit
   128 and up stop the bisection with an error (it was killed, or asked
              to stop); so does a failure of strata itself, or Ctrl-C
 
@@ -65,6 +67,7 @@ func bisectRun(ctx context.Context, g *globals, args []string) error {
 		quoted = append(quoted, shellQuote(a))
 	}
 	command := strings.Join(quoted, " ")
+	checkedGood := false
 	for {
 		st, ok, err := b.next()
 		if err != nil {
@@ -82,18 +85,21 @@ func bisectRun(ctx context.Context, g *globals, args []string) error {
 		printBisecting(g.stdout, st)
 		fmt.Fprintln(g.stdout, b.describe(st.Next))
 		fmt.Fprintf(g.stdout, "running %s\n", command)
-		code, err := b.test(ctx, g, st.Next, args)
-		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted while testing %s; nothing was marked", shortID(st.Next))
-		}
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && (ee.Code == exec.CodeNotExecutable || ee.Code == exec.CodeNotFound) {
-			// As in git, a command that cannot run counts as bad: say why.
-			fmt.Fprintf(g.stderr, "strata: bisect run: %s: %v (exit %d: counted as bad)\n", shortID(st.Next), err, ee.Code)
-			code, err = ee.Code, nil
-		}
+		code, why, err := b.testStatus(ctx, g, st.Next, args)
 		if err != nil {
-			return fmt.Errorf("testing %s: %w", shortID(st.Next), err)
+			return err
+		}
+		// 126 and 127 come from a shell that cannot run or find the
+		// command as well as from the command: as git does, the first
+		// time, ask a good commit, and stop if it says the same.
+		if (code == exec.CodeNotExecutable || code == exec.CodeNotFound) && !checkedGood {
+			checkedGood = true
+			if err := b.checkGood(ctx, g, args, command, code); err != nil {
+				return err
+			}
+		}
+		if why != nil {
+			fmt.Fprintf(g.stderr, "strata: bisect run: %s: %v (exit %d: counted as bad)\n", shortID(st.Next), why, code)
 		}
 		term := "bad"
 		switch {
@@ -108,6 +114,51 @@ func bisectRun(ctx context.Context, g *globals, args []string) error {
 			return err
 		}
 	}
+}
+
+// testStatus tests commit id (test) and returns the command's exit
+// status; when strata could not start the command (126, 127), why says
+// what failed.
+func (b *bisection) testStatus(ctx context.Context, g *globals, id digest.Digest, args []string) (code int, why error, err error) {
+	code, err = b.test(ctx, g, id, args)
+	if ctx.Err() != nil {
+		return 0, nil, fmt.Errorf("interrupted while testing %s; nothing was marked", shortID(id))
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && (ee.Code == exec.CodeNotExecutable || ee.Code == exec.CodeNotFound) {
+		return ee.Code, err, nil
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("testing %s: %w", shortID(id), err)
+	}
+	return code, nil, nil
+}
+
+// checkGood runs the command on the first good commit, after it exited
+// code (126 or 127) on a candidate, and fails if it exits code there too
+// (git's "bogus exit code 127 for good revision").
+func (b *bisection) checkGood(ctx context.Context, g *globals, args []string, command string, code int) error {
+	_, good, _, err := b.terms()
+	if err != nil {
+		return err
+	}
+	if len(good) == 0 {
+		return errors.New("no good commit to check the command on")
+	}
+	fmt.Fprintln(g.stdout, b.describe(good[0]))
+	fmt.Fprintf(g.stdout, "running %s\n", command)
+	got, why, err := b.testStatus(ctx, g, good[0], args)
+	if err != nil {
+		return fmt.Errorf("checking %s on good revision: %w", command, err)
+	}
+	if got == code {
+		msg := fmt.Sprintf("bogus exit code %d for good revision %s", code, shortID(good[0]))
+		if why != nil {
+			msg += ": " + why.Error()
+		}
+		return errors.New(msg + " (marked nothing)")
+	}
+	return nil
 }
 
 // test runs args on a throwaway overlay of commit id, as strata run --rev
