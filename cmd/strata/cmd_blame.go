@@ -27,9 +27,13 @@ func newBlameCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "blame [--rev REV] [--format json] PATH...",
 		Short: "Show the commit that last changed each path",
-		Long: `For each PATH, show the newest commit in REV's first-parent history
-(default HEAD) that added, changed or deleted it, read from the layers'
-file indexes.
+		Long: `For each PATH, show the newest commit in REV's history (default HEAD)
+that added, changed or deleted it, read from the layers' file indexes.
+Through a merge it goes as git blame does: where the merge has the same
+entry at PATH as one of its parents, the change came from that side and
+only that parent is followed (a change made on a merged branch names
+that branch's commit); a merge that matches neither parent changed the
+path itself.
 
   strata blame /etc/motd /etc/passwd
   cd rootfs/etc && strata blame motd     # paths are where you stand: /etc/motd
