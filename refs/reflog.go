@@ -115,29 +115,39 @@ func firstLine(s string) string {
 	return s
 }
 
-// Log returns the reflog of ref name, newest first.
+// Log returns the reflog of ref name, newest first. Lines that are not
+// entries are left out (LogChecked names them, for fsck).
 func (s *Store) Log(name string) ([]LogEntry, error) {
+	out, _, err := s.LogChecked(name)
+	return out, err
+}
+
+// LogChecked is Log, and also returns the numbers (from 1, in file
+// order) of the lines that are not reflog entries.
+func (s *Store) LogChecked(name string) (entries []LogEntry, bad []int, err error) {
 	f, err := os.Open(s.logFile(name))
 	if os.IsNotExist(err) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	var out []LogEntry
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		e, ok := parseLogLine(sc.Text())
 		if ok {
 			out = append(out, e)
+		} else {
+			bad = append(bad, n)
 		}
 	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
 	}
-	return out, sc.Err()
+	return out, bad, sc.Err()
 }
 
 func parseLogLine(line string) (LogEntry, bool) {
@@ -154,11 +164,14 @@ func parseLogLine(line string) (LogEntry, bool) {
 		return LogEntry{}, false
 	}
 	e := LogEntry{Who: fields[1], Message: fields[2], When: time.Unix(ts, 0)}
-	if head[0] != "0" {
-		e.Old = digest.Digest(head[0])
-	}
-	if head[1] != "0" {
-		e.New = digest.Digest(head[1])
+	for i, d := range []*digest.Digest{&e.Old, &e.New} {
+		if head[i] == "0" {
+			continue
+		}
+		if digest.Digest(head[i]).Validate() != nil {
+			return LogEntry{}, false
+		}
+		*d = digest.Digest(head[i])
 	}
 	return e, true
 }

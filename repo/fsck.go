@@ -33,8 +33,9 @@ type FsckResult struct {
 	Problems []Problem `json:"problems"`
 }
 
-// Fsck verifies every blob against its digest, and that every ref and HEAD
-// points at a complete commit whose history is complete. The blobs are
+// Fsck verifies every blob against its digest, and that every ref, HEAD
+// and reflog entry points at a complete commit whose history is complete
+// (gc keeps them all), and that every reflog line is an entry. The blobs are
 // rehashed on every core while the history is walked; the walk follows
 // parents from manifests and checks each commit's config and layers on
 // other goroutines, so its cost a commit stays flat with depth.
@@ -68,6 +69,11 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 		h.problem("HEAD", strings.TrimPrefix(err.Error(), "HEAD: "))
 	} else if hd.Detached() {
 		h.walk("HEAD", hd.Commit)
+	}
+	if err := h.walkReflogs(); err != nil {
+		h.finish()
+		<-done
+		return res, err
 	}
 	history := h.finish()
 	<-done

@@ -17,8 +17,11 @@ type historyCheck struct {
 	r       *Repo
 	shallow map[digest.Digest]bool
 	checked map[digest.Digest]string // commit → the ref it was checked for
-	jobs    chan commitJob
-	wg      sync.WaitGroup
+	// unreadable: the commits whose manifest could not be read, and why
+	// (the walk's own: no lock).
+	unreadable map[digest.Digest]string
+	jobs       chan commitJob
+	wg         sync.WaitGroup
 
 	mu       sync.Mutex
 	problems []Problem
@@ -34,7 +37,8 @@ type commitJob struct {
 
 func (r *Repo) newHistoryCheck() *historyCheck {
 	h := &historyCheck{r: r, shallow: r.Shallow(), checked: map[digest.Digest]string{},
-		jobs: make(chan commitJob, 1024), layers: map[digest.Digest]bool{},
+		unreadable: map[digest.Digest]string{},
+		jobs:       make(chan commitJob, 1024), layers: map[digest.Digest]bool{},
 		diffIDs: map[[2]digest.Digest]*diffIDCheck{}}
 	for i := 0; i < runtime.NumCPU(); i++ {
 		h.wg.Add(1)
@@ -76,7 +80,9 @@ func (h *historyCheck) walk(name string, d digest.Digest) {
 			m, err = objects.ParseManifestHead(d, b)
 		}
 		if err != nil {
-			h.problem(name, fmt.Sprintf("commit %s: %v", d.Encoded()[:12], err))
+			what := fmt.Sprintf("commit %s: %v", d.Encoded()[:12], err)
+			h.unreadable[d] = what
+			h.problem(name, what)
 			continue
 		}
 		h.jobs <- commitJob{name, d, b}
@@ -97,6 +103,46 @@ func (h *historyCheck) walk(name string, d digest.Digest) {
 			stack = append(stack, p)
 		}
 	}
+}
+
+// walkReflogs checks the commits reflog entries name, as gc keeps them:
+// each with its history, after the refs (a commit the refs reach is not
+// checked again). A problem names the entry, REF@{N}; a line that is not
+// an entry is one too.
+func (h *historyCheck) walkReflogs() error {
+	names, err := h.r.Refs.LogNames()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		entries, bad, err := h.r.Refs.LogChecked(name)
+		if err != nil {
+			h.problem("reflog "+name, err.Error())
+			continue
+		}
+		for _, n := range bad {
+			h.problem("reflog "+name, fmt.Sprintf("line %d is not a reflog entry", n))
+		}
+		// The new values first: an entry is named by the commit it
+		// moved the ref to, as REF@{N} means.
+		for i, e := range entries {
+			h.walkEntry(fmt.Sprintf("%s@{%d}", name, i), e.New)
+		}
+		for i, e := range entries {
+			h.walkEntry(fmt.Sprintf("%s@{%d} (old value)", name, i), e.Old)
+		}
+	}
+	return nil
+}
+
+// walkEntry walks the commit a reflog entry names; one that cannot be
+// read is named for every entry that names it, though read once.
+func (h *historyCheck) walkEntry(at string, d digest.Digest) {
+	if what, ok := h.unreadable[d]; ok {
+		h.problem(at, what)
+		return
+	}
+	h.walk(at, d)
 }
 
 // checkCommit reads the whole commit, config included, and asks for

@@ -43,6 +43,10 @@ type GCResult struct {
 	Bytes int64
 	// ReflogEntries is how many reflog entries expired.
 	ReflogEntries int
+	// MissingReflogs names the reflogs with an entry whose commit is
+	// missing: nothing of it could be kept (git: "reflog of X references
+	// pruned commits"); fsck names the entries.
+	MissingReflogs []string
 }
 
 // GC expires reflog entries, then removes blobs that no ref, HEAD or
@@ -85,6 +89,9 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 	}
 	keep, err := r.Reachable(roots)
 	if err != nil {
+		return res, err
+	}
+	if res.MissingReflogs, err = r.missingReflogs(keep); err != nil {
 		return res, err
 	}
 	cutoff := time.Now().Add(-o.Grace)

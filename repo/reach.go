@@ -72,3 +72,26 @@ func (r *Repo) Reachable(roots []digest.Digest) (map[digest.Digest]bool, error) 
 	}
 	return keep, nil
 }
+
+// missingReflogs names the reflogs with an entry whose commit Reachable
+// could not read (keep lacks it): gc keeps nothing of such a commit.
+func (r *Repo) missingReflogs(keep map[digest.Digest]bool) ([]string, error) {
+	names, err := r.Refs.LogNames()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, name := range names {
+		entries, err := r.Refs.Log(name)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if e.New != "" && !keep[e.New] || e.Old != "" && !keep[e.Old] {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out, nil
+}

@@ -23,10 +23,12 @@ func newFsckCommand(g *globals) *cobra.Command {
 	cmd := withFormat(&cobra.Command{
 		Use:   "fsck",
 		Short: "Verify every blob, ref and snapshot",
-		Long: `Rehash every blob in the store, and check that every branch, tag and
-HEAD points at a complete commit with a complete history, and that each
-layer's tar has the diff id its commits claim (a layer verified before,
-by a checkout, a diff or an earlier fsck, is not read again). Compare every
+		Long: `Rehash every blob in the store, and check that every branch, tag,
+HEAD and reflog entry (gc keeps what they name) points at a complete
+commit with a complete history: a damaged entry is named REF@{N}, and a
+reflog line that is not an entry is named too. Check that each layer's
+tar has the diff id its commits claim (a layer verified before, by a
+checkout, a diff or an earlier fsck, is not read again). Compare every
 snapshot (the unpacked layers checkouts mount) with its layer's file
 index, file by file. A broken ref (its file holds no commit id) is
 reported, with the command that deletes it, and the rest checked.

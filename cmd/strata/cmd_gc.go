@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,7 +22,9 @@ func newGCCommand(g *globals) *cobra.Command {
 		Short: "Expire old reflog entries, then remove blobs nothing reaches",
 		Long: `Expire old reflog entries as git gc does, then remove content that
 nothing reaches: not a branch, tag, remote-tracking ref, HEAD, nor any
-commit a remaining reflog entry remembers.
+commit a remaining reflog entry remembers. A reflog entry whose commit
+is missing keeps nothing: gc says which reflogs have one, and 'strata
+fsck' names the entries.
 
 Reflog entries whose commit the ref's tip no longer reaches (and all
 entries of deleted refs) expire after gc.reflogExpireUnreachable (default
@@ -91,6 +94,14 @@ processes used them, once no process does ('worktree list' shows them).
 			res, err := r.GC(worktree.GCOptions(repo.GCOptions{Grace: grace, DryRun: dryRun, Reflog: exp}))
 			if err != nil {
 				return fmt.Errorf("gc: %w", err)
+			}
+			if len(res.MissingReflogs) > 0 {
+				// git: "reflog of 'refs/heads/main' references pruned commits".
+				what := "reflog of " + res.MissingReflogs[0] + " names"
+				if len(res.MissingReflogs) > 1 {
+					what = "reflogs of " + strings.Join(res.MissingReflogs, ", ") + " name"
+				}
+				fmt.Fprintf(g.stderr, "strata: warning: %s missing commits, which gc could not keep (strata fsck names the entries)\n", escapeControls(what))
 			}
 			if res.ReflogEntries > 0 {
 				fmt.Fprintf(g.stdout, "expired %s\n", countNoun(res.ReflogEntries, "reflog entry", "reflog entries"))
