@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
@@ -24,7 +26,9 @@ func newRevParseCommand(g *globals) *cobra.Command {
 		Long: `Print the commit id (sha256:...) of each REV, one a line, in any
 revision syntax strata reads (main~2, HEAD^2, v1, main@{1}, @{u}, ORIG_HEAD,
 :/fix for the youngest commit whose message matches "fix", an id or its
-prefix).
+prefix). A range prints what git's rev-parse prints: A..B is B then ^A
+(the commit it excludes), A...B is B, A and ^BASE for each merge base,
+^A is ^A.
 
   --short[=N]      the short id instead: 12 digits (N, at least 4), more
                    if needed to name one commit only, as git's
@@ -59,11 +63,14 @@ Exit status: 0 on success, 1 when a REV names nothing, 2 on usage errors.`,
 			}
 			var lines []string
 			for _, rev := range args {
-				line, err := revParse(r, rev, short, abbrevRef)
+				if _, _, _, ok := refs.SplitRange(rev); (ok || strings.HasPrefix(rev, "^")) && (verify || abbrevRef) {
+					return fmt.Errorf("rev-parse: %s: needs a single revision, not a range", rev)
+				}
+				ls, err := revParseRange(r, rev, short, abbrevRef)
 				if err != nil {
 					return fmt.Errorf("rev-parse: %w", err) // err names rev
 				}
-				lines = append(lines, line)
+				lines = append(lines, ls...)
 			}
 			for _, l := range lines { // all or nothing, as a script wants
 				fmt.Fprintln(g.stdout, l)
@@ -81,6 +88,56 @@ Exit status: 0 on success, 1 when a REV names nothing, 2 on usage errors.`,
 
 // shortDigits is how many hex digits strata prints of an id (shortID).
 const shortDigits = 12
+
+// revParseRange is rev-parse's output for rev, as git's: "A..B" is B
+// then ^A (what it excludes), "A...B" is B, A and ^ each merge base,
+// "^A" is ^A; any other rev is one line (revParse).
+func revParseRange(r *repo.Repo, rev string, short int, abbrevRef bool) ([]string, error) {
+	id := func(rev, prefix string) (string, error) {
+		line, err := revParse(r, rev, short, false)
+		return prefix + line, err
+	}
+	a, b, symmetric, ok := refs.SplitRange(rev)
+	switch {
+	case ok && !symmetric:
+		return ids(id, [][2]string{{b, ""}, {a, "^"}})
+	case ok:
+		da, err := r.Refs.Resolve(a, r.Objects)
+		if err != nil {
+			return nil, err
+		}
+		db, err := r.Refs.Resolve(b, r.Objects)
+		if err != nil {
+			return nil, err
+		}
+		bases, err := repo.MergeBases(r.Objects, da, db)
+		if err != nil && !errors.Is(err, repo.ErrNoMergeBase) { // unrelated: no base to exclude
+			return nil, fmt.Errorf("%s: %w", rev, err)
+		}
+		revs := [][2]string{{db.String(), ""}, {da.String(), ""}}
+		for _, d := range bases {
+			revs = append(revs, [2]string{d.String(), "^"})
+		}
+		return ids(id, revs)
+	case strings.HasPrefix(rev, "^"):
+		return ids(id, [][2]string{{rev[1:], "^"}})
+	}
+	line, err := revParse(r, rev, short, abbrevRef)
+	return []string{line}, err
+}
+
+// ids prints each {rev, prefix} with id.
+func ids(id func(rev, prefix string) (string, error), revs [][2]string) ([]string, error) {
+	var out []string
+	for _, rp := range revs {
+		line, err := id(rp[0], rp[1])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}
 
 // revParse is one line of rev-parse's output for rev; short > 0 prints
 // at least that many digits of the id.
