@@ -25,13 +25,20 @@ func (s *Store) diffIDPath(d digest.Digest) string {
 	return s.indexPath(d) + ".diffid"
 }
 
-// writeDiffID records diffID for blob d. It is written before the index
-// it goes with, and made durable by that index's directory sync; its
-// content is not synced: a record a crash left empty or cut reads as no
-// record (VerifiedDiffID), which only costs the next unpack a full hash.
-func (s *Store) writeDiffID(d, diffID digest.Digest) error {
+// writeDiffID records diffID for blob d, and indexSum, the sha256 of the
+// index written with it ("" when the writer did not write the index: fsck
+// then derives the index once, and records it). It is written before the
+// index it goes with, and made durable by that index's directory sync;
+// its content is not synced: a record a crash left empty or cut reads as
+// no record (VerifiedDiffID), which only costs the next unpack a full
+// hash.
+func (s *Store) writeDiffID(d, diffID, indexSum digest.Digest) error {
 	if err := diffID.Validate(); err != nil {
 		return fmt.Errorf("diff id record of %s: %w", d, err)
+	}
+	line := diffID.String()
+	if indexSum != "" {
+		line += " " + indexSum.String()
 	}
 	p := s.diffIDPath(d)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -41,7 +48,7 @@ func (s *Store) writeDiffID(d, diffID digest.Digest) error {
 	if err != nil {
 		return fmt.Errorf("diff id record of %s: %w", d, err)
 	}
-	_, err = f.WriteString(diffID.String() + "\n")
+	_, err = f.WriteString(line + "\n")
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -59,28 +66,39 @@ func (s *Store) writeDiffID(d, diffID digest.Digest) error {
 // for a layer whose index an older strata wrote without a record. The
 // caller must have hashed the tar itself.
 func (s *Store) RecordDiffID(d, diffID digest.Digest) error {
-	return s.writeDiffID(d, diffID)
+	return s.writeDiffID(d, diffID, "")
 }
 
 // VerifiedDiffID returns the diff id recorded for layer d when its file
 // index was written, or "" if there is none, or none that reads whole.
 func (s *Store) VerifiedDiffID(d digest.Digest) digest.Digest {
+	diffID, _ := s.readRecord(d)
+	return diffID
+}
+
+// readRecord reads layer d's record: "<diff id>" or "<diff id> <index
+// sha256>", one line; "" for what is not there or does not read whole.
+func (s *Store) readRecord(d digest.Digest) (diffID, indexSum digest.Digest) {
 	if d.Validate() != nil {
-		return ""
+		return "", ""
 	}
 	b, err := os.ReadFile(s.diffIDPath(d))
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	line, ok := strings.CutSuffix(string(b), "\n")
 	if !ok {
-		return ""
+		return "", ""
 	}
-	diffID := digest.Digest(line)
+	first, second, _ := strings.Cut(line, " ")
+	diffID, indexSum = digest.Digest(first), digest.Digest(second)
 	if diffID.Validate() != nil {
-		return ""
+		return "", ""
 	}
-	return diffID
+	if indexSum.Validate() != nil {
+		indexSum = ""
+	}
+	return diffID, indexSum
 }
 
 // CheckDiffID verifies that stored layer l's tar has the diff id its

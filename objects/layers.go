@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -64,10 +65,11 @@ func (s *Store) addLayer(opts layer.WriteOptions, keep func() error, create func
 		ix.Close()
 		os.Remove(ix.Name())
 	}()
+	sum := sha256.New() // the index's, for its record
 	if opts.Index != nil {
-		opts.Index = io.MultiWriter(ix, opts.Index)
+		opts.Index = io.MultiWriter(ix, sum, opts.Index)
 	} else {
-		opts.Index = ix
+		opts.Index = io.MultiWriter(ix, sum)
 	}
 	res, err := create(w, opts)
 	if err != nil {
@@ -83,7 +85,7 @@ func (s *Store) addLayer(opts layer.WriteOptions, keep func() error, create func
 		return Layer{}, err
 	}
 	desc.MediaType = ocispec.MediaTypeImageLayerZstd
-	if err := s.writeDiffID(desc.Digest, res.DiffID); err != nil {
+	if err := s.writeDiffID(desc.Digest, res.DiffID, digest.NewDigest(digest.SHA256, sum)); err != nil {
 		return Layer{}, err
 	}
 	if err := s.placeIndex(desc.Digest, ix); err != nil {
@@ -344,7 +346,7 @@ func (s *Store) writeIndex(d, diffID digest.Digest, entries []layer.Entry) error
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("write layer index %s: %w", d, err)
 	}
-	if err := s.writeDiffID(d, diffID); err != nil {
+	if err := s.writeDiffID(d, diffID, digest.FromBytes(b.Bytes())); err != nil {
 		return err
 	}
 	if err := atomicfile.Write(s.TempDir(), p, b.Bytes(), 0o444); err != nil {

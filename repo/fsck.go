@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/objects"
 )
 
 // Problem is one thing fsck found wrong.
@@ -31,6 +32,9 @@ type FsckResult struct {
 	Refs     int       `json:"refs"`
 	Commits  int       `json:"commits"`
 	Problems []Problem `json:"problems"`
+	// BadIndexes are the layers whose file index does not match them
+	// (named LayerIndexObject in Problems): fsck --repair rebuilds them.
+	BadIndexes []objects.Layer `json:"-"`
 }
 
 // Fsck verifies every blob against its digest, and that every ref, HEAD
@@ -91,6 +95,7 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 		res.Problems = append(res.Problems, h.corruptLayers(badBlob)...)
 	}
 	res.Commits = len(h.checked)
+	res.BadIndexes = h.badIndexes
 	res.Problems = append(res.Problems, r.checkLayoutIndex()...)
 	sort.Slice(res.Problems, func(i, j int) bool {
 		a, b := res.Problems[i], res.Problems[j]

@@ -1,8 +1,10 @@
 package repo
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
@@ -27,6 +29,9 @@ type historyCheck struct {
 	problems []Problem
 	layers   map[digest.Digest]bool // layer → present, asked once
 	diffIDs  map[[2]digest.Digest]*diffIDCheck
+	indexes  map[digest.Digest]*diffIDCheck // layer → its index check
+	// badIndexes: the layers whose file index does not match them.
+	badIndexes []objects.Layer
 }
 
 type commitJob struct {
@@ -39,7 +44,7 @@ func (r *Repo) newHistoryCheck() *historyCheck {
 	h := &historyCheck{r: r, shallow: r.Shallow(), checked: map[digest.Digest]string{},
 		unreadable: map[digest.Digest]string{},
 		jobs:       make(chan commitJob, 1024), layers: map[digest.Digest]bool{},
-		diffIDs: map[[2]digest.Digest]*diffIDCheck{}}
+		diffIDs: map[[2]digest.Digest]*diffIDCheck{}, indexes: map[digest.Digest]*diffIDCheck{}}
 	for i := 0; i < runtime.NumCPU(); i++ {
 		h.wg.Add(1)
 		go func() {
@@ -168,6 +173,7 @@ func (h *historyCheck) checkCommit(j commitJob) {
 			h.problem(j.name, fmt.Sprintf("commit %s: layer %s is missing", j.id.Encoded()[:12], d))
 			continue
 		}
+		h.index(l)
 		if err := h.diffID(l); err != nil {
 			h.problem(j.name, fmt.Sprintf("commit %s: %v", j.id.Encoded()[:12], err))
 		}
@@ -191,6 +197,37 @@ func (h *historyCheck) diffID(l objects.Layer) error {
 	c.once.Do(func() { c.err = h.r.Objects.CheckDiffID(l) })
 	return c.err
 }
+
+// index checks layer l's file index against the layer, once however
+// many commits share it (objects.CheckLayerIndex: an index whose record
+// holds its checksum is only hashed), before its diff id, whose check a
+// pass over the layer here records. A damaged index is a problem of its
+// own, LayerIndexObject, which --repair rebuilds.
+func (h *historyCheck) index(l objects.Layer) {
+	d := l.Desc.Digest
+	h.mu.Lock()
+	c := h.indexes[d]
+	if c == nil {
+		c = &diffIDCheck{}
+		h.indexes[d] = c
+	}
+	h.mu.Unlock()
+	c.once.Do(func() {
+		err := h.r.Objects.CheckLayerIndex(l.Desc)
+		if err == nil {
+			return
+		}
+		h.problem(LayerIndexObject(d), strings.TrimPrefix(err.Error(), "layer index "+d.String()+": "))
+		if errors.Is(err, objects.ErrIndexMismatch) {
+			h.mu.Lock()
+			h.badIndexes = append(h.badIndexes, l)
+			h.mu.Unlock()
+		}
+	})
+}
+
+// LayerIndexObject names the file index of layer d in fsck's problems.
+func LayerIndexObject(d digest.Digest) string { return "layer index " + d.String() }
 
 type diffIDCheck struct {
 	once sync.Once

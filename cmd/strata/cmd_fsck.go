@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
@@ -28,16 +29,20 @@ HEAD and reflog entry (gc keeps what they name) points at a complete
 commit with a complete history: a damaged entry is named REF@{N}, and a
 reflog line that is not an entry is named too. Check that each layer's
 tar has the diff id its commits claim (a layer verified before, by a
-checkout, a diff or an earlier fsck, is not read again). Compare every
-snapshot (the unpacked layers checkouts mount) with its layer's file
-index, file by file. A broken ref (its file holds no commit id) is
-reported, with the command that deletes it, and the rest checked.
+checkout, a diff or an earlier fsck, is not read again). Check each
+layer's file index (the cache diff, show, log -- PATH and blame read)
+against the layer: an index that still has the checksum recorded when it
+was written is only hashed; any other is derived again from the layer
+(once: then its checksum is recorded). Compare every snapshot (the
+unpacked layers checkouts mount) with its layer's file index, file by
+file. A broken ref (its file holds no commit id) is reported, with the
+command that deletes it, and the rest checked.
 
 --repair fixes what can be rebuilt: it rewrites index.json (what OCI tools
-read) from the refs, and removes each snapshot that differs from its
-layers, unless an overlay has it as a lower; the next checkout builds it
-again. It refuses to start while another strata command writes to the
-repository.
+read) from the refs, rebuilds each layer's file index that does not match
+its layer, and removes each snapshot that differs from its layers, unless
+an overlay has it as a lower; the next checkout builds it again. It
+refuses to start while another strata command writes to the repository.
 
 Exit status: 0 when clean (or all repaired), 1 when anything is damaged.`,
 		Args: exactArgs(0),
@@ -64,7 +69,7 @@ Exit status: 0 when clean (or all repaired), 1 when anything is damaged.`,
 				return fmt.Errorf("fsck: %w", err)
 			}
 			if repair {
-				res.repair(r)
+				res.repair(cmd.Context(), r)
 			}
 			if format == "json" {
 				if err := writeJSON(g.stdout, res); err != nil {
@@ -87,7 +92,7 @@ Exit status: 0 when clean (or all repaired), 1 when anything is damaged.`,
 			return nil
 		},
 	}, &format)
-	cmd.Flags().BoolVar(&repair, "repair", false, "rewrite index.json from the refs and remove snapshots that differ from their layers")
+	cmd.Flags().BoolVar(&repair, "repair", false, "rewrite index.json from the refs, rebuild damaged layer indexes, remove snapshots that differ from their layers")
 	return cmd
 }
 
@@ -119,6 +124,12 @@ func fsck(ctx context.Context, r *repo.Repo) (fsckResult, error) {
 	if err == nil {
 		err = snapErr
 	}
+	res.addSnapshotDiffs(diffs)
+	return res, err
+}
+
+// addSnapshotDiffs records the differences Snapshots.Verify found.
+func (res *fsckResult) addSnapshotDiffs(diffs []snapshot.Difference) {
 	for _, d := range diffs {
 		if len(res.badSnaps) == 0 || res.badSnaps[len(res.badSnaps)-1] != d.ID {
 			res.badSnaps = append(res.badSnaps, d.ID)
@@ -129,7 +140,6 @@ func fsck(ctx context.Context, r *repo.Repo) (fsckResult, error) {
 		}
 		res.Problems = append(res.Problems, repo.Problem{Object: snapshotObject(d.ID), What: what})
 	}
-	return res, err
 }
 
 func snapshotObject(id string) string { return "snapshot " + id }
@@ -139,8 +149,32 @@ func applyLayer(t map[string]*layer.Entry, entries []layer.Entry) { tree.Tree(t)
 
 // repair fixes what fsck found that can be rebuilt, and leaves in
 // Problems only what remains.
-func (res *fsckResult) repair(r *repo.Repo) {
+func (res *fsckResult) repair(ctx context.Context, r *repo.Repo) {
 	fixed := map[string]bool{}
+	for _, l := range res.BadIndexes {
+		obj := repo.LayerIndexObject(l.Desc.Digest)
+		if err := r.Objects.RebuildLayerIndex(l); err != nil {
+			res.Problems = append(res.Problems, repo.Problem{Object: obj, What: "not rebuilt: " + err.Error()})
+			continue
+		}
+		fixed[obj] = true
+		res.Repaired = append(res.Repaired, repo.Problem{Object: obj, What: "rebuilt from the layer"})
+	}
+	if len(fixed) > 0 && len(res.badSnaps) > 0 {
+		// The snapshots were compared with the damaged indexes: compare
+		// them again, so that only a snapshot that differs goes.
+		_, diffs, err := snapshot.NewSnapshots(r.Objects).Verify(ctx, applyLayer)
+		if err == nil {
+			kept := res.Problems[:0]
+			for _, p := range res.Problems {
+				if !strings.HasPrefix(p.Object, snapshotObject("")) {
+					kept = append(kept, p)
+				}
+			}
+			res.Problems, res.badSnaps = kept, nil
+			res.addSnapshotDiffs(diffs)
+		}
+	}
 	layoutStale := slices.ContainsFunc(res.Problems, func(p repo.Problem) bool { return p.Object == repo.LayoutIndexObject })
 	if layoutStale {
 		obj := repo.LayoutIndexObject
