@@ -301,7 +301,8 @@ func (s *Store) dropBadIndex(d digest.Digest, err error) error {
 	if !errors.Is(err, layer.ErrBadIndex) {
 		return fmt.Errorf("layer index %s: %w", d, err)
 	}
-	slog.Warn("layer index damaged; making it again from the blob", "layer", d, "err", err)
+	// Made again and verified at once: nothing for the user to do.
+	slog.Debug("layer index damaged; making it again from the blob", "layer", d, "err", err)
 	return s.RemoveLayerIndex(d)
 }
 
