@@ -134,6 +134,10 @@ func (s *Store) Upstream(branch string) (string, error) {
 	}
 	ref := Remotes + remote + "/" + branch
 	if !s.Exists(ref) {
+		if s.RemoteExists != nil && !s.RemoteExists(remote) {
+			// git: "no upstream configured for branch 'main'".
+			return "", fmt.Errorf("no upstream configured for branch %s (its remote %s is not configured: 'strata remote add %s URL', then 'strata fetch %s')", branch, remote, remote, remote)
+		}
 		return "", fmt.Errorf("no remote-tracking branch %s/%s ('strata fetch %s' makes it)", remote, branch, remote)
 	}
 	return ref, nil

@@ -67,6 +67,9 @@ type Store struct {
 	// UpstreamRemote names the remote a branch (short name) pulls from,
 	// for BRANCH@{upstream}; nil: "origin", pull's default.
 	UpstreamRemote func(branch string) string
+	// RemoteExists, when set, reports whether a remote is configured: an
+	// upstream of one that is not has nothing to fetch.
+	RemoteExists func(name string) bool
 	// OnBroken, when set, is told of each broken ref that List leaves
 	// out, once (a command warns on stderr).
 	OnBroken func(BrokenRef)

@@ -108,6 +108,10 @@ func Open(dir string) (*Repo, error) {
 		return id
 	}
 	r.Refs.UpstreamRemote = r.UpstreamRemote
+	r.Refs.RemoteExists = func(name string) bool {
+		_, ok := r.Config.Get("remote." + name + ".url")
+		return ok
+	}
 	return r, nil
 }
 
