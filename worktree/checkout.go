@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -98,6 +99,7 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		if err != nil && !existed && w.Name != MainName && errors.Is(dirErr, fs.ErrNotExist) {
 			// A failed first checkout of an extra work tree leaves nothing.
 			if mounted, _ := w.isMounted(); !mounted {
+				os.Remove(filepath.Join(w.target, MarkerName))
 				os.RemoveAll(w.Dir)
 				if errors.Is(targetErr, fs.ErrNotExist) {
 					os.Remove(w.target)

@@ -303,7 +303,11 @@ func removeWorktree(w *worktree.Worktree) {
 	err := w.Umount()
 	if errors.Is(err, worktree.ErrNotCheckedOut) {
 		// Its checkout failed. A mount point cannot be removed: if the
-		// target can, nothing is mounted there.
+		// target can, nothing is mounted there (its marker, written
+		// before the mount, goes first).
+		if !isMountPoint(target) {
+			os.Remove(filepath.Join(target, worktree.MarkerName))
+		}
 		if rerr := os.Remove(target); rerr == nil || errors.Is(rerr, os.ErrNotExist) {
 			err = nil
 		}
