@@ -12,18 +12,18 @@ const module = "github.com/strata-sh/strata/"
 // (directly or not). A package missing here may import none.
 var allowed = map[string][]string{
 	"objects/layer":   {"internal/asyncwrite"},
-	"objects":         {"internal/asyncwrite", "internal/atomicfile", "objects/layer"},
+	"objects":         {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects/layer"},
 	"refs":            {"internal/atomicfile", "internal/lockfile"},
 	"exec":            {},
 	"bisect":          {}, // the midpoint over a graph the caller reads
-	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "objects", "objects/layer", "refs"},
+	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/pathquote", "objects", "objects/layer", "refs"},
 	"tree":            {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer"},
-	"snapshot":        {"internal/asyncwrite", "internal/atomicfile", "internal/stagedir", "objects", "objects/layer"},
+	"snapshot":        {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "internal/stagedir", "objects", "objects/layer"},
 	"worktree":        {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/pathquote", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "tree", "snapshot", "merge", "merge/textmerge"},
 	"merge":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer", "tree"},
 	"merge/textmerge": {},
-	"image":           {"internal/asyncwrite", "internal/atomicfile", "objects", "objects/layer"},
-	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "repo", "objects", "objects/layer", "refs", "image"},
+	"image":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer"},
+	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/pathquote", "repo", "objects", "objects/layer", "refs", "image"},
 	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/pathquote", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "snapshot", "exec"},
 }
 
