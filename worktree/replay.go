@@ -46,22 +46,41 @@ func (w *Worktree) threeWay(ctx context.Context, base, ours, theirs *objects.Com
 	if err != nil {
 		return nil, err
 	}
-	if !scoped {
+	whole := func() error {
 		if in.Base, err = w.trees.Of(base); err != nil {
-			return nil, err
+			return err
 		}
 		if in.Ours, err = w.trees.Of(ours); err != nil {
-			return nil, err
+			return err
 		}
-		if in.Theirs, err = w.trees.Of(theirs); err != nil {
+		in.Theirs, err = w.trees.Of(theirs)
+		return err
+	}
+	opaque := func() error {
+		if base == nil {
+			return nil
+		}
+		if in.OursOpaque, err = merge.OpaqueSince(w.layerIndex, base, ours, in.Base); err != nil {
+			return err
+		}
+		in.TheirsOpaque, err = merge.OpaqueSince(w.layerIndex, base, theirs, in.Base)
+		return err
+	}
+	if !scoped {
+		if err := whole(); err != nil {
 			return nil, err
 		}
 	}
-	if base != nil {
-		if in.OursOpaque, err = merge.OpaqueSince(w.layerIndex, base, ours, in.Base); err != nil {
+	if err := opaque(); err != nil {
+		return nil, err
+	}
+	if scoped && len(in.OursOpaque)+len(in.TheirsOpaque) > 0 {
+		// Whether a directory made opaque lost anything is decided from
+		// everything base had below it, which the scope leaves out.
+		if err := whole(); err != nil {
 			return nil, err
 		}
-		if in.TheirsOpaque, err = merge.OpaqueSince(w.layerIndex, base, theirs, in.Base); err != nil {
+		if err := opaque(); err != nil {
 			return nil, err
 		}
 	}
