@@ -59,6 +59,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 		return res, err
 	}
 	res.New = tip
+	local := tip // before a rewrite
 	if po.Compression != "" && po.Compression != "gzip" {
 		return res, fmt.Errorf("compression %q: only gzip can be asked for", po.Compression)
 	}
@@ -89,12 +90,15 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 			return res, err
 		}
 		if !ff && !po.Force {
+			if err := s.rewrittenTwin(ctx, r, res, local, po.Compression == "gzip"); err != nil {
+				return res, err
+			}
 			advice := fmt.Sprintf("run 'strata fetch %s' and look at both histories ('strata log --all')", s.remoteArg())
 			if strings.HasPrefix(ref, refs.Heads) {
 				// A branch: pull brings the two histories together.
 				advice = fmt.Sprintf("'strata pull --rebase %s %s' (or --merge) brings them together", s.remoteArg(), res.Tag)
 			}
-			return res, fmt.Errorf("remote tag %s is at %s, which is not in the local history: %w; %s, then push again; push --force replaces the remote's history", res.Tag, short(res.Old), ErrNonFastForward, advice)
+			return res, fmt.Errorf("remote tag %s is at %s: %w; %s, then push again; push --force replaces the remote's history", res.Tag, short(res.Old), ErrNonFastForward, advice)
 		}
 		res.Forced = !ff
 	}

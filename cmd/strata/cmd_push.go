@@ -37,7 +37,8 @@ moves last.
 A push that is not a fast-forward of the remote tag is refused: fetch
 first, or use --force. --compression gzip recompresses zstd layers for
 registries and clients that cannot read zstd (the commits sent then have
-other ids).
+other ids, so switching a remote tag from one compression to the other
+takes --force).
 
   strata push origin main
   strata push --all --tags origin
