@@ -8,6 +8,7 @@ import (
 
 	"github.com/moby/sys/mountinfo"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
 )
 
@@ -99,4 +100,25 @@ func (w *Worktree) Link() {
 		return // not checked out yet: HEAD stays where the command runs
 	}
 	w.Repo.Refs.Linked = &refs.Linked{Head: w.Head, Log: w.HeadLog(), OrigHead: w.origHeadFile()}
+}
+
+// Containing finds the work tree holding dir (its mount point or any
+// directory below it, existing or not): a work tree of the nearest
+// repository above dir, or an extra work tree found in the mount table.
+// It returns that repository's project directory.
+func Containing(dir string) (project string, ok bool) {
+	abs, err := canonical(dir)
+	if err != nil {
+		return "", false
+	}
+	if r, err := repo.Find(abs); err == nil {
+		all, _ := List(r)
+		for _, w := range append(all, Main(r)) {
+			if w.target != "" && within(abs, w.target) {
+				return r.Dir, true
+			}
+		}
+	}
+	project, _, ok = FindByMount(abs)
+	return project, ok
 }

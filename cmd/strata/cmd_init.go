@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register("init", newInitCommand) }
@@ -18,12 +20,21 @@ func newInitCommand(g *globals) *cobra.Command {
 		Use:   "init [DIR]",
 		Short: "Create an empty repository",
 		Long: `Create an empty repository in DIR (default: the current directory).
-The repository lives in DIR/.strata and is a valid OCI image layout.`,
+The repository lives in DIR/.strata and is a valid OCI image layout.
+A work tree, or a directory below one, is refused: it is an image's
+root, and a repository there would be committed into the image.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
 			if len(args) == 1 {
 				dir = args[0]
+			}
+			// A work tree is an image's root: a repository there would
+			// be committed into the image, and take over every command
+			// run below it.
+			if p, ok := worktree.Containing(dir); ok {
+				abs, _ := filepath.Abs(dir)
+				return fmt.Errorf("init: %s is inside the work tree of the repository at %s", abs, p)
 			}
 			r, err := repo.Init(dir, branch)
 			if errors.Is(err, refs.ErrBadName) {
