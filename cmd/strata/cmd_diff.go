@@ -45,7 +45,10 @@ T type changed, with mode, owner, link and xattr changes in parentheses.
 PATHs starting with / are absolute in the image; others are relative to
 the current directory inside a work tree (rootfs/etc/issue from the
 project root is /etc/issue). A PATH that matches nothing on either side is
-an error, after the others are shown.
+an error, after the others are shown. As in git, "--" may be left out: the
+first argument that is no revision but names a file of the work tree
+starts the PATHs (one starting with / always does: no revision can), and
+an argument that is neither is an error.
 
   --name-only     paths only
   --name-status   letter and path only
@@ -72,16 +75,18 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			case n > 0 && o.format == "json":
 				return usagef("diff: --name-only, --name-status, --stat and -p print text; --format json prints every change")
 			}
-			revs, paths := args, []string(nil)
-			if n := cmd.ArgsLenAtDash(); n >= 0 {
-				revs, paths = args[:n], args[n:]
-			}
-			if len(revs) > 2 {
-				return usagef("diff: takes at most two revisions")
-			}
 			r, w, err := openWorktree(g, "")
 			if err != nil {
 				return err
+			}
+			var revs, paths []string
+			if n := cmd.ArgsLenAtDash(); n >= 0 {
+				revs, paths = args[:n], args[n:]
+			} else if revs, paths, err = splitPathArgs(g, r, w.Target(), args); err != nil {
+				return fmt.Errorf("diff: %w", err)
+			}
+			if len(revs) > 2 {
+				return usagef("diff: takes at most two revisions")
 			}
 			if paths, err = imagePaths(g, r, paths); err != nil {
 				return fmt.Errorf("diff: %w", err)

@@ -67,6 +67,8 @@ does not.
 With PATH arguments, only commits that changed one of those paths; PATHs
 are resolved as in diff (relative to where you stand in a work tree), and
 one that exists neither in REV nor in any commit shown is an error.
+"--" may be left out when the work tree has the PATHs, as in git (a PATH
+starting with / needs no "--": no revision starts with /).
 With --all, the history of every ref and HEAD, newest first.
 
 Both parents of a merge are followed: commits come newest first, never
@@ -95,10 +97,7 @@ oldest first).
 			if err := checkFormat(o.format); err != nil {
 				return err
 			}
-			revs, paths := args, []string(nil)
-			if n := cmd.ArgsLenAtDash(); n >= 0 {
-				revs, paths = args[:n], args[n:]
-			}
+			dash := cmd.ArgsLenAtDash()
 			if o.merges && o.noMerges {
 				return usagef("log: --merges and --no-merges exclude each other")
 			}
@@ -120,6 +119,12 @@ oldest first).
 			r, err := g.openRepo()
 			if err != nil {
 				return err
+			}
+			var revs, paths []string
+			if dash >= 0 {
+				revs, paths = args[:dash], args[dash:]
+			} else if revs, paths, err = splitPathArgs(g, r, currentTarget(g, r), args); err != nil {
+				return fmt.Errorf("log: %w", err)
 			}
 			if paths, err = imagePaths(g, r, paths); err != nil {
 				return fmt.Errorf("log: %w", err)

@@ -52,6 +52,7 @@ func newShowCommand(g *globals) *cobra.Command {
 as in diff: relative to where you stand in a work tree, / is the image
 root), also what the commit changed under them, as diff --name-status
 against its parent; a PATH in neither is an error, named after the rest.
+"--" may be left out as in diff: "strata show /etc" is HEAD under /etc.
 For a merge, as git show: only the paths that differ from every parent,
 with one status letter per parent (MA: modified against the first parent,
 added against the second).
@@ -70,17 +71,18 @@ but ":/TEXT" is git's search of commit messages, not a path.
   strata show main:/etc/os-release   # the file as main has it`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
-				args = args[:n]
+				return rangeArgs(0, 1)(cmd, args[:n])
 			}
-			return rangeArgs(0, 1)(cmd, args)
+			return nil // RunE tells revisions from paths, as git does
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
 				return err
 			}
 			var paths []string
-			if n := cmd.ArgsLenAtDash(); n >= 0 {
-				args, paths = args[:n], args[n:]
+			dash := cmd.ArgsLenAtDash()
+			if dash >= 0 {
+				args, paths = args[:dash], args[dash:]
 			}
 			if btoi(nameStatus)+btoi(nameOnly)+btoi(stat) > 1 {
 				return usagef("show: --name-status, --name-only and --stat do not go together")
@@ -88,16 +90,26 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if stat && format == "json" {
 				return usagef("show: --stat prints text, not JSON (--name-status with --format json lists the changes)")
 			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			// Without "--", git's rule tells revisions from paths; REV:PATH
+			// is a revision's file.
+			if dash < 0 && len(args) > 0 && !isRevPath(args[0]) {
+				if args, paths, err = splitPathArgs(g, r, currentTarget(g, r), args); err != nil {
+					return fmt.Errorf("show: %w", err)
+				}
+			}
+			if err := rangeArgs(0, 1)(cmd, args); err != nil {
+				return err
+			}
 			if (nameStatus || nameOnly) && len(paths) == 0 {
 				paths = []string{"/"}
 			}
 			rev := "HEAD"
 			if len(args) == 1 {
 				rev = args[0]
-			}
-			r, err := g.openRepo()
-			if err != nil {
-				return err
 			}
 			if frev, p, ok := splitRevPath(rev); ok {
 				if format == "json" || nameStatus || nameOnly || stat || len(paths) > 0 {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
 
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
@@ -219,4 +221,103 @@ func combineChanges(perParent [][]tree.Change) []changeJSON {
 		out = kept
 	}
 	return out
+}
+
+// splitPathArgs applies git's rule to revision and path arguments given
+// without "--": each is a revision while it resolves as one; the first
+// that does not but names a file of the work tree at target (resolved as
+// imagePaths does) starts the paths, and each argument after it must name
+// one too. An argument starting with "/", "./" or "../", or ".", names no
+// revision (no ref name has an empty component or one starting with '.')
+// and starts the paths even when the work tree lacks it. A revision that
+// is also a file stays a revision ("--" before it makes it a path). Any
+// other argument is an error that says to use "--".
+func splitPathArgs(g *globals, r *repo.Repo, target string, args []string) (revs, paths []string, err error) {
+	for i, a := range args {
+		if !notRevision(a) {
+			rerr := resolvesAsRevision(r, a)
+			if rerr == nil {
+				continue
+			}
+			if !inWorktree(g, r, target, a) {
+				return nil, nil, notPathEither(a, rerr)
+			}
+		}
+		for _, p := range args[i+1:] {
+			if !notRevision(p) && !inWorktree(g, r, target, p) {
+				return nil, nil, fmt.Errorf("%s: not a path in the work tree (revisions come before paths); use '--' to separate paths from revisions", p)
+			}
+		}
+		return args[:i], args[i:], nil
+	}
+	return args, nil, nil
+}
+
+// notRevision says whether arg cannot be a revision: "/etc", "./x",
+// "../x", ".".
+func notRevision(a string) bool {
+	return a == "." || strings.HasPrefix(a, "/") || strings.HasPrefix(a, "./") || strings.HasPrefix(a, "../")
+}
+
+// resolvesAsRevision resolves a revision argument of log or diff: REV,
+// ^REV, A..B or A...B.
+func resolvesAsRevision(r *repo.Repo, a string) error {
+	sides := []string{strings.TrimPrefix(a, "^")}
+	if x, y, _, ok := refs.SplitRange(a); ok {
+		sides = []string{x, y}
+	}
+	for _, s := range sides {
+		if _, err := r.Refs.Resolve(s, r.Objects); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inWorktree reports whether a, a path argument, names a file of the
+// work tree mounted at target.
+func inWorktree(g *globals, r *repo.Repo, target, a string) bool {
+	if target == "" {
+		return false
+	}
+	ps, err := imagePaths(g, r, []string{a})
+	if err != nil {
+		return false
+	}
+	_, err = os.Lstat(filepath.Join(target, ps[0]))
+	return err == nil
+}
+
+// notPathEither is the error for an argument that is neither a revision
+// nor a file of the work tree: the revision's error, and git's advice.
+func notPathEither(a string, rerr error) error {
+	const hint = "use '--' to separate paths from revisions"
+	if !errors.Is(rerr, refs.ErrUnknownRevision) || strings.ContainsAny(a, "~^@:{}") || strings.Contains(a, "..") {
+		return rerr // revision syntax: it was meant as one
+	}
+	if strings.HasSuffix(rerr.Error(), refs.ErrUnknownRevision.Error()) {
+		return fmt.Errorf("%w or path not in the work tree; %s", rerr, hint)
+	}
+	return fmt.Errorf("%w; not a path in the work tree either: %s", rerr, hint)
+}
+
+// currentTarget is where the work tree the command runs in is mounted:
+// the one holding the current directory (or -C), else the main one.
+func currentTarget(g *globals, r *repo.Repo) string {
+	start := g.chdir
+	if start == "" {
+		start = "."
+	}
+	cwd, err := filepath.Abs(start)
+	if err != nil {
+		return ""
+	}
+	cwd = realPath(cwd)
+	targets := worktreeTargets(r)
+	for _, t := range targets {
+		if rel, err := filepath.Rel(t, cwd); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return t
+		}
+	}
+	return targets[0]
 }

@@ -36,6 +36,12 @@ func splitRevPath(arg string) (rev, p string, ok bool) {
 	return rev, path.Clean("/" + p), true
 }
 
+// isRevPath says whether arg is REV:PATH.
+func isRevPath(arg string) bool {
+	_, _, ok := splitRevPath(arg)
+	return ok
+}
+
 // showPath is "show REV:PATH", as git's: a file's content, a symlink's
 // target, a directory's names (each directory's with a trailing /).
 func showPath(w io.Writer, r *repo.Repo, arg, rev, p string) error {
