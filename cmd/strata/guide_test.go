@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,9 @@ import (
 // guideSkip marks a guide line that cannot run here: it ends with a
 // comment holding "(needs ...)", e.g. "(needs a registry)" or "(needs
 // network)". Every other "$ " line of docs/guide.md's console blocks is
-// run, in order, as a user would type it.
+// run, in order, as a user would type it, and the output the guide shows
+// after it must be in what it printed, in that order (missingOutput),
+// unless a line of the same block could not run.
 const guideSkip = "(needs "
 
 // TestGuide runs every command line of docs/guide.md that can run
@@ -46,6 +49,7 @@ func TestGuide(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(work, "rootfs", "etc", "issue"), []byte("busybox\n"), 0o644)
+	os.WriteFile(filepath.Join(work, "rootfs", "etc", "motd"), []byte("welcome\n"), 0o644)
 	os.WriteFile(filepath.Join(work, "rootfs", "build.sh"), []byte("#!/bin/sh\necho built > /built\n"), 0o755)
 	os.WriteFile(filepath.Join(work, "rootfs", "job"), []byte("#!/bin/sh\ntrue\n"), 0o755)
 	env := append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "HOME="+work, "SOURCE_DATE_EPOCH=1700000000")
@@ -70,14 +74,18 @@ tar -C rootfs -cf - . | zstd -q > base.tar.zst`
 	}
 	dir := work
 	ran := 0
+	skipped := map[int]bool{} // blocks with a line that cannot run here
 	for _, l := range lines {
 		if strings.Contains(l.comment, guideSkip) {
+			skipped[l.block] = true
 			continue
 		}
 		out, err := sh(dir, l.cmd)
 		ran++
 		if err != nil {
 			t.Errorf("docs/guide.md:%d: $ %s\n%v\n%s", l.n, l.cmd, err, out)
+		} else if miss := missingOutput(l.out, out); miss != "" && !skipped[l.block] {
+			t.Errorf("docs/guide.md:%d: $ %s: the guide shows %q, which is not in the output, in that order:\n%s", l.n, l.cmd, miss, out)
 		}
 		if b, err := os.ReadFile(filepath.Join(work, ".cwd")); err == nil {
 			dir = strings.TrimSpace(string(b))
@@ -92,6 +100,35 @@ tar -C rootfs -cf - . | zstd -q > base.tar.zst`
 type guideLine struct {
 	n            int
 	cmd, comment string
+	out          []string // the output the guide shows after the line
+	block        int      // which console block holds it
+}
+
+// unstable matches a shown output line that differs from run to run or
+// from machine to machine: a commit id, a home directory, an author, a
+// date, fsck's counts.
+var unstable = regexp.MustCompile(`[0-9a-f]{12}|/home/me|^Author: |^Date: |^checked [0-9]+ blobs`)
+
+// missingOutput returns the first line of shown (the guide's example
+// output of a command) that is not a line of out, in shown's order; ""
+// if all are. Lines that cannot match across runs are not compared.
+func missingOutput(shown []string, out string) string {
+	got := strings.Split(out, "\n")
+	i := 0
+	for _, want := range shown {
+		want = strings.TrimRight(want, " ")
+		if want == "" || unstable.MatchString(want) {
+			continue
+		}
+		for i < len(got) && strings.TrimRight(got[i], " ") != want {
+			i++
+		}
+		if i == len(got) {
+			return want
+		}
+		i++
+	}
+	return ""
 }
 
 // guideLines reads the "$ " lines of the console blocks, splitting off a
@@ -103,13 +140,14 @@ func guideLines(t *testing.T, path string) []guideLine {
 	}
 	defer f.Close()
 	var out []guideLine
-	in := false
+	in, block := false, 0
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		s := sc.Text()
 		switch {
 		case strings.HasPrefix(s, "```console"):
 			in = true
+			block++
 		case strings.HasPrefix(s, "```"):
 			in = false
 		case in && strings.HasPrefix(s, "$ "):
@@ -117,7 +155,9 @@ func guideLines(t *testing.T, path string) []guideLine {
 			if i := strings.Index(cmd, "  #"); i >= 0 {
 				cmd, comment = strings.TrimSpace(cmd[:i]), cmd[i:]
 			}
-			out = append(out, guideLine{n: n, cmd: cmd, comment: comment})
+			out = append(out, guideLine{n: n, cmd: cmd, comment: comment, block: block})
+		case in && len(out) > 0:
+			out[len(out)-1].out = append(out[len(out)-1].out, s)
 		}
 	}
 	return out
