@@ -53,7 +53,7 @@ what they mounted; a live build holds a lock on each),
 and the uppers kept for work-tree mounts that --force detached while
 processes used them, once no process does ('worktree list' shows them).
 
-  strata branch -d big && strata gc --prune=now --expire=now   # free it all now`,
+  strata branch -D big && strata gc --prune=now --expire=now   # free it all now`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			grace, err := parsePrune(prune)
