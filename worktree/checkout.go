@@ -25,8 +25,11 @@ type CheckoutOptions struct {
 	// ResetBranch lets NewBranch exist already: it is moved to Rev
 	// (checkout -B, switch --force-create).
 	ResetBranch bool
-	Detach      bool // detach HEAD even when Rev is a branch
-	Force       bool // discard uncommitted changes; mount over a non-empty target
+	// BranchFlag is the flag that named NewBranch, for messages: "-b"
+	// if empty (switch's are -c and --force-create).
+	BranchFlag string
+	Detach     bool // detach HEAD even when Rev is a branch
+	Force      bool // discard uncommitted changes; mount over a non-empty target
 	// IgnoreOtherWorktrees checks out a branch another work tree has,
 	// keeping this one's changes (git's --ignore-other-worktrees); Force
 	// does it too.
@@ -36,6 +39,13 @@ type CheckoutOptions struct {
 	// checkout that moves HEAD ends a stopped merge, cherry-pick or
 	// revert, as git checkout does (endStoppedOp).
 	RefuseStopped bool
+}
+
+func (o CheckoutOptions) branchFlag() string {
+	if o.BranchFlag == "" {
+		return "-b"
+	}
+	return o.BranchFlag
 }
 
 // DirtyError lists the changes a switch would discard. It wraps ErrDirty.
@@ -150,7 +160,7 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 			}
 		}
 		if err := w.Repo.Refs.Update(branch, id, old, msg); err != nil {
-			return fmt.Errorf("checkout: -b %s: %w", o.NewBranch, err)
+			return fmt.Errorf("checkout: %s %s: %w", o.branchFlag(), o.NewBranch, err)
 		}
 		created, createdAt, wasAt = branch, id, old
 		return nil
@@ -250,7 +260,7 @@ func (w *Worktree) target2(o CheckoutOptions) (*objects.Commit, string, error) {
 			return nil, "", err
 		}
 		if rs.Exists(name) && !o.ResetBranch {
-			return nil, "", fmt.Errorf("-b %s: %w", o.NewBranch, refs.ErrExists)
+			return nil, "", fmt.Errorf("%s %s: %w", o.branchFlag(), o.NewBranch, refs.ErrExists)
 		}
 		// Created by Checkout once nothing can refuse the switch, so that
 		// a refused checkout -b creates nothing.

@@ -131,7 +131,16 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 			how = branchReset
 		}
 	}
-	c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, ResetBranch: reset, Detach: o.detach, Force: o.force, RefuseStopped: o.branchOnly, IgnoreOtherWorktrees: o.ignoreOther})
+	flag := "-b" // the flag that named newBranch, for messages
+	switch {
+	case o.branchOnly && reset:
+		flag = "--force-create"
+	case o.branchOnly:
+		flag = "-c"
+	case reset:
+		flag = "-B"
+	}
+	c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, ResetBranch: reset, BranchFlag: flag, Detach: o.detach, Force: o.force, RefuseStopped: o.branchOnly, IgnoreOtherWorktrees: o.ignoreOther})
 	var dirty *worktree.DirtyError
 	if o.branchOnly && errors.As(err, &dirty) {
 		dirty.Flag = "--discard-changes" // switch's name for --force
