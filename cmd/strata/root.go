@@ -353,7 +353,34 @@ when stopped by SIGINT or SIGTERM.`,
 		root.AddCommand(commands[name](g))
 	}
 	addCompletions(g, root)
+	strictHelpAndCompletion(root)
 	return root
+}
+
+// strictHelpAndCompletion makes cobra's help and completion commands
+// refuse what they do not know as a usage error (exit 2), on one line:
+// "help nosuch" printed "Unknown help topic" and the whole usage, and
+// "completion nosuch" the completion help, both with exit 0.
+func strictHelpAndCompletion(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "help":
+			show := c.Run
+			c.Run = nil
+			c.RunE = func(c *cobra.Command, args []string) error {
+				if _, _, err := c.Root().Find(args); err != nil {
+					return usagef("help: %s", oneLineUnknown(err.Error()))
+				}
+				show(c, args)
+				return nil
+			}
+		case "completion":
+			c.Args = noSubcommand
+			c.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
+		}
+	}
 }
 
 // handOver, set in the front build (front.go), runs args in the full
