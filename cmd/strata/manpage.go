@@ -38,7 +38,8 @@ func manPage(cmd *cobra.Command, source string) string {
 	name := strings.ReplaceAll(cmd.CommandPath(), " ", "-")
 	var b strings.Builder
 	date := time.Now().Format("Jan 2006")
-	fmt.Fprintf(&b, ".nh\n.TH \"STRATA\" \"1\" %q %q \"strata manual\"\n", date, source)
+	// Each page's own title, as git-switch(1)'s is GIT-SWITCH.
+	fmt.Fprintf(&b, ".nh\n.TH %q \"1\" %q %q \"strata manual\"\n", strings.ToUpper(name), date, source)
 	fmt.Fprintf(&b, ".SH NAME\n%s \\- %s\n", roffText(name), roffText(cmd.Short))
 	fmt.Fprintf(&b, ".SH SYNOPSIS\n\\fB%s\\fP\n", roffText(cmd.UseLine()))
 	long := cmd.Long

@@ -29,7 +29,8 @@ func TestManPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := string(b)
-		for _, want := range []string{".nh\n.TH \"STRATA\" \"1\"", "\"strata test\"", ".SH NAME\n", ".SH SYNOPSIS\n", ".SH DESCRIPTION\n"} {
+		title := strings.ToUpper(strings.TrimSuffix(filepath.Base(p), ".1"))
+		for _, want := range []string{".nh\n.TH \"" + title + "\" \"1\"", "\"strata test\"", ".SH NAME\n", ".SH SYNOPSIS\n", ".SH DESCRIPTION\n"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s: no %q", filepath.Base(p), want)
 			}
@@ -44,7 +45,7 @@ func TestManPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"strata-run \\- Run a command", "\\fB\\-\\-network\\fP=", "\\fB\\-C\\fP, \\fB\\-\\-chdir\\fP", "\\fBstrata(1)\\fP"} {
+	for _, want := range []string{".TH \"STRATA-RUN\" \"1\"", "strata-run \\- Run a command", "\\fB\\-\\-network\\fP=", "\\fB\\-C\\fP, \\fB\\-\\-chdir\\fP", "\\fBstrata(1)\\fP"} {
 		if !strings.Contains(string(run), want) {
 			t.Errorf("strata-run.1: no %q", want)
 		}
