@@ -34,6 +34,7 @@ func init() { register("run", newRunCommand) }
 // runOptions are docker run's flags that strata takes.
 type runOptions struct {
 	rev, message, branch       string
+	messageSet                 bool   // --message given, even as ""
 	path                       string // a second work tree (else found from the cwd)
 	commit                     bool
 	interactive, tty           bool
@@ -79,6 +80,7 @@ signal N; 125 when strata failed (including bad flags), 126 when the
 command cannot be executed, 127 when it was not found.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.messageSet = cmd.Flags().Changed("message")
 			err := runRun(cmd.Context(), g, o, args)
 			var ec exitCodeError
 			if err != nil && !errors.As(err, &ec) {
@@ -100,7 +102,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringVar(&o.rev, "rev", "", "run on a throwaway overlay of `REV` instead of the checkout")
 	f.StringVar(&o.path, "path", "", "run in the work tree at `DIR` (default: the one the current directory is in)")
 	f.BoolVar(&o.commit, "commit", false, "with --rev: commit the changes if the command exits 0")
-	f.StringVar(&o.message, "message", "", "with --commit: the commit message")
+	f.StringVar(&o.message, "message", "", "with --commit: the commit message (default \"run: COMMAND\")")
 	f.StringVarP(&o.branch, "branch", "b", "", "with --commit: put the commit on new branch `NAME`")
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin attached")
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal (stdin goes to it with -i, which then needs a terminal)")
@@ -143,8 +145,12 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	if o.commit && o.rev == "" {
 		return fmt.Errorf("run --commit: needs --rev (in the checkout, use 'strata commit' after run)")
 	}
-	if o.message != "" && !o.commit {
+	if o.messageSet && !o.commit {
 		return usagef("run: --message goes with --commit")
+	}
+	if o.messageSet && o.message == "" {
+		// As commit -m "": an empty message is refused, not replaced.
+		return usagef("run: --message is empty: give a message, or leave --message out for \"run: COMMAND\"")
 	}
 	if o.branch != "" && !o.commit {
 		return usagef("run: -b goes with --commit")
