@@ -59,14 +59,14 @@ func Login(ctx context.Context, registry, user, password string, o Options) (Log
 	basic := &authn.Basic{Username: user, Password: password}
 	t, err := transport.NewWithContext(ctx, reg, basic, rt, nil)
 	if err != nil {
-		return res, scrub(err, password)
+		return res, scrub(unreachable(err), password)
 	}
 	// https: the transport switches the registry's own requests to the
 	// scheme its ping found, which is http only where the policy allows.
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+reg.RegistryStr()+"/v2/", nil)
 	resp, err := (&http.Client{Transport: t}).Do(req)
 	if err != nil {
-		return res, scrub(err, password)
+		return res, scrub(unreachable(err), password)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -131,6 +131,16 @@ func Logout(registry string) error {
 		return fmt.Errorf("erase credentials: %w", err)
 	}
 	return cf.Save()
+}
+
+// unreachable words a failure to reach the registry login names without
+// naming the registry again (networkError).
+func unreachable(err error) error {
+	err = wrapNetworkErr(err)
+	if ne, ok := err.(*networkError); ok {
+		ne.host = ""
+	}
+	return err
 }
 
 // scrub keeps a password out of an error message.

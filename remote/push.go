@@ -31,6 +31,7 @@ type PushResult struct {
 	Ref      string        // local ref pushed, full name
 	Tag      string        // remote tag
 	Old, New digest.Digest // remote tag before and after ("" = absent)
+	Reached  bool          // the remote answered (its tag was read)
 	UpToDate bool          // nothing to do
 	Forced   bool          // not a fast-forward, pushed with Force
 	Commits  int           // manifests sent
@@ -80,6 +81,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 	default:
 		res.Old = cur.Digest
 	}
+	res.Reached = true
 	if res.Old == tip {
 		res.UpToDate = true
 		return res, s.track(r, res.Tag, tip, "push: up to date")

@@ -241,11 +241,11 @@ func (t *registryTarget) tags(ctx context.Context) ([]string, error) {
 
 // wrapRegistryErr makes "not found" answers match ErrNotFound, says what
 // to do about a refusal, and words any other registry error as one short
-// line (registryError).
+// line (registryError), and a registry out of reach too (networkError).
 func wrapRegistryErr(err error) error {
 	var terr *transport.Error
 	if !errors.As(err, &terr) {
-		return err
+		return wrapNetworkErr(err)
 	}
 	switch terr.StatusCode {
 	case http.StatusNotFound:

@@ -73,13 +73,17 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fmt.Errorf("push %s: %w", remoteArg, err)
 			}
-			if !o.quiet {
-				fmt.Fprintf(g.stdout, "To %s\n", s.Endpoint())
-			}
+			// "To" once the remote answered, as git prints it after
+			// connecting: not before a registry that cannot be reached.
+			toShown := o.quiet
 			var failed error
 			for _, name := range names {
 				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force, Compression: o.compression})
 				p.finish()
+				if res.Reached && !toShown {
+					fmt.Fprintf(g.stdout, "To %s\n", s.Endpoint())
+					toShown = true
+				}
 				short := refs.ShortName(name)
 				if err != nil {
 					if errors.Is(err, remote.ErrNonFastForward) {

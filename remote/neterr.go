@@ -1,0 +1,60 @@
+package remote
+
+import (
+	"errors"
+	"net"
+	"net/url"
+	"syscall"
+)
+
+// networkError is a registry that could not be reached, in one line: its
+// host and why ("127.0.0.1:5199: connection refused (is the registry
+// running?)"), not net/http's `Get "https://127.0.0.1:5199/v2/": dial tcp
+// 127.0.0.1:5199: connect: connection refused`, twice for a registry tried
+// over https and then http. The error it wraps stays reachable.
+type networkError struct {
+	host, why string // host "": a message that names it already
+	err       error
+}
+
+func (e *networkError) Error() string {
+	if e.host == "" {
+		return e.why
+	}
+	return e.host + ": " + e.why
+}
+func (e *networkError) Unwrap() error { return e.err }
+
+// wrapNetworkErr words a failure to reach a registry as a networkError;
+// any other error is returned as it is.
+func wrapNetworkErr(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	host := ue.URL
+	if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {
+		host = u.Host
+	}
+	var dns *net.DNSError
+	why := ""
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		why = "connection refused (is the registry running?)"
+	case errors.As(err, &dns) && dns.IsNotFound:
+		why = "no such host"
+	case errors.As(err, &dns):
+		why = "cannot look up the host: " + dns.Err
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		why = "no route to host"
+	case errors.Is(err, syscall.ENETUNREACH):
+		why = "network is unreachable"
+	case errors.Is(err, syscall.ECONNRESET):
+		why = "connection reset by the registry"
+	case ue.Timeout():
+		why = "timed out (the registry does not answer)"
+	default:
+		return err
+	}
+	return &networkError{host: host, why: why, err: err}
+}
