@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"net/url"
@@ -313,7 +314,15 @@ when stopped by SIGINT or SIGTERM.`,
 				fmt.Fprintf(g.stderr, "strata: %s: waiting for the work tree, which %s holds (Ctrl-C stops waiting)\n", strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "), holder)
 			}
 			if g.chdir != "" {
-				if fi, err := os.Stat(g.chdir); err != nil || !fi.IsDir() {
+				var pe *fs.PathError
+				switch fi, err := os.Stat(g.chdir); {
+				case errors.Is(err, fs.ErrNotExist):
+					return usagef("-C %s: no such directory", g.chdir)
+				case errors.As(err, &pe):
+					return usagef("-C %s: %w", g.chdir, pe.Err)
+				case err != nil:
+					return usagef("-C %s: %w", g.chdir, err)
+				case !fi.IsDir():
 					return usagef("-C %s: not a directory", g.chdir)
 				}
 				// As git -C: every relative path (import's source,
