@@ -11,9 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/remote"
@@ -24,14 +22,16 @@ func init() { register("export", newExportCommand) }
 func newExportCommand(g *globals) *cobra.Command {
 	var out, format, tag string
 	cmd := &cobra.Command{
-		Use:   "export REV -o FILE [--format docker|oci] [--tag NAME:TAG]",
+		Use:   "export REV -o FILE [--format docker|oci] [--tag NAME[:TAG]]",
 		Short: "Write a commit as an image archive",
 		Long: `Write REV as an image archive, for tools that do not speak registries:
   --format docker (default)  what 'docker save' writes: 'docker load',
                              'podman load' and 'skopeo ... docker-archive:' read it
   --format oci               an OCI image layout as a tar
-The image is tagged NAME:TAG (default: <project>:<REV>). -o - writes to
-standard output. The file appears only when complete.
+The image is named NAME:TAG as docker names images (myapp:v1, foo/bar:baz,
+localhost:5000/env:v1; NAME alone is NAME:latest); without --tag,
+<project>:<REV>. -o - writes to standard output. The file appears only
+when complete.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(1),
@@ -51,14 +51,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return fmt.Errorf("export %s: %w", args[0], err)
 			}
 			if tag == "" {
-				tag = imageName(filepath.Base(r.Dir)) + ":" + args[0]
+				tag = image.NameComponent(filepath.Base(r.Dir)) + ":" + args[0]
 				if remote.CheckTag(args[0]) != nil {
-					tag = imageName(filepath.Base(r.Dir)) + ":" + shortID(c.ID)
+					tag = image.NameComponent(filepath.Base(r.Dir)) + ":" + shortID(c.ID)
 				}
-			} else if _, err := name.NewTag(tag, name.StrictValidation); err != nil {
+			} else if tag, err = image.ParseName(tag); err != nil {
 				// docker load and podman refuse an archive named so (and a
 				// newline would end the summary line): refuse it first.
-				return usagef("export: --tag %q: want NAME:TAG as docker names images (lower case; a tag of letters, digits, '_', '.', '-')", tag)
+				return usagef("export: --tag %w", err)
 			}
 			if out == "-" || isStdout(out, g.stdout) { // -o /dev/stdout: no summary in the archive
 				warnLayerLimit(g.stderr, c.ID, len(c.Layers()))
@@ -77,7 +77,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to `FILE`")
 	cmd.Flags().StringVar(&format, "format", image.FormatDocker, "archive format: docker or oci")
-	cmd.Flags().StringVar(&tag, "tag", "", "image name `NAME:TAG` in the archive")
+	cmd.Flags().StringVar(&tag, "tag", "", "image name `NAME[:TAG]` in the archive")
 	return cmd
 }
 
@@ -179,20 +179,4 @@ func isStdout(path string, stdout io.Writer) bool {
 	}
 	b, err := f.Stat()
 	return err == nil && os.SameFile(a, b)
-}
-
-// imageName makes a directory's name an image name docker accepts: lower
-// case, other characters than letters, digits, '.', '_' and '-' as '-'.
-func imageName(dir string) string {
-	b := []byte(strings.ToLower(dir))
-	for i, c := range b {
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			b[i] = '-'
-		}
-	}
-	n := strings.Trim(string(b), "._-")
-	if n == "" {
-		return "strata"
-	}
-	return n
 }

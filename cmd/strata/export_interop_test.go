@@ -1,0 +1,55 @@
+//go:build !strata_front
+
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/strata-sh/strata/internal/testrootfs"
+)
+
+// podmanCmd is podman with its own store under t's temporary directory.
+func podmanCmd(t *testing.T) []string {
+	t.Helper()
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Fatalf("podman is not installed (make deps-test): %v", err)
+	}
+	store := t.TempDir()
+	return []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"),
+		"--storage-driver", "vfs", "--events-backend", "file", "--cgroup-manager", "cgroupfs"}
+}
+
+// TestExportNamesPodmanLoads: podman load takes the archives export
+// writes, named as docker save names images (no registry) or by default
+// after a project directory whose name docker's grammar refuses.
+func TestExportNamesPodmanLoads(t *testing.T) {
+	podman := podmanCmd(t)
+	repoDir := filepath.Join(t.TempDir(), "a..b")
+	if err := os.Mkdir(repoDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unmountUnder(repoDir) })
+	strataOK(t, repoDir, "init")
+	strataOK(t, repoDir, "import", testrootfs.Busybox(t), "-m", "base")
+	work := t.TempDir()
+	for _, c := range []struct{ tag, want string }{
+		{"", "localhost/a-b:main"},
+		{"myapp:v1", "localhost/myapp:v1"},
+		{"foo/bar:baz", "localhost/foo/bar:baz"},
+	} {
+		out := filepath.Join(work, "x.tar")
+		args := []string{"export", "main", "-o", out}
+		if c.tag != "" {
+			args = append(args, "--tag", c.tag)
+		}
+		strataOK(t, repoDir, args...)
+		got := runTool(t, "podman", append(podman, "load", "-q", "-i", out)...)
+		if !strings.Contains(got, "Loaded image: "+c.want+"\n") {
+			t.Errorf("export --tag %q, podman load: %s\nwant %s", c.tag, got, c.want)
+		}
+	}
+}
