@@ -22,8 +22,9 @@ const (
 )
 
 // Export writes commit c as an image archive to w. name ("env:main") is
-// the image's tag in a docker archive and its ref name (the part after
-// ':') in an OCI layout. A docker archive holds the layers uncompressed,
+// the image's tag in a docker archive and its ref name, whole, in an OCI
+// layout, as skopeo writes oci-archive:FILE:NAME (podman load names the
+// image after it). A docker archive holds the layers uncompressed,
 // as docker writes them, each checked against its diff id; an OCI layout
 // holds them as stored. Every blob is verified as it is read.
 func Export(ctx context.Context, st *objects.Store, c *objects.Commit, format, name string, w io.Writer) error {
@@ -89,13 +90,9 @@ func exportOCI(st *objects.Store, c *objects.Commit, name string, tw *tar.Writer
 	if err != nil {
 		return err
 	}
-	ref := name
-	if i := lastColon(name); i >= 0 {
-		ref = name[i+1:]
-	}
 	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex,
 		Manifests: []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageManifest, Digest: c.ID, Size: int64(len(raw)),
-			Annotations: map[string]string{ocispec.AnnotationRefName: ref}}}}
+			Annotations: map[string]string{ocispec.AnnotationRefName: name}}}}
 	ib, _ := json.Marshal(idx)
 	lb, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
 	if err := addBytes(tw, ocispec.ImageLayoutFile, lb); err != nil {

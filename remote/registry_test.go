@@ -182,7 +182,7 @@ func TestExportReadBySkopeo(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "oci")
 			os.MkdirAll(dir, 0o755)
 			run(t, "tar", "-C", dir, "-xf", p)
-			src = "oci:" + dir + ":main"
+			src = "oci:" + dir // its one image
 		}
 		out, err := exec.Command("skopeo", "inspect", src).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), c.Config.RootFS.DiffIDs[2].String()) && format == image.FormatDocker {

@@ -18,7 +18,11 @@ func podmanCmd(t *testing.T) []string {
 	if _, err := exec.LookPath("podman"); err != nil {
 		t.Fatalf("podman is not installed (make deps-test): %v", err)
 	}
-	store := t.TempDir()
+	store, err := os.MkdirTemp("", "pm") // podman wants a runroot under 50 characters
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(store) })
 	return []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"),
 		"--storage-driver", "vfs", "--events-backend", "file", "--cgroup-manager", "cgroupfs"}
 }
@@ -51,5 +55,37 @@ func TestExportNamesPodmanLoads(t *testing.T) {
 		if !strings.Contains(got, "Loaded image: "+c.want+"\n") {
 			t.Errorf("export --tag %q, podman load: %s\nwant %s", c.tag, got, c.want)
 		}
+	}
+}
+
+// TestExportOCINamePodmanSkopeo: an OCI archive keeps the image's whole
+// name, as skopeo writes oci-archive:FILE:NAME: podman load names the
+// image so and skopeo finds it by that name.
+func TestExportOCINamePodmanSkopeo(t *testing.T) {
+	podman := podmanCmd(t)
+	repoDir := filepath.Join(t.TempDir(), "r1")
+	if err := os.Mkdir(repoDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unmountUnder(repoDir) })
+	strataOK(t, repoDir, "init")
+	strataOK(t, repoDir, "import", testrootfs.Busybox(t), "-m", "base")
+	work := t.TempDir()
+	for _, c := range []struct{ tag, want string }{
+		{"", "localhost/r1:main"},
+		{"localhost/foo:bar", "localhost/foo:bar"},
+	} {
+		out := filepath.Join(work, "x.tar")
+		args := []string{"export", "main", "--format", "oci", "-o", out}
+		name := "r1:main"
+		if c.tag != "" {
+			args, name = append(args, "--tag", c.tag), c.tag
+		}
+		strataOK(t, repoDir, args...)
+		got := runTool(t, "podman", append(podman, "load", "-q", "-i", out)...)
+		if !strings.Contains(got, "Loaded image: "+c.want+"\n") {
+			t.Errorf("export --format oci --tag %q, podman load: %s\nwant %s", c.tag, got, c.want)
+		}
+		runTool(t, "skopeo", "inspect", "oci-archive:"+out+":"+name)
 	}
 }
