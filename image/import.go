@@ -23,7 +23,12 @@ type ImportOptions struct {
 
 // IsImageSource reports whether src names an image import understands.
 func IsImageSource(src string) bool {
-	return strings.HasPrefix(src, "oci:") || strings.HasPrefix(src, "docker-archive:")
+	for _, p := range []string{"oci:", "oci-archive:", "docker-archive:"} {
+		if strings.HasPrefix(src, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // image is an image read from a file source: its config, its layers in
@@ -37,7 +42,8 @@ type image struct {
 }
 
 // ImportImage makes a root commit of an image in an OCI layout
-// ("oci:PATH[:TAG]") or a docker archive ("docker-archive:PATH[:TAG]").
+// ("oci:PATH[:TAG]"), an OCI layout in a tar ("oci-archive:PATH[:TAG]")
+// or a docker archive ("docker-archive:PATH[:TAG]").
 // Layers are kept as they are (gzip, zstd or plain); the runtime config,
 // platform and history are kept, and the commit's own history entry is
 // added. Every blob is checked against its digest and every layer against
@@ -49,10 +55,12 @@ func ImportImage(ctx context.Context, st *objects.Store, src string, o ImportOpt
 	switch {
 	case strings.HasPrefix(src, "oci:"):
 		img, err = readOCILayout(strings.TrimPrefix(src, "oci:"))
+	case strings.HasPrefix(src, "oci-archive:"):
+		img, err = readOCIArchive(strings.TrimPrefix(src, "oci-archive:"))
 	case strings.HasPrefix(src, "docker-archive:"):
 		img, err = readDockerArchive(strings.TrimPrefix(src, "docker-archive:"))
 	default:
-		return nil, fmt.Errorf("%s: not an image source (oci:PATH[:TAG] or docker-archive:PATH[:TAG])", src)
+		return nil, fmt.Errorf("%s: not an image source (oci:PATH[:TAG], oci-archive:PATH[:TAG] or docker-archive:PATH[:TAG])", src)
 	}
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"regexp"
@@ -36,15 +37,22 @@ func (c *countReader) Read(p []byte) (int, error) {
 // included, would otherwise pay for it at start-up.
 var hexName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:^|/)([0-9a-f]{64})(?:\.json|\.tar)?$`) })
 
-// readDockerArchive opens the image TAG (the only one if none is given) of
-// what 'docker save' writes: manifest.json naming a config and layer tars.
-func readDockerArchive(src string) (*image, error) {
-	p, tag := splitPathTag(src)
-	f, err := os.Open(p)
+// tarArchive is an uncompressed tar file read in place: its regular
+// members and symlinks, by cleaned name, and where each lies.
+type tarArchive struct {
+	f     *os.File
+	files map[string]archiveFile
+}
+
+// openArchive indexes the members of the tar file p. It must be a regular
+// file: a FIFO or a device cannot be read at an offset (and opening a FIFO
+// with no writer would block).
+func openArchive(p string) (*tarArchive, error) {
+	f, err := OpenRegular(p)
 	if err != nil {
 		return nil, err
 	}
-	files := map[string]archiveFile{}
+	a := &tarArchive{f: f, files: map[string]archiveFile{}}
 	cr := &countReader{r: f}
 	tr := tar.NewReader(cr)
 	for {
@@ -59,22 +67,53 @@ func readDockerArchive(src string) (*image, error) {
 		name := path.Clean(hdr.Name)
 		switch hdr.Typeflag {
 		case tar.TypeReg:
-			files[name] = archiveFile{off: cr.n, size: hdr.Size}
+			a.files[name] = archiveFile{off: cr.n, size: hdr.Size}
 		case tar.TypeSymlink:
-			files[name] = archiveFile{link: path.Join(path.Dir(name), hdr.Linkname)}
+			a.files[name] = archiveFile{link: path.Join(path.Dir(name), hdr.Linkname)}
 		}
 	}
-	lookup := func(name string) (archiveFile, bool) {
-		name = path.Clean(name)
-		for i := 0; i < 8; i++ {
-			af, ok := files[name]
-			if !ok || af.link == "" {
-				return af, ok
-			}
-			name = af.link
+	return a, nil
+}
+
+// lookup finds a regular member by name, following symlinks in the
+// archive.
+func (a *tarArchive) lookup(name string) (archiveFile, bool) {
+	name = path.Clean(name)
+	for i := 0; i < 8; i++ {
+		af, ok := a.files[name]
+		if !ok || af.link == "" {
+			return af, ok
 		}
-		return archiveFile{}, false
+		name = af.link
 	}
+	return archiveFile{}, false
+}
+
+func (a *tarArchive) section(af archiveFile) *io.SectionReader {
+	return io.NewSectionReader(a.f, af.off, af.size)
+}
+
+// open opens a regular member; a missing one is fs.ErrNotExist.
+func (a *tarArchive) open(name string) (io.ReadCloser, error) {
+	af, ok := a.lookup(name)
+	if !ok {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return io.NopCloser(a.section(af)), nil
+}
+
+func (a *tarArchive) Close() error { return a.f.Close() }
+
+// readDockerArchive opens the image TAG (the only one if none is given) of
+// what 'docker save' writes: manifest.json naming a config and layer tars.
+func readDockerArchive(src string) (*image, error) {
+	p, tag := splitPathTag(src)
+	a, err := openArchive(p)
+	if err != nil {
+		return nil, err
+	}
+	f := a.f
+	lookup := a.lookup
 	// read reads a JSON member whole, at most limit bytes.
 	read := func(name string, limit int64) ([]byte, error) {
 		af, ok := lookup(name)
@@ -84,7 +123,7 @@ func readDockerArchive(src string) (*image, error) {
 		if af.size > limit {
 			return nil, fmt.Errorf("%s: %d bytes, more than %s: %w", name, af.size, CapText(limit), ErrBadImage)
 		}
-		return io.ReadAll(io.NewSectionReader(f, af.off, af.size))
+		return io.ReadAll(a.section(af))
 	}
 	fail := func(err error) (*image, error) {
 		f.Close()

@@ -26,20 +26,62 @@ func splitPathTag(s string) (string, string) {
 	return s, ""
 }
 
-// readOCILayout opens the image TAG of an OCI layout (the only image if no
-// tag is given), checking index, manifest and config against their digests.
+// readOCILayout opens the image TAG of an OCI layout directory (the only
+// image if no tag is given), checking index, manifest and config against
+// their digests.
 func readOCILayout(src string) (*image, error) {
 	dir, tag := splitPathTag(src)
-	if err := CheckLayoutVersion(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: not an OCI image layout (no oci-layout file)", dir)
-	} else if err != nil {
-		return nil, err
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: a file, not an OCI layout directory: an OCI layout in a tar is oci-archive:%s", dir, src)
 	}
-	var idx ocispec.Index
-	b, err := ReadRegularCapped(filepath.Join(dir, ocispec.ImageIndexFile), MaxManifestSize)
+	open := func(name string) (io.ReadCloser, error) {
+		return OpenRegular(filepath.Join(dir, filepath.FromSlash(name)))
+	}
+	return readLayout("oci:", dir, tag, open, func() error { return nil })
+}
+
+// readOCIArchive opens the image TAG of an OCI layout in a tar file, as
+// skopeo's oci-archive: and 'export --format oci' write it.
+func readOCIArchive(src string) (*image, error) {
+	p, tag := splitPathTag(src)
+	a, err := openArchive(p)
 	if err != nil {
 		return nil, err
 	}
+	img, err := readLayout("oci-archive:", p, tag, a.open, a.Close)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return img, nil
+}
+
+// readLayout reads the image TAG of the OCI layout at dir (a directory or
+// an archive, named so in errors, with the prefix that names it as an
+// import source), whose files open opens by their names in the layout
+// ("index.json", "blobs/sha256/HEX"); a missing one is fs.ErrNotExist.
+// The image's close calls closeAll.
+func readLayout(prefix, dir, tag string, open func(name string) (io.ReadCloser, error), closeAll func() error) (*image, error) {
+	readFile := func(name string, limit int64) ([]byte, error) {
+		f, err := open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return readCapped(f, limit, name)
+	}
+	if b, err := readFile(ocispec.ImageLayoutFile, maxLayoutFileSize); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: not an OCI image layout (no oci-layout file)", dir)
+	} else if err != nil {
+		return nil, err
+	} else if err := checkLayoutVersion(b); err != nil {
+		return nil, err
+	}
+	b, err := readFile(ocispec.ImageIndexFile, MaxManifestSize)
+	if err != nil {
+		return nil, err
+	}
+	var idx ocispec.Index
 	if err := json.Unmarshal(b, &idx); err != nil {
 		return nil, fmt.Errorf("index.json: %w: %v", ErrBadImage, err)
 	}
@@ -52,7 +94,7 @@ func readOCILayout(src string) (*image, error) {
 	}
 	if desc == nil {
 		if tag == "" {
-			return nil, fmt.Errorf("%s holds %d images: name one with oci:%s:TAG", dir, len(idx.Manifests), dir)
+			return nil, fmt.Errorf("%s holds %d images: name one with %s%s:TAG", dir, len(idx.Manifests), prefix, dir)
 		}
 		return nil, fmt.Errorf("%s: tag %s: %w", dir, tag, errNoImage)
 	}
@@ -65,7 +107,7 @@ func readOCILayout(src string) (*image, error) {
 		if err := CheckDescSize(d, what, limit); err != nil {
 			return nil, err
 		}
-		f, err := OpenRegular(filepath.Join(dir, "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded()))
+		f, err := open(blobName(d.Digest))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s %s: blob missing: %w", what, d.Digest, ErrBadImage)
 		}
@@ -108,7 +150,7 @@ func readOCILayout(src string) (*image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img := &image{manifestDigest: desc.Digest, layers: in.Manifest.Layers, close: func() error { return nil }}
+	img := &image{manifestDigest: desc.Digest, layers: in.Manifest.Layers, close: closeAll}
 	if err := json.Unmarshal(cfgRaw, &img.config); err != nil {
 		return nil, fmt.Errorf("config %s: %w: %v", in.Manifest.Config.Digest, ErrBadImage, err)
 	}
@@ -117,7 +159,7 @@ func readOCILayout(src string) (*image, error) {
 		if err := d.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadImage, err)
 		}
-		f, err := OpenRegular(filepath.Join(dir, "blobs", d.Algorithm().String(), d.Encoded()))
+		f, err := open(blobName(d))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("blob missing: %w", ErrBadImage)
 		}

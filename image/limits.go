@@ -151,6 +151,11 @@ func CheckLayoutVersion(dir string) error {
 	if err != nil {
 		return err
 	}
+	return checkLayoutVersion(b)
+}
+
+// checkLayoutVersion checks the content of an oci-layout file.
+func checkLayoutVersion(b []byte) error {
 	var l ocispec.ImageLayout
 	if err := json.Unmarshal(b, &l); err != nil {
 		return fmt.Errorf("oci-layout: %w: %v", ErrBadImage, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
@@ -52,7 +53,8 @@ func newImportCommand(g *globals) *cobra.Command {
   -                           the same, read from standard input
                               (docker export CONTAINER | strata import -);
                               a terminal is refused, as tar refuses it
-  oci:PATH[:TAG]              an OCI image layout (skopeo, umoci)
+  oci:PATH[:TAG]              an OCI image layout directory (skopeo, umoci)
+  oci-archive:PATH[:TAG]      the same as a tar ('export --format oci')
   docker-archive:PATH[:TAG]   what 'docker save' writes
 
 In an empty repository the commit goes on the current branch (main); once
@@ -167,7 +169,7 @@ func moveImported(r *repo.Repo, branch string, id, old digest.Digest, msg string
 
 // importSource writes the source's layers and a root commit.
 func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, meta importMeta) (*objects.Commit, error) {
-	if strings.HasPrefix(src, "oci:") || strings.HasPrefix(src, "docker-archive:") {
+	if image.IsImageSource(src) {
 		return importImageSource(ctx, g, r, src, meta)
 	}
 	if src == "-" {
@@ -204,6 +206,10 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 		}
 	} else {
 		info, err = importTarFile(ctx, r, src)
+		var ie *imageArchiveError
+		if errors.As(err, &ie) {
+			return nil, fmt.Errorf("an image archive, not a root filesystem: import it as %s%s", ie.prefix, src)
+		}
 	}
 	if err != nil {
 		return nil, err

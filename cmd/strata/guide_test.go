@@ -44,7 +44,8 @@ func TestGuide(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The files the guide imports: ../rootfs, base.tar.zst, an OCI
-	// layout ../layout:v1 and a docker archive ../img.tar.
+	// layout ../layout:v1, its tar ../oci.tar and a docker archive
+	// ../img.tar.
 	if err := testrootfs.BuildBusybox(filepath.Join(work, "rootfs")); err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +60,7 @@ strata config user.name setup && strata config user.email setup@example.com
 strata import ../rootfs -m base >/dev/null
 strata remote add l ../layout && strata tag v1 && strata push -q l v1
 strata export main -o ../img.tar >/dev/null
+strata export main --format oci -o ../oci.tar >/dev/null
 cd .. && rm -rf myenv0
 tar -C rootfs -cf - . | zstd -q > base.tar.zst`
 	sh := func(dir, line string) (string, error) {

@@ -8,7 +8,7 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-// importImageSource imports oci:PATH[:TAG] and docker-archive:PATH[:TAG]
+// importImageSource imports oci:, oci-archive: and docker-archive: sources
 // as a root commit; image.ImportImage does the work and the checks.
 func importImageSource(ctx context.Context, g *globals, r *repo.Repo, src string, meta importMeta) (*objects.Commit, error) {
 	return image.ImportImage(ctx, r.Objects, src, image.ImportOptions{

@@ -8,8 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
@@ -52,6 +55,9 @@ func importTar(ctx context.Context, r *repo.Repo, src io.Reader) (objects.Layer,
 	if fi, err := tarFile.Stat(); err == nil && fi.Size() == 0 {
 		return objects.Layer{}, errors.New("empty input, not a tar")
 	}
+	if prefix := imageArchivePrefix(tarFile); prefix != "" {
+		return objects.Layer{}, &imageArchiveError{prefix}
+	}
 	info, err := r.Objects.AddLayerFromTar(ctx, tarFile, layer.WriteOptions{Mtime: mt})
 	if !errors.Is(err, layer.ErrTarNeedsUnpack) {
 		return info, err
@@ -67,6 +73,60 @@ func importTar(ctx context.Context, r *repo.Repo, src io.Reader) (objects.Layer,
 	}
 	return r.Objects.AddLayerFromDir(ctx, tmp, layer.WriteOptions{Mtime: mt})
 }
+
+// imageArchiveError: a tar to import as a root filesystem is an image
+// archive, which the prefix imports as an image.
+type imageArchiveError struct{ prefix string }
+
+func (e *imageArchiveError) Error() string {
+	return fmt.Sprintf("an image archive, not a root filesystem: import it as %sFILE", e.prefix)
+}
+
+// imageArchivePrefix returns "docker-archive:" if the top level of the tar
+// in f is exactly what docker save writes (manifest.json beside layers,
+// configs, blobs/ and docker 25's OCI files), "oci-archive:" if it is
+// exactly an OCI layout (oci-layout, index.json, blobs/), and "" for
+// anything else: no root filesystem looks like either.
+func imageArchivePrefix(f *os.File) string {
+	top := map[string]bool{}
+	tr := tar.NewReader(io.NewSectionReader(f, 0, 1<<62))
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "" // the import says what is wrong with the tar
+		}
+		name := path.Clean("/" + hdr.Name)[1:]
+		if name == "" {
+			continue
+		}
+		first, _, _ := strings.Cut(name, "/")
+		top[first] = true
+	}
+	layers := false // docker's HEX/layer.tar and HEX.json
+	for n := range top {
+		switch {
+		case n == "manifest.json" || n == "repositories" || n == "oci-layout" || n == "index.json" || n == "blobs":
+		case hexName().MatchString(n):
+			layers = true
+		default:
+			return ""
+		}
+	}
+	switch {
+	case top["manifest.json"] && (top["blobs"] || layers):
+		return "docker-archive:"
+	case top["oci-layout"] && top["index.json"] && top["blobs"] && !layers && !top["repositories"]:
+		return "oci-archive:"
+	}
+	return ""
+}
+
+// hexName is a member docker save writes beside manifest.json: a config
+// (HEX.json) or a directory of a layer (HEX).
+var hexName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}(\.json)?$`) })
 
 // plainTar returns src if it is an uncompressed tar in a regular file, or
 // else a new unlinked file in .strata/tmp holding the tar src decompresses
