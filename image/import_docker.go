@@ -141,22 +141,20 @@ func readDockerArchive(src string) (*image, error) {
 	if err := json.Unmarshal(b, &entries); err != nil {
 		return fail(fmt.Errorf("manifest.json: %w: %v", ErrBadImage, err))
 	}
-	var pick int = -1
-	for i, e := range entries {
-		if tag == "" && len(entries) == 1 {
-			pick = i
+	pick := -1
+	if tag == "" {
+		if len(entries) != 1 {
+			return fail(fmt.Errorf("%s holds %d images: name one with docker-archive:%s:NAME:TAG", p, len(entries), p))
 		}
-		for _, rt := range e.RepoTags {
-			if tag != "" && (rt == tag || strings.HasSuffix(rt, ":"+tag)) {
-				pick = i
-			}
+		pick = 0
+	} else {
+		tags := make([][]string, len(entries))
+		for i, e := range entries {
+			tags[i] = e.RepoTags
 		}
-	}
-	if pick < 0 {
-		if tag == "" {
-			return fail(fmt.Errorf("%s holds %d images: name one with docker-archive:%s:TAG", p, len(entries), p))
+		if pick, err = pickTag(tags, tag); err != nil {
+			return fail(fmt.Errorf("%s: %w", p, err))
 		}
-		return fail(fmt.Errorf("%s: tag %s: %w", p, tag, errNoImage))
 	}
 	e := entries[pick]
 	cfgRaw, err := read(e.Config, MaxConfigSize)
@@ -196,6 +194,55 @@ func readDockerArchive(src string) (*image, error) {
 		return io.NopCloser(io.NewSectionReader(f, sections[i].off, sections[i].size)), nil
 	}
 	return img, nil
+}
+
+// pickTag finds the image that ref names among images tagged so (each
+// image's RepoTags): by its whole name, as docker names images ("foo" is
+// "foo:latest", "docker.io/library/foo" is "foo"), or else by the tag
+// alone ("v1" for "env:v1"). A ref that names two images is refused,
+// naming both.
+func pickTag(tags [][]string, ref string) (int, error) {
+	var byName, byTag []int
+	var names, tagNames []string
+	want := normalName(ref)
+	for i, ts := range tags {
+		for _, t := range ts {
+			switch {
+			case normalName(t) == want:
+				if len(byName) == 0 || byName[len(byName)-1] != i {
+					byName, names = append(byName, i), append(names, t)
+				}
+			case !strings.ContainsAny(ref, "/:") && strings.HasSuffix(t, ":"+ref):
+				if len(byTag) == 0 || byTag[len(byTag)-1] != i {
+					byTag, tagNames = append(byTag, i), append(tagNames, t)
+				}
+			}
+		}
+	}
+	if len(byName) == 0 {
+		byName, names = byTag, tagNames
+	}
+	switch len(byName) {
+	case 0:
+		return -1, fmt.Errorf("tag %s: %w", ref, errNoImage)
+	case 1:
+		return byName[0], nil
+	}
+	return -1, fmt.Errorf("%s names %d images, %s: give the whole name", ref, len(byName), strings.Join(names, ", "))
+}
+
+// normalName is an image name as docker compares them: with a tag
+// (latest if none), without docker.io's implicit "docker.io/library/".
+func normalName(s string) string {
+	if lastColon(s) < 0 {
+		s += ":latest"
+	}
+	for _, p := range []string{"docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/"} {
+		if rest, ok := strings.CutPrefix(s, p); ok {
+			return rest
+		}
+	}
+	return s
 }
 
 func ociDescriptor(d digest.Digest, size int64) ocispec.Descriptor {

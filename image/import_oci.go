@@ -14,14 +14,25 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// splitPathTag splits PATH[:TAG]: the tag follows the last ':' unless the
-// whole string is an existing path.
+// splitPathTag splits PATH[:REF] as skopeo splits oci:PATH:REF and
+// docker-archive:PATH:REF: the path ends at the first ':', so that REF
+// may hold '/' and ':' (feature/x, localhost/foo:bar). A path that holds
+// a ':' itself is found when it exists: the whole string first, then the
+// shortest existing prefix that ends before a ':'.
 func splitPathTag(s string) (string, string) {
-	if _, err := os.Stat(s); err == nil {
+	if _, err := os.Lstat(s); err == nil {
 		return s, ""
 	}
-	if i := strings.LastIndex(s, ":"); i > 0 && !strings.Contains(s[i:], "/") {
-		return s[:i], s[i+1:]
+	for i := 0; i < len(s); i++ {
+		if s[i] != ':' || i == 0 {
+			continue
+		}
+		if _, err := os.Lstat(s[:i]); err == nil {
+			return s[:i], s[i+1:]
+		}
+	}
+	if p, ref, ok := strings.Cut(s, ":"); ok && p != "" {
+		return p, ref
 	}
 	return s, ""
 }

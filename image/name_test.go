@@ -1,6 +1,12 @@
 package image
 
-import "testing"
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // TestNameComponent: export's default image name, from the project
 // directory, is one docker load and podman load accept.
@@ -40,5 +46,46 @@ func TestParseName(t *testing.T) {
 		if got, err := ParseName(in); err == nil {
 			t.Errorf("ParseName(%q) = %q, want an error", in, got)
 		}
+	}
+}
+
+// TestSplitPathTag: the path ends at the first ':', as skopeo's oci: and
+// docker-archive: transports read it, unless a longer path exists.
+func TestSplitPathTag(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "a:b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ in, path, ref string }{
+		{"x.tar", "x.tar", ""},
+		{"lay:feature/x", "lay", "feature/x"},
+		{"lay:localhost/foo:bar", "lay", "localhost/foo:bar"},
+		{"../r1/.strata:main", "../r1/.strata", "main"},
+		{dir + "/a:b", dir + "/a:b", ""},
+		{dir + "/a:b:localhost/x:1", dir + "/a:b", "localhost/x:1"},
+		{dir + ":v1", dir, "v1"},
+	} {
+		if p, ref := splitPathTag(c.in); p != c.path || ref != c.ref {
+			t.Errorf("splitPathTag(%q) = %q, %q; want %q, %q", c.in, p, ref, c.path, c.ref)
+		}
+	}
+}
+
+// TestPickTag: a docker archive's image is picked by its whole name or,
+// failing that, by its tag alone; a name that fits two images is refused.
+func TestPickTag(t *testing.T) {
+	tags := [][]string{{"localhost/a:latest"}, {"localhost/b:latest", "env:v1"}, {"foo:latest"}}
+	for ref, want := range map[string]int{
+		"localhost/a:latest": 0, "localhost/b": 1, "env:v1": 1, "v1": 1, "foo": 2, "docker.io/library/foo:latest": 2,
+	} {
+		if got, err := pickTag(tags, ref); err != nil || got != want {
+			t.Errorf("pickTag(%q) = %d, %v; want %d", ref, got, err, want)
+		}
+	}
+	if _, err := pickTag(tags, "latest"); err == nil || !strings.Contains(err.Error(), "latest names 3 images, localhost/a:latest, localhost/b:latest, foo:latest: give the whole name") {
+		t.Errorf("pickTag(latest): %v, want the ambiguity named", err)
+	}
+	if _, err := pickTag(tags, "nope"); !errors.Is(err, errNoImage) {
+		t.Errorf("pickTag(nope): %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,5 +57,32 @@ func TestImportOfPodmanExport(t *testing.T) {
 	a, b := id.FindStringSubmatch(fromDir), id.FindStringSubmatch(string(fromExport))
 	if a == nil || b == nil || a[1] != b[1] {
 		t.Fatalf("import of the directory:\n%s\nimport of podman's export:\n%s\nwant the same commit", fromDir, fromExport)
+	}
+}
+
+// TestImportSkopeoNamedRefs: images skopeo wrote under a name with '/'
+// and ':' are imported by that name, as skopeo reads them back.
+func TestImportSkopeoNamedRefs(t *testing.T) {
+	if _, err := exec.LookPath("skopeo"); err != nil {
+		t.Fatalf("skopeo is not installed (make deps-test): %v", err)
+	}
+	repoDir := t.TempDir()
+	t.Cleanup(func() { unmountUnder(repoDir) })
+	strataOK(t, repoDir, "init")
+	strataOK(t, repoDir, "import", testrootfs.Busybox(t), "-m", "base")
+	work := t.TempDir()
+	ociTar, dockerTar := filepath.Join(work, "oci.tar"), filepath.Join(work, "docker.tar")
+	strataOK(t, repoDir, "export", "main", "--format", "oci", "-o", ociTar)
+	strataOK(t, repoDir, "export", "main", "-o", dockerTar)
+	lay, archive := filepath.Join(work, "lay"), filepath.Join(work, "d.tar")
+	runTool(t, "skopeo", "copy", "-q", "oci-archive:"+ociTar, "oci:"+lay+":localhost/foo:bar")
+	runTool(t, "skopeo", "copy", "-q", "oci-archive:"+ociTar, "oci:"+lay+":other")
+	runTool(t, "skopeo", "copy", "-q", "docker-archive:"+dockerTar, "docker-archive:"+archive+":localhost/foo:bar")
+	for i, src := range []string{"oci:" + lay + ":localhost/foo:bar", "docker-archive:" + archive + ":localhost/foo:bar"} {
+		b := fmt.Sprintf("b%d", i)
+		strataOK(t, repoDir, "import", src, "-b", b)
+		if out := strataOK(t, repoDir, "diff", "main", b); out != "" {
+			t.Errorf("import %s: differs from main:\n%s", src, out)
+		}
 	}
 }
