@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,10 @@ type ImportOptions struct {
 	Author  string
 	Message string
 	Date    time.Time
+	// Warn, if set, is told what the commit leaves out of the image
+	// (docker's Healthcheck, Shell and OnBuild: a commit's config is
+	// the OCI image config, which has no such fields).
+	Warn func(msg string)
 }
 
 // IsImageSource reports whether src names an image import understands.
@@ -37,6 +42,7 @@ type image struct {
 	manifestDigest digest.Digest // "" for a docker archive, which has none
 	config         ocispec.Image
 	layers         []ocispec.Descriptor // Digest "" when the source does not say
+	dropped        []string             // docker config fields the commit cannot keep
 	open           func(i int) (io.ReadCloser, error)
 	close          func() error
 }
@@ -92,6 +98,7 @@ func ImportImage(ctx context.Context, st *objects.Store, src string, o ImportOpt
 	nc := objects.NewCommit{
 		Layers: layers, Config: &img.config.Config,
 		OS: img.config.OS, Architecture: img.config.Architecture,
+		Variant: img.config.Variant, OSVersion: img.config.OSVersion, OSFeatures: img.config.OSFeatures,
 		History: img.config.History,
 		Author:  o.Author, Date: o.Date, Message: o.Message,
 	}
@@ -102,6 +109,10 @@ func ImportImage(ctx context.Context, st *objects.Store, src string, o ImportOpt
 	if err != nil {
 		undo()
 		return nil, err
+	}
+	if len(img.dropped) > 0 && o.Warn != nil {
+		o.Warn(fmt.Sprintf("the image config's %s: not kept (a commit holds the OCI image config, which has no such fields)",
+			strings.Join(img.dropped, ", ")))
 	}
 	return c, nil
 }
@@ -140,3 +151,24 @@ func addLayerChecked(ctx context.Context, st *objects.Store, img *image, i int) 
 }
 
 var errNoImage = errors.New("no such image")
+
+// droppedFields lists the fields of docker's image config that have a
+// meaning for a container or a build and that the OCI image config
+// (what a commit holds) lacks, set in the config raw.
+func droppedFields(raw []byte) []string {
+	var img struct {
+		Config map[string]json.RawMessage `json:"config"`
+	}
+	if json.Unmarshal(raw, &img) != nil {
+		return nil
+	}
+	var out []string
+	for _, f := range []string{"Healthcheck", "Shell", "OnBuild"} {
+		switch v := string(img.Config[f]); v {
+		case "", "null", "[]", "{}":
+		default:
+			out = append(out, f)
+		}
+	}
+	return out
+}

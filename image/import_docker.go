@@ -168,6 +168,7 @@ func readDockerArchive(src string) (*image, error) {
 	if err := json.Unmarshal(cfgRaw, &img.config); err != nil {
 		return fail(fmt.Errorf("config %s: %w: %v", e.Config, ErrBadImage, err))
 	}
+	img.dropped = droppedFields(cfgRaw)
 	var sections []archiveFile
 	for _, l := range e.Layers {
 		af, ok := lookup(l)

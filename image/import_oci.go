@@ -165,6 +165,7 @@ func readLayout(prefix, dir, tag string, open func(name string) (io.ReadCloser, 
 	if err := json.Unmarshal(cfgRaw, &img.config); err != nil {
 		return nil, fmt.Errorf("config %s: %w: %v", in.Manifest.Config.Digest, ErrBadImage, err)
 	}
+	img.dropped = droppedFields(cfgRaw)
 	img.open = func(i int) (io.ReadCloser, error) {
 		d := img.layers[i].Digest
 		if err := d.Validate(); err != nil {

@@ -3,6 +3,7 @@ package image
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -204,5 +205,45 @@ func TestImportRefusesBadImages(t *testing.T) {
 				t.Fatalf("tmp/ not cleaned: %d entries", len(tmp))
 			}
 		})
+	}
+}
+
+// TestImportKeepsPlatform: the whole platform of an image (variant, OS
+// version and features, not only OS and architecture) reaches the
+// commit; docker config fields the commit cannot hold are named, not
+// lost silently.
+func TestImportKeepsPlatform(t *testing.T) {
+	r := newRepo(t)
+	f := newFakeImage(t, tarOf(t, "etc/", "", "etc/hello", "hi"))
+	f.setConfig(t, func(img *ocispec.Image) {
+		img.Architecture, img.Variant, img.OSVersion, img.OSFeatures = "arm", "v7", "10.0.1", []string{"win32k"}
+	})
+	var warned []string
+	o := importOpts
+	o.Warn = func(msg string) { warned = append(warned, msg) }
+	c, err := ImportImage(context.Background(), r.Objects, "oci:"+f.writeLayout(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.Config.Platform; p.Architecture != "arm" || p.Variant != "v7" || p.OSVersion != "10.0.1" || strings.Join(p.OSFeatures, ",") != "win32k" {
+		t.Errorf("platform not kept: %+v", p)
+	}
+	if len(warned) != 0 {
+		t.Errorf("warned of an OCI config: %q", warned)
+	}
+
+	// A docker config with a healthcheck and a shell.
+	var cfg map[string]any
+	json.Unmarshal(f.config, &cfg)
+	cfg["config"].(map[string]any)["Healthcheck"] = map[string]any{"Test": []string{"CMD", "true"}}
+	cfg["config"].(map[string]any)["Shell"] = []string{"/bin/sh", "-xc"}
+	cfg["config"].(map[string]any)["OnBuild"] = nil
+	f.config, _ = json.Marshal(cfg)
+	f.setManifest()
+	if _, err := ImportImage(context.Background(), r.Objects, "docker-archive:"+f.writeArchive(t, f.tars), o); err != nil {
+		t.Fatal(err)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "Healthcheck, Shell: not kept") {
+		t.Errorf("warnings: %q, want Healthcheck and Shell named", warned)
 	}
 }

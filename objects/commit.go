@@ -229,6 +229,10 @@ type NewCommit struct {
 	Message string
 	// Platform for a root commit; a child inherits its parent's.
 	OS, Architecture string
+	// The rest of a root commit's platform, as an imported image gives
+	// it: CPU variant ("v7" of arm), OS version and features.
+	Variant, OSVersion string
+	OSFeatures         []string
 	// History replaces the inherited history before this commit's entry
 	// is added (used by import of images that carry their own).
 	History []ocispec.History
@@ -268,6 +272,7 @@ func ComposeCommit(nc NewCommit) (*Commit, [][]byte, error) {
 		layers = append(layers, p.Manifest.Layers...)
 	} else {
 		img.OS, img.Architecture = nc.OS, nc.Architecture
+		img.Variant, img.OSVersion, img.OSFeatures = nc.Variant, nc.OSVersion, nc.OSFeatures
 		img.RootFS.Type = "layers"
 	}
 	if nc.History != nil {

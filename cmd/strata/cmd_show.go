@@ -28,6 +28,7 @@ type showJSON struct {
 type showConfig struct {
 	OS           string   `json:"os,omitempty"`
 	Architecture string   `json:"architecture,omitempty"`
+	Variant      string   `json:"variant,omitempty"`
 	Env          []string `json:"env,omitempty"`
 	Entrypoint   []string `json:"entrypoint,omitempty"`
 	Cmd          []string `json:"cmd,omitempty"`
@@ -208,7 +209,7 @@ func btoi(b bool) int {
 
 func configOf(c *objects.Commit) showConfig {
 	cfg := c.Config.Config
-	return showConfig{OS: c.Config.OS, Architecture: c.Config.Architecture, Env: cfg.Env,
+	return showConfig{OS: c.Config.OS, Architecture: c.Config.Architecture, Variant: c.Config.Variant, Env: cfg.Env,
 		Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, WorkingDir: cfg.WorkingDir, User: cfg.User}
 }
 
@@ -235,7 +236,11 @@ func printShow(w io.Writer, s showJSON) {
 		fmt.Fprintf(w, "\nParent: (root commit)\n")
 	}
 	c := s.Config
-	fmt.Fprintf(w, "Platform: %s/%s\n", pathquote.Text(c.OS), pathquote.Text(c.Architecture))
+	platform := c.OS + "/" + c.Architecture
+	if c.Variant != "" {
+		platform += "/" + c.Variant
+	}
+	fmt.Fprintf(w, "Platform: %s\n", pathquote.Text(platform))
 	for _, kv := range [][2]string{
 		{"Entrypoint", strings.Join(c.Entrypoint, " ")}, {"Cmd", strings.Join(c.Cmd, " ")},
 		{"WorkingDir", c.WorkingDir}, {"User", c.User},
