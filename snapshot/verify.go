@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -176,7 +177,14 @@ func (s *Snapshots) expected(blobs []digest.Digest, id string, flat bool, apply 
 		}
 		if !flat {
 			for i := range entries {
-				t[key(&entries[i])] = &entries[i]
+				e := &entries[i]
+				if e.Type == layer.TypeChar && e.Major == 0 && e.Minor == 0 {
+					// The unpack for an overlay lower makes a 0/0
+					// device, which overlay's whiteout form is; a walk
+					// of the snapshot reads it back as a whiteout.
+					*e = layer.Entry{Path: e.Path, Type: layer.TypeWhiteout, ModTime: time.Unix(0, 0).UTC()}
+				}
+				t[key(e)] = e
 			}
 			return t, true, nil
 		}

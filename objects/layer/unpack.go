@@ -451,7 +451,8 @@ func (u *unpacker) metaFD(fd int, rel string, hdr *tar.Header, isDir bool, how m
 	}
 	for _, x := range paxXattrs(hdr.PAXRecords) {
 		if overlayPrivate(x.name) {
-			slog.Warn("unpack layer: ignoring overlay xattr", "entry", hdr.Name, "xattr", x.name)
+			// As podman does, silently: the index leaves them out too.
+			slog.Debug("unpack layer: ignoring overlay xattr", "entry", hdr.Name, "xattr", x.name)
 			continue
 		}
 		if err := unix.Fsetxattr(fd, x.name, []byte(x.value), 0); err != nil {

@@ -26,6 +26,18 @@ func overlayPrivate(name string) bool {
 	return strings.HasPrefix(name, "trusted.overlay.") && !strings.HasPrefix(name, "trusted.overlay.overlay.")
 }
 
+// unpackedXattrs is xs without overlayfs's own, which an unpack leaves
+// out: the extended attributes a checkout gives the file.
+func unpackedXattrs(xs []xattr) []xattr {
+	out := xs[:0:0]
+	for _, x := range xs {
+		if !overlayPrivate(x.name) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // lxattrs returns the extended attributes of path (not following a final
 // symlink), sorted by name.
 func lxattrs(path string, buf []byte) ([]xattr, error) {
