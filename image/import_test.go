@@ -1,6 +1,7 @@
 package image
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -130,6 +131,14 @@ func TestImportRefusesBadImages(t *testing.T) {
 		}},
 		{"path traversal", `entry "etc/../../evil"`, func(t *testing.T) string {
 			f := newFakeImage(t, tarOf(t, "etc/", "", "etc/ok", "fine"), tarOf(t, "etc/../../evil", "x"))
+			return "oci:" + f.writeLayout(t)
+		}},
+		{"hardlink to a lower layer", `entry "hl": hardlink to "etc/ok": no such file earlier in this layer`, func(t *testing.T) string {
+			var buf bytes.Buffer
+			tw := tar.NewWriter(&buf)
+			tw.WriteHeader(&tar.Header{Name: "hl", Typeflag: tar.TypeLink, Linkname: "etc/ok", Mode: 0o644})
+			tw.Close()
+			f := newFakeImage(t, tarOf(t, "etc/", "", "etc/ok", "fine"), buf.Bytes())
 			return "oci:" + f.writeLayout(t)
 		}},
 		{"archive: wrong diff_ids", "diff id", func(t *testing.T) string {

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,44 @@ func TestIndexRefusesClimbingNames(t *testing.T) {
 			}
 			if !tt.ok && !errors.Is(err, ErrUnsafePath) {
 				t.Fatalf("Index accepted %q (link %q): %v", tt.hdr.Name, tt.hdr.Linkname, err)
+			}
+		})
+	}
+}
+
+// TestIndexRefusesLinkToLowerLayer: a hardlink must name an earlier file
+// of its own layer; one to a file of a layer below can never be unpacked
+// (podman refuses such an image at pull), so the layer is refused when it
+// is indexed, naming the entry.
+func TestIndexRefusesLinkToLowerLayer(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		hdrs []tar.Header
+		ok   bool
+	}{
+		{"to a lower layer's file", []tar.Header{{Name: "hl", Typeflag: tar.TypeLink, Linkname: "a/f"}}, false},
+		{"to a later file", []tar.Header{{Name: "hl", Typeflag: tar.TypeLink, Linkname: "f"}, {Name: "f", Typeflag: tar.TypeReg}}, false},
+		{"to a directory", []tar.Header{{Name: "d/", Typeflag: tar.TypeDir}, {Name: "hl", Typeflag: tar.TypeLink, Linkname: "d"}}, false},
+		{"to its own file", []tar.Header{{Name: "./a/f", Typeflag: tar.TypeReg}, {Name: "hl", Typeflag: tar.TypeLink, Linkname: "a/./f"}}, true},
+		{"to a link", []tar.Header{{Name: "f", Typeflag: tar.TypeReg}, {Name: "l1", Typeflag: tar.TypeLink, Linkname: "f"}, {Name: "l2", Typeflag: tar.TypeLink, Linkname: "l1"}}, true},
+		{"to a symlink", []tar.Header{{Name: "s", Typeflag: tar.TypeSymlink, Linkname: "x"}, {Name: "hl", Typeflag: tar.TypeLink, Linkname: "s"}}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tw := tar.NewWriter(&buf)
+			for _, h := range c.hdrs {
+				h.Mode = 0o644
+				if err := tw.WriteHeader(&h); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tw.Close()
+			_, _, err := Index(&buf)
+			if c.ok && err != nil {
+				t.Fatalf("Index refused it: %v", err)
+			}
+			if !c.ok && (err == nil || !strings.Contains(err.Error(), `entry "hl": hardlink to `)) {
+				t.Fatalf("Index: %v, want the hardlink refused, naming its entry", err)
 			}
 		})
 	}

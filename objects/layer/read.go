@@ -156,6 +156,10 @@ func Index(r io.Reader) (digest.Digest, []Entry, error) {
 	tr := newTarReader(tee)
 	var entries []Entry
 	files := map[string]firstLink{} // for hardlinks: path -> its content
+	// What a hardlink may name: an earlier entry of this layer (not a
+	// directory). A link to a file of a layer below cannot be unpacked:
+	// each layer is unpacked into a directory of its own.
+	linkable := map[string]bool{}
 	hash := blake3.New()
 	buf := make([]byte, 256<<10)
 	for {
@@ -181,9 +185,20 @@ func Index(r io.Reader) (digest.Digest, []Entry, error) {
 			}
 			e.Digest = "blake3:" + hex.EncodeToString(hash.Sum(nil))
 		case TypeHardlink:
+			if !linkable[e.Link] {
+				return "", nil, fmt.Errorf("index layer: entry %s: hardlink to %s: no such file earlier in this layer (a hardlink names a file of its own layer)",
+					quoteName(hdr.Name), quoteName(hdr.Linkname))
+			}
 			if f, ok := files[e.Link]; ok {
 				e.Size, e.Digest = f.size, f.digest
 			}
+		}
+		switch e.Type {
+		case TypeDir, TypeOpaque:
+		case TypeWhiteout:
+			delete(linkable, e.Path)
+		default:
+			linkable[e.Path] = true
 		}
 		entries = append(entries, e)
 		if e.Type == TypeFile {

@@ -156,15 +156,16 @@ type unpacker struct {
 }
 
 // cleanName turns a tar name into a clean relative path ("." for the
-// root), refusing absolute names and any ".." component.
+// root), as docker's archive package does: cleaned lexically ("y/./../z"
+// is "z", "a/.wh.../../bin" is "a/bin"), then refused if absolute or if it
+// climbs above the root. What follows (whiteouts included) reads the
+// clean name.
 func cleanName(name string) (string, error) {
 	if strings.HasPrefix(name, "/") {
 		return "", fmt.Errorf("absolute name: %w", ErrUnsafePath)
 	}
-	for _, c := range strings.Split(name, "/") {
-		if c == ".." {
-			return "", ErrUnsafePath
-		}
+	if climbs(name) {
+		return "", ErrUnsafePath
 	}
 	rel := path.Clean(name)
 	if len(rel) > MaxPath {
