@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/repo"
@@ -55,7 +56,9 @@ func importTar(ctx context.Context, r *repo.Repo, src io.Reader) (objects.Layer,
 	if fi, err := tarFile.Stat(); err == nil && fi.Size() == 0 {
 		return objects.Layer{}, errors.New("empty input, not a tar")
 	}
-	if prefix := imageArchivePrefix(tarFile); prefix != "" {
+	if prefix, err := scanTar(tarFile); err != nil {
+		return objects.Layer{}, err
+	} else if prefix != "" {
 		return objects.Layer{}, &imageArchiveError{prefix}
 	}
 	info, err := r.Objects.AddLayerFromTar(ctx, tarFile, layer.WriteOptions{Mtime: mt})
@@ -82,12 +85,15 @@ func (e *imageArchiveError) Error() string {
 	return fmt.Sprintf("an image archive, not a root filesystem: import it as %sFILE", e.prefix)
 }
 
-// imageArchivePrefix returns "docker-archive:" if the top level of the tar
-// in f is exactly what docker save writes (manifest.json beside layers,
-// configs, blobs/ and docker 25's OCI files), "oci-archive:" if it is
-// exactly an OCI layout (oci-layout, index.json, blobs/), and "" for
-// anything else: no root filesystem looks like either.
-func imageArchivePrefix(f *os.File) string {
+// scanTar reads the headers of the tar in f before it is imported as a
+// root filesystem. It refuses a ".wh." name, as an import of the
+// directory does: a root filesystem has no whiteouts, and the unpack
+// would take the file for one and drop it. It returns "docker-archive:"
+// if the top level is exactly what docker save writes (manifest.json
+// beside layers, configs, blobs/ and docker 25's OCI files),
+// "oci-archive:" if it is exactly an OCI layout (oci-layout, index.json,
+// blobs/), and "" for anything else: no root filesystem looks like either.
+func scanTar(f *os.File) (string, error) {
 	top := map[string]bool{}
 	tr := tar.NewReader(io.NewSectionReader(f, 0, 1<<62))
 	for {
@@ -96,11 +102,14 @@ func imageArchivePrefix(f *os.File) string {
 			break
 		}
 		if err != nil {
-			return "" // the import says what is wrong with the tar
+			return "", nil // the import says what is wrong with the tar
 		}
 		name := path.Clean("/" + hdr.Name)[1:]
 		if name == "" {
 			continue
+		}
+		if layer.ReservedName(path.Base(name)) {
+			return "", fmt.Errorf("%s: %w", pathquote.Quote("/"+name), layer.ErrReservedName)
 		}
 		first, _, _ := strings.Cut(name, "/")
 		top[first] = true
@@ -112,16 +121,16 @@ func imageArchivePrefix(f *os.File) string {
 		case hexName().MatchString(n):
 			layers = true
 		default:
-			return ""
+			return "", nil
 		}
 	}
 	switch {
 	case top["manifest.json"] && (top["blobs"] || layers):
-		return "docker-archive:"
+		return "docker-archive:", nil
 	case top["oci-layout"] && top["index.json"] && top["blobs"] && !layers && !top["repositories"]:
-		return "oci-archive:"
+		return "oci-archive:", nil
 	}
-	return ""
+	return "", nil
 }
 
 // hexName is a member docker save writes beside manifest.json: a config
