@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -64,7 +65,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				warnLayerLimit(g.stderr, c.ID, len(c.Layers()))
 				return image.Export(cmd.Context(), r.Objects, c, format, tag, g.stdout)
 			}
-			err = writeOutput(out, func(w io.Writer) error {
+			err = writeOutput(cmd.Context(), out, func(w io.Writer) error {
 				return image.Export(cmd.Context(), r.Objects, c, format, tag, w)
 			})
 			if err != nil {
@@ -88,15 +89,16 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 // archive. The file keeps its mode; a new one gets os.Create's. Anything
 // else that exists is written in place: a device, a FIFO, /dev/stdout;
 // renaming over those replaced the node itself (export -o /dev/full once
-// put a regular file in /dev).
-func writeOutput(out string, write func(io.Writer) error) error {
+// put a regular file in /dev). ctx's end (a signal) stops a wait for a
+// FIFO's reader.
+func writeOutput(ctx context.Context, out string, write func(io.Writer) error) error {
 	target := out
 	fi, err := os.Stat(out)
 	switch {
 	case err == nil && fi.IsDir():
 		return fmt.Errorf("%s: is a directory", out)
 	case err == nil && !fi.Mode().IsRegular():
-		f, err := os.OpenFile(out, os.O_WRONLY, 0)
+		f, err := openInterruptible(ctx, out, os.O_WRONLY) // a FIFO waits for its reader
 		if err != nil {
 			return err
 		}

@@ -28,7 +28,7 @@ import (
 // their headers (layer.CreateFromTar); the rest are unpacked into a
 // directory of .strata/tmp, which is then written.
 func importTarFile(ctx context.Context, r *repo.Repo, path string) (objects.Layer, error) {
-	f, err := os.Open(path)
+	f, err := openInterruptible(ctx, path, os.O_RDONLY)
 	if err != nil {
 		return objects.Layer{}, err
 	}
