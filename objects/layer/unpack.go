@@ -110,6 +110,11 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 		}
 		err = u.entry(hdr, tr)
 		u.closeStale()
+		if perr := u.pool.Err(); err != nil && perr != nil && errors.Is(err, perr) {
+			// An earlier file's, which the pool names: this entry only
+			// waited for it.
+			return nil, fmt.Errorf("unpack layer: %w", perr)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("unpack layer: entry %s: %w", quoteName(hdr.Name), err)
 		}
