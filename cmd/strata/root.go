@@ -388,6 +388,17 @@ func strictHelpAndCompletion(root *cobra.Command) {
 		case "completion":
 			c.Args = noSubcommand
 			c.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
+			for _, shell := range c.Commands() {
+				if args := shell.Args; args != nil {
+					// cobra's NoArgs: an extra word is a usage error too.
+					shell.Args = func(cmd *cobra.Command, a []string) error {
+						if err := args(cmd, a); err != nil {
+							return usageError{err}
+						}
+						return nil
+					}
+				}
+			}
 		}
 	}
 }
