@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/strata-sh/strata/internal/testrootfs"
 )
 
 // podmanCmd is podman with its own store under t's temporary directory.
@@ -32,13 +30,7 @@ func podmanCmd(t *testing.T) []string {
 // after a project directory whose name docker's grammar refuses.
 func TestExportNamesPodmanLoads(t *testing.T) {
 	podman := podmanCmd(t)
-	repoDir := filepath.Join(t.TempDir(), "a..b")
-	if err := os.Mkdir(repoDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unmountUnder(repoDir) })
-	strataOK(t, repoDir, "init")
-	strataOK(t, repoDir, "import", testrootfs.Busybox(t), "-m", "base")
+	repoDir := busyboxRepoNamed(t, "a..b")
 	work := t.TempDir()
 	for _, c := range []struct{ tag, want string }{
 		{"", "localhost/a-b:main"},
@@ -63,13 +55,7 @@ func TestExportNamesPodmanLoads(t *testing.T) {
 // image so and skopeo finds it by that name.
 func TestExportOCINamePodmanSkopeo(t *testing.T) {
 	podman := podmanCmd(t)
-	repoDir := filepath.Join(t.TempDir(), "r1")
-	if err := os.Mkdir(repoDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unmountUnder(repoDir) })
-	strataOK(t, repoDir, "init")
-	strataOK(t, repoDir, "import", testrootfs.Busybox(t), "-m", "base")
+	repoDir := busyboxRepoNamed(t, "r1")
 	work := t.TempDir()
 	for _, c := range []struct{ tag, want string }{
 		{"", "localhost/r1:main"},

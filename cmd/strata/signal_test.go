@@ -19,6 +19,13 @@ import (
 // busyboxRepo makes a repository with a busybox tree committed on main.
 func busyboxRepo(t *testing.T) string {
 	t.Helper()
+	return busyboxRepoNamed(t, "env")
+}
+
+// busyboxRepoNamed is busyboxRepo in a project directory named name
+// (export names images after it).
+func busyboxRepoNamed(t *testing.T, name string) string {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Fatal("needs root (overlay mounts, namespaces): run the tests as root")
 	}
@@ -27,7 +34,7 @@ func busyboxRepo(t *testing.T) string {
 	if err := testrootfs.BuildBusybox(rootfs); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(base, "env")
+	dir := filepath.Join(base, name)
 	if _, err := repo.Init(dir, "main"); err != nil {
 		t.Fatal(err)
 	}
