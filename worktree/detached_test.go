@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestDetachedUppersPrunedWhenUnused: an upper kept for a mount detached
@@ -61,5 +63,49 @@ func TestDetachedUppersPrunedWhenUnused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(w.Dir, "detached")); !os.IsNotExist(err) {
 		t.Fatalf("detached/ still there: %v", err)
+	}
+}
+
+// TestDetachedUpperNotKeptByReusedDevice: the kernel gives a freed
+// overlay's device number to the next overlay mounted. A process in that
+// new overlay must not keep the old detached upper in use: the record
+// names the overlay by its f_fsid as well.
+func TestDetachedUpperNotKeptByReusedDevice(t *testing.T) {
+	ctx := context.Background()
+	_, c1, w := checkedOutBase(t)
+	must(t, write(w.Target()+"/etc/two", "two\n"))
+	_, _, err := w.Commit(ctx, CommitOptions{Message: "two"})
+	must(t, err)
+	sh := shellIn(t, filepath.Join(w.Target(), "etc"))
+	_, err = w.Checkout(ctx, CheckoutOptions{Rev: c1.ID.String(), Force: true})
+	must(t, err)
+	ds, err := w.DetachedUppers()
+	must(t, err)
+	if len(ds) != 1 || len(ds[0].Procs) != 1 {
+		t.Fatalf("detached uppers = %+v; want one in use", ds)
+	}
+	old, ok := readDetached(ds[0].Dir)
+	now := w.targetOverlay()
+	if !ok || old.FSID == (unix.Fsid{}) || old.FSID == now.FSID {
+		t.Fatalf("recorded %+v (ok %v), mounted now %+v: want distinct f_fsids", old, ok, now)
+	}
+
+	// The shell moves to the new mount, and the old one is freed. Had the
+	// kernel given the new overlay the old one's number, the record would
+	// name the new mount's device: write that, keeping the old f_fsid.
+	sh("cd " + w.Target())
+	must(t, recordDetached(ds[0].Dir, overlayID{Dev: now.Dev, FSID: old.FSID}))
+	ds, err = w.DetachedUppers()
+	must(t, err)
+	if len(ds) != 1 || ds[0].InUse() {
+		t.Fatalf("detached uppers = %+v; a process on another overlay with the same device number keeps it", ds)
+	}
+
+	// A record of older strata, the device number alone, still counts it.
+	must(t, os.WriteFile(filepath.Join(ds[0].Dir, "dev"), []byte(fmt.Sprintln(now.Dev)), 0o600))
+	ds, err = w.DetachedUppers()
+	must(t, err)
+	if len(ds) != 1 || len(ds[0].Procs) != 1 {
+		t.Fatalf("detached uppers = %+v; a device-only record must count the shell", ds)
 	}
 }

@@ -108,7 +108,7 @@ func procUses(pid int, dev uint64, target string, buf *[]byte) bool {
 	if noMemory(pfd) {
 		return false
 	}
-	if procOnDevAt(pfd, dev) {
+	if procOnAt(pfd, overlayID{Dev: dev}) {
 		return true
 	}
 	fd, err := unix.Openat(pfd, "maps", unix.O_RDONLY|unix.O_CLOEXEC, 0)

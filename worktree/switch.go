@@ -177,14 +177,14 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		return st, err
 	}
 	var users []Proc
-	var oldDev uint64
+	var oldDev overlayID
 	if mounted {
 		// The caller refused unless --force: the old mount is detached
 		// lazily, and its upper must not be mounted a second time.
 		if users, err = w.Users(); err != nil {
 			return st, err
 		}
-		oldDev = w.targetDev()
+		oldDev = w.targetOverlay()
 	}
 	if keepUpper {
 		stage := ""
@@ -317,7 +317,7 @@ func (w *Worktree) Umount() error {
 	if err != nil {
 		return err
 	}
-	dev := w.targetDev()
+	dev := w.targetOverlay()
 	if err := w.unmountAll(); err != nil {
 		return err
 	}
