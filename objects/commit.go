@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
@@ -57,6 +58,11 @@ func (c *Commit) MergeParent() digest.Digest {
 
 // ErrBadParent: a manifest names a parent that is not a digest.
 var ErrBadParent = errors.New("a parent must be named by its digest")
+
+// ErrNotUTF8 is wrapped when a commit's message or author is not UTF-8:
+// the image config is JSON, which would store U+FFFD in place of each
+// bad byte, silently changing the text.
+var ErrNotUTF8 = errors.New("not valid UTF-8 (image configs are JSON, which holds UTF-8 text only)")
 
 // CheckParents refuses annotations that name a parent other than by a
 // valid digest. A registry could name one by a tag, which a fetch would
@@ -263,6 +269,11 @@ func (s *Store) WriteCommit(nc NewCommit) (*Commit, error) {
 // it returns the commit and the two blobs, config first, for a caller
 // that stores many commits at once (PutAllBytes: one sync for all).
 func ComposeCommit(nc NewCommit) (*Commit, [][]byte, error) {
+	for what, text := range map[string]string{"message": nc.Message, "author": nc.Author} {
+		if !utf8.ValidString(text) {
+			return nil, nil, fmt.Errorf("commit %s: %w", what, ErrNotUTF8)
+		}
+	}
 	var img ocispec.Image
 	var layers []ocispec.Descriptor
 	if p := nc.Parent; p != nil {

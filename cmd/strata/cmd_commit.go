@@ -19,6 +19,8 @@ import (
 func init() { register("commit", newCommitCommand) }
 
 type commitFlags struct {
+	messages              []string
+	file                  string
 	message, author, date string
 	allowEmpty            bool
 	changes               []string
@@ -30,7 +32,7 @@ type commitFlags struct {
 func newCommitCommand(g *globals) *cobra.Command {
 	var o commitFlags
 	cmd := &cobra.Command{
-		Use:   "commit (-m MSG | --amend [-m MSG]) [-q] [--allow-empty] [--author A] [--date D] [--change INSTR]...",
+		Use:   "commit (-m MSG... | -F FILE | --amend [-m MSG]) [-q] [--allow-empty] [--author A] [--date D] [--change INSTR]...",
 		Short: "Record the work tree's changes as a new commit",
 		Long: `Turn the work tree's changes (its overlay upper directory) into one new
 zstd layer on top of HEAD and move HEAD's branch to the new commit. The
@@ -42,6 +44,7 @@ change. Excluded paths stay in
 the work tree and out of the commit.
 
   strata commit -m "motd"
+  strata commit -F msg.txt             # or -F - for standard input
   strata commit -m "x" --change 'ENV PATH=/opt/bin:$PATH' --change 'CMD ["nginx"]'
   strata commit --from web -m "state after a week"   # a run -d --rev, running or not
   strata commit --amend                # fold the work tree's changes into HEAD
@@ -52,6 +55,12 @@ change alone makes a commit; with no change at all, commit says "nothing to
 commit" unless --allow-empty. The date is --date (RFC 3339), else
 $SOURCE_DATE_EPOCH, else now; the author is --author, else [user] in the
 repository's config, else git's global identity.
+
+The message is -m's (several -m are joined as paragraphs, as git joins
+them) or the file -F names (-F -: standard input). It is cleaned as git
+cleans a message it does not edit: trailing spaces cut, runs of blank
+lines made one, blank lines at either end dropped. Message and author must
+be UTF-8: the image config is JSON, which would change other bytes.
 
 --amend replaces HEAD, as git's: the new commit has HEAD's parent, HEAD's
 changes and the work tree's in one layer, and HEAD's message, author and
@@ -67,9 +76,14 @@ concludes the stopped step as --continue does, with -m as its message and
 --change applied to its merged config (how config conflicts are resolved).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.message == "" && !o.amend {
-				return usagef("commit: -m MSG is required")
+			msg, set, err := g.commitMessage(cmd.Context(), o.messages, o.file)
+			if err != nil {
+				return err
 			}
+			if !set && !o.amend {
+				return usagef("commit: -m MSG or -F FILE is required")
+			}
+			o.message = msg
 			if o.amend && o.from != "" {
 				return usagef("commit: --amend and --from do not go together")
 			}
@@ -146,7 +160,8 @@ concludes the stopped step as --continue does, with -m as its message and
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&o.message, "message", "m", "", "the commit message")
+	cmd.Flags().StringArrayVarP(&o.messages, "message", "m", nil, "the commit message; several -m are joined as paragraphs")
+	cmd.Flags().StringVarP(&o.file, "file", "F", "", "take the commit message from `FILE` (-: standard input)")
 	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "commit even if nothing changed")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print no summary of the commit (errors still go to stderr)")
 	// strata has no index: every change in the work tree is committed,
