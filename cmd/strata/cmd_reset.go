@@ -11,9 +11,9 @@ import (
 func init() { register("reset", newResetCommand) }
 
 func newResetCommand(g *globals) *cobra.Command {
-	var hard, soft, force, quiet bool
+	var hard, soft, mixed, force, quiet bool
 	cmd := &cobra.Command{
-		Use:   "reset (--hard | --soft) [REV]",
+		Use:   "reset [--hard | --soft | --mixed] [REV]",
 		Short: "Move HEAD's branch to a revision and remount the work tree",
 		Long: `Move HEAD (its branch, if attached) to REV (default HEAD) and remount the
 work tree on it: 'reset --hard' alone drops the uncommitted changes.
@@ -22,6 +22,8 @@ work tree on it: 'reset --hard' alone drops the uncommitted changes.
   --soft   keep every file as it is, as git's does: what the commits between
            REV and the old HEAD changed now shows as uncommitted (so
            'reset --soft HEAD~2' then 'commit' squashes two commits)
+  --mixed  the default, git's: a work tree has no index to reset, so it is
+           --soft
 
 The commit HEAD was at is kept in ORIG_HEAD, as git keeps it (merge and
 rebase set it too): 'reset --hard ORIG_HEAD' undoes the last of them.
@@ -36,12 +38,12 @@ unless --force: the container would keep the old mount.
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if hard == soft {
-				return usagef("reset: give exactly one of --hard and --soft")
+			if n := btoi(hard) + btoi(soft) + btoi(mixed); n > 1 {
+				return usagef("reset: give at most one of --hard, --soft and --mixed")
 			}
-			mode := worktree.ResetHard
-			if soft {
-				mode = worktree.ResetSoft
+			mode := worktree.ResetSoft
+			if hard {
+				mode = worktree.ResetHard
 			}
 			_, w, err := openWorktree(g, "")
 			if err != nil {
@@ -68,6 +70,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	cmd.Flags().BoolVar(&hard, "hard", false, "discard uncommitted changes")
 	cmd.Flags().BoolVar(&soft, "soft", false, "keep uncommitted changes")
+	cmd.Flags().BoolVar(&mixed, "mixed", false, "the default, as git's: the same as --soft (there is no index)")
 	cmd.Flags().BoolVar(&force, "force", false, "remount even while a container or process uses the work tree")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
