@@ -24,6 +24,7 @@ func init() { register("log", newLogCommand) }
 
 type logOptions struct {
 	max         int
+	skip        int // commits chosen but not shown, before -n counts
 	oneline     bool
 	all         bool
 	format      string
@@ -34,7 +35,8 @@ type logOptions struct {
 	filter      logFilterFlags
 	reverse     bool
 	// diff: each commit's changes against its first parent after it
-	// (-p, --stat, --name-status), as git log shows them; merges none.
+	// (-p, --stat, --name-status, --name-only), as git log shows them;
+	// merges none.
 	diff diffOptions
 }
 
@@ -85,7 +87,8 @@ take 2024-05-01 (local time), 2024-05-01T12:00:00Z, "2 weeks ago",
 "3 days ago", "yesterday" or @SECONDS. The walk stops at commits older
 than --since, as git's. --reverse prints the commits chosen oldest
 first (git's order of things: -n 3 --reverse is the last three,
-oldest first).
+oldest first). --skip N leaves out the first N commits chosen, before -n
+counts: -n 10 --skip 10 is the second page.
 
   strata log --oneline -n 5
   strata log --graph --oneline --all   # the shape of the history, as git draws it
@@ -107,14 +110,17 @@ oldest first).
 			if o.graph && o.format == "json" {
 				return usagef("log: --graph draws text; it does not combine with --format json")
 			}
-			if d := o.diff; btoi(d.patch)+btoi(d.stat)+btoi(d.nameStatus) > 1 {
-				return usagef("log: -p, --stat and --name-status do not go together")
+			if d := o.diff; btoi(d.patch)+btoi(d.stat)+btoi(d.nameStatus)+btoi(d.nameOnly) > 1 {
+				return usagef("log: -p, --stat, --name-status and --name-only do not go together")
 			}
 			if o.diff != (diffOptions{}) && o.format == "json" {
-				return usagef("log: -p, --stat and --name-status print text, not JSON")
+				return usagef("log: -p, --stat, --name-status and --name-only print text, not JSON")
 			}
 			if o.diff != (diffOptions{}) && o.graph {
-				return usagef("log: -p, --stat and --name-status print text, without --graph")
+				return usagef("log: -p, --stat, --name-status and --name-only print text, without --graph")
+			}
+			if o.skip < 0 {
+				return usagef("log: --skip takes a count of commits, not %d", o.skip)
 			}
 			r, err := g.openRepo()
 			if err != nil {
@@ -153,6 +159,8 @@ oldest first).
 	cmd.Flags().BoolVarP(&o.diff.patch, "patch", "p", false, "each commit's unified diff against its first parent")
 	cmd.Flags().BoolVar(&o.diff.stat, "stat", false, "each commit's lines added and removed per file")
 	cmd.Flags().BoolVar(&o.diff.nameStatus, "name-status", false, "each commit's changed paths, with status letters")
+	cmd.Flags().BoolVar(&o.diff.nameOnly, "name-only", false, "each commit's changed paths")
+	cmd.Flags().IntVar(&o.skip, "skip", 0, "leave out the first `N` commits that would be shown (before -n counts)")
 	return cmd
 }
 
@@ -207,7 +215,7 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 	if !lf.since.IsZero() {
 		stop = lf.tooOld
 	}
-	shown := 0
+	shown, skipped := 0, 0
 	w8 := newLogWalk(r, tips, only, o.firstParent, o.graph, hist, paths, stop)
 	defer w8.close()
 	pr.walk = w8
@@ -222,6 +230,10 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 			if err := markTouched(hist, d, missing); err != nil {
 				return fmt.Errorf("log: %w", err)
 			}
+		}
+		if skipped < o.skip {
+			skipped++
+			continue
 		}
 		e := toLogEntry(n.sum, decorations[d])
 		if n.cut {
