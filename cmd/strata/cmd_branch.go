@@ -54,6 +54,7 @@ func newBranchCommand(g *globals) *cobra.Command {
   strata branch --merged        those whose commits HEAD holds (-d deletes them
                                 safely); --no-merged: the others
   strata branch --contains v1   those that hold v1's commit
+  strata branch --sort -committerdate   the newest first (refname, version:refname too)
 
 --contains, --merged and --no-merged take REV (default HEAD) as git's do:
 the word after a bare flag is its REV ("--merged main"), so write
@@ -100,11 +101,11 @@ patterns with --list before it.`,
 				}
 				return renameBranch(r, args[0], args[1], o.force)
 			case len(args) == 0 && o.remotes:
-				return listRefs(g, r, refs.Remotes, o.format)
+				return listRefsMatching(g, r, nil, o.filter, refs.Remotes, o.format)
 			case len(args) == 0 && o.all:
-				return listRefs(g, r, refs.Heads, o.format, refs.Remotes)
+				return listRefsMatching(g, r, nil, o.filter, refs.Heads, o.format, refs.Remotes)
 			case len(args) == 0:
-				return listRefs(g, r, refs.Heads, o.format)
+				return listRefsMatching(g, r, nil, o.filter, refs.Heads, o.format)
 			case o.all || o.remotes:
 				return usagef("branch: -a and -r only list")
 			case len(args) <= 2:
@@ -263,20 +264,18 @@ func renameBranch(r *repo.Repo, oldName, newName string, force bool) error {
 	return nil
 }
 
-// listRefs lists the refs under prefix, then under more (branch -a:
-// remote-tracking branches, named remotes/REMOTE/NAME as git does).
-func listRefs(g *globals, r *repo.Repo, prefix, format string, more ...string) error {
-	return listRefsMatching(g, r, nil, refFilter{}, prefix, format, more...)
-}
-
-// listRefsMatching is listRefs of the refs whose short name matches one
-// of patterns (shell globs, as git's --list), or of all without any, and
-// that filter keeps.
+// listRefsMatching lists the refs under prefix, then under more (branch
+// -a: remote-tracking branches, named remotes/REMOTE/NAME as git does),
+// whose short name matches one of patterns (shell globs, as git's
+// --list), or all without any, that filter keeps, in filter's order.
 func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFilter, prefix, format string, more ...string) error {
 	for _, p := range patterns {
 		if _, err := path.Match(p, ""); err != nil {
 			return usagef("bad pattern %q: %w", p, err)
 		}
+	}
+	if err := checkSort(filter.sort); err != nil {
+		return err
 	}
 	keep, err := filter.keeper(r)
 	if err != nil {
@@ -308,6 +307,7 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFil
 			return err
 		}
 	}
+	sortRefs(r, list, filter.sort)
 	head, err := r.Refs.Current()
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ func newTagCommand(g *globals) *cobra.Command {
   strata tag -d v1       delete v1
   strata tag -l 'v1.*'   the tags matching a pattern
   strata tag --contains main~3   the tags whose commit holds main~3 (default HEAD)
+  strata tag --sort -version:refname   newest version first (v1.10 after v1.9)
   strata tag --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {

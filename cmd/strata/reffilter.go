@@ -1,7 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/pflag"
@@ -10,9 +14,10 @@ import (
 )
 
 // refFilter is branch's and tag's --contains, --merged and --no-merged:
-// which refs a listing keeps, as git's.
+// which refs a listing keeps, as git's; and --sort, their order.
 type refFilter struct {
 	contains, merged, noMerged revFlag
+	sort                       []string // --sort KEY...: how the list is ordered
 }
 
 // revFlag is a flag whose REV is optional as git's are (its
@@ -42,6 +47,7 @@ func (f *refFilter) addFlags(fs *pflag.FlagSet, withMerged bool) {
 		fs.Lookup(name).NoOptDefVal = refs.HEAD
 	}
 	add(&f.contains, "contains", "list only those whose commit holds `REV` (default HEAD)")
+	fs.StringArrayVar(&f.sort, "sort", nil, "order the list by `KEY`: refname, version:refname, committerdate (-KEY: reversed; several: the last counts first)")
 	if withMerged {
 		add(&f.merged, "merged", "list only those whose commit `REV` holds (default HEAD)")
 		add(&f.noMerged, "no-merged", "list only those whose commit `REV` does not hold (default HEAD)")
@@ -114,4 +120,86 @@ func (f refFilter) keeper(r *repo.Repo) (func(refs.Ref) (bool, error), error) {
 		}
 		return true, nil
 	}, nil
+}
+
+// refSortKeys are the --sort keys of branch and tag, as git's: a commit
+// has one date, so committerdate, authordate and creatordate (that of a
+// lightweight tag: its commit's) are the same.
+var refSortKeys = []string{"refname", "version:refname", "v:refname", "committerdate", "authordate", "creatordate"}
+
+// checkSort refuses a --sort key git would not take or strata cannot
+// honour, before anything is listed.
+func checkSort(keys []string) error {
+	for _, k := range keys {
+		if !slices.Contains(refSortKeys, strings.TrimPrefix(k, "-")) {
+			return usagef("--sort %s: unknown key (use %s; a leading - reverses)", k, strings.Join(refSortKeys, ", "))
+		}
+	}
+	return nil
+}
+
+// sortRefs orders list by keys as git's --sort does: the last key is the
+// primary one, earlier ones break its ties, and refname breaks the rest.
+func sortRefs(r *repo.Repo, list []refs.Ref, keys []string) {
+	dates := map[digest.Digest]time.Time{}
+	date := func(d digest.Digest) time.Time {
+		t, ok := dates[d]
+		if !ok {
+			if s, err := r.Objects.ReadSummary(d); err == nil {
+				t = s.Date
+			}
+			dates[d] = t
+		}
+		return t
+	}
+	for _, k := range keys {
+		key := strings.TrimPrefix(k, "-")
+		var cmp func(a, b refs.Ref) int
+		switch key {
+		case "refname":
+			cmp = func(a, b refs.Ref) int { return strings.Compare(a.Name, b.Name) }
+		case "version:refname", "v:refname":
+			cmp = func(a, b refs.Ref) int { return versionCompare(a.Short(), b.Short()) }
+		default:
+			cmp = func(a, b refs.Ref) int { return date(a.Target).Compare(date(b.Target)) }
+		}
+		if key != k {
+			asc := cmp
+			cmp = func(a, b refs.Ref) int { return -asc(a, b) }
+		}
+		slices.SortStableFunc(list, cmp)
+	}
+}
+
+// versionCompare compares a and b as git's version:refname does without
+// versionsort.suffix: runs of digits as numbers, the rest byte by byte.
+func versionCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := cmp.Compare(len(na), len(nb)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// digitRun is the length of the run of ASCII digits s starts with.
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
