@@ -14,17 +14,24 @@ import (
 // TestDetachedUppersPrunedWhenUnused: an upper kept for a mount detached
 // by --force is listed with its size and its user, survives a prune while
 // the shell inside lives, and is deleted by the first prune after it exits.
-func TestDetachedUppersPrunedWhenUnused(t *testing.T) {
+// detachWithShell commits on the base, starts a shell in the work tree's
+// /etc and checks out the base with --force: the old mount is detached
+// lazily, its upper kept in use by the shell.
+func detachWithShell(t *testing.T) (*Worktree, func(string) string) {
 	ctx := context.Background()
 	_, c1, w := checkedOutBase(t)
 	must(t, write(w.Target()+"/etc/two", "two\n"))
 	_, _, err := w.Commit(ctx, CommitOptions{Message: "two"})
 	must(t, err)
-
 	sh := shellIn(t, filepath.Join(w.Target(), "etc"))
-	pid := strings.TrimSpace(sh("echo $$"))
 	_, err = w.Checkout(ctx, CheckoutOptions{Rev: c1.ID.String(), Force: true})
 	must(t, err)
+	return w, sh
+}
+
+func TestDetachedUppersPrunedWhenUnused(t *testing.T) {
+	w, sh := detachWithShell(t)
+	pid := strings.TrimSpace(sh("echo $$"))
 	sh("echo written-after > late") // lands in the detached upper
 
 	ds, err := w.DetachedUppers()
@@ -71,14 +78,7 @@ func TestDetachedUppersPrunedWhenUnused(t *testing.T) {
 // new overlay must not keep the old detached upper in use: the record
 // names the overlay by its f_fsid as well.
 func TestDetachedUpperNotKeptByReusedDevice(t *testing.T) {
-	ctx := context.Background()
-	_, c1, w := checkedOutBase(t)
-	must(t, write(w.Target()+"/etc/two", "two\n"))
-	_, _, err := w.Commit(ctx, CommitOptions{Message: "two"})
-	must(t, err)
-	sh := shellIn(t, filepath.Join(w.Target(), "etc"))
-	_, err = w.Checkout(ctx, CheckoutOptions{Rev: c1.ID.String(), Force: true})
-	must(t, err)
+	w, sh := detachWithShell(t)
 	ds, err := w.DetachedUppers()
 	must(t, err)
 	if len(ds) != 1 || len(ds[0].Procs) != 1 {
