@@ -215,8 +215,67 @@ func (w *Worktree) commitResolved(ctx context.Context, s *Sequence, st State, o 
 	return st, w.writeState(st)
 }
 
-// Skip drops the stopped commit of a rebase and goes on.
-func (w *Worktree) Skip(ctx context.Context) (*Outcome, error) {
+// ErrOwnWork: --abort or --skip would throw away changes the user made
+// in the work tree after the operation stopped.
+var ErrOwnWork = errors.New("the work tree holds changes made since the operation stopped")
+
+// OwnWorkError lists those changes.
+type OwnWorkError struct {
+	Op, Action string
+	Paths      []string
+}
+
+func (e *OwnWorkError) Error() string {
+	quoted := make([]string, len(e.Paths))
+	for i, p := range e.Paths {
+		quoted[i] = pathquote.Quote(p)
+	}
+	return fmt.Sprintf("changes made since the %s stopped would be lost: %s; copy them elsewhere first, or 'strata %s %s --force' to discard them",
+		e.Op, strings.Join(quoted, ", "), e.Op, e.Action)
+}
+
+func (e *OwnWorkError) Unwrap() error { return ErrOwnWork }
+
+// checkOwnWork refuses to throw away what the user changed in the work
+// tree since the step stopped, beyond the paths the step itself wrote
+// (whose edits are the conflict's resolution, dropped as git drops them):
+// a file made or changed meanwhile is uncommitted work, which strata
+// never discards without --force.
+func (w *Worktree) checkOwnWork(ctx context.Context, s *Sequence, st State, action string) error {
+	if !s.Stopped || !s.Applied || st.Commit != s.Head || st.Stacked {
+		return nil
+	}
+	id := s.Theirs
+	if len(s.Todo) > 0 {
+		id = s.Todo[0]
+	}
+	o, _, err := w.step(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	wrote := map[string]bool{}
+	for _, p := range conflictedChangeSet(o).paths {
+		wrote[p] = true
+	}
+	changes, err := w.scanChanges(ctx, st)
+	if err != nil {
+		return err
+	}
+	var own []string
+	for _, c := range changes {
+		if !wrote[c.Path] {
+			own = append(own, c.Path)
+		}
+	}
+	if len(own) > 0 {
+		return &OwnWorkError{Op: s.Op, Action: action, Paths: own}
+	}
+	return nil
+}
+
+// Skip drops the stopped commit of a rebase and goes on; with discard
+// false, it refuses while the work tree holds changes made since the stop.
+func (w *Worktree) Skip(ctx context.Context, discard bool) (*Outcome, error) {
 	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
@@ -232,6 +291,11 @@ func (w *Worktree) Skip(ctx context.Context) (*Outcome, error) {
 	}
 	if !s.Stopped || len(s.Todo) == 0 {
 		return nil, fmt.Errorf("rebase: nothing stopped to skip; 'strata rebase --continue'")
+	}
+	if !discard {
+		if err := w.checkOwnWork(ctx, s, st, "--skip"); err != nil {
+			return nil, err
+		}
 	}
 	w.advance(s, s.Todo[0], nil, false)
 	s.Skipped, s.Dropped = append(s.Skipped, s.Dropped[len(s.Dropped)-1]), s.Dropped[:len(s.Dropped)-1]
@@ -251,8 +315,10 @@ func (w *Worktree) Skip(ctx context.Context) (*Outcome, error) {
 }
 
 // Abort puts back the state before the operation: HEAD and its branch,
-// their reflogs, and the work tree (on the old HEAD, no changes).
-func (w *Worktree) Abort(ctx context.Context, op string) (*objects.Commit, error) {
+// their reflogs, and the work tree (on the old HEAD, no changes). With
+// discard false, it refuses while the work tree holds changes made since
+// the operation stopped.
+func (w *Worktree) Abort(ctx context.Context, op string, discard bool) (*objects.Commit, error) {
 	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
@@ -265,6 +331,11 @@ func (w *Worktree) Abort(ctx context.Context, op string) (*objects.Commit, error
 	st, err := w.ensure(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if !discard {
+		if err := w.checkOwnWork(ctx, s, st, "--abort"); err != nil {
+			return nil, err
+		}
 	}
 	orig, err := w.commit(s.OrigHead)
 	if err != nil {

@@ -140,7 +140,7 @@ func TestConflictMatrix(t *testing.T) {
 				if !found {
 					t.Fatalf("%s: conflicts %+v, want %s at %s", op, out.Conflicts.Paths, c.kind, c.path)
 				}
-				if _, err := w.Abort(ctx, op); err != nil {
+				if _, err := w.Abort(ctx, op, true); err != nil {
 					t.Fatalf("%s --abort: %v", op, err)
 				}
 				h, err := w.Head()

@@ -425,6 +425,23 @@ func (w *Worktree) applyConflicted(ctx context.Context, st State, o *outcome) er
 	if err != nil {
 		return err
 	}
+	cs := conflictedChangeSet(o)
+	if len(cs.paths) == 0 {
+		return nil
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(w.writeChangeTar(ctx, pw, cs)) }()
+	err = layer.Unpack(ctx, pr, w.target, layer.Apply)
+	pr.CloseWithError(io.ErrClosedPipe)
+	if err != nil {
+		return fmt.Errorf("write the conflicted merge into %s: %w", w.target, err)
+	}
+	return nil
+}
+
+// conflictedChangeSet is what a stopped step writes over ours: the clean
+// changes, conflict markers, and theirs' side of a path ours deleted.
+func conflictedChangeSet(o *outcome) *changeSet {
 	result := make(tree.Tree, len(o.res.Merged))
 	for p, e := range o.res.Merged {
 		result[p] = e
@@ -438,16 +455,5 @@ func (w *Worktree) applyConflicted(ctx context.Context, st State, o *outcome) er
 			}
 		}
 	}
-	cs := newChangeSet(o.tours, result, o.content, o.ours.Layers(), o.theirs.Layers())
-	if len(cs.paths) == 0 {
-		return nil
-	}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(w.writeChangeTar(ctx, pw, cs)) }()
-	err = layer.Unpack(ctx, pr, w.target, layer.Apply)
-	pr.CloseWithError(io.ErrClosedPipe)
-	if err != nil {
-		return fmt.Errorf("write the conflicted merge into %s: %w", w.target, err)
-	}
-	return nil
+	return newChangeSet(o.tours, result, o.content, o.ours.Layers(), o.theirs.Layers())
 }
