@@ -19,6 +19,7 @@ import (
 // Config is the repository's .strata/config, in git-config syntax.
 type Config struct {
 	path string
+	text []byte // the file as it is: edits keep what they do not change
 	raw  *gitconfig.Config
 }
 
@@ -35,6 +36,7 @@ func LoadConfig(path string) (*Config, error) {
 	if err := gitconfig.NewDecoder(bytes.NewReader(b)).Decode(c.raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	c.text = b
 	return c, nil
 }
 
@@ -174,8 +176,11 @@ func (c *Config) Set(key, value string) error {
 			return fmt.Errorf("value of %s: %w: %v", key, ErrBadConfig, err)
 		}
 	}
-	c.raw.SetOption(section, sub, name, value)
-	return c.save()
+	text, err := setText(c.text, section, sub, name, value)
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return c.save(text)
 }
 
 // Unset removes key and saves the file.
@@ -187,18 +192,20 @@ func (c *Config) Unset(key string) error {
 	if _, ok := c.Get(key); !ok {
 		return fmt.Errorf("key %q is not set", key)
 	}
-	if sub == "" {
-		c.raw.Section(section).RemoveOption(name)
-	} else {
-		c.raw.Section(section).Subsection(sub).RemoveOption(name)
+	text, err := unsetText(c.text, section, sub, name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
 	}
-	return c.save()
+	return c.save(text)
 }
 
 // RemoveSubsection drops [section "sub"] entirely (remote remove).
 func (c *Config) RemoveSubsection(section, sub string) error {
-	c.raw.Section(section).RemoveSubsection(sub)
-	return c.save()
+	text, err := removeSectionText(c.text, section, sub)
+	if err != nil {
+		return err
+	}
+	return c.save(text)
 }
 
 // RenameSubsection renames [section "old"] to [section "new"] (remote
@@ -210,8 +217,11 @@ func (c *Config) RenameSubsection(section, old, new string) error {
 	if c.raw.Section(section).HasSubsection(new) {
 		return fmt.Errorf("[%s %q] exists", section, new)
 	}
-	c.raw.Section(section).Subsection(old).Name = new
-	return c.save()
+	text, err := renameSectionText(c.text, section, old, new)
+	if err != nil {
+		return err
+	}
+	return c.save(text)
 }
 
 // Subsections lists the subsection names of section, e.g. remotes.
@@ -242,12 +252,17 @@ func (c *Config) All() [][2]string {
 	return out
 }
 
-func (c *Config) save() error {
-	var buf bytes.Buffer
-	if err := gitconfig.NewEncoder(&buf).Encode(c.raw); err != nil {
+// save writes the edited text atomically, once it decodes.
+func (c *Config) save(text []byte) error {
+	raw := gitconfig.New()
+	if err := gitconfig.NewDecoder(bytes.NewReader(text)).Decode(raw); err != nil {
+		return fmt.Errorf("%s: the edit would not read back: %w", c.path, err)
+	}
+	if err := atomicfile.Write(filepath.Dir(c.path), c.path, text, 0o644); err != nil {
 		return err
 	}
-	return atomicfile.Write(filepath.Dir(c.path), c.path, buf.Bytes(), 0o644)
+	c.text, c.raw = text, raw
+	return nil
 }
 
 // Identity is "Name <email>" for commits and reflogs: the repository's

@@ -112,3 +112,80 @@ func TestConfigRefusesWhatWouldCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigEditsKeepTheFile: set, unset, and the remote rename and
+// remove edit the lines they change, as git config does; comments, blank
+// lines, layout and a valueless "key" (true to git; go-git's encoder
+// wrote it "key = ", false) stay byte for byte.
+func TestConfigEditsKeepTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	orig := `# my notes: keep this
+[core]
+	repositoryformatversion = 1
+	sharedWorktree
+[remote "origin"]
+	url = /srv/x   # where
+; branches
+[branch "main"]
+	remote = origin
+[multi]
+	v = 1
+	v = 2`
+	if err := os.WriteFile(path, []byte(orig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []func() error{
+		func() error { return c.Set("core.repositoryFormatVersion", "1") },
+		func() error { return c.Set("Core.extra", `a "q" b`) },
+		func() error { return c.Set("user.name", "me") },
+		func() error { return c.Set("multi.new", "x") },
+		func() error { return c.RenameSubsection("remote", "origin", "up") },
+		func() error { return c.Set("branch.main.remote", "up") },
+		func() error { return c.Set("remote.gone.url", "/srv/y") },
+		func() error { return c.RemoveSubsection("remote", "gone") },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Set("multi.v", "3"); !errors.Is(err, ErrMultipleValues) {
+		t.Fatalf("set of a key with 2 values: %v, want ErrMultipleValues (as git)", err)
+	}
+	want := `# my notes: keep this
+[core]
+	repositoryFormatVersion = 1
+	sharedWorktree
+	extra = "a \"q\" b"
+[remote "up"]
+	url = /srv/x   # where
+; branches
+[branch "main"]
+	remote = up
+[multi]
+	v = 1
+	v = 2
+	new = x
+[user]
+	name = me
+`
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Fatalf("config file:\n%s\nwant:\n%s", got, want)
+	}
+	if v, _ := c.Get("remote.up.url"); v != "/srv/x" {
+		t.Fatalf("remote.up.url = %q after the edits, want /srv/x", v)
+	}
+	if err := c.Unset("multi.v"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); !strings.Contains(string(got), "[multi]\n\tnew = x\n[user]") {
+		t.Fatalf("unset left:\n%s", got)
+	}
+}
