@@ -29,6 +29,9 @@ Getting a key that is not set exits 1 with no output, as git does.`,
 			if err := checkFormat(format); err != nil {
 				return err
 			}
+			if list && (unset || len(args) > 0) {
+				return usagef("config --list: takes no KEY and no other action")
+			}
 			switch {
 			case list && format == "json":
 				out := []map[string]string{}
