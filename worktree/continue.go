@@ -273,24 +273,28 @@ func (w *Worktree) checkOwnWork(ctx context.Context, s *Sequence, st State, acti
 	return nil
 }
 
-// Skip drops the stopped commit of a rebase and goes on; with discard
-// false, it refuses while the work tree holds changes made since the stop.
-func (w *Worktree) Skip(ctx context.Context, discard bool) (*Outcome, error) {
+// Skip drops the stopped commit of a rebase, cherry-pick or revert and
+// goes on; with discard false, it refuses while the work tree holds
+// changes made since the stop.
+func (w *Worktree) Skip(ctx context.Context, op string, discard bool) (*Outcome, error) {
 	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	s, err := w.current(OpRebase)
+	s, err := w.current(op)
 	if err != nil {
 		return nil, err
+	}
+	if s.Op == OpMerge {
+		return nil, fmt.Errorf("a merge has no commit to skip: 'strata merge --continue' or --abort")
 	}
 	st, err := w.ensure(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if !s.Stopped || len(s.Todo) == 0 {
-		return nil, fmt.Errorf("rebase: nothing stopped to skip; 'strata rebase --continue'")
+		return nil, fmt.Errorf("nothing stopped to skip; 'strata %s --continue'", s.Op)
 	}
 	if !discard {
 		if err := w.checkOwnWork(ctx, s, st, "--skip"); err != nil {

@@ -163,14 +163,14 @@ func (e *ConflictError) Error() string {
 	if len(e.ConfigConflicts) > 0 {
 		// --continue would refuse: only commit --change resolves the config.
 		fmt.Fprintf(&b, "; fix them, then 'strata commit -m MSG --change INSTR...' sets the config (or 'strata %s --abort'", e.Op)
-		if e.Op == OpRebase {
+		if e.Op != OpMerge {
 			b.WriteString(", --skip")
 		}
 		b.WriteString(")")
 		return b.String()
 	}
 	fmt.Fprintf(&b, "; fix them in the work tree, then 'strata %s --continue' (or --abort", e.Op)
-	if e.Op == OpRebase {
+	if e.Op != OpMerge {
 		b.WriteString(", --skip")
 	}
 	b.WriteString(")")

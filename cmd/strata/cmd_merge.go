@@ -80,7 +80,7 @@ func (f *seqFlags) control(cmd *cobra.Command, g *globals, op string, args []str
 		}
 		return true, nil
 	case f.skip:
-		out, err := w.Skip(ctx, f.force)
+		out, err := w.Skip(ctx, op, f.force)
 		return true, report(g, op, out, err)
 	default:
 		mt, err := layerMtimes()
@@ -113,7 +113,7 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 		return fmt.Errorf("%s: %w", op, out.Conflicts)
 	}
 	picked := !out.UpToDate && !out.FastFwd && op != "rebase" && op != "merge"
-	if picked && len(out.Made) == 0 {
+	if picked && len(out.Made) == 0 && len(out.Seq.Skipped) == 0 {
 		return fmt.Errorf("%s: %s changes nothing on top of HEAD: no commit made", op, out.Seq.Name)
 	}
 	if g.quiet {
@@ -147,6 +147,9 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 		}
 		if n := len(out.Seq.Dropped); n > 0 {
 			fmt.Fprintf(g.stdout, "%s dropped: %s changes nothing on top of HEAD\n", plural(n, "commit"), map[bool]string{true: "its", false: "their"}[n == 1])
+		}
+		if n := len(out.Seq.Skipped); n > 0 {
+			fmt.Fprintf(g.stdout, "%s skipped\n", plural(n, "commit"))
 		}
 		return nil
 	}
@@ -229,7 +232,8 @@ layer blob as it is: only a new config and manifest are written (and a
 later push uploads no layer). HEAD's branch moves once, at the end.
 
 Conflicts stop it as merge's do: fix them, then 'strata cherry-pick
---continue' (the commits left follow), or 'strata cherry-pick --abort'.`,
+--continue' (the commits left follow), 'strata cherry-pick --skip' (drop
+that commit, go on with the rest), or 'strata cherry-pick --abort'.`,
 		func(cmd *cobra.Command, w *worktree.Worktree, revs []string, mainline int) (*worktree.Outcome, error) {
 			return w.CherryPick(cmd.Context(), revs, mainline)
 		})
@@ -241,7 +245,8 @@ func newRevertCommand(g *globals) *cobra.Command {
 REV changed to its parent (a 3-way merge of REV's parent into HEAD over
 REV), files and image config. A range A..B is undone newest first, as
 git's revert does. Conflicts stop it as merge's do: fix them, then
-'strata revert --continue', or 'strata revert --abort'.`,
+'strata revert --continue', 'strata revert --skip' (drop that commit, go
+on with the rest), or 'strata revert --abort'.`,
 		func(cmd *cobra.Command, w *worktree.Worktree, revs []string, mainline int) (*worktree.Outcome, error) {
 			return w.Revert(cmd.Context(), revs, mainline)
 		})
@@ -251,7 +256,7 @@ func replayCommand(g *globals, op, short, long string, run func(*cobra.Command, 
 	var f seqFlags
 	var mainline int
 	cmd := &cobra.Command{
-		Use:   op + " [-m N] REV... | --continue | --abort",
+		Use:   op + " [-m N] REV... | --continue | --skip | --abort",
 		Short: short,
 		Long: long + `
 
@@ -282,7 +287,7 @@ commit is refused, and so is a range.` + "\n\nExit status: 0 on success, 1 on er
 			return report(g, op, out, err)
 		},
 	}
-	f.add(g, cmd, false)
+	f.add(g, cmd, true)
 	cmd.Flags().IntVarP(&mainline, "mainline", "m", 0, "for a merge commit: take its change relative to parent `N` (1 or 2)")
 	return cmd
 }

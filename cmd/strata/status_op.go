@@ -58,8 +58,8 @@ func printOperation(w io.Writer, s *worktree.Sequence) {
 	} else {
 		fmt.Fprintf(w, "  (fix the conflicts, then \"strata %s --continue\"", s.Op)
 	}
-	if s.Op == worktree.OpRebase {
-		fmt.Fprintf(w, "; \"strata rebase --skip\" drops the commit")
+	if s.Op != worktree.OpMerge {
+		fmt.Fprintf(w, "; \"strata %s --skip\" drops the commit", s.Op)
 	}
 	fmt.Fprintf(w, "; \"strata %s --abort\" goes back)\n", s.Op)
 	if len(s.Conflicts) > 0 {
