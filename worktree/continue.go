@@ -26,6 +26,9 @@ type ContinueOptions struct {
 	// Mtime, if set, rewrites the resolved step's layer mtimes, as
 	// CommitOptions.Mtime.
 	Mtime func(time.Time) time.Time
+	// KeepMarkers concludes the step even though a file it marked still
+	// has lines that look like conflict markers (they are content).
+	KeepMarkers bool
 }
 
 // current opens the operation in progress, checking it is op.
@@ -64,8 +67,10 @@ func (w *Worktree) Continue(ctx context.Context, o ContinueOptions) (*Outcome, e
 		if st.Commit != s.Head {
 			return nil, w.movedOff(s, st)
 		}
-		if err := w.checkMarkers(s); err != nil {
-			return nil, err
+		if !o.KeepMarkers {
+			if err := w.checkMarkers(s); err != nil {
+				return nil, err
+			}
 		}
 		if len(s.ConfigConflicts) > 0 && o.Config == nil {
 			return nil, &ConfigConflictError{Op: s.Op, Conflicts: s.ConfigConflicts}
@@ -116,7 +121,7 @@ func (w *Worktree) checkMarkers(s *Sequence) error {
 		}
 	}
 	if len(left) > 0 {
-		return fmt.Errorf("%w in %s: edit them, then 'strata %s --continue'", ErrConflictLeft, strings.Join(left, ", "), s.Op)
+		return fmt.Errorf("%w in %s: edit them, then 'strata %s --continue' (--force if those lines are meant to be there)", ErrConflictLeft, strings.Join(left, ", "), s.Op)
 	}
 	return nil
 }

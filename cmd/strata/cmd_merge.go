@@ -29,7 +29,7 @@ func (f *seqFlags) add(g *globals, cmd *cobra.Command, skip bool) {
 	if skip {
 		cmd.Flags().BoolVar(&f.skip, "skip", false, "drop the commit that conflicted and go on")
 	}
-	cmd.Flags().BoolVar(&f.force, "force", false, "go ahead even while a container or process uses the work tree; with --abort or --skip, discard changes made since the stop")
+	cmd.Flags().BoolVar(&f.force, "force", false, "go ahead even while a container or process uses the work tree; with --abort or --skip, discard changes made since the stop; with --continue, keep lines that look like conflict markers")
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "say nothing on success (conflicts and errors are still printed)")
 	cmd.Flags().Bool("no-edit", false, "accepted for git's --no-edit: strata opens no editor, the message is the default or -m's")
 	// Read before RunE runs: report and control say nothing then.
@@ -87,7 +87,7 @@ func (f *seqFlags) control(cmd *cobra.Command, g *globals, op string, args []str
 		if err != nil {
 			return true, err
 		}
-		out, err := w.Continue(ctx, worktree.ContinueOptions{Op: op, Mtime: mt})
+		out, err := w.Continue(ctx, worktree.ContinueOptions{Op: op, Mtime: mt, KeepMarkers: f.force})
 		return true, report(g, op, out, err)
 	}
 }
