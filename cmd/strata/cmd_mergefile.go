@@ -21,10 +21,11 @@ const maxConflictStatus = 127
 func newMergeFileCommand(g *globals) *cobra.Command {
 	var (
 		toStdout, diff3, quiet bool
+		ours, theirs, union    bool
 		labels                 []string
 	)
 	cmd := &cobra.Command{
-		Use:   "merge-file [-p] [--diff3] [-L label]... CURRENT BASE OTHER",
+		Use:   "merge-file [-p] [--diff3] [--ours | --theirs | --union] [-L label]... CURRENT BASE OTHER",
 		Short: "Merge the changes from BASE to OTHER into CURRENT, as git merge-file",
 		Long: `Merge one text file three ways with strata's own text merge
 (merge/textmerge): the lines that changed from BASE to OTHER go into
@@ -34,7 +35,9 @@ versions. The result is what 'git merge-file' writes, byte for byte.
 The result replaces CURRENT, or with -p goes to standard output. -L names
 the sides in the markers: up to three, for CURRENT, BASE and OTHER, in
 that order (the file names by default). --diff3 also shows BASE's lines in
-each conflict. Binary files (a NUL byte in the first 8000) are refused.
+each conflict. --ours, --theirs and --union resolve every conflict
+without markers: that side's lines, or ours' then theirs'. Binary files
+(a NUL byte in the first 8000) are refused.
 
 Exit status: the number of conflicts (0: a clean merge), at most 127; also
 1 on errors, with a message on stderr; 2 on usage errors.`,
@@ -42,6 +45,18 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(labels) > 3 {
 				return usagef("too many labels (-L): at most 3, for CURRENT, BASE and OTHER")
+			}
+			favor := textmerge.FavorNone
+			for _, f := range []struct {
+				set bool
+				f   textmerge.Favor
+			}{{ours, textmerge.FavorOurs}, {theirs, textmerge.FavorTheirs}, {union, textmerge.FavorUnion}} {
+				if f.set {
+					if favor != textmerge.FavorNone {
+						return usagef("--ours, --theirs and --union exclude each other")
+					}
+					favor = f.f
+				}
 			}
 			names := append(labels, args[len(labels):]...)
 			var files [3][]byte
@@ -61,7 +76,7 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 				files[i] = b
 			}
 			r := textmerge.Merge(files[1], files[0], files[2], textmerge.Options{
-				Ours: names[0], Base: names[1], Theirs: names[2], Diff3: diff3,
+				Ours: names[0], Base: names[1], Theirs: names[2], Diff3: diff3, Favor: favor,
 			})
 			if toStdout {
 				if _, err := g.stdout.Write(r.Content); err != nil {
@@ -79,6 +94,9 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 	f := cmd.Flags()
 	f.BoolVarP(&toStdout, "stdout", "p", false, "write the result to standard output, not into CURRENT")
 	f.BoolVar(&diff3, "diff3", false, "show BASE's lines in conflicts too")
+	f.BoolVar(&ours, "ours", false, "resolve conflicts with CURRENT's lines")
+	f.BoolVar(&theirs, "theirs", false, "resolve conflicts with OTHER's lines")
+	f.BoolVar(&union, "union", false, "resolve conflicts with both sides' lines, CURRENT's first")
 	f.StringArrayVarP(&labels, "label", "L", nil, "name a side in the conflict markers (up to 3: CURRENT, BASE, OTHER)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "accepted for git's sake: strata prints no conflict warnings")
 	return cmd

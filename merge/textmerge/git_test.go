@@ -40,15 +40,22 @@ func newGitMerger(t *testing.T) *gitMerger {
 // merge returns git's output and conflict count (its exit status).
 func (g *gitMerger) merge(t *testing.T, base, ours, theirs string, diff3 bool) (string, int) {
 	t.Helper()
+	var flags []string
+	if diff3 {
+		flags = append(flags, "--diff3")
+	}
+	return g.mergeFlags(t, base, ours, theirs, flags...)
+}
+
+// mergeFlags runs git merge-file -p with flags.
+func (g *gitMerger) mergeFlags(t *testing.T, base, ours, theirs string, flags ...string) (string, int) {
+	t.Helper()
 	for name, s := range map[string]string{"ours": ours, "base": base, "theirs": theirs} {
 		if err := os.WriteFile(filepath.Join(g.dir, name), []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	args := []string{"merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs"}
-	if diff3 {
-		args = append(args, "--diff3")
-	}
+	args := append([]string{"merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs"}, flags...)
 	cmd := exec.Command("git", append(args, "ours", "base", "theirs")...)
 	cmd.Dir, cmd.Env = g.dir, g.env
 	var out, stderr bytes.Buffer
@@ -229,6 +236,39 @@ func TestMergeMatchesGit(t *testing.T) {
 				}
 				t.Fatalf("case %d (diff3 %v) differs from git merge-file (%d conflicts, git %d)\n%s",
 					i, diff3, r.Conflicts, wantN, firstDifference(string(r.Content), want))
+			}
+		}
+	}
+}
+
+// TestFavorMatchesGit compares --ours, --theirs and --union (alone and
+// with --diff3) with git merge-file on random triples.
+func TestFavorMatchesGit(t *testing.T) {
+	g := newGitMerger(t)
+	rng := rand.New(rand.NewSource(29))
+	favors := map[string]Favor{"--ours": FavorOurs, "--theirs": FavorTheirs, "--union": FavorUnion}
+	for i := range 150 {
+		eol := "\n"
+		if rng.Intn(6) == 0 {
+			eol = "\r\n"
+		}
+		base := randomFile(rng, rng.Intn(14), 0, eol)
+		ours, theirs := mutate(rng, base, 0, 2+rng.Intn(5), eol), mutate(rng, base, 0, 2+rng.Intn(5), eol)
+		b, o, th := join(rng, base), join(rng, ours), join(rng, theirs)
+		for flag, f := range favors {
+			for _, diff3 := range []bool{false, true} {
+				opt := labels
+				opt.Favor, opt.Diff3 = f, diff3
+				flags := []string{flag}
+				if diff3 {
+					flags = append(flags, "--diff3")
+				}
+				r := Merge([]byte(b), []byte(o), []byte(th), opt)
+				want, wantN := g.mergeFlags(t, b, o, th, flags...)
+				if string(r.Content) != want || r.Conflicts != wantN {
+					t.Fatalf("case %d %v differs from git merge-file (%d conflicts, git %d)\nbase %q\nours %q\ntheirs %q\n%s",
+						i, flags, r.Conflicts, wantN, b, o, th, firstDifference(string(r.Content), want))
+				}
 			}
 		}
 	}

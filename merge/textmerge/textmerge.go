@@ -22,7 +22,22 @@ import "bytes"
 type Options struct {
 	Ours, Base, Theirs string // marker labels, as git merge-file -L
 	Diff3              bool   // also show the base's lines (merge.conflictStyle=diff3)
+	// Favor resolves every conflict without markers, as git merge-file
+	// --ours, --theirs and --union: FavorOurs or FavorTheirs takes that
+	// side's lines, FavorUnion ours' then theirs'. The result then has no
+	// conflicts.
+	Favor Favor
 }
+
+// Favor is how conflicts are resolved (xdiff's XDL_MERGE_FAVOR_*).
+type Favor int
+
+const (
+	FavorNone   Favor = 0
+	FavorOurs   Favor = modeOurs
+	FavorTheirs Favor = modeTheirs
+	FavorUnion  Favor = modeOurs | modeTheirs
+)
 
 // Result is a merge's output and how many conflicts it marks.
 type Result struct {
@@ -75,8 +90,14 @@ func Merge(base, ours, theirs []byte, o Options) Result {
 		hs = simplify(x, hs, level > levelZealous)
 	}
 	n := 0
-	for _, h := range hs {
-		if h.mode == modeConflict {
+	for i := range hs {
+		if hs[i].mode == modeConflict {
+			if o.Favor != FavorNone {
+				// As xdl_fill_merge_buffer: after refinement and
+				// joining, so a joined conflict is favored whole.
+				hs[i].mode = int(o.Favor)
+				continue
+			}
 			n++
 		}
 	}
@@ -249,6 +270,12 @@ func render(b, x, y [][]byte, hs []hunk, o Options) []byte {
 			marker(&w, '>', o.Theirs, true, cr)
 		case modeOurs:
 			writeLines(&w, x[i:m.i1+m.chg1], false, false)
+		case modeOurs | modeTheirs:
+			// --union: ours' lines, with a newline if the last has
+			// none, then theirs'.
+			writeLines(&w, x[i:m.i1], false, false)
+			writeLines(&w, x[m.i1:m.i1+m.chg1], crNeeded(b, x, y, m), true)
+			writeLines(&w, y[m.i2:m.i2+m.chg2], false, false)
 		case modeTheirs:
 			writeLines(&w, x[i:m.i1], false, false)
 			writeLines(&w, y[m.i2:m.i2+m.chg2], false, false)
