@@ -401,7 +401,7 @@ func (w *Worktree) Quit(op string) error {
 		return err
 	}
 	defer unlock()
-	if _, err := w.current(op); err != nil {
+	if _, err := w.current(op); err != nil && !errors.Is(err, ErrBadSequence) {
 		return err
 	}
 	return w.dropSeq()

@@ -87,10 +87,14 @@ func (w *Worktree) Sequence() (*Sequence, bool, error) {
 	}
 	var s Sequence
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, false, fmt.Errorf("%s: %w", w.seqFile(), err)
+		return nil, false, fmt.Errorf("%s: %w (%v); 'strata merge --quit' forgets it", w.seqFile(), ErrBadSequence, err)
 	}
 	return &s, true, nil
 }
+
+// ErrBadSequence: the file of the operation in progress does not read;
+// only --quit, which forgets it, gets past it.
+var ErrBadSequence = errors.New("the operation in progress is unreadable")
 
 func (w *Worktree) saveSeq(s *Sequence) error {
 	b, err := json.MarshalIndent(s, "", "  ")
