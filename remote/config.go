@@ -3,7 +3,6 @@ package remote
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/strata-sh/strata/refs"
@@ -60,9 +59,7 @@ func Get(cfg *repo.Config, name string) (Remote, error) {
 		return Remote{}, fmt.Errorf("%s: %w", name, ErrNoSuchRemote)
 	}
 	r := Remote{Name: name, URL: url}
-	if v, ok := cfg.Get("remote." + name + ".insecure"); ok {
-		r.Insecure, _ = strconv.ParseBool(v)
-	}
+	r.Insecure, _, _ = cfg.Bool("remote." + name + ".insecure")
 	return r, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -109,7 +108,7 @@ var valueChecks = map[string]func(string) error{
 	"gc.reflogexpire":            checkExpiry,
 	"gc.reflogexpireunreachable": checkExpiry,
 	"core.sharedworktree":        checkBool,
-	"pull.rebase":                func(v string) error { return checkOneOf(v, "true", "false") },
+	"pull.rebase":                checkBool,
 }
 
 func checkExpiry(v string) error {
@@ -118,17 +117,48 @@ func checkExpiry(v string) error {
 }
 
 func checkBool(v string) error {
-	if _, err := strconv.ParseBool(v); err != nil {
-		return fmt.Errorf("%q is not true or false", v)
-	}
-	return nil
+	_, err := ParseBool(v)
+	return err
 }
 
-func checkOneOf(v string, allowed ...string) error {
-	if slices.Contains(allowed, v) {
-		return nil
+// ParseBool reads a boolean value as git does: true, yes, on or a
+// non-zero number; false, no, off, 0 or nothing; any case.
+func ParseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true", "yes", "on":
+		return true, nil
+	case "false", "no", "off", "":
+		return false, nil
 	}
-	return fmt.Errorf("%q: want %s", v, strings.Join(allowed, " or "))
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return n != 0, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean (true or false, yes or no, on or off, 1 or 0)", v)
+}
+
+// Bool returns the boolean value of key, as git reads it: a key with no
+// "= value" at all is true; set reports whether it is set.
+func (c *Config) Bool(key string) (v, set bool, err error) {
+	s, ok := c.Get(key)
+	if !ok {
+		return false, false, nil
+	}
+	section, sub, name, _ := splitKey(key)
+	if hs, vs, err := scanConfig(c.text); err == nil {
+		for i := len(vs) - 1; i >= 0; i-- {
+			if hs[vs[i].header].is(section, sub) && strings.EqualFold(vs[i].key, name) {
+				if vs[i].valueless {
+					return true, true, nil
+				}
+				break
+			}
+		}
+	}
+	v, err = ParseBool(s)
+	if err != nil {
+		return false, true, fmt.Errorf("config %s: %w", key, err)
+	}
+	return v, true, nil
 }
 
 // CheckKey says whether key is a valid option name.

@@ -189,3 +189,38 @@ func TestConfigEditsKeepTheFile(t *testing.T) {
 		t.Fatalf("unset left:\n%s", got)
 	}
 }
+
+// TestConfigBool reads booleans as git does: a key alone is true, and
+// yes/on/1 or no/off/0/nothing in any case. strconv.ParseBool took
+// "yes" and a valueless key for false: core.sharedWorktree written as
+// git writes it was ignored.
+func TestConfigBool(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	text := "[t]\n\talone\n\tempty =\n\tyes = Yes\n\toff = off\n\ttwo = 2\n\tzero = 0\n\tbad = maybe\n\tlater = false\n\tlater\n[t \"sub\"]\n\tlast"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]bool{"t.alone": true, "t.empty": false, "t.yes": true, "t.off": false,
+		"t.two": true, "t.zero": false, "t.later": true, "t.sub.last": true} {
+		v, set, err := c.Bool(key)
+		if err != nil || !set || v != want {
+			t.Errorf("Bool(%s) = %v, %v, %v; want %v, set", key, v, set, err, want)
+		}
+	}
+	if _, set, err := c.Bool("t.bad"); err == nil || !set {
+		t.Errorf("Bool(t.bad): %v, want an error", err)
+	}
+	if v, set, err := c.Bool("t.none"); v || set || err != nil {
+		t.Errorf("Bool(t.none) = %v, %v, %v; want not set", v, set, err)
+	}
+	if git, err := exec.LookPath("git"); err == nil {
+		out, err := exec.Command(git, "config", "--file", path, "--type=bool", "t.alone").Output()
+		if err != nil || strings.TrimSpace(string(out)) != "true" {
+			t.Errorf("git reads t.alone as %q (%v), want true", out, err)
+		}
+	}
+}

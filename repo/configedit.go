@@ -27,7 +27,8 @@ type cfgHeader struct {
 type cfgVar struct {
 	header     int // index in the headers
 	key        string
-	start, end int // its whole line(s), newline included
+	start, end int  // its whole line(s), newline included
+	valueless  bool // "key" alone, which git takes as true
 }
 
 // scanConfig finds the headers and options of a file go-git decoded.
@@ -77,7 +78,15 @@ func scanConfig(src []byte) ([]cfgHeader, []cfgVar, error) {
 				return nil, nil, errors.New("option outside a section")
 			}
 			v := cfgVar{header: len(hs) - 1, key: lit, start: lineStart(file.Offset(pos))}
-			v.end = toEOL()
+			pos, tok, _ = s.Scan()
+			switch tok {
+			case token.EOL:
+				v.valueless, v.end = true, file.Offset(pos)+1
+			case token.EOF:
+				v.valueless, v.end = true, len(src)
+			default:
+				v.end = toEOL()
+			}
 			hs[v.header].last = v.end
 			vs = append(vs, v)
 		}

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,10 +19,8 @@ const SharedWorktreeKey = "core.sharedWorktree"
 // host's users, even with nosuid and nodev on the mount. Only the group
 // and other bits are cleared.
 func (w *Worktree) closeParent() error {
-	if v, ok := w.Repo.Config.Get(SharedWorktreeKey); ok {
-		if b, err := strconv.ParseBool(v); err == nil && b {
-			return nil
-		}
+	if b, _, _ := w.Repo.Config.Bool(SharedWorktreeKey); b {
+		return nil
 	}
 	parent := filepath.Dir(w.target)
 	if parent == "/" {

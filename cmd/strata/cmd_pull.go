@@ -57,17 +57,17 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return usagef("pull: --rebase and --merge exclude each other")
 			}
 			mode := ""
-			switch v, _ := r.Config.Get("pull.rebase"); {
+			switch v, set, err := r.Config.Bool("pull.rebase"); {
 			case rebase:
 				mode = worktree.PullRebase
 			case merge:
 				mode = worktree.PullMerge
-			case v == "true":
+			case err != nil:
+				return fmt.Errorf("pull: %w", err)
+			case set && v:
 				mode = worktree.PullRebase
-			case v == "false":
+			case set:
 				mode = worktree.PullMerge
-			case v != "":
-				return fmt.Errorf("pull: config pull.rebase is %q: want true or false", v)
 			}
 			remoteArg, ok := r.Config.Get("branch." + branch + ".remote")
 			if !ok {
