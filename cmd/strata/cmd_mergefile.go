@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"syscall"
 
@@ -13,6 +12,10 @@ import (
 )
 
 func init() { register("merge-file", newMergeFileCommand) }
+
+// maxMergeFileSize is git's MAX_XDIFF_SIZE: a bigger file is refused
+// before it is read (whole, into memory) and diffed line by line.
+const maxMergeFileSize = 1023 << 20
 
 // maxConflictStatus is where the exit status stops counting conflicts, as
 // git merge-file's: higher statuses mean signals to a shell.
@@ -37,7 +40,8 @@ the sides in the markers: up to three, for CURRENT, BASE and OTHER, in
 that order (the file names by default). --diff3 also shows BASE's lines in
 each conflict. --ours, --theirs and --union resolve every conflict
 without markers: that side's lines, or ours' then theirs'. Binary files
-(a NUL byte in the first 8000) are refused.
+(a NUL byte in the first 8000) and files over 1023 MiB are refused, as
+git refuses them.
 
 Exit status: the number of conflicts (0: a clean merge), at most 127; also
 1 on errors, with a message on stderr; 2 on usage errors.`,
@@ -63,8 +67,12 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 			for i, a := range args {
 				// Often in a work tree a container wrote, where a FIFO
 				// would hold the open and a device never end.
-				b, mode, err := readRegular(a, math.MaxInt64)
+				b, mode, err := readRegular(a, maxMergeFileSize)
 				if err != nil {
+					var tooBig *tooLargeError
+					if errors.As(err, &tooBig) {
+						return fmt.Errorf("cannot merge %s: larger than 1023 MiB, as git merge-file", a)
+					}
 					return err
 				}
 				if !mode.IsRegular() {

@@ -26,8 +26,13 @@ func readRegular(path string, max int64) ([]byte, fs.FileMode, error) {
 		return nil, fi.Mode(), nil
 	}
 	if fi.Size() > max {
-		return nil, fi.Mode(), fmt.Errorf("larger than %d bytes", max)
+		return nil, fi.Mode(), &tooLargeError{max}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, max))
 	return b, fi.Mode(), err
 }
+
+// tooLargeError: a file over readRegular's limit.
+type tooLargeError struct{ max int64 }
+
+func (e *tooLargeError) Error() string { return fmt.Sprintf("larger than %d bytes", e.max) }
