@@ -205,3 +205,44 @@ func TestMergeCopiesEntriesWhole(t *testing.T) {
 	must(t, err)
 	compareTrees(t, want, describe(t, root))
 }
+
+// TestMergeLeavesHugeTextsAlone: a text file over git's size limit is
+// not read into memory and merged line by line: it conflicts, with
+// ours' content and no markers, as git leaves it (the limit is lowered
+// here to a few bytes).
+func TestMergeLeavesHugeTextsAlone(t *testing.T) {
+	requireRoot(t)
+	defer func(old int64) { maxTextMerge = old }(maxTextMerge)
+	maxTextMerge = 10
+	ctx := context.Background()
+	r := newRepo(t)
+	dir := t.TempDir()
+	must(t, write(filepath.Join(dir, "big"), "1\n2\n3\n4\n5\n6\n"))
+	must(t, write(filepath.Join(dir, "small"), "a\n"))
+	commitDir(t, r, dir, "base")
+	w := checkoutMain(t, r, "main")
+	side := func(branch, big, small string) {
+		_, err := w.Checkout(ctx, CheckoutOptions{Rev: "main", NewBranch: branch})
+		must(t, err)
+		must(t, write(filepath.Join(w.Target(), "big"), big))
+		must(t, write(filepath.Join(w.Target(), "small"), small))
+		_, _, err = w.Commit(ctx, CommitOptions{Message: branch})
+		must(t, err)
+	}
+	side("ours", "one\n2\n3\n4\n5\n6\n", "a\nours\n")
+	side("theirs", "1\n2\n3\n4\n5\nsix\n", "theirs\na\n")
+	_, err := w.Checkout(ctx, CheckoutOptions{Rev: "ours"})
+	must(t, err)
+	out, err := w.Merge(ctx, MergeOptions{Rev: "theirs"})
+	must(t, err)
+	if out.Conflicts == nil || len(out.Conflicts.Paths) != 1 || out.Conflicts.Paths[0].Path != "/big" || out.Conflicts.Paths[0].Marked {
+		t.Fatalf("conflicts %+v, want /big alone, unmarked", out.Conflicts)
+	}
+	for name, want := range map[string]string{"big": "one\n2\n3\n4\n5\n6\n", "small": "theirs\na\nours\n"} {
+		b, err := os.ReadFile(filepath.Join(w.Target(), name))
+		must(t, err)
+		if string(b) != want {
+			t.Fatalf("%s = %q, want %q", name, b, want)
+		}
+	}
+}

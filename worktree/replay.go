@@ -107,7 +107,7 @@ func configOf(c *objects.Commit) ocispec.ImageConfig {
 func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error {
 	want := map[string][3]*layer.Entry{}
 	for _, p := range o.res.Paths {
-		if p.Side == merge.Conflict && p.Text {
+		if p.Side == merge.Conflict && p.Text && !tooBigToMerge(p.Base, p.Ours, p.Theirs) {
 			want[p.Path] = [3]*layer.Entry{p.Base, p.Ours, p.Theirs}
 		}
 	}
@@ -168,6 +168,20 @@ func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error 
 		o.conflicts = append(o.conflicts, c)
 	}
 	return nil
+}
+
+// maxTextMerge is git's MAX_XDIFF_SIZE: a bigger file is not read and
+// merged line by line (three versions in memory, and a diff of each
+// pair) but left conflicted with ours' content, as git leaves it.
+var maxTextMerge int64 = 1023 << 20
+
+func tooBigToMerge(es ...*layer.Entry) bool {
+	for _, e := range es {
+		if e != nil && e.Size > maxTextMerge {
+			return true
+		}
+	}
+	return false
 }
 
 // clean reports whether the merge needs no help.
