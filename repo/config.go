@@ -266,18 +266,46 @@ func (c *Config) Subsections(section string) []string {
 	return out
 }
 
-// All returns every key=value, in file order.
-func (c *Config) All() [][2]string {
-	var out [][2]string
-	for _, s := range c.raw.Sections {
-		for _, o := range s.Options {
-			out = append(out, [2]string{s.Name + "." + o.Key, o.Value})
-		}
-		for _, ss := range s.Subsections {
-			for _, o := range ss.Options {
-				out = append(out, [2]string{s.Name + "." + ss.Name + "." + o.Key, o.Value})
+// Entry is one option as config --list shows it.
+type Entry struct {
+	Key     string // section.name or section.subsection.name
+	Value   string
+	NoValue bool // "key" alone, without "=" (a boolean true)
+}
+
+// All returns every option in file order, as git config --list: section
+// and name lower-cased (they are case-insensitive), the subsection as
+// written.
+func (c *Config) All() []Entry {
+	hs, vs, err := scanConfig(c.text)
+	if err != nil {
+		return nil // LoadConfig read it: cannot happen
+	}
+	// go-git keeps each (sub)section's options in file order, repeated
+	// sections joined: the k-th option of one is its k-th line.
+	next := map[[2]string]int{}
+	var out []Entry
+	for _, v := range vs {
+		h := hs[v.header]
+		id := [2]string{strings.ToLower(h.section), h.sub}
+		var opts gitconfig.Options
+		if c.raw.HasSection(h.section) {
+			if sec := c.raw.Section(h.section); h.sub == "" {
+				opts = sec.Options
+			} else if sec.HasSubsection(h.sub) {
+				opts = sec.Subsection(h.sub).Options
 			}
 		}
+		k := next[id]
+		next[id]++
+		if k >= len(opts) {
+			continue
+		}
+		key := id[0]
+		if h.sub != "" {
+			key += "." + h.sub
+		}
+		out = append(out, Entry{Key: key + "." + strings.ToLower(v.key), Value: opts[k].Value, NoValue: v.valueless})
 	}
 	return out
 }

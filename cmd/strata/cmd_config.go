@@ -35,13 +35,17 @@ Getting a key that is not set exits 1 with no output, as git does.`,
 			switch {
 			case list && format == "json":
 				out := []map[string]string{}
-				for _, kv := range r.Config.All() {
-					out = append(out, map[string]string{"key": kv[0], "value": kv[1]})
+				for _, e := range r.Config.All() {
+					out = append(out, map[string]string{"key": e.Key, "value": e.Value})
 				}
 				return writeJSON(g.stdout, out)
 			case list:
-				for _, kv := range r.Config.All() {
-					fmt.Fprintf(g.stdout, "%s=%s\n", kv[0], kv[1])
+				for _, e := range r.Config.All() {
+					if e.NoValue {
+						fmt.Fprintln(g.stdout, e.Key) // as git: a boolean true
+						continue
+					}
+					fmt.Fprintf(g.stdout, "%s=%s\n", e.Key, e.Value)
 				}
 				return nil
 			case unset:
