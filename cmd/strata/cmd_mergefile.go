@@ -26,9 +26,10 @@ func newMergeFileCommand(g *globals) *cobra.Command {
 		toStdout, diff3, quiet bool
 		ours, theirs, union    bool
 		labels                 []string
+		markerSize             int
 	)
 	cmd := &cobra.Command{
-		Use:   "merge-file [-p] [--diff3] [--ours | --theirs | --union] [-L label]... CURRENT BASE OTHER",
+		Use:   "merge-file [-p] [--diff3] [--ours | --theirs | --union] [--marker-size N] [-L label]... CURRENT BASE OTHER",
 		Short: "Merge the changes from BASE to OTHER into CURRENT, as git merge-file",
 		Long: `Merge one text file three ways with strata's own text merge
 (merge/textmerge): the lines that changed from BASE to OTHER go into
@@ -84,7 +85,7 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 				files[i] = b
 			}
 			r := textmerge.Merge(files[1], files[0], files[2], textmerge.Options{
-				Ours: names[0], Base: names[1], Theirs: names[2], Diff3: diff3, Favor: favor,
+				Ours: names[0], Base: names[1], Theirs: names[2], Diff3: diff3, Favor: favor, MarkerSize: markerSize,
 			})
 			if toStdout {
 				if _, err := g.stdout.Write(r.Content); err != nil {
@@ -102,6 +103,7 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 	f := cmd.Flags()
 	f.BoolVarP(&toStdout, "stdout", "p", false, "write the result to standard output, not into CURRENT")
 	f.BoolVar(&diff3, "diff3", false, "show BASE's lines in conflicts too")
+	f.IntVar(&markerSize, "marker-size", 7, "the length of the conflict markers")
 	f.BoolVar(&ours, "ours", false, "resolve conflicts with CURRENT's lines")
 	f.BoolVar(&theirs, "theirs", false, "resolve conflicts with OTHER's lines")
 	f.BoolVar(&union, "union", false, "resolve conflicts with both sides' lines, CURRENT's first")

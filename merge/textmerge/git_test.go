@@ -274,6 +274,28 @@ func TestFavorMatchesGit(t *testing.T) {
 	}
 }
 
+// TestMarkerSizeMatchesGit: --marker-size, in both styles and with the
+// sizes git takes as the default.
+func TestMarkerSizeMatchesGit(t *testing.T) {
+	g := newGitMerger(t)
+	base, ours, theirs := "a\nb\nc\nd\n", "a\nX\nc\nD\r\n", "a\nY\nc\nE"
+	for _, n := range []int{-1, 0, 1, 3, 7, 20} {
+		for _, diff3 := range []bool{false, true} {
+			flags := []string{fmt.Sprintf("--marker-size=%d", n)}
+			if diff3 {
+				flags = append(flags, "--diff3")
+			}
+			opt := labels
+			opt.MarkerSize, opt.Diff3 = n, diff3
+			r := Merge([]byte(base), []byte(ours), []byte(theirs), opt)
+			want, wantN := g.mergeFlags(t, base, ours, theirs, flags...)
+			if string(r.Content) != want || r.Conflicts != wantN {
+				t.Fatalf("%v: %d conflicts %q, git %d %q", flags, r.Conflicts, r.Content, wantN, want)
+			}
+		}
+	}
+}
+
 // firstDifference shows where two outputs part, with the inputs too long
 // to print whole (set TEXTMERGE_DUMP=dir to keep them).
 func firstDifference(got, want string) string {

@@ -27,6 +27,9 @@ type Options struct {
 	// side's lines, FavorUnion ours' then theirs'. The result then has no
 	// conflicts.
 	Favor Favor
+	// MarkerSize is the length of the conflict markers; 7 if 0 or less
+	// (git merge-file --marker-size).
+	MarkerSize int
 }
 
 // Favor is how conflicts are resolved (xdiff's XDL_MERGE_FAVOR_*).
@@ -253,6 +256,13 @@ const markerSize = 7
 // hunks and identical changes are copied from ours.
 func render(b, x, y [][]byte, hs []hunk, o Options) []byte {
 	var w bytes.Buffer
+	size := o.MarkerSize
+	if size <= 0 {
+		size = markerSize
+	}
+	marker := func(w *bytes.Buffer, c byte, label string, labelled, cr bool) {
+		writeMarker(w, size, c, label, labelled, cr)
+	}
 	i := 0
 	for _, m := range hs {
 		switch m.mode {
@@ -288,8 +298,8 @@ func render(b, x, y [][]byte, hs []hunk, o Options) []byte {
 	return w.Bytes()
 }
 
-func marker(w *bytes.Buffer, c byte, label string, labelled, cr bool) {
-	for range markerSize {
+func writeMarker(w *bytes.Buffer, size int, c byte, label string, labelled, cr bool) {
+	for range size {
 		w.WriteByte(c)
 	}
 	if labelled {
