@@ -56,6 +56,10 @@ func splitKey(key string) (section, sub, name string, err error) {
 	section, name = key[:first], key[last+1:]
 	if first < last {
 		sub = key[first+1 : last]
+		if sub == "" {
+			// git would write [section ""], which go-git cannot read back.
+			return "", "", "", bad("empty subsection")
+		}
 	}
 	for _, c := range section {
 		if !isKeyChar(c) {
