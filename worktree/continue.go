@@ -231,9 +231,13 @@ type OwnWorkError struct {
 }
 
 func (e *OwnWorkError) Error() string {
-	quoted := make([]string, len(e.Paths))
-	for i, p := range e.Paths {
-		quoted[i] = pathquote.Quote(p)
+	var quoted []string
+	for _, p := range e.Paths {
+		if len(quoted) == 5 {
+			quoted = append(quoted, fmt.Sprintf("and %d more ('strata status' lists them)", len(e.Paths)-5))
+			break
+		}
+		quoted = append(quoted, pathquote.Quote(p))
 	}
 	return fmt.Sprintf("changes made since the %s stopped would be lost: %s; copy them elsewhere first, or 'strata %s %s --force' to discard them",
 		e.Op, strings.Join(quoted, ", "), e.Op, e.Action)
