@@ -20,6 +20,10 @@ type Config struct {
 	path string
 	text []byte // the file as it is: edits keep what they do not change
 	raw  *gitconfig.Config
+	// The headers and options of text, in file order: values are read
+	// from them, as git reads them.
+	headers []cfgHeader
+	vars    []cfgVar
 }
 
 // LoadConfig reads a git-config file; a missing file is an empty config.
@@ -33,6 +37,9 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, err
 	}
 	if err := gitconfig.NewDecoder(bytes.NewReader(b)).Decode(c.raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if c.headers, c.vars, err = scanConfig(b); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	c.text = b
@@ -143,22 +150,14 @@ func ParseBool(v string) (bool, error) {
 // Bool returns the boolean value of key, as git reads it: a key with no
 // "= value" at all is true; set reports whether it is set.
 func (c *Config) Bool(key string) (v, set bool, err error) {
-	s, ok := c.Get(key)
-	if !ok {
+	o := c.last(key)
+	if o == nil {
 		return false, false, nil
 	}
-	section, sub, name, _ := splitKey(key)
-	if hs, vs, err := scanConfig(c.text); err == nil {
-		for i := len(vs) - 1; i >= 0; i-- {
-			if hs[vs[i].header].is(section, sub) && strings.EqualFold(vs[i].key, name) {
-				if vs[i].valueless {
-					return true, true, nil
-				}
-				break
-			}
-		}
+	if o.valueless {
+		return true, true, nil
 	}
-	v, err = ParseBool(s)
+	v, err = ParseBool(gitValue(o.raw))
 	if err != nil {
 		return false, true, fmt.Errorf("config %s: %w", key, err)
 	}
@@ -173,24 +172,26 @@ func CheckKey(key string) error {
 
 // Get returns the value of key and whether it is set.
 func (c *Config) Get(key string) (string, bool) {
+	v := c.last(key)
+	if v == nil {
+		return "", false
+	}
+	return gitValue(v.raw), true
+}
+
+// last is the option that sets key last in the file (git's value), or nil.
+func (c *Config) last(key string) *cfgVar {
 	section, sub, name, err := splitKey(key)
-	if err != nil || !c.raw.HasSection(section) {
-		return "", false
+	if err != nil {
+		return nil
 	}
-	s := c.raw.Section(section)
-	var opts gitconfig.Options
-	if sub == "" {
-		opts = s.Options
-	} else {
-		if !s.HasSubsection(sub) {
-			return "", false
+	for i := len(c.vars) - 1; i >= 0; i-- {
+		v := &c.vars[i]
+		if c.headers[v.header].is(section, sub) && strings.EqualFold(v.key, name) {
+			return v
 		}
-		opts = s.Subsection(sub).Options
 	}
-	if !opts.Has(name) {
-		return "", false
-	}
-	return opts.Get(name), true
+	return nil
 }
 
 // Set sets key to value and saves the file atomically.
@@ -281,35 +282,14 @@ type Entry struct {
 // and name lower-cased (they are case-insensitive), the subsection as
 // written.
 func (c *Config) All() []Entry {
-	hs, vs, err := scanConfig(c.text)
-	if err != nil {
-		return nil // LoadConfig read it: cannot happen
-	}
-	// go-git keeps each (sub)section's options in file order, repeated
-	// sections joined: the k-th option of one is its k-th line.
-	next := map[[2]string]int{}
 	var out []Entry
-	for _, v := range vs {
-		h := hs[v.header]
-		id := [2]string{strings.ToLower(h.section), h.sub}
-		var opts gitconfig.Options
-		if c.raw.HasSection(h.section) {
-			if sec := c.raw.Section(h.section); h.sub == "" {
-				opts = sec.Options
-			} else if sec.HasSubsection(h.sub) {
-				opts = sec.Subsection(h.sub).Options
-			}
-		}
-		k := next[id]
-		next[id]++
-		if k >= len(opts) {
-			continue
-		}
-		key := id[0]
+	for _, v := range c.vars {
+		h := c.headers[v.header]
+		key := strings.ToLower(h.section)
 		if h.sub != "" {
 			key += "." + h.sub
 		}
-		out = append(out, Entry{Key: key + "." + strings.ToLower(v.key), Value: opts[k].Value, NoValue: v.valueless})
+		out = append(out, Entry{Key: key + "." + strings.ToLower(v.key), Value: gitValue(v.raw), NoValue: v.valueless})
 	}
 	return out
 }
@@ -320,10 +300,14 @@ func (c *Config) save(text []byte) error {
 	if err := gitconfig.NewDecoder(bytes.NewReader(text)).Decode(raw); err != nil {
 		return fmt.Errorf("%s: the edit would not read back: %w", c.path, err)
 	}
+	hs, vs, err := scanConfig(text)
+	if err != nil {
+		return fmt.Errorf("%s: the edit would not read back: %w", c.path, err)
+	}
 	if err := atomicfile.Write(filepath.Dir(c.path), c.path, text, 0o644); err != nil {
 		return err
 	}
-	c.text, c.raw = text, raw
+	c.text, c.raw, c.headers, c.vars = text, raw, hs, vs
 	return nil
 }
 

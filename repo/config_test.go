@@ -224,3 +224,49 @@ func TestConfigBool(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigValuesReadAsGit: values hand-written in every way git-config
+// syntax allows read as git config reads them (go-git's decoder kept the
+// newline of a continued line, "x\<newline>y" as "x\ny", and tabs).
+func TestConfigValuesReadAsGit(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatalf("this test compares with git config; install git: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "config")
+	text := "[t]\n\ta = x\ty\n\tb = x   y   \n\tc = \"x\"y\"z\"\n\td = x\\\ny\n\te = \"q ; # \" ; c\n" +
+		"\tf = a\\tb\n\tg = \"  sp  \"\n\th = x;y\n\ti = \n\tj = \"a\\\nb\"\n\tk = \"a\\\"b\\\\c\\n\"\n" +
+		"\tl = x \\\n\t   y\n\tm\n\tn = \"\"   lead\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range strings.Split("abcdefghijklmn", "") {
+		out, err := exec.Command(git, "config", "--file", path, "t."+k).Output()
+		if err != nil {
+			t.Fatalf("git config t.%s: %v", k, err)
+		}
+		want := strings.TrimSuffix(string(out), "\n")
+		if got, ok := c.Get("t." + k); !ok || got != want {
+			t.Errorf("t.%s = %q (set %v), git reads %q", k, got, ok, want)
+		}
+	}
+	list, err := exec.Command(git, "config", "--file", path, "--list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	for _, e := range c.All() {
+		if e.NoValue {
+			got.WriteString(e.Key + "\n")
+		} else {
+			got.WriteString(e.Key + "=" + e.Value + "\n")
+		}
+	}
+	if got.String() != string(list) {
+		t.Errorf("All:\n%s\ngit config --list:\n%s", got.String(), list)
+	}
+}

@@ -27,8 +27,9 @@ type cfgHeader struct {
 type cfgVar struct {
 	header     int // index in the headers
 	key        string
-	start, end int  // its whole line(s), newline included
-	valueless  bool // "key" alone, which git takes as true
+	start, end int    // its whole line(s), newline included
+	valueless  bool   // "key" alone, which git takes as true
+	raw        string // the value as written, for gitValue
 }
 
 // scanConfig finds the headers and options of a file go-git decoded.
@@ -85,12 +86,65 @@ func scanConfig(src []byte) ([]cfgHeader, []cfgVar, error) {
 			case token.EOF:
 				v.valueless, v.end = true, len(src)
 			default:
+				// "= value": the scanner gives the value (maybe empty)
+				// as one STRING, continuation lines included.
+				if tok == token.ASSIGN {
+					if _, tok, lit = s.Scan(); tok == token.STRING {
+						v.raw = lit
+					}
+				}
 				v.end = toEOL()
 			}
 			hs[v.header].last = v.end
 			vs = append(vs, v)
 		}
 	}
+}
+
+// gitValue decodes a value as git's parse_value does: outside quotes,
+// runs of blanks inside the value become as many spaces and blanks at
+// either end go, a backslash before a newline joins the lines, and \t
+// \b \n \\ \" are escapes. go-git's decoder keeps tabs and the joined
+// newline: "a\\\nb" read as "a\nb" where git reads "ab".
+func gitValue(raw string) string {
+	var b strings.Builder
+	quote, space := false, 0
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if !quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			if b.Len() > 0 {
+				space++
+			}
+			continue
+		}
+		if !quote && (c == ';' || c == '#') {
+			break
+		}
+		for ; space > 0; space-- {
+			b.WriteByte(' ')
+		}
+		if c == '\\' && i+1 < len(raw) {
+			i++
+			switch raw[i] {
+			case '\n':
+			case 't':
+				b.WriteByte('\t')
+			case 'b':
+				b.WriteByte('\b')
+			case 'n':
+				b.WriteByte('\n')
+			default: // \\ and \"; the scanner refused any other
+				b.WriteByte(raw[i])
+			}
+			continue
+		}
+		if c == '"' {
+			quote = !quote
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // unquoteSubsection reads "name" of [section "name"]: a backslash
