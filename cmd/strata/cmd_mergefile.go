@@ -24,12 +24,13 @@ const maxConflictStatus = 127
 func newMergeFileCommand(g *globals) *cobra.Command {
 	var (
 		toStdout, diff3, quiet bool
+		zdiff3                 bool
 		ours, theirs, union    bool
 		labels                 []string
 		markerSize             int
 	)
 	cmd := &cobra.Command{
-		Use:   "merge-file [-p] [--diff3] [--ours | --theirs | --union] [--marker-size N] [-L label]... CURRENT BASE OTHER",
+		Use:   "merge-file [-p] [--diff3 | --zdiff3] [--ours | --theirs | --union] [--marker-size N] [-L label]... CURRENT BASE OTHER",
 		Short: "Merge the changes from BASE to OTHER into CURRENT, as git merge-file",
 		Long: `Merge one text file three ways with strata's own text merge
 (merge/textmerge): the lines that changed from BASE to OTHER go into
@@ -38,11 +39,13 @@ versions. The result is what 'git merge-file' writes, byte for byte.
 
 The result replaces CURRENT, or with -p goes to standard output. -L names
 the sides in the markers: up to three, for CURRENT, BASE and OTHER, in
-that order (the file names by default). --diff3 also shows BASE's lines in
-each conflict. --ours, --theirs and --union resolve every conflict
-without markers: that side's lines, or ours' then theirs'. Binary files
-(a NUL byte in the first 8000) and files over 1023 MiB are refused, as
-git refuses them.
+that order (the file names by default). --diff3 also shows BASE's lines
+in each conflict; --zdiff3 too, but moves the lines both sides begin or
+end a conflict with out of it. --ours, --theirs and --union resolve
+every conflict without markers: that side's lines, or ours' then
+theirs'. --marker-size sets the markers' length (7). Binary files (a NUL
+byte in the first 8000) and files over 1023 MiB are refused, as git
+refuses them.
 
 Exit status: the number of conflicts (0: a clean merge), at most 127; also
 1 on errors, with a message on stderr; 2 on usage errors.`,
@@ -50,6 +53,9 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(labels) > 3 {
 				return usagef("too many labels (-L): at most 3, for CURRENT, BASE and OTHER")
+			}
+			if diff3 && zdiff3 {
+				return usagef("--diff3 and --zdiff3 exclude each other")
 			}
 			favor := textmerge.FavorNone
 			for _, f := range []struct {
@@ -85,7 +91,7 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 				files[i] = b
 			}
 			r := textmerge.Merge(files[1], files[0], files[2], textmerge.Options{
-				Ours: names[0], Base: names[1], Theirs: names[2], Diff3: diff3, Favor: favor, MarkerSize: markerSize,
+				Ours: names[0], Base: names[1], Theirs: names[2], Diff3: diff3, ZDiff3: zdiff3, Favor: favor, MarkerSize: markerSize,
 			})
 			if toStdout {
 				if _, err := g.stdout.Write(r.Content); err != nil {
@@ -103,6 +109,7 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 	f := cmd.Flags()
 	f.BoolVarP(&toStdout, "stdout", "p", false, "write the result to standard output, not into CURRENT")
 	f.BoolVar(&diff3, "diff3", false, "show BASE's lines in conflicts too")
+	f.BoolVar(&zdiff3, "zdiff3", false, "as --diff3, with the lines both sides begin or end a conflict with moved out of it")
 	f.IntVar(&markerSize, "marker-size", 7, "the length of the conflict markers")
 	f.BoolVar(&ours, "ours", false, "resolve conflicts with CURRENT's lines")
 	f.BoolVar(&theirs, "theirs", false, "resolve conflicts with OTHER's lines")

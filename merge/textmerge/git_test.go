@@ -274,6 +274,42 @@ func TestFavorMatchesGit(t *testing.T) {
 	}
 }
 
+// TestZDiff3MatchesGit compares --zdiff3 with git merge-file on random
+// triples, with --ours and --union too.
+func TestZDiff3MatchesGit(t *testing.T) {
+	g := newGitMerger(t)
+	rng := rand.New(rand.NewSource(31))
+	for i := range 400 {
+		eol := "\n"
+		if rng.Intn(8) == 0 {
+			eol = "\r\n"
+		}
+		n, vocab, rate := rng.Intn(14), 0, 2+rng.Intn(6)
+		if i >= 390 {
+			n, rate = 800+rng.Intn(800), 3
+		}
+		base := randomFile(rng, n, vocab, eol)
+		b, o, th := join(rng, base), join(rng, mutate(rng, base, vocab, rate, eol)), join(rng, mutate(rng, base, vocab, rate, eol))
+		for _, fv := range []struct {
+			flag  string
+			favor Favor
+		}{{"", FavorNone}, {"--ours", FavorOurs}, {"--union", FavorUnion}} {
+			flags := []string{"--zdiff3"}
+			if fv.flag != "" {
+				flags = append(flags, fv.flag)
+			}
+			opt := labels
+			opt.ZDiff3, opt.Favor = true, fv.favor
+			r := Merge([]byte(b), []byte(o), []byte(th), opt)
+			want, wantN := g.mergeFlags(t, b, o, th, flags...)
+			if string(r.Content) != want || min(r.Conflicts, 127) != wantN {
+				t.Fatalf("case %d %v differs from git merge-file (%d conflicts, git %d)\nbase %q\nours %q\ntheirs %q\n%s",
+					i, flags, r.Conflicts, wantN, b, o, th, firstDifference(string(r.Content), want))
+			}
+		}
+	}
+}
+
 // TestMarkerSizeMatchesGit: --marker-size, in both styles and with the
 // sizes git takes as the default.
 func TestMarkerSizeMatchesGit(t *testing.T) {

@@ -6,9 +6,10 @@
 // configuration): the same line diff (diff.go follows xdiff's Myers
 // variant and change compaction), the same conflict refinement (the
 // "zealous alnum" level merge-file uses; diff3 style falls back to
-// "eager", as git does) and the same markers, including CRLF markers in
-// CRLF files and a newline added after a conflicting last line that has
-// none. Tests compare with git merge-file on random inputs.
+// "eager", as git does; zdiff3 style only trims the lines both sides
+// share at a conflict's ends) and the same markers, including CRLF
+// markers in CRLF files and a newline added after a conflicting last line
+// that has none. Tests compare with git merge-file on random inputs.
 //
 // Deliberate differences: git merge-file refuses binary input (a NUL in
 // the first 8000 bytes) and files over 1 GiB; Merge merges them line by
@@ -22,6 +23,9 @@ import "bytes"
 type Options struct {
 	Ours, Base, Theirs string // marker labels, as git merge-file -L
 	Diff3              bool   // also show the base's lines (merge.conflictStyle=diff3)
+	// ZDiff3 shows the base's lines too, but moves the lines both sides
+	// begin or end a conflict with out of it (merge.conflictStyle=zdiff3).
+	ZDiff3 bool
 	// Favor resolves every conflict without markers, as git merge-file
 	// --ours, --theirs and --union: FavorOurs or FavorTheirs takes that
 	// side's lines, FavorUnion ours' then theirs'. The result then has no
@@ -88,7 +92,12 @@ func Merge(base, ours, theirs []byte, o Options) Result {
 		level = levelEager
 	}
 	hs := collect(b, x, y, s1, s2)
-	if level >= levelZealous {
+	switch {
+	case o.ZDiff3:
+		// Only the ends of a conflict are refined: the base shown
+		// must still be the whole conflict's (xdl_refine_zdiff3_conflicts).
+		trimCommonEnds(x, y, hs)
+	case level >= levelZealous:
 		hs = refine(x, y, hs)
 		hs = simplify(x, hs, level > levelZealous)
 	}
@@ -216,6 +225,27 @@ func refine(x, y [][]byte, hs []hunk) []hunk {
 	return out
 }
 
+// trimCommonEnds moves the lines both sides of a conflict begin or end
+// with out of it, for zdiff3.
+func trimCommonEnds(x, y [][]byte, hs []hunk) {
+	for i := range hs {
+		m := &hs[i]
+		if m.mode != modeConflict {
+			continue
+		}
+		for m.chg1 > 0 && m.chg2 > 0 && bytes.Equal(x[m.i1], y[m.i2]) {
+			m.chg1--
+			m.chg2--
+			m.i1++
+			m.i2++
+		}
+		for m.chg1 > 0 && m.chg2 > 0 && bytes.Equal(x[m.i1+m.chg1-1], y[m.i2+m.chg2-1]) {
+			m.chg1--
+			m.chg2--
+		}
+	}
+}
+
 // simplify joins conflicts separated by three lines or fewer, or (alnum)
 // by lines with no letter or digit: one bigger conflict reads more easily
 // (xdl_simplify_non_conflicts).
@@ -271,7 +301,7 @@ func render(b, x, y [][]byte, hs []hunk, o Options) []byte {
 			cr := crNeeded(b, x, y, m)
 			marker(&w, '<', o.Ours, true, cr)
 			writeLines(&w, x[m.i1:m.i1+m.chg1], cr, true)
-			if o.Diff3 {
+			if o.Diff3 || o.ZDiff3 {
 				marker(&w, '|', o.Base, true, cr)
 				writeLines(&w, b[m.i0:m.i0+m.chg0], cr, true)
 			}
