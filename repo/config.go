@@ -120,6 +120,13 @@ var valueChecks = map[string]func(string) error{
 	"gc.reflogexpireunreachable": checkExpiry,
 	"core.sharedworktree":        checkBool,
 	"pull.rebase":                checkBool,
+	"merge.conflictstyle": func(v string) error {
+		switch strings.ToLower(v) {
+		case "merge", "diff3", "zdiff3":
+			return nil
+		}
+		return fmt.Errorf("%q: want merge, diff3 or zdiff3", v)
+	},
 }
 
 func checkExpiry(v string) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -131,6 +132,17 @@ func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error 
 	if err != nil {
 		return err
 	}
+	opts := textmerge.Options{Ours: lb.ours, Base: lb.base, Theirs: lb.theirs}
+	// As git's merge.conflictStyle: merge (the default), diff3, zdiff3.
+	switch style, _ := w.Repo.Config.Get("merge.conflictStyle"); strings.ToLower(style) {
+	case "diff3":
+		opts.Diff3 = true
+	case "zdiff3":
+		opts.ZDiff3 = true
+	case "", "merge":
+	default:
+		return fmt.Errorf("config merge.conflictStyle is %q: want merge, diff3 or zdiff3", style)
+	}
 	for i := range o.res.Paths {
 		p := &o.res.Paths[i]
 		if p.Side != merge.Conflict {
@@ -148,7 +160,7 @@ func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error 
 					return err
 				}
 				if !handled && !tree.IsBinary(b) && !tree.IsBinary(ob) && !tree.IsBinary(tb) {
-					r := textmerge.Merge(b, ob, tb, textmerge.Options{Ours: lb.ours, Base: lb.base, Theirs: lb.theirs})
+					r := textmerge.Merge(b, ob, tb, opts)
 					merged, n, handled = r.Content, r.Conflicts, true
 				}
 				if handled && n == 0 {
