@@ -37,10 +37,10 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, err
 	}
 	if err := gitconfig.NewDecoder(bytes.NewReader(b)).Decode(c.raw); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w; fix the file by hand", path, err)
 	}
 	if c.headers, c.vars, err = scanConfig(b); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w; fix the file by hand", path, err)
 	}
 	c.text = b
 	return c, nil
