@@ -27,7 +27,9 @@ type ContinueOptions struct {
 	// CommitOptions.Mtime.
 	Mtime func(time.Time) time.Time
 	// KeepMarkers concludes the step even though a file it marked still
-	// has lines that look like conflict markers (they are content).
+	// has lines that look like conflict markers (they are content), or a
+	// conflict without markers is still as the stop left it (its side in
+	// the work tree is the resolution).
 	KeepMarkers bool
 }
 
@@ -69,6 +71,9 @@ func (w *Worktree) Continue(ctx context.Context, o ContinueOptions) (*Outcome, e
 		}
 		if !o.KeepMarkers {
 			if err := w.checkMarkers(s); err != nil {
+				return nil, err
+			}
+			if err := w.checkUntouched(s); err != nil {
 				return nil, err
 			}
 		}

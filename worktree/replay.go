@@ -36,6 +36,9 @@ type Conflict struct {
 	Kind   merge.Kind `json:"kind"`
 	Detail string     `json:"detail,omitempty"`
 	Marked bool       `json:"marked,omitempty"` // conflict markers are in the work tree's file
+	// Left: what the work tree held at the stop, for a conflict without
+	// markers (nil: marked, or stopped by an older strata).
+	Left *Stamp `json:"left,omitempty"`
 }
 
 // labels name the two sides in conflict markers.

@@ -402,6 +402,9 @@ func (w *Worktree) stop(ctx context.Context, s *Sequence, st State, o *outcome) 
 		if err := w.applyConflicted(ctx, st, o); err != nil {
 			return nil, err
 		}
+		if err := w.stampUnmarked(s.Conflicts); err != nil {
+			return nil, err
+		}
 		s.Applied = true
 		if err := w.saveSeq(s); err != nil {
 			return nil, err

@@ -29,7 +29,7 @@ func (f *seqFlags) add(g *globals, cmd *cobra.Command, skip bool) {
 	if skip {
 		cmd.Flags().BoolVar(&f.skip, "skip", false, "drop the commit that conflicted and go on")
 	}
-	cmd.Flags().BoolVar(&f.force, "force", false, "go ahead even while a container or process uses the work tree; with --abort or --skip, discard changes made since the stop; with --continue, keep lines that look like conflict markers")
+	cmd.Flags().BoolVar(&f.force, "force", false, "go ahead even while a container or process uses the work tree; with --abort or --skip, discard changes made since the stop; with --continue, keep lines that look like conflict markers, and conflicts without markers as the stop left them")
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "say nothing on success (conflicts and errors are still printed)")
 	cmd.Flags().Bool("no-edit", false, "accepted for git's --no-edit: strata opens no editor, the message is the default or -m's")
 	// Read before RunE runs: report and control say nothing then.
