@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/moby/sys/mountinfo"
+	"golang.org/x/sys/unix"
 
 	"github.com/strata-sh/strata/internal/atomicfile"
 	"github.com/strata-sh/strata/objects"
@@ -65,13 +69,17 @@ func Init(dir, branch string) (*Repo, error) {
 }
 
 // Find walks up from start to the first directory holding a .strata.
+// A .strata inside a work tree (an image's root: what a container or an
+// imported image wrote there) or inside another repository is passed
+// over: it is not the user's, and its config and run records (merge
+// drivers, a detached run's command line) would run on the host.
 func Find(start string) (*Repo, error) {
 	dir, err := filepath.Abs(start)
 	if err != nil {
 		return nil, err
 	}
 	for {
-		if fi, err := os.Stat(filepath.Join(dir, DirName)); err == nil && fi.IsDir() {
+		if fi, err := os.Stat(filepath.Join(dir, DirName)); err == nil && fi.IsDir() && !planted(dir) {
 			return Open(dir)
 		}
 		parent := filepath.Dir(dir)
@@ -176,4 +184,60 @@ func (r *Repo) Resolve(rev string) (*objects.Commit, error) {
 		return nil, fmt.Errorf("%s: %w", rev, err)
 	}
 	return c, nil
+}
+
+// planted reports whether dir, which holds a .strata, lies where no
+// repository of the user's can: below another repository's .strata, or
+// in a work tree strata mounted (an overlay whose upper directory is in
+// a repository), which a container or an image writes.
+func planted(dir string) bool {
+	for _, c := range strings.Split(filepath.ToSlash(filepath.Dir(dir)), "/") {
+		if c == DirName {
+			return true
+		}
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil || st.Type != unix.OVERLAYFS_SUPER_MAGIC {
+		return false
+	}
+	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("overlay"))
+	if err != nil {
+		return true // an overlay we cannot tell: refuse rather than trust
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real // the path mountinfo shows
+	}
+	best, upper := "", ""
+	for _, m := range mounts {
+		mp := m.Mountpoint
+		if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && len(mp) >= len(best) {
+			best, upper = mp, overlayOption(m.VFSOptions, "upperdir")
+		}
+	}
+	return strings.Contains(upper, "/"+DirName+"/")
+}
+
+// overlayOption is the value of key in an overlay's super options, with
+// mountinfo's octal escapes (\040 for a space) undone.
+func overlayOption(opts, key string) string {
+	for _, o := range strings.Split(opts, ",") {
+		if v, ok := strings.CutPrefix(o, key+"="); ok {
+			if !strings.Contains(v, `\`) {
+				return v
+			}
+			var b strings.Builder
+			for i := 0; i < len(v); i++ {
+				if v[i] == '\\' && i+3 < len(v) {
+					if n, err := strconv.ParseUint(v[i+1:i+4], 8, 8); err == nil {
+						b.WriteByte(byte(n))
+						i += 3
+						continue
+					}
+				}
+				b.WriteByte(v[i])
+			}
+			return b.String()
+		}
+	}
+	return ""
 }
