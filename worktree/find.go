@@ -21,19 +21,23 @@ func FindByMount(dir string) (project, name string, ok bool) {
 	if err != nil {
 		return "", "", false
 	}
-	best := ""
+	best, inTree := "", false
 	for _, m := range mounts {
 		mp := m.Mountpoint
 		if dir != mp && !strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/") || len(mp) < len(best) {
 			continue
 		}
-		p, rest, found := strings.Cut(snapshot.SuperOption(m.VFSOptions, "upperdir"), "/.strata/worktrees/")
+		upper := snapshot.SuperOption(m.VFSOptions, "upperdir")
+		inTree = inTree || strings.Contains(upper, "/.strata/")
+		p, rest, found := strings.Cut(upper, "/.strata/worktrees/")
 		n, _, _ := strings.Cut(rest, "/")
 		if found && n != "" {
 			best, project, name, ok = mp, p, n, true
 		}
 	}
-	if !ok {
+	// Inside a mounted work tree (the main one, a run's), a marker is
+	// a file of the image's, which a container may write: not ours.
+	if !ok && !inTree {
 		return findByMarker(dir)
 	}
 	return project, name, ok
