@@ -84,7 +84,7 @@ Restart=on-failure
 [Install]
 WantedBy=multi-user.target
 `, s.st.Name, systemdText(strings.Join(s.st.Command, " ")), systemdQuote(r.Dir), strata,
-				systemdQuote(s.path("supervisor.pid")), secs, stopSec)
+				systemdPath(s.path("supervisor.pid")), secs, stopSec)
 			return nil
 		},
 	}
@@ -99,6 +99,13 @@ WantedBy=multi-user.target
 // with every specifier's % doubled.
 func systemdText(s string) string {
 	return strings.ReplaceAll(strconv.Quote(s), "%", "%%")
+}
+
+// systemdPath writes a path for a setting that takes one path, such as
+// PIDFile=: systemd unquotes none (a quoted one is a relative path, put
+// under /run), so only its specifiers' % are doubled.
+func systemdPath(s string) string {
+	return strings.ReplaceAll(s, "%", "%%")
 }
 
 // systemdQuote quotes a word for a unit file's command line when needed.
