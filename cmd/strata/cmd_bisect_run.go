@@ -21,8 +21,8 @@ func newBisectRunCommand(g *globals) *cobra.Command {
 		Long: `Test each commit with COMMAND until the first bad commit is found, as
 git bisect run does. Each commit is tested on a throwaway overlay of that
 revision (as 'strata run --rev REV -- COMMAND' would run it: the same
-confinement, the image's Entrypoint, Env, WorkingDir and User, the host's
-network); the work tree is not moved, and nothing the command writes is
+confinement, the image's Entrypoint, Env, WorkingDir and User, and run's
+default network: private as root, the host's otherwise); the work tree is not moved, and nothing the command writes is
 kept.
 
 The command's exit status decides:
@@ -181,8 +181,10 @@ func (b *bisection) test(ctx context.Context, g *globals, id digest.Digest, args
 		}
 		unlock()
 	}()
-	// strata run's defaults, as its flags set them.
-	o := runOptions{network: exec.NetworkHost, stopTimeout: 10}
+	// strata run's defaults, as its flags set them: as root a private
+	// network, not the host's (its loopback services, its abstract
+	// unix sockets).
+	o := runOptions{network: exec.DefaultNetwork(), stopTimeout: 10}
 	spec, err := o.spec(g, base, args)
 	if err != nil {
 		return 0, err
