@@ -17,6 +17,8 @@ func newGenerateCommand(g *globals) *cobra.Command {
 	gen := &cobra.Command{
 		Use:   "generate",
 		Short: "Generate files for other tools (systemd units)",
+		Args:  noSubcommand,
+		RunE:  func(c *cobra.Command, args []string) error { return c.Help() },
 	}
 	var stopTimeout int
 	sd := &cobra.Command{

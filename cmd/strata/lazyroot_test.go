@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"os/exec"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -66,4 +67,22 @@ func TestArgsUsageErrors(t *testing.T) {
 		}
 	}
 	walk(newRootCommand(&globals{}, ""))
+}
+
+// TestUnknownSubcommand: every command with subcommands calls a word that
+// names none of them a usage error (exit 2), never prints its help and
+// exits 0 ("generate foo" did).
+func TestUnknownSubcommand(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range newRootCommand(&globals{}, "").Commands() {
+		// reflog's own form takes a ref: "nosuch" is one (git's too).
+		if !c.HasAvailableSubCommands() || c.Name() == "help" || c.Name() == "reflog" {
+			continue
+		}
+		out, err := strataCmd(dir, c.Name(), "nosuch").CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			t.Errorf("strata %s nosuch: %v, want exit 2\n%s", c.Name(), err, out)
+		}
+	}
 }
