@@ -189,7 +189,7 @@ func (r *Repo) Resolve(rev string) (*objects.Commit, error) {
 // planted reports whether dir, which holds a .strata, lies where no
 // repository of the user's can: below another repository's .strata, or
 // in a work tree strata mounted (an overlay whose upper directory is in
-// a repository), which a container or an image writes.
+// a repository here), which a container or an image writes.
 func planted(dir string) bool {
 	for _, c := range strings.Split(filepath.ToSlash(filepath.Dir(dir)), "/") {
 		if c == DirName {
@@ -214,7 +214,16 @@ func planted(dir string) bool {
 			best, upper = mp, overlayOption(m.VFSOptions, "upperdir")
 		}
 	}
-	return strings.Contains(upper, "/"+DirName+"/")
+	// The repository the upper lies in must be one this process sees:
+	// strata run inside a strata container sees that container's root as
+	// such an overlay, but not the host's repository it names, and may
+	// keep repositories of its own there.
+	project, _, found := strings.Cut(upper, "/"+DirName+"/")
+	if !found {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(project, DirName))
+	return err == nil && fi.IsDir()
 }
 
 // overlayOption is the value of key in an overlay's super options, with
