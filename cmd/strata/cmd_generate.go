@@ -85,7 +85,7 @@ Restart=on-failure
 
 [Install]
 WantedBy=multi-user.target
-`, s.st.Name, systemdText(strings.Join(s.st.Command, " ")), systemdQuote(r.Dir), strata,
+`, s.st.Name, systemdText(strings.Join(s.st.Command, " ")), systemdListPath(r.Dir), strata,
 				systemdPath(s.path("supervisor.pid")), secs, stopSec)
 			return nil
 		},
@@ -108,6 +108,17 @@ func systemdText(s string) string {
 // under /run), so only its specifiers' % are doubled.
 func systemdPath(s string) string {
 	return strings.ReplaceAll(s, "%", "%%")
+}
+
+// systemdListPath writes a path for a setting that takes a list of
+// paths, such as RequiresMountsFor=: systemd splits it at spaces and
+// unquotes it, but expands no $VARIABLE there as on a command line.
+func systemdListPath(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\"'\\%") {
+		return s
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `%`, `%%`)
+	return `"` + r.Replace(s) + `"`
 }
 
 // systemdQuote quotes a word for a unit file's command line when needed.
