@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -226,8 +227,26 @@ func newRmCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rm [-f] NAME...",
 		Short: "Remove ended detached runs: state, logs and throwaway tree",
-		Args:  minArgs(1),
+		Long: `Remove ended detached runs: state, logs and throwaway tree. -f stops
+a running one first (SIGKILL), and, as docker's rm -f (and rm -f), only
+warns of a name no run has.`,
+		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if force {
+				r, err := g.openRepo()
+				if err != nil {
+					return err
+				}
+				var known []string
+				for _, n := range args {
+					if _, err := loadSvc(r, n); errors.Is(err, errNoRun) {
+						fmt.Fprintf(g.stderr, "strata: warning: rm: %v\n", err)
+						continue
+					}
+					known = append(known, n)
+				}
+				args = known
+			}
 			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
 				if s.live() {
 					if !force {

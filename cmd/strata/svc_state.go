@@ -97,14 +97,17 @@ func containerID(r *repo.Repo, name string) string {
 	return name + "-" + hex.EncodeToString(h[:4])
 }
 
+// errNoRun is loadSvc's error for a name no run has.
+var errNoRun = errors.New("no run named")
+
 func loadSvc(r *repo.Repo, name string) (*svc, error) {
 	if !validSvcName(name) {
-		return nil, fmt.Errorf("no run named %q", name)
+		return nil, fmt.Errorf("%w %q", errNoRun, name)
 	}
 	s := &svc{dir: filepath.Join(servicesDir(r), name)}
 	b, err := os.ReadFile(s.path("state.json"))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no run named %q", name)
+		return nil, fmt.Errorf("%w %q", errNoRun, name)
 	}
 	if err != nil {
 		return nil, err
