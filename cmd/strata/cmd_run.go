@@ -48,6 +48,7 @@ type runOptions struct {
 	cpus                       float64
 	pidsLimit                  int64
 	stopTimeout                int
+	stopSignal                 string
 	detach, rm                 bool
 	name, restart              string
 	publish                    []string
@@ -131,6 +132,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringVar(&o.restart, "restart", "no", "restart a detached run: no, on-failure[:N], always or unless-stopped")
 	f.BoolVar(&o.rm, "rm", false, "remove the run (and its throwaway tree) when it ends")
 	f.IntVar(&o.stopTimeout, "stop-timeout", defaultStopTimeout, "seconds between a forwarded SIGTERM, SIGINT or SIGHUP and SIGKILL, and what stop and restart wait for a detached run without -t (0 or -1: forever)")
+	f.StringVar(&o.stopSignal, "stop-signal", "", "the signal stop and restart send a detached run first (default: the image's STOPSIGNAL, else TERM)")
 	return cmd
 }
 
@@ -442,6 +444,11 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	}
 	if err := checkEnvNames(o.env); err != nil {
 		return s, err
+	}
+	if o.stopSignal != "" {
+		if _, err := parseSignal(o.stopSignal); err != nil {
+			return s, usagef("--stop-signal %s: %v", o.stopSignal, err)
+		}
 	}
 	if o.network != exec.NetworkHost && o.network != exec.NetworkNone && o.network != exec.NetworkPrivate {
 		return s, usagef("--network %s: must be host, private or none", o.network)

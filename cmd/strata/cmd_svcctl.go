@@ -45,9 +45,10 @@ func forEachRun(ctx context.Context, g *globals, names []string, fn func(r *repo
 	return first
 }
 
-// stopSvc asks the run to end: no more restarts, SIGTERM to its pid 1,
-// SIGKILL once timeout has passed (0: at once, without SIGTERM; negative:
-// never); it returns when the supervisor is gone, or when a signal stops
+// stopSvc asks the run to end: no more restarts, its stop signal (SIGTERM
+// unless the image's STOPSIGNAL or run's --stop-signal says otherwise) to
+// its pid 1, SIGKILL once timeout has passed (0: at once, without the
+// stop signal; negative: never); it returns when the supervisor is gone, or when a signal stops
 // the command (ctx): the run keeps what it was sent, and is not restarted.
 func stopSvc(ctx context.Context, s *svc, timeout time.Duration) error {
 	// Also on an ended run: the user stopped it, which start --all
@@ -64,7 +65,7 @@ func stopSvc(ctx context.Context, s *svc, timeout time.Duration) error {
 		s.reload()
 		if pid, ok := s.containerPid(); ok {
 			if !termSent && timeout != 0 {
-				unix.Kill(pid, unix.SIGTERM)
+				unix.Kill(pid, s.stopSignal())
 				termSent = true
 			}
 			if !killSent && timeout >= 0 && !time.Now().Before(deadline) {
@@ -74,7 +75,7 @@ func stopSvc(ctx context.Context, s *svc, timeout time.Duration) error {
 		}
 		if !sleepCtx(ctx, 20*time.Millisecond) {
 			if termSent && !killSent {
-				return fmt.Errorf("interrupted; it had SIGTERM, not SIGKILL, and may still be running ('strata kill %s' ends it)", s.st.Name)
+				return fmt.Errorf("interrupted; it had %s, not SIGKILL, and may still be running ('strata kill %s' ends it)", unix.SignalName(s.stopSignal()), s.st.Name)
 			}
 			return context.Cause(ctx)
 		}

@@ -53,6 +53,9 @@ type svcState struct {
 	// without -t before SIGKILL, in seconds (0 or -1: forever). nil in
 	// a state recorded before it was: docker's default, 10.
 	StopTimeout *int `json:"stop_timeout,omitempty"`
+	// StopSignal is what stop and restart send first: run's
+	// --stop-signal, else the image's STOPSIGNAL; "" is SIGTERM.
+	StopSignal string `json:"stop_signal,omitempty"`
 	// What exec needs to confine a joined process as the container is.
 	Env        []string `json:"env,omitempty"`
 	User       string   `json:"user,omitempty"`
@@ -225,6 +228,18 @@ func (s *svc) stopTimeout() time.Duration {
 		return time.Duration(n) * time.Second
 	}
 	return -1
+}
+
+// stopSignal is the signal stop and restart send the run first, as
+// docker's: its StopSignal, else SIGTERM (also for one that does not
+// parse, which an image may carry).
+func (s *svc) stopSignal() unix.Signal {
+	if s.st.StopSignal != "" {
+		if n, err := parseSignal(s.st.StopSignal); err == nil {
+			return n
+		}
+	}
+	return unix.SIGTERM
 }
 
 // defaultStopTimeout is run's --stop-timeout and stop's -t when not

@@ -98,6 +98,10 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	if base != nil {
 		s.st.Commit = base.ID.String()
 	}
+	s.st.StopSignal = o.stopSignal
+	if s.st.StopSignal == "" && base != nil {
+		s.st.StopSignal = base.Config.Config.StopSignal
+	}
 	spec.Started = func(pid int) {
 		s.st.Pid, s.st.Status, s.st.Started = pid, "running", time.Now().UTC()
 		s.save()
