@@ -205,7 +205,12 @@ func newRestartCommand(g *globals) *cobra.Command {
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
+				// A --rm run is kept: its supervisor sees the mark.
+				if err := os.WriteFile(s.path("restart"), nil, 0o600); err != nil {
+					return fmt.Errorf("%s: %w", s.st.Name, err)
+				}
 				if err := stopSvc(cmd.Context(), s, timeout(s)); err != nil {
+					os.Remove(s.path("restart"))
 					return fmt.Errorf("%s: %w; not started again", s.st.Name, err)
 				}
 				if err := s.reload(); err != nil {

@@ -26,6 +26,7 @@ import (
 //	state.json  what svcState holds, written atomically by whoever owns it
 //	lock        flocked (exclusive) by the supervisor for as long as it lives
 //	stop        exists once stop/rm asked the run to end (no restart)
+//	restart     exists while restart stops it (a --rm run is kept)
 //	ended       when its supervisor was first found dead (see endNoticed)
 //	log, log.1  the output, one record a line, rotated by size
 //	tree/       the throwaway work tree of a --rev run, kept until rm

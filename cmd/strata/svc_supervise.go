@@ -59,6 +59,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		return fail(exitError, fmt.Errorf("run: %s is already running", name))
 	}
 	os.Remove(s.path("stop"))
+	os.Remove(s.path("restart"))
 	// For systemd's PIDFile= (generate systemd).
 	os.WriteFile(s.path("supervisor.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	s.st.SupPid, s.st.Status, s.st.Pid = os.Getpid(), "created", 0
@@ -151,7 +152,8 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	if s.st.Tree != "" {
 		w.Umount() // the mount namespace would drop it anyway
 	}
-	if s.st.Remove {
+	// --rm, unless restart stopped it to start it again (as docker's).
+	if _, err := os.Stat(s.path("restart")); s.st.Remove && err != nil {
 		removeSvc(r, s)
 	}
 	return nil
