@@ -96,7 +96,15 @@ func commitInSupervisor(g *globals, s *svc) error {
 	if err != nil {
 		return fmt.Errorf("commit --from %s: %w", s.st.Name, err)
 	}
-	args := append([]string{"-t", strconv.Itoa(s.st.SupPid), "-m", "--wdns=" + cwd, "--", self}, g.argv...)
+	// The supervisor as the kernel knows it (it holds the run's lock),
+	// not as recorded: a recorded pid may be a dead supervisor's, reused
+	// by another process, whose mount namespace (a container's) would
+	// then hold the strata that runs here as root.
+	sup := s.lockHolder()
+	if sup == 0 {
+		return fmt.Errorf("commit --from %s: its supervisor has just ended; commit again", s.st.Name)
+	}
+	args := append([]string{"-t", strconv.Itoa(sup), "-m", "--wdns=" + cwd, "--", self}, g.argv...)
 	cmd := osexec.Command(nsenter, args...)
 	cmd.Env = append(os.Environ(), envCommitInRun+"="+s.st.Name)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = g.stdin, g.stdout, g.stderr

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -152,4 +153,45 @@ func freezerOf(t *testing.T, pid int) (file, on, off, id string) {
 		t.Fatalf("pid %d is in no strata cgroup:\n%s", pid, b)
 	}
 	return file, on, off, m[1]
+}
+
+// TestCommitFromIgnoresAStaleSupervisorPid: commit --from of a running run
+// enters the mount namespace of the process that holds the run's lock,
+// not of the recorded supervisor_pid. That record names a dead supervisor
+// until a new one rewrites it, and its pid may by then be another
+// container's process: its mount namespace would hold the "strata" that
+// runs there as root. Here the record is pointed at another run's
+// container, in whose tree no strata lies at the host's path.
+func TestCommitFromIgnoresAStaleSupervisorPid(t *testing.T) {
+	dir := busyboxRepo(t)
+	startService(t, dir, "--name", "a", "--rev", "main", "--", "sh", "-c", "echo x > /a; exec sleep 1000")
+	startService(t, dir, "--name", "decoy", "--rev", "main", "--", "sleep", "1000")
+	eventually(t, "both run", func() bool {
+		return svcState1(t, dir, "a").Status == "running" && svcState1(t, dir, "decoy").Pid != 0
+	})
+	st := svcState1(t, dir, "a")
+	st.SupPid = svcState1(t, dir, "decoy").Pid
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".strata", "services", "a", "state.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Bounded: the wrong pid made stop wait for ever.
+	bounded := func(args ...string) (string, error) {
+		cmd := strataCmd(dir, args...)
+		cmd.WaitDelay = time.Second // its children may hold the output
+		timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+		defer timer.Stop()
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := bounded("commit", "--from", "a", "-m", "a's state"); err != nil || !strings.Contains(out, "a's state") {
+		t.Fatalf("commit --from a: %v\n%s", err, out)
+	}
+	// stop finds the container by the lock's holder too.
+	if out, err := bounded("stop", "-t", "0", "a"); err != nil {
+		t.Fatalf("stop a: %v\n%s", err, out)
+	}
 }

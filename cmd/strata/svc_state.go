@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -168,6 +170,47 @@ func (s *svc) live() bool {
 	return errors.Is(err, unix.EWOULDBLOCK)
 }
 
+// lockHolder returns the pid of the process that holds the run's lock
+// (its live supervisor), from the kernel's /proc/locks, or 0. Unlike
+// the recorded supervisor_pid, which a new supervisor rewrites only
+// after it took the lock and which names a dead one (its pid perhaps
+// reused) meanwhile, it is never stale.
+func (s *svc) lockHolder() int {
+	var st unix.Stat_t
+	if err := unix.Stat(s.path("lock"), &st); err != nil {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return 0
+	}
+	ino := ":" + strconv.FormatUint(st.Ino, 10)
+	var same []int // holders of a lock on an inode of that number
+	for _, line := range strings.Split(string(b), "\n") {
+		// 1: FLOCK  ADVISORY  WRITE 22635 fe:00:10020333 0 EOF
+		f := strings.Fields(line)
+		if len(f) < 6 || f[1] != "FLOCK" || f[3] != "WRITE" || !strings.HasSuffix(f[5], ino) {
+			continue
+		}
+		pid, err := strconv.Atoi(f[4])
+		if err != nil || pid <= 0 {
+			continue
+		}
+		maj, min, _ := strings.Cut(strings.TrimSuffix(f[5], ino), ":")
+		M, err1 := strconv.ParseUint(maj, 16, 32)
+		m, err2 := strconv.ParseUint(min, 16, 32)
+		if err1 == nil && err2 == nil && unix.Mkdev(uint32(M), uint32(m)) == st.Dev {
+			return pid
+		}
+		same = append(same, pid)
+	}
+	// On an overlay, stat's device may not be the one the lock names.
+	if len(same) == 1 {
+		return same[0]
+	}
+	return 0
+}
+
 // waitDone blocks until the supervisor has ended (its lock is free), or
 // until a signal stops the command (ctx): then it returns ctx's cause.
 func (s *svc) waitDone(ctx context.Context) error {
@@ -253,7 +296,7 @@ func (s *svc) containerPid() (int, bool) {
 	if s.st.Pid == 0 || s.st.Status != "running" || !s.live() {
 		return 0, false
 	}
-	if exec.ParentOf(s.st.Pid) != s.st.SupPid {
+	if sup := s.lockHolder(); sup == 0 || exec.ParentOf(s.st.Pid) != sup {
 		return 0, false
 	}
 	return s.st.Pid, true

@@ -63,6 +63,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	// For systemd's PIDFile= (generate systemd).
 	os.WriteFile(s.path("supervisor.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	s.st.SupPid, s.st.Status, s.st.Pid = os.Getpid(), "created", 0
+	s.save() // no longer the dead supervisor's pid and container's
 	// Mounting stages snapshots' indexes in .strata/tmp: a writer's
 	// work, until the container starts; a service never holds gc off.
 	if err := g.holdWrites(r); err != nil {
