@@ -40,7 +40,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "" && format != "json" && format != "table" && format != "text" {
-				return usagef("ps --format %s: must be text or json", format)
+				return usagef("ps --format %s: must be table (or text) or json", format)
 			}
 			if quiet && format == "json" {
 				return usagef("ps: -q prints names; it does not combine with --format json")
