@@ -70,7 +70,10 @@ func (w *Worktree) runDriver(ctx context.Context, drivers []mergeDriver, p strin
 			return nil, 0, false, err
 		}
 	}
-	cmdline := strings.NewReplacer("%O", files["%O"], "%A", files["%A"], "%B", files["%B"], "%P", shellQuote(p), "%%", "%").Replace(d.command)
+	// The files are named relative to the driver's directory, as git
+	// names them: the project directory, in their full paths, may hold
+	// spaces or shell syntax, and "%A" or %A then both work.
+	cmdline := strings.NewReplacer("%O", "base", "%A", "ours", "%B", "theirs", "%P", shellQuote(p), "%%", "%").Replace(d.command)
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", cmdline)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
