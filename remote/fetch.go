@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -336,9 +338,14 @@ func (s *Session) pickImage(ctx context.Context, raw []byte, desc ocispec.Descri
 }
 
 // receiveBlobs downloads the blobs of chains that the store lacks: configs
-// first, then layers, each verified against its digest. A layer's diff id
-// is checked where it is first read whole (snapshot's unpack, or
-// objects.Store.LayerIndex), which also writes its file index.
+// first, then layers, each verified against its digest, and a layer also
+// against the diff ids its commits claim, decompressed as it arrives
+// (objects.Store.ReceiveLayer). A commit whose layer is not what it says
+// is bad (badCommits), as one whose config cannot serve it: what it
+// names is not stored, and a stored layer whose recorded diff id differs
+// from a new commit's claim refuses that commit too. The file index is
+// written where the layer is first read whole (snapshot's unpack, or
+// objects.Store.LayerIndex), which checks the diff id again.
 func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []*incoming, res *FetchResult) error {
 	seen := map[digest.Digest]bool{}
 	var configs []ocispec.Descriptor
@@ -379,10 +386,8 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 		// No more and no less than the descriptor says: a remote that
 		// sends an endless body cannot fill the disk.
 		rc = image.ExactSizeCloser(rc, d.Size)
-		// Every blob is checked against its digest before it is stored.
-		// A layer's diff id and file index come later, in the pass that
-		// unpacks it (snapshot), or when a diff first needs the index:
-		// decompressing on arrival too would double the work of a clone.
+		// Every blob is checked against its digest before it is stored
+		// (a large config comes this way; layers through getLayer).
 		_, err = st.Receive(ctx, s.o.counting(rc, d.Digest), d.Digest)
 		if err != nil {
 			return fmt.Errorf("receive blob %s: %w", short(d.Digest), err)
@@ -396,13 +401,69 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.o.jobs())
 	bad := badCommits{}
+	// claims: for each layer, the commits that name it by diff id.
+	claims := map[digest.Digest]map[digest.Digest][]digest.Digest{}
 	for _, in := range chains {
-		if err := checkConfig(st, in); err != nil {
+		diffIDs, err := checkConfig(st, in)
+		if err != nil {
 			bad[in.id] = err
+			continue
+		}
+		for i, l := range in.m.Layers {
+			if claims[l.Digest] == nil {
+				claims[l.Digest] = map[digest.Digest][]digest.Digest{}
+			}
+			claims[l.Digest][diffIDs[i]] = append(claims[l.Digest][diffIDs[i]], in.id)
+			// A stored layer whose diff id is known: no need to read it
+			// to tell a commit that pairs it with another.
+			if rec := st.VerifiedDiffID(l.Digest); rec != "" && rec != diffIDs[i] {
+				bad[in.id] = diffIDError(in.id, l.Digest, rec, diffIDs[i])
+			}
 		}
 	}
 	if len(bad) > 0 {
 		return bad // before any layer is asked for
+	}
+	var badMu sync.Mutex
+	getLayer := func(ctx context.Context, d ocispec.Descriptor) error {
+		byDiffID := claims[d.Digest]
+		wants := slices.Sorted(maps.Keys(byDiffID))
+		s.o.event(Event{Kind: EventBlobStart, Digest: d.Digest, Size: d.Size})
+		rc, err := s.t.fetchBlob(ctx, d)
+		if err != nil {
+			return goneOr(d.Digest, err)
+		}
+		defer rc.Close()
+		rc = image.ExactSizeCloser(rc, d.Size)
+		// Every layer is checked against its digest and against the diff
+		// ids its commits claim as it arrives (decompressed and hashed
+		// beside the download), so that no commit whose layer is not what
+		// it says is stored: a checkout would refuse it.
+		got, err := st.ReceiveLayer(ctx, s.o.counting(rc, d.Digest), d, wants)
+		content := got != "" || errors.Is(err, objects.ErrBadLayer)
+		if err != nil && !content {
+			return fmt.Errorf("receive blob %s: %w", short(d.Digest), err)
+		}
+		badMu.Lock()
+		defer badMu.Unlock()
+		for diffID, ids := range byDiffID {
+			var why error
+			switch {
+			case err != nil && got == "":
+				why = fmt.Errorf("commit %s: layer %s: %w", short(ids[0]), short(d.Digest), err)
+			case diffID != got:
+				why = diffIDError(ids[0], d.Digest, got, diffID)
+			}
+			if why != nil {
+				for _, id := range ids {
+					bad[id] = why
+				}
+			}
+		}
+		if err == nil {
+			done(d)
+		}
+		return nil
 	}
 	for _, in := range chains {
 		for _, l := range in.m.Layers {
@@ -410,10 +471,22 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 				continue
 			}
 			queued[l.Digest] = true
-			g.Go(func() error { return get(gctx, l) })
+			g.Go(func() error { return getLayer(gctx, l) })
 		}
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return bad
+	}
+	return nil
+}
+
+// diffIDError: commit id pairs layer d with diff id claimed, where the
+// layer's tar has diff id got.
+func diffIDError(id, d, got, claimed digest.Digest) error {
+	return fmt.Errorf("commit %s: layer %s: its content has diff id %s, the commit says %s: %w", short(id), short(d), got, claimed, objects.ErrDigestMismatch)
 }
 
 // checkCommitBlobs makes sure every blob of a commit is in the store
@@ -499,16 +572,21 @@ func (s *Session) receiveSmallBatch(ctx context.Context, st *objects.Store, ds [
 }
 
 // checkConfig checks that a received commit's config can serve it: JSON,
-// with a diff id for each layer.
-func checkConfig(st *objects.Store, in *incoming) error {
+// with a diff id, a sha256 digest, for each layer; it returns them.
+func checkConfig(st *objects.Store, in *incoming) ([]digest.Digest, error) {
 	var cfg ocispec.Image
 	if err := st.ReadJSON(in.m.Config.Digest, &cfg); err != nil {
-		return fmt.Errorf("commit %s: config: %w", short(in.id), err)
+		return nil, fmt.Errorf("commit %s: config: %w", short(in.id), err)
 	}
 	if len(cfg.RootFS.DiffIDs) != len(in.m.Layers) {
-		return fmt.Errorf("commit %s: %d layers but %d diff ids: %w", short(in.id), len(in.m.Layers), len(cfg.RootFS.DiffIDs), ErrBadImage)
+		return nil, fmt.Errorf("commit %s: %d layers but %d diff ids: %w", short(in.id), len(in.m.Layers), len(cfg.RootFS.DiffIDs), ErrBadImage)
 	}
-	return nil
+	for i, d := range cfg.RootFS.DiffIDs {
+		if err := d.Validate(); err != nil || d.Algorithm() != digest.SHA256 {
+			return nil, fmt.Errorf("commit %s: diff id %d (%.80q) is not a sha256 digest: %w", short(in.id), i+1, d, ErrBadImage)
+		}
+	}
+	return cfg.RootFS.DiffIDs, nil
 }
 
 // badCommits are commits whose configs cannot serve them, and why.

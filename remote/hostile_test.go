@@ -148,13 +148,19 @@ type hostileImage struct {
 
 // addImage serves an image under tags, its blobs served as they are.
 func (h *hostileRegistry) addImage(t *testing.T, layer []byte, tags ...string) hostileImage {
+	// A plain tar: its diff id is its digest. (fsck checks it: tests
+	// that store the image and run fsck give a real one, tarLayer.)
+	return h.addImageAs(t, layer, ocispec.MediaTypeImageLayer, digest.FromBytes(layer).String(), tags...)
+}
+
+// addImageAs is addImage for a layer of mediaType whose config claims
+// diffID.
+func (h *hostileRegistry) addImageAs(t *testing.T, layer []byte, mediaType, diffID string, tags ...string) hostileImage {
 	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux",
-		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{digest.FromBytes(layer).String()}}})
+		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{diffID}}})
 	img := hostileImage{
-		config: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digest.FromBytes(cfg), Size: int64(len(cfg))},
-		// A plain tar: its diff id is its digest. (fsck checks it: tests
-		// that store the image and run fsck give a real one, tarLayer.)
-		layer:    ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: digest.FromBytes(layer), Size: int64(len(layer))},
+		config:   ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digest.FromBytes(cfg), Size: int64(len(cfg))},
+		layer:    ocispec.Descriptor{MediaType: mediaType, Digest: digest.FromBytes(layer), Size: int64(len(layer))},
 		layerRaw: layer,
 	}
 	m, err := json.Marshal(ocispec.Manifest{Versioned: specsV2, MediaType: ocispec.MediaTypeImageManifest,
