@@ -5,14 +5,17 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
 )
 
 func zstdBytes(t *testing.T, b []byte) []byte {
@@ -168,3 +171,34 @@ func TestFetchChecksDiffIDOfStoredLayer(t *testing.T) {
 	checkFsck(t, r)
 }
 
+// A push of a commit that pairs a stored layer with another diff id than
+// the one recorded for it is refused before anything is sent.
+func TestPushRefusesRecordedDiffIDMismatch(t *testing.T) {
+	r := newRepo(t)
+	id := commitFile(t, r, "main", "etc/hello", "hello")
+	c, err := r.Objects.ReadCommit(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Layers()[0]
+	other := digest.FromString("other")
+	bad, err := r.Objects.WriteCommit(objects.NewCommit{Parent: c, Layers: []objects.Layer{{Desc: l.Desc, DiffID: other}},
+		Date: time.Unix(1700000000, 0), Message: "a lie", OS: "linux", Architecture: "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Refs.Update(refs.Heads+"liar", bad.ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "shared")
+	_, err = connect(t, r, "shared", dir, Options{}).Push(context.Background(), r, refs.Heads+"liar", PushOptions{})
+	want := "its content has diff id " + l.DiffID.String() + ", the commit says " + other.String()
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), short(bad.ID)) {
+		t.Fatalf("push liar: %v, want %q", err, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index.json")); err == nil {
+		if b, _ := os.ReadFile(filepath.Join(dir, "index.json")); strings.Contains(string(b), bad.ID.Encoded()) {
+			t.Fatal("the lying commit was pushed")
+		}
+	}
+}

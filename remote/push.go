@@ -108,6 +108,9 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 	if err != nil {
 		return res, err
 	}
+	if err := checkRecordedDiffIDs(r.Objects, todo); err != nil {
+		return res, err
+	}
 	if err := s.sendHistory(ctx, r.Objects, todo, present, &res); err != nil {
 		return res, err
 	}
@@ -232,4 +235,20 @@ func openUnverified(st *objects.Store, d digest.Digest) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("blob %s: %w", short(d), objects.ErrNotFound)
 	}
 	return f, err
+}
+
+// checkRecordedDiffIDs refuses a push of a commit that pairs a layer with
+// another diff id than the one recorded when the layer's tar was hashed
+// (its file index was written): a registry would serve a commit that
+// every checkout refuses. A layer with no record is not read for this
+// (the push sends blobs as they are); fetch and checkout check it.
+func checkRecordedDiffIDs(st *objects.Store, todo []*objects.Commit) error {
+	for _, c := range todo {
+		for _, l := range c.Layers() {
+			if rec := st.VerifiedDiffID(l.Desc.Digest); rec != "" && rec != l.DiffID {
+				return fmt.Errorf("%w; nothing was pushed ('strata fsck' names the commits)", diffIDError(c.ID, l.Desc.Digest, rec, l.DiffID))
+			}
+		}
+	}
+	return nil
 }
