@@ -33,6 +33,9 @@ type Options struct {
 	// now); Mtime clamps layer mtimes when SOURCE_DATE_EPOCH is set.
 	Date  time.Time
 	Mtime func(time.Time) time.Time
+	// Reproducible: SOURCE_DATE_EPOCH is set (Date is the epoch); steps
+	// are cached apart from those of builds without it.
+	Reproducible bool
 	// Pull fetches a registry reference for FROM (as clone does); nil
 	// refuses FROM of anything that is not a revision of the repository.
 	Pull func(ctx context.Context, ref string) (*objects.Commit, error)

@@ -29,6 +29,18 @@ func stepKey(parent *objects.Commit, text, extra string) string {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
+// stepKey is the package's stepKey for this build: under
+// SOURCE_DATE_EPOCH (Options.Reproducible) the commit date is part of
+// the key, since it is part of the commit, and a commit cached by a build
+// without it has another date and unclamped layer mtimes: a hit on it
+// would make the result depend on the cache, not the recipe.
+func (b *builder) stepKey(parent *objects.Commit, text, extra string) string {
+	if b.o.Reproducible {
+		extra += "\x00date:" + strconv.FormatInt(b.o.Date.Unix(), 10)
+	}
+	return stepKey(parent, text, extra)
+}
+
 // meta applies an instruction that changes only the image config, as one
 // commit without a layer (its history entry is empty_layer).
 func (b *builder) meta(s *state, c instructions.Command, text string) (*objects.Commit, bool, error) {
@@ -95,7 +107,7 @@ func (b *builder) meta(s *state, c instructions.Command, text string) (*objects.
 	if err != nil {
 		return nil, false, err
 	}
-	key := stepKey(s.parent, text, jsonText(s.shell)+"\x00config:"+string(cj))
+	key := b.stepKey(s.parent, text, jsonText(s.shell)+"\x00config:"+string(cj))
 	if hit := b.lookup(key); hit != nil {
 		return hit, true, nil
 	}
@@ -145,7 +157,7 @@ func (b *builder) workdir(ctx context.Context, s *state, c *instructions.Workdir
 	if err != nil {
 		return nil, false, err
 	}
-	key := stepKey(s.parent, text, "workdir\x00config:"+string(cj))
+	key := b.stepKey(s.parent, text, "workdir\x00config:"+string(cj))
 	if hit := b.lookup(key); hit != nil {
 		return hit, true, nil
 	}

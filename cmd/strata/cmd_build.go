@@ -57,7 +57,8 @@ ENV expansion) and copied files match an earlier build's reuses its
 commit, so an unchanged rebuild runs nothing and prints the same id.
 --no-cache runs every step. Under SOURCE_DATE_EPOCH the dates are the
 epoch and the mtimes are clamped to it, so the same recipe gives the
-same ids elsewhere.
+same ids elsewhere; such a build reuses only steps of builds under the
+same epoch.
 
 The project's .strata and work trees (rootfs) are never part of the
 context, when it holds them. The context's Dockerfile and .dockerignore (and a -f FILE inside the
@@ -158,7 +159,7 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	bo := build.Options{
 		Exclude: exclude,
 		Repo:    r, Context: ctxDir, File: filepath.Base(file), Dockerfile: src, BuildArgs: args,
-		NoCache: o.noCache, Network: o.network, Out: out, Date: date, Mtime: mt,
+		NoCache: o.noCache, Network: o.network, Out: out, Date: date, Mtime: mt, Reproducible: os.Getenv("SOURCE_DATE_EPOCH") != "",
 		Pull: func(ctx context.Context, ref string) (*objects.Commit, error) {
 			return pullBase(ctx, r, ref, o.insecure)
 		},
