@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -33,11 +34,12 @@ func newDuCommand(g *globals) *cobra.Command {
 		Use:   "du [--format json]",
 		Short: "Show what each branch, tag and work tree holds, exclusively and in total",
 		Long: `For each branch, tag, remote-tracking branch, detached HEAD and work tree,
-show the bytes of the blobs its history reaches (TOTAL) and of those that
-nothing else reaches (EXCLUSIVE); a work tree adds its uncommitted changes
-(its upper directory). EXCLUSIVE is what deleting it frees, once its
-reflog entries expire: 'strata branch -d NAME' then
-'strata gc --prune=now --expire=now'.
+show the bytes of the blobs its history reaches and of the snapshots
+(its layers unpacked for checkouts, under .strata/snapshots) built from
+them (TOTAL), and of those that nothing else reaches (EXCLUSIVE); a work
+tree adds its uncommitted changes (its upper directory). EXCLUSIVE is
+what deleting it frees, once its reflog entries expire: 'strata branch
+-d NAME' then 'strata gc --prune=now --expire=now'.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),
@@ -142,6 +144,27 @@ func refUsage(r *repo.Repo) ([]duEntry, error) {
 		}
 		for b := range h.blob {
 			owners[b]++
+		}
+	}
+	// A snapshot (layers unpacked for checkouts) lives as long as every
+	// layer it was built from: it is held by the holders that hold them
+	// all, and freed with the last, as gc removes it.
+	snaps, err := snapshot.NewSnapshots(r.Objects).Usage()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range snaps {
+		id := digest.Digest("snapshot:" + s.ID) // a key of its own beside blobs
+		sizes[id] = s.Size
+		for _, h := range hs {
+			all := len(s.Layers) > 0
+			for _, l := range s.Layers {
+				all = all && h.blob[l]
+			}
+			if all {
+				h.blob[id] = true
+				owners[id]++
+			}
 		}
 	}
 	out := make([]duEntry, 0, len(hs))
