@@ -91,13 +91,18 @@ func (e badLayerError) Unwrap() []error { return []error{ErrBadLayer, e.err} }
 // stored. It returns the diff id found, also when it is none of
 // diffIDs, so that the caller can tell which commits lie; an error with
 // no diff id and without ErrBadLayer is not the layer's content's (a
-// transfer, a blob digest, the disk). A plain tar's diff id is its digest: nothing more is computed.
+// transfer, a blob digest, the disk). A plain tar's diff id is its
+// digest: nothing more is computed. A layer stored gets a diff id
+// record (VerifiedDiffID), without a file index.
 func (s *Store) ReceiveLayer(ctx context.Context, r io.Reader, desc ocispec.Descriptor, diffIDs []digest.Digest) (digest.Digest, error) {
 	if c, ok := layer.MediaCompression(desc.MediaType); ok && c == layer.Plain {
 		if !slices.Contains(diffIDs, desc.Digest) {
 			return desc.Digest, diffIDMismatch(desc.Digest, desc.Digest, diffIDs)
 		}
 		if _, err := s.Receive(ctx, r, desc.Digest); err != nil {
+			return "", err
+		}
+		if err := s.recordReceived(desc.Digest, desc.Digest); err != nil {
 			return "", err
 		}
 		return desc.Digest, nil
@@ -139,8 +144,24 @@ func (s *Store) ReceiveLayer(ctx context.Context, r io.Reader, desc ocispec.Desc
 	if !slices.Contains(diffIDs, res.diffID) {
 		return res.diffID, diffIDMismatch(desc.Digest, res.diffID, diffIDs)
 	}
-	_, err = w.Commit(desc.Digest)
-	return res.diffID, err
+	if _, err = w.Commit(desc.Digest); err != nil {
+		return res.diffID, err
+	}
+	if err := s.recordReceived(desc.Digest, res.diffID); err != nil {
+		return "", err
+	}
+	return res.diffID, nil
+}
+
+// recordReceived records the diff id a received layer was found to have
+// (without an index: the unpack writes that), unless it has a record:
+// a later fetch of a commit that pairs the blob with another diff id is
+// then refused without reading the blob (VerifiedDiffID).
+func (s *Store) recordReceived(d, diffID digest.Digest) error {
+	if s.VerifiedDiffID(d) != "" {
+		return nil
+	}
+	return s.writeDiffID(d, diffID, "")
 }
 
 func diffIDMismatch(d, got digest.Digest, claims []digest.Digest) error {

@@ -202,3 +202,27 @@ func TestPushRefusesRecordedDiffIDMismatch(t *testing.T) {
 		}
 	}
 }
+
+// A layer fetched is recorded with the diff id it was found to have: a
+// later fetch of a commit that pairs it with another is refused, though
+// the layer is not downloaded again.
+func TestFetchRecordsDiffID(t *testing.T) {
+	tarball := tarLayer(t)
+	blob := zstdBytes(t, tarball)
+	h := newHostileRegistry(t)
+	good := h.addImageAs(t, blob, ocispec.MediaTypeImageLayer+"+zstd", digest.FromBytes(tarball).String(), "good")
+	liar := h.addImageAs(t, blob, ocispec.MediaTypeImageLayer+"+zstd", digest.FromString("x").String(), "liar")
+	r := newRepo(t)
+	s := connect(t, r, "origin", h.host+"/env", Options{Jobs: 1})
+	if _, err := s.Fetch(context.Background(), r, []string{"good"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Objects.VerifiedDiffID(good.layer.Digest); got != digest.FromBytes(tarball) {
+		t.Fatalf("diff id record: %q", got)
+	}
+	_, err := s.Fetch(context.Background(), r, []string{"liar"})
+	if err == nil || !strings.Contains(err.Error(), "its content has diff id") || !strings.Contains(err.Error(), short(liar.id)) {
+		t.Fatalf("fetch liar: %v", err)
+	}
+	checkFsck(t, r)
+}
