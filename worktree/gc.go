@@ -1,6 +1,12 @@
 package worktree
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
@@ -20,15 +26,27 @@ func GCOptions(o repo.GCOptions) repo.GCOptions {
 // Roots are the commits work trees stand on or are switching to, or that
 // an operation under way made: gc keeps them even when no ref does (a
 // detached second work tree, a rebase stopped on a conflict).
+// A work tree whose state does not read is not skipped, as List skips
+// it: what it stands on is unknown, so gc removes nothing (as for a
+// broken ref) rather than the commit under its uncommitted changes.
 func Roots(r *repo.Repo) ([]digest.Digest, error) {
-	wts, err := List(r)
-	if err != nil {
-		return nil, err
+	wts := []*Worktree{Main(r)}
+	entries, err := os.ReadDir(filepath.Join(r.Root, "worktrees"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("list worktrees: %w", err)
+	}
+	for _, e := range entries {
+		if w, err := Named(r, e.Name()); err == nil {
+			wts = append(wts, w)
+		}
 	}
 	var out []digest.Digest
 	for _, w := range wts {
-		st, _, err := w.State()
+		st, ok, err := w.State()
 		if err != nil {
+			return nil, fmt.Errorf("work tree %s: %w: what it stands on is unknown, so nothing is removed until it reads (repair it, or delete %s once nothing is mounted from it)", w.Name, err, w.Dir)
+		}
+		if !ok {
 			continue
 		}
 		ds := []digest.Digest{st.Commit, st.Base, st.Pending, digest.Digest(st.Head)}

@@ -42,7 +42,9 @@ whose staged work it would remove; these write:
 While one writes, gc leaves .strata/tmp alone. With -n, no reflog entry
 expires. While a ref is broken (its file holds no commit id: 'strata
 fsck' lists it), gc removes nothing, since it cannot tell what that ref
-kept; delete the ref or point it at a commit first.
+kept; delete the ref or point it at a commit first. Nor while a work
+tree's state file (.strata/worktrees/NAME/state) does not read: it
+names the commit under the work tree's changes.
 
 First, gc removes what runs killed before they cleaned up left: the
 cgroups of runs whose strata process is gone, and the throwaway work trees
