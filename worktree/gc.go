@@ -57,7 +57,11 @@ func Roots(r *repo.Repo) ([]digest.Digest, error) {
 		}
 		// A merge or rebase under way: the commits it made so far are
 		// reachable from its sequence file only.
-		if s, ok, _ := w.Sequence(); ok {
+		s, ok, err := w.Sequence()
+		if err != nil {
+			return nil, fmt.Errorf("work tree %s: the operation under way: %w: what it made is unknown, so nothing is removed until it reads", w.Name, err)
+		}
+		if ok {
 			ds = append(append(ds, s.Head, s.OrigHead, s.Theirs), s.Todo...)
 		}
 		for _, d := range ds {

@@ -43,8 +43,9 @@ While one writes, gc leaves .strata/tmp alone. With -n, no reflog entry
 expires. While a ref is broken (its file holds no commit id: 'strata
 fsck' lists it), gc removes nothing, since it cannot tell what that ref
 kept; delete the ref or point it at a commit first. Nor while a work
-tree's state file (.strata/worktrees/NAME/state) does not read: it
-names the commit under the work tree's changes.
+tree's state file (.strata/worktrees/NAME/state), or the sequence of
+its merge or rebase under way, does not read: they name the commit under
+the work tree's changes and the commits the operation made.
 
 First, gc removes what runs killed before they cleaned up left: the
 cgroups of runs whose strata process is gone, and the throwaway work trees
