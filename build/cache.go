@@ -7,6 +7,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/internal/buildcache"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
 )
@@ -19,7 +20,8 @@ import (
 type cache struct{ dir, memoDir, tmp string }
 
 func openCache(r *repo.Repo) *cache {
-	return &cache{dir: filepath.Join(r.Root, "build", "cache"), memoDir: filepath.Join(r.Root, "build", "stat"), tmp: r.Objects.TempDir()}
+	dir, memoDir := buildcache.Dirs(r.Root)
+	return &cache{dir: dir, memoDir: memoDir, tmp: r.Objects.TempDir()}
 }
 
 func (c *cache) path(key string) string {

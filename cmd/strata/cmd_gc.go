@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/buildcache"
 	"github.com/strata-sh/strata/internal/stagedir"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
@@ -52,7 +54,8 @@ cgroups of runs whose strata process is gone, and the throwaway work trees
 of 'run --rev' (.strata/worktrees/run-*, .strata/tmp/run-*, unmounting
 their overlay) that no live run holds and that are older than --prune,
 the staging trees of killed builds (.strata/tmp/build-*, unmounting
-what they mounted; a live build holds a lock on each),
+what they mounted; a live build holds a lock on each), the build cache
+entries of the commits it removes,
 and the uppers kept for work-tree mounts that --force detached while
 processes used them, once no process does ('worktree list' shows them).
 
@@ -94,7 +97,11 @@ processes used them, once no process does ('worktree list' shows them).
 			if err := pruneDetached(g, r, dryRun); err != nil {
 				return fmt.Errorf("gc: %w", err)
 			}
-			res, err := r.GC(worktree.GCOptions(repo.GCOptions{Grace: grace, DryRun: dryRun, Reflog: exp}))
+			o := worktree.GCOptions(repo.GCOptions{Grace: grace, DryRun: dryRun, Reflog: exp})
+			o.After = append(o.After, func(r *repo.Repo, kept map[digest.Digest]bool) error {
+				return buildcache.Prune(r.Root, kept)
+			})
+			res, err := r.GC(o)
 			if err != nil {
 				return fmt.Errorf("gc: %w", err)
 			}

@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"merge/textmerge": {},
 	"image":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer"},
 	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/pathquote", "repo", "objects", "objects/layer", "refs", "image"},
-	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/pathquote", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "snapshot", "exec"},
+	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/lockfile", "internal/pathquote", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "snapshot", "exec"},
 }
 
 // forbidden states the map's load-bearing rules on their own, so that
