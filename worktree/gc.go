@@ -30,15 +30,9 @@ func GCOptions(o repo.GCOptions) repo.GCOptions {
 // it: what it stands on is unknown, so gc removes nothing (as for a
 // broken ref) rather than the commit under its uncommitted changes.
 func Roots(r *repo.Repo) ([]digest.Digest, error) {
-	wts := []*Worktree{Main(r)}
-	entries, err := os.ReadDir(filepath.Join(r.Root, "worktrees"))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("list worktrees: %w", err)
-	}
-	for _, e := range entries {
-		if w, err := Named(r, e.Name()); err == nil {
-			wts = append(wts, w)
-		}
+	wts, err := allWorktrees(r)
+	if err != nil {
+		return nil, err
 	}
 	var out []digest.Digest
 	for _, w := range wts {
@@ -68,6 +62,40 @@ func Roots(r *repo.Repo) ([]digest.Digest, error) {
 			if d.Validate() == nil {
 				out = append(out, d)
 			}
+		}
+	}
+	return out, nil
+}
+
+// allWorktrees returns every work tree, with a state that reads or not.
+func allWorktrees(r *repo.Repo) ([]*Worktree, error) {
+	wts := []*Worktree{Main(r)}
+	entries, err := os.ReadDir(filepath.Join(r.Root, "worktrees"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("list worktrees: %w", err)
+	}
+	for _, e := range entries {
+		if w, err := Named(r, e.Name()); err == nil {
+			wts = append(wts, w)
+		}
+	}
+	return wts, nil
+}
+
+// Unreadable names the work trees whose state, or the sequence of whose
+// operation under way, does not read (fsck): List leaves them out, and
+// gc removes nothing while one is there.
+func Unreadable(r *repo.Repo) (map[string]error, error) {
+	wts, err := allWorktrees(r)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]error{}
+	for _, w := range wts {
+		if _, _, err := w.State(); err != nil {
+			out[w.Dir] = err
+		} else if _, _, err := w.Sequence(); err != nil {
+			out[w.Dir] = fmt.Errorf("the operation under way: %w", err)
 		}
 	}
 	return out, nil

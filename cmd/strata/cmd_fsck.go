@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
 	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/worktree"
 
 	"github.com/spf13/cobra"
 )
@@ -125,6 +127,17 @@ func fsck(ctx context.Context, r *repo.Repo) (fsckResult, error) {
 		err = snapErr
 	}
 	res.addSnapshotDiffs(diffs)
+	if err == nil {
+		// A work tree whose state does not read: 'worktree list' leaves
+		// it out and gc removes nothing while it is there.
+		var bad map[string]error
+		if bad, err = worktree.Unreadable(r); err == nil {
+			dirs := slices.Sorted(maps.Keys(bad))
+			for _, d := range dirs {
+				res.Problems = append(res.Problems, repo.Problem{Object: d, What: bad[d].Error() + "; gc removes nothing until it reads"})
+			}
+		}
+	}
 	return res, err
 }
 
