@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -46,22 +47,38 @@ func convertHistoryGzip(ctx context.Context, r *repo.Repo, tip digest.Digest) (d
 	order := topoOrder(ids, func(d digest.Digest) digest.Digest { return d }, func(d digest.Digest) []digest.Digest {
 		return parentsOfManifest(raws[d])
 	})
-	layers := map[digest.Digest]ocispec.Descriptor{}
+	type converted struct {
+		desc   ocispec.Descriptor
+		diffID digest.Digest // the tar's, checked
+	}
+	layers := map[digest.Digest]converted{}
 	rewritten := map[digest.Digest]digest.Digest{}
 	for i := len(order) - 1; i >= 0; i-- {
 		m := raws[order[i]]
+		var cfg ocispec.Image
+		if err := r.Objects.ReadJSON(m.Config.Digest, &cfg); err != nil {
+			return "", fmt.Errorf("commit %s: config: %w", short(order[i]), err)
+		}
+		if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
+			return "", fmt.Errorf("commit %s: %d layers but %d diff ids: %w", short(order[i]), len(m.Layers), len(cfg.RootFS.DiffIDs), ErrBadImage)
+		}
 		for j, l := range m.Layers {
 			if l.MediaType != ocispec.MediaTypeImageLayerZstd {
 				continue
 			}
+			want := cfg.RootFS.DiffIDs[j]
 			g, ok := layers[l.Digest]
 			if !ok {
-				if g, err = gzipLayer(ctx, r.Objects, l); err != nil {
-					return "", err
+				desc, err := gzipLayer(ctx, r.Objects, l, want)
+				if err != nil {
+					return "", fmt.Errorf("commit %s: %w", short(order[i]), err)
 				}
+				g = converted{desc, want}
 				layers[l.Digest] = g
+			} else if g.diffID != want {
+				return "", fmt.Errorf("commit %s: gzip layer %s: its content has diff id %s, the commit says %s: %w", short(order[i]), short(l.Digest), g.diffID, want, objects.ErrDigestMismatch)
 			}
-			m.Layers[j] = g
+			m.Layers[j] = g.desc
 		}
 		for _, a := range []string{objects.AnnotationParent, objects.AnnotationMergeParent} {
 			if p, ok := rewritten[digest.Digest(m.Annotations[a])]; ok {
@@ -87,7 +104,11 @@ func parentsOfManifest(m *ocispec.Manifest) []digest.Digest {
 	return out
 }
 
-func gzipLayer(ctx context.Context, st *objects.Store, l ocispec.Descriptor) (ocispec.Descriptor, error) {
+// gzipLayer recompresses zstd layer l as gzip. The tar it reads is
+// hashed on the way and must have diffID, the one its commit claims: a
+// layer that lies is not sent (its tar is read anyway, so the check costs
+// a hash, not a read).
+func gzipLayer(ctx context.Context, st *objects.Store, l ocispec.Descriptor, diffID digest.Digest) (ocispec.Descriptor, error) {
 	rc, err := st.OpenLayer(l)
 	if err != nil {
 		return ocispec.Descriptor{}, err
@@ -96,7 +117,13 @@ func gzipLayer(ctx context.Context, st *objects.Store, l ocispec.Descriptor) (oc
 	pr, pw := io.Pipe()
 	go func() {
 		zw, _ := gzip.NewWriterLevel(pw, gzip.DefaultCompression)
-		_, err := io.Copy(zw, objects.ContextReader(ctx, rc))
+		h := sha256.New()
+		_, err := io.Copy(io.MultiWriter(zw, h), objects.ContextReader(ctx, rc))
+		if err == nil {
+			if got := digest.NewDigest(digest.SHA256, h); got != diffID {
+				err = fmt.Errorf("its content has diff id %s, the commit says %s: %w", got, diffID, objects.ErrDigestMismatch)
+			}
+		}
 		if cerr := zw.Close(); err == nil {
 			err = cerr
 		}

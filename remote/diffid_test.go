@@ -196,6 +196,12 @@ func TestPushRefusesRecordedDiffIDMismatch(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), short(bad.ID)) {
 		t.Fatalf("push liar: %v, want %q", err, want)
 	}
+	// --compression gzip reads every tar to recompress it: the lie is
+	// found there, before anything is sent.
+	_, err = connect(t, r, "shared", dir, Options{}).Push(context.Background(), r, refs.Heads+"liar", PushOptions{Compression: "gzip"})
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), short(bad.ID)) {
+		t.Fatalf("push --compression gzip liar: %v, want %q", err, want)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "index.json")); err == nil {
 		if b, _ := os.ReadFile(filepath.Join(dir, "index.json")); strings.Contains(string(b), bad.ID.Encoded()) {
 			t.Fatal("the lying commit was pushed")
@@ -225,4 +231,38 @@ func TestFetchRecordsDiffID(t *testing.T) {
 		t.Fatalf("fetch liar: %v", err)
 	}
 	checkFsck(t, r)
+}
+
+// The same with a layer whose first recompression is for the lying
+// commit: the hash of the tar read for it finds the lie.
+func TestPushGzipChecksDiffID(t *testing.T) {
+	r := newRepo(t)
+	id := commitFile(t, r, "main", "etc/hello", "hello")
+	c, err := r.Objects.ReadCommit(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	solo, err := r.Objects.ReadCommit(commitFile(t, r, "solo", "etc/solo", "solo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := solo.Layers()[0]
+	other := digest.FromString("other")
+	bad, err := r.Objects.WriteCommit(objects.NewCommit{Parent: c, Layers: []objects.Layer{{Desc: l.Desc, DiffID: other}},
+		Date: time.Unix(1700000000, 0), Message: "a lie", OS: "linux", Architecture: "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Refs.Update(refs.Heads+"liar", bad.ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "shared")
+	_, err = connect(t, r, "shared", dir, Options{}).Push(context.Background(), r, refs.Heads+"liar", PushOptions{Compression: "gzip"})
+	want := "its content has diff id " + l.DiffID.String() + ", the commit says " + other.String()
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), short(bad.ID)) {
+		t.Fatalf("push --compression gzip liar: %v, want %q", err, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index.json")); err == nil {
+		t.Fatal("something was pushed")
+	}
 }
