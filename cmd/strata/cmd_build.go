@@ -113,6 +113,11 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 		}
 		args[k] = v
 	}
+	if contextDir == "-" {
+		// docker build - reads a Dockerfile (or a context tar) from
+		// standard input; a context is a directory here.
+		return usagef("build: a context from standard input (-) is not read; give the context directory, and -f - for a Dockerfile on standard input")
+	}
 	r, err := g.openRepo()
 	if err != nil {
 		return err
