@@ -23,10 +23,9 @@
 // Ingest: objects owns layer truth. Commit.Layers pairs descriptors with
 // diff ids; AddLayerFromDir and AddLayer check (or compute) both the blob
 // digest and the diff id before anything is renamed into blobs/, and write
-// the file index with the blob. ReceiveLayer stores a fetched layer with
-// its blob digest and its diff id checked as it arrives, and records the
-// diff id; its file index is written later, by LayerIndex or an unpack
-// (PutLayerIndex), and only once its diff id matched. So a file
+// the file index with the blob. Put stores a fetched layer with its blob
+// digest checked only; its file index is written later, by LayerIndex or
+// an unpack (PutLayerIndex), and only once its diff id matched. So a file
 // index exists if and only if its layer's diff id was verified. Beside
 // it, a diff id record (VerifiedDiffID) names the diff id that was
 // verified, so that an unpack can check the blob digest in its place.

@@ -1,7 +1,6 @@
 package objects
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -11,10 +10,7 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // A blob larger than the buffers in flight and than a writeback step
@@ -66,53 +62,5 @@ func TestReceiveRefusesMismatchAndErrors(t *testing.T) {
 	}
 	if left := tempFiles(t, s); len(left) != 0 {
 		t.Fatalf("left in tmp/: %v", left)
-	}
-}
-
-// ReceiveLayer checks a layer's diff id as it arrives, whether it gets
-// the parallel decoder or, while another layer has it, the streaming
-// one; a layer larger than the buffers in flight, in small reads.
-func TestReceiveLayerChecksDiffID(t *testing.T) {
-	var tb bytes.Buffer
-	tw := tar.NewWriter(&tb)
-	content := make([]byte, 3*receiveBuf+11)
-	rand.New(rand.NewSource(2)).Read(content[:len(content)/2])
-	tw.WriteHeader(&tar.Header{Name: "f", Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg})
-	tw.Write(content)
-	tw.Close()
-	diffID := digest.FromBytes(tb.Bytes())
-	var zb, gb bytes.Buffer
-	zw, _ := zstd.NewWriter(&zb)
-	zw.Write(tb.Bytes())
-	zw.Close()
-	gw := gzip.NewWriter(&gb)
-	gw.Write(tb.Bytes())
-	gw.Close()
-	for _, busy := range []bool{false, true} {
-		if busy {
-			parallelDecode <- struct{}{}
-		}
-		for _, c := range []struct {
-			mediaType string
-			blob      []byte
-		}{{ocispec.MediaTypeImageLayerZstd, zb.Bytes()}, {ocispec.MediaTypeImageLayerGzip, gb.Bytes()}} {
-			s := newTestStore(t)
-			desc := ocispec.Descriptor{MediaType: c.mediaType, Digest: digest.FromBytes(c.blob), Size: int64(len(c.blob))}
-			other := digest.FromString("other")
-			got, err := s.ReceiveLayer(context.Background(), iotest.HalfReader(bytes.NewReader(c.blob)), desc, []digest.Digest{other})
-			if !errors.Is(err, ErrDigestMismatch) || got != diffID || s.Has(desc.Digest) {
-				t.Fatalf("%s (parallel decoder busy: %v), wrong diff id: %s %v", c.mediaType, busy, got, err)
-			}
-			got, err = s.ReceiveLayer(context.Background(), iotest.HalfReader(bytes.NewReader(c.blob)), desc, []digest.Digest{diffID})
-			if err != nil || got != diffID || !s.Has(desc.Digest) {
-				t.Fatalf("%s (parallel decoder busy: %v): %s %v", c.mediaType, busy, got, err)
-			}
-			if ents, _ := os.ReadDir(s.TempDir()); len(ents) != 0 {
-				t.Fatalf("%d files left in tmp", len(ents))
-			}
-		}
-		if busy {
-			<-parallelDecode
-		}
 	}
 }

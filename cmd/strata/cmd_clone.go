@@ -62,9 +62,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			if _, err := worktree.Main(r).Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: res.Branch}); err != nil {
 				if errors.Is(err, objects.ErrDigestMismatch) {
-					// A layer or blob damaged on disk, or one the
-					// store had that pairs with another diff id: a
-					// checkout again would fail again.
+					// Fetch checks blobs, not diff ids: a checkout
+					// again would fail again.
 					return fmt.Errorf("clone %s: checkout: %w (the cloned image is damaged: a layer is not what its commit says; 'strata fsck' in %s names the commits)", src, err, dir)
 				}
 				return fmt.Errorf("clone %s: checkout: %w (the repository is complete; run 'strata checkout %s' in %s)", src, err, res.Branch, dir)

@@ -24,13 +24,11 @@ each under refs/remotes/REMOTE/TAG. History is followed through each
 commit's parent (dev.strata.parent) down to a commit already here; where
 the registry no longer has an ancestor, the history stops there and the
 commit is marked shallow. An image with no strata history arrives as a
-root commit. Every blob is verified before it is stored, a layer against
-its digest and, decompressed as it arrives, against the diff id its
-commit claims, and read no further than the size its manifest declares;
-local branches do not move (see pull). A tag whose name cannot be a ref
-(a..b, HEAD, x.lock), or whose image cannot be a commit (a signature, a
-config that is not JSON or lacks a layer's diff id, a layer that is not
-what its commit says), is skipped with a warning on stderr, even
+root commit. Every blob is verified before it is stored, and read no
+further than the size its manifest declares; local branches do not move
+(see pull). A tag whose name cannot be a ref (a..b, HEAD, x.lock), or
+whose image cannot be a commit (a signature, a config that is not JSON,
+lacks a layer's diff id or gives one that is not a sha256 digest), is skipped with a warning on stderr, even
 with -q; a TAG named on the command line that cannot be fetched (no such
 tag, or one of those) fails the fetch. Registries off loopback are spoken to
 over https only, unless --insecure or remote.REMOTE.insecure = true.

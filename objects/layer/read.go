@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/asyncwrite"
 	"github.com/zeebo/blake3"
@@ -119,29 +118,6 @@ func DecompressAs(r io.Reader, mediaType string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	return Decompress(br)
-}
-
-// DecompressStreamAs is DecompressAs on one goroutine, in little memory
-// (a zstd window, at most maxWindow): for layers decompressed many at a
-// time, as a fetch checks their diff ids, where the frames DecompressAs
-// decodes on every core would hold some 90 MB a layer.
-func DecompressStreamAs(r io.Reader, mediaType string) (io.ReadCloser, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	head, err := br.Peek(headSize)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("decompress layer: %w", err)
-	}
-	if err := CheckMediaType(mediaType, head); err != nil {
-		return nil, err
-	}
-	if Sniff(head) != Zstd {
-		return Decompress(br)
-	}
-	z, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(maxWindow))
-	if err != nil {
-		return nil, fmt.Errorf("decompress layer: %w", err)
-	}
-	return z.IOReadCloser(), nil
 }
 
 // maxWindow bounds the memory a hostile zstd frame can make us allocate.
