@@ -38,7 +38,7 @@ func Roots(r *repo.Repo) ([]digest.Digest, error) {
 	for _, w := range wts {
 		st, ok, err := w.State()
 		if err != nil {
-			return nil, fmt.Errorf("work tree %s: %w: what it stands on is unknown, so nothing is removed until it reads (repair it, or delete %s once nothing is mounted from it)", w.Name, err, w.Dir)
+			return nil, fmt.Errorf("%s: %w: what it stands on is unknown, so nothing is removed until it reads (repair it, or delete %s once nothing is mounted from it)", w.label(), err, w.Dir)
 		}
 		if !ok {
 			continue
@@ -53,7 +53,7 @@ func Roots(r *repo.Repo) ([]digest.Digest, error) {
 		// reachable from its sequence file only.
 		s, ok, err := w.Sequence()
 		if err != nil {
-			return nil, fmt.Errorf("work tree %s: the operation under way: %w: what it made is unknown, so nothing is removed until it reads", w.Name, err)
+			return nil, fmt.Errorf("%s: %w; what it made is unknown, so nothing is removed until it reads", w.label(), err)
 		}
 		if ok {
 			ds = append(append(ds, s.Head, s.OrigHead, s.Theirs), s.Todo...)
@@ -95,7 +95,7 @@ func Unreadable(r *repo.Repo) (map[string]error, error) {
 		if _, _, err := w.State(); err != nil {
 			out[w.Dir] = err
 		} else if _, _, err := w.Sequence(); err != nil {
-			out[w.Dir] = fmt.Errorf("the operation under way: %w", err)
+			out[w.Dir] = err // it says what it is
 		}
 	}
 	return out, nil

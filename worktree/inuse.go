@@ -203,6 +203,15 @@ func (e *InUseError) Error() string { return e.msg }
 func (e *InUseError) Unwrap() error { return ErrInUse }
 
 // displayName is how errors name the work tree: "rootfs" for the main one.
+// label names the work tree in an error: "the main work tree", or
+// "work tree NAME".
+func (w *Worktree) label() string {
+	if w.Name == MainName {
+		return "the main work tree"
+	}
+	return "work tree " + w.Name
+}
+
 func (w *Worktree) displayName() string {
 	if w.Name == MainName {
 		return filepath.Base(w.target)
