@@ -17,6 +17,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 func zstdBytes(t *testing.T, b []byte) []byte {
@@ -95,12 +96,7 @@ func TestFetchLeavesDiffIDToUnpack(t *testing.T) {
 // the layer being read again; the stored layer stays.
 func TestFetchChecksDiffIDOfStoredLayer(t *testing.T) {
 	r := newRepo(t)
-	id := commitFile(t, r, "main", "etc/hello", "hello")
-	c, err := r.Objects.ReadCommit(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := c.Layers()[0]
+	l := readCommit(t, r, commitFile(t, r, "main", "etc/hello", "hello")).Layers()[0]
 	blob, err := os.ReadFile(r.Objects.BlobPath(l.Desc.Digest))
 	if err != nil {
 		t.Fatal(err)
@@ -126,24 +122,10 @@ func TestFetchChecksDiffIDOfStoredLayer(t *testing.T) {
 // the one recorded for it is refused before anything is sent.
 func TestPushRefusesRecordedDiffIDMismatch(t *testing.T) {
 	r := newRepo(t)
-	id := commitFile(t, r, "main", "etc/hello", "hello")
-	c, err := r.Objects.ReadCommit(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := c.Layers()[0]
-	other := digest.FromString("other")
-	bad, err := r.Objects.WriteCommit(objects.NewCommit{Parent: c, Layers: []objects.Layer{{Desc: l.Desc, DiffID: other}},
-		Date: time.Unix(1700000000, 0), Message: "a lie", OS: "linux", Architecture: "amd64"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Refs.Update(refs.Heads+"liar", bad.ID, "", "test"); err != nil {
-		t.Fatal(err)
-	}
+	c := readCommit(t, r, commitFile(t, r, "main", "etc/hello", "hello"))
+	bad, want := lyingCommit(t, r, c, c.Layers()[0])
 	dir := filepath.Join(t.TempDir(), "shared")
-	_, err = connect(t, r, "shared", dir, Options{}).Push(context.Background(), r, refs.Heads+"liar", PushOptions{})
-	want := "its content has diff id " + l.DiffID.String() + ", the commit says " + other.String()
+	_, err := connect(t, r, "shared", dir, Options{}).Push(context.Background(), r, refs.Heads+"liar", PushOptions{})
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), short(bad.ID)) {
 		t.Fatalf("push liar: %v, want %q", err, want)
 	}
@@ -164,18 +146,34 @@ func TestPushRefusesRecordedDiffIDMismatch(t *testing.T) {
 // commit: the hash of the tar read for it finds the lie.
 func TestPushGzipChecksDiffID(t *testing.T) {
 	r := newRepo(t)
-	id := commitFile(t, r, "main", "etc/hello", "hello")
+	c := readCommit(t, r, commitFile(t, r, "main", "etc/hello", "hello"))
+	solo := readCommit(t, r, commitFile(t, r, "solo", "etc/solo", "solo"))
+	bad, want := lyingCommit(t, r, c, solo.Layers()[0])
+	dir := filepath.Join(t.TempDir(), "shared")
+	_, err := connect(t, r, "shared", dir, Options{}).Push(context.Background(), r, refs.Heads+"liar", PushOptions{Compression: "gzip"})
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), short(bad.ID)) {
+		t.Fatalf("push --compression gzip liar: %v, want %q", err, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index.json")); err == nil {
+		t.Fatal("something was pushed")
+	}
+}
+
+func readCommit(t *testing.T, r *repo.Repo, id digest.Digest) *objects.Commit {
+	t.Helper()
 	c, err := r.Objects.ReadCommit(id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	solo, err := r.Objects.ReadCommit(commitFile(t, r, "solo", "etc/solo", "solo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := solo.Layers()[0]
+	return c
+}
+
+// lyingCommit writes a child of parent that adds layer l under another
+// diff id than its own, as branch liar; want is what a refusal of it says.
+func lyingCommit(t *testing.T, r *repo.Repo, parent *objects.Commit, l objects.Layer) (*objects.Commit, string) {
+	t.Helper()
 	other := digest.FromString("other")
-	bad, err := r.Objects.WriteCommit(objects.NewCommit{Parent: c, Layers: []objects.Layer{{Desc: l.Desc, DiffID: other}},
+	bad, err := r.Objects.WriteCommit(objects.NewCommit{Parent: parent, Layers: []objects.Layer{{Desc: l.Desc, DiffID: other}},
 		Date: time.Unix(1700000000, 0), Message: "a lie", OS: "linux", Architecture: "amd64"})
 	if err != nil {
 		t.Fatal(err)
@@ -183,13 +181,5 @@ func TestPushGzipChecksDiffID(t *testing.T) {
 	if err := r.Refs.Update(refs.Heads+"liar", bad.ID, "", "test"); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "shared")
-	_, err = connect(t, r, "shared", dir, Options{}).Push(context.Background(), r, refs.Heads+"liar", PushOptions{Compression: "gzip"})
-	want := "its content has diff id " + l.DiffID.String() + ", the commit says " + other.String()
-	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), short(bad.ID)) {
-		t.Fatalf("push --compression gzip liar: %v, want %q", err, want)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "index.json")); err == nil {
-		t.Fatal("something was pushed")
-	}
+	return bad, "its content has diff id " + l.DiffID.String() + ", the commit says " + other.String()
 }

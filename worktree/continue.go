@@ -70,10 +70,7 @@ func (w *Worktree) Continue(ctx context.Context, o ContinueOptions) (*Outcome, e
 			return nil, w.movedOff(s, st)
 		}
 		if !o.KeepMarkers {
-			if err := w.checkMarkers(s); err != nil {
-				return nil, err
-			}
-			if err := w.checkUntouched(s); err != nil {
+			if err := w.checkResolved(s); err != nil {
 				return nil, err
 			}
 		}
@@ -99,14 +96,24 @@ func (w *Worktree) movedOff(s *Sequence, st State) error {
 	return errors.New(msg)
 }
 
-// checkMarkers refuses to go on while a file the merge marked still holds
-// a conflict marker line.
-func (w *Worktree) checkMarkers(s *Sequence) error {
+// checkResolved refuses to go on while a conflict looks unresolved in
+// the work tree: markers left (checkMarkers), or a conflict without
+// markers still as the stop left it (checkUntouched).
+func (w *Worktree) checkResolved(s *Sequence) error {
 	root, err := layer.OpenDir(w.target)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
+	if err := checkMarkers(root, s); err != nil {
+		return err
+	}
+	return checkUntouched(root, s)
+}
+
+// checkMarkers refuses to go on while a file the merge marked still holds
+// a conflict marker line in the work tree root.
+func checkMarkers(root *layer.Dir, s *Sequence) error {
 	var left []string
 	for _, c := range s.Conflicts {
 		if !c.Marked {

@@ -71,14 +71,9 @@ func (w *Worktree) stampUnmarked(cs []Conflict) error {
 }
 
 // checkUntouched refuses to go on while a conflict without markers is
-// still as the stop left it. Sequences written before stamps were kept
-// have none, and are not checked.
-func (w *Worktree) checkUntouched(s *Sequence) error {
-	root, err := layer.OpenDir(w.target)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
+// still as the stop left it in the work tree root. Sequences written
+// before stamps were kept have none, and are not checked.
+func checkUntouched(root *layer.Dir, s *Sequence) error {
 	var left []string
 	for _, c := range s.Conflicts {
 		if c.Left == nil {
