@@ -313,6 +313,9 @@ when stopped by SIGINT or SIGTERM.`,
 			worktree.LockWaitNotice = func(holder string) {
 				fmt.Fprintf(g.stderr, "strata: %s: waiting for the work tree, which %s holds (Ctrl-C stops waiting)\n", strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "), holder)
 			}
+			if err := checkSupervisorDir(); err != nil {
+				return err
+			}
 			if g.chdir != "" {
 				var pe *fs.PathError
 				switch fi, err := os.Stat(g.chdir); {

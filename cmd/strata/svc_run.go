@@ -70,15 +70,24 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 			return fmt.Errorf("run: %w", err)
 		}
 	}
-	// The supervisor is strata again with the same arguments.
+	// The supervisor is strata again with the same arguments, in the
+	// same directory, naming the same host paths.
 	cwd, _ := g.userDir()
+	if real, err := filepath.EvalSymlinks(cwd); err == nil {
+		cwd = real
+	}
+	hostPaths, err := resolveHostPaths(o.hostPaths(g))
+	if err != nil {
+		os.RemoveAll(s.dir)
+		return fmt.Errorf("run: %w", err)
+	}
 	argv := g.argv
 	if o.name == "" {
 		argv = withName(argv, name)
 	}
 	s.st = svcState{Name: name, Rev: o.rev, Argv: argv, Cwd: cwd, Restart: o.restart,
 		Status: "created", Created: time.Now().UTC(), Log: s.path("log"), Remove: o.rm,
-		StopTimeout: &o.stopTimeout}
+		StopTimeout: &o.stopTimeout, HostPaths: hostPaths}
 	for _, p := range ports {
 		s.st.Ports = append(s.st.Ports, p.String())
 	}
@@ -124,6 +133,18 @@ func withName(argv []string, name string) []string {
 // session and mount namespace of its own (its mounts die with it), and
 // waits for its report: the container runs, or why it does not.
 func spawnSupervisor(s *svc) error {
+	dir, err := s.st.openRunDir()
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	dirID, err := fileID(dir)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if err := s.st.checkHostPaths(); err != nil {
+		return err
+	}
 	rd, wr, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
@@ -141,7 +162,7 @@ func spawnSupervisor(s *svc) error {
 		Path:        "/proc/self/exe",
 		Args:        append([]string{os.Args[0]}, s.st.Argv...),
 		Dir:         s.st.Cwd,
-		Env:         append(os.Environ(), envSupervise+"="+s.st.Name),
+		Env:         append(os.Environ(), envSupervise+"="+s.st.Name, envSuperviseDir+"="+dirID),
 		Stderr:      errLog,
 		ExtraFiles:  []*os.File{wr},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Cloneflags: unix.CLONE_NEWNS},

@@ -38,7 +38,7 @@ type svcState struct {
 	Commit   string    `json:"commit,omitempty"`
 	Command  []string  `json:"command,omitempty"`
 	Argv     []string  `json:"argv"` // strata's own arguments, to start the supervisor again
-	Cwd      string    `json:"cwd"`
+	Cwd      string    `json:"cwd"`  // symbolic links resolved (not in a record made before host_paths)
 	Restart  string    `json:"restart"`
 	Status   string    `json:"status"` // created, running, restarting, exited
 	Pid      int       `json:"pid,omitempty"`
@@ -66,6 +66,11 @@ type svcState struct {
 	Privileged bool     `json:"privileged,omitempty"`
 	CapAdd     []string `json:"cap_add,omitempty"`
 	CapDrop    []string `json:"cap_drop,omitempty"`
+	// HostPaths maps each host path the command line names (-C, --path,
+	// -v sources, --env-file) to where it led when the run was made: it
+	// is started again only while they lead there (svc_paths.go). Never
+	// nil in a record made since.
+	HostPaths map[string]string `json:"host_paths"`
 }
 
 // validSvcName reports whether name is a run's name: a letter or digit,

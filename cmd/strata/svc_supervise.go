@@ -113,6 +113,17 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	_, maxRestarts, _ := parseRestart(o.restart)
 	backoff := 100 * time.Millisecond
 	for {
+		// A restart binds the -v sources again, by path.
+		if err := s.st.checkHostPaths(); err != nil {
+			err = fmt.Errorf("run: %w", err)
+			if !reported {
+				s.st.Status = "exited"
+				s.save()
+				return fail(exec.CodeRuntime, err)
+			}
+			log.record('e', []byte("strata: "+err.Error()+"\n"))
+			break
+		}
 		release, err := w.RegisterRun(id)
 		if err != nil {
 			return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
