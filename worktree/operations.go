@@ -47,7 +47,7 @@ type MergeOptions struct {
 	Rev     string // what to merge
 	NoFF    bool   // make a merge commit even when a fast-forward would do
 	FFOnly  bool   // refuse unless a fast-forward will do
-	Message string // "" : "Merge <Name>"
+	Message string // "" : git's ("Merge branch 'feature'", mergeMessage)
 	Name    string // what Rev is, in messages ("origin/main"); "" : Rev
 	// AllowUnrelated merges histories with no commit in common, over the
 	// empty tree (git's --allow-unrelated-histories).
@@ -98,7 +98,7 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 	}
 	s.Message = o.Message
 	if s.Message == "" {
-		s.Message = "Merge " + o.Name
+		s.Message = w.mergeMessage(o.Name, h)
 	}
 	ff, err := repo.IsAncestor(w.Repo.Objects, h.Commit, theirs.ID)
 	if err != nil {
