@@ -119,7 +119,7 @@ func Remove(r *repo.Repo, name string) error {
 	for _, b := range branchesOf(r.Config, name) {
 		for _, k := range []string{"remote", "merge"} {
 			if _, ok := r.Config.Get("branch." + b + "." + k); ok {
-				if err := r.Config.Unset("branch." + b + "." + k); err != nil {
+				if err := r.Config.Unset("branch."+b+"."+k, true); err != nil {
 					return err
 				}
 			}

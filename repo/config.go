@@ -203,20 +203,9 @@ func (c *Config) last(key string) *cfgVar {
 
 // Set sets key to value and saves the file atomically.
 func (c *Config) Set(key, value string) error {
-	section, sub, name, err := splitKey(key)
+	section, sub, name, err := c.checkSet(key, value)
 	if err != nil {
 		return err
-	}
-	// Values are one line: they end up in commit authors, reflog lines
-	// and key=value listings. Quotes, backslashes, ';', '#' and edge
-	// spaces are quoted by the encoder.
-	if ch, ok := controlChar(value); ok {
-		return fmt.Errorf("value of %s: %w: contains %s; values are one line of text", key, ErrBadConfig, describeControl(ch))
-	}
-	if check := valueChecks[strings.ToLower(section+"."+name)]; check != nil && sub == "" {
-		if err := check(value); err != nil {
-			return fmt.Errorf("value of %s: %w: %v", key, ErrBadConfig, err)
-		}
 	}
 	text, err := setText(c.text, section, sub, name, value)
 	if err != nil {
@@ -225,8 +214,59 @@ func (c *Config) Set(key, value string) error {
 	return c.save(text)
 }
 
-// Unset removes key and saves the file.
-func (c *Config) Unset(key string) error {
+// checkSet splits key and refuses a value that would corrupt the file or
+// that the option cannot take.
+func (c *Config) checkSet(key, value string) (section, sub, name string, err error) {
+	section, sub, name, err = splitKey(key)
+	if err != nil {
+		return
+	}
+	// Values are one line: they end up in commit authors, reflog lines
+	// and key=value listings. Quotes, backslashes, ';', '#' and edge
+	// spaces are quoted by the encoder.
+	if ch, ok := controlChar(value); ok {
+		return "", "", "", fmt.Errorf("value of %s: %w: contains %s; values are one line of text", key, ErrBadConfig, describeControl(ch))
+	}
+	if check := valueChecks[strings.ToLower(section+"."+name)]; check != nil && sub == "" {
+		if err := check(value); err != nil {
+			return "", "", "", fmt.Errorf("value of %s: %w: %v", key, ErrBadConfig, err)
+		}
+	}
+	return section, sub, name, nil
+}
+
+// Add adds a value to key, keeping those it has (git config --add: a
+// multi-valued key), and saves the file.
+func (c *Config) Add(key, value string) error {
+	section, sub, name, err := c.checkSet(key, value)
+	if err != nil {
+		return err
+	}
+	hs, _, err := scanConfig(c.text)
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return c.save(addText(c.text, hs, section, sub, name, value))
+}
+
+// GetAll returns every value of key, in file order.
+func (c *Config) GetAll(key string) []string {
+	section, sub, name, err := splitKey(key)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, v := range c.vars {
+		if c.headers[v.header].is(section, sub) && strings.EqualFold(v.key, name) {
+			out = append(out, gitValue(v.raw))
+		}
+	}
+	return out
+}
+
+// Unset removes key and saves the file. A key set more than once is
+// refused (ErrMultipleValues), as git refuses it, unless all.
+func (c *Config) Unset(key string, all bool) error {
 	section, sub, name, err := splitKey(key)
 	if err != nil {
 		return err
@@ -234,7 +274,7 @@ func (c *Config) Unset(key string) error {
 	if _, ok := c.Get(key); !ok {
 		return fmt.Errorf("key %q is not set", key)
 	}
-	text, err := unsetText(c.text, section, sub, name)
+	text, err := unsetText(c.text, section, sub, name, all)
 	if err != nil {
 		return fmt.Errorf("%s: %w", key, err)
 	}

@@ -182,7 +182,10 @@ func TestConfigEditsKeepTheFile(t *testing.T) {
 	if v, _ := c.Get("remote.up.url"); v != "/srv/x" {
 		t.Fatalf("remote.up.url = %q after the edits, want /srv/x", v)
 	}
-	if err := c.Unset("multi.v"); err != nil {
+	if err := c.Unset("multi.v", false); !errors.Is(err, ErrMultipleValues) {
+		t.Fatalf("unset of a key with 2 values: %v, want ErrMultipleValues (as git)", err)
+	}
+	if err := c.Unset("multi.v", true); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(path); !strings.Contains(string(got), "[multi]\n\tnew = x\n[user]") {

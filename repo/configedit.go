@@ -210,50 +210,65 @@ func setText(src []byte, section, sub, name, value string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	match := matching(hs, vs, section, sub, name)
+	switch {
+	case len(match) > 1:
+		return nil, fmt.Errorf("%w (%d): one value cannot replace them; use --unset-all, then --add", ErrMultipleValues, len(match))
+	case len(match) == 1:
+		return apply(src, []edit{{match[0].start, match[0].end, optionLine(name, value)}}), nil
+	}
+	return addText(src, hs, section, sub, name, value), nil
+}
+
+// matching are the options that set section.sub.name.
+func matching(hs []cfgHeader, vs []cfgVar, section, sub, name string) []cfgVar {
 	var match []cfgVar
 	for _, v := range vs {
 		if hs[v.header].is(section, sub) && strings.EqualFold(v.key, name) {
 			match = append(match, v)
 		}
 	}
+	return match
+}
+
+// addText adds a line setting section.sub.name after the last option of
+// the last such section, or a new section at the end.
+func addText(src []byte, hs []cfgHeader, section, sub, name, value string) []byte {
 	line := optionLine(name, value)
-	switch {
-	case len(match) > 1:
-		return nil, fmt.Errorf("%w (%d): one value cannot replace them; unset the key first", ErrMultipleValues, len(match))
-	case len(match) == 1:
-		return apply(src, []edit{{match[0].start, match[0].end, line}}), nil
-	}
 	for i := len(hs) - 1; i >= 0; i-- {
 		if hs[i].is(section, sub) {
 			at := hs[i].last
 			if at > 0 && src[at-1] != '\n' {
 				line = "\n" + line
 			}
-			return apply(src, []edit{{at, at, line}}), nil
+			return apply(src, []edit{{at, at, line}})
 		}
 	}
 	text := headerLine(section, sub) + line
 	if len(src) > 0 && src[len(src)-1] != '\n' {
 		text = "\n" + text
 	}
-	return apply(src, []edit{{len(src), len(src), text}}), nil
+	return apply(src, []edit{{len(src), len(src), text}})
 }
 
 // ErrMultipleValues: a key set several times, which one value cannot
 // replace (git config refuses it too).
 var ErrMultipleValues = errors.New("the key has multiple values")
 
-// unsetText removes the lines that set section.sub.name.
-func unsetText(src []byte, section, sub, name string) ([]byte, error) {
+// unsetText removes the lines that set section.sub.name: the one, or
+// with all every one.
+func unsetText(src []byte, section, sub, name string, all bool) ([]byte, error) {
 	hs, vs, err := scanConfig(src)
 	if err != nil {
 		return nil, err
 	}
+	match := matching(hs, vs, section, sub, name)
+	if len(match) > 1 && !all {
+		return nil, fmt.Errorf("%w (%d): --unset-all removes them all", ErrMultipleValues, len(match))
+	}
 	var edits []edit
-	for _, v := range vs {
-		if hs[v.header].is(section, sub) && strings.EqualFold(v.key, name) {
-			edits = append(edits, edit{v.start, v.end, ""})
-		}
+	for _, v := range match {
+		edits = append(edits, edit{v.start, v.end, ""})
 	}
 	return apply(src, edits), nil
 }
