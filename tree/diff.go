@@ -64,14 +64,15 @@ func SameEntry(a, b *layer.Entry) bool {
 	return true
 }
 
-// Under reports whether p is one of paths or below one; no paths: true.
+// Under reports whether p is one of paths or below one, or matches one
+// that is a pattern (pathspec.go); no paths: true.
 func Under(p string, paths []string) bool {
 	if len(paths) == 0 {
 		return true
 	}
 	for _, q := range paths {
 		q = strings.TrimSuffix(q, "/")
-		if q == "" || p == q || strings.HasPrefix(p, q+"/") {
+		if q == "" || p == q || strings.HasPrefix(p, q+"/") || IsGlob(q) && GlobMatch(q, p) {
 			return true
 		}
 	}

@@ -84,6 +84,9 @@ func (h *History) Lookup(layers []objects.Layer, p string) (*layer.Entry, error)
 // compared with its parent (nil for a root commit): only the layers c
 // added are read, and entries that merely repeat a directory are ignored.
 func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
+	if IsGlob(p) {
+		return h.changedGlob(c, parent, p)
+	}
 	all := c.Layers()
 	base := 0
 	if parent != nil {
@@ -163,6 +166,68 @@ func (h *History) changedByTree(c, parent *objects.Commit, p string) (bool, erro
 	}
 	changes, err := DiffRevisions(h.trees, parent, c, []string{p})
 	return len(changes) > 0, err
+}
+
+// changedGlob is Changed for a pattern: the trees are compared where an
+// entry c's layers add matches it, or may hide a path that does (a
+// whiteout, an opaque mark or a file where a directory was).
+func (h *History) changedGlob(c, parent *objects.Commit, q string) (bool, error) {
+	all := c.Layers()
+	base := 0
+	if parent != nil {
+		base = min(len(parent.Manifest.Layers), len(all))
+	}
+	compare := false
+	for i, l := range all[base:] {
+		pi, err := h.index(l)
+		if err != nil {
+			return false, err
+		}
+		for j := range pi.entries {
+			e := &pi.entries[j]
+			switch {
+			case GlobMatch(q, e.Path):
+				compare = true
+			case e.Type != layer.TypeDir:
+				old, err := h.Lookup(all[:base+i], e.Path)
+				if err != nil {
+					return false, err
+				}
+				compare = old != nil && old.Type == layer.TypeDir
+			}
+			if compare {
+				break
+			}
+		}
+		if compare {
+			break
+		}
+	}
+	if !compare {
+		return false, nil
+	}
+	if h.trees == nil {
+		h.trees = NewTrees(h.store)
+	}
+	changes, err := DiffRevisions(h.trees, parent, c, []string{q})
+	return len(changes) > 0, err
+}
+
+// Matches reports whether any path of commit c matches pattern q.
+func (h *History) Matches(c *objects.Commit, q string) (bool, error) {
+	if h.trees == nil {
+		h.trees = NewTrees(h.store)
+	}
+	t, err := h.trees.Of(c)
+	if err != nil {
+		return false, err
+	}
+	for p := range t {
+		if GlobMatch(q, p) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // ancestors returns the directories above p, nearest first, ending with

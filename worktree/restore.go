@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/snapshot"
 	"github.com/strata-sh/strata/tree"
@@ -44,6 +45,9 @@ func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int
 	}
 	c, err := w.Resolve(rev)
 	if err != nil {
+		return 0, err
+	}
+	if paths, err = w.expandPatterns(c, rev, paths); err != nil {
 		return 0, err
 	}
 	wanted := func(p string) bool { return tree.Under(p, paths) }
@@ -174,6 +178,40 @@ func (w *Worktree) realDirs(dirs []string) (map[string]bool, error) {
 		if err == nil {
 			unix.Close(fd)
 			out[d] = true
+		}
+	}
+	return out, nil
+}
+
+// expandPatterns replaces each pattern among paths (tree.IsGlob) that is
+// not a path of c by the paths of c it matches: what is restored, and
+// whose directories are made, is then as if they had been named.
+func (w *Worktree) expandPatterns(c *objects.Commit, rev string, paths []string) ([]string, error) {
+	var t tree.Tree
+	out := make([]string, 0, len(paths))
+	for _, q := range paths {
+		if !tree.IsGlob(q) {
+			out = append(out, q)
+			continue
+		}
+		if t == nil {
+			var err error
+			if t, err = w.trees.Of(c); err != nil {
+				return nil, err
+			}
+		}
+		if t[q] != nil {
+			out = append(out, q)
+			continue
+		}
+		n := len(out)
+		for p := range t {
+			if tree.GlobMatch(q, p) {
+				out = append(out, p)
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("%s: %w %s", q, ErrNotInRevision, rev)
 		}
 	}
 	return out, nil

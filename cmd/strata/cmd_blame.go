@@ -76,6 +76,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					bad = append(bad, p)
 					continue
 				}
+				if e, err := h.Lookup(head.Layers(), p); err == nil && e == nil && tree.IsGlob(p) {
+					return usagef("blame: %s: blame takes paths, not patterns", p)
+				}
 				c, err := h.BlamePath(head, p)
 				if err != nil {
 					return fmt.Errorf("blame: %w", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -80,11 +81,13 @@ type statusOptions struct {
 func newStatusCommand(g *globals) *cobra.Command {
 	var o statusOptions
 	cmd := &cobra.Command{
-		Use:   "status [--short [--branch]] [--format json]",
+		Use:   "status [--short [--branch]] [--format json] [--] [PATH...]",
 		Short: "Show what changed in the work tree",
 		Long: `Show the paths changed in the work tree since the commit it is based on:
 A added, M modified (content, mode, owner, xattrs or link target), D deleted,
-T type changed. Excluded paths (.strata/info/exclude, /.strataignore) and
+T type changed. With PATHs (as diff takes them; a pattern such as
+'*.conf' matches across directories, as git's pathspecs), only the
+changes at or below them. Excluded paths (.strata/info/exclude, /.strataignore) and
 files copied up without a change are not shown. A work tree that was
 unmounted is mounted again first.
 
@@ -103,7 +106,6 @@ far it got, and lists the conflicting paths (with what each side did) and
 the config conflicts.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
-		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(o.format); err != nil {
 				return err
@@ -112,9 +114,22 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
+			paths, err := imagePaths(g, r, args)
+			if err != nil {
+				return err
+			}
 			cs, err := w.Status(cmd.Context())
 			if err != nil {
 				return err
+			}
+			var missing error // said after what the good paths give, as diff
+			if len(paths) > 0 {
+				cs = slices.DeleteFunc(cs, func(c tree.Change) bool { return !tree.Under(c.Path, paths) })
+				bad, err := diffMissing(cmd.Context(), w, nil, paths, cs)
+				if err != nil {
+					return err
+				}
+				missing = missingPaths(bad)
 			}
 			h, err := w.Head()
 			if err != nil {
@@ -132,7 +147,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					return err
 				}
 			}
-			return printStatus(g.stdout, h, cs, seq, o)
+			if err := printStatus(g.stdout, h, cs, seq, o); err != nil {
+				return err
+			}
+			return missing
 		},
 	}
 	cmd.Flags().BoolVarP(&o.short, "short", "s", false, "one line per path: status letter and path")

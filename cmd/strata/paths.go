@@ -95,13 +95,17 @@ func realPath(p string) string {
 	}
 }
 
-// pathExists reports whether p, or anything below it, is in commit c.
+// pathExists reports whether p, or anything below it, is in commit c, or
+// for a pattern (tree.IsGlob) any path that matches it.
 func pathExists(h *tree.History, c *objects.Commit, p string) (bool, error) {
 	if p == "/" || c == nil {
 		return c != nil, nil
 	}
 	e, err := h.Lookup(c.Layers(), p)
-	return e != nil, err
+	if e != nil || err != nil || !tree.IsGlob(p) {
+		return e != nil, err
+	}
+	return h.Matches(c, p)
 }
 
 // missingPaths says which paths matched nothing, in one line naming each:
