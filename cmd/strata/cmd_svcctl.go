@@ -275,31 +275,79 @@ warns of a name no run has.`,
 }
 
 func newLogsCommand(g *globals) *cobra.Command {
-	var follow, timestamps bool
-	var tail int
+	var o logsOptions
+	var tail, since, until string
 	cmd := &cobra.Command{
-		Use:   "logs [-f] [--tail N] [--timestamps] NAME",
+		Use:   "logs [-f] [--tail N] [--since TIME] [--until TIME] [--timestamps] NAME",
 		Short: "Print a detached run's output (stdout and stderr as they were)",
-		Args:  exactArgs(1),
+		Long: `Print a detached run's output: stdout and stderr, each on its own stream,
+as the run wrote them, from its log (rotated at 10 MiB, with one older
+file kept: the last 10 to 20 MiB).
+
+--since and --until take a time as docker's do: RFC 3339
+(2026-12-05T10:00:00Z, or without a zone: local time; a date alone), Unix
+seconds (1764928800, fractions allowed), or a duration before now (10m,
+1h30m). --tail N prints the last N lines of those ("all": every one).
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.tail, err = parseTail(tail); err != nil {
+				return err
+			}
+			now := time.Now()
+			if since != "" {
+				if o.since, err = parseLogTime(since, now); err != nil {
+					return usagef("logs --since %s: %v", since, err)
+				}
+			}
+			if until != "" {
+				if o.until, err = parseLogTime(until, now); err != nil {
+					return usagef("logs --until %s: %v", until, err)
+				}
+			}
 			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
-				return printLogs(cmd.Context(), g, s, follow, timestamps, tail)
+				return printLogs(cmd.Context(), g, s, o)
 			})
 		},
 	}
-	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new output until the run ends")
-	cmd.Flags().BoolVarP(&timestamps, "timestamps", "t", false, "prefix each line with its time (RFC 3339)")
-	cmd.Flags().IntVarP(&tail, "tail", "n", -1, "print only the last N lines")
+	cmd.Flags().BoolVarP(&o.follow, "follow", "f", false, "keep printing new output until the run ends (or --until)")
+	cmd.Flags().BoolVarP(&o.timestamps, "timestamps", "t", false, "prefix each line with its time (RFC 3339)")
+	cmd.Flags().StringVarP(&tail, "tail", "n", "all", "print only the last N lines (all: every one)")
+	cmd.Flags().StringVar(&since, "since", "", "only lines written at or after `TIME` (RFC 3339, Unix seconds, or a duration before now: 10m)")
+	cmd.Flags().StringVar(&until, "until", "", "only lines written before `TIME` (as --since)")
 	return cmd
 }
 
-func printLogs(ctx context.Context, g *globals, s *svc, follow, timestamps bool, tail int) error {
+// logsOptions are what logs prints: a zero since or until is no bound,
+// a negative tail every line.
+type logsOptions struct {
+	follow, timestamps bool
+	tail               int
+	since, until       time.Time
+}
+
+// keeps reports whether a record lies within --since and --until (a
+// record whose time does not parse is kept).
+func (o logsOptions) keeps(rec logRecord) bool {
+	if o.since.IsZero() && o.until.IsZero() {
+		return true
+	}
+	t, err := time.Parse(time.RFC3339Nano, rec.time)
+	if err != nil {
+		return true
+	}
+	return (o.since.IsZero() || !t.Before(o.since)) && (o.until.IsZero() || t.Before(o.until))
+}
+
+func printLogs(ctx context.Context, g *globals, s *svc, o logsOptions) error {
 	var recs []logRecord
 	add := func(rd io.Reader) {
 		br := bufio.NewReaderSize(rd, 64<<10)
 		for {
 			line, err := br.ReadString('\n')
-			if rec, ok := parseRecord(line); ok && strings.HasSuffix(line, "\n") {
+			if rec, ok := parseRecord(line); ok && strings.HasSuffix(line, "\n") && o.keeps(rec) {
 				recs = append(recs, rec)
 			}
 			if err != nil {
@@ -325,17 +373,17 @@ func printLogs(ctx context.Context, g *globals, s *svc, follow, timestamps bool,
 			add(strings.NewReader(string(b[:i+1])))
 		}
 	}
-	if tail >= 0 && len(recs) > tail {
-		recs = recs[len(recs)-tail:]
+	if o.tail >= 0 && len(recs) > o.tail {
+		recs = recs[len(recs)-o.tail:]
 	}
 	for _, rec := range recs {
-		printRecord(g, rec, timestamps)
+		printRecord(g, rec, o.timestamps)
 	}
-	if !follow {
+	if !o.follow {
 		return nil
 	}
 	for {
-		ended := !s.live()
+		ended := !s.live() || !o.until.IsZero() && !time.Now().Before(o.until)
 		if cur == nil {
 			cur, _ = os.Open(s.st.Log)
 			offset = 0
@@ -346,8 +394,8 @@ func printLogs(ctx context.Context, g *globals, s *svc, follow, timestamps bool,
 			if i := strings.LastIndexByte(string(b), '\n'); i >= 0 {
 				offset += int64(i + 1)
 				for _, line := range strings.SplitAfter(string(b[:i+1]), "\n") {
-					if rec, ok := parseRecord(line); ok {
-						printRecord(g, rec, timestamps)
+					if rec, ok := parseRecord(line); ok && o.keeps(rec) {
+						printRecord(g, rec, o.timestamps)
 					}
 				}
 			}

@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -114,4 +116,55 @@ func printRecord(g *globals, rec logRecord, timestamps bool) {
 		return
 	}
 	io.WriteString(w, rec.text)
+}
+
+// parseTail reads logs --tail: "all" (or a negative number, as docker
+// takes it), or how many lines.
+func parseTail(v string) (int, error) {
+	if v == "all" {
+		return -1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, usagef("logs --tail %s: want a number of lines or all", v)
+	}
+	return max(n, -1), nil
+}
+
+// parseLogTime reads a time as docker logs --since takes it: RFC 3339
+// (local time without a zone; a date alone), Unix seconds with an
+// optional fraction, or a duration before now.
+func parseLogTime(v string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return now.Add(-d), nil
+	}
+	if sec, frac, ok := unixSeconds(v); ok {
+		return time.Unix(sec, frac), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("want an RFC 3339 time (2026-12-05T10:00:00Z), Unix seconds or a duration (10m)")
+}
+
+// unixSeconds reads "SECONDS[.FRACTION]".
+func unixSeconds(v string) (sec, nsec int64, ok bool) {
+	whole, frac, _ := strings.Cut(v, ".")
+	if whole == "" || strings.Trim(whole, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" || len(frac) > 9 {
+		return 0, 0, false
+	}
+	sec, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return 0, 0, false
+	}
+	if frac != "" {
+		f, _ := strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
+		nsec = f
+	}
+	return sec, nsec, true
 }
