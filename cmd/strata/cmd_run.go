@@ -39,6 +39,7 @@ type runOptions struct {
 	commit                     bool
 	interactive, tty           bool
 	env, volumes, tmpfs        []string
+	mountFlags                 []string // --mount
 	envFiles                   []string
 	workdir, user, hostname    string
 	network, entrypoint        string
@@ -110,6 +111,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL` (KEY alone: take it from this environment)")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount `SRC:DST[:ro]`")
+	f.StringArrayVar(&o.mountFlags, "mount", nil, "mount as docker's --mount: `type=bind,source=SRC,target=DST[,readonly]` or type=tmpfs,target=DST[,tmpfs-size=SIZE][,tmpfs-mode=MODE]")
 	f.StringArrayVar(&o.tmpfs, "tmpfs", nil, "mount a tmpfs at `PATH[:OPTIONS]` (docker's: noexec,nosuid,nodev unless exec, suid, dev; size=, mode=...)")
 	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container")
 	f.StringVarP(&o.user, "user", "u", "", "`USER[:GROUP]` to run as (names from the root's /etc/passwd)")
@@ -459,33 +461,10 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	if o.interactive { // -t alone gives a terminal for output only, as docker's
 		s.Stdin = g.stdin
 	}
-	for _, v := range o.volumes {
-		m, err := parseVolume(v)
-		if err != nil {
-			return s, err
-		}
-		s.Mounts = append(s.Mounts, m)
-	}
-	for _, t := range o.tmpfs {
-		target, opts, _ := strings.Cut(t, ":")
-		if !filepath.IsAbs(target) {
-			return s, usagef("--tmpfs %s: the path must be absolute", t)
-		}
-		s.Mounts = append(s.Mounts, exec.Mount{Type: "tmpfs", Target: target, Options: opts})
+	if s.Mounts, err = o.mounts(); err != nil {
+		return s, err
 	}
 	return s, nil
-}
-
-// volumeSources are the host paths -v binds (those that parse: the
-// parent checked them all).
-func (o *runOptions) volumeSources() []string {
-	var out []string
-	for _, v := range o.volumes {
-		if m, err := parseVolume(v); err == nil {
-			out = append(out, m.Source)
-		}
-	}
-	return out
 }
 
 // validHostname reports whether h is a host name as RFC 1123 has it
@@ -530,40 +509,6 @@ func checkTerminal(stdin io.Reader) error {
 		return nil
 	}
 	return usagef("the input device is not a TTY (-it needs a terminal; use -i alone for a pipe)")
-}
-
-// parseVolume reads docker's -v SRC:DST[:ro|rw].
-func parseVolume(v string) (exec.Mount, error) {
-	parts := strings.Split(v, ":")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || !filepath.IsAbs(parts[1]) {
-		return exec.Mount{}, usagef("-v %s: want /host/path:/container/path[:ro]", v)
-	}
-	src, err := filepath.Abs(parts[0])
-	if err != nil {
-		return exec.Mount{}, err
-	}
-	if _, err := os.Stat(src); err != nil {
-		return exec.Mount{}, fmt.Errorf("-v %s: %w", v, errors.Unwrap(err))
-	}
-	if filepath.Clean(parts[1]) == "/dev" {
-		// The mount replaces the container's /dev: without a null
-		// device there, the command cannot be started (its stdin is
-		// /dev/null), which said "exec cmd: no such file or directory".
-		if st, err := os.Stat(filepath.Join(src, "null")); err != nil || st.Mode()&os.ModeCharDevice == 0 {
-			return exec.Mount{}, usagef("-v %s: %s has no null device, and a mount on /dev replaces the container's (null, zero, pts): mount below /dev instead", v, parts[0])
-		}
-	}
-	m := exec.Mount{Type: "bind", Source: src, Target: parts[1]}
-	if len(parts) == 3 {
-		switch parts[2] {
-		case "ro":
-			m.ReadOnly = true
-		case "rw":
-		default:
-			return exec.Mount{}, usagef("-v %s: mode must be ro or rw", v)
-		}
-	}
-	return m, nil
 }
 
 // mergeEnv lays -e values over the image's Env; "-e KEY" copies KEY from

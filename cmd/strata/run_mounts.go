@@ -1,0 +1,181 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/strata-sh/strata/exec"
+)
+
+// mounts are the mounts -v, --mount and --tmpfs ask for, in that order.
+func (o runOptions) mounts() ([]exec.Mount, error) {
+	var out []exec.Mount
+	for _, v := range o.volumes {
+		m, err := parseVolume(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	for _, v := range o.mountFlags {
+		m, err := parseMount(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	for _, t := range o.tmpfs {
+		target, opts, _ := strings.Cut(t, ":")
+		if !filepath.IsAbs(target) {
+			return nil, usagef("--tmpfs %s: the path must be absolute", t)
+		}
+		out = append(out, exec.Mount{Type: "tmpfs", Target: target, Options: opts})
+	}
+	return out, nil
+}
+
+// volumeSources are the host paths -v and --mount bind (those that
+// parse: the parent checked them all).
+func (o *runOptions) volumeSources() []string {
+	var out []string
+	ms, _ := o.mounts()
+	for _, m := range ms {
+		if m.Type == "bind" {
+			out = append(out, m.Source)
+		}
+	}
+	return out
+}
+
+// parseVolume reads docker's -v SRC:DST[:ro|rw].
+func parseVolume(v string) (exec.Mount, error) {
+	parts := strings.Split(v, ":")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || !filepath.IsAbs(parts[1]) {
+		return exec.Mount{}, usagef("-v %s: want /host/path:/container/path[:ro]", v)
+	}
+	m, err := bindMount("-v "+v, parts[0], parts[1])
+	if err != nil {
+		return m, err
+	}
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "ro":
+			m.ReadOnly = true
+		case "rw":
+		default:
+			return exec.Mount{}, usagef("-v %s: mode must be ro or rw", v)
+		}
+	}
+	return m, nil
+}
+
+// bindMount checks a bind's host path (relative: from the current
+// directory) and target.
+func bindMount(flag, source, target string) (exec.Mount, error) {
+	src, err := filepath.Abs(source)
+	if err != nil {
+		return exec.Mount{}, err
+	}
+	if _, err := os.Stat(src); err != nil {
+		return exec.Mount{}, fmt.Errorf("%s: %w", flag, errors.Unwrap(err))
+	}
+	if filepath.Clean(target) == "/dev" {
+		// The mount replaces the container's /dev: without a null
+		// device there, the command cannot be started (its stdin is
+		// /dev/null), which said "exec cmd: no such file or directory".
+		if st, err := os.Stat(filepath.Join(src, "null")); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+			return exec.Mount{}, usagef("%s: %s has no null device, and a mount on /dev replaces the container's (null, zero, pts): mount below /dev instead", flag, source)
+		}
+	}
+	return exec.Mount{Type: "bind", Source: src, Target: target}, nil
+}
+
+// parseMount reads docker's --mount: comma-separated KEY=VALUE options,
+// type=bind (source, target, readonly) or type=tmpfs (target, tmpfs-size,
+// tmpfs-mode). strata has no named volumes: type=volume is refused.
+func parseMount(v string) (exec.Mount, error) {
+	bad := func(format string, a ...any) error {
+		return usagef("--mount %s: %s", v, fmt.Sprintf(format, a...))
+	}
+	kv := map[string]string{}
+	for _, field := range strings.Split(v, ",") {
+		key, val, hasVal := strings.Cut(field, "=")
+		key = strings.ToLower(strings.TrimSpace(key))
+		switch key {
+		case "src":
+			key = "source"
+		case "dst", "destination":
+			key = "target"
+		case "ro":
+			key = "readonly"
+		}
+		if _, dup := kv[key]; dup {
+			return exec.Mount{}, bad("%s given twice", key)
+		}
+		if !hasVal && key != "readonly" {
+			return exec.Mount{}, bad("%q: want KEY=VALUE", field)
+		}
+		if !hasVal {
+			val = "true"
+		}
+		kv[key] = val
+	}
+	target := kv["target"]
+	if target == "" || !filepath.IsAbs(target) {
+		return exec.Mount{}, bad("want target=/container/path")
+	}
+	var readOnly bool
+	if s, ok := kv["readonly"]; ok {
+		var err error
+		if readOnly, err = strconv.ParseBool(s); err != nil {
+			return exec.Mount{}, bad("readonly=%s: want true or false", s)
+		}
+	}
+	allowed := map[string]bool{"type": true, "target": true, "readonly": true}
+	var m exec.Mount
+	switch kv["type"] {
+	case "bind":
+		allowed["source"] = true
+		if kv["source"] == "" {
+			return exec.Mount{}, bad("type=bind wants source=/host/path")
+		}
+		var err error
+		if m, err = bindMount("--mount "+v, kv["source"], target); err != nil {
+			return m, err
+		}
+	case "tmpfs":
+		allowed["tmpfs-size"], allowed["tmpfs-mode"] = true, true
+		m = exec.Mount{Type: "tmpfs", Target: target}
+		var opts []string
+		if s, ok := kv["tmpfs-size"]; ok {
+			n, err := parseBytes(s)
+			if err != nil {
+				return exec.Mount{}, bad("tmpfs-size=%s: %v", s, err)
+			}
+			opts = append(opts, "size="+strconv.FormatInt(n, 10))
+		}
+		if s, ok := kv["tmpfs-mode"]; ok {
+			mode, err := strconv.ParseUint(s, 8, 32)
+			if err != nil || mode > 0o7777 {
+				return exec.Mount{}, bad("tmpfs-mode=%s: want an octal mode such as 1777", s)
+			}
+			opts = append(opts, fmt.Sprintf("mode=%o", mode))
+		}
+		m.Options = strings.Join(opts, ",")
+	case "volume", "":
+		return exec.Mount{}, bad("strata has no named volumes: give type=bind,source=/host/path or type=tmpfs")
+	default:
+		return exec.Mount{}, bad("type=%s: want bind or tmpfs", kv["type"])
+	}
+	for key := range kv {
+		if !allowed[key] {
+			return exec.Mount{}, bad("%s is not an option of type=%s", key, kv["type"])
+		}
+	}
+	m.ReadOnly = readOnly
+	return m, nil
+}
