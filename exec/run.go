@@ -120,7 +120,7 @@ func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err erro
 			tmpDir = ""
 			return runtimeErr("%w", err)
 		}
-		if err := writeEtcFiles(tmpDir, cfg); err != nil {
+		if err := writeEtcFiles(tmpDir, cfg, spec.ExtraHosts); err != nil {
 			return runtimeErr("%w", err)
 		}
 		cfg.EtcDir = tmpDir
@@ -281,6 +281,11 @@ func prepare(spec *Spec) (*initConfig, error) {
 		if m.Type != "tmpfs" && !filepath.IsAbs(m.Source) {
 			return nil, runtimeErr("mount source %q: not an absolute path", m.Source)
 		}
+	}
+	if len(spec.ExtraHosts) > 0 && !rootHasFile(spec.Root, "etc/hosts") {
+		// Its lines would go nowhere: the root's own files are never
+		// written (bindEtcFiles).
+		return nil, runtimeErr("extra hosts: the root has no /etc/hosts file to bind them over")
 	}
 	caps, err := capSet(spec.Privileged, spec.CapAdd, spec.CapDrop)
 	if err != nil {
@@ -445,10 +450,31 @@ func (c *container) drainOutput() {
 
 const tmpPrefix = "strata-run-"
 
-// writeEtcFiles writes the hostname, hosts and resolv.conf the container
-// gets (by bind mount; the root's own files are never changed).
-func writeEtcFiles(dir string, cfg *initConfig) error {
+// rootHasFile reports whether the root at dir has a regular file at p.
+func rootHasFile(dir, p string) bool {
+	root, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(root)
+	fd, err := openInRoot(root, p, unix.O_PATH)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG
+}
+
+// writeEtcFiles writes the hostname, hosts (with the extra "NAME:IP"
+// lines) and resolv.conf the container gets (by bind mount; the root's
+// own files are never changed).
+func writeEtcFiles(dir string, cfg *initConfig, extraHosts []string) error {
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + cfg.Hostname + "\n"
+	for _, h := range extraHosts {
+		name, ip, _ := strings.Cut(h, ":")
+		hosts += ip + "\t" + name + "\n"
+	}
 	resolv := []byte("# strata: no network\n")
 	if cfg.HostDNS {
 		if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {

@@ -19,7 +19,10 @@ type Spec struct {
 	User     string   // "uid", "uid:gid", "name" or "name:group", resolved from the root's /etc/passwd and /etc/group; default root
 	GroupAdd []string // supplementary groups, names or gids, as docker's --group-add
 	Hostname string   // default "strata"
-	Terminal bool     // allocate a pty sized like the caller's terminal; raw mode is restored on return
+	// ExtraHosts are more /etc/hosts lines, "NAME:IP" (docker's
+	// --add-host), checked by the caller.
+	ExtraHosts []string
+	Terminal   bool // allocate a pty sized like the caller's terminal; raw mode is restored on return
 
 	Stdin  io.Reader // nil means /dev/null
 	Stdout io.Writer // nil means /dev/null

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -40,6 +41,7 @@ type runOptions struct {
 	interactive, tty           bool
 	env, volumes, tmpfs        []string
 	mountFlags                 []string // --mount
+	addHosts                   []string // --add-host
 	envFiles                   []string
 	workdir, user, hostname    string
 	network, entrypoint        string
@@ -117,6 +119,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringVarP(&o.user, "user", "u", "", "`USER[:GROUP]` to run as (names from the root's /etc/passwd)")
 	f.StringArrayVar(&o.groupAdd, "group-add", nil, "add a supplementary `GROUP` (name or gid)")
 	f.StringVarP(&o.hostname, "hostname", "h", "", "container host name")
+	f.StringArrayVar(&o.addHosts, "add-host", nil, "add `NAME:IP` to the container's /etc/hosts")
 	f.Bool("help", false, "help for run") // not -h: that is --hostname, as docker's
 	f.StringVar(&o.network, "network", exec.DefaultNetwork(), "private (own namespace, outbound NAT, -p publishes; needs root), host (share this machine's network) or none (only lo)")
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish `[IP:]HOST:CONTAINER[/tcp|udp]` of a private network (IP default "+exec.DefaultPortIP+")")
@@ -447,6 +450,13 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	if err := checkEnvNames(o.env); err != nil {
 		return s, err
 	}
+	for _, h := range o.addHosts {
+		line, err := parseAddHost(h)
+		if err != nil {
+			return s, err
+		}
+		s.ExtraHosts = append(s.ExtraHosts, line)
+	}
 	if o.stopSignal != "" {
 		if _, err := parseSignal(o.stopSignal); err != nil {
 			return s, usagef("--stop-signal %s: %v", o.stopSignal, err)
@@ -488,6 +498,27 @@ func validHostname(h string) bool {
 		}
 	}
 	return true
+}
+
+// parseAddHost reads docker's --add-host NAME:IP (NAME=IP too; an IPv6
+// address as it is or in brackets) into "NAME:IP".
+func parseAddHost(v string) (string, error) {
+	i := strings.IndexAny(v, ":=")
+	if i <= 0 {
+		return "", usagef("--add-host %s: want NAME:IP", v)
+	}
+	name, ip := v[:i], strings.TrimSuffix(strings.TrimPrefix(v[i+1:], "["), "]")
+	if ip == "host-gateway" {
+		return "", usagef("--add-host %s: host-gateway is docker's own; give the address", v)
+	}
+	if len(name) > 253 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != "" {
+		return "", usagef("--add-host %s: %q is not a host name", v, name)
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "", usagef("--add-host %s: %q is not an IP address", v, ip)
+	}
+	return name + ":" + addr.String(), nil
 }
 
 // checkEnvNames refuses -e values without a name ("=x"), as podman
