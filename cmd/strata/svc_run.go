@@ -133,14 +133,18 @@ func withName(argv []string, name string) []string {
 // session and mount namespace of its own (its mounts die with it), and
 // waits for its report: the container runs, or why it does not.
 func spawnSupervisor(s *svc) error {
-	dir, err := s.st.openRunDir()
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	dirID, err := fileID(dir)
-	if err != nil {
-		return fmt.Errorf("run: %w", err)
+	env := append(os.Environ(), envSupervise+"="+s.st.Name)
+	if s.st.Cwd != "" {
+		dir, err := s.st.openRunDir()
+		if err != nil {
+			return err
+		}
+		defer dir.Close()
+		dirID, err := fileID(dir)
+		if err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+		env = append(env, envSuperviseDir+"="+dirID)
 	}
 	if err := s.st.checkHostPaths(); err != nil {
 		return err
@@ -162,7 +166,7 @@ func spawnSupervisor(s *svc) error {
 		Path:        "/proc/self/exe",
 		Args:        append([]string{os.Args[0]}, s.st.Argv...),
 		Dir:         s.st.Cwd,
-		Env:         append(os.Environ(), envSupervise+"="+s.st.Name, envSuperviseDir+"="+dirID),
+		Env:         env,
 		Stderr:      errLog,
 		ExtraFiles:  []*os.File{wr},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Cloneflags: unix.CLONE_NEWNS},
