@@ -24,12 +24,18 @@ func init() {
 func newPsCommand(g *globals) *cobra.Command {
 	var all, quiet bool
 	var format string
+	var filters []string
 	cmd := &cobra.Command{
-		Use:   "ps [-a] [-q] [--format json]",
+		Use:   "ps [-a] [-q] [-f KEY=VALUE]... [--format json]",
 		Short: "List detached runs (running ones; -a: all)",
 		Long: `List detached runs, as docker ps: NAME, REV, STATUS ("Up 2 minutes",
 "Exited (0) 5 seconds ago"), PORTS, COMMAND, CREATED. -a lists ended
 runs too; -q prints names only.
+
+-f (--filter) keeps the runs that match, as docker's: name=REGEXP (part of
+the name), status=created|restarting|running|exited (which lists ended
+runs without -a), exited=CODE. Several of one key: any of them; of
+different keys: all of them.
 
 --format json prints one object a run, with docker's "state" (created,
 running, restarting, exited) and "status" (the STATUS column), and
@@ -45,6 +51,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if quiet && format == "json" {
 				return usagef("ps: -q prints names; it does not combine with --format json")
 			}
+			keep, listEnded, err := parsePsFilters(filters)
+			if err != nil {
+				return err
+			}
+			all = all || listEnded
 			r, err := g.openRepo()
 			if err != nil {
 				return err
@@ -65,7 +76,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			var rows []row
 			for _, s := range svcs {
 				status, code := s.status()
-				if status == "exited" && !all {
+				if status == "exited" && !all || !keep(s.st.Name, status, code) {
 					continue
 				}
 				st := s.st
@@ -111,6 +122,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "also list runs that have ended")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the runs' names")
+	cmd.Flags().StringArrayVarP(&filters, "filter", "f", nil, "keep the runs that match `KEY=VALUE`: name=REGEXP, status=STATE, exited=CODE")
 	cmd.Flags().StringVar(&format, "format", "", "table (default) or json")
 	return cmd
 }
