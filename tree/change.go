@@ -10,16 +10,20 @@ const (
 	Modified Kind = 'M'
 	Deleted  Kind = 'D'
 	TypeChg  Kind = 'T' // a file became a directory, a symlink a file, ...
+	// Renamed is a file deleted at OldPath and added at Path with the
+	// same content: only ever made by DetectRenames, for display.
+	Renamed Kind = 'R'
 )
 
 func (k Kind) String() string { return string(k) }
 
 // Change is one changed path: its entries before and after (nil when absent).
 type Change struct {
-	Path string
-	Kind Kind
-	Old  *layer.Entry
-	New  *layer.Entry
+	Path    string
+	Kind    Kind
+	Old     *layer.Entry
+	New     *layer.Entry
+	OldPath string // Renamed: where the file was
 }
 
 // KindOf folds a hardlink into a file: both are regular files on disk.

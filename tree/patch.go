@@ -69,7 +69,11 @@ func WritePatch(w io.Writer, c Change, old, new []byte) error {
 		}
 		binary, ch = false, chunks(o, n)
 	}
-	return writeFilePatch(w, strings.TrimPrefix(c.Path, "/"), from, to, binary, ch)
+	oldName := c.Path
+	if c.Kind == Renamed {
+		oldName = c.OldPath
+	}
+	return writeFilePatch(w, strings.TrimPrefix(oldName, "/"), strings.TrimPrefix(c.Path, "/"), from, to, binary, ch)
 }
 
 // inPatch reports whether e is an entry git could hold: a file or a symlink.
@@ -79,17 +83,18 @@ func inPatch(e *layer.Entry) bool {
 
 // writeFilePatch writes git's header of one file's patch, then the hunks
 // of its chunks with go-git's encoder. from or to is nil for a file added
-// or deleted.
-func writeFilePatch(w io.Writer, name string, from, to *file, binary bool, ch []fdiff.Chunk) error {
+// or deleted; oldName is not name for a file renamed.
+func writeFilePatch(w io.Writer, oldName, name string, from, to *file, binary bool, ch []fdiff.Chunk) error {
 	// The same content (a zero id is an unknown one: a work-tree file over
 	// the cap, not hashed).
 	same := from != nil && to != nil && from.hash == to.hash && from.hash != plumbing.ZeroHash
-	if same && from.mode == to.mode {
+	renamed := oldName != name
+	if same && from.mode == to.mode && !renamed {
 		// Only owner or xattrs changed: git has nothing to show, and a
 		// bare "diff --git" line would make git apply fail on the next patch.
 		return nil
 	}
-	a, b := quoteTwo("a/", name), quoteTwo("b/", name)
+	a, b := quoteTwo("a/", oldName), quoteTwo("b/", name)
 	var h strings.Builder
 	fmt.Fprintf(&h, "diff --git %s %s\n", a, b)
 	switch {
@@ -102,6 +107,9 @@ func writeFilePatch(w io.Writer, name string, from, to *file, binary bool, ch []
 	default:
 		if from.mode != to.mode {
 			fmt.Fprintf(&h, "old mode %o\nnew mode %o\n", from.mode, to.mode)
+		}
+		if renamed { // only exact renames are found
+			fmt.Fprintf(&h, "similarity index 100%%\nrename from %s\nrename to %s\n", pathquote.Quote(oldName), pathquote.Quote(name))
 		}
 		switch {
 		case from.hash == to.hash:

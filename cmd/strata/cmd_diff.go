@@ -23,6 +23,13 @@ func init() { register("diff", newDiffCommand) }
 type diffOptions struct {
 	nameStatus, nameOnly, stat, patch bool
 	format                            string
+	noRenames                         bool // --no-renames: a rename stays a deletion and an addition
+}
+
+// any reports whether an output format other than the default listing
+// was asked for.
+func (o diffOptions) any() bool {
+	return o.nameStatus || o.nameOnly || o.stat || o.patch
 }
 
 func newDiffCommand(g *globals) *cobra.Command {
@@ -31,7 +38,8 @@ func newDiffCommand(g *globals) *cobra.Command {
 		Use:   "diff [--name-only | --name-status | --stat | -p] [--format json] [REV [REV2] | A..B | A...B] [-- PATH...]",
 		Short: "Show changes between the work tree and revisions",
 		Long: `Show what changed, one path a line: A added, M modified, D deleted,
-T type changed, with mode, owner, link and xattr changes in parentheses.
+T type changed, R renamed, with mode, owner, link and xattr changes in
+parentheses.
 
   strata diff                  # the work tree against the commit it is based on
   strata diff REV              # the work tree against REV
@@ -63,6 +71,13 @@ an argument that is neither is an error.
   --format json   an array of {"status","path","old","new"}; old and new give
                   type, mode, uid, gid, size, digest and link; a name that is
                   not UTF-8 also comes as "path_bytes" (base64)
+
+A file deleted and one added with the same content (git's exact renames;
+empty files aside) show as one rename in the text formats: "R /old ->
+/new", "R100", "/{old => new}" in --stat, "rename from" in -p; the content
+of a work-tree file is known with --stat and -p only, so the listing and
+--name-status of the work tree show its renames as D and A. --no-renames
+shows every rename so; --format json always does.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -102,7 +117,16 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&o.stat, "stat", false, "show lines added and removed per file")
 	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "show unified diffs")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	o.addRenameFlag(cmd)
 	return cmd
+}
+
+// addRenameFlag adds --no-renames. Renames are git's exact ones: a file
+// deleted and one added with the same content show as one rename ("R
+// /old -> /new", "R100" with --name-status), in the text formats; JSON
+// lists the deletion and the addition, as they are.
+func (o *diffOptions) addRenameFlag(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&o.noRenames, "no-renames", false, "show a file moved as deleted and added, not renamed")
 }
 
 // diffRange reads git's "diff A..B" (A against B) and "diff A...B"
@@ -162,11 +186,18 @@ func runDiff(ctx context.Context, out io.Writer, w *worktree.Worktree, revs, pat
 func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	changes := d.Changes
 	if o.format == "json" {
-		return writeJSON(out, toChangesJSON(changes))
+		return writeJSON(out, toChangesJSON(changes)) // JSON lists what changed, as it is
+	}
+	if !o.noRenames {
+		changes = tree.DetectRenames(changes, d.Old, d.New)
 	}
 	switch {
 	case o.nameStatus:
 		for _, c := range changes {
+			if c.Kind == tree.Renamed {
+				fmt.Fprintf(out, "R100\t%s\t%s\n", pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
+				continue
+			}
 			fmt.Fprintf(out, "%c\t%s\n", c.Kind, pathquote.Quote(c.Path))
 		}
 		return nil
@@ -183,7 +214,7 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 			if det := c.Details(); len(det) > 0 {
 				fmt.Fprintf(out, "# %s: %s\n", pathquote.Quote(c.Path), strings.Join(det, ", "))
 			}
-			if err := tree.WritePatch(out, c, d.Old[c.Path], d.New[c.Path]); err != nil {
+			if err := tree.WritePatch(out, c, d.Old[oldPath(c)], d.New[c.Path]); err != nil {
 				return fmt.Errorf("diff: %w", err)
 			}
 		}
@@ -191,6 +222,9 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	}
 	for _, c := range changes {
 		line := fmt.Sprintf("%c %s", c.Kind, pathquote.Quote(c.Path))
+		if c.Kind == tree.Renamed {
+			line = fmt.Sprintf("R %s -> %s", pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
+		}
 		if det := c.Details(); len(det) > 0 {
 			line += " (" + strings.Join(det, ", ") + ")"
 		}
@@ -217,8 +251,11 @@ func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) 
 			continue
 		}
 		l := statLine{name: pathquote.Quote(c.Path)}
+		if c.Kind == tree.Renamed {
+			l.name = statRename(pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
+		}
 		width = max(width, utf8.RuneCountInString(l.name)) // fmt pads in runes
-		o, n := old[c.Path], nu[c.Path]
+		o, n := old[oldPath(c)], nu[c.Path]
 		// A symlink's target is its content, as git counts it.
 		if c.Old != nil && c.Old.Type == layer.TypeSymlink {
 			o = []byte(c.Old.Link)
@@ -267,4 +304,39 @@ func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) 
 		sum += ", " + plural(dels, "deletion") + "(-)"
 	}
 	fmt.Fprintln(out, sum)
+}
+
+// oldPath is where a change's old side was: its path, or a rename's
+// source.
+func oldPath(c tree.Change) string {
+	if c.Kind == tree.Renamed {
+		return c.OldPath
+	}
+	return c.Path
+}
+
+// statRename is git's name of a rename in --stat (its pprint_rename):
+// the directories both names share, before and after, written once:
+// "/etc/{a => b}/x.conf".
+func statRename(from, to string) string {
+	// The common prefix, up to and with its last '/'.
+	pfx := 0
+	for i := 0; i < len(from) && i < len(to) && from[i] == to[i]; i++ {
+		if from[i] == '/' {
+			pfx = i + 1
+		}
+	}
+	// The common suffix, from a '/' on; it may take the prefix's last
+	// '/' too, as git's does ("/a/{ => b}/x").
+	sfx := 0
+	for i, j := len(from)-1, len(to)-1; i >= max(pfx-1, 0) && j >= max(pfx-1, 0) && from[i] == to[j]; i, j = i-1, j-1 {
+		if from[i] == '/' {
+			sfx = len(from) - i
+		}
+	}
+	if pfx == 0 && sfx == 0 {
+		return from + " => " + to
+	}
+	amid, bmid := max(len(from)-pfx-sfx, 0), max(len(to)-pfx-sfx, 0)
+	return from[:pfx] + "{" + from[pfx:pfx+amid] + " => " + to[pfx:pfx+bmid] + "}" + from[len(from)-sfx:]
 }

@@ -113,10 +113,10 @@ counts: -n 10 --skip 10 is the second page.
 			if d := o.diff; btoi(d.patch)+btoi(d.stat)+btoi(d.nameStatus)+btoi(d.nameOnly) > 1 {
 				return usagef("log: -p, --stat, --name-status and --name-only do not go together")
 			}
-			if o.diff != (diffOptions{}) && o.format == "json" {
+			if o.diff.any() && o.format == "json" {
 				return usagef("log: -p, --stat, --name-status and --name-only print text, not JSON")
 			}
-			if o.diff != (diffOptions{}) && o.graph {
+			if o.diff.any() && o.graph {
 				return usagef("log: -p, --stat, --name-status and --name-only print text, without --graph")
 			}
 			if o.skip < 0 {
@@ -159,6 +159,7 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().BoolVarP(&o.diff.patch, "patch", "p", false, "each commit's unified diff against its first parent")
 	cmd.Flags().BoolVar(&o.diff.stat, "stat", false, "each commit's lines added and removed per file")
 	cmd.Flags().BoolVar(&o.diff.nameStatus, "name-status", false, "each commit's changed paths, with status letters")
+	o.diff.addRenameFlag(cmd)
 	cmd.Flags().BoolVar(&o.diff.nameOnly, "name-only", false, "each commit's changed paths")
 	cmd.Flags().IntVar(&o.skip, "skip", 0, "leave out the first `N` commits that would be shown (before -n counts)")
 	return cmd
@@ -318,7 +319,7 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 // changed against its first parent (under paths), after its header;
 // merges show none, as in git log.
 func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []string, o logOptions) error {
-	if o.diff == (diffOptions{}) || n.sum.MergeParent != "" {
+	if !o.diff.any() || n.sum.MergeParent != "" {
 		return nil
 	}
 	diff, err := worktree.Main(r).Diff(context.Background(), worktree.DiffOptions{Revs: []string{d.String()}, Parent: true,

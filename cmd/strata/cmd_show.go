@@ -11,6 +11,7 @@ import (
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -46,6 +47,7 @@ type showLayer struct {
 func newShowCommand(g *globals) *cobra.Command {
 	var format string
 	var nameStatus, nameOnly, stat bool
+	var noRenames diffOptions // --no-renames
 	cmd := &cobra.Command{
 		Use:   "show [--name-status | --name-only | --stat] [REV] [-- PATH...] | REV:PATH",
 		Short: "Show a commit: parent, message, config and layers",
@@ -137,13 +139,13 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			out := showJSON{logEntry: toLogEntry(sum, decor[c.ID]), Config: configOf(c), Layers: layersOf(c)}
 			var bad []string
 			if stat {
-				return showStat(cmd.Context(), g, r, out, c, paths)
+				return showStat(cmd.Context(), g, r, out, c, paths, noRenames.noRenames)
 			}
 			if len(paths) > 0 {
 				if paths, err = imagePaths(g, r, paths); err != nil {
 					return fmt.Errorf("show: %w", err)
 				}
-				if out.Changes, bad, err = showChanges(r, c, paths); err != nil {
+				if out.Changes, bad, err = showChanges(r, c, paths, format != "json" && !noRenames.noRenames); err != nil {
 					return fmt.Errorf("show: %w", err)
 				}
 			}
@@ -161,7 +163,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 					if nameOnly {
 						fmt.Fprintln(g.stdout, pathquote.Quote(c.Path))
 					} else {
-						fmt.Fprintf(g.stdout, "%s\t%s\n", c.Status, pathquote.Quote(c.Path))
+						printNameStatus(g.stdout, c)
 					}
 				}
 			default:
@@ -172,6 +174,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&nameStatus, "name-status", false, "list what the commit changed, with status letters")
+	noRenames.addRenameFlag(cmd)
 	cmd.Flags().BoolVar(&nameOnly, "name-only", false, "list the paths the commit changed")
 	cmd.Flags().BoolVar(&stat, "stat", false, "lines added and removed per file against the first parent")
 	return cmd
@@ -179,7 +182,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 
 // showStat is show --stat: the header, then diff --stat of the commit
 // against its first parent, from the file indexes and the layers.
-func showStat(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *objects.Commit, paths []string) error {
+func showStat(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *objects.Commit, paths []string, noRenames bool) error {
 	ps, err := imagePaths(g, r, paths)
 	if err != nil {
 		return fmt.Errorf("show: %w", err)
@@ -190,13 +193,17 @@ func showStat(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *ob
 	}
 	var bad []string // a PATH in neither side is an error, as without --stat
 	if len(ps) > 0 {
-		if _, bad, err = showChanges(r, c, ps); err != nil {
+		if _, bad, err = showChanges(r, c, ps, false); err != nil {
 			return fmt.Errorf("show: %w", err)
 		}
 	}
 	printLogEntry(g.stdout, out.logEntry, false, true)
 	fmt.Fprintln(g.stdout)
-	printStat(g.stdout, d.Changes, d.Old, d.New)
+	changes := d.Changes
+	if !noRenames {
+		changes = tree.DetectRenames(changes, d.Old, d.New)
+	}
+	printStat(g.stdout, changes, d.Old, d.New)
 	return missingPaths(bad)
 }
 
@@ -262,7 +269,17 @@ func printShow(w io.Writer, s showJSON) {
 	if len(s.Changes) > 0 {
 		fmt.Fprintln(w)
 		for _, c := range s.Changes {
-			fmt.Fprintf(w, "%s\t%s\n", c.Status, pathquote.Quote(c.Path))
+			printNameStatus(w, c)
 		}
 	}
+}
+
+// printNameStatus writes a change as --name-status does: "M\t/path", and
+// git's "R100\t/old\t/new" for a rename.
+func printNameStatus(w io.Writer, c changeJSON) {
+	if c.Status == string(tree.Renamed) {
+		fmt.Fprintf(w, "R100\t%s\t%s\n", pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
+		return
+	}
+	fmt.Fprintf(w, "%s\t%s\n", c.Status, pathquote.Quote(c.Path))
 }

@@ -39,6 +39,7 @@ type changeJSON struct {
 	PathBytes []byte     `json:"path_bytes,omitempty"`
 	Old       *entryJSON `json:"old,omitempty"`
 	New       *entryJSON `json:"new,omitempty"`
+	OldPath   string     `json:"-"` // a rename's source, in the text views
 }
 
 // rawBytes is s when it is not valid UTF-8, which a JSON string cannot
@@ -66,7 +67,7 @@ func toEntryJSON(e *layer.Entry) *entryJSON {
 func toChangesJSON(cs []tree.Change) []changeJSON {
 	out := make([]changeJSON, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, changeJSON{Status: c.Kind.String(), Path: c.Path, PathBytes: rawBytes(c.Path), Old: toEntryJSON(c.Old), New: toEntryJSON(c.New)})
+		out = append(out, changeJSON{Status: c.Kind.String(), Path: c.Path, PathBytes: rawBytes(c.Path), Old: toEntryJSON(c.Old), New: toEntryJSON(c.New), OldPath: c.OldPath})
 	}
 	return out
 }

@@ -164,7 +164,10 @@ func diffMissing(ctx context.Context, w *worktree.Worktree, revs, paths []string
 // found on no side. A merge's changes are combined, as git show's: only
 // paths that differ from every parent, with one status letter per parent
 // ("MA": modified against the first, added against the second).
-func showChanges(r *repo.Repo, c *objects.Commit, paths []string) ([]changeJSON, []string, error) {
+//
+// With renames, a commit of one parent (or none) has its exact renames
+// found (tree.DetectRenames), for the text views.
+func showChanges(r *repo.Repo, c *objects.Commit, paths []string, renames bool) ([]changeJSON, []string, error) {
 	parents := []*objects.Commit{nil}
 	if ids := c.Parents(); len(ids) > 0 {
 		parents = parents[:0]
@@ -202,6 +205,9 @@ func showChanges(r *repo.Repo, c *objects.Commit, paths []string) ([]changeJSON,
 		if !found {
 			bad = append(bad, p)
 		}
+	}
+	if renames && len(perParent) == 1 {
+		perParent[0] = tree.DetectRenames(perParent[0], nil, nil)
 	}
 	return combineChanges(perParent), bad, nil
 }

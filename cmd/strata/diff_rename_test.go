@@ -1,0 +1,20 @@
+package main
+
+import "testing"
+
+// git's --stat names of renames (pprint_rename), checked against git
+// 2.39's 'git diff --stat -M' on the same moves (without the leading '/').
+func TestStatRenameIsGits(t *testing.T) {
+	for _, c := range []struct{ from, to, want string }{
+		{"/etc/a/x.conf", "/etc/b/x.conf", "/etc/{a => b}/x.conf"},
+		{"/etc/a.conf", "/etc/b.conf", "/etc/{a.conf => b.conf}"},
+		{"/a/x", "/a/b/x", "/a/{ => b}/x"},
+		{"/a/b/x", "/a/x", "/a/{b => }/x"},
+		{"/x", "/y", "/{x => y}"},
+		{"/srv/app/main.go", "/opt/app/main.go", "/{srv => opt}/app/main.go"},
+	} {
+		if got := statRename(c.from, c.to); got != c.want {
+			t.Errorf("statRename(%q, %q) = %q, want %q", c.from, c.to, got, c.want)
+		}
+	}
+}
