@@ -186,10 +186,14 @@ func Resolve(cfg *repo.Config, arg string) (Remote, error) {
 		}
 	}
 	if _, err := ParseEndpoint(arg); err != nil {
+		// The caller's message names arg already (its password hidden).
 		var se *schemeError
 		if errors.As(err, &se) {
-			// The caller's message names arg already.
 			return rem, fmt.Errorf("%w%s", ErrScheme, se.hint)
+		}
+		var ce *credentialsError
+		if errors.As(err, &ce) {
+			return rem, fmt.Errorf("%w%s", ErrCredentials, ce.hint)
 		}
 		return rem, err
 	}

@@ -42,6 +42,9 @@ func ParseEndpoint(url string) (Endpoint, error) {
 	if isPath(url) {
 		return localEndpoint(url, url)
 	}
+	if err := checkNoUserinfo(url); err != nil {
+		return Endpoint{}, err
+	}
 	if err := checkNoScheme(url); err != nil {
 		return Endpoint{}, err
 	}
@@ -103,6 +106,9 @@ func SplitRef(s string) (url, tag string, err error) {
 		}
 		return s, "", nil
 	}
+	if err := checkNoUserinfo(s); err != nil {
+		return "", "", err
+	}
 	if err := checkNoScheme(s); err != nil {
 		return "", "", err
 	}
@@ -118,6 +124,70 @@ func SplitRef(s string) (url, tag string, err error) {
 
 func isDigits(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// ErrCredentials: a registry remote or name carries USER[:PASSWORD]@, as
+// a git https URL may. strata reads credentials from docker's store
+// ('strata login') only, and never repeats a password it was given.
+var ErrCredentials = errors.New("a registry URL holds no user or password")
+
+// checkNoUserinfo refuses USER[:PASSWORD]@HOST/..., with or without a
+// scheme, naming it with the password hidden and saying what to run.
+func checkNoUserinfo(s string) error {
+	_, rest, ok := splitUserinfo(s)
+	if !ok {
+		return nil
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return &credentialsError{url: Redact(s), hint: fmt.Sprintf(": run 'strata login %s', then use %s", host, strings.TrimSuffix(rest, "/"))}
+}
+
+// credentialsError is ErrCredentials for one URL (its password hidden),
+// with what to do instead.
+type credentialsError struct{ url, hint string }
+
+func (e *credentialsError) Error() string { return e.url + ": " + e.bare() }
+func (e *credentialsError) Unwrap() error { return ErrCredentials }
+
+// bare is the message without the URL, for a caller that names it.
+func (e *credentialsError) bare() string { return ErrCredentials.Error() + e.hint }
+
+// splitUserinfo splits USER[:PASSWORD]@ off s, after any scheme: an '@'
+// in the host part, before the first '/'. NAME@sha256:... is a digest.
+func splitUserinfo(s string) (userinfo, rest string, ok bool) {
+	if _, r, ok := splitScheme(s); ok {
+		s = r
+	}
+	host, _, _ := strings.Cut(s, "/")
+	i := strings.LastIndex(host, "@")
+	if i < 0 || isDigest(host[i+1:]) {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+func isDigest(s string) bool {
+	for _, alg := range []string{"sha256:", "sha384:", "sha512:"} {
+		if strings.HasPrefix(s, alg) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact is s with the password of a USER:PASSWORD@ in it (see
+// splitUserinfo) written ***, as a message may name s.
+func Redact(s string) string {
+	user, rest, ok := splitUserinfo(s)
+	if !ok {
+		return s
+	}
+	name, _, hasPassword := strings.Cut(user, ":")
+	if !hasPassword {
+		return s
+	}
+	prefix := s[:len(s)-len(rest)-1-len(user)] // the scheme, if any
+	return prefix + name + ":***@" + rest
 }
 
 // ErrScheme: a registry remote was written as a URL with a scheme
@@ -165,13 +235,18 @@ func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 // RegistryHost is the registry login and logout name, host[:port]: as
 // docker does, an http:// or https:// prefix and any path are dropped
 // (https://registry.example.com/v2/ is registry.example.com). Any other
-// scheme is refused.
+// scheme, and a USER[:PASSWORD]@, are refused, in words that leave arg
+// to the caller (which names it through Redact).
 func RegistryHost(arg string) (string, error) {
 	if scheme, rest, ok := splitScheme(arg); ok {
 		if scheme != "http" && scheme != "https" {
 			return "", fmt.Errorf("%s: a registry is host[:port], with no %s:// scheme", arg, scheme)
 		}
 		arg = rest
+	}
+	if _, rest, ok := splitUserinfo(arg); ok {
+		host, _, _ := strings.Cut(rest, "/")
+		return "", fmt.Errorf("%w: give %s", ErrCredentials, host)
 	}
 	host, _, _ := strings.Cut(arg, "/")
 	if host == "" {

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -48,6 +49,44 @@ func TestRegistryHost(t *testing.T) {
 	for _, bad := range []string{"ftp://registry.example.com", "", "https://"} {
 		if got, err := RegistryHost(bad); err == nil {
 			t.Errorf("RegistryHost(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+// TestCredentialsRefused: a user:password@ in a registry remote or name
+// is refused wherever it is given, and the message hides the password.
+func TestCredentialsRefused(t *testing.T) {
+	for _, c := range []struct{ in, msg string }{
+		{"alice:s3cret@registry.example.com/team/env", "alice:***@registry.example.com/team/env: a registry URL holds no user or password: run 'strata login registry.example.com', then use registry.example.com/team/env"},
+		{"https://alice:s3cret@127.0.0.1:5000/x/", "https://alice:***@127.0.0.1:5000/x/: a registry URL holds no user or password: run 'strata login 127.0.0.1:5000', then use 127.0.0.1:5000/x"},
+		{"git@host.example/x", "git@host.example/x: a registry URL holds no user or password: run 'strata login host.example', then use host.example/x"},
+	} {
+		_, err := ParseEndpoint(c.in)
+		if !errors.Is(err, ErrCredentials) || err.Error() != c.msg {
+			t.Errorf("ParseEndpoint(%q) = %v, want %q", c.in, err, c.msg)
+		}
+		if _, _, err := SplitRef(c.in + ":main"); !errors.Is(err, ErrCredentials) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("SplitRef(%q) = %v, want ErrCredentials, no password", c.in+":main", err)
+		}
+	}
+	for _, in := range []string{"alice:s3cret@registry.example.com", "https://alice:s3cret@registry.example.com/v2/"} {
+		if _, err := RegistryHost(in); !errors.Is(err, ErrCredentials) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("RegistryHost(%q) = %v, want ErrCredentials, no password", in, err)
+		}
+	}
+	// A digest is no user.
+	if _, err := ParseEndpoint("busybox@sha256:abcd"); errors.Is(err, ErrCredentials) {
+		t.Errorf("busybox@sha256:abcd: %v", err)
+	}
+	for in, want := range map[string]string{
+		"a:b@h/x":           "a:***@h/x",
+		"https://a:b:c@h/x": "https://a:***@h/x",
+		"a@h/x":             "a@h/x",
+		"h/x":               "h/x",
+		"h/x@sha256:ab":     "h/x@sha256:ab",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

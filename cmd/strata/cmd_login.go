@@ -57,7 +57,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			res, err := remote.Login(cmd.Context(), args[0], user, password, remote.Options{Insecure: insecure})
 			if err != nil {
-				return fmt.Errorf("login %s: %w", args[0], err)
+				return fmt.Errorf("login %s: %w", remote.Redact(args[0]), err)
 			}
 			if res.File != "" {
 				// One line where docker prints four, on every login.
@@ -89,7 +89,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := remote.Logout(args[0]); err != nil {
-				return fmt.Errorf("logout %s: %w", args[0], err)
+				return fmt.Errorf("logout %s: %w", remote.Redact(args[0]), err)
 			}
 			host, _ := remote.RegistryHost(args[0])
 			fmt.Fprintf(g.stdout, "Removed login credentials for %s\n", host)

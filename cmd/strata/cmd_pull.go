@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/remote"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -76,7 +77,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if len(args) > 0 {
 				remoteArg = args[0]
 			}
-			fail := func(err error) error { return fmt.Errorf("pull %s %s: %w", remoteArg, branch, err) }
+			fail := func(err error) error { return fmt.Errorf("pull %s %s: %w", remote.Redact(remoteArg), branch, err) }
 			up, err := worktree.PrepareBranchUpdate(ctx, r, branch, force)
 			if err != nil {
 				return fail(err)

@@ -19,7 +19,7 @@ func newRemoteCommand(g *globals) *cobra.Command {
 		Short: "List, add, remove and change remotes",
 		Long: `A remote is a named place to push to and fetch from: a registry repository
 (registry.example.com/team/env, with no https:// in front: strata picks the
-scheme) or an OCI image layout directory (a path, or file://PATH).
+scheme; and no user:password@: strata login stores credentials) or an OCI image layout directory (a path, or file://PATH).
 Registries are spoken to over https only, except on loopback (127.0.0.0/8,
 ::1, localhost) and those added with --insecure (config
 remote.NAME.insecure = true), which may use plain HTTP.

@@ -41,7 +41,8 @@ func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remo
 	}
 	rem, err := resolveRemote(r, arg)
 	if err != nil {
-		return nil, rem, arg, nil, fmt.Errorf("%s %s: %w", verb, arg, err)
+		// arg may be a URL with a password in it: not repeated.
+		return nil, rem, arg, nil, fmt.Errorf("%s %s: %w", verb, remote.Redact(arg), err)
 	}
 	return r, rem, arg, args, nil
 }
