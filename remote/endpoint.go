@@ -240,7 +240,7 @@ func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 func RegistryHost(arg string) (string, error) {
 	if scheme, rest, ok := splitScheme(arg); ok {
 		if scheme != "http" && scheme != "https" {
-			return "", fmt.Errorf("%s: a registry is host[:port], with no %s:// scheme", arg, scheme)
+			return "", fmt.Errorf("a registry is host[:port], with no %s:// scheme", scheme)
 		}
 		arg = rest
 	}

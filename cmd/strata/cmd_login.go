@@ -39,18 +39,21 @@ its mode; a symbolic link is written through and left as it is).
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == "" {
+				return usagef("login: name the registry, host[:port]")
+			}
 			if passwordStdin {
 				if password != "" {
 					return usagef("login: give --password-stdin or -p, not both")
 				}
 				line, err := bufio.NewReader(g.stdinFor(cmd.Context())).ReadString('\n')
-				if err != nil && line == "" {
-					if err != io.EOF {
-						return fmt.Errorf("login: read the password: %w", err)
-					}
+				if err != nil && err != io.EOF {
+					return fmt.Errorf("login: read the password: %w", err)
+				}
+				// Nothing, or an empty line: the same mistake.
+				if password = strings.TrimRight(line, "\r\n"); password == "" {
 					return errors.New("login: no password on standard input")
 				}
-				password = strings.TrimRight(line, "\r\n")
 			}
 			if user == "" || password == "" {
 				return usagef("login: give -u USER and a password (--password-stdin)")
@@ -88,6 +91,9 @@ prefix and a path are dropped, as docker does) from where login stored them.
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == "" {
+				return usagef("logout: name the registry, host[:port]")
+			}
 			if err := remote.Logout(args[0]); err != nil {
 				return fmt.Errorf("logout %s: %w", remote.Redact(args[0]), err)
 			}
