@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -52,10 +53,31 @@ func ParseEndpoint(url string) (Endpoint, error) {
 		return Endpoint{}, fmt.Errorf("remote URL %q: name a repository, without tag or digest", url)
 	}
 	repo, err := name.NewRepository(url)
+	if err == nil {
+		err = checkPort(url)
+	}
 	if err != nil {
 		return Endpoint{}, fmt.Errorf("remote URL %q: %w", url, err)
 	}
 	return Endpoint{URL: url, Repo: &repo}, nil
+}
+
+// checkPort refuses a registry HOST:PORT whose port is empty or not
+// 1-65535. ggcr takes skopeo's oci:/path as the host "oci:", which
+// push then tries to dial.
+func checkPort(url string) error {
+	host, path, _ := strings.Cut(url, "/")
+	i := strings.LastIndex(host, ":")
+	if i < 0 || strings.HasSuffix(host, "]") {
+		return nil
+	}
+	switch n, err := strconv.Atoi(host[i+1:]); {
+	case host[i+1:] == "":
+		return fmt.Errorf("registry %q has an empty port (a layout directory is named by its path alone: /%s)", host, path)
+	case err != nil || n < 1 || n > 65535:
+		return fmt.Errorf("registry %q: port %s is not 1-65535", host, host[i+1:])
+	}
+	return nil
 }
 
 // canonicalURL is what the config keeps: a path made absolute (commands

@@ -24,7 +24,12 @@ func TestSchemeRefused(t *testing.T) {
 			t.Errorf("SplitRef(%q) = %v, want ErrScheme", c.in+":main", err)
 		}
 	}
-	for _, ok := range []string{"registry.example.com/team/env", "127.0.0.1:5000/x", "localhost:5000/a/b"} {
+	for _, bad := range []string{"oci:/tmp/x", "oci-archive:/tmp/x.tar", "host:0/x", "host:65536/x"} {
+		if _, err := ParseEndpoint(bad); err == nil {
+			t.Errorf("ParseEndpoint(%q): no error", bad)
+		}
+	}
+	for _, ok := range []string{"registry.example.com/team/env", "127.0.0.1:5000/x", "localhost:5000/a/b", "[::1]:5000/x", "h:65535/x"} {
 		if _, err := ParseEndpoint(ok); err != nil {
 			t.Errorf("ParseEndpoint(%q): %v", ok, err)
 		}
