@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/remote"
+	"golang.org/x/term"
 )
 
 func init() { register("export", newExportCommand) }
@@ -31,8 +32,8 @@ func newExportCommand(g *globals) *cobra.Command {
   --format oci               an OCI image layout as a tar
 The image is named NAME:TAG as docker names images (myapp:v1, foo/bar:baz,
 localhost:5000/env:v1; NAME alone is NAME:latest); without --tag,
-<project>:<REV>. -o - writes to standard output. The file appears only
-when complete.
+<project>:<REV>. -o - writes to standard output (not a terminal). The
+file appears only when complete.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(1),
@@ -62,6 +63,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return usagef("export: --tag %w", err)
 			}
 			if out == "-" || isStdout(out, g.stdout) { // -o /dev/stdout: no summary in the archive
+				// As docker save and podman save: an archive is no text to show.
+				if f, ok := g.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+					return usagef("export: standard output is a terminal, not a file: give -o FILE, or redirect")
+				}
 				warnLayerLimit(g.stderr, c.ID, len(c.Layers()))
 				return image.Export(cmd.Context(), r.Objects, c, format, tag, g.stdout)
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -156,5 +157,48 @@ func TestImportFromTerminalRefused(t *testing.T) {
 	}
 	if out, err := strataCmd(env, "log").CombinedOutput(); err == nil {
 		t.Errorf("a commit was made:\n%s", out)
+	}
+}
+
+// TestExportToTerminalRefused: "strata export REV -o -" with standard
+// output on a terminal wrote the archive's bytes to the screen; as docker
+// save and podman save, it exits 2 with one line and writes nothing.
+func TestExportToTerminalRefused(t *testing.T) {
+	dir := t.TempDir()
+	env := filepath.Join(dir, "env")
+	tree := filepath.Join(dir, "tree")
+	if err := os.MkdirAll(filepath.Join(tree, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tree, "etc", "hello"), []byte("hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"init", env}, {"-C", env, "import", tree, "-m", "one"}} {
+		if out, err := strataCmd(dir, args...).CombinedOutput(); err != nil {
+			t.Fatalf("strata %v: %v\n%s", args, err, out)
+		}
+	}
+	ptm, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptm.Close()
+	defer tty.Close()
+	shown := newTermReader(ptm)
+	for _, out := range []string{"-", "/dev/stdout"} {
+		cmd := strataCmd(env, "export", "main", "-o", out)
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = tty, &stderr
+		err := cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code != 2 {
+			t.Errorf("-o %s: exit %d (%v), want 2", out, code, err)
+		}
+		if want := "strata: export: standard output is a terminal, not a file: give -o FILE, or redirect\n"; stderr.String() != want {
+			t.Errorf("-o %s: stderr %q, want %q", out, stderr.String(), want)
+		}
+	}
+	io.WriteString(tty, "END")
+	if got, ok := shown.waitFor("END", time.Minute); !ok || got != "END" {
+		t.Errorf("the terminal showed %d bytes: %q", len(got), got[:min(len(got), 80)])
 	}
 }
