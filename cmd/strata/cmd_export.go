@@ -33,7 +33,9 @@ func newExportCommand(g *globals) *cobra.Command {
 The image is named NAME:TAG as docker names images (myapp:v1, foo/bar:baz,
 localhost:5000/env:v1; NAME alone is NAME:latest); without --tag,
 <project>:<REV>. -o - writes to standard output (not a terminal). The
-file appears only when complete.
+file appears only when complete. A symbolic link FILE is written through,
+except one that another user owns in a sticky world-writable directory
+such as /tmp (the kernel's protected_symlinks refuses it to a shell too).
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(1),
@@ -90,8 +92,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 // writeOutput writes what write makes to the file out, as -o FILE names
 // it. A regular file, or a new one, is replaced whole: written beside it
 // under a temporary name, synced, then renamed over it (through a symlink
-// to it, which stays a symlink), so a failed export leaves no half
-// archive. The file keeps its mode; a new one gets os.Create's. Anything
+// to it, which stays a symlink, unless the kernel's protected_symlinks
+// would refuse to follow it: resolveOutput), so a failed export leaves no
+// half archive. The file keeps its mode; a new one gets os.Create's. Anything
 // else that exists is written in place: a device, a FIFO, /dev/stdout;
 // renaming over those replaced the node itself (export -o /dev/full once
 // put a regular file in /dev). ctx's end (a signal) stops a wait for a
@@ -113,7 +116,7 @@ func writeOutput(ctx context.Context, out string, write func(io.Writer) error) e
 		}
 		return f.Close()
 	case err == nil:
-		if target, err = filepath.EvalSymlinks(out); err != nil {
+		if target, err = resolveOutput(out); err != nil {
 			return err
 		}
 	case !errors.Is(err, fs.ErrNotExist):

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,20 +163,7 @@ func TestImportFromTerminalRefused(t *testing.T) {
 // output on a terminal wrote the archive's bytes to the screen; as docker
 // save and podman save, it exits 2 with one line and writes nothing.
 func TestExportToTerminalRefused(t *testing.T) {
-	dir := t.TempDir()
-	env := filepath.Join(dir, "env")
-	tree := filepath.Join(dir, "tree")
-	if err := os.MkdirAll(filepath.Join(tree, "etc"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(tree, "etc", "hello"), []byte("hi\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{{"init", env}, {"-C", env, "import", tree, "-m", "one"}} {
-		if out, err := strataCmd(dir, args...).CombinedOutput(); err != nil {
-			t.Fatalf("strata %v: %v\n%s", args, err, out)
-		}
-	}
+	env := tinyRepo(t)
 	ptm, tty, err := pty.Open()
 	if err != nil {
 		t.Fatal(err)
