@@ -25,7 +25,7 @@ Registries are spoken to over https only, except on loopback (127.0.0.0/8,
 remote.NAME.insecure = true), which may use plain HTTP.
 
   strata remote                     names
-  strata remote -v                  names and URLs
+  strata remote -v                  names and URLs, as git: NAME URL (fetch), NAME URL (push)
   strata remote add origin registry.example.com/team/env
   strata remote add --insecure lab 10.0.0.5:5000/env   plain HTTP
   strata remote add shared /mnt/team/envs
@@ -58,7 +58,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			for _, rem := range list {
 				if verbose {
-					fmt.Fprintf(g.stdout, "%s\t%s\n", rem.Name, rem.URL)
+					// git's two lines: a remote has one URL for both.
+					fmt.Fprintf(g.stdout, "%s\t%s (fetch)\n%s\t%s (push)\n", rem.Name, rem.URL, rem.Name, rem.URL)
 				} else {
 					fmt.Fprintln(g.stdout, rem.Name)
 				}
