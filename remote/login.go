@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/docker/cli/cli/config"
@@ -81,7 +83,7 @@ func Login(ctx context.Context, registry, user, password string, o Options) (Log
 	store := cf.GetCredentialsStore(key)
 	if reflect.TypeOf(store) != reflect.TypeOf(credentials.NewFileStore(cf)) {
 		if err := store.Store(auth); err != nil {
-			return res, fmt.Errorf("store credentials: %w", err)
+			return res, fmt.Errorf("store credentials: %w", helperError(err))
 		}
 		return res, cf.Save()
 	}
@@ -128,7 +130,7 @@ func Logout(registry string) error {
 		return fmt.Errorf("not logged in to %s", key)
 	}
 	if err := cf.GetCredentialsStore(key).Erase(key); err != nil {
-		return fmt.Errorf("erase credentials: %w", err)
+		return fmt.Errorf("erase credentials: %w", helperError(err))
 	}
 	return cf.Save()
 }
@@ -162,4 +164,32 @@ func dockerConfigDir() string {
 		return d
 	}
 	return config.Dir()
+}
+
+// helperMissing is how docker's credential helper client words a helper
+// that is not installed: it keeps only the text of exec's error.
+var helperMissing = regexp.MustCompile(`exec: "(docker-credential-[^"]*)": executable file not found in \$PATH`)
+
+// helperError words a missing credential helper as what to do about it
+// ("error getting credentials - err: exec: ..., out: “" said it in
+// docker's words); any other error is returned as it is.
+func helperError(err error) error {
+	m := helperMissing.FindStringSubmatch(fmt.Sprint(err))
+	if err == nil || m == nil {
+		return err
+	}
+	return fmt.Errorf("credential helper %s is not installed: install it, or remove it from credsStore or credHelpers in %s", m[1], filepath.Join(dockerConfigDir(), config.ConfigFileName))
+}
+
+// helperKeychain is a keychain whose missing credential helper is
+// worded by helperError.
+type helperKeychain struct{ kc authn.Keychain }
+
+func (k helperKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	return k.ResolveContext(context.Background(), r)
+}
+
+func (k helperKeychain) ResolveContext(ctx context.Context, r authn.Resource) (authn.Authenticator, error) {
+	a, err := authn.Resolve(ctx, k.kc, r)
+	return a, helperError(err)
 }

@@ -133,7 +133,7 @@ func openTarget(ep Endpoint, o *Options) (target, error) {
 	}
 	kc := o.Keychain
 	if kc == nil {
-		kc = authn.DefaultKeychain
+		kc = helperKeychain{authn.DefaultKeychain}
 	}
 	opts := []ggcr.Option{ggcr.WithAuthFromKeychain(kc), ggcr.WithJobs(o.jobs()), ggcr.WithUserAgent("strata"),
 		ggcr.WithTransport(newPolicyTransport(o.transport(), repo.RegistryStr(), o.Insecure))}
