@@ -145,6 +145,17 @@ func Rename(r *repo.Repo, old, new string) error {
 	if err != nil {
 		return err
 	}
+	// Refs left under the new name (its config section removed by hand)
+	// would stop the renames halfway, after the config had moved: refuse
+	// before changing anything.
+	stale, err := r.Refs.List(refs.Remotes + new + "/")
+	if err != nil {
+		return err
+	}
+	if len(stale) > 0 {
+		return fmt.Errorf("%s%s/ already holds %s, of no configured remote: choose another name",
+			refs.Remotes, new, strings.TrimPrefix(stale[0].Name, refs.Remotes))
+	}
 	if err := r.Config.RenameSubsection("remote", old, new); err != nil {
 		return err
 	}
