@@ -61,18 +61,19 @@ func Login(ctx context.Context, registry, user, password string, o Options) (Log
 	basic := &authn.Basic{Username: user, Password: password}
 	t, err := transport.NewWithContext(ctx, reg, basic, rt, nil)
 	if err != nil {
-		return res, scrub(unreachable(err), password)
+		return res, loginError(err, password)
 	}
 	// https: the transport switches the registry's own requests to the
 	// scheme its ping found, which is http only where the policy allows.
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+reg.RegistryStr()+"/v2/", nil)
 	resp, err := (&http.Client{Transport: t}).Do(req)
 	if err != nil {
-		return res, scrub(unreachable(err), password)
+		return res, loginError(err, password)
 	}
+	err = transport.CheckError(resp, http.StatusOK)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return res, fmt.Errorf("%s: check the user name and password", resp.Status)
+	if err != nil {
+		return res, loginError(err, password)
 	}
 	cf, err := config.Load(dockerConfigDir())
 	if err != nil {
@@ -96,6 +97,22 @@ func Login(ctx context.Context, registry, user, password string, o Options) (Log
 	res.File = cf.Filename
 	res.Tightened, err = privateFile(cf.Filename)
 	return res, err
+}
+
+// loginError words what login's requests met: a refusal as a wrong user
+// name or password; any other answer (a web server that is no registry,
+// a token server's failure) in one short line, registryError's, where it
+// was ggcr's text with the whole body and both schemes' failures; a
+// registry out of reach as networkError. The password is never in it.
+func loginError(err error, password string) error {
+	var terr *transport.Error
+	if !errors.As(err, &terr) {
+		return scrub(unreachable(err), password)
+	}
+	if c := terr.StatusCode; c == http.StatusUnauthorized || c == http.StatusForbidden {
+		return fmt.Errorf("%d %s: check the user name and password", c, http.StatusText(c))
+	}
+	return scrub(&registryError{terr: terr}, password)
 }
 
 // privateFile makes a regular file that others may read 0600, and says

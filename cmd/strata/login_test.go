@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -47,5 +48,30 @@ func TestLoginSaysItOnce(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(cfg); !strings.Contains(string(b), `"`+host+`"`) {
 		t.Errorf("config.json: %s", b)
+	}
+}
+
+// TestLoginToNoRegistry: login to a web server that is no registry (its
+// /v2/ a 404 page) printed ggcr's text: the https attempt's TLS failure,
+// then the http answer with its whole body. Now one short line: the
+// request, the status, and the body capped.
+func TestLoginToNoRegistry(t *testing.T) {
+	page := "<html>" + strings.Repeat("lorem ipsum ", 1000) + "</html>"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, page)
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	dir := t.TempDir()
+	cmd := strataCmd(dir, "login", "-u", "u", "-p", "pw", host)
+	cmd.Env = append(cmd.Env, "DOCKER_CONFIG="+dir)
+	out, err := cmd.CombinedOutput()
+	want := "strata: login " + host + ": GET http://" + host + "/v2/: registry answered 404 Not Found: <html>lorem ipsum "
+	if err == nil || !strings.HasPrefix(string(out), want) || len(out) > 400 || strings.Count(string(out), "\n") != 1 {
+		t.Errorf("login: %v\n%q, want one line starting\n%q", err, out, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
+		t.Errorf("config.json written")
 	}
 }
