@@ -121,6 +121,15 @@ func writeOutput(ctx context.Context, out string, write func(io.Writer) error) e
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
+	default:
+		// A new file: the links to its directory are checked as well.
+		dir, err := resolveOutput(filepath.Dir(out))
+		if errors.Is(err, errForeignLink) {
+			return err
+		}
+		if err == nil {
+			target = filepath.Join(dir, filepath.Base(out))
+		}
 	}
 	f, err := createTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-")
 	if err != nil {

@@ -32,8 +32,9 @@ func tinyRepo(t *testing.T) string {
 // over that file: strata resolved the link itself, past the kernel's
 // protected_symlinks, which refuses a shell's '>' there. Such a link (in
 // a sticky world-writable directory, owned by neither the caller nor the
-// directory's owner) is now refused, directly or through another; the
-// caller's own link is still written through.
+// directory's owner) is now refused, directly, through another, or on
+// the way to a new file's directory; the caller's own link is still
+// written through.
 func TestExportForeignLinkRefused(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("needs root (a link owned by another user): run the tests as root")
@@ -60,6 +61,16 @@ func TestExportForeignLinkRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		return p
+	}
+	// A new file through a foreign link to a directory: refused too.
+	foreign("dir", base)
+	newFile := filepath.Join(shared, "dir", "new.tar")
+	b, err := strataCmd(env, "export", "main", "-o", newFile).CombinedOutput()
+	if want := "strata: export main: " + filepath.Join(shared, "dir") + ": a symbolic link another user owns, in a sticky world-writable directory: not followed\n"; err == nil || string(b) != want {
+		t.Errorf("-o %s: %v\n%q, want\n%q", newFile, err, b, want)
+	}
+	if _, err := os.Lstat(filepath.Join(base, "new.tar")); err == nil {
+		t.Errorf("-o %s: written through the link", newFile)
 	}
 	for _, out := range []string{foreign("img.tar", victim), foreign("hop", "img.tar")} {
 		b, err := strataCmd(env, "export", "main", "-o", out).CombinedOutput()
