@@ -29,7 +29,10 @@ func newExportCommand(g *globals) *cobra.Command {
 		Long: `Write REV as an image archive, for tools that do not speak registries:
   --format docker (default)  what 'docker save' writes: 'docker load',
                              'podman load' and 'skopeo ... docker-archive:' read it
-  --format oci               an OCI image layout as a tar
+  --format oci               an OCI image layout as a tar, its layers zstd
+                             as stored (umoci 0.4 reads gzip only: for it,
+                             strata push --compression gzip DIR BRANCH writes
+                             a layout directory that 'umoci unpack' reads)
 The image is named NAME:TAG as docker names images (myapp:v1, foo/bar:baz,
 localhost:5000/env:v1; NAME alone is NAME:latest); without --tag,
 <project>:<REV>. -o - writes to standard output (not a terminal). The
