@@ -85,16 +85,48 @@ func Add(cfg *repo.Config, r Remote) error {
 	return nil
 }
 
-// SetURL changes the URL of an existing remote.
-func SetURL(cfg *repo.Config, name, url string) error {
-	if _, err := Get(cfg, name); err != nil {
-		return err
+// SetURL changes the URL of an existing remote; insecure sets
+// remote.NAME.insecure. Without it, a remote marked insecure that now
+// leads to another registry host (or a directory) loses the mark: it
+// allowed plain HTTP to the host the user named with it, not to any
+// host the remote may lead to later. droppedFor is then the host name
+// that the mark was for.
+func SetURL(cfg *repo.Config, name, url string, insecure bool) (droppedFor string, err error) {
+	old, err := Get(cfg, name)
+	if err != nil {
+		return "", err
 	}
 	ep, err := ParseEndpoint(url)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return cfg.Set("remote."+name+".url", ep.canonicalURL())
+	if err := cfg.Set("remote."+name+".url", ep.canonicalURL()); err != nil {
+		return "", err
+	}
+	if insecure {
+		return "", cfg.Set("remote."+name+".insecure", "true")
+	}
+	if !old.Insecure {
+		return "", nil
+	}
+	was := registryHostname(old.URL)
+	if ep.Repo != nil && strings.EqualFold(was, hostname(ep.Repo.RegistryStr())) {
+		return "", nil
+	}
+	if was == "" {
+		was = Redact(old.URL) // a directory, or a URL no longer valid
+	}
+	return was, cfg.Unset("remote."+name+".insecure", true)
+}
+
+// registryHostname is the host name of a registry remote's URL ("" for a
+// directory): the HTTP policy's insecure mark covers all its ports.
+func registryHostname(url string) string {
+	ep, err := ParseEndpoint(url)
+	if err != nil || ep.Repo == nil {
+		return ""
+	}
+	return hostname(ep.Repo.RegistryStr())
 }
 
 // Remove drops a remote, its remote-tracking refs and their reflogs, and

@@ -114,21 +114,33 @@ func newRemoteRemoveCommand(g *globals) *cobra.Command {
 }
 
 func newRemoteSetURLCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "set-url NAME URL",
+	var insecure bool
+	setURL := &cobra.Command{
+		Use:   "set-url [--insecure] NAME URL",
 		Short: "Change a remote's URL",
-		Args:  exactArgs(2),
+		Long: `Change the URL of remote NAME. A remote marked insecure (plain HTTP
+allowed) keeps the mark on the same registry host; moved to another host
+or to a directory, it loses it, saying so, unless --insecure is given.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := g.openRepo()
 			if err != nil {
 				return err
 			}
-			if err := remote.SetURL(r.Config, args[0], args[1]); err != nil {
+			was, err := remote.SetURL(r.Config, args[0], args[1], insecure)
+			if err != nil {
 				return fmt.Errorf("remote set-url %s: %w", args[0], err)
+			}
+			if was != "" {
+				fmt.Fprintf(g.stderr, "strata: remote set-url %s: plain HTTP was allowed to %s only: remote.%s.insecure removed (--insecure keeps it)\n", args[0], was, args[0])
 			}
 			return nil
 		},
 	}
+	setURL.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to this registry (sets remote.NAME.insecure)")
+	return setURL
 }
 
 func newRemoteRenameCommand(g *globals) *cobra.Command {
