@@ -126,12 +126,14 @@ func writeOutput(ctx context.Context, out string, write func(io.Writer) error) e
 		return err
 	default:
 		// A new file: the links to its directory are checked as well.
-		dir, err := resolveOutput(filepath.Dir(out))
-		if errors.Is(err, errForeignLink) {
-			return err
-		}
-		if err == nil {
-			target = filepath.Join(dir, filepath.Base(out))
+		if dir, base, ok := splitOutput(out); ok {
+			dir, err := resolveOutput(dir)
+			if errors.Is(err, errForeignLink) {
+				return err
+			}
+			if err == nil {
+				target = filepath.Join(dir, base)
+			}
 		}
 	}
 	f, err := createTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-")

@@ -102,4 +102,22 @@ func TestExportForeignLinkRefused(t *testing.T) {
 	if got, _ := os.ReadFile(victim); string(got) == "precious\n" {
 		t.Errorf("the caller's own link was not written through")
 	}
+	// LINK/.. is the parent of the link's target, as the kernel has it,
+	// for a new file and an existing one alike.
+	sub := filepath.Join(base, "a", "sub")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(sub, filepath.Join(base, "lnk")); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		out := filepath.Join(base, "lnk") + "/../dotdot.tar"
+		if b, err := strataCmd(env, "export", "main", "-o", out).CombinedOutput(); err != nil {
+			t.Fatalf("-o %s: %v\n%s", out, err, b)
+		}
+		if _, err := os.Stat(filepath.Join(base, "a", "dotdot.tar")); err != nil {
+			t.Errorf("-o %s: %v", out, err)
+		}
+	}
 }

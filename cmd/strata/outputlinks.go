@@ -22,9 +22,14 @@ var errForeignLink = errors.New("a symbolic link another user owns, in a sticky 
 // protection: export -o /tmp/img.tar, where another user had put a link
 // img.tar -> /etc/passwd, renamed the archive over /etc/passwd.
 func resolveOutput(out string) (string, error) {
-	abs, err := filepath.Abs(out)
-	if err != nil {
-		return "", err
+	// Not filepath.Abs: it cleans, and link/.. is link's parent, not ".".
+	abs := out
+	if !filepath.IsAbs(out) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		abs = wd + "/" + out
 	}
 	done := "/"
 	rest := components(abs)
@@ -43,7 +48,7 @@ func resolveOutput(out string) (string, error) {
 			return "", &fs.PathError{Op: "open", Path: out, Err: syscall.ELOOP}
 		}
 		if err := checkLinkOwner(done, fi); err != nil {
-			if next != abs {
+			if next != filepath.Clean(abs) {
 				return "", fmt.Errorf("%s: %s: %w", out, next, err)
 			}
 			return "", fmt.Errorf("%s: %w", out, err)
@@ -59,6 +64,21 @@ func resolveOutput(out string) (string, error) {
 		rest = append(components(link), rest...)
 	}
 	return done, nil
+}
+
+// splitOutput splits out into its directory and its last name, without
+// cleaning (filepath.Dir of link/../x is ".", where the kernel goes to
+// link's parent); ok is false when out ends in no name.
+func splitOutput(out string) (dir, base string, ok bool) {
+	i := strings.LastIndex(out, "/")
+	dir, base = ".", out[i+1:]
+	switch {
+	case i == 0:
+		dir = "/"
+	case i > 0:
+		dir = out[:i]
+	}
+	return dir, base, base != "" && base != "." && base != ".."
 }
 
 // components splits a path into its names, dropping empty ones and ".".
