@@ -106,6 +106,11 @@ func localEndpoint(url, p string) (Endpoint, error) {
 	if err != nil {
 		return Endpoint{}, err
 	}
+	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
+		// An archive (export's) is no remote: it read 'open
+		// FILE/oci-layout: not a directory' on the first push.
+		return Endpoint{}, fmt.Errorf("%s: not a directory (a remote path is an OCI layout directory; 'strata import oci-archive:FILE' or 'docker-archive:FILE' reads an archive)", p)
+	}
 	if fi, err := os.Stat(filepath.Join(abs, ".strata")); err == nil && fi.IsDir() {
 		abs = filepath.Join(abs, ".strata")
 	}
