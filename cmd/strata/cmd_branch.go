@@ -90,6 +90,11 @@ patterns with --list before it.`,
 				return listRefsMatching(g, r, args, o.filter, refs.Heads, o.format, refs.Remotes)
 			case o.list:
 				return listRefsMatching(g, r, args, o.filter, refs.Heads, o.format)
+			case (o.del || o.forceDel) && o.remotes:
+				if len(args) == 0 {
+					return usagef("branch -d -r: name the remote-tracking branch to delete (REMOTE/NAME)")
+				}
+				return deleteRemoteBranches(g, r, args)
 			case o.del || o.forceDel:
 				if len(args) == 0 {
 					return usagef("branch -d: name the branch to delete")
@@ -121,7 +126,7 @@ patterns with --list before it.`,
 	cmd.Flags().BoolVarP(&o.del, "delete", "d", false, "delete branches")
 	cmd.Flags().BoolVarP(&o.forceDel, "force-delete", "D", false, "delete branches even if HEAD does not hold their commits (-d -f too)")
 	cmd.Flags().BoolVarP(&o.all, "all", "a", false, "list remote-tracking branches too (as remotes/REMOTE/NAME)")
-	cmd.Flags().BoolVarP(&o.remotes, "remotes", "r", false, "list remote-tracking branches (REMOTE/NAME)")
+	cmd.Flags().BoolVarP(&o.remotes, "remotes", "r", false, "list remote-tracking branches (REMOTE/NAME); with -d, delete them")
 	cmd.Flags().BoolVarP(&o.move, "move", "m", false, "rename a branch")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch; with -d, delete an unmerged one")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
@@ -227,6 +232,27 @@ func deleteBranches(g *globals, r *repo.Repo, names []string, force bool) error 
 			return fmt.Errorf("branch -d %s: %w", name, err)
 		}
 		fmt.Fprintf(g.stdout, "Deleted branch %s (was %s).\n", name, shortID(d))
+	}
+	return nil
+}
+
+// deleteRemoteBranches is git's branch -d -r: remote-tracking branches
+// (a fetch makes them again while the remote has the branch).
+func deleteRemoteBranches(g *globals, r *repo.Repo, names []string) error {
+	for _, name := range names {
+		full := refs.Remotes + name
+		d, err := r.Refs.Read(full)
+		if err != nil && !errors.Is(err, refs.ErrBroken) {
+			return fmt.Errorf("branch -d -r %s: no such remote-tracking branch", name)
+		}
+		if err := r.Refs.Delete(full, refs.Any, "branch: deleted"); err != nil {
+			return fmt.Errorf("branch -d -r %s: %w", name, err)
+		}
+		if d == "" {
+			fmt.Fprintf(g.stdout, "Deleted broken remote-tracking branch %s.\n", name)
+			continue
+		}
+		fmt.Fprintf(g.stdout, "Deleted remote-tracking branch %s (was %s).\n", name, shortID(d))
 	}
 	return nil
 }
