@@ -46,10 +46,10 @@ type showLayer struct {
 
 func newShowCommand(g *globals) *cobra.Command {
 	var format string
-	var nameStatus, nameOnly, stat bool
+	var nameStatus, nameOnly, stat, patch bool
 	var noRenames diffOptions // --no-renames
 	cmd := &cobra.Command{
-		Use:   "show [--name-status | --name-only | --stat] [REV] [-- PATH...] | REV:PATH",
+		Use:   "show [--name-status | --name-only | --stat | -p] [REV] [-- PATH...] | REV:PATH",
 		Short: "Show a commit: parent, message, config and layers",
 		Long: `Show a commit: parent, message, config and layers. With PATHs (resolved
 as in diff: relative to where you stand in a work tree, / is the image
@@ -70,6 +70,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
   --name-only     the same, paths only
   --stat          lines added and removed per file against the first parent
                   (everything, for a root commit), as diff --stat
+  -p, --patch     the unified diff against the first parent, as diff -p
 
   strata show main:/etc/os-release   # the file as main has it`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -87,11 +88,11 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if dash >= 0 {
 				args, paths = args[:dash], args[dash:]
 			}
-			if btoi(nameStatus)+btoi(nameOnly)+btoi(stat) > 1 {
-				return usagef("show: --name-status, --name-only and --stat do not go together")
+			if btoi(nameStatus)+btoi(nameOnly)+btoi(stat)+btoi(patch) > 1 {
+				return usagef("show: --name-status, --name-only, --stat and -p do not go together")
 			}
-			if stat && format == "json" {
-				return usagef("show: --stat prints text, not JSON (--name-status with --format json lists the changes)")
+			if (stat || patch) && format == "json" {
+				return usagef("show: --stat and -p print text, not JSON (--name-status with --format json lists the changes)")
 			}
 			r, err := g.openRepo()
 			if err != nil {
@@ -115,8 +116,8 @@ but ":/TEXT" is git's search of commit messages, not a path.
 				rev = args[0]
 			}
 			if frev, p, ok := splitRevPath(rev); ok {
-				if format == "json" || nameStatus || nameOnly || stat || len(paths) > 0 {
-					return usagef("show %s: a path's content takes no --format json, --name-status, --name-only, --stat or PATH", rev)
+				if format == "json" || nameStatus || nameOnly || stat || patch || len(paths) > 0 {
+					return usagef("show %s: a path's content takes no --format json, --name-status, --name-only, --stat, -p or PATH", rev)
 				}
 				w := bufio.NewWriterSize(g.stdout, 64<<10)
 				if err := showPath(w, r, rev, frev, p); err != nil {
@@ -138,8 +139,8 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			}
 			out := showJSON{logEntry: toLogEntry(sum, decor[c.ID]), Config: configOf(c), Layers: layersOf(c)}
 			var bad []string
-			if stat {
-				return showStat(cmd.Context(), g, r, out, c, paths, noRenames.noRenames)
+			if stat || patch {
+				return showDiff(cmd.Context(), g, r, out, c, paths, diffOptions{stat: stat, patch: patch, noRenames: noRenames.noRenames})
 			}
 			if len(paths) > 0 {
 				if paths, err = imagePaths(g, r, paths); err != nil {
@@ -177,12 +178,14 @@ but ":/TEXT" is git's search of commit messages, not a path.
 	noRenames.addRenameFlag(cmd)
 	cmd.Flags().BoolVar(&nameOnly, "name-only", false, "list the paths the commit changed")
 	cmd.Flags().BoolVar(&stat, "stat", false, "lines added and removed per file against the first parent")
+	cmd.Flags().BoolVarP(&patch, "patch", "p", false, "the unified diff against the first parent")
 	return cmd
 }
 
-// showStat is show --stat: the header, then diff --stat of the commit
-// against its first parent, from the file indexes and the layers.
-func showStat(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *objects.Commit, paths []string, noRenames bool) error {
+// showDiff is show --stat and show -p: the header, then diff --stat or
+// diff -p of the commit against its first parent, from the file indexes
+// and the layers.
+func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *objects.Commit, paths []string, o diffOptions) error {
 	ps, err := imagePaths(g, r, paths)
 	if err != nil {
 		return fmt.Errorf("show: %w", err)
@@ -198,12 +201,16 @@ func showStat(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *ob
 		}
 	}
 	printLogEntry(g.stdout, out.logEntry, false, true)
-	fmt.Fprintln(g.stdout)
-	changes := d.Changes
-	if !noRenames {
-		changes = tree.DetectRenames(changes, d.Old, d.New)
+	if len(d.Changes) > 0 || o.stat {
+		fmt.Fprintln(g.stdout)
 	}
-	printStat(g.stdout, changes, d.Old, d.New)
+	w := bufio.NewWriterSize(g.stdout, 64<<10)
+	if err := printDiff(w, d, o); err != nil {
+		return fmt.Errorf("show: %w", err)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
 	return missingPaths(bad)
 }
 
