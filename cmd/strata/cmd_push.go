@@ -19,13 +19,14 @@ type pushFlags struct {
 	transferFlags
 	force, all, tags bool
 	delete           bool
+	setUpstream      bool
 	compression      string
 }
 
 func newPushCommand(g *globals) *cobra.Command {
 	var o pushFlags
 	cmd := &cobra.Command{
-		Use:   "push [--force] [--all] [--tags] [--compression gzip] [REMOTE [REF...]]",
+		Use:   "push [-u] [--force] [--all] [--tags] [--compression gzip] [REMOTE [REF...]]",
 		Short: "Send branches and tags, with their history, to a remote",
 		Long: `Push each REF (default: the current branch) to the remote tag of the same
 name on REMOTE (default: origin), a remote's name or a URL. Only what the
@@ -40,7 +41,11 @@ registries and clients that cannot read zstd (the commits sent then have
 other ids, so switching a remote tag from one compression to the other
 takes --force).
 
-  strata push origin main
+-u (--set-upstream) makes REMOTE, a remote's name, the upstream of each
+branch pushed, as clone does for the branch it makes: branch.NAME.remote,
+which status, pull and @{u} then use.
+
+  strata push -u origin main
   strata push --all --tags origin
   strata push 127.0.0.1:5000/team/env main
   strata push --delete origin old-branch   # remove the remote tag and origin/old-branch
@@ -60,6 +65,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if o.delete {
 				return pushDelete(cmd, g, r, rem, remoteArg, args, o)
 			}
+			if o.setUpstream && rem.Name == "" {
+				return usagef("push -u: %s is not a remote's name: an upstream is a named remote ('strata remote add NAME %s' first)", remoteArg, remoteArg)
+			}
 			names, err := pushRefs(r, args, o)
 			if errors.Is(err, errNothingToPush) {
 				// git push --tags with no tags: nothing to do is no error.
@@ -77,6 +85,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			// connecting: not before a registry that cannot be reached.
 			toShown := o.quiet
 			var failed error
+			var pushed []string // the refs the remote now has
 			for _, name := range names {
 				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force, Compression: o.compression})
 				p.finish()
@@ -92,6 +101,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					failed = fmt.Errorf("push %s %s: %w", remoteArg, short, err)
 					continue
 				}
+				pushed = append(pushed, name)
 				if o.quiet {
 					continue
 				}
@@ -109,6 +119,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					warnLayerLimit(g.stderr, res.New, pushedLayers(r.Objects, res.New))
 				}
 			}
+			if o.setUpstream {
+				if err := setUpstreams(g, r, rem.Name, pushed, o.quiet); err != nil {
+					return fmt.Errorf("push %s: %w", remoteArg, err)
+				}
+			}
 			return failed
 		},
 	}
@@ -116,9 +131,29 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move the remote tag even if it is not a fast-forward")
 	cmd.Flags().BoolVar(&o.all, "all", false, "push every branch")
 	cmd.Flags().BoolVar(&o.tags, "tags", false, "push every tag")
+	cmd.Flags().BoolVarP(&o.setUpstream, "set-upstream", "u", false, "make REMOTE the upstream of each branch pushed (branch.NAME.remote)")
 	cmd.Flags().BoolVarP(&o.delete, "delete", "d", false, "delete the named tags from the remote (see docs/remote.md for registries)")
 	cmd.Flags().StringVar(&o.compression, "compression", "", "recompress zstd layers: gzip")
 	return cmd
+}
+
+// setUpstreams is push -u: each branch pushed (tags have no upstream;
+// a branch whose push failed gets none, as in git) takes remote as its
+// upstream, with git's message.
+func setUpstreams(g *globals, r *repo.Repo, remote string, pushed []string, quiet bool) error {
+	for _, name := range pushed {
+		if !strings.HasPrefix(name, refs.Heads) {
+			continue
+		}
+		branch := refs.ShortName(name)
+		if err := r.Config.Set("branch."+branch+".remote", remote); err != nil {
+			return fmt.Errorf("set the upstream of %s: %w", branch, err)
+		}
+		if !quiet {
+			fmt.Fprintf(g.stdout, "branch '%s' set up to track '%s/%s'.\n", branch, remote, branch)
+		}
+	}
+	return nil
 }
 
 // pushRefs turns the REF arguments into full ref names: a branch, else a
