@@ -91,6 +91,7 @@ WantedBy=multi-user.target
 		},
 	}
 	sd.Flags().IntVarP(&stopTimeout, "time", "t", defaultStopTimeout, "seconds stop waits before SIGKILL (default: the run's --stop-timeout, else 10; -1: forever)")
+	saidDefault(sd.Flags(), "time")
 	gen.AddCommand(sd)
 	return gen
 }

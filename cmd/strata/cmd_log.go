@@ -138,7 +138,8 @@ counts: -n 10 --skip 10 is the second page.
 			return runLog(g.stdout, r, revs, paths, o)
 		},
 	}
-	cmd.Flags().IntVarP(&o.max, "max-count", "n", -1, "show at most `N` commits")
+	cmd.Flags().IntVarP(&o.max, "max-count", "n", -1, "show at most `N` commits (default: all)")
+	saidDefault(cmd.Flags(), "max-count")
 	cmd.Flags().BoolVar(&o.all, "all", false, "show the history of every branch, tag and remote branch, and HEAD")
 	cmd.Flags().BoolVar(&o.oneline, "oneline", false, "one line per commit: short id and subject")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")

@@ -68,7 +68,8 @@ REF@{N}: REF@{0} is the latest move.
 		RunE: show,
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	cmd.Flags().IntVarP(&maxCount, "max-count", "n", -1, "list at most `N` moves (git's -n, -N)")
+	cmd.Flags().IntVarP(&maxCount, "max-count", "n", -1, "list at most `N` moves (git's -n, -N; default: all)")
+	saidDefault(cmd.Flags(), "max-count")
 	showCmd := &cobra.Command{
 		Use:   "show [REF]",
 		Short: "List the moves of REF (default HEAD), newest first",
@@ -76,7 +77,8 @@ REF@{N}: REF@{0} is the latest move.
 		RunE:  show,
 	}
 	showCmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	showCmd.Flags().IntVarP(&maxCount, "max-count", "n", -1, "list at most `N` moves (git's -n, -N)")
+	showCmd.Flags().IntVarP(&maxCount, "max-count", "n", -1, "list at most `N` moves (git's -n, -N; default: all)")
+	saidDefault(showCmd.Flags(), "max-count")
 	cmd.AddCommand(showCmd, newReflogExpireCommand(g), newReflogDeleteCommand(g))
 	return cmd
 }

@@ -100,6 +100,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 // by default the run's --stop-timeout. The function returns it for s.
 func stopTimeoutFlag(cmd *cobra.Command) func(s *svc) time.Duration {
 	secs := cmd.Flags().IntP("time", "t", defaultStopTimeout, "seconds to wait for the run to exit before SIGKILL (default: the run's --stop-timeout, else 10; 0: at once; -1: forever)")
+	saidDefault(cmd.Flags(), "time")
 	return func(s *svc) time.Duration {
 		if !cmd.Flags().Changed("time") {
 			return s.stopTimeout()

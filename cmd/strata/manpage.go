@@ -89,12 +89,14 @@ func manFlags(b *strings.Builder, fs *pflag.FlagSet) {
 		if f.Value.Type() == "string" {
 			def = fmt.Sprintf("%q", def)
 		}
-		if f.NoOptDefVal != "" {
+		name, usage := pflag.UnquoteUsage(f) // the `NAME` quotes of --help
+		if _, own := f.Annotations[ownDefault]; own {
+			def = "=" + name // the usage says the default in words
+		} else if f.NoOptDefVal != "" {
 			def = "[=" + def + "]"
 		} else {
 			def = "=" + def
 		}
-		_, usage := pflag.UnquoteUsage(f) // the `NAME` quotes of --help
 		fmt.Fprintf(b, "\\fB\\-\\-%s\\fP%s\n%s\n", roffText(f.Name), roffText(def), roffText(usage))
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // TestManPages: every command gets a roff page with its name, synopsis,
@@ -50,4 +52,30 @@ func TestManPages(t *testing.T) {
 			t.Errorf("strata-run.1: no %q", want)
 		}
 	}
+}
+
+// TestHelpSaysDefaultsOnce: a flag whose usage gives its default in
+// words ("default: all", "default: the run's --stop-timeout") shows no
+// second "(default N)" from pflag, and no help shows a stand-in value
+// such as "(default -1)" for "all"; the man page gives no "=-1" either.
+func TestHelpSaysDefaultsOnce(t *testing.T) {
+	var out bytes.Buffer
+	root := newRootCommand(&globals{stdout: &out, stderr: &out}, "")
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, l := range strings.Split(c.Flags().FlagUsages(), "\n") {
+			if strings.Contains(l, "(default -1)") || (strings.Contains(l, "default:") && strings.Contains(l, ") (default ")) {
+				t.Errorf("strata %s --help: %s", c.CommandPath(), strings.TrimSpace(l))
+			}
+		}
+		var man strings.Builder
+		manFlags(&man, c.Flags())
+		if m := man.String(); strings.Contains(m, "\\fP=-1\n") || strings.Contains(m, "\\fP=\\-1\n") {
+			t.Errorf("man page of %s: a flag's default is -1:\n%s", c.CommandPath(), m)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }

@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
@@ -489,6 +490,21 @@ func cleanFlagError(err error) error {
 		return "not a number"
 	})
 	return errors.New(msg)
+}
+
+// ownDefault marks a flag whose usage says its default in words: its
+// value is only a stand-in ("-1" for all, or a run's own setting), which
+// --help and the man page must not print as the default.
+const ownDefault = "strata-own-default"
+
+// saidDefault marks the int flags named as ownDefault. pflag prints no
+// "(default N)" for an int whose DefValue is "0", the zero value.
+func saidDefault(fs *pflag.FlagSet, names ...string) {
+	for _, name := range names {
+		f := fs.Lookup(name)
+		f.DefValue = "0"
+		_ = fs.SetAnnotation(name, ownDefault, []string{"true"})
+	}
 }
 
 // exactArgs, minArgs and rangeArgs are cobra's validators with a usage
