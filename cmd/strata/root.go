@@ -455,11 +455,32 @@ func noSubcommand(cmd *cobra.Command, args []string) error {
 	return usagef("%s: unknown subcommand %q (it has: %s)", cmd.Name(), args[0], strings.Join(names, ", "))
 }
 
+// otherVerbs says what strata does instead of a git or docker command it
+// has not, for the user who types it out of habit.
+var otherVerbs = map[string]string{
+	"add":      "strata has no index: 'strata commit' records every change in the work tree",
+	"images":   "every commit is an image: 'strata branch' and 'strata tag' list them, 'strata log' their history",
+	"rmi":      "'strata branch -D' and 'strata tag -d' delete images; 'strata gc --prune=now --expire=now' frees their blobs at once",
+	"inspect":  "'strata show --format json REV' prints a commit's config and layers; 'strata ps --format json' a run's state",
+	"history":  "every commit is a layer: 'strata log' is the image's history",
+	"save":     "'strata export REV -o FILE' writes what docker load reads",
+	"load":     "'strata import docker-archive:FILE' reads what docker save writes",
+	"cat-file": "'strata show REV:PATH' prints a file as REV has it",
+	"ls-tree":  "'strata show REV:DIR' lists a directory as REV has it",
+	"ls-files": "'strata show REV:DIR' lists a directory as REV has it",
+	"top":      "'strata exec NAME ps' lists a run's processes",
+}
+
 // oneLineUnknown makes cobra's unknown-command error, which suggests
 // names on lines of their own, one line.
 func oneLineUnknown(msg string) string {
 	head, rest, _ := strings.Cut(msg, "\n")
 	head = strings.TrimSuffix(head, ` for "strata"`)
+	if name, ok := strings.CutPrefix(head, "unknown command "); ok {
+		if uq, err := strconv.Unquote(name); err == nil && otherVerbs[uq] != "" {
+			return head + ": " + otherVerbs[uq] + " (see 'strata --help')"
+		}
+	}
 	var names []string
 	if _, list, ok := strings.Cut(rest, "Did you mean this?"); ok {
 		for _, l := range strings.Split(list, "\n") {
