@@ -45,6 +45,46 @@ func forEachRun(ctx context.Context, g *globals, names []string, fn func(r *repo
 	return first
 }
 
+// forEachRunAtOnce is forEachRun calling fn for every named run at
+// once, as docker stop stops containers in parallel: stopping runs that
+// each wait out their timeout takes one timeout, not one per run. ok
+// gets each run that succeeded, and errors are told, in the order the
+// names were given.
+func forEachRunAtOnce(ctx context.Context, g *globals, names []string, fn func(r *repo.Repo, s *svc) error, ok func(s *svc)) error {
+	r, err := g.openRepo()
+	if err != nil {
+		return err
+	}
+	type result struct {
+		s   *svc
+		err error
+	}
+	results := make([]chan result, len(names))
+	for i, n := range names {
+		results[i] = make(chan result, 1)
+		go func() {
+			s, err := loadSvc(r, n)
+			if err == nil {
+				err = fn(r, s)
+			}
+			results[i] <- result{s, err}
+		}()
+	}
+	var first error
+	for _, c := range results {
+		res := <-c
+		switch {
+		case res.err == nil:
+			ok(res.s)
+		case first == nil:
+			first = res.err
+		case ctx.Err() == nil: // after a signal, only the first error is told
+			fmt.Fprintf(g.stderr, "strata: %v\n", res.err)
+		}
+	}
+	return first
+}
+
 // stopSvc asks the run to end: no more restarts, its stop signal (SIGTERM
 // unless the image's STOPSIGNAL or run's --stop-signal says otherwise) to
 // its pid 1, SIGKILL once timeout has passed (0: at once, without the
@@ -119,13 +159,12 @@ func newStopCommand(g *globals) *cobra.Command {
 		Short: "Stop detached runs: SIGTERM, then SIGKILL after -t seconds",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
+			return forEachRunAtOnce(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
 				if err := stopSvc(cmd.Context(), s, timeout(s)); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
 				}
-				fmt.Fprintln(g.stdout, s.st.Name)
 				return nil
-			})
+			}, func(s *svc) { fmt.Fprintln(g.stdout, s.st.Name) })
 		},
 	}
 	timeout = stopTimeoutFlag(cmd)
