@@ -529,29 +529,25 @@ func saidDefault(fs *pflag.FlagSet, names ...string) {
 }
 
 // exactArgs, minArgs and rangeArgs are cobra's validators with a usage
-// error (exit 2); cobra's own exit 1.
+// error (exit 2; cobra's own exit 1) that shows the command's usage line,
+// which names the arguments cobra only counts ("accepts 1 arg(s),
+// received 0").
 func exactArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
-			return usageError{err}
-		}
-		return nil
-	}
+	return withUsage(cobra.ExactArgs(n))
 }
 
 func minArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.MinimumNArgs(n)(cmd, args); err != nil {
-			return usageError{err}
-		}
-		return nil
-	}
+	return withUsage(cobra.MinimumNArgs(n))
 }
 
 func rangeArgs(min, max int) cobra.PositionalArgs {
+	return withUsage(cobra.RangeArgs(min, max))
+}
+
+func withUsage(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.RangeArgs(min, max)(cmd, args); err != nil {
-			return usageError{err}
+		if err := check(cmd, args); err != nil {
+			return usagef("%v (usage: %s)", err, strings.TrimSuffix(cmd.UseLine(), " [flags]"))
 		}
 		return nil
 	}
