@@ -188,7 +188,17 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		st.Commit = id
 		return c, w.writeState(st)
 	}
-	if id == st.Commit {
+	same := id == st.Commit
+	if same && o.Force {
+		// --force discards uncommitted changes on the same commit too,
+		// as git's checkout -f: only a clean tree keeps its mount.
+		changes, err := w.scanChanges(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		same = len(changes) == 0
+	}
+	if same {
 		if err := createBranch(); err != nil {
 			return nil, err
 		}

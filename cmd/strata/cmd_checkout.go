@@ -51,7 +51,8 @@ every change lands in .strata/worktree/upper until it is committed.
   strata checkout --path /srv/env2 dev   # a second work tree elsewhere
 
 Switching to another commit with uncommitted changes is refused, listing
-them, unless --force (which discards them). A switch to another commit
+them, unless --force, which discards them (on the same commit too, as
+git's checkout -f). A switch to another commit
 ends a merge, cherry-pick or revert in progress, as git's checkout does;
 a rebase stays in progress. Paths excluded by
 .strata/info/exclude or /.strataignore are kept across switches.
