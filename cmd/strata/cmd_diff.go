@@ -22,6 +22,7 @@ func init() { register("diff", newDiffCommand) }
 
 type diffOptions struct {
 	nameStatus, nameOnly, stat, patch bool
+	cached                            bool // git's --cached: the work tree here
 	format                            string
 	noRenames                         bool // --no-renames: a rename stays a deletion and an addition
 }
@@ -71,6 +72,9 @@ an argument that is neither is an error.
   --format json   an array of {"status","path","old","new"}; old and new give
                   type, mode, uid, gid, size, digest and link; a name that is
                   not UTF-8 also comes as "path_bytes" (base64)
+  --cached        accepted for git's --cached and --staged: with no index,
+                  what commit records is the work tree's changes, so it is
+                  plain diff (of the work tree against HEAD or one REV)
 
 A file deleted and one added with the same content (git's exact renames;
 empty files aside) show as one rename in the text formats: "R /old ->
@@ -103,6 +107,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if len(revs) > 2 {
 				return usagef("diff: takes at most two revisions")
 			}
+			if o.cached && (len(revs) > 1 || (len(revs) == 1 && strings.Contains(revs[0], ".."))) {
+				return usagef("diff --cached: compares the work tree, so it takes at most one revision")
+			}
 			if paths, err = imagePaths(g, r, paths); err != nil {
 				return fmt.Errorf("diff: %w", err)
 			}
@@ -118,6 +125,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "show unified diffs")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	o.addRenameFlag(cmd)
+	cmd.Flags().BoolVar(&o.cached, "cached", false, "accepted for git's --cached: with no index, the work tree's changes are what commit records")
+	cmd.Flags().BoolVar(&o.cached, "staged", false, "the same as --cached")
 	return cmd
 }
 
