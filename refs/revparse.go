@@ -158,7 +158,7 @@ func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
 			return "", fmt.Errorf("HEAD: %w: the current branch is broken: %w", ErrUnknownRevision, h.Broken)
 		}
 		if h.Commit == "" {
-			return "", fmt.Errorf("HEAD: %w: branch %s has no commits yet", ErrUnknownRevision, ShortName(h.Branch))
+			return "", fmt.Errorf("HEAD: %w: branch %s has no commits yet ('strata import SOURCE' makes its first)", ErrUnknownRevision, ShortName(h.Branch))
 		}
 		return h.Commit, nil
 	}
