@@ -19,8 +19,9 @@ func newFetchCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "fetch [REMOTE [TAG...]]",
 		Short: "Receive a remote's tags, with their history",
-		Long: `Fetch TAGs (default: every tag) of REMOTE (default: origin) and record
-each under refs/remotes/REMOTE/TAG. History is followed through each
+		Long: `Fetch TAGs (default: every tag) of REMOTE (default: the current
+branch's remote, branch.NAME.remote, else origin) and record each under
+refs/remotes/REMOTE/TAG. History is followed through each
 commit's parent (dev.strata.parent) down to a commit already here; where
 the registry no longer has an ancestor, the history stops there and the
 commit is marked shallow. An image with no strata history arrives as a

@@ -29,7 +29,8 @@ func newPushCommand(g *globals) *cobra.Command {
 		Use:   "push [-u] [--force] [--all] [--tags] [--compression gzip] [REMOTE [REF...]]",
 		Short: "Send branches and tags, with their history, to a remote",
 		Long: `Push each REF (default: the current branch) to the remote tag of the same
-name on REMOTE (default: origin), a remote's name or a URL. Only what the
+name on REMOTE (default: the current branch's remote, branch.NAME.remote,
+else origin), a remote's name or a URL. Only what the
 remote lacks is sent: blobs it has are skipped (or mounted from another
 remote's repository in the same registry), and every commit of the
 history it lacks goes as a manifest pushed by digest, oldest first; the tag
@@ -43,7 +44,7 @@ takes --force).
 
 -u (--set-upstream) makes REMOTE, a remote's name, the upstream of each
 branch pushed, as clone does for the branch it makes: branch.NAME.remote,
-which status, pull and @{u} then use.
+which status, @{u}, and push, fetch and pull without REMOTE then use.
 
   strata push -u origin main
   strata push --all --tags origin

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/remote"
 	"github.com/strata-sh/strata/repo"
 	"golang.org/x/sys/unix"
@@ -29,13 +30,14 @@ func (f *transferFlags) add(cmd *cobra.Command) {
 }
 
 // openRemote opens the repository and resolves the REMOTE argument that
-// push and fetch take first (default origin); it returns the rest.
+// push and fetch take first (default: the current branch's remote, as
+// pull's); it returns the rest.
 func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remote, string, []string, error) {
 	r, err := g.openRepo()
 	if err != nil {
 		return nil, remote.Remote{}, "", nil, err
 	}
-	arg := "origin"
+	arg := defaultRemote(r)
 	if len(args) > 0 {
 		arg, args = args[0], args[1:]
 	}
@@ -45,6 +47,18 @@ func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remo
 		return nil, rem, arg, nil, fmt.Errorf("%s %s: %w", verb, remote.Redact(arg), err)
 	}
 	return r, rem, arg, args, nil
+}
+
+// defaultRemote is git's remote for a push, fetch or pull that names
+// none: the current branch's (branch.NAME.remote, which clone and push
+// -u set), else origin.
+func defaultRemote(r *repo.Repo) string {
+	if h, err := r.Refs.Current(); err == nil && h.Branch != "" {
+		if v, ok := r.Config.Get("branch." + refs.ShortName(h.Branch) + ".remote"); ok && v != "" {
+			return v
+		}
+	}
+	return "origin"
 }
 
 func resolveRemote(r *repo.Repo, arg string) (remote.Remote, error) {
