@@ -260,6 +260,11 @@ func planBuildTarget(ctx context.Context, r *repo.Repo, branch string) (*buildTa
 		return nil, nil
 	}
 	t := &buildTarget{branch: refs.Heads + branch, r: r}
+	if name, tag, ok := strings.Cut(branch, ":"); ok && refs.CheckName(refs.Heads+name) == nil && refs.CheckName(refs.Tags+tag) == nil {
+		// docker build -t NAME:TAG: here NAME is the branch, and a tag
+		// is a ref of its own.
+		return nil, usagef("build -t %s: -t names a branch, not NAME:TAG; build with -t %s, then 'strata tag %s %s'", branch, name, tag, name)
+	}
 	if err := refs.CheckName(t.branch); err != nil {
 		return nil, usagef("build -t %s: %w", branch, err)
 	}
