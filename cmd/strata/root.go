@@ -458,17 +458,23 @@ func noSubcommand(cmd *cobra.Command, args []string) error {
 // otherVerbs says what strata does instead of a git or docker command it
 // has not, for the user who types it out of habit.
 var otherVerbs = map[string]string{
-	"add":      "strata has no index: 'strata commit' records every change in the work tree",
-	"images":   "every commit is an image: 'strata branch' and 'strata tag' list them, 'strata log' their history",
-	"rmi":      "'strata branch -D' and 'strata tag -d' delete images; 'strata gc --prune=now --expire=now' frees their blobs at once",
-	"inspect":  "'strata show --format json REV' prints a commit's config and layers; 'strata ps --format json' a run's state",
-	"history":  "every commit is a layer: 'strata log' is the image's history",
-	"save":     "'strata export REV -o FILE' writes what docker load reads",
-	"load":     "'strata import docker-archive:FILE' reads what docker save writes",
-	"cat-file": "'strata show REV:PATH' prints a file as REV has it",
-	"ls-tree":  "'strata show REV:DIR' lists a directory as REV has it",
-	"ls-files": "'strata show REV:DIR' lists a directory as REV has it",
-	"top":      "'strata exec NAME ps' lists a run's processes",
+	"add":       "strata has no index: 'strata commit' records every change in the work tree",
+	"images":    "every commit is an image: 'strata branch' and 'strata tag' list them, 'strata log' their history",
+	"rmi":       "'strata branch -D' and 'strata tag -d' delete images; 'strata gc --prune=now --expire=now' frees their blobs at once",
+	"inspect":   "'strata show --format json REV' prints a commit's config and layers; 'strata ps --format json' a run's state",
+	"history":   "every commit is a layer: 'strata log' is the image's history",
+	"save":      "'strata export REV -o FILE' writes what docker load reads",
+	"load":      "'strata import docker-archive:FILE' reads what docker save writes",
+	"cat-file":  "'strata show REV:PATH' prints a file as REV has it",
+	"ls-tree":   "'strata show REV:DIR' lists a directory as REV has it",
+	"ls-files":  "'strata show REV:DIR' lists a directory as REV has it",
+	"top":       "'strata exec NAME ps' lists a run's processes",
+	"image":     "every commit is an image: 'strata branch' and 'strata tag' list them, 'strata log' their history",
+	"container": "runs are managed by 'strata run -d', 'strata ps', 'strata stop', 'strata rm'",
+	"attach":    "'strata logs -f NAME' follows a run's output; 'strata exec -it NAME sh' opens a shell in it",
+	"stash":     "strata has no stash: 'strata checkout -b NAME' keeps the changes on a new branch, to commit there",
+	"mv":        "the work tree is a directory: move files in rootfs, then 'strata commit' records it",
+	"clean":     "'strata reset --hard' drops the work tree's uncommitted changes, new files too",
 }
 
 // oneLineUnknown makes cobra's unknown-command error, which suggests
