@@ -22,15 +22,16 @@ func init() {
 }
 
 func newPsCommand(g *globals) *cobra.Command {
-	var all, quiet bool
+	var all, quiet, noTrunc bool
 	var format string
 	var filters []string
 	cmd := &cobra.Command{
-		Use:   "ps [-a] [-q] [-f KEY=VALUE]... [--format json]",
+		Use:   "ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format json]",
 		Short: "List detached runs (running ones; -a: all)",
 		Long: `List detached runs, as docker ps: NAME, REV, STATUS ("Up 2 minutes",
 "Exited (0) 5 seconds ago"), PORTS, COMMAND, CREATED. -a lists ended
-runs too; -q prints names only.
+runs too; -q prints names only. COMMAND is cut at 30 characters unless
+--no-trunc.
 
 -f (--filter) keeps the runs that match, as docker's: name=REGEXP (part of
 the name), status=created|restarting|running|exited (which lists ended
@@ -107,8 +108,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					rev = "(checkout)"
 				}
 				command := strings.Join(x.Command, " ")
-				if len(command) > 30 {
-					command = command[:29] + "…"
+				if r := []rune(command); len(r) > 30 && !noTrunc {
+					command = string(r[:29]) + "…" // whole characters
 				}
 				ports := ""
 				if x.State == "running" { // docker shows no ports of an ended run
@@ -124,6 +125,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the runs' names")
 	cmd.Flags().StringArrayVarP(&filters, "filter", "f", nil, "keep the runs that match `KEY=VALUE`: name=REGEXP, status=STATE, exited=CODE")
 	cmd.Flags().StringVar(&format, "format", "", "table (default) or json")
+	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "print the whole COMMAND")
 	return cmd
 }
 
