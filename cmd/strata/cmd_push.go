@@ -30,11 +30,11 @@ func newPushCommand(g *globals) *cobra.Command {
 		Short: "Send branches and tags, with their history, to a remote",
 		Long: `Push each REF (default: the current branch) to the remote tag of the same
 name on REMOTE (default: the current branch's remote, branch.NAME.remote,
-else origin), a remote's name or a URL. Only what the
-remote lacks is sent: blobs it has are skipped (or mounted from another
-remote's repository in the same registry), and every commit of the
-history it lacks goes as a manifest pushed by digest, oldest first; the tag
-moves last.
+else origin), a remote's name or a URL. Only what the remote lacks is
+sent: blobs it has are skipped (or mounted from another remote's
+repository in the same registry), and every commit of the history it
+lacks goes as a manifest pushed by digest, oldest first; the tag moves
+last.
 
 A push that is not a fast-forward of the remote tag is refused: fetch
 first, or use --force. --compression gzip recompresses zstd layers for
