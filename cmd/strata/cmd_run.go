@@ -218,7 +218,7 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		// BaseCommit ensures the mount (once: each Ensure takes the lock
 		// and reads the state and mountinfo).
 		if base, err = w.BaseCommit(ctx); err != nil {
-			return fmt.Errorf("run: %w", err)
+			return checkoutRunError(err)
 		}
 	} else {
 		var unlock func()
@@ -309,6 +309,16 @@ func throwawayWorktree(ctx context.Context, r *repo.Repo, rev string) (_ *worktr
 		return nil, nil, nil, err
 	}
 	return w, c, unlock, nil
+}
+
+// checkoutRunError is the error of a run in the checkout that could not
+// be mounted; with nothing checked out, it names --rev too, which runs a
+// revision on an overlay of its own.
+func checkoutRunError(err error) error {
+	if errors.Is(err, worktree.ErrNotCheckedOut) {
+		return fmt.Errorf("run: %w, or run a revision with --rev REV", err)
+	}
+	return fmt.Errorf("run: %w", err)
 }
 
 func removeWorktree(w *worktree.Worktree) {

@@ -101,7 +101,7 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 		// supervisor's own mounts stay in its private mount namespace.
 		if _, err := worktree.Main(r).Ensure(ctx); err != nil {
 			cleanup()
-			return fmt.Errorf("run: %w", err)
+			return checkoutRunError(err)
 		}
 	}
 	if err := spawnSupervisor(s); err != nil {
