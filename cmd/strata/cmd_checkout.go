@@ -125,6 +125,7 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 		g.stdout, g.stderr = io.Discard, io.Discard
 	}
 	before, _ := w.Head()
+	mountedBefore := w.Mounted()
 	how := branchKept
 	if newBranch != "" {
 		how = branchCreated
@@ -159,6 +160,11 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 			return err
 		}
 	}
+	if how == branchKept && mountedBefore && before.Branch != "" {
+		if h, err := w.Head(); err == nil && h.Branch == before.Branch && h.Commit == before.Commit {
+			how = branchAlready
+		}
+	}
 	return printHeadMoved(g, r, w, c, how)
 }
 
@@ -190,6 +196,7 @@ const (
 	branchKept    = iota // an existing branch, or none
 	branchCreated        // -b, or -B of a new name
 	branchReset          // -B of an existing branch
+	branchAlready        // the branch HEAD was on, mounted already
 )
 
 // printHeadMoved says where HEAD is now, as git does.
@@ -205,6 +212,8 @@ func printHeadMoved(g *globals, r *repo.Repo, w *worktree.Worktree, c *objects.C
 	switch {
 	case h.Branch != "" && how == branchCreated:
 		fmt.Fprintf(g.stdout, "Switched to a new branch '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
+	case h.Branch != "" && how == branchAlready:
+		fmt.Fprintf(g.stdout, "Already on '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
 	case h.Branch != "" && how == branchReset:
 		fmt.Fprintf(g.stdout, "Switched to and reset branch '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
 	case h.Branch != "":
