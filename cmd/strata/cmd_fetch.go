@@ -60,7 +60,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				}
 				res.Tags = append(res.Tags, pruned...)
 			}
-			printFetch(g, s, res, o.quiet)
+			printFetch(g, s, res, o.quiet, false)
 			return nil
 		},
 	}
@@ -69,11 +69,23 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	return cmd
 }
 
-func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet bool) {
+// printFetch tells what a fetch moved and received, under "From URL";
+// as git's fetch, one that changed nothing prints nothing, unless from
+// (pull, whose own line follows).
+func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet, from bool) {
 	if quiet {
 		return
 	}
-	fmt.Fprintf(g.stdout, "From %s\n", s.Endpoint())
+	line := func(format string, a ...any) {
+		if !from {
+			fmt.Fprintf(g.stdout, "From %s\n", s.Endpoint())
+			from = true
+		}
+		fmt.Fprintf(g.stdout, format, a...)
+	}
+	if from {
+		fmt.Fprintf(g.stdout, "From %s\n", s.Endpoint())
+	}
 	for _, u := range res.Tags {
 		if u.Invalid {
 			continue // warned on stderr
@@ -89,20 +101,20 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet boo
 			continue
 		}
 		if u.New == "" {
-			fmt.Fprintf(g.stdout, " - [deleted] (none) -> %s\n", dest)
+			line(" - [deleted] (none) -> %s\n", dest)
 			continue
 		}
 		kind := "branch" // refs/remotes/<remote>/<tag> track the remote's branches
 		if strings.HasPrefix(u.Ref, refs.Tags) || u.Ref == "" {
 			kind = "tag"
 		}
-		fmt.Fprintf(g.stdout, "%s %s -> %s\n", refChange(u.Old, u.New, false, kind), u.Tag, dest)
+		line("%s %s -> %s\n", refChange(u.Old, u.New, false, kind), u.Tag, dest)
 	}
 	if res.Commits > 0 {
-		fmt.Fprintf(g.stdout, "   %s, %s received (%s)\n", plural(res.Commits, "commit"), plural(res.Blobs, "blob"), humanSize(res.Bytes))
+		line("   %s, %s received (%s)\n", plural(res.Commits, "commit"), plural(res.Blobs, "blob"), humanSize(res.Bytes))
 	}
 	for _, d := range res.Shallow {
-		fmt.Fprintf(g.stdout, "   history is shallow at %s: the remote no longer has its parent\n", shortID(d))
+		line("   history is shallow at %s: the remote no longer has its parent\n", shortID(d))
 	}
 }
 

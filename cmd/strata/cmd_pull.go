@@ -96,7 +96,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return fail(err)
 			}
 			warnSkipped(g, "pull", remoteArg, res)
-			printFetch(g, s, res, o.quiet)
+			printFetch(g, s, res, o.quiet, true)
 			if len(res.Tags) != 1 || res.Tags[0].New == "" {
 				return fail(errors.New("the remote has no image under that tag"))
 			}
