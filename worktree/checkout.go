@@ -55,10 +55,19 @@ type DirtyError struct {
 }
 
 func (e *DirtyError) Error() string {
+	flag := e.Flag
+	if flag == "" {
+		flag = "--force"
+	}
+	return fmt.Sprintf("%v would be lost: %s; commit them, or use %s to discard them", ErrDirty, changeList(e.Changes), flag)
+}
+
+// changeList is changes as one line: "M /etc/motd, A /x", the first ten.
+func changeList(changes []tree.Change) string {
 	var b strings.Builder
-	for i, c := range e.Changes {
+	for i, c := range changes {
 		if i == 10 {
-			fmt.Fprintf(&b, ", and %d more", len(e.Changes)-10)
+			fmt.Fprintf(&b, ", and %d more", len(changes)-10)
 			break
 		}
 		if i > 0 {
@@ -66,11 +75,7 @@ func (e *DirtyError) Error() string {
 		}
 		fmt.Fprintf(&b, "%c %s", c.Kind, pathquote.Quote(c.Path))
 	}
-	flag := e.Flag
-	if flag == "" {
-		flag = "--force"
-	}
-	return fmt.Sprintf("%v would be lost: %s; commit them, or use %s to discard them", ErrDirty, b.String(), flag)
+	return b.String()
 }
 
 func (e *DirtyError) Unwrap() error { return ErrDirty }

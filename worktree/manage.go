@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/tree"
 )
 
 // Remove unmounts an extra work tree and deletes it: its upper, state and
@@ -35,17 +37,8 @@ func (w *Worktree) Remove(ctx context.Context, force bool) error {
 		if err := w.RefuseWhileRunning(); err != nil {
 			return fmt.Errorf("worktree remove: %w", err)
 		}
-		if _, err := os.Stat(w.target); err == nil {
-			if st, err = w.ensure(ctx); err != nil {
-				return err
-			}
-			changes, err := w.scanChanges(ctx, st)
-			if err != nil {
-				return err
-			}
-			if len(changes) > 0 {
-				return fmt.Errorf("worktree remove: %w", &DirtyError{Changes: changes})
-			}
+		if err := w.refuseLosingChanges(ctx, st); err != nil {
+			return fmt.Errorf("worktree remove: %w", err)
 		}
 	}
 	if err := w.unmountAll(); err != nil {
@@ -67,31 +60,113 @@ func (w *Worktree) Remove(ctx context.Context, force bool) error {
 	return nil
 }
 
+// refuseLosingChanges refuses while the work tree has uncommitted
+// changes. They live in its upper, under .strata, not in its directory:
+// a directory deleted by hand, or on a file system not mounted now (a
+// disk, a network share), still leaves them to lose.
+func (w *Worktree) refuseLosingChanges(ctx context.Context, st State) error {
+	if _, err := os.Stat(w.target); err != nil {
+		changes, err := w.scanChanges(ctx, st)
+		if err != nil {
+			return fmt.Errorf("%s is gone, and its upper %s could not be read for uncommitted changes: %w; use --force to discard it", w.target, w.upper(), err)
+		}
+		if len(changes) > 0 {
+			return &GoneError{Target: w.target, Upper: w.upper(), Changes: changes}
+		}
+		return nil
+	}
+	st, err := w.ensure(ctx)
+	if err != nil {
+		return err
+	}
+	changes, err := w.scanChanges(ctx, st)
+	if err != nil {
+		return err
+	}
+	if len(changes) > 0 {
+		return &DirtyError{Changes: changes}
+	}
+	return nil
+}
+
+// GoneError is an extra work tree whose directory is gone while its
+// upper still holds uncommitted changes. It wraps ErrDirty.
+type GoneError struct {
+	Target, Upper string
+	Changes       []tree.Change
+	Discard       string // how to discard them; "" for "use --force"
+}
+
+func (e *GoneError) Error() string {
+	discard := e.Discard
+	if discard == "" {
+		discard = "use --force"
+	}
+	return fmt.Sprintf("%s is gone, but %s holds its uncommitted changes: %s; mount its file system again to commit them, or %s to discard them",
+		pathquote.Quote(e.Target), pathquote.Quote(e.Upper), changeList(e.Changes), discard)
+}
+
+func (e *GoneError) Unwrap() error { return ErrDirty }
+
 // Prune forgets extra work trees whose directory is gone (deleted by
-// hand), as git's worktree prune does; it returns their names.
-func Prune(r *repo.Repo) ([]string, error) {
+// hand), as git's worktree prune does; it returns their names. A tree
+// whose upper still holds uncommitted changes is kept (its directory
+// may only be on a file system not mounted now): kept says why, each.
+func Prune(ctx context.Context, r *repo.Repo) (pruned []string, kept []error, err error) {
 	all, err := List(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []string
 	for _, w := range all {
 		if w.Name == MainName {
 			continue
 		}
-		if _, err := os.Lstat(w.target); !errors.Is(err, fs.ErrNotExist) {
-			continue
+		ok, why, err := w.prune(ctx)
+		if err != nil {
+			return pruned, kept, fmt.Errorf("worktree prune: %w", err)
 		}
-		if mounted, _ := w.isMounted(); mounted {
-			continue
+		if why != nil {
+			kept = append(kept, fmt.Errorf("worktrees/%s: %w", w.Name, why))
 		}
-		if err := os.RemoveAll(w.Dir); err != nil {
-			return out, fmt.Errorf("worktree prune: %w", err)
+		if ok {
+			pruned = append(pruned, w.Name)
 		}
-		w.RemoveHeadLog()
-		out = append(out, w.Name)
 	}
-	return out, nil
+	return pruned, kept, nil
+}
+
+// prune deletes the work tree if its directory is gone and its upper
+// holds nothing uncommitted; kept says why a gone tree stays.
+func (w *Worktree) prune(ctx context.Context) (ok bool, kept, err error) {
+	if _, err := os.Lstat(w.target); !errors.Is(err, fs.ErrNotExist) {
+		return false, nil, nil
+	}
+	unlock, err := w.lock(ctx)
+	if err != nil {
+		return false, nil, err
+	}
+	defer unlock()
+	st, found, err := w.State()
+	if err != nil || !found {
+		return false, nil, err // removed meanwhile, or unreadable: not ours to guess
+	}
+	w.target = st.Target
+	if mounted, _ := w.isMounted(); mounted {
+		return false, nil, nil
+	}
+	discard := "run 'strata worktree remove --force " + pathquote.Quote(w.target) + "'"
+	changes, err := w.scanChanges(ctx, st)
+	if err != nil {
+		return false, fmt.Errorf("%s is gone, and its upper %s could not be read for uncommitted changes: %w; %s discards it", w.target, w.upper(), err, discard), nil
+	}
+	if len(changes) > 0 {
+		return false, &GoneError{Target: w.target, Upper: w.upper(), Changes: changes, Discard: discard}, nil
+	}
+	if err := os.RemoveAll(w.Dir); err != nil {
+		return false, nil, err
+	}
+	w.RemoveHeadLog()
+	return true, nil, nil
 }
 
 // Mounted reports whether the work tree is mounted now.

@@ -28,7 +28,8 @@ on it (its own HEAD, upper and state under .strata/worktrees/NAME).
   strata worktree add -b fix /srv/env4 v1
   strata worktree add --detach /srv/env5
   strata worktree remove /srv/env2      # unmount and delete (refuses with changes)
-  strata worktree prune                 # forget work trees whose directory is gone,
+  strata worktree prune                 # forget work trees whose directory is gone
+                                        # (keeping those with uncommitted changes),
                                         # and delete unused detached uppers
 
 A branch is checked out in one work tree at a time. As git's, add without
@@ -191,9 +192,12 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			names, err := worktree.Prune(r)
+			names, kept, err := worktree.Prune(cmd.Context(), r)
 			for _, n := range names {
 				fmt.Fprintf(g.stdout, "Removing worktrees/%s: directory is gone\n", n)
+			}
+			for _, k := range kept {
+				fmt.Fprintf(g.stdout, "Keeping %v\n", k)
 			}
 			if err != nil {
 				return err
