@@ -28,7 +28,8 @@ var errNoPaths = errors.New("did not match any file")
 //     that lies inside a work tree: in <project>/rootfs/etc, "issue" is
 //     /etc/issue, and from the project root "rootfs/etc/issue" is too;
 //   - a relative path from anywhere else is read from the image root
-//     ("etc/issue" is /etc/issue), as before.
+//     ("etc/issue" is /etc/issue), as before;
+//   - "" is a usage error, as in git: "/" is the whole tree.
 //
 // It is the one resolver of diff, log, blame and show.
 func imagePaths(g *globals, r *repo.Repo, args []string) ([]string, error) {
@@ -46,7 +47,13 @@ func imagePaths(g *globals, r *repo.Repo, args []string) ([]string, error) {
 	targets := worktreeTargets(r)
 	out := make([]string, 0, len(args))
 	for _, a := range args {
-		if strings.HasPrefix(a, "/") || a == "" {
+		if a == "" {
+			// As git's "empty string is not a valid pathspec": most often
+			// an unset variable, which must not mean the whole tree (a
+			// restore of it overwrote every change).
+			return nil, usagef("an empty PATH names no file; give / for the whole tree")
+		}
+		if strings.HasPrefix(a, "/") {
 			out = append(out, path.Clean("/"+a))
 			continue
 		}
