@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/repo"
 	"golang.org/x/sys/unix"
 )
@@ -122,8 +123,9 @@ func (w *Worktree) checkTarget(st State) error {
 		return fmt.Errorf("worktree %s: %w", w.Name, err)
 	}
 	if st.TargetID == "" || id != st.TargetID {
+		// remove takes the PATH, not the name.
 		return fmt.Errorf("worktree %s: %s: %w: not the directory it was made in (a copied or restored project?); 'strata worktree remove --force %s' forgets it",
-			w.Name, st.Target, ErrBadTarget, w.Name)
+			w.Name, st.Target, ErrBadTarget, pathquote.Quote(st.Target))
 	}
 	return nil
 }
