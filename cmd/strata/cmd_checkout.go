@@ -64,6 +64,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					return usagef("checkout: name the PATHs to restore after --")
 				}
 				args = args[:n]
+			} else if len(args) > 1 {
+				// git takes "checkout REV PATH"; strata wants the --.
+				return usagef("checkout: one REV at most; to restore PATHs from it, name them after --: 'strata checkout REV -- PATH...'")
 			}
 			return rangeArgs(0, 1)(cmd, args)
 		},
@@ -151,6 +154,10 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 	if errors.As(err, &elsewhere) {
 		// --force would do it too, and discard this tree's changes.
 		return fmt.Errorf("%w; use --ignore-other-worktrees to check it out here too", err)
+	}
+	if err != nil && errors.Is(err, refs.ErrUnknownRevision) && rev != "" && inWorktree(g, r, w.Target(), rev) {
+		// git's "checkout FILE" restores it; strata names it a revision.
+		return fmt.Errorf("%w; to restore the file, use 'strata restore %s'", err, pathquote.Quote(rev))
 	}
 	if err != nil {
 		return err
