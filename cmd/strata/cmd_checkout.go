@@ -271,6 +271,26 @@ func openWorktree(g *globals, path string) (*repo.Repo, *worktree.Worktree, erro
 	return r, w, err
 }
 
+// openCheckedOut is openWorktree for the commands that act on a work
+// tree that exists (restore, umount, run): a --path DIR that is no work
+// tree is an error that says so, and leaves nothing behind (the work
+// tree's lock would make .strata/worktrees/NAME, which then took the
+// name from the next worktree add there).
+func openCheckedOut(g *globals, path string) (*repo.Repo, *worktree.Worktree, error) {
+	r, w, err := openWorktree(g, path)
+	if err != nil || path == "" || w.Name == worktree.MainName {
+		return r, w, err
+	}
+	_, ok, err := w.State()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: not a work tree; 'strata worktree add %s' makes one", pathquote.Quote(path), pathquote.Quote(path))
+	}
+	return r, w, nil
+}
+
 // excludeEachOther is a usage error when more than one of the flags
 // names was given: "checkout: -b and -B exclude each other".
 func excludeEachOther(cmd *cobra.Command, names ...string) error {

@@ -48,7 +48,7 @@ error, and then nothing is written.
 
 // runRestore is restore, and checkout REV -- PATH.
 func runRestore(cmd *cobra.Command, g *globals, dir, rev string, args []string, quiet bool) error {
-	r, w, err := openWorktree(g, dir)
+	r, w, err := openCheckedOut(g, dir)
 	if err != nil {
 		return err
 	}

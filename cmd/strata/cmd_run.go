@@ -197,7 +197,7 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		early = exec.StartEarly(fs)
 	}
 	defer early.Close()
-	r, wt, err := openWorktree(g, o.path)
+	r, wt, err := openCheckedOut(g, o.path)
 	if err != nil {
 		return err
 	}

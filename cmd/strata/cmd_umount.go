@@ -21,7 +21,7 @@ A work tree that is not mounted is said to be so, with exit status 0.
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, w, err := openWorktree(g, path)
+			_, w, err := openCheckedOut(g, path)
 			if err != nil {
 				return err
 			}
