@@ -334,6 +334,12 @@ func (w *Worktree) checkTargetEmpty(force bool) error {
 		return err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return err
+	} else if !fi.IsDir() {
+		// Not "not empty": --force cannot mount over a file either.
+		return fmt.Errorf("%s is not a directory; move it away, or name another PATH", w.target)
+	}
 	if _, err := f.Readdirnames(1); err == io.EOF || force {
 		return nil
 	}
