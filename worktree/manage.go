@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/repo"
@@ -54,7 +55,9 @@ func (w *Worktree) Remove(ctx context.Context, force bool) error {
 	if !ours {
 		return nil
 	}
-	if err := os.Remove(w.target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	// Files of its own, that add --force mounted over, stay with it:
+	// the work tree is removed all the same.
+	if err := os.Remove(w.target); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTEMPTY) {
 		return fmt.Errorf("worktree remove: %s kept: %w", w.target, err)
 	}
 	return nil

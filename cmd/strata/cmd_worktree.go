@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -177,6 +178,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					err = fmt.Errorf("worktree remove: %w", err)
 				}
 				return err
+			}
+			if fi, err := os.Lstat(target); err == nil && fi.IsDir() {
+				// add --force mounted it over files of its own.
+				fmt.Fprintf(g.stdout, "Removed work tree %s; the directory is kept: it holds files of its own\n", target)
+				return nil
 			}
 			fmt.Fprintf(g.stdout, "Removed work tree %s\n", target)
 			return nil
