@@ -69,7 +69,7 @@ func (w *Worktree) Remove(ctx context.Context, force bool) error {
 // disk, a network share), still leaves them to lose.
 func (w *Worktree) refuseLosingChanges(ctx context.Context, st State) error {
 	if _, err := os.Stat(w.target); err != nil {
-		changes, err := w.scanChanges(ctx, st)
+		changes, err := w.upperChanges(ctx, st)
 		if err != nil {
 			return fmt.Errorf("%s is gone, and its upper %s could not be read for uncommitted changes: %w; use --force to discard it", w.target, w.upper(), err)
 		}
@@ -90,6 +90,15 @@ func (w *Worktree) refuseLosingChanges(ctx context.Context, st State) error {
 		return &DirtyError{Changes: changes}
 	}
 	return nil
+}
+
+// upperChanges is scanChanges for a work tree that cannot be mounted:
+// an upper that is not there (a state alone) holds nothing.
+func (w *Worktree) upperChanges(ctx context.Context, st State) ([]tree.Change, error) {
+	if _, err := os.Lstat(w.upper()); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return w.scanChanges(ctx, st)
 }
 
 // GoneError is an extra work tree whose directory is gone while its
@@ -158,9 +167,9 @@ func (w *Worktree) prune(ctx context.Context) (ok bool, kept, err error) {
 		return false, nil, nil
 	}
 	discard := "run 'strata worktree remove --force " + pathquote.Quote(w.target) + "'"
-	changes, err := w.scanChanges(ctx, st)
+	changes, err := w.upperChanges(ctx, st)
 	if err != nil {
-		return false, fmt.Errorf("%s is gone, and its upper %s could not be read for uncommitted changes: %w; %s discards it", w.target, w.upper(), err, discard), nil
+		return false, fmt.Errorf("%s is gone, and its upper %s could not be read for uncommitted changes: %w; %s to discard it", w.target, w.upper(), err, discard), nil
 	}
 	if len(changes) > 0 {
 		return false, &GoneError{Target: w.target, Upper: w.upper(), Changes: changes, Discard: discard}, nil
