@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
 	"golang.org/x/sys/unix"
 )
@@ -172,7 +174,31 @@ func (w *Worktree) RefuseWhileRunning() error {
 	if err := w.refuseRuns(); err != nil {
 		return err
 	}
+	if err := w.refuseSubmounts(); err != nil {
+		return err
+	}
 	return w.refuseUsers()
+}
+
+// refuseSubmounts refuses while a file system is mounted inside the work
+// tree (by hand: strata's runs mount in namespaces of their own).
+// Unmounting or swapping the tree detaches it with the tree, and a
+// tmpfs there loses its files.
+func (w *Worktree) refuseSubmounts() error {
+	if w.target == "" {
+		return nil
+	}
+	ms, err := mountinfo.GetMounts(mountinfo.PrefixFilter(w.target))
+	if err != nil {
+		return fmt.Errorf("in use: %w", err)
+	}
+	for _, m := range ms {
+		if strings.HasPrefix(m.Mountpoint, w.target+"/") {
+			return fmt.Errorf("%s is %w: %s is mounted inside it; unmount that first, or use --force",
+				w.displayName(), ErrInUse, pathquote.Quote(m.Mountpoint))
+		}
+	}
+	return nil
 }
 
 func (w *Worktree) refuseUsers() error {
