@@ -138,7 +138,7 @@ func Prune(ctx context.Context, r *repo.Repo) (pruned []string, kept []error, er
 			return pruned, kept, fmt.Errorf("worktree prune: %w", err)
 		}
 		if why != nil {
-			kept = append(kept, fmt.Errorf("worktrees/%s: %w", w.Name, why))
+			kept = append(kept, fmt.Errorf("%s: %w", pathquote.Quote("worktrees/"+w.Name), why))
 		}
 		if ok {
 			pruned = append(pruned, w.Name)

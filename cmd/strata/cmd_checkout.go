@@ -216,6 +216,7 @@ func printHeadMoved(g *globals, r *repo.Repo, w *worktree.Worktree, c *objects.C
 	if rel, err := filepath.Rel(r.Dir, where); err == nil && !strings.HasPrefix(rel, "..") {
 		where = rel
 	}
+	where = pathquote.Quote(where) // a state handed over may name any bytes
 	switch {
 	case h.Branch != "" && how == branchCreated:
 		fmt.Fprintf(g.stdout, "Switched to a new branch '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
 )
 
 func init() { register("umount", newUmountCommand) }
@@ -38,10 +39,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return fmt.Errorf("umount: %w", err)
 			}
 			if !was {
-				fmt.Fprintf(g.stdout, "%s is not mounted\n", w.Target())
+				fmt.Fprintf(g.stdout, "%s is not mounted\n", pathquote.Quote(w.Target()))
 				return nil
 			}
-			fmt.Fprintf(g.stdout, "Unmounted %s; uncommitted changes are kept\n", w.Target())
+			fmt.Fprintf(g.stdout, "Unmounted %s; uncommitted changes are kept\n", pathquote.Quote(w.Target()))
 			return nil
 		},
 	}

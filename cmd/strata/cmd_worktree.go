@@ -9,6 +9,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
@@ -109,7 +110,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					state += fmt.Sprintf(" (%s of old mounts, %s, %d in use)",
 						countNoun(d.Count, "detached upper", "detached uppers"), humanSize(d.Bytes), d.InUse)
 				}
-				fmt.Fprintf(g.stdout, "%s  %s %s%s\n", e.Path, head, where, state)
+				fmt.Fprintf(g.stdout, "%s  %s %s%s\n", pathquote.Quote(e.Path), head, where, state)
 			}
 			return nil
 		},
@@ -181,10 +182,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			if fi, err := os.Lstat(target); err == nil && fi.IsDir() {
 				// add --force mounted it over files of its own.
-				fmt.Fprintf(g.stdout, "Removed work tree %s; the directory is kept: it holds files of its own\n", target)
+				fmt.Fprintf(g.stdout, "Removed work tree %s; the directory is kept: it holds files of its own\n", pathquote.Quote(target))
 				return nil
 			}
-			fmt.Fprintf(g.stdout, "Removed work tree %s\n", target)
+			fmt.Fprintf(g.stdout, "Removed work tree %s\n", pathquote.Quote(target))
 			return nil
 		},
 	}
@@ -200,7 +201,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			names, kept, err := worktree.Prune(cmd.Context(), r)
 			for _, n := range names {
-				fmt.Fprintf(g.stdout, "Removing worktrees/%s: directory is gone\n", n)
+				fmt.Fprintf(g.stdout, "Removing %s: directory is gone\n", pathquote.Quote("worktrees/"+n))
 			}
 			for _, k := range kept {
 				fmt.Fprintf(g.stdout, "Keeping %v\n", k)
