@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -29,7 +30,8 @@ var errNoPaths = errors.New("did not match any file")
 //     /etc/issue, and from the project root "rootfs/etc/issue" is too;
 //   - a relative path from anywhere else is read from the image root
 //     ("etc/issue" is /etc/issue), as before;
-//   - "" is a usage error, as in git: "/" is the whole tree.
+//   - "" is a usage error, as in git: "/" is the whole tree; so is a
+//     relative path that leads out of the work tree you stand in.
 //
 // It is the one resolver of diff, log, blame and show.
 func imagePaths(g *globals, r *repo.Repo, args []string) ([]string, error) {
@@ -45,6 +47,7 @@ func imagePaths(g *globals, r *repo.Repo, args []string) ([]string, error) {
 		return nil, err
 	}
 	targets := worktreeTargets(r)
+	here := holdingTree(targets, realPath(cwd)) // the work tree we stand in, if any
 	out := make([]string, 0, len(args))
 	for _, a := range args {
 		if a == "" {
@@ -58,19 +61,30 @@ func imagePaths(g *globals, r *repo.Repo, args []string) ([]string, error) {
 			continue
 		}
 		abs := realPath(filepath.Join(cwd, a))
-		p, ok := "", false
-		for _, t := range targets {
-			if rel, err := filepath.Rel(t, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-				p, ok = path.Clean("/"+filepath.ToSlash(rel)), true
-				break
-			}
-		}
-		if !ok {
+		p := ""
+		if t := holdingTree(targets, abs); t != "" {
+			rel, _ := filepath.Rel(t, abs)
+			p = path.Clean("/" + filepath.ToSlash(rel))
+		} else if here != "" {
+			// As git's "is outside repository": read from the image
+			// root, ../../../etc/motd would be the tree's /etc/motd.
+			return nil, fmt.Errorf("%s: outside the work tree %s", pathquote.Quote(a), pathquote.Quote(here))
+		} else {
 			p = path.Clean("/" + a)
 		}
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// holdingTree returns the one of targets that holds abs (or is it), or "".
+func holdingTree(targets []string, abs string) string {
+	for _, t := range targets {
+		if rel, err := filepath.Rel(t, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return t
+		}
+	}
+	return ""
 }
 
 // worktreeTargets lists where the repository's work trees are mounted,
