@@ -60,7 +60,8 @@ For a merge, as git show: only the paths that differ from every parent,
 with one status letter per parent (MA: modified against the first parent,
 added against the second).
 
-"show REV:PATH" prints what REV has at PATH (from the image root), as
+"show REV:PATH" prints what REV has at PATH (from the image root, or,
+as in git, from where you stand when PATH starts with ./ or ../), as
 git show does: a file's content, streamed from the layer that holds it
 and checked against its digest first; a symlink's target; a directory's
 names, a directory's with a trailing /. An empty REV is HEAD (":etc/motd"),
@@ -118,6 +119,9 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if frev, p, ok := splitRevPath(rev); ok {
 				if format == "json" || nameStatus || nameOnly || stat || patch || len(paths) > 0 {
 					return usagef("show %s: a path's content takes no --format json, --name-status, --name-only, --stat, -p or PATH", rev)
+				}
+				if p, err = fromHere(g, r, rev, p); err != nil {
+					return err
 				}
 				w := bufio.NewWriterSize(g.stdout, 64<<10)
 				if err := showPath(w, r, rev, frev, p); err != nil {

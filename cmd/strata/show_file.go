@@ -36,6 +36,26 @@ func splitRevPath(arg string) (rev, p string, ok bool) {
 	return rev, path.Clean("/" + p), true
 }
 
+// fromHere is git's REV:./PATH and REV:../PATH: a path after the colon
+// that starts with ./ or ../ is taken from the current directory, as
+// diff's PATHs are (imagePaths); any other is from the image root, as
+// splitRevPath reads it (p).
+func fromHere(g *globals, r *repo.Repo, arg, p string) (string, error) {
+	off := 0
+	if strings.HasPrefix(arg, "sha256:") {
+		off = len("sha256:") // as splitRevPath: not the separator
+	}
+	raw := arg[off+strings.IndexByte(arg[off:], ':')+1:]
+	if raw != "." && raw != ".." && !strings.HasPrefix(raw, "./") && !strings.HasPrefix(raw, "../") {
+		return p, nil
+	}
+	ps, err := imagePaths(g, r, []string{raw})
+	if err != nil {
+		return "", err
+	}
+	return ps[0], nil
+}
+
 // isRevPath says whether arg is REV:PATH.
 func isRevPath(arg string) bool {
 	_, _, ok := splitRevPath(arg)
