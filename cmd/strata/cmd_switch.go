@@ -52,7 +52,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	// git's -C: strata's -C is the global --chdir, as git's own -C DIR.
 	cmd.Flags().StringVar(&force, "force-create", "", "as -c, but move branch `NEW` to START if it exists")
 	cmd.Flags().BoolVarP(&o.detach, "detach", "d", false, "detach HEAD at the revision")
-	cmd.Flags().BoolVarP(&o.force, "discard-changes", "f", false, "discard uncommitted changes")
+	cmd.Flags().BoolVarP(&o.force, "discard-changes", "f", false, "discard uncommitted changes; swap the mount while processes use it")
+	// git's --force, an alias: the in-use errors, shared with checkout,
+	// say "use --force".
+	cmd.Flags().BoolVar(&o.force, "force", false, "the same as --discard-changes, as git's")
 	cmd.Flags().BoolVar(&o.ignoreOther, "ignore-other-worktrees", false, "switch to a branch another work tree has, keeping the changes here")
 	cmd.Flags().StringVar(&o.path, "path", "", "switch the second work tree at `DIR`")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")
