@@ -124,7 +124,8 @@ func (e *GoneError) Unwrap() error { return ErrDirty }
 // hand), as git's worktree prune does; it returns their names. A tree
 // whose upper still holds uncommitted changes is kept (its directory
 // may only be on a file system not mounted now): kept says why, each.
-func Prune(ctx context.Context, r *repo.Repo) (pruned []string, kept []error, err error) {
+// dryRun only says which it would forget.
+func Prune(ctx context.Context, r *repo.Repo, dryRun bool) (pruned []string, kept []error, err error) {
 	all, err := List(r)
 	if err != nil {
 		return nil, nil, err
@@ -133,7 +134,7 @@ func Prune(ctx context.Context, r *repo.Repo) (pruned []string, kept []error, er
 		if w.Name == MainName {
 			continue
 		}
-		ok, why, err := w.prune(ctx)
+		ok, why, err := w.prune(ctx, dryRun)
 		if err != nil {
 			return pruned, kept, fmt.Errorf("worktree prune: %w", err)
 		}
@@ -149,7 +150,7 @@ func Prune(ctx context.Context, r *repo.Repo) (pruned []string, kept []error, er
 
 // prune deletes the work tree if its directory is gone and its upper
 // holds nothing uncommitted; kept says why a gone tree stays.
-func (w *Worktree) prune(ctx context.Context) (ok bool, kept, err error) {
+func (w *Worktree) prune(ctx context.Context, dryRun bool) (ok bool, kept, err error) {
 	if _, err := os.Lstat(w.target); !errors.Is(err, fs.ErrNotExist) {
 		return false, nil, nil
 	}
@@ -173,6 +174,9 @@ func (w *Worktree) prune(ctx context.Context) (ok bool, kept, err error) {
 	}
 	if len(changes) > 0 {
 		return false, &GoneError{Target: w.target, Upper: w.upper(), Changes: changes, Discard: discard}, nil
+	}
+	if dryRun {
+		return true, nil, nil
 	}
 	if err := os.RemoveAll(w.Dir); err != nil {
 		return false, nil, err

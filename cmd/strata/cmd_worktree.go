@@ -19,7 +19,7 @@ func init() { register("worktree", newWorktreeCommand) }
 
 func newWorktreeCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "worktree (list | add PATH [REV] | remove [--force] PATH | prune)",
+		Use:   "worktree (list | add PATH [REV] | remove [--force] PATH | prune [-n])",
 		Short: "Manage work trees: the main one and second ones elsewhere",
 		Long: `A second work tree is a full work tree: every command run inside it acts
 on it (its own HEAD, upper and state under .strata/worktrees/NAME).
@@ -30,7 +30,7 @@ on it (its own HEAD, upper and state under .strata/worktrees/NAME).
   strata worktree add -b fix /srv/env4 v1
   strata worktree add --detach /srv/env5
   strata worktree remove /srv/env2      # unmount and delete (refuses with changes)
-  strata worktree prune                 # forget work trees whose directory is gone
+  strata worktree prune [-n]            # forget work trees whose directory is gone
                                         # (keeping those with uncommitted changes),
                                         # and delete unused detached uppers
 
@@ -190,8 +190,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	remove.Flags().BoolVarP(&rmForce, "force", "f", false, "remove even with uncommitted changes or processes inside")
+	var pruneDry bool
 	prune := &cobra.Command{
-		Use:   "prune",
+		Use:   "prune [-n]",
 		Short: "Forget work trees whose directory was deleted; delete detached uppers no process uses",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -199,9 +200,13 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			names, kept, err := worktree.Prune(cmd.Context(), r)
+			names, kept, err := worktree.Prune(cmd.Context(), r, pruneDry)
+			verb := "Removing"
+			if pruneDry {
+				verb = "Would remove"
+			}
 			for _, n := range names {
-				fmt.Fprintf(g.stdout, "Removing %s: directory is gone\n", pathquote.Quote("worktrees/"+n))
+				fmt.Fprintf(g.stdout, "%s %s: directory is gone\n", verb, pathquote.Quote("worktrees/"+n))
 			}
 			for _, k := range kept {
 				fmt.Fprintf(g.stdout, "Keeping %v\n", k)
@@ -209,9 +214,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			return pruneDetached(g, r, false)
+			return pruneDetached(g, r, pruneDry)
 		},
 	}
+	prune.Flags().BoolVarP(&pruneDry, "dry-run", "n", false, "only say what would be removed")
 	cmd.AddCommand(list, add, remove, prune)
 	return cmd
 }
