@@ -71,7 +71,7 @@ func (w *Worktree) refuseLosingChanges(ctx context.Context, st State) error {
 	if _, err := os.Stat(w.target); err != nil {
 		changes, err := w.upperChanges(ctx, st)
 		if err != nil {
-			return fmt.Errorf("%s is gone, and its upper %s could not be read for uncommitted changes: %w; use --force to discard it", w.target, w.upper(), err)
+			return fmt.Errorf("%s is gone, and its upper %s could not be read for uncommitted changes: %w; use --force to discard it", pathquote.Quote(w.target), pathquote.Quote(w.upper()), err)
 		}
 		if len(changes) > 0 {
 			return &GoneError{Target: w.target, Upper: w.upper(), Changes: changes}
@@ -170,7 +170,7 @@ func (w *Worktree) prune(ctx context.Context, dryRun bool) (ok bool, kept, err e
 	discard := "run 'strata worktree remove --force " + pathquote.Quote(w.target) + "'"
 	changes, err := w.upperChanges(ctx, st)
 	if err != nil {
-		return false, fmt.Errorf("%s is gone, and its upper %s could not be read for uncommitted changes: %w; %s to discard it", w.target, w.upper(), err, discard), nil
+		return false, fmt.Errorf("%s is gone, and its upper %s could not be read for uncommitted changes: %w; %s to discard it", pathquote.Quote(w.target), pathquote.Quote(w.upper()), err, discard), nil
 	}
 	if len(changes) > 0 {
 		return false, &GoneError{Target: w.target, Upper: w.upper(), Changes: changes, Discard: discard}, nil
