@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/snapshot"
 )
@@ -143,6 +144,11 @@ func (w *Worktree) mount(ctx context.Context, c *objects.Commit, upper, work str
 	lowers, err := w.lowers(ctx, c.Layers())
 	if err != nil {
 		return err
+	}
+	if fi, err := os.Lstat(w.target); err == nil && !fi.IsDir() {
+		// The mount would fail (move_mount: invalid argument), or
+		// mkdir say "not a directory": say what is in the way.
+		return fmt.Errorf("%s is a %s, not a directory: move it away, and the next command mounts the work tree there", pathquote.Quote(w.target), fileKind(fi.Mode()))
 	}
 	for _, d := range []string{upper, work, w.target} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -347,4 +353,15 @@ func (w *Worktree) unmountAll() error {
 			return err
 		}
 	}
+}
+
+// fileKind names a file's type for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m.IsRegular():
+		return "file"
+	}
+	return "special file"
 }
