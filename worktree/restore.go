@@ -26,7 +26,9 @@ var ErrNotInRevision = errors.New("did not match any path in the revision")
 // a file, a symlink, a device, or a directory with all below it) into the
 // work tree, with its content, mode, owner, mtime and xattrs, as git's
 // "checkout REV -- PATH" does: HEAD does not move, nothing is committed,
-// and what the work tree has under a path that rev does not is kept.
+// and what the work tree has under a path that rev does not is kept
+// (unless rev has a non-directory where the work tree has a directory:
+// the directory goes, as in git).
 // The directories above a path keep the work tree's attributes; one the
 // work tree lacks, or has as something else, is made as rev has it. A
 // path rev does not have is an error, and then nothing is written. A

@@ -20,9 +20,11 @@ file's content, mode, owner, mtime and xattrs, a symlink, a device, or a
 directory with everything below it, as git restore --source REV
 --overlay and git checkout REV -- PATH do. HEAD does not move and nothing
 is committed; what the work tree has under a PATH that REV does not is
-kept. PATHs are resolved as in diff (relative to where you stand in a
-work tree; / is the image root). A PATH that REV does not have is an
-error, and then nothing is written.
+kept, unless REV has a file or symlink where the work tree has that
+directory: then the directory goes, with all in it, as in git. PATHs
+are resolved as in diff (relative to where you stand in a work tree;
+/ is the image root). A PATH that REV does not have is an error, and
+then nothing is written.
 
   strata restore /etc/motd                 # undo your changes to one file
   strata restore --source main~3 /etc/nginx
