@@ -97,6 +97,12 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		unlock()
 		return nil, err
 	}
+	if existed && w.Name != MainName && w.target != "" && st.Target != w.target {
+		// ForPath named a new tree after its directory, and another
+		// command made a tree of that name elsewhere before this lock.
+		unlock()
+		return nil, fmt.Errorf("another command made work tree %s at %s meanwhile; run this one again", pathquote.Quote(w.Name), pathquote.Quote(st.Target))
+	}
 	// The branch -b made (or -B moved from wasAt), taken back if a first
 	// checkout of an extra work tree then fails (its state and HEAD go
 	// too).

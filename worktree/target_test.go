@@ -148,3 +148,33 @@ func TestExtraTargetPlace(t *testing.T) {
 		t.Errorf("a work tree beside rootfs: %v", err)
 	}
 }
+
+// TestRacingAddsOfOneName: two adds of directories with one base name,
+// each named after it before either took the tree's lock. The second
+// checked out the first's tree and said it had made its own.
+func TestRacingAddsOfOneName(t *testing.T) {
+	ctx := context.Background()
+	r, _, _ := checkedOutBase(t)
+	a, err := ForPath(r, filepath.Join(t.TempDir(), "wt"))
+	must(t, err)
+	b, err := ForPath(r, filepath.Join(t.TempDir(), "wt"))
+	must(t, err)
+	if a.Name != b.Name {
+		t.Fatalf("names %q and %q: no race to test", a.Name, b.Name)
+	}
+	unmountAll(t, a.Target())
+	unmountAll(t, b.Target())
+	_, err = a.Checkout(ctx, CheckoutOptions{Rev: "main", Detach: true})
+	must(t, err)
+	_, err = b.Checkout(ctx, CheckoutOptions{Rev: "main", Detach: true})
+	if err == nil || !strings.Contains(err.Error(), "meanwhile") {
+		t.Fatalf("second add: %v, want an error saying the name was taken meanwhile", err)
+	}
+	if mounted, _ := b.isMounted(); mounted {
+		t.Fatalf("%s mounted", b.Target())
+	}
+	if st, _, _ := a.State(); st.Target != a.Target() {
+		t.Fatalf("the first tree's state names %s, want %s", st.Target, a.Target())
+	}
+	must(t, a.Remove(ctx, true))
+}
