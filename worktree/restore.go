@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/snapshot"
@@ -67,7 +68,7 @@ func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int
 	}
 	for _, p := range paths {
 		if p != "/" && t[p] == nil {
-			return 0, fmt.Errorf("%s: %w %s", p, ErrNotInRevision, rev)
+			return 0, fmt.Errorf("%s: %w %s", pathquote.Quote(p), ErrNotInRevision, pathquote.Text(rev)) // as status names paths
 		}
 	}
 	// The directories above the paths keep the work tree's attributes,
@@ -213,7 +214,7 @@ func (w *Worktree) expandPatterns(c *objects.Commit, rev string, paths []string)
 			}
 		}
 		if len(out) == n {
-			return nil, fmt.Errorf("%s: %w %s", q, ErrNotInRevision, rev)
+			return nil, fmt.Errorf("%s: %w %s", pathquote.Quote(q), ErrNotInRevision, pathquote.Text(rev))
 		}
 	}
 	return out, nil
