@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -47,7 +48,7 @@ func (w *Worktree) Remove(ctx context.Context, force bool) error {
 	}
 	// The directory goes too if it is the one the work tree was made in.
 	ours := w.checkTarget(st) == nil
-	if err := os.RemoveAll(w.Dir); err != nil {
+	if err := w.discardDir(); err != nil {
 		return fmt.Errorf("worktree remove: %w", err)
 	}
 	w.RemoveHeadLog()
@@ -178,11 +179,30 @@ func (w *Worktree) prune(ctx context.Context, dryRun bool) (ok bool, kept, err e
 	if dryRun {
 		return true, nil, nil
 	}
-	if err := os.RemoveAll(w.Dir); err != nil {
+	if err := w.discardDir(); err != nil {
 		return false, nil, err
 	}
 	w.RemoveHeadLog()
 	return true, nil, nil
+}
+
+// discardDir deletes the work tree's directory under .strata (state,
+// upper, HEAD). It is renamed into .strata/tmp first, in one step: a
+// command killed, or a delete failed, half-way leaves the whole tree or
+// none of it, never a state over half an upper; gc sweeps what is left.
+func (w *Worktree) discardDir() error {
+	trash, err := os.MkdirTemp(w.Repo.Objects.TempDir(), "removed-worktree-")
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(w.Dir, filepath.Join(trash, "dir")); err != nil {
+		os.Remove(trash)
+		return err
+	}
+	if err := os.RemoveAll(trash); err != nil {
+		slog.Warn("the removed work tree's files are left for gc", "dir", trash, "err", err)
+	}
+	return nil
 }
 
 // Mounted reports whether the work tree is mounted now.
