@@ -35,11 +35,17 @@ func (w *Worktree) closeParent() error {
 		return nil
 	}
 	// A directory others share (/tmp: sticky, writable by all) or
-	// another user's (a home) is not strata's to close.
+	// another user's (a home) is not strata's to close; nor, for a
+	// second work tree, one of the system's (/home, /srv, /opt: every
+	// user's home, or what services read, would be closed to them).
 	shared := st.Mode&(unix.S_ISVTX|0o002) != 0
 	if shared || w.Name != MainName && st.Uid != uint32(os.Geteuid()) {
 		return fmt.Errorf("%s: %w: %s is shared with other users, who could reach the tree's files; make a directory of your own for it (or set %s=true)",
 			w.target, ErrBadTarget, parent, SharedWorktreeKey)
+	}
+	if w.Name != MainName && filepath.Dir(parent) == "/" {
+		return fmt.Errorf("%s: %w: strata makes the directory holding a work tree private (mode 0700), and %s is the system's, which other users and services reach; make one for your work trees (mkdir %s/envs, then %s/envs/%s), or set %s=true",
+			w.target, ErrBadTarget, parent, parent, parent, filepath.Base(w.target), SharedWorktreeKey)
 	}
 	if err := unix.Chmod(parent, st.Mode&0o7700); err != nil {
 		return fmt.Errorf("make %s private (%s=true to keep it shared): %w", parent, SharedWorktreeKey, err)

@@ -48,7 +48,7 @@ every change lands in .strata/worktree/upper until it is committed.
   strata checkout -B feature v2     # the same, or move feature to v2 if it exists
   strata checkout -                 # back to the branch (or commit) before: git's @{-1}
   strata checkout main~3 -- /etc/motd   # restore one file from a revision (see restore)
-  strata checkout --path /srv/env2 dev   # a second work tree elsewhere
+  strata checkout --path /srv/envs/env2 dev   # a second work tree elsewhere
 
 Switching to another commit with uncommitted changes is refused, listing
 them, unless --force, which discards them (on the same commit too, as

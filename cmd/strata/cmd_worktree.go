@@ -25,18 +25,18 @@ func newWorktreeCommand(g *globals) *cobra.Command {
 on it (its own HEAD, upper and state under .strata/worktrees/NAME).
 
   strata worktree list [--format json]
-  strata worktree add /srv/env2 dev     # same as: checkout --path /srv/env2 dev
-  strata worktree add /srv/env3         # new branch env3 at HEAD
-  strata worktree add -b fix /srv/env4 v1
-  strata worktree add --detach /srv/env5
-  strata worktree remove /srv/env2      # unmount and delete (refuses with changes)
-  strata worktree prune [-n]            # forget work trees whose directory is gone
-                                        # (keeping those with uncommitted changes),
-                                        # and delete unused detached uppers
+  strata worktree add /srv/envs/env2 dev     # same as: checkout --path /srv/envs/env2 dev
+  strata worktree add /srv/envs/env3         # new branch env3 at HEAD
+  strata worktree add -b fix /srv/envs/env4 v1
+  strata worktree add --detach /srv/envs/env5
+  strata worktree remove /srv/envs/env2      # unmount and delete (refuses with changes)
+  strata worktree prune [-n]                 # forget work trees whose directory is gone
+                                             # (keeping those with uncommitted changes),
+                                             # and delete unused detached uppers
 
 A branch is checked out in one work tree at a time. As git's, add without
 REV, -b or --detach checks out the branch named after PATH's base name,
-creating it at HEAD if it does not exist (add /srv/env2: branch env2).
+creating it at HEAD if it does not exist (add /srv/envs/env2: branch env2).
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: noSubcommand,
