@@ -32,38 +32,61 @@ func DetectRenames(changes []Change, old, new map[string][]byte) []Change {
 		sum := blake3.Sum256(content)
 		return "blake3:" + hex.EncodeToString(sum[:])
 	}
-	deleted := map[string][]int{} // content -> indexes of deletions
+	// Deletions by content, and by content and base name; each list in
+	// path order, with how far it has been taken (linear however many
+	// files share one content).
+	type queue struct {
+		at   []int
+		next int
+	}
+	byContent, byName := map[string]*queue{}, map[string]*queue{} // content; content NUL base name
+	push := func(m map[string]*queue, k string, i int) {
+		if m[k] == nil {
+			m[k] = &queue{}
+		}
+		m[k].at = append(m[k].at, i)
+	}
 	for i, c := range changes {
-		if c.Kind == Deleted {
-			b, ok := old[c.Path]
-			if k := key(c.Old, b, ok); k != "" {
-				deleted[k] = append(deleted[k], i)
-			}
+		if c.Kind != Deleted {
+			continue
+		}
+		b, ok := old[c.Path]
+		if k := key(c.Old, b, ok); k != "" {
+			push(byContent, k, i)
+			push(byName, k+"\x00"+path.Base(c.Path), i)
 		}
 	}
-	if len(deleted) == 0 {
+	if len(byContent) == 0 {
 		return changes
 	}
 	paired := map[int]bool{}
+	take := func(q *queue) int {
+		for q != nil && q.next < len(q.at) {
+			i := q.at[q.next]
+			q.next++
+			if !paired[i] {
+				return i
+			}
+		}
+		return -1
+	}
 	out := make([]Change, 0, len(changes))
 	for _, c := range changes {
 		if c.Kind != Added {
 			continue
 		}
 		b, ok := new[c.Path]
-		cands := deleted[key(c.New, b, ok)]
-		best := -1
-		for _, i := range cands {
-			if paired[i] {
-				continue
-			}
-			if best < 0 || path.Base(changes[i].Path) == path.Base(c.Path) && path.Base(changes[best].Path) != path.Base(c.Path) {
-				best = i
-			}
+		k := key(c.New, b, ok)
+		if k == "" {
+			continue
 		}
-		if best >= 0 {
-			paired[best] = true
-			out = append(out, Change{Path: c.Path, Kind: Renamed, Old: changes[best].Old, New: c.New, OldPath: changes[best].Path})
+		i := take(byName[k+"\x00"+path.Base(c.Path)])
+		if i < 0 {
+			i = take(byContent[k])
+		}
+		if i >= 0 {
+			paired[i] = true
+			out = append(out, Change{Path: c.Path, Kind: Renamed, Old: changes[i].Old, New: c.New, OldPath: changes[i].Path})
 		}
 	}
 	if len(out) == 0 {
