@@ -14,8 +14,8 @@ import (
 // A detached run is started again (start, restart, its --restart policy)
 // long after it was made, from its recorded directory and command line.
 // When the directory or a host path the command names (-C, --path, a -v
-// source, an --env-file) lies in a work tree, the container can have put
-// a symbolic link in its way meanwhile: rootfs/work -> .. turns
+// or --mount source, an --env-file) lies in a work tree, the container
+// can have put a symbolic link in its way meanwhile: rootfs/work -> .. turns
 // "-v ./data:/data" into the project's own directory on the host, or
 // anything else the link names. So the run records where each of them led
 // when it was made, and is started only while they still lead there.

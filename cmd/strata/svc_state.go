@@ -67,9 +67,9 @@ type svcState struct {
 	CapAdd     []string `json:"cap_add,omitempty"`
 	CapDrop    []string `json:"cap_drop,omitempty"`
 	// HostPaths maps each host path the command line names (-C, --path,
-	// -v sources, --env-file) to where it led when the run was made: it
-	// is started again only while they lead there (svc_paths.go). Never
-	// nil in a record made since.
+	// -v and --mount sources, --env-file) to where it led when the run
+	// was made: it is started again only while they lead there
+	// (svc_paths.go). Never nil in a record made since.
 	HostPaths map[string]string `json:"host_paths"`
 }
 
