@@ -87,14 +87,7 @@ func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
 	if IsGlob(p) {
 		return h.changedGlob(c, parent, p)
 	}
-	all := c.Layers()
-	base := 0
-	if parent != nil {
-		base = len(parent.Manifest.Layers)
-		if base > len(all) {
-			base = 0
-		}
-	}
+	all, base := addedLayers(c, parent)
 	below := all[:base]
 	for _, l := range all[base:] {
 		pi, err := h.index(l)
@@ -161,23 +154,36 @@ func (h *History) changedByTree(c, parent *objects.Commit, p string) (bool, erro
 	if !SameEntry(ec, ep) {
 		return true, nil
 	}
-	if h.trees == nil {
-		h.trees = NewTrees(h.store)
-	}
-	changes, err := DiffRevisions(h.trees, parent, c, []string{p})
+	changes, err := DiffRevisions(h.treeCache(), parent, c, []string{p})
 	return len(changes) > 0, err
 }
 
-// changedGlob is Changed for a pattern: the trees are compared where an
-// entry c's layers add matches it, or may hide a path that does (a
-// whiteout, an opaque mark or a file where a directory was).
-func (h *History) changedGlob(c, parent *objects.Commit, q string) (bool, error) {
+// addedLayers returns c's layers and the index of the first that c adds
+// to its parent's (nil for a root commit; 0 too when c has fewer layers
+// than its parent, a flattened history: then every layer is read).
+func addedLayers(c, parent *objects.Commit) ([]objects.Layer, int) {
 	all := c.Layers()
-	base := 0
-	if parent != nil {
-		base = min(len(parent.Manifest.Layers), len(all))
+	if parent == nil || len(parent.Manifest.Layers) > len(all) {
+		return all, 0
 	}
-	compare := false
+	return all, len(parent.Manifest.Layers)
+}
+
+// changedGlob is Changed for a pattern: the trees are compared where
+// one of c's layers may have changed a match (mayChangeMatch).
+func (h *History) changedGlob(c, parent *objects.Commit, q string) (bool, error) {
+	all, base := addedLayers(c, parent)
+	if ok, err := h.mayChangeMatch(all, base, q); !ok || err != nil {
+		return false, err
+	}
+	changes, err := DiffRevisions(h.treeCache(), parent, c, []string{q})
+	return len(changes) > 0, err
+}
+
+// mayChangeMatch reports whether a layer from all[base:] has an entry
+// that matches q, or that may hide a path that does: a whiteout, an
+// opaque mark or a file where the layers below have a directory.
+func (h *History) mayChangeMatch(all []objects.Layer, base int, q string) (bool, error) {
 	for i, l := range all[base:] {
 		pi, err := h.index(l)
 		if err != nil {
@@ -185,40 +191,36 @@ func (h *History) changedGlob(c, parent *objects.Commit, q string) (bool, error)
 		}
 		for j := range pi.entries {
 			e := &pi.entries[j]
-			switch {
-			case GlobMatch(q, e.Path):
-				compare = true
-			case e.Type != layer.TypeDir:
-				old, err := h.Lookup(all[:base+i], e.Path)
-				if err != nil {
-					return false, err
-				}
-				compare = old != nil && old.Type == layer.TypeDir
+			if GlobMatch(q, e.Path) {
+				return true, nil
 			}
-			if compare {
-				break
+			if e.Type == layer.TypeDir {
+				continue
+			}
+			old, err := h.Lookup(all[:base+i], e.Path)
+			if err != nil {
+				return false, err
+			}
+			if old != nil && old.Type == layer.TypeDir {
+				return true, nil
 			}
 		}
-		if compare {
-			break
-		}
 	}
-	if !compare {
-		return false, nil
-	}
+	return false, nil
+}
+
+// treeCache is the Trees a History compares whole trees with, made the
+// first time one is needed.
+func (h *History) treeCache() *Trees {
 	if h.trees == nil {
 		h.trees = NewTrees(h.store)
 	}
-	changes, err := DiffRevisions(h.trees, parent, c, []string{q})
-	return len(changes) > 0, err
+	return h.trees
 }
 
 // Matches reports whether any path of commit c matches pattern q.
 func (h *History) Matches(c *objects.Commit, q string) (bool, error) {
-	if h.trees == nil {
-		h.trees = NewTrees(h.store)
-	}
-	t, err := h.trees.Of(c)
+	t, err := h.treeCache().Of(c)
 	if err != nil {
 		return false, err
 	}
@@ -364,10 +366,7 @@ func (h *History) Same(a, b *objects.Commit, paths []string) (bool, error) {
 	if len(dirs) == 0 {
 		return true, nil
 	}
-	if h.trees == nil {
-		h.trees = NewTrees(h.store)
-	}
-	changes, err := DiffRevisions(h.trees, b, a, dirs)
+	changes, err := DiffRevisions(h.treeCache(), b, a, dirs)
 	return len(changes) == 0, err
 }
 
