@@ -219,12 +219,8 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		if err := w.RefuseWhileRunning(); err != nil {
 			return nil, err
 		}
-		changes, err := w.scanChanges(ctx, st)
-		if err != nil {
+		if err := w.refuseChanges(ctx, st); err != nil {
 			return nil, err
-		}
-		if len(changes) > 0 {
-			return nil, &DirtyError{Changes: changes}
 		}
 	}
 	if err := w.prepare(ctx, c); err != nil {
@@ -385,14 +381,7 @@ func (w *Worktree) ResetClean(ctx context.Context, rev, branch string, old diges
 		if h.Branch != branch || h.Commit != old {
 			return ErrNotAt
 		}
-		changes, err := w.scanChanges(ctx, st)
-		if err != nil {
-			return err
-		}
-		if len(changes) > 0 {
-			return &DirtyError{Changes: changes}
-		}
-		return nil
+		return w.refuseChanges(ctx, st)
 	})
 }
 

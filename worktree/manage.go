@@ -83,14 +83,7 @@ func (w *Worktree) refuseLosingChanges(ctx context.Context, st State) error {
 	if err != nil {
 		return err
 	}
-	changes, err := w.scanChanges(ctx, st)
-	if err != nil {
-		return err
-	}
-	if len(changes) > 0 {
-		return &DirtyError{Changes: changes}
-	}
-	return nil
+	return w.refuseChanges(ctx, st)
 }
 
 // upperChanges is scanChanges for a work tree that cannot be mounted:

@@ -104,6 +104,19 @@ func (w *Worktree) Status(ctx context.Context) ([]tree.Change, error) {
 	return w.scanChanges(ctx, st)
 }
 
+// refuseChanges returns a DirtyError listing the work tree's uncommitted
+// changes, if it has any.
+func (w *Worktree) refuseChanges(ctx context.Context, st State) error {
+	changes, err := w.scanChanges(ctx, st)
+	if err != nil {
+		return err
+	}
+	if len(changes) > 0 {
+		return &DirtyError{Changes: changes}
+	}
+	return nil
+}
+
 // scanChanges is scan for a caller that wants the changes alone: it does
 // not record the unchanged files (statusResult.same) that a commit leaves
 // out, a map entry for every file of a large upper committed on the mount.
