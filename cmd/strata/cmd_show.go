@@ -46,8 +46,7 @@ type showLayer struct {
 
 func newShowCommand(g *globals) *cobra.Command {
 	var format string
-	var nameStatus, nameOnly, stat, patch bool
-	var noRenames diffOptions // --no-renames
+	var o diffOptions // --name-status, --name-only, --stat, -p, --no-renames
 	cmd := &cobra.Command{
 		Use:   "show [--name-status | --name-only | --stat | -p] [REV] [-- PATH...] | REV:PATH",
 		Short: "Show a commit: parent, message, config and layers",
@@ -89,10 +88,10 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if dash >= 0 {
 				args, paths = args[:dash], args[dash:]
 			}
-			if btoi(nameStatus)+btoi(nameOnly)+btoi(stat)+btoi(patch) > 1 {
+			if btoi(o.nameStatus)+btoi(o.nameOnly)+btoi(o.stat)+btoi(o.patch) > 1 {
 				return usagef("show: --name-status, --name-only, --stat and -p do not go together")
 			}
-			if (stat || patch) && format == "json" {
+			if (o.stat || o.patch) && format == "json" {
 				return usagef("show: --stat and -p print text, not JSON (--name-status with --format json lists the changes)")
 			}
 			r, err := g.openRepo()
@@ -109,7 +108,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if err := rangeArgs(0, 1)(cmd, args); err != nil {
 				return err
 			}
-			if (nameStatus || nameOnly) && len(paths) == 0 {
+			if (o.nameStatus || o.nameOnly) && len(paths) == 0 {
 				paths = []string{"/"}
 			}
 			rev := "HEAD"
@@ -117,7 +116,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 				rev = args[0]
 			}
 			if frev, p, ok := splitRevPath(rev); ok {
-				if format == "json" || nameStatus || nameOnly || stat || patch || len(paths) > 0 {
+				if format == "json" || o.nameStatus || o.nameOnly || o.stat || o.patch || len(paths) > 0 {
 					return usagef("show %s: a path's content takes no --format json, --name-status, --name-only, --stat, -p or PATH", rev)
 				}
 				if p, err = fromHere(g, r, rev, p); err != nil {
@@ -143,14 +142,14 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			}
 			out := showJSON{logEntry: toLogEntry(sum, decor[c.ID]), Config: configOf(c), Layers: layersOf(c)}
 			var bad []string
-			if stat || patch {
-				return showDiff(cmd.Context(), g, r, out, c, paths, diffOptions{stat: stat, patch: patch, noRenames: noRenames.noRenames})
+			if o.stat || o.patch {
+				return showDiff(cmd.Context(), g, r, out, c, paths, o)
 			}
 			if len(paths) > 0 {
 				if paths, err = imagePaths(g, r, paths); err != nil {
 					return fmt.Errorf("show: %w", err)
 				}
-				if out.Changes, bad, err = showChanges(r, c, paths, format != "json" && !noRenames.noRenames); err != nil {
+				if out.Changes, bad, err = showChanges(r, c, paths, format != "json" && !o.noRenames); err != nil {
 					return fmt.Errorf("show: %w", err)
 				}
 			}
@@ -159,13 +158,13 @@ but ":/TEXT" is git's search of commit messages, not a path.
 				if err := writeJSON(g.stdout, out); err != nil {
 					return err
 				}
-			case nameStatus || nameOnly:
+			case o.nameStatus || o.nameOnly:
 				// As git show --name-status: the commit's header, then
 				// its paths, without the config and layers.
 				printLogEntry(g.stdout, out.logEntry, false, true)
 				fmt.Fprintln(g.stdout)
 				for _, c := range out.Changes {
-					if nameOnly {
+					if o.nameOnly {
 						fmt.Fprintln(g.stdout, pathquote.Quote(c.Path))
 					} else {
 						printNameStatus(g.stdout, c)
@@ -178,11 +177,11 @@ but ":/TEXT" is git's search of commit messages, not a path.
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	cmd.Flags().BoolVar(&nameStatus, "name-status", false, "list what the commit changed, with status letters")
-	noRenames.addRenameFlag(cmd)
-	cmd.Flags().BoolVar(&nameOnly, "name-only", false, "list the paths the commit changed")
-	cmd.Flags().BoolVar(&stat, "stat", false, "lines added and removed per file against the first parent")
-	cmd.Flags().BoolVarP(&patch, "patch", "p", false, "the unified diff against the first parent")
+	cmd.Flags().BoolVar(&o.nameStatus, "name-status", false, "list what the commit changed, with status letters")
+	o.addRenameFlag(cmd)
+	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "list the paths the commit changed")
+	cmd.Flags().BoolVar(&o.stat, "stat", false, "lines added and removed per file against the first parent")
+	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "the unified diff against the first parent")
 	return cmd
 }
 
