@@ -31,8 +31,8 @@ func BenchmarkLog1000(b *testing.B) {
 	if err := r.Refs.Update(refs.Heads+"main", parent.ID, "", "bench"); err != nil {
 		b.Fatal(err)
 	}
-	for _, o := range []logOptions{{max: -1}, {max: -1, oneline: true}, {max: -1, format: "json"}} {
-		b.Run(fmt.Sprintf("oneline=%v,format=%s", o.oneline, o.format), func(b *testing.B) {
+	for _, o := range []logOptions{{max: -1}, {max: -1, hdr: onelineHeader}, {max: -1, format: "json"}} {
+		b.Run(fmt.Sprintf("oneline=%v,format=%s", o.hdr.oneline(), o.format), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				if err := runLog(io.Discard, r, []string{"HEAD"}, nil, o); err != nil {
 					b.Fatal(err)
@@ -77,7 +77,7 @@ func BenchmarkLogMerges1000(b *testing.B) {
 	if err := r.Refs.Update(refs.Heads+"main", tip.ID, "", "bench"); err != nil {
 		b.Fatal(err)
 	}
-	for _, o := range []logOptions{{max: -1, oneline: true}, {max: -1, oneline: true, graph: true}, {max: 5, oneline: true, firstParent: true}} {
+	for _, o := range []logOptions{{max: -1, hdr: onelineHeader}, {max: -1, hdr: onelineHeader, graph: true}, {max: 5, hdr: onelineHeader, firstParent: true}} {
 		b.Run(fmt.Sprintf("graph=%v,n=%d", o.graph, o.max), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				if err := runLog(io.Discard, r, []string{"HEAD"}, nil, o); err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/loggraph"
-	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -24,8 +23,9 @@ func init() { register("log", newLogCommand) }
 
 type logOptions struct {
 	max         int
-	skip        int // commits chosen but not shown, before -n counts
-	oneline     bool
+	skip        int          // commits chosen but not shown, before -n counts
+	header      headerFlags  // --pretty, --oneline, --date
+	hdr         commitHeader // what they ask for
 	all         bool
 	format      string
 	graph       bool
@@ -95,8 +95,13 @@ counts: -n 10 --skip 10 is the second page.
   strata log --first-parent            # the branch's own line, merges as one commit
   strata log --oneline main..dev       # what dev has that main does not
   strata log --grep '^fix' -i --since '2 weeks ago' --author alice
+  strata log --format '%h %an, %ar: %s'   # git's placeholders; --pretty=fuller; --date iso
   strata log --format json     # one JSON array: id, short, parent, parents, author, date, message, refs`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.hdr, err = o.header.header("log", &o.format); err != nil {
+				return err
+			}
 			if err := checkFormat(o.format); err != nil {
 				return err
 			}
@@ -141,8 +146,9 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().IntVarP(&o.max, "max-count", "n", -1, "show at most `N` commits (default: all)")
 	saidDefault(cmd.Flags(), "max-count")
 	cmd.Flags().BoolVar(&o.all, "all", false, "show the history of every branch, tag and remote branch, and HEAD")
-	cmd.Flags().BoolVar(&o.oneline, "oneline", false, "one line per commit: short id and subject")
-	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&o.header.oneline, "oneline", false, "one line per commit: short id and subject")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json, or a git format as --pretty takes")
+	o.header.add(cmd)
 	cmd.Flags().BoolVar(&o.graph, "graph", false, "draw the history beside the commits, as git log --graph")
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
@@ -204,7 +210,7 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 		merge := n.sum.MergeParent != ""
 		return o.merges && !merge || o.noMerges && merge || !lf.keep(n.sum)
 	}
-	pr := &logPrinter{w: w, r: r, o: o, paths: paths, graph: graph, filtered: filtered, entries: []logEntry{}}
+	pr := &logPrinter{w: w, r: r, o: o, hdr: o.hdr, paths: paths, graph: graph, filtered: filtered, entries: []logEntry{}}
 	// --reverse: as git, -n and the filters choose the commits, then
 	// they are printed oldest first.
 	type pending struct {
@@ -280,6 +286,7 @@ type logPrinter struct {
 	w        io.Writer
 	r        *repo.Repo
 	o        logOptions
+	hdr      commitHeader
 	paths    []string
 	graph    *loggraph.Graph
 	walk     *logWalk
@@ -294,7 +301,7 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 	switch {
 	case p.graph != nil:
 		var text strings.Builder
-		printLogEntry(&text, e, p.o.oneline, true)
+		p.hdr.write(&text, e, true)
 		// As git: a parent a filter leaves out is not drawn (only
 		// PATHs rewrite parents).
 		var ps []string
@@ -304,12 +311,12 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 			}
 			ps = append(ps, string(pd))
 		}
-		io.WriteString(p.w, p.graph.Entry(string(d), ps, text.String(), !p.o.oneline && p.printed > 0))
+		io.WriteString(p.w, p.graph.Entry(string(d), ps, text.String(), p.hdr.blankBetween() && p.printed > 0))
 	case p.o.format == "json":
 		p.entries = append(p.entries, e)
 	default:
-		printLogEntry(p.w, e, p.o.oneline, p.printed == 0)
-		if err := logDiff(p.w, p.r, d, n, p.paths, p.o); err != nil {
+		p.hdr.write(p.w, e, p.printed == 0)
+		if err := logDiff(p.w, p.r, d, n, p.paths, p.o, p.hdr); err != nil {
 			return fmt.Errorf("log: commit %s: %w", shortID(d), err)
 		}
 	}
@@ -319,7 +326,7 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 // logDiff prints, for log -p, --stat or --name-status, what commit d
 // changed against its first parent (under paths), after its header;
 // merges show none, as in git log.
-func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []string, o logOptions) error {
+func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []string, o logOptions, hdr commitHeader) error {
 	if !o.diff.any() || n.sum.MergeParent != "" {
 		return nil
 	}
@@ -331,7 +338,7 @@ func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []str
 	if len(diff.Changes) == 0 {
 		return nil
 	}
-	if !o.oneline {
+	if !hdr.oneline() {
 		fmt.Fprintln(w)
 	}
 	return printDiff(w, diff, o.diff)
@@ -347,36 +354,6 @@ func toLogEntry(s objects.Summary, decor []string) logEntry {
 		e.Parents = append(e.Parents, s.MergeParent.String())
 	}
 	return e
-}
-
-func printLogEntry(w io.Writer, e logEntry, oneline, first bool) {
-	decor := ""
-	if len(e.Refs) > 0 {
-		// A name made before strata refused controls in names, or
-		// handed over in a repository, is escaped as text is.
-		decor = " (" + pathquote.Text(strings.Join(e.Refs, ", ")) + ")"
-	}
-	if oneline {
-		subject, _, _ := strings.Cut(e.Message, "\n")
-		fmt.Fprintf(w, "%s%s %s\n", e.Short, decor, pathquote.Text(subject))
-		return
-	}
-	if !first {
-		fmt.Fprintln(w)
-	}
-	fmt.Fprintf(w, "commit %s%s\n", e.Short, decor)
-	if len(e.Parents) > 1 {
-		fmt.Fprintf(w, "Merge:")
-		for _, p := range e.Parents {
-			fmt.Fprintf(w, " %s", shortID(digest.Digest(p)))
-		}
-		fmt.Fprintln(w)
-	}
-	fmt.Fprintf(w, "Author: %s\n", pathquote.Text(e.Author))
-	fmt.Fprintf(w, "Date:   %s\n\n", e.Date.Format("Mon Jan 2 15:04:05 2006 -0700"))
-	for _, line := range strings.Split(strings.TrimRight(pathquote.Text(e.Message), "\n"), "\n") {
-		fmt.Fprintf(w, "    %s\n", line)
-	}
 }
 
 // decorate maps commits to the names git shows beside them, in git's

@@ -47,6 +47,8 @@ type showLayer struct {
 func newShowCommand(g *globals) *cobra.Command {
 	var format string
 	var o diffOptions // --name-status, --name-only, --stat, -p, --no-renames
+	var hf headerFlags
+	var noPatch bool
 	cmd := &cobra.Command{
 		Use:   "show [--name-status | --name-only | --stat | -p] [REV] [-- PATH...] | REV:PATH",
 		Short: "Show a commit: parent, message, config and layers",
@@ -71,8 +73,11 @@ but ":/TEXT" is git's search of commit messages, not a path.
   --stat          lines added and removed per file against the first parent
                   (everything, for a root commit), as diff --stat
   -p, --patch     the unified diff against the first parent, as diff -p
+  -s, --no-patch  the commit's header alone, without config and layers,
+                  as does a git format (--pretty, --format FMT: see log)
 
-  strata show main:/etc/os-release   # the file as main has it`,
+  strata show main:/etc/os-release   # the file as main has it
+  strata show -s --format '%H %ci' main`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				return rangeArgs(0, 1)(cmd, args[:n])
@@ -80,8 +85,15 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			return nil // RunE tells revisions from paths, as git does
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			hdr, err := hf.header("show", &format)
+			if err != nil {
+				return err
+			}
 			if err := checkFormat(format); err != nil {
 				return err
+			}
+			if noPatch && (o.any() || format == "json") {
+				return usagef("show: -s shows the commit's header only: no -p, --stat, --name-status, --name-only or --format json")
 			}
 			var paths []string
 			dash := cmd.ArgsLenAtDash()
@@ -116,8 +128,8 @@ but ":/TEXT" is git's search of commit messages, not a path.
 				rev = args[0]
 			}
 			if frev, p, ok := splitRevPath(rev); ok {
-				if format == "json" || o.nameStatus || o.nameOnly || o.stat || o.patch || len(paths) > 0 {
-					return usagef("show %s: a path's content takes no --format json, --name-status, --name-only, --stat, -p or PATH", rev)
+				if format == "json" || o.any() || len(paths) > 0 || noPatch || hdr.pretty != nil || hf.date != "" {
+					return usagef("show %s: a path's content takes no --format, --pretty, --date, -s, --name-status, --name-only, --stat, -p or PATH", rev)
 				}
 				if p, err = fromHere(g, r, rev, p); err != nil {
 					return err
@@ -143,7 +155,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			out := showJSON{logEntry: toLogEntry(sum, decor[c.ID]), Config: configOf(c), Layers: layersOf(c)}
 			var bad []string
 			if o.stat || o.patch {
-				return showDiff(cmd.Context(), g, r, out, c, paths, o)
+				return showDiff(cmd.Context(), g, r, out, c, paths, o, hdr)
 			}
 			if len(paths) > 0 {
 				if paths, err = imagePaths(g, r, paths); err != nil {
@@ -161,8 +173,10 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			case o.nameStatus || o.nameOnly:
 				// As git show --name-status: the commit's header, then
 				// its paths, without the config and layers.
-				printLogEntry(g.stdout, out.logEntry, false, true)
-				fmt.Fprintln(g.stdout)
+				hdr.write(g.stdout, out.logEntry, true)
+				if !hdr.oneline() {
+					fmt.Fprintln(g.stdout)
+				}
 				for _, c := range out.Changes {
 					if o.nameOnly {
 						fmt.Fprintln(g.stdout, pathquote.Quote(c.Path))
@@ -170,13 +184,20 @@ but ":/TEXT" is git's search of commit messages, not a path.
 						printNameStatus(g.stdout, c)
 					}
 				}
+			case noPatch || hdr.pretty != nil:
+				// A git format, or -s, is the header alone, as git
+				// show -s: the config and layers are show's own body.
+				hdr.write(g.stdout, out.logEntry, true)
 			default:
-				printShow(g.stdout, out)
+				printShow(g.stdout, out, hdr)
 			}
 			return missingPaths(bad)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, or a git format as --pretty takes")
+	hf.add(cmd)
+	cmd.Flags().BoolVar(&hf.oneline, "oneline", false, "the header as one line: short id and subject")
+	cmd.Flags().BoolVarP(&noPatch, "no-patch", "s", false, "the commit's header only, without config and layers")
 	cmd.Flags().BoolVar(&o.nameStatus, "name-status", false, "list what the commit changed, with status letters")
 	o.addRenameFlag(cmd)
 	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "list the paths the commit changed")
@@ -188,7 +209,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 // showDiff is show --stat and show -p: the header, then diff --stat or
 // diff -p of the commit against its first parent, from the file indexes
 // and the layers.
-func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *objects.Commit, paths []string, o diffOptions) error {
+func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *objects.Commit, paths []string, o diffOptions, hdr commitHeader) error {
 	ps, err := imagePaths(g, r, paths)
 	if err != nil {
 		return fmt.Errorf("show: %w", err)
@@ -203,8 +224,8 @@ func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *ob
 			return fmt.Errorf("show: %w", err)
 		}
 	}
-	printLogEntry(g.stdout, out.logEntry, false, true)
-	if len(d.Changes) > 0 || o.stat {
+	hdr.write(g.stdout, out.logEntry, true)
+	if (len(d.Changes) > 0 || o.stat) && !hdr.oneline() {
 		fmt.Fprintln(g.stdout)
 	}
 	w := bufio.NewWriterSize(g.stdout, 64<<10)
@@ -245,8 +266,8 @@ func oneLine(s string) string {
 	return strings.ReplaceAll(pathquote.Text(s), "\n", `\n`)
 }
 
-func printShow(w io.Writer, s showJSON) {
-	printLogEntry(w, s.logEntry, false, true)
+func printShow(w io.Writer, s showJSON, hdr commitHeader) {
+	hdr.write(w, s.logEntry, true)
 	if s.Parent != "" {
 		fmt.Fprintf(w, "\nParent: %s\n", s.Parent[len("sha256:"):][:12])
 	} else {

@@ -161,10 +161,10 @@ func TestLogPathsMatchesGit(t *testing.T) {
 				o   logOptions
 				git []string
 			}{
-				{logOptions{max: -1, oneline: true, graph: true}, []string{"--graph", "HEAD"}},
-				{logOptions{max: -1, oneline: true, graph: true, all: true}, []string{"--graph", "--all"}},
-				{logOptions{max: -1, oneline: true, all: true}, []string{"--date-order", "--all"}},
-				{logOptions{max: -1, oneline: true, graph: true, all: true, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
+				{logOptions{max: -1, hdr: onelineHeader, graph: true}, []string{"--graph", "HEAD"}},
+				{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true}, []string{"--graph", "--all"}},
+				{logOptions{max: -1, hdr: onelineHeader, all: true}, []string{"--date-order", "--all"}},
+				{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
 			} {
 				if i%2 == 1 && !tc.o.graph {
 					continue // git's plain order is not topological when dates are skewed

@@ -42,7 +42,7 @@ func TestLogMarksShallowHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := runLog(&out, r, []string{"main"}, nil, logOptions{max: -1, oneline: true}); err != nil {
+	if err := runLog(&out, r, []string{"main"}, nil, logOptions{max: -1, hdr: onelineHeader}); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.TrimSpace(out.String()); got != shortID(tip.ID)+" (HEAD -> main, grafted) tip" {
@@ -146,37 +146,37 @@ func TestLogMatchesGit(t *testing.T) {
 			o   logOptions
 			git []string
 		}{
-			{logOptions{max: -1, oneline: true, filter: logFilterFlags{grep: []string{"^c1"}}}, []string{"--date-order", "--grep=^c1"}},
-			{logOptions{max: -1, oneline: true, filter: logFilterFlags{grep: []string{"C1$", "c2"}, ignoreCase: true}}, []string{"--date-order", "--grep=C1$", "--grep=c2", "-i"}},
-			{logOptions{max: -1, oneline: true, all: true, filter: logFilterFlags{author: []string{"^Urs.*@y>$"}}}, []string{"--date-order", "--all", "--author=^Urs.*@y>$"}},
-			{logOptions{max: 2, oneline: true, all: true, filter: logFilterFlags{author: []string{"ursula"}, grep: []string{"1"}, ignoreCase: true}}, []string{"--date-order", "--all", "-n", "2", "--author=ursula", "--grep=1", "-i"}},
-			{logOptions{max: 3, oneline: true, all: true, reverse: true}, []string{"--date-order", "--all", "-n", "3", "--reverse"}},
-			{logOptions{max: -1, oneline: true, all: true, reverse: true, noMerges: true}, []string{"--date-order", "--all", "--reverse", "--no-merges"}},
-			{logOptions{max: -1, oneline: true, graph: true, all: true, filter: logFilterFlags{grep: []string{"[02468]$"}}}, []string{"--graph", "--all", "--grep=[02468]$"}},
+			{logOptions{max: -1, hdr: onelineHeader, filter: logFilterFlags{grep: []string{"^c1"}}}, []string{"--date-order", "--grep=^c1"}},
+			{logOptions{max: -1, hdr: onelineHeader, filter: logFilterFlags{grep: []string{"C1$", "c2"}, ignoreCase: true}}, []string{"--date-order", "--grep=C1$", "--grep=c2", "-i"}},
+			{logOptions{max: -1, hdr: onelineHeader, all: true, filter: logFilterFlags{author: []string{"^Urs.*@y>$"}}}, []string{"--date-order", "--all", "--author=^Urs.*@y>$"}},
+			{logOptions{max: 2, hdr: onelineHeader, all: true, filter: logFilterFlags{author: []string{"ursula"}, grep: []string{"1"}, ignoreCase: true}}, []string{"--date-order", "--all", "-n", "2", "--author=ursula", "--grep=1", "-i"}},
+			{logOptions{max: 3, hdr: onelineHeader, all: true, reverse: true}, []string{"--date-order", "--all", "-n", "3", "--reverse"}},
+			{logOptions{max: -1, hdr: onelineHeader, all: true, reverse: true, noMerges: true}, []string{"--date-order", "--all", "--reverse", "--no-merges"}},
+			{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true, filter: logFilterFlags{grep: []string{"[02468]$"}}}, []string{"--graph", "--all", "--grep=[02468]$"}},
 		}
 		if i%2 == 0 {
 			filters = append(filters, []struct {
 				o   logOptions
 				git []string
 			}{
-				{logOptions{max: -1, oneline: true, all: true, filter: logFilterFlags{since: mid}}, []string{"--date-order", "--all", "--since=" + mid}},
-				{logOptions{max: -1, oneline: true, all: true, filter: logFilterFlags{until: mid}}, []string{"--date-order", "--all", "--until=" + mid}},
-				{logOptions{max: -1, oneline: true, graph: true, all: true, filter: logFilterFlags{since: mid}}, []string{"--graph", "--all", "--since=" + mid}},
-				{logOptions{max: 2, oneline: true, all: true, reverse: true, filter: logFilterFlags{since: mid, author: []string{"t"}}}, []string{"--date-order", "--all", "--since=" + mid, "--author=t", "-n", "2", "--reverse"}},
+				{logOptions{max: -1, hdr: onelineHeader, all: true, filter: logFilterFlags{since: mid}}, []string{"--date-order", "--all", "--since=" + mid}},
+				{logOptions{max: -1, hdr: onelineHeader, all: true, filter: logFilterFlags{until: mid}}, []string{"--date-order", "--all", "--until=" + mid}},
+				{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true, filter: logFilterFlags{since: mid}}, []string{"--graph", "--all", "--since=" + mid}},
+				{logOptions{max: 2, hdr: onelineHeader, all: true, reverse: true, filter: logFilterFlags{since: mid, author: []string{"t"}}}, []string{"--date-order", "--all", "--since=" + mid, "--author=t", "-n", "2", "--reverse"}},
 			}...)
 		}
 		for _, tc := range append([]struct {
 			o   logOptions
 			git []string
 		}{
-			{logOptions{max: -1, oneline: true}, []string{"--date-order"}},
-			{logOptions{max: -1, oneline: true, all: true}, []string{"--date-order", "--all"}},
-			{logOptions{max: -1, oneline: true, graph: true}, []string{"--graph"}},
-			{logOptions{max: -1, oneline: true, graph: true, all: true}, []string{"--graph", "--all"}},
-			{logOptions{max: -1, oneline: true, graph: true, all: true, firstParent: true}, []string{"--graph", "--all", "--first-parent"}},
-			{logOptions{max: 4, oneline: true, graph: true, all: true}, []string{"--graph", "--all", "-n", "4"}},
-			{logOptions{max: -1, oneline: true, graph: true, all: true, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
-			{logOptions{max: -1, oneline: true, graph: true, all: true, merges: true}, []string{"--graph", "--all", "--merges"}},
+			{logOptions{max: -1, hdr: onelineHeader}, []string{"--date-order"}},
+			{logOptions{max: -1, hdr: onelineHeader, all: true}, []string{"--date-order", "--all"}},
+			{logOptions{max: -1, hdr: onelineHeader, graph: true}, []string{"--graph"}},
+			{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true}, []string{"--graph", "--all"}},
+			{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true, firstParent: true}, []string{"--graph", "--all", "--first-parent"}},
+			{logOptions{max: 4, hdr: onelineHeader, graph: true, all: true}, []string{"--graph", "--all", "-n", "4"}},
+			{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
+			{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true, merges: true}, []string{"--graph", "--all", "--merges"}},
 		}, filters...) {
 			var out bytes.Buffer
 			revs := []string{"HEAD"}
@@ -196,7 +196,7 @@ func TestLogMatchesGit(t *testing.T) {
 		last := fmt.Sprintf("b%d", b-1)
 		for _, revs := range [][]string{{"b0.." + last}, {last + "..b0"}, {"b0..." + last}, {"^" + last, "b0"}, {"b0..b0"}} {
 			var out bytes.Buffer
-			if err := runLog(&out, r, revs, nil, logOptions{max: -1, oneline: true}); err != nil {
+			if err := runLog(&out, r, revs, nil, logOptions{max: -1, hdr: onelineHeader}); err != nil {
 				t.Fatalf("history %d, log %v: %v", i, revs, err)
 			}
 			got := ids.ReplaceAllString(out.String(), "")
@@ -242,7 +242,7 @@ func TestLogPrintsUpToABrokenCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	err = runLog(&out, r, []string{"main"}, nil, logOptions{max: -1, oneline: true})
+	err = runLog(&out, r, []string{"main"}, nil, logOptions{max: -1, hdr: onelineHeader})
 	if err == nil || !strings.Contains(err.Error(), shortID(ids[0].ID)) {
 		t.Fatalf("log over a corrupt commit: err = %v", err)
 	}
@@ -293,7 +293,7 @@ func TestLogFiltersReadNoMoreThanNeeded(t *testing.T) {
 	}
 	log := func(o logOptions) (string, error) {
 		var out bytes.Buffer
-		o.oneline = true
+		o.hdr = onelineHeader
 		err := runLog(&out, r, []string{"main"}, nil, o)
 		return regexp.MustCompile(`[0-9a-f]{12} (\([^)]*\) )?`).ReplaceAllString(out.String(), ""), err
 	}

@@ -1,6 +1,7 @@
 // Package gitdate reads the dates git's log options take (--since,
 // --until): absolute dates and the relative forms people type, such as
-// "2 weeks ago" or "yesterday". git's own reader (approxidate) guesses
+// "2 weeks ago" or "yesterday"; and shows dates in the styles of git's
+// --date (Show). git's own reader (approxidate) guesses
 // at anything; this one refuses what it does not know, so that a typo is
 // an error rather than a silent "now".
 package gitdate
