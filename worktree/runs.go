@@ -38,8 +38,10 @@ func (w *Worktree) runsDir() string { return filepath.Join(w.Dir, "runs") }
 // RegisterRun records that container id runs in this work tree, for as long
 // as the returned release is not called and this process lives: the record
 // is a file under runs/ held with an exclusive flock, so a killed strata
-// leaves a record that Runs sees as stale and removes.
-func (w *Worktree) RegisterRun(id string) (release func(), err error) {
+// leaves a record that Runs sees as stale and removes. It holds name, the
+// run's name as the user knows it ("" for id), for the errors that name
+// the runs in the way.
+func (w *Worktree) RegisterRun(id, name string) (release func(), err error) {
 	if !validRunID(id) {
 		return nil, fmt.Errorf("run id %q: not a valid name", id)
 	}
@@ -64,6 +66,13 @@ func (w *Worktree) RegisterRun(id string) (release func(), err error) {
 		f.Close()
 		os.Remove(path)
 		return nil, fmt.Errorf("register run: %w", err)
+	}
+	if name != "" && name != id {
+		if _, err := f.WriteString(name); err != nil {
+			f.Close()
+			os.Remove(path)
+			return nil, fmt.Errorf("register run: %w", err)
+		}
 	}
 	return func() {
 		os.Remove(path)
@@ -135,6 +144,27 @@ func (w *Worktree) refuseRuns() error {
 	if len(ids) > 1 {
 		noun = "containers"
 	}
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = w.runName(id)
+	}
 	return fmt.Errorf("%w: %s holds %d %s (%s); stop them or use --force",
-		ErrRunning, w.Target(), len(ids), noun, strings.Join(ids, ", "))
+		ErrRunning, w.Target(), len(ids), noun, strings.Join(names, ", "))
+}
+
+// runName is the name run id was registered with, else its id. The
+// record is strata's own file in .strata, but the name is printed, so
+// it must be one a run can have.
+func (w *Worktree) runName(id string) string {
+	f, err := os.OpenFile(filepath.Join(w.runsDir(), id), os.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return id
+	}
+	defer f.Close()
+	b := make([]byte, 129)
+	n, _ := f.Read(b)
+	if name := string(b[:n]); n > 0 && n <= 128 && validRunID(name) {
+		return name
+	}
+	return id
 }

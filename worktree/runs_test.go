@@ -16,14 +16,14 @@ func TestRunRegistry(t *testing.T) {
 	if err := w.RefuseWhileRunning(); err != nil {
 		t.Fatalf("no runs yet: %v", err)
 	}
-	release, err := w.RegisterRun("run-a")
+	release, err := w.RegisterRun("run-a", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.RegisterRun("run-a"); err == nil {
+	if _, err := w.RegisterRun("run-a", ""); err == nil {
 		t.Fatal("a second registration of the same id succeeded")
 	}
-	if _, err := w.RegisterRun("../escape"); err == nil {
+	if _, err := w.RegisterRun("../escape", ""); err == nil {
 		t.Fatal("an id with a slash was accepted")
 	}
 	ids, err := w.Runs()
@@ -69,5 +69,32 @@ func TestValidRunID(t *testing.T) {
 		if got := validRunID(id); got != want {
 			t.Errorf("validRunID(%q) = %v, want %v", id, got, want)
 		}
+	}
+}
+
+// The error that refuses names the runs as the user knows them: a
+// detached run by its name, not its container id.
+func TestRefuseWhileRunningNamesTheRuns(t *testing.T) {
+	w := Main(newRepo(t))
+	release, err := w.RegisterRun("web-0c50e1da", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	release2, err := w.RegisterRun("run-1a2b3c", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release2()
+	err = w.RefuseWhileRunning()
+	if !errors.Is(err, ErrRunning) || !strings.Contains(err.Error(), "2 containers (run-1a2b3c, web);") {
+		t.Fatalf("RefuseWhileRunning = %v; want the run named web and run-1a2b3c", err)
+	}
+	// What a record holds is printed only if a run could be named so.
+	if err := os.WriteFile(filepath.Join(w.runsDir(), "web-0c50e1da"), []byte("x\033]0;owned\a"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.RefuseWhileRunning(); !strings.Contains(err.Error(), "(run-1a2b3c, web-0c50e1da);") {
+		t.Fatalf("RefuseWhileRunning = %v; want the id for a name no run can have", err)
 	}
 }

@@ -191,7 +191,7 @@ func (b *bisection) test(ctx context.Context, g *globals, id digest.Digest, args
 	}
 	spec.Root = w.Target()
 	spec.ID = "bisect-" + randomHex(6)
-	release, err := w.RegisterRun(spec.ID)
+	release, err := w.RegisterRun(spec.ID, "")
 	if err != nil {
 		return 0, err
 	}

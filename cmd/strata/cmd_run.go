@@ -243,7 +243,7 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	// The record tells commit to freeze the container while it reads the
 	// upper, and checkout, reset, pull and umount not to pull the mount
 	// from under it.
-	release, err := w.RegisterRun(id)
+	release, err := w.RegisterRun(id, "")
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}

@@ -124,7 +124,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 			log.record('e', []byte("strata: "+err.Error()+"\n"))
 			break
 		}
-		release, err := w.RegisterRun(id)
+		release, err := w.RegisterRun(id, name)
 		if err != nil {
 			return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
 		}
