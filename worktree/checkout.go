@@ -395,6 +395,14 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 	if err != nil {
 		return nil, err
 	}
+	if s, err := w.stoppedStep(st); err != nil {
+		return nil, err
+	} else if s != nil && check == nil {
+		if !isHEAD(rev) {
+			return nil, refuseResetMidStep(s, rev)
+		}
+		return w.resetStep(ctx, st, s, mode)
+	}
 	c, err := w.Resolve(rev)
 	if err != nil {
 		return nil, fmt.Errorf("reset: %w", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/snapshot"
 	"github.com/strata-sh/strata/tree"
 	"golang.org/x/sys/unix"
@@ -43,10 +44,18 @@ func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int
 		return 0, err
 	}
 	defer unlock()
-	if _, err := w.ensure(ctx); err != nil {
+	st, err := w.ensure(ctx)
+	if err != nil {
 		return 0, err
 	}
-	c, err := w.Resolve(rev)
+	var c *objects.Commit
+	if rev == "" {
+		// No source: what the work tree's changes are against.
+		rev = refs.HEAD
+		c, err = w.restoreSource(st)
+	} else {
+		c, err = w.Resolve(rev)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -76,7 +76,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if o.newBranch != "" || o.resetTo != "" || o.detach || o.force {
 					return usagef("checkout -- PATH: -b, -B, --detach and --force do not apply to restoring paths")
 				}
-				rev := "HEAD"
+				rev := "" // what the work tree's changes are against
 				if n == 1 {
 					rev = args[0]
 				}

@@ -26,6 +26,10 @@ are resolved as in diff (relative to where you stand in a work tree;
 / is the image root). A PATH that REV does not have is an error, and
 then nothing is written.
 
+While a rebase is stopped on a conflict, "HEAD" here is the commit the
+work tree shows (the new base so far), as git's HEAD is then: restore
+without --source undoes your edits of the step.
+
   strata restore /etc/motd                 # undo your changes to one file
   strata restore --source main~3 /etc/nginx
   strata checkout main~3 -- /etc/nginx     # the same, as git spells it`,
@@ -36,9 +40,6 @@ then nothing is written.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if source == "" {
-				source = "HEAD"
-			}
 			return runRestore(cmd, g, path, source, args, quiet)
 		},
 	}
@@ -48,7 +49,8 @@ then nothing is written.
 	return cmd
 }
 
-// runRestore is restore, and checkout REV -- PATH.
+// runRestore is restore, and checkout REV -- PATH; rev "" is HEAD (or,
+// while a rebase is stopped, the commit the work tree shows).
 func runRestore(cmd *cobra.Command, g *globals, dir, rev string, args []string, quiet bool) error {
 	r, w, err := openCheckedOut(g, dir)
 	if err != nil {
@@ -64,6 +66,9 @@ func runRestore(cmd *cobra.Command, g *globals, dir, rev string, args []string, 
 	}
 	if !quiet {
 		// As git, on stderr: what was written, not output to parse.
+		if rev == "" {
+			rev = "HEAD"
+		}
 		fmt.Fprintf(g.stderr, "Updated %s from %s\n", plural(n, "path"), pathquote.Text(rev))
 	}
 	return nil
