@@ -59,7 +59,8 @@ var directStarts = true
 
 // directUsable reports whether spec's container can start directly.
 func directUsable(spec *Spec) bool {
-	return directStarts && os.Geteuid() == 0 && !spec.Init && !cgroupV2() && procTakesPidns() && !traced()
+	// Rlimits are set on the init before it executes the command.
+	return directStarts && os.Geteuid() == 0 && !spec.Init && len(spec.Rlimits) == 0 && !cgroupV2() && procTakesPidns() && !traced()
 }
 
 // procTakesPidns reports whether proc can be mounted for a PID namespace

@@ -26,7 +26,7 @@ import (
 // its mount, UTS, IPC, network, PID and cgroup namespaces, with the
 // capabilities, seccomp filter and no_new_privs that Run gives a container
 // of the same spec. Used from Spec: Args, Env, Cwd, User, GroupAdd,
-// Privileged, CapAdd, CapDrop, Stdin, Stdout, Stderr and Terminal (a pty
+// Privileged, CapAdd, CapDrop, Rlimits, Stdin, Stdout, Stderr and Terminal (a pty
 // opened in the container's devpts, as Run's, sized like the caller's
 // terminal, which goes raw meanwhile).
 //
@@ -75,7 +75,8 @@ func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 			return CodeRuntime, runtimeErr("set non-dumpable: %w", err)
 		}
 		var code int
-		if t.cgroup == "" && !joinByInit {
+		// Rlimits are set on the init before it executes the command.
+		if t.cgroup == "" && !joinByInit && len(spec.Rlimits) == 0 {
 			code, err = joinDirect(ctx, t, &spec, cfg)
 		} else {
 			code, err = joinFromInit(ctx, pid, spec, cfg, &t)
@@ -186,6 +187,12 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		return CodeRuntime, err
 	}
 	if err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	// Inherited through nsenter and its fork, as by the command.
+	if err := setRlimits(cmd.Process.Pid, spec.Rlimits); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
 		return CodeRuntime, runtimeErr("%w", err)
 	}
 	if _, err := cfgW.Write(cfg.encode()); err != nil {

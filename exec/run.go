@@ -132,6 +132,9 @@ func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err erro
 		if err := joinCgroup(cfg, cg, pid); err != nil {
 			return err
 		}
+		if err := setRlimits(pid, spec.Rlimits); err != nil {
+			return runtimeErr("%w", err)
+		}
 		<-seccompReady
 		if seccompErr != nil {
 			return runtimeErr("%w", seccompErr)

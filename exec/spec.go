@@ -38,6 +38,10 @@ type Spec struct {
 	CapAdd     []string // "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL" adds every capability
 	CapDrop    []string // same names; "ALL" drops every default capability
 	Init       bool     // run a tiny pid 1 that reaps zombies and forwards signals
+	// Rlimits are the resource limits of the container's processes, and
+	// of a process joined to it (docker's --ulimit); unset ones are
+	// inherited from strata.
+	Rlimits []Rlimit
 
 	// StopTimeout is how long after a forwarded SIGTERM, SIGINT or SIGHUP
 	// the container gets before SIGKILL; 0 waits forever. A second SIGINT

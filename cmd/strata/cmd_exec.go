@@ -78,6 +78,12 @@ func execIn(ctx context.Context, g *globals, s *svc, interactive, tty bool, user
 	if interactive {
 		spec.Stdin = g.stdin
 	}
+	// As docker's exec: the run's limits.
+	rls, err := parseUlimits(s.st.Ulimits)
+	if err != nil {
+		return exitCodeError{code: exec.CodeRuntime, err: err}
+	}
+	spec.Rlimits = rls
 	code, err := exec.Join(context.WithoutCancel(ctx), pid, spec)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

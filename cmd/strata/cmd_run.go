@@ -42,6 +42,7 @@ type runOptions struct {
 	env, volumes, tmpfs        []string
 	mountFlags                 []string // --mount
 	addHosts                   []string // --add-host
+	ulimits                    []string // --ulimit
 	envFiles                   []string
 	workdir, user, hostname    string
 	network, entrypoint        string
@@ -120,6 +121,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringArrayVar(&o.groupAdd, "group-add", nil, "add a supplementary `GROUP` (name or gid)")
 	f.StringVarP(&o.hostname, "hostname", "h", "", "container host name")
 	f.StringArrayVar(&o.addHosts, "add-host", nil, "add `NAME:IP` to the container's /etc/hosts")
+	f.StringArrayVar(&o.ulimits, "ulimit", nil, "set a resource limit, `NAME=SOFT[:HARD]` as docker's (nofile=1024:2048, core=0; -1: unlimited); exec'd processes get it too")
 	f.Bool("help", false, "help for run") // not -h: that is --hostname, as docker's
 	f.StringVar(&o.network, "network", exec.DefaultNetwork(), "private (own namespace, outbound NAT, -p publishes; needs root), host (share this machine's network) or none (only lo)")
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish `[IP:]HOST:CONTAINER[/tcp|udp]` of a private network (IP default "+exec.DefaultPortIP+")")
@@ -466,6 +468,9 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 			return s, err
 		}
 		s.ExtraHosts = append(s.ExtraHosts, line)
+	}
+	if s.Rlimits, err = parseUlimits(o.ulimits); err != nil {
+		return s, err
 	}
 	if o.stopSignal != "" {
 		if _, err := parseSignal(o.stopSignal); err != nil {
