@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"os"
@@ -94,15 +95,21 @@ func bindMount(flag, source, target string) (exec.Mount, error) {
 	return exec.Mount{Type: "bind", Source: src, Target: target}, nil
 }
 
-// parseMount reads docker's --mount: comma-separated KEY=VALUE options,
+// parseMount reads docker's --mount: comma-separated KEY=VALUE options
+// (a CSV record: a field in double quotes may hold a comma),
 // type=bind (source, target, readonly) or type=tmpfs (target, tmpfs-size,
 // tmpfs-mode). strata has no named volumes: type=volume is refused.
 func parseMount(v string) (exec.Mount, error) {
 	bad := func(format string, a ...any) error {
 		return usagef("--mount %s: %s", v, fmt.Sprintf(format, a...))
 	}
+	// CSV, as docker reads it: "source=/a,b" in quotes keeps its comma.
+	fields, err := csv.NewReader(strings.NewReader(v)).Read()
+	if err != nil {
+		return exec.Mount{}, bad("%v", errors.Unwrap(err))
+	}
 	kv := map[string]string{}
-	for _, field := range strings.Split(v, ",") {
+	for _, field := range fields {
 		key, val, hasVal := strings.Cut(field, "=")
 		key = strings.ToLower(strings.TrimSpace(key))
 		switch key {
