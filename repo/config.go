@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -356,57 +355,4 @@ func (c *Config) save(text []byte) error {
 	}
 	c.text, c.raw, c.headers, c.vars = text, raw, hs, vs
 	return nil
-}
-
-// Identity is "Name <email>" for commits and reflogs: the repository's
-// [user], else the user's global git config, else user@hostname.
-func (r *Repo) Identity() (string, error) {
-	name, _ := r.Config.Get("user.name")
-	email, _ := r.Config.Get("user.email")
-	if name == "" || email == "" {
-		gn, ge := globalGitIdentity()
-		if name == "" {
-			name = gn
-		}
-		if email == "" {
-			email = ge
-		}
-	}
-	if name == "" || email == "" {
-		u := "root"
-		if cu, err := user.Current(); err == nil {
-			u = cu.Username
-		}
-		host, _ := os.Hostname()
-		if name == "" {
-			name = u
-		}
-		if email == "" {
-			email = u + "@" + host
-		}
-	}
-	return fmt.Sprintf("%s <%s>", name, email), nil
-}
-
-// globalGitIdentity reads user.name and user.email from the user's git
-// config files ($XDG_CONFIG_HOME/git/config, then ~/.gitconfig wins).
-func globalGitIdentity() (name, email string) {
-	home, _ := os.UserHomeDir()
-	xdg := os.Getenv("XDG_CONFIG_HOME")
-	if xdg == "" && home != "" {
-		xdg = filepath.Join(home, ".config")
-	}
-	for _, p := range []string{filepath.Join(xdg, "git", "config"), filepath.Join(home, ".gitconfig")} {
-		c, err := LoadConfig(p)
-		if err != nil {
-			continue
-		}
-		if v, ok := c.Get("user.name"); ok {
-			name = v
-		}
-		if v, ok := c.Get("user.email"); ok {
-			email = v
-		}
-	}
-	return name, email
 }
