@@ -339,10 +339,12 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFil
 		return err
 	}
 	out := []refJSON{}
+	messages := map[string]string{} // tag -n's, by ref
 	for _, ref := range list {
 		subject := ""
 		if s, err := r.Objects.ReadSummary(ref.Target); err == nil {
 			subject, _, _ = strings.Cut(s.Message, "\n")
+			messages[ref.Name] = s.Message
 		}
 		name := ref.Short()
 		if len(more) > 0 && strings.HasPrefix(ref.Name, refs.Remotes) {
@@ -361,13 +363,26 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFil
 		}
 		// A name made before strata refused controls in names, or
 		// handed over in a repository, is escaped as text is.
-		if prefix == refs.Heads || prefix == refs.Remotes {
+		switch {
+		case prefix == refs.Heads || prefix == refs.Remotes:
 			fmt.Fprintf(g.stdout, "%s %s %s %s\n", mark, pathquote.Text(e.Name), e.Short, pathquote.Text(e.Subject))
-		} else {
+		case filter.lines > 0:
+			fmt.Fprintf(g.stdout, "%-15s %s\n", pathquote.Text(e.Name), messageLines(messages[e.Ref], filter.lines))
+		default:
 			fmt.Fprintln(g.stdout, pathquote.Text(e.Name))
 		}
 	}
 	return nil
+}
+
+// messageLines is git tag -n's text: the first n lines of a message,
+// escaped, the lines after the first indented by four spaces.
+func messageLines(msg string, n int) string {
+	lines := strings.Split(strings.TrimRight(pathquote.Text(msg), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n    ")
 }
 
 // keepRefs is the refs of list keep keeps.

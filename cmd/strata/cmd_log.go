@@ -186,7 +186,7 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
 	}
-	decorations, err := decorate(r)
+	decorations, err := o.hdr.decorations(r)
 	if err != nil {
 		return err
 	}
@@ -359,7 +359,7 @@ func toLogEntry(s objects.Summary, decor []string) logEntry {
 // decorate maps commits to the names git shows beside them, in git's
 // order: HEAD first ("HEAD -> main", or "HEAD" when detached), then the
 // other refs by name, last first ("tag: v1", "origin/main", "dev").
-func decorate(r *repo.Repo) (map[digest.Digest][]string, error) {
+func decorate(r *repo.Repo, full bool) (map[digest.Digest][]string, error) {
 	out := map[digest.Digest][]string{}
 	head, err := r.Refs.Current() // a second work tree's own HEAD
 	if err != nil {
@@ -375,6 +375,9 @@ func decorate(r *repo.Repo) (map[digest.Digest][]string, error) {
 	}
 	for _, ref := range all {
 		name := ref.Short()
+		if full {
+			name = ref.Name
+		}
 		switch {
 		case ref.Name == head.Branch:
 			out[ref.Target] = append([]string{"HEAD -> " + name}, out[ref.Target]...)

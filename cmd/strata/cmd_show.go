@@ -148,7 +148,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if err != nil {
 				return fmt.Errorf("show: %w", err)
 			}
-			decor, err := decorate(r)
+			decor, err := hdr.decorations(r)
 			if err != nil {
 				return err
 			}

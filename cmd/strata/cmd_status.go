@@ -73,10 +73,12 @@ func toChangesJSON(cs []tree.Change) []changeJSON {
 }
 
 type statusOptions struct {
-	short  bool
-	branch bool
-	format string
-	track  *tracking // where the branch stands against its upstream, or nil
+	short bool
+	// porcelain: git's porcelain v1 lines, "XY PATH".
+	porcelain bool
+	branch    bool
+	format    string
+	track     *tracking // where the branch stands against its upstream, or nil
 }
 
 func newStatusCommand(g *globals) *cobra.Command {
@@ -94,6 +96,8 @@ unmounted is mounted again first.
 
   strata status --short           # "M /etc/motd", one per line ("U /path" for a conflict,
                                   # "U config: Env MODE: ..." for a config conflict)
+  strata status --porcelain       # git's porcelain v1: "M  /etc/motd", "A  /new", "UU /path";
+                                  # every change is in the X column (strata commits them all)
   strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}],"operation",
                                   #  "upstream","ahead","behind"}
 
@@ -110,6 +114,15 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(o.format); err != nil {
 				return err
+			}
+			if o.porcelain {
+				if o.format == "json" {
+					return usagef("status: --porcelain and --format json are two formats; give one")
+				}
+				if v := cmd.Flags().Lookup("porcelain").Value.String(); v != "v1" {
+					return usagef("status: --porcelain=%s: strata writes git's v1 only", v)
+				}
+				o.short = true
 			}
 			r, w, err := openWorktree(g, "")
 			if err != nil {
@@ -157,7 +170,24 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVarP(&o.short, "short", "s", false, "one line per path: status letter and path")
 	cmd.Flags().BoolVarP(&o.branch, "branch", "b", false, `with --short, a first line "## BRANCH" ("## HEAD (no branch)" when detached), as git's`)
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	cmd.Flags().Var(newPorcelainFlag(&o.porcelain), "porcelain", "git's porcelain v1 lines, \"XY PATH\", for scripts")
+	cmd.Flags().Lookup("porcelain").NoOptDefVal = "v1"
 	return cmd
+}
+
+// porcelainFlag is --porcelain[=v1]: it records that it was given and
+// the version asked for.
+type porcelainFlag struct {
+	set     *bool
+	version string
+}
+
+func newPorcelainFlag(set *bool) *porcelainFlag { return &porcelainFlag{set: set, version: "v1"} }
+func (f *porcelainFlag) String() string         { return f.version }
+func (f *porcelainFlag) Type() string           { return "VERSION" }
+func (f *porcelainFlag) Set(v string) error {
+	*f.set, f.version = true, v
+	return nil
 }
 
 func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Sequence, o statusOptions) error {
@@ -185,6 +215,10 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 				name += o.track.short()
 			}
 			fmt.Fprintf(w, "## %s\n", pathquote.Text(name))
+		}
+		if o.porcelain {
+			printPorcelain(w, cs, seq)
+			return nil
 		}
 		if seq != nil {
 			for _, c := range seq.Conflicts {
@@ -220,4 +254,23 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 		fmt.Fprintf(w, "  %-12s %s\n", words[c.Kind], pathquote.Quote(c.Path))
 	}
 	return nil
+}
+
+// printPorcelain writes git's porcelain v1 lines, "XY PATH": a conflict
+// is "UU"; every other change is in the X column, what git would commit,
+// since a strata commit records every change in the work tree. A path
+// in conflict is listed once.
+func printPorcelain(w io.Writer, cs []tree.Change, seq *worktree.Sequence) {
+	conflicted := map[string]bool{}
+	if seq != nil {
+		for _, c := range seq.Conflicts {
+			conflicted[c.Path] = true
+			fmt.Fprintf(w, "UU %s\n", pathquote.Quote(c.Path))
+		}
+	}
+	for _, c := range cs {
+		if !conflicted[c.Path] {
+			fmt.Fprintf(w, "%c  %s\n", c.Kind, pathquote.Quote(c.Path))
+		}
+	}
 }

@@ -23,6 +23,7 @@ func newTagCommand(g *globals) *cobra.Command {
   strata tag -l 'v1.*'   the tags matching a pattern
   strata tag --contains main~3   the tags whose commit holds main~3 (default HEAD)
   strata tag --sort -version:refname   newest version first (v1.10 after v1.9)
+  strata tag -n          each tag with its commit's subject (-n=3: three lines)
   strata tag --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
@@ -31,6 +32,13 @@ func newTagCommand(g *globals) *cobra.Command {
 			r, err := g.openRepo()
 			if err != nil {
 				return err
+			}
+			if filter.lines < 0 {
+				return usagef("tag -n=%d: give a count of lines", filter.lines)
+			}
+			if filter.lines > 0 && len(args) > 0 && !list && !del {
+				// git's tag -n PATTERN lists, as -l does.
+				list = true
 			}
 			if filter.active() {
 				if del || force {
@@ -77,6 +85,8 @@ func newTagCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&del, "delete", "d", false, "delete tags")
+	cmd.Flags().IntVarP(&filter.lines, "n", "n", 0, "list each tag with the first `N` lines of its commit's message (-n: one)")
+	cmd.Flags().Lookup("n").NoOptDefVal = "1"
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "move an existing tag")
 	cmd.Flags().BoolVarP(&list, "list", "l", false, "list the tags matching the `PATTERN`s given (shell globs)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")

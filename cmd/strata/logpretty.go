@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/gitdate"
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/repo"
 )
 
 // prettyNames are git's named --pretty formats strata prints; "medium"
@@ -52,6 +53,17 @@ type commitHeader struct {
 	pretty *prettyFormat // nil: medium, or oneline
 	date   gitdate.Style
 	now    time.Time
+	// decorate: "" (short names), "full" (refs/heads/main) or "no".
+	decorate string
+}
+
+// decorations maps commits to the names shown beside them, as
+// --decorate asks.
+func (h commitHeader) decorations(r *repo.Repo) (map[digest.Digest][]string, error) {
+	if h.decorate == "no" {
+		return map[digest.Digest][]string{}, nil
+	}
+	return decorate(r, h.decorate == "full")
 }
 
 func (h commitHeader) name() string {
@@ -340,14 +352,19 @@ var onelineHeader = commitHeader{pretty: &prettyFormat{name: "oneline"}}
 // headerFlags are log's and show's --pretty, --oneline, --date, and
 // --format when it holds a git format rather than text or json.
 type headerFlags struct {
-	pretty  string
-	oneline bool
-	date    string
+	pretty     string
+	oneline    bool
+	date       string
+	decorate   string // --decorate[=short|full|auto|no]
+	noDecorate bool
 }
 
 func (f *headerFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.pretty, "pretty", "", "print each commit in git's `FORMAT`: oneline, short, medium, full, fuller, format:TEMPLATE or a TEMPLATE with %-placeholders (%h %s %an %ad ...)")
 	cmd.Flags().Lookup("pretty").NoOptDefVal = "medium"
+	cmd.Flags().StringVar(&f.decorate, "decorate", "", "show the names of the commits shown (the default): short, full (refs/heads/main), auto, or no")
+	cmd.Flags().Lookup("decorate").NoOptDefVal = "short"
+	cmd.Flags().BoolVar(&f.noDecorate, "no-decorate", false, "show no names beside the commits")
 	cmd.Flags().StringVar(&f.date, "date", "", "show dates in `STYLE`: default, relative, local, iso, iso-strict, rfc, short, unix or raw")
 }
 
@@ -367,6 +384,16 @@ func (f headerFlags) header(verb string, format *string) (commitHeader, error) {
 	}
 	if *format == "json" && (pretty != "" || f.oneline || f.date != "") {
 		return h, usagef("%s: --format json takes no --pretty, --oneline or --date (its dates are RFC 3339)", verb)
+	}
+	switch d := f.decorate; {
+	case f.noDecorate && d != "":
+		return h, usagef("%s: --decorate and --no-decorate exclude each other", verb)
+	case f.noDecorate || d == "no":
+		h.decorate = "no"
+	case d == "full":
+		h.decorate = "full"
+	case d != "" && d != "short" && d != "auto":
+		return h, usagef("%s: --decorate=%s: use short, full, auto or no", verb, d)
 	}
 	if f.oneline {
 		pretty = "oneline"

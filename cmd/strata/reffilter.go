@@ -18,6 +18,8 @@ import (
 type refFilter struct {
 	contains, merged, noMerged revFlag
 	sort                       []string // --sort KEY...: how the list is ordered
+	// lines: tag -n[=N], the first N lines of each tag's commit message.
+	lines int
 }
 
 // revFlag is a flag whose REV is optional as git's are (its
