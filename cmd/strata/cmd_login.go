@@ -58,6 +58,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if user == "" || password == "" {
 				return usagef("login: give -u USER and a password (--password-stdin)")
 			}
+			if !passwordStdin {
+				// As docker's: the command line is in ps and the history.
+				fmt.Fprintln(g.stderr, "strata: warning: login: a password given with -p is visible to other users in ps and kept in shell history; use --password-stdin")
+			}
 			res, err := remote.Login(cmd.Context(), args[0], user, password, remote.Options{Insecure: insecure})
 			if err != nil {
 				return fmt.Errorf("login %s: %w", remote.Redact(args[0]), err)

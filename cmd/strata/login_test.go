@@ -29,8 +29,9 @@ func TestLoginSaysItOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	login := func(pw string) (string, error) {
-		cmd := strataCmd(dir, "login", "-u", "u", "-p", pw, "https://"+host+"/v2/")
+		cmd := strataCmd(dir, "login", "-u", "u", "--password-stdin", "https://"+host+"/v2/")
 		cmd.Env = append(cmd.Env, "DOCKER_CONFIG="+dir)
+		cmd.Stdin = strings.NewReader(pw + "\n")
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
@@ -64,8 +65,9 @@ func TestLoginToNoRegistry(t *testing.T) {
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 	dir := t.TempDir()
-	cmd := strataCmd(dir, "login", "-u", "u", "-p", "pw", host)
+	cmd := strataCmd(dir, "login", "-u", "u", "--password-stdin", host)
 	cmd.Env = append(cmd.Env, "DOCKER_CONFIG="+dir)
+	cmd.Stdin = strings.NewReader("pw\n")
 	out, err := cmd.CombinedOutput()
 	want := "strata: login " + host + ": GET http://" + host + "/v2/: registry answered 404 Not Found: <html>lorem ipsum "
 	if err == nil || !strings.HasPrefix(string(out), want) || len(out) > 400 || strings.Count(string(out), "\n") != 1 {
