@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -26,7 +25,7 @@ func newPsCommand(g *globals) *cobra.Command {
 	var format string
 	var filters []string
 	cmd := &cobra.Command{
-		Use:   "ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format json]",
+		Use:   "ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format json|TEMPLATE]",
 		Short: "List detached runs (running ones; -a: all)",
 		Long: `List detached runs, as docker ps: NAME, REV, STATUS ("Up 2 minutes",
 "Exited (0) 5 seconds ago"), PORTS, COMMAND, CREATED. -a lists ended
@@ -38,6 +37,13 @@ the name), status=created|restarting|running|exited (which lists ended
 runs without -a), exited=CODE. Several of one key: any of them; of
 different keys: all of them.
 
+--format TEMPLATE prints each run through a Go template, as docker ps
+--format does: {{.Names}} (also {{.ID}}: runs are named), {{.Image}} (the
+REV), {{.Command}}, {{.Status}}, {{.State}}, {{.Ports}}, {{.CreatedAt}},
+{{.RunningFor}}, {{.Labels}}, {{.Mounts}}; docker's functions json, join,
+split, lower, upper, title, pad, truncate, println; "table TEMPLATE" adds
+a header row and aligns the columns.
+
 --format json prints one object a run, with docker's "state" (created,
 running, restarting, exited) and "status" (the STATUS column), and
 "name", "rev", "commit", "command", "pid", "created", "started",
@@ -46,11 +52,15 @@ running, restarting, exited) and "status" (the STATUS column), and
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var tmpl *psTemplate
 			if format != "" && format != "json" && format != "table" && format != "text" {
-				return usagef("ps --format %s: must be table (or text) or json", format)
+				var err error
+				if tmpl, err = parsePsTemplate(format); err != nil {
+					return err
+				}
 			}
-			if quiet && format == "json" {
-				return usagef("ps: -q prints names; it does not combine with --format json")
+			if quiet && (format == "json" || tmpl != nil) {
+				return usagef("ps: -q prints names; it does not combine with --format")
 			}
 			keep, listEnded, err := parsePsFilters(filters)
 			if err != nil {
@@ -66,15 +76,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fmt.Errorf("ps: %w", err)
 			}
-			// docker ps's keys: State is the word (running, exited),
-			// Status the sentence the STATUS column shows ("Up 1 minute");
-			// this Status hides the state file's.
-			type row struct {
-				svcState
-				State  string `json:"state"`
-				Status string `json:"status"`
-			}
-			var rows []row
+			var rows []psRow
 			for _, s := range svcs {
 				status, code := s.status()
 				if status == "exited" && !all || !keep(s.st.Name, status, code) {
@@ -85,11 +87,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if status == "exited" && code >= 0 {
 					st.ExitCode = &code
 				}
-				rows = append(rows, row{svcState: st, State: status, Status: describeStatus(s, status, code)})
+				rows = append(rows, psRow{svcState: st, State: status, Status: describeStatus(s, status, code)})
+			}
+			if tmpl != nil {
+				return tmpl.print(g.stdout, rows, noTrunc)
 			}
 			if format == "json" {
 				if rows == nil {
-					rows = []row{}
+					rows = []psRow{}
 				}
 				return writeJSON(g.stdout, rows)
 			}
@@ -103,20 +108,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 3, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tREV\tSTATUS\tPORTS\tCOMMAND\tCREATED")
 			for _, x := range rows {
-				rev := x.Rev
-				if rev == "" {
-					rev = "(checkout)"
-				}
-				command := strings.Join(x.Command, " ")
-				if r := []rune(command); len(r) > 30 && !noTrunc {
-					command = string(r[:29]) + "…" // whole characters
-				}
-				ports := ""
-				if x.State == "running" { // docker shows no ports of an ended run
-					ports = strings.Join(x.Ports, ",")
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%q\t%s ago\n", x.Name, rev, x.Status,
-					ports, command, humanSince(x.Created))
+				v := x.view(noTrunc)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Names, v.Image, v.Status,
+					v.Ports, v.Command, v.RunningFor)
 			}
 			return tw.Flush()
 		},
@@ -124,7 +118,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "also list runs that have ended")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the runs' names")
 	cmd.Flags().StringArrayVarP(&filters, "filter", "f", nil, "keep the runs that match `KEY=VALUE`: name=REGEXP, status=STATE, exited=CODE")
-	cmd.Flags().StringVar(&format, "format", "", "table (default) or json")
+	cmd.Flags().StringVar(&format, "format", "", "table (default), json, or a Go template as docker's: '{{.Names}}\\t{{.Status}}', 'table {{.Names}}'")
 	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "print the whole COMMAND")
 	return cmd
 }
