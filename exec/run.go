@@ -120,7 +120,7 @@ func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err erro
 			tmpDir = ""
 			return runtimeErr("%w", err)
 		}
-		if err := writeEtcFiles(tmpDir, cfg, spec.ExtraHosts); err != nil {
+		if err := writeEtcFiles(tmpDir, cfg, &spec); err != nil {
 			return runtimeErr("%w", err)
 		}
 		cfg.EtcDir = tmpDir
@@ -289,6 +289,14 @@ func prepare(spec *Spec) (*initConfig, error) {
 		// Its lines would go nowhere: the root's own files are never
 		// written (bindEtcFiles).
 		return nil, runtimeErr("extra hosts: the root has no /etc/hosts file to bind them over")
+	}
+	if len(spec.DNS)+len(spec.DNSSearch)+len(spec.DNSOptions) > 0 {
+		if spec.Network == NetworkNone {
+			return nil, runtimeErr("DNS settings: the network is none: there is nothing to resolve with")
+		}
+		if !rootHasFile(spec.Root, "etc/resolv.conf") {
+			return nil, runtimeErr("DNS settings: the root has no /etc/resolv.conf file to bind them over")
+		}
 	}
 	caps, err := capSet(spec.Privileged, spec.CapAdd, spec.CapDrop)
 	if err != nil {
@@ -469,19 +477,19 @@ func rootHasFile(dir, p string) bool {
 	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG
 }
 
-// writeEtcFiles writes the hostname, hosts (with the extra "NAME:IP"
-// lines) and resolv.conf the container gets (by bind mount; the root's
-// own files are never changed).
-func writeEtcFiles(dir string, cfg *initConfig, extraHosts []string) error {
+// writeEtcFiles writes the hostname, hosts (with spec's extra "NAME:IP"
+// lines) and resolv.conf (with spec's DNS settings) the container gets
+// (by bind mount; the root's own files are never changed).
+func writeEtcFiles(dir string, cfg *initConfig, spec *Spec) error {
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + cfg.Hostname + "\n"
-	for _, h := range extraHosts {
+	for _, h := range spec.ExtraHosts {
 		name, ip, _ := strings.Cut(h, ":")
 		hosts += ip + "\t" + name + "\n"
 	}
 	resolv := []byte("# strata: no network\n")
 	if cfg.HostDNS {
 		if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
-			resolv = b
+			resolv = resolvConf(b, spec)
 		}
 	}
 	files := map[string][]byte{

@@ -22,6 +22,10 @@ type Spec struct {
 	// ExtraHosts are more /etc/hosts lines, "NAME:IP" (docker's
 	// --add-host), checked by the caller.
 	ExtraHosts []string
+	// DNS, DNSSearch and DNSOptions replace the nameserver, search and
+	// options lines of the resolv.conf the container gets (docker's
+	// --dns, --dns-search, --dns-option), checked by the caller.
+	DNS, DNSSearch, DNSOptions []string
 	Terminal   bool // allocate a pty sized like the caller's terminal; raw mode is restored on return
 
 	Stdin  io.Reader // nil means /dev/null

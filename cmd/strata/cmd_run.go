@@ -43,6 +43,7 @@ type runOptions struct {
 	mountFlags                 []string // --mount
 	addHosts                   []string // --add-host
 	ulimits                    []string // --ulimit
+	dns, dnsSearch, dnsOptions []string // --dns, --dns-search, --dns-option
 	envFiles                   []string
 	workdir, user, hostname    string
 	network, entrypoint        string
@@ -121,6 +122,10 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringArrayVar(&o.groupAdd, "group-add", nil, "add a supplementary `GROUP` (name or gid)")
 	f.StringVarP(&o.hostname, "hostname", "h", "", "container host name")
 	f.StringArrayVar(&o.addHosts, "add-host", nil, "add `NAME:IP` to the container's /etc/hosts")
+	f.StringArrayVar(&o.dns, "dns", nil, "use the DNS server at `IP` (several: in order), in place of the host's")
+	f.StringArrayVar(&o.dnsSearch, "dns-search", nil, "search `DOMAIN` for short names, in place of the host's")
+	f.StringArrayVar(&o.dnsOptions, "dns-option", nil, "resolver `OPTION` (ndots:2, ...), in place of the host's")
+	f.StringArrayVar(&o.dnsOptions, "dns-opt", nil, "the same as --dns-option, as docker's")
 	f.StringArrayVar(&o.ulimits, "ulimit", nil, "set a resource limit, `NAME=SOFT[:HARD]` as docker's (nofile=1024:2048, core=0; -1: unlimited); exec'd processes get it too")
 	f.Bool("help", false, "help for run") // not -h: that is --hostname, as docker's
 	f.StringVar(&o.network, "network", exec.DefaultNetwork(), "private (own namespace, outbound NAT, -p publishes; needs root), host (share this machine's network) or none (only lo)")
@@ -472,6 +477,9 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	if s.Rlimits, err = parseUlimits(o.ulimits); err != nil {
 		return s, err
 	}
+	if s.DNS, s.DNSSearch, s.DNSOptions, err = o.dnsSettings(); err != nil {
+		return s, err
+	}
 	if o.stopSignal != "" {
 		if _, err := parseSignal(o.stopSignal); err != nil {
 			return s, usagef("--stop-signal %s: %v", o.stopSignal, err)
@@ -670,4 +678,22 @@ func (o runOptions) ports() ([]exec.Port, error) {
 		ps = append(ps, p)
 	}
 	return ps, nil
+}
+
+// dnsSettings checks --dns (IP addresses), --dns-search (domains) and
+// --dns-option (resolver options), as docker's: each is one word.
+func (o runOptions) dnsSettings() (dns, search, options []string, err error) {
+	for _, ip := range o.dns {
+		if _, perr := netip.ParseAddr(ip); perr != nil {
+			return nil, nil, nil, usagef("--dns %s: not an IP address", ip)
+		}
+	}
+	for _, l := range [][]string{o.dnsSearch, o.dnsOptions} {
+		for _, v := range l {
+			if v == "" || strings.ContainsAny(v, " \t\n\r#;") {
+				return nil, nil, nil, usagef("--dns-search/--dns-option %q: one word, without spaces, # or ;", v)
+			}
+		}
+	}
+	return o.dns, o.dnsSearch, o.dnsOptions, nil
 }
