@@ -44,6 +44,7 @@ type runOptions struct {
 	addHosts                   []string // --add-host
 	ulimits                    []string // --ulimit
 	dns, dnsSearch, dnsOptions []string // --dns, --dns-search, --dns-option
+	shmSize                    string   // --shm-size
 	envFiles                   []string
 	workdir, user, hostname    string
 	network, entrypoint        string
@@ -126,6 +127,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringArrayVar(&o.dnsSearch, "dns-search", nil, "search `DOMAIN` for short names, in place of the host's")
 	f.StringArrayVar(&o.dnsOptions, "dns-option", nil, "resolver `OPTION` (ndots:2, ...), in place of the host's")
 	f.StringArrayVar(&o.dnsOptions, "dns-opt", nil, "the same as --dns-option, as docker's")
+	f.StringVar(&o.shmSize, "shm-size", "", "the size of /dev/shm (default 64m, as docker's): 256m, 1g")
 	f.StringArrayVar(&o.ulimits, "ulimit", nil, "set a resource limit, `NAME=SOFT[:HARD]` as docker's (nofile=1024:2048, core=0; -1: unlimited); exec'd processes get it too")
 	f.Bool("help", false, "help for run") // not -h: that is --hostname, as docker's
 	f.StringVar(&o.network, "network", exec.DefaultNetwork(), "private (own namespace, outbound NAT, -p publishes; needs root), host (share this machine's network) or none (only lo)")

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/docker/go-units"
 	"github.com/strata-sh/strata/exec"
 )
 
@@ -36,7 +38,29 @@ func (o runOptions) mounts() ([]exec.Mount, error) {
 		}
 		out = append(out, exec.Mount{Type: "tmpfs", Target: target, Options: opts})
 	}
+	if o.shmSize != "" {
+		m, err := shmMount(o.shmSize, out)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
 	return out, nil
+}
+
+// shmMount is docker's --shm-size: /dev/shm (64 MiB by default, as
+// docker's) as a tmpfs of that size, over the one every run gets.
+func shmMount(size string, others []exec.Mount) (exec.Mount, error) {
+	n, err := units.RAMInBytes(size)
+	if err != nil || n <= 0 {
+		return exec.Mount{}, usagef("--shm-size %s: want a size, as docker's: 64m, 1g, 1048576", size)
+	}
+	for _, m := range others {
+		if path.Clean(m.Target) == "/dev/shm" {
+			return exec.Mount{}, usagef("--shm-size %s: another mount is at /dev/shm", size)
+		}
+	}
+	return exec.Mount{Type: "tmpfs", Target: "/dev/shm", Options: fmt.Sprintf("size=%d,mode=1777,nosuid,nodev,noexec", n)}, nil
 }
 
 // volumeSources are the host paths -v and --mount bind (those that
