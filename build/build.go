@@ -320,11 +320,13 @@ func (b *builder) step(ctx context.Context, s *state, sp *step) error {
 	default:
 		c, cached, err = b.meta(s, sp.cmd, text)
 	}
-	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled) || errors.As(err, new(*exitError))) {
 		// Ctrl-C during a step the step did not see (a metadata step, the
-		// end of a copy): the build stops here, and nothing moves. The
-		// error is the context's alone ("step 2: COPY d /d: interrupted"),
-		// without the paths of the staging it came through.
+		// end of a copy), or a RUN the signal ended (its status is the
+		// signal's doing, 137 once killed): the build stops here, and
+		// nothing moves. The error is the context's alone ("step 2: COPY
+		// d /d: interrupted"), without the paths of the staging it came
+		// through.
 		err = ctx.Err()
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/strata-sh/strata/exec"
@@ -37,9 +38,11 @@ func (b *builder) run(ctx context.Context, s *state, cmd *instructions.RunComman
 	spec := exec.Spec{
 		ID: "build-" + randomHex(6), Root: ov.target, Args: argv, Env: s.env(),
 		Cwd: s.cfg.WorkingDir, User: s.cfg.User, Network: b.o.Network,
-		Stdout: b.o.Out, Stderr: b.o.Out,
+		Stdout: b.o.Out, Stderr: b.o.Out, StopTimeout: runStopTimeout,
 	}
-	// exec.Run forwards SIGINT and SIGTERM to the container itself.
+	// exec.Run forwards SIGINT and SIGTERM to the container itself, and
+	// kills it runStopTimeout later: a command that is its pid 1 (make,
+	// sleep) ignores both, and the build would wait for it to end.
 	code, err := exec.Run(context.WithoutCancel(ctx), spec)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -58,6 +61,10 @@ func (b *builder) run(ctx context.Context, s *state, cmd *instructions.RunComman
 	c, err := b.commit(s, layers, s.cfg, text, key)
 	return c, false, err
 }
+
+// runStopTimeout is what a RUN gets between a SIGINT or SIGTERM to the
+// build and SIGKILL: strata run's (and docker stop's) default.
+const runStopTimeout = 10 * time.Second
 
 type exitError struct {
 	code int

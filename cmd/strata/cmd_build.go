@@ -73,7 +73,8 @@ names the built commit. The last line printed is the final commit id; -q prints
 only that.
 
 Ctrl-C (SIGINT) or SIGTERM stops the build, in a COPY between files, and
-moves nothing.
+moves nothing; a RUN's command gets the signal and is killed 10 seconds
+later (a second Ctrl-C: at once).
 
 Exit status: 0 on success; a failing RUN's status as strata run gives
 it (its command's; 125 when its container could not start, 126 when the
