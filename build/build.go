@@ -285,12 +285,17 @@ func (b *builder) step(ctx context.Context, s *state, sp *step) error {
 		}
 	}
 	if e, ok := sp.cmd.(*instructions.ExposeCommand); ok {
-		// buildkit expands EXPOSE in its dispatcher, not in Expand.
-		for i, p := range e.Ports {
-			if e.Ports[i], err = b.expandWith(p, env); err != nil {
+		// buildkit expands EXPOSE in its dispatcher, not in Expand, into
+		// words: EXPOSE $PORTS with PORTS="80 443" is two ports.
+		var ports []string
+		for _, p := range e.Ports {
+			words, err := b.lex.ProcessWords(p, shell.EnvsFromSlice(env))
+			if err != nil {
 				return err
 			}
+			ports = append(ports, words...)
 		}
+		e.Ports = ports
 	}
 	if a, ok := sp.cmd.(*instructions.ArgCommand); ok {
 		// ARG changes no image: it makes no commit (as buildkit).
