@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// MaxDockerfile caps a Dockerfile and a .dockerignore: both are read whole.
+// MaxDockerfile caps a Dockerfile and an ignore file: both are read whole.
 const MaxDockerfile = 4 << 20
 
 // ErrLeavesContext: a file of the context is reached through a symlink
@@ -21,7 +21,7 @@ const MaxDockerfile = 4 << 20
 var ErrLeavesContext = errors.New("a symlink or \"..\" leads outside the context")
 
 // ReadContextFile reads name (a path relative to the context directory
-// dir) for the build itself: the context's Dockerfile or .dockerignore.
+// dir) for the build itself: the context's Dockerfile or ignore file.
 // Whoever wrote the context must not make the build read the builder's
 // files, so name resolves beneath dir (ErrLeavesContext otherwise); and
 // only a regular file of at most max bytes is read: a FIFO is never

@@ -13,7 +13,7 @@ import (
 	"github.com/moby/patternmatcher/ignorefile"
 )
 
-// ignorer applies the context's .dockerignore with docker's own matcher
+// ignorer applies the context's ignore file with docker's own matcher
 // (moby/patternmatcher: anchored at the context root, "**", "!"
 // exceptions).
 type ignorer struct {
@@ -45,23 +45,36 @@ func ownPaths(contextDir string, paths []string) []string {
 	return out
 }
 
+// ignoreFiles are the context's ignore files, the first that exists
+// taken alone, as buildah and podman take them: .containerignore, then
+// docker's .dockerignore.
+var ignoreFiles = []string{".containerignore", ".dockerignore"}
+
 func loadIgnore(contextDir string) (*ignorer, error) {
-	// Read beneath the context, as the Dockerfile: a .dockerignore that
-	// is a symlink to a file of the builder's is refused, not read.
-	b, err := ReadContextFile(contextDir, ".dockerignore", MaxDockerfile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return &ignorer{}, nil
+	for _, name := range ignoreFiles {
+		// Read beneath the context, as the Dockerfile: an ignore file
+		// that is a symlink to a file of the builder's is refused, not
+		// read.
+		b, err := ReadContextFile(contextDir, name, MaxDockerfile)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return parseIgnore(name, b)
 	}
-	if err != nil {
-		return nil, fmt.Errorf(".dockerignore: %w", err)
-	}
+	return &ignorer{}, nil
+}
+
+func parseIgnore(name string, b []byte) (*ignorer, error) {
 	patterns, err := ignorefile.ReadAll(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf(".dockerignore: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	pm, err := patternmatcher.New(patterns)
 	if err != nil {
-		return nil, fmt.Errorf(".dockerignore: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &ignorer{pm: pm}, nil
 }

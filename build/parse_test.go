@@ -182,3 +182,30 @@ func TestDockerignore(t *testing.T) {
 		t.Fatalf("copied %v", got)
 	}
 }
+
+// A .containerignore is read as buildah and podman read it: before, and
+// instead of, a .dockerignore. Before the fix it was not read at all, and
+// what it kept out (keys, .env) was copied.
+func TestContainerignore(t *testing.T) {
+	for _, c := range []struct {
+		files map[string]string
+		want  string
+	}{
+		{map[string]string{".containerignore": "*.key\n", "a.key": "", "x": ""}, ". .containerignore x"},
+		{map[string]string{".containerignore": "*.key\n", ".dockerignore": "x\n", "a.key": "", "x": ""}, ". .containerignore .dockerignore x"},
+		{map[string]string{".dockerignore": "*.key\n", "a.key": "", "x": ""}, ". .dockerignore x"},
+	} {
+		dir := ctxWith(t, c.files)
+		ents, _, err := collectIn(t, dir, []string{"."}, "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range ents {
+			got = append(got, e.src)
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("with %v: copied %v, want %s", c.files, got, c.want)
+		}
+	}
+}

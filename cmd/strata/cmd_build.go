@@ -61,7 +61,9 @@ same ids elsewhere; such a build reuses only steps of builds under the
 same epoch.
 
 The project's .strata and work trees (rootfs) are never part of the
-context, when it holds them. The context's Dockerfile and .dockerignore (and a -f FILE inside the
+context, when it holds them. COPY and ADD leave out what the context's
+.dockerignore names (its .containerignore instead, when there is one, as
+buildah's). The context's Dockerfile and ignore file (and a -f FILE inside the
 context) are read only if they stay inside the context: a symlink that
 leads out is refused. A -f FILE elsewhere is read as named. Only a
 regular file of at most 4 MiB is read.
