@@ -42,6 +42,11 @@ type Options struct {
 	// Exclude are directories (absolute) never part of the context: the
 	// repository's work trees (its .strata is always left out).
 	Exclude []string
+	// IgnoreName, when set, is the Dockerfile's own ignore file (docker's
+	// Dockerfile.dockerignore beside it), read by the caller into Ignore:
+	// it is taken instead of the context's.
+	IgnoreName string
+	Ignore     []byte
 }
 
 // StepTime is how long one step took, and whether it came from the cache.
@@ -108,7 +113,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	ig, err := loadIgnore(o.Context)
+	ig, err := loadIgnore(o.Context, o.IgnoreName, o.Ignore)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,12 @@ func ownPaths(contextDir string, paths []string) []string {
 // docker's .dockerignore.
 var ignoreFiles = []string{".containerignore", ".dockerignore"}
 
-func loadIgnore(contextDir string) (*ignorer, error) {
+// loadIgnore reads the context's ignore file, unless the recipe has its
+// own (name, b).
+func loadIgnore(contextDir, name string, b []byte) (*ignorer, error) {
+	if name != "" {
+		return parseIgnore(name, b)
+	}
 	for _, name := range ignoreFiles {
 		// Read beneath the context, as the Dockerfile: an ignore file
 		// that is a symlink to a file of the builder's is refused, not

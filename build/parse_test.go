@@ -65,7 +65,7 @@ func ctxWith(t testing.TB, files map[string]string) string {
 
 func collectIn(t *testing.T, dir string, srcs []string, dest string) ([]entry, *os.Root, error) {
 	t.Helper()
-	ig, err := loadIgnore(dir)
+	ig, err := loadIgnore(dir, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

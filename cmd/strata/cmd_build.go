@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,7 +64,8 @@ same epoch.
 The project's .strata and work trees (rootfs) are never part of the
 context, when it holds them. COPY and ADD leave out what the context's
 .dockerignore names (its .containerignore instead, when there is one, as
-buildah's). The context's Dockerfile and ignore file (and a -f FILE inside the
+buildah's; FILE.dockerignore beside the Dockerfile FILE instead of both,
+as docker's). The context's Dockerfile and ignore files (and a -f FILE inside the
 context) are read only if they stay inside the context: a symlink that
 leads out is refused. A -f FILE elsewhere is read as named. Only a
 regular file of at most 4 MiB is read.
@@ -139,6 +141,14 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	if err != nil {
 		return fmt.Errorf("build: %s: %w", file, unwrapPath(err))
 	}
+	ignoreFile, ignore, err := readOwnIgnore(ctxDir, o.file, file)
+	if err != nil {
+		return fmt.Errorf("build: %s: %w", ignoreFile, unwrapPath(err))
+	}
+	ignoreName := ""
+	if ignoreFile != "" {
+		ignoreName = filepath.Base(ignoreFile)
+	}
 	target, err := planBuildTarget(ctx, r, o.branch)
 	if err != nil {
 		return err
@@ -167,6 +177,7 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	bo := build.Options{
 		Exclude: exclude,
 		Repo:    r, Context: ctxDir, File: filepath.Base(file), Dockerfile: src, BuildArgs: args,
+		IgnoreName: ignoreName, Ignore: ignore,
 		NoCache: o.noCache, Network: o.network, Out: out, Date: date, Mtime: mt, Reproducible: os.Getenv("SOURCE_DATE_EPOCH") != "",
 		Pull: func(ctx context.Context, ref string) (*objects.Commit, error) {
 			return pullBase(ctx, r, ref, o.insecure)
@@ -215,16 +226,39 @@ func readDockerfile(ctx context.Context, g *globals, ctxDir, file string) (strin
 	case file == "":
 		file = filepath.Join(ctxDir, "Dockerfile")
 	}
+	b, err := readBesideContext(ctxDir, file)
+	return file, b, err
+}
+
+// readBesideContext reads file as readDockerfile reads a recipe: beneath
+// ctxDir when it is inside the context, else as named.
+func readBesideContext(ctxDir, file string) ([]byte, error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
-		return file, nil, err
+		return nil, err
 	}
 	if rel, err := filepath.Rel(ctxDir, abs); err == nil && filepath.IsLocal(rel) {
-		b, err := build.ReadContextFile(ctxDir, rel, build.MaxDockerfile)
-		return file, b, err
+		return build.ReadContextFile(ctxDir, rel, build.MaxDockerfile)
 	}
-	b, err := build.ReadFile(abs, build.MaxDockerfile)
-	return file, b, err
+	return build.ReadFile(abs, build.MaxDockerfile)
+}
+
+// readOwnIgnore reads the Dockerfile's own ignore file, which docker (and
+// buildah) take instead of the context's: FILE.containerignore or
+// FILE.dockerignore beside it, the first that exists. It returns no name
+// when there is none (or the recipe came from standard input).
+func readOwnIgnore(ctxDir, file, dockerfile string) (string, []byte, error) {
+	if file == "-" {
+		return "", nil, nil
+	}
+	for _, ext := range []string{".containerignore", ".dockerignore"} {
+		b, err := readBesideContext(ctxDir, dockerfile+ext)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		return dockerfile + ext, b, err
+	}
+	return "", nil, nil
 }
 
 func unwrapPath(err error) error {
