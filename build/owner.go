@@ -1,12 +1,14 @@
 package build
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/moby/sys/user"
+	"golang.org/x/sys/unix"
 )
 
 // resolveOwner reads --chown USER[:GROUP], names looked up in the image's
@@ -39,7 +41,7 @@ func lookupOwner(root *os.Root, chown string) (uid, gid int, err error) {
 	if !hasGroup {
 		// USER alone: its primary group, as docker (a number stands for both).
 		if _, err := strconv.Atoi(u); err != nil {
-			f, ferr := root.Open("etc/passwd")
+			f, ferr := openRegular(root, "etc/passwd")
 			if ferr == nil {
 				us, _ := user.ParsePasswdFilter(f, func(x user.User) bool { return x.Name == u })
 				f.Close()
@@ -67,7 +69,10 @@ func lookupID(root *os.Root, file, name string, find func(*os.File, string) (int
 	if n, err := strconv.Atoi(name); err == nil && n >= 0 {
 		return n, nil
 	}
-	f, err := root.Open(file)
+	f, err := openRegular(root, file)
+	if errors.Is(err, errNotRegular) {
+		return 0, fmt.Errorf("/%s: %w", file, err)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("no /%s in the image to look %s up", file, name)
 	}
@@ -77,4 +82,27 @@ func lookupID(root *os.Root, file, name string, find func(*os.File, string) (int
 		return 0, fmt.Errorf("%s: not in /%s", name, file)
 	}
 	return id, nil
+}
+
+var errNotRegular = errors.New("not a regular file")
+
+// openRegular opens name in root for reading only if it is a regular
+// file. The image's /etc/passwd is whatever its RUNs made it: a FIFO
+// (open would wait for ever, deaf to Ctrl-C), or a device node (nodev
+// mounts refuse it, as "no /etc/passwd"). O_PATH opens nothing; the file
+// is opened for reading only once known to be regular.
+func openRegular(root *os.Root, name string) (*os.File, error) {
+	p, err := root.OpenFile(name, unix.O_PATH, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	fi, err := p.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w (%s)", errNotRegular, modeName(fi.Mode()))
+	}
+	return os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(p.Fd())), os.O_RDONLY|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
 }

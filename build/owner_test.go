@@ -1,0 +1,90 @@
+package build
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+	"golang.org/x/sys/unix"
+)
+
+// An image's /etc/passwd that is a FIFO or a device node is refused when
+// --chown or USER names a user, not opened: before the fix a FIFO hung
+// the build for ever (Ctrl-C could not stop it), and a device node was
+// "no /etc/passwd in the image".
+func TestOwnerLookupOpensOnlyRegularFiles(t *testing.T) {
+	for _, c := range []struct {
+		name, recipe, want string
+		mode               uint32
+	}{
+		{"fifo-chown", "COPY --chown=app a /a", "--chown=app: /etc/passwd: not a regular file (a named pipe)", unix.S_IFIFO},
+		{"fifo-user", "USER app\nWORKDIR /w", "USER app: /etc/passwd: not a regular file (a named pipe)", unix.S_IFIFO},
+		{"device", "COPY --chown=app a /a", "--chown=app: /etc/passwd: not a regular file (a character device)", unix.S_IFCHR},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tree := t.TempDir()
+			os.MkdirAll(filepath.Join(tree, "etc"), 0o755)
+			// 1:3 is /dev/null: harmless to open, and empty.
+			if err := unix.Mknod(filepath.Join(tree, "etc/passwd"), c.mode|0o644, int(unix.Mkdev(1, 3))); err != nil {
+				t.Fatal(err)
+			}
+			r := repoWithTree(t, tree)
+			done := make(chan error, 1)
+			go func() {
+				_, err := buildIn(t, r, ctxWith(t, map[string]string{"a": "a"}), "FROM main\n"+c.recipe+"\n")
+				done <- err
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				releaseFIFOs(r.Root)
+				<-done
+				t.Fatal("the build waited on the image's /etc/passwd")
+			}
+			if err == nil || !strings.HasSuffix(err.Error(), c.want) {
+				t.Fatalf("got %v, want ...%s", err, c.want)
+			}
+		})
+	}
+}
+
+// repoWithTree makes a repository whose main holds dir as its one layer.
+func repoWithTree(t *testing.T, dir string) *repo.Repo {
+	t.Helper()
+	r := newRepo(t, false)
+	l, err := r.Objects.AddLayerFromDir(context.Background(), dir, layer.WriteOptions{Mtime: clamp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Objects.WriteCommit(objects.NewCommit{Layers: []objects.Layer{l}, Date: epoch, Message: "base", OS: runtime.GOOS, Architecture: runtime.GOARCH})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Refs.Update(refs.Heads+"main", c.ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// releaseFIFOs opens every FIFO under dir for writing and closes it: a
+// reader blocked in open gets EOF, so a build stuck there ends.
+func releaseFIFOs(dir string) {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type()&fs.ModeNamedPipe != 0 {
+			if fd, err := unix.Open(p, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
+				unix.Close(fd)
+			}
+		}
+		return nil
+	})
+}
