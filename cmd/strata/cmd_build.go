@@ -344,7 +344,15 @@ func (t *buildTarget) move(ctx context.Context, id digest.Digest) error {
 		}
 		return err
 	}
-	if err := t.r.Refs.Update(t.branch, id, t.old, "build: "+refs.ShortName(t.branch)); err != nil {
+	err := t.r.Refs.Update(t.branch, id, t.old, "build: "+refs.ShortName(t.branch))
+	if errors.Is(err, refs.ErrExists) || errors.Is(err, refs.ErrStale) {
+		// Another build of the same recipe moved it there first: the
+		// branch is where this one wants it.
+		if cur, rerr := t.r.Refs.Read(t.branch); rerr == nil && cur == id {
+			return nil
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("%s did not move: %w", refs.ShortName(t.branch), err)
 	}
 	return nil
