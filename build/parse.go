@@ -49,13 +49,12 @@ func lineError(file string, line int, err error) error {
 // parse reads a Dockerfile with buildkit's parser and refuses what strata
 // does not build, naming the line and the instruction.
 func parse(name string, src []byte) (*recipe, error) {
-	res, err := parser.Parse(bytes.NewReader(src))
-	var le *parser.LocationError
-	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
-		return nil, lineError(name, le.Locations[0][0].Start.Line, cleanErr(err))
+	if n := longLine(src); n > 0 {
+		return nil, lineError(name, n, fmt.Errorf("line longer than %d bytes", maxLine-1))
 	}
+	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, cleanErr(err))
+		return nil, parseError(name, err)
 	}
 	stageNames := map[string]bool{}
 	r := &recipe{name: name, escape: res.EscapeToken}
@@ -98,6 +97,38 @@ func parse(name string, src []byte) (*recipe, error) {
 		return nil, fmt.Errorf("%s: no FROM instruction", name)
 	}
 	return r, nil
+}
+
+// parseError is buildkit's parse error at its line; a file without
+// instructions has no line at fault (the parser says 0 for an empty one,
+// its last line otherwise).
+func parseError(name string, err error) error {
+	var le *parser.LocationError
+	if !errors.As(err, &le) || len(le.Locations) == 0 || len(le.Locations[0]) == 0 {
+		return fmt.Errorf("%s: %w", name, cleanErr(err))
+	}
+	if msg := cleanErr(err); msg.Error() == "file with no instructions" {
+		return fmt.Errorf("%s: %w", name, msg)
+	}
+	return lineError(name, le.Locations[0][0].Start.Line, cleanErr(err))
+}
+
+// maxLine is the parser's scanner's buffer (bufio.MaxScanTokenSize): a
+// line must leave room in it for its newline, even the last.
+const maxLine = 64 << 10
+
+// longLine is the number of the first line the parser cannot read, 0 if
+// none. The parser itself names the line before it, or says "file with
+// no instructions" when it is the first.
+func longLine(src []byte) int {
+	for n := 1; len(src) > 0; n++ {
+		line, rest, _ := bytes.Cut(src, []byte{'\n'})
+		if len(line) >= maxLine {
+			return n
+		}
+		src = rest
+	}
+	return 0
 }
 
 func (r *recipe) add(line int, c instructions.Command) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 func TestParseRefusesWithLine(t *testing.T) {
@@ -206,6 +207,40 @@ func TestContainerignore(t *testing.T) {
 		}
 		if strings.Join(got, " ") != c.want {
 			t.Errorf("with %v: copied %v, want %s", c.files, got, c.want)
+		}
+	}
+}
+
+const testMaxLine = 64 << 10 // the parser's bufio.MaxScanTokenSize
+
+// A file without instructions, and a line too long for the parser, are
+// named as they are: before the fix an empty file was "Dockerfile:0:", a
+// long second line "Dockerfile:1:", and a long first line "file with no
+// instructions".
+func TestParseNamesTheFaultyLine(t *testing.T) {
+	long := func(n int) string { return "RUN true #" + strings.Repeat("x", n-len("RUN true #")) }
+	for _, c := range []struct{ src, want string }{
+		{"", "Dockerfile: file with no instructions"},
+		{"# only\n# comments\n", "Dockerfile: file with no instructions"},
+		{"FROM main\n" + long(testMaxLine) + "\n", "Dockerfile:2: line longer than 65535 bytes"},
+		{long(testMaxLine) + "\nFROM main\n", "Dockerfile:1: line longer than 65535 bytes"},
+		{"FROM main\n" + long(testMaxLine), "Dockerfile:2: line longer than 65535 bytes"},
+	} {
+		_, err := parse("Dockerfile", []byte(c.src))
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%.40q: %v, want %s", c.src, err, c.want)
+		}
+		if _, err := parser.Parse(strings.NewReader(c.src)); err == nil {
+			t.Errorf("%.40q: buildkit reads it", c.src)
+		}
+	}
+	// The longest line the parser reads is read.
+	for _, src := range []string{"FROM main\n" + long(testMaxLine-1) + "\n", "FROM main\n" + long(testMaxLine-1)} {
+		if _, err := parse("Dockerfile", []byte(src)); err != nil {
+			t.Errorf("a line of %d bytes: %v", len(src)-len("FROM main\n"), err)
+		}
+		if _, err := parser.Parse(strings.NewReader(src)); err != nil {
+			t.Errorf("buildkit: a line of %d bytes: %v", len(src)-len("FROM main\n"), err)
 		}
 	}
 }
