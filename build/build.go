@@ -8,6 +8,7 @@ import (
 	"path"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -243,6 +244,25 @@ func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, stri
 	s.parent = c
 	s.cfg = cloneConfig(c.Config.Config)
 	return s, text, nil
+}
+
+// notBuilt refuses a COPY --from=name naming a stage not built yet: this
+// one or a later one (by name or index). buildkit orders stages as a
+// graph for --from, strata builds them in order; a revision of the same
+// name must not stand in for the stage the recipe means. (FROM is
+// another matter: it names only the stages before it, so FROM node AS
+// node takes the image.)
+func (b *builder) notBuilt(name string) error {
+	name = strings.ToLower(name)
+	for i, st := range b.rc.stages {
+		if _, built := b.stages[strconv.Itoa(i)]; built {
+			continue
+		}
+		if (st.from.Name != "" && strings.ToLower(st.from.Name) == name) || strconv.Itoa(i) == name {
+			return fmt.Errorf("stage %s (line %d) is not built yet: a stage can use only those before it", quoteWord(name), st.from.Location[0].Start.Line)
+		}
+	}
+	return nil
 }
 
 // looksLikeReference: a name with a registry host or a repository path,

@@ -41,6 +41,9 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	if cs.from != "" {
 		c, ok := b.stages[strings.ToLower(cs.from)]
 		if !ok {
+			if err := b.notBuilt(cs.from); err != nil {
+				return nil, false, fmt.Errorf("COPY --from=%s: %w", cs.from, err)
+			}
 			var err error
 			if c, err = b.o.Repo.Resolve(cs.from); err != nil {
 				return nil, false, fmt.Errorf("COPY --from=%s: no such stage or revision", cs.from)

@@ -1,0 +1,48 @@
+package build
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/strata-sh/strata/refs"
+)
+
+// COPY --from naming a stage not built yet (a later one, by name or
+// index, or its own) is refused, as buildkit refuses a cycle and strata
+// builds stages in order. Before the fix a branch of that name stood in
+// for the stage, silently: the image got the branch's files.
+func TestCopyFromLaterStageRefused(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"a": "branch", "g": "stage"})
+	r := newRepo(t, false)
+	res, err := buildIn(t, r, ctxDir, "FROM scratch\nCOPY a /f\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"later", "1", "self"} {
+		if err := r.Refs.Update(refs.Heads+name, res.Commit.ID, "", "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for from, want := range map[string]string{
+		"later": `COPY --from=later: stage later (line 3) is not built yet: a stage can use only those before it`,
+		"1":     `COPY --from=1: stage 1 (line 3) is not built yet: a stage can use only those before it`,
+		"self":  `COPY --from=self: stage self (line 1) is not built yet: a stage can use only those before it`,
+	} {
+		recipe := "FROM scratch AS self\nCOPY --from=" + from + " /f /f\nFROM scratch AS later\nCOPY g /f\n"
+		if _, err := buildIn(t, r, ctxDir, recipe); err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("--from=%s: %v, want ...%s", from, err, want)
+		}
+	}
+	// A stage before, and a revision no stage is named after, still are
+	// what they name; FROM names only the stages before it (FROM x AS x
+	// is the revision x).
+	for _, recipe := range []string{
+		"FROM scratch AS one\nCOPY g /f\nFROM scratch\nCOPY --from=one /f /f\n",
+		"FROM scratch\nCOPY --from=later /f /f\n",
+		"FROM later AS later\nCOPY g /g\n",
+	} {
+		if _, err := buildIn(t, r, ctxDir, recipe); err != nil {
+			t.Errorf("%q: %v", recipe, err)
+		}
+	}
+}
