@@ -218,7 +218,13 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 			// excluded or not by its own path: a link to an excluded
 			// directory once copied what .dockerignore leaves out.
 			name := m
-			if real, err := cdir.realPath(m); err == nil {
+			real, err := cdir.realPath(m)
+			if errors.Is(err, unix.ENOENT) {
+				// A link that leads nowhere (an image's /l -> /nonexistent):
+				// nothing is there, whatever os.Root says of the link.
+				return nil, fmt.Errorf("%s: no such file or directory in %s", p, where)
+			}
+			if err == nil {
 				m = real
 			}
 			fi, err := src.Stat(m)

@@ -244,3 +244,27 @@ func TestParseNamesTheFaultyLine(t *testing.T) {
 		}
 	}
 }
+
+// A COPY --from source that is a symlink leading nowhere in the image
+// (absolute or not) is "no such file", as a missing one: before the fix
+// it was "a symlink or \"..\" leads outside it", which it does not.
+func TestCollectDanglingLinkInImage(t *testing.T) {
+	dir := ctxWith(t, map[string]string{"usr/share/zoneinfo/UTC": "utc", "etc/localtime": "->/usr/share/zoneinfo/UTC", "abs": "->/nonexistent", "rel": "->nothere", "out": "->../../../etc"})
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	for src, want := range map[string]string{
+		"/abs":           "/abs: no such file or directory in the --from tree",
+		"/rel":           "/rel: no such file or directory in the --from tree",
+		"/abs/x":         "/abs/x: no such file or directory in the --from tree",
+		"/etc/localtime": "",
+		"/out/localtime": "", // ".." stops at the image's root
+	} {
+		_, err := collect(root, nil, instructions.SourcesAndDest{SourcePaths: []string{src}, DestPath: "/x"}, "/", true)
+		if want == "" && err != nil || want != "" && (err == nil || err.Error() != want) {
+			t.Errorf("COPY --from=img %s: %v, want %q", src, err, want)
+		}
+	}
+}
