@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
@@ -188,7 +189,7 @@ func (b *builder) stage(ctx context.Context, i int) (*objects.Commit, error) {
 	st := b.rc.stages[i]
 	start := time.Now()
 	s, text, err := b.from(ctx, st.from)
-	fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", st.first, b.rc.total, text)
+	b.progress(st.first, text)
 	if err != nil {
 		return nil, &StepError{File: b.rc.name, Step: st.first, Line: st.from.Location[0].Start.Line, Text: text, Err: err}
 	}
@@ -210,6 +211,14 @@ func (b *builder) stage(ctx context.Context, i int) (*objects.Commit, error) {
 		}
 	}
 	return s.parent, nil
+}
+
+// progress prints "STEP n/N: text". The text is the recipe's, from
+// whoever wrote the context, and expanded: its control characters are
+// escaped, a newline too, so that it can neither drive the terminal nor
+// forge a line of the progress (as the summary and log escape it).
+func (b *builder) progress(n int, text string) {
+	fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", n, b.rc.total, pathquote.Text(strings.ReplaceAll(text, "\n", `\n`)))
 }
 
 // from starts a stage: an earlier stage, scratch, a revision of this
@@ -325,7 +334,7 @@ func (b *builder) step(ctx context.Context, s *state, sp *step) error {
 	if a, ok := sp.cmd.(*instructions.ArgCommand); ok {
 		// ARG changes no image: it makes no commit (as buildkit).
 		sp.text = a.String()
-		fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", sp.n, b.rc.total, sp.text)
+		b.progress(sp.n, sp.text)
 		b.arg(s, a)
 		b.res.Steps = append(b.res.Steps, StepTime{N: sp.n, Text: a.String(), Took: time.Since(start)})
 		return nil
@@ -335,7 +344,7 @@ func (b *builder) step(ctx context.Context, s *state, sp *step) error {
 		return err
 	}
 	sp.text = text
-	fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", sp.n, b.rc.total, text)
+	b.progress(sp.n, text)
 	var c *objects.Commit
 	cached := false
 	switch cmd := sp.cmd.(type) {
