@@ -120,6 +120,13 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 	message := strings.TrimRight(pathquote.Text(e.Message), "\n")
 	// strata records one person and one date a commit: git's committer
 	// lines repeat the author's.
+	if author == "" {
+		// A build's commits have no author (docker's images none):
+		// no empty line for it.
+		fmt.Fprintf(w, "Date:   %s\n\n", date)
+		printMessage(w, message)
+		return
+	}
 	switch h.name() {
 	case "short":
 		fmt.Fprintf(w, "Author: %s\n\n", author)
@@ -131,6 +138,10 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 	default:
 		fmt.Fprintf(w, "Author: %s\nDate:   %s\n\n", author, date)
 	}
+	printMessage(w, message)
+}
+
+func printMessage(w io.Writer, message string) {
 	for _, line := range strings.Split(message, "\n") {
 		fmt.Fprintf(w, "    %s\n", line)
 	}
