@@ -165,6 +165,10 @@ func (h commitHeader) expand(b *strings.Builder, e logEntry) {
 		// % x a space, and %-x removes the newlines before an empty one.
 		mod := byte(0)
 		if t[0] == '+' || t[0] == '-' || t[0] == ' ' {
+			if len(t) == 1 { // "%+" at the end: as written
+				b.WriteString("%" + t)
+				return
+			}
 			mod, t = t[0], t[1:]
 		}
 		value, n := h.placeholder(t, e)
