@@ -21,3 +21,14 @@ func TestExpandTakesAnyTemplate(t *testing.T) {
 		}
 	}
 }
+
+func FuzzExpand(f *testing.F) {
+	for _, s := range []string{"%h %s", "%+b%-n", "%C(red)%x00", "%ad|%ar", "%%%"} {
+		f.Add(s)
+	}
+	e := logEntry{ID: "sha256:" + strings.Repeat("ab", 32), Short: "abababababab", Author: "A <a@b>", Message: "s\n\nb", Parents: []string{"sha256:" + strings.Repeat("cd", 32)}}
+	f.Fuzz(func(t *testing.T, tmpl string) {
+		var b strings.Builder
+		commitHeader{pretty: &prettyFormat{template: tmpl}, now: time.Unix(1e9, 0)}.expand(&b, e)
+	})
+}
