@@ -34,6 +34,12 @@ import (
 // became a file is that file added), and a change of such entries alone
 // writes nothing.
 func WritePatch(w io.Writer, c Change, old, new []byte) error {
+	return WritePatchContext(w, c, old, new, fdiff.DefaultContextLines)
+}
+
+// WritePatchContext is WritePatch with lines of context around each
+// change (git's -U N) instead of three.
+func WritePatchContext(w io.Writer, c Change, old, new []byte, context int) error {
 	if !inPatch(c.Old) {
 		c.Old, old = nil, nil
 	}
@@ -44,10 +50,10 @@ func WritePatch(w io.Writer, c Change, old, new []byte) error {
 		return nil
 	}
 	if c.Old != nil && c.New != nil && KindOf(c.Old.Type) != KindOf(c.New.Type) {
-		if err := WritePatch(w, Change{Path: c.Path, Kind: Deleted, Old: c.Old}, old, nil); err != nil {
+		if err := WritePatchContext(w, Change{Path: c.Path, Kind: Deleted, Old: c.Old}, old, nil, context); err != nil {
 			return err
 		}
-		return WritePatch(w, Change{Path: c.Path, Kind: Added, New: c.New}, nil, new)
+		return WritePatchContext(w, Change{Path: c.Path, Kind: Added, New: c.New}, nil, new, context)
 	}
 	from, to := patchFile(c.Old, old), patchFile(c.New, new)
 	var binary bool
@@ -73,7 +79,7 @@ func WritePatch(w io.Writer, c Change, old, new []byte) error {
 	if c.Kind == Renamed {
 		oldName = c.OldPath
 	}
-	return writeFilePatch(w, strings.TrimPrefix(oldName, "/"), strings.TrimPrefix(c.Path, "/"), from, to, binary, ch)
+	return writeFilePatch(w, strings.TrimPrefix(oldName, "/"), strings.TrimPrefix(c.Path, "/"), from, to, binary, ch, context)
 }
 
 // inPatch reports whether e is an entry git could hold: a file or a symlink.
@@ -84,7 +90,7 @@ func inPatch(e *layer.Entry) bool {
 // writeFilePatch writes git's header of one file's patch, then the hunks
 // of its chunks with go-git's encoder. from or to is nil for a file added
 // or deleted; oldName is not name for a file renamed.
-func writeFilePatch(w io.Writer, oldName, name string, from, to *file, binary bool, ch []fdiff.Chunk) error {
+func writeFilePatch(w io.Writer, oldName, name string, from, to *file, binary bool, ch []fdiff.Chunk, context int) error {
 	// The same content (a zero id is an unknown one: a work-tree file over
 	// the cap, not hashed).
 	same := from != nil && to != nil && from.hash == to.hash && from.hash != plumbing.ZeroHash
@@ -131,7 +137,7 @@ func writeFilePatch(w io.Writer, oldName, name string, from, to *file, binary bo
 		return err
 	}
 	// With no files, the encoder writes the hunks alone.
-	return fdiff.NewUnifiedEncoder(w, fdiff.DefaultContextLines).Encode(patch{&filePatch{chunks: ch}})
+	return fdiff.NewUnifiedEncoder(w, context).Encode(patch{&filePatch{chunks: ch}})
 }
 
 // quoteTwo is git's quote_two: prefix and name, in double quotes with C

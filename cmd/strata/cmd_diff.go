@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -25,6 +26,9 @@ type diffOptions struct {
 	cached                            bool // git's --cached: the work tree here
 	format                            string
 	noRenames                         bool // --no-renames: a rename stays a deletion and an addition
+	// unified: -U N, the lines of context of a patch (N+1: 0 is unset,
+	// three as git's).
+	unified int
 }
 
 // any reports whether an output format other than the default listing
@@ -136,6 +140,39 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 // lists the deletion and the addition, as they are.
 func (o *diffOptions) addRenameFlag(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&o.noRenames, "no-renames", false, "show a file moved as deleted and added, not renamed")
+	cmd.Flags().VarP(unifiedFlag{o}, "unified", "U", "unified diffs with `N` lines of context (1 or more); implies -p, as git's")
+}
+
+// unifiedFlag is -U N: the context of -p's patches, which it asks for.
+type unifiedFlag struct{ o *diffOptions }
+
+func (f unifiedFlag) String() string {
+	if f.o == nil || f.o.unified == 0 {
+		return "3"
+	}
+	return strconv.Itoa(f.o.unified - 1)
+}
+func (f unifiedFlag) Type() string { return "N" }
+func (f unifiedFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a count of lines, not %q", v)
+	}
+	if n == 0 {
+		// go-git's encoder numbers hunks without context one line off
+		// (its addLineNumbers); a patch that misleads is worse than none.
+		return errors.New("0 is not supported: give 1 or more lines of context")
+	}
+	f.o.unified, f.o.patch = n+1, true
+	return nil
+}
+
+// context is the lines of context -p shows.
+func (o diffOptions) context() int {
+	if o.unified == 0 {
+		return 3
+	}
+	return o.unified - 1
 }
 
 // diffRange reads git's "diff A..B" (A against B) and "diff A...B"
@@ -223,7 +260,7 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 			if det := c.Details(); len(det) > 0 {
 				fmt.Fprintf(out, "# %s: %s\n", pathquote.Quote(c.Path), strings.Join(det, ", "))
 			}
-			if err := tree.WritePatch(out, c, d.Old[oldPath(c)], d.New[c.Path]); err != nil {
+			if err := tree.WritePatchContext(out, c, d.Old[oldPath(c)], d.New[c.Path], o.context()); err != nil {
 				return fmt.Errorf("diff: %w", err)
 			}
 		}
