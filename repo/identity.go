@@ -61,12 +61,35 @@ func gitConfigFiles() []string {
 	if g := os.Getenv("GIT_CONFIG_GLOBAL"); g != "" {
 		return append(files, g)
 	}
-	home, _ := os.UserHomeDir()
-	xdg := os.Getenv("XDG_CONFIG_HOME")
-	if xdg == "" && home != "" {
-		xdg = filepath.Join(home, ".config")
+	home, xdg := userGitConfigs()
+	return append(files, xdg, home)
+}
+
+// userGitConfigs are ~/.gitconfig and $XDG_CONFIG_HOME/git/config
+// (~/.config/git/config without it).
+func userGitConfigs() (home, xdg string) {
+	dir, _ := os.UserHomeDir()
+	x := os.Getenv("XDG_CONFIG_HOME")
+	if x == "" && dir != "" {
+		x = filepath.Join(dir, ".config")
 	}
-	return append(files, filepath.Join(xdg, "git", "config"), filepath.Join(home, ".gitconfig"))
+	return filepath.Join(dir, ".gitconfig"), filepath.Join(x, "git", "config")
+}
+
+// GlobalGitConfig is the file git config --global writes:
+// $GIT_CONFIG_GLOBAL, else ~/.gitconfig, else the XDG file if only it
+// exists.
+func GlobalGitConfig() string {
+	if g := os.Getenv("GIT_CONFIG_GLOBAL"); g != "" {
+		return g
+	}
+	home, xdg := userGitConfigs()
+	if _, err := os.Stat(home); err != nil {
+		if _, err := os.Stat(xdg); err == nil {
+			return xdg
+		}
+	}
+	return home
 }
 
 // gitIdentity reads user.name and user.email from the user's git config

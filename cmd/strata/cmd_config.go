@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/repo"
@@ -12,8 +13,9 @@ func init() { register("config", newConfigCommand) }
 func newConfigCommand(g *globals) *cobra.Command {
 	var list, get, getAll, add, unset, unsetAll bool
 	var format string
+	var scope configScope
 	cmd := &cobra.Command{
-		Use:   "config [--list] | [--get | --get-all] KEY | [--add] KEY VALUE | --unset[-all] KEY",
+		Use:   "config [--global | --system | --file FILE] [--list] | [--get | --get-all] KEY | [--add] KEY VALUE | --unset[-all] KEY",
 		Short: "Get and set repository options",
 		Long: `Read or write .strata/config, which uses git-config syntax:
   strata config user.email me@example.com
@@ -25,14 +27,22 @@ A key may be set more than once (--add): KEY and --get print its last
 value, --get-all every one. Setting it or --unset is then refused, as in
 git; --unset-all removes every value.
 
+--global reads or writes your git config (the file git config --global
+uses: $GIT_CONFIG_GLOBAL, ~/.gitconfig, or $XDG_CONFIG_HOME/git/config if
+only it exists; a symbolic link is followed, as git follows it), --system
+/etc/gitconfig, --file FILE that file; none of them needs a repository.
+strata takes user.name and user.email from them when the repository's
+config has none (see docs/format.md); its other options are read from
+the repository's config only.
+
 Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 		Args: rangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := g.openRepo()
-			if err != nil {
+			if err := checkFormat(format); err != nil {
 				return err
 			}
-			if err := checkFormat(format); err != nil {
+			cfg, err := scope.open(g)
+			if err != nil {
 				return err
 			}
 			actions := 0
@@ -50,12 +60,12 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 			switch {
 			case list && format == "json":
 				out := []map[string]string{}
-				for _, e := range r.Config.All() {
+				for _, e := range cfg.All() {
 					out = append(out, map[string]string{"key": e.Key, "value": e.Value})
 				}
 				return writeJSON(g.stdout, out)
 			case list:
-				for _, e := range r.Config.All() {
+				for _, e := range cfg.All() {
 					if e.NoValue {
 						fmt.Fprintln(g.stdout, e.Key) // as git: a boolean true
 						continue
@@ -71,7 +81,7 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 					}
 					return usagef("config %s: takes one KEY", flag)
 				}
-				if err := r.Config.Unset(args[0], unsetAll); err != nil {
+				if err := cfg.Unset(args[0], unsetAll); err != nil {
 					return fmt.Errorf("config: %w", err)
 				}
 				return nil
@@ -82,7 +92,7 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 				if err := repo.CheckKey(args[0]); err != nil {
 					return fmt.Errorf("config: %w", err)
 				}
-				values := r.Config.GetAll(args[0])
+				values := cfg.GetAll(args[0])
 				if len(values) == 0 {
 					return exitCodeError{code: exitError}
 				}
@@ -94,7 +104,7 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 				if len(args) != 2 {
 					return usagef("config --add: takes KEY and VALUE")
 				}
-				if err := r.Config.Add(args[0], args[1]); err != nil {
+				if err := cfg.Add(args[0], args[1]); err != nil {
 					return fmt.Errorf("config: %w", err)
 				}
 				return nil
@@ -104,14 +114,14 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 				if err := repo.CheckKey(args[0]); err != nil {
 					return fmt.Errorf("config: %w", err)
 				}
-				v, ok := r.Config.Get(args[0])
+				v, ok := cfg.Get(args[0])
 				if !ok {
 					return exitCodeError{code: exitError}
 				}
 				fmt.Fprintln(g.stdout, v)
 				return nil
 			case len(args) == 2:
-				if err := r.Config.Set(args[0], args[1]); err != nil {
+				if err := cfg.Set(args[0], args[1]); err != nil {
 					return fmt.Errorf("config: %w", err)
 				}
 				return nil
@@ -126,5 +136,48 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 	cmd.Flags().BoolVar(&unset, "unset", false, "remove KEY (refused if it has several values)")
 	cmd.Flags().BoolVar(&unsetAll, "unset-all", false, "remove every value of KEY")
 	cmd.Flags().StringVar(&format, "format", "text", "with --list: text or json ([{\"key\", \"value\"}])")
+	cmd.Flags().BoolVar(&scope.global, "global", false, "your git config (~/.gitconfig), as git config --global")
+	cmd.Flags().BoolVar(&scope.system, "system", false, "the system's git config, /etc/gitconfig")
+	cmd.Flags().BoolVar(&scope.local, "local", false, "the repository's .strata/config (the default)")
+	cmd.Flags().StringVarP(&scope.file, "file", "f", "", "the git-config file at `FILE`")
 	return cmd
+}
+
+// configScope is which config file config reads and writes: the
+// repository's (--local, the default), the user's git config
+// (--global), the system's (--system) or --file FILE.
+type configScope struct {
+	global, system, local bool
+	file                  string
+}
+
+func (s configScope) open(g *globals) (*repo.Config, error) {
+	if btoi(s.global)+btoi(s.system)+btoi(s.local)+btoi(s.file != "") > 1 {
+		return nil, usagef("config: --local, --global, --system and --file exclude each other")
+	}
+	var path string
+	switch {
+	case s.global:
+		path = repo.GlobalGitConfig()
+	case s.system:
+		path = "/etc/gitconfig"
+	case s.file != "":
+		path = s.file // relative to -C's directory, as every path
+	default:
+		r, err := g.openRepo()
+		if err != nil {
+			return nil, err
+		}
+		return r.Config, nil
+	}
+	// As git's lockfile: an edit goes to the file a link leads to,
+	// and dotfiles kept as links stay links.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	cfg, err := repo.LoadConfig(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
 }
