@@ -34,12 +34,23 @@ import (
 // became a file is that file added), and a change of such entries alone
 // writes nothing.
 func WritePatch(w io.Writer, c Change, old, new []byte) error {
-	return WritePatchContext(w, c, old, new, fdiff.DefaultContextLines)
+	return WritePatchWith(w, c, old, new, PatchOptions{})
 }
 
-// WritePatchContext is WritePatch with lines of context around each
-// change (git's -U N) instead of three.
-func WritePatchContext(w io.Writer, c Change, old, new []byte, context int) error {
+// PatchOptions are how a patch is written.
+type PatchOptions struct {
+	// Context is the lines around each change (git's -U N); 0 is three.
+	Context int
+	// Color writes git's colours: headers bold, hunk lines cyan, removed
+	// lines red, added ones green.
+	Color bool
+}
+
+// WritePatchWith is WritePatch as o asks.
+func WritePatchWith(w io.Writer, c Change, old, new []byte, o PatchOptions) error {
+	if o.Context == 0 {
+		o.Context = fdiff.DefaultContextLines
+	}
 	if !inPatch(c.Old) {
 		c.Old, old = nil, nil
 	}
@@ -50,10 +61,10 @@ func WritePatchContext(w io.Writer, c Change, old, new []byte, context int) erro
 		return nil
 	}
 	if c.Old != nil && c.New != nil && KindOf(c.Old.Type) != KindOf(c.New.Type) {
-		if err := WritePatchContext(w, Change{Path: c.Path, Kind: Deleted, Old: c.Old}, old, nil, context); err != nil {
+		if err := WritePatchWith(w, Change{Path: c.Path, Kind: Deleted, Old: c.Old}, old, nil, o); err != nil {
 			return err
 		}
-		return WritePatchContext(w, Change{Path: c.Path, Kind: Added, New: c.New}, nil, new, context)
+		return WritePatchWith(w, Change{Path: c.Path, Kind: Added, New: c.New}, nil, new, o)
 	}
 	from, to := patchFile(c.Old, old), patchFile(c.New, new)
 	var binary bool
@@ -79,7 +90,7 @@ func WritePatchContext(w io.Writer, c Change, old, new []byte, context int) erro
 	if c.Kind == Renamed {
 		oldName = c.OldPath
 	}
-	return writeFilePatch(w, strings.TrimPrefix(oldName, "/"), strings.TrimPrefix(c.Path, "/"), from, to, binary, ch, context)
+	return writeFilePatch(w, strings.TrimPrefix(oldName, "/"), strings.TrimPrefix(c.Path, "/"), from, to, binary, ch, o)
 }
 
 // inPatch reports whether e is an entry git could hold: a file or a symlink.
@@ -90,7 +101,7 @@ func inPatch(e *layer.Entry) bool {
 // writeFilePatch writes git's header of one file's patch, then the hunks
 // of its chunks with go-git's encoder. from or to is nil for a file added
 // or deleted; oldName is not name for a file renamed.
-func writeFilePatch(w io.Writer, oldName, name string, from, to *file, binary bool, ch []fdiff.Chunk, context int) error {
+func writeFilePatch(w io.Writer, oldName, name string, from, to *file, binary bool, ch []fdiff.Chunk, o PatchOptions) error {
 	// The same content (a zero id is an unknown one: a work-tree file over
 	// the cap, not hashed).
 	same := from != nil && to != nil && from.hash == to.hash && from.hash != plumbing.ZeroHash
@@ -133,11 +144,31 @@ func writeFilePatch(w io.Writer, oldName, name string, from, to *file, binary bo
 		// As git: a tab ends a name with a space, for patch(1).
 		fmt.Fprintf(&h, "--- %s%s\n+++ %s%s\n", a, tabIfSpace(a), b, tabIfSpace(b))
 	}
-	if _, err := io.WriteString(w, h.String()); err != nil {
+	header := h.String()
+	enc := fdiff.NewUnifiedEncoder(w, o.Context)
+	if o.Color {
+		cc := fdiff.NewColorConfig()
+		enc.SetColor(cc)
+		header = colorLines(header, cc[fdiff.Meta], cc.Reset(fdiff.Meta))
+	}
+	if _, err := io.WriteString(w, header); err != nil {
 		return err
 	}
 	// With no files, the encoder writes the hunks alone.
-	return fdiff.NewUnifiedEncoder(w, context).Encode(patch{&filePatch{chunks: ch}})
+	return enc.Encode(patch{&filePatch{chunks: ch}})
+}
+
+// colorLines wraps each line of text (each ends in "\n") in on and off,
+// as git colours a patch's header lines one by one.
+func colorLines(text, on, off string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if l == "" {
+			continue
+		}
+		b.WriteString(on + strings.TrimSuffix(l, "\n") + off + "\n")
+	}
+	return b.String()
 }
 
 // quoteTwo is git's quote_two: prefix and name, in double quotes with C

@@ -29,6 +29,8 @@ type diffOptions struct {
 	// unified: -U N, the lines of context of a patch (N+1: 0 is unset,
 	// three as git's).
 	unified int
+	colors  colorFlag // --color, --no-color
+	color   bool      // what they decide
 }
 
 // any reports whether an output format other than the default listing
@@ -92,6 +94,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err := checkFormat(o.format); err != nil {
 				return err
 			}
+			var err error
+			if o.color, err = o.colors.on(g, "diff"); err != nil {
+				return err
+			}
 			switch n := btoi(o.nameOnly) + btoi(o.nameStatus) + btoi(o.stat) + btoi(o.patch); {
 			case n > 1:
 				return usagef("diff: --name-only, --name-status, --stat and -p do not go together")
@@ -141,6 +147,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 func (o *diffOptions) addRenameFlag(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&o.noRenames, "no-renames", false, "show a file moved as deleted and added, not renamed")
 	cmd.Flags().VarP(unifiedFlag{o}, "unified", "U", "unified diffs with `N` lines of context (1 or more); implies -p, as git's")
+	o.colors.add(cmd)
 }
 
 // unifiedFlag is -U N: the context of -p's patches, which it asks for.
@@ -260,7 +267,7 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 			if det := c.Details(); len(det) > 0 {
 				fmt.Fprintf(out, "# %s: %s\n", pathquote.Quote(c.Path), strings.Join(det, ", "))
 			}
-			if err := tree.WritePatchContext(out, c, d.Old[oldPath(c)], d.New[c.Path], o.context()); err != nil {
+			if err := tree.WritePatchWith(out, c, d.Old[oldPath(c)], d.New[c.Path], tree.PatchOptions{Context: o.context(), Color: o.color}); err != nil {
 				return fmt.Errorf("diff: %w", err)
 			}
 		}

@@ -102,6 +102,10 @@ counts: -n 10 --skip 10 is the second page.
 			if o.hdr, err = o.header.header("log", &o.format); err != nil {
 				return err
 			}
+			if o.diff.color, err = o.diff.colors.on(g, "log"); err != nil {
+				return err
+			}
+			o.hdr.color = o.diff.color && o.format != "json"
 			if err := checkFormat(o.format); err != nil {
 				return err
 			}

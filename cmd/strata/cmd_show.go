@@ -89,6 +89,10 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if err != nil {
 				return err
 			}
+			if o.color, err = o.colors.on(g, "show"); err != nil {
+				return err
+			}
+			hdr.color = o.color && format != "json"
 			if err := checkFormat(format); err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/gitdate"
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
 
@@ -55,15 +56,55 @@ type commitHeader struct {
 	now    time.Time
 	// decorate: "" (short names), "full" (refs/heads/main) or "no".
 	decorate string
+	// color: git's colours; remotes names the remote-tracking branches
+	// among the names shown, which are red.
+	color   bool
+	remotes map[string]bool
 }
 
 // decorations maps commits to the names shown beside them, as
 // --decorate asks.
-func (h commitHeader) decorations(r *repo.Repo) (map[digest.Digest][]string, error) {
+func (h *commitHeader) decorations(r *repo.Repo) (map[digest.Digest][]string, error) {
 	if h.decorate == "no" {
 		return map[digest.Digest][]string{}, nil
 	}
+	if h.color {
+		rs, err := r.Refs.List(refs.Remotes)
+		if err != nil {
+			return nil, err
+		}
+		h.remotes = map[string]bool{}
+		for _, ref := range rs {
+			h.remotes[ref.Short()], h.remotes[ref.Name] = true, true
+		}
+	}
 	return decorate(r, h.decorate == "full")
+}
+
+// decoration is the names beside a commit: " (HEAD -> main, tag: v1)",
+// in git's colours if asked.
+func (h commitHeader) decoration(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	if !h.color {
+		// A name made before strata refused controls in names, or
+		// handed over in a repository, is escaped as text is.
+		return " (" + pathquote.Text(strings.Join(names, ", ")) + ")"
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = colorDecoration(pathquote.Text(n), h.remotes[n])
+	}
+	return ansiYellow + " (" + ansiReset + strings.Join(parts, ansiYellow+", "+ansiReset) + ansiYellow + ")" + ansiReset
+}
+
+// id is a commit's id as the header shows it: yellow with colour.
+func (h commitHeader) id(s string) string {
+	if h.color {
+		return ansiYellow + s + ansiReset
+	}
+	return s
 }
 
 func (h commitHeader) name() string {
@@ -94,21 +135,21 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 		io.WriteString(w, b.String())
 		return
 	}
-	decor := ""
-	if len(e.Refs) > 0 {
-		// A name made before strata refused controls in names, or
-		// handed over in a repository, is escaped as text is.
-		decor = " (" + pathquote.Text(strings.Join(e.Refs, ", ")) + ")"
-	}
+	decor := h.decoration(e.Refs)
 	if h.oneline() {
 		subject, _, _ := strings.Cut(e.Message, "\n")
-		fmt.Fprintf(w, "%s%s %s\n", e.Short, decor, pathquote.Text(subject))
+		fmt.Fprintf(w, "%s%s %s\n", h.id(e.Short), decor, pathquote.Text(subject))
 		return
 	}
 	if !first {
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "commit %s%s\n", e.Short, decor)
+	if h.color {
+		// git colours "commit ID" as one.
+		fmt.Fprintf(w, "%s%s\n", h.id("commit "+e.Short), decor)
+	} else {
+		fmt.Fprintf(w, "commit %s%s\n", e.Short, decor)
+	}
 	if len(e.Parents) > 1 {
 		fmt.Fprintf(w, "Merge:")
 		for _, p := range e.Parents {
@@ -150,7 +191,7 @@ func printMessage(w io.Writer, message string) {
 // expand writes the template with e's values in place of git's
 // placeholders. What strata does not know (%T, %G?, %N, paddings) stays
 // as written, as git leaves a placeholder it does not know; colours
-// print nothing (strata writes none).
+// print only with colour on (--color), as git's.
 func (h commitHeader) expand(b *strings.Builder, e logEntry) {
 	t := h.pretty.template
 	for len(t) > 0 {
@@ -228,11 +269,10 @@ func (h commitHeader) placeholder(t string, e logEntry) (string, int) {
 		if len(e.Refs) == 0 {
 			return "", 1
 		}
-		refs := pathquote.Text(strings.Join(e.Refs, ", "))
 		if t[0] == 'd' {
-			refs = " (" + refs + ")"
+			return h.decoration(e.Refs), 1
 		}
-		return refs, 1
+		return pathquote.Text(strings.Join(e.Refs, ", ")), 1
 	case 'e':
 		return "", 1 // no encoding header: messages are UTF-8
 	case 'a', 'c':
@@ -252,9 +292,28 @@ func (h commitHeader) placeholder(t string, e logEntry) (string, int) {
 			}
 		}
 	case 'C':
-		return "", colourLength(t)
+		n := colourLength(t)
+		if !h.color || n == 0 {
+			return "", n
+		}
+		return h.colour(t[:n]), n
 	}
 	return "", 0
+}
+
+// colour is the sequence of a colour placeholder (its text after %).
+func (h commitHeader) colour(p string) string {
+	switch p {
+	case "Cred":
+		return "\x1b[31m"
+	case "Cgreen":
+		return "\x1b[32m"
+	case "Cblue":
+		return "\x1b[34m"
+	case "Creset":
+		return ansiReset
+	}
+	return ansiColor(strings.TrimSuffix(strings.TrimPrefix(p, "C("), ")"))
 }
 
 // person is %aX (and %cX): the author's name, email or date.

@@ -188,3 +188,33 @@ func TestExportToTerminalRefused(t *testing.T) {
 		t.Errorf("the terminal showed %d bytes: %q", len(got), got[:min(len(got), 80)])
 	}
 }
+
+// TestColorOnATerminal: with no --color, log is coloured on a terminal
+// (git's auto), and not with NO_COLOR set or TERM=dumb.
+func TestColorOnATerminal(t *testing.T) {
+	env := tinyRepo(t)
+	for _, c := range []struct {
+		env   []string
+		color bool
+	}{{nil, true}, {[]string{"NO_COLOR=1"}, false}, {[]string{"TERM=dumb"}, false}} {
+		ptm, tty, err := pty.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown := newTermReader(ptm)
+		cmd := strataCmd(env, "log", "--oneline", "-n", "1")
+		cmd.Env = append(cmd.Env, "TERM=xterm")
+		cmd.Env = append(cmd.Env, c.env...)
+		cmd.Stdout = tty
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(tty, "END")
+		got, ok := shown.waitFor("END", time.Minute)
+		tty.Close()
+		ptm.Close()
+		if !ok || strings.Contains(got, "\x1b[33m") != c.color {
+			t.Errorf("%v: the terminal showed %q; colour wanted: %v", c.env, got, c.color)
+		}
+	}
+}

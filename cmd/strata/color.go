@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// colorFlag is git's --color[=WHEN] and --no-color.
+type colorFlag struct {
+	when    string // always, never, auto; "" unset
+	noColor bool
+}
+
+func (f *colorFlag) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.when, "color", "", "colour the output as git does: `WHEN` is always, never or auto (the default: on a terminal, unless NO_COLOR is set or TERM is dumb)")
+	cmd.Flags().Lookup("color").NoOptDefVal = "always"
+	cmd.Flags().BoolVar(&f.noColor, "no-color", false, "no colours (--color=never)")
+}
+
+// on reports whether g's output is coloured: --color always or never,
+// else (auto) when standard output is a terminal, NO_COLOR is unset
+// (no-color.org) and TERM is not dumb, as git's color.ui=auto.
+func (f colorFlag) on(g *globals, verb string) (bool, error) {
+	when := f.when
+	if f.noColor {
+		if when != "" {
+			return false, usagef("%s: --color and --no-color exclude each other", verb)
+		}
+		when = "never"
+	}
+	switch when {
+	case "always", "true":
+		return true, nil
+	case "never", "false":
+		return false, nil
+	case "", "auto":
+		if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+			return false, nil
+		}
+		out, ok := g.stdout.(*os.File)
+		return ok && term.IsTerminal(int(out.Fd())), nil
+	}
+	return false, usagef("%s: --color=%s: use always, never or auto", verb, when)
+}
+
+// ANSI sequences of git's default colours.
+const (
+	ansiReset      = "\x1b[m"
+	ansiYellow     = "\x1b[33m"
+	ansiBoldCyan   = "\x1b[1;36m"
+	ansiBoldGreen  = "\x1b[1;32m"
+	ansiBoldYellow = "\x1b[1;33m"
+	ansiBoldRed    = "\x1b[1;31m"
+)
+
+// colorCodes are the words of git's colour specifications.
+var colorCodes = map[string]string{
+	"normal": "", "black": "30", "red": "31", "green": "32", "yellow": "33", "blue": "34",
+	"magenta": "35", "cyan": "36", "white": "37", "brightblack": "90", "brightred": "91",
+	"brightgreen": "92", "brightyellow": "93", "brightblue": "94", "brightmagenta": "95",
+	"brightcyan": "96", "brightwhite": "97", "bold": "1", "dim": "2", "italic": "3", "ul": "4",
+	"blink": "5", "reverse": "7", "strike": "9",
+}
+
+// ansiColor is the sequence for a git colour specification ("bold
+// blue", "red", "reset"; "auto," and "auto" are taken as git takes
+// them once colour is on); "" for one it does not know.
+func ansiColor(spec string) string {
+	spec = strings.TrimPrefix(spec, "auto,")
+	var codes []string
+	fg := true
+	for _, w := range strings.FieldsFunc(spec, func(r rune) bool { return r == ' ' || r == ',' }) {
+		switch w {
+		case "reset":
+			return ansiReset
+		case "auto":
+			continue
+		}
+		c, ok := colorCodes[w]
+		if !ok {
+			return ""
+		}
+		// The second colour named is the background, as git's.
+		if len(c) == 2 && (c[0] == '3' || c[0] == '9') {
+			if !fg {
+				c = fmt.Sprintf("%d", 10+int(c[0]-'0')*10+int(c[1]-'0'))
+			}
+			fg = false
+		}
+		if c != "" {
+			codes = append(codes, c)
+		}
+	}
+	return "\x1b[" + strings.Join(codes, ";") + "m"
+}
+
+// colorDecoration colours one name beside a commit as git does: HEAD
+// bold cyan, branches bold green, tags bold yellow, remote-tracking
+// branches bold red.
+func colorDecoration(name string, remote bool) string {
+	switch {
+	case strings.HasPrefix(name, "HEAD -> "):
+		return ansiBoldCyan + "HEAD -> " + ansiReset + ansiBoldGreen + name[len("HEAD -> "):] + ansiReset
+	case name == "HEAD":
+		return ansiBoldCyan + name + ansiReset
+	case strings.HasPrefix(name, "tag: "):
+		return ansiBoldYellow + name + ansiReset
+	case remote:
+		return ansiBoldRed + name + ansiReset
+	}
+	return ansiBoldGreen + name + ansiReset
+}
