@@ -21,7 +21,8 @@ type branchOptions struct {
 	forceDel         bool // -D
 	all, remotes     bool
 	format           string
-	list, verbose    bool
+	list             bool
+	verbose          int // -v (accepted), -vv: each branch's upstream
 	showCurrent      bool
 	filter           refFilter // --contains, --merged, --no-merged
 }
@@ -73,6 +74,7 @@ patterns with --list before it.`,
 				}
 				args, o.list = o.filter.takeArgs(args), true
 			}
+			o.filter.upstreams = o.verbose > 1
 			switch {
 			case o.showCurrent:
 				if len(args) > 0 {
@@ -131,7 +133,7 @@ patterns with --list before it.`,
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch; with -d, delete an unmerged one")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs)")
-	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "accepted for git's -v: the list always shows each branch's commit and subject")
+	cmd.Flags().CountVarP(&o.verbose, "verbose", "v", "-v is accepted (the list always shows each branch's commit and subject); -vv adds its upstream, as git's: [origin/main: ahead 1]")
 	cmd.Flags().BoolVar(&o.showCurrent, "show-current", false, "print the current branch's name (nothing on a detached HEAD)")
 	o.filter.addFlags(cmd.Flags(), true)
 	return cmd
@@ -365,7 +367,15 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFil
 		// handed over in a repository, is escaped as text is.
 		switch {
 		case prefix == refs.Heads || prefix == refs.Remotes:
-			fmt.Fprintf(g.stdout, "%s %s %s %s\n", mark, pathquote.Text(e.Name), e.Short, pathquote.Text(e.Subject))
+			up := ""
+			if filter.upstreams && strings.HasPrefix(e.Ref, refs.Heads) {
+				t, err := trackingOf(r, e.Ref, digest.Digest(e.Commit))
+				if err != nil {
+					return err
+				}
+				up = t.bracket()
+			}
+			fmt.Fprintf(g.stdout, "%s %s %s %s%s\n", mark, pathquote.Text(e.Name), e.Short, up, pathquote.Text(e.Subject))
 		case filter.lines > 0:
 			fmt.Fprintf(g.stdout, "%-15s %s\n", pathquote.Text(e.Name), messageLines(messages[e.Ref], filter.lines))
 		default:

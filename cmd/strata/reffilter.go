@@ -20,6 +20,8 @@ type refFilter struct {
 	sort                       []string // --sort KEY...: how the list is ordered
 	// lines: tag -n[=N], the first N lines of each tag's commit message.
 	lines int
+	// upstreams: branch -vv, each branch's upstream and how it stands.
+	upstreams bool
 }
 
 // revFlag is a flag whose REV is optional as git's are (its

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -65,6 +66,24 @@ func (t *tracking) printLong(w io.Writer) {
 }
 
 // short is git's "## main...origin/main [ahead 1, behind 2]" suffix.
+// bracket is git branch -vv's "[origin/main: ahead 1, behind 2] ", or
+// "" without an upstream.
+func (t *tracking) bracket() string {
+	if t == nil {
+		return ""
+	}
+	s := "[" + pathquote.Text(t.Upstream)
+	switch {
+	case t.Ahead > 0 && t.Behind > 0:
+		s += fmt.Sprintf(": ahead %d, behind %d", t.Ahead, t.Behind)
+	case t.Ahead > 0:
+		s += fmt.Sprintf(": ahead %d", t.Ahead)
+	case t.Behind > 0:
+		s += fmt.Sprintf(": behind %d", t.Behind)
+	}
+	return s + "] "
+}
+
 func (t *tracking) short() string {
 	s := "..." + t.Upstream
 	switch {
