@@ -350,7 +350,13 @@ func (c *Config) save(text []byte) error {
 	if err != nil {
 		return fmt.Errorf("%s: the edit would not read back: %w", c.path, err)
 	}
-	if err := atomicfile.Write(filepath.Dir(c.path), c.path, text, 0o644); err != nil {
+	// An existing file keeps its mode, as git's config edits keep it: a
+	// ~/.gitconfig kept 0600 (it may hold tokens) stays so.
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(c.path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	if err := atomicfile.Write(filepath.Dir(c.path), c.path, text, mode); err != nil {
 		return err
 	}
 	c.text, c.raw, c.headers, c.vars = text, raw, hs, vs
