@@ -194,7 +194,7 @@ func resolveCommand(cfg *initConfig) (command, int, error) {
 	if cfg.UserNS && (cred.UID != 0 || cred.GID != 0) {
 		return command{}, CodeRuntime, fmt.Errorf("start container: rootless: user %q (uid %d, gid %d) is not mapped: only root exists in a rootless container: %w", cfg.User, cred.UID, cred.GID, ErrRootless)
 	}
-	env := withDefaults(cfg.Env, cred.Home)
+	env := withDefaults(cfg.Env, cred.Home, cfg.Terminal)
 	argv0, err := lookPath(cfg.Args[0], envValue(env, "PATH"))
 	if err != nil {
 		var ee *ExitError
@@ -402,8 +402,11 @@ func envValue(env []string, key string) string {
 	return ""
 }
 
-// withDefaults adds PATH and HOME when the caller did not set them.
-func withDefaults(env []string, home string) []string {
+// withDefaults adds PATH and HOME when the caller did not set them, and
+// with a terminal TERM=xterm as docker's run -t and exec -t do: without
+// it, programs that draw on the terminal (vi, top, less) fall back to a
+// dumb one. A TERM the caller set, even empty, stays.
+func withDefaults(env []string, home string, terminal bool) []string {
 	out := append([]string(nil), env...)
 	if envValue(env, "PATH") == "" {
 		out = append(out, "PATH="+DefaultPath)
@@ -411,5 +414,18 @@ func withDefaults(env []string, home string) []string {
 	if envValue(env, "HOME") == "" {
 		out = append(out, "HOME="+home)
 	}
+	if terminal && !envHas(env, "TERM") {
+		out = append(out, "TERM=xterm")
+	}
 	return out
+}
+
+// envHas reports whether env sets key, even to "".
+func envHas(env []string, key string) bool {
+	for _, kv := range env {
+		if k, _, ok := strings.Cut(kv, "="); ok && k == key {
+			return true
+		}
+	}
+	return false
 }
