@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -222,17 +223,17 @@ func newWaitCommand(g *globals) *cobra.Command {
 		Short: "Wait for detached runs to end; print each exit code",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
-				if err := s.waitDone(cmd.Context()); err != nil {
-					return err
-				}
-				if err := s.reload(); err != nil {
-					return fmt.Errorf("%s: %w", s.st.Name, err)
-				}
-				_, code := s.status()
-				fmt.Fprintln(g.stdout, code)
-				return nil
-			})
+			// All at once: a --rm run that ends while another is waited
+			// for would be gone, code and all, by its turn.
+			codes := make(map[*svc]int, len(args))
+			var mu sync.Mutex
+			return forEachRunAtOnce(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
+				code, err := s.waitExitCode(cmd.Context())
+				mu.Lock()
+				codes[s] = code
+				mu.Unlock()
+				return err
+			}, func(s *svc) { fmt.Fprintln(g.stdout, codes[s]) })
 		},
 	}
 }

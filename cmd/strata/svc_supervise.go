@@ -60,6 +60,10 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	}
 	os.Remove(s.path("stop"))
 	os.Remove(s.path("restart"))
+	if s.st.Remove {
+		// Made before the run starts, for strata wait (holdForWaiters).
+		os.WriteFile(s.path(waitLockName), nil, 0o600)
+	}
 	// For systemd's PIDFile= (generate systemd).
 	os.WriteFile(s.path("supervisor.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	s.st.SupPid, s.st.Status, s.st.Pid = os.Getpid(), "created", 0
@@ -167,6 +171,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	}
 	// --rm, unless restart stopped it to start it again (as docker's).
 	if _, err := os.Stat(s.path("restart")); s.st.Remove && err != nil {
+		s.holdForWaiters(5 * time.Second)
 		removeSvc(r, s)
 	}
 	return nil
