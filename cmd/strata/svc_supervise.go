@@ -246,7 +246,14 @@ func removeSvc(r *repo.Repo, s *svc) error {
 			}
 		}
 	}
-	return os.RemoveAll(s.dir)
+	// Out of sight first, in one rename: stop returns once the lock file
+	// is gone, and ps lists every directory with a state; deleted file
+	// by file, a stopped run was still listed after stop returned.
+	gone := filepath.Join(filepath.Dir(s.dir), ".removing-"+filepath.Base(s.dir)+"-"+randomHex(4))
+	if err := os.Rename(s.dir, gone); err != nil {
+		return os.RemoveAll(s.dir)
+	}
+	return os.RemoveAll(gone)
 }
 
 // parseRestart reads --restart no|on-failure[:N]|always|unless-stopped.
