@@ -374,20 +374,36 @@ func onlyChild(pid int) (int, bool) {
 
 // ParentOf returns pid's parent, or -1.
 func ParentOf(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return -1
-	}
-	// pid (comm) state ppid ...: comm may hold spaces and parentheses.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 2 {
-		return -1
-	}
-	ppid, err := strconv.Atoi(f[1])
-	if err != nil {
+	_, ppid := procStat(pid)
+	return ppid
+}
+
+// LiveParentOf returns pid's parent, or -1, also when pid has ended and
+// is a zombie its parent has not reaped yet: no process to join.
+func LiveParentOf(pid int) int {
+	state, ppid := procStat(pid)
+	if state == 'Z' || state == 'X' {
 		return -1
 	}
 	return ppid
+}
+
+// procStat returns pid's state and parent from /proc/PID/stat, or 0, -1.
+func procStat(pid int) (state byte, ppid int) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, -1
+	}
+	// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 2 || len(f[0]) != 1 {
+		return 0, -1
+	}
+	ppid, err = strconv.Atoi(f[1])
+	if err != nil {
+		return 0, -1
+	}
+	return f[0][0], ppid
 }
 
 // cgroupProcsOf lists the cgroup.procs files of every cgroup pid is in.

@@ -86,7 +86,11 @@ func execIn(ctx context.Context, g *globals, s *svc, interactive, tty bool, user
 	spec.Rlimits = rls
 	code, err := exec.Join(context.WithoutCancel(ctx), pid, spec)
 	var ee *exec.ExitError
-	if errors.As(err, &ee) {
+	if err != nil && (!errors.As(err, &ee) || ee.Code == exec.CodeRuntime) && s.endedSince(pid) {
+		// Its pid 1 ended as exec began: say so, not what joining it met.
+		return fmt.Errorf("%s is not running", s.st.Name)
+	}
+	if ee != nil {
 		return exitCodeError{code: ee.Code, err: err}
 	}
 	if err != nil {
@@ -96,4 +100,14 @@ func execIn(ctx context.Context, g *globals, s *svc, interactive, tty bool, user
 		return exitCodeError{code: code}
 	}
 	return nil
+}
+
+// endedSince reports whether the run's pid 1 is no longer pid, a live
+// process.
+func (s *svc) endedSince(pid int) bool {
+	if err := s.reload(); err != nil {
+		return true
+	}
+	now, ok := s.containerPid()
+	return !ok || now != pid
 }

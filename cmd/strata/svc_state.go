@@ -348,12 +348,13 @@ func (s *svc) stopSignal() unix.Signal {
 const defaultStopTimeout = 10
 
 // containerPid returns the pid of the run's container pid 1 if it runs
-// now: a child of the live supervisor (so never a reused pid).
+// now: a child of the live supervisor (so never a reused pid), and not
+// one that has ended and waits to be reaped.
 func (s *svc) containerPid() (int, bool) {
 	if s.st.Pid == 0 || s.st.Status != "running" || !s.live() {
 		return 0, false
 	}
-	if sup := s.lockHolder(); sup == 0 || exec.ParentOf(s.st.Pid) != sup {
+	if sup := s.lockHolder(); sup == 0 || exec.LiveParentOf(s.st.Pid) != sup {
 		return 0, false
 	}
 	return s.st.Pid, true
