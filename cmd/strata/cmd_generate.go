@@ -33,7 +33,8 @@ func newGenerateCommand(g *globals) *cobra.Command {
 The unit starts the run again from its recorded command line (strata
 restart), tracks its supervisor by its pid file, and stops it with
 'strata stop'. The run's --restart policy stays the supervisor's job;
-systemd restarts the supervisor only if it dies.`,
+systemd restarts the supervisor only if it dies. A run made with --rm
+is refused: the unit's stop would remove it.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := g.openRepo()
@@ -52,6 +53,11 @@ systemd restarts the supervisor only if it dies.`,
 			s, err := loadSvc(r, args[0])
 			if err != nil {
 				return err
+			}
+			if s.st.Remove {
+				// ExecStop's stop would remove the run, and the next
+				// ExecStart's restart find none.
+				return fmt.Errorf("generate systemd: %s was run with --rm: the unit's stop would remove it, and nothing could start it again; run it without --rm", s.st.Name)
 			}
 			strata := systemdQuote(exe) + " -C " + systemdQuote(r.Dir)
 			// stop's -t, and how long systemd gives it: the run's
