@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -430,23 +431,11 @@ func printLogs(ctx context.Context, g *globals, s *svc, o logsOptions) error {
 			offset = 0
 		}
 		if cur != nil {
-			cur.Seek(offset, io.SeekStart)
-			b, _ := io.ReadAll(cur)
-			if i := strings.LastIndexByte(string(b), '\n'); i >= 0 {
-				offset += int64(i + 1)
-				for _, line := range strings.SplitAfter(string(b[:i+1]), "\n") {
-					if rec, ok := parseRecord(line); ok && o.keeps(rec) {
-						printRecord(g, rec, o.timestamps)
-					}
-				}
-			}
-			// Rotated: what is at the path now is a new file.
-			if a, err := os.Stat(s.st.Log); err == nil {
-				if b, err := cur.Stat(); err == nil && !os.SameFile(a, b) {
-					cur.Close()
-					cur = nil
-					continue
-				}
+			followFrom(g, o, cur, &offset)
+			if followRotated(g, o, s.st.Log, cur, &offset) {
+				cur.Close()
+				cur = nil
+				continue
 			}
 		}
 		if ended {
@@ -456,4 +445,47 @@ func printLogs(ctx context.Context, g *globals, s *svc, o logsOptions) error {
 			return context.Cause(ctx)
 		}
 	}
+}
+
+// followFrom prints the whole lines of f from *offset on, and moves
+// *offset past them.
+func followFrom(g *globals, o logsOptions, f *os.File, offset *int64) {
+	f.Seek(*offset, io.SeekStart)
+	b, _ := io.ReadAll(f)
+	i := bytes.LastIndexByte(b, '\n')
+	if i < 0 {
+		return
+	}
+	*offset += int64(i + 1)
+	for _, line := range strings.SplitAfter(string(b[:i+1]), "\n") {
+		if rec, ok := parseRecord(line); ok && o.keeps(rec) {
+			printRecord(g, rec, o.timestamps)
+		}
+	}
+}
+
+// followRotated reports whether the log at path is no longer cur (the
+// supervisor renamed it to path.1 and writes a new one). Then it first
+// prints what cur got after the last read (the rename comes after the
+// write that filled it), and path.1 if that is a later generation than
+// cur (rotated twice since): a fast writer's lines were lost between
+// generations.
+func followRotated(g *globals, o logsOptions, path string, cur *os.File, offset *int64) bool {
+	now, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	mine, err := cur.Stat()
+	if err != nil || os.SameFile(now, mine) {
+		return false
+	}
+	followFrom(g, o, cur, offset)
+	if old, err := os.Open(path + ".1"); err == nil {
+		if st, err := old.Stat(); err == nil && !os.SameFile(st, mine) {
+			var from int64
+			followFrom(g, o, old, &from)
+		}
+		old.Close()
+	}
+	return true
 }
