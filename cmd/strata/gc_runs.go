@@ -25,6 +25,7 @@ func sweepRuns(r *repo.Repo, dryRun bool) ([]string, error) {
 	if !dryRun {
 		exec.SweepLeftovers()
 		thawOrphans()
+		removeHalfRemovedRuns(r)
 	}
 	tmp := r.Objects.TempDir()
 	names := map[string]bool{}
@@ -73,4 +74,13 @@ func sweepRuns(r *repo.Repo, dryRun bool) ([]string, error) {
 		removed = append(removed, name)
 	}
 	return removed, nil
+}
+
+// removeHalfRemovedRuns deletes what a strata killed while it removed a
+// run left: removeSvc renames the run's directory out of sight first.
+func removeHalfRemovedRuns(r *repo.Repo) {
+	gone, _ := filepath.Glob(filepath.Join(servicesDir(r), ".removing-*"))
+	for _, d := range gone {
+		os.RemoveAll(d)
+	}
 }
