@@ -205,9 +205,9 @@ func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err erro
 	}
 	if cg != nil {
 		if spec.LongRunning {
-			wd = syncWatchdog(exeOf, cg, tmpDir)
+			wd = syncWatchdog(exeOf, cg, tmpDir, spec.CrashUnmount)
 		} else {
-			wd = goWatchdog(exeOf, cg, tmpDir)
+			wd = goWatchdog(exeOf, cg, tmpDir, spec.CrashUnmount)
 		}
 	}
 	if spec.Started != nil {

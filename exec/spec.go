@@ -59,6 +59,11 @@ type Spec struct {
 	// not 10 ms after the start: a supervisor killed at any moment after
 	// Started then leaves no cgroup behind.
 	LongRunning bool
+	// CrashUnmount, if set, is a mount the caller made for this run (run
+	// --rev's throwaway tree): if the caller dies before Run returns
+	// (SIGKILL), the watchdog detaches it once the container is gone,
+	// as it removes the cgroup. Only where a watchdog runs (a cgroup).
+	CrashUnmount string
 }
 
 // Network modes.

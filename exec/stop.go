@@ -49,9 +49,9 @@ func (e *escalation) stop() {
 }
 
 // syncWatchdog starts the watchdog now (Spec.LongRunning).
-func syncWatchdog(exeOf func() (*os.File, error), cg *cgroup, tmpDir string) *watchdogHandle {
+func syncWatchdog(exeOf func() (*os.File, error), cg *cgroup, tmpDir, umount string) *watchdogHandle {
 	h := &watchdogHandle{cancel: make(chan struct{}), done: make(chan struct{}), begun: true}
-	h.w = watchdogFrom(exeOf, cg, tmpDir)
+	h.w = watchdogFrom(exeOf, cg, tmpDir, umount)
 	close(h.done)
 	return h
 }

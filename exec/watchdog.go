@@ -4,9 +4,12 @@ import (
 	"log/slog"
 	"os"
 	osexec "os/exec"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The watchdog is a small helper process started next to a running
@@ -14,23 +17,27 @@ import (
 // strata removes the cgroup itself and writes "d"; if strata dies (even by
 // SIGKILL) the pipe reaches EOF without "d", and the watchdog waits for the
 // container (killed by its parent-death signal) to leave the cgroup, removes
-// it and the run's temporary files, and exits.
+// it and the run's temporary files, detaches Spec.CrashUnmount, and exits.
 
 const envMode = "_STRATA_EXEC_MODE"
 
 // startWatchdog runs the sealed init binary exe (which knows the
 // watchdog's mode too): smaller than strata, so quicker to start.
-func startWatchdog(exe *os.File, cg *cgroup, tmpDir string) (*os.File, error) {
+func startWatchdog(exe *os.File, cg *cgroup, tmpDir, umount string) (*os.File, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
+	args := append([]string{"strata-watchdog", tmpDir}, cg.dirs...)
+	if umount != "" {
+		args = append(args, watchdogUmount, umount)
+	}
 	cmd := &osexec.Cmd{
 		// exe goes last and is executed under its number in the child (see
 		// start in run.go).
 		Path:        "/proc/self/fd/4",
-		Args:        append([]string{"strata-watchdog", tmpDir}, cg.dirs...),
+		Args:        args,
 		Env:         []string{envMode + "=watchdog", "GOMAXPROCS=1"},
 		ExtraFiles:  []*os.File{r, exe},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true}, // not killed with strata's process group
@@ -62,7 +69,7 @@ type watchdogHandle struct {
 	w       *os.File
 }
 
-func goWatchdog(exeOf func() (*os.File, error), cg *cgroup, tmpDir string) *watchdogHandle {
+func goWatchdog(exeOf func() (*os.File, error), cg *cgroup, tmpDir, umount string) *watchdogHandle {
 	h := &watchdogHandle{cancel: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(h.done)
@@ -80,7 +87,7 @@ func goWatchdog(exeOf func() (*os.File, error), cg *cgroup, tmpDir string) *watc
 		}
 		h.begun = true
 		h.mu.Unlock()
-		h.w = watchdogFrom(exeOf, cg, tmpDir)
+		h.w = watchdogFrom(exeOf, cg, tmpDir, umount)
 	}()
 	return h
 }
@@ -123,19 +130,31 @@ func watchdog() {
 	if args[0] != "" {
 		os.RemoveAll(args[0])
 	}
-	if removeCgroupDirs(args[1:], 30*time.Second) != nil {
+	dirs, umount := args[1:], ""
+	if i := slices.Index(dirs, watchdogUmount); i >= 0 && i+1 < len(dirs) {
+		dirs, umount = dirs[:i], dirs[i+1]
+	}
+	if removeCgroupDirs(dirs, 30*time.Second) != nil {
+		os.Exit(1)
+	}
+	// The container is gone: nothing uses the mount any more.
+	if umount != "" && unix.Unmount(umount, unix.MNT_DETACH) != nil {
 		os.Exit(1)
 	}
 	os.Exit(0)
 }
 
+// watchdogUmount comes before Spec.CrashUnmount in the watchdog's
+// arguments, after the cgroup directories (absolute paths).
+const watchdogUmount = "--umount"
+
 // watchdogFrom starts the watchdog from the binary exeOf returns, or says
 // why not: a run goes on without one.
-func watchdogFrom(exeOf func() (*os.File, error), cg *cgroup, tmpDir string) *os.File {
+func watchdogFrom(exeOf func() (*os.File, error), cg *cgroup, tmpDir, umount string) *os.File {
 	exe, err := exeOf()
 	var w *os.File
 	if err == nil {
-		w, err = startWatchdog(exe, cg, tmpDir)
+		w, err = startWatchdog(exe, cg, tmpDir, umount)
 	}
 	if err != nil {
 		slog.Warn("start container watchdog: cgroup cleanup after a crash is left to the next run", "err", err)

@@ -249,6 +249,11 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		return err
 	}
 	spec.Root, spec.Resources = w.Target(), res
+	if o.rev != "" {
+		// Killed, strata leaves the throwaway tree to gc, but not its
+		// mount: the watchdog detaches it.
+		spec.CrashUnmount = w.Target()
+	}
 	// The record tells commit to freeze the container while it reads the
 	// upper, and checkout, reset, pull and umount not to pull the mount
 	// from under it.

@@ -13,10 +13,11 @@ import (
 )
 
 // TestGCRemovesKilledRunLeftovers SIGKILLs "strata run --rev" while its
-// container runs, then checks that gc alone removes what it left: the
-// overlay mount, .strata/worktrees/run-*, .strata/tmp/run-* and the run's
-// cgroups. A plain gc does, at once: the run's lock on its directory is
-// free, so no grace is needed to tell a dead run from one starting.
+// container runs. The run's watchdog detaches the overlay mount (it was
+// left until gc: Spec.CrashUnmount); then gc alone removes the rest:
+// .strata/worktrees/run-*, .strata/tmp/run-* and any cgroup left. A
+// plain gc does, at once: the run's lock on its directory is free, so
+// no grace is needed to tell a dead run from one starting.
 func TestGCRemovesKilledRunLeftovers(t *testing.T) {
 	dir := t.TempDir()
 	t.Cleanup(func() { unmountUnder(dir) })
@@ -45,6 +46,10 @@ func TestGCRemovesKilledRunLeftovers(t *testing.T) {
 		t.Fatal("the run never registered")
 	}
 	pid := run.Process.Pid
+	// And until its watchdog runs (10 ms after the container starts).
+	for i := 0; i < 600 && !watchdogRuns(pid); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
 	run.Process.Signal(syscall.SIGKILL)
 	run.Wait()
 
@@ -67,8 +72,22 @@ func TestGCRemovesKilledRunLeftovers(t *testing.T) {
 		}
 		return out
 	}
+	mounted := func() (m []string) {
+		for _, l := range leftovers() {
+			if strings.HasPrefix(l, "mount ") {
+				m = append(m, l)
+			}
+		}
+		return m
+	}
+	for i := 0; i < 200 && len(mounted()) > 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if m := mounted(); len(m) > 0 {
+		t.Errorf("10 s after strata was killed, its throwaway tree is still mounted: %v", m)
+	}
 	before := leftovers()
-	if len(before) < 3 {
+	if len(before) < 2 {
 		t.Fatalf("the killed run left only %v: nothing for gc to do, the test means nothing", before)
 	}
 	out, err := strataCmd(env, "gc").CombinedOutput()
@@ -82,4 +101,19 @@ func TestGCRemovesKilledRunLeftovers(t *testing.T) {
 		t.Fatalf("after gc, still there: %v (before: %v)", after, before)
 	}
 	fsckClean(t, env)
+}
+
+// watchdogRuns reports whether the cleanup watchdog of the run strata
+// pid started is running: its arguments name the run's cgroups,
+// strata-PID-*.
+func watchdogRuns(pid int) bool {
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range cmdlines {
+		b, _ := os.ReadFile(f)
+		args := strings.Split(string(b), "\x00")
+		if args[0] == "strata-watchdog" && strings.Contains(string(b), fmt.Sprintf("/strata-%d-", pid)) {
+			return true
+		}
+	}
+	return false
 }
