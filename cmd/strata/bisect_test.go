@@ -226,3 +226,42 @@ func TestBisectFollowsMerges(t *testing.T) {
 		t.Fatalf("good c5, bad c3: %v\n%s", err, out)
 	}
 }
+
+// TestBisectRunKilledLeavesNoMount: a bisect run killed by SIGKILL
+// while it tests a commit left that commit's throwaway overlay mounted
+// until gc; the test's watchdog now detaches it, as run --rev's.
+func TestBisectRunKilledLeavesNoMount(t *testing.T) {
+	dir := bisectRepo(t, 4)
+	mustStrata(t, dir, "bisect", "start", "--no-checkout", "main", "main~4")
+	t.Cleanup(func() { mustStrata(t, dir, "bisect", "reset") })
+	cmd := strataCmd(dir, "bisect", "run", "--", "sh", "-c", "echo ready; sleep 1000")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := bufio.NewScanner(out)
+	for lines.Scan() && lines.Text() != "ready" {
+	}
+	if lines.Text() != "ready" {
+		t.Fatal("the test command never printed ready")
+	}
+	for i := 0; i < 600 && !watchdogRuns(cmd.Process.Pid); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	var left []*mountinfo.Info
+	for i := 0; i < 200; i++ {
+		if left, err = mountinfo.GetMounts(mountinfo.PrefixFilter(filepath.Join(dir, ".strata"))); err != nil || len(left) == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, m := range left {
+		t.Errorf("10 s after strata was killed, still mounted: %s", m.Mountpoint)
+	}
+}

@@ -189,7 +189,7 @@ func (b *bisection) test(ctx context.Context, g *globals, id digest.Digest, args
 	if err != nil {
 		return 0, err
 	}
-	spec.Root = w.Target()
+	spec.Root, spec.CrashUnmount = w.Target(), w.Target() // as run --rev's
 	spec.ID = "bisect-" + randomHex(6)
 	release, err := w.RegisterRun(spec.ID, "")
 	if err != nil {
