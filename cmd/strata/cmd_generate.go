@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -34,14 +36,16 @@ The unit starts the run again from its recorded command line (strata
 restart), tracks its supervisor by its pid file, and stops it with
 'strata stop'. The run's --restart policy stays the supervisor's job;
 systemd restarts the supervisor only if it dies. A run made with --rm
-is refused: the unit's stop would remove it.`,
+is refused: the unit's stop would remove it. The unit runs strata by the
+path you ran it by (a link in PATH, such as /usr/local/bin/strata, stays
+that link, so an upgrade that re-points it upgrades the unit too).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := g.openRepo()
 			if err != nil {
 				return err
 			}
-			exe, err := os.Executable()
+			exe, err := unitExecutable()
 			if err != nil {
 				return err
 			}
@@ -135,4 +139,31 @@ func systemdQuote(s string) string {
 	}
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `$$`, `%`, `%%`)
 	return `"` + r.Replace(s) + `"`
+}
+
+// unitExecutable is the strata the unit runs: the path it was invoked by
+// (a link in PATH, such as /usr/local/bin/strata, which an upgrade
+// re-points), if it leads to this executable, else this executable's
+// own path (links resolved, which an upgrade under a versioned
+// directory leaves stale).
+func unitExecutable() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	invoked := os.Args[0]
+	if !strings.Contains(invoked, "/") {
+		if invoked, err = exec.LookPath(invoked); err != nil {
+			return exe, nil
+		}
+	}
+	if invoked, err = filepath.Abs(invoked); err != nil {
+		return exe, nil
+	}
+	a, errA := os.Stat(invoked)
+	b, errB := os.Stat(exe)
+	if errA != nil || errB != nil || !os.SameFile(a, b) {
+		return exe, nil
+	}
+	return invoked, nil
 }
