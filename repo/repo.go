@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 
 	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/internal/mountopt"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 )
@@ -211,7 +211,7 @@ func planted(dir string) bool {
 	for _, m := range mounts {
 		mp := m.Mountpoint
 		if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && len(mp) >= len(best) {
-			best, upper = mp, overlayOption(m.VFSOptions, "upperdir")
+			best, upper = mp, mountopt.Get(m.VFSOptions, "upperdir")
 		}
 	}
 	// The repository the upper lies in must be one this process sees:
@@ -228,25 +228,3 @@ func planted(dir string) bool {
 
 // overlayOption is the value of key in an overlay's super options, with
 // mountinfo's octal escapes (\040 for a space) undone.
-func overlayOption(opts, key string) string {
-	for _, o := range strings.Split(opts, ",") {
-		if v, ok := strings.CutPrefix(o, key+"="); ok {
-			if !strings.Contains(v, `\`) {
-				return v
-			}
-			var b strings.Builder
-			for i := 0; i < len(v); i++ {
-				if v[i] == '\\' && i+3 < len(v) {
-					if n, err := strconv.ParseUint(v[i+1:i+4], 8, 8); err == nil {
-						b.WriteByte(byte(n))
-						i += 3
-						continue
-					}
-				}
-				b.WriteByte(v[i])
-			}
-			return b.String()
-		}
-	}
-	return ""
-}

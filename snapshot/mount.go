@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
+	"github.com/strata-sh/strata/internal/mountopt"
 
 	"golang.org/x/sys/unix"
 )
@@ -130,10 +131,12 @@ func (m Mount) fsmount() (int, error) {
 		}
 	}
 	if m.Upper != "" {
-		if err := set("upperdir", m.Upper); err != nil {
+		// overlayfs unescapes these two (ovl_mount_dir): a backslash in
+		// the path is written twice. lowerdir+ takes its path as it is.
+		if err := set("upperdir", mountopt.Escape(m.Upper)); err != nil {
 			return -1, err
 		}
-		if err := set("workdir", m.Work); err != nil {
+		if err := set("workdir", mountopt.Escape(m.Work)); err != nil {
 			return -1, err
 		}
 	}
@@ -222,31 +225,7 @@ func Mounted(target string) (MountInfo, bool, error) {
 
 // SuperOption returns the unescaped value of option key in the super
 // options of a mountinfo line, "" if absent.
-func SuperOption(opts, key string) string {
-	for _, o := range strings.Split(opts, ",") {
-		if v, ok := strings.CutPrefix(o, key+"="); ok {
-			return Unescape(v)
-		}
-	}
-	return ""
-}
+func SuperOption(opts, key string) string { return mountopt.Get(opts, key) }
 
 // Unescape undoes mountinfo's octal escapes (\040 for a space).
-func Unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var v int
-			if _, err := fmt.Sscanf(s[i+1:i+4], "%3o", &v); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
+func Unescape(s string) string { return mountopt.UnescapeOctal(s) }
