@@ -101,6 +101,9 @@ func Open(dir string) (*Repo, error) {
 		dir = real
 	}
 	root := filepath.Join(dir, DirName)
+	if err := checkOwnDirs(root); err != nil {
+		return nil, err
+	}
 	store, err := objects.Open(root)
 	if err != nil {
 		return nil, ErrNoRepository
