@@ -95,10 +95,13 @@ func readFileAt(dirfd int, path string, buf []byte, whole func([]byte) bool) ([]
 	var fd int
 	var err error
 	for {
-		fd, err = unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err = unix.Openat(dirfd, path, blobOpenFlags, 0)
 		if err != syscall.EINTR {
 			break
 		}
+	}
+	if err == syscall.ELOOP {
+		err = ErrNotRegular
 	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -108,8 +111,17 @@ func readFileAt(dirfd int, path string, buf []byte, whole func([]byte) bool) ([]
 	if cap(b) == 0 {
 		b = make([]byte, 0, 4096)
 	}
+	checked := false
 	for {
 		if len(b) == cap(b) {
+			// Only a file that fills the buffer is asked what it is
+			// (a device would never end): one call, not one a blob.
+			if !checked {
+				if err := checkRegular(fd); err != nil {
+					return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+				}
+				checked = true
+			}
 			b = append(b, 0)[:len(b)]
 		}
 		room := cap(b) - len(b)
@@ -128,6 +140,18 @@ func readFileAt(dirfd int, path string, buf []byte, whole func([]byte) bool) ([]
 			return b, nil
 		}
 	}
+}
+
+// checkRegular is ErrNotRegular unless fd is a regular file.
+func checkRegular(fd int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return ErrNotRegular
+	}
+	return nil
 }
 
 // validate is d.Validate, without its regular expression for the common

@@ -24,7 +24,35 @@ var (
 	ErrNotFound       = errors.New("not found")
 	ErrDigestMismatch = errors.New("content does not match its digest")
 	ErrNotRepository  = errors.New("not a strata repository")
+	// ErrNotRegular is a blob that is a symbolic link, a FIFO or a
+	// device: a repository handed over as a tar may hold one, and
+	// reading it would read another file, wait forever or never end.
+	ErrNotRegular = errors.New("not a regular file")
 )
+
+// blobOpenFlags open a blob without following a symbolic link, and a
+// FIFO without waiting for a writer (it then reads as empty).
+const blobOpenFlags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NONBLOCK
+
+// openBlobFile opens the blob file at path, refusing anything but a
+// regular file.
+func openBlobFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, blobOpenFlags, 0)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: ErrNotRegular}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = ErrNotRegular
+		}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return f, nil
+}
 
 // Store is a content-addressed blob store laid out as an OCI image layout.
 type Store struct {
@@ -143,7 +171,7 @@ func (s *Store) Open(d digest.Digest) (io.ReadCloser, error) {
 	if err := validate(d); err != nil {
 		return nil, fmt.Errorf("blob %q: %w", d, err)
 	}
-	f, err := os.Open(s.BlobPath(d))
+	f, err := openBlobFile(s.BlobPath(d))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
 	}
@@ -164,7 +192,7 @@ func (s *Store) OpenUnhashed(d digest.Digest) (*os.File, error) {
 	if err := validate(d); err != nil {
 		return nil, fmt.Errorf("blob %q: %w", d, err)
 	}
-	f, err := os.Open(s.BlobPath(d))
+	f, err := openBlobFile(s.BlobPath(d))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
 	}

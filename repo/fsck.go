@@ -153,14 +153,26 @@ func hashFile(path string, want digest.Digest, buf []byte) error {
 	var fd int
 	var err error
 	for {
-		if fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0); err != syscall.EINTR {
+		// A symbolic link would read another file, a FIFO would wait
+		// for a writer: both are refused, as is a device (no end).
+		if fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0); err != syscall.EINTR {
 			break
 		}
+	}
+	if err == syscall.ELOOP {
+		return fmt.Errorf("a symbolic link: %w", objects.ErrNotRegular)
 	}
 	if err != nil {
 		return &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return objects.ErrNotRegular
+	}
 	h := sha256.New()
 	for {
 		n, err := syscall.Read(fd, buf)
