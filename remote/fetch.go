@@ -36,6 +36,9 @@ type TagUpdate struct {
 	// Invalid: the tag's name cannot be a ref; it was skipped before
 	// anything was fetched or written.
 	Invalid bool
+	// Forced: Old is not an ancestor of New (the remote's history was
+	// rewritten, a push --force): git's "(forced update)".
+	Forced bool
 }
 
 // incoming is a commit to receive: its id, the manifest bytes to store
@@ -148,9 +151,17 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 		res.Commits++
 		s.o.event(Event{Kind: EventManifest, Digest: in.id})
 	}
-	for _, u := range res.Tags {
+	for i := range res.Tags {
+		u := &res.Tags[i]
 		if u.Ref == "" || u.New == "" || u.Old == u.New {
 			continue
+		}
+		if u.Old != "" {
+			ff, err := repo.IsAncestor(r.Objects, u.Old, u.New)
+			if err != nil {
+				return res, err
+			}
+			u.Forced = !ff
 		}
 		if err := s.track(r, u.Tag, u.New, "fetch "+s.remoteArg()); err != nil {
 			return res, err

@@ -108,7 +108,11 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet, fr
 		if strings.HasPrefix(u.Ref, refs.Tags) || u.Ref == "" {
 			kind = "tag"
 		}
-		line("%s %s -> %s\n", refChange(u.Old, u.New, false, kind), u.Tag, dest)
+		forced := ""
+		if u.Forced {
+			forced = "  (forced update)"
+		}
+		line("%s %s -> %s%s\n", refChange(u.Old, u.New, u.Forced, kind), u.Tag, dest, forced)
 	}
 	if res.Commits > 0 {
 		line("   %s, %s received (%s)\n", plural(res.Commits, "commit"), plural(res.Blobs, "blob"), humanSize(res.Bytes))
