@@ -35,12 +35,67 @@ func (u *BranchUpdate) Diverged(to digest.Digest) (bool, error) {
 // or pull --merge (a merge commit) does. name says what to is
 // ("origin/main"); allowUnrelated lets a merge join histories with no
 // commit in common. The branch must be checked out in the main work tree.
-func (u *BranchUpdate) Integrate(ctx context.Context, to digest.Digest, mode, name string, allowUnrelated bool) (*Outcome, error) {
+//
+// tracking is the remote-tracking ref to came through (its reflog says
+// where the remote was before): when the remote's history was rewritten
+// (push --force), a rebase replays only the commits made on top of
+// what the branch last took from it, as git's pull --rebase does with
+// its fork point, not the commits the remote dropped.
+func (u *BranchUpdate) Integrate(ctx context.Context, to digest.Digest, mode, name, tracking string, allowUnrelated bool) (*Outcome, error) {
 	if u.w == nil {
 		return nil, fmt.Errorf("branch %s and %s have diverged and %s is not checked out here: check it out, then pull --%s", u.branch, name, u.branch, mode)
 	}
 	if mode == PullRebase {
-		return u.w.Rebase(ctx, RebaseOptions{Upstream: to.String(), Name: name})
+		o := RebaseOptions{Upstream: to.String(), Name: name}
+		fork, err := u.forkPoint(tracking, to)
+		if err != nil {
+			return nil, err
+		}
+		if fork != "" {
+			o.Upstream, o.Onto = fork.String(), to.String()
+		}
+		return u.w.Rebase(ctx, o)
 	}
 	return u.w.Merge(ctx, MergeOptions{Rev: to.String(), Name: name, AllowUnrelated: allowUnrelated})
+}
+
+// forkPoint is the newest commit of tracking's reflog that the branch
+// descends from, when to does not descend from it: the remote dropped
+// it (and what lies between it and to's history). "" when the remote
+// only grew, when tracking has no reflog, or when no entry is under
+// the branch: the rebase then takes what to lacks, as without a reflog.
+func (u *BranchUpdate) forkPoint(tracking string, to digest.Digest) (digest.Digest, error) {
+	if tracking == "" {
+		return "", nil
+	}
+	head, err := u.r.Refs.Read(refs.Heads + u.branch)
+	if err != nil {
+		return "", err
+	}
+	entries, err := u.r.Refs.Log(tracking)
+	if err != nil {
+		return "", err
+	}
+	seen := map[digest.Digest]bool{to: true}
+	for _, e := range entries {
+		for _, c := range []digest.Digest{e.New, e.Old} {
+			if c == "" || seen[c] || !u.r.Objects.Has(c) {
+				continue
+			}
+			seen[c] = true
+			under, err := repo.IsAncestor(u.r.Objects, c, head)
+			if err != nil || !under {
+				if err != nil {
+					return "", err
+				}
+				continue
+			}
+			kept, err := repo.IsAncestor(u.r.Objects, c, to)
+			if err != nil || kept {
+				return "", err
+			}
+			return c, nil
+		}
+	}
+	return "", nil
 }

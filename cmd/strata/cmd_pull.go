@@ -24,7 +24,9 @@ func newPullCommand(g *globals) *cobra.Command {
 branch's remote, else origin), then fast-forward the local branch to it,
 and the work tree if it shows that branch. When the branch has commits
 of its own that the remote lacks, --rebase replays them onto what was
-fetched (strata rebase) and --merge makes a merge commit (strata merge);
+fetched (strata rebase; after a push --force to the remote, not the
+commits the remote dropped: git's fork point) and --merge makes a merge
+commit (strata merge);
 with neither, config pull.rebase decides (true: rebase, false: merge),
 and if it is unset the pull is refused. A conflict stops the rebase or
 merge as those commands do: 'strata rebase --continue' or
@@ -108,7 +110,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				}
 				if diverged {
 					op := map[string]string{worktree.PullRebase: "rebase", worktree.PullMerge: "merge"}[mode]
-					out, err := up.Integrate(ctx, to, mode, remoteArg+"/"+branch, unrelated)
+					out, err := up.Integrate(ctx, to, mode, remoteArg+"/"+branch, res.Tags[0].Ref, unrelated)
 					if err != nil {
 						return fail(err)
 					}
