@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/strata-sh/strata/internal/pathquote"
 )
 
 // ownDirs are the directories of a repository that commands write,
@@ -30,21 +32,29 @@ var ErrForeignDir = errors.New("a repository's own directories must be directori
 // when needed, as a directory.
 func checkOwnDirs(root string) error {
 	for _, d := range ownDirs {
-		fi, err := os.Lstat(filepath.Join(root, d))
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-			continue
-		}
-		if err != nil {
+		if err := CheckOwnDir(root, d); err != nil {
 			return err
 		}
-		if fi.IsDir() {
-			continue
-		}
-		what := "not a directory"
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			what = "a symbolic link"
-		}
-		return fmt.Errorf("%s/%s is %s: %w", DirName, d, what, ErrForeignDir)
 	}
 	return nil
+}
+
+// CheckOwnDir is ErrForeignDir, naming it, if rel below the repository
+// root is there but is a symbolic link or not a directory.
+func CheckOwnDir(root, rel string) error {
+	fi, err := os.Lstat(filepath.Join(root, rel))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return nil
+	}
+	what := "not a directory"
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		what = "a symbolic link"
+	}
+	return fmt.Errorf("%s is %s: %w", pathquote.Quote(DirName+"/"+rel), what, ErrForeignDir)
 }

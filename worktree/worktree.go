@@ -122,6 +122,11 @@ func Named(r *repo.Repo, name string) (*Worktree, error) {
 	}
 	w := &Worktree{Repo: r, Name: name, Dir: filepath.Join(r.Root, "worktrees", name),
 		snaps: snapshot.NewSnapshots(r.Objects), trees: tree.NewTrees(r.Objects)}
+	// A link planted in a repository handed over would have gc and
+	// prune remove, and checkout write, below its target.
+	if err := repo.CheckOwnDir(r.Root, "worktrees/"+name); err != nil {
+		return nil, err
+	}
 	if st, ok, _ := w.State(); ok {
 		w.target = st.Target
 	}
