@@ -148,15 +148,24 @@ func (b *bisection) subject(c digest.Digest) string {
 // clear removes the state: refs (and their reflogs: bisect refs have no
 // history, as in git) and files.
 func (b *bisection) clear() error {
-	all, err := b.r.Refs.List(bisectRefs)
+	// A broken one (a state edited by hand) goes too: left behind, it
+	// would stop every gc until removed by hand.
+	all, broken, err := b.r.Refs.ListAll(bisectRefs)
 	if err != nil {
 		return err
 	}
+	names := make([]string, 0, len(all)+len(broken))
 	for _, ref := range all {
-		if err := b.r.Refs.Delete(ref.Name, refs.Any, "bisect reset"); err != nil {
+		names = append(names, ref.Name)
+	}
+	for _, ref := range broken {
+		names = append(names, ref.Name)
+	}
+	for _, name := range names {
+		if err := b.r.Refs.Delete(name, refs.Any, "bisect reset"); err != nil {
 			return err
 		}
-		if _, err := b.r.Refs.RewriteLog(ref.Name, func([]refs.LogEntry) []refs.LogEntry { return nil }); err != nil {
+		if _, err := b.r.Refs.RewriteLog(name, func([]refs.LogEntry) []refs.LogEntry { return nil }); err != nil {
 			return err
 		}
 	}
