@@ -16,9 +16,9 @@ func init() { register("pull", newPullCommand) }
 
 func newPullCommand(g *globals) *cobra.Command {
 	var o transferFlags
-	var force, rebase, merge, unrelated bool
+	var force, rebase, merge, ffOnly, unrelated bool
 	cmd := &cobra.Command{
-		Use:   "pull [--rebase | --merge [--allow-unrelated-histories]] [REMOTE [BRANCH]]",
+		Use:   "pull [--ff-only | --rebase | --merge [--allow-unrelated-histories]] [REMOTE [BRANCH]]",
 		Short: "Fetch a branch and bring it and the work tree up to date",
 		Long: `Fetch BRANCH (default: the current branch) from REMOTE (default: the
 branch's remote, else origin), then fast-forward the local branch to it,
@@ -28,7 +28,8 @@ fetched (strata rebase; after a push --force to the remote, not the
 commits the remote dropped: git's fork point) and --merge makes a merge
 commit (strata merge);
 with neither, config pull.rebase decides (true: rebase, false: merge),
-and if it is unset the pull is refused. A conflict stops the rebase or
+and if it is unset the pull is refused, as with --ff-only (which
+overrides pull.rebase). A conflict stops the rebase or
 merge as those commands do: 'strata rebase --continue' or
 'strata merge --continue' finishes it, --abort undoes it. A merge with a
 remote history that shares no commit with the branch is refused, as
@@ -59,8 +60,13 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if rebase && merge {
 				return usagef("pull: --rebase and --merge exclude each other")
 			}
+			if ffOnly && (rebase || merge) {
+				return usagef("pull: --ff-only excludes --rebase and --merge")
+			}
 			mode := ""
 			switch v, set, err := r.Config.Bool("pull.rebase"); {
+			case ffOnly:
+				// A fast-forward or nothing, whatever pull.rebase says.
 			case rebase:
 				mode = worktree.PullRebase
 			case merge:
@@ -133,6 +139,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	o.add(cmd)
 	cmd.Flags().BoolVar(&force, "force", false, "move the work tree even while a container or process uses it")
+	cmd.Flags().BoolVar(&ffOnly, "ff-only", false, "refuse unless a fast-forward will do, whatever pull.rebase says")
 	cmd.Flags().BoolVar(&rebase, "rebase", false, "replay the branch's own commits onto the fetched ones")
 	cmd.Flags().BoolVar(&merge, "merge", false, "merge the fetched commits with a merge commit")
 	cmd.Flags().BoolVar(&unrelated, "allow-unrelated-histories", false, "let a merge join a remote history with no commit in common with the branch")
