@@ -76,7 +76,10 @@ func rootOpaque(dir string) bool {
 // snapshot left with its own owners on every file.
 func (s *Snapshots) Ensure(ctx context.Context, ref SnapshotRef) (string, error) {
 	p := s.Path(ref.ID)
-	if _, err := os.Lstat(p); err == nil {
+	switch ok, err := s.cached(ref.ID); {
+	case err != nil:
+		return "", err
+	case ok:
 		return p, nil
 	}
 	if err := CanMount(); err != nil {
@@ -109,6 +112,35 @@ func (s *Snapshots) Ensure(ctx context.Context, ref SnapshotRef) (string, error)
 	}
 	slog.Debug("built snapshot", "id", ref.ID, "layers", len(ref.Layers), "took", time.Since(start))
 	return p, nil
+}
+
+// cached reports whether snapshot id is there, as directories. A
+// symbolic link in its place (a repository handed over as a tar may
+// hold snapshots/<id>/fs -> /root) would have overlay mount what it
+// points to under the work tree, and a container read it: it is
+// removed, and the snapshot built again from its layers.
+func (s *Snapshots) cached(id string) (bool, error) {
+	dir := filepath.Join(s.dir, id)
+	di, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("snapshot %s: %w", short(id), err)
+	}
+	fi, err := os.Lstat(s.Path(id))
+	if di.IsDir() && err == nil && fi.IsDir() {
+		return true, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("snapshot %s: %w", short(id), err)
+	}
+	slog.Warn("snapshot is not a directory; building it again", "id", id)
+	// RemoveAll removes a link, never what it points to.
+	if err := os.RemoveAll(dir); err != nil {
+		return false, fmt.Errorf("snapshot %s: remove what is in its place: %w", short(id), err)
+	}
+	return false, nil
 }
 
 // build unpacks ref's layers into tmp/fs: a layer snapshot keeps its
