@@ -82,7 +82,7 @@ func (s *Store) readRecord(d digest.Digest) (diffID, indexSum digest.Digest) {
 	if d.Validate() != nil {
 		return "", ""
 	}
-	b, err := os.ReadFile(s.diffIDPath(d))
+	b, err := readRegular(s.diffIDPath(d), 4096) // one line of two digests
 	if err != nil {
 		return "", ""
 	}

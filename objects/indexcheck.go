@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -32,7 +31,7 @@ func (s *Store) CheckLayerIndex(desc ocispec.Descriptor) error {
 	if err := d.Validate(); err != nil {
 		return fmt.Errorf("layer index %q: %w", d, err)
 	}
-	b, err := os.ReadFile(s.indexPath(d))
+	b, err := readRegular(s.indexPath(d), -1)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

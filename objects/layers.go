@@ -230,7 +230,7 @@ func (s *Store) LayerIndex(l Layer) ([]layer.Entry, error) {
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("layer index %q: %w", d, err)
 	}
-	f, err := os.Open(s.indexPath(d))
+	f, err := s.openIndex(d)
 	if err == nil {
 		entries, err := layer.DecodeIndex(f) // an *os.File: read in one buffer of its size
 		f.Close()
@@ -266,7 +266,7 @@ func (s *Store) LayerIndexFunc(l Layer, keep func(*layer.Entry) bool) ([]layer.E
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("layer index %q: %w", d, err)
 	}
-	f, err := os.Open(s.indexPath(d))
+	f, err := s.openIndex(d)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("layer index %s: %w", d, err)
@@ -292,6 +292,22 @@ func (s *Store) LayerIndexFunc(l Layer, keep func(*layer.Entry) bool) ([]layer.E
 		return s.LayerIndexFunc(l, keep) // made again from the blob
 	}
 	return entries, nil
+}
+
+// openIndex opens layer d's written index. One that is not a regular
+// file (a link to /dev/zero, which would never end, in a repository
+// handed over) is removed as damaged and reads as missing: the caller
+// makes it again from the blob.
+func (s *Store) openIndex(d digest.Digest) (*os.File, error) {
+	f, err := openBlobFile(s.indexPath(d))
+	if errors.Is(err, ErrNotRegular) {
+		slog.Debug("layer index is not a regular file; making it again from the blob", "layer", d)
+		if err := s.RemoveLayerIndex(d); err != nil {
+			return nil, err
+		}
+		return nil, &fs.PathError{Op: "open", Path: s.indexPath(d), Err: fs.ErrNotExist}
+	}
+	return f, err
 }
 
 // dropBadIndex removes layer d's index when err, from reading it, says

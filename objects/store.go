@@ -34,6 +34,21 @@ var (
 // FIFO without waiting for a writer (it then reads as empty).
 const blobOpenFlags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NONBLOCK
 
+// readRegular reads the regular file at path whole (openBlobFile), or
+// its first limit bytes when limit is not negative.
+func readRegular(path string, limit int64) ([]byte, error) {
+	f, err := openBlobFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if limit >= 0 {
+		r = io.LimitReader(f, limit)
+	}
+	return io.ReadAll(r)
+}
+
 // openBlobFile opens the blob file at path, refusing anything but a
 // regular file.
 func openBlobFile(path string) (*os.File, error) {
