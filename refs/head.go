@@ -3,11 +3,11 @@ package refs
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/regfile"
 )
 
 // Head is what HEAD says: a branch (symbolic) or a commit (detached).
@@ -24,7 +24,7 @@ func (h Head) Detached() bool { return h.Branch == "" }
 
 // ReadHead reads and resolves HEAD.
 func (s *Store) ReadHead() (Head, error) {
-	b, err := os.ReadFile(filepath.Join(s.root, HEAD))
+	b, err := regfile.ReadFile(filepath.Join(s.root, HEAD))
 	if err != nil {
 		return Head{}, fmt.Errorf("read HEAD: %w", err)
 	}

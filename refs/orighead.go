@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/regfile"
 )
 
 // OrigHead is git's ORIG_HEAD: the commit HEAD was at before the last
@@ -54,7 +54,7 @@ func (s *Store) ReadOrigHead(file string) (digest.Digest, error) {
 	if file == "" {
 		file = filepath.Join(s.root, OrigHead)
 	}
-	b, err := os.ReadFile(file)
+	b, err := regfile.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%s: %w: no reset, merge or rebase has moved HEAD yet", OrigHead, ErrUnknownRevision)
 	}

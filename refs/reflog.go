@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/regfile"
 )
 
 // LogEntry is one move of a ref.
@@ -125,7 +126,7 @@ func (s *Store) Log(name string) ([]LogEntry, error) {
 // LogChecked is Log, and also returns the numbers (from 1, in file
 // order) of the lines that are not reflog entries.
 func (s *Store) LogChecked(name string) (entries []LogEntry, bad []int, err error) {
-	f, err := os.Open(s.logFile(name))
+	f, err := regfile.Open(s.logFile(name))
 	if os.IsNotExist(err) {
 		return nil, nil, nil
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/internal/regfile"
 )
 
 // Ref name prefixes.
@@ -90,9 +91,12 @@ func (s *Store) Read(name string) (digest.Digest, error) {
 	if err := checkPath(name); err != nil {
 		return "", err
 	}
-	b, err := os.ReadFile(s.file(name))
+	b, err := regfile.ReadFile(s.file(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%s: %w", name, ErrNotFound)
+	}
+	if errors.Is(err, regfile.ErrNotRegular) {
+		return "", fmt.Errorf("ref %s: %w: %w", name, ErrBroken, regfile.ErrNotRegular)
 	}
 	if err != nil {
 		return "", err

@@ -12,6 +12,7 @@ import (
 
 	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
 	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/internal/regfile"
 )
 
 // Config is the repository's .strata/config, in git-config syntax.
@@ -28,7 +29,7 @@ type Config struct {
 // LoadConfig reads a git-config file; a missing file is an empty config.
 func LoadConfig(path string) (*Config, error) {
 	c := &Config{path: path, raw: gitconfig.New()}
-	b, err := os.ReadFile(path)
+	b, err := regfile.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
 	}

@@ -1,13 +1,13 @@
 package repo
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/internal/regfile"
 )
 
 // Shallow returns the commits whose parents are known to be missing: a
@@ -15,7 +15,7 @@ import (
 // The file .strata/shallow lists them, one digest a line, as in git.
 func (r *Repo) Shallow() map[digest.Digest]bool {
 	out := map[digest.Digest]bool{}
-	b, err := os.ReadFile(filepath.Join(r.Root, "shallow"))
+	b, err := regfile.ReadFile(filepath.Join(r.Root, "shallow"))
 	if err != nil {
 		return out
 	}

@@ -13,18 +13,18 @@ const module = "github.com/strata-sh/strata/"
 var allowed = map[string][]string{
 	"objects/layer":   {"internal/asyncwrite"},
 	"objects":         {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects/layer"},
-	"refs":            {"internal/atomicfile", "internal/lockfile"},
+	"refs":            {"internal/atomicfile", "internal/lockfile", "internal/regfile"},
 	"exec":            {},
 	"bisect":          {}, // the midpoint over a graph the caller reads
-	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/mountopt", "internal/pathquote", "objects", "objects/layer", "refs"},
+	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "objects", "objects/layer", "refs"},
 	"tree":            {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer"},
 	"snapshot":        {"internal/asyncwrite", "internal/atomicfile", "internal/mountopt", "internal/pathquote", "internal/stagedir", "objects", "objects/layer"},
-	"worktree":        {"internal/asyncwrite", "internal/atomicfile", "internal/mountopt", "internal/lockfile", "internal/pathquote", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "tree", "snapshot", "merge", "merge/textmerge"},
+	"worktree":        {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "tree", "snapshot", "merge", "merge/textmerge"},
 	"merge":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer", "tree"},
 	"merge/textmerge": {},
 	"image":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer"},
-	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/mountopt", "internal/lockfile", "internal/pathquote", "repo", "objects", "objects/layer", "refs", "image"},
-	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/mountopt", "internal/buildcache", "internal/lockfile", "internal/pathquote", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "snapshot", "exec"},
+	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "repo", "objects", "objects/layer", "refs", "image"},
+	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "snapshot", "exec"},
 }
 
 // forbidden states the map's load-bearing rules on their own, so that

@@ -1,0 +1,51 @@
+// Package regfile reads the small files of a repository (config, refs,
+// HEAD, reflogs) refusing what is not a regular file: a repository handed
+// over as a tar may hold a FIFO there, whose open would wait for a writer
+// forever, out of reach of Ctrl-C, or a device that never ends.
+package regfile
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotRegular is a file that is a FIFO, a device, a socket or a
+// directory where a regular file should be.
+var ErrNotRegular = errors.New("not a regular file")
+
+// Open opens path for reading without waiting on a FIFO, and refuses
+// anything but a regular file (following symbolic links, as os.Open).
+func Open(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+	case fi.IsDir():
+		err = &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR} // as os.ReadFile says
+	case !fi.Mode().IsRegular():
+		err = &fs.PathError{Op: "open", Path: path, Err: ErrNotRegular}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// ReadFile is os.ReadFile of a regular file (Open).
+func ReadFile(path string) ([]byte, error) {
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
