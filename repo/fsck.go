@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 )
 
@@ -24,7 +25,9 @@ type Problem struct {
 	What   string `json:"problem"`
 }
 
-func (p Problem) String() string { return p.Object + ": " + p.What }
+// String is the problem on one line: a ref name from a repository handed
+// over may hold a newline, which would forge a line of its own.
+func (p Problem) String() string { return pathquote.Quote(p.Object) + ": " + pathquote.Name(p.What) }
 
 // FsckResult is what fsck checked and found.
 type FsckResult struct {

@@ -375,11 +375,11 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFil
 				}
 				up = t.bracket()
 			}
-			fmt.Fprintf(g.stdout, "%s %s %s %s%s\n", mark, pathquote.Text(e.Name), e.Short, up, pathquote.Text(e.Subject))
+			fmt.Fprintf(g.stdout, "%s %s %s %s%s\n", mark, pathquote.Name(e.Name), e.Short, up, pathquote.Text(e.Subject))
 		case filter.lines > 0:
-			fmt.Fprintf(g.stdout, "%-15s %s\n", pathquote.Text(e.Name), messageLines(messages[e.Ref], filter.lines))
+			fmt.Fprintf(g.stdout, "%-15s %s\n", pathquote.Name(e.Name), messageLines(messages[e.Ref], filter.lines))
 		default:
-			fmt.Fprintln(g.stdout, pathquote.Text(e.Name))
+			fmt.Fprintln(g.stdout, pathquote.Name(e.Name))
 		}
 	}
 	return nil

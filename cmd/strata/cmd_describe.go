@@ -136,7 +136,7 @@ func describeOne(r *repo.Repo, id digest.Digest, rev string, tags map[digest.Dig
 	}
 	if o.exact {
 		if names := tags[id]; len(names) > 0 {
-			return pathquote.Text(names[0]), nil
+			return pathquote.Name(names[0]), nil
 		}
 		return "", fmt.Errorf("describe: no tag exactly matches %s", pathquote.Text(rev))
 	}
@@ -150,7 +150,7 @@ func describeOne(r *repo.Repo, id digest.Digest, rev string, tags map[digest.Dig
 		}
 		return "", fmt.Errorf("describe: no tag describes %s (%s); --always names it by its id", pathquote.Text(rev), shortID(id))
 	}
-	tag := pathquote.Text(d.Tag)
+	tag := pathquote.Name(d.Tag)
 	if o.abbrev == 0 || d.Distance == 0 && !o.long {
 		return tag, nil
 	}

@@ -267,7 +267,7 @@ func layersOf(c *objects.Commit) []showLayer {
 // printable line: controls escaped, newlines too, so that it can neither
 // drive the terminal nor forge the lines after it.
 func oneLine(s string) string {
-	return strings.ReplaceAll(pathquote.Text(s), "\n", `\n`)
+	return pathquote.Name(s)
 }
 
 func printShow(w io.Writer, s showJSON, hdr commitHeader) {

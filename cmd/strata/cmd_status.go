@@ -214,7 +214,7 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 			if o.track != nil {
 				name += o.track.short()
 			}
-			fmt.Fprintf(w, "## %s\n", pathquote.Text(name))
+			fmt.Fprintf(w, "## %s\n", pathquote.Name(name))
 		}
 		if o.porcelain {
 			printPorcelain(w, cs, seq)
@@ -236,7 +236,7 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 	}
 	switch {
 	case h.Branch != "":
-		fmt.Fprintf(w, "On branch %s\n", pathquote.Text(refs.ShortName(h.Branch)))
+		fmt.Fprintf(w, "On branch %s\n", pathquote.Name(refs.ShortName(h.Branch)))
 		if o.track != nil {
 			o.track.printLong(w)
 		}

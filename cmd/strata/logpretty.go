@@ -90,11 +90,11 @@ func (h commitHeader) decoration(names []string) string {
 	if !h.color {
 		// A name made before strata refused controls in names, or
 		// handed over in a repository, is escaped as text is.
-		return " (" + pathquote.Text(strings.Join(names, ", ")) + ")"
+		return " (" + pathquote.Name(strings.Join(names, ", ")) + ")"
 	}
 	parts := make([]string, len(names))
 	for i, n := range names {
-		parts[i] = colorDecoration(pathquote.Text(n), h.remotes[n])
+		parts[i] = colorDecoration(pathquote.Name(n), h.remotes[n])
 	}
 	return ansiYellow + " (" + ansiReset + strings.Join(parts, ansiYellow+", "+ansiReset) + ansiYellow + ")" + ansiReset
 }
@@ -272,7 +272,7 @@ func (h commitHeader) placeholder(t string, e logEntry) (string, int) {
 		if t[0] == 'd' {
 			return h.decoration(e.Refs), 1
 		}
-		return pathquote.Text(strings.Join(e.Refs, ", ")), 1
+		return pathquote.Name(strings.Join(e.Refs, ", ")), 1
 	case 'e':
 		return "", 1 // no encoding header: messages are UTF-8
 	case 'a', 'c':

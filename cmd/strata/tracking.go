@@ -72,7 +72,7 @@ func (t *tracking) bracket() string {
 	if t == nil {
 		return ""
 	}
-	s := "[" + pathquote.Text(t.Upstream)
+	s := "[" + pathquote.Name(t.Upstream)
 	switch {
 	case t.Ahead > 0 && t.Behind > 0:
 		s += fmt.Sprintf(": ahead %d, behind %d", t.Ahead, t.Behind)

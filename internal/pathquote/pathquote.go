@@ -34,6 +34,14 @@ func Quote(p string) string {
 	return b.String()
 }
 
+// Name returns s as Text does, with its newlines escaped too ("\n"):
+// a ref's or work tree's name on one line of a listing, with no quotes.
+// A repository handed over may hold a ref named "x\n* main", which
+// would otherwise forge a line of its own.
+func Name(s string) string {
+	return strings.ReplaceAll(Text(s), "\n", `\n`)
+}
+
 // Text returns s with its control characters escaped as Quote escapes
 // them, tabs and newlines kept: what is printed as a message, not a name.
 func Text(s string) string {
