@@ -114,31 +114,38 @@ func (s *Snapshots) Ensure(ctx context.Context, ref SnapshotRef) (string, error)
 	return p, nil
 }
 
-// cached reports whether snapshot id is there, as directories. A
-// symbolic link in its place (a repository handed over as a tar may
-// hold snapshots/<id>/fs -> /root) would have overlay mount what it
-// points to under the work tree, and a container read it: it is
-// removed, and the snapshot built again from its layers.
+// cached reports whether snapshot id is there. A symbolic link in its
+// place (a repository handed over as a tar may hold snapshots/<id>/fs
+// -> /root) would have overlay mount what it points to under the work
+// tree, and a container read it: it is removed, and the snapshot built
+// again from its layers. (Anything else that is not a directory the
+// kernel refuses to mount, and the command fails naming it.)
 func (s *Snapshots) cached(id string) (bool, error) {
 	dir := filepath.Join(s.dir, id)
-	di, err := os.Lstat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
+	link := false
+	for _, p := range []string{dir, s.Path(id)} {
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if err != nil {
+			return false, fmt.Errorf("snapshot %s: %w", short(id), err)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			link = true
+			break
+		}
+		if p != dir {
+			return true, nil
+		}
+	}
+	if !link {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("snapshot %s: %w", short(id), err)
-	}
-	fi, err := os.Lstat(s.Path(id))
-	if di.IsDir() && err == nil && fi.IsDir() {
-		return true, nil
-	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, fmt.Errorf("snapshot %s: %w", short(id), err)
-	}
-	slog.Warn("snapshot is not a directory; building it again", "id", id)
+	slog.Warn("snapshot is a symbolic link; building it again", "id", id)
 	// RemoveAll removes a link, never what it points to.
 	if err := os.RemoveAll(dir); err != nil {
-		return false, fmt.Errorf("snapshot %s: remove what is in its place: %w", short(id), err)
+		return false, fmt.Errorf("snapshot %s: remove the link in its place: %w", short(id), err)
 	}
 	return false, nil
 }
