@@ -26,7 +26,7 @@ type Spec struct {
 	// options lines of the resolv.conf the container gets (docker's
 	// --dns, --dns-search, --dns-option), checked by the caller.
 	DNS, DNSSearch, DNSOptions []string
-	Terminal   bool // allocate a pty sized like the caller's terminal; raw mode is restored on return
+	Terminal                   bool // allocate a pty sized like the caller's terminal; raw mode is restored on return
 
 	Stdin  io.Reader // nil means /dev/null
 	Stdout io.Writer // nil means /dev/null
