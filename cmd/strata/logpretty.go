@@ -194,6 +194,7 @@ func printMessage(w io.Writer, message string) {
 // print only with colour on (--color), as git's.
 func (h commitHeader) expand(b *strings.Builder, e logEntry) {
 	t := h.pretty.template
+	msg := &message{}
 	for len(t) > 0 {
 		i := strings.IndexByte(t, '%')
 		if i < 0 || i == len(t)-1 {
@@ -212,7 +213,7 @@ func (h commitHeader) expand(b *strings.Builder, e logEntry) {
 			}
 			mod, t = t[0], t[1:]
 		}
-		value, n := h.placeholder(t, e)
+		value, n := h.placeholder(t, e, msg)
 		if n == 0 {
 			b.WriteByte('%')
 			if mod != 0 {
@@ -238,8 +239,7 @@ func (h commitHeader) expand(b *strings.Builder, e logEntry) {
 // placeholder reads the placeholder at the start of t (after its %) and
 // returns its value and length; 0 if git has no such placeholder or
 // strata cannot fill it.
-func (h commitHeader) placeholder(t string, e logEntry) (string, int) {
-	subject, body := splitMessage(e.Message)
+func (h commitHeader) placeholder(t string, e logEntry, msg *message) (string, int) {
 	switch t[0] {
 	case '%':
 		return "%", 1
@@ -258,10 +258,13 @@ func (h commitHeader) placeholder(t string, e logEntry) (string, int) {
 		}
 		return strings.Join(ids, " "), 1
 	case 's':
+		subject, _ := msg.split(e.Message)
 		return pathquote.Text(subject), 1
 	case 'f':
+		subject, _ := msg.split(e.Message)
 		return sanitizedSubject(subject), 1
 	case 'b':
+		_, body := msg.split(e.Message)
 		return pathquote.Text(body), 1
 	case 'B':
 		return pathquote.Text(strings.TrimRight(e.Message, "\n") + "\n"), 1
@@ -371,6 +374,21 @@ func splitAuthor(a string) (name, email string) {
 		return a, ""
 	}
 	return strings.TrimSpace(a[:open]), a[open+1 : end]
+}
+
+// message is a commit message's subject and body, split once for all
+// the placeholders of a template.
+type message struct {
+	done          bool
+	subject, body string
+}
+
+func (m *message) split(msg string) (subject, body string) {
+	if !m.done {
+		m.subject, m.body = splitMessage(msg)
+		m.done = true
+	}
+	return m.subject, m.body
 }
 
 // splitMessage is git's subject and body: the subject is the first
