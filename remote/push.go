@@ -24,6 +24,11 @@ type PushOptions struct {
 	// Compression "gzip" sends zstd layers recompressed with gzip, for
 	// registries and clients that need it; "" sends layers as they are.
 	Compression string
+	// Commit, if set, is what is sent in place of the ref's commit, and
+	// To the remote tag in place of the ref's short name (git's push
+	// SRC:DST, where SRC is any revision).
+	Commit digest.Digest
+	To     string
 }
 
 // PushResult says what a push did.
@@ -46,6 +51,9 @@ type PushResult struct {
 // history the remote lacks (by digest, oldest first), then the tag.
 func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOptions) (PushResult, error) {
 	res := PushResult{Ref: ref, Tag: refs.ShortName(ref)}
+	if po.To != "" {
+		res.Tag = po.To
+	}
 	if err := CheckTag(res.Tag); err != nil {
 		return res, err
 	}
@@ -55,9 +63,12 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 	if s.ep.Dir != "" && isStrataRepo(s.ep.Dir) {
 		return res, fmt.Errorf("%s is a strata repository: push to an OCI layout directory or a registry, or fetch from the other side", s.ep.Dir)
 	}
-	tip, err := r.Refs.Read(ref)
-	if err != nil {
-		return res, err
+	tip := po.Commit
+	var err error
+	if tip == "" {
+		if tip, err = r.Refs.Read(ref); err != nil {
+			return res, err
+		}
 	}
 	res.New = tip
 	local := tip // before a rewrite

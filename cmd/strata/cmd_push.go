@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/remote"
@@ -26,7 +27,7 @@ type pushFlags struct {
 func newPushCommand(g *globals) *cobra.Command {
 	var o pushFlags
 	cmd := &cobra.Command{
-		Use:   "push [-u] [--force] [--all] [--tags] [--compression gzip] [REMOTE [REF...]]",
+		Use:   "push [-u] [--force] [--all] [--tags] [--compression gzip] [REMOTE [REF | SRC:DST...]]",
 		Short: "Send branches and tags, with their history, to a remote",
 		Long: `Push each REF (default: the current branch) to the remote tag of the same
 name on REMOTE (default: the current branch's remote, branch.NAME.remote,
@@ -42,6 +43,10 @@ registries and clients that cannot read zstd (the commits sent then have
 other ids, so switching a remote tag from one compression to the other
 takes --force).
 
+SRC:DST, as git's, pushes any revision SRC (HEAD, main~2, an id) to the
+remote tag DST (refs/heads/ or refs/tags/ before it is dropped; a tag's
+name or refs/tags/ makes it a tag in the report): "push origin HEAD:main".
+
 -u (--set-upstream) makes REMOTE, a remote's name, the upstream of each
 branch pushed, as clone does for the branch it makes: branch.NAME.remote,
 which status, @{u}, and push, fetch and pull without REMOTE then use.
@@ -49,6 +54,7 @@ which status, @{u}, and push, fetch and pull without REMOTE then use.
   strata push -u origin main
   strata push --all --tags origin
   strata push 127.0.0.1:5000/team/env main
+  strata push origin HEAD~1:staging        # a revision to another remote tag
   strata push --delete origin old-branch   # remove the remote tag and origin/old-branch
 
 A registry deletes a tag's manifest by digest (docker-registry needs
@@ -69,7 +75,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if o.setUpstream && rem.Name == "" {
 				return usagef("push -u: %s is not a remote's name: an upstream is a named remote ('strata remote add NAME %s' first)", remoteArg, remoteArg)
 			}
-			names, err := pushRefs(r, args, o)
+			specs, err := pushRefs(r, args, o)
 			if errors.Is(err, errNothingToPush) {
 				// git push --tags with no tags: nothing to do is no error.
 				fmt.Fprintln(g.stdout, "Nothing to push")
@@ -87,14 +93,18 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			toShown := o.quiet
 			var failed error
 			var pushed []string // the refs the remote now has
-			for _, name := range names {
-				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force, Compression: o.compression})
+			for _, spec := range specs {
+				name := spec.ref
+				if o.setUpstream && spec.from != "" && (spec.to != refs.ShortName(name) || !r.Refs.Exists(name) || !strings.HasPrefix(name, refs.Heads)) {
+					return usagef("push -u %s:%s: an upstream is the remote's branch of a local branch's own name; push it without -u", spec.from, spec.to)
+				}
+				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force, Compression: o.compression, Commit: spec.commit, To: spec.to})
 				p.finish()
 				if res.Reached && !toShown {
 					fmt.Fprintf(g.stdout, "To %s\n", s.Endpoint())
 					toShown = true
 				}
-				short := refs.ShortName(name)
+				short := spec.display()
 				if err != nil {
 					if errors.Is(err, remote.ErrNonFastForward) {
 						fmt.Fprintf(g.stdout, " ! [rejected] %s -> %s (non-fast-forward)\n", short, res.Tag)
@@ -107,7 +117,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					continue
 				}
 				kind := "branch"
-				if strings.HasPrefix(name, refs.Tags) {
+				if spec.tag() {
 					kind = "tag"
 				}
 				line := fmt.Sprintf("%s %s -> %s", refChange(res.Old, res.New, res.Forced, kind), short, res.Tag)
@@ -157,31 +167,48 @@ func setUpstreams(g *globals, r *repo.Repo, remote string, pushed []string, quie
 	return nil
 }
 
-// pushRefs turns the REF arguments into full ref names: a branch, else a
-// tag; none means the current branch, or --all / --tags.
-func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]string, error) {
-	var out []string
+// pushSpec is one thing push sends: a local ref, or with git's SRC:DST
+// a revision's commit to a remote tag of another name.
+type pushSpec struct {
+	ref    string        // the local ref, full name ("" for a revision that is none)
+	commit digest.Digest // SRC's commit, for SRC:DST ("": the ref's)
+	to     string        // DST ("": the ref's short name)
+	from   string        // SRC as given
+}
+
+// display is how push's report names what it sent: the branch or tag,
+// or SRC as given.
+func (p pushSpec) display() string {
+	if p.from != "" {
+		return p.from
+	}
+	return refs.ShortName(p.ref)
+}
+
+// tag reports whether the remote tag pushed is a tag's (not a branch's).
+func (p pushSpec) tag() bool {
+	return strings.HasPrefix(p.ref, refs.Tags) && (p.to == "" || p.to == refs.ShortName(p.ref))
+}
+
+// pushRefs turns the REF arguments into what push sends: a branch, else a
+// tag; git's SRC:DST (any revision to the remote tag DST); none means the
+// current branch, or --all / --tags.
+func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]pushSpec, error) {
+	var out []pushSpec
 	for _, a := range args {
-		switch {
-		case a == "HEAD":
-			// git push origin HEAD: the current branch.
-			h, err := r.Refs.Current()
+		if src, dst, ok := strings.Cut(a, ":"); ok {
+			p, err := pushSrcDst(r, src, dst)
 			if err != nil {
 				return nil, err
 			}
-			if h.Branch == "" {
-				return nil, errors.New("HEAD is detached: name a branch to push (strata branch NAME first)")
-			}
-			out = append(out, h.Branch)
-		case strings.HasPrefix(a, "refs/") && r.Refs.Exists(a):
-			out = append(out, a)
-		case r.Refs.Exists(refs.Heads + a):
-			out = append(out, refs.Heads+a)
-		case r.Refs.Exists(refs.Tags + a):
-			out = append(out, refs.Tags+a)
-		default:
-			return nil, fmt.Errorf("%s: no such branch or tag", a)
+			out = append(out, p)
+			continue
 		}
+		ref, err := pushRef(r, a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pushSpec{ref: ref})
 	}
 	for _, on := range []struct {
 		want   bool
@@ -195,7 +222,7 @@ func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]string, error) {
 			return nil, err
 		}
 		for _, ref := range list {
-			out = append(out, ref.Name)
+			out = append(out, pushSpec{ref: ref.Name})
 		}
 	}
 	if len(out) == 0 && !o.all && !o.tags {
@@ -206,10 +233,61 @@ func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]string, error) {
 		if h.Branch == "" || h.Commit == "" {
 			return nil, errors.New("HEAD is not on a branch with commits: name what to push")
 		}
-		out = append(out, h.Branch)
+		out = append(out, pushSpec{ref: h.Branch})
 	}
 	if len(out) == 0 {
 		return nil, errNothingToPush
 	}
 	return out, nil
+}
+
+// pushRef is the full name of the ref a push argument names: HEAD's
+// branch, a full refs/ name, a branch, else a tag.
+func pushRef(r *repo.Repo, a string) (string, error) {
+	switch {
+	case a == "HEAD":
+		// git push origin HEAD: the current branch.
+		h, err := r.Refs.Current()
+		if err != nil {
+			return "", err
+		}
+		if h.Branch == "" {
+			return "", errors.New("HEAD is detached: name a branch to push (strata branch NAME first), or push HEAD:NAME")
+		}
+		return h.Branch, nil
+	case strings.HasPrefix(a, "refs/") && r.Refs.Exists(a):
+		return a, nil
+	case r.Refs.Exists(refs.Heads + a):
+		return refs.Heads + a, nil
+	case r.Refs.Exists(refs.Tags + a):
+		return refs.Tags + a, nil
+	}
+	return "", fmt.Errorf("%s: no such branch or tag", a)
+}
+
+// pushSrcDst reads git's SRC:DST: SRC any revision (HEAD, main~2, an id),
+// DST the remote tag (refs/heads/ or refs/tags/ before it is dropped).
+func pushSrcDst(r *repo.Repo, src, dst string) (pushSpec, error) {
+	arg := src + ":" + dst
+	if src == "" {
+		return pushSpec{}, usagef("%s: git's push :DST deletes DST: use push --delete %s", arg, dst)
+	}
+	to := strings.TrimPrefix(strings.TrimPrefix(dst, refs.Heads), refs.Tags)
+	if to == "" {
+		return pushSpec{}, usagef("%s: name the remote tag after the colon", arg)
+	}
+	c, err := r.Resolve(src)
+	if err != nil {
+		return pushSpec{}, err
+	}
+	p := pushSpec{commit: c.ID, to: to, from: src}
+	// A branch or tag SRC keeps its ref: -u and the report know it.
+	if ref, err := pushRef(r, src); err == nil {
+		p.ref = ref
+	} else if strings.HasPrefix(dst, refs.Tags) {
+		p.ref = refs.Tags + to
+	} else {
+		p.ref = refs.Heads + to
+	}
+	return p, nil
 }
