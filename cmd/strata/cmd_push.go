@@ -174,6 +174,7 @@ type pushSpec struct {
 	commit digest.Digest // SRC's commit, for SRC:DST ("": the ref's)
 	to     string        // DST ("": the ref's short name)
 	from   string        // SRC as given
+	isTag  bool          // SRC:DST makes a tag: DST is refs/tags/..., or SRC a tag
 }
 
 // display is how push's report names what it sent: the branch or tag,
@@ -187,7 +188,10 @@ func (p pushSpec) display() string {
 
 // tag reports whether the remote tag pushed is a tag's (not a branch's).
 func (p pushSpec) tag() bool {
-	return strings.HasPrefix(p.ref, refs.Tags) && (p.to == "" || p.to == refs.ShortName(p.ref))
+	if p.from != "" {
+		return p.isTag
+	}
+	return strings.HasPrefix(p.ref, refs.Tags)
 }
 
 // pushRefs turns the REF arguments into what push sends: a branch, else a
@@ -280,11 +284,12 @@ func pushSrcDst(r *repo.Repo, src, dst string) (pushSpec, error) {
 	if err != nil {
 		return pushSpec{}, err
 	}
-	p := pushSpec{commit: c.ID, to: to, from: src}
+	p := pushSpec{commit: c.ID, to: to, from: src, isTag: strings.HasPrefix(dst, refs.Tags)}
 	// A branch or tag SRC keeps its ref: -u and the report know it.
 	if ref, err := pushRef(r, src); err == nil {
 		p.ref = ref
-	} else if strings.HasPrefix(dst, refs.Tags) {
+		p.isTag = p.isTag || strings.HasPrefix(ref, refs.Tags) && !strings.HasPrefix(dst, refs.Heads)
+	} else if p.isTag {
 		p.ref = refs.Tags + to
 	} else {
 		p.ref = refs.Heads + to
