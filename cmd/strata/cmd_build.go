@@ -361,6 +361,11 @@ func (t *buildTarget) move(ctx context.Context, id digest.Digest) error {
 // pullBase fetches a registry image for FROM, as clone fetches it (with
 // its history), without a remote-tracking ref.
 func pullBase(ctx context.Context, r *repo.Repo, ref string, insecure bool) (*objects.Commit, error) {
+	if strings.HasPrefix(ref, "oci:") || strings.HasPrefix(ref, "oci-archive:") || strings.HasPrefix(ref, "docker-archive:") {
+		// skopeo's transports name files of this machine, which FROM
+		// does not read (the layout's own error would say to give a path).
+		return nil, fmt.Errorf("%s names a file of this machine: FROM takes a revision, scratch, a stage or a registry reference; 'strata import' the image first, then FROM its branch", ref)
+	}
 	url, tag, err := remote.SplitRef(ref)
 	if err != nil {
 		return nil, err
