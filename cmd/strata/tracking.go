@@ -65,7 +65,6 @@ func (t *tracking) printLong(w io.Writer) {
 	}
 }
 
-// short is git's "## main...origin/main [ahead 1, behind 2]" suffix.
 // bracket is git branch -vv's "[origin/main: ahead 1, behind 2] ", or
 // "" without an upstream.
 func (t *tracking) bracket() string {
@@ -73,26 +72,30 @@ func (t *tracking) bracket() string {
 		return ""
 	}
 	s := "[" + pathquote.Name(t.Upstream)
-	switch {
-	case t.Ahead > 0 && t.Behind > 0:
-		s += fmt.Sprintf(": ahead %d, behind %d", t.Ahead, t.Behind)
-	case t.Ahead > 0:
-		s += fmt.Sprintf(": ahead %d", t.Ahead)
-	case t.Behind > 0:
-		s += fmt.Sprintf(": behind %d", t.Behind)
+	if c := t.counts(); c != "" {
+		s += ": " + c
 	}
 	return s + "] "
 }
 
+// short is git's "## main...origin/main [ahead 1, behind 2]" suffix.
 func (t *tracking) short() string {
 	s := "..." + t.Upstream
-	switch {
-	case t.Ahead > 0 && t.Behind > 0:
-		s += fmt.Sprintf(" [ahead %d, behind %d]", t.Ahead, t.Behind)
-	case t.Ahead > 0:
-		s += fmt.Sprintf(" [ahead %d]", t.Ahead)
-	case t.Behind > 0:
-		s += fmt.Sprintf(" [behind %d]", t.Behind)
+	if c := t.counts(); c != "" {
+		s += " [" + c + "]"
 	}
 	return s
+}
+
+// counts is "ahead 1, behind 2", "ahead 1", "behind 2" or "".
+func (t *tracking) counts() string {
+	switch {
+	case t.Ahead > 0 && t.Behind > 0:
+		return fmt.Sprintf("ahead %d, behind %d", t.Ahead, t.Behind)
+	case t.Ahead > 0:
+		return fmt.Sprintf("ahead %d", t.Ahead)
+	case t.Behind > 0:
+		return fmt.Sprintf("behind %d", t.Behind)
+	}
+	return ""
 }
