@@ -15,23 +15,15 @@ func resolvConf(host []byte, spec *Spec) []byte {
 		return host
 	}
 	var out bytes.Buffer
-	replaced := map[string][]string{"nameserver": nil, "search": nil, "options": nil}
-	set := func(key string, values []string) {
-		if len(values) > 0 {
-			replaced[key] = values
-		}
-	}
-	set("nameserver", spec.DNS)
-	set("search", spec.DNSSearch)
-	set("options", spec.DNSOptions)
+	// The host's lines of a kind spec sets are dropped (search also
+	// replaces domain, as in resolv.conf(5)).
+	drop := map[string]bool{"nameserver": len(spec.DNS) > 0, "search": len(spec.DNSSearch) > 0,
+		"domain": len(spec.DNSSearch) > 0, "options": len(spec.DNSOptions) > 0}
 	sc := bufio.NewScanner(bytes.NewReader(host))
 	for sc.Scan() {
 		line := sc.Text()
 		key, _, _ := strings.Cut(strings.TrimSpace(line), " ")
-		if key == "domain" && len(spec.DNSSearch) > 0 {
-			continue // search replaces domain, as in resolv.conf(5)
-		}
-		if vs, ok := replaced[key]; ok && vs != nil {
+		if drop[key] {
 			continue
 		}
 		out.WriteString(line + "\n")

@@ -362,16 +362,17 @@ func toLogEntry(s objects.Summary, decor []string) logEntry {
 
 // decorate maps commits to the names git shows beside them, in git's
 // order: HEAD first ("HEAD -> main", or "HEAD" when detached), then the
-// other refs by name, last first ("tag: v1", "origin/main", "dev").
-func decorate(r *repo.Repo, full bool) (map[digest.Digest][]string, error) {
-	out := map[digest.Digest][]string{}
+// other refs by name, last first ("tag: v1", "origin/main", "dev"); and
+// which of those names are remote-tracking branches.
+func decorate(r *repo.Repo, full bool) (map[digest.Digest][]string, map[string]bool, error) {
+	out, remotes := map[digest.Digest][]string{}, map[string]bool{}
 	head, err := r.Refs.Current() // a second work tree's own HEAD
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	all, err := r.Refs.List("refs/")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Name > all[j].Name })
 	if head.Detached() && head.Commit != "" {
@@ -388,8 +389,10 @@ func decorate(r *repo.Repo, full bool) (map[digest.Digest][]string, error) {
 			continue
 		case strings.HasPrefix(ref.Name, refs.Tags):
 			name = "tag: " + name
+		case strings.HasPrefix(ref.Name, refs.Remotes):
+			remotes[name] = true
 		}
 		out[ref.Target] = append(out[ref.Target], name)
 	}
-	return out, nil
+	return out, remotes, nil
 }

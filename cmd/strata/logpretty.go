@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/gitdate"
 	"github.com/strata-sh/strata/internal/pathquote"
-	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
 
@@ -68,17 +67,9 @@ func (h *commitHeader) decorations(r *repo.Repo) (map[digest.Digest][]string, er
 	if h.decorate == "no" {
 		return map[digest.Digest][]string{}, nil
 	}
-	if h.color {
-		rs, err := r.Refs.List(refs.Remotes)
-		if err != nil {
-			return nil, err
-		}
-		h.remotes = map[string]bool{}
-		for _, ref := range rs {
-			h.remotes[ref.Short()], h.remotes[ref.Name] = true, true
-		}
-	}
-	return decorate(r, h.decorate == "full")
+	names, remotes, err := decorate(r, h.decorate == "full")
+	h.remotes = remotes
+	return names, err
 }
 
 // decoration is the names beside a commit: " (HEAD -> main, tag: v1)",
@@ -319,10 +310,14 @@ func (h commitHeader) colour(p string) string {
 	return ansiColor(strings.TrimSuffix(strings.TrimPrefix(p, "C("), ")"))
 }
 
+// personDates are the date placeholders of a fixed style: %aD, %ar,
+// %at, %ai, %aI, %as (and %c...).
+var personDates = map[byte]gitdate.Style{'D': gitdate.RFC, 'r': gitdate.Relative, 't': gitdate.Unix,
+	'i': gitdate.ISO, 'I': gitdate.ISOStrict, 's': gitdate.Short}
+
 // person is %aX (and %cX): the author's name, email or date.
 func (h commitHeader) person(c byte, e logEntry) (string, bool) {
 	name, email := splitAuthor(e.Author)
-	var date gitdate.Style
 	switch c {
 	case 'n', 'N':
 		return pathquote.Text(name), true
@@ -332,20 +327,10 @@ func (h commitHeader) person(c byte, e logEntry) (string, bool) {
 		local, _, _ := strings.Cut(email, "@")
 		return pathquote.Text(local), true
 	case 'd':
-		date = h.date
-	case 'D':
-		date = gitdate.RFC
-	case 'r':
-		date = gitdate.Relative
-	case 't':
-		date = gitdate.Unix
-	case 'i':
-		date = gitdate.ISO
-	case 'I':
-		date = gitdate.ISOStrict
-	case 's':
-		date = gitdate.Short
-	default:
+		return gitdate.Show(e.Date, h.date, h.now), true
+	}
+	date, ok := personDates[c]
+	if !ok {
 		return "", false
 	}
 	return gitdate.Show(e.Date, date, h.now), true
