@@ -82,20 +82,26 @@ func (s *Store) RewriteLog(name string, keep func([]LogEntry) []LogEntry) (int, 
 	if len(kept) == len(all) {
 		return 0, nil
 	}
+	return len(all) - len(kept), s.writeLog(name, kept)
+}
+
+// writeLog replaces name's reflog by entries (newest first); none removes
+// it. The caller holds the refs lock.
+func (s *Store) writeLog(name string, kept []LogEntry) error {
 	p := s.logFile(name)
 	if len(kept) == 0 {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return 0, fmt.Errorf("reflog %s: %w", name, err)
+			return fmt.Errorf("reflog %s: %w", name, err)
 		}
 		pruneEmptyDirs(filepath.Join(s.root, "logs"), filepath.Dir(p))
-		return len(all), nil
+		return nil
 	}
 	var b strings.Builder
 	for i := len(kept) - 1; i >= 0; i-- {
 		b.WriteString(formatLogLine(kept[i]))
 	}
 	if err := atomicfile.Write(filepath.Dir(p), p, []byte(b.String()), 0o644); err != nil {
-		return 0, fmt.Errorf("reflog %s: %w", name, err)
+		return fmt.Errorf("reflog %s: %w", name, err)
 	}
-	return len(all) - len(kept), nil
+	return nil
 }

@@ -21,6 +21,9 @@ const (
 	Tags    = "refs/tags/"
 	Remotes = "refs/remotes/"
 	HEAD    = "HEAD"
+	// Stash is the ref whose reflog is git's stash: stash@{N} is its
+	// N-th entry.
+	Stash = "refs/stash"
 )
 
 // Sentinel errors callers branch on.

@@ -101,7 +101,9 @@ func (r *Repo) ExpireReflogs(names []string, e ReflogExpiry) (int, error) {
 			var kept []refs.LogEntry
 			for _, le := range all {
 				cutoff := e.Unreachable
-				if le.New != "" && reach(le.New) {
+				// A stash entry is never reachable from the latest one:
+				// as in git, each lives for the reachable time.
+				if le.New != "" && (name == refs.Stash || reach(le.New)) {
 					cutoff = e.Reachable
 				}
 				if cutoff.IsZero() || le.When.After(cutoff) {
