@@ -59,7 +59,7 @@ func (e *DirtyError) Error() string {
 	if flag == "" {
 		flag = "--force"
 	}
-	return fmt.Sprintf("%v would be lost: %s; commit them, or use %s to discard them", ErrDirty, changeList(e.Changes), flag)
+	return fmt.Sprintf("%v would be lost: %s; commit them, stash them, or use %s to discard them", ErrDirty, changeList(e.Changes), flag)
 }
 
 // changeList is changes as one line: "M /etc/motd, A /x", the first ten.

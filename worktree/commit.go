@@ -107,16 +107,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		nc.Config = &cfg
 	}
 	if len(res.changes) > 0 {
-		var l objects.Layer
-		if written != nil {
-			l, err = written.wait()
-		} else {
-			write := w.writeLayer
-			if st.Stacked {
-				write = w.writeStackedLayer
-			}
-			l, err = write(ctx, parent, res, o.Mtime)
-		}
+		l, err := w.changesLayer(ctx, st, parent, res, written, o.Mtime)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -156,6 +147,18 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		return c, res.changes, fmt.Errorf("commit: %w", moveErr)
 	}
 	return c, res.changes, nil
+}
+
+// changesLayer is the layer of the changes a scan found: the one written
+// while scanning, if any, else written now.
+func (w *Worktree) changesLayer(ctx context.Context, st State, parent *objects.Commit, res *statusResult, written *pendingLayer, mtime func(time.Time) time.Time) (objects.Layer, error) {
+	if written != nil {
+		return written.wait()
+	}
+	if st.Stacked {
+		return w.writeStackedLayer(ctx, parent, res, mtime)
+	}
+	return w.writeLayer(ctx, parent, res, mtime)
 }
 
 // writeLayer writes the upper as one layer: excluded paths and copy-ups

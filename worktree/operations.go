@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
@@ -20,18 +19,7 @@ import (
 
 // uncommitted refuses an operation over uncommitted changes, listing them.
 func uncommitted(op string, changes []tree.Change) error {
-	var b strings.Builder
-	for i, c := range changes {
-		if i == 10 {
-			fmt.Fprintf(&b, ", and %d more", len(changes)-10)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%c %s", c.Kind, pathquote.Quote(c.Path))
-	}
-	return fmt.Errorf("%w: %s; commit them, or drop them with 'strata reset --hard HEAD', before a %s", ErrDirty, b.String(), op)
+	return fmt.Errorf("%w: %s; commit them, put them aside with 'strata stash', or drop them with 'strata reset --hard HEAD', before a %s", ErrDirty, changeList(changes), op)
 }
 
 func (w *Worktree) mergeBase(a, b digest.Digest) (digest.Digest, error) {

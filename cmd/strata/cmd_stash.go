@@ -1,0 +1,342 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
+)
+
+func init() { register("stash", newStashCommand) }
+
+// stashJSON is one entry of stash list --format json.
+type stashJSON struct {
+	Selector string    `json:"selector"` // stash@{0}
+	Index    int       `json:"index"`
+	Commit   string    `json:"commit"`
+	Date     time.Time `json:"date"`
+	Message  string    `json:"message"`
+}
+
+func newStashCommand(g *globals) *cobra.Command {
+	var message string
+	push := func(cmd *cobra.Command, args []string) error {
+		_, w, err := openWorktree(g, "")
+		if err != nil {
+			return err
+		}
+		if err := w.RefuseWhileRunning(); err != nil {
+			return fmt.Errorf("stash: %w", err)
+		}
+		c, err := w.Stash(cmd.Context(), message)
+		if errors.Is(err, worktree.ErrNoLocalChanges) {
+			fmt.Fprintln(g.stdout, "No local changes to save")
+			return nil
+		}
+		if c != nil {
+			fmt.Fprintf(g.stdout, "Saved working directory state %s\n", pathquote.Text(c.Message()))
+		}
+		if err != nil {
+			return fmt.Errorf("stash: %w", err)
+		}
+		return nil
+	}
+	cmd := &cobra.Command{
+		Use:   "stash [push [-m MSG] | list | show | apply | pop | drop | clear]",
+		Short: "Put the work tree's changes aside, and bring them back",
+		Long: `Save the work tree's uncommitted changes and drop them from it, as git
+stash does, so that a switch, pull or rebase can go ahead; bring them
+back later, on the same commit or another.
+
+  strata stash                 # save, as "WIP on BRANCH: ID SUBJECT"
+  strata stash push -m "half a config"
+  strata stash list            # stash@{0} is the latest
+  strata stash show -p stash@{1}
+  strata stash pop             # apply stash@{0}, and drop it unless it conflicts
+  strata stash apply 1         # apply stash@{1}, keep it
+  strata stash drop stash@{1}
+  strata stash clear
+
+Each entry is a commit on top of the one the work tree was on, holding
+the changes as one layer: a complete image ('strata run --rev stash@{0}')
+that the reflog of refs/stash lists and gc keeps until the entry expires
+(gc.reflogExpire, else 90 days) or is dropped. Paths the exclude rules
+leave out are neither saved nor dropped, as in git.
+
+apply and pop merge the stash's changes into the work tree over the
+commit it was made on, as git's do, so they apply after HEAD has moved.
+They need a work tree without changes of its own (stash or commit them
+first). A conflict is written with markers ("Updated upstream" and
+"Stashed changes"), as git writes it; the entry then stays, and nothing
+is under way: fix the files, then commit or stash again.
+
+STASH is stash@{N}, or N alone; show and apply also take any revision.
+A work tree a container runs in is left alone: stash, apply and pop
+remount it.
+
+Exit status: 0 on success (also when there is nothing to save), 1 on
+errors and conflicts, 2 on usage errors.`,
+		Args: noArgs,
+		RunE: push,
+	}
+	cmd.Flags().StringVarP(&message, "message", "m", "", "describe the entry with `MSG` in place of WIP on BRANCH: ID SUBJECT")
+	pushCmd := &cobra.Command{
+		Use:   "push [-m MSG]",
+		Short: "Save the work tree's changes and drop them from it (the default)",
+		Args:  noArgs,
+		RunE:  push,
+	}
+	pushCmd.Flags().StringVarP(&message, "message", "m", "", "describe the entry with `MSG` in place of WIP on BRANCH: ID SUBJECT")
+	cmd.AddCommand(pushCmd, newStashListCommand(g), newStashShowCommand(g),
+		newStashApplyCommand(g, "apply"), newStashApplyCommand(g, "pop"),
+		newStashDropCommand(g), newStashClearCommand(g))
+	return cmd
+}
+
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s: takes no arguments, got %q", cmd.CommandPath()[len("strata "):], args[0])
+	}
+	return nil
+}
+
+var stashEntryRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:stash@\{(\d+)\}|(\d+))$`) })
+
+// stashEntry reads STASH as stash@{N} or N ("" is 0); ok is false for
+// anything else.
+func stashEntry(arg string) (n int, ok bool) {
+	if arg == "" || arg == "stash" {
+		return 0, true
+	}
+	m := stashEntryRE().FindStringSubmatch(arg)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1] + m[2])
+	return n, err == nil
+}
+
+// stashCommit is the commit STASH names: an entry of the stash, or, when
+// anyRev, any revision.
+func stashCommit(r *repo.Repo, arg string, anyRev bool) (digest.Digest, error) {
+	n, ok := stashEntry(arg)
+	if !ok {
+		if !anyRev {
+			return "", usagef("%s: not a stash entry (stash@{N} or N)", arg)
+		}
+		c, err := r.Resolve(arg)
+		if err != nil {
+			return "", err
+		}
+		return c.ID, nil
+	}
+	entries, err := r.Refs.Log(worktree.StashRef)
+	if err != nil {
+		return "", err
+	}
+	if len(entries) == 0 {
+		return "", errors.New("no stash entries")
+	}
+	if n >= len(entries) {
+		return "", fmt.Errorf("stash@{%d}: %w: the stash has %d", n, refs.ErrNoEntry, len(entries))
+	}
+	return entries[n].New, nil
+}
+
+func newStashListCommand(g *globals) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "list [--format json]",
+		Short: "List the stash entries, newest first",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			entries, err := r.Refs.Log(worktree.StashRef)
+			if err != nil {
+				return fmt.Errorf("stash list: %w", err)
+			}
+			if format == "json" {
+				out := []stashJSON{}
+				for i, e := range entries {
+					out = append(out, stashJSON{Selector: fmt.Sprintf("stash@{%d}", i), Index: i, Commit: e.New.String(), Date: e.When.UTC(), Message: e.Message})
+				}
+				return writeJSON(g.stdout, out)
+			}
+			for i, e := range entries {
+				fmt.Fprintf(g.stdout, "stash@{%d}: %s\n", i, pathquote.Text(e.Message))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func newStashShowCommand(g *globals) *cobra.Command {
+	var o diffOptions
+	cmd := &cobra.Command{
+		Use:   "show [--stat | -p | --name-only | --name-status | --format json] [STASH]",
+		Short: "Show the changes a stash entry holds (default: --stat)",
+		Args:  rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(o.format); err != nil {
+				return err
+			}
+			switch n := btoi(o.nameOnly) + btoi(o.nameStatus) + btoi(o.stat) + btoi(o.patch); {
+			case n > 1:
+				return usagef("stash show: --name-only, --name-status, --stat and -p do not go together")
+			case n == 0 && o.format != "json":
+				o.stat = true // git's default
+			}
+			r, w, err := openWorktree(g, "")
+			if err != nil {
+				return err
+			}
+			id, err := stashCommit(r, firstArg(args), true)
+			if err != nil {
+				return fmt.Errorf("stash show: %w", err)
+			}
+			c, err := r.Objects.ReadCommit(id)
+			if err != nil {
+				return fmt.Errorf("stash show: %w", err)
+			}
+			if c.Parent() == "" {
+				return fmt.Errorf("stash show: %s has no parent to compare with", shortID(id))
+			}
+			return runDiff(cmd.Context(), g.stdout, w, []string{c.Parent().String(), id.String()}, nil, o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.nameStatus, "name-status", false, "show only the status letter and path")
+	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "show only the paths")
+	cmd.Flags().BoolVar(&o.stat, "stat", false, "show lines added and removed per file (the default)")
+	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "show unified diffs")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func firstArg(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}
+
+func newStashApplyCommand(g *globals, verb string) *cobra.Command {
+	short := "Merge a stash entry's changes into the work tree, keeping the entry"
+	if verb == "pop" {
+		short = "Apply a stash entry, then drop it unless it conflicted"
+	}
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   verb + " [STASH]",
+		Short: short,
+		Args:  rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, w, err := openWorktree(g, "")
+			if err != nil {
+				return err
+			}
+			arg := firstArg(args)
+			id, err := stashCommit(r, arg, verb == "apply")
+			if err != nil {
+				return fmt.Errorf("stash %s: %w", verb, err)
+			}
+			if err := w.RefuseWhileRunning(); err != nil {
+				return fmt.Errorf("stash %s: %w", verb, err)
+			}
+			if err := w.ApplyStash(cmd.Context(), id, verb); err != nil {
+				var ce *worktree.StashConflictError
+				if errors.As(err, &ce) {
+					for _, c := range ce.Paths {
+						fmt.Fprintf(g.stdout, "CONFLICT (%s): %s\n", c.Kind, pathquote.Quote(c.Path))
+					}
+				}
+				return fmt.Errorf("stash %s: %w", verb, err)
+			}
+			if verb == "pop" {
+				return dropStash(g, r, arg, quiet)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "say nothing on success")
+	return cmd
+}
+
+func newStashDropCommand(g *globals) *cobra.Command {
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "drop [STASH]",
+		Short: "Remove a stash entry (default stash@{0})",
+		Args:  rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			if err := dropStash(g, r, firstArg(args), quiet); err != nil {
+				return fmt.Errorf("stash drop: %w", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "say nothing on success")
+	return cmd
+}
+
+// dropStash removes entry arg (stash@{N} or N) and says so, as git does.
+func dropStash(g *globals, r *repo.Repo, arg string, quiet bool) error {
+	n, ok := stashEntry(arg)
+	if !ok {
+		return usagef("%s: not a stash entry (stash@{N} or N)", arg)
+	}
+	e, err := r.Refs.DropEntry(worktree.StashRef, n)
+	if err != nil && !errors.Is(err, refs.ErrMoved) {
+		if errors.Is(err, refs.ErrNoEntry) {
+			return fmt.Errorf("stash@{%d}: no such entry", n)
+		}
+		return err
+	}
+	if !quiet {
+		fmt.Fprintf(g.stdout, "Dropped stash@{%d} (%s)\n", n, shortID(e.New))
+	}
+	return err
+}
+
+func newStashClearCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "clear",
+		Short: "Remove every stash entry",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			for {
+				_, err := r.Refs.DropEntry(worktree.StashRef, 0)
+				if errors.Is(err, refs.ErrNoEntry) {
+					return nil
+				}
+				if err != nil && !errors.Is(err, refs.ErrMoved) {
+					return fmt.Errorf("stash clear: %w", err)
+				}
+			}
+		},
+	}
+}

@@ -1,0 +1,166 @@
+package worktree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+)
+
+// StashRef is the ref whose reflog is the stash, newest first.
+const StashRef = refs.Stash
+
+// ErrNoLocalChanges: a stash found nothing to save.
+var ErrNoLocalChanges = errors.New("no local changes to save")
+
+// Stash saves the work tree's uncommitted changes as a commit on top of
+// HEAD, pushes it on the stash, and drops them from the work tree as
+// reset --hard does (excluded paths stay). HEAD and its branch do not
+// move. message, if set, replaces git's "WIP on BRANCH: ID SUBJECT".
+func (w *Worktree) Stash(ctx context.Context, message string) (*objects.Commit, error) {
+	unlock, err := w.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if s, ok, err := w.Sequence(); err != nil {
+		return nil, err
+	} else if ok {
+		return nil, &InProgressError{Op: s.Op}
+	}
+	st, err := w.ensure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := w.Head()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case h.Broken != nil:
+		return nil, fmt.Errorf("the current branch is broken: %w", h.Broken)
+	case h.Commit == "":
+		return nil, errors.New("the branch has no commits yet")
+	case h.Commit != st.Commit:
+		return nil, ErrHeadMoved
+	}
+	parent, err := w.commit(st.Commit)
+	if err != nil {
+		return nil, err
+	}
+	res, written, err := w.scanWriting(ctx, st, parent, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer written.drop()
+	if len(res.changes) == 0 {
+		return nil, ErrNoLocalChanges
+	}
+	l, err := w.changesLayer(ctx, st, parent, res, written, nil)
+	if err != nil {
+		return nil, err
+	}
+	nc := objects.NewCommit{Parent: parent, Message: stashMessage(h, parent, message), Date: time.Now(),
+		OS: runtime.GOOS, Architecture: runtime.GOARCH, Layers: []objects.Layer{l}}
+	if nc.Author, err = w.Repo.Identity(); err != nil {
+		return nil, err
+	}
+	c, err := w.Repo.Objects.WriteCommit(nc)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Repo.Refs.Update(StashRef, c.ID, refs.Any, nc.Message); err != nil && !errors.Is(err, refs.ErrMoved) {
+		return nil, err
+	}
+	testHook("stash-saved")
+	// Killed here, the changes are both saved and still in the work tree:
+	// nothing is lost.
+	st.Pending = ""
+	if _, err := w.switchTo(ctx, st, parent, false); err != nil {
+		return c, fmt.Errorf("saved as stash@{0}, but the work tree still has the changes: %w", err)
+	}
+	return c, nil
+}
+
+// stashMessage is git's: "WIP on main: ID SUBJECT", or "On main: MSG".
+func stashMessage(h refs.Head, parent *objects.Commit, message string) string {
+	branch := refs.ShortName(h.Branch)
+	if branch == "" {
+		branch = "(no branch)"
+	}
+	if message != "" {
+		return "On " + branch + ": " + message
+	}
+	return fmt.Sprintf("WIP on %s: %s %s", branch, short(parent.ID), firstLine(parent.Message()))
+}
+
+// StashConflictError says a stash was applied with conflicts: they are
+// marked in the work tree, and the stash entry stays.
+type StashConflictError struct{ Paths []Conflict }
+
+func (e *StashConflictError) Error() string {
+	var items []string
+	for _, p := range e.Paths {
+		items = append(items, fmt.Sprintf("%s (%s)", pathquote.Quote(p.Path), p.Kind))
+	}
+	if len(items) > 5 {
+		items = append(items[:5], fmt.Sprintf("and %d more", len(items)-5))
+	}
+	n := "conflicts"
+	if len(e.Paths) == 1 {
+		n = "conflict"
+	}
+	return fmt.Sprintf("%d %s: %s; the work tree holds the merge, conflicts marked, and the stash entry is kept", len(e.Paths), n, strings.Join(items, ", "))
+}
+
+// ApplyStash merges into the work tree what stash commit id changed
+// against its parent, leaving the result uncommitted, as git's stash
+// apply: a three-way merge over the parent, so a stash applies on
+// another commit than the one it was made on. The work tree must have no
+// changes of its own. Conflicts are written marked, as a merge writes
+// them, and returned as a *StashConflictError; no operation is left
+// under way. verb (apply, pop) names the command in errors.
+func (w *Worktree) ApplyStash(ctx context.Context, id digest.Digest, verb string) error {
+	unlock, err := w.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, h, err := w.begin(ctx, "stash "+verb)
+	if err != nil {
+		return err
+	}
+	stash, err := w.commit(id)
+	if err != nil {
+		return err
+	}
+	if len(stash.Parents()) != 1 {
+		return fmt.Errorf("%s is not a stash: a stash has one parent", short(id))
+	}
+	base, err := w.commit(stash.Parent())
+	if err != nil {
+		return err
+	}
+	ours, err := w.commit(h.Commit)
+	if err != nil {
+		return err
+	}
+	o, err := w.threeWay(ctx, base, ours, stash, labels{ours: "Updated upstream", base: "Stash base", theirs: "Stashed changes"})
+	if err != nil {
+		return err
+	}
+	if err := w.applyConflicted(ctx, st, o); err != nil {
+		return err
+	}
+	if len(o.conflicts) > 0 {
+		return &StashConflictError{Paths: o.conflicts}
+	}
+	return nil
+}
