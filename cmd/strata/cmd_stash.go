@@ -29,20 +29,23 @@ type stashJSON struct {
 
 func newStashCommand(g *globals) *cobra.Command {
 	var message string
+	var force, untracked, quiet bool
 	push := func(cmd *cobra.Command, args []string) error {
 		_, w, err := openWorktree(g, "")
 		if err != nil {
 			return err
 		}
-		if err := w.RefuseWhileRunning(); err != nil {
-			return fmt.Errorf("stash: %w", err)
+		if err := refuseWhileRunning(w, force, "stash"); err != nil {
+			return err
 		}
 		c, err := w.Stash(cmd.Context(), message)
 		if errors.Is(err, worktree.ErrNoLocalChanges) {
-			fmt.Fprintln(g.stdout, "No local changes to save")
+			if !quiet {
+				fmt.Fprintln(g.stdout, "No local changes to save")
+			}
 			return nil
 		}
-		if c != nil {
+		if c != nil && !quiet {
 			fmt.Fprintf(g.stdout, "Saved working directory state %s\n", pathquote.Text(c.Message()))
 		}
 		if err != nil {
@@ -80,8 +83,9 @@ first). A conflict is written with markers ("Updated upstream" and
 is under way: fix the files, then commit or stash again.
 
 STASH is stash@{N}, or N alone; show and apply also take any revision.
-A work tree a container runs in is left alone: stash, apply and pop
-remount it.
+stash, apply and pop remount the work tree: they refuse while a
+container or process uses it, unless --force (the users keep the old
+mount).
 
 Exit status: 0 on success (also when there is nothing to save), 1 on
 errors and conflicts, 2 on usage errors.`,
@@ -89,6 +93,9 @@ errors and conflicts, 2 on usage errors.`,
 		RunE: push,
 	}
 	cmd.Flags().StringVarP(&message, "message", "m", "", "describe the entry with `MSG` in place of WIP on BRANCH: ID SUBJECT")
+	cmd.Flags().BoolVar(&force, "force", false, forceHelp)
+	cmd.Flags().BoolVarP(&untracked, "include-untracked", "u", false, untrackedHelp)
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "say nothing on success")
 	pushCmd := &cobra.Command{
 		Use:   "push [-m MSG]",
 		Short: "Save the work tree's changes and drop them from it (the default)",
@@ -96,10 +103,29 @@ errors and conflicts, 2 on usage errors.`,
 		RunE:  push,
 	}
 	pushCmd.Flags().StringVarP(&message, "message", "m", "", "describe the entry with `MSG` in place of WIP on BRANCH: ID SUBJECT")
+	pushCmd.Flags().BoolVar(&force, "force", false, forceHelp)
+	pushCmd.Flags().BoolVarP(&untracked, "include-untracked", "u", false, untrackedHelp)
+	pushCmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "say nothing on success")
 	cmd.AddCommand(pushCmd, newStashListCommand(g), newStashShowCommand(g),
 		newStashApplyCommand(g, "apply"), newStashApplyCommand(g, "pop"),
 		newStashDropCommand(g), newStashClearCommand(g))
 	return cmd
+}
+
+const untrackedHelp = "accepted for git's -u: with no index, new paths are always saved"
+
+const forceHelp = "remount even while a container or process uses the work tree"
+
+// refuseWhileRunning refuses a remount of w that would leave its users
+// on the old mount, unless force.
+func refuseWhileRunning(w *worktree.Worktree, force bool, op string) error {
+	if force {
+		return nil
+	}
+	if err := w.RefuseWhileRunning(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
 }
 
 func noArgs(cmd *cobra.Command, args []string) error {
@@ -241,7 +267,7 @@ func newStashApplyCommand(g *globals, verb string) *cobra.Command {
 	if verb == "pop" {
 		short = "Apply a stash entry, then drop it unless it conflicted"
 	}
-	var quiet bool
+	var quiet, force bool
 	cmd := &cobra.Command{
 		Use:   verb + " [STASH]",
 		Short: short,
@@ -256,8 +282,8 @@ func newStashApplyCommand(g *globals, verb string) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("stash %s: %w", verb, err)
 			}
-			if err := w.RefuseWhileRunning(); err != nil {
-				return fmt.Errorf("stash %s: %w", verb, err)
+			if err := refuseWhileRunning(w, force, "stash "+verb); err != nil {
+				return err
 			}
 			if err := w.ApplyStash(cmd.Context(), id, verb); err != nil {
 				var ce *worktree.StashConflictError
@@ -275,6 +301,7 @@ func newStashApplyCommand(g *globals, verb string) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "say nothing on success")
+	cmd.Flags().BoolVar(&force, "force", false, forceHelp)
 	return cmd
 }
 
