@@ -68,6 +68,7 @@ back later, on the same commit or another.
   strata stash apply 1         # apply stash@{1}, keep it
   strata stash drop stash@{1}
   strata stash clear
+  strata stash branch fix-motd     # stash@{0} on a new branch where it was made
 
 Each entry is a commit on top of the one the work tree was on, holding
 the changes as one layer: a complete image ('strata run --rev stash@{0}')
@@ -80,7 +81,9 @@ commit it was made on, as git's do, so they apply after HEAD has moved.
 They need a work tree without changes of its own (stash or commit them
 first). A conflict is written with markers ("Updated upstream" and
 "Stashed changes"), as git writes it; the entry then stays, and nothing
-is under way: fix the files, then commit or stash again.
+is under way: fix the files, then commit or stash again. 'stash branch
+NAME' applies an entry without conflicts: on a new branch made at the
+commit the entry was made on.
 
 STASH is stash@{N}, or N alone; show and apply also take any revision.
 stash, apply and pop remount the work tree: they refuse while a
@@ -108,7 +111,7 @@ errors and conflicts, 2 on usage errors.`,
 	pushCmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "say nothing on success")
 	cmd.AddCommand(pushCmd, newStashListCommand(g), newStashShowCommand(g),
 		newStashApplyCommand(g, "apply"), newStashApplyCommand(g, "pop"),
-		newStashDropCommand(g), newStashClearCommand(g))
+		newStashDropCommand(g), newStashClearCommand(g), newStashBranchCommand(g))
 	return cmd
 }
 
@@ -364,6 +367,45 @@ func newStashClearCommand(g *globals) *cobra.Command {
 					return fmt.Errorf("stash clear: %w", err)
 				}
 			}
+		},
+	}
+}
+
+func newStashBranchCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "branch NAME [STASH]",
+		Short: "Make branch NAME where a stash entry was made, switch to it, and pop the entry there",
+		Args:  rangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, w, err := openWorktree(g, "")
+			if err != nil {
+				return err
+			}
+			arg := ""
+			if len(args) == 2 {
+				arg = args[1]
+			}
+			id, err := stashCommit(r, arg, false)
+			if err != nil {
+				return fmt.Errorf("stash branch: %w", err)
+			}
+			c, err := r.Objects.ReadCommit(id)
+			if err != nil {
+				return fmt.Errorf("stash branch: %w", err)
+			}
+			if err := w.RefuseWhileRunning(); err != nil {
+				return fmt.Errorf("stash branch: %w", err)
+			}
+			if _, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: c.Parent().String(), NewBranch: args[0], RefuseStopped: true}); err != nil {
+				return fmt.Errorf("stash branch: %w", err)
+			}
+			fmt.Fprintf(g.stdout, "Switched to a new branch '%s'\n", pathquote.Text(args[0]))
+			// On the commit it was made on, the entry applies without
+			// conflicts.
+			if err := w.ApplyStash(cmd.Context(), id, "branch"); err != nil {
+				return fmt.Errorf("stash branch: %w", err)
+			}
+			return dropStash(g, r, arg, false)
 		},
 	}
 }
