@@ -45,6 +45,31 @@ import (
 //	      -> execve nsenter -t PID -m -u -i -n -p -C   (forks into the PID namespace)
 //	         -> execve /proc/self/fd/N (join: confines itself, then execve the command)
 func Join(ctx context.Context, pid int, spec Spec) (int, error) {
+	code, err := joinContainer(ctx, pid, spec)
+	return code, joinError(err)
+}
+
+// joinError drops the "start container: " that the steps exec shares
+// with run put first: an exec starts no container. Whatever err wraps
+// stays wrapped.
+func joinError(err error) error {
+	var ee *ExitError
+	if !errors.As(err, &ee) || !strings.HasPrefix(ee.Err.Error(), startPrefix) {
+		return err
+	}
+	return &ExitError{Code: ee.Code, Err: retitled{msg: strings.TrimPrefix(ee.Err.Error(), startPrefix), err: ee.Err}}
+}
+
+// retitled is err with another message.
+type retitled struct {
+	msg string
+	err error
+}
+
+func (r retitled) Error() string { return r.msg }
+func (r retitled) Unwrap() error { return r.err }
+
+func joinContainer(ctx context.Context, pid int, spec Spec) (int, error) {
 	if len(spec.Args) == 0 {
 		return CodeRuntime, runtimeErr("no command given")
 	}

@@ -169,6 +169,9 @@ func (e *ExitError) Is(target error) bool {
 	return false
 }
 
+// startPrefix begins the errors of a container's start (Join drops it).
+const startPrefix = "start container: "
+
 func runtimeErr(format string, args ...any) *ExitError {
-	return &ExitError{Code: CodeRuntime, Err: fmt.Errorf("start container: "+format, args...)}
+	return &ExitError{Code: CodeRuntime, Err: fmt.Errorf(startPrefix+format, args...)}
 }
