@@ -409,20 +409,24 @@ func belowNonDir(t tree.Tree, p string) bool {
 // deleted and they changed (as git leaves it).
 func (w *Worktree) applyConflicted(ctx context.Context, st State, o *outcome) error {
 	st.Pending = ""
-	st, err := w.switchTo(ctx, st, o.ours, false)
-	if err != nil {
+	if _, err := w.switchTo(ctx, st, o.ours, false); err != nil {
 		return err
 	}
-	cs := conflictedChangeSet(o)
+	return w.writeThrough(ctx, conflictedChangeSet(o))
+}
+
+// writeThrough writes the changes of cs into the work tree, through its
+// mount.
+func (w *Worktree) writeThrough(ctx context.Context, cs *changeSet) error {
 	if len(cs.paths) == 0 {
 		return nil
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(w.writeChangeTar(ctx, pw, cs)) }()
-	err = layer.Unpack(ctx, pr, w.target, layer.Apply)
+	err := layer.Unpack(ctx, pr, w.target, layer.Apply)
 	pr.CloseWithError(io.ErrClosedPipe)
 	if err != nil {
-		return fmt.Errorf("write the conflicted merge into %s: %w", w.target, err)
+		return fmt.Errorf("write the merge into %s: %w", w.target, err)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/tree"
 )
 
 // Operations that may stop on a conflict.
@@ -184,36 +185,43 @@ func (e *ConflictError) Error() string {
 // begin checks that the work tree can take an operation (none under way,
 // no uncommitted change) and returns its HEAD.
 func (w *Worktree) begin(ctx context.Context, op string) (State, refs.Head, error) {
+	st, h, changes, err := w.beginOver(ctx, op)
+	if err == nil && len(changes) > 0 {
+		err = uncommitted(op, changes)
+	}
+	return st, h, err
+}
+
+// beginOver is begin for an operation that can go on over uncommitted
+// changes: it returns them.
+func (w *Worktree) beginOver(ctx context.Context, op string) (State, refs.Head, []tree.Change, error) {
 	if s, ok, err := w.Sequence(); err != nil {
-		return State{}, refs.Head{}, err
+		return State{}, refs.Head{}, nil, err
 	} else if ok {
-		return State{}, refs.Head{}, &InProgressError{Op: s.Op}
+		return State{}, refs.Head{}, nil, &InProgressError{Op: s.Op}
 	}
 	st, err := w.ensure(ctx)
 	if err != nil {
-		return st, refs.Head{}, err
+		return st, refs.Head{}, nil, err
 	}
 	changes, err := w.scanChanges(ctx, st)
 	if err != nil {
-		return st, refs.Head{}, err
-	}
-	if len(changes) > 0 {
-		return st, refs.Head{}, uncommitted(op, changes)
+		return st, refs.Head{}, nil, err
 	}
 	h, err := w.Head()
 	if err != nil {
-		return st, h, err
+		return st, h, nil, err
 	}
 	if h.Broken != nil {
-		return st, h, fmt.Errorf("%s: the current branch is broken: %w", op, h.Broken)
+		return st, h, nil, fmt.Errorf("%s: the current branch is broken: %w", op, h.Broken)
 	}
 	if h.Commit == "" {
-		return st, h, fmt.Errorf("%s: the branch has no commits yet", op)
+		return st, h, nil, fmt.Errorf("%s: the branch has no commits yet", op)
 	}
 	if h.Commit != st.Commit {
-		return st, h, ErrHeadMoved
+		return st, h, nil, ErrHeadMoved
 	}
-	return st, h, nil
+	return st, h, changes, nil
 }
 
 // newSeq records the reflog lengths that --abort restores.

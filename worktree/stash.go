@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/tree"
 )
 
 // StashRef is the ref whose reflog is the stash, newest first.
@@ -123,17 +126,20 @@ func (e *StashConflictError) Error() string {
 // ApplyStash merges into the work tree what stash commit id changed
 // against its parent, leaving the result uncommitted, as git's stash
 // apply: a three-way merge over the parent, so a stash applies on
-// another commit than the one it was made on. The work tree must have no
-// changes of its own. Conflicts are written marked, as a merge writes
-// them, and returned as a *StashConflictError; no operation is left
-// under way. verb (apply, pop) names the command in errors.
+// another commit than the one it was made on. It is written through the
+// mount, as git writes into its tree: uncommitted changes stay, and a
+// path the merge would write that has some, or lies above or below one,
+// is refused before anything is written. Conflicts are written marked,
+// as a merge writes them, and returned as a *StashConflictError; no
+// operation is left under way. verb (apply, pop) names the command in
+// errors.
 func (w *Worktree) ApplyStash(ctx context.Context, id digest.Digest, verb string) error {
 	unlock, err := w.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	st, h, err := w.begin(ctx, "stash "+verb)
+	_, h, changes, err := w.beginOver(ctx, "stash "+verb)
 	if err != nil {
 		return err
 	}
@@ -156,11 +162,35 @@ func (w *Worktree) ApplyStash(ctx context.Context, id digest.Digest, verb string
 	if err != nil {
 		return err
 	}
-	if err := w.applyConflicted(ctx, st, o); err != nil {
+	cs := conflictedChangeSet(o)
+	if clash := overlapping(changes, cs.paths); len(clash) > 0 {
+		return fmt.Errorf("%w would be overwritten: %s; commit them, or put them aside with 'strata stash', before a stash %s", ErrDirty, changeList(clash), verb)
+	}
+	if err := w.writeThrough(ctx, cs); err != nil {
 		return err
 	}
 	if len(o.conflicts) > 0 {
 		return &StashConflictError{Paths: o.conflicts}
 	}
 	return nil
+}
+
+// overlapping returns the changes at a path of paths (sorted), or above
+// or below one.
+func overlapping(changes []tree.Change, paths []string) []tree.Change {
+	var out []tree.Change
+	for _, c := range changes {
+		i := sort.SearchStrings(paths, c.Path)
+		j := sort.SearchStrings(paths, c.Path+"/") // after "/a-b", "/a.b"
+		below := i < len(paths) && paths[i] == c.Path || j < len(paths) && strings.HasPrefix(paths[j], c.Path+"/")
+		above := false
+		for d := path.Dir(c.Path); !above && d != "/" && d != "."; d = path.Dir(d) {
+			j := sort.SearchStrings(paths, d)
+			above = j < len(paths) && paths[j] == d
+		}
+		if below || above {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -78,17 +78,19 @@ leave out are neither saved nor dropped, as in git.
 
 apply and pop merge the stash's changes into the work tree over the
 commit it was made on, as git's do, so they apply after HEAD has moved.
-They need a work tree without changes of its own (stash or commit them
-first). A conflict is written with markers ("Updated upstream" and
-"Stashed changes"), as git writes it; the entry then stays, and nothing
-is under way: fix the files, then commit or stash again. 'stash branch
+They write through the mount, as git writes its files: the work tree's
+own changes stay, and one at a path the stash changes (or above or below
+one) is refused, naming it, before anything is written. A conflict is
+written with markers ("Updated upstream" and "Stashed changes"), as git
+writes it; the entry then stays, and nothing is under way: fix the
+files, then commit or stash again. 'stash branch
 NAME' applies an entry without conflicts: on a new branch made at the
 commit the entry was made on.
 
 STASH is stash@{N}, or N alone; show and apply also take any revision.
-stash, apply and pop remount the work tree: they refuse while a
-container or process uses it, unless --force (the users keep the old
-mount).
+stash (push) remounts the work tree, as reset --hard does: it refuses
+while a container or process uses the tree, unless --force (the users
+keep the old mount).
 
 Exit status: 0 on success (also when there is nothing to save), 1 on
 errors and conflicts, 2 on usage errors.`,
@@ -270,7 +272,7 @@ func newStashApplyCommand(g *globals, verb string) *cobra.Command {
 	if verb == "pop" {
 		short = "Apply a stash entry, then drop it unless it conflicted"
 	}
-	var quiet, force bool
+	var quiet bool
 	cmd := &cobra.Command{
 		Use:   verb + " [STASH]",
 		Short: short,
@@ -284,9 +286,6 @@ func newStashApplyCommand(g *globals, verb string) *cobra.Command {
 			id, err := stashCommit(r, arg, verb == "apply")
 			if err != nil {
 				return fmt.Errorf("stash %s: %w", verb, err)
-			}
-			if err := refuseWhileRunning(w, force, "stash "+verb); err != nil {
-				return err
 			}
 			if err := w.ApplyStash(cmd.Context(), id, verb); err != nil {
 				var ce *worktree.StashConflictError
@@ -304,7 +303,6 @@ func newStashApplyCommand(g *globals, verb string) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "say nothing on success")
-	cmd.Flags().BoolVar(&force, "force", false, forceHelp)
 	return cmd
 }
 
