@@ -35,8 +35,10 @@ func newStashCommand(g *globals) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if err := refuseWhileRunning(w, force, "stash"); err != nil {
-			return err
+		if !force {
+			if err := w.RefuseWhileRunning(); err != nil {
+				return fmt.Errorf("stash: %w", err)
+			}
 		}
 		c, err := w.Stash(cmd.Context(), message)
 		if errors.Is(err, worktree.ErrNoLocalChanges) {
@@ -97,40 +99,23 @@ errors and conflicts, 2 on usage errors.`,
 		Args: noArgs,
 		RunE: push,
 	}
-	cmd.Flags().StringVarP(&message, "message", "m", "", "describe the entry with `MSG` in place of WIP on BRANCH: ID SUBJECT")
-	cmd.Flags().BoolVar(&force, "force", false, forceHelp)
-	cmd.Flags().BoolVarP(&untracked, "include-untracked", "u", false, untrackedHelp)
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "say nothing on success")
 	pushCmd := &cobra.Command{
 		Use:   "push [-m MSG]",
 		Short: "Save the work tree's changes and drop them from it (the default)",
 		Args:  noArgs,
 		RunE:  push,
 	}
-	pushCmd.Flags().StringVarP(&message, "message", "m", "", "describe the entry with `MSG` in place of WIP on BRANCH: ID SUBJECT")
-	pushCmd.Flags().BoolVar(&force, "force", false, forceHelp)
-	pushCmd.Flags().BoolVarP(&untracked, "include-untracked", "u", false, untrackedHelp)
-	pushCmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "say nothing on success")
+	// 'stash' alone is 'stash push', with its flags.
+	for _, c := range []*cobra.Command{cmd, pushCmd} {
+		c.Flags().StringVarP(&message, "message", "m", "", "describe the entry with `MSG` in place of WIP on BRANCH: ID SUBJECT")
+		c.Flags().BoolVar(&force, "force", false, "remount even while a container or process uses the work tree")
+		c.Flags().BoolVarP(&untracked, "include-untracked", "u", false, "accepted for git's -u: with no index, new paths are always saved")
+		c.Flags().BoolVarP(&quiet, "quiet", "q", false, "say nothing on success")
+	}
 	cmd.AddCommand(pushCmd, newStashListCommand(g), newStashShowCommand(g),
 		newStashApplyCommand(g, "apply"), newStashApplyCommand(g, "pop"),
 		newStashDropCommand(g), newStashClearCommand(g), newStashBranchCommand(g))
 	return cmd
-}
-
-const untrackedHelp = "accepted for git's -u: with no index, new paths are always saved"
-
-const forceHelp = "remount even while a container or process uses the work tree"
-
-// refuseWhileRunning refuses a remount of w that would leave its users
-// on the old mount, unless force.
-func refuseWhileRunning(w *worktree.Worktree, force bool, op string) error {
-	if force {
-		return nil
-	}
-	if err := w.RefuseWhileRunning(); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	return nil
 }
 
 func noArgs(cmd *cobra.Command, args []string) error {
