@@ -109,13 +109,29 @@ func (p *portProxy) untrack(c io.Closer) {
 	c.Close()
 }
 
+// acceptRetryMax caps the wait between failed accepts.
+const acceptRetryMax = time.Second
+
 func (p *portProxy) acceptTCP(l net.Listener, to netip.AddrPort) {
 	defer p.wg.Done()
+	var delay time.Duration
 	for {
 		in, err := l.Accept()
-		if err != nil {
-			return // closed
+		if errors.Is(err, net.ErrClosed) {
+			return
 		}
+		if err != nil {
+			// Out of descriptors (EMFILE, ENFILE) or memory: a burst
+			// of clients can cause it, and it passes as connections
+			// end. Returning would leave the port bound but answered
+			// by no one for the rest of the run, so wait and try
+			// again, as net/http's server does.
+			delay = min(max(2*delay, 5*time.Millisecond), acceptRetryMax)
+			slog.Debug("published port: accept", "to", to, "err", err, "retry in", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
 		if !p.track(in) {
 			in.Close()
 			return
