@@ -92,9 +92,14 @@ func setupPrivateNet(pid int) (*privateNet, error) {
 // addLink creates the veth pair of a free slot, its peer already in the
 // namespace open as nsfd, and returns the slot and the host end.
 func addLink(nsfd int) (int, netlink.Link, error) {
-	start, mtu := rand.IntN(slotCount), uplinkMTU()
+	routes := hostRoutes()
+	start, mtu := rand.IntN(slotCount), uplinkMTU(routes)
+	foreign := foreignPrefixes(routes)
 	for i := range slotCount {
 		slot := (start + i) % slotCount
+		if overlapsAny(slotPrefix(slot), foreign) {
+			continue
+		}
 		link := &netlink.Veth{
 			LinkAttrs:     netlink.LinkAttrs{Name: linkPrefix + strconv.Itoa(slot), MTU: mtu},
 			PeerName:      "eth0",
@@ -109,7 +114,73 @@ func addLink(nsfd int) (int, netlink.Link, error) {
 		}
 		return slot, link, nil
 	}
-	return 0, nil, fmt.Errorf("all %d private network slots in use", slotCount)
+	return 0, nil, fmt.Errorf("all %d private network slots in use or routed elsewhere by the host", slotCount)
+}
+
+// hostRoutes lists the host's IPv4 routes in every table; nil if it cannot.
+func hostRoutes() []netlink.Route {
+	routes, err := netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	if err != nil {
+		return nil
+	}
+	return routes
+}
+
+// foreignPrefixes are the host's routes inside PrivateSubnet that are not a
+// slot's own: a network or address of the host's (a LAN, a VPN) that
+// happens to lie there. A slot on one would take the host's traffic for
+// those addresses to the container. Routes that hold all of PrivateSubnet
+// (the default route, a 10.0.0.0/8) are left out: avoiding them would
+// leave no slot at all.
+func foreignPrefixes(routes []netlink.Route) []netip.Prefix {
+	var out []netip.Prefix
+	for _, r := range routes {
+		p, ok := routePrefix(r)
+		if !ok || p.Bits() <= PrivateSubnet.Bits() || !p.Overlaps(PrivateSubnet) || slotRoute(r, p) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// slotRoute reports whether r is one the kernel made for a slot's host end
+// (its /30, its local and broadcast addresses): a route within a /30 of
+// PrivateSubnet whose source is that /30's first address.
+func slotRoute(r netlink.Route, p netip.Prefix) bool {
+	src, ok := netip.AddrFromSlice(r.Src.To4())
+	if !ok || !PrivateSubnet.Contains(src) || src.As4()[3]&3 != 1 {
+		return false
+	}
+	return p.Bits() >= 30 && netip.PrefixFrom(src, 30).Masked().Contains(p.Addr())
+}
+
+// routePrefix is r's destination; a nil Dst is the default route.
+func routePrefix(r netlink.Route) (netip.Prefix, bool) {
+	if r.Dst == nil {
+		return netip.PrefixFrom(netip.IPv4Unspecified(), 0), true
+	}
+	a, ok := netip.AddrFromSlice(r.Dst.IP.To4())
+	ones, bits := r.Dst.Mask.Size()
+	if !ok || bits != 32 {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(a, ones).Masked(), true
+}
+
+// slotPrefix is the /30 of slot n.
+func slotPrefix(n int) netip.Prefix {
+	gw, _ := slotAddrs(n)
+	return netip.PrefixFrom(gw, 30).Masked()
+}
+
+func overlapsAny(p netip.Prefix, in []netip.Prefix) bool {
+	for _, q := range in {
+		if p.Overlaps(q) {
+			return true
+		}
+	}
+	return false
 }
 
 // configureInside addresses eth0 in the container's namespace and routes
@@ -137,18 +208,16 @@ func (n *privateNet) configureInside(nsfd int) error {
 	return nil
 }
 
-// uplinkMTU is the MTU of the host's default route, so that the container
-// sends no packet the uplink must fragment; 1500 when there is none.
-func uplinkMTU() int {
-	routes, err := netlink.RouteList(nil, unix.AF_INET)
-	if err == nil {
-		for _, r := range routes {
-			if r.Dst != nil && r.Dst.IP != nil && !r.Dst.IP.IsUnspecified() {
-				continue
-			}
-			if l, err := netlink.LinkByIndex(r.LinkIndex); err == nil && l.Attrs().MTU > 0 {
-				return l.Attrs().MTU
-			}
+// uplinkMTU is the MTU of the host's default route (main table), so that
+// the container sends no packet the uplink must fragment; 1500 when there
+// is none.
+func uplinkMTU(routes []netlink.Route) int {
+	for _, r := range routes {
+		if r.Table != unix.RT_TABLE_MAIN || r.Dst != nil && r.Dst.IP != nil && !r.Dst.IP.IsUnspecified() {
+			continue
+		}
+		if l, err := netlink.LinkByIndex(r.LinkIndex); err == nil && l.Attrs().MTU > 0 {
+			return l.Attrs().MTU
 		}
 	}
 	return 1500
