@@ -349,7 +349,9 @@ func raisePidsMax(tasks []string, limit int64) (restore func() error, err error)
 			}
 			return nil
 		}
-		if err := set(limit + 1); err != nil {
+		// At MaxPidsLimit one more is more than the kernel takes, and
+		// no more tasks than that can exist anyway.
+		if err := set(min(limit+1, MaxPidsLimit)); err != nil {
 			unix.Close(fd)
 			return restore, err
 		}

@@ -122,8 +122,12 @@ type Mount struct {
 type Resources struct {
 	MemoryBytes int64   // memory limit; swap is limited to the same total
 	CPUs        float64 // CPU quota in cores, e.g. 0.5
-	PidsLimit   int64   // maximum number of tasks
+	PidsLimit   int64   // maximum number of tasks, at most MaxPidsLimit
 }
+
+// MaxPidsLimit is the largest pids.max the kernel takes: PID_MAX_LIMIT on
+// a 64-bit kernel, as many tasks as it can ever have.
+const MaxPidsLimit = 4 << 20
 
 func (r Resources) any() bool { return r.MemoryBytes > 0 || r.CPUs > 0 || r.PidsLimit > 0 }
 

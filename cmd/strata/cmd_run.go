@@ -611,6 +611,10 @@ func (o runOptions) resources() (exec.Resources, error) {
 	if o.pidsLimit < -1 {
 		return res, usagef("--pids-limit %d: want a number of processes, or 0 or -1 for no limit", o.pidsLimit)
 	}
+	if o.pidsLimit > exec.MaxPidsLimit {
+		// The kernel refuses more in pids.max, after the container was set up.
+		return res, usagef("--pids-limit %d: the kernel's most is %d processes (0 or -1: no limit)", o.pidsLimit, exec.MaxPidsLimit)
+	}
 	if o.cpus != 0 {
 		// As docker's: a quota below 1000 us in 100 ms is refused by
 		// the kernel, and more CPUs than there are limits nothing.
