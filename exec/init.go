@@ -45,6 +45,9 @@ type initConfig struct {
 	Init         bool
 	UserNS       bool
 	Joined       bool // a process joining a running container (exec), not its init
+	// Rlimits the init sets on itself at the end of its setup, just
+	// before it changes credentials and executes the command (limitSelf).
+	Rlimits []Rlimit
 }
 
 // initError is the init's report of a failure before the user's process ran.
@@ -260,6 +263,13 @@ func startProcess(cfg *initConfig) (int, error) {
 	// the one that forks the command.
 	sys := capSyscall(cfg.Init)
 	if err := dropBounding(keep, sys); err != nil {
+		return CodeRuntime, fmt.Errorf("start container: %w", err)
+	}
+	// Last of the setup, while this process still has strata's privilege
+	// to raise a hard limit, as runc applies them: a low --ulimit
+	// (nofile=5, data=1m) no longer fails the setup's mounts or crashes
+	// its Go runtime.
+	if err := limitSelf(cfg.Rlimits); err != nil {
 		return CodeRuntime, fmt.Errorf("start container: %w", err)
 	}
 	// Direct exec: only this thread survives execve, so it alone changes

@@ -162,6 +162,13 @@ func (c *initConfig) encode() []byte {
 	w.bool(c.Init)
 	w.bool(c.UserNS)
 	w.bool(c.Joined)
+	w.uint(uint64(len(c.Rlimits)))
+	for _, r := range c.Rlimits {
+		w.uint(uint64(r.Resource))
+		w.uint(r.Soft)
+		w.uint(r.Hard)
+		w.str(r.Name)
+	}
 	binary.LittleEndian.PutUint32(w.b, uint32(len(w.b)-4))
 	return w.b
 }
@@ -209,6 +216,17 @@ func (c *initConfig) decode(b []byte) error {
 	c.Init = r.bool()
 	c.UserNS = r.bool()
 	c.Joined = r.bool()
+	if n := r.uint(); n > 0 && n <= uint64(len(r.b)) {
+		c.Rlimits = make([]Rlimit, n)
+		for i := range c.Rlimits {
+			l := &c.Rlimits[i]
+			l.Resource = int(r.uint())
+			l.Soft, l.Hard = r.uint(), r.uint()
+			l.Name = r.str()
+		}
+	} else if n > 0 {
+		return errWire
+	}
 	if r.err == nil && len(r.b) != 0 {
 		return errWire
 	}

@@ -26,6 +26,8 @@ func fillValue(v reflect.Value, seed *int) {
 		v.Set(s)
 	case reflect.Uint8:
 		v.SetUint(uint64(*seed % 256))
+	case reflect.Int:
+		v.SetInt(int64(*seed))
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
 			fillValue(v.Field(i), seed)

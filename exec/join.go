@@ -81,7 +81,8 @@ func joinContainer(ctx context.Context, pid int, spec Spec) (int, error) {
 		return CodeRuntime, runtimeErr("%w", err)
 	}
 	cfg := &initConfig{Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User,
-		GroupAdd: spec.GroupAdd, Privileged: spec.Privileged, Caps: caps, Joined: true}
+		GroupAdd: spec.GroupAdd, Privileged: spec.Privileged, Caps: caps, Joined: true,
+		Rlimits: spec.Rlimits}
 	if !spec.Privileged {
 		if cfg.Seccomp, err = seccompBytes(caps); err != nil {
 			return CodeRuntime, runtimeErr("%w", err)
@@ -212,12 +213,6 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		return CodeRuntime, err
 	}
 	if err != nil {
-		return CodeRuntime, runtimeErr("%w", err)
-	}
-	// Inherited through nsenter and its fork, as by the command.
-	if err := setRlimits(cmd.Process.Pid, spec.Rlimits); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
 		return CodeRuntime, runtimeErr("%w", err)
 	}
 	if _, err := cfgW.Write(cfg.encode()); err != nil {

@@ -2,8 +2,7 @@ package exec
 
 import (
 	"fmt"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 )
 
 // Rlimit is a resource limit of a container's processes (docker's
@@ -15,18 +14,18 @@ type Rlimit struct {
 	Name       string // as the user gave it ("nofile"), for errors
 }
 
-// setRlimits gives host process pid the limits, before it executes the
-// command, which inherits them with all it starts. strata sets them from
-// outside, with its own privilege: the container's capabilities (no
+// limitSelf gives the calling process, an init at the end of its setup,
+// the limits, which the command inherits with all it starts. The init
+// still has strata's privilege then: the container's capabilities (no
 // CAP_SYS_RESOURCE by default) cannot raise a hard limit, strata's can,
-// as docker's runtime sets them before it drops capabilities.
-func setRlimits(pid int, rls []Rlimit) error {
-	if pid <= 0 && len(rls) > 0 {
-		// prlimit's 0 is this process: strata's own limits.
-		return fmt.Errorf("--ulimit: no process to limit")
-	}
+// as docker's runtime sets them before it drops capabilities. Set any
+// earlier, a low limit (nofile=5, data=1m) failed the init's own mounts or
+// crashed its Go runtime. syscall's Setrlimit, not x/sys's: it also tells
+// Go's fork (Init's tiny pid 1) not to restore the soft nofile limit the
+// init started with.
+func limitSelf(rls []Rlimit) error {
 	for _, r := range rls {
-		if err := unix.Prlimit(pid, r.Resource, &unix.Rlimit{Cur: r.Soft, Max: r.Hard}, nil); err != nil {
+		if err := syscall.Setrlimit(r.Resource, &syscall.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
 			return fmt.Errorf("--ulimit %s: %w", r.Name, err)
 		}
 	}

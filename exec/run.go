@@ -132,9 +132,6 @@ func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err erro
 		if err := joinCgroup(cfg, cg, pid); err != nil {
 			return err
 		}
-		if err := setRlimits(pid, spec.Rlimits); err != nil {
-			return runtimeErr("%w", err)
-		}
 		<-seccompReady
 		if seccompErr != nil {
 			return runtimeErr("%w", seccompErr)
@@ -317,7 +314,7 @@ func prepare(spec *Spec) (*initConfig, error) {
 		ReadOnlyRoot: spec.ReadOnlyRoot, NewNet: newNet(spec),
 		HostDNS:    spec.Network != NetworkNone,
 		Privileged: spec.Privileged, Caps: caps, Init: spec.Init,
-		UserNS: os.Geteuid() != 0,
+		UserNS: os.Geteuid() != 0, Rlimits: spec.Rlimits,
 	}, nil
 }
 
