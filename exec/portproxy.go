@@ -3,6 +3,7 @@
 package exec
 
 import (
+	"container/list"
 	"errors"
 	"fmt"
 	"io"
@@ -169,12 +170,84 @@ func pipe(a, b *net.TCPConn) {
 	<-done
 }
 
+// maxUDPFlows bounds the sockets of one published UDP port. Each client
+// address is a flow with a socket of its own until udpIdle passes without
+// a reply: a DNS server's clients (a new source port per query), or anyone
+// sending from many ports, would otherwise take one of strata's file
+// descriptors per datagram, which every port it publishes and each of its
+// restarts need too. When full, the flow used least recently goes, as
+// conntrack drops its oldest entries.
+var maxUDPFlows = 4096
+
+// udpFlows are the flows of one published UDP port, by client address,
+// and in the order they were last used (most recent first).
+type udpFlows struct {
+	mu    sync.Mutex
+	m     map[string]*udpFlow
+	order list.List // of *udpFlow
+}
+
+type udpFlow struct {
+	key string
+	out *net.UDPConn
+	at  *list.Element // in udpFlows.order; nil once removed
+}
+
+// get returns the client's flow, marked as used now; nil if it has none.
+func (fs *udpFlows) get(key string) *udpFlow {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	f := fs.m[key]
+	if f != nil {
+		fs.order.MoveToFront(f.at)
+	}
+	return f
+}
+
+// touch marks f as used now, if it is still a flow.
+func (fs *udpFlows) touch(f *udpFlow) {
+	fs.mu.Lock()
+	if f.at != nil {
+		fs.order.MoveToFront(f.at)
+	}
+	fs.mu.Unlock()
+}
+
+// addFlow records a new flow, first ending the least recently used one if
+// there are maxUDPFlows already.
+func (p *portProxy) addFlow(fs *udpFlows, f *udpFlow) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for len(fs.m) >= maxUDPFlows {
+		old := fs.order.Back().Value.(*udpFlow)
+		fs.removeLocked(old)
+		p.untrack(old.out) // its reply loop then ends
+	}
+	f.at = fs.order.PushFront(f)
+	fs.m[f.key] = f
+}
+
+// remove forgets f, unless that was done already.
+func (fs *udpFlows) remove(f *udpFlow) {
+	fs.mu.Lock()
+	fs.removeLocked(f)
+	fs.mu.Unlock()
+}
+
+func (fs *udpFlows) removeLocked(f *udpFlow) {
+	if f.at == nil {
+		return
+	}
+	fs.order.Remove(f.at)
+	f.at = nil
+	delete(fs.m, f.key)
+}
+
 // relayUDP gives each client address its own socket towards the container,
 // so replies find their way back.
 func (p *portProxy) relayUDP(c net.PacketConn, to netip.AddrPort) {
 	defer p.wg.Done()
-	flows := map[string]*net.UDPConn{}
-	var mu sync.Mutex
+	fs := &udpFlows{m: map[string]*udpFlow{}}
 	buf := make([]byte, 65535)
 	for {
 		n, from, err := c.ReadFrom(buf)
@@ -182,41 +255,41 @@ func (p *portProxy) relayUDP(c net.PacketConn, to netip.AddrPort) {
 			return
 		}
 		key := from.String()
-		mu.Lock()
-		out := flows[key]
-		mu.Unlock()
-		if out == nil {
-			out, err = net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(to))
+		f := fs.get(key)
+		if f == nil {
+			out, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(to))
 			if err != nil || !p.track(out) {
 				if out != nil {
 					out.Close()
 				}
 				continue
 			}
-			mu.Lock()
-			flows[key] = out
-			mu.Unlock()
+			f = &udpFlow{key: key, out: out}
+			p.addFlow(fs, f)
 			p.wg.Add(1)
-			go func() {
-				defer p.wg.Done()
-				defer func() {
-					mu.Lock()
-					delete(flows, key)
-					mu.Unlock()
-					p.untrack(out)
-				}()
-				reply := make([]byte, 65535)
-				for {
-					out.SetReadDeadline(time.Now().Add(udpIdle))
-					n, err := out.Read(reply)
-					if err != nil {
-						return
-					}
-					c.WriteTo(reply[:n], from)
-				}
-			}()
+			go p.udpReplies(c, from, fs, f)
 		}
-		out.Write(buf[:n])
+		f.out.Write(buf[:n])
+	}
+}
+
+// udpReplies sends what the container answers on flow f back to the
+// client, until the flow is idle for udpIdle or closed.
+func (p *portProxy) udpReplies(c net.PacketConn, client net.Addr, fs *udpFlows, f *udpFlow) {
+	defer p.wg.Done()
+	defer func() {
+		fs.remove(f)
+		p.untrack(f.out)
+	}()
+	reply := make([]byte, 65535)
+	for {
+		f.out.SetReadDeadline(time.Now().Add(udpIdle))
+		n, err := f.out.Read(reply)
+		if err != nil {
+			return
+		}
+		fs.touch(f)
+		c.WriteTo(reply[:n], client)
 	}
 }
 
