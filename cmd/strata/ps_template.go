@@ -39,7 +39,7 @@ func (x psRow) view(noTrunc bool) psView {
 	}
 	ports := ""
 	if x.State == "running" { // docker shows no ports of an ended run
-		ports = strings.Join(x.Ports, ",")
+		ports = strings.Join(x.Ports, ", ")
 	}
 	return psView{ID: x.Name, Names: x.Name, Image: rev, Command: fmt.Sprintf("%q", command),
 		CreatedAt: x.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"), RunningFor: humanSince(x.Created) + " ago",
