@@ -486,6 +486,9 @@ func writeEtcFiles(dir string, cfg *initConfig, spec *Spec) error {
 	resolv := []byte("# strata: no network\n")
 	if cfg.HostDNS {
 		if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+			if spec.Network == NetworkPrivate {
+				b = privateResolvConf(b, func() ([]byte, error) { return os.ReadFile(systemdResolvConf) })
+			}
 			resolv = resolvConf(b, spec)
 		}
 	}
