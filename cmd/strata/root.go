@@ -475,7 +475,6 @@ var otherVerbs = map[string]string{
 	"image":     "every commit is an image: 'strata branch' and 'strata tag' list them, 'strata log' their history",
 	"container": "runs are managed by 'strata run -d', 'strata ps', 'strata stop', 'strata rm'",
 	"attach":    "'strata logs -f NAME' follows a run's output; 'strata exec -it NAME sh' opens a shell in it",
-	"stash":     "strata has no stash: 'strata checkout -b NAME' keeps the changes on a new branch, to commit there",
 	"mv":        "the work tree is a directory: move files in rootfs, then 'strata commit' records it",
 	"clean":     "'strata reset --hard' drops the work tree's uncommitted changes, new files too",
 }
