@@ -230,6 +230,9 @@ func newWaitCommand(g *globals) *cobra.Command {
 			var mu sync.Mutex
 			return forEachRunAtOnce(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
 				code, err := s.waitExitCode(cmd.Context())
+				if err == nil {
+					s.awaitRemoval(cmd.Context(), 10*time.Second)
+				}
 				mu.Lock()
 				codes[s] = code
 				mu.Unlock()

@@ -263,6 +263,28 @@ func (s *svc) waitExitCode(ctx context.Context) (int, error) {
 	return code, nil
 }
 
+// awaitRemoval waits, up to max, until the supervisor of a --rm run
+// whose exit code was read has removed it, so that after wait the name
+// is free for the next run -d --name (docker's wait leaves a window
+// there). A run that restart keeps, or whose supervisor is gone, is not
+// waited for.
+func (s *svc) awaitRemoval(ctx context.Context, max time.Duration) {
+	if !s.st.Remove {
+		return
+	}
+	for end := time.Now().Add(max); time.Now().Before(end); {
+		if _, err := os.Stat(s.path("restart")); err == nil || !s.live() {
+			return
+		}
+		if err := s.reload(); errors.Is(err, fs.ErrNotExist) {
+			return
+		}
+		if !sleepCtx(ctx, 10*time.Millisecond) {
+			return
+		}
+	}
+}
+
 // holdForWaiters gives the waiters of a --rm run that has saved its
 // exit code up to max to read it: it returns once it holds waitLockName
 // exclusively (no waiter holds it shared), or after max (a stopped
