@@ -337,10 +337,19 @@ func (d *Dir) MkdirLike(name string, st *unix.Stat_t) (*Dir, error) {
 	return sub, nil
 }
 
-// Mknod makes a whiteout-style node name (mode, dev) in d.
+// Mknod makes a whiteout-style node name (mode, dev) in d. d keeps its
+// times: a whiteout staged into a copy of the tree must not give its
+// directory the time of the copy, which a layer would then record.
 func (d *Dir) Mknod(name string, mode uint32, dev int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(d.fd, &st); err != nil {
+		return &os.PathError{Op: "stat", Path: d.path, Err: err}
+	}
 	if err := unix.Mknodat(d.fd, name, mode, dev); err != nil {
 		return &os.PathError{Op: "mknod", Path: d.join(name), Err: err}
+	}
+	if err := futimens(d.fd, []unix.Timespec{st.Atim, st.Mtim}); err != nil {
+		return &os.PathError{Op: "utimens", Path: d.path, Err: err}
 	}
 	return nil
 }
