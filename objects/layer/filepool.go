@@ -248,14 +248,7 @@ func (p *filePool) writePiece(j fileJob) (err error) {
 	if p.Err() != nil {
 		return nil
 	}
-	for b, off := j.spans[0].b, j.off; len(b) > 0; {
-		n, err := unix.Pwrite(j.fd, b, off)
-		if err != nil {
-			return fmt.Errorf("write: %w", err)
-		}
-		b, off = b[n:], off+int64(n)
-	}
-	return nil
+	return pwriteHoles(j.fd, j.spans[0].b, j.off)
 }
 
 // addBig queues the content of the large file fd in pieces, as it lies
@@ -286,6 +279,9 @@ func (p *filePool) unref(b *bigFile) error {
 	defer unix.Close(b.fd)
 	if b.failed.Load() || p.Err() != nil {
 		return nil
+	}
+	if err := setSize(b.fd, b.hdr.Size); err != nil {
+		return err
 	}
 	return p.u.metaFD(b.fd, "", b.hdr, false, b.how)
 }

@@ -366,45 +366,45 @@ func (u *unpacker) file(pfd int, rel, base string, hdr *tar.Header, tr io.Reader
 	}
 	switch {
 	case inPlace:
-		for left := hdr.Size; left > 0; {
-			b, f, err := u.src.span(left)
+		for off := int64(0); off < hdr.Size; {
+			b, f, err := u.src.span(hdr.Size - off)
 			if err != nil {
 				return fmt.Errorf("write: %w", err)
 			}
-			left -= int64(len(b))
 			if digest != nil {
 				u.ix.hash.Write(b)
 			}
-			err = writeAll(fd, b)
+			err = pwriteHoles(fd, b, off)
 			u.src.fr.release(f)
 			if err != nil {
 				return err
 			}
+			off += int64(len(b))
 		}
-	case hdr.Size > 0:
-		// Hide ReadFrom so that the 1 MiB buffer is used.
-		var w io.Writer = fdWriter(fd)
-		if digest != nil {
-			w = io.MultiWriter(w, u.ix.hash)
+	default:
+		// The buffer is filled whole before it is written: a reader
+		// that returns short pieces would hide every zero block.
+		for off := int64(0); off < hdr.Size; {
+			b := u.buf[:min(int64(len(u.buf)), hdr.Size-off)]
+			if _, err := io.ReadFull(tr, b); err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+			if digest != nil {
+				u.ix.hash.Write(b)
+			}
+			if err := pwriteHoles(fd, b, off); err != nil {
+				return err
+			}
+			off += int64(len(b))
 		}
-		if _, err := io.CopyBuffer(w, tr, u.buf); err != nil {
-			return fmt.Errorf("write: %w", err)
-		}
+	}
+	if err := setSize(fd, hdr.Size); err != nil {
+		return err
 	}
 	if digest != nil {
 		*digest = "blake3:" + hex.EncodeToString(u.ix.hash.Sum(nil))
 	}
 	return u.metaFD(fd, "", hdr, false, how)
-}
-
-// fdWriter writes to a raw fd.
-type fdWriter int
-
-func (w fdWriter) Write(b []byte) (int, error) {
-	if err := writeAll(int(w), b); err != nil {
-		return 0, err
-	}
-	return len(b), nil
 }
 
 // sparse says whether tar.Reader expands hdr's content from a sparse map.
