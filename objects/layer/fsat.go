@@ -111,12 +111,19 @@ func (u *unpacker) close() {
 // clear removes whatever is at base in pfd, so that a new entry can take
 // its place; a directory goes with its content.
 func (u *unpacker) clear(pfd int, rel, base string) error {
+	mine := u.created.has(rel)
 	removed, err := u.removeAll(pfd, base)
 	if err != nil {
 		return fmt.Errorf("replace %s: %w", rel, err)
 	}
 	if removed {
 		u.created.remove(rel)
+		if mine {
+			// What this layer made there, a directory perhaps, is
+			// gone: its times are not to be set on what replaces it.
+			u.redone = true
+			u.dirTimes = append(u.dirTimes, dirTime{rel: rel})
+		}
 	}
 	return nil
 }

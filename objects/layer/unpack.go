@@ -124,12 +124,8 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 	if err != nil {
 		return nil, fmt.Errorf("unpack layer: %w", err)
 	}
-	// Directory mtimes last: creating their content changed them.
-	for i := len(u.dirTimes) - 1; i >= 0; i-- {
-		d := u.dirTimes[i]
-		if err := u.setTimes(d.rel, d.ts); err != nil {
-			return nil, fmt.Errorf("unpack layer: entry %s: %w", quoteName(d.rel), err)
-		}
+	if err := u.setDirTimes(); err != nil {
+		return nil, err
 	}
 	if !index {
 		return nil, nil
@@ -137,9 +133,38 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 	return u.finishIndex(), nil
 }
 
+// dirTime is the times of the directory rel, or with ts nil, the mark
+// that this layer replaced what it had made at rel.
 type dirTime struct {
 	rel string
 	ts  []unix.Timespec
+}
+
+// setDirTimes sets the directories' times last: creating their content
+// changed them. A directory this layer gave twice gets the times of its
+// last entry, as docker's unpack gives it; one it then replaced with
+// something else, none.
+func (u *unpacker) setDirTimes() error {
+	var done map[string]bool
+	if u.redone {
+		done = map[string]bool{}
+	}
+	for i := len(u.dirTimes) - 1; i >= 0; i-- {
+		d := u.dirTimes[i]
+		if done != nil {
+			if done[d.rel] {
+				continue
+			}
+			done[d.rel] = true
+		}
+		if d.ts == nil {
+			continue
+		}
+		if err := u.setTimes(d.rel, d.ts); err != nil {
+			return fmt.Errorf("unpack layer: entry %s: %w", quoteName(d.rel), err)
+		}
+	}
+	return nil
 }
 
 type unpacker struct {
@@ -149,6 +174,7 @@ type unpacker struct {
 	stale    []int          // fds dropped from dirs, closed after the entry
 	created  pathSet        // paths this layer made: its whiteouts spare them
 	dirTimes []dirTime
+	redone   bool // this layer gave a path it had made again (dirTimes has it twice)
 	buf      []byte
 	pool     *filePool       // writes small files' content and metadata
 	fresh    bool            // everything below root is this unpack's and in created
@@ -311,6 +337,9 @@ func (u *unpacker) mkdir(pfd int, rel, base string, hdr *tar.Header) error {
 	err := unix.Mkdirat(pfd, base, perm)
 	if errors.Is(err, unix.EEXIST) {
 		how = metaAll // kept as it is: its owner and mode are not known
+		if u.created.has(rel) {
+			u.redone = true // given twice: the last entry's times win
+		}
 		var st unix.Stat_t
 		if err = unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			if err := u.clear(pfd, rel, base); err != nil {
@@ -534,8 +563,8 @@ func (u *unpacker) setTimes(rel string, ts []unix.Timespec) error {
 	if err == nil {
 		err = unix.UtimesNanoAt(pfd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
 	}
-	if errors.Is(err, unix.ENOENT) {
-		return nil // deleted by a later whiteout
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		return nil // deleted by a later whiteout, or replaced with a file
 	}
 	return err
 }
