@@ -20,6 +20,15 @@ type metaHow uint8
 const (
 	needChown metaHow = 1 << iota
 	needChmod
+	// dropACL: the entry may have taken its directory's default ACL
+	// (system.posix_acl_default gives new entries an access ACL, and
+	// new directories the default one too); those its header does not
+	// give are removed.
+	dropACL
+	// exactXattrs: the entry was there already (a directory of a lower
+	// layer, kept with its content); the xattrs its header does not give
+	// are removed, as the layer's own directory would not have them.
+	exactXattrs
 	metaAll = needChown | needChmod
 )
 
@@ -59,9 +68,12 @@ func (u *unpacker) forget(fd int) { delete(u.inherits, fd) }
 func (u *unpacker) createHow(pfd int, hdr *tar.Header) metaHow {
 	in, ok := u.inheritOf(pfd)
 	if !ok {
-		return metaAll
+		return metaAll | dropACL
 	}
 	how := metaAll
+	if in.acl {
+		how |= dropACL
+	}
 	if hdr.Uid == u.uid && hdr.Gid == in.gid {
 		how &^= needChown
 	}

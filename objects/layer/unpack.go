@@ -237,7 +237,7 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 			return err
 		}
 		defer u.forget(u.root)
-		return u.meta(u.root, "", hdr, true)
+		return u.metaFD(u.root, "", hdr, true, metaAll|exactXattrs)
 	}
 	dir, base := split(rel)
 	if base == opaqueName {
@@ -336,7 +336,7 @@ func (u *unpacker) mkdir(pfd int, rel, base string, hdr *tar.Header) error {
 	}
 	err := unix.Mkdirat(pfd, base, perm)
 	if errors.Is(err, unix.EEXIST) {
-		how = metaAll // kept as it is: its owner and mode are not known
+		how = metaAll | exactXattrs // kept as it is: its owner, mode and xattrs are not known
 		if u.created.has(rel) {
 			u.redone = true // given twice: the last entry's times win
 		}
@@ -484,7 +484,11 @@ func (u *unpacker) metaFD(fd int, rel string, hdr *tar.Header, isDir bool, how m
 			return fmt.Errorf("chmod: %w", err)
 		}
 	}
-	for _, x := range paxXattrs(hdr.PAXRecords) {
+	xs := paxXattrs(hdr.PAXRecords)
+	if err := dropXattrs(fd, xs, isDir, how); err != nil {
+		return err
+	}
+	for _, x := range xs {
 		if overlayPrivate(x.name) {
 			// As podman does, silently: the index leaves them out too.
 			slog.Debug("unpack layer: ignoring overlay xattr", "entry", hdr.Name, "xattr", x.name)
@@ -527,7 +531,15 @@ func (u *unpacker) metaAt(pfd int, base string, hdr *tar.Header) error {
 			return fmt.Errorf("chmod: %w", err)
 		}
 	}
-	if xs := paxXattrs(hdr.PAXRecords); len(xs) > 0 {
+	xs := paxXattrs(hdr.PAXRecords)
+	if in, ok := u.inheritOf(pfd); (!ok || in.acl) && hdr.Typeflag != tar.TypeSymlink && !hasXattr(xs, aclAccess) {
+		// A device or FIFO takes its directory's default ACL too.
+		p := fmt.Sprintf("/proc/self/fd/%d/%s", pfd, base)
+		if err := unix.Lremovexattr(p, aclAccess); err != nil && !noXattr(err) {
+			return fmt.Errorf("remove xattr %s: %w", aclAccess, err)
+		}
+	}
+	if len(xs) > 0 {
 		// The magic link names the parent only; base is not followed.
 		p := fmt.Sprintf("/proc/self/fd/%d/%s", pfd, base)
 		for _, x := range xs {

@@ -1,6 +1,7 @@
 package layer
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -115,4 +116,79 @@ func paxXattrs(recs map[string]string) []xattr {
 	}
 	slices.SortFunc(out, func(a, b xattr) int { return strings.Compare(a.name, b.name) })
 	return out
+}
+
+// The ACLs a directory's default ACL gives the entries made in it.
+const (
+	aclAccess  = "system.posix_acl_access"
+	aclDefault = "system.posix_acl_default"
+)
+
+// dropXattrs removes from fd, an entry just made or kept by an unpack,
+// the xattrs its header (xs) does not give and it may have anyway, as
+// how says: an ACL taken from its directory (dropACL), or whatever a
+// kept directory held (exactXattrs), overlayfs's own and security.*
+// aside: the security module labels every new entry (security.selinux,
+// security.SMACK64), and a directory holds no file capability. So an unpack makes an
+// entry as its layer holds it, whether or not the directory it lands
+// in came from a layer below (a flattened prefix) or has a default ACL.
+func dropXattrs(fd int, xs []xattr, isDir bool, how metaHow) error {
+	var names []string
+	switch {
+	case how&exactXattrs != 0:
+		var err error
+		if names, err = listXattrsFD(fd); err != nil {
+			return err
+		}
+	case how&dropACL != 0:
+		names = []string{aclAccess}
+		if isDir {
+			names = append(names, aclDefault)
+		}
+	default:
+		return nil
+	}
+	for _, name := range names {
+		if hasXattr(xs, name) || overlayPrivate(name) || strings.HasPrefix(name, "security.") {
+			continue
+		}
+		if err := unix.Fremovexattr(fd, name); err != nil && !noXattr(err) {
+			return fmt.Errorf("remove xattr %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// listXattrsFD lists the names of fd's xattrs.
+func listXattrsFD(fd int) ([]string, error) {
+	buf := make([]byte, 1024)
+	for {
+		n, err := unix.Flistxattr(fd, buf)
+		if errors.Is(err, unix.ERANGE) {
+			buf = make([]byte, 2*len(buf))
+			continue
+		}
+		if noXattr(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list xattrs: %w", err)
+		}
+		var names []string
+		for _, b := range bytes.Split(buf[:n], []byte{0}) {
+			if len(b) > 0 {
+				names = append(names, string(b))
+			}
+		}
+		return names, nil
+	}
+}
+
+func hasXattr(xs []xattr, name string) bool {
+	return slices.ContainsFunc(xs, func(x xattr) bool { return x.name == name })
+}
+
+// noXattr: the entry has no such xattr, or its file system none at all.
+func noXattr(err error) bool {
+	return errors.Is(err, unix.ENODATA) || errors.Is(err, unix.EOPNOTSUPP)
 }
