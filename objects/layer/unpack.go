@@ -205,6 +205,21 @@ func cleanName(name string) (string, error) {
 	return rel, nil
 }
 
+// ErrOwnerRange: an entry's owner is not one a file system can hold.
+var ErrOwnerRange = errors.New("a file system holds owners 0 to 4294967294")
+
+// checkOwner refuses an owner that chown(2) would not give: it takes 32
+// bits, so 4294967296 became 0 (root) and 4294967301 became 5, and
+// 4294967295 (-1) means "leave it", which left the unpacker's own. The
+// layer said one owner and the tree had another.
+func checkOwner(hdr *tar.Header) error {
+	const max = 1<<32 - 2
+	if hdr.Uid < 0 || hdr.Uid > max || hdr.Gid < 0 || hdr.Gid > max {
+		return fmt.Errorf("owner %d:%d: %w", hdr.Uid, hdr.Gid, ErrOwnerRange)
+	}
+	return nil
+}
+
 // quoteName quotes an entry's name for an error, cut to its first 128
 // bytes: a hostile name can be many kilobytes long.
 func quoteName(name string) string {
@@ -225,6 +240,9 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 	}
 	rel, err := cleanName(hdr.Name)
 	if err != nil {
+		return err
+	}
+	if err := checkOwner(hdr); err != nil {
 		return err
 	}
 	if rel == "." {
