@@ -86,9 +86,9 @@ func (e *imageArchiveError) Error() string {
 }
 
 // scanTar reads the headers of the tar in f before it is imported as a
-// root filesystem. It refuses a ".wh." name, as an import of the
-// directory does: a root filesystem has no whiteouts, and the unpack
-// would take the file for one and drop it. It returns "docker-archive:"
+// root filesystem. It refuses a ".wh." name and a 0:0 character device,
+// as an import of the directory does: a root filesystem has no
+// whiteouts, and the unpack would take the file for one and drop it. It returns "docker-archive:"
 // if the top level is exactly what docker save writes (manifest.json
 // beside layers, configs, blobs/ and docker 25's OCI files),
 // "oci-archive:" if it is exactly an OCI layout (oci-layout, index.json,
@@ -110,6 +110,9 @@ func scanTar(f *os.File) (string, error) {
 		}
 		if layer.ReservedName(path.Base(name)) {
 			return "", fmt.Errorf("%s: %w", pathquote.Quote("/"+name), layer.ErrReservedName)
+		}
+		if hdr.Typeflag == tar.TypeChar && hdr.Devmajor == 0 && hdr.Devminor == 0 {
+			return "", fmt.Errorf("%s: %w", pathquote.Quote("/"+name), layer.ErrWhiteoutDevice)
 		}
 		first, _, _ := strings.Cut(name, "/")
 		top[first] = true

@@ -30,6 +30,12 @@ const (
 // whiteouts, so such a file cannot be stored as itself.
 var ErrReservedName = errors.New(`name reserved for OCI whiteouts (".wh." prefix); rename or remove it`)
 
+// ErrWhiteoutDevice is a 0:0 character device in a tree that is not an
+// overlay upper: stored, it would be a deletion to every overlay
+// lower it is unpacked into (the entry and what lies below it hidden,
+// or listed and not found) and a device in a flattened prefix.
+var ErrWhiteoutDevice = errors.New("a 0:0 character device is how overlayfs marks a deletion: no checkout could show it; remove it")
+
 // MaxPath is the longest path, relative to the root, that a layer
 // strata writes may hold: unpacking opens each entry by its path from the
 // root, which the kernel takes up to PATH_MAX bytes with its NUL.

@@ -225,6 +225,9 @@ func (t *tarWriter) walkItem(rel string, d *Dir, it *item) error {
 	if e.Class == Whiteout {
 		return t.whiteout(crel)
 	}
+	if !t.opts.Overlay && isWhiteout(&e.St) {
+		return fmt.Errorf("/%s: %w", crel, ErrWhiteoutDevice)
+	}
 	if e.St.Mode&unix.S_IFMT == unix.S_IFSOCK && t.opts.Overlay {
 		// A socket (which no layer holds) in place of a lower entry
 		// deletes that entry, as status reports it.
