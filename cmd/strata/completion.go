@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -81,21 +83,71 @@ func remoteNames(g *globals, toComplete string) []string {
 	return out
 }
 
+// runNames lists the detached runs whose names start with what the user
+// typed (stop, logs, exec and the other verbs that take a run's NAME).
+func runNames(g *globals) completeFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		r, err := g.openRepo()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		runs, _ := listSvcs(r)
+		var out []string
+		for _, s := range runs {
+			if strings.HasPrefix(s.st.Name, toComplete) && !slices.Contains(args, s.st.Name) {
+				out = append(out, s.st.Name)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// firstOnly completes the first argument with f and nothing after it.
+func firstOnly(f completeFunc) completeFunc {
+	return func(cmd *cobra.Command, args []string, tc string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return f(cmd, args, tc)
+	}
+}
+
+// dashTyped reports whether the command line being completed has a "--"
+// before the word under completion: paths follow it. cmd.ArgsLenAtDash
+// cannot tell, since cobra parses the line once with a "--" appended
+// and pflag keeps that position.
+func dashTyped() bool {
+	i := slices.Index(os.Args, cobra.ShellCompRequestCmd)
+	return i >= 0 && len(os.Args) > i+1 && slices.Contains(os.Args[i+1:len(os.Args)-1], "--")
+}
+
+// revsThenPaths offers revisions, and the shell's files after "--".
+func revsThenPaths(revs completeFunc) completeFunc {
+	return func(cmd *cobra.Command, args []string, tc string) ([]string, cobra.ShellCompDirective) {
+		if dashTyped() {
+			return nil, cobra.ShellCompDirectiveDefault
+		}
+		return revs(cmd, args, tc)
+	}
+}
+
 // addCompletions sets each command's completion of its arguments and of
 // its revision flags; commands that take paths keep file completion.
 func addCompletions(g *globals, root *cobra.Command) {
 	revs := completeRevs(g)
+	remotes := func(cmd *cobra.Command, args []string, tc string) ([]string, cobra.ShellCompDirective) {
+		return remoteNames(g, tc), cobra.ShellCompDirectiveNoFileComp
+	}
 	for _, c := range root.Commands() {
 		switch c.Name() {
-		case "checkout", "switch", "log", "show", "reset", "export", "merge", "rebase", "cherry-pick", "revert":
+		case "checkout", "log", "show", "diff":
+			c.ValidArgsFunction = revsThenPaths(revs)
+		case "switch", "reset", "export", "merge", "rebase", "cherry-pick", "revert", "rev-parse", "describe":
 			c.ValidArgsFunction = revs
-		case "diff":
-			c.ValidArgsFunction = func(cmd *cobra.Command, args []string, tc string) ([]string, cobra.ShellCompDirective) {
-				if cmd.ArgsLenAtDash() >= 0 {
-					return nil, cobra.ShellCompDirectiveDefault // paths
-				}
-				return revs(cmd, args, tc)
-			}
+		case "stop", "kill", "rm", "start", "restart", "wait":
+			c.ValidArgsFunction = runNames(g)
+		case "logs", "exec":
+			c.ValidArgsFunction = firstOnly(runNames(g)) // exec: then the command, in the run
 		case "branch":
 			c.ValidArgsFunction = func(cmd *cobra.Command, args []string, tc string) ([]string, cobra.ShellCompDirective) {
 				if d, _ := cmd.Flags().GetBool("delete"); d {
@@ -120,12 +172,40 @@ func addCompletions(g *globals, root *cobra.Command) {
 			c.ValidArgsFunction = completeRemoteThenRefs(g)
 		case "reflog":
 			c.ValidArgsFunction = revs
+			if show, _, err := c.Find([]string{"show"}); err == nil && show != c {
+				show.ValidArgsFunction = firstOnly(revs)
+			}
+		case "remote":
+			for _, sub := range c.Commands() {
+				switch sub.Name() {
+				case "remove", "rename", "set-url":
+					sub.ValidArgsFunction = firstOnly(remotes)
+				}
+			}
+		case "worktree":
+			if add, _, err := c.Find([]string{"add"}); err == nil && add != c {
+				add.ValidArgsFunction = func(cmd *cobra.Command, args []string, tc string) ([]string, cobra.ShellCompDirective) {
+					if len(args) == 0 {
+						return nil, cobra.ShellCompDirectiveDefault // PATH
+					}
+					return revs(cmd, args, tc)
+				}
+			}
+		case "generate":
+			if sd, _, err := c.Find([]string{"systemd"}); err == nil && sd != c {
+				sd.ValidArgsFunction = firstOnly(runNames(g))
+			}
 		}
 		if c.Flags().Lookup("rev") != nil {
 			_ = c.RegisterFlagCompletionFunc("rev", revs)
 		}
-		if c.Flags().Lookup("onto") != nil {
-			_ = c.RegisterFlagCompletionFunc("onto", revs)
+		for _, name := range []string{"onto", "source", "contains", "merged", "no-merged"} {
+			if c.Flags().Lookup(name) != nil {
+				_ = c.RegisterFlagCompletionFunc(name, revs)
+			}
+		}
+		if c.Name() == "commit" && c.Flags().Lookup("from") != nil {
+			_ = c.RegisterFlagCompletionFunc("from", runNames(g))
 		}
 	}
 }
