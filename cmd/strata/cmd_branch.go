@@ -49,7 +49,7 @@ func newBranchCommand(g *globals) *cobra.Command {
   strata branch -m old new     rename
   strata branch -r             remote-tracking branches, as fetch left them
   strata branch -a             both (remote ones as remotes/REMOTE/NAME)
-  strata branch --format json  list as a JSON array
+  strata branch --format json  [{"name","ref","commit","short","current","subject"}]
   strata branch --list 'feat*'  the branches matching a pattern
   strata branch --show-current  the current branch's name
   strata branch --merged        those whose commits HEAD holds (-d deletes them

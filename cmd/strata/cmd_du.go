@@ -41,6 +41,9 @@ tree adds its uncommitted changes (its upper directory). EXCLUSIVE is
 what deleting it frees, once its reflog entries expire: 'strata branch
 -d NAME' then 'strata gc --prune=now --expire=now'.
 
+  strata du --format json   # [{"kind","name","exclusive","total","uncommitted"}]
+                            # (bytes; "uncommitted": a work tree's upper)
+
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -46,6 +46,10 @@ its layer, and removes each snapshot that differs from its layers, unless
 an overlay has it as a lower; the next checkout builds it again. It
 refuses to start while another strata command writes to the repository.
 
+  strata fsck --format json
+      # {"blobs","commits","refs","snapshots" (how many were checked),
+      #  "problems":[{"object","problem"}], "repaired" (with --repair)}
+
 Exit status: 0 when clean (or all repaired), 1 when anything is damaged.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {

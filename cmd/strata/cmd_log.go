@@ -96,7 +96,7 @@ counts: -n 10 --skip 10 is the second page.
   strata log --oneline main..dev       # what dev has that main does not
   strata log --grep '^fix' -i --since '2 weeks ago' --author alice
   strata log --format '%h %an, %ar: %s'   # git's placeholders; --pretty=fuller; --date iso
-  strata log --format json     # one JSON array: id, short, parent, parents, author, date, message, refs`,
+  strata log --format json     # [{"id","short","parent","parents","author","date","message","refs"}]`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if o.hdr, err = o.header.header("log", &o.format); err != nil {

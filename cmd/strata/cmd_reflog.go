@@ -62,6 +62,7 @@ REF@{N}: REF@{0} is the latest move.
 
   strata reflog                      # HEAD's moves
   strata reflog show main --format json
+      # [{"selector","ref","index","old","new","who","date","message"}]
   strata reflog expire --expire=now --all
   strata reflog delete main@{2}`,
 		Args: rangeArgs(0, 1),

@@ -26,6 +26,7 @@ remote.NAME.insecure = true), which may use plain HTTP.
 
   strata remote                     names
   strata remote -v                  names and URLs, as git: NAME URL (fetch), NAME URL (push)
+  strata remote --format json       [{"name","url"}]
   strata remote add origin registry.example.com/team/env
   strata remote add --insecure lab 10.0.0.5:5000/env   plain HTTP
   strata remote add shared /mnt/team/envs

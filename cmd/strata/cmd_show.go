@@ -33,14 +33,14 @@ type showConfig struct {
 	Env          []string `json:"env,omitempty"`
 	Entrypoint   []string `json:"entrypoint,omitempty"`
 	Cmd          []string `json:"cmd,omitempty"`
-	WorkingDir   string   `json:"workingDir,omitempty"`
+	WorkingDir   string   `json:"working_dir,omitempty"`
 	User         string   `json:"user,omitempty"`
 }
 
 type showLayer struct {
 	Digest    string `json:"digest"`
-	DiffID    string `json:"diffID"`
-	MediaType string `json:"mediaType"`
+	DiffID    string `json:"diff_id"`
+	MediaType string `json:"media_type"`
 	Size      int64  `json:"size"`
 }
 
@@ -77,7 +77,12 @@ but ":/TEXT" is git's search of commit messages, not a path.
                   as does a git format (--pretty, --format FMT: see log)
 
   strata show main:/etc/os-release   # the file as main has it
-  strata show -s --format '%H %ci' main`,
+  strata show -s --format '%H %ci' main
+  strata show --format json main     # log's keys, "config" and "layers":
+      # {"id","short","parent","parents","author","date","message","refs",
+      #  "config":{"os","architecture","variant","env","entrypoint","cmd",
+      #  "working_dir","user"}, "layers":[{"digest","diff_id","media_type",
+      #  "size"}], "changes" (with PATHs: as diff --format json's)}`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				return rangeArgs(0, 1)(cmd, args[:n])

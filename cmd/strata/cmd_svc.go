@@ -44,10 +44,15 @@ REV), {{.Command}}, {{.Status}}, {{.State}}, {{.Ports}}, {{.CreatedAt}},
 split, lower, upper, title, pad, truncate, println; "table TEMPLATE" adds
 a header row and aligns the columns.
 
---format json prints one object a run, with docker's "state" (created,
-running, restarting, exited) and "status" (the STATUS column), and
-"name", "rev", "commit", "command", "pid", "created", "started",
-"finished", "exit_code", "restarts", "ports", "log".
+--format json prints an array, one object a run, with docker's "state"
+(created, running, restarting, exited) and "status" (the STATUS column),
+and "name", "rev", "commit", "command", "pid", "created", "started",
+"finished", "exit_code", "restarts", "ports", "log"; then the run's
+record, as start, restart and exec read it: "argv" and "cwd" (strata's
+command line and directory), "restart", "supervisor_pid", "tree" (the
+throwaway work tree), "remove" (--rm), "stop_timeout", "stop_signal",
+"env", "user", "workdir", "privileged", "cap_add", "cap_drop",
+"ulimits", and "host_paths" (where each host path it names led).
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),

@@ -24,7 +24,7 @@ func newWorktreeCommand(g *globals) *cobra.Command {
 		Long: `A second work tree is a full work tree: every command run inside it acts
 on it (its own HEAD, upper and state under .strata/worktrees/NAME).
 
-  strata worktree list [--format json]
+  strata worktree list [--format json]       # [{"path","name","branch","head","mounted","detached"}]
   strata worktree add /srv/envs/env2 dev     # same as: checkout --path /srv/envs/env2 dev
   strata worktree add /srv/envs/env3         # new branch env3 at HEAD
   strata worktree add -b fix /srv/envs/env4 v1
@@ -48,7 +48,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	list := &cobra.Command{
 		Use:   "list [--format json]",
 		Short: "List the work trees",
-		Args:  exactArgs(0),
+		Long: `List the work trees: the main one, second ones and the throwaway trees
+of detached runs, each with its commit and branch.
+
+  strata worktree list --format json
+      # [{"path","name","branch","head","mounted","detached"}]: "branch"
+      # absent on a detached HEAD; "detached": {"count","bytes","in_use"},
+      # the uppers --force detached while processes used them`,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
 				return err
