@@ -57,6 +57,10 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 			if list && len(args) > 0 {
 				return usagef("config --list: takes no KEY")
 			}
+			if format == "json" && !list {
+				// A value prints as it is; only the listing has a JSON form.
+				return usagef("config --format json: goes with --list")
+			}
 			switch {
 			case list && format == "json":
 				out := []map[string]string{}
