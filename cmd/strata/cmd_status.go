@@ -115,6 +115,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err := checkFormat(o.format); err != nil {
 				return err
 			}
+			if o.short && o.format == "json" {
+				return usagef("status: --short and --format json are two formats; give one")
+			}
 			if o.porcelain {
 				if o.format == "json" {
 					return usagef("status: --porcelain and --format json are two formats; give one")
