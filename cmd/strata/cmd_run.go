@@ -107,7 +107,7 @@ command cannot be executed, 127 when it was not found.`,
 	f := cmd.Flags()
 	f.SetInterspersed(false) // flags after COMMAND belong to it
 	f.StringVar(&o.rev, "rev", "", "run on a throwaway overlay of `REV` instead of the checkout")
-	f.StringVar(&o.path, "path", "", "run in the work tree at `DIR` (default: the one the current directory is in)")
+	f.StringVar(&o.path, "path", "", "run in the work tree at `DIR` (default: the one the current directory is in; not with --rev)")
 	f.BoolVar(&o.commit, "commit", false, "with --rev: commit the changes if the command exits 0")
 	f.StringVar(&o.message, "message", "", "with --commit: the commit message (default \"run: COMMAND\")")
 	f.StringVarP(&o.branch, "branch", "b", "", "with --commit: put the commit on new branch `NAME`")
@@ -157,6 +157,10 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 			return err
 		}
 		o.env = append(fileEnv, o.env...) // -e comes later: it wins, as in docker
+	}
+	if o.path != "" && o.rev != "" {
+		// --rev runs on a throwaway tree of its own: --path would be dropped.
+		return usagef("run: --path and --rev name two trees: give one (--rev runs on a throwaway tree)")
 	}
 	if o.commit && o.rev == "" {
 		return fmt.Errorf("run --commit: needs --rev (in the checkout, use 'strata commit' after run)")
