@@ -38,7 +38,11 @@ Run it at boot, e.g. from a systemd unit: strata -C /srv/env start --all
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if all == (len(args) > 0) {
+			switch {
+			case all && len(args) > 0:
+				// --all chooses the runs by policy: names would be dropped.
+				return usagef("start --all: takes no NAME (it starts the runs their --restart policy brings back)")
+			case !all && len(args) == 0:
 				return usagef("start: name runs or give --all")
 			}
 			if !all {
