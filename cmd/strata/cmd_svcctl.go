@@ -92,7 +92,10 @@ func forEachRunAtOnce(ctx context.Context, g *globals, names []string, fn func(r
 // its pid 1, SIGKILL once timeout has passed (0: at once, without the
 // stop signal; negative: never); it returns when the supervisor is gone, or when a signal stops
 // the command (ctx): the run keeps what it was sent, and is not restarted.
-func stopSvc(ctx context.Context, s *svc, timeout time.Duration) error {
+func stopSvc(ctx context.Context, s *svc, sig unix.Signal, timeout time.Duration) error {
+	if sig == 0 {
+		sig = s.stopSignal()
+	}
 	// Also on an ended run: the user stopped it, which start --all
 	// respects for unless-stopped (a new supervisor removes the mark).
 	if err := os.WriteFile(s.path("stop"), nil, 0o600); err != nil {
@@ -107,7 +110,7 @@ func stopSvc(ctx context.Context, s *svc, timeout time.Duration) error {
 		s.reload()
 		if pid, ok := s.containerPid(); ok {
 			if !termSent && timeout != 0 {
-				unix.Kill(pid, s.stopSignal())
+				unix.Kill(pid, sig)
 				termSent = true
 			}
 			if !killSent && timeout >= 0 && !time.Now().Before(deadline) {
@@ -117,7 +120,7 @@ func stopSvc(ctx context.Context, s *svc, timeout time.Duration) error {
 		}
 		if !sleepCtx(ctx, 20*time.Millisecond) {
 			if termSent && !killSent {
-				return fmt.Errorf("interrupted; it had %s, not SIGKILL, and may still be running ('strata kill %s' ends it)", unix.SignalName(s.stopSignal()), s.st.Name)
+				return fmt.Errorf("interrupted; it had %s, not SIGKILL, and may still be running ('strata kill %s' ends it)", unix.SignalName(sig), s.st.Name)
 			}
 			return context.Cause(ctx)
 		}
@@ -154,15 +157,37 @@ func stopTimeoutFlag(cmd *cobra.Command) func(s *svc) time.Duration {
 	}
 }
 
+// stopSignalFlag adds docker stop's -s (--signal): the signal sent
+// first, instead of the run's stop signal. It returns the flag's parser
+// (0: the run's own).
+func stopSignalFlag(cmd *cobra.Command) func() (unix.Signal, error) {
+	sig := cmd.Flags().StringP("signal", "s", "", "the `SIGNAL` to send first (default: the run's --stop-signal, else the image's STOPSIGNAL, else TERM)")
+	return func() (unix.Signal, error) {
+		if *sig == "" {
+			return 0, nil
+		}
+		n, err := parseSignal(*sig)
+		if err != nil {
+			return 0, usagef("%s -s %s: %v", cmd.Name(), *sig, err)
+		}
+		return n, nil
+	}
+}
+
 func newStopCommand(g *globals) *cobra.Command {
 	var timeout func(*svc) time.Duration
+	var signal func() (unix.Signal, error)
 	cmd := &cobra.Command{
-		Use:   "stop [-t SECONDS] NAME...",
-		Short: "Stop detached runs: SIGTERM, then SIGKILL after -t seconds",
+		Use:   "stop [-s SIGNAL] [-t SECONDS] NAME...",
+		Short: "Stop detached runs: their stop signal (TERM; -s: another), then SIGKILL after -t seconds",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sig, err := signal()
+			if err != nil {
+				return err
+			}
 			return forEachRunAtOnce(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
-				if err := stopSvc(cmd.Context(), s, timeout(s)); err != nil {
+				if err := stopSvc(cmd.Context(), s, sig, timeout(s)); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
 				}
 				return nil
@@ -170,6 +195,7 @@ func newStopCommand(g *globals) *cobra.Command {
 		},
 	}
 	timeout = stopTimeoutFlag(cmd)
+	signal = stopSignalFlag(cmd)
 	return cmd
 }
 
@@ -244,17 +270,22 @@ func newWaitCommand(g *globals) *cobra.Command {
 
 func newRestartCommand(g *globals) *cobra.Command {
 	var timeout func(*svc) time.Duration
+	var signal func() (unix.Signal, error)
 	cmd := &cobra.Command{
-		Use:   "restart [-t SECONDS] NAME...",
+		Use:   "restart [-s SIGNAL] [-t SECONDS] NAME...",
 		Short: "Stop detached runs (as stop does) and start them again",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sig, err := signal()
+			if err != nil {
+				return err
+			}
 			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
 				// A --rm run is kept: its supervisor sees the mark.
 				if err := os.WriteFile(s.path("restart"), nil, 0o600); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
 				}
-				if err := stopSvc(cmd.Context(), s, timeout(s)); err != nil {
+				if err := stopSvc(cmd.Context(), s, sig, timeout(s)); err != nil {
 					os.Remove(s.path("restart"))
 					return fmt.Errorf("%s: %w; not started again", s.st.Name, err)
 				}
@@ -270,6 +301,7 @@ func newRestartCommand(g *globals) *cobra.Command {
 		},
 	}
 	timeout = stopTimeoutFlag(cmd)
+	signal = stopSignalFlag(cmd)
 	return cmd
 }
 
@@ -303,7 +335,7 @@ warns of a name no run has.`,
 					if !force {
 						return fmt.Errorf("%s is running; stop it first or use rm -f", s.st.Name)
 					}
-					if err := stopSvc(cmd.Context(), s, 0); err != nil && cmd.Context().Err() != nil {
+					if err := stopSvc(cmd.Context(), s, 0, 0); err != nil && cmd.Context().Err() != nil {
 						return fmt.Errorf("%s: %w", s.st.Name, err)
 					}
 				}
