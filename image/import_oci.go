@@ -96,19 +96,14 @@ func readLayout(prefix, dir, tag string, open func(name string) (io.ReadCloser, 
 	if err := json.Unmarshal(b, &idx); err != nil {
 		return nil, fmt.Errorf("index.json: %w: %v", ErrBadImage, err)
 	}
-	var desc *ocispec.Descriptor
-	for i, m := range idx.Manifests {
-		if n := m.Annotations[ocispec.AnnotationRefName]; (tag != "" && n == tag) || (tag == "" && len(idx.Manifests) == 1) {
-			desc = &idx.Manifests[i]
-			break
-		}
+	if tag == "" && len(idx.Manifests) != 1 {
+		return nil, fmt.Errorf("%s holds %d images: name one with %s%s:TAG", dir, len(idx.Manifests), prefix, dir)
 	}
-	if desc == nil {
-		if tag == "" {
-			return nil, fmt.Errorf("%s holds %d images: name one with %s%s:TAG", dir, len(idx.Manifests), prefix, dir)
-		}
-		return nil, fmt.Errorf("%s: tag %s: %w", dir, tag, errNoImage)
+	i, err := pickRefName(idx.Manifests, tag)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
+	desc := &idx.Manifests[i]
 	// readBlob reads a manifest or config whole: at most limit bytes, and
 	// exactly as many as its descriptor says.
 	readBlob := func(d ocispec.Descriptor, what string, limit int64) ([]byte, error) {
@@ -181,4 +176,34 @@ func readLayout(prefix, dir, tag string, open func(name string) (io.ReadCloser, 
 		return ExactSizeCloser(f, img.layers[i].Size), nil
 	}
 	return img, nil
+}
+
+// pickRefName finds the manifest whose ref name is tag ("" with one
+// manifest: that one). Failing that, a tag with no '/' or ':' picks the
+// image whose ref name is NAME:tag, as pickTag does in a docker archive:
+// export --format oci names its image <project>:<REV>, so that the REV
+// alone finds it again. A tag that fits two images is refused, naming
+// both.
+func pickRefName(ms []ocispec.Descriptor, tag string) (int, error) {
+	if tag == "" {
+		return 0, nil
+	}
+	var byTag []int
+	var names []string
+	for i, m := range ms {
+		n := m.Annotations[ocispec.AnnotationRefName]
+		if n == tag {
+			return i, nil
+		}
+		if !strings.ContainsAny(tag, "/:") && strings.HasSuffix(n, ":"+tag) {
+			byTag, names = append(byTag, i), append(names, n)
+		}
+	}
+	switch len(byTag) {
+	case 0:
+		return -1, fmt.Errorf("tag %s: %w", tag, errNoImage)
+	case 1:
+		return byTag[0], nil
+	}
+	return -1, fmt.Errorf("%s names %d images, %s: give the whole name", tag, len(byTag), strings.Join(names, ", "))
 }
