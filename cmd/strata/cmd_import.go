@@ -88,7 +88,7 @@ SOURCE_DATE_EPOCH) always gives the same commit id.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.branch, "branch", "b", "", "put the commit on new branch `NAME`")
-	f.StringVarP(&o.message, "message", "m", "", "commit message (default: import SOURCE)")
+	f.StringVarP(&o.message, "message", "m", "", "commit message (default: \"import NAME\", NAME the last component of SOURCE: import rootfs for ../rootfs)")
 	f.StringVar(&o.author, "author", "", "author, \"Name <email>\" (default: user.name and user.email)")
 	f.StringVar(&o.date, "date", "", "commit date, RFC 3339 (default: SOURCE_DATE_EPOCH or now)")
 	f.BoolVarP(&o.force, "force", "f", false, "replace an existing branch")
