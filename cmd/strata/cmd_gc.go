@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -34,8 +35,9 @@ entries of deleted refs) expire after gc.reflogExpireUnreachable (default
 --expire=TIME sets both for this run: --expire=now forgets every reflog
 entry. See 'strata reflog expire --help' for the time syntax.
 
-Unreachable blobs younger than --prune (default 1h) are kept, so that a
-command writing a commit at the same moment is safe; --prune=now removes
+Unreachable blobs younger than --prune (default 1h; a duration, or a
+time as git's: 2.weeks.ago, never) are kept, so that a command writing
+a commit at the same moment is safe; --prune=now removes
 them all, and so refuses while another command writes to the repository,
 whose staged work it would remove; these write:
 ` + writingCommandList() + `
@@ -62,7 +64,8 @@ processes used them, once no process does ('worktree list' shows them).
   strata branch -D big && strata gc --prune=now --expire=now   # free it all now`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			grace, err := parsePrune(prune)
+			now := time.Now()
+			grace, err := parsePrune(prune, now)
 			if err != nil {
 				return err
 			}
@@ -70,7 +73,6 @@ processes used them, once no process does ('worktree list' shows them).
 			if err != nil {
 				return err
 			}
-			now := time.Now()
 			var exp repo.ReflogExpiry
 			if cmd.Flags().Changed("expire") {
 				// The flag decides alone: the config is not read.
@@ -124,21 +126,29 @@ processes used them, once no process does ('worktree list' shows them).
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&prune, "prune", "1h", "keep unreachable blobs younger than this `DURATION` (or \"now\")")
+	cmd.Flags().StringVar(&prune, "prune", "1h", "keep unreachable blobs younger than `AGE`: a duration (1h), or a time as git's (now, never, 2.weeks.ago, 2024-05-01)")
 	cmd.Flags().StringVar(&expire, "expire", "", "expire reflog entries older than `TIME` (now, never, 30.days.ago, RFC 3339), reachable or not")
 	cmd.Flags().BoolVarP(&dryRun, "dry-run", "n", false, "only say what would be removed")
 	return cmd
 }
 
-func parsePrune(s string) (time.Duration, error) {
-	if s == "now" {
+// parsePrune reads --prune as the age under which unreachable blobs are
+// kept: a duration (1h), or a time as git's gc --prune takes it (now,
+// never, 2.weeks.ago, a date), which git users type.
+func parsePrune(s string, now time.Time) (time.Duration, error) {
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return d, nil
+	}
+	t, err := repo.ParseExpiry(s, now)
+	switch {
+	case err != nil:
+		return 0, usagef("--prune %s: want a duration (1h) or a time (now, never, 2.weeks.ago, 2024-05-01)", s)
+	case t.IsZero():
+		return math.MaxInt64, nil // never: every unreachable blob is kept
+	case t.After(now):
 		return 0, nil
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, usagef("--prune %s: want a duration such as 1h, or now", s)
-	}
-	return d, nil
+	return now.Sub(t), nil
 }
 
 // reportRemoved prints a line for each leftover gc removed ("removed the
