@@ -128,7 +128,9 @@ entries named are then no longer kept by gc.
 
 ` + expiryHelp + `
 
-  strata reflog expire --expire=now --all && strata gc --prune=now`,
+  strata reflog expire --expire=now --all   # the moves the tips still reach
+  strata reflog expire --expire=now --expire-unreachable=now --all &&
+      strata gc --prune=now                 # every move: free deleted branches now`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) > 0) {
 				return usagef("reflog expire: name refs or give --all")
