@@ -34,7 +34,7 @@ type importMeta struct {
 
 type importOptions struct {
 	branch, message, author, date string
-	force                         bool
+	force, quiet                  bool
 }
 
 // defaultEnv is what a directory import gets as its image's Env, as
@@ -82,7 +82,9 @@ SOURCE_DATE_EPOCH) always gives the same commit id.`,
 			if err := moveImported(r, branch, c.ID, old, "import: "+args[0]); err != nil {
 				return fmt.Errorf("import %s: %w", args[0], err)
 			}
-			fmt.Fprintf(g.stdout, "[%s (root-commit) %s] %s\n", refs.ShortName(branch), shortID(c.ID), pathquote.Text(firstLine(meta.Message)))
+			if !o.quiet {
+				fmt.Fprintf(g.stdout, "[%s (root-commit) %s] %s\n", refs.ShortName(branch), shortID(c.ID), pathquote.Text(firstLine(meta.Message)))
+			}
 			return nil
 		},
 	}
@@ -92,6 +94,7 @@ SOURCE_DATE_EPOCH) always gives the same commit id.`,
 	f.StringVar(&o.author, "author", "", "author, \"Name <email>\" (default: user.name and user.email)")
 	f.StringVar(&o.date, "date", "", "commit date, RFC 3339 (default: SOURCE_DATE_EPOCH or now)")
 	f.BoolVarP(&o.force, "force", "f", false, "replace an existing branch")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print no summary of the commit, as commit -q (errors still go to stderr)")
 	return cmd
 }
 
