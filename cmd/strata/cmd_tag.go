@@ -23,7 +23,7 @@ func newTagCommand(g *globals) *cobra.Command {
   strata tag -l 'v1.*'   the tags matching a pattern
   strata tag --contains main~3   the tags whose commit holds main~3 (default HEAD)
   strata tag --sort -version:refname   newest version first (v1.10 after v1.9)
-  strata tag -n          each tag with its commit's subject (-n=3: three lines)
+  strata tag -n          each tag with its commit's subject (-n3, as git's: three lines)
   strata tag --format json   [{"name","ref","commit","short","subject"}]`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {

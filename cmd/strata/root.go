@@ -179,8 +179,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	word := commandWord(args)
-	if word == "log" || word == "reflog" {
+	switch word {
+	case "log", "reflog":
 		args = countShorthand(args)
+	case "tag":
+		args = tagLinesShorthand(args)
 	}
 	// Help, completion, the version flag and unknown words are not
 	// registered commands: the front hands them over (they must list
@@ -599,6 +602,23 @@ func countShorthand(args []string) []string {
 		if len(a) > 1 && a[0] == '-' && strings.Trim(a[1:], "0123456789") == "" {
 			out = append(out, "-n", a[1:])
 			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// tagLinesShorthand turns git's "tag -n3" into "-n=3": pflag reads a
+// shorthand whose value is optional (-n alone is one line) as the flag
+// alone, and then took the 3 for a flag of its own.
+func tagLinesShorthand(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && strings.HasPrefix(a, "-n") && strings.Trim(a[2:], "0123456789") == "" {
+			a = "-n=" + a[2:]
 		}
 		out = append(out, a)
 	}
