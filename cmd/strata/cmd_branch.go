@@ -68,6 +68,10 @@ patterns with --list before it.`,
 			if err != nil {
 				return err
 			}
+			if btoi(o.del || o.forceDel)+btoi(o.move)+btoi(o.showCurrent) > 1 {
+				// One would win and the other be dropped: -d -m a b deleted a and b.
+				return usagef("branch: -d, -m and --show-current exclude each other")
+			}
 			if o.filter.active() {
 				if o.del || o.forceDel || o.move || o.showCurrent {
 					return usagef("branch: --contains, --merged and --no-merged only list")

@@ -36,7 +36,10 @@ func newTagCommand(g *globals) *cobra.Command {
 			if filter.lines < 0 {
 				return usagef("tag -n=%d: give a count of lines", filter.lines)
 			}
-			if filter.lines > 0 && len(args) > 0 && !list && !del {
+			if filter.lines > 0 && del {
+				return usagef("tag -n: lists; it does not go with -d")
+			}
+			if filter.lines > 0 && len(args) > 0 && !list {
 				// git's tag -n PATTERN lists, as -l does.
 				list = true
 			}
@@ -47,6 +50,9 @@ func newTagCommand(g *globals) *cobra.Command {
 				args, list = filter.takeArgs(args), true
 			}
 			switch {
+			case list && (del || force):
+				// Checked first: -l -d deleted the tags it was to list.
+				return usagef("tag --list: -d and -f do not list")
 			case del:
 				if len(args) == 0 {
 					return usagef("tag -d: name the tag to delete")
@@ -70,8 +76,6 @@ func newTagCommand(g *globals) *cobra.Command {
 					fmt.Fprintf(g.stdout, "Deleted tag %s (was %s)\n", name, shortID(d))
 				}
 				return nil
-			case list && (del || force):
-				return usagef("tag --list: -d and -f do not list")
 			case list || len(args) == 0:
 				return listRefsMatching(g, r, args, filter, refs.Tags, format)
 			case len(args) <= 2:
