@@ -72,6 +72,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if o.delete {
 				return pushDelete(cmd, g, r, rem, remoteArg, args, o)
 			}
+			if o.all && len(args) > 0 {
+				// As git's: --all is every branch, so a REF beside it is a mistake.
+				return usagef("push --all: pushes every branch; it takes no REF")
+			}
 			if o.setUpstream && rem.Name == "" {
 				return usagef("push -u: %s is not a remote's name: an upstream is a named remote ('strata remote add NAME %s' first)", remoteArg, remoteArg)
 			}
