@@ -37,12 +37,24 @@ func refNames(g *globals, toComplete string, prefixes ...string) []string {
 	return out
 }
 
-// completeRevs offers HEAD, branches, tags and remote-tracking branches.
+// completeRevs offers HEAD, branches, tags and remote-tracking branches;
+// after "A.." or "A..." (a range, as log and diff take), the same for
+// its other end, as git's completion does.
 func completeRevs(g *globals) completeFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		out := refNames(g, toComplete, refs.Heads, refs.Tags, refs.Remotes)
-		if strings.HasPrefix("HEAD", toComplete) {
+		head, word := "", toComplete
+		if i := strings.LastIndex(toComplete, ".."); i >= 0 {
+			head, word = toComplete[:i+2], toComplete[i+2:]
+			if strings.HasPrefix(word, ".") {
+				head, word = head+".", word[1:]
+			}
+		}
+		out := refNames(g, word, refs.Heads, refs.Tags, refs.Remotes)
+		if strings.HasPrefix("HEAD", word) {
 			out = append(out, "HEAD")
+		}
+		for i := range out {
+			out[i] = head + out[i]
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
