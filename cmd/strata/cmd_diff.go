@@ -31,6 +31,9 @@ type diffOptions struct {
 	unified int
 	colors  colorFlag // --color, --no-color
 	color   bool      // what they decide
+	// exitCode, quiet: git's --exit-code (exit 1 when anything
+	// changed) and --quiet (the same, printing nothing); diff only.
+	exitCode, quiet bool
 }
 
 // any reports whether an output format other than the default listing
@@ -81,6 +84,8 @@ an argument that is neither is an error.
   --cached        accepted for git's --cached and --staged: with no index,
                   what commit records is the work tree's changes, so it is
                   plain diff (of the work tree against HEAD or one REV)
+  --exit-code     as git's: exit 1 when anything changed, 0 when nothing did
+  --quiet         the same, printing nothing: 'strata diff --quiet || ...'
 
 A file deleted and one added with the same content (git's exact renames;
 empty files aside) show as one rename in the text formats: "R /old ->
@@ -89,7 +94,8 @@ of a work-tree file is known with --stat and -p only, so the listing and
 --name-status of the work tree show its renames as D and A. --no-renames
 shows every rename so; --format json always does.
 
-Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+Exit status: 0 on success (with --exit-code or --quiet: when nothing
+changed; 1 when something did), 1 on errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(o.format); err != nil {
 				return err
@@ -137,6 +143,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	o.addRenameFlag(cmd)
 	cmd.Flags().BoolVar(&o.cached, "cached", false, "accepted for git's --cached: with no index, the work tree's changes are what commit records")
 	cmd.Flags().BoolVar(&o.cached, "staged", false, "the same as --cached")
+	cmd.Flags().BoolVar(&o.exitCode, "exit-code", false, "exit 1 when anything changed, as git's")
+	cmd.Flags().BoolVar(&o.quiet, "quiet", false, "print nothing; exit 1 when anything changed, as git's")
 	return cmd
 }
 
@@ -229,10 +237,18 @@ func runDiff(ctx context.Context, out io.Writer, w *worktree.Worktree, revs, pat
 	if err != nil {
 		return fmt.Errorf("diff: %w", err)
 	}
-	if err := printDiff(out, d, o); err != nil {
+	if !o.quiet {
+		if err := printDiff(out, d, o); err != nil {
+			return err
+		}
+	}
+	if err := missingPaths(bad); err != nil {
 		return err
 	}
-	return missingPaths(bad)
+	if (o.exitCode || o.quiet) && len(changes) > 0 {
+		return exitCodeError{code: 1} // git's "differences": no message
+	}
+	return nil
 }
 
 // printDiff writes d in the format o asks for.
