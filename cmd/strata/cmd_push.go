@@ -65,6 +65,10 @@ whose history contains it.
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 100),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.compression != "" && o.compression != "gzip" {
+				// A bad flag value is a usage error, found before connecting.
+				return usagef("push --compression %s: only gzip can be asked for (without it, layers go as stored)", o.compression)
+			}
 			r, rem, remoteArg, args, err := openRemote(g, "push", args)
 			if err != nil {
 				return err
