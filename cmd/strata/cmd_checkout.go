@@ -145,6 +145,12 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 	case reset:
 		flag = "-B"
 	}
+	if newBranch != "" {
+		// A name that cannot be a branch is a usage error, as branch's.
+		if err := refs.CheckName(refs.Heads + newBranch); err != nil {
+			return usagef("%s %s %s: %w", cmd.Name(), flag, newBranch, err)
+		}
+	}
 	c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, ResetBranch: reset, BranchFlag: flag, Detach: o.detach, Force: o.force, RefuseStopped: o.branchOnly, IgnoreOtherWorktrees: o.ignoreOther})
 	var dirty *worktree.DirtyError
 	if o.branchOnly && errors.As(err, &dirty) {

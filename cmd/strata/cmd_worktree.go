@@ -233,6 +233,12 @@ of detached runs, each with its commit and branch.
 // given (a branch attaches), -b NEW at REV, --detach at REV; with none of
 // them, the branch named after PATH's base name, made at HEAD if new.
 func worktreeAddOptions(r *repo.Repo, w *worktree.Worktree, rev, newBranch string, detach bool) (worktree.CheckoutOptions, error) {
+	if newBranch != "" {
+		// A name that cannot be a branch is a usage error, as branch's.
+		if err := refs.CheckName(refs.Heads + newBranch); err != nil {
+			return worktree.CheckoutOptions{}, usagef("worktree add -b %s: %w", newBranch, err)
+		}
+	}
 	switch {
 	case detach || newBranch != "":
 		if rev == "" || rev == refs.HEAD || rev == "@" {
