@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// exampleLine is a command line a help text shows: "  strata ..." (or
+// "echo ... | strata ..."), up to a comment ("  #") or a description set
+// off by two spaces.
+var exampleLine = regexp.MustCompile(`^\s+(?:echo [^|]*\| )?strata ([a-z].*)$`)
+
+// TestHelpExamplesParse: every example command line in every help text
+// names a command that exists, with flags it has, and a number of
+// arguments it takes, so that an example cannot outlive a flag or a
+// command it shows. (What each does is the stories' and the guide's to
+// check.)
+func TestHelpExamplesParse(t *testing.T) {
+	var out bytes.Buffer
+	root := newRootCommand(&globals{stdout: &out, stderr: &out}, "")
+	n := 0
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, l := range strings.Split(c.Long, "\n") {
+			m := exampleLine.FindStringSubmatch(l)
+			if m == nil {
+				continue
+			}
+			words, ok := exampleWords(m[1])
+			if !ok {
+				continue // a synopsis: [OPTIONAL], A | B, ...
+			}
+			n++
+			if err := parseExample(words); err != nil {
+				t.Errorf("%s --help shows %q: %v", c.CommandPath(), strings.TrimSpace(l), err)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	t.Logf("%d examples", n)
+	if n < 100 {
+		t.Fatalf("only %d examples found: the parser lost them", n)
+	}
+}
+
+// parseExample parses words (after "strata") as strata would, in a
+// command tree of its own: the command, its flags and its arguments'
+// count.
+func parseExample(words []string) error {
+	var out bytes.Buffer
+	root := newRootCommand(&globals{stdout: &out, stderr: &out}, "")
+	words = countShorthand(tagLinesShorthand(words))
+	cmd, rest, err := root.Find(words)
+	if err != nil {
+		return err
+	}
+	if cmd == root {
+		return nil // a global flag alone
+	}
+	if err := cmd.ParseFlags(rest); err != nil {
+		return err
+	}
+	if cmd.Args != nil {
+		return cmd.Args(cmd, cmd.Flags().Args())
+	}
+	return nil
+}
+
+// exampleWords splits an example as sh would (quotes, "\"), up to a
+// comment, a description (two spaces), "&&", a pipe or a redirection; it
+// is false for a synopsis, which shows [optional] parts or A | B.
+func exampleWords(s string) ([]string, bool) {
+	var words []string
+	var w strings.Builder
+	inWord, quote := false, byte(0)
+	flush := func() {
+		if inWord {
+			words = append(words, w.String())
+		}
+		w.Reset()
+		inWord = false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			} else {
+				w.WriteByte(c)
+			}
+		case c == '\'' || c == '"':
+			quote, inWord = c, true
+		case c == ' ':
+			if strings.HasPrefix(s[i:], "  ") {
+				flush()
+				return words, true
+			}
+			flush()
+		case c == '#' && !inWord, c == '>' && !inWord:
+			flush()
+			return words, true
+		case c == '&' && strings.HasPrefix(s[i:], "&&"):
+			flush()
+			return words, true
+		case c == '|' && !inWord:
+			return nil, false
+		case c == '[' && !inWord, c == '(' && !inWord:
+			return nil, false
+		default:
+			w.WriteByte(c)
+			inWord = true
+		}
+	}
+	flush()
+	if len(words) > 0 && strings.HasSuffix(words[len(words)-1], "...") {
+		return nil, false
+	}
+	return words, true
+}
