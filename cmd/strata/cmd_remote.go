@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -86,7 +87,7 @@ func newRemoteAddCommand(g *globals) *cobra.Command {
 				return err
 			}
 			if err := remote.Add(r.Config, remote.Remote{Name: args[0], URL: args[1], Insecure: insecure}); err != nil {
-				return fmt.Errorf("remote add %s: %w", args[0], err)
+				return badNameIsUsage(fmt.Errorf("remote add %s: %w", args[0], err))
 			}
 			return nil
 		},
@@ -155,9 +156,18 @@ func newRemoteRenameCommand(g *globals) *cobra.Command {
 				return err
 			}
 			if err := remote.Rename(r, args[0], args[1]); err != nil {
-				return fmt.Errorf("remote rename %s %s: %w", args[0], args[1], err)
+				return badNameIsUsage(fmt.Errorf("remote rename %s %s: %w", args[0], args[1], err))
 			}
 			return nil
 		},
 	}
+}
+
+// badNameIsUsage makes a remote name git would refuse a usage error (exit
+// 2), as a bad branch or tag name is.
+func badNameIsUsage(err error) error {
+	if errors.Is(err, remote.ErrBadRemoteName) {
+		return usageError{err}
+	}
+	return err
 }
