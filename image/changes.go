@@ -106,7 +106,11 @@ func keyValues(arg string) ([][2]string, error) {
 	}
 	if len(words) > 0 && !strings.Contains(words[0], "=") {
 		k, v, _ := strings.Cut(arg, " ")
-		return [][2]string{{k, strings.TrimSpace(v)}}, nil
+		if v = strings.TrimSpace(v); v == "" {
+			// As docker's parser: "ENV A" sets nothing, it is a mistake.
+			return nil, fmt.Errorf("%q: want KEY=VALUE or KEY VALUE", arg)
+		}
+		return [][2]string{{k, v}}, nil
 	}
 	var out [][2]string
 	for _, w := range words {
