@@ -173,7 +173,11 @@ func newStashListCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [--format json]",
 		Short: "List the stash entries, newest first",
-		Args:  noArgs,
+		Long: `List the stash entries, newest first: "stash@{N}: MESSAGE".
+
+--format json: an array of {"selector" (stash@{N}), "index" (N),
+"commit", "date", "message"}.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
 				return err
@@ -208,7 +212,11 @@ func newStashShowCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show [--stat | -p | --name-only | --name-status | --format json] [STASH]",
 		Short: "Show the changes a stash entry holds (default: --stat)",
-		Args:  rangeArgs(0, 1),
+		Long: `Show what a stash entry changed against the commit it was made on, as
+diff shows two revisions (default --stat, as git's).
+
+--format json: an array of {"status","path","old","new"}, as diff's.`,
+		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(o.format); err != nil {
 				return err

@@ -62,6 +62,8 @@ func TestHelpDocumentsJSONKeys(t *testing.T) {
 		{"push", "-q", "-u", "origin", "main"},
 		{"run", "-d", "--name", "web", "--rev", "main", "--", "true"},
 		{"wait", "web"},
+		{"run", "--", "sh", "-c", "echo stashed > /etc/motd"},
+		{"stash", "-q"},
 		{"run", "--", "sh", "-c", "echo again > /etc/motd"},
 	} {
 		run(args...)
@@ -73,6 +75,7 @@ func TestHelpDocumentsJSONKeys(t *testing.T) {
 		{"diff", "HEAD~1", "HEAD"}, {"blame", "/etc/motd"},
 		{"reflog", "show", "main"}, {"remote"}, {"worktree", "list"},
 		{"du"}, {"fsck"}, {"config", "--list"}, {"ps", "-a"},
+		{"stash", "list"}, {"stash", "show"},
 	} {
 		cmd, _, err := root.Find(args)
 		if err != nil {
