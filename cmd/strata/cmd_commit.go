@@ -87,6 +87,9 @@ concludes the stopped step as --continue does, with -m as its message and
 			if o.amend && o.from != "" {
 				return usagef("commit: --amend and --from do not go together")
 			}
+			if err := checkAuthor("commit", o.author); err != nil {
+				return err
+			}
 			co := worktree.CommitOptions{Message: o.message, AllowEmpty: o.allowEmpty, Author: o.author}
 			if len(o.changes) > 0 {
 				co.Config = func(c *ocispec.ImageConfig) error { return image.ApplyChanges(c, o.changes) }

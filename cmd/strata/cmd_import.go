@@ -63,6 +63,9 @@ only with --force). The same tree with the same --author and --date (or
 SOURCE_DATE_EPOCH) always gives the same commit id.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkAuthor("import", o.author); err != nil {
+				return err
+			}
 			r, err := g.openRepo()
 			if err != nil {
 				return err

@@ -74,3 +74,16 @@ func cleanMessage(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// checkAuthor refuses an --author that is not "Name <email>", as git's
+// commit does: a name before "<", and ">" after it.
+func checkAuthor(cmd, author string) error {
+	if author == "" {
+		return nil
+	}
+	name, rest, ok := strings.Cut(author, "<")
+	if !ok || !strings.Contains(rest, ">") || strings.TrimSpace(name) == "" {
+		return usagef("%s: --author %q is not \"Name <email>\"", cmd, author)
+	}
+	return nil
+}
