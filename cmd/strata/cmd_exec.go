@@ -16,9 +16,9 @@ func init() { register("exec", newExecCommand) }
 func newExecCommand(g *globals) *cobra.Command {
 	var interactive, tty bool
 	var user, workdir string
-	var env []string
+	var env, envFiles []string
 	cmd := &cobra.Command{
-		Use:   "exec [-i] [-t] [-u USER] [-w DIR] [-e KEY=VAL] NAME COMMAND [ARG...]",
+		Use:   "exec [-i] [-t] [-u USER] [-w DIR] [-e KEY=VAL] [--env-file FILE] NAME COMMAND [ARG...]",
 		Short: "Run a command inside a running detached run",
 		Long: `Run a command in a running detached run (run -d), as docker exec does:
 in its namespaces and cgroups (so under its device rules and limits), with
@@ -39,6 +39,13 @@ run is not running or there is none of that name; 125 (bad flags
 included), 126, 127 as for run.`,
 		Args: minArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(envFiles) > 0 {
+				fileEnv, err := readEnvFiles(envFiles)
+				if err != nil {
+					return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
+				}
+				env = append(fileEnv, env...) // -e comes later: it wins, as in docker
+			}
 			if err := checkEnvNames(env); err != nil {
 				return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
 			}
@@ -63,6 +70,7 @@ included), 126, 127 as for run.`,
 	f.StringVarP(&user, "user", "u", "", "`USER[:GROUP]` (default: the run's)")
 	f.StringVarP(&workdir, "workdir", "w", "", "working directory inside the container (default: the run's)")
 	f.StringArrayVarP(&env, "env", "e", nil, "set `KEY=VAL`")
+	f.StringArrayVar(&envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
 	f.BoolVarP(&tty, "tty", "t", false, "allocate a pseudo-terminal")
 	return cmd
 }
