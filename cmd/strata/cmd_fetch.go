@@ -15,9 +15,9 @@ func init() { register("fetch", newFetchCommand) }
 
 func newFetchCommand(g *globals) *cobra.Command {
 	var o transferFlags
-	var prune bool
+	var prune, all bool
 	cmd := &cobra.Command{
-		Use:   "fetch [REMOTE [TAG...]]",
+		Use:   "fetch [REMOTE [TAG...]] | --all",
 		Short: "Receive a remote's tags, with their history",
 		Long: `Fetch TAGs (default: every tag) of REMOTE (default: the current
 branch's remote, branch.NAME.remote, else origin) and record each under
@@ -34,39 +34,63 @@ with -q; a TAG named on the command line that cannot be fetched (no such
 tag, or one of those) fails the fetch. Registries off loopback are spoken to
 over https only, unless --insecure or remote.REMOTE.insecure = true.
 --prune deletes the refs/remotes/REMOTE/* whose tags the remote no longer
-has (see push --delete).
+has (see push --delete). --all fetches every remote, in turn, as git's.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 100),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, rem, remoteArg, args, err := openRemote(g, "fetch", args)
-			if err != nil {
-				return err
-			}
-			s, p, err := connect(g, r, rem, o, "receive")
-			if err != nil {
-				return fmt.Errorf("fetch %s: %w", remoteArg, err)
-			}
-			res, err := s.Fetch(cmd.Context(), r, args)
-			p.finish()
-			if err != nil {
-				return fmt.Errorf("fetch %s: %w", remoteArg, err)
-			}
-			warnSkipped(g, "fetch", remoteArg, res)
-			if prune {
-				pruned, err := s.Prune(cmd.Context(), r)
-				if err != nil {
-					return fmt.Errorf("fetch %s: prune: %w", remoteArg, err)
+			if all {
+				if len(args) > 0 {
+					return usagef("fetch: --all fetches every remote: it takes no REMOTE or TAG")
 				}
-				res.Tags = append(res.Tags, pruned...)
+				r, err := g.openRepo()
+				if err != nil {
+					return err
+				}
+				for _, rem := range remote.List(r.Config) {
+					if !o.quiet {
+						fmt.Fprintf(g.stdout, "Fetching %s\n", rem.Name)
+					}
+					if err := fetchOne(cmd, g, o, prune, []string{rem.Name}); err != nil {
+						return err
+					}
+				}
+				return nil
 			}
-			printFetch(g, s, res, o.quiet, false)
-			return nil
+			return fetchOne(cmd, g, o, prune, args)
 		},
 	}
 	o.add(cmd)
 	cmd.Flags().BoolVarP(&prune, "prune", "p", false, "delete remote-tracking branches whose tags are gone from the remote")
+	cmd.Flags().BoolVar(&all, "all", false, "fetch every remote")
 	return cmd
+}
+
+// fetchOne is fetch [REMOTE [TAG...]].
+func fetchOne(cmd *cobra.Command, g *globals, o transferFlags, prune bool, args []string) error {
+	r, rem, remoteArg, args, err := openRemote(g, "fetch", args)
+	if err != nil {
+		return err
+	}
+	s, p, err := connect(g, r, rem, o, "receive")
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", remoteArg, err)
+	}
+	res, err := s.Fetch(cmd.Context(), r, args)
+	p.finish()
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", remoteArg, err)
+	}
+	warnSkipped(g, "fetch", remoteArg, res)
+	if prune {
+		pruned, err := s.Prune(cmd.Context(), r)
+		if err != nil {
+			return fmt.Errorf("fetch %s: prune: %w", remoteArg, err)
+		}
+		res.Tags = append(res.Tags, pruned...)
+	}
+	printFetch(g, s, res, o.quiet, false)
+	return nil
 }
 
 // printFetch tells what a fetch moved and received, under "From URL";
