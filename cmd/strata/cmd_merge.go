@@ -295,6 +295,7 @@ commit is refused, and so is a range.` + "\n\nExit status: 0 on success, 1 on er
 func newRebaseCommand(g *globals) *cobra.Command {
 	var f seqFlags
 	var onto string
+	var interactive bool
 	cmd := &cobra.Command{
 		Use:   "rebase [--onto NEW] UPSTREAM [BRANCH] | --continue | --skip | --abort",
 		Short: "Replay a branch's commits onto a new base",
@@ -323,9 +324,16 @@ conflict markers written: fix them, then 'strata rebase --continue'; or
 put back refs, reflogs and the work tree. A rebase killed at any point
 can be continued or aborted.
 
+There is no interactive rebase (-i): 'strata reset --soft UPSTREAM' then
+'strata commit' squashes the commits since UPSTREAM into one layer, and
+'strata cherry-pick' replays commits in the order named.
+
 Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 		Args: rangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if interactive {
+				return usagef("rebase: -i: strata has no interactive rebase: 'strata reset --soft UPSTREAM' then 'strata commit' squashes, 'strata cherry-pick' reorders")
+			}
 			if done, err := f.control(cmd, g, "rebase", args); done {
 				return err
 			}
@@ -351,5 +359,8 @@ Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 	}
 	f.add(g, cmd, true)
 	cmd.Flags().StringVar(&onto, "onto", "", "replay onto `NEW` instead of UPSTREAM")
+	// Only to say what to do instead: git users type it.
+	cmd.Flags().BoolVarP(&interactive, "interactive", "i", false, "")
+	cmd.Flags().MarkHidden("interactive")
 	return cmd
 }
