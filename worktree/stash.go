@@ -82,7 +82,6 @@ func (w *Worktree) Stash(ctx context.Context, message string) (*objects.Commit, 
 	if err := w.Repo.Refs.Update(StashRef, c.ID, refs.Any, nc.Message); err != nil && !errors.Is(err, refs.ErrMoved) {
 		return nil, err
 	}
-	testHook("stash-saved")
 	// Killed here, the changes are both saved and still in the work tree:
 	// nothing is lost.
 	st.Pending = ""
