@@ -143,32 +143,7 @@ func Classify(in Input) *Result {
 		}
 		res.Paths = append(res.Paths, mp)
 	}
-	// The directory a DirGone conflict hangs on conflicts too when theirs
-	// removed or replaced it: the work tree keeps ours' directory.
-	at := map[string]int{}
-	for i, mp := range res.Paths {
-		at[mp.Path] = i
-	}
-	for _, mp := range res.Paths {
-		if mp.Kind != DirGoneByThem {
-			continue
-		}
-		a, _ := under(mp.Path, goneTheirs)
-		i, ok := at[a]
-		if !ok || res.Paths[i].Side != Theirs {
-			continue
-		}
-		ap := &res.Paths[i]
-		ap.Side, ap.Result, ap.Detail = Conflict, ap.Ours, "ours: changed below, theirs: "+did(ap.Base, ap.Theirs)
-		ap.Kind = DeletedByThem
-		if ap.Theirs != nil {
-			ap.Kind = DirFile
-		}
-		res.Conflicts++
-		if ap.Ours != nil {
-			res.Merged[a] = ap.Ours
-		}
-	}
+	keepOursParents(res, goneTheirs)
 	// A clean change of theirs below a directory ours replaced would hang
 	// in the air: Classify reported it; keep the merged tree whole by
 	// dropping paths whose parent is gone.
@@ -180,6 +155,39 @@ func Classify(in Input) *Result {
 		}
 	}
 	return res
+}
+
+// keepOursParents makes the directories above a conflict conflict too
+// where theirs removed or replaced them: the conflict keeps ours' entry
+// in the work tree, which needs every directory above it, not only the
+// nearest one theirs took away (/d/e/f when theirs deleted /d).
+func keepOursParents(res *Result, goneTheirs map[string]string) {
+	if len(goneTheirs) == 0 {
+		return
+	}
+	at := map[string]int{}
+	for i, mp := range res.Paths {
+		at[mp.Path] = i
+	}
+	for _, mp := range res.Paths {
+		if mp.Side != Conflict || mp.Result == nil {
+			continue
+		}
+		for a := path.Dir(mp.Path); a != "/" && a != "."; a = path.Dir(a) {
+			i, ok := at[a]
+			if _, isGone := goneTheirs[a]; !ok || !isGone || res.Paths[i].Side != Theirs {
+				continue
+			}
+			ap := &res.Paths[i]
+			ap.Side, ap.Result, ap.Detail = Conflict, ap.Ours, "ours: changed below, theirs: "+did(ap.Base, ap.Theirs)
+			ap.Kind = DeletedByThem
+			if ap.Theirs != nil {
+				ap.Kind = DirFile
+			}
+			res.Conflicts++
+			res.Merged[a] = ap.Ours
+		}
+	}
 }
 
 // gone returns the directories of base that side deleted ("deleted"),

@@ -68,6 +68,12 @@ func TestClassifyMatrix(t *testing.T) {
 			path: "/srv/new", kind: DirGoneByThem, detail: "replaced /srv"},
 		{name: "dir/file at the dir", ours: []layer.Entry{chmod(dir("/srv"), 0o700)}, theirs: []layer.Entry{file("/srv", "now a file")},
 			path: "/srv", kind: DirFile},
+		// The conflict keeps ours' file, so the directory theirs took
+		// away stays too (git leaves ours' file in the tree).
+		{name: "content vs its dir deleted", ours: []layer.Entry{file("/srv/data", "d2")}, theirs: []layer.Entry{wh("/srv")},
+			path: "/srv/data", kind: DeletedByThem, detail: "theirs: deleted"},
+		{name: "content vs its dir replaced", ours: []layer.Entry{file("/srv/data", "d2")}, theirs: []layer.Entry{file("/srv", "now a file")},
+			path: "/srv/data", kind: DeletedByThem, detail: "theirs: deleted"},
 		{name: "whiteout of a dir vs add below", ours: []layer.Entry{wh("/srv")}, theirs: []layer.Entry{file("/srv/new", "n")},
 			path: "/srv/new", kind: DirGoneByUs, detail: "deleted /srv"},
 		{name: "opaque dir vs change below", ours: []layer.Entry{opq("/srv"), file("/srv/data", "d2")}, theirs: []layer.Entry{file("/srv/more", "m")},
@@ -128,6 +134,34 @@ func TestClassifyMatrix(t *testing.T) {
 				t.Fatalf("%s: a conflict must keep ours in the merged tree", c.path)
 			}
 		})
+	}
+}
+
+// TestClassifyKeepsOursParents: theirs deleted /srv, ours changed and
+// added files two levels below it; the work tree keeps ours' files and
+// every directory above them, each a conflict.
+func TestClassifyKeepsOursParents(t *testing.T) {
+	b := append(base(), dir("/srv/sub"), file("/srv/sub/deep", "x1"))
+	for _, ours := range [][]layer.Entry{{file("/srv/sub/deep", "x2")}, {file("/srv/sub/new", "n")}} {
+		o := mk(b...)
+		o.Apply(ours)
+		th := mk(b...)
+		th.Apply([]layer.Entry{wh("/srv")})
+		res := Classify(Input{Base: mk(b...), Ours: o, Theirs: th})
+		for _, p := range []string{"/srv", "/srv/sub", ours[0].Path} {
+			if !same(res.Merged[p], o[p]) {
+				t.Errorf("ours changed %s: merged tree has %v at %s, want ours' %v", ours[0].Path, res.Merged[p], p, o[p])
+			}
+		}
+		var n int
+		for _, mp := range res.Conflicted() {
+			if mp.Path == "/srv" || mp.Path == "/srv/sub" {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("ours changed %s: /srv and /srv/sub conflicts: %d, want 2 (%v)", ours[0].Path, n, res.Conflicted())
+		}
 	}
 }
 
