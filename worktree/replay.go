@@ -162,7 +162,9 @@ func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error 
 				if err != nil {
 					return err
 				}
-				if !handled && !tree.IsBinary(b) && !tree.IsBinary(ob) && !tree.IsBinary(tb) {
+				// git's test only: tree.IsBinary also takes a text of
+				// many lines for binary, which git merges line by line.
+				if !handled && !textmerge.IsBinary(b) && !textmerge.IsBinary(ob) && !textmerge.IsBinary(tb) {
 					r := textmerge.Merge(b, ob, tb, opts)
 					merged, n, handled = r.Content, r.Conflicts, true
 				}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -85,7 +84,7 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 				if !mode.IsRegular() {
 					return fmt.Errorf("%s: not a regular file", a)
 				}
-				if isBinary(b) {
+				if textmerge.IsBinary(b) {
 					return fmt.Errorf("cannot merge binary file %s", a)
 				}
 				files[i] = b
@@ -117,11 +116,6 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 	f.StringArrayVarP(&labels, "label", "L", nil, "name a side in the conflict markers (up to 3: CURRENT, BASE, OTHER)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "accepted for git's sake: strata prints no conflict warnings")
 	return cmd
-}
-
-// isBinary is git's test (buffer_is_binary): a NUL in the first 8000 bytes.
-func isBinary(b []byte) bool {
-	return bytes.IndexByte(b[:min(len(b), 8000)], 0) >= 0
 }
 
 // writeInPlace rewrites path's content, keeping the file itself (its

@@ -74,6 +74,13 @@ type hunk struct {
 	i0, chg0, i1, chg1, i2, chg2 int
 }
 
+// IsBinary is git's test of a file it will not merge line by line
+// (buffer_is_binary): a NUL in the first 8000 bytes. Nothing else: a long
+// text is merged as git merges it.
+func IsBinary(b []byte) bool {
+	return bytes.IndexByte(b[:min(len(b), 8000)], 0) >= 0
+}
+
 // Merge merges ours and theirs, both changed from base.
 func Merge(base, ours, theirs []byte, o Options) Result {
 	b, x, y := splitLines(base), splitLines(ours), splitLines(theirs)
