@@ -135,7 +135,9 @@ func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error 
 	if err != nil {
 		return err
 	}
-	opts := textmerge.Options{Ours: lb.ours, Base: lb.base, Theirs: lb.theirs}
+	// git merge's level: conflicts apart stay apart (merge-file's
+	// joins those only lines without letters or digits separate).
+	opts := textmerge.Options{Ours: lb.ours, Base: lb.base, Theirs: lb.theirs, NoAlnumJoin: true}
 	// As git's merge.conflictStyle: merge (the default), diff3, zdiff3.
 	switch style, _ := w.Repo.Config.Get("merge.conflictStyle"); strings.ToLower(style) {
 	case "diff3":

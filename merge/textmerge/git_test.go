@@ -332,6 +332,77 @@ func TestMarkerSizeMatchesGit(t *testing.T) {
 	}
 }
 
+// treeMerge returns what git merge -s recursive leaves in a file both
+// branches changed, and whether it conflicts (git merge-recursive on
+// commits of one file; ours is HEAD, theirs a branch named theirs).
+// git's default strategy, ort, diffs with histogram instead of Myers;
+// recursive, its default before git 2.34, reads diff.algorithm (Myers).
+func (g *gitMerger) treeMerge(t *testing.T, base, ours, theirs string) (string, bool) {
+	t.Helper()
+	run := func(stdin string, args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir, cmd.Env, cmd.Stdin = g.dir, g.env, strings.NewReader(stdin)
+		var out, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1 && args[0] == "merge-recursive") {
+			t.Fatalf("git %v: %v: %s", args, err, stderr.String())
+		}
+		return strings.TrimSpace(out.String())
+	}
+	if _, err := os.Stat(filepath.Join(g.dir, ".git")); err != nil {
+		run("", "init", "-q")
+	}
+	commit := func(content string, parent ...string) string {
+		blob := run(content, "hash-object", "-w", "--stdin")
+		tree := run("100644 blob "+blob+"\tf\n", "mktree")
+		args := []string{"-c", "user.name=t", "-c", "user.email=t@t", "commit-tree", tree, "-m", "c"}
+		for _, p := range parent {
+			args = append(args, "-p", p)
+		}
+		return run("", args...)
+	}
+	b := commit(base)
+	run("", "update-ref", "refs/heads/theirs", commit(theirs, b))
+	run("", "checkout", "-q", "-f", "--detach", commit(ours, b))
+	run("", "merge-recursive", b, "--", "HEAD", "theirs")
+	got, err := os.ReadFile(filepath.Join(g.dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(got), run("", "ls-files", "-u") != ""
+}
+
+// TestNoAlnumJoinMatchesGitMerge compares Merge with NoAlnumJoin, as the
+// tree merge calls it, with what git merge writes in a conflicted file:
+// unlike git merge-file, it does not join conflicts across lines without
+// letters or digits.
+func TestNoAlnumJoinMatchesGitMerge(t *testing.T) {
+	g := newGitMerger(t)
+	rng := rand.New(rand.NewSource(37))
+	for i := range 40 {
+		eol := "\n"
+		if rng.Intn(8) == 0 {
+			eol = "\r\n"
+		}
+		base := randomFile(rng, 4+rng.Intn(14), 0, eol)
+		b, o, th := join(rng, base), join(rng, mutate(rng, base, 0, 3, eol)), join(rng, mutate(rng, base, 0, 3, eol))
+		if i == 0 {
+			// Two conflicts four lines without letters apart: merge-file
+			// joins them, git merge does not.
+			b, o, th = "a\n{\n}\n{\n}\nb\n", "A\n{\n}\n{\n}\nB\n", "X\n{\n}\n{\n}\nY\n"
+		}
+		opt := Options{Ours: "HEAD", Theirs: "theirs", NoAlnumJoin: true}
+		r := Merge([]byte(b), []byte(o), []byte(th), opt)
+		want, conflicted := g.treeMerge(t, b, o, th)
+		if string(r.Content) != want || (r.Conflicts > 0) != conflicted {
+			t.Fatalf("case %d differs from git merge -s recursive (%d conflicts, git conflicted %v)\nbase %q\nours %q\ntheirs %q\n%s",
+				i, r.Conflicts, conflicted, b, o, th, firstDifference(string(r.Content), want))
+		}
+	}
+}
+
 // firstDifference shows where two outputs part, with the inputs too long
 // to print whole (set TEXTMERGE_DUMP=dir to keep them).
 func firstDifference(got, want string) string {

@@ -34,6 +34,11 @@ type Options struct {
 	// MarkerSize is the length of the conflict markers; 7 if 0 or less
 	// (git merge-file --marker-size).
 	MarkerSize int
+	// NoAlnumJoin leaves apart two conflicts that only lines without a
+	// letter or digit separate (more than three of them), as git merge
+	// does for the files of a tree (ll-merge's XDL_MERGE_ZEALOUS); git
+	// merge-file joins them (XDL_MERGE_ZEALOUS_ALNUM).
+	NoAlnumJoin bool
 }
 
 // Favor is how conflicts are resolved (xdiff's XDL_MERGE_FAVOR_*).
@@ -94,6 +99,9 @@ func Merge(base, ours, theirs []byte, o Options) Result {
 		return Result{Content: bytes.Clone(ours)}
 	}
 	level := levelZealousAlnum
+	if o.NoAlnumJoin {
+		level = levelZealous
+	}
 	if o.Diff3 {
 		// Showing the base only makes sense for whole overlapping hunks.
 		level = levelEager
