@@ -15,9 +15,11 @@ type Kind string
 
 const (
 	// BothModified: both sides changed the path in different ways: its
-	// content, mode, owner, xattrs, symlink target or device, or both
-	// added it differently. Detail says what each side changed.
+	// content, mode, owner, xattrs, symlink target or device. Detail says
+	// what each side changed.
 	BothModified Kind = "both modified"
+	// BothAdded: both sides added the path, differently (git's add/add).
+	BothAdded Kind = "both added"
 	// DeletedByUs: we deleted what they modified.
 	DeletedByUs Kind = "deleted by us"
 	// DeletedByThem: they deleted what we modified.
@@ -270,6 +272,9 @@ func kindOf(b, o, t *layer.Entry) (Kind, string, bool) {
 	text := isFile(o) && isFile(t) && (b != nil && isFile(b) &&
 		strings.Join(attrs(b, o), "") == "content" && strings.Join(attrs(b, t), "") == "content" ||
 		b == nil && strings.Join(attrs(o, t), "") == "content")
+	if b == nil {
+		return BothAdded, detail, text
+	}
 	return BothModified, detail, text
 }
 

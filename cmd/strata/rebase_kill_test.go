@@ -184,7 +184,7 @@ func TestRebaseKilledWhileStopping(t *testing.T) {
 			}
 			continue
 		}
-		if err == nil || !strings.Contains(string(out), "CONFLICT (both modified): /etc/patched") {
+		if err == nil || !strings.Contains(string(out), "CONFLICT (both added): /etc/patched") {
 			t.Fatalf("rebase --continue after the kill: %v\n%s", err, out)
 		}
 		b, err := os.ReadFile(filepath.Join(dir, "rootfs", "etc", "patched"))
