@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/merge"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/tree"
@@ -260,15 +261,15 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 }
 
 // printPorcelain writes git's porcelain v1 lines, "XY PATH": a conflict
-// is "UU"; every other change is in the X column, what git would commit,
-// since a strata commit records every change in the work tree. A path
-// in conflict is listed once.
+// has git's unmerged code (conflictXY); every other change is in the X
+// column, what git would commit, since a strata commit records every
+// change in the work tree. A path in conflict is listed once.
 func printPorcelain(w io.Writer, cs []tree.Change, seq *worktree.Sequence) {
 	conflicted := map[string]bool{}
 	if seq != nil {
 		for _, c := range seq.Conflicts {
 			conflicted[c.Path] = true
-			fmt.Fprintf(w, "UU %s\n", pathquote.Quote(c.Path))
+			fmt.Fprintf(w, "%s %s\n", conflictXY(c.Kind), pathquote.Quote(c.Path))
 		}
 	}
 	for _, c := range cs {
@@ -276,4 +277,19 @@ func printPorcelain(w io.Writer, cs []tree.Change, seq *worktree.Sequence) {
 			fmt.Fprintf(w, "%c  %s\n", c.Kind, pathquote.Quote(c.Path))
 		}
 	}
+}
+
+// conflictXY is git's porcelain code for a kind of conflict: AA both
+// added, DU deleted by us, UD deleted by them (a directory gone on one
+// side too, as git sees the files below it), UU the rest.
+func conflictXY(k merge.Kind) string {
+	switch k {
+	case merge.BothAdded:
+		return "AA"
+	case merge.DeletedByUs, merge.DirGoneByUs:
+		return "DU"
+	case merge.DeletedByThem, merge.DirGoneByThem:
+		return "UD"
+	}
+	return "UU"
 }
