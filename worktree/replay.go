@@ -135,9 +135,10 @@ func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error 
 	if err != nil {
 		return err
 	}
-	// git merge's level: conflicts apart stay apart (merge-file's
-	// joins those only lines without letters or digits separate).
-	opts := textmerge.Options{Ours: lb.ours, Base: lb.base, Theirs: lb.theirs, NoAlnumJoin: true}
+	// As git merge (ort): the histogram diff, and conflicts apart stay
+	// apart (merge-file's level joins those only lines without letters
+	// or digits separate).
+	opts := textmerge.Options{Ours: lb.ours, Base: lb.base, Theirs: lb.theirs, Histogram: true, NoAlnumJoin: true}
 	// As git's merge.conflictStyle: merge (the default), diff3, zdiff3.
 	switch style, _ := w.Repo.Config.Get("merge.conflictStyle"); strings.ToLower(style) {
 	case "diff3":

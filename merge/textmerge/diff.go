@@ -58,18 +58,10 @@ func diffLines(a, b [][]byte) []change {
 	return buildScript(x, y)
 }
 
-// bogosqrt is xdiff's rough square root.
-func bogosqrt(n int) int {
-	i := 1
-	for ; n > 0; n >>= 2 {
-		i <<= 1
-	}
-	return i
-}
-
-// prepare classifies lines, trims the common ends and discards lines that
-// cannot match (xdl_prepare_env with xdl_optimize_ctxs).
-func prepare(a, b [][]byte) (*side, *side) {
+// classifyPair gives equal lines of a and b one class, numbered in order
+// of first appearance, a's lines first (xdl_classify_record), and counts
+// each class's lines in each file.
+func classifyPair(a, b [][]byte) (*side, *side, [2][]int) {
 	ids := make(map[string]int, len(a)+len(b))
 	var count [2][]int // per class, how many lines of each file have it
 	classify := func(lines [][]byte, which int) []int {
@@ -89,6 +81,22 @@ func prepare(a, b [][]byte) (*side, *side) {
 	}
 	x := &side{lines: a, class: classify(a, 0), rchg: make([]bool, len(a)+2)}
 	y := &side{lines: b, class: classify(b, 1), rchg: make([]bool, len(b)+2)}
+	return x, y, count
+}
+
+// bogosqrt is xdiff's rough square root.
+func bogosqrt(n int) int {
+	i := 1
+	for ; n > 0; n >>= 2 {
+		i <<= 1
+	}
+	return i
+}
+
+// prepare classifies lines, trims the common ends and discards lines that
+// cannot match (xdl_prepare_env with xdl_optimize_ctxs).
+func prepare(a, b [][]byte) (*side, *side) {
+	x, y, count := classifyPair(a, b)
 
 	// Trim the common head and tail (xdl_trim_ends).
 	n1, n2 := len(a), len(b)

@@ -10,6 +10,10 @@
 // share at a conflict's ends) and the same markers, including CRLF
 // markers in CRLF files and a newline added after a conflicting last line
 // that has none. Tests compare with git merge-file on random inputs.
+// With Histogram and NoAlnumJoin, it is what git merge (ort) writes in a
+// file both branches changed: the histogram diff (histogram.go) and no
+// joining of conflicts across lines without letters or digits; tests
+// compare with git merge-tree.
 //
 // Deliberate differences: git merge-file refuses binary input (a NUL in
 // the first 8000 bytes) and files over 1 GiB; Merge merges them line by
@@ -34,6 +38,10 @@ type Options struct {
 	// MarkerSize is the length of the conflict markers; 7 if 0 or less
 	// (git merge-file --marker-size).
 	MarkerSize int
+	// Histogram diffs with git's histogram algorithm, as git merge does
+	// for the files of a tree (merge-ort); git merge-file diffs with
+	// Myers.
+	Histogram bool
 	// NoAlnumJoin leaves apart two conflicts that only lines without a
 	// letter or digit separate (more than three of them), as git merge
 	// does for the files of a tree (ll-merge's XDL_MERGE_ZEALOUS); git
@@ -89,8 +97,12 @@ func IsBinary(b []byte) bool {
 // Merge merges ours and theirs, both changed from base.
 func Merge(base, ours, theirs []byte, o Options) Result {
 	b, x, y := splitLines(base), splitLines(ours), splitLines(theirs)
-	s1 := diffLines(b, x)
-	s2 := diffLines(b, y)
+	diff := diffLines
+	if o.Histogram {
+		diff = diffLinesHistogram
+	}
+	s1 := diff(b, x)
+	s2 := diff(b, y)
 	// One side unchanged: the other is the result, verbatim.
 	if len(s1) == 0 {
 		return Result{Content: bytes.Clone(theirs)}
@@ -113,7 +125,7 @@ func Merge(base, ours, theirs []byte, o Options) Result {
 		// must still be the whole conflict's (xdl_refine_zdiff3_conflicts).
 		trimCommonEnds(x, y, hs)
 	case level >= levelZealous:
-		hs = refine(x, y, hs)
+		hs = refine(x, y, hs, diff)
 		hs = simplify(x, hs, level > levelZealous)
 	}
 	n := 0
@@ -217,14 +229,14 @@ func equalLines(a, b [][]byte) bool {
 
 // refine diffs ours against theirs inside each conflict and keeps only
 // the differing runs as conflicts (xdl_refine_conflicts).
-func refine(x, y [][]byte, hs []hunk) []hunk {
+func refine(x, y [][]byte, hs []hunk, diff func(a, b [][]byte) []change) []hunk {
 	out := make([]hunk, 0, len(hs))
 	for _, m := range hs {
 		if m.mode != modeConflict || m.chg1 == 0 || m.chg2 == 0 {
 			out = append(out, m)
 			continue
 		}
-		sc := diffLines(x[m.i1:m.i1+m.chg1], y[m.i2:m.i2+m.chg2])
+		sc := diff(x[m.i1:m.i1+m.chg1], y[m.i2:m.i2+m.chg2])
 		if len(sc) == 0 {
 			m.mode = modeIdentical
 			out = append(out, m)
