@@ -326,7 +326,9 @@ func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*ou
 	short := id.Encoded()[:12]
 	meta := commitMeta{author: c.Author(), date: c.Date(), message: c.Message(), createdBy: "strata " + s.Op}
 	var base, theirs *objects.Commit
-	lb := labels{ours: "HEAD", base: "parent of " + short, theirs: short + " (" + firstLine(c.Message()) + ")"}
+	// git's labels: the commit and its subject, and its parent.
+	label := short + " (" + firstLine(c.Message()) + ")"
+	lb := labels{ours: "HEAD", base: "parent of " + label, theirs: label}
 	switch s.Op {
 	case OpMerge:
 		mb, err := w.mergeBase(s.Head, id)
@@ -348,7 +350,7 @@ func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*ou
 			return nil, meta, err
 		}
 		base, theirs = c, base
-		lb = labels{ours: "HEAD", base: short, theirs: "parent of " + short}
+		lb = labels{ours: "HEAD", base: label, theirs: "parent of " + label}
 		if meta.author, err = w.Repo.Identity(); err != nil {
 			return nil, meta, err
 		}
