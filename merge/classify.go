@@ -43,6 +43,9 @@ const (
 	Theirs                // only theirs changed it
 	Both                  // both changed it the same way
 	Conflict              // both changed it differently
+	// Merged: one side changed a file's mode, the other its content; the
+	// result has each side's change (modeAndContent).
+	Merged
 )
 
 // Path is one path that either side changed.
@@ -120,6 +123,10 @@ func Classify(in Input) *Result {
 		case oc && tc && same(o, t):
 			mp.Side, mp.Result = Both, o
 		case oc && tc:
+			if m := modeAndContent(b, o, t); m != nil {
+				mp.Side, mp.Result = Merged, m
+				break
+			}
 			mp.Side, mp.Result = Conflict, o
 			mp.Kind, mp.Detail, mp.Text = kindOf(b, o, t)
 		case oc:
@@ -276,6 +283,30 @@ func kindOf(b, o, t *layer.Entry) (Kind, string, bool) {
 		return BothAdded, detail, text
 	}
 	return BothModified, detail, text
+}
+
+// modeAndContent merges a chmod on one side with new content on the
+// other, of a regular file, as git merges the executable bit and the
+// content apart: the content side's entry with the mode side's mode.
+// Anything else both sides changed (nil) conflicts.
+func modeAndContent(b, o, t *layer.Entry) *layer.Entry {
+	for _, e := range []*layer.Entry{b, o, t} {
+		if e == nil || e.Type != layer.TypeFile {
+			return nil // a hardlink's mode is its target's too
+		}
+	}
+	var m layer.Entry
+	switch oa, ta := strings.Join(attrs(b, o), "+"), strings.Join(attrs(b, t), "+"); {
+	case oa == "mode" && ta == "content":
+		m = *t
+		m.Mode = o.Mode
+	case oa == "content" && ta == "mode":
+		m = *o
+		m.Mode = t.Mode
+	default:
+		return nil
+	}
+	return &m
 }
 
 // did says in words what a side did to an entry.

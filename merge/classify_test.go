@@ -60,8 +60,14 @@ func TestClassifyMatrix(t *testing.T) {
 			path: "/etc/conf", kind: DeletedByThem, detail: "theirs: deleted"},
 		{name: "delete/content", ours: []layer.Entry{wh("/etc/conf")}, theirs: []layer.Entry{file("/etc/conf", "v3")},
 			path: "/etc/conf", kind: DeletedByUs, detail: "ours: deleted"},
-		{name: "mode/content", ours: []layer.Entry{chmod(file("/etc/conf", "v1"), 0o600)}, theirs: []layer.Entry{file("/etc/conf", "v3")},
-			path: "/etc/conf", kind: BothModified, detail: "ours: mode, theirs: content"},
+		{name: "mode+content/content", ours: []layer.Entry{chmod(file("/etc/conf", "v2"), 0o600)}, theirs: []layer.Entry{file("/etc/conf", "v3")},
+			path: "/etc/conf", kind: BothModified, detail: "ours: content+mode, theirs: content"},
+		{name: "mode/mode+content", ours: []layer.Entry{chmod(file("/etc/conf", "v1"), 0o600)}, theirs: []layer.Entry{chmod(file("/etc/conf", "v3"), 0o700)},
+			path: "/etc/conf", kind: BothModified, detail: "ours: mode, theirs: content+mode"},
+		{name: "mode/content merge", ours: []layer.Entry{chmod(file("/etc/conf", "v1"), 0o600)}, theirs: []layer.Entry{file("/etc/conf", "v3")},
+			path: "/etc/conf"},
+		{name: "owner/content", ours: []layer.Entry{chown(file("/etc/conf", "v1"), 1)}, theirs: []layer.Entry{file("/etc/conf", "v3")},
+			path: "/etc/conf", kind: BothModified, detail: "ours: owner, theirs: content"},
 		{name: "file/dir", ours: []layer.Entry{file("/etc/conf", "v2")}, theirs: []layer.Entry{dir("/etc/conf"), file("/etc/conf/a", "a")},
 			path: "/etc/conf", kind: FileDir, detail: "type file->dir"},
 		{name: "dir/file", ours: []layer.Entry{file("/srv/new", "n")}, theirs: []layer.Entry{file("/srv", "now a file")},
@@ -134,6 +140,22 @@ func TestClassifyMatrix(t *testing.T) {
 				t.Fatalf("%s: a conflict must keep ours in the merged tree", c.path)
 			}
 		})
+	}
+}
+
+// TestClassifyModeAndContent: a chmod on one side and new content on the
+// other merge, as git merges the executable bit apart from the content.
+func TestClassifyModeAndContent(t *testing.T) {
+	for _, swap := range []bool{false, true} {
+		o, th := []layer.Entry{chmod(file("/etc/conf", "v1"), 0o755)}, []layer.Entry{file("/etc/conf", "v3")}
+		if swap {
+			o, th = th, o
+		}
+		res := Classify(Input{Base: mk(base()...), Ours: with(o...), Theirs: with(th...)})
+		e := res.Merged["/etc/conf"]
+		if res.Conflicts != 0 || e == nil || e.Digest != "blake3:v3" || e.Mode != 0o755 {
+			t.Fatalf("swap %v: %d conflicts, merged %+v; want theirs' content with mode 0755", swap, res.Conflicts, e)
+		}
 	}
 }
 

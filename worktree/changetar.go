@@ -60,6 +60,13 @@ func sameExact(a, b *layer.Entry) bool {
 	return tree.SameEntry(a, b) && a.Type == b.Type && a.ModTime.Equal(b.ModTime) && a.Link == b.Link
 }
 
+// withMode is a copy of e with mode m.
+func withMode(e *layer.Entry, m uint32) *layer.Entry {
+	c := *e
+	c.Mode = m
+	return &c
+}
+
 // captured is one entry read from a layer: its header and content.
 type captured struct {
 	hdr  *tar.Header
@@ -108,6 +115,7 @@ func (w *Worktree) writeChangeTar(ctx context.Context, out io.Writer, cs *change
 		}
 		hdr := *c.hdr
 		hdr.Name = rel
+		hdr.Mode = hdr.Mode&^0o7777 | int64(e.Mode)
 		if hdr.Typeflag == tar.TypeDir {
 			hdr.Name += "/"
 		}
@@ -186,8 +194,10 @@ func (w *Worktree) capture(cs *changeSet) (map[string]*captured, error) {
 			key := l.Desc.Digest.String()
 			for k := range entries {
 				e := &entries[k]
+				// Any mode: a merged entry has one side's content and the
+				// other's mode, which writeChangeTar sets.
 				wnt := want[e.Path]
-				if wnt == nil || !sameExact(wnt, e) {
+				if wnt == nil || !sameExact(wnt, withMode(e, wnt.Mode)) {
 					continue
 				}
 				j := jobs[key]

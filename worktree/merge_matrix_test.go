@@ -69,7 +69,7 @@ func TestConflictMatrix(t *testing.T) {
 	}{
 		{"content/content", []edit{put("etc/conf", "ours\n")}, []edit{put("etc/conf", "theirs\n")}, "/etc/conf", merge.BothModified},
 		{"content/delete", []edit{put("etc/conf", "ours\n")}, []edit{rm("etc/conf")}, "/etc/conf", merge.DeletedByThem},
-		{"mode/content", []edit{chmod("etc/conf", 0o600)}, []edit{put("etc/conf", "theirs\n")}, "/etc/conf", merge.BothModified},
+		{"owner/content", []edit{chown("etc/conf", 1)}, []edit{put("etc/conf", "theirs\n")}, "/etc/conf", merge.BothModified},
 		{"file/dir", []edit{put("etc/conf", "ours\n")}, []edit{rm("etc/conf"), mkdir("etc/conf"), put("etc/conf/a", "a\n")}, "/etc/conf", merge.FileDir},
 		{"dir/file", []edit{put("srv/new", "n\n")}, []edit{rm("srv"), put("srv", "a file now\n")}, "/srv/new", merge.DirGoneByThem},
 		{"whiteout under opaque dir", []edit{rm("opt/d"), mkdir("opt/d"), put("opt/d/y", "y\n")}, []edit{put("opt/d/z", "z\n")}, "/opt/d/z", merge.DirGoneByUs},

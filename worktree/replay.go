@@ -218,7 +218,7 @@ func (o *outcome) changes() bool {
 		return true
 	}
 	for _, p := range o.res.Paths {
-		if p.Side == merge.Theirs {
+		if p.Side == merge.Theirs || p.Side == merge.Merged {
 			return true
 		}
 	}
