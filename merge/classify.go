@@ -274,10 +274,10 @@ func kindOf(b, o, t *layer.Entry) (Kind, string, bool) {
 	case !isDir(o) && isDir(t):
 		return FileDir, detail, false
 	}
-	// A line merge fits when only the content differs: both changed just
-	// the content of a file, or both added a file alike but for it.
-	text := isFile(o) && isFile(t) && (b != nil && isFile(b) &&
-		strings.Join(attrs(b, o), "") == "content" && strings.Join(attrs(b, t), "") == "content" ||
+	// A line merge fits when only the content differs: both changed the
+	// content of a file (and at most one its mode, which TextResolved
+	// keeps), or both added a file alike but for it.
+	text := isFile(o) && isFile(t) && (b != nil && isFile(b) && contentAndMode(b, o, t) ||
 		b == nil && strings.Join(attrs(o, t), "") == "content")
 	if b == nil {
 		return BothAdded, detail, text
@@ -306,6 +306,25 @@ func modeAndContent(b, o, t *layer.Entry) *layer.Entry {
 	default:
 		return nil
 	}
+	return &m
+}
+
+// contentAndMode reports whether both sides changed the content and
+// nothing else but the mode, which not both changed differently.
+func contentAndMode(b, o, t *layer.Entry) bool {
+	oa, ta := strings.Join(attrs(b, o), "+"), strings.Join(attrs(b, t), "+")
+	ok := func(a string) bool { return a == "content" || a == "content+mode" }
+	return ok(oa) && ok(ta) && (o.Mode == b.Mode || t.Mode == b.Mode || o.Mode == t.Mode)
+}
+
+// TextResolved is the entry of a Text conflict once its content merged
+// cleanly: ours, with theirs' mode where only theirs changed it.
+func (p *Path) TextResolved() *layer.Entry {
+	if p.Base == nil || p.Ours.Mode != p.Base.Mode || p.Theirs.Mode == p.Base.Mode {
+		return p.Ours
+	}
+	m := *p.Ours
+	m.Mode = p.Theirs.Mode
 	return &m
 }
 

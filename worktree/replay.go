@@ -173,6 +173,10 @@ func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error 
 				}
 				if handled && n == 0 {
 					p.Side = merge.Both // resolved
+					if e := p.TextResolved(); e != p.Ours {
+						// And theirs' chmod.
+						p.Side, p.Result, o.res.Merged[p.Path] = merge.Merged, e, e
+					}
 					o.res.Conflicts--
 					if !bytes.Equal(merged, ob) {
 						o.content[p.Path] = merged
