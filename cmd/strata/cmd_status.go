@@ -77,9 +77,11 @@ type statusOptions struct {
 	short bool
 	// porcelain: git's porcelain v1 lines, "XY PATH".
 	porcelain bool
-	branch    bool
-	format    string
-	track     *tracking // where the branch stands against its upstream, or nil
+	// nul: git's -z, each record ended by NUL and its path as it is.
+	nul    bool
+	branch bool
+	format string
+	track  *tracking // where the branch stands against its upstream, or nil
 }
 
 func newStatusCommand(g *globals) *cobra.Command {
@@ -118,6 +120,12 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			if o.short && o.format == "json" {
 				return usagef("status: --short and --format json are two formats; give one")
+			}
+			if o.nul && o.format == "json" {
+				return usagef("status: -z and --format json are two formats; give one")
+			}
+			if o.nul && !o.short {
+				o.porcelain = true // as git's -z
 			}
 			if o.porcelain {
 				if o.format == "json" {
@@ -172,6 +180,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&o.short, "short", "s", false, "one line per path: status letter and path")
+	cmd.Flags().BoolVarP(&o.nul, "null", "z", false, "end each record with NUL and give paths as they are, as git's -z (implies --porcelain unless --short)")
 	cmd.Flags().BoolVarP(&o.branch, "branch", "b", false, `with --short, a first line "## BRANCH" ("## HEAD (no branch)" when detached), as git's`)
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	cmd.Flags().Var(newPorcelainFlag(&o.porcelain), "porcelain", "git's porcelain v1 lines, \"XY PATH\", for scripts")
@@ -210,6 +219,7 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 		return writeJSON(w, v)
 	}
 	if o.short {
+		r := records{w: w, nul: o.nul}
 		if o.branch {
 			name := "HEAD (no branch)"
 			if h.Branch != "" {
@@ -218,23 +228,23 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 			if o.track != nil {
 				name += o.track.short()
 			}
-			fmt.Fprintf(w, "## %s\n", pathquote.Name(name))
+			r.put("## %s", pathquote.Name(name))
 		}
 		if o.porcelain {
-			printPorcelain(w, cs, seq)
+			printPorcelain(r, cs, seq)
 			return nil
 		}
 		if seq != nil {
 			for _, c := range seq.Conflicts {
-				fmt.Fprintf(w, "U %s\n", pathquote.Quote(c.Path))
+				r.put("U %s", r.path(c.Path))
 			}
 			// A path starts with /, so "config:" never reads as one.
 			for _, c := range seq.ConfigConflicts {
-				fmt.Fprintf(w, "U config: %s\n", oneLine(c))
+				r.put("U config: %s", oneLine(c))
 			}
 		}
 		for _, c := range cs {
-			fmt.Fprintf(w, "%c %s\n", c.Kind, pathquote.Quote(c.Path))
+			r.put("%c %s", c.Kind, r.path(c.Path))
 		}
 		return nil
 	}
@@ -264,19 +274,42 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 // has git's unmerged code (conflictXY); every other change is in the X
 // column, what git would commit, since a strata commit records every
 // change in the work tree. A path in conflict is listed once.
-func printPorcelain(w io.Writer, cs []tree.Change, seq *worktree.Sequence) {
+func printPorcelain(r records, cs []tree.Change, seq *worktree.Sequence) {
 	conflicted := map[string]bool{}
 	if seq != nil {
 		for _, c := range seq.Conflicts {
 			conflicted[c.Path] = true
-			fmt.Fprintf(w, "%s %s\n", conflictXY(c.Kind), pathquote.Quote(c.Path))
+			r.put("%s %s", conflictXY(c.Kind), r.path(c.Path))
 		}
 	}
 	for _, c := range cs {
 		if !conflicted[c.Path] {
-			fmt.Fprintf(w, "%c  %s\n", c.Kind, pathquote.Quote(c.Path))
+			r.put("%c  %s", c.Kind, r.path(c.Path))
 		}
 	}
+}
+
+// records writes status's short and porcelain lines: each ends with a
+// newline and quotes its path, or, with git's -z, ends with NUL and
+// gives its path byte for byte.
+type records struct {
+	w   io.Writer
+	nul bool
+}
+
+func (r records) put(format string, a ...any) {
+	end := "\n"
+	if r.nul {
+		end = "\x00"
+	}
+	fmt.Fprintf(r.w, format+end, a...)
+}
+
+func (r records) path(p string) string {
+	if r.nul {
+		return p
+	}
+	return pathquote.Quote(p)
 }
 
 // conflictXY is git's porcelain code for a kind of conflict: AA both
