@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/opencontainers/go-digest"
 )
 
 // ErrNoEntry: a reflog has no entry of the number asked for.
@@ -15,9 +17,10 @@ var ErrNoEntry = errors.New("no such entry")
 // DropEntry removes entry n (0: the newest) of ref name's reflog and
 // points name at what the newest entry left sets, without logging that
 // move: the reflog is a stack whose top the ref names, as git's stash
-// keeps refs/stash. The last entry gone, the ref goes too. It returns
-// the entry removed.
-func (s *Store) DropEntry(name string, n int) (LogEntry, error) {
+// keeps refs/stash. The last entry gone, the ref goes too. want, if
+// set, is the commit entry n must name: the stack may have moved since
+// the caller read it (ErrStale). It returns the entry removed.
+func (s *Store) DropEntry(name string, n int, want digest.Digest) (LogEntry, error) {
 	if err := checkPath(name); err != nil {
 		return LogEntry{}, err
 	}
@@ -31,6 +34,9 @@ func (s *Store) DropEntry(name string, n int) (LogEntry, error) {
 			return fmt.Errorf("%s@{%d}: %w (%d entries)", ShortName(name), n, ErrNoEntry, len(all))
 		}
 		dropped = all[n]
+		if want != "" && dropped.New != want {
+			return fmt.Errorf("%s@{%d}: %w: it names %s now", ShortName(name), n, ErrStale, dropped.New)
+		}
 		kept := slices.Delete(slices.Clone(all), n, n+1)
 		// The reflog first: killed in between, the ref still names a
 		// commit, which the next drop or push puts right.

@@ -290,7 +290,9 @@ func newStashApplyCommand(g *globals, verb string) *cobra.Command {
 				return fmt.Errorf("stash %s: %w", verb, err)
 			}
 			if verb == "pop" {
-				return dropStash(g, r, arg, quiet)
+				if err := dropStash(g, r, arg, id, quiet); err != nil {
+					return fmt.Errorf("stash pop: %w", err)
+				}
 			}
 			return nil
 		},
@@ -310,7 +312,7 @@ func newStashDropCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := dropStash(g, r, firstArg(args), quiet); err != nil {
+			if err := dropStash(g, r, firstArg(args), "", quiet); err != nil {
 				return fmt.Errorf("stash drop: %w", err)
 			}
 			return nil
@@ -320,13 +322,14 @@ func newStashDropCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-// dropStash removes entry arg (stash@{N} or N) and says so, as git does.
-func dropStash(g *globals, r *repo.Repo, arg string, quiet bool) error {
+// dropStash removes entry arg (stash@{N} or N) and says so, as git does;
+// want, if set, is the commit it must still name (pop applied it).
+func dropStash(g *globals, r *repo.Repo, arg string, want digest.Digest, quiet bool) error {
 	n, ok := stashEntry(arg)
 	if !ok {
 		return usagef("%s: not a stash entry (stash@{N} or N)", arg)
 	}
-	e, err := r.Refs.DropEntry(worktree.StashRef, n)
+	e, err := r.Refs.DropEntry(worktree.StashRef, n, want)
 	if err != nil && !errors.Is(err, refs.ErrMoved) {
 		if errors.Is(err, refs.ErrNoEntry) {
 			return fmt.Errorf("stash@{%d}: no such entry", n)
@@ -350,7 +353,7 @@ func newStashClearCommand(g *globals) *cobra.Command {
 				return err
 			}
 			for {
-				_, err := r.Refs.DropEntry(worktree.StashRef, 0)
+				_, err := r.Refs.DropEntry(worktree.StashRef, 0, "")
 				if errors.Is(err, refs.ErrNoEntry) {
 					return nil
 				}
@@ -396,7 +399,10 @@ func newStashBranchCommand(g *globals) *cobra.Command {
 			if err := w.ApplyStash(cmd.Context(), id, "branch"); err != nil {
 				return fmt.Errorf("stash branch: %w", err)
 			}
-			return dropStash(g, r, arg, false)
+			if err := dropStash(g, r, arg, id, false); err != nil {
+				return fmt.Errorf("stash branch: %w", err)
+			}
+			return nil
 		},
 	}
 }
