@@ -36,7 +36,9 @@ func newStartCommand(g *globals) *cobra.Command {
   unless-stopped  every run the user did not stop (stop, kill, rm -f)
 Run it at boot, e.g. from a systemd unit: strata -C /srv/env start --all
 
-Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+Exit status: 0 on success; 125 when a run cannot be started (as run -d's:
+a port it publishes taken meanwhile, say); 1 on other errors, 2 on usage
+errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case all && len(args) > 0:
