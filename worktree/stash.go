@@ -17,9 +17,6 @@ import (
 	"github.com/strata-sh/strata/tree"
 )
 
-// StashRef is the ref whose reflog is the stash, newest first.
-const StashRef = refs.Stash
-
 // ErrNoLocalChanges: a stash found nothing to save.
 var ErrNoLocalChanges = errors.New("no local changes to save")
 
@@ -79,7 +76,7 @@ func (w *Worktree) Stash(ctx context.Context, message string) (*objects.Commit, 
 	if err != nil {
 		return nil, err
 	}
-	if err := w.Repo.Refs.Update(StashRef, c.ID, refs.Any, nc.Message); err != nil && !errors.Is(err, refs.ErrMoved) {
+	if err := w.Repo.Refs.Update(refs.Stash, c.ID, refs.Any, nc.Message); err != nil && !errors.Is(err, refs.ErrMoved) {
 		return nil, err
 	}
 	// Killed here, the changes are both saved and still in the work tree:

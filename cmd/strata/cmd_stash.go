@@ -155,7 +155,7 @@ func stashCommit(r *repo.Repo, arg string, anyRev bool) (digest.Digest, error) {
 		}
 		return c.ID, nil
 	}
-	entries, err := r.Refs.Log(worktree.StashRef)
+	entries, err := r.Refs.Log(refs.Stash)
 	if err != nil {
 		return "", err
 	}
@@ -186,7 +186,7 @@ func newStashListCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			entries, err := r.Refs.Log(worktree.StashRef)
+			entries, err := r.Refs.Log(refs.Stash)
 			if err != nil {
 				return fmt.Errorf("stash list: %w", err)
 			}
@@ -329,7 +329,7 @@ func dropStash(g *globals, r *repo.Repo, arg string, want digest.Digest, quiet b
 	if !ok {
 		return usagef("%s: not a stash entry (stash@{N} or N)", arg)
 	}
-	e, err := r.Refs.DropEntry(worktree.StashRef, n, want)
+	e, err := r.Refs.DropEntry(refs.Stash, n, want)
 	if err != nil && !errors.Is(err, refs.ErrMoved) {
 		if errors.Is(err, refs.ErrNoEntry) {
 			return fmt.Errorf("stash@{%d}: no such entry", n)
@@ -353,7 +353,7 @@ func newStashClearCommand(g *globals) *cobra.Command {
 				return err
 			}
 			for {
-				_, err := r.Refs.DropEntry(worktree.StashRef, 0, "")
+				_, err := r.Refs.DropEntry(refs.Stash, 0, "")
 				if errors.Is(err, refs.ErrNoEntry) {
 					return nil
 				}
