@@ -38,8 +38,22 @@ type diffOptions struct {
 
 // any reports whether an output format other than the default listing
 // was asked for.
-func (o diffOptions) any() bool {
-	return o.nameStatus || o.nameOnly || o.stat || o.patch
+func (o diffOptions) any() bool { return o.views() > 0 }
+
+// views is how many of --name-only, --name-status, --stat and -p were
+// given: more than one is a usage error.
+func (o diffOptions) views() int {
+	return btoi(o.nameOnly) + btoi(o.nameStatus) + btoi(o.stat) + btoi(o.patch)
+}
+
+// addViewFlags adds diff's --name-status, --name-only, --stat, -p and
+// --format, with statHelp as --stat's help.
+func (o *diffOptions) addViewFlags(cmd *cobra.Command, statHelp string) {
+	cmd.Flags().BoolVar(&o.nameStatus, "name-status", false, "show only the status letter and path")
+	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "show only the paths")
+	cmd.Flags().BoolVar(&o.stat, "stat", false, statHelp)
+	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "show unified diffs")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 }
 
 func newDiffCommand(g *globals) *cobra.Command {
@@ -104,7 +118,7 @@ changed; 1 when something did), 1 on errors, 2 on usage errors.`,
 			if o.color, err = o.colors.on(g, "diff"); err != nil {
 				return err
 			}
-			switch n := btoi(o.nameOnly) + btoi(o.nameStatus) + btoi(o.stat) + btoi(o.patch); {
+			switch n := o.views(); {
 			case n > 1:
 				return usagef("diff: --name-only, --name-status, --stat and -p do not go together")
 			case n > 0 && o.format == "json":
@@ -135,11 +149,7 @@ changed; 1 when something did), 1 on errors, 2 on usage errors.`,
 			return runDiff(cmd.Context(), g.stdout, w, revs, paths, o)
 		},
 	}
-	cmd.Flags().BoolVar(&o.nameStatus, "name-status", false, "show only the status letter and path")
-	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "show only the paths")
-	cmd.Flags().BoolVar(&o.stat, "stat", false, "show lines added and removed per file")
-	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "show unified diffs")
-	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	o.addViewFlags(cmd, "show lines added and removed per file")
 	o.addRenameFlag(cmd)
 	cmd.Flags().BoolVar(&o.cached, "cached", false, "accepted for git's --cached: with no index, the work tree's changes are what commit records")
 	cmd.Flags().BoolVar(&o.cached, "staged", false, "the same as --cached")

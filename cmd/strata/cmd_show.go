@@ -109,7 +109,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if dash >= 0 {
 				args, paths = args[:dash], args[dash:]
 			}
-			if btoi(o.nameStatus)+btoi(o.nameOnly)+btoi(o.stat)+btoi(o.patch) > 1 {
+			if o.views() > 1 {
 				return usagef("show: --name-status, --name-only, --stat and -p do not go together")
 			}
 			if (o.stat || o.patch) && format == "json" {

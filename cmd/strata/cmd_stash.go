@@ -221,7 +221,7 @@ diff shows two revisions (default --stat, as git's).
 			if err := checkFormat(o.format); err != nil {
 				return err
 			}
-			switch n := btoi(o.nameOnly) + btoi(o.nameStatus) + btoi(o.stat) + btoi(o.patch); {
+			switch n := o.views(); {
 			case n > 1:
 				return usagef("stash show: --name-only, --name-status, --stat and -p do not go together")
 			case n == 0 && o.format != "json":
@@ -245,11 +245,7 @@ diff shows two revisions (default --stat, as git's).
 			return runDiff(cmd.Context(), g.stdout, w, []string{c.Parent().String(), id.String()}, nil, o)
 		},
 	}
-	cmd.Flags().BoolVar(&o.nameStatus, "name-status", false, "show only the status letter and path")
-	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "show only the paths")
-	cmd.Flags().BoolVar(&o.stat, "stat", false, "show lines added and removed per file (the default)")
-	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "show unified diffs")
-	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	o.addViewFlags(cmd, "show lines added and removed per file (the default)")
 	return cmd
 }
 
