@@ -149,6 +149,20 @@ func TestMergeCases(t *testing.T) {
 	}
 }
 
+// randomEOL is CRLF one time in oneIn, else LF.
+func randomEOL(rng *rand.Rand, oneIn int) string {
+	if rng.Intn(oneIn) == 0 {
+		return "\r\n"
+	}
+	return "\n"
+}
+
+// mutatedTriple is base, and two mutations of it, as files: the inputs
+// of one random three-way merge.
+func mutatedTriple(rng *rand.Rand, base []string, vocab, rate int, eol string) (b, o, th string) {
+	return join(rng, base), join(rng, mutate(rng, base, vocab, rate, eol)), join(rng, mutate(rng, base, vocab, rate, eol))
+}
+
 // randomFile makes lines from a small vocabulary, so that lines repeat
 // and diffs have choices to make: vocab 0 is ten short symbols, else the
 // numbers below vocab.
@@ -206,10 +220,7 @@ func TestMergeMatchesGit(t *testing.T) {
 	rng := rand.New(rand.NewSource(13))
 	const small, large = 600, 12
 	for i := range small + large + 1 {
-		eol := "\n"
-		if rng.Intn(8) == 0 {
-			eol = "\r\n"
-		}
+		eol := randomEOL(rng, 8)
 		n, vocab, rate := rng.Intn(14), 0, 2+rng.Intn(6)
 		switch {
 		case i >= small+large:
@@ -249,10 +260,7 @@ func TestFavorMatchesGit(t *testing.T) {
 	rng := rand.New(rand.NewSource(29))
 	favors := map[string]Favor{"--ours": FavorOurs, "--theirs": FavorTheirs, "--union": FavorUnion}
 	for i := range 150 {
-		eol := "\n"
-		if rng.Intn(6) == 0 {
-			eol = "\r\n"
-		}
+		eol := randomEOL(rng, 6)
 		base := randomFile(rng, rng.Intn(14), 0, eol)
 		ours, theirs := mutate(rng, base, 0, 2+rng.Intn(5), eol), mutate(rng, base, 0, 2+rng.Intn(5), eol)
 		b, o, th := join(rng, base), join(rng, ours), join(rng, theirs)
@@ -281,16 +289,13 @@ func TestZDiff3MatchesGit(t *testing.T) {
 	g := newGitMerger(t)
 	rng := rand.New(rand.NewSource(31))
 	for i := range 400 {
-		eol := "\n"
-		if rng.Intn(8) == 0 {
-			eol = "\r\n"
-		}
+		eol := randomEOL(rng, 8)
 		n, vocab, rate := rng.Intn(14), 0, 2+rng.Intn(6)
 		if i >= 390 {
 			n, rate = 800+rng.Intn(800), 3
 		}
 		base := randomFile(rng, n, vocab, eol)
-		b, o, th := join(rng, base), join(rng, mutate(rng, base, vocab, rate, eol)), join(rng, mutate(rng, base, vocab, rate, eol))
+		b, o, th := mutatedTriple(rng, base, vocab, rate, eol)
 		for _, fv := range []struct {
 			flag  string
 			favor Favor
@@ -383,12 +388,9 @@ func TestNoAlnumJoinMatchesGitMerge(t *testing.T) {
 	g := newGitMerger(t)
 	rng := rand.New(rand.NewSource(37))
 	for i := range 40 {
-		eol := "\n"
-		if rng.Intn(8) == 0 {
-			eol = "\r\n"
-		}
+		eol := randomEOL(rng, 8)
 		base := randomFile(rng, 4+rng.Intn(14), 0, eol)
-		b, o, th := join(rng, base), join(rng, mutate(rng, base, 0, 3, eol)), join(rng, mutate(rng, base, 0, 3, eol))
+		b, o, th := mutatedTriple(rng, base, 0, 3, eol)
 		if i == 0 {
 			// Two conflicts four lines without letters apart: merge-file
 			// joins them, git merge does not.
@@ -464,16 +466,13 @@ func TestHistogramMatchesGitMerge(t *testing.T) {
 	g := newGitMerger(t)
 	rng := rand.New(rand.NewSource(41))
 	for i := range 90 {
-		eol := "\n"
-		if rng.Intn(8) == 0 {
-			eol = "\r\n"
-		}
+		eol := randomEOL(rng, 8)
 		n, vocab, rate := rng.Intn(20), 0, 2+rng.Intn(5)
 		if i >= 82 {
 			n, vocab, rate = 300+rng.Intn(500), 40*(i%2), 4
 		}
 		base := randomFile(rng, n, vocab, eol)
-		b, o, th := join(rng, base), join(rng, mutate(rng, base, vocab, rate, eol)), join(rng, mutate(rng, base, vocab, rate, eol))
+		b, o, th := mutatedTriple(rng, base, vocab, rate, eol)
 		style := []string{"merge", "diff3", "zdiff3"}[i%3]
 		want, conflicted, baseLabel := g.ortMergeStyle(t, b, o, th, style)
 		opt := labels
