@@ -268,8 +268,13 @@ func startProcess(cfg *initConfig) (int, error) {
 	// Last of the setup, while this process still has strata's privilege
 	// to raise a hard limit, as runc applies them: a low --ulimit
 	// (nofile=5, data=1m) no longer fails the setup's mounts or crashes
-	// its Go runtime.
-	if err := limitSelf(cfg.Rlimits); err != nil {
+	// its Go runtime. A pid 1 that lives on leaves them to the trampoline
+	// it starts the command through (limited.go).
+	setLimits := limitSelf
+	if cfg.Init {
+		setLimits = raiseHard
+	}
+	if err := setLimits(cfg.Rlimits); err != nil {
 		return CodeRuntime, fmt.Errorf("start container: %w", err)
 	}
 	// Direct exec: only this thread survives execve, so it alone changes

@@ -72,6 +72,16 @@ func (w *wireWriter) bool(v bool) {
 	}
 }
 
+func (w *wireWriter) rlimits(l []Rlimit) {
+	w.uint(uint64(len(l)))
+	for _, r := range l {
+		w.uint(uint64(r.Resource))
+		w.uint(r.Soft)
+		w.uint(r.Hard)
+		w.str(r.Name)
+	}
+}
+
 var errWire = errors.New("malformed config")
 
 type wireReader struct {
@@ -114,6 +124,23 @@ func (r *wireReader) strs() []string {
 	l := make([]string, n)
 	for i := range l {
 		l[i] = r.str()
+	}
+	return l
+}
+func (r *wireReader) rlimits() []Rlimit {
+	n := r.uint()
+	if n > uint64(len(r.b)) {
+		r.err, r.b = errWire, nil
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	l := make([]Rlimit, n)
+	for i := range l {
+		l[i].Resource = int(r.uint())
+		l[i].Soft, l[i].Hard = r.uint(), r.uint()
+		l[i].Name = r.str()
 	}
 	return l
 }
@@ -162,13 +189,7 @@ func (c *initConfig) encode() []byte {
 	w.bool(c.Init)
 	w.bool(c.UserNS)
 	w.bool(c.Joined)
-	w.uint(uint64(len(c.Rlimits)))
-	for _, r := range c.Rlimits {
-		w.uint(uint64(r.Resource))
-		w.uint(r.Soft)
-		w.uint(r.Hard)
-		w.str(r.Name)
-	}
+	w.rlimits(c.Rlimits)
 	binary.LittleEndian.PutUint32(w.b, uint32(len(w.b)-4))
 	return w.b
 }
@@ -216,17 +237,7 @@ func (c *initConfig) decode(b []byte) error {
 	c.Init = r.bool()
 	c.UserNS = r.bool()
 	c.Joined = r.bool()
-	if n := r.uint(); n > 0 && n <= uint64(len(r.b)) {
-		c.Rlimits = make([]Rlimit, n)
-		for i := range c.Rlimits {
-			l := &c.Rlimits[i]
-			l.Resource = int(r.uint())
-			l.Soft, l.Hard = r.uint(), r.uint()
-			l.Name = r.str()
-		}
-	} else if n > 0 {
-		return errWire
-	}
+	c.Rlimits = r.rlimits()
 	if r.err == nil && len(r.b) != 0 {
 		return errWire
 	}
@@ -235,6 +246,16 @@ func (c *initConfig) decode(b []byte) error {
 
 // readConfig reads the config from fd (the init's end of the pipe).
 func readConfig(fd int) (*initConfig, error) {
+	b, err := readFrame(fd)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &initConfig{}
+	return cfg, cfg.decode(b)
+}
+
+// readFrame reads what a 4-byte length announces.
+func readFrame(fd int) ([]byte, error) {
 	var n [4]byte
 	if err := readFull(fd, n[:]); err != nil {
 		return nil, err
@@ -247,8 +268,7 @@ func readConfig(fd int) (*initConfig, error) {
 	if err := readFull(fd, b); err != nil {
 		return nil, err
 	}
-	cfg := &initConfig{}
-	return cfg, cfg.decode(b)
+	return b, nil
 }
 
 func readFull(fd int, b []byte) error {

@@ -33,13 +33,22 @@ func runPid1(cfg *initConfig, argv0 string, env []string, prog []unix.SockFilter
 			return CodeRuntime, fmt.Errorf("start container: load seccomp filter: %w", e)
 		}
 	}
-	pid, err := syscall.ForkExec(argv0, cfg.Args, &syscall.ProcAttr{
-		Env:   env,
-		Files: []uintptr{0, 1, 2},
-		Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: cfg.Terminal, Ctty: 0},
-	})
-	if err != nil {
-		return execFailure(cfg.Args[0], err)
+	var pid int
+	var err error
+	if len(cfg.Rlimits) > 0 {
+		pid, err = forkLimited(&limitedCommand{Path: argv0, Args: cfg.Args, Env: env, Rlimits: cfg.Rlimits}, cfg.Terminal)
+		if err != nil {
+			return CodeRuntime, err
+		}
+	} else {
+		pid, err = syscall.ForkExec(argv0, cfg.Args, &syscall.ProcAttr{
+			Env:   env,
+			Files: []uintptr{0, 1, 2},
+			Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: cfg.Terminal, Ctty: 0},
+		})
+		if err != nil {
+			return execFailure(cfg.Args[0], err)
+		}
 	}
 	unix.Close(fdStatus) // started: the parent sees EOF
 	exited := make(chan int, 1)

@@ -35,6 +35,8 @@ func Reexec() {
 		joinedInit(false)
 	case "joinfd":
 		joinedInit(true)
+	case "limited":
+		limitedExec()
 	}
 	os.Exit(CodeRuntime)
 }
