@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -131,8 +132,9 @@ patterns with --list before it.`,
 	}
 	cmd.Flags().BoolVarP(&o.del, "delete", "d", false, "delete branches")
 	cmd.Flags().BoolVarP(&o.forceDel, "force-delete", "D", false, "delete branches even if HEAD does not hold their commits (-d -f too)")
-	cmd.Flags().BoolVarP(&o.all, "all", "a", false, "list remote-tracking branches too (as remotes/REMOTE/NAME)")
-	cmd.Flags().BoolVarP(&o.remotes, "remotes", "r", false, "list remote-tracking branches (REMOTE/NAME); with -d, delete them")
+	// Which refs to list: the last of -a and -r given wins, as in git.
+	cmd.Flags().VarPF(lastWins{&o.all, &o.remotes}, "all", "a", "list remote-tracking branches too (as remotes/REMOTE/NAME)").NoOptDefVal = "true"
+	cmd.Flags().VarPF(lastWins{&o.remotes, &o.all}, "remotes", "r", "list remote-tracking branches (REMOTE/NAME); with -d, delete them").NoOptDefVal = "true"
 	cmd.Flags().BoolVarP(&o.move, "move", "m", false, "rename a branch")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch; with -d, delete an unmerged one")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
@@ -424,3 +426,27 @@ func matchesAny(patterns []string, name string) bool {
 	}
 	return len(patterns) == 0
 }
+
+// lastWins is a boolean flag that clears another when set, so that of two
+// flags choosing one thing the last given wins (git's branch -a and -r).
+type lastWins struct{ set, clear *bool }
+
+func (f lastWins) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return err
+	}
+	*f.set = b
+	if b {
+		*f.clear = false
+	}
+	return nil
+}
+func (f lastWins) String() string {
+	if f.set == nil {
+		return "false"
+	}
+	return strconv.FormatBool(*f.set)
+}
+func (f lastWins) Type() string     { return "bool" }
+func (f lastWins) IsBoolFlag() bool { return true }
