@@ -103,6 +103,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fail(err)
 			}
+			// -q: what merge -q and rebase -q would say, as git's pull.
+			g.quiet = o.quiet
 			warnSkipped(g, "pull", remoteArg, res)
 			printFetch(g, s, res, o.quiet, true)
 			if len(res.Tags) != 1 || res.Tags[0].New == "" {
@@ -127,6 +129,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			switch {
 			case err != nil:
 				return fail(err)
+			case o.quiet:
 			case old == to:
 				fmt.Fprintln(g.stdout, "Already up to date.")
 			case old == "":
@@ -138,6 +141,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	o.add(cmd)
+	cmd.Flags().Lookup("quiet").Usage = "say nothing on success: no progress, no outcome (conflicts and errors still)"
 	cmd.Flags().BoolVar(&force, "force", false, "move the work tree even while a container or process uses it")
 	cmd.Flags().BoolVar(&ffOnly, "ff-only", false, "refuse unless a fast-forward will do, whatever pull.rebase says")
 	cmd.Flags().BoolVar(&rebase, "rebase", false, "replay the branch's own commits onto the fetched ones")
