@@ -98,12 +98,19 @@ func (r *wireReader) uint() uint64 {
 	r.b = r.b[n:]
 	return v
 }
-func (r *wireReader) bytes() []byte {
+
+// count reads a length, refusing one larger than the bytes left (every
+// byte or list element takes at least a byte).
+func (r *wireReader) count() uint64 {
 	n := r.uint()
 	if n > uint64(len(r.b)) {
 		r.err, r.b = errWire, nil
-		return nil
+		return 0
 	}
+	return n
+}
+func (r *wireReader) bytes() []byte {
+	n := r.count()
 	if n == 0 {
 		return nil
 	}
@@ -113,11 +120,7 @@ func (r *wireReader) bytes() []byte {
 }
 func (r *wireReader) str() string { return string(r.bytes()) }
 func (r *wireReader) strs() []string {
-	n := r.uint()
-	if n > uint64(len(r.b)) { // each element takes at least a byte
-		r.err, r.b = errWire, nil
-		return nil
-	}
+	n := r.count()
 	if n == 0 {
 		return nil
 	}
@@ -128,11 +131,7 @@ func (r *wireReader) strs() []string {
 	return l
 }
 func (r *wireReader) rlimits() []Rlimit {
-	n := r.uint()
-	if n > uint64(len(r.b)) {
-		r.err, r.b = errWire, nil
-		return nil
-	}
+	n := r.count()
 	if n == 0 {
 		return nil
 	}
@@ -213,7 +212,7 @@ func (c *initConfig) decode(b []byte) error {
 	c.Terminal = r.bool()
 	c.Rows = uint16(r.uint())
 	c.Cols = uint16(r.uint())
-	if n := r.uint(); n > 0 && n <= uint64(len(r.b)) {
+	if n := r.count(); n > 0 {
 		c.Mounts = make([]Mount, n)
 		for i := range c.Mounts {
 			m := &c.Mounts[i]
@@ -221,8 +220,6 @@ func (c *initConfig) decode(b []byte) error {
 			m.ReadOnly = r.bool()
 			m.Options = r.str()
 		}
-	} else if n > 0 {
-		return errWire
 	}
 	c.ReadOnlyRoot = r.bool()
 	c.NewNet = r.bool()

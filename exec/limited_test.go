@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -62,4 +63,24 @@ func hasCap(c int) bool {
 		return false
 	}
 	return data[c/32].Effective&(1<<(uint(c)%32)) != 0
+}
+
+// TestLimitedCommandWire: what pid 1 sends the trampoline comes back
+// whole, and a cut or empty message is refused, not half read.
+func TestLimitedCommandWire(t *testing.T) {
+	in := limitedCommand{Path: "/bin/sh", Args: []string{"sh", "-c", "true"}, Env: []string{"A=1", "B="},
+		Rlimits: []Rlimit{{Resource: unix.RLIMIT_NOFILE, Soft: 3, Hard: ^uint64(0), Name: "nofile"}}}
+	b := in.encode()[4:]
+	var out limitedCommand
+	if err := out.decode(b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("got %+v, want %+v", out, in)
+	}
+	for _, cut := range [][]byte{nil, b[:len(b)-1], append(b[:len(b):len(b)], 0)} {
+		if err := new(limitedCommand).decode(cut); err == nil {
+			t.Errorf("decode of %d of %d bytes: no error", len(cut), len(b))
+		}
+	}
 }
