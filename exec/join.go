@@ -28,7 +28,10 @@ import (
 // of the same spec. Used from Spec: Args, Env, Cwd, User, GroupAdd,
 // Privileged, CapAdd, CapDrop, Rlimits, Stdin, Stdout, Stderr and Terminal (a pty
 // opened in the container's devpts, as Run's, sized like the caller's
-// terminal, which goes raw meanwhile).
+// terminal, which goes raw meanwhile), and Started: called with the
+// command's host pid once it runs (on nsenter's way, with nsenter's, once
+// the init has its config: from there, a failure to execute the command
+// is only its exit code).
 //
 // There are three ways in (joindirect.go says when each is taken):
 //
@@ -221,6 +224,10 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		return CodeRuntime, runtimeErr("send config: %w", err)
 	}
 	cfgW.Close()
+	if t == nil && spec.Started != nil {
+		// nsenter holds the status pipe until the command ends.
+		spec.Started(cmd.Process.Pid)
+	}
 	if spec.Terminal {
 		// EOF: the joined init failed before its terminal; its status says why.
 		if c.master, err = recvMaster(ttyParent); err != nil && err != io.EOF {
@@ -235,7 +242,13 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 	// The status pipe stays open in nsenter until the command ends: read
 	// it beside the wait, not before.
 	status := make(chan []byte, 1)
-	go func() { b, _ := io.ReadAll(statR); status <- b }()
+	go func() {
+		b, _ := io.ReadAll(statR)
+		if t != nil && len(b) == 0 && spec.Started != nil {
+			spec.Started(cmd.Process.Pid) // EOF: executed, the pipe closed on exec
+		}
+		status <- b
+	}()
 	done, forwarder := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(forwarder)

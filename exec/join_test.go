@@ -552,3 +552,55 @@ func TestJoinKilledBySignal(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinTellsStarted: Started gets the command's host pid (nsenter's,
+// on that way) while the
+// command still runs (exec -d returns then), on every way in, and a
+// command that cannot start is not reported started on the ways that
+// can tell (nsenter's reports it once the init has its config).
+func TestJoinTellsStarted(t *testing.T) {
+	for _, way := range joinWays {
+		t.Run(way, func(t *testing.T) {
+			joinWay(t, way)
+			pid, root := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+			gate := filepath.Join(root, "gate")
+			started := make(chan int, 1)
+			done := make(chan result, 1)
+			go func() {
+				code, err := Join(context.Background(), pid, Spec{Args: []string{"sh", "-c", "while [ ! -e /gate ]; do sleep 0.05; done"},
+					Started: func(p int) { started <- p }})
+				done <- result{code: code, err: err}
+			}()
+			select {
+			case p := <-started:
+				want := "sh\x00-c\x00while"
+				if way == "nsenter" {
+					want = "strata-join\x00" // nsenter, which forks the command
+				}
+				if b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/cmdline"); err != nil || !strings.HasPrefix(string(b), want) {
+					t.Errorf("Started(%d): that process runs %q (%v)", p, b, err)
+				}
+			case r := <-done:
+				t.Fatalf("the command ended (code %d, err %v) without Started", r.code, r.err)
+			case <-time.After(time.Minute): // a guard against a hang, not a timing check
+				os.WriteFile(gate, nil, 0o644)
+				<-done
+				t.Fatal("Started was not called while the command ran")
+			}
+			if err := os.WriteFile(gate, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if r := <-done; r.code != 0 || r.err != nil {
+				t.Fatalf("code %d err %v", r.code, r.err)
+			}
+			if way == "nsenter" {
+				return
+			}
+			called := false
+			code, _ := Join(context.Background(), pid, Spec{Args: []string{"/nosuch"}, Started: func(int) { called = true }})
+			if code != CodeNotFound || called {
+				t.Fatalf("a command not found: code %d, Started called %v", code, called)
+			}
+		})
+	}
+}

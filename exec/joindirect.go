@@ -182,6 +182,9 @@ func joinDirect(ctx context.Context, t joinTarget, spec *Spec, cfg *initConfig) 
 		}
 		return CodeRuntime, err
 	}
+	if spec.Started != nil {
+		spec.Started(c.cmd.Process.Pid)
+	}
 	if c.master != nil {
 		c.startTerminalIO()
 	}

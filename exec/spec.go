@@ -53,7 +53,8 @@ type Spec struct {
 	StopTimeout time.Duration
 
 	// Started, if set, is called with the host pid of the container's
-	// pid 1 once the command runs (a supervisor records it).
+	// pid 1 once the command runs (a supervisor records it); in Join, of
+	// the joined command (exec -d returns then).
 	Started func(pid int) `json:"-"`
 	// LongRunning starts the cleanup watchdog before Started is called,
 	// not 10 ms after the start: a supervisor killed at any moment after

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -13,12 +15,17 @@ import (
 
 func init() { register("exec", newExecCommand) }
 
+// execOptions are exec's flags.
+type execOptions struct {
+	interactive, tty, detach bool
+	user, workdir            string
+	env, envFiles            []string
+}
+
 func newExecCommand(g *globals) *cobra.Command {
-	var interactive, tty bool
-	var user, workdir string
-	var env, envFiles []string
+	var o execOptions
 	cmd := &cobra.Command{
-		Use:   "exec [-i] [-t] [-u USER] [-w DIR] [-e KEY=VAL] [--env-file FILE] NAME COMMAND [ARG...]",
+		Use:   "exec [-d | -i] [-t] [-u USER] [-w DIR] [-e KEY=VAL] [--env-file FILE] NAME COMMAND [ARG...]",
 		Short: "Run a command inside a running detached run",
 		Long: `Run a command in a running detached run (run -d), as docker exec does:
 in its namespaces and cgroups (so under its device rules and limits), with
@@ -28,6 +35,12 @@ otherwise.
 
   strata exec web ps                 # what runs in web
   strata exec -it web /bin/sh        # a shell at a terminal inside web
+  strata exec -d web touch /ready    # in the background: back once it runs
+
+-d returns once the command runs (or with why it cannot start, as
+without -d), leaving it in the run with its output discarded, as
+docker's exec -d: a strata in the background waits for it, and it ends
+at the latest with the run.
 
 -t gives the command a terminal of its own (a pty of the container's
 devpts), sized like yours, which goes raw meanwhile with -i; its output
@@ -39,25 +52,44 @@ run is not running or there is none of that name; 125 (bad flags
 included), 126, 127 as for run.`,
 		Args: minArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(envFiles) > 0 {
-				fileEnv, err := readEnvFiles(envFiles)
+			if o.detach && (o.interactive || o.tty) {
+				return exitCodeError{code: exec.CodeRuntime, err: errors.New("exec -d: the command runs in the background: -i and -t need it here")}
+			}
+			if len(o.envFiles) > 0 {
+				fileEnv, err := readEnvFiles(o.envFiles)
 				if err != nil {
 					return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
 				}
-				env = append(fileEnv, env...) // -e comes later: it wins, as in docker
+				o.env = append(fileEnv, o.env...) // -e comes later: it wins, as in docker
 			}
-			if err := checkEnvNames(env); err != nil {
+			if err := checkEnvNames(o.env); err != nil {
 				return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
 			}
-			if interactive && tty {
+			if o.interactive && o.tty {
 				if err := checkTerminal(g.stdin); err != nil {
 					return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
 				}
 			}
-			err := forEachRun(cmd.Context(), g, args[:1], func(r *repo.Repo, s *svc) error {
-				return execIn(cmd.Context(), g, s, interactive, tty, user, workdir, env, args[1:])
+			var started func(int)
+			if o.detach {
+				if os.Getenv(envExecDetached) == "" {
+					return forEachRun(cmd.Context(), g, args[:1], spawnDetachedExec)
+				}
+				// The waiter that spawnDetachedExec started.
+				os.Unsetenv(envExecDetached)
+				ready := openReadyPipe()
+				started = func(int) { ready.ok() }
+				err := forEachRun(cmd.Context(), g, args[:1], func(r *repo.Repo, s *svc) error {
+					return execIn(cmd.Context(), g, s, o, args[1:], started)
+				})
+				if err != nil {
+					ready.fail(exitCode(err, io.Discard), err)
+				}
+				return err
+			}
+			return forEachRun(cmd.Context(), g, args[:1], func(r *repo.Repo, s *svc) error {
+				return execIn(cmd.Context(), g, s, o, args[1:], nil)
 			})
-			return err
 		},
 	}
 	// Bad flags exit 125, as run's and docker exec's.
@@ -66,24 +98,27 @@ included), 126, 127 as for run.`,
 	})
 	f := cmd.Flags()
 	f.SetInterspersed(false)
-	f.BoolVarP(&interactive, "interactive", "i", false, "pass stdin to the command")
-	f.StringVarP(&user, "user", "u", "", "`USER[:GROUP]` (default: the run's)")
-	f.StringVarP(&workdir, "workdir", "w", "", "working directory inside the container (default: the run's)")
-	f.StringArrayVarP(&env, "env", "e", nil, "set `KEY=VAL`")
-	f.StringArrayVar(&envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
-	f.BoolVarP(&tty, "tty", "t", false, "allocate a pseudo-terminal")
+	f.BoolVarP(&o.detach, "detach", "d", false, "run the command in the background; back once it runs")
+	f.BoolVarP(&o.interactive, "interactive", "i", false, "pass stdin to the command")
+	f.StringVarP(&o.user, "user", "u", "", "`USER[:GROUP]` (default: the run's)")
+	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container (default: the run's)")
+	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL`")
+	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
+	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal")
 	return cmd
 }
 
-func execIn(ctx context.Context, g *globals, s *svc, interactive, tty bool, user, workdir string, env, args []string) error {
+// execIn runs args in the run s; started, if set, is called once the
+// command runs.
+func execIn(ctx context.Context, g *globals, s *svc, o execOptions, args []string, started func(int)) error {
 	pid, ok := s.containerPid()
 	if !ok {
 		return fmt.Errorf("%s is not running", s.st.Name)
 	}
-	spec := exec.Spec{Args: args, Env: mergeEnv(s.st.Env, env), Cwd: firstNonEmpty(workdir, s.st.Workdir), User: firstNonEmpty(user, s.st.User),
+	spec := exec.Spec{Args: args, Env: mergeEnv(s.st.Env, o.env), Cwd: firstNonEmpty(o.workdir, s.st.Workdir), User: firstNonEmpty(o.user, s.st.User),
 		Privileged: s.st.Privileged, CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop,
-		Stdout: g.stdout, Stderr: g.stderr, Terminal: tty}
-	if interactive {
+		Stdout: g.stdout, Stderr: g.stderr, Terminal: o.tty, Started: started}
+	if o.interactive {
 		spec.Stdin = g.stdin
 	}
 	// As docker's exec: the run's limits.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -176,20 +175,14 @@ func spawnSupervisor(s *svc) error {
 	if err != nil {
 		return fmt.Errorf("run: start supervisor: %w", err)
 	}
-	line, _ := bufio.NewReader(rd).ReadString('\n')
-	line = strings.TrimSuffix(line, "\n")
-	if line == "ok" {
+	said, err := readReady(rd)
+	if said && err == nil {
 		cmd.Process.Release()
 		return nil
 	}
 	cmd.Wait()
-	if rest, ok := strings.CutPrefix(line, "err "); ok {
-		codeStr, msg, _ := strings.Cut(rest, " ")
-		code, _ := strconv.Atoi(codeStr)
-		if code == 0 {
-			code = exitError
-		}
-		return exitCodeError{code: code, err: errors.New(msg)}
+	if said {
+		return err
 	}
 	if why := lastLine(s.path("supervisor.err")); why != "" {
 		return fmt.Errorf("run: the supervisor exited before the container started: %s", why)

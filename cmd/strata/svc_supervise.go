@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -23,20 +22,8 @@ import (
 // --restart says, logs its output and records its state.
 func supervise(ctx context.Context, g *globals, o runOptions, args []string, name string) error {
 	ctx = context.WithoutCancel(ctx) // stop and kill signal the container, not us
-	ready := os.NewFile(3, "ready")
-	syscall.CloseOnExec(3)
-	reported := false
-	report := func(msg string) {
-		if !reported {
-			reported = true
-			fmt.Fprintln(ready, msg)
-			ready.Close()
-		}
-	}
-	fail := func(code int, err error) error {
-		report(fmt.Sprintf("err %d %s", code, strings.ReplaceAll(err.Error(), "\n", " ")))
-		return err
-	}
+	ready := openReadyPipe()
+	fail := ready.fail
 	// Mounts made here (the throwaway overlay) must not reach the host:
 	// they then vanish with this process, however it ends.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
@@ -112,7 +99,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	spec.Started = func(pid int) {
 		s.st.Pid, s.st.Status, s.st.Started = pid, "running", time.Now().UTC()
 		s.save()
-		report("ok")
+		ready.ok()
 		time.AfterFunc(time.Second, releaseMemory) // once the start's work is over
 	}
 	_, maxRestarts, _ := parseRestart(o.restart)
@@ -121,7 +108,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		// A restart binds the -v sources again, by path.
 		if err := s.st.checkHostPaths(); err != nil {
 			err = fmt.Errorf("run: %w", err)
-			if !reported {
+			if !ready.done {
 				s.st.Status = "exited"
 				s.save()
 				return fail(exec.CodeRuntime, err)
@@ -137,7 +124,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		code, err := exec.Run(ctx, spec)
 		release()
 		s.st.ExitCode, s.st.Finished, s.st.Pid = &code, time.Now().UTC(), 0
-		if err != nil && !reported {
+		if err != nil && !ready.done {
 			s.st.Status = "exited"
 			s.save()
 			fail(code, err)

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	osexec "os/exec"
+	"syscall"
+
+	"github.com/strata-sh/strata/repo"
+)
+
+// envExecDetached tells a strata started by 'exec -d' that it is the
+// command's waiter: it runs the exec as typed and reports on fd 3 once
+// the command runs.
+const envExecDetached = "_STRATA_EXEC_DETACHED"
+
+// spawnDetachedExec starts strata again with the same command line, in a
+// session of its own with its streams on /dev/null (docker's exec -d
+// keeps no output), to run the command and wait for it: its parent, it
+// reaps it, as docker's shim does. It returns once the command runs, or
+// with why it cannot, as exec without -d would.
+func spawnDetachedExec(_ *repo.Repo, s *svc) error {
+	if _, ok := s.containerPid(); !ok {
+		return fmt.Errorf("%s is not running", s.st.Name)
+	}
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	defer rd.Close()
+	cwd, err := os.Getwd()
+	if err != nil {
+		wr.Close()
+		return fmt.Errorf("exec: %w", err)
+	}
+	cmd := &osexec.Cmd{
+		Path:        "/proc/self/exe",
+		Args:        os.Args,
+		Dir:         cwd,
+		Env:         append(os.Environ(), envExecDetached+"=1"),
+		ExtraFiles:  []*os.File{wr},
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	err = cmd.Start()
+	wr.Close()
+	if err != nil {
+		return fmt.Errorf("exec: start the waiter: %w", err)
+	}
+	said, err := readReady(rd)
+	if said && err == nil {
+		cmd.Process.Release()
+		return nil
+	}
+	cmd.Wait()
+	if said {
+		return err
+	}
+	return fmt.Errorf("exec: the waiter exited before the command ran: %v", cmd.ProcessState)
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// A strata started in the background (a run's supervisor, exec -d's
+// waiter) tells the strata that started it, on a pipe at fd 3, one line:
+// "ok" once the container or command runs, or "err CODE MSG" when it
+// cannot run.
+
+// readyPipe is the background side.
+type readyPipe struct {
+	f    *os.File
+	done bool
+}
+
+// openReadyPipe takes fd 3, out of what the background strata starts.
+func openReadyPipe() *readyPipe {
+	syscall.CloseOnExec(3)
+	return &readyPipe{f: os.NewFile(3, "ready")}
+}
+
+func (p *readyPipe) say(line string) {
+	if !p.done {
+		p.done = true
+		fmt.Fprintln(p.f, line)
+		p.f.Close()
+	}
+}
+
+// ok reports that it runs.
+func (p *readyPipe) ok() { p.say("ok") }
+
+// fail reports err, with the exit code the starting strata is to give,
+// unless ok came first, and returns err.
+func (p *readyPipe) fail(code int, err error) error {
+	p.say(fmt.Sprintf("err %d %s", code, strings.ReplaceAll(err.Error(), "\n", " ")))
+	return err
+}
+
+// readReady is the starting side: nil once the other runs, its error
+// (to exit with its code) if it cannot, and said false if it ended
+// without a word.
+func readReady(rd io.Reader) (said bool, err error) {
+	line, _ := bufio.NewReader(rd).ReadString('\n')
+	line = strings.TrimSuffix(line, "\n")
+	if line == "ok" {
+		return true, nil
+	}
+	rest, ok := strings.CutPrefix(line, "err ")
+	if !ok {
+		return false, nil
+	}
+	codeStr, msg, _ := strings.Cut(rest, " ")
+	code, _ := strconv.Atoi(codeStr)
+	if code == 0 {
+		code = exitError
+	}
+	return true, exitCodeError{code: code, err: errors.New(msg)}
+}
