@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -24,7 +25,11 @@ var ErrNoLocalChanges = errors.New("no local changes to save")
 // HEAD, pushes it on the stash, and drops them from the work tree as
 // reset --hard does (excluded paths stay). HEAD and its branch do not
 // move. message, if set, replaces git's "WIP on BRANCH: ID SUBJECT".
-func (w *Worktree) Stash(ctx context.Context, message string) (*objects.Commit, error) {
+// paths, if any (absolute, or tree.Under's patterns), limit it to the
+// changes at or below them, as git's stash push -- PATHS: those are
+// saved, then put back as HEAD has them through the mount, and the
+// others stay.
+func (w *Worktree) Stash(ctx context.Context, message string, paths []string) (*objects.Commit, error) {
 	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
@@ -55,15 +60,7 @@ func (w *Worktree) Stash(ctx context.Context, message string) (*objects.Commit, 
 	if err != nil {
 		return nil, err
 	}
-	res, written, err := w.scanWriting(ctx, st, parent, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer written.drop()
-	if len(res.changes) == 0 {
-		return nil, ErrNoLocalChanges
-	}
-	l, err := w.changesLayer(ctx, st, parent, res, written, nil)
+	l, err := w.stashLayer(ctx, st, parent, paths)
 	if err != nil {
 		return nil, err
 	}
@@ -81,11 +78,57 @@ func (w *Worktree) Stash(ctx context.Context, message string) (*objects.Commit, 
 	}
 	// Killed here, the changes are both saved and still in the work tree:
 	// nothing is lost.
-	st.Pending = ""
-	if _, err := w.switchTo(ctx, st, parent, false); err != nil {
+	if len(paths) > 0 {
+		err = w.dropStashed(ctx, c, parent)
+	} else {
+		st.Pending = ""
+		_, err = w.switchTo(ctx, st, parent, false)
+	}
+	if err != nil {
 		return c, fmt.Errorf("saved as stash@{0}, but the work tree still has the changes: %w", err)
 	}
 	return c, nil
+}
+
+// stashLayer writes the work tree's changes (those under paths, if any)
+// as a layer on parent; ErrNoLocalChanges if there are none.
+func (w *Worktree) stashLayer(ctx context.Context, st State, parent *objects.Commit, paths []string) (objects.Layer, error) {
+	if len(paths) == 0 {
+		res, written, err := w.scanWriting(ctx, st, parent, nil)
+		if err != nil {
+			return objects.Layer{}, err
+		}
+		defer written.drop()
+		if len(res.changes) == 0 {
+			return objects.Layer{}, ErrNoLocalChanges
+		}
+		return w.changesLayer(ctx, st, parent, res, written, nil)
+	}
+	res, err := w.scan(ctx, st)
+	if err != nil {
+		return objects.Layer{}, err
+	}
+	res.changes = slices.DeleteFunc(res.changes, func(c tree.Change) bool { return !tree.Under(c.Path, paths) })
+	if len(res.changes) == 0 {
+		return objects.Layer{}, ErrNoLocalChanges
+	}
+	// Made from the changes, read through the mount, as a stacked
+	// commit's layer is: the upper holds the others too.
+	return w.writeStackedLayer(ctx, parent, res, nil)
+}
+
+// dropStashed puts the paths that stash (on parent) changed back as
+// parent has them, through the mount, as stash apply writes.
+func (w *Worktree) dropStashed(ctx context.Context, stash, parent *objects.Commit) error {
+	saved, err := w.trees.Of(stash)
+	if err != nil {
+		return err
+	}
+	head, err := w.trees.Of(parent)
+	if err != nil {
+		return err
+	}
+	return w.writeThrough(ctx, newChangeSet(saved, head, nil, parent.Layers()))
 }
 
 // stashMessage is git's: "WIP on main: ID SUBJECT", or "On main: MSG".

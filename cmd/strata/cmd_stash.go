@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -30,17 +31,31 @@ type stashJSON struct {
 func newStashCommand(g *globals) *cobra.Command {
 	var message string
 	var force, untracked, quiet bool
+	// Errors are named by nameCommand: "stash: ", "stash push: ".
 	push := func(cmd *cobra.Command, args []string) error {
+		if cmd.Name() == "stash" && cmd.ArgsLenAtDash() != 0 && len(args) > 0 {
+			// 'stash PATH' would read a misspelt subcommand as a path.
+			return usagef("unknown subcommand %q (paths go after --: 'strata stash -- PATH', or 'strata stash push PATH')", args[0])
+		}
 		_, w, err := openWorktree(g, "")
 		if err != nil {
 			return err
 		}
-		if !force {
+		paths, err := imagePaths(g, w.Repo, args)
+		if err != nil {
+			return err
+		}
+		if len(paths) > 0 {
+			if err := stashPathsExist(cmd.Context(), w, paths); err != nil {
+				return err
+			}
+		} else if !force {
+			// Only the whole tree is remounted; paths are written through.
 			if err := w.RefuseWhileRunning(); err != nil {
-				return fmt.Errorf("stash: %w", err)
+				return err
 			}
 		}
-		c, err := w.Stash(cmd.Context(), message)
+		c, err := w.Stash(cmd.Context(), message, paths)
 		if errors.Is(err, worktree.ErrNoLocalChanges) {
 			if !quiet {
 				fmt.Fprintln(g.stdout, "No local changes to save")
@@ -51,12 +66,12 @@ func newStashCommand(g *globals) *cobra.Command {
 			fmt.Fprintf(g.stdout, "Saved working directory state %s\n", pathquote.Text(c.Message()))
 		}
 		if err != nil {
-			return fmt.Errorf("stash: %w", err)
+			return err
 		}
 		return nil
 	}
 	cmd := &cobra.Command{
-		Use:   "stash [push [-m MSG] | list | show | apply | pop | drop | clear]",
+		Use:   "stash [push [-m MSG] [--] [PATH...] | list | show | apply | pop | drop | clear]",
 		Short: "Put the work tree's changes aside, and bring them back",
 		Long: `Save the work tree's uncommitted changes and drop them from it, as git
 stash does, so that a switch, pull or rebase can go ahead; bring them
@@ -64,6 +79,7 @@ back later, on the same commit or another.
 
   strata stash                 # save, as "WIP on BRANCH: ID SUBJECT"
   strata stash push -m "half a config"
+  strata stash push -- /etc/nginx   # only the changes at or below PATHs
   strata stash list            # stash@{0} is the latest
   strata stash show -p stash@{1}
   strata stash pop             # apply stash@{0}, and drop it unless it conflicts
@@ -89,20 +105,25 @@ files, then commit or stash again. 'stash branch
 NAME' applies an entry without conflicts: on a new branch made at the
 commit the entry was made on.
 
+With PATHs (from where you stand, as diff reads them; globs as git's
+pathspecs), only the changes at or below them are saved, then put back
+as HEAD has them through the mount, as apply writes; the others stay. A
+PATH that names nothing changed and nothing in HEAD is an error.
+
 STASH is stash@{N}, or N alone; show and apply also take any revision.
-stash (push) remounts the work tree, as reset --hard does: it refuses
-while a container or process uses the tree, unless --force (the users
-keep the old mount).
+stash (push) without PATHs remounts the work tree, as reset --hard does:
+it refuses while a container or process uses the tree, unless --force
+(the users keep the old mount).
 
 Exit status: 0 on success (also when there is nothing to save), 1 on
 errors and conflicts, 2 on usage errors.`,
-		Args: noArgs,
+		Args: cobra.ArbitraryArgs, // paths after --; push says what else is wrong
 		RunE: push,
 	}
 	pushCmd := &cobra.Command{
-		Use:   "push [-m MSG]",
+		Use:   "push [-m MSG] [--] [PATH...]",
 		Short: "Save the work tree's changes and drop them from it (the default)",
-		Args:  noArgs,
+		Args:  cobra.ArbitraryArgs,
 		RunE:  push,
 	}
 	// 'stash' alone is 'stash push', with its flags.
@@ -116,6 +137,20 @@ errors and conflicts, 2 on usage errors.`,
 		newStashApplyCommand(g, "apply"), newStashApplyCommand(g, "pop"),
 		newStashDropCommand(g), newStashClearCommand(g), newStashBranchCommand(g))
 	return cmd
+}
+
+// stashPathsExist refuses a PATH that names neither a change nor a path
+// of the work tree's commit, as git's "did not match any file(s)".
+func stashPathsExist(ctx context.Context, w *worktree.Worktree, paths []string) error {
+	changes, err := w.Status(ctx)
+	if err != nil {
+		return err
+	}
+	bad, err := diffMissing(ctx, w, nil, paths, changes)
+	if err != nil {
+		return err
+	}
+	return missingPaths(bad)
 }
 
 func noArgs(cmd *cobra.Command, args []string) error {
