@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	osexec "os/exec"
@@ -23,14 +24,8 @@ func spawnDetachedExec(_ *repo.Repo, s *svc) error {
 	if _, ok := s.containerPid(); !ok {
 		return fmt.Errorf("%s is not running", s.st.Name)
 	}
-	rd, wr, err := os.Pipe()
-	if err != nil {
-		return fmt.Errorf("exec: %w", err)
-	}
-	defer rd.Close()
 	cwd, err := os.Getwd()
 	if err != nil {
-		wr.Close()
 		return fmt.Errorf("exec: %w", err)
 	}
 	cmd := &osexec.Cmd{
@@ -38,22 +33,11 @@ func spawnDetachedExec(_ *repo.Repo, s *svc) error {
 		Args:        os.Args,
 		Dir:         cwd,
 		Env:         append(os.Environ(), envExecDetached+"=1"),
-		ExtraFiles:  []*os.File{wr},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
-	err = cmd.Start()
-	wr.Close()
-	if err != nil {
-		return fmt.Errorf("exec: start the waiter: %w", err)
+	err = startAndAwait(cmd, "exec: start the waiter")
+	if errors.Is(err, errNoReport) {
+		return fmt.Errorf("exec: the waiter exited before the command ran: %v", cmd.ProcessState)
 	}
-	said, err := readReady(rd)
-	if said && err == nil {
-		cmd.Process.Release()
-		return nil
-	}
-	cmd.Wait()
-	if said {
-		return err
-	}
-	return fmt.Errorf("exec: the waiter exited before the command ran: %v", cmd.ProcessState)
+	return err
 }

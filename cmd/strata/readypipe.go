@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	osexec "os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -46,9 +47,40 @@ func (p *readyPipe) fail(code int, err error) error {
 	return err
 }
 
-// readReady is the starting side: nil once the other runs, its error
-// (to exit with its code) if it cannot, and said false if it ended
-// without a word.
+// errNoReport: the strata started in the background ended without a word.
+var errNoReport = errors.New("it exited before it could report")
+
+// startAndAwait is the starting side: it starts cmd with the write end of
+// a ready pipe as fd 3 (its only extra file) and waits for the report:
+// nil once it runs (cmd is released then), its error (to exit with its
+// code) if it cannot, errNoReport if it ended without a word, or what
+// stopped its start, after what.
+func startAndAwait(cmd *osexec.Cmd, what string) error {
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rd.Close()
+	cmd.ExtraFiles = []*os.File{wr}
+	err = cmd.Start()
+	wr.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	said, err := readReady(rd)
+	if said && err == nil {
+		cmd.Process.Release()
+		return nil
+	}
+	cmd.Wait()
+	if said {
+		return err
+	}
+	return errNoReport
+}
+
+// readReady reads the report: nil for "ok", the error for "err CODE
+// MSG", and said false if there was neither.
 func readReady(rd io.Reader) (said bool, err error) {
 	line, _ := bufio.NewReader(rd).ReadString('\n')
 	line = strings.TrimSuffix(line, "\n")

@@ -148,16 +148,10 @@ func spawnSupervisor(s *svc) error {
 	if err := s.st.checkHostPaths(); err != nil {
 		return err
 	}
-	rd, wr, err := os.Pipe()
-	if err != nil {
-		return fmt.Errorf("run: %w", err)
-	}
-	defer rd.Close()
 	// Its own stderr (what it says before it can report, and its
 	// diagnostics later) is kept beside the run's log.
 	errLog, err := os.OpenFile(s.path("supervisor.err"), os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
-		wr.Close()
 		return fmt.Errorf("run: %w", err)
 	}
 	defer errLog.Close()
@@ -167,21 +161,10 @@ func spawnSupervisor(s *svc) error {
 		Dir:         s.st.Cwd,
 		Env:         env,
 		Stderr:      errLog,
-		ExtraFiles:  []*os.File{wr},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Cloneflags: unix.CLONE_NEWNS},
 	}
-	err = cmd.Start()
-	wr.Close()
-	if err != nil {
-		return fmt.Errorf("run: start supervisor: %w", err)
-	}
-	said, err := readReady(rd)
-	if said && err == nil {
-		cmd.Process.Release()
-		return nil
-	}
-	cmd.Wait()
-	if said {
+	err = startAndAwait(cmd, "run: start supervisor")
+	if !errors.Is(err, errNoReport) {
 		return err
 	}
 	if why := lastLine(s.path("supervisor.err")); why != "" {
