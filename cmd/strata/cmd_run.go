@@ -36,6 +36,7 @@ func init() { register("run", newRunCommand) }
 type runOptions struct {
 	rev, message, branch       string
 	messageSet                 bool   // --message given, even as ""
+	entrypointSet              bool   // --entrypoint given, even as "" (docker's reset)
 	path                       string // a second work tree (else found from the cwd)
 	commit                     bool
 	interactive, tty           bool
@@ -88,6 +89,7 @@ command cannot be executed, 127 when it was not found.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.messageSet = cmd.Flags().Changed("message")
+			o.entrypointSet = cmd.Flags().Changed("entrypoint")
 			err := runRun(cmd.Context(), g, o, args)
 			var ec exitCodeError
 			if err != nil && !errors.As(err, &ec) {
@@ -132,7 +134,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.Bool("help", false, "help for run") // not -h: that is --hostname, as docker's
 	f.StringVar(&o.network, "network", exec.DefaultNetwork(), "private (own namespace, outbound NAT, -p publishes; needs root), host (share this machine's network) or none (only lo)")
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish `[IP:]HOST:CONTAINER[/tcp|udp]` of a private network (IP default "+exec.DefaultPortIP+")")
-	f.StringVar(&o.entrypoint, "entrypoint", "", "override the image's Entrypoint")
+	f.StringVar(&o.entrypoint, "entrypoint", "", "override the image's Entrypoint (and drop its Cmd); \"\" clears it")
 	f.BoolVar(&o.readOnly, "read-only", false, "mount the root read-only")
 	f.BoolVar(&o.init, "init", false, "run a tiny init as pid 1 that reaps zombies and forwards signals")
 	f.BoolVar(&o.privileged, "privileged", false, "all capabilities, no seccomp, no masked paths")
@@ -439,15 +441,23 @@ func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.
 	if base != nil {
 		cfg = base.Config.Config
 	}
+	// As docker's: --entrypoint replaces the image's Entrypoint and
+	// drops its Cmd; --entrypoint "" clears both, leaving COMMAND.
 	entry := cfg.Entrypoint
-	if o.entrypoint != "" {
-		entry = []string{o.entrypoint}
+	if o.entrypointSet {
+		entry = nil
+		if o.entrypoint != "" {
+			entry = []string{o.entrypoint}
+		}
 	}
 	cmdArgs := cfg.Cmd
-	if len(args) > 0 || o.entrypoint != "" {
+	if len(args) > 0 || o.entrypointSet {
 		cmdArgs = args
 	}
 	argv := append(append([]string{}, entry...), cmdArgs...)
+	if len(argv) == 0 && o.entrypointSet {
+		return exec.Spec{}, usagef("run: no command given (--entrypoint \"\" clears the image's Entrypoint and Cmd)")
+	}
 	if len(argv) == 0 {
 		return exec.Spec{}, usagef("run: no command given and the image has no Entrypoint or Cmd")
 	}
