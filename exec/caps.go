@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,7 +66,10 @@ func capSet(privileged bool, add, drop []string) ([]string, error) {
 			}
 		}
 	}
-	if privileged {
+	// As docker's: with ALL in add, every capability but those drop
+	// names; otherwise the base set, less drop (ALL: all of it), plus add.
+	addAll := slices.ContainsFunc(add, isAll)
+	if privileged || addAll {
 		all()
 	} else {
 		for _, c := range defaultCaps {
@@ -74,8 +78,10 @@ func capSet(privileged bool, add, drop []string) ([]string, error) {
 		}
 	}
 	for _, c := range drop {
-		if strings.EqualFold(c, "ALL") {
-			clear(set)
+		if isAll(c) {
+			if !addAll {
+				clear(set)
+			}
 			continue
 		}
 		n, err := capNumber(c)
@@ -85,15 +91,16 @@ func capSet(privileged bool, add, drop []string) ([]string, error) {
 		delete(set, n)
 	}
 	for _, c := range add {
-		if strings.EqualFold(c, "ALL") {
-			all()
+		if isAll(c) {
 			continue
 		}
 		n, err := capNumber(c)
 		if err != nil {
 			return nil, fmt.Errorf("cap-add: %w", err)
 		}
-		set[n] = true
+		if !addAll {
+			set[n] = true
+		}
 	}
 	var names []string
 	for i, c := range capNames {
@@ -103,6 +110,8 @@ func capSet(privileged bool, add, drop []string) ([]string, error) {
 	}
 	return names, nil
 }
+
+func isAll(name string) bool { return strings.EqualFold(strings.TrimSpace(name), "ALL") }
 
 // syscall6 runs a system call on the calling thread only, or, for a
 // process that keeps running (the tiny init), on all of its threads.
