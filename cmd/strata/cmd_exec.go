@@ -65,6 +65,9 @@ included), 126, 127 as for run.`,
 			if err := checkEnvNames(o.env); err != nil {
 				return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
 			}
+			if err := checkWorkdir(o.workdir); err != nil {
+				return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
+			}
 			if o.interactive && o.tty {
 				if err := checkTerminal(g.stdin); err != nil {
 					return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
@@ -101,7 +104,7 @@ included), 126, 127 as for run.`,
 	f.BoolVarP(&o.detach, "detach", "d", false, "run the command in the background; back once it runs")
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "pass stdin to the command")
 	f.StringVarP(&o.user, "user", "u", "", "`USER[:GROUP]` (default: the run's)")
-	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container (default: the run's)")
+	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container, an absolute path (default: the run's)")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL`")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal")

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/netip"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -120,7 +121,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount `SRC:DST[:ro]`")
 	f.StringArrayVar(&o.mountFlags, "mount", nil, "mount as docker's --mount: `type=bind,source=SRC,target=DST[,readonly]` or type=tmpfs,target=DST[,tmpfs-size=SIZE][,tmpfs-mode=MODE]")
 	f.StringArrayVar(&o.tmpfs, "tmpfs", nil, "mount a tmpfs at `PATH[:OPTIONS]` (docker's: noexec,nosuid,nodev unless exec, suid, dev; size=, mode=...)")
-	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container")
+	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container: an absolute path, made if missing")
 	f.StringVarP(&o.user, "user", "u", "", "`USER[:GROUP]` to run as (names from the root's /etc/passwd)")
 	f.StringArrayVar(&o.groupAdd, "group-add", nil, "add a supplementary `GROUP` (name or gid)")
 	f.StringVarP(&o.hostname, "hostname", "h", "", "container host name")
@@ -482,6 +483,9 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	if err != nil {
 		return s, err
 	}
+	if err := checkWorkdir(o.workdir); err != nil {
+		return s, err
+	}
 	if o.hostname != "" && !validHostname(o.hostname) {
 		return s, usagef("--hostname %q: want RFC 1123 labels of letters, digits and '-', dot-separated, at most 63 characters", o.hostname)
 	}
@@ -563,6 +567,15 @@ func parseAddHost(v string) (string, error) {
 		return "", usagef("--add-host %s: %q is not an IP address", v, ip)
 	}
 	return name + ":" + addr.String(), nil
+}
+
+// checkWorkdir refuses a relative -w, as docker does: it was taken from
+// the root, and "-w build" ran in a /build made there.
+func checkWorkdir(dir string) error {
+	if dir != "" && !path.IsAbs(dir) {
+		return usagef("-w %s: the working directory must be an absolute path", dir)
+	}
+	return nil
 }
 
 // checkEnvNames refuses -e values without a name ("=x"), as podman
