@@ -29,9 +29,9 @@ func newExecCommand(g *globals) *cobra.Command {
 		Short: "Run a command inside a running detached run",
 		Long: `Run a command in a running detached run (run -d), as docker exec does:
 in its namespaces and cgroups (so under its device rules and limits), with
-the same capabilities, seccomp profile and no_new_privs as the run, its
-environment, user and working directory unless -e, -u and -w say
-otherwise.
+the same capabilities, seccomp profile, no_new_privs and --group-add
+groups as the run, its environment, user and working directory unless
+-e, -u and -w say otherwise.
 
   strata exec web ps                 # what runs in web
   strata exec -it web /bin/sh        # a shell at a terminal inside web
@@ -120,7 +120,8 @@ func execIn(ctx context.Context, g *globals, s *svc, o execOptions, args []strin
 	}
 	spec := exec.Spec{Args: args, Env: mergeEnv(s.st.Env, o.env), Cwd: firstNonEmpty(o.workdir, s.st.Workdir), User: firstNonEmpty(o.user, s.st.User),
 		Privileged: s.st.Privileged, CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop,
-		Stdout: g.stdout, Stderr: g.stderr, Terminal: o.tty, Started: started}
+		GroupAdd: s.st.GroupAdd, // as docker's exec: the run's, whatever -u says
+		Stdout:   g.stdout, Stderr: g.stderr, Terminal: o.tty, Started: started}
 	if o.interactive {
 		spec.Stdin = g.stdin
 	}

@@ -51,7 +51,7 @@ and "name", "rev", "commit", "command", "pid", "created", "started",
 record, as start, restart and exec read it: "argv" and "cwd" (strata's
 command line and directory), "restart", "supervisor_pid", "tree" (the
 throwaway work tree), "remove" (--rm), "stop_timeout", "stop_signal",
-"env", "user", "workdir", "privileged", "cap_add", "cap_drop",
+"env", "user", "workdir", "privileged", "cap_add", "cap_drop", "group_add",
 "ulimits", and "host_paths" (where each host path it names led).
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,

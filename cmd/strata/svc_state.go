@@ -66,7 +66,8 @@ type svcState struct {
 	Privileged bool     `json:"privileged,omitempty"`
 	CapAdd     []string `json:"cap_add,omitempty"`
 	CapDrop    []string `json:"cap_drop,omitempty"`
-	Ulimits    []string `json:"ulimits,omitempty"` // --ulimit, as given
+	GroupAdd   []string `json:"group_add,omitempty"` // --group-add: exec's processes get them too
+	Ulimits    []string `json:"ulimits,omitempty"`   // --ulimit, as given
 	// HostPaths maps each host path the command line names (-C, --path,
 	// -v and --mount sources, --env-file) to where it led when the run
 	// was made: it is started again only while they lead there

@@ -88,6 +88,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	s.st.Command = spec.Args
 	s.st.Env, s.st.User, s.st.Workdir = spec.Env, spec.User, spec.Cwd
 	s.st.Privileged, s.st.CapAdd, s.st.CapDrop = spec.Privileged, spec.CapAdd, spec.CapDrop
+	s.st.GroupAdd = spec.GroupAdd
 	s.st.Ulimits = o.ulimits
 	if base != nil {
 		s.st.Commit = base.ID.String()
