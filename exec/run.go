@@ -306,7 +306,7 @@ func prepare(spec *Spec) (*initConfig, error) {
 	}
 	host := spec.Hostname
 	if host == "" {
-		host = "strata"
+		host = DefaultHostname
 	}
 	return &initConfig{
 		Root: root, Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User, GroupAdd: spec.GroupAdd,

@@ -18,7 +18,7 @@ type Spec struct {
 	Cwd      string   // working directory inside the new root; default "/"
 	User     string   // "uid", "uid:gid", "name" or "name:group", resolved from the root's /etc/passwd and /etc/group; default root
 	GroupAdd []string // supplementary groups, names or gids, as docker's --group-add
-	Hostname string   // default "strata"
+	Hostname string   // default DefaultHostname
 	// ExtraHosts are more /etc/hosts lines, "NAME:IP" (docker's
 	// --add-host), checked by the caller.
 	ExtraHosts []string
@@ -107,6 +107,9 @@ func DefaultNetwork() string {
 
 // DefaultPath is the PATH used to resolve Args[0] when Env has none.
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// DefaultHostname is the container's host name when Spec.Hostname is "".
+const DefaultHostname = "strata"
 
 // Mount is a bind mount of a host path or a tmpfs inside the container.
 type Mount struct {

@@ -82,7 +82,8 @@ stays in the work tree, for 'strata status' and 'strata commit'. With
 command exits 0 (moving the branch --rev names, or -b NEW).
 
 With no COMMAND, the image's Entrypoint and Cmd run, with its Env,
-WorkingDir and User.
+WorkingDir and User. As docker's, HOSTNAME is the host name unless the
+image's Env or -e sets it.
 
 Exit status, as docker's: the command's own; 128+N when it was killed by
 signal N; 125 when strata failed (including bad flags), 126 when the
@@ -466,7 +467,9 @@ func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.
 	if err != nil {
 		return s, err
 	}
-	s.Args, s.Env = argv, mergeEnv(cfg.Env, o.env)
+	// HOSTNAME first, as docker sets it: the image's Env and -e win.
+	host := "HOSTNAME=" + firstNonEmpty(o.hostname, exec.DefaultHostname)
+	s.Args, s.Env = argv, mergeEnv(append([]string{host}, cfg.Env...), o.env)
 	s.Cwd, s.User = firstNonEmpty(o.workdir, cfg.WorkingDir), firstNonEmpty(o.user, cfg.User)
 	return s, nil
 }
