@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,7 @@ type runOptions struct {
 	ulimits                    []string // --ulimit
 	dns, dnsSearch, dnsOptions []string // --dns, --dns-search, --dns-option
 	shmSize                    string   // --shm-size
+	securityOpts               []string // --security-opt
 	envFiles                   []string
 	workdir, user, hostname    string
 	network, entrypoint        string
@@ -140,6 +142,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.BoolVar(&o.readOnly, "read-only", false, "mount the root read-only")
 	f.BoolVar(&o.init, "init", false, "run a tiny init as pid 1 that reaps zombies and forwards signals")
 	f.BoolVar(&o.privileged, "privileged", false, "all capabilities, no seccomp, no masked paths")
+	f.StringArrayVar(&o.securityOpts, "security-opt", nil, "docker's no-new-privileges (always set: setuid files never elevate); no other option")
 	f.StringArrayVar(&o.capAdd, "cap-add", nil, "add a Linux capability")
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "drop a Linux capability")
 	f.StringVarP(&o.memory, "memory", "m", "", "memory limit, such as 256m or 1.5g (binary units, as docker)")
@@ -489,6 +492,9 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	if err := checkWorkdir(o.workdir); err != nil {
 		return s, err
 	}
+	if err := checkSecurityOpts(o.securityOpts); err != nil {
+		return s, err
+	}
 	if o.hostname != "" && !validHostname(o.hostname) {
 		return s, usagef("--hostname %q: want RFC 1123 labels of letters, digits and '-', dot-separated, at most 63 characters", o.hostname)
 	}
@@ -577,6 +583,26 @@ func parseAddHost(v string) (string, error) {
 func checkWorkdir(dir string) error {
 	if dir != "" && !path.IsAbs(dir) {
 		return usagef("-w %s: the working directory must be an absolute path", dir)
+	}
+	return nil
+}
+
+// checkSecurityOpts takes docker's --security-opt no-new-privileges
+// (also with ":true" or "=true", any true of ParseBool), which every run has; any other option
+// (seccomp=, apparmor=, label=, no-new-privileges:false) would be
+// ignored, so it is refused.
+func checkSecurityOpts(opts []string) error {
+	for _, opt := range opts {
+		key, val, hasVal := strings.Cut(opt, "=")
+		if !hasVal {
+			key, val, hasVal = strings.Cut(opt, ":")
+		}
+		if key != "no-new-privileges" {
+			return usagef("--security-opt %s: not supported (strata takes only no-new-privileges, which every run has; --privileged runs without seccomp)", opt)
+		}
+		if on, err := strconv.ParseBool(val); hasVal && (err != nil || !on) {
+			return usagef("--security-opt %s: no_new_privs is always set", opt)
+		}
 	}
 	return nil
 }
