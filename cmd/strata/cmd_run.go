@@ -121,7 +121,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal (stdin goes to it with -i, which then needs a terminal)")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL` (KEY alone: take it from this environment)")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
-	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount `SRC:DST[:ro]`")
+	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount `SRC:DST[:MODES]`: ro or rw (z, Z, cached, delegated, consistent change nothing, as docker's on Linux without SELinux)")
 	f.StringArrayVar(&o.mountFlags, "mount", nil, "mount as docker's --mount: `type=bind,source=SRC,target=DST[,readonly]` or type=tmpfs,target=DST[,tmpfs-size=SIZE][,tmpfs-mode=MODE]")
 	f.StringArrayVar(&o.tmpfs, "tmpfs", nil, "mount a tmpfs at `PATH[:OPTIONS]` (docker's: noexec,nosuid,nodev unless exec, suid, dev; size=, mode=...)")
 	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container: an absolute path, made if missing")

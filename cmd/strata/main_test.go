@@ -50,6 +50,14 @@ func scriptParams(dir string) testscript.Params {
 	return testscript.Params{
 		Dir:                 dir,
 		RequireExplicitExec: true,
+		// [selinux]: the kernel has SELinux on (-v's z and Z differ).
+		Condition: func(cond string) (bool, error) {
+			if cond == "selinux" {
+				_, err := os.Stat("/sys/fs/selinux/enforce")
+				return err == nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Setup: func(e *testscript.Env) error {
 			// A story that fails midway must not leave its checkouts
 			// mounted: unmount whatever is still mounted under its work dir.

@@ -76,7 +76,7 @@ func (o *runOptions) volumeSources() []string {
 	return out
 }
 
-// parseVolume reads docker's -v SRC:DST[:ro|rw].
+// parseVolume reads docker's -v SRC:DST[:MODES].
 func parseVolume(v string) (exec.Mount, error) {
 	parts := strings.Split(v, ":")
 	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || !filepath.IsAbs(parts[1]) {
@@ -87,15 +87,49 @@ func parseVolume(v string) (exec.Mount, error) {
 		return m, err
 	}
 	if len(parts) == 3 {
-		switch parts[2] {
-		case "ro":
-			m.ReadOnly = true
-		case "rw":
-		default:
-			return exec.Mount{}, usagef("-v %s: mode must be ro or rw", v)
+		ro, err := volumeMode(v, parts[2])
+		if err != nil {
+			return exec.Mount{}, err
 		}
+		m.ReadOnly = ro
 	}
 	return m, nil
+}
+
+// volumeMode reads -v's comma-separated modes as docker does on Linux:
+// ro or rw (one of them); z and Z, SELinux relabelling, which a host
+// without SELinux does not need (docker skips it there too; strata never
+// relabels, so with SELinux on they are refused); cached, delegated and
+// consistent, which docker takes and ignores on Linux.
+func volumeMode(v, modes string) (readOnly bool, err error) {
+	var rw int
+	for _, mode := range strings.Split(modes, ",") {
+		switch mode {
+		case "ro":
+			readOnly = true
+			rw++
+		case "rw":
+			rw++
+		case "z", "Z":
+			if selinuxEnabled() {
+				return false, usagef("-v %s: strata does not relabel for SELinux (%s): label the host path yourself", v, mode)
+			}
+		case "cached", "delegated", "consistent":
+		default:
+			return false, usagef("-v %s: mode %q: want ro or rw (also z, Z; cached, delegated, consistent)", v, mode)
+		}
+	}
+	if rw > 1 {
+		return false, usagef("-v %s: give ro or rw once", v)
+	}
+	return readOnly, nil
+}
+
+// selinuxEnabled reports whether the kernel has SELinux on (its file
+// system mounted, as libselinux tests it).
+func selinuxEnabled() bool {
+	_, err := os.Stat("/sys/fs/selinux/enforce")
+	return err == nil
 }
 
 // bindMount checks a bind's host path (relative: from the current
