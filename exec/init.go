@@ -164,6 +164,11 @@ func buildRoot(cfg *initConfig, withProc bool) error {
 		}
 	}
 	if cfg.ReadOnlyRoot {
+		// As docker's: -w is made even in a read-only root, so before
+		// it is one. A failure is enterCwd's to report.
+		if cfg.Cwd != "" {
+			os.MkdirAll(cfg.Cwd, 0o755)
+		}
 		if err := readonlyRoot(); err != nil {
 			return err
 		}

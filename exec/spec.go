@@ -15,7 +15,7 @@ type Spec struct {
 	Root     string   // prepared root directory (e.g. an overlay mount)
 	Args     []string // argv; Args[0] is resolved via PATH from Env inside the root
 	Env      []string // environment; PATH defaults to DefaultPath when unset, TERM to xterm with Terminal
-	Cwd      string   // working directory inside the new root; default "/"
+	Cwd      string   // working directory inside the new root; default "/"; Run makes it if missing, also in a read-only root
 	User     string   // "uid", "uid:gid", "name" or "name:group", resolved from the root's /etc/passwd and /etc/group; default root
 	GroupAdd []string // supplementary groups, names or gids, as docker's --group-add
 	Hostname string   // default DefaultHostname
