@@ -68,6 +68,8 @@ func resolveUser(spec string, groupAdd []string, passwdPath, groupPath string) (
 		spec = "0"
 	}
 	name, group, hasGroup := strings.Cut(spec, ":")
+	// "user:" names no group, as runc reads it: the user's own.
+	hasGroup = hasGroup && group != ""
 	// A missing file is an image without users: numeric ids still work.
 	// The group parser skips comment lines; the passwd parser does not.
 	passwdDB, err := readUserDB(passwdPath)
