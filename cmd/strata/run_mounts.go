@@ -83,6 +83,10 @@ func parseVolume(v string) (exec.Mount, error) {
 		return exec.Mount{}, usagef("-v %s: want /host/path:/container/path[:ro]", v)
 	}
 	m, err := bindMount("-v "+v, parts[0], parts[1])
+	if errors.Is(err, os.ErrNotExist) && !strings.ContainsRune(parts[0], '/') && !strings.HasPrefix(parts[0], ".") {
+		// Docker reads a bare name as a named volume, which strata has not.
+		return m, fmt.Errorf("%w (strata has no named volumes: %s is a path from the current directory)", err, parts[0])
+	}
 	if err != nil {
 		return m, err
 	}
