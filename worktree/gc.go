@@ -43,7 +43,7 @@ func Roots(r *repo.Repo) ([]digest.Digest, error) {
 		if !ok {
 			continue
 		}
-		ds := []digest.Digest{st.Commit, st.Base, st.Pending, digest.Digest(st.Head)}
+		ds := []digest.Digest{st.Commit, st.Base, st.Pending, st.Switching, digest.Digest(st.Head)}
 		// ORIG_HEAD, for "reset --hard ORIG_HEAD" after its reflog
 		// entry expired.
 		if d, err := r.Refs.ReadOrigHead(w.origHeadFile()); err == nil {

@@ -62,6 +62,14 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 			}
 		}
 	}
+	if st.Switching != "" {
+		slog.Debug("finishing an interrupted switch", "to", st.Switching)
+		c, err := w.commit(st.Switching)
+		if err != nil {
+			return st, err
+		}
+		return w.switchTo(ctx, st, c, false)
+	}
 	for _, d := range []string{"upper.next", "work.next"} {
 		if err := os.RemoveAll(filepath.Join(w.Dir, d)); err != nil {
 			return st, err
@@ -255,7 +263,11 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		}
 	}
 	os.RemoveAll(nextWork)
+	if err := w.announce(&st, id); err != nil {
+		return st, err
+	}
 	if err := w.mount(ctx, c, nextUpper, nextWork, mounted); err != nil {
+		w.unannounce(&st)
 		return st, err
 	}
 	if mounted {
@@ -265,6 +277,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 			return st, err
 		}
 	}
+	testHook("switch-mounted")
 	trash, err := os.MkdirTemp(w.Repo.Objects.TempDir(), "old-upper-")
 	if err != nil {
 		return st, err
@@ -291,7 +304,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	if err := os.Rename(nextWork, w.work()); err != nil {
 		return st, err
 	}
-	st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base = id, "", false, false, ""
+	st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base, st.Switching = id, "", false, false, "", ""
 	if err := w.writeState(st); err != nil {
 		return st, err
 	}
@@ -301,6 +314,30 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		}
 	}
 	return st, nil
+}
+
+// announce records, before a switch mounts upper.next, the commit it
+// mounts, unless Pending already names it (HEAD moving there makes the
+// next command finish the switch). Without it, a command killed with
+// upper.next mounted left the next one removing the live upper.
+func (w *Worktree) announce(st *State, id digest.Digest) error {
+	if id == "" || st.Pending == id || st.Switching == id {
+		return nil
+	}
+	st.Switching = id
+	return w.writeState(*st)
+}
+
+// unannounce forgets a switch whose mount failed: the old mount is still
+// up, and later commands must not retry what fails.
+func (w *Worktree) unannounce(st *State) {
+	if st.Switching == "" {
+		return
+	}
+	st.Switching = ""
+	if err := w.writeState(*st); err != nil {
+		slog.Warn("forget a failed switch", "err", err)
+	}
 }
 
 // Umount unmounts the work tree; its upper and state stay, so the next

@@ -65,6 +65,11 @@ type State struct {
 	Pending      digest.Digest `json:"pending,omitempty"`
 	PendingKeep  bool          `json:"pending_keep,omitempty"`  // the switch keeps the upper (reset --soft)
 	PendingStack bool          `json:"pending_stack,omitempty"` // a commit: the mount stays, Pending is stacked on it
+	// Switching is the commit a switch that HEAD does not announce
+	// (stash, --abort, --skip, a stopped step's remount) is mounting
+	// with upper.next: once that mount is up the old upper is on its way
+	// out, so the next command finishes the switch, never undoes it.
+	Switching digest.Digest `json:"switching,omitempty"`
 	// Settled is the second (Unix time) in which the scan of commit
 	// SettledAt began, the commit made on this mount that the upper was
 	// last compared with whole. Layers hold mtimes in whole seconds, the
