@@ -52,6 +52,12 @@ func printOperation(w io.Writer, s *worktree.Sequence) {
 		fmt.Fprintf(w, "  (it was interrupted: \"strata %s --continue\" goes on, \"strata %s --abort\" goes back)\n", s.Op, s.Op)
 		return
 	}
+	if !s.Applied {
+		// Killed before the conflicted result reached the work tree:
+		// there is nothing to fix there yet.
+		fmt.Fprintf(w, "  (it was interrupted before the conflicts were written: \"strata %s --continue\" writes them, \"strata %s --abort\" goes back)\n", s.Op, s.Op)
+		return
+	}
 	if len(s.ConfigConflicts) > 0 {
 		// --continue refuses until commit --change resolves the config.
 		fmt.Fprint(w, "  (fix the conflicts, then \"strata commit -m MSG --change INSTR...\" sets the config")
