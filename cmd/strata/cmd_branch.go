@@ -136,7 +136,7 @@ patterns with --list before it.`,
 	cmd.Flags().VarPF(lastWins{&o.all, &o.remotes}, "all", "a", "list remote-tracking branches too (as remotes/REMOTE/NAME)").NoOptDefVal = "true"
 	cmd.Flags().VarPF(lastWins{&o.remotes, &o.all}, "remotes", "r", "list remote-tracking branches (REMOTE/NAME); with -d, delete them").NoOptDefVal = "true"
 	cmd.Flags().BoolVarP(&o.move, "move", "m", false, "rename a branch")
-	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch; with -d, delete an unmerged one")
+	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch (none a work tree has checked out: reset moves those); with -d, delete an unmerged one")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs)")
 	cmd.Flags().CountVarP(&o.verbose, "verbose", "v", "-v is accepted (the list always shows each branch's commit and subject); -vv adds its upstream, as git's: [origin/main: ahead 1]")
@@ -175,6 +175,9 @@ func createRef(r *repo.Repo, prefix, name, rev string, force bool, msg string) e
 	old := ""
 	if force {
 		old = string(refs.Any)
+		if err := notCheckedOutAnywhere(r, prefix, full); err != nil {
+			return fmt.Errorf("%s -f %s: %w", kind, name, err)
+		}
 	}
 	if err := r.Refs.Update(full, c.ID, digest.Digest(old), msg); err != nil {
 		if errors.Is(err, refs.ErrExists) {
@@ -183,6 +186,21 @@ func createRef(r *repo.Repo, prefix, name, rev string, force bool, msg string) e
 		return fmt.Errorf("%s %s: %w", kind, name, err)
 	}
 	return nil
+}
+
+// notCheckedOutAnywhere refuses to force-move a branch a work tree has
+// checked out, as git's branch -f does: HEAD would move while the tree
+// still shows the old commit, and status would call it clean. reset
+// moves such a branch with its tree.
+func notCheckedOutAnywhere(r *repo.Repo, prefix, full string) error {
+	if prefix != refs.Heads {
+		return nil
+	}
+	w, err := worktree.CheckedOutIn(r, full, nil)
+	if err != nil || w == nil {
+		return err
+	}
+	return fmt.Errorf("it is checked out in %s; 'strata reset' there moves it with the work tree", w.Target())
 }
 
 // deleteBranches deletes the branches names. As git's branch -d, one
