@@ -58,8 +58,9 @@ func (s *Snapshots) Verify(ctx context.Context, apply ApplyFunc) (int, []Differe
 	}
 	var ids []string
 	for _, e := range entries {
-		// Trees' cached indexes live beside the snapshots (tree.Trees).
-		if e.IsDir() && !strings.HasPrefix(e.Name(), tmpPrefix) || strings.HasPrefix(e.Name(), "new"+tmpPrefix) {
+		// Trees' cached indexes live beside the snapshots (tree.Trees);
+		// builds stage in .tmp-* and new.tmp-* (stagedir.Make).
+		if e.IsDir() && !strings.HasPrefix(e.Name(), tmpPrefix) && !strings.HasPrefix(e.Name(), "new"+tmpPrefix) {
 			ids = append(ids, e.Name())
 		}
 	}
