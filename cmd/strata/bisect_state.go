@@ -46,7 +46,14 @@ func openBisection(g *globals) (*bisection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bisection{r: r, w: worktree.Main(r)}, nil
+	main := worktree.Main(r)
+	if r.Refs.Linked != nil {
+		// Its state and refs are the repository's, and it moves the main
+		// work tree: run from a second one, it read that tree's HEAD and
+		// checked the candidates out under another user's feet.
+		return nil, fmt.Errorf("a bisection checks out in the main work tree (%s), not in this one: run it from there", pathquote.Quote(main.Target()))
+	}
+	return &bisection{r: r, w: main}, nil
 }
 
 func (b *bisection) path(name string) string { return filepath.Join(b.r.Root, name) }
