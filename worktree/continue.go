@@ -48,6 +48,18 @@ func (w *Worktree) current(op string) (*Sequence, error) {
 	return s, nil
 }
 
+// goingOn is current for what carries an operation on (--continue,
+// --skip, a commit concluding a step): after an interrupted --abort the
+// work tree no longer holds the step, and concluding it would record
+// the merge or pick without its changes.
+func (w *Worktree) goingOn(op string) (*Sequence, error) {
+	s, err := w.current(op)
+	if err == nil && s.Aborting {
+		return nil, fmt.Errorf("a %s --abort was interrupted: 'strata %s --abort' finishes it", s.Op, s.Op)
+	}
+	return s, err
+}
+
 // Continue commits the resolved step (what the work tree now holds on top
 // of the step's base) and goes on with the operation; after a killed
 // command it just resumes.
@@ -57,7 +69,7 @@ func (w *Worktree) Continue(ctx context.Context, o ContinueOptions) (*Outcome, e
 		return nil, err
 	}
 	defer unlock()
-	s, err := w.current(o.Op)
+	s, err := w.goingOn(o.Op)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +315,7 @@ func (w *Worktree) Skip(ctx context.Context, op string, discard bool) (*Outcome,
 		return nil, err
 	}
 	defer unlock()
-	s, err := w.current(op)
+	s, err := w.goingOn(op)
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +369,7 @@ func (w *Worktree) Abort(ctx context.Context, op string, discard bool) (*objects
 	if err != nil {
 		return nil, err
 	}
-	if !discard {
+	if !discard && !s.Aborting {
 		if err := w.checkOwnWork(ctx, s, st, "--abort"); err != nil {
 			return nil, err
 		}
@@ -370,10 +382,18 @@ func (w *Worktree) Abort(ctx context.Context, op string, discard bool) (*objects
 	if err != nil {
 		return nil, err
 	}
-	if h.Commit != s.OrigHead {
-		if h.Commit != s.Head {
-			return nil, fmt.Errorf("HEAD moved during the %s: it is at %s, neither where the %s started nor where it ended; 'strata %s --quit' forgets the %s and leaves everything as it is", s.Op, short(h.Commit), s.Op, s.Op, s.Op)
+	if h.Commit != s.OrigHead && h.Commit != s.Head {
+		return nil, fmt.Errorf("HEAD moved during the %s: it is at %s, neither where the %s started nor where it ended; 'strata %s --quit' forgets the %s and leaves everything as it is", s.Op, short(h.Commit), s.Op, s.Op, s.Op)
+	}
+	// From here on the step is being thrown away: killed, only another
+	// --abort may follow (goingOn).
+	if !s.Aborting {
+		s.Aborting = true
+		if err := w.saveSeq(s); err != nil {
+			return nil, err
 		}
+	}
+	if h.Commit != s.OrigHead {
 		if err := w.moveHead(&st, s.OrigHead, s.Head, s.Op+" (abort)"); err != nil && !errors.Is(err, refs.ErrMoved) {
 			return nil, fmt.Errorf("%s --abort: %w", s.Op, err)
 		}

@@ -73,6 +73,9 @@ type Sequence struct {
 	// Mainline: the parent (1 or 2) a merge's cherry-pick or revert is
 	// taken against (-m).
 	Mainline int `json:"mainline,omitempty"`
+	// Aborting: an --abort has begun (it may have moved HEAD or the work
+	// tree already); only --abort (or --quit) may follow.
+	Aborting bool `json:"aborting,omitempty"`
 }
 
 func (w *Worktree) seqFile() string { return filepath.Join(w.Dir, "sequence") }

@@ -48,6 +48,10 @@ func printOperation(w io.Writer, s *worktree.Sequence) {
 	default:
 		fmt.Fprintf(w, "You are in the middle of a %s of %s.\n", s.Op, s.Name)
 	}
+	if s.Aborting {
+		fmt.Fprintf(w, "  (its --abort was interrupted: \"strata %s --abort\" finishes it)\n", s.Op)
+		return
+	}
 	if !s.Stopped {
 		fmt.Fprintf(w, "  (it was interrupted: \"strata %s --continue\" goes on, \"strata %s --abort\" goes back)\n", s.Op, s.Op)
 		return
