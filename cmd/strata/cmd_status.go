@@ -6,6 +6,7 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/merge"
@@ -82,6 +83,10 @@ type statusOptions struct {
 	branch bool
 	format string
 	track  *tracking // where the branch stands against its upstream, or nil
+	// shows is the commit the work tree shows when HEAD has moved off it
+	// (another work tree's operation on the same branch): its changes are
+	// listed against that commit, not HEAD's.
+	shows digest.Digest
 }
 
 func newStatusCommand(g *globals) *cobra.Command {
@@ -111,7 +116,9 @@ as git's: up to date, ahead, behind, or diverged, by how many commits
 
 During a merge, rebase, cherry-pick or revert, status says which and how
 far it got, and lists the conflicting paths (with what each side did) and
-the config conflicts.
+the config conflicts. When HEAD moved off the commit the work tree shows
+(a commit in another work tree on the same branch), status says so: the
+changes it lists are against that commit.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -167,6 +174,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			seq, _, err := w.Sequence()
 			if err != nil {
 				return err
+			}
+			if st, ok, err := w.State(); err == nil && ok && seq == nil && st.Commit != "" && h.Commit != "" && st.Commit != h.Commit {
+				o.shows = st.Commit
 			}
 			if o.format == "json" || !o.short || o.branch {
 				if o.track, err = trackingOf(r, h.Branch, h.Commit); err != nil {
@@ -256,6 +266,10 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 		}
 	default:
 		fmt.Fprintf(w, "HEAD detached at %s\n", shortID(h.Commit))
+	}
+	if o.shows != "" {
+		fmt.Fprintf(w, "HEAD moved to %s, but the work tree shows %s and its changes are against that\n", shortID(h.Commit), shortID(o.shows))
+		fmt.Fprintln(w, "  (\"strata reset --soft HEAD\" keeps these files on top of HEAD; \"strata reset --hard\" takes HEAD's)")
 	}
 	printOperation(w, seq)
 	if len(cs) == 0 {
