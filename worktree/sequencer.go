@@ -456,7 +456,10 @@ func (w *Worktree) finish(ctx context.Context, s *Sequence, st State) (*Outcome,
 	}
 	if h.Commit != s.Head {
 		if h.Commit != s.OrigHead {
-			return nil, fmt.Errorf("%s: %w: HEAD is at %s, the operation started at %s", s.Op, ErrHeadMoved, short(h.Commit), short(s.OrigHead))
+			// Not ErrHeadMoved: reset --soft does not apply mid-operation.
+			// The result is reachable from the sequence only: name it.
+			return nil, fmt.Errorf("HEAD moved during the %s: it is at %s, the %s started at %s; its result is %s ('strata branch NAME %s' keeps it), and 'strata %s --quit' ends the %s leaving HEAD where it is",
+				s.Op, short(h.Commit), s.Op, short(s.OrigHead), short(s.Head), short(s.Head), s.Op, s.Op)
 		}
 		st.Pending = s.Head
 		if err := w.writeState(st); err != nil {
