@@ -301,6 +301,10 @@ func renameBranch(r *repo.Repo, oldName, newName string, force bool) error {
 		return fmt.Errorf("branch -m %s %s: %s already exists (use -f)", oldName, newName, newName)
 	}
 	if force && r.Refs.Exists(to) {
+		// Replacing a checked-out branch moves HEAD under its tree.
+		if err := notCheckedOutAnywhere(r, refs.Heads, to); err != nil {
+			return fmt.Errorf("branch -m %s %s: replacing %s: %w", oldName, newName, newName, err)
+		}
 		d, _ := r.Refs.Read(to)
 		if err := r.Refs.Delete(to, d, "branch: replaced by rename"); err != nil {
 			return err
