@@ -229,6 +229,9 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 	if err := createBranch(); err != nil {
 		return nil, err
 	}
+	if err := w.endStoppedOp("checkout"); err != nil {
+		return nil, err
+	}
 	st.Pending = id
 	if err := w.writeState(st); err != nil {
 		return nil, err
@@ -236,18 +239,18 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 	if err := w.setHead(&st, branch, id, msg); err != nil {
 		return nil, err
 	}
-	if err := w.endStoppedOp("checkout"); err != nil {
-		return nil, err
-	}
 	_, err = w.switchTo(ctx, st, c, false)
 	return c, err
 }
 
-// endStoppedOp ends a merge, cherry-pick or revert in progress once HEAD
-// has moved elsewhere (as --quit: its commits are left to gc), as git's
+// endStoppedOp ends a merge, cherry-pick or revert in progress before
+// HEAD moves elsewhere (as --quit: its commits are left to gc), as git's
 // reset and checkout remove MERGE_HEAD, CHERRY_PICK_HEAD and REVERT_HEAD:
-// a later commit would otherwise conclude it with other files. A rebase
-// stays, as in git.
+// a later commit would otherwise conclude it with other files. Ended
+// after the move, a command killed in between left the operation
+// stopped over a tree the next command put back on HEAD, and --continue
+// recorded the merge without the other side's changes. A rebase stays,
+// as in git.
 func (w *Worktree) endStoppedOp(verb string) error {
 	s, ok, err := w.Sequence()
 	if err != nil || !ok || s.Op == OpRebase {
@@ -419,6 +422,9 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 	if err := w.prepare(ctx, c); err != nil {
 		return nil, fmt.Errorf("reset: %w", err)
 	}
+	if err := w.endStoppedOp("reset"); err != nil {
+		return nil, err
+	}
 	st.Pending, st.PendingKeep = c.ID, mode == ResetSoft
 	if err := w.writeState(st); err != nil {
 		return nil, err
@@ -436,9 +442,7 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 		w.writeState(st)
 		return nil, fmt.Errorf("reset: %w", moveErr)
 	}
-	if err := w.endStoppedOp("reset"); err != nil {
-		return nil, err
-	}
+	testHook("reset-after-ref")
 	// With refs.ErrMoved HEAD did move: finish the switch, then report it.
 	if _, err = w.switchTo(ctx, st, c, mode == ResetSoft); err != nil {
 		return c, err
