@@ -112,8 +112,9 @@ func (b *builder) copyDirect(ctx context.Context, s *state, cs copySpec, ents []
 			return
 		}
 		if parent {
-			// A parent made for the destination: 0755 root, as MkdirAll.
-			st.Mode, st.Uid, st.Gid = st.Mode&^0o7777|0o755, 0, 0
+			// A parent made for the destination: 0755, owned as the
+			// copy (--chown), as the overlay path makes it.
+			st.Mode, st.Uid, st.Gid = st.Mode&^0o7777|0o755, uint32(uid), uint32(gid)
 			st.Mtim = now
 			return
 		}

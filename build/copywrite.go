@@ -28,6 +28,9 @@ import (
 // cancelled ctx stops it between files.
 func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int) (string, error) {
 	srcDirs, dstDirs := newDirRoots(src, false), newDirRoots(dst, true)
+	// The destination's missing parents belong to --chown's owner, as
+	// docker, buildkit and buildah make them.
+	dstDirs.uid, dstDirs.gid = uid, gid
 	defer srcDirs.close()
 	defer dstDirs.close()
 	sums := make([][]byte, len(ents))
@@ -164,14 +167,15 @@ func permOf(e entry, chmod fs.FileMode) fs.FileMode {
 //
 // With create (the image a COPY writes to), directories resolve in the
 // image's root (mkdirInRoot: its symlinks followed as the container
-// would, never out of it) and missing ones are made.
+// would, never out of it) and missing ones are made, owned by uid:gid.
 type dirRoots struct {
-	mu     sync.Mutex
-	root   *os.Root
-	rootfd int  // with create: root, for openat2
-	create bool // make missing directories (0755), as a COPY's parents
-	open   map[string]*os.Root
-	err    error // opening rootfd
+	mu       sync.Mutex
+	root     *os.Root
+	rootfd   int  // with create: root, for openat2
+	create   bool // make missing directories (0755), as a COPY's parents
+	uid, gid int  // with create: the owner of what is made
+	open     map[string]*os.Root
+	err      error // opening rootfd
 }
 
 func newDirRoots(root *os.Root, create bool) *dirRoots {
@@ -213,7 +217,7 @@ func (d *dirRoots) at(name string) (*os.Root, string, error) {
 		if d.err != nil {
 			return nil, "", d.err
 		}
-		fd, err := mkdirInRoot(d.rootfd, dir, -1, -1)
+		fd, err := mkdirInRoot(d.rootfd, dir, d.uid, d.gid)
 		if err != nil {
 			return nil, "", err
 		}
