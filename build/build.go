@@ -97,6 +97,7 @@ type builder struct {
 	stages map[string]*objects.Commit // by stage name and index
 	res    Result
 	ignore *ignorer
+	global []string // the global scope's ARGs, K=V (globalArgs)
 }
 
 // Build runs the recipe and returns its last stage's commit. Nothing is
@@ -122,6 +123,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	ig.own = ownPaths(o.Context, append([]string{o.Repo.Root}, o.Exclude...))
 	b := &builder{o: o, rc: rc, snaps: snapshot.NewSnapshots(o.Repo.Objects),
 		lex: shell.NewLex(rc.escape), cache: openCache(o.Repo), stages: map[string]*objects.Commit{}, ignore: ig}
+	if b.global, err = b.globalArgs(); err != nil {
+		return nil, err
+	}
 	var last *objects.Commit
 	for i := range rc.stages {
 		c, err := b.stage(ctx, i)
@@ -224,7 +228,7 @@ func (b *builder) progress(n int, text string) {
 // from starts a stage: an earlier stage, scratch, a revision of this
 // repository, or (through Options.Pull) a registry reference.
 func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, string, error) {
-	base, err := b.expandWith(f.BaseName, metaEnv(b.rc.metaArgs, b.o.BuildArgs))
+	base, err := b.expandWith(f.BaseName, b.global)
 	text := "FROM " + base
 	if f.Name != "" {
 		text += " AS " + f.Name
@@ -280,20 +284,28 @@ func looksLikeReference(s string) bool {
 	return strings.ContainsAny(s, "/.:@")
 }
 
-func metaEnv(meta []instructions.ArgCommand, buildArgs map[string]string) []string {
+// globalArgs is the global scope (FROM's, and what a stage's ARG NAME
+// without a value takes), as buildkit makes it: each ARG before the
+// first FROM, with --build-arg's value or its default expanded with the
+// ARGs before it (ARG REF=${IMG}).
+func (b *builder) globalArgs() ([]string, error) {
 	var env []string
-	for _, a := range meta {
+	for _, a := range b.rc.metaArgs {
 		for _, kv := range a.Args {
-			v, ok := buildArgs[kv.Key]
+			v, ok := b.o.BuildArgs[kv.Key]
 			if !ok && kv.Value != nil {
-				v, ok = *kv.Value, true
+				var err error
+				if v, err = b.expandWith(*kv.Value, env); err != nil {
+					return nil, lineError(b.rc.name, a.Location()[0].Start.Line, fmt.Errorf("ARG %s: %w", kv.Key, err))
+				}
+				ok = true
 			}
 			if ok {
-				env = append(env, kv.Key+"="+v)
+				env = setEnv(env, kv.Key, v)
 			}
 		}
 	}
-	return env
+	return env, nil
 }
 
 func (b *builder) expandWith(word string, env []string) (string, error) {
@@ -314,7 +326,7 @@ func (b *builder) step(ctx context.Context, s *state, sp *step) error {
 	if c, ok := sp.cmd.(*instructions.CopyCommand); ok && c.From != "" {
 		// Nor COPY --from=$STAGE: docker expands it with the ARGs in
 		// scope, the global ones (before the first FROM) included.
-		if c.From, err = b.expandWith(c.From, append(metaEnv(b.rc.metaArgs, b.o.BuildArgs), env...)); err != nil {
+		if c.From, err = b.expandWith(c.From, append(append([]string(nil), b.global...), env...)); err != nil {
 			return err
 		}
 	}
@@ -386,7 +398,7 @@ func short(c *objects.Commit) string { return c.ID.Encoded()[:12] }
 
 func (b *builder) arg(s *state, a *instructions.ArgCommand) {
 	meta := map[string]string{}
-	for _, kv := range metaEnv(b.rc.metaArgs, nil) {
+	for _, kv := range b.global {
 		k, v, _ := strings.Cut(kv, "=")
 		meta[k] = v
 	}
