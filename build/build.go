@@ -285,11 +285,11 @@ func looksLikeReference(s string) bool {
 }
 
 // globalArgs is the global scope (FROM's, and what a stage's ARG NAME
-// without a value takes), as buildkit makes it: each ARG before the
-// first FROM, with --build-arg's value or its default expanded with the
-// ARGs before it (ARG REF=${IMG}).
+// without a value takes), as buildkit makes it: the automatic platform
+// ARGs, then each ARG before the first FROM, with --build-arg's value
+// or its default expanded with the ARGs before it (ARG REF=${IMG}).
 func (b *builder) globalArgs() ([]string, error) {
-	var env []string
+	env := platformArgs(b.o.BuildArgs)
 	for _, a := range b.rc.metaArgs {
 		for _, kv := range a.Args {
 			v, ok := b.o.BuildArgs[kv.Key]
@@ -306,6 +306,26 @@ func (b *builder) globalArgs() ([]string, error) {
 		}
 	}
 	return env, nil
+}
+
+// platformArgs are docker's automatic platform ARGs (TARGETARCH, ...):
+// this machine's platform, which is the one strata's commits name, with
+// no variant, as they have none. --build-arg overrides them, as in
+// buildkit.
+func platformArgs(buildArgs map[string]string) []string {
+	platform := runtime.GOOS + "/" + runtime.GOARCH
+	var env []string
+	for _, kv := range [][2]string{
+		{"BUILDPLATFORM", platform}, {"BUILDOS", runtime.GOOS}, {"BUILDARCH", runtime.GOARCH}, {"BUILDVARIANT", ""},
+		{"TARGETPLATFORM", platform}, {"TARGETOS", runtime.GOOS}, {"TARGETARCH", runtime.GOARCH}, {"TARGETVARIANT", ""},
+	} {
+		v, ok := buildArgs[kv[0]]
+		if !ok {
+			v = kv[1]
+		}
+		env = append(env, kv[0]+"="+v)
+	}
+	return env
 }
 
 func (b *builder) expandWith(word string, env []string) (string, error) {
