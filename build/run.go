@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -36,7 +38,7 @@ func (b *builder) run(ctx context.Context, s *state, cmd *instructions.RunComman
 		}
 	}
 	spec := exec.Spec{
-		ID: "build-" + randomHex(6), Root: ov.target, Args: argv, Env: s.env(),
+		ID: "build-" + randomHex(6), Root: ov.target, Args: argv, Env: withProxy(s.env(), b.o.BuildArgs),
 		Cwd: s.cfg.WorkingDir, User: s.cfg.User, Network: b.o.Network,
 		Stdout: b.o.Out, Stderr: b.o.Out, StopTimeout: runStopTimeout,
 	}
@@ -60,6 +62,44 @@ func (b *builder) run(ctx context.Context, s *state, cmd *instructions.RunComman
 	}
 	c, err := b.commit(s, layers, s.cfg, text, key)
 	return c, false, err
+}
+
+// proxyArgs are docker's predefined ARGs: a --build-arg of one of
+// these names (in any case) reaches every RUN without an ARG.
+var proxyArgs = []string{"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY"}
+
+// withProxy adds the proxy build args to a RUN's environment, in both
+// spellings as buildkit sets them, unless the stage sets the name. As in
+// buildkit they are not part of the step's key: a proxy is how the
+// command reaches the network, not what it makes.
+func withProxy(env []string, buildArgs map[string]string) []string {
+	have := map[string]bool{}
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		have[k] = true
+	}
+	keys := make([]string, 0, len(buildArgs))
+	for k := range buildArgs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the last of HTTP_PROXY and http_proxy wins, as in buildkit
+	for _, name := range proxyArgs {
+		v, ok := "", false
+		for _, k := range keys {
+			if strings.EqualFold(k, name) {
+				v, ok = buildArgs[k], true
+			}
+		}
+		if !ok || v == "" {
+			continue
+		}
+		for _, k := range []string{name, strings.ToLower(name)} {
+			if !have[k] {
+				env = append(env, k+"="+v)
+			}
+		}
+	}
+	return env
 }
 
 // runStopTimeout is what a RUN gets between a SIGINT or SIGTERM to the
