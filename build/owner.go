@@ -21,43 +21,34 @@ func resolveOwner(root *os.Root, chown string) (uid, gid int, err error) {
 	return uid, gid, nil
 }
 
-// lookupOwner is resolveOwner for USER[:GROUP] (also USER's).
+// lookupOwner is resolveOwner for USER[:GROUP] (also USER's). An empty
+// user is root and an empty group the user's primary one, as buildkit
+// and buildah read ":staff" and "app:"; "root" needs no /etc/passwd.
 func lookupOwner(root *os.Root, chown string) (uid, gid int, err error) {
-	if chown == "" {
-		return 0, 0, nil
-	}
-	u, g, hasGroup := strings.Cut(chown, ":")
-	uid, err = lookupID(root, "etc/passwd", u, func(f *os.File, name string) (int, int, bool) {
-		us, _ := user.ParsePasswdFilter(f, func(x user.User) bool { return x.Name == name })
-		if len(us) == 0 {
-			return 0, 0, false
-		}
-		return us[0].Uid, us[0].Gid, true
-	})
-	if err != nil {
-		return 0, 0, err
-	}
-	gid = uid
-	if !hasGroup {
-		// USER alone: its primary group, as docker (a number stands for both).
-		if _, err := strconv.Atoi(u); err != nil {
-			f, ferr := openRegular(root, "etc/passwd")
-			if ferr == nil {
-				us, _ := user.ParsePasswdFilter(f, func(x user.User) bool { return x.Name == u })
-				f.Close()
-				if len(us) > 0 {
-					gid = us[0].Gid
-				}
+	u, g, _ := strings.Cut(chown, ":")
+	if u != "" {
+		// A user alone is also its primary group, as docker (a number
+		// stands for both).
+		uid, gid, err = lookupID(root, "etc/passwd", u, func(f *os.File, name string) (int, int, bool) {
+			us, _ := user.ParsePasswdFilter(f, func(x user.User) bool { return x.Name == name })
+			if len(us) == 0 {
+				return 0, 0, false
 			}
+			return us[0].Uid, us[0].Gid, true
+		})
+		if err != nil {
+			return 0, 0, err
 		}
+	}
+	if g == "" {
 		return uid, gid, nil
 	}
-	gid, err = lookupID(root, "etc/group", g, func(f *os.File, name string) (int, int, bool) {
+	gid, _, err = lookupID(root, "etc/group", g, func(f *os.File, name string) (int, int, bool) {
 		gs, _ := user.ParseGroupFilter(f, func(x user.Group) bool { return x.Name == name })
 		if len(gs) == 0 {
 			return 0, 0, false
 		}
-		return gs[0].Gid, 0, true
+		return gs[0].Gid, gs[0].Gid, true
 	})
 	if err != nil {
 		return 0, 0, err
@@ -65,23 +56,28 @@ func lookupOwner(root *os.Root, chown string) (uid, gid int, err error) {
 	return uid, gid, nil
 }
 
-func lookupID(root *os.Root, file, name string, find func(*os.File, string) (int, int, bool)) (int, error) {
+// lookupID is the id of name in file and, for a user, its primary group:
+// a number is both, and so is root's 0 (as buildkit, without a file).
+func lookupID(root *os.Root, file, name string, find func(*os.File, string) (int, int, bool)) (int, int, error) {
 	if n, err := strconv.Atoi(name); err == nil && n >= 0 {
-		return n, nil
+		return n, n, nil
+	}
+	if name == "root" {
+		return 0, 0, nil
 	}
 	f, err := openRegular(root, file)
 	if errors.Is(err, errNotRegular) {
-		return 0, fmt.Errorf("/%s: %w", file, err)
+		return 0, 0, fmt.Errorf("/%s: %w", file, err)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("no /%s in the image to look %s up", file, name)
+		return 0, 0, fmt.Errorf("no /%s in the image to look %s up", file, name)
 	}
 	defer f.Close()
-	id, _, ok := find(f, name)
+	id, primary, ok := find(f, name)
 	if !ok {
-		return 0, fmt.Errorf("%s: not in /%s", name, file)
+		return 0, 0, fmt.Errorf("%s: not in /%s", name, file)
 	}
-	return id, nil
+	return id, primary, nil
 }
 
 var errNotRegular = errors.New("not a regular file")

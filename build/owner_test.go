@@ -88,3 +88,37 @@ func releaseFIFOs(dir string) {
 		return nil
 	})
 }
+
+// --chown=:staff and --chown=app: are what buildkit and buildah read
+// them as (root with the group; the user with its primary group), not
+// refused; root needs no /etc/passwd.
+func TestLookupOwnerEmptyParts(t *testing.T) {
+	tree := t.TempDir()
+	os.MkdirAll(filepath.Join(tree, "etc"), 0o755)
+	os.WriteFile(filepath.Join(tree, "etc/passwd"), []byte("app:x:1000:1001::/home/app:/bin/sh\n"), 0o644)
+	os.WriteFile(filepath.Join(tree, "etc/group"), []byte("app:x:1001:\nstaff:x:50:\n"), 0o644)
+	empty := t.TempDir()
+	for _, c := range []struct {
+		dir, chown string
+		uid, gid   int
+	}{
+		{tree, ":staff", 0, 50},
+		{tree, "app:", 1000, 1001},
+		{tree, "app", 1000, 1001},
+		{tree, "app:staff", 1000, 50},
+		{tree, "7:", 7, 7},
+		{tree, ":9", 0, 9},
+		{empty, "root", 0, 0},
+		{empty, "root:root", 0, 0},
+	} {
+		root, err := os.OpenRoot(c.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uid, gid, err := lookupOwner(root, c.chown)
+		root.Close()
+		if err != nil || uid != c.uid || gid != c.gid {
+			t.Errorf("%q: got %d:%d, %v; want %d:%d", c.chown, uid, gid, err, c.uid, c.gid)
+		}
+	}
+}
