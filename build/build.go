@@ -49,6 +49,9 @@ type Options struct {
 	// it is taken instead of the context's.
 	IgnoreName string
 	Ignore     []byte
+	// Target is the stage to build up to (docker's --target): the stages
+	// after it are not built; empty for the last.
+	Target string
 }
 
 // StepTime is how long one step took, and whether it came from the cache.
@@ -126,8 +129,15 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if b.global, err = b.globalArgs(); err != nil {
 		return nil, err
 	}
+	end := len(rc.stages) - 1
+	if o.Target != "" {
+		if end, err = rc.stageIndex(o.Target); err != nil {
+			return nil, err
+		}
+		rc.total = rc.lastStep(end)
+	}
 	var last *objects.Commit
-	for i := range rc.stages {
+	for i := range rc.stages[:end+1] {
 		c, err := b.stage(ctx, i)
 		if err != nil {
 			return nil, err

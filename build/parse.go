@@ -131,6 +131,26 @@ func longLine(src []byte) int {
 	return 0
 }
 
+// stageIndex is the stage named name (as --target names it: by name,
+// in any case, as docker matches it).
+func (r *recipe) stageIndex(name string) (int, error) {
+	for i, st := range r.stages {
+		if st.from.Name != "" && strings.EqualFold(st.from.Name, name) {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("--target %s: %s has no stage of that name (FROM ... AS %s)", quoteWord(name), r.name, quoteWord(name))
+}
+
+// lastStep is the number of stage i's last step.
+func (r *recipe) lastStep(i int) int {
+	st := r.stages[i]
+	if len(st.steps) == 0 {
+		return st.first
+	}
+	return st.steps[len(st.steps)-1].n
+}
+
 func (r *recipe) add(line int, c instructions.Command) {
 	s := &r.stages[len(r.stages)-1]
 	s.steps = append(s.steps, step{n: r.total, line: line, cmd: c})

@@ -28,6 +28,7 @@ func init() { register("build", newBuildCommand) }
 
 type buildFlags struct {
 	file, branch, network string
+	stage                 string
 	buildArgs             []string
 	quiet, noCache        bool
 	insecure              bool
@@ -36,7 +37,7 @@ type buildFlags struct {
 func newBuildCommand(g *globals) *cobra.Command {
 	var o buildFlags
 	cmd := &cobra.Command{
-		Use:   "build [-t BRANCH] [-f FILE] [--build-arg K=V]... [--no-cache] [-q] CONTEXT",
+		Use:   "build [-t BRANCH] [-f FILE] [--build-arg K=V]... [--target STAGE] [--no-cache] [-q] CONTEXT",
 		Short: "Build commits from a Dockerfile, one per instruction, cached as history",
 		Long: `Run the Dockerfile (CONTEXT/Dockerfile, or -f FILE; -f - reads stdin) in this repository:
 every instruction after FROM makes one commit whose message and history
@@ -51,7 +52,8 @@ without one.
 FROM takes a revision of this repository (main, v1, HEAD~2), scratch, an
 earlier stage (FROM main AS base ... COPY --from=base), or a registry
 image (fetched as clone fetches it, with its history). RUN runs with
-strata run's confinement and --network.
+strata run's confinement and --network. --target STAGE stops after the
+stage FROM ... AS STAGE, whose commit is the result.
 
 The cache is the history: a step whose parent, instruction (after ARG and
 ENV expansion) and copied files match an earlier build's reuses its
@@ -94,6 +96,7 @@ stopped by SIGINT or SIGTERM; 1 on other errors; 2 on usage errors.`,
 	f.StringVarP(&o.branch, "tag", "t", "", "move (or create) `BRANCH` at the result")
 	f.StringVarP(&o.branch, "branch", "b", "", "the same as -t")
 	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "set build argument `K=V` (K alone: from this environment)")
+	f.StringVar(&o.stage, "target", "", "build up to the stage `STAGE` (FROM ... AS STAGE) and name its commit")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the final commit id")
 	f.BoolVar(&o.noCache, "no-cache", false, "run every step; reuse no earlier commit")
 	f.StringVar(&o.network, "network", exec.DefaultNetwork(), "RUN's network: private, host or none")
@@ -177,7 +180,7 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	bo := build.Options{
 		Exclude: exclude,
 		Repo:    r, Context: ctxDir, File: filepath.Base(file), Dockerfile: src, BuildArgs: args,
-		IgnoreName: ignoreName, Ignore: ignore,
+		IgnoreName: ignoreName, Ignore: ignore, Target: o.stage,
 		NoCache: o.noCache, Network: o.network, Out: out, Date: date, Mtime: mt, Reproducible: os.Getenv("SOURCE_DATE_EPOCH") != "",
 		Pull: func(ctx context.Context, ref string) (*objects.Commit, error) {
 			return pullBase(ctx, r, ref, o.insecure)
