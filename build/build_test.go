@@ -20,6 +20,7 @@ import (
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
+	"golang.org/x/sys/unix"
 )
 
 func TestMain(m *testing.M) {
@@ -228,14 +229,20 @@ func TestCopyDigestOfALargeContext(t *testing.T) {
 
 // A COPY written straight from the context (copyDirect) and one copied
 // through an overlay have the same key and the same files: names, types,
-// modes, owners, times, links, contents. (The overlay's layer also marks
-// the directories it made opaque; nothing lies below them either way.)
+// modes, owners, times, links, contents, xattrs (the overlay copy once
+// dropped them). (The overlay's layer also marks the directories it
+// made opaque; nothing lies below them either way.)
 func TestDirectCopyMatchesOverlayCopy(t *testing.T) {
 	ctxDir := ctxWith(t, map[string]string{
 		"site/index.html": "hi", "site/css/a.css": "a", "site/link": "->index.html",
 		"site/etc/motd": "motd", "site/skip.log": "no", ".dockerignore": "site/*.log\n",
 	})
 	os.Chmod(filepath.Join(ctxDir, "site", "css"), 0o750)
+	for _, p := range []string{"site/index.html", "site/css"} {
+		if err := unix.Setxattr(filepath.Join(ctxDir, p), "user.origin", []byte(p), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// A hard link stays one in both (the keys are the same).
 	if err := os.Link(filepath.Join(ctxDir, "site", "index.html"), filepath.Join(ctxDir, "site", "css", "hard.html")); err != nil {
 		t.Fatal(err)
@@ -264,7 +271,7 @@ func TestDirectCopyMatchesOverlayCopy(t *testing.T) {
 			}
 			for _, e := range idx {
 				if e.Type != layer.TypeOpaque {
-					files[i] = append(files[i], fmt.Sprintf("%s %c %o %d:%d %s %s %s", e.Path, e.Type, e.Mode, e.UID, e.GID, e.ModTime, e.Link, e.Digest))
+					files[i] = append(files[i], fmt.Sprintf("%s %c %o %d:%d %s %s %s %s", e.Path, e.Type, e.Mode, e.UID, e.GID, e.ModTime, e.Link, e.Digest, e.Xattrs))
 				}
 			}
 		}

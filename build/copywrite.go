@@ -262,13 +262,13 @@ func writeEntry(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMo
 		return nil, nil // the destination is the root itself: it exists
 	}
 	if !e.fi.Mode().IsRegular() {
-		return nil, writeOther(dstDirs, e, name, perm, uid, gid)
+		return nil, writeOther(srcDirs, dstDirs, e, name, perm, uid, gid)
 	}
 	return writeFile(srcDirs, dstDirs, e, name, perm, uid, gid)
 }
 
 // writeOther makes a directory or a symlink (its times come later).
-func writeOther(dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) error {
+func writeOther(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) error {
 	dir, base, err := dstDirs.at(name)
 	if err != nil {
 		return err
@@ -301,7 +301,29 @@ func writeOther(dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, 
 	if err := dir.Chown(base, uid, gid); err != nil {
 		return err
 	}
-	return dir.Chmod(base, perm)
+	if err := dir.Chmod(base, perm); err != nil {
+		return err
+	}
+	return copyDirXattrs(srcDirs, e.src, dir, base)
+}
+
+// copyDirXattrs gives the directory base of dir the source's xattrs.
+func copyDirXattrs(srcDirs *dirRoots, src string, dir *os.Root, base string) error {
+	sdir, sbase, err := srcDirs.at(src)
+	if err != nil {
+		return err
+	}
+	in, err := sdir.OpenFile(sbase, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := dir.OpenFile(base, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	return copyXattrs(int(in.Fd()), int(out.Fd()))
 }
 
 // writeFile copies a regular file and returns its content's blake3.
@@ -350,6 +372,9 @@ func writeFile(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMod
 	}
 	if err == nil {
 		err = out.Chmod(perm) // after chown, which clears setuid bits
+	}
+	if err == nil {
+		err = copyXattrs(int(in.Fd()), int(out.Fd())) // after chown too: it clears file capabilities
 	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
