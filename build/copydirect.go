@@ -265,18 +265,27 @@ func bindReadOnly(src *os.Root, rel, target string) (func(), error) {
 	}, nil
 }
 
-// addLayer stores the layer of dir and returns it with the content
-// hashes of its file index, path by path ("/usr/share/x": "blake3:…").
+// indexSums are the hashes of a layer's file index, path by path
+// ("/usr/share/x": "blake3:…"): contents, and xattrs of the entries that
+// have some.
+type indexSums struct{ content, xattrs map[string]string }
+
+// addLayer stores the layer of dir and returns it with the hashes of its
+// file index.
 // The index is parsed as the layer writer streams it, on its own
 // goroutine, not read back once the layer is written.
-func (b *builder) addLayer(ctx context.Context, dir string, opts layer.WriteOptions) (objects.Layer, map[string]string, error) {
+func (b *builder) addLayer(ctx context.Context, dir string, opts layer.WriteOptions) (objects.Layer, indexSums, error) {
 	pr, pw := io.Pipe()
-	sums := map[string]string{}
+	sums := indexSums{content: map[string]string{}, xattrs: map[string]string{}}
 	parsed := make(chan error, 1)
 	go func() {
 		_, err := layer.DecodeIndexFunc(pr, func(e *layer.Entry) bool {
+			// e's strings are the parser's buffer.
 			if e.Digest != "" {
-				sums[strings.Clone(e.Path)] = strings.Clone(e.Digest) // e's strings are the parser's buffer
+				sums.content[strings.Clone(e.Path)] = strings.Clone(e.Digest)
+			}
+			if e.Xattrs != "" {
+				sums.xattrs[strings.Clone(e.Path)] = strings.Clone(e.Xattrs)
 			}
 			return false
 		})
@@ -296,14 +305,18 @@ func (b *builder) addLayer(ctx context.Context, dir string, opts layer.WriteOpti
 	return l, sums, err
 }
 
-// indexDigest is digestEntries' digest of ents, with the content hashes
-// the layer's file index recorded as it wrote them.
-func indexDigest(sums map[string]string, ents []entry, chmod fs.FileMode) (string, error) {
+// indexDigest is digestEntries' digest of ents, with the content and
+// xattr hashes the layer's file index recorded as it wrote them.
+func indexDigest(sums indexSums, ents []entry, chmod fs.FileMode) (string, error) {
 	h := newEntryHasher(chmod)
 	for _, e := range ents {
 		var content []byte
+		var xattrs string
+		if e.fi.Mode().IsRegular() || e.fi.IsDir() && e.dst != "/" {
+			xattrs = sums.xattrs[e.dst]
+		}
 		if e.fi.Mode().IsRegular() {
-			d, ok := sums[e.dst]
+			d, ok := sums.content[e.dst]
 			if !ok {
 				return "", fmt.Errorf("%s: changed while it was copied", e.src)
 			}
@@ -312,7 +325,7 @@ func indexDigest(sums map[string]string, ents []entry, chmod fs.FileMode) (strin
 				return "", fmt.Errorf("%s: index digest %q", e.dst, d)
 			}
 		}
-		h.add(e, content)
+		h.add(e, content, xattrs)
 	}
 	return h.sum(), nil
 }

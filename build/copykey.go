@@ -16,16 +16,18 @@ import (
 )
 
 // digestEntries hashes what decides a COPY's result: every name, type,
-// mode (after --chmod), symlink target and content; not mtimes, not the
-// source's owner (the copy's owner is --chown, in the instruction).
-// writeEntries computes the same digest as it copies.
+// mode (after --chmod), symlink target, content and the xattrs of files
+// and directories; not mtimes, not the source's owner (the copy's owner
+// is --chown, in the instruction). writeEntries computes the same
+// digest as it copies.
 func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error) {
 	dirs := newDirRoots(src, false)
 	defer dirs.close()
 	h := newEntryHasher(chmod)
 	for _, e := range ents {
 		var sum []byte
-		if e.fi.Mode().IsRegular() {
+		var xsum string
+		if e.fi.Mode().IsRegular() || e.fi.IsDir() && e.dst != "/" {
 			dir, base, err := dirs.at(e.src)
 			var f *os.File
 			if err == nil {
@@ -34,15 +36,18 @@ func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error
 			if err != nil {
 				return "", fmt.Errorf("%s: %v", e.src, rootErr(err))
 			}
-			fh := blake3.New()
-			_, err = io.Copy(fh, f)
+			xsum, err = copyXattrs(int(f.Fd()), -1)
+			if err == nil && e.fi.Mode().IsRegular() {
+				fh := blake3.New()
+				_, err = io.Copy(fh, f)
+				sum = fh.Sum(nil)
+			}
 			f.Close()
 			if err != nil {
 				return "", fmt.Errorf("%s: %w", e.src, err)
 			}
-			sum = fh.Sum(nil)
 		}
-		h.add(e, sum)
+		h.add(e, sum, xsum)
 	}
 	return h.sum(), nil
 }
@@ -58,10 +63,12 @@ func newEntryHasher(chmod fs.FileMode) *entryHasher {
 	return &entryHasher{chmod: chmod, h: sha256.New()}
 }
 
-// add records one entry; content is a regular file's blake3 (the hash
-// the layer's file index keeps, so a layer written straight from the
-// context gives its key without a second read).
-func (x *entryHasher) add(e entry, content []byte) {
+// add records one entry; content is a regular file's blake3 and xattrs
+// the digest of a file's or directory's xattrs (the hashes the layer's
+// file index keeps, so a layer written straight from the context gives
+// its key without a second read). An entry without xattrs adds what it
+// added before they were part of the key.
+func (x *entryHasher) add(e entry, content []byte, xattrs string) {
 	mode := e.fi.Mode()
 	if x.chmod != 0 && mode&fs.ModeSymlink == 0 {
 		mode = mode&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) | x.chmod&^chmodSet
@@ -70,6 +77,9 @@ func (x *entryHasher) add(e entry, content []byte) {
 	b = append(b, ' ')
 	if e.fi.Mode().IsRegular() {
 		b = hex.AppendEncode(b, content)
+	}
+	if xattrs != "" {
+		b = append(append(b, " xattrs="...), xattrs...)
 	}
 	x.buf = append(b, '\n')
 	x.h.Write(x.buf)

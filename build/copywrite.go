@@ -34,6 +34,7 @@ func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs
 	defer srcDirs.close()
 	defer dstDirs.close()
 	sums := make([][]byte, len(ents))
+	xsums := make([]string, len(ents)) // the xattrs' digests
 	workers := runtime.GOMAXPROCS(0)
 	seen := make(map[string]bool, len(ents))
 	// Hard links among the copied files stay links (as the direct copy's
@@ -84,14 +85,14 @@ func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs
 			if err := linkEntry(dstDirs, destName(ents[f]), destName(e)); err != nil {
 				fail(fmt.Errorf("%s: %v", e.dst, rootErr(err)))
 			}
-			sums[i] = sums[f]
+			sums[i], xsums[i] = sums[f], xsums[f]
 			return
 		}
-		sum, err := writeEntry(srcDirs, dstDirs, e, destName(e), permOf(e, chmod), uid, gid)
+		sum, xsum, err := writeEntry(srcDirs, dstDirs, e, destName(e), permOf(e, chmod), uid, gid)
 		if err != nil {
 			fail(fmt.Errorf("%s: %v", e.dst, rootErr(err)))
 		}
-		sums[i] = sum
+		sums[i], xsums[i] = sum, xsum
 	}
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -140,7 +141,7 @@ func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs
 	}
 	h := newEntryHasher(chmod)
 	for i, e := range ents {
-		h.add(e, sums[i])
+		h.add(e, sums[i], xsums[i])
 	}
 	return h.sum(), nil
 }
@@ -257,113 +258,125 @@ func (d *dirRoots) close() {
 	}
 }
 
-func writeEntry(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) ([]byte, error) {
+// writeEntry copies one entry and returns a file's content blake3 and
+// the digest of the source's xattrs (those of a directory that exists
+// too, so that the key is the direct copy's).
+func writeEntry(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) ([]byte, string, error) {
 	if name == "." {
-		return nil, nil // the destination is the root itself: it exists
+		return nil, "", nil // the destination is the root itself: it exists
 	}
 	if !e.fi.Mode().IsRegular() {
-		return nil, writeOther(srcDirs, dstDirs, e, name, perm, uid, gid)
+		xsum, err := writeOther(srcDirs, dstDirs, e, name, perm, uid, gid)
+		return nil, xsum, err
 	}
 	return writeFile(srcDirs, dstDirs, e, name, perm, uid, gid)
 }
 
-// writeOther makes a directory or a symlink (its times come later).
-func writeOther(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) error {
+// writeOther makes a directory or a symlink (its times come later) and
+// returns the digest of a directory's xattrs.
+func writeOther(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) (string, error) {
 	dir, base, err := dstDirs.at(name)
 	if err != nil {
-		return err
+		return "", err
 	}
 	old, err := dir.Lstat(base)
 	exists := err == nil
 	if e.fi.IsDir() && exists && (old.IsDir() || old.Mode()&fs.ModeSymlink != 0 && dstDirs.isDir(name)) {
-		// An existing directory keeps its owner, mode and times; a
-		// symlink to one is followed (/bin -> usr/bin), as buildah does.
-		return nil
+		// An existing directory keeps its owner, mode, times and xattrs;
+		// a symlink to one is followed (/bin -> usr/bin), as buildah
+		// does. The key has the source's xattrs all the same, as the
+		// direct copy's has.
+		return copyDirXattrs(srcDirs, e.src, nil, "")
 	}
 	if e.fi.IsDir() && exists {
-		return fmt.Errorf("already exists but is not a directory")
+		return "", fmt.Errorf("already exists but is not a directory")
 	}
 	if exists {
 		dstDirs.forget(name)
 		if err := dir.RemoveAll(base); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if !e.fi.IsDir() {
 		if err := dir.Symlink(e.link, base); err != nil {
-			return err
+			return "", err
 		}
-		return dir.Lchown(base, uid, gid)
+		return "", dir.Lchown(base, uid, gid)
 	}
 	if err := dir.Mkdir(base, 0o700); err != nil {
-		return err
+		return "", err
 	}
 	if err := dir.Chown(base, uid, gid); err != nil {
-		return err
+		return "", err
 	}
 	if err := dir.Chmod(base, perm); err != nil {
-		return err
+		return "", err
 	}
 	return copyDirXattrs(srcDirs, e.src, dir, base)
 }
 
-// copyDirXattrs gives the directory base of dir the source's xattrs.
-func copyDirXattrs(srcDirs *dirRoots, src string, dir *os.Root, base string) error {
+// copyDirXattrs gives the directory base of dir (nil: none, only the
+// digest is wanted) the source's xattrs, and returns their digest.
+func copyDirXattrs(srcDirs *dirRoots, src string, dir *os.Root, base string) (string, error) {
 	sdir, sbase, err := srcDirs.at(src)
 	if err != nil {
-		return err
+		return "", err
 	}
 	in, err := sdir.OpenFile(sbase, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer in.Close()
+	if dir == nil {
+		return copyXattrs(int(in.Fd()), -1)
+	}
 	out, err := dir.OpenFile(base, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer out.Close()
 	return copyXattrs(int(in.Fd()), int(out.Fd()))
 }
 
-// writeFile copies a regular file and returns its content's blake3.
-func writeFile(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) ([]byte, error) {
+// writeFile copies a regular file and returns its content's blake3 and
+// its xattrs' digest.
+func writeFile(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMode, uid, gid int) ([]byte, string, error) {
 	dir, base, err := dstDirs.at(name)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	old, err := dir.Lstat(base)
 	exists := err == nil
 	if exists && (old.IsDir() || e.top && old.Mode()&fs.ModeSymlink != 0 && dstDirs.isDir(name)) {
 		if !e.top {
-			return nil, errors.New("a directory is in the way")
+			return nil, "", errors.New("a directory is in the way")
 		}
 		// A named file copied onto an existing directory lands in it.
 		if dir, base, err = dstDirs.at(name + "/" + path.Base(e.src)); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if old, err = dir.Lstat(base); err == nil && old.IsDir() {
-			return nil, errors.New("a directory is in the way")
+			return nil, "", errors.New("a directory is in the way")
 		}
 		exists = err == nil
 	}
 	if exists {
 		if err := dir.Remove(base); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	sdir, sbase, err := srcDirs.at(e.src)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	in, err := sdir.Open(sbase)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer in.Close()
 	out, err := dir.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	h := blake3.New()
 	_, err = io.Copy(out, io.TeeReader(in, h))
@@ -373,16 +386,17 @@ func writeFile(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMod
 	if err == nil {
 		err = out.Chmod(perm) // after chown, which clears setuid bits
 	}
+	var xsum string
 	if err == nil {
-		err = copyXattrs(int(in.Fd()), int(out.Fd())) // after chown too: it clears file capabilities
+		xsum, err = copyXattrs(int(in.Fd()), int(out.Fd())) // after chown too: it clears file capabilities
 	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return h.Sum(nil), dir.Chtimes(base, e.fi.ModTime(), e.fi.ModTime())
+	return h.Sum(nil), xsum, dir.Chtimes(base, e.fi.ModTime(), e.fi.ModTime())
 }
 
 // linkEntry makes name a hard link to first (written before it), both

@@ -1,10 +1,13 @@
 package build
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
+	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
 )
 
@@ -13,12 +16,16 @@ import (
 // as docker's COPY keeps them: file capabilities, ACLs, user.*. The
 // names of overlayfs (trusted.overlay.*) are not the file's. A file
 // system that takes none of a kind (EOPNOTSUPP) is passed over, as
-// buildkit does.
-func copyXattrs(src, dst int) error {
+// buildkit does. It returns the digest of src's xattrs as the layer's
+// file index writes it ("blake3:…" of the sorted names and values; ""
+// for none), for the step's key. dst < 0 copies nothing.
+func copyXattrs(src, dst int) (string, error) {
 	names, err := listXattrs(src)
-	if err != nil {
-		return err
+	if err != nil || len(names) == 0 {
+		return "", err
 	}
+	sort.Strings(names)
+	var h *blake3.Hasher
 	for _, name := range names {
 		if strings.HasPrefix(name, "trusted.overlay.") {
 			continue
@@ -28,13 +35,26 @@ func copyXattrs(src, dst int) error {
 			continue // removed meanwhile
 		}
 		if err != nil {
-			return fmt.Errorf("read xattr %s: %w", name, err)
+			return "", fmt.Errorf("read xattr %s: %w", name, err)
+		}
+		if h == nil {
+			h = blake3.New()
+		}
+		h.WriteString(name)
+		h.Write([]byte{0})
+		h.Write(v)
+		h.Write([]byte{0})
+		if dst < 0 {
+			continue
 		}
 		if err := unix.Fsetxattr(dst, name, v, 0); err != nil && !errors.Is(err, unix.EOPNOTSUPP) {
-			return fmt.Errorf("set xattr %s: %w", name, err)
+			return "", fmt.Errorf("set xattr %s: %w", name, err)
 		}
 	}
-	return nil
+	if h == nil {
+		return "", nil
+	}
+	return "blake3:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func listXattrs(fd int) ([]string, error) {
