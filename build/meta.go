@@ -147,6 +147,9 @@ func cloneConfig(c ocispec.ImageConfig) ocispec.ImageConfig {
 }
 
 func jsonText(v []string) string {
+	if v == nil {
+		v = []string{} // ENTRYPOINT [] as written, not null
+	}
 	b, _ := json.Marshal(v)
 	return string(b)
 }
