@@ -66,6 +66,9 @@ type StepTime struct {
 type Result struct {
 	Commit *objects.Commit
 	Steps  []StepTime
+	// Unused are the --build-arg names no ARG of the stages built
+	// declares (docker and buildah warn of them).
+	Unused []string
 }
 
 // AnnotationKey is the manifest annotation holding a build step's cache key.
@@ -152,7 +155,43 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, ErrNoCommit
 	}
 	b.res.Commit = last
+	b.res.Unused = b.unusedArgs(end)
 	return &b.res, nil
+}
+
+// unusedArgs are the --build-arg names that no ARG of the stages up to
+// end declares and that are none of docker's predefined ARGs (the
+// proxies, the platform): a misspelt name would otherwise do nothing,
+// unseen.
+func (b *builder) unusedArgs(end int) []string {
+	declared := map[string]bool{}
+	declare := func(a *instructions.ArgCommand) {
+		for _, kv := range a.Args {
+			declared[kv.Key] = true
+		}
+	}
+	for i := range b.rc.metaArgs {
+		declare(&b.rc.metaArgs[i])
+	}
+	for _, st := range b.rc.stages[:end+1] {
+		for _, sp := range st.steps {
+			if a, ok := sp.cmd.(*instructions.ArgCommand); ok {
+				declare(a)
+			}
+		}
+	}
+	for _, kv := range platformArgs(nil) {
+		k, _, _ := strings.Cut(kv, "=")
+		declared[k] = true
+	}
+	var out []string
+	for k := range b.o.BuildArgs {
+		if !declared[k] && !isProxyArg(k) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // state is a stage's state between steps.

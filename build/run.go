@@ -68,6 +68,15 @@ func (b *builder) run(ctx context.Context, s *state, cmd *instructions.RunComman
 // these names (in any case) reaches every RUN without an ARG.
 var proxyArgs = []string{"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY"}
 
+func isProxyArg(k string) bool {
+	for _, name := range proxyArgs {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // withProxy adds the proxy build args to a RUN's environment, in both
 // spellings as buildkit sets them, unless the stage sets the name. As in
 // buildkit they are not part of the step's key: a proxy is how the

@@ -197,6 +197,10 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	if !o.quiet {
 		printBuildSummary(out, res)
 	}
+	if len(res.Unused) > 0 {
+		// As docker's and buildah's warning: a misspelt name did nothing.
+		fmt.Fprintf(g.stderr, "strata: warning: build: build args not consumed (no ARG declares them): %s\n", escapeControls(strings.Join(res.Unused, ", ")))
+	}
 	if target != nil {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("build: built %s, but %s did not move: %w", res.Commit.ID, refs.ShortName(target.branch), err)
