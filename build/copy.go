@@ -46,7 +46,13 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 			}
 			var err error
 			if c, err = b.o.Repo.Resolve(cs.from); err != nil {
-				return nil, false, fmt.Errorf("COPY --from=%s: no such stage or revision", cs.from)
+				// An image, as docker pulls one: fetched as FROM fetches it.
+				if b.o.Pull == nil || !looksLikeReference(cs.from) {
+					return nil, false, fmt.Errorf("COPY --from=%s: no such stage or revision", cs.from)
+				}
+				if c, err = b.o.Pull(ctx, cs.from); err != nil {
+					return nil, false, fmt.Errorf("COPY --from=%s: %w", cs.from, err)
+				}
 			}
 		}
 		ov, err := b.mount(ctx, c, 0)

@@ -51,9 +51,10 @@ without one.
 
 FROM takes a revision of this repository (main, v1, HEAD~2), scratch, an
 earlier stage (FROM main AS base ... COPY --from=base), or a registry
-image (fetched as clone fetches it, with its history). RUN runs with
-strata run's confinement and --network. --target STAGE stops after the
-stage FROM ... AS STAGE, whose commit is the result.
+image (fetched as clone fetches it, with its history); so does COPY
+--from. RUN runs with strata run's confinement and --network. --target
+STAGE stops after the stage FROM ... AS STAGE, whose commit is the
+result.
 
 The cache is the history: a step whose parent, instruction (after ARG and
 ENV expansion) and copied files match an earlier build's reuses its
@@ -371,7 +372,7 @@ func pullBase(ctx context.Context, r *repo.Repo, ref string, insecure bool) (*ob
 	if strings.HasPrefix(ref, "oci:") || strings.HasPrefix(ref, "oci-archive:") || strings.HasPrefix(ref, "docker-archive:") {
 		// skopeo's transports name files of this machine, which FROM
 		// does not read (the layout's own error would say to give a path).
-		return nil, fmt.Errorf("%s names a file of this machine: FROM takes a revision, scratch, a stage or a registry reference; 'strata import' the image first, then FROM its branch", ref)
+		return nil, fmt.Errorf("%s names a file of this machine: FROM and COPY --from take a revision, scratch, a stage or a registry reference; 'strata import' the image first, then name its branch", ref)
 	}
 	url, tag, err := remote.SplitRef(ref)
 	if err != nil {
@@ -383,7 +384,7 @@ func pullBase(ctx context.Context, r *repo.Repo, ref string, insecure bool) (*ob
 	// A Dockerfile comes from whoever wrote the context: it names images
 	// as docker's does, not directories of the machine that builds it.
 	if ep, err := remote.ParseEndpoint(url); err == nil && ep.Dir != "" {
-		return nil, fmt.Errorf("%s is a path: FROM takes a revision, scratch, a stage or a registry reference", url)
+		return nil, fmt.Errorf("%s is a path: FROM and COPY --from take a revision, scratch, a stage or a registry reference", url)
 	}
 	s, err := remote.Connect(remote.Remote{URL: url, Insecure: insecure}, remote.Options{Insecure: insecure})
 	if err != nil {
