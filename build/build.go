@@ -288,6 +288,11 @@ func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, stri
 	if base == "" {
 		return nil, "FROM " + f.BaseName, fmt.Errorf("%s is empty: give the ARG a value (ARG NAME=main, or --build-arg)", f.BaseName)
 	}
+	if f.Platform != "" {
+		if err := b.checkPlatform(f.Platform); err != nil {
+			return nil, text, err
+		}
+	}
 	s := &state{args: map[string]string{}, shell: []string{"/bin/sh", "-c"}}
 	var c *objects.Commit
 	if prev, ok := b.stages[strings.ToLower(base)]; ok {
@@ -306,6 +311,30 @@ func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, stri
 	s.parent = c
 	s.cfg = cloneConfig(c.Config.Config)
 	return s, text, nil
+}
+
+// checkPlatform takes FROM --platform=P when P is the platform strata
+// builds for, this machine's ($BUILDPLATFORM and $TARGETPLATFORM are
+// both it, as in a native docker build); another would need emulation,
+// which strata does not do, so it is refused rather than ignored.
+func (b *builder) checkPlatform(word string) error {
+	p, err := b.expandWith(word, b.global)
+	if err != nil {
+		return fmt.Errorf("--platform=%s: %w", word, err)
+	}
+	p = strings.ToLower(p)
+	native := runtime.GOOS + "/" + runtime.GOARCH
+	ok := p == native
+	switch runtime.GOARCH { // the variants buildkit takes as the bare architecture
+	case "amd64":
+		ok = ok || p == native+"/v1"
+	case "arm64":
+		ok = ok || p == native+"/v8"
+	}
+	if !ok {
+		return fmt.Errorf("--platform=%s: strata builds for this machine's platform only (%s)", p, native)
+	}
+	return nil
 }
 
 // notBuilt refuses a COPY --from=name naming a stage not built yet: this

@@ -160,10 +160,6 @@ func (r *recipe) add(line int, c instructions.Command) {
 // building something other than what the recipe says.
 func refuseFlags(v any) error {
 	switch c := v.(type) {
-	case *instructions.Stage:
-		if c.Platform != "" {
-			return errors.New("FROM --platform is not supported")
-		}
 	case *instructions.RunCommand:
 		if len(c.CmdLine) == 0 || c.PrependShell && strings.TrimSpace(strings.Join(c.CmdLine, " ")) == "" {
 			return errors.New("RUN needs a command")

@@ -17,7 +17,6 @@ func TestParseRefusesWithLine(t *testing.T) {
 		{"FROM main\n\nONBUILD RUN true\n", "Dockerfile:3: ONBUILD is not supported"},
 		{"FROM main\nRUN --mount=type=cache,target=/x true\n", "Dockerfile:2: RUN --mount is not supported"},
 		{"FROM main\nADD https://example.com/a /a\n", "Dockerfile:2: ADD https://example.com/a: remote sources are not supported"},
-		{"FROM --platform=linux/arm64 main\n", "Dockerfile:1: FROM --platform is not supported"},
 		{"ENV A=1\n", "Dockerfile:1: the first instruction must be FROM"},
 		{"# nothing\n", "file with no instructions"},
 		{"ARG A=1\n", "no FROM instruction"},
