@@ -181,7 +181,9 @@ func unixMode(n uint32) fs.FileMode {
 // that leave it, are refused (os.Root).
 func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir string, fromStage bool) ([]entry, error) {
 	dest := absPath(workdir, sd.DestPath)
-	destIsDir := strings.HasSuffix(sd.DestPath, "/") || strings.HasSuffix(sd.DestPath, "/.") || sd.DestPath == "." || len(sd.SourcePaths) > 1
+	// The root is a directory however it is written (.. from /w, /..):
+	// a file copied there lands in it, as docker puts it.
+	destIsDir := strings.HasSuffix(sd.DestPath, "/") || strings.HasSuffix(sd.DestPath, "/.") || sd.DestPath == "." || len(sd.SourcePaths) > 1 || dest == "/"
 	where := "the build context"
 	if fromStage {
 		where = "the --from tree"
