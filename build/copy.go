@@ -258,7 +258,7 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 				// matching): not even an empty directory at dest.
 				return nil, fmt.Errorf("%s: no such file or directory in %s", p, where)
 			}
-			out = append(out, entry{src: m, dst: dest, fi: fi})
+			out = append(out, entry{src: m, dst: dest, fi: madeDir{fi}})
 			top, err := openDir(src, m)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %v", p, rootErr(err))
@@ -291,6 +291,16 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 		}
 	}
 	return out, nil
+}
+
+// madeDir is a named source directory (COPY dir /dest) as its
+// destination is made when missing: 0755 whatever the source's mode, as
+// docker, buildkit (MkdirAll) and buildah make it; what is inside keeps
+// its own. A destination that exists keeps its mode either way.
+type madeDir struct{ fs.FileInfo }
+
+func (d madeDir) Mode() fs.FileMode {
+	return d.FileInfo.Mode()&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) | 0o755
 }
 
 // contextDir is src held by a descriptor, with the path the kernel
