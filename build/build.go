@@ -524,6 +524,9 @@ func (b *builder) arg(s *state, a *instructions.ArgCommand) {
 func (b *builder) text(s *state, c instructions.Command) (string, error) {
 	switch c := c.(type) {
 	case *instructions.RunCommand:
+		if len(c.Files) > 0 {
+			return "RUN " + withHeredocs(c), nil // the documents are the command
+		}
 		return "RUN " + cmdLineText(c.ShellDependantCmdLine), nil
 	case *instructions.CmdCommand:
 		return "CMD " + cmdLineText(c.ShellDependantCmdLine), nil

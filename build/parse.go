@@ -167,8 +167,12 @@ func refuseFlags(v any) error {
 		if len(c.FlagsUsed) > 0 {
 			return fmt.Errorf("RUN --%s is not supported", c.FlagsUsed[0])
 		}
-		if len(c.Files) > 0 {
-			return errors.New("RUN with a here-document is not supported")
+		if len(c.Files) > 0 && (len(c.CmdLine) != 1 || !c.PrependShell) {
+			return errors.New("RUN with a here-document needs the shell form")
+		}
+		if len(c.Files) > 0 && parser.MustParseHeredoc(c.CmdLine[0]) != nil && strings.HasPrefix(heredocScript(c.Files[0]), "#!") {
+			// buildkit runs it as a file of its own, mounted for the RUN.
+			return errors.New("RUN with a #! here-document is not supported (RUN <<EOF with a shell script is)")
 		}
 	case *instructions.CopyCommand:
 		if len(c.SourceContents) > 0 {
@@ -199,6 +203,40 @@ func refuseFlags(v any) error {
 		}
 	}
 	return nil
+}
+
+// runCmdLine is a RUN's command line with its here-documents, as
+// buildkit runs them: a lone <<EOF is the script the shell runs; any
+// other line goes to the shell with its documents after it, as written,
+// for the shell to read (cat <<EOF > /f).
+func runCmdLine(c *instructions.RunCommand) instructions.ShellDependantCmdLine {
+	if len(c.Files) == 0 {
+		return c.ShellDependantCmdLine
+	}
+	if parser.MustParseHeredoc(c.CmdLine[0]) != nil {
+		return instructions.ShellDependantCmdLine{CmdLine: []string{heredocScript(c.Files[0])}, PrependShell: true}
+	}
+	return instructions.ShellDependantCmdLine{CmdLine: []string{withHeredocs(c)}, PrependShell: true}
+}
+
+// withHeredocs is the RUN's line followed by its documents, as written.
+func withHeredocs(c *instructions.RunCommand) string {
+	var b strings.Builder
+	b.WriteString(strings.Join(c.CmdLine, " "))
+	for _, f := range c.Files {
+		b.WriteByte('\n')
+		b.WriteString(f.Data)
+		b.WriteString(f.Name)
+	}
+	return b.String()
+}
+
+// heredocScript is a document's text, without its leading tabs for <<-.
+func heredocScript(f instructions.ShellInlineFile) string {
+	if f.Chomp {
+		return parser.ChompHeredocContent(f.Data)
+	}
+	return f.Data
 }
 
 func isURL(s string) bool {

@@ -19,7 +19,7 @@ import (
 // as strata run confines, and commits what it changed. A failing command
 // commits nothing.
 func (b *builder) run(ctx context.Context, s *state, cmd *instructions.RunCommand, text string) (*objects.Commit, bool, error) {
-	argv := s.argv(cmd.ShellDependantCmdLine)
+	argv := s.argv(runCmdLine(cmd))
 	extra := "argv=" + jsonText(argv) + "\n" + s.argsText()
 	key := b.stepKey(s.parent, text, extra)
 	if hit := b.lookup(key); hit != nil {
