@@ -36,8 +36,8 @@ func (s *Store) CurrentLog() string {
 }
 
 // resolveReflog resolves REF@{N} (the N-th latest value in REF's reflog;
-// "@{N}" and "HEAD@{N}" use HEAD's) and @{-N} (the commit HEAD left at
-// the N-th latest checkout). ok is false when name is neither form.
+// "@{N}" and "HEAD@{N}" use HEAD's) and @{-N} (what HEAD was on before
+// the N-th latest checkout: previousCheckout). ok is false when name is neither form.
 func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, error) {
 	ref, sel, found := strings.Cut(name, "@{")
 	if !found || !strings.HasSuffix(sel, "}") {
@@ -77,26 +77,56 @@ func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, e
 	return entries[n].New, true, nil
 }
 
-// previousCheckout is the commit HEAD was at before its n-th latest
-// checkout, read from the "checkout:" entries of HEAD's reflog.
+// previousCheckout is git's @{-n}: what HEAD was on before its n-th
+// latest checkout, as PreviousCheckout reads it. A branch names its tip
+// now, as "checkout -" goes back to it, not the commit it was at then.
 func (s *Store) previousCheckout(name string, n int) (digest.Digest, bool, error) {
+	branch, at, err := s.PreviousCheckout(n)
+	switch {
+	case err != nil:
+		return "", true, fmt.Errorf("%s: %w: %w", name, ErrUnknownRevision, err)
+	case branch == "":
+		return at, true, nil
+	}
+	d, err := s.Read(branch)
+	if errors.Is(err, ErrNotFound) {
+		// git resolves the name it left, which is gone.
+		return "", true, fmt.Errorf("%s: %w: branch %s, checked out before, no longer exists", name, ErrUnknownRevision, ShortName(branch))
+	}
+	return d, true, err
+}
+
+// PreviousCheckout is what HEAD was on before its n-th latest checkout,
+// read from the "checkout: moving from FROM to TO" entries of HEAD's
+// reflog (git's @{-n}): branch is the full name of the branch it left, or
+// "" when HEAD was detached at commit at.
+func (s *Store) PreviousCheckout(n int) (branch string, at digest.Digest, err error) {
 	entries, err := s.Log(s.CurrentLog())
 	if err != nil {
-		return "", true, err
+		return "", "", err
 	}
-	seen := 0
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Message, "checkout:") {
+		rest, ok := strings.CutPrefix(e.Message, "checkout: moving from ")
+		if !ok {
 			continue
 		}
-		if seen++; seen == n {
-			if e.Old == "" {
-				break
-			}
-			return e.Old, true, nil
+		// Ref names hold no spaces.
+		from, _, ok := strings.Cut(rest, " to ")
+		if !ok {
+			continue
 		}
+		if n--; n > 0 {
+			continue
+		}
+		if e.Old == "" {
+			break // HEAD was on an unborn branch
+		}
+		if isHex(from) && strings.HasPrefix(e.Old.Encoded(), strings.ToLower(from)) {
+			return "", e.Old, nil // detached: checkoutMessage's short id
+		}
+		return Heads + from, e.Old, nil
 	}
-	return "", true, fmt.Errorf("%s: %w: %w", name, ErrUnknownRevision, errNoPrevious)
+	return "", "", errNoPrevious
 }
 
 var errNoPrevious = errors.New("no earlier checkout in HEAD's reflog")
