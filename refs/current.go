@@ -35,9 +35,9 @@ func (s *Store) CurrentLog() string {
 	return HEAD
 }
 
-// resolveReflog resolves REF@{N} (the N-th latest value in REF's reflog;
-// "@{N}" and "HEAD@{N}" use HEAD's) and @{-N} (what HEAD was on before
-// the N-th latest checkout: previousCheckout). ok is false when name is neither form.
+// resolveReflog resolves REF@{N} (the N-th latest value in REF's reflog,
+// reflogOf) and @{-N} (what HEAD was on before the N-th latest checkout:
+// previousCheckout). ok is false when name is neither form.
 func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, error) {
 	ref, sel, found := strings.Cut(name, "@{")
 	if !found || !strings.HasSuffix(sel, "}") {
@@ -58,11 +58,9 @@ func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, e
 		}
 		return s.previousCheckout(name, -n)
 	}
-	logName := s.CurrentLog()
-	if ref != "" && ref != HEAD {
-		if logName, err = s.LogName(ref); err != nil {
-			return "", true, fmt.Errorf("%s: %w", name, ErrUnknownRevision)
-		}
+	logName, err := s.reflogOf(ref)
+	if err != nil {
+		return "", true, fmt.Errorf("%s: %w", name, ErrUnknownRevision)
 	}
 	entries, err := s.Log(logName)
 	if err != nil {
@@ -75,6 +73,23 @@ func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, e
 		return "", true, fmt.Errorf("%s: %w: the ref was deleted then", name, ErrUnknownRevision)
 	}
 	return entries[n].New, true, nil
+}
+
+// reflogOf is the reflog REF@{N} reads: HEAD's for HEAD and @, the
+// current branch's for "" as in git (@{1} is main@{1} on main; HEAD's
+// when detached), else the ref's that LogName finds.
+func (s *Store) reflogOf(ref string) (string, error) {
+	switch ref {
+	case HEAD, "@":
+		return s.CurrentLog(), nil
+	case "":
+		h, err := s.Current()
+		if err != nil || h.Branch == "" {
+			return s.CurrentLog(), err
+		}
+		return h.Branch, nil
+	}
+	return s.LogName(ref)
 }
 
 // previousCheckout is git's @{-n}: what HEAD was on before its n-th
