@@ -49,7 +49,8 @@ func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, e
 		return d, true, err
 	}
 	n, err := strconv.Atoi(sel)
-	if err != nil {
+	if err != nil || !isDigits(strings.TrimPrefix(sel, "-")) {
+		// git reads @{+1} or @{ 1} as a date, not as entry 1.
 		return "", true, fmt.Errorf("%s: %w: @{...} takes a number", name, ErrUnknownRevision)
 	}
 	if n < 0 {
@@ -201,4 +202,14 @@ func IsUpstream(rev string) (branch string, ok bool) {
 		return branch, true
 	}
 	return "", false
+}
+
+// isDigits reports whether s is one or more decimal digits.
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

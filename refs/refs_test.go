@@ -136,6 +136,12 @@ func TestResolve(t *testing.T) {
 		{"main~1^{}^", c1, nil},
 		{"main^{tree}", "", ErrUnknownRevision},
 		{"main^{commit", "", ErrUnknownRevision},
+		// REF@{N}: digits only; git reads @{+0} as a date.
+		{"main@{0}", c3, nil},
+		{"main@{00}", c3, nil},
+		{"main@{+0}", "", ErrUnknownRevision},
+		{"main@{ 0}", "", ErrUnknownRevision},
+		{"@{-+1}", "", ErrUnknownRevision},
 	}
 	for _, tt := range tests {
 		got, err := s.Resolve(tt.rev, objs)
