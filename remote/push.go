@@ -57,6 +57,11 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 	if err := CheckTag(res.Tag); err != nil {
 		return res, err
 	}
+	// A tag fetch would skip (a..b, HEAD, x.lock) could be neither
+	// fetched nor deleted again (push --delete checks the same).
+	if err := validRemoteName(res.Tag); err != nil {
+		return res, err
+	}
 	if isAncestorsTag(res.Tag) {
 		return res, fmt.Errorf("%q: tags named sha256-<hex>.ancestors hold ancestor lists; rename the ref", res.Tag)
 	}
