@@ -43,7 +43,8 @@ func (s *Store) LogName(arg string) (string, error) {
 	}
 	cands := []string{"refs/" + arg, Heads + arg, Tags + arg, Remotes + arg}
 	if strings.HasPrefix(arg, "refs/") {
-		cands = []string{arg}
+		// The full name first, then as a short one (branch refs/x).
+		cands = append([]string{arg}, cands...)
 	}
 	for _, c := range cands {
 		if checkPath(c) != nil {

@@ -75,6 +75,9 @@ func TestResolve(t *testing.T) {
 	// Named like ids: bbbb3 like c3's prefix, cccc like none.
 	must(s.Update(Heads+"bbbb3", c1, "", "test"))
 	must(s.Update(Tags+"cccc", c1, "", "test"))
+	// Branches named refs/...: refs/heads/refs/x, refs/heads/refs/tags/v1.
+	must(s.Update(Heads+"refs/x", c2, "", "test"))
+	must(s.Update(Heads+"refs/tags/v1", c3, "", "test"))
 	// A branch named by c2's full id, as a strata that allowed it made.
 	must(os.WriteFile(s.file(Heads+c2.Encoded()), []byte(c1.String()+"\n"), 0o644))
 
@@ -97,6 +100,13 @@ func TestResolve(t *testing.T) {
 		{"remotes/origin/main", c2, nil},
 		{"heads/main~1", c2, nil},
 		{"heads/nope", "", ErrUnknownRevision},
+		// A full name first, as git's; none: a branch or tag of that name.
+		{"refs/x", c2, nil},
+		{"refs/x~1", c1, nil},
+		{"heads/refs/x", c2, nil},
+		{"refs/tags/v1", c1, nil},
+		{"heads/refs/tags/v1", c3, nil},
+		{"refs/nope", "", ErrUnknownRevision},
 		{"heads", "", ErrUnknownRevision},
 		{"tags/both", "", ErrAmbiguous},
 		// A full id means the commit; a ref named like a prefix is
@@ -169,6 +179,12 @@ func TestResolve(t *testing.T) {
 	}
 	if got, err := s.LogName("tags/v1"); err != nil || got != Tags+"v1" {
 		t.Errorf("LogName(tags/v1) = %q, %v", got, err)
+	}
+	if got, err := s.LogName("refs/x"); err != nil || got != Heads+"refs/x" {
+		t.Errorf("LogName(refs/x) = %q, %v", got, err)
+	}
+	if got, err := s.LogName("refs/tags/v1"); err != nil || got != Tags+"v1" {
+		t.Errorf("LogName(refs/tags/v1) = %q, %v", got, err)
 	}
 	if got, err := s.LogName("heads"); err == nil {
 		t.Errorf("LogName(heads) = %q, want an error", got)

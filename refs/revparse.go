@@ -173,11 +173,12 @@ func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
 		return d, nil
 	}
 	if strings.HasPrefix(name, "refs/") {
-		d, err := s.Read(name)
-		if errors.Is(err, ErrNotFound) {
-			return "", fmt.Errorf("%s: %w", name, ErrUnknownRevision)
+		// The full name first; when there is none, git's other rules
+		// (branch refs/x is refs/heads/refs/x, which branch lists as
+		// refs/x).
+		if d, err := s.Read(name); !errors.Is(err, ErrNotFound) {
+			return d, err
 		}
-		return d, err
 	}
 	var found []Ref
 	var broken error
@@ -221,7 +222,7 @@ func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
 }
 
 // lookupRefs returns the refs a short name can mean, git's rules of
-// gitrevisions(7): refs/NAME (so tags/v1, heads/main and
+// gitrevisions(7) after NAME itself: refs/NAME (so tags/v1, heads/main and
 // remotes/origin/main, as branch -a prints it, name those refs),
 // refs/heads/NAME, refs/tags/NAME and refs/remotes/NAME ($GIT_DIR/NAME is
 // HEAD or ORIG_HEAD, read before; refs/remotes/NAME/HEAD never exists in
