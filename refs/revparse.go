@@ -271,3 +271,34 @@ func SplitRange(arg string) (a, b string, symmetric, ok bool) {
 	}
 	return a, b, symmetric, true
 }
+
+// Parent shorthands of gitrevisions(7), which name several commits.
+const (
+	ParentsOf     = '@' // X^@: X's parents
+	WithoutParent = '!' // X^!: X, not its parents
+	SinceParent   = '-' // X^-N: X^N..X (N is 1 if left out)
+)
+
+// SplitParentShorthand splits git's X^@, X^! and X^-N off arg: X, which
+// of them (ParentsOf, WithoutParent, SinceParent) and N. ok is false for
+// any other argument (a ref name holds no '^').
+func SplitParentShorthand(arg string) (rev string, kind byte, n int, ok bool) {
+	i := strings.LastIndexByte(arg, '^')
+	if i <= 0 {
+		return "", 0, 0, false
+	}
+	rev, suffix := arg[:i], arg[i+1:]
+	switch {
+	case suffix == "@" || suffix == "!":
+		return rev, suffix[0], 0, true
+	case suffix == "-":
+		return rev, SinceParent, 1, true
+	case strings.HasPrefix(suffix, "-") && isDigits(suffix[1:]):
+		n, err := strconv.Atoi(suffix[1:])
+		if err != nil || n < 1 {
+			return "", 0, 0, false
+		}
+		return rev, SinceParent, n, true
+	}
+	return "", 0, 0, false
+}

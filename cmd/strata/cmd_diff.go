@@ -59,7 +59,7 @@ func (o *diffOptions) addViewFlags(cmd *cobra.Command, statHelp string) {
 func newDiffCommand(g *globals) *cobra.Command {
 	var o diffOptions
 	cmd := &cobra.Command{
-		Use:   "diff [--name-only | --name-status | --stat | -p] [--format json] [REV [REV2] | A..B | A...B] [-- PATH...]",
+		Use:   "diff [--name-only | --name-status | --stat | -p] [--format json] [REV [REV2] | A..B | A...B | X^! | X^-N] [-- PATH...]",
 		Short: "Show changes between the work tree and revisions",
 		Long: `Show what changed, one path a line: A added, M modified, D deleted,
 T type changed, R renamed, with mode, owner, link and xattr changes in
@@ -71,6 +71,8 @@ parentheses.
                                # no layer is unpacked
   strata diff main..dev        # the same as "diff main dev"
   strata diff main...dev       # what dev changed since it left main (their merge base)
+  strata diff v1^!             # what commit v1 changed: "diff v1^ v1" (v1^-2: a merge
+                               # against its second parent)
   strata diff v1 main -- /etc  # only paths under /etc
   cd rootfs/etc && strata diff -- issue   # paths are where you stand: /etc/issue
 
@@ -200,11 +202,15 @@ func (o diffOptions) context() int {
 	return o.unified - 1
 }
 
-// diffRange reads git's "diff A..B" (A against B) and "diff A...B"
-// (their merge base against B); other revisions stay as they are.
+// diffRange reads git's "diff A..B" (A against B), "diff A...B" (their
+// merge base against B), and "diff X^!" and "diff X^-N" (X's parent, N,
+// against X); other revisions stay as they are.
 func diffRange(r *repo.Repo, revs []string) ([]string, error) {
 	if len(revs) != 1 {
 		return revs, nil
+	}
+	if _, _, _, ok := refs.SplitParentShorthand(revs[0]); ok {
+		return diffParent(r, revs[0])
 	}
 	a, b, symmetric, ok := refs.SplitRange(revs[0])
 	if !ok || !symmetric {
@@ -226,6 +232,36 @@ func diffRange(r *repo.Repo, revs []string) ([]string, error) {
 		return nil, fmt.Errorf("%s: %w", revs[0], err)
 	}
 	return []string{base.String(), b}, nil
+}
+
+// diffParent is the two ends of "diff X^!" and "diff X^-N", as git's:
+// X's parent (N) and X; X alone (against the work tree) for X^! of a
+// root commit. X^! of a merge, which git shows as a combined diff, is
+// refused, as is X^@.
+func diffParent(r *repo.Repo, arg string) ([]string, error) {
+	rev, kind, n, _ := refs.SplitParentShorthand(arg)
+	x, err := r.Refs.Resolve(rev, r.Objects)
+	if err != nil {
+		return nil, err
+	}
+	parents, err := r.Objects.Parents(x)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", arg, err)
+	}
+	switch {
+	case kind == refs.ParentsOf:
+		return nil, fmt.Errorf("%s: diff takes two commits: X^! or X^-N", arg)
+	case kind == refs.WithoutParent && len(parents) == 0:
+		return []string{x.String()}, nil
+	case kind == refs.WithoutParent && len(parents) > 1:
+		return nil, fmt.Errorf("%s: %s is a merge: name the parent to diff against, %s^-1 or %s^-2", arg, shortID(x), rev, rev)
+	case kind == refs.WithoutParent:
+		n = 1
+	}
+	if n > len(parents) {
+		return nil, fmt.Errorf("%s: %w: %s has no parent %d", arg, refs.ErrUnknownRevision, shortID(x), n)
+	}
+	return []string{parents[n-1].String(), x.String()}, nil
 }
 
 // cleanPaths makes PATH arguments absolute paths of the tree: "etc/" -> "/etc".

@@ -65,7 +65,8 @@ func newLogCommand(g *globals) *cobra.Command {
 		Long: `Show the history of REV (default HEAD), following parents, newest first.
 Revisions combine as in git: "A..B" is what B has and A does not, "^A"
 leaves out A's history, "A...B" is what either has and their merge base
-does not.
+does not; "X^!" is X alone (not its parents), "X^-" what merge X brought
+in ("X^1..X"; "X^-2" is "X^2..X"), "X^@" X's parents.
 With PATH arguments, only commits that changed one of those paths; PATHs
 are resolved as in diff (relative to where you stand in a work tree), and
 one that exists neither in REV nor in any commit shown is an error.

@@ -28,7 +28,8 @@ revision syntax strata reads (main~2, HEAD^2, v1, main@{1}, @{u}, ORIG_HEAD,
 :/fix for the youngest commit whose message matches "fix", an id or its
 prefix). A range prints what git's rev-parse prints: A..B is B then ^A
 (the commit it excludes), A...B is B, A and ^BASE for each merge base,
-^A is ^A.
+^A is ^A; X^@ is X's parents, X^! is X then ^ each parent, X^-N is X
+then ^X^N (N: 1 if left out).
 
   --short[=N]      the short id instead: 12 digits (N, at least 4), more
                    if needed to name one commit only, as git's
@@ -63,7 +64,7 @@ Exit status: 0 on success, 1 when a REV names nothing, 2 on usage errors.`,
 			}
 			var lines []string
 			for _, rev := range args {
-				if _, _, _, ok := refs.SplitRange(rev); (ok || strings.HasPrefix(rev, "^")) && (verify || abbrevRef) {
+				if isRange(rev) && (verify || abbrevRef) {
 					return fmt.Errorf("rev-parse: %s: needs a single revision, not a range", rev)
 				}
 				ls, err := revParseRange(r, rev, short, abbrevRef)
@@ -91,7 +92,8 @@ const shortDigits = 12
 
 // revParseRange is rev-parse's output for rev, as git's: "A..B" is B
 // then ^A (what it excludes), "A...B" is B, A and ^ each merge base,
-// "^A" is ^A; any other rev is one line (revParse).
+// "^A" is ^A, X^@, X^! and X^-N what they include then ^ what they
+// exclude (parentShorthand); any other rev is one line (revParse).
 func revParseRange(r *repo.Repo, rev string, short int, abbrevRef bool) ([]string, error) {
 	id := func(rev, prefix string) (string, error) {
 		line, err := revParse(r, rev, short, false)
@@ -122,8 +124,30 @@ func revParseRange(r *repo.Repo, rev string, short int, abbrevRef bool) ([]strin
 	case strings.HasPrefix(rev, "^"):
 		return ids(id, [][2]string{{rev[1:], "^"}})
 	}
+	if _, _, _, ok := refs.SplitParentShorthand(rev); ok {
+		include, exclude, err := parentShorthand(r, rev)
+		if err != nil {
+			return nil, err
+		}
+		var revs [][2]string
+		for _, d := range include {
+			revs = append(revs, [2]string{d.String(), ""})
+		}
+		for _, d := range exclude {
+			revs = append(revs, [2]string{d.String(), "^"})
+		}
+		return ids(id, revs)
+	}
 	line, err := revParse(r, rev, short, abbrevRef)
 	return []string{line}, err
+}
+
+// isRange reports whether rev names several commits, or excludes some:
+// A..B, A...B, ^A, X^@, X^! or X^-N.
+func isRange(rev string) bool {
+	_, _, _, dots := refs.SplitRange(rev)
+	_, _, _, parents := refs.SplitParentShorthand(rev)
+	return dots || parents || strings.HasPrefix(rev, "^")
 }
 
 // ids prints each {rev, prefix} with id.

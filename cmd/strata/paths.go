@@ -291,11 +291,14 @@ func notRevision(a string) bool {
 }
 
 // resolvesAsRevision resolves a revision argument of log or diff: REV,
-// ^REV, A..B or A...B.
+// ^REV, A..B, A...B, X^@, X^! or X^-N.
 func resolvesAsRevision(r *repo.Repo, a string) error {
 	sides := []string{strings.TrimPrefix(a, "^")}
 	if x, y, _, ok := refs.SplitRange(a); ok {
 		sides = []string{x, y}
+	} else if _, _, _, ok := refs.SplitParentShorthand(a); ok {
+		_, _, err := parentShorthand(r, a)
+		return err
 	}
 	for _, s := range sides {
 		if _, err := r.Refs.Resolve(s, r.Objects); err != nil {

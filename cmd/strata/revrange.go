@@ -15,6 +15,8 @@ import (
 // reachable from include and from none of exclude. "B" includes B, "^A"
 // excludes A, "A..B" is "^A B" and "A...B" what either has and not both
 // ("A B ^base" for each of their merge bases). An empty end is HEAD.
+// "X^@" includes X's parents, "X^!" is X without its parents and "X^-N"
+// is "X^N..X" (parentShorthand).
 type revRange struct {
 	include, exclude []digest.Digest
 }
@@ -43,6 +45,14 @@ func parseRevRange(r *repo.Repo, args []string) (revRange, error) {
 				return rr, fmt.Errorf("%s: %w", arg, err)
 			}
 			rr.exclude = append(rr.exclude, bases...)
+			continue
+		}
+		if _, _, _, ok := refs.SplitParentShorthand(arg); ok {
+			inc, exc, err := parentShorthand(r, arg)
+			if err != nil {
+				return rr, err
+			}
+			rr.include, rr.exclude = append(rr.include, inc...), append(rr.exclude, exc...)
 			continue
 		}
 		if rest, ok := strings.CutPrefix(arg, "^"); ok {
@@ -176,4 +186,41 @@ func (rr revRange) interesting(r *repo.Repo) (map[digest.Digest]bool, error) {
 		}
 	}
 	return out, nil
+}
+
+// parentShorthand is what git's X^@, X^! and X^-N (refs.
+// SplitParentShorthand) include and exclude: X's parents; X, and not its
+// parents; X, and not X^N.
+// Errors name arg, the whole argument.
+func parentShorthand(r *repo.Repo, arg string) (include, exclude []digest.Digest, err error) {
+	rev, kind, n, _ := refs.SplitParentShorthand(arg)
+	x, err := r.Refs.Resolve(rev, r.Objects)
+	if err != nil {
+		return nil, nil, err // it names rev
+	}
+	parents, err := r.Objects.Parents(x)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", arg, err)
+	}
+	switch {
+	case kind == refs.ParentsOf:
+		return parents, nil, nil
+	case kind == refs.WithoutParent:
+		return []digest.Digest{x}, present(r, parents...), nil
+	case n > len(parents):
+		return nil, nil, fmt.Errorf("%s: %w: %s has no parent %d", arg, refs.ErrUnknownRevision, shortID(x), n)
+	}
+	return []digest.Digest{x}, present(r, parents[n-1]), nil
+}
+
+// present is the commits of ds the store has: a shallow history's
+// boundary parents are missing, and excluding them excludes nothing.
+func present(r *repo.Repo, ds ...digest.Digest) []digest.Digest {
+	var out []digest.Digest
+	for _, d := range ds {
+		if r.Objects.Has(d) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
