@@ -16,8 +16,12 @@ func validRemoteName(n string) error {
 	if n == "" || strings.ContainsRune(n, '/') {
 		return fmt.Errorf("invalid name %q: empty or contains '/'", n)
 	}
-	if err := refs.CheckName(refs.Remotes + "r/" + n); err != nil {
-		return fmt.Errorf("invalid name %q: %w", n, err)
+	full := refs.Remotes + "r/" + n
+	if err := refs.CheckName(full); err != nil {
+		// The reason alone, as CheckName (config.go) says it: the
+		// made-up remote "r" is not the user's.
+		why := strings.TrimPrefix(err.Error(), fmt.Sprintf("%q: %v: ", full, refs.ErrBadName))
+		return fmt.Errorf("invalid name %q: %s", n, why)
 	}
 	return nil
 }
