@@ -34,7 +34,8 @@ then ^X^N (N: 1 if left out).
   --short[=N]      the short id instead: 12 digits (N, at least 4), more
                    if needed to name one commit only, as git's
   --abbrev-ref     the ref's short name instead: the branch for HEAD, or
-                   HEAD when it is detached; origin/main for main@{u}
+                   HEAD when it is detached; origin/main for main@{u};
+                   the branch checked out before for @{-1}
   --verify         exactly one REV
   --show-toplevel  the project directory (where .strata is)
 
@@ -199,7 +200,8 @@ func uniqueAbbrev(objs interface {
 }
 
 // abbreviatedRef is git's --abbrev-ref: HEAD's branch (HEAD when
-// detached), or the short name of the branch or tag rev names.
+// detached), the branch @{-N} left, or the short name of the branch or
+// tag rev names.
 func abbreviatedRef(r *repo.Repo, rev string) (string, error) {
 	if branch, ok := refs.IsUpstream(rev); ok {
 		ref, err := r.Refs.Upstream(branch)
@@ -207,6 +209,18 @@ func abbreviatedRef(r *repo.Repo, rev string) (string, error) {
 			return "", fmt.Errorf("%s: %w", rev, err)
 		}
 		return refs.ShortName(ref), nil
+	}
+	if n, ok := previousCheckoutN(rev); ok {
+		// git: the branch @{-N} left; a detached HEAD's commit has no
+		// name to print.
+		branch, _, err := r.Refs.PreviousCheckout(n)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w: %w", rev, refs.ErrUnknownRevision, err)
+		}
+		if branch == "" {
+			return "", fmt.Errorf("%s: HEAD was detached then, on no branch", rev)
+		}
+		return refs.ShortName(branch), nil
 	}
 	if rev == "HEAD" || rev == "@" {
 		head, err := r.Refs.Current()
@@ -224,4 +238,14 @@ func abbreviatedRef(r *repo.Repo, rev string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s: not a branch, tag or remote-tracking branch", rev)
+}
+
+// previousCheckoutN reads rev as git's @{-N}, N at least 1.
+func previousCheckoutN(rev string) (int, bool) {
+	s, ok := strings.CutPrefix(rev, "@{-")
+	if !ok || !strings.HasSuffix(s, "}") {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(s, "}"))
+	return n, err == nil && n > 0
 }
