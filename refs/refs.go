@@ -114,13 +114,14 @@ func (s *Store) Read(name string) (digest.Digest, error) {
 	return d, nil
 }
 
-// Exists reports whether ref name exists.
+// Exists reports whether ref name exists. A directory is none: it holds
+// refs named below it (refs/heads/a for branch a/b).
 func (s *Store) Exists(name string) bool {
 	if checkPath(name) != nil {
 		return false
 	}
-	_, err := os.Stat(s.file(name))
-	return err == nil
+	fi, err := os.Stat(s.file(name))
+	return err == nil && !fi.IsDir()
 }
 
 // Update moves ref name to new if it still points at old. old == "" means
