@@ -147,6 +147,9 @@ func (s *Store) update(name string, new, old digest.Digest, msg string, alsoHEAD
 	if err := new.Validate(); err != nil {
 		return fmt.Errorf("update %s: %w", name, err)
 	}
+	if err := s.nameConflict(name); err != nil {
+		return err
+	}
 	if err := s.mkdirs(filepath.Dir(s.file(name))); err != nil {
 		return err
 	}
@@ -176,6 +179,34 @@ func (s *Store) update(name string, new, old digest.Digest, msg string, alsoHEAD
 		return fmt.Errorf("update %s: %w", name, err)
 	}
 	return nil
+}
+
+// nameConflict says, as git does, which ref stands in the way of making
+// ref name: one named by a leading part of it (a/b for a/b/c), or one
+// below it (a/b/c for a/b). One would be a file where the other needs a
+// directory. An empty directory left in the way goes (the refs lock is
+// held).
+func (s *Store) nameConflict(name string) error {
+	parts := strings.Split(name, "/")
+	for i := 2; i < len(parts); i++ { // refs/heads itself is no ref
+		prefix := strings.Join(parts[:i], "/")
+		// (A symbolic link is mkdirs' to refuse.)
+		if fi, err := os.Lstat(s.file(prefix)); err == nil && fi.Mode().IsRegular() {
+			return fmt.Errorf("'%s' exists; cannot create '%s'", prefix, name)
+		}
+	}
+	fi, err := os.Lstat(s.file(name))
+	if err != nil || !fi.IsDir() || os.Remove(s.file(name)) == nil {
+		return nil
+	}
+	below, broken, _ := s.ListAll(name + "/")
+	switch {
+	case len(below) > 0:
+		return fmt.Errorf("'%s' exists; cannot create '%s'", below[0].Name, name)
+	case len(broken) > 0:
+		return fmt.Errorf("'%s' exists; cannot create '%s'", broken[0].Name, name)
+	}
+	return fmt.Errorf("cannot create '%s': %s is a directory", name, s.file(name))
 }
 
 func (s *Store) logMove(undo *[]func(), name string, old, new digest.Digest, msg string) error {
