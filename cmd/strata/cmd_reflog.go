@@ -93,6 +93,9 @@ func showReflog(w io.Writer, r *repo.Repo, arg, format string, maxCount int) err
 	if err != nil {
 		return err
 	}
+	if arg == "@" {
+		arg = refs.HEAD // git's HEAD@{0}, not @@{0}
+	}
 	if maxCount >= 0 && maxCount < len(entries) {
 		entries = entries[:maxCount]
 	}
