@@ -46,6 +46,8 @@ takes --force).
 SRC:DST, as git's, pushes any revision SRC (HEAD, main~2, an id) to the
 remote tag DST (refs/heads/ or refs/tags/ before it is dropped; a tag's
 name or refs/tags/ makes it a tag in the report): "push origin HEAD:main".
+A '+' before REF or SRC:DST forces that one alone, as --force does:
+"push origin +HEAD~1:main".
 
 -u (--set-upstream) makes REMOTE, a remote's name, the upstream of each
 branch pushed, as clone does for the branch it makes: branch.NAME.remote,
@@ -106,7 +108,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if o.setUpstream && spec.from != "" && (spec.to != refs.ShortName(name) || !r.Refs.Exists(name) || !strings.HasPrefix(name, refs.Heads)) {
 					return usagef("push -u %s:%s: an upstream is the remote's branch of a local branch's own name; push it without -u", spec.from, spec.to)
 				}
-				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force, Compression: o.compression, Commit: spec.commit, To: spec.to})
+				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force || spec.force, Compression: o.compression, Commit: spec.commit, To: spec.to})
 				p.finish()
 				if res.Reached && !toShown {
 					fmt.Fprintf(g.stdout, "To %s\n", s.Endpoint())
@@ -183,6 +185,7 @@ type pushSpec struct {
 	to     string        // DST ("": the ref's short name)
 	from   string        // SRC as given
 	isTag  bool          // SRC:DST makes a tag: DST is refs/tags/..., or SRC a tag
+	force  bool          // git's +REF, +SRC:DST: --force for this one
 }
 
 // display is how push's report names what it sent: the branch or tag,
@@ -203,16 +206,19 @@ func (p pushSpec) tag() bool {
 }
 
 // pushRefs turns the REF arguments into what push sends: a branch, else a
-// tag; git's SRC:DST (any revision to the remote tag DST); none means the
-// current branch, or --all / --tags.
+// tag; git's SRC:DST (any revision to the remote tag DST); either after
+// a '+', git's force for that one alone; none means the current branch,
+// or --all / --tags.
 func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]pushSpec, error) {
 	var out []pushSpec
 	for _, a := range args {
+		a, force := strings.CutPrefix(a, "+")
 		if src, dst, ok := strings.Cut(a, ":"); ok {
 			p, err := pushSrcDst(r, src, dst)
 			if err != nil {
 				return nil, err
 			}
+			p.force = force
 			out = append(out, p)
 			continue
 		}
@@ -220,7 +226,7 @@ func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]pushSpec, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, pushSpec{ref: ref})
+		out = append(out, pushSpec{ref: ref, force: force})
 	}
 	for _, on := range []struct {
 		want   bool
