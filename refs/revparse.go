@@ -32,8 +32,9 @@ const MinPrefix = 4
 // ids (sha256:... or 64 hex digits, which always mean the commit), unique
 // hex prefixes of at least MinPrefix digits (one that is also a ref's name
 // is ambiguous), and any of these followed by ~N, ~, ^ and ^N suffixes
-// (^2: a merge's second parent), and ^{commit} or ^{} (no-ops: a revision
-// is a commit);
+// (^2: a merge's second parent), ^{commit} or ^{} (no-ops: a revision
+// is a commit) and ^{/TEXT} (the youngest commit it reaches whose
+// message matches TEXT, as :/TEXT);
 // BRANCH@{upstream} and @{u} (current.go); and :/TEXT, the youngest
 // commit whose message matches TEXT.
 func (s *Store) Resolve(rev string, objs Commits) (digest.Digest, error) {
@@ -49,7 +50,17 @@ func (s *Store) Resolve(rev string, objs Commits) (digest.Digest, error) {
 	if err != nil {
 		return "", err
 	}
-	for i, nth := range steps {
+	ancestors := 0 // first parents taken, for the error past the root
+	for _, st := range steps {
+		if st.search != "" {
+			if d, err = searchFrom(rev, st.search, d, objs); err != nil {
+				return "", err
+			}
+			ancestors = 0
+			continue
+		}
+		nth, i := st.parent, ancestors
+		ancestors++
 		p, err := nthParent(objs, d, nth)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", rev, err)
@@ -88,11 +99,19 @@ func nthParent(objs Commits, d digest.Digest, nth int) (digest.Digest, error) {
 	return ps[nth-1], nil
 }
 
-// splitSuffix peels ~N, ~, ^N and ^ off the end of rev and returns the
-// steps they take: the number of the parent each goes to (~N is N first
-// parents, ^2 a merge's second parent, ^0 none).
-func splitSuffix(rev string) (string, []int, error) {
-	var steps []int
+// step is one move of a revision's suffix: to parent number parent (1
+// the first), or with search to the youngest commit reachable whose
+// message matches it (^{/TEXT}).
+type step struct {
+	parent int
+	search string
+}
+
+// splitSuffix peels ~N, ~, ^N, ^ and ^{...} off the end of rev and
+// returns the steps they take: the number of the parent each goes to (~N
+// is N first parents, ^2 a merge's second parent, ^0 none), or a search.
+func splitSuffix(rev string) (string, []step, error) {
+	var steps []step
 	i := strings.IndexAny(rev, "~^")
 	if i < 0 {
 		return rev, nil, nil
@@ -103,10 +122,13 @@ func splitSuffix(rev string) (string, []int, error) {
 		ops = ops[1:]
 		if op == '^' && strings.HasPrefix(ops, "{") {
 			// git's peeling: ^{commit} and ^{} name the commit itself,
-			// which every strata revision already is.
+			// which every strata revision already is; ^{/TEXT} searches.
 			kind, rest, ok := strings.Cut(ops[1:], "}")
-			if !ok || kind != "" && kind != "commit" {
-				return "", nil, fmt.Errorf("%s: %w: only ^{commit} and ^{} peel here (a revision is a commit)", rev, ErrUnknownRevision)
+			switch {
+			case ok && strings.HasPrefix(kind, "/"):
+				steps = append(steps, step{search: kind[1:]})
+			case !ok || kind != "" && kind != "commit":
+				return "", nil, fmt.Errorf("%s: %w: only ^{commit}, ^{} and ^{/TEXT} peel here (a revision is a commit)", rev, ErrUnknownRevision)
 			}
 			ops = rest
 			continue
@@ -127,11 +149,11 @@ func splitSuffix(rev string) (string, []int, error) {
 		switch {
 		case op == '~':
 			for k := 0; k < n; k++ {
-				steps = append(steps, 1)
+				steps = append(steps, step{parent: 1})
 			}
 		case op == '^' && n == 0:
 		case op == '^' && n <= 2:
-			steps = append(steps, n)
+			steps = append(steps, step{parent: n})
 		case op == '^':
 			return "", nil, fmt.Errorf("%s: %w: a commit has at most two parents", rev, ErrUnknownRevision)
 		default:

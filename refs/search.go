@@ -22,20 +22,34 @@ type searchable interface {
 
 // resolveMessage is git's ":/TEXT": the youngest commit reachable from
 // any ref or HEAD whose message matches the regular expression TEXT.
-// ":/!-TEXT" is the youngest that does not match, ":/!!TEXT" matches
-// "!TEXT"; any other ":/!" is reserved, as in git.
 func (s *Store) resolveMessage(rev string, objs Commits) (digest.Digest, error) {
-	pattern, negate := strings.TrimPrefix(rev, ":/"), false
+	match, info, err := messageMatcher(rev, strings.TrimPrefix(rev, ":/"), objs)
+	if err != nil {
+		return "", err
+	}
+	starts, err := s.searchStarts()
+	if err != nil {
+		return "", err
+	}
+	return searchNewestFirst(rev, info, starts, match)
+}
+
+// messageMatcher compiles TEXT of ":/TEXT" and "REV^{/TEXT}" (rev, the
+// whole revision, names it in errors): "!-TEXT" matches the messages
+// that do not match TEXT, "!!TEXT" matches "!TEXT"; any other "!" is
+// reserved, as in git.
+func messageMatcher(rev, pattern string, objs Commits) (func(string) bool, searchable, error) {
+	negate := false
 	switch {
 	case strings.HasPrefix(pattern, "!-"):
 		pattern, negate = pattern[2:], true
 	case strings.HasPrefix(pattern, "!!"):
 		pattern = pattern[1:]
 	case strings.HasPrefix(pattern, "!"):
-		return "", fmt.Errorf("%s: %w: :/! is reserved (:/!-TEXT: not matching; :/!!TEXT: a leading !)", rev, ErrUnknownRevision)
+		return nil, nil, fmt.Errorf("%s: %w: :/! is reserved (:/!-TEXT: not matching; :/!!TEXT: a leading !)", rev, ErrUnknownRevision)
 	}
 	if pattern == "" {
-		return "", fmt.Errorf("%s: %w: empty pattern", rev, ErrUnknownRevision)
+		return nil, nil, fmt.Errorf("%s: %w: empty pattern", rev, ErrUnknownRevision)
 	}
 	// POSIX extended, as git compiles it: . matches a newline too.
 	re, err := regexp.Compile("(?s)" + pattern)
@@ -44,17 +58,23 @@ func (s *Store) resolveMessage(rev string, objs Commits) (digest.Digest, error) 
 		if errors.As(err, &se) {
 			err = errors.New(string(se.Code))
 		}
-		return "", fmt.Errorf("%s: %w: bad regular expression: %w", rev, ErrUnknownRevision, err)
+		return nil, nil, fmt.Errorf("%s: %w: bad regular expression: %w", rev, ErrUnknownRevision, err)
 	}
 	info, ok := objs.(searchable)
 	if !ok {
-		return "", fmt.Errorf("%s: %w: commit messages cannot be read here", rev, ErrUnknownRevision)
+		return nil, nil, fmt.Errorf("%s: %w: commit messages cannot be read here", rev, ErrUnknownRevision)
 	}
-	starts, err := s.searchStarts()
+	return func(msg string) bool { return re.MatchString(msg) != negate }, info, nil
+}
+
+// searchFrom is git's REV^{/TEXT}: the youngest commit reachable from d
+// (d itself included) whose message matches TEXT.
+func searchFrom(rev, pattern string, d digest.Digest, objs Commits) (digest.Digest, error) {
+	match, info, err := messageMatcher(rev, pattern, objs)
 	if err != nil {
 		return "", err
 	}
-	return searchNewestFirst(rev, info, starts, func(msg string) bool { return re.MatchString(msg) != negate })
+	return searchNewestFirst(rev, info, []digest.Digest{d}, match)
 }
 
 // searchStarts are every ref's commit and HEAD's.
