@@ -168,6 +168,7 @@ moves forward (fast-forward; --no-ff makes a merge commit anyway). Else
 a merge commit is made with two parents (dev.strata.merge-parent names
 the second): its layers are HEAD's plus one new layer holding REV's
 changes since the merge base. The image config is merged too.
+REV "-" is the branch checked out before, as git's @{-1}.
 
 Conflicts are found per path from the file indexes. When there are
 some, the merge stops: the work tree shows HEAD with REV's clean changes
@@ -202,7 +203,9 @@ Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 					return fmt.Errorf("merge: %w", err)
 				}
 			}
-			o.Rev = args[0]
+			if o.Rev, err = previousCheckout(w, args[0]); err != nil {
+				return fmt.Errorf("merge: %w", err)
+			}
 			out, err := w.Merge(cmd.Context(), o)
 			if errors.Is(err, worktree.ErrNotFastForward) {
 				return fmt.Errorf("merge: %w: HEAD and %s have diverged (drop --ff-only to make a merge commit)", err, o.Rev)
@@ -263,7 +266,8 @@ func replayCommand(g *globals, op, short, long string, run func(*cobra.Command, 
 A merge commit has two parents, so its change must be taken relative to
 one: -m 1 (the branch it was made on) or -m 2 (the branch merged in).
 Without -m a merge is refused, as git refuses it; with -m any other
-commit is refused, and so is a range.` + "\n\nExit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.",
+commit is refused, and so is a range. REV "-" is the branch checked out
+before, as git's @{-1}.` + "\n\nExit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if done, err := f.control(cmd, g, op, args); done {
 				return err
@@ -282,6 +286,11 @@ commit is refused, and so is a range.` + "\n\nExit status: 0 on success, 1 on er
 			}
 			if cmd.Flags().Changed("mainline") && mainline < 1 {
 				return usagef("%s: -m takes a parent number, 1 or 2", op)
+			}
+			for i := range args {
+				if args[i], err = previousCheckout(w, args[i]); err != nil {
+					return fmt.Errorf("%s: %w", op, err)
+				}
 			}
 			out, err := run(cmd, w, args, mainline)
 			return report(g, op, out, err)
@@ -310,6 +319,7 @@ its layer blob as it is: only a new config and manifest are written, so a
 later push uploads no layer for it. Commits whose change is already in
 the new base are dropped (a commit empty from the start is kept).
 
+UPSTREAM "-" is the branch checked out before, as git's @{-1}.
 A rebase linearises, as git's does by default: the commits UPSTREAM
 lacks are found through both parents of a merge and replayed oldest
 first (a merge's first-parent line before its second), and the merge
@@ -352,6 +362,9 @@ Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 				if err := w.RefuseWhileRunning(); err != nil {
 					return fmt.Errorf("rebase: %w", err)
 				}
+			}
+			if o.Upstream, err = previousCheckout(w, o.Upstream); err != nil {
+				return fmt.Errorf("rebase: %w", err)
 			}
 			out, err := w.Rebase(cmd.Context(), o)
 			return report(g, "rebase", out, err)
