@@ -50,8 +50,8 @@ func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, e
 	}
 	n, err := strconv.Atoi(sel)
 	if err != nil || !isDigits(strings.TrimPrefix(sel, "-")) {
-		// git reads @{+1} or @{ 1} as a date, not as entry 1.
-		return "", true, fmt.Errorf("%s: %w: @{...} takes a number", name, ErrUnknownRevision)
+		// git reads anything but a number, @{+1} too, as a date.
+		return s.resolveReflogDate(name, ref, sel)
 	}
 	if n < 0 {
 		if ref != "" {
@@ -74,6 +74,40 @@ func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, e
 		return "", true, fmt.Errorf("%s: %w: the ref was deleted then", name, ErrUnknownRevision)
 	}
 	return entries[n].New, true, nil
+}
+
+// resolveReflogDate is git's REF@{DATE}: the value REF had then, set by
+// the youngest reflog entry not after DATE; before the oldest entry, the
+// value that entry replaced.
+func (s *Store) resolveReflogDate(name, ref, sel string) (digest.Digest, bool, error) {
+	if s.ParseDate == nil {
+		return "", true, fmt.Errorf("%s: %w: @{...} takes a number", name, ErrUnknownRevision)
+	}
+	t, err := s.ParseDate(sel)
+	if err != nil {
+		return "", true, fmt.Errorf("%s: %w: @{...} takes a number or a date: %w", name, ErrUnknownRevision, err)
+	}
+	logName, err := s.reflogOf(ref)
+	if err != nil {
+		return "", true, fmt.Errorf("%s: %w", name, ErrUnknownRevision)
+	}
+	entries, err := s.Log(logName)
+	if err != nil {
+		return "", true, err
+	}
+	for _, e := range entries { // newest first
+		if e.When.After(t) {
+			continue
+		}
+		if e.New == "" {
+			return "", true, fmt.Errorf("%s: %w: the ref was deleted then", name, ErrUnknownRevision)
+		}
+		return e.New, true, nil
+	}
+	if len(entries) > 0 && entries[len(entries)-1].Old != "" {
+		return entries[len(entries)-1].Old, true, nil
+	}
+	return "", true, fmt.Errorf("%s: %w: the reflog does not go back to then", name, ErrUnknownRevision)
 }
 
 // reflogOf is the reflog REF@{N} reads: HEAD's for HEAD and @, the

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/atomicfile"
@@ -74,6 +75,9 @@ type Store struct {
 	// RemoteExists, when set, reports whether a remote is configured: an
 	// upstream of one that is not has nothing to fetch.
 	RemoteExists func(name string) bool
+	// ParseDate, when set, reads the date of REF@{DATE} (main@{2.days.ago},
+	// main@{2024-05-01}); nil: only REF@{N} is read.
+	ParseDate func(string) (time.Time, error)
 	// OnBroken, when set, is told of each broken ref that List leaves
 	// out, once (a command warns on stderr).
 	OnBroken func(BrokenRef)

@@ -84,6 +84,16 @@ func ParseExpiry(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q: not a time (now, never, 90.days.ago, 30 days, 2024-05-01T00:00:00Z)", s)
 }
 
+// parseReflogDate reads the DATE of REF@{DATE} as ParseExpiry does, but
+// a time at all: never is none.
+func parseReflogDate(s string) (time.Time, error) {
+	t, err := ParseExpiry(s, time.Now())
+	if err == nil && t.IsZero() {
+		err = fmt.Errorf("%q: not a time", s)
+	}
+	return t, err
+}
+
 // ExpireReflogs removes the expired entries of the named reflogs (all
 // when names is nil) and returns how many went. The commits only they
 // mentioned are then no longer kept by gc.

@@ -119,6 +119,7 @@ func Open(dir string) (*Repo, error) {
 		return id
 	}
 	r.Refs.UpstreamRemote = r.UpstreamRemote
+	r.Refs.ParseDate = parseReflogDate
 	r.Refs.RemoteExists = func(name string) bool {
 		_, ok := r.Config.Get("remote." + name + ".url")
 		return ok
