@@ -433,3 +433,35 @@ func TestNoWriteThroughLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitParentShorthand: X^@, X^! and X^-N end an argument; anything
+// else is no shorthand (and Resolve reads or refuses it).
+func TestSplitParentShorthand(t *testing.T) {
+	tests := []struct {
+		arg  string
+		rev  string
+		kind byte
+		n    int
+		ok   bool
+	}{
+		{"main^@", "main", ParentsOf, 0, true},
+		{"main~2^!", "main~2", WithoutParent, 0, true},
+		{"main^-", "main", SinceParent, 1, true},
+		{"main^-2", "main", SinceParent, 2, true},
+		{"@{-1}^!", "@{-1}", WithoutParent, 0, true},
+		{"main^-0", "", 0, 0, false},
+		{"main^-x", "", 0, 0, false},
+		{"main^-+1", "", 0, 0, false},
+		{"^!", "", 0, 0, false},
+		{"^main", "", 0, 0, false},
+		{"main^@~1", "", 0, 0, false},
+		{"main^2", "", 0, 0, false},
+		{"main", "", 0, 0, false},
+	}
+	for _, tt := range tests {
+		rev, kind, n, ok := SplitParentShorthand(tt.arg)
+		if rev != tt.rev || kind != tt.kind || n != tt.n || ok != tt.ok {
+			t.Errorf("SplitParentShorthand(%q) = %q, %q, %d, %v; want %q, %q, %d, %v", tt.arg, rev, kind, n, ok, tt.rev, tt.kind, tt.n, tt.ok)
+		}
+	}
+}
