@@ -111,6 +111,10 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 			if err := s.rewrittenTwin(ctx, r, res, local, po.Compression == "gzip"); err != nil {
 				return res, err
 			}
+			if behind, err := repo.IsAncestor(r.Objects, tip, res.Old); err == nil && behind {
+				// The remote is ahead with commits we have: not "diverged".
+				return res, &nonFastForward{fmt.Sprintf("remote tag %s is at %s, which already holds %s: what is pushed is behind it, nothing to push; push --force moves it back", res.Tag, short(res.Old), short(tip))}
+			}
 			advice := fmt.Sprintf("run 'strata fetch %s' and look at both histories ('strata log --all')", s.remoteArg())
 			if strings.HasPrefix(ref, refs.Heads) {
 				// A branch: pull brings the two histories together.
