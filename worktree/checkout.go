@@ -52,12 +52,17 @@ func (o CheckoutOptions) branchFlag() string {
 type DirtyError struct {
 	Changes []tree.Change
 	Flag    string // the command's flag that discards them; "" for --force
+	Op      string // a merge, rebase, cherry-pick or revert stopped in the tree, if any
 }
 
 func (e *DirtyError) Error() string {
 	flag := e.Flag
 	if flag == "" {
 		flag = "--force"
+	}
+	if e.Op != "" {
+		// stash refuses while an operation is under way: name the ways out.
+		return fmt.Sprintf("%v would be lost: %s; a %s is stopped here: finish it with 'strata %s --continue' or end it with 'strata %s --abort', or use %s to discard them", ErrDirty, changeList(e.Changes), e.Op, e.Op, e.Op, flag)
 	}
 	return fmt.Sprintf("%v would be lost: %s; commit them, stash them, or use %s to discard them", ErrDirty, changeList(e.Changes), flag)
 }

@@ -112,7 +112,11 @@ func (w *Worktree) refuseChanges(ctx context.Context, st State) error {
 		return err
 	}
 	if len(changes) > 0 {
-		return &DirtyError{Changes: changes}
+		de := &DirtyError{Changes: changes}
+		if s, ok, err := w.Sequence(); err == nil && ok {
+			de.Op = s.Op
+		}
+		return de
 	}
 	return nil
 }
