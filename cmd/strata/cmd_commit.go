@@ -11,7 +11,6 @@ import (
 	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
-	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
 )
@@ -144,9 +143,9 @@ concludes the stopped step as --continue does, with -m as its message and
 				return err
 			}
 			h, herr := w.Head()
-			where := "detached HEAD"
-			if herr == nil && h.Branch != "" {
-				where = refs.ShortName(h.Branch)
+			where := headName(h.Branch)
+			if herr != nil {
+				where = headName("")
 			}
 			if !o.quiet {
 				fmt.Fprintf(g.stdout, "[%s %s] %s\n %s changed\n", where, shortID(c.ID), pathquote.Text(firstLine(o.message)), plural(len(cs), "path"))

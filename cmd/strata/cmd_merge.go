@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -143,7 +144,7 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 		fmt.Fprintf(g.stdout, "Merge made: %s\n", pathquote.Text(out.Seq.Message))
 	case picked:
 		for _, c := range out.Made {
-			fmt.Fprintf(g.stdout, "[%s] %s\n", shortID(c.ID), pathquote.Text(firstLine(c.Message())))
+			fmt.Fprintf(g.stdout, "[%s %s] %s\n", headName(out.Seq.Branch), shortID(c.ID), pathquote.Text(firstLine(c.Message())))
 		}
 		if n := len(out.Seq.Dropped); n > 0 {
 			fmt.Fprintf(g.stdout, "%s dropped: %s changes nothing on top of HEAD\n", plural(n, "commit"), map[bool]string{true: "its", false: "their"}[n == 1])
@@ -153,8 +154,17 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(g.stdout, "[%s] %s\n", shortID(out.Head.ID), pathquote.Text(firstLine(out.Head.Message())))
+	fmt.Fprintf(g.stdout, "[%s %s] %s\n", headName(out.Seq.Branch), shortID(out.Head.ID), pathquote.Text(firstLine(out.Head.Message())))
 	return nil
+}
+
+// headName is what git puts before a new commit's id: the branch, or
+// "detached HEAD".
+func headName(branch string) string {
+	if branch == "" {
+		return "detached HEAD"
+	}
+	return refs.ShortName(branch)
 }
 
 func newMergeCommand(g *globals) *cobra.Command {
