@@ -20,6 +20,7 @@ func init() { register("branch", newBranchCommand) }
 type branchOptions struct {
 	del, move, force bool
 	forceDel         bool // -D
+	forceMove        bool // -M
 	all, remotes     bool
 	format           string
 	list             bool
@@ -64,6 +65,9 @@ patterns with --list before it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(o.format); err != nil {
 				return err
+			}
+			if o.forceMove {
+				o.move, o.force = true, true // git's -M is -m -f
 			}
 			r, err := g.openRepo()
 			if err != nil {
@@ -136,6 +140,7 @@ patterns with --list before it.`,
 	cmd.Flags().VarPF(lastWins{&o.all, &o.remotes}, "all", "a", "list remote-tracking branches too (as remotes/REMOTE/NAME)").NoOptDefVal = "true"
 	cmd.Flags().VarPF(lastWins{&o.remotes, &o.all}, "remotes", "r", "list remote-tracking branches (REMOTE/NAME); with -d, delete them").NoOptDefVal = "true"
 	cmd.Flags().BoolVarP(&o.move, "move", "m", false, "rename a branch")
+	cmd.Flags().BoolVarP(&o.forceMove, "force-move", "M", false, "rename a branch even over an existing one (-m -f)")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch (none a work tree has checked out: reset moves those); with -d, delete an unmerged one")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs)")
