@@ -59,11 +59,7 @@ func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, e
 		}
 		return s.previousCheckout(name, -n)
 	}
-	logName, err := s.reflogOf(ref)
-	if err != nil {
-		return "", true, fmt.Errorf("%s: %w", name, ErrUnknownRevision)
-	}
-	entries, err := s.Log(logName)
+	entries, err := s.reflogEntries(name, ref)
 	if err != nil {
 		return "", true, err
 	}
@@ -74,6 +70,16 @@ func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, e
 		return "", true, fmt.Errorf("%s: %w: the ref was deleted then", name, ErrUnknownRevision)
 	}
 	return entries[n].New, true, nil
+}
+
+// reflogEntries reads the reflog that REF@{...} (name as typed) reads,
+// newest first.
+func (s *Store) reflogEntries(name, ref string) ([]LogEntry, error) {
+	logName, err := s.reflogOf(ref)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, ErrUnknownRevision)
+	}
+	return s.Log(logName)
 }
 
 // resolveReflogDate is git's REF@{DATE}: the value REF had then, set by
@@ -87,11 +93,7 @@ func (s *Store) resolveReflogDate(name, ref, sel string) (digest.Digest, bool, e
 	if err != nil {
 		return "", true, fmt.Errorf("%s: %w: @{...} takes a number or a date: %w", name, ErrUnknownRevision, err)
 	}
-	logName, err := s.reflogOf(ref)
-	if err != nil {
-		return "", true, fmt.Errorf("%s: %w", name, ErrUnknownRevision)
-	}
-	entries, err := s.Log(logName)
+	entries, err := s.reflogEntries(name, ref)
 	if err != nil {
 		return "", true, err
 	}
