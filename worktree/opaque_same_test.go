@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 
@@ -47,7 +48,7 @@ func TestCommitKeepsUnchangedFilesOfOpaqueDirs(t *testing.T) {
 				}
 			}
 			sort.Strings(got)
-			if want := []string{"/data/a", "/data/sub", "/data/sub/c"}; !equal(got, want) {
+			if want := []string{"/data/a", "/data/sub", "/data/sub/c"}; !slices.Equal(got, want) {
 				t.Fatalf("the commit holds %v below /data, want %v", got, want)
 			}
 			// Remounted on the commit alone, the tree shows the same.

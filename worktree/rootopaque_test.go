@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 
@@ -69,7 +70,7 @@ func TestRootOpaqueHidesLowers(t *testing.T) {
 	c2 := commitLayers_(t, r, "opaque root", mid, opq)
 
 	w := checkoutMain(t, r, "main")
-	if got := names(t, w.Target()); !equal(got, []string{"/b"}) {
+	if got := names(t, w.Target()); !slices.Equal(got, []string{"/b"}) {
 		t.Errorf("checkout shows %v, want only /b", got)
 	}
 	// Committing on top writes a layer against the same lowers.
@@ -90,13 +91,13 @@ func TestRootOpaqueHidesLowers(t *testing.T) {
 				got = append(got, p)
 			}
 		}
-		if !equal(got, tc.want) {
+		if !slices.Equal(got, tc.want) {
 			t.Errorf("tree of %q: %v, want %v", tc.c.Message(), got, tc.want)
 		}
 	}
 	changes, err := tree.DiffRevisions(ts, c1, c2, nil)
 	must(t, err)
-	if got := changeLines(changes); !equal(got, []string{"D /a", "A /b", "D /d", "D /d/x"}) {
+	if got := changeLines(changes); !slices.Equal(got, []string{"D /a", "A /b", "D /d", "D /d/x"}) {
 		t.Errorf("diff base..opaque: %v", got)
 	}
 	h := tree.NewHistory(r.Objects)
@@ -136,7 +137,7 @@ func TestRootOpaqueInFlattenedPrefix(t *testing.T) {
 	}
 	c := commitLayers_(t, r, "deep", ls...)
 	w := checkoutMain(t, r, "main")
-	if got := names(t, w.Target()); !equal(got, want) {
+	if got := names(t, w.Target()); !slices.Equal(got, want) {
 		t.Errorf("checkout shows %d names (%v...), want %d from f010", len(got), got[:min(len(got), 3)], len(want))
 	}
 	for round := 0; round < 2; round++ { // built, then read from the cache
@@ -148,7 +149,7 @@ func TestRootOpaqueInFlattenedPrefix(t *testing.T) {
 				got = append(got, p)
 			}
 		}
-		if !equal(got, want) {
+		if !slices.Equal(got, want) {
 			t.Errorf("round %d: tree has %d names (%v...), want %d from f010", round, len(got), got[:min(len(got), 3)], len(want))
 		}
 	}
@@ -175,16 +176,4 @@ func TestMediaTypeCheckedOnCheckout(t *testing.T) {
 	if _, err := tree.NewTrees(r.Objects).Of(c); !errors.Is(err, layer.ErrMediaType) {
 		t.Errorf("tree of a zstd layer labelled gzip: %v", err)
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,7 +76,7 @@ func TestUnpackGivesOnlyTheLayersXattrs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equalNames(got, want) {
+			if !slices.Equal(got, want) {
 				t.Errorf("mode %v: %s has xattrs %q, want %q", mode, name, got, want)
 			}
 		}
@@ -98,16 +99,4 @@ func xattrNames(p string) ([]string, error) {
 		}
 	}
 	return names, nil
-}
-
-func equalNames(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
