@@ -3,7 +3,6 @@ package exec
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -100,16 +99,28 @@ func mountAt(rootfd int, p, source, fstype string, flags uintptr, data string) e
 	return nil
 }
 
-// bindTree clones the mount tree at source (an open fd or a path), makes it
-// read-only if asked (recursively), and attaches it on target.
+// bindTree clones the mount tree at source (a path), makes it read-only if
+// asked (recursively), and attaches it on target.
 func bindTree(source string, targetfd int, readonly, recursive bool) error {
+	if err := bindTreeAt(unix.AT_FDCWD, source, targetfd, readonly, recursive); err != nil {
+		return fmt.Errorf("%s: %w", source, err)
+	}
+	return nil
+}
+
+// bindTreeAt is bindTree of the path source below dirfd, or of dirfd
+// itself when source is "".
+func bindTreeAt(dirfd int, source string, targetfd int, readonly, recursive bool) error {
 	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
 	if recursive {
 		flags |= unix.AT_RECURSIVE
 	}
-	tree, err := unix.OpenTree(unix.AT_FDCWD, source, uint(flags))
+	if source == "" {
+		flags |= unix.AT_EMPTY_PATH
+	}
+	tree, err := unix.OpenTree(dirfd, source, uint(flags))
 	if err != nil {
-		return fmt.Errorf("open_tree %s: %w", source, err)
+		return fmt.Errorf("open_tree: %w", err)
 	}
 	defer unix.Close(tree)
 	if readonly {
@@ -119,11 +130,11 @@ func bindTree(source string, targetfd int, readonly, recursive bool) error {
 			at |= unix.AT_RECURSIVE
 		}
 		if err := unix.MountSetattr(tree, "", uint(at), &attr); err != nil {
-			return fmt.Errorf("make %s read-only: %w", source, err)
+			return fmt.Errorf("make read-only: %w", err)
 		}
 	}
 	if err := unix.MoveMount(tree, "", targetfd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-		return fmt.Errorf("move_mount %s: %w", source, err)
+		return fmt.Errorf("move_mount: %w", err)
 	}
 	return nil
 }
@@ -251,12 +262,17 @@ func userMount(rootfd int, m Mount) error {
 		}
 		return mountAt(rootfd, m.Target, "tmpfs", "tmpfs", flags, data)
 	case "", "bind":
-		st, err := os.Stat(m.Source)
+		src, err := openBindSource(m.Source)
 		if err != nil {
 			return fmt.Errorf("bind mount %s: %w", m.Source, err)
 		}
+		defer unix.Close(src)
+		var st unix.Stat_t
+		if err := unix.Fstat(src, &st); err != nil {
+			return fmt.Errorf("bind mount %s: %w", m.Source, err)
+		}
 		var fd int
-		if st.IsDir() {
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			fd, err = mkdirInRoot(rootfd, m.Target)
 		} else {
 			fd, err = createFileInRoot(rootfd, m.Target)
@@ -265,12 +281,43 @@ func userMount(rootfd int, m Mount) error {
 			return fmt.Errorf("bind mount %s: %w", m.Target, err)
 		}
 		defer unix.Close(fd)
-		if err := bindTree(m.Source, fd, m.ReadOnly, true); err != nil {
+		if err := bindTreeAt(src, "", fd, m.ReadOnly, true); err != nil {
 			return fmt.Errorf("bind mount %s on %s: %w", m.Source, m.Target, err)
 		}
 		return nil
 	}
 	return fmt.Errorf("mount %s: unknown type %q", m.Target, m.Type)
+}
+
+// ErrLinkInBindSource: a bind's host path has a symbolic link on the way.
+var ErrLinkInBindSource = errors.New("a symbolic link is in its way (the path is resolved before the start: one was put there since)")
+
+// openBindSource opens a bind's host path, which must be absolute with no
+// symbolic link on the way. The caller resolved it (and checked where it
+// leads) before the container started; opening it so, and binding what is
+// open, leaves no instant between that check and the mount in which a
+// link put in its way (by a container that can write there: a work tree)
+// could send the mount elsewhere on the host.
+func openBindSource(p string) (int, error) {
+	if !path.IsAbs(p) {
+		return -1, fmt.Errorf("not an absolute path")
+	}
+	how := unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	for {
+		fd, err := unix.Openat2(unix.AT_FDCWD, p, &how)
+		switch {
+		case err == unix.EINTR || err == unix.EAGAIN:
+			continue
+		case err == unix.ELOOP:
+			return -1, ErrLinkInBindSource
+		case err != nil:
+			return -1, err
+		}
+		return fd, nil
+	}
 }
 
 // pivotRoot makes rootfd the new "/" and detaches the old root entirely.

@@ -255,6 +255,35 @@ echo t > /scratch/t && cat /scratch/t`)
 	}
 }
 
+// A bind's host path is bound as it was resolved: a symbolic link on the
+// way (put there after the caller resolved it, by a container that can
+// write there) fails the start instead of sending the mount elsewhere.
+func TestBindSourceRefusesLinks(t *testing.T) {
+	root := busybox(t)
+	host := t.TempDir()
+	secret := t.TempDir()
+	os.WriteFile(filepath.Join(secret, "CANARY"), []byte("host secret\n"), 0o600)
+	os.Mkdir(filepath.Join(host, "real"), 0o755)
+	os.Symlink(secret, filepath.Join(host, "leaf"))
+	os.Symlink(secret, filepath.Join(host, "dir"))
+	for _, src := range []string{
+		filepath.Join(host, "leaf"), // the last component
+		host + "/dir/../real",       // one on the way (not cleaned away)
+	} {
+		r := sh(t, root, func(s *Spec) { s.Mounts = []Mount{{Source: src, Target: "/data"}} }, "ls /data")
+		if r.code != CodeRuntime || r.err == nil || !strings.Contains(r.err.Error(), "bind mount "+src) {
+			t.Errorf("bind of %s: code %d, err %v, out %q", src, r.code, r.err, r.stdout)
+		}
+		if strings.Contains(r.stdout, "CANARY") {
+			t.Errorf("bind of %s reached the host directory the link names", src)
+		}
+	}
+	r := sh(t, root, func(s *Spec) { s.Mounts = []Mount{{Source: filepath.Join(host, "leaf"), Target: "/data"}} }, "true")
+	if !errors.Is(r.err, ErrLinkInBindSource) {
+		t.Errorf("a link in the way: err %v, want ErrLinkInBindSource", r.err)
+	}
+}
+
 func TestReadOnlyRoot(t *testing.T) {
 	r := sh(t, busybox(t), func(s *Spec) { s.ReadOnlyRoot = true }, "echo x > /newfile")
 	if r.code == 0 {

@@ -56,7 +56,7 @@ included), 126, 127 as for run.`,
 				return exitCodeError{code: exec.CodeRuntime, err: errors.New("exec -d: the command runs in the background: -i and -t need it here")}
 			}
 			if len(o.envFiles) > 0 {
-				fileEnv, err := readEnvFiles(o.envFiles)
+				fileEnv, err := readEnvFiles(o.envFiles, nil)
 				if err != nil {
 					return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
 				}

@@ -62,6 +62,10 @@ type runOptions struct {
 	detach, rm                 bool
 	name, restart              string
 	publish                    []string
+	// recorded are where a detached run's host paths led when it was
+	// made (svcState.HostPaths): its supervisor binds and reads them
+	// only while they lead there still.
+	recorded map[string]string
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -158,12 +162,14 @@ command cannot be executed, 127 when it was not found.`,
 }
 
 func runRun(ctx context.Context, g *globals, o runOptions, args []string) error {
-	if len(o.envFiles) > 0 {
-		fileEnv, err := readEnvFiles(o.envFiles)
-		if err != nil {
+	var supervisor string // this is the supervisor of the detached run so named
+	if o.detach {
+		supervisor = os.Getenv(envSupervise)
+	}
+	if supervisor == "" { // a supervisor reads them where the run was made
+		if err := o.readEnvFiles(); err != nil {
 			return err
 		}
-		o.env = append(fileEnv, o.env...) // -e comes later: it wins, as in docker
 	}
 	if o.path != "" && o.rev != "" {
 		// --rev runs on a throwaway tree of its own: --path would be dropped.
@@ -186,9 +192,9 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		if _, err := o.resources(); err != nil {
 			return err
 		}
-		if name := os.Getenv(envSupervise); name != "" {
+		if supervisor != "" {
 			os.Unsetenv(envSupervise)
-			return supervise(ctx, g, o, args, name)
+			return supervise(ctx, g, o, args, supervisor)
 		}
 		return startDetached(ctx, g, o)
 	}
@@ -440,6 +446,20 @@ func commitThrowaway(ctx context.Context, g *globals, w *worktree.Worktree, t *c
 	return nil
 }
 
+// readEnvFiles puts the variables of the --env-files before -e's, which
+// wins, as in docker.
+func (o *runOptions) readEnvFiles() error {
+	if len(o.envFiles) == 0 {
+		return nil
+	}
+	fileEnv, err := readEnvFiles(o.envFiles, o.recorded)
+	if err != nil {
+		return err
+	}
+	o.env = append(fileEnv, o.env...)
+	return nil
+}
+
 // spec merges the image config with the flags, as docker run does.
 func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.Spec, error) {
 	var cfg ocispec.ImageConfig
@@ -529,6 +549,9 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 		s.Stdin = g.stdin
 	}
 	if s.Mounts, err = o.mounts(); err != nil {
+		return s, err
+	}
+	if err := pinBindSources(s.Mounts, o.recorded); err != nil {
 		return s, err
 	}
 	return s, nil

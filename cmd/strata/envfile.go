@@ -3,10 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"unicode"
+
+	"golang.org/x/sys/unix"
 )
 
 // maxEnvFile caps an --env-file: it is read whole.
@@ -16,10 +20,12 @@ const maxEnvFile = 1 << 20
 // variable, the value as written (no quotes taken off), KEY alone taken
 // from this environment as -e KEY is, blank lines and lines starting
 // with # skipped. Only a regular file is read: a FIFO would hang the run.
-func readEnvFiles(names []string) ([]string, error) {
+// Each is read where it leads when called (pinPath: where it led when
+// recorded, if it was), with no symbolic link let on the way after that.
+func readEnvFiles(names []string, recorded map[string]string) ([]string, error) {
 	var out []string
 	for _, name := range names {
-		b, mode, err := readRegular(name, maxEnvFile)
+		b, mode, err := readEnvFile(name, recorded)
 		if err != nil {
 			return nil, fmt.Errorf("--env-file %s: %w", name, err)
 		}
@@ -44,6 +50,26 @@ func readEnvFiles(names []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// readEnvFile reads one --env-file, pinned as readEnvFiles says.
+func readEnvFile(name string, recorded map[string]string) ([]byte, fs.FileMode, error) {
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	real, err := pinPath(abs, recorded)
+	if err != nil && !errors.Is(err, errPathMoved) {
+		err = errors.Unwrap(err) // the file as typed names it
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	b, mode, err := readRegularNoLinks(real, maxEnvFile)
+	if errors.Is(err, unix.ELOOP) {
+		err = fmt.Errorf("%s: %w", real, errPathMoved)
+	}
+	return b, mode, err
 }
 
 // fileKind names the type of a file that is not a regular one.

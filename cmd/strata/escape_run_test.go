@@ -108,3 +108,86 @@ func TestCommitRacesASwappingContainer(t *testing.T) {
 		})
 	}
 }
+
+// TestStartRacesASwappingContainer races a detached run's restarts against
+// a container that swaps the run's -v source in the work tree (/race/d, a
+// directory) with a symbolic link to a host directory holding a canary
+// (/race/s). The run was made while /race/d was a directory, so it starts
+// only while the path leads there; whatever instant each start catches
+// (its check, the supervisor's, the init's bind), the container it starts
+// must never see the host directory.
+func TestStartRacesASwappingContainer(t *testing.T) {
+	dir := busyboxRepo(t)
+	t.Cleanup(func() { killSupervisorsUnder(dir) })
+	canary := filepath.Join(filepath.Dir(dir), "host")
+	if err := os.MkdirAll(canary, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(canary, "CANARY"), []byte("host secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(canary, "env"), []byte("SECRET=host-secret\n"), 0o600)
+	mustStrata(t, dir, "checkout", "main")
+	work := filepath.Join(dir, "rootfs")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testrootfs.InstallBinary(self, work, "/bin/swapper"); err != nil {
+		t.Fatal(err)
+	}
+	race := filepath.Join(work, "race")
+	if err := os.MkdirAll(filepath.Join(race, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(race, "d", "inside"), nil, 0o644)
+	os.WriteFile(filepath.Join(race, "d", "env"), []byte("SECRET=none\n"), 0o644)
+	if err := os.Symlink(canary, filepath.Join(race, "s")); err != nil {
+		t.Fatal(err)
+	}
+	// Its --env-file too is read where it led when the run was made.
+	mustStrata(t, dir, "run", "-d", "--name", "victim", "-v", filepath.Join(race, "d")+":/data",
+		"--env-file", filepath.Join(race, "d", "env"), "--", "sh", "-c", "ls /data >> /seen; echo $SECRET >> /seen")
+	mustStrata(t, dir, "wait", "victim")
+
+	swapper := strataCmd(dir, "run", "-e", "STRATA_TEST_SWAPPER=/race/d:/race/s", "--", "/bin/swapper")
+	if err := swapper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { swapper.Process.Kill(); swapper.Wait() })
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Lstat(filepath.Join(race, "ready")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the swapper never started")
+		}
+	}
+	// Most starts are refused at one of their checks: go on until a few
+	// got through them all to the container.
+	started, rounds := 0, 0
+	for ; rounds < 500 && started < 4; rounds++ {
+		out, err := strataCmd(dir, "start", "victim").CombinedOutput()
+		if err != nil {
+			if !strings.Contains(string(out), "a symbolic link") {
+				t.Fatalf("round %d: start failed otherwise: %v\n%s", rounds, err, out)
+			}
+			continue
+		}
+		started++
+		mustStrata(t, dir, "wait", "victim")
+	}
+	seen, err := os.ReadFile(filepath.Join(work, "seen"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(seen), "CANARY") || strings.Contains(string(seen), "host-secret") {
+		t.Fatalf("a start bound the host directory the link names:\n%s", seen)
+	}
+	// Each start that got past its checks listed /race/d (a start the
+	// swap refused at the init's bind lists nothing).
+	if n := strings.Count(string(seen), "inside"); n < 1 || started < 1 {
+		t.Fatalf("%d starts of %d, %d listings of /race/d: the race was never run to the bind", started, rounds, n)
+	}
+	t.Logf("%d of %d starts got past their checks", started, rounds)
+}

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // readRegular reads path, at most max bytes, if it is a regular file:
@@ -17,6 +19,24 @@ func readRegular(path string, max int64) ([]byte, fs.FileMode, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	return readOpenRegular(f, max)
+}
+
+// readRegularNoLinks is readRegular of an absolute path with no symbolic
+// link on the way (one there fails with ELOOP).
+func readRegularNoLinks(path string, max int64) ([]byte, fs.FileMode, error) {
+	fd, err := unix.Openat2(unix.AT_FDCWD, path, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return readOpenRegular(os.NewFile(uintptr(fd), path), max)
+}
+
+// readOpenRegular is readRegular of an open file, which it closes.
+func readOpenRegular(f *os.File, max int64) ([]byte, fs.FileMode, error) {
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/docker/go-units"
 	"github.com/strata-sh/strata/exec"
@@ -74,6 +75,43 @@ func (o *runOptions) volumeSources() []string {
 		}
 	}
 	return out
+}
+
+// pinBindSources replaces each bind's host path by where it leads now,
+// through every symbolic link, which the container's init then opens
+// refusing any link on the way (exec.ErrLinkInBindSource): a link put
+// there meanwhile, by a container that can write in a work tree, fails
+// the start instead of binding what it names. A path recorded when a
+// detached run was made must lead where it did then.
+func pinBindSources(ms []exec.Mount, recorded map[string]string) error {
+	for i, m := range ms {
+		if m.Type != "bind" {
+			continue
+		}
+		real, err := pinPath(m.Source, recorded)
+		if err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+		ms[i].Source = real
+	}
+	return nil
+}
+
+// pinPath is where the absolute host path p leads now, which must be
+// where it led when recorded, if it was.
+func pinPath(p string, recorded map[string]string) (string, error) {
+	real, err := filepath.EvalSymlinks(p)
+	if errors.Is(err, syscall.EINVAL) {
+		// readlink of what was a link a moment before: swapped under us.
+		return "", fmt.Errorf("%s changed while it was resolved: %w", p, errPathMoved)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", p, errors.Unwrap(err))
+	}
+	if want, ok := recorded[p]; ok && real != want {
+		return "", fmt.Errorf("%s now leads to %s, not %s as when the run was made: %w", p, real, want, errPathMoved)
+	}
+	return real, nil
 }
 
 // parseVolume reads docker's -v SRC:DST[:MODES].

@@ -89,13 +89,11 @@ func (st *svcState) checkHostPaths() error {
 	}
 	slices.Sort(keys)
 	for _, p := range keys {
-		want := st.HostPaths[p]
-		got, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return fmt.Errorf("%s: %w; not started", p, errors.Unwrap(err))
-		}
-		if got != want {
-			return fmt.Errorf("%s now leads to %s, not %s as when the run was made: %w", p, got, want, errPathMoved)
+		if _, err := pinPath(p, st.HostPaths); err != nil {
+			if !errors.Is(err, errPathMoved) {
+				err = fmt.Errorf("%w; not started", err)
+			}
+			return err
 		}
 	}
 	return nil

@@ -37,6 +37,12 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	if err != nil {
 		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
 	}
+	// Its host paths are bound and read only where they led when the
+	// run was made.
+	o.recorded = s.st.HostPaths
+	if err := o.readEnvFiles(); err != nil {
+		return fail(exec.CodeRuntime, err)
+	}
 	lock, err := os.OpenFile(s.path("lock"), os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
