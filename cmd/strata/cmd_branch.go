@@ -143,7 +143,7 @@ patterns with --list before it.`,
 	cmd.Flags().BoolVarP(&o.forceMove, "force-move", "M", false, "rename a branch even over an existing one (-m -f)")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch (none a work tree has checked out: reset moves those); with -d, delete an unmerged one")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
-	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs)")
+	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs; * and ? match / too, as git's)")
 	cmd.Flags().CountVarP(&o.verbose, "verbose", "v", "-v is accepted (the list always shows each branch's commit and subject); -vv adds its upstream, as git's: [origin/main: ahead 1]")
 	cmd.Flags().BoolVar(&o.showCurrent, "show-current", false, "print the current branch's name (nothing on a detached HEAD)")
 	o.filter.addFlags(cmd.Flags(), true)
@@ -447,11 +447,23 @@ func keepRefs(list []refs.Ref, keep func(refs.Ref) (bool, error)) ([]refs.Ref, e
 // match everything.
 func matchesAny(patterns []string, name string) bool {
 	for _, p := range patterns {
-		if ok, _ := path.Match(p, name); ok {
+		if matchRefName(p, name) {
 			return true
 		}
 	}
 	return len(patterns) == 0
+}
+
+// matchRefName matches a ref's short name against a shell glob as git's
+// branch --list, tag -l and describe --match do (wildmatch without
+// WM_PATHNAME): '*', '?' and classes match a '/' too, so 'v*' matches
+// v1/x. path.Match stops them at '/'; with '/' put as NUL (which neither
+// a ref name nor a command-line pattern holds) on both sides, they pass
+// it, and a '/' written in the pattern still matches only a '/'.
+func matchRefName(pattern, name string) bool {
+	slash := func(s string) string { return strings.ReplaceAll(s, "/", "\x00") }
+	ok, _ := path.Match(slash(pattern), slash(name))
+	return ok
 }
 
 // lastWins is a boolean flag that clears another when set, so that of two
