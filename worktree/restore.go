@@ -38,7 +38,26 @@ var ErrNotInRevision = errors.New("did not match any path in the revision")
 // their content: equal to the lower's, it is no change, and the layers
 // keep the link. It returns how many entries other than directories it
 // wrote.
+//
+// Without rev, a path a stopped merge, rebase, cherry-pick or revert left
+// in conflict is refused (ErrUnmerged), as git refuses it: HEAD's version
+// would silently drop the other side's change there. RestoreSide takes
+// one side.
 func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int, error) {
+	return w.restore(ctx, paths, func(st State) (*objects.Commit, string, error) {
+		if rev != "" {
+			c, err := w.Resolve(rev)
+			return c, rev, err
+		}
+		// No source: what the work tree's changes are against.
+		c, err := w.restoreSource(st)
+		return c, refs.HEAD, err
+	}, rev == "")
+}
+
+// restore is Restore from the commit source picks, named rev in messages;
+// unmerged refuses the paths a stopped step left in conflict.
+func (w *Worktree) restore(ctx context.Context, paths []string, source func(State) (*objects.Commit, string, error), unmerged bool) (int, error) {
 	unlock, err := w.lock(ctx)
 	if err != nil {
 		return 0, err
@@ -48,19 +67,17 @@ func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int
 	if err != nil {
 		return 0, err
 	}
-	var c *objects.Commit
-	if rev == "" {
-		// No source: what the work tree's changes are against.
-		rev = refs.HEAD
-		c, err = w.restoreSource(st)
-	} else {
-		c, err = w.Resolve(rev)
-	}
+	c, rev, err := source(st)
 	if err != nil {
 		return 0, err
 	}
 	if paths, err = w.expandPatterns(c, rev, paths); err != nil {
 		return 0, err
+	}
+	if unmerged {
+		if err := w.refuseUnmerged(paths); err != nil {
+			return 0, err
+		}
 	}
 	wanted := func(p string) bool { return tree.Under(p, paths) }
 	above := func(p string) bool {

@@ -5,15 +5,16 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register("restore", newRestoreCommand) }
 
 func newRestoreCommand(g *globals) *cobra.Command {
 	var source, path string
-	var quiet bool
+	var quiet, ours, theirs bool
 	cmd := &cobra.Command{
-		Use:   "restore [--source REV] PATH...",
+		Use:   "restore [--source REV | --ours | --theirs] PATH...",
 		Short: "Put files back in the work tree as a revision has them",
 		Long: `Write what REV (default HEAD) has at each PATH into the work tree: a
 file's content, mode, owner, mtime and xattrs, a symlink, a device, or a
@@ -28,11 +29,21 @@ then nothing is written.
 
 While a rebase is stopped on a conflict, "HEAD" here is the commit the
 work tree shows (the new base so far), as git's HEAD is then: restore
-without --source undoes your edits of the step.
+without --source undoes your edits of the step's paths not in conflict.
+
+While a merge, rebase, cherry-pick or revert is stopped on a conflict,
+restore without --source refuses a conflicted PATH, as git's does: HEAD's
+version would drop the other side's change there unseen. --ours takes
+the version of the commit the work tree shows (HEAD; in a rebase, the new
+base so far), --theirs that of what is merged in (the other branch, the
+commit being picked or replayed, a reverted commit's parent), as the
+conflict markers name them. A marked file so restored holds no markers,
+and --continue takes it.
 
   strata restore /etc/motd                 # undo your changes to one file
   strata restore --source main~3 /etc/nginx
-  strata checkout main~3 -- /etc/nginx     # the same, as git spells it`,
+  strata checkout main~3 -- /etc/nginx     # the same, as git spells it
+  strata restore --theirs /etc/nginx.conf  # a conflict: take the other side's`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("restore: name at least one PATH")
@@ -40,10 +51,21 @@ without --source undoes your edits of the step.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := excludeEachOther(cmd, "source", "ours", "theirs"); err != nil {
+				return err
+			}
+			switch {
+			case ours:
+				return runRestoreSide(cmd, g, path, worktree.Ours, args, quiet)
+			case theirs:
+				return runRestoreSide(cmd, g, path, worktree.Theirs, args, quiet)
+			}
 			return runRestore(cmd, g, path, source, args, quiet)
 		},
 	}
 	cmd.Flags().StringVarP(&source, "source", "s", "", "the revision to take the files from (default HEAD)")
+	cmd.Flags().BoolVar(&ours, "ours", false, "take a stopped step's conflicted paths as HEAD has them (in a rebase: the new base)")
+	cmd.Flags().BoolVar(&theirs, "theirs", false, "take a stopped step's conflicted paths as the side merged in has them")
 	cmd.Flags().StringVar(&path, "path", "", "restore in the work tree at `DIR` instead of <project>/rootfs")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
@@ -52,6 +74,26 @@ without --source undoes your edits of the step.
 // runRestore is restore, and checkout REV -- PATH; rev "" is HEAD (or,
 // while a rebase is stopped, the commit the work tree shows).
 func runRestore(cmd *cobra.Command, g *globals, dir, rev string, args []string, quiet bool) error {
+	return restorePaths(g, dir, args, quiet, func(w *worktree.Worktree, paths []string) (int, string, error) {
+		n, err := w.Restore(cmd.Context(), rev, paths)
+		if rev == "" {
+			rev = "HEAD"
+		}
+		return n, rev, err
+	})
+}
+
+// runRestoreSide is restore --ours and --theirs.
+func runRestoreSide(cmd *cobra.Command, g *globals, dir string, side worktree.Side, args []string, quiet bool) error {
+	return restorePaths(g, dir, args, quiet, func(w *worktree.Worktree, paths []string) (int, string, error) {
+		n, err := w.RestoreSide(cmd.Context(), side, paths)
+		return n, side.String(), err
+	})
+}
+
+// restorePaths runs restore, which writes the PATHs args name (as the
+// image sees them) and says what it wrote from.
+func restorePaths(g *globals, dir string, args []string, quiet bool, restore func(*worktree.Worktree, []string) (int, string, error)) error {
 	r, w, err := openCheckedOut(g, dir)
 	if err != nil {
 		return err
@@ -60,16 +102,13 @@ func runRestore(cmd *cobra.Command, g *globals, dir, rev string, args []string, 
 	if err != nil {
 		return err
 	}
-	n, err := w.Restore(cmd.Context(), rev, cleanPaths(paths))
+	n, from, err := restore(w, cleanPaths(paths))
 	if err != nil {
 		return err
 	}
 	if !quiet {
 		// As git, on stderr: what was written, not output to parse.
-		if rev == "" {
-			rev = "HEAD"
-		}
-		fmt.Fprintf(g.stderr, "Updated %s from %s\n", plural(n, "path"), pathquote.Text(rev))
+		fmt.Fprintf(g.stderr, "Updated %s from %s\n", plural(n, "path"), pathquote.Text(from))
 	}
 	return nil
 }
