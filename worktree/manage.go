@@ -145,7 +145,7 @@ func Prune(ctx context.Context, r *repo.Repo, dryRun bool) (pruned []string, kep
 // prune deletes the work tree if its directory is gone and its upper
 // holds nothing uncommitted; kept says why a gone tree stays.
 func (w *Worktree) prune(ctx context.Context, dryRun bool) (ok bool, kept, err error) {
-	if _, err := os.Lstat(w.target); !errors.Is(err, fs.ErrNotExist) {
+	if !w.Missing() {
 		return false, nil, nil
 	}
 	unlock, err := w.lock(ctx)
@@ -196,6 +196,18 @@ func (w *Worktree) discardDir() error {
 		slog.Warn("the removed work tree's files are left for gc", "dir", trash, "err", err)
 	}
 	return nil
+}
+
+// Missing reports whether an extra work tree's directory is gone
+// (deleted by hand, or on a file system not mounted now): prune forgets
+// such a tree, unless its upper holds uncommitted changes. The main one's
+// rootfs is made again by the next command.
+func (w *Worktree) Missing() bool {
+	if w.Name == MainName {
+		return false
+	}
+	_, err := os.Lstat(w.target)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // Mounted reports whether the work tree is mounted now.

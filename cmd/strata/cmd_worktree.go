@@ -24,7 +24,7 @@ func newWorktreeCommand(g *globals) *cobra.Command {
 		Long: `A second work tree is a full work tree: every command run inside it acts
 on it (its own HEAD, upper and state under .strata/worktrees/NAME).
 
-  strata worktree list [--format json]       # [{"path","name","branch","head","mounted","detached"}]
+  strata worktree list [--format json]       # [{"path","name","branch","head","mounted","missing","detached"}]
   strata worktree add /srv/envs/env2 dev     # same as: checkout --path /srv/envs/env2 dev
   strata worktree add /srv/envs/env3         # new branch env3 at HEAD
   strata worktree add -b fix /srv/envs/env4 v1
@@ -52,9 +52,12 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 of detached runs, each with its commit and branch.
 
   strata worktree list --format json
-      # [{"path","name","branch","head","mounted","detached"}]: "branch"
-      # absent on a detached HEAD; "detached": {"count","bytes","in_use"},
-      # the uppers --force detached while processes used them`,
+      # [{"path","name","branch","head","mounted","missing","detached"}]:
+      # "branch" absent on a detached HEAD; "missing": true when its
+      # directory is gone (text: missing; prune forgets it unless its
+      # upper holds uncommitted changes); "detached":
+      # {"count","bytes","in_use"}, the uppers --force detached while
+      # processes used them`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
@@ -74,6 +77,7 @@ of detached runs, each with its commit and branch.
 				Branch   string         `json:"branch,omitempty"`
 				Head     string         `json:"head,omitempty"`
 				Mounted  bool           `json:"mounted"`
+				Missing  bool           `json:"missing,omitempty"`
 				Detached *detachedUsage `json:"detached,omitempty"`
 			}
 			var out []entry
@@ -82,7 +86,7 @@ of detached runs, each with its commit and branch.
 				if err != nil {
 					return fmt.Errorf("worktree list: %w", err)
 				}
-				e := entry{Path: w.Target(), Name: w.Name, Head: h.Commit.String(), Mounted: w.Mounted()}
+				e := entry{Path: w.Target(), Name: w.Name, Head: h.Commit.String(), Mounted: w.Mounted(), Missing: w.Missing()}
 				if e.Detached, err = detachedOf(w); err != nil {
 					return fmt.Errorf("worktree list: %w", err)
 				}
@@ -110,7 +114,10 @@ of detached runs, each with its commit and branch.
 					head = shortID(digest.Digest(e.Head))
 				}
 				state := ""
-				if !e.Mounted {
+				switch {
+				case e.Missing:
+					state = " missing"
+				case !e.Mounted:
 					state = " unmounted"
 				}
 				if d := e.Detached; d != nil {
