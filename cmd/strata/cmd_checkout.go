@@ -299,7 +299,8 @@ func openCheckedOut(g *globals, path string) (*repo.Repo, *worktree.Worktree, er
 }
 
 // excludeEachOther is a usage error when more than one of the flags
-// names was given: "checkout: -b and -B exclude each other".
+// names was given: "-b and -B exclude each other" (the dispatcher names
+// the command).
 func excludeEachOther(cmd *cobra.Command, names ...string) error {
 	var given []string
 	for _, n := range names {
@@ -312,7 +313,7 @@ func excludeEachOther(cmd *cobra.Command, names ...string) error {
 		}
 	}
 	if len(given) > 1 {
-		return usagef("%s: %s exclude each other", cmd.Name(), strings.Join(given, " and "))
+		return usagef("%s exclude each other", strings.Join(given, " and "))
 	}
 	return nil
 }

@@ -28,6 +28,7 @@ on it (its own HEAD, upper and state under .strata/worktrees/NAME).
   strata worktree add /srv/envs/env2 dev     # same as: checkout --path /srv/envs/env2 dev
   strata worktree add /srv/envs/env3         # new branch env3 at HEAD
   strata worktree add -b fix /srv/envs/env4 v1
+  strata worktree add -B fix /srv/envs/env4 v2   # the same, or move fix to v2 if it exists
   strata worktree add --detach /srv/envs/env5
   strata worktree remove /srv/envs/env2      # unmount and delete (refuses with changes)
   strata worktree prune [-n]                 # forget work trees whose directory is gone
@@ -131,14 +132,18 @@ of detached runs, each with its commit and branch.
 	}
 	list.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	var force, detach bool
-	var newBranch string
+	var newBranch, resetBranch string
 	add := &cobra.Command{
-		Use:   "add [-b NEW | --detach] [--force] PATH [REV]",
+		Use:   "add [-b NEW | -B NEW | --detach] [--force] PATH [REV]",
 		Short: "Check out REV in a new work tree at PATH (default: a new branch named after PATH)",
 		Args:  rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if detach && newBranch != "" {
-				return usagef("worktree add: -b and --detach exclude each other")
+			if err := excludeEachOther(cmd, "branch", "force-branch", "detach"); err != nil {
+				return err
+			}
+			flag := "-b"
+			if resetBranch != "" {
+				newBranch, flag = resetBranch, "-B"
 			}
 			rev := ""
 			if len(args) == 2 {
@@ -151,11 +156,18 @@ of detached runs, each with its commit and branch.
 			if _, ok, _ := w.State(); ok {
 				return fmt.Errorf("worktree add: %s is a work tree already", w.Target())
 			}
-			o, err := worktreeAddOptions(r, w, rev, newBranch, detach)
+			o, err := worktreeAddOptions(r, w, rev, newBranch, flag, detach)
 			if err != nil {
 				return err
 			}
 			o.Force = force
+			how := branchKept
+			if o.NewBranch != "" {
+				how = branchCreated
+				if o.ResetBranch && r.Refs.Exists(refs.Heads+o.NewBranch) {
+					how = branchReset
+				}
+			}
 			c, err := w.Checkout(cmd.Context(), o)
 			var elsewhere *worktree.CheckedOutError
 			if errors.As(err, &elsewhere) {
@@ -164,14 +176,11 @@ of detached runs, each with its commit and branch.
 			if err != nil {
 				return err
 			}
-			how := branchKept
-			if o.NewBranch != "" {
-				how = branchCreated
-			}
 			return printHeadMoved(g, r, w, c, how)
 		},
 	}
 	add.Flags().StringVarP(&newBranch, "branch", "b", "", "create branch `NEW` at REV (default HEAD) and check it out")
+	add.Flags().StringVarP(&resetBranch, "force-branch", "B", "", "as -b, or move branch `NEW` to REV if it exists")
 	add.Flags().BoolVar(&detach, "detach", false, "detach HEAD at REV (default HEAD)")
 	add.Flags().BoolVarP(&force, "force", "f", false, "check out a branch another work tree has too")
 	var rmForce bool
@@ -237,13 +246,14 @@ of detached runs, each with its commit and branch.
 }
 
 // worktreeAddOptions is what worktree add checks out, as git's: REV as
-// given (a branch attaches), -b NEW at REV, --detach at REV; with none of
-// them, the branch named after PATH's base name, made at HEAD if new.
-func worktreeAddOptions(r *repo.Repo, w *worktree.Worktree, rev, newBranch string, detach bool) (worktree.CheckoutOptions, error) {
+// given (a branch attaches), -b NEW at REV (flag -B: made or moved
+// there), --detach at REV; with none of them, the branch named after
+// PATH's base name, made at HEAD if new.
+func worktreeAddOptions(r *repo.Repo, w *worktree.Worktree, rev, newBranch, flag string, detach bool) (worktree.CheckoutOptions, error) {
 	if newBranch != "" {
 		// A name that cannot be a branch is a usage error, as branch's.
 		if err := refs.CheckName(refs.Heads + newBranch); err != nil {
-			return worktree.CheckoutOptions{}, usagef("worktree add -b %s: %w", newBranch, err)
+			return worktree.CheckoutOptions{}, usagef("worktree add %s %s: %w", flag, newBranch, err)
 		}
 	}
 	switch {
@@ -256,7 +266,7 @@ func worktreeAddOptions(r *repo.Repo, w *worktree.Worktree, rev, newBranch strin
 			}
 			rev = c.ID.String()
 		}
-		return worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, Detach: detach}, nil
+		return worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, ResetBranch: flag == "-B", BranchFlag: flag, Detach: detach}, nil
 	case rev != "":
 		return worktree.CheckoutOptions{Rev: rev}, nil
 	}
