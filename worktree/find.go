@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
@@ -70,6 +71,11 @@ func findByMarker(dir string) (project, name string, ok bool) {
 func parseMarker(s string) (project, name string, ok bool) {
 	for _, line := range strings.Split(s, "\n") {
 		k, v, _ := strings.Cut(line, " ")
+		if strings.HasPrefix(v, `"`) {
+			if u, err := strconv.Unquote(v); err == nil {
+				v = u
+			}
+		}
 		switch k {
 		case "project":
 			project = v
@@ -85,11 +91,20 @@ func (w *Worktree) writeMarker() error {
 	if w.Name == MainName {
 		return nil // found from the project directory above it
 	}
-	b := fmt.Sprintf("project %s\nname %s\n", w.Repo.Dir, w.Name)
+	b := fmt.Sprintf("project %s\nname %s\n", markerValue(w.Repo.Dir), markerValue(w.Name))
 	if err := os.WriteFile(filepath.Join(w.target, MarkerName), []byte(b), 0o644); err != nil {
 		return fmt.Errorf("mark %s as a work tree: %w", w.target, err)
 	}
 	return nil
+}
+
+// markerValue is v on a marker line: in Go's double quotes if it holds a
+// newline (a directory name may) or starts with one; as it is otherwise.
+func markerValue(v string) string {
+	if strings.Contains(v, "\n") || strings.HasPrefix(v, `"`) {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 // Link makes w the work tree a command runs in: for an extra work tree,
