@@ -1,9 +1,11 @@
 package worktree
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -59,4 +61,55 @@ func (w *Worktree) refuseCheckedOutElsewhere(branch string) error {
 		return err
 	}
 	return &CheckedOutError{Branch: branch, Where: o.Target()}
+}
+
+// RenameBranch renames branch from to to (full names) by rename, and
+// points the HEAD of every extra work tree that has from checked out at
+// to, as git's branch -m does. Those work trees are locked throughout:
+// no command there finds its HEAD naming a branch that is gone. The
+// main work tree's HEAD is the repository's, the caller's to follow.
+func RenameBranch(ctx context.Context, r *repo.Repo, from, to string, rename func() error) error {
+	all, err := List(r)
+	if err != nil {
+		return err
+	}
+	type held struct {
+		w  *Worktree
+		st State
+	}
+	var has []held
+	for _, w := range all {
+		if w.Name == MainName {
+			continue
+		}
+		if h, err := w.Head(); err != nil || h.Branch != from {
+			continue // an unreadable HEAD names no branch to follow
+		}
+		unlock, err := w.lock(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		st, ok, err := w.State()
+		if err != nil {
+			return err
+		}
+		if ok && st.Head == "ref: "+from {
+			has = append(has, held{w, st})
+		}
+	}
+	if err := rename(); err != nil {
+		return err
+	}
+	msg := "branch: renamed " + refs.ShortName(from) + " to " + refs.ShortName(to)
+	for _, t := range has {
+		t.st.Head = "ref: " + to
+		if err := t.w.writeState(t.st); err != nil {
+			return fmt.Errorf("renamed, but the HEAD of %s still names %s: %w", pathquote.Quote(t.w.target), refs.ShortName(from), err)
+		}
+		if d, err := r.Refs.Read(to); err == nil {
+			t.w.appendHeadLog(d, d, msg)
+		}
+	}
+	return nil
 }

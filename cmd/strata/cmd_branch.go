@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path"
@@ -115,7 +116,7 @@ patterns with --list before it.`,
 				if len(args) != 2 {
 					return usagef("branch -m: takes OLD NEW")
 				}
-				return renameBranch(r, args[0], args[1], o.force)
+				return renameBranch(cmd.Context(), r, args[0], args[1], o.force)
 			case len(args) == 0 && o.remotes:
 				return listRefsMatching(g, r, nil, o.filter, refs.Remotes, o.format)
 			case len(args) == 0 && o.all:
@@ -288,19 +289,15 @@ func deleteRemoteBranches(g *globals, r *repo.Repo, names []string) error {
 	return nil
 }
 
-func renameBranch(r *repo.Repo, oldName, newName string, force bool) error {
+// renameBranch is git's branch -m: the HEAD of every work tree that has
+// the branch checked out follows it.
+func renameBranch(ctx context.Context, r *repo.Repo, oldName, newName string, force bool) error {
 	from, to := refs.Heads+oldName, refs.Heads+newName
 	if err := refs.CheckName(to); err != nil {
 		return usagef("branch -m: %w", err)
 	}
 	if !r.Refs.Exists(from) {
 		return fmt.Errorf("branch -m %s: no such branch", oldName)
-	}
-	// A second work tree's HEAD names the branch in its own state.
-	if w, err := worktree.CheckedOutIn(r, from, worktree.Main(r)); err != nil {
-		return fmt.Errorf("branch -m %s: %w", oldName, err)
-	} else if w != nil {
-		return fmt.Errorf("branch -m %s: it is checked out in %s; check out another there first", oldName, w.Target())
 	}
 	if r.Refs.Exists(to) && !force {
 		return fmt.Errorf("branch -m %s %s: %s already exists (use -f)", oldName, newName, newName)
@@ -315,7 +312,11 @@ func renameBranch(r *repo.Repo, oldName, newName string, force bool) error {
 			return err
 		}
 	}
-	if err := r.Refs.Rename(from, to, "branch: renamed "+oldName+" to "+newName); err != nil {
+	// A second work tree's HEAD names the branch in its own state.
+	err := worktree.RenameBranch(ctx, r, from, to, func() error {
+		return r.Refs.Rename(from, to, "branch: renamed "+oldName+" to "+newName)
+	})
+	if err != nil {
 		return fmt.Errorf("branch -m: %w", err)
 	}
 	head, err := r.Refs.ReadHead()
