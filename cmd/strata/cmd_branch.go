@@ -43,13 +43,13 @@ type refJSON struct {
 func newBranchCommand(g *globals) *cobra.Command {
 	var o branchOptions
 	cmd := &cobra.Command{
-		Use:   "branch [NAME [START] | -d NAME... | -m OLD NEW]",
+		Use:   "branch [NAME [START] | -d NAME... | -m [OLD] NEW]",
 		Short: "List, create, delete or rename branches",
 		Long: `With no arguments, list branches; the current one is marked with *.
   strata branch dev main~1     create dev at main~1 (default START: HEAD)
   strata branch -d dev         delete dev, if HEAD holds its commits (-D: anyway;
                                its reflog keeps them from gc until it expires)
-  strata branch -m old new     rename
+  strata branch -m old new     rename (-m new: the current branch)
   strata branch -r             remote-tracking branches, as fetch left them
   strata branch -a             both (remote ones as remotes/REMOTE/NAME)
   strata branch --format json  [{"name","ref","commit","short","current","subject"}]
@@ -113,8 +113,19 @@ patterns with --list before it.`,
 				}
 				return deleteBranches(g, r, args, o.forceDel || o.force)
 			case o.move:
+				if len(args) == 1 {
+					// git's branch -m NEW: the current branch.
+					h, err := r.Refs.Current()
+					if err != nil {
+						return err
+					}
+					if h.Branch == "" {
+						return fmt.Errorf("branch -m %s: HEAD is detached: name the branch to rename (-m OLD NEW)", args[0])
+					}
+					args = []string{refs.ShortName(h.Branch), args[0]}
+				}
 				if len(args) != 2 {
-					return usagef("branch -m: takes OLD NEW")
+					return usagef("branch -m: takes [OLD] NEW")
 				}
 				return renameBranch(cmd.Context(), r, args[0], args[1], o.force)
 			case len(args) == 0 && o.remotes:
