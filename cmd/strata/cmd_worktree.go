@@ -190,11 +190,16 @@ of detached runs, each with its commit and branch.
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, w, err := openWorktree(g, args[0])
+			if errors.Is(err, worktree.ErrBadTarget) {
+				// Where no work tree could be made, none is: not "not a
+				// place for one", the project itself or a path inside one.
+				return fmt.Errorf("%s: not a work tree", pathquote.Quote(args[0]))
+			}
 			if err != nil {
 				return err
 			}
 			if _, ok, _ := w.State(); !ok {
-				return fmt.Errorf("worktree remove: %s: not a work tree", args[0])
+				return fmt.Errorf("%s: not a work tree", pathquote.Quote(args[0]))
 			}
 			target := w.Target()
 			if err := w.Remove(cmd.Context(), rmForce); err != nil {
