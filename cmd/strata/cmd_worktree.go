@@ -46,8 +46,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	var format string
+	var porcelain bool
 	list := &cobra.Command{
-		Use:   "list [--format json]",
+		Use:   "list [--format json | --porcelain]",
 		Short: "List the work trees",
 		Long: `List the work trees: the main one, second ones and the throwaway trees
 of detached runs, each with its commit and branch.
@@ -58,11 +59,18 @@ of detached runs, each with its commit and branch.
       # directory is gone (text: missing; prune forgets it unless its
       # upper holds uncommitted changes); "detached":
       # {"count","bytes","in_use"}, the uppers --force detached while
-      # processes used them`,
+      # processes used them
+  strata worktree list --porcelain
+      # git's stanzas, a blank line after each: "worktree PATH",
+      # "HEAD ID" (absent with no commits), "branch refs/heads/NAME" or
+      # "detached", then "unmounted" and "missing" lines when so`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
 				return err
+			}
+			if porcelain && format == "json" {
+				return usagef("--porcelain and --format json exclude each other")
 			}
 			r, err := g.openRepo()
 			if err != nil {
@@ -105,6 +113,27 @@ of detached runs, each with its commit and branch.
 				}
 				return writeJSON(g.stdout, out)
 			}
+			if porcelain {
+				for _, e := range out {
+					fmt.Fprintf(g.stdout, "worktree %s\n", pathquote.Quote(e.Path))
+					if e.Head != "" {
+						fmt.Fprintf(g.stdout, "HEAD %s\n", e.Head)
+					}
+					if e.Branch != "" {
+						fmt.Fprintf(g.stdout, "branch %s\n", refs.Heads+e.Branch)
+					} else {
+						fmt.Fprintln(g.stdout, "detached")
+					}
+					if !e.Mounted {
+						fmt.Fprintln(g.stdout, "unmounted")
+					}
+					if e.Missing {
+						fmt.Fprintln(g.stdout, "missing")
+					}
+					fmt.Fprintln(g.stdout)
+				}
+				return nil
+			}
 			for _, e := range out {
 				where := "(detached HEAD)"
 				if e.Branch != "" {
@@ -131,6 +160,7 @@ of detached runs, each with its commit and branch.
 		},
 	}
 	list.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	list.Flags().BoolVar(&porcelain, "porcelain", false, "git's stanzas for scripts (see above)")
 	var force, detach bool
 	var newBranch, resetBranch string
 	add := &cobra.Command{
