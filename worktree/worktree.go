@@ -32,6 +32,10 @@ var (
 // MainName is the name of the work tree at <project>/rootfs.
 const MainName = ""
 
+// ListedMain is the main work tree's name in listings (worktree list):
+// no extra work tree is given it.
+const ListedMain = "main"
+
 // Worktree is one checkout: an overlay mount and the directory that holds
 // its upper, work and state.
 type Worktree struct {
@@ -160,7 +164,8 @@ func ForPath(r *repo.Repo, dir string) (*Worktree, error) {
 	base := filepath.Base(abs)
 	name := base
 	for i := 2; ; i++ {
-		if _, err := os.Lstat(filepath.Join(r.Root, "worktrees", name)); errors.Is(err, fs.ErrNotExist) {
+		// "main" names the main work tree in listings (ListedMain).
+		if _, err := os.Lstat(filepath.Join(r.Root, "worktrees", name)); errors.Is(err, fs.ErrNotExist) && name != ListedMain {
 			break
 		}
 		name = fmt.Sprintf("%s-%d", base, i)

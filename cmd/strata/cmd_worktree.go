@@ -100,7 +100,7 @@ of detached runs, each with its commit and branch.
 					return fmt.Errorf("worktree list: %w", err)
 				}
 				if e.Name == worktree.MainName {
-					e.Name = "main"
+					e.Name = worktree.ListedMain
 				}
 				if h.Branch != "" {
 					e.Branch = refs.ShortName(h.Branch)
