@@ -1,7 +1,9 @@
 package worktree
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -60,12 +62,42 @@ func findByMarker(dir string) (project, name string, ok bool) {
 		b, err := readSmall(filepath.Join(d, MarkerName), maxMarker)
 		if err == nil {
 			project, name, ok = parseMarker(string(b))
-			return project, name, ok
+			return project, name, ok && markerHolds(project, name, d)
 		}
 		if d == filepath.Dir(d) {
 			return "", "", false
 		}
 	}
+}
+
+// markerHolds reports whether the work tree a marker in dir names is
+// still the one made there. A tree pruned while its directory was away
+// (a disk unplugged) leaves its marker, and its name may since have gone
+// to a new tree elsewhere, whose changes a command run in the old
+// directory would show, commit or reset. A tree whose directory is gone
+// (moved here by hand) is left to say so itself.
+func markerHolds(project, name, dir string) bool {
+	r, err := repo.Open(project)
+	if err != nil {
+		return false
+	}
+	w, err := Named(r, name)
+	if err != nil {
+		return false
+	}
+	st, found, err := w.State()
+	if err != nil {
+		return true // the command says what is wrong with it
+	}
+	if !found {
+		return false
+	}
+	at, err := os.Stat(st.Target)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	here, herr := os.Stat(dir)
+	return err == nil && herr == nil && os.SameFile(at, here)
 }
 
 func parseMarker(s string) (project, name string, ok bool) {
