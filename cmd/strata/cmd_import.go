@@ -59,7 +59,8 @@ func newImportCommand(g *globals) *cobra.Command {
 
 In an empty repository the commit goes on the current branch (main); once
 there are commits, name a new branch with -b (an existing one is replaced
-only with --force). The same tree with the same --author and --date (or
+only with --force, and not while a work tree has it checked out, as
+branch -f). The same tree with the same --author and --date (or
 SOURCE_DATE_EPOCH) always gives the same commit id.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -157,6 +158,11 @@ func importTarget(r *repo.Repo, branch string, force bool) (string, digest.Diges
 	if r.Refs.Exists(full) {
 		if !force {
 			return "", "", fmt.Errorf("import -b %s: branch already exists (use --force to replace it)", branch)
+		}
+		// As branch -f: HEAD would move under a work tree that shows
+		// the old commit.
+		if err := notCheckedOutAnywhere(r, refs.Heads, full); err != nil {
+			return "", "", fmt.Errorf("import -b %s: %w", branch, err)
 		}
 		return full, refs.Any, nil
 	}
