@@ -171,6 +171,9 @@ of detached runs, each with its commit and branch.
 			if err := excludeEachOther(cmd, "branch", "force-branch", "detach"); err != nil {
 				return err
 			}
+			if args[0] == "" {
+				return errEmptyPath
+			}
 			flag := "-b"
 			if resetBranch != "" {
 				newBranch, flag = resetBranch, "-B"
@@ -219,6 +222,9 @@ of detached runs, each with its commit and branch.
 		Short: "Unmount and delete a second work tree",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == "" {
+				return errEmptyPath
+			}
 			_, w, err := openWorktree(g, args[0])
 			if errors.Is(err, worktree.ErrBadTarget) {
 				// Where no work tree could be made, none is: not "not a
@@ -279,6 +285,10 @@ of detached runs, each with its commit and branch.
 	cmd.AddCommand(list, add, remove, prune)
 	return cmd
 }
+
+// errEmptyPath refuses an empty PATH to add or remove: openWorktree
+// takes "" for the work tree the command runs in.
+var errEmptyPath = usagef("PATH is empty")
 
 // worktreeAddOptions is what worktree add checks out, as git's: REV as
 // given (a branch attaches), -b NEW at REV (flag -B: made or moved
