@@ -101,6 +101,9 @@ func Open(dir string) (*Repo, error) {
 		dir = real
 	}
 	root := filepath.Join(dir, DirName)
+	if err := checkOwnership(dir, root); err != nil {
+		return nil, err
+	}
 	if err := checkOwnDirs(root); err != nil {
 		return nil, err
 	}

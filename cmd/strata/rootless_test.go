@@ -101,18 +101,19 @@ func TestImportTarAsUser(t *testing.T) {
 	asUser := func(project string, args ...string) ([]byte, error) {
 		return asNobody(bin, dir, append([]string{"-C", project}, args...)...).CombinedOutput()
 	}
-	newRepo := func(name string) string {
+	newRepo := func(name string, owner string) string {
 		project := filepath.Join(dir, name)
 		if out, err := strataCmd(dir, "init", project).CombinedOutput(); err != nil {
 			t.Fatalf("init: %v\n%s", err, out)
 		}
-		if out, err := exec.Command("chown", "-R", "65534:65534", project).CombinedOutput(); err != nil {
+		if out, err := exec.Command("chown", "-R", owner, project).CombinedOutput(); err != nil {
 			t.Fatalf("chown: %v\n%s", err, out)
 		}
 		return project
 	}
 
-	byRoot, byUser := newRepo("root"), newRepo("user")
+	// Each user's repository its own (another user's is not opened).
+	byRoot, byUser := newRepo("root", "0:0"), newRepo("user", "65534:65534")
 	if out, err := strataCmd(byRoot, append([]string{"import", plain}, meta...)...).CombinedOutput(); err != nil {
 		t.Fatalf("import as root: %v\n%s", err, out)
 	}
@@ -123,12 +124,12 @@ func TestImportTarAsUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := strataCmd(byUser, "log", "--format", "json").Output()
+	got, err := asNobody(bin, dir, "-C", byUser, "log", "--format", "json").Output()
 	if err != nil || string(got) != string(want) {
 		t.Errorf("import as uid 65534 made another commit than root's (%v):\n%s\nroot's:\n%s", err, got, want)
 	}
 
-	refused := newRepo("refused")
+	refused := newRepo("refused", "65534:65534")
 	out, err := asUser(refused, append([]string{"import", xattr}, meta...)...)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
