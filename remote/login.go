@@ -106,7 +106,7 @@ func Login(ctx context.Context, registry, user, password string, o Options) (Log
 // registry out of reach as networkError. The password is never in it.
 func loginError(err error, password string) error {
 	var terr *transport.Error
-	if !errors.As(err, &terr) {
+	if !errors.As(err, &terr) || isCertificateErr(err) {
 		return scrub(unreachable(err), password)
 	}
 	if c := terr.StatusCode; c == http.StatusUnauthorized || c == http.StatusForbidden {

@@ -1,6 +1,8 @@
 package remote
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/url"
@@ -25,8 +27,9 @@ func (e *networkError) Error() string {
 }
 func (e *networkError) Unwrap() error { return e.err }
 
-// wrapNetworkErr words a failure to reach a registry as a networkError;
-// any other error is returned as it is.
+// wrapNetworkErr words a failure to reach a registry (its TLS
+// certificate refused included) as a networkError; any other error is
+// returned as it is.
 func wrapNetworkErr(err error) error {
 	var ue *url.Error
 	if !errors.As(err, &ue) {
@@ -37,8 +40,14 @@ func wrapNetworkErr(err error) error {
 		host = u.Host
 	}
 	var dns *net.DNSError
+	var unknownCA x509.UnknownAuthorityError
+	var badCert *tls.CertificateVerificationError
 	why := ""
 	switch {
+	case errors.As(err, &unknownCA):
+		why = "TLS certificate signed by an unknown authority (trust the CA that signed it: copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates, or point SSL_CERT_FILE at it)"
+	case errors.As(err, &badCert):
+		why = "TLS certificate refused: " + badCert.Err.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
 		why = "connection refused (is the registry running?)"
 	case errors.As(err, &dns) && dns.IsNotFound:
@@ -57,4 +66,14 @@ func wrapNetworkErr(err error) error {
 		return err
 	}
 	return &networkError{host: host, why: why, err: err}
+}
+
+// isCertificateErr reports whether err holds a registry's TLS
+// certificate that failed verification. For a registry that may be
+// spoken to in plain HTTP too (loopback, --insecure), that is the https
+// attempt's failure; the http attempt's answer beside it (a TLS server's
+// "400 Client sent an HTTP request to an HTTPS server") is not the news.
+func isCertificateErr(err error) bool {
+	var badCert *tls.CertificateVerificationError
+	return errors.As(err, &badCert)
 }

@@ -244,7 +244,7 @@ func (t *registryTarget) tags(ctx context.Context) ([]string, error) {
 // line (registryError), and a registry out of reach too (networkError).
 func wrapRegistryErr(err error) error {
 	var terr *transport.Error
-	if !errors.As(err, &terr) {
+	if !errors.As(err, &terr) || isCertificateErr(err) {
 		return wrapNetworkErr(err)
 	}
 	switch terr.StatusCode {

@@ -1,0 +1,46 @@
+package remote
+
+import (
+	"context"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// A registry whose TLS certificate is not trusted is said so, with what
+// to do, for fetch and login alike. On loopback strata tries plain HTTP
+// after https, and a TLS server answers that with 400 "Client sent an
+// HTTP request to an HTTPS server": that was the message, and the
+// certificate went unmentioned.
+func TestUntrustedCertificateSaysSo(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes strata gives up
+	srv.StartTLS()                                   // a self-signed certificate
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "https://")
+	want := host + ": TLS certificate signed by an unknown authority (trust the CA that signed it: copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates, or point SSL_CERT_FILE at it)"
+	r := newRepo(t)
+	s := connect(t, r, "origin", host+"/env", Options{})
+	if _, err := s.Fetch(context.Background(), r, nil); err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("fetch: %v\nwant it to end in %q", err, want)
+	}
+	if _, err := Login(context.Background(), host, "u", "pw", Options{}); err == nil || err.Error() != strings.TrimPrefix(want, host+": ") {
+		t.Errorf("login: %v", err)
+	}
+
+	// A certificate for another name: the reason, in x509's words.
+	trusting := srv.Client().Transport.(*http.Transport).Clone()
+	trusting.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	s = connect(t, r, "other", "registry.test/env", Options{Transport: trusting})
+	_, err := s.Fetch(context.Background(), r, nil)
+	if want := "registry.test: TLS certificate refused: x509: certificate is valid for example.com, *.example.com, not registry.test"; err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("fetch: %v\nwant it to end in %q", err, want)
+	}
+}
