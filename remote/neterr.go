@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
+	"net/http"
 	"net/url"
 	"syscall"
 )
@@ -48,6 +49,8 @@ func wrapNetworkErr(err error) error {
 		why = "TLS certificate signed by an unknown authority (trust the CA that signed it: copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates, or point SSL_CERT_FILE at it)"
 	case errors.As(err, &badCert):
 		why = "TLS certificate refused: " + badCert.Err.Error()
+	case errors.Is(err, http.ErrSchemeMismatch):
+		why = "the registry speaks plain HTTP, not https (allow it with --insecure, or remote.NAME.insecure = true for a remote)"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		why = "connection refused (is the registry running?)"
 	case errors.As(err, &dns) && dns.IsNotFound:

@@ -44,3 +44,25 @@ func TestUntrustedCertificateSaysSo(t *testing.T) {
 		t.Errorf("fetch: %v\nwant it to end in %q", err, want)
 	}
 }
+
+// A plain HTTP registry off loopback, not marked insecure, is said so
+// with the flag that allows it, where Go's "http: server gave HTTP
+// response to HTTPS client" named no way out.
+func TestPlainHTTPRegistrySaysInsecure(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	want := "registry.test:5000: the registry speaks plain HTTP, not https (allow it with --insecure, or remote.NAME.insecure = true for a remote)"
+	r := newRepo(t)
+	s := connect(t, r, "origin", "registry.test:5000/env", Options{Transport: tr})
+	if _, err := s.Fetch(context.Background(), r, nil); err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("fetch: %v\nwant it to end in %q", err, want)
+	}
+	if _, err := Login(context.Background(), "registry.test:5000", "u", "pw", Options{Transport: tr}); err == nil || err.Error() != strings.TrimPrefix(want, "registry.test:5000: ") {
+		t.Errorf("login: %v", err)
+	}
+}
