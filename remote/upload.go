@@ -81,8 +81,9 @@ func (t *registryTarget) sendBlob(ctx context.Context, c *regConn, b outBlob) (b
 	if err != nil {
 		return false, err
 	}
+	err = transport.CheckError(resp, http.StatusCreated, http.StatusAccepted) // reads the body of an error
 	resp.Body.Close()
-	if err := transport.CheckError(resp, http.StatusCreated, http.StatusAccepted); err != nil {
+	if err != nil {
 		return false, err
 	}
 	if resp.StatusCode == http.StatusCreated {

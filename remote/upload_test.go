@@ -87,3 +87,25 @@ func (l *locationRewriter) WriteHeader(code int) {
 	}
 	l.ResponseWriter.WriteHeader(code)
 }
+
+// A registry that refuses to start an upload is quoted: the POST's body
+// was closed before its error was read, so a 429 (or 403, 500) read
+// "http: read on closed response body".
+func TestUploadRefusalQuoted(t *testing.T) {
+	url := inProcessRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if req.Method == http.MethodPost {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusTooManyRequests)
+				w.Write([]byte(`{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`))
+				return
+			}
+			h.ServeHTTP(w, req)
+		})
+	}) + "/env"
+	a, _ := threeCommits(t)
+	_, err := connect(t, a, "origin", url, Options{}).Push(context.Background(), a, refs.Heads+"main", PushOptions{})
+	if want := "registry answered 429 Too Many Requests: TOOMANYREQUESTS: slow down"; err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Fatalf("push: %v\nwant it to end in %q", err, want)
+	}
+}
