@@ -127,6 +127,12 @@ func (s *Session) sendBlobs(ctx context.Context, st *objects.Store, order []*blo
 			}})
 			if err != nil {
 				j.err = fmt.Errorf("send blob %s: %w", short(desc.Digest), err)
+				if cause := context.Cause(gctx); cause != nil {
+					// Stopped by another blob's failure (or the
+					// caller's): that is the error, not this one's
+					// request cancelled by it.
+					j.err = cause
+				}
 				return j.err
 			}
 			mu.Lock()

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -107,5 +108,41 @@ func TestUploadRefusalQuoted(t *testing.T) {
 	_, err := connect(t, a, "origin", url, Options{}).Push(context.Background(), a, refs.Heads+"main", PushOptions{})
 	if want := "registry answered 429 Too Many Requests: TOOMANYREQUESTS: slow down"; err == nil || !strings.HasSuffix(err.Error(), want) {
 		t.Fatalf("push: %v\nwant it to end in %q", err, want)
+	}
+}
+
+// A blob refused while others are in flight is the error: the others,
+// stopped by it, reported it as their own ("send blob A: send blob B:
+// access denied"), and the manifest waiting on one of them said that.
+// The registry holds the first blob's PUT until the request is
+// cancelled, and refuses the second.
+func TestRefusedBlobNamedOnce(t *testing.T) {
+	var mu sync.Mutex
+	puts := 0
+	url := inProcessRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if req.Method != http.MethodPut || !strings.Contains(req.URL.Path, "/blobs/uploads/") {
+				h.ServeHTTP(w, req)
+				return
+			}
+			mu.Lock()
+			puts++
+			n := puts
+			mu.Unlock()
+			switch n {
+			case 1:
+				io.Copy(io.Discard, req.Body) // then a closed connection cancels the context
+				<-req.Context().Done()
+			case 2:
+				http.Error(w, `{"errors":[{"code":"DENIED","message":"quota"}]}`, http.StatusForbidden)
+			default:
+				h.ServeHTTP(w, req)
+			}
+		})
+	}) + "/env"
+	a, _ := threeCommits(t)
+	_, err := connect(t, a, "origin", url, Options{}).Push(context.Background(), a, refs.Heads+"main", PushOptions{})
+	if err == nil || strings.Count(err.Error(), "send blob") != 1 || !strings.Contains(err.Error(), "access denied (403)") {
+		t.Fatalf("push: %v, want one blob named, and why", err)
 	}
 }
