@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -61,6 +62,8 @@ func wrapNetworkErr(err error) error {
 		why = "no route to host"
 	case errors.Is(err, syscall.ENETUNREACH):
 		why = "network is unreachable"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		why = "the registry closed the connection without answering"
 	case errors.Is(err, syscall.ECONNRESET):
 		why = "connection reset by the registry"
 	case ue.Timeout():

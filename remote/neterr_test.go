@@ -66,3 +66,19 @@ func TestPlainHTTPRegistrySaysInsecure(t *testing.T) {
 		t.Errorf("login: %v", err)
 	}
 }
+
+// A registry that drops the connection when a blob is asked for is one
+// line naming it, as for any other request, not net/http's
+// 'Get "http://HOST/v2/env/blobs/sha256:...": EOF'.
+func TestBlobConnectionDroppedSaysSo(t *testing.T) {
+	h := newHostileRegistry(t)
+	img := h.addImage(t, []byte("layer"), "main")
+	h.blobs[img.layer.Digest] = func(w http.ResponseWriter, req *http.Request) {
+		c, _, _ := w.(http.Hijacker).Hijack()
+		c.Close()
+	}
+	_, _, err := fetchFrom(t, h, Options{})
+	if want := "receive blob " + short(img.layer.Digest) + ": " + h.host + ": the registry closed the connection without answering"; err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("fetch: %v\nwant it to end in %q", err, want)
+	}
+}

@@ -97,7 +97,7 @@ func (t *registryTarget) fetchBlob(ctx context.Context, d ocispec.Descriptor) (i
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, wrapNetworkErr(err)
 	}
 	if err := transport.CheckError(resp, http.StatusOK); err != nil {
 		resp.Body.Close()
