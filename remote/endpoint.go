@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -56,6 +57,9 @@ func ParseEndpoint(url string) (Endpoint, error) {
 	if err == nil {
 		err = checkPort(url)
 	}
+	if err == nil {
+		err = checkRepoPath(repo.RepositoryStr())
+	}
 	if err != nil {
 		return Endpoint{}, fmt.Errorf("remote URL %q: %w", url, err)
 	}
@@ -76,6 +80,23 @@ func checkPort(url string) error {
 		return fmt.Errorf("registry %q has an empty port (a layout directory is named by its path alone: /%s)", host, path)
 	case err != nil || n < 1 || n > 65535:
 		return fmt.Errorf("registry %q: port %s is not 1-65535", host, host[i+1:])
+	}
+	return nil
+}
+
+// pathComponent is one component of a repository's name as the
+// distribution spec (and docker, podman, skopeo) take it.
+var pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+
+// checkRepoPath refuses a repository name the distribution spec does
+// not allow (a//b, -x, a.-b): ggcr takes any of its characters, and a
+// registry then answered the push's upload with 404 and the fetch's tag
+// list with nothing.
+func checkRepoPath(repo string) error {
+	for _, c := range strings.Split(repo, "/") {
+		if !pathComponent.MatchString(c) {
+			return fmt.Errorf("repository %q: component %q is not lower-case letters and digits joined by '.', '_', '__' or '-'", repo, c)
+		}
 	}
 	return nil
 }
