@@ -50,7 +50,7 @@ func ParseEndpoint(url string) (Endpoint, error) {
 	if err := checkNoScheme(url); err != nil {
 		return Endpoint{}, err
 	}
-	if strings.ContainsAny(url, "@") {
+	if _, path, _ := strings.Cut(url, "/"); strings.Contains(url, "@") || strings.Contains(path, ":") {
 		return Endpoint{}, fmt.Errorf("remote URL %q: name a repository, without tag or digest", url)
 	}
 	repo, err := name.NewRepository(url)
