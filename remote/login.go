@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/configfile"
 	"github.com/docker/cli/cli/config/credentials"
 	"github.com/docker/cli/cli/config/types"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -19,12 +21,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
-// registryKey is the key docker's config.json uses for a registry.
-func registryKey(reg name.Registry) string {
-	if reg.RegistryStr() == name.DefaultRegistry {
+// registryKey is the key docker's config.json uses for a registry
+// (host[:port]).
+func registryKey(registry string) string {
+	if registry == name.DefaultRegistry {
 		return authn.DefaultAuthKey
 	}
-	return reg.RegistryStr()
+	return registry
 }
 
 // LoginResult says where Login stored the credentials.
@@ -79,12 +82,12 @@ func Login(ctx context.Context, registry, user, password string, o Options) (Log
 	if err != nil {
 		return res, err
 	}
-	key := registryKey(reg)
+	key := registryKey(reg.RegistryStr())
 	auth := types.AuthConfig{ServerAddress: key, Username: user, Password: password}
 	store := cf.GetCredentialsStore(key)
 	if reflect.TypeOf(store) != reflect.TypeOf(credentials.NewFileStore(cf)) {
 		if err := store.Store(auth); err != nil {
-			return res, fmt.Errorf("store credentials: %w", helperError(err))
+			return res, fmt.Errorf("store credentials: %w", helperError(err, helperName(cf, key)))
 		}
 		return res, cf.Save()
 	}
@@ -142,12 +145,12 @@ func Logout(registry string) error {
 	if err != nil {
 		return err
 	}
-	key := registryKey(reg)
+	key := registryKey(reg.RegistryStr())
 	if _, ok := cf.AuthConfigs[key]; !ok && cf.CredentialsStore == "" && cf.CredentialHelpers[key] == "" {
 		return fmt.Errorf("not logged in to %s", key)
 	}
 	if err := cf.GetCredentialsStore(key).Erase(key); err != nil {
-		return fmt.Errorf("erase credentials: %w", helperError(err))
+		return fmt.Errorf("erase credentials: %w", helperError(err, helperName(cf, key)))
 	}
 	return cf.Save()
 }
@@ -187,18 +190,39 @@ func dockerConfigDir() string {
 // that is not installed: it keeps only the text of exec's error.
 var helperMissing = regexp.MustCompile(`exec: "(docker-credential-[^"]*)": executable file not found in \$PATH`)
 
-// helperError words a missing credential helper as what to do about it
-// ("error getting credentials - err: exec: ..., out: “" said it in
-// docker's words); any other error is returned as it is.
-func helperError(err error) error {
-	m := helperMissing.FindStringSubmatch(fmt.Sprint(err))
-	if err == nil || m == nil {
-		return err
+// helperName is the credential helper config.json names for key, ""
+// for none.
+func helperName(cf *configfile.ConfigFile, key string) string {
+	if h := cf.CredentialHelpers[key]; h != "" {
+		return h
 	}
-	return fmt.Errorf("credential helper %s is not installed: install it, or remove it from credsStore or credHelpers in %s", m[1], filepath.Join(dockerConfigDir(), config.ConfigFileName))
+	return cf.CredentialsStore
 }
 
-// helperKeychain is a keychain whose missing credential helper is
+// helperError words a missing credential helper as what to do about it
+// ("error getting credentials - err: exec: ..., out: “" said it in
+// docker's words), and names helper (docker-credential-HELPER) in any
+// other error, which was docker's words alone (or a JSON decoder's, for
+// a helper whose answer is not JSON: "invalid character 'h' in literal
+// true").
+func helperError(err error, helper string) error {
+	if err == nil {
+		return nil
+	}
+	if m := helperMissing.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("credential helper %s is not installed: install it, or remove it from credsStore or credHelpers in %s", m[1], filepath.Join(dockerConfigDir(), config.ConfigFileName))
+	}
+	if helper == "" {
+		return err
+	}
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		err = fmt.Errorf("its answer is not JSON: %w", err)
+	}
+	return fmt.Errorf("credential helper docker-credential-%s: %w", helper, err)
+}
+
+// helperKeychain is a keychain whose credential helper's errors are
 // worded by helperError.
 type helperKeychain struct{ kc authn.Keychain }
 
@@ -208,5 +232,12 @@ func (k helperKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 
 func (k helperKeychain) ResolveContext(ctx context.Context, r authn.Resource) (authn.Authenticator, error) {
 	a, err := authn.Resolve(ctx, k.kc, r)
-	return a, helperError(err)
+	if err == nil {
+		return a, nil
+	}
+	helper := ""
+	if cf, lerr := config.Load(dockerConfigDir()); lerr == nil {
+		helper = helperName(cf, registryKey(r.RegistryStr()))
+	}
+	return a, helperError(err, helper)
 }
