@@ -8,7 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/strata-sh/strata/refs"
 )
 
 // A registry whose TLS certificate is not trusted is said so, with what
@@ -80,5 +83,52 @@ func TestBlobConnectionDroppedSaysSo(t *testing.T) {
 	_, _, err := fetchFrom(t, h, Options{})
 	if want := "receive blob " + short(img.layer.Digest) + ": " + h.host + ": the registry closed the connection without answering"; err == nil || !strings.HasSuffix(err.Error(), want) {
 		t.Errorf("fetch: %v\nwant it to end in %q", err, want)
+	}
+}
+
+// A rate limit (429) or a passing failure (5xx) on a request that sends
+// nothing is tried again, as ggcr's own transport (crane) and podman do:
+// one such answer failed the whole fetch.
+func TestReadsRetriedOnPassingFailure(t *testing.T) {
+	var mu sync.Mutex
+	armed := false
+	failed := map[string]bool{}
+	url := inProcessRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			kind := ""
+			switch {
+			case strings.HasSuffix(req.URL.Path, "/tags/list"):
+				kind = "tags"
+			case strings.Contains(req.URL.Path, "/manifests/"):
+				kind = "manifest"
+			case strings.Contains(req.URL.Path, "/blobs/sha256:"):
+				kind = "blob"
+			}
+			mu.Lock()
+			fail := armed && kind != "" && !failed[kind]
+			if fail {
+				failed[kind] = true
+			}
+			mu.Unlock()
+			if fail {
+				w.WriteHeader(map[string]int{"tags": http.StatusTooManyRequests, "manifest": http.StatusServiceUnavailable, "blob": http.StatusBadGateway}[kind])
+				return
+			}
+			h.ServeHTTP(w, req)
+		})
+	}) + "/env"
+	a, tip := threeCommits(t)
+	if _, err := connect(t, a, "origin", url, Options{}).Push(context.Background(), a, refs.Heads+"main", PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	armed = true
+	mu.Unlock()
+	r := newRepo(t)
+	if _, err := connect(t, r, "origin", url, Options{}).Fetch(context.Background(), r, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, r, refs.Remotes+"origin/main"); got != tip || len(failed) != 3 {
+		t.Fatalf("origin/main = %s, want %s; failed once: %v", got, tip, failed)
 	}
 }

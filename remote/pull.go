@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	ggcr "github.com/google/go-containerregistry/pkg/v1/remote"
@@ -52,7 +53,10 @@ func (t *registryTarget) conn(ctx context.Context, push bool) (*regConn, error) 
 	}
 	// What ggcr wraps its own transport in, since a transport.Wrapper
 	// tells it not to: retries of network flakes and the user agent.
-	inner := transport.NewUserAgent(transport.NewRetry(t.tr), "strata")
+	inner := transport.NewUserAgent(retryReads{
+		reads:  transport.NewRetry(t.tr, transport.WithRetryBackoff(retryBackoff), transport.WithRetryStatusCodes(retryCodes...)),
+		writes: transport.NewRetry(t.tr),
+	}, "strata")
 	rt, err := transport.NewWithContext(ctx, t.repo.Registry, auth, inner, scopes)
 	if err != nil {
 		return nil, wrapRegistryErr(err)
@@ -66,6 +70,33 @@ func (t *registryTarget) conn(ctx context.Context, push bool) (*regConn, error) 
 	}
 	t.c = c
 	return c, nil
+}
+
+// retryCodes are the answers ggcr's own transport (and so crane) tries
+// again: a rate limit (429), a registry's or a proxy's passing failure.
+// strata tries them again for requests that send nothing (GET, HEAD):
+// a retried PUT or POST would go with its body already read.
+var retryCodes = []int{
+	http.StatusRequestTimeout,
+	http.StatusTooManyRequests,
+	http.StatusInternalServerError,
+	http.StatusBadGateway,
+	http.StatusServiceUnavailable,
+	http.StatusGatewayTimeout,
+}
+
+// retryBackoff is ggcr's: three tries, 1 s and 3 s apart.
+var retryBackoff = transport.Backoff{Duration: time.Second, Factor: 3, Jitter: 0.1, Steps: 3}
+
+// retryReads sends GET and HEAD through reads, which tries retryCodes
+// again, and any other request through writes.
+type retryReads struct{ reads, writes http.RoundTripper }
+
+func (r retryReads) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodGet || req.Method == http.MethodHead {
+		return r.reads.RoundTrip(req)
+	}
+	return r.writes.RoundTrip(req)
 }
 
 // pull returns the puller and the client that reads blobs.
