@@ -147,12 +147,62 @@ func Logout(registry string) error {
 	}
 	key := registryKey(reg.RegistryStr())
 	if _, ok := cf.AuthConfigs[key]; !ok && cf.CredentialsStore == "" && cf.CredentialHelpers[key] == "" {
+		if f := podmanAuthFile(); f != "" {
+			if pf, err := loadAuthFile(f); err == nil {
+				if _, ok := pf.AuthConfigs[key]; ok {
+					return fmt.Errorf("not logged in to %s by strata or docker: the credentials strata reads for it are podman's, in %s: run 'podman logout %s'", key, f, key)
+				}
+			}
+		}
 		return fmt.Errorf("not logged in to %s", key)
 	}
 	if err := cf.GetCredentialsStore(key).Erase(key); err != nil {
 		return fmt.Errorf("erase credentials: %w", helperError(err, helperName(cf, key)))
 	}
 	return cf.Save()
+}
+
+// podmanAuthFile is the podman auth file go-containerregistry's keychain
+// reads, as it decides: when there is no docker config.json (in ~/.docker
+// or $DOCKER_CONFIG), $REGISTRY_AUTH_FILE, else containers/auth.json
+// under $XDG_RUNTIME_DIR, else under $XDG_CONFIG_HOME (~/.config); ""
+// when it reads none.
+func podmanAuthFile() string {
+	home, herr := os.UserHomeDir()
+	if herr == nil && fileExists(filepath.Join(home, ".docker", config.ConfigFileName)) {
+		return ""
+	}
+	if d := os.Getenv("DOCKER_CONFIG"); d != "" && fileExists(filepath.Join(d, config.ConfigFileName)) {
+		return ""
+	}
+	if f := os.Getenv("REGISTRY_AUTH_FILE"); f != "" && fileExists(f) {
+		return f
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && fileExists(filepath.Join(d, "containers/auth.json")) {
+		return filepath.Join(d, "containers/auth.json")
+	}
+	d := os.Getenv("XDG_CONFIG_HOME")
+	if d == "" && herr == nil {
+		d = filepath.Join(home, ".config")
+	}
+	if f := filepath.Join(d, "containers/auth.json"); d != "" && fileExists(f) {
+		return f
+	}
+	return ""
+}
+
+func loadAuthFile(path string) (*configfile.ConfigFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return config.LoadFromReader(f)
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.IsDir()
 }
 
 // unreachable words a failure to reach the registry login names without

@@ -91,6 +91,9 @@ func newLogoutCommand(g *globals) *cobra.Command {
 		Short: "Forget the credentials of a registry",
 		Long: `Remove REGISTRY's credentials (host[:port]; an http:// or https://
 prefix and a path are dropped, as docker does) from where login stored them.
+Without a docker config.json, strata reads podman's auth file
+($REGISTRY_AUTH_FILE, containers/auth.json); logout leaves that to
+'podman logout', and says so.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(1),
