@@ -23,6 +23,31 @@ func swapForever(pair string) {
 	}
 }
 
+// swapperRepo is a busybox repository with main checked out in work, the
+// swapper (this test binary) installed there as /bin/swapper, and a host
+// directory beside it, canary, holding a CANARY file.
+func swapperRepo(t *testing.T) (dir, work, canary string) {
+	t.Helper()
+	dir = busyboxRepo(t)
+	canary = filepath.Join(filepath.Dir(dir), "host")
+	if err := os.MkdirAll(canary, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(canary, "CANARY"), []byte("host secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustStrata(t, dir, "checkout", "main")
+	work = filepath.Join(dir, "rootfs")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testrootfs.InstallBinary(self, work, "/bin/swapper"); err != nil {
+		t.Fatal(err)
+	}
+	return dir, work, canary
+}
+
 // TestCommitRacesASwappingContainer runs the symlink race of issue 8 with a
 // real container: inside 'strata run', /race/d (a directory) and /race/s (a
 // symlink to a host directory holding a canary) swap places in a loop while
@@ -31,26 +56,7 @@ func swapForever(pair string) {
 // catches, nothing of the host may enter a layer or the work tree, and the
 // canary stays where it is.
 func TestCommitRacesASwappingContainer(t *testing.T) {
-	dir := busyboxRepo(t)
-	base := filepath.Dir(dir)
-	canary := filepath.Join(base, "host")
-	if err := os.MkdirAll(canary, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(canary, "CANARY"), []byte("host secret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	mustStrata(t, dir, "checkout", "main")
-	work := filepath.Join(dir, "rootfs")
-	// The swapper is this test binary, installed in the work tree (and so
-	// committed by the first round).
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testrootfs.InstallBinary(self, work, "/bin/swapper"); err != nil {
-		t.Fatal(err)
-	}
+	dir, work, canary := swapperRepo(t)
 
 	for round := 0; round < 200; round++ {
 		race := filepath.Join(work, "race")
@@ -117,25 +123,9 @@ func TestCommitRacesASwappingContainer(t *testing.T) {
 // (its check, the supervisor's, the init's bind), the container it starts
 // must never see the host directory.
 func TestStartRacesASwappingContainer(t *testing.T) {
-	dir := busyboxRepo(t)
+	dir, work, canary := swapperRepo(t)
 	t.Cleanup(func() { killSupervisorsUnder(dir) })
-	canary := filepath.Join(filepath.Dir(dir), "host")
-	if err := os.MkdirAll(canary, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(canary, "CANARY"), []byte("host secret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	os.WriteFile(filepath.Join(canary, "env"), []byte("SECRET=host-secret\n"), 0o600)
-	mustStrata(t, dir, "checkout", "main")
-	work := filepath.Join(dir, "rootfs")
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testrootfs.InstallBinary(self, work, "/bin/swapper"); err != nil {
-		t.Fatal(err)
-	}
 	race := filepath.Join(work, "race")
 	if err := os.MkdirAll(filepath.Join(race, "d"), 0o755); err != nil {
 		t.Fatal(err)
