@@ -229,10 +229,14 @@ func deleteBranches(g *globals, r *repo.Repo, names []string, force bool) error 
 	if err != nil {
 		return err
 	}
+	verb := "branch -d" // as typed: git's messages name -D too
+	if force {
+		verb = "branch -D"
+	}
 	for _, name := range names {
 		full := refs.Heads + name
 		if full == head.Branch {
-			return fmt.Errorf("branch -d %s: it is the current branch; check out another first", name)
+			return fmt.Errorf("%s %s: it is the current branch; check out another first", verb, name)
 		}
 		// Checked again under the refs lock the deletion takes: a switch
 		// to the branch in another work tree may be under way.
@@ -245,34 +249,34 @@ func deleteBranches(g *globals, r *repo.Repo, names []string, force bool) error 
 			return nil
 		}
 		if err := notCheckedOut(); err != nil {
-			return fmt.Errorf("branch -d %s: %w", name, err)
+			return fmt.Errorf("%s %s: %w", verb, name, err)
 		}
 		d, err := r.Refs.Read(full)
 		if errors.Is(err, refs.ErrBroken) {
 			// It holds no commit to keep: -d deletes it too, as nothing
 			// else can.
 			if err := r.Refs.DeleteIf(full, refs.Any, "branch: deleted", notCheckedOut); err != nil {
-				return fmt.Errorf("branch -d %s: %w", name, err)
+				return fmt.Errorf("%s %s: %w", verb, name, err)
 			}
 			fmt.Fprintf(g.stdout, "Deleted broken branch %s.\n", name)
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("branch -d %s: no such branch", name)
+			return fmt.Errorf("%s %s: no such branch", verb, name)
 		}
 		if !force {
 			merged := head.Commit != ""
 			if merged {
 				if merged, err = repo.IsAncestor(r.Objects, d, head.Commit); err != nil {
-					return fmt.Errorf("branch -d %s: %w", name, err)
+					return fmt.Errorf("%s %s: %w", verb, name, err)
 				}
 			}
 			if !merged {
-				return fmt.Errorf("branch -d %s: not fully merged: HEAD does not hold %s; 'strata branch -D %s' deletes it anyway", name, shortID(d), name)
+				return fmt.Errorf("%s %s: not fully merged: HEAD does not hold %s; 'strata branch -D %s' deletes it anyway", verb, name, shortID(d), name)
 			}
 		}
 		if err := r.Refs.DeleteIf(full, d, "branch: deleted", notCheckedOut); err != nil {
-			return fmt.Errorf("branch -d %s: %w", name, err)
+			return fmt.Errorf("%s %s: %w", verb, name, err)
 		}
 		fmt.Fprintf(g.stdout, "Deleted branch %s (was %s).\n", name, shortID(d))
 	}
