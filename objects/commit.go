@@ -152,7 +152,7 @@ func (c *Commit) Layers() []Layer {
 
 // ReadCommit loads commit id from the store.
 func (s *Store) ReadCommit(id digest.Digest) (*Commit, error) {
-	b, err := s.ReadBlob(id)
+	b, err := s.ReadJSONBlob(id)
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +353,7 @@ func ComposeCommit(nc NewCommit) (*Commit, [][]byte, error) {
 
 // ReadManifest loads and checks the manifest of commit id, without its config.
 func (s *Store) ReadManifest(id digest.Digest) (*ocispec.Manifest, error) {
-	b, err := s.ReadBlob(id)
+	b, err := s.ReadJSONBlob(id)
 	if err != nil {
 		return nil, err
 	}
@@ -392,7 +392,7 @@ func (s *Store) ReadManifestHead(id digest.Digest) (*ManifestHead, error) {
 	// allocated, and so most of its collections and page faults.
 	bp := headBufs.Get().(*[]byte)
 	defer headBufs.Put(bp)
-	b, err := s.readVerified(id, *bp, false) // a walk's read: see readVerified
+	b, err := s.readVerified(id, *bp, false, true) // a walk's read: see readVerified
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,13 @@ import (
 // would then go unseen only if a read ended exactly where the valid
 // content does; a local filesystem returns all of a small file to one
 // read. fsck's ReadBlob reads to EOF all the same.
-func (s *Store) readVerified(d digest.Digest, buf []byte, toEOF bool) ([]byte, error) {
+//
+// asJSON refuses, after its first read, a blob whose first byte that is
+// not white space is not '{': a manifest or config is a JSON object, and
+// a layer named where one is expected (a ref or a config descriptor that
+// names a layer, a short id that a layer's name begins with) is not read
+// whole.
+func (s *Store) readVerified(d digest.Digest, buf []byte, toEOF, asJSON bool) ([]byte, error) {
 	if err := validate(d); err != nil {
 		return nil, fmt.Errorf("blob %q: %w", d, err)
 	}
@@ -34,7 +40,14 @@ func (s *Store) readVerified(d digest.Digest, buf []byte, toEOF bool) ([]byte, e
 	if !toEOF {
 		whole = func(b []byte) bool { checked = matches(d, b); return checked }
 	}
-	b, err := s.readBlobFile(d, buf, whole)
+	var first func([]byte) error
+	if asJSON {
+		first = func(b []byte) error { return startsAsObject(d, b) }
+	}
+	b, err := s.readBlobFile(d, buf, whole, first)
+	if errors.Is(err, errNotObject) {
+		return nil, err
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
 	}
@@ -51,6 +64,25 @@ func (s *Store) readVerified(d digest.Digest, buf []byte, toEOF bool) ([]byte, e
 	return b, nil
 }
 
+// errNotObject: a blob read as a manifest or config does not begin as
+// a JSON object.
+var errNotObject = errors.New("not a JSON object")
+
+// startsAsObject checks the first bytes read of blob d for a JSON
+// object's '{' (white space before it aside).
+func startsAsObject(d digest.Digest, b []byte) error {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{':
+			return nil
+		}
+		return fmt.Errorf("blob %s: %w: it begins with byte %#02x", d, errNotObject, c)
+	}
+	return nil
+}
+
 // matches reports whether b has digest d.
 func matches(d digest.Digest, b []byte) bool {
 	if d.Algorithm() == digest.SHA256 {
@@ -63,23 +95,24 @@ func matches(d digest.Digest, b []byte) bool {
 // ReadFile reads the file at path whole, appending to buf[:0]; see
 // readVerified for why not os.ReadFile.
 func ReadFile(path string, buf []byte) ([]byte, error) {
-	return readFile(path, buf, nil)
+	return readFile(path, buf, nil, nil)
 }
 
 // readFile is ReadFile; if whole is set, a short read after which whole
-// says the content is complete ends it early.
-func readFile(path string, buf []byte, whole func([]byte) bool) ([]byte, error) {
-	return readFileAt(unix.AT_FDCWD, path, buf, whole)
+// says the content is complete ends it early; if first is set, its error
+// on the bytes of the first read ends it.
+func readFile(path string, buf []byte, whole func([]byte) bool, first func([]byte) error) ([]byte, error) {
+	return readFileAt(unix.AT_FDCWD, path, buf, whole, first)
 }
 
 // readBlobFile is readFile of blob d, opened relative to the store's
 // sha256 directory when it is open (sha256Dir); errors name the whole path.
-func (s *Store) readBlobFile(d digest.Digest, buf []byte, whole func([]byte) bool) ([]byte, error) {
+func (s *Store) readBlobFile(d digest.Digest, buf []byte, whole func([]byte) bool, first func([]byte) error) ([]byte, error) {
 	dir := s.sha256Dir()
 	if dir < 0 || d.Algorithm() != digest.SHA256 {
-		return readFile(s.BlobPath(d), buf, whole)
+		return readFile(s.BlobPath(d), buf, whole, first)
 	}
-	b, err := readFileAt(dir, d.Encoded(), buf, whole)
+	b, err := readFileAt(dir, d.Encoded(), buf, whole, first)
 	// The cleanup that closes dir runs once s is unreachable: not before
 	// the open above has used it.
 	runtime.KeepAlive(s)
@@ -91,7 +124,7 @@ func (s *Store) readBlobFile(d digest.Digest, buf []byte, whole func([]byte) boo
 }
 
 // readFileAt is readFile of path relative to the directory dirfd.
-func readFileAt(dirfd int, path string, buf []byte, whole func([]byte) bool) ([]byte, error) {
+func readFileAt(dirfd int, path string, buf []byte, whole func([]byte) bool, first func([]byte) error) ([]byte, error) {
 	var fd int
 	var err error
 	for {
@@ -136,6 +169,17 @@ func readFileAt(dirfd int, path string, buf []byte, whole func([]byte) bool) ([]
 			return b, nil
 		}
 		b = b[:len(b)+n]
+		if first != nil {
+			if err := first(b); err != nil {
+				if !checked { // a device's bytes are no content
+					if err := checkRegular(fd); err != nil {
+						return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+					}
+				}
+				return nil, err
+			}
+			first = nil
+		}
 		if n < room && whole != nil && whole(b) {
 			return b, nil
 		}

@@ -37,7 +37,7 @@ func TestReadVerifiedToEOF(t *testing.T) {
 		}
 	}
 	read := func(toEOF bool) error {
-		b, err := s.readVerified(desc.Digest, nil, toEOF)
+		b, err := s.readVerified(desc.Digest, nil, toEOF, false)
 		if err == nil && string(b) != string(content) {
 			t.Fatalf("toEOF %v: read %q, want %q", toEOF, b, content)
 		}

@@ -216,12 +216,19 @@ func (s *Store) OpenUnhashed(d digest.Digest) (*os.File, error) {
 
 // ReadBlob reads a small blob whole and verifies it.
 func (s *Store) ReadBlob(d digest.Digest) ([]byte, error) {
-	return s.readVerified(d, nil, true)
+	return s.readVerified(d, nil, true, false)
+}
+
+// ReadJSONBlob is ReadBlob of a manifest or config: a blob that does not
+// begin as a JSON object (a layer where a commit or config is named) is
+// refused after its first bytes, not read whole.
+func (s *Store) ReadJSONBlob(d digest.Digest) ([]byte, error) {
+	return s.readVerified(d, nil, true, true)
 }
 
 // ReadJSON reads blob d and decodes it into v.
 func (s *Store) ReadJSON(d digest.Digest, v any) error {
-	b, err := s.ReadBlob(d)
+	b, err := s.ReadJSONBlob(d)
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func (h *historyCheck) walk(name string, d digest.Digest) {
 			continue
 		}
 		h.checked[d] = name
-		b, err := h.r.Objects.ReadBlob(d)
+		b, err := h.r.Objects.ReadJSONBlob(d)
 		var m *objects.ManifestHead
 		if err == nil {
 			m, err = objects.ParseManifestHead(d, b)
