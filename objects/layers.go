@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -344,6 +345,34 @@ func (s *Store) RemoveLayerIndex(d digest.Digest) error {
 	}
 	for _, p := range []string{s.indexPath(d), s.diffIDPath(d)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// PruneLayerIndexes removes the file indexes (and diff id records) of
+// layers no longer in the store: gc removes a layer's index with the
+// layer, but a gc killed between the two, or a reader that indexed a
+// layer as gc removed it, leaves one that nothing would ever remove. An
+// index is written after its layer, so one whose layer is absent is
+// never a writer's.
+func (s *Store) PruneLayerIndexes() error {
+	dir := filepath.Join(s.root, "indexes", "sha256")
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		d := digest.NewDigestFromEncoded(digest.SHA256, strings.TrimSuffix(name, ".diffid"))
+		if validate(d) != nil || s.Has(d) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}

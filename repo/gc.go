@@ -128,6 +128,9 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 	if ok {
 		r.cleanTemp(cutoff)
 	}
+	if err := r.Objects.PruneLayerIndexes(); err != nil {
+		return res, fmt.Errorf("remove file indexes: %w", err)
+	}
 	for _, h := range o.After {
 		if err := h(r, keep); err != nil {
 			return res, err
