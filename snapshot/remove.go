@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -29,7 +28,7 @@ func (s *Snapshots) Remove(id string) error {
 	if len(at) > 0 {
 		return fmt.Errorf("%w at %s", ErrMounted, strings.Join(at, ", "))
 	}
-	return os.RemoveAll(filepath.Join(s.dir, id))
+	return s.discard(id)
 }
 
 // mountedAt returns the mount points of the overlays that have dir as a

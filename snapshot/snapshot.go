@@ -277,7 +277,7 @@ func (s *Snapshots) Prune(kept func(digest.Digest) bool) error {
 		}
 		if drop {
 			slog.Debug("removing snapshot", "id", e.Name())
-			if err := os.RemoveAll(dir); err != nil {
+			if err := s.discard(e.Name()); err != nil {
 				return fmt.Errorf("prune snapshot %s: %w", short(e.Name()), err)
 			}
 		}
@@ -290,6 +290,25 @@ func (s *Snapshots) Prune(kept func(digest.Digest) bool) error {
 		return fmt.Errorf("prune snapshots: %w", err)
 	}
 	return nil
+}
+
+// discard removes snapshot id, out of its name first: a removal cut
+// short (a kill, a file that will not go) must not leave part of a layer
+// where a checkout of that layer, back in the store, would mount it as
+// the whole. Prune's sweep removes what such a removal left.
+func (s *Snapshots) discard(id string) error {
+	gone := filepath.Join(s.dir, tmpPrefix+"pruned-"+id)
+	if err := os.RemoveAll(gone); err != nil {
+		return err
+	}
+	err := os.Rename(filepath.Join(s.dir, id), gone)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return os.RemoveAll(gone)
 }
 
 func short(hex string) string {
