@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/opencontainers/go-digest"
@@ -33,8 +34,8 @@ func newDuCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "du [--format json]",
 		Short: "Show what each branch, tag and work tree holds, exclusively and in total",
-		Long: `For each branch, tag, remote-tracking branch, detached HEAD and work tree,
-show the bytes of the blobs its history reaches and of the snapshots
+		Long: `For each branch, tag, remote-tracking branch, other ref (refs/stash,
+refs/bisect/*), detached HEAD and work tree, show the bytes of the blobs its history reaches and of the snapshots
 (its layers unpacked for checkouts, under .strata/snapshots) built from
 them (TOTAL), and of those that nothing else reaches (EXCLUSIVE); a work
 tree adds its uncommitted changes (its upper directory). EXCLUSIVE is
@@ -42,7 +43,8 @@ what deleting it frees, once its reflog entries expire: 'strata branch
 -d NAME' then 'strata gc --prune=now --expire=now'.
 
   strata du --format json   # [{"kind","name","exclusive","total","uncommitted"}]
-                            # (bytes; "uncommitted": a work tree's upper)
+                            # (bytes; "uncommitted": a work tree's upper;
+                            # "kind": branch, tag, remote, ref, HEAD, worktree)
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),
@@ -86,11 +88,13 @@ func refUsage(r *repo.Repo) ([]duEntry, error) {
 		return nil, err
 	}
 	for _, ref := range all {
-		kind := "branch"
+		kind := "ref" // refs/stash, refs/bisect/*: no branch
 		switch {
-		case len(ref.Name) > len(refs.Tags) && ref.Name[:len(refs.Tags)] == refs.Tags:
+		case strings.HasPrefix(ref.Name, refs.Heads):
+			kind = "branch"
+		case strings.HasPrefix(ref.Name, refs.Tags):
 			kind = "tag"
-		case len(ref.Name) > len(refs.Remotes) && ref.Name[:len(refs.Remotes)] == refs.Remotes:
+		case strings.HasPrefix(ref.Name, refs.Remotes):
 			kind = "remote"
 		}
 		hs = append(hs, &holder{e: duEntry{Kind: kind, Name: ref.Short()}, tip: ref.Target})
@@ -192,7 +196,7 @@ func refUsage(r *repo.Repo) ([]duEntry, error) {
 		h.e.Exclusive += h.e.Uncommitted
 		out = append(out, h.e)
 	}
-	order := map[string]int{"branch": 0, "tag": 1, "remote": 2, "HEAD": 3, "worktree": 4}
+	order := map[string]int{"branch": 0, "tag": 1, "remote": 2, "ref": 3, "HEAD": 4, "worktree": 5}
 	sort.SliceStable(out, func(i, j int) bool { return order[out[i].Kind] < order[out[j].Kind] })
 	return out, nil
 }
