@@ -24,7 +24,7 @@ import (
 // call in four of a small blob, for log's walk. Bytes after a valid blob
 // would then go unseen only if a read ended exactly where the valid
 // content does; a local filesystem returns all of a small file to one
-// read. fsck's ReadBlob reads to EOF all the same.
+// read. fsck's ReadJSONBlob reads to EOF all the same.
 //
 // asJSON refuses, after its first read, a blob whose first byte that is
 // not white space is not '{': a manifest or config is a JSON object, and
