@@ -47,6 +47,16 @@ func Init(dir, branch string) (*Repo, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	// A repository made in another user's directory would not be opened:
+	// say so before making it.
+	if abs, err := filepath.Abs(dir); err == nil {
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real
+		}
+		if err := checkOwnership(abs, filepath.Join(abs, DirName)); err != nil {
+			return nil, err
+		}
+	}
 	store, err := objects.Init(root)
 	if err != nil {
 		return nil, err

@@ -90,7 +90,7 @@ func pinBindSources(ms []exec.Mount, recorded map[string]string) error {
 		}
 		real, err := pinPath(m.Source, recorded)
 		if err != nil {
-			return fmt.Errorf("run: %w", err)
+			return err
 		}
 		ms[i].Source = real
 	}
