@@ -422,10 +422,9 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 			continue
 		}
 		// Whether the lowers show anything below is the mount base's to say.
-		bold := s.base[crel]
 		// Below a directory that hides its lowers, the upper's
 		// subdirectories (made there, never marked opaque) hide theirs.
-		childHide := bold == nil || bold.Type != layer.TypeDir || hideLower
+		childHide := !s.baseDir(crel) || hideLower
 		var sub *layer.Dir
 		switch {
 		case ue.Class == layer.Opaque:
@@ -525,6 +524,21 @@ func (s *scanner) unseen(rel string, seen map[string]bool) {
 		}
 		s.add(tree.Change{Path: p, Kind: tree.Added, New: s.base[p]})
 	}
+}
+
+// baseDir reports whether the mount base shows a directory at p: an
+// entry of that type, or paths below p with none for p itself. An image
+// layer need not name the directories of its files (docker's do; 'tar -cf
+// l.tar bin/sh' does not), and the lowers show them all the same.
+func (s *scanner) baseDir(p string) bool {
+	if e := s.base[p]; e != nil {
+		return e.Type == layer.TypeDir
+	}
+	if s.baseSorted == nil {
+		s.baseSorted = s.base.Sorted()
+	}
+	i := sort.SearchStrings(s.baseSorted, p+"/")
+	return i < len(s.baseSorted) && strings.HasPrefix(s.baseSorted[i], p+"/")
 }
 
 // inMount opens the directory rel ("/a/b") of the mounted view.
