@@ -189,10 +189,13 @@ type unpacker struct {
 // cleanName turns a tar name into a clean relative path ("." for the
 // root), as docker's archive package does: cleaned lexically ("y/./../z"
 // is "z", "a/.wh.../../bin" is "a/bin"), then refused if absolute or if it
-// climbs above the root. What follows (whiteouts included) reads the
-// clean name.
+// climbs above the root. The root's own "/" (umoci insert's first entry)
+// is the root. What follows (whiteouts included) reads the clean name.
 func cleanName(name string) (string, error) {
 	if strings.HasPrefix(name, "/") {
+		if path.Clean(name) == "/" {
+			return ".", nil
+		}
 		return "", fmt.Errorf("absolute name: %w", ErrUnsafePath)
 	}
 	if climbs(name) {
