@@ -9,7 +9,9 @@ import (
 )
 
 // TestIndexRefusesClimbingNames: a layer whose names or hardlink targets
-// climb out of the root is refused before it can enter the store.
+// climb out of the root, or are absolute, is refused before it can enter
+// the store, as unpack refuses it: an image import or fetch took
+// "/abs/f", and no checkout of the commit could unpack it.
 func TestIndexRefusesClimbingNames(t *testing.T) {
 	tests := []struct {
 		name string
@@ -24,6 +26,8 @@ func TestIndexRefusesClimbingNames(t *testing.T) {
 		{"whiteout climbing", tar.Header{Name: "../.wh.etc", Typeflag: tar.TypeReg}, false},
 		{"hardlink out", tar.Header{Name: "x", Typeflag: tar.TypeLink, Linkname: "../../etc/shadow"}, false},
 		{"hardlink in", tar.Header{Name: "x", Typeflag: tar.TypeLink, Linkname: "etc/passwd"}, true},
+		{"absolute", tar.Header{Name: "/etc/evil", Typeflag: tar.TypeReg}, false},
+		{"hardlink absolute", tar.Header{Name: "x", Typeflag: tar.TypeLink, Linkname: "/etc/passwd"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -216,16 +216,20 @@ func Index(r io.Reader) (digest.Digest, []Entry, error) {
 }
 
 // headerEntry turns a tar header into an index entry (without content
-// digest). A name or hardlink target that climbs above the root is
-// refused here, so a hostile layer never enters the store.
+// digest). A name or hardlink target that unpack refuses (absolute, or
+// climbing above the root) is refused here, so a hostile layer never
+// enters the store and a stored one always unpacks.
 func headerEntry(hdr *tar.Header) (Entry, error) {
-	if climbs(hdr.Name) {
-		return Entry{}, fmt.Errorf("path escapes root: %w", ErrUnsafePath)
+	rel, err := cleanName(hdr.Name)
+	if err != nil {
+		return Entry{}, err
 	}
-	if hdr.Typeflag == tar.TypeLink && climbs(hdr.Linkname) {
-		return Entry{}, fmt.Errorf("hardlink to %q escapes root: %w", hdr.Linkname, ErrUnsafePath)
+	if hdr.Typeflag == tar.TypeLink {
+		if _, err := cleanName(hdr.Linkname); err != nil {
+			return Entry{}, fmt.Errorf("hardlink to %q: %w", hdr.Linkname, err)
+		}
 	}
-	p := path.Clean("/" + hdr.Name)
+	p := path.Clean("/" + rel)
 	e := Entry{Path: p, Mode: uint32(hdr.Mode) & 0o7777, UID: hdr.Uid, GID: hdr.Gid,
 		ModTime: hdr.ModTime.UTC(), Xattrs: xattrDigest(unpackedXattrs(paxXattrs(hdr.PAXRecords)))}
 	dir, base := path.Split(p)
