@@ -16,8 +16,9 @@ import (
 
 // convertHistoryGzip rewrites the history of tip with every zstd layer
 // recompressed as gzip, for registries and clients without zstd. Layers
-// and manifests change, so every commit gets a new id: each rewritten
-// manifest names its rewritten parents. The gzip stream has no name and no
+// and manifests change, so every commit with a zstd layer or a rewritten
+// parent gets a new id: each rewritten manifest names its rewritten
+// parents. The others keep theirs. The gzip stream has no name and no
 // time, so the same history always converts to the same ids.
 func convertHistoryGzip(ctx context.Context, r *repo.Repo, tip digest.Digest) (digest.Digest, error) {
 	// Every ancestor the store has, through both parents, parents before
@@ -62,6 +63,7 @@ func convertHistoryGzip(ctx context.Context, r *repo.Repo, tip digest.Digest) (d
 		if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
 			return "", fmt.Errorf("commit %s: %d layers but %d diff ids: %w", short(order[i]), len(m.Layers), len(cfg.RootFS.DiffIDs), ErrBadImage)
 		}
+		changed := false
 		for j, l := range m.Layers {
 			if l.MediaType != ocispec.MediaTypeImageLayerZstd {
 				continue
@@ -79,11 +81,19 @@ func convertHistoryGzip(ctx context.Context, r *repo.Repo, tip digest.Digest) (d
 				return "", fmt.Errorf("commit %s: gzip layer %s: its content has diff id %s, the commit says %s: %w", short(order[i]), short(l.Digest), g.diffID, want, objects.ErrDigestMismatch)
 			}
 			m.Layers[j] = g.desc
+			changed = true
 		}
 		for _, a := range []string{objects.AnnotationParent, objects.AnnotationMergeParent} {
-			if p, ok := rewritten[digest.Digest(m.Annotations[a])]; ok {
+			if p, ok := rewritten[digest.Digest(m.Annotations[a])]; ok && p.String() != m.Annotations[a] {
 				m.Annotations[a] = p.String()
+				changed = true
 			}
+		}
+		if !changed {
+			// No zstd layer, no rewritten parent (an image pulled with
+			// gzip layers): the commit goes as it is, under its own id.
+			rewritten[order[i]] = order[i]
+			continue
 		}
 		desc, err := r.Objects.PutJSON(ocispec.MediaTypeImageManifest, m)
 		if err != nil {
