@@ -58,6 +58,28 @@ type incoming struct {
 // reason and the others arrive; a tag named in tags must arrive, or the
 // fetch fails naming it.
 func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (FetchResult, error) {
+	return s.fetch(ctx, r, tags, false)
+}
+
+// FetchDigest receives the image whose manifest (or index) has digest d,
+// with its history, as Fetch receives a tag, and returns its commit id.
+// No ref moves: it is how build's FROM NAME@DIGEST pins its base, as
+// docker's does.
+func (s *Session) FetchDigest(ctx context.Context, r *repo.Repo, d digest.Digest) (digest.Digest, error) {
+	res, err := s.fetch(ctx, r, []string{d.String()}, true)
+	if err != nil {
+		return "", err
+	}
+	if u := res.Tags[0]; u.New == "" {
+		return "", errors.New(u.Skipped)
+	}
+	return res.Tags[0].New, nil
+}
+
+// fetch is Fetch; byDigest: tags are digests, fetched and checked as
+// such (the transports check what they receive against them), and
+// tracked nowhere.
+func (s *Session) fetch(ctx context.Context, r *repo.Repo, tags []string, byDigest bool) (FetchResult, error) {
 	var res FetchResult
 	named := len(tags) > 0
 	if !named {
@@ -72,6 +94,10 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 	// in a registry's list must not stop a fetch halfway.
 	var valid []string
 	for _, tag := range tags {
+		if byDigest {
+			valid = append(valid, tag)
+			continue
+		}
 		if isAncestorsTag(tag) && !named {
 			continue // strata's own ancestor lists, not commits
 		}
@@ -87,7 +113,10 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 	var chains []*incoming
 	have := map[digest.Digest]bool{}
 	for _, tag := range valid {
-		u := TagUpdate{Tag: tag, Ref: s.trackingRef(tag)}
+		u := TagUpdate{Tag: tag}
+		if !byDigest {
+			u.Ref = s.trackingRef(tag)
+		}
 		if u.Ref != "" {
 			u.Old, _ = r.Refs.Read(u.Ref)
 		}
@@ -601,7 +630,12 @@ func dropBad(chains []*incoming, bad badCommits, tags []TagUpdate, named bool) (
 // noTagError: a tag the remote does not have.
 type noTagError struct{ tag, remote string }
 
-func (e noTagError) Error() string { return fmt.Sprintf("no tag %q in %s", e.tag, e.remote) }
+func (e noTagError) Error() string {
+	if digest.Digest(e.tag).Validate() == nil {
+		return fmt.Sprintf("no image %s in %s", e.tag, e.remote)
+	}
+	return fmt.Sprintf("no tag %q in %s", e.tag, e.remote)
+}
 func (e noTagError) Unwrap() error { return ErrNotFound }
 
 func orAncestors(err error) error {

@@ -141,3 +141,30 @@ func lineDiff(a, b string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestBuildFromDigest: FROM NAME@DIGEST (and NAME:TAG@DIGEST, whose tag
+// docker does not read) builds on that image, as docker pins a base; it
+// was refused ("clone a tag, not a digest"). A digest the registry lacks
+// is named in the error, and nothing tracks the base.
+func TestBuildFromDigest(t *testing.T) {
+	reg, repoDir, ctxDir := buildFixture(t)
+	base := strings.TrimSpace(strataOK(t, repoDir, "rev-parse", "main"))
+	for _, from := range []string{reg.Repo("t/base") + "@" + base, reg.Repo("t/base") + ":nosuchtag@" + base} {
+		writeRecipe(t, ctxDir, from)
+		strataOK(t, repoDir, "build", "-q", "-t", "pinned", ctxDir)
+		// main is a root commit: the build's history ends there.
+		log := strings.Fields(strataOK(t, repoDir, "log", "--format=sha256:%H", "pinned"))
+		if got := log[len(log)-1]; got != base {
+			t.Fatalf("FROM %s: the build's root commit is %s, want %s", from, got, base)
+		}
+	}
+	missing := base[:len(base)-1] + map[bool]string{true: "1", false: "0"}[strings.HasSuffix(base, "0")]
+	writeRecipe(t, ctxDir, reg.Repo("t/base")+"@"+missing)
+	out, err := strataCmd(repoDir, "build", "-q", "-t", "gone", ctxDir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no image "+missing+" in ") {
+		t.Fatalf("FROM a digest the registry lacks: %v\n%s", err, out)
+	}
+	if out := strataOK(t, repoDir, "branch", "-a"); strings.Contains(out, "remotes/") {
+		t.Fatalf("FROM NAME@DIGEST made a remote-tracking ref:\n%s", out)
+	}
+}

@@ -51,10 +51,10 @@ without one.
 
 FROM takes a revision of this repository (main, v1, HEAD~2), scratch, an
 earlier stage (FROM main AS base ... COPY --from=base), or a registry
-image (fetched as clone fetches it, with its history); so does COPY
---from. RUN runs with strata run's confinement and --network. --target
-STAGE stops after the stage FROM ... AS STAGE, whose commit is the
-result.
+image (fetched as clone fetches it, with its history; NAME@sha256:...
+pins one by digest, as docker's); so does COPY --from. RUN runs with
+strata run's confinement and --network. --target STAGE stops after the
+stage FROM ... AS STAGE, whose commit is the result.
 
 The cache is the history: a step whose parent, instruction (after ARG and
 ENV expansion) and copied files match an earlier build's reuses its
@@ -374,7 +374,17 @@ func pullBase(ctx context.Context, r *repo.Repo, ref string, insecure bool) (*ob
 		// does not read (the layout's own error would say to give a path).
 		return nil, fmt.Errorf("%s names a file of this machine: FROM and COPY --from take a revision, scratch, a stage or a registry reference; 'strata import' the image first, then name its branch", ref)
 	}
-	url, tag, err := remote.SplitRef(ref)
+	// NAME[:TAG]@ALGORITHM:HEX is that image, as docker pulls it: the
+	// tag is not read. (USER:PASSWORD@HOST is SplitRef's to refuse.)
+	name, pin := ref, ""
+	if i := strings.LastIndexByte(ref, '@'); i >= 0 && strings.Contains(ref[i:], ":") && !strings.Contains(ref[i:], "/") {
+		name, pin = ref[:i], ref[i+1:]
+	}
+	d := digest.Digest(pin)
+	if pin != "" && d.Validate() != nil {
+		return nil, fmt.Errorf("%q is not a digest (sha256:<64 hex>)", pin)
+	}
+	url, tag, err := remote.SplitRef(name)
 	if err != nil {
 		return nil, err
 	}
@@ -389,6 +399,13 @@ func pullBase(ctx context.Context, r *repo.Repo, ref string, insecure bool) (*ob
 	s, err := remote.Connect(remote.Remote{URL: url, Insecure: insecure}, remote.Options{Insecure: insecure})
 	if err != nil {
 		return nil, err
+	}
+	if pin != "" {
+		id, err := s.FetchDigest(ctx, r, d)
+		if err != nil {
+			return nil, err
+		}
+		return r.Objects.ReadCommit(id)
 	}
 	res, err := s.Fetch(ctx, r, []string{tag})
 	if err != nil {
