@@ -185,6 +185,13 @@ func (s *Snapshots) expected(blobs []digest.Digest, id string, flat bool, apply 
 					// of the snapshot reads it back as a whiteout.
 					*e = layer.Entry{Path: e.Path, Type: layer.TypeWhiteout, ModTime: time.Unix(0, 0).UTC()}
 				}
+				if old := t[key(e)]; old != nil && old.Type == layer.TypeWhiteout && e.Type == layer.TypeDir {
+					// A directory given after its own whiteout: the
+					// unpack marks it opaque, hiding the lowers as the
+					// whiteout did.
+					o := &layer.Entry{Path: e.Path, Type: layer.TypeOpaque, ModTime: time.Unix(0, 0).UTC()}
+					t[key(o)] = o
+				}
 				t[key(e)] = e
 			}
 			return t, true, nil

@@ -225,6 +225,7 @@ func (u *unpacker) whiteout(dir, name string) error {
 	if err := unix.Mknodat(pfd, name, unix.S_IFCHR, 0); err != nil {
 		return fmt.Errorf("whiteout: %w", err)
 	}
+	u.whited.add(rel)
 	return nil
 }
 

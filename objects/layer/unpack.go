@@ -57,7 +57,7 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 		return nil, fmt.Errorf("unpack layer: %w", &os.PathError{Op: "open", Path: dir, Err: err})
 	}
 	u := &unpacker{
-		mode: mode, root: root, dirs: map[string]int{}, created: newPathSet(),
+		mode: mode, root: root, dirs: map[string]int{}, created: newPathSet(), whited: newPathSet(),
 		buf:      make([]byte, 1<<20),
 		inherits: map[int]inherit{}, uid: os.Geteuid(), gid: os.Getegid(), umask: processUmask(),
 	}
@@ -173,6 +173,7 @@ type unpacker struct {
 	dirs     map[string]int // resolved directories by clean relative path
 	stale    []int          // fds dropped from dirs, closed after the entry
 	created  pathSet        // paths this layer made: its whiteouts spare them
+	whited   pathSet        // ToOverlayLower: whiteout devices this layer made
 	dirTimes []dirTime
 	redone   bool // this layer gave a path it had made again (dirTimes has it twice)
 	buf      []byte
@@ -295,8 +296,22 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 			return err
 		}
 	}
+	// A whiteout of this layer, then an entry of the same name (containerd
+	// writes ".wh.a" then "a" where a directory became a file): the
+	// whiteout hid what lies below, the entry takes its place, and a
+	// directory made there hides the lowers' content, as a whiteout would.
+	replaced := len(u.whited.m) > 0 && u.whited.has(rel)
+	if replaced {
+		u.whited.remove(rel)
+		if err := unix.Unlinkat(pfd, base, 0); err != nil {
+			return fmt.Errorf("replace whiteout: %w", err)
+		}
+	}
 	if hdr.Typeflag == tar.TypeDir {
-		return u.mkdir(pfd, rel, base, hdr)
+		if err := u.mkdir(pfd, rel, base, hdr); err != nil || !replaced {
+			return err
+		}
+		return u.opaque(rel)
 	}
 	mode := uint32(hdr.Mode) & 0o7777
 	switch hdr.Typeflag {
