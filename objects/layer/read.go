@@ -216,16 +216,16 @@ func Index(r io.Reader) (digest.Digest, []Entry, error) {
 }
 
 // headerEntry turns a tar header into an index entry (without content
-// digest). A name or hardlink target that unpack refuses (absolute, or
-// climbing above the root) is refused here, so a hostile layer never
-// enters the store and a stored one always unpacks.
+// digest). A name or hardlink target that unpack refuses as unsafe
+// (absolute, or climbing above the root) is refused here, so a hostile
+// layer never enters the store.
 func headerEntry(hdr *tar.Header) (Entry, error) {
-	rel, err := cleanName(hdr.Name)
+	rel, err := safeName(hdr.Name)
 	if err != nil {
 		return Entry{}, err
 	}
 	if hdr.Typeflag == tar.TypeLink {
-		if _, err := cleanName(hdr.Linkname); err != nil {
+		if _, err := safeName(hdr.Linkname); err != nil {
 			return Entry{}, fmt.Errorf("hardlink to %q: %w", hdr.Linkname, err)
 		}
 	}

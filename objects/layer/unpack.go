@@ -192,7 +192,20 @@ type unpacker struct {
 // is "z", "a/.wh.../../bin" is "a/bin"), then refused if absolute or if it
 // climbs above the root. The root's own "/" (umoci insert's first entry)
 // is the root. What follows (whiteouts included) reads the clean name.
+// A name longer than a checkout can unpack is refused too.
 func cleanName(name string) (string, error) {
+	rel, err := safeName(name)
+	if err == nil && len(rel) > MaxPath {
+		return "", ErrPathTooLong
+	}
+	return rel, err
+}
+
+// safeName is cleanName without the length limit: what the index
+// refuses, so that no layer that could write outside a checkout enters
+// the store. (An overlong name is stored: other tools may unpack it, and
+// a checkout of it fails, changing nothing.)
+func safeName(name string) (string, error) {
 	if strings.HasPrefix(name, "/") {
 		if path.Clean(name) == "/" {
 			return ".", nil
@@ -202,11 +215,7 @@ func cleanName(name string) (string, error) {
 	if climbs(name) {
 		return "", ErrUnsafePath
 	}
-	rel := path.Clean(name)
-	if len(rel) > MaxPath {
-		return "", ErrPathTooLong
-	}
-	return rel, nil
+	return path.Clean(name), nil
 }
 
 // ErrOwnerRange: an entry's owner is not one a file system can hold.
