@@ -71,7 +71,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show URLs too, as git remote -v does")
-	cmd.AddCommand(newRemoteAddCommand(g), newRemoteRemoveCommand(g), newRemoteRenameCommand(g), newRemoteSetURLCommand(g))
+	cmd.AddCommand(newRemoteAddCommand(g), newRemoteRemoveCommand(g), newRemoteRenameCommand(g), newRemoteSetURLCommand(g), newRemoteGetURLCommand(g))
 	return cmd
 }
 
@@ -110,6 +110,30 @@ func newRemoteRemoveCommand(g *globals) *cobra.Command {
 			if err := remote.Remove(r, args[0]); err != nil {
 				return fmt.Errorf("remote remove %s: %w", args[0], err)
 			}
+			return nil
+		},
+	}
+}
+
+func newRemoteGetURLCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get-url NAME",
+		Short: "Print a remote's URL",
+		Long: `Print the URL of remote NAME, as git remote get-url does.
+
+Exit status: 0 on success, 1 when there is no such remote, 2 on usage
+errors.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			rem, err := remote.Get(r.Config, args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, rem.URL)
 			return nil
 		},
 	}
