@@ -279,8 +279,10 @@ func TestBindSourceRefusesLinks(t *testing.T) {
 		}
 	}
 	r := sh(t, root, func(s *Spec) { s.Mounts = []Mount{{Source: filepath.Join(host, "leaf"), Target: "/data"}} }, "true")
-	if !errors.Is(r.err, ErrLinkInBindSource) {
-		t.Errorf("a link in the way: err %v, want ErrLinkInBindSource", r.err)
+	// Through the init the error crosses a pipe as text: its words, not
+	// its identity, reach the caller there.
+	if r.err == nil || !strings.Contains(r.err.Error(), ErrLinkInBindSource.Error()) {
+		t.Errorf("a link in the way: err %v, want ErrLinkInBindSource's words", r.err)
 	}
 }
 

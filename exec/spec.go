@@ -114,7 +114,7 @@ const DefaultHostname = "strata"
 // Mount is a bind mount of a host path or a tmpfs inside the container.
 type Mount struct {
 	Type     string // "bind" (default) or "tmpfs"
-	Source   string // host path for bind, absolute with no symbolic link on the way (else ErrLinkInBindSource); ignored for tmpfs
+	Source   string // host path for bind, absolute with no symbolic link on the way (else the start fails with ErrLinkInBindSource's words); ignored for tmpfs
 	Target   string // absolute path inside the container
 	ReadOnly bool
 	Options  string // tmpfs options as docker's --tmpfs takes them: "rw,exec,size=64m,mode=1777"; noexec, nosuid and nodev unless exec, suid, dev
