@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -206,4 +207,27 @@ func digitRun(s string) int {
 		n++
 	}
 	return n
+}
+
+// matchesAny reports whether name matches one of patterns; no patterns
+// match everything.
+func matchesAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if matchRefName(p, name) {
+			return true
+		}
+	}
+	return len(patterns) == 0
+}
+
+// matchRefName matches a ref's short name against a shell glob as git's
+// branch --list, tag -l and describe --match do (wildmatch without
+// WM_PATHNAME): '*', '?' and classes match a '/' too, so 'v*' matches
+// v1/x. path.Match stops them at '/'; with '/' put as NUL (which neither
+// a ref name nor a command-line pattern holds) on both sides, they pass
+// it, and a '/' written in the pattern still matches only a '/'.
+func matchRefName(pattern, name string) bool {
+	slash := func(s string) string { return strings.ReplaceAll(s, "/", "\x00") }
+	ok, _ := path.Match(slash(pattern), slash(name))
+	return ok
 }
