@@ -108,6 +108,16 @@ func gitIdentity() (name, email string) {
 	return name, email
 }
 
+// expandHome is a git config path value with a leading "~/" read as the
+// home directory.
+func expandHome(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		home, _ := os.UserHomeDir()
+		return filepath.Join(home, rest)
+	}
+	return p
+}
+
 // maxIncludeDepth is git's: deeper include.path chains are an error to
 // git (a loop, most likely); here they stop.
 const maxIncludeDepth = 10
@@ -127,11 +137,8 @@ func configEntries(path string, depth int) []Entry {
 			out = append(out, e)
 			continue
 		}
-		inc := e.Value
-		if rest, ok := strings.CutPrefix(inc, "~/"); ok {
-			home, _ := os.UserHomeDir()
-			inc = filepath.Join(home, rest)
-		} else if !filepath.IsAbs(inc) {
+		inc := expandHome(e.Value)
+		if !filepath.IsAbs(inc) {
 			inc = filepath.Join(filepath.Dir(path), inc)
 		}
 		out = append(out, configEntries(inc, depth+1)...)

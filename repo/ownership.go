@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,11 +25,11 @@ var ErrDubiousOwnership = errors.New("another user's repository is not opened")
 func checkOwnership(dir, root string) error {
 	for _, p := range []string{dir, root} {
 		var st unix.Stat_t
-		if err := unix.Stat(p, &st); err != nil {
-			continue // what opening it next finds wrong says so
+		if err := unix.Stat(p, &st); err != nil || ownedByUser(st.Uid) {
+			continue // (what opening it next finds wrong says so)
 		}
-		if ownedByUser(st.Uid) || safeDirectory(dir) {
-			continue
+		if safeDirectory(dir) {
+			return nil
 		}
 		return fmt.Errorf("%s is owned by uid %d, not by you (uid %d): %w (its config and run records run commands as whoever opens it); if you trust it: git config --global --add safe.directory %s",
 			p, st.Uid, os.Geteuid(), ErrDubiousOwnership, dir)
@@ -62,11 +61,7 @@ func safeDirectory(dir string) bool {
 			if e.Key != "safe.directory" {
 				continue
 			}
-			v := e.Value
-			if rest, ok := strings.CutPrefix(v, "~/"); ok {
-				home, _ := os.UserHomeDir()
-				v = filepath.Join(home, rest)
-			}
+			v := expandHome(e.Value)
 			switch {
 			case v == "":
 				safe = false
