@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/docker/go-units"
 	"github.com/strata-sh/strata/exec"
@@ -97,13 +96,13 @@ func pinBindSources(ms []exec.Mount, recorded map[string]string) error {
 	return nil
 }
 
-// pinPath is where the absolute host path p leads now, which must be
-// where it led when recorded, if it was.
+// pinPath is where the absolute host path p leads now
+// (resolveHostPath: a work tree's links as its container sees them),
+// which must be where it led when recorded, if it was.
 func pinPath(p string, recorded map[string]string) (string, error) {
-	real, err := filepath.EvalSymlinks(p)
-	if errors.Is(err, syscall.EINVAL) {
-		// readlink of what was a link a moment before: swapped under us.
-		return "", fmt.Errorf("%s changed while it was resolved: %w", p, errPathMoved)
+	real, err := resolveHostPath(p)
+	if errors.Is(err, errPathMoved) {
+		return "", err
 	}
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", p, errors.Unwrap(err))
@@ -175,20 +174,21 @@ func selinuxEnabled() bool {
 }
 
 // bindMount checks a bind's host path (relative: from the current
-// directory) and target.
+// directory; resolved as resolveHostPath does) and target.
 func bindMount(flag, source, target string) (exec.Mount, error) {
 	src, err := filepath.Abs(source)
 	if err != nil {
 		return exec.Mount{}, err
 	}
-	if _, err := os.Stat(src); err != nil {
+	real, err := resolveHostPath(src) // as pinBindSources will
+	if err != nil {
 		return exec.Mount{}, fmt.Errorf("%s: %w", flag, errors.Unwrap(err))
 	}
 	if filepath.Clean(target) == "/dev" {
 		// The mount replaces the container's /dev: without a null
 		// device there, the command cannot be started (its stdin is
 		// /dev/null), which said "exec cmd: no such file or directory".
-		if st, err := os.Stat(filepath.Join(src, "null")); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		if st, err := os.Lstat(filepath.Join(real, "null")); err != nil || st.Mode()&os.ModeCharDevice == 0 {
 			return exec.Mount{}, usagef("%s: %s has no null device, and a mount on /dev replaces the container's (null, zero, pts): mount below /dev instead", flag, source)
 		}
 	}

@@ -45,12 +45,13 @@ func (o runOptions) hostPaths(g *globals) []string {
 
 // resolveHostPaths maps each path a container could lead elsewhere
 // (one on or below an overlay: a work tree) to where it leads now,
-// through every symbolic link. Host paths elsewhere are the host's own
-// business (a resolv.conf re-pointed at boot must not stop a service).
+// through every symbolic link (resolveHostPath). Host paths elsewhere
+// are the host's own business (a resolv.conf re-pointed at boot must not
+// stop a service).
 func resolveHostPaths(paths []string) (map[string]string, error) {
 	out := make(map[string]string, len(paths))
 	for _, p := range paths {
-		real, err := filepath.EvalSymlinks(p)
+		real, err := resolveHostPath(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // the command's own check names it
 		}

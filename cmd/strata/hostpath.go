@@ -1,0 +1,117 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxLinks bounds the symbolic links resolveHostPath follows (as
+// filepath.EvalSymlinks does): a loop ends in ELOOP.
+const maxLinks = 255
+
+// resolveHostPath is where the absolute host path p leads, through
+// every symbolic link, as filepath.EvalSymlinks; except that a link read
+// in a work tree (an overlay mount: the container writes there) is
+// followed as the container sees it, in its root, as docker cp follows
+// a container's links: an absolute target starts at the tree's root and
+// ".." stops there. A container that plants data -> /home/me/.ssh in its
+// tree has "-v ./rootfs/data:/d" bind rootfs/home/me/.ssh, if anything,
+// never the host's. The parts of p as typed are the user's and followed
+// as they lead, ".." out of a tree included.
+func resolveHostPath(p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		return "", fmt.Errorf("%s: not an absolute path", p)
+	}
+	// todo holds the names still to walk, last first; each remembers
+	// the tree whose link it was read from ("" for p's own).
+	type name struct{ part, tree string }
+	var todo []name
+	push := func(s, tree string) {
+		parts := strings.Split(s, "/")
+		for i := len(parts) - 1; i >= 0; i-- {
+			if parts[i] != "" && parts[i] != "." {
+				todo = append(todo, name{parts[i], tree})
+			}
+		}
+	}
+	push(p, "")
+	dest, links, inTree := "/", 0, false
+	for len(todo) > 0 {
+		n := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if n.part == ".." {
+			if dest != n.tree {
+				dest = filepath.Dir(dest)
+			}
+			continue
+		}
+		next := filepath.Join(dest, n.part)
+		fi, err := os.Lstat(next)
+		if err != nil && inTree {
+			return "", &fs.PathError{Op: "resolve", Path: p, Err: fmt.Errorf(
+				"leads to %s (a work tree's links are followed as its container sees them): %w", next, errors.Unwrap(err))}
+		}
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			dest = next
+			continue
+		}
+		if links++; links > maxLinks {
+			return "", &fs.PathError{Op: "resolve", Path: p, Err: syscall.ELOOP}
+		}
+		target, err := os.Readlink(next)
+		if errors.Is(err, syscall.EINVAL) {
+			// readlink of what was a link a moment before: swapped under us.
+			return "", fmt.Errorf("%s changed while it was resolved: %w", p, errPathMoved)
+		}
+		if err != nil {
+			return "", err
+		}
+		tree := n.tree
+		if t := treeRoot(dest); t != "" {
+			tree, inTree = t, true
+		}
+		if filepath.IsAbs(target) {
+			dest = "/"
+			if tree != "" {
+				dest = tree
+			}
+		}
+		push(target, tree)
+	}
+	return dest, nil
+}
+
+// treeRoot is the root of the overlay mount (a work tree) that the
+// directory dir, which has no symbolic link on the way, is on; "" when
+// it is on none.
+func treeRoot(dir string) string {
+	var st unix.Stat_t
+	if !isOverlay(dir) || unix.Stat(dir, &st) != nil {
+		return ""
+	}
+	for dir != "/" {
+		parent := filepath.Dir(dir)
+		var pst unix.Stat_t
+		if unix.Stat(parent, &pst) != nil || pst.Dev != st.Dev || !isOverlay(parent) {
+			break
+		}
+		dir = parent
+	}
+	return dir
+}
+
+// isOverlay reports whether p is on an overlay file system.
+func isOverlay(p string) bool {
+	var fs unix.Statfs_t
+	return unix.Statfs(p, &fs) == nil && fs.Type == unix.OVERLAYFS_SUPER_MAGIC
+}
