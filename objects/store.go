@@ -320,6 +320,20 @@ func (s *Store) blobNames() ([]string, error) {
 	return out, err
 }
 
+// StrayNames lists the entries of the blob directory whose names are not
+// sha256 digests: nothing in strata reads or removes them (git fsck: "bad
+// sha1 file").
+func (s *Store) StrayNames() ([]string, error) {
+	names, err := os.ReadDir(filepath.Join(s.root, "blobs", "sha256"))
+	out := []string{}
+	for _, n := range names {
+		if validate(digest.NewDigestFromEncoded(digest.SHA256, n.Name())) != nil {
+			out = append(out, filepath.Join("blobs", "sha256", n.Name()))
+		}
+	}
+	return out, err
+}
+
 // ContextReader reads r until ctx is done, so that a long copy stops when
 // the command is interrupted. The one such reader: import, fetch, push and
 // export use it.

@@ -35,6 +35,10 @@ type FsckResult struct {
 	Refs     int       `json:"refs"`
 	Commits  int       `json:"commits"`
 	Problems []Problem `json:"problems"`
+	// Strays are the files in the blob directory, relative to the store,
+	// whose names are not digests: warned about, not problems (as git's
+	// "bad sha1 file").
+	Strays []string `json:"strays"`
 	// BadIndexes are the layers whose file index does not match them
 	// (named LayerIndexObject in Problems): fsck --repair rebuilds them.
 	BadIndexes []objects.Layer `json:"-"`
@@ -96,6 +100,9 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 			badBlob[digest.Digest(p.Object)] = true
 		}
 		res.Problems = append(res.Problems, h.corruptLayers(badBlob)...)
+	}
+	if res.Strays, err = r.Objects.StrayNames(); err != nil {
+		return res, err
 	}
 	res.Commits = len(h.checked)
 	res.BadIndexes = h.badIndexes

@@ -47,6 +47,10 @@ type GCResult struct {
 	// missing: nothing of it could be kept (git: "reflog of X references
 	// pruned commits"); fsck names the entries.
 	MissingReflogs []string
+	// NotBlobs are the entries of the blob directory with a blob's name
+	// that are not regular files (a directory put there): gc leaves
+	// them, and fsck names them.
+	NotBlobs []digest.Digest
 }
 
 // GC expires reflog entries, then removes blobs that no ref, HEAD or
@@ -104,6 +108,10 @@ func (r *Repo) GC(o GCOptions) (GCResult, error) {
 				keep[d] = true
 				return nil
 			}
+		}
+		if fi, err := os.Lstat(r.Objects.BlobPath(d)); err == nil && !fi.Mode().IsRegular() {
+			res.NotBlobs = append(res.NotBlobs, d)
+			return nil
 		}
 		res.Blobs++
 		res.Bytes += size

@@ -48,7 +48,9 @@ refuses to start while another strata command writes to the repository.
 
   strata fsck --format json
       # {"blobs","commits","refs","snapshots" (how many were checked),
-      #  "problems":[{"object","problem"}], "repaired" (with --repair)}
+      #  "problems":[{"object","problem"}], "strays" (files in the blob
+      #  store not named as blobs: warned about, as git's "bad sha1
+      #  file", not problems), "repaired" (with --repair)}
 
 Exit status: 0 when clean (or all repaired), 1 when anything is damaged.`,
 		Args: exactArgs(0),
@@ -84,6 +86,9 @@ Exit status: 0 when clean (or all repaired), 1 when anything is damaged.`,
 			} else {
 				for _, p := range res.Problems {
 					fmt.Fprintln(g.stdout, p)
+				}
+				for _, p := range res.Strays {
+					fmt.Fprintf(g.stderr, "strata: warning: .strata/%s: not a blob (its name is not a sha256 digest); nothing reads it\n", pathquote.Name(p))
 				}
 				for _, p := range res.Repaired {
 					fmt.Fprintln(g.stdout, "repaired", p)

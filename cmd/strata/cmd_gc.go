@@ -115,6 +115,9 @@ processes used them, once no process does ('worktree list' shows them).
 				}
 				fmt.Fprintf(g.stderr, "strata: warning: %s missing commits, which gc could not keep (strata fsck names the entries)\n", escapeControls(what))
 			}
+			for _, d := range res.NotBlobs {
+				fmt.Fprintf(g.stderr, "strata: warning: %s in the blob store is not a regular file: left as it is (strata fsck names it)\n", d)
+			}
 			if res.ReflogEntries > 0 {
 				fmt.Fprintf(g.stdout, "expired %s\n", countNoun(res.ReflogEntries, "reflog entry", "reflog entries"))
 			}
