@@ -454,6 +454,7 @@ func (w *Worktree) finish(ctx context.Context, s *Sequence, st State) (*Outcome,
 	if err != nil {
 		return nil, err
 	}
+	s.Branch = h.Branch // as it is named now: branch -m may have renamed it since the start
 	if h.Commit != s.Head {
 		if h.Commit != s.OrigHead {
 			// Not ErrHeadMoved: reset --soft does not apply mid-operation.
