@@ -60,7 +60,11 @@ func Login(ctx context.Context, registry, user, password string, o Options) (Log
 			return res, err
 		}
 	}
-	rt := newPolicyTransport(o.transport(), reg.RegistryStr(), o.Insecure)
+	inner, err := o.transport(reg.RegistryStr())
+	if err != nil {
+		return res, err
+	}
+	rt := newPolicyTransport(inner, reg.RegistryStr(), o.Insecure)
 	basic := &authn.Basic{Username: user, Password: password}
 	t, err := transport.NewWithContext(ctx, reg, basic, rt, nil)
 	if err != nil {

@@ -47,7 +47,9 @@ func wrapNetworkErr(err error) error {
 	why := ""
 	switch {
 	case errors.As(err, &unknownCA):
-		why = "TLS certificate signed by an unknown authority (trust the CA that signed it: copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates, or point SSL_CERT_FILE at it)"
+		why = "TLS certificate signed by an unknown authority (trust the CA that signed it: as ca.crt in /etc/docker/certs.d/" + host + "/ for this registry, as docker and podman do, or for every host: copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates)"
+	case clientCertRefused(err) != "":
+		why = "the registry wants a client certificate it accepts (" + clientCertRefused(err) + "): put client.cert and client.key in /etc/docker/certs.d/" + host + "/, as for docker and podman"
 	case errors.As(err, &badCert):
 		why = "TLS certificate refused: " + badCert.Err.Error()
 	case errors.Is(err, http.ErrSchemeMismatch):
@@ -81,5 +83,21 @@ func wrapNetworkErr(err error) error {
 // "400 Client sent an HTTP request to an HTTPS server") is not the news.
 func isCertificateErr(err error) bool {
 	var badCert *tls.CertificateVerificationError
-	return errors.As(err, &badCert)
+	return errors.As(err, &badCert) || clientCertRefused(err) != ""
+}
+
+// clientCertRefused is the TLS alert of a registry that wants a client
+// certificate and got none, or refused the one offered; "" for any other
+// error. (Go has no type for an alert received, only its text.)
+func clientCertRefused(err error) string {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
+		return ""
+	}
+	switch alert := op.Err.Error(); alert {
+	case "tls: certificate required", "tls: bad certificate", "tls: unknown certificate authority",
+		"tls: certificate expired", "tls: unsupported certificate", "tls: certificate revoked":
+		return alert
+	}
+	return ""
 }

@@ -26,7 +26,7 @@ func TestUntrustedCertificateSaysSo(t *testing.T) {
 	srv.StartTLS()                                   // a self-signed certificate
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "https://")
-	want := host + ": TLS certificate signed by an unknown authority (trust the CA that signed it: copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates, or point SSL_CERT_FILE at it)"
+	want := host + ": TLS certificate signed by an unknown authority (trust the CA that signed it: as ca.crt in /etc/docker/certs.d/" + host + "/ for this registry, as docker and podman do, or for every host: copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates)"
 	r := newRepo(t)
 	s := connect(t, r, "origin", host+"/env", Options{})
 	if _, err := s.Fetch(context.Background(), r, nil); err == nil || !strings.HasSuffix(err.Error(), want) {

@@ -71,11 +71,13 @@ type Options struct {
 	Progress func(Event)
 }
 
-func (o *Options) transport() http.RoundTripper {
+// transport is the transport to registry: Options.Transport if set,
+// else the default one with the certificates CertDirs hold for it.
+func (o *Options) transport(registry string) (http.RoundTripper, error) {
 	if o == nil || o.Transport == nil {
-		return defaultTransport()
+		return registryTransport(registry)
 	}
-	return o.Transport
+	return o.Transport, nil
 }
 
 // responseTimeout bounds the wait for a registry's answer to begin, once
@@ -135,14 +137,19 @@ func openTarget(ep Endpoint, o *Options) (target, error) {
 	if kc == nil {
 		kc = helperKeychain{authn.DefaultKeychain}
 	}
+	inner, err := o.transport(repo.RegistryStr())
+	if err != nil {
+		return nil, err
+	}
+	policy := newPolicyTransport(inner, repo.RegistryStr(), o.Insecure)
 	opts := []ggcr.Option{ggcr.WithAuthFromKeychain(kc), ggcr.WithJobs(o.jobs()), ggcr.WithUserAgent("strata"),
-		ggcr.WithTransport(newPolicyTransport(o.transport(), repo.RegistryStr(), o.Insecure))}
+		ggcr.WithTransport(policy)}
 	pusher, err := ggcr.NewPusher(opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &registryTarget{repo: repo, pusher: pusher, kc: kc,
-		tr: newPolicyTransport(o.transport(), repo.RegistryStr(), o.Insecure)}, nil
+		tr: policy}, nil
 }
 
 type registryTarget struct {

@@ -28,13 +28,16 @@ type Registry struct {
 	Dir  string // storage root
 	// Config is the path of its config file (for garbage-collect).
 	Config string
-	cmd    *exec.Cmd
-	out    *syncBuffer
+	// TLS: the certificates of a registry started WithTLS; else nil.
+	TLS *TLS
+	cmd *exec.Cmd
+	out *syncBuffer
 }
 
 type options struct {
-	user, pass string
-	accessLog  bool
+	user, pass      string
+	accessLog       bool
+	tls, clientAuth bool
 }
 
 // Option configures Start.
@@ -77,9 +80,18 @@ func Start(t testing.TB, opts ...Option) *Registry {
 		}
 		auth = fmt.Sprintf("auth:\n  htpasswd:\n    realm: strata-test\n    path: %s\n", pw)
 	}
+	var certs *TLS
+	if o.tls {
+		var tlsCfg string
+		var err error
+		if certs, tlsCfg, err = makeTLS(dir, o.clientAuth); err != nil {
+			t.Fatalf("testregistry: certificates: %v", err)
+		}
+		auth = tlsCfg + auth
+	}
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		r, err := start(bin, dir, auth, !o.accessLog)
+		r, err := start(bin, dir, auth, !o.accessLog, certs)
 		if err == nil {
 			t.Cleanup(r.stop)
 			return r
@@ -90,7 +102,9 @@ func Start(t testing.TB, opts ...Option) *Registry {
 	return nil
 }
 
-func start(bin, dir, auth string, noAccessLog bool) (*Registry, error) {
+// start runs the registry; extra is YAML of its http section (tls) and
+// after it (auth).
+func start(bin, dir, extra string, noAccessLog bool, certs *TLS) (*Registry, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -109,7 +123,7 @@ storage:
     enabled: true
 http:
   addr: %s
-%s`, noAccessLog, store, host, auth)
+%s`, noAccessLog, store, host, extra)
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
@@ -122,7 +136,13 @@ http:
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	r := &Registry{Host: host, Dir: store, Config: cfgPath, cmd: cmd, out: out}
+	r := &Registry{Host: host, Dir: store, Config: cfgPath, TLS: certs, cmd: cmd, out: out}
+	client, scheme, err := probeClient(certs)
+	if err != nil {
+		cmd.Process.Kill()
+		<-exited
+		return nil, err
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -130,7 +150,7 @@ http:
 			return nil, fmt.Errorf("%s exited: %v: %s", bin, err, out.String())
 		default:
 		}
-		resp, err := http.Get("http://" + host + "/v2/")
+		resp, err := client.Get(scheme + "://" + host + "/v2/")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {

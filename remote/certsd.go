@@ -1,0 +1,123 @@
+package remote
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// CertDirs are where docker and podman keep the certificates of one
+// registry, in a directory named as the registry is (host or host:port):
+// CA certificates (*.crt) trusted beside the system's, and client
+// certificates (NAME.cert with NAME.key) offered to a registry that asks
+// for one. strata reads them as both do, so a registry either tool
+// trusts is trusted here too. ~ is the user's home directory. A
+// variable for tests.
+var CertDirs = []string{"/etc/docker/certs.d", "/etc/containers/certs.d", "~/.config/containers/certs.d"}
+
+// registryTLS reads the certificates CertDirs hold for registry; nil
+// when they hold none.
+func registryTLS(registry string) (*tls.Config, error) {
+	var cfg *tls.Config
+	for _, base := range CertDirs {
+		if rest, ok := strings.CutPrefix(base, "~/"); ok {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				continue
+			}
+			base = filepath.Join(home, rest)
+		}
+		dir := filepath.Join(base, registry)
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("certificates for %s: %w", registry, err)
+		}
+		if cfg == nil {
+			pool, err := x509.SystemCertPool()
+			if err != nil {
+				pool = x509.NewCertPool()
+			}
+			cfg = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		}
+		if err := addCertDir(cfg, dir, ents); err != nil {
+			return nil, fmt.Errorf("certificates for %s: %w", registry, err)
+		}
+	}
+	return cfg, nil
+}
+
+// addCertDir adds the CAs and client certificates of one directory, as
+// docker's daemon reads /etc/docker/certs.d/HOST.
+func addCertDir(cfg *tls.Config, dir string, ents []fs.DirEntry) error {
+	for _, e := range ents {
+		name := e.Name()
+		p := filepath.Join(dir, name)
+		switch {
+		case strings.HasSuffix(name, ".crt"):
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if !cfg.RootCAs.AppendCertsFromPEM(b) {
+				return fmt.Errorf("%s: no PEM certificate in it", p)
+			}
+		case strings.HasSuffix(name, ".cert"):
+			key := strings.TrimSuffix(p, ".cert") + ".key"
+			pair, err := tls.LoadX509KeyPair(p, key)
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%s: no key beside it (%s)", p, filepath.Base(key))
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			cfg.Certificates = append(cfg.Certificates, pair)
+		case strings.HasSuffix(name, ".key"):
+			if _, err := os.Stat(strings.TrimSuffix(p, ".key") + ".cert"); err != nil {
+				return fmt.Errorf("%s: no certificate beside it (%s)", p, strings.TrimSuffix(name, ".key")+".cert")
+			}
+		}
+	}
+	return nil
+}
+
+// registryTransport is the transport for registry: the default one, or,
+// when CertDirs hold certificates for it, a copy that trusts and offers
+// them. One per registry for the process, so that its sessions share
+// connections.
+func registryTransport(registry string) (http.RoundTripper, error) {
+	key := transportKey{registry, responseTimeout}
+	if t, ok := tlsTransports.Load(key); ok {
+		return t.(http.RoundTripper), nil
+	}
+	cfg, err := registryTLS(registry)
+	if err != nil || cfg == nil {
+		return defaultTransport(), err
+	}
+	base, ok := defaultTransport().(*http.Transport)
+	if !ok {
+		return defaultTransport(), nil
+	}
+	t := base.Clone()
+	t.TLSClientConfig = cfg
+	got, _ := tlsTransports.LoadOrStore(key, t)
+	return got.(http.RoundTripper), nil
+}
+
+type transportKey struct {
+	registry string
+	timeout  time.Duration
+}
+
+// tlsTransports holds registryTransport's transports.
+var tlsTransports sync.Map
