@@ -166,19 +166,17 @@ func Logout(registry string) error {
 	return cf.Save()
 }
 
-// podmanAuthFile is the podman auth file go-containerregistry's keychain
-// reads, as it decides: when there is no docker config.json (in ~/.docker
-// or $DOCKER_CONFIG), $REGISTRY_AUTH_FILE, else containers/auth.json
-// under $XDG_RUNTIME_DIR, else under $XDG_CONFIG_HOME (~/.config); ""
-// when it reads none.
+// podmanAuthFile is the podman auth file strata reads credentials from
+// when docker's config has none for a registry (podmanFallback).
 func podmanAuthFile() string {
+	return containersAuthFile()
+}
+
+// containersAuthFile is podman's auth file where podman looks for it
+// ($REGISTRY_AUTH_FILE, else containers/auth.json under $XDG_RUNTIME_DIR,
+// else under $XDG_CONFIG_HOME or ~/.config); "" when there is none.
+func containersAuthFile() string {
 	home, herr := os.UserHomeDir()
-	if herr == nil && fileExists(filepath.Join(home, ".docker", config.ConfigFileName)) {
-		return ""
-	}
-	if d := os.Getenv("DOCKER_CONFIG"); d != "" && fileExists(filepath.Join(d, config.ConfigFileName)) {
-		return ""
-	}
 	if f := os.Getenv("REGISTRY_AUTH_FILE"); f != "" && fileExists(f) {
 		return f
 	}
@@ -279,6 +277,35 @@ func helperError(err error, helper string) error {
 // helperKeychain is a keychain whose credential helper's errors are
 // worded by helperError.
 type helperKeychain struct{ kc authn.Keychain }
+
+// podmanFallback resolves a registry's credentials through kc (docker's
+// config.json and credential helpers) and, when that has none for it,
+// through podman's auth file, registry by registry as podman and skopeo
+// look in both: go-containerregistry's keychain reads podman's file only
+// while there is no docker config.json at all, so the first docker or
+// strata login hid every podman login.
+type podmanFallback struct{ kc authn.Keychain }
+
+func (k podmanFallback) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	a, err := k.kc.Resolve(r)
+	if err != nil || a != authn.Anonymous {
+		return a, err
+	}
+	f := containersAuthFile()
+	if f == "" {
+		return a, nil
+	}
+	cf, err := loadAuthFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("podman's credentials, %s: %w", f, err)
+	}
+	ac, ok := cf.AuthConfigs[registryKey(r.RegistryStr())]
+	if !ok {
+		return a, nil
+	}
+	return authn.FromConfig(authn.AuthConfig{Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
+		IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}), nil
+}
 
 func (k helperKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	return k.ResolveContext(context.Background(), r)

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -255,5 +256,35 @@ func TestLoginSymlinkedConfigKeepsMode(t *testing.T) {
 	b, _ := os.ReadFile(elsewhere)
 	if fi.Mode().Perm() != 0o644 || !strings.Contains(string(b), h.host) {
 		t.Errorf("the link's target: mode %v, %s", fi.Mode(), b)
+	}
+}
+
+// Credentials are looked up registry by registry: docker's config.json
+// first, then podman's auth file, as podman and skopeo look in both. A
+// config.json for other registries (any docker or strata login) hid
+// every podman login.
+func TestPodmanCredentialsBesideDockers(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t, testregistry.WithAuth("alice", "s3cret-pw"))
+	a, _ := threeCommits(t)
+	dir := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", dir)
+	t.Setenv("REGISTRY_AUTH_FILE", filepath.Join(dir, "auth.json"))
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"auths":{"other.example":{"auth":"eDp5"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	auth := base64.StdEncoding.EncodeToString([]byte("alice:s3cret-pw"))
+	if err := os.WriteFile(filepath.Join(dir, "auth.json"), []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+auth+`"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := connect(t, a, "origin", reg.Repo("env"), Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
+		t.Fatalf("push with podman's credentials beside docker's config: %v", err)
+	}
+	// docker's entry for the registry wins over podman's.
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+base64.StdEncoding.EncodeToString([]byte("alice:wrong"))+`"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := connect(t, a, "origin", reg.Repo("env"), Options{}).Push(ctx, a, refs.Heads+"main", PushOptions{Force: true}); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("push with docker's wrong credentials: %v, want them used (unauthorized)", err)
 	}
 }

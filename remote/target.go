@@ -135,7 +135,7 @@ func openTarget(ep Endpoint, o *Options) (target, error) {
 	}
 	kc := o.Keychain
 	if kc == nil {
-		kc = helperKeychain{authn.DefaultKeychain}
+		kc = helperKeychain{podmanFallback{authn.DefaultKeychain}}
 	}
 	inner, err := o.transport(repo.RegistryStr())
 	if err != nil {
