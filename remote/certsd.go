@@ -1,11 +1,13 @@
 package remote
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -92,16 +94,16 @@ func addCertDir(cfg *tls.Config, dir string, ents []fs.DirEntry) error {
 }
 
 // registryTransport is the transport for registry: the default one, or,
-// when CertDirs hold certificates for it, a copy that trusts and offers
-// them. One per registry for the process, so that its sessions share
-// connections.
-func registryTransport(registry string) (http.RoundTripper, error) {
-	key := transportKey{registry, responseTimeout}
+// when CertDirs hold certificates for it or it is marked insecure, a copy
+// that trusts and offers them. One per registry for the process, so that
+// its sessions share connections.
+func registryTransport(registry string, insecure bool) (http.RoundTripper, error) {
+	key := transportKey{registry, insecure, responseTimeout}
 	if t, ok := tlsTransports.Load(key); ok {
 		return t.(http.RoundTripper), nil
 	}
 	cfg, err := registryTLS(registry)
-	if err != nil || cfg == nil {
+	if err != nil || cfg == nil && !insecure {
 		return defaultTransport(), err
 	}
 	base, ok := defaultTransport().(*http.Transport)
@@ -109,13 +111,57 @@ func registryTransport(registry string) (http.RoundTripper, error) {
 		return defaultTransport(), nil
 	}
 	t := base.Clone()
+	if cfg == nil {
+		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
 	t.TLSClientConfig = cfg
+	if insecure {
+		t.DialTLSContext = skipVerifyFor(registry, t)
+	}
 	got, _ := tlsTransports.LoadOrStore(key, t)
 	return got.(http.RoundTripper), nil
 }
 
+// skipVerifyFor dials TLS as t would, but accepts any certificate from
+// the host of registry (on any port, as plain HTTP is allowed to it):
+// what docker's insecure-registries does. Every other host a request
+// meets (a token server elsewhere, the storage a blob is redirected to)
+// must still present a certificate that verifies.
+func skipVerifyFor(registry string, t *http.Transport) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	marked := hostOf(registry)
+	dial := t.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host := hostOf(addr)
+		cfg := t.TLSClientConfig.Clone()
+		cfg.ServerName = host
+		cfg.InsecureSkipVerify = host == marked
+		raw, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		conn := tls.Client(raw, cfg)
+		if err := conn.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		return conn, nil
+	}
+}
+
+// hostOf is the host of HOST[:PORT], without brackets.
+func hostOf(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.Trim(hostport, "[]")
+}
+
 type transportKey struct {
 	registry string
+	insecure bool
 	timeout  time.Duration
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -99,5 +100,46 @@ func TestClientCertRefusedSaysSo(t *testing.T) {
 	other := &url.Error{Op: "Get", URL: "https://reg.test/v2/", Err: &net.OpError{Op: "remote error", Err: errors.New("tls: handshake failure")}}
 	if isCertificateErr(other) {
 		t.Error("a handshake failure taken for a client certificate refused")
+	}
+}
+
+// --insecure accepts any certificate from the registry's host, as
+// docker's insecure-registries does, and from no other host.
+func TestInsecureSkipsVerifyForItsHostOnly(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	saved := CertDirs
+	CertDirs = nil
+	t.Cleanup(func() { CertDirs = saved })
+	reg := testregistry.Start(t, testregistry.WithTLS(false))
+	ctx := context.Background()
+	a := newRepo(t)
+	commitFile(t, a, "main", "/f", "one")
+	push := func(insecure bool) error {
+		tlsTransports.Clear()
+		_, err := connect(t, a, "origin", reg.Repo("env"), Options{Insecure: insecure}).Push(ctx, a, refs.Heads+"main", PushOptions{})
+		return err
+	}
+	if err := push(false); err == nil || !strings.Contains(err.Error(), "unknown authority") {
+		t.Fatalf("push to a registry with an untrusted certificate: %v", err)
+	}
+	if err := push(true); err != nil {
+		t.Fatalf("push --insecure: %v", err)
+	}
+
+	// Marked as localhost:PORT, the same server as 127.0.0.1:PORT is
+	// another host: its certificate must verify.
+	_, port, _ := net.SplitHostPort(reg.Host)
+	rt, err := registryTransport("localhost:"+port, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: rt}
+	resp, err := client.Get("https://localhost:" + port + "/v2/")
+	if err != nil {
+		t.Fatalf("the marked host: %v", err)
+	}
+	resp.Body.Close()
+	if _, err := client.Get("https://127.0.0.1:" + port + "/v2/"); err == nil || !strings.Contains(err.Error(), "unknown authority") {
+		t.Fatalf("another host through the marked registry's transport: %v, want its certificate refused", err)
 	}
 }

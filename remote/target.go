@@ -61,8 +61,10 @@ type Options struct {
 	Keychain authn.Keychain
 	// Transport is the HTTP transport; default ggcr's remote.DefaultTransport.
 	Transport http.RoundTripper
-	// Insecure allows plain HTTP to the registry's host; without it only
-	// loopback registries are spoken to without TLS (see policyTransport).
+	// Insecure allows plain HTTP to the registry's host, and accepts any
+	// TLS certificate from it, as docker's insecure-registries; without it
+	// only loopback registries are spoken to without TLS (see
+	// policyTransport), and every certificate must verify.
 	Insecure bool
 	// Jobs is how many blobs move at once; default 6, and a push moves
 	// up to 16 small ones (up to 1 MiB: configs) beside them.
@@ -72,10 +74,11 @@ type Options struct {
 }
 
 // transport is the transport to registry: Options.Transport if set,
-// else the default one with the certificates CertDirs hold for it.
+// else the default one with the certificates CertDirs hold for it, and
+// any certificate accepted from it if it is marked insecure.
 func (o *Options) transport(registry string) (http.RoundTripper, error) {
 	if o == nil || o.Transport == nil {
-		return registryTransport(registry)
+		return registryTransport(registry, o != nil && o.Insecure)
 	}
 	return o.Transport, nil
 }

@@ -81,7 +81,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().StringVarP(&user, "username", "u", "", "user `NAME`")
 	cmd.Flags().StringVarP(&password, "password", "p", "", "password (visible to other users in ps: prefer --password-stdin)")
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
-	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to the registry (loopback always may)")
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to the registry (loopback always may), and any TLS certificate from it")
 	return cmd
 }
 

@@ -23,13 +23,14 @@ func newRemoteCommand(g *globals) *cobra.Command {
 scheme; and no user:password@: strata login stores credentials) or an OCI image layout directory (a path, or file://PATH).
 Registries are spoken to over https only, except on loopback (127.0.0.0/8,
 ::1, localhost) and those added with --insecure (config
-remote.NAME.insecure = true), which may use plain HTTP.
+remote.NAME.insecure = true), which may use plain HTTP, and whose TLS
+certificate is not verified (docker's insecure-registries).
 
   strata remote                     names
   strata remote -v                  names and URLs, as git: NAME URL (fetch), NAME URL (push)
   strata remote --format json       [{"name","url"}]
   strata remote add origin registry.example.com/team/env
-  strata remote add --insecure lab 10.0.0.5:5000/env   plain HTTP
+  strata remote add --insecure lab 10.0.0.5:5000/env   plain HTTP, or any certificate
   strata remote add shared /mnt/team/envs
   strata remote set-url origin registry.example.com/team/env2
   strata remote rename origin up    refs/remotes/origin/* become up/*
@@ -92,7 +93,7 @@ func newRemoteAddCommand(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	add.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to this registry (sets remote.NAME.insecure)")
+	add.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to this registry, and any TLS certificate from it (sets remote.NAME.insecure)")
 	return add
 }
 
@@ -165,7 +166,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			return nil
 		},
 	}
-	setURL.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to this registry (sets remote.NAME.insecure)")
+	setURL.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to this registry, and any TLS certificate from it (sets remote.NAME.insecure)")
 	return setURL
 }
 

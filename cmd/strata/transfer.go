@@ -26,7 +26,7 @@ type transferFlags struct {
 
 func (f *transferFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print no progress")
-	cmd.Flags().BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to the registry (loopback always may)")
+	cmd.Flags().BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to the registry (loopback always may), and any TLS certificate from it")
 }
 
 // openRemote opens the repository and resolves the REMOTE argument that
