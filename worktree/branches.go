@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
 
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
@@ -20,6 +23,9 @@ var ErrBranchCheckedOut = errors.New("is checked out in another work tree")
 func CheckedOutIn(r *repo.Repo, branch string, except *Worktree) (*Worktree, error) {
 	all, err := List(r)
 	if err != nil {
+		return nil, err
+	}
+	if err := refuseUnreadableStates(r, except); err != nil {
 		return nil, err
 	}
 	for _, o := range all {
@@ -110,6 +116,24 @@ func RenameBranch(ctx context.Context, r *repo.Repo, from, to string, rename fun
 		if d, err := r.Refs.Read(to); err == nil {
 			t.w.appendHeadLog(d, d, msg)
 		}
+	}
+	return nil
+}
+
+// refuseUnreadableStates fails while a work tree other than except has a
+// state that does not read (List leaves it out): which branch it has
+// checked out cannot be told, and a branch deleted or moved under it
+// would be lost to it.
+func refuseUnreadableStates(r *repo.Repo, except *Worktree) error {
+	bad, err := UnreadableStates(r)
+	if err != nil {
+		return err
+	}
+	for _, dir := range slices.Sorted(maps.Keys(bad)) {
+		if except != nil && dir == except.Dir {
+			continue
+		}
+		return fmt.Errorf("work tree %s: %w: which branch it has checked out is unknown (repair the file, or unmount the tree and delete %s to forget it)", filepath.Base(dir), bad[dir], dir)
 	}
 	return nil
 }

@@ -83,9 +83,19 @@ func allWorktrees(r *repo.Repo) ([]*Worktree, error) {
 }
 
 // Unreadable names the work trees whose state, or the sequence of whose
-// operation under way, does not read (fsck): List leaves them out, and
-// gc removes nothing while one is there.
+// operation under way, does not read (fsck): gc removes nothing while one
+// is there.
 func Unreadable(r *repo.Repo) (map[string]error, error) {
+	return unreadable(r, true)
+}
+
+// UnreadableStates names, by directory, the work trees whose state does
+// not read: List leaves them out.
+func UnreadableStates(r *repo.Repo) (map[string]error, error) {
+	return unreadable(r, false)
+}
+
+func unreadable(r *repo.Repo, sequences bool) (map[string]error, error) {
 	wts, err := allWorktrees(r)
 	if err != nil {
 		return nil, err
@@ -94,7 +104,7 @@ func Unreadable(r *repo.Repo) (map[string]error, error) {
 	for _, w := range wts {
 		if _, _, err := w.State(); err != nil {
 			out[w.Dir] = err
-		} else if _, _, err := w.Sequence(); err != nil {
+		} else if _, _, err := w.Sequence(); sequences && err != nil {
 			out[w.Dir] = err // it says what it is
 		}
 	}

@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -59,11 +61,14 @@ of detached runs, each with its commit and branch.
       # directory is gone (text: missing; prune forgets it unless its
       # upper holds uncommitted changes); "detached":
       # {"count","bytes","in_use"}, the uppers --force detached while
-      # processes used them
+      # processes used them; "unreadable": why a tree's state does not
+      # read (its path is then its directory under .strata/worktrees;
+      # branch commands refuse while it is so)
   strata worktree list --porcelain
       # git's stanzas, a blank line after each: "worktree PATH",
       # "HEAD ID" (absent with no commits), "branch refs/heads/NAME" or
-      # "detached", then "unmounted" and "missing" lines when so`,
+      # "detached", then "unmounted" and "missing" lines when so; or
+      # "worktree DIR" and "unreadable REASON"`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
@@ -81,13 +86,15 @@ of detached runs, each with its commit and branch.
 				return err
 			}
 			type entry struct {
-				Path     string         `json:"path"`
-				Name     string         `json:"name"`
-				Branch   string         `json:"branch,omitempty"`
-				Head     string         `json:"head,omitempty"`
-				Mounted  bool           `json:"mounted"`
-				Missing  bool           `json:"missing,omitempty"`
-				Detached *detachedUsage `json:"detached,omitempty"`
+				Path    string `json:"path"`
+				Name    string `json:"name"`
+				Branch  string `json:"branch,omitempty"`
+				Head    string `json:"head,omitempty"`
+				Mounted bool   `json:"mounted"`
+				Missing bool   `json:"missing,omitempty"`
+				// Unreadable: why its state does not read (fsck names it too).
+				Unreadable string         `json:"unreadable,omitempty"`
+				Detached   *detachedUsage `json:"detached,omitempty"`
 			}
 			var out []entry
 			for _, w := range all {
@@ -107,6 +114,13 @@ of detached runs, each with its commit and branch.
 				}
 				out = append(out, e)
 			}
+			bad, err := worktree.UnreadableStates(r)
+			if err != nil {
+				return fmt.Errorf("worktree list: %w", err)
+			}
+			for _, dir := range slices.Sorted(maps.Keys(bad)) {
+				out = append(out, entry{Path: dir, Name: filepath.Base(dir), Unreadable: bad[dir].Error()})
+			}
 			if format == "json" {
 				if out == nil {
 					out = []entry{}
@@ -116,6 +130,10 @@ of detached runs, each with its commit and branch.
 			if porcelain {
 				for _, e := range out {
 					fmt.Fprintf(g.stdout, "worktree %s\n", pathquote.Quote(e.Path))
+					if e.Unreadable != "" {
+						fmt.Fprintf(g.stdout, "unreadable %s\n\n", pathquote.Name(e.Unreadable))
+						continue
+					}
 					if e.Head != "" {
 						fmt.Fprintf(g.stdout, "HEAD %s\n", e.Head)
 					}
@@ -142,6 +160,10 @@ of detached runs, each with its commit and branch.
 				head := "(no commits)"
 				if e.Head != "" {
 					head = shortID(digest.Digest(e.Head))
+				}
+				if e.Unreadable != "" {
+					fmt.Fprintf(g.stdout, "%s  (state unreadable: %s)\n", pathquote.Quote(e.Path), pathquote.Name(e.Unreadable))
+					continue
 				}
 				state := ""
 				switch {
