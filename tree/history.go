@@ -87,6 +87,9 @@ func (h *History) Changed(c, parent *objects.Commit, p string) (bool, error) {
 	if IsGlob(p) {
 		return h.changedGlob(c, parent, p)
 	}
+	if parent != nil && !extends(c, parent) {
+		return h.changedByTree(c, parent, p)
+	}
 	all, base := addedLayers(c, parent)
 	below := all[:base]
 	for _, l := range all[base:] {
@@ -159,11 +162,12 @@ func (h *History) changedByTree(c, parent *objects.Commit, p string) (bool, erro
 }
 
 // addedLayers returns c's layers and the index of the first that c adds
-// to its parent's (nil for a root commit; 0 too when c has fewer layers
-// than its parent, a flattened history: then every layer is read).
+// to its parent's (0 for a root commit, and when c's layers are not its
+// parent's with more on top: then every layer may have changed a path,
+// and only the trees can tell).
 func addedLayers(c, parent *objects.Commit) ([]objects.Layer, int) {
 	all := c.Layers()
-	if parent == nil || len(parent.Manifest.Layers) > len(all) {
+	if parent == nil || !extends(c, parent) {
 		return all, 0
 	}
 	return all, len(parent.Manifest.Layers)
