@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
@@ -203,6 +204,9 @@ type state struct {
 	unset    map[string]bool // ARGs declared without a value: not in RUN's environment (buildah)
 	shell    []string
 	cmdSet   bool // CMD given in this stage (ENTRYPOINT then keeps it)
+	// pathAdded: cfg has the default PATH its parent lacks, until a step
+	// commits it (a key holds it then: the parent does not say so).
+	pathAdded bool
 }
 
 func (s *state) env() []string {
@@ -298,6 +302,7 @@ func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, stri
 	if prev, ok := b.stages[strings.ToLower(base)]; ok {
 		c = prev
 	} else if base == "scratch" {
+		s.setDefaultPath()
 		return s, text, nil
 	} else if c, err = b.o.Repo.Resolve(base); err != nil {
 		// The caller names the step ("FROM base"): err says what failed.
@@ -310,7 +315,22 @@ func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, stri
 	}
 	s.parent = c
 	s.cfg = cloneConfig(c.Config.Config)
+	s.setDefaultPath()
 	return s, text, nil
+}
+
+// setDefaultPath gives a stage whose base has no PATH (scratch, an
+// image without one) the default PATH, as docker's builders and buildah
+// do: ENV PATH=/app/bin:$PATH then extends it, and the image has one.
+// The stage's first commit carries it, so its key says so (pathAdded).
+func (s *state) setDefaultPath() {
+	for _, kv := range s.cfg.Env {
+		if strings.HasPrefix(kv, "PATH=") {
+			return
+		}
+	}
+	s.cfg.Env = append(s.cfg.Env, "PATH="+exec.DefaultPath)
+	s.pathAdded = true
 }
 
 // checkPlatform takes FROM --platform=P when P is the platform strata
@@ -483,6 +503,7 @@ func (b *builder) step(ctx context.Context, s *state, sp *step) error {
 	}
 	s.parent = c
 	s.cfg = cloneConfig(c.Config.Config)
+	s.pathAdded = false
 	if cached {
 		fmt.Fprintf(b.o.Out, "--> CACHED %s\n", short(c))
 	} else {

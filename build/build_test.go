@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/internal/testrootfs"
 	"github.com/strata-sh/strata/objects"
@@ -180,11 +181,12 @@ func TestCopyDigestAndStatMemo(t *testing.T) {
 	}
 	parent := (*objects.Commit)(nil)
 	text := "COPY --chmod=0640 d/ /x/"
-	if got, want := first.Commit.Manifest.Annotations[AnnotationKey], stepKey(parent, text, sum); got != want {
+	// FROM scratch: the first commit adds the default PATH, and says so.
+	if got, want := first.Commit.Manifest.Annotations[AnnotationKey], stepKey(parent, text, sum+defaultPathKey); got != want {
 		t.Fatalf("key %s, digestEntries gives %s", got, want)
 	}
-	memo := openCache(r).memo(stepKey(parent, text, "stat:"+statDigest(ents, 0o640)))
-	if memo != stepKey(parent, text, sum) {
+	memo := openCache(r).memo(stepKey(parent, text, "stat:"+statDigest(ents, 0o640)+defaultPathKey))
+	if memo != stepKey(parent, text, sum+defaultPathKey) {
 		t.Fatalf("memo %q", memo)
 	}
 	again, err := buildIn(t, r, ctxDir, recipe)
@@ -222,7 +224,7 @@ func TestCopyDigestOfALargeContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := res.Commit.Manifest.Annotations[AnnotationKey], stepKey(nil, "COPY d/ /x/", sum); got != want {
+	if got, want := res.Commit.Manifest.Annotations[AnnotationKey], stepKey(nil, "COPY d/ /x/", sum+defaultPathKey); got != want {
 		t.Fatalf("key %s, digestEntries gives %s", got, want)
 	}
 }
@@ -585,5 +587,37 @@ func TestCopyFromPullsAnImage(t *testing.T) {
 	}
 	if len(pulled) != 1 {
 		t.Fatalf("pulled %q", pulled)
+	}
+}
+
+// A stage's first commit carries the default PATH its base lacks, so a
+// commit cached without it, under the key its parent and instruction
+// alone give (as a strata that added no PATH cached it), is not reused.
+func TestDefaultPathIsInTheKey(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"f": "x"})
+	r := newRepo(t, false)
+	ents, root, err := collectIn(t, ctxDir, []string{"f"}, "/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := digestEntries(root, ents, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := stepKey(nil, "COPY f /f", sum)
+	stale, err := r.Objects.WriteCommit(objects.NewCommit{Config: &ocispec.ImageConfig{}, Date: epoch, Message: "COPY f /f",
+		OS: runtime.GOOS, Architecture: runtime.GOARCH, Annotations: map[string]string{AnnotationKey: key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := openCache(r).put(key, stale.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := buildIn(t, r, ctxDir, "FROM scratch\nCOPY f /f\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env := res.Commit.Config.Config.Env; res.Steps[1].Cached || len(env) != 1 || env[0] != "PATH="+exec.DefaultPath {
+		t.Fatalf("cached %v, Env %q: want the default PATH", res.Steps[1].Cached, env)
 	}
 }

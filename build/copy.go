@@ -79,7 +79,7 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	// stat data (as git's index and buildkit's content cache) finds it
 	// without reading them when nothing was touched; otherwise the files
 	// are hashed as they are copied, in one pass.
-	statKey := b.stepKey(s.parent, text, "stat:"+statDigest(ents, mode))
+	statKey := b.stepKey(s, text, "stat:"+statDigest(ents, mode))
 	if key := b.cache.memo(statKey); key != "" {
 		if hit := b.lookup(key); hit != nil {
 			return hit, true, nil
@@ -106,7 +106,7 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	if err != nil {
 		return nil, false, err
 	}
-	key := b.stepKey(s.parent, text, sum)
+	key := b.stepKey(s, text, sum)
 	if !racy(ents, start) {
 		if err := b.cache.putMemo(statKey, key); err != nil {
 			return nil, false, err

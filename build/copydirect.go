@@ -146,7 +146,7 @@ func (b *builder) copyDirect(ctx context.Context, s *state, cs copySpec, ents []
 	if err != nil {
 		return nil, false, err
 	}
-	key := b.stepKey(s.parent, text, sum)
+	key := b.stepKey(s, text, sum)
 	if !racy(ents, start) {
 		if err := b.cache.putMemo(statKey, key); err != nil {
 			return nil, false, err

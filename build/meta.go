@@ -30,17 +30,24 @@ func stepKey(parent *objects.Commit, text, extra string) string {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
-// stepKey is the package's stepKey for this build: under
+// stepKey is the package's stepKey for a step of this build on s: under
 // SOURCE_DATE_EPOCH (Options.Reproducible) the commit date is part of
 // the key, since it is part of the commit, and a commit cached by a build
 // without it has another date and unclamped layer mtimes: a hit on it
-// would make the result depend on the cache, not the recipe.
-func (b *builder) stepKey(parent *objects.Commit, text, extra string) string {
+// would make the result depend on the cache, not the recipe. So is the
+// default PATH the stage added (a commit cached without it lacks it).
+func (b *builder) stepKey(s *state, text, extra string) string {
 	if b.o.Reproducible {
 		extra += "\x00date:" + strconv.FormatInt(b.o.Date.Unix(), 10)
 	}
-	return stepKey(parent, text, extra)
+	if s.pathAdded {
+		extra += defaultPathKey
+	}
+	return stepKey(s.parent, text, extra)
 }
+
+// defaultPathKey is what the default PATH adds to a key (setDefaultPath).
+const defaultPathKey = "\x00env:default PATH"
 
 // meta applies an instruction that changes only the image config, as one
 // commit without a layer (its history entry is empty_layer).
@@ -111,7 +118,7 @@ func (b *builder) meta(s *state, c instructions.Command, text string) (*objects.
 	if err != nil {
 		return nil, false, err
 	}
-	key := b.stepKey(s.parent, text, jsonText(s.shell)+"\x00config:"+string(cj))
+	key := b.stepKey(s, text, jsonText(s.shell)+"\x00config:"+string(cj))
 	if hit := b.lookup(key); hit != nil {
 		return hit, true, nil
 	}
@@ -164,7 +171,7 @@ func (b *builder) workdir(ctx context.Context, s *state, c *instructions.Workdir
 	if err != nil {
 		return nil, false, err
 	}
-	key := b.stepKey(s.parent, text, "workdir\x00config:"+string(cj))
+	key := b.stepKey(s, text, "workdir\x00config:"+string(cj))
 	if hit := b.lookup(key); hit != nil {
 		return hit, true, nil
 	}

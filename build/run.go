@@ -21,7 +21,7 @@ import (
 func (b *builder) run(ctx context.Context, s *state, cmd *instructions.RunCommand, text string) (*objects.Commit, bool, error) {
 	argv := s.argv(runCmdLine(cmd))
 	extra := "argv=" + jsonText(argv) + "\n" + s.argsText()
-	key := b.stepKey(s.parent, text, extra)
+	key := b.stepKey(s, text, extra)
 	if hit := b.lookup(key); hit != nil {
 		return hit, true, nil
 	}
