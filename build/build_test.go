@@ -621,3 +621,34 @@ func TestDefaultPathIsInTheKey(t *testing.T) {
 		t.Fatalf("cached %v, Env %q: want the default PATH", res.Steps[1].Cached, env)
 	}
 }
+
+// What is mounted in a copied directory of the context (a tmpfs, a
+// cache) is copied, as docker's context holds it: the bind the direct
+// copy makes holds the directory's own mount alone, so it once copied
+// the files under the mount (d/m/f "under", not "mounted"), or failed
+// with "changed while it was copied" for a name only the mount has.
+func TestCopyReadsThroughMounts(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"d/top": "top", "d/m/f": "under"})
+	m := filepath.Join(ctxDir, "d", "m")
+	if err := unix.Mount("tmpfs", m, "tmpfs", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(m, unix.MNT_DETACH) })
+	for name, content := range map[string]string{"f": "mounted", "only": "only"} {
+		if err := os.WriteFile(filepath.Join(m, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := newRepo(t, false)
+	res, err := buildIn(t, r, ctxDir, "FROM scratch\nCOPY d /d\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readImage(t, r, res.Commit, func(root string) {
+		for name, want := range map[string]string{"d/top": "top", "d/m/f": "mounted", "d/m/only": "only"} {
+			if b, err := os.ReadFile(filepath.Join(root, name)); err != nil || string(b) != want {
+				t.Errorf("/%s: %q %v, want %q", name, b, err, want)
+			}
+		}
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
 	"github.com/strata-sh/strata/internal/stagedir"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
@@ -42,6 +43,9 @@ func (b *builder) copyDirect(ctx context.Context, s *state, cs copySpec, ents []
 		if e.top || srcDir != "." && !strings.HasPrefix(e.src, srcDir+"/") {
 			return nil, false, errNotDirect
 		}
+	}
+	if mounted, err := b.mountInside(srcDir); err != nil || mounted {
+		return nil, false, errNotDirect
 	}
 	dir, unlock, err := stagedir.Make(b.o.Repo.Objects.TempDir(), stagedir.Build)
 	if err != nil {
@@ -157,6 +161,33 @@ func (b *builder) copyDirect(ctx context.Context, s *state, cs copySpec, ents []
 	}
 	c, err := b.commit(s, []objects.Layer{l}, s.cfg, text, key)
 	return c, false, err
+}
+
+// mountInside says whether something is mounted in the context
+// directory rel (a cache, a tmpfs) where the copy takes it: the bind
+// copyDirect makes holds that directory's own mount only (a recursive
+// one would also hold the project's checkouts, and keep their overlays
+// busy), so what is mounted there would be missing and the files under
+// the mount copied instead. The overlay path reads through mounts, as
+// docker's context does.
+func (b *builder) mountInside(rel string) (bool, error) {
+	top, err := filepath.EvalSymlinks(filepath.Join(b.o.Context, rel))
+	if err != nil {
+		return false, err
+	}
+	prefix := strings.TrimSuffix(top, "/") + "/"
+	in, err := mountinfo.GetMounts(func(i *mountinfo.Info) (skip, stop bool) {
+		return !strings.HasPrefix(i.Mountpoint, prefix), false
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, m := range in {
+		if !b.ignore.excluded(path.Join(rel, strings.TrimPrefix(m.Mountpoint, prefix))) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // existingDirs lstats the destination, its parents and every entry's
