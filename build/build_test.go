@@ -185,7 +185,7 @@ func TestCopyDigestAndStatMemo(t *testing.T) {
 	if got, want := first.Commit.Manifest.Annotations[AnnotationKey], stepKey(parent, text, sum+defaultPathKey); got != want {
 		t.Fatalf("key %s, digestEntries gives %s", got, want)
 	}
-	memo := openCache(r).memo(stepKey(parent, text, "stat:"+statDigest(ents, 0o640)+defaultPathKey))
+	memo := openCache(r).memo(stepKey(parent, text, "stat:"+statDigest(ents, 0o640, false)+defaultPathKey))
 	if memo != stepKey(parent, text, sum+defaultPathKey) {
 		t.Fatalf("memo %q", memo)
 	}

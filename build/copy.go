@@ -75,11 +75,13 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	if err != nil {
 		return nil, false, err
 	}
+	// COPY --from without --chown keeps the owners the stage gave.
+	keepOwners := cs.from != "" && cs.chown == ""
 	// The key needs every copied byte hashed. A memo keyed by the files'
 	// stat data (as git's index and buildkit's content cache) finds it
 	// without reading them when nothing was touched; otherwise the files
 	// are hashed as they are copied, in one pass.
-	statKey := b.stepKey(s, text, "stat:"+statDigest(ents, mode))
+	statKey := b.stepKey(s, text, "stat:"+statDigest(ents, mode, keepOwners))
 	if key := b.cache.memo(statKey); key != "" {
 		if hit := b.lookup(key); hit != nil {
 			return hit, true, nil
@@ -100,7 +102,7 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	var sum string
 	uid, gid, err := resolveOwner(dst, cs.chown)
 	if err == nil {
-		sum, err = writeEntries(ctx, src, dst, ents, mode, uid, gid)
+		sum, err = writeEntries(ctx, src, dst, ents, mode, uid, gid, keepOwners)
 	}
 	dst.Close()
 	if err != nil {

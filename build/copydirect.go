@@ -342,7 +342,7 @@ func (b *builder) addLayer(ctx context.Context, dir string, opts layer.WriteOpti
 // indexDigest is digestEntries' digest of ents, with the content and
 // xattr hashes the layer's file index recorded as it wrote them.
 func indexDigest(sums indexSums, ents []entry, chmod fs.FileMode) (string, error) {
-	h := newEntryHasher(chmod)
+	h := newEntryHasher(chmod, false) // never a --from
 	for _, e := range ents {
 		var content []byte
 		var xattrs string

@@ -18,12 +18,13 @@ import (
 // digestEntries hashes what decides a COPY's result: every name, type,
 // mode (after --chmod), symlink target, content and the xattrs of files
 // and directories; not mtimes, not the source's owner (the copy's owner
-// is --chown, in the instruction). writeEntries computes the same
-// digest as it copies.
+// is --chown, in the instruction, or root). writeEntries computes the
+// same digest as it copies (with every owner too for a COPY --from
+// without --chown, which keeps the owners the stage gave the files).
 func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error) {
 	dirs := newDirRoots(src, false)
 	defer dirs.close()
-	h := newEntryHasher(chmod)
+	h := newEntryHasher(chmod, false)
 	for _, e := range ents {
 		var sum []byte
 		var xsum string
@@ -54,13 +55,14 @@ func digestEntries(src *os.Root, ents []entry, chmod fs.FileMode) (string, error
 
 // entryHasher is the one definition of a COPY's digest.
 type entryHasher struct {
-	chmod fs.FileMode
-	h     hash.Hash
-	buf   []byte
+	chmod      fs.FileMode
+	keepOwners bool
+	h          hash.Hash
+	buf        []byte
 }
 
-func newEntryHasher(chmod fs.FileMode) *entryHasher {
-	return &entryHasher{chmod: chmod, h: sha256.New()}
+func newEntryHasher(chmod fs.FileMode, keepOwners bool) *entryHasher {
+	return &entryHasher{chmod: chmod, keepOwners: keepOwners, h: sha256.New()}
 }
 
 // add records one entry; content is a regular file's blake3 and xattrs
@@ -80,6 +82,9 @@ func (x *entryHasher) add(e entry, content []byte, xattrs string) {
 	}
 	if xattrs != "" {
 		b = append(append(b, " xattrs="...), xattrs...)
+	}
+	if x.keepOwners {
+		b = appendOwner(b, e)
 	}
 	x.buf = append(b, '\n')
 	x.h.Write(x.buf)
@@ -104,10 +109,31 @@ func appendEntry(b []byte, e entry, mode fs.FileMode) []byte {
 
 func (x *entryHasher) sum() string { return hex.EncodeToString(x.h.Sum(nil)) }
 
+// sourceOwner is the owner a COPY --from without --chown gives e: the
+// source's, as docker, buildkit and buildah keep it between stages; a
+// destination directory the copy makes is root's (madeDir), as theirs.
+func sourceOwner(e entry) (uid, gid int) {
+	if _, made := e.fi.(madeDir); made {
+		return 0, 0
+	}
+	if st, ok := e.fi.Sys().(*syscall.Stat_t); ok {
+		return int(st.Uid), int(st.Gid)
+	}
+	return 0, 0
+}
+
+// appendOwner appends " owner=UID:GID", e's sourceOwner.
+func appendOwner(b []byte, e entry) []byte {
+	uid, gid := sourceOwner(e)
+	b = strconv.AppendInt(append(b, " owner="...), int64(uid), 10)
+	return strconv.AppendInt(append(b, ':'), int64(gid), 10)
+}
+
 // statDigest hashes the entries' stat data: a file whose size, times,
 // inode and mode are unchanged has unchanged content, as git's index
-// assumes.
-func statDigest(ents []entry, chmod fs.FileMode) string {
+// assumes. With keepOwners the owners are part of it too, as they are
+// of the digest the memo gives.
+func statDigest(ents []entry, chmod fs.FileMode, keepOwners bool) string {
 	h := sha256.New()
 	b := strconv.AppendUint(nil, uint64(uint32(chmod&^chmodSet)), 8) // the text tells --chmod=0 from none
 	h.Write(append(b, '\n'))
@@ -121,6 +147,9 @@ func statDigest(ents []entry, chmod fs.FileMode) string {
 			b = strconv.AppendInt(append(b, '.'), st.Mtim.Nsec, 10)
 			b = strconv.AppendInt(append(b, ' '), st.Ctim.Sec, 10)
 			b = strconv.AppendInt(append(b, '.'), st.Ctim.Nsec, 10)
+		}
+		if keepOwners {
+			b = appendOwner(b, e)
 		}
 		h.Write(append(b, '\n'))
 	}

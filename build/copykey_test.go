@@ -37,7 +37,7 @@ func TestEntryFormatIsFmts(t *testing.T) {
 		}
 		for _, chmod := range []fs.FileMode{0, 0o640 | fs.ModeSticky} {
 			content := sha256.Sum256([]byte(d.Name()))
-			x := newEntryHasher(chmod)
+			x := newEntryHasher(chmod, false)
 			x.add(e, content[:], "")
 			mode := fi.Mode()
 			if chmod != 0 && mode&fs.ModeSymlink == 0 {

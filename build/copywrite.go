@@ -19,14 +19,16 @@ import (
 )
 
 // writeEntries copies the entries into dst, the overlay of the parent,
-// and returns their digest (digestEntries'). Destination paths resolve
+// owned by uid:gid, or by their sources' owners with keepOwners (the
+// missing parents of the destination are uid:gid's either way), and
+// returns their digest (digestEntries'). Destination paths resolve
 // inside dst: a symlink of the image that leads out is refused, never
 // followed. Directories and symlinks are made in order; regular files are
 // copied by a worker per core once their directory exists, unless two
 // entries share a destination (then order decides, and all runs in
 // order). Directory times are set last, after their files went in. A
 // cancelled ctx stops it between files.
-func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int) (string, error) {
+func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int, keepOwners bool) (string, error) {
 	srcDirs, dstDirs := newDirRoots(src, false), newDirRoots(dst, true)
 	// The destination's missing parents belong to --chown's owner, as
 	// docker, buildkit and buildah make them.
@@ -88,7 +90,11 @@ func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs
 			sums[i], xsums[i] = sums[f], xsums[f]
 			return
 		}
-		sum, xsum, err := writeEntry(srcDirs, dstDirs, e, destName(e), permOf(e, chmod), uid, gid)
+		ou, og := uid, gid
+		if keepOwners {
+			ou, og = sourceOwner(e)
+		}
+		sum, xsum, err := writeEntry(srcDirs, dstDirs, e, destName(e), permOf(e, chmod), ou, og)
 		if err != nil {
 			fail(fmt.Errorf("%s: %v", e.dst, rootErr(err)))
 		}
@@ -139,7 +145,7 @@ func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs
 			return "", err
 		}
 	}
-	h := newEntryHasher(chmod)
+	h := newEntryHasher(chmod, keepOwners)
 	for i, e := range ents {
 		h.add(e, sums[i], xsums[i])
 	}
