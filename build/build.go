@@ -70,6 +70,9 @@ type Result struct {
 	// Unused are the --build-arg names no ARG of the stages built
 	// declares (docker and buildah warn of them).
 	Unused []string
+	// Warnings are one line each, escaped: what a step left out (the
+	// sockets of a directory it copied).
+	Warnings []string
 }
 
 // AnnotationKey is the manifest annotation holding a build step's cache key.

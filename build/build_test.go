@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -651,4 +653,46 @@ func TestCopyReadsThroughMounts(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A socket in a copied directory is left out, as docker's context and
+// buildah leave it (no layer holds one), and said in a warning; it
+// once failed the COPY ("not a regular file, directory or symlink (a
+// socket)"). A socket named as the source is still refused.
+func TestCopyLeavesSocketsOut(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"d/a": "a"})
+	for _, name := range []string{"d/sock", "top.sock"} {
+		l, err := net.Listen("unix", filepath.Join(ctxDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+	}
+	r := newRepo(t, false)
+	res, err := buildIn(t, r, ctxDir, "FROM scratch\nCOPY d /d\nCOPY . /all/\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"COPY d /d: left out 1 socket, as docker and buildah do: d/sock",
+		"COPY . /all/: left out 2 sockets, as docker and buildah do: d/sock, top.sock",
+	}
+	if strings.Join(res.Warnings, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings %q, want %q", res.Warnings, want)
+	}
+	readImage(t, r, res.Commit, func(root string) {
+		for _, name := range []string{"d/a", "all/d/a"} {
+			if _, err := os.Stat(filepath.Join(root, name)); err != nil {
+				t.Error(err)
+			}
+		}
+		for _, name := range []string{"d/sock", "all/d/sock", "all/top.sock"} {
+			if _, err := os.Lstat(filepath.Join(root, name)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("/%s: %v, want none", name, err)
+			}
+		}
+	})
+	if _, err := buildIn(t, r, ctxDir, "FROM scratch\nCOPY d/sock /x\n"); err == nil || !strings.Contains(err.Error(), "(a socket)") {
+		t.Errorf("COPY d/sock: %v, want refused", err)
+	}
 }

@@ -8,8 +8,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -71,9 +73,12 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 		return nil, false, err
 	}
 	defer src.Close()
-	ents, err := collect(src, ig, cs.sd, s.cfg.WorkingDir, cs.from != "")
+	ents, sockets, err := collect(src, ig, cs.sd, s.cfg.WorkingDir, cs.from != "")
 	if err != nil {
 		return nil, false, err
+	}
+	if len(sockets) > 0 {
+		b.res.Warnings = append(b.res.Warnings, quoteText(text)+": "+socketsLeftOut(sockets))
 	}
 	// COPY --from without --chown keeps the owners the stage gave.
 	keepOwners := cs.from != "" && cs.chown == ""
@@ -180,8 +185,10 @@ func unixMode(n uint32) fs.FileMode {
 // contents go into the destination, a file goes to the destination or
 // into it if it ends in "/" (or there are several sources). Nothing
 // outside the source root is reachable: names with "..", and symlinks
-// that leave it, are refused (os.Root).
-func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir string, fromStage bool) ([]entry, error) {
+// that leave it, are refused (os.Root). The sockets of a directory are
+// left out, as docker's context and buildah leave them (a socket is no
+// file to copy): it returns their names apart. A named one is refused.
+func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir string, fromStage bool) (out []entry, sockets []string, err error) {
 	dest := absPath(workdir, sd.DestPath)
 	// The root is a directory however it is written (.. from /w, /..):
 	// a file copied there lands in it, as docker puts it.
@@ -192,23 +199,24 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 	}
 	cdir, err := openContext(src, fromStage)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer cdir.close()
-	var out []entry
+	var mu sync.Mutex
+	defer func() { slices.Sort(sockets) }()
 	for _, p := range sd.SourcePaths {
 		rel := filepath.Clean(strings.TrimPrefix(filepath.Clean("/"+p), "/"))
 		if rel == "" {
 			rel = "."
 		}
 		if !filepath.IsLocal(p) && !strings.HasPrefix(p, "/") && p != "." {
-			return nil, fmt.Errorf("%s: outside %s", p, where)
+			return nil, nil, fmt.Errorf("%s: outside %s", p, where)
 		}
 		matches := []string{rel}
 		if strings.ContainsAny(rel, "*?[") {
 			m, err := fs.Glob(src.FS(), rel)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
+				return nil, nil, fmt.Errorf("%s: %w", p, err)
 			}
 			matches = matches[:0]
 			for _, x := range m {
@@ -217,7 +225,7 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 				}
 			}
 			if len(matches) == 0 {
-				return nil, fmt.Errorf("%s: no file in %s matches", p, where)
+				return nil, nil, fmt.Errorf("%s: no file in %s matches", p, where)
 			}
 			if len(matches) > 1 {
 				destIsDir = true
@@ -232,20 +240,20 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 			if errors.Is(err, unix.ENOENT) {
 				// A link that leads nowhere (an image's /l -> /nonexistent):
 				// nothing is there, whatever os.Root says of the link.
-				return nil, fmt.Errorf("%s: no such file or directory in %s", p, where)
+				return nil, nil, fmt.Errorf("%s: no such file or directory in %s", p, where)
 			}
 			if err == nil {
 				m = real
 			}
 			fi, err := src.Stat(m)
 			if errors.Is(err, fs.ErrNotExist) || err == nil && ig.excluded(m) && !fi.IsDir() {
-				return nil, fmt.Errorf("%s: no such file or directory in %s", p, where)
+				return nil, nil, fmt.Errorf("%s: no such file or directory in %s", p, where)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("%s: %s: %v", p, where, rootErr(err))
+				return nil, nil, fmt.Errorf("%s: %s: %v", p, where, rootErr(err))
 			}
 			if !fi.IsDir() && !fi.Mode().IsRegular() {
-				return nil, fmt.Errorf("%s: not a regular file, directory or symlink (%s)", p, modeName(fi.Mode()))
+				return nil, nil, fmt.Errorf("%s: not a regular file, directory or symlink (%s)", p, modeName(fi.Mode()))
 			}
 			if !fi.IsDir() {
 				d := dest
@@ -258,12 +266,12 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 			if ig.isOwn(m) || ig.excluded(m) && !ig.descend() {
 				// Nothing of it is in the context (buildah: no items
 				// matching): not even an empty directory at dest.
-				return nil, fmt.Errorf("%s: no such file or directory in %s", p, where)
+				return nil, nil, fmt.Errorf("%s: no such file or directory in %s", p, where)
 			}
 			out = append(out, entry{src: m, dst: dest, fi: madeDir{fi}})
 			top, err := openDir(src, m)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %v", p, rootErr(err))
+				return nil, nil, fmt.Errorf("%s: %v", p, rootErr(err))
 			}
 			out, err = walkDir(out, top, m, func(q string, fi fs.FileInfo, d *layer.Dir, name string) (e entry, keep, descend bool, err error) {
 				if ig.excluded(q) {
@@ -281,6 +289,11 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 					if e.link, err = d.Readlink(name); err != nil {
 						return e, false, false, err
 					}
+				case fi.Mode()&fs.ModeSocket != 0:
+					mu.Lock() // visits run on several goroutines
+					sockets = append(sockets, q)
+					mu.Unlock()
+					return e, false, false, nil
 				default:
 					return e, false, false, fmt.Errorf("%s: not a regular file, directory or symlink (%s)", q, modeName(fi.Mode()))
 				}
@@ -288,11 +301,29 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 			})
 			top.Close()
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
+				return nil, nil, fmt.Errorf("%s: %w", p, err)
 			}
 		}
 	}
-	return out, nil
+	return out, sockets, nil
+}
+
+// socketsLeftOut says which sockets a copy left out: the first few.
+func socketsLeftOut(names []string) string {
+	const most = 3
+	var q []string
+	for _, n := range names[:min(len(names), most)] {
+		q = append(q, quoteWord(n))
+	}
+	s := strings.Join(q, ", ")
+	if len(names) > most {
+		s += fmt.Sprintf(" and %d more", len(names)-most)
+	}
+	n := "1 socket"
+	if len(names) > 1 {
+		n = fmt.Sprintf("%d sockets", len(names))
+	}
+	return "left out " + n + ", as docker and buildah do: " + s
 }
 
 // madeDir is a named source directory (COPY dir /dest) as its

@@ -74,7 +74,7 @@ func collectIn(t *testing.T, dir string, srcs []string, dest string) ([]entry, *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { root.Close() })
-	ents, err := collect(root, ig, instructions.SourcesAndDest{SourcePaths: srcs, DestPath: dest}, "/", false)
+	ents, _, err := collect(root, ig, instructions.SourcesAndDest{SourcePaths: srcs, DestPath: dest}, "/", false)
 	return ents, root, err
 }
 
@@ -261,7 +261,7 @@ func TestCollectDanglingLinkInImage(t *testing.T) {
 		"/etc/localtime": "",
 		"/out/localtime": "", // ".." stops at the image's root
 	} {
-		_, err := collect(root, nil, instructions.SourcesAndDest{SourcePaths: []string{src}, DestPath: "/x"}, "/", true)
+		_, _, err := collect(root, nil, instructions.SourcesAndDest{SourcePaths: []string{src}, DestPath: "/x"}, "/", true)
 		if want == "" && err != nil || want != "" && (err == nil || err.Error() != want) {
 			t.Errorf("COPY --from=img %s: %v, want %q", src, err, want)
 		}

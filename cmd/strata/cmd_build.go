@@ -198,6 +198,9 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	if !o.quiet {
 		printBuildSummary(out, res)
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(g.stderr, "strata: warning: build: %s\n", w)
+	}
 	if len(res.Unused) > 0 {
 		// As docker's and buildah's warning: a misspelt name did nothing.
 		fmt.Fprintf(g.stderr, "strata: warning: build: build args not consumed (no ARG declares them): %s\n", escapeControls(strings.Join(res.Unused, ", ")))
