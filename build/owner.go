@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/moby/sys/user"
+	"github.com/strata-sh/strata/exec"
 	"golang.org/x/sys/unix"
 )
 
@@ -58,8 +59,14 @@ func lookupOwner(root *os.Root, chown string) (uid, gid int, err error) {
 
 // lookupID is the id of name in file and, for a user, its primary group:
 // a number is both, and so is root's 0 (as buildkit, without a file).
+// An id above exec.MaxID is refused, as the runtime refuses it: chown
+// takes 4294967295 for "unchanged" and 4294967296 wraps to 0, so the
+// files would silently be root's.
 func lookupID(root *os.Root, file, name string, find func(*os.File, string) (int, int, bool)) (int, int, error) {
 	if n, err := strconv.Atoi(name); err == nil && n >= 0 {
+		if n > exec.MaxID {
+			return 0, 0, fmt.Errorf("%s: id out of range (0..%d)", name, exec.MaxID)
+		}
 		return n, n, nil
 	}
 	if name == "root" {
@@ -76,6 +83,9 @@ func lookupID(root *os.Root, file, name string, find func(*os.File, string) (int
 	id, primary, ok := find(f, name)
 	if !ok {
 		return 0, 0, fmt.Errorf("%s: not in /%s", name, file)
+	}
+	if id < 0 || id > exec.MaxID || primary < 0 || primary > exec.MaxID {
+		return 0, 0, fmt.Errorf("%s: /%s gives an id out of range (0..%d)", name, file, exec.MaxID)
 	}
 	return id, primary, nil
 }

@@ -122,3 +122,26 @@ func TestLookupOwnerEmptyParts(t *testing.T) {
 		}
 	}
 }
+
+// An id above exec.MaxID is refused, as the runtime refuses it: chown
+// takes 4294967295 for "leave it" and 4294967296 wraps to 0, so
+// --chown=4294967296 once made the files root's, silently.
+func TestLookupOwnerRefusesIDsOutOfRange(t *testing.T) {
+	tree := t.TempDir()
+	os.MkdirAll(filepath.Join(tree, "etc"), 0o755)
+	os.WriteFile(filepath.Join(tree, "etc/passwd"), []byte("big:x:4294967296:0::/:/bin/sh\nbiggid:x:7:4294967295::/:/bin/sh\n"), 0o644)
+	os.WriteFile(filepath.Join(tree, "etc/group"), []byte("huge:x:2147483648:\n"), 0o644)
+	root, err := os.OpenRoot(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	for _, chown := range []string{"4294967296", "4294967295", "2147483648", "7:4294967296", "big", "biggid", "7:huge"} {
+		if uid, gid, err := lookupOwner(root, chown); err == nil || !strings.Contains(err.Error(), "out of range (0..2147483647)") {
+			t.Errorf("%q: got %d:%d, %v; want out of range", chown, uid, gid, err)
+		}
+	}
+	if uid, gid, err := lookupOwner(root, "2147483647"); err != nil || uid != 2147483647 || gid != 2147483647 {
+		t.Errorf("2147483647: got %d:%d, %v", uid, gid, err)
+	}
+}
