@@ -303,6 +303,12 @@ func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, stri
 	s := &state{args: map[string]string{}, shell: []string{"/bin/sh", "-c"}}
 	var c *objects.Commit
 	if prev, ok := b.stages[strings.ToLower(base)]; ok {
+		if prev == nil {
+			// An earlier stage that committed nothing (FROM scratch
+			// alone): an empty image, as docker builds on it.
+			s.setDefaultPath()
+			return s, text, nil
+		}
 		c = prev
 	} else if base == "scratch" {
 		s.setDefaultPath()

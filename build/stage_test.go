@@ -46,3 +46,23 @@ func TestCopyFromLaterStageRefused(t *testing.T) {
 		}
 	}
 }
+
+// FROM an earlier stage that committed nothing (FROM scratch alone, or
+// with only ARGs) is an empty image, as docker and buildah build on it;
+// it once dereferenced the stage's missing commit (an internal error).
+func TestFromEmptyStage(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"a": "a"})
+	r := newRepo(t, false)
+	for _, recipe := range []string{
+		"FROM scratch AS empty\nFROM empty\nCOPY a /a\n",
+		"FROM scratch AS empty\nARG V=1\nFROM empty AS next\nFROM next\nCOPY a /a\n",
+	} {
+		res, err := buildIn(t, r, ctxDir, recipe)
+		if err != nil {
+			t.Fatalf("%q: %v", recipe, err)
+		}
+		if n := len(res.Commit.Layers()); res.Commit.Parent() != "" || n != 1 {
+			t.Errorf("%q: parent %q, %d layers: want a root commit of one layer", recipe, res.Commit.Parent(), n)
+		}
+	}
+}
