@@ -16,6 +16,10 @@ scripts/bench-strata.sh "$bin"
 CGO_ENABLED=0 go build -o "$work/benchhistory" ./repo/internal/benchhistory
 "$work/benchhistory" "$work/h50k" 50000 d10k@10000
 "$work/benchhistory" "$work/h10k" 10000
+# Real commits, as strata commit writes them (a layer each, listing every
+# layer and history entry below it): the shape the rows above leave out.
+"$work/benchhistory" -full "$work/f1k" 1000
+"$work/benchhistory" -full "$work/f2k" 2000
 
 # timed DIR CMD...: the median wall time in ms of CMD run in DIR, and
 # its CPU time over its wall time in $work/cpu. hyperfine -N execs CMD
@@ -49,4 +53,22 @@ echo "| \`log --oneline\`, all of 10,000 commits | $log10k ms | < 300 ms |"
 awk -v a="$fsck10" -v b="$fsck50" -v c="$cpu10" -v d="$cpu50" 'BEGIN {
 	printf "| `fsck`, 10,000 commits | %d ms (%.1f µs a commit, %.2f cores busy) | linear |\n", a, a/10, c
 	printf "| `fsck`, 50,000 commits | %d ms (%.1f µs a commit, %.2f cores busy) | linear: per commit as at 10k |\n", b, b/50, d
+}'
+
+# The same walks on real commits: per commit, the work grows with the
+# depth (docs/architecture.md: each manifest lists every layer below it),
+# so the time per commit from 1,000 to 2,000 deep shows the square.
+logf1=$(timed "$work/f1k" "$bin" log --oneline)
+logf2=$(timed "$work/f2k" "$bin" log --oneline)
+fsckf1=$(timed "$work/f1k" "$bin" fsck)
+fsckf2=$(timed "$work/f2k" "$bin" fsck)
+mb1=$(du -sm "$work/f1k/.strata/blobs" | cut -f1)
+mb2=$(du -sm "$work/f2k/.strata/blobs" | cut -f1)
+echo
+echo "| real commits (a layer each, every manifest listing all below) | 1,000 deep | 2,000 deep | per commit, 2,000 over 1,000 | goal |"
+echo "|---|---|---|---|---|"
+awk -v a="$logf1" -v b="$logf2" -v c="$fsckf1" -v d="$fsckf2" -v e="$mb1" -v f="$mb2" 'BEGIN {
+	printf "| `log --oneline` | %d ms | %d ms | %.2fx | 1.0x (flat) |\n", a, b, (b/2)/a
+	printf "| `fsck` | %d ms | %d ms | %.2fx | 1.0x (flat) |\n", c, d, (d/2)/c
+	printf "| blobs | %d MB | %d MB | %.2fx | 1.0x (flat) |\n", e, f, (f/2)/e
 }'

@@ -1,7 +1,7 @@
 // Command benchhistory writes a deep linear history for the scale
 // benchmarks (bench/history.sh):
 //
-//	benchhistory DIR N [BRANCH@DEPTH...]
+//	benchhistory [-full] DIR N [BRANCH@DEPTH...]
 //
 // It initialises a repository in DIR with N commits on main and points
 // each BRANCH at the commit DEPTH deep, so that one repository serves a
@@ -10,6 +10,10 @@
 // lists every layer and history entry below it, so a deep strata history
 // grows its manifests and configs with the depth (docs/format.md); these
 // commits measure the walk alone: log, fsck, ancestry.
+//
+// With -full each commit is as strata commit writes it: a layer of its
+// own (one small file) on top of all its parent's, and the whole
+// history; what a deep history of real commits costs.
 package main
 
 import (
@@ -32,17 +36,22 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: benchhistory DIR N [BRANCH@DEPTH...]")
+	args := os.Args[1:]
+	full := len(args) > 0 && args[0] == "-full"
+	if full {
+		args = args[1:]
+	}
+	if len(args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: benchhistory [-full] DIR N [BRANCH@DEPTH...]")
 		os.Exit(2)
 	}
-	if err := run(os.Args[1], os.Args[2], os.Args[3:]); err != nil {
+	if err := run(args[0], args[1], args[2:], full); err != nil {
 		fmt.Fprintln(os.Stderr, "benchhistory:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, count string, branches []string) error {
+func run(dir, count string, branches []string, full bool) error {
 	n, err := strconv.Atoi(count)
 	if err != nil {
 		return err
@@ -68,15 +77,15 @@ func run(dir, count string, branches []string) error {
 	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 1; i <= n; i++ {
 		var layers []objects.Layer
-		if i%100 == 1 {
+		if full || i%100 == 1 {
 			l, err := addLayer(r.Objects, enc, i)
 			if err != nil {
 				return err
 			}
 			layers = append(layers, l)
 		}
-		var p *objects.Commit
-		if parent != nil {
+		p := parent
+		if parent != nil && !full {
 			// The parent without its layers and history, so that each
 			// commit stays small (see the package comment).
 			p = &objects.Commit{ID: parent.ID, Config: parent.Config}
