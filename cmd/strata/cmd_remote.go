@@ -72,7 +72,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show URLs too, as git remote -v does")
-	cmd.AddCommand(newRemoteAddCommand(g), newRemoteRemoveCommand(g), newRemoteRenameCommand(g), newRemoteSetURLCommand(g), newRemoteGetURLCommand(g))
+	cmd.AddCommand(newRemoteAddCommand(g), newRemoteRemoveCommand(g), newRemoteRenameCommand(g), newRemoteSetURLCommand(g), newRemoteGetURLCommand(g), newRemoteShowCommand(g))
 	return cmd
 }
 

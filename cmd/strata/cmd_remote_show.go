@@ -1,0 +1,219 @@
+//go:build !strata_front
+
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/repo"
+)
+
+// remoteShow is what remote show tells of one remote.
+type remoteShow struct {
+	Name    string          `json:"name"`
+	URL     string          `json:"url"`
+	Queried bool            `json:"queried"`
+	Tags    []remoteShowTag `json:"tags"`
+	Pull    []remotePull    `json:"pull"`
+	Push    []remotePush    `json:"push"`
+}
+
+type remoteShowTag struct {
+	Name   string `json:"name"`
+	Status string `json:"status"` // tracked, new, stale; "" when not queried
+}
+
+type remotePull struct {
+	Branch string `json:"branch"`
+	Merges string `json:"merges"` // the remote's tag
+}
+
+type remotePush struct {
+	Branch string `json:"branch"`
+	Tag    string `json:"tag"`
+	Status string `json:"status"` // up to date, fast-forwardable, local out of date; "" when not queried
+}
+
+func newRemoteShowCommand(g *globals) *cobra.Command {
+	var format string
+	var noQuery bool
+	cmd := withFormat(&cobra.Command{
+		Use:   "show [-n] [--format json] NAME",
+		Short: "Show a remote: its tags, and the branches that pull from and push to it",
+		Long: `Show remote NAME as git remote show does: its URL; its tags (its
+branches), each "tracked" (fetch keeps refs/remotes/NAME/TAG), "new"
+(the next fetch stores it) or "stale" (gone from the remote: fetch
+--prune deletes its remote-tracking branch); the local branches that pull
+from it (branch.BRANCH.remote); and each local branch with a tag of its
+name there, with what a push would do: "up to date", "fast-forwardable"
+or "local out of date". -n does not ask the remote: the tags are the
+remote-tracking branches, with no status.
+
+  strata remote show --format json origin
+      # {"name","url","queried","tags":[{"name","status"}],
+      #  "pull":[{"branch","merges"}],"push":[{"branch","tag","status"}]}
+
+Exit status: 0 on success, 1 on errors (no such remote, the remote out
+of reach), 2 on usage errors.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			rem, err := remote.Get(r.Config, args[0])
+			if err != nil {
+				return err
+			}
+			var there []remote.RemoteTag
+			if !noQuery {
+				s, err := remote.Connect(rem, remote.Options{})
+				if err != nil {
+					return err
+				}
+				if there, err = s.Tags(cmd.Context()); err != nil {
+					return err
+				}
+			}
+			show, err := showRemote(r, rem, there, !noQuery)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				return writeJSON(g.stdout, show)
+			}
+			show.print(g)
+			return nil
+		},
+	}, &format)
+	cmd.Flags().BoolVarP(&noQuery, "no-query", "n", false, "do not ask the remote: list its remote-tracking branches")
+	return cmd
+}
+
+// showRemote compares the remote's tags (there, when queried) with the
+// remote-tracking branches and the local branches.
+func showRemote(r *repo.Repo, rem remote.Remote, there []remote.RemoteTag, queried bool) (*remoteShow, error) {
+	show := &remoteShow{Name: rem.Name, URL: rem.URL, Queried: queried, Tags: []remoteShowTag{}, Pull: []remotePull{}, Push: []remotePush{}}
+	prefix := refs.Remotes + rem.Name + "/"
+	tracked, err := r.Refs.List(prefix)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, t := range tracked {
+		have[strings.TrimPrefix(t.Name, prefix)] = true
+	}
+	remoteAt := map[string]digest.Digest{}
+	if queried {
+		for _, t := range there {
+			remoteAt[t.Name] = t.Digest
+			status := "new"
+			if have[t.Name] {
+				status = "tracked"
+			}
+			show.Tags = append(show.Tags, remoteShowTag{Name: t.Name, Status: status})
+		}
+	}
+	for _, t := range tracked {
+		name := strings.TrimPrefix(t.Name, prefix)
+		if _, ok := remoteAt[name]; !queried || !ok {
+			status := ""
+			if queried {
+				status = "stale"
+			}
+			show.Tags = append(show.Tags, remoteShowTag{Name: name, Status: status})
+		}
+	}
+	slices.SortFunc(show.Tags, func(a, b remoteShowTag) int { return strings.Compare(a.Name, b.Name) })
+	branches, err := r.Refs.List(refs.Heads)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range branches {
+		name := refs.ShortName(b.Name)
+		if v, ok := r.Config.Get("branch." + name + ".remote"); ok && v == rem.Name {
+			// A branch's upstream is the remote's tag of its name (refs.Upstream).
+			show.Pull = append(show.Pull, remotePull{Branch: name, Merges: name})
+		}
+		p := remotePush{Branch: name, Tag: name}
+		if !queried {
+			if have[name] {
+				show.Push = append(show.Push, p)
+			}
+			continue
+		}
+		at, ok := remoteAt[name]
+		if !ok {
+			continue
+		}
+		switch ff, _ := repo.IsAncestor(r.Objects, at, b.Target); {
+		case at == b.Target:
+			p.Status = "up to date"
+		case r.Objects.Has(at) && ff:
+			p.Status = "fast-forwardable"
+		default:
+			p.Status = "local out of date"
+		}
+		show.Push = append(show.Push, p)
+	}
+	return show, nil
+}
+
+// print writes git's layout.
+func (s *remoteShow) print(g *globals) {
+	w := g.stdout
+	fmt.Fprintf(w, "* remote %s\n  Fetch URL: %s\n  Push  URL: %s\n", s.Name, pathquote.Text(s.URL), pathquote.Text(s.URL))
+	notQueried := ""
+	if !s.Queried {
+		notQueried = " (status not queried)"
+	}
+	width := 0
+	for _, t := range s.Tags {
+		width = max(width, len(t.Name))
+	}
+	switch len(s.Tags) {
+	case 0:
+	case 1:
+		fmt.Fprintf(w, "  Remote branch:%s\n", notQueried)
+	default:
+		fmt.Fprintf(w, "  Remote branches:%s\n", notQueried)
+	}
+	for _, t := range s.Tags {
+		line := fmt.Sprintf("    %-*s", width, t.Name)
+		switch t.Status {
+		case "new":
+			line += " new (next fetch will store in remotes/" + s.Name + ")"
+		case "stale":
+			line += " stale (use 'strata fetch --prune " + s.Name + "' to remove)"
+		case "tracked":
+			line += " tracked"
+		}
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+	if len(s.Pull) > 0 {
+		fmt.Fprintf(w, "  Local %s configured for 'strata pull':\n", map[bool]string{true: "branch", false: "branches"}[len(s.Pull) == 1])
+		for _, p := range s.Pull {
+			fmt.Fprintf(w, "    %s merges with remote %s\n", p.Branch, p.Merges)
+		}
+	}
+	if len(s.Push) > 0 {
+		fmt.Fprintf(w, "  Local %s configured for 'strata push'%s:\n", map[bool]string{true: "ref", false: "refs"}[len(s.Push) == 1], notQueried)
+		for _, p := range s.Push {
+			line := fmt.Sprintf("    %s pushes to %s", p.Branch, p.Tag)
+			if p.Status != "" {
+				line += " (" + p.Status + ")"
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}
