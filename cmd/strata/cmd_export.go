@@ -39,6 +39,8 @@ localhost:5000/env:v1; NAME alone is NAME:latest); without --tag,
 file appears only when complete. A symbolic link FILE is written through,
 except one that another user owns in a sticky world-writable directory
 such as /tmp (the kernel's protected_symlinks refuses it to a shell too).
+A link in a work tree is the container's: it is followed in the tree's
+root, as the container sees it, never to a file of the host.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(1),
@@ -101,8 +103,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 // else that exists is written in place: a device, a FIFO, /dev/stdout;
 // renaming over those replaced the node itself (export -o /dev/full once
 // put a regular file in /dev). ctx's end (a signal) stops a wait for a
-// FIFO's reader.
+// FIFO's reader. An output in a work tree is written as treePath
+// resolves it (writeInTree).
 func writeOutput(ctx context.Context, out string, write func(io.Writer) error) error {
+	if real, ok, err := treePath(out, true); err != nil {
+		return err
+	} else if ok {
+		return writeInTree(ctx, real, out, write)
+	}
 	target := out
 	fi, err := os.Stat(out)
 	switch {
@@ -126,7 +134,7 @@ func writeOutput(ctx context.Context, out string, write func(io.Writer) error) e
 		return err
 	default:
 		// A new file: the links to its directory are checked as well.
-		if dir, base, ok := splitOutput(out); ok {
+		if dir, base, ok := splitPath(out); ok {
 			dir, err := resolveOutput(dir)
 			if errors.Is(err, errForeignLink) {
 				return err

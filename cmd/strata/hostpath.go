@@ -26,8 +26,15 @@ const maxLinks = 255
 // never the host's. The parts of p as typed are the user's and followed
 // as they lead, ".." out of a tree included.
 func resolveHostPath(p string) (string, error) {
+	dest, _, err := resolveTreeLinks(p)
+	return dest, err
+}
+
+// resolveTreeLinks is resolveHostPath, and says whether a link read in
+// a work tree was on the way (also when it fails after one).
+func resolveTreeLinks(p string) (dest string, inTree bool, err error) {
 	if !filepath.IsAbs(p) {
-		return "", fmt.Errorf("%s: not an absolute path", p)
+		return "", false, fmt.Errorf("%s: not an absolute path", p)
 	}
 	// todo holds the names still to walk, last first; each remembers
 	// the tree whose link it was read from ("" for p's own).
@@ -42,7 +49,7 @@ func resolveHostPath(p string) (string, error) {
 		}
 	}
 	push(p, "")
-	dest, links, inTree := "/", 0, false
+	dest, links := "/", 0
 	for len(todo) > 0 {
 		n := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
@@ -55,26 +62,26 @@ func resolveHostPath(p string) (string, error) {
 		next := filepath.Join(dest, n.part)
 		fi, err := os.Lstat(next)
 		if err != nil && inTree {
-			return "", &fs.PathError{Op: "resolve", Path: p, Err: fmt.Errorf(
+			return "", true, &fs.PathError{Op: "resolve", Path: p, Err: fmt.Errorf(
 				"leads to %s (a work tree's links are followed as its container sees them): %w", next, errors.Unwrap(err))}
 		}
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
 			dest = next
 			continue
 		}
 		if links++; links > maxLinks {
-			return "", &fs.PathError{Op: "resolve", Path: p, Err: syscall.ELOOP}
+			return "", inTree, &fs.PathError{Op: "resolve", Path: p, Err: syscall.ELOOP}
 		}
 		target, err := os.Readlink(next)
 		if errors.Is(err, syscall.EINVAL) {
 			// readlink of what was a link a moment before: swapped under us.
-			return "", fmt.Errorf("%s changed while it was resolved: %w", p, errPathMoved)
+			return "", inTree, fmt.Errorf("%s changed while it was resolved: %w", p, errPathMoved)
 		}
 		if err != nil {
-			return "", err
+			return "", inTree, err
 		}
 		tree := n.tree
 		if t := treeRoot(dest); t != "" {
@@ -88,7 +95,7 @@ func resolveHostPath(p string) (string, error) {
 		}
 		push(target, tree)
 	}
-	return dest, nil
+	return dest, inTree, nil
 }
 
 // treeRoot is the root of the overlay mount (a work tree) that the
@@ -114,4 +121,64 @@ func treeRoot(dir string) string {
 func isOverlay(p string) bool {
 	var fs unix.Statfs_t
 	return unix.Statfs(p, &fs) == nil && fs.Type == unix.OVERLAYFS_SUPER_MAGIC
+}
+
+// treePath is where the path p, as a command line names it, leads when
+// it is in a work tree or a link on its way leads into one: a container
+// writes there, and a link it planted (out.tar -> /etc/passwd, or a
+// directory on the way -> /etc) is followed as the container sees it,
+// in the tree's root (resolveTreeLinks), never to the host. The last
+// name is followed only with followLast. inTree is false for a path in
+// no tree, which the caller uses as the kernel resolves it.
+func treePath(p string, followLast bool) (real string, inTree bool, err error) {
+	abs := p // not filepath.Abs, which cleans: link/.. is link's parent
+	if !filepath.IsAbs(p) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", false, err
+		}
+		abs = wd + "/" + p
+	}
+	dir, base, ok := splitPath(abs)
+	if !ok {
+		return "", false, nil
+	}
+	d, inTree, err := resolveTreeLinks(dir)
+	if err != nil && inTree {
+		return "", false, err
+	}
+	if err != nil {
+		return "", false, nil // the caller's own use says what is wrong
+	}
+	real = filepath.Join(d, base)
+	if fi, err := os.Lstat(real); followLast && err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		var viaTree bool
+		real, viaTree, err = resolveTreeLinks(real)
+		inTree = inTree || viaTree
+		if err != nil && inTree {
+			return "", false, err
+		}
+		if err != nil {
+			return "", false, nil
+		}
+	}
+	if !inTree && treeRoot(filepath.Dir(real)) == "" {
+		return "", false, nil
+	}
+	return real, true, nil
+}
+
+// splitPath splits p into its directory and its last name, without
+// cleaning (filepath.Dir of link/../x is ".", where the kernel goes to
+// link's parent); ok is false when p ends in no name.
+func splitPath(p string) (dir, base string, ok bool) {
+	i := strings.LastIndex(p, "/")
+	dir, base = ".", p[i+1:]
+	switch {
+	case i == 0:
+		dir = "/"
+	case i > 0:
+		dir = p[:i]
+	}
+	return dir, base, base != "" && base != "." && base != ".."
 }

@@ -66,21 +66,6 @@ func resolveOutput(out string) (string, error) {
 	return done, nil
 }
 
-// splitOutput splits out into its directory and its last name, without
-// cleaning (filepath.Dir of link/../x is ".", where the kernel goes to
-// link's parent); ok is false when out ends in no name.
-func splitOutput(out string) (dir, base string, ok bool) {
-	i := strings.LastIndex(out, "/")
-	dir, base = ".", out[i+1:]
-	switch {
-	case i == 0:
-		dir = "/"
-	case i > 0:
-		dir = out[:i]
-	}
-	return dir, base, base != "" && base != "." && base != ".."
-}
-
 // components splits a path into its names, dropping empty ones and ".".
 func components(p string) []string {
 	var out []string
