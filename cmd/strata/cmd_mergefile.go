@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/merge/textmerge"
+	"golang.org/x/sys/unix"
 )
 
 func init() { register("merge-file", newMergeFileCommand) }
@@ -44,7 +46,9 @@ end a conflict with out of it. --ours, --theirs and --union resolve
 every conflict without markers: that side's lines, or ours' then
 theirs'. --marker-size sets the markers' length (7). Binary files (a NUL
 byte in the first 8000) and files over 1023 MiB are refused, as git
-refuses them.
+refuses them. Only regular files are read, and CURRENT is not written
+through a symbolic link (git would); in a work tree, links are followed
+in the tree's root, as its container sees them, never to the host.
 
 Exit status: the number of conflicts (0: a clean merge), at most 127; also
 1 on errors, with a message on stderr; 2 on usage errors.`,
@@ -73,7 +77,7 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 			for i, a := range args {
 				// Often in a work tree a container wrote, where a FIFO
 				// would hold the open and a device never end.
-				b, mode, err := readRegular(a, maxMergeFileSize)
+				b, mode, err := readMergeFile(a)
 				if err != nil {
 					var tooBig *tooLargeError
 					if errors.As(err, &tooBig) {
@@ -118,12 +122,29 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 	return cmd
 }
 
+// readMergeFile reads one of merge-file's files, in a work tree where
+// its links lead there (treePath), elsewhere where the path leads.
+func readMergeFile(path string) ([]byte, fs.FileMode, error) {
+	real, inTree, err := treePath(path, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !inTree {
+		return readRegular(path, maxMergeFileSize)
+	}
+	b, mode, err := readRegularNoLinks(real, maxMergeFileSize)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, 0, fmt.Errorf("%s changed while it was resolved: a symbolic link was put in its way (the container can write there)", path)
+	}
+	return b, mode, err
+}
+
 // writeInPlace rewrites path's content, keeping the file itself (its
 // mode, owner and links), as git merge-file does; but not through a
 // symbolic link, which a container may have pointed at a file of the
 // host (git would follow it).
 func writeInPlace(path string, content []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := openInPlace(path)
 	if errors.Is(err, syscall.ELOOP) {
 		return fmt.Errorf("%s is a symbolic link: merge into what it names, or write to standard output (-p)", path)
 	}
@@ -143,4 +164,30 @@ func writeInPlace(path string, content []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// openInPlace opens path for writeInPlace, failing with ELOOP where its
+// last name is a symbolic link. In a work tree, the links on its way are
+// followed in the tree (treePath), and none is let in after that.
+func openInPlace(path string) (*os.File, error) {
+	real, inTree, err := treePath(path, false)
+	if err != nil {
+		return nil, err
+	}
+	if !inTree {
+		return os.OpenFile(path, os.O_WRONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	}
+	fd, err := unix.Openat2(unix.AT_FDCWD, real, &unix.OpenHow{
+		Flags:   unix.O_WRONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err == unix.ELOOP {
+		if fi, lerr := os.Lstat(real); lerr != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return nil, fmt.Errorf("%s changed while it was resolved: a symbolic link was put in its way (the container can write there)", path)
+		}
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
