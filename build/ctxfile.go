@@ -43,6 +43,12 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	return readRegularAt(unix.AT_FDCWD, path, 0, max)
 }
 
+// ReadFileNoLinks is ReadFile of a path with no symbolic link on its
+// way: one there fails with ELOOP.
+func ReadFileNoLinks(path string, max int64) ([]byte, error) {
+	return readRegularAt(unix.AT_FDCWD, path, unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS, max)
+}
+
 // readRegularAt resolves name with O_PATH (which opens nothing: no FIFO
 // wait, no device open), checks it is a regular file, and only then
 // opens that same inode for reading through /proc/self/fd.
@@ -55,7 +61,7 @@ func readRegularAt(dfd int, name string, resolve uint64, max int64) ([]byte, err
 			break
 		}
 	}
-	if errors.Is(err, unix.EXDEV) && resolve != 0 {
+	if errors.Is(err, unix.EXDEV) && resolve&unix.RESOLVE_BENEATH != 0 {
 		return nil, ErrLeavesContext
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBuildTagRacesToTheSameCommit: two builds of one recipe with -t the
@@ -49,4 +50,55 @@ func TestBuildTagRacesToTheSameCommit(t *testing.T) {
 	if got := strings.TrimSpace(mustStrata(t, dir, "rev-parse", "race")); got != strings.TrimSpace(second) {
 		t.Fatalf("race at %s, want %s", got, second)
 	}
+}
+
+// TestBuildRacesASwappingContainer builds with a context in the work tree
+// (rootfs/race/d, a directory) while a container swaps it with a symbolic
+// link to a host directory holding a canary (/race/s). The context is
+// resolved in the tree and opened once; whatever instant each build
+// catches, its COPY takes the container's files or the build fails, and
+// no commit ever holds the host's.
+func TestBuildRacesASwappingContainer(t *testing.T) {
+	dir, work, canary := swapperRepo(t)
+	race := filepath.Join(work, "race")
+	if err := os.MkdirAll(filepath.Join(race, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(race, "d", "inside"), nil, 0o644)
+	if err := os.Symlink(canary, filepath.Join(race, "s")); err != nil {
+		t.Fatal(err)
+	}
+	// The recipe is the host's: the context is all the race has.
+	recipe := filepath.Join(t.TempDir(), "Dockerfile")
+	os.WriteFile(recipe, []byte("FROM main\nRUN true\nCOPY . /ctx/\n"), 0o644)
+
+	swapper := strataCmd(dir, "run", "-e", "STRATA_TEST_SWAPPER=/race/d:/race/s", "--", "/bin/swapper")
+	if err := swapper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { swapper.Process.Kill(); swapper.Wait() })
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Lstat(filepath.Join(race, "ready")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the swapper never started")
+		}
+	}
+	built := 0
+	for round := 0; round < 60; round++ {
+		out, err := strataCmd(dir, "build", "--no-cache", "-q", "-f", recipe, filepath.Join(race, "d")).CombinedOutput()
+		if err != nil {
+			continue // the context led to nothing in the tree, or was swapped
+		}
+		built++
+		id := strings.TrimSpace(string(out))
+		if ls := mustStrata(t, dir, "show", id+":/ctx"); strings.Contains(ls, "CANARY") {
+			t.Fatalf("round %d: the build copied the host directory:\n%s", round, ls)
+		}
+	}
+	if built == 0 {
+		t.Fatal("no build ran to its COPY: the race was never run")
+	}
+	t.Logf("%d of 60 builds ran", built)
 }

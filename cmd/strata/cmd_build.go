@@ -71,7 +71,9 @@ buildah's; FILE.dockerignore beside the Dockerfile FILE instead of both,
 as docker's). The context's Dockerfile and ignore files (and a -f FILE inside the
 context) are read only if they stay inside the context: a symlink that
 leads out is refused. A -f FILE elsewhere is read as named. Only a
-regular file of at most 4 MiB is read.
+regular file of at most 4 MiB is read. In a work tree, the links on the
+way to the context or -f FILE are followed in the tree's root, as its
+container sees them, never to the host.
 
 -t and -b move BRANCH to the result (creating it), and only when every
 step succeeded. A checkout of BRANCH moves with it if it is clean, both
@@ -131,21 +133,23 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	if err != nil {
 		return err
 	}
-	ctxDir, err := filepath.Abs(contextDir)
+	// Opened once, in a work tree: a COPY reads what the container has there.
+	bc, err := pinTreePath(contextDir)
 	if err == nil {
+		defer bc.close()
 		var fi os.FileInfo
-		if fi, err = os.Stat(ctxDir); err == nil && !fi.IsDir() {
+		if fi, err = os.Stat(bc.open); err == nil && !fi.IsDir() {
 			err = errors.New("not a directory")
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("build: context %s: %v", contextDir, unwrapPath(err))
 	}
-	file, src, err := readDockerfile(ctx, g, ctxDir, o.file)
+	file, src, err := readDockerfile(ctx, g, bc, o.file)
 	if err != nil {
 		return fmt.Errorf("build: %s: %w", file, unwrapPath(err))
 	}
-	ignoreFile, ignore, err := readOwnIgnore(ctxDir, o.file, file)
+	ignoreFile, ignore, err := readOwnIgnore(bc, o.file, file)
 	if err != nil {
 		return fmt.Errorf("build: %s: %w", ignoreFile, unwrapPath(err))
 	}
@@ -180,7 +184,7 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 	}
 	bo := build.Options{
 		Exclude: exclude,
-		Repo:    r, Context: ctxDir, File: filepath.Base(file), Dockerfile: src, BuildArgs: args,
+		Repo:    r, Context: bc.open, File: filepath.Base(file), Dockerfile: src, BuildArgs: args,
 		IgnoreName: ignoreName, Ignore: ignore, Target: o.stage,
 		NoCache: o.noCache, Network: o.network, Out: out, Date: date, Mtime: mt, Reproducible: os.Getenv("SOURCE_DATE_EPOCH") != "",
 		Pull: func(ctx context.Context, ref string) (*objects.Commit, error) {
@@ -223,10 +227,11 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 // readDockerfile reads the recipe: "-" is stdin (as docker's -f -); the
 // context's own Dockerfile, and a -f path inside the context, resolve
 // beneath the context (whoever wrote the context cannot point the build
-// at the builder's files); a -f path elsewhere is followed as typed.
+// at the builder's files); a -f path elsewhere is followed as typed, or
+// in a work tree as treePath follows it.
 // Only a regular file, at most build.MaxDockerfile bytes, is read. It
 // returns the name errors give.
-func readDockerfile(ctx context.Context, g *globals, ctxDir, file string) (string, []byte, error) {
+func readDockerfile(ctx context.Context, g *globals, bc pinnedPath, file string) (string, []byte, error) {
 	switch {
 	case file == "-":
 		b, err := io.ReadAll(io.LimitReader(g.stdinFor(ctx), build.MaxDockerfile+1))
@@ -235,21 +240,32 @@ func readDockerfile(ctx context.Context, g *globals, ctxDir, file string) (strin
 		}
 		return "Dockerfile", b, err
 	case file == "":
-		file = filepath.Join(ctxDir, "Dockerfile")
+		file = filepath.Join(bc.real, "Dockerfile")
 	}
-	b, err := readBesideContext(ctxDir, file)
+	b, err := readBesideContext(bc, file)
 	return file, b, err
 }
 
 // readBesideContext reads file as readDockerfile reads a recipe: beneath
-// ctxDir when it is inside the context, else as named.
-func readBesideContext(ctxDir, file string) ([]byte, error) {
+// the context when it is inside it, else as named (in a work tree, as
+// treePath resolves it, with no link let in after).
+func readBesideContext(bc pinnedPath, file string) ([]byte, error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
 		return nil, err
 	}
-	if rel, err := filepath.Rel(ctxDir, abs); err == nil && filepath.IsLocal(rel) {
-		return build.ReadContextFile(ctxDir, rel, build.MaxDockerfile)
+	real, inTree, err := treePath(file, true)
+	if err != nil {
+		return nil, err
+	}
+	if inTree {
+		abs = real
+	}
+	if rel, err := filepath.Rel(bc.real, abs); err == nil && filepath.IsLocal(rel) {
+		return build.ReadContextFile(bc.open, rel, build.MaxDockerfile)
+	}
+	if inTree {
+		return build.ReadFileNoLinks(abs, build.MaxDockerfile)
 	}
 	return build.ReadFile(abs, build.MaxDockerfile)
 }
@@ -258,12 +274,12 @@ func readBesideContext(ctxDir, file string) ([]byte, error) {
 // buildah) take instead of the context's: FILE.containerignore or
 // FILE.dockerignore beside it, the first that exists. It returns no name
 // when there is none (or the recipe came from standard input).
-func readOwnIgnore(ctxDir, file, dockerfile string) (string, []byte, error) {
+func readOwnIgnore(bc pinnedPath, file, dockerfile string) (string, []byte, error) {
 	if file == "-" {
 		return "", nil, nil
 	}
 	for _, ext := range []string{".containerignore", ".dockerignore"} {
-		b, err := readBesideContext(ctxDir, dockerfile+ext)
+		b, err := readBesideContext(bc, dockerfile+ext)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -166,6 +167,41 @@ func treePath(p string, followLast bool) (real string, inTree bool, err error) {
 		return "", false, nil
 	}
 	return real, true, nil
+}
+
+// pinnedPath is a path a command reads by name: real is where it leads
+// (the absolute path as typed, outside every work tree), open the path
+// to open it by. In a work tree (treePath), open is the /proc/self/fd
+// path of a descriptor opened once where it leads, with no link on the
+// way: a container that swaps a directory on it for a link while the
+// command reads cannot lead it out of the tree. close releases that.
+type pinnedPath struct {
+	real, open string
+	close      func()
+}
+
+// pinTreePath pins p as pinnedPath says.
+func pinTreePath(p string) (pinnedPath, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return pinnedPath{}, err
+	}
+	pp := pinnedPath{real: abs, open: abs, close: func() {}}
+	real, inTree, err := treePath(p, true)
+	if err != nil || !inTree {
+		return pp, err
+	}
+	fd, err := unix.Openat2(unix.AT_FDCWD, real, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if errors.Is(err, unix.ELOOP) {
+		return pp, fmt.Errorf("%s changed while it was resolved: a symbolic link was put in its way (the container can write there)", p)
+	}
+	if err != nil {
+		return pp, &fs.PathError{Op: "open", Path: real, Err: err}
+	}
+	return pinnedPath{real: real, open: "/proc/self/fd/" + strconv.Itoa(fd), close: func() { unix.Close(fd) }}, nil
 }
 
 // splitPath splits p into its directory and its last name, without
