@@ -61,7 +61,9 @@ In an empty repository the commit goes on the current branch (main); once
 there are commits, name a new branch with -b (an existing one is replaced
 only with --force, and not while a work tree has it checked out, as
 branch -f). The same tree with the same --author and --date (or
-SOURCE_DATE_EPOCH) always gives the same commit id.`,
+SOURCE_DATE_EPOCH) always gives the same commit id. A DIR or FILE in a
+work tree is read as its container sees it: the links on its way are
+followed in the tree's root, never to the host.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkAuthor("import", o.author); err != nil {
@@ -195,7 +197,13 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 		}
 		return importCommit(r, info, meta)
 	}
-	fi, err := os.Stat(src)
+	// In a work tree, read what its container has there (pinTreePath).
+	pp, err := pinTreePath(src)
+	if err != nil {
+		return nil, err
+	}
+	defer pp.close()
+	fi, err := os.Stat(pp.open)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -205,19 +213,22 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 	}
 	var info objects.Layer
 	if fi.IsDir() {
-		opts, err := importDirOptions(r, src)
+		opts, err := importDirOptions(r, pp.real)
 		if err != nil {
 			return nil, err
 		}
 		opts.Skipped = func(p string) { // as tar's "socket ignored"
 			fmt.Fprintf(g.stderr, "strata: import: %s: left out: a layer cannot hold a socket\n", pathquote.Quote(p))
 		}
-		info, err = r.Objects.AddLayerFromDir(ctx, src, opts)
+		info, err = r.Objects.AddLayerFromDir(ctx, pp.open, opts)
 		if err != nil {
 			return nil, err
 		}
 	} else {
-		info, err = importTarFile(ctx, r, src)
+		info, err = importTarFile(ctx, r, pp.open)
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == pp.open {
+			pe.Path = src // not the descriptor's name
+		}
 		var ie *imageArchiveError
 		if errors.As(err, &ie) {
 			return nil, fmt.Errorf("an image archive, not a root filesystem: import it as %s%s", ie.prefix, src)
