@@ -271,6 +271,13 @@ func openWorktree(g *globals, path string) (*repo.Repo, *worktree.Worktree, erro
 	if path == "" {
 		return r, worktree.Main(r), nil
 	}
+	// A path through a work tree's links is the container's (treePath):
+	// rootfs/wt/x, with wt -> /srv, is no place to mount a tree on the host.
+	if real, inTree, err := treePath(path, true); err != nil {
+		return nil, nil, err
+	} else if inTree {
+		path = real
+	}
 	w, err := worktree.ForPath(r, path)
 	if err == nil {
 		w.Link() // HEAD is the one of the work tree acted on
