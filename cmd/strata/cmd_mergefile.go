@@ -77,7 +77,7 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 			for i, a := range args {
 				// Often in a work tree a container wrote, where a FIFO
 				// would hold the open and a device never end.
-				b, mode, err := readMergeFile(a)
+				b, mode, err := readRegular(a, maxMergeFileSize)
 				if err != nil {
 					var tooBig *tooLargeError
 					if errors.As(err, &tooBig) {
@@ -120,23 +120,6 @@ Exit status: the number of conflicts (0: a clean merge), at most 127; also
 	f.StringArrayVarP(&labels, "label", "L", nil, "name a side in the conflict markers (up to 3: CURRENT, BASE, OTHER)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "accepted for git's sake: strata prints no conflict warnings")
 	return cmd
-}
-
-// readMergeFile reads one of merge-file's files, in a work tree where
-// its links lead there (treePath), elsewhere where the path leads.
-func readMergeFile(path string) ([]byte, fs.FileMode, error) {
-	real, inTree, err := treePath(path, true)
-	if err != nil {
-		return nil, 0, err
-	}
-	if !inTree {
-		return readRegular(path, maxMergeFileSize)
-	}
-	b, mode, err := readRegularNoLinks(real, maxMergeFileSize)
-	if errors.Is(err, unix.ELOOP) {
-		return nil, 0, fmt.Errorf("%s changed while it was resolved: a symbolic link was put in its way (the container can write there)", path)
-	}
-	return b, mode, err
 }
 
 // writeInPlace rewrites path's content, keeping the file itself (its

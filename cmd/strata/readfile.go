@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,8 +14,21 @@ import (
 // readRegular reads path, at most max bytes, if it is a regular file:
 // opened non-blocking, a FIFO is refused rather than waited on, and a
 // device is never read. For anything else it reads nothing and returns
-// the file's mode, for the caller to name in its own words.
+// the file's mode, for the caller to name in its own words. A path in a
+// work tree is read where its links lead in the tree (treePath), with no
+// link let in after: a container's msg -> /etc/shadow is not the host's.
 func readRegular(path string, max int64) ([]byte, fs.FileMode, error) {
+	real, inTree, err := treePath(path, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	if inTree {
+		b, mode, err := readRegularNoLinks(real, max)
+		if errors.Is(err, unix.ELOOP) {
+			return nil, 0, fmt.Errorf("%s changed while it was resolved: a symbolic link was put in its way (the container can write there)", path)
+		}
+		return b, mode, err
+	}
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, 0, err
