@@ -30,7 +30,9 @@ git; --unset-all removes every value.
 --global reads or writes your git config (the file git config --global
 uses: $GIT_CONFIG_GLOBAL, ~/.gitconfig, or $XDG_CONFIG_HOME/git/config if
 only it exists; a symbolic link is followed, as git follows it), --system
-/etc/gitconfig, --file FILE that file; none of them needs a repository.
+/etc/gitconfig, --file FILE that file (in a work tree, where its links
+lead as the container sees them, never to the host); none of them needs
+a repository.
 strata takes user.name and user.email from them when the repository's
 config has none (see docs/format.md); its other options are read from
 the repository's config only.
@@ -175,8 +177,13 @@ func (s configScope) open(g *globals) (*repo.Config, error) {
 		return r.Config, nil
 	}
 	// As git's lockfile: an edit goes to the file a link leads to,
-	// and dotfiles kept as links stay links.
-	if real, err := filepath.EvalSymlinks(path); err == nil {
+	// and dotfiles kept as links stay links; a link in a work tree
+	// leads where its container sees it (treePath), never to the host.
+	if real, inTree, err := treePath(path, true); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	} else if inTree {
+		path = real
+	} else if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
 	}
 	cfg, err := repo.LoadConfig(path)
