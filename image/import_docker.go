@@ -107,7 +107,7 @@ func (a *tarArchive) Close() error { return a.f.Close() }
 // readDockerArchive opens the image TAG (the only one if none is given) of
 // what 'docker save' writes: manifest.json naming a config and layer tars.
 func readDockerArchive(src string) (*image, error) {
-	p, tag := splitPathTag(src)
+	p, tag := SplitPathTag(src)
 	a, err := openArchive(p)
 	if err != nil {
 		return nil, err

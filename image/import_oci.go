@@ -14,12 +14,12 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// splitPathTag splits PATH[:REF] as skopeo splits oci:PATH:REF and
+// SplitPathTag splits PATH[:REF] as skopeo splits oci:PATH:REF and
 // docker-archive:PATH:REF: the path ends at the first ':', so that REF
 // may hold '/' and ':' (feature/x, localhost/foo:bar). A path that holds
 // a ':' itself is found when it exists: the whole string first, then the
 // shortest existing prefix that ends before a ':'.
-func splitPathTag(s string) (string, string) {
+func SplitPathTag(s string) (string, string) {
 	if _, err := os.Lstat(s); err == nil {
 		return s, ""
 	}
@@ -41,7 +41,7 @@ func splitPathTag(s string) (string, string) {
 // image if no tag is given), checking index, manifest and config against
 // their digests.
 func readOCILayout(src string) (*image, error) {
-	dir, tag := splitPathTag(src)
+	dir, tag := SplitPathTag(src)
 	if fi, err := os.Stat(dir); err == nil && fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: a file, not an OCI layout directory: an OCI layout in a tar is oci-archive:%s", dir, src)
 	}
@@ -54,7 +54,7 @@ func readOCILayout(src string) (*image, error) {
 // readOCIArchive opens the image TAG of an OCI layout in a tar file, as
 // skopeo's oci-archive: and 'export --format oci' write it.
 func readOCIArchive(src string) (*image, error) {
-	p, tag := splitPathTag(src)
+	p, tag := SplitPathTag(src)
 	a, err := openArchive(p)
 	if err != nil {
 		return nil, err

@@ -65,8 +65,8 @@ func TestSplitPathTag(t *testing.T) {
 		{dir + "/a:b:localhost/x:1", dir + "/a:b", "localhost/x:1"},
 		{dir + ":v1", dir, "v1"},
 	} {
-		if p, ref := splitPathTag(c.in); p != c.path || ref != c.ref {
-			t.Errorf("splitPathTag(%q) = %q, %q; want %q, %q", c.in, p, ref, c.path, c.ref)
+		if p, ref := SplitPathTag(c.in); p != c.path || ref != c.ref {
+			t.Errorf("SplitPathTag(%q) = %q, %q; want %q, %q", c.in, p, ref, c.path, c.ref)
 		}
 	}
 }

@@ -61,9 +61,9 @@ In an empty repository the commit goes on the current branch (main); once
 there are commits, name a new branch with -b (an existing one is replaced
 only with --force, and not while a work tree has it checked out, as
 branch -f). The same tree with the same --author and --date (or
-SOURCE_DATE_EPOCH) always gives the same commit id. A DIR or FILE in a
-work tree is read as its container sees it: the links on its way are
-followed in the tree's root, never to the host.`,
+SOURCE_DATE_EPOCH) always gives the same commit id. A DIR, FILE or PATH
+in a work tree is read as its container sees it: the links on its way
+are followed in the tree's root, never to the host.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkAuthor("import", o.author); err != nil {
