@@ -17,6 +17,7 @@ import (
 	"github.com/strata-sh/strata/build"
 	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/internal/treepath"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/remote"
@@ -228,7 +229,7 @@ func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) 
 // context's own Dockerfile, and a -f path inside the context, resolve
 // beneath the context (whoever wrote the context cannot point the build
 // at the builder's files); a -f path elsewhere is followed as typed, or
-// in a work tree as treePath follows it.
+// in a work tree as treepath.Path follows it.
 // Only a regular file, at most build.MaxDockerfile bytes, is read. It
 // returns the name errors give.
 func readDockerfile(ctx context.Context, g *globals, bc pinnedPath, file string) (string, []byte, error) {
@@ -248,13 +249,13 @@ func readDockerfile(ctx context.Context, g *globals, bc pinnedPath, file string)
 
 // readBesideContext reads file as readDockerfile reads a recipe: beneath
 // the context when it is inside it, else as named (in a work tree, as
-// treePath resolves it, with no link let in after).
+// treepath.Path resolves it, with no link let in after).
 func readBesideContext(bc pinnedPath, file string) ([]byte, error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
 		return nil, err
 	}
-	real, inTree, err := treePath(file, true)
+	real, inTree, err := treepath.Path(file, true)
 	if err != nil {
 		return nil, err
 	}

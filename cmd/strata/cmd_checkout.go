@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/internal/treepath"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -271,9 +272,9 @@ func openWorktree(g *globals, path string) (*repo.Repo, *worktree.Worktree, erro
 	if path == "" {
 		return r, worktree.Main(r), nil
 	}
-	// A path through a work tree's links is the container's (treePath):
+	// A path through a work tree's links is the container's (treepath.Path):
 	// rootfs/wt/x, with wt -> /srv, is no place to mount a tree on the host.
-	if real, inTree, err := treePath(path, true); err != nil {
+	if real, inTree, err := treepath.Path(path, true); err != nil {
 		return nil, nil, err
 	} else if inTree {
 		path = real

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/treepath"
 	"github.com/strata-sh/strata/repo"
 )
 
@@ -178,8 +179,8 @@ func (s configScope) open(g *globals) (*repo.Config, error) {
 	}
 	// As git's lockfile: an edit goes to the file a link leads to,
 	// and dotfiles kept as links stay links; a link in a work tree
-	// leads where its container sees it (treePath), never to the host.
-	if real, inTree, err := treePath(path, true); err != nil {
+	// leads where its container sees it (treepath.Path), never to the host.
+	if real, inTree, err := treepath.Path(path, true); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	} else if inTree {
 		path = real

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/internal/treepath"
 	"github.com/strata-sh/strata/remote"
 	"golang.org/x/term"
 )
@@ -103,10 +104,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 // else that exists is written in place: a device, a FIFO, /dev/stdout;
 // renaming over those replaced the node itself (export -o /dev/full once
 // put a regular file in /dev). ctx's end (a signal) stops a wait for a
-// FIFO's reader. An output in a work tree is written as treePath
+// FIFO's reader. An output in a work tree is written as treepath.Path
 // resolves it (writeInTree).
 func writeOutput(ctx context.Context, out string, write func(io.Writer) error) error {
-	if real, ok, err := treePath(out, true); err != nil {
+	if real, ok, err := treepath.Path(out, true); err != nil {
 		return err
 	} else if ok {
 		return writeInTree(ctx, real, out, write)
@@ -134,7 +135,7 @@ func writeOutput(ctx context.Context, out string, write func(io.Writer) error) e
 		return err
 	default:
 		// A new file: the links to its directory are checked as well.
-		if dir, base, ok := splitPath(out); ok {
+		if dir, base, ok := treepath.Split(out); ok {
 			dir, err := resolveOutput(dir)
 			if errors.Is(err, errForeignLink) {
 				return err

@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/treepath"
 	"github.com/strata-sh/strata/merge/textmerge"
 	"golang.org/x/sys/unix"
 )
@@ -151,9 +152,9 @@ func writeInPlace(path string, content []byte) error {
 
 // openInPlace opens path for writeInPlace, failing with ELOOP where its
 // last name is a symbolic link. In a work tree, the links on its way are
-// followed in the tree (treePath), and none is let in after that.
+// followed in the tree (treepath.Path), and none is let in after that.
 func openInPlace(path string) (*os.File, error) {
-	real, inTree, err := treePath(path, false)
+	real, inTree, err := treepath.Path(path, false)
 	if err != nil {
 		return nil, err
 	}

@@ -4,174 +4,30 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 
+	"github.com/strata-sh/strata/internal/treepath"
 	"golang.org/x/sys/unix"
 )
 
-// maxLinks bounds the symbolic links resolveHostPath follows (as
-// filepath.EvalSymlinks does): a loop ends in ELOOP.
-const maxLinks = 255
-
 // resolveHostPath is where the absolute host path p leads, through
 // every symbolic link, as filepath.EvalSymlinks; except that a link read
-// in a work tree (an overlay mount: the container writes there) is
-// followed as the container sees it, in its root, as docker cp follows
-// a container's links: an absolute target starts at the tree's root and
-// ".." stops there. A container that plants data -> /home/me/.ssh in its
-// tree has "-v ./rootfs/data:/d" bind rootfs/home/me/.ssh, if anything,
-// never the host's. The parts of p as typed are the user's and followed
-// as they lead, ".." out of a tree included.
+// in a work tree is followed as the container sees it, in its root
+// (treepath.Resolve). A container that plants data -> /home/me/.ssh in
+// its tree has "-v ./rootfs/data:/d" bind rootfs/home/me/.ssh, if
+// anything, never the host's.
 func resolveHostPath(p string) (string, error) {
-	dest, _, err := resolveTreeLinks(p)
+	dest, _, err := treepath.Resolve(p)
+	if errors.Is(err, treepath.ErrChanged) {
+		return "", fmt.Errorf("%s changed while it was resolved: %w", p, errPathMoved)
+	}
 	return dest, err
-}
-
-// resolveTreeLinks is resolveHostPath, and says whether a link read in
-// a work tree was on the way (also when it fails after one).
-func resolveTreeLinks(p string) (dest string, inTree bool, err error) {
-	if !filepath.IsAbs(p) {
-		return "", false, fmt.Errorf("%s: not an absolute path", p)
-	}
-	// todo holds the names still to walk, last first; each remembers
-	// the tree whose link it was read from ("" for p's own).
-	type name struct{ part, tree string }
-	var todo []name
-	push := func(s, tree string) {
-		parts := strings.Split(s, "/")
-		for i := len(parts) - 1; i >= 0; i-- {
-			if parts[i] != "" && parts[i] != "." {
-				todo = append(todo, name{parts[i], tree})
-			}
-		}
-	}
-	push(p, "")
-	dest, links := "/", 0
-	for len(todo) > 0 {
-		n := todo[len(todo)-1]
-		todo = todo[:len(todo)-1]
-		if n.part == ".." {
-			if dest != n.tree {
-				dest = filepath.Dir(dest)
-			}
-			continue
-		}
-		next := filepath.Join(dest, n.part)
-		fi, err := os.Lstat(next)
-		if err != nil && inTree {
-			return "", true, &fs.PathError{Op: "resolve", Path: p, Err: fmt.Errorf(
-				"leads to %s (a work tree's links are followed as its container sees them): %w", next, errors.Unwrap(err))}
-		}
-		if err != nil {
-			return "", false, err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			dest = next
-			continue
-		}
-		if links++; links > maxLinks {
-			return "", inTree, &fs.PathError{Op: "resolve", Path: p, Err: syscall.ELOOP}
-		}
-		target, err := os.Readlink(next)
-		if errors.Is(err, syscall.EINVAL) {
-			// readlink of what was a link a moment before: swapped under us.
-			return "", inTree, fmt.Errorf("%s changed while it was resolved: %w", p, errPathMoved)
-		}
-		if err != nil {
-			return "", inTree, err
-		}
-		tree := n.tree
-		if t := treeRoot(dest); t != "" {
-			tree, inTree = t, true
-		}
-		if filepath.IsAbs(target) {
-			dest = "/"
-			if tree != "" {
-				dest = tree
-			}
-		}
-		push(target, tree)
-	}
-	return dest, inTree, nil
-}
-
-// treeRoot is the root of the overlay mount (a work tree) that the
-// directory dir, which has no symbolic link on the way, is on; "" when
-// it is on none.
-func treeRoot(dir string) string {
-	var st unix.Stat_t
-	if !isOverlay(dir) || unix.Stat(dir, &st) != nil {
-		return ""
-	}
-	for dir != "/" {
-		parent := filepath.Dir(dir)
-		var pst unix.Stat_t
-		if unix.Stat(parent, &pst) != nil || pst.Dev != st.Dev || !isOverlay(parent) {
-			break
-		}
-		dir = parent
-	}
-	return dir
-}
-
-// isOverlay reports whether p is on an overlay file system.
-func isOverlay(p string) bool {
-	var fs unix.Statfs_t
-	return unix.Statfs(p, &fs) == nil && fs.Type == unix.OVERLAYFS_SUPER_MAGIC
-}
-
-// treePath is where the path p, as a command line names it, leads when
-// it is in a work tree or a link on its way leads into one: a container
-// writes there, and a link it planted (out.tar -> /etc/passwd, or a
-// directory on the way -> /etc) is followed as the container sees it,
-// in the tree's root (resolveTreeLinks), never to the host. The last
-// name is followed only with followLast. inTree is false for a path in
-// no tree, which the caller uses as the kernel resolves it.
-func treePath(p string, followLast bool) (real string, inTree bool, err error) {
-	abs := p // not filepath.Abs, which cleans: link/.. is link's parent
-	if !filepath.IsAbs(p) {
-		wd, err := os.Getwd()
-		if err != nil {
-			return "", false, err
-		}
-		abs = wd + "/" + p
-	}
-	dir, base, ok := splitPath(abs)
-	if !ok {
-		return "", false, nil
-	}
-	d, inTree, err := resolveTreeLinks(dir)
-	if err != nil && inTree {
-		return "", false, err
-	}
-	if err != nil {
-		return "", false, nil // the caller's own use says what is wrong
-	}
-	real = filepath.Join(d, base)
-	if fi, err := os.Lstat(real); followLast && err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		var viaTree bool
-		real, viaTree, err = resolveTreeLinks(real)
-		inTree = inTree || viaTree
-		if err != nil && inTree {
-			return "", false, err
-		}
-		if err != nil {
-			return "", false, nil
-		}
-	}
-	if !inTree && treeRoot(filepath.Dir(real)) == "" {
-		return "", false, nil
-	}
-	return real, true, nil
 }
 
 // pinnedPath is a path a command reads by name: real is where it leads
 // (the absolute path as typed, outside every work tree), open the path
-// to open it by. In a work tree (treePath), open is the /proc/self/fd
+// to open it by. In a work tree (treepath.Path), open is the /proc/self/fd
 // path of a descriptor opened once where it leads, with no link on the
 // way: a container that swaps a directory on it for a link while the
 // command reads cannot lead it out of the tree. close releases that.
@@ -187,7 +43,7 @@ func pinTreePath(p string) (pinnedPath, error) {
 		return pinnedPath{}, err
 	}
 	pp := pinnedPath{real: abs, open: abs, close: func() {}}
-	real, inTree, err := treePath(p, true)
+	real, inTree, err := treepath.Path(p, true)
 	if err != nil || !inTree {
 		return pp, err
 	}
@@ -202,19 +58,4 @@ func pinTreePath(p string) (pinnedPath, error) {
 		return pp, &fs.PathError{Op: "open", Path: real, Err: err}
 	}
 	return pinnedPath{real: real, open: "/proc/self/fd/" + strconv.Itoa(fd), close: func() { unix.Close(fd) }}, nil
-}
-
-// splitPath splits p into its directory and its last name, without
-// cleaning (filepath.Dir of link/../x is ".", where the kernel goes to
-// link's parent); ok is false when p ends in no name.
-func splitPath(p string) (dir, base string, ok bool) {
-	i := strings.LastIndex(p, "/")
-	dir, base = ".", p[i+1:]
-	switch {
-	case i == 0:
-		dir = "/"
-	case i > 0:
-		dir = p[:i]
-	}
-	return dir, base, base != "" && base != "." && base != ".."
 }

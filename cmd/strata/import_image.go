@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/internal/treepath"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
 )
@@ -24,7 +25,7 @@ func importImageSource(ctx context.Context, g *globals, r *repo.Repo, src string
 }
 
 // treeImageSource is src with its path, when that is in a work tree, where
-// the tree's links lead as its container sees them (treePath): a layout
+// the tree's links lead as its container sees them (treepath.Path): a layout
 // the container wrote as a link to the host's images is not imported.
 func treeImageSource(src string) (string, error) {
 	for _, prefix := range []string{"oci:", "oci-archive:", "docker-archive:"} {
@@ -33,7 +34,7 @@ func treeImageSource(src string) (string, error) {
 			continue
 		}
 		p, tag := image.SplitPathTag(rest)
-		real, inTree, err := treePath(p, true)
+		real, inTree, err := treepath.Path(p, true)
 		if err != nil || !inTree {
 			return src, err
 		}

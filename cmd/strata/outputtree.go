@@ -15,7 +15,7 @@ import (
 )
 
 // writeInTree is writeOutput of real, a path in a work tree with no
-// symbolic link on its way (treePath): its directory is opened with
+// symbolic link on its way (treepath.Path): its directory is opened with
 // no link let in (a container that swaps one in since is refused), and
 // the file is looked at, made and renamed in that directory by name,
 // never through a link.

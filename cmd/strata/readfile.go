@@ -8,6 +8,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/strata-sh/strata/internal/treepath"
 	"golang.org/x/sys/unix"
 )
 
@@ -15,10 +16,10 @@ import (
 // opened non-blocking, a FIFO is refused rather than waited on, and a
 // device is never read. For anything else it reads nothing and returns
 // the file's mode, for the caller to name in its own words. A path in a
-// work tree is read where its links lead in the tree (treePath), with no
+// work tree is read where its links lead in the tree (treepath.Path), with no
 // link let in after: a container's msg -> /etc/shadow is not the host's.
 func readRegular(path string, max int64) ([]byte, fs.FileMode, error) {
-	real, inTree, err := treePath(path, true)
+	real, inTree, err := treepath.Path(path, true)
 	if err != nil {
 		return nil, 0, err
 	}
