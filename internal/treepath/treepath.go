@@ -31,8 +31,9 @@ const maxLinks = 255
 // the container sees it, in its root, as docker cp follows a container's
 // links: an absolute target starts at the tree's root and ".." stops
 // there. The parts of p as typed are the caller's and followed as they
-// lead, ".." out of a tree included. inTree says whether a link read in
-// a tree was on the way (also when it fails after one).
+// lead, ".." out of a tree included. inTree says whether a link in a
+// tree was on the way, or, when it fails, whether it failed in a tree:
+// only a path in no tree may be left to the kernel to resolve.
 func Resolve(p string) (dest string, inTree bool, err error) {
 	if !filepath.IsAbs(p) {
 		return "", false, fmt.Errorf("%s: not an absolute path", p)
@@ -67,11 +68,17 @@ func Resolve(p string) (dest string, inTree bool, err error) {
 				"leads to %s (a work tree's links are followed as its container sees them): %w", next, errors.Unwrap(err))}
 		}
 		if err != nil {
-			return "", false, err
+			return "", Root(dest) != "", err
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
 			dest = next
 			continue
+		}
+		// In a tree before the link is read: a link swapped away under
+		// the read is a tree's path all the same, not one in no tree.
+		tree := n.tree
+		if t := Root(dest); t != "" {
+			tree, inTree = t, true
 		}
 		if links++; links > maxLinks {
 			return "", inTree, &fs.PathError{Op: "resolve", Path: p, Err: syscall.ELOOP}
@@ -83,10 +90,6 @@ func Resolve(p string) (dest string, inTree bool, err error) {
 		}
 		if err != nil {
 			return "", inTree, err
-		}
-		tree := n.tree
-		if t := Root(dest); t != "" {
-			tree, inTree = t, true
 		}
 		if filepath.IsAbs(target) {
 			dest = "/"
@@ -131,7 +134,7 @@ func isOverlay(p string) bool {
 // in the tree's root (Resolve), never to the host. The last
 // name is followed only with followLast. inTree is false for a path in
 // no tree, which the caller uses as the kernel resolves it.
-func Path(p string, followLast bool) (real string, inTree bool, err error) {
+func Path(p string, followLast bool) (string, bool, error) {
 	abs := p // not filepath.Abs, which cleans: link/.. is link's parent
 	if !filepath.IsAbs(p) {
 		wd, err := os.Getwd()
@@ -140,33 +143,39 @@ func Path(p string, followLast bool) (real string, inTree bool, err error) {
 		}
 		abs = wd + "/" + p
 	}
+	real, inTree := abs, false
 	dir, base, ok := Split(abs)
-	if !ok {
-		return "", false, nil
-	}
-	d, inTree, err := Resolve(dir)
-	if err != nil && inTree {
-		return "", false, err
-	}
-	if err != nil {
-		return "", false, nil // the caller's own use says what is wrong
-	}
-	real = filepath.Join(d, base)
-	if fi, err := os.Lstat(real); followLast && err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		var viaTree bool
-		real, viaTree, err = Resolve(real)
-		inTree = inTree || viaTree
-		if err != nil && inTree {
-			return "", false, err
-		}
+	if ok {
+		d, in, err := Resolve(dir)
 		if err != nil {
-			return "", false, nil
+			return "", false, treeErr(err, in)
 		}
+		real, inTree = filepath.Join(d, base), in
+	}
+	// The last name when it is a link to follow, or when p ends in no
+	// name ("app/", "app/.": Split leaves those to Resolve).
+	if fi, err := os.Lstat(real); !ok || followLast && err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		r, in, err := Resolve(real)
+		if err != nil {
+			return "", false, treeErr(err, inTree || in)
+		}
+		real, inTree = r, inTree || in
 	}
 	if !inTree && Root(filepath.Dir(real)) == "" {
 		return "", false, nil
 	}
 	return real, true, nil
+}
+
+// treeErr is Path's error for a resolution that failed: err in a tree;
+// none in no tree, where the caller's own use of the path, as the kernel
+// resolves it, says what is wrong (or opens /dev/stderr, whose magic
+// links Resolve cannot follow).
+func treeErr(err error, inTree bool) error {
+	if inTree {
+		return err
+	}
+	return nil
 }
 
 // Split splits p into its directory and its last name, without
