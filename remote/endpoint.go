@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/strata-sh/strata/internal/treepath"
 )
 
 // Endpoint is where a remote URL leads: a registry repository or a layout
@@ -126,6 +127,14 @@ func localEndpoint(url, p string) (Endpoint, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return Endpoint{}, err
+	}
+	// A layout in a work tree is the container's, where its links lead
+	// as it sees them: a link it planted to a host directory is not
+	// pushed into, nor fetched from.
+	if real, inTree, err := treepath.Path(p, true); err != nil {
+		return Endpoint{}, err
+	} else if inTree {
+		abs = real
 	}
 	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
 		// An archive (export's) is no remote: it read 'open

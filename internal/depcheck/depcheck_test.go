@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"merge":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer", "tree"},
 	"merge/textmerge": {},
 	"image":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer"},
-	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "repo", "objects", "objects/layer", "refs", "image"},
+	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/treepath", "repo", "objects", "objects/layer", "refs", "image"},
 	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "snapshot", "exec"},
 }
 
