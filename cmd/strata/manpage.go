@@ -4,8 +4,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -15,21 +13,21 @@ import (
 )
 
 // writeManTree writes a man page for cmd and each of its available
-// subcommands into dir (strata.1, strata-run.1, ...). It writes roff
+// subcommands with write, by name (strata.1, strata-run.1, ...). It writes roff
 // itself: cobra's doc package renders markdown through blackfriday, whose
 // package initialisation (with yaml's, for cobra's YAML docs) slowed down
 // every strata command.
-func writeManTree(cmd *cobra.Command, dir, source string) error {
+func writeManTree(cmd *cobra.Command, write func(name string, page []byte) error, source string) error {
 	for _, c := range cmd.Commands() {
 		if !c.IsAvailableCommand() || c.IsAdditionalHelpTopicCommand() {
 			continue
 		}
-		if err := writeManTree(c, dir, source); err != nil {
+		if err := writeManTree(c, write, source); err != nil {
 			return err
 		}
 	}
 	name := strings.ReplaceAll(cmd.CommandPath(), " ", "-")
-	return os.WriteFile(filepath.Join(dir, name+".1"), []byte(manPage(cmd, source)), 0o644)
+	return write(name+".1", []byte(manPage(cmd, source)))
 }
 
 func manPage(cmd *cobra.Command, source string) string {

@@ -19,7 +19,8 @@ func TestManPages(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
 	root := newRootCommand(&globals{stdout: &out, stderr: &out}, "")
-	if err := writeManTree(root, dir, "strata test"); err != nil {
+	write := func(name string, b []byte) error { return os.WriteFile(filepath.Join(dir, name), b, 0o644) }
+	if err := writeManTree(root, write, "strata test"); err != nil {
 		t.Fatal(err)
 	}
 	pages, _ := filepath.Glob(filepath.Join(dir, "*.1"))
