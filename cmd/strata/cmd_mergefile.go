@@ -167,7 +167,7 @@ func openInPlace(path string) (*os.File, error) {
 	})
 	if err == unix.ELOOP {
 		if fi, lerr := os.Lstat(real); lerr != nil || fi.Mode()&fs.ModeSymlink == 0 {
-			return nil, fmt.Errorf("%s changed while it was resolved: a symbolic link was put in its way (the container can write there)", path)
+			return nil, errLinkPut(path)
 		}
 	}
 	if err != nil {

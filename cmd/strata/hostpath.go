@@ -25,6 +25,12 @@ func resolveHostPath(p string) (string, error) {
 	return dest, err
 }
 
+// errLinkPut: the path p in a work tree, resolved there (treepath.Path),
+// had a symbolic link put on its way since: the container swapped one in.
+func errLinkPut(p string) error {
+	return fmt.Errorf("%s changed while it was resolved: a symbolic link was put in its way (the container can write there)", p)
+}
+
 // pinnedPath is a path a command reads by name: real is where it leads
 // (the absolute path as typed, outside every work tree), open the path
 // to open it by. In a work tree (treepath.Path), open is the /proc/self/fd
@@ -52,7 +58,7 @@ func pinTreePath(p string) (pinnedPath, error) {
 		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 	})
 	if errors.Is(err, unix.ELOOP) {
-		return pp, fmt.Errorf("%s changed while it was resolved: a symbolic link was put in its way (the container can write there)", p)
+		return pp, errLinkPut(p)
 	}
 	if err != nil {
 		return pp, &fs.PathError{Op: "open", Path: real, Err: err}

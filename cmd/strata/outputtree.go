@@ -26,7 +26,7 @@ func writeInTree(ctx context.Context, real, out string, write func(io.Writer) er
 		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 	})
 	if errors.Is(err, unix.ELOOP) {
-		return fmt.Errorf("%s: %s changed while it was resolved: a symbolic link was put in its way (the container can write there)", out, dir)
+		return fmt.Errorf("%s: %w", out, errLinkPut(dir))
 	}
 	if err != nil {
 		return nameOutput(&fs.PathError{Op: "open", Path: dir, Err: err}, "", out)
@@ -41,7 +41,7 @@ func writeInTree(ctx context.Context, real, out string, write func(io.Writer) er
 	case err != nil:
 		return nameOutput(err, name, out)
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("%s: %s changed while it was resolved: a symbolic link was put in its way (the container can write there)", out, real)
+		return fmt.Errorf("%s: %w", out, errLinkPut(real))
 	case fi.IsDir():
 		return fmt.Errorf("%s: is a directory", out)
 	case !fi.Mode().IsRegular():

@@ -26,7 +26,7 @@ func readRegular(path string, max int64) ([]byte, fs.FileMode, error) {
 	if inTree {
 		b, mode, err := readRegularNoLinks(real, max)
 		if errors.Is(err, unix.ELOOP) {
-			return nil, 0, fmt.Errorf("%s changed while it was resolved: a symbolic link was put in its way (the container can write there)", path)
+			return nil, 0, errLinkPut(path)
 		}
 		return b, mode, err
 	}
