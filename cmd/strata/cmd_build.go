@@ -255,20 +255,25 @@ func readBesideContext(bc pinnedPath, file string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	real, inTree, err := treepath.Path(file, true)
+	// Its directory as the context's was resolved; its own name is
+	// ReadContextFile's to resolve, beneath the context.
+	real, inTree, err := treepath.Path(file, false)
 	if err != nil {
 		return nil, err
 	}
-	if inTree {
-		abs = real
+	if !inTree {
+		real = abs
 	}
-	if rel, err := filepath.Rel(bc.real, abs); err == nil && filepath.IsLocal(rel) {
+	if rel, err := filepath.Rel(bc.real, real); err == nil && filepath.IsLocal(rel) {
 		return build.ReadContextFile(bc.open, rel, build.MaxDockerfile)
 	}
-	if inTree {
-		return build.ReadFileNoLinks(abs, build.MaxDockerfile)
+	if !inTree {
+		return build.ReadFile(abs, build.MaxDockerfile)
 	}
-	return build.ReadFile(abs, build.MaxDockerfile)
+	if real, _, err = treepath.Path(file, true); err != nil {
+		return nil, err
+	}
+	return build.ReadFileNoLinks(real, build.MaxDockerfile)
 }
 
 // readOwnIgnore reads the Dockerfile's own ignore file, which docker (and
