@@ -56,7 +56,7 @@ func TestHelpExamplesParse(t *testing.T) {
 func parseExample(words []string) error {
 	var out bytes.Buffer
 	root := newRootCommand(&globals{stdout: &out, stderr: &out}, "")
-	words = countShorthand(tagLinesShorthand(words))
+	words = countShorthand(tagLinesShorthand(words), valueFlags(root, commandWord(words)))
 	cmd, rest, err := root.Find(words)
 	if err != nil {
 		return err

@@ -179,12 +179,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	word := commandWord(args)
-	switch word {
-	case "log", "reflog":
-		args = countShorthand(args)
-	case "tag":
-		args = tagLinesShorthand(args)
-	}
 	// Help, completion, the version flag and unknown words are not
 	// registered commands: the front hands them over (they must list
 	// every command) before building a tree it would not use.
@@ -192,6 +186,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		return handOver(args, stderr)
 	}
 	root := newRootCommand(g, word)
+	switch word {
+	case "log", "reflog":
+		args = countShorthand(args, valueFlags(root, word))
+	case "tag":
+		args = tagLinesShorthand(args)
+	}
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -592,12 +592,18 @@ func nameCommand(cmd *cobra.Command, err error) error {
 }
 
 // countShorthand turns git's "-<n>" (log -3) into "-n <n>", which cobra
-// cannot parse itself; arguments after "--" are paths, left alone.
-func countShorthand(args []string) []string {
+// cannot parse itself; arguments after "--" are paths, left alone, and so
+// is the value of a flag that takes one (takesValue: "-n -1", git's
+// "no limit", was "-n -n 1").
+func countShorthand(args []string, takesValue func(flag string) bool) []string {
 	out := make([]string, 0, len(args)+1)
 	for i, a := range args {
 		if a == "--" {
 			return append(out, args[i:]...)
+		}
+		if i > 0 && takesValue(args[i-1]) {
+			out = append(out, a)
+			continue
 		}
 		if len(a) > 1 && a[0] == '-' && strings.Trim(a[1:], "0123456789") == "" {
 			out = append(out, "-n", a[1:])
@@ -606,6 +612,40 @@ func countShorthand(args []string) []string {
 		out = append(out, a)
 	}
 	return out
+}
+
+// valueFlags says whether an argument is a flag, of the command word or
+// one of its subcommands, whose value is the next argument ("-n",
+// "--grep"; not "--grep=x", nor a flag whose value is optional).
+func valueFlags(root *cobra.Command, word string) func(string) bool {
+	var sets []*pflag.FlagSet
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		sets = append(sets, c.Flags(), c.InheritedFlags())
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	for _, c := range root.Commands() {
+		if c.Name() == word {
+			walk(c)
+		}
+	}
+	return func(a string) bool {
+		for _, fs := range sets {
+			var f *pflag.Flag
+			switch {
+			case strings.HasPrefix(a, "--"):
+				f = fs.Lookup(a[2:])
+			case len(a) == 2 && a[0] == '-':
+				f = fs.ShorthandLookup(a[1:])
+			}
+			if f != nil {
+				return f.NoOptDefVal == ""
+			}
+		}
+		return false
+	}
 }
 
 // tagLinesShorthand turns git's "tag -n3" into "-n=3": pflag reads a
