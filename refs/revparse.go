@@ -275,23 +275,43 @@ func isHex(s string) bool {
 
 // SplitRange splits a revision range "A..B" or "A...B" into its ends,
 // an empty end being HEAD; ok is false for a plain revision (ref names
-// cannot hold "..").
+// cannot hold ".."). A search's text is not split: ":/TEXT" takes the
+// whole rest, "REV^{/TEXT}" up to its brace (":/a..b" and "HEAD^{/a..b}"
+// look for "a..b"; "main^{/fix}..dev" is a range).
 func SplitRange(arg string) (a, b string, symmetric, ok bool) {
-	if a, b, ok = strings.Cut(arg, "..."); !ok {
-		a, b, ok = strings.Cut(arg, "..")
-	} else {
-		symmetric = true
-	}
-	if !ok {
+	i := rangeDots(arg)
+	if i < 0 {
 		return "", "", false, false
 	}
-	if a == "" {
+	a, b = arg[:i], arg[i+2:]
+	if b, symmetric = strings.CutPrefix(b, "."); a == "" {
 		a = HEAD
 	}
 	if b == "" {
 		b = HEAD
 	}
 	return a, b, symmetric, true
+}
+
+// rangeDots is where arg's first ".." outside a search's text is, or -1.
+func rangeDots(arg string) int {
+	if strings.HasPrefix(arg, ":/") {
+		return -1
+	}
+	for i := 0; i+1 < len(arg); i++ {
+		if strings.HasPrefix(arg[i:], "^{/") {
+			end := strings.IndexByte(arg[i:], '}')
+			if end < 0 {
+				return -1
+			}
+			i += end
+			continue
+		}
+		if arg[i] == '.' && arg[i+1] == '.' {
+			return i
+		}
+	}
+	return -1
 }
 
 // Parent shorthands of gitrevisions(7), which name several commits.
