@@ -38,6 +38,9 @@ const MinPrefix = 4
 // BRANCH@{upstream} and @{u} (current.go); and :/TEXT, the youngest
 // commit whose message matches TEXT.
 func (s *Store) Resolve(rev string, objs Commits) (digest.Digest, error) {
+	if rev == "" { // "log ^", "rev-parse ''": quoted, not ": unknown revision"
+		return "", fmt.Errorf(`"": %w`, ErrUnknownRevision)
+	}
 	if strings.HasPrefix(rev, ":/") {
 		// The rest is all pattern: git reads no suffix after it.
 		return s.resolveMessage(rev, objs)
