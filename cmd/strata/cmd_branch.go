@@ -53,6 +53,7 @@ func newBranchCommand(g *globals) *cobra.Command {
   strata branch -r             remote-tracking branches, as fetch left them
   strata branch -a             both (remote ones as remotes/REMOTE/NAME)
   strata branch --format json  [{"name","ref","commit","short","current","subject"}]
+  strata branch --format '%(refname:short)'   a template: the names alone
   strata branch --list 'feat*'  the branches matching a pattern
   strata branch --show-current  the current branch's name
   strata branch --merged        those whose commits HEAD holds (-d deletes them
@@ -62,9 +63,11 @@ func newBranchCommand(g *globals) *cobra.Command {
 
 --contains, --merged and --no-merged take REV (default HEAD) as git's do:
 the word after a bare flag is its REV ("--merged main"), so write
-patterns with --list before it.`,
+patterns with --list before it.
+
+` + refTemplateHelp,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(o.format); err != nil {
+			if _, err := checkRefFormat(o.format); err != nil {
 				return err
 			}
 			if o.forceMove {
@@ -154,7 +157,7 @@ patterns with --list before it.`,
 	cmd.Flags().BoolVarP(&o.move, "move", "m", false, "rename a branch")
 	cmd.Flags().BoolVarP(&o.forceMove, "force-move", "M", false, "rename a branch even over an existing one (-m -f)")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch (none a work tree has checked out: reset moves those); with -d, delete an unmerged one")
-	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json or a `TEMPLATE` of %(FIELD)s")
 	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs; * and ? match / too, as git's)")
 	cmd.Flags().CountVarP(&o.verbose, "verbose", "v", "-v is accepted (the list always shows each branch's commit and subject); -vv adds its upstream, as git's: [origin/main: ahead 1]")
 	cmd.Flags().BoolVar(&o.showCurrent, "show-current", false, "print the current branch's name (nothing on a detached HEAD)")
@@ -354,6 +357,10 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFil
 	if err := checkSort(filter.sort); err != nil {
 		return err
 	}
+	tmpl, err := checkRefFormat(format)
+	if err != nil {
+		return err
+	}
 	keep, err := filter.keeper(r)
 	if err != nil {
 		return err
@@ -393,9 +400,14 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFil
 	messages := map[string]string{} // tag -n's, by ref
 	for _, ref := range list {
 		subject := ""
-		if s, err := r.Objects.ReadSummary(ref.Target); err == nil {
+		s, err := r.Objects.ReadSummary(ref.Target)
+		if err == nil {
 			subject, _, _ = strings.Cut(s.Message, "\n")
 			messages[ref.Name] = s.Message
+		}
+		if tmpl != nil {
+			fmt.Fprintln(g.stdout, tmpl.expand(r, ref, s, ref.Name == head.Branch))
+			continue
 		}
 		name := ref.Short()
 		if len(more) > 0 && strings.HasPrefix(ref.Name, refs.Remotes) {

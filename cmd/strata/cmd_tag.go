@@ -24,9 +24,12 @@ func newTagCommand(g *globals) *cobra.Command {
   strata tag --contains main~3   the tags whose commit holds main~3 (default HEAD)
   strata tag --sort -version:refname   newest version first (v1.10 after v1.9)
   strata tag -n          each tag with its commit's subject (-n3, as git's: three lines)
-  strata tag --format json   [{"name","ref","commit","short","subject"}]`,
+  strata tag --format json   [{"name","ref","commit","short","subject"}]
+  strata tag --format '%(refname:short) %(creatordate:short)'   a template
+
+` + refTemplateHelp,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format); err != nil {
+			if _, err := checkRefFormat(format); err != nil {
 				return err
 			}
 			r, err := g.openRepo()
@@ -93,7 +96,7 @@ func newTagCommand(g *globals) *cobra.Command {
 	cmd.Flags().Lookup("n").NoOptDefVal = "1"
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "move an existing tag")
 	cmd.Flags().BoolVarP(&list, "list", "l", false, "list the tags matching the `PATTERN`s given (shell globs)")
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or a `TEMPLATE` of %(FIELD)s")
 	filter.addFlags(cmd.Flags(), false)
 	return cmd
 }
