@@ -18,10 +18,10 @@ func init() { register("rev-parse", newRevParseCommand) }
 // which commit a revision names, which branch HEAD is on, where the
 // project is.
 func newRevParseCommand(g *globals) *cobra.Command {
-	var abbrevRef, verify, toplevel bool
+	var abbrevRef, verify, quiet, toplevel bool
 	var short int // digits of --short[=N]; 0: full ids
 	cmd := &cobra.Command{
-		Use:   "rev-parse [--short[=N] | --abbrev-ref] [--verify] REV... | --show-toplevel",
+		Use:   "rev-parse [--short[=N] | --abbrev-ref] [--verify [-q]] REV... | --show-toplevel",
 		Short: "Print the commit each revision names",
 		Long: `Print the commit id (sha256:...) of each REV, one a line, in any
 revision syntax strata reads (main~2, HEAD^2, v1, main@{1},
@@ -36,7 +36,9 @@ then ^X^N (N: 1 if left out).
   --abbrev-ref     the ref's short name instead: the branch for HEAD, or
                    HEAD when it is detached; origin/main for main@{u};
                    the branch checked out before for @{-1}
-  --verify         exactly one REV
+  --verify         exactly one REV; with -q (--quiet), a REV that names
+                   nothing exits 1 saying nothing, as git's (a script's
+                   "does this branch exist?")
   --show-toplevel  the project directory (where .strata is)
 
 Exit status: 0 on success, 1 when a REV names nothing, 2 on usage errors.`,
@@ -69,6 +71,9 @@ Exit status: 0 on success, 1 when a REV names nothing, 2 on usage errors.`,
 					return fmt.Errorf("rev-parse: %s: needs a single revision, not a range", rev)
 				}
 				ls, err := revParseRange(r, rev, short, abbrevRef)
+				if verify && quiet && errors.Is(err, refs.ErrUnknownRevision) {
+					return exitCodeError{code: exitError}
+				}
 				if err != nil {
 					return fmt.Errorf("rev-parse: %w", err) // err names rev
 				}
@@ -84,6 +89,7 @@ Exit status: 0 on success, 1 when a REV names nothing, 2 on usage errors.`,
 	cmd.Flags().Lookup("short").NoOptDefVal = strconv.Itoa(shortDigits)
 	cmd.Flags().BoolVar(&abbrevRef, "abbrev-ref", false, "print the ref's short name (HEAD: its branch)")
 	cmd.Flags().BoolVar(&verify, "verify", false, "take exactly one revision")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "with --verify: exit 1 without a word when REV names nothing")
 	cmd.Flags().BoolVar(&toplevel, "show-toplevel", false, "print the project directory")
 	return cmd
 }
