@@ -161,7 +161,7 @@ patterns with --list before it.
 	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs; * and ? match / too, as git's)")
 	cmd.Flags().CountVarP(&o.verbose, "verbose", "v", "-v is accepted (the list always shows each branch's commit and subject); -vv adds its upstream, as git's: [origin/main: ahead 1]")
 	cmd.Flags().BoolVar(&o.showCurrent, "show-current", false, "print the current branch's name (nothing on a detached HEAD)")
-	o.filter.addFlags(cmd.Flags(), true)
+	o.filter.addFlags(cmd.Flags())
 	return cmd
 }
 

@@ -22,6 +22,7 @@ func newTagCommand(g *globals) *cobra.Command {
   strata tag -d v1       delete v1
   strata tag -l 'v1.*'   the tags matching a pattern
   strata tag --contains main~3   the tags whose commit holds main~3 (default HEAD)
+  strata tag --merged main   the tags main holds (--no-merged: the others)
   strata tag --sort -version:refname   newest version first (v1.10 after v1.9)
   strata tag -n          each tag with its commit's subject (-n3, as git's: three lines)
   strata tag --format json   [{"name","ref","commit","short","subject"}]
@@ -48,7 +49,7 @@ func newTagCommand(g *globals) *cobra.Command {
 			}
 			if filter.active() {
 				if del || force {
-					return usagef("tag --contains: -d and -f do not list")
+					return usagef("tag: --contains, --merged and --no-merged only list")
 				}
 				args, list = filter.takeArgs(args), true
 			}
@@ -97,6 +98,6 @@ func newTagCommand(g *globals) *cobra.Command {
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "move an existing tag")
 	cmd.Flags().BoolVarP(&list, "list", "l", false, "list the tags matching the `PATTERN`s given (shell globs)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or a `TEMPLATE` of %(FIELD)s")
-	filter.addFlags(cmd.Flags(), false)
+	filter.addFlags(cmd.Flags())
 	return cmd
 }

@@ -43,9 +43,8 @@ func (v *revFlag) Set(s string) error {
 	return nil
 }
 
-// addFlags registers the filter's flags; withMerged adds --merged and
-// --no-merged (branch).
-func (f *refFilter) addFlags(fs *pflag.FlagSet, withMerged bool) {
+// addFlags registers the filter's flags.
+func (f *refFilter) addFlags(fs *pflag.FlagSet) {
 	add := func(v *revFlag, name, usage string) {
 		v.fs = fs
 		fs.Var(v, name, usage)
@@ -53,10 +52,8 @@ func (f *refFilter) addFlags(fs *pflag.FlagSet, withMerged bool) {
 	}
 	add(&f.contains, "contains", "list only those whose commit holds `REV` (default HEAD)")
 	fs.StringArrayVar(&f.sort, "sort", nil, "order the list by `KEY`: refname, version:refname, committerdate (-KEY: reversed; several: the last counts first)")
-	if withMerged {
-		add(&f.merged, "merged", "list only those whose commit `REV` holds (default HEAD)")
-		add(&f.noMerged, "no-merged", "list only those whose commit `REV` does not hold (default HEAD)")
-	}
+	add(&f.merged, "merged", "list only those whose commit `REV` holds (default HEAD)")
+	add(&f.noMerged, "no-merged", "list only those whose commit `REV` does not hold (default HEAD)")
 }
 
 func (f refFilter) active() bool {
