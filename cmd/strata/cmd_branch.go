@@ -27,7 +27,7 @@ type branchOptions struct {
 	list             bool
 	verbose          int // -v (accepted), -vv: each branch's upstream
 	showCurrent      bool
-	filter           refFilter // --contains, --merged, --no-merged
+	filter           refFilter // --contains, --merged, --no-merged, --points-at
 }
 
 // refJSON is the JSON form of a branch or tag.
@@ -58,12 +58,13 @@ func newBranchCommand(g *globals) *cobra.Command {
   strata branch --show-current  the current branch's name
   strata branch --merged        those whose commits HEAD holds (-d deletes them
                                 safely); --no-merged: the others
-  strata branch --contains v1   those that hold v1's commit
+  strata branch --contains v1   those that hold v1's commit (--points-at v1:
+                                those at it)
   strata branch --sort -committerdate   the newest first (refname, version:refname too)
 
---contains, --merged and --no-merged take REV (default HEAD) as git's do:
-the word after a bare flag is its REV ("--merged main"), so write
-patterns with --list before it.
+--contains, --merged, --no-merged and --points-at take REV (default
+HEAD) as git's do: the word after a bare flag is its REV ("--merged
+main"), so write patterns with --list before it.
 
 ` + refTemplateHelp,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -83,7 +84,7 @@ patterns with --list before it.
 			}
 			if o.filter.active() {
 				if o.del || o.forceDel || o.move || o.showCurrent {
-					return usagef("branch: --contains, --merged and --no-merged only list")
+					return usagef("branch: --contains, --merged, --no-merged and --points-at only list")
 				}
 				args, o.list = o.filter.takeArgs(args), true
 			}

@@ -23,6 +23,7 @@ func newTagCommand(g *globals) *cobra.Command {
   strata tag -l 'v1.*'   the tags matching a pattern
   strata tag --contains main~3   the tags whose commit holds main~3 (default HEAD)
   strata tag --merged main   the tags main holds (--no-merged: the others)
+  strata tag --points-at HEAD   the tags at HEAD's commit
   strata tag --sort -version:refname   newest version first (v1.10 after v1.9)
   strata tag -n          each tag with its commit's subject (-n3, as git's: three lines)
   strata tag --format json   [{"name","ref","commit","short","subject"}]
@@ -49,7 +50,7 @@ func newTagCommand(g *globals) *cobra.Command {
 			}
 			if filter.active() {
 				if del || force {
-					return usagef("tag: --contains, --merged and --no-merged only list")
+					return usagef("tag: --contains, --merged, --no-merged and --points-at only list")
 				}
 				args, list = filter.takeArgs(args), true
 			}

@@ -211,7 +211,7 @@ func addCompletions(g *globals, root *cobra.Command) {
 		if c.Flags().Lookup("rev") != nil {
 			_ = c.RegisterFlagCompletionFunc("rev", revs)
 		}
-		for _, name := range []string{"onto", "source", "contains", "merged", "no-merged"} {
+		for _, name := range []string{"onto", "source", "contains", "merged", "no-merged", "points-at"} {
 			if c.Flags().Lookup(name) != nil {
 				_ = c.RegisterFlagCompletionFunc(name, revs)
 			}

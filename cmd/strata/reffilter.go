@@ -14,10 +14,11 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-// refFilter is branch's and tag's --contains, --merged and --no-merged:
-// which refs a listing keeps, as git's; and --sort, their order.
+// refFilter is branch's and tag's --contains, --merged, --no-merged and
+// --points-at: which refs a listing keeps, as git's; and --sort, their
+// order.
 type refFilter struct {
-	contains, merged, noMerged revFlag
+	contains, merged, noMerged, pointsAt revFlag
 	sort                       []string // --sort KEY...: how the list is ordered
 	// lines: tag -n[=N], the first N lines of each tag's commit message.
 	lines int
@@ -54,10 +55,11 @@ func (f *refFilter) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.sort, "sort", nil, "order the list by `KEY`: refname, version:refname, committerdate (-KEY: reversed; several: the last counts first)")
 	add(&f.merged, "merged", "list only those whose commit `REV` holds (default HEAD)")
 	add(&f.noMerged, "no-merged", "list only those whose commit `REV` does not hold (default HEAD)")
+	add(&f.pointsAt, "points-at", "list only those at `REV`'s commit (default HEAD)")
 }
 
 func (f refFilter) active() bool {
-	return f.contains.rev != "" || f.merged.rev != "" || f.noMerged.rev != ""
+	return f.contains.rev != "" || f.merged.rev != "" || f.noMerged.rev != "" || f.pointsAt.rev != ""
 }
 
 // takeArgs gives each flag written bare the argument that followed it,
@@ -65,7 +67,7 @@ func (f refFilter) active() bool {
 // --merged" HEAD's. ("--merged=HEAD x" reads as "--merged x".)
 func (f *refFilter) takeArgs(args []string) []string {
 	taken := map[int]bool{}
-	for _, v := range []*revFlag{&f.contains, &f.merged, &f.noMerged} {
+	for _, v := range []*revFlag{&f.contains, &f.merged, &f.noMerged, &f.pointsAt} {
 		if v.rev == refs.HEAD && v.at < len(args) && !taken[v.at] {
 			v.rev, taken[v.at] = args[v.at], true
 		}
@@ -107,7 +109,14 @@ func (f refFilter) keeper(r *repo.Repo) (func(refs.Ref) (bool, error), error) {
 	if err != nil {
 		return nil, err
 	}
+	pointsAt, err := resolve("points-at", f.pointsAt.rev)
+	if err != nil {
+		return nil, err
+	}
 	return func(ref refs.Ref) (bool, error) {
+		if pointsAt != "" && ref.Target != pointsAt {
+			return false, nil
+		}
 		for _, c := range []struct {
 			anc, desc digest.Digest
 			want      bool
