@@ -57,6 +57,10 @@ errors.`,
 			if o.abbrev < 0 {
 				return usagef("describe: --abbrev %d: give a number of digits", o.abbrev)
 			}
+			if o.long && o.abbrev == 0 {
+				// git: "options '--long' and '--abbrev=0' cannot be used together"
+				return usagef("describe: --long and --abbrev 0 do not go together (--long prints the id, --abbrev 0 none)")
+			}
 			for _, p := range append(append([]string{}, o.match...), o.exclude...) {
 				if _, err := path.Match(p, ""); err != nil {
 					return usagef("describe: bad pattern %q: %v", p, err)
