@@ -19,7 +19,7 @@ import (
 // order.
 type refFilter struct {
 	contains, merged, noMerged, pointsAt revFlag
-	sort                       []string // --sort KEY...: how the list is ordered
+	sort                                 []string // --sort KEY...: how the list is ordered
 	// lines: tag -n[=N], the first N lines of each tag's commit message.
 	lines int
 	// upstreams: branch -vv, each branch's upstream and how it stands.
