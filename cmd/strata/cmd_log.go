@@ -34,6 +34,9 @@ type logOptions struct {
 	noMerges    bool
 	filter      logFilterFlags
 	reverse     bool
+	// topoOrder: git's --topo-order, the order --graph draws in (a
+	// branch's commits together); dateOrder: --date-order, the default.
+	topoOrder, dateOrder bool
 	// diff: each commit's changes against its first parent after it
 	// (-p, --stat, --name-status, --name-only), as git log shows them;
 	// merges none.
@@ -117,6 +120,12 @@ counts: -n 10 --skip 10 is the second page.
 			if o.graph && o.reverse {
 				return usagef("log: --reverse and --graph do not go together")
 			}
+			if o.topoOrder && o.dateOrder {
+				return usagef("log: --topo-order and --date-order do not go together")
+			}
+			if o.graph && o.dateOrder {
+				return usagef("log: --graph draws in --topo-order, not --date-order")
+			}
 			if o.graph && o.format == "json" {
 				return usagef("log: --graph draws text; it does not combine with --format json")
 			}
@@ -155,6 +164,8 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json, or a git format as --pretty takes")
 	o.header.add(cmd)
 	cmd.Flags().BoolVar(&o.graph, "graph", false, "draw the history beside the commits, as git log --graph")
+	cmd.Flags().BoolVar(&o.topoOrder, "topo-order", false, "order as --graph does: a branch's commits together, a merged branch first")
+	cmd.Flags().BoolVar(&o.dateOrder, "date-order", false, "order by date, a commit after its children (the default)")
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
 	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")
@@ -229,7 +240,7 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 		stop = lf.tooOld
 	}
 	shown, skipped := 0, 0
-	w8 := newLogWalk(r, tips, only, o.firstParent, o.graph, hist, paths, stop)
+	w8 := newLogWalk(r, tips, only, o.firstParent, o.graph || o.topoOrder, hist, paths, stop)
 	defer w8.close()
 	pr.walk = w8
 	for d, n := w8.next(); d != "" && (o.max < 0 || shown < o.max); d, n = w8.next() {
