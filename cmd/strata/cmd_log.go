@@ -170,6 +170,8 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
 	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")
 	cmd.Flags().StringArrayVar(&o.filter.grep, "grep", nil, "only commits whose message matches `PATTERN` (a regular expression; several: any)")
+	cmd.Flags().BoolVar(&o.filter.allMatch, "all-match", false, "with several --grep: only commits whose message matches every one")
+	cmd.Flags().BoolVar(&o.filter.invertGrep, "invert-grep", false, "only commits whose message matches no --grep PATTERN")
 	cmd.Flags().StringArrayVar(&o.filter.author, "author", nil, "only commits whose author (\"Name <email>\") matches `PATTERN` (several: any)")
 	cmd.Flags().BoolVarP(&o.filter.ignoreCase, "regexp-ignore-case", "i", false, "--grep and --author ignore case")
 	cmd.Flags().BoolVarP(&o.filter.extended, "extended-regexp", "E", false, "accepted for git's -E: patterns are always extended (RE2) regular expressions")

@@ -17,18 +17,21 @@ type logFilterFlags struct {
 	ignoreCase   bool // -i: both patterns ignore case
 	fixed        bool // -F: patterns are text, not regular expressions
 	extended     bool // -E: accepted, as patterns are always extended
+	allMatch     bool // --all-match: every --grep pattern must match
+	invertGrep   bool // --invert-grep: no --grep pattern may match
 	since, until string
 }
 
 // logFilter is what logFilterFlags choose, compiled once.
 type logFilter struct {
-	grep, author []*regexp.Regexp
-	since, until time.Time // zero: no bound
+	grep, author         []*regexp.Regexp
+	allMatch, invertGrep bool
+	since, until         time.Time // zero: no bound
 }
 
 // compile reads the flags; a bad pattern or date is a usage error.
 func (f logFilterFlags) compile(now time.Time) (logFilter, error) {
-	var lf logFilter
+	lf := logFilter{allMatch: f.allMatch, invertGrep: f.invertGrep}
 	var err error
 	if lf.grep, err = f.patterns("--grep", f.grep); err != nil {
 		return lf, err
@@ -83,12 +86,30 @@ func unwrapSyntax(err error) error {
 }
 
 // keep reports whether a commit passes the filter: as git, one --grep
-// pattern and one --author pattern must match (patterns of one flag are
-// alternatives), and the date lies within --since and --until, to the
-// second.
+// pattern (every one with --all-match; none with --invert-grep, which
+// leaves --author alone, as git's since 2.35) and one --author pattern
+// must match (patterns of one flag are alternatives), and the date lies
+// within --since and --until, to the second.
 func (lf logFilter) keep(s objects.Summary) bool {
-	return matchAny(lf.grep, s.Message) && matchAny(lf.author, s.Author) && !lf.tooOld(s) &&
+	return lf.grepKeeps(s.Message) && matchAny(lf.author, s.Author) && !lf.tooOld(s) &&
 		(lf.until.IsZero() || s.Date.Unix() <= lf.until.Unix())
+}
+
+func (lf logFilter) grepKeeps(msg string) bool {
+	switch {
+	case len(lf.grep) == 0:
+		return true
+	case lf.invertGrep:
+		return !matchAny(lf.grep, msg)
+	case lf.allMatch:
+		for _, re := range lf.grep {
+			if !re.MatchString(msg) {
+				return false
+			}
+		}
+		return true
+	}
+	return matchAny(lf.grep, msg)
 }
 
 // tooOld reports whether s is older than --since: git then stops
