@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestBuildTagRacesToTheSameCommit: two builds of one recipe with -t the
@@ -72,19 +71,7 @@ func TestBuildRacesASwappingContainer(t *testing.T) {
 	recipe := filepath.Join(t.TempDir(), "Dockerfile")
 	os.WriteFile(recipe, []byte("FROM main\nRUN true\nCOPY . /ctx/\n"), 0o644)
 
-	swapper := strataCmd(dir, "run", "-e", "STRATA_TEST_SWAPPER=/race/d:/race/s", "--", "/bin/swapper")
-	if err := swapper.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { swapper.Process.Kill(); swapper.Wait() })
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if _, err := os.Lstat(filepath.Join(race, "ready")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the swapper never started")
-		}
-	}
+	startSwapper(t, dir, race)
 	built := 0
 	for round := 0; round < 60; round++ {
 		out, err := strataCmd(dir, "build", "--no-cache", "-q", "-f", recipe, filepath.Join(race, "d")).CombinedOutput()

@@ -115,6 +115,25 @@ func TestCommitRacesASwappingContainer(t *testing.T) {
 	}
 }
 
+// startSwapper runs the swapper in a container of the repository in dir
+// until the test ends, and returns once it swaps (race is its /race).
+func startSwapper(t *testing.T, dir, race string) {
+	t.Helper()
+	swapper := strataCmd(dir, "run", "-e", "STRATA_TEST_SWAPPER=/race/d:/race/s", "--", "/bin/swapper")
+	if err := swapper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { swapper.Process.Kill(); swapper.Wait() })
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Lstat(filepath.Join(race, "ready")); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the swapper never started")
+		}
+	}
+}
+
 // TestStartRacesASwappingContainer races a detached run's restarts against
 // a container that swaps the run's -v source in the work tree (/race/d, a
 // directory) with a symbolic link to a host directory holding a canary
@@ -140,19 +159,7 @@ func TestStartRacesASwappingContainer(t *testing.T) {
 		"--env-file", filepath.Join(race, "d", "env"), "--", "sh", "-c", "ls /data >> /seen; echo $SECRET >> /seen")
 	mustStrata(t, dir, "wait", "victim")
 
-	swapper := strataCmd(dir, "run", "-e", "STRATA_TEST_SWAPPER=/race/d:/race/s", "--", "/bin/swapper")
-	if err := swapper.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { swapper.Process.Kill(); swapper.Wait() })
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if _, err := os.Lstat(filepath.Join(race, "ready")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the swapper never started")
-		}
-	}
+	startSwapper(t, dir, race)
 	// Most starts are refused at one of their checks: go on until a few
 	// got through them all to the container.
 	started, rounds := 0, 0
