@@ -16,20 +16,20 @@ import (
 	"time"
 )
 
-// CertDirs are where docker and podman keep the certificates of one
+// certDirs are where docker and podman keep the certificates of one
 // registry, in a directory named as the registry is (host or host:port):
 // CA certificates (*.crt) trusted beside the system's, and client
 // certificates (NAME.cert with NAME.key) offered to a registry that asks
 // for one. strata reads them as both do, so a registry either tool
 // trusts is trusted here too. ~ is the user's home directory. A
 // variable for tests.
-var CertDirs = []string{"/etc/docker/certs.d", "/etc/containers/certs.d", "~/.config/containers/certs.d"}
+var certDirs = []string{"/etc/docker/certs.d", "/etc/containers/certs.d", "~/.config/containers/certs.d"}
 
-// registryTLS reads the certificates CertDirs hold for registry; nil
+// registryTLS reads the certificates certDirs hold for registry; nil
 // when they hold none.
 func registryTLS(registry string) (*tls.Config, error) {
 	var cfg *tls.Config
-	for _, base := range CertDirs {
+	for _, base := range certDirs {
 		if rest, ok := strings.CutPrefix(base, "~/"); ok {
 			home, err := os.UserHomeDir()
 			if err != nil {
@@ -94,7 +94,7 @@ func addCertDir(cfg *tls.Config, dir string, ents []fs.DirEntry) error {
 }
 
 // registryTransport is the transport for registry: the default one, or,
-// when CertDirs hold certificates for it or it is marked insecure, a copy
+// when certDirs hold certificates for it or it is marked insecure, a copy
 // that trusts and offers them. One per registry for the process, so that
 // its sessions share connections.
 func registryTransport(registry string, insecure bool) (http.RoundTripper, error) {

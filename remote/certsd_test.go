@@ -23,9 +23,9 @@ func TestCertsDirTrustsRegistry(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	reg := testregistry.Start(t, testregistry.WithTLS(true))
 	certs := t.TempDir()
-	saved := CertDirs
-	CertDirs = []string{filepath.Join(t.TempDir(), "none"), certs}
-	t.Cleanup(func() { CertDirs = saved })
+	saved := certDirs
+	certDirs = []string{filepath.Join(t.TempDir(), "none"), certs}
+	t.Cleanup(func() { certDirs = saved })
 	ctx := context.Background()
 	a := newRepo(t)
 	commitFile(t, a, "main", "/f", "one")
@@ -107,9 +107,9 @@ func TestClientCertRefusedSaysSo(t *testing.T) {
 // docker's insecure-registries does, and from no other host.
 func TestInsecureSkipsVerifyForItsHostOnly(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	saved := CertDirs
-	CertDirs = nil
-	t.Cleanup(func() { CertDirs = saved })
+	saved := certDirs
+	certDirs = nil
+	t.Cleanup(func() { certDirs = saved })
 	reg := testregistry.Start(t, testregistry.WithTLS(false))
 	ctx := context.Background()
 	a := newRepo(t)

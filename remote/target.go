@@ -74,7 +74,7 @@ type Options struct {
 }
 
 // transport is the transport to registry: Options.Transport if set,
-// else the default one with the certificates CertDirs hold for it, and
+// else the default one with the certificates certDirs hold for it, and
 // any certificate accepted from it if it is marked insecure.
 func (o *Options) transport(registry string) (http.RoundTripper, error) {
 	if o == nil || o.Transport == nil {
