@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/internal/epoch"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
@@ -346,7 +346,10 @@ func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*ou
 		if meta.author, err = w.Repo.Identity(); err != nil {
 			return nil, meta, err
 		}
-		meta.date, meta.message, meta.mergeParent = time.Now(), s.Message, id
+		meta.message, meta.mergeParent = s.Message, id
+		if meta.date, err = epoch.Now(); err != nil {
+			return nil, meta, err
+		}
 	case OpRevert:
 		// Undo c: merge c's parent into ours over c.
 		if base, err = w.commit(mainlineParent(c, s.Mainline)); err != nil {
@@ -357,7 +360,9 @@ func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*ou
 		if meta.author, err = w.Repo.Identity(); err != nil {
 			return nil, meta, err
 		}
-		meta.date = time.Now()
+		if meta.date, err = epoch.Now(); err != nil {
+			return nil, meta, err
+		}
 		meta.message = fmt.Sprintf("Revert \"%s\"\n\nThis reverts commit %s.", firstLine(c.Message()), id.Encoded())
 		if s.Mainline != 0 {
 			// As git says it: the side whose changes are undone.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/internal/epoch"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
@@ -130,14 +130,7 @@ func commitDate(flag string) (time.Time, error) {
 		}
 		return t, nil
 	}
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%s: not a number of seconds", s)
-		}
-		return time.Unix(n, 0).UTC(), nil
-	}
-	return time.Now().UTC().Truncate(time.Second), nil
+	return epoch.Now()
 }
 
 // importTarget picks the branch an import writes and the value it must

@@ -177,7 +177,9 @@ func newMergeCommand(g *globals) *cobra.Command {
 moves forward (fast-forward; --no-ff makes a merge commit anyway). Else
 a merge commit is made with two parents (dev.strata.merge-parent names
 the second): its layers are HEAD's plus one new layer holding REV's
-changes since the merge base. The image config is merged too.
+changes since the merge base. The image config is merged too. A merge
+commit is dated $SOURCE_DATE_EPOCH when it is set (the same merge gives
+the same commit id), else now; so is a revert.
 REV "-" is the branch checked out before, as git's @{-1}.
 
 Conflicts are found per path from the file indexes. When there are

@@ -1,10 +1,9 @@
 package main
 
 import (
-	"fmt"
-	"os"
-	"strconv"
 	"time"
+
+	"github.com/strata-sh/strata/internal/epoch"
 )
 
 // layerMtimes is how every layer the CLI writes (import, commit,
@@ -17,18 +16,14 @@ import (
 // id twice. The work tree keeps its files' own mtimes; status trusts them
 // by git's racy-clean rule (worktree.State.Settled).
 func layerMtimes() (func(time.Time) time.Time, error) {
-	var epoch time.Time
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%s: not a number of seconds", s)
-		}
-		epoch = time.Unix(n, 0)
+	clamp, set, err := epoch.Source()
+	if err != nil {
+		return nil, err
 	}
 	return func(t time.Time) time.Time {
 		t = t.Truncate(time.Second)
-		if !epoch.IsZero() && t.After(epoch) {
-			return epoch
+		if set && t.After(clamp) {
+			return clamp
 		}
 		return t
 	}, nil
