@@ -41,12 +41,17 @@ func (s *Store) readVerified(d digest.Digest, buf []byte, toEOF, asJSON bool) ([
 		whole = func(b []byte) bool { checked = matches(d, b); return checked }
 	}
 	var first func([]byte) error
+	limit := 0
 	if asJSON {
 		first = func(b []byte) error { return startsAsObject(d, b) }
+		limit = maxJSONBlob
 	}
-	b, err := s.readBlobFile(d, buf, whole, first)
+	b, err := s.readBlobFile(d, buf, whole, first, limit)
 	if errors.Is(err, errNotObject) {
 		return nil, err
+	}
+	if errors.Is(err, errTooLarge) {
+		return nil, fmt.Errorf("blob %s: %w: more than the %d MiB a manifest or config may be", d, errTooLarge, maxJSONBlob>>20)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
@@ -67,6 +72,17 @@ func (s *Store) readVerified(d digest.Digest, buf []byte, toEOF, asJSON bool) ([
 // errNotObject: a blob read as a manifest or config does not begin as
 // a JSON object.
 var errNotObject = errors.New("not a JSON object")
+
+// maxJSONBlob bounds a blob read as a manifest or config: it is read
+// whole and decoded, and one that a hostile repository made of gigabytes
+// (beginning with '{') would take all memory. Eight times what a fetch
+// takes for a config (8 MiB); a strata commit this large would be some
+// 180,000 commits deep.
+const maxJSONBlob = 64 << 20
+
+// errTooLarge: a blob read as a manifest or config is larger than
+// maxJSONBlob.
+var errTooLarge = errors.New("too large")
 
 // startsAsObject checks the first bytes read of blob d for a JSON
 // object's '{' (white space before it aside).
@@ -95,24 +111,24 @@ func matches(d digest.Digest, b []byte) bool {
 // ReadFile reads the file at path whole, appending to buf[:0]; see
 // readVerified for why not os.ReadFile.
 func ReadFile(path string, buf []byte) ([]byte, error) {
-	return readFile(path, buf, nil, nil)
+	return readFile(path, buf, nil, nil, 0)
 }
 
 // readFile is ReadFile; if whole is set, a short read after which whole
 // says the content is complete ends it early; if first is set, its error
 // on the bytes of the first read ends it.
-func readFile(path string, buf []byte, whole func([]byte) bool, first func([]byte) error) ([]byte, error) {
-	return readFileAt(unix.AT_FDCWD, path, buf, whole, first)
+func readFile(path string, buf []byte, whole func([]byte) bool, first func([]byte) error, limit int) ([]byte, error) {
+	return readFileAt(unix.AT_FDCWD, path, buf, whole, first, limit)
 }
 
 // readBlobFile is readFile of blob d, opened relative to the store's
 // sha256 directory when it is open (sha256Dir); errors name the whole path.
-func (s *Store) readBlobFile(d digest.Digest, buf []byte, whole func([]byte) bool, first func([]byte) error) ([]byte, error) {
+func (s *Store) readBlobFile(d digest.Digest, buf []byte, whole func([]byte) bool, first func([]byte) error, limit int) ([]byte, error) {
 	dir := s.sha256Dir()
 	if dir < 0 || d.Algorithm() != digest.SHA256 {
-		return readFile(s.BlobPath(d), buf, whole, first)
+		return readFile(s.BlobPath(d), buf, whole, first, limit)
 	}
-	b, err := readFileAt(dir, d.Encoded(), buf, whole, first)
+	b, err := readFileAt(dir, d.Encoded(), buf, whole, first, limit)
 	// The cleanup that closes dir runs once s is unreachable: not before
 	// the open above has used it.
 	runtime.KeepAlive(s)
@@ -123,8 +139,9 @@ func (s *Store) readBlobFile(d digest.Digest, buf []byte, whole func([]byte) boo
 	return b, err
 }
 
-// readFileAt is readFile of path relative to the directory dirfd.
-func readFileAt(dirfd int, path string, buf []byte, whole func([]byte) bool, first func([]byte) error) ([]byte, error) {
+// readFileAt is readFile of path relative to the directory dirfd. A
+// file longer than limit bytes (when it is not 0) is errTooLarge.
+func readFileAt(dirfd int, path string, buf []byte, whole func([]byte) bool, first func([]byte) error, limit int) ([]byte, error) {
 	var fd int
 	var err error
 	for {
@@ -169,6 +186,9 @@ func readFileAt(dirfd int, path string, buf []byte, whole func([]byte) bool, fir
 			return b, nil
 		}
 		b = b[:len(b)+n]
+		if limit > 0 && len(b) > limit {
+			return nil, errTooLarge
+		}
 		if first != nil {
 			if err := first(b); err != nil {
 				if !checked { // a device's bytes are no content
