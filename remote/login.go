@@ -166,16 +166,12 @@ func Logout(registry string) error {
 	return cf.Save()
 }
 
-// podmanAuthFile is the podman auth file strata reads credentials from
-// when docker's config has none for a registry (podmanFallback).
-func podmanAuthFile() string {
-	return containersAuthFile()
-}
-
-// containersAuthFile is podman's auth file where podman looks for it
+// podmanAuthFile is podman's auth file where podman looks for it
 // ($REGISTRY_AUTH_FILE, else containers/auth.json under $XDG_RUNTIME_DIR,
-// else under $XDG_CONFIG_HOME or ~/.config); "" when there is none.
-func containersAuthFile() string {
+// else under $XDG_CONFIG_HOME or ~/.config), which strata reads for a
+// registry docker's config has no credentials for (podmanFallback); ""
+// when there is none.
+func podmanAuthFile() string {
 	home, herr := os.UserHomeDir()
 	if f := os.Getenv("REGISTRY_AUTH_FILE"); f != "" && fileExists(f) {
 		return f
@@ -291,7 +287,7 @@ func (k podmanFallback) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	if err != nil || a != authn.Anonymous {
 		return a, err
 	}
-	f := containersAuthFile()
+	f := podmanAuthFile()
 	if f == "" {
 		return a, nil
 	}

@@ -156,17 +156,24 @@ func showRemote(r *repo.Repo, rem remote.Remote, there []remote.RemoteTag, queri
 		if !ok {
 			continue
 		}
-		switch ff, _ := repo.IsAncestor(r.Objects, at, b.Target); {
-		case at == b.Target:
-			p.Status = "up to date"
-		case r.Objects.Has(at) && ff:
-			p.Status = "fast-forwardable"
-		default:
-			p.Status = "local out of date"
-		}
+		p.Status = pushStatus(r, at, b.Target)
 		show.Push = append(show.Push, p)
 	}
 	return show, nil
+}
+
+// pushStatus is what a push of local over the remote's at would do; the
+// history is walked only for a remote commit this repository has.
+func pushStatus(r *repo.Repo, at, local digest.Digest) string {
+	if at == local {
+		return "up to date"
+	}
+	if r.Objects.Has(at) {
+		if ff, _ := repo.IsAncestor(r.Objects, at, local); ff {
+			return "fast-forwardable"
+		}
+	}
+	return "local out of date"
 }
 
 // print writes git's layout.
