@@ -16,10 +16,12 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/fold"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
+	"github.com/strata-sh/strata/tree"
 )
 
 // Options describe one build.
@@ -496,7 +498,7 @@ func (b *builder) step(ctx context.Context, s *state, sp *step) error {
 	case *instructions.WorkdirCommand:
 		c, cached, err = b.workdir(ctx, s, cmd, text)
 	default:
-		c, cached, err = b.meta(s, sp.cmd, text)
+		c, cached, err = b.meta(ctx, s, sp.cmd, text)
 	}
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled) || errors.As(err, new(*exitError))) {
 		// Ctrl-C during a step the step did not see (a metadata step, the
@@ -625,10 +627,13 @@ func quoteIfNeeded(v string) string {
 }
 
 // commit writes the commit of one step on top of s.parent.
-func (b *builder) commit(s *state, layers []objects.Layer, cfg ocispec.ImageConfig, text, key string) (*objects.Commit, error) {
+func (b *builder) commit(ctx context.Context, s *state, layers []objects.Layer, cfg ocispec.ImageConfig, text, key string) (*objects.Commit, error) {
 	nc := objects.NewCommit{Parent: s.parent, Layers: layers, Config: &cfg, Date: b.o.Date,
 		Message: text, CreatedBy: text, OS: runtime.GOOS, Architecture: runtime.GOARCH,
 		Annotations: map[string]string{AnnotationKey: key}}
+	if _, err := fold.Prepare(ctx, b.o.Repo.Objects, tree.NewTrees(b.o.Repo.Objects), &nc); err != nil {
+		return nil, err
+	}
 	c, err := b.o.Repo.Objects.WriteCommit(nc)
 	if err != nil {
 		return nil, err

@@ -126,7 +126,7 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	if err != nil {
 		return nil, false, err
 	}
-	c, err := b.commit(s, layers, s.cfg, text, key)
+	c, err := b.commit(ctx, s, layers, s.cfg, text, key)
 	return c, false, err
 }
 

@@ -159,7 +159,7 @@ func (b *builder) copyDirect(ctx context.Context, s *state, cs copySpec, ents []
 	if hit := b.lookup(key); hit != nil {
 		return hit, true, nil // touched, not changed (the layer blob is gc's)
 	}
-	c, err := b.commit(s, []objects.Layer{l}, s.cfg, text, key)
+	c, err := b.commit(ctx, s, []objects.Layer{l}, s.cfg, text, key)
 	return c, false, err
 }
 

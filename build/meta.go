@@ -51,7 +51,7 @@ const defaultPathKey = "\x00env:default PATH"
 
 // meta applies an instruction that changes only the image config, as one
 // commit without a layer (its history entry is empty_layer).
-func (b *builder) meta(s *state, c instructions.Command, text string) (*objects.Commit, bool, error) {
+func (b *builder) meta(ctx context.Context, s *state, c instructions.Command, text string) (*objects.Commit, bool, error) {
 	cfg := cloneConfig(s.cfg)
 	switch c := c.(type) {
 	case *instructions.EnvCommand:
@@ -122,7 +122,7 @@ func (b *builder) meta(s *state, c instructions.Command, text string) (*objects.
 	if hit := b.lookup(key); hit != nil {
 		return hit, true, nil
 	}
-	commit, err := b.commit(s, nil, cfg, text, key)
+	commit, err := b.commit(ctx, s, nil, cfg, text, key)
 	return commit, false, err
 }
 
@@ -198,7 +198,7 @@ func (b *builder) workdir(ctx context.Context, s *state, c *instructions.Workdir
 			return nil, false, err
 		}
 	}
-	commit, err := b.commit(s, layers, cfg, text, key)
+	commit, err := b.commit(ctx, s, layers, cfg, text, key)
 	return commit, false, err
 }
 

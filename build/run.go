@@ -60,7 +60,7 @@ func (b *builder) run(ctx context.Context, s *state, cmd *instructions.RunComman
 	if err != nil {
 		return nil, false, err
 	}
-	c, err := b.commit(s, layers, s.cfg, text, key)
+	c, err := b.commit(ctx, s, layers, s.cfg, text, key)
 	return c, false, err
 }
 

@@ -240,8 +240,13 @@ type NewCommit struct {
 	Variant, OSVersion string
 	OSFeatures         []string
 	// History replaces the inherited history before this commit's entry
-	// is added (used by import of images that carry their own).
+	// is added (used by import of images that carry their own, and by a
+	// fold).
 	History []ocispec.History
+	// Base, if set, replaces the parent's layers below Layers: the
+	// parent's with a run of them folded into one (package fold), which
+	// also sets History.
+	Base []Layer
 	// Annotations added to the manifest.
 	Annotations map[string]string
 	// MergeParent, if set, is recorded as the second parent.
@@ -281,6 +286,16 @@ func ComposeCommit(nc NewCommit) (*Commit, [][]byte, error) {
 		img.RootFS.DiffIDs = append([]digest.Digest(nil), p.Config.RootFS.DiffIDs...)
 		img.History = append([]ocispec.History(nil), p.Config.History...)
 		layers = append(layers, p.Manifest.Layers...)
+		if nc.Base != nil {
+			layers, img.RootFS.DiffIDs = nil, nil
+			for i, l := range nc.Base {
+				if err := validate(l.DiffID); err != nil {
+					return nil, nil, fmt.Errorf("write commit: base layer %d (%s): diff id %q: %w", i, l.Desc.Digest, l.DiffID, err)
+				}
+				layers = append(layers, l.Desc)
+				img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, l.DiffID)
+			}
+		}
 	} else {
 		img.OS, img.Architecture = nc.OS, nc.Architecture
 		img.Variant, img.OSVersion, img.OSFeatures = nc.Variant, nc.OSVersion, nc.OSFeatures

@@ -14,6 +14,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/fold"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
@@ -113,6 +114,9 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		}
 		slog.Debug("commit: wrote the layer", "took", time.Since(t0))
 		nc.Layers = []objects.Layer{l}
+	}
+	if _, err := fold.Prepare(ctx, w.Repo.Objects, w.trees, &nc); err != nil {
+		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
 	c, err := w.Repo.Objects.WriteCommit(nc)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/fold"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
@@ -227,6 +228,9 @@ func (w *Worktree) commitResolved(ctx context.Context, s *Sequence, st State, o 
 		}
 		nc.Layers = []objects.Layer{l}
 	}
+	if _, err := fold.Prepare(ctx, w.Repo.Objects, w.trees, &nc); err != nil {
+		return st, fmt.Errorf("%s: %w", s.Op, err)
+	}
 	c, err := w.Repo.Objects.WriteCommit(nc)
 	if err != nil {
 		return st, fmt.Errorf("%s: %w", s.Op, err)
@@ -287,7 +291,7 @@ func (w *Worktree) checkOwnWork(ctx context.Context, s *Sequence, st State, acti
 		return err
 	}
 	wrote := map[string]bool{}
-	for _, p := range conflictedChangeSet(o).paths {
+	for _, p := range conflictedChangeSet(o).Paths {
 		wrote[p] = true
 	}
 	changes, err := w.scanChanges(ctx, st)

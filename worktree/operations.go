@@ -15,6 +15,7 @@ import (
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/tree/changeset"
 )
 
 // uncommitted refuses an operation over uncommitted changes, listing them.
@@ -417,12 +418,12 @@ func (w *Worktree) applyConflicted(ctx context.Context, st State, o *outcome) er
 
 // writeThrough writes the changes of cs into the work tree, through its
 // mount.
-func (w *Worktree) writeThrough(ctx context.Context, cs *changeSet) error {
-	if len(cs.paths) == 0 {
+func (w *Worktree) writeThrough(ctx context.Context, cs *changeset.Set) error {
+	if len(cs.Paths) == 0 {
 		return nil
 	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(w.writeChangeTar(ctx, pw, cs)) }()
+	go func() { pw.CloseWithError(cs.WriteTar(ctx, w.Repo.Objects, pw)) }()
 	err := layer.Unpack(ctx, pr, w.target, layer.Apply)
 	pr.CloseWithError(io.ErrClosedPipe)
 	if err != nil {
@@ -433,7 +434,7 @@ func (w *Worktree) writeThrough(ctx context.Context, cs *changeSet) error {
 
 // conflictedChangeSet is what a stopped step writes over ours: the clean
 // changes, conflict markers, and theirs' side of a path ours deleted.
-func conflictedChangeSet(o *outcome) *changeSet {
+func conflictedChangeSet(o *outcome) *changeset.Set {
 	result := make(tree.Tree, len(o.res.Merged))
 	for p, e := range o.res.Merged {
 		result[p] = e
@@ -447,5 +448,5 @@ func conflictedChangeSet(o *outcome) *changeSet {
 			}
 		}
 	}
-	return newChangeSet(o.tours, result, o.content, o.ours.Layers(), o.theirs.Layers())
+	return changeset.New(o.tours, result, o.content, o.ours.Layers(), o.theirs.Layers())
 }

@@ -10,11 +10,13 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/fold"
 	"github.com/strata-sh/strata/merge"
 	"github.com/strata-sh/strata/merge/textmerge"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/tree/changeset"
 )
 
 // outcome is a 3-way merge of theirs into ours over base, decided from
@@ -212,8 +214,8 @@ func tooBigToMerge(es ...*layer.Entry) bool {
 func (o *outcome) clean() bool { return len(o.conflicts) == 0 && len(o.configConflicts) == 0 }
 
 // changeSet is what the merge result changes on top of ours.
-func (o *outcome) changeSet() *changeSet {
-	return newChangeSet(o.tours, o.res.Merged, o.content, o.ours.Layers(), o.theirs.Layers())
+func (o *outcome) changeSet() *changeset.Set {
+	return changeset.New(o.tours, o.res.Merged, o.content, o.ours.Layers(), o.theirs.Layers())
 }
 
 // changes reports whether the result differs from ours in files.
@@ -300,13 +302,16 @@ func (w *Worktree) commitOutcome(ctx context.Context, o *outcome, meta commitMet
 	}
 	if !reused {
 		cs := o.changeSet()
-		if len(cs.paths) > 0 {
-			l, err := w.addChangeLayer(ctx, cs)
+		if len(cs.Paths) > 0 {
+			l, err := cs.AddLayer(ctx, w.Repo.Objects)
 			if err != nil {
 				return nil, false, fmt.Errorf("write the merged layer: %w", err)
 			}
 			nc.Layers = []objects.Layer{l}
 		}
+	}
+	if _, err := fold.Prepare(ctx, w.Repo.Objects, w.trees, &nc); err != nil {
+		return nil, false, err
 	}
 	// Stored later, with the run's other commits (flush).
 	c, blobs, err := objects.ComposeCommit(nc)

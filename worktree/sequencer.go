@@ -291,7 +291,7 @@ func (w *Worktree) run(ctx context.Context, s *Sequence, st State) (*Outcome, er
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Op, err)
 		}
-		s.Head, s.Written = c.ID, s.Written+len(c.Layers())-len(o.ours.Layers())
+		s.Head, s.Written = c.ID, s.Written+newLayers(c, o.ours)
 		testHook("merge-step-1")
 	}
 	return w.finish(ctx, s, st)
@@ -513,4 +513,20 @@ func short(d digest.Digest) string {
 		return "(none)"
 	}
 	return d.Encoded()[:12]
+}
+
+// newLayers counts c's layers that parent lacks: those a step wrote or
+// reused from theirs, and a fold.
+func newLayers(c, parent *objects.Commit) int {
+	had := map[digest.Digest]bool{}
+	for _, l := range parent.Layers() {
+		had[l.Desc.Digest] = true
+	}
+	n := 0
+	for _, l := range c.Layers() {
+		if !had[l.Desc.Digest] {
+			n++
+		}
+	}
+	return n
 }

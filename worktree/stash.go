@@ -16,6 +16,7 @@ import (
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/tree/changeset"
 )
 
 // ErrNoLocalChanges: a stash found nothing to save.
@@ -128,7 +129,7 @@ func (w *Worktree) dropStashed(ctx context.Context, stash, parent *objects.Commi
 	if err != nil {
 		return err
 	}
-	return w.writeThrough(ctx, newChangeSet(saved, head, nil, parent.Layers()))
+	return w.writeThrough(ctx, changeset.New(saved, head, nil, parent.Layers()))
 }
 
 // stashMessage is git's: "WIP on main: ID SUBJECT", or "On main: MSG".
@@ -202,7 +203,7 @@ func (w *Worktree) ApplyStash(ctx context.Context, id digest.Digest, verb string
 		return err
 	}
 	cs := conflictedChangeSet(o)
-	if clash := overlapping(changes, cs.paths); len(clash) > 0 {
+	if clash := overlapping(changes, cs.Paths); len(clash) > 0 {
 		return fmt.Errorf("%w would be overwritten: %s; commit them, or put them aside with 'strata stash', before a stash %s", ErrDirty, changeList(clash), verb)
 	}
 	if err := w.writeThrough(ctx, cs); err != nil {

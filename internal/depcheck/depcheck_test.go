@@ -19,12 +19,14 @@ var allowed = map[string][]string{
 	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "objects", "objects/layer", "refs"},
 	"tree":            {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer"},
 	"snapshot":        {"internal/asyncwrite", "internal/atomicfile", "internal/mountopt", "internal/pathquote", "internal/stagedir", "objects", "objects/layer"},
-	"worktree":        {"internal/asyncwrite", "internal/atomicfile", "internal/epoch", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "tree", "snapshot", "merge", "merge/textmerge"},
+	"worktree":        {"internal/asyncwrite", "internal/atomicfile", "internal/epoch", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "tree", "tree/changeset", "fold", "snapshot", "merge", "merge/textmerge"},
+	"tree/changeset":  {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer", "tree"},
+	"fold":            {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer", "tree", "tree/changeset"},
 	"merge":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer", "tree"},
 	"merge/textmerge": {},
 	"image":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer"},
 	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/treepath", "repo", "objects", "objects/layer", "refs", "image"},
-	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "snapshot", "exec"},
+	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "snapshot", "exec", "fold", "tree", "tree/changeset"},
 }
 
 // forbidden states the map's load-bearing rules on their own, so that
@@ -35,7 +37,8 @@ var forbidden = map[string][]string{
 	"snapshot": {"tree", "worktree"},             // a snapshotter knows layers, not revisions
 	"remote":   {"worktree", "snapshot", "tree"}, // transfers move blobs and refs only
 	"image":    {"remote", "worktree"},           // import and export move no bytes over a network
-	"build":    {"worktree", "remote", "tree"},   // a build mounts commits itself; the CLI fetches bases
+	"build":    {"worktree", "remote"},           // a build mounts commits itself (it reads trees only to fold); the CLI fetches bases
+	"fold":     {"snapshot", "worktree", "refs"}, // a fold is written from indexes and layers: no mounts, no ref moves
 	"objects":  {"refs", "repo", "tree", "snapshot", "worktree", "image", "remote", "exec"},
 	"refs":     {"objects", "repo", "tree", "snapshot", "worktree", "image", "remote", "exec"},
 }

@@ -1,4 +1,4 @@
-package worktree
+package changeset
 
 import (
 	"archive/tar"
@@ -16,33 +16,62 @@ import (
 	"github.com/strata-sh/strata/tree"
 )
 
-// changeSet is what turns a tree (ours) into another (the merge result):
-// the paths that differ, each written from the layer that holds its
-// entry, whole (header, xattrs and content), or with content of its own
-// (a text merge, conflict markers).
-type changeSet struct {
+// Set is what turns a tree (ours) into another (result): the paths that
+// differ, each written from the layer that holds its entry, whole
+// (header, xattrs and content), or with content of its own (a text
+// merge, conflict markers).
+type Set struct {
 	ours, result tree.Tree
-	paths        []string          // paths whose entry differs, sorted
+	Paths        []string          // paths whose entry differs, sorted
 	content      map[string][]byte // paths whose content is given here; metadata from result
 	stacks       [][]objects.Layer // where result's entries come from, each bottom first
 }
 
-// newChangeSet compares ours with result.
-func newChangeSet(ours, result tree.Tree, content map[string][]byte, stacks ...[]objects.Layer) *changeSet {
-	cs := &changeSet{ours: ours, result: result, content: content, stacks: stacks}
+// New compares ours with result. content gives the bytes of paths whose
+// content no layer holds; stacks are the layers result's entries come
+// from, each bottom first.
+func New(ours, result tree.Tree, content map[string][]byte, stacks ...[]objects.Layer) *Set {
+	cs := &Set{ours: ours, result: result, content: content, stacks: stacks}
 	for p, e := range result {
 		if o := ours[p]; o == nil || !sameExact(o, e) || content[p] != nil {
-			cs.paths = append(cs.paths, p)
+			cs.Paths = append(cs.Paths, p)
 		}
 	}
 	for p := range ours {
 		if result[p] == nil {
-			cs.paths = append(cs.paths, p)
+			cs.Paths = append(cs.Paths, p)
 		}
 	}
-	sort.Strings(cs.paths)
-	cs.paths = dedup(cs.paths)
+	sort.Strings(cs.Paths)
+	cs.Paths = dedup(cs.Paths)
 	return cs
+}
+
+// WithParents adds to the set every directory above a path it writes
+// that result has, changed or not. A layer that names a file but not its
+// directory gets the directory made with a default mode and owner when
+// it is unpacked, and in an overlay mount that directory hides the
+// lower's (a 1777 /tmp would show as 0755): a layer that replaces others
+// must name what they named.
+func (cs *Set) WithParents() {
+	have := make(map[string]bool, len(cs.Paths))
+	for _, p := range cs.Paths {
+		have[p] = true
+	}
+	var add []string
+	for _, p := range cs.Paths {
+		for d := path.Dir(p); d != "/" && !have[d]; d = path.Dir(d) {
+			have[d] = true
+			if e := cs.result[d]; e != nil && e.Type == layer.TypeDir {
+				add = append(add, d)
+			}
+		}
+	}
+	if len(add) == 0 {
+		return
+	}
+	cs.Paths = append(cs.Paths, add...)
+	sort.Strings(cs.Paths)
 }
 
 func dedup(s []string) []string {
@@ -69,14 +98,16 @@ func withMode(e *layer.Entry, m uint32) *layer.Entry {
 
 // captured is one entry read from a layer: its header and content.
 type captured struct {
-	hdr  *tar.Header
-	data []byte
-	file *os.File // content spooled to disk when large
+	hdr   *tar.Header
+	layer string // the digest of the layer it was read from
+	data  []byte
+	file  *os.File // content spooled to disk when large
 }
 
-// writeTar writes the change set as a layer tar to out.
-func (w *Worktree) writeChangeTar(ctx context.Context, out io.Writer, cs *changeSet) error {
-	got, err := w.capture(cs)
+// WriteTar writes the change set as a layer tar to out, reading the
+// entries it copies from store.
+func (cs *Set) WriteTar(ctx context.Context, store *objects.Store, out io.Writer) error {
+	got, err := capture(store, cs)
 	if err != nil {
 		return err
 	}
@@ -88,8 +119,11 @@ func (w *Worktree) writeChangeTar(ctx context.Context, out io.Writer, cs *change
 		}
 	}()
 	tw := tar.NewWriter(out)
-	written := map[string]bool{} // regular files written whole, for later hardlinks to them
-	for _, p := range cs.paths {
+	// first maps a file, by the name its layer gives it, to the name it
+	// was first written whole under here: its other names, before or
+	// after it in the order of paths, are written as hardlinks to that.
+	first := map[string]string{}
+	for _, p := range cs.Paths {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -124,19 +158,25 @@ func (w *Worktree) writeChangeTar(ctx context.Context, out io.Writer, cs *change
 		case cs.content[p] != nil:
 			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeReg, "", int64(len(cs.content[p]))
 			body = strings.NewReader(string(cs.content[p]))
-		case hdr.Typeflag == tar.TypeLink && written[path.Clean("/"+hdr.Linkname)] &&
-			cs.result[path.Clean("/"+hdr.Linkname)].Digest == e.Digest:
-			// Its first name is written above, as it was in theirs: a link.
-			hdr.Linkname, hdr.Size = strings.TrimPrefix(path.Clean("/"+hdr.Linkname), "/"), 0
+		case hdr.Typeflag == tar.TypeLink && linkable(cs, first, path.Clean("/"+hdr.Linkname), e):
+			// Another name of the file is written above: a link to it.
+			hdr.Linkname, hdr.Size = strings.TrimPrefix(first[path.Clean("/"+hdr.Linkname)], "/"), 0
 		case hdr.Typeflag == tar.TypeLink:
 			// A hardlink's first name may not be in this layer: the
-			// file is written whole.
-			src := got[path.Clean("/"+hdr.Linkname)]
+			// file is written whole, from the layer of the link.
+			target := path.Clean("/" + hdr.Linkname)
+			src := got[sourceKey(c.layer, target)]
 			if src == nil {
 				return fmt.Errorf("no layer holds %s, which %s links to", hdr.Linkname, p)
 			}
 			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeReg, "", src.size()
 			body = src.reader()
+			if cs.content[p] == nil {
+				first[target] = p
+			}
+		case hdr.Typeflag == tar.TypeReg && cs.content[p] == nil && linkable(cs, first, p, e):
+			// A name of this file that sorts first was written above.
+			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, strings.TrimPrefix(first[p], "/"), 0
 		case hdr.Typeflag == tar.TypeReg:
 			body = c.reader()
 		}
@@ -149,12 +189,24 @@ func (w *Worktree) writeChangeTar(ctx context.Context, out io.Writer, cs *change
 				return fmt.Errorf("%s: %w", p, err)
 			}
 		}
-		if hdr.Typeflag == tar.TypeReg && cs.content[p] == nil {
-			written[p] = true
+		if hdr.Typeflag == tar.TypeReg && cs.content[p] == nil && first[p] == "" {
+			first[p] = p
 		}
 	}
 	return tw.Close()
 }
+
+// linkable reports whether the file its layer names target was written
+// whole above, with e's content, so that e can be a link to it.
+func linkable(cs *Set, first map[string]string, target string, e *layer.Entry) bool {
+	f := first[target]
+	return f != "" && cs.result[f] != nil && cs.result[f].Digest == e.Digest
+}
+
+// sourceKey is where capture keeps the content of a hardlink's target as
+// the link's layer holds it, apart from the target's own entry, which may
+// come from another layer.
+func sourceKey(layerDigest, p string) string { return layerDigest + "\x00" + p }
 
 func (c *captured) size() int64 {
 	if c.file != nil {
@@ -174,20 +226,20 @@ func (c *captured) reader() io.Reader {
 // capture reads, from the layers of cs.stacks, the header and content of
 // every path the change set writes: each layer that holds one is
 // streamed once, from the top of each stack down.
-func (w *Worktree) capture(cs *changeSet) (map[string]*captured, error) {
+func capture(store *objects.Store, cs *Set) (map[string]*captured, error) {
 	want := map[string]*layer.Entry{}
-	for _, p := range cs.paths {
+	for _, p := range cs.Paths {
 		if e := cs.result[p]; e != nil {
 			want[p] = e
 		}
 	}
-	type job struct{ names map[string]bool }
+	type job struct{ names map[string]uint8 }
 	var order []objects.Layer
 	jobs := map[string]*job{}
 	for _, stack := range cs.stacks {
 		for i := len(stack) - 1; i >= 0 && len(want) > 0; i-- {
 			l := stack[i]
-			entries, err := w.Repo.Objects.LayerIndex(l)
+			entries, err := store.LayerIndex(l)
 			if err != nil {
 				return nil, err
 			}
@@ -202,13 +254,13 @@ func (w *Worktree) capture(cs *changeSet) (map[string]*captured, error) {
 				}
 				j := jobs[key]
 				if j == nil {
-					j = &job{names: map[string]bool{}}
+					j = &job{names: map[string]uint8{}}
 					jobs[key] = j
 					order = append(order, l)
 				}
-				j.names[e.Path] = true
+				j.names[e.Path] |= wanted
 				if e.Type == layer.TypeHardlink {
-					j.names[e.Link] = true
+					j.names[e.Link] |= linkSource
 				}
 				delete(want, e.Path)
 			}
@@ -219,7 +271,7 @@ func (w *Worktree) capture(cs *changeSet) (map[string]*captured, error) {
 	}
 	out := map[string]*captured{}
 	for _, l := range order {
-		if err := w.readLayerEntries(l, jobs[l.Desc.Digest.String()].names, out); err != nil {
+		if err := readLayerEntries(store, l, jobs[l.Desc.Digest.String()].names, out); err != nil {
 			for _, c := range out {
 				if c.file != nil {
 					c.file.Close()
@@ -231,12 +283,19 @@ func (w *Worktree) capture(cs *changeSet) (map[string]*captured, error) {
 	return out, nil
 }
 
+// What a layer is read for: an entry wanted, or the target of a
+// hardlink wanted (its content).
+const (
+	wanted = 1 << iota
+	linkSource
+)
+
 // spoolAbove is the size above which captured content goes to a file.
 const spoolAbove = 1 << 20
 
-func (w *Worktree) readLayerEntries(l objects.Layer, names map[string]bool, out map[string]*captured) error {
+func readLayerEntries(store *objects.Store, l objects.Layer, names map[string]uint8, out map[string]*captured) error {
 	short := l.Desc.Digest.Encoded()[:12]
-	rc, err := w.Repo.Objects.OpenLayer(l.Desc)
+	rc, err := store.OpenLayer(l.Desc)
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", short, err)
 	}
@@ -251,13 +310,14 @@ func (w *Worktree) readLayerEntries(l objects.Layer, names map[string]bool, out 
 			return fmt.Errorf("layer %s: %w", short, err)
 		}
 		p := path.Clean("/" + hdr.Name)
-		if !names[p] {
+		why := names[p]
+		if why == 0 {
 			continue
 		}
-		c := &captured{hdr: hdr}
+		c := &captured{hdr: hdr, layer: l.Desc.Digest.String()}
 		if hdr.Typeflag == tar.TypeReg {
 			if hdr.Size > spoolAbove {
-				f, err := os.CreateTemp(w.Repo.Objects.TempDir(), "merge-")
+				f, err := os.CreateTemp(store.TempDir(), "merge-")
 				if err != nil {
 					return err
 				}
@@ -270,7 +330,12 @@ func (w *Worktree) readLayerEntries(l objects.Layer, names map[string]bool, out 
 				return fmt.Errorf("layer %s: %s: %w", short, p, err)
 			}
 		}
-		out[p] = c
+		if why&wanted != 0 {
+			out[p] = c
+		}
+		if why&linkSource != 0 {
+			out[sourceKey(c.layer, p)] = c
+		}
 	}
 	// To the end: the blob's digest is checked there.
 	if _, err := io.Copy(io.Discard, rc); err != nil {
@@ -279,7 +344,7 @@ func (w *Worktree) readLayerEntries(l objects.Layer, names map[string]bool, out 
 	return nil
 }
 
-// addChangeLayer stores the change set as a layer.
-func (w *Worktree) addChangeLayer(ctx context.Context, cs *changeSet) (objects.Layer, error) {
-	return w.Repo.Objects.AddTarLayer(ctx, func(out io.Writer) error { return w.writeChangeTar(ctx, out, cs) })
+// AddLayer stores the change set as a layer.
+func (cs *Set) AddLayer(ctx context.Context, store *objects.Store) (objects.Layer, error) {
+	return store.AddTarLayer(ctx, func(out io.Writer) error { return cs.WriteTar(ctx, store, out) })
 }

@@ -1,0 +1,168 @@
+package fold
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/tree/changeset"
+)
+
+const (
+	// MaxLayers is the most layers a commit gets: the deepest image
+	// podman and docker run (their overlay drivers refuse more, "max
+	// depth exceeded"; measured with podman 4.3).
+	MaxLayers = 128
+	// Fanout is how many layers one fold replaces.
+	Fanout = 16
+)
+
+// createdByPrefix starts the created_by of a fold's history entry; the
+// weight follows.
+const createdByPrefix = "strata fold "
+
+// Prepare folds nc's parent's layers when nc would otherwise have more
+// than MaxLayers: it writes fold layers to store, as many as it takes,
+// and sets nc.Base and nc.History to the parent's with the runs
+// replaced. It reports whether it folded. A commit whose history does
+// not pair with its layers (an imported image's, edited by hand) is left
+// unfolded. trees reads the trees below and above each run.
+func Prepare(ctx context.Context, store *objects.Store, trees *tree.Trees, nc *objects.NewCommit) (bool, error) {
+	p := nc.Parent
+	if p == nil || nc.Base != nil || nc.History != nil {
+		return false, nil
+	}
+	layers, history := p.Layers(), p.Config.History
+	folded := false
+	for len(layers)+len(nc.Layers) > MaxLayers && len(layers) >= Fanout {
+		at, ok := pair(history, len(layers))
+		if !ok {
+			slog.Debug("fold: the history does not pair with the layers; not folded", "commit", p.ID)
+			break
+		}
+		var err error
+		if layers, history, err = once(ctx, store, trees, layers, history, at, nc.Layers); err != nil {
+			return false, err
+		}
+		folded = true
+	}
+	if folded {
+		nc.Base, nc.History = layers, history
+	}
+	return folded, nil
+}
+
+// once folds one run of layers, whose history entries are at at, and
+// returns the layers and history that result. The fold must not be
+// among above, the layers the commit adds.
+func once(ctx context.Context, store *objects.Store, trees *tree.Trees, layers []objects.Layer, history []ocispec.History, at []int, above []objects.Layer) ([]objects.Layer, []ocispec.History, error) {
+	weights := make([]int64, len(layers))
+	for i := range layers {
+		weights[i] = Weight(history[at[i]])
+	}
+	for _, s := range candidates(weights) {
+		l, err := write(ctx, store, trees, layers, s)
+		if err != nil {
+			return nil, nil, fmt.Errorf("fold layers %d to %d: %w", s.from+1, s.to, err)
+		}
+		if duplicate(l, layers, s, above) {
+			// overlayfs refuses one directory twice as lowers (ELOOP).
+			continue
+		}
+		w := sum(weights[s.from:s.to])
+		slog.Debug("fold: folded", "from", s.from, "to", s.to, "weight", w, "layer", l.Desc.Digest)
+		out := append(append(append([]objects.Layer(nil), layers[:s.from]...), l), layers[s.to:]...)
+		return out, foldHistory(history, at, s, w), nil
+	}
+	return nil, nil, errors.New("fold: every run folds into a layer the chain already has")
+}
+
+// write stores the layer that turns the tree of layers[:s.from] into the
+// tree of layers[:s.to].
+func write(ctx context.Context, store *objects.Store, trees *tree.Trees, layers []objects.Layer, s span) (objects.Layer, error) {
+	below, err := trees.OfLayers(layers[:s.from])
+	if err != nil {
+		return objects.Layer{}, err
+	}
+	above, err := trees.OfLayers(layers[:s.to])
+	if err != nil {
+		return objects.Layer{}, err
+	}
+	cs := changeset.New(below, above, nil, layers[s.from:s.to], layers[:s.from])
+	cs.WithParents()
+	return cs.AddLayer(ctx, store)
+}
+
+func duplicate(l objects.Layer, layers []objects.Layer, s span, above []objects.Layer) bool {
+	for _, o := range above {
+		if o.DiffID == l.DiffID {
+			return true
+		}
+	}
+	for i, o := range layers {
+		if (i < s.from || i >= s.to) && o.DiffID == l.DiffID {
+			return true
+		}
+	}
+	return false
+}
+
+// pair returns, for each of n layers, the index of its history entry:
+// OCI pairs the entries not marked empty_layer with the layers, in order.
+func pair(h []ocispec.History, n int) ([]int, bool) {
+	at := make([]int, 0, n)
+	for i, e := range h {
+		if !e.EmptyLayer {
+			at = append(at, i)
+		}
+	}
+	return at, len(at) == n
+}
+
+// Weight is how many unfolded layers the layer of history entry e
+// stands for: N for a fold ("strata fold N"), else 1.
+func Weight(e ocispec.History) int64 {
+	s, ok := strings.CutPrefix(e.CreatedBy, createdByPrefix)
+	if !ok {
+		return 1
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 || n > 1<<40 {
+		return 1
+	}
+	return n
+}
+
+// foldHistory is h with the entries of the run s (those of its layers,
+// and the empty ones between them) replaced by the fold's one entry.
+func foldHistory(h []ocispec.History, at []int, s span, weight int64) []ocispec.History {
+	first, end := at[s.from], len(h)
+	if s.to < len(at) {
+		end = at[s.to]
+	}
+	last := h[at[s.to-1]]
+	e := ocispec.History{
+		Created:   last.Created,
+		CreatedBy: createdByPrefix + strconv.FormatInt(weight, 10),
+		Comment:   fmt.Sprintf("%d layers folded into one", weight),
+	}
+	out := make([]ocispec.History, 0, len(h)-(end-first)+1)
+	out = append(out, h[:first]...)
+	out = append(out, e)
+	return append(out, h[end:]...)
+}
+
+func sum(w []int64) int64 {
+	var n int64
+	for _, x := range w {
+		n += x
+	}
+	return n
+}

@@ -1,0 +1,133 @@
+package fold
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/tree"
+)
+
+// chain writes depth commits of one small random layer each, as strata
+// commit writes them, and returns the store, the top commit and the
+// history that made the layers.
+func chain(t *testing.T, depth int) (*objects.Store, *objects.Commit, *history) {
+	t.Helper()
+	store, err := objects.Init(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHistory(7)
+	var c *objects.Commit
+	for i := 0; i < depth; i++ {
+		l := addLayer(t, store, h)
+		if c, err = store.WriteCommit(objects.NewCommit{Parent: c, Layers: []objects.Layer{l},
+			Message: fmt.Sprintf("commit %d", i), Date: time.Unix(int64(i), 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return store, c, h
+}
+
+func addLayer(t *testing.T, store *objects.Store, h *history) objects.Layer {
+	t.Helper()
+	b := h.layer(t)
+	l, err := store.AddTarLayer(context.Background(), func(w io.Writer) error { _, err := w.Write(b); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// TestPrepareFoldsPastMaxLayers: the commit that would have 129 layers
+// gets 114, the topmost 16 of its parent's folded into one, with one
+// history entry in place of theirs; its tree is the unfolded one; its
+// parent is untouched.
+func TestPrepareFoldsPastMaxLayers(t *testing.T) {
+	ctx := context.Background()
+	store, parent, h := chain(t, MaxLayers)
+	trees := tree.NewTrees(store)
+	top := addLayer(t, store, h)
+	nc := objects.NewCommit{Parent: parent, Layers: []objects.Layer{top}, Message: "deep"}
+	folded, err := Prepare(ctx, store, trees, &nc)
+	if err != nil || !folded {
+		t.Fatalf("Prepare: folded %v, %v", folded, err)
+	}
+	c, err := store.WriteCommit(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.Layers()); n != MaxLayers-Fanout+2 {
+		t.Fatalf("%d layers, want %d", n, MaxLayers-Fanout+2)
+	}
+	if got := len(c.Config.History); got != MaxLayers-Fanout+2 {
+		t.Fatalf("%d history entries, want %d", got, MaxLayers-Fanout+2)
+	}
+	fold := c.Config.History[len(c.Config.History)-2]
+	if fold.CreatedBy != "strata fold 16" || Weight(fold) != Fanout || fold.EmptyLayer {
+		t.Fatalf("the fold's history entry: %+v", fold)
+	}
+	if c.Message() != "deep" || c.Parent() != parent.ID {
+		t.Fatalf("the commit says %q, parent %s", c.Message(), c.Parent())
+	}
+	if len(parent.Layers()) != MaxLayers {
+		t.Fatal("the parent changed")
+	}
+	want, err := trees.OfLayers(append(parent.Layers(), top))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := trees.Of(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("the folded tree has %d paths, the unfolded %d", len(got), len(want))
+	}
+	for p, e := range want {
+		if g := got[p]; g == nil || !tree.SameEntry(g, e) || g.Type != e.Type {
+			t.Fatalf("%s: folded %+v, unfolded %+v", p, g, e)
+		}
+	}
+}
+
+// TestPrepareLeavesShallowAndUnpairedCommits: nothing to do at 128
+// layers, nor for a history that does not pair with the layers.
+func TestPrepareLeavesShallowAndUnpairedCommits(t *testing.T) {
+	ctx := context.Background()
+	store, parent, h := chain(t, MaxLayers-1)
+	trees := tree.NewTrees(store)
+	nc := objects.NewCommit{Parent: parent, Layers: []objects.Layer{addLayer(t, store, h)}}
+	if folded, err := Prepare(ctx, store, trees, &nc); err != nil || folded || nc.Base != nil {
+		t.Fatalf("128 layers: folded %v, %v", folded, err)
+	}
+	odd := *parent
+	odd.Config.History = append([]ocispec.History(nil), parent.Config.History[1:]...)
+	nc = objects.NewCommit{Parent: &odd, Layers: []objects.Layer{addLayer(t, store, h), addLayer(t, store, h)}}
+	if folded, err := Prepare(ctx, store, trees, &nc); err != nil || folded || nc.Base != nil {
+		t.Fatalf("unpaired history: folded %v, %v", folded, err)
+	}
+}
+
+// TestPrepareFoldsAsOftenAsItTakes: a build step of 20 layers on a
+// 128-deep parent needs two folds.
+func TestPrepareFoldsAsOftenAsItTakes(t *testing.T) {
+	store, parent, h := chain(t, MaxLayers)
+	var add []objects.Layer
+	for i := 0; i < 20; i++ {
+		add = append(add, addLayer(t, store, h))
+	}
+	nc := objects.NewCommit{Parent: parent, Layers: add}
+	if _, err := Prepare(context.Background(), store, tree.NewTrees(store), &nc); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(nc.Base) + len(add); n > MaxLayers || len(nc.Base) != MaxLayers-2*(Fanout-1) {
+		t.Fatalf("%d layers below the 20 new ones", len(nc.Base))
+	}
+}
