@@ -7,16 +7,17 @@ import (
 	"io"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/fold"
 	"github.com/strata-sh/strata/objects"
 )
 
 // maxRuntimeLayers is the deepest image podman and docker run: their
 // overlay drivers refuse a container on more than 128 layers ("max depth
 // exceeded"; measured with podman 4.3: 128 layers run, 129 do not).
-// strata itself mounts any depth (snapshot flattening), and a commit adds
-// one layer, so a history of more than 127 commits above its root makes
-// images those tools cannot run.
-const maxRuntimeLayers = 128
+// strata folds its own commits to within it (package fold); an imported
+// image may be deeper, and so may a commit on one whose history does not
+// pair with its layers.
+const maxRuntimeLayers = fold.MaxLayers
 
 // warnLayerLimit says so when commit id, about to leave strata with
 // layers layers, has more than podman and docker run.
