@@ -12,8 +12,9 @@
 // commits measure the walk alone: log, fsck, ancestry.
 //
 // With -full each commit is as strata commit writes it: a layer of its
-// own (one small file) on top of all its parent's, and the whole
-// history; what a deep history of real commits costs.
+// own (one small file) on top of its parent's, and the whole history,
+// folded past 128 layers (package fold); what a deep history of real
+// commits costs.
 package main
 
 import (
@@ -30,9 +31,11 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/fold"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/tree"
 )
 
 func main() {
@@ -73,6 +76,7 @@ func run(dir, count string, branches []string, full bool) error {
 	if err != nil {
 		return err
 	}
+	trees := tree.NewTrees(r.Objects)
 	var parent *objects.Commit
 	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 1; i <= n; i++ {
@@ -92,9 +96,15 @@ func run(dir, count string, branches []string, full bool) error {
 			p.Config.RootFS.DiffIDs = nil
 			p.Config.History = nil
 		}
-		c, err := r.Objects.WriteCommit(objects.NewCommit{Parent: p, Layers: layers,
+		nc := objects.NewCommit{Parent: p, Layers: layers,
 			Author: "Bench <bench@example.com>", Date: date.Add(time.Duration(i) * time.Minute),
-			Message: fmt.Sprintf("commit %d", i), OS: "linux", Architecture: "amd64"})
+			Message: fmt.Sprintf("commit %d", i), OS: "linux", Architecture: "amd64"}
+		if full {
+			if _, err := fold.Prepare(context.Background(), r.Objects, trees, &nc); err != nil {
+				return err
+			}
+		}
+		c, err := r.Objects.WriteCommit(nc)
 		if err != nil {
 			return err
 		}
