@@ -426,7 +426,7 @@ const maxPooledHead = 64 << 10
 // ParseManifestHead decodes the head of b, the manifest of commit id.
 func ParseManifestHead(id digest.Digest, b []byte) (*ManifestHead, error) {
 	var m ManifestHead
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := json.Unmarshal(withoutLayers(b), &m); err != nil {
 		return nil, fmt.Errorf("blob %s: bad JSON: %w", id, err)
 	}
 	if m.Config.Digest == "" || (m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest) {

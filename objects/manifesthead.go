@@ -1,0 +1,110 @@
+package objects
+
+// withoutLayers returns manifest b with the value of its top-level
+// "layers" member replaced by [], for a reader that needs only the head
+// (ParseManifestHead). A commit lists every layer below it, up to 128
+// descriptors of about 170 bytes, and encoding/json scans every byte
+// twice (a validity pass, then the decode skipping the unknown member):
+// two thirds of log's time on real commits. The cut is found by a scan
+// that knows only strings and nesting: on valid JSON it ends where any
+// parser ends the array, and the rest is still decoded, and checked, by
+// encoding/json. A manifest whose layers it cannot delimit is returned
+// as is; the full readers (ReadManifest, CheckCommit: checkout, fsck)
+// check the layers whatever this does.
+func withoutLayers(b []byte) []byte {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return b
+	}
+	for i++; ; {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return b
+		}
+		keyEnd, ok := skipString(b, i)
+		if !ok {
+			return b
+		}
+		key := string(b[i:keyEnd])
+		i = skipSpace(b, keyEnd)
+		if i >= len(b) || b[i] != ':' {
+			return b
+		}
+		i = skipSpace(b, i+1)
+		end, ok := skipValue(b, i)
+		if !ok {
+			return b
+		}
+		if key == `"layers"` && b[i] == '[' {
+			out := make([]byte, 0, len(b)-(end-i)+2)
+			out = append(out, b[:i]...)
+			out = append(out, "[]"...)
+			return append(out, b[end:]...)
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ',' {
+			return b
+		}
+		i++
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string that starts at b[i].
+func skipString(b []byte, i int) (int, bool) {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+// skipValue returns the index after the value that starts at b[i]: a
+// string, an object or array (by nesting, strings skipped), or a bare
+// word (number, true, false, null).
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				end, ok := skipString(b, i)
+				if !ok {
+					return 0, false
+				}
+				i = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+		}
+		return 0, false
+	}
+	for j := i; j < len(b); j++ {
+		switch b[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return j, j > i
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,80 @@
+package objects
+
+import (
+	"encoding/json"
+	"math/rand"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// TestWithoutLayersKeepsTheHead: the head decoded from a manifest with
+// its layers cut is the head decoded from the whole, for manifests whose
+// layer descriptors hold what JSON allows in strings (quotes, brackets,
+// braces, backslashes, escapes), and the cut is made.
+func TestWithoutLayersKeepsTheHead(t *testing.T) {
+	rnd := rand.New(rand.NewSource(1))
+	tricky := []string{`"`, `\`, `[`, `]`, `{`, `}`, `,`, `:`, `"layers":[`, `\u0022`, "é", "\n", " "}
+	text := func() string {
+		var b strings.Builder
+		for i := rnd.Intn(6); i > 0; i-- {
+			b.WriteString(tricky[rnd.Intn(len(tricky))])
+		}
+		return b.String()
+	}
+	for n := 0; n < 500; n++ {
+		m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest,
+			Config:      ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digest.FromString(text()), Size: 1},
+			Annotations: map[string]string{AnnotationParent: text(), AnnotationMessage: text(), "k" + text(): text()}}
+		for i := rnd.Intn(4); i > 0; i-- {
+			m.Layers = append(m.Layers, ocispec.Descriptor{MediaType: text(), Digest: digest.FromString(text()), Size: int64(i),
+				Annotations: map[string]string{text(): text()}, URLs: []string{text()}})
+		}
+		b, err := json.MarshalIndent(m, "", []string{"", " ", "\t"}[n%3])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n%2 == 1 {
+			// Layers first, and escapes json.Marshal never writes.
+			b = []byte(`{"layers":[{"a":"\"]}"},[[]],{}] , "schemaVersion":2,` + string(b[1:]))
+		}
+		var want ManifestHead
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatal(err)
+		}
+		cut := withoutLayers(b)
+		if m.Layers != nil && len(cut) >= len(b) {
+			t.Fatalf("nothing cut from %s", b)
+		}
+		got, err := ParseManifestHead("sha256:x", b)
+		if err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		if !reflect.DeepEqual(*got, want) {
+			t.Fatalf("%s\ncut: %s\nhead %+v, want %+v", b, cut, *got, want)
+		}
+	}
+}
+
+// TestWithoutLayersOfBrokenManifests: a truncated or malformed manifest
+// is never cut into one that parses where the whole failed for a reason
+// outside its layers, and never panics.
+func TestWithoutLayersOfBrokenManifests(t *testing.T) {
+	whole := `{"schemaVersion":2,"config":{"digest":"sha256:a"},"layers":[{"digest":"sha256:\"b"}],"annotations":{"dev.strata.message":"m"}}`
+	for i := range whole {
+		withoutLayers([]byte(whole[:i]))
+	}
+	for _, b := range []string{
+		`{"layers":[}`, `{"layers":["]}`, `{"layers" [1]}`, `{"layers":[1],`, `{"layers":[1] "x":1}`, `[]`, ``, `{"layers":tru`,
+		`{"config":{"digest":"sha256:a"},"layers":[1],"annotations":{"x":}}`,
+	} {
+		cut := withoutLayers([]byte(b))
+		var m ManifestHead
+		if json.Unmarshal(cut, &m) == nil {
+			t.Errorf("%s: cut to %s, which parses", b, cut)
+		}
+	}
+}
