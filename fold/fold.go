@@ -65,7 +65,7 @@ func Prepare(ctx context.Context, store *objects.Store, trees *tree.Trees, nc *o
 func once(ctx context.Context, store *objects.Store, trees *tree.Trees, layers []objects.Layer, history []ocispec.History, at []int, above []objects.Layer) ([]objects.Layer, []ocispec.History, error) {
 	weights := make([]int64, len(layers))
 	for i := range layers {
-		weights[i] = Weight(history[at[i]])
+		weights[i] = weight(history[at[i]])
 	}
 	for _, s := range candidates(weights) {
 		l, err := write(ctx, store, trees, layers, s)
@@ -126,9 +126,9 @@ func pair(h []ocispec.History, n int) ([]int, bool) {
 	return at, len(at) == n
 }
 
-// Weight is how many unfolded layers the layer of history entry e
+// weight is how many unfolded layers the layer of history entry e
 // stands for: N for a fold ("strata fold N"), else 1.
-func Weight(e ocispec.History) int64 {
+func weight(e ocispec.History) int64 {
 	s, ok := strings.CutPrefix(e.CreatedBy, createdByPrefix)
 	if !ok {
 		return 1
@@ -142,7 +142,7 @@ func Weight(e ocispec.History) int64 {
 
 // foldHistory is h with the entries of the run s (those of its layers,
 // and the empty ones between them) replaced by the fold's one entry.
-func foldHistory(h []ocispec.History, at []int, s span, weight int64) []ocispec.History {
+func foldHistory(h []ocispec.History, at []int, s span, w int64) []ocispec.History {
 	first, end := at[s.from], len(h)
 	if s.to < len(at) {
 		end = at[s.to]
@@ -150,8 +150,8 @@ func foldHistory(h []ocispec.History, at []int, s span, weight int64) []ocispec.
 	last := h[at[s.to-1]]
 	e := ocispec.History{
 		Created:   last.Created,
-		CreatedBy: createdByPrefix + strconv.FormatInt(weight, 10),
-		Comment:   fmt.Sprintf("%d layers folded into one", weight),
+		CreatedBy: createdByPrefix + strconv.FormatInt(w, 10),
+		Comment:   fmt.Sprintf("%d layers folded into one", w),
 	}
 	out := make([]ocispec.History, 0, len(h)-(end-first)+1)
 	out = append(out, h[:first]...)

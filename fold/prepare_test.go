@@ -70,7 +70,7 @@ func TestPrepareFoldsPastMaxLayers(t *testing.T) {
 		t.Fatalf("%d history entries, want %d", got, MaxLayers-Fanout+2)
 	}
 	fold := c.Config.History[len(c.Config.History)-2]
-	if fold.CreatedBy != "strata fold 16" || Weight(fold) != Fanout || fold.EmptyLayer {
+	if fold.CreatedBy != "strata fold 16" || weight(fold) != Fanout || fold.EmptyLayer {
 		t.Fatalf("the fold's history entry: %+v", fold)
 	}
 	if c.Message() != "deep" || c.Parent() != parent.ID {
