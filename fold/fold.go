@@ -67,21 +67,39 @@ func once(ctx context.Context, store *objects.Store, trees *tree.Trees, layers [
 	for i := range layers {
 		weights[i] = weight(history[at[i]])
 	}
+	var first *span
+	var firstLayer objects.Layer
 	for _, s := range candidates(weights) {
 		l, err := write(ctx, store, trees, layers, s)
 		if err != nil {
 			return nil, nil, fmt.Errorf("fold layers %d to %d: %w", s.from+1, s.to, err)
 		}
 		if duplicate(l, layers, s, above) {
-			// overlayfs refuses one directory twice as lowers (ELOOP).
+			// Another run may fold into a layer of its own; if none does
+			// (runs that cancel out all fold into the empty layer), the
+			// first is kept: the mount keeps a repeated layer's topmost
+			// occurrence only, as overlayfs refuses a lower twice.
+			if first == nil {
+				first, firstLayer = &s, l
+			}
 			continue
 		}
-		w := sum(weights[s.from:s.to])
-		slog.Debug("fold: folded", "from", s.from, "to", s.to, "weight", w, "layer", l.Desc.Digest)
-		out := append(append(append([]objects.Layer(nil), layers[:s.from]...), l), layers[s.to:]...)
-		return out, foldHistory(history, at, s, w), nil
+		out, h := folded(layers, history, at, weights, s, l)
+		return out, h, nil
 	}
-	return nil, nil, errors.New("fold: every run folds into a layer the chain already has")
+	if first == nil {
+		return nil, nil, errors.New("fold: no run to fold")
+	}
+	out, h := folded(layers, history, at, weights, *first, firstLayer)
+	return out, h, nil
+}
+
+// folded returns layers and history with the run s replaced by l.
+func folded(layers []objects.Layer, history []ocispec.History, at []int, weights []int64, s span, l objects.Layer) ([]objects.Layer, []ocispec.History) {
+	w := sum(weights[s.from:s.to])
+	slog.Debug("fold: folded", "from", s.from, "to", s.to, "weight", w, "layer", l.Desc.Digest)
+	out := append(append(append([]objects.Layer(nil), layers[:s.from]...), l), layers[s.to:]...)
+	return out, foldHistory(history, at, s, w)
 }
 
 // write stores the layer that turns the tree of layers[:s.from] into the

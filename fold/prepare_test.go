@@ -1,6 +1,7 @@
 package fold
 
 import (
+	"archive/tar"
 	"context"
 	"fmt"
 	"io"
@@ -130,4 +131,74 @@ func TestPrepareFoldsAsOftenAsItTakes(t *testing.T) {
 	if n := len(nc.Base) + len(add); n > MaxLayers || len(nc.Base) != MaxLayers-2*(Fanout-1) {
 		t.Fatalf("%d layers below the 20 new ones", len(nc.Base))
 	}
+}
+
+// TestPrepareFoldsRunsThatCancelOut: in a history whose commits add a
+// file and delete it in turn, every aligned run of 16 changes nothing,
+// so every fold is the same empty layer. The chain may repeat it (the
+// mount keeps a layer's topmost occurrence): committing goes on.
+func TestPrepareFoldsRunsThatCancelOut(t *testing.T) {
+	ctx := context.Background()
+	store, err := objects.Init(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trees := tree.NewTrees(store)
+	add := tarLayer(t, store, &tar.Header{Name: "t", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2, ModTime: time.Unix(1, 0)}, "t\n")
+	del := tarLayer(t, store, &tar.Header{Name: ".wh.t", Typeflag: tar.TypeReg, ModTime: time.Unix(0, 0)}, "")
+	base := tarLayer(t, store, &tar.Header{Name: "b", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2, ModTime: time.Unix(1, 0)}, "b\n")
+	c, err := store.WriteCommit(objects.NewCommit{Layers: []objects.Layer{base}, Message: "base"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unfolded := []objects.Layer{base}
+	for i := 1; i <= MaxLayers+3*Fanout; i++ {
+		l := add
+		if i%2 == 1 {
+			l = del
+		}
+		if i == 1 {
+			l = add // the base's tree lacks t: the first commit adds it
+		}
+		unfolded = append(unfolded, l)
+		nc := objects.NewCommit{Parent: c, Layers: []objects.Layer{l}, Message: fmt.Sprint(i)}
+		if _, err := Prepare(ctx, store, trees, &nc); err != nil {
+			t.Fatalf("commit %d: %v", i, err)
+		}
+		if c, err = store.WriteCommit(nc); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(c.Layers()); n > MaxLayers {
+			t.Fatalf("commit %d: %d layers", i, n)
+		}
+	}
+	got, err := trees.Of(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := trees.OfLayers(unfolded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || got["/b"] == nil || (got["/t"] == nil) != (want["/t"] == nil) {
+		t.Fatalf("the tree at the top: %v, unfolded %v", got, want)
+	}
+}
+
+func tarLayer(t *testing.T, store *objects.Store, hdr *tar.Header, body string) objects.Layer {
+	t.Helper()
+	l, err := store.AddTarLayer(context.Background(), func(w io.Writer) error {
+		tw := tar.NewWriter(w)
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := io.WriteString(tw, body); err != nil {
+			return err
+		}
+		return tw.Close()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
