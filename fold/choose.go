@@ -5,10 +5,6 @@ import "sort"
 // span is a run of layers, [from, to).
 type span struct{ from, to int }
 
-// maxCandidates bounds the runs Prepare tries: past the first, a run is
-// tried only when a fold came out the same as a layer the chain keeps.
-const maxCandidates = 4
-
 // candidates lists the runs to fold, best first: the aligned runs, the
 // lowest level first and the topmost first within a level (see the
 // package doc); then, for a chain with none, the runs of least weight,
@@ -41,10 +37,16 @@ func candidates(weights []int64) []span {
 	if len(out) == 0 {
 		out = lightest(weights)
 	}
-	if len(out) > maxCandidates {
-		out = out[:maxCandidates]
-	}
 	return out
+}
+
+// choose returns the run to fold: the first candidate.
+func choose(weights []int64) (span, bool) {
+	c := candidates(weights)
+	if len(c) == 0 {
+		return span{}, false
+	}
+	return c[0], true
 }
 
 // lightest lists the runs of Fanout layers by total weight, least

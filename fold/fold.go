@@ -48,7 +48,7 @@ func Prepare(ctx context.Context, store *objects.Store, trees *tree.Trees, nc *o
 			break
 		}
 		var err error
-		if layers, history, err = once(ctx, store, trees, layers, history, at, nc.Layers); err != nil {
+		if layers, history, err = once(ctx, store, trees, layers, history, at); err != nil {
 			return false, err
 		}
 		folded = true
@@ -60,37 +60,25 @@ func Prepare(ctx context.Context, store *objects.Store, trees *tree.Trees, nc *o
 }
 
 // once folds one run of layers, whose history entries are at at, and
-// returns the layers and history that result. The fold must not be
-// among above, the layers the commit adds.
-func once(ctx context.Context, store *objects.Store, trees *tree.Trees, layers []objects.Layer, history []ocispec.History, at []int, above []objects.Layer) ([]objects.Layer, []ocispec.History, error) {
+// returns the layers and history that result. The fold may be a layer
+// the chain already lists (runs that cancel out all fold into the empty
+// layer): the mount keeps a repeated layer's topmost occurrence only
+// (snapshot.PlanSnapshots), as overlayfs refuses a lower twice, and
+// podman and docker run such images.
+func once(ctx context.Context, store *objects.Store, trees *tree.Trees, layers []objects.Layer, history []ocispec.History, at []int) ([]objects.Layer, []ocispec.History, error) {
 	weights := make([]int64, len(layers))
 	for i := range layers {
 		weights[i] = weight(history[at[i]])
 	}
-	var first *span
-	var firstLayer objects.Layer
-	for _, s := range candidates(weights) {
-		l, err := write(ctx, store, trees, layers, s)
-		if err != nil {
-			return nil, nil, fmt.Errorf("fold layers %d to %d: %w", s.from+1, s.to, err)
-		}
-		if duplicate(l, layers, s, above) {
-			// Another run may fold into a layer of its own; if none does
-			// (runs that cancel out all fold into the empty layer), the
-			// first is kept: the mount keeps a repeated layer's topmost
-			// occurrence only, as overlayfs refuses a lower twice.
-			if first == nil {
-				first, firstLayer = &s, l
-			}
-			continue
-		}
-		out, h := folded(layers, history, at, weights, s, l)
-		return out, h, nil
-	}
-	if first == nil {
+	s, ok := choose(weights)
+	if !ok {
 		return nil, nil, errors.New("fold: no run to fold")
 	}
-	out, h := folded(layers, history, at, weights, *first, firstLayer)
+	l, err := write(ctx, store, trees, layers, s)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fold layers %d to %d: %w", s.from+1, s.to, err)
+	}
+	out, h := folded(layers, history, at, weights, s, l)
 	return out, h, nil
 }
 
@@ -116,20 +104,6 @@ func write(ctx context.Context, store *objects.Store, trees *tree.Trees, layers 
 	cs := changeset.New(below, above, nil, layers[s.from:s.to], layers[:s.from])
 	cs.WithParents()
 	return cs.AddLayer(ctx, store)
-}
-
-func duplicate(l objects.Layer, layers []objects.Layer, s span, above []objects.Layer) bool {
-	for _, o := range above {
-		if o.DiffID == l.DiffID {
-			return true
-		}
-	}
-	for i, o := range layers {
-		if (i < s.from || i >= s.to) && o.DiffID == l.DiffID {
-			return true
-		}
-	}
-	return false
 }
 
 // pair returns, for each of n layers, the index of its history entry:
