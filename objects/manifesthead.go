@@ -36,6 +36,9 @@ func withoutLayers(b []byte) []byte {
 			return b
 		}
 		if key == `"layers"` && b[i] == '[' {
+			if end-i <= 2 {
+				return b // [] already: nothing to cut, nothing to copy
+			}
 			out := make([]byte, 0, len(b)-(end-i)+2)
 			out = append(out, b[:i]...)
 			out = append(out, "[]"...)
