@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -97,9 +98,15 @@ func write(ctx context.Context, store *objects.Store, trees *tree.Trees, layers 
 	if err != nil {
 		return objects.Layer{}, err
 	}
-	above, err := trees.OfLayers(layers[:s.to])
-	if err != nil {
-		return objects.Layer{}, err
+	// The tree above is the one below with the run laid over it: the
+	// layers between the cached prefix and the run are applied once.
+	above := maps.Clone(below)
+	for _, l := range layers[s.from:s.to] {
+		entries, err := store.LayerIndex(l)
+		if err != nil {
+			return objects.Layer{}, err
+		}
+		above.Apply(entries)
 	}
 	cs := changeset.New(below, above, nil, layers[s.from:s.to], layers[:s.from])
 	cs.WithParents()

@@ -101,7 +101,7 @@ func (h *history) remove(p string) {
 }
 
 // layer applies a few random edits and returns the layer's tar.
-func (h *history) layer(t *testing.T) []byte {
+func (h *history) layer(t testing.TB) []byte {
 	if !h.clamped {
 		h.clock = h.clock.Add(time.Minute)
 	}
@@ -231,7 +231,7 @@ func underOpaque(opaque map[string]bool, p string) bool {
 	return false
 }
 
-func (h *history) tar(t *testing.T, touched, deleted, opaque map[string]bool, links map[string]string) []byte {
+func (h *history) tar(t testing.TB, touched, deleted, opaque map[string]bool, links map[string]string) []byte {
 	names := map[string]bool{}
 	for p := range touched {
 		if h.fs[p] == nil {

@@ -18,7 +18,7 @@ import (
 // chain writes depth commits of one small random layer each, as strata
 // commit writes them, and returns the store, the top commit and the
 // history that made the layers.
-func chain(t *testing.T, depth int) (*objects.Store, *objects.Commit, *history) {
+func chain(t testing.TB, depth int) (*objects.Store, *objects.Commit, *history) {
 	t.Helper()
 	store, err := objects.Init(filepath.Join(t.TempDir(), "store"))
 	if err != nil {
@@ -36,7 +36,7 @@ func chain(t *testing.T, depth int) (*objects.Store, *objects.Commit, *history) 
 	return store, c, h
 }
 
-func addLayer(t *testing.T, store *objects.Store, h *history) objects.Layer {
+func addLayer(t testing.TB, store *objects.Store, h *history) objects.Layer {
 	t.Helper()
 	b := h.layer(t)
 	l, err := store.AddTarLayer(context.Background(), func(w io.Writer) error { _, err := w.Write(b); return err })

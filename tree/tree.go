@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/strata-sh/strata/internal/atomicfile"
 	"github.com/strata-sh/strata/objects"
@@ -28,8 +29,13 @@ func (t Tree) Apply(entries []layer.Entry) {
 		e := &entries[i]
 		switch e.Type {
 		case layer.TypeWhiteout:
+			// A file has nothing below it: only a directory, or a name
+			// the tree lacks (a tar may name a file but not its
+			// directory), can hide more than itself.
+			if old := t[e.Path]; old == nil || old.Type == layer.TypeDir {
+				gone[e.Path] = true
+			}
 			delete(t, e.Path)
-			gone[e.Path] = true
 		case layer.TypeOpaque:
 			gone[e.Path] = true
 		default:
@@ -43,6 +49,21 @@ func (t Tree) Apply(entries []layer.Entry) {
 		// An opaque root hides every lower entry: the layer starts afresh.
 		clear(t)
 	case len(gone) > 0:
+		t.dropBelow(gone)
+	}
+	for i := range entries {
+		if e := &entries[i]; e.Type != layer.TypeWhiteout && e.Type != layer.TypeOpaque {
+			t[e.Path] = e
+		}
+	}
+}
+
+// dropBelow deletes every entry below a directory of gone: one pass over
+// the tree, each path tested against the few directories a layer hides
+// (a prefix test each), or, when a layer hides many, its ancestors
+// looked up.
+func (t Tree) dropBelow(gone map[string]bool) {
+	if len(gone) > 8 {
 		for p := range t {
 			for a := path.Dir(p); a != "/" && a != "."; a = path.Dir(a) {
 				if gone[a] {
@@ -51,10 +72,18 @@ func (t Tree) Apply(entries []layer.Entry) {
 				}
 			}
 		}
+		return
 	}
-	for i := range entries {
-		if e := &entries[i]; e.Type != layer.TypeWhiteout && e.Type != layer.TypeOpaque {
-			t[e.Path] = e
+	prefixes := make([]string, 0, len(gone))
+	for g := range gone {
+		prefixes = append(prefixes, g+"/")
+	}
+	for p := range t {
+		for _, g := range prefixes {
+			if strings.HasPrefix(p, g) {
+				delete(t, p)
+				break
+			}
 		}
 	}
 }

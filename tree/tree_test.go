@@ -34,6 +34,29 @@ func TestApply(t *testing.T) {
 	}
 }
 
+// TestApplyHidesBelowWhatItDeletes: a whiteout hides what lies below a
+// directory, also one the tree lacks an entry for (a tar may name
+// /d/f without /d), and a sibling that merely shares its prefix stays;
+// a dozen deletions in one layer (the other way of finding what they hide)
+// do the same.
+func TestApplyHidesBelowWhatItDeletes(t *testing.T) {
+	for _, n := range []int{1, 12} {
+		t1 := Tree{}
+		t1.Apply([]layer.Entry{
+			{Path: "/d/f", Type: layer.TypeFile}, {Path: "/dd", Type: layer.TypeDir}, {Path: "/dd/g", Type: layer.TypeFile},
+			{Path: "/e", Type: layer.TypeDir}, {Path: "/e/h", Type: layer.TypeFile}, {Path: "/file", Type: layer.TypeFile},
+		})
+		del := []layer.Entry{{Path: "/d", Type: layer.TypeWhiteout}, {Path: "/e", Type: layer.TypeWhiteout}, {Path: "/file", Type: layer.TypeWhiteout}}
+		for i := 3; i < n; i++ {
+			del = append(del, layer.Entry{Path: "/absent" + strings.Repeat("x", i), Type: layer.TypeWhiteout})
+		}
+		t1.Apply(del)
+		if got := strings.Join(t1.Sorted(), " "); got != "/dd /dd/g" {
+			t.Fatalf("%d deletions: %s left, want /dd /dd/g", len(del), got)
+		}
+	}
+}
+
 // TestUnder: paths select themselves and what lies below, not siblings
 // that share a prefix; no paths select everything.
 func TestUnder(t *testing.T) {
