@@ -442,3 +442,64 @@ func compare(want, got map[string]string) string {
 	}
 	return strings.Join(diffs, "; ")
 }
+
+// TestFoldKeepsLinksOfOneLayerOnly: two names of one file in a layer stay
+// one file in the fold, whichever sorts first; when a later layer of the
+// run writes one name again, with the same content but another mode, the
+// names are two files, as the mount of the run shows them.
+func TestFoldKeepsLinksOfOneLayerOnly(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	mtime := time.Unix(1_700_000_000, 0)
+	tarOf := func(hdrs ...*tar.Header) []byte {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for _, h := range hdrs {
+			if h.Typeflag == tar.TypeReg {
+				h.Size = 2
+			}
+			h.ModTime = mtime
+			if err := tw.WriteHeader(h); err != nil {
+				t.Fatal(err)
+			}
+			if h.Typeflag == tar.TypeReg {
+				io.WriteString(tw, "x\n")
+			}
+		}
+		tw.Close()
+		return buf.Bytes()
+	}
+	file := func(name string, mode int64) *tar.Header {
+		return &tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: mode}
+	}
+	link := func(name, to string) *tar.Header {
+		return &tar.Header{Name: name, Typeflag: tar.TypeLink, Linkname: to, Mode: 0o644}
+	}
+	for _, layers := range [][][]byte{
+		{tarOf(file("a", 0o644), link("b", "a")), tarOf(file("a", 0o600))}, // the link sorts after
+		{tarOf(file("b", 0o644), link("a", "b")), tarOf(file("b", 0o600))}, // the link sorts first
+		{tarOf(file("b", 0o644), link("a", "b")), tarOf(file("c", 0o644))}, // one file, two names
+	} {
+		store, err := objects.Init(filepath.Join(t.TempDir(), "store"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var chain []objects.Layer
+		for _, b := range layers {
+			l, err := store.AddTarLayer(ctx, func(w io.Writer) error { _, err := w.Write(b); return err })
+			if err != nil {
+				t.Fatal(err)
+			}
+			chain = append(chain, l)
+		}
+		snaps := snapshot.NewSnapshots(store)
+		want := mountedFiles(t, snaps, chain)
+		l, err := write(ctx, store, tree.NewTrees(store), chain, span{0, 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := compare(want, mountedFiles(t, snaps, []objects.Layer{l})); d != "" {
+			t.Fatalf("the fold differs: %s", d)
+		}
+	}
+}

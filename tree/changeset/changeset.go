@@ -122,7 +122,7 @@ func (cs *Set) WriteTar(ctx context.Context, store *objects.Store, out io.Writer
 	// first maps a file, by the name its layer gives it, to the name it
 	// was first written whole under here: its other names, before or
 	// after it in the order of paths, are written as hardlinks to that.
-	first := map[string]string{}
+	first := map[string]written{}
 	for _, p := range cs.Paths {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -158,9 +158,9 @@ func (cs *Set) WriteTar(ctx context.Context, store *objects.Store, out io.Writer
 		case cs.content[p] != nil:
 			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeReg, "", int64(len(cs.content[p]))
 			body = strings.NewReader(string(cs.content[p]))
-		case hdr.Typeflag == tar.TypeLink && linkable(cs, first, path.Clean("/"+hdr.Linkname), e):
+		case hdr.Typeflag == tar.TypeLink && linkable(first, path.Clean("/"+hdr.Linkname), c.layer):
 			// Another name of the file is written above: a link to it.
-			hdr.Linkname, hdr.Size = strings.TrimPrefix(first[path.Clean("/"+hdr.Linkname)], "/"), 0
+			hdr.Linkname, hdr.Size = strings.TrimPrefix(first[path.Clean("/"+hdr.Linkname)].name, "/"), 0
 		case hdr.Typeflag == tar.TypeLink:
 			// A hardlink's first name may not be in this layer: the
 			// file is written whole, from the layer of the link.
@@ -172,11 +172,11 @@ func (cs *Set) WriteTar(ctx context.Context, store *objects.Store, out io.Writer
 			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeReg, "", src.size()
 			body = src.reader()
 			if cs.content[p] == nil {
-				first[target] = p
+				first[target] = written{p, c.layer}
 			}
-		case hdr.Typeflag == tar.TypeReg && cs.content[p] == nil && linkable(cs, first, p, e):
+		case hdr.Typeflag == tar.TypeReg && cs.content[p] == nil && linkable(first, p, c.layer):
 			// A name of this file that sorts first was written above.
-			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, strings.TrimPrefix(first[p], "/"), 0
+			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, strings.TrimPrefix(first[p].name, "/"), 0
 		case hdr.Typeflag == tar.TypeReg:
 			body = c.reader()
 		}
@@ -189,18 +189,25 @@ func (cs *Set) WriteTar(ctx context.Context, store *objects.Store, out io.Writer
 				return fmt.Errorf("%s: %w", p, err)
 			}
 		}
-		if hdr.Typeflag == tar.TypeReg && cs.content[p] == nil && first[p] == "" {
-			first[p] = p
+		if _, ok := first[p]; !ok && hdr.Typeflag == tar.TypeReg && cs.content[p] == nil {
+			first[p] = written{p, c.layer}
 		}
 	}
 	return tw.Close()
 }
 
-// linkable reports whether the file its layer names target was written
-// whole above, with e's content, so that e can be a link to it.
-func linkable(cs *Set, first map[string]string, target string, e *layer.Entry) bool {
-	f := first[target]
-	return f != "" && cs.result[f] != nil && cs.result[f].Digest == e.Digest
+// written is the name a file was first written whole under, and the
+// layer its entry came from.
+type written struct{ name, layer string }
+
+// linkable reports whether the file that layer names target was written
+// whole above from the same layer: then the two names are one file
+// there (one inode: mode, owner, mtime, xattrs shared), and a link keeps
+// them so. A name a later layer wrote again, even with the same content,
+// is a file of its own.
+func linkable(first map[string]written, target, layer string) bool {
+	f, ok := first[target]
+	return ok && f.layer == layer
 }
 
 // sourceKey is where capture keeps the content of a hardlink's target as
