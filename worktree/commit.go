@@ -198,23 +198,18 @@ func (w *Worktree) writeLayerIf(ctx context.Context, parent *objects.Commit, res
 	if res.scanned != nil {
 		opts.Scanned = res.scannedEntry
 	}
-	return w.addLayer(ctx, parent, w.upper(), opts, keep)
+	return w.addLayer(ctx, w.upper(), opts, keep)
 }
 
-// addLayer writes dir as a layer on top of parent. Clamped mtimes can make
-// it byte-identical to a layer already in the chain; overlayfs refuses the
-// same lower twice (ELOOP), so such a layer is written again with its real
-// mtimes. keep, if set, is AddLayerFromDirIf's, for the first write.
-func (w *Worktree) addLayer(ctx context.Context, parent *objects.Commit, dir string, opts layer.WriteOptions, keep func() error) (objects.Layer, error) {
+// addLayer writes dir as a layer. Clamped mtimes can make it
+// byte-identical to a layer already in the chain: it is kept so, for the
+// same edits give the same commit, and the mount keeps a repeated
+// layer's topmost place only (snapshot.PlanSnapshots). keep, if set, is
+// AddLayerFromDirIf's.
+func (w *Worktree) addLayer(ctx context.Context, dir string, opts layer.WriteOptions, keep func() error) (objects.Layer, error) {
 	l, err := w.Repo.Objects.AddLayerFromDirIf(ctx, dir, opts, keep)
 	if err != nil {
 		return objects.Layer{}, fmt.Errorf("commit: %w", err)
-	}
-	if opts.Mtime != nil && inChain(parent, l.DiffID) {
-		opts.Mtime = nil
-		if l, err = w.Repo.Objects.AddLayerFromDir(ctx, dir, opts); err != nil {
-			return objects.Layer{}, fmt.Errorf("commit: %w", err)
-		}
 	}
 	return l, nil
 }

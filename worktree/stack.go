@@ -53,7 +53,7 @@ func (w *Worktree) scanTrees(st State, c *objects.Commit) (head, base tree.Tree,
 // HEAD instead, read from the mounted view. Without deletions the view
 // is written directly; with them, the changed paths are staged and the
 // deletions become whiteouts there.
-func (w *Worktree) writeStackedLayer(ctx context.Context, parent *objects.Commit, res *statusResult, mtime func(time.Time) time.Time) (objects.Layer, error) {
+func (w *Worktree) writeStackedLayer(ctx context.Context, _ *objects.Commit, res *statusResult, mtime func(time.Time) time.Time) (objects.Layer, error) {
 	copyPaths, parents := map[string]bool{}, map[string]bool{}
 	deleted := map[string]bool{}
 	var whiteouts []string
@@ -91,7 +91,7 @@ func (w *Worktree) writeStackedLayer(ctx context.Context, parent *objects.Commit
 	}
 	exclude := func(p string, isDir bool) bool { return !copyPaths[p] && !(isDir && parents[p]) }
 	if len(whiteouts) == 0 {
-		return w.addLayer(ctx, parent, w.target, layer.WriteOptions{Exclude: exclude, Mtime: mtime}, nil)
+		return w.addLayer(ctx, w.target, layer.WriteOptions{Exclude: exclude, Mtime: mtime}, nil)
 	}
 	stage, err := os.MkdirTemp(w.Repo.Objects.TempDir(), "commit-")
 	if err != nil {
@@ -111,5 +111,5 @@ func (w *Worktree) writeStackedLayer(ctx context.Context, parent *objects.Commit
 	if err := makeWhiteouts(stage, whiteouts); err != nil {
 		return objects.Layer{}, fmt.Errorf("commit: %w", err)
 	}
-	return w.addLayer(ctx, parent, stage, layer.WriteOptions{Overlay: true, Mtime: mtime}, nil)
+	return w.addLayer(ctx, stage, layer.WriteOptions{Overlay: true, Mtime: mtime}, nil)
 }
