@@ -121,10 +121,25 @@ func Root(dir string) string {
 	return dir
 }
 
-// isOverlay reports whether p is on an overlay file system.
+// isOverlay reports whether p, a path with no symbolic link on the way,
+// is on an overlay file system. A link there now was swapped in since p
+// was walked, as only a work tree's container does: that counts as an
+// overlay, for the caller to open p with no link let in, and refuse it,
+// rather than follow the link as a path in no tree.
 func isOverlay(p string) bool {
+	fd, err := unix.Openat2(unix.AT_FDCWD, p, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if errors.Is(err, unix.ELOOP) {
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
 	var fs unix.Statfs_t
-	return unix.Statfs(p, &fs) == nil && fs.Type == unix.OVERLAYFS_SUPER_MAGIC
+	return unix.Fstatfs(fd, &fs) == nil && fs.Type == unix.OVERLAYFS_SUPER_MAGIC
 }
 
 // Path is where the path p, as a command line names it, leads when
