@@ -19,6 +19,8 @@ type Endpoint struct {
 	URL  string
 	Repo *name.Repository
 	Dir  string
+	// inTree: Dir is in a work tree (treepath.Path), pinned when used.
+	inTree bool
 }
 
 // IsLocal reports whether the endpoint is a directory.
@@ -131,9 +133,11 @@ func localEndpoint(url, p string) (Endpoint, error) {
 	// A layout in a work tree is the container's, where its links lead
 	// as it sees them: a link it planted to a host directory is not
 	// pushed into, nor fetched from.
-	if real, inTree, err := treepath.Path(p, true); err != nil {
+	real, inTree, err := treepath.Path(p, true)
+	if err != nil {
 		return Endpoint{}, err
-	} else if inTree {
+	}
+	if inTree {
 		abs = real
 	}
 	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
@@ -144,7 +148,7 @@ func localEndpoint(url, p string) (Endpoint, error) {
 	if fi, err := os.Stat(filepath.Join(abs, ".strata")); err == nil && fi.IsDir() {
 		abs = filepath.Join(abs, ".strata")
 	}
-	return Endpoint{URL: url, Dir: abs}, nil
+	return Endpoint{URL: url, Dir: abs, inTree: inTree}, nil
 }
 
 // SplitRef splits what clone is given, REPO[:TAG], into the remote URL and

@@ -17,7 +17,9 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/internal/lockfile"
+	"github.com/strata-sh/strata/internal/treepath"
 	"github.com/strata-sh/strata/objects"
+	"golang.org/x/sys/unix"
 )
 
 // layoutLockTimeout is how long a push waits for one holder of a layout's
@@ -30,15 +32,57 @@ var layoutLockTimeout = 10 * time.Second
 // written through objects.Store, the one OCI-layout writer (staging in
 // its tmp/, fsync, rename, directory fsync).
 type layoutTarget struct {
+	name string     // the directory, as messages name it
+	mu   sync.Mutex // blobs and manifests are written in parallel
+	// dir is the directory to use: name, or in a work tree the
+	// /proc/self/fd path of a descriptor opened on it (openLayout).
 	dir string
-	mu  sync.Mutex     // blobs and manifests are written in parallel
-	st  *objects.Store // opened (or created) on first write
+	// parent, in a work tree, of a layout not there yet: a descriptor
+	// opened on the directory where store makes it as base (-1 if none).
+	parent int
+	base   string
+	st     *objects.Store // opened (or created) on first write
 }
 
-func (t *layoutTarget) String() string { return t.dir }
+// openLayout is the layout directory of ep. One in a work tree
+// (treepath.Path) is opened once, with no symbolic link on its way
+// (treepath.OpenDir), and used by that descriptor: a container that
+// swaps a directory on the way for a link while the command runs cannot
+// lead it out of the tree. One not there yet is read by name in its
+// parent, opened so, until store makes it there and opens it so.
+func openLayout(ep Endpoint) (*layoutTarget, error) {
+	t := &layoutTarget{name: ep.Dir, dir: ep.Dir, parent: -1}
+	if ep.inTree {
+		fd, err := treepath.OpenDir(unix.AT_FDCWD, ep.Dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			if fd, err = treepath.OpenDir(unix.AT_FDCWD, filepath.Dir(ep.Dir)); err == nil {
+				t.parent, t.base = fd, filepath.Base(ep.Dir)
+				t.dir = filepath.Join(treepath.FDPath(fd), t.base)
+			}
+		} else if err == nil {
+			t.dir = treepath.FDPath(fd)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := image.CheckLayoutVersion(t.dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *layoutTarget) String() string { return t.name }
+
+// path is elem in the layout.
+func (t *layoutTarget) path(elem ...string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return filepath.Join(append([]string{t.dir}, elem...)...)
+}
 
 func (t *layoutTarget) blobPath(d digest.Digest) string {
-	return filepath.Join(t.dir, "blobs", d.Algorithm().String(), d.Encoded())
+	return t.path("blobs", d.Algorithm().String(), d.Encoded())
 }
 
 func (t *layoutTarget) has(d digest.Digest) bool {
@@ -50,14 +94,28 @@ func (t *layoutTarget) has(d digest.Digest) bool {
 func (t *layoutTarget) store() (*objects.Store, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.st == nil {
-		st, err := objects.OpenLayout(t.dir)
-		if err != nil {
-			return nil, fmt.Errorf("layout %s: %w", t.dir, err)
-		}
-		t.st = st
+	if t.st != nil {
+		return t.st, nil
 	}
-	return t.st, nil
+	if t.parent >= 0 {
+		// Made, then opened as openLayout opens it: a link the container
+		// put there first is refused.
+		if err := unix.Mkdirat(t.parent, t.base, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("layout %s: %w", t.name, err)
+		}
+		fd, err := treepath.OpenDir(t.parent, t.base)
+		if err != nil {
+			return nil, fmt.Errorf("layout %s: %w", t.name, err)
+		}
+		unix.Close(t.parent)
+		t.dir, t.parent = treepath.FDPath(fd), -1
+	}
+	st, err := objects.OpenLayout(t.dir)
+	if err != nil {
+		return nil, fmt.Errorf("layout %s: %w", t.name, err)
+	}
+	t.st = st
+	return st, nil
 }
 
 func (t *layoutTarget) pushBlob(ctx context.Context, b outBlob) (bool, error) {
@@ -90,7 +148,7 @@ func (t *layoutTarget) fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.
 
 func (t *layoutTarget) readIndex() (*ocispec.Index, error) {
 	var idx ocispec.Index
-	b, err := image.ReadRegularCapped(filepath.Join(t.dir, ocispec.ImageIndexFile), image.MaxManifestSize)
+	b, err := image.ReadRegularCapped(t.path(ocispec.ImageIndexFile), image.MaxManifestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &idx, nil
 	}
@@ -98,7 +156,7 @@ func (t *layoutTarget) readIndex() (*ocispec.Index, error) {
 		return nil, err
 	}
 	if err := json.Unmarshal(b, &idx); err != nil {
-		return nil, fmt.Errorf("%s: index.json: %w", t.dir, err)
+		return nil, fmt.Errorf("%s: index.json: %w", t.name, err)
 	}
 	return &idx, nil
 }
@@ -176,9 +234,9 @@ func (t *layoutTarget) pushManifest(ctx context.Context, ref string, raw []byte,
 // desc is nil. One writer of index.json at a time, under strata's one lock
 // discipline: a lock left by a killed push is taken over.
 func (t *layoutTarget) setTag(st *objects.Store, tag string, desc *ocispec.Descriptor) error {
-	lock, err := lockfile.Wait(filepath.Join(t.dir, "index.json.lock"), layoutLockTimeout)
+	lock, err := lockfile.Wait(t.path("index.json.lock"), layoutLockTimeout)
 	if err != nil {
-		return fmt.Errorf("layout %s: index.json: %w", t.dir, err)
+		return fmt.Errorf("layout %s: index.json: %w", t.name, err)
 	}
 	defer lock.Release()
 	idx, err := t.readIndex()
@@ -204,8 +262,8 @@ func (t *layoutTarget) setTag(st *objects.Store, tag string, desc *ocispec.Descr
 func (t *layoutTarget) tags(ctx context.Context) ([]string, error) {
 	// A layout not yet written has no index (push makes both); one whose
 	// directory is gone is a remote that is not there.
-	if _, err := os.Stat(t.dir); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: no such directory", t.dir)
+	if _, err := os.Stat(t.path()); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no such directory", t.name)
 	}
 	idx, err := t.readIndex()
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -127,10 +126,11 @@ func openTarget(ep Endpoint, o *Options) (target, error) {
 		o = &Options{}
 	}
 	if ep.Dir != "" {
-		if err := image.CheckLayoutVersion(ep.Dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t, err := openLayout(ep)
+		if err != nil {
 			return nil, err
 		}
-		return &layoutTarget{dir: ep.Dir}, nil
+		return t, nil
 	}
 	repo, err := registryRepo(*ep.Repo, o.Insecure)
 	if err != nil {

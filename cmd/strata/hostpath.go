@@ -28,7 +28,7 @@ func resolveHostPath(p string) (string, error) {
 // errLinkPut: the path p in a work tree, resolved there (treepath.Path),
 // had a symbolic link put on its way since: the container swapped one in.
 func errLinkPut(p string) error {
-	return fmt.Errorf("%s changed while it was resolved: a symbolic link was put in its way (the container can write there)", p)
+	return fmt.Errorf("%s %w", p, treepath.ErrLinkPut)
 }
 
 // pinnedPath is a path a command reads by name: real is where it leads

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -207,3 +208,30 @@ func Split(p string) (dir, base string, ok bool) {
 	}
 	return dir, base, base != "" && base != "." && base != ".."
 }
+
+// ErrLinkPut: a path resolved in a work tree (Path) had a symbolic link
+// put on its way since: the container swapped one in.
+var ErrLinkPut = errors.New("changed while it was resolved: a symbolic link was put in its way (the container can write there)")
+
+// OpenDir opens the directory name (in dirfd, or absolute), with no
+// symbolic link on its way, as Path leaves a path in a work tree, as an
+// O_PATH descriptor for the caller to use it by (through /proc/self/fd):
+// a container that swaps a directory on the way for a link since then
+// fails the open (ErrLinkPut), and one that swaps it after cannot lead
+// the caller anywhere else.
+func OpenDir(dirfd int, name string) (int, error) {
+	fd, err := unix.Openat2(dirfd, name, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if errors.Is(err, unix.ELOOP) {
+		return -1, fmt.Errorf("%s %w", name, ErrLinkPut)
+	}
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return fd, nil
+}
+
+// FDPath is the path that opens the descriptor fd.
+func FDPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
