@@ -18,6 +18,7 @@ import (
 // Config is the repository's .strata/config, in git-config syntax.
 type Config struct {
 	path string
+	name string // path as messages name it
 	text []byte // the file as it is: edits keep what they do not change
 	raw  *gitconfig.Config
 	// The headers and options of text, in file order: values are read
@@ -28,8 +29,20 @@ type Config struct {
 
 // LoadConfig reads a git-config file; a missing file is an empty config.
 func LoadConfig(path string) (*Config, error) {
-	c := &Config{path: path, raw: gitconfig.New()}
-	b, err := regfile.ReadFile(path)
+	return loadConfig(path, path, regfile.ReadFile)
+}
+
+// LoadConfigNoLink is LoadConfig of a file whose last name is no
+// symbolic link (one fails with ELOOP), named name in messages: config
+// -f of a file in a work tree, whose container may swap one in for it,
+// read through its directory's descriptor.
+func LoadConfigNoLink(path, name string) (*Config, error) {
+	return loadConfig(path, name, regfile.ReadFileNoFollow)
+}
+
+func loadConfig(path, name string, read func(string) ([]byte, error)) (*Config, error) {
+	c := &Config{path: path, name: name, raw: gitconfig.New()}
+	b, err := read(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
 	}
@@ -37,10 +50,10 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, err
 	}
 	if err := gitconfig.NewDecoder(bytes.NewReader(b)).Decode(c.raw); err != nil {
-		return nil, fmt.Errorf("%s: %w; fix the file by hand", path, err)
+		return nil, fmt.Errorf("%s: %w; fix the file by hand", name, err)
 	}
 	if c.headers, c.vars, err = scanConfig(b); err != nil {
-		return nil, fmt.Errorf("%s: %w; fix the file by hand", path, err)
+		return nil, fmt.Errorf("%s: %w; fix the file by hand", name, err)
 	}
 	c.text = b
 	return c, nil
@@ -345,11 +358,11 @@ func (c *Config) All() []Entry {
 func (c *Config) save(text []byte) error {
 	raw := gitconfig.New()
 	if err := gitconfig.NewDecoder(bytes.NewReader(text)).Decode(raw); err != nil {
-		return fmt.Errorf("%s: the edit would not read back: %w", c.path, err)
+		return fmt.Errorf("%s: the edit would not read back: %w", c.name, err)
 	}
 	hs, vs, err := scanConfig(text)
 	if err != nil {
-		return fmt.Errorf("%s: the edit would not read back: %w", c.path, err)
+		return fmt.Errorf("%s: the edit would not read back: %w", c.name, err)
 	}
 	// An existing file keeps its mode, as git's config edits keep it: a
 	// ~/.gitconfig kept 0600 (it may hold tokens) stays so.

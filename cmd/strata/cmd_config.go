@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/treepath"
 	"github.com/strata-sh/strata/repo"
+	"golang.org/x/sys/unix"
 )
 
 func init() { register("config", newConfigCommand) }
@@ -179,15 +181,27 @@ func (s configScope) open(g *globals) (*repo.Config, error) {
 	}
 	// As git's lockfile: an edit goes to the file a link leads to,
 	// and dotfiles kept as links stay links; a link in a work tree
-	// leads where its container sees it (treepath.Path), never to the host.
+	// leads where its container sees it (treepath.Path), never to the
+	// host, and the file's directory there is opened once, for the
+	// command's life, and the file read with no link followed: a link
+	// the container swaps in since cannot lead the edit out of the tree.
+	load := repo.LoadConfig
 	if real, inTree, err := treepath.Path(path, true); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	} else if inTree {
-		path = real
+		fd, err := treepath.OpenDir(unix.AT_FDCWD, filepath.Dir(real))
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		path = filepath.Join(treepath.FDPath(fd), filepath.Base(real))
+		load = func(p string) (*repo.Config, error) { return repo.LoadConfigNoLink(p, real) }
 	} else if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
 	}
-	cfg, err := repo.LoadConfig(path)
+	cfg, err := load(path)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, fmt.Errorf("config: %w", errLinkPut(s.file))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

@@ -119,7 +119,13 @@ func TestCommitRacesASwappingContainer(t *testing.T) {
 // until the test ends, and returns once it swaps (race is its /race).
 func startSwapper(t *testing.T, dir, race string) {
 	t.Helper()
-	swapper := strataCmd(dir, "run", "-e", "STRATA_TEST_SWAPPER=/race/d:/race/s", "--", "/bin/swapper")
+	startSwapperOf(t, dir, race, "/race/d:/race/s")
+}
+
+// startSwapperOf is startSwapper of the pair "A:B" (swapForever).
+func startSwapperOf(t *testing.T, dir, race, pair string) {
+	t.Helper()
+	swapper := strataCmd(dir, "run", "-e", "STRATA_TEST_SWAPPER="+pair, "--", "/bin/swapper")
 	if err := swapper.Start(); err != nil {
 		t.Fatal(err)
 	}

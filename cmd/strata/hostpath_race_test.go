@@ -4,9 +4,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // raceDirs makes the swapper's /race in work: d, a directory, and s, a
@@ -59,4 +63,97 @@ func TestPushRacesASwappingContainer(t *testing.T) {
 		t.Fatal("no push ran: the race was never run")
 	}
 	t.Logf("%d of 100 pushes ran", pushed)
+}
+
+// TestConfigFileRacesASwappingContainer edits a config file in the work
+// tree (/race/d/gc) while a container swaps /race/d with a symbolic link
+// to a host directory holding a gc of its own (/race/s). The file's
+// directory is resolved in the tree and opened once: each edit reads and
+// writes the container's file or fails, never the host's.
+func TestConfigFileRacesASwappingContainer(t *testing.T) {
+	dir, work, canary := swapperRepo(t)
+	host := map[string]string{"CANARY": "host secret\n", "gc": "[user]\n\temail = host-secret\n"}
+	os.WriteFile(filepath.Join(canary, "gc"), []byte(host["gc"]), 0o600)
+	race := raceDirs(t, work, canary)
+	startSwapper(t, dir, race)
+	edited := 0
+	for round := 0; round < 100; round++ {
+		if err := strataCmd(dir, "config", "-f", filepath.Join(race, "d", "gc"), "user.name", fmt.Sprint(round)).Run(); err == nil {
+			edited++
+		}
+		checkCanary(t, canary, round, host)
+		checkTreeFiles(t, round, filepath.Join(race, "d", "gc"), filepath.Join(race, "s", "gc"))
+	}
+	if edited == 0 {
+		t.Fatal("no edit ran: the race was never run")
+	}
+	t.Logf("%d of 100 edits ran", edited)
+}
+
+// TestConfigFileRacesALinkSwappedForIt edits a config file in the work
+// tree (/race/d/gc) while a container swaps it with a symbolic link to a
+// host file (/race/d/l). The file is read with no link followed: no edit
+// copies the host's file into the tree.
+func TestConfigFileRacesALinkSwappedForIt(t *testing.T) {
+	dir, work, canary := swapperRepo(t)
+	host := map[string]string{"CANARY": "host secret\n", "gc": "[user]\n\temail = host-secret\n"}
+	os.WriteFile(filepath.Join(canary, "gc"), []byte(host["gc"]), 0o600)
+	race := raceDirs(t, work, canary)
+	os.WriteFile(filepath.Join(race, "d", "gc"), nil, 0o644)
+	if err := os.Symlink(filepath.Join(canary, "gc"), filepath.Join(race, "d", "l")); err != nil {
+		t.Fatal(err)
+	}
+	startSwapperOf(t, dir, race, "/race/d/gc:/race/d/l")
+	// Most edits find the link in their way: go on until many ran.
+	edited, round := 0, 0
+	for ; round < 500 && edited < 30; round++ {
+		// An edit that renamed its file over the link leaves two files:
+		// the container puts its link back (or its file, where a swap
+		// misled that into making two links).
+		gc, l := filepath.Join(race, "d", "gc"), filepath.Join(race, "d", "l")
+		switch a, b := isLink(gc), isLink(l); {
+		case !a && !b:
+			os.Remove(l)
+			os.Symlink(filepath.Join(canary, "gc"), l)
+		case a && b:
+			os.Remove(gc)
+			if f, err := os.OpenFile(gc, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err == nil {
+				f.Close()
+			}
+		}
+		if err := strataCmd(dir, "config", "-f", gc, "user.name", fmt.Sprint(round)).Run(); err == nil {
+			edited++
+		}
+		checkCanary(t, canary, round, host)
+		checkTreeFiles(t, round, gc, l)
+	}
+	if edited == 0 {
+		t.Fatal("no edit ran: the race was never run")
+	}
+	t.Logf("%d of %d edits ran", edited, round)
+}
+
+// checkTreeFiles fails the test if one of the files named, read where
+// no symbolic link is on the way (the tree's, not where a link leads),
+// holds the host's host-secret.
+func checkTreeFiles(t *testing.T, round int, names ...string) {
+	t.Helper()
+	for _, p := range names {
+		fd, err := unix.Openat2(unix.AT_FDCWD, p, &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS})
+		if err != nil {
+			continue // a link there now
+		}
+		f := os.NewFile(uintptr(fd), p)
+		b, _ := io.ReadAll(f)
+		f.Close()
+		if strings.Contains(string(b), "host-secret") {
+			t.Fatalf("round %d: the host's file was read into the tree: %q", round, b)
+		}
+	}
+}
+
+// isLink reports whether p is a symbolic link.
+func isLink(p string) bool {
+	fi, err := os.Lstat(p)
+	return err == nil && fi.Mode()&os.ModeSymlink != 0
 }

@@ -21,7 +21,11 @@ var ErrNotRegular = errors.New("not a regular file")
 // Open opens path for reading without waiting on a FIFO, and refuses
 // anything but a regular file (following symbolic links, as os.Open).
 func Open(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
+	return open(path, 0)
+}
+
+func open(path string, flags int) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|flags, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +46,17 @@ func Open(path string) (*os.File, error) {
 
 // ReadFile is os.ReadFile of a regular file (Open).
 func ReadFile(path string) ([]byte, error) {
-	f, err := Open(path)
+	return readFile(path, 0)
+}
+
+// ReadFileNoFollow is ReadFile of a file whose last name is no symbolic
+// link (one fails with ELOOP).
+func ReadFileNoFollow(path string) ([]byte, error) {
+	return readFile(path, unix.O_NOFOLLOW)
+}
+
+func readFile(path string, flags int) ([]byte, error) {
+	f, err := open(path, flags)
 	if err != nil {
 		return nil, err
 	}
