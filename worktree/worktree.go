@@ -149,6 +149,14 @@ func ForPath(r *repo.Repo, dir string) (*Worktree, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ForResolvedPath(r, abs)
+}
+
+// ForResolvedPath is ForPath of abs, an absolute path with no symbolic
+// link on its way, taken as it is: one a work tree's container could
+// swap in would otherwise be followed (a path through a work tree,
+// resolved there, is refused as inside it, never followed to the host).
+func ForResolvedPath(r *repo.Repo, abs string) (*Worktree, error) {
 	if abs == Main(r).target {
 		return Main(r), nil
 	}

@@ -274,12 +274,14 @@ func openWorktree(g *globals, path string) (*repo.Repo, *worktree.Worktree, erro
 	}
 	// A path through a work tree's links is the container's (treepath.Path):
 	// rootfs/wt/x, with wt -> /srv, is no place to mount a tree on the host.
+	// It is taken as resolved: a link swapped in since is not followed.
+	forPath := worktree.ForPath
 	if real, inTree, err := treepath.Path(path, true); err != nil {
 		return nil, nil, err
 	} else if inTree {
-		path = real
+		path, forPath = real, worktree.ForResolvedPath
 	}
-	w, err := worktree.ForPath(r, path)
+	w, err := forPath(r, path)
 	if err == nil {
 		w.Link() // HEAD is the one of the work tree acted on
 	}

@@ -157,3 +157,27 @@ func isLink(p string) bool {
 	fi, err := os.Lstat(p)
 	return err == nil && fi.Mode()&os.ModeSymlink != 0
 }
+
+// TestWorktreeAddRacesASwappingContainer adds a work tree at /race/d/wt
+// while a container swaps /race/d with a symbolic link to a host
+// directory (/race/s). Whatever instant each add catches, the path is in
+// the work tree, or a link was put in its way: refused, never a work
+// tree mounted in the host directory the link names.
+func TestWorktreeAddRacesASwappingContainer(t *testing.T) {
+	dir, work, canary := swapperRepo(t)
+	t.Cleanup(func() { unmountUnder(filepath.Dir(dir)) })
+	race := raceDirs(t, work, canary)
+	startSwapper(t, dir, race)
+	for round := 0; round < 100; round++ {
+		wt := filepath.Join(race, "d", fmt.Sprintf("wt%d", round))
+		out, err := strataCmd(dir, "worktree", "add", "--detach", wt, "main").CombinedOutput()
+		if err == nil {
+			t.Fatalf("round %d: worktree add %s ran", round, wt)
+		}
+		if !strings.Contains(string(out), "inside the work tree") && !strings.Contains(string(out), "changed while it was resolved") &&
+			!strings.Contains(string(out), "links are followed as its container sees them): no such file") {
+			t.Fatalf("round %d: worktree add failed otherwise: %s", round, out)
+		}
+		checkCanary(t, canary, round, map[string]string{"CANARY": "host secret\n"})
+	}
+}
