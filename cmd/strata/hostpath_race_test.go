@@ -181,3 +181,34 @@ func TestWorktreeAddRacesASwappingContainer(t *testing.T) {
 		checkCanary(t, canary, round, map[string]string{"CANARY": "host secret\n"})
 	}
 }
+
+// TestImportImageRacesASwappingContainer imports an OCI layout in the
+// work tree (oci:/race/d) while a container swaps /race/d with a
+// symbolic link to a layout of the host (/race/s). The layout is
+// resolved in the tree and opened once: each import takes the
+// container's image or fails, never the host's.
+func TestImportImageRacesASwappingContainer(t *testing.T) {
+	dir, work, _ := swapperRepo(t)
+	hostDir, hostLayout := t.TempDir(), filepath.Join(t.TempDir(), "layout")
+	os.WriteFile(filepath.Join(hostDir, "hostmark"), nil, 0o644)
+	mustStrata(t, dir, "import", hostDir, "-b", "hostimg", "-m", "host")
+	mustStrata(t, dir, "push", hostLayout, "hostimg:main")
+	race := raceDirs(t, work, hostLayout)
+	mustStrata(t, dir, "push", filepath.Join(race, "d"), "main")
+	startSwapper(t, dir, race)
+	imported := 0
+	for round := 0; round < 60; round++ {
+		branch := fmt.Sprintf("r%d", round)
+		if err := strataCmd(dir, "import", "oci:"+filepath.Join(race, "d")+":main", "-b", branch, "-m", branch).Run(); err != nil {
+			continue
+		}
+		imported++
+		if err := strataCmd(dir, "show", branch+":/hostmark").Run(); err == nil {
+			t.Fatalf("round %d: the host's image was imported", round)
+		}
+	}
+	if imported == 0 {
+		t.Fatal("no import ran: the race was never run")
+	}
+	t.Logf("%d of 60 imports ran", imported)
+}

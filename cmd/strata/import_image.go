@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/strata-sh/strata/image"
-	"github.com/strata-sh/strata/internal/treepath"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
 )
@@ -14,10 +13,11 @@ import (
 // importImageSource imports oci:, oci-archive: and docker-archive: sources
 // as a root commit; image.ImportImage does the work and the checks.
 func importImageSource(ctx context.Context, g *globals, r *repo.Repo, src string, meta importMeta) (*objects.Commit, error) {
-	from, err := treeImageSource(src)
+	from, done, err := treeImageSource(src)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	return image.ImportImage(ctx, r.Objects, from, image.ImportOptions{
 		Author: meta.Author, Message: meta.Message, Date: meta.Date,
 		Warn: func(msg string) { fmt.Fprintf(g.stderr, "strata: warning: import %s: %s\n", escapeControls(src), msg) },
@@ -25,23 +25,25 @@ func importImageSource(ctx context.Context, g *globals, r *repo.Repo, src string
 }
 
 // treeImageSource is src with its path, when that is in a work tree, where
-// the tree's links lead as its container sees them (treepath.Path): a layout
-// the container wrote as a link to the host's images is not imported.
-func treeImageSource(src string) (string, error) {
+// the tree's links lead as its container sees them, opened once there
+// (pinTreePath): a layout the container wrote as a link to the host's
+// images is not imported, nor one it swaps a link in for while the
+// import reads it. done releases what it opened.
+func treeImageSource(src string) (from string, done func(), err error) {
 	for _, prefix := range []string{"oci:", "oci-archive:", "docker-archive:"} {
 		rest, ok := strings.CutPrefix(src, prefix)
 		if !ok {
 			continue
 		}
 		p, tag := image.SplitPathTag(rest)
-		real, inTree, err := treepath.Path(p, true)
-		if err != nil || !inTree {
-			return src, err
+		pp, err := pinTreePath(p)
+		if err != nil || pp.open == pp.real { // in no tree: as typed
+			return src, pp.close, err
 		}
 		if tag != "" {
-			real += ":" + tag
+			pp.open += ":" + tag
 		}
-		return prefix + real, nil
+		return prefix + pp.open, pp.close, nil
 	}
-	return src, nil
+	return src, func() {}, nil
 }
