@@ -26,7 +26,7 @@ type logOptions struct {
 	skip        int          // commits chosen but not shown, before -n counts
 	header      headerFlags  // --pretty, --oneline, --date
 	hdr         commitHeader // what they ask for
-	all         bool
+	pseudo      []pseudoRev  // --all, --not, --branches, --tags, --remotes
 	format      string
 	graph       bool
 	firstParent bool
@@ -75,7 +75,12 @@ are resolved as in diff (relative to where you stand in a work tree), and
 one that exists neither in REV nor in any commit shown is an error.
 "--" may be left out when the work tree has the PATHs, as in git (a PATH
 starting with / needs no "--": no revision starts with /).
-With --all, the history of every ref and HEAD, newest first.
+With --all, the history of every ref and HEAD, newest first;
+--branches[=PATTERN], --tags[=PATTERN] and --remotes[=PATTERN] those
+refs (a shell glob, * matching / too; without *, ? or [, a directory:
+--branches=feat is feat/*). They stand where they are given among the
+revisions, as git's, and --not leaves out what the revisions after it
+reach: "log v2 --not --remotes" is what v2 has and no remote branch.
 
 Both parents of a merge are followed: commits come newest first, never
 before one of their children. With PATHs a merge is shown only when it
@@ -98,6 +103,7 @@ counts: -n 10 --skip 10 is the second page.
   strata log --graph --oneline --all   # the shape of the history, as git draws it
   strata log --first-parent            # the branch's own line, merges as one commit
   strata log --oneline main..dev       # what dev has that main does not
+  strata log --oneline --branches --not main   # what the branches have that main does not
   strata log --grep '^fix' -i --since '2 weeks ago' --author alice
   strata log --format '%h %an, %ar: %s'   # git's placeholders; --pretty=fuller; --date iso
   strata log --format json     # [{"id","short","parent","parents","author","date","message","refs"}]`,
@@ -138,6 +144,9 @@ counts: -n 10 --skip 10 is the second page.
 			if o.diff.any() && o.graph {
 				return usagef("log: -p, --stat, --name-status and --name-only print text, without --graph")
 			}
+			if err := checkPseudoRevs(o.pseudo); err != nil {
+				return err
+			}
 			if o.skip < 0 {
 				return usagef("log: --skip takes a count of commits, not %d", o.skip)
 			}
@@ -159,7 +168,7 @@ counts: -n 10 --skip 10 is the second page.
 	}
 	cmd.Flags().IntVarP(&o.max, "max-count", "n", -1, "show at most `N` commits (default: all)")
 	saidDefault(cmd.Flags(), "max-count")
-	cmd.Flags().BoolVar(&o.all, "all", false, "show the history of every branch, tag and remote branch, and HEAD")
+	addPseudoRevFlags(cmd.Flags(), &o.pseudo)
 	cmd.Flags().BoolVar(&o.header.oneline, "oneline", false, "one line per commit: short id and subject")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json, or a git format as --pretty takes")
 	o.header.add(cmd)
@@ -200,7 +209,7 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 	if err != nil {
 		return err
 	}
-	tips, only, err := logTips(r, revs, o.all)
+	tips, only, err := logTips(r, revs, o.pseudo)
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
 	}

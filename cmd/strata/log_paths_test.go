@@ -162,16 +162,16 @@ func TestLogPathsMatchesGit(t *testing.T) {
 				git []string
 			}{
 				{logOptions{max: -1, hdr: onelineHeader, graph: true}, []string{"--graph", "HEAD"}},
-				{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true}, []string{"--graph", "--all"}},
-				{logOptions{max: -1, hdr: onelineHeader, all: true}, []string{"--date-order", "--all"}},
-				{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
+				{logOptions{max: -1, hdr: onelineHeader, graph: true, pseudo: logAll}, []string{"--graph", "--all"}},
+				{logOptions{max: -1, hdr: onelineHeader, pseudo: logAll}, []string{"--date-order", "--all"}},
+				{logOptions{max: -1, hdr: onelineHeader, graph: true, pseudo: logAll, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
 			} {
 				if i%2 == 1 && !tc.o.graph {
 					continue // git's plain order is not topological when dates are skewed
 				}
 				var out bytes.Buffer
 				revs := []string{"HEAD"}
-				if tc.o.all {
+				if tc.o.pseudo != nil {
 					revs = nil
 				}
 				err := runLog(&out, r, revs, []string{"/" + p}, tc.o)

@@ -148,21 +148,21 @@ func TestLogMatchesGit(t *testing.T) {
 		}{
 			{logOptions{max: -1, hdr: onelineHeader, filter: logFilterFlags{grep: []string{"^c1"}}}, []string{"--date-order", "--grep=^c1"}},
 			{logOptions{max: -1, hdr: onelineHeader, filter: logFilterFlags{grep: []string{"C1$", "c2"}, ignoreCase: true}}, []string{"--date-order", "--grep=C1$", "--grep=c2", "-i"}},
-			{logOptions{max: -1, hdr: onelineHeader, all: true, filter: logFilterFlags{author: []string{"^Urs.*@y>$"}}}, []string{"--date-order", "--all", "--author=^Urs.*@y>$"}},
-			{logOptions{max: 2, hdr: onelineHeader, all: true, filter: logFilterFlags{author: []string{"ursula"}, grep: []string{"1"}, ignoreCase: true}}, []string{"--date-order", "--all", "-n", "2", "--author=ursula", "--grep=1", "-i"}},
-			{logOptions{max: 3, hdr: onelineHeader, all: true, reverse: true}, []string{"--date-order", "--all", "-n", "3", "--reverse"}},
-			{logOptions{max: -1, hdr: onelineHeader, all: true, reverse: true, noMerges: true}, []string{"--date-order", "--all", "--reverse", "--no-merges"}},
-			{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true, filter: logFilterFlags{grep: []string{"[02468]$"}}}, []string{"--graph", "--all", "--grep=[02468]$"}},
+			{logOptions{max: -1, hdr: onelineHeader, pseudo: logAll, filter: logFilterFlags{author: []string{"^Urs.*@y>$"}}}, []string{"--date-order", "--all", "--author=^Urs.*@y>$"}},
+			{logOptions{max: 2, hdr: onelineHeader, pseudo: logAll, filter: logFilterFlags{author: []string{"ursula"}, grep: []string{"1"}, ignoreCase: true}}, []string{"--date-order", "--all", "-n", "2", "--author=ursula", "--grep=1", "-i"}},
+			{logOptions{max: 3, hdr: onelineHeader, pseudo: logAll, reverse: true}, []string{"--date-order", "--all", "-n", "3", "--reverse"}},
+			{logOptions{max: -1, hdr: onelineHeader, pseudo: logAll, reverse: true, noMerges: true}, []string{"--date-order", "--all", "--reverse", "--no-merges"}},
+			{logOptions{max: -1, hdr: onelineHeader, graph: true, pseudo: logAll, filter: logFilterFlags{grep: []string{"[02468]$"}}}, []string{"--graph", "--all", "--grep=[02468]$"}},
 		}
 		if i%2 == 0 {
 			filters = append(filters, []struct {
 				o   logOptions
 				git []string
 			}{
-				{logOptions{max: -1, hdr: onelineHeader, all: true, filter: logFilterFlags{since: mid}}, []string{"--date-order", "--all", "--since=" + mid}},
-				{logOptions{max: -1, hdr: onelineHeader, all: true, filter: logFilterFlags{until: mid}}, []string{"--date-order", "--all", "--until=" + mid}},
-				{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true, filter: logFilterFlags{since: mid}}, []string{"--graph", "--all", "--since=" + mid}},
-				{logOptions{max: 2, hdr: onelineHeader, all: true, reverse: true, filter: logFilterFlags{since: mid, author: []string{"t"}}}, []string{"--date-order", "--all", "--since=" + mid, "--author=t", "-n", "2", "--reverse"}},
+				{logOptions{max: -1, hdr: onelineHeader, pseudo: logAll, filter: logFilterFlags{since: mid}}, []string{"--date-order", "--all", "--since=" + mid}},
+				{logOptions{max: -1, hdr: onelineHeader, pseudo: logAll, filter: logFilterFlags{until: mid}}, []string{"--date-order", "--all", "--until=" + mid}},
+				{logOptions{max: -1, hdr: onelineHeader, graph: true, pseudo: logAll, filter: logFilterFlags{since: mid}}, []string{"--graph", "--all", "--since=" + mid}},
+				{logOptions{max: 2, hdr: onelineHeader, pseudo: logAll, reverse: true, filter: logFilterFlags{since: mid, author: []string{"t"}}}, []string{"--date-order", "--all", "--since=" + mid, "--author=t", "-n", "2", "--reverse"}},
 			}...)
 		}
 		for _, tc := range append([]struct {
@@ -170,24 +170,24 @@ func TestLogMatchesGit(t *testing.T) {
 			git []string
 		}{
 			{logOptions{max: -1, hdr: onelineHeader}, []string{"--date-order"}},
-			{logOptions{max: -1, hdr: onelineHeader, all: true}, []string{"--date-order", "--all"}},
+			{logOptions{max: -1, hdr: onelineHeader, pseudo: logAll}, []string{"--date-order", "--all"}},
 			{logOptions{max: -1, hdr: onelineHeader, graph: true}, []string{"--graph"}},
-			{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true}, []string{"--graph", "--all"}},
-			{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true, firstParent: true}, []string{"--graph", "--all", "--first-parent"}},
-			{logOptions{max: 4, hdr: onelineHeader, graph: true, all: true}, []string{"--graph", "--all", "-n", "4"}},
-			{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
-			{logOptions{max: -1, hdr: onelineHeader, graph: true, all: true, merges: true}, []string{"--graph", "--all", "--merges"}},
+			{logOptions{max: -1, hdr: onelineHeader, graph: true, pseudo: logAll}, []string{"--graph", "--all"}},
+			{logOptions{max: -1, hdr: onelineHeader, graph: true, pseudo: logAll, firstParent: true}, []string{"--graph", "--all", "--first-parent"}},
+			{logOptions{max: 4, hdr: onelineHeader, graph: true, pseudo: logAll}, []string{"--graph", "--all", "-n", "4"}},
+			{logOptions{max: -1, hdr: onelineHeader, graph: true, pseudo: logAll, noMerges: true}, []string{"--graph", "--all", "--no-merges"}},
+			{logOptions{max: -1, hdr: onelineHeader, graph: true, pseudo: logAll, merges: true}, []string{"--graph", "--all", "--merges"}},
 		}, filters...) {
 			var out bytes.Buffer
 			revs := []string{"HEAD"}
-			if tc.o.all {
+			if tc.o.pseudo != nil {
 				revs = nil
 			}
 			if err := runLog(&out, r, revs, nil, tc.o); err != nil {
 				t.Fatal(err)
 			}
 			got := ids.ReplaceAllString(out.String(), "")
-			want := git(nil, append(append([]string{"log", "--format=%s"}, tc.git...), "HEAD")[:len(tc.git)+2+boolInt(!tc.o.all)]...)
+			want := git(nil, append(append([]string{"log", "--format=%s"}, tc.git...), "HEAD")[:len(tc.git)+2+boolInt(tc.o.pseudo == nil)]...)
 			if got != want {
 				t.Errorf("history %d, log %v: strata\n%s\ngit\n%s", i, tc.git, got, want)
 			}
@@ -318,3 +318,6 @@ func TestLogFiltersReadNoMoreThanNeeded(t *testing.T) {
 		}
 	}
 }
+
+// logAll is log's --all.
+var logAll = []pseudoRev{{name: "all"}}

@@ -11,31 +11,17 @@ import (
 	"github.com/strata-sh/strata/tree"
 )
 
-// logTips are the commits log starts from: revs (HEAD if none, as
-// parseRevRange reads them), and with --all every ref (branches, tags,
-// remote branches) and HEAD, in git's order. With commits to leave out,
+// logTips are the commits log starts from: revs and the pseudo-revisions
+// among them (--all, --branches...; parseRevArgs), or HEAD when they
+// name none (a --not alone changes nothing, as in git). With commits to leave out,
 // only holds those log may show (revRange.interesting); nil: all.
-func logTips(r *repo.Repo, revs []string, all bool) (tips []digest.Digest, only map[digest.Digest]bool, err error) {
-	if len(revs) == 0 && !all {
-		revs = []string{"HEAD"}
+func logTips(r *repo.Repo, revs []string, pseudo []pseudoRev) (tips []digest.Digest, only map[digest.Digest]bool, err error) {
+	if len(revs) == 0 && !namesRefs(pseudo) {
+		revs, pseudo = []string{"HEAD"}, nil
 	}
-	rr, err := parseRevRange(r, revs)
+	rr, err := parseRevArgs(r, revs, pseudo)
 	if err != nil {
 		return nil, nil, err
-	}
-	if all {
-		refsAll, err := r.Refs.List("refs/")
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, ref := range refsAll {
-			if r.Objects.Has(ref.Target) {
-				rr.include = append(rr.include, ref.Target)
-			}
-		}
-		if head, err := r.Refs.ReadHead(); err == nil && head.Commit != "" {
-			rr.include = append(rr.include, head.Commit)
-		}
 	}
 	if only, err = rr.interesting(r); err != nil {
 		return nil, nil, err

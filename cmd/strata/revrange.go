@@ -4,9 +4,12 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/spf13/pflag"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -223,4 +226,145 @@ func present(r *repo.Repo, ds ...digest.Digest) []digest.Digest {
 		}
 	}
 	return out
+}
+
+// pseudoRev is one of git's pseudo-revisions among log's revisions, where
+// it was given: --all, --branches[=PATTERN], --tags[=PATTERN] and
+// --remotes[=PATTERN] stand for the refs they name, and --not reverses
+// the revisions after it (up to the next --not): "B --not A" is "B ^A",
+// "--not ^A" is "A". A PATTERN is a shell glob against the ref's name
+// after refs/heads/ (refs/tags/, refs/remotes/), '*' matching '/' too;
+// without '*', '?' or '[' it is a directory, as git's: --branches=feat
+// is feat/*.
+type pseudoRev struct {
+	name    string // "all", "branches", "tags", "remotes" or "not"
+	pattern string
+	at      int // how many arguments came before it
+}
+
+// pseudoRevFlag adds the pseudoRevs pflag reads to list, with where each
+// came (len(fs.Args()) as it reads it, as revFlag's at).
+type pseudoRevFlag struct {
+	name string
+	fs   *pflag.FlagSet
+	list *[]pseudoRev
+}
+
+// takesPattern: --branches, --tags and --remotes; not --all nor --not.
+func takesPattern(name string) bool { return name != "all" && name != "not" }
+
+func (f pseudoRevFlag) String() string { return "" }
+func (f pseudoRevFlag) Type() string {
+	if takesPattern(f.name) {
+		return "string"
+	}
+	return "bool"
+}
+func (f pseudoRevFlag) Set(v string) error {
+	if !takesPattern(f.name) && v != "true" {
+		return errors.New("takes no value")
+	}
+	*f.list = append(*f.list, pseudoRev{name: f.name, pattern: v, at: len(f.fs.Args())})
+	return nil
+}
+
+// addPseudoRevFlags registers --all, --not, --branches, --tags and
+// --remotes, which add to list.
+func addPseudoRevFlags(fs *pflag.FlagSet, list *[]pseudoRev) {
+	for _, f := range []struct{ name, usage string }{
+		{"all", "show the history of every branch, tag and remote branch, and HEAD"},
+		{"not", "leave out the history of the revisions after it (up to the next --not); ^REV after it is REV"},
+		{"branches", "show the history of the branches matching `PATTERN` (default: every branch)"},
+		{"tags", "show the history of the tags matching `PATTERN` (default: every tag)"},
+		{"remotes", "show the history of the remote-tracking branches matching `PATTERN` (default: all)"},
+	} {
+		fs.Var(pseudoRevFlag{f.name, fs, list}, f.name, f.usage)
+		fs.Lookup(f.name).NoOptDefVal = "true"
+		if takesPattern(f.name) {
+			fs.Lookup(f.name).NoOptDefVal = "*"
+		}
+	}
+}
+
+// checkPseudoRevs refuses a PATTERN that is no shell glob.
+func checkPseudoRevs(list []pseudoRev) error {
+	for _, p := range list {
+		if _, err := path.Match(p.pattern, ""); takesPattern(p.name) && err != nil {
+			return usagef("--%s: bad pattern %q: %w", p.name, p.pattern, err)
+		}
+	}
+	return nil
+}
+
+// namesRefs says whether list has a pseudo-revision naming refs: then
+// log has revisions to start from, even when none match.
+func namesRefs(list []pseudoRev) bool {
+	return slices.ContainsFunc(list, func(p pseudoRev) bool { return p.name != "not" })
+}
+
+// parseRevArgs resolves revs with the pseudo-revisions among them, in
+// their order.
+func parseRevArgs(r *repo.Repo, revs []string, pseudo []pseudoRev) (revRange, error) {
+	var rr revRange
+	not := false
+	add := func(include, exclude []digest.Digest) {
+		if not {
+			include, exclude = exclude, include
+		}
+		rr.include, rr.exclude = append(rr.include, include...), append(rr.exclude, exclude...)
+	}
+	done := 0 // revs resolved
+	upTo := func(at int) error {
+		at = min(at, len(revs)) // past the revisions: among PATHs
+		part, err := parseRevRange(r, revs[done:at])
+		add(part.include, part.exclude)
+		done = at
+		return err
+	}
+	for _, p := range pseudo {
+		if err := upTo(p.at); err != nil {
+			return rr, err
+		}
+		if p.name == "not" {
+			not = !not
+			continue
+		}
+		ds, err := pseudoRevRefs(r, p)
+		if err != nil {
+			return rr, err
+		}
+		add(ds, nil)
+	}
+	return rr, upTo(len(revs))
+}
+
+// pseudoRevRefs lists the commits of the refs p names (--all: HEAD's
+// too), those the store has.
+func pseudoRevRefs(r *repo.Repo, p pseudoRev) ([]digest.Digest, error) {
+	prefix := map[string]string{"all": "refs/", "branches": refs.Heads, "tags": refs.Tags, "remotes": refs.Remotes}[p.name]
+	pattern := prefix + "*"
+	if p.name != "all" {
+		if pattern = p.pattern; !strings.HasPrefix(pattern, prefix) {
+			pattern = prefix + pattern
+		}
+		if !strings.ContainsAny(p.pattern, `*?[\`) {
+			pattern = strings.TrimSuffix(pattern, "/") + "/*"
+		}
+	}
+	list, err := r.Refs.List(prefix)
+	if err != nil {
+		return nil, err
+	}
+	var out []digest.Digest
+	for _, ref := range list {
+		if matchRefName(pattern, ref.Name) && r.Objects.Has(ref.Target) {
+			out = append(out, ref.Target)
+		}
+	}
+	if p.name == "all" {
+		if head, err := r.Refs.ReadHead(); err == nil && head.Commit != "" {
+			out = append(out, head.Commit)
+		}
+	}
+	return out, nil
 }
