@@ -37,6 +37,9 @@ type logOptions struct {
 	// topoOrder: git's --topo-order, the order --graph draws in (a
 	// branch's commits together); dateOrder: --date-order, the default.
 	topoOrder, dateOrder bool
+	// leftRight marks each commit of A...B with its side, < or >;
+	// leftOnly and rightOnly show one side.
+	leftRight, leftOnly, rightOnly bool
 	// diff: each commit's changes against its first parent after it
 	// (-p, --stat, --name-status, --name-only), as git log shows them;
 	// merges none.
@@ -58,6 +61,16 @@ type logEntry struct {
 	// Shallow: the parent was not available when this commit was fetched
 	// (a registry had collected it); history stops here.
 	Shallow bool `json:"shallow,omitempty"`
+	// Side: with an A...B range, "left" for A's commits, "right" for B's.
+	Side string `json:"side,omitempty"`
+}
+
+// mark is git's %m, --left-right's mark: < on A...B's left side, > else.
+func (e logEntry) mark() string {
+	if e.Side == "left" {
+		return "<"
+	}
+	return ">"
 }
 
 func newLogCommand(g *globals) *cobra.Command {
@@ -81,6 +94,9 @@ refs (a shell glob, * matching / too; without *, ? or [, a directory:
 --branches=feat is feat/*). They stand where they are given among the
 revisions, as git's, and --not leaves out what the revisions after it
 reach: "log v2 --not --remotes" is what v2 has and no remote branch.
+--left-right marks each commit of A...B with its side, "<" for A's
+and ">" for B's (%m in a template; "side" in JSON: "left" or "right");
+--left-only and --right-only show one side.
 
 Both parents of a merge are followed: commits come newest first, never
 before one of their children. With PATHs a merge is shown only when it
@@ -116,6 +132,7 @@ counts: -n 10 --skip 10 is the second page.
 				return err
 			}
 			o.hdr.color = o.diff.color && o.format != "json"
+			o.hdr.leftRight = o.leftRight
 			if err := checkFormat(o.format); err != nil {
 				return err
 			}
@@ -125,6 +142,9 @@ counts: -n 10 --skip 10 is the second page.
 			}
 			if o.graph && o.reverse {
 				return usagef("log: --reverse and --graph do not go together")
+			}
+			if btoi(o.leftRight)+btoi(o.leftOnly)+btoi(o.rightOnly) > 1 {
+				return usagef("--left-right, --left-only and --right-only do not go together")
 			}
 			if o.topoOrder && o.dateOrder {
 				return usagef("log: --topo-order and --date-order do not go together")
@@ -175,6 +195,9 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().BoolVar(&o.graph, "graph", false, "draw the history beside the commits, as git log --graph")
 	cmd.Flags().BoolVar(&o.topoOrder, "topo-order", false, "order as --graph does: a branch's commits together, a merged branch first")
 	cmd.Flags().BoolVar(&o.dateOrder, "date-order", false, "order by date, a commit after its children (the default)")
+	cmd.Flags().BoolVar(&o.leftRight, "left-right", false, "mark each commit of A...B with its side: < for A's, > for B's")
+	cmd.Flags().BoolVar(&o.leftOnly, "left-only", false, "of A...B, show A's side only")
+	cmd.Flags().BoolVar(&o.rightOnly, "right-only", false, "of A...B, show B's side only")
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
 	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")
@@ -209,9 +232,15 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 	if err != nil {
 		return err
 	}
-	tips, only, err := logTips(r, revs, o.pseudo)
+	tips, only, leftTips, err := logTips(r, revs, o.pseudo)
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
+	}
+	// left: what A of A...B reaches, as the walk meets it (a child
+	// before its parents): the left side.
+	left := map[digest.Digest]bool{}
+	for _, d := range leftTips {
+		left[d] = true
 	}
 	decorations, err := o.hdr.decorations(r)
 	if err != nil {
@@ -232,10 +261,10 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 		graph = &loggraph.Graph{}
 	}
 	// filtered: left out by --merges, --no-merges, --grep, --author,
-	// --since or --until.
+	// --since, --until, --left-only or --right-only.
 	filtered := func(n *logNode) bool {
-		merge := n.sum.MergeParent != ""
-		return o.merges && !merge || o.noMerges && merge || !lf.keep(n.sum)
+		merge, side := n.sum.MergeParent != "", left[n.sum.ID]
+		return o.merges && !merge || o.noMerges && merge || o.leftOnly && !side || o.rightOnly && side || !lf.keep(n.sum)
 	}
 	pr := &logPrinter{w: w, r: r, o: o, hdr: o.hdr, paths: paths, graph: graph, filtered: filtered, entries: []logEntry{}}
 	// --reverse: as git, -n and the filters choose the commits, then
@@ -258,6 +287,11 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 		if n.err != nil {
 			return fmt.Errorf("log: commit %s: %w", shortID(d), n.err)
 		}
+		for i, pd := range []digest.Digest{n.sum.Parent, n.sum.MergeParent} {
+			if left[d] && pd != "" && (i == 0 || !o.firstParent) {
+				left[pd] = true
+			}
+		}
 		if n.hidden || filtered(n) {
 			continue
 		}
@@ -271,6 +305,12 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 			continue
 		}
 		e := toLogEntry(n.sum, decorations[d])
+		switch {
+		case left[d]:
+			e.Side = "left"
+		case len(leftTips) > 0:
+			e.Side = "right"
+		}
 		if n.cut {
 			// git's word for a commit whose parents are cut off.
 			e.Refs, e.Shallow = append(e.Refs, "grafted"), true
@@ -327,8 +367,14 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 	defer func() { p.printed++ }()
 	switch {
 	case p.graph != nil:
+		// --left-right's mark is drawn in the graph, not the text.
 		var text strings.Builder
-		p.hdr.write(&text, e, true)
+		hdr := p.hdr
+		hdr.leftRight = false
+		hdr.write(&text, e, true)
+		if p.hdr.leftRight {
+			p.graph.Mark = e.mark()[0]
+		}
 		// As git: a parent a filter leaves out is not drawn (only
 		// PATHs rewrite parents).
 		var ps []string

@@ -59,6 +59,8 @@ type commitHeader struct {
 	// among the names shown, which are red.
 	color   bool
 	remotes map[string]bool
+	// leftRight: --left-right's mark (logEntry.mark) before the id.
+	leftRight bool
 }
 
 // decorations maps commits to the names shown beside them, as
@@ -126,10 +128,13 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 		io.WriteString(w, b.String())
 		return
 	}
-	decor := h.decoration(e.Refs)
+	decor, short := h.decoration(e.Refs), e.Short
+	if h.leftRight {
+		short = e.mark() + " " + short
+	}
 	if h.oneline() {
 		subject, _, _ := strings.Cut(e.Message, "\n")
-		fmt.Fprintf(w, "%s%s %s\n", h.id(e.Short), decor, pathquote.Text(subject))
+		fmt.Fprintf(w, "%s%s %s\n", h.id(short), decor, pathquote.Text(subject))
 		return
 	}
 	if !first {
@@ -137,9 +142,9 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 	}
 	if h.color {
 		// git colours "commit ID" as one.
-		fmt.Fprintf(w, "%s%s\n", h.id("commit "+e.Short), decor)
+		fmt.Fprintf(w, "%s%s\n", h.id("commit "+short), decor)
 	} else {
-		fmt.Fprintf(w, "commit %s%s\n", e.Short, decor)
+		fmt.Fprintf(w, "commit %s%s\n", short, decor)
 	}
 	if len(e.Parents) > 1 {
 		fmt.Fprintf(w, "Merge:")
@@ -269,6 +274,8 @@ func (h commitHeader) placeholder(t string, e logEntry, msg *message) (string, i
 		return pathquote.Name(strings.Join(e.Refs, ", ")), 1
 	case 'e':
 		return "", 1 // no encoding header: messages are UTF-8
+	case 'm':
+		return e.mark(), 1
 	case 'a', 'c':
 		// One person and one date a commit: committer is author.
 		if len(t) < 2 {

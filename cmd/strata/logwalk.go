@@ -14,24 +14,25 @@ import (
 // logTips are the commits log starts from: revs and the pseudo-revisions
 // among them (--all, --branches...; parseRevArgs), or HEAD when they
 // name none (a --not alone changes nothing, as in git). With commits to leave out,
-// only holds those log may show (revRange.interesting); nil: all.
-func logTips(r *repo.Repo, revs []string, pseudo []pseudoRev) (tips []digest.Digest, only map[digest.Digest]bool, err error) {
+// only holds those log may show (revRange.interesting); nil: all. left
+// are the left ends of A...B ranges (revRange.left).
+func logTips(r *repo.Repo, revs []string, pseudo []pseudoRev) (tips []digest.Digest, only map[digest.Digest]bool, left []digest.Digest, err error) {
 	if len(revs) == 0 && !namesRefs(pseudo) {
 		revs, pseudo = []string{"HEAD"}, nil
 	}
 	rr, err := parseRevArgs(r, revs, pseudo)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if only, err = rr.interesting(r); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, d := range rr.include {
 		if only == nil || only[d] {
 			tips = append(tips, d)
 		}
 	}
-	return tips, only, nil
+	return tips, only, rr.left, nil
 }
 
 // logWalk yields commits newest first, each once, from several tips,

@@ -22,6 +22,9 @@ import (
 // is "X^N..X" (parentShorthand).
 type revRange struct {
 	include, exclude []digest.Digest
+	// left: the left ends of "A...B" (A), whose history is the left
+	// side of --left-right.
+	left []digest.Digest
 }
 
 // parseRevRange resolves log's revision arguments.
@@ -42,7 +45,7 @@ func parseRevRange(r *repo.Repo, args []string) (revRange, error) {
 				rr.include, rr.exclude = append(rr.include, db), append(rr.exclude, da)
 				continue
 			}
-			rr.include = append(rr.include, da, db)
+			rr.include, rr.left = append(rr.include, da, db), append(rr.left, da)
 			bases, err := repo.MergeBases(r.Objects, da, db)
 			if err != nil && !errors.Is(err, repo.ErrNoMergeBase) { // none: unrelated, both whole
 				return rr, fmt.Errorf("%s: %w", arg, err)
@@ -318,6 +321,7 @@ func parseRevArgs(r *repo.Repo, revs []string, pseudo []pseudoRev) (revRange, er
 		at = min(at, len(revs)) // past the revisions: among PATHs
 		part, err := parseRevRange(r, revs[done:at])
 		add(part.include, part.exclude)
+		rr.left = append(rr.left, part.left...)
 		done = at
 		return err
 	}

@@ -21,6 +21,10 @@ type Graph struct {
 	commitIndex, prevCommitIndex int
 	mergeLayout                  int
 	edgesAdded, prevEdgesAdded   int
+
+	// Mark is drawn for the next Entry's commit instead of '*' (git's
+	// --left-right marks, < and >); 0 is '*'.
+	Mark byte
 }
 
 type state int
@@ -248,7 +252,11 @@ func (g *Graph) commitLine(b *strings.Builder) {
 		switch {
 		case c == g.commit:
 			seen = true
-			b.WriteByte('*')
+			if g.Mark == 0 {
+				b.WriteByte('*')
+			} else {
+				b.WriteByte(g.Mark)
+			}
 		case seen && g.edgesAdded > 1:
 			b.WriteByte('\\')
 		case seen && g.edgesAdded == 1:
