@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -50,13 +51,15 @@ func newShowCommand(g *globals) *cobra.Command {
 	var hf headerFlags
 	var noPatch bool
 	cmd := &cobra.Command{
-		Use:   "show [--name-status | --name-only | --stat | -p] [REV] [-- PATH...] | REV:PATH",
+		Use:   "show [--name-status | --name-only | --stat | -p] [REV...] [-- PATH...] | REV:PATH",
 		Short: "Show a commit: parent, message, config and layers",
 		Long: `Show a commit: parent, message, config and layers. With PATHs (resolved
 as in diff: relative to where you stand in a work tree, / is the image
 root), also what the commit changed under them, as diff --name-status
 against its parent; a PATH in neither is an error, named after the rest.
 "--" may be left out as in diff: "strata show /etc" is HEAD under /etc.
+Several REVs are shown one after another, each commit once, as git
+show shows them (--format json: an array of the objects).
 For a merge, as git show: only the paths that differ from every parent,
 with one status letter per parent (MA: modified against the first parent,
 added against the second).
@@ -83,12 +86,6 @@ but ":/TEXT" is git's search of commit messages, not a path.
       #  "config":{"os","architecture","variant","env","entrypoint","cmd",
       #  "working_dir","user"}, "layers":[{"digest","diff_id","media_type",
       #  "size"}], "changes" (with PATHs: as diff --format json's)}`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if n := cmd.ArgsLenAtDash(); n >= 0 {
-				return rangeArgs(0, 1)(cmd, args[:n])
-			}
-			return nil // RunE tells revisions from paths, as git does
-		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hdr, err := hf.header("show", &format)
 			if err != nil {
@@ -126,81 +123,63 @@ but ":/TEXT" is git's search of commit messages, not a path.
 					return fmt.Errorf("show: %w", err)
 				}
 			}
-			if err := rangeArgs(0, 1)(cmd, args); err != nil {
-				return err
-			}
 			if (o.nameStatus || o.nameOnly) && len(paths) == 0 {
 				paths = []string{"/"}
 			}
-			rev := "HEAD"
-			if len(args) == 1 {
-				rev = args[0]
-			}
-			if frev, p, ok := splitRevPath(rev); ok {
-				if format == "json" || o.any() || len(paths) > 0 || noPatch || hdr.pretty != nil || hf.date != "" {
-					return usagef("show %s: a path's content takes no --format, --pretty, --date, -s, --name-status, --name-only, --stat, -p or PATH", rev)
-				}
-				if p, err = fromHere(g, r, rev, p); err != nil {
-					return err
-				}
-				w := bufio.NewWriterSize(g.stdout, 64<<10)
-				if err := showPath(w, r, rev, frev, p); err != nil {
-					return fmt.Errorf("show: %w", err)
-				}
-				return w.Flush()
-			}
-			c, err := r.Resolve(rev)
-			if err != nil {
-				return fmt.Errorf("show: %w", err)
-			}
-			sum, err := r.Objects.ReadSummary(c.ID)
-			if err != nil {
-				return fmt.Errorf("show: %w", err)
+			if len(args) == 0 {
+				args = []string{"HEAD"}
 			}
 			decor, err := hdr.decorations(r)
 			if err != nil {
 				return err
 			}
-			out := showJSON{logEntry: toLogEntry(sum, decor[c.ID]), Config: configOf(c), Layers: layersOf(c)}
+			// As git: each commit once, in the order given, entries
+			// separated as log's.
+			var outs []showJSON
 			var bad []string
-			if o.stat || o.patch {
-				return showDiff(cmd.Context(), g, r, out, c, paths, o, hdr)
-			}
-			if len(paths) > 0 {
-				if paths, err = imagePaths(g, r, paths); err != nil {
+			shown := map[string]bool{}
+			for _, rev := range args {
+				if frev, p, ok := splitRevPath(rev); ok {
+					if format == "json" || o.any() || len(paths) > 0 || noPatch || hdr.pretty != nil || hf.date != "" {
+						return usagef("show %s: a path's content takes no --format, --pretty, --date, -s, --name-status, --name-only, --stat, -p or PATH", rev)
+					}
+					if p, err = fromHere(g, r, rev, p); err != nil {
+						return err
+					}
+					w := bufio.NewWriterSize(g.stdout, 64<<10)
+					if err := showPath(w, r, rev, frev, p); err != nil {
+						return fmt.Errorf("show: %w", err)
+					}
+					if err := w.Flush(); err != nil {
+						return err
+					}
+					continue
+				}
+				c, err := r.Resolve(rev)
+				if err != nil {
 					return fmt.Errorf("show: %w", err)
 				}
-				if out.Changes, bad, err = showChanges(r, c, paths, format != "json" && !o.noRenames); err != nil {
-					return fmt.Errorf("show: %w", err)
+				if shown[c.ID.String()] {
+					continue
 				}
-			}
-			switch {
-			case format == "json":
-				if err := writeJSON(g.stdout, out); err != nil {
+				shown[c.ID.String()] = true
+				out, missing, err := showCommit(cmd.Context(), g, r, c, decor[c.ID], paths, o, format, hdr, noPatch, len(shown) == 1)
+				if err != nil {
 					return err
 				}
-			case o.nameStatus || o.nameOnly:
-				// As git show --name-status: the commit's header, then
-				// its paths, without the config and layers.
-				hdr.write(g.stdout, out.logEntry, true)
-				if !hdr.oneline() {
-					fmt.Fprintln(g.stdout)
-				}
-				for _, c := range out.Changes {
-					if o.nameOnly {
-						fmt.Fprintln(g.stdout, pathquote.Quote(c.Path))
-					} else {
-						printNameStatus(g.stdout, c)
-					}
-				}
-			case noPatch || hdr.pretty != nil:
-				// A git format, or -s, is the header alone, as git
-				// show -s: the config and layers are show's own body.
-				hdr.write(g.stdout, out.logEntry, true)
-			default:
-				printShow(g.stdout, out, hdr)
+				outs, bad = append(outs, out), append(bad, missing...)
 			}
-			return missingPaths(bad)
+			if format == "json" {
+				var v any = outs
+				if len(args) == 1 {
+					v = outs[0] // one REV: its object, as before
+				}
+				if err := writeJSON(g.stdout, v); err != nil {
+					return err
+				}
+			}
+			slices.Sort(bad)
+			return missingPaths(slices.Compact(bad))
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, or a git format as --pretty takes")
@@ -215,36 +194,82 @@ but ":/TEXT" is git's search of commit messages, not a path.
 	return cmd
 }
 
+// showCommit shows commit c as show's flags ask, first saying it is the
+// first shown (later ones are separated as log's entries); JSON is
+// returned, not printed. It returns the PATHs the commit has on neither
+// side.
+func showCommit(ctx context.Context, g *globals, r *repo.Repo, c *objects.Commit, decor, paths []string, o diffOptions, format string, hdr commitHeader, noPatch, first bool) (showJSON, []string, error) {
+	sum, err := r.Objects.ReadSummary(c.ID)
+	if err != nil {
+		return showJSON{}, nil, fmt.Errorf("show: %w", err)
+	}
+	out := showJSON{logEntry: toLogEntry(sum, decor), Config: configOf(c), Layers: layersOf(c)}
+	if o.stat || o.patch {
+		bad, err := showDiff(ctx, g, r, out, c, paths, o, hdr, first)
+		return out, bad, err
+	}
+	var bad []string
+	if len(paths) > 0 {
+		if paths, err = imagePaths(g, r, paths); err != nil {
+			return out, nil, fmt.Errorf("show: %w", err)
+		}
+		if out.Changes, bad, err = showChanges(r, c, paths, format != "json" && !o.noRenames); err != nil {
+			return out, nil, fmt.Errorf("show: %w", err)
+		}
+	}
+	switch {
+	case format == "json":
+	case o.nameStatus || o.nameOnly:
+		// As git show --name-status: the commit's header, then
+		// its paths, without the config and layers.
+		hdr.write(g.stdout, out.logEntry, first)
+		if !hdr.oneline() {
+			fmt.Fprintln(g.stdout)
+		}
+		for _, c := range out.Changes {
+			if o.nameOnly {
+				fmt.Fprintln(g.stdout, pathquote.Quote(c.Path))
+			} else {
+				printNameStatus(g.stdout, c)
+			}
+		}
+	case noPatch || hdr.pretty != nil:
+		// A git format, or -s, is the header alone, as git
+		// show -s: the config and layers are show's own body.
+		hdr.write(g.stdout, out.logEntry, first)
+	default:
+		printShow(g.stdout, out, hdr, first)
+	}
+	return out, bad, nil
+}
+
 // showDiff is show --stat and show -p: the header, then diff --stat or
 // diff -p of the commit against its first parent, from the file indexes
 // and the layers.
-func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *objects.Commit, paths []string, o diffOptions, hdr commitHeader) error {
+func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *objects.Commit, paths []string, o diffOptions, hdr commitHeader, first bool) ([]string, error) {
 	ps, err := imagePaths(g, r, paths)
 	if err != nil {
-		return fmt.Errorf("show: %w", err)
+		return nil, fmt.Errorf("show: %w", err)
 	}
 	d, err := worktree.Main(r).Diff(ctx, worktree.DiffOptions{Revs: []string{c.ID.String()}, Parent: true, Paths: ps, Contents: true})
 	if err != nil {
-		return fmt.Errorf("show: %w", err)
+		return nil, fmt.Errorf("show: %w", err)
 	}
 	var bad []string // a PATH in neither side is an error, as without --stat
 	if len(ps) > 0 {
 		if _, bad, err = showChanges(r, c, ps, false); err != nil {
-			return fmt.Errorf("show: %w", err)
+			return nil, fmt.Errorf("show: %w", err)
 		}
 	}
-	hdr.write(g.stdout, out.logEntry, true)
+	hdr.write(g.stdout, out.logEntry, first)
 	if (len(d.Changes) > 0 || o.stat) && !hdr.oneline() {
 		fmt.Fprintln(g.stdout)
 	}
 	w := bufio.NewWriterSize(g.stdout, 64<<10)
 	if err := printDiff(w, d, o); err != nil {
-		return fmt.Errorf("show: %w", err)
+		return nil, fmt.Errorf("show: %w", err)
 	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	return missingPaths(bad)
+	return bad, w.Flush()
 }
 
 func btoi(b bool) int {
@@ -275,8 +300,8 @@ func oneLine(s string) string {
 	return pathquote.Name(s)
 }
 
-func printShow(w io.Writer, s showJSON, hdr commitHeader) {
-	hdr.write(w, s.logEntry, true)
+func printShow(w io.Writer, s showJSON, hdr commitHeader, first bool) {
+	hdr.write(w, s.logEntry, first)
 	if s.Parent != "" {
 		fmt.Fprintf(w, "\nParent: %s\n", s.Parent[len("sha256:"):][:12])
 	} else {
