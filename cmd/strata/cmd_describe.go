@@ -18,6 +18,7 @@ func init() { register("describe", newDescribeCommand) }
 
 type describeOptions struct {
 	tags, always, long, exact bool
+	contains                  bool // name-rev's tag~N: a tag that holds the commit
 	abbrev                    int
 	dirty                     string // --dirty[=MARK]; "" without it
 	match, exclude            []string
@@ -28,7 +29,7 @@ type describeOptions struct {
 func newDescribeCommand(g *globals) *cobra.Command {
 	var o describeOptions
 	cmd := &cobra.Command{
-		Use:   "describe [--tags] [--always] [--dirty[=MARK]] [--long] [--abbrev N] [--match PATTERN] [REV...]",
+		Use:   "describe [--tags] [--always] [--dirty[=MARK]] [--long] [--abbrev N] [--match PATTERN] [--contains] [REV...]",
 		Short: "Name a commit after the nearest tag: v1.2-3-g0a1b2c3d4e5f",
 		Long: `Name each REV (default HEAD) after the nearest tag it holds, as git
 describe does: the tag alone when REV is tagged, else TAG-N-gID, where N
@@ -48,8 +49,13 @@ so --tags changes nothing: every tag counts, as with git's --tags.
   --exact-match     only a tag of REV itself; else an error
   --match PATTERN   only tags whose name matches (a shell glob; several:
                     any); --exclude PATTERN leaves tags out
+  --contains        name REV after a tag that holds it, as git's (its
+                    name-rev): TAG~N is N first parents down from TAG,
+                    ^2 a merge's second parent; the oldest such tag
+                    wins, then the shortest path
 
   strata describe --tags --always --dirty   # v1.2-3-g0a1b2c3d4e5f-dirty
+  strata describe --contains --always HEAD  # the first release that holds it: v1.3~2
 
 Exit status: 0 on success, 1 when no tag describes a REV, 2 on usage
 errors.`,
@@ -66,6 +72,9 @@ errors.`,
 					return usagef("describe: bad pattern %q: %v", p, err)
 				}
 			}
+			if o.contains && (cmd.Flags().Changed("dirty") || o.long || o.exact) {
+				return usagef("--contains names a commit after a tag that holds it: no --dirty, --long or --exact-match")
+			}
 			if cmd.Flags().Changed("dirty") && len(args) > 0 {
 				return usagef("describe: --dirty describes the work tree: give no REV")
 			}
@@ -75,6 +84,9 @@ errors.`,
 			}
 			if len(args) == 0 {
 				args = []string{"HEAD"}
+			}
+			if o.contains {
+				return describeContains(g, r, args, o)
 			}
 			tags, err := describeTags(r, o)
 			if err != nil {
@@ -107,6 +119,7 @@ errors.`,
 	f.BoolVar(&o.long, "long", false, "TAG-0-gID even for a tagged commit")
 	f.IntVar(&o.abbrev, "abbrev", 12, "`N` digits of the id; 0: the tag alone")
 	f.BoolVar(&o.exact, "exact-match", false, "only a tag of the commit itself")
+	f.BoolVar(&o.contains, "contains", false, "name the commit after a tag that holds it: TAG~N, as git's (name-rev)")
 	f.StringArrayVar(&o.match, "match", nil, "only tags matching `PATTERN` (several: any)")
 	f.StringArrayVar(&o.exclude, "exclude", nil, "leave out tags matching `PATTERN`")
 	return cmd
@@ -163,6 +176,38 @@ func describeOne(r *repo.Repo, id digest.Digest, rev string, tags map[digest.Dig
 		return "", err
 	}
 	return fmt.Sprintf("%s-%d-g%s", tag, d.Distance, a), nil
+}
+
+// describeContains prints describe --contains's name of each rev, as
+// git's: the path from the oldest tag that holds it (containsNames).
+func describeContains(g *globals, r *repo.Repo, revs []string, o describeOptions) error {
+	ids := make([]digest.Digest, len(revs))
+	for i, rev := range revs {
+		c, err := r.Resolve(rev)
+		if err != nil {
+			return err
+		}
+		ids[i] = c.ID
+	}
+	names, err := containsNames(r, o, ids)
+	if err != nil {
+		return err
+	}
+	for i, id := range ids {
+		switch n := names[id]; {
+		case n != nil:
+			fmt.Fprintln(g.stdout, pathquote.Name(n.String()))
+		case o.always:
+			a, err := uniqueAbbrev(r.Objects, id, max(o.abbrev, 1))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, a)
+		default:
+			return fmt.Errorf("no tag contains %s (%s); --always names it by its id", pathquote.Text(revs[i]), shortID(id))
+		}
+	}
+	return nil
 }
 
 // markDirty appends mark when the work tree has uncommitted changes.
