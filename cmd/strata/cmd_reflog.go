@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/gitdate"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -34,11 +35,21 @@ or "N UNITs" (UNIT second, minute, hour, day, week, month = 30 days, year),
 an RFC 3339 time (2024-05-01T00:00:00Z) or a date (2024-05-01, UTC).`
 
 func newReflogCommand(g *globals) *cobra.Command {
-	var format string
+	var format, date string
 	var maxCount int
 	show := func(cmd *cobra.Command, args []string) error {
 		if err := checkFormat(format); err != nil {
 			return err
+		}
+		var style gitdate.Style // "": REF@{N}
+		if date != "" {
+			if format == "json" {
+				return usagef("--format json takes no --date (its dates are RFC 3339)")
+			}
+			var err error
+			if style, err = gitdate.ParseStyle(date); err != nil {
+				return usagef("--date: %v", err)
+			}
 		}
 		arg := "HEAD"
 		if len(args) == 1 {
@@ -48,7 +59,7 @@ func newReflogCommand(g *globals) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return showReflog(g.stdout, r, arg, format, maxCount)
+		return showReflog(g.stdout, r, arg, format, maxCount, style)
 	}
 	cmd := &cobra.Command{
 		Use:   "reflog [show|expire|delete] [REF]",
@@ -58,9 +69,11 @@ its reflog; gc keeps every commit a reflog entry names. A deleted ref's
 reflog stays until its entries expire.
 
 'reflog' and 'reflog show REF' list the moves newest first, numbered as
-REF@{N}: REF@{0} is the latest move.
+REF@{N}: REF@{0} is the latest move. With --date STYLE, as git's, each
+is named by when it was made instead, in that style (log's): REF@{DATE}.
 
   strata reflog                      # HEAD's moves
+  strata reflog --date=iso main      # main@{2024-05-01 12:00:00 +0000}: commit: ...
   strata reflog show main --format json
       # [{"selector","ref","index","old","new","who","date","message"}]
   strata reflog expire --expire=now --all
@@ -71,6 +84,7 @@ REF@{N}: REF@{0} is the latest move.
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().IntVarP(&maxCount, "max-count", "n", -1, "list at most `N` moves (git's -n, -N; default: all)")
 	saidDefault(cmd.Flags(), "max-count")
+	cmd.Flags().StringVar(&date, "date", "", reflogDateUsage)
 	showCmd := &cobra.Command{
 		Use:   "show [REF]",
 		Short: "List the moves of REF (default HEAD), newest first",
@@ -80,11 +94,16 @@ REF@{N}: REF@{0} is the latest move.
 	showCmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	showCmd.Flags().IntVarP(&maxCount, "max-count", "n", -1, "list at most `N` moves (git's -n, -N; default: all)")
 	saidDefault(showCmd.Flags(), "max-count")
+	showCmd.Flags().StringVar(&date, "date", "", reflogDateUsage)
 	cmd.AddCommand(showCmd, newReflogExpireCommand(g), newReflogDeleteCommand(g))
 	return cmd
 }
 
-func showReflog(w io.Writer, r *repo.Repo, arg, format string, maxCount int) error {
+const reflogDateUsage = "name each move by its date in `STYLE` (REF@{DATE}): default, relative, local, iso, iso-strict, rfc, short, unix or raw"
+
+// showReflog lists arg's reflog; with a date style, each move is named
+// by its date (REF@{DATE}), not its number, as git's reflog --date.
+func showReflog(w io.Writer, r *repo.Repo, arg, format string, maxCount int, style gitdate.Style) error {
 	name, err := r.Refs.LogName(arg)
 	if err != nil {
 		return err
@@ -107,12 +126,17 @@ func showReflog(w io.Writer, r *repo.Repo, arg, format string, maxCount int) err
 		}
 		return writeJSON(w, out)
 	}
+	now := time.Now()
 	for i, e := range entries {
 		id := "(deleted)"
 		if e.New != "" {
 			id = shortID(e.New)
 		}
-		fmt.Fprintf(w, "%s %s@{%d}: %s\n", id, arg, i, pathquote.Text(e.Message))
+		at := strconv.Itoa(i)
+		if style != "" {
+			at = gitdate.Show(e.When.UTC(), style, now)
+		}
+		fmt.Fprintf(w, "%s %s@{%s}: %s\n", id, arg, at, pathquote.Text(e.Message))
 	}
 	return nil
 }
