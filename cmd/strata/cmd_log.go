@@ -26,7 +26,7 @@ type logOptions struct {
 	skip        int          // commits chosen but not shown, before -n counts
 	header      headerFlags  // --pretty, --oneline, --date
 	hdr         commitHeader // what they ask for
-	pseudo      []pseudoRev  // --all, --not, --branches, --tags, --remotes
+	pseudo      []pseudoRev  // --all, --not, --branches, --tags, --remotes, --exclude
 	format      string
 	graph       bool
 	firstParent bool
@@ -91,9 +91,10 @@ starting with / needs no "--": no revision starts with /).
 With --all, the history of every ref and HEAD, newest first;
 --branches[=PATTERN], --tags[=PATTERN] and --remotes[=PATTERN] those
 refs (a shell glob, * matching / too; without *, ? or [, a directory:
---branches=feat is feat/*). They stand where they are given among the
-revisions, as git's, and --not leaves out what the revisions after it
-reach: "log v2 --not --remotes" is what v2 has and no remote branch.
+--branches=feat is feat/*), less the refs an --exclude=PATTERN before
+them matches. They stand where they are given among the revisions, as
+git's, and --not leaves out what the revisions after it reach:
+"log v2 --not --remotes" is what v2 has and no remote branch.
 --left-right marks each commit of A...B with its side, "<" for A's
 and ">" for B's (%m in a template; "side" in JSON: "left" or "right");
 --left-only and --right-only show one side.

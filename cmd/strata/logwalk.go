@@ -13,9 +13,9 @@ import (
 
 // logTips are the commits log starts from: revs and the pseudo-revisions
 // among them (--all, --branches...; parseRevArgs), or HEAD when they
-// name none (a --not alone changes nothing, as in git). With commits to leave out,
-// only holds those log may show (revRange.interesting); nil: all. left
-// are the left ends of A...B ranges (revRange.left).
+// name no ref (a --not alone changes nothing, as in git). With commits
+// to leave out, only holds those log may show (revRange.interesting);
+// nil: all. left are the left ends of A...B ranges (revRange.left).
 func logTips(r *repo.Repo, revs []string, pseudo []pseudoRev) (tips []digest.Digest, only map[digest.Digest]bool, left []digest.Digest, err error) {
 	if len(revs) == 0 && !namesRefs(pseudo) {
 		revs, pseudo = []string{"HEAD"}, nil

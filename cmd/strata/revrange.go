@@ -238,9 +238,10 @@ func present(r *repo.Repo, ds ...digest.Digest) []digest.Digest {
 // "--not ^A" is "A". A PATTERN is a shell glob against the ref's name
 // after refs/heads/ (refs/tags/, refs/remotes/), '*' matching '/' too;
 // without '*', '?' or '[' it is a directory, as git's: --branches=feat
-// is feat/*.
+// is feat/*. --exclude=PATTERN leaves out of the next of them the refs
+// it matches (the name after refs/heads/..., the whole name for --all).
 type pseudoRev struct {
-	name    string // "all", "branches", "tags", "remotes" or "not"
+	name    string // "all", "branches", "tags", "remotes", "not" or "exclude"
 	pattern string
 	at      int // how many arguments came before it
 }
@@ -253,7 +254,8 @@ type pseudoRevFlag struct {
 	list *[]pseudoRev
 }
 
-// takesPattern: --branches, --tags and --remotes; not --all nor --not.
+// takesPattern: --branches, --tags, --remotes and --exclude; not --all
+// nor --not.
 func takesPattern(name string) bool { return name != "all" && name != "not" }
 
 func (f pseudoRevFlag) String() string { return "" }
@@ -271,21 +273,19 @@ func (f pseudoRevFlag) Set(v string) error {
 	return nil
 }
 
-// addPseudoRevFlags registers --all, --not, --branches, --tags and
-// --remotes, which add to list.
+// addPseudoRevFlags registers --all, --not, --branches, --tags,
+// --remotes and --exclude, which add to list.
 func addPseudoRevFlags(fs *pflag.FlagSet, list *[]pseudoRev) {
-	for _, f := range []struct{ name, usage string }{
-		{"all", "show the history of every branch, tag and remote branch, and HEAD"},
-		{"not", "leave out the history of the revisions after it (up to the next --not); ^REV after it is REV"},
-		{"branches", "show the history of the branches matching `PATTERN` (default: every branch)"},
-		{"tags", "show the history of the tags matching `PATTERN` (default: every tag)"},
-		{"remotes", "show the history of the remote-tracking branches matching `PATTERN` (default: all)"},
+	for _, f := range []struct{ name, bare, usage string }{
+		{"all", "true", "show the history of every branch, tag and remote branch, and HEAD"},
+		{"not", "true", "leave out the history of the revisions after it (up to the next --not); ^REV after it is REV"},
+		{"branches", "*", "show the history of the branches matching `PATTERN` (default: every branch)"},
+		{"tags", "*", "show the history of the tags matching `PATTERN` (default: every tag)"},
+		{"remotes", "*", "show the history of the remote-tracking branches matching `PATTERN` (default: all)"},
+		{"exclude", "", "leave out of the next --all, --branches, --tags or --remotes the refs matching `PATTERN`"},
 	} {
 		fs.Var(pseudoRevFlag{f.name, fs, list}, f.name, f.usage)
-		fs.Lookup(f.name).NoOptDefVal = "true"
-		if takesPattern(f.name) {
-			fs.Lookup(f.name).NoOptDefVal = "*"
-		}
+		fs.Lookup(f.name).NoOptDefVal = f.bare
 	}
 }
 
@@ -302,7 +302,7 @@ func checkPseudoRevs(list []pseudoRev) error {
 // namesRefs says whether list has a pseudo-revision naming refs: then
 // log has revisions to start from, even when none match.
 func namesRefs(list []pseudoRev) bool {
-	return slices.ContainsFunc(list, func(p pseudoRev) bool { return p.name != "not" })
+	return slices.ContainsFunc(list, func(p pseudoRev) bool { return p.name != "not" && p.name != "exclude" })
 }
 
 // parseRevArgs resolves revs with the pseudo-revisions among them, in
@@ -325,26 +325,32 @@ func parseRevArgs(r *repo.Repo, revs []string, pseudo []pseudoRev) (revRange, er
 		done = at
 		return err
 	}
+	var excludes []string // --exclude's, for the next pseudo-revision naming refs
 	for _, p := range pseudo {
 		if err := upTo(p.at); err != nil {
 			return rr, err
 		}
-		if p.name == "not" {
+		switch p.name {
+		case "not":
 			not = !not
 			continue
+		case "exclude":
+			excludes = append(excludes, p.pattern)
+			continue
 		}
-		ds, err := pseudoRevRefs(r, p)
+		ds, err := pseudoRevRefs(r, p, excludes)
 		if err != nil {
 			return rr, err
 		}
 		add(ds, nil)
+		excludes = nil
 	}
 	return rr, upTo(len(revs))
 }
 
 // pseudoRevRefs lists the commits of the refs p names (--all: HEAD's
-// too), those the store has.
-func pseudoRevRefs(r *repo.Repo, p pseudoRev) ([]digest.Digest, error) {
+// too) but those excludes match, those the store has.
+func pseudoRevRefs(r *repo.Repo, p pseudoRev, excludes []string) ([]digest.Digest, error) {
 	prefix := map[string]string{"all": "refs/", "branches": refs.Heads, "tags": refs.Tags, "remotes": refs.Remotes}[p.name]
 	pattern := prefix + "*"
 	if p.name != "all" {
@@ -360,12 +366,18 @@ func pseudoRevRefs(r *repo.Repo, p pseudoRev) ([]digest.Digest, error) {
 		return nil, err
 	}
 	var out []digest.Digest
+	excluded := func(name string) bool {
+		if p.name != "all" {
+			name = strings.TrimPrefix(name, prefix)
+		}
+		return len(excludes) > 0 && matchesAny(excludes, name)
+	}
 	for _, ref := range list {
-		if matchRefName(pattern, ref.Name) && r.Objects.Has(ref.Target) {
+		if matchRefName(pattern, ref.Name) && !excluded(ref.Name) && r.Objects.Has(ref.Target) {
 			out = append(out, ref.Target)
 		}
 	}
-	if p.name == "all" {
+	if p.name == "all" && !excluded(refs.HEAD) {
 		if head, err := r.Refs.ReadHead(); err == nil && head.Commit != "" {
 			out = append(out, head.Commit)
 		}
