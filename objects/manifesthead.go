@@ -1,5 +1,7 @@
 package objects
 
+import "bytes"
+
 // withoutLayers returns manifest b with the value of its top-level
 // "layers" member replaced by [], for a reader that needs only the head
 // (ParseManifestHead). A commit lists every layer below it, up to 128
@@ -60,16 +62,27 @@ func skipSpace(b []byte, i int) int {
 }
 
 // skipString returns the index after the string that starts at b[i].
+// It jumps from quote to quote with bytes.IndexByte, which scans many
+// bytes a step: digests and media types are most of a manifest's bytes,
+// and a loop over them byte by byte was a fifth of log's time on real
+// commits. A quote ends the string unless an odd run of backslashes
+// escapes it.
 func skipString(b []byte, i int) (int, bool) {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
+	for i++; ; {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return 0, false
+		}
+		i += q
+		slashes := 0
+		for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
+			slashes++
+		}
+		if slashes%2 == 0 {
 			return i + 1, true
 		}
+		i++
 	}
-	return 0, false
 }
 
 // skipValue returns the index after the value that starts at b[i]: a

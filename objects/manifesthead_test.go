@@ -78,3 +78,24 @@ func TestWithoutLayersOfBrokenManifests(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseManifestHead: the head of a commit 128 layers deep, the
+// most a strata commit lists (docs/format.md, "Folds"), as log reads it.
+func BenchmarkParseManifestHead(b *testing.B) {
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest,
+		Config:      ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digest.FromString("c"), Size: 1},
+		Annotations: map[string]string{AnnotationParent: digest.FromString("p").String(), AnnotationMessage: "commit"}}
+	for i := 0; i < 128; i++ {
+		m.Layers = append(m.Layers, ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerZstd, Digest: digest.FromString(strings.Repeat("l", i)), Size: int64(100 + i)})
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, err := ParseManifestHead("sha256:x", raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
