@@ -487,6 +487,18 @@ type Summary struct {
 // ReadSummary reads what log needs of commit id: from the manifest's
 // annotations when strata wrote it, else from the config's history.
 func (s *Store) ReadSummary(id digest.Digest) (Summary, error) {
+	if sum, ok := s.cachedSummary(id); ok {
+		return sum, nil
+	}
+	sum, err := s.readSummary(id)
+	if err == nil {
+		s.noteSummary(sum)
+	}
+	return sum, err
+}
+
+// readSummary is ReadSummary from the commit's blobs.
+func (s *Store) readSummary(id digest.Digest) (Summary, error) {
 	m, err := s.ReadManifestHead(id)
 	if err != nil {
 		return Summary{}, err

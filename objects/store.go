@@ -80,6 +80,9 @@ type Store struct {
 	// not be opened; reads then go by path.
 	blobDirOnce sync.Once
 	blobDir     int
+
+	// summaries is the summary cache (summaries.go).
+	summaries summaryCache
 }
 
 func (s *Store) sha256Dir() int {

@@ -121,6 +121,7 @@ func Open(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, ErrNoRepository
 	}
+	store.KeepSummaries()
 	cfg, err := LoadConfig(filepath.Join(root, "config"))
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"container/heap"
+	"log/slog"
 	"slices"
 
 	"github.com/opencontainers/go-digest"
@@ -115,8 +116,15 @@ func newLogWalk(r *repo.Repo, tips []digest.Digest, only map[digest.Digest]bool,
 	return w
 }
 
-// close stops the walk's reading ahead.
-func (w *logWalk) close() { w.ahead.close() }
+// close stops the walk's reading ahead, and keeps what it read in the
+// summary cache for the next walk (objects.SaveSummaries): a cache that
+// cannot be written costs speed, never the log.
+func (w *logWalk) close() {
+	w.ahead.close()
+	if err := w.r.Objects.SaveSummaries(); err != nil {
+		slog.Debug("summary cache not written", "err", err)
+	}
+}
 
 // push queues d unless it was queued before.
 func (w *logWalk) push(d digest.Digest) {

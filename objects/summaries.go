@@ -1,0 +1,411 @@
+package objects
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
+
+	"github.com/strata-sh/strata/internal/atomicfile"
+)
+
+// The summary cache, indexes/summaries: what log shows of the commits a
+// walk has read, so that the next walk need not read them again. A real
+// commit's manifest lists up to 128 layers, some 18 KB that a walk reads,
+// hashes and scans for four annotations; the cache gives them in about a
+// microsecond. A commit never changes, so an entry never goes stale; a
+// commit gc removed is not given from it, since a hit is given only for
+// a blob the store still has. The file is replaced whole (written aside,
+// renamed), records carry a CRC32C over their commit id and bytes, and a
+// file or record that fails its checks is passed over: the blob is read
+// as if the cache were not there. docs/format.md, "The summary cache".
+
+const summariesMagic = "strata summaries 1\n"
+
+// summariesFile is the cache's path below a store.
+func (s *Store) summariesFile() string { return filepath.Join(s.root, "indexes", "summaries") }
+
+// summaryCache is a store's view of its summary cache: the file as it
+// was at the first lookup, mapped, and what was read since that it lacks.
+type summaryCache struct {
+	on   bool
+	once sync.Once
+	file summaryFile
+
+	mu      sync.Mutex
+	pending map[digest.Digest]Summary
+}
+
+// summaryFile is a mapped cache file: n commit ids in order (a fanout
+// table of 256 counts by first byte narrows the search), each with the
+// offset of its record.
+type summaryFile struct {
+	data   []byte // the whole mapping; nil if there is no usable file
+	n      int
+	fanout []byte // 256 big-endian uint32: ids whose first byte is <= i
+	ids    []byte // n * 32
+	offs   []byte // (n+1) big-endian uint32, into recs
+	recs   []byte
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// cachedSummary gives commit id's summary from the cache, if it has a
+// sound record and the store the blob.
+func (s *Store) cachedSummary(id digest.Digest) (Summary, bool) {
+	f := s.summaryFile()
+	if f.data == nil || id.Algorithm() != digest.SHA256 {
+		return Summary{}, false
+	}
+	sum, ok := f.lookup(id)
+	if !ok || !s.present(id) {
+		return Summary{}, false
+	}
+	return sum, true
+}
+
+// KeepSummaries turns the summary cache on: for a repository's own
+// store (repo.Open), never for a layout a remote or a container may
+// hold, whose cache would be believed without the blobs it stands for.
+func (s *Store) KeepSummaries() { s.summaries.on = true }
+
+// summaryFile is the cache file, mapped at the first call; it has no
+// data if the cache is off.
+func (s *Store) summaryFile() *summaryFile {
+	c := &s.summaries
+	c.once.Do(func() {
+		if c.on {
+			c.file = openSummaryFile(s.summariesFile())
+		}
+	})
+	return &c.file
+}
+
+// noteSummary remembers sum, just read and checked from its blob, for
+// SaveSummaries.
+func (s *Store) noteSummary(sum Summary) {
+	c := &s.summaries
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		c.pending = map[digest.Digest]Summary{}
+	}
+	c.pending[sum.ID] = sum
+}
+
+// SaveSummaries writes the summaries read from blobs since the cache was
+// opened into it, when they are enough to be worth rewriting the file:
+// at least 64, and a sixteenth of what it holds (so rewrites cost, over a
+// growing history, a constant share of the reads they save). Walks that
+// read many commits (log) call it as they end. Entries of commits the
+// store no longer has are left out.
+func (s *Store) SaveSummaries() error {
+	f := s.summaryFile()
+	c := &s.summaries
+	c.mu.Lock()
+	pending := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	if !c.on || len(pending) < 64 || len(pending) < f.n/16 {
+		return nil
+	}
+	all := f.entries(s.present)
+	for id, sum := range pending {
+		all[id] = sum
+	}
+	b, err := encodeSummaries(all)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(s.summariesFile()), 0o755); err != nil {
+		return fmt.Errorf("write summary cache: %w", err)
+	}
+	if err := atomicfile.Write(s.TempDir(), s.summariesFile(), b, 0o644); err != nil {
+		return fmt.Errorf("write summary cache: %w", err)
+	}
+	return nil
+}
+
+// present is Has for a sha256 blob, by one fstatat beneath the blob
+// directory.
+func (s *Store) present(id digest.Digest) bool {
+	dir := s.sha256Dir()
+	if dir < 0 {
+		return s.Has(id)
+	}
+	var st unix.Stat_t
+	return unix.Fstatat(dir, id.Encoded(), &st, 0) == nil
+}
+
+// openSummaryFile maps the cache file at path; a missing, short or
+// malformed one gives a summaryFile with no data.
+func openSummaryFile(path string) summaryFile {
+	// No link followed, and a FIFO put there does not block the open.
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return summaryFile{}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() < int64(len(summariesMagic)+4+256*4+4) || fi.Size() > 1<<31 {
+		return summaryFile{}
+	}
+	data, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return summaryFile{}
+	}
+	sf, err := parseSummaryFile(data)
+	if err != nil {
+		slog.Debug("summary cache passed over", "path", path, "err", err)
+		unix.Munmap(data)
+		return summaryFile{}
+	}
+	// The mapping lives as long as the process: a Store is open for a
+	// command's whole run.
+	return sf
+}
+
+var errBadSummaries = errors.New("malformed summary cache")
+
+// parseSummaryFile checks the layout of a cache file's bytes: the magic,
+// the fanout, and sizes that hold the tables. Records are checked as
+// they are read.
+func parseSummaryFile(data []byte) (f summaryFile, err error) {
+	defer recoverFault(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	if !bytes.HasPrefix(data, []byte(summariesMagic)) {
+		return f, errBadSummaries
+	}
+	p := data[len(summariesMagic):]
+	n := int(binary.BigEndian.Uint32(p))
+	p = p[4:]
+	if n > len(p)/36 || len(p) < 256*4+32*n+4*(n+1) {
+		return f, errBadSummaries
+	}
+	f = summaryFile{data: data, n: n, fanout: p[:256*4]}
+	p = p[256*4:]
+	f.ids, p = p[:32*n], p[32*n:]
+	f.offs, f.recs = p[:4*(n+1)], p[4*(n+1):]
+	if int(binary.BigEndian.Uint32(f.fanout[255*4:])) != n {
+		return summaryFile{}, errBadSummaries
+	}
+	return f, nil
+}
+
+// lookup finds id's record and decodes it.
+func (f *summaryFile) lookup(id digest.Digest) (sum Summary, ok bool) {
+	defer func() {
+		if recover() != nil { // a fault in the mapping: the file shrank
+			sum, ok = Summary{}, false
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	key, err := rawSHA256(id)
+	if err != nil {
+		return Summary{}, false
+	}
+	lo := 0
+	if key[0] > 0 {
+		lo = int(binary.BigEndian.Uint32(f.fanout[4*(int(key[0])-1):]))
+	}
+	hi := int(binary.BigEndian.Uint32(f.fanout[4*int(key[0]):]))
+	if lo > hi || hi > f.n {
+		return Summary{}, false
+	}
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		switch c := bytes.Compare(f.ids[32*mid:32*mid+32], key[:]); {
+		case c == 0:
+			return f.record(mid, id)
+		case c < 0:
+			lo = mid + 1
+		default:
+			hi = mid
+		}
+	}
+	return Summary{}, false
+}
+
+// entries decodes every sound record of a commit that keep keeps; none
+// if the mapping faults.
+func (f *summaryFile) entries(keep func(digest.Digest) bool) (all map[digest.Digest]Summary) {
+	defer func() {
+		if recover() != nil {
+			all = map[digest.Digest]Summary{}
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	all = make(map[digest.Digest]Summary, f.n)
+	for i := range f.n {
+		id := digest.NewDigestFromBytes(digest.SHA256, f.ids[32*i:32*i+32])
+		if sum, ok := f.record(i, id); ok && keep(id) {
+			all[id] = sum
+		}
+	}
+	return all
+}
+
+// record decodes record i, commit id's, if its offsets and CRC hold.
+func (f *summaryFile) record(i int, id digest.Digest) (Summary, bool) {
+	start := binary.BigEndian.Uint32(f.offs[4*i:])
+	end := binary.BigEndian.Uint32(f.offs[4*i+4:])
+	if start > end || int(end) > len(f.recs) || end-start < 5 {
+		return Summary{}, false
+	}
+	rec := f.recs[start:end]
+	body, sum := rec[:len(rec)-4], binary.BigEndian.Uint32(rec[len(rec)-4:])
+	if crc32.Update(crc32.Checksum(f.ids[32*i:32*i+32], castagnoli), castagnoli, body) != sum {
+		return Summary{}, false
+	}
+	return decodeSummary(id, body)
+}
+
+// A record: a flags byte (1: a parent follows, 2: a merge parent
+// follows), the 32 bytes of each parent it has, then author, date
+// (RFC 3339, as the annotation has it) and message, each as a uvarint
+// length and bytes; then the CRC32C (Castagnoli) of the commit's 32 id
+// bytes and all of the above.
+func encodeRecord(b []byte, id digest.Digest, sum Summary) ([]byte, error) {
+	start := len(b)
+	var flags byte
+	var parents []byte
+	for _, e := range []struct {
+		bit byte
+		p   digest.Digest
+	}{{1, sum.Parent}, {2, sum.MergeParent}} {
+		if e.p == "" {
+			continue
+		}
+		raw, err := rawSHA256(e.p)
+		if err != nil {
+			return nil, err
+		}
+		flags |= e.bit
+		parents = append(parents, raw[:]...)
+	}
+	b = append(b, flags)
+	b = append(b, parents...)
+	for _, s := range []string{sum.Author, sum.Date.Format(time.RFC3339Nano), sum.Message} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	raw, err := rawSHA256(id)
+	if err != nil {
+		return nil, err
+	}
+	crc := crc32.Update(crc32.Checksum(raw[:], castagnoli), castagnoli, b[start:])
+	return binary.BigEndian.AppendUint32(b, crc), nil
+}
+
+// decodeSummary decodes a record's body (its CRC checked).
+func decodeSummary(id digest.Digest, body []byte) (Summary, bool) {
+	sum := Summary{ID: id}
+	flags, p := body[0], body[1:]
+	for _, e := range []struct {
+		bit byte
+		to  *digest.Digest
+	}{{1, &sum.Parent}, {2, &sum.MergeParent}} {
+		if flags&e.bit == 0 {
+			continue
+		}
+		if len(p) < 32 {
+			return Summary{}, false
+		}
+		*e.to = digest.NewDigestFromBytes(digest.SHA256, p[:32])
+		p = p[32:]
+	}
+	var fields [3]string
+	for i := range fields {
+		n, k := binary.Uvarint(p)
+		if k <= 0 || n > uint64(len(p)-k) {
+			return Summary{}, false
+		}
+		fields[i] = string(p[k : k+int(n)])
+		p = p[k+int(n):]
+	}
+	date, err := time.Parse(time.RFC3339Nano, fields[1])
+	if err != nil || len(p) != 0 {
+		return Summary{}, false
+	}
+	sum.Author, sum.Date, sum.Message = fields[0], date, fields[2]
+	return sum, true
+}
+
+// encodeSummaries is the cache file holding sums.
+func encodeSummaries(sums map[digest.Digest]Summary) ([]byte, error) {
+	type entry struct {
+		raw [32]byte
+		sum Summary
+	}
+	entries := make([]entry, 0, len(sums))
+	for id, sum := range sums {
+		raw, err := rawSHA256(id)
+		if err != nil {
+			continue // not sha256: never looked up
+		}
+		entries = append(entries, entry{raw, sum})
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return bytes.Compare(a.raw[:], b.raw[:]) })
+	n := len(entries)
+	var fanout [256]uint32
+	for _, e := range entries {
+		fanout[e.raw[0]]++
+	}
+	for i := 1; i < 256; i++ {
+		fanout[i] += fanout[i-1]
+	}
+	b := append([]byte(summariesMagic), make([]byte, 4+256*4+32*n+4*(n+1))...)
+	p := b[len(summariesMagic):]
+	binary.BigEndian.PutUint32(p, uint32(n))
+	for i, c := range fanout {
+		binary.BigEndian.PutUint32(p[4+4*i:], c)
+	}
+	ids := p[4+256*4:]
+	offs := ids[32*n:]
+	var recs []byte
+	for i, e := range entries {
+		copy(ids[32*i:], e.raw[:])
+		binary.BigEndian.PutUint32(offs[4*i:], uint32(len(recs)))
+		var err error
+		if recs, err = encodeRecord(recs, e.sum.ID, e.sum); err != nil {
+			return nil, err
+		}
+	}
+	binary.BigEndian.PutUint32(offs[4*n:], uint32(len(recs)))
+	return append(b, recs...), nil
+}
+
+// rawSHA256 is the 32 bytes of sha256 digest d.
+func rawSHA256(d digest.Digest) (raw [32]byte, err error) {
+	if d.Algorithm() != digest.SHA256 {
+		return raw, fmt.Errorf("%s: not a sha256 digest", d)
+	}
+	enc := d.Encoded()
+	if len(enc) != 2*len(raw) {
+		return raw, fmt.Errorf("%s: not a sha256 digest", d)
+	}
+	if _, err := hex.Decode(raw[:], []byte(enc)); err != nil {
+		return raw, fmt.Errorf("%s: %w", d, err)
+	}
+	return raw, nil
+}
+
+// recoverFault turns a fault reading a mapping (the file shrank under
+// it) into errBadSummaries.
+func recoverFault(err *error) {
+	if recover() != nil {
+		*err = errBadSummaries
+	}
+}

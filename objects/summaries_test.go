@@ -1,0 +1,303 @@
+package objects
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
+)
+
+// summaryHistory writes n commits, a merge every 7th, with dates in
+// three zones and messages of every size, and returns their summaries
+// as read from the blobs, newest last.
+func summaryHistory(t *testing.T, s *Store, n int) []Summary {
+	t.Helper()
+	zones := []*time.Location{time.UTC, time.FixedZone("", 2*3600), time.FixedZone("", -(9*3600 + 30*60))}
+	var parent *Commit
+	var side digest.Digest
+	var sums []Summary
+	for i := range n {
+		nc := NewCommit{Parent: parent, Author: "A <a@example.com>", Message: string(make([]byte, i%300)) + "m",
+			Date: time.Date(2024, 1, 1, 0, 0, i, i*1000, zones[i%3]), OS: "linux", Architecture: "amd64"}
+		if i%7 == 6 {
+			nc.MergeParent = side
+		}
+		c, err := s.WriteCommit(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		side, parent = c.ID, c
+		sum, err := s.readSummary(c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums = append(sums, sum)
+	}
+	return sums
+}
+
+// openSummaries opens the store in dir with its summary cache on.
+func openSummaries(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.KeepSummaries()
+	return s
+}
+
+// saveSummaries reads every summary through the cache and saves it.
+func saveSummaries(t *testing.T, s *Store, sums []Summary) {
+	t.Helper()
+	for _, want := range sums {
+		if _, err := s.ReadSummary(want.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SaveSummaries(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sameSummary(a, b Summary) bool {
+	return a.ID == b.ID && a.Parent == b.Parent && a.MergeParent == b.MergeParent && a.Author == b.Author &&
+		a.Message == b.Message && a.Date.Equal(b.Date) && a.Date.Format(time.RFC3339Nano) == b.Date.Format(time.RFC3339Nano)
+}
+
+// TestSummaryCacheGivesWhatTheBlobsSay: summaries saved by one store
+// are given by the next from the cache, the same as from the blobs (two
+// parents, zones, nanoseconds), and without reading a blob: a manifest
+// overwritten with garbage is not read.
+func TestSummaryCacheGivesWhatTheBlobsSay(t *testing.T) {
+	s := newTestStore(t)
+	s.KeepSummaries()
+	sums := append(summaryHistory(t, s, 200), importedSummary(t, s))
+	saveSummaries(t, s, sums)
+	if _, err := os.Stat(s.summariesFile()); err != nil {
+		t.Fatalf("no cache written: %v", err)
+	}
+	again := openSummaries(t, s.Root())
+	spoilt := sums[100].ID
+	if err := os.Chmod(again.BlobPath(spoilt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(again.BlobPath(spoilt), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range sums {
+		got, err := again.ReadSummary(want.ID)
+		if err != nil || !sameSummary(got, want) {
+			t.Fatalf("cached summary of %s = %+v, %v; want %+v", want.ID, got, err, want)
+		}
+	}
+}
+
+// TestSummaryCacheGivesNoRemovedCommit: a commit whose blob is gone is
+// not found, though the cache has it (gc removed it).
+func TestSummaryCacheGivesNoRemovedCommit(t *testing.T) {
+	s := newTestStore(t)
+	s.KeepSummaries()
+	sums := summaryHistory(t, s, 80)
+	saveSummaries(t, s, sums)
+	again := openSummaries(t, s.Root())
+	gone := sums[40].ID
+	if err := again.Delete(gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.ReadSummary(gone); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("summary of a removed commit: %v, want ErrNotFound", err)
+	}
+	if _, err := again.ReadSummary(sums[41].ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSummaryCacheSurvivesDamage: whatever byte of the cache file is
+// changed, and wherever the file is cut, every summary is still what
+// the blobs say (a record that fails its CRC, or a table that no longer
+// holds, is passed over for the blob), and nothing panics.
+func TestSummaryCacheSurvivesDamage(t *testing.T) {
+	s := newTestStore(t)
+	s.KeepSummaries()
+	sums := summaryHistory(t, s, 70)
+	saveSummaries(t, s, sums)
+	whole, err := os.ReadFile(s.summariesFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, b []byte) {
+		t.Helper()
+		if err := os.WriteFile(s.summariesFile(), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		st := openSummaries(t, s.Root())
+		for _, want := range sums {
+			got, err := st.ReadSummary(want.ID)
+			if err != nil || !sameSummary(got, want) {
+				t.Fatalf("%s: summary of %s = %+v, %v; want %+v", what, want.ID, got, err, want)
+			}
+		}
+	}
+	for i := 0; i < len(whole); i += 1 + i/50 {
+		b := append([]byte(nil), whole...)
+		b[i] ^= 0x20
+		check("byte "+strconv.Itoa(i)+" flipped", b)
+	}
+	for _, n := range []int{0, 5, len(summariesMagic) + 3, len(summariesMagic) + 4 + 1024, len(whole) / 2, len(whole) - 1} {
+		check("cut at "+strconv.Itoa(n), whole[:n])
+	}
+}
+
+// TestSaveSummariesWaitsForEnough: a walk that read fewer than 64
+// commits the cache lacks does not rewrite it; one that read 64 does,
+// and keeps what the file had.
+func TestSaveSummariesWaitsForEnough(t *testing.T) {
+	s := newTestStore(t)
+	sums := summaryHistory(t, s, 134)
+	cached := func() int {
+		t.Helper()
+		st := openSummaries(t, s.Root())
+		return st.summaryFile().n
+	}
+	walk := func(part []Summary) {
+		t.Helper()
+		st := openSummaries(t, s.Root())
+		saveSummaries(t, st, part)
+	}
+	walk(sums[:10])
+	if _, err := os.Stat(s.summariesFile()); !os.IsNotExist(err) {
+		t.Fatalf("a walk of 10 wrote the cache: %v", err)
+	}
+	walk(sums[:70])
+	if n := cached(); n != 70 {
+		t.Fatalf("cache holds %d after a walk of 70", n)
+	}
+	walk(sums[30:90]) // 20 new
+	if n := cached(); n != 70 {
+		t.Fatalf("a walk of 20 new rewrote the cache to %d", n)
+	}
+	walk(sums[70:]) // 64 new
+	if n := cached(); n != 134 {
+		t.Fatalf("cache holds %d after 64 new, want 134", n)
+	}
+}
+
+// importedSummary writes a commit whose manifest has no strata
+// annotations (an image strata did not commit): its summary comes from
+// the config.
+func importedSummary(t *testing.T, s *Store) Summary {
+	t.Helper()
+	c, err := s.WriteCommit(NewCommit{Author: "x", Date: time.Date(2020, 2, 2, 0, 0, 0, 0, time.UTC), Message: "imported", OS: "linux", Architecture: "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.ReadManifest(c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Annotations = map[string]string{"k": "v"}
+	desc, err := s.PutJSON(ocispec.MediaTypeImageManifest, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := s.readSummary(desc.Digest)
+	if err != nil || sum.Message != "imported" {
+		t.Fatalf("summary of an imported image: %+v, %v", sum, err)
+	}
+	return sum
+}
+
+// TestSummaryCacheCutUnderItsMapping: a cache file truncated in place
+// while a store has it mapped (strata replaces it whole; something else
+// did this) faults on access: the lookup passes over it for the blob
+// instead of crashing.
+func TestSummaryCacheCutUnderItsMapping(t *testing.T) {
+	s := newTestStore(t)
+	s.KeepSummaries()
+	sums := summaryHistory(t, s, 70)
+	saveSummaries(t, s, sums)
+	st := openSummaries(t, s.Root())
+	if _, err := st.ReadSummary(sums[0].ID); err != nil || st.summaryFile().data == nil {
+		t.Fatalf("cache not mapped: %v", err)
+	}
+	if err := os.Truncate(s.summariesFile(), 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range sums {
+		got, err := st.ReadSummary(want.ID)
+		if err != nil || !sameSummary(got, want) {
+			t.Fatalf("summary of %s = %+v, %v; want %+v", want.ID, got, err, want)
+		}
+	}
+	// Every summary was read from a blob, past the threshold: the save
+	// reads the old entries through the mapping too.
+	if err := st.SaveSummaries(); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.summaryFile().n; n != 70 {
+		t.Fatalf("mapped view = %d", n)
+	}
+}
+
+// TestSummaryCacheOnlyWhereKept: a store that did not turn the cache on
+// (a layout a remote or a container holds) neither writes one nor
+// believes one it finds: a spoilt manifest is read, and refused.
+func TestSummaryCacheOnlyWhereKept(t *testing.T) {
+	s := newTestStore(t)
+	sums := summaryHistory(t, s, 70)
+	saveSummaries(t, s, sums)
+	if _, err := os.Stat(s.summariesFile()); !os.IsNotExist(err) {
+		t.Fatalf("a store without the cache wrote one: %v", err)
+	}
+	saveSummaries(t, openSummaries(t, s.Root()), sums)
+	layout, err := Open(s.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	spoilt := sums[3].ID
+	if err := os.Chmod(layout.BlobPath(spoilt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(layout.BlobPath(spoilt), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := layout.ReadSummary(spoilt); !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("a spoilt manifest read from a store without the cache: %v", err)
+	}
+}
+
+// TestSummaryCacheThatIsNoFile: a FIFO or a link where the cache goes is
+// passed over, without blocking or following it.
+func TestSummaryCacheThatIsNoFile(t *testing.T) {
+	s := newTestStore(t)
+	sums := summaryHistory(t, s, 3)
+	if err := os.MkdirAll(filepath.Dir(s.summariesFile()), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(t.TempDir(), "summaries")
+	for _, plant := range []func() error{
+		func() error { return unix.Mkfifo(s.summariesFile(), 0o644) },
+		func() error { return os.Symlink(good, s.summariesFile()) },
+	} {
+		os.Remove(s.summariesFile())
+		if err := plant(); err != nil {
+			t.Fatal(err)
+		}
+		st := openSummaries(t, s.Root())
+		for _, want := range sums {
+			if got, err := st.ReadSummary(want.ID); err != nil || !sameSummary(got, want) {
+				t.Fatalf("%+v, %v", got, err)
+			}
+		}
+		if st.summaryFile().data != nil {
+			t.Fatal("mapped what is no regular file")
+		}
+	}
+}
