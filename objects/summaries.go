@@ -138,6 +138,37 @@ func (s *Store) SaveSummaries() error {
 	return nil
 }
 
+// CheckSummaries compares, for fsck, every entry of the summary cache
+// whose commit the store has with the summary read from the commit's
+// blobs: it returns the commits whose entry differs or does not decode,
+// and ErrBadSummaries if the file is there but is no cache.
+func (s *Store) CheckSummaries() ([]digest.Digest, error) {
+	f := s.summaryFile()
+	if f.data == nil {
+		if _, err := os.Lstat(s.summariesFile()); err == nil && s.summaries.on {
+			return nil, ErrBadSummaries
+		}
+		return nil, nil
+	}
+	var bad []digest.Digest
+	err := f.each(func(id digest.Digest, cached Summary, ok bool) {
+		if !s.present(id) {
+			return
+		}
+		sum, err := s.readSummary(id)
+		if !ok || err != nil || !sameSummary(sum, cached) {
+			bad = append(bad, id)
+		}
+	})
+	return bad, err
+}
+
+// sameSummary: a and b say the same, their dates in the same zone.
+func sameSummary(a, b Summary) bool {
+	return a.ID == b.ID && a.Parent == b.Parent && a.MergeParent == b.MergeParent && a.Author == b.Author &&
+		a.Message == b.Message && a.Date.Equal(b.Date) && a.Date.Format(time.RFC3339Nano) == b.Date.Format(time.RFC3339Nano)
+}
+
 // present is Has for a sha256 blob, by one fstatat beneath the blob
 // directory.
 func (s *Store) present(id digest.Digest) bool {
@@ -177,7 +208,8 @@ func openSummaryFile(path string) summaryFile {
 	return sf
 }
 
-var errBadSummaries = errors.New("malformed summary cache")
+// ErrBadSummaries: the summary cache file is there but is not one.
+var ErrBadSummaries = errors.New("malformed summary cache")
 
 // parseSummaryFile checks the layout of a cache file's bytes: the magic,
 // the fanout, and sizes that hold the tables. Records are checked as
@@ -186,31 +218,33 @@ func parseSummaryFile(data []byte) (f summaryFile, err error) {
 	defer recoverFault(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	if !bytes.HasPrefix(data, []byte(summariesMagic)) {
-		return f, errBadSummaries
+		return f, ErrBadSummaries
 	}
 	p := data[len(summariesMagic):]
 	n := int(binary.BigEndian.Uint32(p))
 	p = p[4:]
 	if n > len(p)/36 || len(p) < 256*4+32*n+4*(n+1) {
-		return f, errBadSummaries
+		return f, ErrBadSummaries
 	}
 	f = summaryFile{data: data, n: n, fanout: p[:256*4]}
 	p = p[256*4:]
 	f.ids, p = p[:32*n], p[32*n:]
 	f.offs, f.recs = p[:4*(n+1)], p[4*(n+1):]
 	if int(binary.BigEndian.Uint32(f.fanout[255*4:])) != n {
-		return summaryFile{}, errBadSummaries
+		return summaryFile{}, ErrBadSummaries
 	}
 	return f, nil
 }
 
 // lookup finds id's record and decodes it.
 func (f *summaryFile) lookup(id digest.Digest) (sum Summary, ok bool) {
+	var fault error
 	defer func() {
-		if recover() != nil { // a fault in the mapping: the file shrank
+		if fault != nil { // the file shrank under the mapping
 			sum, ok = Summary{}, false
 		}
 	}()
+	defer recoverFault(&fault)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	key, err := rawSHA256(id)
 	if err != nil {
@@ -240,21 +274,29 @@ func (f *summaryFile) lookup(id digest.Digest) (sum Summary, ok bool) {
 
 // entries decodes every sound record of a commit that keep keeps; none
 // if the mapping faults.
-func (f *summaryFile) entries(keep func(digest.Digest) bool) (all map[digest.Digest]Summary) {
-	defer func() {
-		if recover() != nil {
-			all = map[digest.Digest]Summary{}
-		}
-	}()
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	all = make(map[digest.Digest]Summary, f.n)
-	for i := range f.n {
-		id := digest.NewDigestFromBytes(digest.SHA256, f.ids[32*i:32*i+32])
-		if sum, ok := f.record(i, id); ok && keep(id) {
+func (f *summaryFile) entries(keep func(digest.Digest) bool) map[digest.Digest]Summary {
+	all := make(map[digest.Digest]Summary, f.n)
+	if f.each(func(id digest.Digest, sum Summary, ok bool) {
+		if ok && keep(id) {
 			all[id] = sum
 		}
+	}) != nil {
+		return map[digest.Digest]Summary{}
 	}
 	return all
+}
+
+// each calls fn with every entry's commit and its record decoded (ok
+// false if it does not hold); ErrBadSummaries if the mapping faults.
+func (f *summaryFile) each(fn func(id digest.Digest, sum Summary, ok bool)) (err error) {
+	defer recoverFault(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	for i := range f.n {
+		id := digest.NewDigestFromBytes(digest.SHA256, f.ids[32*i:32*i+32])
+		sum, ok := f.record(i, id)
+		fn(id, sum, ok)
+	}
+	return nil
 }
 
 // record decodes record i, commit id's, if its offsets and CRC hold.
@@ -403,9 +445,14 @@ func rawSHA256(d digest.Digest) (raw [32]byte, err error) {
 }
 
 // recoverFault turns a fault reading a mapping (the file shrank under
-// it) into errBadSummaries.
+// it) into ErrBadSummaries.
 func recoverFault(err *error) {
-	if recover() != nil {
-		*err = errBadSummaries
+	v := recover()
+	if v == nil {
+		return
 	}
+	if _, fault := v.(interface{ Addr() uintptr }); !fault {
+		panic(v)
+	}
+	*err = ErrBadSummaries
 }
