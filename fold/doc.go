@@ -8,7 +8,8 @@
 // When a commit would have more than MaxLayers layers, Prepare folds a
 // run of Fanout of its parent's layers into one: the layer that turns
 // the tree below the run into the tree above it (package changeset), with
-// one history entry, "strata fold N", in place of the run's. N, the
+// one history entry, "strata fold N", in place of the run's. Both trees
+// are read only where the run can change them (region). N, the
 // fold's weight, is how many unfolded layers it stands for; a layer
 // strata did not fold weighs 1.
 //

@@ -12,6 +12,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/tree/changeset"
 )
@@ -92,20 +93,24 @@ func folded(layers []objects.Layer, history []ocispec.History, at []int, weights
 }
 
 // write stores the layer that turns the tree of layers[:s.from] into the
-// tree of layers[:s.to].
+// tree of layers[:s.to]. Both trees are held only where the run can
+// change them (regionOf): a path the run neither names nor hides is the
+// same in both, and a whole tree of a million files cost seconds a fold.
 func write(ctx context.Context, store *objects.Store, trees *tree.Trees, layers []objects.Layer, s span) (objects.Layer, error) {
-	below, err := trees.OfLayers(layers[:s.from])
-	if err != nil {
-		return objects.Layer{}, err
-	}
-	// The tree above is the one below with the run laid over it: the
-	// layers between the cached prefix and the run are applied once.
-	above := maps.Clone(below)
+	run := make([][]layer.Entry, 0, s.to-s.from)
 	for _, l := range layers[s.from:s.to] {
 		entries, err := store.LayerIndex(l)
 		if err != nil {
 			return objects.Layer{}, err
 		}
+		run = append(run, entries)
+	}
+	below, err := trees.OfLayersWithin(layers[:s.from], regionOf(run).keep)
+	if err != nil {
+		return objects.Layer{}, err
+	}
+	above := maps.Clone(below)
+	for _, entries := range run {
 		above.Apply(entries)
 	}
 	cs := changeset.New(below, above, nil, layers[s.from:s.to], layers[:s.from])

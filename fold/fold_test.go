@@ -100,6 +100,29 @@ func (h *history) remove(p string) {
 	}
 }
 
+// populate fills the model with a tree of directories and files, and
+// returns its layer: the random edits start from it, so that a run's
+// whiteouts, opaque directories and type changes hide lower content.
+func (h *history) populate(t testing.TB) []byte {
+	touched := map[string]bool{}
+	for d := range 6 {
+		dir := fmt.Sprintf("/p%d", d)
+		h.fs[dir] = &node{typ: 'd', mode: 0o755, mtime: h.clock}
+		touched[dir] = true
+		for s := range 2 {
+			sub := fmt.Sprintf("%s/s%d", dir, s)
+			h.fs[sub] = &node{typ: 'd', mode: 0o750, mtime: h.clock}
+			touched[sub] = true
+			for f := range 3 {
+				p := fmt.Sprintf("%s/f%d", sub, f)
+				h.fs[p] = &node{typ: 'f', mode: 0o644, mtime: h.clock, content: p + "\n"}
+				touched[p] = true
+			}
+		}
+	}
+	return h.tar(t, touched, map[string]bool{}, map[string]bool{}, map[string]string{})
+}
+
 // layer applies a few random edits and returns the layer's tar.
 func (h *history) layer(t testing.TB) []byte {
 	if !h.clamped {
@@ -324,7 +347,12 @@ func TestFoldChecksOutAsTheLayersItReplaces(t *testing.T) {
 		h := newHistory(seed)
 		var layers []objects.Layer
 		for i := 0; i < 40; i++ {
-			b := h.layer(t)
+			var b []byte
+			if i == 0 && seed%3 != 0 {
+				b = h.populate(t) // runs above hide what it made
+			} else {
+				b = h.layer(t)
+			}
 			l, err := store.AddTarLayer(ctx, func(w io.Writer) error { _, err := w.Write(b); return err })
 			if err != nil {
 				t.Fatalf("seed %d, layer %d: %v", seed, i, err)

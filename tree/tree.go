@@ -125,8 +125,25 @@ func (ts *Trees) Of(c *objects.Commit) (Tree, error) {
 
 // OfLayers returns the tree of layers, bottom first.
 func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
+	return ts.ofLayers(layers, nil)
+}
+
+// OfLayersWithin is OfLayers with only the paths keep keeps. keep must
+// keep every directory above a path it keeps; the result is then
+// OfLayers' less every other path. It reads what OfLayers reads but
+// holds only that region: a fold needs the tree below its run only
+// where the run writes (package fold). Whiteouts and opaque markers
+// apply whatever keep says, since what they hide may be kept.
+func (ts *Trees) OfLayersWithin(layers []objects.Layer, keep func(path string) bool) (Tree, error) {
+	return ts.ofLayers(layers, keep)
+}
+
+func (ts *Trees) ofLayers(layers []objects.Layer, keep func(string) bool) (Tree, error) {
 	var t Tree
 	apply := func(entries []layer.Entry) {
+		if keep != nil {
+			entries = within(entries, keep)
+		}
 		if t == nil {
 			// Sized by the first (usually the largest) index: a growing
 			// map of a million entries peaks at twice its size.
@@ -153,8 +170,10 @@ func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
 			if t == nil {
 				t = Tree{}
 			}
-			if err := ts.save(cache, t); err != nil {
-				return nil, err
+			if keep == nil { // a region is no prefix's tree
+				if err := ts.save(cache, t); err != nil {
+					return nil, err
+				}
 			}
 		}
 		start = cut
@@ -170,6 +189,18 @@ func (ts *Trees) OfLayers(layers []objects.Layer) (Tree, error) {
 		t = Tree{}
 	}
 	return t, nil
+}
+
+// within is entries less those keep leaves out; whiteouts and opaque
+// markers stay.
+func within(entries []layer.Entry, keep func(string) bool) []layer.Entry {
+	out := make([]layer.Entry, 0, len(entries)/8)
+	for _, e := range entries {
+		if e.Type == layer.TypeWhiteout || e.Type == layer.TypeOpaque || keep(e.Path) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func (ts *Trees) index(l objects.Layer) ([]layer.Entry, error) {
