@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,7 +74,8 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 		return nil, false, err
 	}
 	defer src.Close()
-	ents, sockets, err := collect(src, ig, cs.sd, s.cfg.WorkingDir, cs.from != "")
+	isDir := func(dest string) (bool, error) { return b.isDirIn(ctx, s.parent, dest) }
+	ents, sockets, err := collect(src, ig, cs.sd, s.cfg.WorkingDir, cs.from != "", isDir)
 	if err != nil {
 		return nil, false, err
 	}
@@ -128,6 +130,33 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	}
 	c, err := b.commit(ctx, s, layers, s.cfg, text, key)
 	return c, false, err
+}
+
+// isDirIn says whether p (absolute) is a directory in c, its symlinks
+// followed in c's root as the container would.
+func (b *builder) isDirIn(ctx context.Context, c *objects.Commit, p string) (bool, error) {
+	if c == nil || len(c.Layers()) == 0 {
+		return p == "/", nil
+	}
+	ov, err := b.mount(ctx, c, 0)
+	if err != nil {
+		return false, err
+	}
+	defer ov.close()
+	rootfd, err := unix.Open(ov.target, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false, err
+	}
+	defer unix.Close(rootfd)
+	fd, err := openInRoot(rootfd, strings.TrimPrefix(p, "/"), true)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	unix.Close(fd)
+	return true, nil
 }
 
 // directCopy turns copyDirect on (tests compare it with the overlay path).
@@ -188,11 +217,17 @@ func unixMode(n uint32) fs.FileMode {
 // that leave it, are refused (os.Root). The sockets of a directory are
 // left out, as docker's context and buildah leave them (a socket is no
 // file to copy): it returns their names apart. A named one is refused.
-func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir string, fromStage bool) (out []entry, sockets []string, err error) {
+//
+// Several sources (COPY a b /dst, or a glob that matches more than one)
+// need a destination that is a directory: written so (a trailing /,
+// "." or ".."), or one in the image, which isDir tells.
+func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir string, fromStage bool, isDir func(dest string) (bool, error)) (out []entry, sockets []string, err error) {
 	dest := absPath(workdir, sd.DestPath)
 	// The root is a directory however it is written (.. from /w, /..):
 	// a file copied there lands in it, as docker puts it.
-	destIsDir := strings.HasSuffix(sd.DestPath, "/") || strings.HasSuffix(sd.DestPath, "/.") || sd.DestPath == "." || len(sd.SourcePaths) > 1 || dest == "/"
+	last := path.Base(sd.DestPath)
+	written := strings.HasSuffix(sd.DestPath, "/") || last == "." || last == ".." || dest == "/"
+	destIsDir := written || len(sd.SourcePaths) > 1
 	where := "the build context"
 	if fromStage {
 		where = "the --from tree"
@@ -204,6 +239,7 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 	defer cdir.close()
 	var mu sync.Mutex
 	defer func() { slices.Sort(sockets) }()
+	several := len(sd.SourcePaths) > 1
 	for _, p := range sd.SourcePaths {
 		rel := filepath.Clean(strings.TrimPrefix(filepath.Clean("/"+p), "/"))
 		if rel == "" {
@@ -228,7 +264,7 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 				return nil, nil, fmt.Errorf("%s: no file in %s matches", p, where)
 			}
 			if len(matches) > 1 {
-				destIsDir = true
+				destIsDir, several = true, true
 			}
 		}
 		for _, m := range matches {
@@ -303,6 +339,14 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", p, err)
 			}
+		}
+	}
+	if several && !written {
+		// Several sources go into a directory: one written so, or one
+		// the image has (docker's classic builder wants the /; buildkit
+		// overwrote one file with the next, buildah made a directory).
+		if ok, err := isDir(dest); err != nil || !ok {
+			return nil, nil, cmp.Or(err, fmt.Errorf("%s: with more than one source, the destination must be a directory and end with a / (%s/)", sd.DestPath, sd.DestPath))
 		}
 	}
 	return out, sockets, nil

@@ -63,6 +63,9 @@ func ctxWith(t testing.TB, files map[string]string) string {
 	return dir
 }
 
+// imageDirs is an image with one directory, /two.
+func imageDirs(p string) (bool, error) { return p == "/two", nil }
+
 func collectIn(t *testing.T, dir string, srcs []string, dest string) ([]entry, *os.Root, error) {
 	t.Helper()
 	ig, err := loadIgnore(dir, "", nil)
@@ -74,7 +77,7 @@ func collectIn(t *testing.T, dir string, srcs []string, dest string) ([]entry, *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { root.Close() })
-	ents, _, err := collect(root, ig, instructions.SourcesAndDest{SourcePaths: srcs, DestPath: dest}, "/", false)
+	ents, _, err := collect(root, ig, instructions.SourcesAndDest{SourcePaths: srcs, DestPath: dest}, "/", false, imageDirs)
 	return ents, root, err
 }
 
@@ -136,6 +139,15 @@ func TestCollectDestinations(t *testing.T) {
 	check(dsts([]string{"d"}, "/in"), "/in", "/in/e", "/in/e/y", "/in/x")
 	check(dsts([]string{"g*"}, "/g/"), "/g/g1", "/g/g2")
 	check(dsts([]string{"f", "g1"}, "/two"), "/two/f", "/two/g1")
+	check(dsts([]string{"f", "g1"}, "."), "/f", "/g1")
+	// Several sources need a directory: written so, or one of the image.
+	for _, c := range []struct{ srcs []string }{{[]string{"f", "g1"}}, {[]string{"g*"}}, {[]string{"d", "f"}}} {
+		_, _, err := collectIn(t, dir, c.srcs, "/file")
+		if want := "/file: with more than one source, the destination must be a directory and end with a / (/file/)"; err == nil || err.Error() != want {
+			t.Errorf("COPY %v /file: got %v, want %q", c.srcs, err, want)
+		}
+	}
+	check(dsts([]string{"g1*"}, "/file"), "/file") // a glob that matches one
 }
 
 func TestDigestIgnoresMtimeNotContentOrMode(t *testing.T) {
@@ -261,7 +273,7 @@ func TestCollectDanglingLinkInImage(t *testing.T) {
 		"/etc/localtime": "",
 		"/out/localtime": "", // ".." stops at the image's root
 	} {
-		_, _, err := collect(root, nil, instructions.SourcesAndDest{SourcePaths: []string{src}, DestPath: "/x"}, "/", true)
+		_, _, err := collect(root, nil, instructions.SourcesAndDest{SourcePaths: []string{src}, DestPath: "/x"}, "/", true, imageDirs)
 		if want == "" && err != nil || want != "" && (err == nil || err.Error() != want) {
 			t.Errorf("COPY --from=img %s: %v, want %q", src, err, want)
 		}
