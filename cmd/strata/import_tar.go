@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/internal/tarcompress"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/repo"
@@ -153,12 +154,12 @@ func plainTar(r *repo.Repo, src io.Reader) (*os.File, error) {
 			if err != nil && !errors.Is(err, io.EOF) {
 				return nil, err
 			}
-			if compressionOf(head[:n]) == "" {
+			if tarcompress.Kind(head[:n]) == "" {
 				return f, checkTarStart(f)
 			}
 		}
 	}
-	dr, err := decompressTar(src)
+	dr, err := tarcompress.Reader(src)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,6 @@
-package main
+// Package tarcompress reads tar files in the compressions docker takes
+// (docker import, ADD): gzip, zstd, xz, bzip2, or none.
+package tarcompress
 
 import (
 	"bufio"
@@ -17,10 +19,10 @@ import (
 	"github.com/ulikunitz/xz"
 )
 
-// compressionOf names the compression a tar file starting with head has:
+// Kind names the compression a tar file starting with head has:
 // gzip or zstd, as layers are (layer.Sniff), or xz or bzip2, which
 // "docker import" also reads; "" for none.
-func compressionOf(head []byte) string {
+func Kind(head []byte) string {
 	switch {
 	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
 		return "xz"
@@ -36,14 +38,14 @@ func compressionOf(head []byte) string {
 	return ""
 }
 
-// decompressTar returns the tar src holds, decompressed.
-func decompressTar(src io.Reader) (io.ReadCloser, error) {
+// Reader returns the tar src holds, decompressed.
+func Reader(src io.Reader) (io.ReadCloser, error) {
 	br := bufio.NewReaderSize(src, 64<<10)
 	head, err := br.Peek(6)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	switch compressionOf(head) {
+	switch Kind(head) {
 	case "xz":
 		return xzReader(br)
 	case "bzip2":

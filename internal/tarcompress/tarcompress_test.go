@@ -1,4 +1,4 @@
-package main
+package tarcompress
 
 import (
 	"bytes"
@@ -51,7 +51,7 @@ func TestDecompressTarXZ(t *testing.T) {
 			t.Setenv("PATH", "")
 		}
 		t.Run(name, func(t *testing.T) {
-			r, err := decompressTar(bytes.NewReader(stream))
+			r, err := Reader(bytes.NewReader(stream))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +64,7 @@ func TestDecompressTarXZ(t *testing.T) {
 			if err != nil || !bytes.Equal(got, want) {
 				t.Fatalf("decoded %d bytes (%v), want %d", len(got), err, len(want))
 			}
-			r, err = decompressTar(bytes.NewReader(corrupt))
+			r, err = Reader(bytes.NewReader(corrupt))
 			if err == nil {
 				_, err = io.ReadAll(r)
 				r.Close()
@@ -79,7 +79,7 @@ func TestDecompressTarXZ(t *testing.T) {
 			// An input that fails is reported as itself, not as the short
 			// stream the decoder saw.
 			failing := io.MultiReader(bytes.NewReader(stream[:len(stream)/2]), iotest.ErrReader(errInputFailed))
-			r, err = decompressTar(failing)
+			r, err = Reader(failing)
 			if err == nil {
 				_, err = io.ReadAll(r)
 				r.Close()
