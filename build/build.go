@@ -494,7 +494,7 @@ func (b *builder) step(ctx context.Context, s *state, sp *step) error {
 	case *instructions.CopyCommand:
 		c, cached, err = b.copy(ctx, s, copySpec{sd: cmd.SourcesAndDest, from: cmd.From, chown: cmd.Chown, chmod: cmd.Chmod}, text)
 	case *instructions.AddCommand:
-		c, cached, err = b.copy(ctx, s, copySpec{sd: cmd.SourcesAndDest, chown: cmd.Chown, chmod: cmd.Chmod}, text)
+		c, cached, err = b.copy(ctx, s, copySpec{sd: cmd.SourcesAndDest, chown: cmd.Chown, chmod: cmd.Chmod, add: true}, text)
 	case *instructions.WorkdirCommand:
 		c, cached, err = b.workdir(ctx, s, cmd, text)
 	default:

@@ -25,6 +25,7 @@ import (
 type copySpec struct {
 	sd                 instructions.SourcesAndDest
 	from, chown, chmod string
+	add                bool // ADD: a named archive is unpacked
 }
 
 // entry is one file a COPY writes.
@@ -34,6 +35,9 @@ type entry struct {
 	fi   fs.FileInfo // the source's (Lstat inside trees, Stat for a named file)
 	link string      // a symlink's target
 	top  bool        // a named file, not found by walking (lands inside dst if dst is a directory)
+	// named: a source the instruction names, not found by walking; an
+	// ADD unpacks such a file when it is an archive (into dst).
+	named, unpack bool
 }
 
 // copy carries out COPY and ADD from the context (or another stage with
@@ -79,6 +83,11 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	if err != nil {
 		return nil, false, err
 	}
+	if cs.add {
+		if err := markArchives(src, ents); err != nil {
+			return nil, false, err
+		}
+	}
 	if len(sockets) > 0 {
 		b.res.Warnings = append(b.res.Warnings, quoteText(text)+": "+socketsLeftOut(sockets))
 	}
@@ -109,7 +118,7 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 	var sum string
 	uid, gid, err := resolveOwner(dst, cs.chown)
 	if err == nil {
-		sum, err = writeEntries(ctx, src, dst, ents, mode, uid, gid, keepOwners)
+		sum, err = writeEntries(ctx, src, dst, ents, mode, uid, gid, keepOwners, cs.chown != "")
 	}
 	dst.Close()
 	if err != nil {
@@ -166,10 +175,14 @@ var directCopy = true
 const maxInMemory = 1 << 30
 
 // inMemory is the tmpfs size for a copy of ents: their bytes plus room
-// for metadata and copied-up directories; 0 (on disk) past maxInMemory.
+// for metadata and copied-up directories; 0 (on disk) past maxInMemory,
+// or when an archive is unpacked (its size says nothing of its content's).
 func inMemory(ents []entry) int64 {
 	var n int64
 	for _, e := range ents {
+		if e.unpack {
+			return 0
+		}
 		n += e.fi.Size() + 4096
 	}
 	n += 64 << 20
@@ -296,7 +309,7 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 				if destIsDir {
 					d = path.Join(dest, path.Base(name))
 				}
-				out = append(out, entry{src: m, dst: d, fi: fi, top: !destIsDir})
+				out = append(out, entry{src: m, dst: d, fi: fi, top: !destIsDir, named: true})
 				continue
 			}
 			if ig.isOwn(m) || ig.excluded(m) && !ig.descend() {

@@ -91,8 +91,9 @@ func (x *entryHasher) add(e entry, content []byte, xattrs string) {
 }
 
 // appendEntry appends what fmt's "%q %q %o %d %t %q" makes of e's
-// names, mode, size, top and link: the key's format, without fmt's cost
-// for each of a large context's entries.
+// names, mode, size, top and link, then " unpack" for an archive an ADD
+// unpacks: the key's format, without fmt's cost for each of a large
+// context's entries.
 func appendEntry(b []byte, e entry, mode fs.FileMode) []byte {
 	b = strconv.AppendQuote(b, e.src)
 	b = append(b, ' ')
@@ -104,7 +105,11 @@ func appendEntry(b []byte, e entry, mode fs.FileMode) []byte {
 	b = append(b, ' ')
 	b = strconv.AppendBool(b, e.top)
 	b = append(b, ' ')
-	return strconv.AppendQuote(b, e.link)
+	b = strconv.AppendQuote(b, e.link)
+	if e.unpack {
+		b = append(b, " unpack"...)
+	}
+	return b
 }
 
 func (x *entryHasher) sum() string { return hex.EncodeToString(x.h.Sum(nil)) }

@@ -28,7 +28,10 @@ import (
 // entries share a destination (then order decides, and all runs in
 // order). Directory times are set last, after their files went in. A
 // cancelled ctx stops it between files.
-func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int, keepOwners bool) (string, error) {
+//
+// An archive an ADD unpacks (entry.unpack) is unpacked in order, its
+// files owned as the archive says, or by uid:gid with chown.
+func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs.FileMode, uid, gid int, keepOwners, chown bool) (string, error) {
 	srcDirs, dstDirs := newDirRoots(src, false), newDirRoots(dst, true)
 	// The destination's missing parents belong to --chown's owner, as
 	// docker, buildkit and buildah make them.
@@ -45,7 +48,7 @@ func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs
 	firstOf := map[inode]int{}
 	linkOf := map[int]int{}
 	for i, e := range ents {
-		if e.top || seen[e.dst] {
+		if e.top || e.unpack || seen[e.dst] {
 			workers = 0
 		}
 		seen[e.dst] = true
@@ -88,6 +91,14 @@ func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs
 				fail(fmt.Errorf("%s: %v", e.dst, rootErr(err)))
 			}
 			sums[i], xsums[i] = sums[f], xsums[f]
+			return
+		}
+		if e.unpack {
+			sum, err := unpackEntry(ctx, srcDirs, dstDirs, e, uid, gid, chown)
+			if err != nil {
+				fail(fmt.Errorf("%s: %w", e.src, err))
+			}
+			sums[i] = sum
 			return
 		}
 		ou, og := uid, gid

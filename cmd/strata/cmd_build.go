@@ -55,7 +55,9 @@ earlier stage (FROM main AS base ... COPY --from=base), or a registry
 image (fetched as clone fetches it, with its history; NAME@sha256:...
 pins one by digest, as docker's); so does COPY --from. RUN runs with
 strata run's confinement and --network. --target STAGE stops after the
-stage FROM ... AS STAGE, whose commit is the result.
+stage FROM ... AS STAGE, whose commit is the result. ADD unpacks a tar
+archive it names (plain, gzip, bzip2, xz or zstd) into the destination,
+as docker's; it refuses URLs.
 
 The cache is the history: a step whose parent, instruction (after ARG and
 ENV expansion) and copied files match an earlier build's reuses its

@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"merge/textmerge": {},
 	"image":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer"},
 	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/treepath", "repo", "objects", "objects/layer", "refs", "image"},
-	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "snapshot", "exec", "fold", "tree", "tree/changeset"},
+	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "internal/tarcompress", "repo", "objects", "objects/layer", "refs", "snapshot", "exec", "fold", "tree", "tree/changeset"},
 }
 
 // forbidden states the map's load-bearing rules on their own, so that
