@@ -35,8 +35,8 @@ type entry struct {
 	fi   fs.FileInfo // the source's (Lstat inside trees, Stat for a named file)
 	link string      // a symlink's target
 	top  bool        // a named file, not found by walking (lands inside dst if dst is a directory)
-	// named: a source the instruction names, not found by walking; an
-	// ADD unpacks such a file when it is an archive (into dst).
+	// named: a source the instruction names, not found by walking;
+	// unpack: an archive an ADD named, unpacked into the directory dst.
 	named, unpack bool
 }
 
@@ -229,7 +229,9 @@ func unixMode(n uint32) fs.FileMode {
 // outside the source root is reachable: names with "..", and symlinks
 // that leave it, are refused (os.Root). The sockets of a directory are
 // left out, as docker's context and buildah leave them (a socket is no
-// file to copy): it returns their names apart. A named one is refused.
+// file to copy): it returns their names apart. A named one is refused,
+// as is a named FIFO or device node; those of a directory are copied as
+// they are (made again, never opened), as docker copies them.
 //
 // Several sources (COPY a b /dst, or a glob that matches more than one)
 // need a destination that is a directory: written so (a trailing /,
@@ -338,6 +340,13 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 					if e.link, err = d.Readlink(name); err != nil {
 						return e, false, false, err
 					}
+				case fi.Mode()&(fs.ModeNamedPipe|fs.ModeDevice) != 0:
+					// Made again in the image, as docker's context carries
+					// them; never opened. A character device 0:0 would be
+					// an overlay whiteout there: a deletion, not a copy.
+					if isWhiteoutDevice(fi) {
+						return e, false, false, fmt.Errorf("%s: a character device 0:0 (an overlay whiteout) cannot be copied", q)
+					}
 				case fi.Mode()&fs.ModeSocket != 0:
 					mu.Lock() // visits run on several goroutines
 					sockets = append(sockets, q)
@@ -363,6 +372,12 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 		}
 	}
 	return out, sockets, nil
+}
+
+// isWhiteoutDevice: fi is a character device 0:0, overlayfs's whiteout.
+func isWhiteoutDevice(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && fi.Mode()&fs.ModeCharDevice != 0 && st.Rdev == 0
 }
 
 // socketsLeftOut says which sockets a copy left out: the first few.

@@ -91,9 +91,9 @@ func (x *entryHasher) add(e entry, content []byte, xattrs string) {
 }
 
 // appendEntry appends what fmt's "%q %q %o %d %t %q" makes of e's
-// names, mode, size, top and link, then " unpack" for an archive an ADD
-// unpacks: the key's format, without fmt's cost for each of a large
-// context's entries.
+// names, mode, size, top and link, then " rdev=N" for a device node and
+// " unpack" for an archive an ADD unpacks: the key's format, without
+// fmt's cost for each of a large context's entries.
 func appendEntry(b []byte, e entry, mode fs.FileMode) []byte {
 	b = strconv.AppendQuote(b, e.src)
 	b = append(b, ' ')
@@ -106,6 +106,9 @@ func appendEntry(b []byte, e entry, mode fs.FileMode) []byte {
 	b = strconv.AppendBool(b, e.top)
 	b = append(b, ' ')
 	b = strconv.AppendQuote(b, e.link)
+	if st, ok := e.fi.Sys().(*syscall.Stat_t); ok && mode&fs.ModeDevice != 0 {
+		b = strconv.AppendUint(append(b, " rdev="...), st.Rdev, 10)
+	}
 	if e.unpack {
 		b = append(b, " unpack"...)
 	}

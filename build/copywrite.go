@@ -314,6 +314,9 @@ func writeOther(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMo
 			return "", err
 		}
 	}
+	if e.fi.Mode()&(fs.ModeNamedPipe|fs.ModeDevice) != 0 {
+		return "", mknodEntry(dir, base, e.fi, perm, uid, gid)
+	}
 	if !e.fi.IsDir() {
 		if err := dir.Symlink(e.link, base); err != nil {
 			return "", err
@@ -330,6 +333,31 @@ func writeOther(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMo
 		return "", err
 	}
 	return copyDirXattrs(srcDirs, e.src, dir, base)
+}
+
+// mknodEntry makes the FIFO or device node base in dir as fi is (its
+// device number), owned by uid:gid with perm and fi's mtime.
+func mknodEntry(dir *os.Root, base string, fi fs.FileInfo, perm fs.FileMode, uid, gid int) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return errors.New("no device number")
+	}
+	d, err := dir.Open(".")
+	if err != nil {
+		return err
+	}
+	err = unix.Mknodat(int(d.Fd()), base, st.Mode&unix.S_IFMT|0o600, int(st.Rdev))
+	d.Close()
+	if err == nil {
+		err = dir.Lchown(base, uid, gid)
+	}
+	if err == nil {
+		err = dir.Chmod(base, perm) // after chown, which clears setuid bits
+	}
+	if err == nil {
+		err = dir.Chtimes(base, fi.ModTime(), fi.ModTime())
+	}
+	return err
 }
 
 // copyDirXattrs gives the directory base of dir (nil: none, only the
