@@ -399,10 +399,19 @@ func socketsLeftOut(names []string) string {
 }
 
 // madeDir is a named source directory (COPY dir /dest) as its
-// destination is made when missing: 0755 whatever the source's mode, as
-// docker, buildkit (MkdirAll) and buildah make it; what is inside keeps
-// its own. A destination that exists keeps its mode either way.
+// destination is made when missing: 0755 whatever the source's mode or
+// --chmod, as docker, buildkit (MkdirAll) and buildah make it; what is
+// inside keeps its own, or takes --chmod. A destination that exists
+// keeps its mode either way.
 type madeDir struct{ fs.FileInfo }
+
+// chmodOf is the --chmod that applies to e: none to a made destination.
+func chmodOf(e entry, chmod fs.FileMode) fs.FileMode {
+	if _, made := e.fi.(madeDir); made {
+		return 0
+	}
+	return chmod
+}
 
 func (d madeDir) Mode() fs.FileMode {
 	return d.FileInfo.Mode()&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) | 0o755

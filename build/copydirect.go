@@ -124,10 +124,10 @@ func (b *builder) copyDirect(ctx context.Context, s *state, cs copySpec, ents []
 		}
 		st.Uid, st.Gid = uint32(uid), uint32(gid)
 		switch {
+		case p == dest && isDir:
+			st.Mode = st.Mode&^0o7777 | unixBits(ents[0].fi.Mode()) // the destination made: madeDir's, --chmod or not
 		case chmod != 0 && st.Mode&unix.S_IFMT != unix.S_IFLNK:
 			st.Mode = st.Mode&^0o7777 | unixBits(chmod)
-		case p == dest && isDir:
-			st.Mode = st.Mode&^0o7777 | unixBits(ents[0].fi.Mode()) // the destination made: madeDir's
 		}
 	}
 	exclude := func(p string, isDir bool) bool {

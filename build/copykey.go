@@ -72,8 +72,8 @@ func newEntryHasher(chmod fs.FileMode, keepOwners bool) *entryHasher {
 // added before they were part of the key.
 func (x *entryHasher) add(e entry, content []byte, xattrs string) {
 	mode := e.fi.Mode()
-	if x.chmod != 0 && mode&fs.ModeSymlink == 0 {
-		mode = mode&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) | x.chmod&^chmodSet
+	if chmod := chmodOf(e, x.chmod); chmod != 0 && mode&fs.ModeSymlink == 0 {
+		mode = mode&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) | chmod&^chmodSet
 	}
 	b := appendEntry(x.buf[:0], e, mode)
 	b = append(b, ' ')
@@ -144,6 +144,11 @@ func appendOwner(b []byte, e entry) []byte {
 func statDigest(ents []entry, chmod fs.FileMode, keepOwners bool) string {
 	h := sha256.New()
 	b := strconv.AppendUint(nil, uint64(uint32(chmod&^chmodSet)), 8) // the text tells --chmod=0 from none
+	if chmod != 0 {
+		// Memos made when --chmod applied to a made destination too
+		// lead to keys of that result: not these.
+		b = append(b, " made-0755"...)
+	}
 	h.Write(append(b, '\n'))
 	for _, e := range ents {
 		b = appendEntry(b[:0], e, e.fi.Mode())

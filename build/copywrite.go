@@ -172,7 +172,7 @@ func destName(e entry) string {
 }
 
 func permOf(e entry, chmod fs.FileMode) fs.FileMode {
-	if chmod != 0 {
+	if chmod = chmodOf(e, chmod); chmod != 0 {
 		return chmod &^ chmodSet
 	}
 	return e.fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
