@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -8,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The key's format is fmt's "%q %q %o %d %t %q ": keys written by earlier
@@ -51,6 +55,47 @@ func TestEntryFormatIsFmts(t *testing.T) {
 			if got := x.sum(); got != hex.EncodeToString(h[:]) {
 				t.Errorf("%q, chmod %o: key %s, want the digest of %q", d.Name(), chmod, got, want)
 			}
+		}
+	}
+}
+
+// TestWriteEntriesNeverWaitsOnAFIFO: a file listed for a copy that a
+// FIFO (or a symlink to one) replaced meanwhile, as a container can swap
+// one in its work tree, fails the copy; it is never opened for reading
+// as a FIFO waits for a writer: for ever.
+func TestWriteEntriesNeverWaitsOnAFIFO(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"a": "a", "b": "b"})
+	ents, src, err := collectIn(t, ctxDir, []string{"a", "b"}, "/x/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(ctxDir, "a"))
+	if err := unix.Mkfifo(filepath.Join(ctxDir, "a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(ctxDir, "b"))
+	os.Symlink("a", filepath.Join(ctxDir, "b"))
+	for _, e := range ents {
+		dst, err := os.OpenRoot(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := writeEntries(context.Background(), src, dst, []entry{e}, 0, 0, 0, false, false)
+			done <- err
+		}()
+		select {
+		case err = <-done:
+		case <-time.After(time.Minute): // a hang guard, not a timing check
+			if w, err := os.OpenFile(filepath.Join(ctxDir, "a"), os.O_WRONLY|unix.O_NONBLOCK, 0); err == nil {
+				w.Close() // a writer ends the reader's wait, and the test
+			}
+			t.Fatalf("%s: the copy waits on the FIFO", e.src)
+		}
+		dst.Close()
+		if err == nil {
+			t.Errorf("%s: copied, want refused", e.src)
 		}
 	}
 }

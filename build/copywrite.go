@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -414,7 +415,7 @@ func writeFile(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMod
 	if err != nil {
 		return nil, "", err
 	}
-	in, err := sdir.Open(sbase)
+	in, err := openSource(sdir, sbase)
 	if err != nil {
 		return nil, "", err
 	}
@@ -442,6 +443,22 @@ func writeFile(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMod
 		return nil, "", err
 	}
 	return h.Sum(nil), xsum, dir.Chtimes(base, e.fi.ModTime(), e.fi.ModTime())
+}
+
+// openSource opens the regular file name of src, never waiting on a
+// FIFO that took its place since it was listed (a container's work tree
+// can swap one in while the build copies): opened without blocking, it
+// is refused.
+func openSource(src *os.Root, name string) (*os.File, error) {
+	f, err := src.OpenFile(name, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, cmp.Or(err, errors.New("not a regular file"))
+	}
+	return f, nil
 }
 
 // linkEntry makes name a hard link to first (written before it), both

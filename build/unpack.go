@@ -3,7 +3,6 @@ package build
 import (
 	"archive/tar"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,27 +39,6 @@ func markArchives(src *os.Root, ents []entry) error {
 		e.top, e.unpack = false, true
 	}
 	return nil
-}
-
-// openSource opens the regular file name of src, never waiting on a FIFO
-// that took its place.
-func openSource(src *os.Root, name string) (*os.File, error) {
-	f, err := src.OpenFile(name, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, err
-	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, cmpErr(err, errors.New("not a regular file"))
-	}
-	return f, nil
-}
-
-func cmpErr(err, otherwise error) error {
-	if err != nil {
-		return err
-	}
-	return otherwise
 }
 
 // isArchive: the file decompresses (or is plain) and starts with a tar
