@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/strata-sh/strata/internal/testregistry"
 	"github.com/strata-sh/strata/internal/testrootfs"
+	"golang.org/x/sys/unix"
 )
 
 // buildRecipe exercises RUN (shell form, twice, one in a WORKDIR), COPY
@@ -78,13 +80,50 @@ func TestBuildHistoryInPodman(t *testing.T) {
 	}
 }
 
+// copyRecipe, after buildRecipe, exercises what COPY and ADD do beyond
+// it: several sources, --chmod on a directory, an archive ADD unpacks
+// (and one inside a directory it copies), a FIFO and a device node in a
+// copied directory, ENTRYPOINT with CMD.
+const copyRecipe = `COPY --chmod=0750 site /chm
+COPY site/index.html site/img /two/
+ADD site.tgz /unpacked/
+ADD arch /arch
+COPY special /special
+ENTRYPOINT ["/bin/sh", "-c"]
+`
+
+// copyFixture adds copyRecipe's files to ctxDir.
+func copyFixture(t *testing.T, ctxDir string) {
+	t.Helper()
+	for _, d := range []string{"arch", "special"} {
+		if err := os.Mkdir(filepath.Join(ctxDir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runTool(t, "tar", "-C", filepath.Join(ctxDir, "site"), "-czf", filepath.Join(ctxDir, "site.tgz"), ".")
+	runTool(t, "cp", filepath.Join(ctxDir, "site.tgz"), filepath.Join(ctxDir, "arch", "in.tgz"))
+	if err := unix.Mkfifo(filepath.Join(ctxDir, "special", "fifo"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mknod(filepath.Join(ctxDir, "special", "null"), unix.S_IFCHR|0o600, int(unix.Mkdev(1, 3))); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestBuildMatchesBuildah: the same Dockerfile built by buildah bud and
 // by strata build (both FROM the registry image, which strata fetches)
 // gives the same files: names, contents, types, modes, owners, symlink
-// targets; not mtimes.
+// targets, device numbers; not mtimes. And the same image config.
 func TestBuildMatchesBuildah(t *testing.T) {
 	reg, repoDir, ctxDir := buildFixture(t)
 	writeRecipe(t, ctxDir, reg.Repo("t/base")+":main")
+	copyFixture(t, ctxDir)
+	f, err := os.OpenFile(filepath.Join(ctxDir, "Dockerfile"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(copyRecipe)
+	f.Close()
 	store := t.TempDir()
 	buildah := []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"), "--storage-driver", "vfs"}
 	runTool(t, "buildah", append(buildah, "bud", "-q", "--tls-verify=false", "--isolation", "chroot", "-t", "cmp", ctxDir)...)
@@ -102,7 +141,7 @@ func TestBuildMatchesBuildah(t *testing.T) {
 	// nothing. The root directory's own mode is the mount's.
 	extra := map[string]bool{"./etc/hostname": true, "./etc/hosts": true, "./etc/resolv.conf": true, ".": true}
 	list := func(dir string) string {
-		out := runTool(t, "sh", "-c", "cd "+dir+" && find . -printf '%p %M %U %G %s %l\\n' | LC_ALL=C sort")
+		out := runTool(t, "sh", "-c", "cd "+dir+" && find . -printf '%p %M %U %G %s %l\\n' | LC_ALL=C sort; find . \\( -type c -o -type b \\) -exec stat -c '%n %t:%T' {} +")
 		var keep []string
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 			if name, _, _ := strings.Cut(l, " "); !extra[name] {
@@ -112,14 +151,39 @@ func TestBuildMatchesBuildah(t *testing.T) {
 		return strings.Join(keep, "\n")
 	}
 	a, b := list(theirs), list(ours)
-	if !strings.Contains(b, "./var/www/img/logo.svg -rw------- 1000 1000 7 ") || !strings.Contains(b, "./srv/link lrwxrwxrwx 0 0 6 /built") {
-		t.Fatalf("strata's tree lacks the copied files:\n%s", b)
+	for _, want := range []string{"./var/www/img/logo.svg -rw------- 1000 1000 7 ", "./srv/link lrwxrwxrwx 0 0 6 /built",
+		"./unpacked/img/logo.svg -rw------- ", "./arch/in.tgz -rw-r--r-- ", "./special/null 1:3", "./special/fifo prw-r----- ", "./two/logo.svg "} {
+		if !strings.Contains(b, want) {
+			t.Fatalf("strata's tree lacks %q:\n%s", want, b)
+		}
 	}
 	if a != b {
 		t.Fatalf("buildah and strata trees differ:\n%s", lineDiff(a, b))
 	}
-	if out, err := exec.Command("diff", "-r", "--no-dereference", "-x", "hostname", "-x", "hosts", "-x", "resolv.conf", theirs, ours).CombinedOutput(); err != nil {
+	if out, err := exec.Command("diff", "-r", "--no-dereference", "-x", "hostname", "-x", "hosts", "-x", "resolv.conf", "-x", "fifo", "-x", "null", theirs, ours).CombinedOutput(); err != nil {
 		t.Fatalf("diff -r: %v\n%s", err, out)
+	}
+
+	// The image config: buildah's own label aside.
+	runTool(t, "buildah", append(buildah, "push", "-q", "cmp", "oci:"+filepath.Join(store, "oci")+":cmp")...)
+	config := func(ref string) string {
+		var img struct {
+			Config map[string]any `json:"config"`
+		}
+		if err := json.Unmarshal([]byte(runTool(t, "skopeo", "inspect", "--config", ref)), &img); err != nil {
+			t.Fatal(err)
+		}
+		if labels, ok := img.Config["Labels"].(map[string]any); ok {
+			delete(labels, "io.buildah.version")
+			if len(labels) == 0 {
+				delete(img.Config, "Labels")
+			}
+		}
+		out, _ := json.Marshal(img.Config)
+		return string(out)
+	}
+	if a, b := config("oci:"+filepath.Join(store, "oci")+":cmp"), config("oci:"+filepath.Join(repoDir, ".strata")+":cmp"); a != b {
+		t.Fatalf("image configs differ:\nbuildah: %s\nstrata:  %s", a, b)
 	}
 }
 
