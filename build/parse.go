@@ -181,6 +181,11 @@ func refuseFlags(v any) error {
 		if c.Parents || len(c.ExcludePatterns) > 0 {
 			return errors.New("COPY --parents and --exclude are not supported")
 		}
+		for _, s := range c.SourcePaths {
+			if isURL(s) {
+				return fmt.Errorf("COPY %s: a URL is no source for COPY, as in docker", s)
+			}
+		}
 	case *instructions.AddCommand:
 		if len(c.SourceContents) > 0 {
 			return errors.New("ADD with a here-document is not supported")
@@ -239,8 +244,10 @@ func heredocScript(f instructions.ShellInlineFile) string {
 	return f.Data
 }
 
+// isURL: s names a remote source, as buildkit tells one (an http(s)
+// URL, a git repository by git://, ssh:// or git@host:).
 func isURL(s string) bool {
-	for _, p := range []string{"http://", "https://", "git@", "git://"} {
+	for _, p := range []string{"http://", "https://", "git@", "git://", "ssh://"} {
 		if strings.HasPrefix(s, p) {
 			return true
 		}

@@ -17,6 +17,8 @@ func TestParseRefusesWithLine(t *testing.T) {
 		{"FROM main\n\nONBUILD RUN true\n", "Dockerfile:3: ONBUILD is not supported"},
 		{"FROM main\nRUN --mount=type=cache,target=/x true\n", "Dockerfile:2: RUN --mount is not supported"},
 		{"FROM main\nADD https://example.com/a /a\n", "Dockerfile:2: ADD https://example.com/a: remote sources are not supported"},
+		{"FROM main\nADD ssh://git@example.com/r.git /a\n", "Dockerfile:2: ADD ssh://git@example.com/r.git: remote sources are not supported"},
+		{"FROM main\nCOPY https://example.com/a /a\n", "Dockerfile:2: COPY https://example.com/a: a URL is no source for COPY, as in docker"},
 		{"ENV A=1\n", "Dockerfile:1: the first instruction must be FROM"},
 		{"# nothing\n", "file with no instructions"},
 		{"ARG A=1\n", "no FROM instruction"},
