@@ -503,15 +503,32 @@ func (s *Store) readSummary(id digest.Digest) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	a := m.Annotations
-	sum := Summary{ID: id, Parent: digest.Digest(a[AnnotationParent]), MergeParent: digest.Digest(a[AnnotationMergeParent])}
-	msg, hasMsg := a[AnnotationMessage]
-	date, dateErr := time.Parse(time.RFC3339Nano, a[ocispec.AnnotationCreated])
-	if hasMsg && dateErr == nil {
-		sum.Author, sum.Date, sum.Message = a[AnnotationAuthor], date, msg
+	sum, complete := summaryOf(id, m)
+	if complete {
 		return sum, nil
 	}
-	c, err := s.ReadCommit(id)
+	return s.withConfigSummary(sum)
+}
+
+// summaryOf is the summary of commit id that its manifest head m holds:
+// its parents always, and its author, date and message when the
+// annotations hold a message and a date (strata wrote them: complete).
+func summaryOf(id digest.Digest, m *ManifestHead) (sum Summary, complete bool) {
+	a := m.Annotations
+	sum = Summary{ID: id, Parent: digest.Digest(a[AnnotationParent]), MergeParent: digest.Digest(a[AnnotationMergeParent])}
+	msg, hasMsg := a[AnnotationMessage]
+	date, dateErr := time.Parse(time.RFC3339Nano, a[ocispec.AnnotationCreated])
+	if !hasMsg || dateErr != nil {
+		return sum, false
+	}
+	sum.Author, sum.Date, sum.Message = a[AnnotationAuthor], date, msg
+	return sum, true
+}
+
+// withConfigSummary is sum with its author, date and message taken
+// from the commit's config history.
+func (s *Store) withConfigSummary(sum Summary) (Summary, error) {
+	c, err := s.ReadCommit(sum.ID)
 	if err != nil {
 		return Summary{}, err
 	}

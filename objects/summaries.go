@@ -138,29 +138,35 @@ func (s *Store) SaveSummaries() error {
 	return nil
 }
 
-// CheckSummaries compares, for fsck, every entry of the summary cache
-// whose commit the store has with the summary read from the commit's
-// blobs: it returns the commits whose entry differs or does not decode,
-// and ErrBadSummaries if the file is there but is no cache.
-func (s *Store) CheckSummaries() ([]digest.Digest, error) {
-	f := s.summaryFile()
-	if f.data == nil {
-		if _, err := os.Lstat(s.summariesFile()); err == nil && s.summaries.on {
-			return nil, ErrBadSummaries
-		}
-		return nil, nil
+// SummaryDiffers reports whether the summary cache has an entry for
+// commit id that says other than m, its manifest head as fsck just read
+// and checked it (with the config's history for an image strata did not
+// commit): log would show that entry.
+func (s *Store) SummaryDiffers(id digest.Digest, m *ManifestHead) bool {
+	cached, ok := s.cachedSummary(id)
+	if !ok {
+		return false
 	}
-	var bad []digest.Digest
-	err := f.each(func(id digest.Digest, cached Summary, ok bool) {
-		if !s.present(id) {
-			return
+	sum, complete := summaryOf(id, m)
+	if !complete {
+		var err error
+		if sum, err = s.withConfigSummary(sum); err != nil {
+			return true
 		}
-		sum, err := s.readSummary(id)
-		if !ok || err != nil || !sameSummary(sum, cached) {
-			bad = append(bad, id)
-		}
-	})
-	return bad, err
+	}
+	return !sameSummary(sum, cached)
+}
+
+// CheckSummariesFile is ErrBadSummaries if the summary cache file is
+// there but is not one (log passes it over, and writes it again).
+func (s *Store) CheckSummariesFile() error {
+	if !s.summaries.on || s.summaryFile().data != nil {
+		return nil
+	}
+	if _, err := os.Lstat(s.summariesFile()); err == nil {
+		return ErrBadSummaries
+	}
+	return nil
 }
 
 // sameSummary: a and b say the same, their dates in the same zone.

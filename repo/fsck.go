@@ -62,13 +62,6 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 		defer close(done)
 		bad, n, blobErr = r.verifyBlobs(ctx)
 	}()
-	var summaries []Problem
-	summariesDone := make(chan struct{})
-	go func() {
-		defer close(summariesDone)
-		summaries = r.checkSummaries()
-	}()
-	defer func() { <-summariesDone }()
 	h := r.newHistoryCheck()
 	all, broken, err := r.Refs.ListAll("refs/")
 	if err != nil {
@@ -114,8 +107,9 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 	res.Commits = len(h.checked)
 	res.BadIndexes = h.badIndexes
 	res.Problems = append(res.Problems, r.checkLayoutIndex()...)
-	<-summariesDone
-	res.Problems = append(res.Problems, summaries...)
+	if err := r.Objects.CheckSummariesFile(); err != nil {
+		res.Problems = append(res.Problems, Problem{".strata/indexes/summaries", err.Error() + SummaryCacheFix})
+	}
 	sort.Slice(res.Problems, func(i, j int) bool {
 		a, b := res.Problems[i], res.Problems[j]
 		return a.Object < b.Object || a.Object == b.Object && a.What < b.What
@@ -123,20 +117,8 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 	return res, nil
 }
 
-// checkSummaries names the entries of the summary cache that differ
-// from their commits (objects.CheckSummaries): log would show them.
-func (r *Repo) checkSummaries() []Problem {
-	const fix = "; delete .strata/indexes/summaries: log writes it again"
-	bad, err := r.Objects.CheckSummaries()
-	if err != nil {
-		return []Problem{{Object: ".strata/indexes/summaries", What: err.Error() + fix}}
-	}
-	var out []Problem
-	for _, d := range bad {
-		out = append(out, Problem{Object: d.String(), What: "summary cache entry differs from the commit" + fix})
-	}
-	return out
-}
+// SummaryCacheFix ends a problem of the summary cache: what to do.
+const SummaryCacheFix = "; delete .strata/indexes/summaries: log writes it again"
 
 // verifyBlobs rehashes every blob, using every core.
 func (r *Repo) verifyBlobs(ctx context.Context) ([]Problem, int, error) {

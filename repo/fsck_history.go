@@ -90,6 +90,9 @@ func (h *historyCheck) walk(name string, d digest.Digest) {
 			h.problem(name, what)
 			continue
 		}
+		if h.r.Objects.SummaryDiffers(d, m) {
+			h.problem(d.String(), "summary cache entry differs from the commit"+SummaryCacheFix)
+		}
 		h.jobs <- commitJob{name, d, b}
 		ps := m.Parents()
 		for i := len(ps) - 1; i >= 0; i-- {
