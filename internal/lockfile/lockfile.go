@@ -31,9 +31,21 @@ func Try(path string) (*Lock, error) {
 	tookOver := errors.Is(err, fs.ErrExist)
 	if tookOver {
 		// Someone made it: take it over if nobody holds its flock.
-		f, err = os.OpenFile(path, os.O_RDWR|syscall.O_CLOEXEC, 0)
+		// Not through a symbolic link, and only a regular file: a link
+		// or a device planted there (in a layout a container holds)
+		// would have what it leads to truncated and written.
+		f, err = os.OpenFile(path, os.O_RDWR|syscall.O_CLOEXEC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil // released meanwhile
+		}
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, &fs.PathError{Op: "lock", Path: path, Err: errors.New("a symbolic link, not followed")}
+		}
+		if err == nil {
+			if fi, serr := f.Stat(); serr != nil || !fi.Mode().IsRegular() {
+				f.Close()
+				return nil, &fs.PathError{Op: "lock", Path: path, Err: errors.New("not a regular file")}
+			}
 		}
 	}
 	if err != nil {
@@ -46,7 +58,7 @@ func Try(path string) (*Lock, error) {
 	// The flock is ours; it guards the lock only if our file is still the
 	// one at path (a holder removes path before it drops the flock).
 	mine, err1 := f.Stat()
-	there, err2 := os.Stat(path)
+	there, err2 := os.Lstat(path)
 	if err1 != nil || err2 != nil || !os.SameFile(mine, there) {
 		f.Close()
 		return nil, nil
