@@ -119,7 +119,12 @@ func OpenRegular(p string) (*os.File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
 	}
-	f := os.NewFile(uintptr(fd), p)
+	return Regular(os.NewFile(uintptr(fd), p))
+}
+
+// Regular is f, opened as OpenRegular opens a file, if it is a regular
+// file; else it closes f and fails.
+func Regular(f *os.File) (*os.File, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -127,27 +132,23 @@ func OpenRegular(p string) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file: %w", p, ErrBadImage)
+		return nil, fmt.Errorf("%s: not a regular file: %w", f.Name(), ErrBadImage)
 	}
 	return f, nil
 }
 
-// ReadRegularCapped reads a layout file whole, at most limit bytes.
-func ReadRegularCapped(p string, limit int64) ([]byte, error) {
-	f, err := OpenRegular(p)
-	if err != nil {
-		return nil, err
-	}
+// ReadCapped reads the layout file f whole, at most limit bytes, and
+// closes it.
+func ReadCapped(f *os.File, limit int64) ([]byte, error) {
 	defer f.Close()
-	return readCapped(f, limit, filepath.Base(p))
+	return readCapped(f, limit, filepath.Base(f.Name()))
 }
 
-// CheckLayoutVersion refuses an OCI image layout whose oci-layout file
-// names a version other than the one strata reads. The caller's error
-// names the directory. A missing file is
-// fs.ErrNotExist, for the caller to judge.
-func CheckLayoutVersion(dir string) error {
-	b, err := ReadRegularCapped(filepath.Join(dir, ocispec.ImageLayoutFile), maxLayoutFileSize)
+// CheckLayoutVersion refuses an OCI image layout whose oci-layout file,
+// open as f (which it closes), names a version other than the one strata
+// reads. The caller's error names the directory.
+func CheckLayoutVersion(f *os.File) error {
+	b, err := ReadCapped(f, maxLayoutFileSize)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,13 @@ type BlobWriter struct {
 
 // NewWriter starts a new staged blob.
 func (s *Store) NewWriter() (*BlobWriter, error) {
-	f, err := os.CreateTemp(s.TempDir(), "blob-")
+	var f *os.File
+	var err error
+	if s.in != nil {
+		f, err = s.in.tmp.CreateTemp("blob-")
+	} else {
+		f, err = os.CreateTemp(s.TempDir(), "blob-")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("stage blob: %w", err)
 	}
@@ -91,14 +97,34 @@ func (w *BlobWriter) Commit(want digest.Digest) (ocispec.Descriptor, error) {
 	}
 	w.done = true
 	if w.s.Reuse(got) {
-		os.Remove(w.f.Name())
+		w.remove()
 		return desc, nil
 	}
-	if err := os.Rename(w.f.Name(), w.s.BlobPath(got)); err != nil {
-		os.Remove(w.f.Name())
+	if err := w.place(got); err != nil {
+		w.remove()
 		return desc, fmt.Errorf("store blob %s: %w", got, err)
 	}
+	if w.s.in != nil {
+		return desc, w.s.in.blobs.Sync()
+	}
 	return desc, atomicfile.SyncDir(w.s.BlobPath(got))
+}
+
+// place renames the staged file to the blob d.
+func (w *BlobWriter) place(d digest.Digest) error {
+	if w.s.in != nil {
+		return w.s.in.tmp.Rename(w.f.Name(), w.s.in.blobs, d.Encoded())
+	}
+	return os.Rename(w.f.Name(), w.s.BlobPath(d))
+}
+
+// remove removes the staged file.
+func (w *BlobWriter) remove() {
+	if w.s.in != nil {
+		w.s.in.tmp.Remove(w.f.Name())
+		return
+	}
+	os.Remove(w.f.Name())
 }
 
 // seal syncs, write-protects and closes the staged file.
@@ -124,5 +150,5 @@ func (w *BlobWriter) Abort() {
 	w.done = true
 	w.stopFlusher()
 	w.f.Close()
-	os.Remove(w.f.Name())
+	w.remove()
 }

@@ -2,9 +2,7 @@ package objects
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -49,43 +47,23 @@ func (s *Store) WriteIndex(idx *ocispec.Index) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(s.TempDir(), filepath.Join(s.root, ocispec.ImageIndexFile), append(b, '\n'), 0o644)
-}
-
-// OpenLayout opens the OCI image layout in dir as a store, creating an
-// empty one (oci-layout, an empty index.json, blobs/sha256) if dir holds
-// none. It is how a layout directory used as a remote is written: through
-// the same writer as a repository, staging in dir/tmp.
-func OpenLayout(dir string) (*Store, error) {
-	if s, err := Open(dir); err == nil {
-		return s, nil
+	b = append(b, '\n')
+	if s.in != nil {
+		return atomicfile.WriteAt(s.in.tmp, s.in.dir, ocispec.ImageIndexFile, b, 0o644)
 	}
-	for _, d := range []string{"blobs/sha256", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return nil, err
-		}
-	}
-	s := &Store{root: dir}
-	// An empty index.json only where there is none: two first pushes race,
-	// and the one that lost must not erase the other's tag. A link fails
-	// rather than replace.
-	empty := &ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
-	b, _ := json.MarshalIndent(empty, "", "  ")
-	if err := atomicfile.Create(s.TempDir(), filepath.Join(dir, ocispec.ImageIndexFile), append(b, '\n'), 0o644); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("index.json: %w", err)
-	}
-	// oci-layout last: it says the directory is a layout.
-	layout, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
-	if err := atomicfile.Write(s.TempDir(), filepath.Join(dir, ocispec.ImageLayoutFile), layout, 0o644); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return atomicfile.Write(s.TempDir(), filepath.Join(s.root, ocispec.ImageIndexFile), b, 0o644)
 }
 
 // ReadLayoutIndex reads index.json.
 func (s *Store) ReadLayoutIndex() (*ocispec.Index, error) {
 	var idx ocispec.Index
-	b, err := os.ReadFile(filepath.Join(s.root, ocispec.ImageIndexFile))
+	var b []byte
+	var err error
+	if s.in != nil {
+		b, err = readIn(s.in.dir, ocispec.ImageIndexFile)
+	} else {
+		b, err = os.ReadFile(filepath.Join(s.root, ocispec.ImageIndexFile))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
 )
 
 // A blob written again is not written twice, but its mtime moves: gc keeps
@@ -88,11 +90,25 @@ func TestPutAllBytes(t *testing.T) {
 	}
 }
 
+// openLayoutDir is OpenLayout of dir, made if need be.
+func openLayoutDir(t *testing.T, dir string) (*Store, error) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return OpenLayout(fd, dir)
+}
+
 // OpenLayout makes a directory an OCI layout other tools read, and opens
 // an existing one without touching its index.
 func TestOpenLayout(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "layout")
-	s, err := OpenLayout(dir)
+	s, err := openLayoutDir(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,11 +128,66 @@ func TestOpenLayout(t *testing.T) {
 	if err := s.WriteIndex(idx); err != nil {
 		t.Fatal(err)
 	}
-	again, err := OpenLayout(dir)
+	again, err := openLayoutDir(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if idx, err := again.ReadLayoutIndex(); err != nil || len(idx.Manifests) != 1 || idx.Manifests[0].Digest != d.Digest {
 		t.Fatalf("reopened layout lost its index: %+v, %v", idx, err)
+	}
+}
+
+// TestOpenLayoutFollowsNoLink: a layout another party holds, with a
+// symbolic link where one of its names is, is written and read beneath
+// it only: the link is refused (ErrLinkInLayout or ErrNotRegular), and
+// what it leads to is neither written nor read.
+func TestOpenLayoutFollowsNoLink(t *testing.T) {
+	blob := []byte(`{"a":1}`)
+	d := digest.FromBytes(blob)
+	for _, name := range []string{"blobs", "blobs/sha256", "tmp", "index.json", "blob"} {
+		t.Run(name, func(t *testing.T) {
+			dir, host := filepath.Join(t.TempDir(), "layout"), t.TempDir()
+			if _, err := openLayoutDir(t, dir); err != nil {
+				t.Fatal(err)
+			}
+			hostFile := filepath.Join(host, "f")
+			os.WriteFile(hostFile, blob, 0o644)
+			target, at := host, filepath.Join(dir, name)
+			switch name {
+			case "index.json":
+				target = hostFile
+			case "blob":
+				target, at = hostFile, filepath.Join(dir, "blobs", "sha256", d.Encoded())
+			}
+			os.RemoveAll(at)
+			if err := os.Symlink(target, at); err != nil {
+				t.Fatal(err)
+			}
+			s, err := openLayoutDir(t, dir)
+			if err == nil {
+				if name == "blob" {
+					if _, err := s.ReadBlob(d); !errors.Is(err, ErrNotRegular) {
+						t.Errorf("ReadBlob through a link: %v", err)
+					}
+				}
+				_, err = s.ReadLayoutIndex()
+				if err == nil {
+					_, err = s.PutBytes("application/json", blob)
+				}
+				if err == nil {
+					err = s.WriteIndex(&ocispec.Index{})
+				}
+			}
+			if name != "blob" && !errors.Is(err, ErrLinkInLayout) {
+				t.Errorf("got %v, want %v", err, ErrLinkInLayout)
+			}
+			ents, _ := os.ReadDir(host)
+			if b, _ := os.ReadFile(hostFile); len(ents) != 1 || string(b) != string(blob) {
+				t.Errorf("the host directory was written: %d entries, f = %q", len(ents), b)
+			}
+			if fi, err := os.Lstat(at); name == "blob" && (err != nil || !fi.Mode().IsRegular()) {
+				t.Errorf("the blob's link was not replaced by the blob: %v", err)
+			}
+		})
 	}
 }

@@ -69,6 +69,29 @@ func openBlobFile(path string) (*os.File, error) {
 	return f, nil
 }
 
+// openBlob opens blob d as openBlobFile does, in the blob directory of
+// a confined store (OpenLayout).
+func (s *Store) openBlob(d digest.Digest) (*os.File, error) {
+	if s.in == nil {
+		return openBlobFile(s.BlobPath(d))
+	}
+	f, err := OpenIn(s.in.blobs.FD, s.in.blobs.Name, d.Encoded(), blobOpenFlags)
+	if errors.Is(err, ErrLinkInLayout) {
+		return nil, &fs.PathError{Op: "open", Path: s.BlobPath(d), Err: ErrNotRegular}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = ErrNotRegular
+		}
+		return nil, &fs.PathError{Op: "open", Path: s.BlobPath(d), Err: err}
+	}
+	return f, nil
+}
+
 // Store is a content-addressed blob store laid out as an OCI image layout.
 type Store struct {
 	root string
@@ -83,9 +106,16 @@ type Store struct {
 
 	// summaries is the summary cache (summaries.go).
 	summaries summaryCache
+
+	// in: the directories of a layout another party may hold, opened by
+	// OpenLayout; nil for a repository's store.
+	in *confined
 }
 
 func (s *Store) sha256Dir() int {
+	if s.in != nil {
+		return s.in.blobs.FD
+	}
 	s.blobDirOnce.Do(func() {
 		s.blobDir = -1
 		fd, err := unix.Open(filepath.Join(s.root, "blobs", "sha256"), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -145,6 +175,10 @@ func (s *Store) Has(d digest.Digest) bool {
 	if validate(d) != nil {
 		return false
 	}
+	if s.in != nil {
+		_, err := s.in.statBlob(d)
+		return err == nil
+	}
 	_, err := os.Stat(s.BlobPath(d))
 	return err == nil
 }
@@ -157,6 +191,14 @@ func (s *Store) Has(d digest.Digest) bool {
 func (s *Store) Reuse(d digest.Digest) bool {
 	if validate(d) != nil {
 		return false
+	}
+	if s.in != nil {
+		// A link is not a blob: the writer replaces it.
+		if !s.Has(d) {
+			return false
+		}
+		unix.UtimesNanoAt(s.in.blobs.FD, d.Encoded(), nil, unix.AT_SYMLINK_NOFOLLOW)
+		return true
 	}
 	now := time.Now()
 	err := os.Chtimes(s.BlobPath(d), now, now)
@@ -172,6 +214,13 @@ func (s *Store) Reuse(d digest.Digest) bool {
 func (s *Store) Size(d digest.Digest) (int64, error) {
 	if err := validate(d); err != nil {
 		return 0, fmt.Errorf("blob %q: %w", d, err)
+	}
+	if s.in != nil {
+		st, err := s.in.statBlob(d)
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0, fmt.Errorf("blob %s: %w", d, ErrNotFound)
+		}
+		return st.Size, err
 	}
 	fi, err := os.Stat(s.BlobPath(d))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -189,7 +238,7 @@ func (s *Store) Open(d digest.Digest) (io.ReadCloser, error) {
 	if err := validate(d); err != nil {
 		return nil, fmt.Errorf("blob %q: %w", d, err)
 	}
-	f, err := openBlobFile(s.BlobPath(d))
+	f, err := s.openBlob(d)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
 	}
@@ -210,7 +259,7 @@ func (s *Store) OpenUnhashed(d digest.Digest) (*os.File, error) {
 	if err := validate(d); err != nil {
 		return nil, fmt.Errorf("blob %q: %w", d, err)
 	}
-	f, err := openBlobFile(s.BlobPath(d))
+	f, err := s.openBlob(d)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
 	}
@@ -259,7 +308,11 @@ func (s *Store) Put(ctx context.Context, r io.Reader, want digest.Digest) (ocisp
 func (s *Store) PutBytes(mediaType string, b []byte) (ocispec.Descriptor, error) {
 	d := digest.FromBytes(b)
 	if !s.Reuse(d) {
-		if err := atomicfile.Write(s.TempDir(), s.BlobPath(d), b, 0o444); err != nil {
+		write := func() error { return atomicfile.Write(s.TempDir(), s.BlobPath(d), b, 0o444) }
+		if s.in != nil {
+			write = func() error { return atomicfile.WriteAt(s.in.tmp, s.in.blobs, d.Encoded(), b, 0o444) }
+		}
+		if err := write(); err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("write blob %s: %w", d, err)
 		}
 	}

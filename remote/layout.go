@@ -31,12 +31,19 @@ var layoutLockTimeout = 10 * time.Second
 // pushed by digest are blobs only. It is created on first push, and
 // written through objects.Store, the one OCI-layout writer (staging in
 // its tmp/, fsync, rename, directory fsync).
+//
+// A container may hold the layout (in its work tree, or in a directory
+// it can write): the directory is opened once (openLayout), and every
+// name inside it, blobs/, index.json, each blob, is opened beneath that
+// descriptor with no symbolic link followed (objects.OpenIn,
+// objects.OpenLayout). A link planted there, or swapped in while the
+// command runs, is refused, never followed out of the layout.
 type layoutTarget struct {
 	name string     // the directory, as messages name it
 	mu   sync.Mutex // blobs and manifests are written in parallel
-	// dir is the directory to use: name, or in a work tree the
-	// /proc/self/fd path of a descriptor opened on it (openLayout).
-	dir string
+	// dir is a descriptor of the layout directory, -1 while it is not
+	// there (store makes it).
+	dir int
 	// parent, in a work tree, of a layout not there yet: a descriptor
 	// opened on the directory where store makes it as base (-1 if none).
 	parent int
@@ -44,49 +51,77 @@ type layoutTarget struct {
 	st     *objects.Store // opened (or created) on first write
 }
 
-// openLayout is the layout directory of ep. One in a work tree
-// (treepath.Path) is opened once, with no symbolic link on its way
-// (treepath.OpenDir), and used by that descriptor: a container that
-// swaps a directory on the way for a link while the command runs cannot
-// lead it out of the tree. One not there yet is read by name in its
-// parent, opened so, until store makes it there and opens it so.
+// openLayout is the layout directory of ep, opened once. One in a work
+// tree (treepath.Path) is opened with no symbolic link on its way
+// (treepath.OpenDir): a container that swaps a directory on the way for
+// a link while the command runs cannot lead it out of the tree. One not
+// there yet is made where its path leads when store first writes; in a
+// work tree, in its parent, opened so.
 func openLayout(ep Endpoint) (*layoutTarget, error) {
-	t := &layoutTarget{name: ep.Dir, dir: ep.Dir, parent: -1}
+	t := &layoutTarget{name: ep.Dir, dir: -1, parent: -1}
+	var err error
 	if ep.inTree {
-		fd, err := treepath.OpenDir(unix.AT_FDCWD, ep.Dir)
+		t.dir, err = treepath.OpenDir(unix.AT_FDCWD, ep.Dir)
 		if errors.Is(err, fs.ErrNotExist) {
-			if fd, err = treepath.OpenDir(unix.AT_FDCWD, filepath.Dir(ep.Dir)); err == nil {
-				t.parent, t.base = fd, filepath.Base(ep.Dir)
-				t.dir = filepath.Join(treepath.FDPath(fd), t.base)
-			}
-		} else if err == nil {
-			t.dir = treepath.FDPath(fd)
+			t.parent, err = treepath.OpenDir(unix.AT_FDCWD, filepath.Dir(ep.Dir))
+			t.base = filepath.Base(ep.Dir)
 		}
-		if err != nil {
-			return nil, err
+	} else {
+		t.dir, err = openDir(ep.Dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			err = nil
 		}
 	}
-	if err := image.CheckLayoutVersion(t.dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err != nil {
+		return nil, err
+	}
+	f, err := t.open(ocispec.ImageLayoutFile)
+	if err == nil {
+		err = image.CheckLayoutVersion(f)
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	return t, nil
 }
 
-func (t *layoutTarget) String() string { return t.name }
-
-// path is elem in the layout.
-func (t *layoutTarget) path(elem ...string) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return filepath.Join(append([]string{t.dir}, elem...)...)
+// openDir opens the directory p, following its path as the user gave it.
+func openDir(p string) (int, error) {
+	fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: p, Err: err}
+	}
+	return fd, nil
 }
 
-func (t *layoutTarget) blobPath(d digest.Digest) string {
-	return t.path("blobs", d.Algorithm().String(), d.Encoded())
+func (t *layoutTarget) String() string { return t.name }
+
+// open opens the regular file rel (slash-separated) in the layout, as
+// objects.OpenIn does: fs.ErrNotExist while the layout is not there.
+func (t *layoutTarget) open(rel string) (*os.File, error) {
+	t.mu.Lock()
+	dir := t.dir
+	t.mu.Unlock()
+	if dir < 0 {
+		return nil, &fs.PathError{Op: "open", Path: filepath.Join(t.name, rel), Err: fs.ErrNotExist}
+	}
+	f, err := objects.OpenIn(dir, t.name, rel, unix.O_RDONLY|unix.O_NONBLOCK)
+	if err != nil {
+		return nil, err
+	}
+	return image.Regular(f)
+}
+
+// blob is the name of blob d in the layout.
+func blob(d digest.Digest) string {
+	return "blobs/" + d.Algorithm().String() + "/" + d.Encoded()
 }
 
 func (t *layoutTarget) has(d digest.Digest) bool {
-	_, err := os.Stat(t.blobPath(d))
+	f, err := t.open(blob(d))
+	if err == nil {
+		f.Close()
+	}
 	return err == nil
 }
 
@@ -108,9 +143,18 @@ func (t *layoutTarget) store() (*objects.Store, error) {
 			return nil, fmt.Errorf("layout %s: %w", t.name, err)
 		}
 		unix.Close(t.parent)
-		t.dir, t.parent = treepath.FDPath(fd), -1
+		t.dir, t.parent = fd, -1
+	} else if t.dir < 0 {
+		if err := os.MkdirAll(t.name, 0o755); err != nil {
+			return nil, fmt.Errorf("layout %s: %w", t.name, err)
+		}
+		fd, err := openDir(t.name)
+		if err != nil {
+			return nil, fmt.Errorf("layout %s: %w", t.name, err)
+		}
+		t.dir = fd
 	}
-	st, err := objects.OpenLayout(t.dir)
+	st, err := objects.OpenLayout(t.dir, t.name)
 	if err != nil {
 		return nil, fmt.Errorf("layout %s: %w", t.name, err)
 	}
@@ -139,7 +183,7 @@ func (t *layoutTarget) fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.
 	if err := d.Digest.Validate(); err != nil {
 		return nil, err
 	}
-	f, err := image.OpenRegular(t.blobPath(d.Digest))
+	f, err := t.open(blob(d.Digest))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("blob %s: %w", d.Digest, ErrNotFound)
 	}
@@ -148,9 +192,13 @@ func (t *layoutTarget) fetchBlob(ctx context.Context, d ocispec.Descriptor) (io.
 
 func (t *layoutTarget) readIndex() (*ocispec.Index, error) {
 	var idx ocispec.Index
-	b, err := image.ReadRegularCapped(t.path(ocispec.ImageIndexFile), image.MaxManifestSize)
+	f, err := t.open(ocispec.ImageIndexFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &idx, nil
+	}
+	var b []byte
+	if err == nil {
+		b, err = image.ReadCapped(f, image.MaxManifestSize)
 	}
 	if err != nil {
 		return nil, err
@@ -167,9 +215,14 @@ func (t *layoutTarget) headManifest(ctx context.Context, ref string) (ocispec.De
 		if err := d.Validate(); err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("manifest %s: %w", ref, err)
 		}
-		fi, err := os.Stat(t.blobPath(d))
+		f, err := t.open(blob(d))
 		if err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("manifest %s: %w", ref, ErrNotFound)
+		}
+		fi, err := f.Stat()
+		f.Close()
+		if err != nil {
+			return ocispec.Descriptor{}, err
 		}
 		return ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: d, Size: fi.Size()}, nil
 	}
@@ -196,7 +249,11 @@ func (t *layoutTarget) fetchManifest(ctx context.Context, ref string) ([]byte, o
 	if err := image.CheckDescSize(desc, "manifest", image.MaxManifestSize); err != nil {
 		return nil, desc, err
 	}
-	b, err := image.ReadRegularCapped(t.blobPath(desc.Digest), image.MaxManifestSize)
+	f, err := t.open(blob(desc.Digest))
+	var b []byte
+	if err == nil {
+		b, err = image.ReadCapped(f, image.MaxManifestSize)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, desc, fmt.Errorf("manifest %s: %w", desc.Digest, ErrNotFound)
 	}
@@ -234,7 +291,15 @@ func (t *layoutTarget) pushManifest(ctx context.Context, ref string, raw []byte,
 // desc is nil. One writer of index.json at a time, under strata's one lock
 // discipline: a lock left by a killed push is taken over.
 func (t *layoutTarget) setTag(st *objects.Store, tag string, desc *ocispec.Descriptor) error {
-	lock, err := lockfile.Wait(t.path("index.json.lock"), layoutLockTimeout)
+	// By the descriptor store opened the layout by, named as the user
+	// named it.
+	lock, err := lockfile.Wait(filepath.Join(treepath.FDPath(t.dir), "index.json.lock"), layoutLockTimeout)
+	var pe *fs.PathError
+	if errors.Is(err, lockfile.ErrHeld) {
+		err = fmt.Errorf("%s: %w", filepath.Join(t.name, "index.json.lock"), lockfile.ErrHeld)
+	} else if errors.As(err, &pe) {
+		pe.Path = filepath.Join(t.name, "index.json.lock")
+	}
 	if err != nil {
 		return fmt.Errorf("layout %s: index.json: %w", t.name, err)
 	}
@@ -262,7 +327,10 @@ func (t *layoutTarget) setTag(st *objects.Store, tag string, desc *ocispec.Descr
 func (t *layoutTarget) tags(ctx context.Context) ([]string, error) {
 	// A layout not yet written has no index (push makes both); one whose
 	// directory is gone is a remote that is not there.
-	if _, err := os.Stat(t.path()); errors.Is(err, fs.ErrNotExist) {
+	t.mu.Lock()
+	there := t.dir >= 0
+	t.mu.Unlock()
+	if !there {
 		return nil, fmt.Errorf("%s: no such directory", t.name)
 	}
 	idx, err := t.readIndex()

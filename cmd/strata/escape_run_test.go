@@ -122,10 +122,12 @@ func startSwapper(t *testing.T, dir, race string) {
 	startSwapperOf(t, dir, race, "/race/d:/race/s")
 }
 
-// startSwapperOf is startSwapper of the pair "A:B" (swapForever).
-func startSwapperOf(t *testing.T, dir, race, pair string) {
+// startSwapperOf is startSwapper of the pair "A:B" (swapForever), run
+// with the options opts besides.
+func startSwapperOf(t *testing.T, dir, race, pair string, opts ...string) {
 	t.Helper()
-	swapper := strataCmd(dir, "run", "-e", "STRATA_TEST_SWAPPER="+pair, "--", "/bin/swapper")
+	args := append(append([]string{"run"}, opts...), "-e", "STRATA_TEST_SWAPPER="+pair, "--", "/bin/swapper")
+	swapper := strataCmd(dir, args...)
 	if err := swapper.Start(); err != nil {
 		t.Fatal(err)
 	}
