@@ -12,6 +12,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/objects"
+	"golang.org/x/sys/unix"
 )
 
 // SplitPathTag splits PATH[:REF] as skopeo splits oci:PATH:REF and
@@ -45,10 +47,32 @@ func readOCILayout(src string) (*image, error) {
 	if fi, err := os.Stat(dir); err == nil && fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: a file, not an OCI layout directory: an OCI layout in a tar is oci-archive:%s", dir, src)
 	}
+	// The directory is opened once, where its path leads, and every name
+	// in it beneath it with no symbolic link followed: a layout a
+	// container holds may plant index.json -> /etc/shadow, or a blob as a
+	// link to a host file.
+	fd, dirErr := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	open := func(name string) (io.ReadCloser, error) {
-		return OpenRegular(filepath.Join(dir, filepath.FromSlash(name)))
+		if dirErr != nil {
+			return nil, &fs.PathError{Op: "open", Path: filepath.Join(dir, name), Err: dirErr}
+		}
+		f, err := objects.OpenIn(fd, dir, name, unix.O_RDONLY|unix.O_NONBLOCK)
+		if err != nil {
+			return nil, err
+		}
+		return Regular(f)
 	}
-	return readLayout("oci:", dir, tag, open, func() error { return nil })
+	closeDir := func() error {
+		if fd >= 0 {
+			return unix.Close(fd)
+		}
+		return nil
+	}
+	img, err := readLayout("oci:", dir, tag, open, closeDir)
+	if err != nil {
+		closeDir()
+	}
+	return img, err
 }
 
 // readOCIArchive opens the image TAG of an OCI layout in a tar file, as

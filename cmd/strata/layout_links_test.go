@@ -53,13 +53,13 @@ func readNoFollow(p string) string {
 
 // TestLayoutLinksAreNotFollowed: a container that holds a layout (in a
 // host directory bound in it) plants a symbolic link to the host in it,
-// where a name of the layout is; push and clone of the layout refuse it,
-// naming it, and neither write nor read the host's files. Each of them
-// was followed: push wrote blobs in the host's directory, or staged them
-// there, copied a host index.json's entries into the layout, truncated
-// a host file as a lock left behind, told a host
-// file's content in its error, and clone read a host file as the
-// layout's blob.
+// where a name of the layout is; push, clone and import of the layout
+// refuse it, naming it, and neither write nor read the host's files.
+// Each of them was followed: push wrote blobs in the host's directory,
+// or staged them there, copied a host index.json's entries into the
+// layout, truncated a host file as a lock left behind, told a host
+// file's content in its error, and clone and import read a host file as
+// the layout's blob.
 func TestLayoutLinksAreNotFollowed(t *testing.T) {
 	hostIndex := `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:` +
 		strings.Repeat("0", 64) + `","size":1,"annotations":{"` + ocispec.AnnotationRefName + `":"host-secret"}}]}`
@@ -114,6 +114,13 @@ func TestLayoutLinksAreNotFollowed(t *testing.T) {
 			cl := filepath.Join(t.TempDir(), "cl")
 			t.Cleanup(func() { unmountUnder(cl) })
 			out, err := strataCmd(dir, "clone", lay, cl).CombinedOutput()
+			return string(out), err
+		},
+	}, {
+		name:  "a blob, imported",
+		plant: "rm /lay/blobs/sha256/MANIFEST && ln -s HOST/manifest /lay/blobs/sha256/MANIFEST",
+		run: func(t *testing.T, dir, lay, canary string) (string, error) {
+			out, err := strataCmd(dir, "import", "oci:"+lay+":main", "-b", "imported", "-m", "imported").CombinedOutput()
 			return string(out), err
 		},
 	}} {
