@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"regexp"
 	"strconv"
 
 	"github.com/strata-sh/strata/internal/treepath"
@@ -41,6 +42,27 @@ type pinnedPath struct {
 	real, open string
 	close      func()
 }
+
+// named is err with the path open names in its message as the path
+// real: an error met through the descriptor names what the user typed.
+func (pp pinnedPath) named(err error) error {
+	if err == nil || pp.open == pp.real {
+		return err
+	}
+	return renamedError{err, regexp.MustCompile(regexp.QuoteMeta(pp.open) + `\b`), pp.real}
+}
+
+// renamedError is err with old named new in its message.
+type renamedError struct {
+	err error
+	old *regexp.Regexp
+	new string
+}
+
+func (e renamedError) Error() string {
+	return e.old.ReplaceAllLiteralString(e.err.Error(), e.new)
+}
+func (e renamedError) Unwrap() error { return e.err }
 
 // pinTreePath pins p as pinnedPath says.
 func pinTreePath(p string) (pinnedPath, error) {
