@@ -145,7 +145,9 @@ func localEndpoint(url, p string) (Endpoint, error) {
 		// FILE/oci-layout: not a directory' on the first push.
 		return Endpoint{}, fmt.Errorf("%s: not a directory (a remote path is an OCI layout directory; 'strata import oci-archive:FILE' or 'docker-archive:FILE' reads an archive)", p)
 	}
-	if fi, err := os.Stat(filepath.Join(abs, ".strata")); err == nil && fi.IsDir() {
+	// A link there is not followed: a layout a container holds could
+	// name a repository of the host so.
+	if fi, err := os.Lstat(filepath.Join(abs, ".strata")); err == nil && fi.IsDir() {
 		abs = filepath.Join(abs, ".strata")
 	}
 	return Endpoint{URL: url, Dir: abs, inTree: inTree}, nil

@@ -2,6 +2,8 @@ package remote
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -93,5 +95,27 @@ func TestCredentialsRefused(t *testing.T) {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestEndpointRepositoryIsNoLink: a directory holding a .strata directory
+// is that repository; a .strata that is a symbolic link is not followed
+// (a layout a container holds led clone to a repository of the host).
+func TestEndpointRepositoryIsNoLink(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	if err := os.Mkdir(filepath.Join(other, ".strata"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(other, ".strata"), filepath.Join(dir, ".strata")); err != nil {
+		t.Fatal(err)
+	}
+	ep, err := ParseEndpoint(dir)
+	if err != nil || ep.Dir != dir {
+		t.Errorf("ParseEndpoint(%s) = %q, %v: want the directory itself", dir, ep.Dir, err)
+	}
+	os.Remove(filepath.Join(dir, ".strata"))
+	os.Mkdir(filepath.Join(dir, ".strata"), 0o755)
+	if ep, err := ParseEndpoint(dir); err != nil || ep.Dir != filepath.Join(dir, ".strata") {
+		t.Errorf("ParseEndpoint(%s) = %q, %v: want its .strata", dir, ep.Dir, err)
 	}
 }
