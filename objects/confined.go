@@ -35,6 +35,12 @@ func OpenIn(dirfd int, name, rel string, flags int) (*os.File, error) {
 	return os.NewFile(uintptr(fd), p), nil
 }
 
+// OpenFDIn is OpenIn's descriptor.
+func OpenFDIn(dirfd int, name, rel string, flags int) (int, error) {
+	fd, _, err := openIn(dirfd, name, rel, flags)
+	return fd, err
+}
+
 // openIn is OpenIn's descriptor and path.
 func openIn(dirfd int, name, rel string, flags int) (int, string, error) {
 	p := filepath.Join(name, rel)

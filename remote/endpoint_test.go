@@ -119,3 +119,22 @@ func TestEndpointRepositoryIsNoLink(t *testing.T) {
 		t.Errorf("ParseEndpoint(%s) = %q, %v: want its .strata", dir, ep.Dir, err)
 	}
 }
+
+// TestRepositoryLinkSwappedIn: a repository's .strata swapped for a
+// symbolic link after ParseEndpoint found it a directory is refused when
+// the layout is opened, not followed.
+func TestRepositoryLinkSwappedIn(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	os.Mkdir(filepath.Join(dir, ".strata"), 0o755)
+	ep, err := ParseEndpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, ".strata"))
+	if err := os.Symlink(other, filepath.Join(dir, ".strata")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openLayout(ep); err == nil || !strings.Contains(err.Error(), "a symbolic link inside the layout, not followed") {
+		t.Errorf("openLayout through a .strata link: %v", err)
+	}
+}

@@ -66,6 +66,14 @@ func openLayout(ep Endpoint) (*layoutTarget, error) {
 			t.parent, err = treepath.OpenDir(unix.AT_FDCWD, filepath.Dir(ep.Dir))
 			t.base = filepath.Base(ep.Dir)
 		}
+	} else if filepath.Base(ep.Dir) == ".strata" {
+		// A repository, its .strata no link (localEndpoint), nor one
+		// swapped in since.
+		var parent int
+		if parent, err = openDir(filepath.Dir(ep.Dir)); err == nil {
+			t.dir, err = objects.OpenFDIn(parent, filepath.Dir(ep.Dir), ".strata", unix.O_PATH|unix.O_DIRECTORY)
+			unix.Close(parent)
+		}
 	} else {
 		t.dir, err = openDir(ep.Dir)
 		if errors.Is(err, fs.ErrNotExist) {
