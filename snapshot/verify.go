@@ -177,6 +177,7 @@ func (s *Snapshots) expected(blobs []digest.Digest, id string, flat bool, apply 
 			return nil, false, fmt.Errorf("snapshot %s: %w", short(id), err)
 		}
 		if !flat {
+			whiteouts := 0
 			for i := range entries {
 				e := &entries[i]
 				if e.Type == layer.TypeChar && e.Major == 0 && e.Minor == 0 {
@@ -189,8 +190,21 @@ func (s *Snapshots) expected(blobs []digest.Digest, id string, flat bool, apply 
 					// A directory given after its own whiteout: the
 					// unpack marks it opaque, hiding the lowers as the
 					// whiteout did.
-					o := &layer.Entry{Path: e.Path, Type: layer.TypeOpaque, ModTime: time.Unix(0, 0).UTC()}
+					o := opaqueEntry(e.Path)
 					t[key(o)] = o
+				}
+				if whiteouts > 0 && e.Type != layer.TypeWhiteout && e.Type != layer.TypeOpaque {
+					// Or one only implied by a path below it.
+					for a := path.Dir(e.Path); a != "/"; a = path.Dir(a) {
+						if old := t[a]; old != nil && old.Type == layer.TypeWhiteout {
+							delete(t, a)
+							o := opaqueEntry(a)
+							t[key(o)] = o
+						}
+					}
+				}
+				if e.Type == layer.TypeWhiteout {
+					whiteouts++
 				}
 				t[key(e)] = e
 			}
@@ -199,6 +213,10 @@ func (s *Snapshots) expected(blobs []digest.Digest, id string, flat bool, apply 
 		apply(t, entries)
 	}
 	return t, true, nil
+}
+
+func opaqueEntry(dir string) *layer.Entry {
+	return &layer.Entry{Path: dir, Type: layer.TypeOpaque, ModTime: time.Unix(0, 0).UTC()}
 }
 
 // key names an entry in the tree a snapshot must hold: an opaque mark

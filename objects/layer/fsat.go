@@ -18,23 +18,38 @@ const maxCachedDirs = 1024
 
 // dirFD returns an fd of the directory rel, resolved inside the root: a
 // symlink on the way, even absolute or full of "..", cannot leave it. With
-// create, missing directories are made (mode 0755, as tar does).
+// create, missing directories are made (mode 0755, as tar does), and so
+// are those in place of a whiteout this layer made (".wh.d", then "d/f"
+// with no "d/" entry): opaque, as an entry "d/" would make it.
 func (u *unpacker) dirFD(rel string, create bool) (int, error) {
 	if fd, ok := u.cachedDir(rel); ok {
 		return fd, nil
 	}
 	fd, err := u.openInRoot(rel)
-	if errors.Is(err, unix.ENOENT) && create {
+	if create && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) && len(u.whited.m) > 0) {
 		dir, base := split(rel)
 		pfd, perr := u.dirFD(dir, true)
 		if perr != nil {
 			return -1, perr
+		}
+		whited := len(u.whited.m) > 0 && u.whited.has(rel)
+		if whited {
+			if err := unix.Unlinkat(pfd, base, 0); err != nil {
+				return -1, fmt.Errorf("replace whiteout %s: %w", rel, err)
+			}
+			u.whited.remove(rel)
 		}
 		if err := unix.Mkdirat(pfd, base, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
 			return -1, fmt.Errorf("mkdir %s: %w", rel, err)
 		}
 		u.fresh = false // a path made but not in created
 		fd, err = u.openInRoot(rel)
+		if err == nil && whited {
+			if err := unix.Fsetxattr(fd, "trusted.overlay.opaque", []byte("y"), 0); err != nil {
+				unix.Close(fd)
+				return -1, fmt.Errorf("mark opaque %s: %w", rel, err)
+			}
+		}
 	}
 	if err != nil {
 		return -1, fmt.Errorf("open directory %s: %w", rel, err)
