@@ -20,9 +20,23 @@ var zeroHole [holeBlock]byte
 
 // pwriteHoles writes b at off in fd, a file created empty by this
 // unpack, leaving each whole zero block unwritten: it reads as zeros
-// and takes no disk. The caller sets the file's size at the end
-// (setSize), for a file that ends in a hole.
+// and takes no disk. A piece that starts or ends inside a block (pieces
+// follow the layer's frames) leaves its part of that block unwritten
+// too when it is all zeros: written, the two parts of a zero block that
+// spans two pieces took a block of disk at every frame (8 MiB a GiB).
+// The caller sets the file's size at the end (setSize), for a file
+// that ends in a hole.
 func pwriteHoles(fd int, b []byte, off int64) error {
+	if r := int(off % holeBlock); r != 0 {
+		if n := min(holeBlock-r, len(b)); zeroed(b[:n]) {
+			b, off = b[n:], off+int64(n)
+		}
+	}
+	if r := int((off + int64(len(b))) % holeBlock); r != 0 {
+		if n := min(r, len(b)); zeroed(b[len(b)-n:]) {
+			b = b[:len(b)-n]
+		}
+	}
 	for len(b) > 0 {
 		n := dataRun(b, off)
 		if err := pwriteAll(fd, b[:n], off); err != nil {
@@ -53,6 +67,9 @@ func dataRun(b []byte, off int64) int {
 	}
 	return i
 }
+
+// zeroed says whether b, at most a block, is all zeros.
+func zeroed(b []byte) bool { return bytes.Equal(b, zeroHole[:len(b)]) }
 
 // pwriteAll writes all of b at off in fd.
 func pwriteAll(fd int, b []byte, off int64) error {
