@@ -20,13 +20,29 @@ const (
 	TypeFile     EntryType = 'f'
 	TypeDir      EntryType = 'd'
 	TypeSymlink  EntryType = 'l'
-	TypeHardlink EntryType = 'h' // a further name of a file earlier in the layer
+	TypeHardlink EntryType = 'h' // a further name of a regular file earlier in the layer
 	TypeChar     EntryType = 'c'
 	TypeBlock    EntryType = 'b'
 	TypeFIFO     EntryType = 'p'
 	TypeWhiteout EntryType = 'w' // Path is deleted from the layers below
 	TypeOpaque   EntryType = 'o' // Path is a directory whose lower content is hidden
 )
+
+// node says whether t is a symlink, a device or a FIFO.
+func (t EntryType) node() bool {
+	return t == TypeSymlink || t == TypeChar || t == TypeBlock || t == TypeFIFO
+}
+
+// linkedNode is the entry of a hardlink at p to node, an earlier
+// symlink, device or FIFO of its layer: node's, at p. A checkout links
+// the two names (one inode, as tar -x does), and both show node's type
+// and metadata; a commit writes each as one of its own. An entry h
+// always names a regular file, as the readers of a file map take it.
+func linkedNode(p string, node *Entry) Entry {
+	e := *node
+	e.Path = p
+	return e
+}
 
 func (t EntryType) valid() bool {
 	return strings.IndexByte("fdlhcbpwo", byte(t)) >= 0

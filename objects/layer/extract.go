@@ -112,6 +112,7 @@ type indexer struct {
 	digests []pendingDigest
 	links   [][2]int       // a hardlink's entry, its target's entry
 	files   map[string]int // a regular file's path, its entry
+	nodes   map[string]int // a symlink's, device's or FIFO's path, its entry
 	hash    *blake3.Hasher // for files the unpacker writes itself
 	next    *string        // the digest slot of the current file entry
 }
@@ -136,9 +137,16 @@ func (u *unpacker) indexEntry(hdr *tar.Header) error {
 		ix.next = d
 		defer func() { ix.files[e.Path] = len(ix.entries) - 1 }()
 	case TypeHardlink:
-		if i, ok := ix.files[e.Link]; ok {
+		if i, ok := ix.nodes[e.Link]; ok {
+			e = linkedNode(e.Path, &ix.entries[i])
+		} else if i, ok := ix.files[e.Link]; ok {
 			ix.links = append(ix.links, [2]int{len(ix.entries), i})
 		}
+	}
+	if e.Type.node() {
+		ix.nodes[e.Path] = len(ix.entries)
+	} else if len(ix.nodes) > 0 {
+		delete(ix.nodes, e.Path)
 	}
 	ix.entries = append(ix.entries, e)
 	return nil

@@ -159,7 +159,7 @@ func Index(r io.Reader) (digest.Digest, []Entry, error) {
 	// What a hardlink may name: an earlier entry of this layer (not a
 	// directory). A link to a file of a layer below cannot be unpacked:
 	// each layer is unpacked into a directory of its own.
-	linkable := map[string]bool{}
+	linkable := map[string]int{} // path -> its entry
 	hash := blake3.New()
 	buf := make([]byte, 256<<10)
 	for {
@@ -185,11 +185,14 @@ func Index(r io.Reader) (digest.Digest, []Entry, error) {
 			}
 			e.Digest = "blake3:" + hex.EncodeToString(hash.Sum(nil))
 		case TypeHardlink:
-			if !linkable[e.Link] {
+			i, ok := linkable[e.Link]
+			if !ok {
 				return "", nil, fmt.Errorf("index layer: entry %s: hardlink to %s: no such file earlier in this layer (a hardlink names a file of its own layer)",
 					quoteName(hdr.Name), quoteName(hdr.Linkname))
 			}
-			if f, ok := files[e.Link]; ok {
+			if t := &entries[i]; t.Type.node() {
+				e = linkedNode(e.Path, t)
+			} else if f, ok := files[e.Link]; ok {
 				e.Size, e.Digest = f.size, f.digest
 			}
 		}
@@ -198,7 +201,7 @@ func Index(r io.Reader) (digest.Digest, []Entry, error) {
 		case TypeWhiteout:
 			delete(linkable, e.Path)
 		default:
-			linkable[e.Path] = true
+			linkable[e.Path] = len(entries)
 		}
 		entries = append(entries, e)
 		if e.Type == TypeFile {

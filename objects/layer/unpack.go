@@ -62,7 +62,7 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 		inherits: map[int]inherit{}, uid: os.Geteuid(), gid: os.Getegid(), umask: processUmask(),
 	}
 	if index {
-		u.ix = &indexer{files: map[string]int{}, hash: blake3.New()}
+		u.ix = &indexer{files: map[string]int{}, nodes: map[string]int{}, hash: blake3.New()}
 	}
 	defer u.close()
 	if fr, ok := r.(*frameReader); ok {

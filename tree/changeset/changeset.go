@@ -308,6 +308,9 @@ func readLayerEntries(store *objects.Store, l objects.Layer, names map[string]ui
 	}
 	defer rc.Close()
 	tr := tar.NewReader(rc)
+	// A hardlink to a symlink, device or FIFO is indexed as one of those
+	// (layer.Index): its entry is the target's header, at its own name.
+	nodes := map[string]*tar.Header{}
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -317,6 +320,19 @@ func readLayerEntries(store *objects.Store, l objects.Layer, names map[string]ui
 			return fmt.Errorf("layer %s: %w", short, err)
 		}
 		p := path.Clean("/" + hdr.Name)
+		switch hdr.Typeflag {
+		case tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+			nodes[p] = hdr
+		case tar.TypeLink:
+			if t := nodes[path.Clean("/"+hdr.Linkname)]; t != nil {
+				hdr = t
+				nodes[p] = t
+			} else {
+				delete(nodes, p)
+			}
+		default:
+			delete(nodes, p)
+		}
 		why := names[p]
 		if why == 0 {
 			continue
