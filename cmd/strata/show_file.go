@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/strata-sh/strata/internal/pathquote"
@@ -69,16 +71,26 @@ func showPath(w io.Writer, r *repo.Repo, arg, rev, p string) error {
 	if err != nil {
 		return err
 	}
-	under := func(q string) bool { return p == "/" || strings.HasPrefix(q, p+"/") || q == p }
+	prefix := strings.TrimSuffix(p, "/") + "/"
 	t, err := tree.NewTrees(r.Objects).Subset(c, func(q string) bool {
-		return under(q) && strings.Count(strings.TrimPrefix(q, p), "/") <= 1 || strings.HasPrefix(p, q+"/") || q == "/"
+		return q == p || strings.HasPrefix(q, prefix) || strings.HasPrefix(p, q+"/")
 	})
 	if err != nil {
 		return err
 	}
+	// A layer need not give the directories of its files (tar -cf a.tar
+	// bin/a): a path below p makes p a directory, and each name below
+	// it one of its entries.
+	names := map[string]bool{} // name below p: a directory
+	for q, qe := range t {
+		if rel, ok := strings.CutPrefix(q, prefix); ok && q != p {
+			name, _, deeper := strings.Cut(rel, "/")
+			names[name] = names[name] || deeper || qe.Type == layer.TypeDir
+		}
+	}
 	e := t[p]
-	if p == "/" && e == nil {
-		e = &layer.Entry{Path: "/", Type: layer.TypeDir}
+	if e == nil && (p == "/" || len(names) > 0) {
+		e = &layer.Entry{Path: p, Type: layer.TypeDir}
 	}
 	if e == nil {
 		return fmt.Errorf("%s: path %s does not exist in %s", arg, pathquote.Quote(p), rev)
@@ -86,12 +98,8 @@ func showPath(w io.Writer, r *repo.Repo, arg, rev, p string) error {
 	switch tree.KindOf(e.Type) {
 	case layer.TypeDir:
 		fmt.Fprintf(w, "tree %s\n\n", arg)
-		for _, q := range t.Sorted() {
-			if q == p || path.Dir(q) != p {
-				continue
-			}
-			name := path.Base(q)
-			if t[q].Type == layer.TypeDir {
+		for _, name := range slices.Sorted(maps.Keys(names)) {
+			if names[name] {
 				name += "/"
 			}
 			fmt.Fprintln(w, pathquote.Quote(name))
