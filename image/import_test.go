@@ -141,6 +141,15 @@ func TestImportRefusesBadImages(t *testing.T) {
 			f := newFakeImage(t, tarOf(t, "etc/", "", "etc/ok", "fine"), buf.Bytes())
 			return "oci:" + f.writeLayout(t)
 		}},
+		{"hardlink to itself", `entry "etc/ok": hardlink to "./etc/ok": names itself`, func(t *testing.T) string {
+			var buf bytes.Buffer
+			tw := tar.NewWriter(&buf)
+			tw.WriteHeader(&tar.Header{Name: "etc/ok", Typeflag: tar.TypeReg, Mode: 0o644})
+			tw.WriteHeader(&tar.Header{Name: "etc/ok", Typeflag: tar.TypeLink, Linkname: "./etc/ok", Mode: 0o644})
+			tw.Close()
+			f := newFakeImage(t, tarOf(t, "etc/", "", "etc/ok", "fine"), buf.Bytes())
+			return "oci:" + f.writeLayout(t)
+		}},
 		{"archive: wrong diff_ids", "diff id", func(t *testing.T) string {
 			f := good(t)
 			f.setConfig(t, func(img *ocispec.Image) { img.RootFS.DiffIDs[1] = digest.FromString("other") })

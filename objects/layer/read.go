@@ -228,8 +228,14 @@ func headerEntry(hdr *tar.Header) (Entry, error) {
 		return Entry{}, err
 	}
 	if hdr.Typeflag == tar.TypeLink {
-		if _, err := safeName(hdr.Linkname); err != nil {
+		target, err := safeName(hdr.Linkname)
+		if err != nil {
 			return Entry{}, fmt.Errorf("hardlink to %q: %w", hdr.Linkname, err)
+		}
+		if target == rel {
+			// Unpack refuses it (there is no file to link once the
+			// name is cleared), as docker's does.
+			return Entry{}, fmt.Errorf("hardlink to %q: names itself", hdr.Linkname)
 		}
 	}
 	p := path.Clean("/" + rel)
