@@ -177,9 +177,35 @@ func (s *Snapshots) expected(blobs []digest.Digest, id string, flat bool, apply 
 			return nil, false, fmt.Errorf("snapshot %s: %w", short(id), err)
 		}
 		if !flat {
-			whiteouts := 0
+			holds := map[string]bool{} // directories above an entry so far
 			for i := range entries {
 				e := &entries[i]
+				if e.Type == layer.TypeWhiteout {
+					if old := t[key(e)]; old != nil && old.Type != layer.TypeWhiteout || holds[e.Path] {
+						// A whiteout of a path its own layer gave: it
+						// stays, and a directory hides the lowers.
+						if old == nil || old.Type == layer.TypeDir {
+							o := opaqueEntry(e.Path)
+							t[key(o)] = o
+						}
+						continue
+					}
+				} else {
+					a := path.Dir(e.Path)
+					if e.Type == layer.TypeOpaque {
+						a = e.Path // the directory is the layer's too
+					}
+					for ; a != "/" && !holds[a]; a = path.Dir(a) {
+						holds[a] = true
+						if old := t[a]; old != nil && old.Type == layer.TypeWhiteout {
+							// A directory only implied by a path below
+							// it, after its whiteout: made opaque.
+							delete(t, a)
+							o := opaqueEntry(a)
+							t[key(o)] = o
+						}
+					}
+				}
 				if e.Type == layer.TypeChar && e.Major == 0 && e.Minor == 0 {
 					// The unpack for an overlay lower makes a 0/0
 					// device, which overlay's whiteout form is; a walk
@@ -192,19 +218,6 @@ func (s *Snapshots) expected(blobs []digest.Digest, id string, flat bool, apply 
 					// whiteout did.
 					o := opaqueEntry(e.Path)
 					t[key(o)] = o
-				}
-				if whiteouts > 0 && e.Type != layer.TypeWhiteout && e.Type != layer.TypeOpaque {
-					// Or one only implied by a path below it.
-					for a := path.Dir(e.Path); a != "/"; a = path.Dir(a) {
-						if old := t[a]; old != nil && old.Type == layer.TypeWhiteout {
-							delete(t, a)
-							o := opaqueEntry(a)
-							t[key(o)] = o
-						}
-					}
-				}
-				if e.Type == layer.TypeWhiteout {
-					whiteouts++
 				}
 				t[key(e)] = e
 			}

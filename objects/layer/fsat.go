@@ -39,10 +39,12 @@ func (u *unpacker) dirFD(rel string, create bool) (int, error) {
 			}
 			u.whited.remove(rel)
 		}
-		if err := unix.Mkdirat(pfd, base, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := unix.Mkdirat(pfd, base, 0o755); err == nil {
+			u.created.add(rel) // this layer's: its whiteouts spare it
+		} else if !errors.Is(err, unix.EEXIST) {
 			return -1, fmt.Errorf("mkdir %s: %w", rel, err)
 		}
-		u.fresh = false // a path made but not in created
+		u.fresh = false // a layer that leaves out its directories: the pool creates no files
 		fd, err = u.openInRoot(rel)
 		if err == nil && whited {
 			if err := unix.Fsetxattr(fd, "trusted.overlay.opaque", []byte("y"), 0); err != nil {
@@ -215,13 +217,16 @@ func validName(name string) bool {
 }
 
 // whiteout handles ".wh.NAME" in dir: NAME from the layers below goes.
+// What this layer gives at NAME or below it, before the whiteout or
+// after, stays: a whiteout is for the layers below (OCI), as in the
+// file maps (tree.Apply).
 func (u *unpacker) whiteout(dir, name string) error {
 	if !validName(name) {
 		return fmt.Errorf("whiteout of %q: %w", name, ErrUnsafePath)
 	}
 	rel := path.Join(dir, name)
-	if u.created.has(rel) {
-		return nil // made by this layer: the whiteout is for the layers below
+	if u.created.has(rel) || u.holds.has(rel) {
+		return u.hideLower(dir, name)
 	}
 	pfd, err := u.dirFD(dir, u.mode == ToOverlayLower)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
@@ -250,25 +255,84 @@ func (u *unpacker) opaque(dir string) error {
 	if err != nil {
 		return err
 	}
+	return u.opaqueFD(fd, dir)
+}
+
+// opaqueFD makes the directory fd, at rel, hide what the layers below
+// hold in it: marked opaque, or in a tree being flattened, emptied of
+// it at every depth, keeping what this layer gave.
+func (u *unpacker) opaqueFD(fd int, rel string) error {
 	if u.mode == ToOverlayLower {
 		if err := unix.Fsetxattr(fd, "trusted.overlay.opaque", []byte("y"), 0); err != nil {
 			return fmt.Errorf("mark opaque: %w", err)
 		}
 		return nil
 	}
+	if err := u.removeLower(fd, rel); err != nil {
+		return fmt.Errorf("clear opaque directory: %w", err)
+	}
+	return nil
+}
+
+// hideLower is a whiteout of name in dir, which this layer gave or
+// holds entries below: a directory there hides what the layers below
+// hold in it; a file replaced theirs already.
+func (u *unpacker) hideLower(dir, name string) error {
+	pfd, err := u.dirFD(dir, false)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.Openat(pfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open directory %s: %w", path.Join(dir, name), err)
+	}
+	defer unix.Close(fd)
+	return u.opaqueFD(fd, path.Join(dir, name))
+}
+
+// removeLower deletes from the directory fd, at rel, what the layers
+// below put there, at any depth: all but what this layer gave and the
+// directories that hold it.
+func (u *unpacker) removeLower(fd int, rel string) error {
 	names, err := listNames(fd)
 	if err != nil {
 		return err
 	}
 	for _, n := range names {
-		if u.created.has(path.Join(dir, n)) {
+		p := path.Join(rel, n)
+		if !u.created.has(p) && !u.holds.has(p) {
+			if _, err := u.removeAll(fd, n); err != nil {
+				return err
+			}
 			continue
 		}
-		if _, err := u.removeAll(fd, n); err != nil {
-			return fmt.Errorf("clear opaque directory: %w", err)
+		sub, err := unix.Openat(fd, n, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
+			continue // a file or symlink of this layer
+		}
+		if err != nil {
+			return err
+		}
+		err = u.removeLower(sub, p)
+		unix.Close(sub)
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// hold records that dir and the directories above it hold an entry of
+// this layer, which a whiteout of one of them spares. Only a tree being
+// flattened needs it: in a snapshot of its own, every directory is the
+// layer's, in created.
+func (u *unpacker) hold(dir string) {
+	for dir != "" && dir != "." && u.holds.addNew(dir) {
+		dir, _ = split(dir)
+	}
 }
 
 // futimens sets the times of the open fd: utimensat with a NULL path,

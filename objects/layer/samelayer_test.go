@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestWhiteoutSparesSameLayer: a whiteout or an opaque marker applies to
@@ -56,6 +58,63 @@ func TestWhiteoutSparesSameLayer(t *testing.T) {
 			}
 			if got := read("d/old"); got != "missing" {
 				t.Errorf("d/old from below survived the opaque directory: %q", got)
+			}
+		}
+	}
+}
+
+// TestWhiteoutAfterOwnEntries: a whiteout or an opaque marker that comes
+// after the entries its layer gives below it (the directory given or only
+// implied) hides what the layers below hold there, at any depth, and
+// keeps the layer's own, as the file maps do: the flattened tree kept the
+// lowers' files, or deleted the layer's; a snapshot of the layer showed
+// the lowers through the directory.
+func TestWhiteoutAfterOwnEntries(t *testing.T) {
+	for _, mode := range []UnpackMode{Apply, ToOverlayLower} {
+		dir := t.TempDir()
+		if mode == Apply {
+			for _, p := range []string{"d/old", "d/s/old", "e/old", "o/s/old"} {
+				os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+				if err := os.WriteFile(filepath.Join(dir, p), []byte("below\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		file := func(name, body string) {
+			tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))})
+			tw.Write([]byte(body))
+		}
+		file("d/s/new", "this layer\n") // no entry for d/ or d/s/
+		file(".wh.d", "")
+		tw.WriteHeader(&tar.Header{Name: "e/", Typeflag: tar.TypeDir, Mode: 0o755})
+		file("e/new", "this layer\n")
+		file(".wh.e", "")
+		file("o/s/new", "this layer\n")
+		file("o/.wh..wh..opq", "")
+		tw.Close()
+		if err := Unpack(context.Background(), &buf, dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"d/s/new", "e/new", "o/s/new"} {
+			if b, err := os.ReadFile(filepath.Join(dir, p)); err != nil || string(b) != "this layer\n" {
+				t.Errorf("mode %d: %s is %q (%v), want this layer's", mode, p, b, err)
+			}
+		}
+		if mode == Apply {
+			for _, p := range []string{"d/old", "d/s/old", "e/old", "o/s/old"} {
+				if _, err := os.Lstat(filepath.Join(dir, p)); err == nil {
+					t.Errorf("%s from below survived", p)
+				}
+			}
+			continue
+		}
+		for _, p := range []string{"d", "e", "o"} {
+			v := make([]byte, 8)
+			n, err := unix.Getxattr(filepath.Join(dir, p), "trusted.overlay.opaque", v)
+			if err != nil || string(v[:n]) != "y" {
+				t.Errorf("%s is not opaque (%v): the lowers show through it", p, err)
 			}
 		}
 	}

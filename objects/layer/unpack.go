@@ -57,7 +57,7 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 		return nil, fmt.Errorf("unpack layer: %w", &os.PathError{Op: "open", Path: dir, Err: err})
 	}
 	u := &unpacker{
-		mode: mode, root: root, dirs: map[string]int{}, created: newPathSet(), whited: newPathSet(),
+		mode: mode, root: root, dirs: map[string]int{}, created: newPathSet(), whited: newPathSet(), holds: newPathSet(),
 		buf:      make([]byte, 1<<20),
 		inherits: map[int]inherit{}, uid: os.Geteuid(), gid: os.Getegid(), umask: processUmask(),
 	}
@@ -174,6 +174,7 @@ type unpacker struct {
 	stale    []int          // fds dropped from dirs, closed after the entry
 	created  pathSet        // paths this layer made: its whiteouts spare them
 	whited   pathSet        // ToOverlayLower: whiteout devices this layer made
+	holds    pathSet        // Apply: directories above an entry of this layer (hold)
 	dirTimes []dirTime
 	redone   bool // this layer gave a path it had made again (dirTimes has it twice)
 	buf      []byte
@@ -285,6 +286,9 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 			return err
 		}
 		return u.whiteout(dir, name)
+	}
+	if u.mode == Apply {
+		u.hold(dir)
 	}
 	// A new name in a tree this unpack made from empty cannot be there
 	// yet, nor be queued: the pool may create it. Anything else may touch
