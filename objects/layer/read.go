@@ -240,7 +240,7 @@ func headerEntry(hdr *tar.Header) (Entry, error) {
 	}
 	p := path.Clean("/" + rel)
 	e := Entry{Path: p, Mode: uint32(hdr.Mode) & 0o7777, UID: hdr.Uid, GID: hdr.Gid,
-		ModTime: hdr.ModTime.UTC(), Xattrs: xattrDigest(unpackedXattrs(paxXattrs(hdr.PAXRecords)))}
+		ModTime: hdr.ModTime.UTC(), Xattrs: xattrDigest(unpackedXattrs(paxXattrs(hdr.PAXRecords), hdr.Typeflag))}
 	dir, base := path.Split(p)
 	if base == opaqueName {
 		return Entry{Path: path.Clean(dir), Type: TypeOpaque, ModTime: epoch.UTC()}, nil

@@ -538,9 +538,9 @@ func (u *unpacker) metaFD(fd int, rel string, hdr *tar.Header, isDir bool, how m
 		return err
 	}
 	for _, x := range xs {
-		if overlayPrivate(x.name) {
+		if !settable(x.name, hdr.Typeflag) {
 			// As podman does, silently: the index leaves them out too.
-			slog.Debug("unpack layer: ignoring overlay xattr", "entry", hdr.Name, "xattr", x.name)
+			slog.Debug("unpack layer: ignoring xattr", "entry", hdr.Name, "xattr", x.name)
 			continue
 		}
 		if err := unix.Fsetxattr(fd, x.name, []byte(x.value), 0); err != nil {
@@ -592,7 +592,7 @@ func (u *unpacker) metaAt(pfd int, base string, hdr *tar.Header) error {
 		// The magic link names the parent only; base is not followed.
 		p := fmt.Sprintf("/proc/self/fd/%d/%s", pfd, base)
 		for _, x := range xs {
-			if overlayPrivate(x.name) {
+			if !settable(x.name, hdr.Typeflag) {
 				continue
 			}
 			if err := unix.Lsetxattr(p, x.name, []byte(x.value), 0); err != nil {

@@ -1,6 +1,7 @@
 package layer
 
 import (
+	"archive/tar"
 	"bytes"
 	"encoding/hex"
 	"errors"
@@ -27,16 +28,35 @@ func overlayPrivate(name string) bool {
 	return strings.HasPrefix(name, "trusted.overlay.") && !strings.HasPrefix(name, "trusted.overlay.overlay.")
 }
 
-// unpackedXattrs is xs without overlayfs's own, which an unpack leaves
-// out: the extended attributes a checkout gives the file.
-func unpackedXattrs(xs []xattr) []xattr {
+// unpackedXattrs is the xattrs xs of an entry of tar type typ that an
+// unpack gives it (settable): those a checkout shows.
+func unpackedXattrs(xs []xattr, typ byte) []xattr {
 	out := xs[:0:0]
 	for _, x := range xs {
-		if !overlayPrivate(x.name) {
+		if settable(x.name, typ) {
 			out = append(out, x)
 		}
 	}
 	return out
+}
+
+// settable says whether an unpack gives an entry of tar type typ the
+// xattr name: not overlayfs's own (overlayPrivate), and one Linux can
+// hold there on any file system. A name outside Linux's namespaces
+// (macOS's com.apple.*, which its tar writes) is EOPNOTSUPP everywhere,
+// and user.* is EPERM on a symlink, a device or a FIFO; docker's and
+// podman's unpacks skip both too. The index leaves them out alike.
+func settable(name string, typ byte) bool {
+	ns, _, _ := strings.Cut(name, ".")
+	switch ns {
+	case "security", "system":
+		return true
+	case "trusted":
+		return !overlayPrivate(name)
+	case "user":
+		return typ != tar.TypeSymlink && typ != tar.TypeChar && typ != tar.TypeBlock && typ != tar.TypeFifo
+	}
+	return false
 }
 
 // lxattrs returns the extended attributes of path (not following a final
