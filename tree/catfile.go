@@ -60,10 +60,11 @@ func (h *History) copyLayerFile(l objects.Layer, src string, e *layer.Entry, tmp
 	}
 	defer rc.Close()
 	tr := tar.NewReader(rc)
+	mismatch := fmt.Errorf("layer %s: %s: %w: not in the layer", name, src, ErrContentMismatch)
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			return fmt.Errorf("layer %s: %s: %w: not in the layer", name, src, ErrContentMismatch)
+			return mismatch
 		}
 		if err != nil {
 			return fmt.Errorf("layer %s: %w", name, err)
@@ -71,7 +72,14 @@ func (h *History) copyLayerFile(l objects.Layer, src string, e *layer.Entry, tmp
 		if path.Clean("/"+hdr.Name) != src || hdr.Typeflag != tar.TypeReg {
 			continue
 		}
-		return verifiedCopy(tr, hdr.Size, e.Digest, tmpDir, w)
+		// A layer may give src again: the content e names is the one
+		// with its digest (the last, or for a hardlink, the one it was
+		// made to).
+		err = verifiedCopy(tr, hdr.Size, e.Digest, tmpDir, w)
+		if !errors.Is(err, ErrContentMismatch) {
+			return err
+		}
+		mismatch = fmt.Errorf("layer %s: %s: %w", name, src, err)
 	}
 }
 

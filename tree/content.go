@@ -2,12 +2,15 @@ package tree
 
 import (
 	"archive/tar"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"path"
+	"strings"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/zeebo/blake3"
 )
 
 // MaxPatchSize is the largest file whose content a patch shows.
@@ -31,8 +34,8 @@ func (h *History) ReadContents(layers []objects.Layer, want map[string]*layer.En
 		}
 	}
 	type job struct {
-		names map[string]bool   // tar paths to capture
-		links map[string]string // wanted path -> the path holding its content
+		want  map[string]bool   // contentKey of each content to capture
+		links map[string]string // wanted path -> contentKey of its content
 	}
 	jobs := map[int]*job{}
 	for i := len(layers) - 1; i >= 0 && len(remaining) > 0; i-- {
@@ -47,26 +50,27 @@ func (h *History) ReadContents(layers []objects.Layer, want map[string]*layer.En
 			}
 			j := jobs[i]
 			if j == nil {
-				j = &job{names: map[string]bool{}, links: map[string]string{}}
+				j = &job{want: map[string]bool{}, links: map[string]string{}}
 				jobs[i] = j
 			}
 			src := p
 			if e.Type == layer.TypeHardlink {
 				src = e.Link
 			}
-			j.names[src] = true
-			j.links[p] = src
+			k := contentKey(src, e.Digest)
+			j.want[k] = true
+			j.links[p] = k
 			delete(remaining, p)
 		}
 	}
 	out := map[string][]byte{}
 	for i, j := range jobs {
-		got, err := h.readLayerFiles(layers[i], j.names)
+		got, err := h.readLayerFiles(layers[i], j.want)
 		if err != nil {
 			return nil, err
 		}
-		for p, src := range j.links {
-			if b, ok := got[src]; ok {
+		for p, k := range j.links {
+			if b, ok := got[k]; ok {
 				out[p] = b
 			}
 		}
@@ -95,8 +99,17 @@ func (h *History) entriesAt(l objects.Layer, want map[string]*layer.Entry) (map[
 	return byPath, nil
 }
 
-// readLayerFiles streams one layer and keeps the content of names.
-func (h *History) readLayerFiles(l objects.Layer, names map[string]bool) (map[string][]byte, error) {
+// contentKey names the content a file of a layer has at path p: a layer
+// may give p twice, and a hardlink to p names the content p had then.
+func contentKey(p, digest string) string { return p + "\x00" + digest }
+
+// readLayerFiles streams one layer and keeps the contents want names.
+func (h *History) readLayerFiles(l objects.Layer, want map[string]bool) (map[string][]byte, error) {
+	names := map[string]bool{}
+	for k := range want {
+		p, _, _ := strings.Cut(k, "\x00")
+		names[p] = true
+	}
 	rc, err := h.store.OpenLayer(l.Desc)
 	if err != nil {
 		return nil, fmt.Errorf("layer %s: %w", short(l.Desc.Digest.Encoded()), err)
@@ -104,7 +117,8 @@ func (h *History) readLayerFiles(l objects.Layer, names map[string]bool) (map[st
 	defer rc.Close()
 	tr := tar.NewReader(rc)
 	out := map[string][]byte{}
-	for len(out) < len(names) {
+	hash := blake3.New()
+	for len(out) < len(want) {
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
@@ -120,7 +134,11 @@ func (h *History) readLayerFiles(l objects.Layer, names map[string]bool) (map[st
 		if err != nil {
 			return nil, fmt.Errorf("layer %s: %s: %w", short(l.Desc.Digest.Encoded()), p, err)
 		}
-		out[p] = b
+		hash.Reset()
+		hash.Write(b)
+		if k := contentKey(p, "blake3:"+hex.EncodeToString(hash.Sum(nil))); want[k] {
+			out[k] = b
+		}
 	}
 	// Read to the end: the blob's digest is checked only there, and
 	// nothing unverified is shown.
