@@ -101,7 +101,8 @@ type captured struct {
 	hdr   *tar.Header
 	layer string // the digest of the layer it was read from
 	data  []byte
-	file  *os.File // content spooled to disk when large
+	file  *os.File  // content spooled to disk when large
+	src   *captured // a hardlink's target as the link was made (a layer may give it again later)
 }
 
 // WriteTar writes the change set as a layer tar to out, reading the
@@ -158,23 +159,23 @@ func (cs *Set) WriteTar(ctx context.Context, store *objects.Store, out io.Writer
 		case cs.content[p] != nil:
 			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeReg, "", int64(len(cs.content[p]))
 			body = strings.NewReader(string(cs.content[p]))
-		case hdr.Typeflag == tar.TypeLink && linkable(first, path.Clean("/"+hdr.Linkname), c.layer):
+		case hdr.Typeflag == tar.TypeLink && linkable(first, path.Clean("/"+hdr.Linkname), c.src):
 			// Another name of the file is written above: a link to it.
 			hdr.Linkname, hdr.Size = strings.TrimPrefix(first[path.Clean("/"+hdr.Linkname)].name, "/"), 0
 		case hdr.Typeflag == tar.TypeLink:
 			// A hardlink's first name may not be in this layer: the
 			// file is written whole, from the layer of the link.
 			target := path.Clean("/" + hdr.Linkname)
-			src := got[sourceKey(c.layer, target)]
+			src := c.src
 			if src == nil {
 				return fmt.Errorf("no layer holds %s, which %s links to", hdr.Linkname, p)
 			}
 			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeReg, "", src.size()
 			body = src.reader()
 			if cs.content[p] == nil {
-				first[target] = written{p, c.layer}
+				first[target] = written{p, src}
 			}
-		case hdr.Typeflag == tar.TypeReg && cs.content[p] == nil && linkable(first, p, c.layer):
+		case hdr.Typeflag == tar.TypeReg && cs.content[p] == nil && linkable(first, p, c):
 			// A name of this file that sorts first was written above.
 			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, strings.TrimPrefix(first[p].name, "/"), 0
 		case hdr.Typeflag == tar.TypeReg:
@@ -190,30 +191,28 @@ func (cs *Set) WriteTar(ctx context.Context, store *objects.Store, out io.Writer
 			}
 		}
 		if _, ok := first[p]; !ok && hdr.Typeflag == tar.TypeReg && cs.content[p] == nil {
-			first[p] = written{p, c.layer}
+			first[p] = written{p, c}
 		}
 	}
 	return tw.Close()
 }
 
 // written is the name a file was first written whole under, and the
-// layer its entry came from.
-type written struct{ name, layer string }
-
-// linkable reports whether the file that layer names target was written
-// whole above from the same layer: then the two names are one file
-// there (one inode: mode, owner, mtime, xattrs shared), and a link keeps
-// them so. A name a later layer wrote again, even with the same content,
-// is a file of its own.
-func linkable(first map[string]written, target, layer string) bool {
-	f, ok := first[target]
-	return ok && f.layer == layer
+// layer entry it came from.
+type written struct {
+	name string
+	file *captured
 }
 
-// sourceKey is where capture keeps the content of a hardlink's target as
-// the link's layer holds it, apart from the target's own entry, which may
-// come from another layer.
-func sourceKey(layerDigest, p string) string { return layerDigest + "\x00" + p }
+// linkable reports whether the file target, as entry file gives it, was
+// written whole above: then the two names are one file there (one
+// inode: mode, owner, mtime, xattrs shared), and a link keeps them so.
+// A name a later layer wrote again, even with the same content, is a
+// file of its own, and so is one its layer gave again after the link.
+func linkable(first map[string]written, target string, file *captured) bool {
+	f, ok := first[target]
+	return ok && file != nil && f.file == file
+}
 
 func (c *captured) size() int64 {
 	if c.file != nil {
@@ -311,6 +310,7 @@ func readLayerEntries(store *objects.Store, l objects.Layer, names map[string]ui
 	// A hardlink to a symlink, device or FIFO is indexed as one of those
 	// (layer.Index): its entry is the target's header, at its own name.
 	nodes := map[string]*tar.Header{}
+	targets := map[string]*captured{} // a link target's last entry so far
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -338,6 +338,9 @@ func readLayerEntries(store *objects.Store, l objects.Layer, names map[string]ui
 			continue
 		}
 		c := &captured{hdr: hdr, layer: l.Desc.Digest.String()}
+		if hdr.Typeflag == tar.TypeLink {
+			c.src = targets[path.Clean("/"+hdr.Linkname)]
+		}
 		if hdr.Typeflag == tar.TypeReg {
 			if hdr.Size > spoolAbove {
 				f, err := os.CreateTemp(store.TempDir(), "merge-")
@@ -357,7 +360,11 @@ func readLayerEntries(store *objects.Store, l objects.Layer, names map[string]ui
 			out[p] = c
 		}
 		if why&linkSource != 0 {
-			out[sourceKey(c.layer, p)] = c
+			targets[p] = c
+			if why&wanted == 0 {
+				// Kept for the caller to close, under a key no path has.
+				out[fmt.Sprintf("\x00%s\x00%d", c.layer, len(out))] = c
+			}
 		}
 	}
 	// To the end: the blob's digest is checked there.
