@@ -97,6 +97,9 @@ func (s *Store) summaryFile() *summaryFile {
 // SaveSummaries.
 func (s *Store) noteSummary(sum Summary) {
 	c := &s.summaries
+	if !c.on {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pending == nil {
