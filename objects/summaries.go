@@ -93,6 +93,16 @@ func (s *Store) summaryFile() *summaryFile {
 	return &c.file
 }
 
+// NoteManifest remembers what the annotations of commit id's manifest
+// say of it, for SaveSummaries, if they say it all (strata wrote them):
+// a fetch, which has read and checked every manifest it stores, calls
+// it so that the first log after a clone reads none of them again.
+func (s *Store) NoteManifest(id digest.Digest, annotations map[string]string) {
+	if sum, complete := summaryOf(id, &ManifestHead{Annotations: annotations}); complete {
+		s.noteSummary(sum)
+	}
+}
+
 // noteSummary remembers sum, just read and checked from its blob, for
 // SaveSummaries.
 func (s *Store) noteSummary(sum Summary) {

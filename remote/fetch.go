@@ -179,6 +179,10 @@ func (s *Session) fetch(ctx context.Context, r *repo.Repo, tags []string, byDige
 	for _, in := range ordered {
 		res.Commits++
 		s.o.event(Event{Kind: EventManifest, Digest: in.id})
+		r.Objects.NoteManifest(in.id, in.m.Annotations)
+	}
+	if err := r.Objects.SaveSummaries(); err != nil {
+		slog.Debug("fetch: summary cache not written", "err", err)
 	}
 	for i := range res.Tags {
 		u := &res.Tags[i]

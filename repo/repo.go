@@ -61,6 +61,7 @@ func Init(dir, branch string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	store.KeepSummaries()
 	for _, d := range []string{"refs/heads", "refs/tags", "logs", "snapshots", "info"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			return nil, err
