@@ -484,8 +484,9 @@ type Summary struct {
 	Message     string
 }
 
-// ReadSummary reads what log needs of commit id: from the manifest's
-// annotations when strata wrote it, else from the config's history.
+// ReadSummary reads what log needs of commit id: from the summary cache
+// when it has it (summaries.go), else from the manifest's annotations
+// when strata wrote it, else from the config's history.
 func (s *Store) ReadSummary(id digest.Digest) (Summary, error) {
 	if sum, ok := s.cachedSummary(id); ok {
 		return sum, nil
