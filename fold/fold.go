@@ -33,9 +33,9 @@ const createdByPrefix = "strata fold "
 // Prepare folds nc's parent's layers when nc would otherwise have more
 // than MaxLayers: it writes fold layers to store, as many as it takes,
 // and sets nc.Base and nc.History to the parent's with the runs
-// replaced. It reports whether it folded. A commit whose history does
-// not pair with its layers (an imported image's, edited by hand) is left
-// unfolded. trees reads the trees below and above each run.
+// replaced. It reports whether it folded. A history that does not pair
+// with its layers (an image some tool wrote, or one edited by hand) is
+// paired first (paired). trees reads the trees below and above each run.
 func Prepare(ctx context.Context, store *objects.Store, trees *tree.Trees, nc *objects.NewCommit) (bool, error) {
 	p := nc.Parent
 	if p == nil || nc.Base != nil || nc.History != nil {
@@ -46,8 +46,9 @@ func Prepare(ctx context.Context, store *objects.Store, trees *tree.Trees, nc *o
 	for len(layers)+len(nc.Layers) > MaxLayers && len(layers) >= Fanout {
 		at, ok := pair(history, len(layers))
 		if !ok {
-			slog.Debug("fold: the history does not pair with the layers; not folded", "commit", p.ID)
-			break
+			slog.Debug("fold: the history does not pair with the layers; paired first", "commit", p.ID)
+			history = paired(history, len(layers))
+			at, _ = pair(history, len(layers))
 		}
 		var err error
 		if layers, history, err = once(ctx, store, trees, layers, history, at); err != nil {
@@ -129,6 +130,36 @@ func pair(h []ocispec.History, n int) ([]int, bool) {
 	}
 	return at, len(at) == n
 }
+
+// paired is h made to pair with n layers, for an image whose history
+// does not (a tool that writes none, or fewer entries than layers, or
+// more): each layer it names no entry for gets one, below its entries,
+// which are taken to name the top layers; entries past n, the oldest
+// first, are marked empty_layer. Only what a fold writes changes.
+func paired(h []ocispec.History, n int) []ocispec.History {
+	k := 0
+	for _, e := range h {
+		if !e.EmptyLayer {
+			k++
+		}
+	}
+	out := make([]ocispec.History, 0, len(h)+max(n-k, 0))
+	for ; k < n; k++ {
+		out = append(out, ocispec.History{CreatedBy: unnamedLayer})
+	}
+	for _, e := range h {
+		if !e.EmptyLayer && k > n {
+			e.EmptyLayer = true
+			k--
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// unnamedLayer is the created_by of the entry paired gives a layer its
+// image's history names no entry for.
+const unnamedLayer = "strata: a layer the image's history named no entry for"
 
 // weight is how many unfolded layers the layer of history entry e
 // stands for: N for a fold ("strata fold N"), else 1.

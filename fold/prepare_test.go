@@ -98,21 +98,61 @@ func TestPrepareFoldsPastMaxLayers(t *testing.T) {
 	}
 }
 
-// TestPrepareLeavesShallowAndUnpairedCommits: nothing to do at 128
-// layers, nor for a history that does not pair with the layers.
-func TestPrepareLeavesShallowAndUnpairedCommits(t *testing.T) {
+// TestPrepareLeavesShallowCommits: nothing to do at 128 layers.
+func TestPrepareLeavesShallowCommits(t *testing.T) {
 	ctx := context.Background()
 	store, parent, h := chain(t, MaxLayers-1)
-	trees := tree.NewTrees(store)
 	nc := objects.NewCommit{Parent: parent, Layers: []objects.Layer{addLayer(t, store, h)}}
-	if folded, err := Prepare(ctx, store, trees, &nc); err != nil || folded || nc.Base != nil {
+	if folded, err := Prepare(ctx, store, tree.NewTrees(store), &nc); err != nil || folded || nc.Base != nil {
 		t.Fatalf("128 layers: folded %v, %v", folded, err)
 	}
-	odd := *parent
-	odd.Config.History = append([]ocispec.History(nil), parent.Config.History[1:]...)
-	nc = objects.NewCommit{Parent: &odd, Layers: []objects.Layer{addLayer(t, store, h), addLayer(t, store, h)}}
-	if folded, err := Prepare(ctx, store, trees, &nc); err != nil || folded || nc.Base != nil {
-		t.Fatalf("unpaired history: folded %v, %v", folded, err)
+}
+
+// TestPrepareFoldsUnpairedHistories: a parent whose history names fewer
+// layers than it has (a tool that writes no history), or more, still
+// folds: the commit's history is paired first, and pairs with its
+// layers after the fold, whose tree is the unfolded one.
+func TestPrepareFoldsUnpairedHistories(t *testing.T) {
+	ctx := context.Background()
+	store, parent, h := chain(t, MaxLayers)
+	for name, history := range map[string][]ocispec.History{
+		"none":     nil,
+		"fewer":    parent.Config.History[5:],
+		"more":     append(append([]ocispec.History(nil), parent.Config.History[:3]...), parent.Config.History...),
+		"one only": {{CreatedBy: "ADD rootfs.tar /"}},
+	} {
+		odd := *parent
+		odd.Config.History = history
+		top := addLayer(t, store, h)
+		nc := objects.NewCommit{Parent: &odd, Layers: []objects.Layer{top}}
+		folded, err := Prepare(ctx, store, tree.NewTrees(store), &nc)
+		if err != nil || !folded {
+			t.Fatalf("%s: folded %v, %v", name, folded, err)
+		}
+		c, err := store.WriteCommit(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := pair(c.Config.History, len(c.Layers())); !ok || len(c.Layers()) > MaxLayers {
+			t.Fatalf("%s: %d layers, history %d entries, not paired", name, len(c.Layers()), len(c.Config.History))
+		}
+		trees := tree.NewTrees(store)
+		want, err := trees.OfLayers(append(parent.Layers(), top))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := trees.Of(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p, e := range want {
+			if g := got[p]; g == nil || !tree.SameEntry(g, e) {
+				t.Fatalf("%s: %s folded %+v, unfolded %+v", name, p, g, e)
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d paths folded, %d unfolded", name, len(got), len(want))
+		}
 	}
 }
 

@@ -15,8 +15,7 @@ import (
 // overlay drivers refuse a container on more than 128 layers ("max depth
 // exceeded"; measured with podman 4.3: 128 layers run, 129 do not).
 // strata folds its own commits to within it (package fold); an imported
-// image may be deeper, and so may a commit on one whose history does not
-// pair with its layers.
+// or fetched image may be deeper.
 const maxRuntimeLayers = fold.MaxLayers
 
 // warnLayerLimit says so when commit id, about to leave strata with
