@@ -99,3 +99,51 @@ func TestWriteEntriesNeverWaitsOnAFIFO(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteEntriesOfFilesAndTheirDirectory: COPY f0 img /two/ writes
+// f0 into /two, and img is /two itself. Files go on
+// workers and directories in order, so a worker made /two as a missing
+// parent while the entry of img made it too: the copy failed at random
+// ("mkdirat two: file exists"), or gave /two the one mode or the other.
+// Every run must succeed and give the same /two.
+func TestWriteEntriesOfFilesAndTheirDirectory(t *testing.T) {
+	files := map[string]string{"img/x": "x"}
+	var srcs []string
+	for i := range 1 {
+		name := fmt.Sprintf("f%d", i)
+		files[name] = name
+		srcs = append(srcs, name)
+	}
+	ctxDir := ctxWith(t, files)
+	if err := os.Chmod(filepath.Join(ctxDir, "img"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ents, src, err := collectIn(t, ctxDir, append(srcs, "img"), "/two/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dirAfterItsFile(ents) {
+		t.Fatal("the copy is not seen to make a directory after its files")
+	}
+	modes := map[fs.FileMode]int{}
+	for range 500 {
+		dir := t.TempDir()
+		dst, err := os.OpenRoot(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = writeEntries(context.Background(), src, dst, ents, 0, 0, 0, false, false)
+		dst.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(filepath.Join(dir, "two"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		modes[fi.Mode()]++
+	}
+	if len(modes) != 1 {
+		t.Fatalf("/two came out as %v", modes)
+	}
+}

@@ -48,6 +48,9 @@ func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs
 	type inode struct{ dev, ino uint64 }
 	firstOf := map[inode]int{}
 	linkOf := map[int]int{}
+	if dirAfterItsFile(ents) {
+		workers = 0
+	}
 	for i, e := range ents {
 		if e.top || e.unpack || seen[e.dst] {
 			workers = 0
@@ -162,6 +165,36 @@ func writeEntries(ctx context.Context, src, dst *os.Root, ents []entry, chmod fs
 		h.add(e, sums[i], xsums[i])
 	}
 	return h.sum(), nil
+}
+
+// dirAfterItsFile reports whether a directory entry comes after a file
+// below it, as in COPY a/file a/dir /dst/ (the file goes in /dst, and
+// the directory a/dir is /dst itself). Files are written on workers
+// while the directories go in order: the file's worker would make the
+// directory as a missing parent while the entry made it too, one
+// winning at random (mkdirat: file exists, or the one mode or the
+// other). Such a copy goes in order.
+func dirAfterItsFile(ents []entry) bool {
+	dirAt := map[string]int{}
+	for i, e := range ents {
+		if _, ok := dirAt[e.dst]; !ok && e.fi.IsDir() {
+			dirAt[e.dst] = i
+		}
+	}
+	for i, e := range ents {
+		if e.fi.IsDir() {
+			continue
+		}
+		for d := path.Dir(e.dst); ; d = path.Dir(d) {
+			if j, ok := dirAt[d]; ok && j > i {
+				return true
+			}
+			if d == "/" || d == "." {
+				break
+			}
+		}
+	}
+	return false
 }
 
 func destName(e entry) string {
