@@ -215,7 +215,7 @@ func importSource(ctx context.Context, g *globals, r *repo.Repo, src string, met
 		}
 		info, err = r.Objects.AddLayerFromDir(ctx, pp.open, opts)
 		if err != nil {
-			return nil, err
+			return nil, pp.named(err) // the directory, not its descriptor
 		}
 	} else {
 		info, err = importTarFile(ctx, r, pp.open)
