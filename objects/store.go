@@ -59,6 +59,12 @@ func openBlobFile(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	return regularOnly(f, path)
+}
+
+// regularOnly is f if it is a regular file; else it closes f, and the
+// error names path.
+func regularOnly(f *os.File, path string) (*os.File, error) {
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		f.Close()
 		if err == nil {
@@ -82,14 +88,7 @@ func (s *Store) openBlob(d digest.Digest) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		if err == nil {
-			err = ErrNotRegular
-		}
-		return nil, &fs.PathError{Op: "open", Path: s.BlobPath(d), Err: err}
-	}
-	return f, nil
+	return regularOnly(f, s.BlobPath(d))
 }
 
 // Store is a content-addressed blob store laid out as an OCI image layout.
