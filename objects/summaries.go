@@ -65,15 +65,21 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // cachedSummary gives commit id's summary from the cache, if it has a
 // sound record and the store the blob.
 func (s *Store) cachedSummary(id digest.Digest) (Summary, bool) {
-	f := s.summaryFile()
-	if f.data == nil || id.Algorithm() != digest.SHA256 {
-		return Summary{}, false
-	}
-	sum, ok := f.lookup(id)
+	sum, ok := s.lookupSummary(id)
 	if !ok || !s.present(id) {
 		return Summary{}, false
 	}
 	return sum, true
+}
+
+// lookupSummary is the cache's record of commit id, if sound, whether
+// or not the store has the blob.
+func (s *Store) lookupSummary(id digest.Digest) (Summary, bool) {
+	f := s.summaryFile()
+	if f.data == nil || id.Algorithm() != digest.SHA256 {
+		return Summary{}, false
+	}
+	return f.lookup(id)
 }
 
 // KeepSummaries turns the summary cache on: for a repository's own
@@ -156,7 +162,7 @@ func (s *Store) SaveSummaries() error {
 // and checked it (with the config's history for an image strata did not
 // commit): log would show that entry.
 func (s *Store) SummaryDiffers(id digest.Digest, m *ManifestHead) bool {
-	cached, ok := s.cachedSummary(id)
+	cached, ok := s.lookupSummary(id) // fsck just read the blob
 	if !ok {
 		return false
 	}
