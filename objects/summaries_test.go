@@ -42,6 +42,17 @@ func summaryHistory(t *testing.T, s *Store, n int) []Summary {
 	return sums
 }
 
+// spoil overwrites blob id with a JSON object that is no manifest.
+func spoil(t *testing.T, s *Store, id digest.Digest) {
+	t.Helper()
+	if err := os.Chmod(s.BlobPath(id), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.BlobPath(id), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // openSummaries opens the store in dir with its summary cache on.
 func openSummaries(t *testing.T, dir string) *Store {
 	t.Helper()
@@ -80,12 +91,7 @@ func TestSummaryCacheGivesWhatTheBlobsSay(t *testing.T) {
 	}
 	again := openSummaries(t, s.Root())
 	spoilt := sums[100].ID
-	if err := os.Chmod(again.BlobPath(spoilt), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(again.BlobPath(spoilt), []byte("{}"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	spoil(t, again, spoilt)
 	for _, want := range sums {
 		got, err := again.ReadSummary(want.ID)
 		if err != nil || !sameSummary(got, want) {
@@ -257,12 +263,7 @@ func TestSummaryCacheOnlyWhereKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	spoilt := sums[3].ID
-	if err := os.Chmod(layout.BlobPath(spoilt), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(layout.BlobPath(spoilt), []byte("{}"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	spoil(t, layout, spoilt)
 	if _, err := layout.ReadSummary(spoilt); !errors.Is(err, ErrDigestMismatch) {
 		t.Fatalf("a spoilt manifest read from a store without the cache: %v", err)
 	}
