@@ -22,6 +22,9 @@ CGO_ENABLED=0 go build -o "$work/benchhistory" ./repo/internal/benchhistory
 "$work/benchhistory" -full "$work/f1k" 1000
 "$work/benchhistory" -full "$work/f2k" 2000
 "$work/benchhistory" -full "$work/f10k" 10000
+# What its 10,000 commits noted: the first log of a history made here
+# reads the journal (first, below).
+cp "$work/f10k/.strata/indexes/summaries-journal" "$work/f10k.journal"
 
 # timed DIR CMD...: the median wall time in ms of CMD run in DIR, and
 # its CPU time over its wall time in $work/cpu. hyperfine -N execs CMD
@@ -31,8 +34,9 @@ CGO_ENABLED=0 go build -o "$work/benchhistory" ./repo/internal/benchhistory
 #
 # log keeps what it read in the summary cache (docs/format.md, "The
 # summary cache"), and the warmup run writes it: cold DIR CMD... times
-# CMD with the cache removed before each run, as a first log sees the
-# history.
+# CMD with the cache and its journal removed before each run, as the
+# first log sees a history after the cache was deleted (a history made,
+# fetched or cloned here has the cache from the start).
 timed() {
 	local dir=$1
 	shift
@@ -45,12 +49,18 @@ print(round(r["median"] * 1000))
 PY
 }
 cold() {
-	PREPARE="rm -f $1/.strata/indexes/summaries" timed "$@"
+	PREPARE="rm -f $1/.strata/indexes/summaries $1/.strata/indexes/summaries-journal" timed "$@"
+}
+# first DIR CMD...: CMD as the first log after the commits were made,
+# with only the journal they wrote.
+first() {
+	PREPARE="sh -c 'rm -f $1/.strata/indexes/summaries && cp $work/f10k.journal $1/.strata/indexes/summaries-journal'" timed "$@"
 }
 log20=$(cold "$work/h50k" "$bin" log -n 20)
 log10k=$(cold "$work/h50k" "$bin" log --oneline d10k)
 log10kc=$(timed "$work/h50k" "$bin" log --oneline d10k)
 logf10k=$(cold "$work/f10k" "$bin" log --oneline)
+logf10kf=$(first "$work/f10k" "$bin" log --oneline)
 logf10kc=$(timed "$work/f10k" "$bin" log --oneline)
 fsck10=$(timed "$work/h10k" "$bin" fsck)
 cpu10=$(cat "$work/cpu")
@@ -62,9 +72,10 @@ echo
 echo "| history at scale (commits of the walk alone) | median | goal |"
 echo "|---|---|---|"
 echo "| \`log -n 20\`, 50,000 commits | $log20 ms | < 50 ms |"
-echo "| \`log --oneline\`, all of 10,000 commits, no summary cache | $log10k ms | < 300 ms |"
+echo "| \`log --oneline\`, all of 10,000 commits, the summary cache deleted | $log10k ms | < 300 ms |"
 echo "| \`log --oneline\`, all of 10,000 commits, the summary cache the last log wrote | $log10kc ms | < 300 ms |"
-echo "| \`log --oneline\`, all of 10,000 real commits (a layer each, folded), no summary cache | $logf10k ms | < 300 ms |"
+echo "| \`log --oneline\`, all of 10,000 real commits (a layer each, folded), the summary cache deleted | $logf10k ms | < 300 ms |"
+echo "| \`log --oneline\`, all of 10,000 real commits, the first log after they were made (the journal their commits wrote) | $logf10kf ms | < 300 ms |"
 echo "| \`log --oneline\`, all of 10,000 real commits, the summary cache the last log wrote | $logf10kc ms | < 300 ms |"
 awk -v a="$fsck10" -v b="$fsck50" -v c="$cpu10" -v d="$cpu50" 'BEGIN {
 	printf "| `fsck`, 10,000 commits | %d ms (%.1f µs a commit, %.2f cores busy) | linear |\n", a, a/10, c

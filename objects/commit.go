@@ -267,6 +267,7 @@ func (s *Store) WriteCommit(nc NewCommit) (*Commit, error) {
 	if _, err := s.PutBytes(ocispec.MediaTypeImageManifest, blobs[1]); err != nil {
 		return nil, fmt.Errorf("write manifest: %w", err)
 	}
+	s.NoteCommits(c)
 	return c, nil
 }
 

@@ -38,11 +38,14 @@ const summariesMagic = "strata summaries 1\n"
 func (s *Store) summariesFile() string { return filepath.Join(s.root, "indexes", "summaries") }
 
 // summaryCache is a store's view of its summary cache: the file as it
-// was at the first lookup, mapped, and what was read since that it lacks.
+// was at the first lookup, mapped, the journal as it was then
+// (summaryjournal.go), and what was read since that they lack.
 type summaryCache struct {
-	on   bool
-	once sync.Once
-	file summaryFile
+	on          bool
+	once        sync.Once
+	file        summaryFile
+	journal     map[digest.Digest]Summary
+	journalSize int64 // bytes of the journal read
 
 	mu      sync.Mutex
 	pending map[digest.Digest]Summary
@@ -76,10 +79,16 @@ func (s *Store) cachedSummary(id digest.Digest) (Summary, bool) {
 // or not the store has the blob.
 func (s *Store) lookupSummary(id digest.Digest) (Summary, bool) {
 	f := s.summaryFile()
-	if f.data == nil || id.Algorithm() != digest.SHA256 {
+	if id.Algorithm() != digest.SHA256 {
 		return Summary{}, false
 	}
-	return f.lookup(id)
+	if f.data != nil {
+		if sum, ok := f.lookup(id); ok {
+			return sum, true
+		}
+	}
+	sum, ok := s.summaries.journal[id]
+	return sum, ok
 }
 
 // KeepSummaries turns the summary cache on: for a repository's own
@@ -87,13 +96,14 @@ func (s *Store) lookupSummary(id digest.Digest) (Summary, bool) {
 // hold, whose cache would be believed without the blobs it stands for.
 func (s *Store) KeepSummaries() { s.summaries.on = true }
 
-// summaryFile is the cache file, mapped at the first call; it has no
-// data if the cache is off.
+// summaryFile is the cache file, mapped at the first call, when the
+// journal is read too; it has no data if the cache is off.
 func (s *Store) summaryFile() *summaryFile {
 	c := &s.summaries
 	c.once.Do(func() {
 		if c.on {
 			c.file = openSummaryFile(s.summariesFile())
+			c.journal, c.journalSize = readJournal(s.summaryJournal())
 		}
 	})
 	return &c.file
@@ -125,11 +135,12 @@ func (s *Store) noteSummary(sum Summary) {
 }
 
 // SaveSummaries writes the summaries read from blobs since the cache was
-// opened into it, when they are enough to be worth rewriting the file:
-// at least 64, and a sixteenth of what it holds (so rewrites cost, over a
-// growing history, a constant share of the reads they save). Walks that
-// read many commits (log) call it as they end. Entries of commits the
-// store no longer has are left out.
+// opened, and the journal's, into the cache file, when those the file
+// lacks are enough to be worth rewriting it: at least 64, and a
+// sixteenth of what it holds (so rewrites cost, over a growing history,
+// a constant share of the reads they save); then it removes the journal.
+// Walks that read many commits (log) call it as they end. Entries of
+// commits the store no longer has are left out.
 func (s *Store) SaveSummaries() error {
 	f := s.summaryFile()
 	c := &s.summaries
@@ -137,10 +148,24 @@ func (s *Store) SaveSummaries() error {
 	pending := c.pending
 	c.pending = nil
 	c.mu.Unlock()
-	if !c.on || len(pending) < 64 || len(pending) < f.n/16 {
+	if !c.on {
+		return nil
+	}
+	fresh := len(pending)
+	for id := range c.journal {
+		if _, noted := pending[id]; !noted && !f.has(id) {
+			fresh++
+		}
+	}
+	if fresh < 64 || fresh < f.n/16 {
 		return nil
 	}
 	all := f.entries(s.present)
+	for id, sum := range c.journal {
+		if s.present(id) {
+			all[id] = sum
+		}
+	}
 	for id, sum := range pending {
 		all[id] = sum
 	}
@@ -154,7 +179,22 @@ func (s *Store) SaveSummaries() error {
 	if err := atomicfile.Write(s.TempDir(), s.summariesFile(), b, 0o644); err != nil {
 		return fmt.Errorf("write summary cache: %w", err)
 	}
+	s.dropJournal()
 	return nil
+}
+
+// dropJournal removes the journal once the cache file holds what was
+// read of it. One that grew since (a commit ran alongside) stays: its
+// older entries are in the file too, which is harmless, as is losing an
+// entry appended between the check and the removal (a cache miss).
+func (s *Store) dropJournal() {
+	var st unix.Stat_t
+	if unix.Lstat(s.summaryJournal(), &st) != nil || st.Size != s.summaries.journalSize {
+		return
+	}
+	if err := os.Remove(s.summaryJournal()); err != nil {
+		slog.Debug("summary journal not removed", "err", err)
+	}
 }
 
 // SummaryDiffers reports whether the summary cache has an entry for
@@ -297,6 +337,15 @@ func (f *summaryFile) lookup(id digest.Digest) (sum Summary, ok bool) {
 	return Summary{}, false
 }
 
+// has reports whether the file has a sound record of commit id.
+func (f *summaryFile) has(id digest.Digest) bool {
+	if f.data == nil {
+		return false
+	}
+	_, ok := f.lookup(id)
+	return ok
+}
+
 // entries decodes every sound record of a commit that keep keeps; none
 // if the mapping faults.
 func (f *summaryFile) entries(keep func(digest.Digest) bool) map[digest.Digest]Summary {
@@ -331,9 +380,17 @@ func (f *summaryFile) record(i int, id digest.Digest) (Summary, bool) {
 	if start > end || int(end) > len(f.recs) || end-start < 5 {
 		return Summary{}, false
 	}
-	rec := f.recs[start:end]
+	return checkedRecord(f.ids[32*i:32*i+32], id, f.recs[start:end])
+}
+
+// checkedRecord decodes rec, the record of commit id (rawID its 32
+// bytes), if its CRC holds.
+func checkedRecord(rawID []byte, id digest.Digest, rec []byte) (Summary, bool) {
+	if len(rec) < 5 {
+		return Summary{}, false
+	}
 	body, sum := rec[:len(rec)-4], binary.BigEndian.Uint32(rec[len(rec)-4:])
-	if crc32.Update(crc32.Checksum(f.ids[32*i:32*i+32], castagnoli), castagnoli, body) != sum {
+	if crc32.Update(crc32.Checksum(rawID, castagnoli), castagnoli, body) != sum {
 		return Summary{}, false
 	}
 	return decodeSummary(id, body)

@@ -3,7 +3,9 @@ package worktree
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/merge"
@@ -136,6 +138,7 @@ func (w *Worktree) flush(ctx context.Context) error {
 	if _, err := w.Repo.Objects.PutAllBytes(ctx, c.blobs, 4); err != nil {
 		return fmt.Errorf("store commits: %w", err)
 	}
+	w.Repo.Objects.NoteCommits(slices.Collect(maps.Values(c.commits))...)
 	c.blobs = nil
 	clear(c.commits)
 	return nil
