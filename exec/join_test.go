@@ -608,3 +608,67 @@ func TestJoinTellsStarted(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinTargetLeavesOutCgroupsStrataIsIn: a v1 cgroup the container
+// inherited from strata (a controller strata made none in) is not
+// written to by a direct join: its thread is there already, and the
+// write would cost an attach for nothing.
+func TestJoinTargetLeavesOutCgroupsStrataIsIn(t *testing.T) {
+	if cgroupV2() {
+		t.Skip("a v2 host has no v1 hierarchy")
+	}
+	ours, err := readProcCgroups("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var controller string
+	for _, c := range ours {
+		if c.path == "/" && (c.controllers == "cpu" || c.controllers == "cpu,cpuacct" || c.controllers == "blkio") {
+			controller = strings.Split(c.controllers, ",")[0]
+			break
+		}
+	}
+	if controller == "" {
+		t.Fatalf("no cpu or blkio hierarchy at its root in %+v", ours)
+	}
+	hierarchy := filepath.Join(cgroupRoot, controller)
+	dir := filepath.Join(hierarchy, cgroupPrefix+"test-"+strconv.Itoa(os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	self := []byte(strconv.Itoa(os.Getpid()))
+	t.Cleanup(func() { // after the container is gone (cleanups run last first)
+		if err := os.WriteFile(filepath.Join(hierarchy, "cgroup.procs"), self, 0); err != nil {
+			t.Error(err)
+			return // still in it: removeCgroupDirs would kill this test
+		}
+		if err := removeCgroupDirs([]string{dir}, 5*time.Second); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), self, 0); err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+	theirs, err := readProcCgroups("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inherited := false
+	for _, c := range theirs {
+		inherited = inherited || (strings.Split(c.controllers, ",")[0] == controller && c.path != "/")
+	}
+	if !inherited {
+		t.Fatalf("the container did not inherit the %s cgroup: %+v", controller, theirs)
+	}
+	target, ok, err := joinTargetOf(pid, false)
+	if err != nil || !ok {
+		t.Fatalf("join target: %v, %v", ok, err)
+	}
+	defer unix.Close(target.pidfd)
+	for _, tasks := range target.tasks {
+		if strings.HasPrefix(tasks, dir+"/") {
+			t.Fatalf("a direct join writes %s, a cgroup strata is in: %v", tasks, target.tasks)
+		}
+	}
+}

@@ -90,6 +90,10 @@ func joinTargetOf(pid int, ptrace bool) (t joinTarget, ok bool, err error) {
 		case strings.HasPrefix(c.controllers, "name="), c.path == "/", v2:
 			// On a v2 host a v1 line is a named hierarchy, or one
 			// mounted elsewhere: not the container's.
+		case sameV1Cgroup(ours, c):
+			// Inherited from strata (a controller it made no cgroup
+			// in): the thread is there already, and a write would
+			// cost an attach for nothing.
 		default:
 			t.tasks = append(t.tasks, filepath.Join(cgroupRoot, strings.Split(c.controllers, ",")[0], c.path, "tasks"))
 		}
@@ -128,6 +132,17 @@ func sameNamespace(pid int, kind string) bool {
 		return false
 	}
 	return a.Dev == b.Dev && a.Ino == b.Ino
+}
+
+// sameV1Cgroup reports whether this process is in c, a v1 line of the
+// container's /proc/PID/cgroup.
+func sameV1Cgroup(ours []procCgroup, c procCgroup) bool {
+	for _, o := range ours {
+		if o.id == c.id && o.controllers == c.controllers {
+			return o.path == c.path
+		}
+	}
+	return false
 }
 
 func sameV2Cgroup(ours []procCgroup, path string) bool {
