@@ -156,3 +156,32 @@ func TestSummaryJournalThatIsNoFile(t *testing.T) {
 		t.Fatalf("the link's target was written: %q, %v", b, err)
 	}
 }
+
+// TestCheckSummariesFindsAForgedJournalEntry: fsck's check compares the
+// journal's entries too: log believes them as it believes the file's.
+func TestCheckSummariesFindsAForgedJournalEntry(t *testing.T) {
+	s := newTestStore(t)
+	sums := summaryHistory(t, s, 4) // the cache off: no journal
+	forged := sums[1]
+	forged.Author = "Someone Else <x@example.com>"
+	var b []byte
+	for _, sum := range append([]Summary{forged}, sums[2:]...) {
+		var err error
+		if b, err = appendJournalEntry(b, sum); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := appendJournal(s.summaryJournal(), b); err != nil {
+		t.Fatal(err)
+	}
+	st := openSummaries(t, s.Root())
+	for _, sum := range sums {
+		m, err := st.ReadManifestHead(sum.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.SummaryDiffers(sum.ID, m); got != (sum.ID == forged.ID) {
+			t.Errorf("SummaryDiffers(%s) = %v", sum.ID, got)
+		}
+	}
+}
