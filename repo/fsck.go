@@ -118,7 +118,7 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 }
 
 // SummaryCacheFix ends a problem of the summary cache: what to do.
-const SummaryCacheFix = "; delete .strata/indexes/summaries: log writes it again"
+const SummaryCacheFix = "; delete .strata/indexes/summaries and .strata/indexes/summaries-journal: log writes the cache again"
 
 // verifyBlobs rehashes every blob, using every core.
 func (r *Repo) verifyBlobs(ctx context.Context) ([]Problem, int, error) {
