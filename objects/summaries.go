@@ -216,6 +216,29 @@ func (s *Store) SummaryDiffers(id digest.Digest, m *ManifestHead) bool {
 	return !sameSummary(sum, cached)
 }
 
+// DifferingSummaries lists the commits the summary cache has an entry
+// for, in the file or the journal, that skip does not pass over, and
+// whose entry says other than their manifest, read and checked here. A
+// commit the store lacks is left out (its entry is never used), as is
+// one whose manifest does not read back (a check of the blobs names it).
+func (s *Store) DifferingSummaries(skip func(digest.Digest) bool) []digest.Digest {
+	ids := s.summaryFile().commits()
+	for id := range s.summaries.journal {
+		ids = append(ids, id)
+	}
+	var differ []digest.Digest
+	for _, id := range ids {
+		if skip(id) || !s.Has(id) {
+			continue
+		}
+		if m, err := s.ReadManifestHead(id); err == nil && s.SummaryDiffers(id, m) {
+			differ = append(differ, id)
+		}
+	}
+	slices.Sort(differ)
+	return slices.Compact(differ)
+}
+
 // CheckSummariesFile is ErrBadSummaries if the summary cache file is
 // there but is not one (log passes it over, and writes it again).
 func (s *Store) CheckSummariesFile() error {
@@ -344,6 +367,27 @@ func (f *summaryFile) has(id digest.Digest) bool {
 	}
 	_, ok := f.lookup(id)
 	return ok
+}
+
+// commits lists the file's commit ids, without decoding their records;
+// none if the mapping faults (lookups pass it over then too).
+func (f *summaryFile) commits() (ids []digest.Digest) {
+	if f.data == nil {
+		return nil
+	}
+	var fault error
+	defer func() {
+		if fault != nil {
+			ids = nil
+		}
+	}()
+	defer recoverFault(&fault)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	ids = make([]digest.Digest, 0, f.n)
+	for i := range f.n {
+		ids = append(ids, digest.NewDigestFromBytes(digest.SHA256, f.ids[32*i:32*i+32]))
+	}
+	return ids
 }
 
 // entries decodes every sound record of a commit that keep keeps; none

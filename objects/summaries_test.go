@@ -231,6 +231,9 @@ func TestSummaryCacheCutUnderItsMapping(t *testing.T) {
 	if err := os.Truncate(s.summariesFile(), 0); err != nil {
 		t.Fatal(err)
 	}
+	if got := st.DifferingSummaries(func(digest.Digest) bool { return false }); len(got) != 0 {
+		t.Fatalf("DifferingSummaries of a cut file: %v", got)
+	}
 	for _, want := range sums {
 		got, err := st.ReadSummary(want.ID)
 		if err != nil || !sameSummary(got, want) {

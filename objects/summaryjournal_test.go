@@ -3,10 +3,12 @@ package objects
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 )
 
@@ -183,5 +185,12 @@ func TestCheckSummariesFindsAForgedJournalEntry(t *testing.T) {
 		if got := st.SummaryDiffers(sum.ID, m); got != (sum.ID == forged.ID) {
 			t.Errorf("SummaryDiffers(%s) = %v", sum.ID, got)
 		}
+	}
+	// What fsck's walk did not reach, it checks through DifferingSummaries.
+	if got := st.DifferingSummaries(func(digest.Digest) bool { return false }); !slices.Equal(got, []digest.Digest{forged.ID}) {
+		t.Errorf("DifferingSummaries = %v, want %s", got, forged.ID)
+	}
+	if got := st.DifferingSummaries(func(id digest.Digest) bool { return id == forged.ID }); len(got) != 0 {
+		t.Errorf("DifferingSummaries of the commits not passed over = %v", got)
 	}
 }

@@ -110,11 +110,24 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 	if err := r.Objects.CheckSummariesFile(); err != nil {
 		res.Problems = append(res.Problems, Problem{".strata/indexes/summaries", err.Error() + SummaryCacheFix})
 	}
+	res.Problems = append(res.Problems, r.checkUnreachedSummaries(h.checked)...)
 	sort.Slice(res.Problems, func(i, j int) bool {
 		a, b := res.Problems[i], res.Problems[j]
 		return a.Object < b.Object || a.Object == b.Object && a.What < b.What
 	})
 	return res, nil
+}
+
+// checkUnreachedSummaries compares the summary cache's entries of the
+// commits the history walk did not reach (log shows them when named by
+// id) with their manifests; the walk compared the others.
+func (r *Repo) checkUnreachedSummaries(checked map[digest.Digest]string) []Problem {
+	var problems []Problem
+	reached := func(id digest.Digest) bool { _, ok := checked[id]; return ok }
+	for _, id := range r.Objects.DifferingSummaries(reached) {
+		problems = append(problems, Problem{id.String(), "summary cache entry differs from the commit" + SummaryCacheFix})
+	}
+	return problems
 }
 
 // SummaryCacheFix ends a problem of the summary cache: what to do.

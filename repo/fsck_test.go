@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -249,5 +250,41 @@ func TestFsckLayerNotItsDiffID(t *testing.T) {
 				t.Fatalf("fsck problems %v, want one for commit %s", fr.Problems, bad.Encoded()[:12])
 			}
 		})
+	}
+}
+
+// TestFsckComparesSummariesOfUnreachedCommits: a summary cache entry of a
+// commit nothing reaches (log shows it when named by id) is compared with
+// the commit too, and named when it differs.
+func TestFsckComparesSummariesOfUnreachedCommits(t *testing.T) {
+	r, cs := linearRepo(t, 70)
+	x, err := r.Objects.WriteCommit(objects.NewCommit{Date: time.Unix(99, 0), Message: "unreached", OS: "linux", Architecture: "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range append(cs, x) {
+		m, err := r.Objects.ReadManifest(c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := maps.Clone(m.Annotations)
+		if c == x {
+			a[objects.AnnotationMessage] = "forged"
+		}
+		r.Objects.NoteManifest(c.ID, a)
+	}
+	if err := r.Objects.SaveSummaries(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := again.Fsck(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fr.Problems) != 1 || fr.Problems[0].Object != x.ID.String() || !strings.HasPrefix(fr.Problems[0].What, "summary cache entry differs") {
+		t.Fatalf("fsck problems %v; want one for %s's summary", fr.Problems, x.ID)
 	}
 }
