@@ -257,15 +257,17 @@ func sameSummary(a, b Summary) bool {
 		a.Message == b.Message && a.Date.Equal(b.Date) && a.Date.Format(time.RFC3339Nano) == b.Date.Format(time.RFC3339Nano)
 }
 
-// present is Has for a sha256 blob, by one fstatat beneath the blob
-// directory.
+// present is Has for a sha256 blob that is a regular file, by one
+// fstatat beneath the blob directory.
 func (s *Store) present(id digest.Digest) bool {
 	dir := s.sha256Dir()
 	if dir < 0 {
 		return s.Has(id)
 	}
+	// A blob that is no regular file (a FIFO, a link put in its place)
+	// is not one: reading it fails, and so must a log that needs it.
 	var st unix.Stat_t
-	return unix.Fstatat(dir, id.Encoded(), &st, 0) == nil
+	return unix.Fstatat(dir, id.Encoded(), &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG
 }
 
 // openSummaryFile maps the cache file at path; a missing, short or
