@@ -6,11 +6,13 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -215,6 +217,23 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// corrupt overwrites commit id's manifest with another JSON object, and
+// removes the summary journal the commits wrote: log gives a commit the
+// summary cache has without reading its manifest (docs/format.md, "The
+// summary cache"; fsck compares the two), and these tests are about a
+// manifest log reads.
+func corrupt(t *testing.T, r *repo.Repo, id digest.Digest) {
+	t.Helper()
+	broken := r.Objects.BlobPath(id)
+	os.Chmod(broken, 0o644)
+	if err := os.WriteFile(broken, []byte(`{"schemaVersion":2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(r.Root, "indexes", "summaries-journal")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestLogPrintsUpToABrokenCommit: as git log, text output streams, so
 // the commits above one whose manifest is corrupt are printed before the
 // error; JSON, one array, is written whole or not at all.
@@ -236,11 +255,7 @@ func TestLogPrintsUpToABrokenCommit(t *testing.T) {
 	if err := r.Refs.Update(refs.Heads+"main", parent.ID, "", "test"); err != nil {
 		t.Fatal(err)
 	}
-	broken := r.Objects.BlobPath(ids[0].ID)
-	os.Chmod(broken, 0o644)
-	if err := os.WriteFile(broken, []byte(`{"schemaVersion":2}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	corrupt(t, r, ids[0].ID)
 	var out bytes.Buffer
 	err = runLog(&out, r, []string{"main"}, nil, logOptions{max: -1, hdr: onelineHeader})
 	if err == nil || !strings.Contains(err.Error(), shortID(ids[0].ID)) {
@@ -286,11 +301,7 @@ func TestLogFiltersReadNoMoreThanNeeded(t *testing.T) {
 	if err := r.Refs.Update(refs.Heads+"main", tip.ID, "", "test"); err != nil {
 		t.Fatal(err)
 	}
-	broken := r.Objects.BlobPath(root.ID)
-	os.Chmod(broken, 0o644)
-	if err := os.WriteFile(broken, []byte(`{"schemaVersion":2}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	corrupt(t, r, root.ID)
 	log := func(o logOptions) (string, error) {
 		var out bytes.Buffer
 		o.hdr = onelineHeader
