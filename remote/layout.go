@@ -104,6 +104,22 @@ func openDir(p string) (int, error) {
 
 func (t *layoutTarget) String() string { return t.name }
 
+// isStrataRepo reports whether the layout is a strata repository, whose
+// index.json is derived from its refs and must not be written: its HEAD
+// is a regular file. It is looked at beneath the layout's descriptor with
+// no link followed: a HEAD a container planted in a layout it holds (a
+// link to a host file, a directory) does not make it one.
+func (t *layoutTarget) isStrataRepo() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dir < 0 {
+		return false
+	}
+	var st unix.Stat_t
+	err := unix.Fstatat(t.dir, "HEAD", &st, unix.AT_SYMLINK_NOFOLLOW)
+	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG
+}
+
 // open opens the regular file rel (slash-separated) in the layout, as
 // objects.OpenIn does: fs.ErrNotExist while the layout is not there.
 func (t *layoutTarget) open(rel string) (*os.File, error) {

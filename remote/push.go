@@ -65,7 +65,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 	if isAncestorsTag(res.Tag) {
 		return res, fmt.Errorf("%q: tags named sha256-<hex>.ancestors hold ancestor lists; rename the ref", res.Tag)
 	}
-	if s.ep.Dir != "" && isStrataRepo(s.ep.Dir) {
+	if t, ok := s.t.(*layoutTarget); ok && t.isStrataRepo() {
 		return res, fmt.Errorf("%s is a strata repository: push to an OCI layout directory or a registry, or fetch from the other side", s.ep.Dir)
 	}
 	tip := po.Commit

@@ -2,8 +2,6 @@ package remote
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sync"
 	"sync/atomic"
@@ -88,13 +86,6 @@ func CheckTag(tag string) error {
 		return fmt.Errorf("%q is not a valid registry tag (letters, digits, '_', '.', '-'; no '/')", tag)
 	}
 	return nil
-}
-
-// isStrataRepo reports whether a layout directory is a strata repository,
-// whose index.json is derived from its refs and must not be written.
-func isStrataRepo(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "HEAD"))
-	return err == nil
 }
 
 func short(d digest.Digest) string {
