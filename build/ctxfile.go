@@ -78,16 +78,18 @@ func readRegularAt(dfd int, name string, resolve uint64, max int64) ([]byte, err
 	if st.Size > max {
 		return nil, fmt.Errorf("larger than %d bytes", max)
 	}
+	// Its errors name the file, not the descriptor it is opened by
+	// ("open /proc/self/fd/9: permission denied").
 	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_RDONLY|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, err
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.Unwrap(err)}
 	}
 	defer f.Close()
 	// A file that grows while it is read (or reports size 0, as /proc)
 	// is still cut at max.
 	b, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, err
+		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.Unwrap(err)}
 	}
 	if int64(len(b)) > max {
 		return nil, fmt.Errorf("larger than %d bytes", max)

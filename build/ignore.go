@@ -64,6 +64,10 @@ func loadIgnore(contextDir, name string, b []byte) (*ignorer, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // named once, below
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
