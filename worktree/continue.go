@@ -229,11 +229,11 @@ func (w *Worktree) commitResolved(ctx context.Context, s *Sequence, st State, o 
 		nc.Layers = []objects.Layer{l}
 	}
 	if _, err := fold.Prepare(ctx, w.Repo.Objects, w.trees, &nc); err != nil {
-		return st, fmt.Errorf("%s: %w", s.Op, err)
+		return st, err
 	}
 	c, err := w.Repo.Objects.WriteCommit(nc)
 	if err != nil {
-		return st, fmt.Errorf("%s: %w", s.Op, err)
+		return st, err
 	}
 	if s.Op == OpMerge {
 		s.Head, s.Written, s.Theirs = c.ID, s.Written+len(nc.Layers), ""
@@ -399,7 +399,7 @@ func (w *Worktree) Abort(ctx context.Context, op string, discard bool) (*objects
 	}
 	if h.Commit != s.OrigHead {
 		if err := w.moveHead(&st, s.OrigHead, s.Head, s.Op+" (abort)"); err != nil && !errors.Is(err, refs.ErrMoved) {
-			return nil, fmt.Errorf("%s --abort: %w", s.Op, err)
+			return nil, err
 		}
 	}
 	if err := w.restoreLogs(s); err != nil {
@@ -426,7 +426,7 @@ func (w *Worktree) restoreLogs(s *Sequence) error {
 			}
 			return all[len(all)-n:] // newest first: keep the n oldest
 		}); err != nil {
-			return fmt.Errorf("%s --abort: restore reflog %s: %w", s.Op, name, err)
+			return fmt.Errorf("restore reflog %s: %w", name, err)
 		}
 	}
 	return nil

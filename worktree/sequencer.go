@@ -216,10 +216,10 @@ func (w *Worktree) beginOver(ctx context.Context, op string) (State, refs.Head, 
 		return st, h, nil, err
 	}
 	if h.Broken != nil {
-		return st, h, nil, fmt.Errorf("%s: the current branch is broken: %w", op, h.Broken)
+		return st, h, nil, fmt.Errorf("the current branch is broken: %w", h.Broken)
 	}
 	if h.Commit == "" {
-		return st, h, nil, fmt.Errorf("%s: the branch has no commits yet", op)
+		return st, h, nil, errors.New("the branch has no commits yet")
 	}
 	if h.Commit != st.Commit {
 		return st, h, nil, ErrHeadMoved
@@ -269,7 +269,7 @@ func (w *Worktree) run(ctx context.Context, s *Sequence, st State) (*Outcome, er
 		}
 		c, reused, err := w.commitOutcome(ctx, o, meta)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Op, err)
+			return nil, err
 		}
 		w.advance(s, id, c, reused)
 		// Not saved yet: a run of clean steps is stored at once. Killed
@@ -289,7 +289,7 @@ func (w *Worktree) run(ctx context.Context, s *Sequence, st State) (*Outcome, er
 		}
 		c, _, err := w.commitOutcome(ctx, o, meta)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Op, err)
+			return nil, err
 		}
 		s.Head, s.Written = c.ID, s.Written+newLayers(c, o.ours)
 		testHook("merge-step-1")
@@ -370,7 +370,7 @@ func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*ou
 		}
 	default:
 		if err := checkMainline(c, s.Mainline); err != nil {
-			return nil, meta, fmt.Errorf("%s: %w", s.Op, err)
+			return nil, meta, err
 		}
 		// A root commit's base is nil, the empty tree: all it holds is
 		// added, as git applies it.
@@ -384,7 +384,7 @@ func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*ou
 	}
 	o, err := w.threeWay(ctx, base, ours, theirs, lb)
 	if err != nil {
-		return nil, meta, fmt.Errorf("%s: %w", s.Op, err)
+		return nil, meta, err
 	}
 	return o, meta, nil
 }
@@ -446,7 +446,7 @@ func (w *Worktree) finish(ctx context.Context, s *Sequence, st State) (*Outcome,
 		return nil, err
 	}
 	if err := w.prepare(ctx, c); err != nil {
-		return nil, fmt.Errorf("%s: %w", s.Op, err)
+		return nil, err
 	}
 	if !s.Finished {
 		s.Finished = true
@@ -475,7 +475,7 @@ func (w *Worktree) finish(ctx context.Context, s *Sequence, st State) (*Outcome,
 		if err := w.moveHead(&st, s.Head, s.OrigHead, msg); err != nil && !errors.Is(err, refs.ErrMoved) {
 			st.Pending = ""
 			w.writeState(st)
-			return nil, fmt.Errorf("%s: %w", s.Op, err)
+			return nil, err
 		}
 		if w.Name != MainName {
 			if err := w.writeState(st); err != nil {
