@@ -229,9 +229,9 @@ func unixMode(n uint32) fs.FileMode {
 // outside the source root is reachable: names with "..", and symlinks
 // that leave it, are refused (os.Root). The sockets of a directory are
 // left out, as docker's context and buildah leave them (a socket is no
-// file to copy): it returns their names apart. A named one is refused,
-// as is a named FIFO or device node; those of a directory are copied as
-// they are (made again, never opened), as docker copies them.
+// file to copy): it returns their names apart. A named one is refused.
+// A FIFO or device node, named or in a directory, is copied as it is
+// (made again, never opened), as docker and buildah copy them.
 //
 // Several sources (COPY a b /dst, or a glob that matches more than one)
 // need a destination that is a directory: written so (a trailing /,
@@ -303,7 +303,10 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %s: %v", p, where, rootErr(err))
 			}
-			if !fi.IsDir() && !fi.Mode().IsRegular() {
+			if isWhiteoutDevice(fi) {
+				return nil, nil, fmt.Errorf("%s: a character device 0:0 (an overlay whiteout) cannot be copied", p)
+			}
+			if !fi.IsDir() && !fi.Mode().IsRegular() && fi.Mode()&(fs.ModeNamedPipe|fs.ModeDevice) == 0 {
 				return nil, nil, fmt.Errorf("%s: not a regular file, directory or symlink (%s)", p, modeName(fi.Mode()))
 			}
 			if !fi.IsDir() {

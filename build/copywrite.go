@@ -342,6 +342,18 @@ func writeOther(srcDirs, dstDirs *dirRoots, e entry, name string, perm fs.FileMo
 	if e.fi.IsDir() && exists {
 		return "", fmt.Errorf("already exists but is not a directory")
 	}
+	if exists && e.top && (old.IsDir() || old.Mode()&fs.ModeSymlink != 0 && dstDirs.isDir(name)) {
+		// A named FIFO or device node copied onto an existing directory
+		// lands in it, as a named file does (writeFile).
+		name += "/" + path.Base(e.src)
+		if dir, base, err = dstDirs.at(name); err != nil {
+			return "", err
+		}
+		old, err = dir.Lstat(base)
+		if exists = err == nil; exists && old.IsDir() {
+			return "", errors.New("a directory is in the way")
+		}
+	}
 	if exists {
 		dstDirs.forget(name)
 		if err := dir.RemoveAll(base); err != nil {
