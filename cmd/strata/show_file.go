@@ -71,24 +71,52 @@ func showPath(w io.Writer, r *repo.Repo, arg, rev, p string) error {
 	if err != nil {
 		return err
 	}
+	// Only p, its ancestors and the names right below it are held, not
+	// the whole tree below p (all of it for REV:/).
 	prefix := strings.TrimSuffix(p, "/") + "/"
-	t, err := tree.NewTrees(r.Objects).Subset(c, func(q string) bool {
-		return q == p || strings.HasPrefix(q, prefix) || strings.HasPrefix(p, q+"/")
-	})
+	below := func(keep func(name string, deeper bool) bool) (tree.Tree, error) {
+		return tree.NewTrees(r.Objects).Subset(c, func(q string) bool {
+			if q == p || strings.HasPrefix(p, q+"/") {
+				return true
+			}
+			rel, ok := strings.CutPrefix(q, prefix)
+			if !ok {
+				return false
+			}
+			name, _, deeper := strings.Cut(rel, "/")
+			return keep(name, deeper)
+		})
+	}
+	t, err := below(func(_ string, deeper bool) bool { return !deeper })
 	if err != nil {
 		return err
 	}
-	// A layer need not give the directories of its files (tar -cf a.tar
-	// bin/a): a path below p makes p a directory, and each name below
-	// it one of its entries.
 	names := map[string]bool{} // name below p: a directory
 	for q, qe := range t {
-		if rel, ok := strings.CutPrefix(q, prefix); ok && q != p {
-			name, _, deeper := strings.Cut(rel, "/")
-			names[name] = names[name] || deeper || qe.Type == layer.TypeDir
+		if name, ok := strings.CutPrefix(q, prefix); ok && q != p {
+			names[name] = qe.Type == layer.TypeDir
 		}
 	}
+	// A layer need not give the directories of its files (tar -cf a.tar
+	// bin/a): a path below p makes p a directory, and each name below
+	// it one of its entries. Those names are looked for in a second
+	// read, of what is below the names the first did not find.
 	e := t[p]
+	if e == nil || tree.KindOf(e.Type) == layer.TypeDir {
+		implied, err := below(func(name string, _ bool) bool {
+			_, found := names[name]
+			return !found
+		})
+		if err != nil {
+			return err
+		}
+		for q := range implied {
+			if rel, ok := strings.CutPrefix(q, prefix); ok && q != p {
+				name, _, _ := strings.Cut(rel, "/")
+				names[name] = true
+			}
+		}
+	}
 	if e == nil && (p == "/" || len(names) > 0) {
 		e = &layer.Entry{Path: p, Type: layer.TypeDir}
 	}
