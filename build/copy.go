@@ -474,14 +474,15 @@ func (c *contextDir) realPath(rel string) (string, error) {
 }
 
 // openDir opens the directory rel of src (os.Root: nothing on the way
-// leads out) for walkDir.
+// leads out) for walkDir. Its errors name rel, the path in the context,
+// not src's (/proc/self/fd/N for a context in a work tree).
 func openDir(src *os.Root, rel string) (*layer.Dir, error) {
 	f, err := src.Open(rel)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return layer.DirOf(f)
+	return layer.DirOf(f, rel)
 }
 
 // rootErr says "leaves" for os.Root's refusal of an escaping path.

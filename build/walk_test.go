@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/strata-sh/strata/objects/layer"
+	"golang.org/x/sys/unix"
 )
 
 // walkTree makes a tree wide and deep enough that every level's
@@ -48,7 +49,7 @@ func openWalkRoot(t *testing.T, root string) *layer.Dir {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	d, err := layer.DirOf(f)
+	d, err := layer.DirOf(f, root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,4 +152,32 @@ func openFds(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(fds)
+}
+
+// A context in a work tree is opened through its descriptor
+// (/proc/self/fd/N): what its walk cannot read is named by its path in
+// the context, not by that descriptor's.
+func TestWalkNamesTheContextPath(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	src, err := rootAt(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	d, err := openDir(src, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Lstat("gone"); err == nil || err.Error() != "lstat d/gone: no such file or directory" {
+		t.Errorf("Lstat: %v, want lstat d/gone: no such file or directory", err)
+	}
 }

@@ -44,8 +44,9 @@ func OpenDir(path string) (*Dir, error) {
 }
 
 // DirOf is the directory f refers to as a Dir of its own (f stays open):
-// for a directory found another way, such as through an os.Root.
-func DirOf(f *os.File) (*Dir, error) {
+// for a directory found another way, such as through an os.Root. Its
+// messages name it name: f's own may be a descriptor's /proc path.
+func DirOf(f *os.File, name string) (*Dir, error) {
 	sc, err := f.SyscallConn()
 	if err != nil {
 		return nil, err
@@ -58,9 +59,9 @@ func DirOf(f *os.File) (*Dir, error) {
 		return nil, cerr
 	}
 	if err != nil {
-		return nil, &os.PathError{Op: "dup", Path: f.Name(), Err: err}
+		return nil, &os.PathError{Op: "dup", Path: name, Err: err}
 	}
-	return &Dir{fd: fd, path: f.Name()}, nil
+	return &Dir{fd: fd, path: name}, nil
 }
 
 // Close releases the directory.

@@ -48,7 +48,7 @@ func TestDirOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := DirOf(f)
+	d, err := DirOf(f, dir)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)
