@@ -236,6 +236,26 @@ func killCgroup(dir string) {
 			unix.Kill(pid, unix.SIGKILL)
 		}
 	}
+	// A paused container's tasks die only once thawed (v1; v2's
+	// freezer lets SIGKILL through).
+	if _, err := os.Stat(filepath.Join(dir, "freezer.state")); err == nil {
+		writeFreezer(dir, false, false)
+	}
+}
+
+// writeFreezer freezes or thaws the cgroup at dir.
+func writeFreezer(dir string, v2, frozen bool) error {
+	file, value := "freezer.state", "THAWED"
+	if frozen {
+		value = "FROZEN"
+	}
+	if v2 {
+		file, value = "cgroup.freeze", "0"
+		if frozen {
+			value = "1"
+		}
+	}
+	return os.WriteFile(filepath.Join(dir, file), []byte(value), 0)
 }
 
 // sweepCgroups removes cgroups left by strata processes that died without

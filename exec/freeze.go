@@ -84,6 +84,17 @@ func Freeze(id string) (thaw func() error, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("freeze %s: %w", id, err)
 	}
+	if paused, _ := isFrozen(dir, v2); paused {
+		// Paused (Pause): it stays so. The lock file says so to
+		// ThawOrphans, should this process die before it lets go.
+		if lock != nil {
+			if _, err := lock.WriteString(pausedMark); err != nil {
+				unlockFreeze(lock)
+				return nil, fmt.Errorf("freeze %s: %w", id, err)
+			}
+		}
+		return func() error { unlockFreeze(lock); return nil }, nil
+	}
 	thaw = func() error {
 		defer unlockFreeze(lock)
 		if err := writeFreezer(dir, v2, false); err != nil {
@@ -91,12 +102,21 @@ func Freeze(id string) (thaw func() error, err error) {
 		}
 		return nil
 	}
-	if err := writeFreezer(dir, v2, true); err != nil {
-		unlockFreeze(lock)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("freeze %s: %w", id, ErrNotRunning)
-		}
+	if err := freezeDir(dir, v2); err != nil {
+		thaw()
 		return nil, fmt.Errorf("freeze %s: %w", id, err)
+	}
+	return thaw, nil
+}
+
+// freezeDir freezes the cgroup at dir and returns once the kernel reports
+// it frozen; the caller thaws it after a failure.
+func freezeDir(dir string, v2 bool) error {
+	if err := writeFreezer(dir, v2, true); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return ErrNotRunning
+		}
+		return err
 	}
 	// Freezing is asynchronous: a task in an uninterruptible sleep holds
 	// it back. Wait, but not forever.
@@ -104,18 +124,94 @@ func Freeze(id string) (thaw func() error, err error) {
 	for wait := 100 * time.Microsecond; ; wait = min(2*wait, 10*time.Millisecond) {
 		frozen, err := isFrozen(dir, v2)
 		if err != nil {
-			thaw()
-			return nil, fmt.Errorf("freeze %s: %w", id, err)
+			return err
 		}
 		if frozen {
-			return thaw, nil
+			return nil
 		}
 		if time.Now().After(deadline) {
-			thaw()
-			return nil, fmt.Errorf("freeze %s: not frozen after 10s", id)
+			return errors.New("not frozen after 10s")
 		}
 		time.Sleep(wait)
 	}
+}
+
+// pausedMark is what a freeze lock file holds when the container was
+// paused before Freeze: its thaw, or ThawOrphans, leaves it frozen.
+const pausedMark = "paused\n"
+
+// Errors of Pause and Unpause.
+var (
+	ErrPaused    = errors.New("is already paused")
+	ErrNotPaused = errors.New("is not paused")
+)
+
+// Pause freezes the running container id, as docker pause, until Unpause:
+// unlike Freeze's, the freeze outlives this process, and ThawOrphans
+// leaves it. It waits while a Freeze of the container is in progress, and
+// fails with ErrPaused when it is paused already, ErrNotRunning when no
+// container has the id.
+func Pause(id string) error {
+	return pauseOrUnpause(id, true)
+}
+
+// Unpause thaws the container id that Pause froze. It fails with
+// ErrNotPaused when it is not, ErrNotRunning when no container has the id.
+func Unpause(id string) error {
+	return pauseOrUnpause(id, false)
+}
+
+func pauseOrUnpause(id string, pause bool) (err error) {
+	what := "unpause"
+	if pause {
+		what = "pause"
+	}
+	if err := checkID(id); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("%s %s: %w", what, id, err)
+		}
+	}()
+	dir, v2 := freezerDir(id)
+	if dir == "" {
+		return ErrNotRunning
+	}
+	lock, err := lockFreeze(id)
+	if err != nil {
+		return err
+	}
+	defer unlockFreeze(lock)
+	frozen, err := isFrozen(dir, v2)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return ErrNotRunning
+	case err != nil:
+		return err
+	case frozen && pause:
+		return ErrPaused
+	case !frozen && !pause:
+		return ErrNotPaused
+	case !pause:
+		return writeFreezer(dir, v2, false)
+	}
+	if err := freezeDir(dir, v2); err != nil {
+		writeFreezer(dir, v2, false)
+		return err
+	}
+	return nil
+}
+
+// Paused reports whether the running container id is frozen: paused, or
+// frozen by a Freeze in progress.
+func Paused(id string) bool {
+	if checkID(id) != nil {
+		return false
+	}
+	dir, v2 := freezerDir(id)
+	frozen, _ := isFrozen(dir, v2)
+	return dir != "" && frozen
 }
 
 func isFrozen(dir string, v2 bool) (bool, error) {

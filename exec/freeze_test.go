@@ -22,6 +22,7 @@ func TestFreeze(t *testing.T) { testFreeze(t) }
 type counter struct {
 	id, root string
 	t        *testing.T
+	exited   chan struct{} // closed once Run has returned
 }
 
 func startCounter(t *testing.T) *counter {
@@ -30,7 +31,9 @@ func startCounter(t *testing.T) *counter {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan result, 1)
+	exited := make(chan struct{})
 	go func() {
+		defer close(exited)
 		code, err := Run(ctx, Spec{ID: id, Root: root, Stdout: pw, Args: []string{"sh", "-c",
 			"i=0; echo up; while :; do i=$((i+1)); echo $i > /tmp/count; done"}})
 		pw.Close()
@@ -47,7 +50,7 @@ func startCounter(t *testing.T) *counter {
 	if l, _ := bufio.NewReader(pr).ReadString('\n'); l != "up\n" {
 		t.Fatalf("container said %q", l)
 	}
-	c := &counter{id: id, root: root, t: t}
+	c := &counter{id: id, root: root, t: t, exited: exited}
 	c.waitChange("")
 	return c
 }
@@ -173,5 +176,104 @@ func TestFreezeNotRunning(t *testing.T) {
 	}
 	if r := run(t, busybox(t), func(s *Spec) { s.ID = "a/b" }, "true"); r.code != CodeRuntime || r.err == nil {
 		t.Fatalf("run with id a/b: code %d err %v", r.code, r.err)
+	}
+}
+
+// TestPause: a paused container stops counting and stays paused after
+// this process lets go, a Freeze of it (commit) and ThawOrphans leave it
+// paused, Unpause lets it count again; twice of either is an error.
+func TestPause(t *testing.T) {
+	c := startCounter(t)
+	if err := Pause(c.id); err != nil {
+		t.Fatal(err)
+	}
+	if !c.frozen() || !Paused(c.id) {
+		t.Fatal("after Pause the container is not frozen")
+	}
+	if err := Pause(c.id); !errors.Is(err, ErrPaused) {
+		t.Errorf("second Pause: %v, want ErrPaused", err)
+	}
+	at := c.count()
+	thaw, err := Freeze(c.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := thaw(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.frozen() {
+		t.Error("the thaw of a Freeze unpaused it")
+	}
+	if got := ThawOrphans(); len(got) != 0 || !c.frozen() {
+		t.Errorf("ThawOrphans thawed %v of a paused container", got)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := c.count(); n != at {
+		t.Errorf("paused container counted on: %s then %s", at, n)
+	}
+	if err := Unpause(c.id); err != nil {
+		t.Fatal(err)
+	}
+	c.waitChange(at)
+	if c.frozen() || Paused(c.id) {
+		t.Error("after Unpause the container is still frozen")
+	}
+	if err := Unpause(c.id); !errors.Is(err, ErrNotPaused) {
+		t.Errorf("second Unpause: %v, want ErrNotPaused", err)
+	}
+	for _, f := range []func(string) error{Pause, Unpause} {
+		if err := f("no-such-container"); !errors.Is(err, ErrNotRunning) {
+			t.Errorf("of a missing container: %v, want ErrNotRunning", err)
+		}
+		if err := f("../escape"); err == nil || errors.Is(err, ErrNotRunning) {
+			t.Errorf("with a path as id: %v, want an id error", err)
+		}
+	}
+}
+
+// TestPausedFreezerKilled: a freezer killed while it holds a paused
+// container frozen (a commit of a paused run) leaves it paused:
+// ThawOrphans removes the lock file and thaws nothing.
+func TestPausedFreezerKilled(t *testing.T) {
+	c := startCounter(t)
+	if err := Pause(c.id); err != nil {
+		t.Fatal(err)
+	}
+	cmd := osexec.Command("/proc/self/exe")
+	cmd.Env = append(os.Environ(), freezerEnv+"="+c.id)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if l, _ := bufio.NewReader(out).ReadString('\n'); l != "frozen\n" {
+		t.Fatalf("freezer said %q", l)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if got := ThawOrphans(); len(got) != 0 || !c.frozen() {
+		t.Fatalf("ThawOrphans thawed %v, frozen %v; want it paused", got, c.frozen())
+	}
+	if _, err := os.Stat(filepath.Join(freezeLockDir, c.id+".lock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the lock file stays: %v", err)
+	}
+}
+
+// TestPausedKilled: what kills a container's cgroup (stop, the watchdog,
+// the sweep) kills a paused one too: killCgroup thaws it.
+func TestPausedKilled(t *testing.T) {
+	c := startCounter(t)
+	if err := Pause(c.id); err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := freezerDir(c.id)
+	killCgroup(dir)
+	select {
+	case <-c.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a paused container survived killCgroup")
 	}
 }

@@ -4,6 +4,7 @@ package exec
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -92,7 +93,7 @@ func ThawOrphans() []string {
 			continue
 		}
 		if err := thawOrphan(id, filepath.Join(dir, e.Name())); err != nil {
-			if !errors.Is(err, unix.EWOULDBLOCK) {
+			if !errors.Is(err, unix.EWOULDBLOCK) && err != errStillPaused {
 				slog.Warn("thaw a container left frozen", "id", id, "err", err)
 			}
 			continue
@@ -101,6 +102,10 @@ func ThawOrphans() []string {
 	}
 	return thawed
 }
+
+// errStillPaused is thawOrphan's for a container paused before its
+// freezer froze it: it stays paused.
+var errStillPaused = errors.New("paused")
 
 // thawOrphan thaws container id if nobody holds the lock at path. It
 // fails with EWOULDBLOCK while a live freezer holds it.
@@ -121,20 +126,8 @@ func thawOrphan(id, path string) error {
 	if dir == "" {
 		return nil // the container is gone: only the file was left
 	}
+	if mark, _ := io.ReadAll(f); string(mark) == pausedMark {
+		return errStillPaused
+	}
 	return writeFreezer(dir, v2, false)
-}
-
-// writeFreezer freezes or thaws the cgroup at dir.
-func writeFreezer(dir string, v2, frozen bool) error {
-	file, value := "freezer.state", "THAWED"
-	if frozen {
-		value = "FROZEN"
-	}
-	if v2 {
-		file, value = "cgroup.freeze", "0"
-		if frozen {
-			value = "1"
-		}
-	}
-	return os.WriteFile(filepath.Join(dir, file), []byte(value), 0)
 }

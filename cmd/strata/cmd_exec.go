@@ -48,7 +48,7 @@ devpts), sized like yours, which goes raw meanwhile with -i; its output
 passed with -i only, and -it refuses a stdin that is not a terminal.
 
 Exit status: the command's own; 128+N when killed by signal N; 1 when the
-run is not running or there is none of that name; 125 (bad flags
+run is not running, is paused, or there is none of that name; 125 (bad flags
 included), 126, 127 as for run.`,
 		Args: minArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -117,6 +117,10 @@ func execIn(ctx context.Context, g *globals, s *svc, o execOptions, args []strin
 	pid, ok := s.containerPid()
 	if !ok {
 		return fmt.Errorf("%s is not running", s.st.Name)
+	}
+	if s.paused() {
+		// Its processes could not run, and the joining one would freeze.
+		return fmt.Errorf("%s is paused; unpause it first", s.st.Name)
 	}
 	spec := exec.Spec{Args: args, Env: mergeEnv(s.st.Env, o.env), Cwd: firstNonEmpty(o.workdir, s.st.Workdir), User: firstNonEmpty(o.user, s.st.User),
 		Privileged: s.st.Privileged, CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop,

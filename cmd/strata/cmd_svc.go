@@ -8,7 +8,7 @@ import (
 )
 
 // The lifecycle commands of detached runs (run -d): ps, logs, stop, kill,
-// wait, restart, rm. See docs/guide.md, "Running a service".
+// wait, restart, rm (pause and unpause: cmd_pause.go). See docs/guide.md, "Running a service".
 
 func init() {
 	register("ps", newPsCommand)
@@ -28,13 +28,13 @@ func newPsCommand(g *globals) *cobra.Command {
 		Use:   "ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format json|TEMPLATE]",
 		Short: "List detached runs (running ones; -a: all)",
 		Long: `List detached runs, as docker ps: NAME, REV, STATUS ("Up 2 minutes",
-"Exited (0) 5 seconds ago"), PORTS, COMMAND, CREATED. -a lists ended
-runs too; -q prints names only. COMMAND is cut at 30 characters unless
---no-trunc.
+"Up 2 minutes (Paused)", "Exited (0) 5 seconds ago"), PORTS, COMMAND,
+CREATED. -a lists ended runs too; -q prints names only. COMMAND is cut
+at 30 characters unless --no-trunc.
 
 -f (--filter) keeps the runs that match, as docker's: name=REGEXP (part of
-the name), status=created|restarting|running|exited (which lists ended
-runs without -a), exited=CODE. Several of one key: any of them; of
+the name), status=created|restarting|running|paused|exited (which lists
+ended runs without -a), exited=CODE. Several of one key: any of them; of
 different keys: all of them.
 
 --format TEMPLATE prints each run through a Go template, as docker ps
@@ -45,8 +45,8 @@ split, lower, upper, title, pad, truncate, println; "table TEMPLATE" adds
 a header row and aligns the columns.
 
 --format json prints an array, one object a run, with docker's "state"
-(created, running, restarting, exited) and "status" (the STATUS column),
-and "name", "rev", "commit", "command", "pid", "created", "started",
+(created, running, paused, restarting, exited) and "status" (the STATUS
+column), and "name", "rev", "commit", "command", "pid", "created", "started",
 "finished", "exit_code", "restarts", "ports", "log"; then the run's
 record, as start, restart and exec read it: "argv" and "cwd" (strata's
 command line and directory), "restart", "supervisor_pid", "tree" (the
@@ -84,6 +84,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			var rows []psRow
 			for _, s := range svcs {
 				status, code := s.status()
+				if status == "running" && s.paused() {
+					status = "paused"
+				}
 				if status == "exited" && !all || !keep(s.st.Name, status, code) {
 					continue
 				}
@@ -134,6 +137,8 @@ func describeStatus(s *svc, status string, code int) string {
 	switch status {
 	case "running":
 		return "Up " + humanSince(s.st.Started)
+	case "paused":
+		return "Up " + humanSince(s.st.Started) + " (Paused)"
 	case "restarting":
 		return fmt.Sprintf("Restarting (%d) %s ago", code, humanSince(s.st.Finished))
 	case "created":

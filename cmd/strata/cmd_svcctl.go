@@ -112,10 +112,12 @@ func stopSvc(ctx context.Context, s *svc, sig unix.Signal, timeout time.Duration
 			if !termSent && timeout != 0 {
 				unix.Kill(pid, sig)
 				termSent = true
+				s.thawAfter(sig)
 			}
 			if !killSent && timeout >= 0 && !time.Now().Before(deadline) {
 				unix.Kill(pid, unix.SIGKILL)
 				killSent = true
+				s.thawAfter(unix.SIGKILL)
 			}
 		}
 		if !sleepCtx(ctx, 20*time.Millisecond) {
@@ -221,6 +223,7 @@ func newKillCommand(g *globals) *cobra.Command {
 				if err := unix.Kill(pid, n); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
 				}
+				s.thawAfter(n)
 				fmt.Fprintln(g.stdout, s.st.Name)
 				return nil
 			})
@@ -332,6 +335,9 @@ warns of a name no run has.`,
 			}
 			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
 				if s.live() {
+					if !force && s.paused() {
+						return fmt.Errorf("%s is paused; unpause and stop it first, or use rm -f", s.st.Name)
+					}
 					if !force {
 						return fmt.Errorf("%s is running; stop it first or use rm -f", s.st.Name)
 					}

@@ -8,8 +8,8 @@ import (
 )
 
 // psStates are the states a detached run can be in (docker's, less those
-// strata has no use for: paused, removing, dead).
-var psStates = []string{"created", "restarting", "running", "exited"}
+// strata has no use for: removing, dead).
+var psStates = []string{"created", "restarting", "running", "paused", "exited"}
 
 // parsePsFilters reads ps -f KEY=VALUE filters into a test of a run's
 // name, state and exit code (-1: none), as docker's: values of one key

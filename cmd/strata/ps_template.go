@@ -38,7 +38,7 @@ func (x psRow) view(noTrunc bool) psView {
 		command = string(r[:29]) + "…" // whole characters
 	}
 	ports := ""
-	if x.State == "running" { // docker shows no ports of an ended run
+	if x.State == "running" || x.State == "paused" { // docker shows no ports of an ended run
 		ports = strings.Join(x.Ports, ", ")
 	}
 	return psView{ID: x.Name, Names: x.Name, Image: rev, Command: fmt.Sprintf("%q", command),

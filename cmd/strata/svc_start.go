@@ -26,7 +26,7 @@ func newStartCommand(g *globals) *cobra.Command {
 		Use:   "start (--all | NAME...)",
 		Short: "Start ended detached runs again; --all: those their --restart policy brings back at boot",
 		Long: `Start detached runs that have ended, from their recorded command line
-(as restart does; a running one is left as it is).
+(as restart does; a running one is left as it is, a paused one refused).
 
 --all starts what docker's daemon would when it starts, by --restart policy:
   no              never
@@ -82,6 +82,9 @@ errors.`,
 
 // startSvc starts an ended run again from its recorded command line.
 func startSvc(g *globals, s *svc) error {
+	if s.live() && s.paused() { // as docker's: start does not unpause
+		return fmt.Errorf("%s is paused; unpause it instead", s.st.Name)
+	}
 	if !s.live() {
 		if err := spawnSupervisor(s); err != nil {
 			var ec exitCodeError

@@ -98,6 +98,7 @@ func servicesDir(r *repo.Repo) string { return filepath.Join(r.Root, "services")
 
 type svc struct {
 	dir string
+	id  string // its container's (containerID); set by loadSvc
 	st  svcState
 }
 
@@ -117,7 +118,7 @@ func loadSvc(r *repo.Repo, name string) (*svc, error) {
 	if !validSvcName(name) {
 		return nil, fmt.Errorf("%w %q", errNoRun, name)
 	}
-	s := &svc{dir: filepath.Join(servicesDir(r), name)}
+	s := &svc{dir: filepath.Join(servicesDir(r), name), id: containerID(r, name)}
 	b, err := os.ReadFile(s.path("state.json"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w %q", errNoRun, name)
