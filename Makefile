@@ -11,7 +11,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 
 # Debian packages each target needs.
 DEMO_PKGS  := busybox-static
-TEST_PKGS  := busybox-static docker-registry skopeo umoci apache2-utils git podman buildah xz-utils bzip2 attr
+TEST_PKGS  := busybox-static docker-registry skopeo umoci apache2-utils git podman buildah xz-utils bzip2 attr procps
 BENCH_PKGS := $(TEST_PKGS) runc crun zstd debootstrap time python3 hyperfine
 
 .PHONY: build install test test-vm demo bench lint deps-demo deps-test deps-bench clean

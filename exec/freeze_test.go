@@ -277,3 +277,25 @@ func TestPausedKilled(t *testing.T) {
 		t.Fatal("a paused container survived killCgroup")
 	}
 }
+
+// TestPids: the processes of a running container are those of its
+// cgroup; none for a container that is not.
+func TestPids(t *testing.T) {
+	c := startCounter(t)
+	pids, err := Pids(c.id)
+	if err != nil || len(pids) == 0 {
+		t.Fatalf("Pids: %v %v", pids, err)
+	}
+	for _, p := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", p))
+		if err != nil || !strings.Contains(string(b), "-"+c.id+"\n") {
+			t.Errorf("pid %d is not in the container's cgroup: %q %v", p, b, err)
+		}
+	}
+	if _, err := Pids("no-such-container"); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Pids of a missing container: %v, want ErrNotRunning", err)
+	}
+	if _, err := Pids("../escape"); err == nil || errors.Is(err, ErrNotRunning) {
+		t.Errorf("Pids with a path as id: %v, want an id error", err)
+	}
+}

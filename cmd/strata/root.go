@@ -474,7 +474,6 @@ var otherVerbs = map[string]string{
 	"cat-file":  "'strata show REV:PATH' prints a file as REV has it",
 	"ls-tree":   "'strata show REV:DIR' lists a directory as REV has it",
 	"ls-files":  "'strata show REV:DIR' lists a directory as REV has it",
-	"top":       "'strata exec NAME ps' lists a run's processes",
 	"image":     "every commit is an image: 'strata branch' and 'strata tag' list them, 'strata log' their history",
 	"container": "runs are managed by 'strata run -d', 'strata ps', 'strata stop', 'strata rm'",
 	"attach":    "'strata logs -f NAME' follows a run's output; 'strata exec -it NAME sh' opens a shell in it",
