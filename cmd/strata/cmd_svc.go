@@ -8,7 +8,8 @@ import (
 )
 
 // The lifecycle commands of detached runs (run -d): ps, logs, stop, kill,
-// wait, restart, rm (pause and unpause: cmd_pause.go; top: cmd_top.go). See docs/guide.md, "Running a service".
+// wait, restart, rm (pause, unpause: cmd_pause.go; top: cmd_top.go; port:
+// cmd_port.go). See docs/guide.md, "Running a service".
 
 func init() {
 	register("ps", newPsCommand)
