@@ -299,3 +299,85 @@ func TestPids(t *testing.T) {
 		t.Errorf("Pids with a path as id: %v, want an id error", err)
 	}
 }
+
+// TestReadUsage: a busy container's CPU time grows, its memory and
+// tasks count, its cgroup's memory limit is read where it has one, and
+// the host's network counts nothing.
+func TestReadUsage(t *testing.T) {
+	c := startCounter(t)
+	u, err := ReadUsage(c.id, os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.MemoryBytes == 0 || u.Pids == 0 || u.NetRx != 0 || u.NetTx != 0 || u.MemoryLimit != 0 {
+		t.Errorf("usage %+v: want memory and tasks, no limit, no network", u)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		v, err := ReadUsage(c.id, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.CPUNanos > u.CPUNanos {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU time stays %d", v.CPUNanos)
+		}
+	}
+	if _, err := ReadUsage("no-such-container", 0); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("ReadUsage of a missing container: %v, want ErrNotRunning", err)
+	}
+
+	// With a memory limit: the cgroup's figures.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	id := "usage-test-" + randomHex(4)
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Run(ctx, Spec{ID: id, Root: c.root, Stdout: pw, Resources: Resources{MemoryBytes: 64 << 20},
+			Args: []string{"sh", "-c", "echo up; exec sleep 1000"}})
+		pw.Close()
+	}()
+	defer func() { cancel(); go io.Copy(io.Discard, pr); <-done }()
+	if l, _ := bufio.NewReader(pr).ReadString('\n'); l != "up\n" {
+		t.Fatalf("container said %q", l)
+	}
+	u, err = ReadUsage(id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.MemoryLimit != 64<<20 || u.MemoryBytes == 0 || u.MemoryBytes > 64<<20 {
+		t.Errorf("limited usage %+v: want a limit of 64 MiB and memory below it", u)
+	}
+}
+
+// TestProcCPU: a process's name may hold spaces and parentheses; its
+// times are counted from the last ')'.
+func TestProcCPU(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "stat")
+	os.WriteFile(f, []byte("42 (a) 1 2 3 4 5 6 7 8 (x) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 2 1 20 0 1 0\n"), 0o600)
+	if got, want := procCPU(f), uint64(13*1e9/clockTicks); got != want {
+		t.Errorf("procCPU = %d, want %d", got, want)
+	}
+}
+
+// TestParseNetDev: lo and the title lines count nothing; a file cut
+// short (its process gone) is no error.
+func TestParseNetDev(t *testing.T) {
+	dev := `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:    1000      10    0    0    0     0          0         0     1000      10    0    0    0     0       0          0
+  eth0:     300       3    0    0    0     0          0         0      516       6    0    0    0     0       0          0
+  eth1:       2       1    0    0    0     0          0         0        4       1    0    0    0     0       0          0
+`
+	if rx, tx := parseNetDev([]byte(dev)); rx != 302 || tx != 520 {
+		t.Errorf("parseNetDev = %d, %d; want 302, 520", rx, tx)
+	}
+	for _, cut := range []string{"", "Inter-|", dev[:200]} {
+		if rx, tx := parseNetDev([]byte(cut)); rx != 0 || tx != 0 {
+			t.Errorf("parseNetDev(%q) = %d, %d; want 0, 0", cut, rx, tx)
+		}
+	}
+}

@@ -9,7 +9,7 @@ import (
 
 // The lifecycle commands of detached runs (run -d): ps, logs, stop, kill,
 // wait, restart, rm (pause, unpause: cmd_pause.go; top: cmd_top.go; port:
-// cmd_port.go). See docs/guide.md, "Running a service".
+// cmd_port.go; stats: cmd_stats.go). See docs/guide.md, "Running a service".
 
 func init() {
 	register("ps", newPsCommand)

@@ -151,8 +151,8 @@ func startInterruptible(t *testing.T, dir string, stdin io.Reader, args ...strin
 	return cmd, bufio.NewScanner(out), stderr
 }
 
-// TestInterruptedWhileWaitingOnARun: logs -f, wait, stop -t and restart
-// -t wait on a run for as long as it runs; Ctrl-C or SIGTERM ends the
+// TestInterruptedWhileWaitingOnARun: logs -f, stats, wait, stop -t and
+// restart -t wait on a run for as long as it runs; Ctrl-C or SIGTERM ends the
 // wait with "interrupted" and 130 or 143 (they went on until SIGKILL).
 // stop and restart say that the run had SIGTERM and may still be running.
 func TestInterruptedWhileWaitingOnARun(t *testing.T) {
@@ -172,6 +172,18 @@ func TestInterruptedWhileWaitingOnARun(t *testing.T) {
 		t.Fatalf("logs -f printed %q, want tick", out.Text())
 	}
 	interruptedExit(t, cmd, stderr, syscall.SIGINT, "strata: logs: interrupted")
+
+	// stats: it refreshes, each frame on a cleared screen, as docker's.
+	cmd, out, stderr = startInterruptible(t, dir, nil, "stats", "svc")
+	for frame := 0; frame < 2; frame++ {
+		if !out.Scan() || !strings.HasPrefix(out.Text(), "\x1b[2J\x1b[HNAME ") {
+			t.Fatalf("stats frame %d began %q, want a cleared screen and the title", frame, out.Text())
+		}
+		if !out.Scan() || !strings.HasPrefix(out.Text(), "svc ") {
+			t.Fatalf("stats frame %d went on %q, want svc's row", frame, out.Text())
+		}
+	}
+	interruptedExit(t, cmd, stderr, syscall.SIGINT, "strata: stats: interrupted")
 
 	// wait: quick's code printed, it waits on svc.
 	cmd, out, stderr = startInterruptible(t, dir, nil, "wait", "quick", "svc")

@@ -75,7 +75,7 @@ func TestHelpDocumentsJSONKeys(t *testing.T) {
 		{"diff", "HEAD~1", "HEAD"}, {"blame", "/etc/motd"},
 		{"reflog", "show", "main"}, {"remote"}, {"worktree", "list"},
 		{"du"}, {"fsck"}, {"config", "--list"}, {"ps", "-a"},
-		{"stash", "list"}, {"stash", "show"},
+		{"stash", "list"}, {"stash", "show"}, {"stats", "--no-stream", "-a"},
 	} {
 		cmd, _, err := root.Find(args)
 		if err != nil {

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	units "github.com/docker/go-units"
+	"github.com/spf13/cobra"
+
+	"github.com/strata-sh/strata/exec"
+)
+
+func init() { register("stats", newStatsCommand) }
+
+func newStatsCommand(g *globals) *cobra.Command {
+	var noStream, all bool
+	var format string
+	cmd := &cobra.Command{
+		Use:   "stats [--no-stream] [-a] [--format json] [NAME...]",
+		Short: "Show what detached runs use: CPU, memory, network, storage, tasks",
+		Long: `Show what detached runs use, as docker stats: the named ones, else every
+running one (-a: every one), refreshed once a second until interrupted
+(exit 130 on ^C, as logs -f), or once with --no-stream (after a second:
+CPU % is over that second).
+
+  NAME  CPU %  MEM USAGE / LIMIT  MEM %  NET I/O  BLOCK I/O  PIDS
+
+CPU % is of one CPU (200% is two busy). MEM USAGE is the run's cgroup's
+memory less its inactive file cache, as docker's, where it has a memory
+cgroup (cgroup v2 with the memory controller on, v1 with a --memory
+limit), else its processes' resident memory summed; LIMIT is --memory,
+else the host's memory. NET I/O is received / sent through the run's
+private network (0B for --network host); BLOCK I/O is what its
+processes read from and wrote to storage; PIDS its tasks (threads). A
+run that has ended uses nothing, and so shows a rootless run without
+limits, which has no cgroup to read.
+
+--format json prints an array (one a refresh), one object a run:
+"name", "cpu_percent", "memory_bytes", "memory_limit_bytes" (0: none
+but the host's), "memory_percent", "net_rx_bytes", "net_tx_bytes",
+"block_read_bytes", "block_write_bytes", "pids".
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			if len(args) > 0 && all {
+				return usagef("stats: -a lists every run; it does not combine with names")
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			runs := func() ([]*svc, error) {
+				if len(args) > 0 {
+					var out []*svc
+					for _, n := range args {
+						s, err := loadSvc(r, n)
+						if err != nil {
+							return nil, err
+						}
+						out = append(out, s)
+					}
+					return out, nil
+				}
+				svcs, err := listSvcs(r)
+				if err != nil || all {
+					return svcs, err
+				}
+				var out []*svc
+				for _, s := range svcs {
+					if _, ok := s.containerPid(); ok {
+						out = append(out, s)
+					}
+				}
+				return out, nil
+			}
+			return streamStats(cmd.Context(), g, runs, format == "json", !noStream)
+		},
+	}
+	cmd.Flags().BoolVar(&noStream, "no-stream", false, "print once, and return")
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "every run, also those that have ended")
+	cmd.Flags().StringVar(&format, "format", "", "text (default) or json")
+	return cmd
+}
+
+// statsRow is one run's line of stats: its JSON object.
+type statsRow struct {
+	Name          string  `json:"name"`
+	CPUPercent    float64 `json:"cpu_percent"`
+	Memory        uint64  `json:"memory_bytes"`
+	MemoryLimit   uint64  `json:"memory_limit_bytes"`
+	MemoryPercent float64 `json:"memory_percent"`
+	NetRx         uint64  `json:"net_rx_bytes"`
+	NetTx         uint64  `json:"net_tx_bytes"`
+	BlockRead     uint64  `json:"block_read_bytes"`
+	BlockWrite    uint64  `json:"block_write_bytes"`
+	Pids          int     `json:"pids"`
+	live          bool    // running: an ended run's figures are all 0B / 0B
+}
+
+// sample is a run's usage and when it was read.
+type sample struct {
+	u    exec.Usage
+	at   time.Time
+	live bool
+}
+
+// streamStats prints the stats of runs() each second, or once after a
+// second when !stream: CPU % needs two samples.
+func streamStats(ctx context.Context, g *globals, runs func() ([]*svc, error), asJSON, stream bool) error {
+	host := hostMemory()
+	prev := map[string]sample{}
+	for first := true; ; first = false {
+		svcs, err := runs()
+		if err != nil {
+			return err
+		}
+		rows := make([]statsRow, 0, len(svcs))
+		next := map[string]sample{}
+		for _, s := range svcs {
+			now := readSample(s)
+			next[s.st.Name] = now
+			rows = append(rows, statsFor(s.st.Name, prev[s.st.Name], now, host))
+		}
+		prev = next
+		if !first {
+			if stream && !asJSON {
+				fmt.Fprint(g.stdout, "\033[2J\033[H") // docker's: clear, then from the top
+			}
+			if err := printStats(g, rows, asJSON, host); err != nil || !stream {
+				return err
+			}
+		}
+		if !sleepCtx(ctx, time.Second) {
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// readSample reads the usage of the run s if it runs.
+func readSample(s *svc) sample {
+	pid, ok := s.containerPid()
+	if !ok {
+		return sample{}
+	}
+	u, err := exec.ReadUsage(s.id, pid)
+	if err != nil {
+		return sample{} // it has just ended, or has no cgroup (rootless)
+	}
+	return sample{u: u, at: time.Now(), live: true}
+}
+
+// statsFor is a run's row from two samples of its usage; an ended run's
+// is all zeros.
+func statsFor(name string, before, now sample, hostMem uint64) statsRow {
+	row := statsRow{Name: name, live: now.live}
+	if !now.live {
+		return row
+	}
+	u := now.u
+	row.Memory, row.MemoryLimit, row.Pids = u.MemoryBytes, u.MemoryLimit, u.Pids
+	row.NetRx, row.NetTx, row.BlockRead, row.BlockWrite = u.NetRx, u.NetTx, u.BlockRead, u.BlockWrite
+	if before.live && now.at.After(before.at) && u.CPUNanos >= before.u.CPUNanos {
+		row.CPUPercent = float64(u.CPUNanos-before.u.CPUNanos) / float64(now.at.Sub(before.at).Nanoseconds()) * 100
+	}
+	if limit := memoryLimit(row, hostMem); limit > 0 {
+		row.MemoryPercent = float64(row.Memory) / float64(limit) * 100
+	}
+	return row
+}
+
+// memoryLimit is what a run's memory is a share of: its limit, else the
+// host's memory.
+func memoryLimit(row statsRow, hostMem uint64) uint64 {
+	if row.MemoryLimit > 0 && (hostMem == 0 || row.MemoryLimit < hostMem) {
+		return row.MemoryLimit
+	}
+	return hostMem
+}
+
+func printStats(g *globals, rows []statsRow, asJSON bool, hostMem uint64) error {
+	if asJSON {
+		return writeJSON(g.stdout, rows)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 10, 1, 3, ' ', 0) // docker's
+	fmt.Fprintln(tw, "NAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tNET I/O\tBLOCK I/O\tPIDS")
+	for _, x := range rows {
+		var limit uint64 // ended: docker's 0B / 0B
+		if x.live {
+			limit = memoryLimit(x, hostMem)
+		}
+		fmt.Fprintf(tw, "%s\t%.2f%%\t%s / %s\t%.2f%%\t%s / %s\t%s / %s\t%d\n", x.Name, x.CPUPercent,
+			units.BytesSize(float64(x.Memory)), units.BytesSize(float64(limit)), x.MemoryPercent,
+			decimalSize(x.NetRx), decimalSize(x.NetTx), decimalSize(x.BlockRead), decimalSize(x.BlockWrite), x.Pids)
+	}
+	return tw.Flush()
+}
+
+// decimalSize is docker stats' I/O figure: "1.2kB", "0B".
+func decimalSize(n uint64) string {
+	return units.HumanSizeWithPrecision(float64(n), 3)
+}
+
+// hostMemory is MemTotal of /proc/meminfo in bytes, 0 if unknown.
+func hostMemory() uint64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "MemTotal:"); ok {
+			n, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n << 10
+		}
+	}
+	return 0
+}
