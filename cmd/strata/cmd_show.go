@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
@@ -59,7 +60,10 @@ root), also what the commit changed under them, as diff --name-status
 against its parent; a PATH in neither is an error, named after the rest.
 "--" may be left out as in diff: "strata show /etc" is HEAD under /etc.
 Several REVs are shown one after another, each commit once, as git
-show shows them (--format json: an array of the objects).
+show shows them (--format json: an array of the objects). A range
+(A..B, ^A B, A...B, X^!, X^-) is every commit log lists for it, newest
+first (with PATHs, as log -- PATH: those that changed them), and X^@ is
+X's parents: an array in JSON, even of one or none.
 For a merge, as git show: only the paths that differ from every parent,
 with one status letter per parent (MA: modified against the first parent,
 added against the second).
@@ -123,9 +127,6 @@ but ":/TEXT" is git's search of commit messages, not a path.
 					return fmt.Errorf("show: %w", err)
 				}
 			}
-			if (o.nameStatus || o.nameOnly) && len(paths) == 0 {
-				paths = []string{"/"}
-			}
 			if len(args) == 0 {
 				args = []string{"HEAD"}
 			}
@@ -133,9 +134,22 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if err != nil {
 				return err
 			}
+			// As git: a range is every commit it holds, newest first, as
+			// log lists them (with PATHs, those that changed them).
+			one := len(args) == 1
+			list, err := showCommits(g, r, args, paths)
+			if err != nil {
+				return fmt.Errorf("show: %w", err)
+			}
+			if list.ids != nil {
+				args = list.ids
+			}
+			if (o.nameStatus || o.nameOnly) && len(paths) == 0 {
+				paths = []string{"/"}
+			}
 			// As git: each commit once, in the order given, entries
 			// separated as log's.
-			var outs []showJSON
+			outs := []showJSON{}
 			var bad []string
 			shown := map[string]bool{}
 			for _, rev := range args {
@@ -167,11 +181,17 @@ but ":/TEXT" is git's search of commit messages, not a path.
 				if err != nil {
 					return err
 				}
-				outs, bad = append(outs, out), append(bad, missing...)
+				outs = append(outs, out)
+				if !list.walked {
+					bad = append(bad, missing...)
+				}
+			}
+			if list.walked {
+				bad = list.missing // the range's, as log's
 			}
 			if format == "json" {
 				var v any = outs
-				if len(args) == 1 {
+				if one && !list.set && len(outs) == 1 {
 					v = outs[0] // one REV: its object, as before
 				}
 				if err := writeJSON(g.stdout, v); err != nil {
@@ -347,4 +367,74 @@ func printNameStatus(w io.Writer, c changeJSON) {
 		return
 	}
 	fmt.Fprintf(w, "%s\t%s\n", c.Status, pathquote.Quote(c.Path))
+}
+
+// showList is the commits show shows, as git show takes revisions: when
+// they hold a range (A..B, ^A, A...B, X^!, X^-N), every commit log lists
+// for them, newest first (walked; with PATHs, those that changed them,
+// and missing the PATHs none of the range has); else each commit named,
+// in order (X^@: X's parents). set says the revisions name a set of
+// commits (a range, X^@), not one each. ids is nil when they hold a
+// REV:PATH, shown as it is.
+type showList struct {
+	ids         []string
+	set, walked bool
+	missing     []string
+}
+
+func showCommits(g *globals, r *repo.Repo, revs, paths []string) (showList, error) {
+	if slices.ContainsFunc(revs, isRevPath) {
+		return showList{}, nil
+	}
+	rr, err := parseRevRange(r, revs)
+	if err != nil {
+		return showList{}, err
+	}
+	l := showList{ids: []string{}}
+	if len(rr.exclude) == 0 && len(rr.left) == 0 {
+		for _, d := range rr.include {
+			l.ids = append(l.ids, d.String())
+		}
+		l.set = slices.ContainsFunc(revs, func(rev string) bool {
+			_, kind, _, ok := refs.SplitParentShorthand(rev)
+			return ok && kind == refs.ParentsOf
+		})
+		return l, nil
+	}
+	l.set, l.walked = true, true
+	tips, only, err := rr.tips(r)
+	if err != nil {
+		return showList{}, err
+	}
+	var hist *tree.History
+	missing := map[string]bool{}
+	if len(paths) > 0 {
+		if paths, err = imagePaths(g, r, paths); err != nil {
+			return showList{}, err
+		}
+		hist, paths = tree.NewHistory(r.Objects), cleanPaths(paths)
+		if missing, err = missingAt(hist, r, tips, paths); err != nil {
+			return showList{}, err
+		}
+	}
+	w := newLogWalk(r, tips, only, false, false, hist, paths, nil)
+	defer w.close()
+	for d, n := w.next(); d != ""; d, n = w.next() {
+		if n.err != nil {
+			return showList{}, fmt.Errorf("commit %s: %w", shortID(d), n.err)
+		}
+		if n.hidden {
+			continue
+		}
+		if len(missing) > 0 {
+			if err := markTouched(hist, d, missing); err != nil {
+				return showList{}, err
+			}
+		}
+		l.ids = append(l.ids, d.String())
+	}
+	for p := range missing {
+		l.missing = append(l.missing, p)
+	}
+	return l, nil
 }

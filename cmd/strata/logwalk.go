@@ -25,15 +25,22 @@ func logTips(r *repo.Repo, revs []string, pseudo []pseudoRev) (tips []digest.Dig
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	tips, only, err = rr.tips(r)
+	return tips, only, rr.left, err
+}
+
+// tips are the commits of rr a walk starts from, and only those it may
+// show (revRange.interesting; nil: all).
+func (rr revRange) tips(r *repo.Repo) (tips []digest.Digest, only map[digest.Digest]bool, err error) {
 	if only, err = rr.interesting(r); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	for _, d := range rr.include {
 		if only == nil || only[d] {
 			tips = append(tips, d)
 		}
 	}
-	return tips, only, rr.left, nil
+	return tips, only, nil
 }
 
 // logWalk yields commits newest first, each once, from several tips,
