@@ -40,6 +40,11 @@ type logOptions struct {
 	// leftRight marks each commit of A...B with its side, < or >;
 	// leftOnly and rightOnly show one side.
 	leftRight, leftOnly, rightOnly bool
+	cherry                         bool // --cherry
+	// cherryMark marks the commits of A...B whose change the other side
+	// has too (cherrySame) with =, the rest with +; cherryPick leaves
+	// them out.
+	cherryMark, cherryPick bool
 	// diff: each commit's changes against its first parent after it
 	// (-p, --stat, --name-status, --name-only), as git log shows them;
 	// merges none.
@@ -63,10 +68,17 @@ type logEntry struct {
 	Shallow bool `json:"shallow,omitempty"`
 	// Side: with an A...B range, "left" for A's commits, "right" for B's.
 	Side string `json:"side,omitempty"`
+	// Equivalent: with --cherry-mark, the other side of A...B has the
+	// same change (cherrySame).
+	Equivalent bool `json:"equivalent,omitempty"`
 }
 
-// mark is git's %m, --left-right's mark: < on A...B's left side, > else.
+// mark is git's %m, --left-right's mark: = for a change the other side
+// has too (--cherry-mark), < on A...B's left side, > else.
 func (e logEntry) mark() string {
+	if e.Equivalent {
+		return "="
+	}
 	if e.Side == "left" {
 		return "<"
 	}
@@ -97,7 +109,11 @@ git's, and --not leaves out what the revisions after it reach:
 "log v2 --not --remotes" is what v2 has and no remote branch.
 --left-right marks each commit of A...B with its side, "<" for A's
 and ">" for B's (%m in a template; "side" in JSON: "left" or "right");
---left-only and --right-only show one side.
+--left-only and --right-only show one side. --cherry-mark marks with
+"=" the commits of A...B whose change the other side has too (the same
+layers added to the parent's, by diff id: what cherry-pick and rebase
+replay; "equivalent" in JSON), with "+" the rest, and --cherry-pick
+leaves them out; --cherry is --right-only --cherry-mark --no-merges.
 
 Both parents of a merge are followed: commits come newest first, never
 before one of their children. With PATHs a merge is shown only when it
@@ -133,7 +149,10 @@ counts: -n 10 --skip 10 is the second page.
 				return err
 			}
 			o.hdr.color = o.diff.color && o.format != "json"
-			o.hdr.leftRight = o.leftRight
+			if o.cherry {
+				o.rightOnly, o.cherryMark, o.noMerges = true, true, true
+			}
+			o.hdr.leftRight, o.hdr.cherryMark = o.leftRight, o.cherryMark
 			if err := checkFormat(o.format); err != nil {
 				return err
 			}
@@ -146,6 +165,9 @@ counts: -n 10 --skip 10 is the second page.
 			}
 			if btoi(o.leftRight)+btoi(o.leftOnly)+btoi(o.rightOnly) > 1 {
 				return usagef("--left-right, --left-only and --right-only do not go together")
+			}
+			if o.cherryMark && o.cherryPick {
+				return usagef("log: --cherry-pick and --cherry-mark (--cherry) do not go together")
 			}
 			if o.topoOrder && o.dateOrder {
 				return usagef("log: --topo-order and --date-order do not go together")
@@ -199,6 +221,9 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().BoolVar(&o.leftRight, "left-right", false, "mark each commit of A...B with its side: < for A's, > for B's")
 	cmd.Flags().BoolVar(&o.leftOnly, "left-only", false, "of A...B, show A's side only")
 	cmd.Flags().BoolVar(&o.rightOnly, "right-only", false, "of A...B, show B's side only")
+	cmd.Flags().BoolVar(&o.cherryMark, "cherry-mark", false, "mark with = the commits of A...B whose change the other side has too, + the rest")
+	cmd.Flags().BoolVar(&o.cherryPick, "cherry-pick", false, "leave out the commits of A...B whose change the other side has too")
+	cmd.Flags().BoolVar(&o.cherry, "cherry", false, "the same as --right-only --cherry-mark --no-merges")
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
 	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")
@@ -243,6 +268,12 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 	for _, d := range leftTips {
 		left[d] = true
 	}
+	var same map[digest.Digest]bool // --cherry-mark, --cherry-pick
+	if (o.cherryMark || o.cherryPick) && len(leftTips) > 0 {
+		if same, err = cherrySame(r, tips, only, leftTips); err != nil {
+			return fmt.Errorf("log: %w", err)
+		}
+	}
 	decorations, err := o.hdr.decorations(r)
 	if err != nil {
 		return err
@@ -262,10 +293,11 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 		graph = &loggraph.Graph{}
 	}
 	// filtered: left out by --merges, --no-merges, --grep, --author,
-	// --since, --until, --left-only or --right-only.
+	// --since, --until, --left-only, --right-only or --cherry-pick.
 	filtered := func(n *logNode) bool {
 		merge, side := n.sum.MergeParent != "", left[n.sum.ID]
-		return o.merges && !merge || o.noMerges && merge || o.leftOnly && !side || o.rightOnly && side || !lf.keep(n.sum)
+		return o.merges && !merge || o.noMerges && merge || o.leftOnly && !side || o.rightOnly && side ||
+			o.cherryPick && same[n.sum.ID] || !lf.keep(n.sum)
 	}
 	pr := &logPrinter{w: w, r: r, o: o, hdr: o.hdr, paths: paths, graph: graph, filtered: filtered, entries: []logEntry{}}
 	// --reverse: as git, -n and the filters choose the commits, then
@@ -312,6 +344,7 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 		case len(leftTips) > 0:
 			e.Side = "right"
 		}
+		e.Equivalent = o.cherryMark && same[d]
 		if n.cut {
 			// git's word for a commit whose parents are cut off.
 			e.Refs, e.Shallow = append(e.Refs, "grafted"), true
@@ -368,13 +401,16 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 	defer func() { p.printed++ }()
 	switch {
 	case p.graph != nil:
-		// --left-right's mark is drawn in the graph, not the text.
+		// --left-right's and --cherry-mark's marks are drawn in the
+		// graph, not the text: < or >, = for an equivalent commit.
 		var text strings.Builder
 		hdr := p.hdr
-		hdr.leftRight = false
+		hdr.leftRight, hdr.cherryMark = false, false
 		hdr.write(&text, e, true)
-		if p.hdr.leftRight {
+		if p.hdr.leftRight || e.Equivalent {
 			p.graph.Mark = e.mark()[0]
+		} else {
+			p.graph.Mark = 0
 		}
 		// As git: a parent a filter leaves out is not drawn (only
 		// PATHs rewrite parents).

@@ -59,8 +59,9 @@ type commitHeader struct {
 	// among the names shown, which are red.
 	color   bool
 	remotes map[string]bool
-	// leftRight: --left-right's mark (logEntry.mark) before the id.
-	leftRight bool
+	// leftRight: --left-right's mark (logEntry.mark) before the id;
+	// cherryMark: --cherry-mark's, = or + (with leftRight: =, < or >).
+	leftRight, cherryMark bool
 }
 
 // decorations maps commits to the names shown beside them, as
@@ -129,8 +130,11 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 		return
 	}
 	decor, short := h.decoration(e.Refs), e.Short
-	if h.leftRight {
+	switch {
+	case h.leftRight || h.cherryMark && e.Equivalent:
 		short = e.mark() + " " + short
+	case h.cherryMark:
+		short = "+ " + short
 	}
 	if h.oneline() {
 		subject, _, _ := strings.Cut(e.Message, "\n")
