@@ -125,8 +125,11 @@ matches the message, --author "Name <email>" (regular expressions in
 Go's RE2 syntax, like git's -E; a line may match, so ^ and $ are a
 line's ends; several of one flag: any may match; -i ignores case, -F
 takes them as plain text); --since (--after) and --until (--before)
-take 2024-05-01 (local time), 2024-05-01T12:00:00Z, "2 weeks ago",
-"3 days ago", "yesterday" or @SECONDS. The walk stops at commits older
+take 2024-05-01 (local time; 2024/05/01 too), 2024-05-01T12:00:00Z,
+@SECONDS, or git's words: "2 weeks ago" (2.weeks.ago), "two days ago",
+"yesterday", "last week", "last monday", "yesterday noon" (midnight,
+tea, 15:00, 3pm); a word it does not know is an error, where git would
+take "now". The walk stops at commits older
 than --since, as git's. --reverse prints the commits chosen oldest
 first (git's order of things: -n 3 --reverse is the last three,
 oldest first). --skip N leaves out the first N commits chosen, before -n
@@ -234,7 +237,7 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().BoolVarP(&o.filter.ignoreCase, "regexp-ignore-case", "i", false, "--grep and --author ignore case")
 	cmd.Flags().BoolVarP(&o.filter.extended, "extended-regexp", "E", false, "accepted for git's -E: patterns are always extended (RE2) regular expressions")
 	cmd.Flags().BoolVarP(&o.filter.fixed, "fixed-strings", "F", false, "--grep and --author patterns are plain text")
-	cmd.Flags().StringVar(&o.filter.since, "since", "", "only commits dated `DATE` or later (2024-05-01, 2 weeks ago, yesterday, RFC 3339)")
+	cmd.Flags().StringVar(&o.filter.since, "since", "", "only commits dated `DATE` or later (2024-05-01, 2 weeks ago, yesterday, last monday, RFC 3339)")
 	cmd.Flags().StringVar(&o.filter.since, "after", "", "the same as --since")
 	cmd.Flags().StringVar(&o.filter.until, "until", "", "only commits dated `DATE` or earlier")
 	cmd.Flags().StringVar(&o.filter.until, "before", "", "the same as --until")
