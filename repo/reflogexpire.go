@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/gitdate"
 	"github.com/strata-sh/strata/refs"
 )
 
@@ -61,7 +62,9 @@ var (
 // ParseExpiry reads an expiry time the way git's reflog and gc options are
 // usually written: "now" (or "all"), "never" (or "false"), "N.days.ago",
 // "N days ago", "N days" (units second to year, a month is 30 days), an
-// RFC 3339 time or a date (UTC). The zero time means never.
+// RFC 3339 time or a date (UTC), or git's words as log --since reads
+// them (yesterday, last monday; gitdate.Words). The zero time means
+// never.
 func ParseExpiry(s string, now time.Time) (time.Time, error) {
 	v := strings.ToLower(strings.TrimSpace(s))
 	switch v {
@@ -81,7 +84,12 @@ func ParseExpiry(s string, now time.Time) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q: not a time (now, never, 90.days.ago, 30 days, 2024-05-01T00:00:00Z)", s)
+	// git's other words, as log --since reads them.
+	t, err := gitdate.Words(v, now)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q: not a time: %w (now, never, 90.days.ago, 30 days, yesterday, last monday, 2024-05-01T00:00:00Z)", s, err)
+	}
+	return t, nil
 }
 
 // parseReflogDate reads the DATE of REF@{DATE} as ParseExpiry does, but

@@ -32,7 +32,8 @@ type reflogJSON struct {
 
 const expiryHelp = `TIME is "now" (or "all"), "never" (or "false"), N.UNIT.ago, "N UNIT ago"
 or "N UNITs" (UNIT second, minute, hour, day, week, month = 30 days, year),
-an RFC 3339 time (2024-05-01T00:00:00Z) or a date (2024-05-01, UTC).`
+an RFC 3339 time (2024-05-01T00:00:00Z) or a date (2024-05-01, UTC), or
+git's other words as log --since reads them ("yesterday", "last monday").`
 
 func newReflogCommand(g *globals) *cobra.Command {
 	var format, date string

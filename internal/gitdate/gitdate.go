@@ -63,20 +63,21 @@ func Parse(s string, now time.Time, loc *time.Location) (time.Time, error) {
 			return t, nil
 		}
 	}
-	t, err := words(v, now.In(loc))
+	t, err := Words(v, now.In(loc))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q: %w (%s)", s, err, hint)
+		return time.Time{}, fmt.Errorf("%q: %w: %w (%s)", s, ErrNotADate, err, hint)
 	}
 	return t, nil
 }
 
-// words reads the relative forms of Parse.
-func words(v string, now time.Time) (time.Time, error) {
-	ws := tokens(v)
+// Words reads the relative forms of Parse, the words, in now's zone;
+// its errors name the word it does not know.
+func Words(s string, now time.Time) (time.Time, error) {
+	ws := tokens(s)
 	if len(ws) == 0 {
-		return time.Time{}, ErrNotADate
+		return time.Time{}, errors.New("no words")
 	}
-	t, dayGiven, any := now, false, false
+	t, dayGiven := now, false
 	var hms []int // a time of day
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
@@ -94,7 +95,7 @@ func words(v string, now time.Time) (time.Time, error) {
 		case clock().MatchString(w):
 			var ok bool
 			if hms, ok = timeOfDay(w); !ok {
-				return time.Time{}, fmt.Errorf("%w: no time of day %q", ErrNotADate, w)
+				return time.Time{}, fmt.Errorf("no time of day %q", w)
 			}
 		case (isNum || w == "last") && i+1 < len(ws):
 			if w == "last" {
@@ -111,15 +112,11 @@ func words(v string, now time.Time) (time.Time, error) {
 				days := (int(t.Weekday())-d+6)%7 + 1
 				t, dayGiven = t.AddDate(0, 0, -days), true
 			} else {
-				return time.Time{}, fmt.Errorf("%w: unknown word %q after %q", ErrNotADate, ws[i], w)
+				return time.Time{}, fmt.Errorf("unknown word %q after %q", ws[i], w)
 			}
 		default:
-			return time.Time{}, fmt.Errorf("%w: unknown word %q", ErrNotADate, w)
+			return time.Time{}, fmt.Errorf("unknown word %q", w)
 		}
-		any = true
-	}
-	if !any {
-		return time.Time{}, ErrNotADate
 	}
 	if hms != nil {
 		at := time.Date(t.Year(), t.Month(), t.Day(), hms[0], hms[1], hms[2], 0, t.Location())
