@@ -18,10 +18,10 @@ func init() { register("rev-parse", newRevParseCommand) }
 // which commit a revision names, which branch HEAD is on, where the
 // project is.
 func newRevParseCommand(g *globals) *cobra.Command {
-	var abbrevRef, verify, quiet, toplevel bool
+	var abbrevRef, fullName, verify, quiet, toplevel bool
 	var short int // digits of --short[=N]; 0: full ids
 	cmd := &cobra.Command{
-		Use:   "rev-parse [--short[=N] | --abbrev-ref] [--verify [-q]] REV... | --show-toplevel",
+		Use:   "rev-parse [--short[=N] | --abbrev-ref | --symbolic-full-name] [--verify [-q]] REV... | --show-toplevel",
 		Short: "Print the commit each revision names",
 		Long: `Print the commit id (sha256:...) of each REV, one a line, in any
 revision syntax strata reads (main~2, HEAD^2, v1, main@{1},
@@ -36,6 +36,9 @@ then ^X^N (N: 1 if left out).
   --abbrev-ref     the ref's short name instead: the branch for HEAD, or
                    HEAD when it is detached; origin/main for main@{u};
                    the branch checked out before for @{-1}
+  --symbolic-full-name  the ref's full name instead: refs/heads/main,
+                   refs/tags/v1, refs/remotes/origin/main for @{u};
+                   HEAD when it is detached
   --verify         exactly one REV; with -q (--quiet), a REV that names
                    nothing exits 1 saying nothing, as git's (a script's
                    "does this branch exist?")
@@ -43,19 +46,28 @@ then ^X^N (N: 1 if left out).
 
 Exit status: 0 on success, 1 when a REV names nothing, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			names := "" // ids; "short": --abbrev-ref; "full": --symbolic-full-name
+			switch {
+			case abbrevRef && fullName:
+				return usagef("rev-parse: --abbrev-ref and --symbolic-full-name do not go together")
+			case abbrevRef:
+				names = "short"
+			case fullName:
+				names = "full"
+			}
 			if cmd.Flags().Changed("short") {
 				short = max(short, refs.MinPrefix) // git's --short=0 too
 			}
 			switch {
-			case toplevel && (len(args) > 0 || short > 0 || abbrevRef || verify):
+			case toplevel && (len(args) > 0 || short > 0 || names != "" || verify):
 				return usagef("rev-parse --show-toplevel: takes no revision")
 			case toplevel:
 			case len(args) == 0:
 				return usagef("rev-parse: name a revision")
 			case verify && len(args) != 1:
 				return usagef("rev-parse --verify: takes exactly one revision")
-			case short > 0 && abbrevRef:
-				return usagef("rev-parse: --short and --abbrev-ref do not go together")
+			case short > 0 && names != "":
+				return usagef("rev-parse: --short and --abbrev-ref (--symbolic-full-name) do not go together")
 			}
 			r, err := g.openRepo()
 			if err != nil {
@@ -67,10 +79,10 @@ Exit status: 0 on success, 1 when a REV names nothing, 2 on usage errors.`,
 			}
 			var lines []string
 			for _, rev := range args {
-				if isRange(rev) && (verify || abbrevRef) {
+				if isRange(rev) && (verify || names != "") {
 					return fmt.Errorf("rev-parse: %s: needs a single revision, not a range", rev)
 				}
-				ls, err := revParseRange(r, rev, short, abbrevRef)
+				ls, err := revParseRange(r, rev, short, names)
 				if verify && quiet && errors.Is(err, refs.ErrUnknownRevision) {
 					return exitCodeError{code: exitError}
 				}
@@ -88,6 +100,7 @@ Exit status: 0 on success, 1 when a REV names nothing, 2 on usage errors.`,
 	cmd.Flags().IntVar(&short, "short", 0, "print the short id: `N` digits (default 12), or more to be unique")
 	cmd.Flags().Lookup("short").NoOptDefVal = strconv.Itoa(shortDigits)
 	cmd.Flags().BoolVar(&abbrevRef, "abbrev-ref", false, "print the ref's short name (HEAD: its branch)")
+	cmd.Flags().BoolVar(&fullName, "symbolic-full-name", false, "print the ref's full name (HEAD: its branch's, refs/heads/main)")
 	cmd.Flags().BoolVar(&verify, "verify", false, "take exactly one revision")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "with --verify: exit 1 without a word when REV names nothing")
 	cmd.Flags().BoolVar(&toplevel, "show-toplevel", false, "print the project directory")
@@ -101,9 +114,9 @@ const shortDigits = 12
 // then ^A (what it excludes), "A...B" is B, A and ^ each merge base,
 // "^A" is ^A, X^@, X^! and X^-N what they include then ^ what they
 // exclude (parentShorthand); any other rev is one line (revParse).
-func revParseRange(r *repo.Repo, rev string, short int, abbrevRef bool) ([]string, error) {
+func revParseRange(r *repo.Repo, rev string, short int, names string) ([]string, error) {
 	id := func(rev, prefix string) (string, error) {
-		line, err := revParse(r, rev, short, false)
+		line, err := revParse(r, rev, short, "")
 		return prefix + line, err
 	}
 	a, b, symmetric, ok := refs.SplitRange(rev)
@@ -145,7 +158,7 @@ func revParseRange(r *repo.Repo, rev string, short int, abbrevRef bool) ([]strin
 		}
 		return ids(id, revs)
 	}
-	line, err := revParse(r, rev, short, abbrevRef)
+	line, err := revParse(r, rev, short, names)
 	return []string{line}, err
 }
 
@@ -172,9 +185,13 @@ func ids(id func(rev, prefix string) (string, error), revs [][2]string) ([]strin
 
 // revParse is one line of rev-parse's output for rev; short > 0 prints
 // at least that many digits of the id.
-func revParse(r *repo.Repo, rev string, short int, abbrevRef bool) (string, error) {
-	if abbrevRef {
-		return abbreviatedRef(r, rev)
+func revParse(r *repo.Repo, rev string, short int, names string) (string, error) {
+	if names != "" {
+		full, err := refName(r, rev)
+		if names == "short" {
+			full = refs.ShortName(full)
+		}
+		return full, err
 	}
 	d, err := r.Refs.Resolve(rev, r.Objects)
 	if err != nil {
@@ -205,16 +222,18 @@ func uniqueAbbrev(objs interface {
 	return hex, nil
 }
 
-// abbreviatedRef is git's --abbrev-ref: HEAD's branch (HEAD when
-// detached), the branch @{-N} left, or the short name of the branch or
-// tag rev names.
-func abbreviatedRef(r *repo.Repo, rev string) (string, error) {
+// refName is the full name of the ref rev names, as git's
+// --symbolic-full-name prints it (--abbrev-ref: its refs.ShortName):
+// HEAD's branch (HEAD when detached), the branch @{-N} left, the
+// upstream of X@{u}, or the branch, tag or remote-tracking branch rev
+// names.
+func refName(r *repo.Repo, rev string) (string, error) {
 	if branch, ok := refs.IsUpstream(rev); ok {
 		ref, err := r.Refs.Upstream(branch)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", rev, err)
 		}
-		return refs.ShortName(ref), nil
+		return ref, nil
 	}
 	if n, ok := previousCheckoutN(rev); ok {
 		// git: the branch @{-N} left; a detached HEAD's commit has no
@@ -226,7 +245,7 @@ func abbreviatedRef(r *repo.Repo, rev string) (string, error) {
 		if branch == "" {
 			return "", fmt.Errorf("%s: HEAD was detached then, on no branch", rev)
 		}
-		return refs.ShortName(branch), nil
+		return branch, nil
 	}
 	if rev == "HEAD" || rev == "@" {
 		head, err := r.Refs.Current()
@@ -236,11 +255,11 @@ func abbreviatedRef(r *repo.Repo, rev string) (string, error) {
 		if head.Branch == "" {
 			return "HEAD", nil
 		}
-		return refs.ShortName(head.Branch), nil
+		return head.Branch, nil
 	}
 	for _, prefix := range []string{"", "refs/", refs.Heads, refs.Tags, refs.Remotes} {
 		if full := prefix + rev; len(full) > 5 && full[:5] == "refs/" && r.Refs.Exists(full) {
-			return refs.ShortName(full), nil
+			return full, nil
 		}
 	}
 	return "", fmt.Errorf("%s: not a branch, tag or remote-tracking branch", rev)
