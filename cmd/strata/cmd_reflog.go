@@ -100,7 +100,7 @@ is named by when it was made instead, in that style (log's): REF@{DATE}.
 	return cmd
 }
 
-const reflogDateUsage = "name each move by its date in `STYLE` (REF@{DATE}): default, relative, local, iso, iso-strict, rfc, short, unix or raw"
+const reflogDateUsage = "name each move by its date in `STYLE` (REF@{DATE}): default, relative, local, iso, iso-strict, rfc, short, unix, raw or format:STRFTIME"
 
 // showReflog lists arg's reflog; with a date style, each move is named
 // by its date (REF@{DATE}), not its number, as git's reflog --date.

@@ -453,7 +453,7 @@ func (f *headerFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.decorate, "decorate", "", "show the names of the commits shown (the default): short, full (refs/heads/main), auto, or no")
 	cmd.Flags().Lookup("decorate").NoOptDefVal = "short"
 	cmd.Flags().BoolVar(&f.noDecorate, "no-decorate", false, "show no names beside the commits")
-	cmd.Flags().StringVar(&f.date, "date", "", "show dates in `STYLE`: default, relative, local, iso, iso-strict, rfc, short, unix or raw")
+	cmd.Flags().StringVar(&f.date, "date", "", "show dates in `STYLE`: default, relative, local, iso, iso-strict, rfc, short, unix, raw, or format:STRFTIME (format-local: in local time), as git's")
 }
 
 // header reads the flags into a commitHeader; *format is left text or

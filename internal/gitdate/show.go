@@ -3,6 +3,7 @@ package gitdate
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -32,17 +33,30 @@ var styles = map[string]Style{
 
 // ParseStyle reads a --date value; an unknown one is an error naming
 // those known, where git guesses nothing either.
+// "format:FMT" (and "format-local:FMT", in the local zone) is a strftime
+// format, as git's.
 func ParseStyle(s string) (Style, error) {
 	if st, ok := styles[s]; ok {
 		return st, nil
 	}
-	return "", fmt.Errorf("unknown date format %q: use default, relative, local, iso, iso-strict, rfc, short, unix or raw", s)
+	if strings.HasPrefix(s, formatPrefix) || strings.HasPrefix(s, formatLocalPrefix) {
+		return Style(s), nil
+	}
+	return "", fmt.Errorf("unknown date format %q: use default, relative, local, iso, iso-strict, rfc, short, unix, raw or format:STRFTIME", s)
 }
+
+const formatPrefix, formatLocalPrefix = "format:", "format-local:"
 
 // Show prints t in style st, as git log prints a date: in the zone the
 // date was recorded in (the local zone for "local"), and "relative" as
 // seen from now.
 func Show(t time.Time, st Style, now time.Time) string {
+	if f, ok := strings.CutPrefix(string(st), formatPrefix); ok {
+		return strftime(t, f, false)
+	}
+	if f, ok := strings.CutPrefix(string(st), formatLocalPrefix); ok {
+		return strftime(t.Local(), f, true)
+	}
 	switch st {
 	case Relative:
 		return showRelative(now.Sub(t))

@@ -49,3 +49,23 @@ func TestParseStyle(t *testing.T) {
 		t.Error(`ParseStyle("isoo") took a typo`)
 	}
 }
+
+func TestShowFormat(t *testing.T) {
+	defer func(l *time.Location) { time.Local = l }(time.Local)
+	time.Local = time.FixedZone("CET", 3600)
+	d := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	for style, want := range map[string]string{
+		"format:%H:%M %z|%Z|":         "10:00 +0000||",
+		"format-local:%H:%M %z|%Z|":   "11:00 +0100|CET|",
+		"format:%Y%%%q%":              "2024%%q%",
+		"format:%e|%k|%l|%I %p|%j|%u": " 1|10|10|10 AM|122|3",
+	} {
+		st, err := ParseStyle(style)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Show(d, st, d); got != want {
+			t.Errorf("Show(%q) = %q, want %q", style, got, want)
+		}
+	}
+}
