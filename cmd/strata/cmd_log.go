@@ -45,6 +45,8 @@ type logOptions struct {
 	// has too (cherrySame) with =, the rest with +; cherryPick leaves
 	// them out.
 	cherryMark, cherryPick bool
+	// ancestryPath: of A..B, only the commits that descend from A.
+	ancestryPath bool
 	// diff: each commit's changes against its first parent after it
 	// (-p, --stat, --name-status, --name-only), as git log shows them;
 	// merges none.
@@ -114,6 +116,8 @@ and ">" for B's (%m in a template; "side" in JSON: "left" or "right");
 layers added to the parent's, by diff id: what cherry-pick and rebase
 replay; "equivalent" in JSON), with "+" the rest, and --cherry-pick
 leaves them out; --cherry is --right-only --cherry-mark --no-merges.
+--ancestry-path keeps of A..B the commits that descend from A: the
+lines from A to B, as git's.
 
 Both parents of a merge are followed: commits come newest first, never
 before one of their children. With PATHs a merge is shown only when it
@@ -227,6 +231,7 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().BoolVar(&o.cherryMark, "cherry-mark", false, "mark with = the commits of A...B whose change the other side has too, + the rest")
 	cmd.Flags().BoolVar(&o.cherryPick, "cherry-pick", false, "leave out the commits of A...B whose change the other side has too")
 	cmd.Flags().BoolVar(&o.cherry, "cherry", false, "the same as --right-only --cherry-mark --no-merges")
+	cmd.Flags().BoolVar(&o.ancestryPath, "ancestry-path", false, "of A..B, only the commits that descend from A: the lines from A to B")
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
 	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")
@@ -261,9 +266,20 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 	if err != nil {
 		return err
 	}
-	tips, only, leftTips, err := logTips(r, revs, o.pseudo)
+	tips, only, rr, err := logTips(r, revs, o.pseudo)
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
+	}
+	leftTips := rr.left
+	var onPath map[digest.Digest]bool // --ancestry-path
+	if o.ancestryPath && len(rr.exclude) == 0 {
+		// git shows nothing: no commit descends from no bottom.
+		return usagef("log: --ancestry-path needs a range with a bottom, A..B or ^A B")
+	}
+	if o.ancestryPath {
+		if onPath, err = ancestryPath(r, tips, only, rr.exclude); err != nil {
+			return fmt.Errorf("log: %w", err)
+		}
 	}
 	// left: what A of A...B reaches, as the walk meets it (a child
 	// before its parents): the left side.
@@ -296,11 +312,12 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 		graph = &loggraph.Graph{}
 	}
 	// filtered: left out by --merges, --no-merges, --grep, --author,
-	// --since, --until, --left-only, --right-only or --cherry-pick.
+	// --since, --until, --left-only, --right-only, --cherry-pick or
+	// --ancestry-path.
 	filtered := func(n *logNode) bool {
 		merge, side := n.sum.MergeParent != "", left[n.sum.ID]
 		return o.merges && !merge || o.noMerges && merge || o.leftOnly && !side || o.rightOnly && side ||
-			o.cherryPick && same[n.sum.ID] || !lf.keep(n.sum)
+			o.cherryPick && same[n.sum.ID] || onPath != nil && !onPath[n.sum.ID] || !lf.keep(n.sum)
 	}
 	pr := &logPrinter{w: w, r: r, o: o, hdr: o.hdr, paths: paths, graph: graph, filtered: filtered, entries: []logEntry{}}
 	// --reverse: as git, -n and the filters choose the commits, then

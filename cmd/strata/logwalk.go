@@ -2,6 +2,7 @@ package main
 
 import (
 	"container/heap"
+	"fmt"
 	"log/slog"
 	"slices"
 
@@ -16,17 +17,44 @@ import (
 // among them (--all, --branches...; parseRevArgs), or HEAD when they
 // name no ref (a --not alone changes nothing, as in git). With commits
 // to leave out, only holds those log may show (revRange.interesting);
-// nil: all. left are the left ends of A...B ranges (revRange.left).
-func logTips(r *repo.Repo, revs []string, pseudo []pseudoRev) (tips []digest.Digest, only map[digest.Digest]bool, left []digest.Digest, err error) {
+// nil: all. rr is what the revisions name (rr.left: the left ends of
+// A...B ranges).
+func logTips(r *repo.Repo, revs []string, pseudo []pseudoRev) (tips []digest.Digest, only map[digest.Digest]bool, rr revRange, err error) {
 	if len(revs) == 0 && !namesRefs(pseudo) {
 		revs, pseudo = []string{"HEAD"}, nil
 	}
-	rr, err := parseRevArgs(r, revs, pseudo)
-	if err != nil {
-		return nil, nil, nil, err
+	if rr, err = parseRevArgs(r, revs, pseudo); err != nil {
+		return nil, nil, rr, err
 	}
 	tips, only, err = rr.tips(r)
-	return tips, only, rr.left, err
+	return tips, only, rr, err
+}
+
+// ancestryPath is git's --ancestry-path: the commits of a range (tips,
+// only) that descend from one of the commits it excludes (bottoms), on
+// the line from them to the tips.
+func ancestryPath(r *repo.Repo, tips []digest.Digest, only map[digest.Digest]bool, bottoms []digest.Digest) (map[digest.Digest]bool, error) {
+	type commit struct{ id, parent, mergeParent digest.Digest }
+	var order []commit // children first
+	w := newLogWalk(r, tips, only, false, false, nil, nil, nil)
+	defer w.close()
+	for d, n := w.next(); d != ""; d, n = w.next() {
+		if n.err != nil {
+			return nil, fmt.Errorf("commit %s: %w", shortID(d), n.err)
+		}
+		order = append(order, commit{d, n.sum.Parent, n.sum.MergeParent})
+	}
+	on := map[digest.Digest]bool{}
+	for _, d := range bottoms {
+		on[d] = true
+	}
+	path := map[digest.Digest]bool{}
+	for i := len(order) - 1; i >= 0; i-- { // parents first
+		if c := order[i]; on[c.parent] || on[c.mergeParent] {
+			on[c.id], path[c.id] = true, true
+		}
+	}
+	return path, nil
 }
 
 // tips are the commits of rr a walk starts from, and only those it may
