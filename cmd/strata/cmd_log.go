@@ -47,6 +47,7 @@ type logOptions struct {
 	cherryMark, cherryPick bool
 	// ancestryPath: of A..B, only the commits that descend from A.
 	ancestryPath bool
+	parents      bool // --parents
 	// diff: each commit's changes against its first parent after it
 	// (-p, --stat, --name-status, --name-only), as git log shows them;
 	// merges none.
@@ -73,6 +74,9 @@ type logEntry struct {
 	// Equivalent: with --cherry-mark, the other side of A...B has the
 	// same change (cherrySame).
 	Equivalent bool `json:"equivalent,omitempty"`
+	// shownParents: with --parents, the short ids of the parents
+	// (parentsShown), printed after the commit's.
+	shownParents []string
 }
 
 // mark is git's %m, --left-right's mark: = for a change the other side
@@ -118,6 +122,8 @@ replay; "equivalent" in JSON), with "+" the rest, and --cherry-pick
 leaves them out; --cherry is --right-only --cherry-mark --no-merges.
 --ancestry-path keeps of A..B the commits that descend from A: the
 lines from A to B, as git's.
+--parents prints each commit's parents after its id (with PATHs, the
+nearest commits shown, as git rewrites them).
 
 Both parents of a merge are followed: commits come newest first, never
 before one of their children. With PATHs a merge is shown only when it
@@ -232,6 +238,7 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().BoolVar(&o.cherryPick, "cherry-pick", false, "leave out the commits of A...B whose change the other side has too")
 	cmd.Flags().BoolVar(&o.cherry, "cherry", false, "the same as --right-only --cherry-mark --no-merges")
 	cmd.Flags().BoolVar(&o.ancestryPath, "ancestry-path", false, "of A..B, only the commits that descend from A: the lines from A to B")
+	cmd.Flags().BoolVar(&o.parents, "parents", false, "print each commit's parents after its id, as the walk shows them (with PATHs: the nearest shown)")
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
 	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")
@@ -365,6 +372,9 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 			e.Side = "right"
 		}
 		e.Equivalent = o.cherryMark && same[d]
+		if o.parents {
+			e.shownParents = parentsShown(r, w8, n)
+		}
 		if n.cut {
 			// git's word for a commit whose parents are cut off.
 			e.Refs, e.Shallow = append(e.Refs, "grafted"), true
@@ -472,6 +482,24 @@ func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []str
 		fmt.Fprintln(w)
 	}
 	return printDiff(w, diff, o.diff)
+}
+
+// parentsShown is what --parents prints after a commit, as git's: the
+// short ids of its parents the store has, those a range or
+// --first-parent leaves out too; with PATHs, rewritten as the graph
+// draws them (logWalk.shownParents).
+func parentsShown(r *repo.Repo, w *logWalk, n *logNode) []string {
+	ps := []digest.Digest{n.sum.Parent, n.sum.MergeParent}
+	if w.hist != nil {
+		ps = w.shownParents(n)
+	}
+	var out []string
+	for _, p := range ps {
+		if p != "" && r.Objects.Has(p) {
+			out = append(out, shortID(p))
+		}
+	}
+	return out
 }
 
 func toLogEntry(s objects.Summary, decor []string) logEntry {

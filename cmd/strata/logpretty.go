@@ -130,6 +130,9 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 		return
 	}
 	decor, short := h.decoration(e.Refs), e.Short
+	for _, p := range e.shownParents { // --parents
+		short += " " + p
+	}
 	switch {
 	case h.leftRight || h.cherryMark && e.Equivalent:
 		short = e.mark() + " " + short
