@@ -16,17 +16,17 @@ var allowed = map[string][]string{
 	"refs":            {"internal/atomicfile", "internal/lockfile", "internal/regfile"},
 	"exec":            {},
 	"bisect":          {}, // the midpoint over a graph the caller reads
-	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "objects", "objects/layer", "refs"},
+	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/gitdate", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "objects", "objects/layer", "refs"},
 	"tree":            {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer"},
 	"snapshot":        {"internal/asyncwrite", "internal/atomicfile", "internal/mountopt", "internal/pathquote", "internal/stagedir", "objects", "objects/layer"},
-	"worktree":        {"internal/asyncwrite", "internal/atomicfile", "internal/epoch", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "tree", "tree/changeset", "fold", "snapshot", "merge", "merge/textmerge"},
+	"worktree":        {"internal/asyncwrite", "internal/atomicfile", "internal/epoch", "internal/gitdate", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "tree", "tree/changeset", "fold", "snapshot", "merge", "merge/textmerge"},
 	"tree/changeset":  {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer", "tree"},
 	"fold":            {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer", "tree", "tree/changeset"},
 	"merge":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer", "tree"},
 	"merge/textmerge": {},
 	"image":           {"internal/asyncwrite", "internal/atomicfile", "internal/pathquote", "objects", "objects/layer"},
-	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/treepath", "repo", "objects", "objects/layer", "refs", "image"},
-	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "internal/tarcompress", "repo", "objects", "objects/layer", "refs", "snapshot", "exec", "fold", "tree", "tree/changeset"},
+	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/gitdate", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/treepath", "repo", "objects", "objects/layer", "refs", "image"},
+	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/gitdate", "internal/lockfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "internal/tarcompress", "repo", "objects", "objects/layer", "refs", "snapshot", "exec", "fold", "tree", "tree/changeset"},
 }
 
 // forbidden states the map's load-bearing rules on their own, so that
