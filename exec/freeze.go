@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -212,6 +213,29 @@ func Paused(id string) bool {
 	dir, v2 := freezerDir(id)
 	frozen, _ := isFrozen(dir, v2)
 	return dir != "" && frozen
+}
+
+// PausedPid is Paused for the container whose pid 1 is pid, found
+// through the freezer cgroup its /proc/PID/cgroup names: two small
+// reads, where Paused lists the freezer hierarchy. exec asks it, on a
+// path where each fraction of a millisecond shows.
+func PausedPid(pid int) bool {
+	cgs, err := readProcCgroups("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return false
+	}
+	v2 := cgroupV2()
+	for _, c := range cgs {
+		switch {
+		case v2 && c.id == "0" && c.controllers == "":
+			frozen, _ := isFrozen(filepath.Join(cgroupRoot, c.path), true)
+			return frozen
+		case !v2 && slices.Contains(strings.Split(c.controllers, ","), "freezer"):
+			frozen, _ := isFrozen(filepath.Join(cgroupRoot, "freezer", c.path), false)
+			return frozen
+		}
+	}
+	return false
 }
 
 func isFrozen(dir string, v2 bool) (bool, error) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,19 @@ func (c *counter) waitChange(from string) {
 		}
 	}
 	c.t.Fatalf("counter stuck at %q", from)
+}
+
+// aPid is one of the container's processes, as its cgroup lists them.
+func (c *counter) aPid() int {
+	c.t.Helper()
+	dir, _ := freezerDir(c.id)
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, perr := strconv.Atoi(first)
+	if err != nil || perr != nil {
+		c.t.Fatalf("the container's processes: %q, %v", b, err)
+	}
+	return pid
 }
 
 // frozen reports whether the kernel says the container is frozen.
@@ -187,7 +201,7 @@ func TestPause(t *testing.T) {
 	if err := Pause(c.id); err != nil {
 		t.Fatal(err)
 	}
-	if !c.frozen() || !Paused(c.id) {
+	if !c.frozen() || !Paused(c.id) || !PausedPid(c.aPid()) {
 		t.Fatal("after Pause the container is not frozen")
 	}
 	if err := Pause(c.id); !errors.Is(err, ErrPaused) {
@@ -215,7 +229,7 @@ func TestPause(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.waitChange(at)
-	if c.frozen() || Paused(c.id) {
+	if c.frozen() || Paused(c.id) || PausedPid(c.aPid()) {
 		t.Error("after Unpause the container is still frozen")
 	}
 	if err := Unpause(c.id); !errors.Is(err, ErrNotPaused) {
