@@ -197,60 +197,6 @@ func (s *Store) dropJournal() {
 	}
 }
 
-// SummaryDiffers reports whether the summary cache has an entry for
-// commit id that says other than m, its manifest head as fsck just read
-// and checked it (with the config's history for an image strata did not
-// commit): log would show that entry.
-func (s *Store) SummaryDiffers(id digest.Digest, m *ManifestHead) bool {
-	cached, ok := s.lookupSummary(id) // fsck just read the blob
-	if !ok {
-		return false
-	}
-	sum, complete := summaryOf(id, m)
-	if !complete {
-		var err error
-		if sum, err = s.withConfigSummary(sum); err != nil {
-			return true
-		}
-	}
-	return !sameSummary(sum, cached)
-}
-
-// DifferingSummaries lists the commits the summary cache has an entry
-// for, in the file or the journal, that skip does not pass over, and
-// whose entry says other than their manifest, read and checked here. A
-// commit the store lacks is left out (its entry is never used), as is
-// one whose manifest does not read back (a check of the blobs names it).
-func (s *Store) DifferingSummaries(skip func(digest.Digest) bool) []digest.Digest {
-	ids := s.summaryFile().commits()
-	for id := range s.summaries.journal {
-		ids = append(ids, id)
-	}
-	var differ []digest.Digest
-	for _, id := range ids {
-		if skip(id) || !s.Has(id) {
-			continue
-		}
-		if m, err := s.ReadManifestHead(id); err == nil && s.SummaryDiffers(id, m) {
-			differ = append(differ, id)
-		}
-	}
-	slices.Sort(differ)
-	return slices.Compact(differ)
-}
-
-// CheckSummariesFile is ErrBadSummaries if the summary cache file is
-// there but is not one (log passes it over, and writes it again).
-func (s *Store) CheckSummariesFile() error {
-	if !s.summaries.on || s.summaryFile().data != nil {
-		return nil
-	}
-	if _, err := os.Lstat(s.summariesFile()); err == nil {
-		return ErrBadSummaries
-	}
-	return nil
-}
-
 // sameSummary: a and b say the same, their dates in the same zone.
 func sameSummary(a, b Summary) bool {
 	return a.ID == b.ID && a.Parent == b.Parent && a.MergeParent == b.MergeParent && a.Author == b.Author &&
