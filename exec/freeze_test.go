@@ -142,13 +142,12 @@ func freezerMain() {
 	select {}
 }
 
-// TestFreezeOrphanThawed: a process killed while it holds a container
-// frozen (a commit killed mid-read) leaves it frozen; ThawOrphans thaws
-// it, and leaves alone a container a live process holds frozen.
-func TestFreezeOrphanThawed(t *testing.T) {
-	c := startCounter(t)
+// startFreezer starts this test binary as a process that freezes
+// container id and holds it frozen, and returns once it has.
+func startFreezer(t *testing.T, id string) *osexec.Cmd {
+	t.Helper()
 	cmd := osexec.Command("/proc/self/exe")
-	cmd.Env = append(os.Environ(), freezerEnv+"="+c.id)
+	cmd.Env = append(os.Environ(), freezerEnv+"="+id)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -160,6 +159,15 @@ func TestFreezeOrphanThawed(t *testing.T) {
 	if l, _ := bufio.NewReader(out).ReadString('\n'); l != "frozen\n" {
 		t.Fatalf("freezer said %q", l)
 	}
+	return cmd
+}
+
+// TestFreezeOrphanThawed: a process killed while it holds a container
+// frozen (a commit killed mid-read) leaves it frozen; ThawOrphans thaws
+// it, and leaves alone a container a live process holds frozen.
+func TestFreezeOrphanThawed(t *testing.T) {
+	c := startCounter(t)
+	cmd := startFreezer(t, c.id)
 	if got := ThawOrphans(); len(got) != 0 || !c.frozen() {
 		t.Fatalf("with its freezer alive: ThawOrphans thawed %v, frozen %v; want nothing thawed", got, c.frozen())
 	}
@@ -253,19 +261,7 @@ func TestPausedFreezerKilled(t *testing.T) {
 	if err := Pause(c.id); err != nil {
 		t.Fatal(err)
 	}
-	cmd := osexec.Command("/proc/self/exe")
-	cmd.Env = append(os.Environ(), freezerEnv+"="+c.id)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if l, _ := bufio.NewReader(out).ReadString('\n'); l != "frozen\n" {
-		t.Fatalf("freezer said %q", l)
-	}
+	cmd := startFreezer(t, c.id)
 	cmd.Process.Kill()
 	cmd.Wait()
 	if got := ThawOrphans(); len(got) != 0 || !c.frozen() {
