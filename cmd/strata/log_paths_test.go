@@ -22,6 +22,9 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
+// onelineHeader is --oneline's.
+var onelineHeader = commitHeader{pretty: &prettyFormat{name: "oneline"}}
+
 // TestLogPathsMatchesGit writes random histories with merges whose
 // commits change a few files, as strata commits (a merge: ours' layers
 // plus one with what theirs changed since the merge base, sometimes more)

@@ -437,9 +437,6 @@ func sanitizedSubject(subject string) string {
 	return strings.TrimRight(b.String(), ".-")
 }
 
-// onelineHeader is --oneline's.
-var onelineHeader = commitHeader{pretty: &prettyFormat{name: "oneline"}}
-
 // headerFlags are log's and show's --pretty, --oneline, --date, and
 // --format when it holds a git format rather than text or json.
 type headerFlags struct {
