@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/strata-sh/strata/cmd/strata/internal/handover"
 )
 
 // The front build (make build: -tags strata_front, installed as strata)
@@ -20,14 +22,9 @@ import (
 // takes to run. Whatever the front has no command for, help, completion
 // and docs included, it hands to the full build, installed beside it as
 // strata-full, by exec: the same process, arguments, environment and
-// descriptors, so the user sees one program.
-
-// fullName is the full build's file name, beside the front's.
-const fullName = "strata-full"
-
-// handedOverVar marks a process the front exec'd, so that a front copied
-// over strata-full fails once instead of exec'ing itself forever.
-const handedOverVar = "STRATA_FRONT_HANDOVER"
+// descriptors, so the user sees one program. Most of them are handed
+// over before the front has initialised (package handover); what is left
+// comes here, with the error should the exec fail.
 
 func init() { handOver = execFull }
 
@@ -41,13 +38,13 @@ func execFull(args []string, stderr io.Writer) int {
 	}
 	// os.Executable reads /proc/self/exe: symlinks are resolved, so a
 	// link to strata in another directory still finds strata-full.
-	full := filepath.Join(filepath.Dir(self), fullName)
-	if os.Getenv(handedOverVar) != "" {
+	full := filepath.Join(filepath.Dir(self), handover.FullName)
+	if os.Getenv(handover.HandedOverVar) != "" {
 		fmt.Fprintf(stderr, "strata: %s is not strata's full build (reinstall strata: make install)\n", full)
 		return exitError
 	}
 	argv := append([]string{os.Args[0]}, args...)
-	err = unix.Exec(full, argv, append(os.Environ(), handedOverVar+"=1"))
+	err = unix.Exec(full, argv, append(os.Environ(), handover.HandedOverVar+"=1"))
 	fmt.Fprintf(stderr, "strata: cannot run %s: %v (it holds the commands this build leaves out; reinstall strata: make install)\n", full, err)
 	return exitError
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-sh/strata/cmd/strata/internal/handover"
 	"github.com/strata-sh/strata/internal/testregistry"
 )
 
@@ -94,6 +95,21 @@ func TestFrontHandsOver(t *testing.T) {
 			t.Errorf("strata %s: the front gave exit %d:\n%s\nthe full build exit %d:\n%s", strings.Join(args, " "), fc, fo, uc, uo)
 		}
 	}
+
+	// The front hands push over before initialising its packages:
+	// go-digest's (in both builds) is initialised once, by strata-full.
+	// The front's own commands initialise it in the front.
+	for args, want := range map[string]int{"push --help": 1, "-C " + dir + " log -n 1": 1, "help": 1} {
+		cmd := exec.Command(front, strings.Fields(args)...)
+		cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("strata %s: %v\n%s", args, err, out)
+		}
+		if got := strings.Count(string(out), "init github.com/opencontainers/go-digest @"); got != want {
+			t.Errorf("strata %s initialised go-digest %d times, want %d (once in strata-full: the front hands over first)", args, got, want)
+		}
+	}
 }
 
 // TestFrontAlone: without strata-full, the front's own commands still
@@ -136,6 +152,13 @@ func TestFrontAlone(t *testing.T) {
 	slices.Sort(handed)
 	if len(handed) == 0 || !slices.Equal(named, handed) {
 		t.Errorf("docs/guide.md says the front hands over %v; it hands over %v", named, handed)
+	}
+	// The early hand-over's list is the same: a command it missed would
+	// only be slower, one it added would not run in the front.
+	for name := range commands {
+		if early, ok := handover.Early([]string{name}), slices.Contains(handed, name); early != ok {
+			t.Errorf("handover.Early(%q) = %v, but the front alone %s", name, early, map[bool]string{true: "leaves it out", false: "runs it"}[ok])
+		}
 	}
 
 	if err := os.Link(alone, filepath.Join(filepath.Dir(alone), "strata-full")); err != nil {

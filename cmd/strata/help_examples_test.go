@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/strata-sh/strata/cmd/strata/internal/handover"
 )
 
 // exampleLine is a command line a help text shows: "  strata ..." (or
@@ -56,7 +58,7 @@ func TestHelpExamplesParse(t *testing.T) {
 func parseExample(words []string) error {
 	var out bytes.Buffer
 	root := newRootCommand(&globals{stdout: &out, stderr: &out}, "")
-	words = countShorthand(tagLinesShorthand(words), valueFlags(root, commandWord(words)))
+	words = countShorthand(tagLinesShorthand(words), valueFlags(root, handover.CommandWord(words)))
 	cmd, rest, err := root.Find(words)
 	if err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/strata-sh/strata/cmd/strata/internal/handover"
 )
 
 // TestOneCommandTree: a command line that names a command builds only
@@ -39,8 +41,8 @@ func TestOneCommandTree(t *testing.T) {
 			}
 		}
 	}
-	if want := "run"; commandWord([]string{"-C", "dir", "--verbose", "--chdir=x", "-Cy", "run", "--rm"}) != want {
-		t.Errorf("commandWord did not find %q", want)
+	if want := "run"; handover.CommandWord([]string{"-C", "dir", "--verbose", "--chdir=x", "-Cy", "run", "--rm"}) != want {
+		t.Errorf("CommandWord did not find %q", want)
 	}
 }
 

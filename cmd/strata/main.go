@@ -6,6 +6,7 @@ package main
 import (
 	"os"
 
+	"github.com/strata-sh/strata/cmd/strata/internal/handover"
 	"github.com/strata-sh/strata/internal/memlimit"
 
 	"github.com/strata-sh/strata/exec"
@@ -33,4 +34,4 @@ func Main() int {
 
 // runsContainer reports whether args name the run command, after the
 // global flags (-C DIR, --chdir DIR, --verbose).
-func runsContainer(args []string) bool { return commandWord(args) == "run" }
+func runsContainer(args []string) bool { return handover.CommandWord(args) == "run" }

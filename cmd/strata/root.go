@@ -21,6 +21,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/strata-sh/strata/cmd/strata/internal/handover"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
@@ -97,7 +98,7 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 		}
 		w.Link()
 	}
-	if writingCommands[commandWord(g.argv)] {
+	if writingCommands[handover.CommandWord(g.argv)] {
 		if err := g.holdWrites(r); err != nil {
 			return nil, err
 		}
@@ -178,7 +179,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			os.Chdir(g.startDir) // -C: a caller in this process (tests) gets its directory back
 		}
 	}()
-	word := commandWord(args)
+	word := handover.CommandWord(args)
 	// Help, completion, the version flag and unknown words are not
 	// registered commands: the front hands them over (they must list
 	// every command) before building a tree it would not use.
@@ -427,21 +428,6 @@ func register(name string, c func(*globals) *cobra.Command) {
 		panic("strata: command " + name + " registered twice")
 	}
 	commands[name] = c
-}
-
-// commandWord is the first word of args after the global flags (-C DIR,
-// --chdir DIR, --verbose): the command's name, or whatever stands there.
-func commandWord(args []string) string {
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "-C" || a == "--chdir":
-			i++ // its value
-		case strings.HasPrefix(a, "-C") || strings.HasPrefix(a, "--chdir=") || strings.HasPrefix(a, "--verbose"):
-		default:
-			return a
-		}
-	}
-	return ""
 }
 
 // noSubcommand is the Args of a command whose own form takes no

@@ -1,0 +1,5 @@
+//go:build strata_front
+
+package handover
+
+func init() { early() }
