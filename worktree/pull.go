@@ -64,7 +64,8 @@ func PrepareBranchUpdate(ctx context.Context, r *repo.Repo, branch string, force
 // FastForward moves the branch, and the work tree if it follows, to
 // commit to, which must descend from the branch's commit (a missing
 // branch is created). It returns where the branch was: "" if new, to if
-// nothing moved.
+// nothing moved (to is the branch's commit or one of its ancestors: the
+// branch is ahead, as git's "Already up to date.").
 func (u *BranchUpdate) FastForward(ctx context.Context, to digest.Digest, msg string) (digest.Digest, error) {
 	old, _ := u.r.Refs.Read(refs.Heads + u.branch)
 	if old == to {
@@ -76,6 +77,13 @@ func (u *BranchUpdate) FastForward(ctx context.Context, to digest.Digest, msg st
 			return old, err
 		}
 		if !ff {
+			ahead, err := repo.IsAncestor(u.r.Objects, to, old)
+			if err != nil {
+				return old, err
+			}
+			if ahead {
+				return to, nil
+			}
 			return old, fmt.Errorf("branch and remote have diverged: %w; pull with --rebase or --merge (or set pull.rebase to true or false)", repo.ErrNonFastForward)
 		}
 	}
