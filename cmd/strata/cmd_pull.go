@@ -111,19 +111,20 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return fail(errors.New("the remote has no image under that tag"))
 			}
 			to := res.Tags[0].New
-			if mode != "" {
-				diverged, err := up.Diverged(to)
-				if err != nil {
+			diverged, err := up.Diverged(to)
+			switch {
+			case err != nil:
+				return fail(err)
+			case diverged && ffOnly:
+				return fail(errors.New("not possible to fast-forward: branch and remote have diverged (pull with --rebase or --merge instead of --ff-only)"))
+			case diverged && mode != "":
+				// The step that failed is named once (mode is the
+				// command's name): "pull origin main: rebase: 1 conflict".
+				out, err := up.Integrate(ctx, to, mode, remoteArg+"/"+branch, res.Tags[0].Ref, unrelated)
+				if err := report(g, mode, out, err); err != nil {
 					return fail(err)
 				}
-				if diverged {
-					op := map[string]string{worktree.PullRebase: "rebase", worktree.PullMerge: "merge"}[mode]
-					out, err := up.Integrate(ctx, to, mode, remoteArg+"/"+branch, res.Tags[0].Ref, unrelated)
-					if err != nil {
-						return fail(err)
-					}
-					return report(g, op, out, nil)
-				}
+				return nil
 			}
 			old, err := up.FastForward(ctx, to, "pull: fast-forward")
 			switch {
