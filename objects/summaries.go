@@ -46,6 +46,7 @@ type summaryCache struct {
 	file        summaryFile
 	journal     map[digest.Digest]Summary
 	journalSize int64 // bytes of the journal read
+	journalErr  error // what of the journal was passed over, if any
 
 	mu      sync.Mutex
 	pending map[digest.Digest]Summary
@@ -103,7 +104,7 @@ func (s *Store) summaryFile() *summaryFile {
 	c.once.Do(func() {
 		if c.on {
 			c.file = openSummaryFile(s.summariesFile())
-			c.journal, c.journalSize = readJournal(s.summaryJournal())
+			c.journal, c.journalSize, c.journalErr = readJournal(s.summaryJournal())
 		}
 	})
 	return &c.file

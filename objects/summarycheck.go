@@ -63,3 +63,12 @@ func (s *Store) CheckSummariesFile() error {
 	}
 	return nil
 }
+
+// CheckSummaryJournal says what log passes over of the summary journal:
+// ErrJournalNotFile if it is not a regular file, or which of its bytes
+// do not hold entries (an append cut short by a kill or a full disk
+// leaves these; so does damage). nil if it reads whole or is not there.
+func (s *Store) CheckSummaryJournal() error {
+	s.summaryFile()
+	return s.summaries.journalErr
+}

@@ -1,7 +1,9 @@
 package objects
 
 import (
+	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -100,32 +102,45 @@ func appendJournalEntry(b []byte, sum Summary) ([]byte, error) {
 }
 
 // readJournal reads the journal at path: its entries up to the first
-// that does not hold, and its size as read (0 if there is none).
-func readJournal(path string) (map[digest.Digest]Summary, int64) {
+// that does not hold, and its size as read (0 if there is none). err
+// says what was passed over (CheckSummaryJournal): nil for a journal
+// that reads whole or is not there.
+func readJournal(path string) (sums map[digest.Digest]Summary, size int64, err error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, 0
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, 0, nil
+	case errors.Is(err, unix.ELOOP):
+		return nil, 0, ErrJournalNotFile
+	case err != nil:
+		return nil, 0, err
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil, 0
+		return nil, 0, cmp.Or(err, ErrJournalNotFile)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, 2*journalLimit))
 	if err != nil {
-		return nil, 0
+		return nil, 0, err
 	}
-	sums := map[digest.Digest]Summary{}
+	sums = map[digest.Digest]Summary{}
 	for p := b; len(p) > 0; {
 		sum, n, ok := parseJournalEntry(p)
 		if !ok {
-			slog.Debug("summary journal: passed over from an entry that does not hold", "path", path, "offset", len(b)-len(p))
+			off := len(b) - len(p)
+			slog.Debug("summary journal: passed over from an entry that does not hold", "path", path, "offset", off)
+			err = fmt.Errorf("entries from byte %d on do not hold (an append cut short, or damage): log passes them over", off)
 			break
 		}
 		sums[sum.ID] = sum
 		p = p[n:]
 	}
-	return sums, int64(len(b))
+	return sums, int64(len(b)), err
 }
+
+// ErrJournalNotFile: something other than a regular file (a directory,
+// a link, a FIFO) is where the summary journal goes; no append makes one.
+var ErrJournalNotFile = errors.New("not a regular file: neither read nor appended to")
 
 // parseJournalEntry decodes the entry p starts with, and its length.
 func parseJournalEntry(p []byte) (Summary, int, bool) {

@@ -39,6 +39,9 @@ type FsckResult struct {
 	// whose names are not digests: warned about, not problems (as git's
 	// "bad sha1 file").
 	Strays []string `json:"strays"`
+	// Warnings are what fsck names but that is no damage: a summary
+	// journal with a torn entry, which a killed commit may leave.
+	Warnings []Problem `json:"warnings,omitempty"`
 	// BadIndexes are the layers whose file index does not match them
 	// (named LayerIndexObject in Problems): fsck --repair rebuilds them.
 	BadIndexes []objects.Layer `json:"-"`
@@ -110,6 +113,14 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 	if err := r.Objects.CheckSummariesFile(); err != nil {
 		res.Problems = append(res.Problems, Problem{".strata/indexes/summaries", err.Error() + SummaryCacheFix})
 	}
+	switch err := r.Objects.CheckSummaryJournal(); {
+	case errors.Is(err, objects.ErrJournalNotFile):
+		res.Problems = append(res.Problems, Problem{SummaryJournalObject, err.Error() + "; delete it"})
+	case err != nil:
+		// What a killed commit may leave: not a problem (killed at any
+		// instant, fsck finds a repository clean), but said.
+		res.Warnings = append(res.Warnings, Problem{SummaryJournalObject, err.Error() + "; delete it to have them read from the commits"})
+	}
 	res.Problems = append(res.Problems, r.checkUnreachedSummaries(h.checked)...)
 	sort.Slice(res.Problems, func(i, j int) bool {
 		a, b := res.Problems[i], res.Problems[j]
@@ -129,6 +140,9 @@ func (r *Repo) checkUnreachedSummaries(checked map[digest.Digest]string) []Probl
 	}
 	return problems
 }
+
+// SummaryJournalObject names the summary journal in fsck's lines.
+const SummaryJournalObject = ".strata/indexes/summaries-journal"
 
 // SummaryCacheFix ends a problem of the summary cache: what to do.
 const SummaryCacheFix = "; delete .strata/indexes/summaries and .strata/indexes/summaries-journal: log writes the cache again"

@@ -50,7 +50,9 @@ refuses to start while another strata command writes to the repository.
       # {"blobs","commits","refs","snapshots" (how many were checked),
       #  "problems":[{"object","problem"}], "strays" (files in the blob
       #  store not named as blobs: warned about, as git's "bad sha1
-      #  file", not problems), "repaired" (with --repair)}
+      #  file", not problems), "warnings":[{"object","problem"}] (no
+      #  damage: a summary journal entry an interrupted commit cut
+      #  short), "repaired" (with --repair)}
 
 Exit status: 0 when clean (or all repaired), 1 when anything is damaged.`,
 		Args: exactArgs(0),
@@ -89,6 +91,9 @@ Exit status: 0 when clean (or all repaired), 1 when anything is damaged.`,
 				}
 				for _, p := range res.Strays {
 					fmt.Fprintf(g.stderr, "strata: warning: .strata/%s: not a blob (its name is not a sha256 digest); nothing reads it\n", pathquote.Name(p))
+				}
+				for _, p := range res.Warnings {
+					fmt.Fprintf(g.stderr, "strata: warning: %s\n", p)
 				}
 				for _, p := range res.Repaired {
 					fmt.Fprintln(g.stdout, "repaired", p)
