@@ -283,9 +283,41 @@ func (f *summaryFile) lookup(id digest.Digest) (sum Summary, ok bool) {
 	}()
 	defer recoverFault(&fault)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	if i := f.find(id); i >= 0 {
+		return f.record(i, id)
+	}
+	return Summary{}, false
+}
+
+// has reports whether the file has a sound record of commit id, as
+// lookup does, but without decoding it: its CRC holds (what strata
+// wrote decodes).
+func (f *summaryFile) has(id digest.Digest) (ok bool) {
+	if f.data == nil {
+		return false
+	}
+	var fault error
+	defer func() {
+		if fault != nil {
+			ok = false
+		}
+	}()
+	defer recoverFault(&fault)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	i := f.find(id)
+	if i < 0 {
+		return false
+	}
+	rec, ok := f.recordBytes(i)
+	return ok && crcHolds(f.ids[32*i:32*i+32], rec)
+}
+
+// find is the index of commit id in the file, -1 if it has none. The
+// caller recovers a fault of the mapping.
+func (f *summaryFile) find(id digest.Digest) int {
 	key, err := rawSHA256(id)
 	if err != nil {
-		return Summary{}, false
+		return -1
 	}
 	lo := 0
 	if key[0] > 0 {
@@ -293,29 +325,20 @@ func (f *summaryFile) lookup(id digest.Digest) (sum Summary, ok bool) {
 	}
 	hi := int(binary.BigEndian.Uint32(f.fanout[4*int(key[0]):]))
 	if lo > hi || hi > f.n {
-		return Summary{}, false
+		return -1
 	}
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
 		switch c := bytes.Compare(f.ids[32*mid:32*mid+32], key[:]); {
 		case c == 0:
-			return f.record(mid, id)
+			return mid
 		case c < 0:
 			lo = mid + 1
 		default:
 			hi = mid
 		}
 	}
-	return Summary{}, false
-}
-
-// has reports whether the file has a sound record of commit id.
-func (f *summaryFile) has(id digest.Digest) bool {
-	if f.data == nil {
-		return false
-	}
-	_, ok := f.lookup(id)
-	return ok
+	return -1
 }
 
 // commits lists the file's commit ids, without decoding their records;
@@ -368,25 +391,40 @@ func (f *summaryFile) each(fn func(id digest.Digest, sum Summary, ok bool)) (err
 
 // record decodes record i, commit id's, if its offsets and CRC hold.
 func (f *summaryFile) record(i int, id digest.Digest) (Summary, bool) {
+	rec, ok := f.recordBytes(i)
+	if !ok {
+		return Summary{}, false
+	}
+	return checkedRecord(f.ids[32*i:32*i+32], id, rec)
+}
+
+// recordBytes is the i-th record's bytes, if the offsets hold.
+func (f *summaryFile) recordBytes(i int) ([]byte, bool) {
 	start := binary.BigEndian.Uint32(f.offs[4*i:])
 	end := binary.BigEndian.Uint32(f.offs[4*i+4:])
 	if start > end || int(end) > len(f.recs) || end-start < 5 {
-		return Summary{}, false
+		return nil, false
 	}
-	return checkedRecord(f.ids[32*i:32*i+32], id, f.recs[start:end])
+	return f.recs[start:end], true
 }
 
 // checkedRecord decodes rec, the record of commit id (rawID its 32
 // bytes), if its CRC holds.
 func checkedRecord(rawID []byte, id digest.Digest, rec []byte) (Summary, bool) {
-	if len(rec) < 5 {
+	if !crcHolds(rawID, rec) {
 		return Summary{}, false
+	}
+	return decodeSummary(id, rec[:len(rec)-4])
+}
+
+// crcHolds reports whether record rec of commit rawID ends with the
+// CRC32C of rawID and the rest of rec.
+func crcHolds(rawID, rec []byte) bool {
+	if len(rec) < 5 {
+		return false
 	}
 	body, sum := rec[:len(rec)-4], binary.BigEndian.Uint32(rec[len(rec)-4:])
-	if crc32.Update(crc32.Checksum(rawID, castagnoli), castagnoli, body) != sum {
-		return Summary{}, false
-	}
-	return decodeSummary(id, body)
+	return crc32.Update(crc32.Checksum(rawID, castagnoli), castagnoli, body) == sum
 }
 
 // A record: a flags byte (1: a parent follows, 2: a merge parent

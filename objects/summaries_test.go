@@ -16,7 +16,7 @@ import (
 // summaryHistory writes n commits, a merge every 7th, with dates in
 // three zones and messages of every size, and returns their summaries
 // as read from the blobs, newest last.
-func summaryHistory(t *testing.T, s *Store, n int) []Summary {
+func summaryHistory(t testing.TB, s *Store, n int) []Summary {
 	t.Helper()
 	zones := []*time.Location{time.UTC, time.FixedZone("", 2*3600), time.FixedZone("", -(9*3600 + 30*60))}
 	var parent *Commit
@@ -54,7 +54,7 @@ func spoil(t *testing.T, s *Store, id digest.Digest) {
 }
 
 // openSummaries opens the store in dir with its summary cache on.
-func openSummaries(t *testing.T, dir string) *Store {
+func openSummaries(t testing.TB, dir string) *Store {
 	t.Helper()
 	s, err := Open(dir)
 	if err != nil {
@@ -65,7 +65,7 @@ func openSummaries(t *testing.T, dir string) *Store {
 }
 
 // saveSummaries reads every summary through the cache and saves it.
-func saveSummaries(t *testing.T, s *Store, sums []Summary) {
+func saveSummaries(t testing.TB, s *Store, sums []Summary) {
 	t.Helper()
 	for _, want := range sums {
 		if _, err := s.ReadSummary(want.ID); err != nil {
@@ -347,5 +347,34 @@ func TestCheckSummariesFindsAForgedEntry(t *testing.T) {
 	}
 	if err := openSummaries(t, s.Root()).CheckSummariesFile(); !errors.Is(err, ErrBadSummaries) {
 		t.Fatalf("CheckSummariesFile of garbage: %v", err)
+	}
+}
+
+// TestSummaryFileHasAsLookup: has, which does not decode a record, says
+// what lookup says of every commit, whatever byte of the file is changed.
+func TestSummaryFileHasAsLookup(t *testing.T) {
+	s := newTestStore(t)
+	sums := summaryHistory(t, s, 70)
+	saveSummaries(t, openSummaries(t, s.Root()), sums)
+	whole, err := os.ReadFile(s.summariesFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(whole); i += 1 + i/200 {
+		b := append([]byte(nil), whole...)
+		b[i] ^= 0x20
+		if err := os.WriteFile(s.summariesFile(), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f := openSummaries(t, s.Root()).summaryFile()
+		for _, sum := range sums {
+			found := false
+			if f.data != nil { // as lookupSummary asks it
+				_, found = f.lookup(sum.ID)
+			}
+			if has := f.has(sum.ID); has != found {
+				t.Fatalf("byte %d flipped: has(%s) = %v, lookup found it: %v", i, sum.ID, has, found)
+			}
+		}
 	}
 }

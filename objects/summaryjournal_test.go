@@ -194,3 +194,34 @@ func TestCheckSummariesFindsAForgedJournalEntry(t *testing.T) {
 		t.Errorf("DifferingSummaries of the commits not passed over = %v", got)
 	}
 }
+
+// BenchmarkSaveSummariesJournalInFile: a log after one that folded the
+// journal, when the journal was written again (a commit ran alongside):
+// SaveSummaries asks the file of each journal entry whether it has it.
+func BenchmarkSaveSummariesJournalInFile(b *testing.B) {
+	s := newTestStore(b)
+	s.KeepSummaries()
+	summaryHistory(b, s, 300)
+	journal, err := os.ReadFile(s.summaryJournal())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := openSummaries(b, s.Root()).SaveSummaries(); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(s.summaryJournal(), journal, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		st := openSummaries(b, s.Root())
+		if st.summaryFile().n != 300 || len(st.summaries.journal) != 300 {
+			b.Fatalf("file %d, journal %d; want 300 each", st.summaryFile().n, len(st.summaries.journal))
+		}
+		b.StartTimer()
+		if err := st.SaveSummaries(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
