@@ -204,22 +204,12 @@ func pauseOrUnpause(id string, pause bool) (err error) {
 	return nil
 }
 
-// Paused reports whether the running container id is frozen: paused, or
-// frozen by a Freeze in progress.
-func Paused(id string) bool {
-	if checkID(id) != nil {
-		return false
-	}
-	dir, v2 := freezerDir(id)
-	frozen, _ := isFrozen(dir, v2)
-	return dir != "" && frozen
-}
-
-// PausedPid is Paused for the container whose pid 1 is pid, found
-// through the freezer cgroup its /proc/PID/cgroup names: two small
-// reads, where Paused lists the freezer hierarchy. exec asks it, on a
-// path where each fraction of a millisecond shows.
-func PausedPid(pid int) bool {
+// Paused reports whether the container whose pid 1 is pid is frozen:
+// paused, or frozen by a Freeze in progress. It reads the freezer cgroup
+// /proc/PID/cgroup names (two small reads, not a listing of the freezer
+// hierarchy): exec asks it on a path where each fraction of a
+// millisecond shows, and ps, rm and start ask it too.
+func Paused(pid int) bool {
 	cgs, err := readProcCgroups("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	if err != nil {
 		return false

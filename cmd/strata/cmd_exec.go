@@ -118,7 +118,7 @@ func execIn(ctx context.Context, g *globals, s *svc, o execOptions, args []strin
 	if !ok {
 		return fmt.Errorf("%s is not running", s.st.Name)
 	}
-	if exec.PausedPid(pid) {
+	if exec.Paused(pid) {
 		// Its processes could not run, and the joining one would freeze.
 		return fmt.Errorf("%s is paused; unpause it first", s.st.Name)
 	}

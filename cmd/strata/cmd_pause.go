@@ -91,7 +91,10 @@ func pauseSvc(g *globals, s *svc, pause bool) error {
 // paused reports whether the run s, running, is paused (its cgroup
 // frozen; also while a commit --from reads it, as docker's commit
 // pauses).
-func (s *svc) paused() bool { return exec.Paused(s.id) }
+func (s *svc) paused() bool {
+	pid, ok := s.containerPid()
+	return ok && exec.Paused(pid)
+}
 
 // thawAfter lets the run s go on if it is paused, once it has been sent
 // sig, which it gets only thawed: as docker's, after SIGKILL or the
