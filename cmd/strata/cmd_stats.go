@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"text/template"
 	"time"
 
 	units "github.com/docker/go-units"
@@ -21,7 +23,7 @@ func newStatsCommand(g *globals) *cobra.Command {
 	var noStream, all bool
 	var format string
 	cmd := &cobra.Command{
-		Use:   "stats [--no-stream] [-a] [--format json] [NAME...]",
+		Use:   "stats [--no-stream] [-a] [--format json|TEMPLATE] [NAME...]",
 		Short: "Show what detached runs use: CPU, memory, network, storage, tasks",
 		Long: `Show what detached runs use, as docker stats: the named ones, else every
 running one (-a: every one), refreshed once a second until interrupted
@@ -40,6 +42,12 @@ processes read from and wrote to storage; PIDS its tasks (threads). A
 run that has ended uses nothing, and so shows a rootless run without
 limits, which has no cgroup to read.
 
+--format TEMPLATE prints each run through a Go template, as docker stats
+--format does: {{.Name}} (also {{.Container}} and {{.ID}}: runs are
+named), {{.CPUPerc}}, {{.MemUsage}}, {{.MemPerc}}, {{.NetIO}},
+{{.BlockIO}}, {{.PIDs}}, as the columns show them; the functions of ps
+--format; "table TEMPLATE" adds a header row and aligns the columns.
+
 --format json prints an array (one a refresh), one object a run:
 "name", "cpu_percent", "memory_bytes", "memory_limit_bytes" (0: none
 but the host's), "memory_percent", "net_rx_bytes", "net_tx_bytes",
@@ -47,8 +55,12 @@ but the host's), "memory_percent", "net_rx_bytes", "net_tx_bytes",
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format); err != nil {
-				return err
+			tmpl := statsTable
+			if format != "" && format != "json" && format != "table" && format != "text" {
+				var err error
+				if tmpl, err = parseRowTemplate("stats", format, statsView{}); err != nil {
+					return err
+				}
 			}
 			if len(args) > 0 && all {
 				return usagef("stats: -a lists every run; it does not combine with names")
@@ -81,12 +93,15 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				}
 				return out, nil
 			}
-			return streamStats(cmd.Context(), g, runs, format == "json", !noStream)
+			if format == "json" {
+				tmpl = nil
+			}
+			return streamStats(cmd.Context(), g, runs, tmpl, !noStream)
 		},
 	}
 	cmd.Flags().BoolVar(&noStream, "no-stream", false, "print once, and return")
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "every run, also those that have ended")
-	cmd.Flags().StringVar(&format, "format", "", "text (default) or json")
+	cmd.Flags().StringVar(&format, "format", "", "table (default), json, or a Go template as docker's: '{{.Name}}\\t{{.CPUPerc}}', 'table {{.Name}}\\t{{.MemUsage}}'")
 	return cmd
 }
 
@@ -113,8 +128,9 @@ type sample struct {
 }
 
 // streamStats prints the stats of runs() each second, or once after a
-// second when !stream: CPU % needs two samples.
-func streamStats(ctx context.Context, g *globals, runs func() ([]*svc, error), asJSON, stream bool) error {
+// second when !stream: CPU % needs two samples. Each refresh is a table
+// through tmpl, or JSON if tmpl is nil.
+func streamStats(ctx context.Context, g *globals, runs func() ([]*svc, error), tmpl *rowTemplate, stream bool) error {
 	host := hostMemory()
 	prev := map[string]sample{}
 	for first := true; ; first = false {
@@ -131,10 +147,10 @@ func streamStats(ctx context.Context, g *globals, runs func() ([]*svc, error), a
 		}
 		prev = next
 		if !first {
-			if stream && !asJSON {
+			if stream && tmpl != nil {
 				fmt.Fprint(g.stdout, "\033[2J\033[H") // docker's: clear, then from the top
 			}
-			if err := printStats(g, rows, asJSON, host); err != nil || !stream {
+			if err := printStats(g, rows, tmpl, host); err != nil || !stream {
 				return err
 			}
 		}
@@ -185,22 +201,43 @@ func memoryLimit(row statsRow, hostMem uint64) uint64 {
 	return hostMem
 }
 
-func printStats(g *globals, rows []statsRow, asJSON bool, hostMem uint64) error {
-	if asJSON {
+// statsView is a run as stats' table and docker's --format templates
+// show it, with docker's field names.
+type statsView struct {
+	Container, Name, ID, CPUPerc, MemUsage, MemPerc, NetIO, BlockIO, PIDs string
+}
+
+// statsHeader holds each field's column title, docker's.
+var statsHeader = statsView{Container: "CONTAINER", Name: "NAME", ID: "CONTAINER ID", CPUPerc: "CPU %",
+	MemUsage: "MEM USAGE / LIMIT", MemPerc: "MEM %", NetIO: "NET I/O", BlockIO: "BLOCK I/O", PIDs: "PIDS"}
+
+// statsTable is stats' own table.
+var statsTable = &rowTemplate{what: "stats", table: true,
+	t: template.Must(template.New("").Parse("{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"))}
+
+// view is the row's columns; an ended run's memory limit is docker's 0B.
+func (x statsRow) view(hostMem uint64) statsView {
+	var limit uint64 // ended: docker's 0B / 0B
+	if x.live {
+		limit = memoryLimit(x, hostMem)
+	}
+	return statsView{Container: x.Name, Name: x.Name, ID: x.Name, CPUPerc: fmt.Sprintf("%.2f%%", x.CPUPercent),
+		MemUsage: units.BytesSize(float64(x.Memory)) + " / " + units.BytesSize(float64(limit)),
+		MemPerc:  fmt.Sprintf("%.2f%%", x.MemoryPercent),
+		NetIO:    decimalSize(x.NetRx) + " / " + decimalSize(x.NetTx), BlockIO: decimalSize(x.BlockRead) + " / " + decimalSize(x.BlockWrite),
+		PIDs: strconv.Itoa(x.Pids)}
+}
+
+// printStats prints rows through tmpl, or as JSON if tmpl is nil.
+func printStats(g *globals, rows []statsRow, tmpl *rowTemplate, hostMem uint64) error {
+	if tmpl == nil {
 		return writeJSON(g.stdout, rows)
 	}
-	tw := tabwriter.NewWriter(g.stdout, 10, 1, 3, ' ', 0) // docker's
-	fmt.Fprintln(tw, "NAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tNET I/O\tBLOCK I/O\tPIDS")
-	for _, x := range rows {
-		var limit uint64 // ended: docker's 0B / 0B
-		if x.live {
-			limit = memoryLimit(x, hostMem)
-		}
-		fmt.Fprintf(tw, "%s\t%.2f%%\t%s / %s\t%.2f%%\t%s / %s\t%s / %s\t%d\n", x.Name, x.CPUPercent,
-			units.BytesSize(float64(x.Memory)), units.BytesSize(float64(limit)), x.MemoryPercent,
-			decimalSize(x.NetRx), decimalSize(x.NetTx), decimalSize(x.BlockRead), decimalSize(x.BlockWrite), x.Pids)
+	views := make([]statsView, len(rows))
+	for i, x := range rows {
+		views[i] = x.view(hostMem)
 	}
-	return tw.Flush()
+	return printRows(g.stdout, tmpl, statsHeader, views, func(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 10, 1, 3, ' ', 0) }) // docker's
 }
 
 // decimalSize is docker stats' I/O figure: "1.2kB", "0B".

@@ -58,10 +58,10 @@ throwaway work tree), "remove" (--rm), "stop_timeout", "stop_signal",
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var tmpl *psTemplate
+			var tmpl *rowTemplate
 			if format != "" && format != "json" && format != "table" && format != "text" {
 				var err error
-				if tmpl, err = parsePsTemplate(format); err != nil {
+				if tmpl, err = parseRowTemplate("ps", format, psView{}); err != nil {
 					return err
 				}
 			}
@@ -99,7 +99,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				rows = append(rows, psRow{svcState: st, State: status, Status: describeStatus(s, status, code)})
 			}
 			if tmpl != nil {
-				return tmpl.print(g.stdout, rows, noTrunc)
+				return printPsTemplate(g.stdout, tmpl, rows, noTrunc)
 			}
 			if format == "json" {
 				if rows == nil {

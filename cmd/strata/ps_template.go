@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
-	"text/template"
 )
 
 // psRow is a run as ps lists it. docker ps's keys: State is the word
@@ -46,100 +43,18 @@ func (x psRow) view(noTrunc bool) psView {
 		Ports: ports, State: x.State, Status: x.Status}
 }
 
-// psTemplate is docker ps --format TEMPLATE: a Go template run for each
-// run; "table TEMPLATE" adds a header and aligns the columns.
-type psTemplate struct {
-	t     *template.Template
-	table bool
-}
-
 // psHeaders are docker's column titles for the fields.
 var psHeaders = map[string]string{"ID": "CONTAINER ID", "Names": "NAMES", "Image": "IMAGE", "Command": "COMMAND",
 	"CreatedAt": "CREATED AT", "RunningFor": "CREATED", "Ports": "PORTS", "State": "STATE", "Status": "STATUS",
 	"Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS"}
 
-// templateFuncs are docker's template functions.
-var templateFuncs = template.FuncMap{
-	"json": func(v any) (string, error) {
-		b, err := json.Marshal(v)
-		return string(b), err
-	},
-	"join":  strings.Join,
-	"split": strings.Split,
-	"lower": strings.ToLower,
-	"upper": strings.ToUpper,
-	"title": func(s string) string {
-		if s == "" {
-			return s
-		}
-		return strings.ToUpper(s[:1]) + s[1:]
-	},
-	"pad": func(s string, left, right int) string {
-		return strings.Repeat(" ", left) + s + strings.Repeat(" ", right)
-	},
-	"truncate": func(s string, n int) string {
-		if r := []rune(s); len(r) > n {
-			return string(r[:n])
-		}
-		return s
-	},
-	"println": fmt.Sprintln,
-}
-
-// parsePsTemplate reads --format TEMPLATE, and runs it once on an empty
-// run so that a field docker has not is an error before anything prints.
-func parsePsTemplate(format string) (*psTemplate, error) {
-	p := &psTemplate{}
-	text := format
-	if rest, ok := strings.CutPrefix(format, "table"); ok && (rest == "" || rest[0] == ' ') {
-		// "table" alone is ps's own table, taken before this.
-		p.table, text = true, rest
+// printPsTemplate writes rows through ps --format's template p.
+func printPsTemplate(w io.Writer, p *rowTemplate, rows []psRow, noTrunc bool) error {
+	views := make([]psView, len(rows))
+	for i, x := range rows {
+		views[i] = x.view(noTrunc)
 	}
-	// As docker's: \t and \n typed in the shell's quotes are a tab and
-	// a newline.
-	text = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(strings.Trim(text, " "))
-	t, err := template.New("").Funcs(templateFuncs).Parse(text)
-	if err != nil {
-		return nil, usagef("ps --format: %v", err)
-	}
-	if err := t.Execute(io.Discard, psView{}); err != nil {
-		return nil, usagef("ps --format: %v", err)
-	}
-	p.t = t
-	return p, nil
-}
-
-// print writes rows through the template; a table's header is the
-// template run on the column titles.
-func (p *psTemplate) print(w io.Writer, rows []psRow, noTrunc bool) error {
-	out := w
-	var tw *tabwriter.Writer
-	if p.table {
-		tw = tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
-		out = tw
-		if err := p.line(out, psHeaderView()); err != nil {
-			return err
-		}
-	}
-	for _, x := range rows {
-		if err := p.line(out, x.view(noTrunc)); err != nil {
-			return err
-		}
-	}
-	if tw != nil {
-		return tw.Flush()
-	}
-	return nil
-}
-
-func (p *psTemplate) line(w io.Writer, v any) error {
-	var b bytes.Buffer
-	if err := p.t.Execute(&b, v); err != nil {
-		return fmt.Errorf("ps --format: %w", err)
-	}
-	b.WriteByte('\n')
-	_, err := w.Write(b.Bytes())
-	return err
+	return printRows(w, p, psHeaderView(), views, func(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 3, ' ', 0) })
 }
 
 // psHeaderView holds each field's column title, for a table's header.
