@@ -29,9 +29,8 @@ import (
 // Privileged, CapAdd, CapDrop, Rlimits, Stdin, Stdout, Stderr and Terminal (a pty
 // opened in the container's devpts, as Run's, sized like the caller's
 // terminal, which goes raw meanwhile), and Started: called with the
-// command's host pid once it runs (on nsenter's way, with nsenter's, once
-// the init has its config: from there, a failure to execute the command
-// is only its exit code).
+// command's host pid once it runs (on nsenter's way, with nsenter's),
+// never for a command that could not start.
 //
 // There are three ways in (joindirect.go says when each is taken):
 //
@@ -47,6 +46,9 @@ import (
 //	    strata-init (joincg: host side; moves itself into the cgroups)
 //	      -> execve nsenter -t PID -m -u -i -n -p -C   (forks into the PID namespace)
 //	         -> execve /proc/self/fd/N (join: confines itself, then execve the command)
+//	  nsenter holds the status pipe until the command ends, so the init
+//	  makes a status pipe of its own and sends its read end back over a
+//	  socket: its end says the command runs, as on the other ways.
 func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 	code, err := joinContainer(ctx, pid, spec)
 	return code, joinError(err)
@@ -117,6 +119,22 @@ func joinContainer(ctx context.Context, pid int, spec Spec) (int, error) {
 	return joinFromInit(ctx, pid, spec, cfg, nil)
 }
 
+// readStatusPipe reads, to its end, the status pipe that sock brings
+// from the joined init; ok is false if none came (no sock, or the init
+// failed before it sent one: its first status pipe says why).
+func readStatusPipe(sock *os.File) (b []byte, ok bool) {
+	if sock == nil {
+		return nil, false
+	}
+	f, err := recvFile(sock, "status pipe")
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	b, _ = io.ReadAll(f)
+	return b, true
+}
+
 // joinByInit is true in tests that take the init's way in where a thread
 // of strata could fork the command itself.
 var joinByInit = false
@@ -177,10 +195,23 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		files = append(files, c.ttyChild) // fdJoinTTY
 	}
 	cmd := &osexec.Cmd{Path: self, ExtraFiles: files}
+	// nsenter's way: the joined init's own status pipe comes over
+	// statusSock (ownStatus); statusChild is its end.
+	var statusSock, statusChild *os.File
 	if t == nil {
+		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			cfgR.Close()
+			statW.Close()
+			return CodeRuntime, runtimeErr("socketpair: %w", err)
+		}
+		statusSock = os.NewFile(uintptr(pair[0]), "status-parent")
+		defer statusSock.Close()
+		statusChild = os.NewFile(uintptr(pair[1]), "status-child")
 		cmd.Args = append([]string{"strata-join", nsenter, "-t", strconv.Itoa(pid),
 			"-m", "-u", "-i", "-n", "-p", "-C", "--", self}, procs...)
 		cmd.Env = []string{envMode + "=joincg"}
+		cmd.ExtraFiles = append(files, statusChild) // fdJoinTTY, or the one after it
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	} else {
 		// No parent-death signal: Go's fork would kill a child that
@@ -209,6 +240,9 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 	for _, f := range files[:2] {
 		f.Close()
 	}
+	if statusChild != nil {
+		statusChild.Close()
+	}
 	if c.ttyChild != nil {
 		c.ttyChild.Close()
 	}
@@ -224,10 +258,6 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		return CodeRuntime, runtimeErr("send config: %w", err)
 	}
 	cfgW.Close()
-	if t == nil && spec.Started != nil {
-		// nsenter holds the status pipe until the command ends.
-		spec.Started(cmd.Process.Pid)
-	}
 	if spec.Terminal {
 		// EOF: the joined init failed before its terminal; its status says why.
 		if c.master, err = recvMaster(ttyParent); err != nil && err != io.EOF {
@@ -240,14 +270,25 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		}
 	}
 	// The status pipe stays open in nsenter until the command ends: read
-	// it beside the wait, not before.
+	// it beside the wait, not before. Through nsenter, it holds what
+	// failed before the joined init had a status pipe of its own
+	// (ownStatus), which comes over statusSock.
 	status := make(chan []byte, 1)
-	go func() {
-		b, _ := io.ReadAll(statR)
-		if t != nil && len(b) == 0 && spec.Started != nil {
+	started := func() {
+		if spec.Started != nil {
 			spec.Started(cmd.Process.Pid) // EOF: executed, the pipe closed on exec
 		}
-		status <- b
+	}
+	go func() {
+		b, own := readStatusPipe(statusSock)
+		if own && len(b) == 0 {
+			started()
+		}
+		early, _ := io.ReadAll(statR)
+		if statusSock == nil && len(early) == 0 {
+			started()
+		}
+		status <- append(early, b...)
 	}()
 	done, forwarder := make(chan struct{}), make(chan struct{})
 	go func() {

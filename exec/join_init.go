@@ -53,12 +53,14 @@ func joinedInit(byPidfd bool) {
 		os.Exit(CodeRuntime)
 	}
 	unix.Close(fdConfig)
+	last := fdJoinTTY // the pidfd (joinfd) or the status socket (join)
+	if cfg.Terminal {
+		last++
+	}
 	if byPidfd {
-		pidfd := fdJoinTTY
-		if cfg.Terminal {
-			pidfd++
-		}
-		enterByPidfd(pidfd)
+		enterByPidfd(last)
+	} else {
+		ownStatus(last)
 	}
 	if cfg.Terminal {
 		// The pty master goes back over fdJoinTTY (fdTTY is the sealed
@@ -75,6 +77,27 @@ func joinedInit(byPidfd bool) {
 	}
 	code, err := startProcess(cfg)
 	failInit(code, err)
+}
+
+// ownStatus gives this process a status pipe of its own: nsenter holds
+// the one it was given until the command ends, so that pipe's end does
+// not say the command runs. The read end of the new one goes back over
+// the socket sock; its write end takes fdStatus's place, and closes at
+// the command's execve, as on the other ways in.
+func ownStatus(sock int) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: status pipe: %w", err))
+	}
+	if err := unix.Sendmsg(sock, []byte{'s'}, unix.UnixRights(p[0]), nil, 0); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: send status pipe: %w", err))
+	}
+	unix.Close(p[0])
+	unix.Close(sock)
+	if err := unix.Dup3(p[1], fdStatus, unix.O_CLOEXEC); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: status pipe: %w", err))
+	}
+	unix.Close(p[1])
 }
 
 // enterByPidfd enters the mount, UTS, IPC, network and cgroup namespaces

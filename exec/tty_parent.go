@@ -13,25 +13,29 @@ import (
 
 // recvMaster receives the pty master from the container init. EOF means the
 // init failed before it got that far.
-func recvMaster(sock *os.File) (*os.File, error) {
+func recvMaster(sock *os.File) (*os.File, error) { return recvFile(sock, "pty master") }
+
+// recvFile receives the one file that sock brings (what names it). EOF
+// means the sender ended before it sent it.
+func recvFile(sock *os.File, what string) (*os.File, error) {
 	buf := make([]byte, 1)
 	oob := make([]byte, unix.CmsgSpace(4))
 	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("receive pty master: %w", err)
+		return nil, fmt.Errorf("receive %s: %w", what, err)
 	}
 	if n == 0 {
 		return nil, io.EOF
 	}
 	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 	if err != nil || len(msgs) != 1 {
-		return nil, fmt.Errorf("receive pty master: bad control message")
+		return nil, fmt.Errorf("receive %s: bad control message", what)
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
 	if err != nil || len(fds) != 1 {
-		return nil, fmt.Errorf("receive pty master: bad rights")
+		return nil, fmt.Errorf("receive %s: bad rights", what)
 	}
-	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
+	return os.NewFile(uintptr(fds[0]), what), nil
 }
 
 // The caller's side of the terminal (is it one, raw mode, its size) is
