@@ -139,7 +139,8 @@ func (s *Store) noteSummary(sum Summary) {
 // opened, and the journal's, into the cache file, when those the file
 // lacks are enough to be worth rewriting it: at least 64, and a
 // sixteenth of what it holds (so rewrites cost, over a growing history,
-// a constant share of the reads they save); then it removes the journal.
+// a constant share of the reads they save), or when the journal is
+// torn; then it removes the journal.
 // Walks that read many commits (log) call it as they end. Entries of
 // commits the store no longer has are left out.
 func (s *Store) SaveSummaries() error {
@@ -158,7 +159,10 @@ func (s *Store) SaveSummaries() error {
 			fresh++
 		}
 	}
-	if fresh < 64 || fresh < f.n/16 {
+	// A torn journal is folded whatever it brings: appended to, it
+	// would hold nothing readable after the tear.
+	torn := errors.Is(c.journalErr, errJournalTorn)
+	if !torn && (fresh < 64 || fresh < f.n/16) {
 		return nil
 	}
 	all := f.entries(s.present)

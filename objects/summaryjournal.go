@@ -129,7 +129,7 @@ func readJournal(path string) (sums map[digest.Digest]Summary, size int64, err e
 		if !ok {
 			off := len(b) - len(p)
 			slog.Debug("summary journal: passed over from an entry that does not hold", "path", path, "offset", off)
-			err = fmt.Errorf("entries from byte %d on do not hold (an append cut short, or damage): log passes them over", off)
+			err = fmt.Errorf("entries from byte %d on %w", off, errJournalTorn)
 			break
 		}
 		sums[sum.ID] = sum
@@ -137,6 +137,9 @@ func readJournal(path string) (sums map[digest.Digest]Summary, size int64, err e
 	}
 	return sums, int64(len(b)), err
 }
+
+// errJournalTorn: the journal's entries stop holding at some byte.
+var errJournalTorn = errors.New("do not hold (an append cut short, or damage): the next log folds those before into the cache and removes it")
 
 // ErrJournalNotFile: something other than a regular file (a directory,
 // a link, a FIFO) is where the summary journal goes; no append makes one.

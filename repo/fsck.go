@@ -119,7 +119,7 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 	case err != nil:
 		// What a killed commit may leave: not a problem (killed at any
 		// instant, fsck finds a repository clean), but said.
-		res.Warnings = append(res.Warnings, Problem{SummaryJournalObject, err.Error() + "; delete it to have them read from the commits"})
+		res.Warnings = append(res.Warnings, Problem{SummaryJournalObject, err.Error() + " (or delete it)"})
 	}
 	res.Problems = append(res.Problems, r.checkUnreachedSummaries(h.checked)...)
 	sort.Slice(res.Problems, func(i, j int) bool {
