@@ -406,17 +406,11 @@ func TestNoAlnumJoinMatchesGitMerge(t *testing.T) {
 	}
 }
 
-// ortMerge returns what git merge (ort, git's default strategy) leaves
-// in a file both branches changed, and whether it conflicts: git
-// merge-tree --write-tree on commits of one file, branches named ours
-// and theirs.
-func (g *gitMerger) ortMerge(t *testing.T, base, ours, theirs string) (string, bool) {
-	out, conflicted, _ := g.ortMergeStyle(t, base, ours, theirs, "merge")
-	return out, conflicted
-}
-
-// ortMergeStyle is ortMerge with merge.conflictStyle set to style; it
-// also returns the label git gives the base, its abbreviated commit id.
+// ortMergeStyle returns what git merge (ort, git's default strategy)
+// leaves in a file both branches changed with merge.conflictStyle set to
+// style, whether it conflicts, and the label git gives the base, its
+// abbreviated commit id: git merge-tree --write-tree on commits of one
+// file, branches named ours and theirs.
 func (g *gitMerger) ortMergeStyle(t *testing.T, base, ours, theirs, style string) (string, bool, string) {
 	t.Helper()
 	run := func(stdin string, args ...string) (string, int) {

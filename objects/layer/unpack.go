@@ -514,13 +514,9 @@ func (u *unpacker) link(pfd int, rel, base, linkname string) error {
 	})
 }
 
-// meta sets owner, mode, xattrs and (for non-directories) times through
-// an open fd. Directory times are deferred until the end.
-func (u *unpacker) meta(fd int, rel string, hdr *tar.Header, isDir bool) error {
-	return u.metaFD(fd, rel, hdr, isDir, metaAll)
-}
-
-// metaFD is meta without the owner and mode calls how does not ask for.
+// metaFD sets owner, mode, xattrs and (for non-directories) times through
+// an open fd, without the owner and mode calls how does not ask for.
+// Directory times are deferred until the end.
 func (u *unpacker) metaFD(fd int, rel string, hdr *tar.Header, isDir bool, how metaHow) error {
 	if how&needChown != 0 {
 		if err := unix.Fchown(fd, hdr.Uid, hdr.Gid); err != nil {
@@ -567,7 +563,7 @@ func chownErr(hdr *tar.Header, err error) error {
 	return fmt.Errorf("chown: %w", err)
 }
 
-// metaAt is meta for entries that cannot be opened: symlinks, devices, FIFOs.
+// metaAt is metaFD for entries that cannot be opened: symlinks, devices, FIFOs.
 func (u *unpacker) metaAt(pfd int, base string, hdr *tar.Header) error {
 	if !u.owned(pfd, hdr) {
 		if err := unix.Fchownat(pfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
