@@ -3,6 +3,7 @@ package tree
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 
 	"github.com/strata-sh/strata/objects"
@@ -62,4 +63,40 @@ func readIndexFunc(name string, keep func(*layer.Entry) bool) ([]layer.Entry, er
 	}
 	defer f.Close()
 	return layer.DecodeIndexFunc(f, keep)
+}
+
+// Listing is Subset with the directories the layers imply but do not
+// name (a tar made by "tar -cf a.tar bin/a" has no "bin"): a path keep
+// accepts that lies above a path of the tree is an entry of its own, a
+// directory with mode 0755 and owner 0:0. A second read of the indexes
+// finds them, holding only what lies below the paths the first did not
+// find. Listings of a directory (show REV:DIR, ls-tree) read trees so.
+func (ts *Trees) Listing(c *objects.Commit, keep func(string) bool) (Tree, error) {
+	t, err := ts.Subset(c, keep)
+	if err != nil {
+		return nil, err
+	}
+	missing := func(q string) bool { return t[q] == nil && keep(q) }
+	below, err := ts.Subset(c, func(q string) bool {
+		if keep(q) {
+			return true
+		}
+		for a := path.Dir(q); a != "/" && a != "."; a = path.Dir(a) {
+			if missing(a) {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
+	for q := range below {
+		for a := path.Dir(q); a != "/" && a != "."; a = path.Dir(a) {
+			if missing(a) {
+				t[a] = &layer.Entry{Path: a, Type: layer.TypeDir, Mode: 0o755}
+			}
+		}
+	}
+	return t, nil
 }

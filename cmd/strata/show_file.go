@@ -72,22 +72,13 @@ func showPath(w io.Writer, r *repo.Repo, arg, rev, p string) error {
 		return err
 	}
 	// Only p, its ancestors and the names right below it are held, not
-	// the whole tree below p (all of it for REV:/).
+	// the whole tree below p (all of it for REV:/); a directory only a
+	// path below it implies is one of them too (tree.Listing).
 	prefix := strings.TrimSuffix(p, "/") + "/"
-	below := func(keep func(name string, deeper bool) bool) (tree.Tree, error) {
-		return tree.NewTrees(r.Objects).Subset(c, func(q string) bool {
-			if q == p || strings.HasPrefix(p, q+"/") {
-				return true
-			}
-			rel, ok := strings.CutPrefix(q, prefix)
-			if !ok {
-				return false
-			}
-			name, _, deeper := strings.Cut(rel, "/")
-			return keep(name, deeper)
-		})
-	}
-	t, err := below(func(_ string, deeper bool) bool { return !deeper })
+	t, err := tree.NewTrees(r.Objects).Listing(c, func(q string) bool {
+		rel, ok := strings.CutPrefix(q, prefix)
+		return q == p || strings.HasPrefix(p, q+"/") || ok && !strings.Contains(rel, "/")
+	})
 	if err != nil {
 		return err
 	}
@@ -97,27 +88,8 @@ func showPath(w io.Writer, r *repo.Repo, arg, rev, p string) error {
 			names[name] = qe.Type == layer.TypeDir
 		}
 	}
-	// A layer need not give the directories of its files (tar -cf a.tar
-	// bin/a): a path below p makes p a directory, and each name below
-	// it one of its entries. Those names are looked for in a second
-	// read, of what is below the names the first did not find.
 	e := t[p]
-	if e == nil || tree.KindOf(e.Type) == layer.TypeDir {
-		implied, err := below(func(name string, _ bool) bool {
-			_, found := names[name]
-			return !found
-		})
-		if err != nil {
-			return err
-		}
-		for q := range implied {
-			if rel, ok := strings.CutPrefix(q, prefix); ok && q != p {
-				name, _, _ := strings.Cut(rel, "/")
-				names[name] = true
-			}
-		}
-	}
-	if e == nil && (p == "/" || len(names) > 0) {
+	if e == nil && p == "/" {
 		e = &layer.Entry{Path: p, Type: layer.TypeDir}
 	}
 	if e == nil {
