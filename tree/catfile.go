@@ -85,6 +85,20 @@ func (h *History) copyLayerFile(l objects.Layer, src string, e *layer.Entry, tmp
 
 // verifiedCopy copies r to w once its content has digest want.
 func verifiedCopy(r io.Reader, size int64, want, tmpDir string, w io.Writer) error {
+	return holdContent(r, size, tmpDir, func(got string, content io.ReadSeeker) error {
+		if got != want {
+			return fmt.Errorf("%w: %s, the index says %s", ErrContentMismatch, got, want)
+		}
+		_, err := io.Copy(w, content)
+		return err
+	})
+}
+
+// holdContent reads r, size bytes, to its end and hands fn its digest
+// ("blake3:<hex>") and its content (at its start), held in memory up to MaxPatchSize,
+// beyond that in an unlinked temporary file in tmpDir: nothing of it
+// is handed on before all of it was read and hashed.
+func holdContent(r io.Reader, size int64, tmpDir string, fn func(digest string, content io.ReadSeeker) error) error {
 	hash := blake3.New()
 	var hold interface {
 		io.Writer
@@ -104,14 +118,15 @@ func verifiedCopy(r io.Reader, size int64, want, tmpDir string, w io.Writer) err
 	if _, err := io.Copy(io.MultiWriter(hold, hash), r); err != nil {
 		return err
 	}
-	if got := "blake3:" + hex.EncodeToString(hash.Sum(nil)); got != want {
-		return fmt.Errorf("%w: %s, the index says %s", ErrContentMismatch, got, want)
+	content := io.ReadSeeker(nil)
+	switch h := hold.(type) {
+	case *os.File:
+		content = h
+	case *bytes.Buffer:
+		content = bytes.NewReader(h.Bytes())
 	}
-	if f, ok := hold.(*os.File); ok {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
+	if _, err := content.Seek(0, io.SeekStart); err != nil {
+		return err
 	}
-	_, err := io.Copy(w, hold)
-	return err
+	return fn("blake3:"+hex.EncodeToString(hash.Sum(nil)), content)
 }

@@ -1,0 +1,458 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/internal/textgrep"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/worktree"
+	"golang.org/x/sys/unix"
+)
+
+func init() { register("grep", newGrepCommand) }
+
+// exitNoMatch is grep's status when no line matched, as git grep's and
+// grep(1)'s; errors are 2, as grep(1)'s, so that a failure is never
+// taken for "not found".
+const exitNoMatch = 1
+
+// grepJSON is one record of grep --format json.
+type grepJSON struct {
+	Rev       string `json:"rev,omitempty"`
+	Path      string `json:"path"`
+	PathBytes []byte `json:"path_bytes,omitempty"` // a name that is not UTF-8 (changeJSON)
+	Line      int    `json:"line,omitempty"`
+	Text      string `json:"text,omitempty"`
+	Count     int    `json:"count,omitempty"`
+	Binary    bool   `json:"binary,omitempty"`
+}
+
+// grepOptions are grep's flags, past the patterns.
+type grepOptions struct {
+	lineNumbers, filesOnly, count, quiet, text, noBinary bool
+	format                                               string
+}
+
+func newGrepCommand(g *globals) *cobra.Command {
+	var o grepOptions
+	var m textgrep.Options
+	var fixed, extended, basic bool
+	cmd := &cobra.Command{
+		Use:   "grep [-i] [-n] [-l] [-c] [-w] [-F|-E] [-e PATTERN]... [PATTERN] [REV...] [-- PATH...]",
+		Short: "Print the lines of a revision's files that match a pattern, as git grep",
+		Long: `Search the regular files of each REV (default: the checked-out work
+tree, as git grep searches the work tree) for lines that match PATTERN,
+or any of the -e PATTERNs, and print them as git grep does:
+
+  REV:PATH:LINE   (PATH:LINE for the work tree; -n adds :NUMBER: before LINE)
+
+PATH is from the image root without its leading slash (etc/motd),
+wherever you stand. A PATH after -- keeps the files at or below it (a
+pattern with *, ? or [...] as in diff). A binary file (a NUL byte in its
+first 8000 bytes) prints "Binary file REV:PATH matches" (-a: searched as
+text; -I: left out). Symlinks, devices and FIFOs are never read, nor
+followed: only regular files, each opened beneath the work tree.
+
+Patterns are POSIX basic regular expressions, as git's default (-G):
+\( \) \| \+ \? \{ \} are the operators; -E reads them as extended (Go's
+RE2 syntax, which has no back-references), -F as plain text. -i ignores
+case, -w matches whole words only. -l prints the names of the files
+that match, -c the number of matching lines of each, -q nothing.
+
+A revision is read from its layers, each streamed once and never
+unpacked; each file is checked against its file index's digest before a
+line of it is printed, and what matched is held in .strata/tmp until
+the files are printed in path order. Memory stays bounded: one file of
+up to 8 MiB, one line, and a few bytes a matching file.
+
+  strata grep -n PermitRootLogin main -- /etc/ssh
+  strata grep -l -e ssl -e tls v1 v2 -- '*.conf'
+  strata grep -c -w root            # the checkout: /etc/passwd:3
+  strata grep --format json root main   # [{"rev","path","line","text"}]
+                                        # (-l: "path"; -c: "count"; a binary
+                                        # file: "binary": true; "rev": none
+                                        # for the work tree; "path_bytes": a
+                                        # name that is not UTF-8, base64)
+
+Exit status: 0 when a line matched, 1 when none did, 2 on errors and
+usage errors (as grep(1): a failure is never taken for "no match").`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(o.format); err != nil {
+				return err
+			}
+			var paths []string
+			if n := cmd.ArgsLenAtDash(); n >= 0 {
+				args, paths = args[:n], args[n:]
+			}
+			if len(m.Patterns) == 0 {
+				if len(args) == 0 {
+					return usagef("no pattern given: grep PATTERN [REV...] [-- PATH...]")
+				}
+				m.Patterns, args = args[:1], args[1:]
+			}
+			switch {
+			case btoi(fixed)+btoi(extended)+btoi(basic) > 1:
+				return usagef("-F, -E and -G: give one")
+			case fixed:
+				m.Kind = textgrep.Fixed
+			case extended:
+				m.Kind = textgrep.Extended
+			}
+			re, err := textgrep.Compile(m)
+			if err != nil {
+				return usageError{err}
+			}
+			found, err := runGrep(cmd.Context(), g, re, args, paths, o)
+			switch {
+			case err != nil:
+				return exitCodeError{code: exitUsage, err: err}
+			case !found:
+				return exitCodeError{code: exitNoMatch}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&m.Patterns, "regexp", "e", nil, "a `PATTERN` to match (several: any of them)")
+	f.BoolVarP(&m.IgnoreCase, "ignore-case", "i", false, "ignore case")
+	f.BoolVarP(&m.Word, "word-regexp", "w", false, "match whole words only")
+	f.BoolVarP(&fixed, "fixed-strings", "F", false, "patterns are plain text")
+	f.BoolVarP(&extended, "extended-regexp", "E", false, "patterns are extended regular expressions")
+	f.BoolVarP(&basic, "basic-regexp", "G", false, "patterns are basic regular expressions (the default)")
+	f.BoolVarP(&o.lineNumbers, "line-number", "n", false, "print each line's number")
+	f.BoolVarP(&o.filesOnly, "files-with-matches", "l", false, "print the names of the files that match")
+	f.BoolVar(&o.filesOnly, "name-only", false, "the same as -l, as in git")
+	f.BoolVarP(&o.count, "count", "c", false, "print the number of matching lines of each file")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing: the exit status says if a line matched")
+	f.BoolVarP(&o.text, "text", "a", false, "search binary files as text")
+	f.BoolVarP(&o.noBinary, "I", "I", false, "leave binary files out")
+	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// runGrep searches each revision of revs (none: the work tree) and
+// prints what matched; found says whether a line did.
+func runGrep(ctx context.Context, g *globals, re *regexp.Regexp, revs, paths []string, o grepOptions) (found bool, err error) {
+	r, w, err := openWorktree(g, "")
+	if err != nil {
+		return false, err
+	}
+	if paths, err = imagePaths(g, r, paths); err != nil {
+		return false, err
+	}
+	out := bufio.NewWriterSize(g.stdout, 64<<10)
+	p := &grepPrinter{re: re, o: o, w: out}
+	if o.format == "json" {
+		p.w = &jsonLines{w: out}
+	}
+	if len(revs) == 0 {
+		err = grepWorktree(ctx, w, p, paths)
+	}
+	for _, rev := range revs {
+		if err = grepRev(r, w, p, rev, paths); err != nil {
+			break
+		}
+	}
+	if o.format == "json" && err == nil {
+		p.w.(*jsonLines).end()
+	}
+	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
+	return p.found, err
+}
+
+// grepWorktree searches the files of the checkout, in path order.
+func grepWorktree(ctx context.Context, w *worktree.Worktree, p *grepPrinter, paths []string) error {
+	st, err := w.Ensure(ctx)
+	if err != nil {
+		return err
+	}
+	root := st.Target
+	var files []string
+	err = filepath.WalkDir(root, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, name)
+		q := path.Clean("/" + filepath.ToSlash(rel))
+		if d.IsDir() && q != "/" && !tree.Under(q, paths) && !above(q, paths) {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() && tree.Under(q, paths) {
+			files = append(files, q)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.Sort(files) // git's order: a directory's files sort as "dir/..."
+	rootFD, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", root, err)
+	}
+	defer unix.Close(rootFD)
+	for _, q := range files {
+		f, err := openBeneath(rootFD, q)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // gone since the walk
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+		s := p.file("", q)
+		_, err = io.Copy(s, f)
+		f.Close()
+		if cerr := s.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// above says whether directory q lies above one of paths (to go into).
+func above(q string, paths []string) bool {
+	for _, p := range paths {
+		if tree.IsGlob(p) || strings.HasPrefix(p, q+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// openBeneath opens the regular file q of the tree at rootFD, refusing
+// a symlink anywhere on the way (one swapped in since the walk too) and
+// anything that is not a regular file, without waiting on a FIFO.
+func openBeneath(rootFD int, q string) (*os.File, error) {
+	how := unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	var fd int
+	var err error
+	for {
+		if fd, err = unix.Openat2(rootFD, strings.TrimPrefix(q, "/"), &how); err != unix.EAGAIN && err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), q)
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("no longer a regular file")
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// grepRev searches the files of revision rev. Its layers give them in
+// tar order: what each file printed is held in an unlinked file in
+// .strata/tmp, and printed in path order at the end.
+func grepRev(r *repo.Repo, w *worktree.Worktree, p *grepPrinter, rev string, paths []string) error {
+	c, err := w.Resolve(rev)
+	if err != nil {
+		return err
+	}
+	glob := slices.ContainsFunc(paths, tree.IsGlob)
+	t, err := tree.NewTrees(r.Objects).Subset(c, func(q string) bool {
+		return glob || tree.Under(q, paths) || above(q, paths)
+	})
+	if err != nil {
+		return err
+	}
+	want := map[string]*layer.Entry{}
+	for q, e := range t {
+		if tree.KindOf(e.Type) == layer.TypeFile && tree.Under(q, paths) {
+			want[q] = e
+		}
+	}
+	tmp := filepath.Join(r.Root, "tmp")
+	spool, err := os.CreateTemp(tmp, "grep-")
+	if err != nil {
+		return err
+	}
+	os.Remove(spool.Name()) // the open file is all that is needed
+	defer spool.Close()
+	sw := &countingWriter{w: bufio.NewWriterSize(spool, 64<<10)}
+	type span struct{ off, n int64 }
+	spans := map[string]span{}
+	held := *p
+	held.w = sw
+	err = tree.NewHistory(r.Objects).CopyFiles(c.Layers(), want, tmp, func(q string) io.WriteCloser {
+		start := sw.n
+		return closeFunc{held.file(rev, q), func() { spans[q] = span{start, sw.n - start} }}
+	})
+	if err != nil {
+		return err
+	}
+	p.found = p.found || held.found
+	if err := sw.w.(*bufio.Writer).Flush(); err != nil {
+		return err
+	}
+	for _, q := range slices.Sorted(func(yield func(string) bool) {
+		for q, s := range spans {
+			if s.n > 0 && !yield(q) {
+				return
+			}
+		}
+	}) {
+		s := spans[q]
+		if _, err := io.Copy(p.w, io.NewSectionReader(spool, s.off, s.n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// grepPrinter prints what a search of files finds.
+type grepPrinter struct {
+	re    *regexp.Regexp
+	o     grepOptions
+	w     io.Writer
+	found bool
+}
+
+// file returns the searcher of the file at q (of rev, or "" for the work
+// tree); its Close prints the file's name, count or binary match.
+func (p *grepPrinter) file(rev, q string) io.WriteCloser {
+	name := q[1:]
+	prefix := pathquote.Quote(name)
+	if rev != "" {
+		prefix = rev + ":" + prefix
+	}
+	s := textgrep.NewSearcher(p.re)
+	s.Text = p.o.text
+	s.First = p.o.quiet || p.o.filesOnly
+	record := func(j grepJSON) {
+		j.Rev, j.Path, j.PathBytes = rev, name, rawBytes(name)
+		enc := json.NewEncoder(p.w) // one line: compact, with its newline
+		enc.SetEscapeHTML(false)
+		enc.Encode(j)
+	}
+	if !p.o.quiet && !p.o.filesOnly && !p.o.count {
+		s.Match = func(n int, line []byte) {
+			switch {
+			case p.o.format == "json":
+				record(grepJSON{Line: n, Text: string(line)})
+			case p.o.lineNumbers:
+				fmt.Fprintf(p.w, "%s:%d:%s\n", prefix, n, line)
+			default:
+				fmt.Fprintf(p.w, "%s:%s\n", prefix, line)
+			}
+		}
+	}
+	return closeFunc{s, func() {
+		if s.Matches == 0 || s.Binary && p.o.noBinary {
+			return
+		}
+		p.found = true
+		switch {
+		case p.o.quiet:
+		case p.o.format == "json" && p.o.filesOnly:
+			record(grepJSON{})
+		case p.o.format == "json" && p.o.count:
+			record(grepJSON{Count: s.Matches})
+		case p.o.format == "json" && s.Binary:
+			record(grepJSON{Binary: true})
+		case p.o.filesOnly:
+			fmt.Fprintln(p.w, prefix)
+		case p.o.count:
+			fmt.Fprintf(p.w, "%s:%d\n", prefix, s.Matches)
+		case s.Binary:
+			fmt.Fprintf(p.w, "Binary file %s matches\n", prefix)
+		}
+	}}
+}
+
+// closeFunc is a WriteCloser that calls after once it closed.
+type closeFunc struct {
+	io.WriteCloser
+	after func()
+}
+
+func (c closeFunc) Close() error {
+	err := c.WriteCloser.Close()
+	c.after()
+	return err
+}
+
+// countingWriter counts what it writes.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// jsonLines turns records written one a line (compact JSON, which holds
+// no raw newline) into one JSON array, as they come: what grep finds is
+// never held whole.
+type jsonLines struct {
+	w       io.Writer
+	started bool // a record was written
+	inside  bool // in the middle of one
+}
+
+func (j *jsonLines) Write(b []byte) (int, error) {
+	n := len(b)
+	for len(b) > 0 {
+		if !j.inside {
+			sep := ",\n  "
+			if !j.started {
+				sep = "[\n  "
+			}
+			if _, err := io.WriteString(j.w, sep); err != nil {
+				return 0, err
+			}
+			j.started, j.inside = true, true
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			_, err := j.w.Write(b)
+			return n, err
+		}
+		if _, err := j.w.Write(b[:i]); err != nil {
+			return 0, err
+		}
+		j.inside, b = false, b[i+1:]
+	}
+	return n, nil
+}
+
+// end closes the array ([] when nothing matched).
+func (j *jsonLines) end() {
+	if !j.started {
+		io.WriteString(j.w, "[]\n")
+		return
+	}
+	io.WriteString(j.w, "\n]\n")
+}

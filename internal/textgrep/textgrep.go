@@ -1,0 +1,215 @@
+// Package textgrep searches file contents line by line as git grep does:
+// git's pattern kinds (basic, extended, fixed), -i and -w, and git's
+// test for a binary file (a NUL in its first 8000 bytes). It holds one
+// line at a time, so a search of any number of files of any size takes
+// bounded memory.
+package textgrep
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Kind is how patterns are read: git grep's -G (the default), -E and -F.
+type Kind int
+
+const (
+	Basic    Kind = iota // POSIX basic: \( \) \{ \} \| \+ \? are the operators
+	Extended             // POSIX extended, as Go's RE2 syntax reads it
+	Fixed                // plain text
+)
+
+// Options say how to match.
+type Options struct {
+	Patterns   []string // a line matches if any of them does
+	Kind       Kind
+	IgnoreCase bool
+	Word       bool // git's -w: the match starts and ends at a word boundary
+}
+
+// Compile makes one regular expression of o.
+func Compile(o Options) (*regexp.Regexp, error) {
+	alts := make([]string, len(o.Patterns))
+	for i, p := range o.Patterns {
+		switch o.Kind {
+		case Fixed:
+			p = regexp.QuoteMeta(p)
+		case Basic:
+			p = basicToExtended(p)
+		}
+		if _, err := regexp.Compile(p); err != nil {
+			return nil, fmt.Errorf("pattern %q: %w", o.Patterns[i], unwrapSyntax(err))
+		}
+		alts[i] = "(?:" + p + ")"
+	}
+	re := strings.Join(alts, "|")
+	if o.Word {
+		// As git's -w: what comes before and after the match is no word
+		// character (or the line's start and end).
+		re = `(?:^|[^0-9A-Za-z_])(?:` + re + `)(?:[^0-9A-Za-z_]|$)`
+	}
+	if o.IgnoreCase {
+		re = "(?i)" + re
+	}
+	return regexp.Compile(re)
+}
+
+// unwrapSyntax drops regexp's "error parsing regexp: " prefix.
+func unwrapSyntax(err error) error {
+	return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+}
+
+// basicToExtended rewrites a POSIX basic expression in extended syntax,
+// as GNU reads it: \( \) \{ \} \| \+ \? are operators, and ( ) { } | +
+// ? are characters; a bracket expression is copied as it is.
+func basicToExtended(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '[':
+			j := bracketEnd(p, i)
+			b.WriteString(p[i:j])
+			i = j - 1
+		case c == '\\' && i+1 < len(p) && strings.IndexByte("(){}|+?", p[i+1]) >= 0:
+			b.WriteByte(p[i+1])
+			i++
+		case c == '\\' && i+1 < len(p):
+			b.WriteString(p[i : i+2])
+			i++
+		case strings.IndexByte("(){}|+?", c) >= 0:
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '*' && (i == 0 || p[i-1] == '^' && i == 1):
+			b.WriteString(`\*`) // a leading * is a character
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// bracketEnd returns the index after the bracket expression at p[i]
+// ("[]a]", "[^]a]", "[[:alpha:]]"), or len(p) if it does not end.
+func bracketEnd(p string, i int) int {
+	j := i + 1
+	if j < len(p) && p[j] == '^' {
+		j++
+	}
+	if j < len(p) && p[j] == ']' {
+		j++
+	}
+	for j < len(p) {
+		switch {
+		case p[j] == '[' && j+1 < len(p) && strings.IndexByte(":.=", p[j+1]) >= 0:
+			end := strings.Index(p[j+2:], string(p[j+1])+"]")
+			if end < 0 {
+				return len(p)
+			}
+			j += 2 + end + 2
+		case p[j] == ']':
+			return j + 1
+		default:
+			j++
+		}
+	}
+	return len(p)
+}
+
+// binaryPeek is how much of a file git looks at for a NUL byte.
+const binaryPeek = 8000
+
+// MaxLine is the longest line searched whole: a longer one (a file of
+// no newlines) is searched in pieces of MaxLine bytes, so that memory
+// stays bounded; a match across two pieces is not found.
+const MaxLine = 8 << 20
+
+// Searcher searches one file's content, written to it in pieces; Close
+// ends its last line. It calls Match for each matching line of a text
+// file (n counts from 1; line has no newline) and counts them; of a
+// binary file it only counts them.
+type Searcher struct {
+	re    *regexp.Regexp
+	Match func(n int, line []byte)
+	// First stops the search at the first match (git's -l, -q).
+	First bool
+	// Text searches a binary file as text (git's -a).
+	Text bool
+
+	Binary  bool // decided once binaryPeek bytes (or all) were seen
+	Matches int  // matching lines
+
+	decided bool
+	buf     []byte
+	n       int
+}
+
+// NewSearcher returns a Searcher for re.
+func NewSearcher(re *regexp.Regexp) *Searcher { return &Searcher{re: re} }
+
+// Write searches the complete lines of p (with what came before).
+func (s *Searcher) Write(p []byte) (int, error) {
+	if s.First && s.Matches > 0 {
+		return len(p), nil
+	}
+	s.buf = append(s.buf, p...)
+	if !s.decided {
+		if len(s.buf) < binaryPeek {
+			return len(p), nil
+		}
+		s.decide()
+	}
+	s.lines(false)
+	return len(p), nil
+}
+
+// Close searches the last line, which need not end in a newline.
+func (s *Searcher) Close() error {
+	if !s.decided {
+		s.decide()
+	}
+	s.lines(true)
+	return nil
+}
+
+func (s *Searcher) decide() {
+	s.decided = true
+	s.Binary = !s.Text && bytes.IndexByte(s.buf[:min(len(s.buf), binaryPeek)], 0) >= 0
+}
+
+// lines searches each whole line of buf (and, at the end, what is left),
+// keeping an incomplete one for the next write.
+func (s *Searcher) lines(end bool) {
+	rest := s.buf
+	for len(rest) > 0 && !(s.First && s.Matches > 0) {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			if !end && len(rest) < MaxLine {
+				break
+			}
+			i = min(len(rest), MaxLine)
+			s.line(rest[:i])
+			rest = rest[i:]
+			continue
+		}
+		s.line(rest[:i])
+		rest = rest[i+1:]
+	}
+	if s.First && s.Matches > 0 {
+		rest = nil
+	}
+	s.buf = append(s.buf[:0], rest...)
+}
+
+func (s *Searcher) line(l []byte) {
+	s.n++
+	if !s.re.Match(l) {
+		return
+	}
+	s.Matches++
+	if !s.Binary && s.Match != nil {
+		s.Match(s.n, l)
+	}
+}
