@@ -48,6 +48,7 @@ type logOptions struct {
 	// ancestryPath: of A..B, only the commits that descend from A.
 	ancestryPath bool
 	parents      bool // --parents
+	walkReflogs  bool // -g: a ref's reflog instead of the history
 	// diff: each commit's changes against its first parent after it
 	// (-p, --stat, --name-status, --name-only), as git log shows them;
 	// merges none.
@@ -74,6 +75,8 @@ type logEntry struct {
 	// Equivalent: with --cherry-mark, the other side of A...B has the
 	// same change (cherrySame).
 	Equivalent bool `json:"equivalent,omitempty"`
+	// Reflog: with -g, the move of the ref that reached the commit.
+	Reflog *logReflog `json:"reflog,omitempty"`
 	// shownParents: with --parents, the short ids of the parents
 	// (parentsShown), printed after the commit's.
 	shownParents []string
@@ -124,6 +127,11 @@ leaves them out; --cherry is --right-only --cherry-mark --no-merges.
 lines from A to B, as git's.
 --parents prints each commit's parents after its id (with PATHs, the
 nearest commits shown, as git rewrites them).
+-g (--walk-reflogs) shows, instead of the history, the commits a ref's
+reflog names (REV, default HEAD), newest move first, as git's: each
+with "Reflog: HEAD@{0} (who)" and "Reflog message:" lines (--oneline:
+"id HEAD@{0}: message"; --date names the moves by date; %gd, %gs, %gn,
+%ge in a template; "reflog": {"selector","who","message"} in JSON).
 
 Both parents of a merge are followed: commits come newest first, never
 before one of their children. With PATHs a merge is shown only when it
@@ -219,6 +227,9 @@ counts: -n 10 --skip 10 is the second page.
 			if paths, err = imagePaths(g, r, paths); err != nil {
 				return fmt.Errorf("log: %w", err)
 			}
+			if o.walkReflogs {
+				return runReflogWalk(g.stdout, r, revs, paths, o)
+			}
 			return runLog(g.stdout, r, revs, paths, o)
 		},
 	}
@@ -239,6 +250,7 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().BoolVar(&o.cherry, "cherry", false, "the same as --right-only --cherry-mark --no-merges")
 	cmd.Flags().BoolVar(&o.ancestryPath, "ancestry-path", false, "of A..B, only the commits that descend from A: the lines from A to B")
 	cmd.Flags().BoolVar(&o.parents, "parents", false, "print each commit's parents after its id, as the walk shows them (with PATHs: the nearest shown)")
+	cmd.Flags().BoolVarP(&o.walkReflogs, "walk-reflogs", "g", false, "walk the moves of REV's reflog (default HEAD), newest first, instead of its history")
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
 	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")

@@ -141,6 +141,10 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 	}
 	if h.oneline() {
 		subject, _, _ := strings.Cut(e.Message, "\n")
+		if e.Reflog != nil {
+			// As git's log -g --oneline (and reflog): the move, not the subject.
+			subject = e.Reflog.Selector + ": " + e.Reflog.Message
+		}
 		fmt.Fprintf(w, "%s%s %s\n", h.id(short), decor, pathquote.Text(subject))
 		return
 	}
@@ -152,6 +156,9 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 		fmt.Fprintf(w, "%s%s\n", h.id("commit "+short), decor)
 	} else {
 		fmt.Fprintf(w, "commit %s%s\n", short, decor)
+	}
+	if e.Reflog != nil {
+		fmt.Fprintf(w, "Reflog: %s (%s)\nReflog message: %s\n", pathquote.Text(e.Reflog.Selector), pathquote.Text(e.Reflog.Who), pathquote.Text(e.Reflog.Message))
 	}
 	if len(e.Parents) > 1 {
 		fmt.Fprintf(w, "Merge:")
@@ -283,6 +290,18 @@ func (h commitHeader) placeholder(t string, e logEntry, msg *message) (string, i
 		return "", 1 // no encoding header: messages are UTF-8
 	case 'm':
 		return e.mark(), 1
+	case 'g':
+		// log -g's move: %gd (HEAD@{0}), %gs (its message), %gn and
+		// %ge (who made it); empty without -g, as git's.
+		if len(t) < 2 || strings.IndexByte("dsne", t[1]) < 0 {
+			return "", 0
+		}
+		if e.Reflog == nil {
+			return "", 2
+		}
+		name, email := splitAuthor(e.Reflog.Who)
+		v := map[byte]string{'d': e.Reflog.Selector, 's': e.Reflog.Message, 'n': name, 'e': email}[t[1]]
+		return pathquote.Text(v), 2
 	case 'a', 'c':
 		// One person and one date a commit: committer is author.
 		if len(t) < 2 {
