@@ -316,3 +316,19 @@ func patchFile(e *layer.Entry, content []byte) *file {
 	}
 	return f
 }
+
+// ChangedLine reports whether a line the diff of two texts adds or
+// removes (as a patch shows it) satisfies match: git's log -G.
+func ChangedLine(a, b []byte, match func(line []byte) bool) bool {
+	for _, d := range lineDiff(string(a), string(b)) {
+		if int(d.Type) != dmpDelete && int(d.Type) != dmpInsert {
+			continue
+		}
+		for _, l := range strings.SplitAfter(strings.TrimSuffix(d.Text, "\n"), "\n") {
+			if match([]byte(strings.TrimSuffix(l, "\n"))) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -49,6 +49,8 @@ type logOptions struct {
 	ancestryPath bool
 	parents      bool // --parents
 	walkReflogs  bool // -g: a ref's reflog instead of the history
+	// pickaxeS, pickaxeG: git's -S STRING and -G REGEX (pickaxe).
+	pickaxeS, pickaxeG string
 	// diff: each commit's changes against its first parent after it
 	// (-p, --stat, --name-status, --name-only), as git log shows them;
 	// merges none.
@@ -127,6 +129,13 @@ leaves them out; --cherry is --right-only --cherry-mark --no-merges.
 lines from A to B, as git's.
 --parents prints each commit's parents after its id (with PATHs, the
 nearest commits shown, as git rewrites them).
+-S STRING keeps the commits whose change (what differs from the first
+parent, as -p shows it) changes the number of times STRING occurs in a
+regular file, -G REGEX those that add or remove a line that matches REGEX
+(extended, RE2) in a text file, as git's pickaxe; -i ignores case; merges
+never match. Only the files a commit changed are read, each streamed
+from its layers, one at a time (a file's old content may sit in a large
+base layer, which is then streamed to reach it).
 -g (--walk-reflogs) shows, instead of the history, the commits a ref's
 reflog names (REV, default HEAD), newest move first, as git's: each
 with "Reflog: HEAD@{0} (who)" and "Reflog message:" lines (--oneline:
@@ -250,6 +259,8 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().BoolVar(&o.cherry, "cherry", false, "the same as --right-only --cherry-mark --no-merges")
 	cmd.Flags().BoolVar(&o.ancestryPath, "ancestry-path", false, "of A..B, only the commits that descend from A: the lines from A to B")
 	cmd.Flags().BoolVar(&o.parents, "parents", false, "print each commit's parents after its id, as the walk shows them (with PATHs: the nearest shown)")
+	cmd.Flags().StringVarP(&o.pickaxeS, "S", "S", "", "only commits that change the number of occurrences of `STRING` in a file")
+	cmd.Flags().StringVarP(&o.pickaxeG, "G", "G", "", "only commits that add or remove a line matching `REGEX` in a text file")
 	cmd.Flags().BoolVarP(&o.walkReflogs, "walk-reflogs", "g", false, "walk the moves of REV's reflog (default HEAD), newest first, instead of its history")
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
@@ -326,6 +337,10 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 			return fmt.Errorf("log: %w", err)
 		}
 	}
+	pick, err := newPickaxe(r, o.pickaxeS, o.pickaxeG, o.filter.ignoreCase, paths)
+	if err != nil {
+		return err
+	}
 	var graph *loggraph.Graph
 	if o.graph {
 		graph = &loggraph.Graph{}
@@ -336,7 +351,8 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 	filtered := func(n *logNode) bool {
 		merge, side := n.sum.MergeParent != "", left[n.sum.ID]
 		return o.merges && !merge || o.noMerges && merge || o.leftOnly && !side || o.rightOnly && side ||
-			o.cherryPick && same[n.sum.ID] || onPath != nil && !onPath[n.sum.ID] || !lf.keep(n.sum)
+			o.cherryPick && same[n.sum.ID] || onPath != nil && !onPath[n.sum.ID] || !lf.keep(n.sum) ||
+			pick != nil && !pick.keeps(n)
 	}
 	pr := &logPrinter{w: w, r: r, o: o, hdr: o.hdr, paths: paths, graph: graph, filtered: filtered, entries: []logEntry{}}
 	// --reverse: as git, -n and the filters choose the commits, then
@@ -365,6 +381,9 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 			}
 		}
 		if n.hidden || filtered(n) {
+			if pick != nil && pick.err != nil {
+				return fmt.Errorf("log: commit %s: %w", shortID(d), pick.err)
+			}
 			continue
 		}
 		if hist != nil && len(missing) > 0 {
