@@ -68,17 +68,32 @@ func readIndexFunc(name string, keep func(*layer.Entry) bool) ([]layer.Entry, er
 // Listing is Subset with the directories the layers imply but do not
 // name (a tar made by "tar -cf a.tar bin/a" has no "bin"): a path keep
 // accepts that lies above a path of the tree is an entry of its own, a
-// directory with mode 0755 and owner 0:0. A second read of the indexes
-// finds them, holding only what lies below the paths the first did not
-// find. Listings of a directory (show REV:DIR, ls-tree) read trees so.
+// directory with mode 0755 and owner 0:0. Those above what Subset kept
+// are seen there; those above only what keep leaves out (REV:/ lists
+// "bin", implied by "/bin/a" alone) take a second read of the indexes,
+// which holds only what lies below them. Listings of a directory (show
+// REV:DIR, ls-tree) read trees so.
 func (ts *Trees) Listing(c *objects.Commit, keep func(string) bool) (Tree, error) {
 	t, err := ts.Subset(c, keep)
 	if err != nil {
 		return nil, err
 	}
+	implied := func(a string) *layer.Entry { return &layer.Entry{Path: a, Type: layer.TypeDir, Mode: 0o755} }
+	for q := range t {
+		for a := path.Dir(q); a != "/" && a != "."; a = path.Dir(a) {
+			if t[a] == nil && keep(a) {
+				t[a] = implied(a)
+			}
+		}
+	}
 	missing := func(q string) bool { return t[q] == nil && keep(q) }
+	// Below a missing directory: what the first read left out. The
+	// directories the first read found are read again, so that one a
+	// later layer replaced (by a file, then a directory) takes what lay
+	// below it along, as Subset needs; whiteouts and opaque directories
+	// are read whatever keep says.
 	below, err := ts.Subset(c, func(q string) bool {
-		if keep(q) {
+		if e := t[q]; e != nil && e.Type == layer.TypeDir {
 			return true
 		}
 		for a := path.Dir(q); a != "/" && a != "."; a = path.Dir(a) {
@@ -92,10 +107,18 @@ func (ts *Trees) Listing(c *objects.Commit, keep func(string) bool) (Tree, error
 		return nil, err
 	}
 	for q := range below {
+		var gone []string // missing directories above q, nearest first
 		for a := path.Dir(q); a != "/" && a != "."; a = path.Dir(a) {
-			if missing(a) {
-				t[a] = &layer.Entry{Path: a, Type: layer.TypeDir, Mode: 0o755}
+			if e := t[a]; e != nil && KindOf(e.Type) != layer.TypeDir {
+				gone = nil // a file above q: q is not there
+				break
 			}
+			if missing(a) {
+				gone = append(gone, a)
+			}
+		}
+		for _, a := range gone {
+			t[a] = implied(a)
 		}
 	}
 	return t, nil
