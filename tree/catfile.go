@@ -95,9 +95,9 @@ func verifiedCopy(r io.Reader, size int64, want, tmpDir string, w io.Writer) err
 }
 
 // holdContent reads r, size bytes, to its end and hands fn its digest
-// ("blake3:<hex>") and its content (at its start), held in memory up to MaxPatchSize,
-// beyond that in an unlinked temporary file in tmpDir: nothing of it
-// is handed on before all of it was read and hashed.
+// ("blake3:<hex>") and its content (at its start), held in memory up to
+// MaxPatchSize, beyond that in an unlinked temporary file in tmpDir:
+// nothing of it is handed on before all of it was read and hashed.
 func holdContent(r io.Reader, size int64, tmpDir string, fn func(digest string, content io.ReadSeeker) error) error {
 	hash := blake3.New()
 	var hold interface {

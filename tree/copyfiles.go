@@ -14,13 +14,13 @@ import (
 // CopyFiles writes the content of each regular file want names (path to
 // the entry a tree of layers, bottom first, holds for it) to the writer
 // open gives for its path, then closes that writer, one file after the
-// other. Each layer that holds
-// one of them is streamed once, in tar order (not in the order of paths),
-// never unpacked; a content is checked against its entry's digest before
-// a byte of it is written (held in memory up to MaxPatchSize, beyond that
-// in an unlinked temporary file in tmpDir), so memory stays bounded
-// whatever the number and size of the files. A file no layer holds with
-// its digest is an error (ErrContentMismatch).
+// other. Each layer that holds one of them is streamed once, in tar
+// order (not in the order of paths), never unpacked; a content is
+// checked against its entry's digest before a byte of it is written
+// (held in memory up to MaxPatchSize, beyond that in an unlinked
+// temporary file in tmpDir), so memory stays bounded whatever the number
+// and size of the files. A file no layer holds with its digest is an
+// error (ErrContentMismatch).
 func (h *History) CopyFiles(layers []objects.Layer, want map[string]*layer.Entry, tmpDir string, open func(p string) io.WriteCloser) error {
 	remaining := map[string]*layer.Entry{}
 	for p, e := range want {

@@ -324,8 +324,8 @@ func ChangedLine(a, b []byte, match func(line []byte) bool) bool {
 		if int(d.Type) != dmpDelete && int(d.Type) != dmpInsert {
 			continue
 		}
-		for _, l := range strings.SplitAfter(strings.TrimSuffix(d.Text, "\n"), "\n") {
-			if match([]byte(strings.TrimSuffix(l, "\n"))) {
+		for _, l := range strings.Split(strings.TrimSuffix(d.Text, "\n"), "\n") {
+			if match([]byte(l)) {
 				return true
 			}
 		}

@@ -79,12 +79,13 @@ that match, -c the number of matching lines of each, -q nothing.
 A revision is read from its layers, each streamed once and never
 unpacked; each file is checked against its file index's digest before a
 line of it is printed, and what matched is held in .strata/tmp until
-the files are printed in path order. Memory stays bounded: one file of
-up to 8 MiB, one line, and a few bytes a matching file.
+the files are printed in path order. Memory holds the revision's file
+map (as diff's), one file of up to 8 MiB and a few bytes a matching
+file, never the content of the tree.
 
   strata grep -n PermitRootLogin main -- /etc/ssh
   strata grep -l -e ssl -e tls v1 v2 -- '*.conf'
-  strata grep -c -w root            # the checkout: /etc/passwd:3
+  strata grep -c -w root            # the checkout: etc/passwd:3
   strata grep --format json root main   # [{"rev","path","line","text"}]
                                         # (-l: "path"; -c: "count"; a binary
                                         # file: "binary": true; "rev": none
@@ -186,6 +187,11 @@ func grepWorktree(ctx context.Context, w *worktree.Worktree, p *grepPrinter, pat
 		return err
 	}
 	root := st.Target
+	rootFD, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", root, err)
+	}
+	defer unix.Close(rootFD)
 	var files []string
 	err = filepath.WalkDir(root, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -205,11 +211,6 @@ func grepWorktree(ctx context.Context, w *worktree.Worktree, p *grepPrinter, pat
 		return err
 	}
 	slices.Sort(files) // git's order: a directory's files sort as "dir/..."
-	rootFD, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("%s: %w", root, err)
-	}
-	defer unix.Close(rootFD)
 	for _, q := range files {
 		f, err := openBeneath(rootFD, q)
 		if errors.Is(err, fs.ErrNotExist) {
