@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
 )
 
@@ -37,7 +38,7 @@ func newLsTreeCommand(g *globals) *cobra.Command {
 	var o lsTreeOptions
 	var nameStatus, fullName, fullTree bool
 	cmd := &cobra.Command{
-		Use:   "ls-tree [-r] [-d] [-t] [-l] [--name-only] [-z] [--format json] REV [PATH...]",
+		Use:   "ls-tree [-r] [-d] [-t] [-l] [--name-only] [-z] [--format json] REV[:DIR] [PATH...]",
 		Short: "List the entries of a revision's tree, as git ls-tree",
 		Long: `List the entries of REV's file tree, read from its layers' file
 indexes, one line each as git ls-tree prints them:
@@ -52,7 +53,9 @@ below, without its directories unless -t; -d lists directories only.
 PATHs are literal, as git's ls-tree takes them (no patterns), and the
 PATH printed is from the image root without its leading slash (etc/motd),
 wherever you stand (git's --full-tree; --full-tree and --full-name are
-accepted).
+accepted). REV:DIR lists DIR's tree as git's tree-ish does: the PATHs
+and the names printed are from DIR (ls-tree main:etc lists motd, not
+etc/motd).
 
 MODE is the entry's real mode in octal: 100644, 100755 and 120000 (a
 symlink) as git prints them, and what git does not keep: 100600, 104755
@@ -89,23 +92,24 @@ resolve), 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			c, err := r.Resolve(args[0])
+			// REV:DIR lists DIR's tree, as git's tree-ish: PATHs and the
+			// names printed are DIR's.
+			rev, base := args[0], ""
+			if frev, p, ok := splitRevPath(args[0]); ok {
+				if p, err = fromHere(g, r, args[0], p); err != nil {
+					return err
+				}
+				rev, base = frev, strings.TrimPrefix(p, "/")
+			}
+			c, err := r.Resolve(rev)
 			if err != nil {
 				return err
 			}
-			var specs []string
-			for _, a := range args[1:] {
-				ps, err := imagePaths(g, r, []string{a})
-				if err != nil {
-					return err
-				}
-				s := strings.TrimPrefix(ps[0], "/")
-				if strings.HasSuffix(a, "/") && s != "" {
-					s += "/"
-				}
-				specs = append(specs, s)
+			specs, err := lsTreeSpecs(g, r, base, args[1:])
+			if err != nil {
+				return err
 			}
-			sel := lsTreeSelect{specs: specs, recursive: o.recursive}
+			sel := lsTreeSelect{specs: specs, recursive: o.recursive, base: base}
 			t, err := tree.NewTrees(r.Objects).Listing(c, func(q string) bool {
 				if q == "/" {
 					return true
@@ -120,6 +124,9 @@ resolve), 2 on usage errors.`,
 			})
 			if err != nil {
 				return err
+			}
+			if e := t["/"+base]; base != "" && (e == nil || tree.KindOf(e.Type) != layer.TypeDir) {
+				return fmt.Errorf("%s: %s is not a directory in %s", args[0], pathquote.Quote("/"+base), rev)
 			}
 			return writeLsTree(g.stdout, t, sel, o)
 		},
@@ -138,12 +145,40 @@ resolve), 2 on usage errors.`,
 	return cmd
 }
 
+// lsTreeSpecs reads ls-tree's PATHs: from where you stand, as strata's
+// PATHs are, or with REV:DIR (base) within DIR, as git's tree-ish
+// takes them; no PATH there is DIR's content.
+func lsTreeSpecs(g *globals, r *repo.Repo, base string, args []string) ([]string, error) {
+	if base != "" && len(args) == 0 {
+		return []string{base + "/"}, nil
+	}
+	var specs []string
+	for _, a := range args {
+		var s string
+		if base == "" {
+			ps, err := imagePaths(g, r, []string{a})
+			if err != nil {
+				return nil, err
+			}
+			s = strings.TrimPrefix(ps[0], "/")
+		} else if s = path.Join(base, a); s != base && !strings.HasPrefix(s, base+"/") {
+			return nil, usagef("%s: outside %s", a, pathquote.Quote("/"+base))
+		}
+		if strings.HasSuffix(a, "/") && s != "" {
+			s += "/"
+		}
+		specs = append(specs, s)
+	}
+	return specs, nil
+}
+
 // lsTreeSelect is git ls-tree's choice of entries: the PATHs (specs,
 // from the image root without the leading slash; "DIR/" for what is in
 // DIR, "" for the root) and -r.
 type lsTreeSelect struct {
 	specs     []string
 	recursive bool
+	base      string // REV:DIR's DIR: only what is below it, named from it
 }
 
 // interesting says whether an entry at p is listed or gone into: it is
@@ -174,6 +209,15 @@ func (s lsTreeSelect) descend(p string) bool {
 	return false
 }
 
+// name is how an entry is printed: from the image root, without its
+// leading slash, or from REV:DIR's DIR.
+func (s lsTreeSelect) name(e *layer.Entry) string {
+	if s.base != "" {
+		return strings.TrimPrefix(e.Path, "/"+s.base+"/")
+	}
+	return e.Path[1:]
+}
+
 // writeLsTree prints the entries of t that sel lists, in git's tree
 // order (a directory's name sorts as if it ended in "/").
 func writeLsTree(out io.Writer, t tree.Tree, sel lsTreeSelect, o lsTreeOptions) error {
@@ -189,6 +233,7 @@ func writeLsTree(out io.Writer, t tree.Tree, sel lsTreeSelect, o lsTreeOptions) 
 		}
 		p, dir := q[1:], tree.KindOf(e.Type) == layer.TypeDir
 		switch {
+		case sel.base != "" && !strings.HasPrefix(p, sel.base+"/"):
 		case !sel.interesting(p, dir):
 		case dir && sel.descend(p) && !showTrees:
 		case !dir && o.treesOnly:
@@ -203,7 +248,8 @@ func writeLsTree(out io.Writer, t tree.Tree, sel lsTreeSelect, o lsTreeOptions) 
 		list := make([]lsTreeJSON, 0, len(items))
 		for _, it := range items {
 			mode, typ, obj, size := lsTreeFields(it.e)
-			list = append(list, lsTreeJSON{Mode: mode, Type: typ, Object: obj, Size: size, Path: it.e.Path[1:], PathBytes: rawBytes(it.e.Path[1:])})
+			name := sel.name(it.e)
+			list = append(list, lsTreeJSON{Mode: mode, Type: typ, Object: obj, Size: size, Path: name, PathBytes: rawBytes(name)})
 		}
 		return writeJSON(out, list)
 	}
@@ -213,7 +259,7 @@ func writeLsTree(out io.Writer, t tree.Tree, sel lsTreeSelect, o lsTreeOptions) 
 		end = 0
 	}
 	for _, it := range items {
-		name := it.e.Path[1:]
+		name := sel.name(it.e)
 		if !o.nulls {
 			name = pathquote.Quote(name)
 		}
