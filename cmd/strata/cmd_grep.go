@@ -46,8 +46,8 @@ type grepJSON struct {
 
 // grepOptions are grep's flags, past the patterns.
 type grepOptions struct {
-	lineNumbers, filesOnly, count, quiet, text, noBinary bool
-	format                                               string
+	lineNumbers, filesOnly, count, quiet, text, noBinary, invert bool
+	format                                                       string
 }
 
 func newGrepCommand(g *globals) *cobra.Command {
@@ -55,7 +55,7 @@ func newGrepCommand(g *globals) *cobra.Command {
 	var m textgrep.Options
 	var fixed, extended, basic bool
 	cmd := &cobra.Command{
-		Use:   "grep [-i] [-n] [-l] [-c] [-w] [-F|-E] [-e PATTERN]... [PATTERN] [REV...] [-- PATH...]",
+		Use:   "grep [-i] [-n] [-l] [-c] [-w] [-v] [-F|-E] [-e PATTERN]... [PATTERN] [REV...] [-- PATH...]",
 		Short: "Print the lines of a revision's files that match a pattern, as git grep",
 		Long: `Search the regular files of each REV (default: the checked-out work
 tree, as git grep searches the work tree) for lines that match PATTERN,
@@ -73,7 +73,8 @@ followed: only regular files, each opened beneath the work tree.
 Patterns are POSIX basic regular expressions, as git's default (-G):
 \( \) \| \+ \? \{ \} are the operators; -E reads them as extended (Go's
 RE2 syntax, which has no back-references), -F as plain text. -i ignores
-case, -w matches whole words only. -l prints the names of the files
+case, -w matches whole words only, -v selects the lines that do not
+match. -l prints the names of the files
 that match, -c the number of matching lines of each, -q nothing.
 
 A revision is read from its layers, each streamed once and never
@@ -134,6 +135,7 @@ usage errors (as grep(1): a failure is never taken for "no match").`,
 	f.StringArrayVarP(&m.Patterns, "regexp", "e", nil, "a `PATTERN` to match (several: any of them)")
 	f.BoolVarP(&m.IgnoreCase, "ignore-case", "i", false, "ignore case")
 	f.BoolVarP(&m.Word, "word-regexp", "w", false, "match whole words only")
+	f.BoolVarP(&o.invert, "invert-match", "v", false, "select the lines that do not match")
 	f.BoolVarP(&fixed, "fixed-strings", "F", false, "patterns are plain text")
 	f.BoolVarP(&extended, "extended-regexp", "E", false, "patterns are extended regular expressions")
 	f.BoolVarP(&basic, "basic-regexp", "G", false, "patterns are basic regular expressions (the default)")
@@ -347,7 +349,7 @@ func (p *grepPrinter) file(rev, q string) io.WriteCloser {
 		prefix = rev + ":" + prefix
 	}
 	s := textgrep.NewSearcher(p.re)
-	s.Text = p.o.text
+	s.Text, s.Invert = p.o.text, p.o.invert
 	s.First = p.o.quiet || p.o.filesOnly
 	record := func(j grepJSON) {
 		j.Rev, j.Path, j.PathBytes = rev, name, rawBytes(name)

@@ -137,6 +137,8 @@ type Searcher struct {
 	First bool
 	// Text searches a binary file as text (git's -a).
 	Text bool
+	// Invert selects the lines that do not match (git's -v).
+	Invert bool
 
 	Binary  bool // decided once binaryPeek bytes (or all) were seen
 	Matches int  // matching lines
@@ -205,7 +207,7 @@ func (s *Searcher) lines(end bool) {
 
 func (s *Searcher) line(l []byte) {
 	s.n++
-	if !s.re.Match(l) {
+	if s.re.Match(l) == s.Invert {
 		return
 	}
 	s.Matches++
