@@ -27,8 +27,9 @@ func runReflogWalk(out io.Writer, r *repo.Repo, revs, paths []string, o logOptio
 	case len(revs) > 1:
 		return usagef("log: -g (--walk-reflogs) takes one ref, not %d", len(revs))
 	case len(paths) > 0 || len(o.pseudo) > 0 || o.graph || o.diff.any() || o.firstParent || o.ancestryPath ||
-		o.leftRight || o.leftOnly || o.rightOnly || o.cherryMark || o.cherryPick || o.parents || o.topoOrder:
-		return usagef("log: -g (--walk-reflogs) walks one ref's moves: it takes no PATHs, --all, --graph, -p, --stat, --name-status, --name-only, --first-parent, --parents, --topo-order or A...B options")
+		o.leftRight || o.leftOnly || o.rightOnly || o.cherryMark || o.cherryPick || o.parents || o.topoOrder ||
+		o.pickaxeS != "" || o.pickaxeG != "":
+		return usagef("log: -g (--walk-reflogs) walks one ref's moves: it takes no PATHs, --all, --graph, -p, --stat, --name-status, --name-only, -S, -G, --first-parent, --parents, --topo-order or A...B options")
 	}
 	arg := "HEAD"
 	if len(revs) == 1 {
