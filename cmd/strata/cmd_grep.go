@@ -173,7 +173,7 @@ func runGrep(ctx context.Context, g *globals, re *regexp.Regexp, revs, paths []s
 			break
 		}
 	}
-	if o.format == "json" && err == nil {
+	if o.format == "json" && err == nil && !o.quiet {
 		p.w.(*jsonLines).end()
 	}
 	if ferr := out.Flush(); err == nil {
