@@ -156,7 +156,7 @@ func addCompletions(g *globals, root *cobra.Command) {
 			c.ValidArgsFunction = revsThenPaths(revs)
 		case "switch", "reset", "export", "merge", "rebase", "cherry-pick", "revert", "rev-parse", "describe":
 			c.ValidArgsFunction = revs
-		case "stop", "kill", "rm", "start", "restart", "wait", "pause", "unpause", "stats":
+		case "stop", "kill", "rm", "start", "restart", "wait", "pause", "unpause", "stats", "inspect":
 			c.ValidArgsFunction = runNames(g)
 		case "logs", "exec", "top", "port":
 			c.ValidArgsFunction = firstOnly(runNames(g)) // exec: then the command, in the run; top: ps options

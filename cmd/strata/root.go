@@ -453,7 +453,6 @@ var otherVerbs = map[string]string{
 	"add":       "strata has no index: 'strata commit' records every change in the work tree",
 	"images":    "every commit is an image: 'strata branch' and 'strata tag' list them, 'strata log' their history",
 	"rmi":       "'strata branch -D' and 'strata tag -d' delete images; 'strata gc --prune=now --expire=now' frees their blobs at once",
-	"inspect":   "'strata show --format json REV' prints a commit's config and layers; 'strata ps --format json' a run's state",
 	"history":   "every commit is a layer: 'strata log' is the image's history",
 	"save":      "'strata export REV -o FILE' writes what docker load reads",
 	"load":      "'strata import docker-archive:FILE' reads what docker save writes",

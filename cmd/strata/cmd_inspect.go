@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+func init() { register("inspect", newInspectCommand) }
+
+func newInspectCommand(g *globals) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "inspect [--format json|TEMPLATE] NAME...",
+		Short: "Show detached runs' state and settings as JSON, as docker inspect",
+		Long: `Show detached runs, running or ended, as docker inspect shows
+containers: a JSON array, one object a run, with docker's keys (named
+as docker's, for its scripts and templates, not in the lower_case of
+strata's other listings):
+
+  Id            the run's container id (its cgroup's name)
+  Name          "/" and the name, as docker's
+  Created       when run -d made it
+  Path, Args    its command: the program and its arguments
+  State         Status (created, running, paused, restarting, exited),
+                Running, Paused, Restarting, Pid (the host pid of its
+                pid 1; 0 when not running), ExitCode, StartedAt, FinishedAt
+                (0001-01-01T00:00:00Z when it has not; a restarted run's
+                last end, as docker's)
+  Image         the commit it runs (its id)
+  RestartCount  how often its supervisor restarted it
+  Config        Image (the REV given to run, "" for the checkout), Cmd,
+                Env, WorkingDir, User, StopSignal
+  HostConfig    NetworkMode (private, host or none), PortBindings
+                ({"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}),
+                Memory (bytes; 0: no limit), NanoCpus (CPUs x 10^9),
+                PidsLimit, Privileged, CapAdd, CapDrop, RestartPolicy
+                {Name, MaximumRetryCount}
+
+--format json prints the same array. --format TEMPLATE runs a Go
+template on each run, one line each, as docker's: '{{.State.Pid}}',
+'{{json .Config}}', '{{.State.Status}}'; with ps's functions (json,
+join, split, lower, upper, title, pad, truncate, println).
+
+A name no run has is an error ("no such run: NAME"), after the others
+are printed, as docker's; a revision is not inspected (strata show
+--format json REV shows a commit's config and layers).
+
+Exit status: 0 on success, 1 on errors (a name no run has), 2 on usage
+errors (a template that does not parse).`,
+		Args: minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var tmpl *template.Template
+			if format != "" && format != "json" {
+				text := strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(format)
+				var err error
+				if tmpl, err = template.New("").Funcs(templateFuncs).Option("missingkey=error").Parse(text); err != nil {
+					return usagef("inspect --format: %v", err)
+				}
+			}
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			thawOrphans()
+			var found []inspectRun
+			var missing []string
+			for _, n := range args {
+				s, err := loadSvc(r, n)
+				if errors.Is(err, errNoRun) {
+					missing = append(missing, n)
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				found = append(found, inspectSvc(g, s))
+			}
+			if tmpl != nil {
+				for _, x := range found {
+					var b bytes.Buffer
+					if err := tmpl.Execute(&b, x); err != nil {
+						return fmt.Errorf("template: %w", err)
+					}
+					b.WriteByte('\n')
+					g.stdout.Write(b.Bytes())
+				}
+			} else {
+				if found == nil {
+					found = []inspectRun{}
+				}
+				if err := writeJSON(g.stdout, found); err != nil {
+					return err
+				}
+			}
+			for i, n := range missing {
+				err := fmt.Errorf("no such run: %s", n)
+				if _, rerr := r.Resolve(n); rerr == nil {
+					// docker inspect takes images too.
+					err = fmt.Errorf("%w ('strata show --format json %s' shows that commit)", err, n)
+				}
+				if i == len(missing)-1 {
+					return err
+				}
+				fmt.Fprintf(g.stderr, "strata: inspect: %v\n", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", "", "json, or a Go template as docker's: '{{.State.Pid}}', '{{json .Config}}'")
+	return cmd
+}
+
+// inspectRun is a run as docker inspect shows a container.
+type inspectRun struct {
+	Id           string
+	Name         string
+	Created      time.Time
+	Path         string
+	Args         []string
+	State        inspectState
+	Image        string
+	RestartCount int
+	Config       inspectConfig
+	HostConfig   inspectHostConfig
+}
+
+type inspectState struct {
+	Status                      string
+	Running, Paused, Restarting bool
+	Pid, ExitCode               int
+	StartedAt, FinishedAt       time.Time
+}
+
+type inspectConfig struct {
+	Image      string
+	Cmd, Env   []string
+	WorkingDir string
+	User       string
+	StopSignal string `json:",omitempty"`
+}
+
+type inspectHostConfig struct {
+	NetworkMode   string
+	PortBindings  map[string][]inspectPort
+	Memory        int64
+	NanoCpus      int64
+	PidsLimit     int64
+	Privileged    bool
+	CapAdd        []string
+	CapDrop       []string
+	RestartPolicy inspectRestart
+}
+
+type inspectPort struct{ HostIp, HostPort string }
+
+type inspectRestart struct {
+	Name              string
+	MaximumRetryCount int
+}
+
+// inspectSvc is what inspect shows of the run s.
+func inspectSvc(g *globals, s *svc) inspectRun {
+	status, code := s.status()
+	pid, running := s.containerPid()
+	if status == "running" && s.paused() {
+		status = "paused"
+	}
+	if code < 0 {
+		code = 0
+	}
+	x := inspectRun{
+		Id: s.id, Name: "/" + s.st.Name, Created: s.st.Created, Image: s.st.Commit,
+		RestartCount: s.st.Restarts,
+		State: inspectState{Status: status, Running: running, Paused: status == "paused",
+			Restarting: status == "restarting", Pid: pid, ExitCode: code,
+			StartedAt: s.st.Started, FinishedAt: s.st.Finished},
+		Config: inspectConfig{Image: s.st.Rev, Cmd: s.st.Command, Env: s.st.Env,
+			WorkingDir: s.st.Workdir, User: s.st.User, StopSignal: s.st.StopSignal},
+	}
+	if len(s.st.Command) > 0 {
+		x.Path, x.Args = s.st.Command[0], s.st.Command[1:]
+	}
+	if x.Args == nil {
+		x.Args = []string{}
+	}
+	x.HostConfig = recordedHostConfig(g, s)
+	return x
+}
+
+// recordedHostConfig reads the run's limits, network and ports from the
+// command line it was made with (its record keeps it to start it again).
+func recordedHostConfig(g *globals, s *svc) inspectHostConfig {
+	h := inspectHostConfig{PortBindings: map[string][]inspectPort{}, Privileged: s.st.Privileged,
+		CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop}
+	kind, n, _ := parseRestart(s.st.Restart)
+	h.RestartPolicy = inspectRestart{Name: kind, MaximumRetryCount: n}
+	for _, p := range s.st.Ports { // 127.0.0.1:8080->80/tcp
+		host, ctr, ok := strings.Cut(p, "->")
+		i := strings.LastIndexByte(host, ':')
+		if ok && i >= 0 {
+			h.PortBindings[ctr] = append(h.PortBindings[ctr], inspectPort{HostIp: strings.Trim(host[:i], "[]"), HostPort: host[i+1:]})
+		}
+	}
+	flags := runFlagsOf(g, s.st.Argv)
+	h.NetworkMode, _ = flags.GetString("network")
+	if m, _ := flags.GetString("memory"); m != "" {
+		h.Memory, _ = parseBytes(m)
+	}
+	cpus, _ := flags.GetFloat64("cpus")
+	h.NanoCpus = int64(cpus * 1e9)
+	h.PidsLimit, _ = flags.GetInt64("pids-limit")
+	return h
+}
+
+// runFlagsOf parses argv, a run's recorded command line, with run's
+// flags.
+func runFlagsOf(g *globals, argv []string) *pflag.FlagSet {
+	flags := newRunCommand(g).Flags()
+	if i := slices.Index(argv, "run"); i >= 0 {
+		flags.Parse(argv[i+1:]) // it was parsed once: what it gives is what ran
+	}
+	return flags
+}
