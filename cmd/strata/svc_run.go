@@ -46,6 +46,13 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 	if name != "" && !validSvcName(name) {
 		return usagef("run --name %s: want 1 to 40 of [A-Za-z0-9_.-], starting with a letter or digit", name)
 	}
+	// Held until the run's state is saved: until then, its directory
+	// is not a run named name for rename's check.
+	unlockNames, err := lockNames(r)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	defer func() { unlockNames() }()
 	s := &svc{}
 	for try := 0; ; try++ {
 		n := name
@@ -55,10 +62,11 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 				n += strconv.Itoa(try)
 			}
 		}
-		s.dir = filepath.Join(servicesDir(r), n)
-		err := os.Mkdir(s.dir, 0o700)
+		var err error
+		s.dir, err = claimRunDir(r, n)
 		if err == nil {
 			name = n
+			s.id = containerID(r, filepath.Base(s.dir))
 			break
 		}
 		if !errors.Is(err, os.ErrExist) || name != "" {
@@ -95,6 +103,8 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 		cleanup()
 		return fmt.Errorf("run: %w", err)
 	}
+	unlockNames()
+	unlockNames = func() {}
 	if o.rev == "" {
 		// The checkout is mounted here, where the user sees it; the
 		// supervisor's own mounts stay in its private mount namespace.

@@ -23,9 +23,11 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-// A detached run (a service) keeps its state in .strata/services/<name>/:
+// A detached run (a service) keeps its state in .strata/services/<key>/
+// (the name it was made with; svc_names.go):
 //
 //	state.json  what svcState holds, written atomically by whoever owns it
+//	name        its name, once renamed (rename; Name is read from here)
 //	lock        flocked (exclusive) by the supervisor for as long as it lives
 //	stop        exists once stop/rm asked the run to end (no restart)
 //	restart     exists while restart stops it (a --rm run is kept)
@@ -97,8 +99,8 @@ func validSvcName(name string) bool {
 func servicesDir(r *repo.Repo) string { return filepath.Join(r.Root, "services") }
 
 type svc struct {
-	dir string
-	id  string // its container's (containerID); set by loadSvc
+	dir string // services/KEY (svc_names.go)
+	id  string // its container's: containerID(KEY), set by loadSvc
 	st  svcState
 }
 
@@ -114,30 +116,47 @@ func containerID(r *repo.Repo, name string) string {
 // errNoRun is loadSvc's error for a name no run has.
 var errNoRun = errors.New("no run named")
 
+// loadSvc loads the run named name (svc_names.go: its key may differ).
 func loadSvc(r *repo.Repo, name string) (*svc, error) {
 	if !validSvcName(name) {
 		return nil, fmt.Errorf("%w %q", errNoRun, name)
 	}
-	s := &svc{dir: filepath.Join(servicesDir(r), name), id: containerID(r, name)}
-	b, err := os.ReadFile(s.path("state.json"))
-	if errors.Is(err, fs.ErrNotExist) {
+	s, err := loadSvcKey(r, runKey(r, name))
+	if errors.Is(err, fs.ErrNotExist) || err == nil && s.st.Name != name {
 		return nil, fmt.Errorf("%w %q", errNoRun, name)
 	}
 	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(b, &s.st); err != nil {
-		return nil, fmt.Errorf("run %s: bad state: %w", name, err)
+		return nil, fmt.Errorf("run %s: %w", name, err)
 	}
 	return s, nil
 }
 
+// loadSvcKey loads the run whose directory is services/key, named as
+// it is now.
+func loadSvcKey(r *repo.Repo, key string) (*svc, error) {
+	s := &svc{dir: filepath.Join(servicesDir(r), key), id: containerID(r, key)}
+	b, err := os.ReadFile(s.path("state.json"))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &s.st); err != nil {
+		return nil, fmt.Errorf("bad state: %w", err)
+	}
+	s.st.Name = currentName(s.dir, key)
+	return s, nil
+}
+
+// reload reads the run's state again; its name is the one it was
+// loaded by (a supervisor records the name it started with).
 func (s *svc) reload() error {
 	b, err := os.ReadFile(s.path("state.json"))
 	if err != nil {
 		return err
 	}
-	return json.Unmarshal(b, &s.st)
+	name := s.st.Name
+	err = json.Unmarshal(b, &s.st)
+	s.st.Name = name
+	return err
 }
 
 func (s *svc) save() error {
@@ -159,7 +178,10 @@ func listSvcs(r *repo.Repo) ([]*svc, error) {
 	}
 	var out []*svc
 	for _, e := range ents {
-		if s, err := loadSvc(r, e.Name()); err == nil {
+		if !validSvcName(e.Name()) {
+			continue // .names, .removing-*
+		}
+		if s, err := loadSvcKey(r, e.Name()); err == nil {
 			out = append(out, s)
 		}
 	}

@@ -88,8 +88,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	defer log.Close()
 	stdout, outDone := log.stream('o')
 	stderr, errDone := log.stream('e')
-	id := containerID(r, name)
-	spec.Root, spec.Resources, spec.ID, spec.Stdin = w.Target(), res, id, nil
+	spec.Root, spec.Resources, spec.ID, spec.Stdin = w.Target(), res, s.id, nil
 	spec.Stdout, spec.Stderr, spec.LongRunning = stdout, stderr, true
 	s.st.Command = spec.Args
 	s.st.Env, s.st.User, s.st.Workdir = spec.Env, spec.User, spec.Cwd
@@ -123,7 +122,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 			log.record('e', []byte("strata: "+err.Error()+"\n"))
 			break
 		}
-		release, err := w.RegisterRun(id, name)
+		release, err := w.RegisterRun(s.id, name)
 		if err != nil {
 			return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
 		}
@@ -230,6 +229,7 @@ func svcWorktree(ctx context.Context, r *repo.Repo, s *svc, o runOptions) (*work
 // removeSvc deletes everything of a run that has ended: its work tree
 // (upper included) and its directory.
 func removeSvc(r *repo.Repo, s *svc) error {
+	unlinkName(r, s)
 	if s.st.Tree != "" {
 		if w, err := worktree.ForPath(r, s.st.Tree); err == nil {
 			if err := w.Umount(); err != nil && !errors.Is(err, worktree.ErrNotCheckedOut) {
