@@ -2,10 +2,12 @@ package main
 
 import (
 	"archive/tar"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -55,7 +57,8 @@ the run is resolved within its root, one name at a time from a pinned
 directory, no link followed out; entries are made under a new name and
 renamed into place, so a link the run put at a destination is replaced,
 not written through, and a directory it swaps for a link meanwhile is
-refused.
+refused. A local path in a work tree (./rootfs) follows the tree's links
+as its container sees them, as -v does.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(2),
@@ -166,11 +169,7 @@ func (p *cpPath) close() { unix.Close(p.dir) }
 
 // open opens the entry itself (O_PATH, a link not followed).
 func (p *cpPath) open() (int, error) {
-	name := p.base
-	if name == "" {
-		name = "."
-	}
-	return openat2Retry(p.dir, name, &beneath)
+	return openat2Retry(p.dir, cmp.Or(p.base, "."), &beneath)
 }
 
 // resolveCpPath resolves p in the tree rooted at root: every directory
@@ -186,11 +185,7 @@ func resolveCpPath(root int, p string, follow bool) (*cpPath, error) {
 			return nil, err
 		}
 		cp := &cpPath{dir: fd, base: base, shown: clean}
-		name := base
-		if name == "" {
-			name = "."
-		}
-		err = unix.Fstatat(fd, name, &cp.st, unix.AT_SYMLINK_NOFOLLOW)
+		err = unix.Fstatat(fd, cmp.Or(base, "."), &cp.st, unix.AT_SYMLINK_NOFOLLOW)
 		cp.exists = err == nil
 		if err != nil && !errors.Is(err, unix.ENOENT) {
 			cp.close()
@@ -211,6 +206,50 @@ func resolveCpPath(root int, p string, follow bool) (*cpPath, error) {
 		}
 	}
 	return nil, unix.ELOOP
+}
+
+// localCpPath resolves the local path abs as resolveCpPath resolves a
+// run's: where it leads, a work tree's links followed as its container
+// sees them (resolveHostPath: a link a run planted in the checkout leads
+// within it, never to this machine's file of that name), the directory
+// it is in pinned with no link on the way; the last name followed too
+// when follow and it leads somewhere.
+func localCpPath(abs string, follow bool) (*cpPath, error) {
+	dir, base := filepath.Split(filepath.Clean(abs))
+	var linkErr error // where a link at abs does not lead
+	if follow {
+		real, err := resolveHostPath(filepath.Clean(abs))
+		if err == nil {
+			dir, base = filepath.Split(real)
+		}
+		linkErr = err
+	}
+	real, err := resolveHostPath(dir)
+	if err != nil {
+		return nil, err
+	}
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := openat2Retry(unix.AT_FDCWD, real, &how)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, errLinkPut(dir)
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: real, Err: err}
+	}
+	p := &cpPath{dir: fd, base: base, shown: filepath.Join(real, base)}
+	if err := unix.Fstatat(fd, cmp.Or(base, "."), &p.st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+		p.exists = true
+	} else if !errors.Is(err, unix.ENOENT) {
+		p.close()
+		return nil, &fs.PathError{Op: "lstat", Path: p.shown, Err: err}
+	}
+	if linkErr != nil && p.exists && p.st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		// A link that leads nowhere: said as such, not as a missing
+		// directory (no %w: its ENOENT is not the path's).
+		p.close()
+		return nil, errors.New(linkErr.Error())
+	}
+	return p, nil
 }
 
 // contentsOnly reports whether the path as typed asks for a directory's
@@ -268,12 +307,7 @@ func copyFromRun(g *globals, o cpOptions, name string, root int, srcPath, dstPat
 	if err != nil {
 		return err
 	}
-	host, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(host)
-	dst, err := resolveCpPath(host, abs, true)
+	dst, err := localCpPath(abs, true)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 		return fmt.Errorf("invalid output path: directory %q does not exist", filepath.Dir(abs))
 	}
@@ -314,13 +348,8 @@ func copyToRun(g *globals, o cpOptions, name string, root int, srcPath, dstPath 
 	if err != nil {
 		return err
 	}
-	host, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(host)
 	missing := fmt.Sprintf("lstat %s: no such file or directory", filepath.Clean(abs))
-	src, err := resolveCpPath(host, abs, o.follow)
+	src, err := localCpPath(abs, o.follow)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 		return errors.New(missing)
 	}
