@@ -17,7 +17,7 @@ import (
 var ownDirs = []string{
 	"blobs", "blobs/sha256", "indexes", "indexes/sha256", "tmp",
 	"snapshots", "refs", "logs", "info", "worktree", "worktree/upper",
-	"worktree/work", "worktrees", "services", "build", "build/cache",
+	"worktree/work", "worktrees", "services", "services/.names", "build", "build/cache",
 	"build/stat",
 }
 
