@@ -80,6 +80,30 @@ func (w *Worktree) RegisterRun(id, name string) (release func(), err error) {
 	}, nil
 }
 
+// RenameRun records name as the name of the run id registered here (a
+// detached run renamed while it runs); a run not registered here is
+// left alone.
+func (w *Worktree) RenameRun(id, name string) error {
+	if !validRunID(id) {
+		return fmt.Errorf("run id %q: not a valid name", id)
+	}
+	f, err := os.OpenFile(filepath.Join(w.runsDir(), id), os.O_WRONLY|os.O_TRUNC|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("rename run: %w", err)
+	}
+	_, err = f.WriteString(name)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("rename run: %w", err)
+	}
+	return nil
+}
+
 // Runs lists the ids of the containers running in this work tree, sorted,
 // and removes the records of runs whose strata process is gone.
 func (w *Worktree) Runs() ([]string, error) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/strata-sh/strata/internal/atomicfile"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 // The names of runs. A run's directory, services/KEY, keeps the key it
@@ -134,7 +135,15 @@ func renameSvc(r *repo.Repo, s *svc, newName string) error {
 		os.Remove(filepath.Join(namesDir(r), old))
 	}
 	s.st.Name = newName
-	return nil
+	// Its work tree names the runs that hold it in the way of checkout,
+	// reset and umount: by the new name now.
+	w := worktree.Main(r)
+	if s.st.Tree != "" {
+		if w, err = worktree.ForPath(r, s.st.Tree); err != nil {
+			return nil // renamed; a tree gone is rm's to report
+		}
+	}
+	return w.RenameRun(s.id, newName)
 }
 
 // unlinkName frees the name of the run s, which is being removed.
