@@ -340,7 +340,7 @@ func (x *treeReader) entry(tr *tar.Reader, hdr *tar.Header) error {
 	tmp := ".strata-cp-" + randomHex(6)
 	uid, gid := x.owner(hdr)
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg: // archive/tar reads the old TypeRegA as TypeReg
 		err = x.file(pfd, tmp, tr, hdr, mode)
 	case tar.TypeSymlink:
 		if err = unix.Symlinkat(hdr.Linkname, pfd, tmp); err == nil && x.chown {
