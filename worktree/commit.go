@@ -18,7 +18,6 @@ import (
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
-	"github.com/strata-sh/strata/tree"
 )
 
 // CommitOptions describe a commit of the work tree.
@@ -51,47 +50,47 @@ func testHook(point string) {
 // tree's commit, moves HEAD to the new commit and remounts the work tree
 // on it with an empty upper. Only the upper is read. A config change
 // (Config) alone is a commit; no change at all is ErrNothingToCommit
-// unless AllowEmpty.
-func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit, []tree.Change, error) {
+// unless AllowEmpty. It returns the commit and how many paths changed.
+func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit, int, error) {
 	unlock, err := w.lock(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	defer unlock()
 	st, err := w.ensure(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	h, err := w.Head()
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	if h.Broken != nil {
-		return nil, nil, fmt.Errorf("commit: the current branch is broken: %w", h.Broken)
+		return nil, 0, fmt.Errorf("commit: the current branch is broken: %w", h.Broken)
 	}
 	if h.Commit != st.Commit {
-		return nil, nil, fmt.Errorf("commit: %w", ErrHeadMoved)
+		return nil, 0, fmt.Errorf("commit: %w", ErrHeadMoved)
 	}
 	w.stampScan() // Compact keeps the mount if the upper changes after this
 	t0 := time.Now()
 	parent, err := w.commit(st.Commit)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	res, written, err := w.scanWriting(ctx, st, parent, o.Mtime)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	defer written.drop() // on a way out before the layer is taken
-	slog.Debug("commit: scanned the work tree", "changes", len(res.changes), "took", time.Since(t0))
-	if len(res.changes) == 0 && o.Config == nil && !o.AllowEmpty {
-		return nil, nil, ErrNothingToCommit
+	slog.Debug("commit: scanned the work tree", "changes", res.n, "took", time.Since(t0))
+	if res.n == 0 && o.Config == nil && !o.AllowEmpty {
+		return nil, 0, ErrNothingToCommit
 	}
 	nc := objects.NewCommit{Parent: parent, Message: o.Message, Author: o.Author, Date: o.Date,
 		OS: runtime.GOOS, Architecture: runtime.GOARCH}
 	if nc.Author == "" {
 		if nc.Author, err = w.Repo.Identity(); err != nil {
-			return nil, nil, err
+			return nil, 0, err
 		}
 	}
 	if nc.Date.IsZero() {
@@ -103,31 +102,31 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 			cfg = cloneConfig(parent.Config.Config)
 		}
 		if err := o.Config(&cfg); err != nil {
-			return nil, nil, err
+			return nil, 0, err
 		}
 		nc.Config = &cfg
 	}
-	if len(res.changes) > 0 {
+	if res.n > 0 {
 		l, err := w.changesLayer(ctx, st, parent, res, written, o.Mtime)
 		if err != nil {
-			return nil, nil, err
+			return nil, 0, err
 		}
 		slog.Debug("commit: wrote the layer", "took", time.Since(t0))
 		nc.Layers = []objects.Layer{l}
 	}
 	if _, err := fold.Prepare(ctx, w.Repo.Objects, w.trees, &nc); err != nil {
-		return nil, nil, fmt.Errorf("commit: %w", err)
+		return nil, 0, fmt.Errorf("commit: %w", err)
 	}
 	c, err := w.Repo.Objects.WriteCommit(nc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("commit: %w", err)
+		return nil, 0, fmt.Errorf("commit: %w", err)
 	}
 	testHook("commit-before-ref")
 	// Pending first: if we die after HEAD moves, the next command finishes
 	// the switch instead of showing committed changes as uncommitted.
 	st.Pending, st.PendingStack = c.ID, true
 	if err := w.writeState(st); err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	moveErr := w.moveHead(&st, c.ID, st.Commit, "commit: "+firstLine(o.Message))
 	if moveErr != nil && !errors.Is(moveErr, refs.ErrMoved) {
@@ -135,9 +134,9 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		st.Pending, st.PendingStack = "", false
 		w.writeState(st)
 		if errors.Is(err, refs.ErrStale) || errors.Is(err, refs.ErrExists) {
-			return nil, nil, fmt.Errorf("commit: %w", ErrHeadMoved)
+			return nil, 0, fmt.Errorf("commit: %w", ErrHeadMoved)
 		}
-		return nil, nil, fmt.Errorf("commit: %w", err)
+		return nil, 0, fmt.Errorf("commit: %w", err)
 	}
 	testHook("commit-after-ref")
 	// HEAD moved even when moveErr wraps refs.ErrMoved (a later step such
@@ -145,12 +144,12 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	// The mount stays: whoever lives in the tree keeps its files.
 	st.stack(c.ID, t0)
 	if err := w.writeState(st); err != nil {
-		return c, res.changes, err
+		return c, res.n, err
 	}
 	if moveErr != nil {
-		return c, res.changes, fmt.Errorf("commit: %w", moveErr)
+		return c, res.n, fmt.Errorf("commit: %w", moveErr)
 	}
-	return c, res.changes, nil
+	return c, res.n, nil
 }
 
 // changesLayer is the layer of the changes a scan found: the one written

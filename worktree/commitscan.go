@@ -58,6 +58,7 @@ func (w *Worktree) scanWriting(ctx context.Context, st State, parent *objects.Co
 		res, err := s.run(w.upper())
 		return res, nil, err
 	}
+	s.countOnly = true // the layer is written from the upper; a commit needs only how many changed
 	res.gate = newScanGate()
 	wctx, cancel := context.WithCancel(ctx)
 	p := &pendingLayer{decide: make(chan struct{}), cancel: cancel, done: make(chan struct{})}

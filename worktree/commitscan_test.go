@@ -83,7 +83,7 @@ func TestCommitWhileScanning(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { testScanDecided = nil })
-	c, cs, err := w.Commit(ctx, CommitOptions{Message: "changes"})
+	c, n, err := w.Commit(ctx, CommitOptions{Message: "changes"})
 	must(t, err)
 	if len(c.Layers()) == 0 {
 		t.Fatal("commit has no layers")
@@ -105,8 +105,8 @@ func TestCommitWhileScanning(t *testing.T) {
 			t.Errorf("%s in the layer: %v, want %v", p, in[p], want)
 		}
 	}
-	if fmt.Sprint(changeLines(cs)) != fmt.Sprint(changeLines(res.changes)) {
-		t.Errorf("changes differ:\ncommit %v\nscan   %v", changeLines(cs), changeLines(res.changes))
+	if n != len(res.changes) {
+		t.Errorf("commit counted %d changes, the scan found %d: %v", n, len(res.changes), changeLines(res.changes))
 	}
 }
 

@@ -68,12 +68,17 @@ func TestShellInsideAcrossCommits(t *testing.T) {
 		}
 		want = append(want, fmt.Sprintf("A /etc/b%d", i))
 		sort.Slice(want, func(a, b int) bool { return want[a][2:] < want[b][2:] })
-		_, cs, err := w.Commit(ctx, CommitOptions{Message: fmt.Sprint(i)})
+		cs, err := w.Status(ctx)
+		must(t, err)
+		if got := changeLines(cs); !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: status before the commit %q, want %q", i, got, want)
+		}
+		_, n, err := w.Commit(ctx, CommitOptions{Message: fmt.Sprint(i)})
 		if err != nil {
 			t.Fatalf("round %d: %v", i, err)
 		}
-		if got := changeLines(cs); !reflect.DeepEqual(got, want) {
-			t.Fatalf("round %d: committed %q, want %q", i, got, want)
+		if n != len(want) {
+			t.Fatalf("round %d: committed %d changes, want %d", i, n, len(want))
 		}
 		if out := sh(fmt.Sprintf("echo after%d > a%d && cat b%d a%d && rm -f b%d", i, i, i, i, i-1)); out != fmt.Sprintf("before%d\nafter%d\n", i, i) {
 			t.Fatalf("round %d: the shell sees %q", i, out)

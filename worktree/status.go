@@ -20,6 +20,9 @@ import (
 // statusResult is what a scan of the upper found.
 type statusResult struct {
 	changes []tree.Change
+	// n is how many changes the scan found: len(changes), unless the scan
+	// only counted them (scanner.countOnly).
+	n int
 	same    map[string]bool // copied-up non-directories equal to their lower: left out of a commit
 	// links groups the upper's names of files with several links, so that
 	// a stacked commit writes all of them and the layer keeps the link.
@@ -287,6 +290,12 @@ type scanner struct {
 	// scanned: made afresh for each directory they were 38% of what a
 	// commit of 100,000 files allocated.
 	looks [][]layer.Looked
+	// countOnly counts the changes (res.n) without keeping them, for a
+	// commit whose layer is written from the upper itself: the change
+	// of each of 100,000 new files, held to the end only to be counted,
+	// took a commit from 1.30 to 1.59 s (median of 6, interleaved), its
+	// collector marking them again at every cycle.
+	countOnly bool
 }
 
 // dir scans the entries of directory d, whose path in the tree is rel.
@@ -383,9 +392,11 @@ func (s *scanner) dir(rel string, d *layer.Dir, hideLower, upper bool) error {
 			s.res.links[k] = append(s.res.links[k], crel)
 			s.res.ino[crel] = k
 		}
-		nu, err := s.entry(crel, d, &ue)
-		if err != nil {
-			return err
+		var nu *layer.Entry // what an added entry is matters only if kept
+		if old != nil || !s.countOnly {
+			if nu, err = s.entry(crel, d, &ue); err != nil {
+				return err
+			}
 		}
 		same := false
 		switch {
@@ -553,7 +564,12 @@ func (s *scanner) inMount(rel string) (*layer.Dir, error) {
 	return s.mount.OpenBeneath(strings.TrimPrefix(rel, "/"))
 }
 
-func (s *scanner) add(c tree.Change) { s.res.changes = append(s.res.changes, c) }
+func (s *scanner) add(c tree.Change) {
+	s.res.n++
+	if !s.countOnly {
+		s.res.changes = append(s.res.changes, c)
+	}
+}
 
 // deleted records p (if self) and every lower path below it as deleted.
 func (s *scanner) deleted(p string, self bool) {

@@ -11,7 +11,6 @@ import (
 	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
-	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -102,9 +101,9 @@ concludes the stopped step as --continue does, with -m as its message and
 				return err
 			}
 			if o.from != "" {
-				c, cs, err := commitFrom(cmd.Context(), g, o.from, co)
+				c, n, err := commitFrom(cmd.Context(), g, o.from, co)
 				if c != nil && !o.quiet {
-					fmt.Fprintf(g.stdout, "[detached HEAD %s] %s\n %s changed\n", shortID(c.ID), pathquote.Text(firstLine(o.message)), plural(len(cs), "path"))
+					fmt.Fprintf(g.stdout, "[detached HEAD %s] %s\n %s changed\n", shortID(c.ID), pathquote.Text(firstLine(o.message)), plural(n, "path"))
 				}
 				return err
 			}
@@ -123,9 +122,9 @@ concludes the stopped step as --continue does, with -m as its message and
 				return report(g, seq.Op, out, err)
 			}
 			var c *objects.Commit
-			var cs []tree.Change
+			var n int // paths changed
 			if o.amend {
-				if c, cs, err = amend(cmd.Context(), w, co, o.changes); c != nil {
+				if c, n, err = amend(cmd.Context(), w, co, o.changes); c != nil {
 					o.message = c.Message()
 				}
 			} else {
@@ -133,7 +132,7 @@ concludes the stopped step as --continue does, with -m as its message and
 				if ferr != nil {
 					return fmt.Errorf("commit: %w", ferr)
 				}
-				c, cs, err = w.Commit(cmd.Context(), co)
+				c, n, err = w.Commit(cmd.Context(), co)
 				thaw()
 			}
 			if errors.Is(err, worktree.ErrNothingToCommit) {
@@ -148,7 +147,7 @@ concludes the stopped step as --continue does, with -m as its message and
 				where = headName("")
 			}
 			if !o.quiet {
-				fmt.Fprintf(g.stdout, "[%s %s] %s\n %s changed\n", where, shortID(c.ID), pathquote.Text(firstLine(o.message)), plural(len(cs), "path"))
+				fmt.Fprintf(g.stdout, "[%s %s] %s\n %s changed\n", where, shortID(c.ID), pathquote.Text(firstLine(o.message)), plural(n, "path"))
 			}
 			if err != nil {
 				return fmt.Errorf("commit: committed %s, but: %w", shortID(c.ID), err)

@@ -8,7 +8,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/objects"
-	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -21,20 +20,20 @@ var (
 // amend is commit --amend: a reset --soft to HEAD's parent, which keeps
 // every file as it is, then a commit with HEAD's message, author and
 // config unless co gives them. If that commit fails, HEAD is put back.
-func amend(ctx context.Context, w *worktree.Worktree, co worktree.CommitOptions, changes []string) (*objects.Commit, []tree.Change, error) {
+func amend(ctx context.Context, w *worktree.Worktree, co worktree.CommitOptions, changes []string) (*objects.Commit, int, error) {
 	head, err := w.Resolve("HEAD")
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	if head.MergeParent() != "" {
-		return nil, nil, errAmendMerge
+		return nil, 0, errAmendMerge
 	}
 	parent, err := w.Repo.Objects.Parent(head.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	if parent == "" {
-		return nil, nil, errAmendRoot
+		return nil, 0, errAmendRoot
 	}
 	if co.Message == "" {
 		co.Message = head.Message()
@@ -49,13 +48,13 @@ func amend(ctx context.Context, w *worktree.Worktree, co worktree.CommitOptions,
 	}
 	co.AllowEmpty = true // a new message alone is an amend
 	if _, err := w.Reset(ctx, parent.String(), worktree.ResetSoft); err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
-	c, cs, err := w.Commit(ctx, co)
+	c, n, err := w.Commit(ctx, co)
 	if c == nil {
 		if _, rerr := w.Reset(ctx, head.ID.String(), worktree.ResetSoft); rerr != nil {
-			return nil, nil, fmt.Errorf("%w; and HEAD could not be put back on %s: %v", err, shortID(head.ID), rerr)
+			return nil, 0, fmt.Errorf("%w; and HEAD could not be put back on %s: %v", err, shortID(head.ID), rerr)
 		}
 	}
-	return c, cs, err
+	return c, n, err
 }

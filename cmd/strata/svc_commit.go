@@ -9,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/strata-sh/strata/objects"
-	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -18,45 +17,45 @@ import (
 // docker commit makes an image of a container. No branch moves; the run
 // goes on from the new commit if restarted. A running run is frozen for
 // the read and goes on after, in the same tree.
-func commitFrom(ctx context.Context, g *globals, name string, co worktree.CommitOptions) (*objects.Commit, []tree.Change, error) {
+func commitFrom(ctx context.Context, g *globals, name string, co worktree.CommitOptions) (*objects.Commit, int, error) {
 	r, err := g.openRepo()
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	s, err := loadSvc(r, name)
 	if err != nil {
-		return nil, nil, fmt.Errorf("commit --from: %w", err)
+		return nil, 0, fmt.Errorf("commit --from: %w", err)
 	}
 	if s.st.Tree == "" {
-		return nil, nil, fmt.Errorf("commit --from %s: it runs in the checkout; use 'strata commit' there", name)
+		return nil, 0, fmt.Errorf("commit --from %s: it runs in the checkout; use 'strata commit' there", name)
 	}
 	w, err := worktree.ForPath(r, s.st.Tree)
 	if err != nil {
-		return nil, nil, fmt.Errorf("commit --from %s: %w", name, err)
+		return nil, 0, fmt.Errorf("commit --from %s: %w", name, err)
 	}
 	var c *objects.Commit
-	var cs []tree.Change
+	var n int // paths changed
 	switch {
 	case os.Getenv(envCommitInRun) == name:
 		// In the supervisor's mount namespace (below): the run's tree is
 		// mounted here, and stays, as in any commit. The container is
 		// frozen while the upper is read, as docker commit pauses.
 		if !w.Mounted() {
-			return nil, nil, fmt.Errorf("commit --from %s: its tree is not mounted in its supervisor", name)
+			return nil, 0, fmt.Errorf("commit --from %s: its tree is not mounted in its supervisor", name)
 		}
 		thaw, ferr := freezeRuns(w)
 		if ferr != nil {
-			return nil, nil, fmt.Errorf("commit --from %s: %w", name, ferr)
+			return nil, 0, fmt.Errorf("commit --from %s: %w", name, ferr)
 		}
-		c, cs, err = w.Commit(ctx, co)
+		c, n, err = w.Commit(ctx, co)
 		thaw()
 	case s.live():
 		// The tree of a running run is mounted only in its supervisor's
 		// mount namespace; mounting its upper here too would put it under
 		// two overlays. Commit from there.
-		return nil, nil, commitInSupervisor(g, s)
+		return nil, 0, commitInSupervisor(g, s)
 	default:
-		c, cs, err = w.Commit(ctx, co)
+		c, n, err = w.Commit(ctx, co)
 		// Commit mounted the tree here; the run's tree is mounted only by
 		// its supervisor.
 		if uerr := w.Umount(); uerr != nil && err == nil {
@@ -64,13 +63,13 @@ func commitFrom(ctx context.Context, g *globals, name string, co worktree.Commit
 		}
 	}
 	if errors.Is(err, worktree.ErrNothingToCommit) {
-		return nil, nil, fmt.Errorf("commit --from %s: nothing to commit (use --allow-empty to commit anyway)", name)
+		return nil, 0, fmt.Errorf("commit --from %s: nothing to commit (use --allow-empty to commit anyway)", name)
 	}
 	if c != nil {
 		s.st.Commit = c.ID.String()
 		s.save()
 	}
-	return c, cs, err
+	return c, n, err
 }
 
 // envCommitInRun names the run whose supervisor's mount namespace this
