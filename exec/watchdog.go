@@ -19,7 +19,12 @@ import (
 // container (killed by its parent-death signal) to leave the cgroup, removes
 // it and the run's temporary files, detaches Spec.CrashUnmount, and exits.
 
-const envMode = "_STRATA_EXEC_MODE"
+// ModeVar names the helper a process of strata's binary is (init,
+// watchdog, join, ...): set in the environment of each re-execution
+// (Reexec), never in a command line's.
+const ModeVar = "_STRATA_EXEC_MODE"
+
+const envMode = ModeVar
 
 // startWatchdog runs the sealed init binary exe (which knows the
 // watchdog's mode too): smaller than strata, so quicker to start.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/strata-sh/strata/cmd/strata/internal/handover"
+	strataexec "github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/internal/testregistry"
 )
 
@@ -152,6 +153,9 @@ func TestFrontAlone(t *testing.T) {
 	slices.Sort(handed)
 	if len(handed) == 0 || !slices.Equal(named, handed) {
 		t.Errorf("docs/guide.md says the front hands over %v; it hands over %v", named, handed)
+	}
+	if handover.ReexecVar != strataexec.ModeVar {
+		t.Errorf("handover.ReexecVar is %q, exec.ModeVar %q: the front would hand strata's helpers over", handover.ReexecVar, strataexec.ModeVar)
 	}
 	// The early hand-over's list is the same: a command it missed would
 	// only be slower, one it added would not run in the front.

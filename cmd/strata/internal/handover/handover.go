@@ -15,6 +15,11 @@ const FullName = "strata-full"
 // over strata-full fails once instead of exec'ing itself forever.
 const HandedOverVar = "STRATA_FRONT_HANDOVER"
 
+// ReexecVar is exec.ModeVar: a process with it set is strata's binary
+// re-executed as one of its helpers (a container's init when no smaller
+// init is embedded, a join), whose arguments are no command line.
+const ReexecVar = "_STRATA_EXEC_MODE"
+
 // fullOnly are the commands only the full build has: the registry
 // client's and build's (their packages are left out of the front) and
 // docs. A test compares the list with the commands the two builds
@@ -54,6 +59,9 @@ func Early(args []string) bool {
 // running argv; it returns only if it could not.
 func execFull(argv []string) {
 	if _, set := syscall.Getenv(HandedOverVar); set {
+		return
+	}
+	if _, set := syscall.Getenv(ReexecVar); set {
 		return
 	}
 	self, err := readlink("/proc/self/exe") // links resolved: a link to strata elsewhere still finds strata-full

@@ -134,4 +134,9 @@ func TestEarlyExec(t *testing.T) {
 	if out, code := run(HandedOverVar+"=1", "push"); code != 3 || out != "" {
 		t.Errorf("push, already handed over: exit %d, %q; want it left to main (exit 3)", code, out)
 	}
+	// A helper re-executed (argv "strata-join" alone: no command, which
+	// a command line would hand over for the command list).
+	if out, code := run(ReexecVar + "=joinfd"); code != 3 || out != "" {
+		t.Errorf("a re-executed helper: exit %d, %q; want it left to main (exit 3)", code, out)
+	}
 }
