@@ -4,10 +4,9 @@
 // them over while the process is still initialising.
 //
 // Go initialises packages in import-path order among those whose
-// imports are done (the Go 1.21 rule). This package imports only the
-// runtime's own packages, syscall, path, slices and strings, none of
-// which reads a file or compiles anything, so its init runs right after
-// syscall's and before os, fmt and every package that builds tables at
+// imports are done (the Go 1.21 rule). This package imports syscall and
+// slices alone (syscall imports slices itself), so its init runs right
+// after syscall's and before os, fmt and every package that builds tables at
 // start (go-digest's regular expressions, encoding/gob, the compressors'
 // tables). A command the front leaves out then costs the Go runtime's
 // start and one exec instead of the whole front's initialisation.
