@@ -46,7 +46,8 @@ func (p *pendingLayer) drop() {
 // layer is the upper as it is, the layer is written (pending) while the
 // scan runs, from what the scan decides (scanGate). A stacked mount's
 // layer is made from the scan's changes, after it: pending is nil, as it
-// is when the upper is empty.
+// is when the upper is empty. For the unstacked mount the changes are
+// only counted (res.n; res.changes stays empty): the layer needs none.
 func (w *Worktree) scanWriting(ctx context.Context, st State, parent *objects.Commit, mtime func(time.Time) time.Time) (res *statusResult, pending *pendingLayer, err error) {
 	// A stacked mount's layer is made from the changes alone: the
 	// unchanged files need no record (statusResult.same).

@@ -100,7 +100,7 @@ func (w *Worktree) stashLayer(ctx context.Context, st State, parent *objects.Com
 			return objects.Layer{}, err
 		}
 		defer written.drop()
-		if len(res.changes) == 0 {
+		if res.n == 0 { // counted, not kept: the layer is written from the upper
 			return objects.Layer{}, ErrNoLocalChanges
 		}
 		return w.changesLayer(ctx, st, parent, res, written, nil)
