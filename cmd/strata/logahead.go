@@ -6,10 +6,13 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-// readAhead reads, on its own goroutine, the commits along the first
-// parents of a tip before log asks for them: reading, verifying and
-// decoding a manifest is most of log's work a commit, and the line of
-// history is known one commit ahead, so printing and reading overlap.
+// readAhead reads the commits along the first parents of a tip before
+// log asks for them: reading, checking and decoding a manifest is most
+// of log's work a commit, and the line of history is known one commit
+// ahead. Two goroutines share it, so that a cold walk keeps both cores
+// busy: the reader reads each manifest and finds the parent it names
+// (objects.ReadPendingSummary), the verifier hashes and decodes what was
+// read (objects.VerifySummary). The walk takes only verified commits.
 type readAhead struct {
 	ch   chan []aheadItem
 	stop chan struct{}
@@ -18,55 +21,114 @@ type readAhead struct {
 }
 
 type aheadItem struct {
-	sum objects.Summary
-	err error
-	has [2]bool // whether the store has the parent, the merge parent
+	pending objects.PendingSummary // the reader's
+	sum     objects.Summary        // the verifier's, from here on
+	err     error
+	has     [2]bool // whether the store has the parent, the merge parent
+	// diverged: the commit's parent is not the one read ahead by (the
+	// manifest's key was not where the reader looked): nothing after it
+	// comes, and the walk reads on by itself.
+	diverged bool
+	verified bool // by the reader: sum, err and has are final
 }
 
 func startReadAhead(r *repo.Repo, tip digest.Digest) *readAhead {
-	a := &readAhead{ch: make(chan []aheadItem, 16), stop: make(chan struct{}), next: tip}
-	go func() {
-		defer close(a.ch)
-		// Commits go in batches, growing to 64, so that the goroutines
-		// do not wake each other once a commit; the first goes at once.
-		var batch []aheadItem
-		size := 1
-		send := func() bool {
-			select {
-			case a.ch <- batch:
-			case <-a.stop:
-				return false
+	a := &readAhead{ch: make(chan []aheadItem, 4), stop: make(chan struct{}), next: tip}
+	go readPending(r, tip, a.ch, a.stop)
+	return a
+}
+
+// send passes batch on unless the walk stopped.
+func send(ch chan<- []aheadItem, batch []aheadItem, stop <-chan struct{}) bool {
+	select {
+	case ch <- batch:
+		return true
+	case <-stop:
+		return false
+	}
+}
+
+// readPending reads the line from tip into out, in batches growing to
+// 64 (so that the goroutines do not wake each other once a commit; the
+// first goes at once), until a commit that cannot be read, a root, or
+// one whose parent the store lacks. It verifies the first batches
+// itself, and starts the verifier for the rest: a log that shows a
+// screenful (log -n 20) has no third goroutine to wake.
+func readPending(r *repo.Repo, tip digest.Digest, out chan<- []aheadItem, stop <-chan struct{}) {
+	defer func() { close(out) }() // the verifier's input, once there is one
+	var batch []aheadItem
+	size := 1
+	// The parent is read before its child is sent: a read that succeeds
+	// shows that the store has it, which saves a stat a commit (one
+	// system call in five of the walk); only a failed read asks Has.
+	it := aheadItem{pending: r.Objects.ReadPendingSummary(tip)}
+	for {
+		var parent aheadItem
+		if p := it.pending.Parent(); it.pending.Read() && p != "" {
+			parent.pending = r.Objects.ReadPendingSummary(p)
+			it.has[0] = parent.pending.Read() || r.Objects.Has(p)
+		}
+		if size < verifyFrom {
+			verify(r, &it)
+			it.verified = true
+		}
+		batch = append(batch, it)
+		last := !it.pending.Read() || !it.has[0] || it.err != nil || it.diverged
+		if last || len(batch) == size {
+			if !send(out, batch, stop) || last {
+				return
 			}
 			batch, size = nil, min(2*size, 64)
-			return true
+			if size == verifyFrom {
+				// A few batches at most wait between the two, each
+				// holding its manifests' bytes until verified.
+				pending := make(chan []aheadItem, 4)
+				go verifyPending(r, pending, out, stop)
+				out = pending
+			}
 		}
-		// The parent is read before its child is sent: a read that
-		// succeeds shows that the store has it, which saved a stat a
-		// commit (one system call in five of the walk); only a failed
-		// read asks Has.
-		var it aheadItem
-		it.sum, it.err = r.Objects.ReadSummary(tip)
-		for {
-			var parent aheadItem
-			if p := it.sum.Parent; it.err == nil && p != "" {
-				parent.sum, parent.err = r.Objects.ReadSummary(p)
-				it.has[0] = parent.err == nil || r.Objects.Has(p)
+		it = parent
+	}
+}
+
+// verifyFrom is the size of the first batch the verifier verifies.
+const verifyFrom = 32
+
+// verifyPending verifies the reader's batches into out, and ends after
+// a commit that failed or whose parent is not the one read ahead by.
+func verifyPending(r *repo.Repo, in <-chan []aheadItem, out chan<- []aheadItem, stop <-chan struct{}) {
+	defer close(out)
+	for batch := range in {
+		for i := range batch {
+			it := &batch[i]
+			if !it.verified {
+				verify(r, it)
 			}
-			if p := it.sum.MergeParent; it.err == nil && p != "" {
-				it.has[1] = r.Objects.Has(p)
-			}
-			batch = append(batch, it)
-			last := it.err != nil || !it.has[0]
-			if (last || len(batch) == size) && !send() {
+			if it.err != nil || it.diverged {
+				send(out, batch[:i+1], stop)
 				return
 			}
-			if last {
-				return
-			}
-			it = parent
 		}
-	}()
-	return a
+		if !send(out, batch, stop) {
+			return
+		}
+	}
+}
+
+// verify gives it its summary, checked, and says whether the store has
+// its merge parent, and its parent when that is not the one read ahead.
+func verify(r *repo.Repo, it *aheadItem) {
+	it.sum, it.err = r.Objects.VerifySummary(it.pending)
+	if it.err != nil {
+		return
+	}
+	if it.sum.Parent != it.pending.Parent() {
+		it.diverged = true
+		it.has[0] = it.sum.Parent != "" && r.Objects.Has(it.sum.Parent)
+	}
+	if p := it.sum.MergeParent; p != "" {
+		it.has[1] = r.Objects.Has(p)
+	}
 }
 
 // take gives what was read of d if d is the next commit on the line.
@@ -85,13 +147,13 @@ func (a *readAhead) take(d digest.Digest) (aheadItem, bool) {
 	it := a.have[0]
 	a.have = a.have[1:]
 	a.next = ""
-	if it.err == nil && it.has[0] {
+	if it.err == nil && it.has[0] && !it.diverged {
 		a.next = it.sum.Parent
 	}
 	return it, true
 }
 
-// close stops the goroutine.
+// close stops the goroutines.
 func (a *readAhead) close() {
 	if a != nil {
 		close(a.stop)

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+// TestLogReadAheadFollowsTheCheckedParent: the read-ahead finds each
+// commit's parent by its key in the manifest, before the manifest is
+// checked and decoded. A valid manifest whose last such key is not its
+// own annotation's (here a config descriptor's annotation, written after
+// the manifest's own) sends the reader down the wrong line; log still
+// shows the commits the checked manifests name, in order, as a walk
+// without reading ahead does. The commit sits past the first batches,
+// where the verifier goroutine checks what the reader read.
+func TestLogReadAheadFollowsTheCheckedParent(t *testing.T) {
+	r, err := repo.Init(t.TempDir(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	write := func(parent *objects.Commit, msg string) *objects.Commit {
+		c, err := r.Objects.WriteCommit(objects.NewCommit{Parent: parent, Author: "A <a@x>", Date: date, Message: msg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	var line []*objects.Commit
+	var parent *objects.Commit
+	for i := 1; i <= 59; i++ {
+		parent = write(parent, fmt.Sprintf("c%d", i))
+		line = append(line, parent)
+	}
+	// c60, as strata writes it but for the order of its keys, and a
+	// config descriptor annotated with c10 as "dev.strata.parent".
+	c60 := write(parent, "c60")
+	m, err := r.Objects.ReadManifest(c60.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Config.Annotations = map[string]string{objects.AnnotationParent: string(line[9].ID)}
+	b := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"annotations":%s,"layers":%s,"config":%s}`,
+		ocispec.MediaTypeImageManifest, jsonOf(t, m.Annotations), jsonOf(t, m.Layers), jsonOf(t, m.Config)))
+	key := []byte(`"` + objects.AnnotationParent + `":"`)
+	if last := bytes.LastIndex(b, key); !bytes.HasPrefix(b[last+len(key):], []byte(line[9].ID)) {
+		t.Fatal("the config's key is not the last: the test shows nothing")
+	}
+	d, err := r.Objects.PutBytes(ocispec.MediaTypeImageManifest, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd, err := r.Objects.ReadCommit(d.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line = append(line, odd)
+	parent = odd
+	for i := 61; i <= 120; i++ {
+		parent = write(parent, fmt.Sprintf("c%d", i))
+		line = append(line, parent)
+	}
+	if err := r.Refs.Update(refs.Heads+"main", parent.ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for i := len(line) - 1; i >= 0; i-- {
+		fmt.Fprintf(&want, "%s c%d\n", shortID(line[i].ID), i+1)
+	}
+	for round := range 2 { // the blobs, then the summary cache the first wrote
+		var out bytes.Buffer
+		if err := runLog(&out, r, []string{"main"}, nil, logOptions{max: -1, hdr: onelineHeader}); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Replace(out.String(), " (HEAD -> main)", "", 1)
+		if got != want.String() {
+			t.Fatalf("round %d: log =\n%s\nwant\n%s", round, got, want.String())
+		}
+	}
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
