@@ -33,7 +33,13 @@ func withoutLayers(b []byte) []byte {
 			return b
 		}
 		i = skipSpace(b, i+1)
-		end, ok := skipValue(b, i)
+		end, ok := 0, false
+		if key == `"layers"` {
+			end, ok = flatArrayEnd(b, i)
+		}
+		if !ok {
+			end, ok = skipValue(b, i)
+		}
 		if !ok {
 			return b
 		}
@@ -52,6 +58,28 @@ func withoutLayers(b []byte) []byte {
 		}
 		i++
 	}
+}
+
+// flatArrayEnd returns the index after the array that starts at b[i] if
+// its first ']' ends it with no '[' and no backslash before: then every
+// quote before that ']' delimits a string, and an even number of them
+// leaves it outside any. Three scans that go many bytes a step
+// (bytes.IndexByte, bytes.Count), where skipValue steps through every
+// token: a manifest's layer list, which strata writes so, is most of its
+// bytes. ok is false for any other array, which skipValue then delimits.
+func flatArrayEnd(b []byte, i int) (end int, ok bool) {
+	if i >= len(b) || b[i] != '[' {
+		return 0, false
+	}
+	k := bytes.IndexByte(b[i:], ']')
+	if k < 0 {
+		return 0, false
+	}
+	in := b[i+1 : i+k]
+	if bytes.IndexByte(in, '\\') >= 0 || bytes.IndexByte(in, '[') >= 0 || bytes.Count(in, []byte{'"'})%2 != 0 {
+		return 0, false
+	}
+	return i + k + 1, true
 }
 
 func skipSpace(b []byte, i int) int {

@@ -99,3 +99,21 @@ func BenchmarkParseManifestHead(b *testing.B) {
 		}
 	}
 }
+
+// TestFlatArrayEnd: the quick scan delimits a flat array as skipValue
+// does, and leaves to skipValue any array it cannot be sure of.
+func TestFlatArrayEnd(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{`[]`, true}, {`[{"a":"x"},{"b":1}] ,"c":2`, true}, {`[{"a":"x","b":{"c":"}"}}]}`, true},
+		{`[{"a":"x]"}]`, false}, {`[[1]]`, false}, {`["\"]"]`, false}, {`[1`, false}, {`{}`, false}, {``, false},
+	} {
+		end, ok := flatArrayEnd([]byte(tc.in), 0)
+		want, _ := skipValue([]byte(tc.in), 0)
+		if ok != tc.ok || ok && end != want {
+			t.Errorf("flatArrayEnd(%s) = %d, %v; want %v, and %d as skipValue", tc.in, end, ok, tc.ok, want)
+		}
+	}
+}
