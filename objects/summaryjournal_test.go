@@ -225,3 +225,28 @@ func BenchmarkSaveSummariesJournalInFile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSaveSummariesCold: the first log of 10,000 commits after the
+// cache was deleted, as it ends: every summary it read is new.
+func BenchmarkSaveSummariesCold(b *testing.B) {
+	s := newTestStore(b)
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	var sums []Summary
+	for i := range 10000 {
+		id := digest.FromString(strconv.Itoa(i))
+		sums = append(sums, Summary{ID: id, Parent: digest.FromString(strconv.Itoa(i + 1)), Author: "A <a@example.com>", Date: date, Message: "commit " + strconv.Itoa(i)})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		os.Remove(s.summariesFile())
+		st := openSummaries(b, s.Root())
+		for _, sum := range sums {
+			st.noteSummary(sum)
+		}
+		b.StartTimer()
+		if err := st.SaveSummaries(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
