@@ -62,6 +62,11 @@ func (p *PendingSummary) Parent() digest.Digest { return p.parent }
 // was read: its blob is in the store, as Has would say.
 func (p *PendingSummary) Read() bool { return p.err == nil }
 
+// Large reports whether p holds a manifest larger than a walk should
+// keep many of while they wait to be verified (a strata commit's is at
+// most some 20 KiB; one a hostile registry made may be 64 MiB).
+func (p *PendingSummary) Large() bool { return p.buf != nil && len(*p.buf) > maxPooledHead }
+
 // VerifySummary checks p's manifest against its commit's digest, decodes
 // it and gives its summary, as ReadSummary would have. Anything short of
 // a checked manifest (an error, a mismatch, a read that ended short) is

@@ -83,3 +83,30 @@ func TestPendingSummaryOfAMissingOrSpoiltCommit(t *testing.T) {
 		t.Fatalf("spoilt commit: %v, want %v", err, want)
 	}
 }
+
+// TestPendingSummaryLarge: a manifest over 64 KiB (a long message in its
+// annotations) is Large, one strata writes for a short message is not,
+// and both verify.
+func TestPendingSummaryLarge(t *testing.T) {
+	s := newTestStore(t)
+	small, err := s.WriteCommit(NewCommit{Author: "A <a@x>", Message: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	large, err := s.WriteCommit(NewCommit{Parent: small, Author: "A <a@x>", Message: string(make([]byte, 70<<10))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		c     *Commit
+		large bool
+	}{{small, false}, {large, true}} {
+		p := s.ReadPendingSummary(tc.c.ID)
+		if p.Large() != tc.large {
+			t.Errorf("%s: Large() = %v, want %v", tc.c.ID, p.Large(), tc.large)
+		}
+		if _, err := s.VerifySummary(p); err != nil {
+			t.Error(err)
+		}
+	}
+}

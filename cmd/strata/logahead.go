@@ -68,12 +68,15 @@ func readPending(r *repo.Repo, tip digest.Digest, out chan<- []aheadItem, stop <
 			parent.pending = r.Objects.ReadPendingSummary(p)
 			it.has[0] = parent.pending.Read() || r.Objects.Has(p)
 		}
-		if size < verifyFrom {
+		last := !it.pending.Read() || !it.has[0]
+		// A large manifest is verified here too, so that those waiting
+		// for the verifier hold 64 KiB at most each.
+		if size < verifyFrom || it.pending.Large() {
 			verify(r, &it)
 			it.verified = true
+			last = last || it.err != nil || it.diverged
 		}
 		batch = append(batch, it)
-		last := !it.pending.Read() || !it.has[0] || it.err != nil || it.diverged
 		if last || len(batch) == size {
 			if !send(out, batch, stop) || last {
 				return
@@ -118,11 +121,13 @@ func verifyPending(r *repo.Repo, in <-chan []aheadItem, out chan<- []aheadItem, 
 // verify gives it its summary, checked, and says whether the store has
 // its merge parent, and its parent when that is not the one read ahead.
 func verify(r *repo.Repo, it *aheadItem) {
-	it.sum, it.err = r.Objects.VerifySummary(it.pending)
+	p := it.pending
+	it.pending = objects.PendingSummary{} // its bytes are not kept past here
+	it.sum, it.err = r.Objects.VerifySummary(p)
 	if it.err != nil {
 		return
 	}
-	if it.sum.Parent != it.pending.Parent() {
+	if it.sum.Parent != p.Parent() {
 		it.diverged = true
 		it.has[0] = it.sum.Parent != "" && r.Objects.Has(it.sum.Parent)
 	}

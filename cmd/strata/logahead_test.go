@@ -21,7 +21,8 @@ import (
 // the manifest's own) sends the reader down the wrong line; log still
 // shows the commits the checked manifests name, in order, as a walk
 // without reading ahead does. The commit sits past the first batches,
-// where the verifier goroutine checks what the reader read.
+// where the verifier goroutine checks what the reader read; so does one
+// whose manifest is over 64 KiB, which the reader checks itself.
 func TestLogReadAheadFollowsTheCheckedParent(t *testing.T) {
 	r, err := repo.Init(t.TempDir(), "main")
 	if err != nil {
@@ -66,7 +67,11 @@ func TestLogReadAheadFollowsTheCheckedParent(t *testing.T) {
 	line = append(line, odd)
 	parent = odd
 	for i := 61; i <= 120; i++ {
-		parent = write(parent, fmt.Sprintf("c%d", i))
+		msg := fmt.Sprintf("c%d", i)
+		if i == 80 {
+			msg += "\n\n" + strings.Repeat("long ", 20<<10) // a manifest over 64 KiB, which the reader verifies itself
+		}
+		parent = write(parent, msg)
 		line = append(line, parent)
 	}
 	if err := r.Refs.Update(refs.Heads+"main", parent.ID, "", "test"); err != nil {
