@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"text/template"
 	"time"
@@ -55,7 +56,7 @@ but the host's), "memory_percent", "net_rx_bytes", "net_tx_bytes",
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tmpl := statsTable
+			tmpl := statsTable()
 			if format != "" && format != "json" && format != "table" && format != "text" {
 				var err error
 				if tmpl, err = parseRowTemplate("stats", format, statsView{}); err != nil {
@@ -211,9 +212,12 @@ type statsView struct {
 var statsHeader = statsView{Container: "CONTAINER", Name: "NAME", ID: "CONTAINER ID", CPUPerc: "CPU %",
 	MemUsage: "MEM USAGE / LIMIT", MemPerc: "MEM %", NetIO: "NET I/O", BlockIO: "BLOCK I/O", PIDs: "PIDS"}
 
-// statsTable is stats' own table.
-var statsTable = &rowTemplate{what: "stats", table: true,
-	t: template.Must(template.New("").Parse("{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"))}
+// statsTable is stats' own table, parsed when stats runs: at package
+// initialisation, every command of the front paid for it.
+var statsTable = sync.OnceValue(func() *rowTemplate {
+	return &rowTemplate{what: "stats", table: true,
+		t: template.Must(template.New("").Parse("{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"))}
+})
 
 // view is the row's columns; an ended run's memory limit is docker's 0B.
 func (x statsRow) view(hostMem uint64) statsView {
