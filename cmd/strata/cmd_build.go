@@ -111,8 +111,8 @@ stopped by SIGINT or SIGTERM; 1 on other errors; 2 on usage errors.`,
 }
 
 func runBuild(ctx context.Context, g *globals, o buildFlags, contextDir string) error {
-	if o.network != exec.NetworkHost && o.network != exec.NetworkNone && o.network != exec.NetworkPrivate {
-		return usagef("build: --network %s: must be host, private or none", o.network)
+	if err := checkNetwork(o.network); err != nil {
+		return err
 	}
 	args := map[string]string{}
 	for _, kv := range o.buildArgs {

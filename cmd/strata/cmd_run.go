@@ -539,8 +539,8 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 			return s, usagef("--stop-signal %s: %v", o.stopSignal, err)
 		}
 	}
-	if o.network != exec.NetworkHost && o.network != exec.NetworkNone && o.network != exec.NetworkPrivate {
-		return s, usagef("--network %s: must be host, private or none", o.network)
+	if err := checkNetwork(o.network); err != nil {
+		return s, err
 	}
 	if s.Ports, err = o.ports(); err != nil {
 		return s, err
@@ -786,4 +786,18 @@ func (o runOptions) dnsSettings() (dns, search, options []string, err error) {
 		}
 	}
 	return o.dns, o.dnsSearch, o.dnsOptions, nil
+}
+
+// checkNetwork refuses a --network mode strata does not have (run and
+// build's RUN steps). Docker's names for its default mode, bridge and
+// default, are answered with strata's: private is docker's bridge network
+// but for traffic between containers, which it does not let through.
+func checkNetwork(mode string) error {
+	switch mode {
+	case exec.NetworkHost, exec.NetworkNone, exec.NetworkPrivate:
+		return nil
+	case "bridge", "default":
+		return usagef("--network %s: must be host, private or none (private is docker's bridge network, with no traffic between containers)", mode)
+	}
+	return usagef("--network %s: must be host, private or none", mode)
 }
