@@ -83,9 +83,11 @@ func readPending(r *repo.Repo, tip digest.Digest, out chan<- []aheadItem, stop <
 			}
 			batch, size = nil, min(2*size, 64)
 			if size == verifyFrom {
-				// A few batches at most wait between the two, each
-				// holding its manifests' bytes until verified.
-				pending := make(chan []aheadItem, 4)
+				// One batch at most waits between the two, holding
+				// its manifests' bytes until verified: with four, the
+				// buffers in flight cost 1,400 more page faults a cold
+				// walk of 10,000 commits, for no time saved.
+				pending := make(chan []aheadItem, 1)
 				go verifyPending(r, pending, out, stop)
 				out = pending
 			}
