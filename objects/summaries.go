@@ -165,15 +165,19 @@ func (s *Store) SaveSummaries() error {
 	if !torn && (fresh < 64 || fresh < f.n/16) {
 		return nil
 	}
-	all := f.entries(s.present, len(c.journal)+len(pending))
+	// What this store read wins over the journal, which wins over the
+	// file. The map noted is the one written: copying it was most of
+	// what a first log after the cache was deleted spent here.
+	all := pending
+	if all == nil {
+		all = map[digest.Digest]Summary{}
+	}
 	for id, sum := range c.journal {
-		if s.present(id) {
+		if _, noted := all[id]; !noted && s.present(id) {
 			all[id] = sum
 		}
 	}
-	for id, sum := range pending {
-		all[id] = sum
-	}
+	f.addEntries(all, s.present)
 	b, err := encodeSummaries(all)
 	if err != nil {
 		return err
@@ -366,19 +370,14 @@ func (f *summaryFile) commits() (ids []digest.Digest) {
 	return ids
 }
 
-// entries decodes every sound record of a commit that keep keeps; none
-// if the mapping faults. The map has room for extra more: a map grown
-// one insert at a time was a third of SaveSummaries' time.
-func (f *summaryFile) entries(keep func(digest.Digest) bool, extra int) map[digest.Digest]Summary {
-	all := make(map[digest.Digest]Summary, f.n+extra)
-	if f.each(func(id digest.Digest, sum Summary, ok bool) {
-		if ok && keep(id) {
+// addEntries adds to all every sound record of a commit that all lacks
+// and keep keeps; no more once the mapping faults (the file shrank).
+func (f *summaryFile) addEntries(all map[digest.Digest]Summary, keep func(digest.Digest) bool) {
+	f.each(func(id digest.Digest, sum Summary, ok bool) {
+		if _, have := all[id]; ok && !have && keep(id) {
 			all[id] = sum
 		}
-	}) != nil {
-		return map[digest.Digest]Summary{}
-	}
-	return all
+	})
 }
 
 // each calls fn with every entry's commit and its record decoded (ok
