@@ -99,7 +99,9 @@ func (s *Store) VerifySummary(p PendingSummary) (Summary, error) {
 // pendingBufs are PendingSummary's buffers, passed from the goroutine
 // that reads to the one that verifies: a channel, not a sync.Pool, whose
 // per-processor caches would give the reader a new buffer each time.
-var pendingBufs = make(chan *[]byte, 512)
+// It holds as many as a log has in flight (some 200: cmd/strata's
+// logahead.go).
+var pendingBufs = make(chan *[]byte, 256)
 
 func getPendingBuf() *[]byte {
 	select {
