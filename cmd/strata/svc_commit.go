@@ -34,7 +34,9 @@ func commitFrom(ctx context.Context, g *globals, name string, co worktree.Commit
 		return nil, 0, fmt.Errorf("commit --from %s: %w", name, err)
 	}
 	var c *objects.Commit
-	var n int // paths changed
+	var n int               // paths changed
+	unlockTree := func() {} // held to the end in the default case
+	defer func() { unlockTree() }()
 	switch {
 	case os.Getenv(envCommitInRun) == name:
 		// In the supervisor's mount namespace (below): the run's tree is
@@ -49,12 +51,19 @@ func commitFrom(ctx context.Context, g *globals, name string, co worktree.Commit
 		}
 		c, n, err = w.Commit(ctx, co)
 		thaw()
-	case s.live():
-		// The tree of a running run is mounted only in its supervisor's
-		// mount namespace; mounting its upper here too would put it under
-		// two overlays. Commit from there.
-		return nil, 0, commitInSupervisor(g, s)
 	default:
+		// A start of the run waits until the tree mounted here for the
+		// commit is unmounted (lockTree).
+		var lerr error
+		if unlockTree, lerr = s.lockTree(ctx, treeWaitNotice(g, "commit", name)); lerr != nil {
+			return nil, 0, fmt.Errorf("commit --from %s: %w", name, lerr)
+		}
+		if s.live() {
+			// The tree of a running run is mounted only in its supervisor's
+			// mount namespace; mounting its upper here too would put it
+			// under two overlays. Commit from there.
+			return nil, 0, commitInSupervisor(g, s)
+		}
 		c, n, err = w.Commit(ctx, co)
 		// Commit mounted the tree here; the run's tree is mounted only by
 		// its supervisor.
@@ -65,7 +74,7 @@ func commitFrom(ctx context.Context, g *globals, name string, co worktree.Commit
 	if errors.Is(err, worktree.ErrNothingToCommit) {
 		return nil, 0, fmt.Errorf("commit --from %s: nothing to commit (use --allow-empty to commit anyway)", name)
 	}
-	if c != nil {
+	if c != nil && s.reload() == nil { // as a supervisor may have saved it since
 		s.st.Commit = c.ID.String()
 		s.save()
 	}

@@ -61,13 +61,21 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	os.WriteFile(s.path("supervisor.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	s.st.SupPid, s.st.Status, s.st.Pid = os.Getpid(), "created", 0
 	s.save() // no longer the dead supervisor's pid and container's
+	// Its tree is mounted here, not while a cp or commit --from has it
+	// mounted outside: that one is waited for, and unmounts it.
+	unlockTree, err := s.lockTree(ctx, nil)
+	if err != nil {
+		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
+	}
 	// Mounting stages snapshots' indexes in .strata/tmp: a writer's
 	// work, until the container starts; a service never holds gc off.
 	if err := g.holdWrites(r); err != nil {
+		unlockTree()
 		return fail(exec.CodeRuntime, err)
 	}
 	w, base, err := svcWorktree(ctx, r, s, o)
 	g.releaseWrites(r)
+	unlockTree()
 	if err != nil {
 		s.st.Status = "exited"
 		s.save()
