@@ -181,3 +181,36 @@ func TestFrontAlone(t *testing.T) {
 		t.Fatalf("push --help through a symlink to the front:\n%s", out)
 	}
 }
+
+// TestFrontMarkNotInherited: the full build the front exec'd does not
+// pass the front's mark on, so a program it starts (a credential helper
+// here; a merge driver of pull alike) can run strata's handed-over
+// commands again. With the mark inherited, the front took strata-full
+// for a copy of itself ("is not strata's full build", exit 1).
+func TestFrontMarkNotInherited(t *testing.T) {
+	bin := buildFrontAndFull(t)
+	front := filepath.Join(bin, "strata")
+	dir := t.TempDir()
+	helpers := filepath.Join(dir, "bin")
+	if err := os.Mkdir(helpers, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The helper runs the front for a handed-over command and says how it went.
+	spy := "#!/bin/sh\ncat >/dev/null\n" + front + " remote --help >/dev/null 2>" + filepath.Join(dir, "err") + "; echo $? >" + filepath.Join(dir, "code") + "\n"
+	if err := os.WriteFile(filepath.Join(helpers, "docker-credential-spy"), []byte(spy), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"credHelpers":{"example.com":"spy"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(front, "logout", "example.com")
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dir, "PATH="+helpers+":"+os.Getenv("PATH"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("strata logout: %v\n%s", err, out)
+	}
+	code, _ := os.ReadFile(filepath.Join(dir, "code"))
+	errs, _ := os.ReadFile(filepath.Join(dir, "err"))
+	if string(code) != "0\n" {
+		t.Fatalf("strata remote --help in a credential helper of strata logout: exit %q, %s", code, errs)
+	}
+}

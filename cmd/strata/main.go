@@ -24,6 +24,12 @@ func main() {
 func Main() int {
 	memlimit.Apply()
 	useEmbeddedInit()
+	if handOver == nil {
+		// The full build, perhaps exec'd by the front: its mark has served.
+		// What this strata starts (a credential helper, a merge driver)
+		// may run strata again, whose front must hand over once more.
+		os.Unsetenv(handover.HandedOverVar)
+	}
 	if runsContainer(os.Args[1:]) {
 		// Before the commands are even built: the runtime's preparation
 		// overlaps with parsing and with opening the repository.
