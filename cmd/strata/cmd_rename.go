@@ -19,8 +19,9 @@ command then knows it by NEW_NAME only, and NAME is free for another run.
 A running run goes on as it was: the same processes, cgroup and
 container id (inspect's "Id" stays what it was), log and tree.
 
-NEW_NAME is 1 to 40 of [a-zA-Z0-9_.-], starting with a letter or digit
-(docker's [a-zA-Z0-9][a-zA-Z0-9_.-], as run --name), and no other run's.
+NEW_NAME is 1 to 40 of [a-zA-Z0-9_.-], starting with a letter or digit,
+as run --name wants (docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+ wants 2 at
+least, and has no limit), and no other run's.
 
 Exit status: 0 on success, 1 on errors (no run is named NAME, or one is
 named NEW_NAME), 2 on usage errors (an invalid NEW_NAME).`,
@@ -30,8 +31,8 @@ named NEW_NAME), 2 on usage errors (an invalid NEW_NAME).`,
 			if old == "" || name == "" {
 				return usagef("rename: neither old nor new names may be empty")
 			}
-			if !validSvcName(name) {
-				return usagef("rename: invalid run name (%s): want 1 to 40 of [a-zA-Z0-9_.-], starting with a letter or digit", name)
+			if err := checkRunName(name); err != nil {
+				return usageError{err}
 			}
 			return forEachRun(cmd.Context(), g, args[:1], func(r *repo.Repo, s *svc) error {
 				if name == s.st.Name {

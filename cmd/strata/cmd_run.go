@@ -153,7 +153,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.Float64Var(&o.cpus, "cpus", 0, "CPU limit in cores, such as 1.5")
 	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "maximum number of processes, --init's included (0 or -1: unlimited)")
 	f.BoolVarP(&o.detach, "detach", "d", false, "run in the background under a supervisor; print the run's name")
-	f.StringVar(&o.name, "name", "", "name the detached run (default: a generated adjective_noun)")
+	f.StringVar(&o.name, "name", "", "name the detached run: 1 to 40 of [a-zA-Z0-9_.-], the first a letter or digit (default: a generated adjective_noun)")
 	f.StringVar(&o.restart, "restart", "no", "restart a detached run: no, on-failure[:N], always or unless-stopped")
 	f.BoolVar(&o.rm, "rm", false, "remove the run (and its throwaway tree) when it ends")
 	f.IntVar(&o.stopTimeout, "stop-timeout", defaultStopTimeout, "seconds between a forwarded SIGTERM, SIGINT or SIGHUP and SIGKILL, and what stop and restart wait for a detached run without -t (0 or -1: forever)")

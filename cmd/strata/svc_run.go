@@ -43,8 +43,10 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 		return fmt.Errorf("run: %w", err)
 	}
 	name := o.name
-	if name != "" && !validSvcName(name) {
-		return usagef("run --name %s: want 1 to 40 of [A-Za-z0-9_.-], starting with a letter or digit", name)
+	if name != "" {
+		if err := checkRunName(name); err != nil {
+			return usagef("run --name: %w", err)
+		}
 	}
 	// Held until the run's state is saved: until then, its directory
 	// is not a run named name for rename's check.

@@ -99,6 +99,15 @@ func validSvcName(name string) bool {
 	return true
 }
 
+// checkRunName says why name cannot be a run's (validSvcName), in the
+// words run --name and rename both use.
+func checkRunName(name string) error {
+	if validSvcName(name) {
+		return nil
+	}
+	return fmt.Errorf("invalid run name (%s): want 1 to 40 of [a-zA-Z0-9_.-], starting with a letter or digit", name)
+}
+
 func servicesDir(r *repo.Repo) string { return filepath.Join(r.Root, "services") }
 
 type svc struct {
