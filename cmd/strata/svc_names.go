@@ -114,10 +114,15 @@ func renameSvc(r *repo.Repo, s *svc, newName string) error {
 		return err
 	}
 	defer unlock()
+	old, key := s.st.Name, filepath.Base(s.dir)
+	// Still named as it was loaded: not renamed (nor removed) by another
+	// command meanwhile, whose new name this one would overwrite.
+	if _, err := os.Stat(s.path("state.json")); err != nil || currentName(s.dir, key) != old {
+		return fmt.Errorf("%w %q", errNoRun, old)
+	}
 	if nameInUse(r, newName) {
 		return fmt.Errorf("the name %q is already in use (strata rm %s, or rename it)", newName, newName)
 	}
-	old, key := s.st.Name, filepath.Base(s.dir)
 	if newName == key {
 		err = os.Remove(s.path(runNameFile))
 	} else {
