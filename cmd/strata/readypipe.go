@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // A strata started in the background (a run's supervisor, exec -d's
@@ -62,6 +64,12 @@ func startAndAwait(cmd *osexec.Cmd, what string) error {
 	}
 	defer rd.Close()
 	cmd.ExtraFiles = []*os.File{wr}
+	// Its streams and fd 3 alone: a descriptor this strata inherited (a
+	// make jobserver's pipe, a caller's extra fd) would be held open for
+	// as long as the run lives, and whoever waits for its end with it.
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("%s: close_range: %w", what, err)
+	}
 	err = cmd.Start()
 	wr.Close()
 	if err != nil {
