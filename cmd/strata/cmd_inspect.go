@@ -87,7 +87,7 @@ errors (a template that does not parse).`,
 				for _, x := range found {
 					var b bytes.Buffer
 					if err := tmpl.Execute(&b, x); err != nil {
-						return fmt.Errorf("template: %w", err)
+						return fmt.Errorf("inspect --format: %w", err)
 					}
 					b.WriteByte('\n')
 					g.stdout.Write(b.Bytes())
