@@ -42,8 +42,8 @@ different keys: all of them.
 --format does: {{.Names}} (also {{.ID}}: runs are named), {{.Image}} (the
 REV), {{.Command}}, {{.Status}}, {{.State}}, {{.Ports}}, {{.CreatedAt}},
 {{.RunningFor}}, {{.Labels}}, {{.Mounts}}; docker's functions json, join,
-split, lower, upper, title, pad, truncate, println; "table TEMPLATE" adds
-a header row and aligns the columns.
+split, lower, upper, title, pad (up to 1024 spaces a side), truncate,
+println; "table TEMPLATE" adds a header row and aligns the columns.
 
 --format json prints an array, one object a run, with docker's "state"
 (created, running, paused, restarting, exited) and "status" (the STATUS

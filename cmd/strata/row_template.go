@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -18,6 +19,9 @@ type rowTemplate struct {
 	t     *template.Template
 	table bool
 }
+
+// maxPad is the most spaces pad puts on a side.
+const maxPad = 1024
 
 // templateFuncs are docker's template functions.
 var templateFuncs = template.FuncMap{
@@ -35,14 +39,21 @@ var templateFuncs = template.FuncMap{
 		}
 		return strings.ToUpper(s[:1]) + s[1:]
 	},
-	"pad": func(s string, left, right int) string {
-		return strings.Repeat(" ", left) + s + strings.Repeat(" ", right)
-	},
-	"truncate": func(s string, n int) string {
-		if r := []rune(s); len(r) > n {
-			return string(r[:n])
+	"pad": func(s string, left, right int) (string, error) {
+		// Bounded: pad .Name 0 50000000000 ran the machine out of memory.
+		if min(left, right) < 0 || max(left, right) > maxPad {
+			return "", fmt.Errorf("pad takes 0 to %d spaces a side", maxPad)
 		}
-		return s
+		return strings.Repeat(" ", left) + s + strings.Repeat(" ", right), nil
+	},
+	"truncate": func(s string, n int) (string, error) {
+		if n < 0 {
+			return "", errors.New("truncate takes a length of 0 or more")
+		}
+		if r := []rune(s); len(r) > n {
+			return string(r[:n]), nil
+		}
+		return s, nil
 	},
 	"println": fmt.Sprintln,
 }
