@@ -68,7 +68,9 @@ wherever you stand. A PATH after -- keeps the files at or below it (a
 pattern with *, ? or [...] as in diff). A binary file (a NUL byte in its
 first 8000 bytes) prints "Binary file REV:PATH matches" (-a: searched as
 text; -I: left out). Symlinks, devices and FIFOs are never read, nor
-followed: only regular files, each opened beneath the work tree.
+followed: only regular files, each opened beneath the work tree, its
+directories from their parents (one swapped for a link meanwhile is
+passed over).
 
 Patterns are POSIX basic regular expressions, as git's default (-G):
 \( \) \| \+ \? \{ \} are the operators; -E reads them as extended (Go's
@@ -194,24 +196,13 @@ func grepWorktree(ctx context.Context, w *worktree.Worktree, p *grepPrinter, pat
 		return fmt.Errorf("%s: %w", root, err)
 	}
 	defer unix.Close(rootFD)
-	var files []string
-	err = filepath.WalkDir(root, func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, name)
-		q := path.Clean("/" + filepath.ToSlash(rel))
-		if d.IsDir() && q != "/" && !tree.Under(q, paths) && !above(q, paths) {
-			return filepath.SkipDir
-		}
-		if d.Type().IsRegular() && tree.Under(q, paths) {
-			files = append(files, q)
-		}
-		return nil
+	files, err := regularFilesBeneath(rootFD, func(q string) bool {
+		return tree.Under(q, paths) || above(q, paths)
 	})
 	if err != nil {
 		return err
 	}
+	files = slices.DeleteFunc(files, func(q string) bool { return !tree.Under(q, paths) })
 	slices.Sort(files) // git's order: a directory's files sort as "dir/..."
 	for _, q := range files {
 		f, err := openBeneath(rootFD, q)
@@ -232,6 +223,47 @@ func grepWorktree(ctx context.Context, w *worktree.Worktree, p *grepPrinter, pat
 		}
 	}
 	return nil
+}
+
+// regularFilesBeneath lists the regular files of the tree at rootFD
+// ("/etc/passwd"), going into the directories enter accepts. Each
+// directory is opened from its parent's descriptor, not following a
+// link: one a running container swaps for a link meanwhile is passed
+// over, never gone through (to this machine's files, whose names a walk
+// by path listed). A directory gone meanwhile is passed over too.
+func regularFilesBeneath(rootFD int, enter func(q string) bool) ([]string, error) {
+	var files []string
+	var walk func(parent int, name, q string) error
+	walk = func(parent int, name, q string) error {
+		fd, err := unix.Openat(parent, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+		// Named by its descriptor: a file system that gives no entry
+		// types has ReadDir lstat NAME/ENTRY, which must be this one's.
+		d := os.NewFile(uintptr(fd), fmt.Sprintf("/proc/self/fd/%d", fd))
+		defer d.Close()
+		entries, err := d.ReadDir(-1)
+		if err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+		for _, e := range entries {
+			eq := path.Join(q, e.Name())
+			switch {
+			case e.Type().IsRegular():
+				files = append(files, eq)
+			case e.IsDir() && enter(eq):
+				if err := walk(fd, e.Name(), eq); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return files, walk(rootFD, ".", "/")
 }
 
 // above says whether directory q lies above one of paths (to go into).
