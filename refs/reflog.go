@@ -2,8 +2,10 @@ package refs
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -135,11 +137,16 @@ func (s *Store) LogChecked(name string) (entries []LogEntry, bad []int, err erro
 	}
 	defer f.Close()
 	var out []LogEntry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		e, ok := parseLogLine(sc.Text())
-		if ok {
+	br := bufio.NewReaderSize(f, 64*1024)
+	for n := 1; ; n++ {
+		line, long, err := readLogLine(br)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if e, ok := parseLogLine(line); ok && !long {
 			out = append(out, e)
 		} else {
 			bad = append(bad, n)
@@ -148,7 +155,38 @@ func (s *Store) LogChecked(name string) (entries []LogEntry, bad []int, err erro
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
 	}
-	return out, bad, sc.Err()
+	return out, bad, nil
+}
+
+// maxLogLine is the longest reflog line read: a longer one (a hostile
+// repository's) is no entry, read past in pieces.
+const maxLogLine = 1 << 20
+
+// readLogLine reads the next line of r without its newline; long says
+// it was over maxLogLine (its text is then not kept). io.EOF: no more.
+func readLogLine(r *bufio.Reader) (line string, long bool, err error) {
+	var b []byte
+	for {
+		frag, err := r.ReadSlice('\n')
+		if err == nil && b == nil && !long {
+			return string(frag[:len(frag)-1]), false, nil // the common line, in one piece
+		}
+		if !long && len(b)+len(bytes.TrimSuffix(frag, []byte("\n"))) > maxLogLine {
+			long, b = true, nil
+		}
+		if !long {
+			b = append(b, frag...)
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && (len(b) > 0 || long):
+			return string(b), long, nil // a last line without its newline
+		case err != nil:
+			return "", false, err
+		}
+		return strings.TrimSuffix(string(b), "\n"), long, nil
+	}
 }
 
 func parseLogLine(line string) (LogEntry, bool) {

@@ -1,12 +1,15 @@
 package refs
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -462,6 +465,63 @@ func TestSplitParentShorthand(t *testing.T) {
 		rev, kind, n, ok := SplitParentShorthand(tt.arg)
 		if rev != tt.rev || kind != tt.kind || n != tt.n || ok != tt.ok {
 			t.Errorf("SplitParentShorthand(%q) = %q, %q, %d, %v; want %q, %q, %d, %v", tt.arg, rev, kind, n, ok, tt.rev, tt.kind, tt.n, tt.ok)
+		}
+	}
+}
+
+// TestLogLongLine: a reflog line over a megabyte (a repository handed
+// over as a tar) is a bad line, as any other that is no entry; the
+// entries around it are read. It failed the whole reflog ("bufio.Scanner:
+// token too long"), and log -g, reflog and fsck with it.
+func TestLogLongLine(t *testing.T) {
+	s := newStore(t)
+	a, b := mkdigest("a"), mkdigest("b")
+	if err := s.Update(Heads+"main", a, "", "first"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(s.logFile(Heads+"main"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(strings.Repeat("x", 3<<20) + "\n")
+	f.Close()
+	if err := s.Update(Heads+"main", b, a, "second"); err != nil {
+		t.Fatal(err)
+	}
+	log, bad, err := s.LogChecked(Heads + "main")
+	if err != nil || len(log) != 2 || log[0].Message != "second" || log[1].Message != "first" || len(bad) != 1 || bad[0] != 2 {
+		t.Fatalf("LogChecked = %+v, bad %v, %v; want second and first, line 2 bad", log, bad, err)
+	}
+}
+
+// TestReadLogLine: lines in one piece or many, the last one without its
+// newline, an empty one, and one over maxLogLine anywhere.
+func TestReadLogLine(t *testing.T) {
+	long := strings.Repeat("y", maxLogLine+1)
+	for in, want := range map[string][]string{
+		"a\nb":                    {"a", "b"},
+		"a\n\nb\n":                {"a", "", "b"},
+		long + "\nc":              {"LONG", "c"},
+		"c\n" + long:              {"c", "LONG"},
+		strings.Repeat("z", 9999): {strings.Repeat("z", 9999)},
+	} {
+		r := bufio.NewReaderSize(strings.NewReader(in), 16)
+		var got []string
+		for {
+			line, isLong, err := readLogLine(r)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if isLong {
+				line = "LONG"
+			}
+			got = append(got, line)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%.20q...: %.40q, want %.40q", in, got, want)
 		}
 	}
 }
