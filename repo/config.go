@@ -133,6 +133,18 @@ var valueChecks = map[string]func(string) error{
 	"gc.reflogexpireunreachable": checkExpiry,
 	"core.sharedworktree":        checkBool,
 	"pull.rebase":                checkBool,
+	"diff.renames": func(v string) error {
+		if strings.EqualFold(v, "copies") || strings.EqualFold(v, "copy") {
+			return nil
+		}
+		return checkBool(v)
+	},
+	"diff.renamelimit": func(v string) error {
+		if _, err := strconv.Atoi(v); err != nil {
+			return fmt.Errorf("%q is not a number of files", v)
+		}
+		return nil
+	},
 	"merge.conflictstyle": func(v string) error {
 		switch strings.ToLower(v) {
 		case "merge", "diff3", "zdiff3":

@@ -11,7 +11,8 @@ const (
 	Deleted  Kind = 'D'
 	TypeChg  Kind = 'T' // a file became a directory, a symlink a file, ...
 	// Renamed is a file deleted at OldPath and added at Path with the
-	// same content: only ever made by DetectRenames, for display.
+	// same or a similar content: only ever made by FindRenames, for
+	// display.
 	Renamed Kind = 'R'
 )
 
@@ -24,6 +25,7 @@ type Change struct {
 	Old     *layer.Entry
 	New     *layer.Entry
 	OldPath string // Renamed: where the file was
+	Score   int    // Renamed: how similar, on MaxScore's scale
 }
 
 // KindOf folds a hardlink into a file: both are regular files on disk.

@@ -27,55 +27,67 @@ func TooBig(e *layer.Entry) bool {
 // Each layer that holds one of them is streamed once, never unpacked.
 // Files larger than MaxPatchSize are left out.
 func (h *History) ReadContents(layers []objects.Layer, want map[string]*layer.Entry) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := h.EachContent(layers, want, func(p string, b []byte) { out[p] = b })
+	return out, err
+}
+
+// EachContent is ReadContents giving each file to each as it is read,
+// keeping none.
+func (h *History) EachContent(layers []objects.Layer, want map[string]*layer.Entry, each func(p string, b []byte)) error {
 	remaining := map[string]*layer.Entry{}
 	for p, e := range want {
 		if KindOf(e.Type) == layer.TypeFile && e.Size <= MaxPatchSize {
 			remaining[p] = e
 		}
 	}
-	type job struct {
-		want  map[string]bool   // contentKey of each content to capture
-		links map[string]string // wanted path -> contentKey of its content
-	}
-	jobs := map[int]*job{}
+	// For each layer to read, the wanted paths of each content captured
+	// (contentKey).
+	jobs := map[int]map[string][]string{}
 	for i := len(layers) - 1; i >= 0 && len(remaining) > 0; i-- {
 		byPath, err := h.entriesAt(layers[i], remaining)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for p, w := range remaining {
 			e := byPath[p]
 			if e == nil || e.Digest != w.Digest {
 				continue
 			}
-			j := jobs[i]
-			if j == nil {
-				j = &job{want: map[string]bool{}, links: map[string]string{}}
-				jobs[i] = j
+			if jobs[i] == nil {
+				jobs[i] = map[string][]string{}
 			}
 			src := p
 			if e.Type == layer.TypeHardlink {
 				src = e.Link
 			}
 			k := contentKey(src, e.Digest)
-			j.want[k] = true
-			j.links[p] = k
+			jobs[i][k] = append(jobs[i][k], p)
 			delete(remaining, p)
 		}
 	}
-	out := map[string][]byte{}
-	for i, j := range jobs {
-		got, err := h.readLayerFiles(layers[i], j.want)
-		if err != nil {
-			return nil, err
-		}
-		for p, k := range j.links {
-			if b, ok := got[k]; ok {
-				out[p] = b
+	for i, paths := range jobs {
+		err := h.readLayerFiles(layers[i], paths, func(k string, b []byte) {
+			for _, p := range paths[k] {
+				each(p, b)
 			}
+		})
+		if err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// LayerRead reads the files of a diff for FindRenames from the layers of
+// its two sides (nil: the empty tree).
+func (h *History) LayerRead(old, new []objects.Layer) ReadFunc {
+	return func(o bool, want map[string]*layer.Entry, each func(string, []byte)) error {
+		if o {
+			return h.EachContent(old, want, each)
+		}
+		return h.EachContent(new, want, each)
+	}
 }
 
 // entriesAt returns layer l's entries (whiteouts too, not opaque marks)
@@ -103,8 +115,9 @@ func (h *History) entriesAt(l objects.Layer, want map[string]*layer.Entry) (map[
 // may give p twice, and a hardlink to p names the content p had then.
 func contentKey(p, digest string) string { return p + "\x00" + digest }
 
-// readLayerFiles streams one layer and keeps the contents want names.
-func (h *History) readLayerFiles(l objects.Layer, want map[string]bool) (map[string][]byte, error) {
+// readLayerFiles streams one layer and gives each the contents want
+// names (by contentKey), each once.
+func (h *History) readLayerFiles(l objects.Layer, want map[string][]string, each func(key string, b []byte)) error {
 	names := map[string]bool{}
 	for k := range want {
 		p, _, _ := strings.Cut(k, "\x00")
@@ -112,19 +125,19 @@ func (h *History) readLayerFiles(l objects.Layer, want map[string]bool) (map[str
 	}
 	rc, err := h.store.OpenLayer(l.Desc)
 	if err != nil {
-		return nil, fmt.Errorf("layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+		return fmt.Errorf("layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
 	defer rc.Close()
 	tr := tar.NewReader(rc)
-	out := map[string][]byte{}
+	found := map[string]bool{}
 	hash := blake3.New()
-	for len(out) < len(want) {
+	for len(found) < len(want) {
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+			return fmt.Errorf("layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 		}
 		p := path.Clean("/" + hdr.Name)
 		if !names[p] || hdr.Typeflag != tar.TypeReg {
@@ -132,18 +145,19 @@ func (h *History) readLayerFiles(l objects.Layer, want map[string]bool) (map[str
 		}
 		b, err := io.ReadAll(io.LimitReader(tr, MaxPatchSize))
 		if err != nil {
-			return nil, fmt.Errorf("layer %s: %s: %w", short(l.Desc.Digest.Encoded()), p, err)
+			return fmt.Errorf("layer %s: %s: %w", short(l.Desc.Digest.Encoded()), p, err)
 		}
 		hash.Reset()
 		hash.Write(b)
-		if k := contentKey(p, "blake3:"+hex.EncodeToString(hash.Sum(nil))); want[k] {
-			out[k] = b
+		if k := contentKey(p, "blake3:"+hex.EncodeToString(hash.Sum(nil))); want[k] != nil && !found[k] {
+			found[k] = true
+			each(k, b)
 		}
 	}
 	// Read to the end: the blob's digest is checked only there, and
 	// nothing unverified is shown.
 	if _, err := io.Copy(io.Discard, rc); err != nil {
-		return nil, fmt.Errorf("layer %s: %w", short(l.Desc.Digest.Encoded()), err)
+		return fmt.Errorf("layer %s: %w", short(l.Desc.Digest.Encoded()), err)
 	}
-	return out, nil
+	return nil
 }

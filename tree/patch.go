@@ -90,7 +90,7 @@ func WritePatchWith(w io.Writer, c Change, old, new []byte, o PatchOptions) erro
 	if c.Kind == Renamed {
 		oldName = c.OldPath
 	}
-	return writeFilePatch(w, strings.TrimPrefix(oldName, "/"), strings.TrimPrefix(c.Path, "/"), from, to, binary, ch, o)
+	return writeFilePatch(w, strings.TrimPrefix(oldName, "/"), strings.TrimPrefix(c.Path, "/"), Percent(c.Score), from, to, binary, ch, o)
 }
 
 // inPatch reports whether e is an entry git could hold: a file or a symlink.
@@ -100,8 +100,9 @@ func inPatch(e *layer.Entry) bool {
 
 // writeFilePatch writes git's header of one file's patch, then the hunks
 // of its chunks with go-git's encoder. from or to is nil for a file added
-// or deleted; oldName is not name for a file renamed.
-func writeFilePatch(w io.Writer, oldName, name string, from, to *file, binary bool, ch []fdiff.Chunk, o PatchOptions) error {
+// or deleted; oldName is not name for a file renamed, similarity percent
+// similar.
+func writeFilePatch(w io.Writer, oldName, name string, similarity int, from, to *file, binary bool, ch []fdiff.Chunk, o PatchOptions) error {
 	// The same content (a zero id is an unknown one: a work-tree file over
 	// the cap, not hashed).
 	same := from != nil && to != nil && from.hash == to.hash && from.hash != plumbing.ZeroHash
@@ -125,8 +126,8 @@ func writeFilePatch(w io.Writer, oldName, name string, from, to *file, binary bo
 		if from.mode != to.mode {
 			fmt.Fprintf(&h, "old mode %o\nnew mode %o\n", from.mode, to.mode)
 		}
-		if renamed { // only exact renames are found
-			fmt.Fprintf(&h, "similarity index 100%%\nrename from %s\nrename to %s\n", pathquote.Quote(oldName), pathquote.Quote(name))
+		if renamed {
+			fmt.Fprintf(&h, "similarity index %d%%\nrename from %s\nrename to %s\n", similarity, pathquote.Quote(oldName), pathquote.Quote(name))
 		}
 		switch {
 		case from.hash == to.hash:

@@ -3,38 +3,179 @@ package tree
 import (
 	"encoding/hex"
 	"path"
-	"sort"
+	"slices"
 
 	"github.com/zeebo/blake3"
 
 	"github.com/strata-sh/strata/objects/layer"
 )
 
-// DetectRenames pairs each deleted file with an added file of the same
-// content, as git's exact rename detection does, into one Renamed change
-// (at the new path, with both entries). Empty files are never paired
-// (git does not either), nor anything but regular files. A candidate of
-// the same base name is taken first, then the first in path order. A
-// file's content is known by its entry's digest, else from old or new
-// (the contents a diff read); one known by neither is left as it is. The
-// result is in path order; changes is not modified.
-func DetectRenames(changes []Change, old, new map[string][]byte) []Change {
-	key := func(e *layer.Entry, content []byte, known bool) string {
-		if e == nil || KindOf(e.Type) != layer.TypeFile || e.Size == 0 {
-			return ""
+// RenameOptions are how FindRenames looks for renames.
+type RenameOptions struct {
+	// Score is the least similarity of a rename on MaxScore's scale
+	// (ParseRenameScore): 0 is DefaultRenameScore, MaxScore finds exact
+	// renames only.
+	Score int
+	// Limit is git's diff.renameLimit: when more than Limit² pairs of a
+	// deleted and an added file are left after the exact renames and
+	// those of a kept base name, no file is compared with every other.
+	// 0 is DefaultRenameLimit; negative, no limit.
+	Limit int
+	// Read gives the content of the files want names, on the side of the
+	// deleted files (old) or of the added ones, to each, one file at a
+	// time. A file it leaves out (over MaxPatchSize) is renamed only
+	// when its digest matches.
+	Read ReadFunc
+}
+
+// ReadFunc reads files of one side of a diff (old: the side before) for
+// FindRenames: each is called once for each path of want it can read,
+// with a content it must not keep.
+type ReadFunc func(old bool, want map[string]*layer.Entry, each func(p string, b []byte)) error
+
+// MapRead reads the files of a diff from contents already read.
+func MapRead(old, new map[string][]byte) ReadFunc {
+	return func(o bool, want map[string]*layer.Entry, each func(string, []byte)) error {
+		m := new
+		if o {
+			m = old
 		}
-		if e.Digest != "" {
-			return e.Digest
+		for p := range want {
+			if b, ok := m[p]; ok {
+				each(p, b)
+			}
 		}
-		if !known {
-			return ""
-		}
-		sum := blake3.Sum256(content)
-		return "blake3:" + hex.EncodeToString(sum[:])
+		return nil
 	}
-	// Deletions by content, and by content and base name; each list in
-	// path order, with how far it has been taken (linear however many
-	// files share one content).
+}
+
+// FindRenames pairs files deleted with files added as git 2.39's diff
+// -M does (diffcore-rename.c), into Renamed changes at the new path with
+// both entries and a Score:
+//
+//  1. exact renames: the same content (a symlink: the same target), by
+//     the entries' digests, a work-tree file's read only when its size
+//     is a deleted file's; a source with the same base name first, then
+//     the first in path order;
+//  2. a file whose base name is the only one of its name among both the
+//     deleted and the added files, when they are at least halfway
+//     between Score and identical;
+//  3. then, unless more than Limit² pairs are left (the second result
+//     then says the limit that would have done), every deleted regular
+//     file against every added one of a size that can reach Score; for
+//     each added file the best four, then the best pairs first.
+//
+// Only pairs that can match are read, each file once per side, and only
+// their signatures are kept (in batches, bounded). The result is in
+// path order; changes is not modified.
+func FindRenames(changes []Change, o RenameOptions) ([]Change, int, error) {
+	if o.Score <= 0 {
+		o.Score = DefaultRenameScore
+	}
+	if o.Limit == 0 {
+		o.Limit = DefaultRenameLimit
+	}
+	r := &renamer{o: o}
+	for i, c := range changes {
+		switch {
+		case c.Kind == Deleted && renameable(c.Old):
+			r.src = append(r.src, &renameFile{path: c.Path, e: c.Old, at: i, to: -1})
+		case c.Kind == Added && renameable(c.New):
+			r.dst = append(r.dst, &renameFile{path: c.Path, e: c.New, at: i, to: -1})
+		}
+	}
+	if len(r.src) == 0 || len(r.dst) == 0 {
+		return changes, 0, nil
+	}
+	if err := r.identify(); err != nil {
+		return nil, 0, err
+	}
+	r.exact()
+	if o.Score < MaxScore {
+		if err := r.sameBaseName(); err != nil {
+			return nil, 0, err
+		}
+		if err := r.similar(); err != nil {
+			return nil, 0, err
+		}
+	}
+	return r.result(changes), r.needed, nil
+}
+
+// renameable: git holds files and symlinks; a symlink is renamed only
+// when its target is the same.
+func renameable(e *layer.Entry) bool {
+	return e != nil && (KindOf(e.Type) == layer.TypeFile || e.Type == layer.TypeSymlink)
+}
+
+// renameFile is a deleted (source) or added (destination) file.
+type renameFile struct {
+	path string
+	e    *layer.Entry
+	at   int    // its index in the changes
+	key  string // its content's identity; "" unknown
+	// to: a source's destination, a destination's source (indexes), -1
+	// while unpaired; score: the pair's.
+	to, score int
+}
+
+func (f *renameFile) regular() bool { return KindOf(f.e.Type) == layer.TypeFile }
+
+type renamer struct {
+	o        RenameOptions
+	src, dst []*renameFile
+	needed   int
+}
+
+func (r *renamer) pair(si, di, score int) {
+	r.src[si].to, r.dst[di].to, r.dst[di].score = di, si, score
+}
+
+// identify sets each file's key: its digest, a symlink's target, or the
+// hash of a work-tree file read because a file of its size is on the
+// other side.
+func (r *renamer) identify() error {
+	sizes := [2]map[int64]bool{{}, {}} // regular files' sizes: sources', destinations'
+	for side, fs := range [][]*renameFile{r.src, r.dst} {
+		for _, f := range fs {
+			switch {
+			case f.e.Type == layer.TypeSymlink:
+				f.key = "symlink\x00" + f.e.Link
+			case f.e.Digest != "":
+				f.key = f.e.Digest
+			}
+			if f.regular() {
+				sizes[side][f.e.Size] = true
+			}
+		}
+	}
+	for side, fs := range [][]*renameFile{r.src, r.dst} {
+		want, at := map[string]*layer.Entry{}, map[string]*renameFile{}
+		for _, f := range fs {
+			if f.key == "" && f.regular() && sizes[1-side][f.e.Size] {
+				want[f.path], at[f.path] = f.e, f
+			}
+		}
+		if len(want) == 0 {
+			continue
+		}
+		hash := blake3.New()
+		err := r.o.Read(side == 0, want, func(p string, b []byte) {
+			hash.Reset()
+			hash.Write(b)
+			at[p].key = "blake3:" + hex.EncodeToString(hash.Sum(nil))
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exact pairs files of the same content, as git's find_exact_renames:
+// for each destination in path order, the first unused source of its
+// content with the same base name, else the first unused one.
+func (r *renamer) exact() {
 	type queue struct {
 		at   []int
 		next int
@@ -46,62 +187,318 @@ func DetectRenames(changes []Change, old, new map[string][]byte) []Change {
 		}
 		m[k].at = append(m[k].at, i)
 	}
-	for i, c := range changes {
-		if c.Kind != Deleted {
-			continue
-		}
-		b, ok := old[c.Path]
-		if k := key(c.Old, b, ok); k != "" {
-			push(byContent, k, i)
-			push(byName, k+"\x00"+path.Base(c.Path), i)
+	for i, f := range r.src {
+		if f.key != "" {
+			push(byContent, f.key, i)
+			push(byName, f.key+"\x00"+path.Base(f.path), i)
 		}
 	}
-	if len(byContent) == 0 {
-		return changes
-	}
-	paired := map[int]bool{}
+	// Each list is taken in order, how far noted: linear however many
+	// files share one content.
 	take := func(q *queue) int {
 		for q != nil && q.next < len(q.at) {
 			i := q.at[q.next]
 			q.next++
-			if !paired[i] {
+			if r.src[i].to < 0 {
 				return i
 			}
 		}
 		return -1
 	}
-	out := make([]Change, 0, len(changes))
-	for _, c := range changes {
-		if c.Kind != Added {
+	for di, f := range r.dst {
+		if f.key == "" {
 			continue
 		}
-		b, ok := new[c.Path]
-		k := key(c.New, b, ok)
-		if k == "" {
-			continue
+		si := take(byName[f.key+"\x00"+path.Base(f.path)])
+		if si < 0 {
+			si = take(byContent[f.key])
 		}
-		i := take(byName[k+"\x00"+path.Base(c.Path)])
-		if i < 0 {
-			i = take(byContent[k])
-		}
-		if i >= 0 {
-			paired[i] = true
-			out = append(out, Change{Path: c.Path, Kind: Renamed, Old: changes[i].Old, New: c.New, OldPath: changes[i].Path})
+		if si >= 0 {
+			r.pair(si, di, MaxScore)
 		}
 	}
-	if len(out) == 0 {
+}
+
+// sameBaseName is git's find_basename_matches: a source and a
+// destination left whose base name no other file left on their side has
+// are a rename when their score is halfway from Score to identical.
+func (r *renamer) sameBaseName() error {
+	least := r.o.Score + (MaxScore-r.o.Score)/2
+	unique := func(fs []*renameFile) map[string]int {
+		m := map[string]int{}
+		for i, f := range fs {
+			if f.to >= 0 {
+				continue
+			}
+			b := path.Base(f.path)
+			if _, seen := m[b]; seen {
+				m[b] = -1
+			} else {
+				m[b] = i
+			}
+		}
+		return m
+	}
+	srcs, dsts := unique(r.src), unique(r.dst)
+	var pairs [][2]int
+	for b, si := range srcs {
+		di, ok := dsts[b]
+		if !ok || si < 0 || di < 0 {
+			continue
+		}
+		s, d := r.src[si], r.dst[di]
+		if s.regular() && d.regular() && sizesAllow(s.e.Size, d.e.Size, least) {
+			pairs = append(pairs, [2]int{si, di})
+		}
+	}
+	return r.score(pairs, least, func(si, di, score int) {
+		if score >= least {
+			r.pair(si, di, score)
+		}
+	})
+}
+
+// candidate is a source's score against a destination.
+type candidate struct{ src, dst, score, sameName int }
+
+// better orders candidates as git's score_compare: the higher score,
+// then the same base name, then (git's order of comparison) the first
+// source.
+func better(a, b candidate) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	if a.sameName != b.sameName {
+		return a.sameName > b.sameName
+	}
+	return a.src < b.src
+}
+
+// candidatesPerDst is git's NUM_CANDIDATE_PER_DST.
+const candidatesPerDst = 4
+
+// similar compares every source left with every destination left, when
+// they are few enough, and pairs the most similar first.
+func (r *renamer) similar() error {
+	var srcs, dsts []int
+	for i, f := range r.src {
+		if f.to < 0 {
+			srcs = append(srcs, i)
+		}
+	}
+	for i, f := range r.dst {
+		if f.to < 0 {
+			dsts = append(dsts, i)
+		}
+	}
+	if len(srcs) == 0 || len(dsts) == 0 {
+		return nil
+	}
+	if l := int64(r.o.Limit); l > 0 && int64(len(srcs))*int64(len(dsts)) > l*l {
+		r.needed = max(len(srcs), len(dsts))
+		return nil
+	}
+	var pairs [][2]int
+	for _, di := range dsts {
+		d := r.dst[di]
+		if !d.regular() {
+			continue
+		}
+		for _, si := range srcs {
+			s := r.src[si]
+			if s.regular() && sizesAllow(s.e.Size, d.e.Size, r.o.Score) {
+				pairs = append(pairs, [2]int{si, di})
+			}
+		}
+	}
+	best := map[int][]candidate{} // by destination, best first, at most candidatesPerDst
+	err := r.score(pairs, r.o.Score, func(si, di, score int) {
+		if score < r.o.Score {
+			return
+		}
+		c := candidate{si, di, score, btoi(path.Base(r.src[si].path) == path.Base(r.dst[di].path))}
+		l := best[di]
+		at, _ := slices.BinarySearchFunc(l, c, func(a, b candidate) int {
+			if better(a, b) {
+				return -1
+			}
+			return 1
+		})
+		if at < candidatesPerDst {
+			l = slices.Insert(l, at, c)
+			best[di] = l[:min(len(l), candidatesPerDst)]
+		}
+	})
+	if err != nil {
+		return err
+	}
+	var all []candidate
+	for _, di := range dsts {
+		all = append(all, best[di]...)
+	}
+	slices.SortStableFunc(all, func(a, b candidate) int {
+		switch {
+		case a.score != b.score:
+			return b.score - a.score
+		default:
+			return b.sameName - a.sameName
+		}
+	})
+	for _, c := range all {
+		if r.dst[c.dst].to < 0 && r.src[c.src].to < 0 {
+			r.pair(c.src, c.dst, c.score)
+		}
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// heldBytes bounds the content whose signatures score holds at once.
+const heldBytes = 64 << 20
+
+// score gives each pair (source, destination index) its similarity, from
+// contents Read gives: the side with fewer files in pairs is held as
+// signatures, in batches of about heldBytes of content, and the other
+// side read past them once a batch, its files scored as they come and
+// dropped. A pair whose content is not given gets no score.
+func (r *renamer) score(pairs [][2]int, least int, rec func(si, di, score int)) error {
+	if len(pairs) == 0 {
+		return nil
+	}
+	heldSide, streamSide := 0, 1 // indexes into a pair: 0 the source
+	count := func(side int) int {
+		seen := map[int]bool{}
+		for _, p := range pairs {
+			seen[p[side]] = true
+		}
+		return len(seen)
+	}
+	if count(1) < count(0) {
+		heldSide, streamSide = 1, 0
+	}
+	files := [2][]*renameFile{r.src, r.dst}
+	partners := map[int][]int{} // held file -> streamed files
+	var held []int
+	for _, p := range pairs {
+		h := p[heldSide]
+		if partners[h] == nil {
+			held = append(held, h)
+		}
+		partners[h] = append(partners[h], p[streamSide])
+	}
+	slices.Sort(held)
+	for len(held) > 0 {
+		n, size := 0, int64(0)
+		for n < len(held) && (n == 0 || size+files[heldSide][held[n]].e.Size <= heldBytes) {
+			size += files[heldSide][held[n]].e.Size
+			n++
+		}
+		batch := held[:n]
+		held = held[n:]
+		sigs, sizes, err := r.signatures(heldSide, batch)
+		if err != nil {
+			return err
+		}
+		// The streamed files, and the held ones each is scored against.
+		against := map[int][]int{}
+		var streamed []int
+		for _, h := range batch {
+			if sigs[h] == nil {
+				continue
+			}
+			for _, s := range partners[h] {
+				if against[s] == nil {
+					streamed = append(streamed, s)
+				}
+				against[s] = append(against[s], h)
+			}
+		}
+		want, at := map[string]*layer.Entry{}, map[string]int{}
+		for _, s := range streamed {
+			f := files[streamSide][s]
+			want[f.path], at[f.path] = f.e, s
+		}
+		err = r.o.Read(streamSide == 0, want, func(p string, b []byte) {
+			s := at[p]
+			sig := signatureOf(b)
+			for _, h := range against[s] {
+				var score int
+				if heldSide == 0 {
+					score = estimate(sizes[h], int64(len(b)), sigs[h], sig, least)
+				} else {
+					score = estimate(int64(len(b)), sizes[h], sig, sigs[h], least)
+				}
+				si, di := h, s
+				if heldSide == 1 {
+					si, di = s, h
+				}
+				rec(si, di, score)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// signatures reads the files at indexes of one side (0: sources).
+func (r *renamer) signatures(side int, indexes []int) (map[int]signature, map[int]int64, error) {
+	files := [2][]*renameFile{r.src, r.dst}[side]
+	want, at := map[string]*layer.Entry{}, map[string]int{}
+	for _, i := range indexes {
+		want[files[i].path], at[files[i].path] = files[i].e, i
+	}
+	sigs, sizes := map[int]signature{}, map[int]int64{}
+	err := r.o.Read(side == 0, want, func(p string, b []byte) {
+		i := at[p]
+		sigs[i], sizes[i] = signatureOf(b), int64(len(b))
+		if sigs[i] == nil {
+			sigs[i] = signature{} // read, with no chunk
+		}
+	})
+	return sigs, sizes, err
+}
+
+// estimate is git's estimate_similarity of a source of size sa renamed
+// to a destination of size sb: 0 when their sizes differ too much for
+// least.
+func estimate(sa, sb int64, s, d signature, least int) int {
+	if !sizesAllow(sa, sb, least) {
+		return 0
+	}
+	return similarity(sa, sb, s, d)
+}
+
+// result is changes with each pair found as one Renamed change at the
+// destination's place, and no line for its source.
+func (r *renamer) result(changes []Change) []Change {
+	gone, renamed := map[int]bool{}, map[int]*renameFile{}
+	for _, d := range r.dst {
+		if d.to >= 0 {
+			gone[r.src[d.to].at] = true
+			renamed[d.at] = d
+		}
+	}
+	if len(renamed) == 0 {
 		return changes
 	}
-	renamedTo := map[string]bool{}
-	for _, r := range out {
-		renamedTo[r.Path] = true
-	}
+	out := make([]Change, 0, len(changes)-len(gone))
 	for i, c := range changes {
-		if paired[i] || c.Kind == Added && renamedTo[c.Path] {
-			continue
+		switch d := renamed[i]; {
+		case gone[i]:
+		case d != nil:
+			s := r.src[d.to]
+			out = append(out, Change{Path: d.path, Kind: Renamed, Old: s.e, New: d.e, OldPath: s.path, Score: d.score})
+		default:
+			out = append(out, c)
 		}
-		out = append(out, c)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }

@@ -2,6 +2,7 @@ package worktree
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
@@ -18,6 +19,9 @@ type DiffOptions struct {
 	// Parent, with one revision: that commit against its first parent,
 	// or against nothing for a root commit (show --stat).
 	Parent bool
+	// Renames, when set, finds the renames among the changes
+	// (tree.FindRenames; Read is filled in here).
+	Renames *tree.RenameOptions
 }
 
 // Diff is what changed, in path order, and with Contents the files'
@@ -25,6 +29,9 @@ type DiffOptions struct {
 type Diff struct {
 	Changes  []tree.Change
 	Old, New map[string][]byte
+	// RenameLimit: when the rename limit stopped the comparison of
+	// files by content, the limit that would not have (git's warning).
+	RenameLimit int
 }
 
 // side is one end of a diff: a revision, or the work tree.
@@ -107,18 +114,53 @@ func (w *Worktree) Diff(ctx context.Context, o DiffOptions) (*Diff, error) {
 		from, to = side{commit: a}, side{commit: b}
 	}
 	d := &Diff{Changes: changes}
-	if !o.Contents {
-		return d, nil
-	}
 	h := tree.NewHistory(w.Repo.Objects)
-	var err error
-	if d.Old, err = contents(h, from, changes, false); err != nil {
-		return nil, err
+	if o.Contents {
+		var err error
+		if d.Old, err = contents(h, from, changes, false); err != nil {
+			return nil, err
+		}
+		if d.New, err = contents(h, to, changes, true); err != nil {
+			return nil, err
+		}
 	}
-	if d.New, err = contents(h, to, changes, true); err != nil {
-		return nil, err
+	if o.Renames != nil {
+		ro := *o.Renames
+		ro.Read = tree.MapRead(d.Old, d.New) // read for -p and --stat
+		if !o.Contents {
+			ro.Read = func(old bool, want map[string]*layer.Entry, each func(string, []byte)) error {
+				if old {
+					return from.each(h, want, each)
+				}
+				return to.each(h, want, each)
+			}
+		}
+		var err error
+		if d.Changes, d.RenameLimit, err = tree.FindRenames(d.Changes, ro); err != nil {
+			return nil, fmt.Errorf("renames: %w", err)
+		}
 	}
 	return d, nil
+}
+
+// each gives the files want names on this side to each, one at a time.
+func (s side) each(h *tree.History, want map[string]*layer.Entry, each func(string, []byte)) error {
+	switch {
+	case s.work != nil:
+		for p, e := range want {
+			b, err := ReadWorkFile(s.work, p, e)
+			if err != nil {
+				return err
+			}
+			if b != nil {
+				each(p, b)
+			}
+		}
+		return nil
+	case s.commit != nil:
+		return h.EachContent(s.commit.Layers(), want, each)
+	}
+	return nil // a root commit's parent: nothing
 }
 
 // contents reads the files of one side of the changes (new: their new

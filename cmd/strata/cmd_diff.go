@@ -26,6 +26,14 @@ type diffOptions struct {
 	cached                            bool // git's --cached: the work tree here
 	format                            string
 	noRenames                         bool // --no-renames: a rename stays a deletion and an addition
+	// findRenames: -M[N], --find-renames[=N], the least similarity of a
+	// rename ("" not given).
+	findRenames string
+	// renames is how renames are found (nil: not), as the flags and
+	// diff.renames and diff.renameLimit say (resolveRenames);
+	// renameLimit the most the limit stopped, for the warning.
+	renames     *tree.RenameOptions
+	renameLimit *int
 	// unified: -U N, the lines of context of a patch (N+1: 0 is unset,
 	// three as git's).
 	unified int
@@ -95,20 +103,35 @@ an argument that is neither is an error.
                   files, and a device or FIFO, which git cannot hold, is
                   left out (the other views list it)
   --format json   an array of {"status","path","old","new"}; old and new give
-                  type, mode, uid, gid, size, digest and link; a name that is
-                  not UTF-8 also comes as "path_bytes" (base64)
+                  type, mode, uid, gid, size, digest and link; a rename
+                  ("status": "R") has {"old_path","score"}, its source and
+                  its similarity in percent; a name that is not UTF-8 also
+                  comes as "path_bytes" ("old_path_bytes"), base64
   --cached        accepted for git's --cached and --staged: with no index,
                   what commit records is the work tree's changes, so it is
                   plain diff (of the work tree against HEAD or one REV)
   --exit-code     as git's: exit 1 when anything changed, 0 when nothing did
   --quiet         the same, printing nothing: 'strata diff --quiet || ...'
 
-A file deleted and one added with the same content (git's exact renames;
-empty files aside) show as one rename in the text formats: "R /old ->
-/new", "R100", "/{old => new}" in --stat, "rename from" in -p; the content
-of a work-tree file is known with --stat and -p only, so the listing and
---name-status of the work tree show its renames as D and A. --no-renames
-shows every rename so; --format json always does.
+Renames are found as git's diff finds them (diff.renames is true by
+default): a file deleted and one added show as one rename, "R /old ->
+/new" ("R094\t/old\t/new" with --name-status, "/{old => new}" in --stat,
+"similarity index 94%" and "rename from" in -p), when the added file is
+at least 50% the deleted one's content, as git's measure has it (chunks
+of lines; files and symlinks only, a symlink renamed only to the same
+target). Files of the same content are paired first, from the file
+indexes' digests; then a file kept under its base name, when it is the
+only one of that name deleted and added; then every file with every
+other, unless more than diff.renameLimit² pairs are left (1000² by
+default; 0 is no limit), as git's, which then warns. Only files of sizes that can match are
+read, streamed from the layers or the work tree; a file over 8 MiB is
+renamed only when its content is the same.
+
+  -M[N], --find-renames[=N]  find renames at least N similar, as git's: N is
+                  a percentage (-M90%) or git's fraction (-M9 and -M90 are
+                  90%); -M100% finds files moved unchanged only
+  --no-renames    show every rename as a deletion and an addition;
+                  diff.renames=false in .strata/config does so by default
 
 Exit status: 0 on success (with --exit-code or --quiet: when nothing
 changed; 1 when something did), 1 on errors, 2 on usage errors.`,
@@ -130,6 +153,9 @@ changed; 1 when something did), 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
+			if err := o.resolveRenames(r, "diff"); err != nil {
+				return err
+			}
 			var revs, paths []string
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				revs, paths = args[:n], args[n:]
@@ -148,7 +174,9 @@ changed; 1 when something did), 1 on errors, 2 on usage errors.`,
 			if revs, err = diffRange(r, revs); err != nil {
 				return fmt.Errorf("diff: %w", err)
 			}
-			return runDiff(cmd.Context(), g.stdout, w, revs, paths, o)
+			err = runDiff(cmd.Context(), g.stdout, w, revs, paths, o)
+			o.warnRenameLimit(g.stderr)
+			return err
 		},
 	}
 	o.addViewFlags(cmd, "show lines added and removed per file")
@@ -160,14 +188,71 @@ changed; 1 when something did), 1 on errors, 2 on usage errors.`,
 	return cmd
 }
 
-// addRenameFlag adds --no-renames. Renames are git's exact ones: a file
-// deleted and one added with the same content show as one rename ("R
-// /old -> /new", "R100" with --name-status), in the text formats; JSON
-// lists the deletion and the addition, as they are.
+// addRenameFlag adds -M (--find-renames), --no-renames, -U and the
+// colour flags.
 func (o *diffOptions) addRenameFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&o.findRenames, "find-renames", "M", "", "find renames of files at least `N` similar, as git's -M (default 50%; 100% is exact renames only)")
+	cmd.Flags().Lookup("find-renames").NoOptDefVal = "50%"
 	cmd.Flags().BoolVar(&o.noRenames, "no-renames", false, "show a file moved as deleted and added, not renamed")
 	cmd.Flags().VarP(unifiedFlag{o}, "unified", "U", "unified diffs with `N` lines of context (1 or more); implies -p, as git's")
 	o.colors.add(cmd)
+}
+
+// resolveRenames sets o.renames as git decides whether to find renames:
+// -M, else --no-renames, else diff.renames (true by default; "copies"
+// is true: strata finds no copies); the limit is diff.renameLimit (0:
+// none), 1000 by default.
+func (o *diffOptions) resolveRenames(r *repo.Repo, verb string) error {
+	o.renames, o.renameLimit = nil, new(int)
+	if o.findRenames != "" && o.noRenames {
+		return usagef("%s: -M (--find-renames) and --no-renames exclude each other", verb)
+	}
+	score, err := tree.ParseRenameScore(o.findRenames)
+	if err != nil {
+		return usagef("%s: -M: %v", verb, err)
+	}
+	on := o.findRenames != ""
+	if !on && !o.noRenames {
+		on = true
+		if v, ok := r.Config.Get("diff.renames"); ok && !strings.EqualFold(v, "copies") && !strings.EqualFold(v, "copy") {
+			if on, _, err = r.Config.Bool("diff.renames"); err != nil {
+				return err
+			}
+		}
+	}
+	if !on {
+		return nil
+	}
+	o.renames = &tree.RenameOptions{Score: score}
+	if v, ok := r.Config.Get("diff.renameLimit"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("config diff.renameLimit: %q is not a number of files", v)
+		}
+		o.renames.Limit = n
+		if n <= 0 {
+			o.renames.Limit = -1 // git's: no limit
+		}
+	}
+	return nil
+}
+
+// noteRenameLimit records the limit a comparison the rename limit
+// stopped needed (Diff.RenameLimit; 0: none stopped).
+func (o diffOptions) noteRenameLimit(needed int) {
+	if o.renameLimit != nil {
+		*o.renameLimit = max(*o.renameLimit, needed)
+	}
+}
+
+// warnRenameLimit says, as git does, that the rename limit stopped the
+// comparison of files by content, and what limit would not have.
+func (o diffOptions) warnRenameLimit(w io.Writer) {
+	if o.renameLimit == nil || *o.renameLimit == 0 {
+		return
+	}
+	fmt.Fprintf(w, "strata: warning: exhaustive rename detection was skipped due to too many files.\n"+
+		"strata: warning: you may want to set your diff.renameLimit variable to at least %d and retry the command.\n", *o.renameLimit)
 }
 
 // unifiedFlag is -U N: the context of -p's patches, which it asks for.
@@ -274,10 +359,11 @@ func cleanPaths(ps []string) []string {
 }
 
 func runDiff(ctx context.Context, out io.Writer, w *worktree.Worktree, revs, paths []string, o diffOptions) error {
-	d, err := w.Diff(ctx, worktree.DiffOptions{Revs: revs, Paths: paths, Contents: o.format != "json" && !o.nameStatus && (o.stat || o.patch)})
+	d, err := w.Diff(ctx, worktree.DiffOptions{Revs: revs, Paths: paths, Contents: o.format != "json" && !o.nameStatus && (o.stat || o.patch), Renames: o.renames})
 	if err != nil {
 		return fmt.Errorf("diff: %w", err)
 	}
+	o.noteRenameLimit(d.RenameLimit)
 	changes := d.Changes
 	bad, err := diffMissing(ctx, w, revs, paths, changes)
 	if err != nil {
@@ -301,19 +387,12 @@ func runDiff(ctx context.Context, out io.Writer, w *worktree.Worktree, revs, pat
 func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	changes := d.Changes
 	if o.format == "json" {
-		return writeJSON(out, toChangesJSON(changes)) // JSON lists what changed, as it is
-	}
-	if !o.noRenames {
-		changes = tree.DetectRenames(changes, d.Old, d.New)
+		return writeJSON(out, toChangesJSON(changes))
 	}
 	switch {
 	case o.nameStatus:
-		for _, c := range changes {
-			if c.Kind == tree.Renamed {
-				fmt.Fprintf(out, "R100\t%s\t%s\n", pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
-				continue
-			}
-			fmt.Fprintf(out, "%c\t%s\n", c.Kind, pathquote.Quote(c.Path))
+		for _, c := range toChangesJSON(changes) {
+			printNameStatus(out, c)
 		}
 		return nil
 	case o.nameOnly:

@@ -236,10 +236,15 @@ counts: -n 10 --skip 10 is the second page.
 			if paths, err = imagePaths(g, r, paths); err != nil {
 				return fmt.Errorf("log: %w", err)
 			}
+			if err := o.diff.resolveRenames(r, "log"); err != nil {
+				return err
+			}
 			if o.walkReflogs {
 				return runReflogWalk(g.stdout, r, revs, paths, o)
 			}
-			return runLog(g.stdout, r, revs, paths, o)
+			err = runLog(g.stdout, r, revs, paths, o)
+			o.diff.warnRenameLimit(g.stderr)
+			return err
 		},
 	}
 	cmd.Flags().IntVarP(&o.max, "max-count", "n", -1, "show at most `N` commits (default: all)")
@@ -502,10 +507,11 @@ func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []str
 		return nil
 	}
 	diff, err := worktree.Main(r).Diff(context.Background(), worktree.DiffOptions{Revs: []string{d.String()}, Parent: true,
-		Paths: paths, Contents: o.diff.patch || o.diff.stat})
+		Paths: paths, Contents: o.diff.patch || o.diff.stat, Renames: o.diff.renames})
 	if err != nil {
 		return err
 	}
+	o.diff.noteRenameLimit(diff.RenameLimit)
 	if len(diff.Changes) == 0 {
 		return nil
 	}

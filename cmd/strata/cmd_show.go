@@ -120,6 +120,10 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if err != nil {
 				return err
 			}
+			if err := o.resolveRenames(r, "show"); err != nil {
+				return err
+			}
+			defer o.warnRenameLimit(g.stderr)
 			// Without "--", git's rule tells revisions from paths; REV:PATH
 			// is a revision's file.
 			if dash < 0 && len(args) > 0 && !isRevPath(args[0]) {
@@ -233,7 +237,7 @@ func showCommit(ctx context.Context, g *globals, r *repo.Repo, c *objects.Commit
 		if paths, err = imagePaths(g, r, paths); err != nil {
 			return out, nil, fmt.Errorf("show: %w", err)
 		}
-		if out.Changes, bad, err = showChanges(r, c, paths, format != "json" && !o.noRenames); err != nil {
+		if out.Changes, bad, err = showChanges(r, c, paths, o); err != nil {
 			return out, nil, fmt.Errorf("show: %w", err)
 		}
 	}
@@ -271,13 +275,14 @@ func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *ob
 	if err != nil {
 		return nil, fmt.Errorf("show: %w", err)
 	}
-	d, err := worktree.Main(r).Diff(ctx, worktree.DiffOptions{Revs: []string{c.ID.String()}, Parent: true, Paths: ps, Contents: true})
+	d, err := worktree.Main(r).Diff(ctx, worktree.DiffOptions{Revs: []string{c.ID.String()}, Parent: true, Paths: ps, Contents: true, Renames: o.renames})
 	if err != nil {
 		return nil, fmt.Errorf("show: %w", err)
 	}
+	o.noteRenameLimit(d.RenameLimit)
 	var bad []string // a PATH in neither side is an error, as without --stat
 	if len(ps) > 0 {
-		if _, bad, err = showChanges(r, c, ps, false); err != nil {
+		if _, bad, err = showChanges(r, c, ps, diffOptions{}); err != nil {
 			return nil, fmt.Errorf("show: %w", err)
 		}
 	}
@@ -360,10 +365,10 @@ func printShow(w io.Writer, s showJSON, hdr commitHeader, first bool) {
 }
 
 // printNameStatus writes a change as --name-status does: "M\t/path", and
-// git's "R100\t/old\t/new" for a rename.
+// git's "R087\t/old\t/new" for a rename 87% similar.
 func printNameStatus(w io.Writer, c changeJSON) {
 	if c.Status == string(tree.Renamed) {
-		fmt.Fprintf(w, "R100\t%s\t%s\n", pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
+		fmt.Fprintf(w, "R%03d\t%s\t%s\n", *c.Score, pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
 		return
 	}
 	fmt.Fprintf(w, "%s\t%s\n", c.Status, pathquote.Quote(c.Path))

@@ -58,7 +58,7 @@ func TestHelpExamplesParse(t *testing.T) {
 func parseExample(words []string) error {
 	var out bytes.Buffer
 	root := newRootCommand(&globals{stdout: &out, stderr: &out}, "")
-	words = countShorthand(tagLinesShorthand(words), valueFlags(root, handover.CommandWord(words)))
+	words = gitShorthands(root, handover.CommandWord(words), words)
 	cmd, rest, err := root.Find(words)
 	if err != nil {
 		return err

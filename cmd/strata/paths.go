@@ -186,9 +186,9 @@ func diffMissing(ctx context.Context, w *worktree.Worktree, revs, paths []string
 // paths that differ from every parent, with one status letter per parent
 // ("MA": modified against the first, added against the second).
 //
-// With renames, a commit of one parent (or none) has its exact renames
-// found (tree.DetectRenames), for the text views.
-func showChanges(r *repo.Repo, c *objects.Commit, paths []string, renames bool) ([]changeJSON, []string, error) {
+// A commit of one parent (or none) has its renames found as o.renames
+// says (tree.FindRenames).
+func showChanges(r *repo.Repo, c *objects.Commit, paths []string, o diffOptions) ([]changeJSON, []string, error) {
 	parents := []*objects.Commit{nil}
 	if ids := c.Parents(); len(ids) > 0 {
 		parents = parents[:0]
@@ -227,8 +227,19 @@ func showChanges(r *repo.Repo, c *objects.Commit, paths []string, renames bool) 
 			bad = append(bad, p)
 		}
 	}
-	if renames && len(perParent) == 1 {
-		perParent[0] = tree.DetectRenames(perParent[0], nil, nil)
+	if o.renames != nil && len(perParent) == 1 {
+		ro := *o.renames
+		var old []objects.Layer
+		if parents[0] != nil {
+			old = parents[0].Layers()
+		}
+		ro.Read = h.LayerRead(old, c.Layers())
+		var needed int
+		var err error
+		if perParent[0], needed, err = tree.FindRenames(perParent[0], ro); err != nil {
+			return nil, nil, fmt.Errorf("renames: %w", err)
+		}
+		o.noteRenameLimit(needed)
 	}
 	return combineChanges(perParent), bad, nil
 }

@@ -187,13 +187,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		return handOver(args, stderr)
 	}
 	root := newRootCommand(g, word)
-	switch word {
-	case "log", "reflog":
-		args = countShorthand(args, valueFlags(root, word))
-	case "tag":
-		args = tagLinesShorthand(args)
-	}
-	root.SetArgs(args)
+	root.SetArgs(gitShorthands(root, word, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -631,17 +625,35 @@ func valueFlags(root *cobra.Command, word string) func(string) bool {
 	}
 }
 
-// tagLinesShorthand turns git's "tag -n3" into "-n=3": pflag reads a
-// shorthand whose value is optional (-n alone is one line) as the flag
-// alone, and then took the 3 for a flag of its own.
-func tagLinesShorthand(args []string) []string {
+// gitShorthands reads the shorthands of command word whose value git
+// writes attached: log's and reflog's -3, tag's -n3, diff's, log's and
+// show's -M50%.
+func gitShorthands(root *cobra.Command, word string, args []string) []string {
+	switch word {
+	case "log", "reflog":
+		args = countShorthand(args, valueFlags(root, word))
+	case "tag":
+		args = valueShorthand(args, 'n', "0123456789")
+	}
+	switch word {
+	case "diff", "log", "show":
+		args = valueShorthand(args, 'M', "") // git's: what follows -M is its value
+	}
+	return args
+}
+
+// valueShorthand turns git's "tag -n3" and "diff -M50%" into "-n=3" and
+// "-M=50%": pflag reads a shorthand whose value is optional (-n alone is
+// one line) as the flag alone, and then took the 3 for a flag of its own.
+// A value is made of chars ("": of anything).
+func valueShorthand(args []string, flag byte, chars string) []string {
 	out := make([]string, 0, len(args))
 	for i, a := range args {
 		if a == "--" {
 			return append(out, args[i:]...)
 		}
-		if len(a) > 2 && strings.HasPrefix(a, "-n") && strings.Trim(a[2:], "0123456789") == "" {
-			a = "-n=" + a[2:]
+		if len(a) > 2 && a[0] == '-' && a[1] == flag && a[2] != '=' && (chars == "" || strings.Trim(a[2:], chars) == "") {
+			a = a[:2] + "=" + a[2:]
 		}
 		out = append(out, a)
 	}
