@@ -49,6 +49,7 @@ type logOptions struct {
 	ancestryPath bool
 	parents      bool // --parents
 	walkReflogs  bool // -g: a ref's reflog instead of the history
+	follow       bool // --follow: one file's history across renames
 	// pickaxeS, pickaxeG: git's -S STRING and -G REGEX (pickaxe).
 	pickaxeS, pickaxeG string
 	// diff: each commit's changes against its first parent after it
@@ -141,6 +142,12 @@ reflog names (REV, default HEAD), newest move first, as git's: each
 with "Reflog: HEAD@{0} (who)" and "Reflog message:" lines (--oneline:
 "id HEAD@{0}: message"; --date names the moves by date; %gd, %gs, %gn,
 %ge in a template; "reflog": {"selector","who","message"} in JSON).
+
+--follow PATH (one file) follows it across renames, as git's: at a
+commit that added PATH, its renames are found as diff finds them (with
+PATH the only destination: -M[N] sets the similarity, 50% by default),
+and the walk goes on with the file it was renamed from; --name-status,
+--stat and -p show the rename (R094 /old /new).
 
 Both parents of a merge are followed: commits come newest first, never
 before one of their children. With PATHs a merge is shown only when it
@@ -239,6 +246,9 @@ counts: -n 10 --skip 10 is the second page.
 			if err := o.diff.resolveRenames(r, "log"); err != nil {
 				return err
 			}
+			if o.follow && (len(paths) != 1 || tree.IsGlob(paths[0])) {
+				return usagef("log: --follow takes exactly one PATH, a file")
+			}
 			if o.walkReflogs {
 				return runReflogWalk(g.stdout, r, revs, paths, o)
 			}
@@ -267,6 +277,7 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().StringVarP(&o.pickaxeS, "S", "S", "", "only commits that change the number of occurrences of `STRING` in a file")
 	cmd.Flags().StringVarP(&o.pickaxeG, "G", "G", "", "only commits that add or remove a line matching `REGEX` in a text file")
 	cmd.Flags().BoolVarP(&o.walkReflogs, "walk-reflogs", "g", false, "walk the moves of REV's reflog (default HEAD), newest first, instead of its history")
+	cmd.Flags().BoolVar(&o.follow, "follow", false, "the history of one file PATH across renames, as git's")
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
 	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")
@@ -375,6 +386,12 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 	shown, skipped := 0, 0
 	w8 := newLogWalk(r, tips, only, o.firstParent, o.graph || o.topoOrder, hist, paths, stop)
 	defer w8.close()
+	if o.follow {
+		w8.follow = &tree.RenameOptions{}
+		if o.diff.renames != nil {
+			w8.follow = o.diff.renames
+		}
+	}
 	pr.walk = w8
 	for d, n := w8.next(); d != "" && (o.max < 0 || shown < o.max); d, n = w8.next() {
 		if n.err != nil {
@@ -505,6 +522,9 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []string, o logOptions, hdr commitHeader) error {
 	if !o.diff.any() || n.sum.MergeParent != "" {
 		return nil
+	}
+	if n.followed != nil {
+		paths = n.followed // --follow: the file as this commit names it
 	}
 	diff, err := worktree.Main(r).Diff(context.Background(), worktree.DiffOptions{Revs: []string{d.String()}, Parent: true,
 		Paths: paths, Contents: o.diff.patch || o.diff.stat, Renames: o.diff.renames})

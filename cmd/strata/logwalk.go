@@ -89,6 +89,10 @@ type logWalk struct {
 	// followed, as git's default history simplification.
 	hist  *tree.History
 	paths []string
+	// follow, for log --follow PATH: paths is the one file followed,
+	// and becomes the file it was renamed from at the commit that
+	// renamed it, as these options find renames.
+	follow *tree.RenameOptions
 	// stop, for --since: the walk does not go below a commit it says
 	// is too old, as git's (older history cannot be shown).
 	stop func(objects.Summary) bool
@@ -111,6 +115,9 @@ type logNode struct {
 	present []digest.Digest // every parent the store has: what ordering keeps children before
 	cut     bool            // a parent is missing (shallow): "grafted"
 	hidden  bool            // -- PATH: not touched, or a TREESAME merge
+	// followed: with --follow, the paths of the commit's diff: the file
+	// followed, and the one it was renamed from at this commit.
+	followed []string
 }
 
 type walkItem struct {
@@ -223,9 +230,19 @@ func (w *logWalk) node(d digest.Digest) *logNode {
 // simplify decides, for log -- PATH, whether d is shown and which
 // parents the walk follows.
 func (w *logWalk) simplify(d digest.Digest, n *logNode) error {
+	if w.follow != nil {
+		n.followed = w.paths
+	}
 	if len(n.parents) < 2 {
 		touched, err := w.hist.Touches(d, w.paths)
 		n.hidden = !touched
+		if err != nil || !touched || w.follow == nil {
+			return err
+		}
+		from, err := renamedFrom(w.r, d, w.paths[0], *w.follow)
+		if from != "" {
+			n.followed, w.paths = []string{from, w.paths[0]}, []string{from}
+		}
 		return err
 	}
 	c, err := w.r.Objects.ReadCommit(d)
@@ -249,6 +266,50 @@ func (w *logWalk) simplify(d digest.Digest, n *logNode) error {
 		n.hidden, n.parents, n.present = true, []digest.Digest{same.ID}, []digest.Digest{same.ID}
 	}
 	return nil
+}
+
+// renamedFrom is, when commit d added file p (its first parent has none
+// there), the file d renamed to p, found as git's --follow finds it: the
+// renames of d's whole diff, with p the only destination; else "".
+func renamedFrom(r *repo.Repo, d digest.Digest, p string, o tree.RenameOptions) (string, error) {
+	c, err := r.Objects.ReadCommit(d)
+	if err != nil {
+		return "", err
+	}
+	pid := c.Parent()
+	if pid == "" || !r.Objects.Has(pid) {
+		return "", nil
+	}
+	parent, err := r.Objects.ReadCommit(pid)
+	if err != nil {
+		return "", err
+	}
+	changes, err := tree.DiffRevisions(tree.NewTrees(r.Objects), parent, c, nil)
+	if err != nil {
+		return "", err
+	}
+	candidates := changes[:0]
+	added := false
+	for _, ch := range changes {
+		if ch.Kind == tree.Deleted || ch.Kind == tree.Added && ch.Path == p {
+			candidates = append(candidates, ch)
+			added = added || ch.Path == p
+		}
+	}
+	if !added {
+		return "", nil
+	}
+	o.Read = tree.NewHistory(r.Objects).LayerRead(parent.Layers(), c.Layers())
+	found, _, err := tree.FindRenames(candidates, o)
+	if err != nil {
+		return "", err
+	}
+	for _, ch := range found {
+		if ch.Kind == tree.Renamed && ch.Path == p {
+			return ch.OldPath, nil
+		}
+	}
+	return "", nil
 }
 
 // shownParents are n's parents as the graph draws them: with PATHs, each
