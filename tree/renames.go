@@ -359,8 +359,9 @@ func btoi(b bool) int {
 	return 0
 }
 
-// heldBytes bounds the content whose signatures score holds at once.
-const heldBytes = 64 << 20
+// heldBytes bounds the content whose signatures score holds at once (a
+// variable for tests).
+var heldBytes int64 = 64 << 20
 
 // score gives each pair (source, destination index) its similarity, from
 // contents Read gives: the side with fewer files in pairs is held as

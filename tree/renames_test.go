@@ -213,3 +213,45 @@ func BenchmarkFindRenames(b *testing.B) {
 		}
 	}
 }
+
+// The files compared are held as signatures in batches of heldBytes of
+// content (one file at least), the other side read past each batch:
+// memory stays bounded however many files are compared, and the renames
+// are the same.
+func TestFindRenamesHoldsBatches(t *testing.T) {
+	old, new := map[string][]byte{}, map[string][]byte{}
+	for i := range 30 {
+		body := lines(fmt.Sprintf("file %d\n", i), i*100, 30)
+		old[fmt.Sprintf("/old/f%02d", i)] = body
+		new[fmt.Sprintf("/new/g%02d", i)] = append(bytes.Clone(body), "more\n"...)
+	}
+	cs, o := contentChanges(old, new)
+	whole, _, err := FindRenames(cs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(b int64) { heldBytes = b }(heldBytes)
+	heldBytes = 2000 // about two files
+	read := o.Read
+	most := 0
+	o.Read = func(isOld bool, want map[string]*layer.Entry, each func(string, []byte)) error {
+		if isOld { // the sources are the side held: as many as the destinations
+			size := 0
+			for p := range want {
+				size += len(old[p])
+			}
+			most = max(most, size)
+		}
+		return read(isOld, want, each)
+	}
+	batched, _, err := FindRenames(cs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(summarize(batched), summarize(whole)) || len(batched) != 30 {
+		t.Fatalf("in batches:\n%q\nat once:\n%q", summarize(batched), summarize(whole))
+	}
+	if most > 2000+len(old["/old/f00"])*2 {
+		t.Fatalf("a batch held %d bytes of content; want about 2000", most)
+	}
+}
