@@ -240,7 +240,7 @@ func (r *renamer) sameBaseName() error {
 		return m
 	}
 	srcs, dsts := unique(r.src), unique(r.dst)
-	var pairs [][2]int
+	partners := make([][]int32, len(r.src)) // each source held, its one destination
 	for b, si := range srcs {
 		di, ok := dsts[b]
 		if !ok || si < 0 || di < 0 {
@@ -248,10 +248,10 @@ func (r *renamer) sameBaseName() error {
 		}
 		s, d := r.src[si], r.dst[di]
 		if s.regular() && d.regular() && sizesAllow(s.e.Size, d.e.Size, least) {
-			pairs = append(pairs, [2]int{si, di})
+			partners[si] = []int32{int32(di)}
 		}
 	}
-	return r.score(pairs, least, func(si, di, score int) {
+	return r.score(0, partners, least, func(si, di, score int) {
 		if score >= least {
 			r.pair(si, di, score)
 		}
@@ -298,21 +298,28 @@ func (r *renamer) similar() error {
 		r.needed = max(len(srcs), len(dsts))
 		return nil
 	}
-	var pairs [][2]int
-	for _, di := range dsts {
-		d := r.dst[di]
-		if !d.regular() {
+	// The side with fewer files is held; each file held lists the files
+	// of the other side of a size that can reach the score.
+	held, streamed, heldSide := srcs, dsts, 0
+	if len(dsts) < len(srcs) {
+		held, streamed, heldSide = dsts, srcs, 1
+	}
+	files := [2][]*renameFile{r.src, r.dst}
+	partners := make([][]int32, len(files[heldSide]))
+	for _, h := range held {
+		hf := files[heldSide][h]
+		if !hf.regular() {
 			continue
 		}
-		for _, si := range srcs {
-			s := r.src[si]
-			if s.regular() && sizesAllow(s.e.Size, d.e.Size, r.o.Score) {
-				pairs = append(pairs, [2]int{si, di})
+		for _, o := range streamed {
+			of := files[1-heldSide][o]
+			if of.regular() && sizesAllow(hf.e.Size, of.e.Size, r.o.Score) {
+				partners[h] = append(partners[h], int32(o))
 			}
 		}
 	}
 	best := map[int][]candidate{} // by destination, best first, at most candidatesPerDst
-	err := r.score(pairs, r.o.Score, func(si, di, score int) {
+	err := r.score(heldSide, partners, r.o.Score, func(si, di, score int) {
 		if score < r.o.Score {
 			return
 		}
@@ -363,37 +370,20 @@ func btoi(b bool) int {
 // variable for tests).
 var heldBytes int64 = 64 << 20
 
-// score gives each pair (source, destination index) its similarity, from
-// contents Read gives: the side with fewer files in pairs is held as
-// signatures, in batches of about heldBytes of content, and the other
-// side read past them once a batch, its files scored as they come and
-// dropped. A pair whose content is not given gets no score.
-func (r *renamer) score(pairs [][2]int, least int, rec func(si, di, score int)) error {
-	if len(pairs) == 0 {
-		return nil
-	}
-	heldSide, streamSide := 0, 1 // indexes into a pair: 0 the source
-	count := func(side int) int {
-		seen := map[int]bool{}
-		for _, p := range pairs {
-			seen[p[side]] = true
-		}
-		return len(seen)
-	}
-	if count(1) < count(0) {
-		heldSide, streamSide = 1, 0
-	}
+// score gives each file of one side (heldSide 0: the sources) and each
+// of its partners on the other side their similarity, from contents Read
+// gives: the files held are read as signatures in batches of about
+// heldBytes of content, and their partners read past each batch, scored
+// as they come and dropped. A pair whose content is not given gets no
+// score.
+func (r *renamer) score(heldSide int, partners [][]int32, least int, rec func(si, di, score int)) error {
 	files := [2][]*renameFile{r.src, r.dst}
-	partners := map[int][]int{} // held file -> streamed files
 	var held []int
-	for _, p := range pairs {
-		h := p[heldSide]
-		if partners[h] == nil {
+	for h, ps := range partners {
+		if len(ps) > 0 {
 			held = append(held, h)
 		}
-		partners[h] = append(partners[h], p[streamSide])
 	}
-	slices.Sort(held)
 	for len(held) > 0 {
 		n, size := 0, int64(0)
 		for n < len(held) && (n == 0 || size+files[heldSide][held[n]].e.Size <= heldBytes) {
@@ -406,40 +396,30 @@ func (r *renamer) score(pairs [][2]int, least int, rec func(si, di, score int)) 
 		if err != nil {
 			return err
 		}
-		// The streamed files, and the held ones each is scored against.
-		against := map[int][]int{}
-		var streamed []int
+		// The files streamed, and the held ones each is scored against.
+		against := map[int32][]int32{}
+		want, at := map[string]*layer.Entry{}, map[string]int32{}
 		for _, h := range batch {
 			if sigs[h] == nil {
 				continue
 			}
-			for _, s := range partners[h] {
-				if against[s] == nil {
-					streamed = append(streamed, s)
+			for _, o := range partners[h] {
+				if against[o] == nil {
+					f := files[1-heldSide][o]
+					want[f.path], at[f.path] = f.e, o
 				}
-				against[s] = append(against[s], h)
+				against[o] = append(against[o], int32(h))
 			}
 		}
-		want, at := map[string]*layer.Entry{}, map[string]int{}
-		for _, s := range streamed {
-			f := files[streamSide][s]
-			want[f.path], at[f.path] = f.e, s
-		}
-		err = r.o.Read(streamSide == 0, want, func(p string, b []byte) {
-			s := at[p]
+		err = r.o.Read(heldSide == 1, want, func(p string, b []byte) {
+			o := at[p]
 			sig := signatureOf(b)
-			for _, h := range against[s] {
-				var score int
+			for _, h := range against[o] {
 				if heldSide == 0 {
-					score = estimate(sizes[h], int64(len(b)), sigs[h], sig, least)
+					rec(int(h), int(o), estimate(sizes[int(h)], int64(len(b)), sigs[int(h)], sig, least))
 				} else {
-					score = estimate(int64(len(b)), sizes[h], sig, sigs[h], least)
+					rec(int(o), int(h), estimate(int64(len(b)), sizes[int(h)], sig, sigs[int(h)], least))
 				}
-				si, di := h, s
-				if heldSide == 1 {
-					si, di = s, h
-				}
-				rec(si, di, score)
 			}
 		})
 		if err != nil {
