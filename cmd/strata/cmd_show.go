@@ -80,6 +80,8 @@ but ":/TEXT" is git's search of commit messages, not a path.
   --stat          lines added and removed per file against the first parent
                   (everything, for a root commit), as diff --stat
   -p, --patch     the unified diff against the first parent, as diff -p
+  -M[N], --no-renames  renames found as diff finds them (diff.renames,
+                  diff.renameLimit); "changes" in JSON has them too
   -s, --no-patch  the commit's header alone, without config and layers,
                   as does a git format (--pretty, --format FMT: see log)
 
