@@ -94,7 +94,8 @@ an argument that is neither is an error.
 
   --name-only     paths only
   --name-status   letter and path only
-  --stat          lines added and removed per file, and a summary, as git's;
+  --stat          lines added and removed per file, and a summary, as git's,
+                  in 80 columns (a graph too wide scaled, a name cut to ".../x");
                   "Bin OLD -> NEW bytes" for binary content and for a file
                   over 8 MiB, whose content is not read
   -p              unified diffs for text files ("Binary files differ" otherwise);
@@ -477,15 +478,70 @@ func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) 
 	if len(lines) == 0 {
 		return // git prints nothing when no file changed
 	}
+	// As git's show_stats: names, counts and graph fit in 80 columns; a
+	// graph that would not is scaled, a name too long cut to "...".
+	const columns = 80
+	maxChange, binWidth := 0, 0
 	for _, l := range lines {
+		if l.binary {
+			binWidth = max(binWidth, len(" -> bytes Bin ")+len(strconv.FormatInt(l.oldSize, 10))+len(strconv.FormatInt(l.newSize, 10)))
+		} else {
+			maxChange = max(maxChange, l.added+l.removed)
+		}
+	}
+	graph := maxChange
+	if maxChange+4 <= binWidth {
+		graph = binWidth - 4
+	}
+	if width+numWidth+6+graph > columns {
+		if graph > columns*3/8-numWidth-6 {
+			graph = max(columns*3/8-numWidth-6, 6)
+		}
+		if width > columns-numWidth-6-graph {
+			width = columns - numWidth - 6 - graph
+		} else {
+			graph = columns - numWidth - 6 - width
+		}
+	}
+	// scale is git's scale_linear: at least one column for a change.
+	scale := func(n int) int {
+		if n == 0 {
+			return 0
+		}
+		return 1 + n*(graph-1)/maxChange
+	}
+	for _, l := range lines {
+		name := l.name
+		if n := utf8.RuneCountInString(name); n > width {
+			r := []rune(name)
+			name = string(r[n-(width-3):])
+			if i := strings.IndexByte(name, '/'); i >= 0 {
+				name = name[i:]
+			}
+			name = "..." + name
+		}
 		switch {
 		case l.binary && l.oldSize == 0 && l.newSize == 0:
-			fmt.Fprintf(out, " %-*s | %*s\n", width, l.name, numWidth, "Bin")
+			fmt.Fprintf(out, " %-*s | %*s\n", width, name, numWidth, "Bin")
 		case l.binary:
-			fmt.Fprintf(out, " %-*s | %*s %d -> %d bytes\n", width, l.name, numWidth, "Bin", l.oldSize, l.newSize)
+			fmt.Fprintf(out, " %-*s | %*s %d -> %d bytes\n", width, name, numWidth, "Bin", l.oldSize, l.newSize)
 		default:
-			line := fmt.Sprintf(" %-*s | %*d %s%s", width, l.name, numWidth, l.added+l.removed,
-				strings.Repeat("+", min(l.added, 40)), strings.Repeat("-", min(l.removed, 40)))
+			add, del := l.added, l.removed
+			if graph <= maxChange {
+				total := scale(add + del)
+				if total < 2 && add > 0 && del > 0 {
+					total = 2
+				}
+				if add < del {
+					add = scale(add)
+					del = total - add
+				} else {
+					del = scale(del)
+					add = total - del
+				}
+			}
+			line := fmt.Sprintf(" %-*s | %*d %s%s", width, name, numWidth, l.added+l.removed,
+				strings.Repeat("+", add), strings.Repeat("-", del))
 			fmt.Fprintln(out, strings.TrimRight(line, " "))
 		}
 	}
