@@ -65,9 +65,10 @@ func MapRead(old, new map[string][]byte) ReadFunc {
 //     file against every added one of a size that can reach Score; for
 //     each added file the best four, then the best pairs first.
 //
-// Only pairs that can match are read, each file once per side, and only
-// their signatures are kept (in batches, bounded). The result is in
-// path order; changes is not modified.
+// Only the files of pairs that can match are read, and only their
+// signatures kept: one side's in batches of bounded size, the other side
+// read past each batch (score). The result is in path order; changes is
+// not modified.
 func FindRenames(changes []Change, o RenameOptions) ([]Change, int, error) {
 	if o.Score <= 0 {
 		o.Score = DefaultRenameScore
@@ -447,14 +448,16 @@ func (r *renamer) signatures(side int, indexes []int) (map[int]signature, map[in
 	return sigs, sizes, err
 }
 
-// estimate is git's estimate_similarity of a source of size sa renamed
-// to a destination of size sb: 0 when their sizes differ too much for
-// least.
+// estimate is git's estimate_similarity of a source of size sa and
+// signature s renamed to a destination of size sb and signature d: the
+// bytes copied over the larger size; 0 when their sizes differ too much
+// for least.
 func estimate(sa, sb int64, s, d signature, least int) int {
-	if !sizesAllow(sa, sb, least) {
+	big := max(sa, sb)
+	if !sizesAllow(sa, sb, least) || sb == 0 || big == 0 {
 		return 0
 	}
-	return similarity(sa, sb, s, d)
+	return int(copied(s, d) * MaxScore / uint64(big))
 }
 
 // result is changes with each pair found as one Renamed change at the

@@ -137,13 +137,3 @@ func sizesAllow(a, b int64, minScore int) bool {
 	big, small := max(a, b), min(a, b)
 	return uint64(big)*uint64(MaxScore-minScore) >= uint64(big-small)*MaxScore
 }
-
-// similarity is git's score of a file of size sa and signature s renamed
-// to one of size sb and signature t: the bytes copied over the larger size.
-func similarity(sa, sb int64, s, t signature) int {
-	big := max(sa, sb)
-	if sb == 0 || big == 0 {
-		return 0
-	}
-	return int(copied(s, t) * MaxScore / uint64(big))
-}
