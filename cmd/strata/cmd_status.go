@@ -112,7 +112,7 @@ files copied up without a change are not shown. A work tree that was
 unmounted is mounted again first. A file moved is D at its old path and A
 at its new one, as git's status shows a move it was not told of (a
 deletion, an untracked file): status reads no file's content. diff shows
-it as a rename ("R100 /old -> /new").
+it as a rename ("R /old -> /new").
 
   strata status --short           # "M /etc/motd", one per line ("U /path" for a conflict,
                                   # "U config: Env MODE: ..." for a config conflict)
