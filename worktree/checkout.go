@@ -16,6 +16,7 @@ import (
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/snapshot"
 	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/tree/changeset"
 )
 
 // CheckoutOptions describe a checkout.
@@ -366,6 +367,13 @@ const (
 	// ResetSoft keeps the upper and mounts it over the revision: the
 	// uncommitted changes now apply to that revision's files.
 	ResetSoft
+	// ResetKeep moves the work tree to the revision keeping its
+	// uncommitted changes, and refuses, changing nothing, when a path
+	// that differs between HEAD and the revision has some (planKeep).
+	ResetKeep
+	// ResetMerge is ResetKeep that first drops what a stopped merge,
+	// cherry-pick, revert or rebase step wrote (git's reset --merge).
+	ResetMerge
 )
 
 // Reset moves the work tree's HEAD (its branch, if any) to rev and
@@ -424,13 +432,27 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 			return nil, err
 		}
 	}
+	var undo *changeset.Set
+	if mode == ResetKeep || mode == ResetMerge {
+		if undo, err = w.planKeep(ctx, st, h, c, mode); err != nil {
+			return nil, err
+		}
+	}
 	if err := w.prepare(ctx, c); err != nil {
 		return nil, fmt.Errorf("reset: %w", err)
+	}
+	// Killed after this, the step's files are HEAD's again and a later
+	// reset --merge finds nothing of the step's to drop.
+	if err := w.writeKeep(ctx, undo); err != nil {
+		return nil, err
 	}
 	if err := w.endStoppedOp("reset"); err != nil {
 		return nil, err
 	}
-	st.Pending, st.PendingKeep = c.ID, mode == ResetSoft
+	st.Pending, st.PendingKeep = c.ID, mode != ResetHard
+	if mode == ResetKeep || mode == ResetMerge {
+		st.KeepFrom = h.Commit
+	}
 	if err := w.writeState(st); err != nil {
 		return nil, err
 	}
@@ -443,13 +465,18 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 	}
 	moveErr := w.moveHead(&st, c.ID, old, "reset: moving to "+rev)
 	if moveErr != nil && !errors.Is(moveErr, refs.ErrMoved) {
-		st.Pending = ""
+		st.Pending, st.KeepFrom = "", ""
 		w.writeState(st)
 		return nil, fmt.Errorf("reset: %w", moveErr)
 	}
 	testHook("reset-after-ref")
 	// With refs.ErrMoved HEAD did move: finish the switch, then report it.
-	if _, err = w.switchTo(ctx, st, c, mode == ResetSoft); err != nil {
+	if st, err = w.switchTo(ctx, st, c, mode != ResetHard); err != nil {
+		return c, err
+	}
+	// --keep, --merge: the tree shows the old HEAD's files, as after a
+	// soft reset; REV's go where they differ.
+	if err := w.finishKeep(ctx, &st); err != nil {
 		return c, err
 	}
 	if moveErr != nil {

@@ -435,6 +435,11 @@ func (w *Worktree) writeThrough(ctx context.Context, cs *changeset.Set) error {
 // conflictedChangeSet is what a stopped step writes over ours: the clean
 // changes, conflict markers, and theirs' side of a path ours deleted.
 func conflictedChangeSet(o *outcome) *changeset.Set {
+	return changeset.New(o.tours, conflictedResult(o), o.content, o.ours.Layers(), o.theirs.Layers())
+}
+
+// conflictedResult is the tree a stopped step writes over ours.
+func conflictedResult(o *outcome) tree.Tree {
 	result := make(tree.Tree, len(o.res.Merged))
 	for p, e := range o.res.Merged {
 		result[p] = e
@@ -448,5 +453,5 @@ func conflictedChangeSet(o *outcome) *changeset.Set {
 			}
 		}
 	}
-	return changeset.New(o.tours, result, o.content, o.ours.Layers(), o.theirs.Layers())
+	return result
 }

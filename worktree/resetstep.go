@@ -30,14 +30,26 @@ func isHEAD(rev string) bool { return rev == "" || rev == refs.HEAD || rev == "@
 // the conflicts with it, as git's reset --hard does mid-rebase. The
 // branch does not move and the rebase stays stopped: --continue then
 // drops the commit (it resolved to nothing), --skip too. A soft reset
-// changes nothing.
+// changes nothing, as does --keep; --merge puts back what the step wrote
+// (planKeep), keeping the changes made beside it.
 func (w *Worktree) resetStep(ctx context.Context, st State, s *Sequence, mode ResetMode) (*objects.Commit, error) {
 	c, err := w.commit(st.Commit)
 	if err != nil {
 		return nil, err
 	}
-	if mode == ResetSoft {
+	switch mode {
+	case ResetSoft, ResetKeep:
 		return c, nil
+	case ResetMerge:
+		undo, err := w.stepWrites(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.writeKeep(ctx, undo); err != nil {
+			return nil, err
+		}
+		s.Conflicts = nil
+		return c, w.saveSeq(s)
 	}
 	if err := w.prepare(ctx, c); err != nil {
 		return nil, fmt.Errorf("reset: %w", err)

@@ -53,10 +53,14 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 			if err != nil {
 				return st, err
 			}
-			return w.switchTo(ctx, st, c, st.PendingKeep)
+			if st, err = w.switchTo(ctx, st, c, st.PendingKeep); err != nil {
+				return st, err
+			}
+			return st, w.finishKeep(ctx, &st)
 		}
 		if st.Pending != "" {
-			st.Pending, st.PendingKeep, st.PendingStack = "", false, false // HEAD never moved: the switch did not happen
+			// HEAD never moved: the switch did not happen.
+			st.Pending, st.PendingKeep, st.PendingStack, st.KeepFrom = "", false, false, ""
 			if err := w.writeState(st); err != nil {
 				return st, err
 			}
@@ -76,8 +80,11 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 		}
 	}
 	mounted, err := w.isMounted()
-	if err != nil || mounted {
+	if err != nil {
 		return st, err
+	}
+	if mounted {
+		return st, w.finishKeep(ctx, &st)
 	}
 	if err := w.checkTarget(st); err != nil {
 		return st, err

@@ -69,6 +69,11 @@ type State struct {
 	Pending      digest.Digest `json:"pending,omitempty"`
 	PendingKeep  bool          `json:"pending_keep,omitempty"`  // the switch keeps the upper (reset --soft)
 	PendingStack bool          `json:"pending_stack,omitempty"` // a commit: the mount stays, Pending is stacked on it
+	// KeepFrom is the commit a reset --keep or --merge moved from: once
+	// the work tree is mounted on Commit, the files that differ between
+	// the two are written through the mount (finishKeep), by the next
+	// command if this one is killed first.
+	KeepFrom digest.Digest `json:"keep_from,omitempty"`
 	// Switching is the commit a switch that HEAD does not announce
 	// (stash, --abort, --skip, a stopped step's remount) is mounting
 	// with upper.next: once that mount is up the old upper is on its way

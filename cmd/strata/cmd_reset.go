@@ -11,9 +11,9 @@ import (
 func init() { register("reset", newResetCommand) }
 
 func newResetCommand(g *globals) *cobra.Command {
-	var hard, soft, mixed, force, quiet bool
+	var hard, soft, mixed, keep, merge, force, quiet bool
 	cmd := &cobra.Command{
-		Use:   "reset [--hard | --soft | --mixed] [REV]",
+		Use:   "reset [--hard | --soft | --mixed | --keep | --merge] [REV]",
 		Short: "Move HEAD's branch to a revision and remount the work tree",
 		Long: `Move HEAD (its branch, if attached) to REV (default HEAD) and remount the
 work tree on it: 'reset --hard' alone drops the uncommitted changes.
@@ -24,6 +24,15 @@ work tree on it: 'reset --hard' alone drops the uncommitted changes.
            'reset --soft HEAD~2' then 'commit' squashes two commits)
   --mixed  the default, git's: a work tree has no index to reset, so it is
            --soft
+  --keep   move the work tree to REV keeping its uncommitted changes, as
+           git's: refused, changing nothing, when a path that differs
+           between HEAD and REV (or a directory above or a path below one)
+           has uncommitted changes
+  --merge  --keep, as git's (every change is unstaged: there is no index),
+           except over a stopped merge, cherry-pick, revert or rebase step:
+           what the step wrote (clean changes, conflict markers, their
+           resolution) is dropped first and the changes beside it kept, so
+           'reset --merge' ends a conflicted merge as git users use it
 
 The commit HEAD was at is kept in ORIG_HEAD, as git keeps it (merge and
 rebase set it too): 'reset --hard ORIG_HEAD' undoes the last of them.
@@ -38,12 +47,17 @@ unless --force: the container would keep the old mount.
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if n := btoi(hard) + btoi(soft) + btoi(mixed); n > 1 {
-				return usagef("reset: give at most one of --hard, --soft and --mixed")
+			if n := btoi(hard) + btoi(soft) + btoi(mixed) + btoi(keep) + btoi(merge); n > 1 {
+				return usagef("reset: give at most one of --hard, --soft, --mixed, --keep and --merge")
 			}
 			mode := worktree.ResetSoft
-			if hard {
+			switch {
+			case hard:
 				mode = worktree.ResetHard
+			case keep:
+				mode = worktree.ResetKeep
+			case merge:
+				mode = worktree.ResetMerge
 			}
 			_, w, err := openWorktree(g, "")
 			if err != nil {
@@ -71,6 +85,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&hard, "hard", false, "discard uncommitted changes")
 	cmd.Flags().BoolVar(&soft, "soft", false, "keep uncommitted changes")
 	cmd.Flags().BoolVar(&mixed, "mixed", false, "the default, as git's: the same as --soft (there is no index)")
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep uncommitted changes; refuse if one is at a path REV changes")
+	cmd.Flags().BoolVar(&merge, "merge", false, "--keep, dropping first what a stopped merge, cherry-pick, revert or rebase step wrote")
 	cmd.Flags().BoolVar(&force, "force", false, "remount even while a container or process uses the work tree")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd

@@ -1,0 +1,152 @@
+package worktree
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/tree/changeset"
+)
+
+// planKeep checks a reset --keep or --merge of the work tree at HEAD h
+// to c, changing nothing, and returns what puts the paths a stopped step
+// wrote back as HEAD has them (--merge), if any. It refuses when a path
+// that differs between HEAD and c, or lies above or below one, has
+// uncommitted changes, as git's refuses when a file it would update has
+// local changes. The work tree has no index, so every change is a local
+// one; --merge differs from --keep only over a stopped merge,
+// cherry-pick, revert or rebase step: what the step wrote (its clean
+// changes, conflict markers and their resolution) is dropped, as git's
+// reset --merge drops what the merge staged, and the changes made beside
+// it are kept.
+func (w *Worktree) planKeep(ctx context.Context, st State, h refs.Head, c *objects.Commit, mode ResetMode) (undo *changeset.Set, err error) {
+	verb := "reset --keep"
+	if mode == ResetMerge {
+		verb = "reset --merge"
+	}
+	switch {
+	case h.Broken != nil:
+		return nil, fmt.Errorf("%s: the current branch is broken: %w", verb, h.Broken)
+	case h.Commit == "":
+		return nil, fmt.Errorf("%s: the branch has no commits yet", verb)
+	case h.Commit != st.Commit:
+		return nil, fmt.Errorf("%s: %w", verb, ErrHeadMoved)
+	}
+	old, err := w.commit(st.Commit)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := w.scanChanges(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if mode == ResetMerge {
+		if undo, err = w.stepWrites(ctx, st); err != nil {
+			return nil, err
+		}
+		if undo != nil {
+			changes = withoutPaths(changes, undo.Paths)
+		}
+	}
+	told, err := w.trees.Of(old)
+	if err != nil {
+		return nil, err
+	}
+	tnew, err := w.trees.Of(c)
+	if err != nil {
+		return nil, err
+	}
+	differ := changeset.New(told, tnew, nil).Paths
+	if clash := overlapping(changes, differ); len(clash) > 0 {
+		return nil, fmt.Errorf("%s %s: %w would be overwritten: %s; commit them, put them aside with 'strata stash', or drop them with 'strata reset --hard'", verb, short(c.ID), ErrDirty, changeList(clash))
+	}
+	return undo, nil
+}
+
+// stepWrites returns what puts the paths a stopped step wrote into the
+// work tree back as HEAD has them, or nil when no step is stopped here
+// with its changes written.
+func (w *Worktree) stepWrites(ctx context.Context, st State) (*changeset.Set, error) {
+	s, ok, err := w.Sequence()
+	if err != nil || !ok || !s.Stopped || !s.Applied || st.Commit != s.Head || st.Stacked {
+		return nil, err
+	}
+	id := s.Theirs
+	if len(s.Todo) > 0 {
+		id = s.Todo[0]
+	}
+	o, _, err := w.step(ctx, s, id)
+	if err != nil {
+		return nil, err
+	}
+	undo := changeset.New(conflictedResult(o), o.tours, nil, o.ours.Layers())
+	// A conflicted file's entry may be ours' own: its markers are content.
+	for p := range o.content {
+		undo.Paths = append(undo.Paths, p)
+	}
+	slices.Sort(undo.Paths)
+	undo.Paths = slices.Compact(undo.Paths)
+	return undo, nil
+}
+
+// withoutPaths drops the changes at one of paths (sorted).
+func withoutPaths(changes []tree.Change, paths []string) []tree.Change {
+	in := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		in[p] = true
+	}
+	var out []tree.Change
+	for _, c := range changes {
+		if !in[c.Path] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// writeKeep writes a stopped step's undo set through the mount.
+func (w *Worktree) writeKeep(ctx context.Context, cs *changeset.Set) error {
+	if cs == nil {
+		return nil
+	}
+	if err := w.writeThrough(ctx, cs); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	return nil
+}
+
+// finishKeep ends a reset --keep or --merge once the work tree is
+// mounted on its commit with the old upper, showing the old HEAD's
+// files: it writes the commit's files where the two differ (planKeep
+// found no local change there). Written again after a kill, they come
+// out the same.
+func (w *Worktree) finishKeep(ctx context.Context, st *State) error {
+	if st.KeepFrom == "" || st.Pending != "" {
+		return nil
+	}
+	old, err := w.commit(st.KeepFrom)
+	if err != nil {
+		return err
+	}
+	c, err := w.commit(st.Commit)
+	if err != nil {
+		return err
+	}
+	told, err := w.trees.Of(old)
+	if err != nil {
+		return err
+	}
+	tnew, err := w.trees.Of(c)
+	if err != nil {
+		return err
+	}
+	testHook("reset-keep-moved")
+	if err := w.writeKeep(ctx, changeset.New(told, tnew, nil, c.Layers())); err != nil {
+		return err
+	}
+	st.KeepFrom = ""
+	return w.writeState(*st)
+}
