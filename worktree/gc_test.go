@@ -95,7 +95,7 @@ func TestGCKeepsWorktreeCommits(t *testing.T) {
 		}
 	}
 	// Once the work tree is removed (its HEAD reflog with it), so is the commit.
-	must(t, w.Remove(ctx, true))
+	must(t, w.Remove(ctx, 1))
 	if _, err := r.GC(GCOptions(repo.GCOptions{})); err != nil {
 		t.Fatal(err)
 	}

@@ -16,9 +16,10 @@ import (
 )
 
 // Remove unmounts an extra work tree and deletes it: its upper, state and
-// (if empty once unmounted) its directory. Unless force it refuses while
-// the tree has uncommitted changes or anything uses it.
-func (w *Worktree) Remove(ctx context.Context, force bool) error {
+// (if empty once unmounted) its directory. Unless force (git's -f) it
+// refuses while the tree has uncommitted changes or anything uses it;
+// a locked tree (Lock) it refuses unless force is 2 (git's -f -f).
+func (w *Worktree) Remove(ctx context.Context, force int) error {
 	if w.Name == MainName {
 		return fmt.Errorf("worktree remove: %s is the main work tree; use 'strata umount'", w.target)
 	}
@@ -35,7 +36,12 @@ func (w *Worktree) Remove(ctx context.Context, force bool) error {
 		return fmt.Errorf("worktree remove: %w", ErrWorktreeNotFound)
 	}
 	w.target = st.Target
-	if !force {
+	if force < 2 {
+		if err := w.refuseLocked("remove"); err != nil {
+			return fmt.Errorf("worktree remove: %w", err)
+		}
+	}
+	if force == 0 {
 		if err := w.RefuseWhileRunning(); err != nil {
 			return fmt.Errorf("worktree remove: %w", err)
 		}
@@ -117,8 +123,8 @@ func (e *GoneError) Unwrap() error { return ErrDirty }
 // Prune forgets extra work trees whose directory is gone (deleted by
 // hand), as git's worktree prune does; it returns their names. A tree
 // whose upper still holds uncommitted changes is kept (its directory
-// may only be on a file system not mounted now): kept says why, each.
-// dryRun only says which it would forget.
+// may only be on a file system not mounted now), as is a locked one:
+// kept says why, each. dryRun only says which it would forget.
 func Prune(ctx context.Context, r *repo.Repo, dryRun bool) (pruned []string, kept []error, err error) {
 	all, err := List(r)
 	if err != nil {
@@ -160,6 +166,14 @@ func (w *Worktree) prune(ctx context.Context, dryRun bool) (ok bool, kept, err e
 	w.target = st.Target
 	if mounted, _ := w.isMounted(); mounted {
 		return false, nil, nil
+	}
+	if why, ok, err := w.Locked(); err != nil {
+		return false, nil, err
+	} else if ok {
+		if why != "" {
+			why = ": " + pathquote.Name(why)
+		}
+		return false, fmt.Errorf("%s is gone, but the work tree is locked%s", pathquote.Quote(w.target), why), nil
 	}
 	discard := "run 'strata worktree remove --force " + pathquote.Quote(w.target) + "'"
 	changes, err := w.upperChanges(ctx, st)

@@ -40,7 +40,7 @@ func TestRemoveIsWholeOrNothing(t *testing.T) {
 	must(t, unix.IoctlSetPointerInt(int(f.Fd()), unix.FS_IOC_SETFLAGS, flags|fsImmutable))
 	t.Cleanup(func() { unix.IoctlSetPointerInt(int(f.Fd()), unix.FS_IOC_SETFLAGS, flags) })
 
-	if err := w.Remove(ctx, true); err != nil {
+	if err := w.Remove(ctx, 1); err != nil {
 		t.Fatalf("remove: %v", err)
 	}
 	if _, err := os.Lstat(w.Dir); !errors.Is(err, os.ErrNotExist) {

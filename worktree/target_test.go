@@ -91,11 +91,11 @@ func TestExtraTargetMustBeTheRecordedDirectory(t *testing.T) {
 	if _, err := w.Status(ctx); !errors.Is(err, ErrBadTarget) {
 		t.Fatalf("status: %v, want %v", err, ErrBadTarget)
 	}
-	if err := w.Remove(ctx, false); !errors.Is(err, ErrBadTarget) {
+	if err := w.Remove(ctx, 0); !errors.Is(err, ErrBadTarget) {
 		t.Fatalf("remove: %v, want %v", err, ErrBadTarget)
 	}
 	wantUntouched(t, victim)
-	must(t, w.Remove(ctx, true)) // the way out the error names
+	must(t, w.Remove(ctx, 1)) // the way out the error names
 	wantUntouched(t, victim)
 }
 
@@ -176,5 +176,5 @@ func TestRacingAddsOfOneName(t *testing.T) {
 	if st, _, _ := a.State(); st.Target != a.Target() {
 		t.Fatalf("the first tree's state names %s, want %s", st.Target, a.Target())
 	}
-	must(t, a.Remove(ctx, true))
+	must(t, a.Remove(ctx, 1))
 }

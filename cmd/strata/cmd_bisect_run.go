@@ -205,7 +205,7 @@ func (b *bisection) test(ctx context.Context, g *globals, id digest.Digest, args
 // reflog and directories.
 func dropThrowaway(w *worktree.Worktree) error {
 	target := w.Target()
-	if err := w.Remove(context.Background(), true); err != nil {
+	if err := w.Remove(context.Background(), 2); err != nil {
 		return fmt.Errorf("remove throwaway overlay %s: %w", target, err)
 	}
 	return os.RemoveAll(filepath.Dir(target))

@@ -21,12 +21,12 @@ func init() { register("worktree", newWorktreeCommand) }
 
 func newWorktreeCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "worktree (list | add PATH [REV] | remove [--force] PATH | prune [-n])",
+		Use:   "worktree (list | add PATH [REV] | remove [--force] PATH | prune [-n] | lock [--reason R] PATH | unlock PATH)",
 		Short: "Manage work trees: the main one and second ones elsewhere",
 		Long: `A second work tree is a full work tree: every command run inside it acts
 on it (its own HEAD, upper and state under .strata/worktrees/NAME).
 
-  strata worktree list [--format json]       # [{"path","name","branch","head","mounted","missing","detached"}]
+  strata worktree list [--format json]       # [{"path","name","branch","head","mounted","missing","locked","lock_reason","detached"}]
   strata worktree add /srv/envs/env2 dev     # same as: checkout --path /srv/envs/env2 dev
   strata worktree add /srv/envs/env3         # new branch env3 at HEAD
   strata worktree add -b fix /srv/envs/env4 v1
@@ -36,6 +36,9 @@ on it (its own HEAD, upper and state under .strata/worktrees/NAME).
   strata worktree prune [-n]                 # forget work trees whose directory is gone
                                              # (keeping those with uncommitted changes),
                                              # and delete unused detached uppers
+  strata worktree lock --reason 'on the usb disk' /srv/envs/env2
+                                             # prune keeps it; remove refuses it unless -f -f
+  strata worktree unlock /srv/envs/env2
 
 A branch is checked out in one work tree at a time. As git's, add without
 REV, -b or --detach checks out the branch named after PATH's base name,
@@ -44,22 +47,26 @@ creating it at HEAD if it does not exist (add /srv/envs/env2: branch env2).
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: noSubcommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usagef("worktree: give a subcommand: list, add, remove or prune")
+			return usagef("worktree: give a subcommand: list, add, remove, prune, lock or unlock")
 		},
 	}
 	var format string
-	var porcelain bool
+	var porcelain, verbose bool
 	list := &cobra.Command{
-		Use:   "list [--format json | --porcelain]",
+		Use:   "list [-v] [--format json | --porcelain]",
 		Short: "List the work trees",
 		Long: `List the work trees: the main one, second ones and the throwaway trees
 of detached runs, each with its commit and branch.
 
   strata worktree list --format json
-      # [{"path","name","branch","head","mounted","missing","detached"}]:
+      # [{"path","name","branch","head","mounted","missing","locked",
+      # "lock_reason","detached"}]:
       # "branch" absent on a detached HEAD; "missing": true when its
       # directory is gone (text: missing; prune forgets it unless its
-      # upper holds uncommitted changes); "detached":
+      # upper holds uncommitted changes or it is locked); "locked": true
+      # once 'worktree lock' locked it, "lock_reason" the reason given
+      # (text: locked; with -v, a line "<TAB>locked: REASON" after it, as
+      # git's); "detached":
       # {"count","bytes","in_use"}, the uppers --force detached while
       # processes used them; "unreadable": why a tree's state does not
       # read (its path is then its directory under .strata/worktrees;
@@ -67,8 +74,8 @@ of detached runs, each with its commit and branch.
   strata worktree list --porcelain
       # git's stanzas, a blank line after each: "worktree PATH",
       # "HEAD ID" (absent with no commits), "branch refs/heads/NAME" or
-      # "detached", then "unmounted" and "missing" lines when so; or
-      # "worktree DIR" and "unreadable REASON"`,
+      # "detached", then "unmounted", "missing" and "locked [REASON]"
+      # lines when so; or "worktree DIR" and "unreadable REASON"`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
@@ -92,6 +99,9 @@ of detached runs, each with its commit and branch.
 				Head    string `json:"head,omitempty"`
 				Mounted bool   `json:"mounted"`
 				Missing bool   `json:"missing,omitempty"`
+				Locked  bool   `json:"locked,omitempty"`
+				// LockReason: the reason 'worktree lock --reason' gave.
+				LockReason string `json:"lock_reason,omitempty"`
 				// Unreadable: why its state does not read (fsck names it too).
 				Unreadable string         `json:"unreadable,omitempty"`
 				Detached   *detachedUsage `json:"detached,omitempty"`
@@ -104,6 +114,9 @@ of detached runs, each with its commit and branch.
 				}
 				e := entry{Path: w.Target(), Name: w.Name, Head: h.Commit.String(), Mounted: w.Mounted(), Missing: w.Missing()}
 				if e.Detached, err = detachedOf(w); err != nil {
+					return fmt.Errorf("worktree list: %w", err)
+				}
+				if e.LockReason, e.Locked, err = w.Locked(); err != nil {
 					return fmt.Errorf("worktree list: %w", err)
 				}
 				if e.Name == worktree.MainName {
@@ -148,6 +161,9 @@ of detached runs, each with its commit and branch.
 					if e.Missing {
 						fmt.Fprintln(g.stdout, "missing")
 					}
+					if e.Locked {
+						fmt.Fprintln(g.stdout, strings.TrimSuffix("locked "+pathquote.Name(e.LockReason), " "))
+					}
 					fmt.Fprintln(g.stdout)
 				}
 				return nil
@@ -172,17 +188,27 @@ of detached runs, each with its commit and branch.
 				case !e.Mounted:
 					state = " unmounted"
 				}
+				// git's: "locked" follows, or with -v and a reason
+				// a line of its own.
+				reasonLine := verbose && e.LockReason != ""
+				if e.Locked && !reasonLine {
+					state += " locked"
+				}
 				if d := e.Detached; d != nil {
 					state += fmt.Sprintf(" (%s of old mounts, %s, %d in use)",
 						countNoun(d.Count, "detached upper", "detached uppers"), humanSize(d.Bytes), d.InUse)
 				}
 				fmt.Fprintf(g.stdout, "%s  %s %s%s\n", pathquote.Quote(e.Path), head, where, state)
+				if e.Locked && reasonLine {
+					fmt.Fprintf(g.stdout, "\tlocked: %s\n", pathquote.Name(e.LockReason))
+				}
 			}
 			return nil
 		},
 	}
 	list.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	list.Flags().BoolVar(&porcelain, "porcelain", false, "git's stanzas for scripts (see above)")
+	list.Flags().BoolVarP(&verbose, "verbose", "v", false, "give each lock's reason on a line of its own, as git's")
 	var force, detach bool
 	var newBranch, resetBranch string
 	add := &cobra.Command{
@@ -238,26 +264,21 @@ of detached runs, each with its commit and branch.
 	add.Flags().StringVarP(&resetBranch, "force-branch", "B", "", "as -b, or move branch `NEW` to REV if it exists")
 	add.Flags().BoolVar(&detach, "detach", false, "detach HEAD at REV (default HEAD)")
 	add.Flags().BoolVarP(&force, "force", "f", false, "check out a branch another work tree has too")
-	var rmForce bool
+	var rmForce int
 	remove := &cobra.Command{
-		Use:   "remove [--force] PATH",
+		Use:   "remove [--force [--force]] PATH",
 		Short: "Unmount and delete a second work tree",
-		Args:  exactArgs(1),
+		Long: `Unmount and delete a second work tree: its upper, state and directory.
+It refuses while the tree has uncommitted changes or a process or
+container uses it, unless --force (-f); a locked one (worktree lock)
+unless -f twice (-f -f), as git's.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if args[0] == "" {
-				return errEmptyPath
-			}
-			_, w, err := openWorktree(g, args[0])
-			if errors.Is(err, worktree.ErrBadTarget) {
-				// Where no work tree could be made, none is: not "not a
-				// place for one", the project itself or a path inside one.
-				return fmt.Errorf("%s: not a work tree", pathquote.Quote(args[0]))
-			}
+			w, err := namedWorktree(g, args[0])
 			if err != nil {
 				return err
-			}
-			if _, ok, _ := w.State(); !ok {
-				return fmt.Errorf("%s: not a work tree", pathquote.Quote(args[0]))
 			}
 			target := w.Target()
 			if err := w.Remove(cmd.Context(), rmForce); err != nil {
@@ -275,7 +296,7 @@ of detached runs, each with its commit and branch.
 			return nil
 		},
 	}
-	remove.Flags().BoolVarP(&rmForce, "force", "f", false, "remove even with uncommitted changes or processes inside")
+	remove.Flags().CountVarP(&rmForce, "force", "f", "remove even with uncommitted changes or processes inside; twice: a locked one too")
 	var pruneDry bool
 	prune := &cobra.Command{
 		Use:   "prune [-n]",
@@ -304,7 +325,7 @@ of detached runs, each with its commit and branch.
 		},
 	}
 	prune.Flags().BoolVarP(&pruneDry, "dry-run", "n", false, "only say what would be removed")
-	cmd.AddCommand(list, add, remove, prune)
+	cmd.AddCommand(list, add, remove, prune, newWorktreeLockCommand(g), newWorktreeUnlockCommand(g))
 	return cmd
 }
 
@@ -395,4 +416,69 @@ func pruneDetached(g *globals, r *repo.Repo, dryRun bool) error {
 		}
 	}
 	return nil
+}
+
+func newWorktreeLockCommand(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "lock [--reason REASON] PATH",
+		Short: "Lock a second work tree: prune keeps it, remove and move refuse it",
+		Long: `Lock the second work tree at PATH, as git's worktree lock: prune keeps
+it even when its directory is gone (on a disk not plugged in), and
+remove and move refuse it unless given -f twice. 'worktree list' shows
+it locked, with the reason (--format json: "locked", "lock_reason").
+It fails if the tree is locked already; the main work tree is never
+locked.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, err := namedWorktree(g, args[0])
+			if err != nil {
+				return err
+			}
+			return w.Lock(cmd.Context(), reason)
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why it is locked (shown by list)")
+	return cmd
+}
+
+func newWorktreeUnlockCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "unlock PATH",
+		Short: "Unlock a work tree that worktree lock locked",
+		Long: `Unlock the second work tree at PATH, which 'worktree lock' locked; it
+fails if it is not locked.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, err := namedWorktree(g, args[0])
+			if err != nil {
+				return err
+			}
+			return w.Unlock(cmd.Context())
+		},
+	}
+}
+
+// namedWorktree is the work tree at path, which must be one.
+func namedWorktree(g *globals, path string) (*worktree.Worktree, error) {
+	if path == "" {
+		return nil, errEmptyPath
+	}
+	_, w, err := openWorktree(g, path)
+	if errors.Is(err, worktree.ErrBadTarget) {
+		// Where no work tree could be made, none is: not "not a place
+		// for one", the project itself or a path inside one.
+		return nil, fmt.Errorf("%s: not a work tree", pathquote.Quote(path))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, ok, _ := w.State(); !ok {
+		return nil, fmt.Errorf("%s: not a work tree", pathquote.Quote(path))
+	}
+	return w, nil
 }
