@@ -36,6 +36,12 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 		return st, ErrNotCheckedOut
 	}
 	w.target = st.Target
+	if st.moveSettled {
+		st.moveSettled = false
+		if err := w.writeState(st); err != nil {
+			return st, err
+		}
+	}
 	if st.Pending != "" {
 		h, err := w.Head()
 		if err != nil {

@@ -74,6 +74,11 @@ type State struct {
 	// the two are written through the mount (finishKeep), by the next
 	// command if this one is killed first.
 	KeepFrom digest.Digest `json:"keep_from,omitempty"`
+	// MovingTo is where 'worktree move' is renaming the tree's directory
+	// to: State finds it at one place or the other (settleMove), and
+	// moveSettled says it did, for the next writer to record.
+	MovingTo    string `json:"moving_to,omitempty"`
+	moveSettled bool
 	// Switching is the commit a switch that HEAD does not announce
 	// (stash, --abort, --skip, a stopped step's remount) is mounting
 	// with upper.next: once that mount is up the old upper is on its way
@@ -240,6 +245,7 @@ func (w *Worktree) State() (State, bool, error) {
 		// copied project's state, or a hostile one, names another.
 		st.Target = filepath.Join(w.Repo.Dir, "rootfs")
 	}
+	st.settleMove()
 	return st, true, nil
 }
 

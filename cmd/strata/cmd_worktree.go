@@ -21,7 +21,7 @@ func init() { register("worktree", newWorktreeCommand) }
 
 func newWorktreeCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "worktree (list | add PATH [REV] | remove [--force] PATH | prune [-n] | lock [--reason R] PATH | unlock PATH)",
+		Use:   "worktree (list | add PATH [REV] | remove [--force] PATH | prune [-n] | lock [--reason R] PATH | unlock PATH | move PATH NEWPATH)",
 		Short: "Manage work trees: the main one and second ones elsewhere",
 		Long: `A second work tree is a full work tree: every command run inside it acts
 on it (its own HEAD, upper and state under .strata/worktrees/NAME).
@@ -39,6 +39,7 @@ on it (its own HEAD, upper and state under .strata/worktrees/NAME).
   strata worktree lock --reason 'on the usb disk' /srv/envs/env2
                                              # prune keeps it; remove refuses it unless -f -f
   strata worktree unlock /srv/envs/env2
+  strata worktree move /srv/envs/env2 /srv/old   # to /srv/old/env2: unmounted, renamed, mounted again
 
 A branch is checked out in one work tree at a time. As git's, add without
 REV, -b or --detach checks out the branch named after PATH's base name,
@@ -47,7 +48,7 @@ creating it at HEAD if it does not exist (add /srv/envs/env2: branch env2).
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: noSubcommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usagef("worktree: give a subcommand: list, add, remove, prune, lock or unlock")
+			return usagef("worktree: give a subcommand: list, add, remove, prune, lock, unlock or move")
 		},
 	}
 	var format string
@@ -325,7 +326,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		},
 	}
 	prune.Flags().BoolVarP(&pruneDry, "dry-run", "n", false, "only say what would be removed")
-	cmd.AddCommand(list, add, remove, prune, newWorktreeLockCommand(g), newWorktreeUnlockCommand(g))
+	cmd.AddCommand(list, add, remove, prune, newWorktreeLockCommand(g), newWorktreeUnlockCommand(g),
+		newWorktreeMoveCommand(g))
 	return cmd
 }
 
@@ -481,4 +483,37 @@ func namedWorktree(g *globals, path string) (*worktree.Worktree, error) {
 		return nil, fmt.Errorf("%s: not a work tree", pathquote.Quote(path))
 	}
 	return w, nil
+}
+
+func newWorktreeMoveCommand(g *globals) *cobra.Command {
+	var force int
+	cmd := &cobra.Command{
+		Use:   "move [--force [--force]] PATH NEWPATH",
+		Short: "Move a second work tree to another directory",
+		Long: `Move the second work tree at PATH to NEWPATH, or into NEWPATH when it is
+a directory, as git's worktree move: the tree is unmounted, its
+directory renamed (NEWPATH must be on the same file system) and mounted
+again if it was. Killed at any point, the tree is at one place or the
+other, never half moved: the next command finds it where its directory
+is. It refuses while a container or process uses the tree unless
+--force (-f), with which their mount stays with them, detached, as
+checkout --force leaves it; a locked tree (worktree lock) unless -f
+twice. The main work tree moves with its project.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[1] == "" {
+				return errEmptyPath
+			}
+			w, err := namedWorktree(g, args[0])
+			if err != nil {
+				return err
+			}
+			_, err = w.Move(cmd.Context(), args[1], force)
+			return err
+		},
+	}
+	cmd.Flags().CountVarP(&force, "force", "f", "move even while a container or process uses it; twice: a locked one too")
+	return cmd
 }
