@@ -21,7 +21,7 @@ func init() { register("worktree", newWorktreeCommand) }
 
 func newWorktreeCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "worktree (list | add PATH [REV] | remove [--force] PATH | prune [-n] | lock [--reason R] PATH | unlock PATH | move PATH NEWPATH)",
+		Use:   "worktree (list | add PATH [REV] | remove [--force] PATH | prune [-n] | lock [--reason R] PATH | unlock PATH | move PATH NEWPATH | repair [PATH...])",
 		Short: "Manage work trees: the main one and second ones elsewhere",
 		Long: `A second work tree is a full work tree: every command run inside it acts
 on it (its own HEAD, upper and state under .strata/worktrees/NAME).
@@ -40,6 +40,7 @@ on it (its own HEAD, upper and state under .strata/worktrees/NAME).
                                              # prune keeps it; remove refuses it unless -f -f
   strata worktree unlock /srv/envs/env2
   strata worktree move /srv/envs/env2 /srv/old   # to /srv/old/env2: unmounted, renamed, mounted again
+  strata worktree repair /srv/old/env9       # after a move by hand (mv, unmounted): the tree is there now
 
 A branch is checked out in one work tree at a time. As git's, add without
 REV, -b or --detach checks out the branch named after PATH's base name,
@@ -48,7 +49,7 @@ creating it at HEAD if it does not exist (add /srv/envs/env2: branch env2).
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: noSubcommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usagef("worktree: give a subcommand: list, add, remove, prune, lock, unlock or move")
+			return usagef("worktree: give a subcommand: list, add, remove, prune, lock, unlock, move or repair")
 		},
 	}
 	var format string
@@ -327,7 +328,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	prune.Flags().BoolVarP(&pruneDry, "dry-run", "n", false, "only say what would be removed")
 	cmd.AddCommand(list, add, remove, prune, newWorktreeLockCommand(g), newWorktreeUnlockCommand(g),
-		newWorktreeMoveCommand(g))
+		newWorktreeMoveCommand(g), newWorktreeRepairCommand(g))
 	return cmd
 }
 
@@ -516,4 +517,38 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	cmd.Flags().CountVarP(&force, "force", "f", "move even while a container or process uses it; twice: a locked one too")
 	return cmd
+}
+
+func newWorktreeRepairCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "repair [PATH...]",
+		Short: "Find work trees moved by hand; point their markers at the project again",
+		Long: `Set right what a move by hand broke, as git's worktree repair: each PATH
+is a second work tree's directory moved with mv while unmounted (its
+.strata-worktree marker names the tree): the project now has the tree
+there. Then every second work tree not mounted now gets its marker
+written again if it names another project directory (the project was
+moved) or is gone, so that commands run inside it find the project.
+A PATH is taken only if the directory its tree was at is gone, and it
+is that same directory (device and inode) or its marker names this
+project. Each repair prints one line.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			done, err := worktree.Repair(cmd.Context(), r, args)
+			for _, d := range done {
+				switch {
+				case d.From != "":
+					fmt.Fprintf(g.stdout, "repair: worktrees/%s: at %s, was %s\n", pathquote.Name(d.Name), pathquote.Quote(d.Target), pathquote.Quote(d.From))
+				default:
+					fmt.Fprintf(g.stdout, "repair: worktrees/%s: marker in %s names this project again\n", pathquote.Name(d.Name), pathquote.Quote(d.Target))
+				}
+			}
+			return err
+		},
+	}
 }
