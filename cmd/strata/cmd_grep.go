@@ -42,20 +42,39 @@ type grepJSON struct {
 	Text      string `json:"text,omitempty"`
 	Count     int    `json:"count,omitempty"`
 	Binary    bool   `json:"binary,omitempty"`
+	Context   bool   `json:"context,omitempty"` // a line of -A, -B or --context context
 }
 
 // grepOptions are grep's flags, past the patterns.
 type grepOptions struct {
-	lineNumbers, filesOnly, count, quiet, text, noBinary, invert bool
-	format                                                       string
+	lineNumbers, filesOnly, filesWithout, count, quiet, text, noBinary, invert bool
+	// onlyMatching prints each match alone (-o); git ignores it with -v.
+	onlyMatching       bool
+	before, after, max int // -B, -A (--context sets both), -m
+	format             string
 }
+
+// lines reports whether the lines that match are printed.
+func (o grepOptions) lines() bool {
+	return !o.quiet && !o.filesOnly && !o.filesWithout && !o.count
+}
+
+// context reports whether lines of context are printed (not with -o:
+// git's output there is a run of separators).
+func (o grepOptions) context() bool {
+	return o.lines() && (o.before > 0 || o.after > 0) && !o.onlyMatching
+}
+
+// gaps reports whether "--" separates groups of lines and files.
+func (o grepOptions) gaps() bool { return o.context() && o.format != "json" }
 
 func newGrepCommand(g *globals) *cobra.Command {
 	var o grepOptions
 	var m textgrep.Options
 	var fixed, extended, basic bool
+	var contextLines int
 	cmd := &cobra.Command{
-		Use:   "grep [-i] [-n] [-l] [-c] [-w] [-v] [-F|-E] [-e PATTERN]... [PATTERN] [REV...] [-- PATH...]",
+		Use:   "grep [-i] [-n] [-l | -L | -c | -o] [-w] [-v] [-F|-E] [-A|-B|--context NUM] [-m NUM] [-e PATTERN]... [PATTERN] [REV...] [-- PATH...]",
 		Short: "Print the lines of a revision's files that match a pattern, as git grep",
 		Long: `Search the regular files of each REV (default: the checked-out work
 tree, as git grep searches the work tree) for lines that match PATTERN,
@@ -76,8 +95,15 @@ Patterns are POSIX basic regular expressions, as git's default (-G):
 \( \) \| \+ \? \{ \} are the operators; -E reads them as extended (Go's
 RE2 syntax, which has no back-references), -F as plain text. -i ignores
 case, -w matches whole words only, -v selects the lines that do not
-match. -l prints the names of the files
-that match, -c the number of matching lines of each, -q nothing.
+match. -l prints the names of the files that match, -L of those that
+do not, -c the number of matching lines of each, -o each match alone on
+a line of its own (with -v, whole lines, as git's), -q nothing. -m NUM
+stops each file's search after NUM matching lines. -A NUM, -B NUM and
+--context NUM (git's -C NUM: -C is strata's --chdir, wherever it is
+given) print NUM lines after, before or around each match, as git's:
+REV:PATH-LINE (-n: PATH-NUMBER-LINE), "--" between groups that do not
+touch and between files; they are left out with -o, -l, -L, -c and
+--format json's "context" records mark them.
 
 A revision is read from its layers, each streamed once and never
 unpacked; each file is checked against its file index's digest before a
@@ -89,14 +115,20 @@ file, never the content of the tree.
   strata grep -n PermitRootLogin main -- /etc/ssh
   strata grep -l -e ssl -e tls v1 v2 -- '*.conf'
   strata grep -c -w root            # the checkout: etc/passwd:3
-  strata grep --format json root main   # [{"rev","path","line","text"}]
-                                        # (-l: "path"; -c: "count"; a binary
-                                        # file: "binary": true; "rev": none
-                                        # for the work tree; "path_bytes": a
-                                        # name that is not UTF-8, base64)
+  strata grep -n --context 2 -m 1 Listen main -- /etc/apache2
+  strata grep -L -e ssl v1 -- '*.conf'  # the files with no match
+  strata grep --format json root main   # [{"rev","path","line","text","context"}]
+                                        # (-l, -L: "path"; -c: "count"; -o:
+                                        # "text" is the match; a binary
+                                        # file: "binary": true; "context":
+                                        # true on a line of context; "rev":
+                                        # none for the work tree;
+                                        # "path_bytes": a name that is not
+                                        # UTF-8, base64)
 
-Exit status: 0 when a line matched, 1 when none did, 2 on errors and
-usage errors (as grep(1): a failure is never taken for "no match").`,
+Exit status: 0 when a line matched (-L: when a file was listed), 1 when
+none did, 2 on errors and usage errors (as grep(1): a failure is never
+taken for "no match").`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(o.format); err != nil {
 				return err
@@ -118,6 +150,20 @@ usage errors (as grep(1): a failure is never taken for "no match").`,
 				m.Kind = textgrep.Fixed
 			case extended:
 				m.Kind = textgrep.Extended
+			}
+			if o.filesOnly && o.filesWithout {
+				return usagef("-l and -L: give one")
+			}
+			if cmd.Flags().Changed("context") {
+				if !cmd.Flags().Changed("after-context") {
+					o.after = contextLines
+				}
+				if !cmd.Flags().Changed("before-context") {
+					o.before = contextLines
+				}
+			}
+			if o.before < 0 || o.after < 0 {
+				return usagef("-A, -B and --context take a number of lines, 0 or more")
 			}
 			re, err := textgrep.Compile(m)
 			if err != nil {
@@ -144,6 +190,13 @@ usage errors (as grep(1): a failure is never taken for "no match").`,
 	f.BoolVarP(&o.lineNumbers, "line-number", "n", false, "print each line's number")
 	f.BoolVarP(&o.filesOnly, "files-with-matches", "l", false, "print the names of the files that match")
 	f.BoolVar(&o.filesOnly, "name-only", false, "the same as -l, as in git")
+	f.BoolVarP(&o.filesWithout, "files-without-match", "L", false, "print the names of the files that do not match")
+	f.BoolVarP(&o.onlyMatching, "only-matching", "o", false, "print only the matching parts of lines, each on a line of its own")
+	f.IntVarP(&o.after, "after-context", "A", 0, "print `NUM` lines after each match")
+	f.IntVarP(&o.before, "before-context", "B", 0, "print `NUM` lines before each match")
+	f.IntVar(&contextLines, "context", 0, "print `NUM` lines before and after each match (-A, -B win); git's -C, which is strata's --chdir")
+	f.IntVarP(&o.max, "max-count", "m", -1, "stop each file's search after `NUM` matching lines (default: no limit)")
+	saidDefault(f, "max-count")
 	f.BoolVarP(&o.count, "count", "c", false, "print the number of matching lines of each file")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing: the exit status says if a line matched")
 	f.BoolVarP(&o.text, "text", "a", false, "search binary files as text")
@@ -337,7 +390,7 @@ func grepRev(r *repo.Repo, w *worktree.Worktree, p *grepPrinter, rev string, pat
 	type span struct{ off, n int64 }
 	spans := map[string]span{}
 	held := *p
-	held.w = sw
+	held.w, held.held = sw, true
 	err = tree.NewHistory(r.Objects).CopyFiles(c.Layers(), want, tmp, func(q string) io.WriteCloser {
 		start := sw.n
 		return closeFunc{held.file(rev, q), func() { spans[q] = span{start, sw.n - start} }}
@@ -357,6 +410,7 @@ func grepRev(r *repo.Repo, w *worktree.Worktree, p *grepPrinter, rev string, pat
 		}
 	}) {
 		s := spans[q]
+		p.fileGap()
 		if _, err := io.Copy(p.w, io.NewSectionReader(spool, s.off, s.n)); err != nil {
 			return err
 		}
@@ -370,6 +424,18 @@ type grepPrinter struct {
 	o     grepOptions
 	w     io.Writer
 	found bool
+	// held: the files' lines go to a spool, printed in path order later
+	// (printHeld), which puts "--" between files; otherwise file does.
+	held    bool
+	printed bool // a line of a file was printed (context: "--" before the next file's)
+}
+
+// fileGap starts a file's lines: with context, "--" after another file's.
+func (p *grepPrinter) fileGap() {
+	if p.printed && p.o.gaps() {
+		io.WriteString(p.w, "--\n")
+	}
+	p.printed = true
 }
 
 // file returns the searcher of the file at q (of rev, or "" for the work
@@ -381,27 +447,67 @@ func (p *grepPrinter) file(rev, q string) io.WriteCloser {
 		prefix = rev + ":" + prefix
 	}
 	s := textgrep.NewSearcher(p.re)
-	s.Text, s.Invert = p.o.text, p.o.invert
-	s.First = p.o.quiet || p.o.filesOnly
+	s.Text, s.Invert, s.MaxCount = p.o.text, p.o.invert, p.o.max
+	s.First = p.o.quiet || p.o.filesOnly || p.o.filesWithout
 	record := func(j grepJSON) {
 		j.Rev, j.Path, j.PathBytes = rev, name, rawBytes(name)
 		enc := json.NewEncoder(p.w) // one line: compact, with its newline
 		enc.SetEscapeHTML(false)
 		enc.Encode(j)
 	}
-	if !p.o.quiet && !p.o.filesOnly && !p.o.count {
+	started := false
+	print := func(sep byte, n int, line []byte, context bool) {
+		if !started && !p.held {
+			p.fileGap()
+		}
+		started = true
+		switch {
+		case p.o.format == "json":
+			record(grepJSON{Line: n, Text: string(line), Context: context})
+		case p.o.lineNumbers:
+			fmt.Fprintf(p.w, "%s%c%d%c%s\n", prefix, sep, n, sep, line)
+		default:
+			fmt.Fprintf(p.w, "%s%c%s\n", prefix, sep, line)
+		}
+	}
+	if p.o.lines() {
 		s.Match = func(n int, line []byte) {
-			switch {
-			case p.o.format == "json":
-				record(grepJSON{Line: n, Text: string(line)})
-			case p.o.lineNumbers:
-				fmt.Fprintf(p.w, "%s:%d:%s\n", prefix, n, line)
-			default:
-				fmt.Fprintf(p.w, "%s:%s\n", prefix, line)
+			if !p.o.onlyMatching || p.o.invert {
+				print(':', n, line, false)
+				return
+			}
+			for _, m := range p.re.FindAllIndex(line, -1) {
+				if m[1] > m[0] {
+					print(':', n, line[m[0]:m[1]], false)
+				}
 			}
 		}
 	}
+	if p.o.context() {
+		s.Before, s.After = p.o.before, p.o.after
+		s.Context = func(n int, line []byte) { print('-', n, line, true) }
+		if p.o.gaps() {
+			s.Gap = func() { io.WriteString(p.w, "--\n") }
+		}
+	}
 	return closeFunc{s, func() {
+		if p.o.max == 0 {
+			return // git's -m 0 searches nothing: not even -L lists a file
+		}
+		if p.o.filesWithout {
+			if s.Matches > 0 || s.Binary && p.o.noBinary {
+				return
+			}
+			p.found = true
+			switch {
+			case p.o.quiet:
+			case p.o.format == "json":
+				record(grepJSON{})
+			default:
+				fmt.Fprintln(p.w, prefix)
+			}
+			return
+		}
 		if s.Matches == 0 || s.Binary && p.o.noBinary {
 			return
 		}
@@ -419,6 +525,10 @@ func (p *grepPrinter) file(rev, q string) io.WriteCloser {
 		case p.o.count:
 			fmt.Fprintf(p.w, "%s:%d\n", prefix, s.Matches)
 		case s.Binary:
+			// With context, a group of its own (git prints a bare "--").
+			if !p.held {
+				p.fileGap()
+			}
 			fmt.Fprintf(p.w, "Binary file %s matches\n", prefix)
 		}
 	}}

@@ -139,21 +139,46 @@ type Searcher struct {
 	Text bool
 	// Invert selects the lines that do not match (git's -v).
 	Invert bool
+	// MaxCount stops the search after that many matching lines (git's
+	// -m), once the After lines that follow the last are given; < 0, as
+	// NewSearcher sets it: no limit.
+	MaxCount int
+	// Before and After are how many lines around each match of a text
+	// file Context gets (git's -B, -A), each line once; Gap is called
+	// before a line given that does not follow the last one given (git's
+	// "--" between groups). After MaxCount matches, the After lines are
+	// context whatever they hold, as git's.
+	Before, After int
+	Context       func(n int, line []byte)
+	Gap           func()
 
 	Binary  bool // decided once binaryPeek bytes (or all) were seen
 	Matches int  // matching lines
 
-	decided bool
-	buf     []byte
-	n       int
+	decided   bool
+	buf       []byte
+	n         int
+	held      []heldLine // the last Before lines not given
+	afterLeft int        // lines still to give after a match
+	lastGiven int        // the number of the last line given (0: none)
+	done      bool       // MaxCount reached and its context given
+}
+
+// heldLine is a line kept for Before context.
+type heldLine struct {
+	n    int
+	line []byte
 }
 
 // NewSearcher returns a Searcher for re.
-func NewSearcher(re *regexp.Regexp) *Searcher { return &Searcher{re: re} }
+func NewSearcher(re *regexp.Regexp) *Searcher { return &Searcher{re: re, MaxCount: -1} }
+
+// stopped reports whether nothing more is to be searched.
+func (s *Searcher) stopped() bool { return s.done || s.First && s.Matches > 0 }
 
 // Write searches the complete lines of p (with what came before).
 func (s *Searcher) Write(p []byte) (int, error) {
-	if s.First && s.Matches > 0 {
+	if s.stopped() {
 		return len(p), nil
 	}
 	s.buf = append(s.buf, p...)
@@ -185,7 +210,7 @@ func (s *Searcher) decide() {
 // keeping an incomplete one for the next write.
 func (s *Searcher) lines(end bool) {
 	rest := s.buf
-	for len(rest) > 0 && !(s.First && s.Matches > 0) {
+	for len(rest) > 0 && !s.stopped() {
 		i := bytes.IndexByte(rest, '\n')
 		if i < 0 {
 			if !end && len(rest) < MaxLine {
@@ -199,7 +224,7 @@ func (s *Searcher) lines(end bool) {
 		s.line(rest[:i])
 		rest = rest[i+1:]
 	}
-	if s.First && s.Matches > 0 {
+	if s.stopped() {
 		rest = nil
 	}
 	s.buf = append(s.buf[:0], rest...)
@@ -207,11 +232,40 @@ func (s *Searcher) lines(end bool) {
 
 func (s *Searcher) line(l []byte) {
 	s.n++
-	if s.re.Match(l) == s.Invert {
+	limited := s.MaxCount >= 0 && s.Matches >= s.MaxCount
+	if !limited && s.re.Match(l) != s.Invert {
+		s.Matches++
+		if !s.Binary && s.Match != nil {
+			for _, h := range s.held {
+				s.give(h.n, h.line, s.Context)
+			}
+			s.held = s.held[:0]
+			s.give(s.n, l, s.Match)
+		}
+		s.afterLeft = s.After
 		return
 	}
-	s.Matches++
-	if !s.Binary && s.Match != nil {
-		s.Match(s.n, l)
+	switch {
+	case limited && s.afterLeft == 0:
+		s.done = true
+	case s.Binary || s.Context == nil:
+	case s.afterLeft > 0:
+		s.afterLeft--
+		s.give(s.n, l, s.Context)
+	case s.Before > 0:
+		if len(s.held) == s.Before {
+			s.held = append(s.held[:0], s.held[1:]...)
+		}
+		s.held = append(s.held, heldLine{s.n, bytes.Clone(l)})
 	}
+}
+
+// give passes line n to fn, after Gap if it does not follow the last
+// line given.
+func (s *Searcher) give(n int, l []byte, fn func(int, []byte)) {
+	if s.lastGiven > 0 && n > s.lastGiven+1 && s.Gap != nil {
+		s.Gap()
+	}
+	fn(n, l)
+	s.lastGiven = n
 }
