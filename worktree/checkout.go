@@ -441,8 +441,8 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 	if err := w.prepare(ctx, c); err != nil {
 		return nil, fmt.Errorf("reset: %w", err)
 	}
-	// Killed after this, the step's files are HEAD's again and a later
-	// reset --merge finds nothing of the step's to drop.
+	// Killed after this, the step's files are HEAD's again and it is
+	// still stopped: another reset --merge writes them again, the same.
 	if err := w.writeKeep(ctx, undo); err != nil {
 		return nil, err
 	}

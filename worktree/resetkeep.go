@@ -107,7 +107,8 @@ func withoutPaths(changes []tree.Change, paths []string) []tree.Change {
 	return out
 }
 
-// writeKeep writes a stopped step's undo set through the mount.
+// writeKeep writes cs (nil: nothing) through the mount, for reset --keep
+// and --merge.
 func (w *Worktree) writeKeep(ctx context.Context, cs *changeset.Set) error {
 	if cs == nil {
 		return nil

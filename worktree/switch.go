@@ -100,7 +100,10 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 		return st, err
 	}
 	slog.Debug("mounting work tree", "target", st.Target, "commit", st.MountBase())
-	return st, w.mount(ctx, c, w.upper(), w.work(), false)
+	if err := w.mount(ctx, c, w.upper(), w.work(), false); err != nil {
+		return st, err
+	}
+	return st, w.finishKeep(ctx, &st)
 }
 
 // isMounted reports whether our overlay is the top mount at the target;
