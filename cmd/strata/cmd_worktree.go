@@ -39,6 +39,7 @@ on it (its own HEAD, upper and state under .strata/worktrees/NAME).
   strata worktree lock --reason 'on the usb disk' /srv/envs/env2
                                              # prune keeps it; remove refuses it unless -f -f
   strata worktree unlock /srv/envs/env2
+  strata worktree add -q --lock --reason 'on the usb disk' /srv/envs/env6   # made locked
   strata worktree move /srv/envs/env2 /srv/old   # to /srv/old/env2: unmounted, renamed, mounted again
   strata worktree repair /srv/old/env9       # after a move by hand (mv, unmounted): the tree is there now
 
@@ -211,10 +212,10 @@ of detached runs, each with its commit and branch.
 	list.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	list.Flags().BoolVar(&porcelain, "porcelain", false, "git's stanzas for scripts (see above)")
 	list.Flags().BoolVarP(&verbose, "verbose", "v", false, "give each lock's reason on a line of its own, as git's")
-	var force, detach bool
-	var newBranch, resetBranch string
+	var force, detach, addQuiet, addLock bool
+	var newBranch, resetBranch, addReason string
 	add := &cobra.Command{
-		Use:   "add [-b NEW | -B NEW | --detach] [--force] PATH [REV]",
+		Use:   "add [-b NEW | -B NEW | --detach] [--force] [-q] [--lock [--reason R]] PATH [REV]",
 		Short: "Check out REV in a new work tree at PATH (default: a new branch named after PATH)",
 		Args:  rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -223,6 +224,9 @@ of detached runs, each with its commit and branch.
 			}
 			if args[0] == "" {
 				return errEmptyPath
+			}
+			if addReason != "" && !addLock {
+				return usagef("--reason requires --lock")
 			}
 			flag := "-b"
 			if resetBranch != "" {
@@ -259,6 +263,14 @@ of detached runs, each with its commit and branch.
 			if err != nil {
 				return err
 			}
+			if addLock {
+				if err := w.Lock(cmd.Context(), addReason); err != nil {
+					return err
+				}
+			}
+			if addQuiet {
+				return nil
+			}
 			return printHeadMoved(g, r, w, c, how)
 		},
 	}
@@ -266,6 +278,9 @@ of detached runs, each with its commit and branch.
 	add.Flags().StringVarP(&resetBranch, "force-branch", "B", "", "as -b, or move branch `NEW` to REV if it exists")
 	add.Flags().BoolVar(&detach, "detach", false, "detach HEAD at REV (default HEAD)")
 	add.Flags().BoolVarP(&force, "force", "f", false, "check out a branch another work tree has too")
+	add.Flags().BoolVarP(&addQuiet, "quiet", "q", false, "print nothing but errors")
+	add.Flags().BoolVar(&addLock, "lock", false, "lock the new work tree (see worktree lock)")
+	add.Flags().StringVar(&addReason, "reason", "", "with --lock: why it is locked")
 	var rmForce int
 	remove := &cobra.Command{
 		Use:   "remove [--force [--force]] PATH",
