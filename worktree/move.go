@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/strata-sh/strata/internal/pathquote"
+	"golang.org/x/sys/unix"
 )
 
 // settleMove ends, in st, a move that a killed 'worktree move' left
@@ -128,8 +129,9 @@ func (w *Worktree) Move(ctx context.Context, dst string, force int) (string, err
 		slog.Warn("the old mount stays with its users; its upper is kept", "dir", old)
 	}
 	testHook("worktree-move-unmounted")
-	if err := os.Rename(from, to); err != nil {
-		return "", w.moveBack(ctx, st, mounted, err)
+	// Never over a directory made there since it was checked.
+	if err := unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE); err != nil {
+		return "", w.moveBack(ctx, st, mounted, &os.LinkError{Op: "rename", Old: from, New: to, Err: err})
 	}
 	testHook("worktree-move-renamed")
 	st.Target, st.MovingTo = to, ""
@@ -157,7 +159,10 @@ func (w *Worktree) moveBack(ctx context.Context, st State, mounted bool, cause e
 			return errors.Join(cause, err)
 		}
 	}
-	return fmt.Errorf("move %s: %w", pathquote.Quote(st.Target), cause)
+	if errors.Is(cause, unix.EXDEV) {
+		return fmt.Errorf("%s stays where it is: %w (a work tree moves within its file system)", pathquote.Quote(st.Target), cause)
+	}
+	return fmt.Errorf("%s stays where it is: %w", pathquote.Quote(st.Target), cause)
 }
 
 // moveDestination is where worktree move takes from: dst, or inside dst
