@@ -49,7 +49,10 @@ type grepJSON struct {
 type grepOptions struct {
 	lineNumbers, filesOnly, filesWithout, count, quiet, text, noBinary, invert bool
 	// onlyMatching prints each match alone (-o); git ignores it with -v.
-	onlyMatching       bool
+	// parts finds them: the patterns without -w (word), which is checked
+	// around each (textgrep.OnlyMatching).
+	onlyMatching, word bool
+	parts              *regexp.Regexp
 	before, after, max int // -B, -A (--context sets both), -m
 	format             string
 }
@@ -168,6 +171,13 @@ taken for "no match").`,
 			re, err := textgrep.Compile(m)
 			if err != nil {
 				return usageError{err}
+			}
+			if o.onlyMatching {
+				parts := m
+				parts.Word, o.word = false, m.Word
+				if o.parts, err = textgrep.Compile(parts); err != nil {
+					return usageError{err}
+				}
 			}
 			found, err := runGrep(cmd.Context(), g, re, args, paths, o)
 			switch {
@@ -476,10 +486,8 @@ func (p *grepPrinter) file(rev, q string) io.WriteCloser {
 				print(':', n, line, false)
 				return
 			}
-			for _, m := range p.re.FindAllIndex(line, -1) {
-				if m[1] > m[0] {
-					print(':', n, line[m[0]:m[1]], false)
-				}
+			for _, m := range textgrep.OnlyMatching(p.o.parts, p.o.word, line) {
+				print(':', n, line[m[0]:m[1]], false)
 			}
 		}
 	}

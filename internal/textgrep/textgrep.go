@@ -56,6 +56,29 @@ func Compile(o Options) (*regexp.Regexp, error) {
 	return regexp.Compile(re)
 }
 
+// OnlyMatching returns where the matches of the patterns lie in line, in
+// order and apart, as git's -o prints them. parts is Compile's
+// expression of o with Word unset: with Word, a match is kept only if
+// it starts and ends at a word boundary (Compile's Word expression
+// matches the characters around it too).
+func OnlyMatching(parts *regexp.Regexp, word bool, line []byte) [][]int {
+	var out [][]int
+	for _, m := range parts.FindAllIndex(line, -1) {
+		if m[1] == m[0] {
+			continue // git prints no empty match
+		}
+		if word && (m[0] > 0 && isWordChar(line[m[0]-1]) || m[1] < len(line) && isWordChar(line[m[1]])) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func isWordChar(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
 // unwrapSyntax drops regexp's "error parsing regexp: " prefix.
 func unwrapSyntax(err error) error {
 	return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
