@@ -12,12 +12,12 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-// Repaired is one thing Repair set right.
+// Repaired is one thing Repair set right: a tree moved by hand (From),
+// or a marker written again.
 type Repaired struct {
 	Name   string
 	Target string
 	From   string // the directory the state named, when the tree was moved by hand
-	Marker bool   // its marker was written again
 }
 
 // Repair sets right what moves by hand broke, as git's worktree repair:
@@ -51,7 +51,7 @@ func Repair(ctx context.Context, r *repo.Repo, dirs []string) ([]Repaired, error
 		if ok, err := w.repairMarker(ctx); err != nil {
 			return out, err
 		} else if ok {
-			out = append(out, Repaired{Name: w.Name, Target: w.target, Marker: true})
+			out = append(out, Repaired{Name: w.Name, Target: w.target})
 		}
 	}
 	return out, nil
@@ -112,7 +112,6 @@ func repairDir(ctx context.Context, r *repo.Repo, dir string) (*Repaired, error)
 	}
 	w.target = abs
 	if project != r.Dir {
-		rep.Marker = true
 		if err := w.writeMarker(); err != nil {
 			return nil, err
 		}

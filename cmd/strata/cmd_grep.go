@@ -105,8 +105,8 @@ stops each file's search after NUM matching lines. -A NUM, -B NUM and
 --context NUM (git's -C NUM: -C is strata's --chdir, wherever it is
 given) print NUM lines after, before or around each match, as git's:
 REV:PATH-LINE (-n: PATH-NUMBER-LINE), "--" between groups that do not
-touch and between files; they are left out with -o, -l, -L, -c and
---format json's "context" records mark them.
+touch and between files; not with -o, -l, -L or -c; --format json
+marks them "context": true.
 
 A revision is read from its layers, each streamed once and never
 unpacked; each file is checked against its file index's digest before a
@@ -435,7 +435,7 @@ type grepPrinter struct {
 	w     io.Writer
 	found bool
 	// held: the files' lines go to a spool, printed in path order later
-	// (printHeld), which puts "--" between files; otherwise file does.
+	// (grepRev), which puts "--" between files; otherwise file does.
 	held    bool
 	printed bool // a line of a file was printed (context: "--" before the next file's)
 }
@@ -466,7 +466,7 @@ func (p *grepPrinter) file(rev, q string) io.WriteCloser {
 		enc.Encode(j)
 	}
 	started := false
-	print := func(sep byte, n int, line []byte, context bool) {
+	emit := func(sep byte, n int, line []byte, context bool) {
 		if !started && !p.held {
 			p.fileGap()
 		}
@@ -483,17 +483,17 @@ func (p *grepPrinter) file(rev, q string) io.WriteCloser {
 	if p.o.lines() {
 		s.Match = func(n int, line []byte) {
 			if !p.o.onlyMatching || p.o.invert {
-				print(':', n, line, false)
+				emit(':', n, line, false)
 				return
 			}
 			for _, m := range textgrep.OnlyMatching(p.o.parts, p.o.word, line) {
-				print(':', n, line[m[0]:m[1]], false)
+				emit(':', n, line[m[0]:m[1]], false)
 			}
 		}
 	}
 	if p.o.context() {
 		s.Before, s.After = p.o.before, p.o.after
-		s.Context = func(n int, line []byte) { print('-', n, line, true) }
+		s.Context = func(n int, line []byte) { emit('-', n, line, true) }
 		if p.o.gaps() {
 			s.Gap = func() { io.WriteString(p.w, "--\n") }
 		}
