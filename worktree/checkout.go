@@ -411,6 +411,11 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 	if err != nil {
 		return nil, err
 	}
+	if mode == ResetKeep {
+		if err := refuseKeepMidStep(w); err != nil {
+			return nil, err
+		}
+	}
 	if s, err := w.stoppedStep(st); err != nil {
 		return nil, err
 	} else if s != nil && check == nil {

@@ -66,6 +66,17 @@ func (w *Worktree) planKeep(ctx context.Context, st State, h refs.Head, c *objec
 	return undo, nil
 }
 
+// refuseKeepMidStep refuses reset --keep while a merge, cherry-pick,
+// revert or rebase is stopped on its conflicts, as git's refuses "in
+// the middle of a merge": what the step wrote is not the user's to keep.
+func refuseKeepMidStep(w *Worktree) error {
+	s, ok, err := w.Sequence()
+	if err != nil || !ok || !s.Stopped {
+		return err
+	}
+	return fmt.Errorf("reset --keep: a %s is stopped here on its conflicts; 'strata reset --merge' drops what it wrote and keeps your other changes, 'strata %s --abort' ends it", s.Op, s.Op)
+}
+
 // stepWrites returns what puts the paths a stopped step wrote into the
 // work tree back as HEAD has them, or nil when no step is stopped here
 // with its changes written.

@@ -30,15 +30,15 @@ func isHEAD(rev string) bool { return rev == "" || rev == refs.HEAD || rev == "@
 // the conflicts with it, as git's reset --hard does mid-rebase. The
 // branch does not move and the rebase stays stopped: --continue then
 // drops the commit (it resolved to nothing), --skip too. A soft reset
-// changes nothing, as does --keep; --merge puts back what the step wrote
-// (planKeep), keeping the changes made beside it.
+// changes nothing; --merge puts back what the step wrote (planKeep),
+// keeping the changes made beside it (reset refuses --keep here).
 func (w *Worktree) resetStep(ctx context.Context, st State, s *Sequence, mode ResetMode) (*objects.Commit, error) {
 	c, err := w.commit(st.Commit)
 	if err != nil {
 		return nil, err
 	}
 	switch mode {
-	case ResetSoft, ResetKeep:
+	case ResetSoft:
 		return c, nil
 	case ResetMerge:
 		undo, err := w.stepWrites(ctx, st)

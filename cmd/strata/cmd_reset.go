@@ -27,7 +27,8 @@ work tree on it: 'reset --hard' alone drops the uncommitted changes.
   --keep   move the work tree to REV keeping its uncommitted changes, as
            git's: refused, changing nothing, when a path that differs
            between HEAD and REV (or a directory above or a path below one)
-           has uncommitted changes
+           has uncommitted changes, and, as git's, while a merge,
+           cherry-pick, revert or rebase is stopped on its conflicts
   --merge  --keep, as git's (every change is unstaged: there is no index),
            except over a stopped merge, cherry-pick, revert or rebase step:
            what the step wrote (clean changes, conflict markers, their
