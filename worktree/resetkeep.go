@@ -69,9 +69,10 @@ func (w *Worktree) planKeep(ctx context.Context, st State, h refs.Head, c *objec
 // refuseKeepMidStep refuses reset --keep while a merge, cherry-pick,
 // revert or rebase is stopped on its conflicts, as git's refuses "in
 // the middle of a merge": what the step wrote is not the user's to keep.
+// Once reset --merge or --hard dropped them, it goes on, as git's.
 func refuseKeepMidStep(w *Worktree) error {
 	s, ok, err := w.Sequence()
-	if err != nil || !ok || !s.Stopped {
+	if err != nil || !ok || !s.Stopped || len(s.Conflicts)+len(s.ConfigConflicts) == 0 {
 		return err
 	}
 	return fmt.Errorf("reset --keep: a %s is stopped here on its conflicts; 'strata reset --merge' drops what it wrote and keeps your other changes, 'strata %s --abort' ends it", s.Op, s.Op)

@@ -30,15 +30,16 @@ func isHEAD(rev string) bool { return rev == "" || rev == refs.HEAD || rev == "@
 // the conflicts with it, as git's reset --hard does mid-rebase. The
 // branch does not move and the rebase stays stopped: --continue then
 // drops the commit (it resolved to nothing), --skip too. A soft reset
-// changes nothing; --merge puts back what the step wrote (planKeep),
-// keeping the changes made beside it (reset refuses --keep here).
+// changes nothing, as does --keep once the conflicts are gone (reset
+// refuses it before); --merge puts back what the step wrote (planKeep),
+// keeping the changes made beside it.
 func (w *Worktree) resetStep(ctx context.Context, st State, s *Sequence, mode ResetMode) (*objects.Commit, error) {
 	c, err := w.commit(st.Commit)
 	if err != nil {
 		return nil, err
 	}
 	switch mode {
-	case ResetSoft:
+	case ResetSoft, ResetKeep:
 		return c, nil
 	case ResetMerge:
 		undo, err := w.stepWrites(ctx, st)
