@@ -1,6 +1,7 @@
 package textgrep
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -59,5 +60,51 @@ func TestSearcherLines(t *testing.T) {
 	b.Close()
 	if !b.Binary || b.Matches != 1 {
 		t.Errorf("binary %v, %d matches", b.Binary, b.Matches)
+	}
+}
+
+// TestSearcherContext: -A and -B lines come once each, with Gap between
+// groups that do not touch, and written in pieces as in one; after
+// MaxCount matches the After lines are context whatever they hold.
+func TestSearcherContext(t *testing.T) {
+	text := "a\nhit1\nb\nc\nd\ne\nhit2\nhit3\nf\ng\n"
+	for _, tc := range []struct {
+		before, after, max int
+		want               string
+	}{
+		{1, 1, -1, "-1 :2 -3 | -6 :7 :8 -9"},
+		{0, 0, -1, ":2 | :7 :8"},
+		{3, 0, -1, "-1 :2 | -4 -5 -6 :7 :8"},
+		{0, 5, 1, ":2 -3 -4 -5 -6 -7"},
+		{0, 0, 0, ""},
+	} {
+		for _, piece := range []int{1, 3, len(text)} {
+			re, _ := Compile(Options{Patterns: []string{"hit"}})
+			s := NewSearcher(re)
+			s.Before, s.After, s.MaxCount = tc.before, tc.after, tc.max
+			var got []string
+			s.Match = func(n int, _ []byte) { got = append(got, ":"+strconv.Itoa(n)) }
+			s.Context = func(n int, _ []byte) { got = append(got, "-"+strconv.Itoa(n)) }
+			s.Gap = func() { got = append(got, "|") }
+			for i := 0; i < len(text); i += piece {
+				s.Write([]byte(text[i:min(i+piece, len(text))]))
+			}
+			s.Close()
+			if g := strings.Join(got, " "); g != tc.want {
+				t.Errorf("-B%d -A%d -m%d, pieces of %d: %q, want %q", tc.before, tc.after, tc.max, piece, g, tc.want)
+			}
+		}
+	}
+}
+
+// TestOnlyMatching: -o's matches, with -w only those at word boundaries.
+func TestOnlyMatching(t *testing.T) {
+	re, _ := Compile(Options{Patterns: []string{"hello"}})
+	line := []byte("hellox hello xhello hello")
+	if got := OnlyMatching(re, true, line); len(got) != 2 || got[0][0] != 7 || got[1][0] != 20 {
+		t.Errorf("-w: %v, want the matches at 7 and 20", got)
+	}
+	if got := OnlyMatching(re, false, line); len(got) != 4 {
+		t.Errorf("%v, want 4 matches", got)
 	}
 }
