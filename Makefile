@@ -14,7 +14,7 @@ DEMO_PKGS  := busybox-static
 TEST_PKGS  := busybox-static docker-registry skopeo umoci apache2-utils git podman buildah xz-utils bzip2 attr procps
 BENCH_PKGS := $(TEST_PKGS) runc crun zstd debootstrap time python3 hyperfine
 
-.PHONY: build install test test-vm demo bench lint deps-demo deps-test deps-bench clean
+.PHONY: build install test test-vm demo bench lint fmtcheck deps-demo deps-test deps-bench clean
 
 # strata embeds strata-init, the container init alone (cmd/strata/initbin).
 # Two builds of cmd/strata: strata-full has every command; strata, the
@@ -60,7 +60,7 @@ demo: deps-demo build
 # Static, as strata is built: the exec tests run their own binary as the
 # container init, and a copy of it must start inside the container too
 # (--init with --ulimit), where no dynamic loader is.
-test: deps-test
+test: deps-test fmtcheck
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) test -p 1 -count=1 -timeout 30m ./...
 
@@ -72,7 +72,12 @@ test-vm:
 bench: deps-bench build
 	scripts/bench.sh $(BIN)
 
-lint:
+# Every Go file as gofmt writes it (a file left unformatted passed lint
+# and CI for a round).
+fmtcheck:
+	@unformatted=$$(gofmt -l .); [ -z "$$unformatted" ] || { echo "not gofmt-formatted (gofmt -w them): $$unformatted" >&2; exit 1; }
+
+lint: fmtcheck
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 	staticcheck ./...

@@ -22,8 +22,8 @@ type statusResult struct {
 	changes []tree.Change
 	// n is how many changes the scan found: len(changes), unless the scan
 	// only counted them (scanner.countOnly).
-	n int
-	same    map[string]bool // copied-up non-directories equal to their lower: left out of a commit
+	n    int
+	same map[string]bool // copied-up non-directories equal to their lower: left out of a commit
 	// links groups the upper's names of files with several links, so that
 	// a stacked commit writes all of them and the layer keeps the link.
 	links map[devIno][]string
