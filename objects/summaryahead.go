@@ -62,6 +62,10 @@ func (p *PendingSummary) Parent() digest.Digest { return p.parent }
 // was read: its blob is in the store, as Has would say.
 func (p *PendingSummary) Read() bool { return p.err == nil }
 
+// Checked reports whether p came from the summary cache, whose records
+// are checked already: VerifySummary has nothing to hash.
+func (p *PendingSummary) Checked() bool { return p.cached }
+
 // Large reports whether p holds a manifest larger than a walk should
 // keep many of while they wait to be verified (a strata commit's is at
 // most some 20 KiB; one a hostile registry made may be 64 MiB).

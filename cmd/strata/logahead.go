@@ -21,8 +21,11 @@ type readAhead struct {
 }
 
 type aheadItem struct {
-	pending objects.PendingSummary // the reader's
-	sum     objects.Summary        // the verifier's, from here on
+	// pending is what the reader left to the verifier (nil once
+	// verified): a pointer, so that the items of a walk whose commits
+	// the cache holds stay as small as they were before the verifier.
+	pending *objects.PendingSummary
+	sum     objects.Summary
 	err     error
 	has     [2]bool // whether the store has the parent, the merge parent
 	// diverged: the commit's parent is not the one read ahead by (the
@@ -33,7 +36,7 @@ type aheadItem struct {
 }
 
 func startReadAhead(r *repo.Repo, tip digest.Digest) *readAhead {
-	a := &readAhead{ch: make(chan []aheadItem, 4), stop: make(chan struct{}), next: tip}
+	a := &readAhead{ch: make(chan []aheadItem, 16), stop: make(chan struct{}), next: tip}
 	go readPending(r, tip, a.ch, a.stop)
 	return a
 }
@@ -51,52 +54,61 @@ func send(ch chan<- []aheadItem, batch []aheadItem, stop <-chan struct{}) bool {
 // readPending reads the line from tip into out, in batches growing to
 // 64 (so that the goroutines do not wake each other once a commit; the
 // first goes at once), until a commit that cannot be read, a root, or
-// one whose parent the store lacks. It verifies the first batches
-// itself, and starts the verifier for the rest: a log that shows a
-// screenful (log -n 20) has no third goroutine to wake.
+// one whose parent the store lacks. It verifies itself the first
+// batches, a commit the summary cache holds (nothing to hash) and a
+// large manifest, and starts the verifier at the first batch that holds
+// any other: a log that shows a screenful (log -n 20), or whose commits
+// are all in the cache, has no third goroutine to wake.
 func readPending(r *repo.Repo, tip digest.Digest, out chan<- []aheadItem, stop <-chan struct{}) {
 	defer func() { close(out) }() // the verifier's input, once there is one
 	var batch []aheadItem
 	size := 1
+	verifier := false // out is the verifier's input
+	unverified := false
 	// The parent is read before its child is sent: a read that succeeds
 	// shows that the store has it, which saves a stat a commit (one
 	// system call in five of the walk); only a failed read asks Has.
-	it := aheadItem{pending: r.Objects.ReadPendingSummary(tip)}
+	cur := r.Objects.ReadPendingSummary(tip)
 	for {
-		var parent aheadItem
-		if p := it.pending.Parent(); it.pending.Read() && p != "" {
-			parent.pending = r.Objects.ReadPendingSummary(p)
-			it.has[0] = parent.pending.Read() || r.Objects.Has(p)
+		var it aheadItem
+		var next objects.PendingSummary
+		if p := cur.Parent(); cur.Read() && p != "" {
+			next = r.Objects.ReadPendingSummary(p)
+			it.has[0] = next.Read() || r.Objects.Has(p)
 		}
-		last := !it.pending.Read() || !it.has[0]
+		last := !cur.Read() || !it.has[0]
 		// A large manifest is verified here too, so that those waiting
 		// for the verifier hold 64 KiB at most each.
-		if size < verifyFrom || it.pending.Large() {
-			verify(r, &it)
+		if size < verifyFrom || cur.Checked() || cur.Large() {
+			verify(r, &it, cur)
 			it.verified = true
 			last = last || it.err != nil || it.diverged
+		} else {
+			p := cur // cur is read again below
+			it.pending, unverified = &p, true
 		}
 		batch = append(batch, it)
 		if last || len(batch) == size {
-			if !send(out, batch, stop) || last {
-				return
-			}
-			batch, size = nil, min(2*size, 64)
-			if size == verifyFrom {
+			if unverified && !verifier {
 				// One batch at most waits between the two, holding
 				// its manifests' bytes until verified: with four, the
 				// buffers in flight cost 1,400 more page faults a cold
 				// walk of 10,000 commits, for no time saved.
 				pending := make(chan []aheadItem, 1)
 				go verifyPending(r, pending, out, stop)
-				out = pending
+				out, verifier = pending, true
 			}
+			if !send(out, batch, stop) || last {
+				return
+			}
+			batch, size, unverified = nil, min(2*size, 64), false
 		}
-		it = parent
+		cur = next
 	}
 }
 
-// verifyFrom is the size of the first batch the verifier verifies.
+// verifyFrom is the size of the first batch the reader leaves to the
+// verifier.
 const verifyFrom = 32
 
 // verifyPending verifies the reader's batches into out, and ends after
@@ -107,7 +119,8 @@ func verifyPending(r *repo.Repo, in <-chan []aheadItem, out chan<- []aheadItem, 
 		for i := range batch {
 			it := &batch[i]
 			if !it.verified {
-				verify(r, it)
+				verify(r, it, *it.pending)
+				it.pending = nil // its bytes are not kept past here
 			}
 			if it.err != nil || it.diverged {
 				send(out, batch[:i+1], stop)
@@ -120,11 +133,10 @@ func verifyPending(r *repo.Repo, in <-chan []aheadItem, out chan<- []aheadItem, 
 	}
 }
 
-// verify gives it its summary, checked, and says whether the store has
-// its merge parent, and its parent when that is not the one read ahead.
-func verify(r *repo.Repo, it *aheadItem) {
-	p := it.pending
-	it.pending = objects.PendingSummary{} // its bytes are not kept past here
+// verify gives it the summary of p, checked, and says whether the store
+// has its merge parent, and its parent when that is not the one read
+// ahead.
+func verify(r *repo.Repo, it *aheadItem, p objects.PendingSummary) {
 	it.sum, it.err = r.Objects.VerifySummary(p)
 	if it.err != nil {
 		return
