@@ -32,7 +32,6 @@ type aheadItem struct {
 	// manifest's key was not where the reader looked): nothing after it
 	// comes, and the walk reads on by itself.
 	diverged bool
-	verified bool // by the reader: sum, err and has are final
 }
 
 func startReadAhead(r *repo.Repo, tip digest.Digest) *readAhead {
@@ -77,11 +76,11 @@ func readPending(r *repo.Repo, tip digest.Digest, out chan<- []aheadItem, stop <
 			it.has[0] = next.Read() || r.Objects.Has(p)
 		}
 		last := !cur.Read() || !it.has[0]
-		// A large manifest is verified here too, so that those waiting
-		// for the verifier hold 64 KiB at most each.
+		// The first batches, a cached commit (nothing to hash) and a
+		// large manifest are verified here: those waiting for the
+		// verifier hold 64 KiB at most each.
 		if size < verifyFrom || cur.Checked() || cur.Large() {
 			verify(r, &it, cur)
-			it.verified = true
 			last = last || it.err != nil || it.diverged
 		} else {
 			p := cur // cur is read again below
@@ -118,7 +117,7 @@ func verifyPending(r *repo.Repo, in <-chan []aheadItem, out chan<- []aheadItem, 
 	for batch := range in {
 		for i := range batch {
 			it := &batch[i]
-			if !it.verified {
+			if it.pending != nil {
 				verify(r, it, *it.pending)
 				it.pending = nil // its bytes are not kept past here
 			}
