@@ -415,7 +415,7 @@ func (s *Store) ReadManifestHead(id digest.Digest) (*ManifestHead, error) {
 	if cap(b) <= maxPooledHead {
 		*bp = b[:0]
 	}
-	return ParseManifestHead(id, b)
+	return parseOwnedManifestHead(id, b)
 }
 
 // headBufs holds ReadManifestHead's read buffers; one that grew past
@@ -426,8 +426,20 @@ const maxPooledHead = 64 << 10
 
 // ParseManifestHead decodes the head of b, the manifest of commit id.
 func ParseManifestHead(id digest.Digest, b []byte) (*ManifestHead, error) {
+	return decodeManifestHead(id, withoutLayers(b))
+}
+
+// parseOwnedManifestHead is ParseManifestHead of bytes the caller has
+// no more use for: their layers are cut in place.
+func parseOwnedManifestHead(id digest.Digest, b []byte) (*ManifestHead, error) {
+	return decodeManifestHead(id, cutLayers(b))
+}
+
+// decodeManifestHead decodes head, commit id's manifest with or without
+// its layers.
+func decodeManifestHead(id digest.Digest, head []byte) (*ManifestHead, error) {
 	var m ManifestHead
-	if err := json.Unmarshal(withoutLayers(b), &m); err != nil {
+	if err := json.Unmarshal(head, &m); err != nil {
 		return nil, fmt.Errorf("blob %s: bad JSON: %w", id, err)
 	}
 	if m.Config.Digest == "" || (m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest) {

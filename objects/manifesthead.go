@@ -14,23 +14,49 @@ import "bytes"
 // as is; the full readers (ReadManifest, CheckCommit: checkout, fsck)
 // check the layers whatever this does.
 func withoutLayers(b []byte) []byte {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+	i, end, ok := layersSpan(b)
+	if !ok {
 		return b
+	}
+	out := make([]byte, 0, len(b)-(end-i)+2)
+	out = append(out, b[:i]...)
+	out = append(out, "[]"...)
+	return append(out, b[end:]...)
+}
+
+// cutLayers is withoutLayers done in b itself, for a caller that owns b
+// and has no more use for its layers: a new head a commit was a tenth
+// of a cold log's page faults.
+func cutLayers(b []byte) []byte {
+	i, end, ok := layersSpan(b)
+	if !ok {
+		return b
+	}
+	n := copy(b[i+2:], b[end:])
+	b[i], b[i+1] = '[', ']'
+	return b[:i+2+n]
+}
+
+// layersSpan finds b[i:end], the value of b's top-level "layers" member
+// when it is an array of more than nothing to cut (see withoutLayers).
+func layersSpan(b []byte) (i, end int, ok bool) {
+	i = skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return 0, 0, false
 	}
 	for i++; ; {
 		i = skipSpace(b, i)
 		if i >= len(b) || b[i] != '"' {
-			return b
+			return 0, 0, false
 		}
 		keyEnd, ok := skipString(b, i)
 		if !ok {
-			return b
+			return 0, 0, false
 		}
 		key := string(b[i:keyEnd])
 		i = skipSpace(b, keyEnd)
 		if i >= len(b) || b[i] != ':' {
-			return b
+			return 0, 0, false
 		}
 		i = skipSpace(b, i+1)
 		end, ok := 0, false
@@ -41,20 +67,15 @@ func withoutLayers(b []byte) []byte {
 			end, ok = skipValue(b, i)
 		}
 		if !ok {
-			return b
+			return 0, 0, false
 		}
 		if key == `"layers"` && b[i] == '[' {
-			if end-i <= 2 {
-				return b // [] already: nothing to cut, nothing to copy
-			}
-			out := make([]byte, 0, len(b)-(end-i)+2)
-			out = append(out, b[:i]...)
-			out = append(out, "[]"...)
-			return append(out, b[end:]...)
+			// [] already: nothing to cut, nothing to copy.
+			return i, end, end-i > 2
 		}
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ',' {
-			return b
+			return 0, 0, false
 		}
 		i++
 	}

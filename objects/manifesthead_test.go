@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,6 +50,9 @@ func TestWithoutLayersKeepsTheHead(t *testing.T) {
 		if m.Layers != nil && len(cut) >= len(b) {
 			t.Fatalf("nothing cut from %s", b)
 		}
+		if inPlace := cutLayers(slices.Clone(b)); string(inPlace) != string(cut) {
+			t.Fatalf("%s: cut in place to %s, not %s", b, inPlace, cut)
+		}
 		got, err := ParseManifestHead("sha256:x", b)
 		if err != nil {
 			t.Fatalf("%s: %v", b, err)
@@ -66,12 +70,16 @@ func TestWithoutLayersOfBrokenManifests(t *testing.T) {
 	whole := `{"schemaVersion":2,"config":{"digest":"sha256:a"},"layers":[{"digest":"sha256:\"b"}],"annotations":{"dev.strata.message":"m"}}`
 	for i := range whole {
 		withoutLayers([]byte(whole[:i]))
+		cutLayers([]byte(whole[:i]))
 	}
 	for _, b := range []string{
 		`{"layers":[}`, `{"layers":["]}`, `{"layers" [1]}`, `{"layers":[1],`, `{"layers":[1] "x":1}`, `[]`, ``, `{"layers":tru`,
 		`{"config":{"digest":"sha256:a"},"layers":[1],"annotations":{"x":}}`,
 	} {
 		cut := withoutLayers([]byte(b))
+		if inPlace := cutLayers([]byte(b)); string(inPlace) != string(cut) {
+			t.Errorf("%s: cut in place to %s, not %s", b, inPlace, cut)
+		}
 		var m ManifestHead
 		if json.Unmarshal(cut, &m) == nil {
 			t.Errorf("%s: cut to %s, which parses", b, cut)

@@ -85,7 +85,7 @@ func (s *Store) VerifySummary(p PendingSummary) (Summary, error) {
 		}
 		return s.ReadSummary(p.id)
 	}
-	m, err := ParseManifestHead(p.id, *p.buf)
+	m, err := parseOwnedManifestHead(p.id, *p.buf)
 	putPendingBuf(p.buf)
 	if err != nil {
 		return Summary{}, err
