@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"time"
 
@@ -48,8 +47,8 @@ type summaryCache struct {
 	journalSize int64 // bytes of the journal read
 	journalErr  error // what of the journal was passed over, if any
 
-	mu      sync.Mutex
-	pending map[digest.Digest]Summary
+	mu    sync.Mutex
+	noted notedSummaries
 }
 
 // summaryFile is a mapped cache file: n commit ids in order (a fanout
@@ -129,10 +128,7 @@ func (s *Store) noteSummary(sum Summary) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.pending == nil {
-		c.pending = map[digest.Digest]Summary{}
-	}
-	c.pending[sum.ID] = sum
+	c.noted.add(sum)
 }
 
 // SaveSummaries writes the summaries read from blobs since the cache was
@@ -147,15 +143,27 @@ func (s *Store) SaveSummaries() error {
 	f := s.summaryFile()
 	c := &s.summaries
 	c.mu.Lock()
-	pending := c.pending
-	c.pending = nil
+	noted := c.noted
+	c.noted = notedSummaries{}
 	c.mu.Unlock()
 	if !c.on {
 		return nil
 	}
-	fresh := len(pending)
-	for id := range c.journal {
-		if _, noted := pending[id]; !noted && !f.has(id) {
+	b := cacheBuild{noted: &noted}
+	b.addNoted()
+	fresh := len(b.entries)
+	type journalEntry struct {
+		raw [32]byte
+		sum Summary
+	}
+	var journal []journalEntry // what the journal has that was not noted
+	for id, sum := range c.journal {
+		raw, err := rawSHA256(id)
+		if err != nil || b.wasNoted(&raw) {
+			continue
+		}
+		journal = append(journal, journalEntry{raw, sum})
+		if !f.has(id) {
 			fresh++
 		}
 	}
@@ -165,27 +173,28 @@ func (s *Store) SaveSummaries() error {
 	if !torn && (fresh < 64 || fresh < f.n/16) {
 		return nil
 	}
-	// What this store read wins over the journal, which wins over the
-	// file. The map noted is the one written: copying it was most of
-	// what a first log after the cache was deleted spent here.
-	all := pending
-	if all == nil {
-		all = map[digest.Digest]Summary{}
-	}
-	for id, sum := range c.journal {
-		if _, noted := all[id]; !noted && s.present(id) {
-			all[id] = sum
+	// Entries of commits the store no longer has are left out.
+	for _, e := range journal {
+		if s.present(e.sum.ID) {
+			b.addJournal(e.raw, e.sum)
 		}
 	}
-	f.addEntries(all, s.present)
-	b, err := encodeSummaries(all)
+	b.addFileRecords(f, func(raw *[32]byte) bool {
+		if b.wasNoted(raw) {
+			return false
+		}
+		id := digest.NewDigestFromBytes(digest.SHA256, raw[:])
+		_, inJournal := c.journal[id]
+		return !inJournal && s.present(id)
+	})
+	out, err := b.encode()
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(s.summariesFile()), 0o755); err != nil {
 		return fmt.Errorf("write summary cache: %w", err)
 	}
-	if err := atomicfile.Write(s.TempDir(), s.summariesFile(), b, 0o644); err != nil {
+	if err := atomicfile.Write(s.TempDir(), s.summariesFile(), out, 0o644); err != nil {
 		return fmt.Errorf("write summary cache: %w", err)
 	}
 	s.dropJournal()
@@ -370,25 +379,18 @@ func (f *summaryFile) commits() (ids []digest.Digest) {
 	return ids
 }
 
-// addEntries adds to all every sound record of a commit that all lacks
-// and keep keeps; no more once the mapping faults (the file shrank).
-func (f *summaryFile) addEntries(all map[digest.Digest]Summary, keep func(digest.Digest) bool) {
-	f.each(func(id digest.Digest, sum Summary, ok bool) {
-		if _, have := all[id]; ok && !have && keep(id) {
-			all[id] = sum
-		}
-	})
-}
-
-// each calls fn with every entry's commit and its record decoded (ok
-// false if it does not hold); ErrBadSummaries if the mapping faults.
-func (f *summaryFile) each(fn func(id digest.Digest, sum Summary, ok bool)) (err error) {
+// eachRecord calls fn with the id bytes and the record of every entry
+// whose CRC holds (fn copies what it keeps: the mapping may fault
+// after); no more once the mapping faults (the file shrank).
+func (f *summaryFile) eachRecord(fn func(raw *[32]byte, rec []byte)) (err error) {
 	defer recoverFault(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	var raw [32]byte
 	for i := range f.n {
-		id := digest.NewDigestFromBytes(digest.SHA256, f.ids[32*i:32*i+32])
-		sum, ok := f.record(i, id)
-		fn(id, sum, ok)
+		copy(raw[:], f.ids[32*i:32*i+32])
+		if rec, ok := f.recordBytes(i); ok && crcHolds(raw[:], rec) {
+			fn(&raw, rec)
+		}
 	}
 	return nil
 }
@@ -510,66 +512,6 @@ func decodeSummary(id digest.Digest, body []byte) (Summary, bool) {
 	}
 	sum.Author, sum.Date, sum.Message = fields[0], date, fields[2]
 	return sum, true
-}
-
-// encodeSummaries is the cache file holding sums.
-func encodeSummaries(sums map[digest.Digest]Summary) ([]byte, error) {
-	// The sort moves ids and indexes, no pointers: moving summaries
-	// took write barriers, and was half of the encoding.
-	type entry struct {
-		raw [32]byte
-		i   int32
-	}
-	list := make([]Summary, 0, len(sums))
-	entries := make([]entry, 0, len(sums))
-	for id, sum := range sums {
-		raw, err := rawSHA256(id)
-		if err != nil {
-			continue // not sha256: never looked up
-		}
-		entries = append(entries, entry{raw, int32(len(list))})
-		list = append(list, sum)
-	}
-	slices.SortFunc(entries, func(a, b entry) int { return bytes.Compare(a.raw[:], b.raw[:]) })
-	n := len(entries)
-	var fanout [256]uint32
-	for _, e := range entries {
-		fanout[e.raw[0]]++
-	}
-	for i := 1; i < 256; i++ {
-		fanout[i] += fanout[i-1]
-	}
-	// The records follow the tables in the same buffer, sized for them
-	// (growing it, and copying the records after the tables, was a
-	// seventh of the encoding); the tables are filled in last.
-	head := len(summariesMagic) + 4 + 256*4 + 32*n + 4*(n+1)
-	size := head
-	for _, sum := range list {
-		size += 1 + 2*32 + 3*binary.MaxVarintLen64 + len(sum.Author) + 64 + len(sum.Message) + 4
-	}
-	b := make([]byte, head, size)
-	offs := make([]uint32, 0, n+1)
-	for i, e := range entries {
-		offs = append(offs, uint32(len(b)-head))
-		var err error
-		if b, err = encodeRawRecord(b, &entries[i].raw, list[e.i]); err != nil {
-			return nil, err
-		}
-	}
-	offs = append(offs, uint32(len(b)-head))
-	p := b[copy(b, summariesMagic):]
-	binary.BigEndian.PutUint32(p, uint32(n))
-	for i, c := range fanout {
-		binary.BigEndian.PutUint32(p[4+4*i:], c)
-	}
-	ids := p[4+256*4:]
-	for i, e := range entries {
-		copy(ids[32*i:], e.raw[:])
-	}
-	for i, o := range offs {
-		binary.BigEndian.PutUint32(ids[32*n+4*i:], o)
-	}
-	return b, nil
 }
 
 // rawSHA256 is the 32 bytes of sha256 digest d.

@@ -190,6 +190,70 @@ func TestSaveSummariesWaitsForEnough(t *testing.T) {
 	}
 }
 
+// TestSaveSummariesRewrite: a rewrite keeps the file's sound records as
+// they were, holds a commit read twice once, and gives what this store
+// read from the blob over what the journal and the file say, and what
+// the journal says over what the file says; encoded by one goroutine or
+// two.
+func TestSaveSummariesRewrite(t *testing.T) {
+	for _, from := range []int{parallelEncodeFrom, 2} {
+		t.Run(strconv.Itoa(from), func(t *testing.T) {
+			defer func(was int) { parallelEncodeFrom = was }(parallelEncodeFrom)
+			parallelEncodeFrom = from
+			testSaveSummariesRewrite(t)
+		})
+	}
+}
+
+func testSaveSummariesRewrite(t *testing.T) {
+	s := newTestStore(t)
+	sums := summaryHistory(t, s, 200) // 150 on in the journal
+	forge := func(sum Summary) Summary {
+		sum.Message = "not what it said"
+		return sum
+	}
+	old := map[digest.Digest]Summary{}
+	for _, sum := range append(sums[:70:70], sums[150:160]...) {
+		old[sum.ID] = forge(sum) // all but those read or in the journal set right below
+	}
+	for _, sum := range sums[10:70] {
+		old[sum.ID] = sum
+	}
+	b, err := encodeSummaries(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(s.summariesFile()), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.summariesFile(), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := openSummaries(t, s.Root())
+	st.summaryFile()
+	st.summaries.journal = map[digest.Digest]Summary{sums[145].ID: forge(sums[145])} // read below
+	for _, sum := range sums[150:] {
+		st.summaries.journal[sum.ID] = sum
+	}
+	for _, sum := range append(sums[:10:10], sums[70:150]...) {
+		st.noteSummary(sum)
+	}
+	st.noteSummary(sums[100])
+	if err := st.SaveSummaries(); err != nil {
+		t.Fatal(err)
+	}
+	again := openSummaries(t, s.Root())
+	if n := again.summaryFile().n; n != len(sums) {
+		t.Fatalf("the cache holds %d entries, want %d", n, len(sums))
+	}
+	for _, want := range sums {
+		got, ok := again.summaryFile().lookup(want.ID)
+		if !ok || !sameSummary(got, want) {
+			t.Fatalf("entry of %s = %+v, %v; want %+v", want.ID, got, ok, want)
+		}
+	}
+}
+
 // importedSummary writes a commit whose manifest has no strata
 // annotations (an image strata did not commit): its summary comes from
 // the config.
