@@ -98,7 +98,6 @@ type logWalk struct {
 	stop func(objects.Summary) bool
 
 	nodes    map[digest.Digest]*logNode
-	queued   map[digest.Digest]bool
 	frontier walkQueue
 	seq      int
 	sorted   []digest.Digest // the rest, once ordered
@@ -114,6 +113,7 @@ type logNode struct {
 	parents []digest.Digest // the parents followed
 	present []digest.Digest // every parent the store has: what ordering keeps children before
 	cut     bool            // a parent is missing (shallow): "grafted"
+	queued  bool            // pushed to the frontier (a field, not a set: a second map grown a commit)
 	hidden  bool            // -- PATH: not touched, or a TREESAME merge
 	// followed: with --follow, the paths of the commit's diff: the file
 	// followed, and the one it was renamed from at this commit.
@@ -147,7 +147,7 @@ func (q *walkQueue) Pop() any {
 // newLogWalk starts a walk from tips; hist and paths are for log -- PATH,
 // stop (nil: none) for log --since.
 func newLogWalk(r *repo.Repo, tips []digest.Digest, only map[digest.Digest]bool, firstParent, graph bool, hist *tree.History, paths []string, stop func(objects.Summary) bool) *logWalk {
-	w := &logWalk{r: r, shallow: r.Shallow(), only: only, nodes: map[digest.Digest]*logNode{}, queued: map[digest.Digest]bool{},
+	w := &logWalk{r: r, shallow: r.Shallow(), only: only, nodes: map[digest.Digest]*logNode{},
 		firstParent: firstParent, graph: graph, hist: hist, paths: paths, stop: stop}
 	if len(tips) > 0 {
 		w.ahead = startReadAhead(r, tips[0])
@@ -170,11 +170,11 @@ func (w *logWalk) close() {
 
 // push queues d unless it was queued before.
 func (w *logWalk) push(d digest.Digest) {
-	if w.queued[d] {
+	n := w.node(d)
+	if n.queued {
 		return
 	}
-	w.queued[d] = true
-	n := w.node(d)
+	n.queued = true
 	heap.Push(&w.frontier, walkItem{id: d, date: n.sum.Date.UnixNano(), seq: w.seq})
 	w.seq++
 }
