@@ -20,10 +20,11 @@ import (
 
 // WritePatch writes a unified diff of one change as git writes it: git's
 // headers (modes included, a name that needs quoting quoted with its a/ or
-// b/ prefix), go-git's hunks for text, "Binary files differ" for binary
-// content, the mode lines alone for a change of mode, and nothing for a
-// change of owner or xattrs alone (git has no word for them). old and new
-// are the contents (nil for none or not a file).
+// b/ prefix), git's hunks for text (each header with its function line),
+// "Binary files differ" for binary content, the mode lines alone for a
+// change of mode, and nothing for a change of owner or xattrs alone (git
+// has no word for them). old and new are the contents (nil for none or
+// not a file).
 //
 // A path whose type changed between file and symlink is two patches, as
 // git writes it: the old one deleted, with all its lines, then the new one
@@ -99,7 +100,7 @@ func inPatch(e *layer.Entry) bool {
 }
 
 // writeFilePatch writes git's header of one file's patch, then the hunks
-// of its chunks with go-git's encoder. from or to is nil for a file added
+// of its chunks. from or to is nil for a file added
 // or deleted; oldName is not name for a file renamed, similarity percent
 // similar.
 func writeFilePatch(w io.Writer, oldName, name string, similarity int, from, to *file, binary bool, ch []fdiff.Chunk, o PatchOptions) error {
@@ -146,17 +147,13 @@ func writeFilePatch(w io.Writer, oldName, name string, similarity int, from, to 
 		fmt.Fprintf(&h, "--- %s%s\n+++ %s%s\n", a, tabIfSpace(a), b, tabIfSpace(b))
 	}
 	header := h.String()
-	enc := fdiff.NewUnifiedEncoder(w, o.Context)
 	if o.Color {
-		cc := fdiff.NewColorConfig()
-		enc.SetColor(cc)
-		header = colorLines(header, cc[fdiff.Meta], cc.Reset(fdiff.Meta))
+		header = colorLines(header, colorMeta, colorReset)
 	}
 	if _, err := io.WriteString(w, header); err != nil {
 		return err
 	}
-	// With no files, the encoder writes the hunks alone.
-	return enc.Encode(patch{&filePatch{chunks: ch}})
+	return writeHunks(w, ch, o.Context, o.Color)
 }
 
 // colorLines wraps each line of text (each ends in "\n") in on and off,
@@ -264,19 +261,6 @@ const patchTimeout = 5 * time.Second
 func lineDiff(a, b string) []diffmatchpatch.Diff {
 	return diff.DoWithTimeout(a, b, patchTimeout)
 }
-
-type patch struct{ fp *filePatch }
-
-func (p patch) FilePatches() []fdiff.FilePatch { return []fdiff.FilePatch{p.fp} }
-func (p patch) Message() string                { return "" }
-
-// filePatch is the hunks of one file, without its files: the encoder
-// writes no header for it (writeFilePatch does).
-type filePatch struct{ chunks []fdiff.Chunk }
-
-func (f *filePatch) IsBinary() bool                  { return false }
-func (f *filePatch) Files() (fdiff.File, fdiff.File) { return nil, nil }
-func (f *filePatch) Chunks() []fdiff.Chunk           { return f.chunks }
 
 type chunk struct {
 	content string
