@@ -116,9 +116,10 @@ an argument that is neither is an error.
 
 Renames are found as git's diff finds them (diff.renames is true by
 default): a file deleted and one added show as one rename, "R /old ->
-/new" ("R094\t/old\t/new" with --name-status, "/{old => new}" in --stat,
-"similarity index 94%" and "rename from" in -p), when the added file is
-at least 50% the deleted one's content, as git's measure has it (chunks
+/new" ("R094\t/old\t/new" with --name-status, "/old => /new" in --stat,
+"/etc/{a => b}" there for names that share directories, "similarity
+index 94%" and "rename from" in -p), when the added file is at least
+50% the deleted one's content, as git's measure has it (chunks
 of lines; files and symlinks only, a symlink renamed only to the same
 target). Files of the same content are paired first, from the file
 indexes' digests; then a file kept under its base name, when it is the
@@ -447,7 +448,7 @@ func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) 
 		}
 		l := statLine{name: pathquote.Quote(c.Path)}
 		if c.Kind == tree.Renamed {
-			l.name = statRename(pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
+			l.name = statRename(c.OldPath, c.Path)
 		}
 		width = max(width, utf8.RuneCountInString(l.name)) // fmt pads in runes
 		o, n := old[oldPath(c)], nu[c.Path]
@@ -567,19 +568,24 @@ func oldPath(c tree.Change) string {
 
 // statRename is git's name of a rename in --stat (its pprint_rename):
 // the directories both names share, before and after, written once:
-// "/etc/{a => b}/x.conf".
+// "/etc/{a => b}/x.conf". Names that share none are both written whole,
+// "/a => /b" (git's "a => b": the leading '/' of strata's names is no
+// directory they share), and so are names that need quoting.
 func statRename(from, to string) string {
-	// The common prefix, up to and with its last '/'.
+	if pathquote.Quote(from) != from || pathquote.Quote(to) != to {
+		return pathquote.Quote(from) + " => " + pathquote.Quote(to)
+	}
+	// The common prefix, up to and with its last '/' but the first.
 	pfx := 0
-	for i := 0; i < len(from) && i < len(to) && from[i] == to[i]; i++ {
+	for i := 1; i < len(from) && i < len(to) && from[i] == to[i]; i++ {
 		if from[i] == '/' {
 			pfx = i + 1
 		}
 	}
 	// The common suffix, from a '/' on; it may take the prefix's last
-	// '/' too, as git's does ("/a/{ => b}/x").
+	// '/' too, as git's does ("/a/{ => b}/x"), but not the first.
 	sfx := 0
-	for i, j := len(from)-1, len(to)-1; i >= max(pfx-1, 0) && j >= max(pfx-1, 0) && from[i] == to[j]; i, j = i-1, j-1 {
+	for i, j := len(from)-1, len(to)-1; i >= max(pfx-1, 1) && j >= max(pfx-1, 1) && from[i] == to[j]; i, j = i-1, j-1 {
 		if from[i] == '/' {
 			sfx = len(from) - i
 		}
@@ -587,6 +593,7 @@ func statRename(from, to string) string {
 	if pfx == 0 && sfx == 0 {
 		return from + " => " + to
 	}
+	pfx = max(pfx, 1) // the leading '/'
 	amid, bmid := max(len(from)-pfx-sfx, 0), max(len(to)-pfx-sfx, 0)
 	return from[:pfx] + "{" + from[pfx:pfx+amid] + " => " + to[pfx:pfx+bmid] + "}" + from[len(from)-sfx:]
 }

@@ -10,7 +10,10 @@ func TestStatRenameIsGits(t *testing.T) {
 		{"/etc/a.conf", "/etc/b.conf", "/etc/{a.conf => b.conf}"},
 		{"/a/x", "/a/b/x", "/a/{ => b}/x"},
 		{"/a/b/x", "/a/x", "/a/{b => }/x"},
-		{"/x", "/y", "/{x => y}"},
+		{"/x", "/y", "/x => /y"}, // git's "x => y": '/' is no common directory
+		{"/a/x", "/b", "/a/x => /b"},
+		{"/a/x", "/b/x", "/{a => b}/x"},
+		{"/a/t\tx", "/a/y", `"/a/t\tx" => /a/y`}, // quoted whole, as git's
 		{"/srv/app/main.go", "/opt/app/main.go", "/{srv => opt}/app/main.go"},
 	} {
 		if got := statRename(c.from, c.to); got != c.want {
