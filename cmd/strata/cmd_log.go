@@ -50,6 +50,7 @@ type logOptions struct {
 	parents      bool // --parents
 	walkReflogs  bool // -g: a ref's reflog instead of the history
 	follow       bool // --follow: one file's history across renames
+	noFollow     bool // --no-follow: not even as log.follow asks
 	// pickaxeS, pickaxeG: git's -S STRING and -G REGEX (pickaxe).
 	pickaxeS, pickaxeG string
 	// diff: each commit's changes against its first parent after it
@@ -147,7 +148,9 @@ with "Reflog: HEAD@{0} (who)" and "Reflog message:" lines (--oneline:
 commit that added PATH, its renames are found as diff finds them (with
 PATH the only destination: -M[N] sets the similarity, 50% by default),
 and the walk goes on with the file it was renamed from; --name-status,
---stat and -p show the rename (R094 /old /new).
+--stat and -p show the rename (R094 /old /new). With log.follow true in
+.strata/config, log of one PATH (not a pattern) follows it, as git's;
+--no-follow does not.
 
 Both parents of a merge are followed: commits come newest first, never
 before one of their children. With PATHs a merge is shown only when it
@@ -246,8 +249,17 @@ counts: -n 10 --skip 10 is the second page.
 			if err := o.diff.resolveRenames(r, "log"); err != nil {
 				return err
 			}
+			if o.follow && o.noFollow {
+				return usagef("log: --follow and --no-follow exclude each other")
+			}
 			if o.follow && (len(paths) != 1 || tree.IsGlob(paths[0])) {
 				return usagef("log: --follow takes exactly one PATH, a file")
+			}
+			if !o.follow && !o.noFollow && len(paths) == 1 && !tree.IsGlob(paths[0]) {
+				// git's log.follow: one PATH given is followed.
+				if o.follow, _, err = r.Config.Bool("log.follow"); err != nil {
+					return err
+				}
 			}
 			if o.walkReflogs {
 				return runReflogWalk(g.stdout, r, revs, paths, o)
@@ -278,6 +290,7 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().StringVarP(&o.pickaxeG, "G", "G", "", "only commits that add or remove a line matching `REGEX` in a text file")
 	cmd.Flags().BoolVarP(&o.walkReflogs, "walk-reflogs", "g", false, "walk the moves of REV's reflog (default HEAD), newest first, instead of its history")
 	cmd.Flags().BoolVar(&o.follow, "follow", false, "the history of one file PATH across renames, as git's")
+	cmd.Flags().BoolVar(&o.noFollow, "no-follow", false, "do not follow PATH across renames, whatever log.follow says")
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
 	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")
