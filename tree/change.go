@@ -14,9 +14,17 @@ const (
 	// same or a similar content: only ever made by FindRenames, for
 	// display.
 	Renamed Kind = 'R'
+	// Copied is a file added at Path with the same or a similar content
+	// as OldPath's, which stays (or gives a rename too): only ever made
+	// by FindRenames with Copies, for display.
+	Copied Kind = 'C'
 )
 
 func (k Kind) String() string { return string(k) }
+
+// Paired reports whether k is a rename or a copy: a change whose old
+// side is at OldPath.
+func (k Kind) Paired() bool { return k == Renamed || k == Copied }
 
 // Change is one changed path: its entries before and after (nil when absent).
 type Change struct {
@@ -24,8 +32,8 @@ type Change struct {
 	Kind    Kind
 	Old     *layer.Entry
 	New     *layer.Entry
-	OldPath string // Renamed: where the file was
-	Score   int    // Renamed: how similar, on MaxScore's scale
+	OldPath string // Renamed, Copied: where the file was, or is copied from
+	Score   int    // Renamed, Copied: how similar, on MaxScore's scale
 }
 
 // KindOf folds a hardlink into a file: both are regular files on disk.

@@ -87,11 +87,14 @@ func WritePatchWith(w io.Writer, c Change, old, new []byte, o PatchOptions) erro
 		}
 		binary, ch = false, chunks(o, n)
 	}
-	oldName := c.Path
-	if c.Kind == Renamed {
+	oldName, verb := c.Path, "rename"
+	if c.Kind.Paired() {
 		oldName = c.OldPath
 	}
-	return writeFilePatch(w, strings.TrimPrefix(oldName, "/"), strings.TrimPrefix(c.Path, "/"), Percent(c.Score), from, to, binary, ch, o)
+	if c.Kind == Copied {
+		verb = "copy"
+	}
+	return writeFilePatch(w, strings.TrimPrefix(oldName, "/"), strings.TrimPrefix(c.Path, "/"), verb, Percent(c.Score), from, to, binary, ch, o)
 }
 
 // inPatch reports whether e is an entry git could hold: a file or a symlink.
@@ -101,9 +104,9 @@ func inPatch(e *layer.Entry) bool {
 
 // writeFilePatch writes git's header of one file's patch, then the hunks
 // of its chunks. from or to is nil for a file added
-// or deleted; oldName is not name for a file renamed, similarity percent
-// similar.
-func writeFilePatch(w io.Writer, oldName, name string, similarity int, from, to *file, binary bool, ch []fdiff.Chunk, o PatchOptions) error {
+// or deleted; oldName is not name for a file renamed or copied (verb
+// says which), similarity percent similar.
+func writeFilePatch(w io.Writer, oldName, name, verb string, similarity int, from, to *file, binary bool, ch []fdiff.Chunk, o PatchOptions) error {
 	// The same content (a zero id is an unknown one: a work-tree file over
 	// the cap, not hashed).
 	same := from != nil && to != nil && from.hash == to.hash && from.hash != plumbing.ZeroHash
@@ -128,7 +131,7 @@ func writeFilePatch(w io.Writer, oldName, name string, similarity int, from, to 
 			fmt.Fprintf(&h, "old mode %o\nnew mode %o\n", from.mode, to.mode)
 		}
 		if renamed {
-			fmt.Fprintf(&h, "similarity index %d%%\nrename from %s\nrename to %s\n", similarity, pathquote.Quote(oldName), pathquote.Quote(name))
+			fmt.Fprintf(&h, "similarity index %d%%\n%s from %s\n%s to %s\n", similarity, verb, pathquote.Quote(oldName), verb, pathquote.Quote(name))
 		}
 		switch {
 		case from.hash == to.hash:

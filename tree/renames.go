@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/zeebo/blake3"
 
@@ -26,6 +27,44 @@ type RenameOptions struct {
 	// time. A file it leaves out (over MaxPatchSize) is renamed only
 	// when its digest matches.
 	Read ReadFunc
+	// Copies finds copies too, as git's -C (--find-copies): a file
+	// modified is a source as well, and a source may give several added
+	// files. Of a deleted file's, the last in path order is its rename
+	// and the others Copied; all of a file that stays are Copied.
+	Copies bool
+	// Harder asks for git's --find-copies-harder: whoever has the old
+	// side's tree fills Unmodified from it (UnmodifiedFiles).
+	Harder bool
+	// Unmodified, with Copies, are sources too: the old side's files
+	// the changes leave as they were. When they would take the
+	// comparisons past Limit² and the other sources would not, they are
+	// left out of the comparison (RenameLimit.Degraded), as git does.
+	Unmodified Tree
+}
+
+// RenameLimit says how the limit cut FindRenames short: Needed is the
+// limit that would not have (0: it did not); Degraded, that only the
+// changed files were compared for copies, not the unmodified ones.
+type RenameLimit struct {
+	Needed   int
+	Degraded bool
+}
+
+// UnmodifiedFiles is the files of t (the old side of changes) under
+// paths that the changes leave as they were: the sources of git's
+// --find-copies-harder.
+func UnmodifiedFiles(t Tree, changes []Change, paths []string) Tree {
+	changed := make(map[string]bool, len(changes))
+	for _, c := range changes {
+		changed[c.Path] = true
+	}
+	out := Tree{}
+	for p, e := range t {
+		if renameable(e) && !changed[p] && Under(p, paths) {
+			out[p] = e
+		}
+	}
+	return out
 }
 
 // ReadFunc reads files of one side of a diff (old: the side before) for
@@ -65,42 +104,62 @@ func MapRead(old, new map[string][]byte) ReadFunc {
 //     file against every added one of a size that can reach Score; for
 //     each added file the best four, then the best pairs first.
 //
+// With Copies, as git's -C: the sources are the files modified (and
+// Unmodified) too, step 2 is left out, step 1 prefers a source not yet
+// used, and step 3 compares every source, pairing the deleted ones
+// first, then any.
+//
 // Only the files of pairs that can match are read, and only their
 // signatures kept: one side's in batches of bounded size, the other side
 // read past each batch (score). The result is in path order; changes is
 // not modified.
-func FindRenames(changes []Change, o RenameOptions) ([]Change, int, error) {
+func FindRenames(changes []Change, o RenameOptions) ([]Change, RenameLimit, error) {
 	if o.Score <= 0 {
 		o.Score = DefaultRenameScore
 	}
 	if o.Limit == 0 {
 		o.Limit = DefaultRenameLimit
 	}
+	if !o.Copies {
+		o.Unmodified = nil
+	}
 	r := &renamer{o: o}
 	for i, c := range changes {
 		switch {
 		case c.Kind == Deleted && renameable(c.Old):
 			r.src = append(r.src, &renameFile{path: c.Path, e: c.Old, at: i, to: -1})
+		case (c.Kind == Modified || c.Kind == TypeChg) && o.Copies && renameable(c.Old):
+			// git's rename_used starts at one for a source that stays.
+			r.src = append(r.src, &renameFile{path: c.Path, e: c.Old, at: i, to: -1, used: 1})
 		case c.Kind == Added && renameable(c.New):
 			r.dst = append(r.dst, &renameFile{path: c.Path, e: c.New, at: i, to: -1})
 		}
 	}
+	if len(o.Unmodified) > 0 && len(r.dst) > 0 {
+		for p, e := range o.Unmodified {
+			r.src = append(r.src, &renameFile{path: p, e: e, at: -1, to: -1, used: 1, unmodified: true})
+		}
+		// Sources in path order, as git's diff queue has them.
+		slices.SortFunc(r.src, func(a, b *renameFile) int { return strings.Compare(a.path, b.path) })
+	}
 	if len(r.src) == 0 || len(r.dst) == 0 {
-		return changes, 0, nil
+		return changes, RenameLimit{}, nil
 	}
 	if err := r.identify(); err != nil {
-		return nil, 0, err
+		return nil, RenameLimit{}, err
 	}
 	r.exact()
 	if o.Score < MaxScore {
-		if err := r.sameBaseName(); err != nil {
-			return nil, 0, err
+		if !o.Copies {
+			if err := r.sameBaseName(); err != nil {
+				return nil, RenameLimit{}, err
+			}
 		}
 		if err := r.similar(); err != nil {
-			return nil, 0, err
+			return nil, RenameLimit{}, err
 		}
 	}
-	return r.result(changes), r.needed, nil
+	return r.result(changes), r.limit, nil
 }
 
 // renameable: git holds files and symlinks; a symlink is renamed only
@@ -109,15 +168,20 @@ func renameable(e *layer.Entry) bool {
 	return e != nil && (KindOf(e.Type) == layer.TypeFile || e.Type == layer.TypeSymlink)
 }
 
-// renameFile is a deleted (source) or added (destination) file.
+// renameFile is a deleted, modified or unmodified (source) or added
+// (destination) file.
 type renameFile struct {
 	path string
 	e    *layer.Entry
-	at   int    // its index in the changes
+	at   int    // its index in the changes; -1 for an unmodified source
 	key  string // its content's identity; "" unknown
-	// to: a source's destination, a destination's source (indexes), -1
-	// while unpaired; score: the pair's.
+	// to: a destination's source (an index), -1 while unpaired; score:
+	// the pair's.
 	to, score int
+	// used: a source's pairs, plus one when it stays (git's
+	// rename_used); unmodified: a source the changes leave as it was.
+	used       int
+	unmodified bool
 }
 
 func (f *renameFile) regular() bool { return KindOf(f.e.Type) == layer.TypeFile }
@@ -125,11 +189,12 @@ func (f *renameFile) regular() bool { return KindOf(f.e.Type) == layer.TypeFile 
 type renamer struct {
 	o        RenameOptions
 	src, dst []*renameFile
-	needed   int
+	limit    RenameLimit
 }
 
 func (r *renamer) pair(si, di, score int) {
-	r.src[si].to, r.dst[di].to, r.dst[di].score = di, si, score
+	r.src[si].used++
+	r.dst[di].to, r.dst[di].score = si, score
 }
 
 // identify sets each file's key: its digest, a symlink's target, or the
@@ -175,8 +240,13 @@ func (r *renamer) identify() error {
 
 // exact pairs files of the same content, as git's find_exact_renames:
 // for each destination in path order, the first unused source of its
-// content with the same base name, else the first unused one.
+// content with the same base name, else the first unused one. With
+// Copies, a source used may be taken again (copyExact).
 func (r *renamer) exact() {
+	if r.o.Copies {
+		r.copyExact()
+		return
+	}
 	type queue struct {
 		at   []int
 		next int
@@ -200,7 +270,7 @@ func (r *renamer) exact() {
 		for q != nil && q.next < len(q.at) {
 			i := q.at[q.next]
 			q.next++
-			if r.src[i].to < 0 {
+			if r.src[i].used == 0 {
 				return i
 			}
 		}
@@ -220,6 +290,42 @@ func (r *renamer) exact() {
 	}
 }
 
+// identicalTries is how many sources of one content git's
+// find_identical_files looks at for a destination.
+const identicalTries = 100
+
+// copyExact is exact with Copies, as git's find_identical_files: of the
+// first sources of a destination's content in path order, the first
+// that is both unused (and not staying) and of its base name, else the
+// first of one of the two, else the first.
+func (r *renamer) copyExact() {
+	byContent := map[string][]int{}
+	for i, f := range r.src {
+		if f.key != "" {
+			byContent[f.key] = append(byContent[f.key], i)
+		}
+	}
+	for di, f := range r.dst {
+		best, bestScore := -1, -1
+		for n, si := range byContent[f.key] {
+			if n == identicalTries {
+				break
+			}
+			s := r.src[si]
+			score := btoi(s.used == 0) + btoi(path.Base(s.path) == path.Base(f.path))
+			if score > bestScore {
+				best, bestScore = si, score
+				if score == 2 {
+					break
+				}
+			}
+		}
+		if best >= 0 {
+			r.pair(best, di, MaxScore)
+		}
+	}
+}
+
 // sameBaseName is git's find_basename_matches: a source and a
 // destination left whose base name no other file left on their side has
 // are a rename when their score is halfway from Score to identical.
@@ -228,7 +334,7 @@ func (r *renamer) sameBaseName() error {
 	unique := func(fs []*renameFile) map[string]int {
 		m := map[string]int{}
 		for i, f := range fs {
-			if f.to >= 0 {
+			if f.to >= 0 || f.used > 0 {
 				continue
 			}
 			b := path.Base(f.path)
@@ -278,12 +384,13 @@ func better(a, b candidate) bool {
 // candidatesPerDst is git's NUM_CANDIDATE_PER_DST.
 const candidatesPerDst = 4
 
-// similar compares every source left with every destination left, when
-// they are few enough, and pairs the most similar first.
+// similar compares every source left (with Copies, every source) with
+// every destination left, when they are few enough, and pairs the most
+// similar first: with Copies, unused deleted sources first, then any.
 func (r *renamer) similar() error {
 	var srcs, dsts []int
 	for i, f := range r.src {
-		if f.to < 0 {
+		if f.used == 0 || r.o.Copies {
 			srcs = append(srcs, i)
 		}
 	}
@@ -296,8 +403,19 @@ func (r *renamer) similar() error {
 		return nil
 	}
 	if l := int64(r.o.Limit); l > 0 && int64(len(srcs))*int64(len(dsts)) > l*l {
-		r.needed = max(len(srcs), len(dsts))
-		return nil
+		r.limit.Needed = max(len(srcs), len(dsts))
+		// git's too_many_rename_candidates: under -C -C, the changed
+		// sources alone, when they are few enough.
+		changed := srcs[:0:0]
+		for _, i := range srcs {
+			if !r.src[i].unmodified {
+				changed = append(changed, i)
+			}
+		}
+		if len(changed) == len(srcs) || int64(len(changed))*int64(len(dsts)) > l*l {
+			return nil
+		}
+		srcs, r.limit.Degraded = changed, true
 	}
 	// The side with fewer files is held; each file held lists the files
 	// of the other side of a size that can reach the score.
@@ -353,8 +471,15 @@ func (r *renamer) similar() error {
 		}
 	})
 	for _, c := range all {
-		if r.dst[c.dst].to < 0 && r.src[c.src].to < 0 {
+		if r.dst[c.dst].to < 0 && r.src[c.src].used == 0 {
 			r.pair(c.src, c.dst, c.score)
+		}
+	}
+	if r.o.Copies {
+		for _, c := range all {
+			if r.dst[c.dst].to < 0 {
+				r.pair(c.src, c.dst, c.score)
+			}
 		}
 	}
 	return nil
@@ -460,15 +585,21 @@ func estimate(sa, sb int64, s, d signature, least int) int {
 	return int(copied(s, d) * MaxScore / uint64(big))
 }
 
-// result is changes with each pair found as one Renamed change at the
-// destination's place, and no line for its source.
+// result is changes with each pair found as one Renamed or Copied
+// change at the destination's place, and no line for a deleted source
+// paired: as git's diff_resolve_rename_copy, in path order, a pair is
+// Copied while its source has more pairs or stays, and the last pair of
+// a deleted source is its rename.
 func (r *renamer) result(changes []Change) []Change {
 	gone, renamed := map[int]bool{}, map[int]*renameFile{}
 	for _, d := range r.dst {
-		if d.to >= 0 {
-			gone[r.src[d.to].at] = true
-			renamed[d.at] = d
+		if d.to < 0 {
+			continue
 		}
+		if s := r.src[d.to]; s.at >= 0 && changes[s.at].Kind == Deleted {
+			gone[s.at] = true
+		}
+		renamed[d.at] = d
 	}
 	if len(renamed) == 0 {
 		return changes
@@ -479,7 +610,11 @@ func (r *renamer) result(changes []Change) []Change {
 		case gone[i]:
 		case d != nil:
 			s := r.src[d.to]
-			out = append(out, Change{Path: d.path, Kind: Renamed, Old: s.e, New: d.e, OldPath: s.path, Score: d.score})
+			kind := Renamed
+			if s.used--; s.used > 0 {
+				kind = Copied
+			}
+			out = append(out, Change{Path: d.path, Kind: kind, Old: s.e, New: d.e, OldPath: s.path, Score: d.score})
 		default:
 			out = append(out, c)
 		}

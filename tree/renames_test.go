@@ -18,8 +18,8 @@ func summarize(cs []Change) []string {
 	var out []string
 	for _, c := range cs {
 		s := string(c.Kind) + " " + c.Path
-		if c.Kind == Renamed {
-			s = fmt.Sprintf("R%03d %s -> %s", Percent(c.Score), c.OldPath, c.Path)
+		if c.Kind.Paired() {
+			s = fmt.Sprintf("%c%03d %s -> %s", c.Kind, Percent(c.Score), c.OldPath, c.Path)
 		}
 		out = append(out, s)
 	}
@@ -56,7 +56,7 @@ func TestFindRenamesExact(t *testing.T) {
 		return nil
 	}}
 	got, needed, err := FindRenames(changes, o)
-	if err != nil || needed != 0 {
+	if err != nil || needed.Needed != 0 {
 		t.Fatal(needed, err)
 	}
 	want := []string{
@@ -109,6 +109,43 @@ func sortChanges(cs []Change) {
 				cs[i], cs[j] = cs[j], cs[i]
 			}
 		}
+	}
+}
+
+// Exact copies, as git's find_identical_files under -C: of the sources
+// of one content, one unused (and not staying) with the same base name
+// first, else one of the two, else the first; a deleted source's last
+// pair in path order is its rename, every pair of one that stays a copy
+// (git 2.39 -C and -C -C give the same of these files).
+func TestFindCopiesExact(t *testing.T) {
+	changes := []Change{
+		{Path: "/s/f", Kind: Deleted, Old: fileEntry("d1", 3)},
+		{Path: "/t/f", Kind: Modified, Old: fileEntry("d1", 3), New: fileEntry("d2", 3)},
+		{Path: "/u/f", Kind: Added, New: fileEntry("d1", 3)},
+		{Path: "/v/g", Kind: Added, New: fileEntry("d1", 3)},
+	}
+	o := RenameOptions{Copies: true, Read: MapRead(nil, nil)}
+	got, _, err := FindRenames(changes, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// /v/g: no source unused or of its name; the first, /s/f, again.
+	want := []string{"M /t/f", "C100 /s/f -> /u/f", "R100 /s/f -> /v/g"}
+	if s := summarize(got); !reflect.DeepEqual(s, want) {
+		t.Fatalf("-C: %q, want %q", s, want)
+	}
+	// --find-copies-harder: an unmodified /w/g has /v/g's base name.
+	o.Unmodified = Tree{"/w/g": fileEntry("d1", 3)}
+	if got, _, err = FindRenames(changes, o); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"M /t/f", "R100 /s/f -> /u/f", "C100 /w/g -> /v/g"}
+	if s := summarize(got); !reflect.DeepEqual(s, want) {
+		t.Fatalf("-C -C: %q, want %q", s, want)
+	}
+	// Without Copies, a modified file is no source.
+	if got, _, _ = FindRenames(changes, RenameOptions{Read: MapRead(nil, nil)}); !reflect.DeepEqual(summarize(got), []string{"M /t/f", "R100 /s/f -> /u/f", "A /v/g"}) {
+		t.Fatalf("-M: %q", summarize(got))
 	}
 }
 
@@ -171,12 +208,12 @@ func TestFindRenamesLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"D /a/three", "D /a/two", "A /b/2", "A /b/3", "R094 /a/one -> /b/one"} // git's, with diff.renameLimit=1
-	if s := summarize(got); !reflect.DeepEqual(s, want) || needed != 2 {
-		t.Fatalf("limit 1: %q, needed %d; want %q, 2", s, needed, want)
+	if s := summarize(got); !reflect.DeepEqual(s, want) || needed.Needed != 2 {
+		t.Fatalf("limit 1: %q, needed %v; want %q, 2", s, needed, want)
 	}
 	o.Limit = 2
-	if got, needed, _ = FindRenames(cs, o); needed != 0 || len(got) != 3 {
-		t.Fatalf("limit 2: %q, needed %d", summarize(got), needed)
+	if got, needed, _ = FindRenames(cs, o); needed.Needed != 0 || len(got) != 3 {
+		t.Fatalf("limit 2: %q, needed %v", summarize(got), needed)
 	}
 }
 
@@ -208,7 +245,7 @@ func BenchmarkFindRenames(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		got, needed, err := FindRenames(cs, o)
-		if err != nil || needed != 0 || len(got) != 1000 {
+		if err != nil || needed.Needed != 0 || len(got) != 1000 {
 			b.Fatal(len(got), needed, err)
 		}
 	}

@@ -31,7 +31,7 @@ type Diff struct {
 	Old, New map[string][]byte
 	// RenameLimit: when the rename limit stopped the comparison of
 	// files by content, the limit that would not have (git's warning).
-	RenameLimit int
+	RenameLimit tree.RenameLimit
 }
 
 // side is one end of a diff: a revision, or the work tree.
@@ -126,18 +126,49 @@ func (w *Worktree) Diff(ctx context.Context, o DiffOptions) (*Diff, error) {
 	}
 	if o.Renames != nil {
 		ro := *o.Renames
-		ro.Read = tree.MapRead(d.Old, d.New) // read for -p and --stat
-		if !o.Contents {
-			ro.Read = func(old bool, want map[string]*layer.Entry, each func(string, []byte)) error {
-				if old {
-					return from.each(h, want, each)
-				}
-				return to.each(h, want, each)
+		// What -p and --stat read is read once; the rest (all without
+		// Contents; unmodified files) from the layers or the work tree.
+		ro.Read = func(old bool, want map[string]*layer.Entry, each func(string, []byte)) error {
+			s, read := to, d.New
+			if old {
+				s, read = from, d.Old
 			}
+			rest := map[string]*layer.Entry{}
+			for p, e := range want {
+				if b, ok := read[p]; ok {
+					each(p, b)
+				} else {
+					rest[p] = e
+				}
+			}
+			if len(rest) == 0 {
+				return nil
+			}
+			return s.each(h, rest, each)
+		}
+		if ro.Copies && ro.Harder && from.commit != nil {
+			// --find-copies-harder: the old side's files are sources too.
+			t, err := trees.Of(from.commit)
+			if err != nil {
+				return nil, err
+			}
+			ro.Unmodified = tree.UnmodifiedFiles(t, d.Changes, o.Paths)
 		}
 		var err error
 		if d.Changes, d.RenameLimit, err = tree.FindRenames(d.Changes, ro); err != nil {
 			return nil, fmt.Errorf("renames: %w", err)
+		}
+		if o.Contents {
+			// A copy's source the changes leave as it was: its content.
+			want := map[string]*layer.Entry{}
+			for _, c := range d.Changes {
+				if _, ok := d.Old[c.OldPath]; c.Kind == tree.Copied && !ok {
+					want[c.OldPath] = c.Old
+				}
+			}
+			if err := from.each(h, want, func(p string, b []byte) { d.Old[p] = b }); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return d, nil

@@ -27,13 +27,15 @@ type diffOptions struct {
 	format                            string
 	noRenames                         bool // --no-renames: a rename stays a deletion and an addition
 	// findRenames: -M[N], --find-renames[=N], the least similarity of a
-	// rename ("" not given).
-	findRenames string
+	// rename ("" not given); findCopies, --find-copies[=N], of a copy
+	// too; copiesHarder: --find-copies-harder.
+	findRenames, findCopies string
+	copiesHarder            bool
 	// renames is how renames are found (nil: not), as the flags and
 	// diff.renames and diff.renameLimit say (resolveRenames);
-	// renameLimit the most the limit stopped, for the warning.
+	// renameLimit what the limit stopped, for the warning.
 	renames     *tree.RenameOptions
-	renameLimit *int
+	renameLimit *tree.RenameLimit
 	// unified: -U N, the lines of context of a patch (N+1: 0 is unset,
 	// three as git's).
 	unified int
@@ -70,8 +72,8 @@ func newDiffCommand(g *globals) *cobra.Command {
 		Use:   "diff [--name-only | --name-status | --stat | -p] [--format json] [REV [REV2] | A..B | A...B | X^! | X^-N] [-- PATH...]",
 		Short: "Show changes between the work tree and revisions",
 		Long: `Show what changed, one path a line: A added, M modified, D deleted,
-T type changed, R renamed, with mode, owner, link and xattr changes in
-parentheses.
+T type changed, R renamed, C copied, with mode, owner, link and xattr
+changes in parentheses.
 
   strata diff                  # the work tree against the commit it is based on
   strata diff REV              # the work tree against REV
@@ -105,8 +107,8 @@ an argument that is neither is an error.
                   left out (the other views list it)
   --format json   an array of {"status","path","old","new"}; old and new give
                   type, mode, uid, gid, size, digest and link; a rename
-                  ("status": "R") has {"old_path","score"}, its source and
-                  its similarity in percent; a name that is not UTF-8 also
+                  ("status": "R") or copy ("C") has {"old_path","score"},
+                  its source and its similarity in percent; a name that is not UTF-8 also
                   comes as "path_bytes" ("old_path_bytes"), base64
   --cached        accepted for git's --cached and --staged: with no index,
                   what commit records is the work tree's changes, so it is
@@ -134,6 +136,13 @@ file over 8 MiB is renamed only when its content is the same.
                   90%); -M100% finds files moved unchanged only
   --no-renames    show every rename as a deletion and an addition;
                   diff.renames=false in .strata/config does so by default
+  --find-copies[=N]  find copies too, at least N similar (git's -C[N]; strata's
+                  -C is -C DIR): a file added from one modified or deleted
+                  ("C075\t/old\t/new", "copy from" in -p; a deleted file's
+                  last copy in path order is its rename); diff.renames=copies
+                  does so by default
+  --find-copies-harder  from files left unchanged too (git's -C -C); past
+                  diff.renameLimit, from changed files only, with git's warning
 
 Exit status: 0 on success (with --exit-code or --quiet: when nothing
 changed; 1 when something did), 1 on errors, 2 on usage errors.`,
@@ -190,33 +199,45 @@ changed; 1 when something did), 1 on errors, 2 on usage errors.`,
 	return cmd
 }
 
-// addRenameFlag adds -M (--find-renames), --no-renames, -U and the
-// colour flags.
+// addRenameFlag adds -M (--find-renames), --find-copies,
+// --find-copies-harder, --no-renames, -U and the colour flags.
 func (o *diffOptions) addRenameFlag(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&o.findRenames, "find-renames", "M", "", "find renames of files at least `N` similar, as git's -M (default 50%; 100% is exact renames only)")
 	cmd.Flags().Lookup("find-renames").NoOptDefVal = "50%"
+	cmd.Flags().StringVar(&o.findCopies, "find-copies", "", "find copies too, of files at least `N` similar, as git's -C (default 50%)")
+	cmd.Flags().Lookup("find-copies").NoOptDefVal = "50%"
+	cmd.Flags().BoolVar(&o.copiesHarder, "find-copies-harder", false, "find copies of files left unchanged too, as git's -C -C")
 	cmd.Flags().BoolVar(&o.noRenames, "no-renames", false, "show a file moved as deleted and added, not renamed")
 	cmd.Flags().VarP(unifiedFlag{o}, "unified", "U", "unified diffs with `N` lines of context (1 or more); implies -p, as git's")
 	o.colors.add(cmd)
 }
 
-// resolveRenames sets o.renames as git decides whether to find renames:
-// -M, else --no-renames, else diff.renames (true by default; "copies"
-// is true: strata finds no copies); the limit is diff.renameLimit (0:
-// none), 1000 by default.
+// resolveRenames sets o.renames as git decides whether to find renames
+// and copies: -M or --find-copies[-harder], else --no-renames, else
+// diff.renames (true by default; "copies" finds copies too); the limit
+// is diff.renameLimit (0: none), 1000 by default.
 func (o *diffOptions) resolveRenames(r *repo.Repo, verb string) error {
-	o.renames, o.renameLimit = nil, new(int)
-	if o.findRenames != "" && o.noRenames {
-		return usagef("%s: -M (--find-renames) and --no-renames exclude each other", verb)
+	o.renames, o.renameLimit = nil, new(tree.RenameLimit)
+	copies := o.findCopies != "" || o.copiesHarder
+	if (o.findRenames != "" || copies) && o.noRenames {
+		return usagef("%s: -M (--find-renames), --find-copies and --no-renames exclude each other", verb)
 	}
-	score, err := tree.ParseRenameScore(o.findRenames)
+	given, flag := o.findRenames, "-M"
+	if o.findCopies != "" {
+		given, flag = o.findCopies, "--find-copies"
+	}
+	score, err := tree.ParseRenameScore(given)
 	if err != nil {
-		return usagef("%s: -M: %v", verb, err)
+		return usagef("%s: %s: %v", verb, flag, err)
 	}
-	on := o.findRenames != ""
+	on := o.findRenames != "" || copies
 	if !on && !o.noRenames {
 		on = true
-		if v, ok := r.Config.Get("diff.renames"); ok && !strings.EqualFold(v, "copies") && !strings.EqualFold(v, "copy") {
+		switch v, ok := r.Config.Get("diff.renames"); {
+		case !ok:
+		case strings.EqualFold(v, "copies") || strings.EqualFold(v, "copy"):
+			copies = true
+		default:
 			if on, _, err = r.Config.Bool("diff.renames"); err != nil {
 				return err
 			}
@@ -225,7 +246,7 @@ func (o *diffOptions) resolveRenames(r *repo.Repo, verb string) error {
 	if !on {
 		return nil
 	}
-	o.renames = &tree.RenameOptions{Score: score}
+	o.renames = &tree.RenameOptions{Score: score, Copies: copies, Harder: o.copiesHarder}
 	if v, ok := r.Config.Get("diff.renameLimit"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -239,22 +260,28 @@ func (o *diffOptions) resolveRenames(r *repo.Repo, verb string) error {
 	return nil
 }
 
-// noteRenameLimit records the limit a comparison the rename limit
-// stopped needed (Diff.RenameLimit; 0: none stopped).
-func (o diffOptions) noteRenameLimit(needed int) {
+// noteRenameLimit records what the rename limit stopped in one
+// comparison (Diff.RenameLimit).
+func (o diffOptions) noteRenameLimit(l tree.RenameLimit) {
 	if o.renameLimit != nil {
-		*o.renameLimit = max(*o.renameLimit, needed)
+		o.renameLimit.Needed = max(o.renameLimit.Needed, l.Needed)
+		o.renameLimit.Degraded = o.renameLimit.Degraded || l.Degraded
 	}
 }
 
 // warnRenameLimit says, as git does, that the rename limit stopped the
-// comparison of files by content, and what limit would not have.
+// comparison of files by content (or, for --find-copies-harder, kept it
+// to changed files), and what limit would not have.
 func (o diffOptions) warnRenameLimit(w io.Writer) {
-	if o.renameLimit == nil || *o.renameLimit == 0 {
+	switch {
+	case o.renameLimit == nil || o.renameLimit.Needed == 0:
 		return
+	case o.renameLimit.Degraded:
+		fmt.Fprintln(w, "strata: warning: only found copies from modified paths due to too many files.")
+	default:
+		fmt.Fprintln(w, "strata: warning: exhaustive rename detection was skipped due to too many files.")
 	}
-	fmt.Fprintf(w, "strata: warning: exhaustive rename detection was skipped due to too many files.\n"+
-		"strata: warning: you may want to set your diff.renameLimit variable to at least %d and retry the command.\n", *o.renameLimit)
+	fmt.Fprintf(w, "strata: warning: you may want to set your diff.renameLimit variable to at least %d and retry the command.\n", o.renameLimit.Needed)
 }
 
 // unifiedFlag is -U N: the context of -p's patches, which it asks for.
@@ -418,8 +445,8 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	}
 	for _, c := range changes {
 		line := fmt.Sprintf("%c %s", c.Kind, pathquote.Quote(c.Path))
-		if c.Kind == tree.Renamed {
-			line = fmt.Sprintf("R %s -> %s", pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
+		if c.Kind.Paired() {
+			line = fmt.Sprintf("%c %s -> %s", c.Kind, pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
 		}
 		if det := c.Details(); len(det) > 0 {
 			line += " (" + strings.Join(det, ", ") + ")"
@@ -447,7 +474,7 @@ func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) 
 			continue
 		}
 		l := statLine{name: pathquote.Quote(c.Path)}
-		if c.Kind == tree.Renamed {
+		if c.Kind.Paired() {
 			l.name = statRename(c.OldPath, c.Path)
 		}
 		width = max(width, utf8.RuneCountInString(l.name)) // fmt pads in runes
@@ -557,10 +584,10 @@ func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) 
 	fmt.Fprintln(out, sum)
 }
 
-// oldPath is where a change's old side was: its path, or a rename's
-// source.
+// oldPath is where a change's old side was: its path, or a rename's or
+// copy's source.
 func oldPath(c tree.Change) string {
-	if c.Kind == tree.Renamed {
+	if c.Kind.Paired() {
 		return c.OldPath
 	}
 	return c.Path

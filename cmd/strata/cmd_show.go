@@ -48,7 +48,7 @@ type showLayer struct {
 
 func newShowCommand(g *globals) *cobra.Command {
 	var format string
-	var o diffOptions // --name-status, --name-only, --stat, -p, --no-renames
+	var o diffOptions // --name-status, --name-only, --stat, -p, -M, --find-copies
 	var hf headerFlags
 	var noPatch bool
 	cmd := &cobra.Command{
@@ -82,6 +82,8 @@ but ":/TEXT" is git's search of commit messages, not a path.
   -p, --patch     the unified diff against the first parent, as diff -p
   -M[N], --no-renames  renames found as diff finds them (diff.renames,
                   diff.renameLimit); "changes" in JSON has them too
+  --find-copies[=N], --find-copies-harder  copies too, as diff finds them
+                  (git's -C; strata's -C is -C DIR): C075 in --name-status
   -s, --no-patch  the commit's header alone, without config and layers,
                   as does a git format (--pretty, --format FMT: see log)
 
@@ -367,10 +369,10 @@ func printShow(w io.Writer, s showJSON, hdr commitHeader, first bool) {
 }
 
 // printNameStatus writes a change as --name-status does: "M\t/path", and
-// git's "R087\t/old\t/new" for a rename 87% similar.
+// git's "R087\t/old\t/new" for a rename 87% similar ("C087" a copy).
 func printNameStatus(w io.Writer, c changeJSON) {
-	if c.Status == string(tree.Renamed) {
-		fmt.Fprintf(w, "R%03d\t%s\t%s\n", *c.Score, pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
+	if c.Score != nil {
+		fmt.Fprintf(w, "%s%03d\t%s\t%s\n", c.Status, *c.Score, pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
 		return
 	}
 	fmt.Fprintf(w, "%s\t%s\n", c.Status, pathquote.Quote(c.Path))

@@ -34,15 +34,15 @@ type entryJSON struct {
 
 // changeJSON is one changed path in JSON.
 type changeJSON struct {
-	Status string `json:"status"` // A, M, D, T, or R (diff, show)
+	Status string `json:"status"` // A, M, D, T, or R and C (diff, show)
 	Path   string `json:"path"`
 	// PathBytes is a name that is not valid UTF-8, byte for byte (base64):
 	// JSON strings are UTF-8, and Path has U+FFFD for its invalid bytes.
 	PathBytes []byte     `json:"path_bytes,omitempty"`
 	Old       *entryJSON `json:"old,omitempty"`
 	New       *entryJSON `json:"new,omitempty"`
-	// OldPath and Score: a rename's source, and how similar it is (a
-	// percentage, git's similarity index).
+	// OldPath and Score: a rename's or copy's source, and how similar
+	// it is (a percentage, git's similarity index).
 	OldPath      string `json:"old_path,omitempty"`
 	OldPathBytes []byte `json:"old_path_bytes,omitempty"`
 	Score        *int   `json:"score,omitempty"`
@@ -74,7 +74,7 @@ func toChangesJSON(cs []tree.Change) []changeJSON {
 	out := make([]changeJSON, 0, len(cs))
 	for _, c := range cs {
 		j := changeJSON{Status: c.Kind.String(), Path: c.Path, PathBytes: rawBytes(c.Path), Old: toEntryJSON(c.Old), New: toEntryJSON(c.New)}
-		if c.Kind == tree.Renamed {
+		if c.Kind.Paired() {
 			score := tree.Percent(c.Score)
 			j.OldPath, j.OldPathBytes, j.Score = c.OldPath, rawBytes(c.OldPath), &score
 		}

@@ -234,12 +234,19 @@ func showChanges(r *repo.Repo, c *objects.Commit, paths []string, o diffOptions)
 			old = parents[0].Layers()
 		}
 		ro.Read = h.LayerRead(old, c.Layers())
-		var needed int
+		if ro.Copies && ro.Harder && parents[0] != nil {
+			t, err := ts.Of(parents[0])
+			if err != nil {
+				return nil, nil, err
+			}
+			ro.Unmodified = tree.UnmodifiedFiles(t, perParent[0], paths)
+		}
+		var limited tree.RenameLimit
 		var err error
-		if perParent[0], needed, err = tree.FindRenames(perParent[0], ro); err != nil {
+		if perParent[0], limited, err = tree.FindRenames(perParent[0], ro); err != nil {
 			return nil, nil, fmt.Errorf("renames: %w", err)
 		}
-		o.noteRenameLimit(needed)
+		o.noteRenameLimit(limited)
 	}
 	return combineChanges(perParent), bad, nil
 }

@@ -323,6 +323,8 @@ when stopped by SIGINT or SIGTERM.`,
 					return usagef("-C %s: no such directory (-C is strata -C DIR, as git -C; git's switch -C NEW is switch --force-create NEW)", g.chdir)
 				case errors.Is(err, fs.ErrNotExist) && cmd.Name() == "grep":
 					return usagef("-C %s: no such directory (-C is strata -C DIR, as git -C; git's grep -C NUM is grep --context NUM)", g.chdir)
+				case errors.Is(err, fs.ErrNotExist) && (cmd.Name() == "diff" || cmd.Name() == "show" || cmd.Name() == "log"):
+					return usagef("-C %s: no such directory (-C is strata -C DIR, as git -C; git's %s -C is %s --find-copies)", g.chdir, cmd.Name(), cmd.Name())
 				case errors.Is(err, fs.ErrNotExist):
 					return usagef("-C %s: no such directory", g.chdir)
 				case errors.As(err, &pe):
