@@ -102,11 +102,11 @@ match. -l prints the names of the files that match, -L of those that
 do not, -c the number of matching lines of each, -o each match alone on
 a line of its own (with -v, whole lines, as git's), -q nothing. -m NUM
 stops each file's search after NUM matching lines. -A NUM, -B NUM and
---context NUM (git's -C NUM: -C is strata's --chdir, wherever it is
-given) print NUM lines after, before or around each match, as git's:
-REV:PATH-LINE (-n: PATH-NUMBER-LINE), "--" between groups that do not
-touch and between files; not with -o, -l, -L or -c; --format json
-marks them "context": true.
+--context NUM (or -NUM; git's -C NUM: -C is strata's --chdir, wherever
+it is given) print NUM lines after, before or around each match, as
+git's: REV:PATH-LINE (-n: PATH-NUMBER-LINE), "--" between groups that
+do not touch and between files; not with -o, -l, -L or -c; --format
+json marks them "context": true.
 
 A revision is read from its layers, each streamed once and never
 unpacked; each file is checked against its file index's digest before a

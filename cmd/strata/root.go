@@ -572,11 +572,11 @@ func nameCommand(cmd *cobra.Command, err error) error {
 	return named(err)
 }
 
-// countShorthand turns git's "-<n>" (log -3) into "-n <n>", which cobra
-// cannot parse itself; arguments after "--" are paths, left alone, and so
-// is the value of a flag that takes one (takesValue: "-n -1", git's
-// "no limit", was "-n -n 1").
-func countShorthand(args []string, takesValue func(flag string) bool) []string {
+// countShorthand turns git's "-<n>" (log -3, grep -2) into "FLAG <n>"
+// ("-n 3", "--context 2"), which cobra cannot parse itself; arguments
+// after "--" are paths, left alone, and so is the value of a flag that
+// takes one (takesValue: "-n -1", git's "no limit", was "-n -n 1").
+func countShorthand(args []string, flag string, takesValue func(flag string) bool) []string {
 	out := make([]string, 0, len(args)+1)
 	for i, a := range args {
 		if a == "--" {
@@ -587,7 +587,7 @@ func countShorthand(args []string, takesValue func(flag string) bool) []string {
 			continue
 		}
 		if len(a) > 1 && a[0] == '-' && strings.Trim(a[1:], "0123456789") == "" {
-			out = append(out, "-n", a[1:])
+			out = append(out, flag, a[1:])
 			continue
 		}
 		out = append(out, a)
@@ -630,12 +630,14 @@ func valueFlags(root *cobra.Command, word string) func(string) bool {
 }
 
 // gitShorthands reads the shorthands of command word whose value git
-// writes attached: log's and reflog's -3, tag's -n3, diff's, log's and
-// show's -M50%.
+// writes attached: log's and reflog's -3, grep's -2 (its context), tag's
+// -n3, diff's, log's and show's -M50%.
 func gitShorthands(root *cobra.Command, word string, args []string) []string {
 	switch word {
 	case "log", "reflog":
-		args = countShorthand(args, valueFlags(root, word))
+		args = countShorthand(args, "-n", valueFlags(root, word))
+	case "grep":
+		args = countShorthand(args, "--context", valueFlags(root, word))
 	case "tag":
 		args = valueShorthand(args, 'n', "0123456789")
 	}
