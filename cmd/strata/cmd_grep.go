@@ -63,13 +63,20 @@ func (o grepOptions) lines() bool {
 }
 
 // context reports whether lines of context are printed (not with -o:
-// git's output there is a run of separators).
+// see onlyContext).
 func (o grepOptions) context() bool {
 	return o.lines() && (o.before > 0 || o.after > 0) && !o.onlyMatching
 }
 
+// onlyContext reports whether -o is given context (not -v, which prints
+// whole lines, nor JSON): git then prints no line of context, but the
+// "--" it writes before each.
+func (o grepOptions) onlyContext() bool {
+	return o.lines() && (o.before > 0 || o.after > 0) && o.onlyMatching && !o.invert && o.format != "json"
+}
+
 // gaps reports whether "--" separates groups of lines and files.
-func (o grepOptions) gaps() bool { return o.context() && o.format != "json" }
+func (o grepOptions) gaps() bool { return (o.context() || o.onlyContext()) && o.format != "json" }
 
 func newGrepCommand(g *globals) *cobra.Command {
 	var o grepOptions
@@ -105,8 +112,9 @@ stops each file's search after NUM matching lines. -A NUM, -B NUM and
 --context NUM (or -NUM; git's -C NUM: -C is strata's --chdir, wherever
 it is given) print NUM lines after, before or around each match, as
 git's: REV:PATH-LINE (-n: PATH-NUMBER-LINE), "--" between groups that
-do not touch and between files; not with -o, -l, -L or -c; --format
-json marks them "context": true.
+do not touch and between files; not with -l, -L or -c; with -o, no
+line of context but the "--" lines git prints for them; --format json
+marks them "context": true (with -o, it lists no context).
 
 A revision is read from its layers, each streamed once and never
 unpacked; each file is checked against its file index's digest before a
@@ -489,6 +497,41 @@ func (p *grepPrinter) file(rev, q string) io.WriteCloser {
 			for _, m := range textgrep.OnlyMatching(p.o.parts, p.o.word, line) {
 				emit(':', n, line[m[0]:m[1]], false)
 			}
+		}
+	}
+	if p.o.onlyContext() {
+		// As git's show_line with -o: each line git would show gives
+		// "--" when it is the file's first (between files), or when it
+		// does not follow the last match (git's last_shown, which only a
+		// match printed moves); so a match's lines before are counted
+		// from the last match, after its lines after were given.
+		last := 0
+		show := func(n int) {
+			switch {
+			case !started:
+				if !p.held {
+					p.fileGap()
+				}
+				started = true
+			case last == 0 || n > last+1:
+				io.WriteString(p.w, "--\n")
+			}
+		}
+		// A line's matches: a line after -m's last may have some.
+		matches := func(sep byte, n int, line []byte) {
+			show(n)
+			for _, m := range textgrep.OnlyMatching(p.o.parts, p.o.word, line) {
+				emit(sep, n, line[m[0]:m[1]], sep == '-')
+				last = n
+			}
+		}
+		s.After = p.o.after
+		s.Context = func(n int, line []byte) { matches('-', n, line) }
+		s.Match = func(n int, line []byte) {
+			for l := max(n-p.o.before, last+1, 1); l < n; l++ {
+				show(l)
+			}
+			matches(':', n, line)
 		}
 	}
 	if p.o.context() {
