@@ -397,14 +397,15 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 		stop = lf.tooOld
 	}
 	shown, skipped := 0, 0
-	w8 := newLogWalk(r, tips, only, o.firstParent, o.graph || o.topoOrder, hist, paths, stop)
-	defer w8.close()
+	var follow *tree.RenameOptions
 	if o.follow {
-		w8.follow = &tree.RenameOptions{}
+		follow = &tree.RenameOptions{}
 		if o.diff.renames != nil {
-			w8.follow = o.diff.renames
+			follow = o.diff.renames
 		}
 	}
+	w8 := newLogWalk(r, tips, only, o.firstParent, o.graph || o.topoOrder, hist, paths, follow, stop)
+	defer w8.close()
 	pr.walk = w8
 	for d, n := w8.next(); d != "" && (o.max < 0 || shown < o.max); d, n = w8.next() {
 		if n.err != nil {

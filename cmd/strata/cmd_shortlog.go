@@ -86,7 +86,7 @@ func runShortlog(out io.Writer, r *repo.Repo, revs []string, o shortlogOptions) 
 		subjects    []string // newest first, as the walk meets them
 	}
 	byKey := map[string]*author{}
-	w := newLogWalk(r, tips, only, false, false, nil, nil, nil)
+	w := newLogWalk(r, tips, only, false, false, nil, nil, nil, nil)
 	defer w.close()
 	for d, n := w.next(); d != ""; d, n = w.next() {
 		if n.err != nil {

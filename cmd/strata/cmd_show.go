@@ -426,7 +426,7 @@ func showCommits(g *globals, r *repo.Repo, revs, paths []string) (showList, erro
 			return showList{}, err
 		}
 	}
-	w := newLogWalk(r, tips, only, false, false, hist, paths, nil)
+	w := newLogWalk(r, tips, only, false, false, hist, paths, nil, nil)
 	defer w.close()
 	for d, n := w.next(); d != ""; d, n = w.next() {
 		if n.err != nil {

@@ -41,7 +41,7 @@ func cherrySame(r *repo.Repo, tips []digest.Digest, only map[digest.Digest]bool,
 	}
 	change := map[digest.Digest]string{}
 	sides := [2]map[string]bool{{}, {}} // the changes of the right side, of the left
-	w := newLogWalk(r, tips, only, false, false, nil, nil, nil)
+	w := newLogWalk(r, tips, only, false, false, nil, nil, nil, nil)
 	defer w.close()
 	for d, n := w.next(); d != ""; d, n = w.next() {
 		if n.err != nil {

@@ -36,7 +36,7 @@ func logTips(r *repo.Repo, revs []string, pseudo []pseudoRev) (tips []digest.Dig
 func ancestryPath(r *repo.Repo, tips []digest.Digest, only map[digest.Digest]bool, bottoms []digest.Digest) (map[digest.Digest]bool, error) {
 	type commit struct{ id, parent, mergeParent digest.Digest }
 	var order []commit // children first
-	w := newLogWalk(r, tips, only, false, false, nil, nil, nil)
+	w := newLogWalk(r, tips, only, false, false, nil, nil, nil, nil)
 	defer w.close()
 	for d, n := w.next(); d != ""; d, n = w.next() {
 		if n.err != nil {
@@ -144,11 +144,11 @@ func (q *walkQueue) Pop() any {
 	return it
 }
 
-// newLogWalk starts a walk from tips; hist and paths are for log -- PATH,
-// stop (nil: none) for log --since.
-func newLogWalk(r *repo.Repo, tips []digest.Digest, only map[digest.Digest]bool, firstParent, graph bool, hist *tree.History, paths []string, stop func(objects.Summary) bool) *logWalk {
+// newLogWalk starts a walk from tips; hist, paths and follow (nil: not)
+// are for log -- PATH, stop (nil: none) for log --since.
+func newLogWalk(r *repo.Repo, tips []digest.Digest, only map[digest.Digest]bool, firstParent, graph bool, hist *tree.History, paths []string, follow *tree.RenameOptions, stop func(objects.Summary) bool) *logWalk {
 	w := &logWalk{r: r, shallow: r.Shallow(), only: only, nodes: map[digest.Digest]*logNode{},
-		firstParent: firstParent, graph: graph, hist: hist, paths: paths, stop: stop}
+		firstParent: firstParent, graph: graph, hist: hist, paths: paths, follow: follow, stop: stop}
 	if len(tips) > 0 {
 		w.ahead = startReadAhead(r, tips[0])
 	}
