@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -144,11 +145,12 @@ with "Reflog: HEAD@{0} (who)" and "Reflog message:" lines (--oneline:
 "id HEAD@{0}: message"; --date names the moves by date; %gd, %gs, %gn,
 %ge in a template; "reflog": {"selector","who","message"} in JSON).
 
---follow PATH (one file) follows it across renames, as git's: at a
-commit that added PATH, its renames are found as diff finds them (with
-PATH the only destination: -M[N] sets the similarity, 50% by default),
-and the walk goes on with the file it was renamed from; --name-status,
---stat and -p show the rename (R094 /old /new). With log.follow true in
+--follow PATH (one file) follows it across renames and copies, as
+git's: at a commit that added PATH, its renames and copies are found as
+diff --find-copies-harder finds them (with PATH the only destination:
+-M[N] sets the similarity, 50% by default), and the walk goes on with
+the file it came from; --name-status, --stat and -p show that pair
+alone (R094 /old /new, C098 /old /new). With log.follow true in
 .strata/config, log of one PATH (not a pattern) follows it, as git's;
 --no-follow does not.
 
@@ -289,7 +291,7 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().StringVarP(&o.pickaxeS, "S", "S", "", "only commits that change the number of occurrences of `STRING` in a file")
 	cmd.Flags().StringVarP(&o.pickaxeG, "G", "G", "", "only commits that add or remove a line matching `REGEX` in a text file")
 	cmd.Flags().BoolVarP(&o.walkReflogs, "walk-reflogs", "g", false, "walk the moves of REV's reflog (default HEAD), newest first, instead of its history")
-	cmd.Flags().BoolVar(&o.follow, "follow", false, "the history of one file PATH across renames, as git's")
+	cmd.Flags().BoolVar(&o.follow, "follow", false, "the history of one file PATH across renames and copies, as git's")
 	cmd.Flags().BoolVar(&o.noFollow, "no-follow", false, "do not follow PATH across renames, whatever log.follow says")
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
@@ -537,13 +539,24 @@ func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []str
 	if !o.diff.any() || n.sum.MergeParent != "" {
 		return nil
 	}
+	renames := o.diff.renames
 	if n.followed != nil {
 		paths = n.followed // --follow: the file as this commit names it
 	}
+	if len(n.followed) == 2 && renames != nil {
+		// Where the file came from another, as git's --follow: that pair
+		// alone, a rename or a copy (of a file kept, even unchanged).
+		ro := *renames
+		ro.Copies, ro.Harder = true, true
+		renames = &ro
+	}
 	diff, err := worktree.Main(r).Diff(context.Background(), worktree.DiffOptions{Revs: []string{d.String()}, Parent: true,
-		Paths: paths, Contents: o.diff.patch || o.diff.stat, Renames: o.diff.renames})
+		Paths: paths, Contents: o.diff.patch || o.diff.stat, Renames: renames})
 	if err != nil {
 		return err
+	}
+	if len(n.followed) == 2 {
+		diff.Changes = slices.DeleteFunc(diff.Changes, func(c tree.Change) bool { return c.Path != n.followed[1] })
 	}
 	o.diff.noteRenameLimit(diff.RenameLimit)
 	if len(diff.Changes) == 0 {

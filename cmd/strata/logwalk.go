@@ -269,8 +269,9 @@ func (w *logWalk) simplify(d digest.Digest, n *logNode) error {
 }
 
 // renamedFrom is, when commit d added file p (its first parent has none
-// there), the file d renamed to p, found as git's --follow finds it: the
-// renames of d's whole diff, with p the only destination; else "".
+// there), the file d renamed or copied to p, found as git's --follow
+// finds it: the renames and copies of d's whole diff (as -C -C: from
+// every file of the parent), with p the only destination; else "".
 func renamedFrom(r *repo.Repo, d digest.Digest, p string, o tree.RenameOptions) (string, error) {
 	c, err := r.Objects.ReadCommit(d)
 	if err != nil {
@@ -284,28 +285,27 @@ func renamedFrom(r *repo.Repo, d digest.Digest, p string, o tree.RenameOptions) 
 	if err != nil {
 		return "", err
 	}
-	changes, err := tree.DiffRevisions(tree.NewTrees(r.Objects), parent, c, nil)
+	trees := tree.NewTrees(r.Objects)
+	changes, err := tree.DiffRevisions(trees, parent, c, nil)
 	if err != nil {
 		return "", err
 	}
-	candidates := changes[:0]
-	added := false
-	for _, ch := range changes {
-		if ch.Kind == tree.Deleted || ch.Kind == tree.Added && ch.Path == p {
-			candidates = append(candidates, ch)
-			added = added || ch.Path == p
-		}
-	}
-	if !added {
+	if !slices.ContainsFunc(changes, func(ch tree.Change) bool { return ch.Kind == tree.Added && ch.Path == p }) {
 		return "", nil
 	}
+	pt, err := trees.Of(parent)
+	if err != nil {
+		return "", err
+	}
+	o.Copies, o.Unmodified = true, tree.UnmodifiedFiles(pt, changes, nil)
+	candidates := slices.DeleteFunc(slices.Clone(changes), func(ch tree.Change) bool { return ch.Kind == tree.Added && ch.Path != p })
 	o.Read = tree.NewHistory(r.Objects).LayerRead(parent.Layers(), c.Layers())
 	found, _, err := tree.FindRenames(candidates, o)
 	if err != nil {
 		return "", err
 	}
 	for _, ch := range found {
-		if ch.Kind == tree.Renamed && ch.Path == p {
+		if ch.Kind.Paired() && ch.Path == p {
 			return ch.OldPath, nil
 		}
 	}
