@@ -108,8 +108,9 @@ an argument that is neither is an error.
   --format json   an array of {"status","path","old","new"}; old and new give
                   type, mode, uid, gid, size, digest and link; a rename
                   ("status": "R") or copy ("C") has {"old_path","score"},
-                  its source and its similarity in percent; a name that is not UTF-8 also
-                  comes as "path_bytes" ("old_path_bytes"), base64
+                  its source and its similarity in percent; a name that
+                  is not UTF-8 also comes as "path_bytes" ("old_path_bytes"),
+                  base64
   --cached        accepted for git's --cached and --staged: with no index,
                   what commit records is the work tree's changes, so it is
                   plain diff (of the work tree against HEAD or one REV)

@@ -69,8 +69,8 @@ func (o grepOptions) context() bool {
 }
 
 // onlyContext reports whether -o is given context (not -v, which prints
-// whole lines, nor JSON): git then prints no line of context, but the
-// "--" it writes before each.
+// whole lines, nor JSON): git then prints no line of context, only the
+// "--" lines that its context makes.
 func (o grepOptions) onlyContext() bool {
 	return o.lines() && (o.before > 0 || o.after > 0) && o.onlyMatching && !o.invert && o.format != "json"
 }
@@ -503,8 +503,8 @@ func (p *grepPrinter) file(rev, q string) io.WriteCloser {
 		// As git's show_line with -o: each line git would show gives
 		// "--" when it is the file's first (between files), or when it
 		// does not follow the last match (git's last_shown, which only a
-		// match printed moves); so a match's lines before are counted
-		// from the last match, after its lines after were given.
+		// match printed moves). A match's lines before start after the
+		// last match, so lines already given after it come again.
 		last := 0
 		show := func(n int) {
 			switch {
