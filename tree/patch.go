@@ -35,12 +35,15 @@ import (
 // became a file is that file added), and a change of such entries alone
 // writes nothing.
 func WritePatch(w io.Writer, c Change, old, new []byte) error {
-	return WritePatchWith(w, c, old, new, PatchOptions{})
+	return WritePatchWith(w, c, old, new, PatchOptions{Context: DefaultContext})
 }
+
+// DefaultContext is git's lines of context around each change.
+const DefaultContext = 3
 
 // PatchOptions are how a patch is written.
 type PatchOptions struct {
-	// Context is the lines around each change (git's -U N); 0 is three.
+	// Context is the lines around each change (git's -U N).
 	Context int
 	// Color writes git's colours: headers bold, hunk lines cyan, removed
 	// lines red, added ones green.
@@ -49,9 +52,6 @@ type PatchOptions struct {
 
 // WritePatchWith is WritePatch as o asks.
 func WritePatchWith(w io.Writer, c Change, old, new []byte, o PatchOptions) error {
-	if o.Context == 0 {
-		o.Context = fdiff.DefaultContextLines
-	}
 	if !inPatch(c.Old) {
 		c.Old, old = nil, nil
 	}

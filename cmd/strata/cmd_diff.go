@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -209,7 +208,7 @@ func (o *diffOptions) addRenameFlag(cmd *cobra.Command) {
 	cmd.Flags().Lookup("find-copies").NoOptDefVal = "50%"
 	cmd.Flags().BoolVar(&o.copiesHarder, "find-copies-harder", false, "find copies of files left unchanged too, as git's -C -C")
 	cmd.Flags().BoolVar(&o.noRenames, "no-renames", false, "show a file moved as deleted and added, not renamed")
-	cmd.Flags().VarP(unifiedFlag{o}, "unified", "U", "unified diffs with `N` lines of context (1 or more); implies -p, as git's")
+	cmd.Flags().VarP(unifiedFlag{o}, "unified", "U", "unified diffs with `N` lines of context; implies -p, as git's")
 	o.colors.add(cmd)
 }
 
@@ -300,11 +299,6 @@ func (f unifiedFlag) Set(v string) error {
 	if err != nil || n < 0 {
 		return fmt.Errorf("want a count of lines, not %q", v)
 	}
-	if n == 0 {
-		// go-git's encoder numbers hunks without context one line off
-		// (its addLineNumbers); a patch that misleads is worse than none.
-		return errors.New("0 is not supported: give 1 or more lines of context")
-	}
 	f.o.unified, f.o.patch = n+1, true
 	return nil
 }
@@ -312,7 +306,7 @@ func (f unifiedFlag) Set(v string) error {
 // context is the lines of context -p shows.
 func (o diffOptions) context() int {
 	if o.unified == 0 {
-		return 3
+		return tree.DefaultContext
 	}
 	return o.unified - 1
 }
