@@ -30,17 +30,25 @@ const (
 // around it, and each hunk's header followed by its function line
 // (funcLine).
 func writeHunks(w io.Writer, ch []fdiff.Chunk, context int, color bool) error {
-	var lines []hunkLine
-	var old []string // the old side's lines, where function lines are found
+	n, nOld := 0, 0
 	for _, c := range ch {
-		for _, l := range strings.SplitAfter(c.Content(), "\n") {
+		k := strings.Count(c.Content(), "\n") + 1
+		n += k
+		if c.Type() != fdiff.Add {
+			nOld += k
+		}
+	}
+	lines := make([]hunkLine, 0, n)
+	old := make([]int32, 0, nOld) // the old side's lines (in lines), where function lines are found
+	for _, c := range ch {
+		for l := range strings.SplitAfterSeq(c.Content(), "\n") {
 			if l == "" {
 				continue
 			}
-			lines = append(lines, hunkLine{l, c.Type()})
 			if c.Type() != fdiff.Add {
-				old = append(old, l)
+				old = append(old, int32(len(lines)))
 			}
+			lines = append(lines, hunkLine{l, c.Type()})
 		}
 	}
 	bw := bufio.NewWriter(w)
@@ -87,7 +95,7 @@ func writeHunks(w io.Writer, ch []fdiff.Chunk, context int, color bool) error {
 		s1, s2 := i1, i2
 		advance(end)
 		for l := s1 - 1; l > searched; l-- {
-			if f, ok := funcLine(old[l]); ok {
+			if f, ok := funcLine(lines[old[l]].text); ok {
 				fn = f
 				break
 			}
