@@ -18,9 +18,10 @@ import (
 // their cgroups (exec.SweepLeftovers: those whose strata process is gone),
 // and the throwaway work trees of "run --rev" and "bisect run",
 // .strata/worktrees/run-* and .strata/tmp/run-* with the overlay mounted
-// there, once no live strata holds the run's record or the directory's
-// lock (stagedir: a run holds it from before its checkout until its tree
-// is gone). It returns the names removed.
+// there (a work tree named run-* mounted elsewhere is a user's), once
+// no live strata holds the run's record or the directory's lock
+// (stagedir: a run holds it from before its checkout until its tree is
+// gone). It returns the names removed.
 func sweepRuns(r *repo.Repo, dryRun bool) ([]string, error) {
 	if !dryRun {
 		exec.SweepLeftovers()
@@ -46,6 +47,13 @@ func sweepRuns(r *repo.Repo, dryRun bool) ([]string, error) {
 		if err != nil {
 			continue
 		}
+		// A user's work tree may be named run-* too (worktree add
+		// ../run-1): a run's is at its throwaway place, or has no state
+		// yet.
+		target := filepath.Join(tmp, name, name)
+		if st, ok, err := w.State(); err != nil || ok && st.Target != target {
+			continue
+		}
 		if live, err := w.Runs(); err != nil || len(live) > 0 {
 			continue
 		}
@@ -58,7 +66,6 @@ func sweepRuns(r *repo.Repo, dryRun bool) ([]string, error) {
 		}
 		// Unmount first: removing through a live overlay would only
 		// fill its upper with whiteouts.
-		target := filepath.Join(tmp, name, name)
 		for isMountPoint(target) {
 			if err := snapshot.Unmount(target); err != nil {
 				return removed, fmt.Errorf("unmount %s: %w", target, err)
