@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/internal/stagedir"
 	"github.com/strata-sh/strata/repo"
 	"golang.org/x/sys/unix"
 )
@@ -50,11 +51,14 @@ func within(p, dir string) bool {
 // checkPlace refuses a new extra work tree at target where its mount
 // would hide the repository (the project directory, one above it, or
 // .strata) or sit inside another work tree, whose status would list it.
+// Nor is it anywhere in .strata: gc removes what it finds in .strata/tmp,
+// and .strata/services is the runs'. Only strata's own runs put trees
+// there (internal), and not through this check.
 func checkPlace(r *repo.Repo, target string) error {
 	switch {
 	case within(r.Dir, target):
 		return fmt.Errorf("%s: %w: it would hide the project %s", target, ErrBadTarget, r.Dir)
-	case within(target, r.Root) && !internal(r, target):
+	case within(target, r.Root):
 		return fmt.Errorf("%s: %w: it is inside the repository's %s", target, ErrBadTarget, r.Root)
 	}
 	all, err := List(r)
@@ -70,10 +74,18 @@ func checkPlace(r *repo.Repo, target string) error {
 }
 
 // internal reports whether target is where strata puts the trees of its
-// own runs: a run's throwaway tree (.strata/tmp/run-*) or a detached
-// run's (.strata/services/NAME/tree).
+// own runs: a run's throwaway tree (.strata/tmp/run-X/run-X) or a
+// detached run's (.strata/services/KEY/tree/svc-NAME).
 func internal(r *repo.Repo, target string) bool {
-	return within(target, r.Objects.TempDir()) || within(target, filepath.Join(r.Root, "services"))
+	if rel, err := filepath.Rel(r.Objects.TempDir(), target); err == nil {
+		dir, base := filepath.Split(rel)
+		if strings.HasPrefix(base, stagedir.Run) && dir == base+"/" {
+			return true
+		}
+	}
+	rel, err := filepath.Rel(filepath.Join(r.Root, "services"), target)
+	parts := strings.Split(rel, "/")
+	return err == nil && len(parts) == 3 && parts[0] != ".." && parts[1] == "tree" && strings.HasPrefix(parts[2], "svc-")
 }
 
 // dirID names the directory at p by device and inode, without following

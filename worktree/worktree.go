@@ -188,8 +188,10 @@ func ForResolvedPath(r *repo.Repo, abs string) (*Worktree, error) {
 		}
 		name = fmt.Sprintf("%s-%d", base, i)
 	}
-	if err := checkPlace(r, abs); err != nil {
-		return nil, err
+	if !internal(r, abs) {
+		if err := checkPlace(r, abs); err != nil {
+			return nil, err
+		}
 	}
 	w, err := Named(r, name)
 	if err != nil {
