@@ -347,18 +347,19 @@ func (r *renamer) sameBaseName() error {
 		return m
 	}
 	srcs, dsts := unique(r.src), unique(r.dst)
-	partners := make([][]int32, len(r.src)) // each source held, its one destination
+	var held []int
+	one := map[int]int{} // each source held, its one destination
 	for b, si := range srcs {
 		di, ok := dsts[b]
 		if !ok || si < 0 || di < 0 {
 			continue
 		}
-		s, d := r.src[si], r.dst[di]
-		if s.regular() && d.regular() && sizesAllow(s.e.Size, d.e.Size, least) {
-			partners[si] = []int32{int32(di)}
+		if r.partners(0, si, di, least) {
+			held, one[si] = append(held, si), di
 		}
 	}
-	return r.score(0, partners, least, func(si, di, score int) {
+	slices.Sort(held)
+	return r.score(0, held, nil, one, least, func(si, di, score int) {
 		if score >= least {
 			r.pair(si, di, score)
 		}
@@ -417,28 +418,30 @@ func (r *renamer) similar() error {
 		}
 		srcs, r.limit.Degraded = changed, true
 	}
-	// The side with fewer files is held; each file held lists the files
-	// of the other side of a size that can reach the score.
+	// The side with fewer files is held: those with a file of the other
+	// side of a size that can reach the score. Pairs are not listed (a
+	// list is quadratic: 400 MB for 10,000 × 10,000 files); score finds
+	// them again, batch by batch.
 	held, streamed, heldSide := srcs, dsts, 0
 	if len(dsts) < len(srcs) {
 		held, streamed, heldSide = dsts, srcs, 1
 	}
 	files := [2][]*renameFile{r.src, r.dst}
-	partners := make([][]int32, len(files[heldSide]))
+	var scored []int
 	for _, h := range held {
 		hf := files[heldSide][h]
 		if !hf.regular() {
 			continue
 		}
 		for _, o := range streamed {
-			of := files[1-heldSide][o]
-			if of.regular() && sizesAllow(hf.e.Size, of.e.Size, r.o.Score) {
-				partners[h] = append(partners[h], int32(o))
+			if r.partners(heldSide, h, o, r.o.Score) {
+				scored = append(scored, h)
+				break
 			}
 		}
 	}
 	best := map[int][]candidate{} // by destination, best first, at most candidatesPerDst
-	err := r.score(heldSide, partners, r.o.Score, func(si, di, score int) {
+	err := r.score(heldSide, scored, streamed, nil, r.o.Score, func(si, di, score int) {
 		if score < r.o.Score {
 			return
 		}
@@ -496,20 +499,26 @@ func btoi(b bool) int {
 // variable for tests).
 var heldBytes int64 = 64 << 20
 
-// score gives each file of one side (heldSide 0: the sources) and each
-// of its partners on the other side their similarity, from contents Read
-// gives: the files held are read as signatures in batches of about
-// heldBytes of content, and their partners read past each batch, scored
-// as they come and dropped. A pair whose content is not given gets no
-// score.
-func (r *renamer) score(heldSide int, partners [][]int32, least int, rec func(si, di, score int)) error {
+// partners reports whether file h of heldSide (0: the sources) and file
+// o of the other side are both regular files of sizes that can reach
+// least.
+func (r *renamer) partners(heldSide, h, o, least int) bool {
 	files := [2][]*renameFile{r.src, r.dst}
-	var held []int
-	for h, ps := range partners {
-		if len(ps) > 0 {
-			held = append(held, h)
-		}
-	}
+	hf, of := files[heldSide][h], files[1-heldSide][o]
+	return hf.regular() && of.regular() && sizesAllow(hf.e.Size, of.e.Size, least)
+}
+
+// score gives pairs of a file held of one side (heldSide 0: the
+// sources) and a file of the other their similarity, from contents Read
+// gives: each held file with its one partner in one (the same base
+// name), or, one nil, with each file of streamed it partners. The files
+// held are read as signatures in batches of about heldBytes of content,
+// and their partners read past each batch, scored as they come and
+// dropped. Pairs are never listed (all of 10,000 × 10,000 files would
+// take 400 MB): a batch's are found again as its partners are read. A
+// pair whose content is not given gets no score.
+func (r *renamer) score(heldSide int, held, streamed []int, one map[int]int, least int, rec func(si, di, score int)) error {
+	files := [2][]*renameFile{r.src, r.dst}
 	for len(held) > 0 {
 		n, size := 0, int64(0)
 		for n < len(held) && (n == 0 || size+files[heldSide][held[n]].e.Size <= heldBytes) {
@@ -522,29 +531,44 @@ func (r *renamer) score(heldSide int, partners [][]int32, least int, rec func(si
 		if err != nil {
 			return err
 		}
-		// The files streamed, and the held ones each is scored against.
-		against := map[int32][]int32{}
-		want, at := map[string]*layer.Entry{}, map[string]int32{}
+		// The files streamed that have a partner in the batch, and with
+		// one, which.
+		want, at, back := map[string]*layer.Entry{}, map[string]int{}, map[int]int{}
+		add := func(o int) {
+			f := files[1-heldSide][o]
+			want[f.path], at[f.path] = f.e, o
+		}
 		for _, h := range batch {
-			if sigs[h] == nil {
-				continue
+			if o, ok := one[h]; ok && sigs[h] != nil {
+				add(o)
+				back[o] = h
 			}
-			for _, o := range partners[h] {
-				if against[o] == nil {
-					f := files[1-heldSide][o]
-					want[f.path], at[f.path] = f.e, o
+		}
+		for _, o := range streamed {
+			for _, h := range batch {
+				if sigs[h] != nil && r.partners(heldSide, h, o, least) {
+					add(o)
+					break
 				}
-				against[o] = append(against[o], int32(h))
+			}
+		}
+		scoreWith := func(h, o int, b []byte, sig signature) {
+			if heldSide == 0 {
+				rec(h, o, estimate(sizes[h], int64(len(b)), sigs[h], sig, least))
+			} else {
+				rec(o, h, estimate(int64(len(b)), sizes[h], sig, sigs[h], least))
 			}
 		}
 		err = r.o.Read(heldSide == 1, want, func(p string, b []byte) {
 			o := at[p]
 			sig := signatureOf(b)
-			for _, h := range against[o] {
-				if heldSide == 0 {
-					rec(int(h), int(o), estimate(sizes[int(h)], int64(len(b)), sigs[int(h)], sig, least))
-				} else {
-					rec(int(o), int(h), estimate(int64(len(b)), sizes[int(h)], sig, sigs[int(h)], least))
+			if h, ok := back[o]; ok {
+				scoreWith(h, o, b, sig)
+				return
+			}
+			for _, h := range batch {
+				if sigs[h] != nil && r.partners(heldSide, h, o, least) {
+					scoreWith(h, o, b, sig)
 				}
 			}
 		})

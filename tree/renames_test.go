@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -290,5 +291,30 @@ func TestFindRenamesHoldsBatches(t *testing.T) {
 	}
 	if most > 2000+len(old["/old/f00"])*2 {
 		t.Fatalf("a batch held %d bytes of content; want about 2000", most)
+	}
+}
+
+// Pairs of a deleted and an added file are compared, never listed: with
+// no limit, 1500 × 1500 files of one size (every pair a partner) took
+// 2.25 million indexes twice over (a list per file held, and a map of
+// them per batch: 400 MB each for 10,000 × 10,000); what FindRenames
+// allocates now grows with the files, not the pairs.
+func TestFindRenamesListsNoPairs(t *testing.T) {
+	old, new := map[string][]byte{}, map[string][]byte{}
+	for i := range 1500 {
+		old[fmt.Sprintf("/old/f%04d", i)] = fmt.Appendf(nil, "old %08d\n", i)
+		new[fmt.Sprintf("/new/g%04d", i)] = fmt.Appendf(nil, "new %08d\n", i)
+	}
+	cs, o := contentChanges(old, new)
+	o.Limit = -1
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, _, err := FindRenames(cs, o)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(got) != 3000 {
+		t.Fatal(len(got), err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 4<<20 {
+		t.Fatalf("FindRenames allocated %d bytes for 1500 × 1500 files; want under 4 MiB", n)
 	}
 }
