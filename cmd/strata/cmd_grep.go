@@ -181,9 +181,8 @@ taken for "no match").`,
 				return usageError{err}
 			}
 			if o.onlyMatching {
-				parts := m
-				parts.Word, o.word = false, m.Word
-				if o.parts, err = textgrep.Compile(parts); err != nil {
+				o.word = m.Word
+				if o.parts, err = textgrep.Parts(m); err != nil {
 					return usageError{err}
 				}
 			}

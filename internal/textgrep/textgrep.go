@@ -56,16 +56,31 @@ func Compile(o Options) (*regexp.Regexp, error) {
 	return regexp.Compile(re)
 }
 
+// Parts compiles o's expression for OnlyMatching: without Word, and
+// leftmost-longest, as git's -o takes of the patterns' matches the one
+// that starts first, the longest of those (each found by POSIX regexec,
+// itself leftmost-longest): '-o -e x -e xx' prints "xx", not "x" twice.
+func Parts(o Options) (*regexp.Regexp, error) {
+	o.Word = false
+	re, err := Compile(o)
+	if err != nil {
+		return nil, err
+	}
+	re.Longest()
+	return re, nil
+}
+
 // OnlyMatching returns where the matches of the patterns lie in line, in
-// order and apart, as git's -o prints them. parts is Compile's
-// expression of o with Word unset: with Word, a match is kept only if
-// it starts and ends at a word boundary (Compile's Word expression
-// matches the characters around it too).
+// order and apart, as git's -o prints them. parts is Parts' expression:
+// with word, a match is kept only if it starts and ends at a word
+// boundary (Compile's Word expression matches the characters around it
+// too). As git's, the line ends at an empty match ('x*' prints nothing
+// of "axx").
 func OnlyMatching(parts *regexp.Regexp, word bool, line []byte) [][]int {
 	var out [][]int
 	for _, m := range parts.FindAllIndex(line, -1) {
 		if m[1] == m[0] {
-			continue // git prints no empty match
+			break
 		}
 		if word && (m[0] > 0 && isWordChar(line[m[0]-1]) || m[1] < len(line) && isWordChar(line[m[1]])) {
 			continue

@@ -1,6 +1,7 @@
 package textgrep
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,5 +107,35 @@ func TestOnlyMatching(t *testing.T) {
 	}
 	if got := OnlyMatching(re, false, line); len(got) != 4 {
 		t.Errorf("%v, want 4 matches", got)
+	}
+}
+
+// TestOnlyMatchingAsGit: of the patterns' matches at one place the
+// longest, and nothing past an empty match, as git 2.39's -o prints
+// ('git grep -o -e x -e xx' on "aaxxbxc": xx, x; 'git grep -o "x*"':
+// nothing).
+func TestOnlyMatchingAsGit(t *testing.T) {
+	line := []byte("aaxxbxc")
+	for _, c := range []struct {
+		o    Options
+		want []string
+	}{
+		{Options{Patterns: []string{"x", "xx"}}, []string{"xx", "x"}},
+		{Options{Patterns: []string{"x|xx"}, Kind: Extended}, []string{"xx", "x"}},
+		{Options{Patterns: []string{"x*"}}, nil},
+		{Options{Patterns: []string{"b", "x*"}}, nil},
+		{Options{Patterns: []string{"b", "x"}, Kind: Fixed}, []string{"x", "x", "b", "x"}},
+	} {
+		re, err := Parts(c.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range OnlyMatching(re, false, line) {
+			got = append(got, string(line[m[0]:m[1]]))
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%v: %q, want %q", c.o.Patterns, got, c.want)
+		}
 	}
 }
