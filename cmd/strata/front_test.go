@@ -86,6 +86,7 @@ func TestFrontHandsOver(t *testing.T) {
 		{"push", "--help"},          // the same
 		{"run", "--help"},           // the front's own
 		{"frobnicate"},              // unknown command: usage error, 2
+		{"", "push"},                // an empty word names no command: 2
 		{"push", "--frobnicate"},    // a handed-over command's usage error
 		{"-C", dir, "push", "nope"}, // no such remote: 1
 		{"-C", dir, "status", "--bogus"},

@@ -180,6 +180,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	word := handover.CommandWord(args)
+	if i := handover.CommandIndex(args); i >= 0 && args[i] == "" {
+		// cobra drops empty arguments: strata '' push would push.
+		return exitCode(usageError{errors.New(`unknown command "" (see 'strata --help')`)}, stderr)
+	}
 	// Help, completion, the version flag and unknown words are not
 	// registered commands: the front hands them over (they must list
 	// every command) before building a tree it would not use.

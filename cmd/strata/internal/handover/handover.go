@@ -27,18 +27,27 @@ const ReexecVar = "_STRATA_EXEC_MODE"
 var fullOnly = []string{"build", "clone", "docs", "export", "fetch", "login", "logout", "pull", "push", "remote"}
 
 // CommandWord is the command args name, after the global flags (-C DIR,
-// --chdir DIR, --verbose); "" when there is none.
+// --chdir DIR, --verbose); "" when there is none, or when it is "",
+// which names none (CommandIndex tells them apart).
 func CommandWord(args []string) string {
+	if i := CommandIndex(args); i >= 0 {
+		return args[i]
+	}
+	return ""
+}
+
+// CommandIndex is where in args CommandWord is; -1 when there is none.
+func CommandIndex(args []string) int {
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; {
 		case a == "-C" || a == "--chdir":
 			i++ // its value
 		case hasPrefix(a, "-C") || hasPrefix(a, "--chdir=") || hasPrefix(a, "--verbose"):
 		default:
-			return a
+			return i
 		}
 	}
-	return ""
+	return -1
 }
 
 // Early reports whether the front hands args (without the program name)

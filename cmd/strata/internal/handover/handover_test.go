@@ -140,3 +140,21 @@ func TestEarlyExec(t *testing.T) {
 		t.Errorf("a re-executed helper: exit %d, %q; want it left to main (exit 3)", code, out)
 	}
 }
+
+// TestCommandIndex tells an empty command word from none.
+func TestCommandIndex(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{nil, -1},
+		{[]string{"-C", "dir"}, -1},
+		{[]string{"", "push"}, 0},
+		{[]string{"-C", "dir", "", "status"}, 2},
+		{[]string{"--verbose", "push"}, 1},
+	} {
+		if got := CommandIndex(c.args); got != c.want {
+			t.Errorf("CommandIndex(%q) = %d, want %d", c.args, got, c.want)
+		}
+	}
+}
