@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -315,7 +316,9 @@ func newRmCommand(g *globals) *cobra.Command {
 		Short: "Remove ended detached runs: state, logs and throwaway tree",
 		Long: `Remove ended detached runs: state, logs and throwaway tree. -f stops
 a running one first (SIGKILL), and, as docker's rm -f (and rm -f), only
-warns of a name no run has.`,
+warns of a name no run has. A cp to or from an ended run, or a commit
+--from it, that has its tree mounted is waited for (Ctrl-C stops the
+wait).`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if force {
@@ -344,6 +347,19 @@ warns of a name no run has.`,
 					if err := stopSvc(cmd.Context(), s, 0, 0); err != nil && cmd.Context().Err() != nil {
 						return fmt.Errorf("%s: %w", s.st.Name, err)
 					}
+				}
+				// A cp or commit --from of the ended run has its tree
+				// mounted until it is done: wait for it, rather than
+				// remove the tree under the copy.
+				unlockTree, err := s.lockTree(cmd.Context(), treeWaitNotice(g, "rm", s.st.Name))
+				if errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("%w %q", errNoRun, s.st.Name) // removed meanwhile
+				} else if err != nil {
+					return fmt.Errorf("%s: %w", s.st.Name, err)
+				}
+				defer unlockTree()
+				if s.live() {
+					return fmt.Errorf("%s is running again; stop it first or use rm -f", s.st.Name)
 				}
 				if err := removeSvc(r, s); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
