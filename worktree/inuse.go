@@ -260,7 +260,7 @@ func (w *Worktree) retireUpper(ctx context.Context, st State) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cp := filepath.Join(w.Dir, "upper.copy")
+	cp := w.upperCopy()
 	os.RemoveAll(cp)
 	if err := os.MkdirAll(cp, 0o755); err != nil {
 		return "", fmt.Errorf("in use: %w", err)
@@ -285,8 +285,27 @@ func (w *Worktree) retireUpper(ctx context.Context, st State) (string, error) {
 			return "", fmt.Errorf("in use: %w", err)
 		}
 	}
+	testHook("retire-upper-moved") // killed here, the next mount takes the copy (adoptUpperCopy)
 	if err := os.Rename(cp, w.upper()); err != nil {
 		return "", fmt.Errorf("in use: %w", err)
 	}
 	return old, nil
+}
+
+// upperCopy is where retireUpper copies the upper before it moves the
+// old one out of the way.
+func (w *Worktree) upperCopy() string { return filepath.Join(w.Dir, "upper.copy") }
+
+// adoptUpperCopy ends a retireUpper killed between moving the old upper
+// to detached/ and the copy, complete by then, to upper: with no upper,
+// the copy is it. Mounted with an empty upper instead, the tree lost its
+// uncommitted changes to a detached upper that prune deletes.
+func (w *Worktree) adoptUpperCopy() error {
+	if _, err := os.Lstat(w.upper()); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err := os.Rename(w.upperCopy(), w.upper()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("take back the upper of a work tree in use: %w", err)
+	}
+	return nil
 }

@@ -95,6 +95,9 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 	if err := w.checkTarget(st); err != nil {
 		return st, err
 	}
+	if err := w.adoptUpperCopy(); err != nil {
+		return st, err
+	}
 	c, err := w.commit(st.MountBase())
 	if err != nil {
 		return st, err
