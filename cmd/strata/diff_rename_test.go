@@ -15,6 +15,10 @@ func TestStatRenameIsGits(t *testing.T) {
 		{"/a/x", "/b/x", "/{a => b}/x"},
 		{"/a/t\tx", "/a/y", `"/a/t\tx" => /a/y`}, // quoted whole, as git's
 		{"/srv/app/main.go", "/opt/app/main.go", "/{srv => opt}/app/main.go"},
+		// A name git quotes: each whole, quoted if need be, no braces
+		// (they were cut into the quotes: "/{we\nird" => na\tme"}).
+		{"/we\nird", "/na\tme", `"/we\nird" => "/na\tme"`},
+		{"/etc/a\tb", "/etc/c", `"/etc/a\tb" => /etc/c`},
 	} {
 		if got := statRename(c.from, c.to); got != c.want {
 			t.Errorf("statRename(%q, %q) = %q, want %q", c.from, c.to, got, c.want)
