@@ -185,8 +185,9 @@ func (h *History) changedGlob(c, parent *objects.Commit, q string) (bool, error)
 }
 
 // mayChangeMatch reports whether a layer from all[base:] has an entry
-// that matches q, or that may hide a path that does: a whiteout, an
-// opaque mark or a file where the layers below have a directory.
+// that matches q (Under: the path q names as it is, "/g[1]", too), or
+// that may hide a path that does: a whiteout, an opaque mark or a file
+// where the layers below have a directory.
 func (h *History) mayChangeMatch(all []objects.Layer, base int, q string) (bool, error) {
 	for i, l := range all[base:] {
 		pi, err := h.index(l)
@@ -195,7 +196,7 @@ func (h *History) mayChangeMatch(all []objects.Layer, base int, q string) (bool,
 		}
 		for j := range pi.entries {
 			e := &pi.entries[j]
-			if GlobMatch(q, e.Path) {
+			if Under(e.Path, []string{q}) {
 				return true, nil
 			}
 			if e.Type == layer.TypeDir {
