@@ -139,5 +139,12 @@ func (w *Worktree) checkTarget(st State) error {
 		return fmt.Errorf("worktree %s: %s: %w: not the directory it was made in (a copied or restored project?); 'strata worktree remove --force %s' forgets it",
 			w.Name, st.Target, ErrBadTarget, pathquote.Quote(st.Target))
 	}
+	// Some ids are known in advance (/ is inode 2 on ext4, on a device
+	// one of a few): a state naming one is no tree checkPlace let be
+	// made, and mounted there it would hide the project, or the host.
+	if within(w.Repo.Dir, st.Target) || within(st.Target, w.Repo.Root) && !internal(w.Repo, st.Target) {
+		return fmt.Errorf("worktree %s: %s: %w: it would hide the project %s, or lie in its .strata; 'strata worktree remove --force %s' forgets it",
+			w.Name, st.Target, ErrBadTarget, w.Repo.Dir, pathquote.Quote(st.Target))
+	}
 	return nil
 }
