@@ -145,8 +145,9 @@ with "Reflog: HEAD@{0} (who)" and "Reflog message:" lines (--oneline:
 "id HEAD@{0}: message"; --date names the moves by date; %gd, %gs, %gn,
 %ge in a template; "reflog": {"selector","who","message"} in JSON).
 
---follow PATH (one file) follows it across renames and copies, as
-git's: at a commit that added PATH, its renames and copies are found as
+--follow PATH (one file; a pattern only where a file is named so, as
+/srv/f[1]) follows it across renames and copies, as git's: at a commit
+that added PATH, its renames and copies are found as
 diff --find-copies-harder finds them (with PATH the only destination:
 -M[N] sets the similarity, 50% by default), and the walk goes on with
 the file it came from; --name-status, --stat and -p show that pair
@@ -254,7 +255,7 @@ counts: -n 10 --skip 10 is the second page.
 			if o.follow && o.noFollow {
 				return usagef("log: --follow and --no-follow exclude each other")
 			}
-			if o.follow && (len(paths) != 1 || tree.IsGlob(paths[0])) {
+			if o.follow && len(paths) != 1 {
 				return usagef("log: --follow takes exactly one PATH, a file")
 			}
 			if !o.follow && !o.noFollow && len(paths) == 1 && !tree.IsGlob(paths[0]) {
@@ -366,6 +367,15 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 		hist, paths = tree.NewHistory(r.Objects), cleanPaths(paths)
 		if missing, err = missingAt(hist, r, tips, paths); err != nil {
 			return fmt.Errorf("log: %w", err)
+		}
+		// A pattern is no file to follow, unless a file is named so
+		// (/srv/f[1]), as git's follows the name.
+		if o.follow && tree.IsGlob(paths[0]) {
+			if ok, err := namedAt(hist, r, tips, paths[0]); err != nil {
+				return fmt.Errorf("log: %w", err)
+			} else if !ok {
+				return usagef("log: --follow takes exactly one PATH, a file")
+			}
 		}
 	}
 	pick, err := newPickaxe(r, o.pickaxeS, o.pickaxeG, o.filter.ignoreCase, paths)

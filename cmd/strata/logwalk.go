@@ -437,3 +437,18 @@ func markTouched(h *tree.History, d digest.Digest, missing map[string]bool) erro
 	}
 	return nil
 }
+
+// namedAt reports whether p, as it is spelled (no pattern), is a path of
+// one of the tips.
+func namedAt(h *tree.History, r *repo.Repo, tips []digest.Digest, p string) (bool, error) {
+	for _, t := range tips {
+		c, err := r.Objects.ReadCommit(t)
+		if err != nil {
+			return false, err
+		}
+		if e, err := h.Lookup(c.Layers(), p); err != nil || e != nil {
+			return e != nil, err
+		}
+	}
+	return false, nil
+}
