@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,20 +22,26 @@ var ErrMainLocked = errors.New("the main work tree cannot be locked or unlocked"
 // "lock" file is another thing: the flock its commands take.)
 func (w *Worktree) lockedFile() string { return filepath.Join(w.Dir, "locked") }
 
+// MaxLockReason is the longest reason Lock takes, in bytes.
+const MaxLockReason = maxMarker
+
 // Locked reports whether the work tree is locked (worktree lock), and
-// the reason given.
-func (w *Worktree) Locked() (reason string, locked bool, err error) {
+// the reason given. The file locks, as git's: one whose reason does not
+// read (too big, not a regular file: a repository handed over) locks
+// with no reason, rather than fail list, remove and move.
+func (w *Worktree) Locked() (reason string, locked bool) {
 	if w.Name == MainName {
-		return "", false, nil
+		return "", false
 	}
 	b, err := readSmall(w.lockedFile(), maxMarker)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", false, nil
+		return "", false
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("read %s: %w", w.lockedFile(), err)
+		slog.Debug("lock reason unread", "file", w.lockedFile(), "err", err)
+		return "", true
 	}
-	return strings.TrimSuffix(string(b), "\n"), true, nil
+	return strings.TrimSuffix(string(b), "\n"), true
 }
 
 // Lock locks an extra work tree, as git's worktree lock: prune keeps it
@@ -42,14 +49,15 @@ func (w *Worktree) Locked() (reason string, locked bool, err error) {
 // and move refuse it unless forced twice. It fails if the tree is locked
 // already.
 func (w *Worktree) Lock(ctx context.Context, reason string) error {
+	if len(reason) > MaxLockReason {
+		return fmt.Errorf("a lock reason of %d bytes: at most %d", len(reason), MaxLockReason)
+	}
 	unlock, err := w.lockChecked(ctx)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if why, ok, err := w.Locked(); err != nil {
-		return err
-	} else if ok {
+	if why, ok := w.Locked(); ok {
 		return &LockedError{Target: w.target, Reason: why, Already: true}
 	}
 	return atomicfile.Write(w.Repo.Objects.TempDir(), w.lockedFile(), []byte(reason), 0o644)
@@ -92,9 +100,9 @@ func (w *Worktree) lockChecked(ctx context.Context) (func(), error) {
 
 // refuseLocked refuses to verb (remove, move) a locked work tree.
 func (w *Worktree) refuseLocked(verb string) error {
-	why, ok, err := w.Locked()
-	if err != nil || !ok {
-		return err
+	why, ok := w.Locked()
+	if !ok {
+		return nil
 	}
 	return &LockedError{Target: w.target, Reason: why, Verb: verb}
 }

@@ -167,9 +167,7 @@ func (w *Worktree) prune(ctx context.Context, dryRun bool) (ok bool, kept, err e
 	if mounted, _ := w.isMounted(); mounted {
 		return false, nil, nil
 	}
-	if why, ok, err := w.Locked(); err != nil {
-		return false, nil, err
-	} else if ok {
+	if why, ok := w.Locked(); ok {
 		if why != "" {
 			why = ": " + pathquote.Name(why)
 		}

@@ -119,9 +119,7 @@ of detached runs, each with its commit and branch.
 				if e.Detached, err = detachedOf(w); err != nil {
 					return fmt.Errorf("worktree list: %w", err)
 				}
-				if e.LockReason, e.Locked, err = w.Locked(); err != nil {
-					return fmt.Errorf("worktree list: %w", err)
-				}
+				e.LockReason, e.Locked = w.Locked()
 				if e.Name == worktree.MainName {
 					e.Name = worktree.ListedMain
 				}
@@ -228,6 +226,9 @@ of detached runs, each with its commit and branch.
 			if addReason != "" && !addLock {
 				return usagef("--reason requires --lock")
 			}
+			if len(addReason) > worktree.MaxLockReason {
+				return usagef("--reason takes at most %d bytes", worktree.MaxLockReason)
+			}
 			flag := "-b"
 			if resetBranch != "" {
 				newBranch, flag = resetBranch, "-B"
@@ -280,7 +281,7 @@ of detached runs, each with its commit and branch.
 	add.Flags().BoolVarP(&force, "force", "f", false, "check out a branch another work tree has too")
 	add.Flags().BoolVarP(&addQuiet, "quiet", "q", false, "print nothing but errors")
 	add.Flags().BoolVar(&addLock, "lock", false, "lock the new work tree (see worktree lock)")
-	add.Flags().StringVar(&addReason, "reason", "", "with --lock: why it is locked")
+	add.Flags().StringVar(&addReason, "reason", "", "with --lock: why it is locked (at most 8192 bytes)")
 	var rmForce int
 	remove := &cobra.Command{
 		Use:   "remove [--force [--force]] PATH",
@@ -451,6 +452,9 @@ locked.
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(reason) > worktree.MaxLockReason {
+				return usagef("--reason takes at most %d bytes", worktree.MaxLockReason)
+			}
 			w, err := namedWorktree(g, args[0])
 			if err != nil {
 				return err
@@ -458,7 +462,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			return w.Lock(cmd.Context(), reason)
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why it is locked (shown by list)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why it is locked (shown by list; at most 8192 bytes)")
 	return cmd
 }
 
