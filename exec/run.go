@@ -412,6 +412,10 @@ func (c *container) wait(ctx context.Context, sigs chan os.Signal) (int, error) 
 					continue
 				}
 				c.cmd.Process.Signal(s)
+			case ws := <-c.spec.Resize:
+				if c.master != nil {
+					unix.IoctlSetWinsize(int(c.master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: ws.Rows, Col: ws.Cols})
+				}
 			case <-esc.expired():
 				c.cmd.Process.Kill()
 			case <-ctx.Done():

@@ -27,6 +27,9 @@ type Spec struct {
 	// --dns, --dns-search, --dns-option), checked by the caller.
 	DNS, DNSSearch, DNSOptions []string
 	Terminal                   bool // allocate a pty sized like the caller's terminal; raw mode is restored on return
+	// Resize, with Terminal, brings new sizes for the pty (a detached
+	// run's attachers' terminals) while the container runs.
+	Resize <-chan Winsize `json:"-"`
 
 	Stdin  io.Reader // nil means /dev/null
 	Stdout io.Writer // nil means /dev/null
@@ -183,3 +186,6 @@ const startPrefix = "start container: "
 func runtimeErr(format string, args ...any) *ExitError {
 	return &ExitError{Code: CodeRuntime, Err: fmt.Errorf(startPrefix+format, args...)}
 }
+
+// Winsize is a terminal's size in characters.
+type Winsize struct{ Rows, Cols uint16 }

@@ -121,7 +121,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.BoolVar(&o.commit, "commit", false, "with --rev: commit the changes if the command exits 0")
 	f.StringVar(&o.message, "message", "", "with --commit: the commit message (default \"run: COMMAND\")")
 	f.StringVarP(&o.branch, "branch", "b", "", "with --commit: put the commit on new branch `NAME`")
-	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin attached")
+	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin attached (with -d: open, for strata attach)")
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal (stdin goes to it with -i, which then needs a terminal)")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL` (KEY alone: take it from this environment)")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")

@@ -158,7 +158,7 @@ func addCompletions(g *globals, root *cobra.Command) {
 			c.ValidArgsFunction = revs
 		case "stop", "kill", "rm", "start", "restart", "wait", "pause", "unpause", "stats", "inspect":
 			c.ValidArgsFunction = runNames(g)
-		case "logs", "exec", "top", "port", "rename":
+		case "logs", "exec", "top", "port", "rename", "attach":
 			c.ValidArgsFunction = firstOnly(runNames(g)) // exec: then the command, in the run; top: ps options; rename: a new name
 		case "branch":
 			c.ValidArgsFunction = func(cmd *cobra.Command, args []string, tc string) ([]string, cobra.ShellCompDirective) {

@@ -462,7 +462,6 @@ var otherVerbs = map[string]string{
 	"ls-files":  "'strata ls-tree -r --name-only HEAD' lists the files of the checked-out revision; 'strata status' what changed",
 	"image":     "every commit is an image: 'strata branch' and 'strata tag' list them, 'strata log' their history",
 	"container": "runs are managed by 'strata run -d', 'strata ps', 'strata stop', 'strata rm'",
-	"attach":    "'strata logs -f NAME' follows a run's output; 'strata exec -it NAME sh' opens a shell in it",
 	"mv":        "the work tree is a directory: move files in rootfs, then 'strata commit' records it",
 	"clean":     "'strata reset --hard' drops the work tree's uncommitted changes, new files too",
 }

@@ -73,6 +73,9 @@ type svcState struct {
 	CapDrop    []string `json:"cap_drop,omitempty"`
 	GroupAdd   []string `json:"group_add,omitempty"` // --group-add: exec's processes get them too
 	Ulimits    []string `json:"ulimits,omitempty"`   // --ulimit, as given
+	// Tty and OpenStdin are run's -t and -i: what attach passes on.
+	Tty       bool `json:"tty,omitempty"`
+	OpenStdin bool `json:"open_stdin,omitempty"`
 	// HostPaths maps each host path the command line names (-C, --path,
 	// -v and --mount sources, --env-file) to where it led when the run
 	// was made: it is started again only while they lead there

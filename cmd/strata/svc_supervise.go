@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -96,8 +97,16 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	defer log.Close()
 	stdout, outDone := log.stream('o')
 	stderr, errDone := log.stream('e')
-	spec.Root, spec.Resources, spec.ID, spec.Stdin = w.Target(), res, s.id, nil
-	spec.Stdout, spec.Stderr, spec.LongRunning = stdout, stderr, true
+	hub, err := listenAttach(s, o.interactive, o.tty)
+	if err != nil {
+		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
+	}
+	defer hub.close()
+	spec.Root, spec.Resources, spec.ID = w.Target(), res, s.id
+	spec.Stdout = io.MultiWriter(stdout, hub.writer(frameStdout))
+	spec.Stderr = io.MultiWriter(stderr, hub.writer(frameStderr))
+	spec.Resize, spec.LongRunning = hub.resize, true
+	s.st.Tty, s.st.OpenStdin = o.tty, o.interactive
 	s.st.Command = spec.Args
 	s.st.Env, s.st.User, s.st.Workdir = spec.Env, spec.User, spec.Cwd
 	s.st.Privileged, s.st.CapAdd, s.st.CapDrop = spec.Privileged, spec.CapAdd, spec.CapDrop
@@ -111,6 +120,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		s.st.StopSignal = base.Config.Config.StopSignal
 	}
 	spec.Started = func(pid int) {
+		hub.started() // before attach can see it running
 		s.st.Pid, s.st.Status, s.st.Started = pid, "running", time.Now().UTC()
 		s.save()
 		ready.ok()
@@ -118,6 +128,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	}
 	_, maxRestarts, _ := parseRestart(o.restart)
 	backoff := 100 * time.Millisecond
+	last := 0 // the last run's exit code, for attach
 	for {
 		// A restart binds the -v sources again, by path.
 		if err := s.st.checkHostPaths(); err != nil {
@@ -135,8 +146,10 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 			return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
 		}
 		began := time.Now()
+		spec.Stdin = hub.prepare()
 		code, err := exec.Run(ctx, spec)
 		release()
+		last = code
 		s.st.ExitCode, s.st.Finished, s.st.Pid = &code, time.Now().UTC(), 0
 		if err != nil && !ready.done {
 			s.st.Status = "exited"
@@ -156,6 +169,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		s.st.Status = "restarting"
 		s.st.Restarts++
 		s.save()
+		hub.finish(code, false)
 		if !s.sleepUnlessStopped(backoff) {
 			break
 		}
@@ -175,6 +189,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		s.holdForWaiters(5 * time.Second)
 		removeSvc(r, s)
 	}
+	hub.finish(last, true)
 	return nil
 }
 

@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+
+	"github.com/strata-sh/strata/repo"
+)
+
+func init() { register("attach", newAttachCommand) }
+
+// defaultDetachKeys are docker's.
+const defaultDetachKeys = "ctrl-p,ctrl-q"
+
+type attachOptions struct {
+	noStdin    bool
+	sigProxy   bool
+	detachKeys string
+}
+
+func newAttachCommand(g *globals) *cobra.Command {
+	var o attachOptions
+	cmd := &cobra.Command{
+		Use:   "attach [--no-stdin] [--sig-proxy=false] [--detach-keys KEYS] NAME",
+		Short: "Attach your terminal to a detached run's input and output",
+		Long: `Attach to a detached run (run -d) as docker attach does: what it writes
+from now on comes to your stdout and stderr (strata logs has what came
+before), and what you type goes to its stdin if it was started with -i.
+
+  strata run -dit --name box -- sh    # a shell in the background
+  strata attach box                   # type into it; ctrl-p ctrl-q leaves it running
+
+A run started with -t has one stream through its terminal; your terminal
+goes raw meanwhile and its size follows yours. Without -t, the signals
+attach gets (ctrl-c's SIGINT) go to the run's pid 1 unless
+--sig-proxy=false. The detach keys leave the run going and attach exits
+0; when the run ends, attach exits with its exit code (128+N when
+killed by signal N). --detach-keys takes a comma-separated list of
+characters and ctrl-<x> (x a letter, @, [, \, ], ^ or _). Several
+attachers may be attached at once: each gets all the output, and one
+that reads slower than the run writes misses what does not fit its
+queue, as the run never waits for it.
+
+Exit status: the run's when it ends; 0 on detach; 1 when the run is not
+running or there is none of that name; 2 on usage errors.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			keys, err := parseDetachKeys(o.detachKeys)
+			if err != nil {
+				return usagef("attach --detach-keys %s: %v", o.detachKeys, err)
+			}
+			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
+				return attachRun(g, s, o, keys)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.noStdin, "no-stdin", false, "do not pass stdin on")
+	f.BoolVar(&o.sigProxy, "sig-proxy", true, "pass the signals attach gets on to the run (without -t)")
+	f.StringVar(&o.detachKeys, "detach-keys", defaultDetachKeys, "the `KEYS` that detach, leaving the run going")
+	return cmd
+}
+
+// parseDetachKeys reads docker's --detach-keys: "a,ctrl-p,ctrl-q".
+func parseDetachKeys(s string) ([]byte, error) {
+	if s == "" {
+		s = defaultDetachKeys
+	}
+	var keys []byte
+	for _, k := range strings.Split(s, ",") {
+		if len(k) == 1 {
+			keys = append(keys, k[0])
+			continue
+		}
+		c, ok := strings.CutPrefix(strings.ToLower(k), "ctrl-")
+		if !ok || len(c) != 1 {
+			return nil, fmt.Errorf("unknown key %q: want one character or ctrl-<x>", k)
+		}
+		switch b := c[0]; {
+		case b >= 'a' && b <= 'z':
+			keys = append(keys, b-'a'+1)
+		case strings.IndexByte("@[\\]^_", b) >= 0:
+			keys = append(keys, b-'@')
+		default:
+			return nil, fmt.Errorf("unknown key %q: want one character or ctrl-<x>", k)
+		}
+	}
+	return keys, nil
+}
+
+// detachFilter finds the detach keys in what is typed: the keys are
+// held back while they match, and passed on when the match breaks.
+type detachFilter struct {
+	keys []byte
+	held int // how many of keys the input ends with so far
+}
+
+// feed returns what of p goes on, and whether the keys were typed (then
+// what follows them is dropped).
+func (d *detachFilter) feed(p []byte) ([]byte, bool) {
+	out := make([]byte, 0, len(p))
+	for _, b := range p {
+		// What is held and b: the longest end of it that begins the
+		// keys stays held, what is before goes on.
+		seen := append(d.keys[:d.held:d.held], b)
+		i := 0
+		for !bytes.HasPrefix(d.keys, seen[i:]) {
+			i++
+		}
+		out = append(out, seen[:i]...)
+		d.held = len(seen) - i
+		if d.held == len(d.keys) {
+			return out, true
+		}
+	}
+	return out, false
+}
+
+// attachRun relays s's stdio until it ends or the detach keys come.
+func attachRun(g *globals, s *svc, o attachOptions, keys []byte) error {
+	if _, ok := s.containerPid(); !ok {
+		return fmt.Errorf("%s is not running: you cannot attach to a stopped run, start it first", s.st.Name)
+	}
+	conn, err := dialAttach(s)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	// A terminal at our stdin goes raw for a -t run: the keys reach the
+	// run's terminal as typed, ctrl-c included.
+	inFd, inTerm := terminalFd(g.stdin)
+	if s.st.Tty && inTerm {
+		old, err := term.MakeRaw(inFd)
+		if err == nil {
+			defer term.Restore(inFd, old)
+		}
+	}
+	sizeFd, sized := inFd, inTerm
+	if !sized {
+		sizeFd, sized = terminalFd(g.stdout)
+	}
+	if s.st.Tty && sized {
+		winch := make(chan os.Signal, 1)
+		signal.Notify(winch, unix.SIGWINCH)
+		defer signal.Stop(winch)
+		sendSize(conn, sizeFd)
+		go func() {
+			for range winch {
+				sendSize(conn, sizeFd)
+			}
+		}()
+	}
+	if !s.st.Tty && o.sigProxy {
+		sigs := make(chan os.Signal, 16)
+		signal.Notify(sigs, proxiedSignals...)
+		defer signal.Stop(sigs)
+		go func() {
+			for sig := range sigs {
+				if pid, ok := s.containerPid(); ok {
+					unix.Kill(pid, sig.(unix.Signal))
+				}
+			}
+		}()
+	}
+	detached := make(chan struct{})
+	if s.st.OpenStdin && !o.noStdin && g.stdin != nil {
+		go func() {
+			if relayStdin(conn, g.stdin, &detachFilter{keys: keys}) {
+				close(detached)
+				conn.Close() // the output's read ends
+			}
+		}()
+	}
+	for {
+		typ, p, err := readFrame(conn)
+		if err != nil {
+			select {
+			case <-detached:
+				return nil
+			default:
+			}
+			return fmt.Errorf("%s: the supervisor went away before the run ended: %w", s.st.Name, err)
+		}
+		switch typ {
+		case frameStdout:
+			g.stdout.Write(p)
+		case frameStderr:
+			g.stderr.Write(p)
+		case frameExit:
+			if len(p) != 4 {
+				return fmt.Errorf("%s: a bad exit frame", s.st.Name)
+			}
+			// After the last run, the supervisor ends next: once it
+			// has, rm and start take the run as ended.
+			io.Copy(io.Discard, conn)
+			if code := int(binary.BigEndian.Uint32(p)); code != 0 {
+				return exitCodeError{code: code}
+			}
+			return nil
+		}
+	}
+}
+
+// proxiedSignals are what attach passes on without -t, as docker's
+// --sig-proxy: those a user sends to a foreground command.
+var proxiedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
+
+// relayStdin sends in to the run until EOF, or until the detach keys
+// (then it reports true).
+func relayStdin(conn *net.UnixConn, in io.Reader, d *detachFilter) bool {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := in.Read(buf)
+		if n > 0 {
+			p, detach := d.feed(buf[:n])
+			if len(p) > 0 {
+				if _, werr := conn.Write(makeFrame(frameStdin, p)); werr != nil {
+					return false
+				}
+			}
+			if detach {
+				return true
+			}
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+func sendSize(conn *net.UnixConn, fd int) {
+	w, h, err := term.GetSize(fd)
+	if err != nil || w <= 0 || h <= 0 || w > 0xffff || h > 0xffff {
+		return
+	}
+	p := binary.BigEndian.AppendUint16(nil, uint16(h))
+	conn.Write(makeFrame(frameResize, binary.BigEndian.AppendUint16(p, uint16(w))))
+}
+
+func terminalFd(v any) (int, bool) {
+	f, ok := v.(*os.File)
+	if !ok || f == nil || !term.IsTerminal(int(f.Fd())) {
+		return -1, false
+	}
+	return int(f.Fd()), true
+}
+
+// dialAttach connects to s's supervisor: the socket must be one, root's
+// (ours) and 0600, and what answers must be the process that holds the
+// run's lock.
+func dialAttach(s *svc) (*net.UnixConn, error) {
+	var st unix.Stat_t
+	if err := unix.Lstat(s.path(attachSocket), &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil, fmt.Errorf("%s has no attach socket (a strata before attach started it): restart it", s.st.Name)
+		}
+		return nil, fmt.Errorf("%s: %w", s.st.Name, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFSOCK || int(st.Uid) != os.Geteuid() || st.Mode&0o077 != 0 {
+		return nil, fmt.Errorf("%s: %s is not the supervisor's socket", s.st.Name, s.path(attachSocket))
+	}
+	dir, err := os.Open(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.st.Name, err)
+	}
+	defer dir.Close()
+	conn, err := net.DialUnix("unix", nil, attachAddr(dir))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.st.Name, err)
+	}
+	cred, err := peerCred(conn)
+	if sup := s.lockHolder(); err != nil || sup == 0 || int(cred.Pid) != sup {
+		conn.Close()
+		return nil, fmt.Errorf("%s: what answers at %s is not the run's supervisor", s.st.Name, s.path(attachSocket))
+	}
+	return conn, nil
+}
