@@ -25,7 +25,7 @@ type execOptions struct {
 func newExecCommand(g *globals) *cobra.Command {
 	var o execOptions
 	cmd := &cobra.Command{
-		Use:   "exec [-d | -i] [-t] [-u USER] [-w DIR] [-e KEY=VAL] [--env-file FILE] NAME COMMAND [ARG...]",
+		Use:   "exec [-d] [-i] [-t] [-u USER] [-w DIR] [-e KEY=VAL] [--env-file FILE] NAME COMMAND [ARG...]",
 		Short: "Run a command inside a running detached run",
 		Long: `Run a command in a running detached run (run -d), as docker exec does:
 in its namespaces and cgroups (so under its device rules and limits), with
@@ -40,7 +40,9 @@ groups as the run, its environment, user and working directory unless
 -d returns once the command runs (or with why it cannot start, as
 without -d), leaving it in the run with its output discarded, as
 docker's exec -d: a strata in the background waits for it, and it ends
-at the latest with the run.
+at the latest with the run. With -t it gets a terminal (80x24) all the
+same, with -i a stdin that stays open with nothing to read, as docker's
+exec -dt and -di.
 
 -t gives the command a terminal of its own (a pty of the container's
 devpts), sized like yours, which goes raw meanwhile with -i; its output
@@ -52,9 +54,6 @@ run is not running, is paused, or there is none of that name; 125 (bad flags
 included), 126, 127 as for run.`,
 		Args: minArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.detach && (o.interactive || o.tty) {
-				return exitCodeError{code: exec.CodeRuntime, err: errors.New("exec -d: the command runs in the background: -i and -t need it here")}
-			}
 			if len(o.envFiles) > 0 {
 				fileEnv, err := readEnvFiles(o.envFiles, nil)
 				if err != nil {
@@ -68,7 +67,7 @@ included), 126, 127 as for run.`,
 			if err := checkWorkdir(o.workdir); err != nil {
 				return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
 			}
-			if o.interactive && o.tty {
+			if o.interactive && o.tty && !o.detach {
 				if err := checkTerminal(g.stdin); err != nil {
 					return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
 				}
@@ -128,6 +127,17 @@ func execIn(ctx context.Context, g *globals, s *svc, o execOptions, args []strin
 		Stdout:   g.stdout, Stderr: g.stderr, Terminal: o.tty, Started: started}
 	if o.interactive {
 		spec.Stdin = g.stdin
+	}
+	if o.interactive && o.detach {
+		// As docker's exec -di: a stdin that stays open, with nothing
+		// to read, until the command ends.
+		r, w, err := os.Pipe()
+		if err != nil {
+			return exitCodeError{code: exec.CodeRuntime, err: fmt.Errorf("exec: %w", err)}
+		}
+		defer r.Close()
+		defer w.Close()
+		spec.Stdin = r
 	}
 	// As docker's exec: the run's limits.
 	rls, err := parseUlimits(s.st.Ulimits)
