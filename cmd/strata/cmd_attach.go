@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
+	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/repo"
 )
 
@@ -53,7 +54,8 @@ that reads slower than the run writes misses what does not fit its
 queue, as the run never waits for it.
 
 Exit status: the run's when it ends; 0 on detach; 1 when the run is not
-running or there is none of that name; 2 on usage errors.`,
+running, is paused, or there is none of that name, and when stdin is not
+a terminal for a -it run (--no-stdin leaves it out); 2 on usage errors.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := parseDetachKeys(o.detachKeys)
@@ -129,8 +131,18 @@ func (d *detachFilter) feed(p []byte) ([]byte, bool) {
 
 // attachRun relays s's stdio until it ends or the detach keys come.
 func attachRun(g *globals, s *svc, o attachOptions, keys []byte) error {
-	if _, ok := s.containerPid(); !ok {
+	pid, ok := s.containerPid()
+	if !ok {
 		return fmt.Errorf("%s is not running: you cannot attach to a stopped run, start it first", s.st.Name)
+	}
+	if exec.Paused(pid) {
+		return fmt.Errorf("%s is paused: you cannot attach to a paused run, unpause it first", s.st.Name)
+	}
+	inFd, inTerm := terminalFd(g.stdin)
+	passStdin := s.st.OpenStdin && !o.noStdin && g.stdin != nil
+	if s.st.Tty && passStdin && !inTerm {
+		// As docker's: a terminal's keys, not a pipe's bytes, for a pty.
+		return fmt.Errorf("the input device is not a TTY (%s has a terminal: attach from one, or use --no-stdin)", s.st.Name)
 	}
 	conn, err := dialAttach(s)
 	if err != nil {
@@ -139,7 +151,6 @@ func attachRun(g *globals, s *svc, o attachOptions, keys []byte) error {
 	defer conn.Close()
 	// A terminal at our stdin goes raw for a -t run: the keys reach the
 	// run's terminal as typed, ctrl-c included.
-	inFd, inTerm := terminalFd(g.stdin)
 	if s.st.Tty && inTerm {
 		old, err := term.MakeRaw(inFd)
 		if err == nil {
@@ -174,7 +185,7 @@ func attachRun(g *globals, s *svc, o attachOptions, keys []byte) error {
 		}()
 	}
 	detached := make(chan struct{})
-	if s.st.OpenStdin && !o.noStdin && g.stdin != nil {
+	if passStdin {
 		go func() {
 			if relayStdin(conn, g.stdin, &detachFilter{keys: keys}) {
 				close(detached)

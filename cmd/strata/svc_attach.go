@@ -330,9 +330,7 @@ func (h *attachHub) receive(a *attacher) {
 		}
 		switch {
 		case typ == frameStdin && h.stdinW != nil:
-			if _, err := h.stdinW.Write(p); err != nil {
-				return
-			}
+			h.stdinW.Write(p) // fails only once the supervisor ends
 		case typ == frameStdin && h.ttyIn != nil:
 			select {
 			case h.ttyIn <- p:
