@@ -37,7 +37,8 @@ strata's other listings):
   Image         the commit it runs (its id)
   RestartCount  how often its supervisor restarted it
   Config        Image (the REV given to run, "" for the checkout), Cmd,
-                Env, WorkingDir, User, StopSignal
+                Env, WorkingDir, User, StopSignal, Tty and OpenStdin
+                (run's -t and -i)
   HostConfig    NetworkMode (private, host or none), PortBindings
                 ({"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}),
                 Memory (bytes; 0: no limit), NanoCpus (CPUs x 10^9),
@@ -145,6 +146,8 @@ type inspectConfig struct {
 	WorkingDir string
 	User       string
 	StopSignal string `json:",omitempty"`
+	Tty        bool   // run's -t
+	OpenStdin  bool   // run's -i: its stdin stays open, for attach
 }
 
 type inspectHostConfig struct {
@@ -183,7 +186,8 @@ func inspectSvc(g *globals, s *svc) inspectRun {
 			Restarting: status == "restarting", Pid: pid, ExitCode: code,
 			StartedAt: s.st.Started, FinishedAt: s.st.Finished},
 		Config: inspectConfig{Image: s.st.Rev, Cmd: s.st.Command, Env: s.st.Env,
-			WorkingDir: s.st.Workdir, User: s.st.User, StopSignal: s.st.StopSignal},
+			WorkingDir: s.st.Workdir, User: s.st.User, StopSignal: s.st.StopSignal,
+			Tty: s.st.Tty, OpenStdin: s.st.OpenStdin},
 	}
 	if len(s.st.Command) > 0 {
 		x.Path, x.Args = s.st.Command[0], s.st.Command[1:]
