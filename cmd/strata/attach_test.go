@@ -74,6 +74,31 @@ func TestAttachTTY(t *testing.T) {
 	if st := svcState1(t, dir, "box"); st.Status != "running" {
 		t.Fatalf("after a detach, box is %s, want running", st.Status)
 	}
+	// --no-stdin at a terminal leaves it cooked: ctrl-c ends attach (it
+	// reads no detach keys), not the run.
+	cmd = strataCmd(dir, "attach", "--no-stdin", "box")
+	ptm3, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptm3.Close()
+	out3 := newTermReader(ptm3)
+	for try := 0; ; try++ { // until it shows what the run writes: it is attached
+		mustStrata(t, dir, "exec", "box", "sh", "-c", "echo marker > /proc/1/fd/1")
+		if _, ok := out3.waitFor("marker", time.Second); ok {
+			break
+		}
+		if try == 60 {
+			t.Fatal("attach --no-stdin shows nothing of what the run writes")
+		}
+	}
+	io.WriteString(ptm3, "\x03")
+	if code := waitGuarded(t, cmd); code != 130 {
+		t.Errorf("attach --no-stdin after ctrl-c: exit %d, want 130", code)
+	}
+	if st := svcState1(t, dir, "box"); st.Status != "running" {
+		t.Fatalf("after ctrl-c in attach --no-stdin, box is %s, want running", st.Status)
+	}
 
 	// Again, to end it: both attachers end with its code.
 	cmd = strataCmd(dir, "attach", "box")

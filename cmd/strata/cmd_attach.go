@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -43,19 +44,21 @@ before), and what you type goes to its stdin if it was started with -i.
   strata attach box                   # type into it; ctrl-p ctrl-q leaves it running
 
 A run started with -t has one stream through its terminal; your terminal
-goes raw meanwhile and its size follows yours. Without -t, the signals
-attach gets (ctrl-c's SIGINT) go to the run's pid 1 unless
---sig-proxy=false. The detach keys leave the run going and attach exits
-0; when the run ends, attach exits with its exit code (128+N when
-killed by signal N). --detach-keys takes a comma-separated list of
-characters and ctrl-<x> (x a letter, @, [, \, ], ^ or _). Several
-attachers may be attached at once: each gets all the output, and one
-that reads slower than the run writes misses what does not fit its
-queue, as the run never waits for it.
+goes raw meanwhile (when attach passes stdin on) and its size follows
+yours. Without -t, the signals attach gets (ctrl-c's SIGINT) go to the
+run's pid 1 unless --sig-proxy=false; otherwise SIGINT and SIGTERM end
+attach (130, 143) and leave the run going. The detach keys leave the
+run going and attach exits 0; when the run ends, attach exits with its
+exit code (128+N when killed by signal N). --detach-keys takes a
+comma-separated list of characters and ctrl-<x> (x a letter, @, [, \,
+], ^ or _). Several attachers may be attached at once: each gets all
+the output, and one that reads slower than the run writes misses what
+does not fit its queue, as the run never waits for it.
 
 Exit status: the run's when it ends; 0 on detach; 1 when the run is not
 running, is paused, or there is none of that name, and when stdin is not
-a terminal for a -it run (--no-stdin leaves it out); 2 on usage errors.`,
+a terminal for a -it run (--no-stdin leaves it out); 2 on usage errors;
+130 or 143 when SIGINT or SIGTERM ended it.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := parseDetachKeys(o.detachKeys)
@@ -63,7 +66,7 @@ a terminal for a -it run (--no-stdin leaves it out); 2 on usage errors.`,
 				return usagef("attach --detach-keys %s: %v", o.detachKeys, err)
 			}
 			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
-				return attachRun(g, s, o, keys)
+				return attachRun(cmd.Context(), g, s, o, keys)
 			})
 		},
 	}
@@ -130,7 +133,7 @@ func (d *detachFilter) feed(p []byte) ([]byte, bool) {
 }
 
 // attachRun relays s's stdio until it ends or the detach keys come.
-func attachRun(g *globals, s *svc, o attachOptions, keys []byte) error {
+func attachRun(ctx context.Context, g *globals, s *svc, o attachOptions, keys []byte) error {
 	pid, ok := s.containerPid()
 	if !ok {
 		return fmt.Errorf("%s is not running: you cannot attach to a stopped run, start it first", s.st.Name)
@@ -149,9 +152,10 @@ func attachRun(g *globals, s *svc, o attachOptions, keys []byte) error {
 		return err
 	}
 	defer conn.Close()
-	// A terminal at our stdin goes raw for a -t run: the keys reach the
-	// run's terminal as typed, ctrl-c included.
-	if s.st.Tty && inTerm {
+	// A terminal at our stdin goes raw for a -t run it types into: the
+	// keys reach the run's terminal as typed, ctrl-c included. Else
+	// ctrl-c is attach's, which then ends (it has no keys to detach by).
+	if s.st.Tty && inTerm && passStdin {
 		old, err := term.MakeRaw(inFd)
 		if err == nil {
 			defer term.Restore(inFd, old)
@@ -183,6 +187,9 @@ func attachRun(g *globals, s *svc, o attachOptions, keys []byte) error {
 				}
 			}
 		}()
+	} else {
+		// Not passed on: SIGINT and SIGTERM end attach, not the run.
+		defer context.AfterFunc(ctx, func() { conn.Close() })()
 	}
 	detached := make(chan struct{})
 	if passStdin {
@@ -200,6 +207,9 @@ func attachRun(g *globals, s *svc, o attachOptions, keys []byte) error {
 			case <-detached:
 				return nil
 			default:
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
 			return fmt.Errorf("%s: the supervisor went away before the run ended: %w", s.st.Name, err)
 		}
