@@ -442,3 +442,15 @@ func TestSummaryFileHasAsLookup(t *testing.T) {
 		}
 	}
 }
+
+// encodeSummaries is the cache file holding sums, as SaveSummaries
+// writes it.
+func encodeSummaries(sums map[digest.Digest]Summary) ([]byte, error) {
+	var noted notedSummaries
+	for _, sum := range sums {
+		noted.add(sum)
+	}
+	b := cacheBuild{noted: &noted}
+	b.addNoted()
+	return b.encode()
+}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"slices"
-
-	"github.com/opencontainers/go-digest"
 )
 
 // How SaveSummaries writes the summary cache file (summaries.go).
@@ -242,15 +240,4 @@ func (b *cacheBuild) record(i int32) []byte {
 		start = b.recEnds[i-1]
 	}
 	return b.recs[start:b.recEnds[i]]
-}
-
-// encodeSummaries is the cache file holding sums (for tests).
-func encodeSummaries(sums map[digest.Digest]Summary) ([]byte, error) {
-	var noted notedSummaries
-	for _, sum := range sums {
-		noted.add(sum)
-	}
-	b := cacheBuild{noted: &noted}
-	b.addNoted()
-	return b.encode()
 }
