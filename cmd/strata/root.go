@@ -321,13 +321,16 @@ when stopped by SIGINT or SIGTERM.`,
 			}
 			if g.chdir != "" {
 				var pe *fs.PathError
+				// -C is global, as git -C DIR, wherever it stands; where it
+				// stands after the command, the user may mean git's -C of
+				// that command.
+				after := chdirAfterCommand(g.argv)
 				switch fi, err := os.Stat(g.chdir); {
-				case errors.Is(err, fs.ErrNotExist) && cmd.Name() == "switch":
-					// -C is global, as git -C DIR, wherever it stands.
+				case errors.Is(err, fs.ErrNotExist) && after && cmd.Name() == "switch":
 					return usagef("-C %s: no such directory (-C is strata -C DIR, as git -C; git's switch -C NEW is switch --force-create NEW)", g.chdir)
-				case errors.Is(err, fs.ErrNotExist) && cmd.Name() == "grep":
+				case errors.Is(err, fs.ErrNotExist) && after && cmd.Name() == "grep":
 					return usagef("-C %s: no such directory (-C is strata -C DIR, as git -C; git's grep -C NUM is grep --context NUM)", g.chdir)
-				case errors.Is(err, fs.ErrNotExist) && (cmd.Name() == "diff" || cmd.Name() == "show" || cmd.Name() == "log"):
+				case errors.Is(err, fs.ErrNotExist) && after && (cmd.Name() == "diff" || cmd.Name() == "show" || cmd.Name() == "log"):
 					return usagef("-C %s: no such directory (-C is strata -C DIR, as git -C; git's %s -C is %s --find-copies)", g.chdir, cmd.Name(), cmd.Name())
 				case errors.Is(err, fs.ErrNotExist):
 					return usagef("-C %s: no such directory", g.chdir)
@@ -677,4 +680,20 @@ func (g *globals) userDir() (string, error) {
 		return g.startDir, nil
 	}
 	return os.Getwd()
+}
+
+// chdirAfterCommand reports whether args (without the program name)
+// give -C only after the command word: strata -C DIR log is plainly
+// strata's -C, strata log -C DIR may be meant as git's log -C.
+func chdirAfterCommand(args []string) bool {
+	i := handover.CommandIndex(args)
+	if i < 0 {
+		return false
+	}
+	for _, a := range args[:i] {
+		if strings.HasPrefix(a, "-C") || a == "--chdir" || strings.HasPrefix(a, "--chdir=") {
+			return false
+		}
+	}
+	return true
 }
