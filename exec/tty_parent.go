@@ -44,8 +44,8 @@ func recvFile(sock *os.File, what string) (*os.File, error) {
 // making it the controlling terminal (TIOCSCTTY), and setting a size on
 // the pty master (TIOCSWINSZ), for x/term only reads sizes.
 
-// terminalOf returns the fd of r or w when it is a terminal.
-func terminalOf(v any) (int, bool) {
+// TerminalOf returns the fd of v (an *os.File) when it is a terminal.
+func TerminalOf(v any) (int, bool) {
 	f, ok := v.(*os.File)
 	if !ok || f == nil || !term.IsTerminal(int(f.Fd())) {
 		return -1, false
@@ -53,9 +53,9 @@ func terminalOf(v any) (int, bool) {
 	return int(f.Fd()), true
 }
 
-// terminalSize is the rows and columns of terminal fd, ok false when it
+// TerminalSize is the rows and columns of terminal fd, ok false when it
 // has none (a pty nobody sized reports 0x0).
-func terminalSize(fd int) (rows, cols uint16, ok bool) {
+func TerminalSize(fd int) (rows, cols uint16, ok bool) {
 	w, h, err := term.GetSize(fd)
 	if err != nil || h <= 0 || w <= 0 || h > 0xffff || w > 0xffff {
 		return 0, 0, false
@@ -65,7 +65,7 @@ func terminalSize(fd int) (rows, cols uint16, ok bool) {
 
 // copySize copies the window size of terminal fd to the pty master.
 func copySize(fd int, master *os.File) {
-	if rows, cols, ok := terminalSize(fd); ok {
+	if rows, cols, ok := TerminalSize(fd); ok {
 		unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
 	}
 }
@@ -86,9 +86,9 @@ func terminalSocket(c *container) (*os.File, error) {
 // pickTerminal makes the caller's terminal (stdin's, else stdout's) the one
 // the container's pty follows.
 func (c *container) pickTerminal() {
-	if fd, ok := terminalOf(c.spec.Stdin); ok {
+	if fd, ok := TerminalOf(c.spec.Stdin); ok {
 		c.ttyFd = fd
-	} else if fd, ok := terminalOf(c.spec.Stdout); ok {
+	} else if fd, ok := TerminalOf(c.spec.Stdout); ok {
 		c.ttyFd = fd
 	}
 }
@@ -98,7 +98,7 @@ func (c *container) pickTerminal() {
 func (c *container) sizeTerminal(cfg *initConfig) {
 	cfg.Terminal, cfg.Rows, cfg.Cols = true, 24, 80
 	if c.ttyFd >= 0 {
-		if rows, cols, ok := terminalSize(c.ttyFd); ok {
+		if rows, cols, ok := TerminalSize(c.ttyFd); ok {
 			cfg.Rows, cfg.Cols = rows, cols
 		}
 	}

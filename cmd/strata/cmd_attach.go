@@ -141,7 +141,7 @@ func attachRun(ctx context.Context, g *globals, s *svc, o attachOptions, keys []
 	if exec.Paused(pid) {
 		return fmt.Errorf("%s is paused: you cannot attach to a paused run, unpause it first", s.st.Name)
 	}
-	inFd, inTerm := terminalFd(g.stdin)
+	inFd, inTerm := exec.TerminalOf(g.stdin)
 	passStdin := s.st.OpenStdin && !o.noStdin && g.stdin != nil
 	if s.st.Tty && passStdin && !inTerm {
 		// As docker's: a terminal's keys, not a pipe's bytes, for a pty.
@@ -163,7 +163,7 @@ func attachRun(ctx context.Context, g *globals, s *svc, o attachOptions, keys []
 	}
 	sizeFd, sized := inFd, inTerm
 	if !sized {
-		sizeFd, sized = terminalFd(g.stdout)
+		sizeFd, sized = exec.TerminalOf(g.stdout)
 	}
 	if s.st.Tty && sized {
 		winch := make(chan os.Signal, 1)
@@ -261,20 +261,12 @@ func relayStdin(conn *net.UnixConn, in io.Reader, d *detachFilter) bool {
 }
 
 func sendSize(conn *net.UnixConn, fd int) {
-	w, h, err := term.GetSize(fd)
-	if err != nil || w <= 0 || h <= 0 || w > 0xffff || h > 0xffff {
+	rows, cols, ok := exec.TerminalSize(fd)
+	if !ok {
 		return
 	}
-	p := binary.BigEndian.AppendUint16(nil, uint16(h))
-	conn.Write(makeFrame(frameResize, binary.BigEndian.AppendUint16(p, uint16(w))))
-}
-
-func terminalFd(v any) (int, bool) {
-	f, ok := v.(*os.File)
-	if !ok || f == nil || !term.IsTerminal(int(f.Fd())) {
-		return -1, false
-	}
-	return int(f.Fd()), true
+	p := binary.BigEndian.AppendUint16(nil, rows)
+	conn.Write(makeFrame(frameResize, binary.BigEndian.AppendUint16(p, cols)))
 }
 
 // dialAttach connects to s's supervisor: the socket must be one, root's
