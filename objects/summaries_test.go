@@ -219,16 +219,7 @@ func testSaveSummariesRewrite(t *testing.T) {
 	for _, sum := range sums[10:70] {
 		old[sum.ID] = sum
 	}
-	b, err := encodeSummaries(old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(s.summariesFile()), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(s.summariesFile(), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeSummaryFile(t, s, old)
 	st := openSummaries(t, s.Root())
 	st.summaryFile()
 	st.summaries.journal = map[digest.Digest]Summary{sums[145].ID: forge(sums[145])} // read below
@@ -380,16 +371,7 @@ func TestCheckSummariesFindsAForgedEntry(t *testing.T) {
 	forged := sums[2]
 	forged.Message = "not what it said"
 	all[forged.ID] = forged
-	b, err := encodeSummaries(all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(s.summariesFile()), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(s.summariesFile(), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeSummaryFile(t, s, all)
 	st := openSummaries(t, s.Root())
 	if got, _ := st.ReadSummary(forged.ID); got.Message != forged.Message {
 		t.Fatalf("the forged entry was not read: %+v", got)
@@ -453,4 +435,19 @@ func encodeSummaries(sums map[digest.Digest]Summary) ([]byte, error) {
 	b := cacheBuild{noted: &noted}
 	b.addNoted()
 	return b.encode()
+}
+
+// writeSummaryFile writes sums as s's summary cache file.
+func writeSummaryFile(t *testing.T, s *Store, sums map[digest.Digest]Summary) {
+	t.Helper()
+	b, err := encodeSummaries(sums)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(s.summariesFile()), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.summariesFile(), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
