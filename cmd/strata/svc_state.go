@@ -12,8 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -246,7 +244,7 @@ func (s *svc) lockTree(ctx context.Context, notice func(holder int)) (func(), er
 			return nil, fmt.Errorf("lock its tree: %w", err)
 		}
 		if notice != nil && time.Since(start) >= time.Second {
-			notice(flockHolder(s.path(treeLockName)))
+			notice(flockHolder(s.path(treeLockName), 0))
 			notice = nil
 		}
 		select {
@@ -271,49 +269,11 @@ func treeWaitNotice(g *globals, cmd, name string) func(int) {
 }
 
 // lockHolder returns the pid of the process that holds the run's lock
-// (its live supervisor), from the kernel's /proc/locks, or 0. Unlike
-// the recorded supervisor_pid, which a new supervisor rewrites only
-// after it took the lock and which names a dead one (its pid perhaps
-// reused) meanwhile, it is never stale.
-func (s *svc) lockHolder() int { return flockHolder(s.path("lock")) }
-
-// flockHolder returns the pid of the process that holds an exclusive
-// flock on the file at path, or 0.
-func flockHolder(path string) int {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		return 0
-	}
-	b, err := os.ReadFile("/proc/locks")
-	if err != nil {
-		return 0
-	}
-	ino := ":" + strconv.FormatUint(st.Ino, 10)
-	var same []int // holders of a lock on an inode of that number
-	for _, line := range strings.Split(string(b), "\n") {
-		// 1: FLOCK  ADVISORY  WRITE 22635 fe:00:10020333 0 EOF
-		f := strings.Fields(line)
-		if len(f) < 6 || f[1] != "FLOCK" || f[3] != "WRITE" || !strings.HasSuffix(f[5], ino) {
-			continue
-		}
-		pid, err := strconv.Atoi(f[4])
-		if err != nil || pid <= 0 {
-			continue
-		}
-		maj, min, _ := strings.Cut(strings.TrimSuffix(f[5], ino), ":")
-		M, err1 := strconv.ParseUint(maj, 16, 32)
-		m, err2 := strconv.ParseUint(min, 16, 32)
-		if err1 == nil && err2 == nil && unix.Mkdev(uint32(M), uint32(m)) == st.Dev {
-			return pid
-		}
-		same = append(same, pid)
-	}
-	// On an overlay, stat's device may not be the one the lock names.
-	if len(same) == 1 {
-		return same[0]
-	}
-	return 0
-}
+// (its live supervisor), or 0. Unlike the recorded supervisor_pid, which
+// a new supervisor rewrites only after it took the lock and which names
+// a dead one (its pid perhaps reused) meanwhile, it is never stale: the
+// recorded pid is only where the kernel is asked first (flockHolder).
+func (s *svc) lockHolder() int { return flockHolder(s.path("lock"), s.st.SupPid) }
 
 // waitLockName is the file by which waiters hold off a --rm run's
 // removal: each holds a shared lock on it until it has read the exit
