@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || apt-get install -y hyperfine >/dev/null
-rounds=${1:-5}
+rounds=${1:-15}
 work=$(mktemp -d "${BENCH_DIR:-/dev/shm}/strata-bench-hist.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 bin=$work/strata
