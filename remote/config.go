@@ -14,6 +14,9 @@ type Remote struct {
 	Name     string `json:"name"`
 	URL      string `json:"url"`
 	Insecure bool   `json:"insecure,omitempty"` // plain HTTP even off loopback
+	// Fetch is remote.NAME.fetch: the refspecs that map its tags to
+	// local refs (Connect reads them; none: git's default, DefaultFetch).
+	Fetch []string `json:"-"`
 }
 
 // CheckName validates a remote name with git's rules (check-ref-format
@@ -60,6 +63,7 @@ func Get(cfg *repo.Config, name string) (Remote, error) {
 	}
 	r := Remote{Name: name, URL: url}
 	r.Insecure, _, _ = cfg.Bool("remote." + name + ".insecure")
+	r.Fetch = cfg.GetAll("remote." + name + ".fetch")
 	return r, nil
 }
 
@@ -77,6 +81,10 @@ func Add(cfg *repo.Config, r Remote) error {
 	}
 	r.URL = ep.canonicalURL()
 	if err := cfg.Set("remote."+r.Name+".url", r.URL); err != nil {
+		return err
+	}
+	// As git's remote add and clone write it.
+	if err := cfg.Set("remote."+r.Name+".fetch", DefaultFetch(r.Name)); err != nil {
 		return err
 	}
 	if r.Insecure {
@@ -189,6 +197,9 @@ func Rename(r *repo.Repo, old, new string) error {
 			refs.Remotes, new, strings.TrimPrefix(stale[0].Name, refs.Remotes))
 	}
 	if err := r.Config.RenameSubsection("remote", old, new); err != nil {
+		return err
+	}
+	if err := renameFetch(r.Config, old, new); err != nil {
 		return err
 	}
 	for _, b := range branchesOf(r.Config, old) {

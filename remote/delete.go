@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/opencontainers/go-digest"
@@ -122,8 +123,10 @@ func (t *layoutTarget) deleteTag(tag string) error {
 }
 
 // Prune deletes the remote-tracking refs of this remote whose tags the
-// remote no longer has (fetch --prune); it returns the tags pruned.
-func (s *Session) Prune(ctx context.Context, r *repo.Repo) ([]TagUpdate, error) {
+// remote no longer has (fetch --prune): the refs under refs/remotes/
+// that its refspecs' patterns map a tag to, as git's prune. It returns
+// the tags pruned, or with dryRun those it would prune.
+func (s *Session) Prune(ctx context.Context, r *repo.Repo, dryRun bool) ([]TagUpdate, error) {
 	if s.Name == "" {
 		return nil, nil
 	}
@@ -135,21 +138,30 @@ func (s *Session) Prune(ctx context.Context, r *repo.Repo) ([]TagUpdate, error) 
 	for _, t := range all {
 		there[t] = true
 	}
-	prefix := refs.Remotes + s.Name + "/"
-	local, err := r.Refs.List(prefix)
-	if err != nil {
-		return nil, err
-	}
 	var out []TagUpdate
-	for _, ref := range local {
-		tag := ref.Name[len(prefix):]
-		if there[tag] {
-			continue
+	seen := map[string]bool{}
+	for _, rs := range s.refmap {
+		if !rs.Glob() || !strings.HasPrefix(rs.Dst, refs.Remotes) {
+			continue // a branch or tag of one's own is never pruned
 		}
-		if err := r.Refs.Delete(ref.Name, ref.Target, "fetch: pruned"); err != nil {
+		prefix, _, _ := strings.Cut(rs.Dst, "*")
+		local, err := r.Refs.List(prefix)
+		if err != nil {
 			return out, err
 		}
-		out = append(out, TagUpdate{Tag: tag, Ref: ref.Name, Old: ref.Target})
+		for _, ref := range local {
+			tag, ok := rs.Reverse(ref.Name)
+			if !ok || there[tag] || seen[ref.Name] {
+				continue
+			}
+			seen[ref.Name] = true
+			if !dryRun {
+				if err := r.Refs.Delete(ref.Name, ref.Target, "fetch: pruned"); err != nil {
+					return out, err
+				}
+			}
+			out = append(out, TagUpdate{Tag: tag, Ref: ref.Name, Old: ref.Target})
+		}
 	}
 	return out, nil
 }

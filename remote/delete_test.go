@@ -75,7 +75,7 @@ func TestDeleteRegistry(t *testing.T) {
 	if err := b.Refs.Update(refs.Remotes+"origin/side", base, "", "stale"); err != nil {
 		t.Fatal(err)
 	}
-	pruned, err := sb.Prune(ctx, b)
+	pruned, err := sb.Prune(ctx, b, false)
 	if err != nil || len(pruned) != 1 || pruned[0].Tag != "side" {
 		t.Fatalf("prune: %v %v, want side", pruned, err)
 	}

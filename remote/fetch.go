@@ -27,10 +27,11 @@ type FetchResult struct {
 	Shallow []digest.Digest
 }
 
-// TagUpdate is one remote tag and where its remote-tracking ref moved.
+// TagUpdate is one remote tag and a local ref it goes to, and how that
+// ref moved.
 type TagUpdate struct {
 	Tag      string
-	Ref      string // remote-tracking ref, "" for an unnamed remote
+	Ref      string // the local ref it goes to, "" for none (an unnamed remote)
 	Old, New digest.Digest
 	Skipped  string // why the tag was not fetched, if it was not
 	// Invalid: the tag's name cannot be a ref; it was skipped before
@@ -39,6 +40,16 @@ type TagUpdate struct {
 	// Forced: Old is not an ancestor of New (the remote's history was
 	// rewritten, a push --force): git's "(forced update)".
 	Forced bool
+	// Rejected says why Ref did not move, if it was refused: git's
+	// "non-fast-forward" (a refspec without '+'), "would clobber
+	// existing tag".
+	Rejected string
+	// named: the tag was named, not found by a pattern: it must arrive.
+	named bool
+	// force: Ref's refspec has a '+'.
+	force bool
+	// broken: Ref's file holds no commit id; the fetch replaces it.
+	broken bool
 }
 
 // incoming is a commit to receive: its id, the manifest bytes to store
@@ -51,14 +62,16 @@ type incoming struct {
 	shallow bool
 }
 
-// Fetch receives the given tags (all the remote's tags if none) with their
-// histories, and moves their remote-tracking refs. When fetching every
-// tag, one that cannot be fetched as a commit (a signature or chart, a
-// malformed config, a name that cannot be a ref) is skipped with a
-// reason and the others arrive; a tag named in tags must arrive, or the
-// fetch fails naming it.
+// Fetch receives the given tags (all that the remote's configured
+// refspecs map, or all the remote's tags, if none) with their histories,
+// and moves the remote-tracking refs the refspecs map them to. It is
+// FetchSpecs of each tag with no destination of its own.
 func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (FetchResult, error) {
-	return s.fetch(ctx, r, tags, false)
+	specs := make([]Refspec, len(tags))
+	for i, t := range tags {
+		specs[i] = Refspec{Src: t, Raw: t}
+	}
+	return s.FetchSpecs(ctx, r, specs, FetchOptions{})
 }
 
 // FetchDigest receives the image whose manifest (or index) has digest d,
@@ -66,7 +79,7 @@ func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (Fetch
 // No ref moves: it is how build's FROM NAME@DIGEST pins its base, as
 // docker's does.
 func (s *Session) FetchDigest(ctx context.Context, r *repo.Repo, d digest.Digest) (digest.Digest, error) {
-	res, err := s.fetch(ctx, r, []string{d.String()}, true)
+	res, err := s.fetch(ctx, r, []want{{tag: d.String(), named: true}}, FetchResult{}, FetchOptions{})
 	if err != nil {
 		return "", err
 	}
@@ -76,66 +89,39 @@ func (s *Session) FetchDigest(ctx context.Context, r *repo.Repo, d digest.Digest
 	return res.Tags[0].New, nil
 }
 
-// fetch is Fetch; byDigest: tags are digests, fetched and checked as
-// such (the transports check what they receive against them), and
-// tracked nowhere.
-func (s *Session) fetch(ctx context.Context, r *repo.Repo, tags []string, byDigest bool) (FetchResult, error) {
-	var res FetchResult
-	named := len(tags) > 0
-	if !named {
-		all, err := s.t.tags(ctx)
-		if err != nil {
-			return res, fmt.Errorf("list tags: %w", err)
-		}
-		sort.Strings(all)
-		tags = all
-	}
-	// Every name is checked before anything is written: one bad name
-	// in a registry's list must not stop a fetch halfway.
-	var valid []string
-	for _, tag := range tags {
-		if byDigest {
-			valid = append(valid, tag)
-			continue
-		}
-		if isAncestorsTag(tag) && !named {
-			continue // strata's own ancestor lists, not commits
-		}
-		if err := validRemoteName(tag); err != nil || isAncestorsTag(tag) {
-			if named {
-				return res, fmt.Errorf("tag %q: cannot be fetched as a ref: %w", tag, orAncestors(err))
-			}
-			res.Tags = append(res.Tags, TagUpdate{Tag: tag, Skipped: err.Error(), Invalid: true})
-			continue
-		}
-		valid = append(valid, tag)
-	}
+// fetch receives what ws want and moves their refs; res holds what
+// choosing them found (invalid names skipped). A want's tag may be a
+// digest (FetchDigest), which the transports check what they receive
+// against.
+func (s *Session) fetch(ctx context.Context, r *repo.Repo, ws []want, res FetchResult, o FetchOptions) (FetchResult, error) {
 	var chains []*incoming
 	have := map[digest.Digest]bool{}
-	for _, tag := range valid {
-		u := TagUpdate{Tag: tag}
-		if !byDigest {
-			u.Ref = s.trackingRef(tag)
-		}
-		if u.Ref != "" {
-			u.Old, _ = r.Refs.Read(u.Ref)
-		}
-		tip, chain, err := s.plan(ctx, r, tag, have)
+	for _, w := range ws {
+		tip, chain, err := s.plan(ctx, r, w.tag, have)
 		var nt noTagError
 		switch {
 		case errors.As(err, &nt):
 			return res, err // names the tag itself
-		case errors.Is(err, ErrUnsupported) && !named:
-			u.Skipped = err.Error()
-			res.Tags = append(res.Tags, u)
+		case errors.Is(err, ErrUnsupported) && !w.named:
+			res.Tags = append(res.Tags, TagUpdate{Tag: w.tag, Skipped: err.Error()})
 			continue
 		case err != nil:
-			return res, fmt.Errorf("tag %s: %w", tag, err)
+			return res, fmt.Errorf("tag %s: %w", w.tag, err)
 		}
-		u.New = tip
 		chains = append(chains, chain...)
-		res.Tags = append(res.Tags, u)
+		res.Tags = append(res.Tags, w.updates(r, tip)...)
 	}
+	inc := make(map[digest.Digest]*incoming, len(chains))
+	for _, in := range chains {
+		inc[in.id] = in
+	}
+	if err := judge(r, res.Tags, inc, o.Force); err != nil {
+		return res, err
+	}
+	if o.DryRun {
+		return res, nil
+	}
+	chains = needed(chains, inc, res.Tags)
 	// Children before parents across all tags: a tag's history may stop
 	// at a commit another tag brings.
 	chains = topoOrder(chains, func(in *incoming) digest.Digest { return in.id }, parentsOfIncoming)
@@ -147,7 +133,7 @@ func (s *Session) fetch(ctx context.Context, r *repo.Repo, tags []string, byDige
 		}
 		var bad badCommits
 		if errors.As(err, &bad) {
-			if chains, err = dropBad(chains, bad, res.Tags, named); err != nil {
+			if chains, err = dropBad(chains, bad, res.Tags); err != nil {
 				return res, err
 			}
 			continue
@@ -184,21 +170,8 @@ func (s *Session) fetch(ctx context.Context, r *repo.Repo, tags []string, byDige
 	if err := r.Objects.SaveSummaries(); err != nil {
 		slog.Debug("fetch: summary cache not written", "err", err)
 	}
-	for i := range res.Tags {
-		u := &res.Tags[i]
-		if u.Ref == "" || u.New == "" || u.Old == u.New {
-			continue
-		}
-		if u.Old != "" {
-			ff, err := repo.IsAncestor(r.Objects, u.Old, u.New)
-			if err != nil {
-				return res, err
-			}
-			u.Forced = !ff
-		}
-		if err := s.track(r, u.Tag, u.New, "fetch "+s.remoteArg()); err != nil {
-			return res, err
-		}
+	if err := writeRefs(r, res.Tags, "fetch "+s.remoteArg()); err != nil {
+		return res, err
 	}
 	return res, nil
 }
@@ -596,7 +569,7 @@ func (b badCommits) Error() string {
 // dropBad takes the bad commits, and every commit whose history holds
 // one, out of chains (children before parents), and skips the tags they
 // are the tips of, saying why; a tag the user named fails the fetch.
-func dropBad(chains []*incoming, bad badCommits, tags []TagUpdate, named bool) ([]*incoming, error) {
+func dropBad(chains []*incoming, bad badCommits, tags []TagUpdate) ([]*incoming, error) {
 	why := map[digest.Digest]error{}
 	for i := len(chains) - 1; i >= 0; i-- { // parents first
 		in := chains[i]
@@ -617,7 +590,7 @@ func dropBad(chains []*incoming, bad badCommits, tags []TagUpdate, named bool) (
 		if u.New == "" || err == nil {
 			continue
 		}
-		if named {
+		if u.named {
 			return nil, fmt.Errorf("tag %s: %w", u.Tag, err)
 		}
 		u.Skipped, u.New = err.Error(), ""

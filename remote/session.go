@@ -8,7 +8,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
-	"github.com/strata-sh/strata/refs"
 )
 
 // Session is a connection to one remote, reused across the refs of one
@@ -30,6 +29,9 @@ type Session struct {
 	pre prefetched
 	// planned: the bytes of manifests held for the fetch (toPlanned).
 	planned atomic.Int64
+	// refmap: the refspecs that map remote tags to remote-tracking
+	// refs (remote.NAME.fetch, or --refmap); none for an unnamed remote.
+	refmap []Refspec
 }
 
 // Connect prepares a session with rem. Nothing is sent yet.
@@ -43,11 +45,21 @@ func Connect(rem Remote, o Options) (*Session, error) {
 		return nil, err
 	}
 	o.Insecure = o.Insecure || rem.Insecure
+	var refmap []Refspec
+	if rem.Name != "" {
+		vals := rem.Fetch
+		if len(vals) == 0 {
+			vals = []string{DefaultFetch(rem.Name)}
+		}
+		if refmap, err = ParseRefspecs(vals); err != nil {
+			return nil, fmt.Errorf("remote.%s.fetch: %w", rem.Name, err)
+		}
+	}
 	t, err := openTarget(ep, &o)
 	if err != nil {
 		return nil, err
 	}
-	return &Session{Name: rem.Name, ep: ep, t: t, o: &o}, nil
+	return &Session{Name: rem.Name, ep: ep, t: t, o: &o, refmap: refmap}, nil
 }
 
 // MountFrom names other remotes whose repositories may hold the blobs
@@ -67,13 +79,15 @@ func (s *Session) MountFrom(others []Remote) {
 // Endpoint is where the session leads.
 func (s *Session) Endpoint() Endpoint { return s.ep }
 
-// trackingRef is the remote-tracking ref of a remote tag, "" for an
-// unnamed remote.
+// trackingRef is the remote-tracking ref of a remote tag, as the
+// remote's refspecs map it; "" for none (an unnamed remote).
 func (s *Session) trackingRef(tag string) string {
-	if s.Name == "" {
-		return ""
+	for _, rs := range s.refmap {
+		if dst, ok := rs.Match(tag); ok && dst != "" {
+			return dst
+		}
 	}
-	return refs.Remotes + s.Name + "/" + tag
+	return ""
 }
 
 // Compiled on first use: every strata process, the container init

@@ -3,94 +3,213 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register("fetch", newFetchCommand) }
 
 func newFetchCommand(g *globals) *cobra.Command {
-	var o transferFlags
-	var prune, all bool
+	var o fetchFlags
 	cmd := &cobra.Command{
-		Use:   "fetch [REMOTE [TAG...]] | --all",
+		Use:   "fetch [-f] [--dry-run] [--porcelain | --format json] [REMOTE [REFSPEC...]] | --all",
 		Short: "Receive a remote's tags, with their history",
-		Long: `Fetch TAGs (default: every tag) of REMOTE (default: the current
-branch's remote, branch.NAME.remote, else origin) and record each under
-refs/remotes/REMOTE/TAG. History is followed through each
+		Long: `Fetch from REMOTE (default: the current branch's remote, branch.NAME.remote,
+else origin) what each REFSPEC names, as git's fetch: [+]SRC[:DST].
+SRC is a remote tag (a registry has tags only: refs/heads/T and
+refs/tags/T both name the tag T); DST the local ref it goes to: a full
+refs/heads/, refs/tags/ or refs/remotes/ name, or a branch's name (a
+tag's, when SRC is written refs/tags/...). "tag T" is
+refs/tags/T:refs/tags/T. A '*' in both sides maps every remote tag it
+matches: 'refs/heads/*:refs/remotes/origin/*'.
+
+  strata fetch origin                      # remote.origin.fetch: every tag -> origin/TAG
+  strata fetch origin main v1              # those tags -> origin/main, origin/v1
+  strata fetch origin main:feature         # the remote's main -> local branch feature
+  strata fetch origin +main:feature        # even when not a fast-forward
+  strata fetch origin tag v1               # the remote's v1 -> local tag v1
+  strata fetch origin 'refs/heads/*:refs/remotes/mirror/*'
+
+With no REFSPEC, the remote's configured refspecs (remote.NAME.fetch,
+which remote add and clone write as git does:
++refs/heads/*:refs/remotes/NAME/*) say what to fetch; a remote given as a
+URL fetches every tag to no ref. Each tag named on the command line also
+moves the remote-tracking ref those refspecs map it to (git's
+opportunistic update); --refmap SPEC replaces them for that, and
+--refmap '' turns it off.
+
+A DST moves only by a fast-forward, unless the refspec starts with '+'
+or -f (--force) is given; an existing tag does not move at all without
+them. A refused ref stays where it was (" ! [rejected] main -> feature
+(non-fast-forward)"), the others move, and fetch exits 1. The branch
+checked out in a work tree is never fetched into (pull moves it). No
+commit is received that only a refused ref would name; --dry-run reads
+the remote's manifests and prints what would move, receiving and writing
+nothing.
+
+History is followed through each
 commit's parent (dev.strata.parent) down to a commit already here; where
 the registry no longer has an ancestor, the history stops there and the
 commit is marked shallow. An image with no strata history arrives as a
 root commit. Every blob is verified before it is stored, and read no
-further than the size its manifest declares; local branches do not move
-(see pull). A tag whose name cannot be a ref (a..b, HEAD, x.lock), or
+further than the size its manifest declares. A tag whose name cannot be a ref (a..b, HEAD, x.lock), or
 whose image cannot be a commit (a signature, a config that is not JSON,
 lacks a layer's diff id or gives one that is not a sha256 digest), is skipped with a warning on stderr, even
-with -q; a TAG named on the command line that cannot be fetched (no such
+with -q; a tag named on the command line that cannot be fetched (no such
 tag, or one of those) fails the fetch. Registries off loopback are spoken to
 over https only, unless --insecure or remote.REMOTE.insecure = true.
---prune deletes the refs/remotes/REMOTE/* whose tags the remote no longer
-has (see push --delete). --all fetches every remote, in turn, as git's.
+--prune deletes the remote-tracking refs (those under refs/remotes/ that
+remote.REMOTE.fetch maps tags to: refs/remotes/REMOTE/*) whose tags the
+remote no longer has (see push --delete). --all fetches every remote, in turn, as git's.
 
-Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+--porcelain prints one line per ref moved, refused or pruned, as git's:
+FLAG OLD NEW REF (FLAG ' ' fast-forward, '+' forced, '*' new, 't' tag,
+'!' refused, '-' pruned; OLD sha256:0... for none). --format json
+prints every tag fetched: [{"remote","tag","ref","old","new","status"}],
+status new, fast-forward, forced, up-to-date, rejected (with "reason"),
+deleted, skipped (with "reason"), or fetched (to no ref).
+
+Exit status: 0 on success, 1 on errors (a refused ref too), 2 on usage
+errors (a refspec git would call invalid).`,
 		Args: rangeArgs(0, 100),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if all {
-				if len(args) > 0 {
-					return usagef("fetch: --all fetches every remote: it takes no REMOTE or TAG")
-				}
-				r, err := g.openRepo()
-				if err != nil {
-					return err
-				}
-				for _, rem := range remote.List(r.Config) {
-					if !o.quiet {
-						fmt.Fprintf(g.stdout, "Fetching %s\n", rem.Name)
-					}
-					if err := fetchOne(cmd, g, o, prune, []string{rem.Name}); err != nil {
-						return err
-					}
-				}
-				return nil
+			if err := o.check(); err != nil {
+				return err
 			}
-			return fetchOne(cmd, g, o, prune, args)
+			var out fetchOutput
+			err := fetchAll(cmd, g, o, args, &out)
+			return out.flush(g, o, err)
 		},
 	}
 	o.add(cmd)
-	cmd.Flags().BoolVarP(&prune, "prune", "p", false, "delete remote-tracking branches whose tags are gone from the remote")
-	cmd.Flags().BoolVar(&all, "all", false, "fetch every remote")
 	return cmd
 }
 
-// fetchOne is fetch [REMOTE [TAG...]].
-func fetchOne(cmd *cobra.Command, g *globals, o transferFlags, prune bool, args []string) error {
+// fetchAll is fetch --all, or fetch of one remote without it.
+func fetchAll(cmd *cobra.Command, g *globals, o fetchFlags, args []string, out *fetchOutput) error {
+	if !o.all {
+		return fetchOne(cmd, g, o, args, out)
+	}
+	if len(args) > 0 {
+		return usagef("fetch: --all fetches every remote: it takes no REMOTE or TAG")
+	}
+	r, err := g.openRepo()
+	if err != nil {
+		return err
+	}
+	for _, rem := range remote.List(r.Config) {
+		if !o.quiet && o.text() {
+			fmt.Fprintf(g.stdout, "Fetching %s\n", rem.Name)
+		}
+		if err := fetchOne(cmd, g, o, []string{rem.Name}, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetchOne is fetch [REMOTE [REFSPEC...]].
+func fetchOne(cmd *cobra.Command, g *globals, o fetchFlags, args []string, out *fetchOutput) error {
 	r, rem, remoteArg, args, err := openRemote(g, "fetch", args)
 	if err != nil {
 		return err
 	}
-	s, p, err := connect(g, r, rem, o, "receive")
+	specs, err := fetchRefspecs(args)
+	if err != nil {
+		return err
+	}
+	refmap, err := o.readRefmap(cmd, len(specs) > 0)
+	if err != nil {
+		return err
+	}
+	s, p, err := connect(g, r, rem, o.transferFlags, "receive")
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", remoteArg, err)
 	}
-	res, err := s.Fetch(cmd.Context(), r, args)
+	if cmd.Flags().Changed("refmap") {
+		s.SetRefmap(refmap)
+	}
+	res, err := s.FetchSpecs(cmd.Context(), r, specs, remote.FetchOptions{
+		Force: o.force, DryRun: o.dryRun,
+		CheckDst: func(ref string) error { return refuseCheckedOut(r, ref) },
+	})
 	p.finish()
+	if errors.Is(err, remote.ErrBadRefspec) {
+		return usageError{fmt.Errorf("fetch %s: %w", remoteArg, err)}
+	}
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", remoteArg, err)
 	}
 	warnSkipped(g, "fetch", remoteArg, res)
-	if prune {
-		pruned, err := s.Prune(cmd.Context(), r)
+	if o.prune {
+		pruned, err := s.Prune(cmd.Context(), r, o.dryRun)
 		if err != nil {
 			return fmt.Errorf("fetch %s: prune: %w", remoteArg, err)
 		}
 		res.Tags = append(res.Tags, pruned...)
 	}
-	printFetch(g, s, res, o.quiet, false)
-	return nil
+	out.add(g, s, remoteArg, res, o)
+	return rejectedError(remoteArg, res)
+}
+
+// fetchRefspecs reads fetch's REFSPEC arguments; "tag T" is
+// refs/tags/T:refs/tags/T, as in git.
+func fetchRefspecs(args []string) ([]remote.Refspec, error) {
+	var out []remote.Refspec
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "tag" {
+			if i+1 == len(args) {
+				return nil, usagef("fetch: tag: you need to specify a tag name")
+			}
+			i++
+			a = refs.Tags + args[i] + ":" + refs.Tags + args[i]
+		}
+		rs, err := remote.ParseRefspec(a)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("fetch: %w", err)}
+		}
+		out = append(out, rs)
+	}
+	return out, nil
+}
+
+// refuseCheckedOut refuses to fetch into a branch a work tree shows, as
+// git refuses it: its files would no longer be its HEAD's.
+func refuseCheckedOut(r *repo.Repo, ref string) error {
+	if !strings.HasPrefix(ref, refs.Heads) {
+		return nil
+	}
+	wt, err := worktree.CheckedOutIn(r, ref, nil)
+	if err != nil || wt == nil {
+		return err
+	}
+	return fmt.Errorf("refusing to fetch into branch '%s' checked out at '%s'", ref, wt.Target())
+}
+
+// rejectedError is fetch's exit 1 when it refused to move a ref.
+func rejectedError(remoteArg string, res remote.FetchResult) error {
+	var refused []remote.TagUpdate
+	for _, u := range res.Tags {
+		if u.Rejected != "" {
+			refused = append(refused, u)
+		}
+	}
+	switch len(refused) {
+	case 0:
+		return nil
+	case 1:
+		u := refused[0]
+		return fmt.Errorf("fetch %s: %s -> %s rejected (%s): use +SRC:DST or --force to move it anyway", remoteArg, u.Tag, refs.ShortName(u.Ref), u.Rejected)
+	}
+	return fmt.Errorf("fetch %s: %d refs rejected (see above): use +SRC:DST or --force to move them anyway", remoteArg, len(refused))
 }
 
 // printFetch tells what a fetch moved and received, under "From URL";
@@ -111,15 +230,16 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet, fr
 		fmt.Fprintf(g.stdout, "From %s\n", s.Endpoint())
 	}
 	for _, u := range res.Tags {
-		if u.Invalid {
+		if u.Invalid || u.Skipped != "" {
 			continue // warned on stderr
 		}
 		dest := refs.ShortName(u.Ref)
 		if dest == "" {
 			dest = "FETCH (" + shortID(u.New) + ")"
 		}
-		if u.Skipped != "" {
-			continue // warned on stderr
+		if u.Rejected != "" {
+			line(" ! [rejected] %s -> %s  (%s)\n", u.Tag, dest, u.Rejected)
+			continue
 		}
 		if u.Old == u.New {
 			continue
@@ -131,6 +251,11 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet, fr
 		kind := "branch" // refs/remotes/<remote>/<tag> track the remote's branches
 		if strings.HasPrefix(u.Ref, refs.Tags) || u.Ref == "" {
 			kind = "tag"
+		}
+		if kind == "tag" && u.Old != "" {
+			// git's word for a tag moved (which takes a '+').
+			line(" t [tag update] %s -> %s\n", u.Tag, dest)
+			continue
 		}
 		forced := ""
 		if u.Forced {

@@ -73,6 +73,7 @@ func scriptParams(dir string) testscript.Params {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"fixcommit": fixCommit,
+			"registry":  startRegistry,
 			"fakemerge": fakeMerge,
 			// exits CODE PROG ARGS...: run PROG and check its exit status;
 			// stdout and stderr are kept for the next stdout/stderr check.

@@ -89,17 +89,40 @@ func Start(t testing.TB, opts ...Option) *Registry {
 		}
 		auth = tlsCfg + auth
 	}
+	r, err := launch(bin, dir, auth, !o.accessLog, certs)
+	if err != nil {
+		t.Fatalf("testregistry: %v", err)
+	}
+	t.Cleanup(r.stop)
+	return r
+}
+
+// Launch runs a plain registry (no auth, no TLS, no access log) storing
+// under dir until Stop, for a caller with no testing.TB: a CLI story's
+// command.
+func Launch(dir string) (*Registry, error) {
+	bin, err := exec.LookPath(Binary)
+	if err != nil {
+		return nil, fmt.Errorf("%s not found: apt-get install docker-registry", Binary)
+	}
+	return launch(bin, dir, "", true, nil)
+}
+
+// Stop kills the registry.
+func (r *Registry) Stop() { r.stop() }
+
+// launch starts the registry, on another free port if one was taken
+// meanwhile.
+func launch(bin, dir, extra string, noAccessLog bool, certs *TLS) (*Registry, error) {
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		r, err := start(bin, dir, auth, !o.accessLog, certs)
+		r, err := start(bin, dir, extra, noAccessLog, certs)
 		if err == nil {
-			t.Cleanup(r.stop)
-			return r
+			return r, nil
 		}
 		lastErr = err
 	}
-	t.Fatalf("testregistry: %v", lastErr)
-	return nil
+	return nil, lastErr
 }
 
 // start runs the registry; extra is YAML of its http section (tls) and

@@ -1,0 +1,177 @@
+package remote
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+// Refspec is git's fetch refspec, [+]SRC[:DST], mapped onto strata's
+// model: SRC is a remote tag (a registry has tags only, so git's
+// refs/heads/X and refs/tags/X both name the remote tag X), DST a local
+// ref. Either may hold one '*', and then both do: a glob that maps every
+// remote tag it matches.
+type Refspec struct {
+	// Force: a '+' before it; DST may move to a commit that does not
+	// descend from the one it names.
+	Force bool
+	// Src is the remote tag, or a pattern of them ("*": every tag).
+	Src string
+	// Dst is the local ref's full name, or a pattern of them; "" when
+	// the fetched commit goes to no ref of its own (SRC or SRC:).
+	Dst string
+	// Raw is the refspec as written, for messages.
+	Raw string
+}
+
+// ErrBadRefspec: a refspec git would refuse, or one strata cannot map
+// (a source that no registry has, a destination outside its refs).
+var ErrBadRefspec = errors.New("invalid refspec")
+
+// DefaultFetch is git's default fetch refspec of remote name, the one
+// remote add and clone write as remote.NAME.fetch: every remote tag to
+// refs/remotes/NAME/TAG, forced (a remote-tracking ref follows the
+// remote wherever it goes).
+func DefaultFetch(name string) string {
+	return "+" + refs.Heads + "*:" + refs.Remotes + name + "/*"
+}
+
+// ParseRefspec reads a fetch refspec as git does. A DST that is not a
+// full refs/ name is a branch (refs/heads/DST), or a tag
+// (refs/tags/DST) when SRC is written refs/tags/...: a registry does
+// not say which its tags are.
+func ParseRefspec(s string) (Refspec, error) {
+	bad := func(why string) (Refspec, error) {
+		if why == "" {
+			return Refspec{}, fmt.Errorf("%w '%s'", ErrBadRefspec, s)
+		}
+		return Refspec{}, fmt.Errorf("%w '%s': %s", ErrBadRefspec, s, why)
+	}
+	rs := Refspec{Raw: s}
+	body, force := strings.CutPrefix(s, "+")
+	rs.Force = force
+	src, dst, hasDst := strings.Cut(body, ":")
+	if strings.Contains(dst, ":") {
+		return bad("")
+	}
+	if src == "" {
+		if hasDst {
+			return bad("name a remote tag before ':' (a registry has no HEAD)")
+		}
+		return bad("")
+	}
+	isTag := strings.HasPrefix(src, refs.Tags)
+	switch {
+	case strings.HasPrefix(src, refs.Heads):
+		src = strings.TrimPrefix(src, refs.Heads)
+	case isTag:
+		src = strings.TrimPrefix(src, refs.Tags)
+	case strings.HasPrefix(src, "refs/"):
+		return bad("a registry has tags only: refs/heads/NAME or refs/tags/NAME, or NAME, names one")
+	}
+	glob := strings.Count(src, "*")
+	if glob > 1 || strings.Count(dst, "*") > 1 {
+		return bad("")
+	}
+	if glob == 1 && strings.Count(dst, "*") != 1 {
+		return bad("") // git: a pattern maps to a pattern
+	}
+	if glob == 0 && strings.Contains(dst, "*") {
+		return bad("")
+	}
+	if err := validRemoteName(strings.Replace(src, "*", "x", 1)); err != nil {
+		return bad("")
+	}
+	rs.Src = src
+	if dst == "" {
+		return rs, nil
+	}
+	switch {
+	case strings.HasPrefix(dst, refs.Heads), strings.HasPrefix(dst, refs.Tags), strings.HasPrefix(dst, refs.Remotes):
+	case strings.HasPrefix(dst, "refs/"):
+		return bad("strata keeps refs/heads/, refs/tags/ and refs/remotes/ only")
+	case dst == refs.HEAD:
+		return bad("")
+	case isTag:
+		dst = refs.Tags + dst
+	default:
+		dst = refs.Heads + dst
+	}
+	if err := refs.CheckName(strings.Replace(dst, "*", "x", 1)); err != nil {
+		return bad("")
+	}
+	rs.Dst = dst
+	return rs, nil
+}
+
+// ParseRefspecs reads each of ss.
+func ParseRefspecs(ss []string) ([]Refspec, error) {
+	out := make([]Refspec, 0, len(ss))
+	for _, s := range ss {
+		rs, err := ParseRefspec(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs)
+	}
+	return out, nil
+}
+
+// Glob reports whether rs is a pattern.
+func (rs Refspec) Glob() bool { return strings.Contains(rs.Src, "*") }
+
+// Match reports whether remote tag tag is rs's source, and returns the
+// local ref it maps to ("" for none).
+func (rs Refspec) Match(tag string) (string, bool) {
+	if !rs.Glob() {
+		return rs.Dst, tag == rs.Src
+	}
+	pre, post, _ := strings.Cut(rs.Src, "*")
+	if len(tag) < len(pre)+len(post) || !strings.HasPrefix(tag, pre) || !strings.HasSuffix(tag, post) {
+		return "", false
+	}
+	return strings.Replace(rs.Dst, "*", tag[len(pre):len(tag)-len(post)], 1), true
+}
+
+// Reverse returns the remote tag that rs maps to local ref ref, if any.
+func (rs Refspec) Reverse(ref string) (string, bool) {
+	if !rs.Glob() {
+		return rs.Src, rs.Dst != "" && ref == rs.Dst
+	}
+	pre, post, _ := strings.Cut(rs.Dst, "*")
+	if len(ref) < len(pre)+len(post) || !strings.HasPrefix(ref, pre) || !strings.HasSuffix(ref, post) {
+		return "", false
+	}
+	return strings.Replace(rs.Src, "*", ref[len(pre):len(ref)-len(post)], 1), true
+}
+
+// renameFetch rewrites remote old's configured refspecs for its new
+// name, as git's remote rename: a destination under refs/remotes/OLD/
+// moves to refs/remotes/NEW/.
+func renameFetch(cfg *repo.Config, old, new string) error {
+	key := "remote." + new + ".fetch"
+	vals := cfg.GetAll(key)
+	from, to := ":"+refs.Remotes+old+"/", ":"+refs.Remotes+new+"/"
+	changed := false
+	for i, v := range vals {
+		if strings.Contains(v, from) {
+			vals[i] = strings.Replace(v, from, to, 1)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if err := cfg.Unset(key, true); err != nil {
+		return err
+	}
+	for _, v := range vals {
+		if err := cfg.Add(key, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

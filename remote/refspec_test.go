@@ -1,0 +1,67 @@
+package remote
+
+import (
+	"errors"
+	"testing"
+)
+
+// TestParseRefspec: git's fetch refspecs, mapped onto remote tags and
+// strata's refs; what git calls invalid is refused, and so is what no
+// registry or strata repository can hold.
+func TestParseRefspec(t *testing.T) {
+	for _, c := range []struct {
+		in       string
+		force    bool
+		src, dst string
+	}{
+		{"main", false, "main", ""},
+		{"main:", false, "main", ""},
+		{"main:feature", false, "main", "refs/heads/feature"},
+		{"+main:feature", true, "main", "refs/heads/feature"},
+		{"refs/heads/main:refs/remotes/origin/other", false, "main", "refs/remotes/origin/other"},
+		{"refs/tags/v1:refs/tags/v1", false, "v1", "refs/tags/v1"},
+		{"refs/tags/v1:w1", false, "v1", "refs/tags/w1"}, // a tag, as SRC is
+		{"+refs/heads/*:refs/remotes/origin/*", true, "*", "refs/remotes/origin/*"},
+		{"refs/heads/feat-*:refs/heads/f/*", false, "feat-*", "refs/heads/f/*"},
+	} {
+		rs, err := ParseRefspec(c.in)
+		if err != nil || rs.Force != c.force || rs.Src != c.src || rs.Dst != c.dst || rs.Raw != c.in {
+			t.Errorf("ParseRefspec(%q) = %+v, %v; want force %v src %q dst %q", c.in, rs, err, c.force, c.src, c.dst)
+		}
+	}
+	for _, in := range []string{
+		"", "+", ":", ":x", "a:b:c", "ma in:x", "main:a..b", "main:HEAD",
+		"refs/heads/*", "refs/heads/*:x", "main:refs/heads/*", "a*b*:c*",
+		"refs/pull/1:x", "main:refs/notes/x", "a/b:x", "main:x.lock",
+	} {
+		if rs, err := ParseRefspec(in); !errors.Is(err, ErrBadRefspec) {
+			t.Errorf("ParseRefspec(%q) = %+v, %v; want ErrBadRefspec", in, rs, err)
+		}
+	}
+}
+
+// TestRefspecMatch: a pattern maps each tag it matches, and back.
+func TestRefspecMatch(t *testing.T) {
+	rs, err := ParseRefspec("refs/heads/feat-*:refs/remotes/o/f-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tag, want := range map[string]string{"feat-x": "refs/remotes/o/f-x", "feat-": "refs/remotes/o/f-", "main": "", "feat": ""} {
+		got, ok := rs.Match(tag)
+		if got != want || ok != (want != "") {
+			t.Errorf("Match(%q) = %q, %v; want %q", tag, got, ok, want)
+		}
+		if want != "" {
+			if back, ok := rs.Reverse(want); !ok || back != tag {
+				t.Errorf("Reverse(%q) = %q, %v; want %q", want, back, ok, tag)
+			}
+		}
+	}
+	one, _ := ParseRefspec("main:feature")
+	if dst, ok := one.Match("main"); !ok || dst != "refs/heads/feature" {
+		t.Errorf("main:feature maps main to %q, %v", dst, ok)
+	}
+	if _, ok := one.Match("mainx"); ok {
+		t.Error("main:feature matched mainx")
+	}
+}
