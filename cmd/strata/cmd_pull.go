@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
@@ -18,7 +19,7 @@ func newPullCommand(g *globals) *cobra.Command {
 	var o transferFlags
 	var force, rebase, merge, ffOnly, unrelated bool
 	cmd := &cobra.Command{
-		Use:   "pull [--ff-only | --rebase | --merge [--allow-unrelated-histories]] [REMOTE [BRANCH]]",
+		Use:   "pull [--ff-only | --rebase | --merge [--allow-unrelated-histories]] [REMOTE [BRANCH | SRC:DST]]",
 		Short: "Fetch a branch and bring it and the work tree up to date",
 		Long: `Fetch BRANCH (default: the current branch) from REMOTE (default: the
 branch's remote, else origin), then fast-forward the local branch to it,
@@ -38,6 +39,11 @@ A work tree with uncommitted changes, or with a merge, rebase,
 cherry-pick or revert in progress, is refused before anything moves, and
 so is one with a container running in it (strata run) unless --force.
 
+SRC:DST, as in git's refspecs, pulls the remote tag SRC into the local
+branch DST: "pull origin main:staging". The remote tag also moves the
+remote-tracking ref that remote.REMOTE.fetch maps it to (by default
+REMOTE/SRC), as fetch moves it.
+
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -51,8 +57,12 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return err
 			}
 			branch := refs.ShortName(h.Branch)
+			tag, what := branch, branch // the remote tag; how messages name them
 			if len(args) == 2 {
-				branch = args[1]
+				if branch, tag, err = pullRefspec(args[1]); err != nil {
+					return err
+				}
+				what = args[1]
 			}
 			if branch == "" {
 				return usagef("pull: HEAD is detached: name the branch to pull")
@@ -85,7 +95,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if len(args) > 0 {
 				remoteArg = args[0]
 			}
-			fail := func(err error) error { return fmt.Errorf("pull %s %s: %w", remote.Redact(remoteArg), branch, err) }
+			fail := func(err error) error { return fmt.Errorf("pull %s %s: %w", remote.Redact(remoteArg), what, err) }
 			up, err := worktree.PrepareBranchUpdate(ctx, r, branch, force)
 			if err != nil {
 				return fail(err)
@@ -98,7 +108,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fail(err)
 			}
-			res, err := s.Fetch(ctx, r, []string{branch})
+			res, err := s.Fetch(ctx, r, []string{tag})
 			p.finish()
 			if err != nil {
 				return fail(err)
@@ -120,7 +130,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			case diverged && mode != "":
 				// The step that failed is named once (mode is the
 				// command's name): "pull origin main: rebase: 1 conflict".
-				out, err := up.Integrate(ctx, to, mode, remoteArg+"/"+branch, res.Tags[0].Ref, unrelated)
+				out, err := up.Integrate(ctx, to, mode, remoteArg+"/"+tag, res.Tags[0].Ref, unrelated)
 				if err := report(g, mode, out, err); err != nil {
 					return fail(err)
 				}
@@ -149,4 +159,25 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&merge, "merge", false, "merge the fetched commits with a merge commit")
 	cmd.Flags().BoolVar(&unrelated, "allow-unrelated-histories", false, "let a merge join a remote history with no commit in common with the branch")
 	return cmd
+}
+
+// pullRefspec reads pull's BRANCH, or git's SRC:DST: the remote tag SRC
+// into the local branch DST. A pattern, a '+' (pull never forces: it
+// fast-forwards, rebases or merges) or a DST that is no branch is a
+// usage error.
+func pullRefspec(arg string) (branch, tag string, err error) {
+	rs, err := remote.ParseRefspec(arg)
+	switch {
+	case err != nil:
+		return "", "", usageError{fmt.Errorf("pull: %w", err)}
+	case rs.Glob():
+		return "", "", usagef("pull: %s: a pattern: pull takes one branch (fetch takes patterns)", arg)
+	case rs.Force:
+		return "", "", usagef("pull: %s: pull never forces a branch: drop the '+' (--rebase or --merge bring diverged histories together)", arg)
+	case rs.Dst == "":
+		return rs.Src, rs.Src, nil
+	case !strings.HasPrefix(rs.Dst, refs.Heads):
+		return "", "", usagef("pull: %s: DST must be a branch: pull moves a branch and its work tree (fetch moves other refs)", arg)
+	}
+	return refs.ShortName(rs.Dst), rs.Src, nil
 }
