@@ -141,17 +141,37 @@ func attachRun(ctx context.Context, g *globals, s *svc, o attachOptions, keys []
 	if exec.Paused(pid) {
 		return fmt.Errorf("%s is paused: you cannot attach to a paused run, unpause it first", s.st.Name)
 	}
-	inFd, inTerm := exec.TerminalOf(g.stdin)
-	passStdin := s.st.OpenStdin && !o.noStdin && g.stdin != nil
-	if s.st.Tty && passStdin && !inTerm {
-		// As docker's: a terminal's keys, not a pipe's bytes, for a pty.
-		return fmt.Errorf("the input device is not a TTY (%s has a terminal: attach from one, or use --no-stdin)", s.st.Name)
+	if err := checkAttachStdin(g, s, o, "use --no-stdin"); err != nil {
+		return err
 	}
 	conn, err := dialAttach(s)
 	if err != nil {
 		return err
 	}
+	return relayAttach(ctx, g, s, o, keys, conn)
+}
+
+// passesStdin says whether attach passes its stdin on to s.
+func passesStdin(g *globals, s *svc, o attachOptions) bool {
+	return s.st.OpenStdin && !o.noStdin && g.stdin != nil
+}
+
+// checkAttachStdin refuses a pipe for a -it run's terminal, as docker's:
+// a terminal's keys, not a pipe's bytes, for a pty. instead is what the
+// user may do instead of attaching from a terminal.
+func checkAttachStdin(g *globals, s *svc, o attachOptions, instead string) error {
+	if _, inTerm := exec.TerminalOf(g.stdin); s.st.Tty && passesStdin(g, s, o) && !inTerm {
+		return fmt.Errorf("the input device is not a TTY (%s has a terminal: attach from one, or %s)", s.st.Name, instead)
+	}
+	return nil
+}
+
+// relayAttach relays s's stdio over conn, a connection to its
+// supervisor, until the run ends or the detach keys come; it closes conn.
+func relayAttach(ctx context.Context, g *globals, s *svc, o attachOptions, keys []byte, conn *net.UnixConn) error {
 	defer conn.Close()
+	inFd, inTerm := exec.TerminalOf(g.stdin)
+	passStdin := passesStdin(g, s, o)
 	// A terminal at our stdin goes raw for a -t run it types into: the
 	// keys reach the run's terminal as typed, ctrl-c included. Else
 	// ctrl-c is attach's, which then ends (it has no keys to detach by).

@@ -53,7 +53,7 @@ func (p *readyPipe) fail(code int, err error) error {
 var errNoReport = errors.New("it exited before it could report")
 
 // startAndAwait is the starting side: it starts cmd with the write end of
-// a ready pipe as fd 3 (its only extra file) and waits for the report:
+// a ready pipe as fd 3 (before cmd's ExtraFiles, from fd 4) and waits for the report:
 // nil once it runs (cmd is released then), its error (to exit with its
 // code) if it cannot, errNoReport if it ended without a word, or what
 // stopped its start, after what.
@@ -63,8 +63,8 @@ func startAndAwait(cmd *osexec.Cmd, what string) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer rd.Close()
-	cmd.ExtraFiles = []*os.File{wr}
-	// Its streams and fd 3 alone: a descriptor this strata inherited (a
+	cmd.ExtraFiles = append([]*os.File{wr}, cmd.ExtraFiles...)
+	// Its streams, fd 3 and cmd's ExtraFiles alone: a descriptor this strata inherited (a
 	// make jobserver's pipe, a caller's extra fd) would be held open for
 	// as long as the run lives, and whoever waits for its end with it.
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {

@@ -240,24 +240,57 @@ func (h *attachHub) serve() {
 			conn.Close()
 			continue
 		}
-		a := &attacher{conn: conn, out: make(chan []byte, attachQueue), quit: make(chan struct{})}
-		h.mu.Lock()
-		if h.closed {
-			h.mu.Unlock()
-			conn.Close()
-			continue
-		}
-		if h.running {
-			h.conns[a] = struct{}{}
-		} else { // between restarts: the last run's end
-			a.code = h.code
-			close(a.quit)
-		}
-		h.senders.Add(1)
-		h.mu.Unlock()
-		go h.send(a)
-		go h.receive(a)
+		h.add(conn, false)
 	}
+}
+
+// add serves conn as an attacher: of the run now, or of the next one
+// to start if first (start -a's); else, between restarts, it gets the
+// last run's end.
+func (h *attachHub) add(conn *net.UnixConn, first bool) {
+	a := &attacher{conn: conn, out: make(chan []byte, attachQueue), quit: make(chan struct{})}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		conn.Close()
+		return
+	}
+	if h.running || first {
+		h.conns[a] = struct{}{}
+	} else { // between restarts: the last run's end
+		a.code = h.code
+		close(a.quit)
+	}
+	h.senders.Add(1)
+	go h.send(a)
+	go h.receive(a)
+}
+
+// envAttachFirst tells a supervisor that start -a (or -i) started that
+// its fd 4 is a connection to its first attacher, which is served before
+// the container starts and so misses none of its output, as docker's
+// start -a attaches before it starts the container.
+const envAttachFirst = "_STRATA_ATTACH_FIRST"
+
+// adoptFirst serves fd 4 as the first attacher if start -a passed one.
+func (h *attachHub) adoptFirst() error {
+	if os.Getenv(envAttachFirst) == "" {
+		return nil
+	}
+	os.Unsetenv(envAttachFirst)
+	f := os.NewFile(4, "attach")
+	c, err := net.FileConn(f) // a CLOEXEC copy: the container gets none
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("attach: %w", err)
+	}
+	conn, ok := c.(*net.UnixConn)
+	if !ok {
+		c.Close()
+		return fmt.Errorf("attach: fd 4 is not a unix socket")
+	}
+	h.add(conn, true)
+	return nil
 }
 
 func peerCred(conn *net.UnixConn) (*unix.Ucred, error) {

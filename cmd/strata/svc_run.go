@@ -143,8 +143,13 @@ func withName(argv []string, name string) []string {
 // spawnSupervisor starts strata again as the run's supervisor, in a
 // session and mount namespace of its own (its mounts die with it), and
 // waits for its report: the container runs, or why it does not.
-func spawnSupervisor(s *svc) error {
+// attacher, if not nil, is a connection its hub serves as the first
+// attacher's (start -a).
+func spawnSupervisor(s *svc, attacher ...*os.File) error {
 	env := append(os.Environ(), envSupervise+"="+s.st.Name)
+	if len(attacher) > 0 {
+		env = append(env, envAttachFirst+"=1")
+	}
 	if s.st.Cwd != "" {
 		dir, err := s.st.openRunDir()
 		if err != nil {
@@ -174,6 +179,7 @@ func spawnSupervisor(s *svc) error {
 		Env:         env,
 		Stderr:      errLog,
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Cloneflags: unix.CLONE_NEWNS},
+		ExtraFiles:  attacher, // fd 4, after the ready pipe's 3
 	}
 	err = startAndAwait(cmd, "run: start supervisor")
 	if !errors.Is(err, errNoReport) {

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/strata-sh/strata/repo"
 )
@@ -21,9 +25,10 @@ func init() { register("start", newStartCommand) }
 //	always          started, even if the user stopped it
 //	unless-stopped  started unless the user stopped it (stop, kill, rm -f)
 func newStartCommand(g *globals) *cobra.Command {
-	var all bool
+	var all, attach, interactive bool
+	var detachKeys string
 	cmd := &cobra.Command{
-		Use:   "start (--all | NAME...)",
+		Use:   "start (--all | NAME... | -a [-i] [--detach-keys KEYS] NAME)",
 		Short: "Start ended detached runs again; --all: those their --restart policy brings back at boot",
 		Long: `Start detached runs that have ended, from their recorded command line
 (as restart does; a running one is left as it is, a paused one refused).
@@ -36,16 +41,41 @@ func newStartCommand(g *globals) *cobra.Command {
   unless-stopped  every run the user did not stop (stop, kill, rm -f)
 Run it at boot, e.g. from a systemd unit: strata -C /srv/env start --all
 
-Exit status: 0 on success; 125 when a run cannot be started (as run -d's:
-a port it publishes taken meanwhile, say); 1 on other errors, 2 on usage
-errors.`,
+-a (--attach) attaches to the run as attach does, before it starts, so
+that none of its output is missed (docker's start -a); -i (--interactive)
+attaches too, and passes stdin on to a run started with -i (from a
+terminal for a -t run). A running run is attached to as it is. The
+detach keys (ctrl-p ctrl-q; --detach-keys) leave it running; else start
+exits with its exit code when it ends, as attach does.
+
+  strata run -dit --name box --rev main -- sh
+  strata stop box
+  strata start -ai box                # the shell again, at your terminal
+
+Exit status: 0 on success (-a: on detach); with -a, the run's exit code
+when it ends (128+N when killed by signal N); 125 when a run cannot be
+started (as run -d's: a port it publishes taken meanwhile, say); 1 on
+other errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			attachTo := attach || interactive
 			switch {
+			case attachTo && (all || len(args) != 1):
+				return usagef("start -a: give one NAME: you cannot start and attach several runs at once")
 			case all && len(args) > 0:
 				// --all chooses the runs by policy: names would be dropped.
 				return usagef("start --all: takes no NAME (it starts the runs their --restart policy brings back)")
 			case !all && len(args) == 0:
 				return usagef("start: name runs or give --all")
+			}
+			if attachTo {
+				keys, err := parseDetachKeys(detachKeys)
+				if err != nil {
+					return usagef("start --detach-keys %s: %v", detachKeys, err)
+				}
+				o := attachOptions{noStdin: !interactive, sigProxy: true}
+				return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
+					return startAttached(cmd.Context(), g, s, o, keys)
+				})
 			}
 			if !all {
 				return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
@@ -77,7 +107,48 @@ errors.`,
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "start the runs their --restart policy brings back at boot")
+	cmd.Flags().BoolVarP(&attach, "attach", "a", false, "attach to the run's output before it starts, and pass signals on (without -t)")
+	cmd.Flags().BoolVarP(&interactive, "interactive", "i", false, "attach, and pass stdin on to the run (one started with -i)")
+	cmd.Flags().StringVar(&detachKeys, "detach-keys", defaultDetachKeys, "with -a or -i: the `KEYS` that detach, leaving the run going")
 	return cmd
+}
+
+// startAttached is start -a: it starts an ended run with a connection
+// to its supervisor that the supervisor serves before the container
+// starts, and relays the run's stdio over it (attach's relayAttach); a
+// running run is attached to.
+func startAttached(ctx context.Context, g *globals, s *svc, o attachOptions, keys []byte) error {
+	if s.live() && s.paused() { // as start's
+		return fmt.Errorf("%s is paused; unpause it instead", s.st.Name)
+	}
+	if s.live() {
+		return attachRun(ctx, g, s, o, keys)
+	}
+	if err := checkAttachStdin(g, s, o, "leave -i out"); err != nil {
+		return err
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.st.Name, err)
+	}
+	mine, theirs := os.NewFile(uintptr(fds[0]), "attach"), os.NewFile(uintptr(fds[1]), "attach")
+	err = startSvcWith(s, theirs)
+	theirs.Close()
+	if err != nil {
+		mine.Close()
+		return err
+	}
+	c, err := net.FileConn(mine)
+	mine.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.st.Name, err)
+	}
+	// Its pid now, for the signals passed on.
+	if err := s.reload(); err != nil {
+		c.Close()
+		return fmt.Errorf("%s: %w", s.st.Name, err)
+	}
+	return relayAttach(ctx, g, s, o, keys, c.(*net.UnixConn))
 }
 
 // startSvc starts an ended run again from its recorded command line.
@@ -86,16 +157,25 @@ func startSvc(g *globals, s *svc) error {
 		return fmt.Errorf("%s is paused; unpause it instead", s.st.Name)
 	}
 	if !s.live() {
-		if err := spawnSupervisor(s); err != nil {
-			var ec exitCodeError
-			if errors.As(err, &ec) { // its code, and a message naming the run
-				ec.err = fmt.Errorf("%s: %w", s.st.Name, ec.err)
-				return ec
-			}
-			return fmt.Errorf("%s: %w", s.st.Name, err)
+		if err := startSvcWith(s); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintln(g.stdout, s.st.Name)
+	return nil
+}
+
+// startSvcWith starts s's supervisor (spawnSupervisor, with its first
+// attacher if one is given); an error names the run.
+func startSvcWith(s *svc, attacher ...*os.File) error {
+	if err := spawnSupervisor(s, attacher...); err != nil {
+		var ec exitCodeError
+		if errors.As(err, &ec) { // its code, and a message naming the run
+			ec.err = fmt.Errorf("%s: %w", s.st.Name, ec.err)
+			return ec
+		}
+		return fmt.Errorf("%s: %w", s.st.Name, err)
+	}
 	return nil
 }
 

@@ -102,6 +102,9 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
 	}
 	defer hub.close()
+	if err := hub.adoptFirst(); err != nil {
+		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
+	}
 	spec.Root, spec.Resources, spec.ID = w.Target(), res, s.id
 	spec.Stdout = io.MultiWriter(stdout, hub.writer(frameStdout))
 	spec.Stderr = io.MultiWriter(stderr, hub.writer(frameStderr))
