@@ -76,8 +76,13 @@ type attachHub struct {
 	tty    bool
 	stdinR *os.File // -i without -t: the container's stdin, held open across restarts
 	stdinW *os.File
-	ttyIn  chan []byte // -i with -t: what attachers type, for the pty of the run now
-	resize chan exec.Winsize
+	// ttyIn is, with -i and -t (ttyStdin), what attachers type for the
+	// pty of the run now (or the next): a channel of each run's own, so
+	// that the old run's reader, which exec's copy to its pty may call
+	// after it ended, never takes what is typed for the next.
+	ttyIn    chan []byte
+	ttyStdin bool
+	resize   chan exec.Winsize
 
 	mu      sync.Mutex
 	conns   map[*attacher]struct{}
@@ -102,7 +107,7 @@ func listenAttach(s *svc, interactive, tty bool) (*attachHub, error) {
 	h := &attachHub{path: s.path(attachSocket), tty: tty, conns: map[*attacher]struct{}{},
 		resize: make(chan exec.Winsize, 1)}
 	if interactive && tty {
-		h.ttyIn = make(chan []byte)
+		h.ttyIn, h.ttyStdin = make(chan []byte), true
 	} else if interactive {
 		r, w, err := os.Pipe()
 		if err != nil {
@@ -156,7 +161,7 @@ func (h *attachHub) prepare() io.Reader {
 	switch {
 	case h.stdinR != nil:
 		return h.stdinR
-	case h.ttyIn != nil:
+	case h.ttyStdin:
 		return &ttyInput{in: h.ttyIn, done: h.runDone}
 	}
 	return nil
@@ -178,6 +183,9 @@ func (h *attachHub) finish(code int, final bool) {
 	if h.runDone != nil {
 		close(h.runDone)
 		h.runDone = nil
+	}
+	if h.ttyStdin {
+		h.ttyIn = make(chan []byte) // the next run's
 	}
 	h.running, h.code, h.closed = false, code, final
 	for a := range h.conns {
@@ -364,9 +372,13 @@ func (h *attachHub) receive(a *attacher) {
 		switch {
 		case typ == frameStdin && h.stdinW != nil:
 			h.stdinW.Write(p) // fails only once the supervisor ends
-		case typ == frameStdin && h.ttyIn != nil:
+		case typ == frameStdin && h.ttyStdin:
+			h.mu.Lock()
+			in, done := h.ttyIn, h.runDone
+			h.mu.Unlock()
 			select {
-			case h.ttyIn <- p:
+			case in <- p:
+			case <-done: // its run ended before it read p
 			case <-a.quit:
 				return
 			}
@@ -389,7 +401,8 @@ func (h *attachHub) receive(a *attacher) {
 }
 
 // ttyInput is what attachers type, for one run's pty: it ends with
-// the run, and the next run's reads what comes then.
+// the run, and the next run's reads what comes then, from a channel of
+// its own.
 type ttyInput struct {
 	in   <-chan []byte
 	done <-chan struct{}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// TestAttachHubRestartInput: what an attacher types after a -it run
+// restarted goes to the new run's terminal, never to the old run's
+// reader, which exec's copy to the old pty may still call after the old
+// run ended. Many times over, with the old reader reading on each time,
+// so that a shared channel would hand it the chunk.
+func TestAttachHubRestartInput(t *testing.T) {
+	s := &svc{dir: t.TempDir()}
+	h, err := listenAttach(s, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.close()
+	buf := make([]byte, 64)
+	for i := range 200 {
+		old := h.prepare()
+		h.started()
+		h.finish(1, false) // a restart
+		next := h.prepare()
+		h.started()
+		conn, err := net.Dial("unix", s.path(attachSocket))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("chunk-%d", i)
+		if _, err := conn.Write(makeFrame(frameStdin, []byte(want))); err != nil {
+			t.Fatal(err)
+		}
+		for range 2000 { // the old run's copy reads on
+			if n, _ := old.Read(buf); n > 0 {
+				t.Fatalf("restart %d: the old run's reader took %q", i, buf[:n])
+			}
+			runtime.Gosched()
+		}
+		got := make(chan string, 1)
+		go func() {
+			n, _ := next.Read(buf)
+			got <- string(buf[:n])
+		}()
+		select {
+		case g := <-got:
+			if g != want {
+				t.Fatalf("restart %d: the new run read %q, want %q", i, g, want)
+			}
+		case <-time.After(2 * time.Minute): // a guard, not a timing assertion
+			t.Fatalf("restart %d: the new run never got %q", i, want)
+		}
+		if _, err := io.ReadAll(old); err != nil {
+			t.Fatalf("restart %d: the old run's reader: %v, want EOF", i, err)
+		}
+		conn.Close()
+	}
+}
