@@ -135,6 +135,9 @@ func (d *detachFilter) feed(p []byte) ([]byte, bool) {
 // attachRun relays s's stdio until it ends or the detach keys come.
 func attachRun(ctx context.Context, g *globals, s *svc, o attachOptions, keys []byte) error {
 	pid, ok := s.containerPid()
+	if !ok && s.restarting() {
+		return fmt.Errorf("%s is restarting: you cannot attach to a restarting run, wait until it is running", s.st.Name)
+	}
 	if !ok {
 		return fmt.Errorf("%s is not running: you cannot attach to a stopped run, start it first", s.st.Name)
 	}

@@ -115,7 +115,7 @@ included), 126, 127 as for run.`,
 func execIn(ctx context.Context, g *globals, s *svc, o execOptions, args []string, started func(int)) error {
 	pid, ok := s.containerPid()
 	if !ok {
-		return fmt.Errorf("%s is not running", s.st.Name)
+		return s.notRunning()
 	}
 	if exec.Paused(pid) {
 		// Its processes could not run, and the joining one would freeze.
@@ -149,7 +149,7 @@ func execIn(ctx context.Context, g *globals, s *svc, o execOptions, args []strin
 	var ee *exec.ExitError
 	if err != nil && (!errors.As(err, &ee) || ee.Code == exec.CodeRuntime) && s.endedSince(pid) {
 		// Its pid 1 ended as exec began: say so, not what joining it met.
-		return fmt.Errorf("%s is not running", s.st.Name)
+		return s.notRunning()
 	}
 	if ee != nil {
 		return exitCodeError{code: ee.Code, err: err}

@@ -30,8 +30,9 @@ strata's other listings):
   Created       when run -d made it
   Path, Args    its command: the program and its arguments
   State         Status (created, running, paused, restarting, exited),
-                Running, Paused, Restarting, Pid (the host pid of its
-                pid 1; 0 when not running), ExitCode, StartedAt, FinishedAt
+                Running (true while restarting too, as docker's),
+                Paused, Restarting, Pid (the host pid of its pid 1; 0
+                when not running), ExitCode, StartedAt, FinishedAt
                 (0001-01-01T00:00:00Z when it has not; a restarted run's
                 last end, as docker's)
   Image         the commit it runs (its id)
@@ -182,7 +183,8 @@ func inspectSvc(g *globals, s *svc) inspectRun {
 	x := inspectRun{
 		Id: s.id, Name: "/" + s.st.Name, Created: s.st.Created, Image: s.st.Commit,
 		RestartCount: s.st.Restarts,
-		State: inspectState{Status: status, Running: running, Paused: status == "paused",
+		// Running while restarting too, as docker's.
+		State: inspectState{Status: status, Running: running || status == "restarting", Paused: status == "paused",
 			Restarting: status == "restarting", Pid: pid, ExitCode: code,
 			StartedAt: s.st.Started, FinishedAt: s.st.Finished},
 		Config: inspectConfig{Image: s.st.Rev, Cmd: s.st.Command, Env: s.st.Env,

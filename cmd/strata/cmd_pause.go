@@ -65,7 +65,7 @@ not paused), 2 on usage errors.`,
 // pauseSvc pauses (or unpauses) the run s and prints its name.
 func pauseSvc(g *globals, s *svc, pause bool) error {
 	if _, ok := s.containerPid(); !ok {
-		return fmt.Errorf("%s is not running", s.st.Name)
+		return s.notRunning()
 	}
 	f := exec.Unpause
 	if pause {
@@ -76,7 +76,7 @@ func pauseSvc(g *globals, s *svc, pause bool) error {
 		if _, ok := s.containerPid(); ok {
 			return fmt.Errorf("%s has no cgroup to freeze (a rootless run without limits)", s.st.Name)
 		}
-		return fmt.Errorf("%s is not running", s.st.Name)
+		return s.notRunning()
 	case errors.Is(err, exec.ErrPaused):
 		return fmt.Errorf("%s %w", s.st.Name, exec.ErrPaused)
 	case errors.Is(err, exec.ErrNotPaused):

@@ -215,6 +215,15 @@ func newKillCommand(g *globals) *cobra.Command {
 			}
 			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
 				pid, ok := s.containerPid()
+				if !ok && s.restarting() {
+					// As docker's: no container to signal; KILL, as
+					// stop, ends its restarts.
+					if n == unix.SIGKILL {
+						os.WriteFile(s.path("stop"), nil, 0o600)
+					}
+					fmt.Fprintln(g.stdout, s.st.Name)
+					return nil
+				}
 				if !ok {
 					return fmt.Errorf("%s is not running", s.st.Name)
 				}

@@ -53,14 +53,14 @@ ps failing: its message), 2 on usage errors.`,
 // topSvc prints the processes of the run s through ps with psArgs.
 func topSvc(g *globals, s *svc, psArgs []string) error {
 	if _, ok := s.containerPid(); !ok {
-		return fmt.Errorf("%s is not running", s.st.Name)
+		return s.notRunning()
 	}
 	pids, err := exec.Pids(s.id)
 	if errors.Is(err, exec.ErrNotRunning) {
 		if _, ok := s.containerPid(); ok {
 			return fmt.Errorf("%s has no cgroup to list (a rootless run without limits)", s.st.Name)
 		}
-		return fmt.Errorf("%s is not running", s.st.Name)
+		return s.notRunning()
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.st.Name, err)

@@ -22,7 +22,7 @@ const envExecDetached = "_STRATA_EXEC_DETACHED"
 // with why it cannot, as exec without -d would.
 func spawnDetachedExec(_ *repo.Repo, s *svc) error {
 	if _, ok := s.containerPid(); !ok {
-		return fmt.Errorf("%s is not running", s.st.Name)
+		return s.notRunning()
 	}
 	cwd, err := os.Getwd()
 	if err != nil {

@@ -427,6 +427,21 @@ func (s *svc) stopSignal() unix.Signal {
 // given, in seconds: docker's.
 const defaultStopTimeout = 10
 
+// restarting reports whether the run is between restarts: its
+// supervisor lives and starts its container again after the backoff.
+func (s *svc) restarting() bool {
+	return s.st.Status == "restarting" && s.live()
+}
+
+// notRunning is the error of a command that needs the run's container
+// and finds none: docker's words for one between restarts.
+func (s *svc) notRunning() error {
+	if s.restarting() {
+		return fmt.Errorf("%s is restarting, wait until it is running", s.st.Name)
+	}
+	return fmt.Errorf("%s is not running", s.st.Name)
+}
+
 // containerPid returns the pid of the run's container pid 1 if it runs
 // now: a child of the live supervisor (so never a reused pid), and not
 // one that has ended and waits to be reaped.

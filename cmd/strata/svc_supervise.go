@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -173,6 +174,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		s.st.Restarts++
 		s.save()
 		hub.finish(code, false)
+		svcTestHook("svc-restarting")
 		if !s.sleepUnlessStopped(backoff) {
 			break
 		}
@@ -194,6 +196,23 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	}
 	hub.finish(last, true)
 	return nil
+}
+
+// svcTestHook holds a supervisor at a named point for a story, under go
+// test only: STRATA_TEST_HOOK=<point>:<file> creates file there and
+// waits until it is removed.
+func svcTestHook(point string) {
+	p, file, ok := strings.Cut(os.Getenv("STRATA_TEST_HOOK"), ":")
+	if !ok || p != point || !testing.Testing() {
+		return
+	}
+	os.WriteFile(file, nil, 0o644)
+	for {
+		if _, err := os.Stat(file); err != nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (s *svc) stopRequested() bool {
