@@ -370,6 +370,7 @@ wait).`,
 				if s.live() {
 					return fmt.Errorf("%s is running again; stop it first or use rm -f", s.st.Name)
 				}
+				svcTestHook("rm-tree-locked")
 				if err := removeSvc(r, s); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
 				}

@@ -69,6 +69,14 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	if err != nil {
 		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
 	}
+	// rm holds the tree lock from its check that no supervisor holds
+	// the run's lock until the run is gone: one that took the run's lock
+	// after that check finds, once it has the tree lock, that its lock
+	// file is no longer the run's.
+	if !sameFile(lock, s.path("lock")) {
+		unlockTree()
+		return fail(exitError, fmt.Errorf("run: %s was removed (rm) as it started", name))
+	}
 	// Mounting stages snapshots' indexes in .strata/tmp: a writer's
 	// work, until the container starts; a service never holds gc off.
 	if err := g.holdWrites(r); err != nil {
@@ -196,6 +204,13 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	}
 	hub.finish(last, true)
 	return nil
+}
+
+// sameFile reports whether f is still the file at path.
+func sameFile(f *os.File, path string) bool {
+	a, err1 := f.Stat()
+	b, err2 := os.Stat(path)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
 
 // svcTestHook holds a supervisor at a named point for a story, under go
