@@ -40,6 +40,11 @@ the run, from its root whatever the leading slash; a local path holding a
 colon is written ./a:b. - is a tar stream: of SRC on stdout, or read from
 stdin and extracted into DEST, which must be a directory.
 
+Unlike docker's, cp makes none of a run's device nodes on this machine
+(a container may make one for any device, this machine's disks too):
+those in a directory are left out, with a warning that names them, and
+one named as SRC is refused; the tar stream (-) keeps them.
+
 As docker's, SRC a file: to DEST if it is not a directory (DEST/ must
 exist), else into it; SRC a directory: made as DEST if DEST does not
 exist, else copied into it; SRC/. copies what SRC holds. A link at DEST
@@ -316,6 +321,9 @@ func copyFromRun(g *globals, o cpOptions, name string, root int, srcPath, dstPat
 	if err := checkCpSource(src, srcPath, missing); err != nil {
 		return err
 	}
+	if t := src.st.Mode & unix.S_IFMT; (t == unix.S_IFCHR || t == unix.S_IFBLK) && dstPath != "-" {
+		return fmt.Errorf("%s:%s: a device node: cp makes none on this machine ('strata cp %s:%s -' writes it in a tar stream)", name, srcPath, name, srcPath)
+	}
 	fd, err := src.open()
 	if err != nil {
 		return fmt.Errorf("%s:%s: %w", name, srcPath, err)
@@ -340,8 +348,34 @@ func copyFromRun(g *globals, o cpOptions, name string, root int, srcPath, dstPat
 		return fmt.Errorf("%s: %w", dstPath, err)
 	}
 	defer dst.close()
-	x := &treeReader{uid: os.Getuid(), gid: os.Getgid(), keep: o.archive, chown: os.Getuid() == 0}
-	return copyTree(fd, src, srcPath, x, dst, dstPath)
+	// A run's device nodes are not made here: the container may have
+	// made one for any device, this machine's disks too.
+	x := &treeReader{uid: os.Getuid(), gid: os.Getgid(), keep: o.archive, chown: os.Getuid() == 0, noDevices: true}
+	err = copyTree(fd, src, srcPath, x, dst, dstPath)
+	warnDevicesLeft(g, x.left, dst, name, srcPath)
+	return err
+}
+
+// warnDevicesLeft says which device nodes of the run a copy to dst left
+// out, by the paths they would have had here.
+func warnDevicesLeft(g *globals, left []string, dst *cpPath, name, srcPath string) {
+	if len(left) == 0 {
+		return
+	}
+	dir := filepath.Dir(dst.shown)
+	if dst.isDir() {
+		dir = dst.shown
+	}
+	var shown []string
+	for i, n := range left {
+		if i == 3 {
+			shown = append(shown, "...")
+			break
+		}
+		shown = append(shown, filepath.Join(dir, n))
+	}
+	fmt.Fprintf(g.stderr, "strata: warning: cp: left out %s, as cp makes none on this machine: %s ('strata cp %s:%s -' keeps them in a tar stream)\n",
+		plural(len(left), "device node"), strings.Join(shown, ", "), name, srcPath)
 }
 
 // copyToRun copies srcPath on this machine, or a tar stream from stdin

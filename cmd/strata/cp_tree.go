@@ -200,7 +200,12 @@ type treeReader struct {
 	uid, gid int  // the owner of what is made (root in a run, the user on the host)
 	keep     bool // -a: the entries' own owners instead
 	chown    bool // owners are set (not without root: what is made is the user's)
-	dirTimes []dirTime
+	// noDevices leaves device nodes out (a run's, copied to this
+	// machine: a container may mknod any device, the host's disks
+	// too); left has the names of those left out.
+	noDevices bool
+	left      []string
+	dirTimes  []dirTime
 }
 
 type dirTime struct {
@@ -348,7 +353,13 @@ func (x *treeReader) entry(tr *tar.Reader, hdr *tar.Header) error {
 		}
 	case tar.TypeLink:
 		err = x.link(pfd, tmp, hdr.Linkname)
-	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+	case tar.TypeChar, tar.TypeBlock:
+		if x.noDevices {
+			x.left = append(x.left, name)
+			return nil
+		}
+		fallthrough
+	case tar.TypeFifo:
 		kind := map[byte]uint32{tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK, tar.TypeFifo: unix.S_IFIFO}[hdr.Typeflag]
 		err = unix.Mknodat(pfd, tmp, kind|mode, int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))))
 		if err == nil && x.chown {
