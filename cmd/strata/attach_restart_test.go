@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 )
 
 // TestAttachHubRestartInput: what an attacher types after a -it run
@@ -59,5 +61,61 @@ func TestAttachHubRestartInput(t *testing.T) {
 			t.Fatalf("restart %d: the old run's reader: %v, want EOF", i, err)
 		}
 		conn.Close()
+	}
+}
+
+// ended reports whether the terminal tr reads from has closed (its
+// program ended), what it showed being read.
+func ended(tr *termReader) bool {
+	for {
+		select {
+		case _, open := <-tr.ch:
+			if !open {
+				return true
+			}
+		default:
+			return false
+		}
+	}
+}
+
+// TestAttachAfterRestarts attaches at a terminal to a run -dit that
+// reads one line and exits 1, restarted each time (--restart always):
+// after every restart, the line typed reaches the new container's shell.
+func TestAttachAfterRestarts(t *testing.T) {
+	staticInit(t)
+	dir := busyboxRepo(t)
+	startService(t, dir, "-it", "--restart", "always", "--name", "again", "--rev", "main", "--", "sh", "-c", "read x; echo got-$x; exit 1")
+	for i := range 5 {
+		want := fmt.Sprintf("got-line%d", i)
+		for try := 0; ; try++ {
+			// Between restarts attach is refused: then again.
+			cmd := strataCmd(dir, "attach", "again")
+			ptm, err := pty.Start(cmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := newTermReader(ptm)
+			fmt.Fprintf(ptm, "line%d\r", i)
+			got, ok := out.waitFor(want, 2*time.Minute)
+			byItself := !ok && ended(out)
+			if !ok && !byItself {
+				cmd.Process.Kill()
+			}
+			code := waitGuarded(t, cmd)
+			ptm.Close()
+			if ok {
+				if code != 1 {
+					t.Fatalf("run %d: attach exited %d, want the run's 1", i, code)
+				}
+				break
+			}
+			// attach ended by itself: refused between restarts, or
+			// attached as the last run ended. Else the line was lost.
+			if !byItself || try == 300 {
+				t.Fatalf("run %d: typed line%d, want %s; the terminal showed:\n%s", i, i, want, got)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 }
