@@ -65,6 +65,9 @@ not paused), 2 on usage errors.`,
 // pauseSvc pauses (or unpauses) the run s and prints its name.
 func pauseSvc(g *globals, s *svc, pause bool) error {
 	if _, ok := s.containerPid(); !ok {
+		if !pause && s.restarting() { // as docker's
+			return fmt.Errorf("%s %w", s.st.Name, exec.ErrNotPaused)
+		}
 		return s.notRunning()
 	}
 	f := exec.Unpause
