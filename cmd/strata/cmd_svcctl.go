@@ -350,6 +350,9 @@ wait).`,
 					if !force && s.paused() {
 						return fmt.Errorf("%s is paused; unpause and stop it first, or use rm -f", s.st.Name)
 					}
+					if !force && s.restarting() { // as docker's
+						return fmt.Errorf("%s is restarting; stop it first or use rm -f", s.st.Name)
+					}
 					if !force {
 						return fmt.Errorf("%s is running; stop it first or use rm -f", s.st.Name)
 					}
