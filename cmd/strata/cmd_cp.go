@@ -52,8 +52,9 @@ in the run is followed within the run's root, as the run sees it; SRC is
 not followed unless -L.
 
 What is copied into a run is root's (-a: the owners the files have
-here); what is copied out is the user's who runs cp (-a: the owners they
-have in the run). A running run (paused too) is read and written as its
+here); what is copied out is the user's who runs cp, without set-user-ID
+and set-group-ID bits, as cp's when it does not keep owners (-a: the
+owners they have in the run, and those bits). A running run (paused too) is read and written as its
 processes see it (its volumes too); an ended one, until rm, in its tree
 (a start of the run meanwhile waits for the copy).
 /proc, /sys and other kernel file systems in the run are not copied.
@@ -349,8 +350,9 @@ func copyFromRun(g *globals, o cpOptions, name string, root int, srcPath, dstPat
 	}
 	defer dst.close()
 	// A run's device nodes are not made here: the container may have
-	// made one for any device, this machine's disks too.
-	x := &treeReader{uid: os.Getuid(), gid: os.Getgid(), keep: o.archive, chown: os.Getuid() == 0, noDevices: true}
+	// made one for any device, this machine's disks too. Nor are its
+	// set-user-ID files, unless -a keeps their owners.
+	x := &treeReader{uid: os.Getuid(), gid: os.Getgid(), keep: o.archive, chown: os.Getuid() == 0, noDevices: true, noSetID: !o.archive}
 	err = copyTree(fd, src, srcPath, x, dst, dstPath)
 	warnDevicesLeft(g, x.left, dst, name, srcPath)
 	return err

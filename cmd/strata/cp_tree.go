@@ -204,8 +204,13 @@ type treeReader struct {
 	// machine: a container may mknod any device, the host's disks
 	// too); left has the names of those left out.
 	noDevices bool
-	left      []string
-	dirTimes  []dirTime
+	// noSetID clears the set-user-ID and set-group-ID bits of the
+	// files made (a run's, copied to this machine without -a): as cp's
+	// when it does not keep the owners, so that a container's
+	// set-user-ID file does not land here as one of the user's (root's).
+	noSetID  bool
+	left     []string
+	dirTimes []dirTime
 }
 
 type dirTime struct {
@@ -409,6 +414,9 @@ func (x *treeReader) file(pfd int, tmp string, r io.Reader, hdr *tar.Header, mod
 		if err := f.Chown(x.owner(hdr)); err != nil {
 			return err
 		}
+	}
+	if x.noSetID {
+		mode &^= unix.S_ISUID | unix.S_ISGID
 	}
 	// After chown, which clears set-user-ID bits.
 	return unix.Fchmod(fd, mode)
