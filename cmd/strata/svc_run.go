@@ -7,6 +7,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -146,7 +147,10 @@ func withName(argv []string, name string) []string {
 // attacher, if not nil, is a connection its hub serves as the first
 // attacher's (start -a).
 func spawnSupervisor(s *svc, attacher ...*os.File) error {
-	env := append(os.Environ(), envSupervise+"="+s.st.Name)
+	// Never an inherited _STRATA_ATTACH_FIRST: the supervisor would take
+	// whatever its fd 4 is for an attacher's socket.
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, envAttachFirst+"=") })
+	env = append(env, envSupervise+"="+s.st.Name)
 	if len(attacher) > 0 {
 		env = append(env, envAttachFirst+"=1")
 	}
