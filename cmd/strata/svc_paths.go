@@ -140,12 +140,13 @@ func fileID(f *os.File) (string, error) {
 
 // checkSupervisorDir fails a supervisor that was not started in the
 // directory its parent opened: a link was put in the way between the two.
+// Any other command ignores the variable (one a user's shell passed on).
 func checkSupervisorDir() error {
 	want := os.Getenv(envSuperviseDir)
-	if want == "" {
+	os.Unsetenv(envSuperviseDir)
+	if want == "" || os.Getenv(envSupervise) == "" {
 		return nil
 	}
-	os.Unsetenv(envSuperviseDir)
 	dot, err := os.Open(".")
 	if err != nil {
 		return fmt.Errorf("run: %w", err)

@@ -21,6 +21,11 @@ func TestSupervisorStartsOnlyInTheDirectoryOpened(t *testing.T) {
 	}
 	t.Chdir(other)
 	t.Setenv(envSuperviseDir, id)
+	if err := checkSupervisorDir(); err != nil {
+		t.Fatalf("a command that is no supervisor took the variable its shell passed on: %v", err)
+	}
+	t.Setenv(envSupervise, "web")
+	t.Setenv(envSuperviseDir, id)
 	if err := checkSupervisorDir(); err == nil {
 		t.Fatal("a supervisor in another directory than the one opened was let start")
 	}

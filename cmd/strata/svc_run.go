@@ -147,9 +147,11 @@ func withName(argv []string, name string) []string {
 // attacher, if not nil, is a connection its hub serves as the first
 // attacher's (start -a).
 func spawnSupervisor(s *svc, attacher ...*os.File) error {
-	// Never an inherited _STRATA_ATTACH_FIRST: the supervisor would take
-	// whatever its fd 4 is for an attacher's socket.
-	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, envAttachFirst+"=") })
+	// None of strata's own hand-over variables inherited: with
+	// _STRATA_ATTACH_FIRST the supervisor would take whatever its fd 4
+	// is for an attacher's socket, with _STRATA_SUPERVISE_DIR refuse the
+	// run's directory as replaced.
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "_STRATA_") })
 	env = append(env, envSupervise+"="+s.st.Name)
 	if len(attacher) > 0 {
 		env = append(env, envAttachFirst+"=1")
