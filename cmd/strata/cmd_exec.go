@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -74,7 +75,10 @@ included), 126, 127 as for run.`,
 			}
 			var started func(int)
 			if o.detach {
-				if os.Getenv(envExecDetached) == "" {
+				// The waiter is told by its parent's pid, not by a
+				// variable a shell may pass on.
+				if os.Getenv(envExecDetached) != strconv.Itoa(os.Getppid()) {
+					os.Unsetenv(envExecDetached)
 					return forEachRun(cmd.Context(), g, args[:1], spawnDetachedExec)
 				}
 				// The waiter that spawnDetachedExec started.

@@ -5,14 +5,15 @@ import (
 	"fmt"
 	"os"
 	osexec "os/exec"
+	"strconv"
 	"syscall"
 
 	"github.com/strata-sh/strata/repo"
 )
 
-// envExecDetached tells a strata started by 'exec -d' that it is the
-// command's waiter: it runs the exec as typed and reports on fd 3 once
-// the command runs.
+// envExecDetached, set to its parent's pid, tells a strata started by
+// 'exec -d' that it is the command's waiter: it runs the exec as typed
+// and reports on fd 3 once the command runs.
 const envExecDetached = "_STRATA_EXEC_DETACHED"
 
 // spawnDetachedExec starts strata again with the same command line, in a
@@ -32,7 +33,7 @@ func spawnDetachedExec(_ *repo.Repo, s *svc) error {
 		Path:        "/proc/self/exe",
 		Args:        os.Args,
 		Dir:         cwd,
-		Env:         append(os.Environ(), envExecDetached+"=1"),
+		Env:         append(os.Environ(), envExecDetached+"="+strconv.Itoa(os.Getpid())),
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
 	err = startAndAwait(cmd, "exec: start the waiter")
