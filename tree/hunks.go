@@ -176,8 +176,9 @@ func writeHunkLine(w *bufio.Writer, l hunkLine, color bool) {
 const funcLineMax = 80
 
 // funcLine is git's default function line rule (xdiff's def_ff): a line
-// that begins with a letter, '_' or '$', cut to 80 bytes, without its
-// trailing white space.
+// that begins with an ASCII letter, '_' or '$', cut to 80 bytes, without
+// its trailing white space as git's isspace has it (blank, tab, newline,
+// carriage return: a form feed or vertical tab stays).
 func funcLine(line string) (string, bool) {
 	if line == "" {
 		return "", false
@@ -189,5 +190,5 @@ func funcLine(line string) (string, bool) {
 	if len(line) > funcLineMax {
 		line = line[:funcLineMax]
 	}
-	return strings.TrimRight(line, " \t\n\v\f\r"), true
+	return strings.TrimRight(line, " \t\n\r"), true
 }
