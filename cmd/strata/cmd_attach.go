@@ -47,18 +47,20 @@ A run started with -t has one stream through its terminal; your terminal
 goes raw meanwhile (when attach passes stdin on) and its size follows
 yours. Without -t, the signals attach gets (ctrl-c's SIGINT) go to the
 run's pid 1 unless --sig-proxy=false; otherwise SIGINT and SIGTERM end
-attach (130, 143) and leave the run going. The detach keys leave the
-run going and attach exits 0; when the run ends, attach exits with its
-exit code (128+N when killed by signal N). --detach-keys takes a
-comma-separated list of characters and ctrl-<x> (x a letter, @, [, \,
-], ^ or _). Several attachers may be attached at once: each gets all
-the output, and one that reads slower than the run writes misses what
-does not fit its queue, as the run never waits for it.
+attach (130, 143) and leave the run going. For a -t run, the detach
+keys leave it going and attach exits 0; without -t, stdin goes on byte
+for byte, those keys too, as docker's (leave by ctrl-c with
+--sig-proxy=false). When the run ends, attach exits with its exit code
+(128+N when killed by signal N). --detach-keys takes a comma-separated
+list of characters and ctrl-<x> (x a letter, @, [, \, ], ^ or _).
+Several attachers may be attached at once: each gets all the output,
+and one that reads slower than the run writes misses what does not fit
+its queue, as the run never waits for it.
 
-Exit status: the run's when it ends; 0 on detach; 1 when the run is not
-running, is paused, or there is none of that name, and when stdin is not
-a terminal for a -it run (--no-stdin leaves it out); 2 on usage errors;
-130 or 143 when SIGINT or SIGTERM ended it.`,
+Exit status: the run's when it ends; 0 on detach (-t); 1 when the run
+is not running, is paused, or there is none of that name, and when
+stdin is not a terminal for a -it run (--no-stdin leaves it out); 2 on
+usage errors; 130 or 143 when SIGINT or SIGTERM ended it.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := parseDetachKeys(o.detachKeys)
@@ -216,8 +218,14 @@ func relayAttach(ctx context.Context, g *globals, s *svc, o attachOptions, keys 
 	}
 	detached := make(chan struct{})
 	if passStdin {
+		// As docker's, the detach keys are read only for a -t run: a
+		// pipe's bytes for a run without a terminal go on as they are.
+		var d *detachFilter
+		if s.st.Tty {
+			d = &detachFilter{keys: keys}
+		}
 		go func() {
-			if relayStdin(conn, g.stdin, &detachFilter{keys: keys}) {
+			if relayStdin(conn, g.stdin, d) {
 				close(detached)
 				conn.Close() // the output's read ends
 			}
@@ -261,13 +269,16 @@ func relayAttach(ctx context.Context, g *globals, s *svc, o attachOptions, keys 
 var proxiedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
 
 // relayStdin sends in to the run until EOF, or until the detach keys
-// (then it reports true).
+// (then it reports true); with no d, everything goes on.
 func relayStdin(conn *net.UnixConn, in io.Reader, d *detachFilter) bool {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := in.Read(buf)
 		if n > 0 {
-			p, detach := d.feed(buf[:n])
+			p, detach := buf[:n], false
+			if d != nil {
+				p, detach = d.feed(p)
+			}
 			if len(p) > 0 {
 				if _, werr := conn.Write(makeFrame(frameStdin, p)); werr != nil {
 					return false
