@@ -24,12 +24,9 @@ type diffOptions struct {
 	nameStatus, nameOnly, stat, patch bool
 	cached                            bool // git's --cached: the work tree here
 	format                            string
-	noRenames                         bool // --no-renames: a rename stays a deletion and an addition
-	// findRenames: -M[N], --find-renames[=N], the least similarity of a
-	// rename ("" not given); findCopies, --find-copies[=N], of a copy
-	// too; copiesHarder: --find-copies-harder.
-	findRenames, findCopies string
-	copiesHarder            bool
+	// renameFlags are -M, --find-copies, --find-copies-harder and
+	// --no-renames as given, in order (diff_renames.go).
+	renameFlags []renameFlag
 	// renames is how renames are found (nil: not), as the flags and
 	// diff.renames and diff.renameLimit say (resolveRenames);
 	// renameLimit what the limit stopped, for the warning.
@@ -144,6 +141,11 @@ file over 8 MiB is renamed only when its content is the same.
   --find-copies-harder  from files left unchanged too (git's -C -C); past
                   diff.renameLimit, from changed files only, with git's warning
 
+As git's, the order of these counts: the last of -M, --no-renames and
+--find-copies decides (--find-copies -M finds renames only) and gives
+the similarity; --find-copies twice, or after diff.renames=copies, is
+--find-copies-harder, which finds copies whatever follows it.
+
 Exit status: 0 on success (with --exit-code or --quiet: when nothing
 changed; 1 when something did), 1 on errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -197,67 +199,6 @@ changed; 1 when something did), 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&o.exitCode, "exit-code", false, "exit 1 when anything changed, as git's")
 	cmd.Flags().BoolVar(&o.quiet, "quiet", false, "print nothing; exit 1 when anything changed, as git's")
 	return cmd
-}
-
-// addRenameFlag adds -M (--find-renames), --find-copies,
-// --find-copies-harder, --no-renames, -U and the colour flags.
-func (o *diffOptions) addRenameFlag(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&o.findRenames, "find-renames", "M", "", "find renames of files at least `N` similar, as git's -M (default 50%; 100% is exact renames only)")
-	cmd.Flags().Lookup("find-renames").NoOptDefVal = "50%"
-	cmd.Flags().StringVar(&o.findCopies, "find-copies", "", "find copies too, of files at least `N` similar, as git's -C (default 50%)")
-	cmd.Flags().Lookup("find-copies").NoOptDefVal = "50%"
-	cmd.Flags().BoolVar(&o.copiesHarder, "find-copies-harder", false, "find copies of files left unchanged too, as git's -C -C")
-	cmd.Flags().BoolVar(&o.noRenames, "no-renames", false, "show a file moved as deleted and added, not renamed")
-	cmd.Flags().VarP(unifiedFlag{o}, "unified", "U", "unified diffs with `N` lines of context; implies -p, as git's")
-	o.colors.add(cmd)
-}
-
-// resolveRenames sets o.renames as git decides whether to find renames
-// and copies: -M or --find-copies[-harder], else --no-renames, else
-// diff.renames (true by default; "copies" finds copies too); the limit
-// is diff.renameLimit (0: none), 1000 by default.
-func (o *diffOptions) resolveRenames(r *repo.Repo, verb string) error {
-	o.renames, o.renameLimit = nil, new(tree.RenameLimit)
-	copies := o.findCopies != "" || o.copiesHarder
-	if (o.findRenames != "" || copies) && o.noRenames {
-		return usagef("%s: -M (--find-renames), --find-copies and --no-renames exclude each other", verb)
-	}
-	given, flag := o.findRenames, "-M"
-	if o.findCopies != "" {
-		given, flag = o.findCopies, "--find-copies"
-	}
-	score, err := tree.ParseRenameScore(given)
-	if err != nil {
-		return usagef("%s: %s: %v", verb, flag, err)
-	}
-	on := o.findRenames != "" || copies
-	if !on && !o.noRenames {
-		on = true
-		switch v, ok := r.Config.Get("diff.renames"); {
-		case !ok:
-		case strings.EqualFold(v, "copies") || strings.EqualFold(v, "copy"):
-			copies = true
-		default:
-			if on, _, err = r.Config.Bool("diff.renames"); err != nil {
-				return err
-			}
-		}
-	}
-	if !on {
-		return nil
-	}
-	o.renames = &tree.RenameOptions{Score: score, Copies: copies, Harder: o.copiesHarder}
-	if v, ok := r.Config.Get("diff.renameLimit"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("config diff.renameLimit: %q is not a number of files", v)
-		}
-		o.renames.Limit = n
-		if n <= 0 {
-			o.renames.Limit = -1 // git's: no limit
-		}
-	}
-	return nil
 }
 
 // noteRenameLimit records what the rename limit stopped in one
