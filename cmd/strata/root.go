@@ -191,6 +191,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		return handOver(args, stderr)
 	}
 	root := newRootCommand(g, word)
+	if err := emptySubcommand(root, args); err != nil {
+		return exitCode(err, stderr)
+	}
 	root.SetArgs(gitShorthands(root, word, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -433,23 +436,6 @@ func register(name string, c func(*globals) *cobra.Command) {
 		panic("strata: command " + name + " registered twice")
 	}
 	commands[name] = c
-}
-
-// noSubcommand is the Args of a command whose own form takes no
-// argument but which has subcommands: an argument is then a subcommand
-// that does not exist, and is called one ("remote rename" said "accepts
-// 0 arg(s), received 3").
-func noSubcommand(cmd *cobra.Command, args []string) error {
-	if len(args) == 0 {
-		return nil
-	}
-	var names []string
-	for _, c := range cmd.Commands() {
-		if c.IsAvailableCommand() {
-			names = append(names, c.Name())
-		}
-	}
-	return usagef("%s: unknown subcommand %q (it has: %s)", cmd.Name(), args[0], strings.Join(names, ", "))
 }
 
 // otherVerbs says what strata does instead of a git or docker command it
