@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -53,7 +54,7 @@ type grepOptions struct {
 	// around each (textgrep.OnlyMatching).
 	onlyMatching, word bool
 	parts              *regexp.Regexp
-	before, after, max int // -B, -A (--context sets both), -m
+	before, after, max int // -B, -A (--context sets both: the last given wins), -m
 	format             string
 }
 
@@ -82,7 +83,6 @@ func newGrepCommand(g *globals) *cobra.Command {
 	var o grepOptions
 	var m textgrep.Options
 	var fixed, extended, basic bool
-	var contextLines int
 	cmd := &cobra.Command{
 		Use:   "grep [-i] [-n] [-l | -L | -c | -o] [-w] [-v] [-F|-E] [-A|-B|--context NUM] [-m NUM] [-e PATTERN]... [PATTERN] [REV...] [-- PATH...]",
 		Short: "Print the lines of a revision's files that match a pattern, as git grep",
@@ -110,8 +110,9 @@ do not, -c the number of matching lines of each, -o each match alone on
 a line of its own (with -v, whole lines, as git's), -q nothing. -m NUM
 stops each file's search after NUM matching lines. -A NUM, -B NUM and
 --context NUM (or -NUM; git's -C NUM: -C is strata's --chdir, wherever
-it is given) print NUM lines after, before or around each match, as
-git's: REV:PATH-LINE (-n: PATH-NUMBER-LINE), "--" between groups that
+it is given) print NUM lines after, before or around each match (the
+last given wins for each side: -A3 -1 is one line after), as git's:
+REV:PATH-LINE (-n: PATH-NUMBER-LINE), "--" between groups that
 do not touch and between files; not with -l, -L or -c; with -o, no
 line of context but the "--" lines git prints for them; --format json
 marks them "context": true (with -o, it lists no context).
@@ -165,14 +166,6 @@ taken for "no match").`,
 			if o.filesOnly && o.filesWithout {
 				return usagef("-l and -L: give one")
 			}
-			if cmd.Flags().Changed("context") {
-				if !cmd.Flags().Changed("after-context") {
-					o.after = contextLines
-				}
-				if !cmd.Flags().Changed("before-context") {
-					o.before = contextLines
-				}
-			}
 			if o.before < 0 || o.after < 0 {
 				return usagef("-A, -B and --context take a number of lines, 0 or more")
 			}
@@ -211,7 +204,7 @@ taken for "no match").`,
 	f.BoolVarP(&o.onlyMatching, "only-matching", "o", false, "print only the matching parts of lines, each on a line of its own")
 	f.IntVarP(&o.after, "after-context", "A", 0, "print `NUM` lines after each match")
 	f.IntVarP(&o.before, "before-context", "B", 0, "print `NUM` lines before each match")
-	f.IntVar(&contextLines, "context", 0, "print `NUM` lines before and after each match (-A, -B win); git's -C, which is strata's --chdir")
+	f.Var(contextFlag{&o.before, &o.after}, "context", "print `NUM` lines before and after each match; git's -C, which is strata's --chdir")
 	f.IntVarP(&o.max, "max-count", "m", -1, "stop each file's search after `NUM` matching lines (default: no limit)")
 	saidDefault(f, "max-count")
 	f.BoolVarP(&o.count, "count", "c", false, "print the number of matching lines of each file")
@@ -650,4 +643,27 @@ func (j *jsonLines) end() {
 		return
 	}
 	io.WriteString(j.w, "\n]\n")
+}
+
+// contextFlag is --context NUM (git's -C NUM, -NUM): it sets -B and -A
+// as it comes, so that, as git's, the last of them given wins for each
+// side (-A3 -1 is one line after, -1 -A3 three).
+type contextFlag struct{ before, after *int }
+
+func (f contextFlag) String() string {
+	if f.before == nil || *f.before != *f.after {
+		return "0"
+	}
+	return strconv.Itoa(*f.before)
+}
+
+func (f contextFlag) Type() string { return "int" }
+
+func (f contextFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return err
+	}
+	*f.before, *f.after = n, n
+	return nil
 }
