@@ -109,13 +109,14 @@ match. -l prints the names of the files that match, -L of those that
 do not, -c the number of matching lines of each, -o each match alone on
 a line of its own (with -v, whole lines, as git's), -q nothing. -m NUM
 stops each file's search after NUM matching lines. -A NUM, -B NUM and
---context NUM (or -NUM; git's -C NUM: -C is strata's --chdir, wherever
-it is given) print NUM lines after, before or around each match (the
-last given wins for each side: -A3 -1 is one line after), as git's:
-REV:PATH-LINE (-n: PATH-NUMBER-LINE), "--" between groups that
-do not touch and between files; not with -l, -L or -c; with -o, no
-line of context but the "--" lines git prints for them; --format json
-marks them "context": true (with -o, it lists no context).
+--context NUM (or -NUM, in a cluster too: -n2; git's -C NUM: -C is
+strata's --chdir, wherever it is given) print NUM lines after, before
+or around each match (the last given wins for each side: -A3 -1 is one
+line after), as git's: REV:PATH-LINE (-n: PATH-NUMBER-LINE), "--"
+between groups that do not touch and between files; not with -l, -L
+or -c; with -o, no line of context but the "--" lines git prints for
+them; --format json marks them "context": true (with -o, it lists no
+context).
 
 A revision is read from its layers, each streamed once and never
 unpacked; each file is checked against its file index's digest before a
