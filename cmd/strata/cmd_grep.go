@@ -63,10 +63,10 @@ func (o grepOptions) lines() bool {
 	return !o.quiet && !o.filesOnly && !o.filesWithout && !o.count
 }
 
-// context reports whether lines of context are printed (not with -o:
-// see onlyContext).
+// context reports whether lines of context are printed (not with -o,
+// see onlyContext, unless -v, which git's -o leaves whole lines).
 func (o grepOptions) context() bool {
-	return o.lines() && (o.before > 0 || o.after > 0) && !o.onlyMatching
+	return o.lines() && (o.before > 0 || o.after > 0) && (!o.onlyMatching || o.invert)
 }
 
 // onlyContext reports whether -o is given context (not -v, which prints
@@ -114,9 +114,9 @@ strata's --chdir, wherever it is given) print NUM lines after, before
 or around each match (the last given wins for each side: -A3 -1 is one
 line after), as git's: REV:PATH-LINE (-n: PATH-NUMBER-LINE), "--"
 between groups that do not touch and between files; not with -l, -L
-or -c; with -o, no line of context but the "--" lines git prints for
-them; --format json marks them "context": true (with -o, it lists no
-context).
+or -c; with -o (not -v), no line of context but the "--" lines git
+prints for them; --format json marks them "context": true (with -o and
+not -v, it lists no context).
 
 A revision is read from its layers, each streamed once and never
 unpacked; each file is checked against its file index's digest before a
