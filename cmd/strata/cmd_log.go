@@ -153,7 +153,7 @@ diff --find-copies-harder finds them (with PATH the only destination:
 the file it came from; --name-status, --stat and -p show that pair
 alone (R094 /old /new, C098 /old /new). With log.follow true in
 .strata/config, log of one PATH (not a pattern) follows it, as git's;
---no-follow does not.
+--no-follow does not. Of --follow and --no-follow, the last wins.
 
 Both parents of a merge are followed: commits come newest first, never
 before one of their children. With PATHs a merge is shown only when it
@@ -252,9 +252,6 @@ counts: -n 10 --skip 10 is the second page.
 			if err := o.diff.resolveRenames(r, "log"); err != nil {
 				return err
 			}
-			if o.follow && o.noFollow {
-				return usagef("log: --follow and --no-follow exclude each other")
-			}
 			if o.follow && len(paths) != 1 {
 				return usagef("log: --follow takes exactly one PATH, a file")
 			}
@@ -292,8 +289,10 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().StringVarP(&o.pickaxeS, "S", "S", "", "only commits that change the number of occurrences of `STRING` in a file")
 	cmd.Flags().StringVarP(&o.pickaxeG, "G", "G", "", "only commits that add or remove a line matching `REGEX` in a text file")
 	cmd.Flags().BoolVarP(&o.walkReflogs, "walk-reflogs", "g", false, "walk the moves of REV's reflog (default HEAD), newest first, instead of its history")
-	cmd.Flags().BoolVar(&o.follow, "follow", false, "the history of one file PATH across renames and copies, as git's")
-	cmd.Flags().BoolVar(&o.noFollow, "no-follow", false, "do not follow PATH across renames, whatever log.follow says")
+	cmd.Flags().Var(followFlag{&o, true}, "follow", "the history of one file PATH across renames and copies, as git's")
+	cmd.Flags().Lookup("follow").NoOptDefVal = "true"
+	cmd.Flags().Var(followFlag{&o, false}, "no-follow", "do not follow PATH across renames, whatever log.follow says")
+	cmd.Flags().Lookup("no-follow").NoOptDefVal = "true"
 	cmd.Flags().BoolVar(&o.firstParent, "first-parent", false, "follow only the first parent of a merge")
 	cmd.Flags().BoolVar(&o.merges, "merges", false, "show only merge commits")
 	cmd.Flags().BoolVar(&o.noMerges, "no-merges", false, "show no merge commits")
