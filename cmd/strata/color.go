@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,14 +12,39 @@ import (
 
 // colorFlag is git's --color[=WHEN] and --no-color.
 type colorFlag struct {
-	when    string // always, never, auto; "" unset
-	noColor bool
+	when string // always, never, auto; "" unset
 }
 
 func (f *colorFlag) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.when, "color", "", "colour the output as git does: `WHEN` is always, never or auto (the default: on a terminal, unless NO_COLOR is set or TERM is dumb)")
 	cmd.Flags().Lookup("color").NoOptDefVal = "always"
-	cmd.Flags().BoolVar(&f.noColor, "no-color", false, "no colours (--color=never)")
+	addNegation(cmd, "no-color", &f.when, "never", "no colours (--color=never)")
+}
+
+// negation is a --no-X flag that sets its --X's value as cobra reads
+// it, so that, as git's, the last of --X and --no-X given wins
+// (--color --no-color: no colour).
+type negation struct {
+	dst *string
+	val string
+}
+
+// addNegation adds --name to cmd: it sets *dst to val.
+func addNegation(cmd *cobra.Command, name string, dst *string, val, usage string) {
+	cmd.Flags().Var(negation{dst, val}, name, usage)
+	cmd.Flags().Lookup(name).NoOptDefVal = "true"
+}
+
+func (n negation) String() string { return "false" }
+
+func (n negation) Type() string { return "bool" }
+
+func (n negation) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	if b {
+		*n.dst = n.val
+	}
+	return err
 }
 
 // on reports whether g's output is coloured: --color always or never,
@@ -26,12 +52,6 @@ func (f *colorFlag) add(cmd *cobra.Command) {
 // (no-color.org) and TERM is not dumb, as git's color.ui=auto.
 func (f colorFlag) on(g *globals, verb string) (bool, error) {
 	when := f.when
-	if f.noColor {
-		if when != "" {
-			return false, usagef("%s: --color and --no-color exclude each other", verb)
-		}
-		when = "never"
-	}
 	switch when {
 	case "always", "true":
 		return true, nil

@@ -459,11 +459,10 @@ func sanitizedSubject(subject string) string {
 // headerFlags are log's and show's --pretty, --oneline, --date, and
 // --format when it holds a git format rather than text or json.
 type headerFlags struct {
-	pretty     string
-	oneline    bool
-	date       string
-	decorate   string // --decorate[=short|full|auto|no]
-	noDecorate bool
+	pretty   string
+	oneline  bool
+	date     string
+	decorate string // --decorate[=short|full|auto|no]; --no-decorate is no
 }
 
 func (f *headerFlags) add(cmd *cobra.Command) {
@@ -471,7 +470,7 @@ func (f *headerFlags) add(cmd *cobra.Command) {
 	cmd.Flags().Lookup("pretty").NoOptDefVal = "medium"
 	cmd.Flags().StringVar(&f.decorate, "decorate", "", "show the names of the commits shown (the default): short, full (refs/heads/main), auto, or no")
 	cmd.Flags().Lookup("decorate").NoOptDefVal = "short"
-	cmd.Flags().BoolVar(&f.noDecorate, "no-decorate", false, "show no names beside the commits")
+	addNegation(cmd, "no-decorate", &f.decorate, "no", "show no names beside the commits")
 	cmd.Flags().StringVar(&f.date, "date", "", "show dates in `STYLE`: default, relative, local, iso, iso-strict, rfc, short, unix, raw, or format:STRFTIME (format-local: in local time), as git's")
 }
 
@@ -493,9 +492,7 @@ func (f headerFlags) header(verb string, format *string) (commitHeader, error) {
 		return h, usagef("%s: --format json takes no --pretty, --oneline or --date (its dates are RFC 3339)", verb)
 	}
 	switch d := f.decorate; {
-	case f.noDecorate && d != "":
-		return h, usagef("%s: --decorate and --no-decorate exclude each other", verb)
-	case f.noDecorate || d == "no":
+	case d == "no":
 		h.decorate = "no"
 	case d == "full":
 		h.decorate = "full"
