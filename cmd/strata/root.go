@@ -329,12 +329,8 @@ when stopped by SIGINT or SIGTERM.`,
 				// that command.
 				after := chdirAfterCommand(g.argv)
 				switch fi, err := os.Stat(g.chdir); {
-				case errors.Is(err, fs.ErrNotExist) && after && cmd.Name() == "switch":
-					return usagef("-C %s: no such directory (-C is strata -C DIR, as git -C; git's switch -C NEW is switch --force-create NEW)", g.chdir)
-				case errors.Is(err, fs.ErrNotExist) && after && cmd.Name() == "grep":
-					return usagef("-C %s: no such directory (-C is strata -C DIR, as git -C; git's grep -C NUM is grep --context NUM)", g.chdir)
-				case errors.Is(err, fs.ErrNotExist) && after && (cmd.Name() == "diff" || cmd.Name() == "show" || cmd.Name() == "log"):
-					return usagef("-C %s: no such directory (-C is strata -C DIR, as git -C; git's %s -C is %s --find-copies)", g.chdir, cmd.Name(), cmd.Name())
+				case errors.Is(err, fs.ErrNotExist) && after && gitDashC(cmd) != "":
+					return usagef("-C %s: no such directory %s", g.chdir, gitDashC(cmd))
 				case errors.Is(err, fs.ErrNotExist):
 					return usagef("-C %s: no such directory", g.chdir)
 				case errors.As(err, &pe):
@@ -364,7 +360,13 @@ when stopped by SIGINT or SIGTERM.`,
 	}
 	root.PersistentFlags().StringVarP(&g.chdir, "chdir", "C", "", "run as if strata was started in `DIR`")
 	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "print diagnostics on stderr")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{cleanFlagError(err)} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if hint := gitDashC(c); hint != "" && strings.HasSuffix(err.Error(), "flag needs an argument: 'C' in -C") {
+			// log -C, diff -C: git's, with no DIR after it.
+			return usageError{fmt.Errorf("%w %s", err, hint)}
+		}
+		return usageError{cleanFlagError(err)}
+	})
 	root.CompletionOptions.HiddenDefaultCmd = false
 	// --version as git: the same line as "strata version".
 	root.Version = versionLine()
@@ -572,6 +574,21 @@ func (g *globals) userDir() (string, error) {
 		return g.startDir, nil
 	}
 	return os.Getwd()
+}
+
+// gitDashC says what git's -C of cmd is, where git has one, for a -C
+// that follows the command: strata's -C is always -C DIR.
+func gitDashC(cmd *cobra.Command) string {
+	const strata = "(-C is strata -C DIR, as git -C; "
+	switch n := cmd.Name(); n {
+	case "switch":
+		return strata + "git's switch -C NEW is switch --force-create NEW)"
+	case "grep":
+		return strata + "git's grep -C NUM is grep --context NUM)"
+	case "diff", "show", "log":
+		return strata + "git's " + n + " -C is " + n + " --find-copies)"
+	}
+	return ""
 }
 
 // chdirAfterCommand reports whether args (without the program name)
