@@ -266,6 +266,7 @@ func TestParseDetachKeys(t *testing.T) {
 		"a,ctrl-@":      "a\x00",
 		"ctrl-[,ctrl-_": "\x1b\x1f",
 		"ctrl-\\,x":     "\x1cx",
+		"ctrl-a,DEL":    "\x01\x7f", // docker's DEL
 	} {
 		got, err := parseDetachKeys(in)
 		if err != nil || string(got) != want {

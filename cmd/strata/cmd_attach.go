@@ -52,7 +52,7 @@ keys leave it going and attach exits 0; without -t, stdin goes on byte
 for byte, those keys too, as docker's (leave by ctrl-c with
 --sig-proxy=false). When the run ends, attach exits with its exit code
 (128+N when killed by signal N). --detach-keys takes a comma-separated
-list of characters and ctrl-<x> (x a letter, @, [, \, ], ^ or _).
+list of characters, ctrl-<x> (x a letter, @, [, \, ], ^ or _) and DEL.
 Several attachers may be attached at once: each gets all the output,
 and one that reads slower than the run writes misses what does not fit
 its queue, as the run never waits for it.
@@ -90,9 +90,13 @@ func parseDetachKeys(s string) ([]byte, error) {
 			keys = append(keys, k[0])
 			continue
 		}
+		if k == "DEL" { // docker's
+			keys = append(keys, 0x7f)
+			continue
+		}
 		c, ok := strings.CutPrefix(strings.ToLower(k), "ctrl-")
 		if !ok || len(c) != 1 {
-			return nil, fmt.Errorf("unknown key %q: want one character or ctrl-<x>", k)
+			return nil, fmt.Errorf("unknown key %q: want one character, ctrl-<x> or DEL", k)
 		}
 		switch b := c[0]; {
 		case b >= 'a' && b <= 'z':
@@ -100,7 +104,7 @@ func parseDetachKeys(s string) ([]byte, error) {
 		case strings.IndexByte("@[\\]^_", b) >= 0:
 			keys = append(keys, b-'@')
 		default:
-			return nil, fmt.Errorf("unknown key %q: want one character or ctrl-<x>", k)
+			return nil, fmt.Errorf("unknown key %q: want one character, ctrl-<x> or DEL", k)
 		}
 	}
 	return keys, nil
