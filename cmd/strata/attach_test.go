@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/strata-sh/strata/repo"
 )
 
 // TestAttachTTY types into "strata attach" as a user at a terminal does,
@@ -352,5 +354,40 @@ func TestAttachRefusesPlanted(t *testing.T) {
 		if code := cmd.ProcessState.ExitCode(); code != 1 || string(out) != c.want {
 			t.Errorf("attach to a planted socket (mode %o): exit %d, %q; want 1, %q", c.mode, code, out, c.want)
 		}
+	}
+}
+
+// TestAttachToARunEndedMeanwhile: a run that ends between attach's
+// check and its connection, its supervisor having saved it exited and
+// removed its socket, is not running (exit 1, as one that ended before),
+// not a run whose strata started it without a socket.
+func TestAttachToARunEndedMeanwhile(t *testing.T) {
+	staticInit(t)
+	dir := busyboxRepo(t)
+	startService(t, dir, "--name", "box", "--rev", "main", "--", "sleep", "1000")
+	r, err := repo.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := loadSvc(r, "box")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the supervisor does as the run ends, after attach's check.
+	running, ended := *s, *s
+	ended.st.Status = "exited"
+	if err := ended.save(); err != nil {
+		t.Fatal(err)
+	}
+	defer running.save() // running again, for rm -f to stop it
+	if err := os.Remove(s.path(attachSocket)); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &out}
+	err = attachRun(t.Context(), g, s, attachOptions{}, nil)
+	const want = "box is not running: you cannot attach to a stopped run, start it first"
+	if err == nil || err.Error() != want {
+		t.Fatalf("attach to a run that ended meanwhile: %v; want %s", err, want)
 	}
 }

@@ -145,7 +145,7 @@ func attachRun(ctx context.Context, g *globals, s *svc, o attachOptions, keys []
 		return fmt.Errorf("%s is restarting: you cannot attach to a restarting run, wait until it is running", s.st.Name)
 	}
 	if !ok {
-		return fmt.Errorf("%s is not running: you cannot attach to a stopped run, start it first", s.st.Name)
+		return errNotRunning(s)
 	}
 	if exec.Paused(pid) {
 		return fmt.Errorf("%s is paused: you cannot attach to a paused run, unpause it first", s.st.Name)
@@ -155,7 +155,7 @@ func attachRun(ctx context.Context, g *globals, s *svc, o attachOptions, keys []
 	}
 	conn, err := dialAttach(s)
 	if err != nil {
-		return err
+		return endedMeanwhile(s, err)
 	}
 	return relayAttach(ctx, g, s, o, keys, conn)
 }
@@ -246,7 +246,7 @@ func relayAttach(ctx context.Context, g *globals, s *svc, o attachOptions, keys 
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("%s: the supervisor went away before the run ended: %w", s.st.Name, err)
+			return endedMeanwhile(s, fmt.Errorf("%s: the supervisor went away before the run ended: %w", s.st.Name, err))
 		}
 		switch typ {
 		case frameStdout:
@@ -266,6 +266,21 @@ func relayAttach(ctx context.Context, g *globals, s *svc, o attachOptions, keys 
 			return nil
 		}
 	}
+}
+
+// endedMeanwhile is err, the failure to attach to s or to read from its
+// supervisor, unless s ended after attach found it running: its
+// supervisor saves it exited, then closes and removes its socket. Then,
+// as docker's attach checks again once attached, s is not running.
+func endedMeanwhile(s *svc, err error) error {
+	if rerr := s.reload(); rerr == nil && s.st.Status == "running" {
+		return err
+	}
+	return errNotRunning(s)
+}
+
+func errNotRunning(s *svc) error {
+	return fmt.Errorf("%s is not running: you cannot attach to a stopped run, start it first", s.st.Name)
 }
 
 // proxiedSignals are what attach passes on without -t, as docker's
