@@ -358,7 +358,7 @@ when stopped by SIGINT or SIGTERM.`,
 			return nil
 		},
 	}
-	root.PersistentFlags().StringVarP(&g.chdir, "chdir", "C", "", "run as if strata was started in `DIR`")
+	root.PersistentFlags().VarP(chdirFlag{&g.chdir}, "chdir", "C", "run as if strata was started in `DIR` (several: each from the one before, as git's)")
 	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "print diagnostics on stderr")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		if hint := gitDashC(c); hint != "" && strings.HasSuffix(err.Error(), "flag needs an argument: 'C' in -C") {
@@ -574,6 +574,31 @@ func (g *globals) userDir() (string, error) {
 		return g.startDir, nil
 	}
 	return os.Getwd()
+}
+
+// chdirFlag is -C DIR: as git's, each -C is taken from the one before
+// (-C a -C b is a/b), an absolute DIR stands alone, and an empty one
+// changes nothing.
+type chdirFlag struct{ dir *string }
+
+func (f chdirFlag) String() string {
+	if f.dir == nil {
+		return ""
+	}
+	return *f.dir
+}
+
+func (f chdirFlag) Type() string { return "string" }
+
+func (f chdirFlag) Set(v string) error {
+	switch {
+	case v == "":
+	case *f.dir == "" || filepath.IsAbs(v):
+		*f.dir = v
+	default:
+		*f.dir = filepath.Join(*f.dir, v)
+	}
+	return nil
 }
 
 // gitDashC says what git's -C of cmd is, where git has one, for a -C
