@@ -94,7 +94,8 @@ or any of the -e PATTERNs, and print them as git grep does:
 
 PATH is from the image root without its leading slash (etc/motd),
 wherever you stand. A PATH after -- keeps the files at or below it (a
-pattern with *, ? or [...] as in diff). A binary file (a NUL byte in its
+pattern with *, ? or [...] as in diff); a -- before PATTERN only ends
+the flags, as git's (grep -- -v REV -- PATH). A binary file (a NUL byte in its
 first 8000 bytes) prints "Binary file REV:PATH matches" (-a: searched as
 text; -I: left out). Symlinks, devices and FIFOs are never read, nor
 followed: only regular files, each opened beneath the work tree, its
@@ -147,7 +148,15 @@ taken for "no match").`,
 				return err
 			}
 			var paths []string
-			if n := cmd.ArgsLenAtDash(); n >= 0 {
+			switch n := cmd.ArgsLenAtDash(); {
+			case n == 0 && len(m.Patterns) == 0 && len(args) > 0:
+				// As git's: a -- before any pattern only ends the
+				// flags (grep -- -v), and a second one the revisions.
+				m.Patterns, args = args[:1], args[1:]
+				if i := slices.Index(args, "--"); i >= 0 {
+					args, paths = args[:i], args[i+1:]
+				}
+			case n >= 0:
 				args, paths = args[:n], args[n:]
 			}
 			if len(m.Patterns) == 0 {
