@@ -44,8 +44,9 @@ Run it at boot, e.g. from a systemd unit: strata -C /srv/env start --all
 -a (--attach) attaches to the run as attach does, before it starts, so
 that none of its output is missed (docker's start -a); -i (--interactive)
 attaches too, and passes stdin on to a run started with -i (from a
-terminal for a -t run). A running run is attached to as it is. The
-detach keys (ctrl-p ctrl-q; --detach-keys) leave it running; else start
+terminal for a -t run). A running run is attached to as it is. At a
+-t run's terminal, the detach keys (ctrl-p ctrl-q; --detach-keys) leave
+it running, as attach's; else start
 exits with its exit code when it ends, as attach does.
 
   strata run -dit --name box --rev main -- sh
