@@ -38,21 +38,27 @@ func countShorthand(args []string, flag string, takesValue func(flag string) boo
 // "--grep"; not "--grep=x", nor a flag whose value is optional).
 func valueFlags(root *cobra.Command, word string) func(string) bool {
 	sets := flagSets(root, word)
-	return func(a string) bool {
-		for _, fs := range sets {
-			var f *pflag.Flag
-			switch {
-			case strings.HasPrefix(a, "--"):
-				f = fs.Lookup(a[2:])
-			case len(a) == 2 && a[0] == '-':
-				f = fs.ShorthandLookup(a[1:])
-			}
-			if f != nil {
-				return f.NoOptDefVal == ""
-			}
+	return func(a string) bool { return takesValue(sets, a) }
+}
+
+// takesValue reports whether arg, a flag given alone ("--reason",
+// "-m"), takes the next argument for its value, as the first of sets
+// that has the flag defines it (not "--reason=R", nor a flag whose value
+// is optional).
+func takesValue(sets []*pflag.FlagSet, arg string) bool {
+	for _, fs := range sets {
+		var f *pflag.Flag
+		switch {
+		case strings.HasPrefix(arg, "--"):
+			f = fs.Lookup(arg[2:])
+		case len(arg) == 2 && arg[0] == '-':
+			f = fs.ShorthandLookup(arg[1:])
 		}
-		return false
+		if f != nil {
+			return f.NoOptDefVal == ""
+		}
 	}
+	return false
 }
 
 // flagSets are the flags of command word and of its subcommands.

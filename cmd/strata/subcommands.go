@@ -77,17 +77,5 @@ func subcommand(cmd *cobra.Command, name string) *cobra.Command {
 // flagTakesValue reports whether arg, a flag of cmd's (or of a parent's)
 // given alone, takes the next word for its value: "--reason R", "-m M".
 func flagTakesValue(cmd *cobra.Command, arg string) bool {
-	var f *pflag.Flag
-	switch {
-	case strings.HasPrefix(arg, "--") && !strings.Contains(arg, "="):
-		name := arg[2:]
-		if f = cmd.Flags().Lookup(name); f == nil {
-			f = cmd.InheritedFlags().Lookup(name)
-		}
-	case !strings.HasPrefix(arg, "--") && len(arg) == 2:
-		if f = cmd.Flags().ShorthandLookup(arg[1:]); f == nil {
-			f = cmd.InheritedFlags().ShorthandLookup(arg[1:])
-		}
-	}
-	return f != nil && f.NoOptDefVal == ""
+	return takesValue([]*pflag.FlagSet{cmd.Flags(), cmd.InheritedFlags()}, arg)
 }
