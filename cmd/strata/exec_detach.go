@@ -33,7 +33,7 @@ func spawnDetachedExec(_ *repo.Repo, s *svc) error {
 		Path:        "/proc/self/exe",
 		Args:        os.Args,
 		Dir:         cwd,
-		Env:         append(os.Environ(), envExecDetached+"="+strconv.Itoa(os.Getpid())),
+		Env:         childEnv(envExecDetached + "=" + strconv.Itoa(os.Getpid())),
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
 	err = startAndAwait(cmd, "exec: start the waiter")

@@ -141,18 +141,23 @@ func withName(argv []string, name string) []string {
 	return argv
 }
 
+// childEnv is the environment of a strata this one starts for itself
+// (a supervisor, exec -d's waiter): the user's, less any of strata's
+// own hand-over variables (_STRATA_*) it inherited, plus set. An
+// inherited one would steer the child: with _STRATA_ATTACH_FIRST a
+// supervisor took whatever its fd 4 was for an attacher's socket.
+func childEnv(set ...string) []string {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "_STRATA_") })
+	return append(env, set...)
+}
+
 // spawnSupervisor starts strata again as the run's supervisor, in a
 // session and mount namespace of its own (its mounts die with it), and
 // waits for its report: the container runs, or why it does not.
 // attacher, if not nil, is a connection its hub serves as the first
 // attacher's (start -a).
 func spawnSupervisor(s *svc, attacher ...*os.File) error {
-	// None of strata's own hand-over variables inherited: with
-	// _STRATA_ATTACH_FIRST the supervisor would take whatever its fd 4
-	// is for an attacher's socket, with _STRATA_SUPERVISE_DIR refuse the
-	// run's directory as replaced.
-	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "_STRATA_") })
-	env = append(env, envSupervise+"="+s.st.Name)
+	env := childEnv(envSupervise + "=" + s.st.Name)
 	if len(attacher) > 0 {
 		env = append(env, envAttachFirst+"=1")
 	}
