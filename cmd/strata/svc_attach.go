@@ -328,6 +328,7 @@ func (h *attachHub) send(a *attacher) {
 				return
 			}
 		case <-a.quit:
+		queued:
 			for {
 				select {
 				case f := <-a.out:
@@ -335,10 +336,9 @@ func (h *attachHub) send(a *attacher) {
 						a.conn.Close()
 						return
 					}
-					continue
 				default:
+					break queued
 				}
-				break
 			}
 			a.conn.Write(makeFrame(frameExit, binary.BigEndian.AppendUint32(nil, uint32(a.code))))
 			if !a.keep {
