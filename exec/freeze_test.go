@@ -9,6 +9,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,12 +135,21 @@ func freezerMain() {
 	if id == "" {
 		return
 	}
-	if _, err := Freeze(id); err != nil {
+	thaw, err := Freeze(id)
+	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)
 	}
 	fmt.Println("frozen")
-	select {}
+	// Until killed. Not select {}: with no other goroutine the runtime
+	// takes that for a deadlock and exits, letting the lock go, and
+	// TestFreezeOrphanThawed found the container orphaned (2 runs in
+	// 40). The thaw stays reachable, so the lock's *os.File is never
+	// closed by its finalizer either.
+	for {
+		time.Sleep(time.Hour)
+		runtime.KeepAlive(thaw)
+	}
 }
 
 // startFreezer starts this test binary as a process that freezes
