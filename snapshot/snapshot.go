@@ -186,14 +186,22 @@ func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mod
 		// This blob's tar was found to have the diff id the commit
 		// claims when its index was written: checking the blob digest
 		// as it is read shows it is still that blob, and hashes 2.5
-		// times fewer bytes than the diff id would.
-		blob, err := s.store.Open(d)
+		// times fewer bytes than the diff id would. The blob is mapped,
+		// not copied (layer.ExtractKnownFile): the bytes hashed are the
+		// bytes decoded unless something writes the store's blob file
+		// during the unpack, and whatever can do that can as well write
+		// the snapshot itself.
+		blob, err := s.store.OpenUnhashed(d)
 		if err != nil {
 			return fail(err)
 		}
 		defer blob.Close()
-		if err := layer.ExtractKnown(ctx, blob, l.Desc.MediaType, dir, mode); err != nil {
+		h := d.Algorithm().Hash()
+		if err := layer.ExtractKnownFile(ctx, blob, h, l.Desc.MediaType, dir, mode); err != nil {
 			return fail(err)
+		}
+		if got := digest.NewDigest(d.Algorithm(), h); got != d {
+			return fail(fmt.Errorf("blob %s: %w", d, objects.ErrDigestMismatch))
 		}
 		return nil
 	}

@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/asyncwrite"
+	"github.com/strata-sh/strata/internal/mapfile"
 	"github.com/zeebo/blake3"
 )
 
@@ -25,7 +27,7 @@ import (
 // the caller removes dir.
 func Extract(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode) (digest.Digest, []Entry, error) {
 	h := sha256.New()
-	entries, err := extractBlob(ctx, r, mediaType, dir, mode, h, true)
+	entries, err := extractBlob(ctx, r, mediaType, dir, mode, h, nil, true)
 	if err != nil {
 		return "", nil, err
 	}
@@ -37,7 +39,7 @@ func Extract(ctx context.Context, r io.Reader, mediaType, dir string, mode Unpac
 // memory an unpack takes (issue 15).
 func ExtractUnindexed(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode) (digest.Digest, error) {
 	h := sha256.New()
-	if _, err := extractBlob(ctx, r, mediaType, dir, mode, h, false); err != nil {
+	if _, err := extractBlob(ctx, r, mediaType, dir, mode, h, nil, false); err != nil {
 		return "", err
 	}
 	return digest.NewDigest(digest.SHA256, h), nil
@@ -48,12 +50,32 @@ func ExtractUnindexed(ctx context.Context, r io.Reader, mediaType, dir string, m
 // verifies the blob digest at EOF does: ExtractKnown reads it to the end
 // and returns its error.
 func ExtractKnown(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode) error {
-	_, err := extractBlob(ctx, r, mediaType, dir, mode, nil, false)
+	_, err := extractBlob(ctx, r, mediaType, dir, mode, nil, nil, false)
 	return err
 }
 
-// extractBlob is Extract, hashing the tar into h if it is set.
-func extractBlob(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode, h hash.Hash, index bool) ([]Entry, error) {
+// ExtractKnownFile is ExtractKnown for the blob in the open file f, whose
+// every byte it writes to blob, in the same pass: the caller checks
+// blob's sum against the blob's digest once it returns, and until then
+// trusts nothing in dir.
+func ExtractKnownFile(ctx context.Context, f *os.File, blob hash.Hash, mediaType, dir string, mode UnpackMode) error {
+	_, err := extractBlob(ctx, f, mediaType, dir, mode, nil, blob, false)
+	return err
+}
+
+// extractBlob is Extract, hashing the tar into h and the blob into blob
+// if they are set. A zstd blob in a regular file is mapped, not read
+// (newMappedFrameReader).
+func extractBlob(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode, h, blob hash.Hash, index bool) ([]Entry, error) {
+	if f, ok := r.(*os.File); ok {
+		if data := mapZstdBlob(f); data != nil {
+			defer mapfile.Unmap(data)
+			return extractMapped(ctx, data, mediaType, dir, mode, h, blob, index)
+		}
+	}
+	if blob != nil {
+		r = io.TeeReader(r, blob)
+	}
 	br := bufio.NewReaderSize(r, 256<<10)
 	head, err := br.Peek(headSize)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -87,8 +109,48 @@ func extractBlob(ctx context.Context, r io.Reader, mediaType, dir string, mode U
 	return entries, err
 }
 
-// extract unpacks tarball, then reads it and the blob to their ends: the
-// diff id covers the tar's padding, and a verifying blob reader reports a
+// mapZstdBlob maps f if it is a regular file, not read yet, that holds
+// a zstd stream; otherwise it returns nil and f is read as a stream.
+func mapZstdBlob(f *os.File) []byte {
+	if off, err := f.Seek(0, io.SeekCurrent); err != nil || off != 0 {
+		return nil
+	}
+	data, err := mapfile.Map(f)
+	if err != nil || len(data) < 4 {
+		mapfile.Unmap(data)
+		return nil
+	}
+	if head, err := headOf(data); err != nil || Sniff(head) != Zstd {
+		mapfile.Unmap(data)
+		return nil
+	}
+	return data
+}
+
+// headOf is the first bytes of a mapped blob, copied out safely.
+func headOf(data []byte) ([]byte, error) {
+	head := make([]byte, min(len(data), headSize))
+	_, err := io.ReadFull(mapfile.NewReader(data), head)
+	return head, err
+}
+
+// extractMapped is extractBlob of the zstd blob mapped at data.
+func extractMapped(ctx context.Context, data []byte, mediaType, dir string, mode UnpackMode, h, blob hash.Hash, index bool) ([]Entry, error) {
+	head, err := headOf(data)
+	if err != nil {
+		return nil, fmt.Errorf("extract layer: %w", err)
+	}
+	if err := CheckMediaType(mediaType, head); err != nil {
+		return nil, err
+	}
+	fr := newMappedFrameReader(data, h, blob)
+	defer fr.Close()
+	return extract(ctx, fr, nil, dir, mode, index)
+}
+
+// extract unpacks tarball, then reads it and the blob (if any: a mapped
+// blob is all hashed by its frame reader) to their ends: the diff id
+// covers the tar's padding, and a verifying blob reader reports a
 // mismatch only at EOF.
 func extract(ctx context.Context, tarball, blob io.Reader, dir string, mode UnpackMode, index bool) ([]Entry, error) {
 	entries, err := unpackTar(ctx, tarball, dir, mode, index)
@@ -97,6 +159,9 @@ func extract(ctx context.Context, tarball, blob io.Reader, dir string, mode Unpa
 	}
 	if _, err := io.Copy(io.Discard, tarball); err != nil {
 		return nil, fmt.Errorf("extract layer: %w", err)
+	}
+	if blob == nil {
+		return entries, nil
 	}
 	if _, err := io.Copy(io.Discard, blob); err != nil {
 		return nil, fmt.Errorf("extract layer: %w", err)

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/strata-sh/strata/internal/mapfile"
 )
 
 // maxFrame is the largest frame content decoded whole, in parallel: twice
@@ -59,18 +60,25 @@ type frame struct {
 // one streaming decoder, so any valid zstd stream reads as before and
 // any invalid one fails with that decoder's error.
 type frameReader struct {
-	br     *bufio.Reader
-	h      hash.Hash
-	free   chan *frame
-	order  chan *frame
-	work   chan *frame
-	hashq  chan *frame
-	hashed chan struct{} // closed when the hasher is done
-	stop   chan struct{}
-	wg     sync.WaitGroup
-	frames []*frame // all of them, to give their buffers back on Close
-	cur    *frame
-	off    int
+	br   *bufio.Reader // the stream, unless mapped
+	data []byte        // the mapped blob, if mapped
+	pos  int           // how far the splitter has read data
+	blob hash.Hash     // if mapped: every byte of data goes to it
+	// blobHashed is closed when blob has all of data, or blobErr says
+	// why not.
+	blobHashed chan struct{}
+	blobErr    error
+	h          hash.Hash
+	free       chan *frame
+	order      chan *frame
+	work       chan *frame
+	hashq      chan *frame
+	hashed     chan struct{} // closed when the hasher is done
+	stop       chan struct{}
+	wg         sync.WaitGroup
+	frames     []*frame // all of them, to give their buffers back on Close
+	cur        *frame
+	off        int
 	// next, if set, is called by Read before it waits for the next
 	// frame: the unpacker hands over the files it holds frames for.
 	next func()
@@ -79,19 +87,24 @@ type frameReader struct {
 }
 
 func newFrameReader(r io.Reader, h hash.Hash) *frameReader {
+	return startFrameReader(&frameReader{br: bufio.NewReaderSize(r, 256<<10), h: h})
+}
+
+func startFrameReader(fr *frameReader) *frameReader {
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 8)
 	// A frame for each decoder, the one being read, and two more that
 	// the file pool may still be writing content from (span).
 	n := workers + 3
-	fr := &frameReader{
-		br: bufio.NewReaderSize(r, 256<<10), h: h,
-		free: make(chan *frame, n), order: make(chan *frame, n), work: make(chan *frame, n),
-		hashq: make(chan *frame, n), hashed: make(chan struct{}), stop: make(chan struct{}),
-	}
+	fr.free, fr.order, fr.work, fr.hashq = make(chan *frame, n), make(chan *frame, n), make(chan *frame, n), make(chan *frame, n)
+	fr.hashed, fr.stop = make(chan struct{}), make(chan struct{})
 	fr.frames = make([]*frame, n)
 	for i := range fr.frames {
-		fr.frames[i] = &frame{in: getFrameBuf(frameInCap), out: getFrameBuf(frameOutCap)}
-		fr.free <- fr.frames[i]
+		f := &frame{out: getFrameBuf(frameOutCap)}
+		if fr.data == nil {
+			f.in = getFrameBuf(frameInCap)
+		}
+		fr.frames[i] = f
+		fr.free <- f
 	}
 	fr.wg.Add(workers + 2)
 	for range workers {
@@ -99,21 +112,38 @@ func newFrameReader(r io.Reader, h hash.Hash) *frameReader {
 	}
 	go fr.hash()
 	go fr.split()
+	if fr.blob != nil {
+		fr.blobHashed = make(chan struct{})
+		fr.wg.Add(1)
+		go fr.hashBlob()
+	}
 	return fr
 }
 
 func (fr *frameReader) decode() {
 	defer fr.wg.Done()
 	d := frameDecoders.Get().(*zstd.Decoder)
-	defer frameDecoders.Put(d)
 	for f := range fr.work {
 		if cap(f.out) < f.fcs {
 			f.out = make([]byte, 0, max(f.fcs, frameSize))
 		}
-		f.out, f.err = d.DecodeAll(f.in, f.out[:0])
+		f.out, f.err = fr.decodeFrame(d, f.in, f.out[:0])
 		if f.err == nil && len(f.out) != f.fcs {
 			f.err = fmt.Errorf("zstd frame holds %d bytes, its header says %d", len(f.out), f.fcs)
 		}
+		if errors.Is(f.err, mapfile.ErrFault) {
+			d = nil // stopped halfway: not to be used again
+		}
+		close(f.done)
+		if d == nil {
+			break
+		}
+	}
+	if d != nil {
+		frameDecoders.Put(d)
+	}
+	for f := range fr.work { // after a fault: fail what is left
+		f.err = fmt.Errorf("zstd: %w", mapfile.ErrFault)
 		close(f.done)
 	}
 }
@@ -141,6 +171,9 @@ func (fr *frameReader) get() (*frame, bool) {
 	select {
 	case f := <-fr.free:
 		f.in, f.out, f.err, f.fcs = f.in[:0], f.out[:0], nil, 0
+		if fr.data != nil {
+			f.in = nil // read makes it a slice of data
+		}
 		f.done = make(chan struct{})
 		f.refs.Store(1)
 		if fr.h != nil {
@@ -178,7 +211,7 @@ func (fr *frameReader) split() {
 		if !ok {
 			return
 		}
-		whole, err := fr.readFrame(f)
+		whole, err := fr.readFrameGuarded(f)
 		switch {
 		case err == io.EOF:
 			fr.release(f)
@@ -217,7 +250,7 @@ func (fr *frameReader) readFrame(f *frame) (whole bool, err error) {
 				return false, err
 			}
 			n := int(binary.LittleEndian.Uint32(size))
-			if k, err := fr.br.Discard(n); err != nil {
+			if k, err := fr.discard(n); err != nil {
 				return false, fmt.Errorf("skippable frame: %d of %d bytes: %w", k, n, io.ErrUnexpectedEOF)
 			}
 			f.in = f.in[:0]
@@ -275,7 +308,7 @@ func (fr *frameReader) readFrame(f *frame) (whole bool, err error) {
 	// by block copied it over and over into fresh pages (4% of a
 	// checkout's CPU, perf); pages past what the frame fills are never
 	// touched.
-	if cap(f.in) < limit {
+	if fr.data == nil && cap(f.in) < limit {
 		f.in = slices.Grow(f.in, limit-len(f.in))
 	}
 	for {
@@ -310,7 +343,19 @@ func (fr *frameReader) readFrame(f *frame) (whole bool, err error) {
 }
 
 // read appends the next n bytes of the stream to f.in and returns them.
+// Reading a mapping, f.in is the slice of data that ends where the
+// splitter is.
 func (fr *frameReader) read(f *frame, n int) ([]byte, error) {
+	if fr.data != nil {
+		start := fr.pos - len(f.in)
+		if len(fr.data)-fr.pos < n {
+			f.in, fr.pos = fr.data[start:len(fr.data):len(fr.data)], len(fr.data)
+			return nil, io.ErrUnexpectedEOF
+		}
+		fr.pos += n
+		f.in = fr.data[start:fr.pos:fr.pos]
+		return f.in[len(f.in)-n:], nil
+	}
 	start := len(f.in)
 	f.in = slices.Grow(f.in, n)[:start+n]
 	if k, err := io.ReadFull(fr.br, f.in[start:]); err != nil {
@@ -323,15 +368,33 @@ func (fr *frameReader) read(f *frame, n int) ([]byte, error) {
 	return f.in[start:], nil
 }
 
+// discard passes over the next n bytes of the stream.
+func (fr *frameReader) discard(n int) (int, error) {
+	if fr.data == nil {
+		return fr.br.Discard(n)
+	}
+	k := min(n, len(fr.data)-fr.pos)
+	fr.pos += k
+	if k < n {
+		return k, io.EOF
+	}
+	return k, nil
+}
+
 // stream decodes what is left of the stream, from the frame whose first
 // bytes f holds, with one streaming decoder, in pieces of frameSize.
 func (fr *frameReader) stream(f *frame) {
-	head := bytes.Clone(f.in)
+	var rest io.Reader
+	if fr.data != nil {
+		rest = mapfile.NewReader(fr.data[fr.pos-len(f.in):])
+	} else {
+		rest = io.MultiReader(bytes.NewReader(bytes.Clone(f.in)), fr.br)
+	}
 	fr.release(f)
 	if fr.h != nil {
 		fr.release(f)
 	}
-	d, err := zstd.NewReader(io.MultiReader(bytes.NewReader(head), fr.br),
+	d, err := zstd.NewReader(rest,
 		zstd.WithDecoderConcurrency(2), zstd.WithDecoderMaxWindow(maxWindow))
 	if err != nil {
 		if f, ok := fr.get(); ok {
@@ -386,7 +449,12 @@ func (fr *frameReader) Read(p []byte) (int, error) {
 		if !ok {
 			<-fr.hashed // h holds everything before EOF is said
 			fr.err = io.EOF
-			return 0, io.EOF
+			if fr.blob != nil {
+				if <-fr.blobHashed; fr.blobErr != nil {
+					fr.err = fmt.Errorf("zstd: %w", fr.blobErr)
+				}
+			}
+			return 0, fr.err
 		}
 		<-f.done
 		if f.err != nil {
@@ -434,8 +502,10 @@ func (fr *frameReader) Close() error {
 		// The goroutines are done, and so is every user of content
 		// taken in place (Unpack waits for its pool before returning).
 		for _, f := range fr.frames {
-			if cap(f.in) == frameInCap && cap(f.out) == frameOutCap {
+			if fr.data == nil && cap(f.in) == frameInCap {
 				putFrameBuf(f.in)
+			}
+			if cap(f.out) == frameOutCap {
 				putFrameBuf(f.out)
 			}
 			f.in, f.out = nil, nil

@@ -1,0 +1,100 @@
+package mapfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrFault is what a read of a mapping returns when its file lost the
+// pages read (it was truncated while mapped) or the kernel could not read
+// them (an I/O error).
+var ErrFault = errors.New("mapped file changed or unreadable while read")
+
+// Map maps the whole of f, a regular file, read-only. An empty file maps
+// to an empty slice, which Unmap accepts.
+func Map(f *os.File) ([]byte, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("map %s: not a regular file", f.Name())
+	}
+	if fi.Size() == 0 {
+		return []byte{}, nil
+	}
+	if fi.Size() != int64(int(fi.Size())) {
+		return nil, fmt.Errorf("map %s: too large", f.Name())
+	}
+	b, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("map %s: %w", f.Name(), err)
+	}
+	return b, nil
+}
+
+// Unmap unmaps b, as Map returned it. No slice of it may be used after.
+func Unmap(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return unix.Munmap(b)
+}
+
+// Drop tells the kernel that the pages wholly inside b, a part of a
+// mapping, are not needed for now: they leave the process's resident set
+// (the page cache keeps them). A later read of them faults them back in,
+// so Drop never changes what b holds.
+func Drop(b []byte) {
+	const page = 4096
+	if len(b) < 2*page {
+		return
+	}
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	start := (p + page - 1) &^ (page - 1)
+	end := (p + uintptr(len(b))) &^ (page - 1)
+	if end <= start {
+		return
+	}
+	unix.Madvise(b[start-p:end-p], unix.MADV_DONTNEED)
+}
+
+// Guard, deferred first in a function that reads a mapping (with
+// debug.SetPanicOnFault(true) deferred after it), turns a fault there
+// into ErrFault in *err. Any other panic goes on.
+func Guard(err *error) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if _, fault := v.(interface{ Addr() uintptr }); !fault {
+		panic(v)
+	}
+	*err = ErrFault
+}
+
+// Reader reads a mapping as an io.Reader, on whatever goroutine calls
+// Read: each Read guards its own copy.
+type Reader struct {
+	b []byte
+}
+
+// NewReader returns a Reader of b, a part of a mapping.
+func NewReader(b []byte) *Reader { return &Reader{b: b} }
+
+func (r *Reader) Read(p []byte) (n int, err error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	defer Guard(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	n = copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
