@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand"
 	"os"
+	"runtime"
 	"testing"
 	"testing/iotest"
 
@@ -62,5 +64,28 @@ func TestReceiveRefusesMismatchAndErrors(t *testing.T) {
 	}
 	if left := tempFiles(t, s); len(left) != 0 {
 		t.Fatalf("left in tmp/: %v", left)
+	}
+}
+
+// A small blob takes one read buffer, from a pool: receives of many small
+// blobs (a clone of a long history) must not make eight 1 MiB buffers
+// each, which kept the collector busy for over half a clone's CPU.
+func TestReceiveSmallBlobsShareBuffers(t *testing.T) {
+	s := newTestStore(t)
+	const n = 50
+	blobs := make([][]byte, n)
+	for i := range blobs {
+		blobs[i] = []byte(fmt.Sprintf("small blob %d", i))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for _, b := range blobs {
+		if _, err := s.Receive(context.Background(), bytes.NewReader(b), digest.FromBytes(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > receiveBuf/2 {
+		t.Fatalf("each receive of a small blob allocated %d bytes", per)
 	}
 }
