@@ -9,6 +9,10 @@
 //   - HEAD: either symbolic ("ref: refs/heads/main") or detached (a digest).
 //   - reflog: logs/<ref>, one line per move of a ref (old, new, who, when,
 //     why), so that nothing once committed becomes unreachable for gc.
+//   - refspec: git's [+]SRC[:DST], a map from a remote's tags to local
+//     refs (remote.NAME.fetch); it says which remote-tracking ref stands
+//     for a branch's upstream (BRANCH@{upstream}), so the front build,
+//     which has no registry client, reads it here.
 //
 // Contract: a ref moves only by compare-and-swap under git's lock-file
 // protocol (create name.lock with O_EXCL, write, fsync, rename over name),

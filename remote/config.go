@@ -15,7 +15,7 @@ type Remote struct {
 	URL      string `json:"url"`
 	Insecure bool   `json:"insecure,omitempty"` // plain HTTP even off loopback
 	// Fetch is remote.NAME.fetch: the refspecs that map its tags to
-	// local refs (Connect reads them; none: git's default, DefaultFetch).
+	// local refs (Connect reads them; none: git's default, refs.DefaultFetch).
 	Fetch []string `json:"-"`
 }
 
@@ -84,7 +84,7 @@ func Add(cfg *repo.Config, r Remote) error {
 		return err
 	}
 	// As git's remote add and clone write it.
-	if err := cfg.Set("remote."+r.Name+".fetch", DefaultFetch(r.Name)); err != nil {
+	if err := cfg.Set("remote."+r.Name+".fetch", refs.DefaultFetch(r.Name)); err != nil {
 		return err
 	}
 	if r.Insecure {
@@ -261,4 +261,32 @@ func looksLikeURL(s string) bool {
 		}
 	}
 	return false
+}
+
+// renameFetch rewrites remote old's configured refspecs for its new
+// name, as git's remote rename: a destination under refs/remotes/OLD/
+// moves to refs/remotes/NEW/.
+func renameFetch(cfg *repo.Config, old, new string) error {
+	key := "remote." + new + ".fetch"
+	vals := cfg.GetAll(key)
+	from, to := ":"+refs.Remotes+old+"/", ":"+refs.Remotes+new+"/"
+	changed := false
+	for i, v := range vals {
+		if strings.Contains(v, from) {
+			vals[i] = strings.Replace(v, from, to, 1)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if err := cfg.Unset(key, true); err != nil {
+		return err
+	}
+	for _, v := range vals {
+		if err := cfg.Add(key, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -29,7 +29,7 @@ var ErrDeleteRefused = errors.New("deleting it would remove another tag's commit
 // The tag's commit's ancestor list goes with it. Blobs and ancestors'
 // manifests stay until the registry's own gc.
 func (s *Session) Delete(ctx context.Context, r *repo.Repo, tag string) (digest.Digest, error) {
-	if err := validRemoteName(tag); err != nil {
+	if err := refs.CheckRemoteName(tag); err != nil {
 		return "", err
 	}
 	desc, err := s.t.headManifest(ctx, tag)

@@ -14,6 +14,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"golang.org/x/sync/errgroup"
 )
@@ -67,9 +68,9 @@ type incoming struct {
 // and moves the remote-tracking refs the refspecs map them to. It is
 // FetchSpecs of each tag with no destination of its own.
 func (s *Session) Fetch(ctx context.Context, r *repo.Repo, tags []string) (FetchResult, error) {
-	specs := make([]Refspec, len(tags))
+	specs := make([]refs.Refspec, len(tags))
 	for i, t := range tags {
-		specs[i] = Refspec{Src: t, Raw: t}
+		specs[i] = refs.Refspec{Src: t, Raw: t}
 	}
 	return s.FetchSpecs(ctx, r, specs, FetchOptions{})
 }

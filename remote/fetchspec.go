@@ -48,7 +48,7 @@ type dest struct {
 // configured refspecs (SetRefmap) map it to: git's opportunistic
 // remote-tracking update. No specs: the configured ones, or every tag
 // to no ref for a remote given as a URL.
-func (s *Session) FetchSpecs(ctx context.Context, r *repo.Repo, specs []Refspec, o FetchOptions) (FetchResult, error) {
+func (s *Session) FetchSpecs(ctx context.Context, r *repo.Repo, specs []refs.Refspec, o FetchOptions) (FetchResult, error) {
 	ws, res, err := s.wants(ctx, specs, o)
 	if err != nil {
 		return res, err
@@ -59,25 +59,25 @@ func (s *Session) FetchSpecs(ctx context.Context, r *repo.Repo, specs []Refspec,
 // SetRefmap replaces the refspecs that map the tags a fetch names to
 // remote-tracking refs (remote.NAME.fetch), as git's fetch --refmap;
 // none: the tags go to no remote-tracking ref.
-func (s *Session) SetRefmap(specs []Refspec) { s.refmap = specs }
+func (s *Session) SetRefmap(specs []refs.Refspec) { s.refmap = specs }
 
 // wants reads specs into the tags to fetch and where each goes. Every
 // name is checked before anything is written: one bad name in a
 // registry's list must not stop a fetch halfway.
-func (s *Session) wants(ctx context.Context, specs []Refspec, o FetchOptions) ([]want, FetchResult, error) {
+func (s *Session) wants(ctx context.Context, specs []refs.Refspec, o FetchOptions) ([]want, FetchResult, error) {
 	var res FetchResult
 	mapped := len(specs) > 0 // named on the command line: the refmap applies too
 	if !mapped {
 		specs = s.refmap
 		if s.Name == "" {
-			specs = []Refspec{{Src: "*", Raw: "*"}}
+			specs = []refs.Refspec{{Src: "*", Raw: "*"}}
 		}
 	}
 	var l wantList
 	var all []string // the remote's tags, listed once if a pattern needs them
 	for _, rs := range specs {
 		if !rs.Glob() {
-			if err := validRemoteName(rs.Src); err != nil || isAncestorsTag(rs.Src) {
+			if err := refs.CheckRemoteName(rs.Src); err != nil || isAncestorsTag(rs.Src) {
 				return nil, res, fmt.Errorf("tag %q: cannot be fetched as a ref: %w", rs.Src, orAncestors(err))
 			}
 			l.add(rs.Src, true, dest{rs.Dst, rs.Force})
@@ -100,7 +100,7 @@ func (s *Session) wants(ctx context.Context, specs []Refspec, o FetchOptions) ([
 			res.Tags = invalidTags(all, specs)
 		}
 		for _, tag := range all {
-			if isAncestorsTag(tag) || validRemoteName(tag) != nil {
+			if isAncestorsTag(tag) || refs.CheckRemoteName(tag) != nil {
 				continue
 			}
 			dst, ok := rs.Match(tag)
@@ -124,10 +124,10 @@ func (s *Session) wants(ctx context.Context, specs []Refspec, o FetchOptions) ([
 // invalidTags are the tags of all that a pattern of specs matches and
 // that cannot be refs, skipped with the reason (strata's own ancestor
 // lists are no commits, and not said).
-func invalidTags(all []string, specs []Refspec) []TagUpdate {
+func invalidTags(all []string, specs []refs.Refspec) []TagUpdate {
 	var out []TagUpdate
 	for _, tag := range all {
-		err := validRemoteName(tag)
+		err := refs.CheckRemoteName(tag)
 		if err == nil || isAncestorsTag(tag) {
 			continue
 		}
@@ -180,7 +180,7 @@ func checkDsts(ws []want, check func(string) error) error {
 	for _, w := range ws {
 		for _, d := range w.dsts {
 			if other, ok := from[d.ref]; ok && other != w.tag {
-				return fmt.Errorf("cannot fetch both %s and %s to %s: %w", other, w.tag, d.ref, ErrBadRefspec)
+				return fmt.Errorf("cannot fetch both %s and %s to %s: %w", other, w.tag, d.ref, refs.ErrBadRefspec)
 			}
 			from[d.ref] = w.tag
 			if check != nil {

@@ -327,20 +327,6 @@ func TestHostileInvalidTagNames(t *testing.T) {
 	checkFsck(t, r)
 }
 
-func TestValidRemoteName(t *testing.T) {
-	for _, n := range []string{"main", "v1.2.3", "latest", "a-b_c", "x.lockx", "_x"} {
-		if err := validRemoteName(n); err != nil {
-			t.Errorf("%q: %v", n, err)
-		}
-	}
-	for _, n := range []string{"", "@", "HEAD", "a..b", "a b", "a~1", "a^", "a:b", "a?", "a*", "a[", `a\b`, "-x", ".x",
-		"x.lock", "x.", "a@{1}", "a/b", "a/", "a//b", "a\x01", "a\x7f", "a\nb", "fix\u009b2J", "safe\u202etxt", "\u2067x"} {
-		if err := validRemoteName(n); err == nil {
-			t.Errorf("%q accepted", n)
-		}
-	}
-}
-
 var specsV2 = specs.Versioned{SchemaVersion: 2}
 
 // A parent named by a tag, not a digest, is refused before anything is

@@ -59,7 +59,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 	}
 	// A tag fetch would skip (a..b, HEAD, x.lock) could be neither
 	// fetched nor deleted again (push --delete checks the same).
-	if err := validRemoteName(res.Tag); err != nil {
+	if err := refs.CheckRemoteName(res.Tag); err != nil {
 		return res, err
 	}
 	if isAncestorsTag(res.Tag) {

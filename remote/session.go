@@ -8,6 +8,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
 )
 
 // Session is a connection to one remote, reused across the refs of one
@@ -31,7 +32,7 @@ type Session struct {
 	planned atomic.Int64
 	// refmap: the refspecs that map remote tags to remote-tracking
 	// refs (remote.NAME.fetch, or --refmap); none for an unnamed remote.
-	refmap []Refspec
+	refmap []refs.Refspec
 }
 
 // Connect prepares a session with rem. Nothing is sent yet.
@@ -45,13 +46,13 @@ func Connect(rem Remote, o Options) (*Session, error) {
 		return nil, err
 	}
 	o.Insecure = o.Insecure || rem.Insecure
-	var refmap []Refspec
+	var refmap []refs.Refspec
 	if rem.Name != "" {
 		vals := rem.Fetch
 		if len(vals) == 0 {
-			vals = []string{DefaultFetch(rem.Name)}
+			vals = []string{refs.DefaultFetch(rem.Name)}
 		}
-		if refmap, err = ParseRefspecs(vals); err != nil {
+		if refmap, err = refs.ParseRefspecs(vals); err != nil {
 			return nil, fmt.Errorf("remote.%s.fetch: %w", rem.Name, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/refs"
 )
 
 // RemoteTag is a tag of the remote and the manifest it names.
@@ -25,7 +26,7 @@ func (s *Session) Tags(ctx context.Context) ([]RemoteTag, error) {
 	sort.Strings(all)
 	var out []RemoteTag
 	for _, tag := range all {
-		if isAncestorsTag(tag) || validRemoteName(tag) != nil {
+		if isAncestorsTag(tag) || refs.CheckRemoteName(tag) != nil {
 			continue
 		}
 		d, err := s.t.headManifest(ctx, tag)

@@ -141,7 +141,7 @@ func fetchOne(cmd *cobra.Command, g *globals, o fetchFlags, args []string, out *
 		CheckDst: func(ref string) error { return refuseCheckedOut(r, ref) },
 	})
 	p.finish()
-	if errors.Is(err, remote.ErrBadRefspec) {
+	if errors.Is(err, refs.ErrBadRefspec) {
 		return usageError{fmt.Errorf("fetch %s: %w", remoteArg, err)}
 	}
 	if err != nil {
@@ -161,8 +161,8 @@ func fetchOne(cmd *cobra.Command, g *globals, o fetchFlags, args []string, out *
 
 // fetchRefspecs reads fetch's REFSPEC arguments; "tag T" is
 // refs/tags/T:refs/tags/T, as in git.
-func fetchRefspecs(args []string) ([]remote.Refspec, error) {
-	var out []remote.Refspec
+func fetchRefspecs(args []string) ([]refs.Refspec, error) {
+	var out []refs.Refspec
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "tag" {
@@ -172,7 +172,7 @@ func fetchRefspecs(args []string) ([]remote.Refspec, error) {
 			i++
 			a = refs.Tags + args[i] + ":" + refs.Tags + args[i]
 		}
-		rs, err := remote.ParseRefspec(a)
+		rs, err := refs.ParseRefspec(a)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("fetch: %w", err)}
 		}

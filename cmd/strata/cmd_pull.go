@@ -166,7 +166,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 // fast-forwards, rebases or merges) or a DST that is no branch is a
 // usage error.
 func pullRefspec(arg string) (branch, tag string, err error) {
-	rs, err := remote.ParseRefspec(arg)
+	rs, err := refs.ParseRefspec(arg)
 	switch {
 	case err != nil:
 		return "", "", usageError{fmt.Errorf("pull: %w", err)}

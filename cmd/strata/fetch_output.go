@@ -48,19 +48,19 @@ func (o fetchFlags) check() error {
 // readRefmap reads --refmap, which maps the refspecs named on the
 // command line (named): without them, remote.NAME.fetch says what to
 // fetch, and --refmap would be ignored.
-func (o fetchFlags) readRefmap(cmd *cobra.Command, named bool) ([]remote.Refspec, error) {
+func (o fetchFlags) readRefmap(cmd *cobra.Command, named bool) ([]refs.Refspec, error) {
 	if !cmd.Flags().Changed("refmap") {
 		return nil, nil
 	}
 	if !named {
 		return nil, usagef("fetch --refmap: maps the tags named on the command line: name some (without them, remote.NAME.fetch says what to fetch)")
 	}
-	var out []remote.Refspec
+	var out []refs.Refspec
 	for _, v := range o.refmap {
 		if v == "" {
 			continue
 		}
-		rs, err := remote.ParseRefspec(v)
+		rs, err := refs.ParseRefspec(v)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("fetch --refmap: %w", err)}
 		}

@@ -1,12 +1,9 @@
-package remote
+package refs
 
 import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/strata-sh/strata/refs"
-	"github.com/strata-sh/strata/repo"
 )
 
 // Refspec is git's fetch refspec, [+]SRC[:DST], mapped onto strata's
@@ -36,7 +33,7 @@ var ErrBadRefspec = errors.New("invalid refspec")
 // refs/remotes/NAME/TAG, forced (a remote-tracking ref follows the
 // remote wherever it goes).
 func DefaultFetch(name string) string {
-	return "+" + refs.Heads + "*:" + refs.Remotes + name + "/*"
+	return "+" + Heads + "*:" + Remotes + name + "/*"
 }
 
 // ParseRefspec reads a fetch refspec as git does. A DST that is not a
@@ -63,12 +60,12 @@ func ParseRefspec(s string) (Refspec, error) {
 		}
 		return bad("")
 	}
-	isTag := strings.HasPrefix(src, refs.Tags)
+	isTag := strings.HasPrefix(src, Tags)
 	switch {
-	case strings.HasPrefix(src, refs.Heads):
-		src = strings.TrimPrefix(src, refs.Heads)
+	case strings.HasPrefix(src, Heads):
+		src = strings.TrimPrefix(src, Heads)
 	case isTag:
-		src = strings.TrimPrefix(src, refs.Tags)
+		src = strings.TrimPrefix(src, Tags)
 	case strings.HasPrefix(src, "refs/"):
 		return bad("a registry has tags only: refs/heads/NAME or refs/tags/NAME, or NAME, names one")
 	}
@@ -82,7 +79,7 @@ func ParseRefspec(s string) (Refspec, error) {
 	if glob == 0 && strings.Contains(dst, "*") {
 		return bad("")
 	}
-	if err := validRemoteName(strings.Replace(src, "*", "x", 1)); err != nil {
+	if err := CheckRemoteName(strings.Replace(src, "*", "x", 1)); err != nil {
 		return bad("")
 	}
 	rs.Src = src
@@ -90,17 +87,17 @@ func ParseRefspec(s string) (Refspec, error) {
 		return rs, nil
 	}
 	switch {
-	case strings.HasPrefix(dst, refs.Heads), strings.HasPrefix(dst, refs.Tags), strings.HasPrefix(dst, refs.Remotes):
+	case strings.HasPrefix(dst, Heads), strings.HasPrefix(dst, Tags), strings.HasPrefix(dst, Remotes):
 	case strings.HasPrefix(dst, "refs/"):
 		return bad("strata keeps refs/heads/, refs/tags/ and refs/remotes/ only")
-	case dst == refs.HEAD:
+	case dst == HEAD:
 		return bad("")
 	case isTag:
-		dst = refs.Tags + dst
+		dst = Tags + dst
 	default:
-		dst = refs.Heads + dst
+		dst = Heads + dst
 	}
-	if err := refs.CheckName(strings.Replace(dst, "*", "x", 1)); err != nil {
+	if err := CheckName(strings.Replace(dst, "*", "x", 1)); err != nil {
 		return bad("")
 	}
 	rs.Dst = dst
@@ -148,30 +145,21 @@ func (rs Refspec) Reverse(ref string) (string, bool) {
 	return strings.Replace(rs.Src, "*", ref[len(pre):len(ref)-len(post)], 1), true
 }
 
-// renameFetch rewrites remote old's configured refspecs for its new
-// name, as git's remote rename: a destination under refs/remotes/OLD/
-// moves to refs/remotes/NEW/.
-func renameFetch(cfg *repo.Config, old, new string) error {
-	key := "remote." + new + ".fetch"
-	vals := cfg.GetAll(key)
-	from, to := ":"+refs.Remotes+old+"/", ":"+refs.Remotes+new+"/"
-	changed := false
-	for i, v := range vals {
-		if strings.Contains(v, from) {
-			vals[i] = strings.Replace(v, from, to, 1)
-			changed = true
-		}
+// CheckRemoteName checks a name a remote lists (a registry tag, a layout's
+// ref name) before fetch makes refs/remotes/REMOTE/NAME of it, with the
+// refs package's rules (git's check-ref-format, HEAD and @ refused). The
+// name must also be one path component: a registry tag never holds '/',
+// and "a" beside "a/b" could not both be written.
+func CheckRemoteName(n string) error {
+	if n == "" || strings.ContainsRune(n, '/') {
+		return fmt.Errorf("invalid name %q: empty or contains '/'", n)
 	}
-	if !changed {
-		return nil
-	}
-	if err := cfg.Unset(key, true); err != nil {
-		return err
-	}
-	for _, v := range vals {
-		if err := cfg.Add(key, v); err != nil {
-			return err
-		}
+	full := Remotes + "r/" + n
+	if err := CheckName(full); err != nil {
+		// The reason alone, as CheckName (config.go) says it: the
+		// made-up remote "r" is not the user's.
+		why := strings.TrimPrefix(err.Error(), fmt.Sprintf("%q: %v: ", full, ErrBadName))
+		return fmt.Errorf("invalid name %q: %s", n, why)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package remote
+package refs
 
 import (
 	"errors"
@@ -63,5 +63,19 @@ func TestRefspecMatch(t *testing.T) {
 	}
 	if _, ok := one.Match("mainx"); ok {
 		t.Error("main:feature matched mainx")
+	}
+}
+
+func TestCheckRemoteName(t *testing.T) {
+	for _, n := range []string{"main", "v1.2.3", "latest", "a-b_c", "x.lockx", "_x"} {
+		if err := CheckRemoteName(n); err != nil {
+			t.Errorf("%q: %v", n, err)
+		}
+	}
+	for _, n := range []string{"", "@", "HEAD", "a..b", "a b", "a~1", "a^", "a:b", "a?", "a*", "a[", `a\b`, "-x", ".x",
+		"x.lock", "x.", "a@{1}", "a/b", "a/", "a//b", "a\x01", "a\x7f", "a\nb", "fix\u009b2J", "safe\u202etxt", "\u2067x"} {
+		if err := CheckRemoteName(n); err == nil {
+			t.Errorf("%q accepted", n)
+		}
 	}
 }
