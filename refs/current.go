@@ -44,8 +44,8 @@ func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, e
 		return "", false, nil
 	}
 	sel = strings.TrimSuffix(sel, "}")
-	if _, ok := IsUpstream(name); ok {
-		d, err := s.upstream(name, ref)
+	if _, push, ok := IsUpstream(name); ok {
+		d, err := s.upstream(name, ref, push)
 		return d, true, err
 	}
 	n, err := strconv.Atoi(sel)
@@ -183,19 +183,37 @@ func (s *Store) PreviousCheckout(n int) (branch string, at digest.Digest, err er
 
 var errNoPrevious = errors.New("no earlier checkout in HEAD's reflog")
 
-// upstream is git's BRANCH@{upstream} (@{u}; no BRANCH: HEAD's).
-func (s *Store) upstream(name, branch string) (digest.Digest, error) {
-	ref, err := s.Upstream(branch)
+// upstream is git's BRANCH@{upstream} (@{u}; no BRANCH: HEAD's), or
+// with push BRANCH@{push}.
+func (s *Store) upstream(name, branch string, push bool) (digest.Digest, error) {
+	ref, err := s.tracking(branch, push)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w: %w", name, ErrUnknownRevision, err)
 	}
 	return s.Read(ref)
 }
 
-// Upstream is the remote-tracking branch pull takes branch from
-// (HEAD's branch if "" or HEAD): refs/remotes/R/BRANCH, R its remote
-// (UpstreamRemote). It must exist.
-func (s *Store) Upstream(branch string) (string, error) {
+// Upstream is the remote-tracking branch that stands for the remote
+// branch pull takes branch from (HEAD's branch if "" or HEAD): the ref
+// that its remote's fetch refspecs map it to (UpstreamOf), by default
+// refs/remotes/REMOTE/BRANCH. It must exist.
+func (s *Store) Upstream(branch string) (string, error) { return s.tracking(branch, false) }
+
+// PushTracking is git's BRANCH@{push}: the remote-tracking branch of
+// where a push of branch goes, the remote tag of its name on its remote.
+// It must exist.
+func (s *Store) PushTracking(branch string) (string, error) { return s.tracking(branch, true) }
+
+// Tracked is where a branch's upstream is kept, as UpstreamOf finds it.
+type Tracked struct {
+	Remote string // the branch's remote
+	Ref    string // the remote-tracking ref of its remote branch
+	// NoRemote: the remote is not configured; Ref is where the default
+	// refspec would keep it.
+	NoRemote bool
+}
+
+func (s *Store) tracking(branch string, push bool) (string, error) {
 	if branch == "" || branch == HEAD {
 		h, err := s.Current()
 		if err != nil {
@@ -210,34 +228,38 @@ func (s *Store) Upstream(branch string) (string, error) {
 	if !s.Exists(Heads + branch) {
 		return "", fmt.Errorf("no branch %s", branch)
 	}
-	remote := "origin"
-	if s.UpstreamRemote != nil {
-		remote = s.UpstreamRemote(branch)
+	if s.UpstreamOf == nil {
+		return "", fmt.Errorf("no upstream configured for branch %s", branch)
 	}
-	ref := Remotes + remote + "/" + branch
-	if !s.Exists(ref) {
-		if s.RemoteExists != nil && !s.RemoteExists(remote) {
+	t, err := s.UpstreamOf(branch, push)
+	if err != nil {
+		return "", err
+	}
+	if !s.Exists(t.Ref) {
+		if t.NoRemote {
 			// git: "no upstream configured for branch 'main'".
-			return "", fmt.Errorf("no upstream configured for branch %s (its remote %s is not configured: 'strata remote add %s URL', then 'strata fetch %s')", branch, remote, remote, remote)
+			return "", fmt.Errorf("no upstream configured for branch %s (its remote %s is not configured: 'strata remote add %s URL', then 'strata fetch %s')", branch, t.Remote, t.Remote, t.Remote)
 		}
-		return "", fmt.Errorf("no remote-tracking branch %s/%s ('strata fetch %s' makes it)", remote, branch, remote)
+		return "", fmt.Errorf("no remote-tracking branch %s ('strata fetch %s' makes it)", ShortName(t.Ref), t.Remote)
 	}
-	return ref, nil
+	return t.Ref, nil
 }
 
-// IsUpstream reports whether rev is BRANCH@{upstream} or @{u}, and
-// returns BRANCH ("" for HEAD's).
-func IsUpstream(rev string) (branch string, ok bool) {
+// IsUpstream reports whether rev is BRANCH@{upstream}, @{u} or
+// BRANCH@{push}, and returns BRANCH ("" for HEAD's); push says which.
+func IsUpstream(rev string) (branch string, push, ok bool) {
 	branch, sel, found := strings.Cut(rev, "@{")
 	sel, closed := strings.CutSuffix(sel, "}")
 	if !found || !closed {
-		return "", false
+		return "", false, false
 	}
 	switch strings.ToLower(sel) {
 	case "u", "upstream":
-		return branch, true
+		return branch, false, true
+	case "push":
+		return branch, true, true
 	}
-	return "", false
+	return "", false, false
 }
 
 // isDigits reports whether s is one or more decimal digits.

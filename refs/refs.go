@@ -68,12 +68,12 @@ type Store struct {
 	// Linked, when set, is the linked work tree a command runs in: HEAD
 	// and @ in revisions, and HEAD's reflog, are its own (see current.go).
 	Linked *Linked
-	// UpstreamRemote names the remote a branch (short name) pulls from,
-	// for BRANCH@{upstream}; nil: "origin", pull's default.
-	UpstreamRemote func(branch string) string
-	// RemoteExists, when set, reports whether a remote is configured: an
-	// upstream of one that is not has nothing to fetch.
-	RemoteExists func(name string) bool
+	// UpstreamOf finds where the upstream of a branch (short name, an
+	// existing branch) is kept, for BRANCH@{upstream} (with push, for
+	// BRANCH@{push}), or says why it has none: the repository maps it
+	// through the remote's fetch refspecs (repo.Repo.Upstream). nil: no
+	// branch has an upstream.
+	UpstreamOf func(branch string, push bool) (Tracked, error)
 	// ParseDate, when set, reads the date of REF@{DATE} (main@{2.days.ago},
 	// main@{2024-05-01}); nil: only REF@{N} is read.
 	ParseDate func(string) (time.Time, error)

@@ -22,6 +22,10 @@ type Refspec struct {
 	Dst string
 	// Raw is the refspec as written, for messages.
 	Raw string
+	// SrcTag: SRC was written refs/tags/...: git's tags, not its
+	// branches. A fetch takes the remote tag all the same; the upstream
+	// of a branch is never mapped through it (Tracking).
+	SrcTag bool
 }
 
 // ErrBadRefspec: a refspec git would refuse, or one strata cannot map
@@ -61,6 +65,7 @@ func ParseRefspec(s string) (Refspec, error) {
 		return bad("")
 	}
 	isTag := strings.HasPrefix(src, Tags)
+	rs.SrcTag = isTag
 	switch {
 	case strings.HasPrefix(src, Heads):
 		src = strings.TrimPrefix(src, Heads)
@@ -131,6 +136,38 @@ func (rs Refspec) Match(tag string) (string, bool) {
 		return "", false
 	}
 	return strings.Replace(rs.Dst, "*", tag[len(pre):len(tag)-len(post)], 1), true
+}
+
+// Tracking is the local ref that a remote's fetch refspecs, specs, map
+// its tag to, as git's remote_find_tracking maps a branch's upstream
+// (branch.NAME.merge) and push maps what it sent: the destination of the
+// first refspec that matches the tag; "" when none does. A refspec with
+// no DST maps nothing; one whose SRC is written refs/tags/... maps git's
+// tags, not its branches, and is passed over for a branch.
+func Tracking(specs []Refspec, tag string, branch bool) string {
+	for _, rs := range specs {
+		if branch && rs.SrcTag {
+			continue
+		}
+		if dst, ok := rs.Match(tag); ok && dst != "" {
+			return dst
+		}
+	}
+	return ""
+}
+
+// FetchRefspecs parses remote name's remote.NAME.fetch values, vals; a
+// remote with none (added before strata wrote the key) maps as git's
+// default does (DefaultFetch).
+func FetchRefspecs(name string, vals []string) ([]Refspec, error) {
+	if len(vals) == 0 {
+		vals = []string{DefaultFetch(name)}
+	}
+	specs, err := ParseRefspecs(vals)
+	if err != nil {
+		return nil, fmt.Errorf("remote.%s.fetch: %w", name, err)
+	}
+	return specs, nil
 }
 
 // Reverse returns the remote tag that rs maps to local ref ref, if any.

@@ -79,3 +79,52 @@ func TestCheckRemoteName(t *testing.T) {
 		}
 	}
 }
+
+// TestTracking: a branch's upstream, and what push sent, map through
+// the first refspec that matches with a destination, as git's
+// remote_find_tracking; a refspec written refs/tags/... maps tags only.
+func TestTracking(t *testing.T) {
+	specs, err := ParseRefspecs([]string{
+		"refs/tags/*:refs/tags/*",               // git's tags: not a branch's
+		"main",                                  // no DST: maps nothing
+		"+refs/heads/m*:refs/remotes/first/m*",  // first match wins
+		"+refs/heads/*:refs/remotes/second/*",   // the rest
+		"refs/heads/dev:refs/remotes/third/dev", // after a pattern that matched
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		tag    string
+		branch bool
+		want   string
+	}{
+		{"main", true, "refs/remotes/first/main"},
+		{"dev", true, "refs/remotes/second/dev"},
+		{"v1", true, "refs/remotes/second/v1"},
+		{"v1", false, "refs/tags/v1"},
+	} {
+		if got := Tracking(specs, c.tag, c.branch); got != c.want {
+			t.Errorf("Tracking(%s, branch %v) = %q; want %q", c.tag, c.branch, got, c.want)
+		}
+	}
+	only, _ := ParseRefspecs([]string{"refs/heads/dev:refs/remotes/origin/dev", "refs/tags/*:refs/tags/*"})
+	if got := Tracking(only, "main", true); got != "" {
+		t.Errorf("Tracking(main) through dev and tags = %q; want none", got)
+	}
+	if got := Tracking(nil, "main", true); got != "" {
+		t.Errorf("Tracking(main) through no refspec = %q", got)
+	}
+}
+
+// TestFetchRefspecs: a remote without remote.NAME.fetch maps as git's
+// default; a bad value names the key.
+func TestFetchRefspecs(t *testing.T) {
+	specs, err := FetchRefspecs("up", nil)
+	if err != nil || len(specs) != 1 || specs[0].Raw != "+refs/heads/*:refs/remotes/up/*" {
+		t.Fatalf("FetchRefspecs(up, none) = %+v, %v", specs, err)
+	}
+	if _, err := FetchRefspecs("up", []string{"a:b:c"}); !errors.Is(err, ErrBadRefspec) || err.Error() != "remote.up.fetch: invalid refspec 'a:b:c'" {
+		t.Errorf("FetchRefspecs(a:b:c): err = %v", err)
+	}
+}

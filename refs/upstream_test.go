@@ -8,34 +8,42 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// TestUpstream: BRANCH@{upstream} and @{u} are the remote-tracking
-// branch of the branch's remote (origin unless UpstreamRemote says).
+// TestUpstream: BRANCH@{upstream}, @{u} and BRANCH@{push} are the
+// remote-tracking ref UpstreamOf names, which must exist.
 func TestUpstream(t *testing.T) {
 	s := newStore(t)
 	c1, c2, c3 := mkdigest("aaaa1"), mkdigest("bbbb2"), mkdigest("cccc3")
 	objs := fakeCommits{c1: "", c2: c1, c3: c1}
-	for ref, d := range map[string]digest.Digest{Heads + "main": c1, Heads + "dev": c1, Heads + "lone": c1,
+	for ref, d := range map[string]digest.Digest{Heads + "main": c1, Heads + "dev": c1, Heads + "lone": c1, Heads + "unmapped": c1, Heads + "orphan": c1,
 		Remotes + "origin/main": c2, Remotes + "up/dev": c3} {
 		if err := s.Update(ref, d, "", "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s.UpstreamRemote = func(b string) string {
-		if b == "dev" {
-			return "up"
+	s.UpstreamOf = func(b string, push bool) (Tracked, error) {
+		switch b {
+		case "dev":
+			return Tracked{Remote: "up", Ref: Remotes + "up/dev"}, nil
+		case "unmapped":
+			return Tracked{Remote: "origin"}, errors.New("upstream branch 'refs/heads/unmapped' not stored as a remote-tracking branch")
+		case "orphan":
+			return Tracked{Remote: "gone", Ref: Remotes + "gone/orphan", NoRemote: true}, nil
 		}
-		return "origin"
+		return Tracked{Remote: "origin", Ref: Remotes + "origin/" + b}, nil
 	}
 	for rev, want := range map[string]string{"@{u}": c2.String(), "@{upstream}": c2.String(), "HEAD@{U}": c2.String(),
-		"main@{u}": c2.String(), "dev@{upstream}": c3.String(), "dev@{u}~1": c1.String(), "refs/heads/dev@{u}": c3.String()} {
+		"main@{u}": c2.String(), "dev@{upstream}": c3.String(), "dev@{u}~1": c1.String(), "refs/heads/dev@{u}": c3.String(),
+		"@{push}": c2.String(), "dev@{PUSH}": c3.String()} {
 		if d, err := s.Resolve(rev, objs); err != nil || d.String() != want {
 			t.Errorf("Resolve(%s) = %s, %v; want %s", rev, d, err, want)
 		}
 	}
 	for rev, msg := range map[string]string{
-		"lone@{u}":   "no remote-tracking branch origin/lone ('strata fetch origin' makes it)",
-		"nosuch@{u}": "no branch nosuch",
-		"@{push}":    "@{...} takes a number",
+		"lone@{u}":     "no remote-tracking branch origin/lone ('strata fetch origin' makes it)",
+		"nosuch@{u}":   "no branch nosuch",
+		"unmapped@{u}": "not stored as a remote-tracking branch",
+		"orphan@{u}":   "no upstream configured for branch orphan (its remote gone is not configured",
+		"@{pull}":      "@{...} takes a number",
 	} {
 		_, err := s.Resolve(rev, objs)
 		if !errors.Is(err, ErrUnknownRevision) || !strings.Contains(err.Error(), msg) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/opencontainers/go-digest"
@@ -51,7 +50,7 @@ func (s *Session) Delete(ctx context.Context, r *repo.Repo, tag string) (digest.
 	if err != nil {
 		return desc.Digest, fmt.Errorf("tag %s: %w", tag, err)
 	}
-	if name := s.trackingRef(tag); name != "" && r.Refs.Exists(name) {
+	if name := s.trackingRef(tag, true); name != "" && r.Refs.Exists(name) {
 		if err := r.Refs.Delete(name, refs.Any, "push: deleted"); err != nil {
 			return desc.Digest, err
 		}
@@ -124,7 +123,8 @@ func (t *layoutTarget) deleteTag(tag string) error {
 
 // Prune deletes the remote-tracking refs of this remote whose tags the
 // remote no longer has (fetch --prune): the refs under refs/remotes/
-// that its refspecs' patterns map a tag to, as git's prune. It returns
+// that its refspecs' patterns map a tag to (TrackingRefs), as git's
+// prune. It returns
 // the tags pruned, or with dryRun those it would prune.
 func (s *Session) Prune(ctx context.Context, r *repo.Repo, dryRun bool) ([]TagUpdate, error) {
 	if s.Name == "" {
@@ -138,30 +138,21 @@ func (s *Session) Prune(ctx context.Context, r *repo.Repo, dryRun bool) ([]TagUp
 	for _, t := range all {
 		there[t] = true
 	}
+	tracked, err := TrackingRefs(r, s.refmap)
+	if err != nil {
+		return nil, err
+	}
 	var out []TagUpdate
-	seen := map[string]bool{}
-	for _, rs := range s.refmap {
-		if !rs.Glob() || !strings.HasPrefix(rs.Dst, refs.Remotes) {
-			continue // a branch or tag of one's own is never pruned
+	for _, t := range tracked {
+		if !t.Glob || there[t.Tag] {
+			continue
 		}
-		prefix, _, _ := strings.Cut(rs.Dst, "*")
-		local, err := r.Refs.List(prefix)
-		if err != nil {
-			return out, err
-		}
-		for _, ref := range local {
-			tag, ok := rs.Reverse(ref.Name)
-			if !ok || there[tag] || seen[ref.Name] {
-				continue
+		if !dryRun {
+			if err := r.Refs.Delete(t.Name, t.Target, "fetch: pruned"); err != nil {
+				return out, err
 			}
-			seen[ref.Name] = true
-			if !dryRun {
-				if err := r.Refs.Delete(ref.Name, ref.Target, "fetch: pruned"); err != nil {
-					return out, err
-				}
-			}
-			out = append(out, TagUpdate{Tag: tag, Ref: ref.Name, Old: ref.Target})
 		}
+		out = append(out, TagUpdate{Tag: t.Tag, Ref: t.Name, Old: t.Target})
 	}
 	return out, nil
 }

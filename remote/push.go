@@ -29,6 +29,10 @@ type PushOptions struct {
 	// SRC:DST, where SRC is any revision).
 	Commit digest.Digest
 	To     string
+	// Tag: what is pushed is a tag, not a branch (as a ref under
+	// refs/tags/ is): a fetch refspec written refs/tags/... maps it to
+	// its remote-tracking ref too.
+	Tag bool
 }
 
 // PushResult says what a push did.
@@ -51,6 +55,7 @@ type PushResult struct {
 // history the remote lacks (by digest, oldest first), then the tag.
 func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOptions) (PushResult, error) {
 	res := PushResult{Ref: ref, Tag: refs.ShortName(ref)}
+	branch := !po.Tag && !strings.HasPrefix(ref, refs.Tags)
 	if po.To != "" {
 		res.Tag = po.To
 	}
@@ -100,7 +105,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 	res.Reached = true
 	if res.Old == tip {
 		res.UpToDate = true
-		return res, s.track(r, res.Tag, tip, "push: up to date")
+		return res, s.track(r, res.Tag, branch, tip, "push: up to date")
 	}
 	if res.Old != "" {
 		ff, err := repo.IsAncestor(r.Objects, res.Old, tip)
@@ -144,7 +149,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 			return res, fmt.Errorf("move tag %s: %w", res.Tag, err)
 		}
 	}
-	return res, s.track(r, res.Tag, tip, "push")
+	return res, s.track(r, res.Tag, branch, tip, "push")
 }
 
 func (s *Session) remoteArg() string {
@@ -161,9 +166,10 @@ func manifestMediaType(c *objects.Commit) string {
 	return ocispec.MediaTypeImageManifest
 }
 
-// track moves the remote-tracking ref of tag, if the remote has a name.
-func (s *Session) track(r *repo.Repo, tag string, d digest.Digest, msg string) error {
-	name := s.trackingRef(tag)
+// track moves the remote-tracking ref of tag (a branch's, or a tag's),
+// if the remote has a name.
+func (s *Session) track(r *repo.Repo, tag string, branch bool, d digest.Digest, msg string) error {
+	name := s.trackingRef(tag, branch)
 	if name == "" {
 		return nil
 	}

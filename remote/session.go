@@ -81,15 +81,17 @@ func (s *Session) MountFrom(others []Remote) {
 func (s *Session) Endpoint() Endpoint { return s.ep }
 
 // trackingRef is the remote-tracking ref of a remote tag, as the
-// remote's refspecs map it; "" for none (an unnamed remote).
-func (s *Session) trackingRef(tag string) string {
-	for _, rs := range s.refmap {
-		if dst, ok := rs.Match(tag); ok && dst != "" {
-			return dst
-		}
-	}
-	return ""
+// remote's refspecs map it (refs.Tracking; branch: the tag is a branch's,
+// not mapped through a refspec written refs/tags/...); "" for none (an
+// unnamed remote).
+func (s *Session) trackingRef(tag string, branch bool) string {
+	return refs.Tracking(s.refmap, tag, branch)
 }
+
+// Tracking is the remote-tracking ref that stands for the remote's
+// branch tag, as its fetch refspecs map it (repo.Repo.Upstream's
+// mapping); "" for none.
+func (s *Session) Tracking(tag string) string { return s.trackingRef(tag, true) }
 
 // Compiled on first use: every strata process, the container init
 // included, would otherwise pay for it at start-up.

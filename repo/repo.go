@@ -133,22 +133,9 @@ func Open(dir string) (*Repo, error) {
 		id, _ := r.Identity()
 		return id
 	}
-	r.Refs.UpstreamRemote = r.UpstreamRemote
+	r.Refs.UpstreamOf = r.Upstream
 	r.Refs.ParseDate = parseReflogDate
-	r.Refs.RemoteExists = func(name string) bool {
-		_, ok := r.Config.Get("remote." + name + ".url")
-		return ok
-	}
 	return r, nil
-}
-
-// UpstreamRemote is the remote pull takes branch from: config
-// branch.<branch>.remote (clone sets it), else origin.
-func (r *Repo) UpstreamRemote(branch string) string {
-	if v, ok := r.Config.Get("branch." + branch + ".remote"); ok && v != "" {
-		return v
-	}
-	return "origin"
 }
 
 // writeLayoutIndex publishes branches and tags in index.json. A tag that

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/remote"
@@ -117,10 +118,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			g.quiet = o.quiet
 			warnSkipped(g, "pull", remoteArg, res)
 			printFetch(g, s, res, o.quiet, true)
-			if len(res.Tags) != 1 || res.Tags[0].New == "" {
-				return fail(errors.New("the remote has no image under that tag"))
+			to, err := pulled(res)
+			if err != nil {
+				return fail(err)
 			}
-			to := res.Tags[0].New
 			diverged, err := up.Diverged(to)
 			switch {
 			case err != nil:
@@ -130,7 +131,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			case diverged && mode != "":
 				// The step that failed is named once (mode is the
 				// command's name): "pull origin main: rebase: 1 conflict".
-				out, err := up.Integrate(ctx, to, mode, remoteArg+"/"+tag, res.Tags[0].Ref, unrelated)
+				out, err := up.Integrate(ctx, to, mode, remoteArg+"/"+tag, s.Tracking(tag), unrelated)
 				if err := report(g, mode, out, err); err != nil {
 					return fail(err)
 				}
@@ -159,6 +160,21 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&merge, "merge", false, "merge the fetched commits with a merge commit")
 	cmd.Flags().BoolVar(&unrelated, "allow-unrelated-histories", false, "let a merge join a remote history with no commit in common with the branch")
 	return cmd
+}
+
+// pulled is the commit a pull's fetch brought (res: the one tag it
+// fetched, with an update for each remote-tracking ref it maps to).
+func pulled(res remote.FetchResult) (digest.Digest, error) {
+	var to digest.Digest
+	for _, u := range res.Tags {
+		if u.New != "" {
+			to = u.New
+		}
+	}
+	if to == "" {
+		return "", errors.New("the remote has no image under that tag")
+	}
+	return to, nil
 }
 
 // pullRefspec reads pull's BRANCH, or git's SRC:DST: the remote tag SRC

@@ -108,7 +108,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if o.setUpstream && spec.from != "" && (spec.to != refs.ShortName(name) || !r.Refs.Exists(name) || !strings.HasPrefix(name, refs.Heads)) {
 					return usagef("push -u %s:%s: an upstream is the remote's branch of a local branch's own name; push it without -u", spec.from, spec.to)
 				}
-				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force || spec.force, Compression: o.compression, Commit: spec.commit, To: spec.to})
+				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force || spec.force, Compression: o.compression, Commit: spec.commit, To: spec.to, Tag: spec.tag()})
 				p.finish()
 				if res.Reached && !toShown {
 					fmt.Fprintf(g.stdout, "To %s\n", s.Endpoint())

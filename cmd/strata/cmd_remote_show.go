@@ -48,13 +48,15 @@ func newRemoteShowCommand(g *globals) *cobra.Command {
 		Use:   "show [-n] [--format json] NAME",
 		Short: "Show a remote: its tags, and the branches that pull from and push to it",
 		Long: `Show remote NAME as git remote show does: its URL; its tags (its
-branches), each "tracked" (fetch keeps refs/remotes/NAME/TAG), "new"
-(the next fetch stores it) or "stale" (gone from the remote: fetch
---prune deletes its remote-tracking branch); the local branches that pull
+branches) that remote.NAME.fetch maps to a ref, each "tracked" (that
+ref exists: refs/remotes/NAME/TAG by default), "new" (the next fetch
+stores it) or "stale" (gone from the remote: fetch --prune deletes its
+remote-tracking branch); the local branches that pull
 from it (branch.BRANCH.remote); and each local branch with a tag of its
 name there, with what a push would do: "up to date", "fast-forwardable"
-or "local out of date". -n does not ask the remote: the tags are the
-remote-tracking branches, with no status.
+or "local out of date". -n does not ask the remote: the tags are those
+of the remote-tracking branches remote.NAME.fetch maps them to, with no
+status.
 
   strata remote show --format json origin
       # {"name","url","queried","tags":[{"name","status"}],
@@ -104,34 +106,35 @@ of reach), 2 on usage errors.`,
 // remote-tracking branches and the local branches.
 func showRemote(r *repo.Repo, rem remote.Remote, there []remote.RemoteTag, queried bool) (*remoteShow, error) {
 	show := &remoteShow{Name: rem.Name, URL: rem.URL, Queried: queried, Tags: []remoteShowTag{}, Pull: []remotePull{}, Push: []remotePush{}}
-	prefix := refs.Remotes + rem.Name + "/"
-	tracked, err := r.Refs.List(prefix)
+	specs, err := refs.FetchRefspecs(rem.Name, rem.Fetch)
+	if err != nil {
+		return nil, err
+	}
+	// The remote-tracking refs remote.NAME.fetch maps its tags to.
+	tracked, err := remote.TrackingRefs(r, specs)
 	if err != nil {
 		return nil, err
 	}
 	have := map[string]bool{}
 	for _, t := range tracked {
-		have[strings.TrimPrefix(t.Name, prefix)] = true
+		have[t.Tag] = true
 	}
 	remoteAt := map[string]digest.Digest{}
 	if queried {
 		for _, t := range there {
 			remoteAt[t.Name] = t.Digest
-			status := "new"
-			if have[t.Name] {
-				status = "tracked"
+			if status := fetchStatus(r, specs, t.Name); status != "" {
+				show.Tags = append(show.Tags, remoteShowTag{Name: t.Name, Status: status})
 			}
-			show.Tags = append(show.Tags, remoteShowTag{Name: t.Name, Status: status})
 		}
 	}
 	for _, t := range tracked {
-		name := strings.TrimPrefix(t.Name, prefix)
-		if _, ok := remoteAt[name]; !queried || !ok {
+		if _, ok := remoteAt[t.Tag]; !queried || !ok && t.Glob {
 			status := ""
 			if queried {
-				status = "stale"
+				status = "stale" // what fetch --prune deletes
 			}
-			show.Tags = append(show.Tags, remoteShowTag{Name: name, Status: status})
+			show.Tags = append(show.Tags, remoteShowTag{Name: t.Tag, Status: status})
 		}
 	}
 	slices.SortFunc(show.Tags, func(a, b remoteShowTag) int { return strings.Compare(a.Name, b.Name) })
@@ -142,7 +145,7 @@ func showRemote(r *repo.Repo, rem remote.Remote, there []remote.RemoteTag, queri
 	for _, b := range branches {
 		name := refs.ShortName(b.Name)
 		if v, ok := r.Config.Get("branch." + name + ".remote"); ok && v == rem.Name {
-			// A branch's upstream is the remote's tag of its name (refs.Upstream).
+			// A branch's upstream is the remote's tag of its name (repo.Upstream).
 			show.Pull = append(show.Pull, remotePull{Branch: name, Merges: name})
 		}
 		p := remotePush{Branch: name, Tag: name}
@@ -160,6 +163,24 @@ func showRemote(r *repo.Repo, rem remote.Remote, there []remote.RemoteTag, queri
 		show.Push = append(show.Push, p)
 	}
 	return show, nil
+}
+
+// fetchStatus is how a fetch of the remote takes its tag: "tracked" when
+// a ref the remote's fetch refspecs map it to exists, "new" when none
+// does yet, "" when they map it to no ref (git does not list it).
+func fetchStatus(r *repo.Repo, specs []refs.Refspec, tag string) string {
+	status := ""
+	for _, rs := range specs {
+		dst, ok := rs.Match(tag)
+		switch {
+		case !ok || dst == "":
+		case r.Refs.Exists(dst):
+			return "tracked"
+		default:
+			status = "new"
+		}
+	}
+	return status
 }
 
 // pushStatus is what a push of local over the remote's at would do; the

@@ -25,7 +25,7 @@ func newRevParseCommand(g *globals) *cobra.Command {
 		Short: "Print the commit each revision names",
 		Long: `Print the commit id (sha256:...) of each REV, one a line, in any
 revision syntax strata reads (main~2, HEAD^2, v1, main@{1},
-main@{2.days.ago}, @{u}, ORIG_HEAD, :/fix for the youngest commit whose
+main@{2.days.ago}, @{u}, @{push}, ORIG_HEAD, :/fix for the youngest commit whose
 message matches "fix", an id or its prefix). A range prints what git's rev-parse prints: A..B is B then ^A
 (the commit it excludes), A...B is B, A and ^BASE for each merge base,
 ^A is ^A; X^@ is X's parents, X^! is X then ^ each parent, X^-N is X
@@ -34,7 +34,8 @@ then ^X^N (N: 1 if left out).
   --short[=N]      the short id instead: 12 digits (N, at least 4), more
                    if needed to name one commit only, as git's
   --abbrev-ref     the ref's short name instead: the branch for HEAD, or
-                   HEAD when it is detached; origin/main for main@{u};
+                   HEAD when it is detached; origin/main for main@{u}
+                   (where remote.origin.fetch maps it; main@{push} too);
                    the branch checked out before for @{-1}
   --symbolic-full-name  the ref's full name instead: refs/heads/main,
                    refs/tags/v1, refs/remotes/origin/main for @{u};
@@ -225,11 +226,14 @@ func uniqueAbbrev(objs interface {
 // refName is the full name of the ref rev names, as git's
 // --symbolic-full-name prints it (--abbrev-ref: its refs.ShortName):
 // HEAD's branch (HEAD when detached), the branch @{-N} left, the
-// upstream of X@{u}, or the branch, tag or remote-tracking branch rev
+// upstream of X@{u} (X@{push}: where a push of X goes), or the branch, tag or remote-tracking branch rev
 // names.
 func refName(r *repo.Repo, rev string) (string, error) {
-	if branch, ok := refs.IsUpstream(rev); ok {
+	if branch, push, ok := refs.IsUpstream(rev); ok {
 		ref, err := r.Refs.Upstream(branch)
+		if push {
+			ref, err = r.Refs.PushTracking(branch)
+		}
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", rev, err)
 		}

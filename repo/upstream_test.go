@@ -1,0 +1,75 @@
+package repo
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/strata-sh/strata/refs"
+)
+
+// TestUpstreamMapped: a branch's upstream is the remote-tracking ref its
+// remote's fetch refspecs map the remote branch of its name to (the
+// first that matches), @{u} and @{push} alike; one that none maps is
+// git's "not stored as a remote-tracking branch".
+func TestUpstreamMapped(t *testing.T) {
+	r, cs := linearRepo(t, 1)
+	set := func(k, v string) {
+		t.Helper()
+		if err := r.Config.Add(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("remote.origin.url", "127.0.0.1:5000/x")
+	set("remote.origin.fetch", "refs/tags/*:refs/tags/*")
+	set("remote.origin.fetch", "+refs/heads/*:refs/remotes/up/*")
+	set("remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*")
+	set("remote.other.url", "127.0.0.1:5000/y")
+	set("remote.other.fetch", "refs/heads/dev:refs/remotes/other/dev")
+	set("branch.main.remote", "origin")
+	set("branch.lone.remote", "other")
+	for _, b := range []string{"main", "lone"} {
+		if err := r.Refs.Update(refs.Heads+b, cs[0].ID, refs.Any, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, push := range []bool{false, true} {
+		got, err := r.Upstream("main", push)
+		if err != nil || got.Ref != refs.Remotes+"up/main" || got.Remote != "origin" || got.NoRemote {
+			t.Errorf("Upstream(main, push %v) = %+v, %v; want refs/remotes/up/main of origin", push, got, err)
+		}
+	}
+	if _, err := r.Refs.Upstream("main"); err == nil || err.Error() != "no remote-tracking branch up/main ('strata fetch origin' makes it)" {
+		t.Errorf("main@{u} before a fetch: err = %v", err)
+	}
+	if err := r.Refs.Update(refs.Remotes+"up/main", cs[0].ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := r.Refs.Resolve("main@{u}", r.Objects); err != nil || d != cs[0].ID {
+		t.Errorf("main@{u} = %s, %v", d, err)
+	}
+	for push, want := range map[bool]string{
+		false: "upstream branch 'refs/heads/lone' not stored as a remote-tracking branch (no remote.other.fetch maps it)",
+		true:  "push destination 'refs/heads/lone' on remote 'other' has no local tracking branch (no remote.other.fetch maps it)",
+	} {
+		if _, err := r.Upstream("lone", push); err == nil || err.Error() != want {
+			t.Errorf("Upstream(lone, push %v): err = %v; want %q", push, err, want)
+		}
+	}
+	// No remote.NAME.fetch (a remote added before strata wrote it), or
+	// no remote at all: git's default refspec.
+	set("remote.old.url", "127.0.0.1:5000/z")
+	set("branch.dev.remote", "old")
+	set("branch.stray.remote", "gone")
+	for b, want := range map[string]refs.Tracked{
+		"dev":   {Remote: "old", Ref: refs.Remotes + "old/dev"},
+		"stray": {Remote: "gone", Ref: refs.Remotes + "gone/stray", NoRemote: true},
+	} {
+		if got, err := r.Upstream(b, false); err != nil || got != want {
+			t.Errorf("Upstream(%s) = %+v, %v; want %+v", b, got, err, want)
+		}
+	}
+	set("remote.origin.fetch", "a:b:c")
+	if _, err := r.Upstream("main", false); err == nil || !strings.Contains(err.Error(), "remote.origin.fetch: invalid refspec 'a:b:c'") {
+		t.Errorf("a bad remote.origin.fetch: err = %v", err)
+	}
+}
