@@ -8,7 +8,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
-	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
 
@@ -23,7 +22,7 @@ const probeWidth = 16
 // The history is cut into lines that follow first parents: one from the
 // tip, one from each missing merge's second parent. A line, read
 // locally, ends at a commit the remote is known to have (the old remote
-// tag, one a remote-tracking ref names), one already placed by another
+// tag, one a remote-tracking ref of it names: TrackingRefs), one already placed by another
 // line, a root, or where a shallow history stops. What the remote has, it
 // has with its ancestors (a push sends parents first, within the window
 // of pushsend.go), so along a line the commits it lacks come first: the
@@ -37,14 +36,14 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 	if old != "" {
 		known[old] = true
 	}
-	if s.Name != "" {
-		tracking, err := r.Refs.List(refs.Remotes + s.Name + "/")
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, t := range tracking {
-			known[t.Target] = true
-		}
+	// What the remote's fetch refspecs map its tags to: the
+	// remote-tracking refs it had at the last fetch or push.
+	tracking, err := TrackingRefs(r, s.refmap)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range tracking {
+		known[t.Target] = true
 	}
 	shallow := r.Shallow()
 	sending := map[digest.Digest]bool{}
