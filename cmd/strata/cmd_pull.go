@@ -40,6 +40,10 @@ A work tree with uncommitted changes, or with a merge, rebase,
 cherry-pick or revert in progress, is refused before anything moves, and
 so is one with a container running in it (strata run) unless --force.
 
+The remote tag also moves the remote-tracking ref that remote.REMOTE.fetch
+maps it to; when that is refused (a refspec without '+', the remote's
+history rewritten), the pull stops there, as git's: exit 1, nothing moved.
+
 SRC:DST, as in git's refspecs, pulls the remote tag SRC into the local
 branch DST: "pull origin main:staging". The remote tag also moves the
 remote-tracking ref that remote.REMOTE.fetch maps it to (by default
@@ -118,7 +122,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			g.quiet = o.quiet
 			warnSkipped(g, "pull", remoteArg, res)
 			printFetch(g, s, res, o.quiet, true)
-			to, err := pulled(res)
+			to, err := pulled(res, remoteArg)
 			if err != nil {
 				return fail(err)
 			}
@@ -163,10 +167,16 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 }
 
 // pulled is the commit a pull's fetch brought (res: the one tag it
-// fetched, with an update for each remote-tracking ref it maps to).
-func pulled(res remote.FetchResult) (digest.Digest, error) {
+// fetched, with an update for each remote-tracking ref it maps to). A
+// remote-tracking ref refused (a remote.REMOTE.fetch without '+', the
+// remote's history rewritten) stops the pull there, as git's pull stops
+// when its fetch fails: nothing was received and nothing moves.
+func pulled(res remote.FetchResult, remoteArg string) (digest.Digest, error) {
 	var to digest.Digest
 	for _, u := range res.Tags {
+		if u.Rejected != "" {
+			return "", fmt.Errorf("%s -> %s rejected (%s): nothing was pulled; 'strata fetch --force %s %s' moves it (or a '+' before remote.%s.fetch)", u.Tag, refs.ShortName(u.Ref), u.Rejected, remoteArg, u.Tag, remoteArg)
+		}
 		if u.New != "" {
 			to = u.New
 		}
