@@ -10,7 +10,8 @@
 //   - endpoint: where a remote's URL leads: a registry repository
 //     (registry.example.com/team/env) or a layout directory (/mnt/team/envs).
 //   - remote tag: a registry tag. A branch is pushed to the tag of the same
-//     name; so is a tag. Fetch records every remote tag under
+//     name; so is a tag. Fetch records each remote tag where the remote's
+//     refspecs (remote.NAME.fetch, refs.Refspec) map it, by default
 //     refs/remotes/<remote>/<tag>.
 //
 // History in a registry. A commit is an image manifest whose annotation
@@ -26,6 +27,12 @@
 // request at a time. It stops at the first ancestor it already has, or,
 // where the registry lost an ancestor, marks the commit shallow (see
 // repo.AddShallow).
+//
+// A fetch, one file a step: fetchspec.go chooses the tags and the refs
+// they go to (refspecs; which refs may move, judged before anything is
+// received), fetchplan.go reads the manifests of their histories that
+// the store lacks, fetchblobs.go receives and checks their blobs, and
+// fetch.go runs the steps, stores the commits and moves the refs.
 //
 // Contract:
 //   - every blob received is verified against its digest before it enters
