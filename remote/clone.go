@@ -112,6 +112,7 @@ func Clone(ctx context.Context, src, dir string, o Options) (*repo.Repo, CloneRe
 		return fail(err)
 	}
 	_ = r.Config.Set("branch."+res.Branch+".remote", "origin")
+	_ = r.Config.Set("branch."+res.Branch+".merge", refs.Heads+res.Branch)
 	return r, res, nil
 }
 

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/strata-sh/strata/refs"
 )
@@ -21,13 +22,29 @@ func (r *Repo) FetchRefspecs(name string) ([]refs.Refspec, error) {
 	return refs.FetchRefspecs(name, r.Config.GetAll("remote."+name+".fetch"))
 }
 
+// UpstreamTag is the remote tag branch (short name) merges, as pull
+// takes it: git's branch.NAME.merge (refs/heads/TAG as clone and push -u
+// write it, or refs/tags/TAG: isTag), else the tag of the branch's own
+// name.
+func (r *Repo) UpstreamTag(branch string) (tag string, isTag bool, err error) {
+	v, ok := r.Config.Get("branch." + branch + ".merge")
+	if !ok || v == "" {
+		return branch, false, nil
+	}
+	rs, err := refs.ParseRefspec(v)
+	if err != nil || rs.Glob() || rs.Force || strings.Contains(v, ":") {
+		return "", false, fmt.Errorf("branch.%s.merge: '%s' names no remote branch (refs/heads/NAME)", branch, v)
+	}
+	return rs.Src, rs.SrcTag, nil
+}
+
 // Upstream is where the upstream of branch (short name) is kept, as git
-// finds it: the remote's branch it merges (strata's is the remote tag of
-// its own name: git's branch.NAME.merge = refs/heads/NAME), mapped
+// finds it: the remote's branch it merges (UpstreamTag: git's
+// branch.NAME.merge, by default the remote tag of its own name), mapped
 // through its remote's fetch refspecs (refs.Tracking) to a
 // remote-tracking ref. With push it is git's BRANCH@{push}: the remote
-// tag a push of branch goes to, the same one on the same remote in
-// strata, mapped the same way. Every command that names a branch's
+// tag a push of branch goes to (strata's push sends a branch to its own
+// name on the same remote), mapped the same way. Every command that names a branch's
 // upstream (@{u}, @{push}, status, branch -vv, remote show, pull, push)
 // takes it from here. The ref need not exist.
 func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
@@ -38,12 +55,22 @@ func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 	if err != nil {
 		return t, err
 	}
-	t.Ref = refs.Tracking(specs, branch, true)
-	switch {
-	case t.Ref != "":
+	if push {
+		if t.Ref = refs.Tracking(specs, branch, true); t.Ref == "" {
+			return t, fmt.Errorf("push destination '%s%s' on remote '%s' has no local tracking branch (no remote.%s.fetch maps it)", refs.Heads, branch, t.Remote, t.Remote)
+		}
 		return t, nil
-	case push:
-		return t, fmt.Errorf("push destination '%s%s' on remote '%s' has no local tracking branch (no remote.%s.fetch maps it)", refs.Heads, branch, t.Remote, t.Remote)
 	}
-	return t, fmt.Errorf("upstream branch '%s%s' not stored as a remote-tracking branch (no remote.%s.fetch maps it)", refs.Heads, branch, t.Remote)
+	tag, isTag, err := r.UpstreamTag(branch)
+	if err != nil {
+		return t, err
+	}
+	if t.Ref = refs.Tracking(specs, tag, !isTag); t.Ref == "" {
+		merge := refs.Heads + tag
+		if isTag {
+			merge = refs.Tags + tag
+		}
+		return t, fmt.Errorf("upstream branch '%s' not stored as a remote-tracking branch (no remote.%s.fetch maps it)", merge, t.Remote)
+	}
+	return t, nil
 }

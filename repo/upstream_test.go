@@ -68,6 +68,29 @@ func TestUpstreamMapped(t *testing.T) {
 			t.Errorf("Upstream(%s) = %+v, %v; want %+v", b, got, err, want)
 		}
 	}
+	// git's branch.NAME.merge: the remote branch it merges; @{push}
+	// stays the branch's own name.
+	if err := r.Config.Set("branch.main.merge", "refs/heads/other"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.Upstream("main", false); err != nil || got.Ref != refs.Remotes+"up/other" {
+		t.Errorf("Upstream(main) merging other = %+v, %v; want up/other", got, err)
+	}
+	if got, err := r.Upstream("main", true); err != nil || got.Ref != refs.Remotes+"up/main" {
+		t.Errorf("Upstream(main, push) merging other = %+v, %v; want up/main", got, err)
+	}
+	for _, bad := range []string{"refs/heads/*", "a:b", "refs/remotes/origin/x", "+main"} {
+		if err := r.Config.Set("branch.main.merge", bad); err != nil {
+			t.Fatal(err)
+		}
+		want := "branch.main.merge: '" + bad + "' names no remote branch (refs/heads/NAME)"
+		if _, err := r.Upstream("main", false); err == nil || err.Error() != want {
+			t.Errorf("branch.main.merge %s: err = %v; want %q", bad, err, want)
+		}
+	}
+	if err := r.Config.Unset("branch.main.merge", false); err != nil {
+		t.Fatal(err)
+	}
 	set("remote.origin.fetch", "a:b:c")
 	if _, err := r.Upstream("main", false); err == nil || !strings.Contains(err.Error(), "remote.origin.fetch: invalid refspec 'a:b:c'") {
 		t.Errorf("a bad remote.origin.fetch: err = %v", err)

@@ -22,7 +22,9 @@ func newPullCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "pull [--ff-only | --rebase | --merge [--allow-unrelated-histories]] [REMOTE [BRANCH | SRC:DST]]",
 		Short: "Fetch a branch and bring it and the work tree up to date",
-		Long: `Fetch BRANCH (default: the current branch) from REMOTE (default: the
+		Long: `Fetch BRANCH (default: the current branch's upstream, the remote
+branch it merges: git's branch.NAME.merge, which clone and push -u
+write, else the branch of its own name) from REMOTE (default: the
 branch's remote, else origin), then fast-forward the local branch to it,
 and the work tree if it shows that branch. When the branch has commits
 of its own that the remote lacks, --rebase replays them onto what was
@@ -63,11 +65,19 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			branch := refs.ShortName(h.Branch)
 			tag, what := branch, branch // the remote tag; how messages name them
-			if len(args) == 2 {
+			switch {
+			case len(args) == 2:
 				if branch, tag, err = pullRefspec(args[1]); err != nil {
 					return err
 				}
 				what = args[1]
+			case branch != "" && (len(args) == 0 || args[0] == r.UpstreamRemote(branch)):
+				// From its own remote: the remote branch it merges
+				// (git's branch.NAME.merge).
+				if tag, _, err = r.UpstreamTag(branch); err != nil {
+					return fmt.Errorf("pull: %w", err)
+				}
+				what = tag
 			}
 			if branch == "" {
 				return usagef("pull: HEAD is detached: name the branch to pull")

@@ -50,8 +50,9 @@ A '+' before REF or SRC:DST forces that one alone, as --force does:
 "push origin +HEAD~1:main".
 
 -u (--set-upstream) makes REMOTE, a remote's name, the upstream of each
-branch pushed, as clone does for the branch it makes: branch.NAME.remote,
-which status, @{u}, and push, fetch and pull without REMOTE then use.
+branch pushed, as clone does for the branch it makes: branch.NAME.remote
+and branch.NAME.merge (refs/heads/NAME), which status, @{u}, and push,
+fetch and pull without REMOTE then use.
 
   strata push -u origin main
   strata push --all --tags origin
@@ -152,7 +153,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move the remote tag even if it is not a fast-forward")
 	cmd.Flags().BoolVar(&o.all, "all", false, "push every branch")
 	cmd.Flags().BoolVar(&o.tags, "tags", false, "push every tag")
-	cmd.Flags().BoolVarP(&o.setUpstream, "set-upstream", "u", false, "make REMOTE the upstream of each branch pushed (branch.NAME.remote)")
+	cmd.Flags().BoolVarP(&o.setUpstream, "set-upstream", "u", false, "make REMOTE the upstream of each branch pushed (branch.NAME.remote, .merge)")
 	cmd.Flags().BoolVarP(&o.delete, "delete", "d", false, "delete the named tags from the remote (see docs/remote.md for registries)")
 	cmd.Flags().StringVar(&o.compression, "compression", "", "recompress zstd layers: gzip")
 	return cmd
@@ -168,6 +169,9 @@ func setUpstreams(g *globals, r *repo.Repo, remote string, pushed []string, quie
 		}
 		branch := refs.ShortName(name)
 		if err := r.Config.Set("branch."+branch+".remote", remote); err != nil {
+			return fmt.Errorf("set the upstream of %s: %w", branch, err)
+		}
+		if err := r.Config.Set("branch."+branch+".merge", name); err != nil {
 			return fmt.Errorf("set the upstream of %s: %w", branch, err)
 		}
 		if !quiet {

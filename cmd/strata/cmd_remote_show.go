@@ -145,8 +145,10 @@ func showRemote(r *repo.Repo, rem remote.Remote, there []remote.RemoteTag, queri
 	for _, b := range branches {
 		name := refs.ShortName(b.Name)
 		if v, ok := r.Config.Get("branch." + name + ".remote"); ok && v == rem.Name {
-			// A branch's upstream is the remote's tag of its name (repo.Upstream).
-			show.Pull = append(show.Pull, remotePull{Branch: name, Merges: name})
+			// The remote tag it merges (branch.NAME.merge, else its own name).
+			if tag, _, err := r.UpstreamTag(name); err == nil {
+				show.Pull = append(show.Pull, remotePull{Branch: name, Merges: tag})
+			}
 		}
 		p := remotePush{Branch: name, Tag: name}
 		if !queried {
