@@ -179,7 +179,7 @@ func (s *Session) fetchListed(ctx context.Context, st *objects.Store, head *inco
 	var b *bundle
 	if useBundle(l, len(ids)) {
 		b = s.readBundle(ctx, of, l.bundle)
-		s.configFromBundle(st, b, head.m.Config)
+		s.configFromBundle(st, b, head.config)
 	}
 	out := make([]*incoming, len(ids))
 	var mu sync.Mutex
@@ -187,10 +187,10 @@ func (s *Session) fetchListed(ctx context.Context, st *objects.Store, head *inco
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(manifestJobs)
 	for i, d := range ids {
-		if in := b.manifest(d); in != nil {
+		if in := s.plannedFromBundle(b, d); in != nil {
 			out[i] = in
-			if !s.configFromBundle(st, b, in.m.Config) {
-				g.Go(func() error { s.prefetchConfig(gctx, st, in.m.Config); return nil })
+			if !s.configFromBundle(st, b, in.config) {
+				g.Go(func() error { s.prefetchConfig(gctx, st, in.config); return nil })
 			}
 			continue
 		}
@@ -210,8 +210,8 @@ func (s *Session) fetchListed(ctx context.Context, st *objects.Store, head *inco
 				return fmt.Errorf("ancestor list of %s names %s: %w", short(of), short(d), err)
 			}
 			out[i] = in
-			if !s.configFromBundle(st, b, in.m.Config) {
-				s.prefetchConfig(gctx, st, in.m.Config)
+			if !s.configFromBundle(st, b, in.config) {
+				s.prefetchConfig(gctx, st, in.config)
 			}
 			return nil
 		})

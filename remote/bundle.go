@@ -144,14 +144,14 @@ func (s *Session) readBundleErr(ctx context.Context, d ocispec.Descriptor) (*bun
 	return b, nil
 }
 
-// manifest returns commit d from the bundle, nil if it has no good
-// entry for it. Only an OCI manifest stored as it is serves: its digest
-// is the commit id.
-func (b *bundle) manifest(d digest.Digest) *incoming {
+// plannedFromBundle returns commit d from bundle b, planned as a fetched
+// manifest is (toPlanned), or nil if b has no good entry for it. Only an
+// OCI manifest stored as it is serves: its digest is the commit id.
+func (s *Session) plannedFromBundle(b *bundle, d digest.Digest) *incoming {
 	if b == nil || b.blobs[d] == nil {
 		return nil
 	}
-	in, err := toIncoming(b.blobs[d], ocispec.Descriptor{Digest: d})
+	in, err := s.toPlanned(b.blobs[d], ocispec.Descriptor{Digest: d})
 	if err != nil || in.id != d {
 		return nil
 	}

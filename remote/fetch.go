@@ -7,7 +7,6 @@ import (
 	"log/slog"
 
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -47,16 +46,6 @@ type TagUpdate struct {
 	broken bool
 }
 
-// incoming is a commit to receive: its id, the manifest bytes to store
-// (rewritten from a docker manifest if need be) and the decoded manifest.
-type incoming struct {
-	id  digest.Digest
-	raw []byte
-	m   ocispec.Manifest
-	// shallow: the parent is gone from the remote.
-	shallow bool
-}
-
 // Fetch receives the given tags (all that the remote's configured
 // refspecs map, or all the remote's tags, if none) with their histories,
 // and moves the remote-tracking refs the refspecs map them to. It is
@@ -91,6 +80,15 @@ func (s *Session) FetchDigest(ctx context.Context, r *repo.Repo, d digest.Digest
 func (s *Session) fetch(ctx context.Context, r *repo.Repo, ws []want, res FetchResult, o FetchOptions) (FetchResult, error) {
 	var chains []*incoming
 	have := map[digest.Digest]bool{}
+	sp, err := newManifestSpool(r.Objects.TempDir())
+	if err != nil {
+		return res, err
+	}
+	s.spool = sp
+	defer func() {
+		s.spool = nil
+		sp.Close()
+	}()
 	for _, w := range ws {
 		tip, chain, err := s.plan(ctx, r, w.tag, have)
 		var nt noTagError
@@ -153,14 +151,14 @@ func (s *Session) fetch(ctx context.Context, r *repo.Repo, ws []want, res FetchR
 		}
 		ordered = append(ordered, in)
 	}
-	if err := storeManifests(ctx, r.Objects, ordered); err != nil {
+	if err := storeManifests(ctx, r.Objects, sp, ordered); err != nil {
 		return res, err
 	}
 	slog.Debug("fetch: commits stored", "commits", len(ordered))
 	for _, in := range ordered {
 		res.Commits++
 		s.o.event(Event{Kind: EventManifest, Digest: in.id})
-		r.Objects.NoteManifest(in.id, in.m.Annotations)
+		r.Objects.NoteManifest(in.id, in.annotations)
 	}
 	if err := r.Objects.SaveSummaries(); err != nil {
 		slog.Debug("fetch: summary cache not written", "err", err)
@@ -174,7 +172,7 @@ func (s *Session) fetch(ctx context.Context, r *repo.Repo, ws []want, res FetchR
 func parentsOfIncoming(in *incoming) []digest.Digest {
 	var out []digest.Digest
 	for _, a := range []string{objects.AnnotationParent, objects.AnnotationMergeParent} {
-		if p := digest.Digest(in.m.Annotations[a]); p != "" {
+		if p := digest.Digest(in.annotations[a]); p != "" {
 			out = append(out, p)
 		}
 	}

@@ -27,14 +27,14 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 	var total int64
 	count := 0
 	for _, in := range chains {
-		for _, d := range append([]ocispec.Descriptor{in.m.Config}, in.m.Layers...) {
+		for _, d := range append([]ocispec.Descriptor{in.config}, in.layerList()...) {
 			// Reuse, not Has: a present blob the new commit will name
 			// must outlive a concurrent gc's grace period.
 			if seen[d.Digest] || st.Reuse(d.Digest) {
 				continue
 			}
 			seen[d.Digest] = true
-			if d.Digest == in.m.Config.Digest {
+			if d.Digest == in.config.Digest {
 				configs = append(configs, d)
 			}
 			total += d.Size
@@ -87,7 +87,7 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 			bad[in.id] = err
 			continue
 		}
-		for i, l := range in.m.Layers {
+		for i, l := range in.layerList() {
 			// A stored layer whose diff id is known: no need to read it
 			// to tell a commit that pairs it with another.
 			if rec := st.VerifiedDiffID(l.Digest); rec != "" && rec != diffIDs[i] {
@@ -99,7 +99,7 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 		return bad // before any layer is asked for
 	}
 	for _, in := range chains {
-		for _, l := range in.m.Layers {
+		for _, l := range in.layerList() {
 			if queued[l.Digest] || st.Has(l.Digest) {
 				continue
 			}
@@ -119,10 +119,10 @@ func diffIDError(id, d, got, claimed digest.Digest) error {
 // checkCommitBlobs makes sure every blob of a commit is in the store
 // before its manifest is.
 func checkCommitBlobs(st *objects.Store, in *incoming) error {
-	if !st.Has(in.m.Config.Digest) {
-		return fmt.Errorf("commit %s: config %s missing", short(in.id), short(in.m.Config.Digest))
+	if !st.Has(in.config.Digest) {
+		return fmt.Errorf("commit %s: config %s missing", short(in.id), short(in.config.Digest))
 	}
-	for _, l := range in.m.Layers {
+	for _, l := range in.layerList() {
 		if !st.Has(l.Digest) {
 			return fmt.Errorf("commit %s: layer %s missing", short(in.id), short(l.Digest))
 		}
@@ -202,11 +202,11 @@ func (s *Session) receiveSmallBatch(ctx context.Context, st *objects.Store, ds [
 // with a diff id, a sha256 digest, for each layer; it returns them.
 func checkConfig(st *objects.Store, in *incoming) ([]digest.Digest, error) {
 	var cfg ocispec.Image
-	if err := st.ReadJSON(in.m.Config.Digest, &cfg); err != nil {
+	if err := st.ReadJSON(in.config.Digest, &cfg); err != nil {
 		return nil, fmt.Errorf("commit %s: config: %w", short(in.id), err)
 	}
-	if len(cfg.RootFS.DiffIDs) != len(in.m.Layers) {
-		return nil, fmt.Errorf("commit %s: %d layers but %d diff ids: %w", short(in.id), len(in.m.Layers), len(cfg.RootFS.DiffIDs), ErrBadImage)
+	if len(cfg.RootFS.DiffIDs) != len(in.layers) {
+		return nil, fmt.Errorf("commit %s: %d layers but %d diff ids: %w", short(in.id), len(in.layers), len(cfg.RootFS.DiffIDs), ErrBadImage)
 	}
 	for i, d := range cfg.RootFS.DiffIDs {
 		if err := d.Validate(); err != nil || d.Algorithm() != digest.SHA256 {

@@ -53,7 +53,7 @@ func (s *Session) plan(ctx context.Context, r *repo.Repo, tag string, have map[d
 		}
 		all = append(all, line...)
 		for _, c := range line {
-			mp := digest.Digest(c.m.Annotations[objects.AnnotationMergeParent])
+			mp := digest.Digest(c.annotations[objects.AnnotationMergeParent])
 			if mp == "" || known(mp) || queued[mp] {
 				continue
 			}
@@ -100,11 +100,11 @@ func (s *Session) planLine(ctx context.Context, st *objects.Store, in *incoming,
 		have[in.id] = true
 		chain = append(chain, in)
 		if list != nil {
-			if want, got := list.mergeParentOf(in.id), digest.Digest(in.m.Annotations[objects.AnnotationMergeParent]); want != got {
+			if want, got := list.mergeParentOf(in.id), digest.Digest(in.annotations[objects.AnnotationMergeParent]); want != got {
 				return nil, fmt.Errorf("the ancestor list of %s says %s merged %s where its manifest says %s: %w; nothing was fetched", short(list.Commit), short(in.id), shortMerge(want), shortMerge(got), ErrBadAncestors)
 			}
 		}
-		parent := digest.Digest(in.m.Annotations[objects.AnnotationParent])
+		parent := digest.Digest(in.annotations[objects.AnnotationParent])
 		if parent == "" || known(parent) {
 			break
 		}
@@ -115,7 +115,7 @@ func (s *Session) planLine(ctx context.Context, st *objects.Store, in *incoming,
 				if listed, err = s.fetchListed(ctx, st, in, l, known); err != nil {
 					return nil, err
 				}
-				if want, got := l.mergeParentOf(in.id), digest.Digest(in.m.Annotations[objects.AnnotationMergeParent]); want != got {
+				if want, got := l.mergeParentOf(in.id), digest.Digest(in.annotations[objects.AnnotationMergeParent]); want != got {
 					return nil, fmt.Errorf("the ancestor list of %s says it merged %s where its manifest says %s: %w; nothing was fetched", short(in.id), shortMerge(want), shortMerge(got), ErrBadAncestors)
 				}
 				list = l

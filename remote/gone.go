@@ -51,7 +51,7 @@ func (s *Session) cutWhereGone(ctx context.Context, chains []*incoming, err erro
 	}
 	users := map[digest.Digest]bool{}
 	for _, in := range chains {
-		for _, d := range append([]ocispec.Descriptor{in.m.Config}, in.m.Layers...) {
+		for _, d := range append([]ocispec.Descriptor{in.config}, in.layerList()...) {
 			if d.Digest == gone.d {
 				users[in.id] = true
 			}

@@ -368,10 +368,10 @@ func TestHostileParentNotADigest(t *testing.T) {
 	}
 }
 
-// The manifests a fetch holds while it plans are bounded: a registry
-// could pad each of a long history's (gzip makes that cheap on the wire)
-// and make the fetch hold gigabytes. Past the bound, the fetch fails and
-// stores nothing.
+// The manifests a fetch spools while it plans, and what it holds of them,
+// are bounded: a registry could pad each of a long history's (gzip makes
+// that cheap on the wire) and make the fetch fill a disk or hold
+// gigabytes. Past either bound, the fetch fails and stores nothing.
 func TestHostileManifestsOverBudget(t *testing.T) {
 	old := maxPlannedBytes
 	maxPlannedBytes = 8 << 10
@@ -389,6 +389,17 @@ func TestHostileManifestsOverBudget(t *testing.T) {
 	r, _, err := fetchFrom(t, h, Options{})
 	if err == nil || !strings.Contains(err.Error(), "the history's manifests come to more than 8 KiB") {
 		t.Fatalf("fetch of manifests over the bound: %v", err)
+	}
+	assertNothingStored(t, r, img)
+	// What is held in memory of them (here the padded annotations) has a
+	// bound of its own, below the spooled bytes'.
+	maxPlannedBytes = old
+	oldHeld := maxPlannedHeld
+	maxPlannedHeld = 8 << 10
+	t.Cleanup(func() { maxPlannedHeld = oldHeld })
+	r, _, err = fetchFrom(t, h, Options{})
+	if err == nil || !strings.Contains(err.Error(), "the history's manifests hold more than 8 KiB") {
+		t.Fatalf("fetch of manifests holding more than the bound: %v", err)
 	}
 	assertNothingStored(t, r, img)
 }

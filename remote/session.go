@@ -28,8 +28,14 @@ type Session struct {
 	noAncestors bool
 	// pre: configs fetched during the history walk, for receiveSmall.
 	pre prefetched
-	// planned: the bytes of manifests held for the fetch (toPlanned).
-	planned atomic.Int64
+	// planned: the bytes of manifests planned for the fetch, spooled;
+	// plannedHeld what is held of them in memory (toPlanned).
+	planned, plannedHeld atomic.Int64
+	// spool: where planned manifests wait (fetch makes it); table: the
+	// planned commits' layers.
+	spool     *manifestSpool
+	table     *layerTable
+	tableOnce sync.Once
 	// refmap: the refspecs that map remote tags to remote-tracking
 	// refs (remote.NAME.fetch, or --refmap); none for an unnamed remote.
 	refmap []refs.Refspec
