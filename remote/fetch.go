@@ -138,9 +138,10 @@ func (s *Session) fetch(ctx context.Context, r *repo.Repo, ws []want, res FetchR
 	slog.Debug("fetch: blobs received", "blobs", res.Blobs, "bytes", res.Bytes)
 	// Oldest first: a commit is written after its blobs and its parent.
 	ordered := make([]*incoming, 0, len(chains))
+	present := map[digest.Digest]bool{}
 	for i := len(chains) - 1; i >= 0; i-- {
 		in := chains[i]
-		if err := checkCommitBlobs(r.Objects, in); err != nil {
+		if err := checkCommitBlobs(r.Objects, in, present); err != nil {
 			return res, err
 		}
 		if in.shallow {
