@@ -173,6 +173,11 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		return CodeRuntime, runtimeErr("%w", err)
 	}
 	defer cfgW.Close()
+	child, err := ChildSetting(cfgR.Fd())
+	if err != nil {
+		cfgR.Close()
+		return CodeRuntime, runtimeErr("%w", err)
+	}
 	statR, statW, err := os.Pipe()
 	if err != nil {
 		cfgR.Close()
@@ -210,7 +215,7 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		statusChild = os.NewFile(uintptr(pair[1]), "status-child")
 		cmd.Args = append([]string{"strata-join", nsenter, "-t", strconv.Itoa(pid),
 			"-m", "-u", "-i", "-n", "-p", "-C", "--", self}, procs...)
-		cmd.Env = []string{envMode + "=joincg"}
+		cmd.Env = []string{envMode + "=joincg", child}
 		cmd.ExtraFiles = append(files, statusChild) // fdJoinTTY, or the one after it
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	} else {
@@ -219,7 +224,7 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		// namespace. Until the command runs, the init dies at the end of
 		// its config pipe; the command outlives strata as a thread's does.
 		cmd.Args = []string{"strata-join"}
-		cmd.Env = []string{envMode + "=joinfd"}
+		cmd.Env = []string{envMode + "=joinfd", child}
 		cmd.ExtraFiles = append(files, pidfd) // fdJoinTTY, or the one after it
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}

@@ -29,8 +29,13 @@ func joinCgroups() {
 			failInit(CodeRuntime, fmt.Errorf("join container: join cgroup %s: %w", p, err))
 		}
 	}
-	env := []string{envMode + "=join"}
-	err := unix.Exec(args[0], args[:end], env)
+	// nsenter keeps the config pipe at fd 3: the joined init is strata's
+	// child as this one is.
+	child, err := ChildSetting(childFd)
+	if err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: %w", err))
+	}
+	err = unix.Exec(args[0], args[:end], []string{envMode + "=join", child})
 	failInit(CodeRuntime, fmt.Errorf("join container: exec nsenter: %w", err))
 }
 

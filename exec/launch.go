@@ -63,6 +63,10 @@ func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
 		files = append(files, c.ttyChild)
 	}
 
+	child, err := ChildSetting(cfgR.Fd())
+	if err != nil {
+		return nil, runtimeErr("%w", err)
+	}
 	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
 	if newNet(spec) {
 		flags |= unix.CLONE_NEWNET
@@ -78,7 +82,7 @@ func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
 	c.cmd = &osexec.Cmd{
 		Path:        "/proc/self/fd/" + strconv.Itoa(3+len(files)),
 		Args:        []string{"strata-init"},
-		Env:         []string{envMode + "=init", "GOMAXPROCS=1"}, // one thread runs the steps: fewer start, fewer to end at execve
+		Env:         []string{envMode + "=init", child, "GOMAXPROCS=1"}, // one thread runs the steps: fewer start, fewer to end at execve
 		ExtraFiles:  append(files[:len(files):len(files)], exe),
 		SysProcAttr: sys,
 		WaitDelay:   5 * time.Second, // only a guard: output ends when pid 1 does

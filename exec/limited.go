@@ -78,10 +78,15 @@ func forkLimited(c *limitedCommand, terminal bool) (int, error) {
 		return 0, fmt.Errorf("start container: pipe: %w", err)
 	}
 	defer unix.Close(p[1])
+	child, err := ChildSetting(uintptr(p[0]))
+	if err != nil {
+		unix.Close(p[0])
+		return 0, fmt.Errorf("start container: %w", err)
+	}
 	// The trampoline keeps fdStatus until it executes the command: the
 	// parent sees EOF then, or the trampoline's report of a failure.
 	pid, err := syscall.ForkExec("/proc/self/exe", []string{"strata-init"}, &syscall.ProcAttr{
-		Env:   []string{envMode + "=limited", "GOMAXPROCS=1"},
+		Env:   []string{envMode + "=limited", child, "GOMAXPROCS=1"},
 		Files: []uintptr{0, 1, 2, uintptr(p[0]), fdStatus},
 		Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: terminal, Ctty: 0},
 	})

@@ -34,6 +34,11 @@ func startWatchdog(exe *os.File, cg *cgroup, tmpDir, umount string) (*os.File, e
 		return nil, err
 	}
 	defer r.Close()
+	child, err := ChildSetting(r.Fd())
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
 	args := append([]string{"strata-watchdog", tmpDir}, cg.dirs...)
 	if umount != "" {
 		args = append(args, watchdogUmount, umount)
@@ -43,7 +48,7 @@ func startWatchdog(exe *os.File, cg *cgroup, tmpDir, umount string) (*os.File, e
 		// start in run.go).
 		Path:        "/proc/self/fd/4",
 		Args:        args,
-		Env:         []string{envMode + "=watchdog", "GOMAXPROCS=1"},
+		Env:         []string{envMode + "=watchdog", child, "GOMAXPROCS=1"},
 		ExtraFiles:  []*os.File{r, exe},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true}, // not killed with strata's process group
 	}

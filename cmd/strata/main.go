@@ -5,6 +5,8 @@ package main
 
 import (
 	"os"
+	"strings"
+	"syscall"
 
 	"github.com/strata-sh/strata/cmd/strata/internal/handover"
 	"github.com/strata-sh/strata/internal/memlimit"
@@ -22,6 +24,7 @@ func main() {
 // Main runs strata with os.Args and returns the exit code. It is separate
 // from main so that testscript can run strata in-process.
 func Main() int {
+	dropHandOvers()
 	memlimit.Apply()
 	useEmbeddedInit()
 	if handOver == nil {
@@ -36,6 +39,25 @@ func Main() int {
 		exec.Prewarm()
 	}
 	return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+}
+
+// dropHandOvers removes strata's own hand-over variables (_STRATA_*:
+// _STRATA_SUPERVISE, _STRATA_ATTACH_FIRST, ...) from the environment of
+// a strata that strata did not start for itself (exec.StartedByStrata):
+// they are what a parent strata tells a supervisor or exec -d's waiter,
+// and in a user's shell (exported, inherited from a container or a CI)
+// they would steer what the user typed.
+func dropHandOvers() {
+	if exec.StartedByStrata() {
+		// Its pipe is for it alone, not for what it runs.
+		syscall.CloseOnExec(3)
+		return
+	}
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "_STRATA_") {
+			os.Unsetenv(k)
+		}
+	}
 }
 
 // runsContainer reports whether args name the run command, after the

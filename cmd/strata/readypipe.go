@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/strata-sh/strata/exec"
 )
 
 // A strata started in the background (a run's supervisor, exec -d's
@@ -52,8 +54,10 @@ func (p *readyPipe) fail(code int, err error) error {
 // errNoReport: the strata started in the background ended without a word.
 var errNoReport = errors.New("it exited before it could report")
 
-// startAndAwait is the starting side: it starts cmd with the write end of
-// a ready pipe as fd 3 (before cmd's ExtraFiles, from fd 4) and waits for the report:
+// startAndAwait is the starting side: it starts cmd (its Env set) with the
+// write end of a ready pipe as fd 3 (before cmd's ExtraFiles, from fd 4),
+// named by exec.ChildVar, which makes it take its _STRATA_ variables as
+// its parent's (see dropHandOvers), and waits for the report:
 // nil once it runs (cmd is released then), its error (to exit with its
 // code) if it cannot, errNoReport if it ended without a word, or what
 // stopped its start, after what.
@@ -63,6 +67,12 @@ func startAndAwait(cmd *osexec.Cmd, what string) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer rd.Close()
+	child, err := exec.ChildSetting(wr.Fd())
+	if err != nil {
+		wr.Close()
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], child)
 	cmd.ExtraFiles = append([]*os.File{wr}, cmd.ExtraFiles...)
 	// Its streams, fd 3 and cmd's ExtraFiles alone: a descriptor this strata inherited (a
 	// make jobserver's pipe, a caller's extra fd) would be held open for

@@ -70,6 +70,9 @@ func execFull(argv []string) {
 	if _, set := syscall.Getenv(HandedOverVar); set {
 		return
 	}
+	// A helper has no command line. The variable in a user's shell, which
+	// Reexec drops (exec.StartedByStrata), only leaves the hand-over to
+	// main's.
 	if _, set := syscall.Getenv(ReexecVar); set {
 		return
 	}
