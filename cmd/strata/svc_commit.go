@@ -8,6 +8,7 @@ import (
 	osexec "os/exec"
 	"strconv"
 
+	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/worktree"
 )
@@ -82,8 +83,11 @@ func commitFrom(ctx context.Context, g *globals, name string, co worktree.Commit
 }
 
 // envCommitInRun names the run whose supervisor's mount namespace this
-// strata was started in, to commit its tree (commitInSupervisor).
-const envCommitInRun = "STRATA_COMMIT_IN_RUN"
+// strata was started in, to commit its tree (commitInSupervisor). As
+// strata's other hand-over variables, it counts only in a strata that
+// strata started (dropHandOvers): in a user's shell it made commit
+// --from skip the run's lock and fail, its tree not mounted there.
+const envCommitInRun = "_STRATA_COMMIT_IN_RUN"
 
 // commitInSupervisor runs this same commit command again inside the
 // mount namespace of run s's supervisor, where its tree is mounted, with
@@ -113,8 +117,21 @@ func commitInSupervisor(g *globals, s *svc) error {
 		return fmt.Errorf("commit --from %s: its supervisor has just ended; commit again", s.st.Name)
 	}
 	args := append([]string{"-t", strconv.Itoa(sup), "-m", "--wdns=" + cwd, "--", self}, g.argv...)
+	// The pipe at its fd 3 (nsenter passes it on) tells it that strata
+	// started it; it reads nothing from it.
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("commit --from %s: %w", s.st.Name, err)
+	}
+	wr.Close()
+	defer rd.Close()
+	child, err := exec.ChildSetting(rd.Fd())
+	if err != nil {
+		return fmt.Errorf("commit --from %s: %w", s.st.Name, err)
+	}
 	cmd := osexec.Command(nsenter, args...)
-	cmd.Env = append(os.Environ(), envCommitInRun+"="+s.st.Name)
+	cmd.Env = childEnv(child, envCommitInRun+"="+s.st.Name)
+	cmd.ExtraFiles = []*os.File{rd}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = g.stdin, g.stdout, g.stderr
 	err = cmd.Run()
 	var ee *osexec.ExitError
