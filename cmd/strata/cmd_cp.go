@@ -3,7 +3,6 @@ package main
 import (
 	"archive/tar"
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/strata-sh/strata/repo"
-	"github.com/strata-sh/strata/worktree"
 )
 
 func init() { register("cp", newCpCommand) }
@@ -55,8 +53,9 @@ What is copied into a run is root's (-a: the owners the files have
 here); what is copied out is the user's who runs cp, without set-user-ID
 and set-group-ID bits, as cp's when it does not keep owners (-a: the
 owners they have in the run, and those bits). A running run (paused too) is read and written as its
-processes see it (its volumes too); an ended one, until rm, in its tree
-(a start of the run meanwhile waits for the copy).
+processes see it (its volumes too); one between restarts, starting or
+ended, until rm, in its tree (a start of the run meanwhile waits for the
+copy).
 /proc, /sys and other kernel file systems in the run are not copied.
 
 Nothing outside the run's root is ever reached through it: every path in
@@ -109,79 +108,6 @@ func splitCpArg(arg string) (run, p string) {
 		return "", arg
 	}
 	return run, p
-}
-
-// openRunRoot opens the root of run s's file system (O_PATH): where a
-// running container's pid 1 has it (in the container's mount namespace,
-// its volumes on it), else the run's tree, mounted here for the copy
-// under the run's tree lock, which a start of the run waits for (notice:
-// lockTree's).
-func openRunRoot(ctx context.Context, r *repo.Repo, s *svc, notice func(int)) (int, func(), error) {
-	unlockTree, err := s.lockTree(ctx, notice)
-	if err != nil {
-		return -1, nil, fmt.Errorf("%s: %w", s.st.Name, err)
-	}
-	// As it is now that no supervisor is mounting its tree.
-	if err := s.reload(); err != nil {
-		unlockTree()
-		return -1, nil, fmt.Errorf("%s: %w", s.st.Name, err)
-	}
-	if pid, ok := s.containerPid(); ok {
-		unlockTree()
-		fd, err := unix.Open(fmt.Sprintf("/proc/%d/root", pid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		// Still the run's pid 1 once opened: not a pid reused meanwhile.
-		if now, ok := s.containerPid(); err == nil && (!ok || now != pid) {
-			unix.Close(fd)
-			err = unix.ESRCH
-		}
-		if err != nil {
-			return -1, nil, fmt.Errorf("%s: open its root: %w", s.st.Name, err)
-		}
-		return fd, func() { unix.Close(fd) }, nil
-	}
-	if s.live() {
-		// Its tree is mounted in its supervisor only, which is starting
-		// a container: mounting it here too would put its upper under
-		// two overlays.
-		unlockTree()
-		return -1, nil, fmt.Errorf("%s is restarting; try again once it runs", s.st.Name)
-	}
-	fd, umount, err := mountRunTree(ctx, r, s)
-	if err != nil {
-		unlockTree()
-		return -1, nil, err
-	}
-	return fd, func() { unix.Close(fd); umount(); unlockTree() }, nil
-}
-
-// mountRunTree opens the tree of the ended run s, mounting it if it is
-// not (a run's tree is mounted only by its supervisor: umount unmounts
-// it again).
-func mountRunTree(ctx context.Context, r *repo.Repo, s *svc) (int, func(), error) {
-	var w *worktree.Worktree
-	if s.st.Tree == "" {
-		w = worktree.Main(r)
-	} else {
-		var err error
-		if w, err = worktree.ForPath(r, s.st.Tree); err != nil {
-			return -1, nil, fmt.Errorf("%s: %w", s.st.Name, err)
-		}
-	}
-	umount := func() {}
-	if !w.Mounted() {
-		if _, err := w.Ensure(ctx); err != nil {
-			return -1, nil, fmt.Errorf("%s: %w", s.st.Name, err)
-		}
-		if s.st.Tree != "" {
-			umount = func() { w.Umount() }
-		}
-	}
-	fd, err := unix.Open(w.Target(), unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		umount()
-		return -1, nil, fmt.Errorf("%s: open its tree: %w", s.st.Name, err)
-	}
-	return fd, umount, nil
 }
 
 // cpPath is a path resolved for cp: the directory it is in, pinned, and
