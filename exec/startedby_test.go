@@ -22,7 +22,11 @@ func TestModeVarOfAUser(t *testing.T) {
 		if err := os.Mkdir(filepath.Join(dir, arg), 0o700); err != nil {
 			t.Fatal(err)
 		}
-		cmd := osexec.Command(os.Args[0], arg)
+		self, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := osexec.Command(self, arg)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), env...)
 		if fd3 != nil {
