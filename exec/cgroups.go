@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +26,9 @@ type cgroup struct {
 	dirs        []string
 	v2          bool
 	controllers []string // v1: the hierarchies the cgroup has a directory in
+	// v2, Init and a PidsLimit: the threaded child that holds pids.max,
+	// where the tiny init's main thread and the command go (initPids).
+	pidsChild string
 }
 
 // cgroupV2 reports whether /sys/fs/cgroup is the unified hierarchy.
@@ -37,8 +41,9 @@ func cgroupV2() bool {
 // hierarchy it needs (the limits' controllers, freezer, and devices unless
 // privileged) or once in the v2 hierarchy, with the limits and the device
 // rules. The name starts with the owner's pid so that sweepCgroups can tell
-// leftovers of dead runs from live ones.
-func newCgroup(name string, r Resources, devices bool) (cg *cgroup, err error) {
+// leftovers of dead runs from live ones. tinyInit: the container's pid 1
+// is the tiny init (Spec.Init), whose threads PidsLimit must count once.
+func newCgroup(name string, r Resources, devices, tinyInit bool) (cg *cgroup, err error) {
 	cg = &cgroup{}
 	defer func() {
 		if err != nil {
@@ -56,7 +61,14 @@ func newCgroup(name string, r Resources, devices bool) (cg *cgroup, err error) {
 			return cg, fmt.Errorf("create cgroup: %w", err)
 		}
 		cg.dirs, cg.v2 = append(cg.dirs, dir), true
-		if err := writeLimits(dir, v2Limits(r)); err != nil {
+		limits := v2Limits(r)
+		if tinyInit && r.PidsLimit > 0 {
+			if cg.pidsChild, err = initPids(dir, r.PidsLimit); err != nil {
+				return cg, err
+			}
+			limits = slices.DeleteFunc(limits, func(l limit) bool { return l.file == "pids.max" })
+		}
+		if err := writeLimits(dir, limits); err != nil {
 			return cg, err
 		}
 		if devices {
@@ -89,6 +101,34 @@ func newCgroup(name string, r Resources, devices bool) (cg *cgroup, err error) {
 		}
 	}
 	return cg, nil
+}
+
+// pidsChildName is the threaded child of a v2 cgroup that holds its
+// pids.max when the container's pid 1 is the tiny init (initPids).
+const pidsChildName = "init"
+
+// initPids makes the threaded child of the v2 cgroup dir that holds
+// pids.max, for a container whose pid 1 is the tiny init. A v2 cgroup
+// holds all of a process's threads, and the init's Go runtime runs
+// several (7 here) and starts more as it needs them: in a cgroup with
+// pids.max they left the command that many tasks fewer, and a thread
+// the runtime could not start would crash the init. A threaded child
+// may hold some threads of a process (cgroup-v2.rst, "Threads"): the
+// init, born in dir, moves its main thread there, which forks the
+// command and never starts a thread itself (see pidsDir), so PidsLimit
+// counts the init once, as docker's tini, and as on v1.
+func initPids(dir string, pidsLimit int64) (string, error) {
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte("+pids"), 0); err != nil {
+		return "", fmt.Errorf("create cgroup: enable pids below %s: %w", dir, err)
+	}
+	child := filepath.Join(dir, pidsChildName)
+	if err := os.Mkdir(child, 0o755); err != nil {
+		return "", fmt.Errorf("create cgroup: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(child, "cgroup.type"), []byte("threaded"), 0); err != nil {
+		return child, fmt.Errorf("create cgroup: %s threaded: %w", child, err)
+	}
+	return child, writeLimits(child, []limit{{"pids.max", strconv.FormatInt(pidsLimit, 10)}})
 }
 
 // v1Hierarchies are the v1 controllers strata creates cgroups in.
@@ -211,6 +251,7 @@ func removeCgroupDirs(dirs []string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for _, d := range dirs {
 		for {
+			unix.Rmdir(filepath.Join(d, pidsChildName)) // first, if it has one (initPids)
 			err := unix.Rmdir(d)
 			if err == nil || err == unix.ENOENT {
 				break
@@ -304,6 +345,10 @@ func joinCgroup(cfg *initConfig, cg *cgroup, pid int) error {
 	}
 	cfg.CgroupV1, cfg.CgroupV2 = cg.controllers, cg.v2
 	switch {
+	case cg.v2 && cg.pidsChild != "":
+		// Born in it (CLONE_INTO_CGROUP); the main thread moves itself
+		// into the child that holds pids.max (initPids).
+		cfg.JoinTasks = []string{filepath.Join(cg.pidsChild, "cgroup.threads")}
 	case cg.v2: // born in it (CLONE_INTO_CGROUP)
 	case !cfg.Init:
 		cfg.JoinTasks = cg.tasksFiles()

@@ -56,6 +56,35 @@ set -- /proc/[0-9]*; echo $#
 	}
 }
 
+// TestInitPidsLimit: with Init, PidsLimit counts the tiny init once, as
+// docker's tini, on cgroup v1 and v2: its Go runtime's other threads do
+// not take the command's tasks, and it outlives a command that took
+// them all. sh, a subshell while it forks and the sleepers share the
+// 15 tasks left: 15 processes with pid 1 once the subshell is gone.
+func TestInitPidsLimit(t *testing.T) {
+	out := mustSh(t, busybox(t), func(s *Spec) { s.Init = true; s.Resources.PidsLimit = 16 }, `
+(for i in $(seq 64); do sleep 30 & done) 2>/dev/null
+set -- /proc/[0-9]*; echo $#
+`)
+	procs, err := strconv.Atoi(strings.TrimSpace(out))
+	if err != nil || procs > 16 || procs < 14 {
+		t.Fatalf("processes in container: %q, want 14 to 16", out)
+	}
+	if !cgroupV2() {
+		return
+	}
+	// v2: the container's cgroup is its root, with its memory.max; the
+	// limit is on the child its command runs in (initPids).
+	out = mustSh(t, busybox(t), func(s *Spec) { s.Init = true; s.Resources = Resources{MemoryBytes: 48 << 20, PidsLimit: 16} },
+		`cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/init/pids.max /sys/fs/cgroup/init/cgroup.type; cut -d: -f3 /proc/self/cgroup`)
+	if out != "50331648\n16\nthreaded\n/init\n" {
+		t.Fatalf("the container's cgroup as it sees it: %q", out)
+	}
+	if d := ourCgroups(os.Getpid()); len(d) != 0 {
+		t.Fatalf("cgroups left after exit: %v", d)
+	}
+}
+
 func TestCgroupLimitsAndRemoval(t *testing.T) {
 	res := Resources{MemoryBytes: 64 << 20, CPUs: 0.5, PidsLimit: 50}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -105,7 +134,7 @@ func TestCgroupLimitsAndRemoval(t *testing.T) {
 // (this test binary in runner mode), SIGKILLs that process and expects the
 // container gone and its cgroups removed by the watchdog.
 func TestCgroupRemovedWhenStrataKilled(t *testing.T) {
-	for _, limits := range []string{"limits", "none"} {
+	for _, limits := range []string{"limits", "none", "init"} {
 		t.Run(limits, func(t *testing.T) { testCgroupRemovedWhenStrataKilled(t, limits) })
 	}
 }
@@ -168,8 +197,10 @@ func runnerMain() {
 	if os.Getenv(runnerEnv+"_LIMITS") == "none" {
 		res = Resources{}
 	}
+	// init: the tiny init's cgroup has a child on v2 (initPids).
+	tinyInit := os.Getenv(runnerEnv+"_LIMITS") == "init"
 	code, _ := Run(context.Background(), Spec{Root: root, Args: []string{"sh", "-c", "echo up; exec sleep 1000"},
-		Stdout: os.Stdout, Resources: res})
+		Stdout: os.Stdout, Resources: res, Init: tinyInit})
 	os.Exit(code)
 }
 

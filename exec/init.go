@@ -94,12 +94,21 @@ func containerInit() {
 func setupContainer(cfg *initConfig) error {
 	// In our cgroups now (born there on v2; the parent moved us with Init;
 	// else this thread moves itself, and is the one that will execve): the
-	// cgroup namespace created now is rooted there.
-	if err := joinTasks(cfg.JoinTasks); err != nil {
-		return err
+	// cgroup namespace created now is rooted there. On v2 the thread moves
+	// after, into the child that holds pids.max (initPids): the container
+	// sees its cgroup, memory.max and cpu.max with it, as the root.
+	if !cfg.CgroupV2 {
+		if err := joinTasks(cfg.JoinTasks); err != nil {
+			return err
+		}
 	}
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 		return fmt.Errorf("unshare cgroup namespace: %w", err)
+	}
+	if cfg.CgroupV2 {
+		if err := joinTasks(cfg.JoinTasks); err != nil {
+			return err
+		}
 	}
 	return buildRoot(cfg, true)
 }

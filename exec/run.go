@@ -220,7 +220,7 @@ func runCgroup(spec *Spec) (*cgroup, error) {
 	if os.Geteuid() != 0 && !spec.Resources.any() {
 		return nil, nil
 	}
-	cg, err := newCgroup(cgroupName(os.Getpid(), spec.ID), spec.Resources, os.Geteuid() == 0 && !spec.Privileged)
+	cg, err := newCgroup(cgroupName(os.Getpid(), spec.ID), spec.Resources, os.Geteuid() == 0 && !spec.Privileged, spec.Init)
 	if err != nil {
 		return nil, runtimeErr("%w", err) // newCgroup removed what it made
 	}
