@@ -668,3 +668,21 @@ func TestJoinTargetLeavesOutCgroupsStrataIsIn(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinCountsInTheInitsPidsLimit: a joined command goes where the
+// tiny init's main thread is, which on v2 is the child of the cgroup that
+// holds pids.max (initPids): it counts against PidsLimit, as docker
+// exec's does.
+func TestJoinCountsInTheInitsPidsLimit(t *testing.T) {
+	for _, way := range joinWays {
+		t.Run(way, func(t *testing.T) {
+			joinWay(t, way)
+			pid, _ := startJoinable(t, func(s *Spec) { s.Init = true; s.Resources.PidsLimit = 16 }, "touch /ready; exec sleep 1000")
+			r := join(t, pid, nil, "sh", "-c", "cat /proc/self/cgroup; echo; cat /proc/1/cgroup")
+			self, pid1, _ := strings.Cut(r.stdout, "\n\n")
+			if r.code != 0 || self+"\n" != pid1 || cgroupV2() && !strings.Contains(pid1, "0::/"+pidsChildName+"\n") {
+				t.Fatalf("code %d err %v stderr %q; the command's cgroups:\n%s\npid 1's:\n%s", r.code, r.err, r.stderr, self, pid1)
+			}
+		})
+	}
+}
