@@ -23,7 +23,8 @@ import (
 // through a real pty, to a run -dit shell whose run directory is deeper
 // than a unix socket's path may be: the shell answers, its terminal is
 // sized like the user's and follows its resizes, a second attacher sees
-// the same output, ctrl-p ctrl-q detaches leaving the shell running, and
+// the same output, ctrl-p ctrl-q detaches leaving the shell running (as
+// docker attach: "read escape sequence", exit 1), and
 // "exit 3" ends every attacher with 3.
 func TestAttachTTY(t *testing.T) {
 	staticInit(t)
@@ -69,9 +70,14 @@ func TestAttachTTY(t *testing.T) {
 			t.Fatal("the run's terminal did not follow the resize to 40x120")
 		}
 	}
-	io.WriteString(ptm, "\x10\x11") // ctrl-p ctrl-q
-	if code := waitGuarded(t, cmd); code != 0 {
-		t.Fatalf("attach after the detach keys: exit %d, want 0", code)
+	// ctrl-p ctrl-q: as docker attach's (docker-cli returns moby/term's
+	// EscapeError), "read escape sequence", exit 1.
+	io.WriteString(ptm, "\x10\x11")
+	if code := waitGuarded(t, cmd); code != 1 {
+		t.Fatalf("attach after the detach keys: exit %d, want 1", code)
+	}
+	if got, ok := out.waitFor("strata: attach: box: read escape sequence", time.Minute); !ok {
+		t.Fatalf("attach after the detach keys did not say read escape sequence; the terminal showed:\n%s", got)
 	}
 	if st := svcState1(t, dir, "box"); st.Status != "running" {
 		t.Fatalf("after a detach, box is %s, want running", st.Status)

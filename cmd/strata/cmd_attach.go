@@ -48,7 +48,9 @@ goes raw meanwhile (when attach passes stdin on) and its size follows
 yours. Without -t, the signals attach gets (ctrl-c's SIGINT) go to the
 run's pid 1 unless --sig-proxy=false; otherwise SIGINT and SIGTERM end
 attach (130, 143) and leave the run going. For a -t run, the detach
-keys leave it going and attach exits 0; without -t, stdin goes on byte
+keys leave it going and attach ends as docker attach does: it says
+"strata: attach: NAME: read escape sequence" (moby/term's EscapeError,
+which docker-cli reports) and exits 1. Without -t, stdin goes on byte
 for byte, those keys too, as docker's (leave by ctrl-c with
 --sig-proxy=false). When the run ends, attach exits with its exit code
 (128+N when killed by signal N). --detach-keys takes a comma-separated
@@ -57,10 +59,10 @@ Several attachers may be attached at once: each gets all the output,
 and one that reads slower than the run writes misses what does not fit
 its queue, as the run never waits for it.
 
-Exit status: the run's when it ends; 0 on detach (-t); 1 when the run
-is not running, is paused, or there is none of that name, and when
-stdin is not a terminal for a -it run (--no-stdin leaves it out); 2 on
-usage errors; 130 or 143 when SIGINT or SIGTERM ended it.`,
+Exit status: the run's when it ends; 1 on detach (-t), as docker's, and
+when the run is not running, is paused, or there is none of that name,
+and when stdin is not a terminal for a -it run (--no-stdin leaves it
+out); 2 on usage errors; 130 or 143 when SIGINT or SIGTERM ended it.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := parseDetachKeys(o.detachKeys)
@@ -240,7 +242,7 @@ func relayAttach(ctx context.Context, g *globals, s *svc, o attachOptions, keys 
 		if err != nil {
 			select {
 			case <-detached:
-				return nil
+				return fmt.Errorf("%s: %w", s.st.Name, errDetached)
 			default:
 			}
 			if ctx.Err() != nil {
@@ -278,6 +280,12 @@ func endedMeanwhile(s *svc, err error) error {
 	}
 	return errNotRunning(s)
 }
+
+// errDetached is what relayAttach returns when the detach keys were
+// typed, in the words of docker's (moby/term's EscapeError). attach
+// reports it and exits 1, as docker attach does; start -a exits 0, as
+// docker start -a does.
+var errDetached = errors.New("read escape sequence")
 
 func errNotRunning(s *svc) error {
 	return fmt.Errorf("%s is not running: you cannot attach to a stopped run, start it first", s.st.Name)

@@ -46,8 +46,9 @@ that none of its output is missed (docker's start -a); -i (--interactive)
 attaches too, and passes stdin on to a run started with -i (from a
 terminal for a -t run). A running run is attached to as it is. At a
 -t run's terminal, the detach keys (ctrl-p ctrl-q; --detach-keys) leave
-it running, as attach's; else start
-exits with its exit code when it ends, as attach does.
+it running and start exits 0, as docker start -a does (attach says
+"read escape sequence" and exits 1 then, as docker attach does); else
+start exits with its exit code when it ends, as attach does.
 
   strata run -dit --name box --rev main -- sh
   strata stop box
@@ -75,7 +76,11 @@ other errors, 2 on usage errors.`,
 				}
 				o := attachOptions{noStdin: !interactive, sigProxy: true}
 				return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
-					return startAttached(cmd.Context(), g, s, o, keys)
+					err := startAttached(cmd.Context(), g, s, o, keys)
+					if errors.Is(err, errDetached) { // as docker start -a's
+						return nil
+					}
+					return err
 				})
 			}
 			if !all {
