@@ -41,9 +41,8 @@ func DefaultFetch(name string) string {
 }
 
 // ParseRefspec reads a fetch refspec as git does. A DST that is not a
-// full refs/ name is a branch (refs/heads/DST), or a tag
-// (refs/tags/DST) when SRC is written refs/tags/...: a registry does
-// not say which its tags are.
+// full refs/ name is read as git's fetch reads it (localRef): heads/X,
+// tags/X and remotes/X under refs/, else a branch.
 func ParseRefspec(s string) (Refspec, error) {
 	bad := func(why string) (Refspec, error) {
 		if why == "" {
@@ -97,16 +96,26 @@ func ParseRefspec(s string) (Refspec, error) {
 		return bad("strata keeps refs/heads/, refs/tags/ and refs/remotes/ only")
 	case dst == HEAD:
 		return bad("")
-	case isTag:
-		dst = Tags + dst
 	default:
-		dst = Heads + dst
+		dst = localRef(dst)
 	}
 	if err := CheckName(strings.Replace(dst, "*", "x", 1)); err != nil {
 		return bad("")
 	}
 	rs.Dst = dst
 	return rs, nil
+}
+
+// localRef is the full name of a DST written short, as git's fetch
+// reads it (remote.c, get_local_ref): heads/X, tags/X and remotes/X are
+// under refs/, anything else is a branch, whatever SRC is.
+func localRef(dst string) string {
+	for _, p := range []string{Heads, Tags, Remotes} {
+		if strings.HasPrefix(dst, strings.TrimPrefix(p, "refs/")) {
+			return "refs/" + dst
+		}
+	}
+	return Heads + dst
 }
 
 // ParseRefspecs reads each of ss.

@@ -20,7 +20,15 @@ func TestParseRefspec(t *testing.T) {
 		{"+main:feature", true, "main", "refs/heads/feature"},
 		{"refs/heads/main:refs/remotes/origin/other", false, "main", "refs/remotes/origin/other"},
 		{"refs/tags/v1:refs/tags/v1", false, "v1", "refs/tags/v1"},
-		{"refs/tags/v1:w1", false, "v1", "refs/tags/w1"}, // a tag, as SRC is
+		// A short DST, as git's fetch reads it (remote.c, get_local_ref):
+		// heads/, tags/ and remotes/ under refs/, else a branch, even
+		// for a tag's SRC (git 2.39: refs/tags/v1:w1 makes refs/heads/w1).
+		{"refs/tags/v1:w1", false, "v1", "refs/heads/w1"},
+		{"main:heads/side", false, "main", "refs/heads/side"},
+		{"main:tags/t2", false, "main", "refs/tags/t2"},
+		{"main:remotes/o/m", false, "main", "refs/remotes/o/m"},
+		{"refs/tags/*:tags/*", false, "*", "refs/tags/*"},
+		{"main:headsx/y", false, "main", "refs/heads/headsx/y"},
 		{"+refs/heads/*:refs/remotes/origin/*", true, "*", "refs/remotes/origin/*"},
 		{"refs/heads/feat-*:refs/heads/f/*", false, "feat-*", "refs/heads/f/*"},
 	} {

@@ -25,8 +25,8 @@ func newFetchCommand(g *globals) *cobra.Command {
 else origin) what each REFSPEC names, as git's fetch: [+]SRC[:DST].
 SRC is a remote tag (a registry has tags only: refs/heads/T and
 refs/tags/T both name the tag T); DST the local ref it goes to: a full
-refs/heads/, refs/tags/ or refs/remotes/ name, or a branch's name (a
-tag's, when SRC is written refs/tags/...). "tag T" is
+refs/heads/, refs/tags/ or refs/remotes/ name, or, as git's, heads/X,
+tags/X or remotes/X under refs/, and any other a branch. "tag T" is
 refs/tags/T:refs/tags/T. A '*' in both sides maps every remote tag it
 matches: 'refs/heads/*:refs/remotes/origin/*'.
 
