@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -31,7 +32,8 @@ func newStartCommand(g *globals) *cobra.Command {
 		Use:   "start (--all | NAME... | -a [-i] [--detach-keys KEYS] NAME)",
 		Short: "Start ended detached runs again; --all: those their --restart policy brings back at boot",
 		Long: `Start detached runs that have ended, from their recorded command line
-(as restart does; a running one is left as it is, a paused one refused).
+(as restart does; a running one is left as it is, one that another
+start started first too, and a paused one refused).
 
 --all starts what docker's daemon would when it starts, by --restart policy:
   no              never
@@ -44,7 +46,8 @@ Run it at boot, e.g. from a systemd unit: strata -C /srv/env start --all
 -a (--attach) attaches to the run as attach does, before it starts, so
 that none of its output is missed (docker's start -a); -i (--interactive)
 attaches too, and passes stdin on to a run started with -i (from a
-terminal for a -t run). A running run is attached to as it is. At a
+terminal for a -t run). A running run is attached to as it is, one
+that another start is starting too once its container runs. At a
 -t run's terminal, the detach keys (ctrl-p ctrl-q; --detach-keys) leave
 it running and start exits 0, as docker start -a does (attach says
 "read escape sequence" and exits 1 then, as docker attach does); else
@@ -128,7 +131,7 @@ func startAttached(ctx context.Context, g *globals, s *svc, o attachOptions, key
 		return fmt.Errorf("%s is paused; unpause it instead", s.st.Name)
 	}
 	if s.live() {
-		return attachRun(ctx, g, s, o, keys)
+		return attachStarted(ctx, g, s, o, keys)
 	}
 	if err := checkAttachStdin(g, s, o, "leave -i out"); err != nil {
 		return err
@@ -142,6 +145,9 @@ func startAttached(ctx context.Context, g *globals, s *svc, o attachOptions, key
 	theirs.Close()
 	if err != nil {
 		mine.Close()
+		if s.live() { // another start began it first
+			return attachStarted(ctx, g, s, o, keys)
+		}
 		return err
 	}
 	c, err := net.FileConn(mine)
@@ -157,13 +163,33 @@ func startAttached(ctx context.Context, g *globals, s *svc, o attachOptions, key
 	return relayAttach(ctx, g, s, o, keys, c.(*net.UnixConn))
 }
 
+// attachStarted attaches start -a to s, whose supervisor runs: one that
+// another start began may not have started its container yet (its
+// state still says so), and is waited for, as docker's start -a of a
+// container another start starts attaches to it.
+func attachStarted(ctx context.Context, g *globals, s *svc, o attachOptions, keys []byte) error {
+	for s.live() && (s.st.Status == "created" || s.st.Status == "exited") {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if err := s.reload(); err != nil {
+			return fmt.Errorf("%s: %w", s.st.Name, err)
+		}
+	}
+	return attachRun(ctx, g, s, o, keys)
+}
+
 // startSvc starts an ended run again from its recorded command line.
 func startSvc(g *globals, s *svc) error {
 	if s.live() && s.paused() { // as docker's: start does not unpause
 		return fmt.Errorf("%s is paused; unpause it instead", s.st.Name)
 	}
 	if !s.live() {
-		if err := startSvcWith(s); err != nil {
+		// Another start that began it first (its supervisor holds the
+		// run's lock, ours gave up) leaves it running, as docker's.
+		if err := startSvcWith(s); err != nil && !s.live() {
 			return err
 		}
 	}
