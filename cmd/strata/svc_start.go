@@ -47,7 +47,8 @@ Run it at boot, e.g. from a systemd unit: strata -C /srv/env start --all
 that none of its output is missed (docker's start -a); -i (--interactive)
 attaches too, and passes stdin on to a run started with -i (from a
 terminal for a -t run). A running run is attached to as it is, one
-that another start is starting too once its container runs. At a
+that another start is starting or that is restarting once its container
+runs (docker's start -a takes both for running). At a
 -t run's terminal, the detach keys (ctrl-p ctrl-q; --detach-keys) leave
 it running and start exits 0, as docker start -a does (attach says
 "read escape sequence" and exits 1 then, as docker attach does); else
@@ -165,10 +166,12 @@ func startAttached(ctx context.Context, g *globals, s *svc, o attachOptions, key
 
 // attachStarted attaches start -a to s, whose supervisor runs: one that
 // another start began may not have started its container yet (its
-// state still says so), and is waited for, as docker's start -a of a
-// container another start starts attaches to it.
+// state still says so), and one between restarts will start it again;
+// each is waited for, as docker's start -a attaches to a container that
+// another start starts, or that is restarting (running, to docker's
+// start).
 func attachStarted(ctx context.Context, g *globals, s *svc, o attachOptions, keys []byte) error {
-	for s.live() && (s.st.Status == "created" || s.st.Status == "exited") {
+	for s.live() && (s.st.Status == "created" || s.st.Status == "exited" || s.st.Status == "restarting") {
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
