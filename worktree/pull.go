@@ -9,29 +9,41 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-// BranchUpdate moves a branch forward, and the main work tree with it when
-// the work tree shows that branch (pull).
+// BranchUpdate moves a branch forward, and the work tree the command
+// runs in with it when that work tree shows the branch (pull).
 type BranchUpdate struct {
 	r      *repo.Repo
 	branch string
-	w      *Worktree // the main work tree, when it shows branch and is mounted
+	w      *Worktree // the work tree pull runs in, when it shows branch and is mounted
 }
 
 // PrepareBranchUpdate refuses, before anything moves (before a fetch), a
-// main work tree that shows branch with an operation in progress or
+// branch that another work tree than w (the one pull runs in) shows,
+// whose files would no longer be its HEAD's (git's fetch refuses it
+// too), and a w that shows branch with an operation in progress or
 // uncommitted changes, or with a container running in it unless force.
-func PrepareBranchUpdate(ctx context.Context, r *repo.Repo, branch string, force bool) (*BranchUpdate, error) {
-	h, err := r.Refs.ReadHead()
+func PrepareBranchUpdate(ctx context.Context, w *Worktree, branch string, force bool) (*BranchUpdate, error) {
+	r := w.Repo
+	h, err := w.Head()
 	if err != nil {
 		return nil, err
 	}
 	u := &BranchUpdate{r: r, branch: branch}
-	w := Main(r)
+	if h.Branch != refs.Heads+branch {
+		other, err := CheckedOutIn(r, refs.Heads+branch, w)
+		if err != nil {
+			return nil, err
+		}
+		if other != nil {
+			return nil, fmt.Errorf("refusing to pull into branch '%s' checked out at '%s': pull there", refs.Heads+branch, other.Target())
+		}
+		return u, nil
+	}
 	_, mounted, err := w.State()
 	if err != nil {
 		return nil, err
 	}
-	if h.Branch != refs.Heads+branch || !mounted {
+	if !mounted {
 		return u, nil
 	}
 	if !force {

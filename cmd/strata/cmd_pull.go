@@ -26,8 +26,10 @@ func newPullCommand(g *globals) *cobra.Command {
 branch it merges: git's branch.NAME.merge, which clone and push -u
 write, else the branch of its own name) from REMOTE (default: the
 branch's remote, else origin), then fast-forward the local branch to it,
-and the work tree if it shows that branch. When the branch has commits
-of its own that the remote lacks, --rebase replays them onto what was
+and the work tree pull runs in (a linked one too) if it shows that
+branch; a branch another work tree shows is refused (pull there). When
+the branch has commits of its own that the remote lacks, --rebase
+replays them onto what was
 fetched (strata rebase; after a push --force to the remote, not the
 commits the remote dropped: git's fork point) and --merge makes a merge
 commit (strata merge);
@@ -55,11 +57,13 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			r, err := g.openRepo()
+			// The work tree pull runs in, a linked one too: its branch,
+			// and its files that follow it.
+			r, w, err := openWorktree(g, "")
 			if err != nil {
 				return err
 			}
-			h, err := r.Refs.ReadHead()
+			h, err := w.Head()
 			if err != nil {
 				return err
 			}
@@ -111,7 +115,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				remoteArg = args[0]
 			}
 			fail := func(err error) error { return fmt.Errorf("pull %s %s: %w", remote.Redact(remoteArg), what, err) }
-			up, err := worktree.PrepareBranchUpdate(ctx, r, branch, force)
+			up, err := worktree.PrepareBranchUpdate(ctx, w, branch, force)
 			if err != nil {
 				return fail(err)
 			}
