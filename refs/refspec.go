@@ -73,6 +73,9 @@ func ParseRefspec(s string) (Refspec, error) {
 	case strings.HasPrefix(src, "refs/"):
 		return bad("a registry has tags only: refs/heads/NAME or refs/tags/NAME, or NAME, names one")
 	}
+	if src == HEAD { // git's: the remote's HEAD
+		return bad("a registry has no HEAD: name a remote tag")
+	}
 	glob := strings.Count(src, "*")
 	if glob > 1 || strings.Count(dst, "*") > 1 {
 		return bad("")
