@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -27,7 +28,36 @@ func flockHolder(path string, guess int) int {
 			return pid
 		}
 	}
-	return procLocksFlockHolder(&st)
+	b, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return 0
+	}
+	return holderInLocks(path, &st, b)
+}
+
+// holderInLocks is flockHolder's answer from locks, /proc/locks'
+// content. A lock it names by inode number alone (the device differs,
+// as on an overlay) may be another file's, on another file system: it
+// is this one's only if the kernel says this file is locked.
+func holderInLocks(path string, st *unix.Stat_t, locks []byte) int {
+	pid, exact := locksFlockHolder(locks, st)
+	if pid > 0 && !exact && !lockedExclusively(path) {
+		return 0
+	}
+	return pid
+}
+
+// lockedExclusively reports whether the kernel refuses a shared flock on
+// the file at path: another open file holds an exclusive one. As live's,
+// the probe's own lock is let go at once.
+func lockedExclusively(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	err = unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
+	return errors.Is(err, unix.EWOULDBLOCK)
 }
 
 // fdinfoFlockHolder returns the pid that holds an exclusive flock on the
@@ -107,8 +137,16 @@ func procLocksFlockHolder(st *unix.Stat_t) int {
 	if err != nil {
 		return 0
 	}
+	pid, _ := locksFlockHolder(b, st)
+	return pid
+}
+
+// locksFlockHolder returns the pid that holds an exclusive flock on the
+// file st according to locks, /proc/locks' content, or 0; exact says
+// that the lock names st's device too, not its inode number alone.
+func locksFlockHolder(locks []byte, st *unix.Stat_t) (pid int, exact bool) {
 	var same []int // holders of a lock on an inode of that number
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range strings.Split(string(locks), "\n") {
 		// 1: FLOCK  ADVISORY  WRITE 22635 fe:00:10020333 0 EOF
 		f := strings.Fields(line)
 		pid := exclusiveFlockPid(f)
@@ -117,7 +155,7 @@ func procLocksFlockHolder(st *unix.Stat_t) int {
 		}
 		exact, ino := lockNamesFile(f[5], st)
 		if exact {
-			return pid
+			return pid, true
 		}
 		if ino {
 			same = append(same, pid)
@@ -125,7 +163,7 @@ func procLocksFlockHolder(st *unix.Stat_t) int {
 	}
 	// On an overlay, stat's device may not be the one the lock names.
 	if len(same) == 1 {
-		return same[0]
+		return same[0], false
 	}
-	return 0
+	return 0, false
 }

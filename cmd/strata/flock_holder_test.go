@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,5 +69,32 @@ func TestFlockHolder(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s: holder %d, want %d", c.what, c.got, c.want)
 		}
+	}
+}
+
+// TestFlockHolderInodeOnly: /proc/locks names a lock by device and inode
+// number; one that names another device (an overlay's file is locked
+// through its upper's) matches by the number alone, which a file of
+// another file system may share. Such a lock is the file's only if the
+// kernel says the file is locked: a same-numbered lock on another device
+// is not taken for the holder of a file no one locks.
+func TestFlockHolderInodeOnly(t *testing.T) {
+	dir := t.TempDir()
+	held, heldSt := lockedFile(t, dir, "held", unix.LOCK_EX)
+	open, openSt := lockedFile(t, dir, "open", 0)
+	otherDev := func(st *unix.Stat_t) []byte {
+		// A device no file here is on: major 0xfff, minor 0xff.
+		return []byte(fmt.Sprintf("1: FLOCK  ADVISORY  WRITE 4242 fff:ff:%d 0 EOF\n", st.Ino))
+	}
+	if got := holderInLocks(open, openSt, otherDev(openSt)); got != 0 {
+		t.Errorf("a file no one locks, with a same-numbered lock on another device: holder %d, want 0", got)
+	}
+	if got := holderInLocks(held, heldSt, otherDev(heldSt)); got != 4242 {
+		t.Errorf("a locked file whose lock names another device (an overlay's): holder %d, want 4242", got)
+	}
+	me := os.Getpid()
+	exact := []byte(fmt.Sprintf("1: FLOCK  ADVISORY  WRITE %d %x:%x:%d 0 EOF\n", me, unix.Major(heldSt.Dev), unix.Minor(heldSt.Dev), heldSt.Ino))
+	if got := holderInLocks(held, heldSt, exact); got != me {
+		t.Errorf("an exact lock line: holder %d, want %d", got, me)
 	}
 }
