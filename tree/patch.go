@@ -273,6 +273,31 @@ type chunk struct {
 func (c chunk) Content() string       { return c.content }
 func (c chunk) Type() fdiff.Operation { return c.op }
 
+// GitMode is the mode word git shows for an entry, in a patch's header
+// and in --summary: 120000 for a symlink, 100000 and the permission bits
+// for a file (100644, 100755). A device or FIFO, which git cannot hold,
+// has its type's bits as stat(2) gives them (020644 for a character
+// device); a directory, which git does not track, and no entry, 0.
+func GitMode(e *layer.Entry) uint32 {
+	if e == nil {
+		return 0
+	}
+	perm := uint32(e.Mode & 0o777)
+	switch KindOf(e.Type) {
+	case layer.TypeFile:
+		return 0o100000 | perm
+	case layer.TypeSymlink:
+		return uint32(filemode.Symlink)
+	case layer.TypeChar:
+		return 0o020000 | perm
+	case layer.TypeBlock:
+		return 0o060000 | perm
+	case layer.TypeFIFO:
+		return 0o010000 | perm
+	}
+	return 0
+}
+
 // file is one side of a patch: git's mode, and its id.
 type file struct {
 	hash plumbing.Hash
@@ -285,11 +310,7 @@ func patchFile(e *layer.Entry, content []byte) *file {
 	if e == nil {
 		return nil
 	}
-	f := &file{}
-	f.mode = filemode.FileMode(0o100000 | e.Mode&0o777)
-	if e.Type == layer.TypeSymlink {
-		f.mode = filemode.Symlink
-	}
+	f := &file{mode: filemode.FileMode(GitMode(e))}
 	d := e.Digest
 	if d == "" && KindOf(e.Type) == layer.TypeFile && content != nil {
 		sum := blake3.Sum256(content) // a work-tree file not hashed yet

@@ -7,11 +7,9 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
-	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
@@ -22,8 +20,11 @@ func init() { register("diff", newDiffCommand) }
 
 type diffOptions struct {
 	nameStatus, nameOnly, stat, patch bool
-	cached                            bool // git's --cached: the work tree here
-	format                            string
+	// numstat, shortstat, summary: git's --numstat, --shortstat and
+	// --summary (diff_stat.go).
+	numstat, shortstat, summary bool
+	cached                      bool // git's --cached: the work tree here
+	format                      string
 	// renameFlags are -M, --find-copies, --find-copies-harder and
 	// --no-renames as given, in order (diff_renames.go).
 	renameFlags []renameFlag
@@ -44,28 +45,58 @@ type diffOptions struct {
 
 // any reports whether an output format other than the default listing
 // was asked for.
-func (o diffOptions) any() bool { return o.views() > 0 }
+func (o diffOptions) any() bool { return o.names() || o.numstat || o.textViews() }
 
-// views is how many of --name-only, --name-status, --stat and -p were
-// given: more than one is a usage error.
-func (o diffOptions) views() int {
-	return btoi(o.nameOnly) + btoi(o.nameStatus) + btoi(o.stat) + btoi(o.patch)
+// names reports whether --name-only or --name-status was given: as
+// git's, either is then the only view, whatever else is asked.
+func (o diffOptions) names() bool { return o.nameOnly || o.nameStatus }
+
+// textViews reports whether a view that prints text only was given:
+// --stat, --shortstat, --summary or -p.
+func (o diffOptions) textViews() bool { return o.stat || o.shortstat || o.summary || o.patch }
+
+// contents reports whether the views asked for read file contents:
+// those that count lines, and -p.
+func (o diffOptions) contents() bool {
+	return !o.names() && (o.stat || o.numstat || o.shortstat || o.patch)
 }
 
-// addViewFlags adds diff's --name-status, --name-only, --stat, -p and
-// --format, with statHelp as --stat's help.
+// checkViews refuses the views git refuses together: --name-only and
+// --name-status. The others combine as git's do, printed in git's
+// order (numstat, stat, shortstat, summary, then after a blank line the
+// patches), and --name-only or --name-status, as git's, takes the place
+// of all of them.
+func (o diffOptions) checkViews(verb string) error {
+	if o.nameOnly && o.nameStatus {
+		return usagef("%s: --name-only and --name-status do not go together", verb)
+	}
+	return nil
+}
+
+// addViewFlags adds diff's --name-status, --name-only, --stat,
+// --numstat, --shortstat, --summary, -p and --format, with statHelp as
+// --stat's help.
 func (o *diffOptions) addViewFlags(cmd *cobra.Command, statHelp string) {
 	cmd.Flags().BoolVar(&o.nameStatus, "name-status", false, "show only the status letter and path")
 	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "show only the paths")
 	cmd.Flags().BoolVar(&o.stat, "stat", false, statHelp)
+	o.addStatFlags(cmd, "")
 	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "show unified diffs")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+}
+
+// addStatFlags adds --numstat, --shortstat and --summary, their help
+// texts after what ("each commit's " in log).
+func (o *diffOptions) addStatFlags(cmd *cobra.Command, what string) {
+	cmd.Flags().BoolVar(&o.numstat, "numstat", false, what+"lines added and removed per file, as numbers for scripts: ADDED, REMOVED, PATH")
+	cmd.Flags().BoolVar(&o.shortstat, "shortstat", false, what+"summary line of --stat alone: files changed, insertions, deletions")
+	cmd.Flags().BoolVar(&o.summary, "summary", false, what+"files created, deleted, renamed, copied, and mode changes")
 }
 
 func newDiffCommand(g *globals) *cobra.Command {
 	var o diffOptions
 	cmd := &cobra.Command{
-		Use:   "diff [--name-only | --name-status | --stat | -p] [--format json] [REV [REV2] | A..B | A...B | X^! | X^-N] [-- PATH...]",
+		Use:   "diff [--name-only | --name-status | --stat --numstat --shortstat --summary -p] [--format json] [REV [REV2] | A..B | A...B | X^! | X^-N] [-- PATH...]",
 		Short: "Show changes between the work tree and revisions",
 		Long: `Show what changed, one path a line: A added, M modified, D deleted,
 T type changed, R renamed, C copied, with mode, owner, link and xattr
@@ -96,6 +127,16 @@ an argument that is neither is an error.
                   in 80 columns (a graph too wide scaled, a name cut to ".../x");
                   "Bin OLD -> NEW bytes" for binary content and for a file
                   over 8 MiB, whose content is not read
+  --numstat       the same counts for scripts, as git's: "ADDED\tREMOVED\tPATH" a
+                  file, "-\t-\tPATH" for binary content (and a file over 8 MiB),
+                  a rename's PATH as --stat names it ("/etc/{a => b}")
+  --shortstat     the summary line of --stat alone: "N files changed, ..."
+                  (nothing when nothing changed)
+  --summary       git's lines for files created and deleted and their modes
+                  ("create mode 100644 /etc/new", "delete mode ..."), renames and
+                  copies with their similarity ("rename /etc/{a => b} (94%)"),
+                  and mode changes ("mode change 100644 => 100755 /bin/x");
+                  the modes are -p's (a device's or FIFO's have stat(2)'s type)
   -p              unified diffs for text files ("Binary files differ" otherwise);
                   file content is streamed from the layers that hold it.
                   As git's, for files and symlinks only: a directory is its
@@ -106,7 +147,15 @@ an argument that is neither is an error.
                   ("status": "R") or copy ("C") has {"old_path","score"},
                   its source and its similarity in percent; a name that
                   is not UTF-8 also comes as "path_bytes" ("old_path_bytes"),
-                  base64
+                  base64; with --numstat, "added" and "removed", the lines
+                  (or "binary": true)
+
+As git's, views combine, printed in this order: --numstat, --stat,
+--shortstat, --summary, then, after a blank line, -p's patches
+("diff --stat -p" is git's stat then patch). --name-only or --name-status
+takes the place of the others, as git's; the two together are a usage
+error, and so is --format json with any view but --numstat.
+
   --cached        accepted for git's --cached and --staged: with no index,
                   what commit records is the work tree's changes, so it is
                   plain diff (of the work tree against HEAD or one REV)
@@ -156,11 +205,11 @@ changed; 1 when something did), 1 on errors, 2 on usage errors.`,
 			if o.color, err = o.colors.on(g, "diff"); err != nil {
 				return err
 			}
-			switch n := o.views(); {
-			case n > 1:
-				return usagef("diff: --name-only, --name-status, --stat and -p do not go together")
-			case n > 0 && o.format == "json":
-				return usagef("diff: --name-only, --name-status, --stat and -p print text; --format json prints every change")
+			if err := o.checkViews("diff"); err != nil {
+				return err
+			}
+			if err := o.checkJSON("diff"); err != nil {
+				return err
 			}
 			r, w, err := openWorktree(g, "")
 			if err != nil {
@@ -324,7 +373,7 @@ func cleanPaths(ps []string) []string {
 }
 
 func runDiff(ctx context.Context, out io.Writer, w *worktree.Worktree, revs, paths []string, o diffOptions) error {
-	d, err := w.Diff(ctx, worktree.DiffOptions{Revs: revs, Paths: paths, Contents: o.format != "json" && !o.nameStatus && (o.stat || o.patch), Renames: o.renames})
+	d, err := w.Diff(ctx, worktree.DiffOptions{Revs: revs, Paths: paths, Contents: o.contents(), Renames: o.renames})
 	if err != nil {
 		return fmt.Errorf("diff: %w", err)
 	}
@@ -351,10 +400,11 @@ func runDiff(ctx context.Context, out io.Writer, w *worktree.Worktree, revs, pat
 // printDiff writes d in the format o asks for.
 func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	changes := d.Changes
-	if o.format == "json" {
-		return writeJSON(out, toChangesJSON(changes))
-	}
 	switch {
+	case o.format == "json" && o.numstat:
+		return writeJSON(out, numstatJSON(changes, statLines(changes, d.Old, d.New)))
+	case o.format == "json":
+		return writeJSON(out, toChangesJSON(changes))
 	case o.nameStatus:
 		for _, c := range toChangesJSON(changes) {
 			printNameStatus(out, c)
@@ -365,19 +415,8 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 			fmt.Fprintln(out, pathquote.Quote(c.Path))
 		}
 		return nil
-	case o.stat:
-		printStat(out, changes, d.Old, d.New)
-		return nil
-	case o.patch:
-		for _, c := range changes {
-			if det := c.Details(); len(det) > 0 {
-				fmt.Fprintf(out, "# %s: %s\n", pathquote.Quote(c.Path), strings.Join(det, ", "))
-			}
-			if err := tree.WritePatchWith(out, c, d.Old[oldPath(c)], d.New[c.Path], tree.PatchOptions{Context: o.context(), Color: o.color}); err != nil {
-				return fmt.Errorf("diff: %w", err)
-			}
-		}
-		return nil
+	case o.any():
+		return printViews(out, d, o)
 	}
 	for _, c := range changes {
 		line := fmt.Sprintf("%c %s", c.Kind, pathquote.Quote(c.Path))
@@ -392,134 +431,6 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	return nil
 }
 
-func printStat(out io.Writer, changes []tree.Change, old, nu map[string][]byte) {
-	// As git's, which tracks no directories: a directory added, removed or
-	// changed is no line of its own (its files are).
-	dir := func(e *layer.Entry) bool { return e == nil || e.Type == layer.TypeDir }
-	type statLine struct {
-		name             string
-		binary           bool
-		added, removed   int   // lines, of a text
-		oldSize, newSize int64 // bytes, of a binary
-	}
-	var lines []statLine
-	width, numWidth := 0, 0
-	adds, dels := 0, 0
-	for _, c := range changes {
-		if dir(c.Old) && dir(c.New) {
-			continue
-		}
-		l := statLine{name: pathquote.Quote(c.Path)}
-		if c.Kind.Paired() {
-			l.name = statRename(c.OldPath, c.Path)
-		}
-		width = max(width, utf8.RuneCountInString(l.name)) // fmt pads in runes
-		o, n := old[oldPath(c)], nu[c.Path]
-		// A symlink's target is its content, as git counts it.
-		if c.Old != nil && c.Old.Type == layer.TypeSymlink {
-			o = []byte(c.Old.Link)
-		}
-		if c.New != nil && c.New.Type == layer.TypeSymlink {
-			n = []byte(c.New.Link)
-		}
-		if tree.IsBinary(o) || tree.IsBinary(n) || tree.TooBig(c.Old) || tree.TooBig(c.New) {
-			// A file over the patch cap is not read: its size is the entry's.
-			size := func(e *layer.Entry, b []byte) int64 {
-				if tree.TooBig(e) {
-					return e.Size
-				}
-				return int64(len(b))
-			}
-			l.binary, l.oldSize, l.newSize = true, size(c.Old, o), size(c.New, n)
-			numWidth = max(numWidth, len("Bin")) // git aligns the counts with "Bin"
-		} else {
-			l.added, l.removed = tree.LineCounts(o, n)
-			adds, dels = adds+l.added, dels+l.removed
-			numWidth = max(numWidth, len(strconv.Itoa(l.added+l.removed)))
-		}
-		lines = append(lines, l)
-	}
-	if len(lines) == 0 {
-		return // git prints nothing when no file changed
-	}
-	// As git's show_stats: names, counts and graph fit in 80 columns; a
-	// graph that would not is scaled, a name too long cut to "...".
-	const columns = 80
-	maxChange, binWidth := 0, 0
-	for _, l := range lines {
-		if l.binary {
-			binWidth = max(binWidth, len(" -> bytes Bin ")+len(strconv.FormatInt(l.oldSize, 10))+len(strconv.FormatInt(l.newSize, 10)))
-		} else {
-			maxChange = max(maxChange, l.added+l.removed)
-		}
-	}
-	graph := maxChange
-	if maxChange+4 <= binWidth {
-		graph = binWidth - 4
-	}
-	if width+numWidth+6+graph > columns {
-		if graph > columns*3/8-numWidth-6 {
-			graph = max(columns*3/8-numWidth-6, 6)
-		}
-		if width > columns-numWidth-6-graph {
-			width = columns - numWidth - 6 - graph
-		} else {
-			graph = columns - numWidth - 6 - width
-		}
-	}
-	// scale is git's scale_linear: at least one column for a change.
-	scale := func(n int) int {
-		if n == 0 {
-			return 0
-		}
-		return 1 + n*(graph-1)/maxChange
-	}
-	for _, l := range lines {
-		name := l.name
-		if n := utf8.RuneCountInString(name); n > width {
-			r := []rune(name)
-			name = string(r[n-(width-3):])
-			if i := strings.IndexByte(name, '/'); i >= 0 {
-				name = name[i:]
-			}
-			name = "..." + name
-		}
-		switch {
-		case l.binary && l.oldSize == 0 && l.newSize == 0:
-			fmt.Fprintf(out, " %-*s | %*s\n", width, name, numWidth, "Bin")
-		case l.binary:
-			fmt.Fprintf(out, " %-*s | %*s %d -> %d bytes\n", width, name, numWidth, "Bin", l.oldSize, l.newSize)
-		default:
-			add, del := l.added, l.removed
-			if graph <= maxChange {
-				total := scale(add + del)
-				if total < 2 && add > 0 && del > 0 {
-					total = 2
-				}
-				if add < del {
-					add = scale(add)
-					del = total - add
-				} else {
-					del = scale(del)
-					add = total - del
-				}
-			}
-			line := fmt.Sprintf(" %-*s | %*d %s%s", width, name, numWidth, l.added+l.removed,
-				strings.Repeat("+", add), strings.Repeat("-", del))
-			fmt.Fprintln(out, strings.TrimRight(line, " "))
-		}
-	}
-	// git's summary leaves out a count of 0, unless both are.
-	sum := " " + plural(len(lines), "file") + " changed"
-	if adds > 0 || dels == 0 {
-		sum += ", " + plural(adds, "insertion") + "(+)"
-	}
-	if dels > 0 || adds == 0 {
-		sum += ", " + plural(dels, "deletion") + "(-)"
-	}
-	fmt.Fprintln(out, sum)
-}
-
 // oldPath is where a change's old side was: its path, or a rename's or
 // copy's source.
 func oldPath(c tree.Change) string {
@@ -527,36 +438,4 @@ func oldPath(c tree.Change) string {
 		return c.OldPath
 	}
 	return c.Path
-}
-
-// statRename is git's name of a rename in --stat (its pprint_rename):
-// the directories both names share, before and after, written once:
-// "/etc/{a => b}/x.conf". Names that share none are both written whole,
-// "/a => /b" (git's "a => b": the leading '/' of strata's names is no
-// directory they share), and so are names that need quoting.
-func statRename(from, to string) string {
-	if pathquote.Quote(from) != from || pathquote.Quote(to) != to {
-		return pathquote.Quote(from) + " => " + pathquote.Quote(to)
-	}
-	// The common prefix, up to and with its last '/' but the first.
-	pfx := 0
-	for i := 1; i < len(from) && i < len(to) && from[i] == to[i]; i++ {
-		if from[i] == '/' {
-			pfx = i + 1
-		}
-	}
-	// The common suffix, from a '/' on; it may take the prefix's last
-	// '/' too, as git's does ("/a/{ => b}/x"), but not the first.
-	sfx := 0
-	for i, j := len(from)-1, len(to)-1; i >= max(pfx-1, 1) && j >= max(pfx-1, 1) && from[i] == to[j]; i, j = i-1, j-1 {
-		if from[i] == '/' {
-			sfx = len(from) - i
-		}
-	}
-	if pfx == 0 && sfx == 0 {
-		return from + " => " + to
-	}
-	pfx = max(pfx, 1) // the leading '/'
-	amid, bmid := max(len(from)-pfx-sfx, 0), max(len(to)-pfx-sfx, 0)
-	return from[:pfx] + "{" + from[pfx:pfx+amid] + " => " + to[pfx:pfx+bmid] + "}" + from[len(from)-sfx:]
 }

@@ -139,6 +139,10 @@ regular file, -G REGEX those that add or remove a line that matches REGEX
 never match. Only the files a commit changed are read, each streamed
 from its layers, one at a time (a file's old content may sit in a large
 base layer, which is then streamed to reach it).
+-p, --stat, --numstat, --shortstat, --summary, --name-status and
+--name-only show each commit's change against its first parent after
+its header (merges none), as diff prints them and combines them: with
+--stat and -p, "---" after the header, as git's.
 -g (--walk-reflogs) shows, instead of the history, the commits a ref's
 reflog names (REV, default HEAD), newest move first, as git's: each
 with "Reflog: HEAD@{0} (who)" and "Reflog message:" lines (--oneline:
@@ -221,14 +225,14 @@ counts: -n 10 --skip 10 is the second page.
 			if o.graph && o.format == "json" {
 				return usagef("log: --graph draws text; it does not combine with --format json")
 			}
-			if d := o.diff; btoi(d.patch)+btoi(d.stat)+btoi(d.nameStatus)+btoi(d.nameOnly) > 1 {
-				return usagef("log: -p, --stat, --name-status and --name-only do not go together")
+			if err := o.diff.checkViews("log"); err != nil {
+				return err
 			}
 			if o.diff.any() && o.format == "json" {
-				return usagef("log: -p, --stat, --name-status and --name-only print text, not JSON")
+				return usagef("log: -p, --stat, --numstat, --shortstat, --summary, --name-status and --name-only print text, not JSON")
 			}
 			if o.diff.any() && o.graph {
-				return usagef("log: -p, --stat, --name-status and --name-only print text, without --graph")
+				return usagef("log: -p, --stat, --numstat, --shortstat, --summary, --name-status and --name-only print text, without --graph")
 			}
 			if err := checkPseudoRevs(o.pseudo); err != nil {
 				return err
@@ -310,6 +314,7 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().BoolVar(&o.reverse, "reverse", false, "print the commits chosen (after -n) oldest first")
 	cmd.Flags().BoolVarP(&o.diff.patch, "patch", "p", false, "each commit's unified diff against its first parent")
 	cmd.Flags().BoolVar(&o.diff.stat, "stat", false, "each commit's lines added and removed per file")
+	o.diff.addStatFlags(cmd, "each commit's ")
 	cmd.Flags().BoolVar(&o.diff.nameStatus, "name-status", false, "each commit's changed paths, with status letters")
 	o.diff.addRenameFlag(cmd)
 	cmd.Flags().BoolVar(&o.diff.nameOnly, "name-only", false, "each commit's changed paths")
@@ -560,7 +565,7 @@ func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []str
 		renames = &ro
 	}
 	diff, err := worktree.Main(r).Diff(context.Background(), worktree.DiffOptions{Revs: []string{d.String()}, Parent: true,
-		Paths: paths, Contents: o.diff.patch || o.diff.stat, Renames: renames})
+		Paths: paths, Contents: o.diff.contents(), Renames: renames})
 	if err != nil {
 		return err
 	}
@@ -572,7 +577,7 @@ func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []str
 		return nil
 	}
 	if !hdr.oneline() {
-		fmt.Fprintln(w)
+		io.WriteString(w, o.diff.headerSep())
 	}
 	return printDiff(w, diff, o.diff)
 }

@@ -52,7 +52,7 @@ func newShowCommand(g *globals) *cobra.Command {
 	var hf headerFlags
 	var noPatch bool
 	cmd := &cobra.Command{
-		Use:   "show [--name-status | --name-only | --stat | -p] [REV...] [-- PATH...] | REV:PATH",
+		Use:   "show [--name-status | --name-only | --stat --numstat --shortstat --summary -p] [REV...] [-- PATH...] | REV:PATH",
 		Short: "Show a commit: parent, message, config and layers",
 		Long: `Show a commit: parent, message, config and layers. With PATHs (resolved
 as in diff: relative to where you stand in a work tree, / is the image
@@ -79,7 +79,12 @@ but ":/TEXT" is git's search of commit messages, not a path.
   --name-only     the same, paths only
   --stat          lines added and removed per file against the first parent
                   (everything, for a root commit), as diff --stat
-  -p, --patch     the unified diff against the first parent, as diff -p
+  --numstat, --shortstat, --summary  the same counts for scripts, the summary
+                  line of --stat alone, and the files created, deleted,
+                  renamed, copied or changed in mode, as diff's
+  -p, --patch     the unified diff against the first parent, as diff -p;
+                  with --stat, as git's: "---" after the header, the stat,
+                  a blank line, the patch (the views combine as diff's)
   -M[N], --no-renames  renames found as diff finds them (diff.renames,
                   diff.renameLimit); "changes" in JSON has them too
   --find-copies[=N], --find-copies-harder  copies too, as diff finds them
@@ -107,18 +112,18 @@ but ":/TEXT" is git's search of commit messages, not a path.
 				return err
 			}
 			if noPatch && (o.any() || format == "json") {
-				return usagef("show: -s shows the commit's header only: no -p, --stat, --name-status, --name-only or --format json")
+				return usagef("show: -s shows the commit's header only: no -p, --stat, --numstat, --shortstat, --summary, --name-status, --name-only or --format json")
 			}
 			var paths []string
 			dash := cmd.ArgsLenAtDash()
 			if dash >= 0 {
 				args, paths = args[:dash], args[dash:]
 			}
-			if o.views() > 1 {
-				return usagef("show: --name-status, --name-only, --stat and -p do not go together")
+			if err := o.checkViews("show"); err != nil {
+				return err
 			}
-			if (o.stat || o.patch) && format == "json" {
-				return usagef("show: --stat and -p print text, not JSON (--name-status with --format json lists the changes)")
+			if (o.textViews() || o.numstat) && format == "json" {
+				return usagef("show: --stat, --numstat, --shortstat, --summary and -p print text, not JSON (--name-status with --format json lists the changes)")
 			}
 			r, err := g.openRepo()
 			if err != nil {
@@ -218,6 +223,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 	o.addRenameFlag(cmd)
 	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "list the paths the commit changed")
 	cmd.Flags().BoolVar(&o.stat, "stat", false, "lines added and removed per file against the first parent")
+	o.addStatFlags(cmd, "")
 	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "the unified diff against the first parent")
 	return cmd
 }
@@ -232,7 +238,7 @@ func showCommit(ctx context.Context, g *globals, r *repo.Repo, c *objects.Commit
 		return showJSON{}, nil, fmt.Errorf("show: %w", err)
 	}
 	out := showJSON{logEntry: toLogEntry(sum, decor), Config: configOf(c), Layers: layersOf(c)}
-	if o.stat || o.patch {
+	if !o.names() && (o.textViews() || o.numstat) {
 		bad, err := showDiff(ctx, g, r, out, c, paths, o, hdr, first)
 		return out, bad, err
 	}
@@ -279,7 +285,7 @@ func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *ob
 	if err != nil {
 		return nil, fmt.Errorf("show: %w", err)
 	}
-	d, err := worktree.Main(r).Diff(ctx, worktree.DiffOptions{Revs: []string{c.ID.String()}, Parent: true, Paths: ps, Contents: true, Renames: o.renames})
+	d, err := worktree.Main(r).Diff(ctx, worktree.DiffOptions{Revs: []string{c.ID.String()}, Parent: true, Paths: ps, Contents: o.contents(), Renames: o.renames})
 	if err != nil {
 		return nil, fmt.Errorf("show: %w", err)
 	}
@@ -292,7 +298,7 @@ func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *ob
 	}
 	hdr.write(g.stdout, out.logEntry, first)
 	if (len(d.Changes) > 0 || o.stat) && !hdr.oneline() {
-		fmt.Fprintln(g.stdout)
+		io.WriteString(g.stdout, o.headerSep())
 	}
 	w := bufio.NewWriterSize(g.stdout, 64<<10)
 	if err := printDiff(w, d, o); err != nil {

@@ -245,10 +245,11 @@ func newStashListCommand(g *globals) *cobra.Command {
 func newStashShowCommand(g *globals) *cobra.Command {
 	var o diffOptions
 	cmd := &cobra.Command{
-		Use:   "show [--stat | -p | --name-only | --name-status | --format json] [STASH]",
+		Use:   "show [--stat --numstat --shortstat --summary -p | --name-only | --name-status | --format json] [STASH]",
 		Short: "Show the changes a stash entry holds (default: --stat)",
 		Long: `Show what a stash entry changed against the commit it was made on, as
-diff shows two revisions (default --stat, as git's).
+diff shows two revisions (default --stat, as git's); the views combine
+as diff's.
 
 --format json: an array of {"status","path","old","new"}, as diff's.`,
 		Args: rangeArgs(0, 1),
@@ -256,10 +257,13 @@ diff shows two revisions (default --stat, as git's).
 			if err := checkFormat(o.format); err != nil {
 				return err
 			}
-			switch n := o.views(); {
-			case n > 1:
-				return usagef("stash show: --name-only, --name-status, --stat and -p do not go together")
-			case n == 0 && o.format != "json":
+			if err := o.checkViews("stash show"); err != nil {
+				return err
+			}
+			if err := o.checkJSON("stash show"); err != nil {
+				return err
+			}
+			if !o.any() && o.format != "json" {
 				o.stat = true // git's default
 			}
 			r, w, err := openWorktree(g, "")

@@ -46,6 +46,11 @@ type changeJSON struct {
 	OldPath      string `json:"old_path,omitempty"`
 	OldPathBytes []byte `json:"old_path_bytes,omitempty"`
 	Score        *int   `json:"score,omitempty"`
+	// Added, Removed and Binary: with diff --numstat, the lines the
+	// change adds and removes, or that its content is binary.
+	Added   *int `json:"added,omitempty"`
+	Removed *int `json:"removed,omitempty"`
+	Binary  bool `json:"binary,omitempty"`
 }
 
 // rawBytes is s when it is not valid UTF-8, which a JSON string cannot

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/worktree"
+)
+
+// checkJSON refuses, with --format json, the views that print text
+// only; --numstat adds its counts to the JSON.
+func (o diffOptions) checkJSON(verb string) error {
+	if o.format == "json" && (o.names() || o.textViews()) {
+		return usagef("%s: --name-only, --name-status, --stat, --shortstat, --summary and -p print text; --format json prints every change (with --numstat, its lines added and removed)", verb)
+	}
+	return nil
+}
+
+// printViews writes the views o asks for but --name-only and
+// --name-status, as git's diff_flush orders them: --numstat, --stat,
+// --shortstat, --summary, then, after a blank line when one of them
+// wrote something, -p's patches.
+func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
+	above := false
+	if o.numstat || o.stat || o.shortstat {
+		lines := statLines(d.Changes, d.Old, d.New)
+		if o.numstat {
+			writeNumstat(out, lines)
+		}
+		if o.stat {
+			writeStat(out, lines)
+		}
+		if o.shortstat {
+			io.WriteString(out, shortstat(lines))
+		}
+		above = len(lines) > 0
+	}
+	if o.summary && writeSummary(out, d.Changes) {
+		above = true
+	}
+	if !o.patch {
+		return nil
+	}
+	if above {
+		fmt.Fprintln(out)
+	}
+	for _, c := range d.Changes {
+		if det := c.Details(); len(det) > 0 {
+			fmt.Fprintf(out, "# %s: %s\n", pathquote.Quote(c.Path), strings.Join(det, ", "))
+		}
+		if err := tree.WritePatchWith(out, c, d.Old[oldPath(c)], d.New[c.Path], tree.PatchOptions{Context: o.context(), Color: o.color}); err != nil {
+			return fmt.Errorf("diff: %w", err)
+		}
+	}
+	return nil
+}
+
+// headerSep is what log and show write between a commit's header and
+// its diff, as git's: "---" for --stat with -p, a blank line else.
+func (o diffOptions) headerSep() string {
+	if o.stat && o.patch && !o.names() {
+		return "---\n"
+	}
+	return "\n"
+}
+
+// numstatJSON is diff --numstat --format json: each change as --format
+// json gives it, with "added" and "removed", its lines (or "binary":
+// true); a directory, which has no lines, has neither.
+func numstatJSON(changes []tree.Change, lines []statLine) []changeJSON {
+	out := toChangesJSON(changes)
+	for _, l := range lines {
+		j := &out[l.change]
+		if l.binary {
+			j.Binary = true
+			continue
+		}
+		j.Added, j.Removed = &l.added, &l.removed
+	}
+	return out
+}
+
+// statLine is one file of git's diffstat, as --stat, --numstat and
+// --shortstat count it.
+type statLine struct {
+	change           int    // its index in the changes
+	name             string // quoted; a rename's as statRename writes it
+	binary           bool
+	added, removed   int   // lines, of a text
+	oldSize, newSize int64 // bytes, of a binary
+}
+
+// statLines counts the lines each change adds and removes, as git's
+// diffstat: a directory, which git does not track, is no line of its
+// own (its files are); a symlink's target is its content; binary
+// content, and a file over the patch cap, whose content is not read,
+// is counted in bytes.
+func statLines(changes []tree.Change, old, nu map[string][]byte) []statLine {
+	dir := func(e *layer.Entry) bool { return e == nil || e.Type == layer.TypeDir }
+	var lines []statLine
+	for i, c := range changes {
+		if dir(c.Old) && dir(c.New) {
+			continue
+		}
+		l := statLine{change: i, name: pathquote.Quote(c.Path)}
+		if c.Kind.Paired() {
+			l.name = statRename(c.OldPath, c.Path)
+		}
+		o, n := old[oldPath(c)], nu[c.Path]
+		if c.Old != nil && c.Old.Type == layer.TypeSymlink {
+			o = []byte(c.Old.Link)
+		}
+		if c.New != nil && c.New.Type == layer.TypeSymlink {
+			n = []byte(c.New.Link)
+		}
+		if tree.IsBinary(o) || tree.IsBinary(n) || tree.TooBig(c.Old) || tree.TooBig(c.New) {
+			// A file over the patch cap is not read: its size is the entry's.
+			size := func(e *layer.Entry, b []byte) int64 {
+				if tree.TooBig(e) {
+					return e.Size
+				}
+				return int64(len(b))
+			}
+			l.binary, l.oldSize, l.newSize = true, size(c.Old, o), size(c.New, n)
+		} else {
+			l.added, l.removed = tree.LineCounts(o, n)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// writeNumstat writes git's --numstat: "ADDED\tREMOVED\tPATH" a file,
+// "-\t-\tPATH" for binary content, a rename's PATH as --stat names it.
+func writeNumstat(out io.Writer, lines []statLine) {
+	for _, l := range lines {
+		if l.binary {
+			fmt.Fprintf(out, "-\t-\t%s\n", l.name)
+			continue
+		}
+		fmt.Fprintf(out, "%d\t%d\t%s\n", l.added, l.removed, l.name)
+	}
+}
+
+// shortstat is git's summary line of --stat (and all of --shortstat):
+// "N files changed, A insertions(+), D deletions(-)", a count of 0 left
+// out unless both are; "" when no file changed.
+func shortstat(lines []statLine) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	adds, dels := 0, 0
+	for _, l := range lines {
+		adds, dels = adds+l.added, dels+l.removed
+	}
+	sum := " " + plural(len(lines), "file") + " changed"
+	if adds > 0 || dels == 0 {
+		sum += ", " + plural(adds, "insertion") + "(+)"
+	}
+	if dels > 0 || adds == 0 {
+		sum += ", " + plural(dels, "deletion") + "(-)"
+	}
+	return sum + "\n"
+}
+
+// writeStat writes git's --stat: a line a file, its name, count and
+// graph in 80 columns, then the shortstat line; nothing when no file
+// changed.
+func writeStat(out io.Writer, lines []statLine) {
+	if len(lines) == 0 {
+		return // git prints nothing when no file changed
+	}
+	width, numWidth := 0, 0
+	for _, l := range lines {
+		width = max(width, utf8.RuneCountInString(l.name)) // fmt pads in runes
+		if l.binary {
+			numWidth = max(numWidth, len("Bin")) // git aligns the counts with "Bin"
+		} else {
+			numWidth = max(numWidth, len(strconv.Itoa(l.added+l.removed)))
+		}
+	}
+	// As git's show_stats: names, counts and graph fit in 80 columns; a
+	// graph that would not is scaled, a name too long cut to "...".
+	const columns = 80
+	maxChange, binWidth := 0, 0
+	for _, l := range lines {
+		if l.binary {
+			binWidth = max(binWidth, len(" -> bytes Bin ")+len(strconv.FormatInt(l.oldSize, 10))+len(strconv.FormatInt(l.newSize, 10)))
+		} else {
+			maxChange = max(maxChange, l.added+l.removed)
+		}
+	}
+	graph := maxChange
+	if maxChange+4 <= binWidth {
+		graph = binWidth - 4
+	}
+	if width+numWidth+6+graph > columns {
+		if graph > columns*3/8-numWidth-6 {
+			graph = max(columns*3/8-numWidth-6, 6)
+		}
+		if width > columns-numWidth-6-graph {
+			width = columns - numWidth - 6 - graph
+		} else {
+			graph = columns - numWidth - 6 - width
+		}
+	}
+	// scale is git's scale_linear: at least one column for a change.
+	scale := func(n int) int {
+		if n == 0 {
+			return 0
+		}
+		return 1 + n*(graph-1)/maxChange
+	}
+	for _, l := range lines {
+		name := l.name
+		if n := utf8.RuneCountInString(name); n > width {
+			r := []rune(name)
+			name = string(r[n-(width-3):])
+			if i := strings.IndexByte(name, '/'); i >= 0 {
+				name = name[i:]
+			}
+			name = "..." + name
+		}
+		switch {
+		case l.binary && l.oldSize == 0 && l.newSize == 0:
+			fmt.Fprintf(out, " %-*s | %*s\n", width, name, numWidth, "Bin")
+		case l.binary:
+			fmt.Fprintf(out, " %-*s | %*s %d -> %d bytes\n", width, name, numWidth, "Bin", l.oldSize, l.newSize)
+		default:
+			add, del := l.added, l.removed
+			if graph <= maxChange {
+				total := scale(add + del)
+				if total < 2 && add > 0 && del > 0 {
+					total = 2
+				}
+				if add < del {
+					add = scale(add)
+					del = total - add
+				} else {
+					del = scale(del)
+					add = total - del
+				}
+			}
+			line := fmt.Sprintf(" %-*s | %*d %s%s", width, name, numWidth, l.added+l.removed,
+				strings.Repeat("+", add), strings.Repeat("-", del))
+			fmt.Fprintln(out, strings.TrimRight(line, " "))
+		}
+	}
+	io.WriteString(out, shortstat(lines))
+}
+
+// writeSummary writes git's --summary: " create mode 100644 PATH" for
+// a file added, " delete mode ..." for one deleted, " rename OLD => NEW
+// (90%)" and " copy ..." with their similarity, and " mode change
+// 100644 => 100755 PATH" (no PATH after a rename's or copy's line). The
+// modes are those of -p's headers (tree.GitMode); a directory, which
+// git does not track, has no line. It reports whether it wrote one.
+func writeSummary(out io.Writer, changes []tree.Change) bool {
+	wrote := false
+	line := func(format string, a ...any) {
+		fmt.Fprintf(out, format, a...)
+		wrote = true
+	}
+	for _, c := range changes {
+		om, nm := tree.GitMode(c.Old), tree.GitMode(c.New)
+		switch {
+		case om == 0 && nm == 0:
+		case c.Kind.Paired():
+			verb := "rename"
+			if c.Kind == tree.Copied {
+				verb = "copy"
+			}
+			line(" %s %s (%d%%)\n", verb, statRename(c.OldPath, c.Path), tree.Percent(c.Score))
+			if om != nm {
+				line(" mode change %06o => %06o\n", om, nm)
+			}
+		case om == 0:
+			line(" create mode %06o %s\n", nm, pathquote.Quote(c.Path))
+		case nm == 0:
+			line(" delete mode %06o %s\n", om, pathquote.Quote(c.Path))
+		case om != nm:
+			line(" mode change %06o => %06o %s\n", om, nm, pathquote.Quote(c.Path))
+		}
+	}
+	return wrote
+}
+
+// statRename is git's name of a rename in --stat (its pprint_rename):
+// the directories both names share, before and after, written once:
+// "/etc/{a => b}/x.conf". Names that share none are both written whole,
+// "/a => /b" (git's "a => b": the leading '/' of strata's names is no
+// directory they share), and so are names that need quoting.
+func statRename(from, to string) string {
+	if pathquote.Quote(from) != from || pathquote.Quote(to) != to {
+		return pathquote.Quote(from) + " => " + pathquote.Quote(to)
+	}
+	// The common prefix, up to and with its last '/' but the first.
+	pfx := 0
+	for i := 1; i < len(from) && i < len(to) && from[i] == to[i]; i++ {
+		if from[i] == '/' {
+			pfx = i + 1
+		}
+	}
+	// The common suffix, from a '/' on; it may take the prefix's last
+	// '/' too, as git's does ("/a/{ => b}/x"), but not the first.
+	sfx := 0
+	for i, j := len(from)-1, len(to)-1; i >= max(pfx-1, 1) && j >= max(pfx-1, 1) && from[i] == to[j]; i, j = i-1, j-1 {
+		if from[i] == '/' {
+			sfx = len(from) - i
+		}
+	}
+	if pfx == 0 && sfx == 0 {
+		return from + " => " + to
+	}
+	pfx = max(pfx, 1) // the leading '/'
+	amid, bmid := max(len(from)-pfx-sfx, 0), max(len(to)-pfx-sfx, 0)
+	return from[:pfx] + "{" + from[pfx:pfx+amid] + " => " + to[pfx:pfx+bmid] + "}" + from[len(from)-sfx:]
+}
