@@ -175,6 +175,16 @@ func writeHunkLine(w *bufio.Writer, l hunkLine, color bool) {
 // struct func_line).
 const funcLineMax = 80
 
+// IsFuncLine reports whether line is a function line by git's default
+// rule (funcLine): the hunk headers' rule, and git grep -p's.
+func IsFuncLine(line []byte) bool {
+	return len(line) > 0 && isFuncStart(line[0])
+}
+
+func isFuncStart(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '$'
+}
+
 // funcLine is git's default function line rule (xdiff's def_ff): a line
 // that begins with an ASCII letter, '_' or '$', cut to 80 bytes, without
 // its trailing white space as git's isspace has it (blank, tab, newline,
@@ -183,8 +193,7 @@ func funcLine(line string) (string, bool) {
 	if line == "" {
 		return "", false
 	}
-	c := line[0]
-	if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '$') {
+	if !isFuncStart(line[0]) {
 		return "", false
 	}
 	if len(line) > funcLineMax {

@@ -44,6 +44,8 @@ type grepJSON struct {
 	Count     int    `json:"count,omitempty"`
 	Binary    bool   `json:"binary,omitempty"`
 	Context   bool   `json:"context,omitempty"` // a line of -A, -B or --context context
+	// Function: a match's function line (-p), git's "=" line.
+	Function bool `json:"function,omitempty"`
 }
 
 // grepOptions are grep's flags, past the patterns.
@@ -53,6 +55,8 @@ type grepOptions struct {
 	// parts finds them: the patterns without -w (word), which is checked
 	// around each (textgrep.OnlyMatching).
 	onlyMatching, word bool
+	// showFunction: git's -p, each match's function line (funcLines).
+	showFunction       bool
 	parts              *regexp.Regexp
 	before, after, max int // -B, -A (--context sets both: the last given wins), -m
 	format             string
@@ -76,6 +80,12 @@ func (o grepOptions) onlyContext() bool {
 	return o.lines() && (o.before > 0 || o.after > 0) && o.onlyMatching && !o.invert && o.format != "json"
 }
 
+// funcLines reports whether each match's function line is printed (-p;
+// not with -o, unless -v, as git's prints none).
+func (o grepOptions) funcLines() bool {
+	return o.showFunction && o.lines() && (!o.onlyMatching || o.invert)
+}
+
 // gaps reports whether "--" separates groups of lines and files.
 func (o grepOptions) gaps() bool { return (o.context() || o.onlyContext()) && o.format != "json" }
 
@@ -84,7 +94,7 @@ func newGrepCommand(g *globals) *cobra.Command {
 	var m textgrep.Options
 	var fixed, extended, basic bool
 	cmd := &cobra.Command{
-		Use:   "grep [-i] [-n] [-l | -L | -c | -o] [-w] [-v] [-F|-E] [-A|-B|--context NUM] [-m NUM] [-e PATTERN]... [PATTERN] [REV...] [-- PATH...]",
+		Use:   "grep [-i] [-n] [-l | -L | -c | -o] [-w] [-v] [-F|-E] [-p] [-A|-B|--context NUM] [-m NUM] [-e PATTERN]... [PATTERN] [REV...] [-- PATH...]",
 		Short: "Print the lines of a revision's files that match a pattern, as git grep",
 		Long: `Search the regular files of each REV (default: the checked-out work
 tree, as git grep searches the work tree) for lines that match PATTERN,
@@ -117,7 +127,12 @@ line after), as git's: REV:PATH-LINE (-n: PATH-NUMBER-LINE), "--"
 between groups that do not touch and between files; not with -l, -L
 or -c; with -o (not -v), no line of context but the "--" lines git
 prints for them; --format json marks them "context": true (with -o and
-not -v, it lists no context).
+not -v, it lists no context). -p (--show-function) prints, before each
+match, its function line, as git's: the nearest line above it that
+starts with a letter, _ or $ (the rule of diff's hunk headers), unless
+it was printed already, as REV:PATH=LINE (-n: PATH=NUMBER=LINE; among
+-B's lines it takes "=" in place of "-"; "function": true in JSON);
+none with -o (unless -v), -l, -L or -c.
 
 A revision is read from its layers, each streamed once and never
 unpacked; each file is checked against its file index's digest before a
@@ -212,6 +227,7 @@ taken for "no match").`,
 	f.BoolVar(&o.filesOnly, "name-only", false, "the same as -l, as in git")
 	f.BoolVarP(&o.filesWithout, "files-without-match", "L", false, "print the names of the files that do not match")
 	f.BoolVarP(&o.onlyMatching, "only-matching", "o", false, "print only the matching parts of lines, each on a line of its own")
+	f.BoolVarP(&o.showFunction, "show-function", "p", false, "print the function line above each match, as git's (PATH=LINE)")
 	f.IntVarP(&o.after, "after-context", "A", 0, "print `NUM` lines after each match")
 	f.IntVarP(&o.before, "before-context", "B", 0, "print `NUM` lines before each match")
 	f.Var(contextFlag{&o.before, &o.after}, "context", "print `NUM` lines before and after each match; git's -C, which is strata's --chdir")
@@ -483,7 +499,7 @@ func (p *grepPrinter) file(rev, q string) io.WriteCloser {
 		started = true
 		switch {
 		case p.o.format == "json":
-			record(grepJSON{Line: n, Text: string(line), Context: context})
+			record(grepJSON{Line: n, Text: string(line), Context: context, Function: sep == '='})
 		case p.o.lineNumbers:
 			fmt.Fprintf(p.w, "%s%c%d%c%s\n", prefix, sep, n, sep, line)
 		default:
@@ -535,6 +551,10 @@ func (p *grepPrinter) file(rev, q string) io.WriteCloser {
 			}
 			matches(':', n, line)
 		}
+	}
+	if p.o.funcLines() {
+		s.FuncLine = tree.IsFuncLine
+		s.Func = func(n int, line []byte) { emit('=', n, line, false) }
 	}
 	if p.o.context() {
 		s.Before, s.After = p.o.before, p.o.after

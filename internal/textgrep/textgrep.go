@@ -189,6 +189,13 @@ type Searcher struct {
 	Before, After int
 	Context       func(n int, line []byte)
 	Gap           func()
+	// FuncLine and Func give each match's function line (git's grep
+	// -p): the nearest line above the match that FuncLine accepts, when
+	// it was not given yet, goes to Func (git's "=" lines) before the
+	// match and its Before lines, or in place of Context when it is one
+	// of them.
+	FuncLine func(line []byte) bool
+	Func     func(n int, line []byte)
 
 	Binary  bool // decided once binaryPeek bytes (or all) were seen
 	Matches int  // matching lines
@@ -199,6 +206,7 @@ type Searcher struct {
 	held      []heldLine // the last Before lines not given
 	afterLeft int        // lines still to give after a match
 	lastGiven int        // the number of the last line given (0: none)
+	fn        heldLine   // the last line FuncLine accepted (with Func)
 	done      bool       // MaxCount reached and its context given
 }
 
@@ -268,16 +276,21 @@ func (s *Searcher) lines(end bool) {
 	s.buf = append(s.buf[:0], rest...)
 }
 
+// line searches one line, then notes whether it is a function line.
 func (s *Searcher) line(l []byte) {
+	s.search(l)
+	if s.Func != nil && !s.Binary && s.FuncLine(l) {
+		s.fn.n, s.fn.line = s.n, append(s.fn.line[:0], l...)
+	}
+}
+
+func (s *Searcher) search(l []byte) {
 	s.n++
 	limited := s.MaxCount >= 0 && s.Matches >= s.MaxCount
 	if !limited && s.re.Match(l) != s.Invert {
 		s.Matches++
 		if !s.Binary && s.Match != nil {
-			for _, h := range s.held {
-				s.give(h.n, h.line, s.Context)
-			}
-			s.held = s.held[:0]
+			s.giveHeld()
 			s.give(s.n, l, s.Match)
 		}
 		s.afterLeft = s.After
@@ -296,6 +309,32 @@ func (s *Searcher) line(l []byte) {
 		}
 		s.held = append(s.held, heldLine{s.n, bytes.Clone(l)})
 	}
+}
+
+// giveHeld gives the Before lines held, before a match, and its
+// function line (with Func), as git's show_pre_context: the nearest of
+// them FuncLine accepts goes to Func; when none does, the last function
+// line seen, if not given yet, goes to Func before them.
+func (s *Searcher) giveHeld() {
+	at := -1
+	if s.Func != nil {
+		for i := len(s.held) - 1; i >= 0 && at < 0; i-- {
+			if s.FuncLine(s.held[i].line) {
+				at = i
+			}
+		}
+		if at < 0 && s.fn.n > s.lastGiven {
+			s.give(s.fn.n, s.fn.line, s.Func)
+		}
+	}
+	for i, h := range s.held {
+		fn := s.Context
+		if i == at {
+			fn = s.Func
+		}
+		s.give(h.n, h.line, fn)
+	}
+	s.held = s.held[:0]
 }
 
 // give passes line n to fn, after Gap if it does not follow the last
