@@ -55,11 +55,12 @@ type grepOptions struct {
 	// parts finds them: the patterns without -w (word), which is checked
 	// around each (textgrep.OnlyMatching).
 	onlyMatching, word bool
-	// showFunction: git's -p, each match's function line (funcLines).
-	showFunction       bool
-	parts              *regexp.Regexp
-	before, after, max int // -B, -A (--context sets both: the last given wins), -m
-	format             string
+	// showFunction: git's -p, each match's function line (funcLines);
+	// funcBody: git's -W, each match's function as context.
+	showFunction, funcBody bool
+	parts                  *regexp.Regexp
+	before, after, max     int // -B, -A (--context sets both: the last given wins), -m
+	format                 string
 }
 
 // lines reports whether the lines that match are printed.
@@ -70,7 +71,7 @@ func (o grepOptions) lines() bool {
 // context reports whether lines of context are printed (not with -o,
 // see onlyContext, unless -v, which git's -o leaves whole lines).
 func (o grepOptions) context() bool {
-	return o.lines() && (o.before > 0 || o.after > 0) && (!o.onlyMatching || o.invert)
+	return o.lines() && (o.before > 0 || o.after > 0 || o.funcBody) && (!o.onlyMatching || o.invert)
 }
 
 // onlyContext reports whether -o is given context (not -v, which prints
@@ -94,7 +95,7 @@ func newGrepCommand(g *globals) *cobra.Command {
 	var m textgrep.Options
 	var fixed, extended, basic bool
 	cmd := &cobra.Command{
-		Use:   "grep [-i] [-n] [-l | -L | -c | -o] [-w] [-v] [-F|-E] [-p] [-A|-B|--context NUM] [-m NUM] [-e PATTERN]... [PATTERN] [REV...] [-- PATH...]",
+		Use:   "grep [-i] [-n] [-l | -L | -c | -o] [-w] [-v] [-F|-E] [-p] [-W] [-A|-B|--context NUM] [-m NUM] [-e PATTERN]... [PATTERN] [REV...] [-- PATH...]",
 		Short: "Print the lines of a revision's files that match a pattern, as git grep",
 		Long: `Search the regular files of each REV (default: the checked-out work
 tree, as git grep searches the work tree) for lines that match PATTERN,
@@ -132,7 +133,14 @@ match, its function line, as git's: the nearest line above it that
 starts with a letter, _ or $ (the rule of diff's hunk headers), unless
 it was printed already, as REV:PATH=LINE (-n: PATH=NUMBER=LINE; among
 -B's lines it takes "=" in place of "-"; "function": true in JSON);
-none with -o (unless -v), -l, -L or -c.
+none with -o (unless -v), -l, -L or -c. -W (--function-context)
+prints each match's function as context, as git's: from its function
+line ("=") and the lines above that one up to an empty line or another
+function line (its comment) to the line before the next function line,
+less the empty lines just before that one; with no function line above
+a match, from the last line printed. Lines back to the last function
+line are then held while a file is searched (with no function line, the
+lines since the last printed).
 
 A revision is read from its layers, each streamed once and never
 unpacked; each file is checked against its file index's digest before a
@@ -228,6 +236,7 @@ taken for "no match").`,
 	f.BoolVarP(&o.filesWithout, "files-without-match", "L", false, "print the names of the files that do not match")
 	f.BoolVarP(&o.onlyMatching, "only-matching", "o", false, "print only the matching parts of lines, each on a line of its own")
 	f.BoolVarP(&o.showFunction, "show-function", "p", false, "print the function line above each match, as git's (PATH=LINE)")
+	f.BoolVarP(&o.funcBody, "function-context", "W", false, "print each match's whole function as context, as git's")
 	f.IntVarP(&o.after, "after-context", "A", 0, "print `NUM` lines after each match")
 	f.IntVarP(&o.before, "before-context", "B", 0, "print `NUM` lines before each match")
 	f.Var(contextFlag{&o.before, &o.after}, "context", "print `NUM` lines before and after each match; git's -C, which is strata's --chdir")
@@ -552,12 +561,12 @@ func (p *grepPrinter) file(rev, q string) io.WriteCloser {
 			matches(':', n, line)
 		}
 	}
-	if p.o.funcLines() {
-		s.FuncLine = tree.IsFuncLine
+	if p.o.funcLines() || p.o.context() && p.o.funcBody {
+		s.FuncLine, s.FuncName = tree.IsFuncLine, p.o.funcLines()
 		s.Func = func(n int, line []byte) { emit('=', n, line, false) }
 	}
 	if p.o.context() {
-		s.Before, s.After = p.o.before, p.o.after
+		s.Before, s.After, s.FuncBody = p.o.before, p.o.after, p.o.funcBody
 		s.Context = func(n int, line []byte) { emit('-', n, line, true) }
 		if p.o.gaps() {
 			s.Gap = func() { io.WriteString(p.w, "--\n") }

@@ -189,13 +189,17 @@ type Searcher struct {
 	Before, After int
 	Context       func(n int, line []byte)
 	Gap           func()
-	// FuncLine and Func give each match's function line (git's grep
-	// -p): the nearest line above the match that FuncLine accepts, when
-	// it was not given yet, goes to Func (git's "=" lines) before the
-	// match and its Before lines, or in place of Context when it is one
-	// of them.
+	// FuncName gives each match's function line (git's grep -p; it
+	// needs FuncLine and Func): the nearest line above the match that
+	// FuncLine accepts, when it was not given yet, goes to Func (git's
+	// "=" lines) before the match and its Before lines, or in place of
+	// Context when it is one of them.
+	FuncName bool
 	FuncLine func(line []byte) bool
 	Func     func(n int, line []byte)
+	// FuncBody gives each match's whole function as context (git's grep
+	// -W; it needs FuncLine and Func): funcbody.go.
+	FuncBody bool
 
 	Binary  bool // decided once binaryPeek bytes (or all) were seen
 	Matches int  // matching lines
@@ -207,6 +211,8 @@ type Searcher struct {
 	afterLeft int        // lines still to give after a match
 	lastGiven int        // the number of the last line given (0: none)
 	fn        heldLine   // the last line FuncLine accepted (with Func)
+	inFunc    bool       // FuncBody: in a match's function, after it
+	pending   []heldLine // FuncBody: empty lines in it, not given yet
 	done      bool       // MaxCount reached and its context given
 }
 
@@ -244,6 +250,7 @@ func (s *Searcher) Close() error {
 		s.decide()
 	}
 	s.lines(true)
+	s.endFunc()
 	return nil
 }
 
@@ -279,7 +286,7 @@ func (s *Searcher) lines(end bool) {
 // line searches one line, then notes whether it is a function line.
 func (s *Searcher) line(l []byte) {
 	s.search(l)
-	if s.Func != nil && !s.Binary && s.FuncLine(l) {
+	if s.FuncName && !s.Binary && s.FuncLine(l) {
 		s.fn.n, s.fn.line = s.n, append(s.fn.line[:0], l...)
 	}
 }
@@ -290,24 +297,41 @@ func (s *Searcher) search(l []byte) {
 	if !limited && s.re.Match(l) != s.Invert {
 		s.Matches++
 		if !s.Binary && s.Match != nil {
-			s.giveHeld()
+			if s.FuncBody {
+				s.endPending(l)
+				s.giveFuncBefore(l)
+			} else {
+				s.giveHeld()
+			}
 			s.give(s.n, l, s.Match)
+			s.inFunc = s.FuncBody
 		}
 		s.afterLeft = s.After
 		return
 	}
+	if s.inFunc && s.funcBody(l) {
+		return
+	}
+	s.other(s.n, l, limited)
+}
+
+// other takes line n, which did not match: it is After context, or
+// held for Before context.
+func (s *Searcher) other(n int, l []byte, limited bool) {
 	switch {
 	case limited && s.afterLeft == 0:
 		s.done = true
 	case s.Binary || s.Context == nil:
 	case s.afterLeft > 0:
 		s.afterLeft--
-		s.give(s.n, l, s.Context)
+		s.give(n, l, s.Context)
+	case s.FuncBody:
+		s.holdFunc(n, l)
 	case s.Before > 0:
 		if len(s.held) == s.Before {
 			s.held = append(s.held[:0], s.held[1:]...)
 		}
-		s.held = append(s.held, heldLine{s.n, bytes.Clone(l)})
+		s.held = append(s.held, heldLine{n, bytes.Clone(l)})
 	}
 }
 
@@ -317,7 +341,7 @@ func (s *Searcher) search(l []byte) {
 // line seen, if not given yet, goes to Func before them.
 func (s *Searcher) giveHeld() {
 	at := -1
-	if s.Func != nil {
+	if s.FuncName {
 		for i := len(s.held) - 1; i >= 0 && at < 0; i-- {
 			if s.FuncLine(s.held[i].line) {
 				at = i
