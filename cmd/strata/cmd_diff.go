@@ -23,8 +23,11 @@ type diffOptions struct {
 	// numstat, shortstat, summary: git's --numstat, --shortstat and
 	// --summary (diff_stat.go).
 	numstat, shortstat, summary bool
-	cached                      bool // git's --cached: the work tree here
-	format                      string
+	// nul: git's -z, names as they are and each record ended by NUL
+	// in --name-only, --name-status and --numstat.
+	nul    bool
+	cached bool // git's --cached: the work tree here
+	format string
 	// renameFlags are -M, --find-copies, --find-copies-harder and
 	// --no-renames as given, in order (diff_renames.go).
 	renameFlags []renameFlag
@@ -81,6 +84,7 @@ func (o *diffOptions) addViewFlags(cmd *cobra.Command, statHelp string) {
 	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "show only the paths")
 	cmd.Flags().BoolVar(&o.stat, "stat", false, statHelp)
 	o.addStatFlags(cmd, "")
+	cmd.Flags().BoolVarP(&o.nul, "null", "z", false, "--name-only, --name-status and --numstat: names as they are, each record ended by NUL, as git's -z")
 	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "show unified diffs")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
 }
@@ -96,7 +100,7 @@ func (o *diffOptions) addStatFlags(cmd *cobra.Command, what string) {
 func newDiffCommand(g *globals) *cobra.Command {
 	var o diffOptions
 	cmd := &cobra.Command{
-		Use:   "diff [--name-only | --name-status | --stat --numstat --shortstat --summary -p] [--format json] [REV [REV2] | A..B | A...B | X^! | X^-N] [-- PATH...]",
+		Use:   "diff [--name-only | --name-status | --stat --numstat --shortstat --summary -p] [-z] [--format json] [REV [REV2] | A..B | A...B | X^! | X^-N] [-- PATH...]",
 		Short: "Show changes between the work tree and revisions",
 		Long: `Show what changed, one path a line: A added, M modified, D deleted,
 T type changed, R renamed, C copied, with mode, owner, link and xattr
@@ -137,6 +141,10 @@ an argument that is neither is an error.
                   copies with their similarity ("rename /etc/{a => b} (94%)"),
                   and mode changes ("mode change 100644 => 100755 /bin/x");
                   the modes are -p's (a device's or FIFO's have stat(2)'s type)
+  -z              as git's: --name-only, --name-status and --numstat give names
+                  as they are (not quoted) and end each record with NUL
+                  ("M\0/path\0", "R094\0/old\0/new\0"; a rename's numstat
+                  "A\tD\t\0/old\0/new\0"); the other views are as without it
   -p              unified diffs for text files ("Binary files differ" otherwise);
                   file content is streamed from the layers that hold it.
                   As git's, for files and symlinks only: a directory is its
@@ -405,9 +413,19 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 		return writeJSON(out, numstatJSON(changes, statLines(changes, d.Old, d.New)))
 	case o.format == "json":
 		return writeJSON(out, toChangesJSON(changes))
+	case o.nameStatus && o.nul:
+		for _, c := range changes {
+			printNameStatusZ(out, c)
+		}
+		return nil
 	case o.nameStatus:
 		for _, c := range toChangesJSON(changes) {
 			printNameStatus(out, c)
+		}
+		return nil
+	case o.nameOnly && o.nul:
+		for _, c := range changes {
+			fmt.Fprintf(out, "%s\x00", c.Path)
 		}
 		return nil
 	case o.nameOnly:

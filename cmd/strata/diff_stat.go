@@ -16,6 +16,9 @@ import (
 // checkJSON refuses, with --format json, the views that print text
 // only; --numstat adds its counts to the JSON.
 func (o diffOptions) checkJSON(verb string) error {
+	if o.format == "json" && o.nul {
+		return usagef("%s: -z ends the records of --name-only, --name-status and --numstat text, not JSON", verb)
+	}
 	if o.format == "json" && (o.names() || o.textViews()) {
 		return usagef("%s: --name-only, --name-status, --stat, --shortstat, --summary and -p print text; --format json prints every change (with --numstat, its lines added and removed)", verb)
 	}
@@ -31,7 +34,7 @@ func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	if o.numstat || o.stat || o.shortstat {
 		lines := statLines(d.Changes, d.Old, d.New)
 		if o.numstat {
-			writeNumstat(out, lines)
+			writeNumstat(out, lines, o.nul)
 		}
 		if o.stat {
 			writeStat(out, lines)
@@ -91,6 +94,7 @@ func numstatJSON(changes []tree.Change, lines []statLine) []changeJSON {
 type statLine struct {
 	change           int    // its index in the changes
 	name             string // quoted; a rename's as statRename writes it
+	path, oldPath    string // as they are; oldPath a rename's or copy's
 	binary           bool
 	added, removed   int   // lines, of a text
 	oldSize, newSize int64 // bytes, of a binary
@@ -108,9 +112,9 @@ func statLines(changes []tree.Change, old, nu map[string][]byte) []statLine {
 		if dir(c.Old) && dir(c.New) {
 			continue
 		}
-		l := statLine{change: i, name: pathquote.Quote(c.Path)}
+		l := statLine{change: i, name: pathquote.Quote(c.Path), path: c.Path}
 		if c.Kind.Paired() {
-			l.name = statRename(c.OldPath, c.Path)
+			l.name, l.oldPath = statRename(c.OldPath, c.Path), c.OldPath
 		}
 		o, n := old[oldPath(c)], nu[c.Path]
 		if c.Old != nil && c.Old.Type == layer.TypeSymlink {
@@ -137,15 +141,34 @@ func statLines(changes []tree.Change, old, nu map[string][]byte) []statLine {
 }
 
 // writeNumstat writes git's --numstat: "ADDED\tREMOVED\tPATH" a file,
-// "-\t-\tPATH" for binary content, a rename's PATH as --stat names it.
-func writeNumstat(out io.Writer, lines []statLine) {
+// "-\t-\tPATH" for binary content, a rename's PATH as --stat names it;
+// with nul (git's -z), PATH as it is and NUL after it, a rename's
+// "\x00OLD\x00NEW\x00".
+func writeNumstat(out io.Writer, lines []statLine, nul bool) {
 	for _, l := range lines {
+		counts := fmt.Sprintf("%d\t%d\t", l.added, l.removed)
 		if l.binary {
-			fmt.Fprintf(out, "-\t-\t%s\n", l.name)
-			continue
+			counts = "-\t-\t"
 		}
-		fmt.Fprintf(out, "%d\t%d\t%s\n", l.added, l.removed, l.name)
+		switch {
+		case nul && l.oldPath != "":
+			fmt.Fprintf(out, "%s\x00%s\x00%s\x00", counts, l.oldPath, l.path)
+		case nul:
+			fmt.Fprintf(out, "%s%s\x00", counts, l.path)
+		default:
+			fmt.Fprintf(out, "%s%s\n", counts, l.name)
+		}
 	}
+}
+
+// printNameStatusZ writes a change as --name-status -z does, as git's:
+// "M\x00PATH\x00", "R094\x00OLD\x00NEW\x00", names as they are.
+func printNameStatusZ(w io.Writer, c tree.Change) {
+	if c.Kind.Paired() {
+		fmt.Fprintf(w, "%c%03d\x00%s\x00%s\x00", c.Kind, tree.Percent(c.Score), c.OldPath, c.Path)
+		return
+	}
+	fmt.Fprintf(w, "%c\x00%s\x00", c.Kind, c.Path)
 }
 
 // shortstat is git's summary line of --stat (and all of --shortstat):
