@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -198,6 +199,11 @@ func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mod
 		defer blob.Close()
 		h := d.Algorithm().Hash()
 		if err := layer.ExtractKnownFile(ctx, blob, h, l.Desc.MediaType, dir, mode); err != nil {
+			// A blob that fails to unpack is most likely damaged: say
+			// that, not how its damage first showed (a zstd error).
+			if ctx.Err() == nil && !s.blobIntact(d) {
+				return fail(fmt.Errorf("blob %s: %w", d, objects.ErrDigestMismatch))
+			}
 			return fail(err)
 		}
 		if got := digest.NewDigest(d.Algorithm(), h); got != d {
@@ -242,6 +248,18 @@ func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mod
 		return fail(err)
 	}
 	return nil
+}
+
+// blobIntact reports whether stored blob d still has its digest; an
+// unreadable one has not.
+func (s *Snapshots) blobIntact(d digest.Digest) bool {
+	rc, err := s.store.Open(d)
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	return err == nil
 }
 
 // tmpPrefix names the directories snapshots are built in.
