@@ -145,8 +145,9 @@ func TestInterruptedPushResumes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, b := range blobsOf(cm) {
-			all[b.desc.Digest] = true
+		all[cm.Manifest.Config.Digest] = true
+		for _, l := range cm.Manifest.Layers {
+			all[l.Digest] = true
 		}
 	}
 	mu.Lock()

@@ -59,15 +59,23 @@ func (s *Session) sendHistory(ctx context.Context, st *objects.Store, todo []*ob
 	var order []*blobJob
 	var total int64
 	for i := len(todo) - 1; i >= 0; i-- { // oldest first
-		for _, b := range blobsOf(todo[i]) {
-			d := b.desc.Digest
+		// The manifest's own lists, not a copy: a copy of every layer of
+		// every commit (each lists all below it) was a seventh of the
+		// push of a long real history, most of it the collector's.
+		m := &todo[i].Manifest
+		for k := -1; k < len(m.Layers); k++ {
+			desc := m.Config
+			if k >= 0 {
+				desc = m.Layers[k]
+			}
+			d := desc.Digest
 			if present[d] || jobs[d] != nil {
 				continue
 			}
-			j := &blobJob{desc: b.desc, config: b.diffID == "", done: make(chan struct{})}
+			j := &blobJob{desc: desc, config: k < 0, done: make(chan struct{})}
 			jobs[d] = j
 			order = append(order, j)
-			total += b.desc.Size
+			total += desc.Size
 		}
 	}
 	s.o.event(Event{Kind: EventPlan, N: int64(len(order)), Size: total})
@@ -181,8 +189,12 @@ func (s *Session) sendManifests(ctx context.Context, cancel func(), st *objects.
 		cond.Broadcast()
 	}
 	send := func(k int, c *objects.Commit, ref string) error {
-		for _, b := range blobsOf(c) {
-			if j := jobs[b.desc.Digest]; j != nil {
+		for i := -1; i < len(c.Manifest.Layers); i++ {
+			d := c.Manifest.Config.Digest
+			if i >= 0 {
+				d = c.Manifest.Layers[i].Digest
+			}
+			if j := jobs[d]; j != nil {
 				select {
 				case <-j.done:
 					if j.err != nil {
