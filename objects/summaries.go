@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/mapfile"
 	"golang.org/x/sys/unix"
 
 	"github.com/strata-sh/strata/internal/atomicfile"
@@ -269,7 +270,7 @@ var ErrBadSummaries = errors.New("malformed summary cache")
 // the fanout, and sizes that hold the tables. Records are checked as
 // they are read.
 func parseSummaryFile(data []byte) (f summaryFile, err error) {
-	defer recoverFault(&err)
+	defer mapfile.Guard(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	if !bytes.HasPrefix(data, []byte(summariesMagic)) {
 		return f, ErrBadSummaries
@@ -298,7 +299,7 @@ func (f *summaryFile) lookup(id digest.Digest) (sum Summary, ok bool) {
 			sum, ok = Summary{}, false
 		}
 	}()
-	defer recoverFault(&fault)
+	defer mapfile.Guard(&fault)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	if i := f.find(id); i >= 0 {
 		return f.record(i, id)
@@ -319,7 +320,7 @@ func (f *summaryFile) has(id digest.Digest) (ok bool) {
 			ok = false
 		}
 	}()
-	defer recoverFault(&fault)
+	defer mapfile.Guard(&fault)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	i := f.find(id)
 	if i < 0 {
@@ -370,7 +371,7 @@ func (f *summaryFile) commits() (ids []digest.Digest) {
 			ids = nil
 		}
 	}()
-	defer recoverFault(&fault)
+	defer mapfile.Guard(&fault)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	ids = make([]digest.Digest, 0, f.n)
 	for i := range f.n {
@@ -383,7 +384,7 @@ func (f *summaryFile) commits() (ids []digest.Digest) {
 // whose CRC holds (fn copies what it keeps: the mapping may fault
 // after); no more once the mapping faults (the file shrank).
 func (f *summaryFile) eachRecord(fn func(raw *[32]byte, rec []byte)) (err error) {
-	defer recoverFault(&err)
+	defer mapfile.Guard(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	var raw [32]byte
 	for i := range f.n {
@@ -528,17 +529,4 @@ func rawSHA256(d digest.Digest) (raw [32]byte, err error) {
 		return raw, fmt.Errorf("%s: %w", d, err)
 	}
 	return raw, nil
-}
-
-// recoverFault turns a fault reading a mapping (the file shrank under
-// it) into ErrBadSummaries.
-func recoverFault(err *error) {
-	v := recover()
-	if v == nil {
-		return
-	}
-	if _, fault := v.(interface{ Addr() uintptr }); !fault {
-		panic(v)
-	}
-	*err = ErrBadSummaries
 }
