@@ -49,11 +49,7 @@ type incoming struct {
 
 // layerList is the commit's layers, as its manifest lists them.
 func (in *incoming) layerList() []ocispec.Descriptor {
-	out := make([]ocispec.Descriptor, len(in.layers))
-	for i, k := range in.layers {
-		out[i] = in.table.at(k)
-	}
-	return out
+	return in.table.list(in.layers)
 }
 
 // manifestBytes is the manifest to store.
@@ -104,10 +100,15 @@ func (t *layerTable) add(ls []ocispec.Descriptor) ([]int32, int64) {
 	return out, held
 }
 
-func (t *layerTable) at(i int32) ocispec.Descriptor {
+// list returns the descriptors at idx, in order.
+func (t *layerTable) list(idx []int32) []ocispec.Descriptor {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.descs[i]
+	out := make([]ocispec.Descriptor, len(idx))
+	for i, k := range idx {
+		out[i] = t.descs[k]
+	}
+	return out
 }
 
 // descriptorHeld is about what d takes in memory.
