@@ -234,26 +234,26 @@ func lyingList(of, listed, parent digest.Digest) error {
 // commit (which the remote has, or which another line sends). Failures
 // are logged, not returned: a registry without lists still serves the
 // parent chain.
-func (s *Session) pushAncestorLists(ctx context.Context, st *objects.Store, todo []*objects.Commit) int {
+func (s *Session) pushAncestorLists(ctx context.Context, st *objects.Store, todo []*outgoing) int {
 	if !s.listsAncestors() || len(todo) == 0 {
 		return 0
 	}
-	byID := make(map[digest.Digest]*objects.Commit, len(todo))
+	byID := make(map[digest.Digest]*outgoing, len(todo))
 	for _, c := range todo {
-		byID[c.ID] = c
+		byID[c.id] = c
 	}
 	inLine := map[digest.Digest]bool{}
 	sent := 0
 	for _, head := range todo {
-		if inLine[head.ID] {
+		if inLine[head.id] {
 			continue
 		}
-		var line []*objects.Commit
-		for c := head; c != nil && !inLine[c.ID]; c = byID[c.Parent()] {
-			inLine[c.ID] = true
+		var line []*outgoing
+		for c := head; c != nil && !inLine[c.id]; c = byID[c.parent] {
+			inLine[c.id] = true
 			line = append(line, c)
 		}
-		base := line[len(line)-1].Parent()
+		base := line[len(line)-1].parent
 		if base != "" && !st.Has(base) {
 			base = "" // the walk ended at a commit missing locally (shallow)
 		}
@@ -273,7 +273,7 @@ func (s *Session) pushAncestorLists(ctx context.Context, st *objects.Store, todo
 // that is full, so a push writes O(new + window) entries, never the
 // whole history. A commit whose list another one continues from gets its
 // own. It says how many lists it wrote and whether all went.
-func (s *Session) pushLineLists(ctx context.Context, st *objects.Store, todo []*objects.Commit, base digest.Digest) (int, bool) {
+func (s *Session) pushLineLists(ctx context.Context, st *objects.Store, todo []*outgoing, base digest.Digest) (int, bool) {
 	n := len(todo)
 	var baseList []digest.Digest
 	baseCont := false
@@ -281,8 +281,8 @@ func (s *Session) pushLineLists(ctx context.Context, st *objects.Store, todo []*
 	// commits, and of base and its list, read locally.
 	merges := map[digest.Digest]digest.Digest{}
 	for _, c := range todo {
-		if mp := c.MergeParent(); mp != "" {
-			merges[c.ID] = mp
+		if mp := c.mergeParent; mp != "" {
+			merges[c.id] = mp
 		}
 	}
 	if base != "" {
@@ -296,7 +296,7 @@ func (s *Session) pushLineLists(ctx context.Context, st *objects.Store, todo []*
 	// seq[i+1 : i+1+k[i]].
 	seq := make([]digest.Digest, 0, n+1+len(baseList))
 	for _, c := range todo {
-		seq = append(seq, c.ID)
+		seq = append(seq, c.id)
 	}
 	if base != "" {
 		seq = append(seq, base)
@@ -308,7 +308,7 @@ func (s *Session) pushLineLists(ctx context.Context, st *objects.Store, todo []*
 	for i := n - 1; i >= 0; i-- {
 		kp, cp, p := len(baseList), baseCont, base
 		if i < n-1 {
-			kp, cp, p = k[i+1], cont[i+1], todo[i+1].ID
+			kp, cp, p = k[i+1], cont[i+1], todo[i+1].id
 		}
 		switch {
 		case p == "":
@@ -329,7 +329,7 @@ func (s *Session) pushLineLists(ctx context.Context, st *objects.Store, todo []*
 		if k[i] == 0 {
 			continue // a root: nothing to list
 		}
-		l := ancestorList{Commit: todo[i].ID, Ancestors: seq[i+1 : i+1+k[i]], Continued: cont[i]}
+		l := ancestorList{Commit: todo[i].id, Ancestors: seq[i+1 : i+1+k[i]], Continued: cont[i]}
 		for _, d := range append([]digest.Digest{l.Commit}, l.Ancestors...) {
 			if mp, ok := merges[d]; ok {
 				if l.Merges == nil {
@@ -338,8 +338,8 @@ func (s *Session) pushLineLists(ctx context.Context, st *objects.Store, todo []*
 				l.Merges[d] = mp
 			}
 		}
-		if err := s.writeAncestors(ctx, st, todo[i], l); err != nil {
-			slog.Debug("push: ancestor list not written", "commit", todo[i].ID, "why", err)
+		if err := s.writeAncestors(ctx, st, l); err != nil {
+			slog.Debug("push: ancestor list not written", "commit", todo[i].id, "why", err)
 			return sent, false
 		}
 		sent++
@@ -380,17 +380,17 @@ func matchesLocal(st *objects.Store, from digest.Digest, ids []digest.Digest, me
 // A full list (ancestorsWindow entries: it never changes again) also
 // gets a history bundle, the artifact's config (bundle.go). A registry
 // that refuses the bundle gets the list without it.
-func (s *Session) writeAncestors(ctx context.Context, st *objects.Store, c *objects.Commit, l ancestorList) error {
+func (s *Session) writeAncestors(ctx context.Context, st *objects.Store, l ancestorList) error {
 	if len(l.Ancestors) >= ancestorsWindow {
 		b, n, err := buildBundle(st, l)
 		if err == nil && n > 0 {
-			if err = s.writeList(ctx, c.ID, l, b); err == nil {
+			if err = s.writeList(ctx, l.Commit, l, b); err == nil {
 				return nil
 			}
 		}
-		slog.Debug("push: list written without its history bundle", "commit", c.ID, "why", err)
+		slog.Debug("push: list written without its history bundle", "commit", l.Commit, "why", err)
 	}
-	return s.writeList(ctx, c.ID, l, nil)
+	return s.writeList(ctx, l.Commit, l, nil)
 }
 
 // writeList sends list l of commit id: its blob, its config (bundle, or

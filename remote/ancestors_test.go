@@ -312,11 +312,7 @@ func pushWithList(t *testing.T, reg *testregistry.Registry, a *repo.Repo, name s
 			t.Fatal(err)
 		}
 	}
-	c, err := a.Objects.ReadCommit(l.Commit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.writeAncestors(ctx, a.Objects, c, l); err != nil {
+	if err := s.writeAncestors(ctx, a.Objects, l); err != nil {
 		t.Fatal(err)
 	}
 	return url

@@ -111,6 +111,14 @@ func (t *layerTable) list(idx []int32) []ocispec.Descriptor {
 	return out
 }
 
+// all returns the table's descriptors, by index. They are shared: for a
+// table no longer added to (a push's, once its walk is done).
+func (t *layerTable) all() []ocispec.Descriptor {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.descs
+}
+
 // descriptorHeld is about what d takes in memory.
 func descriptorHeld(d ocispec.Descriptor) int64 {
 	n := int64(160 + len(d.MediaType) + len(d.Digest) + len(d.ArtifactType) + len(d.Data))

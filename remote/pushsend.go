@@ -53,29 +53,40 @@ type blobJob struct {
 }
 
 // sendHistory sends the blobs the remote lacks and the manifests of
-// todo (children first, the tip first), the tip under res.Tag.
-func (s *Session) sendHistory(ctx context.Context, st *objects.Store, todo []*objects.Commit, present map[digest.Digest]bool, res *PushResult) error {
+// todo (children first, the tip first; their layers in table), the tip
+// under res.Tag.
+func (s *Session) sendHistory(ctx context.Context, st *objects.Store, todo []*outgoing, table *layerTable, present map[digest.Digest]bool, res *PushResult) error {
+	descs := table.all()
 	jobs := map[digest.Digest]*blobJob{}
+	// layerJobs[k]: the job of table entry k, once looked at (nil: the
+	// remote has it). A layer is listed by every commit above it, so
+	// each is looked up once, not once a commit.
+	layerJobs := make([]*blobJob, len(descs))
+	looked := make([]bool, len(descs))
 	var order []*blobJob
 	var total int64
+	jobOf := func(desc ocispec.Descriptor, config bool) *blobJob {
+		d := desc.Digest
+		if present[d] {
+			return nil
+		}
+		if j := jobs[d]; j != nil {
+			return j
+		}
+		j := &blobJob{desc: desc, config: config, done: make(chan struct{})}
+		jobs[d] = j
+		order = append(order, j)
+		total += desc.Size
+		return j
+	}
+	configJobs := make([]*blobJob, len(todo))
 	for i := len(todo) - 1; i >= 0; i-- { // oldest first
-		// The manifest's own lists, not a copy: a copy of every layer of
-		// every commit (each lists all below it) was a seventh of the
-		// push of a long real history, most of it the collector's.
-		m := &todo[i].Manifest
-		for k := -1; k < len(m.Layers); k++ {
-			desc := m.Config
-			if k >= 0 {
-				desc = m.Layers[k]
+		configJobs[i] = jobOf(todo[i].config, true)
+		for _, k := range todo[i].layers {
+			if !looked[k] {
+				looked[k] = true
+				layerJobs[k] = jobOf(descs[k], false)
 			}
-			d := desc.Digest
-			if present[d] || jobs[d] != nil {
-				continue
-			}
-			j := &blobJob{desc: desc, config: k < 0, done: make(chan struct{})}
-			jobs[d] = j
-			order = append(order, j)
-			total += desc.Size
 		}
 	}
 	s.o.event(Event{Kind: EventPlan, N: int64(len(order)), Size: total})
@@ -83,7 +94,18 @@ func (s *Session) sendHistory(ctx context.Context, st *objects.Store, todo []*ob
 	defer cancel()
 	var g errgroup.Group
 	g.Go(func() error { return s.sendBlobs(ctx, st, order, res) })
-	err := s.sendManifests(ctx, cancel, st, todo, jobs, res)
+	// What the manifest of todo[i] waits for.
+	blobsOf := func(i int, each func(*blobJob) bool) {
+		if !each(configJobs[i]) {
+			return
+		}
+		for _, k := range todo[i].layers {
+			if !each(layerJobs[k]) {
+				return
+			}
+		}
+	}
+	err := s.sendManifests(ctx, cancel, st, todo, blobsOf, res)
 	berr := g.Wait()
 	// The cause, not what its cancelling stopped.
 	if err == nil || (berr != nil && errors.Is(err, context.Canceled) && !errors.Is(berr, context.Canceled)) {
@@ -161,7 +183,7 @@ func (s *Session) sendBlobs(ctx context.Context, st *objects.Store, order []*blo
 // sendManifests sends the manifests of todo oldest first, each once its
 // blobs are in, at most manifestPushJobs at once within a sliding window
 // (see above), and the tip (todo[0]) last, under its tag.
-func (s *Session) sendManifests(ctx context.Context, cancel func(), st *objects.Store, todo []*objects.Commit, jobs map[digest.Digest]*blobJob, res *PushResult) error {
+func (s *Session) sendManifests(ctx context.Context, cancel func(), st *objects.Store, todo []*outgoing, blobsOf func(int, func(*blobJob) bool), res *PushResult) error {
 	n := len(todo)
 	if n == 0 {
 		return nil
@@ -188,38 +210,39 @@ func (s *Session) sendManifests(ctx context.Context, cancel func(), st *objects.
 		}
 		cond.Broadcast()
 	}
-	send := func(k int, c *objects.Commit, ref string) error {
-		for i := -1; i < len(c.Manifest.Layers); i++ {
-			d := c.Manifest.Config.Digest
-			if i >= 0 {
-				d = c.Manifest.Layers[i].Digest
+	send := func(i int, ref string) error {
+		var err error
+		blobsOf(i, func(j *blobJob) bool {
+			if j == nil {
+				return true
 			}
-			if j := jobs[d]; j != nil {
-				select {
-				case <-j.done:
-					if j.err != nil {
-						return j.err
-					}
-				case <-ctx.Done():
-					return ctx.Err()
-				}
+			select {
+			case <-j.done:
+				err = j.err
+			case <-ctx.Done():
+				err = ctx.Err()
 			}
-		}
-		raw, err := st.ReadBlob(c.ID)
+			return err == nil
+		})
 		if err != nil {
 			return err
 		}
-		if err := s.t.pushManifest(ctx, ref, raw, manifestMediaType(c)); err != nil {
-			return fmt.Errorf("send commit %s: %w", short(c.ID), err)
+		c := todo[i]
+		raw, err := st.ReadBlob(c.id)
+		if err != nil {
+			return err
+		}
+		if err := s.t.pushManifest(ctx, ref, raw, c.mediaType); err != nil {
+			return fmt.Errorf("send commit %s: %w", short(c.id), err)
 		}
 		mu.Lock()
 		res.Commits++
 		mu.Unlock()
-		s.o.event(Event{Kind: EventManifest, Digest: c.ID})
+		s.o.event(Event{Kind: EventManifest, Digest: c.id})
 		return nil
 	}
 	for k := 0; k < n; k++ {
-		c, ref := todo[n-1-k], todo[n-1-k].ID.String()
+		i, ref := n-1-k, todo[n-1-k].id.String()
 		last := k == n-1
 		if last {
 			ref = res.Tag
@@ -238,7 +261,7 @@ func (s *Session) sendManifests(ctx context.Context, cancel func(), st *objects.
 		if err != nil {
 			break
 		}
-		go func() { finish(k, send(k, c, ref)) }()
+		go func() { finish(k, send(i, ref)) }()
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -253,17 +276,17 @@ func (s *Session) sendManifests(ctx context.Context, cancel func(), st *objects.
 // already to be sent, or under a ref, which a push writes last), and
 // returns those the remote lacks: gaps an interrupted push left (see
 // above). Further back, a found commit's ancestors are all there.
-func (s *Session) verifyFound(ctx context.Context, st *objects.Store, found []digest.Digest, skip func(digest.Digest) bool) []*objects.Commit {
+func (s *Session) verifyFound(ctx context.Context, or *outgoingReader, found []digest.Digest, skip func(digest.Digest) bool) []*outgoing {
 	seen := map[digest.Digest]bool{}
 	for _, d := range found {
 		seen[d] = true
 	}
-	var check []*objects.Commit
+	var check []*outgoing
 	frontier := found
 	for depth := 0; depth < holeDepth && len(frontier) > 0; depth++ {
 		var next []digest.Digest
 		for _, d := range frontier {
-			ps, err := st.Parents(d)
+			ps, err := or.st.Parents(d)
 			if err != nil {
 				continue // missing locally: a shallow history ends there
 			}
@@ -272,7 +295,7 @@ func (s *Session) verifyFound(ctx context.Context, st *objects.Store, found []di
 					continue
 				}
 				seen[p] = true
-				c, err := st.ReadCommit(p)
+				c, err := or.read(p)
 				if err != nil {
 					continue
 				}
@@ -283,7 +306,7 @@ func (s *Session) verifyFound(ctx context.Context, st *objects.Store, found []di
 		frontier = next
 	}
 	there := s.presentOf(ctx, check, "")
-	var holes []*objects.Commit
+	var holes []*outgoing
 	for i, c := range check {
 		if !there[i] {
 			holes = append(holes, c)

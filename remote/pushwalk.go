@@ -31,7 +31,7 @@ const probeWidth = 16
 // not 10,000), then verifyFound checks behind the commit found for what
 // an interrupted push may have left out. A commit sent again is
 // harmless: a registry keeps one copy.
-func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old digest.Digest) ([]*objects.Commit, map[digest.Digest]bool, error) {
+func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, or *outgoingReader, tip, old digest.Digest) ([]*outgoing, map[digest.Digest]bool, error) {
 	known := map[digest.Digest]bool{}
 	if old != "" {
 		known[old] = true
@@ -47,7 +47,7 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 	}
 	shallow := r.Shallow()
 	sending := map[digest.Digest]bool{}
-	var todo []*objects.Commit
+	var todo []*outgoing
 	var found, byHead []digest.Digest
 	starts := []digest.Digest{tip}
 	for len(starts) > 0 {
@@ -57,7 +57,7 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 			continue
 		}
 		// The line, read locally: line[0] = start, then first parents.
-		var line []*objects.Commit
+		var line []*outgoing
 		end := "" // how the line ends: "known", "sending" or "" (root, shallow)
 		for d := start; d != ""; {
 			if known[d] {
@@ -68,7 +68,7 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 				end = "sending"
 				break
 			}
-			c, err := r.Objects.ReadCommit(d)
+			c, err := or.read(d)
 			if errors.Is(err, objects.ErrNotFound) && d != tip {
 				slog.Debug("push: history ends at a missing commit", "commit", d)
 				break
@@ -77,10 +77,10 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 				return nil, nil, fmt.Errorf("commit %s: %w", short(d), err)
 			}
 			line = append(line, c)
-			if shallow[c.ID] {
+			if shallow[c.id] {
 				break
 			}
-			d = c.Parent()
+			d = c.parent
 		}
 		// Search for n: line[:n] are sent, line[n] (if any) was found.
 		n := len(line)
@@ -92,18 +92,18 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 			n = s.searchLine(ctx, line, lo)
 		}
 		if n < len(line) {
-			found = append(found, line[n].ID)
-			byHead = append(byHead, line[n].ID)
+			found = append(found, line[n].id)
+			byHead = append(byHead, line[n].id)
 		}
 		for _, c := range line[:n] {
-			sending[c.ID] = true
+			sending[c.id] = true
 			todo = append(todo, c)
-			if mp := c.MergeParent(); mp != "" && !shallow[c.ID] {
+			if mp := c.mergeParent; mp != "" && !shallow[c.id] {
 				starts = append(starts, mp)
 			}
 		}
 	}
-	todo = append(todo, s.verifyFound(ctx, r.Objects, byHead, func(d digest.Digest) bool {
+	todo = append(todo, s.verifyFound(ctx, or, byHead, func(d digest.Digest) bool {
 		return known[d] || sending[d]
 	})...)
 	present := map[digest.Digest]bool{}
@@ -121,12 +121,12 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, tip, old dig
 // searchLine returns the first place of line (after lo, which is known
 // to be missing or is -1) whose commit the remote has, len(line) if none:
 // rounds of up to probeWidth HEADs spread over what is still open.
-func (s *Session) searchLine(ctx context.Context, line []*objects.Commit, lo int) int {
+func (s *Session) searchLine(ctx context.Context, line []*outgoing, lo int) int {
 	hi := len(line) // line[hi] found (or the end)
 	for hi-lo > 1 {
 		open := hi - lo - 1
 		k := min(open, probeWidth)
-		var probe []*objects.Commit
+		var probe []*outgoing
 		var at []int
 		for i := 1; i <= k; i++ {
 			p := lo + (open*i+k)/(k+1) // spread; never lo, never hi
