@@ -108,6 +108,8 @@ fi
 echo
 echo "Each strata create writes a new layer file: the previous run's is deleted before the timed run, not truncated by it (23-29 ms, which neither the peer, whose output goes to sha256sum, nor the store, which writes each blob to a new temp file, pays)."
 echo
+echo "The unpack row unpacks the layer as a checkout's snapshot does (\`layer.ExtractKnownFile\`): the blob mapped and decoded in place, its sha256 hashed in the same pass, whiteouts kept for overlay; the peer hashes nothing."
+echo
 echo "Each unpack runs on a new ext4 made for it (mkfs.ext4 defaults, loop file): on a long-lived ext4 without a journal a create skips, and reads, every inode deleted in the last half minute, so unpack times there depended on what earlier runs deleted."
 echo
 echo "Layer size: strata $ours bytes; zstd -3 of the same tar $z3 bytes ($(awk -v a="$ours" -v b="$z3" 'BEGIN {printf "%.3fx", a/b}')); \`tar -c | zstd -3\` $gnu bytes. Goal: no larger than zstd -3."
@@ -127,7 +129,7 @@ for step in create tar unpack; do
 	fi
 	awk -v s="$name" -v w="$what" -v r="$ref" -v g="$go" -v m="$rss" -v goal="$goal" 'BEGIN {printf "| %s | %s | %.2f | %.2f | %.2fx | %.0f | %s |\n", s, w, r, g, g/r, m/1024, goal}'
 	if [ -n "${BENCH_CHART:-}" ] && [ $step != tar ]; then
-		label="import (create the layer)"; [ $step = unpack ] && label="unpack one layer (benchimport)"
+		label="import (create the layer)"; [ $step = unpack ] && label="unpack one layer (as a checkout)"
 		printf '%s\tstrata\t%s\ts\n' "$label" "$go" >>"$BENCH_CHART"
 		printf '%s\t%s\t%s\ts\n' "$label" "$(echo "$what" | sed 's/\\|/|/g')" "$ref" >>"$BENCH_CHART"
 	fi

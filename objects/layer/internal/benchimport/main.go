@@ -2,7 +2,7 @@
 //
 //	benchimport create DIR OUT.zst   # Create, as the store does (sha256 of the blob too)
 //	benchimport createtar TAR OUT.zst # CreateFromTar of a plain tar, the same way
-//	benchimport unpack LAYER.zst DIR # Decompress + Unpack(Apply)
+//	benchimport unpack LAYER.zst DIR # as a checkout unpacks it: ExtractKnownFile (mapped, sha256 of the blob)
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"github.com/strata-sh/strata/internal/memlimit"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/objects/layer"
 )
 
@@ -37,20 +38,28 @@ func run(cmd, a, b string) error {
 	case "create", "createtar":
 		return create(ctx, cmd, a, b)
 	case "unpack":
-		f, err := os.Open(a)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r, err := layer.Decompress(f)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		return layer.Unpack(ctx, r, b, layer.Apply)
+		return unpack(ctx, a, b)
 	default:
 		return fmt.Errorf("unknown command %q", cmd)
 	}
+}
+
+// unpack unpacks the zstd layer in file blob into dir as a checkout's
+// snapshot does (snapshot.go): mapped and decoded in place, its sha256
+// hashed in the same pass (printed; the snapshot compares it with the
+// blob's digest).
+func unpack(ctx context.Context, blob, dir string) error {
+	f, err := os.Open(blob)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if err := layer.ExtractKnownFile(ctx, f, h, ocispec.MediaTypeImageLayerZstd, dir, layer.ToOverlayLower); err != nil {
+		return err
+	}
+	fmt.Println(digest.NewDigest(digest.SHA256, h))
+	return nil
 }
 
 // create writes the layer of the directory (or plain tar) src to out, as
