@@ -40,15 +40,23 @@ func (s *Store) writeDiffID(d, diffID, indexSum digest.Digest) error {
 	if indexSum != "" {
 		line += " " + indexSum.String()
 	}
-	p := s.diffIDPath(d)
+	if err := s.writeRecord(s.diffIDPath(d), ".diffid-", line+"\n"); err != nil {
+		return fmt.Errorf("diff id record of %s: %w", d, err)
+	}
+	return nil
+}
+
+// writeRecord writes a record file at p whole or not at all: through a
+// temporary file (named with prefix) renamed over it, not synced.
+func (s *Store) writeRecord(p, prefix, content string) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("diff id record of %s: %w", d, err)
+		return err
 	}
-	f, err := os.CreateTemp(s.TempDir(), ".diffid-")
+	f, err := os.CreateTemp(s.TempDir(), prefix)
 	if err != nil {
-		return fmt.Errorf("diff id record of %s: %w", d, err)
+		return err
 	}
-	_, err = f.WriteString(line + "\n")
+	_, err = f.WriteString(content)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -57,9 +65,8 @@ func (s *Store) writeDiffID(d, diffID, indexSum digest.Digest) error {
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("diff id record of %s: %w", d, err)
 	}
-	return nil
+	return err
 }
 
 // RecordDiffID records that layer d's tar was just found to have diffID,

@@ -337,13 +337,13 @@ func (s *Store) PutLayerIndex(d, diffID digest.Digest, entries []layer.Entry) er
 	return s.writeIndex(d, diffID, entries)
 }
 
-// RemoveLayerIndex deletes the file index of layer d and its diff id
-// record, for gc. A missing index is not an error.
+// RemoveLayerIndex deletes the file index of layer d and its records
+// (diff id, gzip twin), for gc. A missing index is not an error.
 func (s *Store) RemoveLayerIndex(d digest.Digest) error {
 	if err := d.Validate(); err != nil {
 		return err
 	}
-	for _, p := range []string{s.indexPath(d), s.diffIDPath(d)} {
+	for _, p := range []string{s.indexPath(d), s.diffIDPath(d), s.gzipTwinPath(d)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
@@ -351,7 +351,7 @@ func (s *Store) RemoveLayerIndex(d digest.Digest) error {
 	return nil
 }
 
-// PruneLayerIndexes removes the file indexes (and diff id records) of
+// PruneLayerIndexes removes the file indexes (and records) of
 // layers no longer in the store: gc removes a layer's index with the
 // layer, but a gc killed between the two, or a reader that indexed a
 // layer as gc removed it, leaves one that nothing would ever remove. An
@@ -368,7 +368,8 @@ func (s *Store) PruneLayerIndexes() error {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		d := digest.NewDigestFromEncoded(digest.SHA256, strings.TrimSuffix(name, ".diffid"))
+		hex, _, _ := strings.Cut(name, ".") // <hex>, <hex>.diffid, <hex>.gzip
+		d := digest.NewDigestFromEncoded(digest.SHA256, hex)
 		if validate(d) != nil || s.Has(d) {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/opencontainers/go-digest"
@@ -15,7 +16,9 @@ import (
 )
 
 // convertHistoryGzip rewrites the history of tip with every zstd layer
-// recompressed as gzip, for registries and clients without zstd. Layers
+// recompressed as gzip, for registries and clients without zstd. A layer
+// converted before is not recompressed: its gzip twin is recorded in the
+// store (objects.GzipTwin), with the diff id found for its tar then. Layers
 // and manifests change, so every commit with a zstd layer or a rewritten
 // parent gets a new id: each rewritten manifest names its rewritten
 // parents. The others keep theirs. The gzip stream has no name and no
@@ -71,13 +74,19 @@ func convertHistoryGzip(ctx context.Context, r *repo.Repo, tip digest.Digest) (d
 			want := cfg.RootFS.DiffIDs[j]
 			g, ok := layers[l.Digest]
 			if !ok {
-				desc, err := gzipLayer(ctx, r.Objects, l, want)
-				if err != nil {
-					return "", fmt.Errorf("commit %s: %w", short(order[i]), err)
+				if g.desc, g.diffID, ok = r.Objects.GzipTwin(l.Digest); !ok {
+					desc, err := gzipLayer(ctx, r.Objects, l, want)
+					if err != nil {
+						return "", fmt.Errorf("commit %s: %w", short(order[i]), err)
+					}
+					g = converted{desc, want}
+					if err := r.Objects.RecordGzipTwin(l.Digest, desc, want); err != nil {
+						slog.Debug("push: gzip twin not recorded", "layer", l.Digest, "why", err)
+					}
 				}
-				g = converted{desc, want}
 				layers[l.Digest] = g
-			} else if g.diffID != want {
+			}
+			if g.diffID != want {
 				return "", fmt.Errorf("commit %s: gzip layer %s: its content has diff id %s, the commit says %s: %w", short(order[i]), short(l.Digest), g.diffID, want, objects.ErrDigestMismatch)
 			}
 			m.Layers[j] = g.desc

@@ -183,3 +183,41 @@ func lyingCommit(t *testing.T, r *repo.Repo, parent *objects.Commit, l objects.L
 	}
 	return bad, "its content has diff id " + l.DiffID.String() + ", the commit says " + other.String()
 }
+
+// A gzip push recompresses a zstd layer once: the next one takes the
+// twin the store recorded (here the zstd blob is gone, so a second
+// recompression would fail), and gives the same ids. A commit that pairs
+// the layer with another diff id is still refused: the twin carries the
+// diff id its tar was found to have.
+func TestPushGzipReusesTwin(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	base := readCommit(t, r, commitFile(t, r, "main", "etc/hello", "hello"))
+	dir := filepath.Join(t.TempDir(), "shared")
+	first, err := connect(t, r, "shared", dir, Options{}).Push(ctx, r, refs.Heads+"main", PushOptions{Compression: "gzip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zl := base.Layers()[0]
+	if err := os.Remove(r.Objects.BlobPath(zl.Desc.Digest)); err != nil {
+		t.Fatal(err)
+	}
+	commitFile(t, r, "main", "etc/more", "more")
+	second, err := connect(t, r, "shared", dir, Options{}).Push(ctx, r, refs.Heads+"main", PushOptions{Compression: "gzip"})
+	if err != nil {
+		t.Fatalf("gzip push of a commit on a converted one, its zstd layer gone: %v", err)
+	}
+	if second.Commits != 1 || second.Old != first.New {
+		t.Fatalf("second gzip push: %+v; want one commit on %s", second, short(first.New))
+	}
+	c := readCommit(t, r, second.New)
+	p := readCommit(t, r, c.Parent())
+	if p.ID != first.New || c.Layers()[0].Desc.Digest != p.Layers()[0].Desc.Digest {
+		t.Fatalf("the second conversion's base is %s (layer %s), the first's %s", short(p.ID), short(c.Layers()[0].Desc.Digest), short(first.New))
+	}
+	bad, want := lyingCommit(t, r, base, zl)
+	_, err = connect(t, r, "shared", dir, Options{}).Push(ctx, r, refs.Heads+"liar", PushOptions{Compression: "gzip"})
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), short(bad.ID)) {
+		t.Fatalf("push --compression gzip liar over a recorded twin: %v, want %q", err, want)
+	}
+}

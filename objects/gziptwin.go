@@ -1,0 +1,60 @@
+package objects
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// A zstd layer's gzip twin record (indexes/sha256/<hex>.gzip) names the
+// gzip layer `push --compression gzip` made of blob <hex>, and the diff id
+// its tar was found to have as it was recompressed: one line, "<gzip
+// digest> <size> <diff id>". Without it every such push recompressed
+// every zstd layer of the history (4 s for a Debian layer), however
+// little was new. The gzip stream has no name and no time, so the twin
+// is what a conversion would make again, with this compressor.
+
+func (s *Store) gzipTwinPath(d digest.Digest) string {
+	return s.indexPath(d) + ".gzip"
+}
+
+// GzipTwin returns the gzip layer recorded for zstd layer d and the diff
+// id found for its tar, if the record reads whole and the gzip blob is
+// still in the store (Reuse: it is about to be named by a commit).
+func (s *Store) GzipTwin(d digest.Digest) (ocispec.Descriptor, digest.Digest, bool) {
+	if validate(d) != nil {
+		return ocispec.Descriptor{}, "", false
+	}
+	b, err := readRegular(s.gzipTwinPath(d), 4096)
+	if err != nil {
+		return ocispec.Descriptor{}, "", false
+	}
+	line, ok := strings.CutSuffix(string(b), "\n")
+	f := strings.Fields(line)
+	if !ok || len(f) != 3 {
+		return ocispec.Descriptor{}, "", false
+	}
+	gz, diffID := digest.Digest(f[0]), digest.Digest(f[2])
+	size, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil || size < 0 || validate(gz) != nil || diffID.Validate() != nil || !s.Reuse(gz) {
+		return ocispec.Descriptor{}, "", false
+	}
+	return ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: gz, Size: size}, diffID, true
+}
+
+// RecordGzipTwin records gz as the gzip twin of zstd layer d, whose tar
+// the caller hashed to diffID while it wrote gz. Like a diff id record,
+// it is not synced: one a crash left cut reads as none.
+func (s *Store) RecordGzipTwin(d digest.Digest, gz ocispec.Descriptor, diffID digest.Digest) error {
+	if err := validate(d); err != nil {
+		return fmt.Errorf("gzip twin record of %s: %w", d, err)
+	}
+	line := fmt.Sprintf("%s %d %s\n", gz.Digest, gz.Size, diffID)
+	if err := s.writeRecord(s.gzipTwinPath(d), ".gzip-", line); err != nil {
+		return fmt.Errorf("gzip twin record of %s: %w", d, err)
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+package objects
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// A gzip twin record reads back while its gzip blob is stored, reads as
+// none once that blob is gone or the record is cut, and goes with its
+// layer (RemoveLayerIndex, and PruneLayerIndexes once the layer is gone).
+func TestGzipTwinRecord(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	put := func(b string) digest.Digest {
+		t.Helper()
+		d := digest.FromString(b)
+		if _, err := s.Put(ctx, bytes.NewReader([]byte(b)), d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	zl, gz := put("zstd layer"), put("gzip layer")
+	gzDesc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: gz, Size: 10}
+	diffID := digest.FromString("tar")
+	if _, _, ok := s.GzipTwin(zl); ok {
+		t.Fatal("a twin read back before any was recorded")
+	}
+	if err := s.RecordGzipTwin(zl, gzDesc, diffID); err != nil {
+		t.Fatal(err)
+	}
+	got, gotDiffID, ok := s.GzipTwin(zl)
+	if !ok || got.Digest != gz || got.Size != 10 || got.MediaType != ocispec.MediaTypeImageLayerGzip || gotDiffID != diffID {
+		t.Fatalf("twin read back as %+v %s %v, want %s (10 bytes) %s", got, gotDiffID, ok, gz, diffID)
+	}
+	whole, err := os.ReadFile(s.gzipTwinPath(zl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cut := range []string{"", string(whole[:30]), string(whole[:len(whole)-1]), string(whole[:len(whole)-3]) + "\n"} {
+		if err := os.WriteFile(s.gzipTwinPath(zl), []byte(cut), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok := s.GzipTwin(zl); ok {
+			t.Errorf("record %q read as a twin", cut)
+		}
+	}
+	if err := s.RecordGzipTwin(zl, gzDesc, diffID); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(s.BlobPath(gz)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := s.GzipTwin(zl); ok {
+		t.Error("a twin whose gzip blob is gone read back")
+	}
+	if err := s.RemoveLayerIndex(zl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.gzipTwinPath(zl)); !os.IsNotExist(err) {
+		t.Errorf("RemoveLayerIndex left the twin record: %v", err)
+	}
+	if err := s.RecordGzipTwin(zl, gzDesc, diffID); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(s.BlobPath(zl)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PruneLayerIndexes(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.gzipTwinPath(zl)); !os.IsNotExist(err) {
+		t.Errorf("PruneLayerIndexes left the twin record of a layer no longer stored: %v", err)
+	}
+}
