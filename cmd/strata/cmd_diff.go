@@ -144,7 +144,8 @@ an argument that is neither is an error.
   -z              as git's: --name-only, --name-status and --numstat give names
                   as they are (not quoted) and end each record with NUL
                   ("M\0/path\0", "R094\0/old\0/new\0"; a rename's numstat
-                  "A\tD\t\0/old\0/new\0"); the other views are as without it
+                  "A\tD\t\0/old\0/new\0"); the other views are as without it,
+                  but the blank line before -p's patches is NUL
   -p              unified diffs for text files ("Binary files differ" otherwise);
                   file content is streamed from the layers that hold it.
                   As git's, for files and symlinks only: a directory is its
@@ -413,14 +414,9 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 		return writeJSON(out, numstatJSON(changes, statLines(changes, d.Old, d.New)))
 	case o.format == "json":
 		return writeJSON(out, toChangesJSON(changes))
-	case o.nameStatus && o.nul:
-		for _, c := range changes {
-			printNameStatusZ(out, c)
-		}
-		return nil
 	case o.nameStatus:
 		for _, c := range toChangesJSON(changes) {
-			printNameStatus(out, c)
+			printNameStatus(out, c, o.nul)
 		}
 		return nil
 	case o.nameOnly && o.nul:

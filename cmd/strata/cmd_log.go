@@ -142,7 +142,9 @@ base layer, which is then streamed to reach it).
 -p, --stat, --numstat, --shortstat, --summary, --name-status and
 --name-only show each commit's change against its first parent after
 its header (merges none), as diff prints them and combines them: with
---stat and -p, "---" after the header, as git's.
+--stat and -p, "---" after the header, as git's. -z, as git's, puts NUL
+between commits (after each with --oneline or a template) and in
+--name-only, --name-status and --numstat as diff -z does.
 -g (--walk-reflogs) shows, instead of the history, the commits a ref's
 reflog names (REV, default HEAD), newest move first, as git's: each
 with "Reflog: HEAD@{0} (who)" and "Reflog message:" lines (--oneline:
@@ -199,7 +201,7 @@ counts: -n 10 --skip 10 is the second page.
 			if o.cherry {
 				o.rightOnly, o.cherryMark, o.noMerges = true, true, true
 			}
-			o.hdr.leftRight, o.hdr.cherryMark = o.leftRight, o.cherryMark
+			o.hdr.leftRight, o.hdr.cherryMark, o.hdr.nul = o.leftRight, o.cherryMark, o.diff.nul
 			if err := checkFormat(o.format); err != nil {
 				return err
 			}
@@ -230,6 +232,9 @@ counts: -n 10 --skip 10 is the second page.
 			}
 			if o.diff.any() && o.format == "json" {
 				return usagef("log: -p, --stat, --numstat, --shortstat, --summary, --name-status and --name-only print text, not JSON")
+			}
+			if o.diff.nul && (o.format == "json" || o.graph) {
+				return usagef("log: -z ends the entries of text, not of --format json or --graph")
 			}
 			if o.diff.any() && o.graph {
 				return usagef("log: -p, --stat, --numstat, --shortstat, --summary, --name-status and --name-only print text, without --graph")
@@ -318,6 +323,7 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().BoolVar(&o.diff.nameStatus, "name-status", false, "each commit's changed paths, with status letters")
 	o.diff.addRenameFlag(cmd)
 	cmd.Flags().BoolVar(&o.diff.nameOnly, "name-only", false, "each commit's changed paths")
+	cmd.Flags().BoolVarP(&o.diff.nul, "null", "z", false, "NUL between commits, and in --name-only, --name-status and --numstat as diff -z, as git's")
 	cmd.Flags().IntVar(&o.skip, "skip", 0, "leave out the first `N` commits that would be shown (before -n counts)")
 	return cmd
 }
@@ -573,7 +579,7 @@ func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []str
 		diff.Changes = slices.DeleteFunc(diff.Changes, func(c tree.Change) bool { return c.Path != n.followed[1] })
 	}
 	o.diff.noteRenameLimit(diff.RenameLimit)
-	if len(diff.Changes) == 0 {
+	if !o.diff.prints(diff.Changes) {
 		return nil
 	}
 	if !hdr.oneline() {

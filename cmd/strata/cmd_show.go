@@ -66,7 +66,9 @@ first (with PATHs, as log -- PATH: those that changed them), and X^@ is
 X's parents: an array in JSON, even of one or none.
 For a merge, as git show: only the paths that differ from every parent,
 with one status letter per parent (MA: modified against the first parent,
-added against the second).
+added against the second); --stat, --numstat, --shortstat and --summary
+against the first parent, after a blank line, never "---". An empty
+commit is its header alone, whatever the views.
 
 "show REV:PATH" prints what REV has at PATH (from the image root, or,
 as in git, from where you stand when PATH starts with ./ or ../), as
@@ -85,6 +87,8 @@ but ":/TEXT" is git's search of commit messages, not a path.
   -p, --patch     the unified diff against the first parent, as diff -p;
                   with --stat, as git's: "---" after the header, the stat,
                   a blank line, the patch (the views combine as diff's)
+  -z              as git's: NUL between commits, and in --name-only,
+                  --name-status and --numstat as diff -z
   -M[N], --no-renames  renames found as diff finds them (diff.renames,
                   diff.renameLimit); "changes" in JSON has them too
   --find-copies[=N], --find-copies-harder  copies too, as diff finds them
@@ -107,7 +111,10 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if o.color, err = o.colors.on(g, "show"); err != nil {
 				return err
 			}
-			hdr.color = o.color && format != "json"
+			hdr.color, hdr.nul = o.color && format != "json", o.nul
+			if o.nul && format == "json" {
+				return usagef("show: -z ends the entries of text, not of --format json")
+			}
 			if err := checkFormat(format); err != nil {
 				return err
 			}
@@ -222,6 +229,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 	cmd.Flags().BoolVar(&o.nameStatus, "name-status", false, "list what the commit changed, with status letters")
 	o.addRenameFlag(cmd)
 	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "list the paths the commit changed")
+	cmd.Flags().BoolVarP(&o.nul, "null", "z", false, "NUL between commits, and in --name-only, --name-status and --numstat as diff -z, as git's")
 	cmd.Flags().BoolVar(&o.stat, "stat", false, "lines added and removed per file against the first parent")
 	o.addStatFlags(cmd, "")
 	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "the unified diff against the first parent")
@@ -257,14 +265,20 @@ func showCommit(ctx context.Context, g *globals, r *repo.Repo, c *objects.Commit
 		// As git show --name-status: the commit's header, then
 		// its paths, without the config and layers.
 		hdr.write(g.stdout, out.logEntry, first)
-		if !hdr.oneline() {
+		switch {
+		case len(out.Parents) > 1:
+			io.WriteString(g.stdout, mergeSep(hdr))
+		case !hdr.oneline() && len(out.Changes) > 0:
 			fmt.Fprintln(g.stdout)
 		}
 		for _, c := range out.Changes {
-			if o.nameOnly {
+			switch {
+			case o.nameOnly && o.nul:
+				fmt.Fprintf(g.stdout, "%s\x00", c.Path)
+			case o.nameOnly:
 				fmt.Fprintln(g.stdout, pathquote.Quote(c.Path))
-			} else {
-				printNameStatus(g.stdout, c)
+			default:
+				printNameStatus(g.stdout, c, o.nul)
 			}
 		}
 	case noPatch || hdr.pretty != nil:
@@ -272,7 +286,7 @@ func showCommit(ctx context.Context, g *globals, r *repo.Repo, c *objects.Commit
 		// show -s: the config and layers are show's own body.
 		hdr.write(g.stdout, out.logEntry, first)
 	default:
-		printShow(g.stdout, out, hdr, first)
+		printShow(g.stdout, out, hdr, first, o.nul)
 	}
 	return out, bad, nil
 }
@@ -297,7 +311,10 @@ func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *ob
 		}
 	}
 	hdr.write(g.stdout, out.logEntry, first)
-	if (len(d.Changes) > 0 || o.stat) && !hdr.oneline() {
+	switch {
+	case len(out.Parents) > 1:
+		io.WriteString(g.stdout, mergeSep(hdr))
+	case o.prints(d.Changes) && !hdr.oneline():
 		io.WriteString(g.stdout, o.headerSep())
 	}
 	w := bufio.NewWriterSize(g.stdout, 64<<10)
@@ -305,6 +322,13 @@ func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *ob
 		return nil, fmt.Errorf("show: %w", err)
 	}
 	return bad, w.Flush()
+}
+
+// mergeSep is what show writes between a merge's header and its views,
+// as git's combined diff does: a newline (NUL with -z) whatever the views
+// print, after --oneline too, and never "---".
+func mergeSep(hdr commitHeader) string {
+	return hdr.term()
 }
 
 func btoi(b bool) int {
@@ -335,7 +359,7 @@ func oneLine(s string) string {
 	return pathquote.Name(s)
 }
 
-func printShow(w io.Writer, s showJSON, hdr commitHeader, first bool) {
+func printShow(w io.Writer, s showJSON, hdr commitHeader, first, nul bool) {
 	hdr.write(w, s.logEntry, first)
 	if s.Parent != "" {
 		fmt.Fprintf(w, "\nParent: %s\n", s.Parent[len("sha256:"):][:12])
@@ -369,15 +393,23 @@ func printShow(w io.Writer, s showJSON, hdr commitHeader, first bool) {
 	if len(s.Changes) > 0 {
 		fmt.Fprintln(w)
 		for _, c := range s.Changes {
-			printNameStatus(w, c)
+			printNameStatus(w, c, nul)
 		}
 	}
 }
 
 // printNameStatus writes a change as --name-status does: "M\t/path", and
-// git's "R087\t/old\t/new" for a rename 87% similar ("C087" a copy).
-func printNameStatus(w io.Writer, c changeJSON) {
-	if c.Score != nil {
+// git's "R087\t/old\t/new" for a rename 87% similar ("C087" a copy);
+// with nul (-z), as git's, "M\x00/path\x00", names as they are.
+func printNameStatus(w io.Writer, c changeJSON, nul bool) {
+	switch {
+	case nul && c.Score != nil:
+		fmt.Fprintf(w, "%s%03d\x00%s\x00%s\x00", c.Status, *c.Score, c.OldPath, c.Path)
+		return
+	case nul:
+		fmt.Fprintf(w, "%s\x00%s\x00", c.Status, c.Path)
+		return
+	case c.Score != nil:
 		fmt.Fprintf(w, "%s%03d\t%s\t%s\n", c.Status, *c.Score, pathquote.Quote(c.OldPath), pathquote.Quote(c.Path))
 		return
 	}

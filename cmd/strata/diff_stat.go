@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -28,7 +29,7 @@ func (o diffOptions) checkJSON(verb string) error {
 // printViews writes the views o asks for but --name-only and
 // --name-status, as git's diff_flush orders them: --numstat, --stat,
 // --shortstat, --summary, then, after a blank line when one of them
-// wrote something, -p's patches.
+// wrote something (NUL with -z, as git's), -p's patches.
 func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	above := false
 	if o.numstat || o.stat || o.shortstat {
@@ -51,7 +52,8 @@ func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
 		return nil
 	}
 	if above {
-		fmt.Fprintln(out)
+		// git's separator line: NUL with -z.
+		io.WriteString(out, map[bool]string{false: "\n", true: "\x00"}[o.nul])
 	}
 	for _, c := range d.Changes {
 		if det := c.Details(); len(det) > 0 {
@@ -62,6 +64,16 @@ func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
 		}
 	}
 	return nil
+}
+
+// prints reports whether the views o asks for print something of
+// changes: --name-only and --name-status list every change; the others,
+// as git's, which tracks no directory, none of a directory.
+func (o diffOptions) prints(changes []tree.Change) bool {
+	dir := func(e *layer.Entry) bool { return e == nil || e.Type == layer.TypeDir }
+	return slices.ContainsFunc(changes, func(c tree.Change) bool {
+		return o.names() || !dir(c.Old) || !dir(c.New)
+	})
 }
 
 // headerSep is what log and show write between a commit's header and
@@ -159,16 +171,6 @@ func writeNumstat(out io.Writer, lines []statLine, nul bool) {
 			fmt.Fprintf(out, "%s%s\n", counts, l.name)
 		}
 	}
-}
-
-// printNameStatusZ writes a change as --name-status -z does, as git's:
-// "M\x00PATH\x00", "R094\x00OLD\x00NEW\x00", names as they are.
-func printNameStatusZ(w io.Writer, c tree.Change) {
-	if c.Kind.Paired() {
-		fmt.Fprintf(w, "%c%03d\x00%s\x00%s\x00", c.Kind, tree.Percent(c.Score), c.OldPath, c.Path)
-		return
-	}
-	fmt.Fprintf(w, "%c\x00%s\x00", c.Kind, c.Path)
 }
 
 // shortstat is git's summary line of --stat (and all of --shortstat):

@@ -62,6 +62,17 @@ type commitHeader struct {
 	// leftRight: --left-right's mark (logEntry.mark) before the id;
 	// cherryMark: --cherry-mark's, = or + (with leftRight: =, < or >).
 	leftRight, cherryMark bool
+	// nul: git's -z, NUL where entries are separated or ended by a
+	// newline (log_tree's line_termination).
+	nul bool
+}
+
+// term is what separates or ends entries: a newline, NUL with -z.
+func (h commitHeader) term() string {
+	if h.nul {
+		return "\x00"
+	}
+	return "\n"
 }
 
 // decorations maps commits to the names shown beside them, as
@@ -120,11 +131,11 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 	if h.pretty != nil && h.pretty.name == "" {
 		var b strings.Builder
 		if h.pretty.separate && !first {
-			b.WriteString("\n")
+			b.WriteString(h.term())
 		}
 		h.expand(&b, e)
 		if !h.pretty.separate {
-			b.WriteString("\n")
+			b.WriteString(h.term())
 		}
 		io.WriteString(w, b.String())
 		return
@@ -145,11 +156,11 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 			// As git's log -g --oneline (and reflog): the move, not the subject.
 			subject = e.Reflog.Selector + ": " + e.Reflog.Message
 		}
-		fmt.Fprintf(w, "%s%s %s\n", h.id(short), decor, pathquote.Text(subject))
+		fmt.Fprintf(w, "%s%s %s%s", h.id(short), decor, pathquote.Text(subject), h.term())
 		return
 	}
 	if !first {
-		fmt.Fprintln(w)
+		io.WriteString(w, h.term())
 	}
 	if h.color {
 		// git colours "commit ID" as one.
