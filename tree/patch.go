@@ -273,16 +273,19 @@ type chunk struct {
 func (c chunk) Content() string       { return c.content }
 func (c chunk) Type() fdiff.Operation { return c.op }
 
-// GitMode is the mode word git shows for an entry, in a patch's header
-// and in --summary: 120000 for a symlink, 100000 and the permission bits
-// for a file (100644, 100755). A device or FIFO, which git cannot hold,
-// has its type's bits as stat(2) gives them (020644 for a character
-// device); a directory, which git does not track, and no entry, 0.
+// GitMode is the mode word shown for an entry, in a patch's header and
+// in --summary: 120000 for a symlink, 100000 and the permission bits for
+// a file. git keeps only 100644 and 100755; strata keeps every bit, as
+// ls-tree shows them (100600, 104755 with setuid), because they matter
+// in a container: a change of 0644 to 0600 is a mode change. A device or
+// FIFO, which git cannot hold, has its type's bits as stat(2) gives them
+// (020644 for a character device); a directory, which git does not
+// track, and no entry, 0.
 func GitMode(e *layer.Entry) uint32 {
 	if e == nil {
 		return 0
 	}
-	perm := uint32(e.Mode & 0o777)
+	perm := uint32(e.Mode & 0o7777)
 	switch KindOf(e.Type) {
 	case layer.TypeFile:
 		return 0o100000 | perm

@@ -140,7 +140,9 @@ an argument that is neither is an error.
                   ("create mode 100644 /etc/new", "delete mode ..."), renames and
                   copies with their similarity ("rename /etc/{a => b} (94%)"),
                   and mode changes ("mode change 100644 => 100755 /bin/x");
-                  the modes are -p's (a device's or FIFO's have stat(2)'s type)
+                  the modes are -p's, every permission bit as ls-tree shows
+                  them (100600, 104755: git keeps 100644 and 100755 only; a
+                  device's or FIFO's have stat(2)'s type)
   -z              as git's: --name-only, --name-status and --numstat give names
                   as they are (not quoted) and end each record with NUL
                   ("M\0/path\0", "R094\0/old\0/new\0"; a rename's numstat
