@@ -3,6 +3,8 @@ package worktree
 import (
 	"context"
 	"fmt"
+	"io"
+	"path/filepath"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
@@ -32,6 +34,10 @@ type Diff struct {
 	// RenameLimit: when the rename limit stopped the comparison of
 	// files by content, the limit that would not have (git's warning).
 	RenameLimit tree.RenameLimit
+	// from, to, h and tmp stream a side's file (LineText).
+	from, to side
+	h        *tree.History
+	tmp      string
 }
 
 // side is one end of a diff: a revision, or the work tree.
@@ -113,8 +119,8 @@ func (w *Worktree) Diff(ctx context.Context, o DiffOptions) (*Diff, error) {
 		}
 		from, to = side{commit: a}, side{commit: b}
 	}
-	d := &Diff{Changes: changes}
 	h := tree.NewHistory(w.Repo.Objects)
+	d := &Diff{Changes: changes, from: from, to: to, h: h, tmp: filepath.Join(w.Repo.Root, "tmp")}
 	if o.Contents {
 		var err error
 		if d.Old, err = contents(h, from, changes, false); err != nil {
@@ -172,6 +178,36 @@ func (w *Worktree) Diff(ctx context.Context, o DiffOptions) (*Diff, error) {
 		}
 	}
 	return d, nil
+}
+
+// LineText reads the file e at p, on the old side or the new, as --stat
+// counts its lines (tree.LineText): streamed from the work tree, or from
+// the layer that holds it (held in a temporary file, not memory, until
+// its digest is checked), so that a file over tree.MaxPatchSize, which
+// Old and New leave out, is counted without being held.
+func (d *Diff) LineText(old bool, p string, e *layer.Entry) (*tree.LineText, error) {
+	s := d.to
+	if old {
+		s = d.from
+	}
+	t := &tree.LineText{}
+	switch {
+	case e == nil || tree.KindOf(e.Type) != layer.TypeFile:
+	case s.work != nil:
+		f, err := openInTree(s.work.target, p)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if _, err := io.Copy(t, f); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+	case s.commit != nil:
+		if err := d.h.WriteFile(s.commit.Layers(), p, e, d.tmp, t); err != nil {
+			return nil, err
+		}
+	}
+	return t, t.Close()
 }
 
 // each gives the files want names on this side to each, one at a time.

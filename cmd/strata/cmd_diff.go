@@ -129,10 +129,13 @@ an argument that is neither is an error.
   --name-status   letter and path only
   --stat          lines added and removed per file, and a summary, as git's,
                   in 80 columns (a graph too wide scaled, a name cut to ".../x");
-                  "Bin OLD -> NEW bytes" for binary content and for a file
-                  over 8 MiB, whose content is not read
+                  "Bin OLD -> NEW bytes" for binary content (git's test: a NUL
+                  in the first 8,000 bytes) and for a file over 512 MiB (git's
+                  core.bigFileThreshold), whose content is not read; a text
+                  too big for -p (over 8 MiB) is counted from its lines'
+                  hashes, streamed, as git counts it
   --numstat       the same counts for scripts, as git's: "ADDED\tREMOVED\tPATH" a
-                  file, "-\t-\tPATH" for binary content (and a file over 8 MiB),
+                  file, "-\t-\tPATH" for binary content (and a file over 512 MiB),
                   a rename's PATH as --stat names it ("/etc/{a => b}")
   --shortstat     the summary line of --stat alone: "N files changed, ..."
                   (nothing when nothing changed)
@@ -413,7 +416,11 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	changes := d.Changes
 	switch {
 	case o.format == "json" && o.numstat:
-		return writeJSON(out, numstatJSON(changes, statLines(changes, d.Old, d.New)))
+		lines, err := statLines(d)
+		if err != nil {
+			return fmt.Errorf("diff: %w", err)
+		}
+		return writeJSON(out, numstatJSON(changes, lines))
 	case o.format == "json":
 		return writeJSON(out, toChangesJSON(changes))
 	case o.nameStatus:

@@ -33,7 +33,10 @@ func (o diffOptions) checkJSON(verb string) error {
 func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	above := false
 	if o.numstat || o.stat || o.shortstat {
-		lines := statLines(d.Changes, d.Old, d.New)
+		lines, err := statLines(d)
+		if err != nil {
+			return fmt.Errorf("diff: %w", err)
+		}
 		if o.numstat {
 			writeNumstat(out, lines, o.nul)
 		}
@@ -115,12 +118,15 @@ type statLine struct {
 // statLines counts the lines each change adds and removes, as git's
 // diffstat: a directory, which git does not track, is no line of its
 // own (its files are); a symlink's target is its content; binary
-// content, and a file over the patch cap, whose content is not read,
-// is counted in bytes.
-func statLines(changes []tree.Change, old, nu map[string][]byte) []statLine {
+// content (a NUL in the first 8,000 bytes, git's test) and a file over
+// git's core.bigFileThreshold (512 MiB), whose content is not read, are
+// counted in bytes. A file over the patch cap (8 MiB), or of more lines
+// than -p diffs, is counted from its lines' hashes, streamed
+// (textCounts).
+func statLines(d *worktree.Diff) ([]statLine, error) {
 	dir := func(e *layer.Entry) bool { return e == nil || e.Type == layer.TypeDir }
 	var lines []statLine
-	for i, c := range changes {
+	for i, c := range d.Changes {
 		if dir(c.Old) && dir(c.New) {
 			continue
 		}
@@ -128,28 +134,60 @@ func statLines(changes []tree.Change, old, nu map[string][]byte) []statLine {
 		if c.Kind.Paired() {
 			l.name, l.oldPath = statRename(c.OldPath, c.Path), c.OldPath
 		}
-		o, n := old[oldPath(c)], nu[c.Path]
+		o, n := d.Old[oldPath(c)], d.New[c.Path]
 		if c.Old != nil && c.Old.Type == layer.TypeSymlink {
 			o = []byte(c.Old.Link)
 		}
 		if c.New != nil && c.New.Type == layer.TypeSymlink {
 			n = []byte(c.New.Link)
 		}
-		if tree.IsBinary(o) || tree.IsBinary(n) || tree.TooBig(c.Old) || tree.TooBig(c.New) {
-			// A file over the patch cap is not read: its size is the entry's.
-			size := func(e *layer.Entry, b []byte) int64 {
-				if tree.TooBig(e) {
-					return e.Size
-				}
-				return int64(len(b))
+		size := func(e *layer.Entry, b []byte) int64 {
+			if tree.TooBig(e) {
+				return e.Size // not read: its size is the entry's
 			}
-			l.binary, l.oldSize, l.newSize = true, size(c.Old, o), size(c.New, n)
-		} else {
+			return int64(len(b))
+		}
+		l.oldSize, l.newSize = size(c.Old, o), size(c.New, n)
+		switch {
+		case tree.OverThreshold(c.Old) || tree.OverThreshold(c.New):
+			l.binary = true
+		case tree.TooBig(c.Old) || tree.TooBig(c.New) || tree.IsBinary(o) || tree.IsBinary(n):
+			var err error
+			if l.binary, l.added, l.removed, err = textCounts(d, c, o, n); err != nil {
+				return nil, fmt.Errorf("%s: %w", c.Path, err)
+			}
+		default:
 			l.added, l.removed = tree.LineCounts(o, n)
 		}
 		lines = append(lines, l)
 	}
-	return lines
+	return lines, nil
+}
+
+// textCounts counts, as git's diffstat, a change -p does not diff line by
+// line: binary content (a NUL in the first 8,000 bytes), or the lines
+// added and removed, from their hashes (tree.CountLines), a file over
+// the patch cap streamed from its layer or the work tree, never held.
+func textCounts(d *worktree.Diff, c tree.Change, o, n []byte) (binary bool, added, removed int, err error) {
+	text := func(old bool, p string, e *layer.Entry, b []byte) (*tree.LineText, error) {
+		if tree.TooBig(e) {
+			return d.LineText(old, p, e)
+		}
+		return tree.TextOf(b), nil
+	}
+	ot, err := text(true, oldPath(c), c.Old, o)
+	if err != nil {
+		return false, 0, 0, err
+	}
+	if ot.Binary {
+		return true, 0, 0, nil
+	}
+	nt, err := text(false, c.Path, c.New, n)
+	if err != nil || nt.Binary {
+		return err == nil, 0, 0, err
+	}
+	added, removed = tree.CountLines(ot.Lines, nt.Lines)
+	return false, added, removed, nil
 }
 
 // writeNumstat writes git's --numstat: "ADDED\tREMOVED\tPATH" a file,
