@@ -70,11 +70,11 @@ func (o grepOptions) context() bool {
 	return o.lines() && (o.before > 0 || o.after > 0 || o.funcBody) && (!o.onlyMatching || o.invert)
 }
 
-// onlyContext reports whether -o is given context (not -v, which prints
-// whole lines, nor JSON): git then prints no line of context, only the
-// "--" lines that its context makes.
+// onlyContext reports whether -o is given context, -A, -B, -C or -W
+// (not -v, which prints whole lines, nor JSON): git then prints no line
+// of context, only the "--" lines that its context makes (grep_only.go).
 func (o grepOptions) onlyContext() bool {
-	return o.lines() && (o.before > 0 || o.after > 0) && o.onlyMatching && !o.invert && o.format != "json"
+	return o.lines() && (o.before > 0 || o.after > 0 || o.funcBody) && o.onlyMatching && !o.invert && o.format != "json"
 }
 
 // funcLines reports whether each match's function line is printed (-p;
@@ -136,7 +136,13 @@ function line (its comment) to the line before the next function line,
 less the empty lines just before that one; with no function line above
 a match, from the last line printed. Lines back to the last function
 line are then held while a file is searched (with no function line, the
-lines since the last printed).
+lines since the last printed). With -o (not -v), as git's, no line of
+the function but the "--" lines git prints for them: one for each line
+it shows that does not follow the last printed match (a match that
+prints nothing, as of ^$, moves none), the lines after a match shown
+again before the next one in its function. A pattern that matches an
+empty line matches each empty line, not, as git 2.39's, one more after
+a file's last newline.
 
 A revision is read from its layers, each streamed once and never
 unpacked; each file is checked against its file index's digest before a

@@ -77,39 +77,13 @@ func (p *grepPrinter) file(rev, q string) io.WriteCloser {
 		}
 	}
 	if p.o.onlyContext() {
-		// As git's show_line with -o: each line git would show gives
-		// "--" when it is the file's first (between files), or when it
-		// does not follow the last match (git's last_shown, which only a
-		// match printed moves). A match's lines before start after the
-		// last match, so lines already given after it come again.
-		last := 0
-		show := func(n int) {
-			switch {
-			case !started:
-				if !p.held {
-					p.fileGap()
-				}
-				started = true
-			case last == 0 || n > last+1:
-				io.WriteString(p.w, "--\n")
+		ol := &onlyLines{o: p.o, emit: emit, start: func() {
+			if !started && !p.held {
+				p.fileGap()
 			}
-		}
-		// A line's matches: a line after -m's last may have some.
-		matches := func(sep byte, n int, line []byte) {
-			show(n)
-			for _, m := range textgrep.OnlyMatching(p.o.parts, p.o.word, line) {
-				emit(sep, n, line[m[0]:m[1]], sep == '-')
-				last = n
-			}
-		}
-		s.After = p.o.after
-		s.Context = func(n int, line []byte) { matches('-', n, line) }
-		s.Match = func(n int, line []byte) {
-			for l := max(n-p.o.before, last+1, 1); l < n; l++ {
-				show(l)
-			}
-			matches(':', n, line)
-		}
+			started = true
+		}, started: &started, w: p.w}
+		ol.attach(s)
 	}
 	if p.o.funcLines() || p.o.context() && p.o.funcBody {
 		s.FuncLine, s.FuncName = tree.IsFuncLine, p.o.funcLines()

@@ -134,3 +134,7 @@ func (s *Searcher) giveFuncBefore(match []byte) {
 	}
 	s.held = s.held[:0]
 }
+
+// IsEmptyLine is git's is_empty_line: white space only (how -W's
+// function and its comment end).
+func IsEmptyLine(l []byte) bool { return isEmptyLine(l) }

@@ -200,6 +200,13 @@ type Searcher struct {
 	// FuncBody gives each match's whole function as context (git's grep
 	// -W; it needs FuncLine and Func): funcbody.go.
 	FuncBody bool
+	// Pre is true while Context and Func are given a match's lines
+	// before it (Before, or -W's function above it), false for the
+	// lines after it.
+	Pre bool
+	// Each, when set, gets every line of a text file as it is searched,
+	// before Match or Context do.
+	Each func(n int, line []byte)
 
 	Binary  bool // decided once binaryPeek bytes (or all) were seen
 	Matches int  // matching lines
@@ -293,16 +300,22 @@ func (s *Searcher) line(l []byte) {
 
 func (s *Searcher) search(l []byte) {
 	s.n++
+	if s.Each != nil && !s.Binary {
+		s.Each(s.n, l)
+	}
 	limited := s.MaxCount >= 0 && s.Matches >= s.MaxCount
 	if !limited && s.re.Match(l) != s.Invert {
 		s.Matches++
 		if !s.Binary && s.Match != nil {
 			if s.FuncBody {
 				s.endPending(l)
+				s.Pre = true
 				s.giveFuncBefore(l)
 			} else {
+				s.Pre = true
 				s.giveHeld()
 			}
+			s.Pre = false
 			s.give(s.n, l, s.Match)
 			s.inFunc = s.FuncBody
 		}
