@@ -135,3 +135,29 @@ func TestStoreDirClosedWhenCollected(t *testing.T) {
 		t.Fatalf("%d descriptors of %s still open after the stores were collected", n, target)
 	}
 }
+
+// A file larger than the first buffer is read into one buffer sized from
+// its length, not one doubled from 4 KiB (three buffers for a 21 KB
+// config, a third of the garbage of a long clone), and whole.
+func TestReadFileSizesItsBuffer(t *testing.T) {
+	p := t.TempDir() + "/config"
+	want := strings.Repeat("0123456789abcdef", 21<<10/16)
+	if err := os.WriteFile(p, []byte(want), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	allocs := testing.AllocsPerRun(20, func() {
+		b, err := ReadFile(p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = b
+	})
+	if string(got) != want {
+		t.Fatalf("read %d bytes, want the file's %d", len(got), len(want))
+	}
+	// The first buffer, the sized one, and what opening the file takes.
+	if allocs > 3 {
+		t.Errorf("reading a 21 KB file took %.0f allocations, want at most 3", allocs)
+	}
+}

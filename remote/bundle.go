@@ -131,8 +131,11 @@ func (s *Session) readBundleErr(ctx context.Context, d ocispec.Descriptor) (*bun
 		if !ok || hdr.Typeflag != tar.TypeReg || name.Validate() != nil {
 			continue
 		}
-		e, err := io.ReadAll(tr)
-		if err != nil {
+		if hdr.Size > int64(len(raw)) {
+			break // cannot be: the tar is in raw
+		}
+		e := make([]byte, hdr.Size)
+		if _, err := io.ReadFull(tr, e); err != nil {
 			break
 		}
 		if digest.FromBytes(e) != name {

@@ -1,9 +1,9 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
@@ -79,10 +79,17 @@ func (s *Session) fetchSmall(ctx context.Context, d ocispec.Descriptor) ([]byte,
 		return nil, goneOr(d.Digest, err)
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(image.ExactSizeCloser(rc, d.Size))
-	if err != nil {
+	if d.Size < 0 {
+		return nil, fmt.Errorf("receive blob %s: size %d: %w", short(d.Digest), d.Size, ErrBadImage)
+	}
+	// Room for the whole blob, and the read that finds its end, at once
+	// (every caller bounds d.Size): io.ReadAll's growing made twice a
+	// history bundle's size in garbage.
+	buf := bytes.NewBuffer(make([]byte, 0, d.Size+bytes.MinRead))
+	if _, err := buf.ReadFrom(image.ExactSizeCloser(rc, d.Size)); err != nil {
 		return nil, fmt.Errorf("receive blob %s: %w", short(d.Digest), err)
 	}
+	b := buf.Bytes()
 	if got := digest.FromBytes(b); got != d.Digest {
 		return nil, fmt.Errorf("receive blob %s: %w (got %s)", short(d.Digest), objects.ErrDigestMismatch, got)
 	}
