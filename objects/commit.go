@@ -448,9 +448,11 @@ func decodeManifestHead(id digest.Digest, head []byte) (*ManifestHead, error) {
 	return &m, nil
 }
 
-// Parent returns the parent of commit id, "" for a root commit.
+// Parent returns the parent of commit id, "" for a root commit. Like
+// Parents, it reads the manifest's head (ReadManifestHead), checked as
+// ReadManifest checks it.
 func (s *Store) Parent(id digest.Digest) (digest.Digest, error) {
-	m, err := s.ReadManifest(id)
+	m, err := s.ReadManifestHead(id)
 	if err != nil {
 		return "", err
 	}
@@ -458,9 +460,12 @@ func (s *Store) Parent(id digest.Digest) (digest.Digest, error) {
 }
 
 // Parents returns the parents of commit id, first parent first; none for
-// a root commit.
+// a root commit. It decodes the manifest's head alone: a walk for
+// parents (gc's reflog expiry, describe, bisect, a push's check behind
+// what it found) decoded every layer of every commit, each listing
+// every layer below it, up to 128.
 func (s *Store) Parents(id digest.Digest) ([]digest.Digest, error) {
-	m, err := s.ReadManifest(id)
+	m, err := s.ReadManifestHead(id)
 	if err != nil {
 		return nil, err
 	}
