@@ -211,6 +211,9 @@ type Tracked struct {
 	// NoRemote: the remote is not configured; Ref is where the default
 	// refspec would keep it.
 	NoRemote bool
+	// Set: the branch names its remote (git's branch.NAME.remote), so
+	// that its upstream is gone, as git says, when Ref does not exist.
+	Set bool
 }
 
 func (s *Store) tracking(branch string, push bool) (string, error) {
@@ -239,6 +242,10 @@ func (s *Store) tracking(branch string, push bool) (string, error) {
 		if t.NoRemote {
 			// git: "no upstream configured for branch 'main'".
 			return "", fmt.Errorf("no upstream configured for branch %s (its remote %s is not configured: 'strata remote add %s URL', then 'strata fetch %s')", branch, t.Remote, t.Remote, t.Remote)
+		}
+		if t.Set {
+			// git's status: "the upstream is gone".
+			return "", fmt.Errorf("the upstream %s is gone: no remote-tracking branch ('strata fetch %s' makes it while the remote has the branch)", ShortName(t.Ref), t.Remote)
 		}
 		return "", fmt.Errorf("no remote-tracking branch %s ('strata fetch %s' makes it)", ShortName(t.Ref), t.Remote)
 	}

@@ -14,7 +14,7 @@ func TestUpstream(t *testing.T) {
 	s := newStore(t)
 	c1, c2, c3 := mkdigest("aaaa1"), mkdigest("bbbb2"), mkdigest("cccc3")
 	objs := fakeCommits{c1: "", c2: c1, c3: c1}
-	for ref, d := range map[string]digest.Digest{Heads + "main": c1, Heads + "dev": c1, Heads + "lone": c1, Heads + "unmapped": c1, Heads + "orphan": c1,
+	for ref, d := range map[string]digest.Digest{Heads + "main": c1, Heads + "dev": c1, Heads + "lone": c1, Heads + "unmapped": c1, Heads + "orphan": c1, Heads + "left": c1,
 		Remotes + "origin/main": c2, Remotes + "up/dev": c3} {
 		if err := s.Update(ref, d, "", "test"); err != nil {
 			t.Fatal(err)
@@ -28,6 +28,8 @@ func TestUpstream(t *testing.T) {
 			return Tracked{Remote: "origin"}, errors.New("upstream branch 'refs/heads/unmapped' not stored as a remote-tracking branch")
 		case "orphan":
 			return Tracked{Remote: "gone", Ref: Remotes + "gone/orphan", NoRemote: true}, nil
+		case "left":
+			return Tracked{Remote: "origin", Ref: Remotes + "origin/left", Set: true}, nil
 		}
 		return Tracked{Remote: "origin", Ref: Remotes + "origin/" + b}, nil
 	}
@@ -40,6 +42,7 @@ func TestUpstream(t *testing.T) {
 	}
 	for rev, msg := range map[string]string{
 		"lone@{u}":     "no remote-tracking branch origin/lone ('strata fetch origin' makes it)",
+		"left@{u}":     "the upstream origin/left is gone: no remote-tracking branch ('strata fetch origin' makes it while the remote has the branch)",
 		"nosuch@{u}":   "no branch nosuch",
 		"unmapped@{u}": "not stored as a remote-tracking branch",
 		"orphan@{u}":   "no upstream configured for branch orphan (its remote gone is not configured",

@@ -49,6 +49,7 @@ func (r *Repo) UpstreamTag(branch string) (tag string, isTag bool, err error) {
 // takes it from here. The ref need not exist.
 func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 	t := refs.Tracked{Remote: r.UpstreamRemote(branch)}
+	_, t.Set = r.Config.Get("branch." + branch + ".remote")
 	_, configured := r.Config.Get("remote." + t.Remote + ".url")
 	t.NoRemote = !configured
 	specs, err := r.FetchRefspecs(t.Remote)

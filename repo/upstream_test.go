@@ -34,11 +34,11 @@ func TestUpstreamMapped(t *testing.T) {
 	}
 	for _, push := range []bool{false, true} {
 		got, err := r.Upstream("main", push)
-		if err != nil || got.Ref != refs.Remotes+"up/main" || got.Remote != "origin" || got.NoRemote {
+		if err != nil || got.Ref != refs.Remotes+"up/main" || got.Remote != "origin" || got.NoRemote || !got.Set {
 			t.Errorf("Upstream(main, push %v) = %+v, %v; want refs/remotes/up/main of origin", push, got, err)
 		}
 	}
-	if _, err := r.Refs.Upstream("main"); err == nil || err.Error() != "no remote-tracking branch up/main ('strata fetch origin' makes it)" {
+	if _, err := r.Refs.Upstream("main"); err == nil || err.Error() != "the upstream up/main is gone: no remote-tracking branch ('strata fetch origin' makes it while the remote has the branch)" {
 		t.Errorf("main@{u} before a fetch: err = %v", err)
 	}
 	if err := r.Refs.Update(refs.Remotes+"up/main", cs[0].ID, "", "test"); err != nil {
@@ -61,8 +61,10 @@ func TestUpstreamMapped(t *testing.T) {
 	set("branch.dev.remote", "old")
 	set("branch.stray.remote", "gone")
 	for b, want := range map[string]refs.Tracked{
-		"dev":   {Remote: "old", Ref: refs.Remotes + "old/dev"},
-		"stray": {Remote: "gone", Ref: refs.Remotes + "gone/stray", NoRemote: true},
+		"dev":   {Remote: "old", Ref: refs.Remotes + "old/dev", Set: true},
+		"stray": {Remote: "gone", Ref: refs.Remotes + "gone/stray", NoRemote: true, Set: true},
+		// No branch.NAME.remote: origin's branch of its name, not set.
+		"loose": {Remote: "origin", Ref: refs.Remotes + "up/loose"},
 	} {
 		if got, err := r.Upstream(b, false); err != nil || got != want {
 			t.Errorf("Upstream(%s) = %+v, %v; want %+v", b, got, err, want)

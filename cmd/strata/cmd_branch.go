@@ -27,6 +27,7 @@ type branchOptions struct {
 	list             bool
 	verbose          int // -v (accepted), -vv: each branch's upstream
 	showCurrent      bool
+	unsetUpstream    bool
 	filter           refFilter // --contains, --merged, --no-merged, --points-at
 }
 
@@ -56,6 +57,9 @@ func newBranchCommand(g *globals) *cobra.Command {
   strata branch --format '%(refname:short)'   a template: the names alone
   strata branch --list 'feat*'  the branches matching a pattern
   strata branch --show-current  the current branch's name
+  strata branch -vv             each branch's upstream and how it stands against it:
+                                [origin/main: ahead 1], [origin/main: gone]
+  strata branch --unset-upstream [NAME]   forget a branch's upstream
   strata branch --merged        those whose commits HEAD holds (-d deletes them
                                 safely); --no-merged: the others
   strata branch --contains v1   those that hold v1's commit (--points-at v1:
@@ -78,12 +82,12 @@ main"), so write patterns with --list before it.
 			if err != nil {
 				return err
 			}
-			if btoi(o.del || o.forceDel)+btoi(o.move)+btoi(o.showCurrent) > 1 {
+			if btoi(o.del || o.forceDel)+btoi(o.move)+btoi(o.showCurrent)+btoi(o.unsetUpstream) > 1 {
 				// One would win and the other be dropped: -d -m a b deleted a and b.
-				return usagef("branch: -d, -m and --show-current exclude each other")
+				return usagef("branch: -d, -m, --show-current and --unset-upstream exclude each other")
 			}
 			if o.filter.active() {
-				if o.del || o.forceDel || o.move || o.showCurrent {
+				if o.del || o.forceDel || o.move || o.showCurrent || o.unsetUpstream {
 					return usagef("branch: --contains, --merged, --no-merged and --points-at only list")
 				}
 				args, o.list = o.filter.takeArgs(args), true
@@ -98,6 +102,11 @@ main"), so write patterns with --list before it.
 					return usagef("branch --show-current: prints a name, not JSON ('branch --format json' marks the current branch)")
 				}
 				return showCurrentBranch(g, r)
+			case o.unsetUpstream:
+				if o.list || o.all || o.remotes {
+					return usagef("branch --unset-upstream: -a, -r and --list only list")
+				}
+				return unsetUpstream(r, args)
 			case o.list && (o.del || o.forceDel || o.move):
 				return usagef("branch --list: -d and -m do not list")
 			case o.list && o.remotes:
@@ -162,6 +171,7 @@ main"), so write patterns with --list before it.
 	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs; * and ? match / too, as git's)")
 	cmd.Flags().CountVarP(&o.verbose, "verbose", "v", "-v is accepted (the list always shows each branch's commit and subject); -vv adds its upstream, as git's: [origin/main: ahead 1]")
 	cmd.Flags().BoolVar(&o.showCurrent, "show-current", false, "print the current branch's name (nothing on a detached HEAD)")
+	cmd.Flags().BoolVar(&o.unsetUpstream, "unset-upstream", false, "forget the upstream of a branch (default: the current one): remove branch.NAME.remote and .merge")
 	o.filter.addFlags(cmd.Flags())
 	return cmd
 }

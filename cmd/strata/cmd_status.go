@@ -124,12 +124,16 @@ it as a rename ("R /old -> /new").
   strata status --porcelain       # git's porcelain v1: "M  /etc/motd", "A  /new", "UU /path";
                                   # every change is in the X column (strata commits them all)
   strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}],"operation",
-                                  #  "upstream","ahead","behind"}
+                                  #  "upstream","gone","ahead","behind"}
 
 On a branch whose remote is set (branch.NAME.remote; clone sets it) and
-fetched, status says how it stands against the remote-tracking branch,
-as git's: up to date, ahead, behind, or diverged, by how many commits
-("## main...origin/main [ahead 1]" with --short --branch).
+configured, status says how it stands against the remote-tracking branch
+its remote branch is fetched to, as git's: up to date, ahead, behind, or
+diverged, by how many commits ("## main...origin/main [ahead 1]" with
+--short --branch). When that remote-tracking branch does not exist (the
+branch was deleted on the remote and pruned, or never fetched), the
+upstream is gone ("[gone]"; "gone": true in JSON): 'strata branch
+--unset-upstream' forgets it.
 
 During a merge, rebase, cherry-pick or revert, status says which and how
 far it got, and lists the conflicting paths (with what each side did) and

@@ -83,7 +83,8 @@ type refValues struct {
 	id       digest.Digest
 	commit   objects.Summary // its commit's, if it reads
 	current  bool
-	upstream string // full name of a branch's upstream, or ""
+	upstream string    // full name of a branch's upstream, or ""
+	track    *tracking // how it stands against it, if the template reads that
 	now      time.Time
 }
 
@@ -93,6 +94,11 @@ func (t refTemplate) expand(r *repo.Repo, ref refs.Ref, commit objects.Summary, 
 	v := refValues{ref: ref.Name, id: ref.Target, commit: commit, current: current, now: time.Now()}
 	if t.has("upstream") && strings.HasPrefix(ref.Name, refs.Heads) {
 		v.upstream = upstreamOf(r, ref.Name)
+		if v.upstream != "" && t.readsTrack() {
+			// A count that cannot be made is left blank, as a field of
+			// a commit that cannot be read.
+			v.track, _ = trackingOf(r, ref.Name, ref.Target)
+		}
 	}
 	var b strings.Builder
 	for _, p := range t {
@@ -115,6 +121,9 @@ func (p refPart) value(v refValues) (value string, ok bool) {
 	case "refname":
 		return refNameValue(v.ref, p.mod)
 	case "upstream":
+		if s, ok := trackValue(v.track, p.mod); ok {
+			return s, true
+		}
 		return refNameValue(v.upstream, p.mod)
 	case "objectname":
 		switch {
@@ -200,7 +209,9 @@ ref, with %(refname) (:short, :lstrip=N), %(objectname) (:short),
 %(objecttype), %(HEAD) (* for the current branch), %(subject), %(body),
 %(contents), %(authorname), %(authoremail) (:trim, :localpart),
 %(authordate) (:STYLE, a log --date style), the same for committer,
-%(creatordate), %(upstream) (:short); %(color:...) prints nothing;
+%(creatordate), %(upstream) (:short; :track, "[ahead 1, behind 2]" or
+"[gone]", :track,nobracket without the brackets, :trackshort, <, >, <>
+or =); %(color:...) prints nothing;
 %% is a %, and %NN the byte of hex NN (%09: a tab). Other fields are
 refused.`
 
@@ -227,16 +238,59 @@ func (t refTemplate) has(field string) bool {
 	return false
 }
 
-// upstreamOf is branch's upstream (full name) as pull takes it, or ""
-// when its remote is not set or the branch not fetched.
+// readsTrack says whether the template reads how a branch stands
+// against its upstream (%(upstream:track), :trackshort).
+func (t refTemplate) readsTrack() bool {
+	for _, p := range t {
+		if _, ok := trackValue(&tracking{}, p.mod); ok && p.field == "upstream" {
+			return true
+		}
+	}
+	return false
+}
+
+// trackValue is %(upstream:track) ("[ahead 1, behind 2]", "[gone]"),
+// :track,nobracket (the same without brackets) or :trackshort (<, >, <>,
+// =; nothing when gone), as git's, for t (nil: no upstream, ""); ok is
+// false for another modifier.
+func trackValue(t *tracking, mod string) (string, bool) {
+	switch mod {
+	case "track", "track,nobracket":
+		c := ""
+		if t != nil {
+			c = t.counts()
+		}
+		if c != "" && mod == "track" {
+			c = "[" + c + "]"
+		}
+		return c, true
+	case "trackshort":
+		switch {
+		case t == nil || t.Gone:
+			return "", true
+		case t.Ahead > 0 && t.Behind > 0:
+			return "<>", true
+		case t.Ahead > 0:
+			return ">", true
+		case t.Behind > 0:
+			return "<", true
+		}
+		return "=", true
+	}
+	return "", false
+}
+
+// upstreamOf is branch's upstream (full name) as git's %(upstream)
+// names it, though it be gone (trackingOf), or "" when its remote is not
+// set or not configured, or no refspec maps its remote branch.
 func upstreamOf(r *repo.Repo, branch string) string {
 	name := refs.ShortName(branch)
 	if _, ok := r.Config.Get("branch." + name + ".remote"); !ok {
 		return ""
 	}
-	up, err := r.Refs.Upstream(name)
-	if err != nil {
+	up, err := r.Upstream(name, false)
+	if err != nil || up.NoRemote {
 		return ""
 	}
-	return up
+	return up.Ref
 }

@@ -11,13 +11,16 @@ import (
 )
 
 // tracking is how a branch stands against its upstream, as git's status
-// tells it: only for a branch whose remote is configured
-// (branch.NAME.remote, which clone sets) and whose remote-tracking
-// branch exists.
+// tells it: only for a branch whose remote is set (branch.NAME.remote,
+// which clone sets) and configured, and whose remote branch its remote's
+// fetch refspecs map to a remote-tracking branch. When that ref does not
+// exist (the remote branch was deleted and pruned, or never fetched) the
+// upstream is gone, as git says it.
 type tracking struct {
-	Upstream string `json:"upstream"` // short name: origin/main
-	Ahead    int    `json:"ahead"`    // commits the branch has that the upstream lacks
-	Behind   int    `json:"behind"`   // and the other way round
+	Upstream string `json:"upstream"`       // short name: origin/main
+	Gone     bool   `json:"gone,omitempty"` // its remote-tracking branch does not exist: no counts
+	Ahead    int    `json:"ahead"`          // commits the branch has that the upstream lacks
+	Behind   int    `json:"behind"`         // and the other way round
 }
 
 // trackingOf returns where branch (full name) stands, or nil.
@@ -29,15 +32,21 @@ func trackingOf(r *repo.Repo, branch string, head digest.Digest) (*tracking, err
 	if _, ok := r.Config.Get("branch." + name + ".remote"); !ok {
 		return nil, nil
 	}
-	up, err := r.Refs.Upstream(name)
-	if err != nil {
-		return nil, nil // not fetched yet, or its remote is gone
+	up, err := r.Upstream(name, false)
+	if err != nil || up.NoRemote {
+		// As git: no refspec maps the remote branch, or the remote is
+		// not configured.
+		return nil, nil
 	}
-	upID, err := r.Refs.Read(up)
+	t := &tracking{Upstream: refs.ShortName(up.Ref)}
+	if !r.Refs.Exists(up.Ref) {
+		t.Gone = true
+		return t, nil
+	}
+	upID, err := r.Refs.Read(up.Ref)
 	if err != nil || !r.Objects.Has(upID) {
 		return nil, err
 	}
-	t := &tracking{Upstream: refs.ShortName(up)}
 	ahead, err := revRange{include: []digest.Digest{head}, exclude: []digest.Digest{upID}}.interesting(r)
 	if err != nil {
 		return nil, err
@@ -54,6 +63,8 @@ func trackingOf(r *repo.Repo, branch string, head digest.Digest) (*tracking, err
 func (t *tracking) printLong(w io.Writer) {
 	commits := func(n int) string { return plural(n, "commit") }
 	switch {
+	case t.Gone:
+		fmt.Fprintf(w, "Your branch is based on '%s', but the upstream is gone.\n  (use \"strata branch --unset-upstream\" to fixup)\n", t.Upstream)
 	case t.Ahead == 0 && t.Behind == 0:
 		fmt.Fprintf(w, "Your branch is up to date with '%s'.\n", t.Upstream)
 	case t.Behind == 0:
@@ -87,9 +98,11 @@ func (t *tracking) short() string {
 	return s
 }
 
-// counts is "ahead 1, behind 2", "ahead 1", "behind 2" or "".
+// counts is "ahead 1, behind 2", "ahead 1", "behind 2", "gone" or "".
 func (t *tracking) counts() string {
 	switch {
+	case t.Gone:
+		return "gone"
 	case t.Ahead > 0 && t.Behind > 0:
 		return fmt.Sprintf("ahead %d, behind %d", t.Ahead, t.Behind)
 	case t.Ahead > 0:
