@@ -76,3 +76,26 @@ func (s *Store) carryLog(name string, d digest.Digest, log []byte, msg string) e
 	_, err := s.appendLog(name, d, d, msg)
 	return err
 }
+
+// Copy makes ref new at old's commit, with a copy of old's reflog and
+// msg's entry after it, as git's branch -c, under one hold of the refs
+// lock. new must not exist. An error wrapping ErrMoved means new exists,
+// but without old's reflog.
+func (s *Store) Copy(oldName, newName, msg string) error {
+	return s.locked(func() error {
+		d, err := s.Read(oldName)
+		if err != nil {
+			return err
+		}
+		log, logErr := os.ReadFile(s.logFile(oldName))
+		if err := s.update(newName, d, "", msg, false); err != nil {
+			return err
+		}
+		if logErr == nil {
+			if err := s.carryLog(newName, d, log, msg); err != nil {
+				return fmt.Errorf("%w, but the reflog was not copied: %w", ErrMoved, err)
+			}
+		}
+		return nil
+	})
+}

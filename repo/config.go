@@ -331,6 +331,28 @@ func (c *Config) RenameSubsection(section, old, new string) error {
 	return c.save(text)
 }
 
+// CopySubsection puts a copy of [section "old"] after it as [section
+// "new"] (branch -c), keeping its options and their order. new must not
+// exist.
+func (c *Config) CopySubsection(section, old, new string) error {
+	if !c.raw.HasSection(section) || !c.raw.Section(section).HasSubsection(old) {
+		return fmt.Errorf("no [%s %q] to copy", section, old)
+	}
+	if c.raw.Section(section).HasSubsection(new) {
+		return fmt.Errorf("[%s %q] exists", section, new)
+	}
+	text, err := copySectionText(c.text, section, old, new)
+	if err != nil {
+		return err
+	}
+	return c.save(text)
+}
+
+// HasSubsection says whether [section "sub"] is in the file.
+func (c *Config) HasSubsection(section, sub string) bool {
+	return c.raw.HasSection(section) && c.raw.Section(section).HasSubsection(sub)
+}
+
 // Subsections lists the subsection names of section, e.g. remotes.
 func (c *Config) Subsections(section string) []string {
 	if !c.raw.HasSection(section) {

@@ -273,3 +273,52 @@ func TestConfigValuesReadAsGit(t *testing.T) {
 		t.Errorf("All:\n%s\ngit config --list:\n%s", got.String(), list)
 	}
 }
+
+// TestConfigCopySubsection copies every [branch "a"] block after itself
+// as [branch "b"], comments and order kept, as git's copy-section
+// (branch -c); the original stays, a missing or taken name is refused.
+func TestConfigCopySubsection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	orig := `[branch "a"]
+	remote = origin # here
+	merge = refs/heads/a
+[core]
+	bare = false
+[branch "a"]
+	rebase`
+	if err := os.WriteFile(path, []byte(orig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CopySubsection("branch", "a", "b"); err != nil {
+		t.Fatal(err)
+	}
+	want := `[branch "a"]
+	remote = origin # here
+	merge = refs/heads/a
+[branch "b"]
+	remote = origin # here
+	merge = refs/heads/a
+[core]
+	bare = false
+[branch "a"]
+	rebase
+[branch "b"]
+	rebase
+`
+	if got, _ := os.ReadFile(path); string(got) != want {
+		t.Fatalf("config file:\n%s\nwant:\n%s", got, want)
+	}
+	if v, _ := c.Get("branch.b.merge"); v != "refs/heads/a" || !c.HasSubsection("branch", "b") || c.HasSubsection("branch", "B") {
+		t.Errorf("branch.b.merge = %q; HasSubsection b %v, B %v", v, c.HasSubsection("branch", "b"), c.HasSubsection("branch", "B"))
+	}
+	if err := c.CopySubsection("branch", "a", "b"); err == nil {
+		t.Error("copy over [branch \"b\"]: no error")
+	}
+	if err := c.CopySubsection("branch", "nosuch", "c"); err == nil || c.HasSubsection("branch", "c") {
+		t.Errorf("copy of no section: err = %v", err)
+	}
+}

@@ -303,3 +303,27 @@ func renameSectionText(src []byte, section, old, new string) ([]byte, error) {
 	}
 	return apply(src, edits), nil
 }
+
+// copySectionText puts a copy of every [section "old"] with its options
+// after it, headed [section "new"], as git's config copy-section does.
+func copySectionText(src []byte, section, old, new string) ([]byte, error) {
+	hs, _, err := scanConfig(src)
+	if err != nil {
+		return nil, err
+	}
+	var edits []edit
+	for _, h := range hs {
+		if !h.is(section, old) {
+			continue
+		}
+		text := headerLine(h.section, new) + string(src[h.end:h.last])
+		if h.last > 0 && src[h.last-1] != '\n' {
+			text = "\n" + text
+		}
+		if !strings.HasSuffix(text, "\n") {
+			text += "\n"
+		}
+		edits = append(edits, edit{h.last, h.last, text})
+	}
+	return apply(src, edits), nil
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path"
@@ -20,8 +19,10 @@ func init() { register("branch", newBranchCommand) }
 
 type branchOptions struct {
 	del, move, force bool
+	copy             bool
 	forceDel         bool // -D
 	forceMove        bool // -M
+	forceCopy        bool // --force-copy, git's -C
 	all, remotes     bool
 	format           string
 	list             bool
@@ -44,13 +45,18 @@ type refJSON struct {
 func newBranchCommand(g *globals) *cobra.Command {
 	var o branchOptions
 	cmd := &cobra.Command{
-		Use:   "branch [NAME [START] | -d NAME... | -m [OLD] NEW]",
+		Use:   "branch [NAME [START] | -d NAME... | -m [OLD] NEW | -c [OLD] NEW]",
 		Short: "List, create, delete or rename branches",
 		Long: `With no arguments, list branches; the current one is marked with *.
   strata branch dev main~1     create dev at main~1 (default START: HEAD)
   strata branch -d dev         delete dev, if HEAD holds its commits (-D: anyway;
-                               its reflog keeps them from gc until it expires)
-  strata branch -m old new     rename (-m new: the current branch)
+                               its reflog keeps them from gc until it expires), and
+                               its config (branch.dev.*)
+  strata branch -m old new     rename (-m new: the current branch); its reflog and
+                               config (branch.old.*: its upstream) go with it
+  strata branch -c old new     copy, with its reflog and config (-c new: the current
+                               branch; HEAD stays); -M, --force-copy (git's -C): over
+                               an existing branch
   strata branch -r             remote-tracking branches, as fetch left them
   strata branch -a             both (remote ones as remotes/REMOTE/NAME)
   strata branch --format json  [{"name","ref","commit","short","current","subject"}]
@@ -78,16 +84,19 @@ main"), so write patterns with --list before it.
 			if o.forceMove {
 				o.move, o.force = true, true // git's -M is -m -f
 			}
+			if o.forceCopy {
+				o.copy, o.force = true, true // and --force-copy (git's -C) is -c -f
+			}
 			r, err := g.openRepo()
 			if err != nil {
 				return err
 			}
-			if btoi(o.del || o.forceDel)+btoi(o.move)+btoi(o.showCurrent)+btoi(o.unsetUpstream) > 1 {
+			if btoi(o.del || o.forceDel)+btoi(o.move)+btoi(o.copy)+btoi(o.showCurrent)+btoi(o.unsetUpstream) > 1 {
 				// One would win and the other be dropped: -d -m a b deleted a and b.
-				return usagef("branch: -d, -m, --show-current and --unset-upstream exclude each other")
+				return usagef("branch: -d, -m, -c, --show-current and --unset-upstream exclude each other")
 			}
 			if o.filter.active() {
-				if o.del || o.forceDel || o.move || o.showCurrent || o.unsetUpstream {
+				if o.del || o.forceDel || o.move || o.copy || o.showCurrent || o.unsetUpstream {
 					return usagef("branch: --contains, --merged, --no-merged and --points-at only list")
 				}
 				args, o.list = o.filter.takeArgs(args), true
@@ -107,8 +116,8 @@ main"), so write patterns with --list before it.
 					return usagef("branch --unset-upstream: -a, -r and --list only list")
 				}
 				return unsetUpstream(r, args)
-			case o.list && (o.del || o.forceDel || o.move):
-				return usagef("branch --list: -d and -m do not list")
+			case o.list && (o.del || o.forceDel || o.move || o.copy):
+				return usagef("branch --list: -d, -m and -c do not list")
 			case o.list && o.remotes:
 				return listRefsMatching(g, r, args, o.filter, refs.Remotes, o.format)
 			case o.list && o.all:
@@ -125,22 +134,8 @@ main"), so write patterns with --list before it.
 					return usagef("branch -d: name the branch to delete")
 				}
 				return deleteBranches(g, r, args, o.forceDel || o.force)
-			case o.move:
-				if len(args) == 1 {
-					// git's branch -m NEW: the current branch.
-					h, err := r.Refs.Current()
-					if err != nil {
-						return err
-					}
-					if h.Branch == "" {
-						return fmt.Errorf("branch -m %s: HEAD is detached: name the branch to rename (-m OLD NEW)", args[0])
-					}
-					args = []string{refs.ShortName(h.Branch), args[0]}
-				}
-				if len(args) != 2 {
-					return usagef("branch -m: takes [OLD] NEW")
-				}
-				return renameBranch(cmd.Context(), r, args[0], args[1], o.force)
+			case o.move || o.copy:
+				return moveOrCopy(cmd.Context(), r, args, o.copy, o.force)
 			case len(args) == 0 && o.remotes:
 				return listRefsMatching(g, r, nil, o.filter, refs.Remotes, o.format)
 			case len(args) == 0 && o.all:
@@ -166,6 +161,9 @@ main"), so write patterns with --list before it.
 	cmd.Flags().VarPF(lastWins{&o.remotes, &o.all}, "remotes", "r", "list remote-tracking branches (REMOTE/NAME); with -d, delete them").NoOptDefVal = "true"
 	cmd.Flags().BoolVarP(&o.move, "move", "m", false, "rename a branch")
 	cmd.Flags().BoolVarP(&o.forceMove, "force-move", "M", false, "rename a branch even over an existing one (-m -f)")
+	cmd.Flags().BoolVarP(&o.copy, "copy", "c", false, "copy a branch, with its reflog and config (its upstream)")
+	// git's -C: strata's -C is the global --chdir, as git's own -C DIR.
+	cmd.Flags().BoolVar(&o.forceCopy, "force-copy", false, "copy a branch even over an existing one (-c -f; git's -C, which is strata's --chdir)")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move an existing branch (none a work tree has checked out: reset moves those); with -d, delete an unmerged one")
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json or a `TEMPLATE` of %(FIELD)s")
 	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs; * and ? match / too, as git's)")
@@ -272,6 +270,9 @@ func deleteBranches(g *globals, r *repo.Repo, names []string, force bool) error 
 			if err := r.Refs.DeleteIf(full, refs.Any, "branch: deleted", notCheckedOut); err != nil {
 				return fmt.Errorf("%s %s: %w", verb, name, err)
 			}
+			if err := dropBranchConfig(r, name); err != nil {
+				return fmt.Errorf("%s %s: the branch is deleted, but its config is not: %w", verb, name, err)
+			}
 			fmt.Fprintf(g.stdout, "Deleted broken branch %s.\n", name)
 			continue
 		}
@@ -291,6 +292,9 @@ func deleteBranches(g *globals, r *repo.Repo, names []string, force bool) error 
 		}
 		if err := r.Refs.DeleteIf(full, d, "branch: deleted", notCheckedOut); err != nil {
 			return fmt.Errorf("%s %s: %w", verb, name, err)
+		}
+		if err := dropBranchConfig(r, name); err != nil {
+			return fmt.Errorf("%s %s: the branch is deleted, but its config is not: %w", verb, name, err)
 		}
 		fmt.Fprintf(g.stdout, "Deleted branch %s (was %s).\n", name, shortID(d))
 	}
@@ -314,43 +318,6 @@ func deleteRemoteBranches(g *globals, r *repo.Repo, names []string) error {
 			continue
 		}
 		fmt.Fprintf(g.stdout, "Deleted remote-tracking branch %s (was %s).\n", name, shortID(d))
-	}
-	return nil
-}
-
-// renameBranch is git's branch -m: the HEAD of every work tree that has
-// the branch checked out follows it.
-func renameBranch(ctx context.Context, r *repo.Repo, oldName, newName string, force bool) error {
-	from, to := refs.Heads+oldName, refs.Heads+newName
-	if err := refs.CheckName(to); err != nil {
-		return usagef("branch -m: %w", err)
-	}
-	if !r.Refs.Exists(from) {
-		return fmt.Errorf("branch -m %s: no such branch", oldName)
-	}
-	if r.Refs.Exists(to) && !force {
-		return fmt.Errorf("branch -m %s %s: %s already exists (use -f)", oldName, newName, newName)
-	}
-	if force && r.Refs.Exists(to) {
-		// Replacing a checked-out branch moves HEAD under its tree.
-		if err := notCheckedOutAnywhere(r, refs.Heads, to); err != nil {
-			return fmt.Errorf("branch -m %s %s: replacing %s: %w", oldName, newName, newName, err)
-		}
-		d, _ := r.Refs.Read(to)
-		if err := r.Refs.Delete(to, d, "branch: replaced by rename"); err != nil {
-			return err
-		}
-	}
-	// A second work tree's HEAD names the branch in its own state.
-	err := worktree.RenameBranch(ctx, r, from, to, func() error {
-		return r.Refs.Rename(from, to, "branch: renamed "+oldName+" to "+newName)
-	})
-	if err != nil {
-		return fmt.Errorf("branch -m: %w", err)
-	}
-	head, err := r.Refs.ReadHead()
-	if err == nil && head.Branch == from {
-		return r.Refs.SetHeadBranch(to, "branch: renamed "+oldName+" to "+newName)
 	}
 	return nil
 }
