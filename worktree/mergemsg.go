@@ -19,15 +19,21 @@ func (w *Worktree) mergeMessage(name string, head refs.Head) string {
 			name = ref
 		}
 	}
-	msg := "Merge " + kind + " '" + name + "'"
-	into := strings.TrimPrefix(head.Branch, refs.Heads)
+	return "Merge " + kind + " '" + name + "'" + mergeInto(head.Branch)
+}
+
+// mergeInto is the end of git's merge message for a merge into branch
+// (full name; "" when HEAD is detached): " into BRANCH", "" for main and
+// master (git's default merge.suppressDest), " into HEAD".
+func mergeInto(branch string) string {
+	into := strings.TrimPrefix(branch, refs.Heads)
 	switch {
-	case head.Branch == "":
-		msg += " into HEAD"
+	case branch == "":
+		return " into HEAD"
 	case into != "main" && into != "master":
-		msg += " into " + into
+		return " into " + into
 	}
-	return msg
+	return ""
 }
 
 // refKind says what name is, as git's fmt-merge-msg does: a branch, a

@@ -30,33 +30,54 @@ func (u *BranchUpdate) Diverged(to digest.Digest) (bool, error) {
 	return !behind, err
 }
 
+// IntegrateOptions says how Integrate brings a fetched commit in.
+type IntegrateOptions struct {
+	Mode string // PullRebase or PullMerge
+	// Name is what the fetched commit is, in messages: the
+	// remote-tracking branch it came through ("origin/main").
+	Name string
+	// Fetched is what was fetched as git's pull names it in a merge
+	// commit's message, "branch 'main' of URL": the merge is then "Merge
+	// branch 'main' of URL" (" into BRANCH" but for main and master).
+	// "": git's merge message of Name.
+	Fetched string
+	// Tracking is the remote-tracking ref the commit came through (its
+	// reflog says where the remote was before): when the remote's
+	// history was rewritten (push --force), a rebase replays only the
+	// commits made on top of what the branch last took from it, as git's
+	// pull --rebase does with its fork point, not the commits the remote
+	// dropped.
+	Tracking string
+	// AllowUnrelated lets a merge join histories with no commit in
+	// common.
+	AllowUnrelated bool
+}
+
 // Integrate brings the fetched commit to into a branch that diverged
 // from it, as pull --rebase (the branch's own commits replayed onto to)
-// or pull --merge (a merge commit) does. name says what to is
-// ("origin/main"); allowUnrelated lets a merge join histories with no
-// commit in common. The branch must be checked out in the main work tree.
-//
-// tracking is the remote-tracking ref to came through (its reflog says
-// where the remote was before): when the remote's history was rewritten
-// (push --force), a rebase replays only the commits made on top of
-// what the branch last took from it, as git's pull --rebase does with
-// its fork point, not the commits the remote dropped.
-func (u *BranchUpdate) Integrate(ctx context.Context, to digest.Digest, mode, name, tracking string, allowUnrelated bool) (*Outcome, error) {
+// or pull --merge (a merge commit) does. The branch must be checked out
+// in the main work tree.
+func (u *BranchUpdate) Integrate(ctx context.Context, to digest.Digest, o IntegrateOptions) (*Outcome, error) {
+	mode, name, tracking := o.Mode, o.Name, o.Tracking
 	if u.w == nil {
 		return nil, fmt.Errorf("branch %s and %s have diverged and %s is not checked out here: check it out, then pull --%s", u.branch, name, u.branch, mode)
 	}
 	if mode == PullRebase {
-		o := RebaseOptions{Upstream: to.String(), Name: name}
+		ro := RebaseOptions{Upstream: to.String(), Name: name}
 		fork, err := u.forkPoint(tracking, to)
 		if err != nil {
 			return nil, err
 		}
 		if fork != "" {
-			o.Upstream, o.Onto = fork.String(), to.String()
+			ro.Upstream, ro.Onto = fork.String(), to.String()
 		}
-		return u.w.Rebase(ctx, o)
+		return u.w.Rebase(ctx, ro)
 	}
-	return u.w.Merge(ctx, MergeOptions{Rev: to.String(), Name: name, AllowUnrelated: allowUnrelated})
+	msg := ""
+	if o.Fetched != "" {
+		msg = "Merge " + o.Fetched + mergeInto(refs.Heads+u.branch)
+	}
+	return u.w.Merge(ctx, MergeOptions{Rev: to.String(), Name: name, Message: msg, AllowUnrelated: o.AllowUnrelated})
 }
 
 // forkPoint is the newest commit of tracking's reflog that the branch

@@ -125,7 +125,8 @@ func report(g *globals, op string, out *worktree.Outcome, err error) error {
 		fmt.Fprintln(g.stdout, "Already up to date.")
 		return nil
 	case out.FastFwd:
-		fmt.Fprintf(g.stdout, "Fast-forward %s..%s\n", shortID(out.Seq.OrigHead), shortID(out.Head.ID))
+		// git's: "Updating a..b", "Fast-forward".
+		fmt.Fprintf(g.stdout, "Updating %s..%s\nFast-forward\n", shortID(out.Seq.OrigHead), shortID(out.Head.ID))
 		return nil
 	case op == "rebase":
 		s := out.Seq

@@ -40,6 +40,9 @@ merge as those commands do: 'strata rebase --continue' or
 'strata merge --continue' finishes it, --abort undoes it. A merge with a
 remote history that shares no commit with the branch is refused, as
 merge refuses it, unless --allow-unrelated-histories.
+A merge commit's message is git's pull's, "Merge branch 'main' of URL";
+a rebase is onto the remote-tracking branch the commit came through
+(origin/main).
 A work tree with uncommitted changes, or with a merge, rebase,
 cherry-pick or revert in progress, is refused before anything moves, and
 so is one with a container running in it (strata run) unless --force.
@@ -69,6 +72,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			branch := refs.ShortName(h.Branch)
 			tag, what := branch, branch // the remote tag; how messages name them
+			isTag := false              // branch.NAME.merge names refs/tags/TAG
 			switch {
 			case len(args) == 2:
 				if branch, tag, err = pullRefspec(args[1]); err != nil {
@@ -78,7 +82,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			case branch != "" && (len(args) == 0 || args[0] == r.UpstreamRemote(branch)):
 				// From its own remote: the remote branch it merges
 				// (git's branch.NAME.merge).
-				if tag, _, err = r.UpstreamTag(branch); err != nil {
+				if tag, isTag, err = r.UpstreamTag(branch); err != nil {
 					return fmt.Errorf("pull: %w", err)
 				}
 				what = tag
@@ -149,7 +153,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			case diverged && mode != "":
 				// The step that failed is named once (mode is the
 				// command's name): "pull origin main: rebase: 1 conflict".
-				out, err := up.Integrate(ctx, to, mode, remoteArg+"/"+tag, s.Tracking(tag), unrelated)
+				out, err := up.Integrate(ctx, to, integrateOptions(s, tag, isTag, mode, unrelated))
 				if err := report(g, mode, out, err); err != nil {
 					return fail(err)
 				}
@@ -165,7 +169,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			case old == "":
 				fmt.Fprintf(g.stdout, "Branch %s created at %s\n", branch, shortID(to))
 			default:
-				fmt.Fprintf(g.stdout, "Fast-forward %s..%s\n", shortID(old), shortID(to))
+				// git's merge: "Updating a..b", "Fast-forward".
+				fmt.Fprintf(g.stdout, "Updating %s..%s\nFast-forward\n", shortID(old), shortID(to))
 			}
 			return nil
 		},
@@ -178,6 +183,25 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&merge, "merge", false, "merge the fetched commits with a merge commit")
 	cmd.Flags().BoolVar(&unrelated, "allow-unrelated-histories", false, "let a merge join a remote history with no commit in common with the branch")
 	return cmd
+}
+
+// integrateOptions names what pull fetched, as git's pull does: a merge
+// commit is "Merge branch 'TAG' of URL" (tag 'TAG' when branch.NAME.merge
+// names refs/tags/TAG), and messages name the remote-tracking branch the
+// commit came through (remote.REMOTE.fetch's mapping of TAG: up/main),
+// or, for a remote without one (a URL), "branch 'TAG' of URL" too.
+func integrateOptions(s *remote.Session, tag string, isTag bool, mode string, unrelated bool) worktree.IntegrateOptions {
+	kind := "branch"
+	if isTag {
+		kind = "tag"
+	}
+	o := worktree.IntegrateOptions{Mode: mode, Tracking: s.Tracking(tag), AllowUnrelated: unrelated,
+		Fetched: fmt.Sprintf("%s '%s' of %s", kind, tag, s.Endpoint())}
+	o.Name = o.Fetched
+	if o.Tracking != "" {
+		o.Name = refs.ShortName(o.Tracking)
+	}
+	return o
 }
 
 // pulled is the commit a pull's fetch brought (res: the one tag it
