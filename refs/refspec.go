@@ -18,7 +18,9 @@ type Refspec struct {
 	// Src is the remote tag, or a pattern of them ("*": every tag).
 	Src string
 	// Dst is the local ref's full name, or a pattern of them; "" when
-	// the fetched commit goes to no ref of its own (SRC or SRC:).
+	// the fetched commit goes to no ref of its own (SRC or SRC:). A
+	// pattern's DST is kept as written when it is not a full refs/ name
+	// (Funny).
 	Dst string
 	// Raw is the refspec as written, for messages.
 	Raw string
@@ -42,7 +44,12 @@ func DefaultFetch(name string) string {
 
 // ParseRefspec reads a fetch refspec as git does. A DST that is not a
 // full refs/ name is read as git's fetch reads it (localRef): heads/X,
-// tags/X and remotes/X under refs/, else a branch.
+// tags/X and remotes/X under refs/, else a branch. A pattern's DST is
+// not: git's fetch reads it as written, and ignores each ref it maps a
+// tag to that is not under refs/ ("Ignoring funny ref 'foo/main'
+// locally"): 'refs/heads/*:foo/*' is kept so (Funny), and fetches
+// nothing. '*:*' is git's identity map (its '*' SRC matches the full
+// name refs/heads/main): the remote tag goes to the branch of its name.
 func ParseRefspec(s string) (Refspec, error) {
 	bad := func(why string) (Refspec, error) {
 		if why == "" {
@@ -99,6 +106,13 @@ func ParseRefspec(s string) (Refspec, error) {
 		return bad("strata keeps refs/heads/, refs/tags/ and refs/remotes/ only")
 	case dst == HEAD:
 		return bad("")
+	case glob == 1 && body != "*:*":
+		// Funny: checked as a name under refs/ would be.
+		if err := CheckName(Heads + strings.Replace(dst, "*", "x", 1)); err != nil {
+			return bad("")
+		}
+		rs.Dst = dst
+		return rs, nil
 	default:
 		dst = localRef(dst)
 	}
@@ -107,6 +121,14 @@ func ParseRefspec(s string) (Refspec, error) {
 	}
 	rs.Dst = dst
 	return rs, nil
+}
+
+// Funny reports whether rs is a pattern whose DST is not a full refs/
+// name ('refs/heads/*:foo/*'): git's fetch ignores every ref it maps a
+// tag to ("Ignoring funny ref 'foo/main' locally"), and so does strata's;
+// Tracking maps nothing through it.
+func (rs Refspec) Funny() bool {
+	return rs.Glob() && rs.Dst != "" && !strings.HasPrefix(rs.Dst, "refs/")
 }
 
 // localRef is the full name of a DST written short, as git's fetch
@@ -158,7 +180,7 @@ func (rs Refspec) Match(tag string) (string, bool) {
 // tags, not its branches, and is passed over for a branch.
 func Tracking(specs []Refspec, tag string, branch bool) string {
 	for _, rs := range specs {
-		if branch && rs.SrcTag {
+		if branch && rs.SrcTag || rs.Funny() {
 			continue
 		}
 		if dst, ok := rs.Match(tag); ok && dst != "" {

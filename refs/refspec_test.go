@@ -27,7 +27,12 @@ func TestParseRefspec(t *testing.T) {
 		{"main:heads/side", false, "main", "refs/heads/side"},
 		{"main:tags/t2", false, "main", "refs/tags/t2"},
 		{"main:remotes/o/m", false, "main", "refs/remotes/o/m"},
-		{"refs/tags/*:tags/*", false, "*", "refs/tags/*"},
+		// A pattern's short DST is not read so: git ignores each ref it
+		// maps to as funny (Funny), but for '*:*', its identity map.
+		{"refs/tags/*:tags/*", false, "*", "tags/*"},
+		{"+refs/heads/*:foo/*", true, "*", "foo/*"},
+		{"refs/heads/*:*", false, "*", "*"},
+		{"*:*", false, "*", "refs/heads/*"},
 		{"main:headsx/y", false, "main", "refs/heads/headsx/y"},
 		{"+refs/heads/*:refs/remotes/origin/*", true, "*", "refs/remotes/origin/*"},
 		{"refs/heads/feat-*:refs/heads/f/*", false, "feat-*", "refs/heads/f/*"},
@@ -41,6 +46,7 @@ func TestParseRefspec(t *testing.T) {
 		"", "+", ":", ":x", "a:b:c", "ma in:x", "main:a..b", "main:HEAD",
 		"refs/heads/*", "refs/heads/*:x", "main:refs/heads/*", "a*b*:c*",
 		"refs/pull/1:x", "main:refs/notes/x", "a/b:x", "main:x.lock",
+		"refs/heads/*:a..b/*", "refs/heads/*:x/*.lock",
 	} {
 		if rs, err := ParseRefspec(in); !errors.Is(err, ErrBadRefspec) {
 			t.Errorf("ParseRefspec(%q) = %+v, %v; want ErrBadRefspec", in, rs, err)
@@ -134,5 +140,29 @@ func TestFetchRefspecs(t *testing.T) {
 	}
 	if _, err := FetchRefspecs("up", []string{"a:b:c"}); !errors.Is(err, ErrBadRefspec) || err.Error() != "remote.up.fetch: invalid refspec 'a:b:c'" {
 		t.Errorf("FetchRefspecs(a:b:c): err = %v", err)
+	}
+}
+
+// TestRefspecFunny: a pattern whose DST is not under refs/ is git's
+// funny map: Funny says so, and Tracking maps no upstream through it
+// (the next refspec does).
+func TestRefspecFunny(t *testing.T) {
+	specs, err := ParseRefspecs([]string{"+refs/heads/*:foo/*", "refs/heads/*:refs/remotes/origin/*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !specs[0].Funny() || specs[1].Funny() {
+		t.Errorf("Funny = %v, %v; want true, false", specs[0].Funny(), specs[1].Funny())
+	}
+	if dst, ok := specs[0].Match("main"); !ok || dst != "foo/main" {
+		t.Errorf("Match(main) = %q, %v; want foo/main, true", dst, ok)
+	}
+	if got := Tracking(specs, "main", true); got != "refs/remotes/origin/main" {
+		t.Errorf("Tracking(main) = %q; want refs/remotes/origin/main", got)
+	}
+	for _, in := range []string{"main:foo", "*:*", "refs/heads/*:refs/heads/*", "main"} {
+		if rs, err := ParseRefspec(in); err != nil || rs.Funny() {
+			t.Errorf("ParseRefspec(%q) = %+v, %v; want not funny", in, rs, err)
+		}
 	}
 }

@@ -83,7 +83,7 @@ func (s *Session) wants(ctx context.Context, specs []refs.Refspec, o FetchOption
 			l.add(rs.Src, true, dest{rs.Dst, rs.Force})
 			if mapped {
 				for _, m := range s.refmap {
-					if dst, ok := m.Match(rs.Src); ok && dst != "" {
+					if dst, ok := m.Match(rs.Src); ok && dst != "" && !m.Funny() {
 						l.add(rs.Src, true, dest{dst, m.Force})
 					}
 				}
@@ -105,6 +105,11 @@ func (s *Session) wants(ctx context.Context, specs []refs.Refspec, o FetchOption
 			}
 			dst, ok := rs.Match(tag)
 			if !ok {
+				continue
+			}
+			if rs.Funny() {
+				// git's fetch: "Ignoring funny ref 'foo/main' locally".
+				res.Tags = append(res.Tags, TagUpdate{Tag: tag, Skipped: fmt.Sprintf("ignoring funny ref '%s' locally, as git's fetch: a pattern's DST must start with refs/ (%s)", dst, rs.Raw)})
 				continue
 			}
 			if err := refs.CheckName(dst); dst != "" && err != nil {

@@ -19,7 +19,7 @@ func init() { register("fetch", newFetchCommand) }
 func newFetchCommand(g *globals) *cobra.Command {
 	var o fetchFlags
 	cmd := &cobra.Command{
-		Use:   "fetch [-f] [--dry-run] [--porcelain | --format json] [REMOTE [REFSPEC...]] | --all",
+		Use:   "fetch [-f] [-u] [--dry-run] [--porcelain | --format json] [REMOTE [REFSPEC...]] | --all",
 		Short: "Receive a remote's tags, with their history",
 		Long: `Fetch from REMOTE (default: the current branch's remote, branch.NAME.remote,
 else origin) what each REFSPEC names, as git's fetch: [+]SRC[:DST].
@@ -28,7 +28,10 @@ refs/tags/T both name the tag T); DST the local ref it goes to: a full
 refs/heads/, refs/tags/ or refs/remotes/ name, or, as git's, heads/X,
 tags/X or remotes/X under refs/, and any other a branch. "tag T" is
 refs/tags/T:refs/tags/T. A '*' in both sides maps every remote tag it
-matches: 'refs/heads/*:refs/remotes/origin/*'.
+matches: 'refs/heads/*:refs/remotes/origin/*'. A pattern's DST is a full
+refs/ name, as git's: 'refs/heads/*:foo/*' maps each tag to a ref git
+calls funny, and fetch skips it with a warning ("ignoring funny ref
+'foo/main' locally"); '*:*' maps each tag to the branch of its name.
 
   strata fetch origin                      # remote.origin.fetch: every tag -> origin/TAG
   strata fetch origin main v1              # those tags -> origin/main, origin/v1
@@ -49,7 +52,10 @@ A DST moves only by a fast-forward, unless the refspec starts with '+'
 or -f (--force) is given; an existing tag does not move at all without
 them. A refused ref stays where it was (" ! [rejected] main -> feature
 (non-fast-forward)"), the others move, and fetch exits 1. The branch
-checked out in a work tree is never fetched into (pull moves it). No
+checked out in a work tree is not fetched into (pull moves it with its
+files) unless -u (--update-head-ok, git's): the branch moves and the
+work tree keeps its files; status then says HEAD moved, 'strata reset
+--hard' takes HEAD's files, 'reset --soft HEAD' keeps these on top. No
 commit is received that only a refused ref would name; --dry-run reads
 the remote's manifests and prints what would move, receiving and writing
 nothing.
@@ -136,10 +142,11 @@ func fetchOne(cmd *cobra.Command, g *globals, o fetchFlags, args []string, out *
 	if cmd.Flags().Changed("refmap") {
 		s.SetRefmap(refmap)
 	}
-	res, err := s.FetchSpecs(cmd.Context(), r, specs, remote.FetchOptions{
-		Force: o.force, DryRun: o.dryRun,
-		CheckDst: func(ref string) error { return refuseCheckedOut(r, ref) },
-	})
+	fo := remote.FetchOptions{Force: o.force, DryRun: o.dryRun}
+	if !o.updateHeadOK {
+		fo.CheckDst = func(ref string) error { return refuseCheckedOut(r, ref) }
+	}
+	res, err := s.FetchSpecs(cmd.Context(), r, specs, fo)
 	p.finish()
 	if errors.Is(err, refs.ErrBadRefspec) {
 		return usageError{fmt.Errorf("fetch %s: %w", remoteArg, err)}

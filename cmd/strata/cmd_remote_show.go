@@ -175,7 +175,7 @@ func fetchStatus(r *repo.Repo, specs []refs.Refspec, tag string) string {
 	for _, rs := range specs {
 		dst, ok := rs.Match(tag)
 		switch {
-		case !ok || dst == "":
+		case !ok || dst == "" || rs.Funny():
 		case r.Refs.Exists(dst):
 			return "tracked"
 		default:

@@ -16,6 +16,7 @@ import (
 type fetchFlags struct {
 	transferFlags
 	prune, all, force, dryRun, porcelain bool
+	updateHeadOK                         bool // -u: fetch into a checked-out branch too
 	format                               string
 	refmap                               []string
 }
@@ -27,6 +28,7 @@ func (o *fetchFlags) add(cmd *cobra.Command) {
 	f.BoolVar(&o.all, "all", false, "fetch every remote")
 	f.BoolVarP(&o.force, "force", "f", false, "move refs even when it is not a fast-forward, as a '+' on each refspec")
 	f.BoolVar(&o.dryRun, "dry-run", false, "say what would move; receive and write nothing")
+	f.BoolVarP(&o.updateHeadOK, "update-head-ok", "u", false, "let a refspec move a branch a work tree has checked out (the work tree stays: status says HEAD moved)")
 	f.BoolVar(&o.porcelain, "porcelain", false, "print one line per ref moved: FLAG OLD NEW REF, as git's")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	f.StringArrayVar(&o.refmap, "refmap", nil, "map the tags named to remote-tracking refs with this refspec, not remote.NAME.fetch ('': none)")
