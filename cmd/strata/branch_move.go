@@ -26,6 +26,11 @@ func renameBranch(ctx context.Context, r *repo.Repo, oldName, newName string, fo
 	if !r.Refs.Exists(from) {
 		return fmt.Errorf("branch -m %s: no such branch", oldName)
 	}
+	if from == to {
+		// git's: nothing to do. -M went on to delete the branch as the
+		// one it replaced, then found nothing to rename.
+		return nil
+	}
 	if r.Refs.Exists(to) && !force {
 		return fmt.Errorf("branch -m %s %s: %s already exists (use -f)", oldName, newName, newName)
 	}
@@ -62,8 +67,11 @@ func copyBranch(r *repo.Repo, oldName, newName string, force bool) error {
 	if !r.Refs.Exists(from) {
 		return fmt.Errorf("branch -c %s: no such branch", oldName)
 	}
+	if from == to {
+		return nil // git's: nothing to do
+	}
 	if r.Refs.Exists(to) {
-		if !force || from == to {
+		if !force {
 			return fmt.Errorf("branch -c %s %s: %s already exists (use -f)", oldName, newName, newName)
 		}
 		if err := replaceBranch(r, "-c", oldName, newName, "branch: replaced by copy"); err != nil {
