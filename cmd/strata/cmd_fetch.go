@@ -221,7 +221,7 @@ func rejectedError(remoteArg string, res remote.FetchResult) error {
 
 // printFetch tells what a fetch moved and received, under "From URL";
 // as git's fetch, one that changed nothing prints nothing, unless from
-// (pull, whose own line follows).
+// (pull of a named BRANCH, whose own line follows).
 func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet, from bool) {
 	if quiet {
 		return

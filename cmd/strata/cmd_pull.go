@@ -139,7 +139,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			// -q: what merge -q and rebase -q would say, as git's pull.
 			g.quiet = o.quiet
 			warnSkipped(g, "pull", remoteArg, res)
-			printFetch(g, s, res, o.quiet, true)
+			// git's pull: "From URL" always when BRANCH is named (its
+			// fetch then shows "* branch main -> FETCH_HEAD"), else only
+			// over what the fetch moved, as fetch prints it.
+			printFetch(g, s, res, o.quiet, len(args) == 2)
 			to, err := pulled(res, remoteArg)
 			if err != nil {
 				return fail(err)
