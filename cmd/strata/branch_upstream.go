@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -42,4 +43,83 @@ func unsetUpstream(r *repo.Repo, args []string) error {
 		return fmt.Errorf("branch --unset-upstream %s: the branch has no upstream information (branch.%s.remote, branch.%s.merge)", name, name, name)
 	}
 	return nil
+}
+
+// setUpstream is git's branch -u/--set-upstream-to UPSTREAM [BRANCH]
+// (HEAD's branch without one): UPSTREAM is a remote-tracking branch
+// (origin/main, or its full name) that a remote's fetch refspecs map a
+// remote branch to; branch.NAME.remote and branch.NAME.merge then name
+// that remote and branch, as clone and push -u write them. strata tracks
+// remote branches only: git's local upstream (remote ".") is refused.
+func setUpstream(g *globals, r *repo.Repo, upstream string, args []string) error {
+	if len(args) > 1 {
+		return usagef("branch -u: too many arguments (takes UPSTREAM [BRANCH])")
+	}
+	var name string
+	if len(args) == 1 {
+		name = args[0]
+		if !r.Refs.Exists(refs.Heads + name) {
+			return fmt.Errorf("branch -u %s %s: no such branch", upstream, name)
+		}
+	} else {
+		h, err := r.Refs.Current()
+		if err != nil {
+			return fmt.Errorf("branch -u %s: %w", upstream, err)
+		}
+		if h.Branch == "" || !r.Refs.Exists(h.Branch) {
+			return fmt.Errorf("branch -u %s: HEAD is on no branch (detached, or unborn): name the branch", upstream)
+		}
+		name = refs.ShortName(h.Branch)
+	}
+	full := upstream
+	if !strings.HasPrefix(full, "refs/") {
+		full = refs.Remotes + upstream
+	}
+	if !strings.HasPrefix(full, refs.Remotes) || !r.Refs.Exists(full) {
+		if r.Refs.Exists(refs.Heads + upstream) {
+			return fmt.Errorf("branch -u %s: %s is a local branch: strata tracks remote-tracking branches only (REMOTE/BRANCH)", upstream, upstream)
+		}
+		return fmt.Errorf("branch -u %s: the requested upstream branch '%s' does not exist ('strata fetch' makes it while the remote has the branch; 'strata push -u' pushes a new one)", upstream, upstream)
+	}
+	remoteName, tag, err := trackedBy(r, full)
+	if err != nil {
+		return fmt.Errorf("branch -u %s: %w", upstream, err)
+	}
+	for k, v := range map[string]string{"remote": remoteName, "merge": refs.Heads + tag} {
+		if err := r.Config.Set("branch."+name+"."+k, v); err != nil {
+			return fmt.Errorf("branch -u %s: %w", upstream, err)
+		}
+	}
+	fmt.Fprintf(g.stdout, "branch '%s' set up to track '%s'.\n", name, refs.ShortName(full))
+	return nil
+}
+
+// trackedBy is the remote whose fetch refspecs map a remote branch to
+// the remote-tracking ref full, and that branch, as git's
+// find_tracked_branch: none, or two remotes, is an error.
+func trackedBy(r *repo.Repo, full string) (remoteName, tag string, err error) {
+	// The remotes' names from the config, as completion reads them: this
+	// file is in the front build, which leaves the remote package out.
+	for _, rem := range r.Config.Subsections("remote") {
+		specs, err := r.FetchRefspecs(rem)
+		if err != nil {
+			return "", "", err
+		}
+		for _, rs := range specs {
+			t, ok := rs.Reverse(full)
+			if !ok || rs.SrcTag || rs.Funny() || strings.Contains(t, "*") {
+				continue
+			}
+			if remoteName != "" && remoteName != rem {
+				return "", "", fmt.Errorf("ambiguous: the fetch refspecs of remotes %s and %s both map to %s", remoteName, rem, refs.ShortName(full))
+			}
+			if remoteName == "" {
+				remoteName, tag = rem, t
+			}
+		}
+	}
+	if remoteName == "" {
+		return "", "", fmt.Errorf("no remote's fetch refspec (remote.NAME.fetch) maps a remote branch to %s", refs.ShortName(full))
+	}
+	return remoteName, tag, nil
 }

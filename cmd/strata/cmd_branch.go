@@ -29,6 +29,7 @@ type branchOptions struct {
 	verbose          int // -v (accepted), -vv: each branch's upstream
 	showCurrent      bool
 	unsetUpstream    bool
+	setUpstream      string    // -u, --set-upstream-to
 	filter           refFilter // --contains, --merged, --no-merged, --points-at
 }
 
@@ -65,6 +66,7 @@ func newBranchCommand(g *globals) *cobra.Command {
   strata branch --show-current  the current branch's name
   strata branch -vv             each branch's upstream and how it stands against it:
                                 [origin/main: ahead 1], [origin/main: gone]
+  strata branch -u origin/main [NAME]     make origin/main its upstream (branch.NAME.remote, .merge)
   strata branch --unset-upstream [NAME]   forget a branch's upstream
   strata branch --merged        those whose commits HEAD holds (-d deletes them
                                 safely); --no-merged: the others
@@ -91,15 +93,18 @@ main"), so write patterns with --list before it.
 			if err != nil {
 				return err
 			}
-			if btoi(o.del || o.forceDel)+btoi(o.move)+btoi(o.copy)+btoi(o.showCurrent)+btoi(o.unsetUpstream) > 1 {
+			if btoi(o.del || o.forceDel)+btoi(o.move)+btoi(o.copy)+btoi(o.showCurrent)+btoi(o.unsetUpstream)+btoi(o.setUpstream != "") > 1 {
 				// One would win and the other be dropped: -d -m a b deleted a and b.
-				return usagef("branch: -d, -m, -c, --show-current and --unset-upstream exclude each other")
+				return usagef("branch: -d, -m, -c, -u, --show-current and --unset-upstream exclude each other")
 			}
 			if o.filter.active() {
-				if o.del || o.forceDel || o.move || o.copy || o.showCurrent || o.unsetUpstream {
+				if o.del || o.forceDel || o.move || o.copy || o.showCurrent || o.unsetUpstream || o.setUpstream != "" {
 					return usagef("branch: --contains, --merged, --no-merged and --points-at only list")
 				}
 				args, o.list = o.filter.takeArgs(args), true
+			}
+			if cmd.Flags().Changed("set-upstream-to") && o.setUpstream == "" {
+				return usagef("branch -u: name the upstream, a remote-tracking branch (REMOTE/BRANCH)")
 			}
 			o.filter.upstreams = o.verbose > 1
 			switch {
@@ -116,6 +121,11 @@ main"), so write patterns with --list before it.
 					return usagef("branch --unset-upstream: -a, -r and --list only list")
 				}
 				return unsetUpstream(r, args)
+			case o.setUpstream != "":
+				if o.list || o.all || o.remotes {
+					return usagef("branch -u: -a, -r and --list only list")
+				}
+				return setUpstream(g, r, o.setUpstream, args)
 			case o.list && (o.del || o.forceDel || o.move || o.copy):
 				return usagef("branch --list: -d, -m and -c do not list")
 			case o.list && o.remotes:
@@ -169,6 +179,7 @@ main"), so write patterns with --list before it.
 	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs; * and ? match / too, as git's)")
 	cmd.Flags().CountVarP(&o.verbose, "verbose", "v", "-v is accepted (the list always shows each branch's commit and subject); -vv adds its upstream, as git's: [origin/main: ahead 1]")
 	cmd.Flags().BoolVar(&o.showCurrent, "show-current", false, "print the current branch's name (nothing on a detached HEAD)")
+	cmd.Flags().StringVarP(&o.setUpstream, "set-upstream-to", "u", "", "make `UPSTREAM`, a remote-tracking branch (origin/main), the upstream of a branch (default: the current one)")
 	cmd.Flags().BoolVar(&o.unsetUpstream, "unset-upstream", false, "forget the upstream of a branch (default: the current one): remove branch.NAME.remote and .merge")
 	o.filter.addFlags(cmd.Flags())
 	return cmd
