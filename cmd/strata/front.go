@@ -39,12 +39,17 @@ func execFull(args []string, stderr io.Writer) int {
 	// os.Executable reads /proc/self/exe: symlinks are resolved, so a
 	// link to strata in another directory still finds strata-full.
 	full := filepath.Join(filepath.Dir(self), handover.FullName)
-	if os.Getenv(handover.HandedOverVar) != "" {
+	if handover.HandedOver() {
 		fmt.Fprintf(stderr, "strata: %s is not strata's full build (reinstall strata: make install)\n", full)
 		return exitError
 	}
+	mark, ok := handover.Mark()
+	if !ok {
+		fmt.Fprintf(stderr, "strata: cannot run %s: /proc/self/stat does not tell this process's start\n", full)
+		return exitError
+	}
 	argv := append([]string{os.Args[0]}, args...)
-	err = unix.Exec(full, argv, append(os.Environ(), handover.HandedOverVar+"=1"))
+	err = unix.Exec(full, argv, handover.Env(os.Environ(), mark))
 	fmt.Fprintf(stderr, "strata: cannot run %s: %v (it holds the commands this build leaves out; reinstall strata: make install)\n", full, err)
 	return exitError
 }

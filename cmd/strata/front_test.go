@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-sh/strata/cmd/strata/internal/handover"
 	strataexec "github.com/strata-sh/strata/exec"
@@ -32,8 +34,17 @@ func buildFrontAndFull(t *testing.T) string {
 // runBin runs bin with args and returns its combined output and exit code.
 func runBin(t *testing.T, bin string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=1700000000")
+	return runBinEnv(t, nil, bin, args...)
+}
+
+// runBinEnv is runBin with env added to the test's environment. A run
+// longer than a minute is killed (a front exec'ing itself forever).
+func runBinEnv(t *testing.T, env []string, bin string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(append(os.Environ(), "SOURCE_DATE_EPOCH=1700000000"), env...)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	switch {
@@ -173,6 +184,14 @@ func TestFrontAlone(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "is not strata's full build") || strings.Count(out, "\n") != 1 {
 		t.Fatalf("push with a front as strata-full: exit %d, %q; want exit 1 and one line", code, out)
 	}
+	// The mark replaces the variable a user set: the front as strata-full
+	// still knows itself (the first setting is the one getenv reads).
+	for _, args := range [][]string{{"push"}, {"frobnicate"}} { // handed over early, and by main
+		out, code = runBinEnv(t, []string{handover.HandedOverVar + "=1"}, alone, args...)
+		if code != 1 || !strings.Contains(out, "is not strata's full build") || strings.Count(out, "\n") != 1 {
+			t.Fatalf("%s with a front as strata-full, %s=1 set by the user: exit %d, %q; want exit 1 and one line", args[0], handover.HandedOverVar, code, out)
+		}
+	}
 
 	link := filepath.Join(t.TempDir(), "strata")
 	if err := os.Symlink(filepath.Join(bin, "strata"), link); err != nil {
@@ -187,10 +206,21 @@ func TestFrontAlone(t *testing.T) {
 // pass the front's mark on, so a program it starts (a credential helper
 // here; a merge driver of pull alike) can run strata's handed-over
 // commands again. With the mark inherited, the front took strata-full
-// for a copy of itself ("is not strata's full build", exit 1).
+// for a copy of itself ("is not strata's full build", exit 1). Nor is
+// the variable a mark when a user's environment holds it: the front
+// took that for its own and refused every handed-over command.
 func TestFrontMarkNotInherited(t *testing.T) {
 	bin := buildFrontAndFull(t)
 	front := filepath.Join(bin, "strata")
+	for _, args := range [][]string{{"push", "--help"}, {"frobnicate"}} { // handed over early, and by main
+		for _, v := range []string{"1", ""} {
+			fo, fc := runBinEnv(t, []string{handover.HandedOverVar + "=" + v}, front, args...)
+			uo, uc := runBin(t, filepath.Join(bin, "strata-full"), args...)
+			if fo != uo || fc != uc {
+				t.Errorf("%s=%s strata %s: the front gave exit %d:\n%s\nthe full build exit %d:\n%s", handover.HandedOverVar, v, strings.Join(args, " "), fc, fo, uc, uo)
+			}
+		}
+	}
 	dir := t.TempDir()
 	helpers := filepath.Join(dir, "bin")
 	if err := os.Mkdir(helpers, 0o755); err != nil {

@@ -12,7 +12,10 @@ import (
 const FullName = "strata-full"
 
 // HandedOverVar marks a process the front exec'd, so that a front copied
-// over strata-full fails once instead of exec'ing itself forever.
+// over strata-full fails once instead of exec'ing itself forever. Its
+// value is the process's Mark: a user's shell may hold the variable
+// (exported, inherited), and it must not make the front refuse what only
+// the full build runs.
 const HandedOverVar = "STRATA_FRONT_HANDOVER"
 
 // ReexecVar is exec.ModeVar: a process with it set is strata's binary
@@ -67,7 +70,8 @@ func Early(args []string) bool {
 // execFull replaces the process with the full build beside the front,
 // running argv; it returns only if it could not.
 func execFull(argv []string) {
-	if _, set := syscall.Getenv(HandedOverVar); set {
+	mark, ok := Mark()
+	if !ok || HandedOver() {
 		return
 	}
 	// A helper has no command line. The variable in a user's shell, which
@@ -81,7 +85,7 @@ func execFull(argv []string) {
 		return
 	}
 	full := self[:lastSlash(self)+1] + FullName
-	syscall.Exec(full, argv, append(syscall.Environ(), HandedOverVar+"=1"))
+	syscall.Exec(full, argv, Env(syscall.Environ(), mark))
 }
 
 // early hands the process over if its arguments ask for the full build.
