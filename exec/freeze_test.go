@@ -325,7 +325,7 @@ func TestPids(t *testing.T) {
 // the host's network counts nothing.
 func TestReadUsage(t *testing.T) {
 	c := startCounter(t)
-	u, err := ReadUsage(c.id, os.Getpid())
+	u, err := ReadUsage(c.id, os.Getpid(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestReadUsage(t *testing.T) {
 		t.Errorf("usage %+v: want memory and tasks, no limit, no network", u)
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		v, err := ReadUsage(c.id, 0)
+		v, err := ReadUsage(c.id, 0, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -344,7 +344,7 @@ func TestReadUsage(t *testing.T) {
 			t.Fatalf("CPU time stays %d", v.CPUNanos)
 		}
 	}
-	if _, err := ReadUsage("no-such-container", 0); !errors.Is(err, ErrNotRunning) {
+	if _, err := ReadUsage("no-such-container", 0, false); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("ReadUsage of a missing container: %v, want ErrNotRunning", err)
 	}
 
@@ -364,7 +364,7 @@ func TestReadUsage(t *testing.T) {
 	if l, _ := bufio.NewReader(pr).ReadString('\n'); l != "up\n" {
 		t.Fatalf("container said %q", l)
 	}
-	u, err = ReadUsage(id, 0)
+	u, err = ReadUsage(id, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,7 +22,7 @@ type Usage struct {
 	NetTx       uint64
 	BlockRead   uint64 // bytes its processes read from and wrote to storage
 	BlockWrite  uint64
-	Pids        int // its tasks (threads), as pids.current counts them
+	Pids        int // its tasks (threads), as pids.current counts them, the tiny init once (countTasks)
 }
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on
@@ -33,11 +34,13 @@ const clockTicks = 100
 // memory.current and memory.max when the memory controller is on; v1:
 // the cpuacct and memory hierarchies, which strata makes only for
 // limits), else summed over its processes' /proc files (CPU times, the
-// resident set, storage bytes); the network from the namespace of
-// netPid (its pid 1). Only kernel files are read, never one of the
-// container's tree, and each defensively: a process names itself. The
-// error wraps ErrNotRunning when no container has the id.
-func ReadUsage(id string, netPid int) (Usage, error) {
+// resident set, storage bytes); the network from the namespace of pid1
+// (its pid 1, as the host sees it; 0: none). tinyInit: pid1 is the tiny
+// init (Spec.Init), whose threads count as one task. Only kernel files
+// are read, never one of the container's tree, and each defensively: a
+// process names itself. The error wraps ErrNotRunning when no container
+// has the id.
+func ReadUsage(id string, pid1 int, tinyInit bool) (Usage, error) {
 	var u Usage
 	pids, err := Pids(id)
 	if err != nil {
@@ -47,13 +50,7 @@ func ReadUsage(id string, netPid int) (Usage, error) {
 	if dir == "" {
 		return u, fmt.Errorf("usage of %s: %w", id, ErrNotRunning)
 	}
-	tasks := "tasks"
-	if v2 {
-		tasks = "cgroup.threads"
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, tasks)); err == nil {
-		u.Pids = len(strings.Fields(string(b)))
-	}
+	u.Pids = countTasks(dir, v2, pid1, tinyInit)
 	cpuDone, memDone := false, false
 	memDir := dir
 	if v2 {
@@ -89,8 +86,63 @@ func ReadUsage(id string, netPid int) (Usage, error) {
 			u.BlockWrite += v
 		}
 	}
-	u.NetRx, u.NetTx = netUsage(netPid)
+	u.NetRx, u.NetTx = netUsage(pid1)
 	return u, nil
+}
+
+// countTasks counts the tasks (threads) of the container's cgroup dir,
+// as docker stats shows pids.current: on v2 those of its children too,
+// where the command runs when a pids limit is on the tiny init's
+// threaded child (initPids). The tiny init is a Go program whose runtime
+// runs several threads (7 here) and starts more at will: with tinyInit
+// the tasks of pid1 count as one, as docker's tini, single-threaded,
+// counts; they counted 7, and on v2 with a pids limit only they did,
+// the command's in the child not at all.
+func countTasks(dir string, v2 bool, pid1 int, tinyInit bool) int {
+	var tids []string
+	if v2 {
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				tids = append(tids, readFields(filepath.Join(path, "cgroup.threads"))...)
+			}
+			return nil // a child gone while walked counts nothing
+		})
+	} else {
+		tids = readFields(filepath.Join(dir, "tasks"))
+	}
+	if !tinyInit || pid1 <= 0 {
+		return len(tids)
+	}
+	initTids, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid1), "task"))
+	if err != nil {
+		return len(tids)
+	}
+	isInit := map[string]bool{}
+	for _, e := range initTids {
+		isInit[e.Name()] = true
+	}
+	n, initSeen := 0, false
+	for _, tid := range tids {
+		if isInit[tid] {
+			initSeen = true
+		} else {
+			n++
+		}
+	}
+	if initSeen {
+		n++
+	}
+	return n
+}
+
+// readFields is the whitespace-separated words of a file; none if it
+// cannot be read.
+func readFields(file string) []string {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b))
 }
 
 // cgroupMemory reads usage and limit from a memory cgroup, as docker:

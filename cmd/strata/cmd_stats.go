@@ -39,7 +39,8 @@ cgroup (cgroup v2 with the memory controller on, v1 with a --memory
 limit), else its processes' resident memory summed; LIMIT is --memory,
 else the host's memory. NET I/O is received / sent through the run's
 private network (0B for --network host); BLOCK I/O is what its
-processes read from and wrote to storage; PIDS its tasks (threads). A
+processes read from and wrote to storage; PIDS its tasks (threads),
+with --init the tiny init as one, as docker's tini counts. A
 run that has ended uses nothing, and so shows a rootless run without
 limits, which has no cgroup to read.
 
@@ -142,7 +143,7 @@ func streamStats(ctx context.Context, g *globals, runs func() ([]*svc, error), t
 		rows := make([]statsRow, 0, len(svcs))
 		next := map[string]sample{}
 		for _, s := range svcs {
-			now := readSample(s)
+			now := readSample(g, s)
 			next[s.st.Name] = now
 			rows = append(rows, statsFor(s.st.Name, prev[s.st.Name], now, host))
 		}
@@ -161,13 +162,15 @@ func streamStats(ctx context.Context, g *globals, runs func() ([]*svc, error), t
 	}
 }
 
-// readSample reads the usage of the run s if it runs.
-func readSample(s *svc) sample {
+// readSample reads the usage of the run s if it runs. With --init its
+// pid 1 is the tiny init, which counts as one task (exec.ReadUsage).
+func readSample(g *globals, s *svc) sample {
 	pid, ok := s.containerPid()
 	if !ok {
 		return sample{}
 	}
-	u, err := exec.ReadUsage(s.id, pid)
+	tinyInit, _ := runFlagsOf(g, s.st.Argv).GetBool("init")
+	u, err := exec.ReadUsage(s.id, pid, tinyInit)
 	if err != nil {
 		return sample{} // it has just ended, or has no cgroup (rootless)
 	}
