@@ -29,6 +29,9 @@ type attachOptions struct {
 	noStdin    bool
 	sigProxy   bool
 	detachKeys string
+	// pipeToTTY lets a pipe feed a -t run's terminal: start -a's, as
+	// docker start -ai, which checks no terminal (attach does).
+	pipeToTTY bool
 }
 
 func newAttachCommand(g *globals) *cobra.Command {
@@ -152,7 +155,7 @@ func attachRun(ctx context.Context, g *globals, s *svc, o attachOptions, keys []
 	if exec.Paused(pid) {
 		return fmt.Errorf("%s is paused: you cannot attach to a paused run, unpause it first", s.st.Name)
 	}
-	if err := checkAttachStdin(g, s, o, "use --no-stdin"); err != nil {
+	if err := checkAttachStdin(g, s, o); err != nil {
 		return err
 	}
 	conn, err := dialAttach(s)
@@ -167,12 +170,12 @@ func passesStdin(g *globals, s *svc, o attachOptions) bool {
 	return s.st.OpenStdin && !o.noStdin && g.stdin != nil
 }
 
-// checkAttachStdin refuses a pipe for a -it run's terminal, as docker's:
-// a terminal's keys, not a pipe's bytes, for a pty. instead is what the
-// user may do instead of attaching from a terminal.
-func checkAttachStdin(g *globals, s *svc, o attachOptions, instead string) error {
-	if _, inTerm := exec.TerminalOf(g.stdin); s.st.Tty && passesStdin(g, s, o) && !inTerm {
-		return fmt.Errorf("the input device is not a TTY (%s has a terminal: attach from one, or %s)", s.st.Name, instead)
+// checkAttachStdin refuses a pipe for a -it run's terminal, as docker
+// attach does (its CheckTty): a terminal's keys, not a pipe's bytes, for
+// a pty. start -ai does not (o.pipeToTTY), nor does docker's.
+func checkAttachStdin(g *globals, s *svc, o attachOptions) error {
+	if _, inTerm := exec.TerminalOf(g.stdin); s.st.Tty && passesStdin(g, s, o) && !inTerm && !o.pipeToTTY {
+		return fmt.Errorf("the input device is not a TTY (%s has a terminal: attach from one, or use --no-stdin)", s.st.Name)
 	}
 	return nil
 }

@@ -45,14 +45,15 @@ Run it at boot, e.g. from a systemd unit: strata -C /srv/env start --all
 
 -a (--attach) attaches to the run as attach does, before it starts, so
 that none of its output is missed (docker's start -a); -i (--interactive)
-attaches too, and passes stdin on to a run started with -i (from a
-terminal for a -t run). A running run is attached to as it is, one
-that another start is starting or that is restarting once its container
-runs (docker's start -a takes both for running). At a
--t run's terminal, the detach keys (ctrl-p ctrl-q; --detach-keys) leave
-it running and start exits 0, as docker start -a does (attach says
-"read escape sequence" and exits 1 then, as docker attach does); else
-start exits with its exit code when it ends, as attach does.
+attaches too, and passes stdin on to a run started with -i. For a -t
+run, stdin from a pipe goes to its terminal as typed keys, as docker
+start -ai's does (attach refuses a pipe there). A running run is
+attached to as it is, one that another start is starting or that is
+restarting once its container runs (docker's start -a takes both for
+running). For a -t run, the detach keys (ctrl-p ctrl-q; --detach-keys)
+leave it running and start exits 0, as docker start -a does (attach
+says "read escape sequence" and exits 1 then, as docker attach does);
+else start exits with its exit code when it ends, as attach does.
 
   strata run -dit --name box --rev main -- sh
   strata stop box
@@ -78,7 +79,7 @@ other errors, 2 on usage errors.`,
 				if err != nil {
 					return usagef("start --detach-keys %s: %v", detachKeys, err)
 				}
-				o := attachOptions{noStdin: !interactive, sigProxy: true}
+				o := attachOptions{noStdin: !interactive, sigProxy: true, pipeToTTY: true}
 				return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
 					err := startAttached(cmd.Context(), g, s, o, keys)
 					if errors.Is(err, errDetached) { // as docker start -a's
@@ -133,9 +134,6 @@ func startAttached(ctx context.Context, g *globals, s *svc, o attachOptions, key
 	}
 	if s.live() {
 		return attachStarted(ctx, g, s, o, keys)
-	}
-	if err := checkAttachStdin(g, s, o, "leave -i out"); err != nil {
-		return err
 	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
