@@ -38,8 +38,9 @@ strata's other listings):
   Image         the commit it runs (its id)
   RestartCount  how often its supervisor restarted it
   Config        Image (the REV given to run, "" for the checkout), Cmd,
-                Env, WorkingDir, User, StopSignal, Tty and OpenStdin
-                (run's -t and -i)
+                Env, WorkingDir, User, StopSignal, Labels (run's -l and
+                --label-file over the image's; {} for none), Tty and
+                OpenStdin (run's -t and -i)
   HostConfig    NetworkMode (private, host or none), PortBindings
                 ({"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}),
                 Memory (bytes; 0: no limit), NanoCpus (CPUs x 10^9),
@@ -147,8 +148,9 @@ type inspectConfig struct {
 	WorkingDir string
 	User       string
 	StopSignal string `json:",omitempty"`
-	Tty        bool   // run's -t
-	OpenStdin  bool   // run's -i: its stdin stays open, for attach
+	Labels     map[string]string
+	Tty        bool // run's -t
+	OpenStdin  bool // run's -i: its stdin stays open, for attach
 }
 
 type inspectHostConfig struct {
@@ -189,7 +191,10 @@ func inspectSvc(g *globals, s *svc) inspectRun {
 			StartedAt: s.st.Started, FinishedAt: s.st.Finished},
 		Config: inspectConfig{Image: s.st.Rev, Cmd: s.st.Command, Env: s.st.Env,
 			WorkingDir: s.st.Workdir, User: s.st.User, StopSignal: s.st.StopSignal,
-			Tty: s.st.Tty, OpenStdin: s.st.OpenStdin},
+			Tty: s.st.Tty, OpenStdin: s.st.OpenStdin, Labels: s.st.Labels},
+	}
+	if x.Config.Labels == nil {
+		x.Config.Labels = map[string]string{} // docker's: {}
 	}
 	if len(s.st.Command) > 0 {
 		x.Path, x.Args = s.st.Command[0], s.st.Command[1:]

@@ -50,6 +50,8 @@ type runOptions struct {
 	shmSize                    string   // --shm-size
 	securityOpts               []string // --security-opt
 	envFiles                   []string
+	labels, labelFiles         []string          // -l, --label-file
+	labelSet                   map[string]string // what they set (readLabels), read where the run is made
 	workdir, user, hostname    string
 	network, entrypoint        string
 	readOnly, init, privileged bool
@@ -125,6 +127,8 @@ command cannot be executed, 127 when it was not found.`,
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal (stdin goes to it with -i, which then needs a terminal)")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL` (KEY alone: take it from this environment)")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
+	f.StringArrayVarP(&o.labels, "label", "l", nil, "set the label `KEY=VALUE` (KEY alone: empty) on a detached run, for inspect and ps -f label=")
+	f.StringArrayVar(&o.labelFiles, "label-file", nil, "read KEY=VALUE label lines from `FILE`, as docker (-l wins)")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount `SRC:DST[:MODES]`: ro or rw (z, Z, cached, delegated, consistent change nothing, as docker's on Linux without SELinux)")
 	f.StringArrayVar(&o.mountFlags, "mount", nil, "mount as docker's --mount: `type=bind,source=SRC,target=DST[,readonly]` or type=tmpfs,target=DST[,tmpfs-size=SIZE][,tmpfs-mode=MODE]")
 	f.StringArrayVar(&o.tmpfs, "tmpfs", nil, "mount a tmpfs at `PATH[:OPTIONS]` (docker's: noexec,nosuid,nodev unless exec, suid, dev; size=, mode=...)")
@@ -168,6 +172,10 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	}
 	if supervisor == "" { // a supervisor reads them where the run was made
 		if err := o.readEnvFiles(); err != nil {
+			return err
+		}
+		var err error
+		if o.labelSet, err = o.readLabels(); err != nil {
 			return err
 		}
 	}

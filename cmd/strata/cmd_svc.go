@@ -35,20 +35,22 @@ at 30 characters unless --no-trunc.
 
 -f (--filter) keeps the runs that match, as docker's: name=REGEXP (part of
 the name), status=created|restarting|running|paused|exited (which lists
-ended runs without -a), exited=CODE. Several of one key: any of them; of
-different keys: all of them.
+ended runs without -a), exited=CODE, label=KEY or label=KEY=VALUE (run's
+-l, or its image's). Several of one key: any of them (label: all of
+them); of different keys: all of them.
 
 --format TEMPLATE prints each run through a Go template, as docker ps
 --format does: {{.Names}} (also {{.ID}}: runs are named), {{.Image}} (the
 REV), {{.Command}}, {{.Status}}, {{.State}}, {{.Ports}}, {{.CreatedAt}},
-{{.RunningFor}}, {{.Labels}}, {{.Mounts}}; docker's functions json, join,
-split, lower, upper, title, pad (up to 1024 spaces a side), truncate,
-println; "table TEMPLATE" adds a header row and aligns the columns.
+{{.RunningFor}}, {{.Labels}} (KEY=VALUE,...), {{.Label "KEY"}},
+{{.Mounts}}; docker's functions json, join, split, lower, upper, title,
+pad (up to 1024 spaces a side), truncate, println; "table TEMPLATE" adds
+a header row and aligns the columns.
 
 --format json prints an array, one object a run, with docker's "state"
 (created, running, paused, restarting, exited) and "status" (the STATUS
 column), and "name", "rev", "commit", "command", "pid", "created", "started",
-"finished", "exit_code", "restarts", "ports", "log"; then the run's
+"finished", "exit_code", "restarts", "ports", "log", "labels"; then the run's
 record, as start, restart and exec read it: "argv" and "cwd" (strata's
 command line and directory), "restart", "supervisor_pid", "tree" (the
 throwaway work tree), "remove" (--rm), "stop_timeout", "stop_signal",
@@ -88,7 +90,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if status == "running" && s.paused() {
 					status = "paused"
 				}
-				if status == "exited" && !all || !keep(s.st.Name, status, code) {
+				if status == "exited" && !all || !keep(s.st.Name, status, code, s.st.Labels) {
 					continue
 				}
 				st := s.st
@@ -126,7 +128,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "also list runs that have ended")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the runs' names")
-	cmd.Flags().StringArrayVarP(&filters, "filter", "f", nil, "keep the runs that match `KEY=VALUE`: name=REGEXP, status=STATE, exited=CODE")
+	cmd.Flags().StringArrayVarP(&filters, "filter", "f", nil, "keep the runs that match `KEY=VALUE`: name=REGEXP, status=STATE, exited=CODE, label=KEY[=VALUE]")
 	cmd.Flags().StringVar(&format, "format", "", "table (default), json, or a Go template as docker's: '{{.Names}}\\t{{.Status}}', 'table {{.Names}}'")
 	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "print the whole COMMAND")
 	return cmd

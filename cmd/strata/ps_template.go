@@ -21,7 +21,12 @@ type psRow struct {
 type psView struct {
 	ID, Names, Image, Command, CreatedAt, RunningFor string
 	Ports, State, Status, Labels, Mounts, Networks   string
+	labels                                           map[string]string
 }
+
+// Label is docker ps's {{.Label "KEY"}}: the value of the run's label
+// KEY, "" if it has none.
+func (v psView) Label(key string) string { return v.labels[key] }
 
 // view is the row's columns: COMMAND quoted and cut at 30 characters
 // unless noTrunc, PORTS only while it runs, as docker shows them.
@@ -40,7 +45,7 @@ func (x psRow) view(noTrunc bool) psView {
 	}
 	return psView{ID: x.Name, Names: x.Name, Image: rev, Command: fmt.Sprintf("%q", command),
 		CreatedAt: x.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"), RunningFor: humanSince(x.Created) + " ago",
-		Ports: ports, State: x.State, Status: x.Status}
+		Ports: ports, State: x.State, Status: x.Status, Labels: labelList(x.svcState.Labels), labels: x.svcState.Labels}
 }
 
 // psHeaders are docker's column titles for the fields.

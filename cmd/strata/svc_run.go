@@ -97,7 +97,7 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 	}
 	s.st = svcState{Name: name, Rev: o.rev, Argv: argv, Cwd: cwd, Restart: o.restart,
 		Status: "created", Created: time.Now().UTC(), Log: s.path("log"), Remove: o.rm,
-		StopTimeout: &o.stopTimeout, HostPaths: hostPaths}
+		StopTimeout: &o.stopTimeout, HostPaths: hostPaths, Labels: o.labelSet}
 	for _, p := range ports {
 		s.st.Ports = append(s.st.Ports, p.String())
 	}

@@ -71,6 +71,8 @@ type svcState struct {
 	CapDrop    []string `json:"cap_drop,omitempty"`
 	GroupAdd   []string `json:"group_add,omitempty"` // --group-add: exec's processes get them too
 	Ulimits    []string `json:"ulimits,omitempty"`   // --ulimit, as given
+	// Labels are run's -l and --label-file, over the image's labels.
+	Labels map[string]string `json:"labels,omitempty"`
 	// Tty and OpenStdin are run's -t and -i: what attach passes on.
 	Tty       bool `json:"tty,omitempty"`
 	OpenStdin bool `json:"open_stdin,omitempty"`

@@ -126,6 +126,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	s.st.Ulimits = o.ulimits
 	if base != nil {
 		s.st.Commit = base.ID.String()
+		s.st.Labels = withImageLabels(s.st.Labels, base.Config.Config.Labels)
 	}
 	s.st.StopSignal = o.stopSignal
 	if s.st.StopSignal == "" && base != nil {
