@@ -40,10 +40,11 @@ func cgroupV2() bool {
 // newCgroup creates the container's cgroup: strata-<pid>-<id> in each v1
 // hierarchy it needs (the limits' controllers, freezer, and devices unless
 // privileged) or once in the v2 hierarchy, with the limits and the device
-// rules. The name starts with the owner's pid so that sweepCgroups can tell
-// leftovers of dead runs from live ones. tinyInit: the container's pid 1
-// is the tiny init (Spec.Init), whose threads PidsLimit must count once.
-func newCgroup(name string, r Resources, devices, tinyInit bool) (cg *cgroup, err error) {
+// rules (devices; none: no device cgroup). The name starts with the
+// owner's pid so that sweepCgroups can tell leftovers of dead runs from
+// live ones. tinyInit: the container's pid 1 is the tiny init
+// (Spec.Init), whose threads PidsLimit must count once.
+func newCgroup(name string, r Resources, devices []devRule, tinyInit bool) (cg *cgroup, err error) {
 	cg = &cgroup{}
 	defer func() {
 		if err != nil {
@@ -71,8 +72,8 @@ func newCgroup(name string, r Resources, devices, tinyInit bool) (cg *cgroup, er
 		if err := writeLimits(dir, limits); err != nil {
 			return cg, err
 		}
-		if devices {
-			return cg, attachDeviceProgram(dir)
+		if devices != nil {
+			return cg, attachDeviceProgram(dir, devices)
 		}
 		return cg, nil
 	}
@@ -82,7 +83,7 @@ func newCgroup(name string, r Resources, devices, tinyInit bool) (cg *cgroup, er
 		cg.controllers = append(cg.controllers, ctrl)
 	}
 	ctrls := append([]string{"freezer"}, cg.controllers...)
-	if devices {
+	if devices != nil {
 		ctrls = append(ctrls, "devices")
 	}
 	for _, ctrl := range ctrls {
@@ -92,7 +93,7 @@ func newCgroup(name string, r Resources, devices, tinyInit bool) (cg *cgroup, er
 		}
 		cg.dirs = append(cg.dirs, dir)
 		if ctrl == "devices" {
-			err = writeV1Devices(dir)
+			err = writeV1Devices(dir, devices)
 		} else {
 			err = writeLimits(dir, limits[ctrl])
 		}

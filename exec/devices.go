@@ -46,11 +46,11 @@ func (r devRule) String() string {
 // writeV1Devices denies every device, then allows the rules, in a v1
 // devices cgroup. A new cgroup inherits its parent's list, so "a" goes
 // first.
-func writeV1Devices(dir string) error {
+func writeV1Devices(dir string, rules []devRule) error {
 	if err := os.WriteFile(filepath.Join(dir, "devices.deny"), []byte("a"), 0); err != nil {
 		return fmt.Errorf("devices.deny: %w", err)
 	}
-	for _, r := range allowedDevices {
+	for _, r := range rules {
 		// One rule per write: the kernel parses one.
 		if err := os.WriteFile(filepath.Join(dir, "devices.allow"), []byte(r.String()), 0); err != nil {
 			return fmt.Errorf("devices.allow %s: %w", r, err)
@@ -165,8 +165,8 @@ func encode(prog []bpfInsn) []byte {
 // as the cgroup, so nothing needs to stay open. The two bpf(2) calls are
 // made directly: cilium/ebpf's loader probes kernel features first and
 // would link several MB into the container init binary.
-func attachDeviceProgram(dir string) error {
-	code := encode(deviceProgram(allowedDevices))
+func attachDeviceProgram(dir string, rules []devRule) error {
+	code := encode(deviceProgram(rules))
 	prog, err := bpfProgLoad(code, nil)
 	if err != nil {
 		// Once more with the verifier's log, for the error message.

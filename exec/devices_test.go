@@ -149,7 +149,7 @@ func TestDeviceRulesV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Remove(dir) })
-	if err := writeV1Devices(dir); err != nil {
+	if err := writeV1Devices(dir, allowedDevices); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "devices.list"))

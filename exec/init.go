@@ -48,6 +48,7 @@ type initConfig struct {
 	// Rlimits the init sets on itself at the end of its setup, just
 	// before it changes credentials and executes the command (limitSelf).
 	Rlimits []Rlimit
+	Devices []Device // made in /dev after the usual nodes
 }
 
 // initError is the init's report of a failure before the user's process ran.
@@ -146,6 +147,9 @@ func buildRoot(cfg *initConfig, withProc bool) error {
 		return err
 	}
 	if err := setupDev(rootfd); err != nil {
+		return err
+	}
+	if err := makeDevices(rootfd, cfg.Devices); err != nil {
 		return err
 	}
 	if err := setupSys(rootfd, cfg.Privileged); err != nil {

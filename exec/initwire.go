@@ -189,6 +189,18 @@ func (c *initConfig) encode() []byte {
 	w.bool(c.UserNS)
 	w.bool(c.Joined)
 	w.rlimits(c.Rlimits)
+	w.uint(uint64(len(c.Devices)))
+	for _, d := range c.Devices {
+		w.str(d.Path)
+		w.str(d.HostPath)
+		w.uint(uint64(d.Type))
+		w.uint(uint64(d.Major))
+		w.uint(uint64(d.Minor))
+		w.uint(uint64(d.Mode))
+		w.uint(uint64(d.UID))
+		w.uint(uint64(d.GID))
+		w.str(d.Access)
+	}
 	binary.LittleEndian.PutUint32(w.b, uint32(len(w.b)-4))
 	return w.b
 }
@@ -235,6 +247,17 @@ func (c *initConfig) decode(b []byte) error {
 	c.UserNS = r.bool()
 	c.Joined = r.bool()
 	c.Rlimits = r.rlimits()
+	if n := r.count(); n > 0 {
+		c.Devices = make([]Device, n)
+		for i := range c.Devices {
+			d := &c.Devices[i]
+			d.Path, d.HostPath = r.str(), r.str()
+			d.Type = byte(r.uint())
+			d.Major, d.Minor, d.Mode = uint32(r.uint()), uint32(r.uint()), uint32(r.uint())
+			d.UID, d.GID = uint32(r.uint()), uint32(r.uint())
+			d.Access = r.str()
+		}
+	}
 	if r.err == nil && len(r.b) != 0 {
 		return errWire
 	}

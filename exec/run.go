@@ -220,7 +220,11 @@ func runCgroup(spec *Spec) (*cgroup, error) {
 	if os.Geteuid() != 0 && !spec.Resources.any() {
 		return nil, nil
 	}
-	cg, err := newCgroup(cgroupName(os.Getpid(), spec.ID), spec.Resources, os.Geteuid() == 0 && !spec.Privileged, spec.Init)
+	var rules []devRule // none: every device (privileged), or no program (rootless)
+	if os.Geteuid() == 0 && !spec.Privileged {
+		rules = deviceRules(spec.Devices)
+	}
+	cg, err := newCgroup(cgroupName(os.Getpid(), spec.ID), spec.Resources, rules, spec.Init)
 	if err != nil {
 		return nil, runtimeErr("%w", err) // newCgroup removed what it made
 	}
@@ -314,7 +318,7 @@ func prepare(spec *Spec) (*initConfig, error) {
 		ReadOnlyRoot: spec.ReadOnlyRoot, NewNet: newNet(spec),
 		HostDNS:    spec.Network != NetworkNone,
 		Privileged: spec.Privileged, Caps: caps, Init: spec.Init,
-		UserNS: os.Geteuid() != 0, Rlimits: spec.Rlimits,
+		UserNS: os.Geteuid() != 0, Rlimits: spec.Rlimits, Devices: spec.Devices,
 	}, nil
 }
 

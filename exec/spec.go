@@ -41,6 +41,9 @@ type Spec struct {
 	Ports        []Port // published ports; NetworkPrivate only
 	Resources    Resources
 
+	// Devices are host device nodes made in the container's /dev, each
+	// usable through a device cgroup rule (docker's --device).
+	Devices    []Device
 	Privileged bool     // all capabilities, no seccomp, no masked or read-only paths, writable /sys, every device
 	CapAdd     []string // "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL" adds every capability
 	CapDrop    []string // same names; "ALL" drops every default capability

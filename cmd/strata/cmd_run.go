@@ -51,6 +51,7 @@ type runOptions struct {
 	securityOpts               []string // --security-opt
 	envFiles                   []string
 	labels, labelFiles         []string          // -l, --label-file
+	devices                    []string          // --device
 	labelSet                   map[string]string // what they set (readLabels), read where the run is made
 	workdir, user, hostname    string
 	network, entrypoint        string
@@ -127,6 +128,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal (stdin goes to it with -i, which then needs a terminal)")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL` (KEY alone: take it from this environment)")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
+	f.StringArrayVar(&o.devices, "device", nil, "make the host's device node at `HOST[:CONTAINER][:PERMS]` in the container's /dev, usable as PERMS (some of rwm; default rwm)")
 	f.StringArrayVarP(&o.labels, "label", "l", nil, "set the label `KEY=VALUE` (KEY alone: empty) on a detached run, for inspect and ps -f label=")
 	f.StringArrayVar(&o.labelFiles, "label-file", nil, "read KEY=VALUE label lines from `FILE`, as docker (-l wins)")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount `SRC:DST[:MODES]`: ro or rw (z, Z, cached, delegated, consistent change nothing, as docker's on Linux without SELinux)")
@@ -537,6 +539,9 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 		s.ExtraHosts = append(s.ExtraHosts, line)
 	}
 	if s.Rlimits, err = parseUlimits(o.ulimits); err != nil {
+		return s, err
+	}
+	if s.Devices, err = parseDevices(o.devices); err != nil {
 		return s, err
 	}
 	if s.DNS, s.DNSSearch, s.DNSOptions, err = o.dnsSettings(); err != nil {

@@ -51,9 +51,14 @@ func scriptParams(dir string) testscript.Params {
 		Dir:                 dir,
 		RequireExplicitExec: true,
 		// [selinux]: the kernel has SELinux on (-v's z and Z differ).
+		// [tun]: the host has /dev/net/tun (run --device's stories).
 		Condition: func(cond string) (bool, error) {
 			if cond == "selinux" {
 				_, err := os.Stat("/sys/fs/selinux/enforce")
+				return err == nil, nil
+			}
+			if cond == "tun" {
+				_, err := os.Stat("/dev/net/tun")
 				return err == nil, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
