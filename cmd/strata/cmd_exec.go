@@ -19,6 +19,7 @@ func init() { register("exec", newExecCommand) }
 // execOptions are exec's flags.
 type execOptions struct {
 	interactive, tty, detach bool
+	privileged               bool
 	user, workdir            string
 	env, envFiles            []string
 }
@@ -26,13 +27,15 @@ type execOptions struct {
 func newExecCommand(g *globals) *cobra.Command {
 	var o execOptions
 	cmd := &cobra.Command{
-		Use:   "exec [-d] [-i] [-t] [-u USER] [-w DIR] [-e KEY=VAL] [--env-file FILE] NAME COMMAND [ARG...]",
+		Use:   "exec [-d] [-i] [-t] [--privileged] [-u USER] [-w DIR] [-e KEY=VAL] [--env-file FILE] NAME COMMAND [ARG...]",
 		Short: "Run a command inside a running detached run",
 		Long: `Run a command in a running detached run (run -d), as docker exec does:
 in its namespaces and cgroups (so under its device rules and limits), with
 the same capabilities, seccomp profile, no_new_privs and --group-add
 groups as the run, its environment, user and working directory unless
--e, -u and -w say otherwise.
+-e, -u and -w say otherwise. --privileged gives the command every
+capability and no seccomp filter, as docker's exec --privileged (the
+run's device rules, limits and read-only paths stay).
 
   strata exec web ps                 # what runs in web
   strata exec -it web /bin/sh        # a shell at a terminal inside web
@@ -111,6 +114,7 @@ included), 126, 127 as for run.`,
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL`")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal")
+	f.BoolVar(&o.privileged, "privileged", false, "every capability, no seccomp filter, for this command (as docker's)")
 	return cmd
 }
 
@@ -126,7 +130,7 @@ func execIn(ctx context.Context, g *globals, s *svc, o execOptions, args []strin
 		return fmt.Errorf("%s is paused; unpause it first", s.st.Name)
 	}
 	spec := exec.Spec{Args: args, Env: mergeEnv(s.st.Env, o.env), Cwd: firstNonEmpty(o.workdir, s.st.Workdir), User: firstNonEmpty(o.user, s.st.User),
-		Privileged: s.st.Privileged, CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop,
+		Privileged: s.st.Privileged || o.privileged, CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop,
 		GroupAdd: s.st.GroupAdd, // as docker's exec: the run's, whatever -u says
 		Stdout:   g.stdout, Stderr: g.stderr, Terminal: o.tty, Started: started}
 	if o.interactive {
