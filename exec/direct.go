@@ -59,8 +59,11 @@ var directStarts = true
 
 // directUsable reports whether spec's container can start directly.
 func directUsable(spec *Spec) bool {
-	// Rlimits are set on the init before it executes the command.
-	return directStarts && os.Geteuid() == 0 && !spec.Init && len(spec.Rlimits) == 0 && !cgroupV2() && procTakesPidns() && !traced()
+	// Rlimits are set on the init before it executes the command;
+	// sysctls by the init, in the container's namespaces (a direct
+	// start's thread that mounts /proc is in the host's network one).
+	return directStarts && os.Geteuid() == 0 && !spec.Init && len(spec.Rlimits) == 0 && len(spec.Sysctls) == 0 &&
+		!cgroupV2() && procTakesPidns() && !traced()
 }
 
 // procTakesPidns reports whether proc can be mounted for a PID namespace

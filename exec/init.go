@@ -49,6 +49,7 @@ type initConfig struct {
 	// before it changes credentials and executes the command (limitSelf).
 	Rlimits []Rlimit
 	Devices []Device // made in /dev after the usual nodes
+	Sysctls []string // KEY=VALUE, written once /proc is the container's
 }
 
 // initError is the init's report of a failure before the user's process ran.
@@ -170,6 +171,11 @@ func buildRoot(cfg *initConfig, withProc bool) error {
 	}
 	if err := pivotRoot(rootfd); err != nil {
 		return err
+	}
+	if withProc {
+		if err := setSysctls(cfg.Sysctls); err != nil {
+			return err
+		}
 	}
 	if withProc && !cfg.Privileged {
 		if err := maskPaths(); err != nil {

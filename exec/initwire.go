@@ -201,6 +201,7 @@ func (c *initConfig) encode() []byte {
 		w.uint(uint64(d.GID))
 		w.str(d.Access)
 	}
+	w.strs(c.Sysctls)
 	binary.LittleEndian.PutUint32(w.b, uint32(len(w.b)-4))
 	return w.b
 }
@@ -258,6 +259,7 @@ func (c *initConfig) decode(b []byte) error {
 			d.Access = r.str()
 		}
 	}
+	c.Sysctls = r.strs()
 	if r.err == nil && len(r.b) != 0 {
 		return errWire
 	}

@@ -319,6 +319,7 @@ func prepare(spec *Spec) (*initConfig, error) {
 		HostDNS:    spec.Network != NetworkNone,
 		Privileged: spec.Privileged, Caps: caps, Init: spec.Init,
 		UserNS: os.Geteuid() != 0, Rlimits: spec.Rlimits, Devices: spec.Devices,
+		Sysctls: spec.Sysctls,
 	}, nil
 }
 

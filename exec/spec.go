@@ -41,6 +41,9 @@ type Spec struct {
 	Ports        []Port // published ports; NetworkPrivate only
 	Resources    Resources
 
+	// Sysctls are KEY=VALUE settings of the container's own namespaces
+	// (docker's --sysctl), checked by the caller (CheckSysctl).
+	Sysctls []string
 	// Devices are host device nodes made in the container's /dev, each
 	// usable through a device cgroup rule (docker's --device).
 	Devices    []Device

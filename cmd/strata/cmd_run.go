@@ -52,6 +52,7 @@ type runOptions struct {
 	envFiles                   []string
 	labels, labelFiles         []string          // -l, --label-file
 	devices                    []string          // --device
+	sysctls                    []string          // --sysctl
 	labelSet                   map[string]string // what they set (readLabels), read where the run is made
 	workdir, user, hostname    string
 	network, entrypoint        string
@@ -128,6 +129,7 @@ command cannot be executed, 127 when it was not found.`,
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal (stdin goes to it with -i, which then needs a terminal)")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL` (KEY alone: take it from this environment)")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
+	f.StringArrayVar(&o.sysctls, "sysctl", nil, "set the kernel setting `KEY=VALUE` of the container's own namespaces, as docker's: net.* (not with --network host), fs.mqueue.*, kernel.shm*, kernel.msg*, kernel.sem")
 	f.StringArrayVar(&o.devices, "device", nil, "make the host's device node at `HOST[:CONTAINER][:PERMS]` in the container's /dev, usable as PERMS (some of rwm; default rwm)")
 	f.StringArrayVarP(&o.labels, "label", "l", nil, "set the label `KEY=VALUE` (KEY alone: empty) on a detached run, for inspect and ps -f label=")
 	f.StringArrayVar(&o.labelFiles, "label-file", nil, "read KEY=VALUE label lines from `FILE`, as docker (-l wins)")
@@ -544,6 +546,12 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	if s.Devices, err = parseDevices(o.devices); err != nil {
 		return s, err
 	}
+	for _, kv := range o.sysctls {
+		if err := exec.CheckSysctl(kv, o.network); err != nil {
+			return s, usagef("--sysctl %s: %v", kv, err)
+		}
+	}
+	s.Sysctls = o.sysctls
 	if s.DNS, s.DNSSearch, s.DNSOptions, err = o.dnsSettings(); err != nil {
 		return s, err
 	}
