@@ -59,6 +59,23 @@ func startJoinable(t *testing.T, mod func(*Spec), script string) (int, string) {
 	}
 }
 
+// waitCmdline waits until pid's command line is want (NUL-terminated
+// arguments).
+func waitCmdline(t *testing.T, pid int, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if err == nil && string(b) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d runs %q, never %q", pid, b, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // join runs args in the container of pid, as strata exec does for a run
 // of capAdd.
 func join(t *testing.T, pid int, capAdd []string, args ...string) result {
@@ -132,6 +149,8 @@ func TestJoin(t *testing.T) {
 		t.Run(way, func(t *testing.T) {
 			joinWay(t, way)
 			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+			// /ready comes before the exec: pid 1 may be sh a moment longer.
+			waitCmdline(t, pid, "sleep\x001000\x00")
 			wantPidfd(t, pid, false, way != "nsenter")
 			pid1, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 			if err != nil {
