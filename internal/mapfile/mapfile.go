@@ -47,12 +47,14 @@ func Unmap(b []byte) error {
 	return unix.Munmap(b)
 }
 
+// page is the size of a memory page (Drop's unit).
+const page = 4096
+
 // Drop tells the kernel that the pages wholly inside b, a part of a
 // mapping, are not needed for now: they leave the process's resident set
 // (the page cache keeps them). A later read of them faults them back in,
 // so Drop never changes what b holds.
 func Drop(b []byte) {
-	const page = 4096
 	if len(b) < 2*page {
 		return
 	}
@@ -80,21 +82,34 @@ func Guard(err *error) {
 }
 
 // Reader reads a mapping as an io.Reader, on whatever goroutine calls
-// Read: each Read guards its own copy.
+// Read: each Read guards its own copy. What it has read leaves the
+// resident set (Drop) every dropEvery bytes: a blob streamed through it
+// (a zstd stream of one frame) is never resident whole.
 type Reader struct {
-	b []byte
+	b       []byte // the part of a mapping read
+	off     int    // how much of it Read has given
+	dropped int    // before this, the pages are dropped
 }
+
+// dropEvery is how much a Reader reads between two Drops.
+const dropEvery = 4 << 20
 
 // NewReader returns a Reader of b, a part of a mapping.
 func NewReader(b []byte) *Reader { return &Reader{b: b} }
 
 func (r *Reader) Read(p []byte) (n int, err error) {
-	if len(r.b) == 0 {
+	if r.off == len(r.b) {
 		return 0, io.EOF
 	}
 	defer Guard(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	n = copy(p, r.b)
-	r.b = r.b[n:]
+	n = copy(p, r.b[r.off:])
+	r.off += n
+	if r.off-r.dropped >= dropEvery {
+		Drop(r.b[r.dropped:r.off])
+		// The page r.off is in may hold bytes not read yet: it is
+		// dropped with the next.
+		r.dropped = r.off - page
+	}
 	return n, nil
 }

@@ -3,11 +3,14 @@ package mapfile
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 func mapped(t *testing.T, content []byte) (string, []byte) {
@@ -86,4 +89,55 @@ func TestMapEmptyAndNotRegular(t *testing.T) {
 	if _, err := Map(d); err == nil {
 		t.Fatal("a directory was mapped")
 	}
+}
+
+// A Reader drops what it has read: a blob streamed through it (a zstd
+// stream of one frame) is never resident whole.
+func TestReaderDropsWhatItRead(t *testing.T) {
+	const size = 64 << 20
+	_, b := mapped(t, bytes.Repeat([]byte{1}, size))
+	r := NewReader(b)
+	buf := make([]byte, 128<<10) // the streaming decoder's reads
+	var n int
+	for {
+		k, err := r.Read(buf)
+		n += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != size {
+		t.Fatalf("read %d bytes of %d", n, size)
+	}
+	if rss := residentKB(t, b); rss > 2*dropEvery>>10 {
+		t.Fatalf("%d kB of the %d kB read still resident", rss, size>>10)
+	}
+}
+
+// residentKB is the Rss of the mapping that holds b, from
+// /proc/self/smaps.
+func residentKB(t *testing.T, b []byte) int {
+	t.Helper()
+	smaps, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Skipf("no smaps: %v", err)
+	}
+	at := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
+	in := false
+	for _, line := range strings.Split(string(smaps), "\n") {
+		var start, end uint64
+		if _, err := fmt.Sscanf(line, "%x-%x ", &start, &end); err == nil {
+			in = start <= at && at < end
+			continue
+		}
+		var kb int
+		if _, err := fmt.Sscanf(line, "Rss: %d kB", &kb); err == nil && in {
+			return kb
+		}
+	}
+	t.Fatalf("no mapping at %#x in /proc/self/smaps", at)
+	return 0
 }
