@@ -44,9 +44,13 @@ func (s *Store) resolveReflog(name string, objs Commits) (digest.Digest, bool, e
 		return "", false, nil
 	}
 	sel = strings.TrimSuffix(sel, "}")
-	if _, push, ok := IsUpstream(name); ok {
-		d, err := s.upstream(name, ref, push)
+	if branch, push, ok := IsUpstream(name); ok {
+		d, err := s.upstream(name, branch, push)
 		return d, true, err
+	}
+	if strings.Contains(sel, "@{") {
+		// Two selectors, as main@{1}@{u}: git takes none but @{-N}@{u}.
+		return "", true, fmt.Errorf("%s: %w", name, ErrUnknownRevision)
 	}
 	n, err := strconv.Atoi(sel)
 	if err != nil || !isDigits(strings.TrimPrefix(sel, "-")) {
@@ -227,6 +231,17 @@ func (s *Store) tracking(branch string, push bool) (string, error) {
 		}
 		branch = ShortName(h.Branch)
 	}
+	if n, ok := PriorCheckout(branch); ok {
+		// git's @{-N}@{u}: the upstream of the branch @{-N} left.
+		prior, _, err := s.PreviousCheckout(n)
+		if err != nil {
+			return "", err
+		}
+		if prior == "" {
+			return "", errors.New("HEAD was detached then, on no branch")
+		}
+		branch = ShortName(prior)
+	}
 	branch = strings.TrimPrefix(branch, Heads)
 	if !s.Exists(Heads + branch) {
 		return "", fmt.Errorf("no branch %s", branch)
@@ -253,12 +268,22 @@ func (s *Store) tracking(branch string, push bool) (string, error) {
 }
 
 // IsUpstream reports whether rev is BRANCH@{upstream}, @{u} or
-// BRANCH@{push}, and returns BRANCH ("" for HEAD's); push says which.
+// BRANCH@{push}, and returns BRANCH ("" for HEAD's; git's @{-N} for the
+// branch that checkout left, PriorCheckout); push says which.
 func IsUpstream(rev string) (branch string, push, ok bool) {
-	branch, sel, found := strings.Cut(rev, "@{")
-	sel, closed := strings.CutSuffix(sel, "}")
-	if !found || !closed {
+	i := strings.LastIndex(rev, "@{")
+	if i < 0 {
 		return "", false, false
+	}
+	sel, closed := strings.CutSuffix(rev[i+2:], "}")
+	if !closed {
+		return "", false, false
+	}
+	branch = rev[:i]
+	if strings.Contains(branch, "@{") {
+		if _, prior := PriorCheckout(branch); !prior {
+			return "", false, false
+		}
 	}
 	switch strings.ToLower(sel) {
 	case "u", "upstream":
@@ -267,6 +292,16 @@ func IsUpstream(rev string) (branch string, push, ok bool) {
 		return branch, true, true
 	}
 	return "", false, false
+}
+
+// PriorCheckout reads rev as git's @{-N}, N at least 1.
+func PriorCheckout(rev string) (int, bool) {
+	s, ok := strings.CutPrefix(rev, "@{-")
+	if !ok || !strings.HasSuffix(s, "}") || !isDigits(strings.TrimSuffix(s, "}")) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(s, "}"))
+	return n, err == nil && n > 0
 }
 
 // isDigits reports whether s is one or more decimal digits.

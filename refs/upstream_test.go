@@ -60,3 +60,49 @@ func TestUpstream(t *testing.T) {
 		t.Errorf("@{u} on a detached HEAD: err = %v", err)
 	}
 }
+
+// TestUpstreamOfPriorCheckout: git's @{-N}@{u} and @{-N}@{push} are the
+// upstream of the branch the N-th latest checkout left; a detached one
+// has none, and two other selectors in a row name nothing.
+func TestUpstreamOfPriorCheckout(t *testing.T) {
+	s := newStore(t)
+	c1, c2, c3 := mkdigest("aaaa1"), mkdigest("bbbb2"), mkdigest("cccc3")
+	objs := fakeCommits{c1: "", c2: c1, c3: c1}
+	for ref, d := range map[string]digest.Digest{Heads + "main": c1, Heads + "dev": c1,
+		Remotes + "origin/main": c2, Remotes + "origin/dev": c3} {
+		if err := s.Update(ref, d, "", "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.UpstreamOf = func(b string, push bool) (Tracked, error) {
+		return Tracked{Remote: "origin", Ref: Remotes + "origin/" + b}, nil
+	}
+	for _, step := range []struct{ branch, msg string }{
+		{"main", "test"}, {"dev", "checkout: moving from main to dev"}, {"main", "checkout: moving from dev to main"}} {
+		if err := s.SetHeadBranch(Heads+step.branch, step.msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for rev, want := range map[string]digest.Digest{"@{-1}@{u}": c3, "@{-1}@{push}": c3, "@{-2}@{upstream}": c2, "@{-1}@{u}~1": c1} {
+		if d, err := s.Resolve(rev, objs); err != nil || d != want {
+			t.Errorf("Resolve(%s) = %s, %v; want %s", rev, d, err, want)
+		}
+	}
+	if err := s.SetHeadDetached(c1, "checkout: moving from main to aaaa1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetHeadBranch(Heads+"main", "checkout: moving from aaaa1 to main"); err != nil {
+		t.Fatal(err)
+	}
+	for rev, msg := range map[string]string{
+		"@{-1}@{u}":    "HEAD was detached then, on no branch",
+		"@{-9}@{u}":    "no earlier checkout",
+		"main@{1}@{u}": "main@{1}@{u}: unknown revision",
+		"@{u}@{0}":     "@{u}@{0}: unknown revision",
+	} {
+		_, err := s.Resolve(rev, objs)
+		if !errors.Is(err, ErrUnknownRevision) || !strings.Contains(err.Error(), msg) {
+			t.Errorf("Resolve(%s): err = %v; want ErrUnknownRevision saying %q", rev, err, msg)
+		}
+	}
+}

@@ -36,7 +36,8 @@ then ^X^N (N: 1 if left out).
   --abbrev-ref     the ref's short name instead: the branch for HEAD, or
                    HEAD when it is detached; origin/main for main@{u}
                    (where remote.origin.fetch maps it; main@{push} too);
-                   the branch checked out before for @{-1}
+                   the branch checked out before for @{-1}, its
+                   upstream for @{-1}@{u}
   --symbolic-full-name  the ref's full name instead: refs/heads/main,
                    refs/tags/v1, refs/remotes/origin/main for @{u};
                    HEAD when it is detached
@@ -239,7 +240,7 @@ func refName(r *repo.Repo, rev string) (string, error) {
 		}
 		return ref, nil
 	}
-	if n, ok := previousCheckoutN(rev); ok {
+	if n, ok := refs.PriorCheckout(rev); ok {
 		// git: the branch @{-N} left; a detached HEAD's commit has no
 		// name to print.
 		branch, _, err := r.Refs.PreviousCheckout(n)
@@ -267,14 +268,4 @@ func refName(r *repo.Repo, rev string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s: not a branch, tag or remote-tracking branch", rev)
-}
-
-// previousCheckoutN reads rev as git's @{-N}, N at least 1.
-func previousCheckoutN(rev string) (int, bool) {
-	s, ok := strings.CutPrefix(rev, "@{-")
-	if !ok || !strings.HasSuffix(s, "}") {
-		return 0, false
-	}
-	n, err := strconv.Atoi(strings.TrimSuffix(s, "}"))
-	return n, err == nil && n > 0
 }
