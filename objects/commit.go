@@ -206,8 +206,15 @@ func (s *Store) CheckCommit(id digest.Digest, b []byte) ([]Layer, error) {
 			DiffIDs []digest.Digest `json:"diff_ids"`
 		} `json:"rootfs"`
 	}
-	if err := s.ReadJSON(m.Config.Digest, &cfg); err != nil {
+	b, err = s.ReadJSONBlob(m.Config.Digest)
+	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	if int64(len(b)) != m.Config.Size {
+		return nil, fmt.Errorf("config %s is %d bytes, the commit says %d", m.Config.Digest, len(b), m.Config.Size)
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return nil, fmt.Errorf("config: blob %s: bad JSON: %w", m.Config.Digest, err)
 	}
 	if err := checkDiffIDs(len(m.Layers), cfg.RootFS.DiffIDs); err != nil {
 		return nil, err

@@ -135,7 +135,59 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 			g.Go(func() error { return get(gctx, l) })
 		}
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return checkSizes(st, chains)
+}
+
+// checkSizes finds the commits whose manifests give a blob another size
+// than it has: a blob is received once, held to the size of the first
+// descriptor that asks for it, and not at all when stored before, so
+// another commit's descriptor of it could say any size. Such a manifest
+// is not a valid image (OCI tools that read the store refuse it). Each
+// distinct layer descriptor is checked once, in its table.
+func checkSizes(st *objects.Store, chains []*incoming) error {
+	sizes := map[digest.Digest]int64{}
+	size := func(d digest.Digest) int64 {
+		n, ok := sizes[d]
+		if !ok {
+			var err error
+			if n, err = st.Size(d); err != nil {
+				n = -1 // missing: checkCommitBlobs says so
+			}
+			sizes[d] = n
+		}
+		return n
+	}
+	wrong := map[*layerTable]map[int32]error{}
+	bad := badCommits{}
+	for _, in := range chains {
+		w, ok := wrong[in.table]
+		if !ok {
+			w = in.table.misSized(size)
+			wrong[in.table] = w
+		}
+		if n := size(in.config.Digest); n >= 0 && n != in.config.Size {
+			bad[in.id] = sizeError(in.id, in.config, n)
+			continue
+		}
+		for _, k := range in.layers {
+			if err := w[k]; err != nil {
+				bad[in.id] = fmt.Errorf("commit %s: %w", short(in.id), err)
+				break
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return bad
+	}
+	return nil
+}
+
+// sizeError: commit id gives blob d another size than n, the one it has.
+func sizeError(id digest.Digest, d ocispec.Descriptor, n int64) error {
+	return fmt.Errorf("commit %s: blob %s is %d bytes, the commit says %d: %w", short(id), short(d.Digest), n, d.Size, ErrBadImage)
 }
 
 // diffIDError: commit id pairs layer d with diff id claimed, where the

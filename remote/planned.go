@@ -121,6 +121,20 @@ func (t *layerTable) all() []ocispec.Descriptor {
 	return t.descs
 }
 
+// misSized is the descriptors of the table, by index, that give their
+// blob another size than size says it has (-1: not known), and why.
+func (t *layerTable) misSized(size func(digest.Digest) int64) map[int32]error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[int32]error{}
+	for i, d := range t.descs {
+		if n := size(d.Digest); n >= 0 && n != d.Size {
+			out[int32(i)] = fmt.Errorf("blob %s is %d bytes, the commit says %d: %w", short(d.Digest), n, d.Size, ErrBadImage)
+		}
+	}
+	return out
+}
+
 // descriptorHeld is about what d takes in memory.
 func descriptorHeld(d ocispec.Descriptor) int64 {
 	n := int64(160 + len(d.MediaType) + len(d.Digest) + len(d.ArtifactType) + len(d.Data))

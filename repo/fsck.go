@@ -97,11 +97,12 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 	res.Blobs = n
 	res.Problems = append(res.Problems, bad...)
 	res.Problems = append(res.Problems, history...)
+	badBlob := map[digest.Digest]bool{}
+	for _, p := range bad {
+		badBlob[digest.Digest(p.Object)] = true
+	}
+	res.Problems = append(res.Problems, h.misSizedLayers(badBlob)...)
 	if len(bad) > 0 {
-		badBlob := map[digest.Digest]bool{}
-		for _, p := range bad {
-			badBlob[digest.Digest(p.Object)] = true
-		}
 		res.Problems = append(res.Problems, h.corruptLayers(badBlob)...)
 	}
 	if res.Strays, err = r.Objects.StrayNames(); err != nil {

@@ -27,11 +27,19 @@ type historyCheck struct {
 
 	mu       sync.Mutex
 	problems []Problem
-	layers   map[digest.Digest]bool // layer → present, asked once
+	sizes    map[digest.Digest]int64 // blob → its size (-1: missing), asked once
 	diffIDs  map[[2]digest.Digest]*diffIDCheck
 	indexes  map[digest.Digest]*diffIDCheck // layer → its index check
 	// badIndexes: the layers whose file index does not match them.
 	badIndexes []objects.Layer
+	// misSized: the layers a commit gives another size than they have.
+	misSized []misSized
+}
+
+// misSized is a commit's layer of another size than the commit says.
+type misSized struct {
+	layer   digest.Digest
+	problem Problem
 }
 
 type commitJob struct {
@@ -43,7 +51,7 @@ type commitJob struct {
 func (r *Repo) newHistoryCheck() *historyCheck {
 	h := &historyCheck{r: r, shallow: r.Shallow(), checked: map[digest.Digest]string{},
 		unreadable: map[digest.Digest]string{},
-		jobs:       make(chan commitJob, 1024), layers: map[digest.Digest]bool{},
+		jobs:       make(chan commitJob, 1024), sizes: map[digest.Digest]int64{},
 		diffIDs: map[[2]digest.Digest]*diffIDCheck{}, indexes: map[digest.Digest]*diffIDCheck{}}
 	for i := 0; i < runtime.NumCPU(); i++ {
 		h.wg.Add(1)
@@ -161,26 +169,47 @@ func (h *historyCheck) checkCommit(j commitJob) {
 		h.problem(j.name, fmt.Sprintf("commit %s: %v", j.id.Encoded()[:12], err))
 		return
 	}
+	// A blob of another size than the manifest says is not what the
+	// manifest names (OCI tools refuse the image): a registry's
+	// descriptor of a blob shared with another commit was once taken so.
 	for _, l := range layers {
 		d := l.Desc.Digest
-		h.mu.Lock()
-		has, asked := h.layers[d]
-		h.mu.Unlock()
-		if !asked {
-			has = h.r.Objects.Has(d)
-			h.mu.Lock()
-			h.layers[d] = has
-			h.mu.Unlock()
-		}
-		if !has {
+		n := h.size(d)
+		if n < 0 {
 			h.problem(j.name, fmt.Sprintf("commit %s: layer %s is missing", j.id.Encoded()[:12], d))
 			continue
+		}
+		if n != l.Desc.Size {
+			// Said once the rehash has found the blob sound: a corrupt
+			// one is said to be (corruptLayers).
+			h.mu.Lock()
+			h.misSized = append(h.misSized, misSized{d, Problem{j.name, fmt.Sprintf("commit %s: layer %s is %d bytes, the commit says %d", j.id.Encoded()[:12], d, n, l.Desc.Size)}})
+			h.mu.Unlock()
 		}
 		h.index(l)
 		if err := h.diffID(l); err != nil {
 			h.problem(j.name, fmt.Sprintf("commit %s: %v", j.id.Encoded()[:12], err))
 		}
 	}
+}
+
+// size is the size of blob d, -1 if it is missing, asked once however
+// many commits list it.
+func (h *historyCheck) size(d digest.Digest) int64 {
+	h.mu.Lock()
+	n, asked := h.sizes[d]
+	h.mu.Unlock()
+	if asked {
+		return n
+	}
+	n, err := h.r.Objects.Size(d)
+	if err != nil {
+		n = -1
+	}
+	h.mu.Lock()
+	h.sizes[d] = n
+	h.mu.Unlock()
+	return n
 }
 
 // diffID checks a layer against the diff id a commit claims for it, once
@@ -244,6 +273,18 @@ func (h *historyCheck) finish() []Problem {
 	return h.problems
 }
 
+// misSizedLayers names the layers commits give another size than they
+// have, but for those the rehash found corrupt (bad).
+func (h *historyCheck) misSizedLayers(bad map[digest.Digest]bool) []Problem {
+	var out []Problem
+	for _, m := range h.misSized {
+		if !bad[m.layer] {
+			out = append(out, m.problem)
+		}
+	}
+	return out
+}
+
 // corruptLayers names, for each commit checked, the layers it lists that
 // the rehash found corrupt; it runs only when some blob is, which is rare
 // enough to read the manifests again.
@@ -255,7 +296,7 @@ func (h *historyCheck) corruptLayers(bad map[digest.Digest]bool) []Problem {
 			continue // reported by the walk
 		}
 		for _, l := range m.Layers {
-			if bad[l.Digest] && h.layers[l.Digest] {
+			if n, asked := h.sizes[l.Digest]; bad[l.Digest] && asked && n >= 0 {
 				out = append(out, Problem{name, fmt.Sprintf("commit %s: layer %s is corrupt", d.Encoded()[:12], l.Digest)})
 			}
 		}

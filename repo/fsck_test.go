@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -286,5 +287,48 @@ func TestFsckComparesSummariesOfUnreachedCommits(t *testing.T) {
 	}
 	if len(fr.Problems) != 1 || fr.Problems[0].Object != x.ID.String() || !strings.HasPrefix(fr.Problems[0].What, "summary cache entry differs") {
 		t.Fatalf("fsck problems %v; want one for %s's summary", fr.Problems, x.ID)
+	}
+}
+
+// TestFsckBlobSizeNotAsListed: a commit whose manifest gives a layer or
+// its config another size than the blob has is named (OCI tools refuse
+// such an image); the blob itself is sound.
+func TestFsckBlobSizeNotAsListed(t *testing.T) {
+	for name, lie := range map[string]func(m *ocispec.Manifest) string{
+		"layer": func(m *ocispec.Manifest) string {
+			l := m.Layers[0]
+			m.Layers = []ocispec.Descriptor{l}
+			m.Layers[0].Size += 7
+			return fmt.Sprintf("layer %s is %d bytes, the commit says %d", l.Digest, l.Size, l.Size+7)
+		},
+		"config": func(m *ocispec.Manifest) string {
+			m.Config.Size--
+			return fmt.Sprintf("config %s is %d bytes, the commit says %d", m.Config.Digest, m.Config.Size+1, m.Config.Size)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, cs := linearRepo(t, 1)
+			m := cs[0].Manifest
+			what := lie(&m)
+			b, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := r.Objects.PutBytes(ocispec.MediaTypeImageManifest, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Refs.Update(refs.Heads+"lies", d.Digest, "", "test"); err != nil {
+				t.Fatal(err)
+			}
+			fr, err := r.Fsck(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "commit " + d.Digest.Encoded()[:12] + ": " + what
+			if len(fr.Problems) != 1 || fr.Problems[0].What != want {
+				t.Fatalf("fsck problems %v, want one: %s", fr.Problems, want)
+			}
+		})
 	}
 }
