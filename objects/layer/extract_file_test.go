@@ -41,7 +41,8 @@ func TestExtractFromFile(t *testing.T) {
 	}
 	sw.Write(tarball)
 	sw.Close()
-	for name, blob := range map[string][]byte{"frames": zst, "one frame": single.Bytes(), "gzip": gz.Bytes(), "tar": tarball} {
+	for name, blob := range map[string][]byte{"frames": zst, "one frame": single.Bytes(), "gzip": gz.Bytes(), "tar": tarball,
+		"a skippable frame first (pzstd)": append(skippableFrame(), zst...)} {
 		t.Run(name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "blob")
 			if err := os.WriteFile(p, blob, 0o444); err != nil {

@@ -32,6 +32,10 @@ func Sniff(head []byte) Compression {
 	switch {
 	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		return Zstd
+	case len(head) >= 4 && head[0]&0xf0 == 0x50 && bytes.Equal(head[1:4], []byte{0x2a, 0x4d, 0x18}):
+		// A skippable frame (magic 0x184D2A5?): pzstd writes one before
+		// each frame, and any zstd stream may begin with one.
+		return Zstd
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		return Gzip
 	}

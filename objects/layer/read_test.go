@@ -22,7 +22,8 @@ func TestDecompressSniffs(t *testing.T) {
 	for name, c := range map[string]struct {
 		blob []byte
 		want Compression
-	}{"plain": {plain, Plain}, "gzip": {gz.Bytes(), Gzip}, "zstd": {zs.Bytes(), Zstd}, "empty": {nil, Plain}} {
+	}{"plain": {plain, Plain}, "gzip": {gz.Bytes(), Gzip}, "zstd": {zs.Bytes(), Zstd}, "empty": {nil, Plain},
+		"zstd after a skippable frame (pzstd)": {append(skippableFrame(), zs.Bytes()...), Zstd}} {
 		if got := Sniff(c.blob); got != c.want {
 			t.Errorf("%s: Sniff = %d, want %d", name, got, c.want)
 		}
@@ -53,4 +54,23 @@ func TestDecompressSniffs(t *testing.T) {
 			t.Errorf("truncated %s: no error", name)
 		}
 	}
+}
+
+// A zstd layer that begins with a skippable frame (pzstd's) is zstd, as
+// its media type says.
+func TestSkippableFrameFirstIsZstd(t *testing.T) {
+	var zs bytes.Buffer
+	zw, _ := zstd.NewWriter(&zs)
+	zw.Write([]byte("layer"))
+	zw.Close()
+	blob := append(skippableFrame(), zs.Bytes()...)
+	if err := CheckMediaType("application/vnd.oci.image.layer.v1.tar+zstd", blob); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// skippableFrame is a zstd skippable frame of 4 bytes, as pzstd writes
+// one (holding the next frame's size) before each frame.
+func skippableFrame() []byte {
+	return []byte{0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 0x69, 0, 0, 0}
 }
