@@ -258,6 +258,10 @@ func (s *Store) tracking(branch string, push bool) (string, error) {
 			// git: "no upstream configured for branch 'main'".
 			return "", fmt.Errorf("no upstream configured for branch %s (its remote %s is not configured: 'strata remote add %s URL', then 'strata fetch %s')", branch, t.Remote, t.Remote, t.Remote)
 		}
+		if t.Remote == "." {
+			// A branch of this repository (git's branch --track).
+			return "", fmt.Errorf("no branch %s, which branch %s tracks", ShortName(t.Ref), branch)
+		}
 		if t.Set {
 			// git's status: "the upstream is gone".
 			return "", fmt.Errorf("the upstream %s is gone: no remote-tracking branch ('strata fetch %s' makes it while the remote has the branch)", ShortName(t.Ref), t.Remote)

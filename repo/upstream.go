@@ -49,6 +49,9 @@ func (r *Repo) UpstreamTag(branch string) (tag string, isTag bool, err error) {
 // takes it from here. The ref need not exist.
 func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 	t := refs.Tracked{Remote: r.UpstreamRemote(branch)}
+	if t.Remote == LocalRemote {
+		return r.localUpstream(branch, push)
+	}
 	_, t.Set = r.Config.Get("branch." + branch + ".remote")
 	_, configured := r.Config.Get("remote." + t.Remote + ".url")
 	t.NoRemote = !configured
@@ -72,6 +75,30 @@ func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 			merge = refs.Tags + tag
 		}
 		return t, fmt.Errorf("upstream branch '%s' not stored as a remote-tracking branch (no remote.%s.fetch maps it)", merge, t.Remote)
+	}
+	return t, nil
+}
+
+// LocalRemote is git's branch.NAME.remote for a branch whose upstream is
+// another branch of this repository (git branch --track, checkout -b X
+// --track B).
+const LocalRemote = "."
+
+// localUpstream is Upstream of a branch whose remote is LocalRemote, as
+// git finds it: the branch branch.NAME.merge names itself, and no push
+// destination (git: "has no local tracking branch").
+func (r *Repo) localUpstream(branch string, push bool) (refs.Tracked, error) {
+	t := refs.Tracked{Remote: LocalRemote}
+	if push {
+		return t, fmt.Errorf("push destination '%s%s' on remote '%s' has no local tracking branch", refs.Heads, branch, LocalRemote)
+	}
+	tag, isTag, err := r.UpstreamTag(branch)
+	if err != nil {
+		return t, err
+	}
+	t.Ref = refs.Heads + tag
+	if isTag {
+		t.Ref = refs.Tags + tag
 	}
 	return t, nil
 }

@@ -98,3 +98,35 @@ func TestUpstreamMapped(t *testing.T) {
 		t.Errorf("a bad remote.origin.fetch: err = %v", err)
 	}
 }
+
+// TestUpstreamLocal: git's branch.NAME.remote "." (branch --track B): the
+// upstream is the branch of this repository that branch.NAME.merge names,
+// and a push has no destination there.
+func TestUpstreamLocal(t *testing.T) {
+	r, cs := linearRepo(t, 1)
+	for k, v := range map[string]string{"branch.side.remote": ".", "branch.side.merge": "refs/heads/main",
+		"branch.odd.remote": ".", "branch.odd.merge": "refs/heads/nosuch"} {
+		if err := r.Config.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, b := range []string{"side", "odd"} {
+		if err := r.Refs.Update(refs.Heads+b, cs[0].ID, refs.Any, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := r.Upstream("side", false); err != nil || got != (refs.Tracked{Remote: ".", Ref: refs.Heads + "main"}) {
+		t.Errorf("Upstream(side) = %+v, %v; want refs/heads/main of .", got, err)
+	}
+	if d, err := r.Refs.Resolve("side@{u}", r.Objects); err != nil || d != cs[0].ID {
+		t.Errorf("side@{u} = %s, %v", d, err)
+	}
+	for rev, want := range map[string]string{
+		"side@{push}": "push destination 'refs/heads/side' on remote '.' has no local tracking branch",
+		"odd@{u}":     "no branch nosuch, which branch odd tracks",
+	} {
+		if _, err := r.Refs.Resolve(rev, r.Objects); err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%s: err = %v; want it to end %q", rev, err, want)
+		}
+	}
+}
