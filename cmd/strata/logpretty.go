@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strconv"
@@ -119,8 +120,15 @@ func (h commitHeader) name() string {
 	return h.pretty.name
 }
 
-// oneline: one line per commit, no blank line before a diff.
-func (h commitHeader) oneline() bool { return h.name() == "oneline" }
+// oneline: one line per commit, no blank line before a diff; an empty
+// template too (git's commit_format_is_empty): no line at all.
+func (h commitHeader) oneline() bool { return h.name() == "oneline" || h.empty() }
+
+// empty: an empty template (--format=, --pretty=, tformat:), which
+// prints nothing of a commit, not even the newline that ends an entry.
+func (h commitHeader) empty() bool {
+	return h.pretty != nil && h.pretty.name == "" && h.pretty.template == ""
+}
 
 // blankBetween: entries are separated by a blank line (the multi-line
 // named formats).
@@ -134,7 +142,7 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 			b.WriteString(h.term())
 		}
 		h.expand(&b, e)
-		if !h.pretty.separate {
+		if !h.pretty.separate && !h.empty() {
 			b.WriteString(h.term())
 		}
 		io.WriteString(w, b.String())
@@ -474,9 +482,13 @@ type headerFlags struct {
 	oneline  bool
 	date     string
 	decorate string // --decorate[=short|full|auto|no]; --no-decorate is no
+	// given reports whether a flag was on the command line: --pretty=
+	// (empty) is git's empty format, not no --pretty.
+	given func(name string) bool
 }
 
 func (f *headerFlags) add(cmd *cobra.Command) {
+	f.given = cmd.Flags().Changed
 	cmd.Flags().StringVar(&f.pretty, "pretty", "", "print each commit in git's `FORMAT`: oneline, short, medium, full, fuller, format:TEMPLATE or a TEMPLATE with %-placeholders (%h %s %an %ad ...)")
 	cmd.Flags().Lookup("pretty").NoOptDefVal = "medium"
 	cmd.Flags().StringVar(&f.decorate, "decorate", "", "show the names of the commits shown (the default): short, full (refs/heads/main), auto, or no")
@@ -490,11 +502,16 @@ func (f *headerFlags) add(cmd *cobra.Command) {
 func (f headerFlags) header(verb string, format *string) (commitHeader, error) {
 	h := commitHeader{date: gitdate.Default, now: time.Now()}
 	pretty := f.pretty
-	if *format != "text" && *format != "json" && *format != "" {
+	// git's --pretty= and --format= (empty): an empty template, which
+	// prints nothing of a commit (log --format= --numstat).
+	if pretty == "" && f.given != nil && f.given("pretty") {
+		pretty = "tformat:"
+	}
+	if *format != "text" && *format != "json" {
 		if pretty != "" {
-			return h, usagef("%s: --pretty and --format %s choose the same thing; give one", verb, *format)
+			return h, usagef("%s: --pretty and --format %s choose the same thing; give one", verb, cmp.Or(*format, "''"))
 		}
-		pretty, *format = *format, "text"
+		pretty, *format = cmp.Or(*format, "tformat:"), "text"
 	}
 	if pretty != "" && f.oneline {
 		return h, usagef("%s: --oneline and --pretty choose the same thing; give one", verb)
