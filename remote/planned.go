@@ -3,11 +3,13 @@ package remote
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/image"
+	"golang.org/x/sys/unix"
 )
 
 // A fetch holds every commit it plans to receive until their blobs have
@@ -162,11 +164,17 @@ type manifestSpool struct {
 }
 
 func newManifestSpool(dir string) (*manifestSpool, error) {
+	// Nothing to clean up after a crash: the file never has a name
+	// (O_TMPFILE), or, where the file system has no such files, loses
+	// it at once.
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		return &manifestSpool{f: os.NewFile(uintptr(fd), filepath.Join(dir, ".fetch-manifests"))}, nil
+	}
 	f, err := os.CreateTemp(dir, ".fetch-manifests-")
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)
 	}
-	// Nothing to clean up after a crash: the file has no name.
 	if err := os.Remove(f.Name()); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("fetch: %w", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/refs"
+	"golang.org/x/sys/unix"
 )
 
 // A fetch holds what it plans compactly: the raw manifests go to a spool
@@ -74,11 +75,25 @@ func TestLayerTableShares(t *testing.T) {
 	}
 }
 
-// The spool gives back what was written, at each place.
+// The spool gives back what was written, at each place. It never has a
+// name in the directory, not for an instant: a fetch killed at any point
+// leaves nothing there (inotify sees no file created).
 func TestManifestSpool(t *testing.T) {
-	sp, err := newManifestSpool(t.TempDir())
+	dir := t.TempDir()
+	in, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer unix.Close(in)
+	if _, err := unix.InotifyAddWatch(in, dir, unix.IN_CREATE); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := newManifestSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := unix.Read(in, make([]byte, 4096)); err != unix.EAGAIN {
+		t.Fatalf("the spool was created with a name in %s (%d bytes of inotify events, %v)", dir, n, err)
 	}
 	defer sp.Close()
 	var at []spooled
