@@ -153,12 +153,14 @@ func TestAttachTTY(t *testing.T) {
 
 // TestAttachSigProxy: without -t, the SIGINT that attach gets goes to
 // the run's pid 1 (docker's --sig-proxy), whose exit code attach exits
-// with; stdout and stderr stay apart.
+// with; stdout and stderr stay apart. The run writes to stderr before
+// the line the test waits for: written after it, a SIGINT sent at once
+// ran the trap before the echo to stderr (seen once in CI).
 func TestAttachSigProxy(t *testing.T) {
 	staticInit(t)
 	dir := busyboxRepo(t)
 	startService(t, dir, "-i", "--name", "sig", "--rev", "main", "--", "sh", "-c",
-		`trap "echo got-int; exit 7" INT; read x; echo ready-$x; echo to-stderr >&2; while :; do sleep 0.1; done`)
+		`trap "echo got-int; exit 7" INT; read x; echo to-stderr >&2; echo ready-$x; while :; do sleep 0.1; done`)
 	cmd := strataCmd(dir, "attach", "sig")
 	in, err := cmd.StdinPipe()
 	if err != nil {
