@@ -43,8 +43,13 @@ type logOptions struct {
 	pickaxeS, pickaxeG string
 	// diff: each commit's changes against its first parent after it
 	// (-p, --stat, --name-status, --name-only), as git log shows them;
-	// merges none.
+	// merges as mergeFlags ask.
 	diff diffOptions
+	// mergeFlags: -m, -c, --cc, --diff-merges; merge what they decide
+	// (with --first-parent's default), mergeView a merge's views.
+	mergeFlags mergeFlags
+	merge      mergeDiff
+	mergeView  diffOptions
 }
 
 func newLogCommand(g *globals) *cobra.Command {
@@ -89,9 +94,21 @@ from its layers, one at a time (a file's old content may sit in a large
 base layer, which is then streamed to reach it).
 -p, --stat, --numstat, --shortstat, --summary, --name-status and
 --name-only show each commit's change against its first parent after
-its header (merges none), as diff prints them and combines them: with
---stat and -p, "---" after the header, as git's. -z, as git's, puts NUL
-between commits (after each with --oneline or a template) and in
+its header, as diff prints them and combines them: with --stat and -p,
+"---" after the header, as git's. A merge shows none unless asked, as
+git's: -m, each parent's in turn (the header again for each, "(from
+ID)" after the id); --first-parent, the first parent's; -c, git's
+combined diff (the paths that differ from every parent, one +/- column
+per parent, --name-status one letter per parent; --stat and the other
+counts against the first parent); --cc, the dense combined diff (the
+hunks that take one parent's lines as they were left out); or
+--diff-merges=off|first-parent|separate|combined|dense-combined (1, m,
+c, cc; on is separate; --no-diff-merges is off); the last given
+decides. When no view is given, -c and --cc imply -p (every commit's),
+--diff-merges (but off) a merge's -p, -m and off nothing; with
+--first-parent, -m is the first parent's diff, as git's.
+-z, as git's, puts NUL between commits (after each with --oneline or
+a template) and in
 --name-only, --name-status and --numstat as diff -z does.
 -g (--walk-reflogs) shows, instead of the history, the commits a ref's
 reflog names (REV, default HEAD), newest move first, as git's: each
@@ -178,6 +195,11 @@ counts: -n 10 --skip 10 is the second page.
 			if err := o.diff.checkViews("log"); err != nil {
 				return err
 			}
+			if o.format != "json" && !o.graph {
+				// -c and --cc imply -p, --diff-merges a merge's -p.
+				o.diff, o.mergeView = o.mergeFlags.views(o.diff)
+			}
+			o.merge = o.mergeFlags.resolve(false, o.firstParent)
 			if o.diff.any() && o.format == "json" {
 				return usagef("log: -p, --stat, --numstat, --shortstat, --summary, --name-status and --name-only print text, not JSON")
 			}
@@ -271,6 +293,7 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().BoolVar(&o.diff.nameStatus, "name-status", false, "each commit's changed paths, with status letters")
 	o.diff.addRenameFlag(cmd)
 	cmd.Flags().BoolVar(&o.diff.nameOnly, "name-only", false, "each commit's changed paths")
+	o.mergeFlags.add(cmd)
 	cmd.Flags().BoolVarP(&o.diff.nul, "null", "z", false, "NUL between commits, and in --name-only, --name-status and --numstat as diff -z, as git's")
 	cmd.Flags().IntVar(&o.skip, "skip", 0, "leave out the first `N` commits that would be shown (before -n counts)")
 	return cmd

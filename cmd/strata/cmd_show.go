@@ -50,7 +50,8 @@ func newShowCommand(g *globals) *cobra.Command {
 	var format string
 	var o diffOptions // --name-status, --name-only, --stat, -p, -M, --find-copies
 	var hf headerFlags
-	var noPatch bool
+	var noPatch, firstParent bool
+	var mf mergeFlags
 	cmd := &cobra.Command{
 		Use:   "show [--name-status | --name-only | --stat --numstat --shortstat --summary -p] [REV...] [-- PATH...] | REV:PATH",
 		Short: "Show a commit: parent, message, config and layers",
@@ -67,8 +68,20 @@ X's parents: an array in JSON, even of one or none.
 For a merge, as git show: only the paths that differ from every parent,
 with one status letter per parent (MA: modified against the first parent,
 added against the second); --stat, --numstat, --shortstat and --summary
-against the first parent, after a blank line, never "---". An empty
-commit is its header alone, whatever the views.
+against the first parent, after a blank line, never "---"; -p git's dense
+combined diff ("diff --cc PATH", "index P1,P2..R", "@@@ -a,b -c,d +e,f @@@",
+a "-" or "+" column per parent: "- " a line the first parent had and the
+merge lost, " +" one the second lacked, "++" one new to both), leaving
+out the hunks, and the paths, where the merge took one parent's lines
+as they were; binary content is "Binary files differ", and modes that
+differ "mode P1,P2..R" ("new file mode", "deleted file mode P1,P2").
+-c keeps those hunks ("diff --combined"), --cc is the default; -m shows
+the diff against each parent in turn, --first-parent (or
+--diff-merges=first-parent) the first parent's, as any commit's, and
+--diff-merges=off none (see log). The paths are compared as they are,
+without renames. In JSON, with PATHs, a merge's "changes" are the paths
+that differ from every parent, "status" one letter per parent ("MM").
+An empty commit is its header alone, whatever the views.
 
 "show REV:PATH" prints what REV has at PATH (from the image root, or,
 as in git, from where you stand when PATH starts with ./ or ../), as
@@ -84,7 +97,8 @@ but ":/TEXT" is git's search of commit messages, not a path.
   --numstat, --shortstat, --summary  the same counts for scripts, the summary
                   line of --stat alone, and the files created, deleted,
                   renamed, copied or changed in mode, as diff's
-  -p, --patch     the unified diff against the first parent, as diff -p;
+  -p, --patch     the unified diff against the parent, as diff -p (a merge's:
+                  the combined diff, above);
                   with --stat, as git's: "---" after the header, the stat,
                   a blank line, the patch (the views combine as diff's)
   -z              as git's: NUL between commits, and in --name-only,
@@ -129,6 +143,12 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if err := o.checkViews("show"); err != nil {
 				return err
 			}
+			mo := o // a merge's views
+			if !noPatch && format != "json" {
+				// -c and --cc imply -p, --diff-merges a merge's -p.
+				o, mo = mf.views(o)
+			}
+			merges := mf.resolve(true, firstParent)
 			if (o.textViews() || o.numstat) && format == "json" {
 				return usagef("show: --stat, --numstat, --shortstat, --summary and -p print text, not JSON (--name-status with --format json lists the changes)")
 			}
@@ -197,7 +217,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 					continue
 				}
 				shown[c.ID.String()] = true
-				out, missing, err := showCommit(cmd.Context(), g, r, c, decor[c.ID], paths, o, format, hdr, noPatch, len(shown) == 1)
+				out, missing, err := showCommit(cmd.Context(), g, r, c, decor[c.ID], paths, o, format, hdr, noPatch, len(shown) == 1, merges, mo)
 				if err != nil {
 					return err
 				}
@@ -232,7 +252,9 @@ but ":/TEXT" is git's search of commit messages, not a path.
 	cmd.Flags().BoolVarP(&o.nul, "null", "z", false, "NUL between commits, and in --name-only, --name-status and --numstat as diff -z, as git's")
 	cmd.Flags().BoolVar(&o.stat, "stat", false, "lines added and removed per file against the first parent")
 	o.addStatFlags(cmd, "")
-	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "the unified diff against the first parent")
+	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "the unified diff against the parent (a merge's combined diff, as git's)")
+	mf.add(cmd)
+	cmd.Flags().BoolVar(&firstParent, "first-parent", false, "a merge's views against its first parent, as any commit's")
 	return cmd
 }
 
@@ -240,12 +262,16 @@ but ":/TEXT" is git's search of commit messages, not a path.
 // first shown (later ones are separated as log's entries); JSON is
 // returned, not printed. It returns the PATHs the commit has on neither
 // side.
-func showCommit(ctx context.Context, g *globals, r *repo.Repo, c *objects.Commit, decor, paths []string, o diffOptions, format string, hdr commitHeader, noPatch, first bool) (showJSON, []string, error) {
+func showCommit(ctx context.Context, g *globals, r *repo.Repo, c *objects.Commit, decor, paths []string, o diffOptions, format string, hdr commitHeader, noPatch, first bool, merges mergeDiff, mo diffOptions) (showJSON, []string, error) {
 	sum, err := r.Objects.ReadSummary(c.ID)
 	if err != nil {
 		return showJSON{}, nil, fmt.Errorf("show: %w", err)
 	}
 	out := showJSON{logEntry: toLogEntry(sum, decor), Config: configOf(c), Layers: layersOf(c)}
+	if len(out.Parents) > 1 && mo.any() && format != "json" {
+		bad, err := showMergeDiff(ctx, g, r, out, c, paths, mo, hdr, first, merges)
+		return out, bad, err
+	}
 	if !o.names() && (o.textViews() || o.numstat) {
 		bad, err := showDiff(ctx, g, r, out, c, paths, o, hdr, first)
 		return out, bad, err
@@ -322,13 +348,6 @@ func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *ob
 		return nil, fmt.Errorf("show: %w", err)
 	}
 	return bad, w.Flush()
-}
-
-// mergeSep is what show writes between a merge's header and its views,
-// as git's combined diff does: a newline (NUL with -z) whatever the views
-// print, after --oneline too, and never "---".
-func mergeSep(hdr commitHeader) string {
-	return hdr.term()
 }
 
 func btoi(b bool) int {

@@ -36,6 +36,9 @@ type logEntry struct {
 	// shownParents: with --parents, the short ids of the parents
 	// (parentsShown), printed after the commit's.
 	shownParents []string
+	// from: with log -m, the short id of the parent this entry's diff
+	// is against, shown "(from ID)" after the commit's id, as git's.
+	from string
 }
 
 // mark is git's %m, --left-right's mark: = for a change the other side

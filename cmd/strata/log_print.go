@@ -58,6 +58,14 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 		io.WriteString(p.w, p.graph.Entry(string(d), ps, text.String(), p.hdr.blankBetween() && p.printed > 0))
 	case p.o.format == "json":
 		p.entries = append(p.entries, e)
+	case n.sum.MergeParent != "" && p.o.mergeView.any() && p.o.merge != mergeOff:
+		c, err := p.r.Objects.ReadCommit(d)
+		if err == nil {
+			err = showMerge(context.Background(), p.w, p.r, c, e, p.paths, p.o.mergeView, p.hdr, p.printed == 0, p.o.merge)
+		}
+		if err != nil {
+			return fmt.Errorf("log: commit %s: %w", shortID(d), err)
+		}
 	default:
 		p.hdr.write(p.w, e, p.printed == 0)
 		if err := logDiff(p.w, p.r, d, n, p.paths, p.o, p.hdr); err != nil {
@@ -69,7 +77,7 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 
 // logDiff prints, for log -p, --stat or --name-status, what commit d
 // changed against its first parent (under paths), after its header;
-// merges show none, as in git log.
+// merges none (emit shows them as -m, -c, --cc or --diff-merges ask).
 func logDiff(w io.Writer, r *repo.Repo, d digest.Digest, n *logNode, paths []string, o logOptions, hdr commitHeader) error {
 	if !o.diff.any() || n.sum.MergeParent != "" {
 		return nil

@@ -152,6 +152,9 @@ func (h commitHeader) write(w io.Writer, e logEntry, first bool) {
 	for _, p := range e.shownParents { // --parents
 		short += " " + p
 	}
+	if e.from != "" {
+		short += " (from " + e.from + ")"
+	}
 	switch {
 	case h.leftRight || h.cherryMark && e.Equivalent:
 		short = e.mark() + " " + short
