@@ -25,31 +25,49 @@ const maxEnvFile = 1 << 20
 func readEnvFiles(names []string, recorded map[string]string) ([]string, error) {
 	var out []string
 	for _, name := range names {
-		b, mode, err := readEnvFile(name, recorded)
-		if err != nil {
-			return nil, fmt.Errorf("--env-file %s: %w", name, err)
-		}
-		if !mode.IsRegular() {
-			return nil, fmt.Errorf("--env-file %s: not a regular file (%s)", name, fileKind(mode))
-		}
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		sc.Buffer(make([]byte, 0, 64<<10), maxEnvFile)
-		for n := 1; sc.Scan(); n++ {
-			line := strings.TrimLeftFunc(strings.TrimSuffix(sc.Text(), "\r"), unicode.IsSpace)
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
+		err := readLineFile("--env-file", name, recorded, func(n int, line string) error {
 			key, _, _ := strings.Cut(line, "=")
 			if key == "" || strings.ContainsFunc(key, unicode.IsSpace) {
-				return nil, fmt.Errorf("--env-file %s: line %d: %q is not a variable name", name, n, key)
+				return fmt.Errorf("line %d: %q is not a variable name", n, key)
 			}
 			out = append(out, line)
-		}
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("--env-file %s: %w", name, err)
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// readLineFile reads one file of docker's line format (--env-file,
+// --label-file), pinned as readEnvFiles says, and calls each with every
+// line that is neither blank nor a # comment (leading white space and a
+// trailing CR cut) and its number. Errors, each's too, name flag and the
+// file.
+func readLineFile(flag, name string, recorded map[string]string, each func(n int, line string) error) error {
+	b, mode, err := readEnvFile(name, recorded)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", flag, name, err)
+	}
+	if !mode.IsRegular() {
+		return fmt.Errorf("%s %s: not a regular file (%s)", flag, name, fileKind(mode))
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 64<<10), maxEnvFile)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimLeftFunc(strings.TrimSuffix(sc.Text(), "\r"), unicode.IsSpace)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if err := each(n, line); err != nil {
+			return fmt.Errorf("%s %s: %w", flag, name, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s %s: %w", flag, name, err)
+	}
+	return nil
 }
 
 // readEnvFile reads one --env-file, pinned as readEnvFiles says.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"maps"
 	"slices"
@@ -61,31 +59,19 @@ func checkLabel(kv string) error {
 // label, blank lines and lines starting with # skipped, as --env-file
 // (a regular file only, read whole).
 func readLabelFile(name string) ([]string, error) {
-	b, mode, err := readEnvFile(name, nil)
-	if err != nil {
-		return nil, fmt.Errorf("--label-file %s: %w", name, err)
-	}
-	if !mode.IsRegular() {
-		return nil, fmt.Errorf("--label-file %s: not a regular file (%s)", name, fileKind(mode))
-	}
 	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 64<<10), maxEnvFile)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimLeftFunc(strings.TrimSuffix(sc.Text(), "\r"), unicode.IsSpace)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
+	err := readLineFile("--label-file", name, nil, func(n int, line string) error {
 		if !utf8.ValidString(line) {
-			return nil, fmt.Errorf("--label-file %s: line %d is not UTF-8", name, n)
+			return fmt.Errorf("line %d is not UTF-8", n)
 		}
 		if err := checkLabel(line); err != nil {
-			return nil, fmt.Errorf("--label-file %s: line %d: %w", name, n, err)
+			return fmt.Errorf("line %d: %w", n, err)
 		}
 		out = append(out, line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("--label-file %s: %w", name, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
