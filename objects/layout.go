@@ -49,7 +49,13 @@ func (s *Store) WriteIndex(idx *ocispec.Index) error {
 	}
 	b = append(b, '\n')
 	if s.in != nil {
+		if s.NoSyncIndex {
+			return atomicfile.WriteAtUnsynced(s.in.tmp, s.in.dir, ocispec.ImageIndexFile, b, 0o644)
+		}
 		return atomicfile.WriteAt(s.in.tmp, s.in.dir, ocispec.ImageIndexFile, b, 0o644)
+	}
+	if s.NoSyncIndex {
+		return atomicfile.WriteUnsynced(s.TempDir(), filepath.Join(s.root, ocispec.ImageIndexFile), b, 0o644)
 	}
 	return atomicfile.Write(s.TempDir(), filepath.Join(s.root, ocispec.ImageIndexFile), b, 0o644)
 }

@@ -109,6 +109,11 @@ type Store struct {
 	// in: the directories of a layout another party may hold, opened by
 	// OpenLayout; nil for a repository's store.
 	in *confined
+
+	// NoSyncIndex leaves index.json unflushed when it is rewritten (git's
+	// default core.fsync for refs, which it copies); blobs are always
+	// flushed.
+	NoSyncIndex bool
 }
 
 func (s *Store) sha256Dir() int {

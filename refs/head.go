@@ -120,7 +120,7 @@ func (s *Store) writeHeadLocked(content, msg string) error {
 		now, _ = s.Read(target)
 		branch = target
 	}
-	l, err := acquire(filepath.Join(s.root, HEAD))
+	l, err := s.acquire(filepath.Join(s.root, HEAD))
 	if err != nil {
 		return err
 	}

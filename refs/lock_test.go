@@ -107,3 +107,37 @@ func TestUpdateErrorSaysWhetherItMoved(t *testing.T) {
 		t.Fatalf("ref moved to %s although Update said it did not", cur)
 	}
 }
+
+// A ref move flushes its lock file before the rename unless the store
+// is NoSync (git's default core.fsync, which leaves refs out).
+func TestRefMoveSyncsUnlessNoSync(t *testing.T) {
+	syncs := 0
+	old := syncFile
+	syncFile = func(f *os.File) error { syncs++; return old(f) }
+	t.Cleanup(func() { syncFile = old })
+
+	s := newStore(t)
+	if err := s.Update(Heads+"main", mkdigest("a"), "", "synced"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetHeadBranch(Heads+"main", "checkout"); err != nil {
+		t.Fatal(err)
+	}
+	if syncs != 2 {
+		t.Fatalf("%d flushes for a branch update and a HEAD write, want 2", syncs)
+	}
+	syncs = 0
+	s.NoSync = true
+	if err := s.Update(Heads+"main", mkdigest("b"), mkdigest("a"), "unsynced"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetOrigHead("", mkdigest("a")); err != nil {
+		t.Fatal(err)
+	}
+	if syncs != 0 {
+		t.Fatalf("NoSync store flushed %d times", syncs)
+	}
+	if d, err := s.Read(Heads + "main"); err != nil || d != mkdigest("b") {
+		t.Fatalf("main = %s, %v; want the new value", d, err)
+	}
+}

@@ -46,7 +46,7 @@ func (s *Store) DropEntry(name string, n int, want digest.Digest) (LogEntry, err
 		if n > 0 {
 			return nil
 		}
-		l, err := acquire(s.file(name))
+		l, err := s.acquire(s.file(name))
 		if err != nil {
 			return err
 		}

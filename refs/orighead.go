@@ -28,7 +28,7 @@ func (s *Store) SetOrigHead(file string, d digest.Digest) error {
 		file = filepath.Join(s.root, OrigHead)
 	}
 	return s.locked(func() error {
-		l, err := acquire(file)
+		l, err := s.acquire(file)
 		if err != nil {
 			return err
 		}

@@ -80,6 +80,10 @@ type Store struct {
 	// OnBroken, when set, is told of each broken ref that List leaves
 	// out, once (a command warns on stderr).
 	OnBroken func(BrokenRef)
+	// NoSync leaves a moved ref's file unflushed (git's default
+	// core.fsync): a killed process still leaves the old or the new
+	// value, a power cut may leave the old one.
+	NoSync bool
 
 	warnedMu sync.Mutex
 	warned   map[string]bool
@@ -156,7 +160,7 @@ func (s *Store) update(name string, new, old digest.Digest, msg string, alsoHEAD
 	if err := s.mkdirs(filepath.Dir(s.file(name))); err != nil {
 		return err
 	}
-	l, err := acquire(s.file(name))
+	l, err := s.acquire(s.file(name))
 	if err != nil {
 		return err
 	}
@@ -288,7 +292,7 @@ func (s *Store) delete(name string, old digest.Digest, msg string) error {
 	if err := checkPath(name); err != nil {
 		return err
 	}
-	l, err := acquire(s.file(name))
+	l, err := s.acquire(s.file(name))
 	if err != nil {
 		return err
 	}

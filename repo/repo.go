@@ -32,7 +32,11 @@ type Repo struct {
 	Objects *objects.Store
 	Refs    *refs.Store
 	Config  *Config
-	writers *os.File // the writers lock, once HoldWrites took it
+	// Fsync is what core.fsync has flushed besides blobs; FsyncUnknown
+	// the words of its value that name nothing, for a warning.
+	Fsync        Fsync
+	FsyncUnknown []string
+	writers      *os.File // the writers lock, once HoldWrites took it
 }
 
 // Init creates a repository in project directory dir with branch main.
@@ -128,6 +132,11 @@ func Open(dir string) (*Repo, error) {
 		return nil, err
 	}
 	r := &Repo{Dir: dir, Root: root, Objects: store, Refs: refs.Open(root), Config: cfg}
+	if v, ok := cfg.Get("core.fsync"); ok {
+		r.Fsync, r.FsyncUnknown = ParseFsync(v)
+	}
+	r.Refs.NoSync = r.Fsync&FsyncReference == 0
+	store.NoSyncIndex = r.Fsync&FsyncReference == 0
 	r.Refs.OnUpdate = r.writeLayoutIndex
 	r.Refs.Who = func() string {
 		id, _ := r.Identity()

@@ -259,7 +259,11 @@ func (w *Worktree) writeState(st State) error {
 	if err := os.MkdirAll(w.Dir, 0o700); err != nil {
 		return err
 	}
-	if err := atomicfile.Write(w.Repo.Objects.TempDir(), filepath.Join(w.Dir, "state"), append(b, '\n'), 0o644); err != nil {
+	write := atomicfile.Write
+	if w.Repo.Fsync&repo.FsyncIndex == 0 {
+		write = atomicfile.WriteUnsynced
+	}
+	if err := write(w.Repo.Objects.TempDir(), filepath.Join(w.Dir, "state"), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	return nil

@@ -104,6 +104,10 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 		}
 	}
 	g.warnBrokenRefs(r)
+	for _, w := range r.FsyncUnknown {
+		// git's warning, and as git the rest of the value still counts.
+		fmt.Fprintf(g.stderr, "strata: warning: ignoring unknown core.fsync component '%s'\n", escapeControls(w))
+	}
 	return r, nil
 }
 

@@ -1,6 +1,8 @@
 // Package atomicfile writes files so that readers see the old or the new
 // content, never a mix: temp file in the same filesystem, fsync, rename,
-// fsync of the directory.
+// fsync of the directory. The Unsynced writers leave out the two fsyncs:
+// a killed process still leaves the old or the new file, but a power cut
+// may leave the old one (git's refs and index without core.fsync).
 package atomicfile
 
 import (
@@ -15,17 +17,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// syncFile flushes a file or a directory; a test counts the calls.
+var syncFile = (*os.File).Sync
+
+// syncFD is unix.Fsync; a test counts the calls.
+var syncFD = unix.Fsync
+
 // Write writes data to a temp file in tmpDir, syncs it and renames
 // it over name, so that readers see either the old or the new content.
 func Write(tmpDir, name string, data []byte, perm os.FileMode) error {
-	return write(tmpDir, name, data, perm, os.Rename)
+	return write(tmpDir, name, data, perm, true, os.Rename)
+}
+
+// WriteUnsynced is Write without its fsyncs.
+func WriteUnsynced(tmpDir, name string, data []byte, perm os.FileMode) error {
+	return write(tmpDir, name, data, perm, false, os.Rename)
 }
 
 // Create is Write for a file that must not be replaced: if name exists,
 // it is left alone and the error wraps fs.ErrExist (a hard link, unlike a
 // rename, refuses to replace).
 func Create(tmpDir, name string, data []byte, perm os.FileMode) error {
-	return write(tmpDir, name, data, perm, func(tmp, name string) error {
+	return write(tmpDir, name, data, perm, true, func(tmp, name string) error {
 		if err := os.Link(tmp, name); err != nil {
 			return err
 		}
@@ -33,20 +46,24 @@ func Create(tmpDir, name string, data []byte, perm os.FileMode) error {
 	})
 }
 
-func write(tmpDir, name string, data []byte, perm os.FileMode, place func(tmp, name string) error) error {
+func write(tmpDir, name string, data []byte, perm os.FileMode, sync bool, place func(tmp, name string) error) error {
 	f, err := os.CreateTemp(tmpDir, "."+filepath.Base(name)+"-")
 	if err != nil {
 		return err
 	}
-	if err := fill(f, name, data, perm, func() error { return place(f.Name(), name) }, os.Remove); err != nil {
+	if err := fill(f, name, data, perm, sync, func() error { return place(f.Name(), name) }, os.Remove); err != nil {
 		return err
+	}
+	if !sync {
+		return nil
 	}
 	return SyncDir(name)
 }
 
-// fill writes data to the temp file f, syncs and closes it, and has
-// place put it at name; remove takes f's name away if it fails.
-func fill(f *os.File, name string, data []byte, perm os.FileMode, place func() error, remove func(string) error) error {
+// fill writes data to the temp file f, syncs it if sync is set, closes
+// it, and has place put it at name; remove takes f's name away if it
+// fails.
+func fill(f *os.File, name string, data []byte, perm os.FileMode, sync bool, place func() error, remove func(string) error) error {
 	ok := false
 	defer func() {
 		if !ok {
@@ -60,8 +77,10 @@ func fill(f *os.File, name string, data []byte, perm os.FileMode, place func() e
 	if err := f.Chmod(perm); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", name, err)
+	if sync {
+		if err := syncFile(f); err != nil {
+			return fmt.Errorf("sync %s: %w", name, err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", name, err)
@@ -80,7 +99,7 @@ func SyncDir(name string) error {
 		return err
 	}
 	defer d.Close()
-	return d.Sync()
+	return syncFile(d)
 }
 
 // Dir is a directory opened by a descriptor (not O_PATH: it is synced),
@@ -131,7 +150,7 @@ func (d Dir) Rename(p string, to Dir, name string) error {
 
 // Sync makes a rename in d durable.
 func (d Dir) Sync() error {
-	if err := unix.Fsync(d.FD); err != nil {
+	if err := syncFD(d.FD); err != nil {
 		return &fs.PathError{Op: "sync", Path: d.Name, Err: err}
 	}
 	return nil
@@ -141,13 +160,18 @@ func (d Dir) Sync() error {
 // its directory's descriptor, and a symbolic link at name is replaced,
 // never followed.
 func WriteAt(tmp, dir Dir, name string, data []byte, perm os.FileMode) error {
-	return writeAt(tmp, dir, name, data, perm, func(p string) error { return tmp.Rename(p, dir, name) })
+	return writeAt(tmp, dir, name, data, perm, true, func(p string) error { return tmp.Rename(p, dir, name) })
+}
+
+// WriteAtUnsynced is WriteAt without its fsyncs.
+func WriteAtUnsynced(tmp, dir Dir, name string, data []byte, perm os.FileMode) error {
+	return writeAt(tmp, dir, name, data, perm, false, func(p string) error { return tmp.Rename(p, dir, name) })
 }
 
 // CreateAt is Create of name in dir, as WriteAt: a name there, a symbolic
 // link included, is left alone and the error wraps fs.ErrExist.
 func CreateAt(tmp, dir Dir, name string, data []byte, perm os.FileMode) error {
-	return writeAt(tmp, dir, name, data, perm, func(p string) error {
+	return writeAt(tmp, dir, name, data, perm, true, func(p string) error {
 		if err := unix.Linkat(tmp.FD, filepath.Base(p), dir.FD, name, 0); err != nil {
 			return &os.LinkError{Op: "link", Old: p, New: dir.Path(name), Err: err}
 		}
@@ -155,13 +179,16 @@ func CreateAt(tmp, dir Dir, name string, data []byte, perm os.FileMode) error {
 	})
 }
 
-func writeAt(tmp, dir Dir, name string, data []byte, perm os.FileMode, place func(tmp string) error) error {
+func writeAt(tmp, dir Dir, name string, data []byte, perm os.FileMode, sync bool, place func(tmp string) error) error {
 	f, err := tmp.CreateTemp("." + name + "-")
 	if err != nil {
 		return err
 	}
-	if err := fill(f, dir.Path(name), data, perm, func() error { return place(f.Name()) }, tmp.Remove); err != nil {
+	if err := fill(f, dir.Path(name), data, perm, sync, func() error { return place(f.Name()) }, tmp.Remove); err != nil {
 		return err
+	}
+	if !sync {
+		return nil
 	}
 	return dir.Sync()
 }
