@@ -25,7 +25,8 @@ containers: a JSON array, one object a run, with docker's keys (named
 as docker's, for its scripts and templates, not in the lower_case of
 strata's other listings):
 
-  Id            the run's container id (its cgroup's name)
+  Id            the run's container id (its cgroup's name; run --cidfile
+                writes it, and every command takes it for the name)
   Name          "/" and the name, as docker's
   Created       when run -d made it
   Path, Args    its command: the program and its arguments

@@ -109,7 +109,12 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 			os.Unsetenv(envSupervise)
 			return supervise(ctx, g, o, args, supervisor)
 		}
-		return startDetached(ctx, g, o)
+		cid, err := createCIDFile(o.cidfile)
+		if err != nil {
+			return err
+		}
+		defer cid.discard()
+		return startDetached(ctx, g, o, cid)
 	}
 	if o.name != "" {
 		return usagef("run --name %s: a name is for a detached run: add -d", o.name)
@@ -126,6 +131,11 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	if err != nil {
 		return err
 	}
+	cid, err := createCIDFile(o.cidfile)
+	if err != nil {
+		return err
+	}
+	defer cid.discard()
 	// The container's init starts now and waits for its config while the
 	// worktree is opened. Not for --rev: its root is mounted later, and
 	// the init's copy of the mount table would not have it.
@@ -196,6 +206,9 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 		g.releaseWrites(r)
 	}
 	spec.ID = id
+	if err := cid.write(id); err != nil {
+		return err
+	}
 	// SIGTERM, SIGINT and SIGHUP are the container's to handle: exec.Run
 	// forwards them and escalates to SIGKILL itself, so the signal that
 	// cancels ctx must not kill the container.

@@ -37,6 +37,7 @@ type runOptions struct {
 	stopSignal                 string
 	detach, rm                 bool
 	name, restart              string
+	cidfile                    string // --cidfile
 	publish                    []string
 	// recorded are where a detached run's host paths led when it was
 	// made (svcState.HostPaths): its supervisor binds and reads them
@@ -87,6 +88,7 @@ func (o *runOptions) addFlags(f *pflag.FlagSet) {
 	f.Float64Var(&o.cpus, "cpus", 0, "CPU limit in cores, such as 1.5")
 	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "maximum number of processes, --init's included (0 or -1: unlimited)")
 	f.BoolVarP(&o.detach, "detach", "d", false, "run in the background under a supervisor; print the run's name")
+	f.StringVar(&o.cidfile, "cidfile", "", "write the run's container id to `FILE`, which must not exist (a detached run's: strata's commands take it for the name)")
 	f.StringVar(&o.name, "name", "", "name the detached run: 1 to 40 of [a-zA-Z0-9_.-], the first a letter or digit (default: a generated adjective_noun)")
 	f.StringVar(&o.restart, "restart", "no", "restart a detached run: no, on-failure[:N], always or unless-stopped")
 	f.BoolVar(&o.rm, "rm", false, "remove the run (and its throwaway tree) when it ends")

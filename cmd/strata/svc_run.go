@@ -25,7 +25,7 @@ const envSupervise = "_STRATA_SUPERVISE"
 
 // startDetached is 'run -d': it records the run, starts its supervisor and
 // returns once the container runs (or failed to start, leaving nothing).
-func startDetached(ctx context.Context, g *globals, o runOptions) error {
+func startDetached(ctx context.Context, g *globals, o runOptions, cid *cidFile) error {
 	if _, _, err := parseRestart(o.restart); err != nil {
 		return err
 	}
@@ -123,6 +123,9 @@ func startDetached(ctx context.Context, g *globals, o runOptions) error {
 			s = made
 		}
 		removeSvc(r, s)
+		return err
+	}
+	if err := cid.write(s.id); err != nil {
 		return err
 	}
 	fmt.Fprintln(g.stdout, name)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -132,18 +133,34 @@ func containerID(r *repo.Repo, name string) string {
 var errNoRun = errors.New("no run named")
 
 // loadSvc loads the run named name (svc_names.go: its key may differ).
+// As docker's, the run's container id (inspect's Id, run --cidfile's)
+// names it too, when no run has that name.
 func loadSvc(r *repo.Repo, name string) (*svc, error) {
-	if !validSvcName(name) {
-		return nil, fmt.Errorf("%w %q", errNoRun, name)
+	var s *svc
+	err := fs.ErrNotExist
+	if validSvcName(name) { // an id may be longer than a name can be
+		s, err = loadSvcKey(r, runKey(r, name))
 	}
-	s, err := loadSvcKey(r, runKey(r, name))
 	if errors.Is(err, fs.ErrNotExist) || err == nil && s.st.Name != name {
+		if s, ok := loadSvcID(r, name); ok {
+			return s, nil
+		}
 		return nil, fmt.Errorf("%w %q", errNoRun, name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", name, err)
 	}
 	return s, nil
+}
+
+// loadSvcID loads the run whose container id is id (containerID).
+func loadSvcID(r *repo.Repo, id string) (*svc, bool) {
+	key, ok := strings.CutSuffix(id, containerID(r, ""))
+	if !ok || !validSvcName(key) {
+		return nil, false
+	}
+	s, err := loadSvcKey(r, key)
+	return s, err == nil
 }
 
 // loadSvcKey loads the run whose directory is services/key, named as
