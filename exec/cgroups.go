@@ -78,6 +78,11 @@ func newCgroup(name string, r Resources, devices []devRule, tinyInit bool) (cg *
 		return cg, nil
 	}
 	limits := v1Limits(r)
+	if r.cpuset() {
+		if limits["cpuset"], err = v1Cpuset(r); err != nil {
+			return cg, err
+		}
+	}
 	// Only the limits' controllers are mounted inside the container.
 	for ctrl := range limits {
 		cg.controllers = append(cg.controllers, ctrl)
@@ -133,15 +138,18 @@ func initPids(dir string, pidsLimit int64) (string, error) {
 }
 
 // v1Hierarchies are the v1 controllers strata creates cgroups in.
-var v1Hierarchies = []string{"memory", "cpu", "pids", "freezer", "devices"}
+var v1Hierarchies = []string{"memory", "cpu", "cpuset", "pids", "freezer", "devices"}
 
 type limit struct{ file, value string }
 
 func v1Limits(r Resources) map[string][]limit {
 	m := map[string][]limit{}
 	if r.MemoryBytes > 0 {
-		v := strconv.FormatInt(r.MemoryBytes, 10)
-		m["memory"] = []limit{{"memory.limit_in_bytes", v}, {"memory.memsw.limit_in_bytes", v}}
+		v, sw := strconv.FormatInt(r.MemoryBytes, 10), strconv.FormatInt(r.MemoryBytes, 10)
+		if r.MemorySwap != 0 {
+			sw = strconv.FormatInt(r.MemorySwap, 10) // -1: no limit, as the kernel takes it
+		}
+		m["memory"] = []limit{{"memory.limit_in_bytes", v}, {"memory.memsw.limit_in_bytes", sw}}
 	}
 	if r.CPUs > 0 {
 		m["cpu"] = []limit{{"cpu.cfs_period_us", "100000"}, {"cpu.cfs_quota_us", strconv.Itoa(int(r.CPUs * 100000))}}
@@ -155,7 +163,13 @@ func v1Limits(r Resources) map[string][]limit {
 func v2Limits(r Resources) []limit {
 	var l []limit
 	if r.MemoryBytes > 0 {
-		l = append(l, limit{"memory.max", strconv.FormatInt(r.MemoryBytes, 10)}, limit{"memory.swap.max", "0"})
+		l = append(l, limit{"memory.max", strconv.FormatInt(r.MemoryBytes, 10)}, limit{"memory.swap.max", v2Swap(r)})
+	}
+	if r.CpusetCpus != "" {
+		l = append(l, limit{"cpuset.cpus", r.CpusetCpus})
+	}
+	if r.CpusetMems != "" {
+		l = append(l, limit{"cpuset.mems", r.CpusetMems})
 	}
 	if r.CPUs > 0 {
 		l = append(l, limit{"cpu.max", strconv.Itoa(int(r.CPUs*100000)) + " 100000"})
@@ -164,6 +178,18 @@ func v2Limits(r Resources) []limit {
 		l = append(l, limit{"pids.max", strconv.FormatInt(r.PidsLimit, 10)})
 	}
 	return l
+}
+
+// v2Swap is memory.swap.max: v2 limits swap alone, where docker's
+// --memory-swap (and v1's memsw) is memory and swap together.
+func v2Swap(r Resources) string {
+	switch {
+	case r.MemorySwap < 0:
+		return "max"
+	case r.MemorySwap > r.MemoryBytes:
+		return strconv.FormatInt(r.MemorySwap-r.MemoryBytes, 10)
+	}
+	return "0"
 }
 
 // enableV2Controllers turns on the controllers the limits need for children
@@ -178,6 +204,9 @@ func enableV2Controllers(r Resources) error {
 	}
 	if r.PidsLimit > 0 {
 		want = append(want, "+pids")
+	}
+	if r.cpuset() {
+		want = append(want, "+cpuset")
 	}
 	f := filepath.Join(cgroupRoot, "cgroup.subtree_control")
 	if err := os.WriteFile(f, []byte(strings.Join(want, " ")), 0); err != nil {

@@ -133,16 +133,27 @@ type Mount struct {
 // root gets a cgroup (for the device rules and the freezer); the limits only
 // add controllers to it.
 type Resources struct {
-	MemoryBytes int64   // memory limit; swap is limited to the same total
-	CPUs        float64 // CPU quota in cores, e.g. 0.5
-	PidsLimit   int64   // maximum number of tasks, at most MaxPidsLimit
+	MemoryBytes int64 // memory limit
+	// MemorySwap is docker's --memory-swap, with MemoryBytes only:
+	// memory and swap together, at least MemoryBytes; -1 for no limit
+	// on swap; 0 for MemoryBytes (no swap).
+	MemorySwap int64
+	CPUs       float64 // CPU quota in cores, e.g. 0.5
+	PidsLimit  int64   // maximum number of tasks, at most MaxPidsLimit
+	// CpusetCpus and CpusetMems are the CPUs and memory nodes the
+	// container may use, as lists ("0-3,6"; see CheckCpuset); "" for all.
+	CpusetCpus, CpusetMems string
 }
 
 // MaxPidsLimit is the largest pids.max the kernel takes: PID_MAX_LIMIT on
 // a 64-bit kernel, as many tasks as it can ever have.
 const MaxPidsLimit = 4 << 20
 
-func (r Resources) any() bool { return r.MemoryBytes > 0 || r.CPUs > 0 || r.PidsLimit > 0 }
+func (r Resources) any() bool {
+	return r.MemoryBytes > 0 || r.CPUs > 0 || r.PidsLimit > 0 || r.cpuset()
+}
+
+func (r Resources) cpuset() bool { return r.CpusetCpus != "" || r.CpusetMems != "" }
 
 // Exit codes for failures before the user's process runs, as docker uses them.
 const (

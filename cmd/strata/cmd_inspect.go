@@ -44,8 +44,10 @@ strata's other listings):
                 OpenStdin (run's -t and -i)
   HostConfig    NetworkMode (private, host or none), PortBindings
                 ({"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}),
-                Memory (bytes; 0: no limit), NanoCpus (CPUs x 10^9),
-                PidsLimit, Privileged, CapAdd, CapDrop, RestartPolicy
+                Memory (bytes; 0: no limit), MemorySwap (memory and
+                swap together: Memory for no swap, -1 for no limit on
+                swap; 0 without Memory), NanoCpus (CPUs x 10^9),
+                CpusetCpus, CpusetMems (lists; "" for all), PidsLimit, Privileged, CapAdd, CapDrop, RestartPolicy
                 {Name, MaximumRetryCount}
 
 --format json prints the same array. --format TEMPLATE runs a Go
@@ -158,7 +160,10 @@ type inspectHostConfig struct {
 	NetworkMode   string
 	PortBindings  map[string][]inspectPort
 	Memory        int64
+	MemorySwap    int64 // memory and swap together: Memory when no swap, -1 for no limit on swap
 	NanoCpus      int64
+	CpusetCpus    string
+	CpusetMems    string
 	PidsLimit     int64
 	Privileged    bool
 	CapAdd        []string
@@ -226,6 +231,15 @@ func recordedHostConfig(g *globals, s *svc) inspectHostConfig {
 	if m, _ := flags.GetString("memory"); m != "" {
 		h.Memory, _ = parseBytes(m)
 	}
+	if h.Memory > 0 { // as the run's cgroup has it (resources, swap)
+		sw, _ := flags.GetString("memory-swap")
+		h.MemorySwap, _ = runOptions{memorySwap: sw}.swap(h.Memory)
+		if h.MemorySwap == 0 {
+			h.MemorySwap = h.Memory
+		}
+	}
+	h.CpusetCpus, _ = flags.GetString("cpuset-cpus")
+	h.CpusetMems, _ = flags.GetString("cpuset-mems")
 	cpus, _ := flags.GetFloat64("cpus")
 	h.NanoCpus = int64(cpus * 1e9)
 	h.PidsLimit, _ = flags.GetInt64("pids-limit")

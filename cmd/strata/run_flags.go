@@ -30,7 +30,8 @@ type runOptions struct {
 	network, entrypoint        string
 	readOnly, init, privileged bool
 	capAdd, capDrop, groupAdd  []string
-	memory                     string
+	memory, memorySwap         string // -m, --memory-swap
+	cpusetCpus, cpusetMems     string // --cpuset-cpus, --cpuset-mems
 	cpus                       float64
 	pidsLimit                  int64
 	stopTimeout                int
@@ -85,7 +86,10 @@ func (o *runOptions) addFlags(f *pflag.FlagSet) {
 	f.StringArrayVar(&o.capAdd, "cap-add", nil, "add a Linux capability")
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "drop a Linux capability")
 	f.StringVarP(&o.memory, "memory", "m", "", "memory limit, such as 256m or 1.5g (binary units, as docker)")
+	f.StringVar(&o.memorySwap, "memory-swap", "", "with --memory: memory and swap together, at least --memory (default: --memory, no swap; -1: no limit on swap)")
 	f.Float64Var(&o.cpus, "cpus", 0, "CPU limit in cores, such as 1.5")
+	f.StringVar(&o.cpusetCpus, "cpuset-cpus", "", "the CPUs it may run on: `LIST` such as 0-3 or 0,2")
+	f.StringVar(&o.cpusetMems, "cpuset-mems", "", "the memory nodes (NUMA) it may use: `LIST` such as 0-1 or 0")
 	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "maximum number of processes, --init's included (0 or -1: unlimited)")
 	f.BoolVarP(&o.detach, "detach", "d", false, "run in the background under a supervisor; print the run's name")
 	f.StringVar(&o.cidfile, "cidfile", "", "write the run's container id to `FILE`, which must not exist (a detached run's: strata's commands take it for the name)")

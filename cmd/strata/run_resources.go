@@ -52,7 +52,42 @@ func (o runOptions) resources() (exec.Resources, error) {
 		}
 		res.MemoryBytes = n
 	}
+	swap, err := o.swap(res.MemoryBytes)
+	if err != nil {
+		return res, err
+	}
+	res.MemorySwap = swap
+	if err := exec.CheckCpuset(o.cpusetCpus, ""); err != nil {
+		return res, usagef("--cpuset-cpus %s: %v", o.cpusetCpus, err)
+	}
+	if err := exec.CheckCpuset("", o.cpusetMems); err != nil {
+		return res, usagef("--cpuset-mems %s: %v", o.cpusetMems, err)
+	}
+	res.CpusetCpus, res.CpusetMems = o.cpusetCpus, o.cpusetMems
 	return res, nil
+}
+
+// swap reads --memory-swap as docker's: memory and swap together, -1
+// for no limit on swap, only with a --memory limit of memory bytes.
+// As docker's, -1 without --memory limits nothing, and is taken.
+func (o runOptions) swap(memory int64) (int64, error) {
+	if o.memorySwap == "" || o.memorySwap == "-1" && memory == 0 {
+		return 0, nil
+	}
+	if o.memorySwap == "-1" {
+		return -1, nil
+	}
+	n, err := parseBytes(o.memorySwap)
+	if err != nil {
+		return 0, usagef("--memory-swap %s: want a size such as 512m or 1g, or -1 for no limit on swap", o.memorySwap)
+	}
+	if n > 0 && memory == 0 {
+		return 0, usagef("--memory-swap %s: You should always set the Memory limit when using Memoryswap limit, see usage", o.memorySwap)
+	}
+	if n > 0 && n < memory {
+		return 0, usagef("--memory-swap %s: Minimum memoryswap limit should be larger than memory limit, see usage", o.memorySwap)
+	}
+	return n, nil
 }
 
 // minMemory is docker's smallest --memory: 6 MiB.
