@@ -47,8 +47,12 @@ strata's other listings):
                 Memory (bytes; 0: no limit), MemorySwap (memory and
                 swap together: Memory for no swap, -1 for no limit on
                 swap; 0 without Memory), NanoCpus (CPUs x 10^9),
-                CpusetCpus, CpusetMems (lists; "" for all), PidsLimit, Privileged, CapAdd, CapDrop, RestartPolicy
-                {Name, MaximumRetryCount}
+                CpusetCpus, CpusetMems (lists; "" for all), PidsLimit,
+                Privileged, CapAdd, CapDrop, Devices ([{PathOnHost,
+                PathInContainer, CgroupPermissions}]: run's --device;
+                [] for none), Sysctls ({"KEY": "VALUE"}: run's --sysctl;
+                left out for none), RestartPolicy {Name,
+                MaximumRetryCount}
 
 --format json prints the same array. --format TEMPLATE runs a Go
 template on each run, one line each, as docker's: '{{.State.Pid}}',
@@ -168,8 +172,12 @@ type inspectHostConfig struct {
 	Privileged    bool
 	CapAdd        []string
 	CapDrop       []string
+	Devices       []inspectDevice   // run's --device; [] for none, as docker's
+	Sysctls       map[string]string `json:",omitempty"` // run's --sysctl, as docker's
 	RestartPolicy inspectRestart
 }
+
+type inspectDevice struct{ PathOnHost, PathInContainer, CgroupPermissions string }
 
 type inspectPort struct{ HostIp, HostPort string }
 
@@ -243,7 +251,32 @@ func recordedHostConfig(g *globals, s *svc) inspectHostConfig {
 	cpus, _ := flags.GetFloat64("cpus")
 	h.NanoCpus = int64(cpus * 1e9)
 	h.PidsLimit, _ = flags.GetInt64("pids-limit")
+	devices, _ := flags.GetStringArray("device")
+	h.Devices = recordedDevices(devices)
+	sysctls, _ := flags.GetStringArray("sysctl")
+	for _, kv := range sysctls {
+		if h.Sysctls == nil {
+			h.Sysctls = map[string]string{}
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		h.Sysctls[k] = v
+	}
 	return h
+}
+
+// recordedDevices are a run's --device flags as docker inspect shows
+// them: the container's path is the host's and the permissions rwm
+// unless given.
+func recordedDevices(values []string) []inspectDevice {
+	out := []inspectDevice{}
+	for _, v := range values {
+		host, ctr, perms, err := splitDevice(v)
+		if err != nil {
+			continue // the run was refused: it made no run to inspect
+		}
+		out = append(out, inspectDevice{PathOnHost: host, PathInContainer: firstNonEmpty(ctr, host), CgroupPermissions: firstNonEmpty(perms, "rwm")})
+	}
+	return out
 }
 
 // runFlagsOf parses argv, a run's recorded command line, with run's
