@@ -101,6 +101,9 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	if o.branch != "" && !o.commit {
 		return usagef("run: -b goes with --commit")
 	}
+	if o.detach && len(o.attach) > 0 {
+		return usagef("run: conflicting options: cannot specify both --attach and --detach")
+	}
 	if o.detach {
 		if _, err := o.resources(); err != nil {
 			return err
@@ -122,7 +125,7 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	if o.restart != "no" {
 		return usagef("run --restart %s: goes with -d", o.restart)
 	}
-	if o.interactive && o.tty {
+	if o.attached("stdin") && o.tty {
 		if err := checkTerminal(g.stdin); err != nil {
 			return err
 		}
@@ -208,6 +211,10 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	spec.ID = id
 	if err := cid.write(id); err != nil {
 		return err
+	}
+	if !o.attached("stdout") && !o.attached("stderr") {
+		// As docker's: a run attached to neither says which it is.
+		fmt.Fprintln(g.stdout, id)
 	}
 	// SIGTERM, SIGINT and SIGHUP are the container's to handle: exec.Run
 	// forwards them and escalates to SIGKILL itself, so the signal that

@@ -14,6 +14,7 @@ type runOptions struct {
 	path                       string // a second work tree (else found from the cwd)
 	commit                     bool
 	interactive, tty           bool
+	attach                     attachStreams // -a
 	env, volumes, tmpfs        []string
 	mountFlags                 []string // --mount
 	addHosts                   []string // --add-host
@@ -54,6 +55,7 @@ func (o *runOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.message, "message", "", "with --commit: the commit message (default \"run: COMMAND\")")
 	f.StringVarP(&o.branch, "branch", "b", "", "with --commit: put the commit on new branch `NAME`")
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin attached (with -d: open, for strata attach)")
+	f.VarP(&o.attach, "attach", "a", "attach the run to `STREAM`: stdin, stdout or stderr, one a flag (default stdout and stderr, stdin with -i; not with -d)")
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal (stdin goes to it with -i, which then needs a terminal)")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL` (KEY alone: take it from this environment)")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")

@@ -127,6 +127,12 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	if o.interactive { // -t alone gives a terminal for output only, as docker's
 		s.Stdin = g.stdin
 	}
+	if !o.attached("stdout") { // -a: what is not attached goes nowhere
+		s.Stdout = nil
+	}
+	if !o.attached("stderr") {
+		s.Stderr = nil
+	}
 	if s.Mounts, err = o.mounts(); err != nil {
 		return s, err
 	}
