@@ -88,7 +88,7 @@ func (o *runOptions) addFlags(f *pflag.FlagSet) {
 	f.StringArrayVar(&o.capAdd, "cap-add", nil, "add a Linux capability")
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "drop a Linux capability")
 	f.StringVarP(&o.memory, "memory", "m", "", "memory limit, such as 256m or 1.5g (binary units, as docker)")
-	f.StringVar(&o.memorySwap, "memory-swap", "", "with --memory: memory and swap together, at least --memory (default: --memory, no swap; -1: no limit on swap)")
+	f.StringVar(&o.memorySwap, "memory-swap", "", "with --memory: memory and swap together, `SIZE` at least --memory (default: --memory, no swap; -1: no limit on swap)")
 	f.Float64Var(&o.cpus, "cpus", 0, "CPU limit in cores, such as 1.5")
 	f.StringVar(&o.cpusetCpus, "cpuset-cpus", "", "the CPUs it may run on: `LIST` such as 0-3 or 0,2")
 	f.StringVar(&o.cpusetMems, "cpuset-mems", "", "the memory nodes (NUMA) it may use: `LIST` such as 0-1 or 0")
