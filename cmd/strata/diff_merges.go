@@ -327,7 +327,11 @@ func showMergeDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, 
 
 // mergeSep is what show writes between a merge's header and its views,
 // as git's combined diff does: a newline (NUL with -z) whatever the views
-// print, after --oneline too, and never "---".
+// print, after --oneline too, and never "---"; nothing after an empty
+// format (--format=), which prints nothing of the commit.
 func mergeSep(hdr commitHeader) string {
+	if hdr.empty() {
+		return ""
+	}
 	return hdr.term()
 }
