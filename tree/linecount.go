@@ -13,9 +13,10 @@ import (
 // its lines unless it has a NUL in its first 8,000 bytes.
 const BigFileThreshold = 512 << 20
 
-// OverThreshold reports whether e is a file over BigFileThreshold.
-func OverThreshold(e *layer.Entry) bool {
-	return e != nil && KindOf(e.Type) == layer.TypeFile && e.Size > BigFileThreshold
+// OverThreshold reports whether e is a file over threshold (git's
+// core.bigFileThreshold, BigFileThreshold unless the config sets it).
+func OverThreshold(e *layer.Entry, threshold int64) bool {
+	return e != nil && KindOf(e.Type) == layer.TypeFile && e.Size > threshold
 }
 
 // LineText is a file as --stat counts its lines without holding it: a

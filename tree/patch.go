@@ -35,7 +35,7 @@ import (
 // became a file is that file added), and a change of such entries alone
 // writes nothing.
 func WritePatch(w io.Writer, c Change, old, new []byte) error {
-	return WritePatchWith(w, c, old, new, PatchOptions{Context: DefaultContext})
+	return WritePatchWith(w, c, old, new, PatchOptions{Context: DefaultContext, BigFile: BigFileThreshold})
 }
 
 // DefaultContext is git's lines of context around each change.
@@ -48,6 +48,11 @@ type PatchOptions struct {
 	// Color writes git's colours: headers bold, hunk lines cyan, removed
 	// lines red, added ones green.
 	Color bool
+	// BigFile is git's core.bigFileThreshold: a file over it is binary
+	// ("Binary files differ"), whatever its content. Set it:
+	// BigFileThreshold is git's default, 0 makes every file not empty
+	// binary.
+	BigFile int64
 }
 
 // WritePatchWith is WritePatch as o asks.
@@ -71,7 +76,8 @@ func WritePatchWith(w io.Writer, c Change, old, new []byte, o PatchOptions) erro
 	var binary bool
 	var ch []fdiff.Chunk
 	switch {
-	case TooBig(c.Old) || TooBig(c.New) || IsBinary(old) || IsBinary(new):
+	case TooBig(c.Old) || TooBig(c.New) || IsBinary(old) || IsBinary(new) ||
+		OverThreshold(c.Old, o.BigFile) || OverThreshold(c.New, o.BigFile):
 		binary = !bytes.Equal(old, new) || TooBig(c.Old) || TooBig(c.New)
 	case !bytes.Equal(old, new) || c.Old == nil || c.New == nil:
 		ch = chunks(string(old), string(new))

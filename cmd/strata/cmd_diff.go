@@ -44,6 +44,19 @@ type diffOptions struct {
 	// exitCode, quiet: git's --exit-code (exit 1 when anything
 	// changed) and --quiet (the same, printing nothing); diff only.
 	exitCode, quiet bool
+	// bigFile is git's core.bigFileThreshold as the config sets it
+	// (resolveConfig; nil: git's default): a file over it is binary to
+	// --stat, --numstat and -p.
+	bigFile *int64
+}
+
+// bigFileThreshold is the size over which a file is binary: git's
+// core.bigFileThreshold, tree.BigFileThreshold unless the config sets it.
+func (o diffOptions) bigFileThreshold() int64 {
+	if o.bigFile == nil {
+		return tree.BigFileThreshold
+	}
+	return *o.bigFile
 }
 
 // any reports whether an output format other than the default listing
@@ -130,12 +143,15 @@ an argument that is neither is an error.
   --stat          lines added and removed per file, and a summary, as git's,
                   in 80 columns (a graph too wide scaled, a name cut to ".../x");
                   "Bin OLD -> NEW bytes" for binary content (git's test: a NUL
-                  in the first 8,000 bytes) and for a file over 512 MiB (git's
-                  core.bigFileThreshold), whose content is not read; a text
+                  in the first 8,000 bytes) and for a file over
+                  core.bigFileThreshold (git's: 512 MiB unless .strata/config
+                  sets it, with k, m or g; a bad value is refused as git's),
+                  "Bin" alone for a change of mode; a text
                   too big for -p (over 8 MiB) is counted from its lines'
                   hashes, streamed, as git counts it
   --numstat       the same counts for scripts, as git's: "ADDED\tREMOVED\tPATH" a
-                  file, "-\t-\tPATH" for binary content (and a file over 512 MiB),
+                  file, "-\t-\tPATH" for binary content (and a file over
+                  core.bigFileThreshold; -p: "Binary files differ"),
                   a rename's PATH as --stat names it ("/etc/{a => b}")
   --shortstat     the summary line of --stat alone: "N files changed, ..."
                   (nothing when nothing changed)
@@ -229,7 +245,7 @@ changed; 1 when something did), 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			if err := o.resolveRenames(r, "diff"); err != nil {
+			if err := o.resolveConfig(r, "diff"); err != nil {
 				return err
 			}
 			var revs, paths []string
@@ -416,7 +432,7 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	changes := d.Changes
 	switch {
 	case o.format == "json" && o.numstat:
-		lines, err := statLines(d)
+		lines, err := statLines(d, o.bigFileThreshold())
 		if err != nil {
 			return fmt.Errorf("diff: %w", err)
 		}

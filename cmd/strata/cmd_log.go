@@ -228,9 +228,10 @@ counts: -n 10 --skip 10 is the second page.
 			if paths, err = imagePaths(g, r, paths); err != nil {
 				return fmt.Errorf("log: %w", err)
 			}
-			if err := o.diff.resolveRenames(r, "log"); err != nil {
+			if err := o.diff.resolveConfig(r, "log"); err != nil {
 				return err
 			}
+			o.mergeView.takeConfig(o.diff)
 			if o.follow && len(paths) != 1 {
 				return usagef("log: --follow takes exactly one PATH, a file")
 			}

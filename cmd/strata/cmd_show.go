@@ -156,9 +156,10 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if err != nil {
 				return err
 			}
-			if err := o.resolveRenames(r, "show"); err != nil {
+			if err := o.resolveConfig(r, "show"); err != nil {
 				return err
 			}
+			mo.takeConfig(o)
 			defer o.warnRenameLimit(g.stderr)
 			// Without "--", git's rule tells revisions from paths; REV:PATH
 			// is a revision's file.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -66,6 +67,29 @@ const (
 	detectRenames
 	detectCopies
 )
+
+// resolveConfig reads the repository's config of diffs: renames
+// (resolveRenames) and core.bigFileThreshold, a bad value refused as
+// git's.
+func (o *diffOptions) resolveConfig(r *repo.Repo, verb string) error {
+	big, set, err := r.Config.Size("core.bigFileThreshold")
+	if err != nil {
+		return err
+	}
+	if o.bigFile = nil; set {
+		n := int64(min(big, math.MaxInt64))
+		o.bigFile = &n
+	}
+	return o.resolveRenames(r, verb)
+}
+
+// takeConfig gives o, a merge's views copied from from before the
+// config was read, what resolveConfig made of the config and the
+// rename flags: renames (the same count of files over the limit) and
+// the threshold.
+func (o *diffOptions) takeConfig(from diffOptions) {
+	o.renames, o.renameLimit, o.bigFile = from.renames, from.renameLimit, from.bigFile
+}
 
 // resolveRenames sets o.renames as git 2.39 decides whether to find
 // renames and copies: diff.renames is where it starts (true by default;

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"slices"
@@ -33,7 +34,7 @@ func (o diffOptions) checkJSON(verb string) error {
 func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	above := false
 	if o.numstat || o.stat || o.shortstat {
-		lines, err := statLines(d)
+		lines, err := statLines(d, o.bigFileThreshold())
 		if err != nil {
 			return fmt.Errorf("diff: %w", err)
 		}
@@ -62,7 +63,7 @@ func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
 		if det := c.Details(); len(det) > 0 {
 			fmt.Fprintf(out, "# %s: %s\n", pathquote.Quote(c.Path), strings.Join(det, ", "))
 		}
-		if err := tree.WritePatchWith(out, c, d.Old[oldPath(c)], d.New[c.Path], tree.PatchOptions{Context: o.context(), Color: o.color}); err != nil {
+		if err := tree.WritePatchWith(out, c, d.Old[oldPath(c)], d.New[c.Path], tree.PatchOptions{Context: o.context(), Color: o.color, BigFile: o.bigFileThreshold()}); err != nil {
 			return fmt.Errorf("diff: %w", err)
 		}
 	}
@@ -119,11 +120,11 @@ type statLine struct {
 // diffstat: a directory, which git does not track, is no line of its
 // own (its files are); a symlink's target is its content; binary
 // content (a NUL in the first 8,000 bytes, git's test) and a file over
-// git's core.bigFileThreshold (512 MiB), whose content is not read, are
-// counted in bytes. A file over the patch cap (8 MiB), or of more lines
+// bigFile (git's core.bigFileThreshold, 512 MiB unless the config sets
+// it), whose content is not read, are counted in bytes. A file over the patch cap (8 MiB), or of more lines
 // than -p diffs, is counted from its lines' hashes, streamed
 // (textCounts).
-func statLines(d *worktree.Diff) ([]statLine, error) {
+func statLines(d *worktree.Diff, bigFile int64) ([]statLine, error) {
 	dir := func(e *layer.Entry) bool { return e == nil || e.Type == layer.TypeDir }
 	var lines []statLine
 	for i, c := range d.Changes {
@@ -149,7 +150,7 @@ func statLines(d *worktree.Diff) ([]statLine, error) {
 		}
 		l.oldSize, l.newSize = size(c.Old, o), size(c.New, n)
 		switch {
-		case tree.OverThreshold(c.Old) || tree.OverThreshold(c.New):
+		case tree.OverThreshold(c.Old, bigFile) || tree.OverThreshold(c.New, bigFile):
 			l.binary = true
 		case tree.TooBig(c.Old) || tree.TooBig(c.New) || tree.IsBinary(o) || tree.IsBinary(n):
 			var err error
@@ -159,9 +160,24 @@ func statLines(d *worktree.Diff) ([]statLine, error) {
 		default:
 			l.added, l.removed = tree.LineCounts(o, n)
 		}
+		if l.binary && sameContent(c, o, n) {
+			l.oldSize, l.newSize = 0, 0 // git's "Bin": a change of mode alone
+		}
 		lines = append(lines, l)
 	}
 	return lines, nil
+}
+
+// sameContent reports whether c's two sides hold the same bytes: the
+// same size and digest, or contents read and equal.
+func sameContent(c tree.Change, o, n []byte) bool {
+	switch {
+	case c.Old == nil || c.New == nil || c.Old.Size != c.New.Size:
+		return false
+	case c.Old.Digest != "" && c.Old.Digest == c.New.Digest:
+		return true
+	}
+	return !tree.TooBig(c.Old) && !tree.TooBig(c.New) && bytes.Equal(o, n)
 }
 
 // textCounts counts, as git's diffstat, a change -p does not diff line by
