@@ -78,8 +78,11 @@ differ "mode P1,P2..R" ("new file mode", "deleted file mode P1,P2").
 -c keeps those hunks ("diff --combined"), --cc is the default; -m shows
 the diff against each parent in turn, --first-parent (or
 --diff-merges=first-parent) the first parent's, as any commit's, and
---diff-merges=off none (see log). The paths are compared as they are,
-without renames. In JSON, with PATHs, a merge's "changes" are the paths
+--diff-merges=off none (see log). Renames are found against each
+parent as diff finds them (diff.renames, -M, --no-renames): a file
+renamed on one side is "RM PATH" (named by the merge's path alone), its
+combined diff against that parent's old content; -m and --first-parent
+show "R089 OLD NEW". In JSON, with PATHs, a merge's "changes" are the paths
 that differ from every parent, "status" one letter per parent ("MM").
 An empty commit is its header alone, whatever the views.
 

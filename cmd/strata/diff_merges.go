@@ -161,7 +161,7 @@ func writeCombined(ctx context.Context, w io.Writer, r *repo.Repo, c *objects.Co
 	if !o.patch {
 		return nil
 	}
-	ps, err := mergePaths(ctx, r, c, paths, true)
+	ps, err := mergePaths(ctx, r, c, paths, o.renames, true)
 	if err != nil {
 		return err
 	}
@@ -185,14 +185,16 @@ type mergePath struct {
 }
 
 // mergePaths are the paths of merge c (under paths) that differ from
-// every parent, as git's combined diff finds them: without renames,
-// files and symlinks only (git tracks no directory); with contents,
-// their content on each side.
-func mergePaths(ctx context.Context, r *repo.Repo, c *objects.Commit, paths []string, contents bool) ([]mergePath, error) {
+// every parent, as git's combined diff finds them: renames found
+// against each parent as renames says (nil: none), a file renamed on
+// one side its parent's old content and "R" against it; files and
+// symlinks only (git tracks no directory); with contents, their
+// content on each side.
+func mergePaths(ctx context.Context, r *repo.Repo, c *objects.Commit, paths []string, renames *tree.RenameOptions, contents bool) ([]mergePath, error) {
 	var out []mergePath
 	at := map[string]int{}
 	for i, pid := range c.Parents() {
-		d, err := worktree.Main(r).Diff(ctx, worktree.DiffOptions{Revs: []string{pid.String(), c.ID.String()}, Paths: paths, Contents: contents})
+		d, err := worktree.Main(r).Diff(ctx, worktree.DiffOptions{Revs: []string{pid.String(), c.ID.String()}, Paths: paths, Contents: contents, Renames: renames})
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +203,7 @@ func mergePaths(ctx context.Context, r *repo.Repo, c *objects.Commit, paths []st
 			if !patchable(ch.Old) && !patchable(ch.New) {
 				continue
 			}
-			side := tree.CombinedSide{Entry: ch.Old, Content: d.Old[ch.Path], Status: byte(ch.Kind)}
+			side := tree.CombinedSide{Entry: ch.Old, Content: d.Old[oldPath(ch)], Status: byte(ch.Kind)}
 			if i == 0 {
 				at[ch.Path] = len(out)
 				out = append(out, mergePath{path: ch.Path, result: tree.CombinedSide{Entry: ch.New, Content: d.New[ch.Path]}, parents: []tree.CombinedSide{side}})
@@ -288,7 +290,7 @@ func showMerge(ctx context.Context, w io.Writer, r *repo.Repo, c *objects.Commit
 	if len(paths) == 0 {
 		paths = []string{"/"}
 	}
-	changes, _, err := showChanges(r, c, paths, diffOptions{})
+	changes, _, err := showChanges(r, c, paths, diffOptions{renames: o.renames, renameLimit: o.renameLimit})
 	if err != nil {
 		return err
 	}

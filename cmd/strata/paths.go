@@ -227,23 +227,29 @@ func showChanges(r *repo.Repo, c *objects.Commit, paths []string, o diffOptions)
 			bad = append(bad, p)
 		}
 	}
-	if o.renames != nil && len(perParent) == 1 {
+	for i := range perParent {
+		if o.renames == nil {
+			break
+		}
+		// As git's, a merge's renames are found against each parent: a
+		// file renamed on one side is "RM" (the rename against the
+		// first parent, a change against the second).
 		ro := *o.renames
 		var old []objects.Layer
-		if parents[0] != nil {
-			old = parents[0].Layers()
+		if parents[i] != nil {
+			old = parents[i].Layers()
 		}
 		ro.Read = h.LayerRead(old, c.Layers())
-		if ro.Copies && ro.Harder && parents[0] != nil {
-			t, err := ts.Of(parents[0])
+		if ro.Copies && ro.Harder && parents[i] != nil {
+			t, err := ts.Of(parents[i])
 			if err != nil {
 				return nil, nil, err
 			}
-			ro.Unmodified = tree.UnmodifiedFiles(t, perParent[0], paths)
+			ro.Unmodified = tree.UnmodifiedFiles(t, perParent[i], paths)
 		}
 		var limited tree.RenameLimit
 		var err error
-		if perParent[0], limited, err = tree.FindRenames(perParent[0], ro); err != nil {
+		if perParent[i], limited, err = tree.FindRenames(perParent[i], ro); err != nil {
 			return nil, nil, fmt.Errorf("renames: %w", err)
 		}
 		o.noteRenameLimit(limited)
@@ -252,7 +258,9 @@ func showChanges(r *repo.Repo, c *objects.Commit, paths []string, o diffOptions)
 }
 
 // combineChanges keeps the paths changed against every parent; the status
-// has one letter per parent, and old is the first parent's entry.
+// has one letter per parent, and old is the first parent's entry. A
+// merge's change, as git's combined views, names only the merge's path:
+// a rename's R is in its status, without its source or score.
 func combineChanges(perParent [][]tree.Change) []changeJSON {
 	out := toChangesJSON(perParent[0])
 	for _, others := range perParent[1:] {
@@ -264,6 +272,7 @@ func combineChanges(perParent [][]tree.Change) []changeJSON {
 		for _, c := range out {
 			if o, ok := byPath[c.Path]; ok {
 				c.Status += o.Kind.String()
+				c.OldPath, c.OldPathBytes, c.Score = "", nil, nil
 				kept = append(kept, c)
 			}
 		}
