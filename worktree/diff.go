@@ -210,6 +210,41 @@ func (d *Diff) LineText(old bool, p string, e *layer.Entry) (*tree.LineText, err
 	return t, t.Close()
 }
 
+// LineTexts is LineText of each file want names (path to entry) on one
+// side: from the work tree one after the other, from a commit's layers
+// with each layer that holds some of them streamed once
+// (tree.History.CopyFiles), not once a file.
+func (d *Diff) LineTexts(old bool, want map[string]*layer.Entry) (map[string]*tree.LineText, error) {
+	s := d.to
+	if old {
+		s = d.from
+	}
+	out := make(map[string]*tree.LineText, len(want))
+	if s.commit == nil {
+		for p, e := range want {
+			t, err := d.LineText(old, p, e)
+			if err != nil {
+				return nil, err
+			}
+			out[p] = t
+		}
+		return out, nil
+	}
+	err := d.h.CopyFiles(s.commit.Layers(), want, d.tmp, func(p string) io.WriteCloser {
+		out[p] = &tree.LineText{}
+		return out[p]
+	})
+	if err != nil {
+		return nil, err
+	}
+	for p := range want {
+		if out[p] == nil {
+			out[p] = &tree.LineText{} // not a file: no lines, as LineText
+		}
+	}
+	return out, nil
+}
+
 // each gives the files want names on this side to each, one at a time.
 func (s side) each(h *tree.History, want map[string]*layer.Entry, each func(string, []byte)) error {
 	switch {

@@ -127,6 +127,7 @@ type statLine struct {
 func statLines(d *worktree.Diff, bigFile int64) ([]statLine, error) {
 	dir := func(e *layer.Entry) bool { return e == nil || e.Type == layer.TypeDir }
 	var lines []statLine
+	var texts []textCount
 	for i, c := range d.Changes {
 		if dir(c.Old) && dir(c.New) {
 			continue
@@ -153,10 +154,7 @@ func statLines(d *worktree.Diff, bigFile int64) ([]statLine, error) {
 		case tree.OverThreshold(c.Old, bigFile) || tree.OverThreshold(c.New, bigFile):
 			l.binary = true
 		case tree.TooBig(c.Old) || tree.TooBig(c.New) || tree.IsBinary(o) || tree.IsBinary(n):
-			var err error
-			if l.binary, l.added, l.removed, err = textCounts(d, c, o, n); err != nil {
-				return nil, fmt.Errorf("%s: %w", c.Path, err)
-			}
+			texts = append(texts, textCount{line: len(lines), c: c, o: o, n: n})
 		default:
 			l.added, l.removed = tree.LineCounts(o, n)
 		}
@@ -164,6 +162,9 @@ func statLines(d *worktree.Diff, bigFile int64) ([]statLine, error) {
 			l.oldSize, l.newSize = 0, 0 // git's "Bin": a change of mode alone
 		}
 		lines = append(lines, l)
+	}
+	if err := countTexts(d, lines, texts); err != nil {
+		return nil, err
 	}
 	return lines, nil
 }
@@ -178,32 +179,6 @@ func sameContent(c tree.Change, o, n []byte) bool {
 		return true
 	}
 	return !tree.TooBig(c.Old) && !tree.TooBig(c.New) && bytes.Equal(o, n)
-}
-
-// textCounts counts, as git's diffstat, a change -p does not diff line by
-// line: binary content (a NUL in the first 8,000 bytes), or the lines
-// added and removed, from their hashes (tree.CountLines), a file over
-// the patch cap streamed from its layer or the work tree, never held.
-func textCounts(d *worktree.Diff, c tree.Change, o, n []byte) (binary bool, added, removed int, err error) {
-	text := func(old bool, p string, e *layer.Entry, b []byte) (*tree.LineText, error) {
-		if tree.TooBig(e) {
-			return d.LineText(old, p, e)
-		}
-		return tree.TextOf(b), nil
-	}
-	ot, err := text(true, oldPath(c), c.Old, o)
-	if err != nil {
-		return false, 0, 0, err
-	}
-	if ot.Binary {
-		return true, 0, 0, nil
-	}
-	nt, err := text(false, c.Path, c.New, n)
-	if err != nil || nt.Binary {
-		return err == nil, 0, 0, err
-	}
-	added, removed = tree.CountLines(ot.Lines, nt.Lines)
-	return false, added, removed, nil
 }
 
 // writeNumstat writes git's --numstat: "ADDED\tREMOVED\tPATH" a file,
