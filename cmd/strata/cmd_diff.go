@@ -113,7 +113,7 @@ func (o *diffOptions) addStatFlags(cmd *cobra.Command, what string) {
 func newDiffCommand(g *globals) *cobra.Command {
 	var o diffOptions
 	cmd := &cobra.Command{
-		Use:   "diff [--name-only | --name-status | --stat --numstat --shortstat --summary -p] [-z] [--format json] [REV [REV2] | A..B | A...B | X^! | X^-N] [-- PATH...]",
+		Use:   "diff [--name-only | --name-status | --stat --numstat --shortstat --summary -p] [-z] [--format json] [REV [REV2] | A..B | A...B | X^! | X^-N | X^@] [-- PATH...]",
 		Short: "Show changes between the work tree and revisions",
 		Long: `Show what changed, one path a line: A added, M modified, D deleted,
 T type changed, R renamed, C copied, with mode, owner, link and xattr
@@ -127,6 +127,9 @@ changes in parentheses.
   strata diff main...dev       # what dev changed since it left main (their merge base)
   strata diff v1^!             # what commit v1 changed: "diff v1^ v1" (v1^-2: a merge
                                # against its second parent)
+  strata diff -p M^!           # merge M against all its parents, as git's: show -p M's
+                               # combined diff; "MM /f" a path that differs from each
+  strata diff M^@              # M's parents, the first against the second
   strata diff v1 main -- /etc  # only paths under /etc
   cd rootfs/etc && strata diff -- issue   # paths are where you stand: /etc/issue
 
@@ -363,10 +366,16 @@ func diffRange(r *repo.Repo, revs []string) ([]string, error) {
 	return []string{base.String(), b}, nil
 }
 
+// mergeRev marks the revisions diffRange gives for "diff X^!" of a
+// merge X: X's combined diff against its parents, as git's (X follows).
+const mergeRev = "^!merge"
+
 // diffParent is the two ends of "diff X^!" and "diff X^-N", as git's:
 // X's parent (N) and X; X alone (against the work tree) for X^! of a
-// root commit. X^! of a merge, which git shows as a combined diff, is
-// refused, as is X^@.
+// root commit; mergeRev and X for X^! of a merge (git's combined diff).
+// X^@ is X's parents, as git's: "diff P1 P2" of a merge, "diff P" (P
+// against the work tree) of a commit of one parent; of a root commit, or
+// of a merge of more than two, it is refused.
 func diffParent(r *repo.Repo, arg string) ([]string, error) {
 	rev, kind, n, _ := refs.SplitParentShorthand(arg)
 	x, err := r.Refs.Resolve(rev, r.Objects)
@@ -378,12 +387,14 @@ func diffParent(r *repo.Repo, arg string) ([]string, error) {
 		return nil, fmt.Errorf("%s: %w", arg, err)
 	}
 	switch {
+	case kind == refs.ParentsOf && (len(parents) == 0 || len(parents) > 2):
+		return nil, fmt.Errorf("%s: diff takes one or two commits, %s has %d parents: X^! or X^-N", arg, shortID(x), len(parents))
 	case kind == refs.ParentsOf:
-		return nil, fmt.Errorf("%s: diff takes two commits: X^! or X^-N", arg)
+		return digestStrings(parents), nil
 	case kind == refs.WithoutParent && len(parents) == 0:
 		return []string{x.String()}, nil
 	case kind == refs.WithoutParent && len(parents) > 1:
-		return nil, fmt.Errorf("%s: %s is a merge: name the parent to diff against, %s^-1 or %s^-2", arg, shortID(x), rev, rev)
+		return []string{mergeRev, x.String()}, nil
 	case kind == refs.WithoutParent:
 		n = 1
 	}
@@ -403,6 +414,9 @@ func cleanPaths(ps []string) []string {
 }
 
 func runDiff(ctx context.Context, out io.Writer, w *worktree.Worktree, revs, paths []string, o diffOptions) error {
+	if len(revs) == 2 && revs[0] == mergeRev {
+		return runMergeDiff(ctx, out, w.Repo, revs[1], paths, o)
+	}
 	d, err := w.Diff(ctx, worktree.DiffOptions{Revs: revs, Paths: paths, Contents: o.contents(), Renames: o.renames})
 	if err != nil {
 		return fmt.Errorf("diff: %w", err)

@@ -284,8 +284,16 @@ func showMerge(ctx context.Context, w io.Writer, r *repo.Repo, c *objects.Commit
 	}
 	hdr.write(w, e, first)
 	io.WriteString(w, mergeSep(hdr))
+	return writeMergeViews(ctx, w, r, c, paths, o, mode == mergeDense)
+}
+
+// writeMergeViews writes merge c's combined views (show's and diff
+// X^!'s): --name-status and --name-only the paths that differ from
+// every parent, with one status letter per parent, the others as
+// writeCombined.
+func writeMergeViews(ctx context.Context, w io.Writer, r *repo.Repo, c *objects.Commit, paths []string, o diffOptions, dense bool) error {
 	if !o.names() {
-		return writeCombined(ctx, w, r, c, paths, o, mode == mergeDense)
+		return writeCombined(ctx, w, r, c, paths, o, dense)
 	}
 	if len(paths) == 0 {
 		paths = []string{"/"}
