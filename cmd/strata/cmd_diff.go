@@ -48,6 +48,9 @@ type diffOptions struct {
 	// (resolveConfig; nil: git's default): a file over it is binary to
 	// --stat, --numstat and -p.
 	bigFile *int64
+	// layout is --stat's: its width, names' width and count of files
+	// (--stat=W,N,C, --stat-width, ...; diff_stat_flags.go).
+	layout statLayout
 }
 
 // bigFileThreshold is the size over which a file is binary: git's
@@ -95,7 +98,7 @@ func (o diffOptions) checkViews(verb string) error {
 func (o *diffOptions) addViewFlags(cmd *cobra.Command, statHelp string) {
 	cmd.Flags().BoolVar(&o.nameStatus, "name-status", false, "show only the status letter and path")
 	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "show only the paths")
-	cmd.Flags().BoolVar(&o.stat, "stat", false, statHelp)
+	o.addStatFlag(cmd, statHelp)
 	o.addStatFlags(cmd, "")
 	cmd.Flags().BoolVarP(&o.nul, "null", "z", false, "--name-only, --name-status and --numstat: names as they are, each record ended by NUL, as git's -z")
 	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "show unified diffs")
@@ -145,6 +148,9 @@ an argument that is neither is an error.
   --name-status   letter and path only
   --stat          lines added and removed per file, and a summary, as git's,
                   in 80 columns (a graph too wide scaled, a name cut to ".../x");
+                  --stat=W[,N[,C]] (or --stat-width, --stat-name-width,
+                  --stat-count): W columns, names cut to N, the first C
+                  files then " ...", as git's;
                   "Bin OLD -> NEW bytes" for binary content (git's test: a NUL
                   in the first 8,000 bytes) and for a file over
                   core.bigFileThreshold (git's: 512 MiB unless .strata/config

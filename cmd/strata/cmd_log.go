@@ -289,7 +289,7 @@ counts: -n 10 --skip 10 is the second page.
 	cmd.Flags().StringVar(&o.filter.until, "before", "", "the same as --until")
 	cmd.Flags().BoolVar(&o.reverse, "reverse", false, "print the commits chosen (after -n) oldest first")
 	cmd.Flags().BoolVarP(&o.diff.patch, "patch", "p", false, "each commit's unified diff against its first parent")
-	cmd.Flags().BoolVar(&o.diff.stat, "stat", false, "each commit's lines added and removed per file")
+	o.diff.addStatFlag(cmd, "each commit's lines added and removed per file")
 	o.diff.addStatFlags(cmd, "each commit's ")
 	cmd.Flags().BoolVar(&o.diff.nameStatus, "name-status", false, "each commit's changed paths, with status letters")
 	o.diff.addRenameFlag(cmd)

@@ -254,7 +254,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 	o.addRenameFlag(cmd)
 	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "list the paths the commit changed")
 	cmd.Flags().BoolVarP(&o.nul, "null", "z", false, "NUL between commits, and in --name-only, --name-status and --numstat as diff -z, as git's")
-	cmd.Flags().BoolVar(&o.stat, "stat", false, "lines added and removed per file against the first parent")
+	o.addStatFlag(cmd, "lines added and removed per file against the first parent")
 	o.addStatFlags(cmd, "")
 	cmd.Flags().BoolVarP(&o.patch, "patch", "p", false, "the unified diff against the parent (a merge's combined diff, as git's)")
 	mf.add(cmd)

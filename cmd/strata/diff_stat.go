@@ -42,7 +42,7 @@ func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
 			writeNumstat(out, lines, o.nul)
 		}
 		if o.stat {
-			writeStat(out, lines)
+			writeStat(out, lines, o.layout)
 		}
 		if o.shortstat {
 			io.WriteString(out, shortstat(lines))
@@ -224,24 +224,34 @@ func shortstat(lines []statLine) string {
 }
 
 // writeStat writes git's --stat: a line a file, its name, count and
-// graph in 80 columns, then the shortstat line; nothing when no file
-// changed.
-func writeStat(out io.Writer, lines []statLine) {
+// graph in 80 columns (lay.width, at least 22 and the counts' width),
+// then the shortstat line; nothing when no file changed. With
+// lay.count, the first so many files, then " ...", the shortstat line
+// of them all.
+func writeStat(out io.Writer, lines []statLine, lay statLayout) {
 	if len(lines) == 0 {
 		return // git prints nothing when no file changed
 	}
-	width, numWidth := 0, 0
+	all := lines
+	if lay.count != 0 && lay.count < len(lines) {
+		lines = lines[:max(lay.count, 0)]
+	}
+	maxLen, numWidth := 0, 0
 	for _, l := range lines {
-		width = max(width, utf8.RuneCountInString(l.name)) // fmt pads in runes
+		maxLen = max(maxLen, utf8.RuneCountInString(l.name)) // fmt pads in runes
 		if l.binary {
 			numWidth = max(numWidth, len("Bin")) // git aligns the counts with "Bin"
 		} else {
 			numWidth = max(numWidth, len(strconv.Itoa(l.added+l.removed)))
 		}
 	}
-	// As git's show_stats: names, counts and graph fit in 80 columns; a
-	// graph that would not is scaled, a name too long cut to "...".
-	const columns = 80
+	// As git's show_stats: names, counts and graph fit in the columns;
+	// a graph that would not is scaled, a name too long cut to "...".
+	columns := lay.width
+	if columns == 0 {
+		columns = 80
+	}
+	columns = max(columns, 16+6+numWidth)
 	maxChange, binWidth := 0, 0
 	for _, l := range lines {
 		if l.binary {
@@ -253,6 +263,10 @@ func writeStat(out io.Writer, lines []statLine) {
 	graph := maxChange
 	if maxChange+4 <= binWidth {
 		graph = binWidth - 4
+	}
+	width := maxLen
+	if lay.nameWidth > 0 && lay.nameWidth < maxLen {
+		width = lay.nameWidth
 	}
 	if width+numWidth+6+graph > columns {
 		if graph > columns*3/8-numWidth-6 {
@@ -275,7 +289,7 @@ func writeStat(out io.Writer, lines []statLine) {
 		name := l.name
 		if n := utf8.RuneCountInString(name); n > width {
 			r := []rune(name)
-			name = string(r[n-(width-3):])
+			name = string(r[n-max(width-3, 0):])
 			if i := strings.IndexByte(name, '/'); i >= 0 {
 				name = name[i:]
 			}
@@ -306,7 +320,10 @@ func writeStat(out io.Writer, lines []statLine) {
 			fmt.Fprintln(out, strings.TrimRight(line, " "))
 		}
 	}
-	io.WriteString(out, shortstat(lines))
+	if len(lines) < len(all) {
+		io.WriteString(out, " ...\n")
+	}
+	io.WriteString(out, shortstat(all))
 }
 
 // writeSummary writes git's --summary: " create mode 100644 PATH" for
