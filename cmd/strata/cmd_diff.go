@@ -150,7 +150,9 @@ an argument that is neither is an error.
                   in 80 columns (a graph too wide scaled, a name cut to ".../x");
                   --stat=W[,N[,C]] (or --stat-width, --stat-name-width,
                   --stat-count): W columns, names cut to N, the first C
-                  files then " ...", as git's;
+                  files then " ...", as git's; --compact-summary: --stat
+                  with "(new)", "(gone)", "(new +x)", "(mode +x)", "(mode -l)"...
+                  after the names, as git's;
                   "Bin OLD -> NEW bytes" for binary content (git's test: a NUL
                   in the first 8,000 bytes) and for a file over
                   core.bigFileThreshold (git's: 512 MiB unless .strata/config

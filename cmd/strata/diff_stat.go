@@ -42,7 +42,7 @@ func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
 			writeNumstat(out, lines, o.nul)
 		}
 		if o.stat {
-			writeStat(out, lines, o.layout)
+			writeStat(out, compactNames(lines, d.Changes, o.layout), o.layout)
 		}
 		if o.shortstat {
 			io.WriteString(out, shortstat(lines))
@@ -200,6 +200,21 @@ func writeNumstat(out io.Writer, lines []statLine, nul bool) {
 			fmt.Fprintf(out, "%s%s\n", counts, l.name)
 		}
 	}
+}
+
+// compactNames is lines with, for --compact-summary, each name
+// followed by its change's compactComment in parentheses, as git's.
+func compactNames(lines []statLine, changes []tree.Change, lay statLayout) []statLine {
+	if !lay.compact {
+		return lines
+	}
+	out := slices.Clone(lines)
+	for i, l := range out {
+		if c := compactComment(changes[l.change]); c != "" {
+			out[i].name += " (" + c + ")"
+		}
+	}
+	return out
 }
 
 // shortstat is git's summary line of --stat (and all of --shortstat):

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/tree"
 )
 
 // statLayout is how git's --stat lays its lines out: the width of the
@@ -15,6 +16,7 @@ import (
 // rest).
 type statLayout struct {
 	width, nameWidth, count int
+	compact                 bool // --compact-summary: compactComment after each name
 }
 
 // statFlag is --stat[=WIDTH[,NAME-WIDTH[,COUNT]]], as git's: alone it
@@ -59,6 +61,8 @@ func (f statFlag) Set(v string) error {
 func (o *diffOptions) addStatFlag(cmd *cobra.Command, help string) {
 	f := cmd.Flags().VarPF(statFlag{o}, "stat", "", help+"; --stat=W[,N[,C]]: W columns (80 by default), names N wide, the first C files (as --stat-width, --stat-name-width and --stat-count)")
 	f.NoOptDefVal = "true"
+	cmd.Flags().Var(compactFlag{o}, "compact-summary", "--stat with --summary's news after the names: (new), (gone), (new +x), (mode +x), (mode -l), ..., as git's (implies --stat)")
+	cmd.Flags().Lookup("compact-summary").NoOptDefVal = "true"
 	cmd.Flags().Var(statIntFlag{o, &o.layout.width}, "stat-width", "--stat in this many columns, as git's (0: 80; implies --stat)")
 	cmd.Flags().Var(statIntFlag{o, &o.layout.nameWidth}, "stat-name-width", "--stat's names cut to this many columns, as git's (implies --stat)")
 	cmd.Flags().Var(statIntFlag{o, &o.layout.count}, "stat-count", "--stat of the first this many files, then \" ...\", as git's (implies --stat)")
@@ -80,4 +84,52 @@ func (f statIntFlag) Set(v string) error {
 	}
 	*f.dst, f.o.stat = n, true
 	return nil
+}
+
+// compactFlag is --compact-summary: --stat with each file's news after
+// its name, as git's (compactComment); it turns --stat on.
+type compactFlag struct{ o *diffOptions }
+
+func (f compactFlag) String() string { return strconv.FormatBool(f.o.layout.compact) }
+func (f compactFlag) Type() string   { return "bool" }
+func (f compactFlag) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return err
+	}
+	f.o.layout.compact = b
+	f.o.stat = f.o.stat || b
+	return nil
+}
+
+// compactComment is what git's --compact-summary writes after a name
+// in --stat (its get_compact_summary): "new" for a file added ("new
+// +x" executable, "new +l" a symlink), "gone" for one deleted (not of
+// a rename or copy), "mode +x", "mode -x", "mode +l" or "mode -l" for a
+// change between 100644 and 100755 or to and from a symlink; "" else.
+func compactComment(c tree.Change) string {
+	om, nm := tree.GitMode(c.Old), tree.GitMode(c.New)
+	if !c.Kind.Paired() {
+		switch {
+		case om == 0 && nm == 0o120000:
+			return "new +l"
+		case om == 0 && nm&0o777 == 0o755:
+			return "new +x"
+		case om == 0:
+			return "new"
+		case nm == 0:
+			return "gone"
+		}
+	}
+	switch {
+	case om == 0o120000 && nm != 0o120000:
+		return "mode -l"
+	case om != 0o120000 && nm == 0o120000:
+		return "mode +l"
+	case om&0o777 == 0o644 && nm&0o777 == 0o755:
+		return "mode +x"
+	case om&0o777 == 0o755 && nm&0o777 == 0o644:
+		return "mode -x"
+	}
+	return ""
 }
