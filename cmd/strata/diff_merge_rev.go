@@ -5,19 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/repo"
 )
-
-// digestStrings is ids as strings.
-func digestStrings(ids []digest.Digest) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = id.String()
-	}
-	return out
-}
 
 // runMergeDiff is "diff X^!" of a merge X, as git's: X against all its
 // parents at once, as show shows a merge without its header: -p the
