@@ -51,8 +51,10 @@ A '+' before REF or SRC:DST forces that one alone, as --force does:
 
 -u (--set-upstream) makes REMOTE, a remote's name, the upstream of each
 branch pushed, as clone does for the branch it makes: branch.NAME.remote
-and branch.NAME.merge (refs/heads/NAME), which status, @{u}, and push,
-fetch and pull without REMOTE then use.
+and branch.NAME.merge, the remote branch it went to (refs/heads/NAME;
+"push -u origin main:other" makes it refs/heads/other, as git's), which
+status, @{u}, and push, fetch and pull without REMOTE then use. As
+git's, a tag, or a SRC that is no branch (main~1:x), gets none.
 
   strata push -u origin main
   strata push --all --tags origin
@@ -103,12 +105,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			// connecting: not before a registry that cannot be reached.
 			toShown := o.quiet
 			var failed error
-			var pushed []string // the refs the remote now has
+			var pushed []pushSpec // what the remote now has
 			for _, spec := range specs {
 				name := spec.ref
-				if o.setUpstream && spec.from != "" && (spec.to != refs.ShortName(name) || !r.Refs.Exists(name) || !strings.HasPrefix(name, refs.Heads)) {
-					return usagef("push -u %s:%s: an upstream is the remote's branch of a local branch's own name; push it without -u", spec.from, spec.to)
-				}
 				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force || spec.force, Compression: o.compression, Commit: spec.commit, To: spec.to, Tag: spec.tag()})
 				p.finish()
 				if res.Reached && !toShown {
@@ -123,7 +122,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					failed = fmt.Errorf("push %s %s: %w", remoteArg, short, err)
 					continue
 				}
-				pushed = append(pushed, name)
+				pushed = append(pushed, spec)
 				if o.quiet {
 					continue
 				}
@@ -159,26 +158,46 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	return cmd
 }
 
-// setUpstreams is push -u: each branch pushed (tags have no upstream;
-// a branch whose push failed gets none, as in git) takes remote as its
-// upstream, with git's message.
-func setUpstreams(g *globals, r *repo.Repo, remote string, pushed []string, quiet bool) error {
-	for _, name := range pushed {
-		if !strings.HasPrefix(name, refs.Heads) {
+// setUpstreams is push -u: each branch pushed to a remote branch takes
+// remote as its upstream and that remote branch as the one it merges
+// (branch.NAME.merge = refs/heads/DST: main:other makes it other), with
+// git's message. As git's set_upstreams, a tag, a SRC that is no branch
+// (main~1:x, an id) or a DST that is a tag (main:refs/tags/x) gets none,
+// and neither does a branch whose push failed.
+func setUpstreams(g *globals, r *repo.Repo, remote string, pushed []pushSpec, quiet bool) error {
+	for _, p := range pushed {
+		if !p.branchToBranch() {
 			continue
 		}
-		branch := refs.ShortName(name)
+		branch, to := refs.ShortName(p.ref), p.dest()
 		if err := r.Config.Set("branch."+branch+".remote", remote); err != nil {
 			return fmt.Errorf("set the upstream of %s: %w", branch, err)
 		}
-		if err := r.Config.Set("branch."+branch+".merge", name); err != nil {
+		if err := r.Config.Set("branch."+branch+".merge", refs.Heads+to); err != nil {
 			return fmt.Errorf("set the upstream of %s: %w", branch, err)
 		}
 		if !quiet {
-			fmt.Fprintf(g.stdout, "branch '%s' set up to track '%s/%s'.\n", branch, remote, branch)
+			fmt.Fprintf(g.stdout, "branch '%s' set up to track '%s/%s'.\n", branch, remote, to)
 		}
 	}
 	return nil
+}
+
+// branchToBranch reports whether p sends a local branch (REF, or a SRC
+// that names one) to a remote branch, the push that -u makes an upstream of.
+func (p pushSpec) branchToBranch() bool {
+	if !strings.HasPrefix(p.ref, refs.Heads) || p.tag() {
+		return false
+	}
+	return p.from == "" || p.srcRef
+}
+
+// dest is the remote tag p goes to.
+func (p pushSpec) dest() string {
+	if p.to != "" {
+		return p.to
+	}
+	return refs.ShortName(p.ref)
 }
 
 // pushSpec is one thing push sends: a local ref, or with git's SRC:DST
@@ -189,6 +208,7 @@ type pushSpec struct {
 	to     string        // DST ("": the ref's short name)
 	from   string        // SRC as given
 	isTag  bool          // SRC:DST makes a tag: DST is refs/tags/..., or SRC a tag
+	srcRef bool          // SRC:DST's SRC names ref (a branch, a tag, HEAD), not only a commit
 	force  bool          // git's +REF, +SRC:DST: --force for this one
 }
 
@@ -305,7 +325,7 @@ func pushSrcDst(r *repo.Repo, src, dst string) (pushSpec, error) {
 	p := pushSpec{commit: c.ID, to: to, from: src, isTag: strings.HasPrefix(dst, refs.Tags)}
 	// A branch or tag SRC keeps its ref: -u and the report know it.
 	if ref, err := pushRef(r, src); err == nil {
-		p.ref = ref
+		p.ref, p.srcRef = ref, true
 		p.isTag = p.isTag || strings.HasPrefix(ref, refs.Tags) && !strings.HasPrefix(dst, refs.Heads)
 	} else if p.isTag {
 		p.ref = refs.Tags + to
