@@ -6,6 +6,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
@@ -48,7 +49,8 @@ func newBranchCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "branch [NAME [START] | -d NAME... | -m [OLD] NEW | -c [OLD] NEW]",
 		Short: "List, create, delete or rename branches",
-		Long: `With no arguments, list branches; the current one is marked with *.
+		Long: `With no arguments, list branches; the current one is marked with *, and
+each name is padded to the longest listed, as git's branch -v.
   strata branch dev main~1     create dev at main~1 (default START: HEAD)
   strata branch -d dev         delete dev, if HEAD holds its commits (-D: anyway;
                                its reflog keeps them from gc until it expires), and
@@ -408,6 +410,11 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFil
 	if format == "json" {
 		return writeJSON(g.stdout, out)
 	}
+	// git's branch -v: names padded to the longest one listed.
+	width := 0
+	for _, e := range out {
+		width = max(width, utf8.RuneCountInString(pathquote.Name(e.Name)))
+	}
 	for _, e := range out {
 		mark := " "
 		if e.Current {
@@ -425,7 +432,9 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFil
 				}
 				up = t.bracket()
 			}
-			fmt.Fprintf(g.stdout, "%s %s %s %s%s\n", mark, pathquote.Name(e.Name), e.Short, up, pathquote.Text(e.Subject))
+			name := pathquote.Name(e.Name)
+			pad := strings.Repeat(" ", width-utf8.RuneCountInString(name))
+			fmt.Fprintf(g.stdout, "%s %s%s %s %s%s\n", mark, name, pad, e.Short, up, pathquote.Text(e.Subject))
 		case filter.lines > 0:
 			fmt.Fprintf(g.stdout, "%-15s %s\n", pathquote.Name(e.Name), messageLines(messages[e.Ref], filter.lines))
 		default:
