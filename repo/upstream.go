@@ -46,7 +46,9 @@ func (r *Repo) UpstreamTag(branch string) (tag string, isTag bool, err error) {
 // tag a push of branch goes to (strata's push sends a branch to its own
 // name on the same remote), mapped the same way. Every command that names a branch's
 // upstream (@{u}, @{push}, status, branch -vv, remote show, pull, push)
-// takes it from here. The ref need not exist.
+// takes it from here. The ref need not exist. As git's: a remote
+// without branch.NAME.merge is no upstream, and a short merge value or a
+// tag maps to none through a refs/heads/ refspec.
 func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 	t := refs.Tracked{Remote: r.UpstreamRemote(branch)}
 	if t.Remote == LocalRemote {
@@ -65,9 +67,23 @@ func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 		}
 		return t, nil
 	}
+	merge, hasMerge := r.Config.Get("branch." + branch + ".merge")
+	if t.Set && !hasMerge {
+		// git: a remote alone is no upstream.
+		return t, fmt.Errorf("no upstream configured for branch '%s' (branch.%s.remote is set, branch.%s.merge is not)", branch, branch, branch)
+	}
 	tag, isTag, err := r.UpstreamTag(branch)
 	if err != nil {
 		return t, err
+	}
+	if merge != "" && !strings.HasPrefix(merge, "refs/") {
+		// git matches the full name against remote.NAME.fetch: a short
+		// one is pulled, but maps to no remote-tracking branch.
+		return t, fmt.Errorf("upstream branch '%s' not stored as a remote-tracking branch (branch.%s.merge names it short: write refs/heads/%s)", merge, branch, merge)
+	}
+	if isTag {
+		// git's tags map only through a refspec of refs/tags/.
+		specs = tagSpecs(specs)
 	}
 	if t.Ref = refs.Tracking(specs, tag, !isTag); t.Ref == "" {
 		merge := refs.Heads + tag
@@ -77,6 +93,18 @@ func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 		return t, fmt.Errorf("upstream branch '%s' not stored as a remote-tracking branch (no remote.%s.fetch maps it)", merge, t.Remote)
 	}
 	return t, nil
+}
+
+// tagSpecs are those of specs whose SRC is written refs/tags/..., the
+// ones that map git's tags.
+func tagSpecs(specs []refs.Refspec) []refs.Refspec {
+	var out []refs.Refspec
+	for _, rs := range specs {
+		if rs.SrcTag {
+			out = append(out, rs)
+		}
+	}
+	return out
 }
 
 // LocalRemote is git's branch.NAME.remote for a branch whose upstream is

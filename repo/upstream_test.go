@@ -26,7 +26,9 @@ func TestUpstreamMapped(t *testing.T) {
 	set("remote.other.url", "127.0.0.1:5000/y")
 	set("remote.other.fetch", "refs/heads/dev:refs/remotes/other/dev")
 	set("branch.main.remote", "origin")
+	set("branch.main.merge", "refs/heads/main")
 	set("branch.lone.remote", "other")
+	set("branch.lone.merge", "refs/heads/lone")
 	for _, b := range []string{"main", "lone"} {
 		if err := r.Refs.Update(refs.Heads+b, cs[0].ID, refs.Any, "test"); err != nil {
 			t.Fatal(err)
@@ -59,7 +61,9 @@ func TestUpstreamMapped(t *testing.T) {
 	// no remote at all: git's default refspec.
 	set("remote.old.url", "127.0.0.1:5000/z")
 	set("branch.dev.remote", "old")
+	set("branch.dev.merge", "refs/heads/dev")
 	set("branch.stray.remote", "gone")
+	set("branch.stray.merge", "refs/heads/stray")
 	for b, want := range map[string]refs.Tracked{
 		"dev":   {Remote: "old", Ref: refs.Remotes + "old/dev", Set: true},
 		"stray": {Remote: "gone", Ref: refs.Remotes + "gone/stray", NoRemote: true, Set: true},
@@ -90,7 +94,7 @@ func TestUpstreamMapped(t *testing.T) {
 			t.Errorf("branch.main.merge %s: err = %v; want %q", bad, err, want)
 		}
 	}
-	if err := r.Config.Unset("branch.main.merge", false); err != nil {
+	if err := r.Config.Set("branch.main.merge", "refs/heads/main"); err != nil {
 		t.Fatal(err)
 	}
 	set("remote.origin.fetch", "a:b:c")
@@ -128,5 +132,55 @@ func TestUpstreamLocal(t *testing.T) {
 		if _, err := r.Refs.Resolve(rev, r.Objects); err == nil || !strings.HasSuffix(err.Error(), want) {
 			t.Errorf("%s: err = %v; want it to end %q", rev, err, want)
 		}
+	}
+}
+
+// TestUpstreamMergeForms: branch.NAME.merge as git reads it. A full
+// refs/heads/ name maps through remote.NAME.fetch; a short name and a
+// tag map to no remote-tracking branch through git's default refspec
+// (git's "not stored as a remote-tracking branch"), a tag does through a
+// refs/tags/ refspec; a remote without merge is no upstream.
+func TestUpstreamMergeForms(t *testing.T) {
+	r, _ := linearRepo(t, 1)
+	for k, v := range map[string]string{
+		"remote.origin.url":   "127.0.0.1:5000/x",
+		"remote.origin.fetch": "+refs/heads/*:refs/remotes/origin/*",
+		"branch.main.remote":  "origin",
+	} {
+		if err := r.Config.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ merge, want string }{
+		{"", "no upstream configured for branch 'main' (branch.main.remote is set, branch.main.merge is not)"},
+		{"main", "upstream branch 'main' not stored as a remote-tracking branch (branch.main.merge names it short: write refs/heads/main)"},
+		{"refs/tags/v1", "upstream branch 'refs/tags/v1' not stored as a remote-tracking branch (no remote.origin.fetch maps it)"},
+		{"refs/heads/main", "refs/remotes/origin/main"},
+	} {
+		merge, want := c.merge, c.want
+		if merge != "" {
+			if err := r.Config.Set("branch.main.merge", merge); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := r.Upstream("main", false)
+		if strings.HasPrefix(want, "refs/") {
+			if err != nil || got.Ref != want {
+				t.Errorf("merge %q: Upstream = %+v, %v; want %s", merge, got, err, want)
+			}
+			continue
+		}
+		if err == nil || err.Error() != want {
+			t.Errorf("merge %q: err = %v; want %q", merge, err, want)
+		}
+	}
+	if err := r.Config.Add("remote.origin.fetch", "refs/tags/*:refs/tags/*"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Config.Set("branch.main.merge", "refs/tags/v1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.Upstream("main", false); err != nil || got.Ref != refs.Tags+"v1" {
+		t.Errorf("merge refs/tags/v1 with a tags refspec: Upstream = %+v, %v; want refs/tags/v1", got, err)
 	}
 }
