@@ -96,7 +96,7 @@ func (u *BranchUpdate) FastForward(ctx context.Context, to digest.Digest, msg st
 			if ahead {
 				return to, nil
 			}
-			return old, fmt.Errorf("branch and remote have diverged: %w; pull with --rebase or --merge (or set pull.rebase to true or false)", repo.ErrNonFastForward)
+			return old, fmt.Errorf("need to specify how to reconcile divergent branches (the branch and the remote have diverged: %w): pull with --rebase or --merge (or set pull.rebase to true or false)", repo.ErrNonFastForward)
 		}
 	}
 	if u.w != nil {

@@ -5,12 +5,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -21,21 +21,22 @@ func newPullCommand(g *globals) *cobra.Command {
 	var force, rebase, merge, ffOnly, unrelated bool
 	cmd := &cobra.Command{
 		Use:   "pull [--ff-only | --rebase | --merge [--allow-unrelated-histories]] [REMOTE [BRANCH | SRC:DST]]",
-		Short: "Fetch a branch and bring it and the work tree up to date",
-		Long: `Fetch BRANCH (default: the current branch's upstream, the remote
-branch it merges: git's branch.NAME.merge, which clone and push -u
-write, else the branch of its own name) from REMOTE (default: the
-branch's remote, else origin), then fast-forward the local branch to it,
-and the work tree pull runs in (a linked one too) if it shows that
-branch; a branch another work tree shows is refused (pull there). When
+		Short: "Fetch a remote branch and bring the current branch and its work tree up to date",
+		Long: `Fetch BRANCH from REMOTE, then bring the current branch up to date
+with it, as git's pull: fast-forward it, and the work tree pull runs in
+(a linked one too). With no BRANCH, the current branch's upstream: the
+remote branch it merges (branch.NAME.merge, which clone and push -u
+write) from its remote (branch.NAME.remote); pull REMOTE takes it only
+from that remote. Without an upstream, pull and pull REMOTE are refused
+with git's words (name the branch: pull REMOTE BRANCH needs none). When
 the branch has commits of its own that the remote lacks, --rebase
-replays them onto what was
-fetched (strata rebase; after a push --force to the remote, not the
-commits the remote dropped: git's fork point) and --merge makes a merge
-commit (strata merge);
-with neither, config pull.rebase decides (true: rebase, false: merge),
-and if it is unset the pull is refused, as with --ff-only (which
-overrides pull.rebase). A conflict stops the rebase or
+replays them onto what was fetched (strata rebase; after a push --force
+to the remote, not the commits the remote dropped: git's fork point)
+and --merge makes a merge commit (strata merge); with neither, config
+pull.rebase decides (true: rebase, false: merge), and if it is unset
+the pull is refused ("need to specify how to reconcile divergent
+branches"), as with --ff-only ("not possible to fast-forward,
+aborting"), which overrides pull.rebase. A conflict stops the rebase or
 merge as those commands do: 'strata rebase --continue' or
 'strata merge --continue' finishes it, --abort undoes it. A merge with a
 remote history that shares no commit with the branch is refused, as
@@ -51,10 +52,11 @@ The remote tag also moves the remote-tracking ref that remote.REMOTE.fetch
 maps it to; when that is refused (a refspec without '+', the remote's
 history rewritten), the pull stops there, as git's: exit 1, nothing moved.
 
-SRC:DST, as in git's refspecs, pulls the remote tag SRC into the local
-branch DST: "pull origin main:staging". The remote tag also moves the
-remote-tracking ref that remote.REMOTE.fetch maps it to (by default
-REMOTE/SRC), as fetch moves it.
+SRC:DST, as git's, fetches the remote tag SRC into the local ref DST too,
+as fetch moves it (a fast-forward, or forced by a '+'; a branch another
+work tree shows is refused), then brings the current branch up to date
+with SRC: "pull origin main:staging". A DST that is the current branch
+is the branch pull moves.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 2),
@@ -71,25 +73,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return err
 			}
 			branch := refs.ShortName(h.Branch)
-			tag, what := branch, branch // the remote tag; how messages name them
-			isTag := false              // branch.NAME.merge names refs/tags/TAG
-			switch {
-			case len(args) == 2:
-				if branch, tag, err = pullRefspec(args[1]); err != nil {
-					return err
-				}
-				what = args[1]
-			case branch != "" && (len(args) == 0 || args[0] == r.UpstreamRemote(branch)):
-				// From its own remote: the remote branch it merges
-				// (git's branch.NAME.merge).
-				if tag, isTag, err = r.UpstreamTag(branch); err != nil {
-					return fmt.Errorf("pull: %w", err)
-				}
-				what = tag
-			}
 			if branch == "" {
-				return usagef("pull: HEAD is detached: name the branch to pull")
+				return errors.New("pull: HEAD is detached, on no branch: switch to the branch to pull into")
 			}
+			want, what, isTag, err := pullWhat(r, branch, args)
+			if err != nil {
+				return err
+			}
+			tag := want.Src
 			if rebase && merge {
 				return usagef("pull: --rebase and --merge exclude each other")
 			}
@@ -131,7 +122,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fail(err)
 			}
-			res, err := s.Fetch(ctx, r, []string{tag})
+			// As git's pull, whose fetch moves a DST (git's --update-head-ok
+			// aside: the branch pull moves is no DST, pullWhat).
+			fo := remote.FetchOptions{CheckDst: func(ref string) error { return refuseCheckedOut(r, ref) }}
+			res, err := s.FetchSpecs(ctx, r, []refs.Refspec{want}, fo)
 			p.finish()
 			if err != nil {
 				return fail(err)
@@ -152,7 +146,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			case err != nil:
 				return fail(err)
 			case diverged && ffOnly:
-				return fail(errors.New("not possible to fast-forward: branch and remote have diverged (pull with --rebase or --merge instead of --ff-only)"))
+				return fail(errors.New("not possible to fast-forward, aborting: the branch and the remote have diverged (pull with --rebase or --merge instead of --ff-only)"))
 			case diverged && mode != "":
 				// The step that failed is named once (mode is the
 				// command's name): "pull origin main: rebase: 1 conflict".
@@ -228,23 +222,52 @@ func pulled(res remote.FetchResult, remoteArg string) (digest.Digest, error) {
 	return to, nil
 }
 
-// pullRefspec reads pull's BRANCH, or git's SRC:DST: the remote tag SRC
-// into the local branch DST. A pattern, a '+' (pull never forces: it
-// fast-forwards, rebases or merges) or a DST that is no branch is a
-// usage error.
-func pullRefspec(arg string) (branch, tag string, err error) {
+// pullWhat is what a pull of branch (the current one) fetches and
+// integrates, as git's pull reads its arguments: BRANCH (or SRC:DST,
+// whose fetch also moves DST as fetch moves it) from the REMOTE named;
+// with no BRANCH, the remote branch the current branch merges
+// (branch.NAME.merge), from its own remote only. what names it in
+// messages; isTag: branch.NAME.merge names refs/tags/TAG.
+func pullWhat(r *repo.Repo, branch string, args []string) (want refs.Refspec, what string, isTag bool, err error) {
+	if len(args) == 2 {
+		if want, err = pullRefspec(args[1]); err != nil {
+			return want, "", false, err
+		}
+		if want.Dst == refs.Heads+branch {
+			// The branch pull moves, with its work tree: git's fetch
+			// --update-head-ok, then the fast-forward of the work tree.
+			want.Dst = ""
+		}
+		return want, args[1], false, nil
+	}
+	// git's pull: an upstream is needed, from the branch's own remote.
+	remoteName, set := r.Config.Get("branch." + branch + ".remote")
+	if len(args) == 1 && (!set || args[0] != remoteName) {
+		name := remote.Redact(args[0])
+		return want, "", false, fmt.Errorf("pull %s: you asked to pull from the remote '%s', but did not specify a branch: it is not the default configured remote for your current branch, so name one ('strata pull %s BRANCH')", name, name, name)
+	}
+	if _, merges := r.Config.Get("branch." + branch + ".merge"); !set || !merges {
+		if !set {
+			remoteName = "REMOTE"
+		}
+		return want, "", false, fmt.Errorf("pull: there is no tracking information for the current branch: name the branch to merge ('strata pull %s BRANCH'), or set one ('strata branch --set-upstream-to=%s/BRANCH %s')", remoteName, remoteName, branch)
+	}
+	tag, isTag, err := r.UpstreamTag(branch)
+	if err != nil {
+		return want, "", false, fmt.Errorf("pull: %w", err)
+	}
+	return refs.Refspec{Src: tag, Raw: tag, SrcTag: isTag}, tag, isTag, nil
+}
+
+// pullRefspec reads pull's BRANCH, or git's [+]SRC:DST: the remote tag
+// SRC, which a fetch also takes into DST. A pattern is a usage error.
+func pullRefspec(arg string) (refs.Refspec, error) {
 	rs, err := refs.ParseRefspec(arg)
 	switch {
 	case err != nil:
-		return "", "", usageError{fmt.Errorf("pull: %w", err)}
+		return rs, usageError{fmt.Errorf("pull: %w", err)}
 	case rs.Glob():
-		return "", "", usagef("pull: %s: a pattern: pull takes one branch (fetch takes patterns)", arg)
-	case rs.Force:
-		return "", "", usagef("pull: %s: pull never forces a branch: drop the '+' (--rebase or --merge bring diverged histories together)", arg)
-	case rs.Dst == "":
-		return rs.Src, rs.Src, nil
-	case !strings.HasPrefix(rs.Dst, refs.Heads):
-		return "", "", usagef("pull: %s: DST must be a branch: pull moves a branch and its work tree (fetch moves other refs)", arg)
+		return rs, usagef("pull: %s: a pattern: pull takes one branch (fetch takes patterns)", arg)
 	}
-	return refs.ShortName(rs.Dst), rs.Src, nil
+	return rs, nil
 }
