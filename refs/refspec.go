@@ -28,6 +28,10 @@ type Refspec struct {
 	// branches. A fetch takes the remote tag all the same; the upstream
 	// of a branch is never mapped through it (Tracking).
 	SrcTag bool
+	// Negative: git's ^SRC, which maps nothing and keeps the tags it
+	// matches out of a fetch (or push) that other refspecs make
+	// (Excluded). It has no DST and no '+'.
+	Negative bool
 }
 
 // ErrBadRefspec: a refspec git would refuse, or one strata cannot map
@@ -60,6 +64,10 @@ func ParseRefspec(s string) (Refspec, error) {
 	rs := Refspec{Raw: s}
 	body, force := strings.CutPrefix(s, "+")
 	rs.Force = force
+	body, rs.Negative = strings.CutPrefix(body, "^")
+	if rs.Negative && (force || strings.Contains(body, ":")) {
+		return bad("") // git's: a negative refspec has no DST and no '+'
+	}
 	src, dst, hasDst := strings.Cut(body, ":")
 	if strings.Contains(dst, ":") {
 		return bad("")
@@ -84,6 +92,15 @@ func ParseRefspec(s string) (Refspec, error) {
 		return bad("a registry has no HEAD: name a remote tag")
 	}
 	glob := strings.Count(src, "*")
+	if rs.Negative {
+		// A ref name, as git checks it: '/' included, though a registry
+		// tag never holds one (^refs/heads/tmp/* then keeps nothing out).
+		if glob > 1 || CheckName(Heads+strings.Replace(src, "*", "x", 1)) != nil {
+			return bad("")
+		}
+		rs.Src = src
+		return rs, nil
+	}
 	if glob > 1 || strings.Count(dst, "*") > 1 {
 		return bad("")
 	}
@@ -160,8 +177,27 @@ func ParseRefspecs(ss []string) ([]Refspec, error) {
 func (rs Refspec) Glob() bool { return strings.Contains(rs.Src, "*") }
 
 // Match reports whether remote tag tag is rs's source, and returns the
-// local ref it maps to ("" for none).
+// local ref it maps to ("" for none). A negative refspec maps nothing.
 func (rs Refspec) Match(tag string) (string, bool) {
+	if rs.Negative {
+		return "", false
+	}
+	return rs.match(tag)
+}
+
+// Excluded reports whether a negative refspec of specs (git's ^SRC)
+// matches remote tag tag, keeping it out of a fetch or a push.
+func Excluded(specs []Refspec, tag string) bool {
+	for _, rs := range specs {
+		if _, ok := rs.match(tag); ok && rs.Negative {
+			return true
+		}
+	}
+	return false
+}
+
+// match is Match, negative or not.
+func (rs Refspec) match(tag string) (string, bool) {
 	if !rs.Glob() {
 		return rs.Dst, tag == rs.Src
 	}
@@ -206,6 +242,9 @@ func FetchRefspecs(name string, vals []string) ([]Refspec, error) {
 
 // Reverse returns the remote tag that rs maps to local ref ref, if any.
 func (rs Refspec) Reverse(ref string) (string, bool) {
+	if rs.Negative {
+		return "", false
+	}
 	if !rs.Glob() {
 		return rs.Src, rs.Dst != "" && ref == rs.Dst
 	}

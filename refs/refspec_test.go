@@ -166,3 +166,36 @@ func TestRefspecFunny(t *testing.T) {
 		}
 	}
 }
+
+// TestNegativeRefspec: git's ^SRC maps nothing, forward or back, and
+// keeps the tags it matches out (Excluded); a '+' or a DST beside it is
+// invalid, as in git 2.39.
+func TestNegativeRefspec(t *testing.T) {
+	specs, err := ParseRefspecs([]string{"+refs/heads/*:refs/remotes/origin/*", "^refs/heads/tmp-*", "^old", "^refs/heads/tmp/*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	neg := specs[1]
+	if !neg.Negative || neg.Src != "tmp-*" || neg.Dst != "" || neg.Force {
+		t.Errorf("^refs/heads/tmp-* = %+v", neg)
+	}
+	if _, ok := neg.Match("tmp-a"); ok {
+		t.Error("a negative refspec maps tmp-a")
+	}
+	if _, ok := neg.Reverse("refs/remotes/origin/tmp-a"); ok {
+		t.Error("a negative refspec maps a ref back")
+	}
+	for tag, want := range map[string]bool{"tmp-a": true, "tmp-": true, "old": true, "main": false, "xtmp-a": false, "older": false} {
+		if got := Excluded(specs, tag); got != want {
+			t.Errorf("Excluded(%s) = %v, want %v", tag, got, want)
+		}
+	}
+	if got := Tracking(specs, "tmp-a", true); got != Remotes+"origin/tmp-a" {
+		t.Errorf("Tracking(tmp-a) = %q: git's upstream mapping ignores negative refspecs", got)
+	}
+	for _, in := range []string{"^main:x", "+^main", "^", "^a*b*", "^refs/pull/1", "^a..b"} {
+		if rs, err := ParseRefspec(in); !errors.Is(err, ErrBadRefspec) {
+			t.Errorf("ParseRefspec(%q) = %+v, %v; want ErrBadRefspec", in, rs, err)
+		}
+	}
+}

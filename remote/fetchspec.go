@@ -76,6 +76,13 @@ func (s *Session) wants(ctx context.Context, specs []refs.Refspec, o FetchOption
 	var l wantList
 	var all []string // the remote's tags, listed once if a pattern needs them
 	for _, rs := range specs {
+		switch {
+		case rs.Negative:
+			continue
+		case !rs.Glob() && refs.Excluded(specs, rs.Src):
+			// git's ^SRC keeps a tag out, named or matched.
+			continue
+		}
 		if !rs.Glob() {
 			if err := refs.CheckRemoteName(rs.Src); err != nil || isAncestorsTag(rs.Src) {
 				return nil, res, fmt.Errorf("tag %q: cannot be fetched as a ref: %w", rs.Src, orAncestors(err))
@@ -104,7 +111,7 @@ func (s *Session) wants(ctx context.Context, specs []refs.Refspec, o FetchOption
 				continue
 			}
 			dst, ok := rs.Match(tag)
-			if !ok {
+			if !ok || refs.Excluded(specs, tag) {
 				continue
 			}
 			if rs.Funny() {

@@ -32,7 +32,7 @@ func (r *Repo) UpstreamTag(branch string) (tag string, isTag bool, err error) {
 		return branch, false, nil
 	}
 	rs, err := refs.ParseRefspec(v)
-	if err != nil || rs.Glob() || rs.Force || strings.Contains(v, ":") {
+	if err != nil || rs.Glob() || rs.Force || rs.Negative || strings.Contains(v, ":") {
 		return "", false, fmt.Errorf("branch.%s.merge: '%s' names no remote branch (refs/heads/NAME)", branch, v)
 	}
 	return rs.Src, rs.SrcTag, nil

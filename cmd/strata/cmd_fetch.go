@@ -32,6 +32,9 @@ matches: 'refs/heads/*:refs/remotes/origin/*'. A pattern's DST is a full
 refs/ name, as git's: 'refs/heads/*:foo/*' maps each tag to a ref git
 calls funny, and fetch skips it with a warning ("ignoring funny ref
 'foo/main' locally"); '*:*' maps each tag to the branch of its name.
+A negative refspec, ^SRC (git's; SRC may be a pattern, with no DST and
+no '+'), keeps the tags it matches out, in remote.NAME.fetch and on the
+command line: "fetch origin 'refs/heads/*:refs/remotes/x/*' '^tmp-*'".
 
   strata fetch origin                      # remote.origin.fetch: every tag -> origin/TAG
   strata fetch origin main v1              # those tags -> origin/main, origin/v1

@@ -268,6 +268,8 @@ func pullRefspec(arg string) (refs.Refspec, error) {
 		return rs, usageError{fmt.Errorf("pull: %w", err)}
 	case rs.Glob():
 		return rs, usagef("pull: %s: a pattern: pull takes one branch (fetch takes patterns)", arg)
+	case rs.Negative:
+		return rs, usagef("pull: %s: a negative refspec: pull takes one branch (fetch and push take them)", arg)
 	}
 	return rs, nil
 }

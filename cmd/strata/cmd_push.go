@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -47,7 +48,9 @@ SRC:DST, as git's, pushes any revision SRC (HEAD, main~2, an id) to the
 remote tag DST (refs/heads/ or refs/tags/ before it is dropped; a tag's
 name or refs/tags/ makes it a tag in the report): "push origin HEAD:main".
 A '+' before REF or SRC:DST forces that one alone, as --force does:
-"push origin +HEAD~1:main".
+"push origin +HEAD~1:main". A negative refspec, ^REF or ^PATTERN
+(git's), keeps the branches and tags it matches out of what the others
+name: "push origin main tmp-a '^tmp-*'" pushes main alone.
 
 -u (--set-upstream) makes REMOTE, a remote's name, the upstream of each
 branch pushed, as clone does for the branch it makes: branch.NAME.remote
@@ -235,6 +238,10 @@ func (p pushSpec) tag() bool {
 // or --all / --tags.
 func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]pushSpec, error) {
 	var out []pushSpec
+	args, negative, err := negativeRefspecs(args)
+	if err != nil {
+		return nil, err
+	}
 	for _, a := range args {
 		a, force := strings.CutPrefix(a, "+")
 		if src, dst, ok := strings.Cut(a, ":"); ok {
@@ -277,10 +284,32 @@ func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]pushSpec, error) {
 		}
 		out = append(out, pushSpec{ref: h.Branch})
 	}
+	out = slices.DeleteFunc(out, func(p pushSpec) bool {
+		return (p.from == "" || p.srcRef) && refs.Excluded(negative, refs.ShortName(p.ref))
+	})
 	if len(out) == 0 {
 		return nil, errNothingToPush
 	}
 	return out, nil
+}
+
+// negativeRefspecs takes git's negative refspecs (^REF, ^PATTERN) out of
+// push's arguments: the branches and tags they match are not pushed,
+// whatever else names them. A '+' or a DST beside the '^' is invalid,
+// as in git.
+func negativeRefspecs(args []string) (rest []string, negative []refs.Refspec, err error) {
+	for _, a := range args {
+		if !strings.HasPrefix(strings.TrimPrefix(a, "+"), "^") {
+			rest = append(rest, a)
+			continue
+		}
+		rs, err := refs.ParseRefspec(a)
+		if err != nil {
+			return nil, nil, usageError{err}
+		}
+		negative = append(negative, rs)
+	}
+	return rest, negative, nil
 }
 
 // pushRef is the full name of the ref a push argument names: HEAD's
