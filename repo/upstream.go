@@ -65,7 +65,7 @@ func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 		if t.Ref = refs.Tracking(specs, branch, true); t.Ref == "" {
 			return t, fmt.Errorf("push destination '%s%s' on remote '%s' has no local tracking branch (no remote.%s.fetch maps it)", refs.Heads, branch, t.Remote, t.Remote)
 		}
-		return t, nil
+		return t, r.simplePush(branch, t.Ref)
 	}
 	merge, hasMerge := r.Config.Get("branch." + branch + ".merge")
 	if t.Set && !hasMerge {
@@ -93,6 +93,37 @@ func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 		return t, fmt.Errorf("upstream branch '%s' not stored as a remote-tracking branch (no remote.%s.fetch maps it)", merge, t.Remote)
 	}
 	return t, nil
+}
+
+// simplePush checks BRANCH@{push}, to, as git's default push.default
+// (simple) resolves it for a branch whose remote is set: a push goes to
+// the branch of its own name only when that is its upstream ("cannot
+// resolve 'simple' push to a single destination" when it merges another
+// branch, push -u origin main:other; git's errors when it has none).
+func (r *Repo) simplePush(branch, to string) error {
+	if _, set := r.Config.Get("branch." + branch + ".remote"); !set {
+		return nil // strata's default: origin's branch of its own name
+	}
+	up, err := r.Upstream(branch, false)
+	if err != nil {
+		return err
+	}
+	if up.Ref != to {
+		return fmt.Errorf("cannot resolve 'simple' push to a single destination: the branch's upstream is %s, a push of it goes to %s", refs.ShortName(up.Ref), refs.ShortName(to))
+	}
+	return nil
+}
+
+// SimplePushError is git's refusal of a push of the current branch with
+// no REF to its own remote (push.default simple) when its upstream is a
+// remote branch of another name: nil when the push may go.
+func (r *Repo) SimplePushError(branch, remote string) error {
+	name, set := r.Config.Get("branch." + branch + ".remote")
+	merge, merges := r.Config.Get("branch." + branch + ".merge")
+	if !set || !merges || name != remote || merge == refs.Heads+branch {
+		return nil
+	}
+	return fmt.Errorf("the upstream branch of your current branch does not match the name of your current branch: 'strata push %s HEAD:%s' pushes to the upstream branch, 'strata push %s HEAD' to the branch of the same name", remote, strings.TrimPrefix(merge, refs.Heads), remote)
 }
 
 // tagSpecs are those of specs whose SRC is written refs/tags/..., the

@@ -75,15 +75,23 @@ func TestUpstreamMapped(t *testing.T) {
 		}
 	}
 	// git's branch.NAME.merge: the remote branch it merges; @{push}
-	// stays the branch's own name.
+	// (push.default simple) is the branch's own name only when that is
+	// its upstream.
 	if err := r.Config.Set("branch.main.merge", "refs/heads/other"); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := r.Upstream("main", false); err != nil || got.Ref != refs.Remotes+"up/other" {
 		t.Errorf("Upstream(main) merging other = %+v, %v; want up/other", got, err)
 	}
-	if got, err := r.Upstream("main", true); err != nil || got.Ref != refs.Remotes+"up/main" {
-		t.Errorf("Upstream(main, push) merging other = %+v, %v; want up/main", got, err)
+	want := "cannot resolve 'simple' push to a single destination: the branch's upstream is up/other, a push of it goes to up/main"
+	if _, err := r.Upstream("main", true); err == nil || err.Error() != want {
+		t.Errorf("Upstream(main, push) merging other: err = %v; want %q", err, want)
+	}
+	if err := r.SimplePushError("main", "origin"); err == nil || !strings.Contains(err.Error(), "'strata push origin HEAD:other' pushes to the upstream branch") {
+		t.Errorf("SimplePushError(main, origin) merging other = %v", err)
+	}
+	if err := r.SimplePushError("main", "other"); err != nil {
+		t.Errorf("SimplePushError(main, other), another remote than its upstream's: %v", err)
 	}
 	for _, bad := range []string{"refs/heads/*", "a:b", "refs/remotes/origin/x", "+main"} {
 		if err := r.Config.Set("branch.main.merge", bad); err != nil {

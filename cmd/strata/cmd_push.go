@@ -30,8 +30,9 @@ func newPushCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "push [-u] [--force] [--all] [--tags] [--compression gzip] [REMOTE [REF | SRC:DST...]]",
 		Short: "Send branches and tags, with their history, to a remote",
-		Long: `Push each REF (default: the current branch) to the remote tag of the same
-name on REMOTE (default: the current branch's remote, branch.NAME.remote,
+		Long: `Push each REF (default: the current branch; refused, as git's
+push.default simple, when its upstream on REMOTE is a branch of another
+name) to the remote tag of the same name on REMOTE (default: the current branch's remote, branch.NAME.remote,
 else origin), a remote's name or a URL. Only what the remote lacks is
 sent: blobs it has are skipped (or mounted from another remote's
 repository in the same registry), and every commit of the history it
@@ -90,6 +91,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			if o.setUpstream && rem.Name == "" {
 				return usagef("push -u: %s is not a remote's name: an upstream is a named remote ('strata remote add NAME %s' first)", remoteArg, remoteArg)
+			}
+			if err := simplePush(r, rem.Name, args, o); err != nil {
+				return fmt.Errorf("push: %w", err)
 			}
 			specs, err := pushRefs(r, args, o)
 			if errors.Is(err, errNothingToPush) {
@@ -201,6 +205,21 @@ func (p pushSpec) dest() string {
 		return p.to
 	}
 	return refs.ShortName(p.ref)
+}
+
+// simplePush is git's push.default simple for a push with no REF: the
+// current branch goes to the remote branch of its own name, which must
+// be its upstream when it has one on that remote (push -u origin
+// main:other makes other its upstream: refused, naming both pushes).
+func simplePush(r *repo.Repo, remote string, args []string, o pushFlags) error {
+	if len(args) > 0 || o.all || o.tags || remote == "" {
+		return nil
+	}
+	h, err := r.Refs.Current()
+	if err != nil || h.Branch == "" {
+		return nil // pushRefs says what is wrong
+	}
+	return r.SimplePushError(refs.ShortName(h.Branch), remote)
 }
 
 // pushSpec is one thing push sends: a local ref, or with git's SRC:DST
