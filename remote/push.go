@@ -122,8 +122,12 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 			}
 			advice := fmt.Sprintf("run 'strata fetch %s' and look at both histories ('strata log --all')", s.remoteArg())
 			if strings.HasPrefix(ref, refs.Heads) {
-				// A branch: pull brings the two histories together.
+				// A branch: pull, on it (pull moves the current branch, as
+				// git's), brings the two histories together.
 				advice = fmt.Sprintf("'strata pull --rebase %s %s' (or --merge) brings them together", s.remoteArg(), res.Tag)
+				if h, err := r.Refs.Current(); err == nil && h.Branch != ref {
+					advice = fmt.Sprintf("'strata switch %s', then 'strata pull --rebase %s %s' (or --merge), brings them together", refs.ShortName(ref), s.remoteArg(), res.Tag)
+				}
 			}
 			return res, fmt.Errorf("remote tag %s is at %s: %w; %s, then push again; push --force replaces the remote's history", res.Tag, short(res.Old), ErrNonFastForward, advice)
 		}
