@@ -144,8 +144,10 @@ func showRemote(r *repo.Repo, rem remote.Remote, there []remote.RemoteTag, queri
 	}
 	for _, b := range branches {
 		name := refs.ShortName(b.Name)
-		if v, ok := r.Config.Get("branch." + name + ".remote"); ok && v == rem.Name {
-			// The remote tag it merges (branch.NAME.merge, else its own name).
+		_, merges := r.Config.Get("branch." + name + ".merge")
+		if v, ok := r.Config.Get("branch." + name + ".remote"); ok && v == rem.Name && merges {
+			// The remote tag it merges (branch.NAME.merge; a remote
+			// alone is no upstream, as git's).
 			if tag, _, err := r.UpstreamTag(name); err == nil {
 				show.Pull = append(show.Pull, remotePull{Branch: name, Merges: tag})
 			}
