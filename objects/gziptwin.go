@@ -23,7 +23,8 @@ func (s *Store) gzipTwinPath(d digest.Digest) string {
 
 // GzipTwin returns the gzip layer recorded for zstd layer d and the diff
 // id found for its tar, if the record reads whole and the gzip blob is
-// still in the store (Reuse: it is about to be named by a commit).
+// still in the store with the size recorded (Reuse: it is about to be
+// named by a commit).
 func (s *Store) GzipTwin(d digest.Digest) (ocispec.Descriptor, digest.Digest, bool) {
 	if validate(d) != nil {
 		return ocispec.Descriptor{}, "", false
@@ -40,6 +41,13 @@ func (s *Store) GzipTwin(d digest.Digest) (ocispec.Descriptor, digest.Digest, bo
 	gz, diffID := digest.Digest(f[0]), digest.Digest(f[2])
 	size, err := strconv.ParseInt(f[1], 10, 64)
 	if err != nil || size < 0 || validate(gz) != nil || diffID.Validate() != nil || !s.Reuse(gz) {
+		return ocispec.Descriptor{}, "", false
+	}
+	// A record that gives the blob another size than it has (rewritten,
+	// or planted) would put that size in the manifest pushed: a puller
+	// refuses such a commit. It reads as none, and the layer is
+	// recompressed.
+	if stored, err := s.Size(gz); err != nil || stored != size {
 		return ocispec.Descriptor{}, "", false
 	}
 	return ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: gz, Size: size}, diffID, true

@@ -10,9 +10,10 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// A gzip twin record reads back while its gzip blob is stored, reads as
-// none once that blob is gone or the record is cut, and goes with its
-// layer (RemoveLayerIndex, and PruneLayerIndexes once the layer is gone).
+// A gzip twin record reads back while its gzip blob is stored with the
+// size it gives; it reads as none if the size differs, once that blob is
+// gone or the record is cut, and goes with its layer (RemoveLayerIndex,
+// and PruneLayerIndexes once the layer is gone).
 func TestGzipTwinRecord(t *testing.T) {
 	ctx := context.Background()
 	s := newTestStore(t)
@@ -48,6 +49,14 @@ func TestGzipTwinRecord(t *testing.T) {
 		if _, _, ok := s.GzipTwin(zl); ok {
 			t.Errorf("record %q read as a twin", cut)
 		}
+	}
+	lying := gzDesc
+	lying.Size = 11
+	if err := s.RecordGzipTwin(zl, lying, diffID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := s.GzipTwin(zl); ok {
+		t.Error("a twin record giving its blob another size than it has read back")
 	}
 	if err := s.RecordGzipTwin(zl, gzDesc, diffID); err != nil {
 		t.Fatal(err)

@@ -221,3 +221,35 @@ func TestPushGzipReusesTwin(t *testing.T) {
 		t.Fatalf("push --compression gzip liar over a recorded twin: %v, want %q", err, want)
 	}
 }
+
+// A twin record that gives its gzip blob another size than the blob has
+// (rewritten, or planted) is not taken: the push recompresses the layer
+// and names the gzip blob with its own size, so the pushed commit is the
+// one a true record gives, not one a puller refuses.
+func TestPushGzipTwinLyingSize(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	base := readCommit(t, r, commitFile(t, r, "main", "etc/hello", "hello"))
+	first, err := connect(t, r, "shared", filepath.Join(t.TempDir(), "shared"), Options{}).Push(ctx, r, refs.Heads+"main", PushOptions{Compression: "gzip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zl := base.Layers()[0].Desc.Digest
+	gz, diffID, ok := r.Objects.GzipTwin(zl)
+	if !ok {
+		t.Fatal("the first gzip push recorded no twin")
+	}
+	lie := gz
+	lie.Size++
+	if err := r.Objects.RecordGzipTwin(zl, lie, diffID); err != nil {
+		t.Fatal(err)
+	}
+	second, err := connect(t, r, "other", filepath.Join(t.TempDir(), "other"), Options{}).Push(ctx, r, refs.Heads+"main", PushOptions{Compression: "gzip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readCommit(t, r, second.New).Layers()[0].Desc
+	if second.New != first.New || got.Size != gz.Size {
+		t.Fatalf("gzip push over a twin record of size %d: commit %s, its layer %s of %d bytes; want %s, %d bytes", lie.Size, short(second.New), short(got.Digest), got.Size, short(first.New), gz.Size)
+	}
+}
