@@ -49,8 +49,11 @@ func unsetUpstream(r *repo.Repo, args []string) error {
 // (HEAD's branch without one): UPSTREAM is a remote-tracking branch
 // (origin/main, or its full name) that a remote's fetch refspecs map a
 // remote branch to; branch.NAME.remote and branch.NAME.merge then name
-// that remote and branch, as clone and push -u write them. strata tracks
-// remote branches only: git's local upstream (remote ".") is refused.
+// that remote and branch, as clone and push -u write them. A local
+// branch (main, refs/heads/main; git's dwim takes it before a
+// remote-tracking one) is git's local upstream: remote ".", the merge
+// ref its own. A branch is not set as its own upstream: git warns and
+// sets nothing.
 func setUpstream(g *globals, r *repo.Repo, upstream string, args []string) error {
 	if len(args) > 1 {
 		return usagef("branch -u: too many arguments (takes UPSTREAM [BRANCH])")
@@ -71,26 +74,49 @@ func setUpstream(g *globals, r *repo.Repo, upstream string, args []string) error
 		}
 		name = refs.ShortName(h.Branch)
 	}
+	if local := localUpstream(r, upstream); local != "" {
+		if local == refs.Heads+name {
+			fmt.Fprintf(g.stderr, "strata: warning: branch -u %s: not setting branch '%s' as its own upstream\n", upstream, name)
+			return nil
+		}
+		return writeUpstream(g, r, upstream, name, repo.LocalRemote, local, refs.ShortName(local))
+	}
 	full := upstream
 	if !strings.HasPrefix(full, "refs/") {
 		full = refs.Remotes + upstream
 	}
 	if !strings.HasPrefix(full, refs.Remotes) || !r.Refs.Exists(full) {
-		if r.Refs.Exists(refs.Heads + upstream) {
-			return fmt.Errorf("branch -u %s: %s is a local branch: strata tracks remote-tracking branches only (REMOTE/BRANCH)", upstream, upstream)
-		}
 		return fmt.Errorf("branch -u %s: the requested upstream branch '%s' does not exist ('strata fetch' makes it while the remote has the branch; 'strata push -u' pushes a new one)", upstream, upstream)
 	}
 	remoteName, tag, err := trackedBy(r, full)
 	if err != nil {
 		return fmt.Errorf("branch -u %s: %w", upstream, err)
 	}
-	for k, v := range map[string]string{"remote": remoteName, "merge": refs.Heads + tag} {
+	return writeUpstream(g, r, upstream, name, remoteName, refs.Heads+tag, refs.ShortName(full))
+}
+
+// localUpstream is the local branch UPSTREAM names (refs/heads/X, or X
+// with such a branch), or "".
+func localUpstream(r *repo.Repo, upstream string) string {
+	full := upstream
+	if !strings.HasPrefix(full, "refs/") {
+		full = refs.Heads + upstream
+	}
+	if strings.HasPrefix(full, refs.Heads) && r.Refs.Exists(full) {
+		return full
+	}
+	return ""
+}
+
+// writeUpstream sets branch NAME's remote and merge ref, and says so as
+// git's, naming the upstream as tracked (origin/main, or main).
+func writeUpstream(g *globals, r *repo.Repo, upstream, name, remoteName, merge, tracked string) error {
+	for k, v := range map[string]string{"remote": remoteName, "merge": merge} {
 		if err := r.Config.Set("branch."+name+"."+k, v); err != nil {
 			return fmt.Errorf("branch -u %s: %w", upstream, err)
 		}
 	}
-	fmt.Fprintf(g.stdout, "branch '%s' set up to track '%s'.\n", name, refs.ShortName(full))
+	fmt.Fprintf(g.stdout, "branch '%s' set up to track '%s'.\n", name, tracked)
 	return nil
 }
 

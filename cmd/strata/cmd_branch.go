@@ -181,7 +181,7 @@ main"), so write patterns with --list before it.
 	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list the branches matching the `PATTERN`s given (shell globs; * and ? match / too, as git's)")
 	cmd.Flags().CountVarP(&o.verbose, "verbose", "v", "-v is accepted (the list always shows each branch's commit and subject); -vv adds its upstream, as git's: [origin/main: ahead 1]")
 	cmd.Flags().BoolVar(&o.showCurrent, "show-current", false, "print the current branch's name (nothing on a detached HEAD)")
-	cmd.Flags().StringVarP(&o.setUpstream, "set-upstream-to", "u", "", "make `UPSTREAM`, a remote-tracking branch (origin/main), the upstream of a branch (default: the current one)")
+	cmd.Flags().StringVarP(&o.setUpstream, "set-upstream-to", "u", "", "make `UPSTREAM`, a remote-tracking branch (origin/main) or a local one, the upstream of a branch (default: the current one)")
 	cmd.Flags().BoolVar(&o.unsetUpstream, "unset-upstream", false, "forget the upstream of a branch (default: the current one): remove branch.NAME.remote and .merge")
 	o.filter.addFlags(cmd.Flags())
 	return cmd
