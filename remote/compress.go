@@ -18,7 +18,9 @@ import (
 // convertHistoryGzip rewrites the history of tip with every zstd layer
 // recompressed as gzip, for registries and clients without zstd. A layer
 // converted before is not recompressed: its gzip twin is recorded in the
-// store (objects.GzipTwin), with the diff id found for its tar then. Layers
+// store (objects.GzipTwin), with the diff id found for its tar then (one
+// the commit disagrees with is checked by recompressing, while the zstd
+// layer is stored). Layers
 // and manifests change, so every commit with a zstd layer or a rewritten
 // parent gets a new id: each rewritten manifest names its rewritten
 // parents. The others keep theirs. The gzip stream has no name and no
@@ -74,7 +76,16 @@ func convertHistoryGzip(ctx context.Context, r *repo.Repo, tip digest.Digest) (d
 			want := cfg.RootFS.DiffIDs[j]
 			g, ok := layers[l.Digest]
 			if !ok {
-				if g.desc, g.diffID, ok = r.Objects.GzipTwin(l.Digest); !ok {
+				g.desc, g.diffID, ok = r.Objects.GzipTwin(l.Digest)
+				if ok && g.diffID != want && r.Objects.Has(l.Digest) {
+					// The record and the commit disagree: the tar, still
+					// here, decides. A record rewritten (or one whose
+					// digits rotted) made every gzip push of the history
+					// fail, blaming the commit; a commit that lies is
+					// refused by the recompression's own check.
+					ok = false
+				}
+				if !ok {
 					desc, err := gzipLayer(ctx, r.Objects, l, want)
 					if err != nil {
 						return "", fmt.Errorf("commit %s: %w", short(order[i]), err)

@@ -253,3 +253,37 @@ func TestPushGzipTwinLyingSize(t *testing.T) {
 		t.Fatalf("gzip push over a twin record of size %d: commit %s, its layer %s of %d bytes; want %s, %d bytes", lie.Size, short(second.New), short(got.Digest), got.Size, short(first.New), gz.Size)
 	}
 }
+
+// A twin record whose diff id is not the one the commit gives (rewritten,
+// or its digits rotted) does not make the push blame the commit: while
+// the zstd layer is stored, its tar decides, so the push converts it
+// again and gives the commit a true record would, recording the twin
+// anew. (With the layer gone the record's word stands:
+// TestPushGzipReusesTwin.)
+func TestPushGzipTwinLyingDiffID(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	base := readCommit(t, r, commitFile(t, r, "main", "etc/hello", "hello"))
+	first, err := connect(t, r, "shared", filepath.Join(t.TempDir(), "shared"), Options{}).Push(ctx, r, refs.Heads+"main", PushOptions{Compression: "gzip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zl := base.Layers()[0]
+	gz, _, ok := r.Objects.GzipTwin(zl.Desc.Digest)
+	if !ok {
+		t.Fatal("the first gzip push recorded no twin")
+	}
+	if err := r.Objects.RecordGzipTwin(zl.Desc.Digest, gz, digest.FromString("other")); err != nil {
+		t.Fatal(err)
+	}
+	second, err := connect(t, r, "other", filepath.Join(t.TempDir(), "other"), Options{}).Push(ctx, r, refs.Heads+"main", PushOptions{Compression: "gzip"})
+	if err != nil {
+		t.Fatalf("gzip push over a twin record with another diff id: %v", err)
+	}
+	if second.New != first.New {
+		t.Fatalf("gzip push over a twin record with another diff id gave %s, want %s", short(second.New), short(first.New))
+	}
+	if _, diffID, ok := r.Objects.GzipTwin(zl.Desc.Digest); !ok || diffID != zl.DiffID {
+		t.Fatalf("the twin record reads %s (%v) after the push, want %s", diffID, ok, zl.DiffID)
+	}
+}
