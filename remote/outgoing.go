@@ -94,3 +94,41 @@ func checkRecordedDiffIDs(todo []*outgoing) error {
 	}
 	return nil
 }
+
+// checkOutgoingSizes refuses a push of a commit whose manifest gives a
+// stored blob (a layer, its config) another size than the blob has, as
+// fetch refuses to take one (checkSizes) and fsck names it: the blob
+// goes as it is, so the remote would serve a manifest that OCI tools
+// refuse and that a fetch skips. One made before fetch checked, or by
+// hand, was pushed as it was. Each distinct blob is looked at once; one
+// not stored (a shallow history's) is the send's to find.
+func checkOutgoingSizes(st *objects.Store, todo []*outgoing, table *layerTable) error {
+	sizes := map[digest.Digest]int64{}
+	size := func(d digest.Digest) int64 {
+		n, ok := sizes[d]
+		if !ok {
+			var err error
+			if n, err = st.Size(d); err != nil {
+				n = -1
+			}
+			sizes[d] = n
+		}
+		return n
+	}
+	wrong := table.misSized(size)
+	for _, o := range todo {
+		err := error(nil)
+		if n := size(o.config.Digest); n >= 0 && n != o.config.Size {
+			err = sizeError(o.id, o.config, n)
+		}
+		for _, k := range o.layers {
+			if err == nil && wrong[k] != nil {
+				err = fmt.Errorf("commit %s: %w", short(o.id), wrong[k])
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%w; nothing was pushed ('strata fsck' names the commits)", err)
+		}
+	}
+	return nil
+}

@@ -141,6 +141,9 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 	if err := checkRecordedDiffIDs(todo); err != nil {
 		return res, err
 	}
+	if err := checkOutgoingSizes(r.Objects, todo, or.table); err != nil {
+		return res, err
+	}
 	if err := s.sendHistory(ctx, r.Objects, todo, or.table, present, &res); err != nil {
 		return res, err
 	}
