@@ -23,8 +23,8 @@ func (s *Store) gzipTwinPath(d digest.Digest) string {
 
 // GzipTwin returns the gzip layer recorded for zstd layer d and the diff
 // id found for its tar, if the record reads whole and the gzip blob is
-// still in the store with the size recorded (Reuse: it is about to be
-// named by a commit).
+// still in the store, a gzip stream of the size recorded (Reuse: it is
+// about to be named by a commit).
 func (s *Store) GzipTwin(d digest.Digest) (ocispec.Descriptor, digest.Digest, bool) {
 	if validate(d) != nil {
 		return ocispec.Descriptor{}, "", false
@@ -50,6 +50,13 @@ func (s *Store) GzipTwin(d digest.Digest) (ocispec.Descriptor, digest.Digest, bo
 	if stored, err := s.Size(gz); err != nil || stored != size {
 		return ocispec.Descriptor{}, "", false
 	}
+	// Nor is one naming a blob that is no gzip stream (the zstd layer
+	// itself, a config): it would go as a gzip layer. Whether a gzip
+	// stream holds this layer's tar only a decompression tells; the
+	// record is trusted for that, as a diff id record is.
+	if gz == d || !s.isGzip(gz) {
+		return ocispec.Descriptor{}, "", false
+	}
 	return ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: gz, Size: size}, diffID, true
 }
 
@@ -65,4 +72,17 @@ func (s *Store) RecordGzipTwin(d digest.Digest, gz ocispec.Descriptor, diffID di
 		return fmt.Errorf("gzip twin record of %s: %w", d, err)
 	}
 	return nil
+}
+
+// isGzip reports whether blob d begins as a gzip stream does (RFC 1952:
+// ID1 ID2 and CM 8, deflate).
+func (s *Store) isGzip(d digest.Digest) bool {
+	f, err := s.OpenUnhashed(d)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head [3]byte
+	_, err = f.ReadAt(head[:], 0)
+	return err == nil && head == [3]byte{0x1f, 0x8b, 8}
 }

@@ -2,6 +2,7 @@ package objects
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"testing"
@@ -10,10 +11,11 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// A gzip twin record reads back while its gzip blob is stored with the
-// size it gives; it reads as none if the size differs, once that blob is
-// gone or the record is cut, and goes with its layer (RemoveLayerIndex,
-// and PruneLayerIndexes once the layer is gone).
+// A gzip twin record reads back while its gzip blob is stored, a gzip
+// stream of the size it gives; it reads as none if the size differs, if
+// the blob is no gzip stream (the zstd layer itself, say), once that
+// blob is gone or the record is cut, and goes with its layer
+// (RemoveLayerIndex, and PruneLayerIndexes once the layer is gone).
 func TestGzipTwinRecord(t *testing.T) {
 	ctx := context.Background()
 	s := newTestStore(t)
@@ -25,8 +27,13 @@ func TestGzipTwinRecord(t *testing.T) {
 		}
 		return d
 	}
-	zl, gz := put("zstd layer"), put("gzip layer")
-	gzDesc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: gz, Size: 10}
+	var gzBytes bytes.Buffer
+	zw := gzip.NewWriter(&gzBytes)
+	zw.Write([]byte("a tar"))
+	zw.Close()
+	zl, gz := put("zstd layer"), put(gzBytes.String())
+	gzSize := int64(gzBytes.Len())
+	gzDesc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: gz, Size: gzSize}
 	diffID := digest.FromString("tar")
 	if _, _, ok := s.GzipTwin(zl); ok {
 		t.Fatal("a twin read back before any was recorded")
@@ -35,8 +42,8 @@ func TestGzipTwinRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, gotDiffID, ok := s.GzipTwin(zl)
-	if !ok || got.Digest != gz || got.Size != 10 || got.MediaType != ocispec.MediaTypeImageLayerGzip || gotDiffID != diffID {
-		t.Fatalf("twin read back as %+v %s %v, want %s (10 bytes) %s", got, gotDiffID, ok, gz, diffID)
+	if !ok || got.Digest != gz || got.Size != gzSize || got.MediaType != ocispec.MediaTypeImageLayerGzip || gotDiffID != diffID {
+		t.Fatalf("twin read back as %+v %s %v, want %s (%d bytes) %s", got, gotDiffID, ok, gz, gzSize, diffID)
 	}
 	whole, err := os.ReadFile(s.gzipTwinPath(zl))
 	if err != nil {
@@ -51,12 +58,19 @@ func TestGzipTwinRecord(t *testing.T) {
 		}
 	}
 	lying := gzDesc
-	lying.Size = 11
-	if err := s.RecordGzipTwin(zl, lying, diffID); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, ok := s.GzipTwin(zl); ok {
-		t.Error("a twin record giving its blob another size than it has read back")
+	lying.Size++
+	notGzip := put("not gzip at all")
+	for why, rec := range map[string]ocispec.Descriptor{
+		"giving its blob another size than it has": lying,
+		"naming the zstd layer itself":             {MediaType: ocispec.MediaTypeImageLayerGzip, Digest: zl, Size: int64(len("zstd layer"))},
+		"naming a blob that is no gzip stream":     {MediaType: ocispec.MediaTypeImageLayerGzip, Digest: notGzip, Size: int64(len("not gzip at all"))},
+	} {
+		if err := s.RecordGzipTwin(zl, rec, diffID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok := s.GzipTwin(zl); ok {
+			t.Errorf("a twin record %s read back", why)
+		}
 	}
 	if err := s.RecordGzipTwin(zl, gzDesc, diffID); err != nil {
 		t.Fatal(err)
