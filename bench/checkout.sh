@@ -97,6 +97,11 @@ timed() {
 	if [ "$ok" = 1 ]; then ms "$t0" "$t1" >>"$work/$kind-$tool.ms"; else umoci_ok=0; fi
 }
 
+# A guest whose virtio balloon reports free pages hands them back to its
+# host, and a page handed back costs a host fault when it is touched
+# again: say how much went back while the rounds ran.
+reported() { cat /sys/module/page_reporting/parameters/reported_kib 2>/dev/null || echo -1; }
+reported0=$(reported)
 umoci_ok=1
 for i in $(seq "$rounds"); do
 	for kind in ext4 tmpfs; do
@@ -116,6 +121,7 @@ umoci_ms=$(median <"$work/ext4-umoci.ms")
 tar_small_ms=$(median <"$work/ext4-tar-small.ms")
 strata_small_ms=$(median <"$work/ext4-strata-small.ms")
 load=$(cut -d' ' -f1-3 /proc/loadavg)
+reported1=$(reported)
 [ "$umoci_ok" = 1 ] || umoci_ms="failed: $(head -c 120 "$work/umoci.err" | tr '\n' ' ')"
 
 go test -count=1 -run '^$' -bench 'CommitOneFile|CheckoutCached|DiffRevisions|Status1000|Rebase20|Merge1000' -benchtime 30x ./worktree >"$work/go.txt"
@@ -147,6 +153,12 @@ echo "Cold checkout ratio: $(ratio "$strata_ms" "$tar_ms") of zstd -dc | tar -x 
 	"Each timed extraction runs on a filesystem made for it (mkfs.ext4 defaults on a loop file, or a new tmpfs):" \
 	"on a long-lived ext4 without a journal, a create after many deletes pays for every recently deleted inode" \
 	"it skips, and the earlier benchmark timed each tool after different deletions."
+if [ "$reported0" != -1 ]; then
+	echo
+	echo "This machine is a guest that hands free memory back to its host (virtio-balloon free page reporting):" \
+		"$(( (reported1 - reported0) / 1024 )) MB went back while these rounds ran. A page handed back costs a host fault" \
+		"when it is touched again, so the time to fill the page cache moves from run to run (docs/checkout.md, Benchmarks)."
+fi
 echo
 echo "With 100,000 small files: $(ratio "$strata_small_ms" "$tar_small_ms") of zstd -dc | tar -x on ext4 (goal <= 0.8x)." \
 	"There the kernel's per-file work dominates, and a directory's creates are serialised by its lock however many threads make them;" \
