@@ -159,6 +159,15 @@ func TestThroughInit(t *testing.T) {
 
 const mainThreadEnv = "STRATA_EXEC_TEST_MAIN_THREAD"
 
+// The main goroutine runs on the main thread while init runs, and after
+// it only if locked there: mainThreadMain needs it there when it starts
+// (unlocked, it moved to another thread once in a loaded VM).
+func init() {
+	if os.Getenv(mainThreadEnv) != "" {
+		runtime.LockOSThread()
+	}
+}
+
 // mainThreadMain, in a process started by TestGoLockedNotOnMainThread,
 // calls goLocked from the main goroutine on the main thread, then blocks:
 // the scheduler hands the main thread the new goroutine first. It prints
@@ -167,12 +176,11 @@ func mainThreadMain() {
 	if os.Getenv(mainThreadEnv) == "" {
 		return
 	}
-	runtime.LockOSThread()
 	if unix.Gettid() != unix.Getpid() {
 		fmt.Println("not started on the main thread")
 		os.Exit(1)
 	}
-	runtime.UnlockOSThread()
+	runtime.UnlockOSThread() // init's: the main thread is free to take f
 	bad := 0
 	for range 20 {
 		tid := make(chan int)
