@@ -99,7 +99,8 @@ timed() {
 
 # A guest whose virtio balloon reports free pages hands them back to its
 # host, and a page handed back costs a host fault when it is touched
-# again: say how much went back while the rounds ran.
+# again: say how much went back while the rounds ran (nothing where no
+# page went back).
 reported() { cat /sys/module/page_reporting/parameters/reported_kib 2>/dev/null || echo -1; }
 reported0=$(reported)
 umoci_ok=1
@@ -153,7 +154,7 @@ echo "Cold checkout ratio: $(ratio "$strata_ms" "$tar_ms") of zstd -dc | tar -x 
 	"Each timed extraction runs on a filesystem made for it (mkfs.ext4 defaults on a loop file, or a new tmpfs):" \
 	"on a long-lived ext4 without a journal, a create after many deletes pays for every recently deleted inode" \
 	"it skips, and the earlier benchmark timed each tool after different deletions."
-if [ "$reported0" != -1 ]; then
+if [ "$reported0" != -1 ] && [ "$reported1" -gt "$reported0" ]; then
 	echo
 	echo "This machine is a guest that hands free memory back to its host (virtio-balloon free page reporting):" \
 		"$(( (reported1 - reported0) / 1024 )) MB went back while these rounds ran. A page handed back costs a host fault" \
