@@ -148,18 +148,7 @@ func (s *Session) receiveBlobs(ctx context.Context, st *objects.Store, chains []
 // is not a valid image (OCI tools that read the store refuse it). Each
 // distinct layer descriptor is checked once, in its table.
 func checkSizes(st *objects.Store, chains []*incoming) error {
-	sizes := map[digest.Digest]int64{}
-	size := func(d digest.Digest) int64 {
-		n, ok := sizes[d]
-		if !ok {
-			var err error
-			if n, err = st.Size(d); err != nil {
-				n = -1 // missing: checkCommitBlobs says so
-			}
-			sizes[d] = n
-		}
-		return n
-	}
+	size := storedSizes(st) // -1 for a missing blob: checkCommitBlobs says so
 	wrong := map[*layerTable]map[int32]error{}
 	bad := badCommits{}
 	for _, in := range chains {

@@ -103,18 +103,7 @@ func checkRecordedDiffIDs(todo []*outgoing) error {
 // hand, was pushed as it was. Each distinct blob is looked at once; one
 // not stored (a shallow history's) is the send's to find.
 func checkOutgoingSizes(st *objects.Store, todo []*outgoing, table *layerTable) error {
-	sizes := map[digest.Digest]int64{}
-	size := func(d digest.Digest) int64 {
-		n, ok := sizes[d]
-		if !ok {
-			var err error
-			if n, err = st.Size(d); err != nil {
-				n = -1
-			}
-			sizes[d] = n
-		}
-		return n
-	}
+	size := storedSizes(st)
 	wrong := table.misSized(size)
 	for _, o := range todo {
 		err := error(nil)

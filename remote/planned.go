@@ -9,6 +9,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/objects"
 	"golang.org/x/sys/unix"
 )
 
@@ -121,6 +122,23 @@ func (t *layerTable) all() []ocispec.Descriptor {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.descs
+}
+
+// storedSizes gives the size of a stored blob, -1 for one not stored,
+// looking at each blob once.
+func storedSizes(st *objects.Store) func(digest.Digest) int64 {
+	sizes := map[digest.Digest]int64{}
+	return func(d digest.Digest) int64 {
+		n, ok := sizes[d]
+		if !ok {
+			var err error
+			if n, err = st.Size(d); err != nil {
+				n = -1
+			}
+			sizes[d] = n
+		}
+		return n
+	}
 }
 
 // misSized is the descriptors of the table, by index, that give their
