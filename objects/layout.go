@@ -48,16 +48,14 @@ func (s *Store) WriteIndex(idx *ocispec.Index) error {
 		return err
 	}
 	b = append(b, '\n')
-	if s.in != nil {
-		if s.NoSyncIndex {
-			return atomicfile.WriteAtUnsynced(s.in.tmp, s.in.dir, ocispec.ImageIndexFile, b, 0o644)
-		}
-		return atomicfile.WriteAt(s.in.tmp, s.in.dir, ocispec.ImageIndexFile, b, 0o644)
-	}
+	write, writeAt := atomicfile.Write, atomicfile.WriteAt
 	if s.NoSyncIndex {
-		return atomicfile.WriteUnsynced(s.TempDir(), filepath.Join(s.root, ocispec.ImageIndexFile), b, 0o644)
+		write, writeAt = atomicfile.WriteUnsynced, atomicfile.WriteAtUnsynced
 	}
-	return atomicfile.Write(s.TempDir(), filepath.Join(s.root, ocispec.ImageIndexFile), b, 0o644)
+	if s.in != nil {
+		return writeAt(s.in.tmp, s.in.dir, ocispec.ImageIndexFile, b, 0o644)
+	}
+	return write(s.TempDir(), filepath.Join(s.root, ocispec.ImageIndexFile), b, 0o644)
 }
 
 // ReadLayoutIndex reads index.json.
