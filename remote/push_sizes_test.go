@@ -41,8 +41,11 @@ func TestPushRefusesMisSizedBlob(t *testing.T) {
 			if err := r.Refs.Update(refs.Heads+name, desc.Digest, "", "test"); err != nil {
 				t.Fatal(err)
 			}
+			// A remote of its own: connect keeps the URL of a remote
+			// already configured, which is the last subtest's (removed)
+			// directory.
 			dir := filepath.Join(t.TempDir(), "shared")
-			_, err = connect(t, r, "shared", dir, Options{}).Push(context.Background(), r, refs.Heads+name, PushOptions{})
+			_, err = connect(t, r, "shared-"+name, dir, Options{}).Push(context.Background(), r, refs.Heads+name, PushOptions{})
 			if err == nil || !strings.Contains(err.Error(), lie.want) || !strings.Contains(err.Error(), short(desc.Digest)) {
 				t.Fatalf("push of a commit lying about a blob's size: %v, want %q", err, lie.want)
 			}
@@ -54,7 +57,7 @@ func TestPushRefusesMisSizedBlob(t *testing.T) {
 			}
 		})
 	}
-	if _, err := connect(t, r, "shared", filepath.Join(t.TempDir(), "ok"), Options{}).Push(context.Background(), r, refs.Heads+"main", PushOptions{}); err != nil {
+	if _, err := connect(t, r, "ok", filepath.Join(t.TempDir(), "ok"), Options{}).Push(context.Background(), r, refs.Heads+"main", PushOptions{}); err != nil {
 		t.Fatalf("push of the true commit: %v", err)
 	}
 }
