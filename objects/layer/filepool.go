@@ -298,18 +298,6 @@ func (p *filePool) done(j *fileJob) {
 	}
 }
 
-// writeAll writes b to fd.
-func writeAll(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := unix.Write(fd, b)
-		if err != nil {
-			return fmt.Errorf("write: %w", err)
-		}
-		b = b[n:]
-	}
-	return nil
-}
-
 // Err is the first error of a worker so far.
 func (p *filePool) Err() error {
 	p.mu.Lock()

@@ -71,18 +71,6 @@ func dataRun(b []byte, off int64) int {
 // zeroed says whether b, at most a block, is all zeros.
 func zeroed(b []byte) bool { return bytes.Equal(b, zeroHole[:len(b)]) }
 
-// pwriteAll writes all of b at off in fd.
-func pwriteAll(fd int, b []byte, off int64) error {
-	for len(b) > 0 {
-		n, err := unix.Pwrite(fd, b, off)
-		if err != nil {
-			return fmt.Errorf("write: %w", err)
-		}
-		b, off = b[n:], off+int64(n)
-	}
-	return nil
-}
-
 // setSize gives fd, written by pwriteHoles, its full size: a trailing
 // hole was never written.
 func setSize(fd int, size int64) error {
