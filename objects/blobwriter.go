@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/internal/pagewrite"
 )
 
 // BlobWriter stages a blob in tmp/, hashing as it is written. Commit moves
@@ -40,8 +41,10 @@ func (s *Store) NewWriter() (*BlobWriter, error) {
 	return &BlobWriter{s: s, f: f, h: sha256.New()}, nil
 }
 
+// Write stages p, in writes the page cache takes small folios for
+// (package pagewrite).
 func (w *BlobWriter) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
+	n, err := pagewrite.To(w.f, p)
 	w.h.Write(p[:n])
 	w.wrote(n)
 	return n, err

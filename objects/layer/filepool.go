@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/strata-sh/strata/internal/pagewrite"
 	"github.com/zeebo/blake3"
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/sys/unix"
@@ -228,7 +229,7 @@ func (p *filePool) write(j fileJob) error {
 	var err error
 	j.pieces(func(b []byte) {
 		if err == nil {
-			err = writeAll(j.fd, b)
+			err = pagewrite.Write(j.fd, b)
 		}
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/strata-sh/strata/internal/pagewrite"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,7 +40,7 @@ func pwriteHoles(fd int, b []byte, off int64) error {
 	}
 	for len(b) > 0 {
 		n := dataRun(b, off)
-		if err := pwriteAll(fd, b[:n], off); err != nil {
+		if err := pagewrite.Pwrite(fd, b[:n], off); err != nil {
 			return err
 		}
 		b, off = b[n:], off+int64(n)
