@@ -50,3 +50,8 @@ func To(w io.Writer, b []byte) (int, error) {
 	}
 	return written, nil
 }
+
+// Writer is an io.Writer that writes to W, a file, through To.
+type Writer struct{ W io.Writer }
+
+func (w Writer) Write(b []byte) (int, error) { return To(w.W, b) }

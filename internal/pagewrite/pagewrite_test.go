@@ -3,6 +3,7 @@ package pagewrite
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -49,6 +50,10 @@ func TestWritesAreCapped(t *testing.T) {
 			if err == nil && n != len(want) {
 				err = fmt.Errorf("wrote %d of %d bytes", n, len(want))
 			}
+			return err
+		}, 0},
+		{"Writer", func(f *os.File) error {
+			_, err := io.Copy(Writer{W: f}, bytes.NewReader(want))
 			return err
 		}, 0},
 	} {

@@ -6,7 +6,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/internal/pagewrite"
 	"github.com/strata-sh/strata/objects/layer"
 )
 
@@ -70,7 +70,8 @@ func create(ctx context.Context, cmd, src, out string) error {
 		return err
 	}
 	h := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
+	// Whole frames, written as the store's BlobWriter writes them.
+	bw := io.MultiWriter(pagewrite.Writer{W: f}, h)
 	ix, err := os.Create(out + ".index")
 	if err != nil {
 		return err
@@ -89,9 +90,6 @@ func create(ctx context.Context, cmd, src, out string) error {
 		res, err = layer.Create(ctx, src, bw, opts)
 	}
 	if err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
 		return err
 	}
 	if err := f.Close(); err != nil {
