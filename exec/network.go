@@ -3,6 +3,7 @@
 package exec
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -23,45 +24,104 @@ func (p Port) String() string {
 	return fmt.Sprintf("%s->%d/%s", net.JoinHostPort(ip, strconv.Itoa(p.HostPort)), p.ContainerPort, proto)
 }
 
-// ParsePort reads docker's -p syntax: [IP:]HOST:CONTAINER[/tcp|udp].
-func ParsePort(s string) (Port, error) {
-	var p Port
-	spec, proto, ok := strings.Cut(s, "/")
-	p.Proto = "tcp"
-	if ok {
-		if proto != "tcp" && proto != "udp" {
-			return p, fmt.Errorf("port %q: protocol must be tcp or udp", s)
-		}
-		p.Proto = proto
+// MaxPorts bounds the ports one run publishes: each is a socket and a
+// goroutine of strata's for as long as the run lives.
+const MaxPorts = 1024
+
+// ParsePorts reads docker's -p syntax, [[IP:][HOST]:]CONTAINER[/tcp|udp],
+// where CONTAINER (and HOST with it) may be a range, 8000-8002. A HOST
+// of 0 or none (":80", "80", "127.0.0.1::80") is an ephemeral port: the
+// kernel picks a free one when the run binds it (Spec.Published tells
+// which). The errors are docker's words.
+func ParsePorts(s string) ([]Port, error) {
+	ip, host, ctr := splitPortSpec(s)
+	ctr, proto, _ := strings.Cut(ctr, "/")
+	if ctr == "" {
+		return nil, fmt.Errorf("no port specified: %s<empty>", s)
 	}
-	i := strings.LastIndex(spec, ":")
-	if i < 0 {
-		return p, fmt.Errorf("port %q: want [IP:]HOST:CONTAINER", s)
+	switch proto = strings.ToLower(proto); proto {
+	case "":
+		proto = "tcp"
+	case "tcp", "udp":
+	default:
+		return nil, fmt.Errorf("invalid proto: %s", proto)
 	}
-	hostPart, ctr := spec[:i], spec[i+1:]
-	host := hostPart
-	if j := strings.LastIndex(hostPart, ":"); j >= 0 {
-		ip := strings.TrimSuffix(strings.TrimPrefix(hostPart[:j], "["), "]")
-		a, err := netip.ParseAddr(ip)
+	if ip != "" {
+		a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(ip, "["), "]"))
 		if err != nil || a.Zone() != "" {
-			return p, fmt.Errorf("port %q: bad address %q", s, ip)
+			return nil, fmt.Errorf("invalid IP address: %s", ip)
 		}
-		p.HostIP, host = a.String(), hostPart[j+1:]
+		ip = a.String()
 	}
-	var err error
-	if p.HostPort, err = portNumber(host); err != nil {
-		return p, fmt.Errorf("port %q: host port: %w", s, err)
+	first, last, err := ParsePortRange(ctr)
+	if err != nil {
+		return nil, fmt.Errorf("invalid containerPort: %s", ctr)
 	}
-	if p.ContainerPort, err = portNumber(ctr); err != nil {
-		return p, fmt.Errorf("port %q: container port: %w", s, err)
+	hostFirst := 0 // ephemeral
+	if host != "" && host != "0" {
+		hf, hl, err := ParsePortRange(host)
+		if err != nil {
+			return nil, fmt.Errorf("invalid hostPort: %s", host)
+		}
+		if hl-hf != last-first {
+			return nil, fmt.Errorf("invalid ranges specified for container and host Ports: %s and %s", ctr, host)
+		}
+		hostFirst = hf
 	}
-	return p, nil
+	if n := last - first + 1; n > MaxPorts {
+		return nil, fmt.Errorf("%d ports, more than a run publishes (%d)", n, MaxPorts)
+	}
+	var ps []Port
+	for i := 0; i <= last-first; i++ {
+		p := Port{HostIP: ip, ContainerPort: first + i, Proto: proto}
+		if hostFirst != 0 {
+			p.HostPort = hostFirst + i
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// splitPortSpec splits IP:HOST:CONTAINER as docker does: the last two
+// colons part the ports, whatever is before them is the address.
+func splitPortSpec(s string) (ip, host, ctr string) {
+	parts := strings.Split(s, ":")
+	switch n := len(parts); n {
+	case 1:
+		return "", "", parts[0]
+	case 2:
+		return "", parts[0], parts[1]
+	default:
+		return strings.Join(parts[:n-2], ":"), parts[n-2], parts[n-1]
+	}
+}
+
+// ParsePortRange reads "80" or "8000-8002", each port 1-65535 and the
+// end not below the start, in docker's words.
+func ParsePortRange(s string) (first, last int, err error) {
+	a, b, isRange := strings.Cut(s, "-")
+	if first, err = portNumber(a); err != nil {
+		if isRange {
+			return 0, 0, fmt.Errorf("invalid start port '%s': %w", a, err)
+		}
+		return 0, 0, fmt.Errorf("invalid port '%s': %w", a, err)
+	}
+	if !isRange {
+		return first, first, nil
+	}
+	if last, err = portNumber(b); err != nil {
+		return 0, 0, fmt.Errorf("invalid end port '%s': %w", b, err)
+	}
+	if last < first {
+		return 0, 0, fmt.Errorf("invalid port range: %s", s)
+	}
+	return first, last, nil
 }
 
 func portNumber(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > 65535 {
-		return 0, fmt.Errorf("%q is not a port number (1-65535)", s)
+		return 0, errors.New("not a port number (1-65535)")
 	}
 	return n, nil
 }
@@ -75,13 +135,16 @@ func checkPorts(spec *Spec) error {
 	if len(spec.Ports) > 0 && spec.Network != NetworkPrivate {
 		return fmt.Errorf("published ports need network %q", NetworkPrivate)
 	}
+	if len(spec.Ports) > MaxPorts {
+		return fmt.Errorf("%d published ports: at most %d", len(spec.Ports), MaxPorts)
+	}
 	for _, p := range spec.Ports {
 		if p.HostIP != "" {
 			if _, err := netip.ParseAddr(p.HostIP); err != nil {
 				return fmt.Errorf("port %v: bad host address %q", p, p.HostIP)
 			}
 		}
-		if p.HostPort < 1 || p.HostPort > 65535 || p.ContainerPort < 1 || p.ContainerPort > 65535 {
+		if p.HostPort < 0 || p.HostPort > 65535 || p.ContainerPort < 1 || p.ContainerPort > 65535 {
 			return fmt.Errorf("port %d:%d: out of range", p.HostPort, p.ContainerPort)
 		}
 		if p.Proto != "" && p.Proto != "tcp" && p.Proto != "udp" {

@@ -9,8 +9,10 @@ import (
 	"net/netip"
 	"os"
 	osexec "os/exec"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,22 +20,73 @@ import (
 	"github.com/vishvananda/netns"
 )
 
-func TestParsePort(t *testing.T) {
-	good := map[string]Port{
-		"8080:80":            {HostPort: 8080, ContainerPort: 80, Proto: "tcp"},
-		"127.0.0.1:8080:80":  {HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Proto: "tcp"},
-		"0.0.0.0:53:53/udp":  {HostIP: "0.0.0.0", HostPort: 53, ContainerPort: 53, Proto: "udp"},
-		"[::1]:8443:443/tcp": {HostIP: "::1", HostPort: 8443, ContainerPort: 443, Proto: "tcp"},
+func TestParsePorts(t *testing.T) {
+	tcp := func(ip string, host, ctr int) Port {
+		return Port{HostIP: ip, HostPort: host, ContainerPort: ctr, Proto: "tcp"}
+	}
+	good := map[string][]Port{
+		"8080:80":            {tcp("", 8080, 80)},
+		"127.0.0.1:8080:80":  {tcp("127.0.0.1", 8080, 80)},
+		"0.0.0.0:53:53/udp":  {{HostIP: "0.0.0.0", HostPort: 53, ContainerPort: 53, Proto: "udp"}},
+		"[::1]:8443:443/tcp": {tcp("::1", 8443, 443)},
+		"::1:8443:443":       {tcp("::1", 8443, 443)}, // docker's: the last two colons part the ports
+		"80/TCP":             {tcp("", 0, 80)},
+		// Ephemeral host ports, as docker's.
+		"80":                {tcp("", 0, 80)},
+		":80":               {tcp("", 0, 80)},
+		"0:80":              {tcp("", 0, 80)},
+		"127.0.0.1::80/udp": {{HostIP: "127.0.0.1", ContainerPort: 80, Proto: "udp"}},
+		"127.0.0.1:0:80":    {tcp("127.0.0.1", 0, 80)},
+		"8000-8001:80-81":   {tcp("", 8000, 80), tcp("", 8001, 81)},
+		"80-81":             {tcp("", 0, 80), tcp("", 0, 81)},
+		"127.0.0.1::80-81":  {tcp("127.0.0.1", 0, 80), tcp("127.0.0.1", 0, 81)},
 	}
 	for in, want := range good {
-		got, err := ParsePort(in)
-		if err != nil || got != want {
-			t.Errorf("ParsePort(%q) = %+v, %v; want %+v", in, got, err, want)
+		got, err := ParsePorts(in)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("ParsePorts(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"80", "a:80", "8080:0", "8080:70000", "x.y:1:2", "1:2/sctp", ""} {
-		if p, err := ParsePort(in); err == nil {
-			t.Errorf("ParsePort(%q) = %+v, want an error", in, p)
+	bad := map[string]string{
+		"":               "no port specified: <empty>",
+		"8080:":          "no port specified: 8080:<empty>",
+		"a:80":           "invalid hostPort: a",
+		"8080:0":         "invalid containerPort: 0",
+		"8080:70000":     "invalid containerPort: 70000",
+		"70000:80":       "invalid hostPort: 70000",
+		"x.y:1:2":        "invalid IP address: x.y",
+		"1:2/sctp":       "invalid proto: sctp",
+		"1:2/foo":        "invalid proto: foo",
+		"82-80":          "invalid containerPort: 82-80",
+		"8000-8002:80":   "invalid ranges specified for container and host Ports: 80 and 8000-8002",
+		"8000:80-81":     "invalid ranges specified for container and host Ports: 80-81 and 8000",
+		"1-2000":         "2000 ports, more than a run publishes (1024)",
+		"1-1025:1-1025":  "1025 ports, more than a run publishes (1024)",
+		"fe80::1%eth0::": "no port specified: fe80::1%eth0::<empty>",
+	}
+	for in, want := range bad {
+		if p, err := ParsePorts(in); err == nil || err.Error() != want {
+			t.Errorf("ParsePorts(%q) = %+v, %v; want the error %q", in, p, err, want)
+		}
+	}
+	if _, err := ParsePorts("1-1024"); err != nil {
+		t.Errorf("ParsePorts(1-1024): %v; want %d ports", err, MaxPorts)
+	}
+}
+
+func TestParsePortRange(t *testing.T) {
+	for in, want := range map[string]string{
+		"80":        "80-80 <nil>",
+		"8000-8002": "8000-8002 <nil>",
+		"8002-8000": "0-0 invalid port range: 8002-8000",
+		"0":         "0-0 invalid port '0': not a port number (1-65535)",
+		"x-2":       "0-0 invalid start port 'x': not a port number (1-65535)",
+		"1-65536":   "0-0 invalid end port '65536': not a port number (1-65535)",
+		"1-":        "0-0 invalid end port '': not a port number (1-65535)",
+	} {
+		first, last, err := ParsePortRange(in)
+		if got := fmt.Sprintf("%d-%d %v", first, last, err); got != want {
+			t.Errorf("ParsePortRange(%q) = %s; want %s", in, got, want)
 		}
 	}
 }
@@ -77,14 +130,21 @@ func linkGone(t *testing.T, link string) {
 // It returns the service's address in its private network.
 func startService(t *testing.T, ports []Port, script string) netip.Addr {
 	t.Helper()
+	return startServiceSpec(t, Spec{Ports: ports}, script)
+}
+
+// startServiceSpec is startService with more of the spec given.
+func startServiceSpec(t *testing.T, spec Spec, script string) netip.Addr {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	started := make(chan int, 1)
+	spec.Root, spec.Args, spec.Network = busybox(t), []string{"/bin/sh", "-c", script}, NetworkPrivate
+	spec.Started = func(pid int) { started <- pid }
 	go func() {
 		var out strings.Builder
-		code, err := Run(ctx, Spec{Root: busybox(t), Args: []string{"/bin/sh", "-c", script},
-			Network: NetworkPrivate, Ports: ports, Stdout: &out, Stderr: &out,
-			Started: func(pid int) { started <- pid }})
+		spec.Stdout, spec.Stderr = &out, &out
+		code, err := Run(ctx, spec)
 		done <- result{code: code, err: err, stdout: out.String()}
 	}()
 	t.Cleanup(func() {
@@ -159,6 +219,92 @@ func TestNetworkPrivatePublish(t *testing.T) {
 	if _, err := os.Stat("/sys/class/net/" + slotLink(addr)); err != nil {
 		t.Fatalf("the service at %s has no host link: %v", addr, err)
 	}
+}
+
+// TestNetworkPrivatePublishEphemeral: a port published on host port 0
+// gets one the kernel picks as strata binds it, and Published says which
+// before the container starts; connections to it reach the container.
+func TestNetworkPrivatePublishEphemeral(t *testing.T) {
+	var (
+		mu        sync.Mutex
+		published []Port
+	)
+	spec := Spec{Ports: []Port{{HostIP: "127.0.0.1", ContainerPort: 80}, {ContainerPort: 81, Proto: "udp"}}}
+	spec.Published = func(ports []Port) {
+		mu.Lock()
+		defer mu.Unlock()
+		published = append([]Port(nil), ports...)
+	}
+	startServiceSpec(t, spec, "mkdir -p /tmp/www && echo hello-ephemeral > /tmp/www/index.html && exec httpd -f -p 80 -h /tmp/www")
+	mu.Lock() // startServiceSpec returned once the container started
+	got := published
+	mu.Unlock()
+	if len(got) != 2 {
+		t.Fatalf("Published by the start: %+v; want the two ports", got)
+	}
+	tcp, udp := got[0], got[1]
+	if tcp.HostPort == 0 || tcp.ContainerPort != 80 || tcp.HostIP != "127.0.0.1" || udp.HostPort == 0 || udp.ContainerPort != 81 || udp.Proto != "udp" {
+		t.Fatalf("Published: %+v; want ephemeral host ports for 80/tcp and 81/udp", got)
+	}
+	if body := get(t, fmt.Sprintf("http://127.0.0.1:%d/", tcp.HostPort)); body != "hello-ephemeral\n" {
+		t.Fatalf("body %q", body)
+	}
+	// strata holds it: nothing else can bind it while the run lives.
+	if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", tcp.HostPort)); err == nil {
+		l.Close()
+		t.Fatalf("host port %d was free while published", tcp.HostPort)
+	}
+	if c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", udp.HostPort)); err == nil {
+		c.Close()
+		t.Fatalf("udp host port %d was free while published", udp.HostPort)
+	}
+}
+
+// TestNetworkPrivatePublishNotToHost: a published port forwards to the
+// container only, never to the host's loopback service on the same port;
+// and what the container listens on is not bound on the host.
+func TestNetworkPrivatePublishNotToHost(t *testing.T) {
+	lo, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lo.Close()
+	go acceptHello(lo)
+	hostPort := lo.Addr().(*net.TCPAddr).Port
+	var pub int
+	spec := Spec{Ports: []Port{{HostIP: "127.0.0.1", ContainerPort: hostPort}}}
+	spec.Published = func(ports []Port) { pub = ports[0].HostPort }
+	// The container listens on 8081 only, not on the published port.
+	addr := startServiceSpec(t, spec, "mkdir -p /tmp/www && echo c > /tmp/www/index.html && exec httpd -f -p 8081 -h /tmp/www")
+	// The control: the host's service answers on its own port.
+	if out := dialRead(t, hostPort); out != "hello\n" {
+		t.Fatalf("host service on %d: %q", hostPort, out)
+	}
+	if out := dialRead(t, pub); out != "" {
+		t.Fatalf("published port %d (to the container's %d) answered %q; want the connection closed, the container has no listener there", pub, hostPort, out)
+	}
+	// The container listens on 8081 (at its own address), and that
+	// binds nothing on the host: the port is free here.
+	get(t, fmt.Sprintf("http://%s:8081/", addr))
+	l, err := net.Listen("tcp", "127.0.0.1:8081")
+	if err != nil {
+		t.Fatalf("the host's 127.0.0.1:8081 while the container listens on its 8081: %v", err)
+	}
+	l.Close()
+}
+
+// dialRead connects to 127.0.0.1:port and returns what is read until EOF
+// (or 5 s).
+func dialRead(t *testing.T, port int) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %d: %v", port, err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, _ := io.ReadAll(c)
+	return string(b)
 }
 
 func TestNetworkPrivatePublishUDP(t *testing.T) {

@@ -33,20 +33,21 @@ type portProxy struct {
 
 type tcpPort struct {
 	l    net.Listener
-	port int
+	port int // the container's
 }
 
 type udpPort struct {
 	c    net.PacketConn
-	port int
+	port int // the container's
 }
 
 // udpIdle ends a UDP flow nothing has crossed for this long.
 const udpIdle = 2 * time.Minute
 
-// listenPorts binds the host side of every port; on error nothing stays
-// bound.
-func listenPorts(ports []Port) (_ *portProxy, err error) {
+// listenPorts binds the host side of every port and returns them as
+// bound: an ephemeral one (HostPort 0) with the port the kernel gave it.
+// On error nothing stays bound.
+func listenPorts(ports []Port) (_ *portProxy, bound []Port, err error) {
 	p := &portProxy{open: map[io.Closer]struct{}{}}
 	defer func() {
 		if err != nil {
@@ -58,18 +59,22 @@ func listenPorts(ports []Port) (_ *portProxy, err error) {
 		if port.Proto == "udp" {
 			c, err := net.ListenPacket("udp", addr)
 			if err != nil {
-				return nil, publishErr(addr, "udp", err)
+				return nil, nil, publishErr(addr, "udp", err)
 			}
 			p.udp = append(p.udp, udpPort{c, port.ContainerPort})
+			port.HostPort = c.LocalAddr().(*net.UDPAddr).Port
+			bound = append(bound, port)
 			continue
 		}
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, publishErr(addr, "tcp", err)
+			return nil, nil, publishErr(addr, "tcp", err)
 		}
 		p.tcp = append(p.tcp, tcpPort{l, port.ContainerPort})
+		port.HostPort = l.Addr().(*net.TCPAddr).Port
+		bound = append(bound, port)
 	}
-	return p, nil
+	return p, bound, nil
 }
 
 func publishErr(addr, proto string, err error) error {

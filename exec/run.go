@@ -95,12 +95,15 @@ func runOn(ctx context.Context, spec Spec, early *Early) (exitCode int, err erro
 	}
 	// Published ports are bound first: one in use fails the run before
 	// the user's command starts.
-	proxy, err := listenPorts(spec.Ports)
+	proxy, bound, err := listenPorts(spec.Ports)
 	if err != nil {
 		<-exeReady
 		return CodeRuntime, runtimeErr("%w", err)
 	}
 	defer proxy.close()
+	if spec.Published != nil && len(bound) > 0 {
+		spec.Published(bound)
+	}
 	var seccompErr error
 	seccompReady := make(chan struct{})
 	go func() {

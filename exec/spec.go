@@ -65,6 +65,13 @@ type Spec struct {
 	// pid 1 once the command runs (a supervisor records it); in Join, of
 	// the joined command (exec -d returns then).
 	Started func(pid int) `json:"-"`
+	// Published, if set, is called with Ports as they are bound, before
+	// the container starts (and before Started): each ephemeral HostPort
+	// (0) is then the port the kernel chose. Binding the host socket is
+	// what picks it, so no other process can take it between the pick
+	// and the bind. Called on every Run: a restarted run's ephemeral
+	// ports may differ, as docker's do.
+	Published func(ports []Port) `json:"-"`
 	// LongRunning starts the cleanup watchdog before Started is called,
 	// not 10 ms after the start: a supervisor killed at any moment after
 	// Started then leaves no cgroup behind.
@@ -98,7 +105,7 @@ const DefaultPortIP = "127.0.0.1"
 // forwarded to ContainerPort inside a private network.
 type Port struct {
 	HostIP        string // default DefaultPortIP; "0.0.0.0" for every interface
-	HostPort      int
+	HostPort      int    // 0: an ephemeral port, which the kernel picks as the run binds it
 	ContainerPort int
 	Proto         string // "tcp" (default) or "udp"
 }

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/strata-sh/strata/exec"
 )
 
 func init() { register("inspect", newInspectCommand) }
@@ -130,16 +133,24 @@ errors (a template that does not parse).`,
 
 // inspectRun is a run as docker inspect shows a container.
 type inspectRun struct {
-	Id           string
-	Name         string
-	Created      time.Time
-	Path         string
-	Args         []string
-	State        inspectState
-	Image        string
-	RestartCount int
-	Config       inspectConfig
-	HostConfig   inspectHostConfig
+	Id              string
+	Name            string
+	Created         time.Time
+	Path            string
+	Args            []string
+	State           inspectState
+	Image           string
+	RestartCount    int
+	Config          inspectConfig
+	HostConfig      inspectHostConfig
+	NetworkSettings inspectNetwork
+}
+
+// inspectNetwork is docker's NetworkSettings, of it the ports: while the
+// run runs, each published port with where it is bound (an ephemeral
+// one with the host port it got); {} once it has ended.
+type inspectNetwork struct {
+	Ports map[string][]inspectPort
 }
 
 type inspectState struct {
@@ -162,7 +173,7 @@ type inspectConfig struct {
 
 type inspectHostConfig struct {
 	NetworkMode   string
-	PortBindings  map[string][]inspectPort
+	PortBindings  map[string][]inspectPort // -p as given: HostPort "" for an ephemeral port, as docker's
 	Memory        int64
 	MemorySwap    int64 // memory and swap together: Memory when no swap, -1 for no limit on swap
 	NanoCpus      int64
@@ -217,7 +228,24 @@ func inspectSvc(g *globals, s *svc) inspectRun {
 		x.Args = []string{}
 	}
 	x.HostConfig = recordedHostConfig(g, s)
+	x.NetworkSettings.Ports = map[string][]inspectPort{}
+	if running { // paused too; not while restarting, between two binds
+		x.NetworkSettings.Ports = boundPorts(s)
+	}
 	return x
+}
+
+// boundPorts are the run's published ports with where each is bound.
+func boundPorts(s *svc) map[string][]inspectPort {
+	m := map[string][]inspectPort{}
+	for _, p := range s.st.Ports { // 127.0.0.1:8080->80/tcp
+		host, ctr, ok := strings.Cut(p, "->")
+		i := strings.LastIndexByte(host, ':')
+		if ok && i >= 0 {
+			m[ctr] = append(m[ctr], inspectPort{HostIp: strings.Trim(host[:i], "[]"), HostPort: host[i+1:]})
+		}
+	}
+	return m
 }
 
 // recordedHostConfig reads the run's limits, network and ports from the
@@ -227,14 +255,20 @@ func recordedHostConfig(g *globals, s *svc) inspectHostConfig {
 		CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop}
 	kind, n, _ := parseRestart(s.st.Restart)
 	h.RestartPolicy = inspectRestart{Name: kind, MaximumRetryCount: n}
-	for _, p := range s.st.Ports { // 127.0.0.1:8080->80/tcp
-		host, ctr, ok := strings.Cut(p, "->")
-		i := strings.LastIndexByte(host, ':')
-		if ok && i >= 0 {
-			h.PortBindings[ctr] = append(h.PortBindings[ctr], inspectPort{HostIp: strings.Trim(host[:i], "[]"), HostPort: host[i+1:]})
+	flags := runFlagsOf(g, s.st.Argv)
+	publish, _ := flags.GetStringArray("publish")
+	for _, v := range publish {
+		ports, _ := exec.ParsePorts(v) // checked when the run was made
+		for _, p := range ports {
+			b := inspectPort{HostIp: firstNonEmpty(p.HostIP, exec.DefaultPortIP)}
+			if p.HostPort != 0 {
+				b.HostPort = strconv.Itoa(p.HostPort)
+			}
+			k := portKey(p.ContainerPort, p.Proto)
+			h.PortBindings[k] = append(h.PortBindings[k], b)
 		}
 	}
-	flags := runFlagsOf(g, s.st.Argv)
+
 	h.NetworkMode, _ = flags.GetString("network")
 	if m, _ := flags.GetString("memory"); m != "" {
 		h.Memory, _ = parseBytes(m)

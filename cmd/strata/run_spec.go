@@ -60,6 +60,9 @@ func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.
 	if err != nil {
 		return s, err
 	}
+	if s.Ports, err = o.ports(); err != nil {
+		return s, err
+	}
 	// HOSTNAME first, as docker sets it: the image's Env and -e win.
 	host := "HOSTNAME=" + firstNonEmpty(o.hostname, exec.DefaultHostname)
 	s.Args, s.Env = argv, mergeEnv(append([]string{host}, cfg.Env...), o.env)
@@ -119,9 +122,6 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 		}
 	}
 	if err := checkNetwork(o.network); err != nil {
-		return s, err
-	}
-	if s.Ports, err = o.ports(); err != nil {
 		return s, err
 	}
 	if o.interactive { // -t alone gives a terminal for output only, as docker's
@@ -262,22 +262,6 @@ func mergeEnv(image, flags []string) []string {
 		}
 	}
 	return out
-}
-
-// ports parses the -p flags, which need --network private.
-func (o runOptions) ports() ([]exec.Port, error) {
-	if len(o.publish) > 0 && o.network != exec.NetworkPrivate {
-		return nil, usagef("run -p: needs --network private")
-	}
-	var ps []exec.Port
-	for _, v := range o.publish {
-		p, err := exec.ParsePort(v)
-		if err != nil {
-			return nil, usagef("run -p: %v", err)
-		}
-		ps = append(ps, p)
-	}
-	return ps, nil
 }
 
 // dnsSettings checks --dns (IP addresses), --dns-search (domains) and

@@ -29,8 +29,9 @@ func startDetached(ctx context.Context, g *globals, o runOptions, cid *cidFile) 
 	if _, _, err := parseRestart(o.restart); err != nil {
 		return err
 	}
-	ports, err := o.ports()
-	if err != nil {
+	// Checked here; the supervisor records them as it binds them, with
+	// the host port each ephemeral one got, before run -d returns.
+	if _, err := o.ports(); err != nil {
 		return err
 	}
 	if o.rm && o.restart != "no" {
@@ -98,9 +99,6 @@ func startDetached(ctx context.Context, g *globals, o runOptions, cid *cidFile) 
 	s.st = svcState{Name: name, Rev: o.rev, Argv: argv, Cwd: cwd, Restart: o.restart,
 		Status: "created", Created: time.Now().UTC(), Log: s.path("log"), Remove: o.rm,
 		StopTimeout: &o.stopTimeout, HostPaths: hostPaths, Labels: o.labelSet}
-	for _, p := range ports {
-		s.st.Ports = append(s.st.Ports, p.String())
-	}
 	cleanup := func() { os.RemoveAll(s.dir) }
 	if err := s.save(); err != nil {
 		cleanup()

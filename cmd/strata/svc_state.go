@@ -52,10 +52,13 @@ type svcState struct {
 	Finished time.Time `json:"finished,omitzero"` // omitempty kept a zero time: "0001-01-01T00:00:00Z"
 	ExitCode *int      `json:"exit_code,omitempty"`
 	Restarts int       `json:"restarts"`
-	Ports    []string  `json:"ports,omitempty"`
-	Log      string    `json:"log"`
-	Tree     string    `json:"tree,omitempty"` // throwaway work tree target (--rev)
-	Remove   bool      `json:"remove,omitempty"`
+	// Ports are the ports published as bound, 127.0.0.1:8080->80/tcp,
+	// an ephemeral one with the host port it got (recorded at each
+	// start, by the supervisor).
+	Ports  []string `json:"ports,omitempty"`
+	Log    string   `json:"log"`
+	Tree   string   `json:"tree,omitempty"` // throwaway work tree target (--rev)
+	Remove bool     `json:"remove,omitempty"`
 	// StopTimeout is run's --stop-timeout: what stop and restart wait
 	// without -t before SIGKILL, in seconds (0 or -1: forever). nil in
 	// a state recorded before it was: docker's default, 10.

@@ -132,6 +132,16 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	if s.st.StopSignal == "" && base != nil {
 		s.st.StopSignal = base.Config.Config.StopSignal
 	}
+	s.st.Ports = nil
+	// The ports as bound, an ephemeral one with the port it got: saved
+	// with the start (Started), which run -d waits for, so that port NAME
+	// is right as soon as run -d returns.
+	spec.Published = func(ports []exec.Port) {
+		s.st.Ports = s.st.Ports[:0]
+		for _, p := range ports {
+			s.st.Ports = append(s.st.Ports, p.String())
+		}
+	}
 	spec.Started = func(pid int) {
 		hub.started() // before attach can see it running
 		s.st.Pid, s.st.Status, s.st.Started = pid, "running", time.Now().UTC()
