@@ -147,8 +147,9 @@ type inspectRun struct {
 }
 
 // inspectNetwork is docker's NetworkSettings, of it the ports: while the
-// run runs, each published port with where it is bound (an ephemeral
-// one with the host port it got); {} once it has ended.
+// run runs, each exposed port with where it is published (as bound: an
+// ephemeral one with the host port it got), null if nowhere; {} once
+// it has ended.
 type inspectNetwork struct {
 	Ports map[string][]inspectPort
 }
@@ -169,23 +170,26 @@ type inspectConfig struct {
 	Labels     map[string]string
 	Tty        bool // run's -t
 	OpenStdin  bool // run's -i: its stdin stays open, for attach
+	// ExposedPorts are the image's, --expose's and -p's, as docker's.
+	ExposedPorts map[string]struct{} `json:",omitempty"`
 }
 
 type inspectHostConfig struct {
-	NetworkMode   string
-	PortBindings  map[string][]inspectPort // -p as given: HostPort "" for an ephemeral port, as docker's
-	Memory        int64
-	MemorySwap    int64 // memory and swap together: Memory when no swap, -1 for no limit on swap
-	NanoCpus      int64
-	CpusetCpus    string
-	CpusetMems    string
-	PidsLimit     int64
-	Privileged    bool
-	CapAdd        []string
-	CapDrop       []string
-	Devices       []inspectDevice   // run's --device; [] for none, as docker's
-	Sysctls       map[string]string `json:",omitempty"` // run's --sysctl, as docker's
-	RestartPolicy inspectRestart
+	NetworkMode     string
+	PortBindings    map[string][]inspectPort // -p as given: HostPort "" for an ephemeral port, as docker's
+	PublishAllPorts bool                     // -P
+	Memory          int64
+	MemorySwap      int64 // memory and swap together: Memory when no swap, -1 for no limit on swap
+	NanoCpus        int64
+	CpusetCpus      string
+	CpusetMems      string
+	PidsLimit       int64
+	Privileged      bool
+	CapAdd          []string
+	CapDrop         []string
+	Devices         []inspectDevice   // run's --device; [] for none, as docker's
+	Sysctls         map[string]string `json:",omitempty"` // run's --sysctl, as docker's
+	RestartPolicy   inspectRestart
 }
 
 type inspectDevice struct{ PathOnHost, PathInContainer, CgroupPermissions string }
@@ -227,6 +231,12 @@ func inspectSvc(g *globals, s *svc) inspectRun {
 	if x.Args == nil {
 		x.Args = []string{}
 	}
+	for _, p := range s.st.Exposed {
+		if x.Config.ExposedPorts == nil {
+			x.Config.ExposedPorts = map[string]struct{}{}
+		}
+		x.Config.ExposedPorts[p] = struct{}{}
+	}
 	x.HostConfig = recordedHostConfig(g, s)
 	x.NetworkSettings.Ports = map[string][]inspectPort{}
 	if running { // paused too; not while restarting, between two binds
@@ -235,9 +245,12 @@ func inspectSvc(g *globals, s *svc) inspectRun {
 	return x
 }
 
-// boundPorts are the run's published ports with where each is bound.
+// boundPorts are the run's exposed ports with where each is published.
 func boundPorts(s *svc) map[string][]inspectPort {
 	m := map[string][]inspectPort{}
+	for _, p := range s.st.Exposed {
+		m[p] = nil
+	}
 	for _, p := range s.st.Ports { // 127.0.0.1:8080->80/tcp
 		host, ctr, ok := strings.Cut(p, "->")
 		i := strings.LastIndexByte(host, ':')
@@ -268,7 +281,7 @@ func recordedHostConfig(g *globals, s *svc) inspectHostConfig {
 			h.PortBindings[k] = append(h.PortBindings[k], b)
 		}
 	}
-
+	h.PublishAllPorts, _ = flags.GetBool("publish-all")
 	h.NetworkMode, _ = flags.GetString("network")
 	if m, _ := flags.GetString("memory"); m != "" {
 		h.Memory, _ = parseBytes(m)

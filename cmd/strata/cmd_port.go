@@ -16,12 +16,12 @@ func init() { register("port", newPortCommand) }
 func newPortCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "port NAME [PRIVATE[/PROTO]]",
-		Short: "List the ports a detached run publishes (-p), as docker port",
-		Long: `List the ports a running detached run publishes (run -p), as docker
+		Short: "List the ports a detached run publishes (-p, -P), as docker port",
+		Long: `List the ports a running detached run publishes (run -p, -P), as docker
 port: one a line, "80/tcp -> 127.0.0.1:8080", by container port. With
 PRIVATE (a container port, /tcp unless /udp follows), only the host
 addresses it is published at, "127.0.0.1:8080". An ephemeral port (run
--p :80, -p 80) is shown as bound, with the port the kernel picked,
+-p :80, -p 80, -P) is shown as bound, with the port the kernel picked,
 as soon as run -d returns. A run that has ended publishes nothing.
 
 Exit status: 0 on success, 1 on errors (PRIVATE is not published), 2 on

@@ -51,7 +51,8 @@ a header row and aligns the columns.
 (created, running, paused, restarting, exited) and "status" (the STATUS
 column), and "name", "rev", "commit", "command", "pid", "created", "started",
 "finished", "exit_code", "restarts", "ports" (as bound at its last start:
-an ephemeral one with the port it got), "log", "labels"; then the run's
+an ephemeral one with the port it got), "exposed" (the image's EXPOSE,
+--expose, -p), "log", "labels"; then the run's
 record, as start, restart and exec read it: "argv" and "cwd" (strata's
 command line and directory), "restart", "supervisor_pid", "tree" (the
 throwaway work tree), "remove" (--rm), "stop_timeout", "stop_signal",

@@ -39,8 +39,9 @@ type runOptions struct {
 	stopSignal                 string
 	detach, rm                 bool
 	name, restart              string
-	cidfile                    string // --cidfile
-	publish                    []string
+	cidfile                    string   // --cidfile
+	publish, expose            []string // -p, --expose
+	publishAll                 bool     // -P
 	// recorded are where a detached run's host paths led when it was
 	// made (svcState.HostPaths): its supervisor binds and reads them
 	// only while they lead there still.
@@ -80,6 +81,8 @@ func (o *runOptions) addFlags(f *pflag.FlagSet) {
 	f.Bool("help", false, "help for run") // not -h: that is --hostname, as docker's
 	f.StringVar(&o.network, "network", exec.DefaultNetwork(), "private (own namespace, outbound NAT, -p publishes; needs root), host (share this machine's network) or none (only lo)")
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish `[[IP:][HOST]:]CONTAINER[/tcp|udp]` of a private network (IP default "+exec.DefaultPortIP+"; no HOST or 0: an ephemeral port, see strata port; ranges 8000-8001:80-81)")
+	f.StringArrayVar(&o.expose, "expose", nil, "expose `PORT[/PROTO]` or a range FIRST-LAST[/PROTO] (tcp, udp or sctp), as the image's EXPOSE: for inspect and -P")
+	f.BoolVarP(&o.publishAll, "publish-all", "P", false, "publish every exposed port (the image's EXPOSE, --expose; tcp and udp) on an ephemeral host port of "+exec.DefaultPortIP)
 	f.StringVar(&o.entrypoint, "entrypoint", "", "override the image's Entrypoint (and drop its Cmd); \"\" clears it")
 	f.BoolVar(&o.readOnly, "read-only", false, "mount the root read-only")
 	f.BoolVar(&o.init, "init", false, "run a tiny init as pid 1 that reaps zombies and forwards signals")

@@ -60,7 +60,7 @@ func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.
 	if err != nil {
 		return s, err
 	}
-	if s.Ports, err = o.ports(); err != nil {
+	if s.Ports, err = o.ports(cfg.ExposedPorts); err != nil {
 		return s, err
 	}
 	// HOSTNAME first, as docker sets it: the image's Env and -e win.

@@ -31,7 +31,7 @@ func startDetached(ctx context.Context, g *globals, o runOptions, cid *cidFile) 
 	}
 	// Checked here; the supervisor records them as it binds them, with
 	// the host port each ephemeral one got, before run -d returns.
-	if _, err := o.ports(); err != nil {
+	if _, err := o.ports(nil); err != nil {
 		return err
 	}
 	if o.rm && o.restart != "no" {

@@ -55,10 +55,13 @@ type svcState struct {
 	// Ports are the ports published as bound, 127.0.0.1:8080->80/tcp,
 	// an ephemeral one with the host port it got (recorded at each
 	// start, by the supervisor).
-	Ports  []string `json:"ports,omitempty"`
-	Log    string   `json:"log"`
-	Tree   string   `json:"tree,omitempty"` // throwaway work tree target (--rev)
-	Remove bool     `json:"remove,omitempty"`
+	Ports []string `json:"ports,omitempty"`
+	// Exposed are its exposed ports, 80/tcp: the image's, --expose's
+	// and -p's, as docker's Config.ExposedPorts.
+	Exposed []string `json:"exposed,omitempty"`
+	Log     string   `json:"log"`
+	Tree    string   `json:"tree,omitempty"` // throwaway work tree target (--rev)
+	Remove  bool     `json:"remove,omitempty"`
 	// StopTimeout is run's --stop-timeout: what stop and restart wait
 	// without -t before SIGKILL, in seconds (0 or -1: forever). nil in
 	// a state recorded before it was: docker's default, 10.

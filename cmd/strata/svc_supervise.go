@@ -132,6 +132,11 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	if s.st.StopSignal == "" && base != nil {
 		s.st.StopSignal = base.Config.Config.StopSignal
 	}
+	var imagePorts map[string]struct{}
+	if base != nil {
+		imagePorts = base.Config.Config.ExposedPorts
+	}
+	s.st.Exposed, _ = o.exposedPorts(imagePorts) // checked by o.spec
 	s.st.Ports = nil
 	// The ports as bound, an ephemeral one with the port it got: saved
 	// with the start (Started), which run -d waits for, so that port NAME
