@@ -51,21 +51,39 @@ func (s *Store) GzipTwin(d digest.Digest) (ocispec.Descriptor, digest.Digest, bo
 		return ocispec.Descriptor{}, "", false
 	}
 	// Nor is one naming a blob that is no gzip stream (the zstd layer
-	// itself, a config): it would go as a gzip layer. Whether a gzip
-	// stream holds this layer's tar only a decompression tells; the
-	// record is trusted for that, as a diff id record is.
+	// itself, a config): it would go as a gzip layer.
 	if gz == d || !s.isGzip(gz) {
+		return ocispec.Descriptor{}, "", false
+	}
+	// Nor one naming another layer's gzip blob, of the right size: it
+	// would go in this layer's place, under this layer's diff id, and a
+	// puller would refuse the commit. Whether a gzip stream holds this
+	// layer's tar only a decompression tells; the gzip blob's own diff
+	// id record (RecordGzipTwin writes it, an unpack of a pulled gzip
+	// layer too) must say so, so two records must agree. A twin an older
+	// strata recorded has none: its layer is recompressed once.
+	if s.VerifiedDiffID(gz) != diffID {
 		return ocispec.Descriptor{}, "", false
 	}
 	return ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: gz, Size: size}, diffID, true
 }
 
 // RecordGzipTwin records gz as the gzip twin of zstd layer d, whose tar
-// the caller hashed to diffID while it wrote gz. Like a diff id record,
-// it is not synced: one a crash left cut reads as none.
+// the caller hashed to diffID while it wrote gz; and, unless it says so
+// already, diffID as the diff id record of gz (GzipTwin reads both).
+// Like a diff id record, it is not synced: one a crash left cut reads
+// as none.
 func (s *Store) RecordGzipTwin(d digest.Digest, gz ocispec.Descriptor, diffID digest.Digest) error {
 	if err := validate(d); err != nil {
 		return fmt.Errorf("gzip twin record of %s: %w", d, err)
+	}
+	if err := validate(gz.Digest); err != nil {
+		return fmt.Errorf("gzip twin record of %s: %w", d, err)
+	}
+	if s.VerifiedDiffID(gz.Digest) != diffID {
+		if err := s.RecordDiffID(gz.Digest, diffID); err != nil {
+			return fmt.Errorf("gzip twin record of %s: %w", d, err)
+		}
 	}
 	line := fmt.Sprintf("%s %d %s\n", gz.Digest, gz.Size, diffID)
 	if err := s.writeRecord(s.gzipTwinPath(d), ".gzip-", line); err != nil {

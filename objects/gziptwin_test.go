@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
@@ -72,6 +73,36 @@ func TestGzipTwinRecord(t *testing.T) {
 			t.Errorf("a twin record %s read back", why)
 		}
 	}
+	// Another layer's gzip blob, of the right size and a gzip stream: its
+	// own diff id record says it holds another tar.
+	var otherBytes bytes.Buffer
+	zw = gzip.NewWriter(&otherBytes)
+	zw.Write([]byte("another tar"))
+	zw.Close()
+	otherZl, otherGz := put("another zstd layer"), put(otherBytes.String())
+	otherDesc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: otherGz, Size: int64(otherBytes.Len())}
+	if err := s.RecordGzipTwin(otherZl, otherDesc, digest.FromString("another tar")); err != nil {
+		t.Fatal(err)
+	}
+	planted := fmt.Sprintf("%s %d %s\n", otherGz, otherDesc.Size, diffID)
+	if err := os.WriteFile(s.gzipTwinPath(zl), []byte(planted), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, ok := s.GzipTwin(zl); ok {
+		t.Errorf("a twin record naming another layer's gzip blob read back: %s", got.Digest)
+	}
+	// A twin recorded by an older strata: no diff id record of its gzip
+	// blob to agree with.
+	if err := s.RecordGzipTwin(zl, gzDesc, diffID); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(s.diffIDPath(gz)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := s.GzipTwin(zl); ok {
+		t.Error("a twin record whose gzip blob has no diff id record read back")
+	}
+
 	if err := s.RecordGzipTwin(zl, gzDesc, diffID); err != nil {
 		t.Fatal(err)
 	}

@@ -287,3 +287,41 @@ func TestPushGzipTwinLyingDiffID(t *testing.T) {
 		t.Fatalf("the twin record reads %s (%v) after the push, want %s", diffID, ok, zl.DiffID)
 	}
 }
+
+// A twin record that names another layer's gzip blob (of the right size,
+// a gzip stream) under its own layer's diff id (rewritten, or planted)
+// is not taken: that blob would go in the layer's place, and a puller
+// refuse the commit. The gzip blob's own diff id record disagrees, so
+// the push recompresses the layer and gives the commit a true record
+// gives.
+func TestPushGzipTwinOtherLayer(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	base := readCommit(t, r, commitFile(t, r, "main", "etc/hello", "hello"))
+	other := readCommit(t, r, commitFile(t, r, "other", "etc/other", "another file"))
+	first, err := connect(t, r, "shared", filepath.Join(t.TempDir(), "shared"), Options{}).Push(ctx, r, refs.Heads+"main", PushOptions{Compression: "gzip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := connect(t, r, "shared", filepath.Join(t.TempDir(), "shared"), Options{}).Push(ctx, r, refs.Heads+"other", PushOptions{Compression: "gzip"}); err != nil {
+		t.Fatal(err)
+	}
+	zl := base.Layers()[0]
+	gz, _, ok := r.Objects.GzipTwin(zl.Desc.Digest)
+	otherGz, _, otherOK := r.Objects.GzipTwin(other.Layers()[0].Desc.Digest)
+	if !ok || !otherOK || gz.Digest == otherGz.Digest {
+		t.Fatalf("the gzip pushes recorded twins %s (%v) and %s (%v)", gz.Digest, ok, otherGz.Digest, otherOK)
+	}
+	planted := fmt.Sprintf("%s %d %s\n", otherGz.Digest, otherGz.Size, zl.DiffID)
+	twin := filepath.Join(r.Objects.Root(), "indexes", "sha256", zl.Desc.Digest.Encoded()+".gzip")
+	if err := os.WriteFile(twin, []byte(planted), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	second, err := connect(t, r, "again", filepath.Join(t.TempDir(), "again"), Options{}).Push(ctx, r, refs.Heads+"main", PushOptions{Compression: "gzip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readCommit(t, r, second.New).Layers()[0].Desc; second.New != first.New || got.Digest != gz.Digest {
+		t.Fatalf("gzip push over a twin record naming %s: commit %s, its layer %s; want %s, layer %s", short(otherGz.Digest), short(second.New), short(got.Digest), short(first.New), short(gz.Digest))
+	}
+}
