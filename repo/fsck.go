@@ -40,7 +40,8 @@ type FsckResult struct {
 	// "bad sha1 file").
 	Strays []string `json:"strays"`
 	// Warnings are what fsck names but that is no damage: a summary
-	// journal with a torn entry, which a killed commit may leave.
+	// journal with a torn entry, which a killed commit may leave; a gzip
+	// twin record push would not take.
 	Warnings []Problem `json:"warnings,omitempty"`
 	// BadIndexes are the layers whose file index does not match them
 	// (named LayerIndexObject in Problems): fsck --repair rebuilds them.
@@ -121,6 +122,15 @@ func (r *Repo) Fsck(ctx context.Context) (FsckResult, error) {
 		// What a killed commit may leave: not a problem (killed at any
 		// instant, fsck finds a repository clean), but said.
 		res.Warnings = append(res.Warnings, Problem{SummaryJournalObject, err.Error() + " (or delete it)"})
+	}
+	// A gzip twin record push would not take: no damage (the push
+	// converts the layer again), but a record cut or rewritten is said.
+	twins, err := r.Objects.CheckGzipTwins()
+	if err != nil {
+		return res, err
+	}
+	for _, t := range twins {
+		res.Warnings = append(res.Warnings, Problem{".strata/" + t.Path, "gzip twin record " + t.Err.Error() + "; push --compression gzip converts the layer again (or delete it)"})
 	}
 	res.Problems = append(res.Problems, r.checkUnreachedSummaries(h.checked)...)
 	sort.Slice(res.Problems, func(i, j int) bool {

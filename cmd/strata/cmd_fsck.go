@@ -52,7 +52,8 @@ refuses to start while another strata command writes to the repository.
       #  store not named as blobs: warned about, as git's "bad sha1
       #  file", not problems), "warnings":[{"object","problem"}] (no
       #  damage: a summary journal entry an interrupted commit cut
-      #  short), "repaired" (with --repair)}
+      #  short, a gzip twin record push would not take: cut, or naming
+      #  another layer's gzip blob), "repaired" (with --repair)}
 
 Exit status: 0 when clean (or all repaired), 1 when anything is damaged.`,
 		Args: exactArgs(0),
