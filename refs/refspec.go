@@ -28,6 +28,9 @@ type Refspec struct {
 	// branches. A fetch takes the remote tag all the same; the upstream
 	// of a branch is never mapped through it (Tracking).
 	SrcTag bool
+	// SrcHead: SRC was written refs/heads/...: git's branches. A
+	// negative one keeps only branches out of a push (ExcludedRef).
+	SrcHead bool
 	// Negative: git's ^SRC, which maps nothing and keeps the tags it
 	// matches out of a fetch (or push) that other refspecs make
 	// (Excluded). It has no DST and no '+'.
@@ -83,6 +86,7 @@ func ParseRefspec(s string) (Refspec, error) {
 	switch {
 	case strings.HasPrefix(src, Heads):
 		src = strings.TrimPrefix(src, Heads)
+		rs.SrcHead = true
 	case isTag:
 		src = strings.TrimPrefix(src, Tags)
 	case strings.HasPrefix(src, "refs/"):
@@ -190,6 +194,24 @@ func (rs Refspec) Match(tag string) (string, bool) {
 func Excluded(specs []Refspec, tag string) bool {
 	for _, rs := range specs {
 		if _, ok := rs.match(tag); ok && rs.Negative {
+			return true
+		}
+	}
+	return false
+}
+
+// ExcludedRef reports whether a negative refspec of specs keeps local
+// ref full (a full name) out of a push, as git's matches its negative
+// refspecs against the full names of the refs pushed: ^refs/tags/X keeps
+// out the tag X, not the branch X, ^refs/heads/* every branch and no tag.
+// One written without refs/ (strata's ^X, ^PATTERN) keeps out either.
+func ExcludedRef(specs []Refspec, full string) bool {
+	short := ShortName(full)
+	for _, rs := range specs {
+		if !rs.Negative || rs.SrcTag && !strings.HasPrefix(full, Tags) || rs.SrcHead && !strings.HasPrefix(full, Heads) {
+			continue
+		}
+		if _, ok := rs.match(short); ok {
 			return true
 		}
 	}

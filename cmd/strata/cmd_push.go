@@ -51,7 +51,8 @@ name or refs/tags/ makes it a tag in the report): "push origin HEAD:main".
 A '+' before REF or SRC:DST forces that one alone, as --force does:
 "push origin +HEAD~1:main". A negative refspec, ^REF or ^PATTERN
 (git's), keeps the branches and tags it matches out of what the others
-name: "push origin main tmp-a '^tmp-*'" pushes main alone.
+name (written refs/heads/... or refs/tags/..., only branches or only
+tags): "push origin main tmp-a '^tmp-*'" pushes main alone.
 
 -u (--set-upstream) makes REMOTE, a remote's name, the upstream of each
 branch pushed, as clone does for the branch it makes: branch.NAME.remote
@@ -304,7 +305,7 @@ func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]pushSpec, error) {
 		out = append(out, pushSpec{ref: h.Branch})
 	}
 	out = slices.DeleteFunc(out, func(p pushSpec) bool {
-		return (p.from == "" || p.srcRef) && refs.Excluded(negative, refs.ShortName(p.ref))
+		return (p.from == "" || p.srcRef) && refs.ExcludedRef(negative, p.ref)
 	})
 	if len(out) == 0 {
 		return nil, errNothingToPush
