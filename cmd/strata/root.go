@@ -105,7 +105,12 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 	}
 	g.warnBrokenRefs(r)
 	for _, w := range r.FsyncUnknown {
-		// git's warning, and as git the rest of the value still counts.
+		// git's warnings, and as git the rest of the value still counts
+		// (up to a lone "-", which ends it: ParseFsync).
+		if w == "-" {
+			fmt.Fprintln(g.stderr, "strata: warning: invalid value for variable core.fsync")
+			continue
+		}
 		fmt.Fprintf(g.stderr, "strata: warning: ignoring unknown core.fsync component '%s'\n", escapeControls(w))
 	}
 	return r, nil
