@@ -29,7 +29,8 @@ as docker's, for its scripts and templates, not in the lower_case of
 strata's other listings):
 
   Id            the run's container id (its cgroup's name; run --cidfile
-                writes it, and every command takes it for the name)
+                writes it, and every command takes it for the name,
+                before any run's name, as docker's)
   Name          "/" and the name, as docker's
   Created       when run -d made it
   Path, Args    its command: the program and its arguments

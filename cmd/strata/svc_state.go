@@ -140,17 +140,19 @@ var errNoRun = errors.New("no run named")
 
 // loadSvc loads the run named name (svc_names.go: its key may differ).
 // As docker's, the run's container id (inspect's Id, run --cidfile's)
-// names it too, when no run has that name.
+// names it too, and first: a run named as another's id (run -d refuses
+// that name while the other is there, not a run made after) does not
+// take the id from it.
 func loadSvc(r *repo.Repo, name string) (*svc, error) {
+	if s, ok := loadSvcID(r, name); ok {
+		return s, nil
+	}
 	var s *svc
 	err := fs.ErrNotExist
 	if validSvcName(name) { // an id may be longer than a name can be
 		s, err = loadSvcKey(r, runKey(r, name))
 	}
 	if errors.Is(err, fs.ErrNotExist) || err == nil && s.st.Name != name {
-		if s, ok := loadSvcID(r, name); ok {
-			return s, nil
-		}
 		return nil, fmt.Errorf("%w %q", errNoRun, name)
 	}
 	if err != nil {
