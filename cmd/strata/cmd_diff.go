@@ -145,7 +145,9 @@ an argument that is neither is an error.
   --name-only     paths only
   --name-status   letter and path only
   --stat          lines added and removed per file, and a summary, as git's,
-                  in 80 columns (a graph too wide scaled, a name cut to ".../x");
+                  in the terminal's columns ($COLUMNS, else standard
+                  output's width, else 80; a graph too wide scaled, a name
+                  cut to ".../x");
                   --stat=W[,N[,C]] (or --stat-width, --stat-name-width,
                   --stat-count): W columns, names cut to N, the first C
                   files then " ...", as git's; --compact-summary: --stat
@@ -244,6 +246,7 @@ changed; 1 when something did), 1 on errors, 2 on usage errors.`,
 			if o.color, err = o.colors.on(g, "diff"); err != nil {
 				return err
 			}
+			o.layout.term = termColumns(g.stdout)
 			if err := o.checkViews("diff"); err != nil {
 				return err
 			}

@@ -162,6 +162,7 @@ counts: -n 10 --skip 10 is the second page.
 			if o.diff.color, err = o.diff.colors.on(g, "log"); err != nil {
 				return err
 			}
+			o.diff.layout.term = termColumns(g.stdout)
 			o.hdr.color = o.diff.color && o.format != "json"
 			if o.cherry {
 				o.rightOnly, o.cherryMark, o.noMerges = true, true, true

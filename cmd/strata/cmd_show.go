@@ -128,6 +128,7 @@ but ":/TEXT" is git's search of commit messages, not a path.
 			if o.color, err = o.colors.on(g, "show"); err != nil {
 				return err
 			}
+			o.layout.term = termColumns(g.stdout)
 			hdr.color, hdr.nul = o.color && format != "json", o.nul
 			if o.nul && format == "json" {
 				return usagef("show: -z ends the entries of text, not of --format json")

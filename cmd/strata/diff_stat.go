@@ -239,7 +239,7 @@ func shortstat(lines []statLine) string {
 }
 
 // writeStat writes git's --stat: a line a file, its name, count and
-// graph in 80 columns (lay.width, at least 22 and the counts' width),
+// graph in lay.columns() (at least 22 and the counts' width),
 // then the shortstat line; nothing when no file changed. With
 // lay.count, the first so many files, then " ...", the shortstat line
 // of them all.
@@ -262,11 +262,7 @@ func writeStat(out io.Writer, lines []statLine, lay statLayout) {
 	}
 	// As git's show_stats: names, counts and graph fit in the columns;
 	// a graph that would not is scaled, a name too long cut to "...".
-	columns := lay.width
-	if columns == 0 {
-		columns = 80
-	}
-	columns = max(columns, 16+6+numWidth)
+	columns := max(lay.columns(), 16+6+numWidth)
 	maxChange, binWidth := 0, 0
 	for _, l := range lines {
 		if l.binary {

@@ -2,21 +2,77 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/tree"
+	"golang.org/x/sys/unix"
 )
 
 // statLayout is how git's --stat lays its lines out: the width of the
-// whole line (0: 80 columns, as git's when not printing to a
-// terminal), of the names (0: as wide as the longest, within the
-// width) and the count of files shown (0: all; then " ..." for the
-// rest).
+// whole line (unless widthSet, or when -1: the terminal's, term; 0: 80
+// columns), of the names (0: as wide as the longest, within the width)
+// and the count of files shown (0: all; then " ..." for the rest).
 type statLayout struct {
 	width, nameWidth, count int
+	widthSet                bool // a flag gave width
+	term                    int  // git's term_columns (termColumns), 80 when 0
 	compact                 bool // --compact-summary: compactComment after each name
+}
+
+// columns is the width of --stat's lines: as git's diff, show and log,
+// the terminal's (term_columns: $COLUMNS, else standard output's
+// width, else 80) unless a flag gave one; --stat=-1 asks for it too,
+// --stat=0 is 80.
+func (l statLayout) columns() int {
+	switch {
+	case !l.widthSet || l.width == -1:
+		if l.term > 0 {
+			return l.term
+		}
+		return 80
+	case l.width == 0:
+		return 80
+	}
+	return l.width
+}
+
+// termColumns is git's term_columns: $COLUMNS when it reads (as atoi)
+// as a number above 0, else the width of the terminal out is, else 80.
+func termColumns(out io.Writer) int {
+	if n := atoi(os.Getenv("COLUMNS")); n > 0 {
+		return n
+	}
+	if f, ok := out.(*os.File); ok {
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
+			return int(ws.Col)
+		}
+	}
+	return 80
+}
+
+// atoi is C's: leading white space, a sign, the digits up to the first
+// other byte; 0 when there are none.
+func atoi(s string) int {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	n := 0
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' || n > 1<<30 {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
 }
 
 // statFlag is --stat[=WIDTH[,NAME-WIDTH[,COUNT]]], as git's: alone it
@@ -40,6 +96,7 @@ func (f statFlag) Set(v string) error {
 		return fmt.Errorf("invalid --stat value: %s", v)
 	}
 	dst := []*int{&f.o.layout.width, &f.o.layout.nameWidth, &f.o.layout.count}
+	f.o.layout.widthSet = true
 	for i, p := range parts {
 		if p == "" {
 			*dst[i] = 0
@@ -59,7 +116,7 @@ func (f statFlag) Set(v string) error {
 // help its help, and git's --stat-width, --stat-name-width and
 // --stat-count.
 func (o *diffOptions) addStatFlag(cmd *cobra.Command, help string) {
-	f := cmd.Flags().VarPF(statFlag{o}, "stat", "", help+"; --stat=W[,N[,C]]: W columns (80 by default), names N wide, the first C files (as --stat-width, --stat-name-width and --stat-count)")
+	f := cmd.Flags().VarPF(statFlag{o}, "stat", "", help+"; --stat=W[,N[,C]]: W columns (by default the terminal's: $COLUMNS, else its width, else 80; -1 too; 0: 80), names N wide, the first C files (as --stat-width, --stat-name-width and --stat-count)")
 	f.NoOptDefVal = "true"
 	cmd.Flags().Var(compactFlag{o}, "compact-summary", "--stat with --summary's news after the names: (new), (gone), (new +x), (mode +x), (mode -l), ..., as git's (implies --stat)")
 	cmd.Flags().Lookup("compact-summary").NoOptDefVal = "true"
@@ -83,6 +140,9 @@ func (f statIntFlag) Set(v string) error {
 		return fmt.Errorf("%q is not a number", v)
 	}
 	*f.dst, f.o.stat = n, true
+	if f.dst == &f.o.layout.width {
+		f.o.layout.widthSet = true
+	}
 	return nil
 }
 
