@@ -191,6 +191,9 @@ func runRun(ctx context.Context, g *globals, o runOptions, args []string) error 
 	if err != nil {
 		return err
 	}
+	if err := o.checkForegroundPorts(spec.Ports); err != nil {
+		return err
+	}
 	spec.Root, spec.Resources = w.Target(), res
 	if o.rev != "" {
 		// Killed, strata leaves the throwaway tree to gc, but not its

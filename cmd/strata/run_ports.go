@@ -11,6 +11,22 @@ import (
 	"github.com/strata-sh/strata/exec"
 )
 
+// checkForegroundPorts refuses the ephemeral host ports of a foreground
+// run's ports (o.ports): only a detached run has a record that keeps the
+// port the kernel picked, for strata port, ps and inspect to show.
+func (o runOptions) checkForegroundPorts(ports []exec.Port) error {
+	if !slices.ContainsFunc(ports, func(p exec.Port) bool { return p.HostPort == 0 }) {
+		return nil
+	}
+	for _, v := range o.publish {
+		ps, err := exec.ParsePorts(v)
+		if err != nil || slices.ContainsFunc(ps, func(p exec.Port) bool { return p.HostPort == 0 }) {
+			return usagef("run -p %s: an ephemeral host port is for a detached run, whose ports 'strata port' shows: add -d, or give the host port", v)
+		}
+	}
+	return usagef("run -P: ephemeral host ports are for a detached run, whose ports 'strata port' shows: add -d")
+}
+
 // ports are the ports the run publishes: its -p flags, then with -P
 // every exposed port (the image's EXPOSE and --expose) that -p does not
 // publish, each on an ephemeral host port. image is the image config's
