@@ -13,9 +13,10 @@ import (
 // tree: a command run inside it resolves HEAD, @, HEAD~2, HEAD@{1} and
 // @{-1} against it. ReadHead still reads the repository's HEAD.
 type Linked struct {
-	Head     func() (Head, error) // the work tree's HEAD
-	Log      string               // its reflog's name (refs/worktrees/NAME/HEAD)
-	OrigHead string               // its ORIG_HEAD file ("": the repository's)
+	Head      func() (Head, error) // the work tree's HEAD
+	Log       string               // its reflog's name (refs/worktrees/NAME/HEAD)
+	OrigHead  string               // its ORIG_HEAD file ("": the repository's)
+	FetchHead string               // its FETCH_HEAD file ("": the repository's)
 }
 
 // Current is the HEAD that revisions name where the command runs: the

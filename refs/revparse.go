@@ -27,7 +27,7 @@ type Commits interface {
 const MinPrefix = 4
 
 // Resolve turns a revision into a commit digest. It accepts HEAD (or @),
-// ORIG_HEAD, branch, tag and remote-tracking names, names below refs/
+// ORIG_HEAD, FETCH_HEAD (its first line's commit), branch, tag and remote-tracking names, names below refs/
 // (tags/v1, heads/main, remotes/origin/main), full refs/... names, full
 // ids (sha256:... or 64 hex digits, which always mean the commit), unique
 // hex prefixes of at least MinPrefix digits (one that is also a ref's name
@@ -190,6 +190,9 @@ func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
 	if name == OrigHead {
 		return s.currentOrigHead()
 	}
+	if name == FetchHead {
+		return s.resolveFetchHead()
+	}
 	if strings.HasPrefix(name, "sha256:") {
 		d := digest.Digest(name)
 		if err := d.Validate(); err != nil {
@@ -250,7 +253,7 @@ func (s *Store) resolveBase(name string, objs Commits) (digest.Digest, error) {
 // gitrevisions(7) after NAME itself: refs/NAME (so tags/v1, heads/main and
 // remotes/origin/main, as branch -a prints it, name those refs),
 // refs/heads/NAME, refs/tags/NAME and refs/remotes/NAME ($GIT_DIR/NAME is
-// HEAD or ORIG_HEAD, read before; refs/remotes/NAME/HEAD never exists in
+// HEAD, ORIG_HEAD or FETCH_HEAD, read before; refs/remotes/NAME/HEAD never exists in
 // strata). Where git warns and takes the first, strata refuses more than
 // one as ambiguous, so their order only orders that message. broken is
 // the first of them that is broken.

@@ -150,7 +150,7 @@ func (w *Worktree) Link() {
 	if st, _, _ := w.State(); st.Head == "" {
 		return // not checked out yet: HEAD stays where the command runs
 	}
-	w.Repo.Refs.Linked = &refs.Linked{Head: w.Head, Log: w.HeadLog(), OrigHead: w.origHeadFile()}
+	w.Repo.Refs.Linked = &refs.Linked{Head: w.Head, Log: w.HeadLog(), OrigHead: w.origHeadFile(), FetchHead: w.fetchHeadFile()}
 }
 
 // Containing finds the work tree holding dir (its mount point or any

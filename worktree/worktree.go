@@ -368,6 +368,15 @@ func (w *Worktree) origHeadFile() string {
 	return filepath.Join(w.Dir, refs.OrigHead)
 }
 
+// fetchHeadFile is the work tree's own FETCH_HEAD file; "" (the
+// repository's) for the main work tree.
+func (w *Worktree) fetchHeadFile() string {
+	if w.Name == MainName {
+		return ""
+	}
+	return filepath.Join(w.Dir, refs.FetchHead)
+}
+
 // setOrigHead records where HEAD is before a reset, merge or rebase
 // moves it, as git's ORIG_HEAD ("reset --hard ORIG_HEAD" undoes the
 // move); an unborn HEAD records nothing.

@@ -78,6 +78,14 @@ over https only, unless --insecure or remote.REMOTE.insecure = true.
 remote.REMOTE.fetch maps tags to: refs/remotes/REMOTE/*) whose tags the
 remote no longer has (see push --delete). --all fetches every remote, in turn, as git's.
 
+Every fetch but --dry-run writes .strata/FETCH_HEAD, as git's: one line
+per remote tag received, "ID<TAB>[not-for-merge]<TAB>branch 'T' of URL"
+(see docs/format.md). The tags named on the command line are for merge;
+with none, the current branch's upstream is, if it is this remote's.
+The revision FETCH_HEAD is its first line's commit: "strata fetch origin
+main && strata merge FETCH_HEAD". A tag named with no DST shows as
+git's " * branch            main       -> FETCH_HEAD".
+
 --porcelain prints one line per ref moved, refused or pruned, as git's:
 FLAG OLD NEW REF (FLAG ' ' fast-forward, '+' forced, '*' new, 't' tag,
 '!' refused, '-' pruned; OLD sha256:0... for none). --format json
@@ -113,10 +121,12 @@ func fetchAll(cmd *cobra.Command, g *globals, o fetchFlags, args []string, out *
 	if err != nil {
 		return err
 	}
-	for _, rem := range remote.List(r.Config) {
+	for i, rem := range remote.List(r.Config) {
 		if !o.quiet && o.text() {
 			fmt.Fprintf(g.stdout, "Fetching %s\n", rem.Name)
 		}
+		// As git's fetch --all: FETCH_HEAD holds what every remote gave.
+		o.appendFetchHead = i > 0
 		if err := fetchOne(cmd, g, o, []string{rem.Name}, out); err != nil {
 			return err
 		}
@@ -158,6 +168,12 @@ func fetchOne(cmd *cobra.Command, g *globals, o fetchFlags, args []string, out *
 		return fmt.Errorf("fetch %s: %w", remoteArg, err)
 	}
 	warnSkipped(g, "fetch", remoteArg, res)
+	fs := fetchedTags(specs, res, fetchHeadFor(r, rem, len(specs) > 0))
+	if !o.dryRun {
+		if err := writeFetchHead(r, s, fs, o.appendFetchHead); err != nil {
+			return fmt.Errorf("fetch %s: %w", remoteArg, err)
+		}
+	}
 	if o.prune {
 		pruned, err := s.Prune(cmd.Context(), r, o.dryRun)
 		if err != nil {
@@ -165,7 +181,7 @@ func fetchOne(cmd *cobra.Command, g *globals, o fetchFlags, args []string, out *
 		}
 		res.Tags = append(res.Tags, pruned...)
 	}
-	out.add(g, s, remoteArg, res, o)
+	out.add(g, s, remoteArg, res, fs, o)
 	return rejectedError(remoteArg, res)
 }
 
@@ -222,10 +238,12 @@ func rejectedError(remoteArg string, res remote.FetchResult) error {
 	return fmt.Errorf("fetch %s: %d refs rejected (see above): use +SRC:DST or --force to move them anyway", remoteArg, len(refused))
 }
 
-// printFetch tells what a fetch moved and received, under "From URL";
-// as git's fetch, one that changed nothing prints nothing, unless from
-// (pull of a named BRANCH, whose own line follows).
-func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet, from bool) {
+// printFetch tells what a fetch moved and received, under "From URL":
+// first git's " * branch main -> FETCH_HEAD" for each tag of fs fetched
+// to no ref of its own, then the refs moved. As git's fetch, one that
+// changed nothing prints nothing, unless from (pull of a named BRANCH,
+// whose own line follows).
+func printFetch(g *globals, s *remote.Session, res remote.FetchResult, fs []fetched, quiet, from bool) {
 	if quiet {
 		return
 	}
@@ -239,14 +257,16 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet, fr
 	if from {
 		fmt.Fprintf(g.stdout, "From %s\n", s.Endpoint())
 	}
+	for _, f := range fs {
+		if f.head {
+			line("%s\n", fetchHeadLine(f))
+		}
+	}
 	for _, u := range res.Tags {
-		if u.Invalid || u.Skipped != "" {
-			continue // warned on stderr
+		if u.Invalid || u.Skipped != "" || u.Ref == "" {
+			continue // warned on stderr, or a FETCH_HEAD line above
 		}
 		dest := refs.ShortName(u.Ref)
-		if dest == "" {
-			dest = "FETCH (" + shortID(u.New) + ")"
-		}
 		if u.Rejected != "" {
 			line(" ! [rejected] %s -> %s  (%s)\n", u.Tag, dest, u.Rejected)
 			continue
@@ -259,7 +279,7 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, quiet, fr
 			continue
 		}
 		kind := "branch" // refs/remotes/<remote>/<tag> track the remote's branches
-		if strings.HasPrefix(u.Ref, refs.Tags) || u.Ref == "" {
+		if strings.HasPrefix(u.Ref, refs.Tags) {
 			kind = "tag"
 		}
 		if kind == "tag" && u.Old != "" {

@@ -25,7 +25,8 @@ func newGCCommand(g *globals) *cobra.Command {
 		Short: "Expire old reflog entries, then remove blobs nothing reaches",
 		Long: `Expire old reflog entries as git gc does, then remove content that
 nothing reaches: not a branch, tag, remote-tracking ref, HEAD, nor any
-commit a remaining reflog entry remembers. A reflog entry whose commit
+commit a remaining reflog entry remembers. As in git, FETCH_HEAD keeps
+nothing: fetch into a ref what must stay past --prune's grace. A reflog entry whose commit
 is missing keeps nothing: gc says which reflogs have one, and 'strata
 fsck' names the entries.
 

@@ -48,6 +48,10 @@ A work tree with uncommitted changes, or with a merge, rebase,
 cherry-pick or revert in progress, is refused before anything moves, and
 so is one with a container running in it (strata run) unless --force.
 
+As git's pull, it writes .strata/FETCH_HEAD (see fetch), naming the
+remote tag for merge, and, when BRANCH is named, says so as git's:
+" * branch            main       -> FETCH_HEAD".
+
 The remote tag also moves the remote-tracking ref that remote.REMOTE.fetch
 maps it to; when that is refused (a refspec without '+', the remote's
 history rewritten), the pull stops there, as git's: exit 1, nothing moved.
@@ -133,10 +137,19 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			// -q: what merge -q and rebase -q would say, as git's pull.
 			g.quiet = o.quiet
 			warnSkipped(g, "pull", remoteArg, res)
-			// git's pull: "From URL" always when BRANCH is named (its
-			// fetch then shows "* branch main -> FETCH_HEAD"), else only
-			// over what the fetch moved, as fetch prints it.
-			printFetch(g, s, res, o.quiet, len(args) == 2)
+			// As git's pull, FETCH_HEAD names what was fetched, for
+			// merge. Its fetch shows "* branch main -> FETCH_HEAD" when
+			// BRANCH is named, else only what it moved.
+			fs := fetchedTags([]refs.Refspec{want}, res, func(string) bool { return true })
+			if err := writeFetchHead(r, s, fs, false); err != nil {
+				return fail(err)
+			}
+			if len(args) < 2 {
+				for i := range fs {
+					fs[i].head = false
+				}
+			}
+			printFetch(g, s, res, fs, o.quiet, len(args) == 2)
 			to, err := pulled(res, remoteArg)
 			if err != nil {
 				return fail(err)

@@ -25,7 +25,7 @@ func newRevParseCommand(g *globals) *cobra.Command {
 		Short: "Print the commit each revision names",
 		Long: `Print the commit id (sha256:...) of each REV, one a line, in any
 revision syntax strata reads (main~2, HEAD^2, v1, main@{1},
-main@{2.days.ago}, @{u}, @{push}, ORIG_HEAD, :/fix for the youngest commit whose
+main@{2.days.ago}, @{u}, @{push}, ORIG_HEAD, FETCH_HEAD, :/fix for the youngest commit whose
 message matches "fix", an id or its prefix). A range prints what git's rev-parse prints: A..B is B then ^A
 (the commit it excludes), A...B is B, A and ^BASE for each merge base,
 ^A is ^A; X^@ is X's parents, X^! is X then ^ each parent, X^-N is X

@@ -17,6 +17,7 @@ type fetchFlags struct {
 	transferFlags
 	prune, all, force, dryRun, porcelain bool
 	updateHeadOK                         bool // -u: fetch into a checked-out branch too
+	appendFetchHead                      bool // add to FETCH_HEAD: fetch --all after its first remote
 	format                               string
 	refmap                               []string
 }
@@ -89,7 +90,7 @@ type fetchOutput struct {
 	added   bool
 }
 
-func (out *fetchOutput) add(g *globals, s *remote.Session, remoteArg string, res remote.FetchResult, o fetchFlags) {
+func (out *fetchOutput) add(g *globals, s *remote.Session, remoteArg string, res remote.FetchResult, fs []fetched, o fetchFlags) {
 	out.added = true
 	switch {
 	case o.porcelain:
@@ -99,7 +100,7 @@ func (out *fetchOutput) add(g *globals, s *remote.Session, remoteArg string, res
 			out.entries = append(out.entries, jsonEntry(remote.Redact(remoteArg), u))
 		}
 	default:
-		printFetch(g, s, res, o.quiet, false)
+		printFetch(g, s, res, fs, o.quiet, false)
 	}
 }
 
