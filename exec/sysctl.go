@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,12 +27,39 @@ func CheckSysctl(kv, network string) error {
 		return fmt.Errorf("want KEY=VALUE, KEY dot-separated names")
 	}
 	if !slices.Contains(ipcSysctls, key) && !slices.ContainsFunc(nsSysctlPrefixes, func(p string) bool { return strings.HasPrefix(key, p) }) {
-		return fmt.Errorf("%s is not in a namespace of the container: want net.*, fs.mqueue.* or one of %s", key, strings.Join(ipcSysctls, ", "))
+		return fmt.Errorf("%s is not in a namespace of the container: want net.*, fs.mqueue.* or one of %s", shortText(key), strings.Join(ipcSysctls, ", "))
 	}
 	if strings.HasPrefix(key, "net.") && network == NetworkHost {
-		return fmt.Errorf("%s would set the host's: the run shares its network (--network host)", key)
+		return fmt.Errorf("%s would set the host's: the run shares its network (--network host)", shortText(key))
 	}
 	return nil
+}
+
+// maxShown is how much of a sysctl's key or value an error repeats: a
+// value may be as long as a page of /proc/sys, an error is one line.
+const maxShown = 64
+
+// ShortSysctl is KEY=VALUE as an error repeats it: a KEY or VALUE
+// longer than maxShown bytes cut (shortText).
+func ShortSysctl(kv string) string {
+	key, value, ok := strings.Cut(kv, "=")
+	if !ok {
+		return shortText(kv)
+	}
+	return shortText(key) + "=" + shortText(value)
+}
+
+// shortText is s cut after maxShown bytes (on a character's start),
+// with "..." and its length.
+func shortText(s string) string {
+	if len(s) <= maxShown {
+		return s
+	}
+	n := maxShown
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", s[:n], len(s))
 }
 
 // validSysctlKey: names of letters, digits, '_' and '-', joined by dots.
@@ -56,12 +84,12 @@ func setSysctls(kvs []string) error {
 		p := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
 		fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 		if err != nil {
-			return fmt.Errorf("sysctl %s: %w", key, err)
+			return fmt.Errorf("sysctl %s: %w", shortText(key), err)
 		}
 		_, err = unix.Write(fd, []byte(value))
 		unix.Close(fd)
 		if err != nil {
-			return fmt.Errorf("sysctl %s=%s: %w", key, value, err)
+			return fmt.Errorf("sysctl %s: %w", ShortSysctl(kv), err)
 		}
 	}
 	return nil

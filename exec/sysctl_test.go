@@ -69,3 +69,20 @@ func TestCheckSysctl(t *testing.T) {
 		t.Errorf("kernel.shmmax with the host's network: %v", err)
 	}
 }
+
+// TestShortSysctl: an error repeats a long KEY or VALUE cut, with its
+// length, never a character's bytes halved; short ones whole.
+func TestShortSysctl(t *testing.T) {
+	long := strings.Repeat("7", 5000)
+	for _, tc := range []struct{ kv, want string }{
+		{"net.ipv4.ip_forward=1", "net.ipv4.ip_forward=1"},
+		{"kernel.sem=" + long, "kernel.sem=" + long[:64] + "... (5000 bytes)"},
+		{"net." + long + "=1", "net." + long[:60] + "... (5004 bytes)=1"},
+		{long, long[:64] + "... (5000 bytes)"},
+		{"net.x=" + strings.Repeat("a", 63) + "é", "net.x=" + strings.Repeat("a", 63) + "... (65 bytes)"},
+	} {
+		if got := ShortSysctl(tc.kv); got != tc.want {
+			t.Errorf("ShortSysctl(%.30q...) = %q, want %q", tc.kv, got, tc.want)
+		}
+	}
+}

@@ -109,7 +109,7 @@ func (o runOptions) flagSpec(g *globals) (exec.Spec, error) {
 	}
 	for _, kv := range o.sysctls {
 		if err := exec.CheckSysctl(kv, o.network); err != nil {
-			return s, usagef("--sysctl %s: %v", kv, err)
+			return s, usagef("--sysctl %s: %v", exec.ShortSysctl(kv), err)
 		}
 	}
 	s.Sysctls = o.sysctls
