@@ -54,7 +54,9 @@ stores it) or "stale" (gone from the remote: fetch --prune deletes its
 remote-tracking branch); the local branches that pull
 from it (branch.BRANCH.remote); and each local branch with a tag of its
 name there, with what a push would do: "up to date", "fast-forwardable"
-or "local out of date". -n does not ask the remote: the tags are those
+or "local out of date". As git's, that is git's matching rule whatever
+push.default says: a branch whose upstream has another name is listed
+under its own name, though a push with no REF refuses it. -n does not ask the remote: the tags are those
 of the remote-tracking branches remote.NAME.fetch maps them to, with no
 status.
 
