@@ -275,6 +275,9 @@ func writeStat(out io.Writer, lines []statLine, lay statLayout) {
 	if maxChange+4 <= binWidth {
 		graph = binWidth - 4
 	}
+	if lay.graphWidth > 0 && lay.graphWidth < graph {
+		graph = lay.graphWidth
+	}
 	width := maxLen
 	if lay.nameWidth > 0 && lay.nameWidth < maxLen {
 		width = lay.nameWidth
@@ -282,6 +285,9 @@ func writeStat(out io.Writer, lines []statLine, lay statLayout) {
 	if width+numWidth+6+graph > columns {
 		if graph > columns*3/8-numWidth-6 {
 			graph = max(columns*3/8-numWidth-6, 6)
+		}
+		if lay.graphWidth > 0 && graph > lay.graphWidth {
+			graph = lay.graphWidth
 		}
 		if width > columns-numWidth-6-graph {
 			width = columns - numWidth - 6 - graph

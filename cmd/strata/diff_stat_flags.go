@@ -14,13 +14,14 @@ import (
 
 // statLayout is how git's --stat lays its lines out: the width of the
 // whole line (unless widthSet, or when -1: the terminal's, term; 0: 80
-// columns), of the names (0: as wide as the longest, within the width)
-// and the count of files shown (0: all; then " ..." for the rest).
+// columns), of the names (0: as wide as the longest, within the width),
+// of the graph (0: as wide as the largest count, within the width) and
+// the count of files shown (0: all; then " ..." for the rest).
 type statLayout struct {
-	width, nameWidth, count int
-	widthSet                bool // a flag gave width
-	term                    int  // git's term_columns (termColumns), 80 when 0
-	compact                 bool // --compact-summary: compactComment after each name
+	width, nameWidth, graphWidth, count int
+	widthSet                            bool // a flag gave width
+	term                                int  // git's term_columns (termColumns), 80 when 0
+	compact                             bool // --compact-summary: compactComment after each name
 }
 
 // columns is the width of --stat's lines: as git's diff, show and log,
@@ -113,8 +114,8 @@ func (f statFlag) Set(v string) error {
 }
 
 // addStatFlag adds --stat (with git's =WIDTH,NAME-WIDTH,COUNT),
-// help its help, and git's --stat-width, --stat-name-width and
-// --stat-count.
+// help its help, and git's --stat-width, --stat-name-width,
+// --stat-graph-width and --stat-count.
 func (o *diffOptions) addStatFlag(cmd *cobra.Command, help string) {
 	f := cmd.Flags().VarPF(statFlag{o}, "stat", "", help+"; --stat=W[,N[,C]]: W columns (by default the terminal's: $COLUMNS, else its width, else 80; -1 too; 0: 80), names N wide, the first C files (as --stat-width, --stat-name-width and --stat-count)")
 	f.NoOptDefVal = "true"
@@ -122,11 +123,13 @@ func (o *diffOptions) addStatFlag(cmd *cobra.Command, help string) {
 	cmd.Flags().Lookup("compact-summary").NoOptDefVal = "true"
 	cmd.Flags().Var(statIntFlag{o, &o.layout.width}, "stat-width", "--stat in this many columns, as git's (0: 80; implies --stat)")
 	cmd.Flags().Var(statIntFlag{o, &o.layout.nameWidth}, "stat-name-width", "--stat's names cut to this many columns, as git's (implies --stat)")
+	cmd.Flags().Var(statIntFlag{o, &o.layout.graphWidth}, "stat-graph-width", "--stat's graph of +/- at most this many columns, as git's (0: no limit but the width; implies --stat)")
 	cmd.Flags().Var(statIntFlag{o, &o.layout.count}, "stat-count", "--stat of the first this many files, then \" ...\", as git's (implies --stat)")
 }
 
-// statIntFlag is one of --stat-width, --stat-name-width and
-// --stat-count: a number, that turns --stat on, as git's.
+// statIntFlag is one of --stat-width, --stat-name-width,
+// --stat-graph-width and --stat-count: a number, that turns --stat on,
+// as git's.
 type statIntFlag struct {
 	o   *diffOptions
 	dst *int
