@@ -215,7 +215,8 @@ target). Files of the same content are paired first, from the file
 indexes' digests; then a file kept under its base name, when it is the
 only one of that name deleted and added; then every file with every
 other, unless more than diff.renameLimit² pairs are left (1000² by
-default; 0 is no limit), as git's, which then warns. Only files of sizes
+default; 0 is no limit), as git's, which then warns (but not for a
+merge's combined diff, M^!, as git 2.39 does not). Only files of sizes
 that can match are read, streamed from the layers or the work tree; a
 file over 8 MiB is renamed only when its content is the same.
 

@@ -107,7 +107,8 @@ but ":/TEXT" is git's search of commit messages, not a path.
   -z              as git's: NUL between commits, and in --name-only,
                   --name-status and --numstat as diff -z
   -M[N], --no-renames  renames found as diff finds them (diff.renames,
-                  diff.renameLimit); "changes" in JSON has them too
+                  diff.renameLimit; past it git's warning, except for a
+                  merge's combined views, as git's); "changes" in JSON too
   --find-copies[=N], --find-copies-harder  copies too, as diff finds them
                   (git's -C; strata's -C is -C DIR): C075 in --name-status
   -s, --no-patch  the commit's header alone, without config and layers,

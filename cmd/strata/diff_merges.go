@@ -151,7 +151,8 @@ func writeCombined(ctx context.Context, w io.Writer, r *repo.Repo, c *objects.Co
 		if err != nil {
 			return err
 		}
-		o.noteRenameLimit(d.RenameLimit)
+		// As git 2.39's combined diff, no rename-limit warning: it
+		// gives none for this first parent's diff either.
 		stat := o
 		stat.patch = false
 		if err := printViews(w, d, stat); err != nil {

@@ -252,7 +252,11 @@ func showChanges(r *repo.Repo, c *objects.Commit, paths []string, o diffOptions)
 		if perParent[i], limited, err = tree.FindRenames(perParent[i], ro); err != nil {
 			return nil, nil, fmt.Errorf("renames: %w", err)
 		}
-		o.noteRenameLimit(limited)
+		if len(parents) == 1 {
+			// git 2.39 warns of the limit for one parent's diff only,
+			// never for a merge's combined one.
+			o.noteRenameLimit(limited)
+		}
 	}
 	return combineChanges(perParent), bad, nil
 }
