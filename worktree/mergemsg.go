@@ -10,8 +10,15 @@ import (
 // branch head names: "Merge branch 'feature'", "Merge tag 'v1'",
 // "Merge remote-tracking branch 'origin/main'" or "Merge commit 'ID'",
 // then " into BRANCH" unless BRANCH is main or master (git's default
-// merge.suppressDest), " into HEAD" when detached.
+// merge.suppressDest), " into HEAD" when detached. A merge of
+// FETCH_HEAD is, as git's, of what its first line says was fetched:
+// "Merge branch 'main' of URL".
 func (w *Worktree) mergeMessage(name string, head refs.Head) string {
+	if name == refs.FetchHead {
+		if es, err := w.Repo.Refs.ReadFetchHead(); err == nil && len(es) > 0 {
+			return "Merge " + es[0].Desc + mergeInto(head.Branch)
+		}
+	}
 	kind := "commit"
 	// "feature^0" is still the branch, to git.
 	if ref := strings.TrimSuffix(strings.TrimSuffix(name, "^0"), "~0"); ref != "" {
