@@ -226,7 +226,8 @@ func uniqueAbbrev(objs interface {
 
 // refName is the full name of the ref rev names, as git's
 // --symbolic-full-name prints it (--abbrev-ref: its refs.ShortName):
-// HEAD's branch (HEAD when detached), the branch @{-N} left, the
+// HEAD's branch (HEAD when detached), ORIG_HEAD and FETCH_HEAD
+// themselves, the branch @{-N} left, the
 // upstream of X@{u} (X@{push}: where a push of X goes), or the branch, tag or remote-tracking branch rev
 // names.
 func refName(r *repo.Repo, rev string) (string, error) {
@@ -251,6 +252,13 @@ func refName(r *repo.Repo, rev string) (string, error) {
 			return "", fmt.Errorf("%s: HEAD was detached then, on no branch", rev)
 		}
 		return branch, nil
+	}
+	if rev == refs.OrigHead || rev == refs.FetchHead {
+		// git's names them by themselves, once they name a commit.
+		if _, err := r.Refs.Resolve(rev, r.Objects); err != nil {
+			return "", err
+		}
+		return rev, nil
 	}
 	if rev == "HEAD" || rev == "@" {
 		head, err := r.Refs.Current()
