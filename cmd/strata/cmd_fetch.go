@@ -19,7 +19,7 @@ func init() { register("fetch", newFetchCommand) }
 func newFetchCommand(g *globals) *cobra.Command {
 	var o fetchFlags
 	cmd := &cobra.Command{
-		Use:   "fetch [-f] [-u] [--dry-run] [--porcelain | --format json] [REMOTE [REFSPEC...]] | --all",
+		Use:   "fetch [-f] [-u] [-a | --no-write-fetch-head] [--dry-run] [--porcelain | --format json] [REMOTE [REFSPEC...]] | --all",
 		Short: "Receive a remote's tags, with their history",
 		Long: `Fetch from REMOTE (default: the current branch's remote, branch.NAME.remote,
 else origin) what each REFSPEC names, as git's fetch: [+]SRC[:DST].
@@ -80,8 +80,10 @@ remote no longer has (see push --delete). --all fetches every remote, in turn, a
 
 Every fetch but --dry-run writes .strata/FETCH_HEAD, as git's: one line
 per remote tag received, "ID<TAB>[not-for-merge]<TAB>branch 'T' of URL"
-(see docs/format.md). The tags named on the command line are for merge;
-with none, the current branch's upstream is, if it is this remote's.
+(see docs/format.md); -a (--append) adds them to what it holds,
+--no-write-fetch-head leaves it as it is. The tags named on the command
+line are for merge; with none, the current branch's upstream is, if it
+is this remote's.
 The revision FETCH_HEAD is its first line's commit: "strata fetch origin
 main && strata merge FETCH_HEAD". A tag named with no DST shows as
 git's " * branch            main       -> FETCH_HEAD".
@@ -121,12 +123,13 @@ func fetchAll(cmd *cobra.Command, g *globals, o fetchFlags, args []string, out *
 	if err != nil {
 		return err
 	}
+	appending := o.appendFetchHead
 	for i, rem := range remote.List(r.Config) {
 		if !o.quiet && o.text() {
 			fmt.Fprintf(g.stdout, "Fetching %s\n", rem.Name)
 		}
 		// As git's fetch --all: FETCH_HEAD holds what every remote gave.
-		o.appendFetchHead = i > 0
+		o.appendFetchHead = appending || i > 0
 		if err := fetchOne(cmd, g, o, []string{rem.Name}, out); err != nil {
 			return err
 		}
@@ -169,7 +172,7 @@ func fetchOne(cmd *cobra.Command, g *globals, o fetchFlags, args []string, out *
 	}
 	warnSkipped(g, "fetch", remoteArg, res)
 	fs := fetchedTags(specs, res, fetchHeadFor(r, rem, len(specs) > 0))
-	if !o.dryRun {
+	if !o.dryRun && !o.noFetchHead {
 		if err := writeFetchHead(r, s, fs, o.appendFetchHead); err != nil {
 			return fmt.Errorf("fetch %s: %w", remoteArg, err)
 		}

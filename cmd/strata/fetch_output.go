@@ -17,7 +17,8 @@ type fetchFlags struct {
 	transferFlags
 	prune, all, force, dryRun, porcelain bool
 	updateHeadOK                         bool // -u: fetch into a checked-out branch too
-	appendFetchHead                      bool // add to FETCH_HEAD: fetch --all after its first remote
+	appendFetchHead                      bool // add to FETCH_HEAD: -a, and fetch --all after its first remote
+	noFetchHead                          bool // --no-write-fetch-head
 	format                               string
 	refmap                               []string
 }
@@ -29,6 +30,8 @@ func (o *fetchFlags) add(cmd *cobra.Command) {
 	f.BoolVar(&o.all, "all", false, "fetch every remote")
 	f.BoolVarP(&o.force, "force", "f", false, "move refs even when it is not a fast-forward, as a '+' on each refspec")
 	f.BoolVar(&o.dryRun, "dry-run", false, "say what would move; receive and write nothing")
+	f.BoolVarP(&o.appendFetchHead, "append", "a", false, "add what was fetched to .strata/FETCH_HEAD, not replace it, as git's")
+	f.BoolVar(&o.noFetchHead, "no-write-fetch-head", false, "write no .strata/FETCH_HEAD, as git's")
 	f.BoolVarP(&o.updateHeadOK, "update-head-ok", "u", false, "let a refspec move a branch a work tree has checked out (the work tree stays: status says HEAD moved)")
 	f.BoolVar(&o.porcelain, "porcelain", false, "print one line per ref moved: FLAG OLD NEW REF, as git's")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
