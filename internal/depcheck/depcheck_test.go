@@ -11,22 +11,22 @@ const module = "github.com/strata-sh/strata/"
 // allowed lists, for each package, the strata packages it may import
 // (directly or not). A package missing here may import none.
 var allowed = map[string][]string{
-	"objects/layer":   {"internal/asyncwrite", "internal/mapfile"},
-	"objects":         {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pathquote", "objects/layer"},
+	"objects/layer":   {"internal/asyncwrite", "internal/mapfile", "internal/pagewrite"},
+	"objects":         {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pagewrite", "internal/pathquote", "objects/layer"},
 	"refs":            {"internal/atomicfile", "internal/lockfile", "internal/regfile"},
 	"exec":            {},
 	"bisect":          {}, // the midpoint over a graph the caller reads
-	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "objects", "objects/layer", "refs"},
-	"tree":            {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pathquote", "objects", "objects/layer"},
-	"snapshot":        {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/mountopt", "internal/pathquote", "internal/stagedir", "objects", "objects/layer"},
-	"worktree":        {"internal/asyncwrite", "internal/atomicfile", "internal/epoch", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "tree", "tree/changeset", "fold", "snapshot", "merge", "merge/textmerge"},
-	"tree/changeset":  {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pathquote", "objects", "objects/layer", "tree"},
-	"fold":            {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pathquote", "objects", "objects/layer", "tree", "tree/changeset"},
-	"merge":           {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pathquote", "objects", "objects/layer", "tree"},
+	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/regfile", "objects", "objects/layer", "refs"},
+	"tree":            {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pagewrite", "internal/pathquote", "objects", "objects/layer"},
+	"snapshot":        {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/stagedir", "objects", "objects/layer"},
+	"worktree":        {"internal/asyncwrite", "internal/atomicfile", "internal/epoch", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "tree", "tree/changeset", "fold", "snapshot", "merge", "merge/textmerge"},
+	"tree/changeset":  {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pagewrite", "internal/pathquote", "objects", "objects/layer", "tree"},
+	"fold":            {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pagewrite", "internal/pathquote", "objects", "objects/layer", "tree", "tree/changeset"},
+	"merge":           {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pagewrite", "internal/pathquote", "objects", "objects/layer", "tree"},
 	"merge/textmerge": {},
-	"image":           {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pathquote", "objects", "objects/layer"},
-	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/treepath", "repo", "objects", "objects/layer", "refs", "image"},
-	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "internal/tarcompress", "repo", "objects", "objects/layer", "refs", "snapshot", "exec", "fold", "tree", "tree/changeset"},
+	"image":           {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pagewrite", "internal/pathquote", "objects", "objects/layer"},
+	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/treepath", "repo", "objects", "objects/layer", "refs", "image"},
+	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "internal/tarcompress", "repo", "objects", "objects/layer", "refs", "snapshot", "exec", "fold", "tree", "tree/changeset"},
 }
 
 // forbidden states the map's load-bearing rules on their own, so that
