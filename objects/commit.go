@@ -443,11 +443,13 @@ func parseOwnedManifestHead(id digest.Digest, b []byte) (*ManifestHead, error) {
 }
 
 // decodeManifestHead decodes head, commit id's manifest with or without
-// its layers.
+// its layers: by decodeHead, or by encoding/json what that leaves.
 func decodeManifestHead(id digest.Digest, head []byte) (*ManifestHead, error) {
-	var m ManifestHead
-	if err := json.Unmarshal(head, &m); err != nil {
-		return nil, fmt.Errorf("blob %s: bad JSON: %w", id, err)
+	m, ok := decodeHead(head)
+	if !ok {
+		if err := json.Unmarshal(head, &m); err != nil {
+			return nil, fmt.Errorf("blob %s: bad JSON: %w", id, err)
+		}
 	}
 	if m.Config.Digest == "" || (m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest) {
 		return nil, fmt.Errorf("%s: %w", id, ErrNotCommit)
