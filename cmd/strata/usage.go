@@ -137,3 +137,11 @@ func saidDefault(fs *pflag.FlagSet, names ...string) {
 		_ = fs.SetAnnotation(name, ownDefault, []string{"true"})
 	}
 }
+
+// btoi is 1 for true: flags that exclude each other are counted with it.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
