@@ -88,7 +88,7 @@ func containerInit() {
 	if err := setupContainer(cfg); err != nil {
 		failInit(CodeRuntime, fmt.Errorf("start container: %w", err))
 	}
-	code, err := startProcess(cfg)
+	code, err := startProcess(cfg, true)
 	failInit(code, err)
 }
 
@@ -257,8 +257,9 @@ func enterCwd(cfg *initConfig) error {
 }
 
 // startProcess confines this thread and execs the user's command. It
-// returns only on failure, with the exit code to report.
-func startProcess(cfg *initConfig) (int, error) {
+// returns only on failure, with the exit code to report. deathSignal:
+// the command dies (SIGKILL) when this process's parent does.
+func startProcess(cfg *initConfig, deathSignal bool) (int, error) {
 	// The working directory first: a relative command (./run.sh) is
 	// found from there, as runc and docker find it.
 	if err := enterCwd(cfg); err != nil {
@@ -313,8 +314,10 @@ func startProcess(cfg *initConfig) (int, error) {
 		}
 	}
 	// Changing credentials cleared the parent-death signal and may have
-	// reset dumpability: set both again.
-	unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	// reset dumpability: set both again (the signal if deathSignal).
+	if deathSignal {
+		unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	}
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	unix.Umask(0o022)
 	if cfg.Init {

@@ -401,9 +401,14 @@ func startInto(cmd *osexec.Cmd, t *joinTarget) error {
 			return
 		}
 		started <- nil
+		joinForked() // then this thread, the init's parent, ends
 	})
 	return <-started
 }
+
+// joinForked runs on the thread that forked a joined init, before that
+// thread ends; tests hold the thread past the command's start with it.
+var joinForked = func() {}
 
 // signalJoined passes sig to the joined command: the process started,
 // which the init becomes, or through nsenter (viaNsenter), nsenter's one

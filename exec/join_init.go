@@ -80,7 +80,10 @@ func joinedInit(byPidfd bool) {
 			failInit(CodeRuntime, fmt.Errorf("join container: setsid: %w", err))
 		}
 	}
-	code, err := startProcess(cfg)
+	// No parent-death signal on the pidfd way: the parent is a strata
+	// thread that ends right after the fork (startInto), and the signal
+	// would kill the command whenever that end came after it was set.
+	code, err := startProcess(cfg, !byPidfd)
 	failInit(code, err)
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -266,6 +267,68 @@ func TestJoinIgnoresTheContainersProc(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestJoinOutlivesTheForkingThread: on the init's way in, the joined
+// init is forked by a strata thread that ends right after. The command
+// must not die with that thread (a parent-death signal would kill it).
+// The thread is held until the command runs, then let go; the command
+// ends only once the thread is gone.
+func TestJoinOutlivesTheForkingThread(t *testing.T) {
+	joinWay(t, "init")
+	pid, root := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+	waitCmdline(t, pid, "sleep\x001000\x00")
+	gone := make(chan error, 1)
+	joinForked = func() {
+		tid := unix.Gettid()
+		go func() { gone <- waitThreadGone(tid, filepath.Join(root, "joined")) }()
+		waitFile(t, filepath.Join(root, "joined"))
+	}
+	t.Cleanup(func() { joinForked = func() {} })
+	done := make(chan result, 1)
+	go func() {
+		done <- join(t, pid, nil, "sh", "-c", "touch /joined; while [ ! -e /threadgone ]; do sleep 0.05; done; echo alive")
+	}()
+	if err := <-gone; err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "threadgone"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.code != 0 || r.err != nil || r.stdout != "alive\n" {
+		t.Fatalf("code %d err %v stdout %q stderr %q: the command died with the thread that forked its init", r.code, r.err, r.stdout, r.stderr)
+	}
+}
+
+// waitFile waits until path exists.
+func waitFile(t *testing.T, path string) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s never appeared", path)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitThreadGone waits until thread tid of this process has ended,
+// once marker exists (the hook holds the thread until then).
+func waitThreadGone(tid int, marker string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(marker); err == nil {
+			if _, err := os.Stat(fmt.Sprintf("/proc/self/task/%d", tid)); os.IsNotExist(err) {
+				return nil
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("thread %d never ended", tid)
 }
 
 // TestJoinLeavesTheCgroup: the thread that joins a container's cgroups
