@@ -59,7 +59,7 @@ func TestWriteStatGraphWidth(t *testing.T) {
 		{40, 200, " a   |  90 ----------------------------\n b   |  23 +++++++\n bin | Bin 3 -> 5000 bytes\n 3 files changed, 23 insertions(+), 90 deletions(-)\n"},
 	} {
 		var b strings.Builder
-		writeStat(&b, lines, statLayout{width: tc.width, graphWidth: tc.graph})
+		writeStat(&b, lines, statLayout{width: tc.width, widthSet: true, graphWidth: tc.graph})
 		if b.String() != tc.want {
 			t.Errorf("--stat=%d --stat-graph-width=%d:\n%s\nwant (git's)\n%s", tc.width, tc.graph, b.String(), tc.want)
 		}
@@ -83,7 +83,7 @@ func TestWriteStatGraphWidthNarrow(t *testing.T) {
 		" bin                | Bin 3 -> 5000 bytes\n" +
 		" 4 files changed, 33 insertions(+), 100 deletions(-)\n"
 	var b strings.Builder
-	writeStat(&b, lines, statLayout{width: 30, graphWidth: 3})
+	writeStat(&b, lines, statLayout{width: 30, widthSet: true, graphWidth: 3})
 	if b.String() != want {
 		t.Errorf("--stat=30 --stat-graph-width=3:\n%s\nwant (git's)\n%s", b.String(), want)
 	}
