@@ -69,7 +69,7 @@ export STRATA_TEST_CGROUP=v2
 # which the VM's initramfs does not carry) does not depend on the cgroup
 # version and runs in make test on the host. The skip is named here, and
 # counted in the output, not hidden.
-skip='TestNetworkPrivate(Publish|PublishUDP|NoSpoofing|LeavesNothing|PortInUse|Isolation|ForeignForwardDrop)$'
+skip='TestNetworkPrivate(Publish|PublishUDP|PublishEphemeral|PublishNotToHost|NoSpoofing|LeavesNothing|PortInUse|Isolation|ForeignForwardDrop)$'
 echo "vm-init: running exec.test -test.v -test.count=1 -test.skip '$skip' $(cat testflags)"
 # shellcheck disable=SC2046
 ./exec.test -test.v -test.count=1 -test.timeout=25m -test.skip "$skip" $(cat testflags)
