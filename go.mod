@@ -57,3 +57,5 @@ require (
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 	gotest.tools/v3 v3.5.2 // indirect
 )
+
+replace github.com/klauspost/cpuid/v2 => ./third_party/cpuid
