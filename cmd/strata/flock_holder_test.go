@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -31,12 +32,32 @@ func lockedFile(t *testing.T, dir, name string, how int) (string, *unix.Stat_t) 
 	return path, &st
 }
 
+// fdOf is this process's descriptor of the file st.
+func fdOf(t *testing.T, st *unix.Stat_t) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		fd, _ := strconv.Atoi(e.Name())
+		var fst unix.Stat_t
+		if unix.Fstat(fd, &fst) == nil && fst.Dev == st.Dev && fst.Ino == st.Ino {
+			return fd
+		}
+	}
+	t.Fatalf("no descriptor of inode %d", st.Ino)
+	return -1
+}
+
 func TestFlockHolder(t *testing.T) {
 	dir := t.TempDir()
 	me := os.Getpid()
 	held, heldSt := lockedFile(t, dir, "held", unix.LOCK_EX)
 	shared, sharedSt := lockedFile(t, dir, "shared", unix.LOCK_SH)
 	open, openSt := lockedFile(t, dir, "open", 0)
+	proc := "/proc/" + strconv.Itoa(me)
+	heldFd, sharedFd, openFd := fdOf(t, heldSt), fdOf(t, sharedSt), fdOf(t, openSt)
 
 	// A process that holds none of them, as a stale recorded pid may be.
 	other := exec.Command("sleep", "60")
@@ -58,13 +79,20 @@ func TestFlockHolder(t *testing.T) {
 		{"/proc/locks of the held file", procLocksFlockHolder(heldSt), me},
 		{"/proc/locks of a shared lock", procLocksFlockHolder(sharedSt), 0},
 		{"/proc/locks of an open file", procLocksFlockHolder(openSt), 0},
-		{"the right guess", flockHolder(held, me), me},
-		{"no guess", flockHolder(held, 0), me},
-		{"a wrong guess falls back to /proc/locks", flockHolder(held, stranger), me},
-		{"a guess that is no process", flockHolder(held, 1<<22+1), me},
-		{"a shared lock, guessed", flockHolder(shared, me), 0},
-		{"an unlocked file, guessed", flockHolder(open, me), 0},
-		{"no such file", flockHolder(filepath.Join(dir, "none"), me), 0},
+		{"the right guess", flockHolder(held, me, 0), me},
+		{"no guess", flockHolder(held, 0, 0), me},
+		{"a wrong guess falls back to /proc/locks", flockHolder(held, stranger, 0), me},
+		{"a guess that is no process", flockHolder(held, 1<<22+1, 0), me},
+		{"a shared lock, guessed", flockHolder(shared, me, 0), 0},
+		{"an unlocked file, guessed", flockHolder(open, me, 0), 0},
+		{"no such file", flockHolder(filepath.Join(dir, "none"), me, 0), 0},
+		{"the right guess and descriptor", flockHolder(held, me, heldFd), me},
+		{"a descriptor of another file falls back to the others", flockHolder(held, me, openFd), me},
+		{"a descriptor that is not open", flockHolder(held, me, 1<<20), me},
+		{"the right descriptor of a wrong guess", flockHolder(held, stranger, heldFd), me},
+		{"fdinfo of the holding descriptor", fdFlockHolder(proc, strconv.Itoa(heldFd), heldSt), me},
+		{"fdinfo of another descriptor", fdFlockHolder(proc, strconv.Itoa(openFd), heldSt), 0},
+		{"fdinfo of a descriptor on a shared lock", fdFlockHolder(proc, strconv.Itoa(sharedFd), sharedSt), 0},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: holder %d, want %d", c.what, c.got, c.want)
@@ -96,5 +124,41 @@ func TestFlockHolderInodeOnly(t *testing.T) {
 	exact := []byte(fmt.Sprintf("1: FLOCK  ADVISORY  WRITE %d %x:%x:%d 0 EOF\n", me, unix.Major(heldSt.Dev), unix.Minor(heldSt.Dev), heldSt.Ino))
 	if got := holderInLocks(held, heldSt, exact); got != me {
 		t.Errorf("an exact lock line: holder %d, want %d", got, me)
+	}
+}
+
+// BenchmarkFlockHolder finds the holder of a lock this process holds,
+// among a dozen open files as a supervisor has, by scanning every
+// descriptor's fdinfo and by the one recorded descriptor.
+func BenchmarkFlockHolder(b *testing.B) {
+	dir := b.TempDir()
+	for i := range 12 {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprint("open", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+	}
+	path := filepath.Join(dir, "lock")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		b.Fatal(err)
+	}
+	me := os.Getpid()
+	for _, c := range []struct {
+		name string
+		fd   int
+	}{{"scan", 0}, {"recorded", int(f.Fd())}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if flockHolder(path, me, c.fd) != me {
+					b.Fatal("holder not found")
+				}
+			}
+		})
 	}
 }

@@ -37,21 +37,24 @@ import (
 //	log, log.1  the output, one record a line, rotated by size
 //	tree/       the throwaway work tree of a --rev run, kept until rm
 type svcState struct {
-	Name     string    `json:"name"`
-	Rev      string    `json:"rev,omitempty"` // as the user gave it; "" for the checkout
-	Commit   string    `json:"commit,omitempty"`
-	Command  []string  `json:"command,omitempty"`
-	Argv     []string  `json:"argv"` // strata's own arguments, to start the supervisor again
-	Cwd      string    `json:"cwd"`  // symbolic links resolved (not in a record made before host_paths)
-	Restart  string    `json:"restart"`
-	Status   string    `json:"status"` // created, running, restarting, exited
-	Pid      int       `json:"pid,omitempty"`
-	SupPid   int       `json:"supervisor_pid,omitempty"`
-	Created  time.Time `json:"created"`
-	Started  time.Time `json:"started,omitzero"`
-	Finished time.Time `json:"finished,omitzero"` // omitempty kept a zero time: "0001-01-01T00:00:00Z"
-	ExitCode *int      `json:"exit_code,omitempty"`
-	Restarts int       `json:"restarts"`
+	Name    string   `json:"name"`
+	Rev     string   `json:"rev,omitempty"` // as the user gave it; "" for the checkout
+	Commit  string   `json:"commit,omitempty"`
+	Command []string `json:"command,omitempty"`
+	Argv    []string `json:"argv"` // strata's own arguments, to start the supervisor again
+	Cwd     string   `json:"cwd"`  // symbolic links resolved (not in a record made before host_paths)
+	Restart string   `json:"restart"`
+	Status  string   `json:"status"` // created, running, restarting, exited
+	Pid     int      `json:"pid,omitempty"`
+	SupPid  int      `json:"supervisor_pid,omitempty"`
+	// SupLockFd is the supervisor's descriptor of the run's lock: exec
+	// reads that one's fdinfo to find the holder (flockHolder).
+	SupLockFd int       `json:"supervisor_lock_fd,omitempty"`
+	Created   time.Time `json:"created"`
+	Started   time.Time `json:"started,omitzero"`
+	Finished  time.Time `json:"finished,omitzero"` // omitempty kept a zero time: "0001-01-01T00:00:00Z"
+	ExitCode  *int      `json:"exit_code,omitempty"`
+	Restarts  int       `json:"restarts"`
 	// Ports are the ports published as bound, 127.0.0.1:8080->80/tcp,
 	// an ephemeral one with the host port it got (recorded at each
 	// start, by the supervisor).
@@ -271,7 +274,7 @@ func (s *svc) lockTree(ctx context.Context, notice func(holder int)) (func(), er
 			return nil, fmt.Errorf("lock its tree: %w", err)
 		}
 		if notice != nil && time.Since(start) >= time.Second {
-			notice(flockHolder(s.path(treeLockName), 0))
+			notice(flockHolder(s.path(treeLockName), 0, 0))
 			notice = nil
 		}
 		select {
@@ -300,7 +303,9 @@ func treeWaitNotice(g *globals, cmd, name string) func(int) {
 // a new supervisor rewrites only after it took the lock and which names
 // a dead one (its pid perhaps reused) meanwhile, it is never stale: the
 // recorded pid is only where the kernel is asked first (flockHolder).
-func (s *svc) lockHolder() int { return flockHolder(s.path("lock"), s.st.SupPid) }
+func (s *svc) lockHolder() int {
+	return flockHolder(s.path("lock"), s.st.SupPid, s.st.SupLockFd)
+}
 
 // waitLockName is the file by which waiters hold off a --rm run's
 // removal: each holds a shared lock on it until it has read the exit

@@ -62,6 +62,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	// For systemd's PIDFile= (generate systemd).
 	os.WriteFile(s.path("supervisor.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	s.st.SupPid, s.st.Status, s.st.Pid = os.Getpid(), "created", 0
+	s.st.SupLockFd = int(lock.Fd())
 	s.save() // no longer the dead supervisor's pid and container's
 	// Its tree is mounted here, not while a cp or commit --from has it
 	// mounted outside: that one is waited for, and unmounts it.
