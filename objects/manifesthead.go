@@ -1,6 +1,14 @@
 package objects
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
 
 // withoutLayers returns manifest b with the value of its top-level
 // "layers" member replaced by [], for a reader that needs only the head
@@ -173,3 +181,89 @@ func skipValue(b []byte, i int) (int, bool) {
 	}
 	return 0, false
 }
+
+// ReadManifest loads and checks the manifest of commit id, without its config.
+func (s *Store) ReadManifest(id digest.Digest) (*ocispec.Manifest, error) {
+	b, err := s.ReadJSONBlob(id)
+	if err != nil {
+		return nil, err
+	}
+	return parseManifest(id, b)
+}
+
+func parseManifest(id digest.Digest, b []byte) (*ocispec.Manifest, error) {
+	var m ocispec.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("blob %s: bad JSON: %w", id, err)
+	}
+	if m.Config.Digest == "" || (m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest) {
+		return nil, fmt.Errorf("%s: %w", id, ErrNotCommit)
+	}
+	return &m, nil
+}
+
+// ManifestHead is what a walk of the history needs of a manifest: not
+// its layers, which a deep history lists by the thousand.
+type ManifestHead struct {
+	MediaType   string            `json:"mediaType"`
+	Config      ManifestConfig    `json:"config"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// ManifestConfig is the config descriptor as ManifestHead keeps it.
+type ManifestConfig struct {
+	Digest digest.Digest `json:"digest"`
+}
+
+// ReadManifestHead loads and checks the manifest of commit id as
+// ReadManifest does, and decodes only its head.
+func (s *Store) ReadManifestHead(id digest.Digest) (*ManifestHead, error) {
+	// The bytes are only parsed, and json copies what it keeps, so a
+	// walk reuses one buffer: a new one a commit was most of what log
+	// allocated, and so most of its collections and page faults.
+	bp := headBufs.Get().(*[]byte)
+	defer headBufs.Put(bp)
+	b, err := s.readVerified(id, *bp, false, true) // a walk's read: see readVerified
+	if err != nil {
+		return nil, err
+	}
+	if cap(b) <= maxPooledHead {
+		*bp = b[:0]
+	}
+	return parseOwnedManifestHead(id, b)
+}
+
+// headBufs holds ReadManifestHead's read buffers; one that grew past
+// maxPooledHead for a large manifest is not kept.
+var headBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledHead = 64 << 10
+
+// ParseManifestHead decodes the head of b, the manifest of commit id.
+func ParseManifestHead(id digest.Digest, b []byte) (*ManifestHead, error) {
+	return decodeManifestHead(id, withoutLayers(b))
+}
+
+// parseOwnedManifestHead is ParseManifestHead of bytes the caller has
+// no more use for: their layers are cut in place.
+func parseOwnedManifestHead(id digest.Digest, b []byte) (*ManifestHead, error) {
+	return decodeManifestHead(id, cutLayers(b))
+}
+
+// decodeManifestHead decodes head, commit id's manifest with or without
+// its layers: by decodeHead, or by encoding/json what that leaves.
+func decodeManifestHead(id digest.Digest, head []byte) (*ManifestHead, error) {
+	m, ok := decodeHead(head)
+	if !ok {
+		if err := json.Unmarshal(head, &m); err != nil {
+			return nil, fmt.Errorf("blob %s: bad JSON: %w", id, err)
+		}
+	}
+	if m.Config.Digest == "" || (m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest) {
+		return nil, fmt.Errorf("%s: %w", id, ErrNotCommit)
+	}
+	return &m, nil
+}
+
+// Parents returns the parents the manifest names, first parent first.
+func (m *ManifestHead) Parents() []digest.Digest { return parentsOf(m.Annotations) }
