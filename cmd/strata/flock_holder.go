@@ -149,17 +149,6 @@ func exclusiveFlockPid(f []string) int {
 	return pid
 }
 
-// procLocksFlockHolder returns the pid that holds an exclusive flock on
-// the file st, from /proc/locks, or 0.
-func procLocksFlockHolder(st *unix.Stat_t) int {
-	b, err := os.ReadFile("/proc/locks")
-	if err != nil {
-		return 0
-	}
-	pid, _ := locksFlockHolder(b, st)
-	return pid
-}
-
 // locksFlockHolder returns the pid that holds an exclusive flock on the
 // file st according to locks, /proc/locks' content, or 0; exact says
 // that the lock names st's device too, not its inode number alone.

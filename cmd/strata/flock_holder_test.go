@@ -162,3 +162,14 @@ func BenchmarkFlockHolder(b *testing.B) {
 		})
 	}
 }
+
+// procLocksFlockHolder returns the pid that holds an exclusive flock on
+// the file st, from /proc/locks, or 0.
+func procLocksFlockHolder(st *unix.Stat_t) int {
+	b, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return 0
+	}
+	pid, _ := locksFlockHolder(b, st)
+	return pid
+}
