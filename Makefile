@@ -60,8 +60,7 @@ demo: deps-demo build
 # Static, as strata is built: the exec tests run their own binary as the
 # container init, and a copy of it must start inside the container too
 # (--init with --ulimit), where no dynamic loader is.
-test: deps-test fmtcheck
-	$(GO) vet ./...
+test: deps-test lint
 	CGO_ENABLED=0 $(GO) test -p 1 -count=1 -timeout 30m ./...
 
 # The exec tests on a cgroup-v2-only Debian kernel in qemu (TCG, no KVM
@@ -79,7 +78,7 @@ fmtcheck:
 
 lint: fmtcheck
 	$(GO) vet ./...
-	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	staticcheck ./...
 	staticcheck -tests=false -tags strata_front ./cmd/strata
 
