@@ -48,7 +48,9 @@ the work tree and out of the commit.
   strata commit --amend                # fold the work tree's changes into HEAD
 
 --change takes Dockerfile instructions, as docker commit does: ENV, CMD,
-ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL. A config
+ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL. --from
+keeps the run's exposed ports (its --expose and -p) in the config, as
+docker commit does, with --change's EXPOSE added. A config
 change alone makes a commit; with no change at all, commit says "nothing to
 commit" unless --allow-empty. The date is --date (RFC 3339), else
 $SOURCE_DATE_EPOCH, else now; the author is --author, else [user] in the
