@@ -10,8 +10,9 @@ import (
 // EXPOSE writes what docker's builder writes: one "port/proto" per port
 // of a range, the protocol lower case, words of an expanded variable
 // apart, an ip and host port dropped; a word that is not a port is an
-// error with its line. Before the fix "8000-8002/udp", "80/TCP",
-// "80 443/tcp" and "abc/tcp" went into the config as they were.
+// error with its line, in run --expose's words (exec.ParseExposed reads
+// both). Before the fix "8000-8002/udp", "80/TCP", "80 443/tcp" and
+// "abc/tcp" went into the config as they were.
 func TestExposeAsDocker(t *testing.T) {
 	ctxDir := ctxWith(t, map[string]string{"a": "a"})
 	r := newRepo(t, false)
@@ -26,11 +27,12 @@ func TestExposeAsDocker(t *testing.T) {
 		t.Errorf("ExposedPorts %v, want %v", got, want)
 	}
 	for word, why := range map[string]string{
-		"abc":       `abc: not a port (0 to 65535)`,
-		"80/http":   `80/http: http is not a protocol (tcp, udp or sctp)`,
-		"9000-8000": `9000-8000: not a port range (the end is below the start)`,
-		"70000":     `70000: not a port (0 to 65535)`,
-		"80-":       `80-: not a port (0 to 65535)`,
+		"abc":       `abc: invalid port 'abc': not a port number (1-65535)`,
+		"80/http":   `80/http: invalid proto: http`,
+		"9000-8000": `9000-8000: invalid port range: 9000-8000`,
+		"70000":     `70000: invalid port '70000': not a port number (1-65535)`,
+		"80-":       `80-: invalid end port '': not a port number (1-65535)`,
+		"0":         `0: invalid port '0': not a port number (1-65535)`,
 	} {
 		_, err := buildIn(t, r, ctxDir, "FROM scratch\nEXPOSE "+word+"\n")
 		if want := "Dockerfile:2: step 2: EXPOSE " + word + ": " + why; err == nil || !strings.HasSuffix(err.Error(), want) {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/objects"
 	"golang.org/x/sys/unix"
 )
@@ -221,60 +221,19 @@ func validSignal(s string) bool {
 	return unix.SignalNum("SIG"+name) != 0
 }
 
-// maxExposed caps the ports one EXPOSE range gives (the whole port space).
-const maxExposed = 65536
-
 // exposedPorts is what docker's builder writes into the config for one
 // EXPOSE word, [[ip:]hostPort:]port[-end][/proto]: "port/proto" for each
-// port of the range, the protocol lower case and tcp by default. Anything
-// else is an error, as buildkit's: a key such as "abc/tcp" or
+// port of the range (exec.ParseExposed, as run --expose reads it).
+// Anything else is an error, as buildkit's: a key such as "abc/tcp" or
 // "8000-8002/udp" is not a port to whoever reads the image.
 func exposedPorts(word string) ([]string, error) {
 	spec := word
 	if i := strings.LastIndex(spec, ":"); i >= 0 {
 		spec = spec[i+1:] // docker ignores an ip and a host port here
 	}
-	port, proto, _ := strings.Cut(spec, "/")
-	switch proto = strings.ToLower(proto); proto {
-	case "":
-		proto = "tcp"
-	case "tcp", "udp", "sctp":
-	default:
-		return nil, fmt.Errorf("%s: %s is not a protocol (tcp, udp or sctp)", quoteWord(word), quoteWord(proto))
-	}
-	first, last, err := portRange(port)
+	ports, err := exec.ParseExposed(spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", quoteWord(word), err)
 	}
-	out := make([]string, 0, last-first+1)
-	for p := first; p <= last; p++ {
-		out = append(out, strconv.Itoa(p)+"/"+proto)
-	}
-	return out, nil
-}
-
-// portRange parses "80" or "8000-8002".
-func portRange(s string) (first, last int, err error) {
-	a, b, isRange := strings.Cut(s, "-")
-	if first, err = portNumber(a); err != nil {
-		return 0, 0, err
-	}
-	if !isRange {
-		return first, first, nil
-	}
-	if last, err = portNumber(b); err != nil {
-		return 0, 0, err
-	}
-	if last < first {
-		return 0, 0, errors.New("not a port range (the end is below the start)")
-	}
-	return first, last, nil
-}
-
-func portNumber(s string) (int, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n >= maxExposed {
-		return 0, errors.New("not a port (0 to 65535)")
-	}
-	return n, nil
+	return ports, nil
 }

@@ -39,11 +39,11 @@ func ParsePorts(s string) ([]Port, error) {
 	if ctr == "" {
 		return nil, fmt.Errorf("no port specified: %s<empty>", s)
 	}
-	switch proto = strings.ToLower(proto); proto {
-	case "":
-		proto = "tcp"
-	case "tcp", "udp":
-	default:
+	proto, err := portProto(proto)
+	if err != nil {
+		return nil, err
+	}
+	if proto == "sctp" {
 		return nil, fmt.Errorf("invalid proto: %s", proto)
 	}
 	if ip != "" {
@@ -94,6 +94,44 @@ func splitPortSpec(s string) (ip, host, ctr string) {
 	default:
 		return strings.Join(parts[:n-2], ":"), parts[n-2], parts[n-1]
 	}
+}
+
+// ErrPortProto is wrapped by the error about a protocol that is not
+// tcp, udp or sctp: "invalid proto: http", docker's words.
+var ErrPortProto = errors.New("invalid proto")
+
+// portProto is PROTO of PORT/PROTO as docker reads it: lower case, tcp
+// when empty, and tcp, udp or sctp.
+func portProto(proto string) (string, error) {
+	switch proto = strings.ToLower(proto); proto {
+	case "":
+		return "tcp", nil
+	case "tcp", "udp", "sctp":
+		return proto, nil
+	}
+	return "", fmt.Errorf("%w: %s", ErrPortProto, proto)
+}
+
+// ParseExposed reads an exposed port as docker's --expose and EXPOSE
+// do, PORT[/PROTO] or FIRST-LAST[/PROTO], into the keys of an image
+// config's ExposedPorts: "80/tcp", one a port of the range. The
+// protocol is tcp, udp or sctp (lower case; tcp if none). An error is
+// ErrPortProto's or ParsePortRange's, in docker's words.
+func ParseExposed(s string) ([]string, error) {
+	port, proto, _ := strings.Cut(s, "/")
+	proto, err := portProto(proto)
+	if err != nil {
+		return nil, err
+	}
+	first, last, err := ParsePortRange(port)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, last-first+1)
+	for n := first; n <= last; n++ {
+		out = append(out, strconv.Itoa(n)+"/"+proto)
+	}
+	return out, nil
 }
 
 // ParsePortRange reads "80" or "8000-8002", each port 1-65535 and the

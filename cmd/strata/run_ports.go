@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -103,29 +104,17 @@ func (o runOptions) exposedPorts(image map[string]struct{}) ([]string, error) {
 	return sortPorts(slices.Collect(maps.Keys(set))), nil
 }
 
-// parseExpose reads --expose PORT[/PROTO] or FIRST-LAST[/PROTO], in
-// docker's words: tcp, udp or sctp, as docker exposes.
+// parseExpose reads --expose PORT[/PROTO] or FIRST-LAST[/PROTO]
+// (exec.ParseExposed), in docker's words: no IP or host port here.
 func parseExpose(v string) ([]string, error) {
 	if strings.Contains(v, ":") {
 		return nil, fmt.Errorf("invalid port format for --expose: %s", v)
 	}
-	port, proto, _ := strings.Cut(v, "/")
-	switch proto = strings.ToLower(proto); proto {
-	case "":
-		proto = "tcp"
-	case "tcp", "udp", "sctp":
-	default:
-		return nil, fmt.Errorf("invalid proto: %s", proto)
-	}
-	first, last, err := exec.ParsePortRange(port)
-	if err != nil {
+	ports, err := exec.ParseExposed(v)
+	if err != nil && !errors.Is(err, exec.ErrPortProto) {
 		return nil, fmt.Errorf("invalid range format for --expose: %s, error: %w", v, err)
 	}
-	out := make([]string, 0, last-first+1)
-	for n := first; n <= last; n++ {
-		out = append(out, portKey(n, proto))
-	}
-	return out, nil
+	return ports, err
 }
 
 // portKey is docker's name of a container port: "80/tcp".
