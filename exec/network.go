@@ -28,11 +28,15 @@ func (p Port) String() string {
 // goroutine of strata's for as long as the run lives.
 const MaxPorts = 1024
 
-// ParsePorts reads docker's -p syntax, [[IP:][HOST]:]CONTAINER[/tcp|udp],
+// ParsePorts reads docker's -p syntax, [[IP:][HOST]:]CONTAINER[/PROTO],
 // where CONTAINER (and HOST with it) may be a range, 8000-8002. A HOST
 // of 0 or none (":80", "80", "127.0.0.1::80") is an ephemeral port: the
 // kernel picks a free one when the run binds it (Spec.Published tells
-// which). The errors are docker's words.
+// which). A HOST range for one CONTAINER port (8000-8002:80) is one Port
+// with HostPortLast: the run binds the first free one of the range.
+// PROTO is tcp, udp or sctp, as docker reads it; a run refuses sctp
+// (checkPorts: its proxy carries tcp and udp). The errors are docker's
+// words.
 func ParsePorts(s string) ([]Port, error) {
 	ip, host, ctr := splitPortSpec(s)
 	ctr, proto, _ := strings.Cut(ctr, "/")
@@ -42,9 +46,6 @@ func ParsePorts(s string) ([]Port, error) {
 	proto, err := portProto(proto)
 	if err != nil {
 		return nil, err
-	}
-	if proto == "sctp" {
-		return nil, fmt.Errorf("invalid proto: %s", proto)
 	}
 	if ip != "" {
 		a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(ip, "["), "]"))
@@ -62,6 +63,11 @@ func ParsePorts(s string) ([]Port, error) {
 		hf, hl, err := ParsePortRange(host)
 		if err != nil {
 			return nil, fmt.Errorf("invalid hostPort: %s", host)
+		}
+		if first == last && hl > hf {
+			// One container port, a host range: docker picks a free
+			// port of the range.
+			return []Port{{HostIP: ip, HostPort: hf, HostPortLast: hl, ContainerPort: first, Proto: proto}}, nil
 		}
 		if hl-hf != last-first {
 			return nil, fmt.Errorf("invalid ranges specified for container and host Ports: %s and %s", ctr, host)
@@ -110,6 +116,18 @@ func portProto(proto string) (string, error) {
 		return proto, nil
 	}
 	return "", fmt.Errorf("%w: %s", ErrPortProto, proto)
+}
+
+// CheckPortProto says why a run cannot publish a port of protocol proto
+// ("" is tcp): its proxy carries tcp and udp, where docker's carries
+// sctp too. The words are rootlesskit's, whose port driver has the same
+// limit under docker.
+func CheckPortProto(proto string) error {
+	switch proto {
+	case "", "tcp", "udp":
+		return nil
+	}
+	return fmt.Errorf("unsupported protocol %q: strata's port proxy publishes tcp and udp", proto)
 }
 
 // ParseExposed reads an exposed port as docker's --expose and EXPOSE
@@ -185,8 +203,11 @@ func checkPorts(spec *Spec) error {
 		if p.HostPort < 0 || p.HostPort > 65535 || p.ContainerPort < 1 || p.ContainerPort > 65535 {
 			return fmt.Errorf("port %d:%d: out of range", p.HostPort, p.ContainerPort)
 		}
-		if p.Proto != "" && p.Proto != "tcp" && p.Proto != "udp" {
-			return fmt.Errorf("port protocol %q: want tcp or udp", p.Proto)
+		if p.HostPortLast != 0 && (p.HostPort < 1 || p.HostPortLast <= p.HostPort || p.HostPortLast > 65535) {
+			return fmt.Errorf("port %d-%d:%d: not a host port range", p.HostPort, p.HostPortLast, p.ContainerPort)
+		}
+		if err := CheckPortProto(p.Proto); err != nil {
+			return err
 		}
 	}
 	return nil

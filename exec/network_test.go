@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	osexec "os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,77 +18,6 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
-
-func TestParsePorts(t *testing.T) {
-	tcp := func(ip string, host, ctr int) Port {
-		return Port{HostIP: ip, HostPort: host, ContainerPort: ctr, Proto: "tcp"}
-	}
-	good := map[string][]Port{
-		"8080:80":            {tcp("", 8080, 80)},
-		"127.0.0.1:8080:80":  {tcp("127.0.0.1", 8080, 80)},
-		"0.0.0.0:53:53/udp":  {{HostIP: "0.0.0.0", HostPort: 53, ContainerPort: 53, Proto: "udp"}},
-		"[::1]:8443:443/tcp": {tcp("::1", 8443, 443)},
-		"::1:8443:443":       {tcp("::1", 8443, 443)}, // docker's: the last two colons part the ports
-		"80/TCP":             {tcp("", 0, 80)},
-		// Ephemeral host ports, as docker's.
-		"80":                {tcp("", 0, 80)},
-		":80":               {tcp("", 0, 80)},
-		"0:80":              {tcp("", 0, 80)},
-		"127.0.0.1::80/udp": {{HostIP: "127.0.0.1", ContainerPort: 80, Proto: "udp"}},
-		"127.0.0.1:0:80":    {tcp("127.0.0.1", 0, 80)},
-		"8000-8001:80-81":   {tcp("", 8000, 80), tcp("", 8001, 81)},
-		"80-81":             {tcp("", 0, 80), tcp("", 0, 81)},
-		"127.0.0.1::80-81":  {tcp("127.0.0.1", 0, 80), tcp("127.0.0.1", 0, 81)},
-	}
-	for in, want := range good {
-		got, err := ParsePorts(in)
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("ParsePorts(%q) = %+v, %v; want %+v", in, got, err, want)
-		}
-	}
-	bad := map[string]string{
-		"":               "no port specified: <empty>",
-		"8080:":          "no port specified: 8080:<empty>",
-		"a:80":           "invalid hostPort: a",
-		"8080:0":         "invalid containerPort: 0",
-		"8080:70000":     "invalid containerPort: 70000",
-		"70000:80":       "invalid hostPort: 70000",
-		"x.y:1:2":        "invalid IP address: x.y",
-		"1:2/sctp":       "invalid proto: sctp",
-		"1:2/foo":        "invalid proto: foo",
-		"82-80":          "invalid containerPort: 82-80",
-		"8000-8002:80":   "invalid ranges specified for container and host Ports: 80 and 8000-8002",
-		"8000:80-81":     "invalid ranges specified for container and host Ports: 80-81 and 8000",
-		"1-2000":         "2000 ports, more than a run publishes (1024)",
-		"1-1025:1-1025":  "1025 ports, more than a run publishes (1024)",
-		"fe80::1%eth0::": "no port specified: fe80::1%eth0::<empty>",
-	}
-	for in, want := range bad {
-		if p, err := ParsePorts(in); err == nil || err.Error() != want {
-			t.Errorf("ParsePorts(%q) = %+v, %v; want the error %q", in, p, err, want)
-		}
-	}
-	if _, err := ParsePorts("1-1024"); err != nil {
-		t.Errorf("ParsePorts(1-1024): %v; want %d ports", err, MaxPorts)
-	}
-}
-
-func TestParsePortRange(t *testing.T) {
-	for in, want := range map[string]string{
-		"80":        "80-80 <nil>",
-		"8000-8002": "8000-8002 <nil>",
-		"8002-8000": "0-0 invalid port range: 8002-8000",
-		"0":         "0-0 invalid port '0': not a port number (1-65535)",
-		"x-2":       "0-0 invalid start port 'x': not a port number (1-65535)",
-		"1-65536":   "0-0 invalid end port '65536': not a port number (1-65535)",
-		"1-":        "0-0 invalid end port '': not a port number (1-65535)",
-	} {
-		first, last, err := ParsePortRange(in)
-		if got := fmt.Sprintf("%d-%d %v", first, last, err); got != want {
-			t.Errorf("ParsePortRange(%q) = %s; want %s", in, got, want)
-		}
-	}
-}
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func freePort(t *testing.T) int {

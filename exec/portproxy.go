@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -45,8 +46,9 @@ type udpPort struct {
 const udpIdle = 2 * time.Minute
 
 // listenPorts binds the host side of every port and returns them as
-// bound: an ephemeral one (HostPort 0) with the port the kernel gave it.
-// On error nothing stays bound.
+// bound: an ephemeral one (HostPort 0) with the port the kernel gave it,
+// one of a range (HostPortLast) with the port of the range it got. On
+// error nothing stays bound.
 func listenPorts(ports []Port) (_ *portProxy, bound []Port, err error) {
 	p := &portProxy{open: map[io.Closer]struct{}{}}
 	defer func() {
@@ -55,34 +57,68 @@ func listenPorts(ports []Port) (_ *portProxy, bound []Port, err error) {
 		}
 	}()
 	for _, port := range ports {
-		addr := net.JoinHostPort(firstNonEmpty(port.HostIP, DefaultPortIP), strconv.Itoa(port.HostPort))
-		if port.Proto == "udp" {
-			c, err := net.ListenPacket("udp", addr)
-			if err != nil {
-				return nil, nil, publishErr(addr, "udp", err)
+		if port.HostPortLast == 0 {
+			port.HostPortLast = port.HostPort
+		}
+		var berr error
+		for host := port.HostPort; host <= port.HostPortLast; host++ {
+			var got int
+			if got, berr = p.listen(port, host); berr == nil {
+				port.HostPort, port.HostPortLast = got, 0
+				bound = append(bound, port)
+				break
 			}
-			p.udp = append(p.udp, udpPort{c, port.ContainerPort})
-			port.HostPort = c.LocalAddr().(*net.UDPAddr).Port
-			bound = append(bound, port)
-			continue
+			if !errors.Is(berr, syscall.EADDRINUSE) {
+				break
+			}
 		}
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, nil, publishErr(addr, "tcp", err)
+		if berr != nil {
+			return nil, nil, publishErr(port, berr)
 		}
-		p.tcp = append(p.tcp, tcpPort{l, port.ContainerPort})
-		port.HostPort = l.Addr().(*net.TCPAddr).Port
-		bound = append(bound, port)
 	}
 	return p, bound, nil
 }
 
-func publishErr(addr, proto string, err error) error {
+// listen binds port's host side at host (0: ephemeral) and returns the
+// port it got.
+func (p *portProxy) listen(port Port, host int) (int, error) {
+	addr := net.JoinHostPort(firstNonEmpty(port.HostIP, DefaultPortIP), strconv.Itoa(host))
+	if port.Proto == "udp" {
+		c, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return 0, err
+		}
+		p.udp = append(p.udp, udpPort{c, port.ContainerPort})
+		return c.LocalAddr().(*net.UDPAddr).Port, nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return 0, err
+	}
+	p.tcp = append(p.tcp, tcpPort{l, port.ContainerPort})
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// publishErr says why port could not be bound: "publish
+// 127.0.0.1:8080/tcp: address already in use", a range's with its range
+// and docker's "all ports are allocated" when every port of it is taken.
+func publishErr(port Port, err error) error {
 	var se *os.SyscallError
 	if errors.As(err, &se) {
 		err = se.Err
 	}
-	return fmt.Errorf("publish %s/%s: %w", addr, proto, err)
+	host := strconv.Itoa(port.HostPort)
+	if port.HostPortLast > port.HostPort {
+		host += "-" + strconv.Itoa(port.HostPortLast)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			err = fmt.Errorf("all ports are allocated (%w)", err)
+		}
+	}
+	proto := port.Proto
+	if proto == "" {
+		proto = "tcp"
+	}
+	return fmt.Errorf("publish %s/%s: %w", net.JoinHostPort(firstNonEmpty(port.HostIP, DefaultPortIP), host), proto, err)
 }
 
 // serve starts forwarding to the container at ctr.

@@ -104,10 +104,14 @@ const DefaultPortIP = "127.0.0.1"
 // Port is a published port: connections to HostIP:HostPort on the host are
 // forwarded to ContainerPort inside a private network.
 type Port struct {
-	HostIP        string // default DefaultPortIP; "0.0.0.0" for every interface
-	HostPort      int    // 0: an ephemeral port, which the kernel picks as the run binds it
+	HostIP   string // default DefaultPortIP; "0.0.0.0" for every interface
+	HostPort int    // 0: an ephemeral port, which the kernel picks as the run binds it
+	// HostPortLast, when not 0, makes HostPort to HostPortLast a range
+	// the host port is picked from, as docker's -p 8000-8002:80: the
+	// first free one as the run binds it (Spec.Published tells which).
+	HostPortLast  int
 	ContainerPort int
-	Proto         string // "tcp" (default) or "udp"
+	Proto         string // "tcp" (default) or "udp"; ParsePorts reads "sctp", which a run refuses
 }
 
 // DefaultNetwork is the network a run gets unless it asks: private as

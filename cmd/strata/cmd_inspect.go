@@ -278,6 +278,9 @@ func recordedHostConfig(g *globals, s *svc) inspectHostConfig {
 			if p.HostPort != 0 {
 				b.HostPort = strconv.Itoa(p.HostPort)
 			}
+			if p.HostPortLast != 0 { // a range, as docker shows it
+				b.HostPort += "-" + strconv.Itoa(p.HostPortLast)
+			}
 			k := portKey(p.ContainerPort, p.Proto)
 			h.PortBindings[k] = append(h.PortBindings[k], b)
 		}

@@ -140,15 +140,32 @@ func scriptParams(dir string) testscript.Params {
 					ts.Fatalf("cgroups left after the run: %v", left)
 				}
 			},
-			// freeport VAR: set $VAR to a TCP port nothing listens on.
+			// freeport VAR [NEXT]: a TCP port of 127.0.0.1 free a moment
+			// ago; with NEXT, NEXT is the port after it, free too (a
+			// range of two, for -p FIRST-NEXT:80).
 			"freeport": func(ts *testscript.TestScript, neg bool, args []string) {
-				if len(args) != 1 {
-					ts.Fatalf("usage: freeport VAR")
+				if len(args) != 1 && len(args) != 2 {
+					ts.Fatalf("usage: freeport VAR [NEXT]")
 				}
-				l, err := net.Listen("tcp", "127.0.0.1:0")
-				ts.Check(err)
-				ts.Setenv(args[0], strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
-				l.Close()
+				for try := 0; try < 20; try++ {
+					l, err := net.Listen("tcp", "127.0.0.1:0")
+					ts.Check(err)
+					port := l.Addr().(*net.TCPAddr).Port
+					next, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+1))
+					l.Close()
+					if len(args) == 2 && err != nil {
+						continue
+					}
+					if next != nil {
+						next.Close()
+					}
+					ts.Setenv(args[0], strconv.Itoa(port))
+					if len(args) == 2 {
+						ts.Setenv(args[1], strconv.Itoa(port+1))
+					}
+					return
+				}
+				ts.Fatalf("freeport: no two free ports in a row")
 			},
 			// busybox DIR: a busybox root filesystem for import.
 			"busybox": func(ts *testscript.TestScript, neg bool, args []string) {

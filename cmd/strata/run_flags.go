@@ -80,7 +80,7 @@ func (o *runOptions) addFlags(f *pflag.FlagSet) {
 	f.StringArrayVar(&o.ulimits, "ulimit", nil, "set a resource limit, `NAME=SOFT[:HARD]` as docker's (nofile=1024:2048, core=0; -1: unlimited); exec'd processes get it too")
 	f.Bool("help", false, "help for run") // not -h: that is --hostname, as docker's
 	f.StringVar(&o.network, "network", exec.DefaultNetwork(), "private (own namespace, outbound NAT, -p publishes; needs root), host (share this machine's network) or none (only lo)")
-	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish `[[IP:][HOST]:]CONTAINER[/tcp|udp]` of a private network (IP default "+exec.DefaultPortIP+"; no HOST or 0: an ephemeral port, with -d, see strata port; ranges 8000-8001:80-81)")
+	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish `[[IP:][HOST]:]CONTAINER[/tcp|udp]` of a private network (IP default "+exec.DefaultPortIP+"; no HOST or 0: an ephemeral port, with -d, see strata port; ranges 8000-8001:80-81; 8000-8002:80, with -d: a free port of the range)")
 	f.StringArrayVar(&o.expose, "expose", nil, "expose `PORT[/PROTO]` or a range FIRST-LAST[/PROTO] (tcp, udp or sctp), as the image's EXPOSE: for inspect and -P")
 	f.BoolVarP(&o.publishAll, "publish-all", "P", false, "publish every exposed port (the image's EXPOSE, --expose; tcp and udp) on an ephemeral host port of "+exec.DefaultPortIP+" (with -d)")
 	f.StringVar(&o.entrypoint, "entrypoint", "", "override the image's Entrypoint (and drop its Cmd); \"\" clears it")

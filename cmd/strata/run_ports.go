@@ -13,15 +13,20 @@ import (
 )
 
 // checkForegroundPorts refuses the ephemeral host ports of a foreground
-// run's ports (o.ports): only a detached run has a record that keeps the
-// port the kernel picked, for strata port, ps and inspect to show.
+// run's ports (o.ports), and its host port ranges: only a detached run
+// has a record that keeps the port the kernel (or the range) gave it,
+// for strata port, ps and inspect to show.
 func (o runOptions) checkForegroundPorts(ports []exec.Port) error {
-	if !slices.ContainsFunc(ports, func(p exec.Port) bool { return p.HostPort == 0 }) {
+	picked := func(p exec.Port) bool { return p.HostPort == 0 || p.HostPortLast != 0 }
+	if !slices.ContainsFunc(ports, picked) {
 		return nil
 	}
 	for _, v := range o.publish {
 		ps, err := exec.ParsePorts(v)
-		if err != nil || slices.ContainsFunc(ps, func(p exec.Port) bool { return p.HostPort == 0 }) {
+		if err == nil && slices.ContainsFunc(ps, func(p exec.Port) bool { return p.HostPortLast != 0 }) {
+			return usagef("run -p %s: a host port range is for a detached run, whose ports 'strata port' shows: add -d, or give one host port", v)
+		}
+		if err != nil || slices.ContainsFunc(ps, picked) {
 			return usagef("run -p %s: an ephemeral host port is for a detached run, whose ports 'strata port' shows: add -d, or give the host port", v)
 		}
 	}
@@ -37,6 +42,9 @@ func (o runOptions) ports(image map[string]struct{}) ([]exec.Port, error) {
 	var ps []exec.Port
 	for _, v := range o.publish {
 		p, err := exec.ParsePorts(v)
+		if err == nil {
+			err = exec.CheckPortProto(p[0].Proto) // sctp: docker's proxy has it, strata's not
+		}
 		if err != nil {
 			return nil, usagef("run -p %s: %v", v, err)
 		}
