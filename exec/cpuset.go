@@ -11,12 +11,17 @@ import (
 // span is lo-hi of a cpuset list, both included.
 type span struct{ lo, hi uint64 }
 
-// maxCpusetID bounds a CPU or memory node number, as the kernel's
-// largest NR_CPUS (8192) does.
+// maxCpusetID is the largest CPU or memory node number a list may name
+// on a machine with fewer, as docker's check has it (8192, the kernel's
+// largest NR_CPUS); a machine with more takes its own largest.
 const maxCpusetID = 8192
 
-// parseCpuList reads a cpuset list as the kernel and docker take it:
-// comma-separated numbers and lo-hi ranges ("0-3,6").
+// parseCpuList reads a cpuset list as docker takes it: comma-separated
+// decimal numbers and lo-hi ranges ("0-3,6"), hi not below lo, each
+// number an int64 as docker's Atoi reads it. (The
+// kernel takes more, "1," and " 1"; docker's check and strata's
+// refuse them, and "+1" too, which docker's passes on to the kernel
+// to refuse.)
 func parseCpuList(s string) ([]span, error) {
 	if s == "" {
 		return nil, fmt.Errorf("invalid format: %s", s)
@@ -24,22 +29,28 @@ func parseCpuList(s string) ([]span, error) {
 	var out []span
 	for _, part := range strings.Split(s, ",") {
 		loS, hiS, isRange := strings.Cut(part, "-")
-		lo, err := strconv.ParseUint(loS, 10, 32)
+		lo, err := strconv.ParseUint(loS, 10, 63)
 		if err != nil {
 			return nil, fmt.Errorf("invalid format: %s", s)
 		}
 		hi := lo
 		if isRange {
-			if hi, err = strconv.ParseUint(hiS, 10, 32); err != nil || hi < lo {
+			if hi, err = strconv.ParseUint(hiS, 10, 63); err != nil || hi < lo {
 				return nil, fmt.Errorf("invalid format: %s", s)
 			}
-		}
-		if hi >= maxCpusetID {
-			return nil, fmt.Errorf("invalid format: %s: %d is past the kernel's %d", s, hi, maxCpusetID-1)
 		}
 		out = append(out, span{lo, hi})
 	}
 	return out, nil
+}
+
+// largest is the largest number of a list's spans.
+func largest(spans []span) uint64 {
+	var m uint64
+	for _, s := range spans {
+		m = max(m, s.hi)
+	}
+	return m
 }
 
 // covers reports whether every number of want is in one of have's spans.
@@ -95,7 +106,14 @@ func CheckCpuset(cpus, mems string) error {
 			return err
 		}
 		have, err := parseCpuList(avail)
-		if err != nil || !covers(have, want) {
+		if err != nil {
+			return fmt.Errorf(c.unavailable, c.val, avail)
+		}
+		// docker's words, "of out" as its own.
+		if top := max(maxCpusetID, largest(have)); largest(want) > top {
+			return fmt.Errorf(c.invalid, c.val, fmt.Errorf("value of out range, maximum is %d", top))
+		}
+		if !covers(have, want) {
 			return fmt.Errorf(c.unavailable, c.val, avail)
 		}
 	}

@@ -1,9 +1,11 @@
 package exec
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -60,8 +62,22 @@ func TestCheckCpuset(t *testing.T) {
 		{"3-1", "", "Invalid value 3-1 for cpuset cpus: invalid format: 3-1"},
 		{"1,", "", "Invalid value 1, for cpuset cpus: invalid format: 1,"},
 		{"-1", "", "Invalid value -1 for cpuset cpus: invalid format: -1"},
-		{"0-99999999", "", "Invalid value 0-99999999 for cpuset cpus: invalid format: 0-99999999: 99999999 is past the kernel's 8191"},
+		{"0-99999999", "", "Invalid value 0-99999999 for cpuset cpus: value of out range, maximum is 8192"},
+		{"1-9223372036854775807", "", "Invalid value 1-9223372036854775807 for cpuset cpus: value of out range, maximum is 8192"},
+		{"9223372036854775808", "", "Invalid value 9223372036854775808 for cpuset cpus: invalid format: 9223372036854775808"},
+		{"8193", "", "Invalid value 8193 for cpuset cpus: value of out range, maximum is 8192"},
+		{"8192", "", "Requested CPUs are not available - requested 8192, available: 0-3,6"},
 		{"", "0-", "Invalid value 0- for cpuset mems: invalid format: 0-"},
+		// docker's Atoi takes "+1" and passes it to the kernel, which
+		// refuses it; the kernel takes " 1" and "1,", docker does not.
+		{"+1", "", "Invalid value +1 for cpuset cpus: invalid format: +1"},
+		{" 1", "", "Invalid value  1 for cpuset cpus: invalid format:  1"},
+		{"1 ", "", "Invalid value 1  for cpuset cpus: invalid format: 1 "},
+		{"1-", "", "Invalid value 1- for cpuset cpus: invalid format: 1-"},
+		{"1,,2", "", "Invalid value 1,,2 for cpuset cpus: invalid format: 1,,2"},
+		{"1-2-3", "", "Invalid value 1-2-3 for cpuset cpus: invalid format: 1-2-3"},
+		{"0-0", "", ""},
+		{"01,6-6", "", ""},
 	} {
 		err := CheckCpuset(c.cpus, c.mems)
 		got := ""
@@ -72,8 +88,44 @@ func TestCheckCpuset(t *testing.T) {
 			t.Errorf("CheckCpuset(%q, %q) = %q, want %q", c.cpus, c.mems, got, c.err)
 		}
 	}
+	// A machine with more CPUs than docker's 8192 takes its own largest
+	// as the bound.
+	os.WriteFile(filepath.Join(cgroupRoot, "cpuset", "cpuset.cpus"), []byte("0-9999\n"), 0o644)
+	if err := CheckCpuset("9999", ""); err != nil {
+		t.Errorf("CheckCpuset(9999) with 0-9999 available: %v", err)
+	}
+	want := "Invalid value 10000 for cpuset cpus: value of out range, maximum is 9999"
+	if err := CheckCpuset("10000", ""); err == nil || err.Error() != want {
+		t.Errorf("CheckCpuset(10000) with 0-9999 available: %v, want %q", err, want)
+	}
+	os.WriteFile(filepath.Join(cgroupRoot, "cpuset", "cpuset.cpus"), []byte("0-3,6\n"), 0o644)
 	l, err := v1Cpuset(Resources{CpusetCpus: "1"})
 	if want := fmt.Sprint([]limit{{"cpuset.cpus", "1"}, {"cpuset.mems", "0"}}); err != nil || fmt.Sprint(l) != want {
 		t.Errorf("v1Cpuset: %v %v, want %s (a v1 cpuset needs both lists)", l, err, want)
+	}
+}
+
+// A cpuset list the kernel refuses (Run does not check it: CheckCpuset
+// is the CLI's, before anything is made) fails the run with the
+// kernel's reason, and leaves no cgroup: "+1" is not a list to it, 3-1
+// runs backwards, CPU 8000 does not exist. Against the real kernel.
+func TestCpusetRefusedLeavesNothing(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for cgroups")
+	}
+	root := busybox(t)
+	for v, why := range map[string]string{"+1": "invalid argument", "3-1": "invalid argument", "8000": "numerical result out of range"} {
+		code, err := Run(context.Background(), Spec{Root: root, Args: []string{"true"}, Resources: Resources{CpusetCpus: v}})
+		if err == nil || code != 125 || !strings.Contains(err.Error(), "cpuset") {
+			t.Errorf("--cpuset-cpus %q: exit %d, %v; want 125 and a cpuset error", v, code, err)
+		}
+		// The reasons are v1's, this machine's; the cgroup-v2 VM may
+		// refuse sooner (no cpuset controller to enable), or otherwise.
+		if !cgroupV2() && (err == nil || !strings.Contains(err.Error(), "cgroup limit cpuset.cpus="+v+": ") || !strings.HasSuffix(err.Error(), why)) {
+			t.Errorf("--cpuset-cpus %q: %v; want the kernel's %q", v, err, why)
+		}
+		if d := ourCgroups(os.Getpid()); len(d) != 0 {
+			t.Fatalf("--cpuset-cpus %q: cgroups left after the refusal: %v", v, d)
+		}
 	}
 }

@@ -127,15 +127,23 @@ func scriptParams(dir string) testscript.Params {
 				}
 			},
 			// cgroupsgone ARGS...: run strata ARGS and check that no cgroup
-			// of that strata process (strata-<pid>-*) is left. Other tests
-			// may run containers meanwhile, so only this run's count.
+			// of that strata process (strata-<pid>-*, in a v1 hierarchy or
+			// the v2 one) is left. Other tests may run containers
+			// meanwhile, so only this run's count. ! cgroupsgone: strata
+			// ARGS must fail (a refusal), and leave no cgroup either.
 			"cgroupsgone": func(ts *testscript.TestScript, neg bool, args []string) {
 				cmd := strataCmd(ts.MkAbs("."), args...)
 				cmd.Env = append(cmd.Env, "HOME="+ts.Getenv("HOME"))
-				if out, err := cmd.CombinedOutput(); err != nil {
+				out, err := cmd.CombinedOutput()
+				ts.Logf("%s", out)
+				if (err != nil) != neg {
 					ts.Fatalf("strata %s: %v\n%s", strings.Join(args, " "), err, out)
 				}
-				left, _ := filepath.Glob(fmt.Sprintf("/sys/fs/cgroup/*/strata-%d-*", cmd.Process.Pid))
+				var left []string
+				for _, pattern := range []string{"/sys/fs/cgroup/*/strata-%d-*", "/sys/fs/cgroup/strata-%d-*"} {
+					m, _ := filepath.Glob(fmt.Sprintf(pattern, cmd.Process.Pid))
+					left = append(left, m...)
+				}
 				if len(left) > 0 {
 					ts.Fatalf("cgroups left after the run: %v", left)
 				}
