@@ -10,10 +10,11 @@
 //     the container on a locked thread of the calling process: namespaces,
 //     mounts, pivot_root, confinement; it forks the command from there,
 //     stopped at its execve until /proc is mounted for its PID namespace
-//     (direct.go). No second program starts.
+//     (direct.go, directrelease.go). No second program starts.
 //   - direct join: Join (docker exec) enters a running container the same
 //     way, from a locked thread, through a pidfd of its pid 1
-//     (joindirect.go); elsewhere nsenter and the init do it (join.go).
+//     (joindirect.go); elsewhere nsenter and the init do it (join.go,
+//     joinstart.go).
 //   - init: elsewhere, the process Run starts in the new namespaces. It is
 //     strata's own binary (or the small strata-init), re-executed from a
 //     read-only mount or a sealed in-memory copy; Reexec, called first in

@@ -45,7 +45,7 @@ func startWatchdog(exe *os.File, cg *cgroup, tmpDir, umount string) (*os.File, e
 	}
 	cmd := &osexec.Cmd{
 		// exe goes last and is executed under its number in the child (see
-		// start in run.go).
+		// launch in launch.go).
 		Path:        "/proc/self/fd/4",
 		Args:        args,
 		Env:         []string{envMode + "=watchdog", child, "GOMAXPROCS=1"},

@@ -1,0 +1,132 @@
+//go:build !strata_init
+
+package exec
+
+import (
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	osexec "os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// How a joined init (join.go) gets into the container: forked by a
+// thread that entered its PID namespace and cgroups (startInto), or
+// executed by nsenter, which needs a static init (requireStatic); and
+// how a signal reaches the joined command (signalJoined).
+
+// requireStatic refuses an init binary that needs a dynamic loader:
+// nsenter executes it inside the container's mount namespace, where the
+// host's loader is not.
+func requireStatic(exe *os.File) error {
+	// The installed init is an O_PATH mount: read it through a new open
+	// file description.
+	r, err := os.Open("/proc/self/fd/" + strconv.Itoa(int(exe.Fd())))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if f, err := elf.NewFile(r); err == nil {
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				return errors.New("joining a container needs a static init binary (the strata that make build makes embeds one)")
+			}
+		}
+	}
+	return nil
+}
+
+// startInto starts cmd (the init, mode joinfd) in the container t names:
+// from a thread that has joined its v1 cgroups and entered its PID
+// namespace, into its v2 cgroup. The thread ends with the fork, and so
+// leaves both; the init's parent is another thread of this process then.
+func startInto(cmd *osexec.Cmd, t *joinTarget) error {
+	if t.cgroup != "" {
+		fd, err := unix.Open(t.cgroup, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open its cgroup: %w", err)
+		}
+		defer unix.Close(fd)
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, fd
+	}
+	// See startDirect: os's pidfd probe must not be this thread's first fork.
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		p.Release()
+	}
+	started := make(chan error)
+	goLocked(func() {
+		if err := joinTasks(t.tasks); err != nil {
+			started <- err
+			return
+		}
+		if err := setnsPidfd(t.pidfd, unix.CLONE_NEWPID); errors.Is(err, unix.EINVAL) {
+			started <- errSetnsPidfd // before Linux 5.8
+			return
+		} else if err != nil {
+			started <- fmt.Errorf("enter its PID namespace: %w", err)
+			return
+		}
+		if err := cmd.Start(); err != nil {
+			started <- fmt.Errorf("start the init: %w", err)
+			return
+		}
+		started <- nil
+		joinForked() // then this thread, the init's parent, ends
+	})
+	return <-started
+}
+
+// joinForked runs on the thread that forked a joined init, before that
+// thread ends; tests hold the thread past the command's start with it.
+var joinForked = func() {}
+
+// signalJoined passes sig to the joined command: the process started,
+// which the init becomes, or through nsenter (viaNsenter), nsenter's one
+// child (nsenter forks into the PID namespace and waits for it). nsenter
+// passes no signal on and dies of most, and the command, whose
+// parent-death signal is SIGKILL, died with it instead of getting the
+// signal. Before nsenter has forked, nsenter gets the signal.
+func signalJoined(p *os.Process, sig syscall.Signal, viaNsenter bool) {
+	if !viaNsenter {
+		p.Signal(sig)
+		return
+	}
+	if fd, ok := onlyChild(p.Pid); ok {
+		err := unix.PidfdSendSignal(fd, sig, nil, 0)
+		unix.Close(fd)
+		if err == nil {
+			return
+		}
+	}
+	p.Signal(sig)
+}
+
+// onlyChild returns a pidfd of pid's child if it has exactly one.
+func onlyChild(pid int) (int, bool) {
+	p := strconv.Itoa(pid)
+	b, err := os.ReadFile("/proc/" + p + "/task/" + p + "/children")
+	f := strings.Fields(string(b))
+	if err != nil || len(f) != 1 {
+		return -1, false
+	}
+	child, err := strconv.Atoi(f[0])
+	if err != nil {
+		return -1, false
+	}
+	fd, err := unix.PidfdOpen(child, 0)
+	if err != nil {
+		return -1, false
+	}
+	// The child may have ended, and its pid been taken, before the
+	// pidfd was opened: the process it holds must still be pid's child.
+	if ParentOf(child) != pid {
+		unix.Close(fd)
+		return -1, false
+	}
+	return fd, true
+}
