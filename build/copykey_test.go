@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -55,6 +56,20 @@ func TestEntryFormatIsFmts(t *testing.T) {
 			if got := x.sum(); got != hex.EncodeToString(h[:]) {
 				t.Errorf("%q, chmod %o: key %s, want the digest of %q", d.Name(), chmod, got, want)
 			}
+		}
+	}
+}
+
+// TestAppendQuoteIsStrconvs: the key's quoting makes strconv.AppendQuote's
+// bytes for names with every byte in every place, valid UTF-8 or not.
+func TestAppendQuoteIsStrconvs(t *testing.T) {
+	names := []string{"", "plain/name.txt", "with space", "ünï", "\xff\xfe", "a\u2028b", "~", "\x7f"}
+	for c := 0; c < 256; c++ {
+		names = append(names, string([]byte{byte(c)}), "a"+string([]byte{byte(c)})+"b", "usr/share/"+string([]byte{byte(c)}))
+	}
+	for _, s := range names {
+		if got, want := string(appendQuote([]byte("x "), s)), string(strconv.AppendQuote([]byte("x "), s)); got != want {
+			t.Errorf("appendQuote(%q) = %s, want %s", s, got, want)
 		}
 	}
 }
