@@ -137,7 +137,7 @@ func (b *builder) copyDirect(ctx context.Context, s *state, cs copySpec, ents []
 		}
 		return ok && b.ignore.excluded(path.Join(srcDir, rel))
 	}
-	opts := layer.WriteOptions{Mtime: b.o.Mtime, Attr: attr, Exclude: exclude}
+	opts := layer.WriteOptions{Mtime: b.o.Mtime, Attr: attr, Exclude: exclude, Stated: statedBy(ents)}
 	l, sums, err := b.addLayer(ctx, stage, opts)
 	if err == nil && opts.Mtime != nil && inChain(s.parent, l.DiffID) {
 		opts.Mtime = nil // overlayfs refuses the same lower twice (see layer)
@@ -161,6 +161,34 @@ func (b *builder) copyDirect(ctx context.Context, s *state, cs copySpec, ents []
 	}
 	c, err := b.commit(ctx, s, []objects.Layer{l}, s.cfg, text, key)
 	return c, false, err
+}
+
+// statedBy gives the layer writer the lstats collect made of ents, by
+// their paths in the image: the writer then does not make them again
+// (the context is walked twice otherwise, once for the step's key).
+// What it opens it still checks against them (the same inode), and the
+// key's hashes are those of what it wrote.
+func statedBy(ents []entry) func(p string) (unix.Stat_t, bool) {
+	stats := make(map[string]*syscall.Stat_t, len(ents))
+	for _, e := range ents {
+		if st, ok := e.fi.Sys().(*syscall.Stat_t); ok {
+			stats[e.dst] = st
+		}
+	}
+	return func(p string) (unix.Stat_t, bool) {
+		st, ok := stats[p]
+		if !ok {
+			return unix.Stat_t{}, false
+		}
+		return unix.Stat_t{
+			Dev: st.Dev, Ino: st.Ino, Nlink: st.Nlink, Mode: st.Mode,
+			Uid: st.Uid, Gid: st.Gid, Rdev: st.Rdev, Size: st.Size,
+			Blksize: st.Blksize, Blocks: st.Blocks,
+			Atim: unix.Timespec{Sec: st.Atim.Sec, Nsec: st.Atim.Nsec},
+			Mtim: unix.Timespec{Sec: st.Mtim.Sec, Nsec: st.Mtim.Nsec},
+			Ctim: unix.Timespec{Sec: st.Ctim.Sec, Nsec: st.Ctim.Nsec},
+		}, true
+	}
 }
 
 // mountInside says whether something is mounted in the context

@@ -8,6 +8,8 @@ import (
 	"path"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // scanTree classifies every entry of dir as a caller's scan would, by
@@ -115,5 +117,58 @@ func TestWriteTarScanned(t *testing.T) {
 	}
 	if _, err := write(scanned); !errors.Is(err, ErrFileChanged) {
 		t.Fatalf("file replaced after the scan: %v, want ErrFileChanged", err)
+	}
+}
+
+// An lstat from Stated is used in place of the writer's own, and the
+// entry is still classified: a file's xattrs are in the tar all the same.
+func TestWriteTarStated(t *testing.T) {
+	src := t.TempDir()
+	for _, p := range []string{"a/b", "c"} {
+		if err := os.MkdirAll(filepath.Join(src, path.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, p), []byte("content of "+p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unix.Lsetxattr(filepath.Join(src, "a/b"), "user.k", []byte("v"), 0); err != nil {
+		t.Skipf("no user xattrs here: %v", err)
+	}
+	stats := map[string]unix.Stat_t{}
+	for _, p := range []string{"/a", "/a/b", "/c"} {
+		var st unix.Stat_t
+		if err := unix.Lstat(filepath.Join(src, p), &st); err != nil {
+			t.Fatal(err)
+		}
+		stats[p] = st
+	}
+	write := func(stated map[string]unix.Stat_t) []byte {
+		var opts WriteOptions
+		if stated != nil {
+			opts.Stated = func(p string) (unix.Stat_t, bool) {
+				st, ok := stated[p]
+				return st, ok
+			}
+		}
+		var b bytes.Buffer
+		if _, err := WriteTar(context.Background(), src, &b, opts); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	want := write(nil)
+	if !bytes.Contains(want, []byte("user.k")) {
+		t.Fatal("the tar has no user.k xattr")
+	}
+	if got := write(stats); !bytes.Equal(got, want) {
+		t.Fatal("tar written with the caller's lstats differs from the one WriteTar looks up itself")
+	}
+	// A size the tree does not have shows that the caller's lstat is used.
+	st := stats["/c"]
+	st.Size = 3
+	stats["/c"] = st
+	if got := write(stats); bytes.Equal(got, want) {
+		t.Fatal("the caller's size of /c was not used")
 	}
 }

@@ -35,6 +35,7 @@ type item struct {
 	classErr error
 	excluded bool
 	known    bool // from WriteOptions.Scanned
+	stated   bool // st from WriteOptions.Stated
 	// A prefetched file: its content (a slice of the window's arena),
 	// digest, or the error reading it met.
 	fetched bool
@@ -105,20 +106,28 @@ func (t *tarWriter) look(w *window, d *Dir, rel string, names []string) []item {
 	}
 	items := w.items
 	todo := len(items)
-	if t.opts.Scanned != nil {
+	if t.opts.Scanned != nil || t.opts.Stated != nil {
 		todo = 0
 		for i := range items {
 			it := &items[i]
-			if ue, ok := t.opts.Scanned(it.abs); ok && ue.Name == it.name {
-				it.st, it.ue, it.known = ue.St, ue, true
-			} else {
-				todo++
+			if t.opts.Scanned != nil {
+				if ue, ok := t.opts.Scanned(it.abs); ok && ue.Name == it.name {
+					it.st, it.ue, it.known = ue.St, ue, true
+					continue
+				}
 			}
+			if t.opts.Stated != nil {
+				if st, ok := t.opts.Stated(it.abs); ok {
+					it.st, it.stated = st, true
+					continue
+				}
+			}
+			todo++
 		}
 	}
 	if todo > 0 {
 		w.each(len(items), func(i int, s *scratch) {
-			if it := &items[i]; !it.known {
+			if it := &items[i]; !it.known && !it.stated {
 				it.st, it.lstatErr = d.Lstat(it.name)
 			}
 		})

@@ -53,6 +53,12 @@ type WriteOptions struct {
 	// The checks made when an entry is opened (same inode, not a symlink)
 	// are made either way.
 	Scanned func(path string) (ue UpperEntry, ok bool)
+	// Stated, if set, returns an lstat of the entry at path ("/a/b")
+	// that the caller just made, which is then not made again; unlike
+	// Scanned's, the entry is still classified (its xattrs read). strata
+	// build's COPY has walked its source for the step's key first. ok
+	// false: the entry is lstat'ed as usual. Scanned is asked first.
+	Stated func(path string) (st unix.Stat_t, ok bool)
 }
 
 // Errors callers may branch on.
