@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/strata-sh/strata/internal/pagewrite"
 	"golang.org/x/sys/unix"
 )
 
@@ -71,7 +72,9 @@ func fill(f *os.File, name string, data []byte, perm os.FileMode, sync bool, pla
 			remove(f.Name())
 		}
 	}()
-	if _, err := f.Write(data); err != nil {
+	// In pieces (pagewrite): a layer's file index or a tree's can be
+	// several MiB.
+	if _, err := pagewrite.To(f, data); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := f.Chmod(perm); err != nil {

@@ -1,10 +1,13 @@
 package atomicfile
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/strata-sh/strata/internal/pagewrite"
+	"github.com/strata-sh/strata/internal/pagewrite/pagewritetest"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,6 +25,40 @@ func countSyncs(t *testing.T) *int {
 // Write flushes the file and its directory; WriteUnsynced writes the same
 // content through the same rename and flushes neither (git's refs and
 // index without core.fsync).
+// Content of several MiB (a layer's file index) is written in pieces of
+// at most pagewrite.Max bytes, by every writer; it reads back whole.
+func TestWritesAreCapped(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), (3*pagewrite.Max+5)/16+1)
+	dir := t.TempDir()
+	tmp, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(tmp)
+	at := Dir{FD: tmp, Name: dir}
+	for _, w := range []struct {
+		name  string
+		write func(name string) error
+	}{
+		{"Write", func(name string) error { return Write(dir, filepath.Join(dir, name), data, 0o644) }},
+		{"WriteUnsynced", func(name string) error { return WriteUnsynced(dir, filepath.Join(dir, name), data, 0o644) }},
+		{"Create", func(name string) error { return Create(dir, filepath.Join(dir, name), data, 0o644) }},
+		{"WriteAt", func(name string) error { return WriteAt(at, at, name, data, 0o644) }},
+	} {
+		var err error
+		calls := pagewritetest.Calls(t, func() { err = w.write(w.name) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (len(data) + pagewrite.Max - 1) / pagewrite.Max; calls != want {
+			t.Errorf("%s: %d bytes took %d write calls, want %d of at most %d", w.name, len(data), calls, want, pagewrite.Max)
+		}
+		if got, err := os.ReadFile(filepath.Join(dir, w.name)); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s: read back %d bytes (%v), want the %d written", w.name, len(got), err, len(data))
+		}
+	}
+}
+
 func TestWriteUnsynced(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "f")

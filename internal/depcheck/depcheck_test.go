@@ -13,7 +13,7 @@ const module = "github.com/strata-sh/strata/"
 var allowed = map[string][]string{
 	"objects/layer":   {"internal/asyncwrite", "internal/mapfile", "internal/pagewrite"},
 	"objects":         {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pagewrite", "internal/pathquote", "objects/layer"},
-	"refs":            {"internal/atomicfile", "internal/lockfile", "internal/regfile"},
+	"refs":            {"internal/atomicfile", "internal/lockfile", "internal/pagewrite", "internal/regfile"},
 	"exec":            {},
 	"bisect":          {}, // the midpoint over a graph the caller reads
 	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/regfile", "objects", "objects/layer", "refs"},

@@ -6,27 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
-)
 
-// writeCalls is how many write system calls this thread has made
-// (syscw in /proc/thread-self/io); the caller holds its thread.
-func writeCalls(t *testing.T) int {
-	t.Helper()
-	b, err := os.ReadFile("/proc/thread-self/io")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		if _, err := fmt.Sscanf(string(line), "syscw: %d", &n); err == nil {
-			return n
-		}
-	}
-	t.Fatalf("no syscw in /proc/thread-self/io: %q", b)
-	return 0
-}
+	"github.com/strata-sh/strata/internal/pagewrite/pagewritetest"
+)
 
 // TestWritesAreCapped writes 3 Max + 5 bytes to a file each way and
 // checks, by this thread's count of write system calls, that each call
@@ -65,11 +48,7 @@ func TestWritesAreCapped(t *testing.T) {
 			}
 			defer f.Close()
 			f.Fd() // a blocking file from here on: no poller on the write path
-			runtime.LockOSThread()
-			before := writeCalls(t)
-			err = tc.write(f)
-			calls := writeCalls(t) - before
-			runtime.UnlockOSThread()
+			calls := pagewritetest.Calls(t, func() { err = tc.write(f) })
 			if err != nil {
 				t.Fatal(err)
 			}
