@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/strata-sh/strata/internal/pagewrite"
 	"golang.org/x/sys/unix"
 )
 
@@ -296,8 +297,11 @@ func (d *planDir) openRead(name string, st *unix.Stat_t) (int, unix.Stat_t, erro
 // which needs the tar in a file. A stream that is not a tar fails at its
 // first bad header instead of being copied whole first, and what follows
 // the tar (the rest of a record, or of a device) is not copied.
+//
+// w, a file, gets writes of at most pagewrite.Max bytes (the spool is as
+// large as the tar).
 func SpoolTar(w io.Writer, r io.Reader) error {
-	bw := bufio.NewWriterSize(w, 1<<20)
+	bw := bufio.NewWriterSize(pagewrite.Writer{W: w}, 1<<20)
 	tr := newTarReader(io.TeeReader(r, bw))
 	for {
 		_, err := tr.Next()

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/strata-sh/strata/internal/pagewrite"
+	"github.com/strata-sh/strata/internal/pagewrite/pagewritetest"
 )
 
 // planEntry is one tar entry of a test; content for regular files.
@@ -422,4 +425,32 @@ func ownersKept() bool {
 		}
 	}
 	return true
+}
+
+// TestSpoolTarWritesAreCapped: the spool file gets writes of at most
+// pagewrite.Max bytes (its buffer holds 1 MiB), and the tar whole.
+func TestSpoolTarWritesAreCapped(t *testing.T) {
+	tb := buildTar(t, []planEntry{fileE("f", 0o644, strings.Repeat("x", 3*pagewrite.Max+5))})
+	f, err := os.Create(filepath.Join(t.TempDir(), "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Fd() // blocking: the writes stay on this thread
+	calls := pagewritetest.Calls(t, func() { err = SpoolTar(f, bytes.NewReader(tb)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(fi.Size())
+	if want := (n + pagewrite.Max - 1) / pagewrite.Max; n <= 3*pagewrite.Max || calls != want {
+		t.Errorf("%d bytes spooled in %d write calls, want %d of at most %d", n, calls, want, pagewrite.Max)
+	}
+	got, err := os.ReadFile(f.Name())
+	if err != nil || !bytes.Equal(got, tb[:n]) {
+		t.Fatalf("the spool is not the tar (%v)", err)
+	}
 }
