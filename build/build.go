@@ -7,15 +7,12 @@ import (
 	"io"
 	"path"
 	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/fold"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
@@ -165,41 +162,6 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	return &b.res, nil
 }
 
-// unusedArgs are the --build-arg names that no ARG of the stages up to
-// end declares and that are none of docker's predefined ARGs (the
-// proxies, the platform): a misspelt name would otherwise do nothing,
-// unseen.
-func (b *builder) unusedArgs(end int) []string {
-	declared := map[string]bool{}
-	declare := func(a *instructions.ArgCommand) {
-		for _, kv := range a.Args {
-			declared[kv.Key] = true
-		}
-	}
-	for i := range b.rc.metaArgs {
-		declare(&b.rc.metaArgs[i])
-	}
-	for _, st := range b.rc.stages[:end+1] {
-		for _, sp := range st.steps {
-			if a, ok := sp.cmd.(*instructions.ArgCommand); ok {
-				declare(a)
-			}
-		}
-	}
-	for _, kv := range platformArgs(nil) {
-		k, _, _ := strings.Cut(kv, "=")
-		declared[k] = true
-	}
-	var out []string
-	for k := range b.o.BuildArgs {
-		if !declared[k] && !isProxyArg(k) {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // state is a stage's state between steps.
 type state struct {
 	parent   *objects.Commit // nil: scratch, nothing committed yet
@@ -212,39 +174,6 @@ type state struct {
 	// pathAdded: cfg has the default PATH its parent lacks, until a step
 	// commits it (a key holds it then: the parent does not say so).
 	pathAdded bool
-}
-
-func (s *state) env() []string {
-	out := append([]string(nil), s.cfg.Env...)
-	have := map[string]bool{}
-	for _, kv := range out {
-		k, _, _ := strings.Cut(kv, "=")
-		have[k] = true
-	}
-	for _, k := range s.argOrder {
-		if !have[k] && !s.unset[k] {
-			out = append(out, k+"="+s.args[k])
-		}
-	}
-	return out
-}
-
-// argsText is the build args a RUN sees, as docker's cache key has them.
-func (s *state) argsText() string {
-	if len(s.argOrder) == 0 {
-		return ""
-	}
-	keys := append([]string(nil), s.argOrder...)
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		if s.unset[k] {
-			fmt.Fprintf(&b, "%s\n", k) // unset, not empty
-			continue
-		}
-		fmt.Fprintf(&b, "%s=%s\n", k, s.args[k])
-	}
-	return b.String()
 }
 
 func (b *builder) stage(ctx context.Context, i int) (*objects.Commit, error) {
@@ -281,165 +210,6 @@ func (b *builder) stage(ctx context.Context, i int) (*objects.Commit, error) {
 // forge a line of the progress (as the summary and log escape it).
 func (b *builder) progress(n int, text string) {
 	fmt.Fprintf(b.o.Out, "STEP %d/%d: %s\n", n, b.rc.total, pathquote.Text(strings.ReplaceAll(text, "\n", `\n`)))
-}
-
-// from starts a stage: an earlier stage, scratch, a revision of this
-// repository, or (through Options.Pull) a registry reference.
-func (b *builder) from(ctx context.Context, f *instructions.Stage) (*state, string, error) {
-	base, err := b.expandWith(f.BaseName, b.global)
-	text := "FROM " + base
-	if f.Name != "" {
-		text += " AS " + f.Name
-	}
-	if err != nil {
-		return nil, text, err
-	}
-	if base == "" {
-		return nil, "FROM " + f.BaseName, fmt.Errorf("%s is empty: give the ARG a value (ARG NAME=main, or --build-arg)", f.BaseName)
-	}
-	if f.Platform != "" {
-		if err := b.checkPlatform(f.Platform); err != nil {
-			return nil, text, err
-		}
-	}
-	s := &state{args: map[string]string{}, shell: []string{"/bin/sh", "-c"}}
-	var c *objects.Commit
-	if prev, ok := b.stages[strings.ToLower(base)]; ok {
-		if prev == nil {
-			// An earlier stage that committed nothing (FROM scratch
-			// alone): an empty image, as docker builds on it.
-			s.setDefaultPath()
-			return s, text, nil
-		}
-		c = prev
-	} else if base == "scratch" {
-		s.setDefaultPath()
-		return s, text, nil
-	} else if c, err = b.o.Repo.Resolve(base); err != nil {
-		// The caller names the step ("FROM base"): err says what failed.
-		if b.o.Pull == nil || !looksLikeReference(base) {
-			return nil, text, err
-		}
-		if c, err = b.o.Pull(ctx, base); err != nil {
-			return nil, text, err
-		}
-	}
-	s.parent = c
-	s.cfg = cloneConfig(c.Config.Config)
-	s.setDefaultPath()
-	return s, text, nil
-}
-
-// setDefaultPath gives a stage whose base has no PATH (scratch, an
-// image without one) the default PATH, as docker's builders and buildah
-// do: ENV PATH=/app/bin:$PATH then extends it, and the image has one.
-// The stage's first commit carries it, so its key says so (pathAdded).
-func (s *state) setDefaultPath() {
-	for _, kv := range s.cfg.Env {
-		if strings.HasPrefix(kv, "PATH=") {
-			return
-		}
-	}
-	s.cfg.Env = append(s.cfg.Env, "PATH="+exec.DefaultPath)
-	s.pathAdded = true
-}
-
-// checkPlatform takes FROM --platform=P when P is the platform strata
-// builds for, this machine's ($BUILDPLATFORM and $TARGETPLATFORM are
-// both it, as in a native docker build); another would need emulation,
-// which strata does not do, so it is refused rather than ignored.
-func (b *builder) checkPlatform(word string) error {
-	p, err := b.expandWith(word, b.global)
-	if err != nil {
-		return fmt.Errorf("--platform=%s: %w", word, err)
-	}
-	p = strings.ToLower(p)
-	native := runtime.GOOS + "/" + runtime.GOARCH
-	ok := p == native
-	switch runtime.GOARCH { // the variants buildkit takes as the bare architecture
-	case "amd64":
-		ok = ok || p == native+"/v1"
-	case "arm64":
-		ok = ok || p == native+"/v8"
-	}
-	if !ok {
-		return fmt.Errorf("--platform=%s: strata builds for this machine's platform only (%s)", p, native)
-	}
-	return nil
-}
-
-// notBuilt refuses a COPY --from=name naming a stage not built yet: this
-// one or a later one (by name or index). buildkit orders stages as a
-// graph for --from, strata builds them in order; a revision of the same
-// name must not stand in for the stage the recipe means. (FROM is
-// another matter: it names only the stages before it, so FROM node AS
-// node takes the image.)
-func (b *builder) notBuilt(name string) error {
-	name = strings.ToLower(name)
-	for i, st := range b.rc.stages {
-		if _, built := b.stages[strconv.Itoa(i)]; built {
-			continue
-		}
-		if (st.from.Name != "" && strings.ToLower(st.from.Name) == name) || strconv.Itoa(i) == name {
-			return fmt.Errorf("stage %s (line %d) is not built yet: a stage can use only those before it", quoteWord(name), st.from.Location[0].Start.Line)
-		}
-	}
-	return nil
-}
-
-// looksLikeReference: a name with a registry host or a repository path,
-// which a revision name never has.
-func looksLikeReference(s string) bool {
-	return strings.ContainsAny(s, "/.:@")
-}
-
-// globalArgs is the global scope (FROM's, and what a stage's ARG NAME
-// without a value takes), as buildkit makes it: the automatic platform
-// ARGs, then each ARG before the first FROM, with --build-arg's value
-// or its default expanded with the ARGs before it (ARG REF=${IMG}).
-func (b *builder) globalArgs() ([]string, error) {
-	env := platformArgs(b.o.BuildArgs)
-	for _, a := range b.rc.metaArgs {
-		for _, kv := range a.Args {
-			v, ok := b.o.BuildArgs[kv.Key]
-			if !ok && kv.Value != nil {
-				var err error
-				if v, err = b.expandWith(*kv.Value, env); err != nil {
-					return nil, lineError(b.rc.name, a.Location()[0].Start.Line, fmt.Errorf("ARG %s: %w", kv.Key, err))
-				}
-				ok = true
-			}
-			if ok {
-				env = setEnv(env, kv.Key, v)
-			}
-		}
-	}
-	return env, nil
-}
-
-// platformArgs are docker's automatic platform ARGs (TARGETARCH, ...):
-// this machine's platform, which is the one strata's commits name, with
-// no variant, as they have none. --build-arg overrides them, as in
-// buildkit.
-func platformArgs(buildArgs map[string]string) []string {
-	platform := runtime.GOOS + "/" + runtime.GOARCH
-	var env []string
-	for _, kv := range [][2]string{
-		{"BUILDPLATFORM", platform}, {"BUILDOS", runtime.GOOS}, {"BUILDARCH", runtime.GOARCH}, {"BUILDVARIANT", ""},
-		{"TARGETPLATFORM", platform}, {"TARGETOS", runtime.GOOS}, {"TARGETARCH", runtime.GOARCH}, {"TARGETVARIANT", ""},
-	} {
-		v, ok := buildArgs[kv[0]]
-		if !ok {
-			v = kv[1]
-		}
-		env = append(env, kv[0]+"="+v)
-	}
-	return env
-}
-
-func (b *builder) expandWith(word string, env []string) (string, error) {
-	out, _, err := b.lex.ProcessWord(word, shell.EnvsFromSlice(env))
-	return out, err
 }
 
 // step runs one instruction after FROM and advances s.
@@ -525,106 +295,6 @@ func (b *builder) step(ctx context.Context, s *state, sp *step) error {
 }
 
 func short(c *objects.Commit) string { return c.ID.Encoded()[:12] }
-
-func (b *builder) arg(s *state, a *instructions.ArgCommand) {
-	meta := map[string]string{}
-	for _, kv := range b.global {
-		k, v, _ := strings.Cut(kv, "=")
-		meta[k] = v
-	}
-	for _, kv := range a.Args {
-		v, ok := b.o.BuildArgs[kv.Key]
-		if !ok && kv.Value != nil {
-			v, ok = *kv.Value, true
-		} else if !ok {
-			v, ok = meta[kv.Key]
-		}
-		if _, seen := s.args[kv.Key]; !seen {
-			s.argOrder = append(s.argOrder, kv.Key)
-		}
-		s.args[kv.Key] = v
-		if s.unset == nil {
-			s.unset = map[string]bool{}
-		}
-		// No value from anywhere: declared, unset (buildah, docker).
-		s.unset[kv.Key] = !ok
-	}
-}
-
-// text is the instruction as it runs, after expansion: the commit message,
-// history created_by and part of the cache key.
-func (b *builder) text(s *state, c instructions.Command) (string, error) {
-	switch c := c.(type) {
-	case *instructions.RunCommand:
-		if len(c.Files) > 0 {
-			return "RUN " + withHeredocs(c), nil // the documents are the command
-		}
-		return "RUN " + cmdLineText(c.ShellDependantCmdLine), nil
-	case *instructions.CmdCommand:
-		return "CMD " + cmdLineText(c.ShellDependantCmdLine), nil
-	case *instructions.EntrypointCommand:
-		return "ENTRYPOINT " + cmdLineText(c.ShellDependantCmdLine), nil
-	case *instructions.CopyCommand:
-		return "COPY " + flagsText(map[string]string{"from": c.From, "chown": c.Chown, "chmod": c.Chmod}) + sdText(c.SourcesAndDest), nil
-	case *instructions.AddCommand:
-		return "ADD " + flagsText(map[string]string{"chown": c.Chown, "chmod": c.Chmod}) + sdText(c.SourcesAndDest), nil
-	case *instructions.EnvCommand:
-		return "ENV " + kvText(c.Env), nil
-	case *instructions.LabelCommand:
-		return "LABEL " + kvText(c.Labels), nil
-	case *instructions.WorkdirCommand:
-		return "WORKDIR " + c.Path, nil
-	case *instructions.UserCommand:
-		return "USER " + c.User, nil
-	case *instructions.ExposeCommand:
-		return "EXPOSE " + strings.Join(c.Ports, " "), nil
-	case *instructions.VolumeCommand:
-		return "VOLUME " + jsonText(c.Volumes), nil
-	case *instructions.StopSignalCommand:
-		return "STOPSIGNAL " + c.Signal, nil
-	case *instructions.ShellCommand:
-		return "SHELL " + jsonText(c.Shell), nil
-	case *instructions.HealthCheckCommand:
-		return strings.TrimSpace(c.String()), nil
-	}
-	return "", fmt.Errorf("%s is not supported", strings.ToUpper(c.Name()))
-}
-
-func cmdLineText(c instructions.ShellDependantCmdLine) string {
-	if c.PrependShell {
-		return strings.Join(c.CmdLine, " ")
-	}
-	return jsonText(c.CmdLine)
-}
-
-func sdText(sd instructions.SourcesAndDest) string {
-	return strings.Join(append(append([]string(nil), sd.SourcePaths...), sd.DestPath), " ")
-}
-
-func flagsText(f map[string]string) string {
-	var out []string
-	for _, k := range []string{"from", "chown", "chmod"} {
-		if v := f[k]; v != "" {
-			out = append(out, "--"+k+"="+v+" ")
-		}
-	}
-	return strings.Join(out, "")
-}
-
-func kvText(kvs instructions.KeyValuePairs) string {
-	var out []string
-	for _, kv := range kvs {
-		out = append(out, kv.Key+"="+quoteIfNeeded(kv.Value))
-	}
-	return strings.Join(out, " ")
-}
-
-func quoteIfNeeded(v string) string {
-	if v == "" || strings.ContainsAny(v, " \t\"'\\$") {
-		return fmt.Sprintf("%q", v)
-	}
-	return v
-}
 
 // commit writes the commit of one step on top of s.parent.
 func (b *builder) commit(ctx context.Context, s *state, layers []objects.Layer, cfg ocispec.ImageConfig, text, key string) (*objects.Commit, error) {
