@@ -333,10 +333,7 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 					// exception brings back; their parents are made as needed.
 					return e, false, fi.IsDir() && ig.descend() && !ig.isOwn(q), nil
 				}
-				e = entry{src: q, dst: path.Join(dest, strings.TrimPrefix(q, m+"/")), fi: fi}
-				if m == "." {
-					e.dst = path.Join(dest, q)
-				}
+				e = entry{src: q, dst: destOf(dest, m, q), fi: fi}
 				switch {
 				case fi.Mode().IsRegular(), fi.IsDir():
 				case fi.Mode()&fs.ModeSymlink != 0:
@@ -375,6 +372,21 @@ func collect(src *os.Root, ig *ignorer, sd instructions.SourcesAndDest, workdir 
 		}
 	}
 	return out, sockets, nil
+}
+
+// destOf is where the entry q that a walk of the source directory m
+// found goes under dest: path.Join(dest, q less m's "m/"), by
+// concatenation, as dest is clean (absPath) and so is what q adds to m
+// (joinName).
+func destOf(dest, m, q string) string {
+	rel := q
+	if m != "." {
+		rel = q[len(m)+1:]
+	}
+	if dest == "/" {
+		return "/" + rel
+	}
+	return dest + "/" + rel
 }
 
 // isWhiteoutDevice: fi is a character device 0:0, overlayfs's whiteout.

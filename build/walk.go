@@ -3,7 +3,6 @@ package build
 import (
 	"fmt"
 	"io/fs"
-	"path"
 	"runtime"
 	"slices"
 
@@ -58,10 +57,7 @@ func (w *walker[T]) dir(d *layer.Dir, rel string) *walked[T] {
 		return res
 	}
 	for _, name := range names {
-		q := path.Join(rel, name)
-		if rel == "." {
-			q = name
-		}
+		q := joinName(rel, name)
 		st, err := d.Lstat(name)
 		if err != nil {
 			res.err = fmt.Errorf("%s: %w", q, err)
@@ -107,6 +103,17 @@ func (w *walker[T]) dir(d *layer.Dir, rel string) *walked[T] {
 		}
 	}
 	return res
+}
+
+// joinName is path.Join(rel, name) for a clean relative rel and a name
+// read from a directory (never "", ".", ".." or holding a "/"): one
+// concatenation, where path.Join's Clean was a tenth of a large COPY's
+// walk.
+func joinName(rel, name string) string {
+	if rel == "." {
+		return name
+	}
+	return rel + "/" + name
 }
 
 // count is how many items r holds, its subdirectories' included.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -179,5 +180,38 @@ func TestWalkNamesTheContextPath(t *testing.T) {
 	defer d.Close()
 	if _, err := d.Lstat("gone"); err == nil || err.Error() != "lstat d/gone: no such file or directory" {
 		t.Errorf("Lstat: %v, want lstat d/gone: no such file or directory", err)
+	}
+}
+
+// The paths a walk gives (joinName, destOf: concatenations) are the ones
+// path.Join gives, for names a Clean would touch if they were paths
+// ("..x", ".hidden", "a b") and destinations at the root or below.
+func TestCollectPathsAreJoins(t *testing.T) {
+	dir := ctxWith(t, map[string]string{
+		"site/..x/f": "f", "site/.hidden": "h", "site/a b/c..": "c", "site/x../.y/z": "z", "top": "t",
+	})
+	for _, c := range []struct{ src, dest string }{
+		{".", "/"}, {".", "/srv/"}, {"site", "/"}, {"site", "/srv/deep/"}, {"site/", "/srv"},
+	} {
+		ents, _, err := collectIn(t, dir, []string{c.src}, c.dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := path.Clean(c.src)
+		if len(ents) < 5 {
+			t.Fatalf("%s -> %s: %d entries", c.src, c.dest, len(ents))
+		}
+		for _, e := range ents[1:] {
+			rel, ok := strings.CutPrefix(e.src, top+"/")
+			if top == "." {
+				rel, ok = e.src, true
+			}
+			if !ok || e.src != path.Clean(e.src) {
+				t.Errorf("%s -> %s: source %q is not a clean path under %s", c.src, c.dest, e.src, top)
+			}
+			if want := path.Join(c.dest, rel); e.dst != want {
+				t.Errorf("%s -> %s: %s goes to %q, want %q", c.src, c.dest, e.src, e.dst, want)
+			}
+		}
 	}
 }
