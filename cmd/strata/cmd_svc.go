@@ -54,7 +54,8 @@ column), and "name", "rev", "commit", "command", "pid", "created", "started",
 an ephemeral one with the port it got), "exposed" (the image's EXPOSE,
 --expose, -p), "log", "labels"; then the run's
 record, as start, restart and exec read it: "argv" and "cwd" (strata's
-command line and directory), "restart", "supervisor_pid", "tree" (the
+command line and directory), "restart", "supervisor_pid",
+"supervisor_lock_fd" (its descriptor of the run's lock), "tree" (the
 throwaway work tree), "remove" (--rm), "stop_timeout", "stop_signal",
 "env", "user", "workdir", "privileged", "cap_add", "cap_drop", "group_add",
 "ulimits", and "host_paths" (where each host path it names led).
