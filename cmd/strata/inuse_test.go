@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,6 +94,17 @@ func TestMountSwapsRefuseWhileAContainerRuns(t *testing.T) {
 
 	run.Process.Kill()
 	run.Wait()
+	// The container dies of its parent-death signal, a moment after strata:
+	// until then it still uses the tree, as reset would rightly say.
+	tasks := filepath.Join(filepath.Dir(freezer[0]), "tasks")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if b, err := os.ReadFile(tasks); err != nil || len(bytes.TrimSpace(b)) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the container outlived its killed run by 30 s")
+		}
+	}
 	// Once the run is gone (even killed), its record is stale and ignored.
 	mustStrata(t, dir, "reset", "--hard", "HEAD")
 	mustStrata(t, dir, "checkout", "other")
