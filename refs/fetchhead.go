@@ -1,8 +1,10 @@
 package refs
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -81,12 +83,27 @@ func (s *Store) WriteFetchHead(es []FetchHeadEntry, appending bool) error {
 func (s *Store) ReadFetchHead() ([]FetchHeadEntry, error) {
 	b, err := regfile.ReadFile(s.fetchHeadFile())
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w: nothing has been fetched yet", FetchHead, ErrUnknownRevision)
+		return nil, errNothingFetched
 	}
 	if err != nil {
 		return nil, err
 	}
 	return parseFetchHead(string(b))
+}
+
+var errNothingFetched = fmt.Errorf("%s: %w: nothing has been fetched yet", FetchHead, ErrUnknownRevision)
+
+// ForMerge are FETCH_HEAD's lines for merge, in order, as git's merge
+// FETCH_HEAD takes them: the lines marked not-for-merge are left out,
+// wherever they are (a fetch -a adds lines for merge after others).
+func ForMerge(es []FetchHeadEntry) []FetchHeadEntry {
+	var out []FetchHeadEntry
+	for _, e := range es {
+		if !e.NotForMerge {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // parseFetchHead reads FETCH_HEAD's lines; one that is not
@@ -117,17 +134,36 @@ func parseFetchHead(data string) ([]FetchHeadEntry, error) {
 }
 
 // resolveFetchHead is FETCH_HEAD as a revision: its first line's
-// commit, as git reads it (the lines pull would merge come first).
+// commit, as git reads it (the lines pull would merge come first). As
+// git's, it reads that line alone: what follows, however long or
+// broken, is merge's business.
 func (s *Store) resolveFetchHead() (digest.Digest, error) {
-	es, err := s.ReadFetchHead()
+	f, err := regfile.Open(s.fetchHeadFile())
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", errNothingFetched
+	}
 	if err != nil {
 		return "", err
 	}
-	if len(es) == 0 {
+	defer f.Close()
+	line, err := bufio.NewReaderSize(io.LimitReader(f, maxFetchHeadLine), maxFetchHeadLine).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("read %s: %w", FetchHead, err)
+	}
+	if line == "" {
 		return "", fmt.Errorf("%s: %w: the last fetch fetched nothing", FetchHead, ErrUnknownRevision)
+	}
+	es, err := parseFetchHead(line) // one line, with its newline or none
+	if err != nil {
+		return "", err
 	}
 	return es[0].ID, nil
 }
+
+// maxFetchHeadLine bounds what resolveFetchHead reads of FETCH_HEAD's
+// first line: an id and a description, a few hundred bytes, where a
+// planted file may be gigabytes with no newline.
+const maxFetchHeadLine = 64 << 10
 
 // fetchHeadFile is the FETCH_HEAD of where the command runs: a linked
 // work tree's own, else the repository's.

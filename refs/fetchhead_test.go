@@ -84,3 +84,31 @@ func TestFetchHead(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchHeadFirstLine: as git's, the revision FETCH_HEAD reads its
+// first line alone: a broken line after it, or a long tail with no
+// newline, does not keep it from resolving; merge's ReadFetchHead still
+// names the broken line.
+func TestFetchHeadFirstLine(t *testing.T) {
+	s := newStore(t)
+	c1 := mkdigest("aaaa1")
+	objs := fakeCommits{c1: ""}
+	first := c1.String() + "\t\tbranch 'main' of x\n"
+	for _, tail := range []string{"garbage\n", strings.Repeat("y", 1<<20)} {
+		if err := os.WriteFile(filepath.Join(s.root, "FETCH_HEAD"), []byte(first+tail), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := s.Resolve("FETCH_HEAD", objs); err != nil || d != c1 {
+			t.Errorf("FETCH_HEAD with %.10q after its first line = %s, %v; want %s", tail, d, err, c1)
+		}
+		if _, err := s.ReadFetchHead(); err == nil || !strings.Contains(err.Error(), "line 2") {
+			t.Errorf("ReadFetchHead of a broken line 2: err = %v", err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(s.root, "FETCH_HEAD"), []byte("\n"+first), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resolve("FETCH_HEAD", objs); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("FETCH_HEAD with an empty first line: err = %v", err)
+	}
+}

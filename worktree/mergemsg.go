@@ -1,23 +1,71 @@
 package worktree
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
+
+// mergeTarget is the commit a merge of rev into HEAD (commit head)
+// takes. rev FETCH_HEAD is, as git's merge reads it, the lines of
+// .strata/FETCH_HEAD for merge, not its first line (which a fetch -a
+// may have left not-for-merge): fetched is what that line says was
+// fetched, for the message. With none for merge, or only commits HEAD
+// has, there is nothing to merge: theirs is nil. Several, git's
+// octopus merge, are refused.
+func (w *Worktree) mergeTarget(rev string, head digest.Digest) (theirs *objects.Commit, fetched string, err error) {
+	if rev != refs.FetchHead {
+		theirs, err = w.Resolve(rev)
+		return theirs, "", err
+	}
+	es, err := w.Repo.Refs.ReadFetchHead()
+	if err != nil {
+		return nil, "", err
+	}
+	var left []refs.FetchHeadEntry
+	seen := map[digest.Digest]bool{}
+	for _, e := range refs.ForMerge(es) {
+		if seen[e.ID] {
+			continue
+		}
+		seen[e.ID] = true
+		if head != "" {
+			if in, err := repo.IsAncestor(w.Repo.Objects, e.ID, head); err != nil {
+				return nil, "", fmt.Errorf("%s: %w", refs.FetchHead, err)
+			} else if in {
+				continue
+			}
+		}
+		left = append(left, e)
+	}
+	switch len(left) {
+	case 0:
+		return nil, "", nil
+	case 1:
+		theirs, err = w.commit(left[0].ID)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", refs.FetchHead, err)
+		}
+		return theirs, left[0].Desc, nil
+	}
+	return nil, "", fmt.Errorf("%s: %d commits to merge (%s, %s...): strata merges one at a time; name it, as 'strata merge %s'",
+		refs.FetchHead, len(left), left[0].Desc, left[1].Desc, left[0].ID.Encoded()[:12])
+}
 
 // mergeMessage is git's default message for a merge of name into the
 // branch head names: "Merge branch 'feature'", "Merge tag 'v1'",
 // "Merge remote-tracking branch 'origin/main'" or "Merge commit 'ID'",
 // then " into BRANCH" unless BRANCH is main or master (git's default
 // merge.suppressDest), " into HEAD" when detached. A merge of
-// FETCH_HEAD is, as git's, of what its first line says was fetched:
-// "Merge branch 'main' of URL".
-func (w *Worktree) mergeMessage(name string, head refs.Head) string {
-	if name == refs.FetchHead {
-		if es, err := w.Repo.Refs.ReadFetchHead(); err == nil && len(es) > 0 {
-			return "Merge " + es[0].Desc + mergeInto(head.Branch)
-		}
+// FETCH_HEAD is, as git's, of what the line it merges says was fetched
+// (fetched, mergeTarget's): "Merge branch 'main' of URL".
+func (w *Worktree) mergeMessage(name, fetched string, head refs.Head) string {
+	if fetched != "" {
+		return "Merge " + fetched + mergeInto(head.Branch)
 	}
 	kind := "commit"
 	// "feature^0" is still the branch, to git.

@@ -64,13 +64,17 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
-	theirs, err := w.Resolve(o.Rev)
+	theirs, fetched, err := w.mergeTarget(o.Rev, h.Commit)
 	if err != nil {
 		return nil, err
 	}
 	// As git's, even when already up to date.
 	if err := w.setOrigHead(h.Commit); err != nil {
 		return nil, err
+	}
+	if theirs == nil {
+		c, err := w.commit(h.Commit)
+		return &Outcome{UpToDate: true, Head: c}, err
 	}
 	if ok, err := repo.IsAncestor(w.Repo.Objects, theirs.ID, h.Commit); err != nil {
 		return nil, err
@@ -87,7 +91,7 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 	}
 	s.Message = o.Message
 	if s.Message == "" {
-		s.Message = w.mergeMessage(o.Name, h)
+		s.Message = w.mergeMessage(o.Name, fetched, h)
 	}
 	ff, err := repo.IsAncestor(w.Repo.Objects, h.Commit, theirs.ID)
 	if err != nil {

@@ -181,7 +181,11 @@ the second): its layers are HEAD's plus one new layer holding REV's
 changes since the merge base. The image config is merged too. A merge
 commit is dated $SOURCE_DATE_EPOCH when it is set (the same merge gives
 the same commit id), else now; so is a revert.
-REV "-" is the branch checked out before, as git's @{-1}.
+REV "-" is the branch checked out before, as git's @{-1}. REV FETCH_HEAD
+is, as git's, what the last fetch got for merge: the lines of
+.strata/FETCH_HEAD not marked not-for-merge (none, or only commits HEAD
+has: already up to date; several, git's octopus merge, are refused),
+the merge named by that line ("Merge branch 'main' of URL").
 
 Conflicts are found per path from the file indexes. When there are
 some, the merge stops: the work tree shows HEAD with REV's clean changes
