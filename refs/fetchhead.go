@@ -61,7 +61,10 @@ func (s *Store) WriteFetchHead(es []FetchHeadEntry, appending bool) error {
 	return s.locked(func() error {
 		data := b.String()
 		if appending {
-			old, err := regfile.ReadFile(file)
+			// Not through a symbolic link: what it points at, a host
+			// file a planted repository names, would be copied into
+			// the repository.
+			old, err := regfile.ReadFileNoFollow(file)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("read %s: %w", FetchHead, err)
 			}
