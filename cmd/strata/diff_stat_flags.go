@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -55,25 +56,39 @@ func termColumns(out io.Writer) int {
 	return 80
 }
 
-// atoi is C's: leading white space, a sign, the digits up to the first
-// other byte; 0 when there are none.
+// atoi is glibc's, as git's term_columns reads $COLUMNS: (int)strtol(s,
+// NULL, 10), leading white space, a sign, the digits up to the first
+// other byte (0 when there are none), clamped to a 64-bit long, then cut
+// to a 32-bit int as C's cast cuts it. So to git COLUMNS=4294967376 is
+// 80, 2147483648 is negative (no width: the terminal's, else 80), and
+// 99999999999 is 1215752191.
 func atoi(s string) int {
 	s = strings.TrimLeft(s, " \t\n\v\f\r")
 	neg := false
 	if s != "" && (s[0] == '+' || s[0] == '-') {
 		neg, s = s[0] == '-', s[1:]
 	}
-	n := 0
+	limit := uint64(math.MaxInt64) // strtol's LONG_MAX, or -LONG_MIN
+	if neg {
+		limit++
+	}
+	var n uint64
 	for _, c := range []byte(s) {
-		if c < '0' || c > '9' || n > 1<<30 {
+		if c < '0' || c > '9' {
 			break
 		}
-		n = n*10 + int(c-'0')
+		d := uint64(c - '0')
+		if n > (limit-d)/10 {
+			n = limit
+			break
+		}
+		n = n*10 + d
 	}
+	v := int64(n) // -LONG_MIN wraps to LONG_MIN, its own negation
 	if neg {
-		return -n
+		v = -v
 	}
-	return n
+	return int(int32(v))
 }
 
 // statFlag is --stat[=WIDTH[,NAME-WIDTH[,COUNT]]], as git's: alone it
