@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/internal/regfile"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
 )
@@ -39,7 +40,7 @@ func runKey(r *repo.Repo, name string) string {
 
 // currentName is the name of the run in dir, whose key is key.
 func currentName(dir, key string) string {
-	b, err := os.ReadFile(filepath.Join(dir, runNameFile))
+	b, err := regfile.ReadFile(filepath.Join(dir, runNameFile))
 	if n := strings.TrimSpace(string(b)); err == nil && validSvcName(n) {
 		return n
 	}

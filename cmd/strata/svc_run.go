@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/internal/regfile"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -206,7 +207,7 @@ func spawnSupervisor(s *svc, attacher ...*os.File) error {
 // lastLine is the last line the supervisor wrote to its stderr, without
 // strata's own "strata: " prefix, at most 512 bytes of it.
 func lastLine(path string) string {
-	b, err := os.ReadFile(path)
+	b, err := regfile.ReadFile(path)
 	if err != nil {
 		return ""
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/internal/atomicfile"
+	"github.com/strata-sh/strata/internal/regfile"
 	"github.com/strata-sh/strata/repo"
 )
 
@@ -178,7 +179,7 @@ func loadSvcID(r *repo.Repo, id string) (*svc, bool) {
 // it is now.
 func loadSvcKey(r *repo.Repo, key string) (*svc, error) {
 	s := &svc{dir: filepath.Join(servicesDir(r), key), id: containerID(r, key)}
-	b, err := os.ReadFile(s.path("state.json"))
+	b, err := regfile.ReadFile(s.path("state.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +193,7 @@ func loadSvcKey(r *repo.Repo, key string) (*svc, error) {
 // reload reads the run's state again; its name is the one it was
 // loaded by (a supervisor records the name it started with).
 func (s *svc) reload() error {
-	b, err := os.ReadFile(s.path("state.json"))
+	b, err := regfile.ReadFile(s.path("state.json"))
 	if err != nil {
 		return err
 	}
@@ -234,7 +235,7 @@ func listSvcs(r *repo.Repo) ([]*svc, error) {
 
 // live reports whether the run's supervisor holds its lock.
 func (s *svc) live() bool {
-	f, err := os.Open(s.path("lock"))
+	f, err := regfile.Open(s.path("lock"))
 	if err != nil {
 		return false
 	}
@@ -321,7 +322,7 @@ const waitLockName = "wait.lock"
 // saved.
 func (s *svc) waitExitCode(ctx context.Context) (int, error) {
 	if s.st.Remove {
-		if f, err := os.Open(s.path(waitLockName)); err == nil {
+		if f, err := regfile.Open(s.path(waitLockName)); err == nil {
 			defer f.Close() // releases the lock
 			unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
 		}
@@ -380,7 +381,7 @@ func (s *svc) awaitRemoval(ctx context.Context, max time.Duration) {
 // exclusively (no waiter holds it shared), or after max (a stopped
 // waiter must not keep the run forever).
 func (s *svc) holdForWaiters(max time.Duration) {
-	f, err := os.Open(s.path(waitLockName))
+	f, err := regfile.Open(s.path(waitLockName))
 	if err != nil {
 		return
 	}
