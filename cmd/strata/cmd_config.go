@@ -25,6 +25,8 @@ func newConfigCommand(g *globals) *cobra.Command {
   strata config user.email
   strata config --list
 Getting a key that is not set exits 1 with no output, as git does.
+Options come before KEY, as git's: what follows KEY is its VALUE, even
+when it begins with '-' (strata config core.fsync -index).
 
 A key may be set more than once (--add): KEY and --get print its last
 value, --get-all every one. Setting it or --unset is then refused, as in
@@ -149,6 +151,9 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 	cmd.Flags().BoolVar(&scope.system, "system", false, "the system's git config, /etc/gitconfig")
 	cmd.Flags().BoolVar(&scope.local, "local", false, "the repository's .strata/config (the default)")
 	cmd.Flags().StringVarP(&scope.file, "file", "f", "", "the git-config file at `FILE`")
+	// As git config's options, they end at KEY: a VALUE may begin with
+	// '-' (core.fsync -index, a negative number).
+	cmd.Flags().SetInterspersed(false)
 	return cmd
 }
 
