@@ -174,12 +174,14 @@ func ParsePortRange(s string) (first, last int, err error) {
 	return first, last, nil
 }
 
+// portNumber reads a port as docker's strconv.ParseUint does: digits
+// only, no sign ("+80" is refused, as docker refuses it).
 func portNumber(s string) (int, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 65535 {
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || n < 1 {
 		return 0, errors.New("not a port number (1-65535)")
 	}
-	return n, nil
+	return int(n), nil
 }
 
 var errPrivateRootless = fmt.Errorf("network private needs root: %w", ErrRootless)

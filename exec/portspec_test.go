@@ -44,21 +44,24 @@ func TestParsePorts(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"":                "no port specified: <empty>",
-		"8080:":           "no port specified: 8080:<empty>",
-		"a:80":            "invalid hostPort: a",
-		"8080:0":          "invalid containerPort: 0",
-		"8080:70000":      "invalid containerPort: 70000",
-		"70000:80":        "invalid hostPort: 70000",
-		"x.y:1:2":         "invalid IP address: x.y",
-		"1:2/foo":         "invalid proto: foo",
-		"82-80":           "invalid containerPort: 82-80",
-		"8000-8002:80-81": "invalid ranges specified for container and host Ports: 80-81 and 8000-8002",
-		"8002-8000:80":    "invalid hostPort: 8002-8000",
-		"8000:80-81":      "invalid ranges specified for container and host Ports: 80-81 and 8000",
-		"1-2000":          "2000 ports, more than a run publishes (1024)",
-		"1-1025:1-1025":   "1025 ports, more than a run publishes (1024)",
-		"fe80::1%eth0::":  "no port specified: fe80::1%eth0::<empty>",
+		"":                 "no port specified: <empty>",
+		"8080:":            "no port specified: 8080:<empty>",
+		"a:80":             "invalid hostPort: a",
+		"8080:0":           "invalid containerPort: 0",
+		"8080:70000":       "invalid containerPort: 70000",
+		"70000:80":         "invalid hostPort: 70000",
+		"+80:80":           "invalid hostPort: +80", // docker's ParseUint takes no sign
+		"80:+80":           "invalid containerPort: +80",
+		"+8000-8001:80-81": "invalid hostPort: +8000-8001",
+		"x.y:1:2":          "invalid IP address: x.y",
+		"1:2/foo":          "invalid proto: foo",
+		"82-80":            "invalid containerPort: 82-80",
+		"8000-8002:80-81":  "invalid ranges specified for container and host Ports: 80-81 and 8000-8002",
+		"8002-8000:80":     "invalid hostPort: 8002-8000",
+		"8000:80-81":       "invalid ranges specified for container and host Ports: 80-81 and 8000",
+		"1-2000":           "2000 ports, more than a run publishes (1024)",
+		"1-1025:1-1025":    "1025 ports, more than a run publishes (1024)",
+		"fe80::1%eth0::":   "no port specified: fe80::1%eth0::<empty>",
 	}
 	for in, want := range bad {
 		if p, err := ParsePorts(in); err == nil || err.Error() != want {
