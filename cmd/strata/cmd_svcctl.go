@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/strata-sh/strata/internal/regfile"
 	"github.com/strata-sh/strata/repo"
 )
 
@@ -467,11 +468,11 @@ func printLogs(ctx context.Context, g *globals, s *svc, o logsOptions) error {
 			}
 		}
 	}
-	if old, err := os.Open(s.st.Log + ".1"); err == nil {
+	if old, err := regfile.Open(s.logPath() + ".1"); err == nil {
 		add(old)
 		old.Close()
 	}
-	cur, err := os.Open(s.st.Log)
+	cur, err := regfile.Open(s.logPath())
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
@@ -497,12 +498,12 @@ func printLogs(ctx context.Context, g *globals, s *svc, o logsOptions) error {
 	for {
 		ended := !s.live() || !o.until.IsZero() && !time.Now().Before(o.until)
 		if cur == nil {
-			cur, _ = os.Open(s.st.Log)
+			cur, _ = regfile.Open(s.logPath())
 			offset = 0
 		}
 		if cur != nil {
 			followFrom(g, o, cur, &offset)
-			if followRotated(g, o, s.st.Log, cur, &offset) {
+			if followRotated(g, o, s.logPath(), cur, &offset) {
 				cur.Close()
 				cur = nil
 				continue
@@ -550,7 +551,7 @@ func followRotated(g *globals, o logsOptions, path string, cur *os.File, offset 
 		return false
 	}
 	followFrom(g, o, cur, offset)
-	if old, err := os.Open(path + ".1"); err == nil {
+	if old, err := regfile.Open(path + ".1"); err == nil {
 		if st, err := old.Stat(); err == nil && !os.SameFile(st, mine) {
 			var from int64
 			followFrom(g, o, old, &from)

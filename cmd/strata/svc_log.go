@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -28,8 +29,15 @@ type logFile struct {
 	size int64
 }
 
+// logPath is the run's log: in its own directory, whatever its state
+// records (svcState.Log). A state.json planted or rewritten with "log":
+// "/etc/x" had the supervisor append the container's output to that host
+// file, and logs print it.
+func (s *svc) logPath() string { return s.path("log") }
+
 func openLog(path string) (*logFile, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	// Not through a symbolic link planted as the log.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +55,7 @@ func (l *logFile) record(stream byte, line []byte) {
 	if l.size > logMaxSize {
 		// One old generation is kept: log.1.
 		if os.Rename(l.path, l.path+".1") == nil {
-			if f, err := os.OpenFile(l.path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err == nil {
+			if f, err := os.OpenFile(l.path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|syscall.O_NOFOLLOW, 0o600); err == nil {
 				l.f.Close()
 				l.f, l.size = f, 0
 			}

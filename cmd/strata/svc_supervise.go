@@ -100,7 +100,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	if err != nil {
 		return fail(exec.CodeRuntime, err)
 	}
-	log, err := openLog(s.st.Log)
+	log, err := openLog(s.logPath())
 	if err != nil {
 		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
 	}
