@@ -110,7 +110,9 @@ func (st *svcState) checkHostPaths() error {
 // gets its path as it was.
 func (st *svcState) openRunDir() (*os.File, error) {
 	if st.HostPaths == nil {
-		return os.Open(st.Cwd)
+		// A directory only: a FIFO planted there would hold the open,
+		// and start, forever.
+		return os.OpenFile(st.Cwd, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	}
 	fd, err := unix.Openat2(unix.AT_FDCWD, st.Cwd, &unix.OpenHow{
 		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
