@@ -6,10 +6,10 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/dispwidth"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -413,7 +413,7 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFil
 	// git's branch -v: names padded to the longest one listed.
 	width := 0
 	for _, e := range out {
-		width = max(width, utf8.RuneCountInString(pathquote.Name(e.Name)))
+		width = max(width, dispwidth.String(pathquote.Name(e.Name))) // in columns, as git's
 	}
 	for _, e := range out {
 		mark := " "
@@ -432,11 +432,11 @@ func listRefsMatching(g *globals, r *repo.Repo, patterns []string, filter refFil
 				}
 				up = t.bracket()
 			}
-			name := pathquote.Name(e.Name)
-			pad := strings.Repeat(" ", width-utf8.RuneCountInString(name))
-			fmt.Fprintf(g.stdout, "%s %s%s %s %s%s\n", mark, name, pad, e.Short, up, pathquote.Text(e.Subject))
+			name := dispwidth.Pad(pathquote.Name(e.Name), width)
+			fmt.Fprintf(g.stdout, "%s %s %s %s%s\n", mark, name, e.Short, up, pathquote.Text(e.Subject))
 		case filter.lines > 0:
-			fmt.Fprintf(g.stdout, "%-15s %s\n", pathquote.Name(e.Name), messageLines(messages[e.Ref], filter.lines))
+			// git's %(align:15): 15 columns, a wide character two.
+			fmt.Fprintf(g.stdout, "%s %s\n", dispwidth.Pad(pathquote.Name(e.Name), 15), messageLines(messages[e.Ref], filter.lines))
 		default:
 			fmt.Fprintln(g.stdout, pathquote.Name(e.Name))
 		}

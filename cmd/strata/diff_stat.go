@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/strata-sh/strata/internal/dispwidth"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/tree"
@@ -253,7 +253,7 @@ func writeStat(out io.Writer, lines []statLine, lay statLayout) {
 	}
 	maxLen, numWidth := 0, 0
 	for _, l := range lines {
-		maxLen = max(maxLen, utf8.RuneCountInString(l.name)) // fmt pads in runes
+		maxLen = max(maxLen, dispwidth.String(l.name)) // in columns, as git's
 		if l.binary {
 			numWidth = max(numWidth, len("Bin")) // git aligns the counts with "Bin"
 		} else {
@@ -303,20 +303,12 @@ func writeStat(out io.Writer, lines []statLine, lay statLayout) {
 		return 1 + n*(graph-1)/maxChange
 	}
 	for _, l := range lines {
-		name := l.name
-		if n := utf8.RuneCountInString(name); n > width {
-			r := []rune(name)
-			name = string(r[n-max(width-3, 0):])
-			if i := strings.IndexByte(name, '/'); i >= 0 {
-				name = name[i:]
-			}
-			name = "..." + name
-		}
+		name := statName(l.name, width)
 		switch {
 		case l.binary && l.oldSize == 0 && l.newSize == 0:
-			fmt.Fprintf(out, " %-*s | %*s\n", width, name, numWidth, "Bin")
+			fmt.Fprintf(out, " %s | %*s\n", name, numWidth, "Bin")
 		case l.binary:
-			fmt.Fprintf(out, " %-*s | %*s %d -> %d bytes\n", width, name, numWidth, "Bin", l.oldSize, l.newSize)
+			fmt.Fprintf(out, " %s | %*s %d -> %d bytes\n", name, numWidth, "Bin", l.oldSize, l.newSize)
 		default:
 			add, del := l.added, l.removed
 			if graph <= maxChange {
@@ -332,7 +324,7 @@ func writeStat(out io.Writer, lines []statLine, lay statLayout) {
 					add = total - del
 				}
 			}
-			line := fmt.Sprintf(" %-*s | %*d %s%s", width, name, numWidth, l.added+l.removed,
+			line := fmt.Sprintf(" %s | %*d %s%s", name, numWidth, l.added+l.removed,
 				strings.Repeat("+", add), strings.Repeat("-", del))
 			fmt.Fprintln(out, strings.TrimRight(line, " "))
 		}
@@ -341,6 +333,23 @@ func writeStat(out io.Writer, lines []statLine, lay statLayout) {
 		io.WriteString(out, " ...\n")
 	}
 	io.WriteString(out, shortstat(all))
+}
+
+// statName is a --stat name padded to width columns, or, too wide,
+// cut as git's show_stats cuts it: its first characters dropped until
+// "..." and the rest fit, the rest from its first '/' on if it has one.
+// Columns are counted as git counts them (dispwidth). git 2.39 drops
+// as many bytes as the name has columns too many, which may cut a
+// character in two; strata drops whole characters, as later git does.
+func statName(name string, width int) string {
+	if dispwidth.String(name) > width {
+		name = dispwidth.CutLeft(name, width-3)
+		if i := strings.IndexByte(name, '/'); i >= 0 {
+			name = name[i:]
+		}
+		name = "..." + name
+	}
+	return dispwidth.Pad(name, width)
 }
 
 // writeSummary writes git's --summary: " create mode 100644 PATH" for
