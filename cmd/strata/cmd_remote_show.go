@@ -223,7 +223,7 @@ func (s *remoteShow) print(g *globals) {
 		fmt.Fprintf(w, "  Remote branches:%s\n", notQueried)
 	}
 	for _, t := range s.Tags {
-		line := fmt.Sprintf("    %-*s", width, t.Name)
+		line := "    " + padBytes(t.Name, width)
 		switch t.Status {
 		case "new":
 			line += " new (next fetch will store in remotes/" + s.Name + ")"
@@ -236,18 +236,33 @@ func (s *remoteShow) print(g *globals) {
 	}
 	if len(s.Pull) > 0 {
 		fmt.Fprintf(w, "  Local %s configured for 'strata pull':\n", map[bool]string{true: "branch", false: "branches"}[len(s.Pull) == 1])
+		width := 0
 		for _, p := range s.Pull {
-			fmt.Fprintf(w, "    %s merges with remote %s\n", p.Branch, p.Merges)
+			width = max(width, len(p.Branch))
+		}
+		for _, p := range s.Pull {
+			fmt.Fprintf(w, "    %s merges with remote %s\n", padBytes(p.Branch, width), p.Merges)
 		}
 	}
 	if len(s.Push) > 0 {
 		fmt.Fprintf(w, "  Local %s configured for 'strata push'%s:\n", map[bool]string{true: "ref", false: "refs"}[len(s.Push) == 1], notQueried)
+		width, width2 := 0, 0
 		for _, p := range s.Push {
-			line := fmt.Sprintf("    %s pushes to %s", p.Branch, p.Tag)
+			width, width2 = max(width, len(p.Branch)), max(width2, len(p.Tag))
+		}
+		for _, p := range s.Push {
+			line := fmt.Sprintf("    %s pushes to %s", padBytes(p.Branch, width), p.Tag)
 			if p.Status != "" {
-				line += " (" + p.Status + ")"
+				line = fmt.Sprintf("    %s pushes to %s (%s)", padBytes(p.Branch, width), padBytes(p.Tag, width2), p.Status)
 			}
 			fmt.Fprintln(w, line)
 		}
 	}
+}
+
+// padBytes is s followed by spaces up to w bytes: git's remote show
+// pads its columns with printf's %-*s, in bytes, not in columns (a
+// name of wide characters takes more than its share).
+func padBytes(s string, w int) string {
+	return s + strings.Repeat(" ", max(w-len(s), 0))
 }
