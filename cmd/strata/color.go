@@ -70,6 +70,8 @@ func (f colorFlag) on(g *globals, verb string) (bool, error) {
 // ANSI sequences of git's default colours.
 const (
 	ansiReset      = "\x1b[m"
+	ansiRed        = "\x1b[31m"
+	ansiGreen      = "\x1b[32m"
 	ansiYellow     = "\x1b[33m"
 	ansiBoldCyan   = "\x1b[1;36m"
 	ansiBoldGreen  = "\x1b[1;32m"

@@ -42,7 +42,9 @@ func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
 			writeNumstat(out, lines, o.nul)
 		}
 		if o.stat {
-			writeStat(out, compactNames(lines, d.Changes, o.layout), o.layout)
+			lay := o.layout
+			lay.color = o.color
+			writeStat(out, compactNames(lines, d.Changes, lay), lay)
 		}
 		if o.shortstat {
 			io.WriteString(out, shortstat(lines))
@@ -239,7 +241,8 @@ func shortstat(lines []statLine) string {
 }
 
 // writeStat writes git's --stat: a line a file, its name, count and
-// graph in lay.columns() (at least 22 and the counts' width),
+// graph in lay.columns() (at least 22 and the counts' width), coloured
+// with lay.color,
 // then the shortstat line; nothing when no file changed. With
 // lay.count, the first so many files, then " ...", the shortstat line
 // of them all.
@@ -295,6 +298,14 @@ func writeStat(out io.Writer, lines []statLine, lay statLayout) {
 			graph = columns - numWidth - 6 - width
 		}
 	}
+	// paint colours s as git's --stat with --color: the +s green, the
+	// -s red (a binary's sizes too); nothing around an empty s.
+	paint := func(s, color string) string {
+		if !lay.color || s == "" {
+			return s
+		}
+		return color + s + ansiReset
+	}
 	// scale is git's scale_linear: at least one column for a change.
 	scale := func(n int) int {
 		if n == 0 {
@@ -308,7 +319,8 @@ func writeStat(out io.Writer, lines []statLine, lay statLayout) {
 		case l.binary && l.oldSize == 0 && l.newSize == 0:
 			fmt.Fprintf(out, " %s | %*s\n", name, numWidth, "Bin")
 		case l.binary:
-			fmt.Fprintf(out, " %s | %*s %d -> %d bytes\n", name, numWidth, "Bin", l.oldSize, l.newSize)
+			fmt.Fprintf(out, " %s | %*s %s -> %s bytes\n", name, numWidth, "Bin",
+				paint(strconv.FormatInt(l.oldSize, 10), ansiRed), paint(strconv.FormatInt(l.newSize, 10), ansiGreen))
 		default:
 			add, del := l.added, l.removed
 			if graph <= maxChange {
@@ -325,7 +337,7 @@ func writeStat(out io.Writer, lines []statLine, lay statLayout) {
 				}
 			}
 			line := fmt.Sprintf(" %s | %*d %s%s", name, numWidth, l.added+l.removed,
-				strings.Repeat("+", add), strings.Repeat("-", del))
+				paint(strings.Repeat("+", add), ansiGreen), paint(strings.Repeat("-", del), ansiRed))
 			fmt.Fprintln(out, strings.TrimRight(line, " "))
 		}
 	}

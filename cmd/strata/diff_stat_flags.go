@@ -23,6 +23,7 @@ type statLayout struct {
 	widthSet                            bool // a flag gave width
 	term                                int  // git's term_columns (termColumns), 80 when 0
 	compact                             bool // --compact-summary: compactComment after each name
+	color                               bool // --color: the graph's + green, - red
 }
 
 // columns is the width of --stat's lines: as git's diff, show and log,
