@@ -130,7 +130,8 @@ changes in parentheses.
                                # against its second parent)
   strata diff -p M^!           # merge M against all its parents, as git's: show -p M's
                                # combined diff; "MM /f" a path that differs from each
-  strata diff M^@              # M's parents, the first against the second
+  strata diff M^@              # M's parents, the first against the second (of a
+                               # root commit, none: "strata diff")
   strata diff v1 main -- /etc  # only paths under /etc
   cd rootfs/etc && strata diff -- issue   # paths are where you stand: /etc/issue
 

@@ -48,8 +48,9 @@ const mergeRev = "^!merge"
 // X's parent (N) and X; X alone (against the work tree) for X^! of a
 // root commit; mergeRev and X for X^! of a merge (git's combined diff).
 // X^@ is X's parents, as git's: "diff P1 P2" of a merge, "diff P" (P
-// against the work tree) of a commit of one parent; of a root commit, or
-// of a merge of more than two, it is refused.
+// against the work tree) of a commit of one parent, no revision at all
+// ("diff": the work tree against HEAD) of a root commit; of a merge of
+// more than two, it is refused.
 func diffParent(r *repo.Repo, arg string) ([]string, error) {
 	rev, kind, n, _ := refs.SplitParentShorthand(arg)
 	x, err := r.Refs.Resolve(rev, r.Objects)
@@ -61,7 +62,9 @@ func diffParent(r *repo.Repo, arg string) ([]string, error) {
 		return nil, fmt.Errorf("%s: %w", arg, err)
 	}
 	switch {
-	case kind == refs.ParentsOf && (len(parents) == 0 || len(parents) > 2):
+	case kind == refs.ParentsOf && len(parents) == 0:
+		return []string{}, nil
+	case kind == refs.ParentsOf && len(parents) > 2:
 		return nil, fmt.Errorf("%s: diff takes one or two commits, %s has %d parents: X^! or X^-N", arg, shortID(x), len(parents))
 	case kind == refs.ParentsOf:
 		return digestStrings(parents), nil
