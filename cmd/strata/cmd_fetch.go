@@ -86,7 +86,10 @@ line are for merge; with none, the current branch's upstream is, if it
 is this remote's.
 The revision FETCH_HEAD is its first line's commit: "strata fetch origin
 main && strata merge FETCH_HEAD". A tag named with no DST shows as
-git's " * branch            main       -> FETCH_HEAD".
+git's " * branch                      main       -> FETCH_HEAD".
+The report's columns are git's: the change as wide as "OLD...NEW" (27),
+the tag 10 wide or as the widest tag moved (one whose line would not
+fit the terminal aside).
 
 --porcelain prints one line per ref moved, refused or pruned, as git's:
 FLAG OLD NEW REF (FLAG ' ' fast-forward, '+' forced, '*' new, 't' tag,
@@ -260,9 +263,10 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, fs []fetc
 	if from {
 		fmt.Fprintf(g.stdout, "From %s\n", s.Endpoint())
 	}
+	cols := columnsFor(res, termColumns(g.stdout))
 	for _, f := range fs {
 		if f.head {
-			line("%s\n", fetchHeadLine(f))
+			line("%s\n", cols.line(" * "+f.kind, f.tag, "FETCH_HEAD"))
 		}
 	}
 	for _, u := range res.Tags {
@@ -271,14 +275,16 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, fs []fetc
 		}
 		dest := refs.ShortName(u.Ref)
 		if u.Rejected != "" {
-			line(" ! [rejected] %s -> %s  (%s)\n", u.Tag, dest, u.Rejected)
+			line("%s  (%s)\n", cols.line(" ! [rejected]", u.Tag, dest), u.Rejected)
 			continue
 		}
 		if u.Old == u.New {
 			continue
 		}
 		if u.New == "" {
-			line(" - [deleted] (none) -> %s\n", dest)
+			// git prunes before it fetches: its "(none)" is in the
+			// first column's width, 10.
+			line("%s\n", fetchColumns{cols.summary, 10}.line(" - [deleted]", "(none)", dest))
 			continue
 		}
 		kind := "branch" // refs/remotes/<remote>/<tag> track the remote's branches
@@ -287,14 +293,14 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, fs []fetc
 		}
 		if kind == "tag" && u.Old != "" {
 			// git's word for a tag moved (which takes a '+').
-			line(" t [tag update] %s -> %s\n", u.Tag, dest)
+			line("%s\n", cols.line(" t [tag update]", u.Tag, dest))
 			continue
 		}
 		forced := ""
 		if u.Forced {
 			forced = "  (forced update)"
 		}
-		line("%s %s -> %s%s\n", refChange(u.Old, u.New, u.Forced, kind), u.Tag, dest, forced)
+		line("%s%s\n", cols.line(refChange(u.Old, u.New, u.Forced, kind), u.Tag, dest), forced)
 	}
 	if res.Commits > 0 {
 		line("   %s, %s received (%s)\n", plural(res.Commits, "commit"), plural(res.Blobs, "blob"), humanSize(res.Bytes))

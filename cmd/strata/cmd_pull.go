@@ -50,7 +50,7 @@ so is one with a container running in it (strata run) unless --force.
 
 As git's pull, it writes .strata/FETCH_HEAD (see fetch), naming the
 remote tag for merge, and, when BRANCH is named, says so as git's:
-" * branch            main       -> FETCH_HEAD".
+" * branch                      main       -> FETCH_HEAD".
 
 The remote tag also moves the remote-tracking ref that remote.REMOTE.fetch
 maps it to; when that is refused (a refspec without '+', the remote's

@@ -100,12 +100,6 @@ func fetchHeadEntries(fs []fetched, ep remote.Endpoint) []refs.FetchHeadEntry {
 	return out
 }
 
-// fetchHeadLine is git's line for a tag fetched to FETCH_HEAD only, in
-// git's columns: " * branch            main       -> FETCH_HEAD".
-func fetchHeadLine(f fetched) string {
-	return fmt.Sprintf(" * %-17s %-10s -> FETCH_HEAD", f.kind, f.tag)
-}
-
 // writeFetchHead writes FETCH_HEAD for fs (or adds them to it:
 // appending), as fetched from s.
 func writeFetchHead(r *repo.Repo, s *remote.Session, fs []fetched, appending bool) error {
