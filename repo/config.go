@@ -203,6 +203,22 @@ func CheckKey(key string) error {
 	return err
 }
 
+// Value returns the value of key, as git's git_config_string reads
+// one that must have a value, and whether it is set: a key with no
+// "= value" at all is git's error, "bad config variable 'KEY' in file
+// 'FILE' at line N: missing value".
+func (c *Config) Value(key string) (v string, set bool, err error) {
+	o := c.last(key)
+	switch {
+	case o == nil:
+		return "", false, nil
+	case o.valueless:
+		line := bytes.Count(c.text[:o.start], []byte("\n")) + 1
+		return "", true, fmt.Errorf("bad config variable '%s' in file '%s' at line %d: missing value", strings.ToLower(key), c.name, line)
+	}
+	return gitValue(o.raw), true, nil
+}
+
 // Get returns the value of key and whether it is set.
 func (c *Config) Get(key string) (string, bool) {
 	v := c.last(key)

@@ -36,7 +36,11 @@ type Repo struct {
 	// the words of its value that name nothing, for a warning.
 	Fsync        Fsync
 	FsyncUnknown []string
-	writers      *os.File // the writers lock, once HoldWrites took it
+	// BadConfig is git's "bad config variable": a key git cannot run
+	// with (core.fsync with no "= value"). Every command but config,
+	// which can mend it, fails with it, as git's.
+	BadConfig error
+	writers   *os.File // the writers lock, once HoldWrites took it
 }
 
 // Init creates a repository in project directory dir with branch main.
@@ -132,7 +136,10 @@ func Open(dir string) (*Repo, error) {
 		return nil, err
 	}
 	r := &Repo{Dir: dir, Root: root, Objects: store, Refs: refs.Open(root), Config: cfg}
-	if v, ok := cfg.Get("core.fsync"); ok {
+	switch v, set, err := cfg.Value("core.fsync"); {
+	case err != nil:
+		r.BadConfig = err
+	case set:
 		r.Fsync, r.FsyncUnknown = ParseFsync(v)
 	}
 	r.Refs.NoSync = r.Fsync&FsyncReference == 0

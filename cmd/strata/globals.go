@@ -92,6 +92,9 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 			return nil, err
 		}
 	}
+	if r.BadConfig != nil && handover.CommandWord(g.argv) != "config" {
+		return nil, r.BadConfig
+	}
 	g.warnBrokenRefs(r)
 	for _, w := range r.FsyncUnknown {
 		// git's warnings, and as git the rest of the value still counts
