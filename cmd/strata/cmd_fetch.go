@@ -81,7 +81,9 @@ remote no longer has (see push --delete). --all fetches every remote, in turn, a
 Every fetch but --dry-run writes .strata/FETCH_HEAD, as git's: one line
 per remote tag received, "ID<TAB>[not-for-merge]<TAB>branch 'T' of URL"
 (see docs/format.md); -a (--append) adds them to what it holds,
---no-write-fetch-head leaves it as it is. The tags named on the command
+--no-write-fetch-head leaves it as it is (--write-fetch-head after it
+writes it again: the last wins). As git 2.39's, fetch reads no
+fetch.writeFetchHead: only the flag leaves FETCH_HEAD alone. The tags named on the command
 line are for merge; with none, the current branch's upstream is, if it
 is this remote's.
 The revision FETCH_HEAD is its first line's commit: "strata fetch origin

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -32,6 +33,8 @@ func (o *fetchFlags) add(cmd *cobra.Command) {
 	f.BoolVar(&o.dryRun, "dry-run", false, "say what would move; receive and write nothing")
 	f.BoolVarP(&o.appendFetchHead, "append", "a", false, "add what was fetched to .strata/FETCH_HEAD, not replace it, as git's")
 	f.BoolVar(&o.noFetchHead, "no-write-fetch-head", false, "write no .strata/FETCH_HEAD, as git's")
+	f.Var(notFlag{&o.noFetchHead}, "write-fetch-head", "write .strata/FETCH_HEAD: of it and --no-write-fetch-head the last given wins, as git's")
+	f.Lookup("write-fetch-head").NoOptDefVal = "true"
 	f.BoolVarP(&o.updateHeadOK, "update-head-ok", "u", false, "let a refspec move a branch a work tree has checked out (the work tree stays: status says HEAD moved)")
 	f.BoolVar(&o.porcelain, "porcelain", false, "print one line per ref moved: FLAG OLD NEW REF, as git's")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
@@ -178,3 +181,23 @@ func printFetchPorcelain(g *globals, res remote.FetchResult) {
 		fmt.Fprintf(g.stdout, "%s %s %s %s\n", flag, old, new, u.Ref)
 	}
 }
+
+// notFlag is a boolean flag that sets *p to the opposite of its value:
+// git's --write-fetch-head beside --no-write-fetch-head, both setting
+// one bool, so that the last given wins.
+type notFlag struct{ p *bool }
+
+func (f notFlag) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	if err == nil {
+		*f.p = !b
+	}
+	return err
+}
+func (f notFlag) String() string {
+	if f.p == nil {
+		return "true"
+	}
+	return strconv.FormatBool(!*f.p)
+}
+func (f notFlag) Type() string { return "bool" }
