@@ -87,3 +87,46 @@ func checkSize(v string) error {
 	_, err := ParseSize(v)
 	return err
 }
+
+// ParseInt reads a signed number as git's git_parse_int does (its
+// strtoimax, base 0): leading white space, one optional sign, then what
+// ParseSize reads, in git's range of an int, -(2^31-1) to 2^31-1.
+func ParseInt(v string) (int, error) {
+	s := strings.TrimLeft(v, " \t\n\v\f\r")
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	if s == "" || neg && (s[0] == '+' || strings.ContainsAny(s[:1], " \t\n\v\f\r")) {
+		return 0, errUnit
+	}
+	n, err := ParseSize(s)
+	switch {
+	case err != nil:
+		return 0, err
+	case n > 1<<31-1: // git's bound, -(2^31-1) to 2^31-1
+		return 0, errRange
+	case neg:
+		return -int(n), nil
+	}
+	return int(n), nil
+}
+
+// Int returns the number key is set to, read as git's git_config_int
+// (ParseInt), and whether it is set. A bad value, or none ("key" with
+// no "= value"), fails as git's: "bad numeric config value 'V' for
+// 'KEY': invalid unit" (or "out of range"), KEY lower-cased.
+func (c *Config) Int(key string) (v int, set bool, err error) {
+	o := c.last(key)
+	if o == nil {
+		return 0, false, nil
+	}
+	raw := gitValue(o.raw)
+	if o.valueless {
+		raw = ""
+	}
+	if v, err = ParseInt(raw); err != nil {
+		return 0, true, fmt.Errorf("bad numeric config value '%s' for '%s': %w", raw, strings.ToLower(key), err)
+	}
+	return v, true, nil
+}

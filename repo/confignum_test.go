@@ -64,3 +64,36 @@ func TestConfigSize(t *testing.T) {
 		t.Fatalf("Size = %v, %v; want set and %q", set, err, want)
 	}
 }
+
+// ParseInt reads what git_parse_int reads (git 2.39's
+// diff.statGraphWidth took each value below the same way).
+func TestParseInt(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+		err  error
+	}{
+		{"5", 5, nil},
+		{"-3", -3, nil},
+		{" +7", 7, nil},
+		{"1k", 1024, nil},
+		{"0x10", 16, nil},
+		{"010", 8, nil},
+		{"-1m", -1 << 20, nil},
+		{"2147483647", 1<<31 - 1, nil},
+		{"-2147483647", -(1<<31 - 1), nil},
+		{"-2147483648", 0, errRange},
+		{"2147483648", 0, errRange},
+		{"2g", 0, errRange},
+		{"", 0, errUnit},
+		{"x", 0, errUnit},
+		{"-", 0, errUnit},
+		{"-+3", 0, errUnit},
+		{"5x", 0, errUnit},
+	} {
+		got, err := ParseInt(c.in)
+		if got != c.want || err != c.err {
+			t.Errorf("ParseInt(%q) = %d, %v; want %d, %v", c.in, got, err, c.want, c.err)
+		}
+	}
+}

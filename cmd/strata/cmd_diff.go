@@ -152,7 +152,9 @@ an argument that is neither is an error.
                   --stat=W[,N[,C]] (or --stat-width, --stat-name-width,
                   --stat-count): W columns, names cut to N, the first C
                   files then " ...", as git's; --stat-graph-width=G: the
-                  graph of +/- at most G columns; --compact-summary: --stat
+                  graph of +/- at most G columns (without it, config
+                  diff.statGraphWidth, as git's; 0 or less: no cap);
+                  --color paints + green, - red; --compact-summary: --stat
                   with "(new)", "(gone)", "(new +x)", "(mode +x)", "(mode -l)"...
                   after the names, as git's;
                   "Bin OLD -> NEW bytes" for binary content (git's test: a NUL

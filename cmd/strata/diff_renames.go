@@ -80,15 +80,25 @@ func (o *diffOptions) resolveConfig(r *repo.Repo, verb string) error {
 		n := int64(min(big, math.MaxInt64))
 		o.bigFile = &n
 	}
+	// diff.statGraphWidth, as git's, when no flag gave the width of
+	// --stat's graph: N above 0 caps it, 0 or less is no cap.
+	if !o.layout.graphSet {
+		n, _, err := r.Config.Int("diff.statGraphWidth")
+		if err != nil {
+			return err
+		}
+		o.layout.graphWidth = n
+	}
 	return o.resolveRenames(r, verb)
 }
 
 // takeConfig gives o, a merge's views copied from from before the
 // config was read, what resolveConfig made of the config and the
-// rename flags: renames (the same count of files over the limit) and
-// the threshold.
+// rename flags: renames (the same count of files over the limit), the
+// threshold and the width of --stat's graph.
 func (o *diffOptions) takeConfig(from diffOptions) {
 	o.renames, o.renameLimit, o.bigFile = from.renames, from.renameLimit, from.bigFile
+	o.layout.graphWidth, o.layout.graphSet = from.layout.graphWidth, from.layout.graphSet
 }
 
 // resolveRenames sets o.renames as git 2.39 decides whether to find

@@ -21,6 +21,7 @@ import (
 type statLayout struct {
 	width, nameWidth, graphWidth, count int
 	widthSet                            bool // a flag gave width
+	graphSet                            bool // a flag gave graphWidth (else diff.statGraphWidth does)
 	term                                int  // git's term_columns (termColumns), 80 when 0
 	compact                             bool // --compact-summary: compactComment after each name
 	color                               bool // --color: the graph's + green, - red
@@ -161,6 +162,9 @@ func (f statIntFlag) Set(v string) error {
 	*f.dst, f.o.stat = n, true
 	if f.dst == &f.o.layout.width {
 		f.o.layout.widthSet = true
+	}
+	if f.dst == &f.o.layout.graphWidth {
+		f.o.layout.graphSet = true
 	}
 	return nil
 }
