@@ -213,10 +213,29 @@ func (c *Config) Value(key string) (v string, set bool, err error) {
 	case o == nil:
 		return "", false, nil
 	case o.valueless:
-		line := bytes.Count(c.text[:o.start], []byte("\n")) + 1
-		return "", true, fmt.Errorf("bad config variable '%s' in file '%s' at line %d: missing value", strings.ToLower(key), c.name, line)
+		return "", true, c.badVariable(key, o, errors.New("missing value"))
 	}
 	return gitValue(o.raw), true, nil
+}
+
+// CheckValue is nil when key is unset or check takes its value; else
+// git's "bad config variable 'KEY' in file 'FILE' at line N", with
+// check's reason (of a key with no value, "missing value").
+func (c *Config) CheckValue(key string, check func(string) error) error {
+	v, set, err := c.Value(key)
+	if err != nil || !set {
+		return err
+	}
+	if err := check(v); err != nil {
+		return c.badVariable(key, c.last(key), err)
+	}
+	return nil
+}
+
+// badVariable is git's "bad config variable" error of option o, key's.
+func (c *Config) badVariable(key string, o *cfgVar, why error) error {
+	line := bytes.Count(c.text[:o.start], []byte("\n")) + 1
+	return fmt.Errorf("bad config variable '%s' in file '%s' at line %d: %w", strings.ToLower(key), c.name, line, why)
 }
 
 // Get returns the value of key and whether it is set.

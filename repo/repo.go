@@ -37,7 +37,8 @@ type Repo struct {
 	Fsync        Fsync
 	FsyncUnknown []string
 	// BadConfig is git's "bad config variable": a key git cannot run
-	// with (core.fsync with no "= value"). Every command but config,
+	// with (core.fsync with no "= value", a push.default git does not
+	// know). Every command but config,
 	// which can mend it, fails with it, as git's.
 	BadConfig error
 	writers   *os.File // the writers lock, once HoldWrites took it
@@ -141,6 +142,9 @@ func Open(dir string) (*Repo, error) {
 		r.BadConfig = err
 	case set:
 		r.Fsync, r.FsyncUnknown = ParseFsync(v)
+	}
+	if err := cfg.CheckValue("push.default", checkPushDefault); err != nil && r.BadConfig == nil {
+		r.BadConfig = err
 	}
 	r.Refs.NoSync = r.Fsync&FsyncReference == 0
 	store.NoSyncIndex = r.Fsync&FsyncReference == 0

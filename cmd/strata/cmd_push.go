@@ -54,6 +54,13 @@ A '+' before REF or SRC:DST forces that one alone, as --force does:
 name (written refs/heads/... or refs/tags/..., only branches or only
 tags): "push origin main tmp-a '^tmp-*'" pushes main alone.
 
+With no REF, --all or --tags, config push.default says what goes, as
+git's: nothing (refused), current (the current branch to the remote
+branch of its name), upstream or tracking (to its upstream, on that
+remote only), simple (the default, as above) or matching (every branch
+the remote has a tag of its name for); another value stops every
+command but config, as git's.
+
 -u (--set-upstream) makes REMOTE, a remote's name, the upstream of each
 branch pushed, as clone does for the branch it makes: branch.NAME.remote
 and branch.NAME.merge, the remote branch it went to (refs/heads/NAME;
@@ -93,10 +100,17 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if o.setUpstream && rem.Name == "" {
 				return usagef("push -u: %s is not a remote's name: an upstream is a named remote ('strata remote add NAME %s' first)", remoteArg, remoteArg)
 			}
-			if err := simplePush(r, rem.Name, args, o); err != nil {
-				return fmt.Errorf("push: %w", err)
+			var specs []pushSpec
+			matching := false
+			if len(args) == 0 && !o.all && !o.tags {
+				var ok bool
+				if specs, ok, err = defaultPush(r, rem.Name, r.PushDefault()); err != nil {
+					return fmt.Errorf("push: %w", err)
+				}
+				matching = !ok
+			} else {
+				specs, err = pushRefs(r, args, o)
 			}
-			specs, err := pushRefs(r, args, o)
 			if errors.Is(err, errNothingToPush) {
 				// git push --tags with no tags: nothing to do is no error.
 				fmt.Fprintln(g.stdout, "Nothing to push")
@@ -108,6 +122,16 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			s, p, err := connect(g, r, rem, o.transferFlags, "send")
 			if err != nil {
 				return fmt.Errorf("push %s: %w", remoteArg, err)
+			}
+			if matching {
+				if specs, err = matchingPush(cmd.Context(), r, s); err != nil {
+					return fmt.Errorf("push %s: %w", remoteArg, err)
+				}
+				if len(specs) == 0 {
+					// git's words, and as git's, no error.
+					fmt.Fprintln(g.stderr, "strata: no refs in common and none specified; doing nothing: name a branch")
+					return nil
+				}
 			}
 			// "To" once the remote answered, as git prints it after
 			// connecting: not before a registry that cannot be reached.
@@ -206,21 +230,6 @@ func (p pushSpec) dest() string {
 		return p.to
 	}
 	return refs.ShortName(p.ref)
-}
-
-// simplePush is git's push.default simple for a push with no REF: the
-// current branch goes to the remote branch of its own name, which must
-// be its upstream when it has one on that remote (push -u origin
-// main:other makes other its upstream: refused, naming both pushes).
-func simplePush(r *repo.Repo, remote string, args []string, o pushFlags) error {
-	if len(args) > 0 || o.all || o.tags || remote == "" {
-		return nil
-	}
-	h, err := r.Refs.Current()
-	if err != nil || h.Branch == "" {
-		return nil // pushRefs says what is wrong
-	}
-	return r.SimplePushError(refs.ShortName(h.Branch), remote)
 }
 
 // pushSpec is one thing push sends: a local ref, or with git's SRC:DST
