@@ -20,6 +20,7 @@ func init() { register("push", newPushCommand) }
 type pushFlags struct {
 	transferFlags
 	force, all, tags bool
+	dryRun           bool
 	delete           bool
 	setUpstream      bool
 	compression      string
@@ -28,7 +29,7 @@ type pushFlags struct {
 func newPushCommand(g *globals) *cobra.Command {
 	var o pushFlags
 	cmd := &cobra.Command{
-		Use:   "push [-u] [--force] [--all] [--tags] [--compression gzip] [REMOTE [REF | SRC:DST...]]",
+		Use:   "push [-u] [-n] [--force] [--all] [--tags] [--compression gzip] [REMOTE [REF | SRC:DST...]]",
 		Short: "Send branches and tags, with their history, to a remote",
 		Long: `Push each REF (default: the current branch; refused, as git's
 push.default simple, when its upstream on REMOTE is a branch of another
@@ -73,6 +74,12 @@ git's, a tag, or a SRC that is no branch (main~1:x), gets none.
   strata push 127.0.0.1:5000/team/env main
   strata push origin HEAD~1:staging        # a revision to another remote tag
   strata push --delete origin old-branch   # remove the remote tag and origin/old-branch
+  strata push -n origin main               # what the push would do: nothing sent, no ref moved
+
+-n (--dry-run), as git's, reads the remote's tags and prints the lines
+the push would print; it sends nothing, moves no ref (the remote's nor
+the remote-tracking ones) and writes no upstream; a push it would
+refuse is refused, exit 1.
 
 A registry deletes a tag's manifest by digest (docker-registry needs
 storage.delete.enabled), which would remove every tag naming it: the
@@ -133,6 +140,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					return nil
 				}
 			}
+			if o.dryRun {
+				return dryRunPush(cmd.Context(), g, r, s, remoteArg, specs, o)
+			}
 			// "To" once the remote answered, as git prints it after
 			// connecting: not before a registry that cannot be reached.
 			toShown := o.quiet
@@ -184,6 +194,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move the remote tag even if it is not a fast-forward")
 	cmd.Flags().BoolVar(&o.all, "all", false, "push every branch")
 	cmd.Flags().BoolVar(&o.tags, "tags", false, "push every tag")
+	cmd.Flags().BoolVarP(&o.dryRun, "dry-run", "n", false, "say what a push would do, as git's: send nothing, move no ref, write no config")
 	cmd.Flags().BoolVarP(&o.setUpstream, "set-upstream", "u", false, "make REMOTE the upstream of each branch pushed (branch.NAME.remote, .merge)")
 	cmd.Flags().BoolVarP(&o.delete, "delete", "d", false, "delete the named tags from the remote (see docs/remote.md for registries)")
 	cmd.Flags().StringVar(&o.compression, "compression", "", "recompress zstd layers: gzip")

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
@@ -28,10 +29,26 @@ func pushDelete(cmd *cobra.Command, g *globals, r *repo.Repo, rem remote.Remote,
 		fmt.Fprintf(g.stdout, "To %s\n", s.Endpoint())
 	}
 	var failed error
+	var have []remote.RemoteTag // what the remote has, for -n
+	if o.dryRun {
+		if have, err = s.Tags(cmd.Context()); err != nil {
+			return fmt.Errorf("push --delete %s: %w", remoteArg, err)
+		}
+	}
 	for _, n := range names {
 		tag := refs.ShortName(n)
 		if tag == "" {
 			tag = n
+		}
+		if o.dryRun {
+			// git's -n: what would go, and its refusal of a tag the
+			// remote has not; nothing is deleted.
+			if !slices.ContainsFunc(have, func(t remote.RemoteTag) bool { return t.Name == tag }) {
+				failed = fmt.Errorf("push --delete %s %s: unable to delete '%s': remote ref does not exist", remoteArg, tag, tag)
+			} else if !o.quiet {
+				fmt.Fprintf(g.stdout, " - [deleted]         %s\n", tag)
+			}
+			continue
 		}
 		if _, err := s.Delete(cmd.Context(), r, tag); err != nil {
 			fmt.Fprintf(g.stdout, " ! [remote rejected] %s (delete refused)\n", tag)

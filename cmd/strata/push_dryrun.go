@@ -1,0 +1,73 @@
+//go:build !strata_front
+
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/remote"
+	"github.com/strata-sh/strata/repo"
+)
+
+// dryRunPush is push -n (--dry-run), as git's: it reads the remote's
+// tags and says what a push of specs would do, in push's lines, and
+// sends nothing, moves no ref and writes no config. A push git would
+// refuse is refused the same ("non-fast-forward", or "fetch first" when
+// the remote's commit is not here to compare), exit 1.
+func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session, remoteArg string, specs []pushSpec, o pushFlags) error {
+	tags, err := s.Tags(ctx)
+	if err != nil {
+		return fmt.Errorf("push %s: %w", remoteArg, err)
+	}
+	at := map[string]digest.Digest{}
+	for _, t := range tags {
+		at[t.Name] = t.Digest
+	}
+	if !o.quiet {
+		fmt.Fprintf(g.stdout, "To %s\n", s.Endpoint())
+	}
+	var failed error
+	for _, spec := range specs {
+		new := spec.commit
+		if new == "" {
+			if new, err = r.Refs.Read(spec.ref); err != nil {
+				return fmt.Errorf("push %s %s: %w", remoteArg, spec.display(), err)
+			}
+		}
+		old, force := at[spec.dest()], o.force || spec.force
+		forced := false
+		if old != "" && old != new {
+			ff := r.Objects.Has(old)
+			if ff {
+				if ff, err = repo.IsAncestor(r.Objects, old, new); err != nil {
+					return fmt.Errorf("push %s %s: %w", remoteArg, spec.display(), err)
+				}
+			}
+			why := "non-fast-forward"
+			if !r.Objects.Has(old) {
+				why = "fetch first"
+			}
+			if !ff && !force {
+				fmt.Fprintf(g.stdout, " ! [rejected] %s -> %s (%s)\n", spec.display(), spec.dest(), why)
+				failed = fmt.Errorf("push %s %s: rejected (%s): remote tag %s is at %s; fetch and integrate it first, or push --force", remoteArg, spec.display(), why, spec.dest(), shortID(old))
+				continue
+			}
+			forced = !ff
+		}
+		if o.quiet {
+			continue
+		}
+		kind := "branch"
+		if spec.tag() {
+			kind = "tag"
+		}
+		line := fmt.Sprintf("%s %s -> %s", refChange(old, new, forced, kind), spec.display(), spec.dest())
+		if forced {
+			line += " (forced update)"
+		}
+		fmt.Fprintln(g.stdout, line)
+	}
+	return failed
+}
