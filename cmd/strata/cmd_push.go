@@ -159,7 +159,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				short := spec.display()
 				if err != nil {
 					if errors.Is(err, remote.ErrNonFastForward) {
-						fmt.Fprintf(g.stdout, " ! [rejected] %s -> %s (non-fast-forward)\n", short, res.Tag)
+						fmt.Fprintf(g.stdout, "%s (non-fast-forward)\n", pushLine(" ! [rejected]", short+" -> "+res.Tag))
 					}
 					failed = fmt.Errorf("push %s %s: %w", remoteArg, short, err)
 					continue
@@ -172,7 +172,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if spec.tag() {
 					kind = "tag"
 				}
-				line := fmt.Sprintf("%s %s -> %s", refChange(res.Old, res.New, res.Forced, kind), short, res.Tag)
+				line := pushLine(refChange(res.Old, res.New, res.Forced, kind), short+" -> "+res.Tag)
 				if res.Forced {
 					line += " (forced update)"
 				}

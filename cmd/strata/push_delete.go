@@ -46,17 +46,17 @@ func pushDelete(cmd *cobra.Command, g *globals, r *repo.Repo, rem remote.Remote,
 			if !slices.ContainsFunc(have, func(t remote.RemoteTag) bool { return t.Name == tag }) {
 				failed = fmt.Errorf("push --delete %s %s: unable to delete '%s': remote ref does not exist", remoteArg, tag, tag)
 			} else if !o.quiet {
-				fmt.Fprintf(g.stdout, " - [deleted]         %s\n", tag)
+				fmt.Fprintln(g.stdout, pushLine(" - [deleted]", tag))
 			}
 			continue
 		}
 		if _, err := s.Delete(cmd.Context(), r, tag); err != nil {
-			fmt.Fprintf(g.stdout, " ! [remote rejected] %s (delete refused)\n", tag)
+			fmt.Fprintf(g.stdout, "%s (delete refused)\n", pushLine(" ! [remote rejected]", tag))
 			failed = fmt.Errorf("push --delete %s %s: %w", remoteArg, tag, err)
 			continue
 		}
 		if !o.quiet {
-			fmt.Fprintf(g.stdout, " - [deleted]         %s\n", tag)
+			fmt.Fprintln(g.stdout, pushLine(" - [deleted]", tag))
 		}
 	}
 	return failed

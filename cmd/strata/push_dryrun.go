@@ -50,7 +50,7 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 				why = "fetch first"
 			}
 			if !ff && !force {
-				fmt.Fprintf(g.stdout, " ! [rejected] %s -> %s (%s)\n", spec.display(), spec.dest(), why)
+				fmt.Fprintf(g.stdout, "%s (%s)\n", pushLine(" ! [rejected]", spec.display()+" -> "+spec.dest()), why)
 				failed = fmt.Errorf("push %s %s: rejected (%s): remote tag %s is at %s; fetch and integrate it first, or push --force", remoteArg, spec.display(), why, spec.dest(), shortID(old))
 				continue
 			}
@@ -63,7 +63,7 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 		if spec.tag() {
 			kind = "tag"
 		}
-		line := fmt.Sprintf("%s %s -> %s", refChange(old, new, forced, kind), spec.display(), spec.dest())
+		line := pushLine(refChange(old, new, forced, kind), spec.display()+" -> "+spec.dest())
 		if forced {
 			line += " (forced update)"
 		}

@@ -208,4 +208,12 @@ func refChange(old, new digest.Digest, forced bool, newWhat string) string {
 	return "   " + shortID(old) + ".." + shortID(new)
 }
 
+// pushLine is one line of push's report, as git's print_ref_status:
+// change, refChange's " F SUMMARY", padded to the width of "OLD...NEW"
+// (git's transport_summary_width: 27 with strata's 12-digit ids, 17
+// with git's 7), then what went ("SRC -> DST", or a tag deleted).
+func pushLine(change, what string) string {
+	return padBytes(change, 3+2*shortIDLen+3) + " " + what
+}
+
 var errNothingToPush = errors.New("nothing to push")
