@@ -69,16 +69,22 @@ func isHex(c byte) bool {
 // fails as git's: "bad numeric config value 'V' for 'KEY': invalid
 // unit" (or "out of range"), KEY lower-cased.
 func (c *Config) Size(key string) (v uint64, set bool, err error) {
+	return configNumber(c, key, ParseSize)
+}
+
+// configNumber is key's value read by parse, and whether key is set; a
+// value parse refuses, or none, fails in git's words.
+func configNumber[T any](c *Config, key string, parse func(string) (T, error)) (v T, set bool, err error) {
 	o := c.last(key)
 	if o == nil {
-		return 0, false, nil
+		return v, false, nil
 	}
 	raw := gitValue(o.raw)
 	if o.valueless {
 		raw = ""
 	}
-	if v, err = ParseSize(raw); err != nil {
-		return 0, true, fmt.Errorf("bad numeric config value '%s' for '%s': %w", raw, strings.ToLower(key), err)
+	if v, err = parse(raw); err != nil {
+		return v, true, fmt.Errorf("bad numeric config value '%s' for '%s': %w", raw, strings.ToLower(key), err)
 	}
 	return v, true, nil
 }
@@ -117,16 +123,5 @@ func ParseInt(v string) (int, error) {
 // no "= value"), fails as git's: "bad numeric config value 'V' for
 // 'KEY': invalid unit" (or "out of range"), KEY lower-cased.
 func (c *Config) Int(key string) (v int, set bool, err error) {
-	o := c.last(key)
-	if o == nil {
-		return 0, false, nil
-	}
-	raw := gitValue(o.raw)
-	if o.valueless {
-		raw = ""
-	}
-	if v, err = ParseInt(raw); err != nil {
-		return 0, true, fmt.Errorf("bad numeric config value '%s' for '%s': %w", raw, strings.ToLower(key), err)
-	}
-	return v, true, nil
+	return configNumber(c, key, ParseInt)
 }
