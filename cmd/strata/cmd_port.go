@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,8 +15,9 @@ import (
 func init() { register("port", newPortCommand) }
 
 func newPortCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "port NAME [PRIVATE[/PROTO]]",
+	var format string
+	cmd := &cobra.Command{
+		Use:   "port NAME [PRIVATE[/PROTO]] [--format json]",
 		Short: "List the ports a detached run publishes (-p, -P), as docker port",
 		Long: `List the ports a running detached run publishes (run -p, -P), as docker
 port: one a line, "80/tcp -> 127.0.0.1:8080", by container port. With
@@ -24,10 +26,17 @@ addresses it is published at, "127.0.0.1:8080". An ephemeral port (run
 -p :80, -p 80, -P) is shown as bound, with the port the kernel picked,
 as soon as run -d returns. A run that has ended publishes nothing.
 
+--format json prints an array, one object a published port, in the same
+order: "container_port" and "protocol" (80, "tcp"), "host_ip" and
+"host_port" (the address it is bound at); [] for none.
+
 Exit status: 0 on success, 1 on errors (PRIVATE is not published), 2 on
 usage errors.`,
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
 			var private string
 			if len(args) == 2 {
 				port, proto, _ := strings.Cut(args[1], "/")
@@ -41,10 +50,12 @@ usage errors.`,
 				private = strconv.Itoa(n) + "/" + proto
 			}
 			return forEachRun(cmd.Context(), g, args[:1], func(r *repo.Repo, s *svc) error {
-				return printPorts(g, s, private)
+				return printPorts(g, s, private, format == "json")
 			})
 		},
 	}
+	cmd.Flags().StringVar(&format, "format", "", "output format: text or json")
+	return cmd
 }
 
 // publishedPort is one of a run's -p: its container side ("80/tcp") and
@@ -54,9 +65,17 @@ type publishedPort struct {
 	port          int
 }
 
+// portJSON is one published port as port --format json prints it.
+type portJSON struct {
+	ContainerPort int    `json:"container_port"`
+	Protocol      string `json:"protocol"`
+	HostIP        string `json:"host_ip"`
+	HostPort      int    `json:"host_port"`
+}
+
 // printPorts prints the ports the run s publishes while it runs, all of
-// them, or where private ("80/tcp") is published.
-func printPorts(g *globals, s *svc, private string) error {
+// them, or where private ("80/tcp") is published; as JSON if asJSON.
+func printPorts(g *globals, s *svc, private string, asJSON bool) error {
 	var ports []publishedPort
 	if _, ok := s.containerPid(); ok {
 		// Recorded by run as exec.Port's String: 127.0.0.1:8080->80/tcp.
@@ -75,18 +94,28 @@ func printPorts(g *globals, s *svc, private string) error {
 		}
 		return strings.Compare(a.private+" "+a.host, b.private+" "+b.host)
 	})
-	found := false
-	for _, p := range ports {
-		switch {
-		case private == "":
-			fmt.Fprintf(g.stdout, "%s -> %s\n", p.private, p.host)
-		case p.private == private:
-			fmt.Fprintln(g.stdout, p.host)
-			found = true
+	if private != "" {
+		ports = slices.DeleteFunc(ports, func(p publishedPort) bool { return p.private != private })
+		if len(ports) == 0 {
+			return fmt.Errorf("no public port '%s' published for %s", private, s.st.Name)
 		}
 	}
-	if private != "" && !found {
-		return fmt.Errorf("no public port '%s' published for %s", private, s.st.Name)
+	if asJSON {
+		out := []portJSON{}
+		for _, p := range ports {
+			_, proto, _ := strings.Cut(p.private, "/")
+			ip, port, _ := net.SplitHostPort(p.host)
+			n, _ := strconv.Atoi(port)
+			out = append(out, portJSON{ContainerPort: p.port, Protocol: proto, HostIP: ip, HostPort: n})
+		}
+		return writeJSON(g.stdout, out)
+	}
+	for _, p := range ports {
+		if private == "" {
+			fmt.Fprintf(g.stdout, "%s -> %s\n", p.private, p.host)
+		} else {
+			fmt.Fprintln(g.stdout, p.host)
+		}
 	}
 	return nil
 }
