@@ -19,9 +19,8 @@ type FeatureID int
 
 // The features blake3 asks about.
 const (
-	UNKNOWN FeatureID = iota
-	AVX2
-	SSE4 // SSE4.1
+	AVX2 FeatureID = iota + 1
+	SSE4           // SSE4.1
 )
 
 // CPUInfo answers which features the CPU and OS support.
@@ -39,14 +38,4 @@ func (CPUInfo) Has(id FeatureID) bool {
 		return cpu.X86.HasSSE41
 	}
 	return false
-}
-
-// Supports reports whether every feature in ids is supported.
-func (c CPUInfo) Supports(ids ...FeatureID) bool {
-	for _, id := range ids {
-		if !c.Has(id) {
-			return false
-		}
-	}
-	return true
 }
