@@ -27,9 +27,8 @@ func flockHolder(path string, guess, guessFd int) int {
 		return 0
 	}
 	if guess > 0 {
-		proc := "/proc/" + strconv.Itoa(guess)
 		if guessFd > 0 {
-			if pid := fdFlockHolder(proc, strconv.Itoa(guessFd), &st); pid > 0 {
+			if pid := fdFlockHolder("/proc/"+strconv.Itoa(guess), strconv.Itoa(guessFd), &st); pid > 0 {
 				return pid
 			}
 		}
