@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
@@ -192,15 +193,32 @@ func Unmount(target string) error {
 type MountInfo struct {
 	Target  string
 	FSType  string
-	Options string // super options as the kernel shows them (escaped)
+	Options string // the file system's options as the kernel shows them (escaped)
 	Upper   string // the overlay's upperdir, unescaped
 }
 
-// Mounted returns the topmost mount at target, or ok=false. The mount
-// table is parsed by github.com/moby/sys/mountinfo, which unescapes the
-// mount point; the super options are split and unescaped here (a path
-// with a space shows as \040 there, a comma as \054).
+// Mounted returns the topmost mount at target, or ok=false. The kernel
+// is asked about that mount alone where it can be (statmount.go); else
+// the mount table is parsed by github.com/moby/sys/mountinfo, which
+// unescapes the mount point. The super options are split and unescaped
+// by SuperOption (a path with a space shows as \040 there, a comma as
+// \054).
 func Mounted(target string) (MountInfo, bool, error) {
+	m, err := mountOf(target)
+	switch {
+	case err == nil && m.point != target:
+		return MountInfo{}, false, nil
+	case err == nil:
+		return MountInfo{Target: target, FSType: m.fsType, Options: m.options,
+			Upper: SuperOption(m.options, "upperdir")}, true, nil
+	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR):
+		return MountInfo{}, false, nil // nothing there to mount on
+	}
+	return mountedFromTable(target)
+}
+
+// mountedFromTable is Mounted from /proc/self/mountinfo.
+func mountedFromTable(target string) (MountInfo, bool, error) {
 	at, err := mountinfo.GetMounts(func(i *mountinfo.Info) (skip, stop bool) {
 		return i.Mountpoint != target, false
 	})
@@ -221,6 +239,43 @@ func Mounted(target string) (MountInfo, bool, error) {
 		}
 	}
 	return MountInfo{}, false, nil
+}
+
+// OverlaysAbove returns the overlay mounts dir lies in, innermost first:
+// the one it resolves into, if an overlay, and those that mount sits on
+// in turn, up to this process's root.
+func OverlaysAbove(dir string) ([]MountInfo, error) {
+	var found []MountInfo
+	m, err := mountOf(dir)
+	for err == nil {
+		if m.fsType == "overlay" {
+			found = append(found, MountInfo{Target: m.point, FSType: m.fsType, Options: m.options,
+				Upper: SuperOption(m.options, "upperdir")})
+		}
+		if m.point == "/" || m.parent == m.id {
+			return found, nil
+		}
+		m, err = mountByID(m.parent)
+	}
+	return overlaysAboveFromTable(dir)
+}
+
+// overlaysAboveFromTable is OverlaysAbove from /proc/self/mountinfo: the
+// overlays mounted at dir or at a directory above it, longest first.
+func overlaysAboveFromTable(dir string) ([]MountInfo, error) {
+	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("overlay"))
+	if err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
+	}
+	var found []MountInfo
+	for _, e := range mounts {
+		if mp := e.Mountpoint; dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/") {
+			found = append(found, MountInfo{Target: mp, FSType: e.FSType, Options: e.VFSOptions,
+				Upper: SuperOption(e.VFSOptions, "upperdir")})
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool { return len(found[i].Target) > len(found[j].Target) })
+	return found, nil
 }
 
 // SuperOption returns the unescaped value of option key in the super

@@ -9,41 +9,34 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/moby/sys/mountinfo"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/snapshot"
 )
 
 // FindByMount finds the extra work tree mounted at dir or above it, from
-// the mount table: its overlay's upper lies in
+// the overlays dir lies in: its overlay's upper lies in
 // <project>/.strata/worktrees/<name>/. It returns the project directory
 // and the work tree's name.
 func FindByMount(dir string) (project, name string, ok bool) {
-	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("overlay"))
+	overlays, err := snapshot.OverlaysAbove(dir)
 	if err != nil {
 		return "", "", false
 	}
-	best, inTree := "", false
-	for _, m := range mounts {
-		mp := m.Mountpoint
-		if dir != mp && !strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/") || len(mp) < len(best) {
-			continue
-		}
-		upper := snapshot.SuperOption(m.VFSOptions, "upperdir")
-		inTree = inTree || strings.Contains(upper, "/.strata/")
-		p, rest, found := strings.Cut(upper, "/.strata/worktrees/")
-		n, _, _ := strings.Cut(rest, "/")
-		if found && n != "" {
-			best, project, name, ok = mp, p, n, true
+	inTree := false
+	for _, m := range overlays { // innermost first
+		inTree = inTree || strings.Contains(m.Upper, "/.strata/")
+		p, rest, found := strings.Cut(m.Upper, "/.strata/worktrees/")
+		if n, _, _ := strings.Cut(rest, "/"); found && n != "" {
+			return p, n, true
 		}
 	}
 	// Inside a mounted work tree (the main one, a run's), a marker is
 	// a file of the image's, which a container may write: not ours.
-	if !ok && !inTree {
+	if !inTree {
 		return findByMarker(dir)
 	}
-	return project, name, ok
+	return "", "", false
 }
 
 // MarkerName is the file every mount of an extra work tree leaves in its

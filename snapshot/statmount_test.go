@@ -1,0 +1,192 @@
+package snapshot
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// kernelAtLeast reports whether the running kernel is major.minor or newer.
+func kernelAtLeast(t *testing.T, major, minor int) bool {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		t.Fatal(err)
+	}
+	rel := unix.ByteSliceToString(u.Release[:])
+	f := strings.FieldsFunc(rel, func(r rune) bool { return r < '0' || r > '9' })
+	if len(f) < 2 {
+		t.Fatalf("kernel release %q", rel)
+	}
+	ma, _ := strconv.Atoi(f[0])
+	mi, _ := strconv.Atoi(f[1])
+	return ma > major || ma == major && mi >= minor
+}
+
+// TestStatmountAnswersHere: on a kernel with statmount's options (6.11)
+// the fast path is taken, so the tests below compare it with the table
+// and not the table with itself; on an older one it steps aside.
+func TestStatmountAnswersHere(t *testing.T) {
+	m, err := mountOf("/")
+	if !kernelAtLeast(t, 6, 11) {
+		if !errors.Is(err, errNoStatmount) {
+			t.Fatalf("mountOf(/) on an older kernel: %+v, %v; want errNoStatmount", m, err)
+		}
+		return
+	}
+	if err != nil || m.point != "/" || m.fsType == "" {
+		t.Fatalf("mountOf(/) = %+v, %v", m, err)
+	}
+}
+
+// mountOverlay mounts an overlay of one lower on target (made if need
+// be), its directories in a new directory below root named name, and
+// unmounts it when the test ends.
+func mountOverlay(t *testing.T, root, name, target string) (upper string) {
+	t.Helper()
+	base := filepath.Join(root, name)
+	lower, upper, work := base+"/lower", base+"/up per", base+"/work"
+	for _, d := range []string{lower + "/sub", upper, work, target} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Plan([]string{lower}, upper, work, target).Do(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { Unmount(target) })
+	return upper
+}
+
+// TestMountedAgreesWithTable: statmount's answer and mountinfo's are the
+// same for overlays whose paths hold what mountinfo escapes (a space, a
+// comma, a backslash, '='), for a mount stacked on one, for a directory
+// that is no mount point and for a path that does not exist.
+func TestMountedAgreesWithTable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting an overlay needs root")
+	}
+	root := t.TempDir()
+	var targets []string
+	for _, name := range []string{"plain", "a b", "c,d", `e\f`, "g=h:i"} {
+		target := filepath.Join(root, name, "target")
+		upper := mountOverlay(t, root, name, target)
+		got, ok, err := Mounted(target)
+		if err != nil || !ok || got.FSType != "overlay" || got.Upper != upper {
+			t.Errorf("Mounted(%q) = %+v, %v, %v; want the overlay with upper %q", target, got, ok, err, upper)
+		}
+		// On a kernel that can, the answer above came from statmount.
+		if m, err := mountOf(target); kernelAtLeast(t, 6, 11) && (err != nil || m.point != target) {
+			t.Errorf("statmount of %q: %+v, %v", target, m, err)
+		}
+		targets = append(targets, target)
+	}
+	stacked := targets[0]
+	if err := unix.Mount("tmpfs", stacked, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(stacked, 0) })
+	if got, ok, err := Mounted(stacked); err != nil || !ok || got.FSType != "tmpfs" {
+		t.Errorf("Mounted of a tmpfs on an overlay = %+v, %v, %v; want the tmpfs", got, ok, err)
+	}
+	targets = append(targets, root, filepath.Join(root, "missing"), filepath.Join(targets[1], "sub"))
+	for _, target := range targets {
+		got, ok, err := Mounted(target)
+		want, wantOK, wantErr := mountedFromTable(target)
+		if err != nil || wantErr != nil {
+			t.Fatalf("Mounted(%q): %v; from the table: %v", target, err, wantErr)
+		}
+		if ok != wantOK || got.FSType != want.FSType || got.Upper != want.Upper || got.Target != want.Target {
+			t.Errorf("Mounted(%q) = %+v, %v; the table says %+v, %v", target, got, ok, want, wantOK)
+		}
+	}
+}
+
+// TestOverlaysAboveAgreesWithTable: an overlay mounted inside another,
+// looked at from a directory in the inner one, from the inner mount
+// point and from the outer one: the same overlays, innermost first,
+// either way.
+func TestOverlaysAboveAgreesWithTable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting an overlay needs root")
+	}
+	root := t.TempDir()
+	// An overlay's upper cannot lie on an overlay: only the inner's
+	// mount point is in the outer.
+	outer := filepath.Join(root, "out er", "target")
+	outerUpper := mountOverlay(t, root, "out er", outer)
+	inner := filepath.Join(outer, "in,ner")
+	innerUpper := mountOverlay(t, root, "in,ner", inner)
+	for _, c := range []struct {
+		dir    string
+		uppers []string
+	}{
+		{filepath.Join(inner, "sub"), []string{innerUpper, outerUpper}},
+		{inner, []string{innerUpper, outerUpper}},
+		{outer, []string{outerUpper}},
+		{root, nil},
+	} {
+		got, err := OverlaysAbove(c.dir)
+		want, wantErr := overlaysAboveFromTable(c.dir)
+		if err != nil || wantErr != nil {
+			t.Fatalf("OverlaysAbove(%q): %v; from the table: %v", c.dir, err, wantErr)
+		}
+		// The host's root may itself be an overlay (a container's): keep
+		// the ones made here.
+		var uppers, tableUppers []string
+		for _, m := range got {
+			if strings.HasPrefix(m.Upper, root) {
+				uppers = append(uppers, m.Upper)
+			}
+		}
+		for _, m := range want {
+			if strings.HasPrefix(m.Upper, root) {
+				tableUppers = append(tableUppers, m.Upper)
+			}
+		}
+		if !reflect.DeepEqual(uppers, c.uppers) || !reflect.DeepEqual(tableUppers, c.uppers) {
+			t.Errorf("OverlaysAbove(%q): uppers %q, from the table %q; want %q", c.dir, uppers, tableUppers, c.uppers)
+		}
+	}
+}
+
+// TestParseStatmountRefuses: answers the fast path cannot trust send the
+// caller to the table: an overlay without options (a kernel before
+// 6.11), a short answer, a mask without the basics.
+func TestParseStatmountRefuses(t *testing.T) {
+	answer := func(mask uint64, size uint32, strs string, fsType, point, opts uint32) []byte {
+		b := make([]uint64, (statmountSize+len(strs))/8+1)
+		raw := unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), len(b)*8)
+		h := (*statmountHead)(unsafe.Pointer(&b[0]))
+		h.size, h.mask, h.fsType, h.mntPoint, h.mntOpts = size, mask, fsType, point, opts
+		copy(raw[statmountSize:], strs)
+		return raw
+	}
+	basics := uint64(statmountMntBasic | statmountMntPoint | statmountFSType)
+	strs := "\x00overlay\x00/t\x00upperdir=/u\x00tmpfs\x00"
+	full := uint32(statmountSize + len(strs))
+	if m, err := parseStatmount(answer(basics|statmountMntOpts, full, strs, 1, 9, 12)); err != nil ||
+		m.fsType != "overlay" || m.point != "/t" || SuperOption(m.options, "upperdir") != "/u" {
+		t.Fatalf("a whole answer: %+v, %v", m, err)
+	}
+	for name, b := range map[string][]byte{
+		"overlay without options": answer(basics, full, strs, 1, 9, 0),
+		"short":                   answer(basics|statmountMntOpts, statmountSize-8, strs, 1, 9, 12),
+		"longer than the buffer":  answer(basics|statmountMntOpts, 1<<20, strs, 1, 9, 12),
+		"no mount point":          answer(statmountFSType|statmountMntOpts, full, strs, 1, 9, 12),
+	} {
+		if m, err := parseStatmount(b); !errors.Is(err, errNoStatmount) {
+			t.Errorf("%s: %+v, %v; want errNoStatmount", name, m, err)
+		}
+	}
+	// An offset past the strings reads as empty, not out of bounds.
+	if m, err := parseStatmount(answer(basics, full, strs, 24, 1<<30, 0)); err != nil || m.fsType != "tmpfs" || m.point != "" {
+		t.Errorf("an offset past the end: %+v", m)
+	}
+}
