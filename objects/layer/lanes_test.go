@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // The pool creates the new small files of a tree unpacked from empty
@@ -221,4 +223,33 @@ func TestRootEntryAfterQueuedFiles(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBigFilePiecesShareALane: the pieces of a large file all go to the
+// lane addBig gave it, so that two workers never write one file at once
+// (each write takes the file's lock); the files queued between its
+// pieces go to the other lane.
+func TestBigFilePiecesShareALane(t *testing.T) {
+	p := &filePool{dir: -1, held: semaphore.NewWeighted(heldMax)}
+	for range 2 {
+		p.lanes = append(p.lanes, &lane{jobs: make(chan batch, 64)})
+	}
+	big := &bigFile{lane: p.anyLane}
+	p.anyLane = (p.anyLane + 1) % len(p.lanes)
+	hdr := &tar.Header{Name: "big"}
+	for i := range 6 {
+		p.queue(fileJob{fd: 100, hdr: hdr, big: big, off: int64(i) * batchBytes}, batchBytes)
+		p.queue(fileJob{fd: 200 + i, hdr: &tar.Header{Name: fmt.Sprint("small", i)}}, batchBytes)
+	}
+	p.flush()
+	for i, l := range p.lanes {
+		close(l.jobs)
+		for b := range l.jobs {
+			for _, j := range b.jobs {
+				if (j.big != nil) != (i == big.lane) {
+					t.Errorf("lane %d got %s (a piece of the large file: %v); the large file's lane is %d", i, j.hdr.Name, j.big != nil, big.lane)
+				}
+			}
+		}
+	}
 }
