@@ -190,3 +190,34 @@ func TestParseStatmountRefuses(t *testing.T) {
 		t.Errorf("an offset past the end: %+v", m)
 	}
 }
+
+// BenchmarkMounted: the one-mount question against reading the table,
+// with this host's mounts (the table's cost grows with them; the
+// question's does not).
+func BenchmarkMounted(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("mounting an overlay needs root")
+	}
+	root := b.TempDir()
+	target := filepath.Join(root, "target")
+	for _, d := range []string{root + "/lower", root + "/upper", root + "/work", target} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := Plan([]string{root + "/lower"}, root+"/upper", root+"/work", target).Do(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { Unmount(target) })
+	for name, mounted := range map[string]func(string) (MountInfo, bool, error){
+		"statmount": Mounted, "table": mountedFromTable,
+	} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, ok, err := mounted(target); !ok || err != nil {
+					b.Fatal(ok, err)
+				}
+			}
+		})
+	}
+}
