@@ -54,8 +54,8 @@ func Prune(root string, kept map[digest.Digest]bool) error {
 		p := filepath.Join(memoDir, e.Name())
 		b, err := os.ReadFile(p)
 		if err == nil {
-			if key, err := digest.Parse(strings.TrimSpace(string(b))); err == nil {
-				if _, err := os.Stat(filepath.Join(cacheDir, key.Encoded())); err == nil {
+			if key, ok := MemoKey(b, "sha256:"+e.Name()); ok {
+				if _, err := os.Stat(filepath.Join(cacheDir, strings.TrimPrefix(key, "sha256:"))); err == nil {
 					continue
 				}
 			}
@@ -65,4 +65,29 @@ func Prune(root string, kept map[digest.Digest]bool) error {
 		}
 	}
 	return nil
+}
+
+// Memo is the content of the stat memo that maps statKey to the content
+// key key: both keys, on one line. Entries and memos are written without
+// fsync (a power cut may lose them, which costs a rebuild or a rehash),
+// and a file renamed into place unflushed may come back empty or, on a
+// filesystem that does not order data before metadata (ext4's
+// data=writeback), holding a block another file freed: another memo.
+// A cache entry is checked against its commit's annotation; a memo is
+// checked by the stat key it names, which must be its own.
+func Memo(statKey, key string) []byte {
+	return []byte(statKey + " " + key + "\n")
+}
+
+// MemoKey returns the content key memo b holds if b is a memo written
+// for statKey (Memo's format); else ok is false and the memo is a miss.
+func MemoKey(b []byte, statKey string) (key string, ok bool) {
+	own, key, found := strings.Cut(strings.TrimSuffix(string(b), "\n"), " ")
+	if !found || own != statKey {
+		return "", false
+	}
+	if _, err := digest.Parse(key); err != nil {
+		return "", false
+	}
+	return key, true
 }
