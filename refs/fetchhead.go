@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/regfile"
@@ -59,6 +61,9 @@ func (s *Store) WriteFetchHead(es []FetchHeadEntry, appending bool) error {
 		b.WriteString(e.String() + "\n")
 	}
 	return s.locked(func() error {
+		if err := s.CheckFetchHead(appending); err != nil {
+			return err
+		}
 		data := b.String()
 		if appending {
 			// Not through a symbolic link: what it points at, a host
@@ -79,6 +84,31 @@ func (s *Store) WriteFetchHead(es []FetchHeadEntry, appending bool) error {
 		}
 		return nil
 	})
+}
+
+// CheckFetchHead fails if WriteFetchHead could not write FETCH_HEAD for
+// what it is: a directory, or, appending, a file it does not read (a
+// symbolic link, a FIFO). A fetch asks it before it asks the remote
+// anything, as git's fetch opens FETCH_HEAD first, so that it fails
+// before it moves a ref.
+func (s *Store) CheckFetchHead(appending bool) error {
+	file := s.fetchHeadFile()
+	fi, err := os.Lstat(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("write %s: %w", FetchHead, err)
+	case fi.IsDir():
+		return fmt.Errorf("write %s: %w", FetchHead, &fs.PathError{Op: "open", Path: file, Err: syscall.EISDIR})
+	case !appending:
+		return nil // renamed over, whatever it is
+	}
+	f, err := regfile.OpenNoFollow(file)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", FetchHead, err)
+	}
+	return f.Close()
 }
 
 // ReadFetchHead reads the current work tree's FETCH_HEAD; a fetch that

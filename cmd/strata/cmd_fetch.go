@@ -83,7 +83,9 @@ per remote tag received, "ID<TAB>[not-for-merge]<TAB>branch 'T' of URL"
 (see docs/format.md); -a (--append) adds them to what it holds,
 --no-write-fetch-head leaves it as it is (--write-fetch-head after it
 writes it again: the last wins). As git 2.39's, fetch reads no
-fetch.writeFetchHead: only the flag leaves FETCH_HEAD alone. The tags named on the command
+fetch.writeFetchHead: only the flag leaves FETCH_HEAD alone. A FETCH_HEAD
+it cannot write (a directory) fails the fetch before it asks the remote
+anything, as git's: no ref moves. The tags named on the command
 line are for merge; with none, the current branch's upstream is, if it
 is this remote's.
 The revision FETCH_HEAD is its first line's commit: "strata fetch origin
@@ -155,6 +157,13 @@ func fetchOne(cmd *cobra.Command, g *globals, o fetchFlags, args []string, out *
 	refmap, err := o.readRefmap(cmd, len(specs) > 0)
 	if err != nil {
 		return err
+	}
+	if !o.dryRun && !o.noFetchHead {
+		// As git's fetch, which opens FETCH_HEAD first: a FETCH_HEAD
+		// it cannot write fails the fetch before anything moved.
+		if err := r.Refs.CheckFetchHead(o.appendFetchHead); err != nil {
+			return fmt.Errorf("fetch %s: %w", remoteArg, err)
+		}
 	}
 	s, p, err := connect(g, r, rem, o.transferFlags, "receive")
 	if err != nil {

@@ -122,6 +122,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fail(err)
 			}
+			// As git's pull, whose fetch opens FETCH_HEAD first.
+			if err := r.Refs.CheckFetchHead(false); err != nil {
+				return fail(err)
+			}
 			s, p, err := connect(g, r, rem, o, "receive")
 			if err != nil {
 				return fail(err)

@@ -24,6 +24,12 @@ func Open(path string) (*os.File, error) {
 	return open(path, 0)
 }
 
+// OpenNoFollow is Open of a file whose last name is no symbolic link
+// (one fails with ELOOP).
+func OpenNoFollow(path string) (*os.File, error) {
+	return open(path, unix.O_NOFOLLOW)
+}
+
 func open(path string, flags int) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|flags, 0)
 	if err != nil {
