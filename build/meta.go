@@ -14,7 +14,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/objects"
-	"golang.org/x/sys/unix"
 )
 
 // stepKey is a step's cache key: its parent, the instruction as it runs,
@@ -88,7 +87,7 @@ func (b *builder) meta(ctx context.Context, s *state, c instructions.Command, te
 			cfg.Volumes[v] = struct{}{}
 		}
 	case *instructions.StopSignalCommand:
-		if !validSignal(c.Signal) {
+		if !exec.ValidSignal(c.Signal) {
 			return nil, false, fmt.Errorf("%s: not a signal (SIGTERM, TERM, 15, SIGRTMIN+3)", quoteWord(c.Signal))
 		}
 		cfg.StopSignal = c.Signal
@@ -202,36 +201,10 @@ func (b *builder) workdir(ctx context.Context, s *state, c *instructions.Workdir
 	return commit, false, err
 }
 
-// validSignal accepts what docker's signal.ParseSignal accepts: a number
-// from 1 to 64, or a name with or without SIG (RTMIN+n, RTMAX-n too).
-func validSignal(s string) bool {
-	if n, err := strconv.Atoi(s); err == nil {
-		return n >= 1 && n <= 64
-	}
-	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
-	for _, base := range []string{"RTMIN", "RTMAX"} {
-		if rest, ok := strings.CutPrefix(name, base); ok {
-			if rest == "" {
-				return true
-			}
-			n, err := strconv.Atoi(rest[1:])
-			return len(rest) > 1 && (rest[0] == '+' && base == "RTMIN" || rest[0] == '-' && base == "RTMAX") && err == nil && n >= 1 && n <= 30
-		}
-	}
-	return unix.SignalNum("SIG"+name) != 0
-}
-
 // exposedPorts is what docker's builder writes into the config for one
-// EXPOSE word, [[ip:]hostPort:]port[-end][/proto]: "port/proto" for each
-// port of the range (exec.ParseExposed, as run --expose reads it).
-// Anything else is an error, as buildkit's: a key such as "abc/tcp" or
-// "8000-8002/udp" is not a port to whoever reads the image.
+// EXPOSE word (exec.ParseExposeWord), the word quoted in its error.
 func exposedPorts(word string) ([]string, error) {
-	spec := word
-	if i := strings.LastIndex(spec, ":"); i >= 0 {
-		spec = spec[i+1:] // docker ignores an ip and a host port here
-	}
-	ports, err := exec.ParseExposed(spec)
+	ports, err := exec.ParseExposeWord(word)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", quoteWord(word), err)
 	}

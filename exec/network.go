@@ -152,6 +152,18 @@ func ParseExposed(s string) ([]string, error) {
 	return out, nil
 }
 
+// ParseExposeWord reads one word of an EXPOSE instruction as docker's
+// builder does, [[ip:]hostPort:]port[-end][/proto], into ParseExposed's
+// keys: the ip and host port are ignored. Anything else is an error, as
+// buildkit's: a key such as "abc/tcp" or "8000-8002/udp" is not a port
+// to whoever reads the image.
+func ParseExposeWord(word string) ([]string, error) {
+	if i := strings.LastIndex(word, ":"); i >= 0 {
+		word = word[i+1:]
+	}
+	return ParseExposed(word)
+}
+
 // ParsePortRange reads "80" or "8000-8002", each port 1-65535 and the
 // end not below the start, in docker's words.
 func ParsePortRange(s string) (first, last int, err error) {

@@ -27,7 +27,7 @@ type CommitOptions struct {
 	Author     string    // "Name <email>"; "" for the repository's identity
 	Date       time.Time // zero: now (the CLI applies --date and SOURCE_DATE_EPOCH)
 	// Config edits the image config the commit carries (a copy of the
-	// parent's); the CLI passes image.ApplyChanges of its --change lines.
+	// parent's); the CLI passes change.Apply of its --change lines.
 	Config func(*ocispec.ImageConfig) error
 	// Mtime, if set, rewrites the new layer's mtimes (the CLI clamps them
 	// to SOURCE_DATE_EPOCH so that the same changes give the same id).

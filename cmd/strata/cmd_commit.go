@@ -8,7 +8,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/exec"
-	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/image/change"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/worktree"
@@ -48,7 +48,10 @@ the work tree and out of the commit.
   strata commit --amend                # fold the work tree's changes into HEAD
 
 --change takes Dockerfile instructions, as docker commit does: ENV, CMD,
-ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL. --from
+ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL, each checked
+as build checks it (EXPOSE's ports, STOPSIGNAL's signal): a bad one is an
+error and nothing is committed. As docker's, a relative WORKDIR is under
+the one before and ENTRYPOINT drops the CMD it inherits. --from
 keeps the run's exposed ports (its --expose and -p) in the config, as
 docker commit does, with --change's EXPOSE added. A config
 change alone makes a commit; with no change at all, commit says "nothing to
@@ -92,7 +95,7 @@ concludes the stopped step as --continue does, with -m as its message and
 			}
 			co := worktree.CommitOptions{Message: o.message, AllowEmpty: o.allowEmpty, Author: o.author}
 			if len(o.changes) > 0 {
-				co.Config = func(c *ocispec.ImageConfig) error { return image.ApplyChanges(c, o.changes) }
+				co.Config = func(c *ocispec.ImageConfig) error { return change.Apply(c, o.changes) }
 			}
 			date, err := commitDate(o.date)
 			if err != nil {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/strata-sh/strata/image"
+	"github.com/strata-sh/strata/image/change"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/worktree"
 )
@@ -44,7 +44,7 @@ func amend(ctx context.Context, w *worktree.Worktree, co worktree.CommitOptions,
 	kept := head.Config.Config
 	co.Config = func(c *ocispec.ImageConfig) error {
 		*c = kept
-		return image.ApplyChanges(c, changes)
+		return change.Apply(c, changes)
 	}
 	co.AllowEmpty = true // a new message alone is an amend
 	if _, err := w.Reset(ctx, parent.String(), worktree.ResetSoft); err != nil {

@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"merge":           {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pagewrite", "internal/pathquote", "objects", "objects/layer", "tree"},
 	"merge/textmerge": {},
 	"image":           {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pagewrite", "internal/pathquote", "objects", "objects/layer"},
+	"image/change":    {"exec"}, // --change: exec's port and signal readers, apart from image, which remote imports
 	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/treepath", "repo", "objects", "objects/layer", "refs", "image"},
 	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/stagedir", "internal/tarcompress", "repo", "objects", "objects/layer", "refs", "snapshot", "exec", "fold", "tree", "tree/changeset"},
 }

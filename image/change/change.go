@@ -1,34 +1,49 @@
-package image
+// Package change applies Dockerfile instructions to an image config, as
+// docker commit --change does (Apply). It is apart from image, which
+// remote imports, because its checks are the runtime's (exec's port and
+// signal readers), and apart from build, whose Dockerfile parser the
+// front build of the CLI does not link.
+package change
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/exec"
 )
 
-// ErrBadChange is wrapped by errors about a --change instruction.
-var ErrBadChange = errors.New("bad --change instruction")
+// ErrBad is wrapped by errors about a --change instruction.
+var ErrBad = errors.New("bad --change instruction")
 
-// ApplyChanges applies Dockerfile instructions to an image config, as
+// Apply applies Dockerfile instructions to an image config, as
 // docker commit --change does: ENV, CMD, ENTRYPOINT, WORKDIR, USER,
 // EXPOSE, LABEL, VOLUME and STOPSIGNAL, in JSON or shell form. ENV values
-// expand $VAR and ${VAR} from the environment set so far.
-func ApplyChanges(cfg *ocispec.ImageConfig, changes []string) error {
+// expand $VAR and ${VAR} from the environment set so far. Each is checked
+// as strata build checks it (EXPOSE's ports, STOPSIGNAL's signal, an
+// argument for every instruction); a relative WORKDIR is taken from the
+// one before, and an ENTRYPOINT drops the CMD unless a change before it
+// set one, as docker's. On an error cfg may be half changed: callers
+// apply changes to a copy they drop on error.
+func Apply(cfg *ocispec.ImageConfig, changes []string) error {
+	cmdSet := false
 	for _, ch := range changes {
-		if err := applyChange(cfg, strings.TrimSpace(ch)); err != nil {
-			return fmt.Errorf("%w %q: %v", ErrBadChange, ch, err)
+		if err := applyChange(cfg, strings.TrimSpace(ch), &cmdSet); err != nil {
+			return fmt.Errorf("%w %q: %v", ErrBad, ch, err)
 		}
 	}
 	return nil
 }
 
-func applyChange(cfg *ocispec.ImageConfig, ch string) error {
-	op, arg, _ := strings.Cut(ch, " ")
-	arg = strings.TrimSpace(arg)
+func applyChange(cfg *ocispec.ImageConfig, ch string, cmdSet *bool) error {
+	op, arg := ch, ""
+	if i := strings.IndexAny(ch, " \t"); i >= 0 {
+		op, arg = ch[:i], strings.TrimSpace(ch[i+1:])
+	}
 	if arg == "" {
 		return errors.New("missing argument")
 	}
@@ -54,37 +69,81 @@ func applyChange(cfg *ocispec.ImageConfig, ch string) error {
 		}
 	case "CMD":
 		cfg.Cmd = execForm(arg)
+		*cmdSet = true
 	case "ENTRYPOINT":
 		cfg.Entrypoint = execForm(arg)
+		if !*cmdSet {
+			cfg.Cmd = nil // an inherited CMD does not outlive a new ENTRYPOINT (docker)
+		}
 	case "WORKDIR":
-		cfg.WorkingDir = arg
+		cfg.WorkingDir = workdir(cfg.WorkingDir, arg)
 	case "USER":
 		cfg.User = arg
 	case "STOPSIGNAL":
+		if !exec.ValidSignal(arg) {
+			return fmt.Errorf("%s: not a signal (SIGTERM, TERM, 15, SIGRTMIN+3)", arg)
+		}
 		cfg.StopSignal = arg
 	case "EXPOSE":
-		if cfg.ExposedPorts == nil {
-			cfg.ExposedPorts = map[string]struct{}{}
-		}
-		for _, p := range strings.Fields(arg) {
-			if !strings.Contains(p, "/") {
-				p += "/tcp"
-			}
-			cfg.ExposedPorts[p] = struct{}{}
-		}
+		return expose(cfg, arg)
 	case "VOLUME":
-		var vols []string
-		if json.Unmarshal([]byte(arg), &vols) != nil {
-			vols = strings.Fields(arg)
-		}
-		if cfg.Volumes == nil {
-			cfg.Volumes = map[string]struct{}{}
-		}
-		for _, v := range vols {
-			cfg.Volumes[v] = struct{}{}
-		}
+		return volume(cfg, arg)
 	default:
 		return fmt.Errorf("unknown instruction %s (ENV, CMD, ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL)", op)
+	}
+	return nil
+}
+
+// workdir is a WORKDIR's directory: an absolute one as it is (cleaned),
+// a relative one under the current (or /), as build and docker take it.
+func workdir(cur, dir string) string {
+	if path.IsAbs(dir) {
+		return path.Clean(dir)
+	}
+	return path.Join("/", cur, dir)
+}
+
+// expose adds EXPOSE's ports, each word read as build reads it
+// (exec.ParseExposeWord): "abc" or "80/http" is an error, not a key that
+// no tool reading the image takes for a port.
+func expose(cfg *ocispec.ImageConfig, arg string) error {
+	var keys []string
+	for _, w := range strings.Fields(arg) {
+		ports, err := exec.ParseExposeWord(w)
+		if err != nil {
+			return fmt.Errorf("%s: %w", w, err)
+		}
+		keys = append(keys, ports...)
+	}
+	if cfg.ExposedPorts == nil {
+		cfg.ExposedPorts = map[string]struct{}{}
+	}
+	for _, k := range keys {
+		cfg.ExposedPorts[k] = struct{}{}
+	}
+	return nil
+}
+
+// volume adds VOLUME's paths, a JSON list or words; an empty list or
+// path is an error, as buildkit's.
+func volume(cfg *ocispec.ImageConfig, arg string) error {
+	var vols []string
+	if !strings.HasPrefix(arg, "[") || json.Unmarshal([]byte(arg), &vols) != nil {
+		vols = strings.Fields(arg)
+	}
+	if len(vols) == 0 {
+		return errors.New("VOLUME requires at least one argument")
+	}
+	for _, v := range vols {
+		if strings.TrimSpace(v) == "" {
+			return errors.New("VOLUME specified can not be an empty string")
+		}
+	}
+	if cfg.Volumes == nil {
+		cfg.Volumes = map[string]struct{}{}
+	}
+	for _, v := range vols {
+		cfg.Volumes[strings.TrimSpace(v)] = struct{}{}
 	}
 	return nil
 }
