@@ -52,8 +52,10 @@ ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL, each checked
 as build checks it (EXPOSE's ports, STOPSIGNAL's signal): a bad one is an
 error and nothing is committed. As docker's, a relative WORKDIR is under
 the one before and ENTRYPOINT drops the CMD it inherits. --from
-keeps the run's exposed ports (its --expose and -p) in the config, as
-docker commit does, with --change's EXPOSE added. A config
+keeps the run's config as docker commit keeps a container's: -e over
+the image's Env, -l over its labels, -w, -u, --stop-signal, the command
+(COMMAND as CMD, --entrypoint as ENTRYPOINT) and the exposed ports
+(--expose, -p); --change applies on top. A config
 change alone makes a commit; with no change at all, commit says "nothing to
 commit" unless --allow-empty. The date is --date (RFC 3339), else
 $SOURCE_DATE_EPOCH, else now; the author is --author, else [user] in the

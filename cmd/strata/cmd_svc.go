@@ -58,7 +58,10 @@ command line and directory), "restart", "supervisor_pid",
 "supervisor_lock_fd" (its descriptor of the run's lock), "tree" (the
 throwaway work tree), "remove" (--rm), "stop_timeout", "stop_signal",
 "env", "user", "workdir", "privileged", "cap_add", "cap_drop", "group_add",
-"ulimits", and "host_paths" (where each host path it names led).
+"ulimits", "host_paths" (where each host path it names led), and
+"config", what commit --from writes besides those: "env" (the image's
+Env with -e's, without run's HOSTNAME), "entrypoint" and "cmd" (as run
+ran them).
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: exactArgs(0),

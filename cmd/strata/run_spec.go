@@ -36,19 +36,7 @@ func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.
 	if base != nil {
 		cfg = base.Config.Config
 	}
-	// As docker's: --entrypoint replaces the image's Entrypoint and
-	// drops its Cmd; --entrypoint "" clears both, leaving COMMAND.
-	entry := cfg.Entrypoint
-	if o.entrypointSet {
-		entry = nil
-		if o.entrypoint != "" {
-			entry = []string{o.entrypoint}
-		}
-	}
-	cmdArgs := cfg.Cmd
-	if len(args) > 0 || o.entrypointSet {
-		cmdArgs = args
-	}
+	entry, cmdArgs := o.command(cfg, args)
 	argv := append(append([]string{}, entry...), cmdArgs...)
 	if len(argv) == 0 && o.entrypointSet {
 		return exec.Spec{}, usagef("run: no command given (--entrypoint \"\" clears the image's Entrypoint and Cmd)")
@@ -68,6 +56,24 @@ func (o runOptions) spec(g *globals, base *objects.Commit, args []string) (exec.
 	s.Args, s.Env = argv, mergeEnv(append([]string{host}, cfg.Env...), o.env)
 	s.Cwd, s.User = firstNonEmpty(o.workdir, cfg.WorkingDir), firstNonEmpty(o.user, cfg.User)
 	return s, nil
+}
+
+// command is a run's Entrypoint and Cmd, as docker's: the image's,
+// --entrypoint replacing the one and dropping the other ("" clears
+// both), COMMAND replacing the Cmd.
+func (o runOptions) command(cfg ocispec.ImageConfig, args []string) (entry, cmd []string) {
+	entry = cfg.Entrypoint
+	if o.entrypointSet {
+		entry = nil
+		if o.entrypoint != "" {
+			entry = []string{o.entrypoint}
+		}
+	}
+	cmd = cfg.Cmd
+	if len(args) > 0 || o.entrypointSet {
+		cmd = args
+	}
+	return entry, cmd
 }
 
 // flagSpec is the part of a run's spec its flags set, without the image's.

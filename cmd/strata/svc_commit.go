@@ -7,13 +7,9 @@ import (
 	"os"
 	osexec "os/exec"
 	"strconv"
-	"strings"
-
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/objects"
-	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -38,7 +34,7 @@ func commitFrom(ctx context.Context, g *globals, name string, co worktree.Commit
 	if err != nil {
 		return nil, 0, fmt.Errorf("commit --from %s: %w", name, err)
 	}
-	if co.Config, err = withExposed(r, w, co.Config, s.st.Exposed); err != nil {
+	if co.Config, err = commitConfig(r, w, co.Config, &s.st); err != nil {
 		return nil, 0, fmt.Errorf("commit --from %s: %w", name, err)
 	}
 	var c *objects.Commit
@@ -87,59 +83,6 @@ func commitFrom(ctx context.Context, g *globals, name string, co worktree.Commit
 		s.save()
 	}
 	return c, n, err
-}
-
-// withExposed adds a run's exposed ports (the image's, --expose's and
-// -p's, svcState.Exposed) to the config a commit of its tree w writes,
-// before change (commit --change) if any: docker commit keeps a
-// container's Config.ExposedPorts in the image, the union of both. Ports
-// the tree's commit exposes already change nothing: change is returned
-// as it is, so that a run that changed nothing has nothing to commit.
-func withExposed(r *repo.Repo, w *worktree.Worktree, change func(*ocispec.ImageConfig) error, exposed []string) (func(*ocispec.ImageConfig) error, error) {
-	h, err := w.Head()
-	if err != nil {
-		return nil, err
-	}
-	var have map[string]struct{}
-	if h.Commit != "" {
-		c, err := r.Objects.ReadCommit(h.Commit)
-		if err != nil {
-			return nil, err
-		}
-		have = c.Config.Config.ExposedPorts
-	}
-	var add []string
-	for _, p := range exposed {
-		if _, ok := have[p]; !ok && !isDefaultTCP(have, p) {
-			add = append(add, p)
-		}
-	}
-	if len(add) == 0 {
-		return change, nil
-	}
-	return func(c *ocispec.ImageConfig) error {
-		if c.ExposedPorts == nil {
-			c.ExposedPorts = map[string]struct{}{}
-		}
-		for _, p := range add {
-			c.ExposedPorts[p] = struct{}{}
-		}
-		if change == nil {
-			return nil
-		}
-		return change(c)
-	}, nil
-}
-
-// isDefaultTCP reports whether the port key p, "80/tcp", is in have as
-// an image may name it, "80" (docker reads it as tcp).
-func isDefaultTCP(have map[string]struct{}, p string) bool {
-	port, ok := strings.CutSuffix(p, "/tcp")
-	if !ok {
-		return false
-	}
-	_, ok = have[port]
-	return ok
 }
 
 // envCommitInRun names the run whose supervisor's mount namespace this

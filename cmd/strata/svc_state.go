@@ -84,6 +84,10 @@ type svcState struct {
 	Ulimits    []string `json:"ulimits,omitempty"`   // --ulimit, as given
 	// Labels are run's -l and --label-file, over the image's labels.
 	Labels map[string]string `json:"labels,omitempty"`
+	// Config is what commit --from writes of docker's container Config
+	// that the fields above do not hold (svc_config.go); nil in a state
+	// recorded before it was.
+	Config *runConfig `json:"config,omitempty"`
 	// Tty and OpenStdin are run's -t and -i: what attach passes on.
 	Tty       bool `json:"tty,omitempty"`
 	OpenStdin bool `json:"open_stdin,omitempty"`

@@ -138,6 +138,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		imagePorts = base.Config.Config.ExposedPorts
 	}
 	s.st.Exposed, _ = o.exposedPorts(imagePorts) // checked by o.spec
+	s.st.Config = o.runConfig(base, args)
 	s.st.Ports = nil
 	// The ports as bound, an ephemeral one with the port it got: saved
 	// with the start (Started), which run -d waits for, so that port NAME

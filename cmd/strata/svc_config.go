@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/json"
+	"maps"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
+)
+
+// runConfig is the part of docker's container Config, which docker
+// commit writes into its image, that a run's record holds nowhere else:
+// its Env is the image's with -e's over it, without the HOSTNAME run
+// adds as it starts (svcState.Env has it); Entrypoint and Cmd are as the
+// run ran them (--entrypoint, COMMAND). The rest is the record's:
+// Workdir, User, Labels, StopSignal and Exposed are already the image's
+// with -w, -u, -l, --stop-signal, --expose and -p over them.
+type runConfig struct {
+	Env        []string `json:"env"`
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	Cmd        []string `json:"cmd,omitempty"`
+}
+
+// runConfig is the runConfig of a run of base with these options and
+// COMMAND args.
+func (o runOptions) runConfig(base *objects.Commit, args []string) *runConfig {
+	var img ocispec.ImageConfig
+	if base != nil {
+		img = base.Config.Config
+	}
+	c := &runConfig{Env: mergeEnv(img.Env, o.env)}
+	c.Entrypoint, c.Cmd = o.command(img, args)
+	return c
+}
+
+// commitConfig is the config edit of commit --from for run st, whose
+// tree is w: the run's settings over the tree's commit, as docker
+// commit writes a container's Config, then change (commit --change) if
+// any. Exposed ports are the union of both: an image may name a port
+// "80" that the run has as "80/tcp". A run that changes no setting of
+// the tree's commit returns change as it is, so that one that changed
+// no file either has nothing to commit. A run recorded before
+// svcState.Config was keeps the commit's Env, Entrypoint and Cmd.
+func commitConfig(r *repo.Repo, w *worktree.Worktree, change func(*ocispec.ImageConfig) error, st *svcState) (func(*ocispec.ImageConfig) error, error) {
+	h, err := w.Head()
+	if err != nil {
+		return nil, err
+	}
+	var have ocispec.ImageConfig
+	if h.Commit != "" {
+		c, err := r.Objects.ReadCommit(h.Commit)
+		if err != nil {
+			return nil, err
+		}
+		have = c.Config.Config
+	}
+	run := func(c *ocispec.ImageConfig) { st.applyTo(c) }
+	if sameConfig(have, run) {
+		return change, nil
+	}
+	return func(c *ocispec.ImageConfig) error {
+		run(c)
+		if change == nil {
+			return nil
+		}
+		return change(c)
+	}, nil
+}
+
+// applyTo lays the run's settings over an image config c.
+func (st *svcState) applyTo(c *ocispec.ImageConfig) {
+	if rc := st.Config; rc != nil {
+		c.Env, c.Entrypoint, c.Cmd = rc.Env, rc.Entrypoint, rc.Cmd
+	}
+	c.WorkingDir, c.User, c.StopSignal = st.Workdir, st.User, st.StopSignal
+	c.Labels = maps.Clone(st.Labels)
+	for _, p := range st.Exposed {
+		if _, ok := c.ExposedPorts[p]; ok || isDefaultTCP(c.ExposedPorts, p) {
+			continue
+		}
+		if c.ExposedPorts == nil {
+			c.ExposedPorts = map[string]struct{}{}
+		}
+		c.ExposedPorts[p] = struct{}{}
+	}
+}
+
+// sameConfig reports whether edit leaves config c as it is, in JSON
+// (where a nil and an empty list or map are one).
+func sameConfig(c ocispec.ImageConfig, edit func(*ocispec.ImageConfig)) bool {
+	before, err := json.Marshal(c)
+	if err != nil {
+		return false
+	}
+	var e ocispec.ImageConfig
+	if json.Unmarshal(before, &e) != nil {
+		return false
+	}
+	edit(&e)
+	after, err := json.Marshal(e)
+	return err == nil && string(after) == string(before)
+}
+
+// isDefaultTCP reports whether the port key p, "80/tcp", is in have as
+// an image may name it, "80" (docker reads it as tcp).
+func isDefaultTCP(have map[string]struct{}, p string) bool {
+	port, ok := strings.CutSuffix(p, "/tcp")
+	if !ok {
+		return false
+	}
+	_, ok = have[port]
+	return ok
+}
