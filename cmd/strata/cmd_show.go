@@ -83,8 +83,9 @@ but ":/TEXT" is git's search of commit messages, not a path.
   strata show --format json main     # log's keys, "config" and "layers":
       # {"id","short","parent","parents","author","date","message","refs",
       #  "config":{"os","architecture","variant","env","entrypoint","cmd",
-      #  "working_dir","user"}, "layers":[{"digest","diff_id","media_type",
-      #  "size"}], "changes" (with PATHs: as diff --format json's)}`,
+      #  "working_dir","user","exposed_ports","volumes","labels","stop_signal"},
+      #  "layers":[{"digest","diff_id","media_type","size"}], "changes"
+      #  (with PATHs: as diff --format json's)}`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hdr, err := hf.header("show", &format)
 			if err != nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/strata-sh/strata/internal/pathquote"
@@ -31,6 +33,12 @@ type showConfig struct {
 	Cmd          []string `json:"cmd,omitempty"`
 	WorkingDir   string   `json:"working_dir,omitempty"`
 	User         string   `json:"user,omitempty"`
+	// The rest of what docker image inspect's Config shows of an OCI
+	// config, in its shapes: {"80/tcp":{}}, {"/data":{}}.
+	ExposedPorts map[string]struct{} `json:"exposed_ports,omitempty"`
+	Volumes      map[string]struct{} `json:"volumes,omitempty"`
+	Labels       map[string]string   `json:"labels,omitempty"`
+	StopSignal   string              `json:"stop_signal,omitempty"`
 }
 
 type showLayer struct {
@@ -135,7 +143,8 @@ func showDiff(ctx context.Context, g *globals, r *repo.Repo, out showJSON, c *ob
 func configOf(c *objects.Commit) showConfig {
 	cfg := c.Config.Config
 	return showConfig{OS: c.Config.OS, Architecture: c.Config.Architecture, Variant: c.Config.Variant, Env: cfg.Env,
-		Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, WorkingDir: cfg.WorkingDir, User: cfg.User}
+		Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, WorkingDir: cfg.WorkingDir, User: cfg.User,
+		ExposedPorts: cfg.ExposedPorts, Volumes: cfg.Volumes, Labels: cfg.Labels, StopSignal: cfg.StopSignal}
 }
 
 func layersOf(c *objects.Commit) []showLayer {
@@ -168,7 +177,9 @@ func printShow(w io.Writer, s showJSON, hdr commitHeader, first, nul bool) {
 	fmt.Fprintf(w, "Platform: %s\n", pathquote.Text(platform))
 	for _, kv := range [][2]string{
 		{"Entrypoint", strings.Join(c.Entrypoint, " ")}, {"Cmd", strings.Join(c.Cmd, " ")},
-		{"WorkingDir", c.WorkingDir}, {"User", c.User},
+		{"WorkingDir", c.WorkingDir}, {"User", c.User}, {"StopSignal", c.StopSignal},
+		{"ExposedPorts", strings.Join(slices.Sorted(maps.Keys(c.ExposedPorts)), " ")},
+		{"Volumes", strings.Join(slices.Sorted(maps.Keys(c.Volumes)), " ")},
 	} {
 		if kv[1] != "" {
 			fmt.Fprintf(w, "%s: %s\n", kv[0], oneLine(kv[1]))
@@ -176,6 +187,9 @@ func printShow(w io.Writer, s showJSON, hdr commitHeader, first, nul bool) {
 	}
 	for _, e := range c.Env {
 		fmt.Fprintf(w, "Env: %s\n", oneLine(e))
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Labels)) {
+		fmt.Fprintf(w, "Label: %s\n", oneLine(k+"="+c.Labels[k]))
 	}
 	var total int64
 	fmt.Fprintf(w, "Layers: %d\n", len(s.Layers))
