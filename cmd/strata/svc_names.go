@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,4 +165,13 @@ func unlinkName(r *repo.Repo, s *svc) {
 	if k, err := os.Readlink(link); err == nil && k == filepath.Base(s.dir) {
 		os.Remove(link)
 	}
+}
+
+var (
+	nameAdjectives = []string{"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "kind", "lucid", "merry", "nimble", "proud", "quiet", "silly", "sunny", "witty", "zen", "bold", "crisp", "dapper"}
+	nameNouns      = []string{"otter", "falcon", "maple", "comet", "badger", "cedar", "heron", "lynx", "panda", "quartz", "raven", "spruce", "tiger", "walrus", "yak", "zebra", "koala", "moth", "newt", "orca"}
+)
+
+func generateName() string {
+	return nameAdjectives[rand.IntN(len(nameAdjectives))] + "_" + nameNouns[rand.IntN(len(nameNouns))]
 }
