@@ -22,8 +22,9 @@ var ErrBad = errors.New("bad --change instruction")
 
 // Apply applies Dockerfile instructions to an image config, as
 // docker commit --change does: ENV, CMD, ENTRYPOINT, WORKDIR, USER,
-// EXPOSE, LABEL, VOLUME and STOPSIGNAL, in JSON or shell form. ENV values
-// expand $VAR and ${VAR} from the environment set so far. Each is checked
+// EXPOSE, LABEL, VOLUME and STOPSIGNAL, in JSON or shell form. Their
+// words but CMD's and ENTRYPOINT's (ENV's and LABEL's values) expand
+// $VAR and ${VAR} from the environment set so far. Each is checked
 // as strata build checks it (EXPOSE's ports, STOPSIGNAL's signal, an
 // argument for every instruction); a relative WORKDIR is taken from the
 // one before, and an ENTRYPOINT drops the CMD unless a change before it
@@ -47,6 +48,9 @@ func applyChange(cfg *ocispec.ImageConfig, ch string, cmdSet *bool) error {
 	if arg == "" {
 		return errors.New("missing argument")
 	}
+	// $VAR and ${VAR} from the environment so far, as docker's dispatch
+	// expands every instruction's words but CMD's and ENTRYPOINT's.
+	expand := func(s string) string { return os.Expand(s, func(k string) string { return getEnv(cfg, k) }) }
 	switch strings.ToUpper(op) {
 	case "ENV":
 		kvs, err := keyValues(arg)
@@ -54,7 +58,7 @@ func applyChange(cfg *ocispec.ImageConfig, ch string, cmdSet *bool) error {
 			return err
 		}
 		for _, kv := range kvs {
-			setEnv(cfg, kv[0], os.Expand(kv[1], func(k string) string { return getEnv(cfg, k) }))
+			setEnv(cfg, kv[0], expand(kv[1]))
 		}
 	case "LABEL":
 		kvs, err := keyValues(arg)
@@ -65,7 +69,7 @@ func applyChange(cfg *ocispec.ImageConfig, ch string, cmdSet *bool) error {
 			cfg.Labels = map[string]string{}
 		}
 		for _, kv := range kvs {
-			cfg.Labels[kv[0]] = kv[1]
+			cfg.Labels[kv[0]] = expand(kv[1])
 		}
 	case "CMD":
 		cfg.Cmd = execForm(arg)
@@ -76,18 +80,19 @@ func applyChange(cfg *ocispec.ImageConfig, ch string, cmdSet *bool) error {
 			cfg.Cmd = nil // an inherited CMD does not outlive a new ENTRYPOINT (docker)
 		}
 	case "WORKDIR":
-		cfg.WorkingDir = workdir(cfg.WorkingDir, arg)
+		cfg.WorkingDir = workdir(cfg.WorkingDir, expand(arg))
 	case "USER":
-		cfg.User = arg
+		cfg.User = expand(arg)
 	case "STOPSIGNAL":
-		if !exec.ValidSignal(arg) {
-			return fmt.Errorf("%s: not a signal (SIGTERM, TERM, 15, SIGRTMIN+3)", arg)
+		sig := expand(arg)
+		if !exec.ValidSignal(sig) {
+			return fmt.Errorf("%s: not a signal (SIGTERM, TERM, 15, SIGRTMIN+3)", sig)
 		}
-		cfg.StopSignal = arg
+		cfg.StopSignal = sig
 	case "EXPOSE":
-		return expose(cfg, arg)
+		return expose(cfg, expand(arg))
 	case "VOLUME":
-		return volume(cfg, arg)
+		return volume(cfg, expand(arg))
 	default:
 		return fmt.Errorf("unknown instruction %s (ENV, CMD, ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL)", op)
 	}

@@ -69,3 +69,29 @@ func TestApplyAsDocker(t *testing.T) {
 		t.Errorf("WorkingDir %q, want /abs/x", cfg.WorkingDir)
 	}
 }
+
+// As docker's dispatch (and build), every instruction but CMD and
+// ENTRYPOINT expands $VAR from the Env so far: 'EXPOSE $PORTS' is the
+// ports of PORTS, word by word. Before, only ENV expanded, and EXPOSE
+// wrote "$PORTS/tcp".
+func TestApplyExpands(t *testing.T) {
+	cfg := ocispec.ImageConfig{Env: []string{"PORTS=80 53/udp", "DIR=/srv", "SIG=HUP", "WHO=app"}}
+	err := Apply(&cfg, []string{"EXPOSE $PORTS", "WORKDIR ${DIR}/www", "STOPSIGNAL $SIG", "USER $WHO", "VOLUME $DIR/data", "LABEL home=$DIR", "CMD echo $DIR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := slices.Sorted(maps.Keys(cfg.ExposedPorts)), []string{"53/udp", "80/tcp"}; !slices.Equal(got, want) {
+		t.Errorf("ExposedPorts %v, want %v", got, want)
+	}
+	if _, ok := cfg.Volumes["/srv/data"]; !ok || len(cfg.Volumes) != 1 {
+		t.Errorf("Volumes %v, want /srv/data", cfg.Volumes)
+	}
+	got := []string{cfg.WorkingDir, cfg.StopSignal, cfg.User, cfg.Labels["home"], strings.Join(cfg.Cmd, " ")}
+	if want := []string{"/srv/www", "HUP", "app", "/srv", "/bin/sh -c echo $DIR"}; !slices.Equal(got, want) {
+		t.Errorf("WORKDIR, STOPSIGNAL, USER, LABEL, CMD gave %q, want %q", got, want)
+	}
+	err = Apply(&cfg, []string{"ENV P=abc", "EXPOSE $P"})
+	if want := `bad --change instruction "EXPOSE $P": abc: invalid port 'abc': not a port number (1-65535)`; err == nil || err.Error() != want {
+		t.Errorf("EXPOSE $P with P=abc: %v, want %q", err, want)
+	}
+}
