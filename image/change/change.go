@@ -1,8 +1,3 @@
-// Package change applies Dockerfile instructions to an image config, as
-// docker commit --change does (Apply). It is apart from image, which
-// remote imports, because its checks are the runtime's (exec's port and
-// signal readers), and apart from build, whose Dockerfile parser the
-// front build of the CLI does not link.
 package change
 
 import (
