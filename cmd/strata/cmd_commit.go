@@ -52,13 +52,15 @@ ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL, each checked
 as build checks it (EXPOSE's ports, STOPSIGNAL's signal): a bad one is an
 error and nothing is committed. As docker's, $VAR expands from the Env
 (not in CMD and ENTRYPOINT), a relative WORKDIR is under the one before
-and ENTRYPOINT drops the CMD it inherits. --from
-keeps the run's config as docker commit keeps a container's: -e over
-the image's Env, -l over its labels, -w, -u, --stop-signal, the command
-(COMMAND as CMD, --entrypoint as ENTRYPOINT) and the exposed ports
-(--expose, -p); --change applies on top. A config
-change alone makes a commit; with no change at all, commit says "nothing to
-commit" unless --allow-empty. The date is --date (RFC 3339), else
+and ENTRYPOINT drops the CMD it inherits.
+
+--from keeps the run's config as docker commit keeps a container's: -e
+over the image's Env, -l over its labels, -w, -u, --stop-signal, the
+command (COMMAND as CMD, --entrypoint as ENTRYPOINT) and the exposed
+ports (--expose, -p); --change applies on top.
+
+A config change alone makes a commit; with no change at all, commit says
+"nothing to commit" unless --allow-empty. The date is --date (RFC 3339), else
 $SOURCE_DATE_EPOCH, else now; the author is --author, else [user] in the
 repository's config, else git's global identity.
 
