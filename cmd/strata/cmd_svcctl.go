@@ -94,7 +94,7 @@ func stopSvc(ctx context.Context, s *svc, sig unix.Signal, timeout time.Duration
 	}
 	// Also on an ended run: the user stopped it, which start --all
 	// respects for unless-stopped (a new supervisor removes the mark).
-	if err := os.WriteFile(s.path("stop"), nil, 0o600); err != nil {
+	if err := s.writeRunFile("stop", nil, 0o600); err != nil {
 		return err
 	}
 	if !s.live() {
@@ -214,7 +214,7 @@ func newKillCommand(g *globals) *cobra.Command {
 					// As docker's: no container to signal; KILL, as
 					// stop, ends its restarts.
 					if n == unix.SIGKILL {
-						os.WriteFile(s.path("stop"), nil, 0o600)
+						s.writeRunFile("stop", nil, 0o600)
 					}
 					fmt.Fprintln(g.stdout, s.st.Name)
 					return nil
@@ -223,7 +223,7 @@ func newKillCommand(g *globals) *cobra.Command {
 					return fmt.Errorf("%s is not running", s.st.Name)
 				}
 				if n == unix.SIGKILL {
-					os.WriteFile(s.path("stop"), nil, 0o600) // killed on purpose: no restart
+					s.writeRunFile("stop", nil, 0o600) // killed on purpose: no restart
 				}
 				if err := unix.Kill(pid, n); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
@@ -290,7 +290,7 @@ func newRestartCommand(g *globals) *cobra.Command {
 			}
 			return forEachRun(cmd.Context(), g, args, func(r *repo.Repo, s *svc) error {
 				// A --rm run is kept: its supervisor sees the mark.
-				if err := os.WriteFile(s.path("restart"), nil, 0o600); err != nil {
+				if err := s.writeRunFile("restart", nil, 0o600); err != nil {
 					return fmt.Errorf("%s: %w", s.st.Name, err)
 				}
 				if err := stopSvc(cmd.Context(), s, sig, timeout(s)); err != nil {

@@ -39,12 +39,13 @@ func (s *svc) status() (string, int) {
 // time, unless it is older than the run's start (an earlier death).
 func (s *svc) endNoticed() time.Time {
 	file := s.path("ended")
-	if fi, err := os.Stat(file); err == nil && !fi.ModTime().Before(s.st.Started) {
+	if fi, err := os.Lstat(file); err == nil && fi.Mode().IsRegular() && !fi.ModTime().Before(s.st.Started) {
 		return fi.ModTime().UTC()
 	}
 	now := time.Now()
-	if err := os.WriteFile(file, nil, 0o600); err == nil {
-		os.Chtimes(file, now, now)
+	if err := s.writeRunFile("ended", nil, 0o600); err == nil {
+		ts := unix.NsecToTimespec(now.UnixNano())
+		unix.UtimesNanoAt(unix.AT_FDCWD, file, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW)
 	}
 	return now.UTC()
 }

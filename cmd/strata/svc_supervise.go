@@ -57,10 +57,10 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	os.Remove(s.path("restart"))
 	if s.st.Remove {
 		// Made before the run starts, for strata wait (holdForWaiters).
-		os.WriteFile(s.path(waitLockName), nil, 0o600)
+		s.writeRunFile(waitLockName, nil, 0o600)
 	}
 	// For systemd's PIDFile= (generate systemd).
-	os.WriteFile(s.path("supervisor.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	s.writeRunFile("supervisor.pid", []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	s.st.SupPid, s.st.Status, s.st.Pid = os.Getpid(), "created", 0
 	s.st.SupLockFd = int(lock.Fd())
 	s.save() // no longer the dead supervisor's pid and container's

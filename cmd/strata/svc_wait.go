@@ -27,7 +27,7 @@ const waitLockName = "wait.lock"
 // saved.
 func (s *svc) waitExitCode(ctx context.Context) (int, error) {
 	if s.st.Remove {
-		if f, err := regfile.Open(s.path(waitLockName)); err == nil {
+		if f, err := regfile.OpenNoFollow(s.path(waitLockName)); err == nil {
 			defer f.Close() // releases the lock
 			unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
 		}
@@ -86,7 +86,7 @@ func (s *svc) awaitRemoval(ctx context.Context, max time.Duration) {
 // exclusively (no waiter holds it shared), or after max (a stopped
 // waiter must not keep the run forever).
 func (s *svc) holdForWaiters(max time.Duration) {
-	f, err := regfile.Open(s.path(waitLockName))
+	f, err := regfile.OpenNoFollow(s.path(waitLockName))
 	if err != nil {
 		return
 	}
