@@ -7,10 +7,12 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/strata-sh/strata/internal/regfile"
 )
 
 // flockHolder returns the pid of the process that holds an exclusive
-// flock on the file at path, or 0. The kernel says so in two places:
+// flock on the regular file at path (not through a symbolic link), or 0. The kernel says so in two places:
 // the fdinfo of the holder's open file, and /proc/locks. Reading
 // /proc/locks takes the kernel's file_rwsem for writing, which waits
 // for an RCU grace period: 8 to 20 ms on the 2026-12-06 VM, more than
@@ -22,8 +24,10 @@ import (
 // lock on: its fdinfo alone is read first, where a supervisor has a dozen
 // open files (about 20 µs each on the 2026-12-07 VM, on every exec).
 func flockHolder(path string, guess, guessFd int) int {
+	// The lock itself, never what a symbolic link planted in its place
+	// leads to (another process's lock: svc_files.go).
 	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
+	if err := unix.Lstat(path, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return 0
 	}
 	if guess > 0 {
@@ -59,7 +63,7 @@ func holderInLocks(path string, st *unix.Stat_t, locks []byte) int {
 // the file at path: another open file holds an exclusive one. As live's,
 // the probe's own lock is let go at once.
 func lockedExclusively(path string) bool {
-	f, err := os.Open(path)
+	f, err := regfile.OpenNoFollow(path)
 	if err != nil {
 		return false
 	}

@@ -58,6 +58,11 @@ func TestFlockHolder(t *testing.T) {
 	open, openSt := lockedFile(t, dir, "open", 0)
 	proc := "/proc/" + strconv.Itoa(me)
 	heldFd, sharedFd, openFd := fdOf(t, heldSt), fdOf(t, sharedSt), fdOf(t, openSt)
+	// A link planted as a run's lock, to a file another process holds.
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(held, link); err != nil {
+		t.Fatal(err)
+	}
 
 	// A process that holds none of them, as a stale recorded pid may be.
 	other := exec.Command("sleep", "60")
@@ -90,6 +95,8 @@ func TestFlockHolder(t *testing.T) {
 		{"a descriptor of another file falls back to the others", flockHolder(held, me, openFd), me},
 		{"a descriptor that is not open", flockHolder(held, me, 1<<20), me},
 		{"the right descriptor of a wrong guess", flockHolder(held, stranger, heldFd), me},
+		{"a link to a held file", flockHolder(link, 0, 0), 0},
+		{"a link to a held file, its holder guessed", flockHolder(link, me, heldFd), 0},
 		{"fdinfo of the holding descriptor", fdFlockHolder(proc, strconv.Itoa(heldFd), heldSt), me},
 		{"fdinfo of another descriptor", fdFlockHolder(proc, strconv.Itoa(openFd), heldSt), 0},
 		{"fdinfo of a descriptor on a shared lock", fdFlockHolder(proc, strconv.Itoa(sharedFd), sharedSt), 0},

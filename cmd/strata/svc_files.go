@@ -12,9 +12,12 @@ import (
 // A run's directory comes with the repository, which may be handed
 // over with any of its files planted as a symbolic link to a host file
 // or as a FIFO. What strata writes there (the marks stop, restart and
-// ended, supervisor.pid, wait.lock) goes to the directory's own files,
-// never where a link there leads: stop truncated the file a planted
-// "stop" link named.
+// ended, supervisor.pid, wait.lock) and the lock it asks the kernel
+// about are the directory's own files, never what a link there leads
+// to: stop truncated the file a planted "stop" link named, and a "lock"
+// link to a file another process holds locked made that process the
+// run's supervisor, and its child the container that stop and kill
+// signal and exec joins.
 
 // writeRunFile writes data to the run's file name, created if need be
 // with perm: never through a symbolic link (ELOOP), and never into
@@ -33,6 +36,21 @@ func (s *svc) writeRunFile(name string, data []byte, perm fs.FileMode) error {
 		err = cerr
 	}
 	return err
+}
+
+// openRunLock opens the run's lock, which its supervisor holds, with
+// flags (os.O_RDONLY for a look, os.O_CREATE|os.O_RDWR for the
+// supervisor): never through a symbolic link, and only a regular file.
+func (s *svc) openRunLock(flags int) (*os.File, error) {
+	f, err := os.OpenFile(s.path("lock"), flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRegular(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // checkRegular fails unless f is a regular file.

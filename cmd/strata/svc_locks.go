@@ -9,12 +9,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/strata-sh/strata/internal/regfile"
 )
 
 // live reports whether the run's supervisor holds its lock.
 func (s *svc) live() bool {
-	f, err := regfile.Open(s.path("lock"))
+	f, err := s.openRunLock(os.O_RDONLY)
 	if err != nil {
 		return false
 	}

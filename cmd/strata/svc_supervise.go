@@ -45,7 +45,7 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	if err := o.readEnvFiles(); err != nil {
 		return fail(exec.CodeRuntime, err)
 	}
-	lock, err := os.OpenFile(s.path("lock"), os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
+	lock, err := s.openRunLock(os.O_CREATE | os.O_RDWR)
 	if err != nil {
 		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
 	}
