@@ -34,6 +34,10 @@ type entry struct {
 	named, unpack bool
 }
 
+// afterCollect, set by tests only, runs between a COPY's listing of its
+// sources and their copy: a context that changes there.
+var afterCollect func()
+
 // copy carries out COPY and ADD from the context (or another stage with
 // --from) into a throwaway overlay of the parent and commits it.
 func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) (*objects.Commit, bool, error) {
@@ -96,6 +100,9 @@ func (b *builder) copy(ctx context.Context, s *state, cs copySpec, text string) 
 		if hit := b.lookup(key); hit != nil {
 			return hit, true, nil
 		}
+	}
+	if afterCollect != nil {
+		afterCollect()
 	}
 	if c, cached, err := b.copyDirect(ctx, s, cs, ents, mode, text, statKey, start); !errors.Is(err, errNotDirect) {
 		return c, cached, err

@@ -130,7 +130,16 @@ func (b *builder) copyDirect(ctx context.Context, s *state, cs copySpec, ents []
 			st.Mode = st.Mode&^0o7777 | unixBits(chmod)
 		}
 	}
+	listed := make(map[string]bool, len(ents))
+	for _, e := range ents {
+		listed[e.dst] = true
+	}
 	exclude := func(p string, isDir bool) bool {
+		// Only what collect listed (and the destination's parents): the
+		// step's key is made of that list, and of the layer's hashes.
+		if !listed[p] && !strings.HasPrefix(dest, p+"/") {
+			return true
+		}
 		rel, ok := strings.CutPrefix(p, strings.TrimSuffix(dest, "/")+"/")
 		if !ok || dest == "/" && p != "/" {
 			rel, ok = strings.TrimPrefix(p, "/"), dest == "/"
@@ -330,7 +339,11 @@ func bindReadOnly(src *os.Root, rel, target string) (func(), error) {
 // indexSums are the hashes of a layer's file index, path by path
 // ("/usr/share/x": "blake3:…"): contents, and xattrs of the entries that
 // have some.
-type indexSums struct{ content, xattrs map[string]string }
+type indexSums struct {
+	content, xattrs map[string]string
+	types           map[string]layer.EntryType
+	links           map[string]string // a symbolic link's target
+}
 
 // addLayer stores the layer of dir and returns it with the hashes of its
 // file index.
@@ -338,7 +351,8 @@ type indexSums struct{ content, xattrs map[string]string }
 // goroutine, not read back once the layer is written.
 func (b *builder) addLayer(ctx context.Context, dir string, opts layer.WriteOptions) (objects.Layer, indexSums, error) {
 	pr, pw := io.Pipe()
-	sums := indexSums{content: map[string]string{}, xattrs: map[string]string{}}
+	sums := indexSums{content: map[string]string{}, xattrs: map[string]string{},
+		types: map[string]layer.EntryType{}, links: map[string]string{}}
 	parsed := make(chan error, 1)
 	go func() {
 		_, err := layer.DecodeIndexFunc(pr, func(e *layer.Entry) bool {
@@ -348,6 +362,10 @@ func (b *builder) addLayer(ctx context.Context, dir string, opts layer.WriteOpti
 			}
 			if e.Xattrs != "" {
 				sums.xattrs[strings.Clone(e.Path)] = strings.Clone(e.Xattrs)
+			}
+			sums.types[strings.Clone(e.Path)] = e.Type
+			if e.Type == layer.TypeSymlink {
+				sums.links[strings.Clone(e.Path)] = strings.Clone(e.Link)
 			}
 			return false
 		})
@@ -367,11 +385,39 @@ func (b *builder) addLayer(ctx context.Context, dir string, opts layer.WriteOpti
 	return l, sums, err
 }
 
+// holds reports whether the layer holds e as collect listed it: of its
+// type, and a symbolic link with its target. (A regular file's content
+// is the layer's, its size collect's.)
+func (sums indexSums) holds(e entry) bool {
+	typ, ok := sums.types[e.dst]
+	if !ok {
+		return false
+	}
+	switch m := e.fi.Mode(); {
+	case m.IsRegular():
+		return typ == layer.TypeFile || typ == layer.TypeHardlink
+	case m.IsDir():
+		return typ == layer.TypeDir
+	case m&fs.ModeSymlink != 0:
+		return typ == layer.TypeSymlink && sums.links[e.dst] == e.link
+	case m&fs.ModeNamedPipe != 0:
+		return typ == layer.TypeFIFO
+	case m&fs.ModeCharDevice != 0:
+		return typ == layer.TypeChar
+	case m&fs.ModeDevice != 0:
+		return typ == layer.TypeBlock
+	}
+	return false
+}
+
 // indexDigest is digestEntries' digest of ents, with the content and
 // xattr hashes the layer's file index recorded as it wrote them.
 func indexDigest(sums indexSums, ents []entry, chmod fs.FileMode) (string, error) {
 	h := newEntryHasher(chmod, false) // never a --from
 	for _, e := range ents {
+		if e.dst != "/" && !sums.holds(e) { // the layer has no entry for its root
+			return "", fmt.Errorf("%s: changed while it was copied", e.src)
+		}
 		var content []byte
 		var xattrs string
 		if e.fi.Mode().IsRegular() || e.fi.IsDir() && e.dst != "/" {
