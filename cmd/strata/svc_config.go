@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/strata-sh/strata/exec"
+	"github.com/strata-sh/strata/internal/pathquote"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
@@ -58,6 +61,9 @@ func commitConfig(r *repo.Repo, w *worktree.Worktree, change func(*ocispec.Image
 		}
 		have = c.Config.Config
 	}
+	if err := checkRecordPorts(have.ExposedPorts, st.Exposed); err != nil {
+		return nil, err
+	}
 	run := func(c *ocispec.ImageConfig) { st.applyTo(c) }
 	if sameConfig(have, run) {
 		return change, nil
@@ -87,6 +93,22 @@ func (st *svcState) applyTo(c *ocispec.ImageConfig) {
 		}
 		c.ExposedPorts[p] = struct{}{}
 	}
+}
+
+// checkRecordPorts refuses a port the run's record adds to those the
+// tree's commit has (have) unless it reads back through exec.ParseExposed
+// as itself: the record is a file of the repository, and what it adds
+// goes into the image only if it is a port key as run writes one.
+func checkRecordPorts(have map[string]struct{}, exposed []string) error {
+	for _, p := range exposed {
+		if _, ok := have[p]; ok || isDefaultTCP(have, p) {
+			continue
+		}
+		if ps, err := exec.ParseExposed(p); err != nil || len(ps) != 1 || ps[0] != p {
+			return fmt.Errorf("its record exposes %s, not a port (80/tcp)", pathquote.Quote(p))
+		}
+	}
+	return nil
 }
 
 // sameConfig reports whether edit leaves config c as it is, in JSON
