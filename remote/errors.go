@@ -22,6 +22,9 @@ var (
 	ErrBadImage = image.ErrBadImage
 	// ErrUnauthorized: the registry wants credentials, or other ones.
 	ErrUnauthorized = errors.New("access denied")
+	// ErrNoDirectory: a directory remote (an OCI layout) that is not
+	// there yet: a push makes it, anything that reads it fails.
+	ErrNoDirectory = errors.New("no such directory")
 	// ErrUnsupported: a manifest strata cannot turn into a commit.
 	ErrUnsupported = image.ErrUnsupported
 )

@@ -355,7 +355,7 @@ func (t *layoutTarget) tags(ctx context.Context) ([]string, error) {
 	there := t.dir >= 0
 	t.mu.Unlock()
 	if !there {
-		return nil, fmt.Errorf("%s: no such directory", t.name)
+		return nil, fmt.Errorf("%s: %w", t.name, ErrNoDirectory)
 	}
 	idx, err := t.readIndex()
 	if err != nil {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/opencontainers/go-digest"
@@ -12,12 +13,16 @@ import (
 )
 
 // dryRunPush is push -n (--dry-run), as git's: it reads the remote's
-// tags and says what a push of specs would do, in push's lines, and
-// sends nothing, moves no ref and writes no config. A push git would
+// tags (none for a directory remote the push would make) and says what
+// a push of specs would do, in push's lines, and sends nothing, moves
+// no ref and writes no config. A push git would
 // refuse is refused the same ("non-fast-forward", or "fetch first" when
 // the remote's commit is not here to compare), exit 1.
 func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session, remoteArg string, specs []pushSpec, o pushFlags) error {
 	tags, err := s.Tags(ctx)
+	if errors.Is(err, remote.ErrNoDirectory) {
+		err = nil // the push makes it: every tag is new there
+	}
 	if err != nil {
 		return fmt.Errorf("push %s: %w", remoteArg, err)
 	}
