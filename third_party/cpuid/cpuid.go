@@ -6,7 +6,11 @@
 // hypervisor, and on the machine in docs/benchmarks.md that cost 0.55 ms
 // of every strata command. golang.org/x/sys/cpu has already asked the CPU
 // (and the OS, for AVX state) when it initialised, so the answers here are
-// its answers.
+// its answers. One difference: x/sys/cpu honours GODEBUG
+// (cpu.avx2=off, cpu.sse41=off, cpu.all=off) as Go's runtime does, so
+// blake3 then takes its SSE4.1 or generic code where the real package
+// kept AVX2; every code path gives the same digests
+// (objects/layer's TestBlake3PathsAgree).
 //
 // Only the identifiers blake3 uses exist: a build that starts to use more
 // of cpuid fails to compile rather than getting wrong answers.
