@@ -96,11 +96,11 @@ func printLogs(ctx context.Context, g *globals, s *svc, o logsOptions) error {
 			}
 		}
 	}
-	if old, err := regfile.Open(s.logPath() + ".1"); err == nil {
+	if old, err := regfile.OpenNoFollow(s.logPath() + ".1"); err == nil {
 		add(old)
 		old.Close()
 	}
-	cur, err := regfile.Open(s.logPath())
+	cur, err := regfile.OpenNoFollow(s.logPath())
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
@@ -126,7 +126,7 @@ func printLogs(ctx context.Context, g *globals, s *svc, o logsOptions) error {
 	for {
 		ended := !s.live() || !o.until.IsZero() && !time.Now().Before(o.until)
 		if cur == nil {
-			cur, _ = regfile.Open(s.logPath())
+			cur, _ = regfile.OpenNoFollow(s.logPath())
 			offset = 0
 		}
 		if cur != nil {
@@ -179,7 +179,7 @@ func followRotated(g *globals, o logsOptions, path string, cur *os.File, offset 
 		return false
 	}
 	followFrom(g, o, cur, offset)
-	if old, err := regfile.Open(path + ".1"); err == nil {
+	if old, err := regfile.OpenNoFollow(path + ".1"); err == nil {
 		if st, err := old.Stat(); err == nil && !os.SameFile(st, mine) {
 			var from int64
 			followFrom(g, o, old, &from)
