@@ -133,6 +133,7 @@ var valueChecks = map[string]func(string) error{
 	"gc.reflogexpireunreachable": checkExpiry,
 	"core.sharedworktree":        checkBool,
 	"pull.rebase":                checkBool,
+	"branch.autosetupmerge":      checkAutoSetupMerge,
 	"core.bigfilethreshold":      checkSize,
 	"diff.renames": func(v string) error {
 		if strings.EqualFold(v, "copies") || strings.EqualFold(v, "copy") {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -120,6 +121,9 @@ func writeUpstream(g *globals, r *repo.Repo, upstream, name, remoteName, merge, 
 	return nil
 }
 
+// errNotTracked: full is no remote-tracking branch.
+var errNotTracked = errors.New("no remote's fetch refspec")
+
 // trackedBy is the remote whose fetch refspecs map a remote branch to
 // the remote-tracking ref full, and that branch, as git's
 // find_tracked_branch: none, or two remotes, is an error.
@@ -145,7 +149,7 @@ func trackedBy(r *repo.Repo, full string) (remoteName, tag string, err error) {
 		}
 	}
 	if remoteName == "" {
-		return "", "", fmt.Errorf("no remote's fetch refspec (remote.NAME.fetch) maps a remote branch to %s", refs.ShortName(full))
+		return "", "", fmt.Errorf("%w (remote.NAME.fetch) maps a remote branch to %s", errNotTracked, refs.ShortName(full))
 	}
 	return remoteName, tag, nil
 }

@@ -76,6 +76,13 @@ each name is padded to the longest listed, as git's branch -v.
                                 those at it)
   strata branch --sort -committerdate   the newest first (refname, version:refname too)
 
+A new branch made from a remote-tracking branch (origin/main) gets it
+as its upstream, as git's: "branch 'dev' set up to track 'origin/main'.".
+Config branch.autoSetupMerge says otherwise, as git's: false (never),
+always (from a local branch too), inherit (the start branch's own
+upstream) or simple (only a remote branch of the new branch's name).
+switch -c and checkout -b do the same.
+
 --contains, --merged, --no-merged and --points-at take REV (default
 HEAD) as git's do: the word after a bare flag is its REV ("--merged
 main"), so write patterns with --list before it.
@@ -161,7 +168,14 @@ main"), so write patterns with --list before it.
 				if len(args) == 2 {
 					start = args[1]
 				}
-				return createRef(r, refs.Heads, args[0], start, o.force, "branch: created from "+start)
+				track, err := planTracking(r, "branch "+args[0], start)
+				if err != nil {
+					return err
+				}
+				if err := createRef(r, refs.Heads, args[0], start, o.force, "branch: created from "+start); err != nil {
+					return err
+				}
+				return setupTracking(g, r, "branch "+args[0], args[0], track)
 			}
 			return usagef("branch: too many arguments")
 		},

@@ -51,6 +51,9 @@ every change lands in .strata/worktree/upper until it is committed.
   strata checkout main~3 -- /etc/motd   # restore one file from a revision (see restore)
   strata checkout --path /srv/envs/env2 dev   # a second work tree elsewhere
 
+A new branch (-b, -B) gets an upstream as branch's does
+(branch.autoSetupMerge: from a remote-tracking REV by default).
+
 Switching to another commit with uncommitted changes is refused, listing
 them, unless --force, which discards them (on the same commit too, as
 git's checkout -f). A switch to another commit
@@ -152,6 +155,16 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 			return usagef("%s %s %s: %w", cmd.Name(), flag, newBranch, err)
 		}
 	}
+	var track trackPlan // the new branch's upstream
+	if newBranch != "" {
+		start := rev
+		if start == "" {
+			start = refs.HEAD
+		}
+		if track, err = planTracking(r, cmd.Name()+" "+flag+" "+newBranch, start); err != nil {
+			return err
+		}
+	}
 	c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, ResetBranch: reset, BranchFlag: flag, Detach: o.detach, Force: o.force, RefuseStopped: o.branchOnly, IgnoreOtherWorktrees: o.ignoreOther})
 	var dirty *worktree.DirtyError
 	if o.branchOnly && errors.As(err, &dirty) {
@@ -168,6 +181,11 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 	}
 	if err != nil {
 		return err
+	}
+	if newBranch != "" {
+		if err := setupTracking(g, r, cmd.Name()+" "+flag+" "+newBranch, newBranch, track); err != nil {
+			return err
+		}
 	}
 	if before.Detached() && c != nil {
 		if err := warnLeftBehind(g.stderr, r, before.Commit, c.ID); err != nil {

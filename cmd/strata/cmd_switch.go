@@ -26,6 +26,9 @@ own -C DIR). "-" is the branch before.
   strata switch --detach main~2     # look at a commit
   strata switch -                   # back to the branch before
 
+A new branch gets an upstream as branch's does (branch.autoSetupMerge:
+from a remote-tracking START by default).
+
 Switching to another commit with uncommitted changes is refused, listing
 them, unless --discard-changes. So is any switch while a merge, rebase,
 cherry-pick or revert is stopped here, as git's: finish or abort it first

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+// A new branch's upstream, as git's branch.autoSetupMerge sets it when
+// branch, switch -c or checkout -b (and -f, -B, --force-create) makes a
+// branch from START:
+//   false    never
+//   true     START is a remote-tracking branch (the default): its remote
+//            and remote branch
+//   always   that, or START is a local branch: remote ".", merge START
+//   inherit  START is a local branch with an upstream: that upstream,
+//            copied (git warns when it has none)
+//   simple   as true, when the remote branch has the new branch's name
+// START counts as a branch only when it names one as it stands (main,
+// origin/main, refs/heads/main, HEAD on a branch), not main~0 or a
+// commit id: git's dwim of the start point.
+
+// startBranch is the branch START names, as git's dwim_ref reads a start
+// point: HEAD's branch for HEAD, else the first of START itself (a full
+// name), refs/START, refs/tags/START, refs/heads/START and
+// refs/remotes/START that exists; "" when that is no branch (a tag, a
+// commit, a detached HEAD, a revision with a suffix).
+func startBranch(r *repo.Repo, start string) string {
+	if start == refs.HEAD || start == "@" {
+		h, err := r.Refs.Current()
+		if err != nil {
+			return ""
+		}
+		return h.Branch
+	}
+	names := []string{"refs/" + start, refs.Tags + start, refs.Heads + start, refs.Remotes + start}
+	if strings.HasPrefix(start, "refs/") {
+		names = append([]string{start}, names...)
+	}
+	for _, full := range names {
+		if r.Refs.Exists(full) {
+			if strings.HasPrefix(full, refs.Heads) || strings.HasPrefix(full, refs.Remotes) {
+				return full
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+// trackPlan is what a new branch's upstream comes from, read before the
+// branch is made (HEAD may be on it then; a bad mode makes nothing, as
+// git reads its config first).
+type trackPlan struct {
+	mode string // branch.autoSetupMerge's
+	from string // startBranch's
+}
+
+// planTracking reads branch.autoSetupMerge and the start point's branch.
+func planTracking(r *repo.Repo, what, start string) (trackPlan, error) {
+	mode, err := r.AutoSetupMerge()
+	if err != nil {
+		return trackPlan{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return trackPlan{mode: mode, from: startBranch(r, start)}, nil
+}
+
+// setupTracking gives branch name, just made as p planned, the upstream
+// branch.autoSetupMerge says, and says so as git's: "branch 'dev' set up
+// to track 'origin/dev'.". what names the command in messages.
+func setupTracking(g *globals, r *repo.Repo, what, name string, p trackPlan) error {
+	mode, from := p.mode, p.from
+	if mode == repo.TrackFalse || from == "" {
+		return nil
+	}
+	remoteName, tag, err := trackedBy(r, from)
+	notTracked := errors.Is(err, errNotTracked)
+	if notTracked && !strings.HasPrefix(from, refs.Heads) {
+		return nil // a ref under refs/remotes/ no remote fetches into
+	}
+	var merge string
+	switch {
+	case mode == repo.TrackInherit:
+		return inheritTracking(g, r, what, name, from)
+	case notTracked && mode != repo.TrackAlways:
+		return nil // a local branch: only always tracks it
+	case notTracked:
+		remoteName, merge = "", from
+	case err != nil:
+		return fmt.Errorf("%s: not tracking: %w", what, err)
+	case mode == repo.TrackSimple && tag != name:
+		return nil
+	default:
+		merge = refs.Heads + tag
+	}
+	if remoteName == "" && merge == refs.Heads+name {
+		fmt.Fprintf(g.stderr, "strata: warning: %s: not setting branch '%s' as its own upstream\n", what, name)
+		return nil
+	}
+	return writeTracking(g, r, what, name, remoteName, merge)
+}
+
+// inheritTracking copies branch from's upstream to branch name, as git's
+// --track=inherit; from without one is a warning, as git's.
+func inheritTracking(g *globals, r *repo.Repo, what, name, from string) error {
+	bare := strings.TrimPrefix(from, refs.Heads)
+	remoteName, _ := r.Config.Get("branch." + bare + ".remote")
+	merge, _ := r.Config.Get("branch." + bare + ".merge")
+	switch {
+	case remoteName == "":
+		fmt.Fprintf(g.stderr, "strata: warning: %s: asked to inherit tracking from '%s', but no remote is set\n", what, bare)
+		return nil
+	case merge == "":
+		fmt.Fprintf(g.stderr, "strata: warning: %s: asked to inherit tracking from '%s', but no merge configuration is set\n", what, bare)
+		return nil
+	}
+	return writeTracking(g, r, what, name, remoteName, merge)
+}
+
+// writeTracking sets branch.NAME.remote (remoteName, "" for git's local
+// ".") and branch.NAME.merge, and says so, naming the upstream as git's
+// does: REMOTE/BRANCH, or BRANCH alone for a local one.
+func writeTracking(g *globals, r *repo.Repo, what, name, remoteName, merge string) error {
+	tracked := strings.TrimPrefix(merge, refs.Heads)
+	if remoteName != "" {
+		tracked = remoteName + "/" + tracked
+	} else {
+		remoteName = repo.LocalRemote
+	}
+	for _, kv := range [][2]string{{"remote", remoteName}, {"merge", merge}} {
+		if err := r.Config.Set("branch."+name+"."+kv[0], kv[1]); err != nil {
+			return fmt.Errorf("%s: set its upstream: %w", what, err)
+		}
+	}
+	fmt.Fprintf(g.stdout, "branch '%s' set up to track '%s'.\n", name, tracked)
+	return nil
+}
