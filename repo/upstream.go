@@ -43,16 +43,19 @@ func (r *Repo) UpstreamTag(branch string) (tag string, isTag bool, err error) {
 // branch.NAME.merge, by default the remote tag of its own name), mapped
 // through its remote's fetch refspecs (refs.Tracking) to a
 // remote-tracking ref. With push it is git's BRANCH@{push}: the remote
-// tag a push of branch goes to (strata's push sends a branch to its own
-// name on the same remote), mapped the same way. Every command that names a branch's
+// tag a push of branch goes to under push.default (pushDest), mapped
+// the same way. Every command that names a branch's
 // upstream (@{u}, @{push}, status, branch -vv, remote show, pull, push)
 // takes it from here. The ref need not exist. As git's: a remote
 // without branch.NAME.merge is no upstream, and a short merge value or a
 // tag maps to none through a refs/heads/ refspec.
 func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
+	if push {
+		return r.pushDest(branch)
+	}
 	t := refs.Tracked{Remote: r.UpstreamRemote(branch)}
 	if t.Remote == LocalRemote {
-		return r.localUpstream(branch, push)
+		return r.localUpstream(branch)
 	}
 	_, t.Set = r.Config.Get("branch." + branch + ".remote")
 	_, configured := r.Config.Get("remote." + t.Remote + ".url")
@@ -60,12 +63,6 @@ func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 	specs, err := r.FetchRefspecs(t.Remote)
 	if err != nil {
 		return t, err
-	}
-	if push {
-		if t.Ref = refs.Tracking(specs, branch, true); t.Ref == "" {
-			return t, fmt.Errorf("push destination '%s%s' on remote '%s' has no local tracking branch (no remote.%s.fetch maps it)", refs.Heads, branch, t.Remote, t.Remote)
-		}
-		return t, r.simplePush(branch, t.Ref)
 	}
 	merge, hasMerge := r.Config.Get("branch." + branch + ".merge")
 	if t.Set && !hasMerge {
@@ -93,25 +90,6 @@ func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 		return t, fmt.Errorf("upstream branch '%s' not stored as a remote-tracking branch (no remote.%s.fetch maps it)", merge, t.Remote)
 	}
 	return t, nil
-}
-
-// simplePush checks BRANCH@{push}, to, as git's default push.default
-// (simple) resolves it for a branch whose remote is set: a push goes to
-// the branch of its own name only when that is its upstream ("cannot
-// resolve 'simple' push to a single destination" when it merges another
-// branch, push -u origin main:other; git's errors when it has none).
-func (r *Repo) simplePush(branch, to string) error {
-	if _, set := r.Config.Get("branch." + branch + ".remote"); !set {
-		return nil // strata's default: origin's branch of its own name
-	}
-	up, err := r.Upstream(branch, false)
-	if err != nil {
-		return err
-	}
-	if up.Ref != to {
-		return fmt.Errorf("cannot resolve 'simple' push to a single destination: the branch's upstream is %s, a push of it goes to %s", refs.ShortName(up.Ref), refs.ShortName(to))
-	}
-	return nil
 }
 
 // SimplePushError is git's refusal of a push of the current branch with
@@ -144,13 +122,9 @@ func tagSpecs(specs []refs.Refspec) []refs.Refspec {
 const LocalRemote = "."
 
 // localUpstream is Upstream of a branch whose remote is LocalRemote, as
-// git finds it: the branch branch.NAME.merge names itself, and no push
-// destination (git: "has no local tracking branch").
-func (r *Repo) localUpstream(branch string, push bool) (refs.Tracked, error) {
+// git finds it: the branch branch.NAME.merge names itself.
+func (r *Repo) localUpstream(branch string) (refs.Tracked, error) {
 	t := refs.Tracked{Remote: LocalRemote}
-	if push {
-		return t, fmt.Errorf("push destination '%s%s' on remote '%s' has no local tracking branch", refs.Heads, branch, LocalRemote)
-	}
 	tag, isTag, err := r.UpstreamTag(branch)
 	if err != nil {
 		return t, err

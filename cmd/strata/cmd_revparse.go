@@ -35,7 +35,8 @@ then ^X^N (N: 1 if left out).
                    if needed to name one commit only, as git's
   --abbrev-ref     the ref's short name instead: the branch for HEAD, or
                    HEAD when it is detached; origin/main for main@{u}
-                   (where remote.origin.fetch maps it; main@{push} too);
+                   (where remote.origin.fetch maps it; main@{push}: where
+                   a push sends it, as push.default says);
                    the branch checked out before for @{-1}, its
                    upstream for @{-1}@{u}
   --symbolic-full-name  the ref's full name instead: refs/heads/main,

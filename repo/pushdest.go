@@ -1,0 +1,82 @@
+package repo
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/strata-sh/strata/refs"
+)
+
+// pushDest is BRANCH@{push}, the remote-tracking ref of where a push of
+// branch with no REF goes, as git's branch_get_push resolves it under
+// each push.default mode; the remote is the branch's (UpstreamRemote):
+//   - nothing: none, git's "push has no destination";
+//   - current, matching: the remote branch of its own name;
+//   - upstream: its upstream (a branch with none: git's "no upstream
+//     configured", as push refuses it);
+//   - simple: the remote branch of its own name when that is its
+//     upstream, else git's "cannot resolve 'simple' push to a single
+//     destination". A branch that names no remote has, as push sends
+//     it, origin's branch of its own name.
+//
+// A branch whose remote is "." (a local upstream) is pushed nowhere
+// but under upstream, where it is that branch.
+func (r *Repo) pushDest(branch string) (refs.Tracked, error) {
+	mode := r.PushDefault()
+	switch mode {
+	case PushNothing:
+		return refs.Tracked{Remote: r.UpstreamRemote(branch)}, errors.New("push has no destination (push.default is 'nothing')")
+	case PushUpstream:
+		_, set := r.Config.Get("branch." + branch + ".remote")
+		if _, merges := r.Config.Get("branch." + branch + ".merge"); !set || !merges {
+			return refs.Tracked{Remote: r.UpstreamRemote(branch)}, fmt.Errorf("no upstream configured for branch '%s' (push.default is 'upstream')", branch)
+		}
+		return r.Upstream(branch, false)
+	}
+	t, err := r.ownName(branch)
+	if err != nil || mode != PushSimple {
+		return t, err
+	}
+	// It is the upstream, which is gone, as git says, when its
+	// remote-tracking branch is missing.
+	_, t.Set = r.Config.Get("branch." + branch + ".remote")
+	return t, r.simplePush(branch, t.Ref)
+}
+
+// ownName is the remote-tracking ref of the branch of branch's own name
+// on its remote, git's tracking_for_push_dest.
+func (r *Repo) ownName(branch string) (refs.Tracked, error) {
+	t := refs.Tracked{Remote: r.UpstreamRemote(branch)}
+	if t.Remote == LocalRemote {
+		return t, fmt.Errorf("push destination '%s%s' on remote '%s' has no local tracking branch", refs.Heads, branch, LocalRemote)
+	}
+	_, configured := r.Config.Get("remote." + t.Remote + ".url")
+	t.NoRemote = !configured
+	specs, err := r.FetchRefspecs(t.Remote)
+	if err != nil {
+		return t, err
+	}
+	if t.Ref = refs.Tracking(specs, branch, true); t.Ref == "" {
+		return t, fmt.Errorf("push destination '%s%s' on remote '%s' has no local tracking branch (no remote.%s.fetch maps it)", refs.Heads, branch, t.Remote, t.Remote)
+	}
+	return t, nil
+}
+
+// simplePush checks BRANCH@{push}, to, as git's push.default simple
+// resolves it for a branch whose remote is set: a push goes to the
+// branch of its own name only when that is its upstream ("cannot
+// resolve 'simple' push to a single destination" when it merges another
+// branch, push -u origin main:other; git's errors when it has none).
+func (r *Repo) simplePush(branch, to string) error {
+	if _, set := r.Config.Get("branch." + branch + ".remote"); !set {
+		return nil // strata's default: origin's branch of its own name
+	}
+	up, err := r.Upstream(branch, false)
+	if err != nil {
+		return err
+	}
+	if up.Ref != to {
+		return fmt.Errorf("cannot resolve 'simple' push to a single destination: the branch's upstream is %s, a push of it goes to %s", refs.ShortName(up.Ref), refs.ShortName(to))
+	}
+	return nil
+}
