@@ -10,23 +10,32 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
-// mergeTarget is the commit a merge of rev into HEAD (commit head)
-// takes. rev FETCH_HEAD is, as git's merge reads it, the lines of
-// .strata/FETCH_HEAD for merge, not its first line (which a fetch -a
-// may have left not-for-merge): fetched is what that line says was
-// fetched, for the message. With none for merge, or only commits HEAD
-// has, there is nothing to merge: theirs is nil. Several, git's
-// octopus merge, are refused.
-func (w *Worktree) mergeTarget(rev string, head digest.Digest) (theirs *objects.Commit, fetched string, err error) {
+// mergeHead is one commit a merge takes in: what the user named it
+// (name) and, from FETCH_HEAD, what its line says was fetched (fetched:
+// "branch 'main' of URL").
+type mergeHead struct {
+	commit        *objects.Commit
+	name, fetched string
+}
+
+// mergeTargets are the commits a merge of rev into HEAD (commit head)
+// takes: rev's, or, for rev FETCH_HEAD, as git's merge reads it, those of
+// the lines of .strata/FETCH_HEAD for merge, not its first line (which a
+// fetch -a may have left not-for-merge), less those HEAD has (none: there
+// is nothing to merge).
+func (w *Worktree) mergeTargets(rev string, head digest.Digest) ([]mergeHead, error) {
 	if rev != refs.FetchHead {
-		theirs, err = w.Resolve(rev)
-		return theirs, "", err
+		c, err := w.Resolve(rev)
+		if err != nil {
+			return nil, err
+		}
+		return []mergeHead{{commit: c, name: rev}}, nil
 	}
 	es, err := w.Repo.Refs.ReadFetchHead()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	var left []refs.FetchHeadEntry
+	var out []mergeHead
 	seen := map[digest.Digest]bool{}
 	for _, e := range refs.ForMerge(es) {
 		if seen[e.ID] {
@@ -35,25 +44,18 @@ func (w *Worktree) mergeTarget(rev string, head digest.Digest) (theirs *objects.
 		seen[e.ID] = true
 		if head != "" {
 			if in, err := repo.IsAncestor(w.Repo.Objects, e.ID, head); err != nil {
-				return nil, "", fmt.Errorf("%s: %w", refs.FetchHead, err)
+				return nil, fmt.Errorf("%s: %w", refs.FetchHead, err)
 			} else if in {
 				continue
 			}
 		}
-		left = append(left, e)
-	}
-	switch len(left) {
-	case 0:
-		return nil, "", nil
-	case 1:
-		theirs, err = w.commit(left[0].ID)
+		c, err := w.commit(e.ID)
 		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", refs.FetchHead, err)
+			return nil, fmt.Errorf("%s: %w", refs.FetchHead, err)
 		}
-		return theirs, left[0].Desc, nil
+		out = append(out, mergeHead{commit: c, name: rev, fetched: e.Desc})
 	}
-	return nil, "", fmt.Errorf("%s: %d commits to merge (%s, %s...): strata merges one at a time; name it, as 'strata merge %s'",
-		refs.FetchHead, len(left), left[0].Desc, left[1].Desc, left[0].ID.Encoded()[:12])
+	return out, nil
 }
 
 // mergeMessage is git's default message for a merge of name into the

@@ -33,11 +33,12 @@ func (w *Worktree) mergeBase(a, b digest.Digest) (digest.Digest, error) {
 
 // MergeOptions describe a merge.
 type MergeOptions struct {
-	Rev     string // what to merge
-	NoFF    bool   // make a merge commit even when a fast-forward would do
-	FFOnly  bool   // refuse unless a fast-forward will do
-	Message string // "" : git's ("Merge branch 'feature'", mergeMessage)
-	Name    string // what Rev is, in messages ("origin/main"); "" : Rev
+	Rev     string   // what to merge
+	Also    []string // more heads, git's merge A B C (octopus.go)
+	NoFF    bool     // make a merge commit even when a fast-forward would do
+	FFOnly  bool     // refuse unless a fast-forward will do
+	Message string   // "" : git's ("Merge branch 'feature'", mergeMessage)
+	Name    string   // what Rev is, in messages ("origin/main"); "" : Rev
 	// AllowUnrelated merges histories with no commit in common, over the
 	// empty tree (git's --allow-unrelated-histories).
 	AllowUnrelated bool
@@ -64,7 +65,7 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
-	theirs, fetched, err := w.mergeTarget(o.Rev, h.Commit)
+	heads, subsumed, err := w.mergeHeads(o, h.Commit)
 	if err != nil {
 		return nil, err
 	}
@@ -72,18 +73,22 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 	if err := w.setOrigHead(h.Commit); err != nil {
 		return nil, err
 	}
-	if theirs == nil {
+	if len(heads) == 0 {
 		c, err := w.commit(h.Commit)
 		return &Outcome{UpToDate: true, Head: c}, err
+	}
+	if len(heads) > 1 {
+		return w.octopus(ctx, o, st, h, heads, subsumed)
+	}
+	theirs, fetched := heads[0].commit, heads[0].fetched
+	if o.Name == "" || len(o.Also) > 0 {
+		o.Name = heads[0].name
 	}
 	if ok, err := repo.IsAncestor(w.Repo.Objects, theirs.ID, h.Commit); err != nil {
 		return nil, err
 	} else if ok {
 		c, err := w.commit(h.Commit)
 		return &Outcome{UpToDate: true, Head: c}, err
-	}
-	if o.Name == "" {
-		o.Name = o.Rev
 	}
 	s, err := w.newSeq(OpMerge, h, o.Name)
 	if err != nil {

@@ -72,6 +72,9 @@ type Sequence struct {
 	// Mainline: the parent (1 or 2) a merge's cherry-pick or revert is
 	// taken against (-m).
 	Mainline int `json:"mainline,omitempty"`
+	// Heads: an octopus merge's heads, as named (octopus.go): Head
+	// starts at the first, a fast-forward, and Theirs is the second.
+	Heads []string `json:"heads,omitempty"`
 	// Aborting: an --abort has begun (it may have moved HEAD or the work
 	// tree already); only --abort (or --quit) may follow.
 	Aborting bool `json:"aborting,omitempty"`
@@ -208,7 +211,7 @@ func (w *Worktree) run(ctx context.Context, s *Sequence, st State) (*Outcome, er
 		// here, the operation starts this run over.
 		testHook(fmt.Sprintf("%s-step-%d", s.Op, s.Done))
 	}
-	if s.Op == OpMerge && !s.Finished && s.Theirs != "" && s.Head == s.OrigHead {
+	if s.Op == OpMerge && !s.Finished && s.Theirs != "" && (s.Head == s.OrigHead || len(s.Heads) > 0) {
 		if s.Stopped {
 			return w.stop(ctx, s, st, nil)
 		}

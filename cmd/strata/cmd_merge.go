@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
@@ -172,7 +173,7 @@ func newMergeCommand(g *globals) *cobra.Command {
 	var f seqFlags
 	var o worktree.MergeOptions
 	cmd := &cobra.Command{
-		Use:   "merge [--no-ff | --ff-only] [--allow-unrelated-histories] [-m MSG] REV | --continue | --abort",
+		Use:   "merge [--no-ff | --ff-only] [--allow-unrelated-histories] [-m MSG] REV... | --continue | --abort",
 		Short: "Merge a branch or revision into HEAD",
 		Long: `Merge REV into HEAD. When HEAD is an ancestor of REV, HEAD's branch just
 moves forward (fast-forward; --no-ff makes a merge commit anyway). Else
@@ -184,8 +185,16 @@ the same commit id), else now; so is a revert.
 REV "-" is the branch checked out before, as git's @{-1}. REV FETCH_HEAD
 is, as git's, what the last fetch got for merge: the lines of
 .strata/FETCH_HEAD not marked not-for-merge (none, or only commits HEAD
-has: already up to date; several, git's octopus merge, are refused),
-the merge named by that line ("Merge branch 'main' of URL").
+has: already up to date; several: as several REVs), the merge named by
+that line ("Merge branch 'main' of URL").
+
+Several REVs are git's octopus: heads HEAD has, and heads another one
+has, drop out first; one left is merged as above. Two left that both
+hold HEAD: HEAD's branch moves to the first ("Fast-forwarding to: a"),
+the second is merged into it ("Trying simple merge with b"), and the
+commit's parents are the two heads ("Merge branches 'a' and 'b'"). A
+merge that needs a commit of more than two parents (HEAD and two
+heads, --no-ff, three heads) is refused: a strata commit has two.
 
 Conflicts are found per path from the file indexes. When there are
 some, the merge stops: the work tree shows HEAD with REV's clean changes
@@ -200,12 +209,11 @@ histories with no commit in common (as git's), unless
 empty tree, and a path both hold with different content conflicts.
 
 Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
-		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if done, err := f.control(cmd, g, "merge", args); done {
 				return err
 			}
-			if len(args) != 1 {
+			if len(args) == 0 {
 				return usagef("merge: name the revision to merge")
 			}
 			if o.NoFF && o.FFOnly {
@@ -220,12 +228,22 @@ Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 					return fmt.Errorf("merge: %w", err)
 				}
 			}
-			if o.Rev, err = previousCheckout(w, args[0]); err != nil {
-				return fmt.Errorf("merge: %w", err)
+			for i := range args {
+				if args[i], err = previousCheckout(w, args[i]); err != nil {
+					return fmt.Errorf("merge: %w", err)
+				}
 			}
+			o.Rev, o.Also = args[0], args[1:]
 			out, err := w.Merge(cmd.Context(), o)
 			if errors.Is(err, worktree.ErrNotFastForward) {
-				return fmt.Errorf("merge: %w: HEAD and %s have diverged (drop --ff-only to make a merge commit)", err, o.Rev)
+				return fmt.Errorf("merge: %w: HEAD and %s have diverged (drop --ff-only to make a merge commit)", err, strings.Join(args, ", "))
+			}
+			if err == nil && out.Seq != nil && len(out.Seq.Heads) > 0 {
+				// git's octopus strategy says what it does, even with -q.
+				fmt.Fprintf(g.stdout, "Fast-forwarding to: %s\nTrying simple merge with %s\n", pathquote.Text(out.Seq.Heads[0]), pathquote.Text(out.Seq.Heads[1]))
+				if out.Conflicts != nil {
+					fmt.Fprintln(g.stdout, "Simple merge did not work, trying automatic merge.")
+				}
 			}
 			return report(g, "merge", out, err)
 		},
