@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
@@ -20,7 +21,7 @@ func newPullCommand(g *globals) *cobra.Command {
 	var o transferFlags
 	var force, rebase, merge, ffOnly, unrelated bool
 	cmd := &cobra.Command{
-		Use:   "pull [--ff-only | --rebase | --merge [--allow-unrelated-histories]] [REMOTE [BRANCH | SRC:DST]]",
+		Use:   "pull [--ff-only | --rebase | --merge [--allow-unrelated-histories]] [REMOTE [BRANCH | SRC:DST]...]",
 		Short: "Fetch a remote branch and bring the current branch and its work tree up to date",
 		Long: `Fetch BRANCH from REMOTE, then bring the current branch up to date
 with it, as git's pull: fast-forward it, and the work tree pull runs in
@@ -48,6 +49,14 @@ A work tree with uncommitted changes, or with a merge, rebase,
 cherry-pick or revert in progress, is refused before anything moves, and
 so is one with a container running in it (strata run) unless --force.
 
+Several BRANCHes, as git's pull of several: each is fetched, then
+merged as 'strata merge FETCH_HEAD' merges them (heads the branch has,
+and heads another has, drop out; two that both hold the branch are
+git's octopus, a commit of the two; more parents are refused). That is
+no fast-forward: --ff-only and --rebase are refused, and without
+--merge (or pull.rebase false) so is the pull, unless the branch has
+them all.
+
 As git's pull, it writes .strata/FETCH_HEAD (see fetch), naming the
 remote tag for merge, and, when BRANCH is named, says so as git's:
 " * branch                      main       -> FETCH_HEAD".
@@ -63,7 +72,6 @@ with SRC: "pull origin main:staging". A DST that is the current branch
 is the branch pull moves.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
-		Args: rangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			// The work tree pull runs in, a linked one too: its branch,
@@ -80,9 +88,16 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if branch == "" {
 				return errors.New("pull: HEAD is detached, on no branch: switch to the branch to pull into")
 			}
-			want, what, isTag, err := pullWhat(r, branch, args)
+			want, what, isTag, err := pullWhat(r, branch, args[:min(len(args), 2)])
 			if err != nil {
 				return err
+			}
+			wants := []refs.Refspec{want}
+			if len(args) > 2 {
+				if wants, err = pullSpecs(branch, args[1:]); err != nil {
+					return err
+				}
+				what = strings.Join(args[1:], " ")
 			}
 			tag := want.Src
 			if rebase && merge {
@@ -133,7 +148,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			// As git's pull, whose fetch moves a DST (git's --update-head-ok
 			// aside: the branch pull moves is no DST, pullWhat).
 			fo := remote.FetchOptions{CheckDst: func(ref string) error { return refuseCheckedOut(r, ref) }}
-			res, err := s.FetchSpecs(ctx, r, []refs.Refspec{want}, fo)
+			res, err := s.FetchSpecs(ctx, r, wants, fo)
 			p.finish()
 			if err != nil {
 				return fail(err)
@@ -144,7 +159,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			// As git's pull, FETCH_HEAD names what was fetched, for
 			// merge. Its fetch shows "* branch main -> FETCH_HEAD" when
 			// BRANCH is named, else only what it moved.
-			fs := fetchedTags([]refs.Refspec{want}, res, func(string) bool { return true })
+			fs := fetchedTags(wants, res, func(string) bool { return true })
 			if err := writeFetchHead(r, s, fs, false); err != nil {
 				return fail(err)
 			}
@@ -153,7 +168,13 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					fs[i].head = false
 				}
 			}
-			printFetch(g, s, res, fs, o.quiet, len(args) == 2)
+			printFetch(g, s, res, fs, o.quiet, len(args) >= 2)
+			if len(wants) > 1 {
+				if err := pullHeads(ctx, g, up, fs, mode, ffOnly, unrelated); err != nil {
+					return fail(err)
+				}
+				return nil
+			}
 			to, err := pulled(res, remoteArg)
 			if err != nil {
 				return fail(err)
@@ -284,9 +305,9 @@ func pullRefspec(arg string) (refs.Refspec, error) {
 	case err != nil:
 		return rs, usageError{fmt.Errorf("pull: %w", err)}
 	case rs.Glob():
-		return rs, usagef("pull: %s: a pattern: pull takes one branch (fetch takes patterns)", arg)
+		return rs, usagef("pull: %s: a pattern: pull takes branches by name (fetch takes patterns)", arg)
 	case rs.Negative:
-		return rs, usagef("pull: %s: a negative refspec: pull takes one branch (fetch and push take them)", arg)
+		return rs, usagef("pull: %s: a negative refspec: pull takes branches by name (fetch and push take them)", arg)
 	}
 	return rs, nil
 }
