@@ -23,12 +23,8 @@ import (
 // with perm: never through a symbolic link (ELOOP), and never into
 // what is not a regular file.
 func (s *svc) writeRunFile(name string, data []byte, perm fs.FileMode) error {
-	f, err := os.OpenFile(s.path(name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, perm)
+	f, err := regfile.OpenFile(s.path(name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, perm)
 	if err != nil {
-		return err
-	}
-	if err := checkRegular(f); err != nil {
-		f.Close()
 		return err
 	}
 	_, err = f.Write(data)
@@ -42,25 +38,5 @@ func (s *svc) writeRunFile(name string, data []byte, perm fs.FileMode) error {
 // flags (os.O_RDONLY for a look, os.O_CREATE|os.O_RDWR for the
 // supervisor): never through a symbolic link, and only a regular file.
 func (s *svc) openRunLock(flags int) (*os.File, error) {
-	f, err := os.OpenFile(s.path("lock"), flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkRegular(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
-
-// checkRegular fails unless f is a regular file.
-func checkRegular(f *os.File) error {
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return &fs.PathError{Op: "open", Path: f.Name(), Err: regfile.ErrNotRegular}
-	}
-	return nil
+	return regfile.OpenFile(s.path("lock"), flags|unix.O_NOFOLLOW, 0o600)
 }

@@ -21,17 +21,22 @@ var ErrNotRegular = errors.New("not a regular file")
 // Open opens path for reading without waiting on a FIFO, and refuses
 // anything but a regular file (following symbolic links, as os.Open).
 func Open(path string) (*os.File, error) {
-	return open(path, 0)
+	return OpenFile(path, os.O_RDONLY, 0)
 }
 
 // OpenNoFollow is Open of a file whose last name is no symbolic link
 // (one fails with ELOOP).
 func OpenNoFollow(path string) (*os.File, error) {
-	return open(path, unix.O_NOFOLLOW)
+	return OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 }
 
-func open(path string, flags int) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|flags, 0)
+// OpenFile is os.OpenFile (flag and perm as there) with Open's refusals:
+// it never waits on a FIFO and refuses anything but a regular file. A
+// writer of a file in a directory a repository brings (a run's marks
+// and lock) adds unix.O_NOFOLLOW, so that a link planted there is not
+// followed.
+func OpenFile(path string, flag int, perm fs.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|unix.O_NONBLOCK, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +67,7 @@ func ReadFileNoFollow(path string) ([]byte, error) {
 }
 
 func readFile(path string, flags int) ([]byte, error) {
-	f, err := open(path, flags)
+	f, err := OpenFile(path, os.O_RDONLY|flags, 0)
 	if err != nil {
 		return nil, err
 	}
