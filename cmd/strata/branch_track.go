@@ -130,11 +130,5 @@ func writeTracking(g *globals, r *repo.Repo, what, name, remoteName, merge strin
 	} else {
 		remoteName = repo.LocalRemote
 	}
-	for _, kv := range [][2]string{{"remote", remoteName}, {"merge", merge}} {
-		if err := r.Config.Set("branch."+name+"."+kv[0], kv[1]); err != nil {
-			return fmt.Errorf("%s: set its upstream: %w", what, err)
-		}
-	}
-	fmt.Fprintf(g.stdout, "branch '%s' set up to track '%s'.\n", name, tracked)
-	return nil
+	return writeUpstream(g, r, what+": set its upstream", name, remoteName, merge, tracked)
 }

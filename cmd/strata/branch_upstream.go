@@ -80,7 +80,7 @@ func setUpstream(g *globals, r *repo.Repo, upstream string, args []string) error
 			fmt.Fprintf(g.stderr, "strata: warning: branch -u %s: not setting branch '%s' as its own upstream\n", upstream, name)
 			return nil
 		}
-		return writeUpstream(g, r, upstream, name, repo.LocalRemote, local, refs.ShortName(local))
+		return writeUpstream(g, r, "branch -u "+upstream, name, repo.LocalRemote, local, refs.ShortName(local))
 	}
 	full := upstream
 	if !strings.HasPrefix(full, "refs/") {
@@ -93,7 +93,7 @@ func setUpstream(g *globals, r *repo.Repo, upstream string, args []string) error
 	if err != nil {
 		return fmt.Errorf("branch -u %s: %w", upstream, err)
 	}
-	return writeUpstream(g, r, upstream, name, remoteName, refs.Heads+tag, refs.ShortName(full))
+	return writeUpstream(g, r, "branch -u "+upstream, name, remoteName, refs.Heads+tag, refs.ShortName(full))
 }
 
 // localUpstream is the local branch UPSTREAM names (refs/heads/X, or X
@@ -110,11 +110,12 @@ func localUpstream(r *repo.Repo, upstream string) string {
 }
 
 // writeUpstream sets branch NAME's remote and merge ref, and says so as
-// git's, naming the upstream as tracked (origin/main, or main).
-func writeUpstream(g *globals, r *repo.Repo, upstream, name, remoteName, merge, tracked string) error {
-	for k, v := range map[string]string{"remote": remoteName, "merge": merge} {
-		if err := r.Config.Set("branch."+name+"."+k, v); err != nil {
-			return fmt.Errorf("branch -u %s: %w", upstream, err)
+// git's, naming the upstream as tracked (origin/main, or main). what
+// begins an error's words ("branch -u origin/main").
+func writeUpstream(g *globals, r *repo.Repo, what, name, remoteName, merge, tracked string) error {
+	for _, kv := range [][2]string{{"remote", remoteName}, {"merge", merge}} {
+		if err := r.Config.Set("branch."+name+"."+kv[0], kv[1]); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
 	fmt.Fprintf(g.stdout, "branch '%s' set up to track '%s'.\n", name, tracked)
