@@ -3,7 +3,7 @@
 // same lines.
 //
 // The output is byte for byte that of `git merge-file -p` (git 2.39, no
-// configuration): the same line diff (diff.go follows xdiff's Myers
+// configuration): the same line diff (internal/xdiff follows xdiff's Myers
 // variant and change compaction), the same conflict refinement (the
 // "zealous alnum" level merge-file uses; diff3 style falls back to
 // "eager", as git does; zdiff3 style only trims the lines both sides
@@ -11,7 +11,7 @@
 // markers in CRLF files and a newline added after a conflicting last line
 // that has none. Tests compare with git merge-file on random inputs.
 // With Histogram and NoAlnumJoin, it is what git merge (ort) writes in a
-// file both branches changed: the histogram diff (histogram.go) and no
+// file both branches changed: the histogram diff (xdiff's) and no
 // joining of conflicts across lines without letters or digits; tests
 // compare with git merge-tree.
 //
@@ -21,7 +21,11 @@
 // Conflicts is the true count; git's exit status stops at 127.
 package textmerge
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/strata-sh/strata/internal/xdiff"
+)
 
 // Options label the conflict markers.
 type Options struct {
@@ -96,11 +100,8 @@ func IsBinary(b []byte) bool {
 
 // Merge merges ours and theirs, both changed from base.
 func Merge(base, ours, theirs []byte, o Options) Result {
-	b, x, y := splitLines(base), splitLines(ours), splitLines(theirs)
-	diff := diffLines
-	if o.Histogram {
-		diff = diffLinesHistogram
-	}
+	b, x, y := xdiff.SplitLines(base), xdiff.SplitLines(ours), xdiff.SplitLines(theirs)
+	diff := func(a, b [][]byte) []xdiff.Change { return xdiff.Diff(a, b, xdiff.Options{Histogram: o.Histogram}) }
 	s1 := diff(b, x)
 	s2 := diff(b, y)
 	// One side unchanged: the other is the result, verbatim.
@@ -146,7 +147,7 @@ func Merge(base, ours, theirs []byte, o Options) Result {
 // collect walks both edit scripts in base order; hunks that overlap or
 // touch become conflicts unless both sides made the identical change
 // (xdl_do_merge).
-func collect(b, x, y [][]byte, s1, s2 []change) []hunk {
+func collect(b, x, y [][]byte, s1, s2 []xdiff.Change) []hunk {
 	var hs []hunk
 	add := func(h hunk) {
 		if n := len(hs); n > 0 {
@@ -165,31 +166,31 @@ func collect(b, x, y [][]byte, s1, s2 []change) []hunk {
 	}
 	for len(s1) > 0 && len(s2) > 0 {
 		c1, c2 := s1[0], s2[0]
-		if c1.i1+c1.chg1 < c2.i1 {
-			add(hunk{modeOurs, c1.i1, c1.chg1, c1.i2, c1.chg2, c2.i2 - c2.i1 + c1.i1, c1.chg1})
+		if c1.I1+c1.Chg1 < c2.I1 {
+			add(hunk{modeOurs, c1.I1, c1.Chg1, c1.I2, c1.Chg2, c2.I2 - c2.I1 + c1.I1, c1.Chg1})
 			s1 = s1[1:]
 			continue
 		}
-		if c2.i1+c2.chg1 < c1.i1 {
-			add(hunk{modeTheirs, c2.i1, c2.chg1, c1.i2 - c1.i1 + c2.i1, c2.chg1, c2.i2, c2.chg2})
+		if c2.I1+c2.Chg1 < c1.I1 {
+			add(hunk{modeTheirs, c2.I1, c2.Chg1, c1.I2 - c1.I1 + c2.I1, c2.Chg1, c2.I2, c2.Chg2})
 			s2 = s2[1:]
 			continue
 		}
-		if c1.i1 != c2.i1 || c1.chg1 != c2.chg1 || c1.chg2 != c2.chg2 ||
-			!equalLines(x[c1.i2:c1.i2+c1.chg2], y[c2.i2:c2.i2+c2.chg2]) {
+		if c1.I1 != c2.I1 || c1.Chg1 != c2.Chg1 || c1.Chg2 != c2.Chg2 ||
+			!equalLines(x[c1.I2:c1.I2+c1.Chg2], y[c2.I2:c2.I2+c2.Chg2]) {
 			// Widen both sides to cover the union of the base ranges.
-			off := c1.i1 - c2.i1
-			ffo := off + c1.chg1 - c2.chg1
-			i0, i1, i2 := c1.i1, c1.i2, c2.i2
+			off := c1.I1 - c2.I1
+			ffo := off + c1.Chg1 - c2.Chg1
+			i0, i1, i2 := c1.I1, c1.I2, c2.I2
 			if off > 0 {
 				i0 -= off
 				i1 -= off
 			} else {
 				i2 += off
 			}
-			chg0 := c1.i1 + c1.chg1 - i0
-			chg1 := c1.i2 + c1.chg2 - i1
-			chg2 := c2.i2 + c2.chg2 - i2
+			chg0 := c1.I1 + c1.Chg1 - i0
+			chg1 := c1.I2 + c1.Chg2 - i1
+			chg2 := c2.I2 + c2.Chg2 - i2
 			if ffo < 0 {
 				chg0 -= ffo
 				chg1 -= ffo
@@ -198,7 +199,7 @@ func collect(b, x, y [][]byte, s1, s2 []change) []hunk {
 			}
 			add(hunk{modeConflict, i0, chg0, i1, chg1, i2, chg2})
 		}
-		e1, e2 := c1.i1+c1.chg1, c2.i1+c2.chg1
+		e1, e2 := c1.I1+c1.Chg1, c2.I1+c2.Chg1
 		if e1 >= e2 {
 			s2 = s2[1:]
 		}
@@ -207,10 +208,10 @@ func collect(b, x, y [][]byte, s1, s2 []change) []hunk {
 		}
 	}
 	for _, c1 := range s1 {
-		add(hunk{modeOurs, c1.i1, c1.chg1, c1.i2, c1.chg2, c1.i1 + len(y) - len(b), c1.chg1})
+		add(hunk{modeOurs, c1.I1, c1.Chg1, c1.I2, c1.Chg2, c1.I1 + len(y) - len(b), c1.Chg1})
 	}
 	for _, c2 := range s2 {
-		add(hunk{modeTheirs, c2.i1, c2.chg1, c2.i1 + len(x) - len(b), c2.chg1, c2.i2, c2.chg2})
+		add(hunk{modeTheirs, c2.I1, c2.Chg1, c2.I1 + len(x) - len(b), c2.Chg1, c2.I2, c2.Chg2})
 	}
 	return hs
 }
@@ -229,7 +230,7 @@ func equalLines(a, b [][]byte) bool {
 
 // refine diffs ours against theirs inside each conflict and keeps only
 // the differing runs as conflicts (xdl_refine_conflicts).
-func refine(x, y [][]byte, hs []hunk, diff func(a, b [][]byte) []change) []hunk {
+func refine(x, y [][]byte, hs []hunk, diff func(a, b [][]byte) []xdiff.Change) []hunk {
 	out := make([]hunk, 0, len(hs))
 	for _, m := range hs {
 		if m.mode != modeConflict || m.chg1 == 0 || m.chg2 == 0 {
@@ -246,7 +247,7 @@ func refine(x, y [][]byte, hs []hunk, diff func(a, b [][]byte) []change) []hunk 
 			// The base range no longer fits the split hunks; it is only
 			// shown in diff3 style, which is never refined.
 			out = append(out, hunk{mode: modeConflict, i0: m.i0, chg0: m.chg0,
-				i1: m.i1 + c.i1, chg1: c.chg1, i2: m.i2 + c.i2, chg2: c.chg2})
+				i1: m.i1 + c.I1, chg1: c.Chg1, i2: m.i2 + c.I2, chg2: c.Chg2})
 		}
 	}
 	return out

@@ -1,4 +1,4 @@
-package textmerge
+package xdiff
 
 // The histogram diff git merge uses for the files of a tree (merge-ort
 // sets it, whatever diff.algorithm says), as xdiff's xhistogram.c: the
@@ -10,17 +10,17 @@ package textmerge
 // more often than this cannot anchor a split.
 const maxChainLength = 64
 
-// diffLinesHistogram is diffLines with git's histogram algorithm.
-func diffLinesHistogram(a, b [][]byte) []change {
+// diffHistogram is diffMyers with git's histogram algorithm.
+func diffHistogram(a, b [][]byte, o Options) []Change {
 	x, y, _ := classifyPair(a, b)
 	ix := &histIndex{x: x, y: y}
 	if !ix.diff(1, len(a), 1, len(b)) {
 		// Too many distinct lines in one hash bucket: git's diff fails
 		// there; Myers still finds a diff.
-		return diffLines(a, b)
+		return diffMyers(a, b, o)
 	}
-	compact(x, y)
-	compact(y, x)
+	compact(x, y, o.IndentHeuristic)
+	compact(y, x, o.IndentHeuristic)
 	return buildScript(x, y)
 }
 

@@ -1,4 +1,4 @@
-package textmerge
+package xdiff
 
 // Change compaction and the edit script, as xdiffi.c's xdl_change_compact
 // and xdl_build_script.
@@ -63,51 +63,64 @@ func groupSlideUp(s *side, g *group) bool {
 }
 
 // compact slides each group of changes in s as far down as it goes,
-// merging groups it meets, then back up to line up with a change in o
-// if it can (xdl_change_compact without the indent heuristic, which
-// merge-file does not enable).
-func compact(s, o *side) {
-	g, go_ := groupInit(s), groupInit(o)
+// merging groups it meets, then back up to line up with a change in o if
+// it can, or else, with indent, to where the indent heuristic scores best
+// (xdl_change_compact).
+func compact(s, o *side, indent bool) {
+	g, og := groupInit(s), groupInit(o)
 	for {
 		if g.end != g.start {
-			var earliestEnd int
-			for {
-				size := g.end - g.start
-				endMatchingOther := -1
-				for groupSlideUp(s, &g) {
-					groupPrevious(o, &go_)
-				}
-				earliestEnd = g.end
-				if go_.end > go_.start {
-					endMatchingOther = g.end
-				}
-				for groupSlideDown(s, &g) {
-					groupNext(o, &go_)
-					if go_.end > go_.start {
-						endMatchingOther = g.end
-					}
-				}
-				if size == g.end-g.start {
-					if g.end != earliestEnd && endMatchingOther != -1 {
-						for go_.end == go_.start {
-							groupSlideUp(s, &g)
-							groupPrevious(o, &go_)
-						}
-					}
-					break
-				}
-			}
+			compactGroup(s, o, &g, &og, indent)
 		}
 		if !groupNext(s, &g) {
 			break
 		}
-		groupNext(o, &go_)
+		groupNext(o, &og)
+	}
+}
+
+// compactGroup places the group g of s; og is the group of o beside it.
+func compactGroup(s, o *side, g, og *group, indent bool) {
+	var size, earliestEnd, endMatchingOther int
+	for {
+		size = g.end - g.start
+		endMatchingOther = -1
+		for groupSlideUp(s, g) {
+			groupPrevious(o, og)
+		}
+		earliestEnd = g.end
+		if og.end > og.start {
+			endMatchingOther = g.end
+		}
+		for groupSlideDown(s, g) {
+			groupNext(o, og)
+			if og.end > og.start {
+				endMatchingOther = g.end
+			}
+		}
+		if size == g.end-g.start {
+			break // it merged no other group: its place is free
+		}
+	}
+	switch {
+	case g.end == earliestEnd: // it cannot move
+	case endMatchingOther != -1:
+		for og.end == og.start {
+			groupSlideUp(s, g)
+			groupPrevious(o, og)
+		}
+	case indent:
+		best := bestShift(s, g.end, size, earliestEnd)
+		for g.end > best {
+			groupSlideUp(s, g)
+			groupPrevious(o, og)
+		}
 	}
 }
 
 // buildScript collects the changed runs into hunks, in file order.
-func buildScript(x, y *side) []change {
-	var rev []change
+func buildScript(x, y *side) []Change {
+	var rev []Change
 	for i1, i2 := len(x.lines), len(y.lines); i1 >= 0 || i2 >= 0; i1, i2 = i1-1, i2-1 {
 		if x.changed(i1-1) || y.changed(i2-1) {
 			l1, l2 := i1, i2
@@ -117,7 +130,7 @@ func buildScript(x, y *side) []change {
 			for y.changed(i2 - 1) {
 				i2--
 			}
-			rev = append(rev, change{i1: i1, i2: i2, chg1: l1 - i1, chg2: l2 - i2})
+			rev = append(rev, Change{I1: i1, I2: i2, Chg1: l1 - i1, Chg2: l2 - i2})
 		}
 	}
 	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {

@@ -1,19 +1,33 @@
-package textmerge
+package xdiff
 
 import (
 	"bytes"
 	"math"
 )
 
-// This file is a line diff that makes the same choices as git's xdiff
-// (xprepare.c, xdiffi.c) with no flags set, which is what git merge-file
-// uses. Byte-identical merges need the identical diff: another Myers
-// implementation finds other, equally short, scripts.
+// Change is one hunk of an edit script: lines [I1, I1+Chg1) of the first
+// file become lines [I2, I2+Chg2) of the second.
+type Change struct {
+	I1, I2, Chg1, Chg2 int
+}
 
-// change is one hunk of an edit script: lines [i1, i1+chg1) of the first
-// file become lines [i2, i2+chg2) of the second.
-type change struct {
-	i1, i2, chg1, chg2 int
+// Options are the xdiff flags strata uses.
+type Options struct {
+	// Histogram is git's --histogram (xhistogram.c); Myers otherwise.
+	Histogram bool
+	// IndentHeuristic places an ambiguous run of added or removed lines
+	// where indentation and blank lines suggest (git diff's default,
+	// diff.indentHeuristic; merge-file does not use it).
+	IndentHeuristic bool
+}
+
+// Diff returns the edit script from a to b, lines as SplitLines cuts
+// them, as git's xdl_diff computes it with o's flags.
+func Diff(a, b [][]byte, o Options) []Change {
+	if o.Histogram {
+		return diffHistogram(a, b, o)
+	}
+	return diffMyers(a, b, o)
 }
 
 // side is one file of a diff, as xdiff's xdfile_t.
@@ -33,8 +47,8 @@ func (s *side) changed(i int) bool {
 	return s.rchg[i+1]
 }
 
-// splitLines cuts b after every newline; a last line without one is kept.
-func splitLines(b []byte) [][]byte {
+// SplitLines cuts b after every newline; a last line without one is kept.
+func SplitLines(b []byte) [][]byte {
 	var lines [][]byte
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
@@ -48,13 +62,13 @@ func splitLines(b []byte) [][]byte {
 	return lines
 }
 
-// diffLines returns the edit script from a to b as git's xdl_diff
-// computes it: Myers with xdiff's heuristics, then change compaction.
-func diffLines(a, b [][]byte) []change {
+// diffMyers is xdl_diff's default: Myers with xdiff's heuristics, then
+// change compaction.
+func diffMyers(a, b [][]byte, o Options) []Change {
 	x, y := prepare(a, b)
 	myers(x, y)
-	compact(x, y)
-	compact(y, x)
+	compact(x, y, o.IndentHeuristic)
+	compact(y, x, o.IndentHeuristic)
 	return buildScript(x, y)
 }
 
