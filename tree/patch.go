@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	fdiff "github.com/go-git/go-git/v5/plumbing/format/diff"
-	"github.com/go-git/go-git/v5/utils/diff"
-	"github.com/sergi/go-diff/diffmatchpatch"
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/internal/xdiff"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/zeebo/blake3"
 )
@@ -214,40 +212,53 @@ func isBinary(b []byte) bool {
 	return bytes.IndexByte(b, 0) >= 0
 }
 
-// diffmatchpatch operations, as go-git's line differ returns them.
-const (
-	dmpDelete = -1
-	dmpInsert = 1
-)
-
+// chunks is the line diff of a and b as go-git's patch encoder takes it:
+// runs of equal, removed and added lines, removed before added.
 func chunks(a, b string) []fdiff.Chunk {
+	x, y := xdiff.SplitLines([]byte(a)), xdiff.SplitLines([]byte(b))
 	var out []fdiff.Chunk
-	for _, d := range lineDiff(a, b) {
-		op := fdiff.Equal
-		switch int(d.Type) {
-		case dmpDelete:
-			op = fdiff.Delete
-		case dmpInsert:
-			op = fdiff.Add
+	ax, bx := 0, 0 // bytes of a and b before the next chunk
+	emit := func(text string, op fdiff.Operation) {
+		if text != "" {
+			out = append(out, chunk{text, op})
 		}
-		out = append(out, chunk{d.Text, op})
 	}
+	at := 0 // lines of a before the next chunk
+	for _, c := range lineScript(x, y) {
+		n := lineBytes(x[at:c.I1])
+		emit(a[ax:ax+n], fdiff.Equal)
+		ax, bx = ax+n, bx+n
+		n = lineBytes(x[c.I1 : c.I1+c.Chg1])
+		emit(a[ax:ax+n], fdiff.Delete)
+		ax += n
+		n = lineBytes(y[c.I2 : c.I2+c.Chg2])
+		emit(b[bx:bx+n], fdiff.Add)
+		bx += n
+		at = c.I1 + c.Chg1
+	}
+	emit(a[ax:], fdiff.Equal)
 	return out
+}
+
+func lineBytes(lines [][]byte) int {
+	n := 0
+	for _, l := range lines {
+		n += len(l)
+	}
+	return n
+}
+
+// lineScript is the edit script git diff computes: xdiff's Myers with
+// the indent heuristic (diff.indentHeuristic, on by default).
+func lineScript(x, y [][]byte) []xdiff.Change {
+	return xdiff.Diff(x, y, xdiff.Options{IndentHeuristic: true})
 }
 
 // LineCounts returns the lines added and removed between two texts (--stat).
 func LineCounts(a, b []byte) (added, removed int) {
-	for _, d := range lineDiff(string(a), string(b)) {
-		n := strings.Count(d.Text, "\n")
-		if !strings.HasSuffix(d.Text, "\n") && d.Text != "" {
-			n++
-		}
-		switch int(d.Type) {
-		case dmpDelete:
-			removed += n
-		case dmpInsert:
-			added += n
-		}
+	for _, c := range lineScript(xdiff.SplitLines(a), xdiff.SplitLines(b)) {
+		added += c.Chg2
+		removed += c.Chg1
 	}
 	return added, removed
 }
@@ -257,19 +268,9 @@ func LineCounts(a, b []byte) (added, removed int) {
 func IsBinary(b []byte) bool { return isBinary(b) || bytes.Count(b, []byte{'\n'}) > MaxPatchLines }
 
 // MaxPatchLines is the most lines a text may have to be diffed line by
-// line. go-git's line differ maps every distinct line of both sides to a
-// rune and panicked past about 1.1 million of them (a container's 8 MB
-// file of numbers), and its time grows with the square of the lines.
+// line: a container's file of millions of numbers is shown as binary,
+// as it would take the line diff seconds and the screen nothing useful.
 const MaxPatchLines = 200_000
-
-// patchTimeout bounds the line diff of one file: past it the differ
-// gives a valid, coarser answer (what is left, deleted and added whole).
-const patchTimeout = 5 * time.Second
-
-// lineDiff is go-git's line diff, bounded in time (diff.Do allows an hour).
-func lineDiff(a, b string) []diffmatchpatch.Diff {
-	return diff.DoWithTimeout(a, b, patchTimeout)
-}
 
 type chunk struct {
 	content string
@@ -338,12 +339,10 @@ func patchFile(e *layer.Entry, content []byte) *file {
 // ChangedLine reports whether a line the diff of two texts adds or
 // removes (as a patch shows it) satisfies match: git's log -G.
 func ChangedLine(a, b []byte, match func(line []byte) bool) bool {
-	for _, d := range lineDiff(string(a), string(b)) {
-		if int(d.Type) != dmpDelete && int(d.Type) != dmpInsert {
-			continue
-		}
-		for _, l := range strings.Split(strings.TrimSuffix(d.Text, "\n"), "\n") {
-			if match([]byte(l)) {
+	x, y := xdiff.SplitLines(a), xdiff.SplitLines(b)
+	for _, c := range lineScript(x, y) {
+		for _, l := range append(x[c.I1:c.I1+c.Chg1:c.I1+c.Chg1], y[c.I2:c.I2+c.Chg2]...) {
+			if match(bytes.TrimSuffix(l, []byte{'\n'})) {
 				return true
 			}
 		}
