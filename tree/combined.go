@@ -26,6 +26,8 @@ type CombinedOptions struct {
 	// version unchanged is left out, and so is a path left with no hunk.
 	Dense bool
 	Color bool
+	// Lines is how each parent is diffed against the result.
+	Lines LineDiff
 }
 
 // WriteCombined writes git's combined diff of path (git's -c; --cc with
@@ -59,7 +61,7 @@ func WriteCombined(w io.Writer, path string, result CombinedSide, parents []Comb
 		bw.WriteString("Binary files differ\n")
 		return bw.Flush()
 	}
-	c := newCombined(result, parents, o.Context)
+	c := newCombined(result, parents, o.Context, o.Lines)
 	if c.makeHunks(o.Dense) || modeDiffers {
 		h.write(bw, modeDiffers, true)
 		c.dump(bw, o.Color)
@@ -186,13 +188,14 @@ type sline struct {
 }
 
 type combined struct {
-	lines   []sline // cnt+2: the result's lines, then two past the end
-	cnt     int
-	n       int // parents
-	context int
+	lines    []sline // cnt+2: the result's lines, then two past the end
+	cnt      int
+	n        int // parents
+	context  int
+	lineDiff LineDiff
 }
 
-func newCombined(result CombinedSide, parents []CombinedSide, context int) *combined {
+func newCombined(result CombinedSide, parents []CombinedSide, context int, l LineDiff) *combined {
 	text := string(result.Content)
 	var ls []string
 	for l := range strings.SplitAfterSeq(text, "\n") {
@@ -200,7 +203,7 @@ func newCombined(result CombinedSide, parents []CombinedSide, context int) *comb
 			ls = append(ls, l)
 		}
 	}
-	c := &combined{cnt: len(ls), n: len(parents), context: context, lines: make([]sline, len(ls)+2)}
+	c := &combined{cnt: len(ls), n: len(parents), context: context, lineDiff: l, lines: make([]sline, len(ls)+2)}
 	for i := range c.lines {
 		c.lines[i].pLno = make([]int, len(parents))
 		if i < len(ls) {
@@ -247,7 +250,7 @@ func (c *combined) reuse(i, j int) {
 func (c *combined) diff(parent []byte, result string, n int) {
 	nmask := uint64(1) << n
 	oldAt, newAt := 0, 0 // lines of each side before the chunk
-	ch := chunks(string(parent), result)
+	ch := c.lineDiff.chunks(string(parent), result)
 	for k := 0; k < len(ch); {
 		if ch[k].Type() == fdiff.Equal {
 			m := lineCount(ch[k].Content())

@@ -25,7 +25,7 @@ func TestCountLines(t *testing.T) {
 	}
 	for i := 0; i < 200; i++ {
 		a, b := text(rng.Intn(40)), text(rng.Intn(40))
-		wantAdd, wantDel := LineCounts(a, b)
+		wantAdd, wantDel := LineDiff{}.LineCounts(a, b)
 		ta, tb := &LineText{}, &LineText{}
 		for _, p := range []struct {
 			t *LineText

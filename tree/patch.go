@@ -51,6 +51,22 @@ type PatchOptions struct {
 	// BigFileThreshold is git's default, 0 makes every file not empty
 	// binary.
 	BigFile int64
+	// Lines is how texts are diffed.
+	Lines LineDiff
+}
+
+// LineDiff is how two texts are diffed line by line, as git's
+// diff.algorithm and diff.indentHeuristic set it; the zero value is
+// git's default (Myers, the indent heuristic on).
+type LineDiff struct {
+	Histogram         bool // --histogram, diff.algorithm=histogram
+	Minimal           bool // --minimal, diff.algorithm=minimal
+	NoIndentHeuristic bool // --no-indent-heuristic, diff.indentHeuristic=false
+}
+
+// script is the edit script of two texts cut into lines.
+func (l LineDiff) script(x, y [][]byte) []xdiff.Change {
+	return xdiff.Diff(x, y, xdiff.Options{Histogram: l.Histogram, Minimal: l.Minimal, IndentHeuristic: !l.NoIndentHeuristic})
 }
 
 // WritePatchWith is WritePatch as o asks.
@@ -78,18 +94,18 @@ func WritePatchWith(w io.Writer, c Change, old, new []byte, o PatchOptions) erro
 		OverThreshold(c.Old, o.BigFile) || OverThreshold(c.New, o.BigFile):
 		binary = !bytes.Equal(old, new) || TooBig(c.Old) || TooBig(c.New)
 	case !bytes.Equal(old, new) || c.Old == nil || c.New == nil:
-		ch = chunks(string(old), string(new))
+		ch = o.Lines.chunks(string(old), string(new))
 	}
 	if c.Old != nil && c.Old.Type == layer.TypeSymlink || c.New != nil && c.New.Type == layer.TypeSymlink {
 		// git shows a symlink's target as its content.
-		var o, n string
+		var from, to string
 		if c.Old != nil {
-			o = c.Old.Link
+			from = c.Old.Link
 		}
 		if c.New != nil {
-			n = c.New.Link
+			to = c.New.Link
 		}
-		binary, ch = false, chunks(o, n)
+		binary, ch = false, o.Lines.chunks(from, to)
 	}
 	oldName, verb := c.Path, "rename"
 	if c.Kind.Paired() {
@@ -214,7 +230,7 @@ func isBinary(b []byte) bool {
 
 // chunks is the line diff of a and b as go-git's patch encoder takes it:
 // runs of equal, removed and added lines, removed before added.
-func chunks(a, b string) []fdiff.Chunk {
+func (l LineDiff) chunks(a, b string) []fdiff.Chunk {
 	x, y := xdiff.SplitLines([]byte(a)), xdiff.SplitLines([]byte(b))
 	var out []fdiff.Chunk
 	ax, bx := 0, 0 // bytes of a and b before the next chunk
@@ -224,7 +240,7 @@ func chunks(a, b string) []fdiff.Chunk {
 		}
 	}
 	at := 0 // lines of a before the next chunk
-	for _, c := range lineScript(x, y) {
+	for _, c := range l.script(x, y) {
 		n := lineBytes(x[at:c.I1])
 		emit(a[ax:ax+n], fdiff.Equal)
 		ax, bx = ax+n, bx+n
@@ -248,15 +264,9 @@ func lineBytes(lines [][]byte) int {
 	return n
 }
 
-// lineScript is the edit script git diff computes: xdiff's Myers with
-// the indent heuristic (diff.indentHeuristic, on by default).
-func lineScript(x, y [][]byte) []xdiff.Change {
-	return xdiff.Diff(x, y, xdiff.Options{IndentHeuristic: true})
-}
-
 // LineCounts returns the lines added and removed between two texts (--stat).
-func LineCounts(a, b []byte) (added, removed int) {
-	for _, c := range lineScript(xdiff.SplitLines(a), xdiff.SplitLines(b)) {
+func (l LineDiff) LineCounts(a, b []byte) (added, removed int) {
+	for _, c := range l.script(xdiff.SplitLines(a), xdiff.SplitLines(b)) {
 		added += c.Chg2
 		removed += c.Chg1
 	}
@@ -338,9 +348,9 @@ func patchFile(e *layer.Entry, content []byte) *file {
 
 // ChangedLine reports whether a line the diff of two texts adds or
 // removes (as a patch shows it) satisfies match: git's log -G.
-func ChangedLine(a, b []byte, match func(line []byte) bool) bool {
+func (l LineDiff) ChangedLine(a, b []byte, match func(line []byte) bool) bool {
 	x, y := xdiff.SplitLines(a), xdiff.SplitLines(b)
-	for _, c := range lineScript(x, y) {
+	for _, c := range l.script(x, y) {
 		for _, l := range append(x[c.I1:c.I1+c.Chg1:c.I1+c.Chg1], y[c.I2:c.I2+c.Chg2]...) {
 			if match(bytes.TrimSuffix(l, []byte{'\n'})) {
 				return true

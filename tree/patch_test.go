@@ -44,7 +44,7 @@ func TestPatchOfManyLines(t *testing.T) {
 		t.Fatalf("%d lines are shown as binary", MaxPatchLines)
 	}
 	changed := append(numbers(0, MaxPatchLines-1), "last\n"...)
-	if a, d := LineCounts(at, changed); a != 1 || d != 1 {
+	if a, d := (LineDiff{}).LineCounts(at, changed); a != 1 || d != 1 {
 		t.Fatalf("--stat of one changed line in %d: +%d -%d", MaxPatchLines, a, d)
 	}
 }

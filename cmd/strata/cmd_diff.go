@@ -42,6 +42,11 @@ type diffOptions struct {
 	// exitCode, quiet: git's --exit-code (exit 1 when anything
 	// changed) and --quiet (the same, printing nothing); diff only.
 	exitCode, quiet bool
+	// lineFlags are --diff-algorithm, --histogram, --minimal and
+	// --[no-]indent-heuristic as given, in order; lines what they and
+	// the config make (diff_algorithm.go).
+	lineFlags []func(*tree.LineDiff)
+	lines     tree.LineDiff
 	// bigFile is git's core.bigFileThreshold as the config sets it
 	// (resolveConfig; nil: git's default): a file over it is binary to
 	// --stat, --numstat and -p.
@@ -390,7 +395,7 @@ func printDiff(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	changes := d.Changes
 	switch {
 	case o.format == "json" && o.numstat:
-		lines, err := statLines(d, o.bigFileThreshold())
+		lines, err := statLines(d, o.bigFileThreshold(), o.lines)
 		if err != nil {
 			return fmt.Errorf("diff: %w", err)
 		}

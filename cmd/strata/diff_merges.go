@@ -170,7 +170,7 @@ func writeCombined(ctx context.Context, w io.Writer, r *repo.Repo, c *objects.Co
 		io.WriteString(w, map[bool]string{false: "\n", true: "\x00"}[o.nul])
 	}
 	for _, p := range ps {
-		if err := tree.WriteCombined(w, p.path, p.result, p.parents, tree.CombinedOptions{Context: o.context(), Dense: dense, Color: o.color}); err != nil {
+		if err := tree.WriteCombined(w, p.path, p.result, p.parents, tree.CombinedOptions{Context: o.context(), Dense: dense, Color: o.color, Lines: o.lines}); err != nil {
 			return err
 		}
 	}

@@ -46,7 +46,8 @@ func (v renameFlagValue) Set(s string) error {
 }
 
 // addRenameFlag adds -M (--find-renames), --find-copies,
-// --find-copies-harder, --no-renames, -U and the colour flags.
+// --find-copies-harder, --no-renames, -U, the line diff's flags and the
+// colour flags.
 func (o *diffOptions) addRenameFlag(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.VarP(renameFlagValue{o: o, name: "-M"}, "find-renames", "M", "find renames of files at least `N` similar, as git's -M (default 50%; 100% is exact renames only)")
@@ -58,6 +59,7 @@ func (o *diffOptions) addRenameFlag(cmd *cobra.Command) {
 	f.Var(renameFlagValue{o: o, name: "--no-renames", isBool: true}, "no-renames", "show a file moved as deleted and added, not renamed")
 	f.Lookup("no-renames").NoOptDefVal = "true"
 	f.VarP(unifiedFlag{o}, "unified", "U", "unified diffs with `N` lines of context; implies -p, as git's")
+	o.addLineDiffFlags(cmd)
 	o.colors.add(cmd)
 }
 
@@ -69,9 +71,12 @@ const (
 )
 
 // resolveConfig reads the repository's config of diffs: renames
-// (resolveRenames) and core.bigFileThreshold, a bad value refused as
-// git's.
+// (resolveRenames), the line diff (resolveLineDiff) and
+// core.bigFileThreshold, a bad value refused as git's.
 func (o *diffOptions) resolveConfig(r *repo.Repo, verb string) error {
+	if err := o.resolveLineDiff(r); err != nil {
+		return fmt.Errorf("%s: %w", verb, err)
+	}
 	big, set, err := r.Config.Size("core.bigFileThreshold")
 	if err != nil {
 		return err
@@ -95,9 +100,9 @@ func (o *diffOptions) resolveConfig(r *repo.Repo, verb string) error {
 // takeConfig gives o, a merge's views copied from from before the
 // config was read, what resolveConfig made of the config and the
 // rename flags: renames (the same count of files over the limit), the
-// threshold and the width of --stat's graph.
+// line diff, the threshold and the width of --stat's graph.
 func (o *diffOptions) takeConfig(from diffOptions) {
-	o.renames, o.renameLimit, o.bigFile = from.renames, from.renameLimit, from.bigFile
+	o.renames, o.renameLimit, o.bigFile, o.lines = from.renames, from.renameLimit, from.bigFile, from.lines
 	o.layout.graphWidth, o.layout.graphSet = from.layout.graphWidth, from.layout.graphSet
 }
 

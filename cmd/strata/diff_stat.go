@@ -34,7 +34,7 @@ func (o diffOptions) checkJSON(verb string) error {
 func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
 	above := false
 	if o.numstat || o.stat || o.shortstat {
-		lines, err := statLines(d, o.bigFileThreshold())
+		lines, err := statLines(d, o.bigFileThreshold(), o.lines)
 		if err != nil {
 			return fmt.Errorf("diff: %w", err)
 		}
@@ -65,7 +65,7 @@ func printViews(out io.Writer, d *worktree.Diff, o diffOptions) error {
 		if det := c.Details(); len(det) > 0 {
 			fmt.Fprintf(out, "# %s: %s\n", pathquote.Quote(c.Path), strings.Join(det, ", "))
 		}
-		if err := tree.WritePatchWith(out, c, d.Old[oldPath(c)], d.New[c.Path], tree.PatchOptions{Context: o.context(), Color: o.color, BigFile: o.bigFileThreshold()}); err != nil {
+		if err := tree.WritePatchWith(out, c, d.Old[oldPath(c)], d.New[c.Path], tree.PatchOptions{Context: o.context(), Color: o.color, BigFile: o.bigFileThreshold(), Lines: o.lines}); err != nil {
 			return fmt.Errorf("diff: %w", err)
 		}
 	}
@@ -126,7 +126,7 @@ type statLine struct {
 // it), whose content is not read, are counted in bytes. A file over the patch cap (8 MiB), or of more lines
 // than -p diffs, is counted from its lines' hashes, streamed
 // (textCounts).
-func statLines(d *worktree.Diff, bigFile int64) ([]statLine, error) {
+func statLines(d *worktree.Diff, bigFile int64, ld tree.LineDiff) ([]statLine, error) {
 	dir := func(e *layer.Entry) bool { return e == nil || e.Type == layer.TypeDir }
 	var lines []statLine
 	var texts []textCount
@@ -158,7 +158,7 @@ func statLines(d *worktree.Diff, bigFile int64) ([]statLine, error) {
 		case tree.TooBig(c.Old) || tree.TooBig(c.New) || tree.IsBinary(o) || tree.IsBinary(n):
 			texts = append(texts, textCount{line: len(lines), c: c, o: o, n: n})
 		default:
-			l.added, l.removed = tree.LineCounts(o, n)
+			l.added, l.removed = ld.LineCounts(o, n)
 		}
 		if l.binary && sameContent(c, o, n) {
 			l.oldSize, l.newSize = 0, 0 // git's "Bin": a change of mode alone

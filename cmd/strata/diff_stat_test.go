@@ -19,7 +19,7 @@ func TestStatLinesThreshold(t *testing.T) {
 	}
 	d := &worktree.Diff{Changes: []tree.Change{{Kind: tree.Modified, Path: "/huge",
 		Old: huge(tree.BigFileThreshold + 1), New: huge(tree.BigFileThreshold + 2)}}}
-	lines, err := statLines(d, tree.BigFileThreshold)
+	lines, err := statLines(d, tree.BigFileThreshold, tree.LineDiff{})
 	if err != nil {
 		t.Fatal(err)
 	}

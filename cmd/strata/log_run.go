@@ -73,7 +73,7 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 			}
 		}
 	}
-	pick, err := newPickaxe(r, o.pickaxeS, o.pickaxeG, o.filter.ignoreCase, paths)
+	pick, err := newPickaxe(r, o.pickaxeS, o.pickaxeG, o.filter.ignoreCase, paths, o.diff.lines)
 	if err != nil {
 		return err
 	}

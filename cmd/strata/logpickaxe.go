@@ -29,19 +29,20 @@ type pickaxe struct {
 	needle []byte         // -S
 	fold   bool           // -S with -i
 	re     *regexp.Regexp // -G
+	lines  tree.LineDiff  // how -G diffs a file
 	seen   map[digest.Digest]bool
 	err    error // the first error; the walk stops on it
 }
 
 // newPickaxe returns the pickaxe of -S s or -G expr (nil: neither).
-func newPickaxe(r *repo.Repo, s, expr string, ignoreCase bool, paths []string) (*pickaxe, error) {
+func newPickaxe(r *repo.Repo, s, expr string, ignoreCase bool, paths []string, lines tree.LineDiff) (*pickaxe, error) {
 	if s == "" && expr == "" {
 		return nil, nil
 	}
 	if s != "" && expr != "" {
 		return nil, usagef("log: -S and -G: give one")
 	}
-	p := &pickaxe{r: r, paths: paths, seen: map[digest.Digest]bool{}}
+	p := &pickaxe{r: r, paths: paths, lines: lines, seen: map[digest.Digest]bool{}}
 	if s != "" {
 		p.needle, p.fold = []byte(s), ignoreCase
 		if ignoreCase {
@@ -163,7 +164,7 @@ func (p *pickaxe) movedLine(d, parent digest.Digest, q string, o, n *layer.Entry
 	if err != nil || tree.IsBinary(a) || tree.IsBinary(b) {
 		return false, err
 	}
-	return tree.ChangedLine(a, b, p.re.Match), nil
+	return p.lines.ChangedLine(a, b, p.re.Match), nil
 }
 
 // counter adds sign to m for each occurrence of the needle (-S, under

@@ -15,6 +15,9 @@ type Change struct {
 type Options struct {
 	// Histogram is git's --histogram (xhistogram.c); Myers otherwise.
 	Histogram bool
+	// Minimal is git's --minimal: Myers without the cut-offs that give
+	// up on a shortest script when it costs too much (Myers only).
+	Minimal bool
 	// IndentHeuristic places an ambiguous run of added or removed lines
 	// where indentation and blank lines suggest (git diff's default,
 	// diff.indentHeuristic; merge-file does not use it).
@@ -66,7 +69,7 @@ func SplitLines(b []byte) [][]byte {
 // change compaction.
 func diffMyers(a, b [][]byte, o Options) []Change {
 	x, y := prepare(a, b)
-	myers(x, y)
+	myers(x, y, o.Minimal)
 	compact(x, y, o.IndentHeuristic)
 	compact(y, x, o.IndentHeuristic)
 	return buildScript(x, y)
@@ -215,7 +218,7 @@ type myersEnv struct {
 	mxcost     int
 }
 
-func myers(x, y *side) {
+func myers(x, y *side, minimal bool) {
 	ndiags := len(x.rindex) + len(y.rindex) + 3
 	kvd := make([]int, 2*ndiags+2)
 	e := &myersEnv{
@@ -225,7 +228,7 @@ func myers(x, y *side) {
 		ko:     len(y.rindex) + 1,
 		mxcost: max(bogosqrt(ndiags), maxCostMin),
 	}
-	e.recsCmp(0, len(x.rindex), 0, len(y.rindex), false)
+	e.recsCmp(0, len(x.rindex), 0, len(y.rindex), minimal)
 }
 
 // recsCmp marks the changed lines between the boxes' corners, dividing

@@ -99,7 +99,8 @@ func mutate(rng *rand.Rand, a []byte) []byte {
 }
 
 // TestDiffAsGit: the edit script is git diff's, hunk for hunk, with and
-// without the indent heuristic and with the histogram algorithm, on
+// without the indent heuristic, with the histogram algorithm and with
+// --minimal, on
 // random code-like texts.
 func TestDiffAsGit(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
@@ -114,6 +115,7 @@ func TestDiffAsGit(t *testing.T) {
 		{Options{IndentHeuristic: true}, []string{"--indent-heuristic"}},
 		{Options{}, []string{"--no-indent-heuristic"}},
 		{Options{Histogram: true, IndentHeuristic: true}, []string{"--histogram", "--indent-heuristic"}},
+		{Options{Minimal: true, IndentHeuristic: true}, []string{"--minimal", "--indent-heuristic"}},
 	}
 	moved := 0 // cases where the heuristic moved a hunk: the test covers it
 	for i := 0; i < 150; i++ {

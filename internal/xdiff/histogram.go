@@ -242,7 +242,7 @@ func markChanged(s *side, line, count int) {
 // (xdl_fall_back_diff), and copies the changed marks.
 func classicRange(x, y *side, line1, count1, line2, count2 int) {
 	sx, sy := prepare(x.lines[line1-1:line1-1+count1], y.lines[line2-1:line2-1+count2])
-	myers(sx, sy)
+	myers(sx, sy, false)
 	copy(x.rchg[line1:line1+count1], sx.rchg[1:1+count1])
 	copy(y.rchg[line2:line2+count2], sy.rchg[1:1+count2])
 }
