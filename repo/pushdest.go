@@ -9,15 +9,18 @@ import (
 
 // pushDest is BRANCH@{push}, the remote-tracking ref of where a push of
 // branch with no REF goes, as git's branch_get_push resolves it under
-// each push.default mode; the remote is the branch's (UpstreamRemote):
+// each push.default mode; the remote is where a push of it goes
+// (PushRemote: branch.NAME.pushRemote, remote.pushDefault, then the
+// branch's own remote):
 //   - nothing: none, git's "push has no destination";
 //   - current, matching: the remote branch of its own name;
-//   - upstream: its upstream (a branch with none: git's "no upstream
-//     configured", as push refuses it);
+//   - upstream: its upstream, whatever PushRemote says (a branch with
+//     none: git's "no upstream configured", as push refuses it);
 //   - simple: the remote branch of its own name when that is its
 //     upstream, else git's "cannot resolve 'simple' push to a single
-//     destination". A branch that names no remote has, as push sends
-//     it, origin's branch of its own name.
+//     destination" (so always when PushRemote is another remote than
+//     its upstream's). A branch that names no remote has, as push sends
+//     it, PushRemote's branch of its own name.
 //
 // A branch whose remote is "." (a local upstream) is pushed nowhere
 // but under upstream, where it is that branch.
@@ -25,7 +28,7 @@ func (r *Repo) pushDest(branch string) (refs.Tracked, error) {
 	mode := r.PushDefault()
 	switch mode {
 	case PushNothing:
-		return refs.Tracked{Remote: r.UpstreamRemote(branch)}, errors.New("push has no destination (push.default is 'nothing')")
+		return refs.Tracked{Remote: r.PushRemote(branch)}, errors.New("push has no destination (push.default is 'nothing')")
 	case PushUpstream:
 		_, set := r.Config.Get("branch." + branch + ".remote")
 		if _, merges := r.Config.Get("branch." + branch + ".merge"); !set || !merges {
@@ -44,14 +47,16 @@ func (r *Repo) pushDest(branch string) (refs.Tracked, error) {
 }
 
 // ownName is the remote-tracking ref of the branch of branch's own name
-// on its remote, git's tracking_for_push_dest.
+// on the remote a push of it goes to, git's tracking_for_push_dest.
 func (r *Repo) ownName(branch string) (refs.Tracked, error) {
-	t := refs.Tracked{Remote: r.UpstreamRemote(branch)}
+	t := refs.Tracked{Remote: r.PushRemote(branch)}
 	if t.Remote == LocalRemote {
 		return t, fmt.Errorf("push destination '%s%s' on remote '%s' has no local tracking branch", refs.Heads, branch, LocalRemote)
 	}
-	_, configured := r.Config.Get("remote." + t.Remote + ".url")
-	t.NoRemote = !configured
+	if _, configured := r.Config.Get("remote." + t.Remote + ".url"); !configured {
+		// git: a remote it does not know maps nothing.
+		return t, fmt.Errorf("push destination '%s%s' on remote '%s' has no local tracking branch (no remote %s is configured)", refs.Heads, branch, t.Remote, t.Remote)
+	}
 	specs, err := r.FetchRefspecs(t.Remote)
 	if err != nil {
 		return t, err

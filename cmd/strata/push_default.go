@@ -33,7 +33,11 @@ func defaultPush(r *repo.Repo, remoteName, mode string) (specs []pushSpec, ok bo
 	if err != nil {
 		return nil, true, err
 	}
-	if h.Branch == "" || h.Commit == "" {
+	if h.Branch == "" {
+		// git's words, with the remote the push went to.
+		return nil, true, fmt.Errorf("you are not currently on a branch: 'strata push %s HEAD:BRANCH' pushes the detached HEAD", remoteName)
+	}
+	if h.Commit == "" {
 		return nil, true, errors.New("HEAD is not on a branch with commits: name what to push")
 	}
 	branch := refs.ShortName(h.Branch)

@@ -30,14 +30,14 @@ func (f *transferFlags) add(cmd *cobra.Command) {
 }
 
 // openRemote opens the repository and resolves the REMOTE argument that
-// push and fetch take first (default: the current branch's remote, as
-// pull's); it returns the rest.
+// push and fetch take first (default: defaultRemote); it returns the
+// rest.
 func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remote, string, []string, error) {
 	r, err := g.openRepo()
 	if err != nil {
 		return nil, remote.Remote{}, "", nil, err
 	}
-	arg := defaultRemote(r)
+	arg := defaultRemote(r, verb == "push")
 	if len(args) > 0 {
 		arg, args = args[0], args[1:]
 	}
@@ -49,16 +49,23 @@ func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remo
 	return r, rem, arg, args, nil
 }
 
-// defaultRemote is git's remote for a push, fetch or pull that names
-// none: the current branch's (branch.NAME.remote, which clone and push
-// -u set), else origin.
-func defaultRemote(r *repo.Repo) string {
+// defaultRemote is git's remote for a fetch or pull that names none:
+// the current branch's (branch.NAME.remote, which clone and push -u
+// set), else origin; for a push, git's pushremote_for_branch
+// (repo.PushRemote: branch.NAME.pushRemote, remote.pushDefault, then
+// those).
+func defaultRemote(r *repo.Repo, push bool) string {
+	branch := ""
 	if h, err := r.Refs.Current(); err == nil && h.Branch != "" {
-		if v, ok := r.Config.Get("branch." + refs.ShortName(h.Branch) + ".remote"); ok && v != "" {
-			return v
-		}
+		branch = refs.ShortName(h.Branch)
 	}
-	return "origin"
+	if push {
+		return r.PushRemote(branch)
+	}
+	if branch == "" {
+		return "origin"
+	}
+	return r.UpstreamRemote(branch)
 }
 
 func resolveRemote(r *repo.Repo, arg string) (remote.Remote, error) {
