@@ -139,7 +139,9 @@ func registryHostname(url string) string {
 
 // Remove drops a remote, its remote-tracking refs and their reflogs, and
 // the upstream of the branches that tracked it (branch.B.remote and
-// branch.B.merge), as git's remote remove does.
+// branch.B.merge) and the push remotes that named it
+// (branch.B.pushRemote, remote.pushDefault), as git's remote remove
+// does.
 func Remove(r *repo.Repo, name string) error {
 	if _, err := Get(r.Config, name); err != nil {
 		return err
@@ -165,12 +167,40 @@ func Remove(r *repo.Repo, name string) error {
 			}
 		}
 	}
+	if err := movePushRemotes(r.Config, name, ""); err != nil {
+		return err
+	}
 	return r.Config.RemoveSubsection("remote", name)
 }
 
+// movePushRemotes makes each branch.NAME.pushRemote and remote.pushDefault
+// that names remote old name new, or unsets it when new is "", as git's
+// remote rename and remove do.
+func movePushRemotes(cfg *repo.Config, old, new string) error {
+	keys := []string{"remote.pushDefault"}
+	for _, b := range cfg.Subsections("branch") {
+		keys = append(keys, "branch."+b+".pushRemote")
+	}
+	for _, k := range keys {
+		if v, ok := cfg.Get(k); !ok || v != old {
+			continue
+		}
+		var err error
+		if new == "" {
+			err = cfg.Unset(k, true)
+		} else {
+			err = cfg.Set(k, new)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Rename renames remote old to new, as git's remote rename: its config,
-// its remote-tracking refs (with their reflogs) and the branches that
-// track it.
+// its remote-tracking refs (with their reflogs), the branches that
+// track it and the push remotes that name it (movePushRemotes).
 func Rename(r *repo.Repo, old, new string) error {
 	if _, err := Get(r.Config, old); err != nil {
 		return err
@@ -206,6 +236,9 @@ func Rename(r *repo.Repo, old, new string) error {
 		if err := r.Config.Set("branch."+b+".remote", new); err != nil {
 			return err
 		}
+	}
+	if err := movePushRemotes(r.Config, old, new); err != nil {
+		return err
 	}
 	for _, ref := range tracking {
 		to := refs.Remotes + new + "/" + strings.TrimPrefix(ref.Name, refs.Remotes+old+"/")

@@ -39,8 +39,9 @@ certificate is not verified (docker's insecure-registries).
 A remote's name follows git's rules (those of a ref name component: no
 "..", space, "~^:?*[\", not ending in ".lock" or "."; not HEAD), and
 has no '/'. rename and remove carry along, or drop, the remote-tracking
-refs, their reflogs, and the branches' upstream (branch.NAME.remote and
-branch.NAME.merge), as git does.
+refs, their reflogs, the branches' upstream (branch.NAME.remote and
+branch.NAME.merge) and the push remotes that name it
+(branch.NAME.pushRemote, remote.pushDefault), as git does.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: noSubcommand,
