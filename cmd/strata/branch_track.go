@@ -132,3 +132,36 @@ func writeTracking(g *globals, r *repo.Repo, what, name, remoteName, merge strin
 	}
 	return writeUpstream(g, r, what+": set its upstream", name, remoteName, merge, tracked)
 }
+
+// flagTracking plans a new branch's upstream as --track (track) or
+// --no-track (noTrack) say, else as branch.autoSetupMerge does
+// (planTracking).
+func flagTracking(r *repo.Repo, what, start string, track, noTrack bool) (trackPlan, error) {
+	switch {
+	case track:
+		return explicitTracking(r, what, start)
+	case noTrack:
+		return trackPlan{mode: repo.TrackFalse}, nil
+	}
+	return planTracking(r, what, start)
+}
+
+// explicitTracking plans the upstream of a new branch made with git's
+// --track (BRANCH_TRACK_EXPLICIT): as always, but START must name a
+// branch, a local one or a remote-tracking one that a remote's fetch
+// refspecs map to; else git's refusals, before anything is made.
+func explicitTracking(r *repo.Repo, what, start string) (trackPlan, error) {
+	from := startBranch(r, start)
+	if from == "" {
+		if _, err := r.Resolve(start); err != nil {
+			return trackPlan{}, fmt.Errorf("%s: the requested upstream branch '%s' does not exist", what, start)
+		}
+		return trackPlan{}, fmt.Errorf("%s: cannot set up tracking information; starting point '%s' is not a branch", what, start)
+	}
+	if strings.HasPrefix(from, refs.Remotes) {
+		if _, _, err := trackedBy(r, from); errors.Is(err, errNotTracked) {
+			return trackPlan{}, fmt.Errorf("%s: cannot set up tracking information; starting point '%s' is not a branch", what, start)
+		}
+	}
+	return trackPlan{mode: repo.TrackAlways, from: from}, nil
+}

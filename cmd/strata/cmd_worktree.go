@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -210,12 +211,23 @@ of detached runs, each with its commit and branch.
 	list.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	list.Flags().BoolVar(&porcelain, "porcelain", false, "git's stanzas for scripts (see above)")
 	list.Flags().BoolVarP(&verbose, "verbose", "v", false, "give each lock's reason on a line of its own, as git's")
-	var force, detach, addQuiet, addLock bool
+	var force, detach, addQuiet, addLock, track, noTrack bool
 	var newBranch, resetBranch, addReason string
 	add := &cobra.Command{
-		Use:   "add [-b NEW | -B NEW | --detach] [--force] [-q] [--lock [--reason R]] PATH [REV]",
+		Use:   "add [-b NEW | -B NEW | --detach] [--track | --no-track] [--force] [-q] [--lock [--reason R]] PATH [REV]",
 		Short: "Check out REV in a new work tree at PATH (default: a new branch named after PATH)",
-		Args:  rangeArgs(1, 2),
+		Long: `Check out REV in a new work tree at PATH (default: a new branch named
+after PATH's base name, made at HEAD if it does not exist).
+
+A new branch (-b, -B, or the one named after PATH) gets an upstream as
+branch's does, as git's: branch.autoSetupMerge says (by default, from a
+remote-tracking REV: "branch 'fix' set up to track 'origin/main'.").
+--track makes REV its upstream whatever the config says, a local branch
+too (remote "."), and refuses a REV that is no branch; --no-track sets
+none. Either without a new branch is a usage error.
+
+Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := excludeEachOther(cmd, "branch", "force-branch", "detach"); err != nil {
 				return err
@@ -249,6 +261,10 @@ of detached runs, each with its commit and branch.
 				return err
 			}
 			o.Force = force
+			plan, err := worktreeAddTracking(r, o, rev, track, noTrack)
+			if err != nil {
+				return err
+			}
 			how := branchKept
 			if o.NewBranch != "" {
 				how = branchCreated
@@ -263,6 +279,14 @@ of detached runs, each with its commit and branch.
 			}
 			if err != nil {
 				return err
+			}
+			if addQuiet {
+				g.stdout, g.stderr = io.Discard, io.Discard // errors are printed by run
+			}
+			if o.NewBranch != "" {
+				if err := setupTracking(g, r, plan.what, o.NewBranch, plan.trackPlan); err != nil {
+					return err
+				}
 			}
 			if addLock {
 				if err := w.Lock(cmd.Context(), addReason); err != nil {
@@ -281,6 +305,8 @@ of detached runs, each with its commit and branch.
 	add.Flags().BoolVarP(&force, "force", "f", false, "check out a branch another work tree has too")
 	add.Flags().BoolVarP(&addQuiet, "quiet", "q", false, "print nothing but errors")
 	add.Flags().BoolVar(&addLock, "lock", false, "lock the new work tree (see worktree lock)")
+	add.Flags().VarPF(lastWins{&track, &noTrack}, "track", "", "make REV the new branch's upstream, a local branch too (git's --track)").NoOptDefVal = "true"
+	add.Flags().VarPF(lastWins{&noTrack, &track}, "no-track", "", "give the new branch no upstream, whatever branch.autoSetupMerge says").NoOptDefVal = "true"
 	add.Flags().StringVar(&addReason, "reason", "", "with --lock: why it is locked (at most 8192 bytes)")
 	var rmForce int
 	remove := &cobra.Command{
@@ -385,6 +411,35 @@ func worktreeAddOptions(r *repo.Repo, w *worktree.Worktree, rev, newBranch, flag
 		return worktree.CheckoutOptions{Rev: name}, nil
 	}
 	return worktree.CheckoutOptions{Rev: "HEAD", NewBranch: name}, nil
+}
+
+// addTracking is how worktree add's new branch gets its upstream, and
+// the command as messages name it.
+type addTracking struct {
+	trackPlan
+	what string
+}
+
+// worktreeAddTracking plans the upstream of the branch worktree add
+// makes (o.NewBranch), from REV (default HEAD) as given, as git's
+// worktree add passes --track or --no-track to branch: a usage error
+// when it makes none.
+func worktreeAddTracking(r *repo.Repo, o worktree.CheckoutOptions, rev string, track, noTrack bool) (addTracking, error) {
+	if o.NewBranch == "" {
+		if track || noTrack {
+			return addTracking{}, usagef("worktree add: --track and --no-track can only be used if a new branch is created")
+		}
+		return addTracking{}, nil
+	}
+	what := "worktree add"
+	if o.BranchFlag != "" {
+		what += " " + o.BranchFlag + " " + o.NewBranch
+	}
+	if rev == "" {
+		rev = refs.HEAD
+	}
+	p, err := flagTracking(r, what, rev, track, noTrack)
+	return addTracking{trackPlan: p, what: what}, err
 }
 
 // detachedUsage sums up the uppers a work tree keeps for mounts that
