@@ -111,3 +111,37 @@ func TestStatMemoOfAnotherStatKeyIsIgnored(t *testing.T) {
 		t.Fatalf("memo after the rebuild: %q", b)
 	}
 }
+
+// The cache index is only a hint: a cached commit that gc removed, or an
+// entry naming a commit of another key, is rebuilt, never trusted.
+func TestCacheToleratesMissingAndWrongEntries(t *testing.T) {
+	ctxDir := ctxWith(t, map[string]string{"a": "a"})
+	r := newRepo(t, false)
+	recipe := "FROM scratch\nCOPY a /a\nENV A=1\n"
+	first, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil || again.Commit.ID != first.Commit.ID || !again.Steps[1].Cached || !again.Steps[2].Cached {
+		t.Fatalf("rebuild: %v, %+v", err, again)
+	}
+	// gc took the last commit's manifest.
+	if err := r.Objects.Delete(first.Commit.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := buildIn(t, r, ctxDir, recipe)
+	if err != nil || res.Commit.ID != first.Commit.ID || !res.Steps[1].Cached || res.Steps[2].Cached {
+		t.Fatalf("after the commit went: %v, %+v", err, res)
+	}
+	// An entry naming a commit without the key is ignored.
+	key := res.Commit.Manifest.Annotations[AnnotationKey]
+	parent, _ := r.Objects.ReadCommit(res.Commit.Parent())
+	if err := openCache(r).put(key, parent.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err = buildIn(t, r, ctxDir, recipe)
+	if err != nil || res.Commit.ID != first.Commit.ID || res.Steps[2].Cached {
+		t.Fatalf("with a wrong entry: %v, %+v", err, res)
+	}
+}

@@ -162,3 +162,39 @@ func TestWriteEntriesOfFilesAndTheirDirectory(t *testing.T) {
 		t.Fatalf("/two came out as %v", modes)
 	}
 }
+
+// A COPY's key holds the copied files' and directories' xattrs: a
+// change to one alone is a new step, not the cached commit that lacks
+// it, through the overlay and the direct copy alike.
+func TestCopyKeyHoldsXattrs(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			directCopy = direct
+			defer func() { directCopy = true }()
+			ctxDir := ctxWith(t, map[string]string{"site/sub/a": "a"})
+			r := newRepo(t, false)
+			recipe := "FROM scratch\nCOPY site /srv\n"
+			key := func() string {
+				t.Helper()
+				res, err := buildIn(t, r, ctxDir, recipe)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res.Commit.Manifest.Annotations[AnnotationKey]
+			}
+			seen := map[string]string{"none": key()}
+			for _, p := range []string{"site/sub/a", "site/sub"} {
+				if err := unix.Setxattr(filepath.Join(ctxDir, p), "user.v", []byte("1"), 0); err != nil {
+					t.Fatal(err)
+				}
+				k := key()
+				for what, old := range seen {
+					if k == old {
+						t.Fatalf("an xattr on %s: the key of %s", p, what)
+					}
+				}
+				seen[p] = k
+			}
+		})
+	}
+}

@@ -1,9 +1,11 @@
 package build
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 )
 
@@ -64,5 +66,40 @@ func TestFromEmptyStage(t *testing.T) {
 		if n := len(res.Commit.Layers()); res.Commit.Parent() != "" || n != 1 {
 			t.Errorf("%q: parent %q, %d layers: want a root commit of one layer", recipe, res.Commit.Parent(), n)
 		}
+	}
+}
+
+// COPY --from=IMAGE fetches a registry reference as FROM does (docker
+// pulls it), rather than refusing it as no stage or revision; a name
+// that cannot be a reference is still not fetched.
+func TestCopyFromPullsAnImage(t *testing.T) {
+	r := newRepo(t, true)
+	main, err := r.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pulled []string
+	o := Options{Repo: r, Context: t.TempDir(), Date: epoch, Mtime: clamp,
+		Pull: func(ctx context.Context, ref string) (*objects.Commit, error) {
+			pulled = append(pulled, ref)
+			return main, nil
+		}}
+	o.Dockerfile = []byte("FROM scratch\nCOPY --from=registry.example.com/tools:v1 /bin/busybox /bb\n")
+	res, err := Build(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pulled) != 1 || pulled[0] != "registry.example.com/tools:v1" {
+		t.Fatalf("pulled %q", pulled)
+	}
+	if len(res.Commit.Layers()) != 1 {
+		t.Fatalf("%d layers", len(res.Commit.Layers()))
+	}
+	o.Dockerfile = []byte("FROM scratch\nCOPY --from=nostage /x /x\n")
+	if _, err := Build(context.Background(), o); err == nil || !strings.Contains(err.Error(), "no such stage or revision") {
+		t.Fatalf("got %v", err)
+	}
+	if len(pulled) != 1 {
+		t.Fatalf("pulled %q", pulled)
 	}
 }
