@@ -58,12 +58,15 @@ var numberParse = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`strconv\.Parse\w+: parsing "[^"]*": (invalid syntax|value out of range)`)
 })
 
-// cleanFlagError words a flag's bad number for the user: pflag says
-// 'invalid argument "abc" for "-n, --max-count" flag: strconv.ParseInt:
-// parsing "abc": invalid syntax'.
+// cleanFlagError words a flag's bad number or boolean for the user:
+// pflag says 'invalid argument "abc" for "-n, --max-count" flag:
+// strconv.ParseInt: parsing "abc": invalid syntax'.
 func cleanFlagError(err error) error {
 	msg := numberParse().ReplaceAllStringFunc(err.Error(), func(m string) string {
-		if strings.HasSuffix(m, "value out of range") {
+		switch {
+		case strings.HasPrefix(m, "strconv.ParseBool"):
+			return "not true or false" // --track=inherit
+		case strings.HasSuffix(m, "value out of range"):
 			return "out of range"
 		}
 		return "not a number"
