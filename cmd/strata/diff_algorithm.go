@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,21 +30,27 @@ func (f lineDiffFlag) Type() string {
 
 func (f lineDiffFlag) Set(v string) error {
 	var set func(*tree.LineDiff)
-	switch f.name {
-	case "diff-algorithm":
+	if f.name == "diff-algorithm" {
 		alg, err := diffAlgorithm(v)
 		if err != nil {
 			return err
 		}
 		set = func(l *tree.LineDiff) { l.Histogram, l.Minimal = alg.Histogram, alg.Minimal }
-	case "histogram":
-		set = func(l *tree.LineDiff) { l.Histogram = true }
-	case "minimal":
-		set = func(l *tree.LineDiff) { l.Minimal = true }
-	case "indent-heuristic":
-		set = func(l *tree.LineDiff) { l.NoIndentHeuristic = false }
-	case "no-indent-heuristic":
-		set = func(l *tree.LineDiff) { l.NoIndentHeuristic = true }
+	} else {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return err
+		}
+		switch f.name {
+		case "histogram":
+			set = func(l *tree.LineDiff) { l.Histogram = on }
+		case "minimal":
+			set = func(l *tree.LineDiff) { l.Minimal = on }
+		case "indent-heuristic":
+			set = func(l *tree.LineDiff) { l.NoIndentHeuristic = !on }
+		case "no-indent-heuristic":
+			set = func(l *tree.LineDiff) { l.NoIndentHeuristic = on }
+		}
 	}
 	f.o.lineFlags = append(f.o.lineFlags, set)
 	return nil
