@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -19,14 +18,21 @@ import (
 func init() { register("inspect", newInspectCommand) }
 
 func newInspectCommand(g *globals) *cobra.Command {
-	var format string
+	var format, typ string
 	cmd := &cobra.Command{
-		Use:   "inspect [--format json|TEMPLATE] NAME...",
-		Short: "Show detached runs' state and settings as JSON, as docker inspect",
+		Use:   "inspect [--type container|image] [--format json|TEMPLATE] NAME...",
+		Short: "Show detached runs and revisions as JSON, as docker inspect",
 		Long: `Show detached runs, running or ended, as docker inspect shows
-containers: a JSON array, one object a run, with docker's keys (named
-as docker's, for its scripts and templates, not in the lower_case of
-strata's other listings):
+containers, and revisions as it shows images: a JSON array, one object
+a NAME, with docker's keys (named as docker's, for its scripts and
+templates, not in the lower_case of strata's other listings).
+
+A NAME is a run's name or id first, else a revision (main, v1,
+HEAD~2, a commit id), as docker takes a container before an image;
+--type container takes only runs, --type image only revisions (a run
+named as a branch hides the branch without it).
+
+A run has:
 
   Id            the run's container id (its cgroup's name; run --cidfile
                 writes it, and every command takes it for the name,
@@ -42,8 +48,9 @@ strata's other listings):
                 last end, as docker's)
   Image         the commit it runs (its id)
   RestartCount  how often its supervisor restarted it
-  Config        Image (the REV given to run, "" for the checkout), Cmd,
-                Env, WorkingDir, User, StopSignal, Labels (run's -l and
+  Config        Image (the REV given to run, "" for the checkout),
+                Entrypoint and Cmd (as the run ran them: the image's,
+                --entrypoint's, COMMAND; null for none), Env, WorkingDir, User, StopSignal, Labels (run's -l and
                 --label-file over the image's; {} for none), Tty and
                 OpenStdin (run's -t and -i)
   HostConfig    NetworkMode (private, host or none), PortBindings
@@ -58,19 +65,39 @@ strata's other listings):
                 left out for none), RestartPolicy {Name,
                 MaximumRetryCount}
 
+A revision has:
+
+  Id            the commit's id
+  RepoTags      the branches and tags at it ([] for none)
+  Parent        its parent's id ("" for a root commit)
+  Comment, Author, Created   its message, author and date
+  Config        the image's Cmd, Entrypoint, Env, ExposedPorts
+                ({"80/tcp": {}}), Labels, WorkingDir, User, StopSignal,
+                Volumes ({"/data": {}}); each left out when the image
+                has none, as docker's
+  Architecture, Variant, Os   its platform
+  Size          its layers' bytes, as stored (compressed)
+  RootFS        Type ("layers") and Layers: the layers' diff ids, base
+                first
+
 --format json prints the same array. --format TEMPLATE runs a Go
-template on each run, one line each, as docker's: '{{.State.Pid}}',
-'{{json .Config}}', '{{.State.Status}}'; with ps's functions (json,
-join, split, lower, upper, title, pad, truncate, println).
+template on each NAME, one line each, as docker's: '{{.State.Pid}}',
+'{{json .Config}}', '{{.State.Status}}', '{{.RootFS.Layers}}'; with
+ps's functions (json, join, split, lower, upper, title, pad, truncate,
+println).
 
-A name no run has is an error ("no such run: NAME"), after the others
-are printed, as docker's; a revision is not inspected (strata show
---format json REV shows a commit's config and layers).
+A name that is nothing inspect takes is an error ("no such run or
+revision: NAME"; with --type, "no such run: NAME", "no such revision:
+NAME"), after the others are printed, as docker's.
 
-Exit status: 0 on success, 1 on errors (a name no run has), 2 on usage
-errors (a template that does not parse).`,
+Exit status: 0 on success, 1 on errors (a name that is nothing inspect
+takes), 2 on usage errors (a template that does not parse, a --type
+other than container or image).`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkInspectType(typ); err != nil {
+				return err
+			}
 			var tmpl *template.Template
 			if format != "" && format != "json" {
 				text := strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(format)
@@ -84,18 +111,15 @@ errors (a template that does not parse).`,
 				return err
 			}
 			thawOrphans()
-			var found []inspectRun
-			var missing []string
+			var found []any
+			var failed []error
 			for _, n := range args {
-				s, err := loadSvc(r, n)
-				if errors.Is(err, errNoRun) {
-					missing = append(missing, n)
+				x, err := inspectOne(g, r, n, typ)
+				if err != nil {
+					failed = append(failed, err)
 					continue
 				}
-				if err != nil {
-					return err
-				}
-				found = append(found, inspectSvc(g, s))
+				found = append(found, x)
 			}
 			if tmpl != nil {
 				for _, x := range found {
@@ -108,19 +132,15 @@ errors (a template that does not parse).`,
 				}
 			} else {
 				if found == nil {
-					found = []inspectRun{}
+					found = []any{}
 				}
 				if err := writeJSON(g.stdout, found); err != nil {
 					return err
 				}
 			}
-			for i, n := range missing {
-				err := fmt.Errorf("no such run: %s", n)
-				if _, rerr := r.Resolve(n); rerr == nil {
-					// docker inspect takes images too.
-					err = fmt.Errorf("%w ('strata show --format json %s' shows that commit)", err, n)
-				}
-				if i == len(missing)-1 {
+			// As docker's: each name not found, after the others.
+			for i, err := range failed {
+				if i == len(failed)-1 {
 					return err
 				}
 				fmt.Fprintf(g.stderr, "strata: inspect: %v\n", err)
@@ -129,6 +149,7 @@ errors (a template that does not parse).`,
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "", "json, or a Go template as docker's: '{{.State.Pid}}', '{{json .Config}}'")
+	cmd.Flags().StringVar(&typ, "type", "", "inspect only runs (container) or only revisions (image)")
 	return cmd
 }
 
@@ -164,6 +185,7 @@ type inspectState struct {
 
 type inspectConfig struct {
 	Image      string
+	Entrypoint []string // null for none, as docker's
 	Cmd, Env   []string
 	WorkingDir string
 	User       string
@@ -222,6 +244,12 @@ func inspectSvc(g *globals, s *svc) inspectRun {
 		Config: inspectConfig{Image: s.st.Rev, Cmd: s.st.Command, Env: s.st.Env,
 			WorkingDir: s.st.Workdir, User: s.st.User, StopSignal: s.st.StopSignal,
 			Tty: s.st.Tty, OpenStdin: s.st.OpenStdin, Labels: s.st.Labels},
+	}
+	if c := s.st.Config; c != nil {
+		// As docker's: the Entrypoint apart from the Cmd (Path and Args
+		// are both, run). A record made before Config was has the
+		// whole command line only.
+		x.Config.Entrypoint, x.Config.Cmd = c.Entrypoint, c.Cmd
 	}
 	if x.Config.Labels == nil {
 		x.Config.Labels = map[string]string{} // docker's: {}
