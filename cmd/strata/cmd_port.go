@@ -21,8 +21,11 @@ func newPortCommand(g *globals) *cobra.Command {
 		Short: "List the ports a detached run publishes (-p, -P), as docker port",
 		Long: `List the ports a running detached run publishes (run -p, -P), as docker
 port: one a line, "80/tcp -> 127.0.0.1:8080", by container port. With
-PRIVATE (a container port, /tcp unless /udp follows), only the host
-addresses it is published at, "127.0.0.1:8080". An ephemeral port (run
+PRIVATE (a container port, /tcp unless /udp or /sctp follows), only
+the host addresses it is published at, "127.0.0.1:8080"; a PRIVATE
+published nowhere (an sctp port always: a run publishes tcp and udp)
+is an error, "no public port '80/sctp' published for NAME", as
+docker's. An ephemeral port (run
 -p :80, -p 80, -P) is shown as bound, with the port the kernel picked,
 as soon as run -d returns. A run that has ended publishes nothing.
 
@@ -37,25 +40,36 @@ usage errors.`,
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			var private string
+			var private, asked string
 			if len(args) == 2 {
-				port, proto, _ := strings.Cut(args[1], "/")
-				if proto == "" {
-					proto = "tcp"
+				var err error
+				if private, err = privatePort(args[1]); err != nil {
+					return err
 				}
-				n, err := strconv.Atoi(port)
-				if err != nil || n < 1 || n > 65535 || proto != "tcp" && proto != "udp" {
-					return usagef("port %s: want a container port, 1-65535, and /tcp or /udp", args[1])
-				}
-				private = strconv.Itoa(n) + "/" + proto
+				asked = args[1]
 			}
 			return forEachRun(cmd.Context(), g, args[:1], func(r *repo.Repo, s *svc) error {
-				return printPorts(g, s, private, format == "json")
+				return printPorts(g, s, private, asked, format == "json")
 			})
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "", "output format: text or json")
 	return cmd
+}
+
+// privatePort reads port's PRIVATE[/PROTO] as a port key, "80/tcp":
+// a port 1-65535 and tcp (without PROTO), udp or sctp, which no run
+// publishes (its proxy carries tcp and udp) but is a port docker has.
+func privatePort(arg string) (string, error) {
+	port, proto, _ := strings.Cut(arg, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 || proto != "tcp" && proto != "udp" && proto != "sctp" {
+		return "", usagef("port %s: want a container port, 1-65535, and /tcp, /udp or /sctp", arg)
+	}
+	return strconv.Itoa(n) + "/" + proto, nil
 }
 
 // publishedPort is one of a run's -p: its container side ("80/tcp") and
@@ -75,7 +89,9 @@ type portJSON struct {
 
 // printPorts prints the ports the run s publishes while it runs, all of
 // them, or where private ("80/tcp") is published; as JSON if asJSON.
-func printPorts(g *globals, s *svc, private string, asJSON bool) error {
+// asked is private as the user gave it ("80"), for the error that it is
+// published nowhere, as docker's.
+func printPorts(g *globals, s *svc, private, asked string, asJSON bool) error {
 	var ports []publishedPort
 	if _, ok := s.containerPid(); ok {
 		// Recorded by run as exec.Port's String: 127.0.0.1:8080->80/tcp.
@@ -97,7 +113,7 @@ func printPorts(g *globals, s *svc, private string, asJSON bool) error {
 	if private != "" {
 		ports = slices.DeleteFunc(ports, func(p publishedPort) bool { return p.private != private })
 		if len(ports) == 0 {
-			return fmt.Errorf("no public port '%s' published for %s", private, s.st.Name)
+			return fmt.Errorf("no public port '%s' published for %s", asked, s.st.Name)
 		}
 	}
 	if asJSON {
