@@ -30,6 +30,10 @@ func TestParseExposeWord(t *testing.T) {
 		"8080:53/udp":         "[53/udp] <nil>",
 		"80":                  "[80/tcp] <nil>",
 		"1.2.3.4:80:abc":      "[] invalid port 'abc': not a port number (1-65535)",
+		// One protocol: docker's nat.SplitProtoPort cuts at the first
+		// '/' (go-connections 0.6; before, "tcp/udp" read as tcp).
+		"80/tcp/udp": "[] invalid proto: tcp/udp",
+		"80/":        "[80/tcp] <nil>",
 	} {
 		got, err := ParseExposeWord(in)
 		if s := fmt.Sprintf("%v %v", got, err); s != want {
