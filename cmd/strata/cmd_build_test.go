@@ -3,12 +3,14 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/moby/sys/mountinfo"
 	"github.com/opencontainers/go-digest"
@@ -92,14 +94,19 @@ func TestBuildKeepsEditsMadeDuringTheBuild(t *testing.T) {
 
 // TestGCSweepsKilledBuilds: a SIGKILLed build leaves its step's overlay
 // mounted under .strata/tmp/build-*; gc unmounts and removes it, and
-// leaves a live build's alone (the build holds a lock on it).
+// leaves a live build's alone (the build holds a lock on it). The step
+// says when it runs and then waits for a file no one makes: it is live
+// for as long as the test needs, however slow the machine (a 'sleep 30'
+// could end before gc looked, under load, and the test then failed, or
+// skipped itself).
 func TestGCSweepsKilledBuilds(t *testing.T) {
 	dir := t.TempDir()
 	t.Cleanup(func() { unmountUnder(dir) })
 	strataOK(t, dir, "init")
 	strataOK(t, dir, "import", testrootfs.Busybox(t), "-m", "base")
 	ctxDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM main\nRUN sleep 30\n"), 0o644); err != nil {
+	step := "RUN echo step-running; while [ ! -e /never ]; do sleep 0.1; done\n"
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM main\n"+step), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tmp := filepath.Join(dir, ".strata", "tmp")
@@ -114,17 +121,27 @@ func TestGCSweepsKilledBuilds(t *testing.T) {
 		return out
 	}
 	cmd := strataCmd(dir, "build", "--network", "none", ctxDir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	for i := 0; len(buildMounts()) == 0; i++ {
-		if i == 600 {
-			t.Fatal("the build mounted nothing")
-		}
-		time.Sleep(50 * time.Millisecond)
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() && lines.Text() != "step-running" {
 	}
-	// Live: gc leaves it.
+	if lines.Text() != "step-running" {
+		cmd.Wait()
+		t.Fatalf("the build ended before its step ran: %s", stderr.Bytes())
+	}
+	go io.Copy(io.Discard, stdout)
+	if len(buildMounts()) == 0 {
+		t.Fatal("the build's step runs with nothing mounted")
+	}
 	out := strataOK(t, dir, "gc", "--prune=1s")
 	if strings.Contains(out, "killed build") || len(buildMounts()) == 0 {
 		t.Fatalf("gc swept a live build: %s", out)
@@ -132,7 +149,7 @@ func TestGCSweepsKilledBuilds(t *testing.T) {
 	cmd.Process.Kill()
 	cmd.Wait()
 	if len(buildMounts()) == 0 {
-		t.Skip("the killed build left nothing mounted")
+		t.Fatal("the killed build left nothing mounted")
 	}
 	out = strataOK(t, dir, "gc", "-n")
 	if !strings.Contains(out, "would remove the overlay of killed build build-") || len(buildMounts()) == 0 {
