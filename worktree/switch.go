@@ -186,6 +186,9 @@ func (w *Worktree) mount(ctx context.Context, c *objects.Commit, upper, work str
 		return err
 	}
 	m := snapshot.Plan(lowers, upper, work, w.target)
+	if w.beforeMount != nil {
+		w.beforeMount(upper)
+	}
 	if beneath {
 		return m.DoBeneath()
 	}

@@ -46,6 +46,10 @@ type Worktree struct {
 	trees  *tree.Trees
 	target string   // from the state, or the default
 	op     *opCache // what merge, rebase and the like read again at each step
+	// beforeMount, set by tests, is called with each overlay's upper
+	// just before this work tree mounts it (inuseprobe_test.go checks
+	// there that no live overlay holds it).
+	beforeMount func(upper string)
 }
 
 // State is what .strata/worktree/state records, so that a work tree that
