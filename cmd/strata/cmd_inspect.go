@@ -143,7 +143,8 @@ other than container or image).`,
 				if i == len(failed)-1 {
 					return err
 				}
-				fmt.Fprintf(g.stderr, "strata: inspect: %v\n", err)
+				// As main prints the last: on one line, controls escaped.
+				printError(g.stderr, fmt.Errorf("inspect: %w", err))
 			}
 			return nil
 		},
