@@ -156,8 +156,10 @@ func addCompletions(g *globals, root *cobra.Command) {
 			c.ValidArgsFunction = revsThenPaths(revs)
 		case "switch", "reset", "export", "merge", "rebase", "cherry-pick", "revert", "rev-parse", "describe":
 			c.ValidArgsFunction = revs
-		case "stop", "kill", "rm", "start", "restart", "wait", "pause", "unpause", "stats", "inspect":
+		case "stop", "kill", "rm", "start", "restart", "wait", "pause", "unpause", "stats":
 			c.ValidArgsFunction = runNames(g)
+		case "inspect":
+			c.ValidArgsFunction = completeInspect(runNames(g), completeRefs(g, refs.Heads, refs.Tags, refs.Remotes))
 		case "logs", "exec", "top", "port", "rename", "attach":
 			c.ValidArgsFunction = firstOnly(runNames(g)) // exec: then the command, in the run; top: ps options; rename: a new name
 		case "branch":

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
@@ -131,4 +132,22 @@ func checkInspectType(typ string) error {
 		return nil
 	}
 	return usagef("inspect --type %s: want %s", typ, strings.Join(inspectTypes, " or "))
+}
+
+// completeInspect offers run names, then revisions, or one kind of the
+// two as --type asks.
+func completeInspect(runs, revs completeFunc) completeFunc {
+	return func(cmd *cobra.Command, args []string, tc string) ([]string, cobra.ShellCompDirective) {
+		typ, _ := cmd.Flags().GetString("type")
+		var out []string
+		if typ != "image" {
+			names, _ := runs(cmd, args, tc)
+			out = append(out, names...)
+		}
+		if typ != "container" {
+			names, _ := revs(cmd, args, tc)
+			out = append(out, names...)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
 }
