@@ -160,6 +160,7 @@ func addCompletions(g *globals, root *cobra.Command) {
 			c.ValidArgsFunction = runNames(g)
 		case "inspect":
 			c.ValidArgsFunction = completeInspect(runNames(g), completeRefs(g, refs.Heads, refs.Tags, refs.Remotes))
+			_ = c.RegisterFlagCompletionFunc("type", cobra.FixedCompletions(inspectTypes, cobra.ShellCompDirectiveNoFileComp))
 		case "logs", "exec", "top", "port", "rename", "attach":
 			c.ValidArgsFunction = firstOnly(runNames(g)) // exec: then the command, in the run; top: ps options; rename: a new name
 		case "branch":
