@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
+	"github.com/strata-sh/strata/internal/kmount"
 	"github.com/strata-sh/strata/internal/mountopt"
 
 	"golang.org/x/sys/unix"
@@ -198,19 +199,19 @@ type MountInfo struct {
 }
 
 // Mounted returns the topmost mount at target, or ok=false. The kernel
-// is asked about that mount alone where it can be (statmount.go); else
+// is asked about that mount alone where it can be (internal/kmount); else
 // the mount table is parsed by github.com/moby/sys/mountinfo, which
 // unescapes the mount point. The super options are split and unescaped
 // by SuperOption (a path with a space shows as \040 there, a comma as
 // \054).
 func Mounted(target string) (MountInfo, bool, error) {
-	m, err := mountOf(target)
+	m, err := kmount.Of(target)
 	switch {
-	case err == nil && m.point != target:
+	case err == nil && m.Point != target:
 		return MountInfo{}, false, nil
 	case err == nil:
-		return MountInfo{Target: target, FSType: m.fsType, Options: m.options,
-			Upper: SuperOption(m.options, "upperdir")}, true, nil
+		return MountInfo{Target: target, FSType: m.FSType, Options: m.Options,
+			Upper: SuperOption(m.Options, "upperdir")}, true, nil
 	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR):
 		return MountInfo{}, false, nil // nothing there to mount on
 	}
@@ -246,16 +247,16 @@ func mountedFromTable(target string) (MountInfo, bool, error) {
 // in turn, up to this process's root.
 func OverlaysAbove(dir string) ([]MountInfo, error) {
 	var found []MountInfo
-	m, err := mountOf(dir)
+	m, err := kmount.Of(dir)
 	for err == nil {
-		if m.fsType == "overlay" {
-			found = append(found, MountInfo{Target: m.point, FSType: m.fsType, Options: m.options,
-				Upper: SuperOption(m.options, "upperdir")})
+		if m.FSType == "overlay" {
+			found = append(found, MountInfo{Target: m.Point, FSType: m.FSType, Options: m.Options,
+				Upper: SuperOption(m.Options, "upperdir")})
 		}
-		if m.point == "/" || m.parent == m.id {
+		if m.Point == "/" || m.Parent == m.ID {
 			return found, nil
 		}
-		m, err = mountByID(m.parent)
+		m, err = kmount.ByID(m.Parent)
 	}
 	return overlaysAboveFromTable(dir)
 }

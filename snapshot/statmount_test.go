@@ -1,48 +1,21 @@
 package snapshot
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
-	"unsafe"
 
+	"github.com/strata-sh/strata/internal/kmount"
 	"golang.org/x/sys/unix"
 )
 
-// kernelAtLeast reports whether the running kernel is major.minor or newer.
-func kernelAtLeast(t *testing.T, major, minor int) bool {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		t.Fatal(err)
-	}
-	rel := unix.ByteSliceToString(u.Release[:])
-	f := strings.FieldsFunc(rel, func(r rune) bool { return r < '0' || r > '9' })
-	if len(f) < 2 {
-		t.Fatalf("kernel release %q", rel)
-	}
-	ma, _ := strconv.Atoi(f[0])
-	mi, _ := strconv.Atoi(f[1])
-	return ma > major || ma == major && mi >= minor
-}
-
-// TestStatmountAnswersHere: on a kernel with statmount's options (6.11)
-// the fast path is taken, so the tests below compare it with the table
-// and not the table with itself; on an older one it steps aside.
-func TestStatmountAnswersHere(t *testing.T) {
-	m, err := mountOf("/")
-	if !kernelAtLeast(t, 6, 11) {
-		if !errors.Is(err, errNoStatmount) {
-			t.Fatalf("mountOf(/) on an older kernel: %+v, %v; want errNoStatmount", m, err)
-		}
-		return
-	}
-	if err != nil || m.point != "/" || m.fsType == "" {
-		t.Fatalf("mountOf(/) = %+v, %v", m, err)
-	}
+// statmountAnswers: the fast path answers on this kernel (6.11 and
+// later; kmount's TestStatmountAnswersHere checks which).
+func statmountAnswers() bool {
+	_, err := kmount.Of("/")
+	return err == nil
 }
 
 // mountOverlay mounts an overlay of one lower on target (made if need
@@ -82,7 +55,7 @@ func TestMountedAgreesWithTable(t *testing.T) {
 			t.Errorf("Mounted(%q) = %+v, %v, %v; want the overlay with upper %q", target, got, ok, err, upper)
 		}
 		// On a kernel that can, the answer above came from statmount.
-		if m, err := mountOf(target); kernelAtLeast(t, 6, 11) && (err != nil || m.point != target) {
+		if m, err := kmount.Of(target); statmountAnswers() && (err != nil || m.Point != target) {
 			t.Errorf("statmount of %q: %+v, %v", target, m, err)
 		}
 		targets = append(targets, target)
@@ -153,41 +126,6 @@ func TestOverlaysAboveAgreesWithTable(t *testing.T) {
 		if !reflect.DeepEqual(uppers, c.uppers) || !reflect.DeepEqual(tableUppers, c.uppers) {
 			t.Errorf("OverlaysAbove(%q): uppers %q, from the table %q; want %q", c.dir, uppers, tableUppers, c.uppers)
 		}
-	}
-}
-
-// TestParseStatmountRefuses: answers the fast path cannot trust send the
-// caller to the table: an overlay without options (a kernel before
-// 6.11), a short answer, a mask without the basics.
-func TestParseStatmountRefuses(t *testing.T) {
-	answer := func(mask uint64, size uint32, strs string, fsType, point, opts uint32) []byte {
-		b := make([]uint64, (statmountSize+len(strs))/8+1)
-		raw := unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), len(b)*8)
-		h := (*statmountHead)(unsafe.Pointer(&b[0]))
-		h.size, h.mask, h.fsType, h.mntPoint, h.mntOpts = size, mask, fsType, point, opts
-		copy(raw[statmountSize:], strs)
-		return raw
-	}
-	basics := uint64(statmountMntBasic | statmountMntPoint | statmountFSType)
-	strs := "\x00overlay\x00/t\x00upperdir=/u\x00tmpfs\x00"
-	full := uint32(statmountSize + len(strs))
-	if m, err := parseStatmount(answer(basics|statmountMntOpts, full, strs, 1, 9, 12)); err != nil ||
-		m.fsType != "overlay" || m.point != "/t" || SuperOption(m.options, "upperdir") != "/u" {
-		t.Fatalf("a whole answer: %+v, %v", m, err)
-	}
-	for name, b := range map[string][]byte{
-		"overlay without options": answer(basics, full, strs, 1, 9, 0),
-		"short":                   answer(basics|statmountMntOpts, statmountSize-8, strs, 1, 9, 12),
-		"longer than the buffer":  answer(basics|statmountMntOpts, 1<<20, strs, 1, 9, 12),
-		"no mount point":          answer(statmountFSType|statmountMntOpts, full, strs, 1, 9, 12),
-	} {
-		if m, err := parseStatmount(b); !errors.Is(err, errNoStatmount) {
-			t.Errorf("%s: %+v, %v; want errNoStatmount", name, m, err)
-		}
-	}
-	// An offset past the strings reads as empty, not out of bounds.
-	if m, err := parseStatmount(answer(basics, full, strs, 24, 1<<30, 0)); err != nil || m.fsType != "tmpfs" || m.point != "" {
-		t.Errorf("an offset past the end: %+v", m)
 	}
 }
 

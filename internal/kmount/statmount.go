@@ -1,4 +1,9 @@
-package snapshot
+// Package kmount asks the kernel about mounts one at a time: statx(2)
+// names the mount a path lies in, statmount(2) describes a mount and
+// listmount(2) lists those below one, instead of reading the whole of
+// /proc/self/mountinfo. Where these cannot answer (ErrCannot), callers
+// read the table as before.
+package kmount
 
 import (
 	"bytes"
@@ -18,9 +23,9 @@ import (
 // the same cost with 20 mounts or 20,000. On older kernels, and wherever
 // these cannot answer, the callers read mountinfo as before.
 
-// errNoStatmount says statx and statmount cannot answer here: the caller
-// reads mountinfo instead.
-var errNoStatmount = errors.New("statmount cannot answer")
+// ErrCannot says statx, statmount or listmount cannot answer here: the
+// caller reads mountinfo instead.
+var ErrCannot = errors.New("statmount cannot answer")
 
 // statmount(2)'s request mask (include/uapi/linux/mount.h).
 const (
@@ -58,34 +63,34 @@ type statmountHead struct {
 
 const statmountSize = 512
 
-// kernelMount is what statmount says of one mount.
-type kernelMount struct {
-	id, parent uint64
-	fsType     string
-	point      string // relative to this process's root, unescaped
-	options    string // the file system's own, escaped as in mountinfo
+// Mount is what statmount says of one mount.
+type Mount struct {
+	ID, Parent uint64
+	FSType     string
+	Point      string // relative to this process's root, unescaped
+	Options    string // the file system's own, escaped as in mountinfo
 }
 
-// mountOf describes the mount path resolves into: for a mount point, the
+// Of describes the mount path resolves into: for a mount point, the
 // topmost mount there. The last element is not followed if a link. A
 // path that does not exist gives an error that wraps unix.ENOENT.
-func mountOf(path string) (kernelMount, error) {
+func Of(path string) (Mount, error) {
 	var st unix.Statx_t
 	flags := unix.AT_SYMLINK_NOFOLLOW | unix.AT_NO_AUTOMOUNT | unix.AT_STATX_DONT_SYNC
 	if err := unix.Statx(unix.AT_FDCWD, path, flags, unix.STATX_MNT_ID_UNIQUE, &st); err != nil {
 		if errors.Is(err, unix.ENOSYS) {
-			return kernelMount{}, errNoStatmount
+			return Mount{}, ErrCannot
 		}
-		return kernelMount{}, fmt.Errorf("statx %s: %w", path, err)
+		return Mount{}, fmt.Errorf("statx %s: %w", path, err)
 	}
 	if st.Mask&unix.STATX_MNT_ID_UNIQUE == 0 {
-		return kernelMount{}, errNoStatmount
+		return Mount{}, ErrCannot
 	}
-	return mountByID(st.Mnt_id)
+	return ByID(st.Mnt_id)
 }
 
-// mountByID describes the mount with unique id id.
-func mountByID(id uint64) (kernelMount, error) {
+// ByID describes the mount with unique id id.
+func ByID(id uint64) (Mount, error) {
 	req := mntIDReq{size: uint32(unsafe.Sizeof(mntIDReq{})), mntID: id, param: statmountWant}
 	// An overlay of many layers shows a long option string: grow the
 	// buffer as the kernel asks (EOVERFLOW), up to 4 MiB.
@@ -99,23 +104,23 @@ func mountByID(id uint64) (kernelMount, error) {
 			buf = make([]uint64, len(buf)*4)
 			continue
 		case errno == unix.ENOSYS || errno == unix.EINVAL || errno == unix.EPERM:
-			return kernelMount{}, errNoStatmount
+			return Mount{}, ErrCannot
 		case errno != 0:
-			return kernelMount{}, fmt.Errorf("statmount %d: %w", id, errno)
+			return Mount{}, fmt.Errorf("statmount %d: %w", id, errno)
 		}
-		return parseStatmount(b)
+		return parse(b)
 	}
 }
 
-// parseStatmount reads the kernel's answer in b.
-func parseStatmount(b []byte) (kernelMount, error) {
+// parse reads the kernel's answer in b.
+func parse(b []byte) (Mount, error) {
 	h := (*statmountHead)(unsafe.Pointer(&b[0]))
 	if h.size < statmountSize || int(h.size) > len(b) {
-		return kernelMount{}, fmt.Errorf("statmount: answer of %d bytes: %w", h.size, errNoStatmount)
+		return Mount{}, fmt.Errorf("statmount: answer of %d bytes: %w", h.size, ErrCannot)
 	}
 	need := uint64(statmountMntBasic | statmountMntPoint | statmountFSType)
 	if h.mask&need != need {
-		return kernelMount{}, errNoStatmount
+		return Mount{}, ErrCannot
 	}
 	strs := b[statmountSize:h.size]
 	str := func(off uint32) string {
@@ -128,14 +133,14 @@ func parseStatmount(b []byte) (kernelMount, error) {
 		}
 		return string(s)
 	}
-	m := kernelMount{id: h.mntID, parent: h.mntParentID, fsType: str(h.fsType), point: str(h.mntPoint)}
+	m := Mount{ID: h.mntID, Parent: h.mntParentID, FSType: str(h.fsType), Point: str(h.mntPoint)}
 	if h.mask&statmountMntOpts != 0 {
-		m.options = str(h.mntOpts)
-	} else if m.fsType == "overlay" {
+		m.Options = str(h.mntOpts)
+	} else if m.FSType == "overlay" {
 		// The kernel leaves the bit unset both when it has no options
 		// to show (6.11 on) and when it cannot show them (6.8 to 6.10);
 		// an overlay always has some.
-		return kernelMount{}, errNoStatmount
+		return Mount{}, ErrCannot
 	}
 	return m, nil
 }
