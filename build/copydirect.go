@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/moby/sys/mountinfo"
+	"github.com/strata-sh/strata/internal/kmount"
 	"github.com/strata-sh/strata/internal/stagedir"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
@@ -213,14 +213,12 @@ func (b *builder) mountInside(rel string) (bool, error) {
 		return false, err
 	}
 	prefix := strings.TrimSuffix(top, "/") + "/"
-	in, err := mountinfo.GetMounts(func(i *mountinfo.Info) (skip, stop bool) {
-		return !strings.HasPrefix(i.Mountpoint, prefix), false
-	})
+	points, err := kmount.Below(top)
 	if err != nil {
 		return false, err
 	}
-	for _, m := range in {
-		if !b.ignore.excluded(path.Join(rel, strings.TrimPrefix(m.Mountpoint, prefix))) {
+	for _, p := range points {
+		if strings.HasPrefix(p, prefix) && !b.ignore.excluded(path.Join(rel, strings.TrimPrefix(p, prefix))) {
 			return true, nil
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moby/sys/mountinfo"
+	"github.com/strata-sh/strata/internal/kmount"
 	"github.com/strata-sh/strata/internal/lockfile"
 
 	"github.com/opencontainers/go-digest"
@@ -161,12 +161,12 @@ func (r *Repo) cleanTemp(cutoff time.Time) {
 		return
 	}
 	mounted := map[string]bool{}
-	ms, err := mountinfo.GetMounts(mountinfo.PrefixFilter(tmp))
+	points, err := kmount.Below(tmp)
 	if err != nil {
 		return // not knowing which are mounted, remove none
 	}
-	for _, m := range ms {
-		if rel, err := filepath.Rel(tmp, m.Mountpoint); err == nil && rel != "." {
+	for _, p := range points {
+		if rel, err := filepath.Rel(tmp, p); err == nil && rel != "." {
 			mounted[strings.SplitN(rel, "/", 2)[0]] = true
 		}
 	}

@@ -17,7 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/moby/sys/mountinfo"
+	"github.com/strata-sh/strata/internal/kmount"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
 	"golang.org/x/sys/unix"
@@ -188,14 +188,14 @@ func (w *Worktree) refuseSubmounts() error {
 	if w.target == "" {
 		return nil
 	}
-	ms, err := mountinfo.GetMounts(mountinfo.PrefixFilter(w.target))
+	points, err := kmount.Below(w.target)
 	if err != nil {
 		return fmt.Errorf("in use: %w", err)
 	}
-	for _, m := range ms {
-		if strings.HasPrefix(m.Mountpoint, w.target+"/") {
+	for _, p := range points {
+		if strings.HasPrefix(p, w.target+"/") {
 			return fmt.Errorf("%s is %w: %s is mounted inside it; unmount that first, or use --force",
-				w.displayName(), ErrInUse, pathquote.Quote(m.Mountpoint))
+				w.displayName(), ErrInUse, pathquote.Quote(p))
 		}
 	}
 	return nil

@@ -16,7 +16,7 @@ var allowed = map[string][]string{
 	"refs":            {"internal/atomicfile", "internal/lockfile", "internal/pagewrite", "internal/regfile"},
 	"exec":            {},
 	"bisect":          {}, // the midpoint over a graph the caller reads
-	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/regfile", "objects", "objects/layer", "refs"},
+	"repo":            {"internal/asyncwrite", "internal/atomicfile", "internal/gitdate", "internal/kmount", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/regfile", "objects", "objects/layer", "refs"},
 	"tree":            {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pagewrite", "internal/pathquote", "internal/xdiff", "objects", "objects/layer"},
 	"snapshot":        {"internal/asyncwrite", "internal/atomicfile", "internal/kmount", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/stagedir", "objects", "objects/layer"},
 	"worktree":        {"internal/asyncwrite", "internal/atomicfile", "internal/epoch", "internal/gitdate", "internal/kmount", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/xdiff", "internal/regfile", "internal/stagedir", "repo", "objects", "objects/layer", "refs", "tree", "tree/changeset", "fold", "snapshot", "merge", "merge/textmerge"},
@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"merge/textmerge": {"internal/xdiff"},
 	"image":           {"internal/asyncwrite", "internal/atomicfile", "internal/mapfile", "internal/pagewrite", "internal/pathquote", "objects", "objects/layer"},
 	"image/change":    {"exec"}, // --change: exec's port and signal readers, apart from image, which remote imports
-	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/gitdate", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/treepath", "repo", "objects", "objects/layer", "refs", "image"},
+	"remote":          {"internal/asyncwrite", "internal/atomicfile", "internal/gitdate", "internal/kmount", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/regfile", "internal/treepath", "repo", "objects", "objects/layer", "refs", "image"},
 	"build":           {"internal/asyncwrite", "internal/atomicfile", "internal/buildcache", "internal/gitdate", "internal/kmount", "internal/lockfile", "internal/mapfile", "internal/pagewrite", "internal/mountopt", "internal/pathquote", "internal/xdiff", "internal/regfile", "internal/stagedir", "internal/tarcompress", "repo", "objects", "objects/layer", "refs", "snapshot", "exec", "fold", "tree", "tree/changeset"},
 }
 

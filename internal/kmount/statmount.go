@@ -34,7 +34,8 @@ const (
 	statmountFSType   = 0x20
 	statmountMntOpts  = 0x80 // Linux 6.11
 
-	statmountWant = statmountMntBasic | statmountMntPoint | statmountFSType | statmountMntOpts
+	statmountWhere = statmountMntBasic | statmountMntPoint | statmountFSType // Linux 6.8
+	statmountWant  = statmountWhere | statmountMntOpts
 )
 
 // mntIDReq is struct mnt_id_req in its first version (24 bytes).
@@ -74,7 +75,10 @@ type Mount struct {
 // Of describes the mount path resolves into: for a mount point, the
 // topmost mount there. The last element is not followed if a link. A
 // path that does not exist gives an error that wraps unix.ENOENT.
-func Of(path string) (Mount, error) {
+func Of(path string) (Mount, error) { return of(path, statmountWant) }
+
+// of is Of asking statmount for want.
+func of(path string, want uint64) (Mount, error) {
 	var st unix.Statx_t
 	flags := unix.AT_SYMLINK_NOFOLLOW | unix.AT_NO_AUTOMOUNT | unix.AT_STATX_DONT_SYNC
 	if err := unix.Statx(unix.AT_FDCWD, path, flags, unix.STATX_MNT_ID_UNIQUE, &st); err != nil {
@@ -86,12 +90,16 @@ func Of(path string) (Mount, error) {
 	if st.Mask&unix.STATX_MNT_ID_UNIQUE == 0 {
 		return Mount{}, ErrCannot
 	}
-	return ByID(st.Mnt_id)
+	return byID(st.Mnt_id, want)
 }
 
 // ByID describes the mount with unique id id.
-func ByID(id uint64) (Mount, error) {
-	req := mntIDReq{size: uint32(unsafe.Sizeof(mntIDReq{})), mntID: id, param: statmountWant}
+func ByID(id uint64) (Mount, error) { return byID(id, statmountWant) }
+
+// byID is ByID asking statmount for want: without statmountMntOpts, the
+// options are left out and an overlay's answer is trusted without them.
+func byID(id, want uint64) (Mount, error) {
+	req := mntIDReq{size: uint32(unsafe.Sizeof(mntIDReq{})), mntID: id, param: want}
 	// An overlay of many layers shows a long option string: grow the
 	// buffer as the kernel asks (EOVERFLOW), up to 4 MiB.
 	buf := make([]uint64, 2048) // 16 KiB, 8-byte aligned for the header
@@ -108,12 +116,13 @@ func ByID(id uint64) (Mount, error) {
 		case errno != 0:
 			return Mount{}, fmt.Errorf("statmount %d: %w", id, errno)
 		}
-		return parse(b)
+		return parse(b, want&statmountMntOpts != 0)
 	}
 }
 
-// parse reads the kernel's answer in b.
-func parse(b []byte) (Mount, error) {
+// parse reads the kernel's answer in b; an overlay's without options is
+// refused if opts were asked for.
+func parse(b []byte, opts bool) (Mount, error) {
 	h := (*statmountHead)(unsafe.Pointer(&b[0]))
 	if h.size < statmountSize || int(h.size) > len(b) {
 		return Mount{}, fmt.Errorf("statmount: answer of %d bytes: %w", h.size, ErrCannot)
@@ -136,7 +145,7 @@ func parse(b []byte) (Mount, error) {
 	m := Mount{ID: h.mntID, Parent: h.mntParentID, FSType: str(h.fsType), Point: str(h.mntPoint)}
 	if h.mask&statmountMntOpts != 0 {
 		m.Options = str(h.mntOpts)
-	} else if m.FSType == "overlay" {
+	} else if opts && m.FSType == "overlay" {
 		// The kernel leaves the bit unset both when it has no options
 		// to show (6.11 on) and when it cannot show them (6.8 to 6.10);
 		// an overlay always has some.

@@ -58,7 +58,7 @@ func TestParseStatmountRefuses(t *testing.T) {
 	basics := uint64(statmountMntBasic | statmountMntPoint | statmountFSType)
 	strs := "\x00overlay\x00/t\x00upperdir=/u\x00tmpfs\x00"
 	full := uint32(statmountSize + len(strs))
-	if m, err := parse(answer(basics|statmountMntOpts, full, strs, 1, 9, 12)); err != nil ||
+	if m, err := parse(answer(basics|statmountMntOpts, full, strs, 1, 9, 12), true); err != nil ||
 		m.FSType != "overlay" || m.Point != "/t" || mountopt.Get(m.Options, "upperdir") != "/u" {
 		t.Fatalf("a whole answer: %+v, %v", m, err)
 	}
@@ -68,12 +68,16 @@ func TestParseStatmountRefuses(t *testing.T) {
 		"longer than the buffer":  answer(basics|statmountMntOpts, 1<<20, strs, 1, 9, 12),
 		"no mount point":          answer(statmountFSType|statmountMntOpts, full, strs, 1, 9, 12),
 	} {
-		if m, err := parse(b); !errors.Is(err, ErrCannot) {
+		if m, err := parse(b, true); !errors.Is(err, ErrCannot) {
 			t.Errorf("%s: %+v, %v; want ErrCannot", name, m, err)
 		}
 	}
+	// Below asks for no options: an overlay's point is enough.
+	if m, err := parse(answer(basics, full, strs, 1, 9, 0), false); err != nil || m.FSType != "overlay" || m.Point != "/t" {
+		t.Errorf("an overlay's answer without options, none asked: %+v, %v", m, err)
+	}
 	// An offset past the strings reads as empty, not out of bounds.
-	if m, err := parse(answer(basics, full, strs, 24, 1<<30, 0)); err != nil || m.FSType != "tmpfs" || m.Point != "" {
+	if m, err := parse(answer(basics, full, strs, 24, 1<<30, 0), true); err != nil || m.FSType != "tmpfs" || m.Point != "" {
 		t.Errorf("an offset past the end: %+v", m)
 	}
 }

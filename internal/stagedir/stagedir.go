@@ -14,7 +14,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/moby/sys/mountinfo"
+	"github.com/strata-sh/strata/internal/kmount"
 	"golang.org/x/sys/unix"
 )
 
@@ -104,23 +104,24 @@ func Sweep(tmp, prefix string, dryRun bool) ([]string, error) {
 
 // remove unmounts everything at or below dir, deepest first (a bind in
 // a tree before the tree), then removes dir: never through a mount,
-// which would delete what the mount shows.
+// which would delete what the mount shows. The kernel is asked about
+// the mounts below dir alone where it can be (kmount.Below).
 func remove(dir string) error {
-	ms, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
+	points, err := kmount.Below(dir)
 	if err != nil {
 		return err
 	}
-	sort.Slice(ms, func(i, j int) bool { return len(ms[i].Mountpoint) > len(ms[j].Mountpoint) })
-	for _, m := range ms {
-		err := unix.Unmount(m.Mountpoint, 0)
+	sort.Slice(points, func(i, j int) bool { return len(points[i]) > len(points[j]) })
+	for _, p := range points {
+		err := unix.Unmount(p, 0)
 		if errors.Is(err, unix.EBUSY) {
-			err = unix.Unmount(m.Mountpoint, unix.MNT_DETACH)
+			err = unix.Unmount(p, unix.MNT_DETACH)
 		}
 		if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("unmount %s: %w", m.Mountpoint, err)
+			return fmt.Errorf("unmount %s: %w", p, err)
 		}
 	}
-	if ms, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir)); err != nil || len(ms) > 0 {
+	if points, err := kmount.Below(dir); err != nil || len(points) > 0 {
 		return fmt.Errorf("%s is still mounted", dir)
 	}
 	return os.RemoveAll(dir)
