@@ -10,11 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/moby/sys/mountinfo"
-	"golang.org/x/sys/unix"
-
 	"github.com/strata-sh/strata/internal/atomicfile"
-	"github.com/strata-sh/strata/internal/mountopt"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 )
@@ -211,46 +207,3 @@ func (r *Repo) Resolve(rev string) (*objects.Commit, error) {
 	}
 	return c, nil
 }
-
-// planted reports whether dir, which holds a .strata, lies where no
-// repository of the user's can: below another repository's .strata, or
-// in a work tree strata mounted (an overlay whose upper directory is in
-// a repository here), which a container or an image writes.
-func planted(dir string) bool {
-	for _, c := range strings.Split(filepath.ToSlash(filepath.Dir(dir)), "/") {
-		if c == DirName {
-			return true
-		}
-	}
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil || st.Type != unix.OVERLAYFS_SUPER_MAGIC {
-		return false
-	}
-	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("overlay"))
-	if err != nil {
-		return true // an overlay we cannot tell: refuse rather than trust
-	}
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = real // the path mountinfo shows
-	}
-	best, upper := "", ""
-	for _, m := range mounts {
-		mp := m.Mountpoint
-		if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && len(mp) >= len(best) {
-			best, upper = mp, mountopt.Get(m.VFSOptions, "upperdir")
-		}
-	}
-	// The repository the upper lies in must be one this process sees:
-	// strata run inside a strata container sees that container's root as
-	// such an overlay, but not the host's repository it names, and may
-	// keep repositories of its own there.
-	project, _, found := strings.Cut(upper, "/"+DirName+"/")
-	if !found {
-		return false
-	}
-	fi, err := os.Stat(filepath.Join(project, DirName))
-	return err == nil && fi.IsDir()
-}
-
-// overlayOption is the value of key in an overlay's super options, with
-// mountinfo's octal escapes (\040 for a space) undone.
