@@ -34,7 +34,7 @@ trap 'rm -f "$tmp" "$BENCH_CHART"' EXIT
 	echo
 	echo "| benchmark | median | target |"
 	echo "|---|---|---|"
-	go test -run '^$' -bench . -benchtime 10x -count 5 ./refs ./cmd/strata ./build ./fold ./snapshot 2>/dev/null |
+	go test -run '^$' -bench . -benchtime 10x -count 5 ./refs ./cmd/strata ./build ./fold ./snapshot ./internal/kmount 2>/dev/null |
 		awk '/^Benchmark/ { n=$1; sub(/-[0-9]+$/, "", n); print n, $3 }' | sort -k1,1 -k2,2n >"$tmp.go"
 	for n in $(cut -d' ' -f1 "$tmp.go" | sort -u); do
 		m=$(awk -v n="$n" '$1 == n {v[++c]=$2} END {print v[int((c+1)/2)]}' "$tmp.go")
