@@ -134,6 +134,7 @@ var valueChecks = map[string]func(string) error{
 	"core.sharedworktree":        checkBool,
 	"pull.rebase":                checkBool,
 	"branch.autosetupmerge":      checkAutoSetupMerge,
+	"checkout.guess":             checkBool,
 	"core.bigfilethreshold":      checkSize,
 	"diff.renames": func(v string) error {
 		if strings.EqualFold(v, "copies") || strings.EqualFold(v, "copy") {

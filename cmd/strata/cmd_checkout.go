@@ -32,6 +32,7 @@ type checkoutFlags struct {
 	// branchOnly: REV must be a branch unless a new one is made or HEAD
 	// detached, and a stopped merge or rebase is refused (switch).
 	branchOnly bool
+	guess      bool // --guess, --no-guess (guessEnabled)
 }
 
 func newCheckoutCommand(g *globals) *cobra.Command {
@@ -53,6 +54,13 @@ every change lands in .strata/worktree/upper until it is committed.
 
 A new branch (-b, -B) gets an upstream as branch's does
 (branch.autoSetupMerge: from a remote-tracking REV by default).
+
+A REV that resolves as no revision at all, dev, but names one remote's
+branch (origin/dev) makes branch dev there, with that upstream, as
+git's guess does: "branch 'dev' set up to track 'origin/dev'.". Two
+remotes with a dev is an error, unless config checkout.defaultRemote
+names one of them; --no-guess, or config checkout.guess false, guesses
+nothing (--guess takes that back).
 
 Switching to another commit with uncommitted changes is refused, listing
 them, unless --force, which discards them (on the same commit too, as
@@ -103,6 +111,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&o.ignoreOther, "ignore-other-worktrees", false, "check out a branch another work tree has, keeping the changes here")
 	cmd.Flags().StringVar(&o.path, "path", "", "check out in `DIR`, a second work tree, instead of <project>/rootfs")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")
+	addGuessFlags(cmd.Flags(), &o.guess)
 	return cmd
 }
 
@@ -118,6 +127,28 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 	}
 	if rev, err = previousCheckout(w, rev); err != nil {
 		return fmt.Errorf("%s: %w", cmd.Name(), err)
+	}
+	flag := "-b" // the flag that named newBranch, for messages
+	switch {
+	case o.branchOnly && reset:
+		flag = "--force-create"
+	case o.branchOnly:
+		flag = "-c"
+	case reset:
+		flag = "-B"
+	}
+	what := "" // the command and the new branch, for messages
+	if newBranch != "" {
+		what = cmd.Name() + " " + flag + " " + newBranch
+	}
+	if newBranch == "" {
+		var start string
+		if newBranch, start, what, err = impliedBranch(cmd, r, o, rev); err != nil {
+			return err
+		}
+		if newBranch != "" {
+			rev = start
+		}
 	}
 	if o.branchOnly && newBranch == "" && !o.detach && rev != "" && !r.Refs.Exists(refs.Heads+rev) {
 		if _, err := w.Resolve(rev); err != nil {
@@ -140,19 +171,10 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 			how = branchReset
 		}
 	}
-	flag := "-b" // the flag that named newBranch, for messages
-	switch {
-	case o.branchOnly && reset:
-		flag = "--force-create"
-	case o.branchOnly:
-		flag = "-c"
-	case reset:
-		flag = "-B"
-	}
 	if newBranch != "" {
 		// A name that cannot be a branch is a usage error, as branch's.
 		if err := refs.CheckName(refs.Heads + newBranch); err != nil {
-			return usagef("%s %s %s: %w", cmd.Name(), flag, newBranch, err)
+			return usagef("%s: %w", what, err)
 		}
 	}
 	var track trackPlan // the new branch's upstream
@@ -161,7 +183,7 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 		if start == "" {
 			start = refs.HEAD
 		}
-		if track, err = planTracking(r, cmd.Name()+" "+flag+" "+newBranch, start); err != nil {
+		if track, err = planTracking(r, what, start); err != nil {
 			return err
 		}
 	}
@@ -183,7 +205,7 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 		return err
 	}
 	if newBranch != "" {
-		if err := setupTracking(g, r, cmd.Name()+" "+flag+" "+newBranch, newBranch, track); err != nil {
+		if err := setupTracking(g, r, what, newBranch, track); err != nil {
 			return err
 		}
 	}

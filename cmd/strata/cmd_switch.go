@@ -27,7 +27,10 @@ own -C DIR). "-" is the branch before.
   strata switch -                   # back to the branch before
 
 A new branch gets an upstream as branch's does (branch.autoSetupMerge:
-from a remote-tracking START by default).
+from a remote-tracking START by default). A BRANCH that resolves as no
+revision, dev, but names one remote's branch (origin/dev) is made there,
+with that upstream, as git's guess (see checkout: checkout.guess,
+checkout.defaultRemote, --no-guess).
 
 Switching to another commit with uncommitted changes is refused, listing
 them, unless --discard-changes. So is any switch while a merge, rebase,
@@ -62,5 +65,6 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&o.ignoreOther, "ignore-other-worktrees", false, "switch to a branch another work tree has, keeping the changes here")
 	cmd.Flags().StringVar(&o.path, "path", "", "switch the second work tree at `DIR`")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")
+	addGuessFlags(cmd.Flags(), &o.guess)
 	return cmd
 }

@@ -21,7 +21,10 @@ func newWorktreeAddCommand(g *globals) *cobra.Command {
 		Use:   "add [-b NEW | -B NEW | --detach] [--track | --no-track] [--force] [-q] [--lock [--reason R]] PATH [REV]",
 		Short: "Check out REV in a new work tree at PATH (default: a new branch named after PATH)",
 		Long: `Check out REV in a new work tree at PATH (default: a new branch named
-after PATH's base name, made at HEAD if it does not exist).
+after PATH's base name, made at HEAD if it does not exist). A REV that
+resolves as no revision, dev, but names one remote's branch
+(origin/dev; checkout.defaultRemote's among several) makes branch dev
+there, as git's guess.
 
 A new branch (-b, -B, or the one named after PATH) gets an upstream as
 branch's does, as git's: branch.autoSetupMerge says (by default, from a
@@ -59,6 +62,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			if _, ok, _ := w.State(); ok {
 				return fmt.Errorf("worktree add: %s is a work tree already", w.Target())
+			}
+			if newBranch == "" && !detach {
+				// git's guess: PATH dev, dev only a remote's (origin/dev).
+				if start, err := worktreeGuess(r, rev); err != nil {
+					return err
+				} else if start != "" {
+					newBranch, rev, flag = rev, start, ""
+				}
 			}
 			o, err := worktreeAddOptions(r, w, rev, newBranch, flag, detach)
 			if err != nil {
@@ -177,4 +188,22 @@ func worktreeAddTracking(r *repo.Repo, o worktree.CheckoutOptions, rev string, t
 	}
 	p, err := flagTracking(r, what, rev, track, noTrack)
 	return addTracking{trackPlan: p, what: what}, err
+}
+
+// worktreeGuess is the remote-tracking branch worktree add PATH REV
+// makes branch REV from, as git's: when REV resolves as no revision and
+// one remote has a branch of that name (checkout.defaultRemote's among
+// several); "" for none, several being no error, as git's.
+func worktreeGuess(r *repo.Repo, rev string) (string, error) {
+	if rev == "" {
+		return "", nil
+	}
+	if _, err := r.Resolve(rev); err == nil {
+		return "", nil
+	}
+	full, _, err := guessRemoteBranch(r, rev)
+	if err != nil {
+		return "", fmt.Errorf("worktree add: %w", err)
+	}
+	return full, nil
 }

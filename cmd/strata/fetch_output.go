@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -181,23 +180,3 @@ func printFetchPorcelain(g *globals, res remote.FetchResult) {
 		fmt.Fprintf(g.stdout, "%s %s %s %s\n", flag, old, new, u.Ref)
 	}
 }
-
-// notFlag is a boolean flag that sets *p to the opposite of its value:
-// git's --write-fetch-head beside --no-write-fetch-head, both setting
-// one bool, so that the last given wins.
-type notFlag struct{ p *bool }
-
-func (f notFlag) Set(v string) error {
-	b, err := strconv.ParseBool(v)
-	if err == nil {
-		*f.p = !b
-	}
-	return err
-}
-func (f notFlag) String() string {
-	if f.p == nil {
-		return "true"
-	}
-	return strconv.FormatBool(!*f.p)
-}
-func (f notFlag) Type() string { return "bool" }
