@@ -133,17 +133,25 @@ func writeTracking(g *globals, r *repo.Repo, what, name, remoteName, merge strin
 	return writeUpstream(g, r, what+": set its upstream", name, remoteName, merge, tracked)
 }
 
-// flagTracking plans a new branch's upstream as --track (track) or
-// --no-track (noTrack) say, else as branch.autoSetupMerge does
-// (planTracking).
-func flagTracking(r *repo.Repo, what, start string, track, noTrack bool) (trackPlan, error) {
-	switch {
-	case track:
-		return explicitTracking(r, what, start)
-	case noTrack:
-		return trackPlan{mode: repo.TrackFalse}, nil
+// flagTracking plans a new branch's upstream as git's --track (mode
+// trackDirect), --track=inherit (trackInherit) or --no-track
+// (trackNever) say, else as branch.autoSetupMerge does (planTracking);
+// a bad branch.autoSetupMerge is refused whatever the flags, as git
+// reads its config first.
+func flagTracking(r *repo.Repo, what, start, mode string) (trackPlan, error) {
+	p, err := planTracking(r, what, start)
+	if err != nil {
+		return trackPlan{}, err
 	}
-	return planTracking(r, what, start)
+	switch mode {
+	case trackDirect:
+		return explicitTracking(r, what, start)
+	case trackInherit:
+		p.mode = repo.TrackInherit
+	case trackNever:
+		p.mode = repo.TrackFalse
+	}
+	return p, nil
 }
 
 // explicitTracking plans the upstream of a new branch made with git's
@@ -164,4 +172,22 @@ func explicitTracking(r *repo.Repo, what, start string) (trackPlan, error) {
 		}
 	}
 	return trackPlan{mode: repo.TrackAlways, from: from}, nil
+}
+
+// createBranch is branch NAME [START] (args): NAME made at START
+// (default HEAD), force moving it if it exists, its upstream as
+// --track or --no-track (track) or branch.autoSetupMerge say.
+func createBranch(g *globals, r *repo.Repo, args []string, force bool, track string) error {
+	name, start := args[0], refs.HEAD
+	if len(args) == 2 {
+		start = args[1]
+	}
+	p, err := flagTracking(r, "branch "+name, start, track)
+	if err != nil {
+		return err
+	}
+	if err := createRef(r, refs.Heads, name, start, force, "branch: created from "+start); err != nil {
+		return err
+	}
+	return setupTracking(g, r, "branch "+name, name, p)
 }

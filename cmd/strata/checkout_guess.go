@@ -82,10 +82,21 @@ func guessNewBranch(r *repo.Repo, what, rev string) (start string, err error) {
 }
 
 // impliedBranch is the branch checkout or switch makes though no -b, -B,
-// -c or --force-create names one, as git's guess makes dev from
-// origin/dev; start is where it is made, what names the command in
-// messages. "" when there is none.
+// -c or --force-create names one, as git's: checkout --track
+// REMOTE/BRANCH (or --no-track) makes BRANCH at it, and git's guess
+// makes dev from origin/dev; start is where it is made, what names the
+// command in messages. "" when there is none.
 func impliedBranch(cmd *cobra.Command, r *repo.Repo, o checkoutFlags, rev string) (name, start, what string, err error) {
+	if o.track != trackUnset {
+		if name, err = trackedBranch(cmd.Name(), rev, o); err != nil {
+			return "", "", "", err
+		}
+		what = cmd.Name() + " " + trackFlagText(o.track) + " " + rev
+		if r.Refs.Exists(refs.Heads + name) {
+			return "", "", "", fmt.Errorf("%s: a branch named '%s' already exists", what, name)
+		}
+		return name, rev, what, nil
+	}
 	if o.detach {
 		return "", "", "", nil
 	}

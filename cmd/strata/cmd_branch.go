@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -32,6 +31,7 @@ type branchOptions struct {
 	unsetUpstream    bool
 	setUpstream      string    // -u, --set-upstream-to
 	filter           refFilter // --contains, --merged, --no-merged, --points-at
+	track            string    // -t, --track[=MODE], --no-track: trackDirect, trackInherit, trackNever
 }
 
 // refJSON is the JSON form of a branch or tag.
@@ -47,7 +47,7 @@ type refJSON struct {
 func newBranchCommand(g *globals) *cobra.Command {
 	var o branchOptions
 	cmd := &cobra.Command{
-		Use:   "branch [NAME [START] | -d NAME... | -m [OLD] NEW | -c [OLD] NEW]",
+		Use:   "branch [[-t|--no-track] NAME [START] | -d NAME... | -m [OLD] NEW | -c [OLD] NEW]",
 		Short: "List, create, delete or rename branches",
 		Long: `With no arguments, list branches; the current one is marked with *, and
 each name is padded to the longest listed, as git's branch -v.
@@ -81,7 +81,11 @@ as its upstream, as git's: "branch 'dev' set up to track 'origin/main'.".
 Config branch.autoSetupMerge says otherwise, as git's: false (never),
 always (from a local branch too), inherit (the start branch's own
 upstream) or simple (only a remote branch of the new branch's name).
-switch -c and checkout -b do the same.
+switch -c and checkout -b do the same. -t, --track makes START the
+upstream whatever the config says, a local branch too (remote "."), and
+refuses a START that is no branch ("cannot set up tracking information;
+starting point 'v1' is not a branch"); --track=inherit copies START's
+own upstream; --no-track sets none; the last given wins, as git's.
 
 --contains, --merged, --no-merged and --points-at take REV (default
 HEAD) as git's do: the word after a bare flag is its REV ("--merged
@@ -116,6 +120,9 @@ main"), so write patterns with --list before it.
 				return usagef("branch -u: name the upstream, a remote-tracking branch (REMOTE/BRANCH)")
 			}
 			o.filter.upstreams = o.verbose > 1
+			if o.track != trackUnset && (o.del || o.forceDel || o.move || o.copy || o.showCurrent || o.unsetUpstream || o.setUpstream != "" || o.list || o.all || o.remotes || len(args) == 0) {
+				return usagef("branch: --track and --no-track apply to a new branch only (branch NAME [START])")
+			}
 			switch {
 			case o.showCurrent:
 				if len(args) > 0 {
@@ -164,18 +171,7 @@ main"), so write patterns with --list before it.
 			case o.all || o.remotes:
 				return usagef("branch: -a and -r only list")
 			case len(args) <= 2:
-				start := "HEAD"
-				if len(args) == 2 {
-					start = args[1]
-				}
-				track, err := planTracking(r, "branch "+args[0], start)
-				if err != nil {
-					return err
-				}
-				if err := createRef(r, refs.Heads, args[0], start, o.force, "branch: created from "+start); err != nil {
-					return err
-				}
-				return setupTracking(g, r, "branch "+args[0], args[0], track)
+				return createBranch(g, r, args, o.force, o.track)
 			}
 			return usagef("branch: too many arguments")
 		},
@@ -197,6 +193,7 @@ main"), so write patterns with --list before it.
 	cmd.Flags().BoolVar(&o.showCurrent, "show-current", false, "print the current branch's name (nothing on a detached HEAD)")
 	cmd.Flags().StringVarP(&o.setUpstream, "set-upstream-to", "u", "", "make `UPSTREAM`, a remote-tracking branch (origin/main) or a local one, the upstream of a branch (default: the current one)")
 	cmd.Flags().BoolVar(&o.unsetUpstream, "unset-upstream", false, "forget the upstream of a branch (default: the current one): remove branch.NAME.remote and .merge")
+	addTrackFlags(cmd.Flags(), &o.track, "the new branch")
 	o.filter.addFlags(cmd.Flags())
 	return cmd
 }
@@ -482,27 +479,3 @@ func keepRefs(list []refs.Ref, keep func(refs.Ref) (bool, error)) ([]refs.Ref, e
 	}
 	return out, nil
 }
-
-// lastWins is a boolean flag that clears another when set, so that of two
-// flags choosing one thing the last given wins (git's branch -a and -r).
-type lastWins struct{ set, clear *bool }
-
-func (f lastWins) Set(v string) error {
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return err
-	}
-	*f.set = b
-	if b {
-		*f.clear = false
-	}
-	return nil
-}
-func (f lastWins) String() string {
-	if f.set == nil {
-		return "false"
-	}
-	return strconv.FormatBool(*f.set)
-}
-func (f lastWins) Type() string     { return "bool" }
-func (f lastWins) IsBoolFlag() bool { return true }

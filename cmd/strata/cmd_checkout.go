@@ -32,13 +32,14 @@ type checkoutFlags struct {
 	// branchOnly: REV must be a branch unless a new one is made or HEAD
 	// detached, and a stopped merge or rebase is refused (switch).
 	branchOnly bool
-	guess      bool // --guess, --no-guess (guessEnabled)
+	track      string // -t, --track[=MODE], --no-track: trackDirect, trackInherit, trackNever
+	guess      bool   // --guess, --no-guess (guessEnabled)
 }
 
 func newCheckoutCommand(g *globals) *cobra.Command {
 	var o checkoutFlags
 	cmd := &cobra.Command{
-		Use:   "checkout [-b|-B NEW] [--detach] [--force] [--path DIR] [REV] | [REV] -- PATH...",
+		Use:   "checkout [-b|-B NEW] [-t|--no-track] [--detach] [--force] [--path DIR] [REV] | [REV] -- PATH...",
 		Short: "Mount a revision as the work tree",
 		Long: `Mount REV (default HEAD) at <project>/rootfs as an overlay: the revision's
 layers, unpacked once into .strata/snapshots, are its read-only lowers, and
@@ -48,12 +49,17 @@ every change lands in .strata/worktree/upper until it is committed.
   strata checkout v1                # any other revision detaches HEAD
   strata checkout -b feature v1     # new branch at v1 (default HEAD)
   strata checkout -B feature v2     # the same, or move feature to v2 if it exists
+  strata checkout --track origin/dev   # new branch dev at origin/dev, its upstream
   strata checkout -                 # back to the branch (or commit) before: git's @{-1}
   strata checkout main~3 -- /etc/motd   # restore one file from a revision (see restore)
   strata checkout --path /srv/envs/env2 dev   # a second work tree elsewhere
 
 A new branch (-b, -B) gets an upstream as branch's does
-(branch.autoSetupMerge: from a remote-tracking REV by default).
+(branch.autoSetupMerge: from a remote-tracking REV by default); -t,
+--track makes REV its upstream whatever the config says, a local branch
+too, and refuses a REV that is no branch; --track=inherit copies REV's
+own upstream; --no-track sets none. Without -b or -B, --track
+REMOTE/BRANCH (or --no-track) makes BRANCH, as git's.
 
 A REV that resolves as no revision at all, dev, but names one remote's
 branch (origin/dev) makes branch dev there, with that upstream, as
@@ -85,8 +91,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				// git's checkout [REV] -- PATH: restore, HEAD stays.
-				if o.newBranch != "" || o.resetTo != "" || o.detach || o.force {
-					return usagef("checkout -- PATH: -b, -B, --detach and --force do not apply to restoring paths")
+				if o.newBranch != "" || o.resetTo != "" || o.detach || o.force || o.track != trackUnset {
+					return usagef("checkout -- PATH: -b, -B, --detach, --force, --track and --no-track do not apply to restoring paths")
 				}
 				rev := "" // what the work tree's changes are against
 				if n == 1 {
@@ -111,6 +117,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&o.ignoreOther, "ignore-other-worktrees", false, "check out a branch another work tree has, keeping the changes here")
 	cmd.Flags().StringVar(&o.path, "path", "", "check out in `DIR`, a second work tree, instead of <project>/rootfs")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")
+	addTrackFlags(cmd.Flags(), &o.track, "the new branch (-b, -B, or the one --track names)")
 	addGuessFlags(cmd.Flags(), &o.guess)
 	return cmd
 }
@@ -183,7 +190,7 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 		if start == "" {
 			start = refs.HEAD
 		}
-		if track, err = planTracking(r, what, start); err != nil {
+		if track, err = flagTracking(r, what, start, o.track); err != nil {
 			return err
 		}
 	}

@@ -12,7 +12,7 @@ func newSwitchCommand(g *globals) *cobra.Command {
 	var o checkoutFlags
 	var create, force string
 	cmd := &cobra.Command{
-		Use:   "switch [-c|--force-create NEW] [--detach] [--discard-changes] [--path DIR] [BRANCH|START]",
+		Use:   "switch [-c|--force-create NEW] [-t|--no-track] [--detach] [--discard-changes] [--path DIR] [BRANCH|START]",
 		Short: "Switch the work tree to a branch",
 		Long: `Switch the work tree to BRANCH, as git switch does: checkout for
 branches. A revision that is not a branch is refused unless --detach;
@@ -23,14 +23,16 @@ own -C DIR). "-" is the branch before.
   strata switch dev                 # attach HEAD to branch dev
   strata switch -c feature v1       # new branch at v1
   strata switch --force-create feature v2   # make or move feature to v2
+  strata switch --track origin/dev  # new branch dev at origin/dev, its upstream
   strata switch --detach main~2     # look at a commit
   strata switch -                   # back to the branch before
 
 A new branch gets an upstream as branch's does (branch.autoSetupMerge:
-from a remote-tracking START by default). A BRANCH that resolves as no
-revision, dev, but names one remote's branch (origin/dev) is made there,
-with that upstream, as git's guess (see checkout: checkout.guess,
-checkout.defaultRemote, --no-guess).
+from a remote-tracking START by default; -t, --track[=inherit] and
+--no-track as checkout's: --track REMOTE/BRANCH alone makes BRANCH).
+A BRANCH that resolves as no revision, dev, but names one remote's
+branch (origin/dev) is made there, with that upstream, as git's guess
+(see checkout: checkout.guess, checkout.defaultRemote, --no-guess).
 
 Switching to another commit with uncommitted changes is refused, listing
 them, unless --discard-changes. So is any switch while a merge, rebase,
@@ -47,7 +49,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err := excludeEachOther(cmd, "create", "force-create", "detach"); err != nil {
 				return err
 			}
-			if rev == "" && create == "" && force == "" && !o.detach {
+			if rev == "" && create == "" && force == "" && !o.detach && o.track == trackUnset {
 				return usagef("switch: name a BRANCH, or -c NEW")
 			}
 			o.newBranch, o.resetTo, o.branchOnly = create, force, true
@@ -65,6 +67,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&o.ignoreOther, "ignore-other-worktrees", false, "switch to a branch another work tree has, keeping the changes here")
 	cmd.Flags().StringVar(&o.path, "path", "", "switch the second work tree at `DIR`")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")
+	addTrackFlags(cmd.Flags(), &o.track, "the new branch (-c, --force-create, or the one --track names)")
 	addGuessFlags(cmd.Flags(), &o.guess)
 	return cmd
 }

@@ -186,7 +186,14 @@ func worktreeAddTracking(r *repo.Repo, o worktree.CheckoutOptions, rev string, t
 	if rev == "" {
 		rev = refs.HEAD
 	}
-	p, err := flagTracking(r, what, rev, track, noTrack)
+	mode := trackUnset
+	switch {
+	case track:
+		mode = trackDirect
+	case noTrack:
+		mode = trackNever
+	}
+	p, err := flagTracking(r, what, rev, mode)
 	return addTracking{trackPlan: p, what: what}, err
 }
 
