@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 
@@ -32,6 +33,7 @@ type branchOptions struct {
 	setUpstream      string    // -u, --set-upstream-to
 	filter           refFilter // --contains, --merged, --no-merged, --points-at
 	track            string    // -t, --track[=MODE], --no-track: trackDirect, trackInherit, trackNever
+	quiet            bool      // -q: no messages of what was made, moved or deleted
 }
 
 // refJSON is the JSON form of a branch or tag.
@@ -86,6 +88,8 @@ upstream whatever the config says, a local branch too (remote "."), and
 refuses a START that is no branch ("cannot set up tracking information;
 starting point 'v1' is not a branch"); --track=inherit copies START's
 own upstream; --no-track sets none; the last given wins, as git's.
+-q says nothing of the branches made, deleted or given an upstream
+(lists print all the same; warnings and errors too), as git's.
 
 --contains, --merged, --no-merged and --points-at take REV (default
 HEAD) as git's do: the word after a bare flag is its REV ("--merged
@@ -120,6 +124,10 @@ main"), so write patterns with --list before it.
 				return usagef("branch -u: name the upstream, a remote-tracking branch (REMOTE/BRANCH)")
 			}
 			o.filter.upstreams = o.verbose > 1
+			if o.quiet && !o.listing(args) {
+				// git's -q: errors and warnings still go to stderr.
+				g.stdout = io.Discard
+			}
 			if o.track != trackUnset && (o.del || o.forceDel || o.move || o.copy || o.showCurrent || o.unsetUpstream || o.setUpstream != "" || o.list || o.all || o.remotes || len(args) == 0) {
 				return usagef("branch: --track and --no-track apply to a new branch only (branch NAME [START])")
 			}
@@ -194,8 +202,17 @@ main"), so write patterns with --list before it.
 	cmd.Flags().StringVarP(&o.setUpstream, "set-upstream-to", "u", "", "make `UPSTREAM`, a remote-tracking branch (origin/main) or a local one, the upstream of a branch (default: the current one)")
 	cmd.Flags().BoolVar(&o.unsetUpstream, "unset-upstream", false, "forget the upstream of a branch (default: the current one): remove branch.NAME.remote and .merge")
 	addTrackFlags(cmd.Flags(), &o.track, "the new branch")
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "say nothing of the branches made, deleted or given an upstream (lists are printed)")
 	o.filter.addFlags(cmd.Flags())
 	return cmd
+}
+
+// listing says whether branch prints a list, or a name (--show-current),
+// with args, which -q leaves alone, as git's: no name to make and no
+// -d, -m, -c, -u or --unset-upstream.
+func (o branchOptions) listing(args []string) bool {
+	changes := o.del || o.forceDel || o.move || o.copy || o.unsetUpstream || o.setUpstream != ""
+	return !changes && (o.list || o.all || o.remotes || o.showCurrent || len(args) == 0)
 }
 
 // showCurrentBranch prints the branch HEAD is on, as git's
