@@ -85,6 +85,8 @@ type refValues struct {
 	current  bool
 	upstream string    // full name of a branch's upstream, or ""
 	track    *tracking // how it stands against it, if the template reads that
+	push     string    // full name of where a push of the branch goes (@{push}), or ""
+	pushTrk  *tracking // how it stands against that, if the template reads that
 	now      time.Time
 }
 
@@ -94,10 +96,16 @@ func (t refTemplate) expand(r *repo.Repo, ref refs.Ref, commit objects.Summary, 
 	v := refValues{ref: ref.Name, id: ref.Target, commit: commit, current: current, now: time.Now()}
 	if t.has("upstream") && strings.HasPrefix(ref.Name, refs.Heads) {
 		v.upstream = upstreamOf(r, ref.Name)
-		if v.upstream != "" && t.readsTrack() {
+		if v.upstream != "" && t.readsTrack("upstream") {
 			// A count that cannot be made is left blank, as a field of
 			// a commit that cannot be read.
 			v.track, _ = trackingOf(r, ref.Name, ref.Target)
+		}
+	}
+	if t.has("push") && strings.HasPrefix(ref.Name, refs.Heads) {
+		v.push = pushOf(r, ref.Name)
+		if v.push != "" && t.readsTrack("push") {
+			v.pushTrk, _ = trackingTo(r, v.push, ref.Target)
 		}
 	}
 	var b strings.Builder
@@ -125,6 +133,11 @@ func (p refPart) value(v refValues) (value string, ok bool) {
 			return s, true
 		}
 		return refNameValue(v.upstream, p.mod)
+	case "push":
+		if s, ok := trackValue(v.pushTrk, p.mod); ok {
+			return s, true
+		}
+		return refNameValue(v.push, p.mod)
 	case "objectname":
 		switch {
 		case p.mod != "" && p.mod != "short":
@@ -211,7 +224,8 @@ ref, with %(refname) (:short, :lstrip=N), %(objectname) (:short),
 %(authordate) (:STYLE, a log --date style), the same for committer,
 %(creatordate), %(upstream) (:short; :track, "[ahead 1, behind 2]" or
 "[gone]", :track,nobracket without the brackets, :trackshort, <, >, <>
-or =); %(color:...) prints nothing;
+or =), %(push) (where a push of the branch goes, BRANCH@{push}: the
+same modifiers); %(color:...) prints nothing;
 %% is a %, and %NN the byte of hex NN (%09: a tab). Other fields are
 refused.`
 
@@ -239,10 +253,11 @@ func (t refTemplate) has(field string) bool {
 }
 
 // readsTrack says whether the template reads how a branch stands
-// against its upstream (%(upstream:track), :trackshort).
-func (t refTemplate) readsTrack() bool {
+// against field, its upstream or its push destination
+// (%(upstream:track), %(push:trackshort)).
+func (t refTemplate) readsTrack(field string) bool {
 	for _, p := range t {
-		if _, ok := trackValue(&tracking{}, p.mod); ok && p.field == "upstream" {
+		if _, ok := trackValue(&tracking{}, p.mod); ok && p.field == field {
 			return true
 		}
 	}
@@ -293,4 +308,17 @@ func upstreamOf(r *repo.Repo, branch string) string {
 		return ""
 	}
 	return up.Ref
+}
+
+// pushOf is where a push of branch (full name) goes, as git's %(push)
+// names it: the remote-tracking ref of BRANCH@{push} as push.default
+// has it, though it be gone; "" when there is none (no upstream under
+// simple, a remote that is not configured, none of its refspecs maps
+// it).
+func pushOf(r *repo.Repo, branch string) string {
+	t, err := r.Upstream(refs.ShortName(branch), true)
+	if err != nil || t.NoRemote {
+		return ""
+	}
+	return t.Ref
 }

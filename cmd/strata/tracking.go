@@ -38,12 +38,19 @@ func trackingOf(r *repo.Repo, branch string, head digest.Digest) (*tracking, err
 		// not configured.
 		return nil, nil
 	}
-	t := &tracking{Upstream: refs.ShortName(up.Ref)}
-	if !r.Refs.Exists(up.Ref) {
+	return trackingTo(r, up.Ref, head)
+}
+
+// trackingTo is how head stands against ref (full name), which need not
+// exist (then it is gone), as git counts a branch against its upstream
+// or its push destination; nil when ref's commit is missing.
+func trackingTo(r *repo.Repo, ref string, head digest.Digest) (*tracking, error) {
+	t := &tracking{Upstream: refs.ShortName(ref)}
+	if !r.Refs.Exists(ref) {
 		t.Gone = true
 		return t, nil
 	}
-	upID, err := r.Refs.Read(up.Ref)
+	upID, err := r.Refs.Read(ref)
 	if err != nil || !r.Objects.Has(upID) {
 		return nil, err
 	}
