@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -85,8 +86,10 @@ func guessNewBranch(r *repo.Repo, what, rev string) (start string, err error) {
 // -c or --force-create names one, as git's: checkout --track
 // REMOTE/BRANCH (or --no-track) makes BRANCH at it, and git's guess
 // makes dev from origin/dev; start is where it is made, what names the
-// command in messages. "" when there is none.
-func impliedBranch(cmd *cobra.Command, r *repo.Repo, o checkoutFlags, rev string) (name, start, what string, err error) {
+// command in messages. "" when there is none. isFile says whether a
+// name is a file of the work tree: checkout refuses to guess one, as
+// git's (switch, which takes no paths, does not).
+func impliedBranch(cmd *cobra.Command, r *repo.Repo, o checkoutFlags, rev string, isFile func(string) bool) (name, start, what string, err error) {
 	if o.track != trackUnset {
 		if name, err = trackedBranch(cmd.Name(), rev, o); err != nil {
 			return "", "", "", err
@@ -106,6 +109,9 @@ func impliedBranch(cmd *cobra.Command, r *repo.Repo, o checkoutFlags, rev string
 	}
 	if start, err = guessNewBranch(r, cmd.Name(), rev); err != nil || start == "" {
 		return "", "", "", err
+	}
+	if !o.branchOnly && isFile(rev) {
+		return "", "", "", fmt.Errorf("%s: '%s' could be both a local file and a tracking branch: 'strata %s --track %s' makes the branch, 'strata restore %s' restores the file", cmd.Name(), rev, cmd.Name(), refs.ShortName(start), pathquote.Quote(rev))
 	}
 	return rev, start, cmd.Name() + " " + rev, nil
 }

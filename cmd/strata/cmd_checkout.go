@@ -65,8 +65,9 @@ A REV that resolves as no revision at all, dev, but names one remote's
 branch (origin/dev) makes branch dev there, with that upstream, as
 git's guess does: "branch 'dev' set up to track 'origin/dev'.". Two
 remotes with a dev is an error, unless config checkout.defaultRemote
-names one of them; --no-guess, or config checkout.guess false, guesses
-nothing (--guess takes that back).
+names one of them, and so is a dev that is also a file of the work tree;
+--no-guess, or config checkout.guess false, guesses nothing (--guess
+takes that back).
 
 Switching to another commit with uncommitted changes is refused, listing
 them, unless --force, which discards them (on the same commit too, as
@@ -150,7 +151,7 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 	}
 	if newBranch == "" {
 		var start string
-		if newBranch, start, what, err = impliedBranch(cmd, r, o, rev); err != nil {
+		if newBranch, start, what, err = impliedBranch(cmd, r, o, rev, func(name string) bool { return inWorktree(g, r, w.Target(), name) }); err != nil {
 			return err
 		}
 		if newBranch != "" {
