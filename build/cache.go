@@ -36,7 +36,7 @@ func (c *cache) path(key string) string {
 }
 
 func (c *cache) get(st *objects.Store, key string) *objects.Commit {
-	b, err := os.ReadFile(c.path(key))
+	b, err := buildcache.ReadFile(c.path(key))
 	if err != nil {
 		return nil
 	}
@@ -78,7 +78,7 @@ func (c *cache) memoPath(statKey string) string {
 
 // memo returns the content key recorded for a COPY's stat key, or "".
 func (c *cache) memo(statKey string) string {
-	b, err := os.ReadFile(c.memoPath(statKey))
+	b, err := buildcache.ReadFile(c.memoPath(statKey))
 	if err != nil {
 		return ""
 	}

@@ -6,12 +6,14 @@ package buildcache
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/strata-sh/strata/internal/regfile"
 )
 
 // Dirs returns, for the repository at root (a .strata directory), the
@@ -35,7 +37,7 @@ func Prune(root string, kept map[digest.Digest]bool) error {
 	}
 	for _, e := range entries {
 		p := filepath.Join(cacheDir, e.Name())
-		b, err := os.ReadFile(p)
+		b, err := ReadFile(p)
 		if err != nil {
 			continue
 		}
@@ -52,7 +54,7 @@ func Prune(root string, kept map[digest.Digest]bool) error {
 	}
 	for _, e := range memos {
 		p := filepath.Join(memoDir, e.Name())
-		b, err := os.ReadFile(p)
+		b, err := ReadFile(p)
 		if err == nil {
 			if key, ok := MemoKey(b, "sha256:"+e.Name()); ok {
 				if _, err := os.Stat(filepath.Join(cacheDir, strings.TrimPrefix(key, "sha256:"))); err == nil {
@@ -90,4 +92,24 @@ func MemoKey(b []byte, statKey string) (key string, ok bool) {
 		return "", false
 	}
 	return key, true
+}
+
+// maxFile caps what ReadFile reads of an entry or a memo: one line of
+// two keys is under 200 bytes.
+const maxFile = 4 << 10
+
+// ReadFile reads a cache entry or a stat memo. The directories come with
+// the repository, which may be handed over with any file planted there:
+// a FIFO, whose open waited for a writer forever (gc and build hung, out
+// of reach of Ctrl-C), or a symbolic link to /dev/zero or to a large
+// file, read whole into memory. strata writes neither (it renames a
+// regular file into place), so only a regular file that is no link is
+// read, and only its first maxFile bytes: anything else is a miss.
+func ReadFile(path string) ([]byte, error) {
+	f, err := regfile.OpenNoFollow(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxFile))
 }
