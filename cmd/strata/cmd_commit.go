@@ -50,9 +50,11 @@ the work tree and out of the commit.
 --change takes Dockerfile instructions, as docker commit does: ENV, CMD,
 ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL, each checked
 as build checks it (EXPOSE's ports, STOPSIGNAL's signal): a bad one is an
-error and nothing is committed. As docker's, $VAR expands from the Env
-(not in CMD and ENTRYPOINT), a relative WORKDIR is under the one before
-and ENTRYPOINT drops the CMD it inherits.
+error and nothing is committed. As docker's, $VAR and ${VAR:-default}
+expand from the Env before the instruction, as a Dockerfile's shell
+quoting allows ('$A' and \$A stay as they are; not in CMD and
+ENTRYPOINT), a relative WORKDIR is under the one before and ENTRYPOINT
+drops the CMD it inherits.
 
 --from keeps the run's config as docker commit keeps a container's: -e
 over the image's Env, -l over its labels, -w, -u, --stop-signal, the

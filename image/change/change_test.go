@@ -95,3 +95,44 @@ func TestApplyExpands(t *testing.T) {
 		t.Errorf("EXPOSE $P with P=abc: %v, want %q", err, want)
 	}
 }
+
+// ENV's and LABEL's words expand as docker's dispatch expands them (the
+// Dockerfile reference's own example: "ENV abc=bye def=$abc" gives def
+// the abc before it), with quotes, backslashes and ${VAR:-default} as
+// its shell lexer reads them. The words were unquoted first and then
+// expanded from the Env as the instruction went: B was 2, C and D were
+// /root and 2, E was empty.
+func TestEnvExpandsAsDocker(t *testing.T) {
+	cfg := ocispec.ImageConfig{Env: []string{"HOME=/root"}}
+	err := Apply(&cfg, []string{
+		"ENV A=1",
+		"ENV A=2 B=$A",
+		`ENV C='$HOME' D=\$A E=${NOPE:-dflt} F="a b"`,
+		`ENV G "x  $A"`,
+		`LABEL l1="$A $B" 'l2'=x`,
+		`WORKDIR "/w $A"`,
+		`USER '$A'`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"HOME=/root", "A=2", "B=1", "C=$HOME", "D=$A", "E=dflt", "F=a b", "G=x  2"}
+	if !slices.Equal(cfg.Env, want) {
+		t.Errorf("Env %q, want %q", cfg.Env, want)
+	}
+	if cfg.Labels["l1"] != "2 1" || cfg.Labels["l2"] != "x" {
+		t.Errorf("Labels %q", cfg.Labels)
+	}
+	if cfg.WorkingDir != "/w 2" || cfg.User != "$A" {
+		t.Errorf("WorkingDir %q, User %q", cfg.WorkingDir, cfg.User)
+	}
+}
+
+// A word the lexer cannot read is the change's error.
+func TestExpandError(t *testing.T) {
+	cfg := ocispec.ImageConfig{}
+	err := Apply(&cfg, []string{"ENV A=${B"})
+	if !errors.Is(err, ErrBad) {
+		t.Errorf("ENV A=${B: %v", err)
+	}
+}
