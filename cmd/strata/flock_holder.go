@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -30,13 +31,23 @@ func flockHolder(path string, guess, guessFd int) int {
 	if err := unix.Lstat(path, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return 0
 	}
+	pid := inodeFlockHolder(path, &st, guess, guessFd)
+	if pid > 0 && st.Nlink > 1 && !heldThrough(pid, path, &st) {
+		return 0
+	}
+	return pid
+}
+
+// inodeFlockHolder is flockHolder's answer for the inode st, whatever
+// its name.
+func inodeFlockHolder(path string, st *unix.Stat_t, guess, guessFd int) int {
 	if guess > 0 {
 		if guessFd > 0 {
-			if pid := fdFlockHolder("/proc/"+strconv.Itoa(guess), strconv.Itoa(guessFd), &st); pid > 0 {
+			if pid := fdFlockHolder("/proc/"+strconv.Itoa(guess), strconv.Itoa(guessFd), st); pid > 0 {
 				return pid
 			}
 		}
-		if pid := fdinfoFlockHolder(guess, &st); pid > 0 {
+		if pid := fdinfoFlockHolder(guess, st); pid > 0 {
 			return pid
 		}
 	}
@@ -44,7 +55,64 @@ func flockHolder(path string, guess, guessFd int) int {
 	if err != nil {
 		return 0
 	}
-	return holderInLocks(path, &st, b)
+	return holderInLocks(path, st, b)
+}
+
+// heldThrough reports whether pid holds its flock on the file st through
+// a descriptor it opened under the name path. A lock strata makes has
+// one name; one with more may be a hard link planted in a repository to
+// a file another process holds (its pid file, flock(1)'s), whose holder
+// would else pass for the run's supervisor and its child for the
+// container that stop and kill signal and exec joins. A run's lock
+// copied with its directory by cp -al is held under the name its
+// supervisor opened, so the run is live there and not in the copy.
+func heldThrough(pid int, path string, st *unix.Stat_t) bool {
+	want, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	proc := "/proc/" + strconv.Itoa(pid)
+	d, err := os.Open(proc + "/fdinfo")
+	if err != nil {
+		return false
+	}
+	fds, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return false
+	}
+	for _, fd := range fds {
+		if name, err := os.Readlink(proc + "/fd/" + fd); err != nil || name != want {
+			continue
+		}
+		if holdsLock(proc, fd, st) {
+			return true
+		}
+	}
+	return false
+}
+
+// holdsLock reports whether the open file fd of process proc holds an
+// exclusive flock on the file st (by inode number alone: on an overlay
+// the lock names the upper's device).
+func holdsLock(proc, fd string, st *unix.Stat_t) bool {
+	b, err := os.ReadFile(proc + "/fdinfo/" + fd)
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(b)) {
+		rest, ok := strings.CutPrefix(line, "lock:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if exclusiveFlockPid(f) > 0 {
+			if _, ino := lockNamesFile(f[5], st); ino {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // holderInLocks is flockHolder's answer from locks, /proc/locks'

@@ -63,6 +63,12 @@ func TestFlockHolder(t *testing.T) {
 	if err := os.Symlink(held, link); err != nil {
 		t.Fatal(err)
 	}
+	// A hard link planted so: held has two names now, and is held
+	// under the first alone (as a lock copied by cp -al).
+	hard := filepath.Join(dir, "hard")
+	if err := os.Link(held, hard); err != nil {
+		t.Fatal(err)
+	}
 
 	// A process that holds none of them, as a stale recorded pid may be.
 	other := exec.Command("sleep", "60")
@@ -97,6 +103,8 @@ func TestFlockHolder(t *testing.T) {
 		{"the right descriptor of a wrong guess", flockHolder(held, stranger, heldFd), me},
 		{"a link to a held file", flockHolder(link, 0, 0), 0},
 		{"a link to a held file, its holder guessed", flockHolder(link, me, heldFd), 0},
+		{"a hard link to a held file", flockHolder(hard, 0, 0), 0},
+		{"a hard link to a held file, its holder guessed", flockHolder(hard, me, heldFd), 0},
 		{"fdinfo of the holding descriptor", fdFlockHolder(proc, strconv.Itoa(heldFd), heldSt), me},
 		{"fdinfo of another descriptor", fdFlockHolder(proc, strconv.Itoa(openFd), heldSt), 0},
 		{"fdinfo of a descriptor on a shared lock", fdFlockHolder(proc, strconv.Itoa(sharedFd), sharedSt), 0},

@@ -10,7 +10,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// live reports whether the run's supervisor holds its lock.
+// live reports whether the run's supervisor holds its lock. A lock of
+// more than one name is the run's only if held under this one
+// (flockHolder): else a hard link planted as the lock, to a file another
+// process holds, made that process the supervisor.
 func (s *svc) live() bool {
 	f, err := s.openRunLock(os.O_RDONLY)
 	if err != nil {
@@ -18,7 +21,14 @@ func (s *svc) live() bool {
 	}
 	defer f.Close()
 	err = unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
-	return errors.Is(err, unix.EWOULDBLOCK)
+	if !errors.Is(err, unix.EWOULDBLOCK) {
+		return false
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return false
+	}
+	return st.Nlink <= 1 || s.lockHolder() > 0
 }
 
 // treeLockName is the file of lockTree.
