@@ -1,7 +1,8 @@
 // Package regfile reads the small files of a repository (config, refs,
-// HEAD, reflogs) refusing what is not a regular file: a repository handed
-// over as a tar may hold a FIFO there, whose open would wait for a writer
-// forever, out of reach of Ctrl-C, or a device that never ends.
+// HEAD, reflogs) refusing what is not a regular file, without opening
+// it: a repository handed over as a tar may hold a FIFO there, whose
+// open would wait for a writer forever, out of reach of Ctrl-C, or a
+// device that never ends, or whose very open acts (a watchdog's).
 package regfile
 
 import (
@@ -9,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -35,24 +37,73 @@ func OpenNoFollow(path string) (*os.File, error) {
 // writer of a file in a directory a repository brings (a run's marks
 // and lock) adds unix.O_NOFOLLOW, so that a link planted there is not
 // followed.
+//
+// What is there is looked at before it is opened (an O_PATH descriptor,
+// which opens nothing): opening a device node acts on the device (a
+// watchdog's arms a host reboot, a tape's rewinds), and a FIFO's lets a
+// writer waiting on it go on. Only a regular file is then opened, the
+// very one looked at (through /proc/self/fd). A file that does not
+// exist is created (os.O_CREATE) and checked after.
 func OpenFile(path string, flag int, perm fs.FileMode) (*os.File, error) {
+	pfd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC|flag&unix.O_NOFOLLOW, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) && flag&os.O_CREATE != 0 {
+			return openChecked(path, flag, perm)
+		}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(pfd)
+	var st unix.Stat_t
+	if err := unix.Fstat(pfd, &st); err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if err := regular(path, st.Mode); err != nil {
+		return nil, err
+	}
+	if flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EEXIST}
+	}
+	reflag := flag &^ (os.O_CREATE | os.O_EXCL | unix.O_NOFOLLOW)
+	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(pfd), reflag|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return openChecked(path, flag, perm) // no /proc: as before, checked after
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// openChecked opens path and then refuses what is not a regular file.
+func openChecked(path string, flag int, perm fs.FileMode) (*os.File, error) {
 	f, err := os.OpenFile(path, flag|unix.O_NONBLOCK, perm)
 	if err != nil {
 		return nil, err
 	}
 	fi, err := f.Stat()
-	switch {
-	case err != nil:
-	case fi.IsDir():
-		err = &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR} // as os.ReadFile says
-	case !fi.Mode().IsRegular():
-		err = &fs.PathError{Op: "open", Path: path, Err: ErrNotRegular}
+	if err == nil {
+		err = regular(path, uint32(fi.Sys().(*syscall.Stat_t).Mode))
 	}
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
 	return f, nil
+}
+
+// regular is nil for a regular file's mode, else open's error for it:
+// EISDIR for a directory (as os.ReadFile says), ELOOP for a symbolic
+// link (only opened with O_NOFOLLOW, as open(2) says), ErrNotRegular.
+func regular(path string, mode uint32) error {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return nil
+	case unix.S_IFDIR:
+		return &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	case unix.S_IFLNK:
+		return &fs.PathError{Op: "open", Path: path, Err: syscall.ELOOP}
+	}
+	return &fs.PathError{Op: "open", Path: path, Err: ErrNotRegular}
 }
 
 // ReadFile is os.ReadFile of a regular file (Open).
