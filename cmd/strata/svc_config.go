@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path"
+	"slices"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -64,6 +66,9 @@ func commitConfig(r *repo.Repo, w *worktree.Worktree, change func(*ocispec.Image
 	if err := checkRecordPorts(have.ExposedPorts, st.Exposed); err != nil {
 		return nil, err
 	}
+	if err := checkRecordSettings(have, st); err != nil {
+		return nil, err
+	}
 	run := func(c *ocispec.ImageConfig) { st.applyTo(c) }
 	if sameConfig(have, run) {
 		return change, nil
@@ -106,6 +111,34 @@ func checkRecordPorts(have map[string]struct{}, exposed []string) error {
 		}
 		if ps, err := exec.ParseExposed(p); err != nil || len(ps) != 1 || ps[0] != p {
 			return fmt.Errorf("its record exposes %s, not a port (80/tcp)", pathquote.Quote(p))
+		}
+	}
+	return nil
+}
+
+// checkRecordSettings refuses, as checkRecordPorts does a port, a
+// setting the run's record changes to one run never writes: a stop
+// signal that is none (run's --stop-signal, build's STOPSIGNAL refuse
+// it), a working directory that is not absolute (run's -w), an Env
+// entry that is not KEY=VALUE (run's -e writes one). The record is a
+// file of the repository; what the tree's commit has already is kept
+// as it is.
+func checkRecordSettings(have ocispec.ImageConfig, st *svcState) error {
+	if s := st.StopSignal; s != "" && s != have.StopSignal && !exec.ValidSignal(s) {
+		return fmt.Errorf("its record's stop signal %s is not a signal (SIGTERM, TERM, 15)", pathquote.Quote(s))
+	}
+	if d := st.Workdir; d != "" && d != have.WorkingDir && !path.IsAbs(d) {
+		return fmt.Errorf("its record's working directory %s is not an absolute path", pathquote.Quote(d))
+	}
+	if st.Config == nil {
+		return nil
+	}
+	for _, kv := range st.Config.Env {
+		if slices.Contains(have.Env, kv) {
+			continue
+		}
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return fmt.Errorf("its record's env %s is not KEY=VALUE", pathquote.Quote(kv))
 		}
 	}
 	return nil
