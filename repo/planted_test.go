@@ -2,39 +2,13 @@ package repo
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/strata-sh/strata/internal/kmount"
+	"github.com/strata-sh/strata/internal/testmountns"
 	"golang.org/x/sys/unix"
 )
-
-// inMountNamespace runs the calling test again in a private mount
-// namespace of its own (unshare -m), where its mounts vanish with it,
-// and reports whether this is that run.
-func inMountNamespace(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv("REPO_TEST_NS") == t.Name() {
-		return true
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("mounting needs root")
-	}
-	cmd := exec.Command("unshare", "-m", "--propagation", "private",
-		os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "REPO_TEST_NS="+t.Name())
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("in a mount namespace: %v\n%s", err, out)
-	}
-	if strings.Contains(string(out), "--- SKIP") {
-		t.Skipf("in a mount namespace:\n%s", out)
-	}
-	t.Logf("in a mount namespace:\n%s", out)
-	return false
-}
 
 // mountTestOverlay mounts an overlay on target (made if need be), its
 // directories below root/name, and returns its upper.
@@ -61,7 +35,7 @@ func mountTestOverlay(t *testing.T, root, name, target string) string {
 // point, in the outer one, in a tmpfs mounted in the outer one, and
 // outside both.
 func TestOverlayUpperAgreesWithTable(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmountns.Inside(t) {
 		return
 	}
 	if _, err := kmount.Of("/"); err != nil {

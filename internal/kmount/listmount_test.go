@@ -3,40 +3,14 @@ package kmount
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/strata-sh/strata/internal/testmountns"
 	"golang.org/x/sys/unix"
 )
-
-// inMountNamespace runs the calling test again in a private mount
-// namespace of its own (unshare -m), where its mounts vanish with it,
-// and reports whether this is that run.
-func inMountNamespace(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv("KMOUNT_TEST_NS") == t.Name() {
-		return true
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("mounting needs root")
-	}
-	cmd := exec.Command("unshare", "-m", "--propagation", "private",
-		os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "KMOUNT_TEST_NS="+t.Name())
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("in a mount namespace: %v\n%s", err, out)
-	}
-	if strings.Contains(string(out), "--- SKIP") {
-		t.Skipf("in a mount namespace:\n%s", out)
-	}
-	t.Logf("in a mount namespace:\n%s", out)
-	return false
-}
 
 // mountTmpfs mounts a tmpfs on dir (made if need be), unmounted before
 // the test's directories are removed.
@@ -78,7 +52,7 @@ func agree(t *testing.T, dir string, want ...string) {
 // that does not exist, a mount point with nothing below it and one
 // that is no mount point, beside a mount whose name starts with its.
 func TestBelowAgreesWithTable(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmountns.Inside(t) {
 		return
 	}
 	if _, err := Of("/"); err != nil {
@@ -116,7 +90,7 @@ func TestBelowAgreesWithTable(t *testing.T) {
 // kernel without listmount, the fast path says so and Below reads the
 // table.
 func TestBelowStepsAside(t *testing.T) {
-	if !inMountNamespace(t) {
+	if !testmountns.Inside(t) {
 		return
 	}
 	if _, err := Of("/"); err != nil {
