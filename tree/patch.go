@@ -228,8 +228,9 @@ func isBinary(b []byte) bool {
 	return bytes.IndexByte(b, 0) >= 0
 }
 
-// chunks is the line diff of a and b as go-git's patch encoder takes it:
-// runs of equal, removed and added lines, removed before added.
+// chunks is the line diff of a and b as go-git's chunk types hold it,
+// which tree/hunks.go writes out: runs of equal, removed and added
+// lines, removed before added.
 func (l LineDiff) chunks(a, b string) []fdiff.Chunk {
 	x, y := xdiff.SplitLines([]byte(a)), xdiff.SplitLines([]byte(b))
 	var out []fdiff.Chunk
@@ -256,6 +257,7 @@ func (l LineDiff) chunks(a, b string) []fdiff.Chunk {
 	return out
 }
 
+// lineBytes is the length of lines joined.
 func lineBytes(lines [][]byte) int {
 	n := 0
 	for _, l := range lines {
