@@ -262,7 +262,9 @@ func (e *myersEnv) recsCmp(off1, lim1, off2, lim2 int, needMin bool) {
 // split finds where to divide the box (xdl_split): the middle snake, or,
 // when that gets expensive, a good-enough point by xdiff's heuristics.
 func (e *myersEnv) split(off1, lim1, off2, lim2 int, needMin bool) (int, int, bool, bool) {
-	h1, h2 := e.x.rclass, e.y.rclass
+	// Cut at the box's far corner: the forward snake's bounds are then
+	// the slices' lengths, and the compiler drops its index checks.
+	h1, h2 := e.x.rclass[:lim1], e.y.rclass[:lim2]
 	kf, kb, ko := e.kvdf, e.kvdb, e.ko
 	dmin, dmax := off1-lim2, lim1-off2
 	fmid, bmid := off1-off2, lim1-lim2
@@ -297,7 +299,7 @@ func (e *myersEnv) split(off1, lim1, off2, lim2 int, needMin bool) (int, int, bo
 			}
 			prev1 := i1
 			i2 := i1 - d
-			for i1 < lim1 && i2 < lim2 && h1[i1] == h2[i2] {
+			for uint(i1) < uint(len(h1)) && uint(i2) < uint(len(h2)) && h1[i1] == h2[i2] {
 				i1++
 				i2++
 			}
