@@ -103,8 +103,8 @@ func (o *diffOptions) resolveLineDiff(r *repo.Repo) error {
 		return err
 	}
 	o.lines.NoIndentHeuristic = set && !on
-	for _, set := range o.lineFlags {
-		set(&o.lines)
+	for _, apply := range o.lineFlags {
+		apply(&o.lines)
 	}
 	return nil
 }
