@@ -73,9 +73,19 @@ func mapHuge(n int) []byte {
 		unix.MunmapPtr(unsafe.Add(p, aligned+size-start), end-(aligned+size))
 	}
 	b := unsafe.Slice((*byte)(unsafe.Add(p, aligned-start)), size)
-	unix.Madvise(b, unix.MADV_HUGEPAGE) // a hint: 4 KiB pages if refused
+	// A hint: 4 KiB pages if refused.
+	unix.Madvise(b[:min(size, hugeSpan)], unix.MADV_HUGEPAGE)
 	return b[:0:n]
 }
+
+// hugeSpan is how much of a buffer is in huge pages: one frame's worth.
+// Past it, 4 KiB pages: the zstd decoder writes up to 32 bytes past the
+// content it decodes, so a full 8 MiB frame touched the first byte of a
+// fifth huge page of its buffer, which the kernel then zeroed whole (and
+// this VM's host faulted in whole): 10 of the 50 MiB a checkout's frame
+// buffers took, a fifth of the page clearing that was ~18% of a cold
+// checkout's CPU (perf).
+const hugeSpan = frameSize
 
 // putFrameBuf gives b back for another frameReader.
 func putFrameBuf(b []byte) {

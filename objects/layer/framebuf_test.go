@@ -1,8 +1,15 @@
 package layer
 
 import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"os"
+	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // Frame buffers start on a huge page and hold exactly what was asked.
@@ -22,4 +29,61 @@ func TestFrameBufHugeAligned(t *testing.T) {
 		b[n-1] = 1
 		putFrameBuf(b)
 	}
+}
+
+// A full frame decoded into a fresh frame buffer takes one frame's worth
+// of huge pages, not one more: the decoder writes a few bytes past the
+// content, and a huge page there was zeroed (and faulted in) whole.
+func TestFrameBufFullFrameHugePages(t *testing.T) {
+	// Text like a tar's, whose last block ends in sequences that the
+	// decoder copies 16 bytes at a time: it writes past the content.
+	r := rand.New(rand.NewSource(1))
+	var text bytes.Buffer
+	for i := 0; text.Len() < frameSize; i++ {
+		fmt.Fprintf(&text, "line %d of the frame: %x\n", i, r.Intn(1000))
+	}
+	content := text.Bytes()[:frameSize]
+	enc := encoders.Get().(*zstd.Encoder)
+	frame := enc.EncodeAll(content, nil)
+	encoders.Put(enc)
+	dec := frameDecoders.Get().(*zstd.Decoder)
+	defer frameDecoders.Put(dec)
+	out := mapHuge(frameOutCap) // fresh, as a checkout's are: not from the pool
+	defer putFrameBuf(out)
+	got, err := dec.DecodeAll(frame, out)
+	if err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("decode: %v (%d bytes)", err, len(got))
+	}
+	kb := hugeKB(t, out[:cap(out)])
+	if kb == 0 {
+		t.Skip("no transparent huge pages here: nothing to count")
+	}
+	if kb > frameSize>>10 {
+		t.Errorf("a frame of %d kB took %d kB of huge pages", frameSize>>10, kb)
+	}
+}
+
+// hugeKB is the AnonHugePages of the mappings that hold b, from
+// /proc/self/smaps.
+func hugeKB(t *testing.T, b []byte) int {
+	t.Helper()
+	smaps, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Skipf("no smaps: %v", err)
+	}
+	lo := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
+	hi := lo + uint64(len(b))
+	in, total := false, 0
+	for _, line := range strings.Split(string(smaps), "\n") {
+		var start, end uint64
+		if _, err := fmt.Sscanf(line, "%x-%x ", &start, &end); err == nil {
+			in = start < hi && lo < end
+			continue
+		}
+		var kb int
+		if _, err := fmt.Sscanf(line, "AnonHugePages: %d kB", &kb); err == nil && in {
+			total += kb
+		}
+	}
+	return total
 }
