@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/strata-sh/strata/internal/regfile"
 )
 
 // A commit keeps the mount (stacked), so the upper keeps every change
@@ -40,12 +42,17 @@ func (w *Worktree) scanStamp() string { return filepath.Join(w.Dir, "scan.stamp"
 // gets a fine-grained time on the next one, later than any time handed
 // out before; the Stat below asks for that.
 func (w *Worktree) stampScan() {
-	f, err := os.OpenFile(w.scanStamp(), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
-	if err == nil {
-		f.Stat()
-		f.Write([]byte("scan\n")) // a write updates ctime even on an existing file
-		f.Close()
+	// The stamp comes with the repository: a link or FIFO planted there
+	// is not written through, nor waited on (regfile.OpenOwn), but taken
+	// away, so that Compact, finding no stamp, keeps the mount.
+	f, err := regfile.OpenOwn(w.scanStamp(), os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		os.Remove(w.scanStamp())
+		return
 	}
+	f.Stat()
+	f.Write([]byte("scan\n")) // a write updates ctime even on an existing file
+	f.Close()
 }
 
 // CompactAfter is how many commits the CLI stacks on one mount before it
@@ -79,7 +86,7 @@ func (w *Worktree) Compact(ctx context.Context, minStacked int) (bool, error) {
 		return false, nil
 	}
 	var stamp unix.Stat_t
-	if err := unix.Stat(w.scanStamp(), &stamp); err != nil {
+	if err := unix.Lstat(w.scanStamp(), &stamp); err != nil {
 		return false, nil
 	}
 	if ids, err := w.Runs(); err != nil || len(ids) > 0 {

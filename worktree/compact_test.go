@@ -2,7 +2,9 @@ package worktree
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -118,5 +120,30 @@ func TestScanStampOrdersWrites(t *testing.T) {
 			t.Fatalf("round %d: a write after the stamp is not seen", i)
 		}
 		must(t, os.Remove(filepath.Join(upper, "after")))
+	}
+}
+
+// The scan stamp comes with the repository: one planted as a symbolic
+// link to a file, or as a hard link to the repository's config, is not
+// written through. Before, a commit wrote "scan\n" over the file either
+// led to (and waited forever on a FIFO put there).
+func TestScanStampPlanted(t *testing.T) {
+	w := &Worktree{Dir: t.TempDir()}
+	victim, config := filepath.Join(t.TempDir(), "victim"), filepath.Join(w.Dir, "config")
+	must(t, write(victim, "host file\n"))
+	must(t, write(config, "[core]\n"))
+
+	must(t, os.Symlink(victim, w.scanStamp()))
+	w.stampScan()
+	if _, err := os.Lstat(w.scanStamp()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a stamp planted as a link stays: %v", err)
+	}
+	must(t, os.Link(config, w.scanStamp()))
+	w.stampScan()
+
+	for p, want := range map[string]string{victim: "host file\n", config: "[core]\n", w.scanStamp(): "scan\n"} {
+		if b, err := os.ReadFile(p); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", filepath.Base(p), b, err, want)
+		}
 	}
 }
