@@ -20,10 +20,12 @@ import (
 // signal and exec joins.
 
 // writeRunFile writes data to the run's file name, created if need be
-// with perm: never through a symbolic link (ELOOP), and never into
-// what is not a regular file.
+// with perm: never through a symbolic link (ELOOP), never into what is
+// not a regular file, and never into a file that has another name too
+// (a hard link to the repository's config: stop emptied it), which
+// loses this name to a new file (regfile.OpenOwn).
 func (s *svc) writeRunFile(name string, data []byte, perm fs.FileMode) error {
-	f, err := regfile.OpenFile(s.path(name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, perm)
+	f, err := regfile.OpenOwn(s.path(name), os.O_WRONLY|os.O_TRUNC, perm)
 	if err != nil {
 		return err
 	}
