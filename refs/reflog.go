@@ -76,7 +76,8 @@ func (s *Store) openLog(p string) (*os.File, error) {
 	if err := s.mkdirs(filepath.Dir(p)); err != nil {
 		return nil, err
 	}
-	return os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	// Never through a link, and never waiting on a FIFO planted there.
+	return regfile.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 }
 
 // dropDeletedLogs removes the reflogs of deleted refs that stand where the

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
+
+	"github.com/strata-sh/strata/internal/regfile"
 )
 
 // HeadLog is the reflog name of an extra work tree's HEAD, under the
@@ -31,7 +34,8 @@ func (w *Worktree) appendHeadLog(old, new digest.Digest, msg string) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("reflog %s: %w", w.HeadLog(), err)
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	// Never through a link planted there, nor waiting on a FIFO.
+	f, err := regfile.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return fmt.Errorf("reflog %s: %w", w.HeadLog(), err)
 	}

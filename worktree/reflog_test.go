@@ -2,8 +2,11 @@ package worktree
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 )
 
@@ -37,5 +40,24 @@ func TestDetachedHeadOfSecondWorkTreeIsReflogged(t *testing.T) {
 	must(t, err)
 	if !slices.Contains(roots, c2.ID) {
 		t.Fatalf("the detached commit is not among the reflog's commits: %v", roots)
+	}
+}
+
+// An extra work tree's HEAD reflog planted as a symbolic link to a file
+// is not appended to: before, 'strata -C wt2 checkout --detach HEAD~1'
+// wrote its reflog line at the end of the file the link led to.
+func TestHeadLogPlantedLink(t *testing.T) {
+	r := newRepo(t)
+	w := &Worktree{Repo: r, Name: "wt2"}
+	victim := filepath.Join(t.TempDir(), "victim")
+	must(t, write(victim, "host file\n"))
+	p := filepath.Join(r.Root, "logs", filepath.FromSlash(w.HeadLog()))
+	must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	must(t, os.Symlink(victim, p))
+	if err := w.appendHeadLog(digestOf("a"), digestOf("b"), "checkout: moving"); !errors.Is(err, syscall.ELOOP) {
+		t.Errorf("appendHeadLog through a link: %v, want ELOOP", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "host file\n" {
+		t.Errorf("victim = %q", b)
 	}
 }
