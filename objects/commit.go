@@ -454,6 +454,18 @@ func (s *Store) readSummary(id digest.Digest) (Summary, error) {
 	return s.withConfigSummary(sum)
 }
 
+// CommitSummary is the summary of commit c, which was read and checked:
+// what ReadSummary gives, but from c itself, never from the summary
+// cache, whose records a repository handed over may have forged (fsck
+// finds them; log, which reads no commit whole, believes them).
+func CommitSummary(c *Commit) Summary {
+	sum, complete := summaryOf(c.ID, &ManifestHead{Annotations: c.Manifest.Annotations})
+	if !complete {
+		sum.Author, sum.Date, sum.Message = c.Author(), c.Date(), c.Message()
+	}
+	return sum
+}
+
 // summaryOf is the summary of commit id that its manifest head m holds:
 // its parents always, and its author, date and message when the
 // annotations hold a message and a date (strata wrote them: complete).

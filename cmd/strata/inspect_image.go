@@ -53,10 +53,7 @@ func inspectRev(r *repo.Repo, rev string) (inspectImage, error) {
 	if err != nil {
 		return inspectImage{}, err
 	}
-	sum, err := r.Objects.ReadSummary(c.ID)
-	if err != nil {
-		return inspectImage{}, err
-	}
+	sum := objects.CommitSummary(c) // c is checked; a cache record may lie
 	tags, err := refsAt(r, c)
 	if err != nil {
 		return inspectImage{}, err

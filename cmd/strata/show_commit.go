@@ -53,11 +53,9 @@ type showLayer struct {
 // returned, not printed. It returns the PATHs the commit has on neither
 // side.
 func showCommit(ctx context.Context, g *globals, r *repo.Repo, c *objects.Commit, decor, paths []string, o diffOptions, format string, hdr commitHeader, noPatch, first bool, merges mergeDiff, mo diffOptions) (showJSON, []string, error) {
-	sum, err := r.Objects.ReadSummary(c.ID)
-	if err != nil {
-		return showJSON{}, nil, fmt.Errorf("show: %w", err)
-	}
-	out := showJSON{logEntry: toLogEntry(sum, decor), Config: configOf(c), Layers: layersOf(c)}
+	// c is read and checked: its own summary, not the cache's record,
+	// which a repository handed over may have forged.
+	out := showJSON{logEntry: toLogEntry(objects.CommitSummary(c), decor), Config: configOf(c), Layers: layersOf(c)}
 	if len(out.Parents) > 1 && mo.any() && format != "json" {
 		bad, err := showMergeDiff(ctx, g, r, out, c, paths, mo, hdr, first, merges)
 		return out, bad, err
@@ -67,6 +65,7 @@ func showCommit(ctx context.Context, g *globals, r *repo.Repo, c *objects.Commit
 		return out, bad, err
 	}
 	var bad []string
+	var err error
 	if len(paths) > 0 {
 		if paths, err = imagePaths(g, r, paths); err != nil {
 			return out, nil, fmt.Errorf("show: %w", err)

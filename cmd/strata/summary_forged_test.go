@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
+)
+
+// forgeSummary appends to the summary journal of the repository in dir a
+// record of commit id, as docs/format.md describes one: no parent, and
+// message msg, with a sound CRC32C, as a repository handed over may hold.
+func forgeSummary(t *testing.T, dir string, id digest.Digest, msg string) {
+	t.Helper()
+	raw, err := hex.DecodeString(id.Encoded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := []byte{0} // flags: no parent
+	rec = binary.AppendUvarint(rec, uint64(len("A <a@x>")))
+	rec = append(rec, "A <a@x>"...)
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339Nano)
+	rec = append(append(rec, byte(len(date))), date...)
+	rec = binary.AppendUvarint(rec, uint64(len(msg)))
+	rec = append(rec, msg...)
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	rec = binary.BigEndian.AppendUint32(rec, crc32.Update(crc32.Checksum(raw, tab), tab, rec))
+	entry := append(append([]byte{1}, raw...), binary.AppendUvarint(nil, uint64(len(rec)))...)
+	f, err := os.OpenFile(filepath.Join(dir, repo.DirName, "indexes", "summaries-journal"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(append(entry, rec...)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// show and inspect read the commit they show whole, checked against its
+// digest, so they take its message, author, date and parents from it,
+// not from a summary cache record that says otherwise: before, a forged
+// record made 'strata show' present a commit as a root named "typo fix"
+// (and diff it against nothing) and inspect give that Comment.
+func TestShowInspectBelieveNoForgedSummary(t *testing.T) {
+	dir := t.TempDir()
+	r, err := repo.Init(dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	root, err := r.Objects.WriteCommit(objects.NewCommit{Author: "A <a@x>", Date: date, Message: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, err := r.Objects.WriteCommit(objects.NewCommit{Parent: root, Author: "A <a@x>", Date: date, Message: "add a backdoor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Refs.Update(refs.Heads+"main", tip.ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"show", "-s", "--format=%s %P", "main"}, "add a backdoor " + root.ID.Encoded()},
+		{[]string{"inspect", "--format", "{{.Comment}} {{.Parent}}", "main"}, "add a backdoor " + root.ID.String()},
+	} {
+		args, want := c.args, c.want
+		forgeSummary(t, dir, tip.ID, "typo fix")
+		var out, stderr bytes.Buffer
+		if code := run(append([]string{"-C", dir}, args...), nil, &out, &stderr); code != 0 {
+			t.Fatalf("%s: exit %d: %s", args[0], code, stderr.String())
+		}
+		if got := strings.TrimSpace(out.String()); got != want {
+			t.Errorf("%s = %q, want %q", args[0], got, want)
+		}
+	}
+}
