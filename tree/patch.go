@@ -60,13 +60,14 @@ type PatchOptions struct {
 // git's default (Myers, the indent heuristic on).
 type LineDiff struct {
 	Histogram         bool // --histogram, diff.algorithm=histogram
+	Patience          bool // --patience, diff.algorithm=patience
 	Minimal           bool // --minimal, diff.algorithm=minimal
 	NoIndentHeuristic bool // --no-indent-heuristic, diff.indentHeuristic=false
 }
 
 // script is the edit script of two texts cut into lines.
 func (l LineDiff) script(x, y [][]byte) []xdiff.Change {
-	return xdiff.Diff(x, y, xdiff.Options{Histogram: l.Histogram, Minimal: l.Minimal, IndentHeuristic: !l.NoIndentHeuristic})
+	return xdiff.Diff(x, y, xdiff.Options{Histogram: l.Histogram, Patience: l.Patience, Minimal: l.Minimal, IndentHeuristic: !l.NoIndentHeuristic})
 }
 
 // WritePatchWith is WritePatch as o asks.

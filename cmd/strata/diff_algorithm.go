@@ -11,9 +11,9 @@ import (
 	"github.com/strata-sh/strata/tree"
 )
 
-// lineDiffFlag is one of --diff-algorithm, --histogram, --minimal and
-// --[no-]indent-heuristic: each changes what the config and the flags
-// before it set, in command-line order, as git's.
+// lineDiffFlag is one of --diff-algorithm, --histogram, --patience,
+// --minimal and --[no-]indent-heuristic: each changes what the config
+// and the flags before it set, in command-line order, as git's.
 type lineDiffFlag struct {
 	o    *diffOptions
 	name string
@@ -35,15 +35,19 @@ func (f lineDiffFlag) Set(v string) error {
 		if err != nil {
 			return err
 		}
-		set = func(l *tree.LineDiff) { l.Histogram, l.Minimal = alg.Histogram, alg.Minimal }
+		set = func(l *tree.LineDiff) { l.Histogram, l.Patience, l.Minimal = alg.Histogram, alg.Patience, alg.Minimal }
 	} else {
 		on, err := strconv.ParseBool(v)
 		if err != nil {
 			return err
 		}
 		switch f.name {
+		// One algorithm at a time: git's --histogram and --patience
+		// replace the algorithm and keep --minimal.
 		case "histogram":
-			set = func(l *tree.LineDiff) { l.Histogram = on }
+			set = func(l *tree.LineDiff) { l.Histogram, l.Patience = on, l.Patience && !on }
+		case "patience":
+			set = func(l *tree.LineDiff) { l.Patience, l.Histogram = on, l.Histogram && !on }
 		case "minimal":
 			set = func(l *tree.LineDiff) { l.Minimal = on }
 		case "indent-heuristic":
@@ -57,27 +61,28 @@ func (f lineDiffFlag) Set(v string) error {
 }
 
 // diffAlgorithm reads git's names of a diff algorithm: myers (default),
-// minimal, histogram. patience is git's too, but strata has not got it.
+// minimal, patience, histogram.
 func diffAlgorithm(v string) (tree.LineDiff, error) {
 	switch strings.ToLower(v) {
 	case "myers", "default":
 		return tree.LineDiff{}, nil
 	case "minimal":
 		return tree.LineDiff{Minimal: true}, nil
+	case "patience":
+		return tree.LineDiff{Patience: true}, nil
 	case "histogram":
 		return tree.LineDiff{Histogram: true}, nil
-	case "patience":
-		return tree.LineDiff{}, fmt.Errorf("the patience algorithm is not supported: myers, minimal or histogram")
 	}
-	return tree.LineDiff{}, fmt.Errorf("accepts \"myers\", \"minimal\" and \"histogram\"")
+	return tree.LineDiff{}, fmt.Errorf("accepts \"myers\", \"minimal\", \"patience\" and \"histogram\"")
 }
 
 // addLineDiffFlags adds git's flags of the line diff.
 func (o *diffOptions) addLineDiffFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.Var(lineDiffFlag{o, "diff-algorithm"}, "diff-algorithm", "diff lines with `ALGORITHM`: myers (default), minimal or histogram, as git's")
+	f.Var(lineDiffFlag{o, "diff-algorithm"}, "diff-algorithm", "diff lines with `ALGORITHM`: myers (default), minimal, patience or histogram, as git's")
 	for name, usage := range map[string]string{
 		"histogram":           "diff lines with the histogram algorithm, as git's",
+		"patience":            "diff lines with the patience algorithm, as git's",
 		"minimal":             "spend the time to find the smallest diff, as git's",
 		"indent-heuristic":    "place runs of added or removed lines by their indentation, as git's (the default)",
 		"no-indent-heuristic": "do not use the indent heuristic",

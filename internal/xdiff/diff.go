@@ -13,10 +13,12 @@ type Change struct {
 
 // Options are the xdiff flags strata uses.
 type Options struct {
-	// Histogram is git's --histogram (xhistogram.c); Myers otherwise.
-	Histogram bool
+	// Histogram is git's --histogram (xhistogram.c), Patience git's
+	// --patience (xpatience.c); Myers when neither is set.
+	Histogram, Patience bool
 	// Minimal is git's --minimal: Myers without the cut-offs that give
-	// up on a shortest script when it costs too much (Myers only).
+	// up on a shortest script when it costs too much (Myers, and the
+	// Myers fallback of patience).
 	Minimal bool
 	// IndentHeuristic places an ambiguous run of added or removed lines
 	// where indentation and blank lines suggest (git diff's default,
@@ -27,8 +29,11 @@ type Options struct {
 // Diff returns the edit script from a to b, lines as SplitLines cuts
 // them, as git's xdl_diff computes it with o's flags.
 func Diff(a, b [][]byte, o Options) []Change {
-	if o.Histogram {
+	switch {
+	case o.Histogram:
 		return diffHistogram(a, b, o)
+	case o.Patience:
+		return diffPatience(a, b, o)
 	}
 	return diffMyers(a, b, o)
 }

@@ -99,9 +99,8 @@ func mutate(rng *rand.Rand, a []byte) []byte {
 }
 
 // TestDiffAsGit: the edit script is git diff's, hunk for hunk, with and
-// without the indent heuristic, with the histogram algorithm and with
-// --minimal, on
-// random code-like texts.
+// without the indent heuristic, with the histogram and the patience
+// algorithms and with --minimal, on random code-like texts.
 func TestDiffAsGit(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Fatalf("this test compares with git diff; install git (apt-get install -y git): %v", err)
@@ -116,23 +115,33 @@ func TestDiffAsGit(t *testing.T) {
 		{Options{}, []string{"--no-indent-heuristic"}},
 		{Options{Histogram: true, IndentHeuristic: true}, []string{"--histogram", "--indent-heuristic"}},
 		{Options{Minimal: true, IndentHeuristic: true}, []string{"--minimal", "--indent-heuristic"}},
+		{Options{Patience: true, IndentHeuristic: true}, []string{"--patience", "--indent-heuristic"}},
+		{Options{Patience: true}, []string{"--patience", "--no-indent-heuristic"}},
 	}
-	moved := 0 // cases where the heuristic moved a hunk: the test covers it
+	moved := 0    // cases where the heuristic moved a hunk: the test covers it
+	patience := 0 // cases where patience's script is not Myers': the test covers it
 	for i := 0; i < 150; i++ {
 		a := randomText(rng, rng.Intn(50))
 		b := mutate(rng, a)
 		if rng.Intn(10) == 0 {
 			a, b = b, a
 		}
-		var plain []Change
+		var plain, myers []Change
 		for j, m := range modes {
 			want := gitScript(t, dir, a, b, m.flags...)
 			got := Diff(SplitLines(a), SplitLines(b), m.o)
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("case %d, git diff %s:\n%q\n->\n%q\ngot  %v\nwant %v", i, strings.Join(m.flags, " "), a, b, got, want)
 			}
-			if j == 1 {
+			switch j {
+			case 0:
+				myers = got
+			case 1:
 				plain = got
+			case 4:
+				if fmt.Sprint(got) != fmt.Sprint(myers) {
+					patience++
+				}
 			}
 		}
 		if fmt.Sprint(plain) != fmt.Sprint(Diff(SplitLines(a), SplitLines(b), modes[0].o)) {
@@ -142,4 +151,8 @@ func TestDiffAsGit(t *testing.T) {
 	if moved == 0 {
 		t.Fatal("the indent heuristic moved no hunk in any case: the cases do not test it")
 	}
+	if patience == 0 {
+		t.Fatal("patience gave Myers' script in every case: the cases do not test it")
+	}
+	t.Logf("the indent heuristic moved hunks in %d cases; patience differed from Myers in %d", moved, patience)
 }

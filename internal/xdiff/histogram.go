@@ -215,7 +215,7 @@ func (ix *histIndex) diff(line1, count1, line2, count2 int) bool {
 		case found < 0:
 			return false
 		case found > 0:
-			classicRange(x, y, line1, count1, line2, count2)
+			classicRange(x, y, line1, count1, line2, count2, false)
 			return true
 		case lcs.begin1 == 0 && lcs.begin2 == 0:
 			markChanged(x, line1, count1)
@@ -240,9 +240,9 @@ func markChanged(s *side, line, count int) {
 
 // classicRange diffs the range with Myers, as a diff of its own
 // (xdl_fall_back_diff), and copies the changed marks.
-func classicRange(x, y *side, line1, count1, line2, count2 int) {
+func classicRange(x, y *side, line1, count1, line2, count2 int, minimal bool) {
 	sx, sy := prepare(x.lines[line1-1:line1-1+count1], y.lines[line2-1:line2-1+count2])
-	myers(sx, sy, false)
+	myers(sx, sy, minimal)
 	copy(x.rchg[line1:line1+count1], sx.rchg[1:1+count1])
 	copy(y.rchg[line2:line2+count2], sy.rchg[1:1+count2])
 }
