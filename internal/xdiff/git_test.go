@@ -156,3 +156,84 @@ func TestDiffAsGit(t *testing.T) {
 	}
 	t.Logf("the indent heuristic moved hunks in %d cases; patience differed from Myers in %d", moved, patience)
 }
+
+// tenValueText is n lines drawn at random from ten: each line matches
+// thousands of others, the worst case of the Myers search.
+func tenValueText(rng *rand.Rand, n int) []byte {
+	var b bytes.Buffer
+	for range n {
+		fmt.Fprintf(&b, "v%d\n", rng.Intn(10))
+	}
+	return b.Bytes()
+}
+
+// scatterEdits changes, inserts or deletes a few lines every 40 or so:
+// long common runs between many small changes.
+func scatterEdits(rng *rand.Rand, a []byte) []byte {
+	var out [][]byte
+	lines := SplitLines(a)
+	for i := 0; i < len(lines); {
+		run := min(len(lines)-i, 20+rng.Intn(40))
+		out = append(out, lines[i:i+run]...)
+		i += run
+		switch rng.Intn(3) {
+		case 0: // delete
+			i += 1 + rng.Intn(3)
+		case 1: // insert
+			out = append(out, SplitLines(tenValueText(rng, 1+rng.Intn(3)))...)
+		default: // change
+			i += 1 + rng.Intn(3)
+			out = append(out, SplitLines(tenValueText(rng, 1+rng.Intn(3)))...)
+		}
+	}
+	return bytes.Join(out, nil)
+}
+
+// TestDiffAsGitAtScale: on texts of tens of thousands of lines of ten
+// values, where the Myers search gives up on the shortest script (past
+// xdiff's cost limit) or takes a long snake early (its heuristic, which
+// needs more than 65,536 lines in all to come before the limit), the
+// edit script is still git diff's.
+func TestDiffAsGitAtScale(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatalf("this test compares with git diff; install git (apt-get install -y git): %v", err)
+	}
+	dir := t.TempDir()
+	// Seed 44 takes each way out of xdl_split: the middle snake, both
+	// heuristics, and the cost limit forwards and backwards.
+	rng := rand.New(rand.NewSource(44))
+	long := tenValueText(rng, 40_000)
+	for _, c := range []struct {
+		name string
+		a, b []byte
+	}{
+		{"independent", tenValueText(rng, 20_000), tenValueText(rng, 20_000)},
+		{"edited", long, scatterEdits(rng, long)},
+	} {
+		for _, m := range []struct {
+			o     Options
+			flags []string
+		}{
+			{Options{IndentHeuristic: true}, []string{"--indent-heuristic"}},
+			{Options{Histogram: true}, []string{"--histogram", "--no-indent-heuristic"}},
+			{Options{Patience: true}, []string{"--patience", "--no-indent-heuristic"}},
+		} {
+			want := gitScript(t, dir, c.a, c.b, m.flags...)
+			got := Diff(SplitLines(c.a), SplitLines(c.b), m.o)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s, git diff %s: %d hunks, git's %d; first differing: %v",
+					c.name, strings.Join(m.flags, " "), len(got), len(want), firstDiffering(got, want))
+			}
+		}
+	}
+}
+
+// firstDiffering returns the first hunks of got and want that differ.
+func firstDiffering(got, want []Change) []Change {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return []Change{got[i], want[i]}
+		}
+	}
+	return nil
+}
