@@ -15,7 +15,7 @@ type Options struct {
 	Histogram, Patience bool
 	// Minimal is git's --minimal: Myers without the cut-offs that give
 	// up on a shortest script when it costs too much (Myers, and the
-	// Myers fallback of patience).
+	// Myers fallback of histogram and patience).
 	Minimal bool
 	// IndentHeuristic places an ambiguous run of added or removed lines
 	// where indentation and blank lines suggest (git diff's default,

@@ -193,7 +193,8 @@ func scatterEdits(rng *rand.Rand, a []byte) []byte {
 // values, where the Myers search gives up on the shortest script (past
 // xdiff's cost limit) or takes a long snake early (its heuristic, which
 // needs more than 65,536 lines in all to come before the limit), the
-// edit script is still git diff's.
+// edit script is still git diff's; also where histogram and patience
+// fall back to Myers, which --minimal makes minimal there too.
 func TestDiffAsGitAtScale(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Fatalf("this test compares with git diff; install git (apt-get install -y git): %v", err)
@@ -207,7 +208,7 @@ func TestDiffAsGitAtScale(t *testing.T) {
 		name string
 		a, b []byte
 	}{
-		{"independent", tenValueText(rng, 20_000), tenValueText(rng, 20_000)},
+		{"independent", tenValueText(rng, 10_000), tenValueText(rng, 10_000)},
 		{"edited", long, scatterEdits(rng, long)},
 	} {
 		for _, m := range []struct {
@@ -217,6 +218,8 @@ func TestDiffAsGitAtScale(t *testing.T) {
 			{Options{IndentHeuristic: true}, []string{"--indent-heuristic"}},
 			{Options{Histogram: true}, []string{"--histogram", "--no-indent-heuristic"}},
 			{Options{Patience: true}, []string{"--patience", "--no-indent-heuristic"}},
+			{Options{Histogram: true, Minimal: true}, []string{"--histogram", "--minimal", "--no-indent-heuristic"}},
+			{Options{Patience: true, Minimal: true}, []string{"--patience", "--minimal", "--no-indent-heuristic"}},
 		} {
 			want := gitScript(t, dir, c.a, c.b, m.flags...)
 			got := Diff(SplitLines(c.a), SplitLines(c.b), m.o)

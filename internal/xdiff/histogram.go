@@ -13,7 +13,7 @@ const maxChainLength = 64
 // diffHistogram is diffMyers with git's histogram algorithm.
 func diffHistogram(a, b [][]byte, o Options) []Change {
 	x, y, _ := classifyPair(a, b)
-	ix := &histIndex{x: x, y: y}
+	ix := &histIndex{x: x, y: y, minimal: o.Minimal}
 	if !ix.diff(1, len(a), 1, len(b)) {
 		// Too many distinct lines in one hash bucket: git's diff fails
 		// there; Myers still finds a diff.
@@ -40,6 +40,7 @@ type region struct{ begin1, end1, begin2, end2 int }
 // the next: a long file is split hundreds of times.
 type histIndex struct {
 	x, y      *side
+	minimal   bool // the Myers fallback is --minimal's, as git's
 	recs      []histRecord
 	buckets   []int // per hash, the first record's index (-1: none)
 	lineMap   []int // per line of the range, its record's index
@@ -215,7 +216,7 @@ func (ix *histIndex) diff(line1, count1, line2, count2 int) bool {
 		case found < 0:
 			return false
 		case found > 0:
-			classicRange(x, y, line1, count1, line2, count2, false)
+			classicRange(x, y, line1, count1, line2, count2, ix.minimal)
 			return true
 		case lcs.begin1 == 0 && lcs.begin2 == 0:
 			markChanged(x, line1, count1)
