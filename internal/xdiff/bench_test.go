@@ -10,7 +10,7 @@ import (
 // search's worst case.
 func BenchmarkDiffTenValues(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))
-	x, y := SplitLines(tenValueText(rng, 200_000)), SplitLines(tenValueText(rng, 200_000))
+	x, y := SplitLines(valueText(rng, 200_000, 10)), SplitLines(valueText(rng, 200_000, 10))
 	for b.Loop() {
 		Diff(x, y, Options{IndentHeuristic: true})
 	}

@@ -157,12 +157,14 @@ func TestDiffAsGit(t *testing.T) {
 	t.Logf("the indent heuristic moved hunks in %d cases; patience differed from Myers in %d", moved, patience)
 }
 
-// tenValueText is n lines drawn at random from ten: each line matches
-// thousands of others, the worst case of the Myers search.
-func tenValueText(rng *rand.Rand, n int) []byte {
+// valueText is n lines drawn at random from values distinct ones. With
+// ten, each line matches thousands of others, the worst case of the
+// Myers search; with as many as lines, most are unique, patience's
+// anchors.
+func valueText(rng *rand.Rand, n, values int) []byte {
 	var b bytes.Buffer
 	for range n {
-		fmt.Fprintf(&b, "v%d\n", rng.Intn(10))
+		fmt.Fprintf(&b, "v%d\n", rng.Intn(values))
 	}
 	return b.Bytes()
 }
@@ -180,10 +182,10 @@ func scatterEdits(rng *rand.Rand, a []byte) []byte {
 		case 0: // delete
 			i += 1 + rng.Intn(3)
 		case 1: // insert
-			out = append(out, SplitLines(tenValueText(rng, 1+rng.Intn(3)))...)
+			out = append(out, SplitLines(valueText(rng, 1+rng.Intn(3), 10))...)
 		default: // change
 			i += 1 + rng.Intn(3)
-			out = append(out, SplitLines(tenValueText(rng, 1+rng.Intn(3)))...)
+			out = append(out, SplitLines(valueText(rng, 1+rng.Intn(3), 10))...)
 		}
 	}
 	return bytes.Join(out, nil)
@@ -194,7 +196,8 @@ func scatterEdits(rng *rand.Rand, a []byte) []byte {
 // xdiff's cost limit) or takes a long snake early (its heuristic, which
 // needs more than 65,536 lines in all to come before the limit), the
 // edit script is still git diff's; also where histogram and patience
-// fall back to Myers, which --minimal makes minimal there too.
+// fall back to Myers, which --minimal makes minimal there too, and on
+// lines of many values, where patience recurses between unique lines.
 func TestDiffAsGitAtScale(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Fatalf("this test compares with git diff; install git (apt-get install -y git): %v", err)
@@ -203,13 +206,14 @@ func TestDiffAsGitAtScale(t *testing.T) {
 	// Seed 44 takes each way out of xdl_split: the middle snake, both
 	// heuristics, and the cost limit forwards and backwards.
 	rng := rand.New(rand.NewSource(44))
-	long := tenValueText(rng, 40_000)
+	long, varied := valueText(rng, 40_000, 10), valueText(rng, 20_000, 20_000)
 	for _, c := range []struct {
 		name string
 		a, b []byte
 	}{
-		{"independent", tenValueText(rng, 10_000), tenValueText(rng, 10_000)},
+		{"independent", valueText(rng, 10_000, 10), valueText(rng, 10_000, 10)},
 		{"edited", long, scatterEdits(rng, long)},
+		{"varied", varied, scatterEdits(rng, varied)},
 	} {
 		for _, m := range []struct {
 			o     Options
