@@ -55,7 +55,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			warnSkipped(g, "clone", url, res.Fetch)
 			if !o.quiet {
-				fmt.Fprintf(g.stdout, "Cloned %s into %s: branch %s at %s (%s)\n", src, dir, res.Branch, shortID(res.Commit), plural(res.Fetch.Commits, "commit"))
+				fmt.Fprintf(g.stderr, "Cloned %s into %s: branch %s at %s (%s)\n", src, dir, res.Branch, shortID(res.Commit), plural(res.Fetch.Commits, "commit"))
 			}
 			if noCheckout {
 				return nil

@@ -266,13 +266,13 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, fs []fetc
 	}
 	line := func(format string, a ...any) {
 		if !from {
-			fmt.Fprintf(g.stdout, "From %s\n", s.Endpoint())
+			fmt.Fprintf(g.stderr, "From %s\n", s.Endpoint())
 			from = true
 		}
-		fmt.Fprintf(g.stdout, format, a...)
+		fmt.Fprintf(g.stderr, format, a...)
 	}
 	if from {
-		fmt.Fprintf(g.stdout, "From %s\n", s.Endpoint())
+		fmt.Fprintf(g.stderr, "From %s\n", s.Endpoint())
 	}
 	cols := columnsFor(res, termColumns(g.stdout))
 	for _, f := range fs {
