@@ -33,22 +33,24 @@ as soon as run -d returns. A run that has ended publishes nothing.
 order: "container_port" and "protocol" (80, "tcp"), "host_ip" and
 "host_port" (the address it is bound at); [] for none.
 
-Exit status: 0 on success, 1 on errors (PRIVATE is not published), 2 on
-usage errors.`,
+Exit status: 0 on success, 1 on errors (PRIVATE is not published, or
+is no port: docker's "invalid port"), 2 on usage errors.`,
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			var private, asked string
-			if len(args) == 2 {
-				var err error
-				if private, err = privatePort(args[1]); err != nil {
-					return err
-				}
-				asked = args[1]
-			}
 			return forEachRun(cmd.Context(), g, args[:1], func(r *repo.Repo, s *svc) error {
+				// As docker's: the run first, then PRIVATE, a bad one
+				// an error (exit 1), not a usage error.
+				var private, asked string
+				if len(args) == 2 {
+					var err error
+					if private, err = privatePort(args[1]); err != nil {
+						return err
+					}
+					asked = args[1]
+				}
 				return printPorts(g, s, private, asked, format == "json")
 			})
 		},
@@ -67,7 +69,7 @@ func privatePort(arg string) (string, error) {
 	}
 	n, err := strconv.Atoi(port)
 	if err != nil || n < 1 || n > 65535 || proto != "tcp" && proto != "udp" && proto != "sctp" {
-		return "", usagef("port %s: want a container port, 1-65535, and /tcp, /udp or /sctp", arg)
+		return "", fmt.Errorf("port %s: invalid port: want a container port, 1-65535, and /tcp, /udp or /sctp", arg)
 	}
 	return strconv.Itoa(n) + "/" + proto, nil
 }
