@@ -50,8 +50,8 @@ func (r *Repo) pushDest(branch string) (refs.Tracked, error) {
 // on the remote a push of it goes to, git's tracking_for_push_dest.
 func (r *Repo) ownName(branch string) (refs.Tracked, error) {
 	t := refs.Tracked{Remote: r.PushRemote(branch)}
-	if t.Remote == LocalRemote {
-		return t, fmt.Errorf("push destination '%s%s' on remote '%s' has no local tracking branch", refs.Heads, branch, LocalRemote)
+	if t.Remote == LocalRemote || t.Remote == "" {
+		return t, fmt.Errorf("push destination '%s%s' on remote '%s' has no local tracking branch", refs.Heads, branch, t.Remote)
 	}
 	if _, configured := r.Config.Get("remote." + t.Remote + ".url"); !configured {
 		// git: a remote it does not know maps nothing.

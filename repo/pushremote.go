@@ -6,16 +6,26 @@ package repo
 // remote.pushDefault, else the branch's own remote (UpstreamRemote:
 // branch.NAME.remote, else origin). Fetch and pull keep UpstreamRemote.
 func (r *Repo) PushRemote(branch string) string {
+	name, _ := r.PushRemoteFrom(branch)
+	return name
+}
+
+// PushRemoteFrom is PushRemote and the config key that named it: ""
+// when none of the push keys did (the branch's own remote). A key set
+// to the empty string names a remote of that name, as git reads it (a
+// push there then fails: git's "no path specified"); it is not unset.
+func (r *Repo) PushRemoteFrom(branch string) (name, key string) {
 	if branch != "" {
-		if v, ok := r.Config.Get("branch." + branch + ".pushRemote"); ok && v != "" {
-			return v
+		key = "branch." + branch + ".pushRemote"
+		if v, ok := r.Config.Get(key); ok {
+			return v, key
 		}
 	}
-	if v, ok := r.Config.Get("remote.pushDefault"); ok && v != "" {
-		return v
+	if v, ok := r.Config.Get("remote.pushDefault"); ok {
+		return v, "remote.pushDefault"
 	}
 	if branch == "" {
-		return "origin"
+		return "origin", ""
 	}
-	return r.UpstreamRemote(branch)
+	return r.UpstreamRemote(branch), ""
 }

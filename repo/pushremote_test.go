@@ -30,9 +30,20 @@ func TestPushRemote(t *testing.T) {
 	set("branch.main.pushRemote", "mine")
 	check("main", "mine")
 	check("dev", "fork")
-	// Keys are case-insensitive, as git's. An empty value is unset, as
-	// UpstreamRemote takes an empty branch.NAME.remote (git fails on
-	// either: a remote named '').
+	// Keys are case-insensitive, as git's. An empty value is the remote
+	// '', as git's (whose push there fails), not unset: it wins over
+	// remote.pushDefault, and remote.pushDefault "" over the branch's
+	// own remote.
 	set("branch.main.pushremote", "")
-	check("main", "fork")
+	check("main", "")
+	check("dev", "fork")
+	if _, key := r.PushRemoteFrom("main"); key != "branch.main.pushRemote" {
+		t.Errorf("PushRemoteFrom(main) key = %q", key)
+	}
+	set("remote.pushDefault", "")
+	check("dev", "")
+	check("", "")
+	if _, key := r.PushRemoteFrom("dev"); key != "remote.pushDefault" {
+		t.Errorf("PushRemoteFrom(dev) key = %q", key)
+	}
 }

@@ -37,9 +37,13 @@ func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remo
 	if err != nil {
 		return nil, remote.Remote{}, "", nil, err
 	}
-	arg := defaultRemote(r, verb == "push")
+	arg, key := defaultRemote(r, verb == "push")
 	if len(args) > 0 {
 		arg, args = args[0], args[1:]
+	} else if arg == "" {
+		// git takes the empty value for a remote named '', whose URL
+		// is '': "no path specified".
+		return nil, remote.Remote{}, "", nil, fmt.Errorf("%s: no path specified: %s is set to '' (name a remote there, or unset it)", verb, key)
 	}
 	rem, err := resolveRemote(r, arg)
 	if err != nil {
@@ -53,19 +57,19 @@ func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remo
 // the current branch's (branch.NAME.remote, which clone and push -u
 // set), else origin; for a push, git's pushremote_for_branch
 // (repo.PushRemote: branch.NAME.pushRemote, remote.pushDefault, then
-// those).
-func defaultRemote(r *repo.Repo, push bool) string {
+// those), with the key that named it.
+func defaultRemote(r *repo.Repo, push bool) (name, key string) {
 	branch := ""
 	if h, err := r.Refs.Current(); err == nil && h.Branch != "" {
 		branch = refs.ShortName(h.Branch)
 	}
 	if push {
-		return r.PushRemote(branch)
+		return r.PushRemoteFrom(branch)
 	}
 	if branch == "" {
-		return "origin"
+		return "origin", ""
 	}
-	return r.UpstreamRemote(branch)
+	return r.UpstreamRemote(branch), "branch." + branch + ".remote"
 }
 
 func resolveRemote(r *repo.Repo, arg string) (remote.Remote, error) {
