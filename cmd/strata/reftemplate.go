@@ -79,15 +79,18 @@ func isHex(s string) bool {
 
 // refValues is what a ref template reads of one ref.
 type refValues struct {
-	ref      string // full name: refs/heads/main
-	id       digest.Digest
-	commit   objects.Summary // its commit's, if it reads
-	current  bool
-	upstream string    // full name of a branch's upstream, or ""
-	track    *tracking // how it stands against it, if the template reads that
-	push     string    // full name of where a push of the branch goes (@{push}), or ""
-	pushTrk  *tracking // how it stands against that, if the template reads that
-	now      time.Time
+	ref            string // full name: refs/heads/main
+	id             digest.Digest
+	commit         objects.Summary // its commit's, if it reads
+	current        bool
+	upstream       string    // full name of a branch's upstream, or ""
+	track          *tracking // how it stands against it, if the template reads that
+	push           string    // full name of where a push of the branch goes (@{push}), or ""
+	pushTrk        *tracking // how it stands against that, if the template reads that
+	upstreamRemote string    // branch.NAME.remote, for %(upstream:remotename)
+	upstreamMerge  string    // branch.NAME.merge, for %(upstream:remoteref)
+	pushRemote     string    // the push remote a key names, for %(push:remotename)
+	now            time.Time
 }
 
 // expand is the template's line for ref, without its newline; commit is
@@ -101,8 +104,12 @@ func (t refTemplate) expand(r *repo.Repo, ref refs.Ref, commit objects.Summary, 
 			// a commit that cannot be read.
 			v.track, _ = trackingOf(r, ref.Name, ref.Target)
 		}
+		if v.upstream != "" {
+			v.upstreamRemote, v.upstreamMerge = upstreamConfig(r, ref.Name)
+		}
 	}
 	if t.has("push") && strings.HasPrefix(ref.Name, refs.Heads) {
+		v.pushRemote = pushRemoteOf(r, ref.Name)
 		v.push = pushOf(r, ref.Name)
 		if v.push != "" && t.readsTrack("push") {
 			v.pushTrk, _ = trackingTo(r, v.push, ref.Target)
@@ -132,10 +139,24 @@ func (p refPart) value(v refValues) (value string, ok bool) {
 		if s, ok := trackValue(v.track, p.mod); ok {
 			return s, true
 		}
+		switch p.mod {
+		case "remotename":
+			return pathquote.Name(v.upstreamRemote), true
+		case "remoteref":
+			return pathquote.Name(v.upstreamMerge), true
+		}
 		return refNameValue(v.upstream, p.mod)
 	case "push":
 		if s, ok := trackValue(v.pushTrk, p.mod); ok {
 			return s, true
+		}
+		switch p.mod {
+		case "remotename":
+			return pathquote.Name(v.pushRemote), true
+		case "remoteref":
+			// git's names the remote branch only through
+			// remote.NAME.push, which strata has not.
+			return "", true
 		}
 		return refNameValue(v.push, p.mod)
 	case "objectname":
@@ -224,8 +245,13 @@ ref, with %(refname) (:short, :lstrip=N), %(objectname) (:short),
 %(authordate) (:STYLE, a log --date style), the same for committer,
 %(creatordate), %(upstream) (:short; :track, "[ahead 1, behind 2]" or
 "[gone]", :track,nobracket without the brackets, :trackshort, <, >, <>
-or =), %(push) (where a push of the branch goes, BRANCH@{push}: the
-same modifiers); %(color:...) prints nothing;
+or =; :remotename, the remote as branch.NAME.remote names it, and
+:remoteref, branch.NAME.merge, both empty without an upstream),
+%(push) (where a push of the branch goes, BRANCH@{push}: the same
+modifiers; :remotename is the push remote as configured,
+branch.NAME.pushRemote, remote.pushDefault or branch.NAME.remote, empty
+when none is; :remoteref is empty, as git's without remote.NAME.push);
+%(color:...) prints nothing;
 %% is a %, and %NN the byte of hex NN (%09: a tab). Other fields are
 refused.`
 
@@ -308,6 +334,29 @@ func upstreamOf(r *repo.Repo, branch string) string {
 		return ""
 	}
 	return up.Ref
+}
+
+// upstreamConfig is what branch (full name) has in branch.NAME.remote
+// and branch.NAME.merge, as git's %(upstream:remotename) and
+// %(upstream:remoteref) print them for a branch with an upstream.
+func upstreamConfig(r *repo.Repo, branch string) (remoteName, merge string) {
+	name := refs.ShortName(branch)
+	remoteName, _ = r.Config.Get("branch." + name + ".remote")
+	merge, _ = r.Config.Get("branch." + name + ".merge")
+	return remoteName, merge
+}
+
+// pushRemoteOf is git's %(push:remotename) of branch (full name): the
+// remote a push of it goes to when a key names it
+// (branch.NAME.pushRemote, remote.pushDefault, branch.NAME.remote; an
+// empty value too), "" when it goes to origin by default.
+func pushRemoteOf(r *repo.Repo, branch string) string {
+	name := refs.ShortName(branch)
+	if v, key := r.PushRemoteFrom(name); key != "" {
+		return v
+	}
+	v, _ := r.Config.Get("branch." + name + ".remote")
+	return v
 }
 
 // pushOf is where a push of branch (full name) goes, as git's %(push)
