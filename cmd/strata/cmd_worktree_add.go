@@ -15,16 +15,19 @@ import (
 // newWorktreeAddCommand is worktree add: REV checked out in a new work
 // tree.
 func newWorktreeAddCommand(g *globals) *cobra.Command {
-	var force, detach, addQuiet, addLock, track, noTrack bool
+	var force, detach, addQuiet, addLock, track, noTrack, guessRemote, noGuessRemote bool
 	var newBranch, resetBranch, addReason string
 	add := &cobra.Command{
-		Use:   "add [-b NEW | -B NEW | --detach] [--track | --no-track] [--force] [-q] [--lock [--reason R]] PATH [REV]",
+		Use:   "add [-b NEW | -B NEW | --detach] [--track | --no-track] [--[no-]guess-remote] [--force] [-q] [--lock [--reason R]] PATH [REV]",
 		Short: "Check out REV in a new work tree at PATH (default: a new branch named after PATH)",
 		Long: `Check out REV in a new work tree at PATH (default: a new branch named
 after PATH's base name, made at HEAD if it does not exist). A REV that
 resolves as no revision, dev, but names one remote's branch
 (origin/dev; checkout.defaultRemote's among several) makes branch dev
-there, as git's guess.
+there, as git's guess. With --guess-remote or worktree.guessRemote
+true, PATH alone whose base name is no branch, ../dev, makes branch dev
+at the one remote's dev (origin/dev) the same way, not at HEAD, as
+git's; --no-guess-remote turns it off.
 
 A new branch (-b, -B, or the one named after PATH) gets an upstream as
 branch's does, as git's: branch.autoSetupMerge says (by default, from a
@@ -63,12 +66,20 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if _, ok, _ := w.State(); ok {
 				return fmt.Errorf("worktree add: %s is a work tree already", w.Target())
 			}
-			if newBranch == "" && !detach {
+			if newBranch == "" && !detach && rev != "" {
 				// git's guess: PATH dev, dev only a remote's (origin/dev).
 				if start, err := worktreeGuess(r, rev); err != nil {
 					return err
 				} else if start != "" {
 					newBranch, rev, flag = rev, start, ""
+				}
+			}
+			if newBranch == "" && !detach && rev == "" {
+				// git's worktree.guessRemote: PATH ../dev, the same.
+				if name, start, err := worktreeGuessPath(cmd, r, w, guessRemote); err != nil {
+					return err
+				} else if start != "" {
+					newBranch, rev, flag = name, start, ""
 				}
 			}
 			o, err := worktreeAddOptions(r, w, rev, newBranch, flag, detach)
@@ -122,6 +133,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	add.Flags().BoolVar(&addLock, "lock", false, "lock the new work tree (see worktree lock)")
 	add.Flags().VarPF(lastWins{&track, &noTrack}, "track", "", "make REV the new branch's upstream, a local branch too (git's --track)").NoOptDefVal = "true"
 	add.Flags().VarPF(lastWins{&noTrack, &track}, "no-track", "", "give the new branch no upstream, whatever branch.autoSetupMerge says").NoOptDefVal = "true"
+	add.Flags().VarPF(lastWins{&guessRemote, &noGuessRemote}, "guess-remote", "", "PATH alone: make its branch at the remote-tracking branch of its name, if one remote has one (default: worktree.guessRemote)").NoOptDefVal = "true"
+	add.Flags().VarPF(lastWins{&noGuessRemote, &guessRemote}, "no-guess-remote", "", "PATH alone: make its branch at HEAD, whatever worktree.guessRemote says").NoOptDefVal = "true"
 	add.Flags().StringVar(&addReason, "reason", "", "with --lock: why it is locked (at most 8192 bytes)")
 	return add
 }
@@ -213,4 +226,26 @@ func worktreeGuess(r *repo.Repo, rev string) (string, error) {
 		return "", fmt.Errorf("worktree add: %w", err)
 	}
 	return full, nil
+}
+
+// worktreeGuessPath is git's worktree.guessRemote (--guess-remote) for
+// worktree add PATH with no REV: when PATH's base name, name, is no
+// branch, the remote-tracking branch of that name one remote has
+// (checkout.defaultRemote's among several) is where branch name is
+// made, as git's dwim_branch; start is "" for no guess.
+func worktreeGuessPath(cmd *cobra.Command, r *repo.Repo, w *worktree.Worktree, guess bool) (name, start string, err error) {
+	if !cmd.Flags().Changed("guess-remote") && !cmd.Flags().Changed("no-guess-remote") {
+		if guess, _, err = r.Config.Bool("worktree.guessRemote"); err != nil {
+			return "", "", fmt.Errorf("worktree add: %w", err)
+		}
+	}
+	name = filepath.Base(w.Target())
+	if !guess || refs.CheckName(refs.Heads+name) != nil || r.Refs.Exists(refs.Heads+name) {
+		return "", "", nil
+	}
+	start, _, err = guessRemoteBranch(r, name)
+	if err != nil {
+		return "", "", fmt.Errorf("worktree add: %w", err)
+	}
+	return name, start, nil
 }
