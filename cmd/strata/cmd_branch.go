@@ -88,6 +88,8 @@ upstream whatever the config says, a local branch too (remote "."), and
 refuses a START that is no branch ("cannot set up tracking information;
 starting point 'v1' is not a branch"); --track=inherit copies START's
 own upstream; --no-track sets none; the last given wins, as git's.
+Where no branch is made (a listing, -d, -m, -u), both are ignored, as
+git's.
 -q says nothing of the branches made, deleted or given an upstream
 (lists print all the same; warnings and errors too), as git's.
 
@@ -128,9 +130,8 @@ main"), so write patterns with --list before it.
 				// git's -q: errors and warnings still go to stderr.
 				g.stdout = io.Discard
 			}
-			if o.track != trackUnset && (o.del || o.forceDel || o.move || o.copy || o.showCurrent || o.unsetUpstream || o.setUpstream != "" || o.list || o.all || o.remotes || len(args) == 0) {
-				return usagef("branch: --track and --no-track apply to a new branch only (branch NAME [START])")
-			}
+			// --track and --no-track where no branch is made are
+			// ignored, as git's branch ignores them.
 			switch {
 			case o.showCurrent:
 				if len(args) > 0 {
