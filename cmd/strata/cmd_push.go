@@ -121,8 +121,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				specs, err = pushRefs(r, args, o)
 			}
 			if errors.Is(err, errNothingToPush) {
-				// git push --tags with no tags: nothing to do is no error.
-				fmt.Fprintln(g.stdout, "Nothing to push")
+				// git push --tags with no tags: nothing to do is no error, in
+				// git's words.
+				fmt.Fprintln(g.stderr, "Everything up-to-date")
 				return nil
 			}
 			if err != nil {
@@ -155,13 +156,13 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force || spec.force, Compression: o.compression, Commit: spec.commit, To: spec.to, Tag: spec.tag()})
 				p.finish()
 				if res.Reached && !toShown {
-					fmt.Fprintf(g.stdout, "To %s\n", s.Endpoint())
+					fmt.Fprintf(g.stderr, "To %s\n", s.Endpoint())
 					toShown = true
 				}
 				short := spec.display()
 				if err != nil {
 					if errors.Is(err, remote.ErrNonFastForward) {
-						fmt.Fprintf(g.stdout, "%s (non-fast-forward)\n", pushLine(" ! [rejected]", short+" -> "+res.Tag))
+						fmt.Fprintf(g.stderr, "%s (non-fast-forward)\n", pushLine(" ! [rejected]", short+" -> "+res.Tag))
 					}
 					failed = fmt.Errorf("push %s %s: %w", remoteArg, short, err)
 					continue
@@ -178,9 +179,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if res.Forced {
 					line += " (forced update)"
 				}
-				fmt.Fprintln(g.stdout, line)
+				fmt.Fprintln(g.stderr, line)
 				if !res.UpToDate {
-					fmt.Fprintf(g.stdout, "   %s, %s sent (%s), %d already there\n", plural(res.Commits, "commit"), plural(res.Sent, "blob"), humanSize(res.Bytes), res.Skipped)
+					fmt.Fprintf(g.stderr, "   %s, %s sent (%s), %d already there\n", plural(res.Commits, "commit"), plural(res.Sent, "blob"), humanSize(res.Bytes), res.Skipped)
 					warnLayerLimit(g.stderr, res.New, pushedLayers(r.Objects, res.New))
 				}
 			}

@@ -26,7 +26,7 @@ func pushDelete(cmd *cobra.Command, g *globals, r *repo.Repo, rem remote.Remote,
 		return fmt.Errorf("push %s: %w", remoteArg, err)
 	}
 	if !o.quiet {
-		fmt.Fprintf(g.stdout, "To %s\n", s.Endpoint())
+		fmt.Fprintf(g.stderr, "To %s\n", s.Endpoint())
 	}
 	var failed error
 	var have []remote.RemoteTag // what the remote has, for -n
@@ -46,17 +46,17 @@ func pushDelete(cmd *cobra.Command, g *globals, r *repo.Repo, rem remote.Remote,
 			if !slices.ContainsFunc(have, func(t remote.RemoteTag) bool { return t.Name == tag }) {
 				failed = fmt.Errorf("push --delete %s %s: unable to delete '%s': remote ref does not exist", remoteArg, tag, tag)
 			} else if !o.quiet {
-				fmt.Fprintln(g.stdout, pushLine(" - [deleted]", tag))
+				fmt.Fprintln(g.stderr, pushLine(" - [deleted]", tag))
 			}
 			continue
 		}
 		if _, err := s.Delete(cmd.Context(), r, tag); err != nil {
-			fmt.Fprintf(g.stdout, "%s (delete refused)\n", pushLine(" ! [remote rejected]", tag))
+			fmt.Fprintf(g.stderr, "%s (delete refused)\n", pushLine(" ! [remote rejected]", tag))
 			failed = fmt.Errorf("push --delete %s %s: %w", remoteArg, tag, err)
 			continue
 		}
 		if !o.quiet {
-			fmt.Fprintln(g.stdout, pushLine(" - [deleted]", tag))
+			fmt.Fprintln(g.stderr, pushLine(" - [deleted]", tag))
 		}
 	}
 	return failed

@@ -31,7 +31,7 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 		at[t.Name] = t.Digest
 	}
 	if !o.quiet {
-		fmt.Fprintf(g.stdout, "To %s\n", s.Endpoint())
+		fmt.Fprintf(g.stderr, "To %s\n", s.Endpoint())
 	}
 	var failed error
 	for _, spec := range specs {
@@ -55,7 +55,7 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 				why = "fetch first"
 			}
 			if !ff && !force {
-				fmt.Fprintf(g.stdout, "%s (%s)\n", pushLine(" ! [rejected]", spec.display()+" -> "+spec.dest()), why)
+				fmt.Fprintf(g.stderr, "%s (%s)\n", pushLine(" ! [rejected]", spec.display()+" -> "+spec.dest()), why)
 				failed = fmt.Errorf("push %s %s: rejected (%s): remote tag %s is at %s; fetch and integrate it first, or push --force", remoteArg, spec.display(), why, spec.dest(), shortID(old))
 				continue
 			}
@@ -72,7 +72,7 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 		if forced {
 			line += " (forced update)"
 		}
-		fmt.Fprintln(g.stdout, line)
+		fmt.Fprintln(g.stderr, line)
 	}
 	return failed
 }
