@@ -146,31 +146,22 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if o.dryRun {
 				return dryRunPush(cmd.Context(), g, r, s, remoteArg, specs, o)
 			}
-			// "To" once the remote answered, as git prints it after
-			// connecting: not before a registry that cannot be reached.
-			toShown := o.quiet
+			report := pushReport{w: g.stderr, to: s.Endpoint().String(), quiet: o.quiet}
 			var failed error
 			var pushed []pushSpec // what the remote now has
 			for _, spec := range specs {
 				name := spec.ref
 				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force || spec.force, Compression: o.compression, Commit: spec.commit, To: spec.to, Tag: spec.tag()})
 				p.finish()
-				if res.Reached && !toShown {
-					fmt.Fprintf(g.stderr, "To %s\n", s.Endpoint())
-					toShown = true
-				}
 				short := spec.display()
 				if err != nil {
 					if errors.Is(err, remote.ErrNonFastForward) {
-						fmt.Fprintf(g.stderr, "%s (non-fast-forward)\n", pushLine(" ! [rejected]", short+" -> "+res.Tag))
+						report.refused(pushLine(" ! [rejected]", short+" -> "+res.Tag) + " (non-fast-forward)")
 					}
 					failed = fmt.Errorf("push %s %s: %w", remoteArg, short, err)
 					continue
 				}
 				pushed = append(pushed, spec)
-				if o.quiet {
-					continue
-				}
 				kind := "branch"
 				if spec.tag() {
 					kind = "tag"
@@ -179,12 +170,15 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if res.Forced {
 					line += " (forced update)"
 				}
-				fmt.Fprintln(g.stderr, line)
+				report.ref(line, res.UpToDate)
 				if !res.UpToDate {
-					fmt.Fprintf(g.stderr, "   %s, %s sent (%s), %d already there\n", plural(res.Commits, "commit"), plural(res.Sent, "blob"), humanSize(res.Bytes), res.Skipped)
-					warnLayerLimit(g.stderr, res.New, pushedLayers(r.Objects, res.New))
+					report.detail(fmt.Sprintf("   %s, %s sent (%s), %d already there", plural(res.Commits, "commit"), plural(res.Sent, "blob"), humanSize(res.Bytes), res.Skipped))
+					if !o.quiet {
+						warnLayerLimit(g.stderr, res.New, pushedLayers(r.Objects, res.New))
+					}
 				}
 			}
+			report.finish(failed)
 			if o.setUpstream {
 				if err := setUpstreams(g, r, rem.Name, pushed, o.quiet); err != nil {
 					return fmt.Errorf("push %s: %w", remoteArg, err)

@@ -30,9 +30,7 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 	for _, t := range tags {
 		at[t.Name] = t.Digest
 	}
-	if !o.quiet {
-		fmt.Fprintf(g.stderr, "To %s\n", s.Endpoint())
-	}
+	report := pushReport{w: g.stderr, to: s.Endpoint().String(), quiet: o.quiet}
 	var failed error
 	for _, spec := range specs {
 		new := spec.commit
@@ -55,14 +53,11 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 				why = "fetch first"
 			}
 			if !ff && !force {
-				fmt.Fprintf(g.stderr, "%s (%s)\n", pushLine(" ! [rejected]", spec.display()+" -> "+spec.dest()), why)
+				report.refused(pushLine(" ! [rejected]", spec.display()+" -> "+spec.dest()) + " (" + why + ")")
 				failed = fmt.Errorf("push %s %s: rejected (%s): remote tag %s is at %s; fetch and integrate it first, or push --force", remoteArg, spec.display(), why, spec.dest(), shortID(old))
 				continue
 			}
 			forced = !ff
-		}
-		if o.quiet {
-			continue
 		}
 		kind := "branch"
 		if spec.tag() {
@@ -72,7 +67,8 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 		if forced {
 			line += " (forced update)"
 		}
-		fmt.Fprintln(g.stderr, line)
+		report.ref(line, old == new)
 	}
+	report.finish(failed)
 	return failed
 }
