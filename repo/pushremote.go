@@ -10,10 +10,11 @@ func (r *Repo) PushRemote(branch string) string {
 	return name
 }
 
-// PushRemoteFrom is PushRemote and the config key that named it: ""
-// when none of the push keys did (the branch's own remote). A key set
-// to the empty string names a remote of that name, as git reads it (a
-// push there then fails: git's "no path specified"); it is not unset.
+// PushRemoteFrom is PushRemote and the config key that named it
+// (branch.NAME.pushRemote, remote.pushDefault, branch.NAME.remote): ""
+// for the default, origin. A key set to the empty string names a
+// remote of that name, as git reads it (a push there then fails: git's
+// "no path specified"); it is not unset.
 func (r *Repo) PushRemoteFrom(branch string) (name, key string) {
 	if branch != "" {
 		key = "branch." + branch + ".pushRemote"
@@ -24,8 +25,11 @@ func (r *Repo) PushRemoteFrom(branch string) (name, key string) {
 	if v, ok := r.Config.Get("remote.pushDefault"); ok {
 		return v, "remote.pushDefault"
 	}
-	if branch == "" {
-		return "origin", ""
+	if branch != "" {
+		key = "branch." + branch + ".remote"
+		if v, ok := r.Config.Get(key); ok {
+			return v, key
+		}
 	}
-	return r.UpstreamRemote(branch), ""
+	return "origin", ""
 }

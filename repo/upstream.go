@@ -8,9 +8,11 @@ import (
 )
 
 // UpstreamRemote is the remote pull takes branch from: config
-// branch.<branch>.remote (clone sets it), else origin.
+// branch.<branch>.remote (clone sets it), else origin. Set to the
+// empty string, it names a remote of that name, as git reads it: one
+// with no URL and no branches (git's "no path specified").
 func (r *Repo) UpstreamRemote(branch string) string {
-	if v, ok := r.Config.Get("branch." + branch + ".remote"); ok && v != "" {
+	if v, ok := r.Config.Get("branch." + branch + ".remote"); ok {
 		return v
 	}
 	return "origin"
@@ -58,6 +60,11 @@ func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 		return r.localUpstream(branch)
 	}
 	_, t.Set = r.Config.Get("branch." + branch + ".remote")
+	if t.Remote == "" {
+		// git's remote '' has no fetch refspecs: nothing maps.
+		t.NoRemote = true
+		return t, fmt.Errorf("upstream branch '%s' not stored as a remote-tracking branch (branch.%s.remote is set to '')", r.mergeName(branch), branch)
+	}
 	_, configured := r.Config.Get("remote." + t.Remote + ".url")
 	t.NoRemote = !configured
 	specs, err := r.FetchRefspecs(t.Remote)
@@ -134,4 +141,13 @@ func (r *Repo) localUpstream(branch string) (refs.Tracked, error) {
 		t.Ref = refs.Tags + tag
 	}
 	return t, nil
+}
+
+// mergeName is branch.NAME.merge as git names the upstream's remote
+// branch in messages: refs/heads/NAME, by default the branch's own.
+func (r *Repo) mergeName(branch string) string {
+	if v, ok := r.Config.Get("branch." + branch + ".merge"); ok && v != "" {
+		return v
+	}
+	return refs.Heads + branch
 }

@@ -121,12 +121,12 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			case set:
 				mode = worktree.PullMerge
 			}
-			remoteArg, ok := r.Config.Get("branch." + branch + ".remote")
-			if !ok {
-				remoteArg = "origin"
-			}
+			remoteArg := r.UpstreamRemote(branch)
 			if len(args) > 0 {
 				remoteArg = args[0]
+			} else if remoteArg == "" {
+				// git's remote '', whose URL is '': "no path specified".
+				return fmt.Errorf("pull: no path specified: branch.%s.remote is set to '' (name a remote there, or unset it)", branch)
 			}
 			fail := func(err error) error { return fmt.Errorf("pull %s %s: %w", remote.Redact(remoteArg), what, err) }
 			up, err := worktree.PrepareBranchUpdate(ctx, w, branch, force)

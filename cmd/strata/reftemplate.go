@@ -351,12 +351,10 @@ func upstreamConfig(r *repo.Repo, branch string) (remoteName, merge string) {
 // (branch.NAME.pushRemote, remote.pushDefault, branch.NAME.remote; an
 // empty value too), "" when it goes to origin by default.
 func pushRemoteOf(r *repo.Repo, branch string) string {
-	name := refs.ShortName(branch)
-	if v, key := r.PushRemoteFrom(name); key != "" {
+	if v, key := r.PushRemoteFrom(refs.ShortName(branch)); key != "" {
 		return v
 	}
-	v, _ := r.Config.Get("branch." + name + ".remote")
-	return v
+	return ""
 }
 
 // pushOf is where a push of branch (full name) goes, as git's %(push)
