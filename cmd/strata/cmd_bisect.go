@@ -402,7 +402,7 @@ func newBisectResetCommand(g *globals) *cobra.Command {
 					return err
 				}
 				if before.Commit != "" && c != nil && before.Commit != c.ID {
-					fmt.Fprintf(g.stdout, "Previous HEAD position was %s %s\n", shortID(before.Commit), pathquote.Text(b.subject(before.Commit)))
+					fmt.Fprintf(g.stderr, "Previous HEAD position was %s %s\n", shortID(before.Commit), pathquote.Text(b.subject(before.Commit)))
 				}
 				if err := printHeadMoved(g, b.r, b.w, c, branchKept); err != nil {
 					return err

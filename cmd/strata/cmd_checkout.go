@@ -261,7 +261,8 @@ const (
 	branchAlready        // the branch HEAD was on, mounted already
 )
 
-// printHeadMoved says where HEAD is now, as git does.
+// printHeadMoved says where HEAD is now, as git does: on stderr, as
+// git's checkout and switch say it.
 func printHeadMoved(g *globals, r *repo.Repo, w *worktree.Worktree, c *objects.Commit, how int) error {
 	h, err := w.Head()
 	if err != nil {
@@ -274,15 +275,15 @@ func printHeadMoved(g *globals, r *repo.Repo, w *worktree.Worktree, c *objects.C
 	where = pathquote.Quote(where) // a state handed over may name any bytes
 	switch {
 	case h.Branch != "" && how == branchCreated:
-		fmt.Fprintf(g.stdout, "Switched to a new branch '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
+		fmt.Fprintf(g.stderr, "Switched to a new branch '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
 	case h.Branch != "" && how == branchAlready:
-		fmt.Fprintf(g.stdout, "Already on '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
+		fmt.Fprintf(g.stderr, "Already on '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
 	case h.Branch != "" && how == branchReset:
-		fmt.Fprintf(g.stdout, "Switched to and reset branch '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
+		fmt.Fprintf(g.stderr, "Switched to and reset branch '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
 	case h.Branch != "":
-		fmt.Fprintf(g.stdout, "Switched to branch '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
+		fmt.Fprintf(g.stderr, "Switched to branch '%s' in %s\n", pathquote.Text(refs.ShortName(h.Branch)), where)
 	case c != nil:
-		fmt.Fprintf(g.stdout, "HEAD is now at %s %s in %s\n", shortID(c.ID), pathquote.Text(firstLine(c.Message())), where)
+		fmt.Fprintf(g.stderr, "HEAD is now at %s %s in %s\n", shortID(c.ID), pathquote.Text(firstLine(c.Message())), where)
 	}
 	return nil
 }

@@ -428,7 +428,7 @@ func newStashBranchCommand(g *globals) *cobra.Command {
 			if _, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: c.Parent().String(), NewBranch: args[0], RefuseStopped: true}); err != nil {
 				return fmt.Errorf("stash branch: %w", err)
 			}
-			fmt.Fprintf(g.stdout, "Switched to a new branch '%s'\n", pathquote.Text(args[0]))
+			fmt.Fprintf(g.stderr, "Switched to a new branch '%s'\n", pathquote.Text(args[0]))
 			// On the commit it was made on, the entry applies without
 			// conflicts.
 			if err := w.ApplyStash(cmd.Context(), id, "branch"); err != nil {
