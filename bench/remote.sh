@@ -95,8 +95,8 @@ $S -C "$work/env" push -q origin main
 $S -C "$work/env" checkout main >/dev/null
 echo "one change" >"$work/env/rootfs/etc/bench-change"
 $S -C "$work/env" commit -q -m 'one file' >/dev/null 2>&1 || $S -C "$work/env" commit -m 'one file' >/dev/null
-$S -C "$work/env" push origin main >"$work/change.out" 2>/dev/null
-sent=$(awk '/blobs sent/ {print $1 " commit, " $3 " blobs sent " $6 " " $7 " (the layer and the config, then the manifest), " $8 " HEAD-checked and already there"}' "$work/change.out")
+$S -C "$work/env" push origin main >/dev/null 2>"$work/change.out" # the report is on stderr, as git's
+sent=$(awk '/blobs sent/ {print $1 " commit, " $3 " blobs sent " $6 " " $7 " (the layer and the config, then the manifest), " $8 " already there"}' "$work/change.out")
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 m() { median <"$work/$1"; }
