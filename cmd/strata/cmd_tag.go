@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 )
 
 func init() { register("tag", newTagCommand) }
@@ -62,25 +64,7 @@ func newTagCommand(g *globals) *cobra.Command {
 				if len(args) == 0 {
 					return usagef("tag -d: name the tag to delete")
 				}
-				for _, name := range args {
-					d, err := r.Refs.Read(refs.Tags + name)
-					if errors.Is(err, refs.ErrBroken) {
-						// Nothing else removes it: it goes, whatever it holds.
-						if err := r.Refs.Delete(refs.Tags+name, refs.Any, "tag: deleted"); err != nil {
-							return fmt.Errorf("tag -d %s: %w", name, err)
-						}
-						fmt.Fprintf(g.stdout, "Deleted broken tag %s\n", name)
-						continue
-					}
-					if err != nil {
-						return fmt.Errorf("tag -d %s: no such tag", name)
-					}
-					if err := r.Refs.Delete(refs.Tags+name, d, "tag: deleted"); err != nil {
-						return fmt.Errorf("tag -d %s: %w", name, err)
-					}
-					fmt.Fprintf(g.stdout, "Deleted tag %s (was %s)\n", name, shortID(d))
-				}
-				return nil
+				return deleteTags(g, r, args)
 			case list || len(args) == 0:
 				return listRefsMatching(g, r, args, filter, refs.Tags, format)
 			case len(args) <= 2:
@@ -101,4 +85,33 @@ func newTagCommand(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or a `TEMPLATE` of %(FIELD)s")
 	filter.addFlags(cmd.Flags())
 	return cmd
+}
+
+// deleteTags deletes the tags named, as git's tag -d: a name that is no
+// tag does not stop the others from going, and is reported after them.
+func deleteTags(g *globals, r *repo.Repo, names []string) error {
+	var missing []string
+	for _, name := range names {
+		d, err := r.Refs.Read(refs.Tags + name)
+		if errors.Is(err, refs.ErrBroken) {
+			// Nothing else removes it: it goes, whatever it holds.
+			if err := r.Refs.Delete(refs.Tags+name, refs.Any, "tag: deleted"); err != nil {
+				return fmt.Errorf("tag -d %s: %w", name, err)
+			}
+			fmt.Fprintf(g.stdout, "Deleted broken tag '%s'\n", name)
+			continue
+		}
+		if err != nil {
+			missing = append(missing, name)
+			continue
+		}
+		if err := r.Refs.Delete(refs.Tags+name, d, "tag: deleted"); err != nil {
+			return fmt.Errorf("tag -d %s: %w", name, err)
+		}
+		fmt.Fprintf(g.stdout, "Deleted tag '%s' (was %s)\n", name, shortID(d))
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("tag -d %s: no such tag", strings.Join(missing, ", "))
+	}
+	return nil
 }
