@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	units "github.com/docker/go-units"
 	"golang.org/x/sys/unix"
 
 	"github.com/strata-sh/strata/exec"
@@ -107,18 +108,9 @@ func (s *svc) containerPid() (int, bool) {
 	return s.st.Pid, true
 }
 
-// humanSince is docker's "3 seconds ago".
+// humanSince is how long ago t was, as docker's ps says it ("3 seconds",
+// "About a minute"): go-units' HumanDuration, which its daemon and CLI
+// print.
 func humanSince(t time.Time) string {
-	d := time.Since(t)
-	switch {
-	case d < time.Second:
-		return "less than a second"
-	case d < time.Minute:
-		return plural(int(d.Seconds()), "second")
-	case d < time.Hour:
-		return plural(int(d.Minutes()), "minute")
-	case d < 48*time.Hour:
-		return plural(int(d.Hours()), "hour")
-	}
-	return plural(int(d.Hours()/24), "day")
+	return units.HumanDuration(time.Since(t))
 }

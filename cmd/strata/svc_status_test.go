@@ -37,3 +37,27 @@ func TestKilledRunEndTime(t *testing.T) {
 		t.Errorf("stale notice used: finished %v, started %v", later.st.Finished, started)
 	}
 }
+
+// TestHumanSinceAsDocker: ps's "Up ...", "Exited (0) ... ago" and
+// CREATED read as docker's, whose daemon and CLI print go-units'
+// HumanDuration: "Up Less than a second", "About a minute ago", weeks
+// past two weeks.
+func TestHumanSinceAsDocker(t *testing.T) {
+	for _, c := range []struct {
+		ago  time.Duration
+		want string
+	}{
+		{0, "Less than a second"},
+		{3 * time.Second, "3 seconds"},
+		{90 * time.Second, "About a minute"},
+		{5 * time.Minute, "5 minutes"},
+		{70 * time.Minute, "About an hour"},
+		{5*time.Hour + 40*time.Minute, "6 hours"},
+		{3 * 24 * time.Hour, "3 days"},
+		{21 * 24 * time.Hour, "3 weeks"},
+	} {
+		if got := humanSince(time.Now().Add(-c.ago)); got != c.want {
+			t.Errorf("%v ago: %q, want %q", c.ago, got, c.want)
+		}
+	}
+}
