@@ -15,3 +15,27 @@ func BenchmarkDiffTenValues(b *testing.B) {
 		Diff(x, y, Options{IndentHeuristic: true})
 	}
 }
+
+// BenchmarkDiffEdited cuts and diffs a text of 200,000 lines of many
+// values and a copy with a few lines edited every 40 or so, as diff -p
+// does with a big text file: the search is cheap there, and cutting and
+// classifying lines, and collecting what they allocate, weigh as much.
+func BenchmarkDiffEdited(b *testing.B) {
+	rng := rand.New(rand.NewSource(1))
+	a := valueText(rng, 200_000, 200_000)
+	e := scatterEdits(rng, a)
+	for _, m := range []struct {
+		name string
+		o    Options
+	}{
+		{"myers", Options{IndentHeuristic: true}},
+		{"histogram", Options{Histogram: true}},
+		{"patience", Options{Patience: true}},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			for b.Loop() {
+				Diff(SplitLines(a), SplitLines(e), m.o)
+			}
+		})
+	}
+}
