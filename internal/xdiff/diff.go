@@ -54,7 +54,12 @@ func (s *side) changed(i int) bool {
 
 // SplitLines cuts b after every newline; a last line without one is kept.
 func SplitLines(b []byte) [][]byte {
-	var lines [][]byte
+	if len(b) == 0 {
+		return nil
+	}
+	// Counted first: growing the slice by appending copies it a dozen
+	// times on a big text.
+	lines := make([][]byte, 0, bytes.Count(b, []byte{'\n'})+1)
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
@@ -141,6 +146,8 @@ func prepare(a, b [][]byte) (*side, *side) {
 func cleanup(s *side, other []int, start, end int) {
 	mlim := min(bogosqrt(len(s.lines)), 1024)
 	dis := make([]byte, len(s.lines)+1)
+	s.rindex = make([]int, 0, max(end+1-start, 0))
+	s.rclass = make([]int, 0, max(end+1-start, 0))
 	for i := start; i <= end; i++ {
 		nm := min(other[s.class[i]], mlim)
 		switch {
