@@ -82,32 +82,6 @@ func diffMyers(a, b [][]byte, o Options) []Change {
 	return buildScript(x, y)
 }
 
-// classifyPair gives equal lines of a and b one class, numbered in order
-// of first appearance, a's lines first (xdl_classify_record), and counts
-// each class's lines in each file.
-func classifyPair(a, b [][]byte) (*side, *side, [2][]int) {
-	ids := make(map[string]int, len(a)+len(b))
-	var count [2][]int // per class, how many lines of each file have it
-	classify := func(lines [][]byte, which int) []int {
-		cl := make([]int, len(lines))
-		for i, l := range lines {
-			id, ok := ids[string(l)]
-			if !ok {
-				id = len(ids)
-				ids[string(l)] = id
-				count[0] = append(count[0], 0)
-				count[1] = append(count[1], 0)
-			}
-			count[which][id]++
-			cl[i] = id
-		}
-		return cl
-	}
-	x := &side{lines: a, class: classify(a, 0), rchg: make([]bool, len(a)+2)}
-	y := &side{lines: b, class: classify(b, 1), rchg: make([]bool, len(b)+2)}
-	return x, y, count
-}
-
 // bogosqrt is xdiff's rough square root.
 func bogosqrt(n int) int {
 	i := 1

@@ -3,6 +3,7 @@ package xdiff
 import (
 	"bytes"
 	"math/rand"
+	"slices"
 	"testing"
 )
 
@@ -53,5 +54,46 @@ func TestSetupAllocations(t *testing.T) {
 		cleanup(sx, count[1], 0, len(x)-1)
 	}); n != 3 {
 		t.Errorf("cleanup of %d lines: %v allocations, want 3", len(x), n)
+	}
+}
+
+// TestClassifyPair: lines of a and b have one class when they are equal,
+// numbered in order of first appearance, a's first, with each class's
+// lines counted in each file; and classifying allocates as much for
+// many lines as for few, not once per line as a map of strings did.
+func TestClassifyPair(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	a := SplitLines(valueText(rng, 3000, 1000))
+	b := SplitLines(scatterEdits(rng, valueText(rng, 3000, 1000)))
+	x, y, count := classifyPair(a, b)
+	seen := map[string]int{}
+	var want [2][]int
+	for which, s := range []*side{x, y} {
+		for i, l := range s.lines {
+			c, ok := seen[string(l)]
+			if !ok {
+				c = len(seen)
+				seen[string(l)] = c
+				want[0], want[1] = append(want[0], 0), append(want[1], 0)
+			}
+			want[which][c]++
+			if s.class[i] != c {
+				t.Fatalf("file %d line %d %q: class %d, want %d", which, i, l, s.class[i], c)
+			}
+		}
+	}
+	for which := range count {
+		if !slices.Equal(count[which], want[which]) {
+			t.Errorf("file %d: counts %v, want %v", which, count[which], want[which])
+		}
+	}
+
+	allocs := func(n int) float64 {
+		a := SplitLines(valueText(rng, n, n))
+		b := SplitLines(scatterEdits(rng, valueText(rng, n, n)))
+		return testing.AllocsPerRun(5, func() { classifyPair(a, b) })
+	}
+	if few, many := allocs(100), allocs(10_000); many != few {
+		t.Errorf("classifying 100 lines allocates %v times, 10,000 lines %v times", few, many)
 	}
 }
