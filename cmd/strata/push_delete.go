@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/refs"
@@ -13,7 +14,9 @@ import (
 )
 
 // pushDelete is push --delete REMOTE NAME...: each remote tag goes, then
-// its remote-tracking ref; a refused one does not stop the others.
+// its remote-tracking ref. As git's, a name the remote has not stops the
+// push before anything is deleted; a deletion the remote refuses does
+// not stop the others.
 func pushDelete(cmd *cobra.Command, g *globals, r *repo.Repo, rem remote.Remote, remoteArg string, names []string, o pushFlags) error {
 	if len(names) == 0 {
 		return usagef("push --delete: name the branches or tags to delete")
@@ -25,39 +28,51 @@ func pushDelete(cmd *cobra.Command, g *globals, r *repo.Repo, rem remote.Remote,
 	if err != nil {
 		return fmt.Errorf("push %s: %w", remoteArg, err)
 	}
-	if !o.quiet {
-		fmt.Fprintf(g.stderr, "To %s\n", s.Endpoint())
+	tags := make([]string, len(names))
+	for i, n := range names {
+		if tags[i] = refs.ShortName(n); tags[i] == "" {
+			tags[i] = n
+		}
 	}
+	have, err := s.Tags(cmd.Context())
+	if err != nil {
+		return fmt.Errorf("push --delete %s: %w", remoteArg, err)
+	}
+	if err := checkRemoteHas(have, remoteArg, tags); err != nil {
+		return err
+	}
+	// As git's, "To URL" comes with the first ref's line, once the
+	// remote has answered.
+	report := &pushReport{w: g.stderr, to: s.Endpoint().String(), quiet: o.quiet}
 	var failed error
-	var have []remote.RemoteTag // what the remote has, for -n
-	if o.dryRun {
-		if have, err = s.Tags(cmd.Context()); err != nil {
-			return fmt.Errorf("push --delete %s: %w", remoteArg, err)
-		}
-	}
-	for _, n := range names {
-		tag := refs.ShortName(n)
-		if tag == "" {
-			tag = n
-		}
+	for _, tag := range tags {
 		if o.dryRun {
-			// git's -n: what would go, and its refusal of a tag the
-			// remote has not; nothing is deleted.
-			if !slices.ContainsFunc(have, func(t remote.RemoteTag) bool { return t.Name == tag }) {
-				failed = fmt.Errorf("push --delete %s %s: unable to delete '%s': remote ref does not exist", remoteArg, tag, tag)
-			} else if !o.quiet {
-				fmt.Fprintln(g.stderr, pushLine(" - [deleted]", tag))
-			}
+			report.ref(pushLine(" - [deleted]", tag), false)
 			continue
 		}
 		if _, err := s.Delete(cmd.Context(), r, tag); err != nil {
-			fmt.Fprintf(g.stderr, "%s (delete refused)\n", pushLine(" ! [remote rejected]", tag))
+			report.refused(pushLine(" ! [remote rejected]", tag) + " (delete refused)")
 			failed = fmt.Errorf("push --delete %s %s: %w", remoteArg, tag, err)
 			continue
 		}
-		if !o.quiet {
-			fmt.Fprintln(g.stderr, pushLine(" - [deleted]", tag))
-		}
+		report.ref(pushLine(" - [deleted]", tag), false)
 	}
 	return failed
+}
+
+// checkRemoteHas is git's refusal to delete refs the remote has not,
+// naming every one of them.
+func checkRemoteHas(have []remote.RemoteTag, remoteArg string, tags []string) error {
+	var missing, quoted []string
+	for _, tag := range tags {
+		if !slices.ContainsFunc(have, func(t remote.RemoteTag) bool { return t.Name == tag }) {
+			missing = append(missing, tag)
+			quoted = append(quoted, "'"+tag+"'")
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("push --delete %s %s: unable to delete %s: remote ref does not exist",
+		remoteArg, strings.Join(missing, " "), strings.Join(quoted, ", "))
 }
