@@ -88,6 +88,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if branch == "" {
 				return errors.New("pull: HEAD is detached, on no branch: switch to the branch to pull into")
 			}
+			if len(args) > 0 && args[0] == "" {
+				return errEmptyRemote("pull")
+			}
 			want, what, isTag, err := pullWhat(r, branch, args[:min(len(args), 2)])
 			if err != nil {
 				return err

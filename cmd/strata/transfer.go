@@ -40,6 +40,9 @@ func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remo
 	arg, key := defaultRemote(r, verb == "push")
 	if len(args) > 0 {
 		arg, args = args[0], args[1:]
+		if arg == "" {
+			return nil, remote.Remote{}, "", nil, errEmptyRemote(verb)
+		}
 	} else if arg == "" {
 		// git takes the empty value for a remote named '', whose URL
 		// is '': "no path specified".
@@ -51,6 +54,12 @@ func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remo
 		return nil, rem, arg, nil, fmt.Errorf("%s %s: %w", verb, remote.Redact(arg), err)
 	}
 	return r, rem, arg, args, nil
+}
+
+// errEmptyRemote is git's answer to an empty REMOTE argument: no
+// remote has that name, and as a URL it has no path.
+func errEmptyRemote(verb string) error {
+	return fmt.Errorf("%s: no path specified: the REMOTE argument is empty", verb)
 }
 
 // defaultRemote is git's remote for a fetch or pull that names none:
