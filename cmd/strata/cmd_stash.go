@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -372,9 +373,18 @@ func dropStash(g *globals, r *repo.Repo, arg string, want digest.Digest, quiet b
 		return err
 	}
 	if !quiet {
-		fmt.Fprintf(g.stdout, "Dropped stash@{%d} (%s)\n", n, shortID(e.New))
+		fmt.Fprintf(g.stdout, "Dropped %s (%s)\n", stashEntryName(arg, n), e.New.Encoded())
 	}
 	return err
+}
+
+// stashEntryName is how git's stash names the entry it dropped: STASH as
+// given when it is stash@{N}, else git's expansion refs/stash@{N}.
+func stashEntryName(arg string, n int) string {
+	if strings.HasPrefix(arg, "stash@{") {
+		return arg
+	}
+	return fmt.Sprintf("refs/stash@{%d}", n)
 }
 
 func newStashClearCommand(g *globals) *cobra.Command {
