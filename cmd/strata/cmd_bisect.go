@@ -436,11 +436,21 @@ func newBisectLogCommand(g *globals) *cobra.Command {
 	}
 }
 
-// shellQuote quotes s for sh when it needs it, as git's log of a
-// bisection does.
+// shellQuote quotes s for sh as git's sq_quote does in a bisection's
+// log and "running" line: always in single quotes, a ' or ! ended,
+// backslashed and quoted again ('\!' keeps csh and bash's history out).
 func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./~^:@=+,") == "" {
-		return s
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, c := range []byte(s) {
+		if c == '\'' || c == '!' {
+			b.WriteString("'\\")
+			b.WriteByte(c)
+			b.WriteByte('\'')
+			continue
+		}
+		b.WriteByte(c)
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	b.WriteByte('\'')
+	return b.String()
 }
