@@ -74,7 +74,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				}
 				fmt.Fprintf(g.stderr, "strata: login: credentials stored unencrypted in %s%s (a credential helper encrypts them: credsStore in that file)\n", res.File, mode)
 			}
-			fmt.Fprintln(g.stdout, "Login succeeded")
+			fmt.Fprintln(g.stdout, "Login Succeeded") // docker's words
 			return nil
 		},
 	}

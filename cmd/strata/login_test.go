@@ -40,7 +40,7 @@ func TestLoginSaysItOnce(t *testing.T) {
 		t.Errorf("wrong password: %v %q, want %q", err, out, want)
 	}
 	out, err = login("pw")
-	want := "strata: login: credentials stored unencrypted in " + cfg + ", which others could read: now 0600 (a credential helper encrypts them: credsStore in that file)\nLogin succeeded\n"
+	want := "strata: login: credentials stored unencrypted in " + cfg + ", which others could read: now 0600 (a credential helper encrypts them: credsStore in that file)\nLogin Succeeded\n"
 	if err != nil || out != want {
 		t.Errorf("login: %v\n%q, want\n%q", err, out, want)
 	}
