@@ -10,6 +10,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/dispwidth"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
@@ -166,18 +167,22 @@ func printWorktreesPorcelain(w io.Writer, out []worktreeEntry) {
 // printWorktrees writes worktree list's lines (-v: each lock's reason on
 // a line of its own).
 func printWorktrees(w io.Writer, out []worktreeEntry, verbose bool) {
+	// As git's show_worktree: the paths padded to the widest and one
+	// column more, the commits to the widest, a space after each.
+	pathW, headW := 0, 0
 	for _, e := range out {
+		pathW = max(pathW, dispwidth.String(pathquote.Quote(e.Path)))
+		headW = max(headW, len(worktreeHead(e)))
+	}
+	for _, e := range out {
+		path := dispwidth.Pad(pathquote.Quote(e.Path), pathW+1)
+		if e.Unreadable != "" {
+			fmt.Fprintf(w, "%s (state unreadable: %s)\n", path, pathquote.Name(e.Unreadable))
+			continue
+		}
 		where := "(detached HEAD)"
 		if e.Branch != "" {
 			where = "[" + e.Branch + "]"
-		}
-		head := "(no commits)"
-		if e.Head != "" {
-			head = shortID(digest.Digest(e.Head))
-		}
-		if e.Unreadable != "" {
-			fmt.Fprintf(w, "%s  (state unreadable: %s)\n", pathquote.Quote(e.Path), pathquote.Name(e.Unreadable))
-			continue
 		}
 		state := ""
 		switch {
@@ -196,9 +201,17 @@ func printWorktrees(w io.Writer, out []worktreeEntry, verbose bool) {
 			state += fmt.Sprintf(" (%s of old mounts, %s, %d in use)",
 				countNoun(d.Count, "detached upper", "detached uppers"), humanSize(d.Bytes), d.InUse)
 		}
-		fmt.Fprintf(w, "%s  %s %s%s\n", pathquote.Quote(e.Path), head, where, state)
+		fmt.Fprintf(w, "%s %s %s%s\n", path, dispwidth.Pad(worktreeHead(e), headW), where, state)
 		if e.Locked && reasonLine {
 			fmt.Fprintf(w, "\tlocked: %s\n", pathquote.Name(e.LockReason))
 		}
 	}
+}
+
+// worktreeHead is a work tree's commit as worktree list shows it.
+func worktreeHead(e worktreeEntry) string {
+	if e.Head == "" {
+		return "(no commits)"
+	}
+	return shortID(digest.Digest(e.Head))
 }
