@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -199,15 +200,18 @@ func (b *bisection) advance(ctx context.Context, out io.Writer) (done bool, err 
 		if err != nil {
 			return false, err
 		}
+		var status string
 		switch {
 		case bad == "" && len(good) == 0:
-			fmt.Fprintln(out, "status: waiting for both good and bad commits")
+			status = "status: waiting for both good and bad commits"
 		case bad == "":
-			fmt.Fprintf(out, "status: waiting for bad commit, %s known\n", plural(len(good), "good commit"))
+			status = fmt.Sprintf("status: waiting for bad commit, %s known", plural(len(good), "good commit"))
 		default:
-			fmt.Fprintln(out, "status: waiting for good commit(s), bad commit known")
+			status = "status: waiting for good commit(s), bad commit known"
 		}
-		return false, nil
+		// As git's bisect_log_printf: said, and kept in the log.
+		fmt.Fprintln(out, status)
+		return false, b.log("# " + status)
 	}
 	if done, err := b.finished(out, st); done || err != nil {
 		return done, err
@@ -233,9 +237,18 @@ func (b *bisection) advance(ctx context.Context, out io.Writer) (done bool, err 
 // it could be when only skipped ones are left (an error).
 func (b *bisection) finished(out io.Writer, st bisect.Step) (bool, error) {
 	if st.OnlySkipped != nil {
+		// As git's: the skipped commits, then the bad one; the log
+		// keeps each as a possible first bad commit, the bad one first.
 		fmt.Fprintln(out, "There are only 'skip'ped commits left to test.\nThe first bad commit could be any of:")
-		for _, c := range st.OnlySkipped {
+		for _, c := range slices.Concat(st.OnlySkipped[1:], st.OnlySkipped[:1]) {
 			fmt.Fprintln(out, shortID(c))
+		}
+		lines := []string{"# only skipped commits left to test"}
+		for _, c := range st.OnlySkipped {
+			lines = append(lines, "# possible first bad commit: "+b.describe(c))
+		}
+		if err := b.log(lines...); err != nil {
+			return true, err
 		}
 		return true, errors.New("only skipped commits are left to test; the first bad commit is one of those listed")
 	}
