@@ -76,7 +76,9 @@ tag, or one of those) fails the fetch. Registries off loopback are spoken to
 over https only, unless --insecure or remote.REMOTE.insecure = true.
 --prune deletes the remote-tracking refs (those under refs/remotes/ that
 remote.REMOTE.fetch maps tags to: refs/remotes/REMOTE/*) whose tags the
-remote no longer has (see push --delete). --all fetches every remote, in turn, as git's.
+remote no longer has (see push --delete). --all fetches every remote, in
+turn, as git's ("Fetching NAME" before each when there are several); one
+that fails is said and the others are fetched, exit 1.
 
 Every fetch but --dry-run writes .strata/FETCH_HEAD, as git's: one line
 per remote tag received, "ID<TAB>[not-for-merge]<TAB>branch 'T' of URL"
@@ -130,16 +132,32 @@ func fetchAll(cmd *cobra.Command, g *globals, o fetchFlags, args []string, out *
 	if err != nil {
 		return err
 	}
+	remotes := remote.List(r.Config)
+	if len(remotes) == 1 {
+		// As git's: one remote is fetched as if named, with no
+		// "Fetching" line.
+		return fetchOne(cmd, g, o, []string{remotes[0].Name}, out)
+	}
 	appending := o.appendFetchHead
-	for i, rem := range remote.List(r.Config) {
+	var failed []string
+	for i, rem := range remotes {
 		if !o.quiet && o.text() {
 			fmt.Fprintf(g.stdout, "Fetching %s\n", rem.Name)
 		}
 		// As git's fetch --all: FETCH_HEAD holds what every remote gave.
 		o.appendFetchHead = appending || i > 0
 		if err := fetchOne(cmd, g, o, []string{rem.Name}, out); err != nil {
-			return err
+			if cmd.Context().Err() != nil {
+				return err
+			}
+			// As git's: a remote that fails is said, and the others
+			// are fetched all the same; the exit status is 1.
+			printError(g.stderr, err)
+			failed = append(failed, rem.Name)
 		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("fetch --all: could not fetch %s", strings.Join(failed, ", "))
 	}
 	return nil
 }
