@@ -53,6 +53,9 @@ type DirtyError struct {
 	Changes []tree.Change
 	Flag    string // the command's flag that discards them; "" for --force
 	Op      string // a merge, rebase, cherry-pick or revert stopped in the tree, if any
+	// Overwritten says the switch would carry the other changes and
+	// refuses for these alone, which the new commit changes (planCarry).
+	Overwritten bool
 }
 
 func (e *DirtyError) Error() string {
@@ -64,7 +67,11 @@ func (e *DirtyError) Error() string {
 		// stash refuses while an operation is under way: name the ways out.
 		return fmt.Sprintf("%v would be lost: %s; a %s is stopped here: finish it with 'strata %s --continue' or end it with 'strata %s --abort', or use %s to discard them", ErrDirty, changeList(e.Changes), e.Op, e.Op, e.Op, flag)
 	}
-	return fmt.Sprintf("%v would be lost: %s; commit them, stash them, or use %s to discard them", ErrDirty, changeList(e.Changes), flag)
+	what := "lost"
+	if e.Overwritten {
+		what = "overwritten"
+	}
+	return fmt.Sprintf("%v would be %s: %s; commit them, stash them, or use %s to discard them", ErrDirty, what, changeList(e.Changes), flag)
 }
 
 // changeList is changes as one line: "M /etc/motd, A /x", the first ten.
@@ -87,9 +94,11 @@ func (e *DirtyError) Unwrap() error { return ErrDirty }
 
 // Checkout mounts a revision on the work tree, creating it on first use.
 // HEAD follows: a branch name attaches it, any other revision detaches it.
-// A switch to another commit with uncommitted changes fails with a
-// DirtyError unless Force; a switch that keeps the commit (checkout -b)
-// keeps the changes.
+// A switch to another commit keeps the uncommitted changes when the two
+// commits agree wherever the upper has something (planCarry), as git's
+// does, and otherwise fails with a DirtyError unless Force, which
+// discards them; a switch that keeps the commit (checkout -b) keeps the
+// changes.
 func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.Commit, err error) {
 	_, dirErr := os.Lstat(w.Dir)
 	_, targetErr := os.Lstat(w.target)
@@ -220,11 +229,12 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		}
 		return c, w.setHead(&st, branch, id, msg)
 	}
+	carry := false
 	if !o.Force {
 		if err := w.RefuseWhileRunning(); err != nil {
 			return nil, err
 		}
-		if err := w.refuseChanges(ctx, st); err != nil {
+		if carry, err = w.planCarry(ctx, st, c); err != nil {
 			return nil, err
 		}
 	}
@@ -237,14 +247,15 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 	if err := w.endStoppedOp("checkout"); err != nil {
 		return nil, err
 	}
-	st.Pending = id
+	st.Pending, st.PendingCarry = id, carry
 	if err := w.writeState(st); err != nil {
 		return nil, err
 	}
 	if err := w.setHead(&st, branch, id, msg); err != nil {
 		return nil, err
 	}
-	_, err = w.switchTo(ctx, st, c, false)
+	testHook("checkout-after-ref")
+	_, err = w.switchTo(ctx, st, c, carry)
 	return c, err
 }
 

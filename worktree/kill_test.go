@@ -25,10 +25,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CHECKOUT_TEST_HELPER") == "swapper" {
 		runSwapper() // the escape suite's container (escape_test.go)
 	}
-	if os.Getenv("CHECKOUT_TEST_HELPER") == "commit" {
+	if h := os.Getenv("CHECKOUT_TEST_HELPER"); h == "commit" || h == "checkout" {
 		r, err := repo.Open(os.Getenv("CHECKOUT_TEST_DIR"))
-		if err == nil {
+		if err == nil && h == "commit" {
 			_, _, err = Main(r).Commit(context.Background(), CommitOptions{Message: "from helper"})
+		} else if err == nil {
+			_, err = Main(r).Checkout(context.Background(), CheckoutOptions{Rev: os.Getenv("CHECKOUT_TEST_REV")})
 		}
 		if err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
@@ -47,10 +49,17 @@ func TestMain(m *testing.M) {
 // reaches hook point, and returns the repository's HEAD before.
 func killedCommit(t *testing.T, r *repo.Repo, point string) {
 	t.Helper()
+	killedHelper(t, r, point, "CHECKOUT_TEST_HELPER=commit")
+}
+
+// killedHelper runs the helper env names in another process and
+// SIGKILLs it when it reaches hook point.
+func killedHelper(t *testing.T, r *repo.Repo, point string, env ...string) {
+	t.Helper()
 	marker := filepath.Join(t.TempDir(), "reached")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "CHECKOUT_TEST_HELPER=commit", "CHECKOUT_TEST_DIR="+r.Dir,
-		"STRATA_TEST_HOOK="+point+":"+marker)
+	cmd.Env = append(os.Environ(), "CHECKOUT_TEST_DIR="+r.Dir, "STRATA_TEST_HOOK="+point+":"+marker)
+	cmd.Env = append(cmd.Env, env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	must(t, cmd.Start())

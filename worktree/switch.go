@@ -59,14 +59,14 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 			if err != nil {
 				return st, err
 			}
-			if st, err = w.switchTo(ctx, st, c, st.PendingKeep); err != nil {
+			if st, err = w.switchTo(ctx, st, c, st.PendingKeep || st.PendingCarry); err != nil {
 				return st, err
 			}
 			return st, w.finishKeep(ctx, &st)
 		}
 		if st.Pending != "" {
 			// HEAD never moved: the switch did not happen.
-			st.Pending, st.PendingKeep, st.PendingStack, st.KeepFrom = "", false, false, ""
+			st.Pending, st.PendingKeep, st.PendingStack, st.PendingCarry, st.KeepFrom = "", false, false, false, ""
 			if err := w.writeState(st); err != nil {
 				return st, err
 			}
@@ -202,7 +202,9 @@ func (w *Worktree) mount(ctx context.Context, c *objects.Commit, upper, work str
 // mount, carrying over the excluded paths of the old upper (they are
 // never committed, and never dropped either). st.Pending must already be
 // written when HEAD has moved, so that a killed switch is finished by the
-// next command. keepUpper mounts c with the same upper (reset --soft).
+// next command. keepUpper mounts c with the same upper: reset --soft,
+// which stages what differs so that the view stays, or a checkout that
+// carries its changes (st.PendingCarry), which shows c with them.
 func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, keepUpper bool) (State, error) {
 	var id digest.Digest
 	if c != nil {
@@ -224,9 +226,10 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	}
 	if keepUpper {
 		stage := ""
-		if base := st.MountBase(); mounted && base != "" && c != nil && base != c.ID {
+		if base := st.MountBase(); mounted && !st.PendingCarry && base != "" && c != nil && base != c.ID {
 			// The view must stay as it is: carry what differs between
-			// the lowers it is mounted on and c's.
+			// the lowers it is mounted on and c's. (A checkout that
+			// carries its changes shows c's files instead.)
 			old, err := w.commit(base)
 			if err != nil {
 				return st, err
@@ -258,7 +261,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		if err := w.mount(ctx, c, w.upper(), w.work(), false); err != nil {
 			return st, err
 		}
-		st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base = id, "", false, false, ""
+		st.Commit, st.Pending, st.PendingKeep, st.PendingCarry, st.Stacked, st.Base = id, "", false, false, false, ""
 		return st, w.writeState(st)
 	}
 	nextUpper, nextWork := filepath.Join(w.Dir, "upper.next"), filepath.Join(w.Dir, "work.next")

@@ -73,6 +73,9 @@ type State struct {
 	Pending      digest.Digest `json:"pending,omitempty"`
 	PendingKeep  bool          `json:"pending_keep,omitempty"`  // the switch keeps the upper (reset --soft)
 	PendingStack bool          `json:"pending_stack,omitempty"` // a commit: the mount stays, Pending is stacked on it
+	// PendingCarry: a checkout mounts the same upper over Pending's
+	// lowers as it is, carrying the uncommitted changes (planCarry).
+	PendingCarry bool `json:"pending_carry,omitempty"`
 	// KeepFrom is the commit a reset --keep or --merge moved from: once
 	// the work tree is mounted on Commit, the files that differ between
 	// the two are written through the mount (finishKeep), by the next
