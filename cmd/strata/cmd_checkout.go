@@ -69,9 +69,18 @@ names one of them, and so is a dev that is also a file of the work tree;
 --no-guess, or config checkout.guess false, guesses nothing (--guess
 takes that back).
 
-Switching to another commit with uncommitted changes is refused, listing
-them, unless --force, which discards them (on the same commit too, as
-git's checkout -f). A switch to another commit
+Uncommitted changes are carried to the other commit, as git's checkout
+carries them, when it differs from this one nowhere they are (nor in a
+directory above one); otherwise the switch is refused, naming the
+changes it would overwrite, unless --force, which discards them all (on
+the same commit too, as git's checkout -f). Changes are not carried
+when commits were made in the tree since its last switch (they are
+stacked on its mount), nor while a merge or rebase is stopped there:
+then any change refuses the switch. checkout -m (--merge) is not
+supported.
+After a switch to a branch with an upstream, how the two stand is said
+on stdout, as git's "Your branch is up to date with 'origin/main'.".
+A switch to another commit
 ends a merge, cherry-pick or revert in progress, as git's checkout does;
 a rebase stays in progress. Paths excluded by
 .strata/info/exclude or /.strataignore are kept across switches.
@@ -227,7 +236,29 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 			how = branchAlready
 		}
 	}
-	return printHeadMoved(g, r, w, c, how)
+	if err := printHeadMoved(g, r, w, c, how); err != nil {
+		return err
+	}
+	if how == branchKept || how == branchAlready {
+		return reportTracking(g, r, w)
+	}
+	return nil
+}
+
+// reportTracking says on stdout how the branch now checked out stands
+// against its upstream, as git's checkout and switch do after a switch
+// to an existing branch (not to a new one, nor a detached HEAD).
+func reportTracking(g *globals, r *repo.Repo, w *worktree.Worktree) error {
+	h, err := w.Head()
+	if err != nil || h.Branch == "" {
+		return err
+	}
+	t, err := trackingOf(r, h.Branch, h.Commit)
+	if err != nil || t == nil {
+		return err
+	}
+	t.printLong(g.stdout)
+	return nil
 }
 
 // previousCheckout reads git's "-" and "@{-N}" as what HEAD was on

@@ -34,10 +34,14 @@ A BRANCH that resolves as no revision, dev, but names one remote's
 branch (origin/dev) is made there, with that upstream, as git's guess
 (see checkout: checkout.guess, checkout.defaultRemote, --no-guess).
 
-Switching to another commit with uncommitted changes is refused, listing
-them, unless --discard-changes. So is any switch while a merge, rebase,
-cherry-pick or revert is stopped here, as git's: finish or abort it first
-(checkout --force ends a stopped merge, as git checkout does).
+Uncommitted changes are carried to the other commit when it differs
+from this one nowhere they are, as checkout's (see there); otherwise the
+switch is refused, naming the changes it would overwrite, unless
+--discard-changes, which discards them all. After a switch to a branch
+with an upstream, how the two stand is said on stdout, as git's. Any
+switch is refused while a merge, rebase, cherry-pick or revert is
+stopped here, as git's: finish or abort it first (checkout --force ends
+a stopped merge, as git checkout does).
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 1),
