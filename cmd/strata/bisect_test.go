@@ -131,7 +131,7 @@ func BenchmarkBisectRun64(b *testing.B) {
 		b.StartTimer()
 		out := mustRun(b, dir, "bisect", "run", "--", "true")
 		b.StopTimer()
-		if n := strings.Count(out, "\nrunning true\n"); n != 6 {
+		if n := strings.Count(out, "\nrunning 'true'\n"); n != 6 {
 			b.Fatalf("%d runs, want 6:\n%s", n, out)
 		}
 		mustRun(b, dir, "bisect", "reset")
