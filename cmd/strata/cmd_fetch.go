@@ -292,7 +292,7 @@ func printFetch(g *globals, s *remote.Session, res remote.FetchResult, fs []fetc
 	if from {
 		fmt.Fprintf(g.stderr, "From %s\n", s.Endpoint())
 	}
-	cols := columnsFor(res, termColumns(g.stdout))
+	cols := columnsFor(res, termColumns(g.stdout)) // stdout's terminal, as git's term_columns (fd 1), though the lines go to stderr
 	for _, f := range fs {
 		if f.head {
 			line("%s\n", cols.line(" * "+f.kind, f.tag, "FETCH_HEAD"))
