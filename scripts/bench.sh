@@ -12,7 +12,7 @@ out=docs/benchmarks.md
 tmp=$(mktemp)
 export BENCH_CHART=$tmp.chart
 : >"$BENCH_CHART"
-trap 'rm -f "$tmp" "$BENCH_CHART"' EXIT
+trap 'rm -f "$tmp" "$tmp.go" "$BENCH_CHART"' EXIT
 
 {
 	echo "# Benchmarks"
