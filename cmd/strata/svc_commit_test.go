@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/strata-sh/strata/internal/kernellog"
 )
 
 // TestCommitFromRunningService: commit --from of a running --rev run
@@ -22,16 +20,17 @@ import (
 // without its upper ever being mounted a second time.
 func TestCommitFromRunningService(t *testing.T) {
 	dir := busyboxRepo(t)
-	inUse := kernellog.Watch(t, kernellog.InUse)
-	// Checked last, after rm -f has stopped and removed the run.
-	t.Cleanup(func() {
-		if got := inUse(); got != 0 {
-			t.Errorf("the kernel logged %d 'upperdir is in-use' lines", got)
-		}
-	})
 	port := strconv.Itoa(freePort(t))
 	startService(t, dir, "--name", "web", "-p", "127.0.0.1:"+port+":80", "--rev", "main", "--", "sh", "-c",
 		"mkdir -p /www; echo page one > /www/index.html; httpd -f -p 80 -h /www & wait")
+	// Every mount of the run's tree from here on: none, its supervisor's
+	// stays the only one.
+	mounts := watchOverlayMounts(t, dir, svcState1(t, dir, "web").Tree)
+	defer func() {
+		if got := mounts(); got != 0 {
+			t.Errorf("the run's tree was mounted %d more times while it ran (overlayfs: upperdir is in-use)", got)
+		}
+	}()
 	get := func() string {
 		resp, err := http.Get("http://127.0.0.1:" + port + "/")
 		if err != nil {
