@@ -175,9 +175,14 @@ func TestDeepHistoryClonesThroughAncestorLists(t *testing.T) {
 }
 
 // BenchmarkCloneDeepHistory clones a 10,000-commit history from the local
-// registry (go test -run '^$' -bench CloneDeep -benchtime 3x ./remote/).
+// registry (go test -run '^$' -bench CloneDeep -benchtime 3x ./remote/);
+// with -short (make test runs every benchmark once so), 1,100 commits:
+// one full ancestor list, with its bundle, and a partial one.
 func BenchmarkCloneDeepHistory(b *testing.B) {
-	const n = 10000
+	n := 10000
+	if testing.Short() {
+		n = ancestorsWindow + 100
+	}
 	a, _, url, tip := pushDeep(b, n)
 	i := 0
 	for b.Loop() {

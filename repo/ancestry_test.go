@@ -172,7 +172,12 @@ func TestMergeBaseMatchesReference(t *testing.T) {
 // BenchmarkMergeBaseDeep: a branch of 5 commits off the tip of a
 // 2,000-commit history merges back; MergeBase reads the few commits
 // between the tips and their base, against the whole history before.
+// With -short (make test runs every benchmark once so), 200 deep.
 func BenchmarkMergeBaseDeep(b *testing.B) {
+	depth := 2000
+	if testing.Short() {
+		depth = 200
+	}
 	s, err := objects.Init(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
@@ -186,7 +191,7 @@ func BenchmarkMergeBaseDeep(b *testing.B) {
 		}
 		return c
 	}
-	for i := range 2000 {
+	for i := range depth {
 		tip = commit(tip, i)
 	}
 	base, side := tip, tip

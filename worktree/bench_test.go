@@ -14,12 +14,14 @@ import (
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/snapshot"
 	"github.com/strata-sh/strata/tree"
 )
 
 // The benchmarks run on a Debian minbase tree ($STRATA_BENCH_TREE, or
 // /var/cache/strata-bench/debian as scripts/bench-tree.sh builds it),
-// else on busybox. Each reports the median of its iterations as
+// else on busybox; with -short (make test runs every benchmark once so)
+// on busybox unless $STRATA_BENCH_TREE names a tree. Each reports the median of its iterations as
 // "median-ms", which bench/checkout.sh collects.
 
 var bench struct {
@@ -34,7 +36,7 @@ func benchTree(b *testing.B) string {
 	if d := os.Getenv("STRATA_BENCH_TREE"); d != "" {
 		return d
 	}
-	if _, err := os.Stat("/var/cache/strata-bench/debian/.complete"); err == nil {
+	if _, err := os.Stat("/var/cache/strata-bench/debian/.complete"); err == nil && !testing.Short() {
 		return "/var/cache/strata-bench/debian"
 	}
 	b.Log("no Debian tree (scripts/bench-tree.sh): using busybox")
@@ -114,10 +116,17 @@ func deepOn(b *testing.B, r *repo.Repo, base *objects.Commit, n int) *objects.Co
 	return c
 }
 
+// BenchmarkCheckoutCached switches between two cached revisions of depth
+// 1, 100 and 1,000 (past snapshot.MaxLowers: flattened); with -short
+// (make test runs every benchmark once so) the last is MaxLowers+2.
 func BenchmarkCheckoutCached(b *testing.B) {
 	r, base := benchRepo(b)
 	ctx := context.Background()
-	for _, depth := range []int{1, 100, 1000} {
+	depths := []int{1, 100, 1000}
+	if testing.Short() {
+		depths[2] = snapshot.MaxLowers + 2 // flattened still, a few seconds to make
+	}
+	for _, depth := range depths {
 		b.Run(fmt.Sprint("depth=", depth), func(b *testing.B) {
 			top := base
 			if depth > 1 {

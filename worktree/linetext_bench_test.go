@@ -71,9 +71,14 @@ func TestLineTextsAsLineText(t *testing.T) {
 // BenchmarkLineTexts: the lines of 8 files over the patch cap, on both
 // sides of a diff of two one-layer commits, read one file at a time
 // (LineText: the layer streamed again for each) or in one pass a side
-// (LineTexts), as diff --stat reads them.
+// (LineTexts), as diff --stat reads them. With -short (make test runs
+// every benchmark once so), one file.
 func BenchmarkLineTexts(b *testing.B) {
-	d := bigFilesDiff(b, 8)
+	files := 8
+	if testing.Short() {
+		files = 1
+	}
+	d := bigFilesDiff(b, files)
 	for _, name := range []string{"per-file", "one-pass"} {
 		b.Run(name, func(b *testing.B) {
 			var ds []time.Duration
