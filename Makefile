@@ -60,8 +60,12 @@ demo: deps-demo build
 # Static, as strata is built: the exec tests run their own binary as the
 # container init, and a copy of it must start inside the container too
 # (--init with --ulimit), where no dynamic loader is.
+#
+# Then every Go benchmark once, on small inputs (-short): make bench runs
+# them at full size, and one that fails must fail here first.
 test: deps-test lint
 	CGO_ENABLED=0 $(GO) test -p 1 -count=1 -timeout 30m ./...
+	CGO_ENABLED=0 $(GO) test -p 1 -count=1 -timeout 15m -short -run '^$$' -bench . -benchtime 1x ./...
 
 # The exec tests on a cgroup-v2-only Debian kernel in qemu (TCG, no KVM
 # needed); installs qemu-system-x86 and linux-image-amd64 if missing.
