@@ -7,7 +7,9 @@
 #   RUNS               runs of each (default 9)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/figure.sh
 RUNS=${RUNS:-9}
+if smoke; then RUNS=1; fi
 TREE=${STRATA_BENCH_TREE:-/var/cache/strata-bench/debian}
 CTX=$TREE/usr/share
 [ -d "$CTX" ] || { echo "bench/build.sh: no $CTX (run bench/import.sh first)" >&2; exit 1; }
@@ -51,7 +53,9 @@ while [ $i -lt "$RUNS" ]; do
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-imp=$(median <"$work/import"); cp=$(median <"$work/copy"); cached=$(median <"$work/cached")
+imp=$(figure "import median" "$(median <"$work/import")")
+cp=$(figure "build median" "$(median <"$work/copy")")
+cached=$(figure "cached rebuild median" "$(median <"$work/cached")")
 echo "## strata build"
 echo
 echo "Context: \`$CTX\` ($(find "$CTX" | wc -l) entries, $(du -sh "$CTX" | cut -f1)); $RUNS interleaved runs; load average $(cut -d' ' -f1 /proc/loadavg)."

@@ -20,7 +20,11 @@
 # BENCH_DIR (default /var/tmp) holds the loop files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/figure.sh
 rounds=${1:-7}
+small_dirs=100 # of 1,000 files
+gobench=(-benchtime 30x)
+if smoke; then rounds=1 small_dirs=1 gobench=(-short -benchtime 1x); fi
 tree=$(scripts/bench-tree.sh)
 export STRATA_BENCH_TREE=$tree
 # BENCH_DIR=/dev/shm takes the disk out of the comparison (tmpfs).
@@ -50,7 +54,7 @@ layer=$(ls -S "$work"/env/.strata/blobs/sha256/* | head -1)
 # Many small files: 100 directories of 1,000 files of ~20 bytes, where
 # the cost is the kernel's per-file work (create, write, utimes, close)
 # and the parsing of 100,000 tar headers, not decompression.
-scripts/bench-smalltar.py "$work/small.tar" 100
+scripts/bench-smalltar.py "$work/small.tar" "$small_dirs"
 "$bin" init "$work/small" >/dev/null
 (cd "$work/small" && "$bin" import "$work/small.tar" -m small --date 2024-01-01T00:00:00Z >/dev/null)
 rm -f "$work/small.tar"
@@ -114,25 +118,36 @@ for i in $(seq "$rounds"); do
 	for tool in $order; do timed ext4 "$tool"; done
 done
 
-tar_ms=$(median <"$work/ext4-tar.ms")
-strata_ms=$(median <"$work/ext4-strata.ms")
-tar_tmpfs_ms=$(median <"$work/tmpfs-tar.ms")
-strata_tmpfs_ms=$(median <"$work/tmpfs-strata.ms")
+tar_ms=$(figure "tar, ext4" "$(median <"$work/ext4-tar.ms")")
+strata_ms=$(figure "cold checkout, ext4" "$(median <"$work/ext4-strata.ms")")
+tar_tmpfs_ms=$(figure "tar, tmpfs" "$(median <"$work/tmpfs-tar.ms")")
+strata_tmpfs_ms=$(figure "cold checkout, tmpfs" "$(median <"$work/tmpfs-strata.ms")")
 umoci_ms=$(median <"$work/ext4-umoci.ms")
-tar_small_ms=$(median <"$work/ext4-tar-small.ms")
-strata_small_ms=$(median <"$work/ext4-strata-small.ms")
+tar_small_ms=$(figure "tar, small files" "$(median <"$work/ext4-tar-small.ms")")
+strata_small_ms=$(figure "cold checkout, small files" "$(median <"$work/ext4-strata-small.ms")")
+[ "$umoci_ok" = 0 ] || umoci_ms=$(figure "umoci unpack" "$umoci_ms")
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 reported1=$(reported)
 [ "$umoci_ok" = 1 ] || umoci_ms="failed: $(head -c 120 "$work/umoci.err" | tr '\n' ' ')"
 
-go test -count=1 -run '^$' -bench 'CommitOneFile|CheckoutCached|DiffRevisions|Status1000|Rebase20|Merge1000' -benchtime 30x ./worktree >"$work/go.txt"
-metric() { awk -v n="$1" '$1 ~ n {for (i=1;i<=NF;i++) if ($(i+1)=="median-ms") print $i}' "$work/go.txt"; }
+go test -count=1 -run '^$' -bench 'CommitOneFile|CheckoutCached|DiffRevisions|Status1000|Rebase20|Merge1000' "${gobench[@]}" ./worktree >"$work/go.txt" || { cat "$work/go.txt" >&2; exit 1; }
+metric() { figure "$1 median-ms" "$(awk -v n="$1" '$1 ~ n {for (i=1;i<=NF;i++) if ($(i+1)=="median-ms") print $i}' "$work/go.txt")"; }
+# The depths BenchmarkCheckoutCached ran (1, 100 and 1,000; smaller
+# with -short).
+depths=$(grep -o '^BenchmarkCheckoutCached/depth=[0-9]*' "$work/go.txt" | cut -d= -f2 | tr '\n' ' ')
+[ "$(echo $depths | wc -w)" = 3 ] || { echo "bench/checkout.sh: BenchmarkCheckoutCached ran depths '$depths', want three" >&2; exit 1; }
+# Each figure read before the table, so that a missing one stops the script.
+for n in 'BenchmarkCommitOneFile-' 'BenchmarkCommitOneFileShell-' 'BenchmarkDiffRevisions' 'BenchmarkStatus1000-' \
+	'BenchmarkStatus1000Stacked50-' 'BenchmarkRebase20-' 'BenchmarkMerge1000-'; do
+	metric "$n" >/dev/null
+done
+for d in $depths; do metric "BenchmarkCheckoutCached/depth=$d-" >/dev/null; done
 
 echo "| benchmark | median | target |"
 echo "|---|---|---|"
 echo "| commit of one changed file | $(metric 'BenchmarkCommitOneFile-') ms | < 50 ms |"
 echo "| commit of one file, shell inside (stacked) | $(metric 'BenchmarkCommitOneFileShell-') ms | < 50 ms |"
-for d in 1 100 1000; do
+for d in $depths; do
 	echo "| cached checkout, depth $d | $(metric "BenchmarkCheckoutCached/depth=$d-") ms | < 30 ms |"
 done
 echo "| diff between revisions | $(metric 'BenchmarkDiffRevisions') ms | < 100 ms |"

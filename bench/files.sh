@@ -7,7 +7,10 @@
 # python3 (the tar) and mkfs.ext4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/figure.sh
 rounds=${1:-5}
+dirs=1000 mdirs=1000 mfs_size=30G mfs_inodes=3000000 # 100,000 files; 1,000,000
+if smoke; then rounds=1 dirs=10 mdirs=2 mfs_size=1G mfs_inodes=100000; fi
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/strata-bench-files.XXXXXX")
 cleanup() {
 	for e in "$work"/*/rootfs "$work"/mfs/m/rootfs; do umount -l "$e" 2>/dev/null || true; done
@@ -35,7 +38,7 @@ ms() { echo $(( ($2 - $1) / 1000000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 st() { "$bin" -C "$1" "${@:2}"; }
 
-tree "$work/t100k" 1000 100
+tree "$work/t100k" "$dirs" 100
 mkdir "$work/empty"
 # Writing the tree, and the benches before this one, load the cores: a
 # commit timed under that load read 1.29x of the import, 0.99x without.
@@ -61,29 +64,30 @@ for _ in $(seq "$rounds"); do
 	ms "$t0" "$t1" >>"$work/status.ms"
 	st "$work/com" umount >/dev/null
 done
-imp=$(median <"$work/import.ms")
-com=$(median <"$work/commit.ms")
+imp=$(figure "import median" "$(median <"$work/import.ms")")
+com=$(figure "commit median" "$(median <"$work/commit.ms")")
+status_ms=$(figure "status median" "$(median <"$work/status.ms")")
 
 echo "Commit against import: $rounds interleaved rounds; load average $load0 before (after $settled s waiting for it to settle), $(cut -d' ' -f1-3 /proc/loadavg) after."
 echo
 echo "| many files | strata | against | goal |"
 echo "|---|---|---|---|"
 awk -v c="$com" -v i="$imp" 'BEGIN { printf "| commit of 100,000 new files | %d ms | import of the same tree %d ms: %.2fx | <= 1.2x |\n", c, i, c/i }'
-awk -v s="$(median <"$work/status.ms")" 'BEGIN { printf "| `status` right after that commit (no file hashed again) | %d ms | | |\n", s }'
+awk -v s="$status_ms" 'BEGIN { printf "| `status` right after that commit (no file hashed again) | %d ms | | |\n", s }'
 if [ -n "${BENCH_CHART:-}" ]; then
 	printf 'commit of 100,000 new files\tstrata\t%s\tms\n' "$com" >>"$BENCH_CHART"
 	printf 'commit of 100,000 new files\tstrata import of the tree\t%s\tms\n' "$imp" >>"$BENCH_CHART"
 fi
 
 if [ "${FILES_MILLION:-1}" = 1 ]; then
-	scripts/bench-smalltar.py "$work/t1m.tar" 1000
+	scripts/bench-smalltar.py "$work/t1m.tar" "$mdirs"
 	# Each on an ext4 of its own (mkfs.ext4 defaults, a journal): on
 	# /var/tmp, an ext4 without a journal where the rounds above deleted
 	# trees, every create skipped, and read, each recently deleted inode,
 	# and the checkout took 235-294 s where a fresh ext4 took 36-65 s.
 	freshfs() {
-		truncate -s 30G "$work/mfs.img"
-		mkfs.ext4 -q -F -N 3000000 "$work/mfs.img"
+		truncate -s "$mfs_size" "$work/mfs.img"
+		mkfs.ext4 -q -F -N "$mfs_inodes" "$work/mfs.img"
 		mkdir -p "$work/mfs"
 		mount -o loop "$work/mfs.img" "$work/mfs"
 	}
@@ -108,10 +112,15 @@ if [ "${FILES_MILLION:-1}" = 1 ]; then
 	cp -a "$work/mrepo" "$m"
 	sync
 	(cd "$m" && /usr/bin/time -f '%e %M' -o "$work/checkout.t" "$bin" checkout main >/dev/null)
-	for d in $(seq -f 'd%05g' 0 999); do echo changed >>"$m/rootfs/$d/f0000"; done
-	awk -v tar="$(cat "$work/tar.t")" '{ printf "| `checkout`, 1,000,000 files, fresh ext4 | %.1f s, peak RSS %.0f MB | zstd -dc \\| tar -x of the layer, fresh ext4: %.1f s | |\n", $1, $2/1024, tar }' "$work/checkout.t"
+	for d in $(seq -f 'd%05g' 0 $((mdirs - 1))); do echo changed >>"$m/rootfs/$d/f0000"; done
+	tar_s=$(figure "zstd | tar seconds" "$(cat "$work/tar.t")")
+	figure "checkout seconds" "$(awk '{print $1}' "$work/checkout.t")" >/dev/null
+	figure "checkout peak RSS" "$(awk '{print $2}' "$work/checkout.t")" >/dev/null
+	awk -v tar="$tar_s" '{ printf "| `checkout`, 1,000,000 files, fresh ext4 | %.1f s, peak RSS %.0f MB | zstd -dc \\| tar -x of the layer, fresh ext4: %.1f s | |\n", $1, $2/1024, tar }' "$work/checkout.t"
 	for what in status diff; do
 		(cd "$m" && /usr/bin/time -f '%e %M' -o "$work/$what.t" "$bin" "$what" >/dev/null)
+		figure "$what seconds" "$(awk '{print $1}' "$work/$what.t")" >/dev/null
+		figure "$what peak RSS" "$(awk '{print $2}' "$work/$what.t")" >/dev/null
 		awk -v w="$what" '{ printf "| `%s`, 1,000,000 files, 1,000 changed | %.1f s, peak RSS %.0f MB | | RSS < 500 MB |\n", w, $1, $2/1024 }' "$work/$what.t"
 	done
 	st "$m" umount >/dev/null

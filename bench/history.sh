@@ -7,21 +7,27 @@
 # its wall time shows how many cores it keeps busy (parallel).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/figure.sh
 command -v hyperfine >/dev/null || apt-get install -y hyperfine >/dev/null
 rounds=${1:-15}
+# Commits of each history: 50,000 with a branch 10,000 deep, 10,000; real
+# commits 1,000, 2,000 and 10,000. Smoke: a hundredth, and 20, 40 and
+# 200 real commits (the last past 128 layers: folded).
+k=1000 realk=1000
+if smoke; then rounds=1 k=10 realk=20; fi
 work=$(mktemp -d "${BENCH_DIR:-/dev/shm}/strata-bench-hist.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 bin=$work/strata
 scripts/bench-strata.sh "$bin"
 CGO_ENABLED=0 go build -o "$work/benchhistory" ./repo/internal/benchhistory
-"$work/benchhistory" "$work/h50k" 50000 d10k@10000
-"$work/benchhistory" "$work/h10k" 10000
+"$work/benchhistory" "$work/h50k" $((50 * k)) d10k@$((10 * k))
+"$work/benchhistory" "$work/h10k" $((10 * k))
 # Real commits, as strata commit writes them (a layer each on top of the
 # parent's, folded past 128: docs/format.md, "Folds"): the shape the rows
 # above leave out.
-"$work/benchhistory" -full "$work/f1k" 1000
-"$work/benchhistory" -full "$work/f2k" 2000
-"$work/benchhistory" -full "$work/f10k" 10000
+"$work/benchhistory" -full "$work/f1k" $((1 * realk))
+"$work/benchhistory" -full "$work/f2k" $((2 * realk))
+"$work/benchhistory" -full "$work/f10k" $((10 * realk))
 # What its 10,000 commits noted: the first log of a history made here
 # reads the journal (first, below).
 cp "$work/f10k/.strata/indexes/summaries-journal" "$work/f10k.journal"
@@ -37,10 +43,12 @@ cp "$work/f10k/.strata/indexes/summaries-journal" "$work/f10k.journal"
 # CMD with the cache and its journal removed before each run, as the
 # first log sees a history after the cache was deleted (a history made,
 # fetched or cloned here has the cache from the start).
-timed() {
+hyperfined() {
 	local dir=$1
 	shift
-	(cd "$dir" && hyperfine -N --style none --warmup 1 --runs "$rounds" ${PREPARE:+--prepare "$PREPARE"} --export-json "$work/hf.json" "$*" >/dev/null)
+	rm -f "$work/hf.json"
+	# || return: in a command substitution set -e is off.
+	(cd "$dir" && hyperfine -N --style none --warmup 1 --runs "$rounds" ${PREPARE:+--prepare "$PREPARE"} --export-json "$work/hf.json" "$*" >/dev/null) || return
 	python3 - "$work/hf.json" "$work/cpu" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"][0]
@@ -48,6 +56,9 @@ open(sys.argv[2], "w").write("%.2f\n" % ((r["user"] + r["system"]) / r["mean"]))
 print(round(r["median"] * 1000))
 PY
 }
+# The figures below are assignments: a timed command that fails, or a
+# figure that is not a number, stops the script (set -e).
+timed() { figure "$*" "$(hyperfined "$@")"; }
 cold() {
 	PREPARE="rm -f $1/.strata/indexes/summaries $1/.strata/indexes/summaries-journal" timed "$@"
 }
@@ -63,9 +74,9 @@ logf10k=$(cold "$work/f10k" "$bin" log --oneline)
 logf10kf=$(first "$work/f10k" "$bin" log --oneline)
 logf10kc=$(timed "$work/f10k" "$bin" log --oneline)
 fsck10=$(timed "$work/h10k" "$bin" fsck)
-cpu10=$(cat "$work/cpu")
+cpu10=$(figure "fsck cores busy" "$(cat "$work/cpu")")
 fsck50=$(timed "$work/h50k" "$bin" fsck)
-cpu50=$(cat "$work/cpu")
+cpu50=$(figure "fsck cores busy" "$(cat "$work/cpu")")
 
 echo "Wall times: medians of $rounds runs by \`hyperfine -N\` (no shell); process start included."
 echo
@@ -89,8 +100,8 @@ logf1=$(cold "$work/f1k" "$bin" log --oneline)
 logf2=$(cold "$work/f2k" "$bin" log --oneline)
 fsckf1=$(timed "$work/f1k" "$bin" fsck)
 fsckf2=$(timed "$work/f2k" "$bin" fsck)
-mb1=$(du -sm "$work/f1k/.strata/blobs" | cut -f1)
-mb2=$(du -sm "$work/f2k/.strata/blobs" | cut -f1)
+mb1=$(figure "blobs MB" "$(du -sm "$work/f1k/.strata/blobs" | cut -f1)")
+mb2=$(figure "blobs MB" "$(du -sm "$work/f2k/.strata/blobs" | cut -f1)")
 echo
 echo "| real commits (a layer each, folded past 128 layers) | 1,000 deep | 2,000 deep | per commit, 2,000 over 1,000 | goal |"
 echo "|---|---|---|---|---|"

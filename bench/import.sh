@@ -8,15 +8,17 @@
 #   RUNS               runs of each tool (default 7)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/figure.sh
 RUNS=${RUNS:-7}
+if smoke; then RUNS=1; fi
 
 need() { command -v "$1" >/dev/null 2>&1 || apt-get install -y "$2" >/dev/null; }
 need zstd zstd
-need debootstrap debootstrap
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
 
 TREE=${STRATA_BENCH_TREE:-/var/cache/strata-bench/debian}
 if [ ! -d "$TREE" ]; then
+	need debootstrap debootstrap
 	mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
 	mkdir -p "$(dirname "$TREE")"
 	debootstrap --variant=minbase bookworm "$TREE.tmp" "$mirror"
@@ -88,14 +90,14 @@ while [ $i -lt "$RUNS" ]; do
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-col() { awk -v c="$2" '{print $c}' "$work/$1" | median; }
+col() { figure "$1, column $2" "$(awk -v c="$2" '{print $c}' "$work/$1" | median)"; }
 
 entries=$(find "$TREE" | wc -l)
 size=$(du -sh "$TREE" | cut -f1)
 # The size goal: no larger than zstd -3 makes of the same tar.
-ours=$(stat -c %s "$work/layer.zst")
-z3=$(zstd -qdc "$work/layer.zst" | zstd -3 -T0 -q | wc -c)
-gnu=$(tar -cf - -C "$TREE" . | zstd -3 -T0 -q | wc -c)
+ours=$(figure "layer size" "$(stat -c %s "$work/layer.zst")")
+z3=$(figure "zstd -3 size" "$(zstd -qdc "$work/layer.zst" | zstd -3 -T0 -q | wc -c)")
+gnu=$(figure "tar | zstd -3 size" "$(tar -cf - -C "$TREE" . | zstd -3 -T0 -q | wc -c)")
 echo "Tree: $TREE ($entries entries, $size); $RUNS interleaved runs; load average $load0 before (after ${settled} s waiting for it to settle), $(cut -d' ' -f1-3 /proc/loadavg) after."
 # On a machine busy with other work the create ratio says little: the
 # same code measured 0.75-0.80x at load 2-3 and 1.40x at load 4.7 (the
@@ -117,7 +119,9 @@ echo
 echo "| step | reference | median s | strata median s | ratio | strata max RSS MB | goal |"
 echo "|---|---|---|---|---|---|---|"
 for step in create tar unpack; do
-	ref=$(col ref_$step 1); go=$(col go_$step 1); rss=$(col go_$step 2)
+	ref=$(col ref_$step 1)
+	go=$(col go_$step 1)
+	rss=$(col go_$step 2)
 	what="tar -c \| zstd -3 -T0 \| sha256sum"
 	[ $step = unpack ] && what="zstd -dc \| tar -x"
 	goal="<= 0.8x"

@@ -10,7 +10,9 @@
 #                      the same interleaved runs: before/after in one run
 set -eu
 cd "$(dirname "$0")/.."
+. bench/figure.sh
 RUNS=${RUNS:-5}
+if smoke; then RUNS=1; fi
 command -v docker-registry >/dev/null || apt-get install -y docker-registry >/dev/null
 command -v skopeo >/dev/null || apt-get install -y skopeo >/dev/null
 TREE=$(scripts/bench-tree.sh)
@@ -97,9 +99,13 @@ echo "one change" >"$work/env/rootfs/etc/bench-change"
 $S -C "$work/env" commit -q -m 'one file' >/dev/null 2>&1 || $S -C "$work/env" commit -m 'one file' >/dev/null
 $S -C "$work/env" push origin main >/dev/null 2>"$work/change.out" # the report is on stderr, as git's
 sent=$(awk '/blobs sent/ {print $1 " commit, " $3 " blobs sent " $6 " " $7 " (the layer and the config, then the manifest), " $8 " already there"}' "$work/change.out")
+# Its figures: commits, blobs sent, blobs already there.
+for f in 1 3 8; do figure "the push report's field $f ($(cat "$work/change.out"))" "$(awk -v f="$f" '/blobs sent/ {print $f}' "$work/change.out")" >/dev/null; done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-m() { median <"$work/$1"; }
+m() { figure "$1 median" "$(median <"$work/$1")"; }
+# Each figure read before the table, so that a missing one stops the script.
+for f in strata_push skopeo_push strata_clone skopeo_clone strata_noop_push floor_push ${STRATA_BASE:+base_push base_clone}; do m "$f" >/dev/null; done
 
 entries=$(find "$TREE" | wc -l)
 echo "Tree: $TREE ($entries entries, $(du -sh "$TREE" | cut -f1)); layer $(du -h "$work/env/.strata/blobs/sha256" | cut -f1) in the store; registry: docker-registry on $R; $RUNS interleaved runs"

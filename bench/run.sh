@@ -23,8 +23,10 @@
 # there (see /work/shared/PEERS.md); strata runs in the same namespace so
 # the comparison is fair.
 set -euo pipefail
+. "$(dirname "$0")/figure.sh"
 
 N=${N:-30}
+if smoke; then N=1; fi
 : "${STRATA:?set STRATA to the strata binary}"
 STRATA=$(readlink -f "$STRATA")
 for tool in busybox runc crun python3 unshare chroot shuf; do
@@ -148,8 +150,12 @@ export N STRATA rootfs work mode
 unshare -m --propagation private bash "$work/inner.sh"
 
 median() { grep "^$1 " "${2:-$work/times}" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-s=$(median strata); c=$(median crun); r=$(median runc); f=$(median floor)
-sn=$(median strata-none); cn=$(median crun-net)
+s=$(figure strata "$(median strata)")
+c=$(figure crun "$(median crun)")
+r=$(figure runc "$(median runc)")
+f=$(figure floor "$(median floor)")
+sn=$(figure "strata, network none" "$(median strata-none)")
+cn=$(figure "crun, network namespace" "$(median crun-net)")
 rss=$(awk '/VmRSS/ {print $2}' "$work/mem"); hwm=$(awk '/VmHWM/ {print $2}' "$work/mem")
 
 echo "| runtime | median start-to-exit of /bin/true (ms) | strata / runtime |"
@@ -163,7 +169,9 @@ awk -v s="$s" -v c="$c" -v r="$r" -v f="$f" -v sn="$sn" -v cn="$cn" 'BEGIN {
 	printf "| crun, network namespace | %.2f | %.2f |\n", cn/1000, sn/cn
 }'
 if [ -s "$work/exectimes" ]; then
-	es=$(median strata "$work/exectimes"); ec=$(median crun "$work/exectimes"); er=$(median runc "$work/exectimes")
+	es=$(figure "strata exec" "$(median strata "$work/exectimes")")
+	ec=$(figure "crun exec" "$(median crun "$work/exectimes")")
+	er=$(figure "runc exec" "$(median runc "$work/exectimes")")
 	echo
 	echo "| exec of /bin/true into a running container | median (ms) | strata / runtime |"
 	echo "|---|---:|---:|"

@@ -8,7 +8,9 @@
 # 25 GB of free disk under /var/tmp.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/figure.sh
 COPIES=${SCALE_COPIES:-50}
+if smoke; then COPIES=1; fi
 TREE=$(scripts/bench-tree.sh)
 work=$(mktemp -d /var/tmp/strata-scale.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -23,7 +25,11 @@ sync
 /usr/bin/time -f '%e %M' -o "$work/create" "$work/benchimport" create "$work/tree" "$work/layer.zst" >"$work/ids"
 sync
 /usr/bin/time -f '%e %M' -o "$work/unpack" "$work/benchimport" unpack "$work/layer.zst" "$work/out"
-tarsize=$(awk '{print $3}' "$work/ids")
+tarsize=$(figure "tar size" "$(awk '{print $3}' "$work/ids")")
+for step in create unpack; do
+	figure "$step seconds" "$(awk '{print $1}' "$work/$step")" >/dev/null
+	figure "$step peak RSS" "$(awk '{print $2}' "$work/$step")" >/dev/null
+done
 echo "| at scale | tar size | layer size | seconds | peak RSS MB | goal |"
 echo "|---|---|---|---|---|---|"
 for step in create unpack; do

@@ -12,8 +12,10 @@
 # Needs root, busybox-static, podman (run as ../shared/PEERS.md says) and
 # python3.
 set -euo pipefail
+. "$(dirname "$0")/figure.sh"
 
 N=${N:-15}
+if smoke; then N=1; fi
 : "${STRATA:?set STRATA to the strata binary}"
 STRATA=$(readlink -f "$STRATA")
 for tool in busybox podman python3; do

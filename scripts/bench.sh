@@ -3,12 +3,24 @@
 # the same run, and write the medians and ratios to docs/benchmarks.md.
 # Each bench/*.sh prints a markdown section; Go benchmarks are summarised
 # by their median over several runs.
+#
+# BENCH_SMOKE=1 (internal/benchsmoke runs it so in make test): every step
+# once on a small tree (STRATA_BENCH_TREE), the Go benchmarks once on
+# small inputs (-short), the report to BENCH_OUT and its chart to
+# BENCH_SVG; a bench script that fails fails the run. It checks that
+# the scripts still read strata's output, not how fast strata is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export STRATA=${1:-bin/strata}
 STRATA=$(realpath "$STRATA")
 export STRATA_BENCH_TREE=${STRATA_BENCH_TREE:-$(scripts/bench-tree.sh)}
-out=docs/benchmarks.md
+out=${BENCH_OUT:-docs/benchmarks.md}
+svg=${BENCH_SVG:-docs/bench.svg}
+gobench=(-benchtime 10x -count 5)
+if [ "${BENCH_SMOKE:-}" = 1 ]; then
+	gobench=(-short -benchtime 1x -count 1)
+fi
+failed=
 tmp=$(mktemp)
 export BENCH_CHART=$tmp.chart
 : >"$BENCH_CHART"
@@ -34,7 +46,7 @@ trap 'rm -f "$tmp" "$tmp.go" "$BENCH_CHART"' EXIT
 	echo
 	echo "| benchmark | median | target |"
 	echo "|---|---|---|"
-	go test -run '^$' -bench . -benchtime 10x -count 5 ./refs ./cmd/strata ./build ./fold ./snapshot ./internal/kmount 2>/dev/null |
+	go test -run '^$' -bench . "${gobench[@]}" ./refs ./cmd/strata ./build ./fold ./snapshot ./internal/kmount 2>/dev/null |
 		awk '/^Benchmark/ { n=$1; sub(/-[0-9]+$/, "", n); print n, $3 }' | sort -k1,1 -k2,2n >"$tmp.go"
 	for n in $(cut -d' ' -f1 "$tmp.go" | sort -u); do
 		m=$(awk -v n="$n" '$1 == n {v[++c]=$2} END {print v[int((c+1)/2)]}' "$tmp.go")
@@ -46,10 +58,13 @@ trap 'rm -f "$tmp" "$tmp.go" "$BENCH_CHART"' EXIT
 	for b in bench/*.sh; do
 		[ -x "$b" ] || continue
 		echo "<!-- $b -->"
+		start=$SECONDS
 		if ! "$b"; then
 			echo
 			echo "_$b failed in this run; see its output._"
+			failed="$failed $b"
 		fi
+		echo "$b: $((SECONDS - start)) s" >&2
 		echo
 	done
 } >"$tmp"
@@ -82,7 +97,11 @@ trap 'rm -f "$tmp" "$tmp.go" "$BENCH_CHART"' EXIT
 } >>"$tmp"
 chmod 644 "$tmp"
 mv "$tmp" "$out"
-sh bench/chart.sh "$BENCH_CHART" docs/bench.svg
+sh bench/chart.sh "$BENCH_CHART" "$svg"
 rm -f "$BENCH_CHART"
 trap - EXIT
 echo "wrote $out"
+if [ -n "$failed" ] && [ "${BENCH_SMOKE:-}" = 1 ]; then
+	echo "bench.sh: failed:$failed" >&2
+	exit 1
+fi
