@@ -24,7 +24,7 @@ done
 sync
 /usr/bin/time -f '%e %M' -o "$work/create" "$work/benchimport" create "$work/tree" "$work/layer.zst" >"$work/ids"
 sync
-/usr/bin/time -f '%e %M' -o "$work/unpack" "$work/benchimport" unpack "$work/layer.zst" "$work/out"
+/usr/bin/time -f '%e %M' -o "$work/unpack" "$work/benchimport" unpack "$work/layer.zst" "$work/out" >/dev/null # it prints the digest
 tarsize=$(figure "tar size" "$(awk '{print $3}' "$work/ids")")
 for step in create unpack; do
 	figure "$step seconds" "$(awk '{print $1}' "$work/$step")" >/dev/null

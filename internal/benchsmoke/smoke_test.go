@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -102,6 +103,11 @@ func checkReport(t *testing.T, top, report string) {
 	}
 	if !strings.Contains(report, "| BenchmarkBisectRun64 | ") {
 		t.Errorf("the Go benchmarks table has no BenchmarkBisectRun64")
+	}
+	// What a tool prints goes to the report only when a bench means it:
+	// a digest on a line of its own is a command's output let through.
+	if d := regexp.MustCompile(`(?m)^sha256:[0-9a-f]{64}$`).FindString(report); d != "" {
+		t.Errorf("the report has a bare digest line (a tool's output let through): %s", d)
 	}
 }
 
