@@ -1,6 +1,7 @@
 package objects
 
 import (
+	"errors"
 	"os"
 	"slices"
 
@@ -27,6 +28,31 @@ func (s *Store) SummaryDiffers(id digest.Digest, m *ManifestHead) bool {
 		}
 	}
 	return !sameSummary(sum, cached)
+}
+
+// ErrSummaryDiffers is a summary, as a walk took it from the summary
+// cache, that says other than its commit.
+var ErrSummaryDiffers = errors.New("summary cache entry differs from the commit")
+
+// CheckSummary is ErrSummaryDiffers if sum, what a walk took of its
+// commit (from the summary cache, perhaps), says other than the commit's
+// manifest, read and checked here: a command that reads the commit
+// anyway (log -p) binds the record to it for one manifest read more.
+func (s *Store) CheckSummary(sum Summary) error {
+	m, err := s.ReadManifestHead(sum.ID)
+	if err != nil {
+		return err
+	}
+	own, complete := summaryOf(sum.ID, m)
+	if !complete {
+		if own, err = s.withConfigSummary(own); err != nil {
+			return err
+		}
+	}
+	if !sameSummary(own, sum) {
+		return ErrSummaryDiffers
+	}
+	return nil
 }
 
 // DifferingSummaries lists the commits the summary cache has an entry

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/loggraph"
+	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
@@ -61,16 +63,40 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 	case n.sum.MergeParent != "" && p.o.mergeView.any() && p.o.merge != mergeOff:
 		c, err := p.r.Objects.ReadCommit(d)
 		if err == nil {
+			err = p.checkSummary(n)
+		}
+		if err == nil {
 			err = showMerge(context.Background(), p.w, p.r, c, e, p.paths, p.o.mergeView, p.hdr, p.printed == 0, p.o.merge)
 		}
 		if err != nil {
 			return fmt.Errorf("log: commit %s: %w", shortID(d), err)
 		}
 	default:
+		if p.o.diff.any() {
+			if err := p.checkSummary(n); err != nil {
+				return fmt.Errorf("log: commit %s: %w", shortID(d), err)
+			}
+		}
 		p.hdr.write(p.w, e, p.printed == 0)
 		if err := logDiff(p.w, p.r, d, n, p.paths, p.o, p.hdr); err != nil {
 			return fmt.Errorf("log: commit %s: %w", shortID(d), err)
 		}
+	}
+	return nil
+}
+
+// checkSummary reads the commit's manifest, as showing its diff does
+// anyway, and refuses the commit if n.sum, what the walk took of it
+// (from the summary cache, perhaps), says otherwise: a forged record
+// would head the commit's real diff with its message and parents (and
+// a forged merge parent would hide the diff: logDiff shows none for a
+// merge).
+func (p *logPrinter) checkSummary(n *logNode) error {
+	if err := p.r.Objects.CheckSummary(n.sum); err != nil {
+		if errors.Is(err, objects.ErrSummaryDiffers) {
+			return fmt.Errorf("%w%s", err, repo.SummaryCacheFix)
+		}
+		return err
 	}
 	return nil
 }

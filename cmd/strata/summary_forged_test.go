@@ -88,3 +88,44 @@ func TestShowInspectBelieveNoForgedSummary(t *testing.T) {
 		}
 	}
 }
+
+// log -p, --stat and --name-status read each commit they show whole, for
+// its diff, so they check the summary record the walk took against it:
+// before, a forged record headed the commit's real diff with its message
+// ("typo fix") and its parents (none). 'log --oneline', which reads no commit, believes
+// the record (docs/format.md, "What it trusts").
+func TestLogDiffBelievesNoForgedSummary(t *testing.T) {
+	dir := t.TempDir()
+	r, err := repo.Init(dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	root, err := r.Objects.WriteCommit(objects.NewCommit{Author: "A <a@x>", Date: date, Message: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, err := r.Objects.WriteCommit(objects.NewCommit{Parent: root, Author: "A <a@x>", Date: date, Message: "add a backdoor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Refs.Update(refs.Heads+"main", tip.ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	forgeSummary(t, dir, tip.ID, "typo fix")
+	for _, view := range []string{"-p", "--stat", "--name-status"} {
+		var out, stderr bytes.Buffer
+		code := run([]string{"-C", dir, "log", view, "--format=%s"}, nil, &out, &stderr)
+		if code != 1 || strings.Contains(out.String(), "typo fix") {
+			t.Errorf("log %s: exit %d, stdout %q, want exit 1 and no forged message", view, code, out.String())
+		}
+		want := "strata: log: commit " + tip.ID.Encoded()[:12] + ": summary cache entry differs from the commit; delete "
+		if !strings.HasPrefix(stderr.String(), want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("log %s: stderr %q, want one line %q...", view, stderr.String(), want)
+		}
+	}
+	var out, stderr bytes.Buffer
+	if code := run([]string{"-C", dir, "log", "--format=%s"}, nil, &out, &stderr); code != 0 || out.String() != "typo fix\n" {
+		t.Errorf("log: exit %d, stdout %q: the record is believed where no commit is read", code, out.String())
+	}
+}
