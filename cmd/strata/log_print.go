@@ -63,7 +63,7 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 	case n.sum.MergeParent != "" && p.o.mergeView.any() && p.o.merge != mergeOff:
 		c, err := p.r.Objects.ReadCommit(d)
 		if err == nil {
-			err = p.checkSummary(n)
+			err = checkSummary(p.r, n.sum)
 		}
 		if err == nil {
 			err = showMerge(context.Background(), p.w, p.r, c, e, p.paths, p.o.mergeView, p.hdr, p.printed == 0, p.o.merge)
@@ -73,7 +73,7 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 		}
 	default:
 		if p.o.diff.any() {
-			if err := p.checkSummary(n); err != nil {
+			if err := checkSummary(p.r, n.sum); err != nil {
 				return fmt.Errorf("log: commit %s: %w", shortID(d), err)
 			}
 		}
@@ -85,14 +85,14 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 	return nil
 }
 
-// checkSummary reads the commit's manifest, as showing its diff does
-// anyway, and refuses the commit if n.sum, what the walk took of it
-// (from the summary cache, perhaps), says otherwise: a forged record
-// would head the commit's real diff with its message and parents (and
-// a forged merge parent would hide the diff: logDiff shows none for a
-// merge).
-func (p *logPrinter) checkSummary(n *logNode) error {
-	if err := p.r.Objects.CheckSummary(n.sum); err != nil {
+// checkSummary reads the manifest of the commit sum describes, as what
+// shows or searches its diff does anyway, and refuses the commit if sum,
+// what a log walk took of it (from the summary cache, perhaps), says
+// otherwise: a forged record would head the commit's real diff with its
+// message and parents, and a forged merge parent would hide its diff
+// (logDiff shows none for a merge) or keep -S and -G from searching it.
+func checkSummary(r *repo.Repo, sum objects.Summary) error {
+	if err := r.Objects.CheckSummary(sum); err != nil {
 		if errors.Is(err, objects.ErrSummaryDiffers) {
 			return fmt.Errorf("%w%s", err, repo.SummaryCacheFix)
 		}

@@ -60,11 +60,17 @@ func newPickaxe(r *repo.Repo, s, expr string, ignoreCase bool, paths []string, l
 
 // keeps says whether commit n is kept; an error is kept in p.err.
 func (p *pickaxe) keeps(n *logNode) bool {
-	if n.sum.MergeParent != "" || p.err != nil {
+	if p.err != nil {
 		return false
 	}
 	if kept, ok := p.seen[n.sum.ID]; ok {
 		return kept
+	}
+	// The merge parent a walk took may come from a forged summary
+	// record, which would keep the commit from being searched.
+	if p.err = checkSummary(p.r, n.sum); p.err != nil || n.sum.MergeParent != "" {
+		p.seen[n.sum.ID] = false
+		return false
 	}
 	kept, err := p.changes(n.sum.ID, n.sum.Parent)
 	p.seen[n.sum.ID], p.err = kept, err

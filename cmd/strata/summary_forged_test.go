@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"hash/crc32"
@@ -14,6 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -23,11 +25,25 @@ import (
 // message msg, with a sound CRC32C, as a repository handed over may hold.
 func forgeSummary(t *testing.T, dir string, id digest.Digest, msg string) {
 	t.Helper()
+	forgeSummaryWith(t, dir, id, nil, msg)
+}
+
+// forgeSummaryWith is forgeSummary of a record that names parents: one,
+// or two (a merge).
+func forgeSummaryWith(t *testing.T, dir string, id digest.Digest, parents []digest.Digest, msg string) {
+	t.Helper()
 	raw, err := hex.DecodeString(id.Encoded())
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := []byte{0} // flags: no parent
+	rec := []byte{[]byte{0, 1, 3}[len(parents)]} // flags: 1 a parent, 2 a merge parent
+	for _, p := range parents {
+		b, err := hex.DecodeString(p.Encoded())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec = append(rec, b...)
+	}
 	rec = binary.AppendUvarint(rec, uint64(len("A <a@x>")))
 	rec = append(rec, "A <a@x>"...)
 	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339Nano)
@@ -127,5 +143,55 @@ func TestLogDiffBelievesNoForgedSummary(t *testing.T) {
 	var out, stderr bytes.Buffer
 	if code := run([]string{"-C", dir, "log", "--format=%s"}, nil, &out, &stderr); code != 0 || out.String() != "typo fix\n" {
 		t.Errorf("log: exit %d, stdout %q: the record is believed where no commit is read", code, out.String())
+	}
+}
+
+// log -S and -G read the diff of each commit they search, so they check
+// the summary record the walk took against the commit: before, a forged
+// record that gave a commit a merge parent kept it from being searched
+// (merges are not), and 'log -G backdoor' found nothing.
+func TestLogPickaxeBelievesNoForgedSummary(t *testing.T) {
+	dir := t.TempDir()
+	r, err := repo.Init(dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	var parent *objects.Commit
+	for _, text := range []string{"ok\n", "backdoor\n"} {
+		src := t.TempDir()
+		if err := os.WriteFile(filepath.Join(src, "x"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l, err := r.Objects.AddLayerFromDir(context.Background(), src, layer.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc := objects.NewCommit{Parent: parent, Layers: []objects.Layer{l}, Author: "A <a@x>", Date: date, Message: "add " + strings.TrimSpace(text)}
+		if parent, err = r.Objects.WriteCommit(nc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tip := parent
+	if err := r.Refs.Update(refs.Heads+"main", tip.ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, pickaxe := range [][]string{{"-G", "backdoor"}, {"-S", "backdoor"}} {
+		var out, stderr bytes.Buffer
+		args := append([]string{"-C", dir, "log", "--format=%s"}, pickaxe...)
+		if code := run(args, nil, &out, &stderr); code != 0 || out.String() != "add backdoor\n" {
+			t.Fatalf("log %s before the forgery: exit %d, stdout %q, stderr %q", pickaxe[0], code, out.String(), stderr.String())
+		}
+		forgeSummaryWith(t, dir, tip.ID, []digest.Digest{tip.Parent(), tip.Parent()}, "add backdoor")
+		out.Reset()
+		stderr.Reset()
+		code := run(args, nil, &out, &stderr)
+		want := "strata: log: commit " + tip.ID.Encoded()[:12] + ": summary cache entry differs from the commit; delete "
+		if code != 1 || !strings.HasPrefix(stderr.String(), want) {
+			t.Errorf("log %s over a forged merge record: exit %d, stdout %q, stderr %q; want exit 1, %q...", pickaxe[0], code, out.String(), stderr.String(), want)
+		}
+		if err := os.Remove(filepath.Join(dir, repo.DirName, "indexes", "summaries-journal")); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
