@@ -230,6 +230,12 @@ func (w *logWalk) node(d digest.Digest) *logNode {
 // simplify decides, for log -- PATH, whether d is shown and which
 // parents the walk follows.
 func (w *logWalk) simplify(d digest.Digest, n *logNode) error {
+	// The commit is read below anyway: its record, perhaps from the
+	// summary cache, must say what it says (a forged one would hide it
+	// as TREESAME with a parent it has not).
+	if err := checkSummary(w.r, n.sum); err != nil {
+		return err
+	}
 	if w.follow != nil {
 		n.followed = w.paths
 	}

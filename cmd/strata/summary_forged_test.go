@@ -195,3 +195,52 @@ func TestLogPickaxeBelievesNoForgedSummary(t *testing.T) {
 		}
 	}
 }
+
+// log -- PATH reads each commit it walks, to see whether it touches
+// PATH, so it checks the summary record the walk took against it:
+// before, a forged record that made the commit adding 'backdoor' to /x a
+// merge with a side commit holding the same /x hid it as TREESAME, and
+// 'log -- /x' showed the side commit in its place.
+func TestLogPathsBelievesNoForgedSummary(t *testing.T) {
+	dir := t.TempDir()
+	r, err := repo.Init(dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := func(parent *objects.Commit, text, msg string) *objects.Commit {
+		t.Helper()
+		src := t.TempDir()
+		if err := os.WriteFile(filepath.Join(src, "x"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l, err := r.Objects.AddLayerFromDir(context.Background(), src, layer.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := r.Objects.WriteCommit(objects.NewCommit{Parent: parent, Layers: []objects.Layer{l}, Author: "A <a@x>",
+			Date: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Message: msg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	root := commit(nil, "ok\n", "root")
+	side := commit(root, "backdoor\n", "side")
+	tip := commit(root, "backdoor\n", "add a backdoor")
+	if err := r.Refs.Update(refs.Heads+"main", tip.ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-C", dir, "log", "--format=%s", "--", "/x"}
+	var out, stderr bytes.Buffer
+	if code := run(args, nil, &out, &stderr); code != 0 || out.String() != "add a backdoor\nroot\n" {
+		t.Fatalf("log -- /x before the forgery: exit %d, stdout %q, stderr %q", code, out.String(), stderr.String())
+	}
+	forgeSummaryWith(t, dir, tip.ID, []digest.Digest{root.ID, side.ID}, "add a backdoor")
+	out.Reset()
+	stderr.Reset()
+	code := run(args, nil, &out, &stderr)
+	want := "strata: log: commit " + tip.ID.Encoded()[:12] + ": summary cache entry differs from the commit; delete "
+	if code != 1 || !strings.HasPrefix(stderr.String(), want) {
+		t.Errorf("log -- /x over a forged merge record: exit %d, stdout %q, stderr %q; want exit 1, %q...", code, out.String(), stderr.String(), want)
+	}
+}
