@@ -54,9 +54,29 @@ func (w *Worktree) scanTrees(st State, c *objects.Commit) (head, base tree.Tree,
 // is written directly; with them, the changed paths are staged and the
 // deletions become whiteouts there.
 func (w *Worktree) writeStackedLayer(ctx context.Context, _ *objects.Commit, res *statusResult, mtime func(time.Time) time.Time) (objects.Layer, error) {
+	exclude, whiteouts := viewChanges(res)
+	if len(whiteouts) == 0 {
+		return w.addLayer(ctx, w.target, layer.WriteOptions{Exclude: exclude, Mtime: mtime}, nil)
+	}
+	stage, err := os.MkdirTemp(w.Repo.Objects.TempDir(), "commit-")
+	if err != nil {
+		return objects.Layer{}, fmt.Errorf("commit: %w", err)
+	}
+	defer os.RemoveAll(stage)
+	if err := w.stageView(ctx, exclude, whiteouts, stage); err != nil {
+		return objects.Layer{}, fmt.Errorf("commit: %w", err)
+	}
+	return w.addLayer(ctx, stage, layer.WriteOptions{Overlay: true, Mtime: mtime}, nil)
+}
+
+// viewChanges says how to copy a scan's changes out of the mounted view
+// as an overlay layer: exclude leaves out every path but the changed
+// ones (all names of a file with several links, so that the copy keeps
+// the link) and their parent directories; whiteouts are the topmost
+// deletions.
+func viewChanges(res *statusResult) (exclude func(p string, isDir bool) bool, whiteouts []string) {
 	copyPaths, parents := map[string]bool{}, map[string]bool{}
 	deleted := map[string]bool{}
-	var whiteouts []string
 	for _, ch := range res.changes {
 		if ch.Kind == tree.Deleted {
 			deleted[ch.Path] = true
@@ -68,8 +88,6 @@ func (w *Worktree) writeStackedLayer(ctx context.Context, _ *objects.Commit, res
 		}
 	}
 	for p := range copyPaths {
-		// Every name of a file with several links, so that the layer
-		// records the link.
 		if k, ok := res.ino[p]; ok {
 			for _, q := range res.links[k] {
 				copyPaths[q] = true
@@ -86,30 +104,25 @@ func (w *Worktree) writeStackedLayer(ctx context.Context, _ *objects.Commit, res
 	}
 	for _, ch := range res.changes {
 		if ch.Kind == tree.Deleted && !deleted[path.Dir(ch.Path)] {
-			whiteouts = append(whiteouts, ch.Path) // the topmost deletion only
+			whiteouts = append(whiteouts, ch.Path)
 		}
 	}
-	exclude := func(p string, isDir bool) bool { return !copyPaths[p] && !(isDir && parents[p]) }
-	if len(whiteouts) == 0 {
-		return w.addLayer(ctx, w.target, layer.WriteOptions{Exclude: exclude, Mtime: mtime}, nil)
-	}
-	stage, err := os.MkdirTemp(w.Repo.Objects.TempDir(), "commit-")
-	if err != nil {
-		return objects.Layer{}, fmt.Errorf("commit: %w", err)
-	}
-	defer os.RemoveAll(stage)
+	exclude = func(p string, isDir bool) bool { return !copyPaths[p] && !(isDir && parents[p]) }
+	return exclude, whiteouts
+}
+
+// stageView copies what exclude leaves of the mounted view into stage,
+// an empty directory, and makes the whiteouts there.
+func (w *Worktree) stageView(ctx context.Context, exclude func(string, bool) bool, whiteouts []string, stage string) error {
 	pr, pw := io.Pipe()
 	go func() {
 		_, err := layer.WriteTar(ctx, w.target, pw, layer.WriteOptions{Exclude: exclude})
 		pw.CloseWithError(err)
 	}()
-	err = layer.Unpack(ctx, pr, stage, layer.Apply)
+	err := layer.Unpack(ctx, pr, stage, layer.Apply)
 	pr.CloseWithError(io.ErrClosedPipe)
 	if err != nil {
-		return objects.Layer{}, fmt.Errorf("commit: copy the work tree: %w", err)
+		return fmt.Errorf("copy the work tree: %w", err)
 	}
-	if err := makeWhiteouts(stage, whiteouts); err != nil {
-		return objects.Layer{}, fmt.Errorf("commit: %w", err)
-	}
-	return w.addLayer(ctx, stage, layer.WriteOptions{Overlay: true, Mtime: mtime}, nil)
+	return makeWhiteouts(stage, whiteouts)
 }
