@@ -8,6 +8,7 @@ package worktree
 import (
 	"context"
 	"fmt"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -17,49 +18,151 @@ import (
 	"github.com/strata-sh/strata/tree"
 )
 
-// planCarry decides whether a switch from the commit st is at to c can
-// keep the uncommitted changes (true), needs no carrying (false: the tree
-// is clean), or must be refused: a DirtyError naming the changes that
-// would be overwritten, or all of them where strata cannot carry any
-// (commits stacked on the mount, a merge or rebase stopped here).
-func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (bool, error) {
+// carryMode is how a switch keeps the uncommitted changes.
+type carryMode int
+
+const (
+	carryNone   carryMode = iota // a clean tree: nothing to carry
+	carryUpper                   // the same upper is mounted over the new lowers
+	carryStaged                  // a fresh upper is made of the changes alone (State.CarryStaged)
+)
+
+// planCarry decides how a switch from the commit st is at to c keeps the
+// uncommitted changes, or refuses it: a DirtyError naming the changes
+// that would be overwritten, or all of them where strata cannot carry
+// any (a merge or rebase stopped here, an unborn side).
+//
+// The upper is carried as it is when nothing in it meets what differs
+// between the two commits. Otherwise, and on a stacked mount (whose upper
+// also holds what was committed since its mount), the changes alone are
+// copied out of the view into upper.carry: entries equal to the old
+// commit (a file written back, a restore's copy) and excluded ones are
+// then no longer in the way, as in git, where they are no change.
+func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (carryMode, error) {
 	changes, err := w.scanChanges(ctx, st)
 	if err != nil || len(changes) == 0 {
-		return false, err
+		return carryNone, err
 	}
 	refuse := &DirtyError{Changes: changes}
 	if s, ok, err := w.Sequence(); err != nil {
-		return false, err
+		return carryNone, err
 	} else if ok {
 		refuse.Op = s.Op
-		return false, refuse
+		return carryNone, refuse
 	}
-	// A stacked upper also holds what was committed since its mount: over
-	// c's lowers that would show as changes too. An unborn side has no
-	// tree to compare.
-	if st.Stacked || st.Commit == "" || c == nil {
-		return false, refuse
+	// An unborn side has no tree to compare.
+	if st.Commit == "" || c == nil {
+		return carryNone, refuse
 	}
 	old, err := w.commit(st.Commit)
 	if err != nil {
-		return false, err
+		return carryNone, err
 	}
 	told, err := w.trees.Of(old)
 	if err != nil {
-		return false, err
+		return carryNone, err
 	}
 	tnew, err := w.trees.Of(c)
 	if err != nil {
-		return false, err
+		return carryNone, err
 	}
-	clash, err := carryConflicts(w.upper(), told, tnew)
+	if !st.Stacked {
+		clash, err := carryConflicts(w.upper(), told, tnew)
+		if err != nil {
+			return carryNone, fmt.Errorf("checkout: read the uncommitted changes: %w", err)
+		}
+		if len(clash) == 0 {
+			return carryUpper, nil
+		}
+		if changed := clashesWithChanges(changes, clash); len(changed) > 0 {
+			return carryNone, &DirtyError{Changes: changesAt(changes, changed), Overwritten: true}
+		}
+	}
+	clash, err := w.stageCarry(ctx, st, told, tnew)
 	if err != nil {
-		return false, fmt.Errorf("checkout: read the uncommitted changes: %w", err)
+		return carryNone, err
 	}
-	if len(clash) == 0 {
-		return true, nil
+	if len(clash) > 0 {
+		return carryNone, &DirtyError{Changes: changesAt(changes, clash), Overwritten: true}
 	}
-	return false, &DirtyError{Changes: changesAt(changes, clash), Overwritten: true}
+	return carryStaged, nil
+}
+
+// stageCarry copies the uncommitted changes out of the mounted view into
+// upper.carry, as an upper over told's lowers, and returns what in it
+// clashes with a switch to tnew (carryConflicts); with a clash, nothing
+// is left staged.
+func (w *Worktree) stageCarry(ctx context.Context, st State, told, tnew tree.Tree) ([]string, error) {
+	res, err := w.scan(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	dir := w.carryDir()
+	tmp := dir + ".tmp"
+	for _, d := range []string{dir, tmp} {
+		if err := os.RemoveAll(d); err != nil {
+			return nil, fmt.Errorf("checkout: %w", err)
+		}
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("checkout: %w", err)
+	}
+	exclude, whiteouts := viewChanges(res)
+	if err := w.stageView(ctx, exclude, whiteouts, tmp); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
+	}
+	clash, err := carryConflicts(tmp, told, tnew)
+	if err == nil && len(clash) == 0 {
+		// Complete: the next command may find it (State.CarryStaged).
+		if err = os.Rename(tmp, dir); err == nil {
+			testHook("checkout-carry-staged")
+		}
+	}
+	if err != nil || len(clash) > 0 {
+		os.RemoveAll(tmp)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
+	}
+	return clash, nil
+}
+
+// finishStagedCarry records a switch that carried its changes in a fresh
+// upper, killed once that upper had taken the old one's place, and
+// mounts it if nothing is mounted.
+func (w *Worktree) finishStagedCarry(ctx context.Context, st State, c *objects.Commit, mounted bool) (State, error) {
+	if !mounted {
+		if err := w.mount(ctx, c, w.upper(), w.work(), false); err != nil {
+			return st, err
+		}
+	}
+	st.Commit, st.Pending, st.Stacked, st.Base, st.CarryStaged = c.ID, "", false, "", false
+	return st, w.writeState(st)
+}
+
+// exists reports whether something is at p.
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// clashesWithChanges returns the paths of clash (sorted) with a change at
+// or below them: the others are upper entries that status does not show
+// (copies equal to the commit, excluded paths).
+func clashesWithChanges(changes []tree.Change, clash []string) []string {
+	paths := make([]string, len(changes))
+	for i, c := range changes {
+		paths[i] = c.Path
+	}
+	sort.Strings(paths)
+	var out []string
+	for _, p := range clash {
+		if hasPath(paths, p) || hasBelow(paths, p) || p == "/" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // carryConflicts walks the upper directory and returns the paths of its
@@ -112,6 +215,10 @@ func carryConflicts(upper string, old, nu tree.Tree) ([]string, error) {
 			}
 			hides := e.Class != layer.Content || !e.IsDir()
 			switch {
+			case e.Class == layer.Whiteout && nu[crel] == nil:
+				// Deleted here as the switch deletes it: git's checkout
+				// carries a change the target already has too.
+				continue
 			case hasPath(differ, crel), hides && hasBelow(differ, crel):
 				clash = append(clash, crel)
 				continue

@@ -229,7 +229,7 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		}
 		return c, w.setHead(&st, branch, id, msg)
 	}
-	carry := false
+	carry := carryNone
 	if !o.Force {
 		if err := w.RefuseWhileRunning(); err != nil {
 			return nil, err
@@ -238,25 +238,38 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 			return nil, err
 		}
 	}
-	if err := w.prepare(ctx, c); err != nil {
-		return nil, err
-	}
-	if err := createBranch(); err != nil {
-		return nil, err
-	}
-	if err := w.endStoppedOp("checkout"); err != nil {
-		return nil, err
-	}
-	st.Pending, st.PendingCarry = id, carry
-	if err := w.writeState(st); err != nil {
-		return nil, err
-	}
-	if err := w.setHead(&st, branch, id, msg); err != nil {
+	// A staged carry left by a failure here is removed by the next
+	// command, which finds HEAD where it was (ensure).
+	if err := w.startSwitch(ctx, &st, c, carry, createBranch, branch, msg); err != nil {
 		return nil, err
 	}
 	testHook("checkout-after-ref")
-	_, err = w.switchTo(ctx, st, c, carry)
+	_, err = w.switchTo(ctx, st, c, carry == carryUpper)
 	return c, err
+}
+
+// startSwitch records a switch to c as pending and moves HEAD there, once
+// what can refuse it has passed; the switch itself is left to switchTo.
+func (w *Worktree) startSwitch(ctx context.Context, st *State, c *objects.Commit, carry carryMode, createBranch func() error, branch, msg string) error {
+	if err := w.prepare(ctx, c); err != nil {
+		return err
+	}
+	if err := createBranch(); err != nil {
+		return err
+	}
+	if err := w.endStoppedOp("checkout"); err != nil {
+		return err
+	}
+	var id digest.Digest
+	if c != nil {
+		id = c.ID
+	}
+	st.Pending, st.PendingCarry, st.CarryStaged = id, carry == carryUpper, carry == carryStaged
+	if err := w.writeState(*st); err != nil {
+		return err
+	}
+	testHook("checkout-carry-pending")
+	return w.setHead(st, branch, id, msg)
 }
 
 // endStoppedOp ends a merge, cherry-pick or revert in progress before

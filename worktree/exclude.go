@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/tree"
 	"golang.org/x/sys/unix"
@@ -26,6 +27,10 @@ type Excludes struct {
 	// tracked, if set, holds paths the patterns do not apply to. A nil
 	// tracked is for callers that only ask about new paths.
 	tracked tree.Tree
+	// incoming, if set, is the tree of a commit a switch brings in: its
+	// paths are not excluded either, so that an ignored file there gives
+	// way to the commit's file, as git's checkout overwrites one.
+	incoming tree.Tree
 }
 
 // Untracked returns e for a work tree on a commit whose tree (or the
@@ -37,6 +42,15 @@ func (e *Excludes) Untracked(t tree.Tree) *Excludes {
 		return e
 	}
 	return &Excludes{m: e.m, tracked: t}
+}
+
+// Incoming returns e, which must be Untracked, for the upper of a switch
+// to a commit whose tree is t: t's paths are not excluded either.
+func (e *Excludes) Incoming(t tree.Tree) *Excludes {
+	if e.Empty() {
+		return e
+	}
+	return &Excludes{m: e.m, tracked: e.tracked, incoming: t}
 }
 
 // maxIgnoreFile caps an exclude file: the host reads it from a tree a
@@ -87,27 +101,36 @@ func (e *Excludes) Empty() bool { return e == nil || e.m == nil }
 
 // Match reports whether the absolute path p ("/tmp/x") is excluded.
 func (e *Excludes) Match(p string, isDir bool) bool {
-	if e.Empty() || p == "/" || e.tracked[p] != nil {
+	if e.Empty() || p == "/" || e.tracked[p] != nil || e.incoming[p] != nil {
 		return false
 	}
 	return e.m.Match(strings.Split(strings.TrimPrefix(p, "/"), "/"), isDir)
 }
 
 // carryExcluded moves the excluded entries of the current upper into dst,
-// the next upper, recreating their parent directories with the same
-// metadata. A container may be changing the upper meanwhile: both trees
-// are walked through directory fds, names are moved with renameat between
-// pinned directories, and a directory that turned into something else is
-// passed over, never followed.
+// the next upper of a switch to c, recreating their parent directories
+// with the same metadata. A container may be changing the upper
+// meanwhile: both trees are walked through directory fds, names are
+// moved with renameat between pinned directories, and a directory that
+// turned into something else is passed over, never followed.
 // st is the state whose upper is carried: only paths its commit does not
-// have are carried (Untracked).
-func (w *Worktree) carryExcluded(st State, dst string) error {
+// have are carried (Untracked); nor are paths c has, which stay behind
+// with the old upper, so that c's entry shows there, as git's checkout
+// and reset --hard overwrite an ignored file with a tracked one.
+func (w *Worktree) carryExcluded(st State, c *objects.Commit, dst string) error {
 	ex, err := LoadExcludes(w.Repo.Root, w.target)
 	if err != nil {
 		return err
 	}
 	if ex, err = w.untracked(ex, st); err != nil {
 		return err
+	}
+	if !ex.Empty() && c != nil {
+		t, err := w.trees.Of(c)
+		if err != nil {
+			return err
+		}
+		ex = ex.Incoming(t)
 	}
 	return w.carryExcludedBy(ex, dst)
 }

@@ -66,7 +66,7 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 		}
 		if st.Pending != "" {
 			// HEAD never moved: the switch did not happen.
-			st.Pending, st.PendingKeep, st.PendingStack, st.PendingCarry, st.KeepFrom = "", false, false, false, ""
+			st.Pending, st.PendingKeep, st.PendingStack, st.PendingCarry, st.CarryStaged, st.KeepFrom = "", false, false, false, false, ""
 			if err := w.writeState(st); err != nil {
 				return st, err
 			}
@@ -80,7 +80,7 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 		}
 		return w.switchTo(ctx, st, c, false)
 	}
-	for _, d := range []string{"upper.next", "work.next"} {
+	for _, d := range []string{"upper.next", "work.next", "upper.carry", "upper.carry.tmp"} {
 		if err := os.RemoveAll(filepath.Join(w.Dir, d)); err != nil {
 			return st, err
 		}
@@ -265,6 +265,11 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		return st, w.writeState(st)
 	}
 	nextUpper, nextWork := filepath.Join(w.Dir, "upper.next"), filepath.Join(w.Dir, "work.next")
+	if st.CarryStaged && !exists(nextUpper) && !exists(w.carryDir()) {
+		// Killed once the carried changes had taken the old upper's
+		// place: only the record is left to write.
+		return w.finishStagedCarry(ctx, st, c, mounted)
+	}
 	if _, err := os.Lstat(nextUpper); err == nil {
 		// Prepared by a killed predecessor, maybe mounted already: start
 		// the mounting over.
@@ -276,11 +281,16 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		// Not prepared by a killed predecessor: prepare now.
 		os.RemoveAll(nextWork)
 		tmp := nextUpper + ".tmp"
-		os.RemoveAll(tmp)
-		if err := os.MkdirAll(tmp, 0o755); err != nil {
-			return st, err
+		if st.CarryStaged {
+			// The changes a checkout carries, staged before HEAD moved.
+			tmp = w.carryDir()
+		} else {
+			os.RemoveAll(tmp)
+			if err := os.MkdirAll(tmp, 0o755); err != nil {
+				return st, err
+			}
 		}
-		if err := w.carryExcluded(st, tmp); err != nil {
+		if err := w.carryExcluded(st, c, tmp); err != nil {
 			return st, err
 		}
 		if err := os.Rename(tmp, nextUpper); err != nil {
@@ -329,7 +339,8 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	if err := os.Rename(nextWork, w.work()); err != nil {
 		return st, err
 	}
-	st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base, st.Switching = id, "", false, false, "", ""
+	testHook("switch-renamed")
+	st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base, st.Switching, st.CarryStaged = id, "", false, false, "", "", false
 	if err := w.writeState(st); err != nil {
 		return st, err
 	}

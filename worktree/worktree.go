@@ -76,6 +76,10 @@ type State struct {
 	// PendingCarry: a checkout mounts the same upper over Pending's
 	// lowers as it is, carrying the uncommitted changes (planCarry).
 	PendingCarry bool `json:"pending_carry,omitempty"`
+	// CarryStaged: a checkout mounts Pending with a fresh upper, made of
+	// upper.carry (the uncommitted changes alone, copied out of the view
+	// by planCarry) and the old upper's excluded paths.
+	CarryStaged bool `json:"carry_staged,omitempty"`
 	// KeepFrom is the commit a reset --keep or --merge moved from: once
 	// the work tree is mounted on Commit, the files that differ between
 	// the two are written through the mount (finishKeep), by the next
@@ -235,6 +239,10 @@ func (w *Worktree) Target() string { return w.target }
 
 func (w *Worktree) upper() string { return filepath.Join(w.Dir, "upper") }
 func (w *Worktree) work() string  { return filepath.Join(w.Dir, "work") }
+
+// carryDir holds the changes a switch carries in a fresh upper
+// (State.CarryStaged).
+func (w *Worktree) carryDir() string { return filepath.Join(w.Dir, "upper.carry") }
 
 // State reads the work tree's state; ok is false if it was never checked out.
 func (w *Worktree) State() (State, bool, error) {

@@ -74,16 +74,15 @@ carries them, when it differs from this one nowhere they are (nor in a
 directory above one); otherwise the switch is refused, naming the
 changes it would overwrite, unless --force, which discards them all (on
 the same commit too, as git's checkout -f). Changes are not carried
-when commits were made in the tree since its last switch (they are
-stacked on its mount), nor while a merge or rebase is stopped there:
-then any change refuses the switch. checkout -m (--merge) is not
-supported.
+while a merge or rebase is stopped there: then any change refuses the
+switch. checkout -m (--merge) is not supported.
 After a switch to a branch with an upstream, how the two stand is said
 on stdout, as git's "Your branch is up to date with 'origin/main'.".
 A switch to another commit
 ends a merge, cherry-pick or revert in progress, as git's checkout does;
 a rebase stays in progress. Paths excluded by
-.strata/info/exclude or /.strataignore are kept across switches.
+.strata/info/exclude or /.strataignore are kept across switches, but
+where the other commit has the path.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: func(cmd *cobra.Command, args []string) error {
