@@ -73,11 +73,13 @@ Uncommitted changes are carried to the other commit, as git's checkout
 carries them, when it differs from this one nowhere they are (nor in a
 directory above one); otherwise the switch is refused, naming the
 changes it would overwrite, unless --force, which discards them all (on
-the same commit too, as git's checkout -f). Changes are not carried
+the same commit too, as git's checkout -f). The changes carried are
+listed on stdout, as git's ("M<TAB>/etc/motd"). Changes are not carried
 while a merge or rebase is stopped there: then any change refuses the
 switch. checkout -m (--merge) is not supported.
-After a switch to a branch with an upstream, how the two stand is said
-on stdout, as git's "Your branch is up to date with 'origin/main'.".
+After a switch to a branch with an upstream (or --detach BRANCH), how
+the two stand is said on stdout, as git's "Your branch is up to date
+with 'origin/main'.".
 A switch to another commit
 ends a merge, cherry-pick or revert in progress, as git's checkout does;
 a rebase stays in progress. Paths excluded by
@@ -235,24 +237,58 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 			how = branchAlready
 		}
 	}
+	// git's checkout -b leaves the work tree alone on the same commit,
+	// and says nothing of its changes; --force discarded them.
+	if !o.quiet && !o.force && !(how == branchCreated && c != nil && c.ID == before.Commit) {
+		if err := printCarried(cmd, g, w); err != nil {
+			return err
+		}
+	}
 	if err := printHeadMoved(g, r, w, c, how); err != nil {
 		return err
 	}
-	if how == branchKept || how == branchAlready {
-		return reportTracking(g, r, w)
+	if how != branchKept && how != branchAlready {
+		return nil
+	}
+	branch := ""
+	if o.detach && rev != "" && r.Refs.Exists(refs.Heads+rev) {
+		branch = refs.Heads + rev // git's checkout --detach BRANCH speaks of it too
+	}
+	return reportTracking(g, r, w, branch)
+}
+
+// printCarried lists on stdout the uncommitted changes a switch kept, as
+// git's checkout does ("M\t/etc/motd"), in diff --name-status's form.
+func printCarried(cmd *cobra.Command, g *globals, w *worktree.Worktree) error {
+	changes, err := w.Status(cmd.Context())
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		fmt.Fprintf(g.stdout, "%c\t%s\n", c.Kind, pathquote.Quote(c.Path))
 	}
 	return nil
 }
 
 // reportTracking says on stdout how the branch now checked out stands
 // against its upstream, as git's checkout and switch do after a switch
-// to an existing branch (not to a new one, nor a detached HEAD).
-func reportTracking(g *globals, r *repo.Repo, w *worktree.Worktree) error {
+// to an existing branch (not to a new one). branch, if set, is the one
+// to speak of: a detached HEAD's, which git's --detach BRANCH names.
+func reportTracking(g *globals, r *repo.Repo, w *worktree.Worktree, branch string) error {
 	h, err := w.Head()
-	if err != nil || h.Branch == "" {
+	if err != nil {
 		return err
 	}
-	t, err := trackingOf(r, h.Branch, h.Commit)
+	at := h.Commit
+	if branch == "" {
+		branch = h.Branch
+	} else if at, err = r.Refs.Read(branch); err != nil {
+		return err
+	}
+	if branch == "" {
+		return nil
+	}
+	t, err := trackingOf(r, branch, at)
 	if err != nil || t == nil {
 		return err
 	}

@@ -37,8 +37,9 @@ branch (origin/dev) is made there, with that upstream, as git's guess
 Uncommitted changes are carried to the other commit when it differs
 from this one nowhere they are, as checkout's (see there); otherwise the
 switch is refused, naming the changes it would overwrite, unless
---discard-changes, which discards them all. After a switch to a branch
-with an upstream, how the two stand is said on stdout, as git's. Any
+--discard-changes, which discards them all. The changes carried are
+listed on stdout, as git's. After a switch to a branch with an
+upstream, how the two stand is said on stdout, as git's. Any
 switch is refused while a merge, rebase, cherry-pick or revert is
 stopped here, as git's: finish or abort it first (checkout --force ends
 a stopped merge, as git checkout does).
