@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // stackedCarrySetup makes "new" the base plus /etc/motd, checks out main
@@ -29,9 +32,14 @@ func stackedCarrySetup(t *testing.T) (*Worktree, []string) {
 	}
 	must(t, write(root+"/etc/hostname", "dirty\n"))
 	must(t, write(root+"/new.txt", "new\n"))
+	// What the copy must keep: mode, owner, xattrs, links, mtime.
+	must(t, os.Chmod(root+"/new.txt", 0o751))
+	must(t, os.Lchown(root+"/new.txt", 12, 34))
+	must(t, unix.Lsetxattr(root+"/new.txt", "user.carried", []byte("yes"), 0))
+	must(t, os.Link(root+"/new.txt", root+"/new-link"))
 	must(t, os.Remove(root+"/data/a"))
 	must(t, os.Remove(root+"/stacked.txt"))
-	return w, []string{"D /data/a", "M /etc/hostname", "A /new.txt", "D /stacked.txt"}
+	return w, []string{"D /data/a", "M /etc/hostname", "A /new-link", "A /new.txt", "D /stacked.txt"}
 }
 
 // checkCarried checks that status lists want, and that the files show
@@ -61,19 +69,38 @@ func checkCarried(t *testing.T, w *Worktree, want []string, files map[string]str
 func TestSwitchCarriesAfterCommit(t *testing.T) {
 	ctx := context.Background()
 	w, want := stackedCarrySetup(t)
+	root := w.Target()
+	before := describe(t, root)
+	mtimes := map[string]time.Time{}
+	for _, p := range []string{"/new.txt", "/etc/hostname"} {
+		fi, err := os.Lstat(root + p)
+		must(t, err)
+		mtimes[p] = fi.ModTime()
+	}
 	if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new"}); err != nil {
 		t.Fatalf("switch from a stacked mount: %v", err)
 	}
 	// /stacked.txt: new never had it; the carried deletion is no change.
-	checkCarried(t, w, []string{"D /data/a", "M /etc/hostname", "A /new.txt"}, map[string]string{
+	checkCarried(t, w, []string{"D /data/a", "M /etc/hostname", "A /new-link", "A /new.txt"}, map[string]string{
 		"/etc/hostname": "dirty\n", "/new.txt": "new\n", "/etc/motd": "hello\n", "/data/a": "", "/stacked.txt": "",
 	})
+	after := describe(t, root)
+	for _, p := range []string{"/new.txt", "/new-link", "/etc/hostname"} {
+		if before[p] != after[p] {
+			t.Errorf("%s: %s before the switch, %s after", p, before[p], after[p])
+		}
+	}
+	for p, m := range mtimes {
+		if fi, err := os.Lstat(root + p); err != nil || !fi.ModTime().Equal(m) {
+			t.Errorf("%s: mtime %v before the switch, %v after (%v)", p, m, fi.ModTime(), err)
+		}
+	}
 	if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "main"}); err != nil {
 		t.Fatalf("switch back: %v", err)
 	}
 	// The deletion of /stacked.txt was no change on new: as in git, the
 	// file comes back with main.
-	checkCarried(t, w, want[:3], map[string]string{"/etc/hostname": "dirty\n", "/etc/motd": "", "/stacked.txt": "committed\n"})
+	checkCarried(t, w, want[:4], map[string]string{"/etc/hostname": "dirty\n", "/etc/motd": "", "/stacked.txt": "committed\n"})
 	if exists(w.carryDir()) {
 		t.Errorf("%s left behind", w.carryDir())
 	}
@@ -113,7 +140,7 @@ func TestKilledStagedCarry(t *testing.T) {
 				checkCarried(t, w, want, files)
 			} else {
 				files["/etc/motd"] = "hello\n"
-				checkCarried(t, w, []string{"D /data/a", "M /etc/hostname", "A /new.txt"}, files)
+				checkCarried(t, w, []string{"D /data/a", "M /etc/hostname", "A /new-link", "A /new.txt"}, files)
 			}
 			_ = after
 			for _, d := range []string{"upper.next", "work.next", "upper.carry", "upper.carry.tmp"} {
