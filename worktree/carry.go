@@ -39,7 +39,17 @@ const (
 // commit (a file written back, a restore's copy) and excluded ones are
 // then no longer in the way, as in git, where they are no change.
 func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (carryMode, error) {
-	changes, err := w.scanChanges(ctx, st)
+	// A stacked mount is always copied: scanned once, for the copy too.
+	var res *statusResult
+	var changes []tree.Change
+	var err error
+	if st.Stacked {
+		if res, err = w.scan(ctx, st); err == nil {
+			changes = res.changes
+		}
+	} else {
+		changes, err = w.scanChanges(ctx, st)
+	}
 	if err != nil || len(changes) == 0 {
 		return carryNone, err
 	}
@@ -78,7 +88,7 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 			return carryNone, &DirtyError{Changes: changesAt(changes, changed), Overwritten: true}
 		}
 	}
-	clash, err := w.stageCarry(ctx, st, told, tnew)
+	clash, err := w.stageCarry(ctx, st, res, told, tnew)
 	if err != nil {
 		return carryNone, err
 	}
@@ -91,11 +101,13 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 // stageCarry copies the uncommitted changes out of the mounted view into
 // upper.carry, as an upper over told's lowers, and returns what in it
 // clashes with a switch to tnew (carryConflicts); with a clash, nothing
-// is left staged.
-func (w *Worktree) stageCarry(ctx context.Context, st State, told, tnew tree.Tree) ([]string, error) {
-	res, err := w.scan(ctx, st)
-	if err != nil {
-		return nil, err
+// is left staged. res is the scan of st's upper, nil to make it here.
+func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, told, tnew tree.Tree) ([]string, error) {
+	if res == nil {
+		var err error
+		if res, err = w.scan(ctx, st); err != nil {
+			return nil, err
+		}
 	}
 	dir := w.carryDir()
 	tmp := dir + ".tmp"
