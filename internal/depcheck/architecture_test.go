@@ -1,0 +1,69 @@
+package depcheck
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// mapLine is a line of the package map in docs/architecture.md: tree
+// drawing, then a package path, then what it does.
+var mapLine = regexp.MustCompile(`^[\s│├└─]*([a-z][a-z/-]*[a-z])\s`)
+
+// TestArchitectureMap holds docs/architecture.md to the module: every
+// package of the map exists, each imports only packages drawn below it
+// (the map says dependencies point from top to bottom), and every
+// package of the module is named in the chapter.
+func TestArchitectureMap(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	blocks := strings.Split(doc, "```")
+	if len(blocks) < 2 {
+		t.Fatal("docs/architecture.md has no package map")
+	}
+	var order []string
+	for _, line := range strings.Split(blocks[1], "\n") {
+		if m := mapLine.FindStringSubmatch(line + " "); m != nil {
+			order = append(order, m[1])
+		}
+	}
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	imports := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(fields[0], module)
+		imports[pkg] = []string{}
+		for _, imp := range fields[1:] {
+			if strings.HasPrefix(imp, module) {
+				imports[pkg] = append(imports[pkg], strings.TrimPrefix(imp, module))
+			}
+		}
+	}
+	for i, pkg := range order {
+		deps, ok := imports[pkg]
+		if !ok {
+			t.Errorf("the map of docs/architecture.md names %s: no such package", pkg)
+			continue
+		}
+		for _, dep := range deps {
+			if j := slices.Index(order, dep); j >= 0 && j < i {
+				t.Errorf("%s imports %s, drawn above it in the map of docs/architecture.md", pkg, dep)
+			}
+		}
+	}
+	for pkg := range imports {
+		if !slices.Contains(order, pkg) && !strings.Contains(doc, "`"+pkg+"`") {
+			t.Errorf("docs/architecture.md does not name package %s", pkg)
+		}
+	}
+}
