@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -64,6 +65,52 @@ func TestArchitectureMap(t *testing.T) {
 	for pkg := range imports {
 		if !slices.Contains(order, pkg) && !strings.Contains(doc, "`"+pkg+"`") {
 			t.Errorf("docs/architecture.md does not name package %s", pkg)
+		}
+	}
+}
+
+// sizeClaim is "`pkg` about N,NNN" in the chapter's Sizes paragraph.
+var sizeClaim = regexp.MustCompile("`([a-z/]+)` about ([0-9,]+)")
+
+// TestArchitectureSizes: the sizes docs/architecture.md gives its
+// largest packages are within a quarter of their non-test lines, so
+// that the reasons it gives for them are about the code as it is.
+func TestArchitectureSizes(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, para, ok := strings.Cut(string(b), "\nSizes (")
+	if !ok {
+		t.Fatal("docs/architecture.md has no Sizes paragraph")
+	}
+	para, _, _ = strings.Cut(para, "\n\n")
+	claims := sizeClaim.FindAllStringSubmatch(para, -1)
+	if len(claims) == 0 {
+		t.Fatal("the Sizes paragraph gives no size")
+	}
+	for _, c := range claims {
+		claimed, err := strconv.Atoi(strings.ReplaceAll(c[2], ",", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := filepath.Glob(filepath.Join("..", "..", c[1], "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := 0
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines += strings.Count(string(src), "\n")
+		}
+		if lines*4 < claimed*3 || lines*4 > claimed*5 {
+			t.Errorf("docs/architecture.md says %s is about %d lines; it has %d", c[1], claimed, lines)
 		}
 	}
 }
