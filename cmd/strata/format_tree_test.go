@@ -67,8 +67,9 @@ strata build -q -t built ../ctx
 strata checkout -q -b feat && echo f > rootfs/etc/feat && strata commit -q -m feat
 strata checkout -q main && echo m > rootfs/etc/m && strata commit -q -m m
 strata merge -q -m merged feat && strata push -q origin main
-strata log --oneline >/dev/null
 strata gc >/dev/null && strata fsck >/dev/null
+i=0; while [ $i -lt 65 ]; do i=$((i+1)); echo $i > rootfs/etc/n; strata commit -q -m c$i; done
+strata log --oneline -- /etc/n >/dev/null
 strata reset -q --hard HEAD
 strata -C ../wt2 checkout -q -b side && echo side > ../wt2/etc/motd && strata -C ../wt2 commit -q -m side
 strata -C ../wt2 checkout -q dev && echo dev > ../wt2/etc/motd && strata -C ../wt2 commit -q -m dev
@@ -105,7 +106,7 @@ strata bisect start main v1 >/dev/null`)
 	for _, want := range []string{"FETCH_HEAD", "ORIG_HEAD", "BISECT_LOG", "refs/bisect/bad", "refs/stash",
 		"indexes/sha256/<hex>.gzip", "build/cache/<hex>", "services/<key>/state.json", "services/<key>/tree/",
 		"worktrees/<name>/locked", "worktree/sequence", "logs/refs/worktrees/<name>/HEAD",
-		"snapshots/<id>/meta.json", "worktree/runs/<id>", "writers.lock"} {
+		"snapshots/<id>/meta.json", "snapshots/tree-v2-<hex>.index", "indexes/summaries", "worktree/runs/<id>", "writers.lock"} {
 		if !seen[want] {
 			t.Errorf("the commands wrote no .strata/%s: the test no longer covers it", want)
 		}
