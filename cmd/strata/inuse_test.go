@@ -20,6 +20,17 @@ func TestMountSwapsRefuseWhileAContainerRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustStrata(t, dir, "commit", "-m", "two")
+	// A remote whose main is one commit ahead: pull would fast-forward
+	// the work tree.
+	mustStrata(t, dir, "checkout", "-b", "ahead")
+	if err := os.WriteFile(filepath.Join(dir, "rootfs", "g"), []byte("ahead\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustStrata(t, dir, "commit", "-m", "ahead")
+	mustStrata(t, dir, "remote", "add", "up", filepath.Join(base, "up"))
+	mustStrata(t, dir, "push", "up", "ahead:main")
+	mustStrata(t, dir, "checkout", "main")
+	mainBefore := mustStrata(t, dir, "rev-parse", "main")
 
 	run := strataCmd(dir, "run", "--", "sh", "-c", "touch /ready; exec sleep 60")
 	if err := run.Start(); err != nil {
@@ -40,15 +51,23 @@ func TestMountSwapsRefuseWhileAContainerRuns(t *testing.T) {
 		{"checkout", "--detach", "other"},
 		{"reset", "--hard", "HEAD"},
 		{"umount"},
+		{"pull", "up", "main"},
 	} {
 		out, err := strataCmd(dir, args...).CombinedOutput()
 		if err == nil {
 			t.Fatalf("strata %s succeeded while a container runs in the work tree", strings.Join(args, " "))
 		}
+		verb := args[0]
+		if verb == "pull" {
+			verb = strings.Join(args, " ") // pull names what it pulls, as its other errors do
+		}
 		msg := strings.TrimSpace(string(out))
-		if strings.Count(msg, "\n") != 0 || !strings.HasPrefix(msg, "strata: "+args[0]+": a container is running in the work tree") || !strings.Contains(msg, "--force") {
+		if strings.Count(msg, "\n") != 0 || !strings.HasPrefix(msg, "strata: "+verb+": a container is running in the work tree") || !strings.Contains(msg, "--force") {
 			t.Fatalf("strata %s: want one line naming the running container and --force, got:\n%s", strings.Join(args, " "), msg)
 		}
+	}
+	if got := mustStrata(t, dir, "rev-parse", "main"); got != mainBefore {
+		t.Fatalf("the refused pull moved main from %s to %s", mainBefore, got)
 	}
 	// Refused commands changed nothing: the container's file is still seen.
 	if _, err := os.Stat(ready); err != nil {
