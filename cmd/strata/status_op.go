@@ -10,22 +10,33 @@ import (
 
 // opJSON is the operation in progress, as status --format json shows it.
 type opJSON struct {
-	Op              string              `json:"op"`   // merge, rebase, cherry-pick, revert
-	Name            string              `json:"name"` // what the user named
-	Done            int                 `json:"done"`
-	Total           int                 `json:"total"`
-	Stopped         string              `json:"stopped,omitempty"` // the commit being applied
-	Conflicts       []worktree.Conflict `json:"conflicts"`
-	ConfigConflicts []string            `json:"config_conflicts,omitempty"`
+	Op              string         `json:"op"`   // merge, rebase, cherry-pick, revert
+	Name            string         `json:"name"` // what the user named
+	Done            int            `json:"done"`
+	Total           int            `json:"total"`
+	Stopped         string         `json:"stopped,omitempty"` // the commit being applied
+	Conflicts       []conflictJSON `json:"conflicts"`
+	ConfigConflicts []string       `json:"config_conflicts,omitempty"`
+}
+
+// conflictJSON is a conflicting path as status --format json shows it:
+// what the user acts on, not the stat data the sequence keeps of a
+// conflict without markers (worktree.Conflict.Left) to tell whether
+// it was touched.
+type conflictJSON struct {
+	Path   string `json:"path"`
+	Kind   string `json:"kind"`
+	Detail string `json:"detail,omitempty"`
+	Marked bool   `json:"marked,omitempty"`
 }
 
 func toOpJSON(s *worktree.Sequence) *opJSON {
 	if s == nil {
 		return nil
 	}
-	o := &opJSON{Op: s.Op, Name: s.Name, Done: s.Done, Total: s.Total, Conflicts: s.Conflicts, ConfigConflicts: s.ConfigConflicts}
-	if o.Conflicts == nil {
-		o.Conflicts = []worktree.Conflict{}
+	o := &opJSON{Op: s.Op, Name: s.Name, Done: s.Done, Total: s.Total, Conflicts: []conflictJSON{}, ConfigConflicts: s.ConfigConflicts}
+	for _, c := range s.Conflicts {
+		o.Conflicts = append(o.Conflicts, conflictJSON{Path: c.Path, Kind: string(c.Kind), Detail: c.Detail, Marked: c.Marked})
 	}
 	if s.Stopped && len(s.Todo) > 0 {
 		o.Stopped = s.Todo[0].String()
