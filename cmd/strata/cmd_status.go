@@ -234,16 +234,19 @@ func (f *porcelainFlag) Set(v string) error {
 	return nil
 }
 
+// statusJSON is what status --format json prints.
+type statusJSON struct {
+	Branch    string       `json:"branch,omitempty"`
+	Head      string       `json:"head,omitempty"`
+	Clean     bool         `json:"clean"`
+	Changes   []changeJSON `json:"changes"`
+	Operation *opJSON      `json:"operation,omitempty"`
+	*tracking
+}
+
 func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Sequence, o statusOptions) error {
 	if o.format == "json" {
-		v := struct {
-			Branch    string       `json:"branch,omitempty"`
-			Head      string       `json:"head,omitempty"`
-			Clean     bool         `json:"clean"`
-			Changes   []changeJSON `json:"changes"`
-			Operation *opJSON      `json:"operation,omitempty"`
-			*tracking
-		}{Branch: refs.ShortName(h.Branch), Clean: len(cs) == 0, Changes: toChangesJSON(cs), Operation: toOpJSON(seq), tracking: o.track}
+		v := statusJSON{Branch: refs.ShortName(h.Branch), Clean: len(cs) == 0, Changes: toChangesJSON(cs), Operation: toOpJSON(seq), tracking: o.track}
 		if h.Commit != "" {
 			v.Head = h.Commit.String()
 		}
