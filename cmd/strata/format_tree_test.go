@@ -101,6 +101,24 @@ strata bisect start main v1 >/dev/null`)
 		t.Fatal(err)
 	}
 	checkPushedFormat(t, reg, "team/env", 2)
+	// Beneath a second work tree's mount, its marker alone.
+	sh("strata -C env umount --path ../wt2 >/dev/null")
+	ents, err := os.ReadDir(filepath.Join(work, "wt2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "format.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if !strings.Contains(string(doc), "\n  "+e.Name()+" ") {
+			t.Errorf("docs/format.md does not name %s, beneath a second work tree's mount", e.Name())
+		}
+	}
+	if len(ents) == 0 {
+		t.Error("no marker beneath the unmounted second work tree: the test no longer covers it")
+	}
 	// What the commands above must have written: without these the walk
 	// proves less than it says.
 	for _, want := range []string{"FETCH_HEAD", "ORIG_HEAD", "BISECT_LOG", "refs/bisect/bad", "refs/stash",
