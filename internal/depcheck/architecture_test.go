@@ -114,3 +114,37 @@ func TestArchitectureSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestArchitectureNamesEveryDependency: every module go.mod requires
+// directly has a row in the Dependencies table of docs/architecture.md
+// (named without its host: `spf13/cobra`), so that a dependency cannot
+// come in without saying why.
+func TestArchitectureNamesEveryDependency(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "\n## Dependencies and why each pays for itself\n")
+	if !ok {
+		t.Fatal("docs/architecture.md has no Dependencies section")
+	}
+	table, _, _ = strings.Cut(table, "\n## ")
+	out, err := exec.Command("go", "list", "-m", "-f", `{{if not .Indirect}}{{.Path}}{{end}}`, "all").Output()
+	if err != nil {
+		t.Fatalf("go list -m: %v", err)
+	}
+	for _, mod := range strings.Fields(string(out)) {
+		if mod+"/" == module {
+			continue
+		}
+		host, name, _ := strings.Cut(mod, "/")
+		if host == "github.com" {
+			mod = name
+		}
+		mod = strings.TrimSuffix(mod, "/v2")
+		mod = strings.TrimSuffix(mod, "/v5")
+		if !strings.Contains(table, "`"+mod) {
+			t.Errorf("the Dependencies table of docs/architecture.md has no row for %s", mod)
+		}
+	}
+}
