@@ -32,7 +32,7 @@ var formatContent = []string{
 
 // TestFormatNamesEveryRepositoryFile makes a repository with the usual
 // commands (import, commit, branch, tag, a second work tree, stash, a
-// detached run, a build, a fetch, a gzip push, a merge stopped on a
+// detached run renamed, a build, a fetch, a gzip push, a merge stopped on a
 // conflict, a bisection, log, gc, fsck) and walks its .strata: every
 // path must be one the tree at the top of docs/format.md names, so that
 // the format reference cannot leave out a file the code writes.
@@ -61,7 +61,7 @@ strata push -q --compression gzip origin dev
 strata worktree add -q ../wt2 dev && strata worktree lock --reason test ../wt2
 echo wip > rootfs/etc/wip && strata stash -q
 strata run -d --name svc --rev main -- sh -c 'echo hi'
-strata wait svc >/dev/null
+strata wait svc >/dev/null && strata rename svc web
 mkdir ../ctx && printf 'FROM main\nRUN echo b > /b\n' > ../ctx/Dockerfile
 strata build -q -t built ../ctx
 strata checkout -q -b feat && echo f > rootfs/etc/feat && strata commit -q -m feat
@@ -122,7 +122,7 @@ strata bisect start main v1 >/dev/null`)
 	// What the commands above must have written: without these the walk
 	// proves less than it says.
 	for _, want := range []string{"FETCH_HEAD", "ORIG_HEAD", "BISECT_LOG", "refs/bisect/bad", "refs/stash",
-		"indexes/sha256/<hex>.gzip", "build/cache/<hex>", "services/<key>/state.json", "services/<key>/tree/",
+		"indexes/sha256/<hex>.gzip", "build/cache/<hex>", "services/<key>/state.json", "services/<key>/tree/", "services/<key>/name", "services/.names/<name>",
 		"worktrees/<name>/locked", "worktree/sequence", "logs/refs/worktrees/<name>/HEAD",
 		"snapshots/<id>/meta.json", "snapshots/tree-v2-<hex>.index", "indexes/summaries", "worktree/runs/<id>", "writers.lock"} {
 		if !seen[want] {
