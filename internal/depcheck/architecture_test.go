@@ -148,3 +148,40 @@ func TestArchitectureNamesEveryDependency(t *testing.T) {
 		}
 	}
 }
+
+// TestArchitectureStatesTheRules: each rule of forbidden is stated in
+// docs/architecture.md's rules, "`pkg` never imports `a`, `b` or `c`"
+// (objects and refs: "import none of the others"), so that the chapter
+// and the test keep the same rules.
+func TestArchitectureStatesTheRules(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rules, ok := strings.Cut(string(b), "\nRules the map keeps")
+	if !ok {
+		t.Fatal("docs/architecture.md states no rules")
+	}
+	rules, _, _ = strings.Cut(rules, "\n\n")
+	rules = strings.Join(strings.Fields(rules), " ")
+	for pkg, never := range forbidden {
+		if pkg == "objects" || pkg == "refs" {
+			if !strings.Contains(rules, "`objects` and `refs` import none of the others") {
+				t.Errorf("the rules do not say that objects and refs import none of the others")
+			}
+			continue
+		}
+		_, clause, ok := strings.Cut(rules, "`"+pkg+"` never imports ")
+		if !ok {
+			t.Errorf("the rules do not say what %s never imports", pkg)
+			continue
+		}
+		clause, _, _ = strings.Cut(clause, ";")
+		clause, _, _ = strings.Cut(clause, "(")
+		for _, dep := range never {
+			if !strings.Contains(clause, "`"+dep+"`") {
+				t.Errorf("the rules do not say that %s never imports %s", pkg, dep)
+			}
+		}
+	}
+}
