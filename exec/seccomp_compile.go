@@ -4,6 +4,7 @@ package exec
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -40,9 +41,10 @@ type seccompRule struct {
 }
 
 // seccompLinear compiles the profile to a program that loads the arch
-// (foreign: the default action) and the number (amd64: x32 numbers get
-// ENOSYS), then tests each syscall in turn: its rules in the profile's
-// order, the first whose conditions hold deciding, else the default.
+// (foreign: the default action) and the number (above the profile's
+// newest syscall, x32's included: ENOSYS), then tests each syscall in
+// turn: its rules in the profile's order, the first whose conditions hold
+// deciding, else the default.
 // Syscalls the table does not know (other architectures' names) are
 // skipped. seccompTree then puts the search tree in front.
 func seccompLinear(caps []string) ([]unix.SockFilter, error) {
@@ -77,6 +79,9 @@ func seccompLinear(caps []string) ([]unix.SockFilter, error) {
 			rules[nr] = append(rules[nr], seccompRule{act, sc.Args})
 		}
 	}
+	if len(order) == 0 {
+		return nil, fmt.Errorf("seccomp: the profile names no syscall of this architecture")
+	}
 	var a bpfAsm
 	ldAbs := uint16(unix.BPF_LD | unix.BPF_W | unix.BPF_ABS)
 	const (
@@ -93,14 +98,16 @@ func seccompLinear(caps []string) ([]unix.SockFilter, error) {
 	a.skip(lDefault)
 	a.label(native)
 	a.op(unix.SockFilter{Code: ldAbs, K: 0})
-	if seccompArch == unix.AUDIT_ARCH_X86_64 {
-		// x32 shares the arch value; its numbers carry bit 30.
-		notX32 := next
-		next++
-		a.jump(unix.BPF_JGE, 0x40000000, -1, notX32)
-		a.ret(unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS))
-		a.label(notX32)
-	}
+	// A number above every syscall the profile names is newer than the
+	// profile: ENOSYS, as runc makes it (libcontainer/seccomp/patchbpf),
+	// so that a program falls back as on an older kernel instead of
+	// failing on EPERM. x32's numbers (bit 30 set; x32 shares amd64's arch
+	// value) are among them.
+	known := next
+	next++
+	a.jump(unix.BPF_JGT, slices.Max(order), -1, known)
+	a.ret(unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS))
+	a.label(known)
 	for _, nr := range order {
 		other := next
 		next++

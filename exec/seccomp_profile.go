@@ -15,8 +15,9 @@ import (
 
 // seccompProgram compiles Docker's default profile, as it applies to a
 // container with the given bounding capabilities, to a BPF program for the
-// native architecture. Other architectures (i386, x32) get the default
-// action: their syscall numbers differ and a static profile cannot cover them.
+// native architecture. A foreign architecture (i386 on amd64) gets the
+// default action: its syscall numbers differ and a static profile cannot
+// cover them; x32, and every number newer than the profile, ENOSYS.
 // The program is the linear one of seccompLinear behind a search tree on
 // the syscall number (seccompTree): the same decisions, cheaper to attach.
 func seccompProgram(caps []string) ([]unix.SockFilter, error) {

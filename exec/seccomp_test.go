@@ -70,6 +70,12 @@ func TestSeccompProgram(t *testing.T) {
 		{"socket vsock", unix.SYS_SOCKET, []uint64{unix.AF_VSOCK}, errno(unix.EPERM)},
 		{"personality linux", unix.SYS_PERSONALITY, []uint64{0}, allow},
 		{"personality other", unix.SYS_PERSONALITY, []uint64{0x1234}, errno(unix.EPERM)},
+		// Not in the profile, older than its newest syscall: the default.
+		{"io_uring_setup", unix.SYS_IO_URING_SETUP, nil, errno(unix.EPERM)},
+		// Newer than every syscall the profile names: ENOSYS, as runc's.
+		{"file_getattr", unix.SYS_FILE_GETATTR, nil, errno(unix.ENOSYS)},
+		{"number 1000", 1000, nil, errno(unix.ENOSYS)},
+		{"x32 read", 0x40000000 | unix.SYS_READ, nil, errno(unix.ENOSYS)},
 	}
 	for _, c := range cases {
 		if got := evalSeccomp(t, prog, c.nr, c.args...); got != c.want {
