@@ -81,6 +81,37 @@ func TestEscapeSyscalls(t *testing.T) {
 	}
 }
 
+// TestInitHoldsNoCgroupFile: the tiny init (pid 1 with Init) keeps no
+// file of a cgroup file system open. Go's runtime opens its cgroup's CPU
+// limit files (cpu.cfs_quota_us, cpu.max) when it starts, on the host's
+// cgroup mount, and kept them for GOMAXPROCS updates: a container given
+// CAP_SYS_PTRACE reopened them for writing through /proc/1/fd and lifted
+// the CPU quota of the cgroup strata ran in.
+func TestInitHoldsNoCgroupFile(t *testing.T) {
+	out := pid1Fds(t)
+	if strings.Contains(out, ", cgroup") {
+		t.Errorf("pid 1 holds files of a cgroup file system:\n%s", out)
+	}
+}
+
+// pid1Fds runs the pid1fds probe under the tiny init with CAP_SYS_PTRACE,
+// which lets it open pid 1's descriptors.
+func pid1Fds(t *testing.T) string {
+	t.Helper()
+	r := run(t, probeRoot(t), func(s *Spec) {
+		s.Env = []string{helperEnv + "=pid1fds"}
+		s.Init = true
+		s.CapAdd = []string{"SYS_PTRACE"}
+	}, "/bin/probe")
+	if r.code != 0 || r.err != nil {
+		t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
+	}
+	if n, _ := strconv.Atoi(parseProbe(r.stdout)["opened"]); n < 3 {
+		t.Fatalf("the probe opened %d of pid 1's descriptors, want its stdio at least: %q", n, r.stdout)
+	}
+	return r.stdout
+}
+
 func TestEscapeShell(t *testing.T) {
 	root := busybox(t)
 	secretDir := t.TempDir()

@@ -97,6 +97,8 @@ func helperMain() {
 			os.Exit(1)
 		}
 		os.Stdout.Write(b)
+	case "pid1fds":
+		probePid1Fds()
 	case "fds":
 		ents, _ := os.ReadDir("/proc/self/fd")
 		for _, e := range ents {
@@ -105,6 +107,37 @@ func helperMain() {
 		}
 	}
 	os.Exit(0)
+}
+
+// probePid1Fds prints "opened: N", the number of pid 1's descriptors it could
+// open through /proc/1/fd (with CAP_SYS_PTRACE: pid 1 is not dumpable),
+// and for each "fd N: DEV:INO" and ", cgroup" when it is a file of a
+// cgroup file system: through such a link a container reopens the file,
+// for writing too, on the mount pid 1 opened it on.
+func probePid1Fds() {
+	ents, err := os.ReadDir("/proc/1/fd")
+	if err != nil {
+		report("readdir", err)
+		return
+	}
+	opened := 0
+	for _, e := range ents {
+		fd, err := unix.Open("/proc/1/fd/"+e.Name(), unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		opened++
+		var st unix.Stat_t
+		var sfs unix.Statfs_t
+		unix.Fstat(fd, &st)
+		kind := ""
+		if unix.Fstatfs(fd, &sfs) == nil && (sfs.Type == unix.CGROUP_SUPER_MAGIC || sfs.Type == unix.CGROUP2_SUPER_MAGIC) {
+			kind = ", cgroup"
+		}
+		unix.Close(fd)
+		fmt.Printf("fd %s: %d:%d%s\n", e.Name(), st.Dev, st.Ino, kind)
+	}
+	fmt.Printf("opened: %d\n", opened)
 }
 
 // probeExe runs when a script "#!/proc/self/exe" was the container's

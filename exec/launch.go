@@ -16,6 +16,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// initGodebug keeps the init's Go runtime from holding its cgroup's CPU
+// limit files open (cpu.cfs_quota_us and cpu.cfs_period_us, cpu.max on
+// v2: Go 1.25's container-aware GOMAXPROCS keeps them to follow changes).
+// It opens them when it starts, on the host's cgroup mount, and with Init
+// the init lives on as pid 1: a container allowed to ptrace it
+// (CAP_SYS_PTRACE) reopened them for writing through /proc/1/fd and lifted
+// the CPU quota of the cgroup strata ran in. containermaxprocs=0 has the
+// runtime close them after its one read; GOMAXPROCS=1 sets the number.
+const initGodebug = "GODEBUG=containermaxprocs=0"
+
 // launched is an init that has been started and waits for its config.
 type launched struct {
 	c         *container
@@ -82,7 +92,7 @@ func launch(spec *Spec, exe *os.File, cg *cgroup) (_ *launched, err error) {
 	c.cmd = &osexec.Cmd{
 		Path:        "/proc/self/fd/" + strconv.Itoa(3+len(files)),
 		Args:        []string{"strata-init"},
-		Env:         []string{envMode + "=init", child, "GOMAXPROCS=1"}, // one thread runs the steps: fewer start, fewer to end at execve
+		Env:         []string{envMode + "=init", child, "GOMAXPROCS=1", initGodebug}, // one thread runs the steps: fewer start, fewer to end at execve
 		ExtraFiles:  append(files[:len(files):len(files)], exe),
 		SysProcAttr: sys,
 		WaitDelay:   5 * time.Second, // only a guard: output ends when pid 1 does
