@@ -2,6 +2,7 @@ package exec
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -91,6 +92,31 @@ func TestInitHoldsNoCgroupFile(t *testing.T) {
 	out := pid1Fds(t)
 	if strings.Contains(out, ", cgroup") {
 		t.Errorf("pid 1 holds files of a cgroup file system:\n%s", out)
+	}
+}
+
+// TestInitHoldsNoLeakedFd: a descriptor strata's caller left open
+// without close-on-exec (here the test's, as strata's own process) passes
+// into the init through its execve; the tiny init closes it, as the
+// command never gets it (close_range), instead of keeping it open as pid
+// 1 for a container that may ptrace it.
+func TestInitHoldsNoLeakedFd(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "leaked")
+	if err := os.WriteFile(p, []byte("host file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(p, unix.O_RDONLY, 0) // no O_CLOEXEC: a leak
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	out := pid1Fds(t)
+	if leaked := fmt.Sprintf(": %d:%d", st.Dev, st.Ino); strings.Contains(out, leaked) {
+		t.Errorf("pid 1 holds the caller's descriptor of %s (%s):\n%s", p, leaked, out)
 	}
 }
 

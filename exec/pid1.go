@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"unsafe"
 
@@ -22,6 +23,9 @@ var forwarded = []os.Signal{
 func runPid1(cfg *initConfig, argv0 string, env []string, prog []unix.SockFilter) (int, error) {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
+	if err := closeInherited(); err != nil {
+		return CodeRuntime, fmt.Errorf("start container: %w", err)
+	}
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return CodeRuntime, fmt.Errorf("start container: close_range: %w", err)
 	}
@@ -77,6 +81,37 @@ func runPid1(cfg *initConfig, argv0 string, env []string, prog []unix.SockFilter
 			os.Exit(code)
 		}
 	}
+}
+
+// closeInherited closes every descriptor above stderr without
+// close-on-exec but fdStatus: those the parent handed the init and it no
+// longer needs (the init binary's), and those strata's caller left open
+// without close-on-exec, which strata never opened and so passed on.
+// Pid 1 lives on beside the command, and a container allowed to ptrace it
+// (CAP_SYS_PTRACE) could open each through /proc/1/fd. Go's runtime opens
+// its own with close-on-exec, and the init keeps none of these in an
+// *os.File, whose finalizer would close the number again.
+func closeInherited() error {
+	d, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return fmt.Errorf("/proc/self/fd: %w", err)
+	}
+	for _, name := range names {
+		fd, err := strconv.Atoi(name)
+		if err != nil || fd <= 2 || fd == fdStatus {
+			continue
+		}
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err == nil && flags&unix.FD_CLOEXEC == 0 {
+			unix.Close(fd)
+		}
+	}
+	return nil
 }
 
 // statusCode maps a wait status to a shell exit code: 128+N for signal N.
