@@ -2,6 +2,7 @@ package exec
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -136,6 +137,52 @@ func pid1Fds(t *testing.T) string {
 		t.Fatalf("the probe opened %d of pid 1's descriptors, want its stdio at least: %q", n, r.stdout)
 	}
 	return r.stdout
+}
+
+// TestCapAddDacReadSearchIsNotABoundary: open_by_handle_at, the
+// "shocker" escape, is refused by default (seccomp, and the capability),
+// and with --cap-add DAC_READ_SEARCH, as in Docker, opens a directory of
+// a host file system mounted in the container (here by a bind of one
+// file) that the bind does not show: so docs/runtime.md lists that
+// capability with those that are no boundary. The handle is the host's;
+// an attacker guesses one (an ext4 root is inode 2).
+func TestCapAddDacReadSearchIsNotABoundary(t *testing.T) {
+	root := probeRoot(t)
+	host := t.TempDir()
+	hidden := filepath.Join(host, "hidden")
+	if err := os.Mkdir(hidden, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(hidden, "secret"), []byte("host secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(host, "bound"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := unix.NameToHandleAt(unix.AT_FDCWD, hidden, 0)
+	if err != nil {
+		t.Skipf("no file handles on the file system of %s: %v", host, err)
+	}
+	for _, c := range []struct {
+		capAdd []string
+		want   string
+	}{{nil, "EPERM"}, {[]string{"DAC_READ_SEARCH"}, "ok"}} {
+		r := run(t, root, func(s *Spec) {
+			s.Env = []string{helperEnv + "=byhandle"}
+			s.CapAdd = c.capAdd
+			s.Mounts = []Mount{{Source: filepath.Join(host, "bound"), Target: "/bound", ReadOnly: true}}
+		}, "/bin/probe", "/bound", strconv.Itoa(int(h.Type())), hex.EncodeToString(h.Bytes()), "secret")
+		if r.code != 0 || r.err != nil {
+			t.Fatalf("cap-add %v: code %d err %v stderr %q", c.capAdd, r.code, r.err, r.stderr)
+		}
+		got := parseProbe(r.stdout)
+		if got["open_by_handle_at"] != c.want {
+			t.Errorf("cap-add %v: open_by_handle_at = %q, want %q", c.capAdd, got["open_by_handle_at"], c.want)
+		}
+		if c.want == "ok" && got["read"] != `"host secret\n"` {
+			t.Errorf("cap-add %v: read %q", c.capAdd, got["read"])
+		}
+	}
 }
 
 func TestEscapeShell(t *testing.T) {

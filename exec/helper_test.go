@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -97,6 +98,10 @@ func helperMain() {
 			os.Exit(1)
 		}
 		os.Stdout.Write(b)
+	case "byhandle":
+		// byhandle MOUNTFILE TYPE HEX NAME: open_by_handle_at on the file
+		// system of MOUNTFILE, then NAME in the directory it opened.
+		byHandle(os.Args[1], os.Args[2], os.Args[3], os.Args[4])
 	case "pid1fds":
 		probePid1Fds()
 	case "fds":
@@ -107,6 +112,29 @@ func helperMain() {
 		}
 	}
 	os.Exit(0)
+}
+
+func byHandle(mountFile, typ, hexHandle, name string) {
+	mfd, err := unix.Open(mountFile, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		report("open_mount_file", err)
+		return
+	}
+	t, _ := strconv.Atoi(typ)
+	b, _ := hex.DecodeString(hexHandle)
+	dir, err := unix.OpenByHandleAt(mfd, unix.NewFileHandle(int32(t), b), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	report("open_by_handle_at", err)
+	if err != nil {
+		return
+	}
+	fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		report("read", err)
+		return
+	}
+	buf := make([]byte, 64)
+	n, _ := unix.Read(fd, buf)
+	fmt.Printf("read: %q\n", buf[:n])
 }
 
 // probePid1Fds prints "opened: N", the number of pid 1's descriptors it could
