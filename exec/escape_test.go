@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -182,6 +183,54 @@ func TestCapAddDacReadSearchIsNotABoundary(t *testing.T) {
 		if c.want == "ok" && got["read"] != `"host secret\n"` {
 			t.Errorf("cap-add %v: read %q", c.capAdd, got["read"])
 		}
+	}
+}
+
+// TestJoinRunsASealedNsenter: Join's way through nsenter, taken for a
+// container that may ptrace, runs nsenter from a sealed copy. Its child
+// runs in the container's PID namespace, and such a container opened the
+// child's /proc/<pid>/exe (O_PATH) and, once no nsenter ran, reopened it
+// for writing: the host's nsenter, which root runs at the next exec. The
+// parent nsenter runs the same file for as long as the command does, so
+// it is looked at from here.
+func TestJoinRunsASealedNsenter(t *testing.T) {
+	useSmallInit(t)
+	pid, root := startJoinable(t, func(s *Spec) { s.CapAdd = []string{"SYS_PTRACE"} }, "touch /ready; exec sleep 1000")
+	wantPidfd(t, pid, false, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() {
+		code, err := Join(ctx, pid, Spec{Args: []string{"sh", "-c", "touch /joined; exec sleep 1000"}, Stdout: io.Discard, Stderr: io.Discard})
+		done <- result{code: code, err: err}
+	}()
+	defer func() { cancel(); <-done }()
+	waitFile(t, filepath.Join(root, "joined"))
+	exe := ""
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		target, _ := os.Readlink("/proc/" + e.Name() + "/exe")
+		if err != nil || !strings.Contains(target, "nsenter") {
+			continue
+		}
+		// The fourth field is the parent's pid (the command name, the
+		// second, has no space here).
+		if f := strings.Fields(string(stat)); len(f) > 3 && f[3] == strconv.Itoa(os.Getpid()) {
+			exe = "/proc/" + e.Name() + "/exe"
+		}
+	}
+	if exe == "" {
+		t.Fatal("no nsenter of this process runs")
+	}
+	target, _ := os.Readlink(exe)
+	f, err := os.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0)
+	if err != nil || seals&unix.F_SEAL_WRITE == 0 {
+		t.Errorf("nsenter runs from %s, not a sealed copy (seals %#x, %v)", target, seals, err)
 	}
 }
 

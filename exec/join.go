@@ -141,13 +141,21 @@ var joinByInit = false
 // into the container by a thread of this process where t is given, else
 // through nsenter (see Join).
 func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *joinTarget) (int, error) {
-	var nsenter string
+	var nsenter *os.File
 	var procs []string
 	if t == nil {
-		var err error
-		if nsenter, err = osexec.LookPath("nsenter"); err != nil {
+		path, err := osexec.LookPath("nsenter")
+		if err != nil {
 			return CodeRuntime, runtimeErr("nsenter (util-linux) is needed to join a container: %w", err)
 		}
+		// Its child runs in the container's PID namespace, where a
+		// container that may ptrace (the reason for this way) opened
+		// its /proc/<pid>/exe and wrote the host's nsenter once it
+		// stopped running: nsenter runs from a sealed copy.
+		if nsenter, err = sealedCopy(path); err != nil {
+			return CodeRuntime, runtimeErr("%w", err)
+		}
+		defer nsenter.Close()
 		if procs, err = cgroupProcsOf(pid); err != nil {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
@@ -211,10 +219,11 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		statusSock = os.NewFile(uintptr(pair[0]), "status-parent")
 		defer statusSock.Close()
 		statusChild = os.NewFile(uintptr(pair[1]), "status-child")
-		cmd.Args = append([]string{"strata-join", nsenter, "-t", strconv.Itoa(pid),
+		nsenterPath := "/proc/self/fd/" + strconv.Itoa(3+len(files)+1) // after statusChild
+		cmd.Args = append([]string{"strata-join", nsenterPath, "-t", strconv.Itoa(pid),
 			"-m", "-u", "-i", "-n", "-p", "-C", "--", self}, procs...)
 		cmd.Env = []string{envMode + "=joincg", child}
-		cmd.ExtraFiles = append(files, statusChild) // fdJoinTTY, or the one after it
+		cmd.ExtraFiles = append(files, statusChild, nsenter) // statusChild: fdJoinTTY, or the one after it
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	} else {
 		// No parent-death signal: Go's fork would kill a child that

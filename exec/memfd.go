@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -38,22 +39,50 @@ func sealedSelf() (*os.File, error) {
 }
 
 func copySelf() (*os.File, error) {
-	fd, err := unix.MemfdCreate("strata", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
+	f, err := sealedMemfd("strata", fillExecutable)
+	if err != nil {
+		return nil, fmt.Errorf("copy strata binary: %w", err)
+	}
+	return f, nil
+}
+
+// sealedCopy returns a sealed in-memory copy of the executable at path:
+// a host binary that runs in a container's PID namespace (nsenter, on
+// Join's way for containers that may ptrace) is executed from it, so that
+// a container process that opens its /proc/<pid>/exe cannot write the
+// host's file once it stops running, as with the init.
+func sealedCopy(path string) (*os.File, error) {
+	src, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	f, err := sealedMemfd(filepath.Base(path), func(f *os.File) error { return sendfileAll(f, src) })
+	if err != nil {
+		return nil, fmt.Errorf("copy %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// sealedMemfd is a memfd named name, written by fill, then sealed
+// against every change.
+func sealedMemfd(name string, fill func(*os.File) error) (*os.File, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
 	if err == unix.EINVAL { // kernels before 6.3 know no MFD_EXEC
-		fd, err = unix.MemfdCreate("strata", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+		fd, err = unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("copy strata binary: memfd_create: %w", err)
+		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
-	f := os.NewFile(uintptr(fd), "memfd:strata")
-	if err := fillExecutable(f); err != nil {
+	f := os.NewFile(uintptr(fd), "memfd:"+name)
+	if err := fill(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("copy strata binary: %w", err)
+		return nil, err
 	}
 	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("copy strata binary: seal: %w", err)
+		return nil, fmt.Errorf("seal: %w", err)
 	}
 	return f, nil
 }
