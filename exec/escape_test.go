@@ -234,6 +234,30 @@ func TestJoinRunsASealedNsenter(t *testing.T) {
 	}
 }
 
+// TestJoinedCommandLeadsItsOwnSession: a joined command is the leader of
+// a session of its own, as Run's command is, every way in. On the init's
+// and nsenter's ways it stayed in the caller's session, with the caller's
+// terminal as its controlling one: strata exec (no -t) from a shell let
+// the container's program push input into that shell with TIOCSTI, run
+// as the caller once strata exec returned.
+func TestJoinedCommandLeadsItsOwnSession(t *testing.T) {
+	for _, way := range joinWays {
+		t.Run(way, func(t *testing.T) {
+			joinWay(t, way)
+			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+			r := join(t, pid, nil, "cat", "/proc/self/stat")
+			if r.code != 0 || r.err != nil {
+				t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
+			}
+			// pid (comm) state ppid pgrp session ...: comm is "cat".
+			f := strings.Fields(r.stdout)
+			if len(f) < 6 || f[5] != f[0] {
+				t.Errorf("the command is not its session's leader: %q", r.stdout)
+			}
+		})
+	}
+}
+
 func TestEscapeShell(t *testing.T) {
 	root := busybox(t)
 	secretDir := t.TempDir()

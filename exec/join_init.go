@@ -69,16 +69,19 @@ func joinedInit(byPidfd bool) {
 	}
 	if cfg.Terminal {
 		// The pty master goes back over fdJoinTTY (fdTTY is the sealed
-		// binary nsenter executed, no longer needed), and the terminal
-		// must be the controlling one of a session of its own: nsenter's
-		// child is in the caller's session.
+		// binary nsenter executed, no longer needed).
 		if err := unix.Dup3(fdJoinTTY, fdTTY, unix.O_CLOEXEC); err != nil {
 			failInit(CodeRuntime, fmt.Errorf("join container: terminal socket: %w", err))
 		}
 		unix.Close(fdJoinTTY)
-		if _, err := unix.Setsid(); err != nil {
-			failInit(CodeRuntime, fmt.Errorf("join container: setsid: %w", err))
-		}
+	}
+	// A session of its own, as Run's command and the thread's way have:
+	// in the caller's (nsenter's child, and a child of strata here), the
+	// caller's terminal is the command's controlling one, and the
+	// container's program could push input into the caller's shell
+	// (TIOCSTI). With Terminal, its pty becomes the controlling one.
+	if _, err := unix.Setsid(); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: setsid: %w", err))
 	}
 	// No parent-death signal on the pidfd way: the parent is a strata
 	// thread that ends right after the fork (startInto), and the signal
