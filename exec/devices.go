@@ -15,8 +15,10 @@ import (
 )
 
 // The device rules every unprivileged container gets: runc's default
-// (libcontainer/specconv AllowedDevices) without /dev/net/tun, plus
-// /dev/console as Docker allows it. mknod of any node is allowed, as in
+// (libcontainer/specconv AllowedDevices) without /dev/net/tun. Not
+// /dev/console (c 5:1), which Docker's rules allow: a node for it opens
+// the system console, the host's, not the container's (whose console
+// with a terminal is its pty, 136:N). mknod of any node is allowed, as in
 // runc: a node the container makes can be listed and copied, but opening
 // it is refused unless a rule below allows read or write.
 type devRule struct {
@@ -29,7 +31,7 @@ var allowedDevices = []devRule{
 	{'c', -1, -1, "m"}, {'b', -1, -1, "m"},
 	{'c', 1, 3, "rwm"}, {'c', 1, 5, "rwm"}, {'c', 1, 7, "rwm"}, // null zero full
 	{'c', 1, 8, "rwm"}, {'c', 1, 9, "rwm"}, // random urandom
-	{'c', 5, 0, "rwm"}, {'c', 5, 1, "rwm"}, {'c', 5, 2, "rwm"}, // tty console ptmx
+	{'c', 5, 0, "rwm"}, {'c', 5, 2, "rwm"}, // tty ptmx
 	{'c', 136, -1, "rwm"}, // /dev/pts/*
 }
 

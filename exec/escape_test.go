@@ -258,6 +258,27 @@ func TestJoinedCommandLeadsItsOwnSession(t *testing.T) {
 	}
 }
 
+// TestHostConsoleRefused: a container may make a node for c 5:1, but not
+// open it. /dev/console is the system console whoever opens it: the
+// host's (a serial line here), not the container's, whose console with
+// a terminal is its own pty (136:N). Docker's rules allow 5:1 and opened
+// it (TIOCGDEV: 4:64, ttyS0); runc's and podman's refuse it.
+func TestHostConsoleRefused(t *testing.T) {
+	root := probeRoot(t)
+	for _, init := range []bool{false, true} {
+		r := run(t, root, func(s *Spec) {
+			s.Env = []string{helperEnv + "=console"}
+			s.Init = init
+		}, "/bin/probe")
+		if r.code != 0 || r.err != nil {
+			t.Fatalf("init=%v: code %d err %v stderr %q", init, r.code, r.err, r.stderr)
+		}
+		if got := parseProbe(r.stdout); got["mknod"] != "ok" || got["open"] != "EPERM" {
+			t.Errorf("init=%v: %q, want mknod ok and open EPERM", init, r.stdout)
+		}
+	}
+}
+
 func TestEscapeShell(t *testing.T) {
 	root := busybox(t)
 	secretDir := t.TempDir()

@@ -102,6 +102,15 @@ func helperMain() {
 		// byhandle MOUNTFILE TYPE HEX NAME: open_by_handle_at on the file
 		// system of MOUNTFILE, then NAME in the directory it opened.
 		byHandle(os.Args[1], os.Args[2], os.Args[3], os.Args[4])
+	case "console":
+		// A node for /dev/console (c 5:1), opened without waiting and
+		// without becoming a controlling terminal, but nothing read.
+		report("mknod", unix.Mknod("/dev/hostconsole", unix.S_IFCHR|0o600, int(unix.Mkdev(5, 1))))
+		fd, err := unix.Open("/dev/hostconsole", unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		report("open", err)
+		if err == nil {
+			unix.Close(fd)
+		}
 	case "pid1fds":
 		probePid1Fds()
 	case "fds":

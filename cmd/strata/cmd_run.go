@@ -29,7 +29,7 @@ publishes ports; --network host shares this machine's, --network none
 leaves only lo; without root the default is host), with Docker's
 default capabilities and seccomp profile, no_new_privs, runc's masked paths and
 runc's device rules (any node may be made; only null, zero, full, random,
-urandom, tty, console, ptmx and pts open).
+urandom, tty, ptmx and pts open).
 
 Without --rev the command runs in the checkout (./rootfs): what it changes
 stays in the work tree, for 'strata status' and 'strata commit'. With
