@@ -1,10 +1,8 @@
 package exec
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -84,62 +82,6 @@ func TestEscapeSyscalls(t *testing.T) {
 	}
 }
 
-// TestInitHoldsNoCgroupFile: the tiny init (pid 1 with Init) keeps no
-// file of a cgroup file system open. Go's runtime opens its cgroup's CPU
-// limit files (cpu.cfs_quota_us, cpu.max) when it starts, on the host's
-// cgroup mount, and kept them for GOMAXPROCS updates: a container given
-// CAP_SYS_PTRACE reopened them for writing through /proc/1/fd and lifted
-// the CPU quota of the cgroup strata ran in.
-func TestInitHoldsNoCgroupFile(t *testing.T) {
-	out := pid1Fds(t)
-	if strings.Contains(out, ", cgroup") {
-		t.Errorf("pid 1 holds files of a cgroup file system:\n%s", out)
-	}
-}
-
-// TestInitHoldsNoLeakedFd: a descriptor strata's caller left open
-// without close-on-exec (here the test's, as strata's own process) passes
-// into the init through its execve; the tiny init closes it, as the
-// command never gets it (close_range), instead of keeping it open as pid
-// 1 for a container that may ptrace it.
-func TestInitHoldsNoLeakedFd(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "leaked")
-	if err := os.WriteFile(p, []byte("host file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fd, err := unix.Open(p, unix.O_RDONLY, 0) // no O_CLOEXEC: a leak
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		t.Fatal(err)
-	}
-	out := pid1Fds(t)
-	if leaked := fmt.Sprintf(": %d:%d", st.Dev, st.Ino); strings.Contains(out, leaked) {
-		t.Errorf("pid 1 holds the caller's descriptor of %s (%s):\n%s", p, leaked, out)
-	}
-}
-
-// pid1Fds runs the pid1fds probe under the tiny init with CAP_SYS_PTRACE,
-// which lets it open pid 1's descriptors.
-func pid1Fds(t *testing.T) string {
-	t.Helper()
-	r := run(t, probeRoot(t), func(s *Spec) {
-		s.Env = []string{helperEnv + "=pid1fds"}
-		s.Init = true
-		s.CapAdd = []string{"SYS_PTRACE"}
-	}, "/bin/probe")
-	if r.code != 0 || r.err != nil {
-		t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
-	}
-	if n, _ := strconv.Atoi(parseProbe(r.stdout)["opened"]); n < 3 {
-		t.Fatalf("the probe opened %d of pid 1's descriptors, want its stdio at least: %q", n, r.stdout)
-	}
-	return r.stdout
-}
-
 // TestCapAddDacReadSearchIsNotABoundary: open_by_handle_at, the
 // "shocker" escape, is refused by default (seccomp, and the capability),
 // and with --cap-add DAC_READ_SEARCH, as in Docker, opens a directory of
@@ -183,78 +125,6 @@ func TestCapAddDacReadSearchIsNotABoundary(t *testing.T) {
 		if c.want == "ok" && got["read"] != `"host secret\n"` {
 			t.Errorf("cap-add %v: read %q", c.capAdd, got["read"])
 		}
-	}
-}
-
-// TestJoinRunsASealedNsenter: Join's way through nsenter, taken for a
-// container that may ptrace, runs nsenter from a sealed copy. Its child
-// runs in the container's PID namespace, and such a container opened the
-// child's /proc/<pid>/exe (O_PATH) and, once no nsenter ran, reopened it
-// for writing: the host's nsenter, which root runs at the next exec. The
-// parent nsenter runs the same file for as long as the command does, so
-// it is looked at from here.
-func TestJoinRunsASealedNsenter(t *testing.T) {
-	useSmallInit(t)
-	pid, root := startJoinable(t, func(s *Spec) { s.CapAdd = []string{"SYS_PTRACE"} }, "touch /ready; exec sleep 1000")
-	wantPidfd(t, pid, false, false)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan result, 1)
-	go func() {
-		code, err := Join(ctx, pid, Spec{Args: []string{"sh", "-c", "touch /joined; exec sleep 1000"}, Stdout: io.Discard, Stderr: io.Discard})
-		done <- result{code: code, err: err}
-	}()
-	defer func() { cancel(); <-done }()
-	waitFile(t, filepath.Join(root, "joined"))
-	exe := ""
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		target, _ := os.Readlink("/proc/" + e.Name() + "/exe")
-		if err != nil || !strings.Contains(target, "nsenter") {
-			continue
-		}
-		// The fourth field is the parent's pid (the command name, the
-		// second, has no space here).
-		if f := strings.Fields(string(stat)); len(f) > 3 && f[3] == strconv.Itoa(os.Getpid()) {
-			exe = "/proc/" + e.Name() + "/exe"
-		}
-	}
-	if exe == "" {
-		t.Fatal("no nsenter of this process runs")
-	}
-	target, _ := os.Readlink(exe)
-	f, err := os.Open(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0)
-	if err != nil || seals&unix.F_SEAL_WRITE == 0 {
-		t.Errorf("nsenter runs from %s, not a sealed copy (seals %#x, %v)", target, seals, err)
-	}
-}
-
-// TestJoinedCommandLeadsItsOwnSession: a joined command is the leader of
-// a session of its own, as Run's command is, every way in. On the init's
-// and nsenter's ways it stayed in the caller's session, with the caller's
-// terminal as its controlling one: strata exec (no -t) from a shell let
-// the container's program push input into that shell with TIOCSTI, run
-// as the caller once strata exec returned.
-func TestJoinedCommandLeadsItsOwnSession(t *testing.T) {
-	for _, way := range joinWays {
-		t.Run(way, func(t *testing.T) {
-			joinWay(t, way)
-			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
-			r := join(t, pid, nil, "cat", "/proc/self/stat")
-			if r.code != 0 || r.err != nil {
-				t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
-			}
-			// pid (comm) state ppid pgrp session ...: comm is "cat".
-			f := strings.Fields(r.stdout)
-			if len(f) < 6 || f[5] != f[0] {
-				t.Errorf("the command is not its session's leader: %q", r.stdout)
-			}
-		})
 	}
 }
 
