@@ -67,6 +67,13 @@ func TestFrameBufFullFrameHugePages(t *testing.T) {
 // /proc/self/smaps.
 func hugeKB(t *testing.T, b []byte) int {
 	t.Helper()
+	return smapsKB(t, b, "AnonHugePages")
+}
+
+// smapsKB is the sum of field (Rss, AnonHugePages...) of the mappings
+// that hold b, from /proc/self/smaps.
+func smapsKB(t *testing.T, b []byte, field string) int {
+	t.Helper()
 	smaps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		t.Skipf("no smaps: %v", err)
@@ -81,7 +88,7 @@ func hugeKB(t *testing.T, b []byte) int {
 			continue
 		}
 		var kb int
-		if _, err := fmt.Sscanf(line, "AnonHugePages: %d kB", &kb); err == nil && in {
+		if _, err := fmt.Sscanf(line, field+": %d kB", &kb); err == nil && in {
 			total += kb
 		}
 	}

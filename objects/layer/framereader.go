@@ -34,6 +34,7 @@ var frameDecoders = sync.Pool{New: func() any {
 type frame struct {
 	in   []byte // the compressed frame
 	fcs  int    // its content size
+	end  int    // mapped and decoded whole: where in data the frame ends
 	out  []byte
 	err  error
 	done chan struct{} // closed when out or err is set
@@ -45,7 +46,8 @@ type frame struct {
 // the stream at frame boundaries (reading only frame and block headers),
 // decoders decode whole frames at once, and Read hands their content out
 // in order. If h is set, another goroutine hashes the content, in order;
-// it is complete when Read returns io.EOF.
+// it is complete when Read returns io.EOF. (That goroutine also hashes a
+// mapped blob: framemap.go.)
 // From the first frame it cannot decode whole (no content size, too
 // large, a dictionary, anything odd), the rest of the stream goes through
 // one streaming decoder, so any valid zstd stream reads as before and
@@ -55,21 +57,22 @@ type frameReader struct {
 	data []byte        // the mapped blob, if mapped
 	pos  int           // how far the splitter has read data
 	blob hash.Hash     // if mapped: every byte of data goes to it
-	// blobHashed is closed when blob has all of data, or blobErr says
-	// why not.
-	blobHashed chan struct{}
-	blobErr    error
-	h          hash.Hash
-	free       chan *frame
-	order      chan *frame
-	work       chan *frame
-	hashq      chan *frame
-	hashed     chan struct{} // closed when the hasher is done
-	stop       chan struct{}
-	wg         sync.WaitGroup
-	frames     []*frame // all of them, to give their buffers back on Close
-	cur        *frame
-	off        int
+	// blobPos is how much of data blob has; blobErr says why it
+	// stopped short of the end. Both are the hasher's until hashed is
+	// closed.
+	blobPos int
+	blobErr error
+	h       hash.Hash
+	free    chan *frame
+	order   chan *frame
+	work    chan *frame
+	hashq   chan *frame
+	hashed  chan struct{} // closed when the hasher is done
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	frames  []*frame // all of them, to give their buffers back on Close
+	cur     *frame
+	off     int
 	// next, if set, is called by Read before it waits for the next
 	// frame: the unpacker hands over the files it holds frames for.
 	next func()
@@ -103,11 +106,6 @@ func startFrameReader(fr *frameReader) *frameReader {
 	}
 	go fr.hash()
 	go fr.split()
-	if fr.blob != nil {
-		fr.blobHashed = make(chan struct{})
-		fr.wg.Add(1)
-		go fr.hashBlob()
-	}
 	return fr
 }
 
@@ -144,11 +142,22 @@ func (fr *frameReader) hash() {
 	defer close(fr.hashed)
 	for f := range fr.hashq {
 		<-f.done
-		if f.err == nil {
+		if f.err == nil && fr.h != nil {
 			fr.h.Write(f.out)
+		}
+		if fr.blob != nil && f.end > 0 {
+			fr.hashBlob(f.end)
 		}
 		fr.release(f)
 	}
+	if fr.blob != nil {
+		fr.hashBlob(len(fr.data)) // what no frame decoded whole held
+	}
+}
+
+// hashes says whether the hasher takes every frame, in order.
+func (fr *frameReader) hashes() bool {
+	return fr.h != nil || fr.blob != nil
 }
 
 func (fr *frameReader) release(f *frame) {
@@ -161,13 +170,13 @@ func (fr *frameReader) release(f *frame) {
 func (fr *frameReader) get() (*frame, bool) {
 	select {
 	case f := <-fr.free:
-		f.in, f.out, f.err, f.fcs = f.in[:0], f.out[:0], nil, 0
+		f.in, f.out, f.err, f.fcs, f.end = f.in[:0], f.out[:0], nil, 0, 0
 		if fr.data != nil {
 			f.in = nil // read makes it a slice of data
 		}
 		f.done = make(chan struct{})
 		f.refs.Store(1)
-		if fr.h != nil {
+		if fr.hashes() {
 			f.refs.Store(2)
 		}
 		return f, true
@@ -180,7 +189,7 @@ func (fr *frameReader) get() (*frame, bool) {
 // decoder.
 func (fr *frameReader) deliver(f *frame, decoded bool) {
 	fr.order <- f
-	if fr.h != nil {
+	if fr.hashes() {
 		fr.hashq <- f
 	}
 	if decoded {
@@ -194,13 +203,16 @@ func (fr *frameReader) deliver(f *frame, decoded bool) {
 // bytes f holds, with one streaming decoder, in pieces of frameSize.
 func (fr *frameReader) stream(f *frame) {
 	var rest io.Reader
+	var mapped *mappedRest
 	if fr.data != nil {
-		rest = mapfile.NewReader(fr.data[fr.pos-len(f.in):])
+		start := fr.pos - len(f.in)
+		mapped = &mappedRest{r: mapfile.NewReader(fr.data[start:]), start: start}
+		rest = mapped
 	} else {
 		rest = io.MultiReader(bytes.NewReader(bytes.Clone(f.in)), fr.br)
 	}
 	fr.release(f)
-	if fr.h != nil {
+	if fr.hashes() {
 		fr.release(f)
 	}
 	d, err := zstd.NewReader(rest,
@@ -227,13 +239,16 @@ func (fr *frameReader) stream(f *frame) {
 			err = nil
 			if n == 0 {
 				fr.release(f)
-				if fr.h != nil {
+				if fr.hashes() {
 					fr.release(f)
 				}
 				return
 			}
 		} else if err != nil {
 			f.out, f.err = f.out[:0], fmt.Errorf("zstd: %w", err)
+		}
+		if mapped != nil {
+			f.end = mapped.end() // the hasher keeps pace
 		}
 		fr.deliver(f, true)
 		if f.err != nil {
@@ -256,12 +271,10 @@ func (fr *frameReader) Read(p []byte) (int, error) {
 		}
 		f, ok := <-fr.order
 		if !ok {
-			<-fr.hashed // h holds everything before EOF is said
+			<-fr.hashed // h and blob hold everything before EOF is said
 			fr.err = io.EOF
-			if fr.blob != nil {
-				if <-fr.blobHashed; fr.blobErr != nil {
-					fr.err = fmt.Errorf("zstd: %w", fr.blobErr)
-				}
+			if fr.blobErr != nil {
+				fr.err = fmt.Errorf("zstd: %w", fr.blobErr)
 			}
 			return 0, fr.err
 		}

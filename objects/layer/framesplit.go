@@ -34,7 +34,7 @@ func (fr *frameReader) split() {
 		switch {
 		case err == io.EOF:
 			fr.release(f)
-			if fr.h != nil {
+			if fr.hashes() {
 				fr.release(f)
 			}
 			return
@@ -45,6 +45,9 @@ func (fr *frameReader) split() {
 		case !whole:
 			fr.stream(f)
 			return
+		}
+		if fr.data != nil {
+			f.end = fr.pos
 		}
 		fr.deliver(f, false)
 	}
