@@ -67,6 +67,23 @@ func Drop(b []byte) {
 	unix.Madvise(b[start-p:end-p], unix.MADV_DONTNEED)
 }
 
+// Populate maps every page b touches, a part of a mapping, in one call
+// (MADV_POPULATE_READ), where reading them faults them in a few at a
+// time: populating an 84 MB blob mapped from tmpfs and dropping it
+// again took 9 ms of CPU here, faulting it in by reads 23 ms (medians of
+// 8 runs). It is a hint: on a kernel before 5.14, or for pages the file
+// no longer has, it does nothing, and a read of them faults as before.
+func Populate(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	// From the start of the page b starts in: the mapping begins on a
+	// page, so that page is in it.
+	lead := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) % page)
+	start := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), -lead)
+	unix.Madvise(unsafe.Slice((*byte)(start), lead+len(b)), unix.MADV_POPULATE_READ)
+}
+
 // Guard, deferred first in a function that reads a mapping (with
 // debug.SetPanicOnFault(true) deferred after it), turns a fault there
 // into ErrFault in *err. Any other panic goes on.

@@ -43,6 +43,21 @@ func TestMapDropReads(t *testing.T) {
 	}
 }
 
+// Populate maps the pages b touches (the kernel may map the rest of
+// their folios too); past its file's end it does nothing, not even crash.
+func TestPopulate(t *testing.T) {
+	p, b := mapped(t, make([]byte, 4<<20))
+	Populate(b[page+100 : 3*page])
+	if kb := residentKB(t, b); kb < 2*page>>10 {
+		t.Fatalf("%d kB resident after populating 2 pages, want %d or more", kb, 2*page>>10)
+	}
+	Drop(b)
+	if err := os.Truncate(p, page); err != nil {
+		t.Fatal(err)
+	}
+	Populate(b)
+}
+
 // A mapping read past its file's new end gives ErrFault, not a crash.
 func TestReaderFaultsPastEnd(t *testing.T) {
 	p, b := mapped(t, make([]byte, 1<<20))

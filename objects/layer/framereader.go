@@ -56,7 +56,10 @@ type frameReader struct {
 	br   *bufio.Reader // the stream, unless mapped
 	data []byte        // the mapped blob, if mapped
 	pos  int           // how far the splitter has read data
-	blob hash.Hash     // if mapped: every byte of data goes to it
+	// populated is how far data is mapped ahead of the splitter
+	// (populate).
+	populated int
+	blob      hash.Hash // if mapped: every byte of data goes to it
 	// blobPos is how much of data blob has; blobErr says why it
 	// stopped short of the end. Both are the hasher's until hashed is
 	// closed.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/strata-sh/strata/internal/mapfile"
 )
 
 // The words of the zstd format (RFC 8878) the splitter reads.
@@ -169,6 +171,9 @@ func (fr *frameReader) readFrame(f *frame) (whole bool, err error) {
 // splitter is.
 func (fr *frameReader) read(f *frame, n int) ([]byte, error) {
 	if fr.data != nil {
+		if fr.pos+n > fr.populated {
+			fr.populate(fr.pos + n)
+		}
 		start := fr.pos - len(f.in)
 		if len(fr.data)-fr.pos < n {
 			f.in, fr.pos = fr.data[start:len(fr.data):len(fr.data)], len(fr.data)
@@ -188,6 +193,20 @@ func (fr *frameReader) read(f *frame, n int) ([]byte, error) {
 		return nil, err
 	}
 	return f.in[start:], nil
+}
+
+// populateAhead is how much of a mapped blob the splitter maps at once,
+// ahead of where it reads.
+const populateAhead = 4 << 20
+
+// populate maps the pages of data from the splitter's position to at
+// least end in one call, and up to populateAhead past it: the splitter
+// and the decoders, which read what it has read, then find them mapped
+// where their reads faulted them in 16 at a time (mapfile.Populate).
+func (fr *frameReader) populate(end int) {
+	end = min(len(fr.data), max(end, fr.pos+populateAhead))
+	mapfile.Populate(fr.data[max(fr.populated, fr.pos):end])
+	fr.populated = end
 }
 
 // discard passes over the next n bytes of the stream.
