@@ -43,13 +43,39 @@ func OpenNoFollow(path string) (*os.File, error) {
 // watchdog's arms a host reboot, a tape's rewinds), and a FIFO's lets a
 // writer waiting on it go on. Only a regular file is then opened, the
 // very one looked at (through /proc/self/fd). A file that does not
-// exist is created (os.O_CREATE) and checked after.
+// exist is created with O_EXCL, which opens nothing that is already
+// there: what was made in between (a FIFO or a device planted, a file
+// another writer made) is then looked at as above, and a symbolic link,
+// even a dangling one, is not followed to make its target.
 func OpenFile(path string, flag int, perm fs.FileMode) (*os.File, error) {
+	f, err := openExisting(path, flag, perm)
+	if flag&os.O_CREATE == 0 || !errors.Is(err, fs.ErrNotExist) {
+		return f, err
+	}
+	if beforeCreate != nil {
+		beforeCreate(path)
+	}
+	f, err = create(path, flag, perm)
+	if flag&os.O_EXCL != 0 || !errors.Is(err, fs.ErrExist) {
+		return f, err
+	}
+	return openExisting(path, flag&^os.O_CREATE, perm)
+}
+
+// beforeCreate, when set (by tests), runs between OpenFile's finding no
+// file and its creating one: the moment another process could plant one.
+var beforeCreate func(path string)
+
+// create makes path, a new regular file, and opens it with flag.
+func create(path string, flag int, perm fs.FileMode) (*os.File, error) {
+	return os.OpenFile(path, flag|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, perm)
+}
+
+// openExisting opens the regular file path names, looked at before it is
+// opened; ENOENT when there is none.
+func openExisting(path string, flag int, perm fs.FileMode) (*os.File, error) {
 	pfd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC|flag&unix.O_NOFOLLOW, 0)
 	if err != nil {
-		if errors.Is(err, unix.ENOENT) && flag&os.O_CREATE != 0 {
-			return openChecked(path, flag, perm)
-		}
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(pfd)

@@ -130,3 +130,59 @@ func TestOpenFile(t *testing.T) {
 		t.Errorf("created: %v, %v", fi, err)
 	}
 }
+
+// plantBeforeCreate makes OpenFile find path missing and then, before it
+// creates it, finds plant's work there: what another process could do.
+func plantBeforeCreate(t *testing.T, plant func(path string)) {
+	beforeCreate = plant
+	t.Cleanup(func() { beforeCreate = nil })
+}
+
+// A FIFO planted between OpenFile's finding no file and its creating one
+// is refused unopened, as one that was there before. Before, the create
+// opened whatever was there by then, and looked after.
+func TestCreateRefusesPlantedFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "lock")
+	var opened func() bool
+	plantBeforeCreate(t, func(path string) {
+		must(t, unix.Mkfifo(path, 0o600))
+		opened = watchOpens(t, path)
+	})
+	f, err := OpenFile(fifo, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	if err == nil {
+		f.Close()
+	}
+	if !errors.Is(err, ErrNotRegular) {
+		t.Errorf("a FIFO planted before the create: %v, want %v", err, ErrNotRegular)
+	}
+	if opened == nil || opened() {
+		t.Error("the FIFO planted before the create was opened")
+	}
+}
+
+// A file another writer made in that moment is opened as it is (a
+// reflog appended to, not truncated); a symbolic link planted there is
+// not followed.
+func TestCreateMeetsPlantedFile(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
+	plantBeforeCreate(t, func(path string) { must(t, os.WriteFile(path, []byte("first\n"), 0o644)) })
+	f, err := OpenFile(log, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW, 0o644)
+	must(t, err)
+	_, err = f.WriteString("second\n")
+	must(t, err)
+	must(t, f.Close())
+	if b, _ := os.ReadFile(log); string(b) != "first\nsecond\n" {
+		t.Errorf("log = %q, want both lines", b)
+	}
+
+	victim, link := filepath.Join(dir, "victim"), filepath.Join(dir, "link")
+	plantBeforeCreate(t, func(path string) { must(t, os.Symlink(victim, path)) })
+	if _, err := OpenFile(link, os.O_WRONLY|os.O_CREATE|unix.O_NOFOLLOW, 0o600); !errors.Is(err, syscall.ELOOP) {
+		t.Errorf("a link planted before the create: %v, want ELOOP", err)
+	}
+	if _, err := os.Lstat(victim); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the link's target was made: %v", err)
+	}
+}
