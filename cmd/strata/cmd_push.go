@@ -23,13 +23,14 @@ type pushFlags struct {
 	dryRun           bool
 	delete           bool
 	setUpstream      bool
+	porcelain        bool
 	compression      string
 }
 
 func newPushCommand(g *globals) *cobra.Command {
 	var o pushFlags
 	cmd := &cobra.Command{
-		Use:   "push [-u] [-n] [--force] [--all] [--tags] [--compression gzip] [REMOTE [REF | SRC:DST...]]",
+		Use:   "push [-u] [-n] [--force] [--all] [--tags] [--porcelain] [--compression gzip] [REMOTE [REF | SRC:DST...]]",
 		Short: "Send branches and tags, with their history, to a remote",
 		Long: `Push each REF (default: the current branch; refused, as git's
 push.default simple, when its upstream on REMOTE is a branch of another
@@ -83,6 +84,11 @@ the push would print; it sends nothing, moves no ref (the remote's nor
 the remote-tracking ones) and writes no upstream; a push it would
 refuse is refused, exit 1.
 
+--porcelain, as git's, writes on stdout, in place of the report,
+"To URL", a line per ref, "FLAG<TAB>SRC:DST<TAB>SUMMARY" (full names;
+up-to-date refs too), and "Done" (after a refusal too, not after the
+remote's error).
+
 A registry deletes a tag's manifest by digest (docker-registry needs
 storage.delete.enabled), which would remove every tag naming it: the
 deletion is refused when another tag names the same commit or a commit
@@ -123,6 +129,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if errors.Is(err, errNothingToPush) {
 				// git push --tags with no tags: nothing to do is no error, in
 				// git's words.
+				if o.porcelain {
+					fmt.Fprintln(g.stdout, "Done")
+					return nil
+				}
 				fmt.Fprintln(g.stderr, "Everything up-to-date")
 				return nil
 			}
@@ -146,7 +156,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if o.dryRun {
 				return dryRunPush(cmd.Context(), g, r, s, remoteArg, specs, o)
 			}
-			report := pushReport{w: g.stderr, to: s.Endpoint().String(), quiet: o.quiet}
+			pp := newPushPorcelain(g, o.porcelain, s.Endpoint().String(), o.quiet)
+			report := pushReport{w: pp.human(g), to: s.Endpoint().String(), quiet: o.quiet}
 			var failed error
 			var pushed []pushSpec // what the remote now has
 			for _, spec := range specs {
@@ -157,6 +168,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if err != nil {
 					if errors.Is(err, remote.ErrNonFastForward) {
 						report.refused(pushLine(" ! [rejected]", short+" -> "+res.Tag) + " (non-fast-forward)")
+						pp.ref(" ! [rejected]", spec.porcelainSrc(), spec.porcelainDst(), "non-fast-forward")
+					} else {
+						pp.fail()
 					}
 					failed = fmt.Errorf("push %s %s: %w", remoteArg, short, err)
 					continue
@@ -171,6 +185,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					line += " (forced update)"
 				}
 				report.ref(line, res.UpToDate)
+				pp.ref(refChange(res.Old, res.New, res.Forced, kind), spec.porcelainSrc(), spec.porcelainDst(), forcedReason(res.Forced))
 				if !res.UpToDate {
 					report.detail(fmt.Sprintf("   %s, %s sent (%s), %d already there", plural(res.Commits, "commit"), plural(res.Sent, "blob"), humanSize(res.Bytes), res.Skipped))
 					if !o.quiet {
@@ -179,11 +194,13 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				}
 			}
 			report.finish(failed)
+			pp.lines()
 			if o.setUpstream {
 				if err := setUpstreams(g, r, rem.Name, pushed, o.quiet); err != nil {
 					return fmt.Errorf("push %s: %w", remoteArg, err)
 				}
 			}
+			pp.done()
 			return failed
 		},
 	}
@@ -193,6 +210,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&o.tags, "tags", false, "push every tag")
 	cmd.Flags().BoolVarP(&o.dryRun, "dry-run", "n", false, "say what a push would do, as git's: send nothing, move no ref, write no config")
 	cmd.Flags().BoolVarP(&o.setUpstream, "set-upstream", "u", false, "make REMOTE the upstream of each branch pushed (branch.NAME.remote, .merge)")
+	cmd.Flags().BoolVar(&o.porcelain, "porcelain", false, "print git's machine-readable report on stdout: FLAG, SRC:DST, SUMMARY per ref, then Done")
 	cmd.Flags().BoolVarP(&o.delete, "delete", "d", false, "delete the named tags from the remote (see docs/remote.md for registries)")
 	cmd.Flags().StringVar(&o.compression, "compression", "", "recompress zstd layers: gzip")
 	return cmd
@@ -250,6 +268,7 @@ type pushSpec struct {
 	isTag  bool          // SRC:DST makes a tag: DST is refs/tags/..., or SRC a tag
 	srcRef bool          // SRC:DST's SRC names ref (a branch, a tag, HEAD), not only a commit
 	force  bool          // git's +REF, +SRC:DST: --force for this one
+	head   bool          // named as HEAD (the current branch)
 }
 
 // display is how push's report names what it sent: the branch or tag,
@@ -294,7 +313,7 @@ func pushRefs(r *repo.Repo, args []string, o pushFlags) ([]pushSpec, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, pushSpec{ref: ref, force: force})
+		out = append(out, pushSpec{ref: ref, force: force, head: a == "HEAD"})
 	}
 	for _, on := range []struct {
 		want   bool

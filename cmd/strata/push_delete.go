@@ -43,20 +43,26 @@ func pushDelete(cmd *cobra.Command, g *globals, r *repo.Repo, rem remote.Remote,
 	}
 	// As git's, "To URL" comes with the first ref's line, once the
 	// remote has answered.
-	report := &pushReport{w: g.stderr, to: s.Endpoint().String(), quiet: o.quiet}
+	pp := newPushPorcelain(g, o.porcelain, s.Endpoint().String(), o.quiet)
+	report := &pushReport{w: pp.human(g), to: s.Endpoint().String(), quiet: o.quiet}
 	var failed error
-	for _, tag := range tags {
+	for i, tag := range tags {
+		dst := porcelainDeleted(r, names[i], tag)
 		if o.dryRun {
 			report.ref(pushLine(" - [deleted]", tag), false)
+			pp.ref(" - [deleted]", "", dst, "")
 			continue
 		}
 		if _, err := s.Delete(cmd.Context(), r, tag); err != nil {
 			report.refused(pushLine(" ! [remote rejected]", tag) + " (delete refused)")
+			pp.ref(" ! [remote rejected]", "", dst, "delete refused")
 			failed = fmt.Errorf("push --delete %s %s: %w", remoteArg, tag, err)
 			continue
 		}
 		report.ref(pushLine(" - [deleted]", tag), false)
+		pp.ref(" - [deleted]", "", dst, "")
 	}
+	pp.finish()
 	return failed
 }
 

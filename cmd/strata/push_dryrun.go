@@ -30,7 +30,8 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 	for _, t := range tags {
 		at[t.Name] = t.Digest
 	}
-	report := pushReport{w: g.stderr, to: s.Endpoint().String(), quiet: o.quiet}
+	pp := newPushPorcelain(g, o.porcelain, s.Endpoint().String(), o.quiet)
+	report := pushReport{w: pp.human(g), to: s.Endpoint().String(), quiet: o.quiet}
 	var failed error
 	for _, spec := range specs {
 		new := spec.commit
@@ -54,6 +55,7 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 			}
 			if !ff && !force {
 				report.refused(pushLine(" ! [rejected]", spec.display()+" -> "+spec.dest()) + " (" + why + ")")
+				pp.ref(" ! [rejected]", spec.porcelainSrc(), spec.porcelainDst(), why)
 				failed = fmt.Errorf("push %s %s: rejected (%s): remote tag %s is at %s; fetch and integrate it first, or push --force", remoteArg, spec.display(), why, spec.dest(), shortID(old))
 				continue
 			}
@@ -68,7 +70,9 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 			line += " (forced update)"
 		}
 		report.ref(line, old == new)
+		pp.ref(refChange(old, new, forced, kind), spec.porcelainSrc(), spec.porcelainDst(), forcedReason(forced))
 	}
 	report.finish(failed)
+	pp.finish()
 	return failed
 }
