@@ -19,8 +19,8 @@ import (
 //   - simple: the remote branch of its own name when that is its
 //     upstream, else git's "cannot resolve 'simple' push to a single
 //     destination" (so always when PushRemote is another remote than
-//     its upstream's). A branch that names no remote has, as push sends
-//     it, PushRemote's branch of its own name.
+//     its upstream's), and git's "no upstream configured" for a
+//     branch with none.
 //
 // A branch whose remote is "." (a local upstream) is pushed nowhere
 // but under upstream, where it is that branch.
@@ -30,11 +30,14 @@ func (r *Repo) pushDest(branch string) (refs.Tracked, error) {
 	case PushNothing:
 		return refs.Tracked{Remote: r.PushRemote(branch)}, errors.New("push has no destination (push.default is 'nothing')")
 	case PushUpstream:
-		_, set := r.Config.Get("branch." + branch + ".remote")
-		if _, merges := r.Config.Get("branch." + branch + ".merge"); !set || !merges {
+		if !r.hasUpstream(branch) {
 			return refs.Tracked{Remote: r.UpstreamRemote(branch)}, fmt.Errorf("no upstream configured for branch '%s' (push.default is 'upstream')", branch)
 		}
 		return r.Upstream(branch, false)
+	}
+	if mode == PushSimple && !r.hasUpstream(branch) {
+		// git's branch_get_upstream, first; push refuses it too.
+		return refs.Tracked{Remote: r.PushRemote(branch)}, fmt.Errorf("no upstream configured for branch '%s'", branch)
 	}
 	t, err := r.ownName(branch)
 	if err != nil || mode != PushSimple {
@@ -71,11 +74,8 @@ func (r *Repo) ownName(branch string) (refs.Tracked, error) {
 // resolves it for a branch whose remote is set: a push goes to the
 // branch of its own name only when that is its upstream ("cannot
 // resolve 'simple' push to a single destination" when it merges another
-// branch, push -u origin main:other; git's errors when it has none).
+// branch, push -u origin main:other; git's errors when it is gone).
 func (r *Repo) simplePush(branch, to string) error {
-	if _, set := r.Config.Get("branch." + branch + ".remote"); !set {
-		return nil // strata's default: origin's branch of its own name
-	}
 	up, err := r.Upstream(branch, false)
 	if err != nil {
 		return err
@@ -84,4 +84,12 @@ func (r *Repo) simplePush(branch, to string) error {
 		return fmt.Errorf("cannot resolve 'simple' push to a single destination: the branch's upstream is %s, a push of it goes to %s", refs.ShortName(up.Ref), refs.ShortName(to))
 	}
 	return nil
+}
+
+// hasUpstream says whether branch names an upstream: both
+// branch.NAME.remote and branch.NAME.merge set.
+func (r *Repo) hasUpstream(branch string) bool {
+	_, set := r.Config.Get("branch." + branch + ".remote")
+	_, merges := r.Config.Get("branch." + branch + ".merge")
+	return set && merges
 }

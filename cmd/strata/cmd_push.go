@@ -33,8 +33,8 @@ func newPushCommand(g *globals) *cobra.Command {
 		Use:   "push [-u] [-n] [--force] [--all] [--tags] [--porcelain] [--compression gzip] [REMOTE [REF | SRC:DST...]]",
 		Short: "Send branches and tags, with their history, to a remote",
 		Long: `Push each REF (default: the current branch; refused, as git's
-push.default simple, when its upstream on REMOTE is a branch of another
-name) to the remote tag of the same name on REMOTE (default, as git's:
+push.default simple, when REMOTE is its own remote and its upstream
+there is a branch of another name, or it has none) to the remote tag of the same name on REMOTE (default, as git's:
 branch.NAME.pushRemote, else remote.pushDefault, else the current
 branch's remote, branch.NAME.remote, else origin), a remote's name or a
 URL. Only what the remote lacks is
@@ -63,7 +63,9 @@ git's: nothing (refused), current (the current branch to the remote
 branch of its name), upstream or tracking (to its upstream, on that
 remote only), simple (the default, as above) or matching (every branch
 the remote has a tag of its name for); another value stops every
-command but config, as git's.
+command but config, as git's. With push.autoSetupRemote true, a branch
+with no upstream goes to its own name and gets it as its upstream, as
+with -u (not under matching).
 
 -u (--set-upstream) makes REMOTE, a remote's name, the upstream of each
 branch pushed, as clone does for the branch it makes: branch.NAME.remote
@@ -118,11 +120,12 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			var specs []pushSpec
 			matching := false
 			if len(args) == 0 && !o.all && !o.tags {
-				var ok bool
-				if specs, ok, err = defaultPush(r, rem.Name, r.PushDefault()); err != nil {
+				plan, err := defaultPush(r, rem.Name, r.PushDefault())
+				if err != nil {
 					return fmt.Errorf("push: %w", err)
 				}
-				matching = !ok
+				specs, matching = plan.specs, plan.matching
+				o.setUpstream = o.setUpstream || plan.setUpstream
 			} else {
 				specs, err = pushRefs(r, args, o)
 			}

@@ -14,50 +14,83 @@ import (
 	"github.com/strata-sh/strata/repo"
 )
 
+// defaultPlan is what a push that names nothing sends.
+type defaultPlan struct {
+	specs       []pushSpec
+	matching    bool // push.default matching: the specs are known once the remote answers (matchingPush)
+	setUpstream bool // push.autoSetupRemote: the branch pushed has no upstream and gets the one it went to
+}
+
 // defaultPush is what a push that names nothing (no REF, --all or
-// --tags) sends to the remote remoteName, as git's push.default mode
-// says: nothing is refused; current sends the current branch to the
-// remote branch of its name; upstream to its upstream, which must be on
-// this remote; simple as upstream, but only to a branch of its own name
-// (simplePush; a branch with no upstream goes to its own name). ok is
-// false for matching, whose branches are known once the remote answers
-// (matchingPush).
-func defaultPush(r *repo.Repo, remoteName, mode string) (specs []pushSpec, ok bool, err error) {
+// --tags) sends to the remote remoteName ("" for a URL), as git's
+// push.default mode says (setup_default_push_refspecs): nothing is
+// refused; current sends the current branch to the remote branch of its
+// name; upstream to its upstream, which must be on this remote; simple,
+// to the branch's own remote, as upstream but only to a branch of its
+// own name, and to another remote as current. A branch with no upstream
+// pushed to its own remote (branch.NAME.remote, else origin) is refused
+// under simple and upstream, unless push.autoSetupRemote is true: then
+// it goes to its own name, and, under every mode but matching, gets it
+// as its upstream.
+func defaultPush(r *repo.Repo, remoteName, mode string) (plan defaultPlan, err error) {
 	switch mode {
 	case repo.PushNothing:
-		return nil, true, errors.New(`you didn't specify any refspecs to push, and push.default is "nothing": name a branch`)
+		return plan, errors.New(`you didn't specify any refspecs to push, and push.default is "nothing": name a branch`)
 	case repo.PushMatching:
-		return nil, false, nil
+		plan.matching = true
+		return plan, nil
 	}
 	h, err := r.Refs.Current()
 	if err != nil {
-		return nil, true, err
+		return plan, err
 	}
 	if h.Branch == "" {
 		// git's words, with the remote the push went to.
-		return nil, true, fmt.Errorf("you are not currently on a branch: 'strata push %s HEAD:BRANCH' pushes the detached HEAD", remoteName)
+		return plan, fmt.Errorf("you are not currently on a branch: 'strata push %s HEAD:BRANCH' pushes the detached HEAD", remoteName)
 	}
 	if h.Commit == "" {
-		return nil, true, errors.New("HEAD is not on a branch with commits: name what to push")
+		return plan, errors.New("HEAD is not on a branch with commits: name what to push")
 	}
 	branch := refs.ShortName(h.Branch)
+	auto, _, err := r.Config.Bool("push.autoSetupRemote")
+	if err != nil {
+		return plan, err
+	}
+	_, hasRemote := r.Config.Get("branch." + branch + ".remote")
+	merge, hasMerge := r.Config.Get("branch." + branch + ".merge")
+	// git's get_upstream_ref: with autoSetupRemote, a branch that merges
+	// nothing goes to its own name.
+	upstreamless := !hasRemote || !hasMerge
+	autoOwnName := auto && !hasMerge
+	noUpstream := fmt.Errorf("the current branch %s has no upstream branch: 'strata push --set-upstream %s %s' pushes it and makes it one (push.autoSetupRemote true: every push of a branch without one does)", branch, remoteName, branch)
+	sameRemote := remoteName == r.UpstreamRemote(branch)
+	spec := pushSpec{ref: h.Branch}
 	switch mode {
 	case repo.PushSimple:
-		if err := r.SimplePushError(branch, remoteName); err != nil {
-			return nil, true, err
+		switch {
+		case !sameRemote || autoOwnName:
+		case upstreamless:
+			return plan, noUpstream
+		default:
+			if err := r.SimplePushError(branch, remoteName); err != nil {
+				return plan, err
+			}
 		}
 	case repo.PushUpstream:
-		from, set := r.Config.Get("branch." + branch + ".remote")
-		merge, merges := r.Config.Get("branch." + branch + ".merge")
 		switch {
-		case !set || !merges:
-			return nil, true, fmt.Errorf("the current branch %s has no upstream branch: 'strata push --set-upstream %s %s' pushes it and makes it one", branch, remoteName, branch)
-		case from != remoteName:
-			return nil, true, fmt.Errorf("you are pushing to remote '%s', which is not the upstream of your current branch '%s', without telling me what to push to update which remote branch", remoteName, branch)
+		case !sameRemote:
+			return plan, fmt.Errorf("you are pushing to remote '%s', which is not the upstream of your current branch '%s', without telling me what to push to update which remote branch", remoteName, branch)
+		case autoOwnName:
+		case upstreamless:
+			return plan, noUpstream
+		default:
+			spec.to = strings.TrimPrefix(merge, refs.Heads)
 		}
-		return []pushSpec{{ref: h.Branch, to: strings.TrimPrefix(merge, refs.Heads)}}, true, nil
 	}
-	return []pushSpec{{ref: h.Branch}}, true, nil
+	// strata's -u takes only a remote's name: a push to a URL sets none.
+	plan.setUpstream = auto && !hasMerge && remoteName != ""
+	plan.specs = []pushSpec{spec}
+	return plan, nil
 }
 
 // matchingPush is push.default matching: every local branch the remote
