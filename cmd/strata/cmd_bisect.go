@@ -40,7 +40,9 @@ returns to the branch or commit it was on. With start --no-checkout, or
 when nothing is checked out, the work tree stays as it is and the commit
 to test is recorded in .strata/BISECT_HEAD.
 
-Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+Exit status: 0 on success, 1 on errors, 2 on usage errors; 2 also, as
+git's, when only skipped commits are left to test (they are listed,
+then "We cannot bisect more!", on stdout).`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("bisect: unknown subcommand %q; see 'strata bisect --help'", args[0])
@@ -233,8 +235,12 @@ func (b *bisection) advance(ctx context.Context, out io.Writer) (done bool, err 
 	return false, nil
 }
 
+// errOnlySkipped ends a bisection with only skipped commits left: git's
+// exit 2, its words on stdout and nothing on stderr.
+var errOnlySkipped = exitCodeError{code: 2}
+
 // finished prints the first bad commit when st found it, or the commits
-// it could be when only skipped ones are left (an error).
+// it could be when only skipped ones are left (errOnlySkipped).
 func (b *bisection) finished(out io.Writer, st bisect.Step) (bool, error) {
 	if st.OnlySkipped != nil {
 		// As git's: the skipped commits, then the bad one; the log
@@ -243,6 +249,7 @@ func (b *bisection) finished(out io.Writer, st bisect.Step) (bool, error) {
 		for _, c := range slices.Concat(st.OnlySkipped[1:], st.OnlySkipped[:1]) {
 			fmt.Fprintln(out, shortID(c))
 		}
+		fmt.Fprintln(out, "We cannot bisect more!")
 		lines := []string{"# only skipped commits left to test"}
 		for _, c := range st.OnlySkipped {
 			lines = append(lines, "# possible first bad commit: "+b.describe(c))
@@ -250,7 +257,7 @@ func (b *bisection) finished(out io.Writer, st bisect.Step) (bool, error) {
 		if err := b.log(lines...); err != nil {
 			return true, err
 		}
-		return true, errors.New("only skipped commits are left to test; the first bad commit is one of those listed")
+		return true, errOnlySkipped
 	}
 	if !st.Done {
 		return false, nil

@@ -39,7 +39,8 @@ The command's exit status decides:
 A bad and a good commit must be known first (bisect start BAD GOOD).
 
 Exit status: 0 when the first bad commit is found, 1 on errors, 2 on
-usage errors.`,
+usage errors; 2 also, as git's, when only skipped commits are left to
+test ("strata: bisect run: cannot continue any more").`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("bisect run: name the command that tells good from bad")
@@ -79,6 +80,10 @@ func bisectRun(ctx context.Context, g *globals, args []string) error {
 		if done, err := b.finished(g.stdout, st); done || err != nil {
 			if err == nil {
 				fmt.Fprintln(g.stdout, "bisect found first bad commit")
+			}
+			if errors.Is(err, errOnlySkipped) {
+				// git's exit 2, and its words on stderr.
+				return exitCodeError{code: 2, err: errors.New("cannot continue any more: only skipped commits are left to test")}
 			}
 			return err
 		}
