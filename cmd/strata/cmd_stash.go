@@ -195,13 +195,32 @@ func stashCommit(r *repo.Repo, arg string, anyRev bool) (digest.Digest, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(entries) == 0 {
-		return "", errors.New("no stash entries")
-	}
 	if n >= len(entries) {
-		return "", fmt.Errorf("stash@{%d}: %w: the stash has %d", n, refs.ErrNoEntry, len(entries))
+		return "", noStashEntry(arg, len(entries))
 	}
 	return entries[n].New, nil
+}
+
+// noStashEntry is git 2.39's error for STASH (arg, "" for the default)
+// when the stash has only count entries: "No stash entries found." for
+// none asked of an empty stash, "stash@{1} is not a valid reference"
+// for one named, "log for 'stash' only has 1 entries" for one past the
+// end. Its words but the first capital and the full stop.
+func noStashEntry(arg string, count int) error {
+	n, _ := stashEntry(arg)
+	switch {
+	case arg == "" && count == 0:
+		return errors.New("no stash entries found")
+	case count == 0:
+		name := arg
+		if !strings.HasPrefix(arg, "stash") {
+			name = fmt.Sprintf("refs/stash@{%d}", n)
+		}
+		return fmt.Errorf("%s is not a valid reference", name)
+	case strings.HasPrefix(arg, "stash"):
+		return fmt.Errorf("log for 'stash' only has %d entries", count)
+	}
+	return fmt.Errorf("log for 'refs/stash' only has %d entries", count)
 }
 
 func newStashListCommand(g *globals) *cobra.Command {
@@ -368,7 +387,11 @@ func dropStash(g *globals, r *repo.Repo, arg string, want digest.Digest, quiet b
 	e, err := r.Refs.DropEntry(refs.Stash, n, want)
 	if err != nil && !errors.Is(err, refs.ErrMoved) {
 		if errors.Is(err, refs.ErrNoEntry) {
-			return fmt.Errorf("stash@{%d}: no such entry", n)
+			entries, lerr := r.Refs.Log(refs.Stash)
+			if lerr != nil {
+				return err
+			}
+			return noStashEntry(arg, len(entries))
 		}
 		return err
 	}
