@@ -172,8 +172,9 @@ func headName(branch string) string {
 func newMergeCommand(g *globals) *cobra.Command {
 	var f seqFlags
 	var o worktree.MergeOptions
+	var stat mergeStat
 	cmd := &cobra.Command{
-		Use:   "merge [--no-ff | --ff-only] [--allow-unrelated-histories] [-m MSG] REV... | --continue | --abort",
+		Use:   "merge [--no-ff | --ff-only] [--allow-unrelated-histories] [--[no-]stat] [-m MSG] REV... | --continue | --abort",
 		Short: "Merge a branch or revision into HEAD",
 		Long: `Merge REV into HEAD. When HEAD is an ancestor of REV, HEAD's branch just
 moves forward (fast-forward; --no-ff makes a merge commit anyway). Else
@@ -203,6 +204,11 @@ lists the conflicts; fix them, then 'strata merge --continue' (or
 'strata commit', with --change for config conflicts), or give up with
 'strata merge --abort', which puts back refs, reflogs and the work tree.
 
+A fast-forward or a merge commit is followed, as git's, by a diffstat
+of what it brought (diff --stat --summary from HEAD before to after),
+unless -q, --no-stat (-n) or config merge.stat false; --stat prints it
+whatever merge.stat says.
+
 A merge with uncommitted changes is refused, listing them. So is one of
 histories with no commit in common (as git's), unless
 --allow-unrelated-histories: then both sides' files count as added to an
@@ -222,6 +228,9 @@ Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 			_, w, err := openWorktree(g, "")
 			if err != nil {
 				return err
+			}
+			if err := stat.resolve(w.Repo); err != nil {
+				return fmt.Errorf("merge: %w", err)
 			}
 			if !f.force {
 				if err := w.RefuseWhileRunning(); err != nil {
@@ -245,10 +254,15 @@ Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 					fmt.Fprintln(g.stdout, "Simple merge did not work, trying automatic merge.")
 				}
 			}
-			return report(g, "merge", out, err)
+			if err := report(g, "merge", out, err); err != nil || g.quiet || out.UpToDate {
+				return err
+			}
+			// git's: what the fast-forward or the merge commit brought.
+			return stat.print(cmd.Context(), g.stdout, w, out.Seq.OrigHead, out.Head.ID)
 		},
 	}
 	f.add(g, cmd, false)
+	stat.add(cmd)
 	cmd.Flags().BoolVar(&o.NoFF, "no-ff", false, "make a merge commit even when a fast-forward would do")
 	cmd.Flags().BoolVar(&o.FFOnly, "ff-only", false, "refuse unless a fast-forward will do")
 	cmd.Flags().BoolVar(&o.AllowUnrelated, "allow-unrelated-histories", false, "merge histories with no commit in common, as if both grew from an empty tree")

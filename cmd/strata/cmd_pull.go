@@ -20,8 +20,9 @@ func init() { register("pull", newPullCommand) }
 func newPullCommand(g *globals) *cobra.Command {
 	var o transferFlags
 	var force, rebase, merge, ffOnly, unrelated bool
+	var stat mergeStat
 	cmd := &cobra.Command{
-		Use:   "pull [--ff-only | --rebase | --merge [--allow-unrelated-histories]] [REMOTE [BRANCH | SRC:DST]...]",
+		Use:   "pull [--ff-only | --rebase | --merge [--allow-unrelated-histories]] [--[no-]stat] [REMOTE [BRANCH | SRC:DST]...]",
 		Short: "Fetch a remote branch and bring the current branch and its work tree up to date",
 		Long: `Fetch BRANCH from REMOTE, then bring the current branch up to date
 with it, as git's pull: fast-forward it, and the work tree pull runs in
@@ -45,6 +46,9 @@ merge refuses it, unless --allow-unrelated-histories.
 A merge commit's message is git's pull's, "Merge branch 'main' of URL";
 a rebase is onto the remote-tracking branch the commit came through
 (origin/main).
+A fast-forward or a merge commit is followed by merge's diffstat of
+what it brought, as git's pull (not a rebase's): --stat, --no-stat
+(-n), else config merge.stat (default true); -q prints none.
 A work tree with uncommitted changes, or with a merge, rebase,
 cherry-pick or revert in progress, is refused before anything moves, and
 so is one with a container running in it (strata run) unless --force.
@@ -108,6 +112,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			if ffOnly && (rebase || merge) {
 				return usagef("pull: --ff-only excludes --rebase and --merge")
+			}
+			if err := stat.resolve(r); err != nil {
+				return fmt.Errorf("pull: %w", err)
 			}
 			mode := ""
 			switch v, set, err := r.Config.Bool("pull.rebase"); {
@@ -195,6 +202,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if err := report(g, mode, out, err); err != nil {
 					return fail(err)
 				}
+				if mode == worktree.PullMerge && !o.quiet && !out.UpToDate {
+					return stat.print(ctx, g.stdout, w, out.Seq.OrigHead, out.Head.ID)
+				}
 				return nil
 			}
 			old, err := up.FastForward(ctx, to, "pull: fast-forward")
@@ -207,8 +217,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			case old == "":
 				fmt.Fprintf(g.stdout, "Branch %s created at %s\n", branch, shortID(to))
 			default:
-				// git's merge: "Updating a..b", "Fast-forward".
+				// git's merge: "Updating a..b", "Fast-forward", a diffstat.
 				fmt.Fprintf(g.stdout, "Updating %s..%s\nFast-forward\n", shortID(old), shortID(to))
+				return stat.print(ctx, g.stdout, w, old, to)
 			}
 			return nil
 		},
@@ -220,6 +231,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&rebase, "rebase", false, "replay the branch's own commits onto the fetched ones")
 	cmd.Flags().BoolVar(&merge, "merge", false, "merge the fetched commits with a merge commit")
 	cmd.Flags().BoolVar(&unrelated, "allow-unrelated-histories", false, "let a merge join a remote history with no commit in common with the branch")
+	stat.add(cmd)
 	return cmd
 }
 
