@@ -6,7 +6,10 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
+	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
@@ -35,6 +38,10 @@ remote-tracking REV: "branch 'fix' set up to track 'origin/main'.").
 --track makes REV its upstream whatever the config says, a local branch
 too (remote "."), and refuses a REV that is no branch; --no-track sets
 none. Either without a new branch is a usage error.
+
+As git's, it says "Preparing worktree (new branch 'x')" (or "resetting
+branch 'x'; was at ID", "checking out 'x'", "detached HEAD ID") on
+stderr, then "HEAD is now at ID SUBJECT" on stdout; -q neither.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(1, 2),
@@ -91,11 +98,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			how := branchKept
+			how, wasAt := branchKept, digest.Digest("")
 			if o.NewBranch != "" {
 				how = branchCreated
 				if o.ResetBranch && r.Refs.Exists(refs.Heads+o.NewBranch) {
 					how = branchReset
+					if wasAt, err = r.Refs.Read(refs.Heads + o.NewBranch); err != nil {
+						return err
+					}
 				}
 			}
 			c, err := w.Checkout(cmd.Context(), o)
@@ -122,7 +132,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if addQuiet {
 				return nil
 			}
-			return printHeadMoved(g, r, w, c, how)
+			return printWorktreeAdded(g, w, c, how, wasAt)
 		},
 	}
 	add.Flags().StringVarP(&newBranch, "branch", "b", "", "create branch `NEW` at REV (default HEAD) and check it out")
@@ -248,4 +258,31 @@ func worktreeGuessPath(cmd *cobra.Command, r *repo.Repo, w *worktree.Worktree, g
 		return "", "", fmt.Errorf("worktree add: %w", err)
 	}
 	return name, start, nil
+}
+
+// printWorktreeAdded says what worktree add checked out, in git's
+// words: "Preparing worktree (new branch 'x')" ("resetting branch 'x';
+// was at ID", "checking out 'x'", "detached HEAD ID") on stderr, then
+// its inner reset's "HEAD is now at ID SUBJECT" on stdout. wasAt is
+// where a branch -B reset was.
+func printWorktreeAdded(g *globals, w *worktree.Worktree, c *objects.Commit, how int, wasAt digest.Digest) error {
+	h, err := w.Head()
+	if err != nil {
+		return err
+	}
+	branch := pathquote.Text(refs.ShortName(h.Branch))
+	switch {
+	case h.Branch != "" && how == branchCreated:
+		fmt.Fprintf(g.stderr, "Preparing worktree (new branch '%s')\n", branch)
+	case h.Branch != "" && how == branchReset:
+		fmt.Fprintf(g.stderr, "Preparing worktree (resetting branch '%s'; was at %s)\n", branch, shortID(wasAt))
+	case h.Branch != "":
+		fmt.Fprintf(g.stderr, "Preparing worktree (checking out '%s')\n", branch)
+	case c != nil:
+		fmt.Fprintf(g.stderr, "Preparing worktree (detached HEAD %s)\n", shortID(c.ID))
+	}
+	if c != nil {
+		fmt.Fprintf(g.stdout, "HEAD is now at %s %s\n", shortID(c.ID), pathquote.Text(firstLine(c.Message())))
+	}
+	return nil
 }
