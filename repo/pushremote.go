@@ -4,7 +4,8 @@ package repo
 // detached HEAD) that names none goes to, as git's
 // pushremote_for_branch: branch.NAME.pushRemote, else
 // remote.pushDefault, else the branch's own remote (UpstreamRemote:
-// branch.NAME.remote, else origin). Fetch and pull keep UpstreamRemote.
+// branch.NAME.remote, else DefaultRemote). Fetch and pull keep
+// UpstreamRemote.
 func (r *Repo) PushRemote(branch string) string {
 	name, _ := r.PushRemoteFrom(branch)
 	return name
@@ -12,7 +13,7 @@ func (r *Repo) PushRemote(branch string) string {
 
 // PushRemoteFrom is PushRemote and the config key that named it
 // (branch.NAME.pushRemote, remote.pushDefault, branch.NAME.remote): ""
-// for the default, origin. A key set to the empty string names a
+// for the default, DefaultRemote. A key set to the empty string names a
 // remote of that name, as git reads it (a push there then fails: git's
 // "no path specified"); it is not unset.
 func (r *Repo) PushRemoteFrom(branch string) (name, key string) {
@@ -31,5 +32,5 @@ func (r *Repo) PushRemoteFrom(branch string) (name, key string) {
 			return v, key
 		}
 	}
-	return "origin", ""
+	return r.DefaultRemote(), ""
 }

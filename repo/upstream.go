@@ -2,18 +2,31 @@ package repo
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/strata-sh/strata/refs"
 )
 
 // UpstreamRemote is the remote pull takes branch from: config
-// branch.<branch>.remote (clone sets it), else origin. Set to the
+// branch.<branch>.remote (clone sets it), else DefaultRemote. Set to the
 // empty string, it names a remote of that name, as git reads it: one
 // with no URL and no branches (git's "no path specified").
 func (r *Repo) UpstreamRemote(branch string) string {
 	if v, ok := r.Config.Get("branch." + branch + ".remote"); ok {
 		return v
+	}
+	return r.DefaultRemote()
+}
+
+// DefaultRemote is the remote of a branch that names none, or of a
+// detached HEAD, as git's remote_for_branch: the one remote configured
+// when there is exactly one, whatever its name, else origin.
+func (r *Repo) DefaultRemote() string {
+	names := r.Config.Subsections("remote")
+	slices.Sort(names)
+	if names = slices.Compact(names); len(names) == 1 {
+		return names[0]
 	}
 	return "origin"
 }

@@ -28,7 +28,7 @@ type defaultPlan struct {
 // name; upstream to its upstream, which must be on this remote; simple,
 // to the branch's own remote, as upstream but only to a branch of its
 // own name, and to another remote as current. A branch with no upstream
-// pushed to its own remote (branch.NAME.remote, else origin) is refused
+// pushed to its own remote (UpstreamRemote) is refused
 // under simple and upstream, unless push.autoSetupRemote is true: then
 // it goes to its own name, and, under every mode but matching, gets it
 // as its upstream.

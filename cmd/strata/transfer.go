@@ -64,7 +64,8 @@ func errEmptyRemote(verb string) error {
 
 // defaultRemote is git's remote for a fetch or pull that names none:
 // the current branch's (branch.NAME.remote, which clone and push -u
-// set), else origin; for a push, git's pushremote_for_branch
+// set), else the one remote configured, else origin
+// (repo.DefaultRemote); for a push, git's pushremote_for_branch
 // (repo.PushRemote: branch.NAME.pushRemote, remote.pushDefault, then
 // those), with the key that named it.
 func defaultRemote(r *repo.Repo, push bool) (name, key string) {
@@ -76,7 +77,7 @@ func defaultRemote(r *repo.Repo, push bool) (name, key string) {
 		return r.PushRemoteFrom(branch)
 	}
 	if branch == "" {
-		return "origin", ""
+		return r.DefaultRemote(), ""
 	}
 	return r.UpstreamRemote(branch), "branch." + branch + ".remote"
 }
