@@ -19,7 +19,7 @@ func init() { register("pull", newPullCommand) }
 
 func newPullCommand(g *globals) *cobra.Command {
 	var o transferFlags
-	var force, rebase, merge, ffOnly, unrelated bool
+	var force, rebase, noRebase, merge, ffOnly, unrelated bool
 	var stat mergeStat
 	cmd := &cobra.Command{
 		Use:   "pull [--ff-only | --rebase | --merge [--allow-unrelated-histories]] [--[no-]stat] [REMOTE [BRANCH | SRC:DST]...]",
@@ -31,11 +31,11 @@ remote branch it merges (branch.NAME.merge, which clone and push -u
 write) from its remote (branch.NAME.remote); pull REMOTE takes it only
 from that remote. Without an upstream, pull and pull REMOTE are refused
 with git's words (name the branch: pull REMOTE BRANCH needs none). When
-the branch has commits of its own that the remote lacks, --rebase
+the branch has commits of its own that the remote lacks, --rebase (-r)
 replays them onto what was fetched (strata rebase; after a push --force
 to the remote, not the commits the remote dropped: git's fork point)
-and --merge makes a merge commit (strata merge); with neither, config
-pull.rebase decides (true: rebase, false: merge), and if it is unset
+and --merge (git's --no-rebase) makes a merge commit (strata merge);
+with neither, config pull.rebase decides (true: rebase, false: merge), and if it is unset
 the pull is refused ("need to specify how to reconcile divergent
 branches"), as with --ff-only ("not possible to fast-forward,
 aborting"), which overrides pull.rebase. A conflict stops the rebase or
@@ -107,6 +107,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				what = strings.Join(args[1:], " ")
 			}
 			tag := want.Src
+			merge = merge || noRebase
 			if rebase && merge {
 				return usagef("pull: --rebase and --merge exclude each other")
 			}
@@ -228,7 +229,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().Lookup("quiet").Usage = "say nothing on success: no progress, no outcome (conflicts and errors still)"
 	cmd.Flags().BoolVar(&force, "force", false, "move the work tree even while a container or process uses it")
 	cmd.Flags().BoolVar(&ffOnly, "ff-only", false, "refuse unless a fast-forward will do, whatever pull.rebase says")
-	cmd.Flags().BoolVar(&rebase, "rebase", false, "replay the branch's own commits onto the fetched ones")
+	cmd.Flags().VarPF(lastWins{&rebase, &noRebase}, "rebase", "r", "replay the branch's own commits onto the fetched ones").NoOptDefVal = "true"
+	cmd.Flags().VarPF(lastWins{&noRebase, &rebase}, "no-rebase", "", "as --merge, git's; of it and --rebase the last given wins").NoOptDefVal = "true"
 	cmd.Flags().BoolVar(&merge, "merge", false, "merge the fetched commits with a merge commit")
 	cmd.Flags().BoolVar(&unrelated, "allow-unrelated-histories", false, "let a merge join a remote history with no commit in common with the branch")
 	stat.add(cmd)
