@@ -179,7 +179,7 @@ func (b *bisection) clear() error {
 	// refs.Delete leaves refs/bisect behind (its lock file is still there
 	// when it prunes empty directories): removed here if empty.
 	os.Remove(filepath.Join(b.r.Root, "refs", "bisect"))
-	for _, f := range []string{bisectHeadFile, bisectLogFile, bisectStartFile} {
+	for _, f := range []string{bisectHeadFile, bisectLogFile, bisectStartFile, bisectAncestorsOKFile} {
 		if err := os.Remove(b.path(f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
@@ -201,18 +201,20 @@ func (b *bisection) next() (st bisect.Step, ok bool, err error) {
 	return st, err == nil, err
 }
 
-// checkAncestry refuses a good commit that is not an ancestor of bad: the
-// bisection would then look for a change in the wrong direction.
+// checkAncestry refuses a good commit that descends from bad: the
+// bisection would then look for a change in the wrong direction. One on
+// another side of a fork is taken: its merge bases with bad are tested
+// first (mergeBaseToTest), as git's.
 func (b *bisection) checkAncestry(bad digest.Digest, good []digest.Digest) error {
 	for _, gd := range good {
 		if gd == bad {
 			return fmt.Errorf("%s cannot be both good and bad", shortID(gd))
 		}
-		ok, err := repo.IsAncestor(b.r.Objects, gd, bad)
+		swapped, err := repo.IsAncestor(b.r.Objects, bad, gd)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if swapped {
 			return fmt.Errorf("good %s is not an ancestor of bad %s; are good and bad swapped?", shortID(gd), shortID(bad))
 		}
 	}

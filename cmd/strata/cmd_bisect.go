@@ -40,9 +40,15 @@ returns to the branch or commit it was on. With start --no-checkout, or
 when nothing is checked out, the work tree stays as it is and the commit
 to test is recorded in .strata/BISECT_HEAD.
 
+A good commit that is not an ancestor of the bad one (on another side of
+a fork) makes its merge base with it the first commit to test, as git's
+("Bisecting: a merge base must be tested"): bad, the bug was fixed on
+the good side and the bisection stops, exit 3. A good commit that
+descends from the bad one is refused (swapped?).
+
 Exit status: 0 on success, 1 on errors, 2 on usage errors; 2 also, as
 git's, when only skipped commits are left to test (they are listed,
-then "We cannot bisect more!", on stdout).`,
+then "We cannot bisect more!", on stdout); 3 when a merge base is bad.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("bisect: unknown subcommand %q; see 'strata bisect --help'", args[0])
@@ -155,7 +161,7 @@ func bisectStart(ctx context.Context, g *globals, args []string, noCheckout bool
 			return err
 		}
 	}
-	_, err = b.advance(ctx, g.stdout)
+	_, err = b.advance(ctx, g.stdout, g.stderr)
 	return err
 }
 
@@ -191,8 +197,17 @@ func dirtyError(w *worktree.Worktree, changes []tree.Change) error {
 
 // advance chooses the next commit to test and moves there, or prints the
 // first bad commit (done). Without a bad and a good commit it says what
-// it waits for.
-func (b *bisection) advance(ctx context.Context, out io.Writer) (done bool, err error) {
+// it waits for. A merge base of bad and a good commit that is not its
+// ancestor comes first, as git's; warnings go to warn.
+func (b *bisection) advance(ctx context.Context, out, warn io.Writer) (done bool, err error) {
+	cur, _ := b.current() // none yet (start --no-checkout): ""
+	if mb, err := b.mergeBaseToTest(warn, cur); err != nil || mb != "" {
+		if err != nil {
+			return false, err
+		}
+		fmt.Fprintln(out, "Bisecting: a merge base must be tested")
+		return false, b.moveTo(ctx, out, mb)
+	}
 	st, ok, err := b.next()
 	if err != nil {
 		return false, err
@@ -219,20 +234,26 @@ func (b *bisection) advance(ctx context.Context, out io.Writer) (done bool, err 
 		return done, err
 	}
 	printBisecting(out, st)
+	return false, b.moveTo(ctx, out, st.Next)
+}
+
+// moveTo makes next the commit to test: checked out in the work tree,
+// or recorded in BISECT_HEAD; then names it.
+func (b *bisection) moveTo(ctx context.Context, out io.Writer, next digest.Digest) error {
 	if b.moves() {
-		_, err := b.w.Checkout(ctx, worktree.CheckoutOptions{Rev: st.Next.String(), Detach: true})
+		_, err := b.w.Checkout(ctx, worktree.CheckoutOptions{Rev: next.String(), Detach: true})
 		var de *worktree.DirtyError
 		if errors.As(err, &de) {
-			return false, dirtyError(b.w, de.Changes)
+			return dirtyError(b.w, de.Changes)
 		}
 		if err != nil {
-			return false, err
+			return err
 		}
-	} else if err := b.write(bisectHeadFile, st.Next.String()+"\n"); err != nil {
-		return false, err
+	} else if err := b.write(bisectHeadFile, next.String()+"\n"); err != nil {
+		return err
 	}
-	fmt.Fprintln(out, b.describe(st.Next))
-	return false, nil
+	fmt.Fprintln(out, b.describe(next))
+	return nil
 }
 
 // errOnlySkipped ends a bisection with only skipped commits left: git's
@@ -372,9 +393,11 @@ func bisectMark(ctx context.Context, g *globals, term string, args []string) err
 		// A candidate of this bisection may be bad whatever the good
 		// commits on other sides of a merge; any other commit must
 		// descend from every good one.
+		// So may the commit being tested: a merge base (mergeBaseToTest).
+		cur, _ := b.current() // none yet (start --no-checkout): ""
 		if cand, err := b.isCandidate(bad, good, ids[0]); err != nil {
 			return err
-		} else if !cand {
+		} else if !cand && ids[0] != cur {
 			if err := b.checkAncestry(ids[0], good); err != nil {
 				return err
 			}
@@ -385,7 +408,7 @@ func bisectMark(ctx context.Context, g *globals, term string, args []string) err
 			return err
 		}
 	}
-	_, err = b.advance(ctx, g.stdout)
+	_, err = b.advance(ctx, g.stdout, g.stderr)
 	return err
 }
 

@@ -69,28 +69,38 @@ func bisectRun(ctx context.Context, g *globals, args []string) error {
 	}
 	command := strings.Join(quoted, " ")
 	checkedGood := false
+	var next digest.Digest // the commit tested last, then the one to test
 	for {
-		st, ok, err := b.next()
+		mb, err := b.mergeBaseToTest(g.stderr, next)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			return errors.New("a bad and a good commit must be known first: strata bisect bad REV; strata bisect good REV")
-		}
-		if done, err := b.finished(g.stdout, st); done || err != nil {
-			if err == nil {
-				fmt.Fprintln(g.stdout, "bisect found first bad commit")
+		if next = mb; mb != "" {
+			fmt.Fprintln(g.stdout, "Bisecting: a merge base must be tested")
+		} else {
+			st, ok, err := b.next()
+			if err != nil {
+				return err
 			}
-			if errors.Is(err, errOnlySkipped) {
-				// git's exit 2, and its words on stderr.
-				return exitCodeError{code: 2, err: errors.New("cannot continue any more: only skipped commits are left to test")}
+			if !ok {
+				return errors.New("a bad and a good commit must be known first: strata bisect bad REV; strata bisect good REV")
 			}
-			return err
+			if done, err := b.finished(g.stdout, st); done || err != nil {
+				if err == nil {
+					fmt.Fprintln(g.stdout, "bisect found first bad commit")
+				}
+				if errors.Is(err, errOnlySkipped) {
+					// git's exit 2, and its words on stderr.
+					return exitCodeError{code: 2, err: errors.New("cannot continue any more: only skipped commits are left to test")}
+				}
+				return err
+			}
+			printBisecting(g.stdout, st)
+			next = st.Next
 		}
-		printBisecting(g.stdout, st)
-		fmt.Fprintln(g.stdout, b.describe(st.Next))
+		fmt.Fprintln(g.stdout, b.describe(next))
 		fmt.Fprintf(g.stdout, "running %s\n", command)
-		code, why, err := b.testStatus(ctx, g, st.Next, args)
+		code, why, err := b.testStatus(ctx, g, next, args)
 		if err != nil {
 			return err
 		}
@@ -104,7 +114,7 @@ func bisectRun(ctx context.Context, g *globals, args []string) error {
 			}
 		}
 		if why != nil {
-			fmt.Fprintf(g.stderr, "strata: bisect run: %s: %v (exit %d: counted as bad)\n", shortID(st.Next), why, code)
+			fmt.Fprintf(g.stderr, "strata: bisect run: %s: %v (exit %d: counted as bad)\n", shortID(next), why, code)
 		}
 		term := "bad"
 		switch {
@@ -113,9 +123,9 @@ func bisectRun(ctx context.Context, g *globals, args []string) error {
 		case code == 125:
 			term = "skip"
 		case code >= 128 || code < 0:
-			return fmt.Errorf("exit code %d from %s is 128 or more: bisection stopped at %s (marked nothing)", code, command, shortID(st.Next))
+			return fmt.Errorf("exit code %d from %s is 128 or more: bisection stopped at %s (marked nothing)", code, command, shortID(next))
 		}
-		if err := b.mark(term, st.Next); err != nil {
+		if err := b.mark(term, next); err != nil {
 			return err
 		}
 	}
