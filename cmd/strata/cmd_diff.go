@@ -144,9 +144,10 @@ PATHs starting with / are absolute in the image; others are relative to
 the current directory inside a work tree (rootfs/etc/issue from the
 project root is /etc/issue). A PATH that matches nothing on either side is
 an error, after the others are shown. As in git, "--" may be left out: the
-first argument that is no revision but names a file of the work tree
-starts the PATHs (one starting with / always does: no revision can), and
-an argument that is neither is an error.
+first argument that is no revision but names a file of the work tree,
+or is a pattern ('*.conf': *, ? or [), starts the PATHs (one starting
+with / always does: no revision can), and an argument that is neither
+is an error.
 
   --name-only     paths only
   --name-status   letter and path only

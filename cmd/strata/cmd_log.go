@@ -66,7 +66,8 @@ With PATH arguments, only commits that changed one of those paths; PATHs
 are resolved as in diff (relative to where you stand in a work tree), and
 one that exists neither in REV nor in any commit shown is an error.
 "--" may be left out when the work tree has the PATHs, as in git (a PATH
-starting with / needs no "--": no revision starts with /).
+starting with / needs no "--": no revision starts with /; nor does a
+pattern, '*.conf').
 With --all, the history of every ref and HEAD, newest first;
 --branches[=PATTERN], --tags[=PATTERN] and --remotes[=PATTERN] those
 refs (a shell glob, * matching / too; without *, ? or [, a directory:

@@ -288,12 +288,13 @@ func combineChanges(perParent [][]tree.Change) []changeJSON {
 // splitPathArgs applies git's rule to revision and path arguments given
 // without "--": each is a revision while it resolves as one; the first
 // that does not but names a file of the work tree at target (resolved as
-// imagePaths does) starts the paths, and each argument after it must name
-// one too. An argument starting with "/", "./" or "../", or ".", names no
-// revision (no ref name has an empty component or one starting with '.')
-// and starts the paths even when the work tree lacks it. A revision that
-// is also a file stays a revision ("--" before it makes it a path). Any
-// other argument is an error that says to use "--".
+// imagePaths does), or is a pattern (looksLikePattern), starts the
+// paths, and each argument after it must be one too. An argument
+// starting with "/", "./" or "../", or ".", names no revision (no ref
+// name has an empty component or one starting with '.') and starts the
+// paths even when the work tree lacks it. A revision that is also a file
+// stays a revision ("--" before it makes it a path). Any other argument
+// is an error that says to use "--".
 func splitPathArgs(g *globals, r *repo.Repo, target string, args []string) (revs, paths []string, err error) {
 	for i, a := range args {
 		if !notRevision(a) {
@@ -301,12 +302,12 @@ func splitPathArgs(g *globals, r *repo.Repo, target string, args []string) (revs
 			if rerr == nil {
 				continue
 			}
-			if !inWorktree(g, r, target, a) {
+			if !looksLikePattern(a) && !inWorktree(g, r, target, a) {
 				return nil, nil, notPathEither(a, rerr)
 			}
 		}
 		for _, p := range args[i+1:] {
-			if !notRevision(p) && !inWorktree(g, r, target, p) {
+			if !notRevision(p) && !looksLikePattern(p) && !inWorktree(g, r, target, p) {
 				return nil, nil, fmt.Errorf("%s: not a path in the work tree (revisions come before paths); use '--' to separate paths from revisions", p)
 			}
 		}
@@ -319,6 +320,25 @@ func splitPathArgs(g *globals, r *repo.Repo, target string, args []string) (revs
 // "../x", ".".
 func notRevision(a string) bool {
 	return a == "." || strings.HasPrefix(a, "/") || strings.HasPrefix(a, "./") || strings.HasPrefix(a, "../")
+}
+
+// looksLikePattern is git's looks_like_pathspec: an argument with a
+// wildcard (*, ? or [, not escaped by a backslash) is a pattern, which
+// need match no file of the work tree, so it starts the paths without
+// "--" (strata diff '*.conf'), as git's diff and log take it.
+func looksLikePattern(a string) bool {
+	escaped := false
+	for _, c := range a {
+		switch {
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case c == '*' || c == '?' || c == '[':
+			return true
+		}
+	}
+	return false
 }
 
 // resolvesAsRevision resolves a revision argument of log or diff: REV,
