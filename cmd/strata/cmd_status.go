@@ -159,7 +159,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if o.format == "json" {
 					return usagef("status: --porcelain and --format json are two formats; give one")
 				}
-				if v := cmd.Flags().Lookup("porcelain").Value.String(); v != "v1" {
+				// git's parse_porcelain takes "1" for "v1".
+				if v := cmd.Flags().Lookup("porcelain").Value.String(); v != "v1" && v != "1" {
 					return usagef("status: --porcelain=%s: strata writes git's v1 only", v)
 				}
 				o.short = true
