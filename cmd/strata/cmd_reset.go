@@ -21,7 +21,9 @@ work tree on it: 'reset --hard' alone drops the uncommitted changes.
   --hard   drop the work tree's uncommitted changes (excluded paths are kept)
   --soft   keep every file as it is, as git's does: what the commits between
            REV and the old HEAD changed now shows as uncommitted (so
-           'reset --soft HEAD~2' then 'commit' squashes two commits)
+           'reset --soft HEAD~2' then 'commit' squashes two commits; their
+           config changes, --change's, are no files and are not kept:
+           give them to commit again)
   --mixed  the default, git's: a work tree has no index to reset, so it is
            --soft
   --keep   move the work tree to REV keeping its uncommitted changes, as
