@@ -22,11 +22,12 @@ warns of a name no run has. A cp to or from an ended run, or a commit
 wait).`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.openRepo()
+			if err != nil {
+				return err
+			}
+			finishRemovals(r)
 			if force {
-				r, err := g.openRepo()
-				if err != nil {
-					return err
-				}
 				var known []string
 				for _, n := range args {
 					if _, err := loadSvc(r, n); errors.Is(err, errNoRun) {

@@ -86,6 +86,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return err
 			}
 			thawOrphans()
+			finishRemovals(r)
 			svcs, err := listSvcs(r)
 			if err != nil {
 				return fmt.Errorf("ps: %w", err)

@@ -26,7 +26,7 @@ func sweepRuns(r *repo.Repo, dryRun bool) ([]string, error) {
 	if !dryRun {
 		exec.SweepLeftovers()
 		thawOrphans()
-		removeHalfRemovedRuns(r)
+		finishRemovals(r)
 	}
 	tmp := r.Objects.TempDir()
 	names := map[string]bool{}
@@ -81,13 +81,4 @@ func sweepRuns(r *repo.Repo, dryRun bool) ([]string, error) {
 		removed = append(removed, name)
 	}
 	return removed, nil
-}
-
-// removeHalfRemovedRuns deletes what a strata killed while it removed a
-// run left: removeSvc renames the run's directory out of sight first.
-func removeHalfRemovedRuns(r *repo.Repo) {
-	gone, _ := filepath.Glob(filepath.Join(servicesDir(r), ".removing-*"))
-	for _, d := range gone {
-		os.RemoveAll(d)
-	}
 }

@@ -321,10 +321,13 @@ func removeSvc(r *repo.Repo, s *svc) error {
 	// Out of sight first, in one rename: stop returns once the lock file
 	// is gone, and ps lists every directory with a state; deleted file
 	// by file, a stopped run was still listed after stop returned.
-	gone := filepath.Join(filepath.Dir(s.dir), ".removing-"+filepath.Base(s.dir)+"-"+randomHex(4))
+	// Killed after the rename, the next ps, rm or gc finishes
+	// (finishRemovals).
+	gone := filepath.Join(filepath.Dir(s.dir), removingPrefix+filepath.Base(s.dir)+"-"+randomHex(4))
 	if err := os.Rename(s.dir, gone); err != nil {
 		return os.RemoveAll(s.dir)
 	}
+	svcTestHook("remove-renamed")
 	return os.RemoveAll(gone)
 }
 
