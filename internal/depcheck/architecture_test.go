@@ -18,7 +18,8 @@ var mapLine = regexp.MustCompile(`^[\s│├└─]*([a-z][a-z/-]*[a-z])\s`)
 // TestArchitectureMap holds docs/architecture.md to the module: every
 // package of the map exists, each imports only packages drawn below it
 // (the map says dependencies point from top to bottom), and every
-// package of the module is named in the chapter.
+// package of the module is named in the chapter, as every internal
+// package the chapter names is one of the module.
 func TestArchitectureMap(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "architecture.md"))
 	if err != nil {
@@ -67,7 +68,17 @@ func TestArchitectureMap(t *testing.T) {
 			t.Errorf("docs/architecture.md does not name package %s", pkg)
 		}
 	}
+	for _, m := range namedInternal.FindAllStringSubmatch(doc, -1) {
+		if _, ok := imports[m[1]]; !ok {
+			t.Errorf("docs/architecture.md names %s: no such package", m[1])
+		}
+	}
 }
+
+// namedInternal is a shared helper package named in the chapter's text,
+// which must exist as the map's packages must: a package removed left
+// its paragraph behind.
+var namedInternal = regexp.MustCompile("`(internal/[a-z0-9/]+)`")
 
 // sizeClaim is "`pkg` about N,NNN" in the chapter's Sizes paragraph.
 var sizeClaim = regexp.MustCompile("`([a-z/]+)` about ([0-9,]+)")
