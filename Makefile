@@ -56,10 +56,15 @@ demo: deps-demo build
 	scripts/demo.sh $(BIN)
 
 # Tests run as root against the real kernel; registry tests start their own
-# docker-registry processes on loopback ports and stop them. One package
-# at a time (-p 1): tests assert that the kernel logs no "upperdir is
-# in-use" warning, and the kernel's log does not say which process caused
-# one, so another package's mounts running alongside could be blamed.
+# docker-registry processes on free loopback ports (one taken
+# meanwhile, they pick another) and stop them. One package at a time
+# (-p 1): a mount namespace made anywhere on the machine (by each
+# container, supervisor and testmountns re-run) copies every mount, and
+# keeps each overlay it copied alive, its upper in use, until it drops
+# the copy. worktree's tests check before each mount that no live
+# overlay holds the upper (watchUppers: overlayfs's "upperdir is in-use",
+# EBUSY with index=on), so another package's containers starting
+# alongside could fail them.
 # Static, as strata is built: the exec tests run their own binary as the
 # container init, and a copy of it must start inside the container too
 # (--init with --ulimit), where no dynamic loader is.
