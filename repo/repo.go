@@ -40,6 +40,30 @@ type Repo struct {
 	writers   *os.File // the writers lock, once HoldWrites took it
 }
 
+// Exists reports whether project directory dir holds a repository.
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, DirName, "oci-layout"))
+	return err == nil
+}
+
+// Reinit opens the repository of dir after making what it lacks of the
+// layout's directories, as git init run again does. It writes no file
+// that exists: HEAD, config, refs and index.json are kept as they are.
+func Reinit(dir string) (*Repo, error) {
+	// Open first: it refuses another user's repository before anything
+	// is made in it.
+	r, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []string{"blobs/sha256", "refs/heads", "refs/tags", "logs", "snapshots", "info"} {
+		if err := os.MkdirAll(filepath.Join(r.Root, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
 // Init creates a repository in project directory dir with branch main.
 func Init(dir, branch string) (*Repo, error) {
 	if branch == "" {
