@@ -104,7 +104,10 @@ written with markers ("Updated upstream" and "Stashed changes"), as git
 writes it; the entry then stays, and nothing is under way: fix the
 files, then commit or stash again. 'stash branch
 NAME' applies an entry without conflicts: on a new branch made at the
-commit the entry was made on.
+commit the entry was made on. Afterwards apply, pop and branch print
+the work tree's status, as 'strata status' prints it and as git's do,
+conflicts or not; pop then says "Dropped stash@{0} (ID)". -q prints
+neither.
 
 With PATHs (from where you stand, as diff reads them; globs as git's
 pathspecs), only the changes at or below them are saved, then put back
@@ -337,12 +340,24 @@ func newStashApplyCommand(g *globals, verb string) *cobra.Command {
 			}
 			if err := w.ApplyStash(cmd.Context(), id, verb); err != nil {
 				var ce *worktree.StashConflictError
-				if errors.As(err, &ce) {
-					for _, c := range ce.Paths {
-						fmt.Fprintf(g.stdout, "CONFLICT (%s): %s\n", c.Kind, pathquote.Quote(c.Path))
+				if !errors.As(err, &ce) {
+					return fmt.Errorf("stash %s: %w", verb, err)
+				}
+				for _, c := range ce.Paths {
+					fmt.Fprintf(g.stdout, "CONFLICT (%s): %s\n", c.Kind, pathquote.Quote(c.Path))
+				}
+				// The work tree holds the merge: git shows its status.
+				if !quiet {
+					if serr := longStatus(cmd.Context(), g, r, w); serr != nil {
+						return fmt.Errorf("stash %s: %w", verb, serr)
 					}
 				}
 				return fmt.Errorf("stash %s: %w", verb, err)
+			}
+			if !quiet {
+				if err := longStatus(cmd.Context(), g, r, w); err != nil {
+					return fmt.Errorf("stash %s: %w", verb, err)
+				}
 			}
 			if verb == "pop" {
 				if err := dropStash(g, r, arg, id, quiet); err != nil {
@@ -352,7 +367,7 @@ func newStashApplyCommand(g *globals, verb string) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "say nothing on success")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print no status afterwards, and for pop no \"Dropped\" line")
 	return cmd
 }
 
@@ -465,6 +480,9 @@ func newStashBranchCommand(g *globals) *cobra.Command {
 			// On the commit it was made on, the entry applies without
 			// conflicts.
 			if err := w.ApplyStash(cmd.Context(), id, "branch"); err != nil {
+				return fmt.Errorf("stash branch: %w", err)
+			}
+			if err := longStatus(cmd.Context(), g, r, w); err != nil {
 				return fmt.Errorf("stash branch: %w", err)
 			}
 			if err := dropStash(g, r, arg, id, false); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/strata-sh/strata/merge"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/worktree"
 )
@@ -186,26 +188,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				}
 				missing = missingPaths(bad)
 			}
-			h, err := w.Head()
-			if err != nil {
-				return err
-			}
-			if h.Broken != nil {
-				fmt.Fprintf(g.stderr, "strata: warning: the current branch is broken: %s\n", escapeControls(h.Broken.Error()))
-			}
-			seq, _, err := w.Sequence()
-			if err != nil {
-				return err
-			}
-			if st, ok, err := w.State(); err == nil && ok && seq == nil && st.Commit != "" && h.Commit != "" && st.Commit != h.Commit {
-				o.shows = st.Commit
-			}
-			if o.format == "json" || !o.short || o.branch {
-				if o.track, err = trackingOf(r, h.Branch, h.Commit); err != nil {
-					return err
-				}
-			}
-			if err := printStatus(g.stdout, h, cs, seq, o); err != nil {
+			if err := reportStatus(g, r, w, cs, o); err != nil {
 				return err
 			}
 			return missing
@@ -218,6 +201,42 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().Var(newPorcelainFlag(&o.porcelain), "porcelain", "git's porcelain v1 lines, \"XY PATH\", for scripts")
 	cmd.Flags().Lookup("porcelain").NoOptDefVal = "v1"
 	return cmd
+}
+
+// reportStatus prints status o of the work tree w whose changes are cs:
+// where HEAD is, what is under way, how the branch stands against its
+// upstream, then the changes.
+func reportStatus(g *globals, r *repo.Repo, w *worktree.Worktree, cs []tree.Change, o statusOptions) error {
+	h, err := w.Head()
+	if err != nil {
+		return err
+	}
+	if h.Broken != nil {
+		fmt.Fprintf(g.stderr, "strata: warning: the current branch is broken: %s\n", escapeControls(h.Broken.Error()))
+	}
+	seq, _, err := w.Sequence()
+	if err != nil {
+		return err
+	}
+	if st, ok, err := w.State(); err == nil && ok && seq == nil && st.Commit != "" && h.Commit != "" && st.Commit != h.Commit {
+		o.shows = st.Commit
+	}
+	if o.format == "json" || !o.short || o.branch {
+		if o.track, err = trackingOf(r, h.Branch, h.Commit); err != nil {
+			return err
+		}
+	}
+	return printStatus(g.stdout, h, cs, seq, o)
+}
+
+// longStatus prints what "strata status" prints, as git's stash apply
+// runs git status after it.
+func longStatus(ctx context.Context, g *globals, r *repo.Repo, w *worktree.Worktree) error {
+	cs, err := w.Status(ctx)
+	if err != nil {
+		return err
+	}
+	return reportStatus(g, r, w, cs, statusOptions{format: "text"})
 }
 
 // porcelainFlag is --porcelain[=v1]: it records that it was given and
