@@ -45,7 +45,9 @@ lacks goes as a manifest pushed by digest, oldest first; the tag moves
 last.
 
 A push that is not a fast-forward of the remote tag is refused: fetch
-first, or use --force. --compression gzip recompresses zstd layers for
+first, or use --force. As git's, the report says why: "(fetch first)"
+when the remote has commits this repository lacks, "(non-fast-forward)"
+when it has them. HEAD, pushed, is named so: "HEAD -> main". --compression gzip recompresses zstd layers for
 registries and clients that cannot read zstd (the commits sent then have
 other ids, so switching a remote tag from one compression to the other
 takes --force).
@@ -171,8 +173,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				short := spec.display()
 				if err != nil {
 					if errors.Is(err, remote.ErrNonFastForward) {
-						report.refused(pushLine(" ! [rejected]", short+" -> "+res.Tag) + " (non-fast-forward)")
-						pp.ref(" ! [rejected]", spec.porcelainSrc(), spec.porcelainDst(), "non-fast-forward")
+						why := rejectedWhy(r, res.Old)
+						report.refused(pushLine(" ! [rejected]", short+" -> "+res.Tag) + " (" + why + ")")
+						pp.ref(" ! [rejected]", spec.porcelainSrc(), spec.porcelainDst(), why)
 					} else {
 						pp.fail()
 					}
@@ -276,12 +279,25 @@ type pushSpec struct {
 }
 
 // display is how push's report names what it sent: the branch or tag,
-// or SRC as given.
+// or SRC as given (HEAD too, as git's "HEAD -> main").
 func (p pushSpec) display() string {
-	if p.from != "" {
+	switch {
+	case p.head:
+		return "HEAD"
+	case p.from != "":
 		return p.from
 	}
 	return refs.ShortName(p.ref)
+}
+
+// rejectedWhy is git's reason for refusing to move a remote ref at old:
+// "fetch first" when old is not here (the remote has commits this side
+// lacks), else "non-fast-forward".
+func rejectedWhy(r *repo.Repo, old digest.Digest) string {
+	if old != "" && !r.Objects.Has(old) {
+		return "fetch first"
+	}
+	return "non-fast-forward"
 }
 
 // tag reports whether the remote tag pushed is a tag's (not a branch's).

@@ -49,10 +49,7 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 					return fmt.Errorf("push %s %s: %w", remoteArg, spec.display(), err)
 				}
 			}
-			why := "non-fast-forward"
-			if !r.Objects.Has(old) {
-				why = "fetch first"
-			}
+			why := rejectedWhy(r, old)
 			if !ff && !force {
 				report.refused(pushLine(" ! [rejected]", spec.display()+" -> "+spec.dest()) + " (" + why + ")")
 				pp.ref(" ! [rejected]", spec.porcelainSrc(), spec.porcelainDst(), why)
