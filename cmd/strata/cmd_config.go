@@ -14,11 +14,11 @@ import (
 func init() { register("config", newConfigCommand) }
 
 func newConfigCommand(g *globals) *cobra.Command {
-	var list, get, getAll, add, unset, unsetAll bool
+	var list, get, getAll, getRegexp, add, unset, unsetAll, nameOnly bool
 	var format string
 	var scope configScope
 	cmd := &cobra.Command{
-		Use:   "config [--global | --system | --file FILE] [--list] | [--get | --get-all] KEY | [--add] KEY VALUE | --unset[-all] KEY",
+		Use:   "config [--global | --system | --file FILE] [--list [--name-only]] | [--get | --get-all] KEY | --get-regexp [--name-only] KEY_REGEX [VALUE_REGEX] | [--add] KEY VALUE | --unset[-all] KEY",
 		Short: "Get and set repository options",
 		Long: `Read or write .strata/config, which uses git-config syntax:
   strata config user.email me@example.com
@@ -31,6 +31,14 @@ when it begins with '-' (strata config core.fsync -index).
 A key may be set more than once (--add): KEY and --get print its last
 value, --get-all every one. Setting it or --unset is then refused, as in
 git; --unset-all removes every value.
+
+--get-regexp KEY_REGEX [VALUE_REGEX] prints "KEY VALUE" for every value
+whose key matches KEY_REGEX (a regular expression, unanchored; as git's,
+its section and name are lower-cased, as keys are) and whose value
+matches VALUE_REGEX ('!' before it: does not), in file order; none
+exits 1 with no output, as git's. --name-only prints the keys alone,
+with it or --list.
+  strata config --get-regexp '^remote\..*\.url$'
 
 --global reads or writes your git config (the file git config --global
 uses: $GIT_CONFIG_GLOBAL, ~/.gitconfig, or $XDG_CONFIG_HOME/git/config if
@@ -53,36 +61,49 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 				return err
 			}
 			actions := 0
-			for _, a := range []bool{list, get, getAll, add, unset, unsetAll} {
+			for _, a := range []bool{list, get, getAll, getRegexp, add, unset, unsetAll} {
 				if a {
 					actions++
 				}
 			}
 			if actions > 1 {
-				return usagef("config: --list, --get, --get-all, --add, --unset and --unset-all exclude each other")
+				return usagef("config: --list, --get, --get-all, --get-regexp, --add, --unset and --unset-all exclude each other")
+			}
+			if nameOnly && !list && !getRegexp {
+				return usagef("config: --name-only is only applicable to --list or --get-regexp")
 			}
 			if list && len(args) > 0 {
 				return usagef("config --list: takes no KEY")
 			}
-			if format == "json" && !list {
-				// A value prints as it is; only the listing has a JSON form.
-				return usagef("config --format json: goes with --list")
+			if format == "json" && !list && !getRegexp {
+				// A value prints as it is; only the listings have a JSON form.
+				return usagef("config --format json: goes with --list or --get-regexp")
 			}
 			switch {
 			case list && format == "json":
-				out := []map[string]string{}
-				for _, e := range cfg.All() {
-					out = append(out, map[string]string{"key": e.Key, "value": e.Value})
-				}
-				return writeJSON(g.stdout, out)
+				return writeConfigJSON(g, cfg.All())
 			case list:
-				for _, e := range cfg.All() {
-					if e.NoValue {
-						fmt.Fprintln(g.stdout, e.Key) // as git: a boolean true
-						continue
-					}
-					fmt.Fprintf(g.stdout, "%s=%s\n", e.Key, e.Value)
+				printConfigEntries(g, cfg.All(), "=", nameOnly)
+				return nil
+			case getRegexp:
+				if len(args) == 0 {
+					return usagef("config --get-regexp: takes KEY_REGEX and an optional VALUE_REGEX")
 				}
+				var valuePattern *string
+				if len(args) == 2 {
+					valuePattern = &args[1]
+				}
+				found, err := configMatching(cfg.All(), args[0], valuePattern)
+				if err != nil {
+					return err
+				}
+				if format == "json" {
+					return writeConfigJSON(g, found)
+				}
+				if len(found) == 0 {
+					return exitCodeError{code: exitError}
+				}
+				printConfigEntries(g, found, " ", nameOnly)
 				return nil
 			case unset || unsetAll:
 				if len(args) != 1 {
@@ -143,10 +164,12 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 	cmd.Flags().BoolVarP(&list, "list", "l", false, "list every option")
 	cmd.Flags().BoolVar(&get, "get", false, "print KEY's value (its last, if it has several)")
 	cmd.Flags().BoolVar(&getAll, "get-all", false, "print every value of KEY, one a line")
+	cmd.Flags().BoolVar(&getRegexp, "get-regexp", false, "print \"KEY VALUE\" for every key that matches KEY_REGEX (and value VALUE_REGEX)")
+	cmd.Flags().BoolVar(&nameOnly, "name-only", false, "with --list or --get-regexp: the keys alone")
 	cmd.Flags().BoolVar(&add, "add", false, "add VALUE to KEY, keeping its others")
 	cmd.Flags().BoolVar(&unset, "unset", false, "remove KEY (refused if it has several values)")
 	cmd.Flags().BoolVar(&unsetAll, "unset-all", false, "remove every value of KEY")
-	cmd.Flags().StringVar(&format, "format", "text", "with --list: text or json ([{\"key\", \"value\"}])")
+	cmd.Flags().StringVar(&format, "format", "text", "with --list or --get-regexp: text or json ([{\"key\", \"value\"}])")
 	cmd.Flags().BoolVar(&scope.global, "global", false, "your git config (~/.gitconfig), as git config --global")
 	cmd.Flags().BoolVar(&scope.system, "system", false, "the system's git config, /etc/gitconfig")
 	cmd.Flags().BoolVar(&scope.local, "local", false, "the repository's .strata/config (the default)")
@@ -211,4 +234,13 @@ func (s configScope) open(g *globals) (*repo.Config, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return cfg, nil
+}
+
+// writeConfigJSON is the listings' --format json: [{"key", "value"}].
+func writeConfigJSON(g *globals, entries []repo.Entry) error {
+	out := []map[string]string{}
+	for _, e := range entries {
+		out = append(out, map[string]string{"key": e.Key, "value": e.Value})
+	}
+	return writeJSON(g.stdout, out)
 }
