@@ -190,8 +190,9 @@ func (s *Snapshots) unpack(ctx context.Context, l objects.Layer, dir string, mod
 		// times fewer bytes than the diff id would. The blob is mapped,
 		// not copied (layer.ExtractKnownFile): the bytes hashed are the
 		// bytes decoded unless something writes the store's blob file
-		// during the unpack, and whatever can do that can as well write
-		// the snapshot itself.
+		// during the unpack, which fails it if the file's times show it
+		// (mapfile.StampOf); whatever can write it unseen, through a
+		// mapping of its own, can as well write the snapshot itself.
 		blob, err := s.store.OpenUnhashed(d)
 		if err != nil {
 			return fail(err)

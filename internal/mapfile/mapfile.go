@@ -16,6 +16,41 @@ import (
 // them (an I/O error).
 var ErrFault = errors.New("mapped file changed or unreadable while read")
 
+// Stamp is what a write to a file moves: its size, and its mtime and
+// ctime, which change with the bytes even when the size does not.
+type Stamp struct {
+	size         int64
+	mtime, ctime unix.Timespec
+}
+
+// StampOf returns f's Stamp. Taken before f is mapped and compared after
+// its mapping is read, it shows whether a write(2) or truncate changed
+// the bytes in between: two reads of one mapping (a decoder's, then a
+// hasher's) can see two contents. A kernel with multigrain timestamps
+// (Linux 6.13: ext4, xfs, btrfs, tmpfs) gives a write after this
+// stat a ctime of its own; others may miss a write in the same tick.
+// A write through another writable mapping moves no time until written
+// back, which nothing here can see.
+func StampOf(f *os.File) (Stamp, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return Stamp{}, fmt.Errorf("stat %s: %w", f.Name(), err)
+	}
+	return Stamp{size: st.Size, mtime: st.Mtim, ctime: st.Ctim}, nil
+}
+
+// Unchanged returns ErrFault if f's Stamp is no longer s.
+func Unchanged(f *os.File, s Stamp) error {
+	now, err := StampOf(f)
+	if err != nil {
+		return err
+	}
+	if now != s {
+		return fmt.Errorf("%s: %w", f.Name(), ErrFault)
+	}
+	return nil
+}
+
 // Map maps the whole of f, a regular file, read-only. An empty file maps
 // to an empty slice, which Unmap accepts.
 func Map(f *os.File) ([]byte, error) {

@@ -156,3 +156,33 @@ func residentKB(t *testing.T, b []byte) int {
 	t.Fatalf("no mapping at %#x in /proc/self/smaps", at)
 	return 0
 }
+
+// TestUnchanged: a write in place of the same size, even of the same
+// bytes, moves the file's Stamp; a read moves nothing.
+func TestUnchanged(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := StampOf(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := Unchanged(f, s); err != nil {
+		t.Fatalf("after a read: %v", err)
+	}
+	if _, err := f.WriteAt([]byte("hello"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := Unchanged(f, s); !errors.Is(err, ErrFault) {
+		t.Fatalf("after a write in place: %v, want ErrFault", err)
+	}
+}

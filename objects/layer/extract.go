@@ -68,9 +68,8 @@ func ExtractKnownFile(ctx context.Context, f *os.File, blob hash.Hash, mediaType
 // (newMappedFrameReader).
 func extractBlob(ctx context.Context, r io.Reader, mediaType, dir string, mode UnpackMode, h, blob hash.Hash, index bool) ([]Entry, error) {
 	if f, ok := r.(*os.File); ok {
-		if data := mapZstdBlob(f); data != nil {
-			defer mapfile.Unmap(data)
-			return extractMapped(ctx, data, mediaType, dir, mode, h, blob, index)
+		if entries, mapped, err := extractFile(ctx, f, mediaType, dir, mode, h, blob, index); mapped {
+			return entries, err
 		}
 	}
 	if blob != nil {
@@ -107,6 +106,30 @@ func extractBlob(ctx context.Context, r io.Reader, mediaType, dir string, mode U
 		err = fmt.Errorf("extract layer: %w", cerr)
 	}
 	return entries, err
+}
+
+// extractFile is extractBlob of f mapped, if it is a zstd blob
+// (mapZstdBlob); mapped=false if it is to be read as a stream. The
+// decoders and the blob's hasher read the mapping apart: a write to f
+// between the two would have the tree of some bytes accepted under the
+// digest of others, so f changed while read fails with mapfile.ErrFault.
+func extractFile(ctx context.Context, f *os.File, mediaType, dir string, mode UnpackMode, h, blob hash.Hash, index bool) (_ []Entry, mapped bool, _ error) {
+	stamp, err := mapfile.StampOf(f)
+	if err != nil {
+		return nil, false, nil
+	}
+	data := mapZstdBlob(f)
+	if data == nil {
+		return nil, false, nil
+	}
+	defer mapfile.Unmap(data)
+	entries, err := extractMapped(ctx, data, mediaType, dir, mode, h, blob, index)
+	if err == nil {
+		if err = mapfile.Unchanged(f, stamp); err != nil {
+			err = fmt.Errorf("extract layer: blob changed while read: %w", err)
+		}
+	}
+	return entries, true, err
 }
 
 // mapZstdBlob maps f if it is a regular file, not read yet, that holds
