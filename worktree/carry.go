@@ -8,14 +8,17 @@ package worktree
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/tree"
+	"golang.org/x/sys/unix"
 )
 
 // carryMode is how a switch keeps the uncommitted changes.
@@ -88,7 +91,7 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 			return carryNone, &DirtyError{Changes: changesAt(changes, changed), Overwritten: true}
 		}
 	}
-	clash, err := w.stageCarry(ctx, st, res, told, tnew)
+	clash, err := w.stageCarry(ctx, st, res, told, tnew, false)
 	if err != nil {
 		return carryNone, err
 	}
@@ -102,7 +105,10 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 // upper.carry, as an upper over told's lowers, and returns what in it
 // clashes with a switch to tnew (carryConflicts); with a clash, nothing
 // is left staged. res is the scan of st's upper, nil to make it here.
-func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, told, tnew tree.Tree) ([]string, error) {
+// A restage (restageCarry) stages whatever clashes, and replaces the
+// copy there only once the new one is whole: the next command finishes
+// the switch from whichever it finds.
+func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, told, tnew tree.Tree, restage bool) ([]string, error) {
 	if res == nil {
 		var err error
 		if res, err = w.scan(ctx, st); err != nil {
@@ -111,7 +117,11 @@ func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, 
 	}
 	dir := w.carryDir()
 	tmp := dir + ".tmp"
-	for _, d := range []string{dir, tmp} {
+	stale := []string{dir, tmp}
+	if restage {
+		stale = stale[1:]
+	}
+	for _, d := range stale {
 		if err := os.RemoveAll(d); err != nil {
 			return nil, fmt.Errorf("checkout: %w", err)
 		}
@@ -125,19 +135,55 @@ func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, 
 		return nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
 	}
 	clash, err := carryConflicts(tmp, told, tnew)
-	if err == nil && len(clash) == 0 {
+	switch {
+	case err != nil, len(clash) > 0 && !restage:
+		// Nothing to stage.
+	case restage:
+		// tmp then holds the copy replaced, removed below.
+		err = unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dir, unix.RENAME_EXCHANGE)
+		testHook("checkout-carry-restaged")
+	default:
 		// Complete: the next command may find it (State.CarryStaged).
 		if err = os.Rename(tmp, dir); err == nil {
 			testHook("checkout-carry-staged")
 		}
 	}
-	if err != nil || len(clash) > 0 {
+	if err != nil || len(clash) > 0 || restage {
 		os.RemoveAll(tmp)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
 	}
 	return clash, nil
+}
+
+// restageCarry copies the uncommitted changes out of the view again for
+// a switch to c that staged them and was killed after HEAD moved, before
+// its mount took the view's place: what was written in the view since
+// (it still showed st's commit) was in none of the staged copy, and went
+// with the old upper. HEAD has moved, so a clash no longer refuses the
+// switch: the changes are carried over it, and status shows them.
+func (w *Worktree) restageCarry(ctx context.Context, st State, c *objects.Commit) error {
+	old, err := w.commit(st.Commit)
+	if err != nil {
+		return err
+	}
+	told, err := w.trees.Of(old)
+	if err != nil {
+		return err
+	}
+	tnew, err := w.trees.Of(c)
+	if err != nil {
+		return err
+	}
+	clash, err := w.stageCarry(ctx, st, nil, told, tnew, true)
+	if err != nil {
+		return err
+	}
+	if len(clash) > 0 {
+		slog.Warn("an interrupted switch carries changes made since over paths it changes", "paths", clash)
+	}
+	return nil
 }
 
 // finishStagedCarry records a switch that carried its changes in a fresh
@@ -316,4 +362,21 @@ func changesAt(changes []tree.Change, paths []string) []tree.Change {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
+}
+
+// restageInterrupted is restageCarry for an interrupted switch whose
+// staged changes have not replaced the mounted view's upper yet: the
+// view, still mounted, may hold changes made since they were staged.
+func (w *Worktree) restageInterrupted(ctx context.Context, st State, c *objects.Commit) error {
+	if !st.CarryStaged || !exists(w.carryDir()) || exists(filepath.Join(w.Dir, "upper.next")) {
+		return nil
+	}
+	mounted, err := w.isMounted()
+	if err != nil || !mounted {
+		return err // unmounted, the upper took no writes since
+	}
+	if err := w.restageCarry(ctx, st, c); err != nil {
+		return fmt.Errorf("checkout: finish the interrupted switch: %w", err)
+	}
+	return nil
 }

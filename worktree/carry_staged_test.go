@@ -205,3 +205,43 @@ func TestSwitchOverwritesExcluded(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteAfterKilledStagedCarry: a switch from a stacked mount killed
+// once HEAD moved, before its mount took the view's place, leaves the
+// view showing the old commit; what is written there before the next
+// command is carried when that command finishes the switch, even at a
+// path the switch changes (HEAD has moved: no refusal is left to make).
+// Before, the next command mounted the changes staged before the kill,
+// and the writes since went with the old upper.
+// The next command, killed once its new copy replaced the old one, still
+// leaves one for the command after it to finish from.
+func TestWriteAfterKilledStagedCarry(t *testing.T) {
+	for _, killedAgain := range []bool{false, true} {
+		t.Run(map[bool]string{false: "finished", true: "killed again"}[killedAgain], func(t *testing.T) {
+			testWriteAfterKilledStagedCarry(t, killedAgain)
+		})
+	}
+}
+
+func testWriteAfterKilledStagedCarry(t *testing.T, killedAgain bool) {
+	w, _ := stackedCarrySetup(t)
+	killedHelper(t, w.Repo, "checkout-after-ref", "CHECKOUT_TEST_HELPER=checkout", "CHECKOUT_TEST_REV=new")
+	root := w.Target()
+	must(t, write(root+"/etc/hostname", "later\n"))
+	must(t, write(root+"/later.txt", "later\n"))
+	must(t, write(root+"/etc/motd", "mine\n")) // new changes /etc/motd
+	if killedAgain {
+		killedHelper(t, w.Repo, "checkout-carry-restaged", "CHECKOUT_TEST_HELPER=checkout", "CHECKOUT_TEST_REV=new")
+	}
+	checkCarried(t, w, []string{"D /data/a", "M /etc/hostname", "M /etc/motd", "A /later.txt", "A /new-link", "A /new.txt"}, map[string]string{
+		"/etc/hostname": "later\n", "/later.txt": "later\n", "/etc/motd": "mine\n", "/new.txt": "new\n",
+	})
+	if h, err := w.Head(); err != nil || h.Branch != "refs/heads/new" {
+		t.Errorf("HEAD after the finished switch: %+v, %v", h, err)
+	}
+	for _, d := range []string{"upper.next", "work.next", "upper.carry", "upper.carry.tmp"} {
+		if exists(filepath.Join(w.Dir, d)) {
+			t.Errorf("%s left behind", d)
+		}
+	}
+}

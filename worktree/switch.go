@@ -59,6 +59,9 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 			if err != nil {
 				return st, err
 			}
+			if err := w.restageInterrupted(ctx, st, c); err != nil {
+				return st, err
+			}
 			if st, err = w.switchTo(ctx, st, c, st.PendingKeep || st.PendingCarry); err != nil {
 				return st, err
 			}
