@@ -3,9 +3,11 @@ package worktree
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 
 	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/tree"
 	"github.com/strata-sh/strata/tree/changeset"
@@ -14,7 +16,7 @@ import (
 // planKeep checks a reset --keep or --merge of the work tree at HEAD h
 // to c, changing nothing, and returns what puts the paths a stopped step
 // wrote back as HEAD has them (--merge), if any. It refuses when a path
-// that differs between HEAD and c, or lies above or below one, has
+// that differs between HEAD and c, or lies below one (keepClashes), has
 // uncommitted changes, as git's refuses when a file it would update has
 // local changes. The work tree has no index, so every change is a local
 // one; --merge differs from --keep only over a stopped merge,
@@ -60,10 +62,36 @@ func (w *Worktree) planKeep(ctx context.Context, st State, h refs.Head, c *objec
 		return nil, err
 	}
 	differ := changeset.New(told, tnew, nil).Paths
-	if clash := overlapping(changes, differ); len(clash) > 0 {
+	if clash := keepClashes(changes, differ, told, tnew); len(clash) > 0 {
 		return nil, fmt.Errorf("%s %s: %w would be overwritten: %s; commit them, put them aside with 'strata stash', or drop them with 'strata reset --hard'", verb, short(c.ID), ErrDirty, changeList(clash))
 	}
 	return undo, nil
+}
+
+// keepClashes returns the changes that a reset --keep across differ
+// (the sorted paths whose entries differ between told and tnew) would
+// overwrite or hide: a change at a path of differ, above one, or below
+// one that is no directory on both sides. A directory above a change
+// whose mode, owner or mtime alone differ is written over the change's
+// head, which stays: git keeps no directories, and status shows no
+// directory's mtime, which any file made in it moves.
+func keepClashes(changes []tree.Change, differ []string, told, tnew tree.Tree) []tree.Change {
+	var out []tree.Change
+	for _, c := range changes {
+		clash := hasPath(differ, c.Path) || hasBelow(differ, c.Path)
+		for d := path.Dir(c.Path); !clash && d != "/" && d != "."; d = path.Dir(d) {
+			clash = hasPath(differ, d) && !bothDirs(told[d], tnew[d])
+		}
+		if clash {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// bothDirs reports whether a and b are both directories.
+func bothDirs(a, b *layer.Entry) bool {
+	return a != nil && b != nil && a.Type == layer.TypeDir && b.Type == layer.TypeDir
 }
 
 // refuseKeepMidStep refuses reset --keep while a merge, cherry-pick,
