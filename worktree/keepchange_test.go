@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -69,4 +70,45 @@ func TestResetKeepPastDirMode(t *testing.T) {
 			t.Fatalf("reset --keep with a new file where REV has a file above it: %v", err)
 		}
 	})
+}
+
+// TestResetKeepDeletedBothSides: a file deleted in the work tree that REV
+// deletes too is no clash, as git's reset --keep carries it; one that REV
+// changes instead still refuses.
+func TestResetKeepDeletedBothSides(t *testing.T) {
+	ctx := context.Background()
+	r, _, w := carrySetup(t, func(dir string) {
+		must(t, os.MkdirAll(dir+"/etc", 0o755))
+		must(t, write(dir+"/etc/hostname", "other\n"))
+	})
+	root := w.Target()
+	must(t, os.Remove(root+"/etc/hostname"))
+	_, err := w.Reset(ctx, "new", ResetKeep)
+	if !errors.Is(err, ErrDirty) || !strings.Contains(err.Error(), ": D /etc/hostname;") {
+		t.Fatalf("reset --keep over a deletion of a file REV changes: %v", err)
+	}
+	if _, err := w.Restore(ctx, "", []string{"/etc/hostname"}); err != nil {
+		t.Fatal(err)
+	}
+	// gone: a commit without /data/a, which the work tree deletes too.
+	must(t, os.Remove(root+"/data/a"))
+	gone, _, err := w.Commit(ctx, CommitOptions{Message: "gone"})
+	must(t, err)
+	must(t, r.Refs.Update("refs/heads/gone", gone.ID, "", "test"))
+	if _, err := w.Reset(ctx, "HEAD~1", ResetHard); err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.Remove(root+"/data/a"))
+	must(t, write(root+"/etc/zz", "mine\n"))
+	if _, err := w.Reset(ctx, "gone", ResetKeep); err != nil {
+		t.Fatalf("reset --keep over a deletion REV has too: %v", err)
+	}
+	st, err := w.Status(ctx)
+	must(t, err)
+	if got := changeLines(st); !slices.Equal(got, []string{"A /etc/zz"}) {
+		t.Errorf("status after reset --keep: %q", got)
+	}
+	if _, err := os.Lstat(root + "/data/a"); !os.IsNotExist(err) {
+		t.Errorf("/data/a after reset --keep: %v", err)
+	}
 }

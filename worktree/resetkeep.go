@@ -71,13 +71,17 @@ func (w *Worktree) planKeep(ctx context.Context, st State, h refs.Head, c *objec
 // keepClashes returns the changes that a reset --keep across differ
 // (the sorted paths whose entries differ between told and tnew) would
 // overwrite or hide: a change at a path of differ, above one, or below
-// one that is no directory on both sides. A directory above a change
+// one that is no directory on both sides; not a deletion of a path
+// tnew lacks, which git's reset --keep carries. A directory above a change
 // whose mode, owner or mtime alone differ is written over the change's
 // head, which stays: git keeps no directories, and status shows no
 // directory's mtime, which any file made in it moves.
 func keepClashes(changes []tree.Change, differ []string, told, tnew tree.Tree) []tree.Change {
 	var out []tree.Change
 	for _, c := range changes {
+		if c.Kind == tree.Deleted && tnew[c.Path] == nil {
+			continue // deleted as REV deletes it, with all below it
+		}
 		clash := hasPath(differ, c.Path) || hasBelow(differ, c.Path)
 		for d := path.Dir(c.Path); !clash && d != "/" && d != "."; d = path.Dir(d) {
 			clash = hasPath(differ, d) && !bothDirs(told[d], tnew[d])
