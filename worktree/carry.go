@@ -88,15 +88,15 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 			return carryUpper, nil
 		}
 		if changed := clashesWithChanges(changes, clash); len(changed) > 0 {
-			return carryNone, &DirtyError{Changes: changesAt(changes, changed), Overwritten: true}
+			return carryNone, &DirtyError{Changes: changesAt(changes, changed, nil), Overwritten: true}
 		}
 	}
-	clash, err := w.stageCarry(ctx, st, res, told, tnew, false)
+	clash, res, err := w.stageCarry(ctx, st, res, told, tnew, false)
 	if err != nil {
 		return carryNone, err
 	}
 	if len(clash) > 0 {
-		return carryNone, &DirtyError{Changes: changesAt(changes, clash), Overwritten: true}
+		return carryNone, &DirtyError{Changes: changesAt(changes, clash, res.linked), Overwritten: true}
 	}
 	return carryStaged, nil
 }
@@ -104,15 +104,15 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 // stageCarry copies the uncommitted changes out of the mounted view into
 // upper.carry, as an upper over told's lowers, and returns what in it
 // clashes with a switch to tnew (carryConflicts); with a clash, nothing
-// is left staged. res is the scan of st's upper, nil to make it here.
-// A restage (restageCarry) stages whatever clashes, and replaces the
-// copy there only once the new one is whole: the next command finishes
-// the switch from whichever it finds.
-func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, told, tnew tree.Tree, restage bool) ([]string, error) {
+// is left staged. res is the scan of st's upper, nil to make it here; the
+// scan is returned. A restage (restageCarry) stages whatever clashes, and
+// replaces the copy there only once the new one is whole: the next
+// command finishes the switch from whichever it finds.
+func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, told, tnew tree.Tree, restage bool) ([]string, *statusResult, error) {
 	if res == nil {
 		var err error
 		if res, err = w.scan(ctx, st); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	dir := w.carryDir()
@@ -123,16 +123,16 @@ func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, 
 	}
 	for _, d := range stale {
 		if err := os.RemoveAll(d); err != nil {
-			return nil, fmt.Errorf("checkout: %w", err)
+			return nil, nil, fmt.Errorf("checkout: %w", err)
 		}
 	}
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return nil, fmt.Errorf("checkout: %w", err)
+		return nil, nil, fmt.Errorf("checkout: %w", err)
 	}
 	exclude, whiteouts := viewChanges(res)
 	if err := w.stageView(ctx, exclude, whiteouts, tmp); err != nil {
 		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
+		return nil, nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
 	}
 	clash, err := carryConflicts(tmp, told, tnew)
 	switch {
@@ -152,9 +152,9 @@ func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, 
 		os.RemoveAll(tmp)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
+		return nil, nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
 	}
-	return clash, nil
+	return clash, res, nil
 }
 
 // restageCarry copies the uncommitted changes out of the view again for
@@ -176,7 +176,7 @@ func (w *Worktree) restageCarry(ctx context.Context, st State, c *objects.Commit
 	if err != nil {
 		return err
 	}
-	clash, err := w.stageCarry(ctx, st, nil, told, tnew, true)
+	clash, _, err := w.stageCarry(ctx, st, nil, told, tnew, true)
 	if err != nil {
 		return err
 	}
@@ -197,6 +197,18 @@ func (w *Worktree) finishStagedCarry(ctx context.Context, st State, c *objects.C
 	}
 	st.Commit, st.Pending, st.Stacked, st.Base, st.CarryStaged = c.ID, "", false, "", false
 	return st, w.writeState(st)
+}
+
+// atOrBelow returns the path of sorted that p is at or below.
+func atOrBelow(sorted []string, p string) (string, bool) {
+	for d := p; ; d = path.Dir(d) {
+		if hasPath(sorted, d) {
+			return d, true
+		}
+		if d == "/" || d == "." {
+			return "", false
+		}
+	}
 }
 
 // exists reports whether something is at p.
@@ -275,7 +287,8 @@ func carryConflicts(upper string, old, nu tree.Tree) ([]string, error) {
 			switch {
 			case e.Class == layer.Whiteout && nu[crel] == nil:
 				// Deleted here as the switch deletes it: git's checkout
-				// carries a change the target already has too.
+				// carries such a deletion (not a file changed to the
+				// target's bytes, which it refuses as unstaged).
 				continue
 			case hasPath(differ, crel), hides && hasBelow(differ, crel):
 				clash = append(clash, crel)
@@ -338,21 +351,26 @@ func hasBelow(sorted []string, p string) bool {
 }
 
 // changesAt lists the changes at or below one of paths (sorted), which a
-// refused carry names; a path with none below it (a directory copied up,
-// an excluded file) is listed as modified, so that every clash is named.
-func changesAt(changes []tree.Change, paths []string) []tree.Change {
+// refused carry names, and those whose other names (linked, nil for
+// none: the hard links the copy keeps with a change) lie there; a path
+// with none (a directory copied up, an excluded file) is listed as
+// modified, so that every clash is named.
+func changesAt(changes []tree.Change, paths []string, linked func(string) []string) []tree.Change {
 	var out []tree.Change
 	named := map[string]bool{}
 	for _, c := range changes {
-		for d := c.Path; ; d = path.Dir(d) {
-			if hasPath(paths, d) {
-				out = append(out, c)
-				named[d] = true
-				break
+		names := []string{c.Path}
+		if linked != nil && c.Kind != tree.Deleted {
+			names = append(names, linked(c.Path)...)
+		}
+		hit := false
+		for _, n := range names {
+			if d, ok := atOrBelow(paths, n); ok {
+				named[d], hit = true, true
 			}
-			if d == "/" || d == "." {
-				break
-			}
+		}
+		if hit {
+			out = append(out, c)
 		}
 	}
 	for _, p := range paths {

@@ -47,6 +47,21 @@ type scannedDir struct {
 	stats []scannedStat
 }
 
+// linked returns p's other names in the upper (hard links), if any.
+func (r *statusResult) linked(p string) []string {
+	k, ok := r.ino[p]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, q := range r.links[k] {
+		if q != p {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
 // scannedEntry returns the kept lstat of the upper entry at p ("/a/b").
 func (r *statusResult) scannedEntry(p string) (layer.UpperEntry, bool) {
 	if r.gate != nil {
