@@ -28,8 +28,9 @@ work tree on it: 'reset --hard' alone drops the uncommitted changes.
            --soft
   --keep   move the work tree to REV keeping its uncommitted changes, as
            git's: refused, changing nothing, when a path that differs
-           between HEAD and REV (or a directory above or a path below one)
-           has uncommitted changes, and, as git's, while a merge,
+           between HEAD and REV (or a directory above one, or a path below
+           one that is no directory in both) has uncommitted changes other
+           than a deletion REV makes too, and, as git's, while a merge,
            cherry-pick, revert or rebase is stopped on its conflicts
   --merge  --keep, as git's (every change is unstaged: there is no index),
            except over a stopped merge, cherry-pick, revert or rebase step:
