@@ -80,14 +80,20 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 		return carryNone, err
 	}
 	if !st.Stacked {
-		clash, err := carryConflicts(w.upper(), told, tnew)
+		clash, err := carryConflicts(w.upper(), told, tnew, nil)
 		if err != nil {
 			return carryNone, fmt.Errorf("checkout: read the uncommitted changes: %w", err)
 		}
 		if len(clash) == 0 {
 			return carryUpper, nil
 		}
-		if changed := clashesWithChanges(changes, clash); len(changed) > 0 {
+		// A plain directory the copy can give the new mode is left to it.
+		adopt, err := plainDirs(w.upper(), adoptableDirs(clash, changes, told, tnew))
+		if err != nil {
+			return carryNone, fmt.Errorf("checkout: read the uncommitted changes: %w", err)
+		}
+		rest := withoutPathsIn(clash, adopt)
+		if changed := clashesWithChanges(changes, rest); len(changed) > 0 {
 			return carryNone, &DirtyError{Changes: changesAt(changes, changed, nil), Overwritten: true}
 		}
 	}
@@ -134,7 +140,12 @@ func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, 
 		os.RemoveAll(tmp)
 		return nil, nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
 	}
-	clash, err := carryConflicts(tmp, told, tnew)
+	adopted, err := adoptDirs(tmp, res.changes, told, tnew)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
+	}
+	clash, err := carryConflicts(tmp, told, tnew, adopted)
 	switch {
 	case err != nil, len(clash) > 0 && !restage:
 		// Nothing to stage.
@@ -248,7 +259,10 @@ func clashesWithChanges(changes []tree.Change, clash []string) []string {
 //     lowers;
 //   - a renamed directory whose source differs at or below: the overlay
 //     shows the source's lower content there.
-func carryConflicts(upper string, old, nu tree.Tree) ([]string, error) {
+//
+// The directories of adopted were given nu's mode and owner (adoptDirs):
+// no clash at them.
+func carryConflicts(upper string, old, nu tree.Tree, adopted map[string]bool) ([]string, error) {
 	var differ []string
 	for p, e := range nu {
 		if o := old[p]; o == nil || !sameForCarry(o, e) {
@@ -290,6 +304,7 @@ func carryConflicts(upper string, old, nu tree.Tree) ([]string, error) {
 				// carries such a deletion (not a file changed to the
 				// target's bytes, which it refuses as unstaged).
 				continue
+			case adopted[crel]:
 			case hasPath(differ, crel), hides && hasBelow(differ, crel):
 				clash = append(clash, crel)
 				continue

@@ -133,17 +133,35 @@ func TestSwitchRefusesUnderOpaqueDir(t *testing.T) {
 	refusedUnchanged(t, w, []string{"D /data/sub/c", "A /data/sub/f"})
 }
 
-// TestSwitchRefusesUnderChangedDir: a directory copied up above a change
-// keeps the old commit's mode; where the new commit changes that mode,
-// carrying would show the old one.
-func TestSwitchRefusesUnderChangedDir(t *testing.T) {
-	_, _, w := carrySetup(t, func(dir string) {
+// TestSwitchCarriesUnderChangedDir: a directory copied up above a
+// change keeps the old commit's mode; where the new commit changes that
+// mode, the carry's copy of it takes the new mode, as git (which keeps
+// no directories) carries the change. A mode the user gave it is a
+// change of its own, which the switch would overwrite: refused.
+func TestSwitchCarriesUnderChangedDir(t *testing.T) {
+	mk := func(dir string) {
 		must(t, os.Mkdir(dir+"/etc", 0o700))
 		must(t, os.Chmod(dir+"/etc", 0o700))
+	}
+	t.Run("carried", func(t *testing.T) {
+		_, _, w := carrySetup(t, mk)
+		root := w.Target()
+		must(t, write(root+"/etc/hostname", "dirty\n"))
+		must(t, write(root+"/new.txt", "new\n"))
+		if _, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "new"}); err != nil {
+			t.Fatalf("switch with a change below a directory whose mode changes: %v", err)
+		}
+		checkCarried(t, w, []string{"M /etc/hostname", "A /new.txt"}, map[string]string{"/etc/hostname": "dirty\n", "/new.txt": "new\n"})
+		if fi, err := os.Stat(root + "/etc"); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("/etc after the switch: %v, %v", fi.Mode(), err)
+		}
 	})
-	must(t, write(w.Target()+"/etc/hostname", "dirty\n"))
-	must(t, write(w.Target()+"/new.txt", "new\n"))
-	refusedUnchanged(t, w, []string{"M /etc/hostname"})
+	t.Run("own mode", func(t *testing.T) {
+		_, _, w := carrySetup(t, mk)
+		must(t, os.Chmod(w.Target()+"/etc", 0o750))
+		must(t, write(w.Target()+"/etc/hostname", "dirty\n"))
+		refusedUnchanged(t, w, []string{"M /etc", "M /etc/hostname"})
+	})
 }
 
 // TestKilledCarryingSwitch: a checkout killed once HEAD moved is finished

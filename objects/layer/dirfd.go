@@ -338,6 +338,18 @@ func (d *Dir) MkdirLike(name string, st *unix.Stat_t) (*Dir, error) {
 	return sub, nil
 }
 
+// SetOwnerMode gives d the owner and the permission bits (07777) given;
+// the owner first, since a chown clears setuid and setgid.
+func (d *Dir) SetOwnerMode(uid, gid int, mode uint32) error {
+	if err := unix.Fchown(d.fd, uid, gid); err != nil {
+		return &os.PathError{Op: "chown", Path: d.path, Err: err}
+	}
+	if err := unix.Fchmod(d.fd, mode&0o7777); err != nil {
+		return &os.PathError{Op: "chmod", Path: d.path, Err: err}
+	}
+	return nil
+}
+
 // Mknod makes a whiteout-style node name (mode, dev) in d. d keeps its
 // times: a whiteout staged into a copy of the tree must not give its
 // directory the time of the copy, which a layer would then record.

@@ -1,0 +1,133 @@
+package worktree
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/tree"
+)
+
+// A directory above a carried change is no change itself, but the copy
+// of it the upper holds keeps the old commit's mode and owner, which
+// would hide the new commit's. git keeps no directories and carries such
+// a change; a staged carry gives its copy the new commit's mode and owner
+// instead (adoptDirs), so that only other differences clash.
+
+// adoptableDirs returns the paths of clash that adoptDirs may settle:
+// directories in both commits with the same xattrs and another mode or
+// owner, that no change is at.
+func adoptableDirs(clash []string, changes []tree.Change, told, tnew tree.Tree) map[string]bool {
+	changed := make(map[string]bool, len(changes))
+	for _, c := range changes {
+		changed[c.Path] = true
+	}
+	out := map[string]bool{}
+	for _, p := range clash {
+		o, n := told[p], tnew[p]
+		if p != "/" && !changed[p] && bothDirs(o, n) && o.Xattrs == n.Xattrs &&
+			(o.Mode != n.Mode || o.UID != n.UID || o.GID != n.GID) {
+			out[p] = true
+		}
+	}
+	return out
+}
+
+// withoutPathsIn drops the paths in drop from sorted.
+func withoutPathsIn(sorted []string, drop map[string]bool) []string {
+	var out []string
+	for _, p := range sorted {
+		if !drop[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// adoptDirs gives each directory of stage above a change that is no
+// change itself (adoptableDirs) tnew's mode and owner, where it still
+// has told's, and returns those it gave them.
+func adoptDirs(stage string, changes []tree.Change, told, tnew tree.Tree) (map[string]bool, error) {
+	var above []string
+	seen := map[string]bool{}
+	for _, c := range changes {
+		for d := path.Dir(c.Path); d != "/" && !seen[d]; d = path.Dir(d) {
+			seen[d] = true
+			above = append(above, d)
+		}
+	}
+	adopt := adoptableDirs(above, changes, told, tnew)
+	if len(adopt) == 0 {
+		return nil, nil
+	}
+	root, err := layer.OpenDir(stage)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	adopted := map[string]bool{}
+	for p := range adopt {
+		d, err := root.OpenBeneath(strings.TrimPrefix(p, "/"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		ok, err := adoptDir(d, told[p], tnew[p])
+		d.Close()
+		if err != nil {
+			return nil, err
+		}
+		adopted[p] = ok
+	}
+	return adopted, nil
+}
+
+// adoptDir gives d n's mode and owner if it has o's.
+func adoptDir(d *layer.Dir, o, n *layer.Entry) (bool, error) {
+	st, err := d.Lstat(".")
+	if err != nil {
+		return false, err
+	}
+	if st.Mode&0o7777 != o.Mode || int(st.Uid) != o.UID || int(st.Gid) != o.GID {
+		return false, nil // not the old commit's: carryConflicts sees it
+	}
+	if err := d.SetOwnerMode(n.UID, n.GID, n.Mode); err != nil {
+		return false, fmt.Errorf("give %s the new commit's mode: %w", d.Path(), err)
+	}
+	return true, nil
+}
+
+// plainDirs returns the paths of dirs that are plain directories in the
+// upper: not opaque or renamed, which hide what lies below them.
+func plainDirs(upper string, dirs map[string]bool) (map[string]bool, error) {
+	if len(dirs) == 0 {
+		return nil, nil
+	}
+	root, err := layer.OpenDir(upper)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	out := map[string]bool{}
+	buf := make([]byte, 64<<10)
+	for p := range dirs {
+		d, err := root.OpenBeneath(strings.TrimPrefix(path.Dir(p), "/"))
+		if err != nil {
+			return nil, err
+		}
+		e, err := layer.Classify(d, path.Base(p), true, buf)
+		d.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if e.Class == layer.Content && e.IsDir() {
+			out[p] = true
+		}
+	}
+	return out, nil
+}
