@@ -220,10 +220,15 @@ func TestBisectFollowsMerges(t *testing.T) {
 		t.Errorf("the first bad commit is not shown:\n%s", out)
 	}
 	mustStrata(t, dir, "bisect", "reset")
-	// A good commit on the merged side is not an ancestor of c3.
-	if out, err := strataCmd(dir, "bisect", "start", "--no-checkout", c["c3"].ID.Encoded(), c["c5"].ID.Encoded()).CombinedOutput(); err == nil ||
+	// A good commit on the merged side is not an ancestor of c3: their
+	// merge base is tested first, as git's.
+	step("Bisecting: a merge base must be tested\n["+shortID(c["c2"].ID)+"] c2\n",
+		"start", "--no-checkout", c["c3"].ID.Encoded(), c["c5"].ID.Encoded())
+	mustStrata(t, dir, "bisect", "reset")
+	// A good commit that descends from the bad one is refused.
+	if out, err := strataCmd(dir, "bisect", "start", "--no-checkout", c["c3"].ID.Encoded(), c["c7"].ID.Encoded()).CombinedOutput(); err == nil ||
 		!strings.Contains(string(out), "is not an ancestor of bad") {
-		t.Fatalf("good c5, bad c3: %v\n%s", err, out)
+		t.Fatalf("good c7, bad c3: %v\n%s", err, out)
 	}
 }
 
