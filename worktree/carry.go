@@ -71,11 +71,7 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 	if err != nil {
 		return carryNone, err
 	}
-	told, err := w.trees.Of(old)
-	if err != nil {
-		return carryNone, err
-	}
-	tnew, err := w.trees.Of(c)
+	told, tnew, err := w.treesOf(old, c)
 	if err != nil {
 		return carryNone, err
 	}
@@ -179,11 +175,7 @@ func (w *Worktree) restageCarry(ctx context.Context, st State, c *objects.Commit
 	if err != nil {
 		return err
 	}
-	told, err := w.trees.Of(old)
-	if err != nil {
-		return err
-	}
-	tnew, err := w.trees.Of(c)
+	told, tnew, err := w.treesOf(old, c)
 	if err != nil {
 		return err
 	}

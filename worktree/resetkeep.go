@@ -53,11 +53,7 @@ func (w *Worktree) planKeep(ctx context.Context, st State, h refs.Head, c *objec
 			changes = withoutPaths(changes, undo.Paths)
 		}
 	}
-	told, err := w.trees.Of(old)
-	if err != nil {
-		return nil, err
-	}
-	tnew, err := w.trees.Of(c)
+	told, tnew, err := w.treesOf(old, c)
 	if err != nil {
 		return nil, err
 	}
@@ -180,11 +176,7 @@ func (w *Worktree) finishKeep(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	told, err := w.trees.Of(old)
-	if err != nil {
-		return err
-	}
-	tnew, err := w.trees.Of(c)
+	told, tnew, err := w.treesOf(old, c)
 	if err != nil {
 		return err
 	}

@@ -24,11 +24,7 @@ import (
 // already holds wins. It returns the staging directory, or "" if the two
 // trees are the same.
 func (w *Worktree) carryCommitted(ctx context.Context, old, c *objects.Commit) (string, error) {
-	told, err := w.trees.Of(old)
-	if err != nil {
-		return "", err
-	}
-	tnew, err := w.trees.Of(c)
+	told, tnew, err := w.treesOf(old, c)
 	if err != nil {
 		return "", err
 	}

@@ -424,3 +424,14 @@ func (w *Worktree) commit(id digest.Digest) (*objects.Commit, error) {
 	}
 	return w.Repo.Objects.ReadCommit(id)
 }
+
+// treesOf gives the file maps of a move's two sides: the commit the work
+// tree leaves and the one it goes to.
+func (w *Worktree) treesOf(from, to *objects.Commit) (tree.Tree, tree.Tree, error) {
+	tfrom, err := w.trees.Of(from)
+	if err != nil {
+		return nil, nil, err
+	}
+	tto, err := w.trees.Of(to)
+	return tfrom, tto, err
+}
