@@ -12,7 +12,7 @@
 # skips the filter skips work strata does (compiling and attaching it) on
 # every start. Docker and podman always hand crun and runc that profile.
 #
-#   STRATA=/path/to/strata [N=30] bench/run.sh
+#   STRATA=/path/to/strata [N=30] [NEXEC=4N] bench/run.sh
 #
 # STRATA is the strata CLI (timed as "strata -C REPO run --network host --
 # /bin/true" on a checkout of the same rootfs), or a binary that runs a
@@ -26,7 +26,11 @@ set -euo pipefail
 . "$(dirname "$0")/figure.sh"
 
 N=${N:-30}
-if smoke; then N=1; fi
+# exec rows are a few ms each and swing most from run to run (crun exec
+# moved 27% between two quiet runs at N=30): four times the samples cost
+# about five seconds and steady the medians.
+NEXEC=${NEXEC:-$((N * 4))}
+if smoke; then N=1 NEXEC=1; fi
 : "${STRATA:?set STRATA to the strata binary}"
 STRATA=$(readlink -f "$STRATA")
 for tool in busybox runc crun python3 unshare chroot shuf; do
@@ -112,7 +116,7 @@ for i in $(seq "$N"); do
 	done
 done >"$work/times"
 # exec into a running container (docker exec): one of each, the same
-# root, then N interleaved joins of /bin/true each.
+# root, then NEXEC interleaved joins of /bin/true each.
 if [ "$mode" = cli ]; then
 	stop_exec_targets() {
 		"$STRATA" -C "$work/repo" stop -t 0 bench-exec >/dev/null 2>&1 || true
@@ -124,7 +128,7 @@ if [ "$mode" = cli ]; then
 	"$STRATA" -C "$work/repo" run -d --name bench-exec --network host -- /bin/sleep 600 >/dev/null
 	crun run -d --bundle "$work/bundle-sleep" "bench-crunexec-$$"
 	runc run -d --bundle "$work/bundle-sleep" "bench-runcexec-$$" >/dev/null
-	for i in $(seq "$N"); do
+	for i in $(seq "$NEXEC"); do
 		for tool in $(printf '%s\n' strata crun runc | shuf); do
 			s=$(ns)
 			case $tool in
@@ -146,7 +150,7 @@ sleep 0.5
 grep -E '^(VmRSS|VmHWM)' "/proc/$pid/status" >"$work/mem" || true
 wait "$pid"
 INNER
-export N STRATA rootfs work mode
+export N NEXEC STRATA rootfs work mode
 unshare -m --propagation private bash "$work/inner.sh"
 
 median() { grep "^$1 " "${2:-$work/times}" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -184,7 +188,7 @@ fi
 echo
 echo "strata timed as: $([ "$mode" = cli ] && echo 'strata -C REPO run --network host|none -- /bin/true, on a checkout' || echo 'the runtime alone')."
 echo "crun and runc load the seccomp filter strata loads (Docker's default profile, native arch)."
-echo "N=$N interleaved runs each (in a new random order each round), inside one private mount namespace; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (they began after ${settled} s waiting for the load to settle); crun $(crun --version | head -1 | awk '{print $3}'), $(runc --version | head -1)."
+echo "N=$N interleaved runs each (exec: NEXEC=$NEXEC; in a new random order each round), inside one private mount namespace; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (they began after ${settled} s waiting for the load to settle); crun $(crun --version | head -1 | awk '{print $3}'), $(runc --version | head -1)."
 echo "strata parent while a container runs: VmRSS ${rss:-?} kB, VmHWM ${hwm:-?} kB."
 if [ -n "${BENCH_CHART:-}" ]; then
 	awk -v s="$s" -v c="$c" -v r="$r" -v f="$f" -v sn="$sn" -v cn="$cn" 'BEGIN {
