@@ -71,7 +71,8 @@ demo: deps-demo build
 #
 # Then every Go benchmark once, on small inputs (-short): make bench runs
 # them at full size, and one that fails must fail here first.
-# internal/benchsmoke runs make bench's scripts the same way.
+# internal/benchsmoke runs make bench's scripts the same way, and
+# make demo's.
 test: deps-test lint
 	CGO_ENABLED=0 $(GO) test -p 1 -count=1 -timeout 30m ./...
 	CGO_ENABLED=0 $(GO) test -p 1 -count=1 -timeout 15m -short -run '^$$' -bench . -benchtime 1x ./...

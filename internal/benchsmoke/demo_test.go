@@ -1,0 +1,74 @@
+package benchsmoke
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestDemoScript runs scripts/demo.sh on the two builds, as make demo
+// does after make build: every step must succeed, the container's
+// command must print what the demo wrote into the image, the history
+// must hold the demo's three commits, and the script must leave neither
+// its directory nor its mount behind.
+func TestDemoScript(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root: the demo mounts its checkout and runs containers")
+	}
+	top, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	strata := buildStrata(t, top, t.TempDir())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(top, "scripts", "demo.sh"), strata)
+	cmd.Dir = top
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = time.Minute
+	b, err := cmd.CombinedOutput()
+	out := string(b)
+	if err != nil {
+		t.Fatalf("scripts/demo.sh: %v\n%s", err, out)
+	}
+
+	for _, want := range []string{
+		"hello from the app\n", // run with the CMD the demo committed
+		"D\t/bin/vi\n",         // diff main experiment --name-status
+		"0 problems\n",         // fsck
+		"demo: done\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the demo printed no %q", want)
+		}
+	}
+	if n := len(regexp.MustCompile(`(?m)^[0-9a-f]{12} .*(drop vi|add the app|busybox root filesystem)$`).FindAllString(out, -1)); n != 3 {
+		t.Errorf("log --oneline shows %d of the demo's 3 commits", n)
+	}
+
+	work := regexp.MustCompile(`/tmp/strata-demo\.[A-Za-z0-9]+`).FindString(out)
+	if work == "" {
+		t.Fatalf("the demo named no work directory:\n%s", out)
+	}
+	if _, err := os.Lstat(work); !os.IsNotExist(err) {
+		t.Errorf("the demo left %s behind (%v)", work, err)
+		os.RemoveAll(work)
+	}
+	if mounts, err := os.ReadFile("/proc/self/mountinfo"); err != nil {
+		t.Error(err)
+	} else if strings.Contains(string(mounts), work) {
+		t.Errorf("the demo left a mount under %s", work)
+		exec.Command("umount", "-l", work+"/env/rootfs").Run()
+	}
+	if t.Failed() {
+		t.Logf("the demo said:\n%s", out)
+	}
+}
