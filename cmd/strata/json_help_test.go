@@ -76,6 +76,7 @@ func TestHelpDocumentsJSONKeys(t *testing.T) {
 		{"reflog", "show", "main"}, {"remote"}, {"worktree", "list"},
 		{"du"}, {"fsck"}, {"config", "--list"}, {"ps", "-a"},
 		{"stash", "list"}, {"stash", "show"}, {"stats", "--no-stream", "-a"},
+		{"ls-tree", "-r", "-l", "main"}, {"grep", "-n", "hi", "main"}, {"shortlog", "-e"},
 	} {
 		cmd, _, err := root.Find(args)
 		if err != nil {
