@@ -53,6 +53,9 @@ func TestGuide(t *testing.T) {
 	os.WriteFile(filepath.Join(work, "rootfs", "etc", "motd"), []byte("welcome\n"), 0o644)
 	os.WriteFile(filepath.Join(work, "rootfs", "build.sh"), []byte("#!/bin/sh\necho built > /built\n"), 0o755)
 	os.WriteFile(filepath.Join(work, "rootfs", "job"), []byte("#!/bin/sh\ntrue\n"), 0o755)
+	// A Debian root's, which --add-host and --dns write over.
+	os.WriteFile(filepath.Join(work, "rootfs", "etc", "hosts"), []byte("127.0.0.1\tlocalhost\n"), 0o644)
+	os.WriteFile(filepath.Join(work, "rootfs", "etc", "resolv.conf"), []byte("nameserver 127.0.0.53\n"), 0o644)
 	env := append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "HOME="+work, "SOURCE_DATE_EPOCH=1700000000")
 	setup := `set -e
 mkdir myenv0 && cd myenv0 && strata init -q .
