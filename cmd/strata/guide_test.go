@@ -12,16 +12,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-sh/strata/internal/testregistry"
 	"github.com/strata-sh/strata/internal/testrootfs"
 )
 
 // guideSkip marks a guide line that cannot run here: it ends with a
-// comment holding "(needs ...)", e.g. "(needs a registry)" or "(needs
-// network)". Every other "$ " line of docs/guide.md's console blocks is
+// comment holding "(needs ...)", e.g. "(needs network)" or "(needs a
+// terminal)"; but guideRegistry, a line that needs a registry, runs
+// against a real one standing for registry.example.com. Every other "$ " line of docs/guide.md's console blocks is
 // run, in order, as a user would type it, and the output the guide shows
 // after it must be in what it printed, in that order (missingOutput),
 // unless a line of the same block could not run.
-const guideSkip = "(needs "
+const (
+	guideSkip     = "(needs "
+	guideRegistry = "(needs a registry)"
+)
 
 // TestGuide runs every command line of docs/guide.md that can run
 // offline, in one shell session per line (cd carries over), from a
@@ -56,7 +61,8 @@ func TestGuide(t *testing.T) {
 	// A Debian root's, which --add-host and --dns write over.
 	os.WriteFile(filepath.Join(work, "rootfs", "etc", "hosts"), []byte("127.0.0.1\tlocalhost\n"), 0o644)
 	os.WriteFile(filepath.Join(work, "rootfs", "etc", "resolv.conf"), []byte("nameserver 127.0.0.53\n"), 0o644)
-	env := append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "HOME="+work, "SOURCE_DATE_EPOCH=1700000000")
+	env := append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "HOME="+work, "SOURCE_DATE_EPOCH=1700000000", "TOKEN=secret")
+	reg := testregistry.Start(t)
 	setup := `set -e
 mkdir myenv0 && cd myenv0 && strata init -q .
 strata config user.name setup && strata config user.email setup@example.com
@@ -81,11 +87,11 @@ tar -C rootfs -cf - . | zstd -q > base.tar.zst`
 	ran := 0
 	skipped := map[int]bool{} // blocks with a line that cannot run here
 	for _, l := range lines {
-		if strings.Contains(l.comment, guideSkip) {
+		if strings.Contains(l.comment, guideSkip) && !strings.Contains(l.comment, guideRegistry) {
 			skipped[l.block] = true
 			continue
 		}
-		out, err := sh(dir, l.cmd)
+		out, err := sh(dir, strings.ReplaceAll(l.cmd, "registry.example.com", reg.Host))
 		ran++
 		if err != nil {
 			t.Errorf("docs/guide.md:%d: $ %s\n%v\n%s", l.n, l.cmd, err, out)
