@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -83,8 +84,11 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 		if len(clash) == 0 {
 			return carryUpper, nil
 		}
-		// A plain directory the copy can give the new mode is left to it.
-		adopt, err := plainDirs(w.upper(), adoptableDirs(clash, changes, told, tnew))
+		// A plain directory the copy can give the new mode, or drop, is
+		// left to it.
+		adopt := adoptableDirs(clash, changes, told, tnew)
+		maps.Copy(adopt, leftDirsIn(clash, told, tnew))
+		adopt, err = plainDirs(w.upper(), adopt)
 		if err != nil {
 			return carryNone, fmt.Errorf("checkout: read the uncommitted changes: %w", err)
 		}
@@ -142,6 +146,9 @@ func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, 
 		return nil, nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
 	}
 	clash, err := carryConflicts(tmp, told, tnew, adopted)
+	if err == nil {
+		clash, err = pruneEmptied(tmp, clash, told, tnew)
+	}
 	switch {
 	case err != nil, len(clash) > 0 && !restage:
 		// Nothing to stage.
@@ -247,10 +254,18 @@ func clashesWithChanges(changes []tree.Change, clash []string) []string {
 //     where nu gives it others; its mtime, which status ignores, is
 //     passed over);
 //   - a whiteout, an opaque or renamed directory, or a non-directory,
-//     above a path that differs: each hides what lies below it in the
-//     lowers;
+//     above a path that differs and that nu has: each hides what lies
+//     below it in the lowers (a path nu lacks is deleted on both sides:
+//     a deleted directory that the switch only empties in part is
+//     carried, as git carries the deletions of its files);
 //   - a renamed directory whose source differs at or below: the overlay
-//     shows the source's lower content there.
+//     shows the source's lower content there;
+//   - (not a plain directory old lacks and nu has: the two show merged);
+//   - a directory nu deletes (a plain one: not opaque or renamed) that
+//     holds nothing but whiteouts and copies of old's directories. One
+//     that holds a change is no clash: nothing of nu's lies there, and
+//     it shows what it holds, as git leaves a directory it deletes to
+//     the untracked files in it.
 //
 // The directories of adopted were given nu's mode and owner (adoptDirs):
 // no clash at them.
@@ -277,27 +292,46 @@ func carryConflicts(upper string, old, nu tree.Tree, adopted map[string]bool) ([
 	defer root.Close()
 	var clash []string
 	buf := make([]byte, 64<<10)
-	var walk func(rel string, d *layer.Dir) error
-	walk = func(rel string, d *layer.Dir) error {
+	// walk reports whether d holds anything but whiteouts, at any depth.
+	var walk func(rel string, d *layer.Dir) (bool, error)
+	walk = func(rel string, d *layer.Dir) (bool, error) {
 		names, err := d.Names()
 		if err != nil {
-			return err
+			return false, err
 		}
+		holds := false
 		for _, name := range names {
 			crel := rel + "/" + name
 			e, err := layer.Classify(d, name, true, buf)
 			if err != nil {
-				return fmt.Errorf("%s: %w", crel, err)
+				return false, fmt.Errorf("%s: %w", crel, err)
 			}
 			hides := e.Class != layer.Content || !e.IsDir()
+			if e.Class != layer.Whiteout && (hides || old[crel] == nil) {
+				holds = true // not a copy of old's directory
+			}
+			// A directory the switch deletes, kept for what it holds.
+			leftDir := false
 			switch {
-			case e.Class == layer.Whiteout && nu[crel] == nil:
-				// Deleted here as the switch deletes it: git's checkout
-				// carries such a deletion (not a file changed to the
-				// target's bytes, which it refuses as unstaged).
+			case e.Class == layer.Whiteout:
+				// Deleted here: git's checkout carries a deletion of
+				// what the switch deletes or leaves as it was (not of a
+				// file it changes, nor of a directory it adds to).
+				if bringsAtOrBelow(differ, old, nu, crel) {
+					clash = append(clash, crel)
+				}
 				continue
 			case adopted[crel]:
-			case hasPath(differ, crel), hides && hasBelow(differ, crel):
+			case !hides && nu[crel] == nil && old[crel] != nil && old[crel].Type == layer.TypeDir:
+				// Nothing of nu's lies at or below it: it shows what it
+				// holds, as git leaves a directory it deletes to the
+				// untracked files in it. Unless it holds none (below).
+				leftDir = true
+			case !hides && old[crel] == nil && nu[crel] != nil && nu[crel].Type == layer.TypeDir:
+				// The user's new directory where nu makes one: the two
+				// show merged, as git adds the new commit's files beside
+				// the untracked ones.
+			case hasPath(differ, crel), hides && bringsAtOrBelow(differ, old, nu, crel):
 				clash = append(clash, crel)
 				continue
 			case e.Class == layer.Redirect:
@@ -318,17 +352,23 @@ func carryConflicts(upper string, old, nu tree.Tree, adopted map[string]bool) ([
 			}
 			sub, err := d.Sub(name, &e.St)
 			if err != nil {
-				return err
+				return false, err
 			}
-			err = walk(crel, sub)
+			subHolds, err := walk(crel, sub)
 			sub.Close()
 			if err != nil {
-				return err
+				return false, err
 			}
+			if leftDir && !subHolds {
+				// Deletions alone: git leaves no directory there, this
+				// would show an empty one.
+				clash = append(clash, crel)
+			}
+			holds = holds || subHolds
 		}
-		return nil
+		return holds, nil
 	}
-	if err := walk("", root); err != nil {
+	if _, err := walk("", root); err != nil {
 		return nil, err
 	}
 	sort.Strings(clash)
@@ -343,6 +383,23 @@ func sameForCarry(a, b *layer.Entry) bool {
 		return false
 	}
 	return a.Type == layer.TypeDir || a.ModTime.Equal(b.ModTime)
+}
+
+// bringsAtOrBelow reports whether a switch from old to nu brings
+// something at or below p, which an upper entry there hides: a path of
+// differ (sorted) that nu has. A path nu lacks is deleted on both sides;
+// p itself, a directory on both sides, differs in what git keeps none of
+// (mode, owner).
+func bringsAtOrBelow(differ []string, old, nu tree.Tree, p string) bool {
+	if hasPath(differ, p) && nu[p] != nil && !bothDirs(old[p], nu[p]) {
+		return true
+	}
+	for i := sort.SearchStrings(differ, p+"/"); i < len(differ) && strings.HasPrefix(differ[i], p+"/"); i++ {
+		if nu[differ[i]] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // hasPath reports whether sorted holds p.

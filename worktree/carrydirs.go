@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/strata-sh/strata/objects/layer"
@@ -130,4 +132,35 @@ func plainDirs(upper string, dirs map[string]bool) (map[string]bool, error) {
 		}
 	}
 	return out, nil
+}
+
+// leftDirsIn returns the paths of clash that told has as a directory and
+// tnew lacks. As plain directories of an upper, carryConflicts counts
+// them as clashes only when they hold no change (deletions alone): git
+// leaves no directory there, and the copy drops them (pruneEmptied).
+func leftDirsIn(clash []string, told, tnew tree.Tree) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range clash {
+		if leftDir(told[p], tnew[p]) {
+			out[p] = true
+		}
+	}
+	return out
+}
+
+// pruneEmptied removes from stage, a staged carry, the directories of
+// clash that the switch deletes and that hold none of the changes, only
+// deletions of what was in them (leftDirsIn), and returns the rest of
+// clash: the switch deletes the directory, as git's checkout does.
+func pruneEmptied(stage string, clash []string, told, tnew tree.Tree) ([]string, error) {
+	emptied, err := plainDirs(stage, leftDirsIn(clash, told, tnew))
+	if err != nil || len(emptied) == 0 {
+		return clash, err
+	}
+	for p := range emptied {
+		if err := os.RemoveAll(filepath.Join(stage, p)); err != nil {
+			return nil, err
+		}
+	}
+	return withoutPathsIn(clash, emptied), nil
 }

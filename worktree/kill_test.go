@@ -25,10 +25,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CHECKOUT_TEST_HELPER") == "swapper" {
 		runSwapper() // the escape suite's container (escape_test.go)
 	}
-	if h := os.Getenv("CHECKOUT_TEST_HELPER"); h == "commit" || h == "checkout" {
+	if h := os.Getenv("CHECKOUT_TEST_HELPER"); h == "commit" || h == "checkout" || h == "keep" {
 		r, err := repo.Open(os.Getenv("CHECKOUT_TEST_DIR"))
 		if err == nil && h == "commit" {
 			_, _, err = Main(r).Commit(context.Background(), CommitOptions{Message: "from helper"})
+		} else if err == nil && h == "keep" {
+			_, err = Main(r).Reset(context.Background(), os.Getenv("CHECKOUT_TEST_REV"), ResetKeep)
 		} else if err == nil {
 			_, err = Main(r).Checkout(context.Background(), CheckoutOptions{Rev: os.Getenv("CHECKOUT_TEST_REV")})
 		}

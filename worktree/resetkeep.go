@@ -67,26 +67,49 @@ func (w *Worktree) planKeep(ctx context.Context, st State, h refs.Head, c *objec
 // keepClashes returns the changes that a reset --keep across differ
 // (the sorted paths whose entries differ between told and tnew) would
 // overwrite or hide: a change at a path of differ, above one, or below
-// one that is no directory on both sides; not a deletion of a path
-// tnew lacks, which git's reset --keep carries. A directory above a change
-// whose mode, owner or mtime alone differ is written over the change's
-// head, which stays: git keeps no directories, and status shows no
-// directory's mtime, which any file made in it moves.
+// one that is no directory on both sides. A deletion clashes only where
+// REV brings something at or below it (bringsAtOrBelow): what REV
+// deletes too, or leaves as it was, git's reset --keep carries. A
+// directory above a change whose mode, owner or mtime alone differ is
+// written over the change's head, which stays: git keeps no
+// directories, and status shows no directory's mtime, which any file
+// made in it moves. A directory REV deletes stays for a change below it
+// (keepChangeSet), as git leaves it to the untracked files in it; one
+// the user made where REV makes one takes REV's files (joinsDir).
 func keepClashes(changes []tree.Change, differ []string, told, tnew tree.Tree) []tree.Change {
 	var out []tree.Change
 	for _, c := range changes {
-		if c.Kind == tree.Deleted && tnew[c.Path] == nil {
-			continue // deleted as REV deletes it, with all below it
+		if c.Kind == tree.Deleted {
+			if bringsAtOrBelow(differ, told, tnew, c.Path) {
+				out = append(out, c)
+			}
+			continue
 		}
-		clash := hasPath(differ, c.Path) || hasBelow(differ, c.Path)
+		clash := (hasPath(differ, c.Path) || hasBelow(differ, c.Path)) && !joinsDir(c, told, tnew)
 		for d := path.Dir(c.Path); !clash && d != "/" && d != "."; d = path.Dir(d) {
-			clash = hasPath(differ, d) && !bothDirs(told[d], tnew[d])
+			// The view has a directory at d: REV's clashes unless a
+			// directory too, or none (a directory REV deletes stays).
+			clash = hasPath(differ, d) && tnew[d] != nil && tnew[d].Type != layer.TypeDir
 		}
 		if clash {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// joinsDir reports whether c adds a directory where REV (tnew) adds one
+// too: REV's files are written into it beside the user's, as git writes
+// them beside untracked files, and each of those is a change of its own.
+func joinsDir(c tree.Change, told, tnew tree.Tree) bool {
+	return c.Kind == tree.Added && c.New != nil && c.New.Type == layer.TypeDir && told[c.Path] == nil &&
+		tnew[c.Path] != nil && tnew[c.Path].Type == layer.TypeDir
+}
+
+// leftDir reports whether o is a directory and n nothing: a directory
+// a switch deletes, which a change below it keeps.
+func leftDir(o, n *layer.Entry) bool {
+	return o != nil && o.Type == layer.TypeDir && n == nil
 }
 
 // bothDirs reports whether a and b are both directories.
@@ -181,7 +204,11 @@ func (w *Worktree) finishKeep(ctx context.Context, st *State) error {
 		return err
 	}
 	testHook("reset-keep-moved")
-	if err := w.writeKeep(ctx, changeset.New(told, tnew, nil, c.Layers())); err != nil {
+	cs, err := keepChangeSet(w.target, told, tnew, c.Layers())
+	if err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	if err := w.writeKeep(ctx, cs); err != nil {
 		return err
 	}
 	st.KeepFrom = ""

@@ -29,9 +29,11 @@ work tree on it: 'reset --hard' alone drops the uncommitted changes.
   --keep   move the work tree to REV keeping its uncommitted changes, as
            git's: refused, changing nothing, when a path that differs
            between HEAD and REV (or a directory above one, or a path below
-           one that is no directory in both) has uncommitted changes other
-           than a deletion REV makes too, and, as git's, while a merge,
-           cherry-pick, revert or rebase is stopped on its conflicts
+           one that is no directory in both, nor one REV deletes) has
+           uncommitted changes other than a deletion of what REV deletes
+           too or leaves as it was, and, as git's, while a merge,
+           cherry-pick, revert or rebase is stopped on its conflicts; a
+           directory REV deletes stays for a new file in it, as git's
   --merge  --keep, as git's (every change is unstaged: there is no index),
            except over a stopped merge, cherry-pick, revert or rebase step:
            what the step wrote (clean changes, conflict markers, their
