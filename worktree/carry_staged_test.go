@@ -2,6 +2,7 @@ package worktree
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -227,6 +228,13 @@ func testWriteAfterKilledStagedCarry(t *testing.T, killedAgain bool) {
 	w, _ := stackedCarrySetup(t)
 	killedHelper(t, w.Repo, "checkout-after-ref", "CHECKOUT_TEST_HELPER=checkout", "CHECKOUT_TEST_REV=new")
 	root := w.Target()
+	// The killed switch left the view read-only (freezeView): no write
+	// goes there until the next command. One who makes it writable by
+	// hand writes into it, and the next command carries that too.
+	if err := write(root+"/etc/hostname", "later\n"); !errors.Is(err, unix.EROFS) {
+		t.Fatalf("a write into the view a killed switch froze: %v; want EROFS", err)
+	}
+	must(t, setReadOnly(root, false))
 	must(t, write(root+"/etc/hostname", "later\n"))
 	must(t, write(root+"/later.txt", "later\n"))
 	must(t, write(root+"/etc/motd", "mine\n")) // new changes /etc/motd

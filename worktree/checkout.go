@@ -231,9 +231,14 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 	}
 	carry := carryNone
 	if !o.Force {
-		if err := w.RefuseWhileRunning(); err != nil {
+		// Frozen before the check for users, and until the new mount
+		// takes the view's place: a write made after the changes are
+		// read would be lost with the old upper.
+		thaw, err := w.freezeUnused()
+		if err != nil {
 			return nil, err
 		}
+		defer thaw()
 		if carry, err = w.planCarry(ctx, st, c); err != nil {
 			return nil, err
 		}

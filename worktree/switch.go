@@ -27,7 +27,7 @@ func (w *Worktree) Ensure(ctx context.Context) (State, error) {
 	return w.ensure(ctx)
 }
 
-func (w *Worktree) ensure(ctx context.Context) (State, error) {
+func (w *Worktree) ensureMounted(ctx context.Context) (State, error) {
 	st, ok, err := w.State()
 	if err != nil {
 		return st, err

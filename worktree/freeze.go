@@ -1,0 +1,110 @@
+package worktree
+
+// A switch copies the uncommitted changes out of the mounted view before
+// it mounts the new commit in its place (a staged carry; a clean tree's
+// switch mounts a fresh upper too): a write into the view between the
+// copy and the swap would go to the old upper, and with it to the trash.
+// The view is made read-only for that time instead, so that such a
+// write fails, and none is lost.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// ensure is ensureMounted, then makes the view writable again if a
+// switch killed while it was frozen left it read-only.
+func (w *Worktree) ensure(ctx context.Context) (State, error) {
+	st, err := w.ensureMounted(ctx)
+	if err != nil {
+		return st, err
+	}
+	return st, w.thawView()
+}
+
+// frozenMarker names the file that says the view was made read-only by
+// a switch, for the next command to undo if that switch was killed.
+func (w *Worktree) frozenMarker() string { return filepath.Join(w.Dir, "frozen") }
+
+// freezeUnused freezes the view (freezeView) and refuses while anything
+// uses it (RefuseWhileRunning), which names a process that keeps the
+// view from freezing, if it can.
+func (w *Worktree) freezeUnused() (thaw func(), err error) {
+	thaw, err = w.freezeView()
+	if err != nil {
+		if inUse := w.RefuseWhileRunning(); inUse != nil {
+			return nil, inUse
+		}
+		return nil, err
+	}
+	if err := w.RefuseWhileRunning(); err != nil {
+		thaw()
+		return nil, err
+	}
+	return thaw, nil
+}
+
+// freezeView makes the mounted view read-only (the mount, not its file
+// system: mount_setattr), and returns what makes it writable again. The
+// kernel refuses while a file in it is open for writing (EBUSY): that
+// process could still write, so the switch is refused too. Not mounted,
+// there is nothing to freeze.
+func (w *Worktree) freezeView() (thaw func(), err error) {
+	if mounted, err := w.isMounted(); err != nil || !mounted {
+		return func() {}, err
+	}
+	f, err := os.OpenFile(w.frozenMarker(), os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("checkout: %w", err)
+	}
+	f.Close()
+	err = setReadOnly(w.target, true)
+	if errors.Is(err, unix.EBUSY) {
+		os.Remove(w.frozenMarker())
+		return nil, fmt.Errorf("%s is %w: a process has a file open for writing in it; close it, or use --force", w.displayName(), ErrInUse)
+	}
+	if err != nil {
+		os.Remove(w.frozenMarker())
+		return nil, fmt.Errorf("checkout: make %s read-only: %w", w.target, err)
+	}
+	return func() {
+		if err := w.thawView(); err != nil {
+			slog.Warn("the work tree stays read-only until the next command", "err", err)
+		}
+	}, nil
+}
+
+// thawView makes the view writable again after a switch that froze it
+// (freezeView), done, refused or killed; the marker goes last, so that
+// a command killed before is followed by one that thaws it.
+func (w *Worktree) thawView() error {
+	if _, err := os.Lstat(w.frozenMarker()); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if mounted, err := w.isMounted(); err != nil {
+		return err
+	} else if mounted {
+		if err := setReadOnly(w.target, false); err != nil {
+			return fmt.Errorf("make %s writable again: %w", w.target, err)
+		}
+	}
+	return os.Remove(w.frozenMarker())
+}
+
+// setReadOnly sets or clears the read-only flag of the mount at target.
+func setReadOnly(target string, ro bool) error {
+	attr := &unix.MountAttr{}
+	if ro {
+		attr.Attr_set = unix.MOUNT_ATTR_RDONLY
+	} else {
+		attr.Attr_clr = unix.MOUNT_ATTR_RDONLY
+	}
+	return unix.MountSetattr(unix.AT_FDCWD, target, 0, attr)
+}
