@@ -97,7 +97,7 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 			return carryNone, &DirtyError{Changes: changesAt(changes, changed, nil), Overwritten: true}
 		}
 	}
-	clash, res, err := w.stageCarry(ctx, st, res, told, tnew, false)
+	clash, res, err := w.stageCarry(ctx, st, res, told, tnew, c.Layers(), false)
 	if err != nil {
 		return carryNone, err
 	}
@@ -109,12 +109,12 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 
 // stageCarry copies the uncommitted changes out of the mounted view into
 // upper.carry, as an upper over told's lowers, and returns what in it
-// clashes with a switch to tnew (carryConflicts); with a clash, nothing
-// is left staged. res is the scan of st's upper, nil to make it here; the
-// scan is returned. A restage (restageCarry) stages whatever clashes, and
+// clashes with a switch to tnew, the tree of layers (carryConflicts);
+// with a clash, nothing is left staged. res is the scan of st's upper,
+// nil to make it here; the scan is returned. A restage (restageCarry) stages whatever clashes, and
 // replaces the copy there only once the new one is whole: the next
 // command finishes the switch from whichever it finds.
-func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, told, tnew tree.Tree, restage bool) ([]string, *statusResult, error) {
+func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, told, tnew tree.Tree, layers []objects.Layer, restage bool) ([]string, *statusResult, error) {
 	if res == nil {
 		var err error
 		if res, err = w.scan(ctx, st); err != nil {
@@ -140,7 +140,9 @@ func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, 
 		os.RemoveAll(tmp)
 		return nil, nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
 	}
-	adopted, err := adoptDirs(tmp, res.changes, told, tnew)
+	adopted, err := adoptDirs(tmp, res.changes, told, tnew, func(dirs []string) error {
+		return w.writeEntries(ctx, tmp, dirs, told, tnew, layers)
+	})
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
@@ -186,7 +188,7 @@ func (w *Worktree) restageCarry(ctx context.Context, st State, c *objects.Commit
 	if err != nil {
 		return err
 	}
-	clash, _, err := w.stageCarry(ctx, st, nil, told, tnew, true)
+	clash, _, err := w.stageCarry(ctx, st, nil, told, tnew, c.Layers(), true)
 	if err != nil {
 		return err
 	}
@@ -267,7 +269,7 @@ func clashesWithChanges(changes []tree.Change, clash []string) []string {
 //     it shows what it holds, as git leaves a directory it deletes to
 //     the untracked files in it.
 //
-// The directories of adopted were given nu's mode and owner (adoptDirs):
+// The directories of adopted were given nu's mode, owner and xattrs (adoptDirs):
 // no clash at them.
 func carryConflicts(upper string, old, nu tree.Tree, adopted map[string]bool) ([]string, error) {
 	var differ []string
