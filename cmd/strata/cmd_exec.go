@@ -34,8 +34,9 @@ in its namespaces and cgroups (so under its device rules and limits), with
 the same capabilities, seccomp profile, no_new_privs and --group-add
 groups as the run, its environment, user and working directory unless
 -e, -u and -w say otherwise. --privileged gives the command every
-capability and no seccomp filter, as docker's exec --privileged (the
-run's device rules, limits and read-only paths stay).
+capability, as docker's exec --privileged, and no seccomp filter, where
+docker's and podman's keep the run's (the run's device rules, limits
+and read-only paths stay).
 
   strata exec web ps                 # what runs in web
   strata exec -it web /bin/sh        # a shell at a terminal inside web
@@ -114,7 +115,7 @@ included), 126, 127 as for run.`,
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL`")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal")
-	f.BoolVar(&o.privileged, "privileged", false, "every capability, no seccomp filter, for this command (as docker's)")
+	f.BoolVar(&o.privileged, "privileged", false, "every capability (as docker's) and no seccomp filter (docker's keeps the run's), for this command")
 	return cmd
 }
 
