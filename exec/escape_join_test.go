@@ -85,3 +85,32 @@ func TestJoinedCommandLeadsItsOwnSession(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinIgnoresAProcTheContainerMounted: on nsenter's way in (taken
+// for a container with a user namespace of its own), nsenter executed
+// the init as /proc/self/fd/5 in the container's root, where /proc is
+// the container's to mount over: root in its own user namespace, with
+// --cap-add SYS_ADMIN (no privilege on the host there), a rootless
+// container bind-mounted a directory of its own there, and the program
+// it put at self/fd/5 ran as the host's root with every capability when
+// root ran strata exec into it. nsenter now keeps the host's root to
+// execute the init, which then enters the container's.
+func TestJoinIgnoresAProcTheContainerMounted(t *testing.T) {
+	useSmallInit(t)
+	dir := rootlessDir(t)
+	root := filepath.Join(dir, "rootfs")
+	script := `mkdir -p /tmp/realproc /tmp/fake/self/fd && mount -t proc proc /tmp/realproc &&
+printf '#!/bin/sh\ncat /tmp/realproc/self/uid_map >/tmp/pwned\n' >/tmp/fake/self/fd/5 && chmod 755 /tmp/fake/self/fd/5 &&
+mount --bind /tmp/fake /proc && touch /tmp/ready; exec sleep 1001`
+	startAsUser(t, dir, Spec{Root: root, Network: NetworkNone, CapAdd: []string{"SYS_ADMIN"},
+		Args: []string{"sh", "-c", script}})
+	waitFile(t, filepath.Join(root, "tmp/ready"))
+	pid := pidRunning(t, "sleep\x001001\x00")
+	r := join(t, pid, nil, "cat", "/tmp/ready")
+	if b, err := os.ReadFile(filepath.Join(root, "tmp/pwned")); err == nil {
+		t.Fatalf("the container's /proc/self/fd/5 ran as the joined init, with the uid map %q", b)
+	}
+	if r.code != 0 || r.err != nil {
+		t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
+	}
+}

@@ -43,7 +43,8 @@ import (
 //	  init in join mode inside them:
 //	    strata-init (joincg: host side; moves itself into the cgroups)
 //	      -> execve nsenter -t PID -m -u -i -n -p -C   (forks into the PID namespace)
-//	         -> execve /proc/self/fd/N (join: confines itself, then execve the command)
+//	         -> execve /N from nsenter's /proc/self/fd (join: enters the
+//	            container's root, confines itself, then execve the command)
 //	  nsenter holds the status pipe until the command ends, so the init
 //	  makes a status pipe of its own and sends its read end back over a
 //	  socket: its end says the command runs, as on the other ways.
@@ -141,7 +142,7 @@ var joinByInit = false
 // into the container by a thread of this process where t is given, else
 // through nsenter (see Join).
 func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *joinTarget) (int, error) {
-	var nsenter *os.File
+	var nsenter, containerRoot *os.File
 	var procs []string
 	if t == nil {
 		path, err := osexec.LookPath("nsenter")
@@ -159,6 +160,10 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		if procs, err = cgroupProcsOf(pid); err != nil {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
+		if containerRoot, err = openRootOf(pid); err != nil {
+			return CodeRuntime, runtimeErr("%w", err)
+		}
+		defer containerRoot.Close()
 	}
 	var pidfd *os.File
 	if t != nil {
@@ -220,10 +225,21 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		defer statusSock.Close()
 		statusChild = os.NewFile(uintptr(pair[1]), "status-child")
 		nsenterPath := "/proc/self/fd/" + strconv.Itoa(3+len(files)+1) // after statusChild
+		// nsenter executes the init from a root it opened before it
+		// entered the mount namespace: in the container's root, the
+		// /proc of /proc/self/fd/5 is the container's to mount over, and
+		// a rootless container (root in a user namespace of its own,
+		// which --cap-add SYS_ADMIN lets mount) had its own program run
+		// as the host's root with every capability. That root and the
+		// working directory are nsenter's own descriptor directory, where
+		// "/5" is the init, and nothing else of the host's shows
+		// through the child's /proc/PID/root. The init then enters the
+		// container's root (enterRoot), the descriptor after nsenter's.
 		cmd.Args = append([]string{"strata-join", nsenterPath, "-t", strconv.Itoa(pid),
-			"-m", "-u", "-i", "-n", "-p", "-C", "--", self}, procs...)
+			"-m", "-u", "-i", "-n", "-p", "-C", "--root=/proc/self/fd", "--wd=/proc/self/fd",
+			"--", strings.TrimPrefix(self, "/proc/self/fd")}, procs...)
 		cmd.Env = []string{envMode + "=joincg", child}
-		cmd.ExtraFiles = append(files, statusChild, nsenter) // statusChild: fdJoinTTY, or the one after it
+		cmd.ExtraFiles = append(files, statusChild, nsenter, containerRoot) // statusChild: fdJoinTTY, or the one after it
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	} else {
 		// No parent-death signal: Go's fork would kill a child that

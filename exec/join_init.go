@@ -65,6 +65,7 @@ func joinedInit(byPidfd bool) {
 	if byPidfd {
 		enterByPidfd(last)
 	} else {
+		enterRoot(last + 2) // after the status socket and nsenter's binary
 		ownStatus(last)
 	}
 	if cfg.Terminal {
@@ -125,6 +126,22 @@ func enterByPidfd(pidfd int) {
 		failInit(CodeRuntime, fmt.Errorf("join container: enter its namespaces: %w", err))
 	}
 	unix.Close(pidfd)
+}
+
+// enterRoot makes the directory fd holds, the container's root (its pid
+// 1's, opened on the host), this process's root and working directory:
+// nsenter left it the host's root (--root=/, see joinFromInit).
+func enterRoot(fd int) {
+	if err := unix.Fchdir(fd); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: enter its root: %w", err))
+	}
+	if err := unix.Chroot("."); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: enter its root: %w", err))
+	}
+	if err := unix.Chdir("/"); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: enter its root: %w", err))
+	}
+	unix.Close(fd)
 }
 
 // fdJoinTTY is where a joined process finds the socket for its pty master.

@@ -130,3 +130,14 @@ func onlyChild(pid int) (int, bool) {
 	}
 	return fd, true
 }
+
+// openRootOf opens pid's root directory, as a path (O_PATH), on the host:
+// the joined init enters it on nsenter's way (enterRoot).
+func openRootOf(pid int) (*os.File, error) {
+	p := "/proc/" + strconv.Itoa(pid) + "/root"
+	fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open the container's root: %w", err)
+	}
+	return os.NewFile(uintptr(fd), p), nil
+}

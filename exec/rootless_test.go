@@ -7,6 +7,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,4 +96,34 @@ func TestRootless(t *testing.T) {
 	if !strings.HasPrefix(out, "code=125 err=start container: rootless: resource limits need a cgroup v2 subtree") {
 		t.Errorf("rootless limits: %q", out)
 	}
+}
+
+// startAsUser starts spec as uid 1000 (a rootless container) in the
+// background, as runAsUser does; it is killed when the test ends.
+func startAsUser(t *testing.T, dir string, spec Spec) {
+	t.Helper()
+	js, _ := json.Marshal(spec)
+	cmd := osexec.Command(filepath.Join(dir, "exec.test"))
+	cmd.Env = []string{specEnv + "=" + string(js), "PATH=/usr/bin:/bin", "TMPDIR=" + filepath.Join(dir, "tmp")}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 1000, Gid: 1000}}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+}
+
+// pidRunning returns the host pid of the one process whose command line
+// is cmdline (NUL-terminated arguments).
+func pidRunning(t *testing.T, cmdline string) int {
+	t.Helper()
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && string(b) == cmdline {
+			if pid, err := strconv.Atoi(e.Name()); err == nil {
+				return pid
+			}
+		}
+	}
+	t.Fatalf("no process runs %q", cmdline)
+	return 0
 }
