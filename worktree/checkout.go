@@ -213,6 +213,11 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		st.Commit = id
 		return c, w.writeState(st)
 	}
+	// -f drops a staged config, as git's drops the index's changes.
+	dropStaged := o.Force && st.StagedConfig != nil
+	if dropStaged {
+		st.StagedConfig, st.StagedOn = nil, ""
+	}
 	same := id == st.Commit
 	if same && o.Force {
 		// --force discards uncommitted changes on the same commit too,
@@ -227,6 +232,11 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		if err := createBranch(); err != nil {
 			return nil, err
 		}
+		if dropStaged {
+			if err := w.writeState(st); err != nil {
+				return nil, err
+			}
+		}
 		return c, w.setHead(&st, branch, id, msg)
 	}
 	carry := carryNone
@@ -240,6 +250,11 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		}
 		defer thaw()
 		if carry, err = w.planCarry(ctx, st, c); err != nil {
+			return nil, err
+		}
+		// Written with the pending switch: a staged config goes along
+		// only to a commit with the same config.
+		if err := w.carryStaged(&st, c, "a switch to "+switchName(o, c)); err != nil {
 			return nil, err
 		}
 	}

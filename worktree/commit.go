@@ -27,7 +27,8 @@ type CommitOptions struct {
 	Author     string    // "Name <email>"; "" for the repository's identity
 	Date       time.Time // zero: now (the CLI applies --date and SOURCE_DATE_EPOCH)
 	// Config edits the image config the commit carries (a copy of the
-	// parent's); the CLI passes change.Apply of its --change lines.
+	// parent's, or of the config reset --soft staged); the CLI passes
+	// change.Apply of its --change lines.
 	Config func(*ocispec.ImageConfig) error
 	// Mtime, if set, rewrites the new layer's mtimes (the CLI clamps them
 	// to SOURCE_DATE_EPOCH so that the same changes give the same id).
@@ -83,7 +84,12 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	}
 	defer written.drop() // on a way out before the layer is taken
 	slog.Debug("commit: scanned the work tree", "changes", res.n, "took", time.Since(t0))
-	if res.n == 0 && o.Config == nil && !o.AllowEmpty {
+	// A config reset --soft staged is a change, as a file is.
+	staged, err := w.stagedFor(st)
+	if err != nil {
+		return nil, 0, err
+	}
+	if res.n == 0 && o.Config == nil && staged == nil && !o.AllowEmpty {
 		return nil, 0, ErrNothingToCommit
 	}
 	nc := objects.NewCommit{Parent: parent, Message: o.Message, Author: o.Author, Date: o.Date,
@@ -96,13 +102,15 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	if nc.Date.IsZero() {
 		nc.Date = time.Now()
 	}
-	if o.Config != nil {
-		var cfg ocispec.ImageConfig
-		if parent != nil {
+	if o.Config != nil || staged != nil {
+		cfg := derefConfig(staged)
+		if staged == nil && parent != nil {
 			cfg = cloneConfig(parent.Config.Config)
 		}
-		if err := o.Config(&cfg); err != nil {
-			return nil, 0, err
+		if o.Config != nil {
+			if err := o.Config(&cfg); err != nil {
+				return nil, 0, err
+			}
 		}
 		nc.Config = &cfg
 	}

@@ -20,19 +20,26 @@ import (
 )
 
 // TestMain doubles as a helper process: CHECKOUT_TEST_HELPER=commit runs
-// one commit of the main work tree of the project in CHECKOUT_TEST_DIR.
+// one commit of the main work tree of the project in CHECKOUT_TEST_DIR
+// (checkout, keep and reset-soft: to CHECKOUT_TEST_REV).
 func TestMain(m *testing.M) {
 	if os.Getenv("CHECKOUT_TEST_HELPER") == "swapper" {
 		runSwapper() // the escape suite's container (escape_test.go)
 	}
-	if h := os.Getenv("CHECKOUT_TEST_HELPER"); h == "commit" || h == "checkout" || h == "keep" {
+	if h := os.Getenv("CHECKOUT_TEST_HELPER"); h == "commit" || h == "checkout" || h == "keep" || h == "reset-soft" {
 		r, err := repo.Open(os.Getenv("CHECKOUT_TEST_DIR"))
-		if err == nil && h == "commit" {
-			_, _, err = Main(r).Commit(context.Background(), CommitOptions{Message: "from helper"})
-		} else if err == nil && h == "keep" {
-			_, err = Main(r).Reset(context.Background(), os.Getenv("CHECKOUT_TEST_REV"), ResetKeep)
-		} else if err == nil {
-			_, err = Main(r).Checkout(context.Background(), CheckoutOptions{Rev: os.Getenv("CHECKOUT_TEST_REV")})
+		rev := os.Getenv("CHECKOUT_TEST_REV")
+		if err == nil {
+			switch h {
+			case "commit":
+				_, _, err = Main(r).Commit(context.Background(), CommitOptions{Message: "from helper"})
+			case "keep":
+				_, err = Main(r).Reset(context.Background(), rev, ResetKeep)
+			case "reset-soft":
+				_, err = Main(r).Reset(context.Background(), rev, ResetSoft)
+			default:
+				_, err = Main(r).Checkout(context.Background(), CheckoutOptions{Rev: rev})
+			}
 		}
 		if err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")

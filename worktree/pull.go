@@ -69,6 +69,11 @@ func PrepareBranchUpdate(ctx context.Context, w *Worktree, branch string, force 
 		}
 		return nil, fmt.Errorf("%s in %s: commit them first", what, w.Target())
 	}
+	if st, _, err := w.State(); err != nil {
+		return nil, err
+	} else if err := w.refuseStaged(st, "a pull"); err != nil {
+		return nil, err
+	}
 	u.w = w
 	return u, nil
 }

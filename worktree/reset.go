@@ -99,6 +99,10 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 			return nil, err
 		}
 	}
+	// Recorded with the pending switch below; --keep may refuse here.
+	if err := w.stageResetConfig(&st, c, mode); err != nil {
+		return nil, err
+	}
 	if err := w.prepare(ctx, c); err != nil {
 		return nil, fmt.Errorf("reset: %w", err)
 	}
@@ -117,6 +121,7 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 	if err := w.writeState(st); err != nil {
 		return nil, err
 	}
+	testHook("reset-before-ref")
 	if err := w.setOrigHead(h.Commit); err != nil {
 		return nil, fmt.Errorf("reset: %w", err)
 	}
@@ -126,6 +131,7 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 	}
 	moveErr := w.moveHead(&st, c.ID, old, "reset: moving to "+rev)
 	if moveErr != nil && !errors.Is(moveErr, refs.ErrMoved) {
+		st.unstagePending()
 		st.Pending, st.KeepFrom = "", ""
 		w.writeState(st)
 		return nil, fmt.Errorf("reset: %w", moveErr)
@@ -139,6 +145,13 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 	// soft reset; REV's go where they differ.
 	if err := w.finishKeep(ctx, &st); err != nil {
 		return c, err
+	}
+	if mode == ResetHard && st.StagedConfig != nil {
+		// On the same commit: nothing else drops it.
+		st.StagedConfig, st.StagedOn = nil, ""
+		if err := w.writeState(st); err != nil {
+			return c, err
+		}
 	}
 	if moveErr != nil {
 		return c, fmt.Errorf("reset: %w", moveErr)

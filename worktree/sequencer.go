@@ -127,6 +127,11 @@ func (w *Worktree) begin(ctx context.Context, op string) (State, refs.Head, erro
 	if err == nil && len(changes) > 0 {
 		err = uncommitted(op, changes)
 	}
+	if err == nil {
+		// Its commits would not record a staged config (a stash apply,
+		// which only writes files, leaves it staged).
+		err = w.refuseStaged(st, "a "+op)
+	}
 	return st, h, err
 }
 

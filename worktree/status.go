@@ -134,7 +134,7 @@ func (w *Worktree) refuseChanges(ctx context.Context, st State) error {
 		}
 		return de
 	}
-	return nil
+	return w.refuseStaged(st, "")
 }
 
 // scanChanges is scan for a caller that wants the changes alone: it does

@@ -69,6 +69,7 @@ func (w *Worktree) ensureMounted(ctx context.Context) (State, error) {
 		}
 		if st.Pending != "" {
 			// HEAD never moved: the switch did not happen.
+			st.unstagePending()
 			st.Pending, st.PendingKeep, st.PendingStack, st.PendingCarry, st.CarryStaged, st.KeepFrom = "", false, false, false, false, ""
 			if err := w.writeState(st); err != nil {
 				return st, err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/internal/atomicfile"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
@@ -104,6 +105,14 @@ type State struct {
 	// rule). A change in the scan's second or later moves the ctime there.
 	Settled   int64         `json:"settled,omitempty"`
 	SettledAt digest.Digest `json:"settled_at,omitempty"`
+	// StagedConfig is the image config the next commit starts from in
+	// place of its parent's, as git's index holds what the next commit
+	// records: reset --soft stages the old HEAD's, so that a squash keeps
+	// it (stagedconfig.go). It counts only while the work tree is at
+	// StagedOn: any other move of the work tree drops it, and a switch
+	// killed before HEAD moved puts it back on the commit it was on.
+	StagedConfig *ocispec.ImageConfig `json:"staged_config,omitempty"`
+	StagedOn     digest.Digest        `json:"staged_on,omitempty"`
 }
 
 // settled is Settled when it is about the work tree's commit, else 0.
@@ -267,6 +276,7 @@ func (w *Worktree) State() (State, bool, error) {
 }
 
 func (w *Worktree) writeState(st State) error {
+	st.dropStaleConfig()
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err

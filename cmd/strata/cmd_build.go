@@ -356,6 +356,11 @@ func planBuildTarget(ctx context.Context, r *repo.Repo, branch string) (*buildTa
 			if len(changes) > 0 {
 				return nil, fmt.Errorf("build -t %s: the branch is checked out with %s; commit them first", branch, plural(len(changes), "uncommitted change"))
 			}
+			if _, fields, err := w.StagedConfig(); err != nil {
+				return nil, err
+			} else if len(fields) > 0 {
+				return nil, fmt.Errorf("build -t %s: the branch is checked out with a staged config (%s, from reset --soft); commit it first", branch, strings.Join(fields, ", "))
+			}
 		}
 		t.checkout = w
 	}
@@ -371,9 +376,12 @@ func (t *buildTarget) move(ctx context.Context, id digest.Digest) error {
 		// in the checkout during the build must not be reset away.
 		_, err := t.checkout.ResetClean(ctx, id.String(), t.branch, t.old)
 		var de *worktree.DirtyError
+		var ce *worktree.ConfigStagedError
 		switch {
 		case errors.As(err, &de):
 			return fmt.Errorf("%s did not move: its checkout got %s during the build (commit them, then 'strata reset --hard %s' takes the build)", refs.ShortName(t.branch), plural(len(de.Changes), "uncommitted change"), id)
+		case errors.As(err, &ce):
+			return fmt.Errorf("%s did not move: its checkout got a staged config (%s) during the build (commit it, then 'strata reset --hard %s' takes the build)", refs.ShortName(t.branch), strings.Join(ce.Fields, ", "), id)
 		case errors.Is(err, worktree.ErrNotAt):
 			return fmt.Errorf("%s did not move: its checkout moved during the build", refs.ShortName(t.branch))
 		}

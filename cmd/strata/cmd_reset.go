@@ -19,11 +19,13 @@ func newResetCommand(g *globals) *cobra.Command {
 work tree on it: 'reset --hard' alone drops the uncommitted changes.
 
   --hard   drop the work tree's uncommitted changes (excluded paths are kept)
+           and a staged config
   --soft   keep every file as it is, as git's does: what the commits between
-           REV and the old HEAD changed now shows as uncommitted (so
-           'reset --soft HEAD~2' then 'commit' squashes two commits; their
-           config changes, --change's, are no files and are not kept:
-           give them to commit again)
+           REV and the old HEAD changed now shows as uncommitted, and
+           keep the config too: the old HEAD's, when it is not REV's, is
+           staged for the next commit (status shows "config: Cmd, Env"),
+           so 'reset --soft HEAD~2' then 'commit' squashes two commits,
+           their --change's included
   --mixed  the default, git's: a work tree has no index to reset, so it is
            --soft
   --keep   move the work tree to REV keeping its uncommitted changes, as
@@ -33,7 +35,9 @@ work tree on it: 'reset --hard' alone drops the uncommitted changes.
            uncommitted changes other than a deletion of what REV deletes
            too or leaves as it was, and, as git's, while a merge,
            cherry-pick, revert or rebase is stopped on its conflicts; a
-           directory REV deletes stays for a new file in it, as git's
+           directory REV deletes stays for a new file in it, as git's; a
+           staged config goes along to a REV whose config is HEAD's, and
+           is refused otherwise
   --merge  --keep, as git's (every change is unstaged: there is no index),
            except over a stopped merge, cherry-pick, revert or rebase step:
            what the step wrote (clean changes, conflict markers, their

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/opencontainers/go-digest"
@@ -103,6 +104,10 @@ type statusOptions struct {
 	// (another work tree's operation on the same branch): its changes are
 	// listed against that commit, not HEAD's.
 	shows digest.Digest
+	// config names the fields of a config reset --soft staged that
+	// differ from the commit's ("Cmd", "Env"); none when none is staged.
+	config []string
+	paths  bool // PATHs were given: the config, no path, is not shown
 }
 
 func newStatusCommand(g *globals) *cobra.Command {
@@ -122,11 +127,18 @@ deletion, an untracked file): status reads no file's content. diff shows
 it as a rename ("R /old -> /new").
 
   strata status --short           # "M /etc/motd", one per line ("U /path" for a conflict,
-                                  # "U config: Env MODE: ..." for a config conflict)
+                                  # "U config: Env MODE: ..." for a config conflict,
+                                  # "M config: Cmd, Env" for a staged config)
   strata status --porcelain       # git's porcelain v1: "M  /etc/motd", "A  /new", "UU /path";
                                   # every change is in the X column (strata commits them all)
-  strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}],"operation",
-                                  #  "upstream","gone","ahead","behind"}
+  strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}],"config",
+                                  #  "operation","upstream","gone","ahead","behind"}
+
+A config staged by 'reset --soft' (the old HEAD's, when it differs from
+the new HEAD's: the next commit records it, as it records the files) is
+listed by the names of the fields that differ, "config: Cmd, Env" ("config"
+in JSON, and the work tree is not clean); not with PATHs, nor in
+--porcelain's lines, which are paths.
 
 On a branch whose remote is set (branch.NAME.remote; clone sets it) and
 configured, status says how it stands against the remote-tracking branch
@@ -180,7 +192,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return err
 			}
 			var missing error // said after what the good paths give, as diff
-			if len(paths) > 0 {
+			if o.paths = len(paths) > 0; o.paths {
 				cs = slices.DeleteFunc(cs, func(c tree.Change) bool { return !tree.Under(c.Path, paths) })
 				bad, err := diffMissing(cmd.Context(), w, nil, paths, cs)
 				if err != nil {
@@ -226,6 +238,11 @@ func reportStatus(g *globals, r *repo.Repo, w *worktree.Worktree, cs []tree.Chan
 			return err
 		}
 	}
+	if !o.paths {
+		if _, o.config, err = w.StagedConfig(); err != nil {
+			return err
+		}
+	}
 	return printStatus(g.stdout, h, cs, seq, o)
 }
 
@@ -256,17 +273,21 @@ func (f *porcelainFlag) Set(v string) error {
 
 // statusJSON is what status --format json prints.
 type statusJSON struct {
-	Branch    string       `json:"branch,omitempty"`
-	Head      string       `json:"head,omitempty"`
-	Clean     bool         `json:"clean"`
-	Changes   []changeJSON `json:"changes"`
-	Operation *opJSON      `json:"operation,omitempty"`
+	Branch  string       `json:"branch,omitempty"`
+	Head    string       `json:"head,omitempty"`
+	Clean   bool         `json:"clean"`
+	Changes []changeJSON `json:"changes"`
+	// Config names the fields of the config the next commit records that
+	// differ from HEAD's (reset --soft kept the old HEAD's).
+	Config    []string `json:"config,omitempty"`
+	Operation *opJSON  `json:"operation,omitempty"`
 	*tracking
 }
 
 func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Sequence, o statusOptions) error {
 	if o.format == "json" {
-		v := statusJSON{Branch: refs.ShortName(h.Branch), Clean: len(cs) == 0, Changes: toChangesJSON(cs), Operation: toOpJSON(seq), tracking: o.track}
+		v := statusJSON{Branch: refs.ShortName(h.Branch), Clean: len(cs) == 0 && len(o.config) == 0, Changes: toChangesJSON(cs),
+			Config: o.config, Operation: toOpJSON(seq), tracking: o.track}
 		if h.Commit != "" {
 			v.Head = h.Commit.String()
 		}
@@ -297,6 +318,9 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 				r.put("U config: %s", oneLine(c))
 			}
 		}
+		if len(o.config) > 0 {
+			r.put("M config: %s", strings.Join(o.config, ", "))
+		}
 		for _, c := range cs {
 			r.put("%c %s", c.Kind, r.path(c.Path))
 		}
@@ -316,11 +340,14 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 		fmt.Fprintln(w, "  (\"strata reset --soft HEAD\" keeps these files on top of HEAD; \"strata reset --hard\" takes HEAD's)")
 	}
 	printOperation(w, seq)
-	if len(cs) == 0 {
+	if len(cs) == 0 && len(o.config) == 0 {
 		fmt.Fprintln(w, "nothing to commit, work tree clean")
 		return nil
 	}
 	fmt.Fprintln(w, "Changes not committed:")
+	if len(o.config) > 0 {
+		fmt.Fprintf(w, "  %-12s %s\n", "config:", strings.Join(o.config, ", "))
+	}
 	words := map[tree.Kind]string{tree.Added: "added:", tree.Modified: "modified:", tree.Deleted: "deleted:", tree.TypeChg: "typechange:"}
 	for _, c := range cs {
 		fmt.Fprintf(w, "  %-12s %s\n", words[c.Kind], pathquote.Quote(c.Path))

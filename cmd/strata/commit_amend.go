@@ -18,8 +18,9 @@ var (
 )
 
 // amend is commit --amend: a reset --soft to HEAD's parent, which keeps
-// every file as it is, then a commit with HEAD's message, author and
-// config unless co gives them. If that commit fails, HEAD is put back.
+// every file and the config as they are, then a commit with HEAD's
+// message and author unless co gives them. If that commit fails, HEAD
+// is put back.
 func amend(ctx context.Context, w *worktree.Worktree, co worktree.CommitOptions, changes []string) (*objects.Commit, int, error) {
 	head, err := w.Resolve("HEAD")
 	if err != nil {
@@ -41,11 +42,9 @@ func amend(ctx context.Context, w *worktree.Worktree, co worktree.CommitOptions,
 	if co.Author == "" {
 		co.Author = head.Author()
 	}
-	kept := head.Config.Config
-	co.Config = func(c *ocispec.ImageConfig) error {
-		*c = kept
-		return change.Apply(c, changes)
-	}
+	// The reset below stages HEAD's config (or the one staged already):
+	// the commit starts from it.
+	co.Config = func(c *ocispec.ImageConfig) error { return change.Apply(c, changes) }
 	co.AllowEmpty = true // a new message alone is an amend
 	if _, err := w.Reset(ctx, parent.String(), worktree.ResetSoft); err != nil {
 		return nil, 0, err
