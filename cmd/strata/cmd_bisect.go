@@ -166,13 +166,21 @@ func bisectStart(ctx context.Context, g *globals, args []string, noCheckout bool
 }
 
 // refuseDirty refuses to move a work tree with uncommitted changes,
-// listing them.
+// listing them, or with a staged config (reset --soft's), which its
+// checkouts of other commits would refuse to carry.
 func refuseDirty(ctx context.Context, w *worktree.Worktree) error {
 	changes, err := w.Status(ctx)
 	if err != nil {
 		return err
 	}
-	return dirtyError(w, changes)
+	if err := dirtyError(w, changes); err != nil {
+		return err
+	}
+	_, fields, err := w.StagedConfig()
+	if err != nil || len(fields) == 0 {
+		return err
+	}
+	return fmt.Errorf("a staged config in %s (%s, from reset --soft); commit it or 'strata reset --hard' first", w.Target(), strings.Join(fields, ", "))
 }
 
 func dirtyError(w *worktree.Worktree, changes []tree.Change) error {
