@@ -42,7 +42,10 @@ const (
 // copied out of the view into upper.carry: entries equal to the old
 // commit (a file written back, a restore's copy) and excluded ones are
 // then no longer in the way, as in git, where they are no change.
-func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (carryMode, error) {
+//
+// With m (checkout -m), a changed file the switch changes too is merged
+// with the new commit's in that copy (mergeCarried) and no longer clashes.
+func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit, m *carryMerge) (carryMode, error) {
 	// A stacked mount is always copied: scanned once, for the copy too.
 	var res *statusResult
 	var changes []tree.Change
@@ -93,16 +96,19 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 			return carryNone, fmt.Errorf("checkout: read the uncommitted changes: %w", err)
 		}
 		rest := withoutPathsIn(clash, adopt)
-		if changed := clashesWithChanges(changes, rest); len(changed) > 0 {
+		if changed := clashesWithChanges(changes, rest); len(changed) > 0 && m == nil {
 			return carryNone, &DirtyError{Changes: changesAt(changes, changed, nil), Overwritten: true}
 		}
 	}
-	clash, res, err := w.stageCarry(ctx, st, res, told, tnew, c.Layers(), false)
+	if m != nil {
+		m.old, m.nu = old, c
+	}
+	clash, res, err := w.stageCarry(ctx, st, res, told, tnew, c.Layers(), false, m)
 	if err != nil {
 		return carryNone, err
 	}
 	if len(clash) > 0 {
-		return carryNone, &DirtyError{Changes: changesAt(changes, clash, res.linked), Overwritten: true}
+		return carryNone, &DirtyError{Changes: changesAt(changes, clash, res.linked), Overwritten: true, Merge: m != nil}
 	}
 	return carryStaged, nil
 }
@@ -114,7 +120,7 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit) (
 // nil to make it here; the scan is returned. A restage (restageCarry) stages whatever clashes, and
 // replaces the copy there only once the new one is whole: the next
 // command finishes the switch from whichever it finds.
-func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, told, tnew tree.Tree, layers []objects.Layer, restage bool) ([]string, *statusResult, error) {
+func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, told, tnew tree.Tree, layers []objects.Layer, restage bool, m *carryMerge) ([]string, *statusResult, error) {
 	if res == nil {
 		var err error
 		if res, err = w.scan(ctx, st); err != nil {
@@ -143,6 +149,9 @@ func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, 
 	adopted, err := adoptDirs(tmp, res.changes, told, tnew, func(dirs []string) error {
 		return w.writeEntries(ctx, tmp, dirs, told, tnew, layers)
 	})
+	if err == nil && m != nil {
+		adopted, err = w.mergeStaged(tmp, res, told, tnew, m, adopted)
+	}
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, nil, fmt.Errorf("checkout: carry the uncommitted changes: %w", err)
@@ -188,7 +197,12 @@ func (w *Worktree) restageCarry(ctx context.Context, st State, c *objects.Commit
 	if err != nil {
 		return err
 	}
-	clash, _, err := w.stageCarry(ctx, st, nil, told, tnew, c.Layers(), true)
+	var m *carryMerge
+	if st.PendingMerge != "" {
+		// Merged again from the view, which still shows st's commit.
+		m = &carryMerge{old: old, nu: c, lb: labels{ours: st.PendingMerge, theirs: "local"}}
+	}
+	clash, _, err := w.stageCarry(ctx, st, nil, told, tnew, c.Layers(), true, m)
 	if err != nil {
 		return err
 	}
@@ -207,7 +221,7 @@ func (w *Worktree) finishStagedCarry(ctx context.Context, st State, c *objects.C
 			return st, err
 		}
 	}
-	st.Commit, st.Pending, st.Stacked, st.Base, st.CarryStaged = c.ID, "", false, "", false
+	st.Commit, st.Pending, st.Stacked, st.Base, st.CarryStaged, st.PendingMerge = c.ID, "", false, "", false, ""
 	return st, w.writeState(st)
 }
 

@@ -34,11 +34,24 @@ type CheckoutOptions struct {
 	// keeping this one's changes (git's --ignore-other-worktrees); Force
 	// does it too.
 	IgnoreOtherWorktrees bool
+	// Merge merges a change at a path the switch changes with the new
+	// commit's file, as git's checkout -m, where the switch would
+	// otherwise refuse (mergeCarried).
+	Merge bool
 	// RefuseStopped refuses while a merge, rebase, cherry-pick or revert
 	// is stopped here (git switch, even with --force); without it a
 	// checkout that moves HEAD ends a stopped merge, cherry-pick or
 	// revert, as git checkout does (endStoppedOp).
 	RefuseStopped bool
+}
+
+// mergeLabel names the new commit in checkout -m's conflict markers, as
+// git's: as the user named it.
+func (o CheckoutOptions) mergeLabel() string {
+	if o.Rev == "" {
+		return "HEAD"
+	}
+	return o.Rev
 }
 
 func (o CheckoutOptions) branchFlag() string {
@@ -56,6 +69,8 @@ type DirtyError struct {
 	// Overwritten says the switch would carry the other changes and
 	// refuses for these alone, which the new commit changes (planCarry).
 	Overwritten bool
+	// Merge: the switch was to merge them (checkout -m) and cannot.
+	Merge bool
 }
 
 func (e *DirtyError) Error() string {
@@ -71,7 +86,11 @@ func (e *DirtyError) Error() string {
 	if e.Overwritten {
 		what = "overwritten"
 	}
-	return fmt.Sprintf("%v would be %s: %s; commit them, stash them, or use %s to discard them", ErrDirty, what, changeList(e.Changes), flag)
+	how := ""
+	if e.Merge {
+		how = " (-m cannot merge them: " + mergeLimits + ")"
+	}
+	return fmt.Sprintf("%v would be %s: %s%s; commit them, stash them, or use %s to discard them", ErrDirty, what, changeList(e.Changes), how, flag)
 }
 
 // changeList is changes as one line: "M /etc/motd, A /x", the first ten.
@@ -240,6 +259,10 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		return c, w.setHead(&st, branch, id, msg)
 	}
 	carry := carryNone
+	var m *carryMerge
+	if o.Merge {
+		m = &carryMerge{lb: labels{ours: o.mergeLabel(), theirs: "local"}}
+	}
 	if !o.Force {
 		// Frozen before the check for users, and until the new mount
 		// takes the view's place: a write made after the changes are
@@ -249,7 +272,7 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 			return nil, err
 		}
 		defer thaw()
-		if carry, err = w.planCarry(ctx, st, c); err != nil {
+		if carry, err = w.planCarry(ctx, st, c, m); err != nil {
 			return nil, err
 		}
 		// Written with the pending switch: a staged config goes along
@@ -257,6 +280,10 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		if err := w.carryStaged(&st, c, "a switch to "+switchName(o, c)); err != nil {
 			return nil, err
 		}
+	}
+	st.PendingMerge = ""
+	if m != nil && carry == carryStaged {
+		st.PendingMerge = m.lb.ours
 	}
 	// A staged carry left by a failure here is removed by the next
 	// command, which finds HEAD where it was (ensure).

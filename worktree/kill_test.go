@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 			case "reset-soft":
 				_, err = Main(r).Reset(context.Background(), rev, ResetSoft)
 			default:
-				_, err = Main(r).Checkout(context.Background(), CheckoutOptions{Rev: rev})
+				_, err = Main(r).Checkout(context.Background(), CheckoutOptions{Rev: rev, Merge: os.Getenv("CHECKOUT_TEST_MERGE") != ""})
 			}
 		}
 		if err != nil {

@@ -71,6 +71,7 @@ func (w *Worktree) ensureMounted(ctx context.Context) (State, error) {
 			// HEAD never moved: the switch did not happen.
 			st.unstagePending()
 			st.Pending, st.PendingKeep, st.PendingStack, st.PendingCarry, st.CarryStaged, st.KeepFrom = "", false, false, false, false, ""
+			st.PendingMerge = ""
 			if err := w.writeState(st); err != nil {
 				return st, err
 			}
@@ -345,6 +346,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	}
 	testHook("switch-renamed")
 	st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base, st.Switching, st.CarryStaged = id, "", false, false, "", "", false
+	st.PendingMerge = ""
 	if err := w.writeState(st); err != nil {
 		return st, err
 	}

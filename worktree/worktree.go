@@ -81,6 +81,10 @@ type State struct {
 	// upper.carry (the uncommitted changes alone, copied out of the view
 	// by planCarry) and the old upper's excluded paths.
 	CarryStaged bool `json:"carry_staged,omitempty"`
+	// PendingMerge: the staged carry merged the changes with Pending's
+	// files (checkout -m); it names Pending in conflict markers, so that
+	// a restage (restageCarry) merges them again.
+	PendingMerge string `json:"pending_merge,omitempty"`
 	// KeepFrom is the commit a reset --keep or --merge moved from: once
 	// the work tree is mounted on Commit, the files that differ between
 	// the two are written through the mount (finishKeep), by the next

@@ -24,6 +24,7 @@ type checkoutFlags struct {
 	resetTo   string // -B: create or move this branch
 	detach    bool
 	force     bool
+	merge     bool // -m, --merge: merge changes the switch would overwrite
 	// ignoreOther checks out a branch another work tree has, keeping the
 	// changes (git's --ignore-other-worktrees).
 	ignoreOther bool
@@ -76,7 +77,14 @@ changes it would overwrite, unless --force, which discards them all (on
 the same commit too, as git's checkout -f). The changes carried are
 listed on stdout, as git's ("M<TAB>/etc/motd"). Changes are not carried
 while a merge or rebase is stopped there: then any change refuses the
-switch. checkout -m (--merge) is not supported.
+switch.
+With -m (--merge), a change to a file the switch changes too is merged
+with the other commit's file, three ways (the base: this commit's file),
+as git's checkout -m: a clean merge is carried as a change, and the
+file takes the mode either side gave it. A text conflict, a binary file,
+a type change, a deletion on either side, a file over 8 MiB or a file
+with several links still refuses the switch, naming it. -m and --force
+exclude each other.
 After a switch to a branch with an upstream (or --detach BRANCH), how
 the two stand is said on stdout, as git's "Your branch is up to date
 with 'origin/main'.".
@@ -105,6 +113,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if o.newBranch != "" || o.resetTo != "" || o.detach || o.force || o.track != trackUnset {
 					return usagef("checkout -- PATH: -b, -B, --detach, --force, --track and --no-track do not apply to restoring paths")
 				}
+				if o.merge {
+					// git's recreates a conflicted merge there.
+					return usagef("checkout -m -- PATH: recreating a conflicted merge is not supported; 'strata restore --ours PATH' or '--theirs PATH' takes one side of a stopped merge")
+				}
 				rev := "" // what the work tree's changes are against
 				if n == 1 {
 					rev = args[0]
@@ -118,6 +130,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err := excludeEachOther(cmd, "branch", "force-branch", "detach"); err != nil {
 				return err
 			}
+			if err := excludeEachOther(cmd, "force", "merge"); err != nil {
+				return err
+			}
 			return runCheckout(cmd, g, o, rev)
 		},
 	}
@@ -125,6 +140,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().StringVarP(&o.resetTo, "force-branch", "B", "", "as -b, but move branch `NEW` to REV if it exists")
 	cmd.Flags().BoolVar(&o.detach, "detach", false, "detach HEAD even if REV is a branch")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "discard uncommitted changes; mount over a non-empty directory; swap the mount while processes use it")
+	cmd.Flags().BoolVarP(&o.merge, "merge", "m", false, "merge the changes the switch would overwrite with the other commit's files, as git's")
 	cmd.Flags().BoolVar(&o.ignoreOther, "ignore-other-worktrees", false, "check out a branch another work tree has, keeping the changes here")
 	cmd.Flags().StringVar(&o.path, "path", "", "check out in `DIR`, a second work tree, instead of <project>/rootfs")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")
@@ -205,7 +221,7 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 			return err
 		}
 	}
-	c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, ResetBranch: reset, BranchFlag: flag, Detach: o.detach, Force: o.force, RefuseStopped: o.branchOnly, IgnoreOtherWorktrees: o.ignoreOther})
+	c, err := w.Checkout(cmd.Context(), worktree.CheckoutOptions{Rev: rev, NewBranch: newBranch, ResetBranch: reset, BranchFlag: flag, Detach: o.detach, Force: o.force, Merge: o.merge, RefuseStopped: o.branchOnly, IgnoreOtherWorktrees: o.ignoreOther})
 	var dirty *worktree.DirtyError
 	if o.branchOnly && errors.As(err, &dirty) {
 		dirty.Flag = "--discard-changes" // switch's name for --force

@@ -38,7 +38,10 @@ Uncommitted changes are carried to the other commit when it differs
 from this one nowhere they are, as checkout's (see there); otherwise the
 switch is refused, naming the changes it would overwrite, unless
 --discard-changes, which discards them all. The changes carried are
-listed on stdout, as git's. After a switch to a branch with an
+listed on stdout, as git's. With -m (--merge), a change to a file the
+switch changes too is merged with BRANCH's, three ways, as git's switch
+-m; what does not merge cleanly still refuses (see checkout --help).
+After a switch to a branch with an
 upstream, how the two stand is said on stdout, as git's. Any
 switch is refused while a merge, rebase, cherry-pick or revert is
 stopped here, as git's: finish or abort it first (checkout --force ends
@@ -53,6 +56,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			if err := excludeEachOther(cmd, "create", "force-create", "detach"); err != nil {
 				return err
+			}
+			for _, f := range []string{"discard-changes", "force"} {
+				if err := excludeEachOther(cmd, f, "merge"); err != nil {
+					return err
+				}
 			}
 			if rev == "" && create == "" && force == "" && !o.detach && o.track == trackUnset {
 				return usagef("switch: name a BRANCH, or -c NEW")
@@ -69,6 +77,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	// git's --force, an alias: the in-use errors, shared with checkout,
 	// say "use --force".
 	cmd.Flags().BoolVar(&o.force, "force", false, "the same as --discard-changes, as git's")
+	cmd.Flags().BoolVarP(&o.merge, "merge", "m", false, "merge the changes the switch would overwrite with the other commit's files, as git's")
 	cmd.Flags().BoolVar(&o.ignoreOther, "ignore-other-worktrees", false, "switch to a branch another work tree has, keeping the changes here")
 	cmd.Flags().StringVar(&o.path, "path", "", "switch the second work tree at `DIR`")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")

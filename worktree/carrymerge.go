@@ -1,0 +1,210 @@
+package worktree
+
+// checkout -m: a change at a path the switch also changes is merged with
+// it, three ways, as git's checkout -m merges the local file (base: the
+// old commit's file, ours: the new commit's, theirs: the local one). The
+// merge is written into the staged copy of the changes (upper.carry), so
+// a switch killed at any step leaves what the staged carry leaves.
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/strata-sh/strata/merge/textmerge"
+	"github.com/strata-sh/strata/objects"
+	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/tree"
+	"golang.org/x/sys/unix"
+)
+
+// mergeLimits says what checkout -m leaves refused (mergeable, mergeFile).
+const mergeLimits = "it merges text files without conflicts; not a binary file, a type change, a deletion, a file over 8 MiB or with several links"
+
+// carryMerge is what a checkout -m merges the carried changes with.
+type carryMerge struct {
+	old, nu *objects.Commit
+	// lb names the sides in conflict markers, as git's checkout -m:
+	// ours is the new commit as the user named it, theirs "local".
+	lb labels
+}
+
+// mergeable returns the changed files that a switch from told to tnew
+// also changes, where a text merge can settle the clash: a regular file
+// on all three sides, with one name (a merge written to one name of a
+// hard link would change the other too), and the same xattrs in both
+// commits (an xattr is not merged).
+func mergeable(res *statusResult, told, tnew tree.Tree) []tree.Change {
+	var out []tree.Change
+	for _, c := range res.changes {
+		o, n := told[c.Path], tnew[c.Path]
+		if c.Kind != tree.Modified || o == nil || n == nil || sameForCarry(o, n) {
+			continue
+		}
+		if o.Type != layer.TypeFile || n.Type != layer.TypeFile || o.Xattrs != n.Xattrs || len(res.linked(c.Path)) > 0 {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// mergeCarried merges, in stage (the staged copy of the changes), each
+// mergeable file with the new commit's, and returns the paths it merged
+// cleanly: carryConflicts then lets them pass. A file that conflicts,
+// or that is binary or over tree.MaxPatchSize on any side, is left as
+// it is, to clash.
+func (w *Worktree) mergeCarried(stage string, res *statusResult, told, tnew tree.Tree, m *carryMerge) (map[string]bool, error) {
+	files := mergeable(res, told, tnew)
+	if len(files) == 0 {
+		return nil, nil
+	}
+	wantOld, wantNew := map[string]*layer.Entry{}, map[string]*layer.Entry{}
+	for _, c := range files {
+		wantOld[c.Path], wantNew[c.Path] = told[c.Path], tnew[c.Path]
+	}
+	h := w.cache().hist
+	base, err := h.ReadContents(m.old.Layers(), wantOld)
+	if err != nil {
+		return nil, err
+	}
+	theirs, err := h.ReadContents(m.nu.Layers(), wantNew)
+	if err != nil {
+		return nil, err
+	}
+	root, err := layer.OpenDir(stage)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	merged := map[string]bool{}
+	for _, c := range files {
+		b, n := base[c.Path], theirs[c.Path]
+		if b == nil || n == nil {
+			continue // too big to merge: it clashes
+		}
+		ok, err := mergeFile(root, c.Path, told[c.Path], tnew[c.Path], b, n, m.lb)
+		if err != nil {
+			return nil, fmt.Errorf("merge %s: %w", c.Path, err)
+		}
+		if ok {
+			merged[c.Path] = true
+		}
+	}
+	return merged, nil
+}
+
+// mergeFile merges the local file at p in root (over base o, with b its
+// content) with the new commit's (n, content nb), in place, when the
+// merge is clean, and reports whether it was.
+func mergeFile(root *layer.Dir, p string, o, n *layer.Entry, b, nb []byte, lb labels) (bool, error) {
+	d := root
+	if dir := strings.TrimPrefix(path.Dir(p), "/"); dir != "" {
+		var err error
+		if d, err = root.OpenBeneath(dir); err != nil {
+			return false, err
+		}
+		defer d.Close()
+	}
+	f, st, err := d.OpenFile(path.Base(p), nil)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	if st.Size > tree.MaxPatchSize {
+		return false, nil
+	}
+	local, err := io.ReadAll(io.LimitReader(f, tree.MaxPatchSize+1))
+	if err != nil {
+		return false, err
+	}
+	mode, uid, gid, ok := mergeMeta(st, o, n)
+	if !ok || textmerge.IsBinary(b) || textmerge.IsBinary(nb) || textmerge.IsBinary(local) {
+		return false, nil
+	}
+	r := textmerge.Merge(b, nb, local, textmerge.Options{Ours: lb.ours, Base: lb.base, Theirs: lb.theirs, Histogram: true, NoAlnumJoin: true})
+	if r.Conflicts > 0 {
+		return false, nil
+	}
+	if err := rewrite(f, r.Content, mode, uid, gid, st); err != nil {
+		return false, err
+	}
+	if bytes.Equal(r.Content, nb) && mode == n.Mode && uid == n.UID && gid == n.GID {
+		// The new commit's file, mtime too: no change, as in git.
+		t := unix.NsecToTimespec(n.ModTime.UnixNano())
+		if err := unix.UtimesNanoAt(unix.AT_FDCWD, procFile(f), []unix.Timespec{t, t}, 0); err != nil {
+			return false, fmt.Errorf("set the new commit's mtime: %w", err)
+		}
+	}
+	return true, nil
+}
+
+// mergeMeta merges a file's mode and owner as git merges its mode: the
+// side that changed it wins; ok is false when both changed it apart.
+func mergeMeta(st unix.Stat_t, o, n *layer.Entry) (mode uint32, uid, gid int, ok bool) {
+	pick := func(local, base, nu int) (int, bool) {
+		switch {
+		case local == base || local == nu:
+			return nu, true
+		case nu == base:
+			return local, true
+		}
+		return 0, false
+	}
+	m, okm := pick(int(st.Mode&0o7777), int(o.Mode), int(n.Mode))
+	u, oku := pick(int(st.Uid), o.UID, n.UID)
+	g, okg := pick(int(st.Gid), o.GID, n.GID)
+	return uint32(m), u, g, okm && oku && okg
+}
+
+// rewrite writes content over the regular file f (opened for reading,
+// pinned: its /proc/self/fd link reopens the same inode, never a path
+// that could have been swapped), then gives it mode and owner where st
+// says it has others.
+func rewrite(f *os.File, content []byte, mode uint32, uid, gid int, st unix.Stat_t) error {
+	wf, err := os.OpenFile(procFile(f), os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := wf.Write(content); err != nil {
+		wf.Close()
+		return err
+	}
+	if uid != int(st.Uid) || gid != int(st.Gid) {
+		if err := wf.Chown(uid, gid); err != nil {
+			wf.Close()
+			return err
+		}
+	}
+	// After chown, which clears setuid and setgid bits.
+	if mode != st.Mode&0o7777 || uid != int(st.Uid) || gid != int(st.Gid) {
+		if err := unix.Fchmod(int(wf.Fd()), mode); err != nil {
+			wf.Close()
+			return err
+		}
+	}
+	return wf.Close()
+}
+
+// procFile is the /proc/self/fd link of f: it reaches f's inode alone.
+func procFile(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
+
+// mergeStaged is mergeCarried, adding the paths it merged to adopted
+// (those carryConflicts lets pass), which it returns.
+func (w *Worktree) mergeStaged(stage string, res *statusResult, told, tnew tree.Tree, m *carryMerge, adopted map[string]bool) (map[string]bool, error) {
+	merged, err := w.mergeCarried(stage, res, told, tnew, m)
+	if err != nil || len(merged) == 0 {
+		return adopted, err
+	}
+	if adopted == nil {
+		adopted = map[string]bool{}
+	}
+	for p := range merged {
+		adopted[p] = true
+	}
+	return adopted, nil
+}

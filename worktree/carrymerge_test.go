@@ -1,0 +1,152 @@
+package worktree
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// mergeSetup makes main a tree with a file of five lines, /etc/lines,
+// and a binary file, /etc/bin, and branch "new" main with the last
+// line changed and the binary file too, and checks out main.
+func mergeSetup(t *testing.T) *Worktree {
+	t.Helper()
+	requireRoot(t)
+	r := newRepo(t)
+	base := filepath.Join(t.TempDir(), "base")
+	writeBase(t, base)
+	must(t, write(base+"/etc/lines", "1\n2\n3\n4\n5\n"))
+	must(t, write(base+"/etc/bin", "a\x00b\n"))
+	old := commitDir(t, r, base, "base")
+	top := filepath.Join(t.TempDir(), "top")
+	must(t, os.MkdirAll(top+"/etc", 0o755))
+	must(t, write(top+"/etc/lines", "1\n2\n3\n4\nFIVE\n"))
+	must(t, write(top+"/etc/bin", "a\x00c\n"))
+	nu := commitDir(t, r, top, "new")
+	must(t, r.Refs.Update("refs/heads/new", nu.ID, "", "test"))
+	must(t, r.Refs.Update("refs/heads/main", old.ID, nu.ID, "test"))
+	return checkoutMain(t, r, "main")
+}
+
+// TestCheckoutMergeClean: with Merge, a change to a file the switch
+// changes too is merged with the new commit's, as git's checkout -m
+// merges it; the merge takes the mode the user gave the file; other
+// changes are carried as without -m; a local change to exactly what the
+// merge gives the new commit leaves no change.
+func TestCheckoutMergeClean(t *testing.T) {
+	for _, stacked := range []bool{false, true} {
+		t.Run(map[bool]string{false: "upper", true: "stacked"}[stacked], func(t *testing.T) {
+			ctx := context.Background()
+			w := mergeSetup(t)
+			root := w.Target()
+			if stacked {
+				must(t, write(root+"/committed.txt", "c\n"))
+				if _, _, err := w.Commit(ctx, CommitOptions{Message: "stacked"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			must(t, write(root+"/etc/lines", "ONE\n2\n3\n4\n5\n"))
+			must(t, os.Chmod(root+"/etc/lines", 0o755))
+			must(t, write(root+"/new.txt", "new\n"))
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new"}); err == nil {
+				t.Fatal("a switch without Merge carried a change over a file it changes")
+			}
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new", Merge: true}); err != nil {
+				t.Fatalf("checkout -m: %v", err)
+			}
+			checkCarried(t, w, []string{"M /etc/lines", "A /new.txt"}, map[string]string{
+				"/etc/lines": "ONE\n2\n3\n4\nFIVE\n", "/new.txt": "new\n",
+			})
+			if fi, err := os.Stat(root + "/etc/lines"); err != nil || fi.Mode().Perm() != 0o755 {
+				t.Errorf("merged file's mode: %v, %v; want the local 0755", fi.Mode(), err)
+			}
+			if h, err := w.Head(); err != nil || h.Branch != "refs/heads/new" {
+				t.Errorf("HEAD after checkout -m: %+v, %v", h, err)
+			}
+			if exists(w.carryDir()) || exists(w.carryDir()+".tmp") {
+				t.Error("checkout -m left its staged changes behind")
+			}
+			// Back: main's line 5 is merged in, the local line 1 stays.
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "main", Merge: true}); err != nil {
+				t.Fatalf("checkout -m back: %v", err)
+			}
+			checkCarried(t, w, []string{"M /etc/lines", "A /new.txt"}, map[string]string{"/etc/lines": "ONE\n2\n3\n4\n5\n"})
+			// The new commit's edit made here too merges to its file: no
+			// change is left there, as in git.
+			must(t, write(root+"/etc/lines", "1\n2\n3\n4\nFIVE\n"))
+			must(t, os.Chmod(root+"/etc/lines", 0o644))
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new", Merge: true}); err != nil {
+				t.Fatalf("checkout -m over the new commit's own edit: %v", err)
+			}
+			checkCarried(t, w, []string{"A /new.txt"}, map[string]string{"/etc/lines": "1\n2\n3\n4\nFIVE\n"})
+		})
+	}
+}
+
+// TestCheckoutMergeRefuses: what checkout -m cannot merge still refuses
+// the switch, naming it, and loses nothing: a conflict, and a binary file.
+func TestCheckoutMergeRefuses(t *testing.T) {
+	for name, file := range map[string]struct{ path, content string }{
+		"conflict": {"/etc/lines", "1\n2\n3\n4\nfive\n"},
+		"binary":   {"/etc/bin", "a\x00x\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := mergeSetup(t)
+			must(t, write(w.Target()+file.path, file.content))
+			_, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "new", Merge: true})
+			var de *DirtyError
+			if !errors.As(err, &de) || !slices.Equal(changeLines(de.Changes), []string{"M " + file.path}) {
+				t.Fatalf("checkout -m over what it cannot merge: %v", err)
+			}
+			checkCarried(t, w, []string{"M " + file.path}, map[string]string{file.path: file.content})
+		})
+	}
+}
+
+// TestKilledCheckoutMerge: a checkout -m killed at each step loses
+// nothing: before HEAD moved, the next command forgets the switch and
+// the local file is as it was; after, it finishes it with the merge,
+// written again from the view if the view took writes since (restage).
+func TestKilledCheckoutMerge(t *testing.T) {
+	for _, point := range []string{"checkout-carry-staged", "checkout-carry-pending", "checkout-after-ref", "switch-mounted", "switch-renamed"} {
+		t.Run(point, func(t *testing.T) {
+			w := mergeSetup(t)
+			root := w.Target()
+			must(t, write(root+"/etc/lines", "ONE\n2\n3\n4\n5\n"))
+			must(t, write(root+"/new.txt", "new\n"))
+			h0, err := w.Head()
+			must(t, err)
+			killedHelper(t, w.Repo, point, "CHECKOUT_TEST_HELPER=checkout", "CHECKOUT_TEST_REV=new", "CHECKOUT_TEST_MERGE=1")
+			if point == "checkout-after-ref" {
+				// Written in the view, which still shows main: merged too.
+				must(t, write(root+"/etc/lines", "ONE\n2\nTHREE\n4\n5\n"))
+			}
+			_, err = w.Status(context.Background()) // finishes or forgets the switch
+			must(t, err)
+			h, err := w.Head()
+			must(t, err)
+			switch {
+			case h.Commit == h0.Commit:
+				if point != "checkout-carry-staged" && point != "checkout-carry-pending" {
+					t.Fatalf("HEAD did not move before %s", point)
+				}
+				checkCarried(t, w, []string{"M /etc/lines", "A /new.txt"}, map[string]string{"/etc/lines": "ONE\n2\n3\n4\n5\n"})
+			case point == "checkout-after-ref":
+				checkCarried(t, w, []string{"M /etc/lines", "A /new.txt"}, map[string]string{"/etc/lines": "ONE\n2\nTHREE\n4\nFIVE\n"})
+			default:
+				checkCarried(t, w, []string{"M /etc/lines", "A /new.txt"}, map[string]string{"/etc/lines": "ONE\n2\n3\n4\nFIVE\n"})
+			}
+			for _, d := range []string{"upper.next", "work.next", "upper.carry", "upper.carry.tmp"} {
+				if exists(filepath.Join(w.Dir, d)) {
+					t.Errorf("%s left behind", d)
+				}
+			}
+			if st, _, err := w.State(); err != nil || st.PendingMerge != "" {
+				t.Errorf("state after the switch: %+v, %v", st, err)
+			}
+		})
+	}
+}
