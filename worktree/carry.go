@@ -188,7 +188,7 @@ func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, 
 // (it still showed st's commit) was in none of the staged copy, and went
 // with the old upper. HEAD has moved, so a clash no longer refuses the
 // switch: the changes are carried over it, and status shows them.
-func (w *Worktree) restageCarry(ctx context.Context, st State, c *objects.Commit) error {
+func (w *Worktree) restageCarry(ctx context.Context, st *State, c *objects.Commit) error {
 	old, err := w.commit(st.Commit)
 	if err != nil {
 		return err
@@ -202,9 +202,17 @@ func (w *Worktree) restageCarry(ctx context.Context, st State, c *objects.Commit
 		// Merged again from the view, which still shows st's commit.
 		m = &carryMerge{old: old, nu: c, lb: labels{ours: st.PendingMerge, theirs: "local"}}
 	}
-	clash, _, err := w.stageCarry(ctx, st, nil, told, tnew, c.Layers(), true, m)
+	clash, _, err := w.stageCarry(ctx, *st, nil, told, tnew, c.Layers(), true, m)
 	if err != nil {
 		return err
+	}
+	if m != nil {
+		// The conflicts of this merge, not the first one's. Killed
+		// before this is written, the next command merges again.
+		st.PendingUnmerged = m.conflicts
+		if err := w.writeState(*st); err != nil {
+			return err
+		}
 	}
 	if len(clash) > 0 {
 		slog.Warn("an interrupted switch carries changes made since over paths it changes", "paths", clash)
@@ -222,6 +230,7 @@ func (w *Worktree) finishStagedCarry(ctx context.Context, st State, c *objects.C
 		}
 	}
 	st.Commit, st.Pending, st.Stacked, st.Base, st.CarryStaged, st.PendingMerge = c.ID, "", false, "", false, ""
+	st.Unmerged, st.PendingUnmerged = st.PendingUnmerged, nil
 	return st, w.writeState(st)
 }
 
@@ -465,7 +474,7 @@ func changesAt(changes []tree.Change, paths []string, linked func(string) []stri
 // restageInterrupted is restageCarry for an interrupted switch whose
 // staged changes have not replaced the mounted view's upper yet: the
 // view, still mounted, may hold changes made since they were staged.
-func (w *Worktree) restageInterrupted(ctx context.Context, st State, c *objects.Commit) error {
+func (w *Worktree) restageInterrupted(ctx context.Context, st *State, c *objects.Commit) error {
 	if !st.CarryStaged || !exists(w.carryDir()) || exists(filepath.Join(w.Dir, "upper.next")) {
 		return nil
 	}

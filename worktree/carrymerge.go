@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/strata-sh/strata/merge"
 	"github.com/strata-sh/strata/merge/textmerge"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
@@ -23,7 +24,7 @@ import (
 )
 
 // mergeLimits says what checkout -m leaves refused (mergeable, mergeFile).
-const mergeLimits = "it merges text files without conflicts; not a binary file, a type change, a deletion, a file over 8 MiB or with several links"
+const mergeLimits = "it merges text files; not a binary file, a type change, a deletion, a file over 8 MiB or with several links"
 
 // carryMerge is what a checkout -m merges the carried changes with.
 type carryMerge struct {
@@ -31,6 +32,9 @@ type carryMerge struct {
 	// lb names the sides in conflict markers, as git's checkout -m:
 	// ours is the new commit as the user named it, theirs "local".
 	lb labels
+	// conflicts: the files merged with conflict markers, which the
+	// work tree records as unmerged once the switch is done.
+	conflicts []Conflict
 }
 
 // mergeable returns the changed files that a switch from told to tnew
@@ -54,10 +58,11 @@ func mergeable(res *statusResult, told, tnew tree.Tree) []tree.Change {
 }
 
 // mergeCarried merges, in stage (the staged copy of the changes), each
-// mergeable file with the new commit's, and returns the paths it merged
-// cleanly: carryConflicts then lets them pass. A file that conflicts,
-// or that is binary or over tree.MaxPatchSize on any side, is left as
-// it is, to clash.
+// mergeable file with the new commit's, and returns the paths it merged:
+// carryConflicts then lets them pass. Those merged with conflict markers
+// are added to m.conflicts. A file that is binary or over
+// tree.MaxPatchSize on any side, or whose mode both sides changed, is
+// left as it is, to clash.
 func (w *Worktree) mergeCarried(stage string, res *statusResult, told, tnew tree.Tree, m *carryMerge) (map[string]bool, error) {
 	files := mergeable(res, told, tnew)
 	if len(files) == 0 {
@@ -87,60 +92,60 @@ func (w *Worktree) mergeCarried(stage string, res *statusResult, told, tnew tree
 		if b == nil || n == nil {
 			continue // too big to merge: it clashes
 		}
-		ok, err := mergeFile(root, c.Path, told[c.Path], tnew[c.Path], b, n, m.lb)
+		ok, conflicted, err := mergeFile(root, c.Path, told[c.Path], tnew[c.Path], b, n, m.lb)
 		if err != nil {
 			return nil, fmt.Errorf("merge %s: %w", c.Path, err)
 		}
 		if ok {
 			merged[c.Path] = true
 		}
+		if conflicted {
+			m.conflicts = append(m.conflicts, Conflict{Path: c.Path, Kind: merge.BothModified, Marked: true})
+		}
 	}
 	return merged, nil
 }
 
 // mergeFile merges the local file at p in root (over base o, with b its
-// content) with the new commit's (n, content nb), in place, when the
-// merge is clean, and reports whether it was.
-func mergeFile(root *layer.Dir, p string, o, n *layer.Entry, b, nb []byte, lb labels) (bool, error) {
+// content) with the new commit's (n, content nb), in place, and reports
+// whether it did, and whether the merge left conflict markers there.
+func mergeFile(root *layer.Dir, p string, o, n *layer.Entry, b, nb []byte, lb labels) (ok, conflicted bool, err error) {
 	d := root
 	if dir := strings.TrimPrefix(path.Dir(p), "/"); dir != "" {
 		var err error
 		if d, err = root.OpenBeneath(dir); err != nil {
-			return false, err
+			return false, false, err
 		}
 		defer d.Close()
 	}
 	f, st, err := d.OpenFile(path.Base(p), nil)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	defer f.Close()
 	if st.Size > tree.MaxPatchSize {
-		return false, nil
+		return false, false, nil
 	}
 	local, err := io.ReadAll(io.LimitReader(f, tree.MaxPatchSize+1))
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	mode, uid, gid, ok := mergeMeta(st, o, n)
 	if !ok || textmerge.IsBinary(b) || textmerge.IsBinary(nb) || textmerge.IsBinary(local) {
-		return false, nil
+		return false, false, nil
 	}
 	r := textmerge.Merge(b, nb, local, textmerge.Options{Ours: lb.ours, Base: lb.base, Theirs: lb.theirs, Histogram: true, NoAlnumJoin: true})
-	if r.Conflicts > 0 {
-		return false, nil
-	}
 	if err := rewrite(f, r.Content, mode, uid, gid, st); err != nil {
-		return false, err
+		return false, false, err
 	}
 	if bytes.Equal(r.Content, nb) && mode == n.Mode && uid == n.UID && gid == n.GID {
 		// The new commit's file, mtime too: no change, as in git.
 		t := unix.NsecToTimespec(n.ModTime.UnixNano())
 		if err := unix.UtimesNanoAt(unix.AT_FDCWD, procFile(f), []unix.Timespec{t, t}, 0); err != nil {
-			return false, fmt.Errorf("set the new commit's mtime: %w", err)
+			return false, false, fmt.Errorf("set the new commit's mtime: %w", err)
 		}
 	}
-	return true, nil
+	return true, r.Conflicts > 0, nil
 }
 
 // mergeMeta merges a file's mode and owner as git merges its mode: the

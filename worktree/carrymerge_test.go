@@ -87,22 +87,96 @@ func TestCheckoutMergeClean(t *testing.T) {
 }
 
 // TestCheckoutMergeRefuses: what checkout -m cannot merge still refuses
-// the switch, naming it, and loses nothing: a conflict, and a binary file.
+// the switch, naming it, and loses nothing: a binary file.
 func TestCheckoutMergeRefuses(t *testing.T) {
-	for name, file := range map[string]struct{ path, content string }{
-		"conflict": {"/etc/lines", "1\n2\n3\n4\nfive\n"},
-		"binary":   {"/etc/bin", "a\x00x\n"},
-	} {
-		t.Run(name, func(t *testing.T) {
+	w := mergeSetup(t)
+	must(t, write(w.Target()+"/etc/bin", "a\x00x\n"))
+	_, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "new", Merge: true})
+	var de *DirtyError
+	if !errors.As(err, &de) || !de.Merge || !slices.Equal(changeLines(de.Changes), []string{"M /etc/bin"}) {
+		t.Fatalf("checkout -m over a binary file: %v", err)
+	}
+	checkCarried(t, w, []string{"M /etc/bin"}, map[string]string{"/etc/bin": "a\x00x\n"})
+	if h, err := w.Head(); err != nil || h.Branch != "refs/heads/main" {
+		t.Errorf("HEAD after a refused checkout -m: %+v, %v", h, err)
+	}
+}
+
+// conflicted is /etc/lines merged by checkout -m new over a local
+// "five": git's markers, the new commit above, the local file below.
+const conflicted = "1\n2\n3\n4\n<<<<<<< new\nFIVE\n=======\nfive\n>>>>>>> local\n"
+
+// TestCheckoutMergeConflict: a conflict completes the switch, as git's
+// checkout -m, with markers in the file, which the work tree records as
+// unmerged: a switch and a stash are refused, and so is a commit while
+// the markers are left; the commit after they are gone ends them, and
+// so do reset --hard and a restore of the path.
+func TestCheckoutMergeConflict(t *testing.T) {
+	for _, end := range []string{"commit", "reset", "restore"} {
+		t.Run(end, func(t *testing.T) {
+			ctx := context.Background()
 			w := mergeSetup(t)
-			must(t, write(w.Target()+file.path, file.content))
-			_, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "new", Merge: true})
-			var de *DirtyError
-			if !errors.As(err, &de) || !slices.Equal(changeLines(de.Changes), []string{"M " + file.path}) {
-				t.Fatalf("checkout -m over what it cannot merge: %v", err)
+			root := w.Target()
+			must(t, write(root+"/etc/lines", "1\n2\n3\n4\nfive\n"))
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new", Merge: true}); err != nil {
+				t.Fatalf("checkout -m over a conflict: %v", err)
 			}
-			checkCarried(t, w, []string{"M " + file.path}, map[string]string{file.path: file.content})
+			checkCarried(t, w, []string{"M /etc/lines"}, map[string]string{"/etc/lines": conflicted})
+			checkUnmerged(t, w, []string{"/etc/lines"})
+			var ue *UnmergedError
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "main"}); !errors.As(err, &ue) {
+				t.Errorf("a switch over an unmerged path: %v", err)
+			}
+			if _, err := w.Checkout(ctx, CheckoutOptions{NewBranch: "other"}); !errors.As(err, &ue) {
+				t.Errorf("checkout -b over an unmerged path: %v", err)
+			}
+			if _, err := w.Stash(ctx, "", nil); !errors.As(err, &ue) {
+				t.Errorf("a stash of an unmerged path: %v", err)
+			}
+			if _, _, err := w.Commit(ctx, CommitOptions{Message: "m"}); !errors.Is(err, ErrConflictLeft) {
+				t.Errorf("a commit with markers left: %v", err)
+			}
+			checkUnmerged(t, w, []string{"/etc/lines"})
+			switch end {
+			case "reset":
+				if _, err := w.Reset(ctx, "HEAD", ResetHard); err != nil {
+					t.Fatal(err)
+				}
+				checkCarried(t, w, nil, map[string]string{"/etc/lines": "1\n2\n3\n4\nFIVE\n"})
+			case "restore":
+				// HEAD's file, written over the markers, resolves it.
+				if _, err := w.Restore(ctx, "", []string{"/etc/lines"}); err != nil {
+					t.Fatal(err)
+				}
+				checkCarried(t, w, nil, map[string]string{"/etc/lines": "1\n2\n3\n4\nFIVE\n"})
+			default:
+				must(t, write(root+"/etc/lines", "1\n2\n3\n4\nFIVE five\n"))
+				if _, _, err := w.Commit(ctx, CommitOptions{Message: "resolved"}); err != nil {
+					t.Fatalf("a commit once the markers are gone: %v", err)
+				}
+			}
+			checkUnmerged(t, w, nil)
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "main"}); err != nil {
+				t.Errorf("a switch once the conflict ended: %v", err)
+			}
 		})
+	}
+}
+
+// checkUnmerged checks the paths the work tree records as unmerged.
+func checkUnmerged(t *testing.T, w *Worktree, want []string) {
+	t.Helper()
+	st, _, err := w.State()
+	must(t, err)
+	var got []string
+	for _, c := range st.Unmerged {
+		got = append(got, c.Path)
+		if !c.Marked || c.Kind != "both modified" {
+			t.Errorf("unmerged %s: %+v", c.Path, c)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("unmerged paths: %q, want %q", got, want)
 	}
 }
 
@@ -113,40 +187,62 @@ func TestCheckoutMergeRefuses(t *testing.T) {
 func TestKilledCheckoutMerge(t *testing.T) {
 	for _, point := range []string{"checkout-carry-staged", "checkout-carry-pending", "checkout-after-ref", "switch-mounted", "switch-renamed"} {
 		t.Run(point, func(t *testing.T) {
-			w := mergeSetup(t)
-			root := w.Target()
-			must(t, write(root+"/etc/lines", "ONE\n2\n3\n4\n5\n"))
-			must(t, write(root+"/new.txt", "new\n"))
-			h0, err := w.Head()
-			must(t, err)
-			killedHelper(t, w.Repo, point, "CHECKOUT_TEST_HELPER=checkout", "CHECKOUT_TEST_REV=new", "CHECKOUT_TEST_MERGE=1")
-			if point == "checkout-after-ref" {
-				// Written in the view, which still shows main: merged too.
-				must(t, write(root+"/etc/lines", "ONE\n2\nTHREE\n4\n5\n"))
-			}
-			_, err = w.Status(context.Background()) // finishes or forgets the switch
-			must(t, err)
-			h, err := w.Head()
-			must(t, err)
-			switch {
-			case h.Commit == h0.Commit:
-				if point != "checkout-carry-staged" && point != "checkout-carry-pending" {
-					t.Fatalf("HEAD did not move before %s", point)
-				}
-				checkCarried(t, w, []string{"M /etc/lines", "A /new.txt"}, map[string]string{"/etc/lines": "ONE\n2\n3\n4\n5\n"})
-			case point == "checkout-after-ref":
-				checkCarried(t, w, []string{"M /etc/lines", "A /new.txt"}, map[string]string{"/etc/lines": "ONE\n2\nTHREE\n4\nFIVE\n"})
-			default:
-				checkCarried(t, w, []string{"M /etc/lines", "A /new.txt"}, map[string]string{"/etc/lines": "ONE\n2\n3\n4\nFIVE\n"})
-			}
-			for _, d := range []string{"upper.next", "work.next", "upper.carry", "upper.carry.tmp"} {
-				if exists(filepath.Join(w.Dir, d)) {
-					t.Errorf("%s left behind", d)
-				}
-			}
-			if st, _, err := w.State(); err != nil || st.PendingMerge != "" {
-				t.Errorf("state after the switch: %+v, %v", st, err)
-			}
+			testKilledCheckoutMerge(t, point, false)
 		})
+		t.Run(point+"/conflict", func(t *testing.T) {
+			testKilledCheckoutMerge(t, point, true)
+		})
+	}
+}
+
+// testKilledCheckoutMerge: the local change conflicts or merges
+// cleanly; after the kill at checkout-after-ref, a write in the view
+// that conflicts, or one that merges cleanly.
+func testKilledCheckoutMerge(t *testing.T, point string, conflict bool) {
+	w := mergeSetup(t)
+	root := w.Target()
+	local, merged, later, laterMerged := "ONE\n2\n3\n4\n5\n", "ONE\n2\n3\n4\nFIVE\n", "1\n2\n3\n4\nfive\n", conflicted
+	if conflict {
+		local, merged, later, laterMerged = later, laterMerged, "ONE\n2\n3\n4\n5\n", "ONE\n2\n3\n4\nFIVE\n"
+	}
+	must(t, write(root+"/etc/lines", local))
+	must(t, write(root+"/new.txt", "new\n"))
+	h0, err := w.Head()
+	must(t, err)
+	killedHelper(t, w.Repo, point, "CHECKOUT_TEST_HELPER=checkout", "CHECKOUT_TEST_REV=new", "CHECKOUT_TEST_MERGE=1")
+	if point == "checkout-after-ref" {
+		// Written in the view, which still shows main: merged too.
+		must(t, write(root+"/etc/lines", later))
+	}
+	_, err = w.Status(context.Background()) // finishes or forgets the switch
+	must(t, err)
+	h, err := w.Head()
+	must(t, err)
+	var unmerged []string
+	switch {
+	case h.Commit == h0.Commit:
+		if point != "checkout-carry-staged" && point != "checkout-carry-pending" {
+			t.Fatalf("HEAD did not move before %s", point)
+		}
+		checkCarried(t, w, []string{"M /etc/lines", "A /new.txt"}, map[string]string{"/etc/lines": local})
+	case point == "checkout-after-ref":
+		checkCarried(t, w, []string{"M /etc/lines", "A /new.txt"}, map[string]string{"/etc/lines": laterMerged})
+		if !conflict {
+			unmerged = []string{"/etc/lines"}
+		}
+	default:
+		checkCarried(t, w, []string{"M /etc/lines", "A /new.txt"}, map[string]string{"/etc/lines": merged})
+		if conflict {
+			unmerged = []string{"/etc/lines"}
+		}
+	}
+	checkUnmerged(t, w, unmerged)
+	for _, d := range []string{"upper.next", "work.next", "upper.carry", "upper.carry.tmp"} {
+		if exists(filepath.Join(w.Dir, d)) {
+			t.Errorf("%s left behind", d)
+		}
+	}
+	if st, _, err := w.State(); err != nil || st.PendingMerge != "" || st.PendingUnmerged != nil {
+		t.Errorf("state after the switch: %+v, %v", st, err)
 	}
 }

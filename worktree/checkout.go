@@ -232,6 +232,9 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		st.Commit = id
 		return c, w.writeState(st)
 	}
+	if len(st.Unmerged) > 0 && !o.Force {
+		return nil, &UnmergedError{Verb: "checkout", Conflicts: st.Unmerged}
+	}
 	// -f drops a staged config, as git's drops the index's changes.
 	dropStaged := o.Force && st.StagedConfig != nil
 	if dropStaged {
@@ -248,6 +251,12 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 		same = len(changes) == 0
 	}
 	if same {
+		if o.Force {
+			// Clean: no markers are left to be unmerged.
+			if err := w.dropUnmerged(&st, func(string) bool { return true }); err != nil {
+				return nil, err
+			}
+		}
 		if err := createBranch(); err != nil {
 			return nil, err
 		}
@@ -281,9 +290,9 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 			return nil, err
 		}
 	}
-	st.PendingMerge = ""
+	st.PendingMerge, st.PendingUnmerged = "", nil
 	if m != nil && carry == carryStaged {
-		st.PendingMerge = m.lb.ours
+		st.PendingMerge, st.PendingUnmerged = m.lb.ours, m.conflicts
 	}
 	// A staged carry left by a failure here is removed by the next
 	// command, which finds HEAD where it was (ensure).

@@ -72,6 +72,9 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	if h.Commit != st.Commit {
 		return nil, 0, fmt.Errorf("commit: %w", ErrHeadMoved)
 	}
+	if err := w.refuseMarkersLeft(st); err != nil {
+		return nil, 0, err
+	}
 	w.stampScan() // Compact keeps the mount if the upper changes after this
 	t0 := time.Now()
 	parent, err := w.commit(st.Commit)

@@ -127,8 +127,17 @@ func (w *Worktree) checkResolved(s *Sequence) error {
 // checkMarkers refuses to go on while a file the merge marked still holds
 // a conflict marker line in the work tree root.
 func checkMarkers(root *layer.Dir, s *Sequence) error {
+	if left := markersLeft(root, s.Conflicts); len(left) > 0 {
+		return fmt.Errorf("%w in %s: edit them, then 'strata %s --continue' (--force if those lines are meant to be there)", ErrConflictLeft, strings.Join(left, ", "), s.Op)
+	}
+	return nil
+}
+
+// markersLeft returns the paths (quoted) of the marked conflicts whose
+// file still holds a conflict marker line in the work tree root.
+func markersLeft(root *layer.Dir, conflicts []Conflict) []string {
 	var left []string
-	for _, c := range s.Conflicts {
+	for _, c := range conflicts {
 		if !c.Marked {
 			continue
 		}
@@ -145,10 +154,7 @@ func checkMarkers(root *layer.Dir, s *Sequence) error {
 			left = append(left, pathquote.Quote(c.Path))
 		}
 	}
-	if len(left) > 0 {
-		return fmt.Errorf("%w in %s: edit them, then 'strata %s --continue' (--force if those lines are meant to be there)", ErrConflictLeft, strings.Join(left, ", "), s.Op)
-	}
-	return nil
+	return left
 }
 
 // ErrConfigConflictLeft: a stopped step's config conflicts are not resolved.

@@ -115,7 +115,11 @@ func (w *Worktree) restore(ctx context.Context, paths []string, source func(Stat
 	if err != nil || len(lowers) == 0 {
 		return 0, err // no layers: "/" is all it has, and empty
 	}
-	return w.unpackFrom(ctx, lowers, func(p string) bool { return wanted(p) || above(p) }, keep)
+	n, err := w.unpackFrom(ctx, lowers, func(p string) bool { return wanted(p) || above(p) }, keep)
+	if err != nil {
+		return n, err
+	}
+	return n, w.dropUnmerged(&st, wanted)
 }
 
 // unpackFrom streams the entries include names from a read-only overlay

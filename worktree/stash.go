@@ -56,6 +56,9 @@ func (w *Worktree) Stash(ctx context.Context, message string, paths []string) (*
 		return nil, errors.New("the branch has no commits yet")
 	case h.Commit != st.Commit:
 		return nil, ErrHeadMoved
+	case len(st.Unmerged) > 0:
+		// As git's stash: the markers are no change to keep.
+		return nil, &UnmergedError{Verb: "stash", Conflicts: st.Unmerged, Flag: "'strata reset --hard'"}
 	}
 	parent, err := w.commit(st.Commit)
 	if err != nil {

@@ -59,7 +59,7 @@ func (w *Worktree) ensureMounted(ctx context.Context) (State, error) {
 			if err != nil {
 				return st, err
 			}
-			if err := w.restageInterrupted(ctx, st, c); err != nil {
+			if err := w.restageInterrupted(ctx, &st, c); err != nil {
 				return st, err
 			}
 			if st, err = w.switchTo(ctx, st, c, st.PendingKeep || st.PendingCarry); err != nil {
@@ -71,7 +71,7 @@ func (w *Worktree) ensureMounted(ctx context.Context) (State, error) {
 			// HEAD never moved: the switch did not happen.
 			st.unstagePending()
 			st.Pending, st.PendingKeep, st.PendingStack, st.PendingCarry, st.CarryStaged, st.KeepFrom = "", false, false, false, false, ""
-			st.PendingMerge = ""
+			st.PendingMerge, st.PendingUnmerged = "", nil
 			if err := w.writeState(st); err != nil {
 				return st, err
 			}
@@ -267,6 +267,9 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 			return st, err
 		}
 		st.Commit, st.Pending, st.PendingKeep, st.PendingCarry, st.Stacked, st.Base = id, "", false, false, false, ""
+		// The view stays (reset --soft, --keep; commit --amend's):
+		// its conflict markers stay unmerged.
+		st.PendingUnmerged = nil
 		return st, w.writeState(st)
 	}
 	nextUpper, nextWork := filepath.Join(w.Dir, "upper.next"), filepath.Join(w.Dir, "work.next")
@@ -347,6 +350,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	testHook("switch-renamed")
 	st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base, st.Switching, st.CarryStaged = id, "", false, false, "", "", false
 	st.PendingMerge = ""
+	st.Unmerged, st.PendingUnmerged = st.PendingUnmerged, nil
 	if err := w.writeState(st); err != nil {
 		return st, err
 	}

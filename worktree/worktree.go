@@ -85,6 +85,15 @@ type State struct {
 	// files (checkout -m); it names Pending in conflict markers, so that
 	// a restage (restageCarry) merges them again.
 	PendingMerge string `json:"pending_merge,omitempty"`
+	// PendingUnmerged: the files that merge left with conflict markers;
+	// they become Unmerged when the switch is done.
+	PendingUnmerged []Conflict `json:"pending_unmerged,omitempty"`
+	// Unmerged: the files a checkout -m left with conflict markers, as
+	// git's unmerged paths: status shows them, a switch is refused and
+	// commit refuses while their markers are left. The next commit ends
+	// them; so does a reset --hard or checkout --force, which remount
+	// the tree with a fresh upper; a reset that keeps the view keeps them.
+	Unmerged []Conflict `json:"unmerged,omitempty"`
 	// KeepFrom is the commit a reset --keep or --merge moved from: once
 	// the work tree is mounted on Commit, the files that differ between
 	// the two are written through the mount (finishKeep), by the next
@@ -142,6 +151,7 @@ func (st *State) stack(id digest.Digest, scanned time.Time) {
 		st.Stacked, st.Base = true, st.Commit
 	}
 	st.Commit, st.Pending, st.PendingKeep, st.PendingStack = id, "", false, false
+	st.Unmerged = nil // concluded by the commit
 	st.Settled, st.SettledAt = 0, ""
 	if !scanned.IsZero() {
 		st.Settled, st.SettledAt = scanned.Unix(), id

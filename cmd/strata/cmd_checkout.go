@@ -81,10 +81,14 @@ switch.
 With -m (--merge), a change to a file the switch changes too is merged
 with the other commit's file, three ways (the base: this commit's file),
 as git's checkout -m: a clean merge is carried as a change, and the
-file takes the mode either side gave it. A text conflict, a binary file,
-a type change, a deletion on either side, a file over 8 MiB or a file
-with several links still refuses the switch, naming it. -m and --force
-exclude each other.
+file takes the mode either side gave it. A conflict completes the
+switch too (exit 0), with git's markers in the file ("<<<<<<< REV"
+above REV's lines, ">>>>>>> local" below yours), and the path unmerged
+until a commit: status shows it (UU), a switch or stash is refused,
+and commit refuses while the markers are left; reset --hard,
+checkout --force or restore PATH discards it. A binary file, a type change, a deletion
+on either side, a file over 8 MiB or a file with several links still
+refuses the switch, naming it. -m and --force exclude each other.
 After a switch to a branch with an upstream (or --detach BRANCH), how
 the two stand is said on stdout, as git's "Your branch is up to date
 with 'origin/main'.".
@@ -225,6 +229,10 @@ func runCheckout(cmd *cobra.Command, g *globals, o checkoutFlags, rev string) er
 	var dirty *worktree.DirtyError
 	if o.branchOnly && errors.As(err, &dirty) {
 		dirty.Flag = "--discard-changes" // switch's name for --force
+	}
+	var unmerged *worktree.UnmergedError
+	if o.branchOnly && errors.As(err, &unmerged) {
+		unmerged.Flag, unmerged.Verb = "--discard-changes", "switch"
 	}
 	var elsewhere *worktree.CheckedOutError
 	if errors.As(err, &elsewhere) {

@@ -108,6 +108,9 @@ type statusOptions struct {
 	// differ from the commit's ("Cmd", "Env"); none when none is staged.
 	config []string
 	paths  bool // PATHs were given: the config, no path, is not shown
+	// unmerged: the files a checkout -m left in conflict, outside any
+	// operation (worktree.State.Unmerged).
+	unmerged []worktree.Conflict
 }
 
 func newStatusCommand(g *globals) *cobra.Command {
@@ -132,13 +135,16 @@ it as a rename ("R /old -> /new").
   strata status --porcelain       # git's porcelain v1: "M  /etc/motd", "A  /new", "UU /path";
                                   # every change is in the X column (strata commits them all)
   strata status --format json     # {"branch","head","clean","changes":[{"status","path","old","new"}],"config",
-                                  #  "operation","upstream","gone","ahead","behind"}
+                                  #  "operation","conflicts","upstream","gone","ahead","behind"}
 
 A config staged by 'reset --soft' (the old HEAD's, when it differs from
 the new HEAD's: the next commit records it, as it records the files) is
 listed by the names of the fields that differ, "config: Cmd, Env" ("config"
 in JSON, and the work tree is not clean); not with PATHs, nor in
 --porcelain's lines, which are paths.
+
+The paths a checkout -m left in conflict are listed as unmerged (U, UU,
+"Unmerged paths:", "conflicts" in JSON) until the next commit.
 
 On a branch whose remote is set (branch.NAME.remote; clone sets it) and
 configured, status says how it stands against the remote-tracking branch
@@ -230,8 +236,11 @@ func reportStatus(g *globals, r *repo.Repo, w *worktree.Worktree, cs []tree.Chan
 	if err != nil {
 		return err
 	}
-	if st, ok, err := w.State(); err == nil && ok && seq == nil && st.Commit != "" && h.Commit != "" && st.Commit != h.Commit {
-		o.shows = st.Commit
+	if st, ok, err := w.State(); err == nil && ok && seq == nil {
+		if st.Commit != "" && h.Commit != "" && st.Commit != h.Commit {
+			o.shows = st.Commit
+		}
+		o.unmerged = st.Unmerged
 	}
 	if o.format == "json" || !o.short || o.branch {
 		if o.track, err = trackingOf(r, h.Branch, h.Commit); err != nil {
@@ -281,13 +290,15 @@ type statusJSON struct {
 	// differ from HEAD's (reset --soft kept the old HEAD's).
 	Config    []string `json:"config,omitempty"`
 	Operation *opJSON  `json:"operation,omitempty"`
+	// Conflicts: a checkout -m's, outside any operation.
+	Conflicts []conflictJSON `json:"conflicts,omitempty"`
 	*tracking
 }
 
 func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Sequence, o statusOptions) error {
 	if o.format == "json" {
 		v := statusJSON{Branch: refs.ShortName(h.Branch), Clean: len(cs) == 0 && len(o.config) == 0, Changes: toChangesJSON(cs),
-			Config: o.config, Operation: toOpJSON(seq), tracking: o.track}
+			Config: o.config, Operation: toOpJSON(seq), Conflicts: toConflictsJSON(o.unmerged), tracking: o.track}
 		if h.Commit != "" {
 			v.Head = h.Commit.String()
 		}
@@ -306,8 +317,11 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 			r.put("## %s", pathquote.Name(name))
 		}
 		if o.porcelain {
-			printPorcelain(r, cs, seq)
+			printPorcelain(r, cs, append(seqConflicts(seq), o.unmerged...))
 			return nil
+		}
+		for _, c := range o.unmerged {
+			r.put("U %s", r.path(c.Path))
 		}
 		if seq != nil {
 			for _, c := range seq.Conflicts {
@@ -340,6 +354,7 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 		fmt.Fprintln(w, "  (\"strata reset --soft HEAD\" keeps these files on top of HEAD; \"strata reset --hard\" takes HEAD's)")
 	}
 	printOperation(w, seq)
+	printUnmerged(w, o.unmerged)
 	if len(cs) == 0 && len(o.config) == 0 {
 		fmt.Fprintln(w, "nothing to commit, work tree clean")
 		return nil
@@ -359,13 +374,11 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 // has git's unmerged code (conflictXY); every other change is in the X
 // column, what git would commit, since a strata commit records every
 // change in the work tree. A path in conflict is listed once.
-func printPorcelain(r records, cs []tree.Change, seq *worktree.Sequence) {
+func printPorcelain(r records, cs []tree.Change, conflicts []worktree.Conflict) {
 	conflicted := map[string]bool{}
-	if seq != nil {
-		for _, c := range seq.Conflicts {
-			conflicted[c.Path] = true
-			r.put("%s %s", conflictXY(c.Kind), r.path(c.Path))
-		}
+	for _, c := range conflicts {
+		conflicted[c.Path] = true
+		r.put("%s %s", conflictXY(c.Kind), r.path(c.Path))
 	}
 	for _, c := range cs {
 		if !conflicted[c.Path] {

@@ -40,7 +40,7 @@ switch is refused, naming the changes it would overwrite, unless
 --discard-changes, which discards them all. The changes carried are
 listed on stdout, as git's. With -m (--merge), a change to a file the
 switch changes too is merged with BRANCH's, three ways, as git's switch
--m; what does not merge cleanly still refuses (see checkout --help).
+-m, a conflict left with markers and unmerged (see checkout --help).
 After a switch to a branch with an
 upstream, how the two stand is said on stdout, as git's. Any
 switch is refused while a merge, rebase, cherry-pick or revert is

@@ -35,13 +35,50 @@ func toOpJSON(s *worktree.Sequence) *opJSON {
 		return nil
 	}
 	o := &opJSON{Op: s.Op, Name: s.Name, Done: s.Done, Total: s.Total, Conflicts: []conflictJSON{}, ConfigConflicts: s.ConfigConflicts}
-	for _, c := range s.Conflicts {
-		o.Conflicts = append(o.Conflicts, conflictJSON{Path: c.Path, Kind: string(c.Kind), Detail: c.Detail, Marked: c.Marked})
-	}
+	o.Conflicts = append(o.Conflicts, toConflictsJSON(s.Conflicts)...)
 	if s.Stopped && len(s.Todo) > 0 {
 		o.Stopped = s.Todo[0].String()
 	}
 	return o
+}
+
+// toConflictsJSON is conflicts as status --format json shows them.
+func toConflictsJSON(conflicts []worktree.Conflict) []conflictJSON {
+	var out []conflictJSON
+	for _, c := range conflicts {
+		out = append(out, conflictJSON{Path: c.Path, Kind: string(c.Kind), Detail: c.Detail, Marked: c.Marked})
+	}
+	return out
+}
+
+// seqConflicts is the conflicts of s, nil for none.
+func seqConflicts(s *worktree.Sequence) []worktree.Conflict {
+	if s == nil {
+		return nil
+	}
+	return s.Conflicts
+}
+
+// printUnmerged lists the files a checkout -m left in conflict, as
+// git's status lists its unmerged paths, with the way out.
+func printUnmerged(w io.Writer, conflicts []worktree.Conflict) {
+	if len(conflicts) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Unmerged paths:")
+	fmt.Fprintln(w, "  (fix the conflicts, then \"strata commit\"; \"strata reset --hard\" discards the changes)")
+	printConflicts(w, conflicts)
+}
+
+// printConflicts writes one line for each conflict: its kind, its path.
+func printConflicts(w io.Writer, conflicts []worktree.Conflict) {
+	for _, c := range conflicts {
+		line := fmt.Sprintf("  %-16s %s", string(c.Kind)+":", pathquote.Quote(c.Path))
+		if c.Detail != "" {
+			line += " (" + c.Detail + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
 }
 
 // printOperation says which operation is under way and what conflicts.
@@ -85,13 +122,7 @@ func printOperation(w io.Writer, s *worktree.Sequence) {
 	fmt.Fprintf(w, "; \"strata %s --abort\" goes back)\n", s.Op)
 	if len(s.Conflicts) > 0 {
 		fmt.Fprintln(w, "Unmerged paths:")
-		for _, c := range s.Conflicts {
-			line := fmt.Sprintf("  %-16s %s", string(c.Kind)+":", pathquote.Quote(c.Path))
-			if c.Detail != "" {
-				line += " (" + c.Detail + ")"
-			}
-			fmt.Fprintln(w, line)
-		}
+		printConflicts(w, s.Conflicts)
 	}
 	if len(s.ConfigConflicts) > 0 {
 		fmt.Fprintln(w, "Config conflicts (resolve with 'strata commit --change'):")

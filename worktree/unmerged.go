@@ -1,0 +1,77 @@
+package worktree
+
+// Unmerged paths outside an operation: the files a checkout -m merged
+// with conflict markers (State.Unmerged), as git's index keeps them
+// unmerged until they are added. A work tree has no index: the next
+// commit concludes them, once their markers are gone.
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/objects/layer"
+)
+
+// UnmergedError refuses a switch while a checkout -m's conflicts are
+// unresolved, as git's "you need to resolve your current index first".
+// It wraps ErrUnmerged.
+type UnmergedError struct {
+	Verb      string
+	Conflicts []Conflict
+	Flag      string // the command's flag that discards them; "" for --force
+}
+
+func (e *UnmergedError) Error() string {
+	flag := e.Flag
+	if flag == "" {
+		flag = "--force"
+	}
+	return fmt.Sprintf("%s: %s %s: a checkout -m left conflict markers; edit them, then commit, or use %s to discard the changes",
+		e.Verb, conflictPaths(e.Conflicts), "needs merge", flag)
+}
+
+func (e *UnmergedError) Unwrap() error { return ErrUnmerged }
+
+// conflictPaths lists the conflicts' paths, quoted, comma-separated.
+func conflictPaths(cs []Conflict) string {
+	var ps []string
+	for _, c := range cs {
+		ps = append(ps, pathquote.Quote(c.Path))
+	}
+	return strings.Join(ps, ", ")
+}
+
+// refuseMarkersLeft refuses a commit while a file a checkout -m left in
+// conflict still holds a conflict marker line, as git refuses to commit
+// unmerged files; once they are gone the commit concludes them.
+func (w *Worktree) refuseMarkersLeft(st State) error {
+	if len(st.Unmerged) == 0 {
+		return nil
+	}
+	root, err := layer.OpenDir(w.target)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if left := markersLeft(root, st.Unmerged); len(left) > 0 {
+		return fmt.Errorf("commit: %w in %s (a checkout -m's conflict): edit them, then commit", ErrConflictLeft, strings.Join(left, ", "))
+	}
+	return nil
+}
+
+// dropUnmerged forgets the unmerged paths resolved says were written
+// over (restore), and records it.
+func (w *Worktree) dropUnmerged(st *State, resolved func(p string) bool) error {
+	var left []Conflict
+	for _, c := range st.Unmerged {
+		if !resolved(c.Path) {
+			left = append(left, c)
+		}
+	}
+	if len(left) == len(st.Unmerged) {
+		return nil
+	}
+	st.Unmerged = left
+	return w.writeState(*st)
+}
