@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -24,7 +25,7 @@ import (
 )
 
 // mergeLimits says what checkout -m leaves refused (mergeable, mergeFile).
-const mergeLimits = "it merges text files; not a binary file, a type change, a deletion, a file over 8 MiB or with several links"
+const mergeLimits = "it merges text files; not a binary file, a type change, a file deleted here, a file over 8 MiB or with several links"
 
 // carryMerge is what a checkout -m merges the carried changes with.
 type carryMerge struct {
@@ -64,9 +65,10 @@ func mergeable(res *statusResult, told, tnew tree.Tree) []tree.Change {
 // tree.MaxPatchSize on any side, or whose mode both sides changed, is
 // left as it is, to clash.
 func (w *Worktree) mergeCarried(stage string, res *statusResult, told, tnew tree.Tree, m *carryMerge) (map[string]bool, error) {
+	merged := keptDeleted(res, told, tnew, m)
 	files := mergeable(res, told, tnew)
 	if len(files) == 0 {
-		return nil, nil
+		return merged, nil
 	}
 	wantOld, wantNew := map[string]*layer.Entry{}, map[string]*layer.Entry{}
 	for _, c := range files {
@@ -86,7 +88,6 @@ func (w *Worktree) mergeCarried(stage string, res *statusResult, told, tnew tree
 		return nil, err
 	}
 	defer root.Close()
-	merged := map[string]bool{}
 	for _, c := range files {
 		b, n := base[c.Path], theirs[c.Path]
 		if b == nil || n == nil {
@@ -103,7 +104,29 @@ func (w *Worktree) mergeCarried(stage string, res *statusResult, told, tnew tree
 			m.conflicts = append(m.conflicts, Conflict{Path: c.Path, Kind: merge.BothModified, Marked: true})
 		}
 	}
+	sort.Slice(m.conflicts, func(i, j int) bool { return m.conflicts[i].Path < m.conflicts[j].Path })
 	return merged, nil
+}
+
+// keptDeleted returns the changed files that the new commit deletes,
+// in a directory it keeps: as git's checkout -m, the local file stays,
+// and the path is unmerged, "deleted by us" (the new commit's side),
+// until a commit takes it (added) or it is removed. They are added to
+// m.conflicts, without markers.
+func keptDeleted(res *statusResult, told, tnew tree.Tree, m *carryMerge) map[string]bool {
+	kept := map[string]bool{}
+	for _, c := range res.changes {
+		o, dir := told[c.Path], path.Dir(c.Path)
+		if c.Kind != tree.Modified || o == nil || o.Type != layer.TypeFile || tnew[c.Path] != nil {
+			continue
+		}
+		if d := tnew[dir]; dir != "/" && (d == nil || told[dir] == nil || d.Type != layer.TypeDir || !sameForCarry(told[dir], d)) {
+			continue // a directory the new commit drops or changes clashes
+		}
+		kept[c.Path] = true
+		m.conflicts = append(m.conflicts, Conflict{Path: c.Path, Kind: merge.DeletedByUs})
+	}
+	return kept
 }
 
 // mergeFile merges the local file at p in root (over base o, with b its

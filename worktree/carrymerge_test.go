@@ -87,19 +87,64 @@ func TestCheckoutMergeClean(t *testing.T) {
 }
 
 // TestCheckoutMergeRefuses: what checkout -m cannot merge still refuses
-// the switch, naming it, and loses nothing: a binary file.
+// the switch, naming it, and loses nothing: a binary file, and a file
+// deleted here that the new commit changes (git's checkout -m drops
+// that deletion).
 func TestCheckoutMergeRefuses(t *testing.T) {
+	for name, change := range map[string]struct {
+		do   func(root string) error
+		want string
+	}{
+		"binary":  {func(root string) error { return write(root+"/etc/bin", "a\x00x\n") }, "M /etc/bin"},
+		"deleted": {func(root string) error { return os.Remove(root + "/etc/lines") }, "D /etc/lines"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := mergeSetup(t)
+			must(t, change.do(w.Target()))
+			_, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "new", Merge: true})
+			var de *DirtyError
+			if !errors.As(err, &de) || !de.Merge || !slices.Equal(changeLines(de.Changes), []string{change.want}) {
+				t.Fatalf("checkout -m over what it cannot merge: %v", err)
+			}
+			checkCarried(t, w, []string{change.want}, nil)
+			if h, err := w.Head(); err != nil || h.Branch != "refs/heads/main" {
+				t.Errorf("HEAD after a refused checkout -m: %+v, %v", h, err)
+			}
+		})
+	}
+}
+
+// TestCheckoutMergeKeepsDeleted: a change to a file the new commit
+// deletes is kept, as git's checkout -m keeps it, and the path is
+// unmerged, "deleted by us", without markers: the next commit takes it.
+func TestCheckoutMergeKeepsDeleted(t *testing.T) {
+	ctx := context.Background()
 	w := mergeSetup(t)
-	must(t, write(w.Target()+"/etc/bin", "a\x00x\n"))
-	_, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "new", Merge: true})
-	var de *DirtyError
-	if !errors.As(err, &de) || !de.Merge || !slices.Equal(changeLines(de.Changes), []string{"M /etc/bin"}) {
-		t.Fatalf("checkout -m over a binary file: %v", err)
+	root := w.Target()
+	if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new"}); err != nil {
+		t.Fatal(err)
 	}
-	checkCarried(t, w, []string{"M /etc/bin"}, map[string]string{"/etc/bin": "a\x00x\n"})
-	if h, err := w.Head(); err != nil || h.Branch != "refs/heads/main" {
-		t.Errorf("HEAD after a refused checkout -m: %+v, %v", h, err)
+	must(t, os.Remove(root+"/etc/group"))
+	if _, _, err := w.Commit(ctx, CommitOptions{Message: "no group"}); err != nil {
+		t.Fatal(err)
 	}
+	if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	must(t, write(root+"/etc/group", "mine\n"))
+	if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new", Merge: true}); err != nil {
+		t.Fatalf("checkout -m over a file the switch deletes: %v", err)
+	}
+	checkCarried(t, w, []string{"A /etc/group"}, map[string]string{"/etc/group": "mine\n", "/etc/lines": "1\n2\n3\n4\nFIVE\n"})
+	st, _, err := w.State()
+	must(t, err)
+	if len(st.Unmerged) != 1 || st.Unmerged[0] != (Conflict{Path: "/etc/group", Kind: "deleted by us"}) {
+		t.Errorf("unmerged: %+v", st.Unmerged)
+	}
+	if _, _, err := w.Commit(ctx, CommitOptions{Message: "kept"}); err != nil {
+		t.Fatalf("commit of the kept file: %v", err)
+	}
+	checkUnmerged(t, w, nil)
 }
 
 // conflicted is /etc/lines merged by checkout -m new over a local
