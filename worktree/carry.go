@@ -200,7 +200,7 @@ func (w *Worktree) restageCarry(ctx context.Context, st *State, c *objects.Commi
 	var m *carryMerge
 	if st.PendingMerge != "" {
 		// Merged again from the view, which still shows st's commit.
-		m = &carryMerge{old: old, nu: c, lb: labels{ours: st.PendingMerge, theirs: "local"}}
+		m = &carryMerge{old: old, nu: c, lb: labels{ours: st.PendingMerge, base: st.PendingMergeBase, theirs: "local"}}
 	}
 	clash, _, err := w.stageCarry(ctx, *st, nil, told, tnew, c.Layers(), true, m)
 	if err != nil {
@@ -229,7 +229,7 @@ func (w *Worktree) finishStagedCarry(ctx context.Context, st State, c *objects.C
 			return st, err
 		}
 	}
-	st.Commit, st.Pending, st.Stacked, st.Base, st.CarryStaged, st.PendingMerge = c.ID, "", false, "", false, ""
+	st.Commit, st.Pending, st.Stacked, st.Base, st.CarryStaged, st.PendingMerge, st.PendingMergeBase = c.ID, "", false, "", false, "", ""
 	st.Unmerged, st.PendingUnmerged = st.PendingUnmerged, nil
 	return st, w.writeState(st)
 }

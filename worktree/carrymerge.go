@@ -31,7 +31,8 @@ const mergeLimits = "it merges text files; not a binary file, a type change, a f
 type carryMerge struct {
 	old, nu *objects.Commit
 	// lb names the sides in conflict markers, as git's checkout -m:
-	// ours is the new commit as the user named it, theirs "local".
+	// ours is the new commit as the user named it, theirs "local", base
+	// (merge.conflictStyle diff3) the branch or commit switched from.
 	lb labels
 	// conflicts: the files merged with conflict markers, which the
 	// work tree records as unmerged once the switch is done.
@@ -83,6 +84,10 @@ func (w *Worktree) mergeCarried(stage string, res *statusResult, told, tnew tree
 	if err != nil {
 		return nil, err
 	}
+	opts, err := w.textMergeOptions(m.lb)
+	if err != nil {
+		return nil, err
+	}
 	root, err := layer.OpenDir(stage)
 	if err != nil {
 		return nil, err
@@ -93,7 +98,7 @@ func (w *Worktree) mergeCarried(stage string, res *statusResult, told, tnew tree
 		if b == nil || n == nil {
 			continue // too big to merge: it clashes
 		}
-		ok, conflicted, err := mergeFile(root, c.Path, told[c.Path], tnew[c.Path], b, n, m.lb)
+		ok, conflicted, err := mergeFile(root, c.Path, told[c.Path], tnew[c.Path], b, n, opts)
 		if err != nil {
 			return nil, fmt.Errorf("merge %s: %w", c.Path, err)
 		}
@@ -132,7 +137,7 @@ func keptDeleted(res *statusResult, told, tnew tree.Tree, m *carryMerge) map[str
 // mergeFile merges the local file at p in root (over base o, with b its
 // content) with the new commit's (n, content nb), in place, and reports
 // whether it did, and whether the merge left conflict markers there.
-func mergeFile(root *layer.Dir, p string, o, n *layer.Entry, b, nb []byte, lb labels) (ok, conflicted bool, err error) {
+func mergeFile(root *layer.Dir, p string, o, n *layer.Entry, b, nb []byte, opts textmerge.Options) (ok, conflicted bool, err error) {
 	d := root
 	if dir := strings.TrimPrefix(path.Dir(p), "/"); dir != "" {
 		var err error
@@ -157,7 +162,7 @@ func mergeFile(root *layer.Dir, p string, o, n *layer.Entry, b, nb []byte, lb la
 	if !ok || textmerge.IsBinary(b) || textmerge.IsBinary(nb) || textmerge.IsBinary(local) {
 		return false, false, nil
 	}
-	r := textmerge.Merge(b, nb, local, textmerge.Options{Ours: lb.ours, Base: lb.base, Theirs: lb.theirs, Histogram: true, NoAlnumJoin: true})
+	r := textmerge.Merge(b, nb, local, opts)
 	if err := rewrite(f, r.Content, mode, uid, gid, st); err != nil {
 		return false, false, err
 	}

@@ -291,3 +291,17 @@ func testKilledCheckoutMerge(t *testing.T, point string, conflict bool) {
 		t.Errorf("state after the switch: %+v, %v", st, err)
 	}
 }
+
+// TestCheckoutMergeDiff3: merge.conflictStyle diff3 shows the base in
+// checkout -m's markers, labelled as git's: the branch switched from.
+func TestCheckoutMergeDiff3(t *testing.T) {
+	w := mergeSetup(t)
+	must(t, w.Repo.Config.Set("merge.conflictStyle", "diff3"))
+	must(t, write(w.Target()+"/etc/lines", "1\n2\n3\n4\nfive\n"))
+	if _, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "new", Merge: true}); err != nil {
+		t.Fatalf("checkout -m over a conflict: %v", err)
+	}
+	checkCarried(t, w, []string{"M /etc/lines"}, map[string]string{
+		"/etc/lines": "1\n2\n3\n4\n<<<<<<< new\nFIVE\n||||||| main\n5\n=======\nfive\n>>>>>>> local\n",
+	})
+}

@@ -270,7 +270,7 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 	carry := carryNone
 	var m *carryMerge
 	if o.Merge {
-		m = &carryMerge{lb: labels{ours: o.mergeLabel(), theirs: "local"}}
+		m = &carryMerge{lb: labels{ours: o.mergeLabel(), base: w.headLabel(), theirs: "local"}}
 	}
 	if !o.Force {
 		// Frozen before the check for users, and until the new mount
@@ -290,9 +290,9 @@ func (w *Worktree) Checkout(ctx context.Context, o CheckoutOptions) (_ *objects.
 			return nil, err
 		}
 	}
-	st.PendingMerge, st.PendingUnmerged = "", nil
+	st.PendingMerge, st.PendingMergeBase, st.PendingUnmerged = "", "", nil
 	if m != nil && carry == carryStaged {
-		st.PendingMerge, st.PendingUnmerged = m.lb.ours, m.conflicts
+		st.PendingMerge, st.PendingMergeBase, st.PendingUnmerged = m.lb.ours, m.lb.base, m.conflicts
 	}
 	// A staged carry left by a failure here is removed by the next
 	// command, which finds HEAD where it was (ensure).

@@ -137,19 +137,9 @@ func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error 
 	if err != nil {
 		return err
 	}
-	// As git merge (ort): the histogram diff, and conflicts apart stay
-	// apart (merge-file's level joins those only lines without letters
-	// or digits separate).
-	opts := textmerge.Options{Ours: lb.ours, Base: lb.base, Theirs: lb.theirs, Histogram: true, NoAlnumJoin: true}
-	// As git's merge.conflictStyle: merge (the default), diff3, zdiff3.
-	switch style, _ := w.Repo.Config.Get("merge.conflictStyle"); strings.ToLower(style) {
-	case "diff3":
-		opts.Diff3 = true
-	case "zdiff3":
-		opts.ZDiff3 = true
-	case "", "merge":
-	default:
-		return fmt.Errorf("config merge.conflictStyle is %q: want merge, diff3 or zdiff3", style)
+	opts, err := w.textMergeOptions(lb)
+	if err != nil {
+		return err
 	}
 	for i := range o.res.Paths {
 		p := &o.res.Paths[i]
@@ -194,6 +184,25 @@ func (w *Worktree) mergeTexts(ctx context.Context, o *outcome, lb labels) error 
 		o.conflicts = append(o.conflicts, c)
 	}
 	return nil
+}
+
+// textMergeOptions are the options of a text merge labelled lb, as
+// git's merge (ort): the histogram diff, and conflicts apart stay apart
+// (merge-file's level joins those only lines without letters or digits
+// separate); the markers in git's merge.conflictStyle: merge (the
+// default), diff3, zdiff3.
+func (w *Worktree) textMergeOptions(lb labels) (textmerge.Options, error) {
+	opts := textmerge.Options{Ours: lb.ours, Base: lb.base, Theirs: lb.theirs, Histogram: true, NoAlnumJoin: true}
+	switch style, _ := w.Repo.Config.Get("merge.conflictStyle"); strings.ToLower(style) {
+	case "diff3":
+		opts.Diff3 = true
+	case "zdiff3":
+		opts.ZDiff3 = true
+	case "", "merge":
+	default:
+		return opts, fmt.Errorf("config merge.conflictStyle is %q: want merge, diff3 or zdiff3", style)
+	}
+	return opts, nil
 }
 
 // maxTextMerge is git's MAX_XDIFF_SIZE: a bigger file is not read and

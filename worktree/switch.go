@@ -71,7 +71,7 @@ func (w *Worktree) ensureMounted(ctx context.Context) (State, error) {
 			// HEAD never moved: the switch did not happen.
 			st.unstagePending()
 			st.Pending, st.PendingKeep, st.PendingStack, st.PendingCarry, st.CarryStaged, st.KeepFrom = "", false, false, false, false, ""
-			st.PendingMerge, st.PendingUnmerged = "", nil
+			st.PendingMerge, st.PendingMergeBase, st.PendingUnmerged = "", "", nil
 			if err := w.writeState(st); err != nil {
 				return st, err
 			}
@@ -349,7 +349,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	}
 	testHook("switch-renamed")
 	st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base, st.Switching, st.CarryStaged = id, "", false, false, "", "", false
-	st.PendingMerge = ""
+	st.PendingMerge, st.PendingMergeBase = "", ""
 	st.Unmerged, st.PendingUnmerged = st.PendingUnmerged, nil
 	if err := w.writeState(st); err != nil {
 		return st, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
+	"github.com/strata-sh/strata/refs"
 )
 
 // UnmergedError refuses a switch while a checkout -m's conflicts are
@@ -74,4 +75,17 @@ func (w *Worktree) dropUnmerged(st *State, resolved func(p string) bool) error {
 	}
 	st.Unmerged = left
 	return w.writeState(*st)
+}
+
+// headLabel names where HEAD is, for checkout -m's diff3 base label, as
+// git's: the branch's short name, or the commit's short id.
+func (w *Worktree) headLabel() string {
+	h, err := w.Head()
+	switch {
+	case err != nil:
+		return "HEAD"
+	case h.Branch != "":
+		return refs.ShortName(h.Branch)
+	}
+	return short(h.Commit)
 }

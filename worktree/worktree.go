@@ -85,6 +85,8 @@ type State struct {
 	// files (checkout -m); it names Pending in conflict markers, so that
 	// a restage (restageCarry) merges them again.
 	PendingMerge string `json:"pending_merge,omitempty"`
+	// PendingMergeBase names the commit switched from, the same way.
+	PendingMergeBase string `json:"pending_merge_base,omitempty"`
 	// PendingUnmerged: the files that merge left with conflict markers;
 	// they become Unmerged when the switch is done.
 	PendingUnmerged []Conflict `json:"pending_unmerged,omitempty"`
