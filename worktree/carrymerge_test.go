@@ -256,7 +256,11 @@ func testKilledCheckoutMerge(t *testing.T, point string, conflict bool) {
 	must(t, err)
 	killedHelper(t, w.Repo, point, "CHECKOUT_TEST_HELPER=checkout", "CHECKOUT_TEST_REV=new", "CHECKOUT_TEST_MERGE=1")
 	if point == "checkout-after-ref" {
-		// Written in the view, which still shows main: merged too.
+		// Written in the view, which still shows main: merged too. The
+		// killed switch left the view read-only (freezeView) until the
+		// next command; made writable by hand, as in
+		// testWriteAfterKilledStagedCarry.
+		must(t, setReadOnly(root, false))
 		must(t, write(root+"/etc/lines", later))
 	}
 	_, err = w.Status(context.Background()) // finishes or forgets the switch
