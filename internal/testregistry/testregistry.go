@@ -201,9 +201,12 @@ func (r *Registry) Repo(path string) string { return r.Host + "/" + strings.Trim
 func (r *Registry) Log() string { return r.out.String() }
 
 // GarbageCollect runs the registry's garbage collector (deleting blobs no
-// manifest references) on its storage, while it runs.
-func (r *Registry) GarbageCollect() error {
-	out, err := exec.Command(Binary, "garbage-collect", r.Config).CombinedOutput()
+// manifest references) on its storage, while it runs. flags go before
+// the config: "--delete-untagged" also deletes every manifest no tag
+// names.
+func (r *Registry) GarbageCollect(flags ...string) error {
+	args := append(append([]string{"garbage-collect"}, flags...), r.Config)
+	out, err := exec.Command(Binary, args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("garbage-collect: %v: %s", err, out)
 	}
