@@ -114,7 +114,11 @@ pathspecs), only the changes at or below them are saved, then put back
 as HEAD has them through the mount, as apply writes; the others stay. A
 PATH that names nothing changed and nothing in HEAD is an error.
 
-STASH is stash@{N}, or N alone; show and apply also take any revision.
+STASH is stash@{N}, or N alone; show and apply also take any revision
+(stash, the latest entry, among them). drop, pop and branch refuse any
+other, as git 2.39's do: "not a reflog: stash", "'main' is not a stash
+reference", "nosuch is not a valid reference" (exit 1; git's pop and
+branch apply the entry before they refuse, strata refuses first).
 stash (push) without PATHs remounts the work tree, as reset --hard does:
 it refuses while a container or process uses the tree, unless --force
 (the users keep the old mount).
@@ -167,9 +171,10 @@ func noArgs(cmd *cobra.Command, args []string) error {
 var stashEntryRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:stash@\{(\d+)\}|(\d+))$`) })
 
 // stashEntry reads STASH as stash@{N} or N ("" is 0); ok is false for
-// anything else.
+// anything else, "stash" too: drop and pop need an entry of the reflog,
+// as git's do, and show and apply resolve "stash" as a revision.
 func stashEntry(arg string) (n int, ok bool) {
-	if arg == "" || arg == "stash" {
+	if arg == "" {
 		return 0, true
 	}
 	m := stashEntryRE().FindStringSubmatch(arg)
@@ -186,9 +191,12 @@ func stashCommit(r *repo.Repo, arg string, anyRev bool) (digest.Digest, error) {
 	n, ok := stashEntry(arg)
 	if !ok {
 		if !anyRev {
-			return "", usagef("%s: not a stash entry (stash@{N} or N)", arg)
+			return "", notStashEntry(r, arg)
 		}
 		c, err := r.Resolve(arg)
+		if errors.Is(err, refs.ErrUnknownRevision) {
+			return "", fmt.Errorf("%s is not a valid reference", arg) // git's words
+		}
 		if err != nil {
 			return "", err
 		}
@@ -202,6 +210,27 @@ func stashCommit(r *repo.Repo, arg string, anyRev bool) (digest.Digest, error) {
 		return "", noStashEntry(arg, len(entries))
 	}
 	return entries[n].New, nil
+}
+
+// notStashEntry is git 2.39's error for a STASH that drop, pop or
+// branch cannot take, being no entry of the reflog: "not a reflog" for
+// the stash itself, "is not a valid reference" for a name that resolves
+// to nothing, "is not a stash reference" for any other revision (git's
+// "is not a stash-like commit" does not apply: every commit is one to
+// apply). git's pop and branch apply the stash before they refuse it;
+// strata refuses first, so that nothing is half done.
+func notStashEntry(r *repo.Repo, arg string) error {
+	if arg == "stash" || arg == refs.Stash {
+		return fmt.Errorf("not a reflog: %s (an entry is stash@{N} or N)", arg)
+	}
+	_, err := r.Resolve(arg)
+	if errors.Is(err, refs.ErrUnknownRevision) {
+		return fmt.Errorf("%s is not a valid reference", arg)
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("'%s' is not a stash reference (an entry is stash@{N} or N)", arg)
 }
 
 // noStashEntry is git 2.39's error for STASH (arg, "" for the default)
@@ -397,7 +426,7 @@ func newStashDropCommand(g *globals) *cobra.Command {
 func dropStash(g *globals, r *repo.Repo, arg string, want digest.Digest, quiet bool) error {
 	n, ok := stashEntry(arg)
 	if !ok {
-		return usagef("%s: not a stash entry (stash@{N} or N)", arg)
+		return notStashEntry(r, arg)
 	}
 	e, err := r.Refs.DropEntry(refs.Stash, n, want)
 	if err != nil && !errors.Is(err, refs.ErrMoved) {
@@ -452,7 +481,12 @@ func newStashBranchCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "branch NAME [STASH]",
 		Short: "Make branch NAME where a stash entry was made, switch to it, and pop the entry there",
-		Args:  rangeArgs(1, 2),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 { // git's words (its exit 1; strata's 2 for a missing argument)
+				return usagef("no branch name specified (usage: %s)", strings.TrimSuffix(cmd.UseLine(), " [flags]"))
+			}
+			return rangeArgs(1, 2)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, w, err := openWorktree(g, "")
 			if err != nil {
