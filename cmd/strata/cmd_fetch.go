@@ -22,7 +22,8 @@ func newFetchCommand(g *globals) *cobra.Command {
 		Use:   "fetch [-f] [-u] [-a | --no-write-fetch-head] [--dry-run] [--porcelain | --format json] [REMOTE [REFSPEC...]] | --all",
 		Short: "Receive a remote's tags, with their history",
 		Long: `Fetch from REMOTE (default: the current branch's remote, branch.NAME.remote,
-else the one remote configured, else origin) what each REFSPEC names, as git's fetch: [+]SRC[:DST].
+else the one remote configured, else origin, which must then be
+configured) what each REFSPEC names, as git's fetch: [+]SRC[:DST].
 SRC is a remote tag (a registry has tags only: refs/heads/T and
 refs/tags/T both name the tag T); DST the local ref it goes to: a full
 refs/heads/, refs/tags/ or refs/remotes/ name, or, as git's, heads/X,

@@ -37,8 +37,8 @@ push.default simple, when REMOTE is its own remote and its upstream
 there is a branch of another name, or it has none) to the remote tag
 of the same name on REMOTE (default, as git's: branch.NAME.pushRemote,
 else remote.pushDefault, else the current branch's remote,
-branch.NAME.remote, else the one remote configured, else origin), a
-remote's name or a URL. Only what the remote lacks is
+branch.NAME.remote, else the one remote configured, else origin,
+which must then be configured), a remote's name or a URL. Only what the remote lacks is
 sent: blobs it has are skipped (or mounted from another remote's
 repository in the same registry), and every commit of the history it
 lacks goes as a manifest pushed by digest, oldest first; the tag moves

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +49,8 @@ func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remo
 		// git takes the empty value for a remote named '', whose URL
 		// is '': "no path specified".
 		return nil, remote.Remote{}, "", nil, fmt.Errorf("%s: no path specified: %s is set to '' (name a remote there, or unset it)", verb, key)
+	} else if key == "" && !slices.Contains(r.Config.Subsections("remote"), arg) {
+		return nil, remote.Remote{}, "", nil, noDefaultRemote(r, verb)
 	}
 	rem, err := resolveRemote(r, arg)
 	if err != nil {
@@ -67,7 +71,7 @@ func errEmptyRemote(verb string) error {
 // set), else the one remote configured, else origin
 // (repo.DefaultRemote); for a push, git's pushremote_for_branch
 // (repo.PushRemote: branch.NAME.pushRemote, remote.pushDefault, then
-// those), with the key that named it.
+// those), with the key that named it ("" for those last two).
 func defaultRemote(r *repo.Repo, push bool) (name, key string) {
 	branch := ""
 	if h, err := r.Refs.Current(); err == nil && h.Branch != "" {
@@ -76,10 +80,37 @@ func defaultRemote(r *repo.Repo, push bool) (name, key string) {
 	if push {
 		return r.PushRemoteFrom(branch)
 	}
-	if branch == "" {
-		return r.DefaultRemote(), ""
+	key = "branch." + branch + ".remote"
+	if v, ok := r.Config.Get(key); ok && branch != "" {
+		return v, key
 	}
-	return r.UpstreamRemote(branch), "branch." + branch + ".remote"
+	return r.DefaultRemote(), ""
+}
+
+// noDefaultRemote is the error of a fetch or push that names no remote
+// when no key names one and origin, the default, is not configured:
+// several remotes and no origin, or none at all. git 2.39's fetch then
+// does nothing and exits 0 (it meant to die with these words, as its
+// fetch_one does); its push says "No configured push destination".
+func noDefaultRemote(r *repo.Repo, verb string) error {
+	what := "no remote repository specified"
+	if verb == "push" {
+		what = "no configured push destination"
+	}
+	names := r.Config.Subsections("remote")
+	slices.Sort(names)
+	if names = slices.Compact(names); len(names) == 0 {
+		return fmt.Errorf("%s: %s: name a URL, or add a remote ('strata remote add NAME URL')", verb, what)
+	}
+	set := "remote.pushDefault"
+	if verb != "push" {
+		h, err := r.Refs.Current()
+		if err != nil || h.Branch == "" {
+			return fmt.Errorf("%s: %s: name a URL or a remote (%s)", verb, what, strings.Join(names, ", "))
+		}
+		set = "branch." + refs.ShortName(h.Branch) + ".remote"
+	}
+	return fmt.Errorf("%s: %s: name a URL or a remote (%s), or set %s", verb, what, strings.Join(names, ", "), set)
 }
 
 func resolveRemote(r *repo.Repo, arg string) (remote.Remote, error) {
