@@ -80,6 +80,11 @@ func (r *Repo) Upstream(branch string, push bool) (refs.Tracked, error) {
 	}
 	_, configured := r.Config.Get("remote." + t.Remote + ".url")
 	t.NoRemote = !configured
+	if !configured && isURL(t.Remote) {
+		// push -u URL writes the URL, as git's: a remote with no
+		// fetch refspecs, so nothing maps.
+		return t, fmt.Errorf("upstream branch '%s' not stored as a remote-tracking branch (branch.%s.remote is the URL %s, which keeps none)", r.mergeName(branch), branch, t.Remote)
+	}
 	specs, err := r.FetchRefspecs(t.Remote)
 	if err != nil {
 		return t, err
@@ -163,4 +168,10 @@ func (r *Repo) mergeName(branch string) string {
 		return v
 	}
 	return refs.Heads + branch
+}
+
+// isURL reports whether a branch's remote is a URL, not a remote's name:
+// it could not be one ('/', or no ref refs/remotes/NAME/x).
+func isURL(remote string) bool {
+	return strings.Contains(remote, "/") || refs.CheckName(refs.Remotes+remote+"/x") != nil
 }

@@ -70,12 +70,14 @@ command but config, as git's. With push.autoSetupRemote true, a branch
 with no upstream goes to its own name and gets it as its upstream, as
 with -u (not under matching).
 
--u (--set-upstream) makes REMOTE, a remote's name, the upstream of each
-branch pushed, as clone does for the branch it makes: branch.NAME.remote
-and branch.NAME.merge, the remote branch it went to (refs/heads/NAME;
-"push -u origin main:other" makes it refs/heads/other, as git's), which
-status, @{u}, and push, fetch and pull without REMOTE then use. As
-git's, a tag, or a SRC that is no branch (main~1:x), gets none.
+-u (--set-upstream) makes REMOTE (a remote's name, or a URL as written,
+as git's) the upstream of each branch pushed, as clone does for the
+branch it makes: branch.NAME.remote and branch.NAME.merge, the remote
+branch it went to (refs/heads/NAME; "push -u origin main:other" makes
+it refs/heads/other, as git's), which status, @{u}, and push, fetch and
+pull without REMOTE then use (a URL keeps no remote-tracking branch:
+no @{u}). As git's, a tag, or a SRC that is no branch (main~1:x), gets
+none.
 
   strata push -u origin main
   strata push --all --tags origin
@@ -117,13 +119,16 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				// As git's: --all is every branch, so a REF beside it is a mistake.
 				return usagef("push --all: pushes every branch; it takes no REF")
 			}
-			if o.setUpstream && rem.Name == "" {
-				return usagef("push -u: %s is not a remote's name: an upstream is a named remote ('strata remote add NAME %s' first)", remoteArg, remoteArg)
+			// The remote as branch.NAME.remote names it: a remote's name,
+			// or, as git's -u writes it, the URL as given.
+			remoteName := rem.Name
+			if remoteName == "" {
+				remoteName = remoteArg
 			}
 			var specs []pushSpec
 			matching := false
 			if len(args) == 0 && !o.all && !o.tags {
-				plan, err := defaultPush(r, rem.Name, r.PushDefault())
+				plan, err := defaultPush(r, remoteName, r.PushDefault())
 				if err != nil {
 					return fmt.Errorf("push: %w", err)
 				}
@@ -203,7 +208,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			report.finish(failed)
 			pp.lines()
 			if o.setUpstream {
-				if err := setUpstreams(g, r, rem.Name, pushed, o.quiet); err != nil {
+				if err := setUpstreams(g, r, remoteName, pushed, o.quiet); err != nil {
 					return fmt.Errorf("push %s: %w", remoteArg, err)
 				}
 			}
@@ -216,7 +221,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&o.all, "all", false, "push every branch")
 	cmd.Flags().BoolVar(&o.tags, "tags", false, "push every tag")
 	cmd.Flags().BoolVarP(&o.dryRun, "dry-run", "n", false, "say what a push would do, as git's: send nothing, move no ref, write no config")
-	cmd.Flags().BoolVarP(&o.setUpstream, "set-upstream", "u", false, "make REMOTE the upstream of each branch pushed (branch.NAME.remote, .merge)")
+	cmd.Flags().BoolVarP(&o.setUpstream, "set-upstream", "u", false, "make REMOTE (a name or a URL) the upstream of each branch pushed (branch.NAME.remote, .merge)")
 	cmd.Flags().BoolVar(&o.porcelain, "porcelain", false, "print git's machine-readable report on stdout: FLAG, SRC:DST, SUMMARY per ref, then Done")
 	cmd.Flags().BoolVarP(&o.delete, "delete", "d", false, "delete the named tags from the remote (see docs/remote.md for registries)")
 	cmd.Flags().StringVar(&o.compression, "compression", "", "recompress zstd layers: gzip")

@@ -22,7 +22,7 @@ type defaultPlan struct {
 }
 
 // defaultPush is what a push that names nothing (no REF, --all or
-// --tags) sends to the remote remoteName ("" for a URL), as git's
+// --tags) sends to the remote remoteName (a name, or a URL), as git's
 // push.default mode says (setup_default_push_refspecs): nothing is
 // refused; current sends the current branch to the remote branch of its
 // name; upstream to its upstream, which must be on this remote; simple,
@@ -87,8 +87,7 @@ func defaultPush(r *repo.Repo, remoteName, mode string) (plan defaultPlan, err e
 			spec.to = strings.TrimPrefix(merge, refs.Heads)
 		}
 	}
-	// strata's -u takes only a remote's name: a push to a URL sets none.
-	plan.setUpstream = auto && !hasMerge && remoteName != ""
+	plan.setUpstream = auto && !hasMerge
 	plan.specs = []pushSpec{spec}
 	return plan, nil
 }
