@@ -7,6 +7,8 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/tree"
+	"github.com/strata-sh/strata/tree/changeset"
 )
 
 // BranchUpdate moves a branch forward, and the work tree the command
@@ -14,15 +16,20 @@ import (
 type BranchUpdate struct {
 	r      *repo.Repo
 	branch string
-	w      *Worktree // the work tree pull runs in, when it shows branch and is mounted
+	w      *Worktree     // the work tree pull runs in, when it shows branch and is mounted
+	dirty  []tree.Change // w's uncommitted changes, which a fast-forward keeps
 }
 
 // PrepareBranchUpdate refuses, before anything moves (before a fetch), a
 // branch that another work tree than w (the one pull runs in) shows,
 // whose files would no longer be its HEAD's (git's fetch refuses it
-// too), and a w that shows branch with an operation in progress or
-// uncommitted changes, or with a container running in it unless force.
-func PrepareBranchUpdate(ctx context.Context, w *Worktree, branch string, force bool) (*BranchUpdate, error) {
+// too), and a w that shows branch with an operation in progress, or with
+// a container running in it unless force. Uncommitted changes in w are
+// refused there too unless keep: then, as git's pull without --rebase,
+// a fast-forward keeps the ones it does not overwrite and refuses the
+// others, after the fetch (FastForward), and a merge refuses them all
+// (strata merges into a clean work tree only).
+func PrepareBranchUpdate(ctx context.Context, w *Worktree, branch string, force, keep bool) (*BranchUpdate, error) {
 	r := w.Repo
 	h, err := w.Head()
 	if err != nil {
@@ -61,6 +68,10 @@ func PrepareBranchUpdate(ctx context.Context, w *Worktree, branch string, force 
 	changes, err := w.Status(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if len(changes) > 0 && keep {
+		u.w, u.dirty = w, changes
+		return u, nil
 	}
 	if len(changes) > 0 {
 		what := fmt.Sprintf("%d uncommitted changes", len(changes))
@@ -104,10 +115,41 @@ func (u *BranchUpdate) FastForward(ctx context.Context, to digest.Digest, msg st
 			return old, fmt.Errorf("need to specify how to reconcile divergent branches (the branch and the remote have diverged: %w): pull with --rebase or --merge (or set pull.rebase to true or false)", repo.ErrNonFastForward)
 		}
 	}
+	if u.w != nil && len(u.dirty) > 0 {
+		if err := u.refuseOverwrite(old, to); err != nil {
+			return old, err
+		}
+		_, err := u.w.Reset(ctx, to.String(), ResetKeep)
+		return old, err
+	}
 	if u.w != nil {
 		_, err := u.w.Reset(ctx, to.String(), ResetHard)
 		return old, err
 	}
 	_, err := u.r.FastForward(u.branch, to, msg)
 	return old, err
+}
+
+// refuseOverwrite is git's refusal of a fast-forward from old to to
+// over uncommitted changes at paths it updates ("Your local changes to
+// the following files would be overwritten by merge"), in reset
+// --keep's terms (keepClashes), which then carries the others.
+func (u *BranchUpdate) refuseOverwrite(old, to digest.Digest) error {
+	from, err := u.w.commit(old)
+	if err != nil {
+		return err
+	}
+	c, err := u.w.commit(to)
+	if err != nil {
+		return err
+	}
+	told, tnew, err := u.w.treesOf(from, c)
+	if err != nil {
+		return err
+	}
+	differ := changeset.New(told, tnew, nil).Paths
+	if clash := keepClashes(u.dirty, differ, told, tnew); len(clash) > 0 {
+		return fmt.Errorf("%w would be overwritten by the fast-forward: %s; commit them, or put them aside with 'strata stash', then pull again", ErrDirty, changeList(clash))
+	}
+	return nil
 }

@@ -49,8 +49,12 @@ a rebase is onto the remote-tracking branch the commit came through
 A fast-forward or a merge commit is followed by merge's diffstat of
 what it brought, as git's pull (not a rebase's): --stat, --no-stat
 (-n), else config merge.stat (default true); -q prints none.
-A work tree with uncommitted changes, or with a merge, rebase,
-cherry-pick or revert in progress, is refused before anything moves, and
+Uncommitted changes are handled as git's pull handles them: the fetch
+comes first, then a fast-forward keeps the changes it does not
+overwrite and refuses (naming them) those where it writes; a merge
+refuses them all (strata merges into a clean work tree only); --rebase
+refuses them before fetching. A work tree with a merge, rebase,
+cherry-pick or revert in progress is refused before anything moves, and
 so is one with a container running in it (strata run) unless --force.
 
 Several BRANCHes, as git's pull of several: each is fetched, then
@@ -140,7 +144,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return fmt.Errorf("pull: no path specified: branch.%s.remote is set to '' (name a remote there, or unset it)", branch)
 			}
 			fail := func(err error) error { return fmt.Errorf("pull %s %s: %w", remote.Redact(remoteArg), what, err) }
-			up, err := worktree.PrepareBranchUpdate(ctx, w, branch, force)
+			// As git's pull: --rebase refuses a work tree with changes
+			// before fetching; a fast-forward keeps them (up.FastForward).
+			up, err := worktree.PrepareBranchUpdate(ctx, w, branch, force, mode != worktree.PullRebase)
 			if err != nil {
 				return fail(err)
 			}
