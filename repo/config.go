@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -266,11 +267,18 @@ func (c *Config) last(key string) *cfgVar {
 
 // Set sets key to value and saves the file atomically.
 func (c *Config) Set(key, value string) error {
+	return c.SetMatching(key, value, nil, false)
+}
+
+// SetMatching is Set of the values of key that keep keeps (nil: all):
+// the one there is, else a new one, as git config KEY VALUE VALUE_REGEX;
+// with all, every one of them is replaced by one (git's --replace-all).
+func (c *Config) SetMatching(key, value string, keep func(string) bool, all bool) error {
 	section, sub, name, err := c.checkSet(key, value)
 	if err != nil {
 		return err
 	}
-	text, err := setText(c.text, section, sub, name, value)
+	text, err := setText(c.text, section, sub, name, value, keep, all)
 	if err != nil {
 		return fmt.Errorf("%s: %w", key, err)
 	}
@@ -330,6 +338,12 @@ func (c *Config) GetAll(key string) []string {
 // Unset removes key and saves the file. A key set more than once is
 // refused (ErrMultipleValues), as git refuses it, unless all.
 func (c *Config) Unset(key string, all bool) error {
+	return c.UnsetMatching(key, nil, all)
+}
+
+// UnsetMatching is Unset of the values of key that keep keeps (nil:
+// all), as git config --unset[-all] KEY VALUE_REGEX.
+func (c *Config) UnsetMatching(key string, keep func(string) bool, all bool) error {
 	section, sub, name, err := splitKey(key)
 	if err != nil {
 		return err
@@ -337,7 +351,10 @@ func (c *Config) Unset(key string, all bool) error {
 	if _, ok := c.Get(key); !ok {
 		return fmt.Errorf("key %q is not set", key)
 	}
-	text, err := unsetText(c.text, section, sub, name, all)
+	if keep != nil && !slices.ContainsFunc(c.GetAll(key), keep) {
+		return fmt.Errorf("key %q has no value that matches", key)
+	}
+	text, err := unsetText(c.text, section, sub, name, keep, all)
 	if err != nil {
 		return fmt.Errorf("%s: %w", key, err)
 	}
@@ -410,6 +427,31 @@ type Entry struct {
 	NoValue bool // "key" alone, without "=" (a boolean true)
 }
 
+// Entries returns the options that set key, in file order, named as
+// All names them (git config --get-all, which --type reads: a valueless
+// one is a boolean true).
+func (c *Config) Entries(key string) []Entry {
+	section, sub, name, err := splitKey(key)
+	if err != nil {
+		return nil
+	}
+	var out []Entry
+	for _, e := range c.All() {
+		if e.Key == canonicalKey(section, sub, name) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func canonicalKey(section, sub, name string) string {
+	key := strings.ToLower(section)
+	if sub != "" {
+		key += "." + sub
+	}
+	return key + "." + strings.ToLower(name)
+}
+
 // All returns every option in file order, as git config --list: section
 // and name lower-cased (they are case-insensitive), the subsection as
 // written.
@@ -417,11 +459,7 @@ func (c *Config) All() []Entry {
 	var out []Entry
 	for _, v := range c.vars {
 		h := c.headers[v.header]
-		key := strings.ToLower(h.section)
-		if h.sub != "" {
-			key += "." + h.sub
-		}
-		out = append(out, Entry{Key: key + "." + strings.ToLower(v.key), Value: gitValue(v.raw), NoValue: v.valueless})
+		out = append(out, Entry{Key: canonicalKey(h.section, h.sub, v.key), Value: gitValue(v.raw), NoValue: v.valueless})
 	}
 	return out
 }

@@ -204,20 +204,47 @@ func apply(src []byte, edits []edit) []byte {
 
 // setText sets section.sub.name to value in src: the one line that sets
 // it now changes; else the line goes after the last option of the last
-// such section; else a new section goes at the end.
-func setText(src []byte, section, sub, name, value string) ([]byte, error) {
+// such section; else a new section goes at the end. With keep, only the
+// lines whose values it keeps count (git config KEY VALUE VALUE_REGEX);
+// with all, every one of them goes and the new line takes the last one's
+// place (--replace-all).
+func setText(src []byte, section, sub, name, value string, keep func(string) bool, all bool) ([]byte, error) {
 	hs, vs, err := scanConfig(src)
 	if err != nil {
 		return nil, err
 	}
-	match := matching(hs, vs, section, sub, name)
+	match := keepValues(matching(hs, vs, section, sub, name), keep)
 	switch {
-	case len(match) > 1:
-		return nil, fmt.Errorf("%w (%d): one value cannot replace them; use --unset-all, then --add", ErrMultipleValues, len(match))
-	case len(match) == 1:
-		return apply(src, []edit{{match[0].start, match[0].end, optionLine(name, value)}}), nil
+	case len(match) > 1 && !all:
+		return nil, fmt.Errorf("%w (%d): one value cannot replace them; use --replace-all, or a VALUE_REGEX that matches one", ErrMultipleValues, len(match))
+	case len(match) > 0:
+		var edits []edit
+		for _, v := range match[:len(match)-1] {
+			edits = append(edits, edit{v.start, v.end, ""})
+		}
+		last := match[len(match)-1]
+		return apply(src, append(edits, edit{last.start, last.end, optionLine(name, value)})), nil
 	}
 	return addText(src, hs, section, sub, name, value), nil
+}
+
+// keepValues are the options of vs whose values keep keeps (a valueless
+// one as ""), all of them when keep is nil.
+func keepValues(vs []cfgVar, keep func(string) bool) []cfgVar {
+	if keep == nil {
+		return vs
+	}
+	var out []cfgVar
+	for _, v := range vs {
+		value := gitValue(v.raw)
+		if v.valueless {
+			value = ""
+		}
+		if keep(value) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // matching are the options that set section.sub.name.
@@ -255,14 +282,14 @@ func addText(src []byte, hs []cfgHeader, section, sub, name, value string) []byt
 // replace (git config refuses it too).
 var ErrMultipleValues = errors.New("the key has multiple values")
 
-// unsetText removes the lines that set section.sub.name: the one, or
-// with all every one.
-func unsetText(src []byte, section, sub, name string, all bool) ([]byte, error) {
+// unsetText removes the lines that set section.sub.name (those whose
+// values keep keeps, if set): the one, or with all every one.
+func unsetText(src []byte, section, sub, name string, keep func(string) bool, all bool) ([]byte, error) {
 	hs, vs, err := scanConfig(src)
 	if err != nil {
 		return nil, err
 	}
-	match := matching(hs, vs, section, sub, name)
+	match := keepValues(matching(hs, vs, section, sub, name), keep)
 	if len(match) > 1 && !all {
 		return nil, fmt.Errorf("%w (%d): --unset-all removes them all", ErrMultipleValues, len(match))
 	}

@@ -13,12 +13,19 @@ import (
 
 func init() { register("config", newConfigCommand) }
 
+// configOptions are config's flags, but its scope.
+type configOptions struct {
+	list, get, getAll, getRegexp, add, unset, unsetAll, replaceAll, nameOnly bool
+	format                                                                   string
+	out                                                                      configOutput
+}
+
 func newConfigCommand(g *globals) *cobra.Command {
-	var list, get, getAll, getRegexp, add, unset, unsetAll, nameOnly bool
-	var format string
+	var o configOptions
+	var boolType, intType bool
 	var scope configScope
 	cmd := &cobra.Command{
-		Use:   "config [--global | --system | --file FILE] [--list [--name-only]] | [--get | --get-all] KEY | --get-regexp [--name-only] KEY_REGEX [VALUE_REGEX] | [--add] KEY VALUE | --unset[-all] KEY",
+		Use:   "config [--global | --system | --file FILE] [--type bool|int] [-z] [--list [--name-only]] | [--get | --get-all] KEY [VALUE_REGEX] | --get-regexp [--name-only] KEY_REGEX [VALUE_REGEX] | [--add] KEY VALUE | [--replace-all] KEY VALUE [VALUE_REGEX] | --unset[-all] KEY [VALUE_REGEX]",
 		Short: "Get and set repository options",
 		Long: `Read or write .strata/config, which uses git-config syntax:
   strata config user.email me@example.com
@@ -30,15 +37,34 @@ when it begins with '-' (strata config core.fsync -index).
 
 A key may be set more than once (--add): KEY and --get print its last
 value, --get-all every one. Setting it or --unset is then refused, as in
-git; --unset-all removes every value.
+git; --unset-all removes every value, --replace-all replaces them all
+with one (where the last was).
+
+A VALUE_REGEX after KEY (after VALUE when setting) narrows it to the
+values that match it ('!' before it: that do not), as git's: --get
+prints the last of them, --get-all each, --unset removes the one,
+--unset-all each, KEY VALUE VALUE_REGEX replaces the one (or adds VALUE
+if none matches), --replace-all replaces them all. None to get exits 1
+with no output; none to unset is an error.
+  strata config --unset-all remote.origin.fetch '^\+refs/tags/'
 
 --get-regexp KEY_REGEX [VALUE_REGEX] prints "KEY VALUE" for every value
 whose key matches KEY_REGEX (a regular expression, unanchored; as git's,
 its section and name are lower-cased, as keys are) and whose value
-matches VALUE_REGEX ('!' before it: does not), in file order; none
-exits 1 with no output, as git's. --name-only prints the keys alone,
-with it or --list.
+matches VALUE_REGEX, in file order; none exits 1 with no output, as
+git's. --name-only prints the keys alone, with it or --list.
   strata config --get-regexp '^remote\..*\.url$'
+Patterns are Go's regular expressions (RE2), close to git's POSIX
+extended ones; a bad one is a usage error.
+
+--type bool (--bool) prints a value as git reads it, true or false (a
+key with no value is true), and --type int (--int) as a number (k, m
+and g multiply by 1024); a value that is none of that is an error, as
+git's. Setting, they write the value so: 'strata config --type bool
+core.x yes' writes true.
+-z (--null) ends each value printed with a NUL byte instead of a
+newline, and, in --list and --get-regexp, puts a newline between a key
+and its value, as git's: for values that hold newlines.
 
 --global reads or writes your git config (the file git config --global
 uses: $GIT_CONFIG_GLOBAL, ~/.gitconfig, or $XDG_CONFIG_HOME/git/config if
@@ -51,125 +77,38 @@ config has none (see docs/format.md); its other options are read from
 the repository's config only.
 
 Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
-		Args: rangeArgs(0, 2),
+		Args: rangeArgs(0, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format); err != nil {
+			if err := checkFormat(o.format); err != nil {
+				return err
+			}
+			if err := o.out.setType(boolType, intType); err != nil {
+				return err
+			}
+			if err := o.check(args); err != nil {
 				return err
 			}
 			cfg, err := scope.open(g)
 			if err != nil {
 				return err
 			}
-			actions := 0
-			for _, a := range []bool{list, get, getAll, getRegexp, add, unset, unsetAll} {
-				if a {
-					actions++
-				}
-			}
-			if actions > 1 {
-				return usagef("config: --list, --get, --get-all, --get-regexp, --add, --unset and --unset-all exclude each other")
-			}
-			if nameOnly && !list && !getRegexp {
-				return usagef("config: --name-only is only applicable to --list or --get-regexp")
-			}
-			if list && len(args) > 0 {
-				return usagef("config --list: takes no KEY")
-			}
-			if format == "json" && !list && !getRegexp {
-				// A value prints as it is; only the listings have a JSON form.
-				return usagef("config --format json: goes with --list or --get-regexp")
-			}
-			switch {
-			case list && format == "json":
-				return writeConfigJSON(g, cfg.All())
-			case list:
-				printConfigEntries(g, cfg.All(), "=", nameOnly)
-				return nil
-			case getRegexp:
-				if len(args) == 0 {
-					return usagef("config --get-regexp: takes KEY_REGEX and an optional VALUE_REGEX")
-				}
-				var valuePattern *string
-				if len(args) == 2 {
-					valuePattern = &args[1]
-				}
-				found, err := configMatching(cfg.All(), args[0], valuePattern)
-				if err != nil {
-					return err
-				}
-				if format == "json" {
-					return writeConfigJSON(g, found)
-				}
-				if len(found) == 0 {
-					return exitCodeError{code: exitError}
-				}
-				printConfigEntries(g, found, " ", nameOnly)
-				return nil
-			case unset || unsetAll:
-				if len(args) != 1 {
-					flag := "--unset"
-					if unsetAll {
-						flag = "--unset-all"
-					}
-					return usagef("config %s: takes one KEY", flag)
-				}
-				if err := cfg.Unset(args[0], unsetAll); err != nil {
-					return fmt.Errorf("config: %w", err)
-				}
-				return nil
-			case getAll:
-				if len(args) != 1 {
-					return usagef("config --get-all: takes one KEY")
-				}
-				if err := repo.CheckKey(args[0]); err != nil {
-					return fmt.Errorf("config: %w", err)
-				}
-				values := cfg.GetAll(args[0])
-				if len(values) == 0 {
-					return exitCodeError{code: exitError}
-				}
-				for _, v := range values {
-					fmt.Fprintln(g.stdout, v)
-				}
-				return nil
-			case add:
-				if len(args) != 2 {
-					return usagef("config --add: takes KEY and VALUE")
-				}
-				if err := cfg.Add(args[0], args[1]); err != nil {
-					return fmt.Errorf("config: %w", err)
-				}
-				return nil
-			case get && len(args) != 1:
-				return usagef("config --get: takes one KEY")
-			case len(args) == 1:
-				if err := repo.CheckKey(args[0]); err != nil {
-					return fmt.Errorf("config: %w", err)
-				}
-				v, ok := cfg.Get(args[0])
-				if !ok {
-					return exitCodeError{code: exitError}
-				}
-				fmt.Fprintln(g.stdout, v)
-				return nil
-			case len(args) == 2:
-				if err := cfg.Set(args[0], args[1]); err != nil {
-					return fmt.Errorf("config: %w", err)
-				}
-				return nil
-			}
-			return usagef("config: give KEY, KEY VALUE or --list")
+			return doConfig(g, cfg, o, args)
 		},
 	}
-	cmd.Flags().BoolVarP(&list, "list", "l", false, "list every option")
-	cmd.Flags().BoolVar(&get, "get", false, "print KEY's value (its last, if it has several)")
-	cmd.Flags().BoolVar(&getAll, "get-all", false, "print every value of KEY, one a line")
-	cmd.Flags().BoolVar(&getRegexp, "get-regexp", false, "print \"KEY VALUE\" for every key that matches KEY_REGEX (and value VALUE_REGEX)")
-	cmd.Flags().BoolVar(&nameOnly, "name-only", false, "with --list or --get-regexp: the keys alone")
-	cmd.Flags().BoolVar(&add, "add", false, "add VALUE to KEY, keeping its others")
-	cmd.Flags().BoolVar(&unset, "unset", false, "remove KEY (refused if it has several values)")
-	cmd.Flags().BoolVar(&unsetAll, "unset-all", false, "remove every value of KEY")
-	cmd.Flags().StringVar(&format, "format", "text", "with --list or --get-regexp: text or json ([{\"key\", \"value\"}])")
+	cmd.Flags().BoolVarP(&o.list, "list", "l", false, "list every option")
+	cmd.Flags().BoolVar(&o.get, "get", false, "print KEY's value (its last, if it has several)")
+	cmd.Flags().BoolVar(&o.getAll, "get-all", false, "print every value of KEY, one a line")
+	cmd.Flags().BoolVar(&o.getRegexp, "get-regexp", false, "print \"KEY VALUE\" for every key that matches KEY_REGEX (and value VALUE_REGEX)")
+	cmd.Flags().BoolVar(&o.nameOnly, "name-only", false, "with --list or --get-regexp: the keys alone")
+	cmd.Flags().BoolVar(&o.add, "add", false, "add VALUE to KEY, keeping its others")
+	cmd.Flags().BoolVar(&o.replaceAll, "replace-all", false, "replace every value of KEY (that matches VALUE_REGEX) with VALUE")
+	cmd.Flags().BoolVar(&o.unset, "unset", false, "remove KEY (refused if it has several values)")
+	cmd.Flags().BoolVar(&o.unsetAll, "unset-all", false, "remove every value of KEY")
+	cmd.Flags().StringVar(&o.out.typ, "type", "", "read and write values as `TYPE`: bool or int")
+	cmd.Flags().BoolVar(&boolType, "bool", false, "--type bool")
+	cmd.Flags().BoolVar(&intType, "int", false, "--type int")
+	cmd.Flags().BoolVarP(&o.out.null, "null", "z", false, "end each value printed with NUL, not newline (and a newline after each key)")
+	cmd.Flags().StringVar(&o.format, "format", "text", "with --list or --get-regexp: text or json ([{\"key\", \"value\"}])")
 	cmd.Flags().BoolVar(&scope.global, "global", false, "your git config (~/.gitconfig), as git config --global")
 	cmd.Flags().BoolVar(&scope.system, "system", false, "the system's git config, /etc/gitconfig")
 	cmd.Flags().BoolVar(&scope.local, "local", false, "the repository's .strata/config (the default)")
@@ -178,6 +117,137 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 	// '-' (core.fsync -index, a negative number).
 	cmd.Flags().SetInterspersed(false)
 	return cmd
+}
+
+// check refuses flags that exclude each other and argument counts an
+// action cannot take, before any file is opened.
+func (o configOptions) check(args []string) error {
+	actions := 0
+	for _, a := range []bool{o.list, o.get, o.getAll, o.getRegexp, o.add, o.unset, o.unsetAll, o.replaceAll} {
+		if a {
+			actions++
+		}
+	}
+	if actions > 1 {
+		return usagef("config: --list, --get, --get-all, --get-regexp, --add, --replace-all, --unset and --unset-all exclude each other")
+	}
+	if o.nameOnly && !o.list && !o.getRegexp {
+		return usagef("config: --name-only is only applicable to --list or --get-regexp")
+	}
+	if o.format == "json" && !o.list && !o.getRegexp {
+		// A value prints as it is; only the listings have a JSON form.
+		return usagef("config --format json: goes with --list or --get-regexp")
+	}
+	counts := func(flag, what string, min, max int) error {
+		if len(args) < min || len(args) > max {
+			return usagef("config %s: takes %s", flag, what)
+		}
+		return nil
+	}
+	switch {
+	case o.list:
+		return counts("--list", "no KEY", 0, 0)
+	case o.getRegexp:
+		return counts("--get-regexp", "KEY_REGEX and an optional VALUE_REGEX", 1, 2)
+	case o.unset:
+		return counts("--unset", "one KEY and an optional VALUE_REGEX", 1, 2)
+	case o.unsetAll:
+		return counts("--unset-all", "one KEY and an optional VALUE_REGEX", 1, 2)
+	case o.getAll:
+		return counts("--get-all", "one KEY and an optional VALUE_REGEX", 1, 2)
+	case o.get:
+		return counts("--get", "one KEY and an optional VALUE_REGEX", 1, 2)
+	case o.add:
+		return counts("--add", "KEY and VALUE", 2, 2)
+	case o.replaceAll:
+		return counts("--replace-all", "KEY, VALUE and an optional VALUE_REGEX", 2, 3)
+	case len(args) == 0:
+		return usagef("config: give KEY, KEY VALUE or --list")
+	}
+	return nil
+}
+
+// doConfig does what o asks of cfg.
+func doConfig(g *globals, cfg *repo.Config, o configOptions, args []string) error {
+	switch {
+	case o.list && o.format == "json":
+		return writeConfigJSON(g, cfg.All())
+	case o.list:
+		return o.out.printEntries(g, cfg.All(), "=", o.nameOnly)
+	case o.getRegexp:
+		var valuePattern *string
+		if len(args) == 2 {
+			valuePattern = &args[1]
+		}
+		found, err := configMatching(cfg.All(), args[0], valuePattern)
+		if err != nil {
+			return err
+		}
+		if o.format == "json" {
+			return writeConfigJSON(g, found)
+		}
+		if len(found) == 0 {
+			return exitCodeError{code: exitError}
+		}
+		return o.out.printEntries(g, found, " ", o.nameOnly)
+	case o.unset || o.unsetAll:
+		keep, err := valueFilter(args, 1)
+		if err != nil {
+			return err
+		}
+		if err := cfg.UnsetMatching(args[0], keep, o.unsetAll); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		return nil
+	case o.add:
+		value, err := o.out.written(args[0], args[1])
+		if err != nil {
+			return err
+		}
+		if err := cfg.Add(args[0], value); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		return nil
+	case o.replaceAll || len(args) >= 2 && !o.get && !o.getAll:
+		keep, err := valueFilter(args, 2)
+		if err != nil {
+			return err
+		}
+		value, err := o.out.written(args[0], args[1])
+		if err != nil {
+			return err
+		}
+		if err := cfg.SetMatching(args[0], value, keep, o.replaceAll); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		return nil
+	}
+	// --get, --get-all, or KEY alone.
+	if err := repo.CheckKey(args[0]); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	keep, err := valueFilter(args, 1)
+	if err != nil {
+		return err
+	}
+	var found []repo.Entry
+	for _, e := range cfg.Entries(args[0]) {
+		if keep == nil || keep(e.Value) {
+			found = append(found, e)
+		}
+	}
+	if len(found) == 0 {
+		return exitCodeError{code: exitError}
+	}
+	if !o.getAll {
+		found = found[len(found)-1:]
+	}
+	for _, e := range found {
+		if err := o.out.printValue(g, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // configScope is which config file config reads and writes: the

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -18,13 +17,10 @@ func configMatching(entries []repo.Entry, keyPattern string, valuePattern *strin
 	if err != nil {
 		return nil, usagef("config --get-regexp: invalid key pattern: %s", keyPattern)
 	}
-	var valueRE *regexp.Regexp
-	negate := false
+	var keep func(string) bool
 	if valuePattern != nil {
-		p := *valuePattern
-		p, negate = strings.CutPrefix(p, "!")
-		if valueRE, err = regexp.Compile(p); err != nil {
-			return nil, usagef("config --get-regexp: invalid value pattern: %s", *valuePattern)
+		if keep, err = valueMatcher(*valuePattern); err != nil {
+			return nil, err
 		}
 	}
 	var out []repo.Entry
@@ -33,12 +29,32 @@ func configMatching(entries []repo.Entry, keyPattern string, valuePattern *strin
 			continue
 		}
 		// git matches a key with no value as the empty string.
-		if valueRE != nil && valueRE.MatchString(e.Value) == negate {
+		if keep != nil && !keep(e.Value) {
 			continue
 		}
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// valueMatcher is git config's VALUE_REGEX: the values it matches, or
+// after a leading '!' those it does not. A bad pattern is a usage error
+// (git's exit 6).
+func valueMatcher(pattern string) (func(string) bool, error) {
+	p, negate := strings.CutPrefix(pattern, "!")
+	re, err := regexp.Compile(p)
+	if err != nil {
+		return nil, usagef("config: invalid value pattern: %s", pattern)
+	}
+	return func(v string) bool { return re.MatchString(v) != negate }, nil
+}
+
+// valueFilter is the VALUE_REGEX at args[at], if given: nil keeps all.
+func valueFilter(args []string, at int) (func(string) bool, error) {
+	if len(args) <= at {
+		return nil, nil
+	}
+	return valueMatcher(args[at])
 }
 
 // lowerKeyEnds lower-cases a key pattern up to its first '.' and from
@@ -49,17 +65,4 @@ func lowerKeyEnds(p string) string {
 		return strings.ToLower(p)
 	}
 	return strings.ToLower(p[:first]) + p[first:last] + strings.ToLower(p[last:])
-}
-
-// printConfigEntries writes entries as git config does: "KEY=VALUE"
-// for --list (sep '='), "KEY VALUE" for --get-regexp (sep ' '), KEY alone
-// for a key with no value or with --name-only.
-func printConfigEntries(g *globals, entries []repo.Entry, sep string, nameOnly bool) {
-	for _, e := range entries {
-		if nameOnly || e.NoValue {
-			fmt.Fprintln(g.stdout, e.Key)
-			continue
-		}
-		fmt.Fprintf(g.stdout, "%s%s%s\n", e.Key, sep, e.Value)
-	}
 }
