@@ -11,6 +11,9 @@ import (
 var (
 	// ErrNonFastForward: the remote tag is not an ancestor of what is pushed.
 	ErrNonFastForward = repo.ErrNonFastForward
+	// ErrStaleInfo: push --force-with-lease found the remote tag
+	// elsewhere than expected (git's "stale info").
+	ErrStaleInfo = errors.New("stale info")
 	// ErrNoSuchRemote: no [remote "NAME"] in the config.
 	ErrNoSuchRemote = errors.New("no such remote")
 	// ErrRemoteExists: remote add of a name in use.

@@ -33,6 +33,10 @@ type PushOptions struct {
 	// refs/tags/ is): a fetch refspec written refs/tags/... maps it to
 	// its remote-tracking ref too.
 	Tag bool
+	// Lease, if set, is git's --force-with-lease: the commit the remote
+	// tag must be at ("": it must not exist) for the push to go, forced
+	// or not; elsewhere, it is refused (ErrStaleInfo).
+	Lease *digest.Digest
 }
 
 // PushResult says what a push did.
@@ -107,12 +111,19 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 		res.UpToDate = true
 		return res, s.track(r, res.Tag, branch, tip, "push: up to date")
 	}
+	force := po.Force
+	if po.Lease != nil {
+		if res.Old != *po.Lease {
+			return res, staleInfo(res.Tag, res.Old, *po.Lease)
+		}
+		force = true
+	}
 	if res.Old != "" {
 		ff, err := repo.IsAncestor(r.Objects, res.Old, tip)
 		if err != nil {
 			return res, err
 		}
-		if !ff && !po.Force {
+		if !ff && !force {
 			if err := s.rewrittenTwin(ctx, r, res, local, po.Compression == "gzip"); err != nil {
 				return res, err
 			}
@@ -269,4 +280,17 @@ func openUnverified(st *objects.Store, d digest.Digest) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("blob %s: %w", short(d), objects.ErrNotFound)
 	}
 	return f, err
+}
+
+// staleInfo is the refusal of a push whose lease expected the remote tag
+// at expect ("": absent) and found it at old.
+func staleInfo(tag string, old, expect digest.Digest) error {
+	at, want := "absent", "absent"
+	if old != "" {
+		at = "at " + short(old)
+	}
+	if expect != "" {
+		want = "at " + short(expect)
+	}
+	return fmt.Errorf("remote tag %s is %s, where the lease expects it %s: %w; fetch, look at what the remote has, then push again", tag, at, want, ErrStaleInfo)
 }

@@ -25,12 +25,13 @@ type pushFlags struct {
 	setUpstream      bool
 	porcelain        bool
 	compression      string
+	leases           []string // --force-with-lease: leaseAll, REF or REF:EXPECT
 }
 
 func newPushCommand(g *globals) *cobra.Command {
 	var o pushFlags
 	cmd := &cobra.Command{
-		Use:   "push [-u] [-n] [--force] [--all] [--tags] [--porcelain] [--compression gzip] [REMOTE [REF | SRC:DST...]]",
+		Use:   "push [-u] [-n] [--force | --force-with-lease[=REF[:EXPECT]]] [--all] [--tags] [--porcelain] [--compression gzip] [REMOTE [REF | SRC:DST...]]",
 		Short: "Send branches and tags, with their history, to a remote",
 		Long: `Push each REF (default: the current branch; refused, as git's
 push.default simple, when REMOTE is its own remote and its upstream
@@ -100,6 +101,11 @@ A registry deletes a tag's manifest by digest (docker-registry needs
 storage.delete.enabled), which would remove every tag naming it: the
 deletion is refused when another tag names the same commit or a commit
 whose history contains it.
+
+--force-with-lease forces only where the remote tag is where this side
+last saw it, at its remote-tracking ref (origin/main), as git's;
+=REF leases REF alone, =REF:EXPECT expects the revision EXPECT there
+("REF:": no tag at all). Elsewhere that ref is refused: "(stale info)".
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 100),
@@ -173,11 +179,18 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			var pushed []pushSpec // what the remote now has
 			for _, spec := range specs {
 				name := spec.ref
-				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force || spec.force, Compression: o.compression, Commit: spec.commit, To: spec.to, Tag: spec.tag()})
+				lease, err := leaseFor(r, remoteName, o.leases, spec)
+				if err != nil {
+					return fmt.Errorf("push %s: %w", remoteArg, err)
+				}
+				res, err := s.Push(cmd.Context(), r, name, remote.PushOptions{Force: o.force || spec.force, Compression: o.compression, Commit: spec.commit, To: spec.to, Tag: spec.tag(), Lease: lease})
 				p.finish()
 				short := spec.display()
 				if err != nil {
-					if errors.Is(err, remote.ErrNonFastForward) {
+					if errors.Is(err, remote.ErrStaleInfo) {
+						report.refused(pushLine(" ! [rejected]", short+" -> "+res.Tag) + " (stale info)")
+						pp.ref(" ! [rejected]", spec.porcelainSrc(), spec.porcelainDst(), "stale info")
+					} else if errors.Is(err, remote.ErrNonFastForward) {
 						why := rejectedWhy(r, res.Old)
 						report.refused(pushLine(" ! [rejected]", short+" -> "+res.Tag) + " (" + why + ")")
 						pp.ref(" ! [rejected]", spec.porcelainSrc(), spec.porcelainDst(), why)
@@ -218,6 +231,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	}
 	o.transferFlags.add(cmd)
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "move the remote tag even if it is not a fast-forward")
+	cmd.Flags().StringArrayVar(&o.leases, "force-with-lease", nil, "force, but only where the remote tag is where its remote-tracking ref says (`REF`, or REF:EXPECT: at EXPECT); alone: every ref pushed")
+	cmd.Flags().Lookup("force-with-lease").NoOptDefVal = leaseAll
 	cmd.Flags().BoolVar(&o.all, "all", false, "push every branch")
 	cmd.Flags().BoolVar(&o.tags, "tags", false, "push every tag")
 	cmd.Flags().BoolVarP(&o.dryRun, "dry-run", "n", false, "say what a push would do, as git's: send nothing, move no ref, write no config")

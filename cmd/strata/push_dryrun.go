@@ -42,6 +42,19 @@ func dryRunPush(ctx context.Context, g *globals, r *repo.Repo, s *remote.Session
 		}
 		old, force := at[spec.dest()], o.force || spec.force
 		forced := false
+		lease, err := leaseFor(r, remoteArg, o.leases, spec)
+		if err != nil {
+			return fmt.Errorf("push %s: %w", remoteArg, err)
+		}
+		if lease != nil && old != new {
+			if old != *lease {
+				report.refused(pushLine(" ! [rejected]", spec.display()+" -> "+spec.dest()) + " (stale info)")
+				pp.ref(" ! [rejected]", spec.porcelainSrc(), spec.porcelainDst(), "stale info")
+				failed = fmt.Errorf("push %s %s: rejected (stale info): remote tag %s is not where the lease expects it", remoteArg, spec.display(), spec.dest())
+				continue
+			}
+			force = true
+		}
 		if old != "" && old != new {
 			ff := r.Objects.Has(old)
 			if ff {
