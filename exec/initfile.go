@@ -62,11 +62,11 @@ func initExe(sysAdmin bool) (*os.File, error) {
 	return sealedSelf()
 }
 
-// holdsSysAdmin reports whether a container of spec would hold
-// CAP_SYS_ADMIN (true when its capabilities are invalid: Run refuses
-// those anyway).
+// holdsSysAdmin reports whether a container of spec, or the command Join
+// runs with it, would hold CAP_SYS_ADMIN (true when its capabilities are
+// invalid: Run refuses those anyway).
 func holdsSysAdmin(spec *Spec) bool {
-	if spec.Privileged {
+	if spec.Privileged || spec.PrivilegedExec {
 		return true
 	}
 	caps, err := capSet(false, spec.CapAdd, spec.CapDrop)

@@ -23,8 +23,9 @@ import (
 // pid pid (docker exec): in its cgroups (so its device rules and limits),
 // its mount, UTS, IPC, network, PID and cgroup namespaces, with the
 // capabilities, seccomp filter and no_new_privs that Run gives a container
-// of the same spec. Used from Spec: Args, Env, Cwd, User, GroupAdd,
-// Privileged, CapAdd, CapDrop, Rlimits, Stdin, Stdout, Stderr and Terminal (a pty
+// of the same spec (PrivilegedExec: every capability, the run's filter).
+// Used from Spec: Args, Env, Cwd, User, GroupAdd, Privileged,
+// PrivilegedExec, CapAdd, CapDrop, Rlimits, Stdin, Stdout, Stderr and Terminal (a pty
 // opened in the container's devpts, as Run's, sized like the caller's
 // terminal, which goes raw meanwhile), and Started: called with the
 // command's host pid once it runs (on nsenter's way, with nsenter's),
@@ -80,15 +81,23 @@ func joinContainer(ctx context.Context, pid int, spec Spec) (int, error) {
 	if os.Geteuid() != 0 {
 		return CodeRuntime, runtimeErr("joining a container needs root: %w", ErrRootless)
 	}
-	caps, err := capSet(spec.Privileged, spec.CapAdd, spec.CapDrop)
+	runCaps, err := capSet(spec.Privileged, spec.CapAdd, spec.CapDrop)
 	if err != nil {
 		return CodeRuntime, runtimeErr("%w", err)
 	}
+	caps := runCaps
+	if spec.PrivilegedExec {
+		if caps, err = capSet(true, spec.CapAdd, spec.CapDrop); err != nil {
+			return CodeRuntime, runtimeErr("%w", err)
+		}
+	}
 	cfg := &initConfig{Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User,
-		GroupAdd: spec.GroupAdd, Privileged: spec.Privileged, Caps: caps, Joined: true,
+		GroupAdd: spec.GroupAdd, Privileged: spec.Privileged || spec.PrivilegedExec, Caps: caps, Joined: true,
 		Rlimits: spec.Rlimits}
 	if !spec.Privileged {
-		if cfg.Seccomp, err = seccompBytes(caps); err != nil {
+		// The run's filter, whatever the command's capabilities: the one
+		// its own processes have.
+		if cfg.Seccomp, err = seccompBytes(runCaps); err != nil {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
 	}

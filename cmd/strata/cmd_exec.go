@@ -34,9 +34,9 @@ in its namespaces and cgroups (so under its device rules and limits), with
 the same capabilities, seccomp profile, no_new_privs and --group-add
 groups as the run, its environment, user and working directory unless
 -e, -u and -w say otherwise. --privileged gives the command every
-capability, as docker's exec --privileged, and no seccomp filter, where
-docker's and podman's keep the run's (the run's device rules, limits
-and read-only paths stay).
+capability and keeps the rest, as docker's exec --privileged: the run's
+seccomp filter (none if the run is --privileged), no_new_privs, device
+rules, limits, masked paths and read-only /sys.
 
   strata exec web ps                 # what runs in web
   strata exec -it web /bin/sh        # a shell at a terminal inside web
@@ -115,7 +115,7 @@ included), 126, 127 as for run.`,
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set `KEY=VAL`")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read KEY=VAL lines from `FILE`, as docker (-e wins)")
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-terminal")
-	f.BoolVar(&o.privileged, "privileged", false, "every capability (as docker's) and no seccomp filter (docker's keeps the run's), for this command")
+	f.BoolVar(&o.privileged, "privileged", false, "every capability for this command; the run's seccomp filter stays, as docker's")
 	return cmd
 }
 
@@ -131,7 +131,7 @@ func execIn(ctx context.Context, g *globals, s *svc, o execOptions, args []strin
 		return fmt.Errorf("%s is paused; unpause it first", s.st.Name)
 	}
 	spec := exec.Spec{Args: args, Env: mergeEnv(s.st.Env, o.env), Cwd: firstNonEmpty(o.workdir, s.st.Workdir), User: firstNonEmpty(o.user, s.st.User),
-		Privileged: s.st.Privileged || o.privileged, CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop,
+		Privileged: s.st.Privileged, PrivilegedExec: o.privileged, CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop,
 		GroupAdd: s.st.GroupAdd, // as docker's exec: the run's, whatever -u says
 		Stdout:   g.stdout, Stderr: g.stderr, Terminal: o.tty, Started: started}
 	if o.interactive {
