@@ -181,3 +181,37 @@ func writeTestTar(t *testing.T, path string, pax map[string]string) string {
 	}
 	return path
 }
+
+// TestRootlessRunSaysWhatIsMissing: run, with -d or without, needs root
+// (the work tree is an overlay; run -d's supervisor gets a mount
+// namespace of its own). A user gets one line saying so, exit 125 as
+// for run's other failures, where run -d said "start supervisor:
+// fork/exec /proc/self/exe: operation not permitted"; no run is left.
+func TestRootlessRunSaysWhatIsMissing(t *testing.T) {
+	dir, bin := nobodyDir(t)
+	project := filepath.Join(dir, "env")
+	if out, err := strataCmd(dir, "init", project).CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	if out, err := strataCmd(project, "import", bigTree(t, 1, 16)).CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("chown", "-R", "65534:65534", project).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{
+		{"run", "--rev", "main", "--", "/bin/true"},
+		{"run", "-d", "--rev", "main", "--", "/bin/true"},
+	} {
+		out, err := asNobody(bin, dir, append([]string{"-C", project}, args...)...).CombinedOutput()
+		var ee *exec.ExitError
+		msg := strings.TrimSpace(string(out))
+		if !errors.As(err, &ee) || ee.ExitCode() != 125 || strings.Count(msg, "\n") != 0 ||
+			msg != "strata: run --rev main: permission denied: overlay work trees need root (CAP_SYS_ADMIN); rootless checkouts are not supported yet" {
+			t.Errorf("%v as uid 65534: %v, want exit 125 and one line saying root is needed, got:\n%s", args, err, msg)
+		}
+	}
+	if runs, _ := os.ReadDir(filepath.Join(project, ".strata", "services")); len(runs) != 0 {
+		t.Errorf("the refused run -d left %d runs", len(runs))
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/strata-sh/strata/exec"
 	"github.com/strata-sh/strata/internal/regfile"
+	"github.com/strata-sh/strata/snapshot"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -41,6 +42,15 @@ func startDetached(ctx context.Context, g *globals, o runOptions, cid *cidFile) 
 	r, err := g.openRepo()
 	if err != nil {
 		return err
+	}
+	// The supervisor's mount namespace and the run's work tree both need
+	// root: say so as run without -d does, not as the fork the kernel
+	// refuses (EPERM on CLONE_NEWNS).
+	if err := snapshot.CanMount(); err != nil {
+		if o.rev != "" {
+			return fmt.Errorf("run --rev %s: %w", o.rev, err)
+		}
+		return fmt.Errorf("run: %w", err)
 	}
 	if err := os.MkdirAll(servicesDir(r), 0o700); err != nil {
 		return fmt.Errorf("run: %w", err)
