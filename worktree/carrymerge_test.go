@@ -175,7 +175,7 @@ func TestCheckoutMergeConflict(t *testing.T) {
 			if _, err := w.Checkout(ctx, CheckoutOptions{NewBranch: "other"}); !errors.As(err, &ue) {
 				t.Errorf("checkout -b over an unmerged path: %v", err)
 			}
-			if _, err := w.Stash(ctx, "", nil); !errors.As(err, &ue) {
+			if _, err := w.Stash(ctx, "", nil, false); !errors.As(err, &ue) {
 				t.Errorf("a stash of an unmerged path: %v", err)
 			}
 			if _, _, err := w.Commit(ctx, CommitOptions{Message: "m"}); !errors.Is(err, ErrConflictLeft) {

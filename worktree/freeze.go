@@ -2,8 +2,9 @@ package worktree
 
 // A switch copies the uncommitted changes out of the mounted view before
 // it mounts the new commit in its place (a staged carry; a clean tree's
-// switch mounts a fresh upper too): a write into the view between the
-// copy and the swap would go to the old upper, and with it to the trash.
+// switch mounts a fresh upper too), and a whole-tree stash saves them
+// before it mounts HEAD so: a write into the view between the copy and
+// the swap would go to the old upper, and with it to the trash.
 // The view is made read-only for that time instead, so that such a
 // write fails, and none is lost.
 
@@ -62,7 +63,7 @@ func (w *Worktree) freezeView() (thaw func(), err error) {
 	}
 	f, err := os.OpenFile(w.frozenMarker(), os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("checkout: %w", err)
+		return nil, fmt.Errorf("freeze the work tree: %w", err)
 	}
 	f.Close()
 	err = setReadOnly(w.target, true)
@@ -72,7 +73,7 @@ func (w *Worktree) freezeView() (thaw func(), err error) {
 	}
 	if err != nil {
 		os.Remove(w.frozenMarker())
-		return nil, fmt.Errorf("checkout: make %s read-only: %w", w.target, err)
+		return nil, fmt.Errorf("make %s read-only: %w", w.target, err)
 	}
 	return func() {
 		if err := w.thawView(); err != nil {

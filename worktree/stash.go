@@ -29,8 +29,11 @@ var ErrNoLocalChanges = errors.New("no local changes to save")
 // paths, if any (absolute, or tree.Under's patterns), limit it to the
 // changes at or below them, as git's stash push -- PATHS: those are
 // saved, then put back as HEAD has them through the mount, and the
-// others stay.
-func (w *Worktree) Stash(ctx context.Context, message string, paths []string) (*objects.Commit, error) {
+// others stay. Unless force, a whole-tree stash is refused while
+// anything uses the tree, which stays read-only (freezeUnused) from
+// before the changes are read until the fresh mount takes its place: a
+// write in between would be in neither the stash nor the tree.
+func (w *Worktree) Stash(ctx context.Context, message string, paths []string, force bool) (*objects.Commit, error) {
 	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
@@ -64,6 +67,13 @@ func (w *Worktree) Stash(ctx context.Context, message string, paths []string) (*
 	if err != nil {
 		return nil, err
 	}
+	if len(paths) == 0 && !force { // paths are written through the mount
+		thaw, err := w.freezeUnused()
+		if err != nil {
+			return nil, err
+		}
+		defer thaw()
+	}
 	l, err := w.stashLayer(ctx, st, parent, paths)
 	if err != nil {
 		return nil, err
@@ -82,6 +92,7 @@ func (w *Worktree) Stash(ctx context.Context, message string, paths []string) (*
 	}
 	// Killed here, the changes are both saved and still in the work tree:
 	// nothing is lost.
+	testHook("stash-saved")
 	if len(paths) > 0 {
 		err = w.dropStashed(ctx, c, parent)
 	} else {

@@ -50,13 +50,8 @@ func newStashCommand(g *globals) *cobra.Command {
 			if err := stashPathsExist(cmd.Context(), w, paths); err != nil {
 				return err
 			}
-		} else if !force {
-			// Only the whole tree is remounted; paths are written through.
-			if err := w.RefuseWhileRunning(); err != nil {
-				return err
-			}
 		}
-		c, err := w.Stash(cmd.Context(), message, paths)
+		c, err := w.Stash(cmd.Context(), message, paths, force)
 		if errors.Is(err, worktree.ErrNoLocalChanges) {
 			if !quiet {
 				fmt.Fprintln(g.stdout, "No local changes to save")
@@ -120,8 +115,9 @@ other, as git 2.39's do: "not a reflog: stash", "'main' is not a stash
 reference", "nosuch is not a valid reference" (exit 1; git's pop and
 branch apply the entry before they refuse, strata refuses first).
 stash (push) without PATHs remounts the work tree, as reset --hard does:
-it refuses while a container or process uses the tree, unless --force
-(the users keep the old mount).
+it refuses while a container or process uses the tree or has a file
+open for writing in it, unless --force (the users keep the old mount).
+Until the new mount is up, the tree is read-only.
 
 Exit status: 0 on success (also when there is nothing to save), 1 on
 errors and conflicts, 2 on usage errors.`,
