@@ -52,6 +52,23 @@ func (w *Worktree) freezeUnused() (thaw func(), err error) {
 	return thaw, nil
 }
 
+// freezeForSwap freezes the view for a switch that its caller did not
+// freeze (reset --hard, --abort, a sequencer's remount: they drop the
+// changes, but not the excluded paths, copied into the fresh upper), and
+// returns what thaws it. HEAD may have moved already, so a view the
+// kernel will not freeze (a file open for writing) is swapped as before.
+func (w *Worktree) freezeForSwap() (thaw func()) {
+	if _, err := os.Lstat(w.frozenMarker()); err == nil {
+		return func() {} // frozen by the caller, which thaws it
+	}
+	thaw, err := w.freezeView()
+	if err != nil {
+		slog.Debug("the work tree stays writable during the switch", "err", err)
+		return func() {}
+	}
+	return thaw
+}
+
 // freezeView makes the mounted view read-only (the mount, not its file
 // system: mount_setattr), and returns what makes it writable again. The
 // kernel refuses while a file in it is open for writing (EBUSY): that

@@ -21,13 +21,13 @@ import (
 
 // TestMain doubles as a helper process: CHECKOUT_TEST_HELPER=commit runs
 // one commit of the main work tree of the project in CHECKOUT_TEST_DIR
-// (checkout, keep and reset-soft: to CHECKOUT_TEST_REV; stash: one
+// (checkout, hard, keep and reset-soft: to CHECKOUT_TEST_REV; stash: one
 // whole-tree stash).
 func TestMain(m *testing.M) {
 	if os.Getenv("CHECKOUT_TEST_HELPER") == "swapper" {
 		runSwapper() // the escape suite's container (escape_test.go)
 	}
-	if h := os.Getenv("CHECKOUT_TEST_HELPER"); h == "commit" || h == "checkout" || h == "keep" || h == "reset-soft" || h == "stash" {
+	if h := os.Getenv("CHECKOUT_TEST_HELPER"); h == "commit" || h == "checkout" || h == "keep" || h == "reset-soft" || h == "stash" || h == "hard" {
 		r, err := repo.Open(os.Getenv("CHECKOUT_TEST_DIR"))
 		rev := os.Getenv("CHECKOUT_TEST_REV")
 		if err == nil {
@@ -36,6 +36,8 @@ func TestMain(m *testing.M) {
 				_, _, err = Main(r).Commit(context.Background(), CommitOptions{Message: "from helper"})
 			case "stash":
 				_, err = Main(r).Stash(context.Background(), "", nil, false)
+			case "hard":
+				_, err = Main(r).Reset(context.Background(), rev, ResetHard)
 			case "keep":
 				_, err = Main(r).Reset(context.Background(), rev, ResetKeep)
 			case "reset-soft":

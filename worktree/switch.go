@@ -287,6 +287,11 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		mounted = false
 	} else {
 		// Not prepared by a killed predecessor: prepare now.
+		if mounted && len(users) == 0 {
+			// What the copy reads (the excluded paths) must not change
+			// before the fresh upper is mounted.
+			defer w.freezeForSwap()()
+		}
 		os.RemoveAll(nextWork)
 		tmp := nextUpper + ".tmp"
 		if st.CarryStaged {
@@ -304,6 +309,7 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 		if err := os.Rename(tmp, nextUpper); err != nil {
 			return st, err
 		}
+		testHook("switch-prepared")
 	}
 	os.RemoveAll(nextWork)
 	if err := w.announce(&st, id); err != nil {
