@@ -63,147 +63,20 @@ func forgeSummaryWith(t *testing.T, dir string, id digest.Digest, parents []dige
 	}
 }
 
-// show and inspect read the commit they show whole, checked against its
-// digest, so they take its message, author, date and parents from it,
-// not from a summary cache record that says otherwise: before, a forged
-// record made 'strata show' present a commit as a root named "typo fix"
-// (and diff it against nothing) and inspect give that Comment.
-func TestShowInspectBelieveNoForgedSummary(t *testing.T) {
-	dir := t.TempDir()
-	r, err := repo.Init(dir, "main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	root, err := r.Objects.WriteCommit(objects.NewCommit{Author: "A <a@x>", Date: date, Message: "root"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tip, err := r.Objects.WriteCommit(objects.NewCommit{Parent: root, Author: "A <a@x>", Date: date, Message: "add a backdoor"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Refs.Update(refs.Heads+"main", tip.ID, "", "test"); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"show", "-s", "--format=%s %P", "main"}, "add a backdoor " + root.ID.Encoded()},
-		{[]string{"inspect", "--format", "{{.Comment}} {{.Parent}}", "main"}, "add a backdoor " + root.ID.String()},
-	} {
-		args, want := c.args, c.want
-		forgeSummary(t, dir, tip.ID, "typo fix")
-		var out, stderr bytes.Buffer
-		if code := run(append([]string{"-C", dir}, args...), nil, &out, &stderr); code != 0 {
-			t.Fatalf("%s: exit %d: %s", args[0], code, stderr.String())
-		}
-		if got := strings.TrimSpace(out.String()); got != want {
-			t.Errorf("%s = %q, want %q", args[0], got, want)
-		}
-	}
+// backdoor is a repository whose main has /x "ok\n" in root and
+// "backdoor\n" in tip, "add a backdoor", root's child; side, another
+// child of root, holds the same /x on no branch. A forged summary record
+// of tip may hide that change behind another message or other parents.
+type backdoor struct {
+	dir             string
+	root, side, tip *objects.Commit
 }
 
-// log -p, --stat and --name-status read each commit they show whole, for
-// its diff, so they check the summary record the walk took against it:
-// before, a forged record headed the commit's real diff with its message
-// ("typo fix") and its parents (none). 'log --oneline', which reads no commit, believes
-// the record (docs/format.md, "What it trusts").
-func TestLogDiffBelievesNoForgedSummary(t *testing.T) {
-	dir := t.TempDir()
-	r, err := repo.Init(dir, "main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	root, err := r.Objects.WriteCommit(objects.NewCommit{Author: "A <a@x>", Date: date, Message: "root"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tip, err := r.Objects.WriteCommit(objects.NewCommit{Parent: root, Author: "A <a@x>", Date: date, Message: "add a backdoor"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Refs.Update(refs.Heads+"main", tip.ID, "", "test"); err != nil {
-		t.Fatal(err)
-	}
-	forgeSummary(t, dir, tip.ID, "typo fix")
-	for _, view := range []string{"-p", "--stat", "--name-status"} {
-		var out, stderr bytes.Buffer
-		code := run([]string{"-C", dir, "log", view, "--format=%s"}, nil, &out, &stderr)
-		if code != 1 || strings.Contains(out.String(), "typo fix") {
-			t.Errorf("log %s: exit %d, stdout %q, want exit 1 and no forged message", view, code, out.String())
-		}
-		want := "strata: log: commit " + tip.ID.Encoded()[:12] + ": summary cache entry differs from the commit; delete "
-		if !strings.HasPrefix(stderr.String(), want) || strings.Count(stderr.String(), "\n") != 1 {
-			t.Errorf("log %s: stderr %q, want one line %q...", view, stderr.String(), want)
-		}
-	}
-	var out, stderr bytes.Buffer
-	if code := run([]string{"-C", dir, "log", "--format=%s"}, nil, &out, &stderr); code != 0 || out.String() != "typo fix\n" {
-		t.Errorf("log: exit %d, stdout %q: the record is believed where no commit is read", code, out.String())
-	}
-}
-
-// log -S and -G read the diff of each commit they search, so they check
-// the summary record the walk took against the commit: before, a forged
-// record that gave a commit a merge parent kept it from being searched
-// (merges are not), and 'log -G backdoor' found nothing.
-func TestLogPickaxeBelievesNoForgedSummary(t *testing.T) {
-	dir := t.TempDir()
-	r, err := repo.Init(dir, "main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	var parent *objects.Commit
-	for _, text := range []string{"ok\n", "backdoor\n"} {
-		src := t.TempDir()
-		if err := os.WriteFile(filepath.Join(src, "x"), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		l, err := r.Objects.AddLayerFromDir(context.Background(), src, layer.WriteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		nc := objects.NewCommit{Parent: parent, Layers: []objects.Layer{l}, Author: "A <a@x>", Date: date, Message: "add " + strings.TrimSpace(text)}
-		if parent, err = r.Objects.WriteCommit(nc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tip := parent
-	if err := r.Refs.Update(refs.Heads+"main", tip.ID, "", "test"); err != nil {
-		t.Fatal(err)
-	}
-	for _, pickaxe := range [][]string{{"-G", "backdoor"}, {"-S", "backdoor"}} {
-		var out, stderr bytes.Buffer
-		args := append([]string{"-C", dir, "log", "--format=%s"}, pickaxe...)
-		if code := run(args, nil, &out, &stderr); code != 0 || out.String() != "add backdoor\n" {
-			t.Fatalf("log %s before the forgery: exit %d, stdout %q, stderr %q", pickaxe[0], code, out.String(), stderr.String())
-		}
-		forgeSummaryWith(t, dir, tip.ID, []digest.Digest{tip.Parent(), tip.Parent()}, "add backdoor")
-		out.Reset()
-		stderr.Reset()
-		code := run(args, nil, &out, &stderr)
-		want := "strata: log: commit " + tip.ID.Encoded()[:12] + ": summary cache entry differs from the commit; delete "
-		if code != 1 || !strings.HasPrefix(stderr.String(), want) {
-			t.Errorf("log %s over a forged merge record: exit %d, stdout %q, stderr %q; want exit 1, %q...", pickaxe[0], code, out.String(), stderr.String(), want)
-		}
-		if err := os.Remove(filepath.Join(dir, repo.DirName, "indexes", "summaries-journal")); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// log -- PATH reads each commit it walks, to see whether it touches
-// PATH, so it checks the summary record the walk took against it:
-// before, a forged record that made the commit adding 'backdoor' to /x a
-// merge with a side commit holding the same /x hid it as TREESAME, and
-// 'log -- /x' showed the side commit in its place.
-func TestLogPathsBelievesNoForgedSummary(t *testing.T) {
-	dir := t.TempDir()
-	r, err := repo.Init(dir, "main")
+// backdoorRepo writes a backdoor repository in a new directory.
+func backdoorRepo(t *testing.T) backdoor {
+	t.Helper()
+	b := backdoor{dir: t.TempDir()}
+	r, err := repo.Init(b.dir, "main")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,23 +97,114 @@ func TestLogPathsBelievesNoForgedSummary(t *testing.T) {
 		}
 		return c
 	}
-	root := commit(nil, "ok\n", "root")
-	side := commit(root, "backdoor\n", "side")
-	tip := commit(root, "backdoor\n", "add a backdoor")
-	if err := r.Refs.Update(refs.Heads+"main", tip.ID, "", "test"); err != nil {
+	b.root = commit(nil, "ok\n", "root")
+	b.side = commit(b.root, "backdoor\n", "side")
+	b.tip = commit(b.root, "backdoor\n", "add a backdoor")
+	if err := r.Refs.Update(refs.Heads+"main", b.tip.ID, "", "test"); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-C", dir, "log", "--format=%s", "--", "/x"}
+	return b
+}
+
+// refusal is the start of log's error at a summary record of tip that
+// differs from the commit.
+func (b backdoor) refusal() string {
+	return "strata: log: commit " + b.tip.ID.Encoded()[:12] + ": summary cache entry differs from the commit; delete "
+}
+
+// show and inspect read the commit they show whole, checked against its
+// digest, so they take its message, author, date and parents from it,
+// not from a summary cache record that says otherwise: before, a forged
+// record made 'strata show' present a commit as a root named "typo fix"
+// (and diff it against nothing) and inspect give that Comment.
+func TestShowInspectBelieveNoForgedSummary(t *testing.T) {
+	b := backdoorRepo(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"show", "-s", "--format=%s %P", "main"}, "add a backdoor " + b.root.ID.Encoded()},
+		{[]string{"inspect", "--format", "{{.Comment}} {{.Parent}}", "main"}, "add a backdoor " + b.root.ID.String()},
+	} {
+		args, want := c.args, c.want
+		forgeSummary(t, b.dir, b.tip.ID, "typo fix")
+		var out, stderr bytes.Buffer
+		if code := run(append([]string{"-C", b.dir}, args...), nil, &out, &stderr); code != 0 {
+			t.Fatalf("%s: exit %d: %s", args[0], code, stderr.String())
+		}
+		if got := strings.TrimSpace(out.String()); got != want {
+			t.Errorf("%s = %q, want %q", args[0], got, want)
+		}
+	}
+}
+
+// log -p, --stat and --name-status read each commit they show whole, for
+// its diff, so they check the summary record the walk took against it:
+// before, a forged record headed the commit's real diff with its message
+// ("typo fix") and its parents (none). 'log --oneline', which reads no commit, believes
+// the record (docs/format.md, "What it trusts").
+func TestLogDiffBelievesNoForgedSummary(t *testing.T) {
+	b := backdoorRepo(t)
+	forgeSummary(t, b.dir, b.tip.ID, "typo fix")
+	for _, view := range []string{"-p", "--stat", "--name-status"} {
+		var out, stderr bytes.Buffer
+		code := run([]string{"-C", b.dir, "log", view, "--format=%s"}, nil, &out, &stderr)
+		if code != 1 || strings.Contains(out.String(), "typo fix") {
+			t.Errorf("log %s: exit %d, stdout %q, want exit 1 and no forged message", view, code, out.String())
+		}
+		want := b.refusal()
+		if !strings.HasPrefix(stderr.String(), want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("log %s: stderr %q, want one line %q...", view, stderr.String(), want)
+		}
+	}
+	var out, stderr bytes.Buffer
+	if code := run([]string{"-C", b.dir, "log", "--format=%s"}, nil, &out, &stderr); code != 0 || out.String() != "typo fix\n" {
+		t.Errorf("log: exit %d, stdout %q: the record is believed where no commit is read", code, out.String())
+	}
+}
+
+// log -S and -G read the diff of each commit they search, so they check
+// the summary record the walk took against the commit: before, a forged
+// record that gave a commit a merge parent kept it from being searched
+// (merges are not), and 'log -G backdoor' found nothing.
+func TestLogPickaxeBelievesNoForgedSummary(t *testing.T) {
+	b := backdoorRepo(t)
+	for _, pickaxe := range [][]string{{"-G", "backdoor"}, {"-S", "backdoor"}} {
+		var out, stderr bytes.Buffer
+		args := append([]string{"-C", b.dir, "log", "--format=%s"}, pickaxe...)
+		if code := run(args, nil, &out, &stderr); code != 0 || out.String() != "add a backdoor\n" {
+			t.Fatalf("log %s before the forgery: exit %d, stdout %q, stderr %q", pickaxe[0], code, out.String(), stderr.String())
+		}
+		forgeSummaryWith(t, b.dir, b.tip.ID, []digest.Digest{b.root.ID, b.root.ID}, "add a backdoor")
+		out.Reset()
+		stderr.Reset()
+		code := run(args, nil, &out, &stderr)
+		if want := b.refusal(); code != 1 || !strings.HasPrefix(stderr.String(), want) {
+			t.Errorf("log %s over a forged merge record: exit %d, stdout %q, stderr %q; want exit 1, %q...", pickaxe[0], code, out.String(), stderr.String(), want)
+		}
+		if err := os.Remove(filepath.Join(b.dir, repo.DirName, "indexes", "summaries-journal")); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// log -- PATH reads each commit it walks, to see whether it touches
+// PATH, so it checks the summary record the walk took against it:
+// before, a forged record that made the commit adding 'backdoor' to /x a
+// merge with a side commit holding the same /x hid it as TREESAME, and
+// 'log -- /x' showed the side commit in its place.
+func TestLogPathsBelievesNoForgedSummary(t *testing.T) {
+	b := backdoorRepo(t)
+	args := []string{"-C", b.dir, "log", "--format=%s", "--", "/x"}
 	var out, stderr bytes.Buffer
 	if code := run(args, nil, &out, &stderr); code != 0 || out.String() != "add a backdoor\nroot\n" {
 		t.Fatalf("log -- /x before the forgery: exit %d, stdout %q, stderr %q", code, out.String(), stderr.String())
 	}
-	forgeSummaryWith(t, dir, tip.ID, []digest.Digest{root.ID, side.ID}, "add a backdoor")
+	forgeSummaryWith(t, b.dir, b.tip.ID, []digest.Digest{b.root.ID, b.side.ID}, "add a backdoor")
 	out.Reset()
 	stderr.Reset()
 	code := run(args, nil, &out, &stderr)
-	want := "strata: log: commit " + tip.ID.Encoded()[:12] + ": summary cache entry differs from the commit; delete "
-	if code != 1 || !strings.HasPrefix(stderr.String(), want) {
+	if want := b.refusal(); code != 1 || !strings.HasPrefix(stderr.String(), want) {
 		t.Errorf("log -- /x over a forged merge record: exit %d, stdout %q, stderr %q; want exit 1, %q...", code, out.String(), stderr.String(), want)
 	}
 }
