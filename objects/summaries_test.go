@@ -356,6 +356,21 @@ func TestSummaryCacheThatIsNoFile(t *testing.T) {
 	}
 }
 
+// differsOnly checks that SummaryDiffers, given each commit's manifest
+// head as fsck reads it, finds the entry of forged alone of sums.
+func differsOnly(t *testing.T, st *Store, sums []Summary, forged digest.Digest) {
+	t.Helper()
+	for _, sum := range sums {
+		m, err := st.ReadManifestHead(sum.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.SummaryDiffers(sum.ID, m); got != (sum.ID == forged) {
+			t.Errorf("SummaryDiffers(%s) = %v", sum.ID, got)
+		}
+	}
+}
+
 // TestCheckSummariesFindsAForgedEntry: an entry whose CRC holds but
 // whose summary is not its commit's (a strata with a bug wrote it) is
 // believed by log, and found by fsck's check (SummaryDiffers); a file
@@ -376,15 +391,7 @@ func TestCheckSummariesFindsAForgedEntry(t *testing.T) {
 	if got, _ := st.ReadSummary(forged.ID); got.Message != forged.Message {
 		t.Fatalf("the forged entry was not read: %+v", got)
 	}
-	for _, sum := range sums {
-		m, err := st.ReadManifestHead(sum.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := st.SummaryDiffers(sum.ID, m); got != (sum.ID == forged.ID) {
-			t.Errorf("SummaryDiffers(%s) = %v", sum.ID, got)
-		}
-	}
+	differsOnly(t, st, sums, forged.ID)
 	if err := st.CheckSummariesFile(); err != nil {
 		t.Fatalf("CheckSummariesFile of a cache: %v", err)
 	}
