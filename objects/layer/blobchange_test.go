@@ -82,10 +82,7 @@ func TestExtractKnownFileRewritten(t *testing.T) {
 	if len(goodBlob) != len(badBlob) {
 		t.Fatalf("blobs of %d and %d bytes: the rewrite must keep the size", len(goodBlob), len(badBlob))
 	}
-	p := filepath.Join(t.TempDir(), "blob")
-	if err := os.WriteFile(p, badBlob, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p := blobFile(t, badBlob)
 	f, err := os.Open(p)
 	if err != nil {
 		t.Fatal(err)

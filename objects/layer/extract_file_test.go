@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -44,10 +43,7 @@ func TestExtractFromFile(t *testing.T) {
 	for name, blob := range map[string][]byte{"frames": zst, "one frame": single.Bytes(), "gzip": gz.Bytes(), "tar": tarball,
 		"a skippable frame first (pzstd)": append(skippableFrame(), zst...)} {
 		t.Run(name, func(t *testing.T) {
-			p := filepath.Join(t.TempDir(), "blob")
-			if err := os.WriteFile(p, blob, 0o444); err != nil {
-				t.Fatal(err)
-			}
+			p := blobFile(t, blob)
 			open := func() *os.File {
 				f, err := os.Open(p)
 				if err != nil {
@@ -101,19 +97,7 @@ func TestExtractMappedBlobCutShort(t *testing.T) {
 	sw.Close()
 	for name, blob := range map[string][]byte{"frames": zst, "one frame": single.Bytes()} {
 		for _, hashBlob := range []bool{false, true} {
-			p := filepath.Join(t.TempDir(), "blob")
-			if err := os.WriteFile(p, blob, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			f, err := os.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data := mapZstdBlob(f)
-			f.Close()
-			if data == nil {
-				t.Fatalf("%s: not mapped", name)
-			}
+			data, p := mappedBlob(t, blob)
 			if err := os.Truncate(p, 8192); err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +106,6 @@ func TestExtractMappedBlobCutShort(t *testing.T) {
 				h = nil
 			}
 			_, err = extractMapped(context.Background(), data, "", t.TempDir(), Apply, sha256.New(), h, false)
-			mapfile.Unmap(data)
 			if !errors.Is(err, mapfile.ErrFault) {
 				t.Errorf("%s (blob hashed: %v): %v, want mapfile.ErrFault", name, hashBlob, err)
 			}
@@ -135,20 +118,7 @@ func TestExtractMappedBlobCutShort(t *testing.T) {
 // faults before any decoder in TestExtractMappedBlobCutShort.)
 func TestDecodeMappedFrameCutShort(t *testing.T) {
 	_, zst, _ := largeLayer(t)
-	p := filepath.Join(t.TempDir(), "blob")
-	if err := os.WriteFile(p, zst, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	data, err := mapfile.Map(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mapfile.Unmap(data)
+	data, p := mappedBlob(t, zst)
 	if err := os.Truncate(p, 8192); err != nil {
 		t.Fatal(err)
 	}

@@ -6,33 +6,17 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
-	"github.com/strata-sh/strata/internal/mapfile"
 )
 
 // mappedFrameRead reads blob, from a file, through a mapped frame reader:
 // the content, its hash and the blob's.
 func mappedFrameRead(t *testing.T, blob []byte) (content []byte, hashed, blobHashed digest.Digest, err error) {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "blob")
-	if err := os.WriteFile(p, blob, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	data, err := mapfile.Map(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mapfile.Unmap(data)
+	data, _ := mappedBlob(t, blob)
 	h, b := sha256.New(), sha256.New()
 	fr := newMappedFrameReader(data, h, b)
 	content, err = io.ReadAll(fr)

@@ -14,6 +14,34 @@ import (
 	"github.com/strata-sh/strata/internal/mapfile"
 )
 
+// blobFile writes blob to a new file, writable (a test may cut it short
+// or rewrite it), and returns its path.
+func blobFile(t *testing.T, blob []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "blob")
+	if err := os.WriteFile(p, blob, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// mappedBlob maps blob from a new file (blobFile), as Extract maps a blob
+// file, until the test ends; path is the file, for a test to cut short.
+func mappedBlob(t *testing.T, blob []byte) (data []byte, path string) {
+	t.Helper()
+	path = blobFile(t, blob)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if data, err = mapfile.Map(f); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mapfile.Unmap(data) })
+	return data, path
+}
+
 // A mapped blob's pages leave the resident set once decoded, and once
 // hashed when the blob is: a 10 GB layer's unpack must not hold its
 // whole blob. What may stay is a page at each end of a frame, and what
@@ -42,27 +70,14 @@ func TestExtractMappedDropsBlob(t *testing.T) {
 		{"frames, then one frame", append(bytes.Clone(zst), single.Bytes()...), true},
 	} {
 		name, content := tc.name, tc.content
-		p := filepath.Join(t.TempDir(), "blob")
-		if err := os.WriteFile(p, content, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		for _, hashBlob := range []bool{false, true} {
-			f, err := os.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data := mapZstdBlob(f)
-			f.Close()
-			if data == nil {
-				t.Fatal("not mapped")
-			}
+			data, _ := mappedBlob(t, content)
 			var blob hash.Hash
 			if hashBlob {
 				blob = sha256.New()
 			}
 			_, err = extractMapped(context.Background(), data, "", t.TempDir(), ToOverlayLower, nil, blob, false)
 			kb := smapsKB(t, data, "Rss")
-			mapfile.Unmap(data)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
