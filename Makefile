@@ -14,7 +14,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 # debootstrap, which only make bench's Debian tree needs.
 DEMO_PKGS  := busybox-static
 TEST_PKGS  := busybox-static docker-registry skopeo umoci apache2-utils git podman buildah xz-utils bzip2 attr procps \
-	runc crun zstd time python3 hyperfine curl
+	runc crun zstd time python3 hyperfine curl strace
 BENCH_PKGS := $(TEST_PKGS) debootstrap
 
 .PHONY: build install test test-vm demo bench lint fmtcheck deps-demo deps-test deps-bench clean

@@ -86,13 +86,13 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return err
 			}
 			thawOrphans()
-			finishRemovals(r)
-			svcs, err := listSvcs(r)
+			ents, err := readServices(r)
 			if err != nil {
 				return fmt.Errorf("ps: %w", err)
 			}
+			finishRemovalsIn(r, ents)
 			var rows []psRow
-			for _, s := range svcs {
+			for _, s := range svcsIn(r, ents) {
 				status, code := s.status()
 				if status == "running" && s.paused() {
 					status = "paused"

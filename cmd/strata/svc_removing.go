@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,21 +18,25 @@ import (
 const removingPrefix = ".removing-"
 
 // finishRemovals deletes the directories of runs whose removal a killed
-// strata cut short, renamed but not yet deleted; ps, rm and gc call it.
+// strata cut short, renamed but not yet deleted; rm and gc call it, ps
+// finishRemovalsIn of the listing it lists runs from.
 // It leaves what is not a directory (a symbolic link planted there is
 // neither followed nor removed), a directory whose supervisor still
 // holds its lock (a --rm run removing itself), whose tree lock a cp or
 // commit --from holds, or below which anything is mounted (a deletion
 // would go through the mount).
 func finishRemovals(r *repo.Repo) {
-	dir := servicesDir(r)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
+	if ents, err := readServices(r); err == nil {
+		finishRemovalsIn(r, ents)
 	}
+}
+
+// finishRemovalsIn is finishRemovals of ents, a listing of the services
+// directory.
+func finishRemovalsIn(r *repo.Repo, ents []fs.DirEntry) {
 	for _, e := range ents {
 		if e.IsDir() && strings.HasPrefix(e.Name(), removingPrefix) {
-			finishRemoval(&svc{dir: filepath.Join(dir, e.Name())})
+			finishRemoval(&svc{dir: filepath.Join(servicesDir(r), e.Name())})
 		}
 	}
 }

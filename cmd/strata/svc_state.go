@@ -210,15 +210,28 @@ func (s *svc) save() error {
 	return atomicfile.Write(s.dir, s.path("state.json"), append(b, '\n'), 0o600)
 }
 
-// listSvcs returns every run of the repository, by creation time.
-func listSvcs(r *repo.Repo) ([]*svc, error) {
+// readServices lists .strata/services (nil if there is none): ps reads
+// it once to finish removals (finishRemovalsIn) and list runs (svcsIn).
+func readServices(r *repo.Repo) ([]fs.DirEntry, error) {
 	ents, err := os.ReadDir(servicesDir(r))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	return ents, err
+}
+
+// listSvcs returns every run of the repository, by creation time.
+func listSvcs(r *repo.Repo) ([]*svc, error) {
+	ents, err := readServices(r)
 	if err != nil {
 		return nil, err
 	}
+	return svcsIn(r, ents), nil
+}
+
+// svcsIn returns the runs among ents, a listing of the services
+// directory, by creation time.
+func svcsIn(r *repo.Repo, ents []fs.DirEntry) []*svc {
 	var out []*svc
 	for _, e := range ents {
 		if !validSvcName(e.Name()) {
@@ -229,5 +242,5 @@ func listSvcs(r *repo.Repo) ([]*svc, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].st.Created.Before(out[j].st.Created) })
-	return out, nil
+	return out
 }
