@@ -28,19 +28,11 @@ func TestExtractFromFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gz, single bytes.Buffer
+	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write(tarball)
 	zw.Close()
-	// One frame of unknown size, as `zstd` and other tools write: the
-	// mapped reader streams it.
-	sw, err := zstd.NewWriter(&single)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw.Write(tarball)
-	sw.Close()
-	for name, blob := range map[string][]byte{"frames": zst, "one frame": single.Bytes(), "gzip": gz.Bytes(), "tar": tarball,
+	for name, blob := range map[string][]byte{"frames": zst, "one frame": streamedFrame(t, tarball), "gzip": gz.Bytes(), "tar": tarball,
 		"a skippable frame first (pzstd)": append(skippableFrame(), zst...)} {
 		t.Run(name, func(t *testing.T) {
 			p := blobFile(t, blob)
@@ -88,14 +80,7 @@ func TestExtractFromFile(t *testing.T) {
 func TestExtractMappedBlobCutShort(t *testing.T) {
 	requireRoot(t)
 	_, zst, _ := largeLayer(t)
-	var single bytes.Buffer
-	sw, err := zstd.NewWriter(&single)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw.Write(streamDecode(t, zst))
-	sw.Close()
-	for name, blob := range map[string][]byte{"frames": zst, "one frame": single.Bytes()} {
+	for name, blob := range map[string][]byte{"frames": zst, "one frame": streamedFrame(t, streamDecode(t, zst))} {
 		for _, hashBlob := range []bool{false, true} {
 			data, p := mappedBlob(t, blob)
 			if err := os.Truncate(p, 8192); err != nil {
@@ -105,7 +90,7 @@ func TestExtractMappedBlobCutShort(t *testing.T) {
 			if !hashBlob {
 				h = nil
 			}
-			_, err = extractMapped(context.Background(), data, "", t.TempDir(), Apply, sha256.New(), h, false)
+			_, err := extractMapped(context.Background(), data, "", t.TempDir(), Apply, sha256.New(), h, false)
 			if !errors.Is(err, mapfile.ErrFault) {
 				t.Errorf("%s (blob hashed: %v): %v, want mapfile.ErrFault", name, hashBlob, err)
 			}

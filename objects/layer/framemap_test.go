@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/internal/mapfile"
 )
@@ -52,13 +51,7 @@ func mappedBlob(t *testing.T, blob []byte) (data []byte, path string) {
 func TestExtractMappedDropsBlob(t *testing.T) {
 	requireRoot(t)
 	_, zst, _ := largeLayer(t)
-	var single bytes.Buffer
-	sw, err := zstd.NewWriter(&single)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw.Write(streamDecode(t, zst))
-	sw.Close()
+	single := streamedFrame(t, streamDecode(t, zst))
 	frames := len(zst)/frameSize + 8 // Create's, and a few small ones at the start
 	for _, tc := range []struct {
 		name     string
@@ -66,8 +59,8 @@ func TestExtractMappedDropsBlob(t *testing.T) {
 		streamed bool
 	}{
 		{"frames", zst, false},
-		{"one frame", single.Bytes(), true},
-		{"frames, then one frame", append(bytes.Clone(zst), single.Bytes()...), true},
+		{"one frame", single, true},
+		{"frames, then one frame", append(bytes.Clone(zst), single...), true},
 	} {
 		name, content := tc.name, tc.content
 		for _, hashBlob := range []bool{false, true} {
@@ -76,7 +69,7 @@ func TestExtractMappedDropsBlob(t *testing.T) {
 			if hashBlob {
 				blob = sha256.New()
 			}
-			_, err = extractMapped(context.Background(), data, "", t.TempDir(), ToOverlayLower, nil, blob, false)
+			_, err := extractMapped(context.Background(), data, "", t.TempDir(), ToOverlayLower, nil, blob, false)
 			kb := smapsKB(t, data, "Rss")
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)

@@ -28,6 +28,24 @@ func largeLayer(t *testing.T) (src string, blob []byte, res Result) {
 	return src, blob, res
 }
 
+// streamedFrame is tarball compressed as `zstd` and other tools write
+// it: one frame of unknown content size, which the mapped reader streams.
+func streamedFrame(t *testing.T, tarball []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := zstd.NewWriter(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(tarball); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
 // streamDecode is the reference: one streaming decoder, no splitting.
 func streamDecode(t *testing.T, blob []byte) []byte {
 	t.Helper()
@@ -76,13 +94,7 @@ func TestMultiFrameRoundTrip(t *testing.T) {
 func TestFrameReaderForeignStreams(t *testing.T) {
 	_, blob, _ := largeLayer(t)
 	tarball := streamDecode(t, blob)
-	var single bytes.Buffer
-	enc, err := zstd.NewWriter(&single) // streaming: no content size
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc.Write(tarball)
-	enc.Close()
+	single := streamedFrame(t, tarball)
 	big, err := zstd.NewWriter(nil, zstd.WithWindowSize(1<<20))
 	if err != nil {
 		t.Fatal(err)
@@ -91,11 +103,11 @@ func TestFrameReaderForeignStreams(t *testing.T) {
 	skippable := []byte{0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'a', 'b', 'c'}
 	half := len(blob) / 2
 	for name, stream := range map[string][]byte{
-		"one streamed frame":        single.Bytes(),
+		"one streamed frame":        single,
 		"one frame over maxFrame":   whole,
 		"skippable frame first":     append(append([]byte{}, skippable...), blob...),
-		"ours then a streamed one":  append(append([]byte{}, blob...), single.Bytes()...),
-		"streamed then ours":        append(append([]byte{}, single.Bytes()...), blob...),
+		"ours then a streamed one":  append(append([]byte{}, blob...), single...),
+		"streamed then ours":        append(append([]byte{}, single...), blob...),
 		"skippable between streams": append(append(append([]byte{}, blob...), skippable...), blob...),
 	} {
 		t.Run(name, func(t *testing.T) {
