@@ -7,7 +7,6 @@ import (
 	"maps"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -18,7 +17,6 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/objects/layer"
-	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
 
@@ -31,52 +29,22 @@ var onelineHeader = commitHeader{pretty: &prettyFormat{name: "oneline"}}
 // and as git commits with the same trees, and compares log -- PATH and
 // log --graph -- PATH with git's: the same commits, the same picture.
 func TestLogPathsMatchesGit(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Fatal("git is needed to compare log with")
-	}
 	rng := rand.New(rand.NewSource(11))
 	paths := []string{"p0", "p1", "p2"}
 	for i := 0; i < 10; i++ {
-		r, err := repo.Init(t.TempDir(), "b0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		gdir := t.TempDir()
-		git := func(stdin string, env []string, args ...string) string {
-			cmd := exec.Command("git", args...)
-			cmd.Dir = gdir
-			cmd.Stdin = strings.NewReader(stdin)
-			cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+gdir, "GIT_AUTHOR_NAME=t",
-				"GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
-			cmd.Env = append(cmd.Env, env...)
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("git %v: %v", args, err)
-			}
-			return string(out)
-		}
-		git("", nil, "init", "-q", "-b", "b0")
+		h := newTwinHistory(t)
+		r, git := h.r, h.git
 		n := 4 + rng.Intn(14)
-		var commits []*objects.Commit
 		var trees []map[string]string
-		var gids []string
 		index := map[digest.Digest]int{}
-		child := map[int]bool{}
 		for k := 0; k < n; k++ {
-			var ps []int
-			if k > 0 && rng.Intn(10) > 0 {
-				lo := max(0, k-5)
-				ps = append(ps, lo+rng.Intn(k-lo))
-				if q := lo + rng.Intn(k-lo); rng.Intn(3) == 0 && q != ps[0] {
-					ps = append(ps, q)
-				}
-			}
+			ps := randomParents(rng, k)
 			tree := map[string]string{}
 			if len(ps) > 0 {
 				tree = maps.Clone(trees[ps[0]])
 			}
 			if len(ps) == 2 {
-				b, err := repo.MergeBase(r.Objects, commits[ps[0]].ID, commits[ps[1]].ID)
+				b, err := repo.MergeBase(r.Objects, h.commits[ps[0]].ID, h.commits[ps[1]].ID)
 				base := map[string]string{}
 				if err == nil {
 					base = trees[index[b]]
@@ -127,37 +95,11 @@ func TestLogPathsMatchesGit(t *testing.T) {
 			}
 			sort.Strings(lines)
 			gtree := strings.TrimSpace(git(strings.Join(lines, "\n")+"\n", nil, "mktree"))
-			args := []string{"commit-tree", gtree, "-m", nc.Message}
-			for j, p := range ps {
-				child[p] = true
-				args = append(args, "-p", strings.TrimSpace(gids[p]))
-				if j == 0 {
-					nc.Parent = commits[p]
-				} else {
-					nc.MergeParent = commits[p].ID
-				}
-			}
-			c, err := r.Objects.WriteCommit(nc)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := h.commit(nc, ps, gtree, nil)
 			index[c.ID] = k
-			commits, trees = append(commits, c), append(trees, tree)
-			gd := fmt.Sprintf("@%d +0000", date.Unix())
-			gids = append(gids, git("", []string{"GIT_AUTHOR_DATE=" + gd, "GIT_COMMITTER_DATE=" + gd}, args...))
+			trees = append(trees, tree)
 		}
-		b := 0
-		for k := n - 1; k >= 0; k-- {
-			if child[k] {
-				continue
-			}
-			name := fmt.Sprintf("b%d", b)
-			b++
-			if err := r.Refs.Update(refs.Heads+name, commits[k].ID, "", "test"); err != nil {
-				t.Fatal(err)
-			}
-			git("", nil, "update-ref", "refs/heads/"+name, strings.TrimSpace(gids[k]))
-		}
+		h.branchTips()
 		ids := regexp.MustCompile(`[0-9a-f]{12} (\([^)]*\) )?`)
 		for _, p := range paths {
 			for _, tc := range []struct {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -64,42 +63,13 @@ func TestLogMarksShallowHistory(t *testing.T) {
 // log --oneline and log --graph --oneline (with --all and --first-parent)
 // with git's output, subjects for ids.
 func TestLogMatchesGit(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Fatal("git is needed to compare log with")
-	}
 	rng := rand.New(rand.NewSource(7))
 	for i := 0; i < 12; i++ {
-		r, err := repo.Init(t.TempDir(), "b0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		gdir := t.TempDir()
-		git := func(env []string, args ...string) string {
-			cmd := exec.Command("git", args...)
-			cmd.Dir = gdir
-			cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+gdir, "GIT_AUTHOR_NAME=t",
-				"GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
-			cmd.Env = append(cmd.Env, env...)
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("git %v: %v", args, err)
-			}
-			return string(out)
-		}
-		git(nil, "init", "-q", "-b", "b0")
+		h := newTwinHistory(t)
+		r, git := h.r, h.git
 		n := 3 + rng.Intn(16)
-		var commits []*objects.Commit
-		var gids []string
-		child := map[int]bool{}
 		for k := 0; k < n; k++ {
-			var ps []int
-			if k > 0 && rng.Intn(10) > 0 {
-				lo := max(0, k-5)
-				ps = append(ps, lo+rng.Intn(k-lo))
-				if q := lo + rng.Intn(k-lo); rng.Intn(3) == 0 && q != ps[0] {
-					ps = append(ps, q)
-				}
-			}
+			ps := randomParents(rng, k)
 			date := time.Unix(1_700_000_000+60*int64(rng.Intn(n)), 0).UTC()
 			if i%2 == 0 {
 				date = time.Unix(1_700_000_000+60*int64(k), 0).UTC()
@@ -109,36 +79,9 @@ func TestLogMatchesGit(t *testing.T) {
 				author, genv = "Ursula U <u@y>", []string{"GIT_AUTHOR_NAME=Ursula U", "GIT_AUTHOR_EMAIL=u@y"}
 			}
 			nc := objects.NewCommit{Author: author, Date: date, Message: fmt.Sprintf("c%d", k), OS: "linux", Architecture: "amd64"}
-			args := []string{"commit-tree", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "-m", nc.Message}
-			for j, p := range ps {
-				child[p] = true
-				args = append(args, "-p", strings.TrimSpace(gids[p]))
-				if j == 0 {
-					nc.Parent = commits[p]
-				} else {
-					nc.MergeParent = commits[p].ID
-				}
-			}
-			c, err := r.Objects.WriteCommit(nc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			commits = append(commits, c)
-			gd := fmt.Sprintf("@%d +0000", date.Unix())
-			gids = append(gids, git(append(genv, "GIT_AUTHOR_DATE="+gd, "GIT_COMMITTER_DATE="+gd), args...))
+			h.commit(nc, ps, "4b825dc642cb6eb9a060e54bf8d69288fbee4904", genv) // the empty tree
 		}
-		b := 0
-		for k := n - 1; k >= 0; k-- {
-			if child[k] {
-				continue
-			}
-			name := fmt.Sprintf("b%d", b)
-			b++
-			if err := r.Refs.Update(refs.Heads+name, commits[k].ID, "", "test"); err != nil {
-				t.Fatal(err)
-			}
-			git(nil, "update-ref", "refs/heads/"+name, strings.TrimSpace(gids[k]))
-		}
+		b := h.branchTips()
 		ids := regexp.MustCompile(`[0-9a-f]{12} (\([^)]*\) )?`)
 		// The filters; --since and --until at the middle of the dates
 		// (git's walk ends at a commit older than --since: the same
@@ -189,7 +132,7 @@ func TestLogMatchesGit(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := ids.ReplaceAllString(out.String(), "")
-			want := git(nil, append(append([]string{"log", "--format=%s"}, tc.git...), "HEAD")[:len(tc.git)+2+boolInt(tc.o.pseudo == nil)]...)
+			want := git("", nil, append(append([]string{"log", "--format=%s"}, tc.git...), "HEAD")[:len(tc.git)+2+boolInt(tc.o.pseudo == nil)]...)
 			if got != want {
 				t.Errorf("history %d, log %v: strata\n%s\ngit\n%s", i, tc.git, got, want)
 			}
@@ -202,7 +145,7 @@ func TestLogMatchesGit(t *testing.T) {
 				t.Fatalf("history %d, log %v: %v", i, revs, err)
 			}
 			got := ids.ReplaceAllString(out.String(), "")
-			want := git(nil, append([]string{"log", "--format=%s", "--date-order"}, revs...)...)
+			want := git("", nil, append([]string{"log", "--format=%s", "--date-order"}, revs...)...)
 			if got != want {
 				t.Errorf("history %d, log %v: strata\n%s\ngit\n%s", i, revs, got, want)
 			}
