@@ -55,6 +55,16 @@ func (s *Store) CheckSummary(sum Summary) error {
 	return nil
 }
 
+// CheckCommitSummary is CheckSummary against c, the commit sum
+// describes, which the caller read and checked anyway (log -- PATH): no
+// read more.
+func CheckCommitSummary(c *Commit, sum Summary) error {
+	if !sameSummary(CommitSummary(c), sum) {
+		return ErrSummaryDiffers
+	}
+	return nil
+}
+
 // DifferingSummaries lists the commits the summary cache has an entry
 // for, in the file or the journal, that skip does not pass over, and
 // whose entry says other than their manifest, read and checked here. A

@@ -389,16 +389,13 @@ func extends(a, b *objects.Commit) bool {
 	return true
 }
 
-// Touches reports whether commit id's own layers changed one of paths
+// Touches reports whether commit c's own layers changed one of paths
 // (absolute, clean), compared with its parent through the file indexes:
 // log -- PATH. A parent cut off by a shallow history counts as empty.
-func (h *History) Touches(id digest.Digest, paths []string) (bool, error) {
-	c, err := h.store.ReadCommit(id)
-	if err != nil {
-		return false, err
-	}
+func (h *History) Touches(c *objects.Commit, paths []string) (bool, error) {
 	var parent *objects.Commit
 	if pid := c.Parent(); pid != "" && h.store.Has(pid) {
+		var err error
 		if parent, err = h.store.ReadCommit(pid); err != nil {
 			return false, err
 		}

@@ -60,7 +60,7 @@ func TestChangedWhenLayersDoNotExtendTheParent(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("Changed(%s) = %v, %v; want %v", path, got, err, want)
 		}
-		got, err = h.Touches(child.ID, []string{path})
+		got, err = h.Touches(child, []string{path})
 		if err != nil || got != want {
 			t.Errorf("Touches(%s) = %v, %v; want %v", path, got, err, want)
 		}

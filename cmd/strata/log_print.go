@@ -92,13 +92,21 @@ func (p *logPrinter) emit(d digest.Digest, n *logNode, e logEntry) error {
 // message and parents, and a forged merge parent would hide its diff
 // (logDiff shows none for a merge) or keep -S and -G from searching it.
 func checkSummary(r *repo.Repo, sum objects.Summary) error {
-	if err := r.Objects.CheckSummary(sum); err != nil {
-		if errors.Is(err, objects.ErrSummaryDiffers) {
-			return fmt.Errorf("%w%s", err, repo.SummaryCacheFix)
-		}
-		return err
+	return withSummaryCacheFix(r.Objects.CheckSummary(sum))
+}
+
+// checkCommitSummary is checkSummary against c, the commit sum
+// describes, which the caller read anyway: no read more.
+func checkCommitSummary(c *objects.Commit, sum objects.Summary) error {
+	return withSummaryCacheFix(objects.CheckCommitSummary(c, sum))
+}
+
+// withSummaryCacheFix is err, saying what to do if it is ErrSummaryDiffers.
+func withSummaryCacheFix(err error) error {
+	if errors.Is(err, objects.ErrSummaryDiffers) {
+		return fmt.Errorf("%w%s", err, repo.SummaryCacheFix)
 	}
-	return nil
+	return err
 }
 
 // logDiff prints, for log -p, --stat or --name-status, what commit d

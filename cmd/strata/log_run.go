@@ -130,7 +130,7 @@ func runLog(out io.Writer, r *repo.Repo, revs []string, paths []string, o logOpt
 			continue
 		}
 		if hist != nil && len(missing) > 0 {
-			if err := markTouched(hist, d, missing); err != nil {
+			if err := markTouched(hist, r, d, missing); err != nil {
 				return fmt.Errorf("log: %w", err)
 			}
 		}

@@ -230,17 +230,21 @@ func (w *logWalk) node(d digest.Digest) *logNode {
 // simplify decides, for log -- PATH, whether d is shown and which
 // parents the walk follows.
 func (w *logWalk) simplify(d digest.Digest, n *logNode) error {
-	// The commit is read below anyway: its record, perhaps from the
-	// summary cache, must say what it says (a forged one would hide it
-	// as TREESAME with a parent it has not).
-	if err := checkSummary(w.r, n.sum); err != nil {
+	c, err := w.r.Objects.ReadCommit(d)
+	if err != nil {
+		return err
+	}
+	// The commit is read for the paths anyway: its record, perhaps from
+	// the summary cache, must say what it says (a forged one would hide
+	// it as TREESAME with a parent it has not).
+	if err := checkCommitSummary(c, n.sum); err != nil {
 		return err
 	}
 	if w.follow != nil {
 		n.followed = w.paths
 	}
 	if len(n.parents) < 2 {
-		touched, err := w.hist.Touches(d, w.paths)
+		touched, err := w.hist.Touches(c, w.paths)
 		n.hidden = !touched
 		if err != nil || !touched || w.follow == nil {
 			return err
@@ -249,10 +253,6 @@ func (w *logWalk) simplify(d digest.Digest, n *logNode) error {
 		if from != "" {
 			n.followed, w.paths = []string{from, w.paths[0]}, []string{from}
 		}
-		return err
-	}
-	c, err := w.r.Objects.ReadCommit(d)
-	if err != nil {
 		return err
 	}
 	parents := make([]*objects.Commit, 0, len(n.parents))
@@ -431,9 +431,13 @@ func missingAt(h *tree.History, r *repo.Repo, tips []digest.Digest, paths []stri
 }
 
 // markTouched clears from missing the paths commit d changed.
-func markTouched(h *tree.History, d digest.Digest, missing map[string]bool) error {
+func markTouched(h *tree.History, r *repo.Repo, d digest.Digest, missing map[string]bool) error {
+	c, err := r.Objects.ReadCommit(d)
+	if err != nil {
+		return err
+	}
 	for p := range missing {
-		ok, err := h.Touches(d, []string{p})
+		ok, err := h.Touches(c, []string{p})
 		if err != nil {
 			return err
 		}

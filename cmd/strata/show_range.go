@@ -67,7 +67,7 @@ func showCommits(g *globals, r *repo.Repo, revs, paths []string) (showList, erro
 			continue
 		}
 		if len(missing) > 0 {
-			if err := markTouched(hist, d, missing); err != nil {
+			if err := markTouched(hist, r, d, missing); err != nil {
 				return showList{}, err
 			}
 		}

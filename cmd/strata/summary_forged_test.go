@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"hash/crc32"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -206,5 +207,35 @@ func TestLogPathsBelievesNoForgedSummary(t *testing.T) {
 	code := run(args, nil, &out, &stderr)
 	if want := b.refusal(); code != 1 || !strings.HasPrefix(stderr.String(), want) {
 		t.Errorf("log -- /x over a forged merge record: exit %d, stdout %q, stderr %q; want exit 1, %q...", code, out.String(), stderr.String(), want)
+	}
+}
+
+// log -- PATH checks each record against the commit the path filter
+// reads anyway, at no read more: root's manifest is opened once as the
+// walk's and once as tip's parent. Before, the check read it a third
+// time (round 48: 0.11 s to 0.12 s over 151 commits).
+func TestLogPathsChecksSummaryAtNoReadMore(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Fatalf("strace (Makefile's TEST_PKGS): %v", err)
+	}
+	b := backdoorRepo(t)
+	args := []string{"log", "--format=%s", "--", "/x"}
+	if out, err := strataCmd(b.dir, args...).CombinedOutput(); err != nil { // writes the summary cache
+		t.Fatalf("strata log: %v\n%s", err, out)
+	}
+	trace := filepath.Join(t.TempDir(), "trace")
+	cmd := strataCmd(b.dir, args...)
+	cmd.Args = append([]string{strace, "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", trace}, cmd.Args...)
+	cmd.Path = strace
+	if out, err := cmd.CombinedOutput(); err != nil || string(out) != "add a backdoor\nroot\n" {
+		t.Fatalf("strace strata log: %v\n%s", err, out)
+	}
+	tr, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(tr), b.root.ID.Encoded()); n > 2 {
+		t.Errorf("log -- /x opened root's manifest %d times, want 2 at most", n)
 	}
 }
