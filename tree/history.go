@@ -14,7 +14,8 @@ import (
 type History struct {
 	store   *objects.Store
 	indexes map[digest.Digest]*parsedIndex
-	trees   *Trees // made when a merge's directories are compared
+	trees   *Trees          // made when a merge's directories are compared
+	parent  *objects.Commit // the parent Touches read last (Commit)
 }
 
 // NewHistory returns a History over store.
@@ -389,6 +390,15 @@ func extends(a, b *objects.Commit) bool {
 	return true
 }
 
+// Commit reads commit id, or is the parent Touches read last if that is
+// id: a walk down a history asks for that commit next.
+func (h *History) Commit(id digest.Digest) (*objects.Commit, error) {
+	if h.parent != nil && h.parent.ID == id {
+		return h.parent, nil
+	}
+	return h.store.ReadCommit(id)
+}
+
 // Touches reports whether commit c's own layers changed one of paths
 // (absolute, clean), compared with its parent through the file indexes:
 // log -- PATH. A parent cut off by a shallow history counts as empty.
@@ -396,9 +406,10 @@ func (h *History) Touches(c *objects.Commit, paths []string) (bool, error) {
 	var parent *objects.Commit
 	if pid := c.Parent(); pid != "" && h.store.Has(pid) {
 		var err error
-		if parent, err = h.store.ReadCommit(pid); err != nil {
+		if parent, err = h.Commit(pid); err != nil {
 			return false, err
 		}
+		h.parent = parent
 	}
 	for _, p := range paths {
 		if changed, err := h.Changed(c, parent, p); err != nil || changed {

@@ -230,7 +230,7 @@ func (w *logWalk) node(d digest.Digest) *logNode {
 // simplify decides, for log -- PATH, whether d is shown and which
 // parents the walk follows.
 func (w *logWalk) simplify(d digest.Digest, n *logNode) error {
-	c, err := w.r.Objects.ReadCommit(d)
+	c, err := w.hist.Commit(d)
 	if err != nil {
 		return err
 	}
