@@ -127,14 +127,14 @@ func BenchmarkBisectRun64(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		mustRun(b, dir, "bisect", "start", "--no-checkout", "main", "main~63")
+		mustStrata(b, dir, "bisect", "start", "--no-checkout", "main", "main~63")
 		b.StartTimer()
-		out := mustRun(b, dir, "bisect", "run", "--", "true")
+		out := mustStrata(b, dir, "bisect", "run", "--", "true")
 		b.StopTimer()
 		if n := strings.Count(out, "\nrunning 'true'\n"); n != 6 {
 			b.Fatalf("%d runs, want 6:\n%s", n, out)
 		}
-		mustRun(b, dir, "bisect", "reset")
+		mustStrata(b, dir, "bisect", "reset")
 		b.StartTimer()
 	}
 }
@@ -148,27 +148,18 @@ func benchBisectRepo(b *testing.B) string {
 		b.Fatal(err)
 	}
 	dir := filepath.Join(base, "env")
-	mustRun(b, base, "init", dir)
+	mustStrata(b, base, "init", dir)
 	b.Cleanup(func() { unmountUnder(dir) })
-	mustRun(b, dir, "import", rootfs, "-m", "release 1")
-	mustRun(b, dir, "checkout", "main")
+	mustStrata(b, dir, "import", rootfs, "-m", "release 1")
+	mustStrata(b, dir, "checkout", "main")
 	for i := 2; i <= 64; i++ {
 		if err := os.WriteFile(filepath.Join(dir, "rootfs", "release"), []byte(fmt.Sprintf("%d\n", i)), 0o644); err != nil {
 			b.Fatal(err)
 		}
-		mustRun(b, dir, "commit", "-m", fmt.Sprintf("release %d", i))
+		mustStrata(b, dir, "commit", "-m", fmt.Sprintf("release %d", i))
 	}
-	mustRun(b, dir, "umount")
+	mustStrata(b, dir, "umount")
 	return dir
-}
-
-func mustRun(b testing.TB, dir string, args ...string) string {
-	b.Helper()
-	out, err := strataCmd(dir, args...).CombinedOutput()
-	if err != nil {
-		b.Fatalf("strata %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }
 
 // TestBisectFollowsMerges: through the CLI, the candidates include both

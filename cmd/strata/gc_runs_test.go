@@ -27,9 +27,7 @@ func TestGCRemovesKilledRunLeftovers(t *testing.T) {
 	}
 	env := filepath.Join(dir, "env")
 	for _, args := range [][]string{{"init", env}, {"-C", env, "import", rootfs, "-m", "busybox"}} {
-		if out, err := strataCmd(dir, args...).CombinedOutput(); err != nil {
-			t.Fatalf("strata %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
+		mustStrata(t, dir, args...)
 	}
 	run := strataCmd(env, "run", "--rev", "main", "--", "sleep", "1000")
 	if err := run.Start(); err != nil {

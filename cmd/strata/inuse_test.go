@@ -132,7 +132,9 @@ func TestMountSwapsRefuseWhileAContainerRuns(t *testing.T) {
 	}
 }
 
-func mustStrata(t *testing.T, dir string, args ...string) string {
+// mustStrata runs strata with args in dir, as a user does (strataCmd),
+// and returns what it printed; a failure fails the test.
+func mustStrata(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	out, err := strataCmd(dir, args...).CombinedOutput()
 	if err != nil {

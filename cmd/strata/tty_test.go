@@ -31,9 +31,7 @@ func TestRunTTY(t *testing.T) {
 		{"-C", env, "import", rootfs, "-m", "busybox"},
 		{"-C", env, "checkout", "main"},
 	} {
-		if out, err := strataCmd(dir, args...).CombinedOutput(); err != nil {
-			t.Fatalf("strata %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
+		mustStrata(t, dir, args...)
 	}
 	t.Cleanup(func() { strataCmd(env, "umount", "--force").Run() })
 	for _, args := range [][]string{
