@@ -4,9 +4,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/creack/pty"
 )
 
 // TestExecTTY types into "strata exec -it" as a user at a terminal does,
@@ -24,25 +21,7 @@ func TestExecTTY(t *testing.T) {
 	})
 
 	cmd := strataCmd(dir, "exec", "-it", "svc", "/bin/sh")
-	cmd.Env = append(cmd.Env, "TERM=dumb")
-	ptm, err := pty.Start(cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ptm.Close()
-	out := newTermReader(ptm)
-	if got, ok := out.waitFor("# ", time.Minute); !ok {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("no shell prompt from strata exec -it; the terminal showed:\n%s", got)
-	}
-	io.WriteString(ptm, "tty; echo pid1-$(cat /proc/1/comm); echo answer-$((6*7))\n")
-	got, ok := out.waitFor("answer-42", time.Minute)
-	if !ok {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("the command typed at the prompt did not run; the terminal showed:\n%s", got)
-	}
+	ptm, got := typeAtPrompt(t, cmd, "tty; echo pid1-$(cat /proc/1/comm); echo answer-$((6*7))\n", "answer-42")
 	if !strings.Contains(got, "/dev/pts/") {
 		t.Errorf("tty in the joined shell names no pty:\n%s", got)
 	}
@@ -50,7 +29,7 @@ func TestExecTTY(t *testing.T) {
 		t.Errorf("the joined shell is not in the run's PID namespace:\n%s", got)
 	}
 	io.WriteString(ptm, "exit 3\n")
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 3 {
 		t.Errorf("strata exec -it after 'exit 3': %v, want exit status 3", err)
 	}

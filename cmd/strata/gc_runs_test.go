@@ -8,8 +8,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/strata-sh/strata/internal/testrootfs"
 )
 
 // TestGCRemovesKilledRunLeftovers SIGKILLs "strata run --rev" while its
@@ -19,16 +17,7 @@ import (
 // plain gc does, at once: the run's lock on its directory is free, so
 // no grace is needed to tell a dead run from one starting.
 func TestGCRemovesKilledRunLeftovers(t *testing.T) {
-	dir := t.TempDir()
-	t.Cleanup(func() { unmountUnder(dir) })
-	rootfs := filepath.Join(dir, "tree")
-	if err := testrootfs.BuildBusybox(rootfs); err != nil {
-		t.Fatal(err)
-	}
-	env := filepath.Join(dir, "env")
-	for _, args := range [][]string{{"init", env}, {"-C", env, "import", rootfs, "-m", "busybox"}} {
-		mustStrata(t, dir, args...)
-	}
+	env := busyboxRepo(t)
 	run := strataCmd(env, "run", "--rev", "main", "--", "sleep", "1000")
 	if err := run.Start(); err != nil {
 		t.Fatal(err)

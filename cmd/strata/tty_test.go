@@ -3,13 +3,14 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
-	"github.com/strata-sh/strata/internal/testrootfs"
 )
 
 // TestRunTTY types into "strata run -it" as a user at a terminal does,
@@ -19,20 +20,8 @@ import (
 // "fork/exec /proc/self/fd/5: permission denied"; here it must give a
 // shell prompt that runs a command.
 func TestRunTTY(t *testing.T) {
-	dir := t.TempDir()
-	t.Cleanup(func() { unmountUnder(dir) })
-	rootfs := filepath.Join(dir, "tree")
-	if err := testrootfs.BuildBusybox(rootfs); err != nil {
-		t.Fatal(err)
-	}
-	env := filepath.Join(dir, "env")
-	for _, args := range [][]string{
-		{"init", env},
-		{"-C", env, "import", rootfs, "-m", "busybox"},
-		{"-C", env, "checkout", "main"},
-	} {
-		mustStrata(t, dir, args...)
-	}
+	env := busyboxRepo(t)
+	mustStrata(t, env, "checkout", "main")
 	t.Cleanup(func() { strataCmd(env, "umount", "--force").Run() })
 	for _, args := range [][]string{
 		{"run", "-it", "--", "/bin/sh"},
@@ -40,36 +29,47 @@ func TestRunTTY(t *testing.T) {
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			cmd := strataCmd(env, args...)
-			cmd.Env = append(cmd.Env, "TERM=dumb")
-			ptm, err := pty.Start(cmd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ptm.Close()
-			out := newTermReader(ptm)
-			// busybox sh as root prints "/ # " (PS1 '\w \$ ').
-			if got, ok := out.waitFor("# ", time.Minute); !ok {
-				cmd.Process.Kill()
-				cmd.Wait()
-				t.Fatalf("no shell prompt from strata %s; the terminal showed:\n%s", strings.Join(args, " "), got)
-			}
-			io.WriteString(ptm, "tty; echo answer-$((6*7))\n")
-			got, ok := out.waitFor("answer-42", time.Minute)
-			if !ok {
-				cmd.Process.Kill()
-				cmd.Wait()
-				t.Fatalf("the command typed at the prompt did not run; the terminal showed:\n%s", got)
-			}
+			ptm, got := typeAtPrompt(t, cmd, "tty; echo answer-$((6*7))\n", "answer-42")
 			if !strings.Contains(got, "/dev/pts/") && !strings.Contains(got, "/dev/console") {
 				t.Errorf("tty in the container names no terminal:\n%s", got)
 			}
 			io.WriteString(ptm, "exit 3\n")
-			err = cmd.Wait()
+			err := cmd.Wait()
 			if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 3 {
 				t.Errorf("strata %s after 'exit 3': %v, want exit status 3", strings.Join(args, " "), err)
 			}
 		})
 	}
+}
+
+// typeAtPrompt starts cmd, a strata command that runs a busybox shell,
+// on a new pty as at a terminal (TERM=dumb), waits for the shell's
+// prompt, types line, and returns the pty and what the terminal showed
+// until want. A shell that shows no prompt, or not want, is killed and
+// fails the test.
+func typeAtPrompt(t *testing.T, cmd *exec.Cmd, line, want string) (*os.File, string) {
+	t.Helper()
+	cmd.Env = append(cmd.Env, "TERM=dumb")
+	ptm, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ptm.Close() })
+	out := newTermReader(ptm)
+	// busybox sh as root prints "/ # " (PS1 '\w \$ ').
+	if got, ok := out.waitFor("# ", time.Minute); !ok {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("no shell prompt from strata %s; the terminal showed:\n%s", strings.Join(cmd.Args[1:], " "), got)
+	}
+	io.WriteString(ptm, line)
+	got, ok := out.waitFor(want, time.Minute)
+	if !ok {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the command typed at the prompt did not run; the terminal showed:\n%s", got)
+	}
+	return ptm, got
 }
 
 // termReader collects what a pty shows, so that a test can wait for text.
