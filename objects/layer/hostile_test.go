@@ -19,33 +19,28 @@ import (
 // "l name target", "h name target".
 type h struct{ kind, name, arg string }
 
+// craft is the tar of entries, in PAX format (buildTar's).
 func craft(t *testing.T, entries []h) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
+	var pes []planEntry
 	for _, e := range entries {
-		hdr := &tar.Header{Name: e.name, Mode: 0o644, Format: tar.FormatPAX}
+		var pe planEntry
 		switch e.kind {
 		case "f":
-			hdr.Typeflag, hdr.Size = tar.TypeReg, int64(len(e.arg))
+			pe = fileE(e.name, 0o644, e.arg)
 		case "d":
-			hdr.Typeflag, hdr.Mode = tar.TypeDir, 0o755
+			pe = dirE(e.name, 0o755)
 		case "l":
-			hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, e.arg
+			pe = linkE(tar.TypeSymlink, e.name, e.arg)
 		case "h":
-			hdr.Typeflag, hdr.Linkname = tar.TypeLink, e.arg
+			pe = linkE(tar.TypeLink, e.name, e.arg)
+		default:
+			t.Fatalf("entry %q: kind %q is none of f, d, l, h", e.name, e.kind)
 		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if e.kind == "f" {
-			tw.Write([]byte(e.arg))
-		}
+		pe.hdr.Format = tar.FormatPAX
+		pes = append(pes, pe)
 	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return buildTar(t, pes)
 }
 
 // TestHostileLayers unpacks layers built to escape their directory. Each

@@ -1,7 +1,6 @@
 package layer
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"os"
@@ -23,20 +22,15 @@ func TestWhiteoutSparesSameLayer(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		file := func(name, body string) {
-			tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))})
-			tw.Write([]byte(body))
-		}
-		file("a", "this layer\n") // created, then whited out in the same layer: kept
-		file(".wh.a", "")
-		file(".wh.b", "") // b from below: gone
-		tw.WriteHeader(&tar.Header{Name: "d/", Typeflag: tar.TypeDir, Mode: 0o755})
-		file("d/new", "this layer\n")
-		file("d/.wh..wh..opq", "") // hides d/old from below, not d/new
-		tw.Close()
-		if err := Unpack(context.Background(), &buf, dir, mode); err != nil {
+		tarball := buildTar(t, []planEntry{
+			fileE("a", 0o644, "this layer\n"), // created, then whited out in the same layer: kept
+			fileE(".wh.a", 0o644, ""),
+			fileE(".wh.b", 0o644, ""), // b from below: gone
+			dirE("d/", 0o755),
+			fileE("d/new", 0o644, "this layer\n"),
+			fileE("d/.wh..wh..opq", 0o644, ""), // hides d/old from below, not d/new
+		})
+		if err := Unpack(context.Background(), bytes.NewReader(tarball), dir, mode); err != nil {
 			t.Fatal(err)
 		}
 		read := func(p string) string {
@@ -80,21 +74,16 @@ func TestWhiteoutAfterOwnEntries(t *testing.T) {
 				}
 			}
 		}
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		file := func(name, body string) {
-			tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))})
-			tw.Write([]byte(body))
-		}
-		file("d/s/new", "this layer\n") // no entry for d/ or d/s/
-		file(".wh.d", "")
-		tw.WriteHeader(&tar.Header{Name: "e/", Typeflag: tar.TypeDir, Mode: 0o755})
-		file("e/new", "this layer\n")
-		file(".wh.e", "")
-		file("o/s/new", "this layer\n")
-		file("o/.wh..wh..opq", "")
-		tw.Close()
-		if err := Unpack(context.Background(), &buf, dir, mode); err != nil {
+		tarball := buildTar(t, []planEntry{
+			fileE("d/s/new", 0o644, "this layer\n"), // no entry for d/ or d/s/
+			fileE(".wh.d", 0o644, ""),
+			dirE("e/", 0o755),
+			fileE("e/new", 0o644, "this layer\n"),
+			fileE(".wh.e", 0o644, ""),
+			fileE("o/s/new", 0o644, "this layer\n"),
+			fileE("o/.wh..wh..opq", 0o644, ""),
+		})
+		if err := Unpack(context.Background(), bytes.NewReader(tarball), dir, mode); err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range []string{"d/s/new", "e/new", "o/s/new"} {
