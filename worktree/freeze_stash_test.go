@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -30,25 +28,10 @@ func stashSetup(t *testing.T) *Worktree {
 // neither the stash nor the tree.
 func TestWriteDuringStashNotLost(t *testing.T) {
 	w := stashSetup(t)
-	root := w.Target()
-	var wrote error
-	var out []byte
-	w.beforeMount = func(upper string) {
-		if filepath.Base(upper) == "upper.next" {
-			out, wrote = exec.Command("sh", "-c", `echo late > "$1"/late.txt`, "sh", root).CombinedOutput()
-		}
-	}
-	t.Cleanup(func() { w.beforeMount = nil })
-	if _, err := w.Stash(context.Background(), "", nil, false); err != nil {
-		t.Fatalf("stash: %v", err)
-	}
-	b, err := os.ReadFile(root + "/late.txt")
-	if wrote == nil && (err != nil || string(b) != "late\n") {
-		t.Fatalf("a write made during the stash succeeded and was lost: %q, %v", b, err)
-	}
-	if wrote != nil && !strings.Contains(string(out), "Read-only file system") {
-		t.Errorf("the write during the stash failed otherwise: %v: %s", wrote, out)
-	}
+	writeDuringSwap(t, w, "the stash", "late.txt", func() error {
+		_, err := w.Stash(context.Background(), "", nil, false)
+		return err
+	})
 	checkThawed(t, w)
 }
 

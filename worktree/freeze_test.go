@@ -29,27 +29,39 @@ func TestWriteDuringSwitchNotLost(t *testing.T) {
 					must(t, write(dir+"/etc/motd", "hello\n"))
 				})
 			}
-			root := w.Target()
-			var wrote error
-			var out []byte
-			w.beforeMount = func(upper string) {
-				if filepath.Base(upper) == "upper.next" {
-					out, wrote = exec.Command("sh", "-c", `echo late > "$1"/late.txt`, "sh", root).CombinedOutput()
-				}
-			}
-			t.Cleanup(func() { w.beforeMount = nil })
-			if _, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "new"}); err != nil {
-				t.Fatalf("switch: %v", err)
-			}
-			b, err := os.ReadFile(root + "/late.txt")
-			if wrote == nil && (err != nil || string(b) != "late\n") {
-				t.Fatalf("a write made during the switch succeeded and was lost: %q, %v", b, err)
-			}
-			if wrote != nil && !strings.Contains(string(out), "Read-only file system") {
-				t.Errorf("the write during the switch failed otherwise: %v: %s", wrote, out)
-			}
+			writeDuringSwap(t, w, "the switch", "late.txt", func() error {
+				_, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "new"})
+				return err
+			})
 			checkThawed(t, w)
 		})
+	}
+}
+
+// writeDuringSwap runs op (what: "the switch") with a real process
+// writing name into the view from the hook at the fresh upper's mount,
+// the moment a frozen view guards, and checks that the write was kept or
+// refused as read-only: never taken and then lost with the old upper.
+func writeDuringSwap(t *testing.T, w *Worktree, what, name string, op func() error) {
+	t.Helper()
+	root := w.Target()
+	var wrote error
+	var out []byte
+	w.beforeMount = func(upper string) {
+		if filepath.Base(upper) == "upper.next" {
+			out, wrote = exec.Command("sh", "-c", `echo late > "$1/$2"`, "sh", root, name).CombinedOutput()
+		}
+	}
+	defer func() { w.beforeMount = nil }()
+	if err := op(); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, name))
+	if wrote == nil && (err != nil || string(b) != "late\n") {
+		t.Fatalf("a write made during %s succeeded and was lost: %q, %v", what, b, err)
+	}
+	if wrote != nil && !strings.Contains(string(out), "Read-only file system") {
+		t.Errorf("the write during %s failed otherwise: %v: %s", what, wrote, out)
 	}
 }
 
