@@ -36,18 +36,7 @@ func TestGuide(t *testing.T) {
 	lines := guideLines(t, filepath.Join("..", "..", "docs", "guide.md"))
 	work := t.TempDir()
 	t.Cleanup(func() { unmountUnder(work) })
-	bin := filepath.Join(work, "bin")
-	if err := os.Mkdir(bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrapper := fmt.Sprintf("#!/bin/sh\nSTRATA_TEST_MAIN=1 exec %q \"$@\"\n", self)
-	if err := os.WriteFile(filepath.Join(bin, "strata"), []byte(wrapper), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	pathEnv := strataOnPath(t, work)
 	// The files the guide imports: ../rootfs, base.tar.zst, an OCI
 	// layout ../layout:v1, its tar ../oci.tar and a docker archive
 	// ../img.tar.
@@ -61,7 +50,7 @@ func TestGuide(t *testing.T) {
 	// A Debian root's, which --add-host and --dns write over.
 	os.WriteFile(filepath.Join(work, "rootfs", "etc", "hosts"), []byte("127.0.0.1\tlocalhost\n"), 0o644)
 	os.WriteFile(filepath.Join(work, "rootfs", "etc", "resolv.conf"), []byte("nameserver 127.0.0.53\n"), 0o644)
-	env := append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "HOME="+work, "SOURCE_DATE_EPOCH=1700000000", "TOKEN=secret")
+	env := append(pathEnv, "HOME="+work, "SOURCE_DATE_EPOCH=1700000000", "TOKEN=secret")
 	reg := testregistry.Start(t)
 	setup := `set -e
 mkdir myenv0 && cd myenv0 && strata init -q .
