@@ -4,10 +4,8 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -18,23 +16,12 @@ import (
 // must hold the demo's three commits, and the script must leave neither
 // its directory nor its mount behind.
 func TestDemoScript(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("needs root: the demo mounts its checkout and runs containers")
-	}
-	top, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	top := projectTop(t, "the demo mounts its checkout and runs containers")
 	strata := buildStrata(t, top, t.TempDir())
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(top, "scripts", "demo.sh"), strata)
-	cmd.Dir = top
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
-	cmd.WaitDelay = time.Minute
-	b, err := cmd.CombinedOutput()
+	b, err := scriptCommand(ctx, top, "demo.sh", strata).CombinedOutput()
 	out := string(b)
 	if err != nil {
 		t.Fatalf("scripts/demo.sh: %v\n%s", err, out)

@@ -21,13 +21,7 @@ import (
 // to its end and read numbers where it reads figures, not how fast
 // anything is.
 func TestBenchScripts(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("needs root: the benches mount filesystems and run containers")
-	}
-	top, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	top := projectTop(t, "the benches mount filesystems and run containers")
 	dir := t.TempDir()
 	strata := buildStrata(t, top, dir)
 	tree := smallTree(t, dir)
@@ -35,17 +29,11 @@ func TestBenchScripts(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(top, "scripts", "bench.sh"), strata)
-	cmd.Dir = top
+	cmd := scriptCommand(ctx, top, "bench.sh", strata)
 	cmd.Env = append(os.Environ(), "BENCH_SMOKE=1", "STRATA_BENCH_TREE="+tree, "BENCH_OUT="+out, "BENCH_SVG="+svg)
-	// Stopped as a group, by SIGTERM: the benches' traps unmount and
-	// remove what they made.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
-	cmd.WaitDelay = time.Minute
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
-	err = cmd.Run()
+	err := cmd.Run()
 	b, rerr := os.ReadFile(out) // written whether or not a bench failed
 	report := string(b)
 	if err != nil {
@@ -112,6 +100,32 @@ func checkReport(t *testing.T, top, report string) {
 }
 
 // buildStrata builds the two binaries as make build does (the front and
+// projectTop is the repository's top directory; the scripts need root
+// (why says for what).
+func projectTop(t *testing.T, why string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root: " + why)
+	}
+	top, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return top
+}
+
+// scriptCommand runs scripts/NAME from top, stopped as a group by
+// SIGTERM when ctx ends: the scripts' traps unmount and remove what they
+// made.
+func scriptCommand(ctx context.Context, top, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, filepath.Join(top, "scripts", name), args...)
+	cmd.Dir = top
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = time.Minute
+	return cmd
+}
+
 // strata-full beside it) into dir, and returns the front's path.
 func buildStrata(t *testing.T, top, dir string) string {
 	t.Helper()
