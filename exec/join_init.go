@@ -130,7 +130,8 @@ func enterByPidfd(pidfd int) {
 
 // enterRoot makes the directory fd holds, the container's root (its pid
 // 1's, opened on the host), this process's root and working directory:
-// nsenter left it the host's root (--root=/, see joinFromInit).
+// nsenter left it its own descriptor directory as root
+// (--root=/proc/self/fd, see joinFromInit).
 func enterRoot(fd int) {
 	if err := unix.Fchdir(fd); err != nil {
 		failInit(CodeRuntime, fmt.Errorf("join container: enter its root: %w", err))
