@@ -140,8 +140,9 @@ it as a rename ("R /old -> /new").
 A config staged by 'reset --soft' (the old HEAD's, when it differs from
 the new HEAD's: the next commit records it, as it records the files) is
 listed by the names of the fields that differ, "config: Cmd, Env" ("config"
-in JSON, and the work tree is not clean); not with PATHs, nor in
---porcelain's lines, which are paths.
+in JSON, and the work tree is not clean), as "M  config" in --porcelain's
+lines (no path starts without /, and a script that reads empty as clean
+must see it); not with PATHs.
 
 The paths a checkout -m left in conflict are listed as unmerged (U, UU,
 "Unmerged paths:", "conflicts" in JSON) until the next commit.
@@ -317,6 +318,9 @@ func printStatus(w io.Writer, h refs.Head, cs []tree.Change, seq *worktree.Seque
 			r.put("## %s", pathquote.Name(name))
 		}
 		if o.porcelain {
+			if len(o.config) > 0 {
+				r.put("M  config")
+			}
 			printPorcelain(r, cs, append(seqConflicts(seq), o.unmerged...))
 			return nil
 		}
