@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -308,4 +309,31 @@ func TestCheckoutMergeDiff3(t *testing.T) {
 	checkCarried(t, w, []string{"M /etc/lines"}, map[string]string{
 		"/etc/lines": "1\n2\n3\n4\n<<<<<<< new\nFIVE\n||||||| main\n5\n=======\nfive\n>>>>>>> local\n",
 	})
+}
+
+// TestStashApplyOverUnmerged: stash apply and pop are refused over the
+// unmerged paths of a checkout -m, as git's "needs merge", and write
+// nothing.
+func TestStashApplyOverUnmerged(t *testing.T) {
+	ctx := context.Background()
+	w := mergeSetup(t)
+	root := w.Target()
+	must(t, write(root+"/etc/stashed", "s\n"))
+	s, err := w.Stash(ctx, "", nil, false)
+	must(t, err)
+	must(t, write(root+"/etc/lines", "1\n2\n3\n4\nfive\n"))
+	if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new", Merge: true}); err != nil {
+		t.Fatalf("checkout -m over a conflict: %v", err)
+	}
+	for _, verb := range []string{"apply", "pop"} {
+		var ue *UnmergedError
+		err := w.ApplyStash(ctx, s.ID, verb)
+		if !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), "stash "+verb+": /etc/lines needs merge") {
+			t.Errorf("stash %s over an unmerged path: %v", verb, err)
+		}
+	}
+	if _, err := os.Lstat(root + "/etc/stashed"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused apply wrote the stash's file: %v", err)
+	}
+	checkUnmerged(t, w, []string{"/etc/lines"})
 }

@@ -193,9 +193,13 @@ func (w *Worktree) ApplyStash(ctx context.Context, id digest.Digest, verb string
 		return err
 	}
 	defer unlock()
-	_, h, changes, err := w.beginOver(ctx, "stash "+verb)
+	st, h, changes, err := w.beginOver(ctx, "stash "+verb)
 	if err != nil {
 		return err
+	}
+	if len(st.Unmerged) > 0 {
+		// As git's: a merge into markers would mix two conflicts.
+		return &UnmergedError{Verb: "stash " + verb, Conflicts: st.Unmerged, Flag: "'strata reset --hard'"}
 	}
 	stash, err := w.commit(id)
 	if err != nil {
