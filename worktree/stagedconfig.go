@@ -211,3 +211,28 @@ func switchName(o CheckoutOptions, c *objects.Commit) string {
 	}
 	return "an unborn branch"
 }
+
+// withFields is dst with the named fields (as ConfigChanges names them)
+// set as src has them: removed where src has none.
+func withFields(dst, src ocispec.ImageConfig, fields []string) (ocispec.ImageConfig, error) {
+	d, sf := configFields(dst), configFields(src)
+	if d == nil {
+		d = map[string]json.RawMessage{}
+	}
+	for _, f := range fields {
+		if v, ok := sf[f]; ok {
+			d[f] = v
+		} else {
+			delete(d, f)
+		}
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return ocispec.ImageConfig{}, err
+	}
+	var out ocispec.ImageConfig
+	if err := json.Unmarshal(b, &out); err != nil {
+		return ocispec.ImageConfig{}, fmt.Errorf("stashed config: %w", err)
+	}
+	return out, nil
+}

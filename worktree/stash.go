@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
@@ -74,12 +75,23 @@ func (w *Worktree) Stash(ctx context.Context, message string, paths []string, fo
 		}
 		defer thaw()
 	}
-	l, err := w.stashLayer(ctx, st, parent, paths)
-	if err != nil {
-		return nil, err
+	// A staged config goes with a whole-tree stash, as git's stash
+	// saves the index: it is the stash commit's config.
+	var staged *ocispec.ImageConfig
+	if len(paths) == 0 {
+		if staged, err = w.stagedFor(st); err != nil {
+			return nil, err
+		}
 	}
 	nc := objects.NewCommit{Parent: parent, Message: stashMessage(h, parent, message), Date: time.Now(),
-		OS: runtime.GOOS, Architecture: runtime.GOARCH, Layers: []objects.Layer{l}}
+		OS: runtime.GOOS, Architecture: runtime.GOARCH, Config: staged}
+	l, err := w.stashLayer(ctx, st, parent, paths)
+	switch {
+	case err == nil:
+		nc.Layers = []objects.Layer{l}
+	case !errors.Is(err, ErrNoLocalChanges) || staged == nil:
+		return nil, err
+	}
 	if nc.Author, err = w.Repo.Identity(); err != nil {
 		return nil, err
 	}
@@ -93,10 +105,15 @@ func (w *Worktree) Stash(ctx context.Context, message string, paths []string, fo
 	// Killed here, the changes are both saved and still in the work tree:
 	// nothing is lost.
 	testHook("stash-saved")
-	if len(paths) > 0 {
+	switch {
+	case len(paths) > 0:
 		err = w.dropStashed(ctx, c, parent)
-	} else {
+	case len(nc.Layers) == 0: // the config alone
+		st.StagedConfig, st.StagedOn = nil, ""
+		err = w.writeState(st)
+	default:
 		st.Pending = ""
+		st.StagedConfig, st.StagedOn = nil, ""
 		_, err = w.switchTo(ctx, st, parent, false)
 	}
 	if err != nil {
@@ -220,12 +237,23 @@ func (w *Worktree) ApplyStash(ctx context.Context, id digest.Digest, verb string
 	if err != nil {
 		return err
 	}
+	cfg, err := w.stashedConfig(st, base, stash, verb)
+	if err != nil {
+		return err
+	}
 	cs := conflictedChangeSet(o)
 	if clash := overlapping(changes, cs.Paths); len(clash) > 0 {
 		return fmt.Errorf("%w would be overwritten: %s; commit them, or put them aside with 'strata stash', before a stash %s", ErrDirty, changeList(clash), verb)
 	}
 	if err := w.writeThrough(ctx, cs); err != nil {
 		return err
+	}
+	if cfg != nil {
+		// Killed before this, the files are back and the stash entry
+		// is still there (pop drops it after): nothing is lost.
+		if err := w.stageOnHead(*cfg); err != nil {
+			return err
+		}
 	}
 	if len(o.conflicts) > 0 {
 		return &StashConflictError{Paths: o.conflicts}
@@ -251,4 +279,43 @@ func overlapping(changes []tree.Change, paths []string) []tree.Change {
 		}
 	}
 	return out
+}
+
+// stashedConfig is the config a stash apply stages: the one the next
+// commit would start from, with the fields the stash changed against its
+// base set as the stash has them; nil when it changed none. A config
+// already staged that this would change refuses the apply.
+func (w *Worktree) stashedConfig(st State, base, stash *objects.Commit, verb string) (*ocispec.ImageConfig, error) {
+	fields := ConfigChanges(base.Config.Config, stash.Config.Config)
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	index, err := w.indexConfig(st)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := withFields(index, stash.Config.Config, fields)
+	if err != nil {
+		return nil, err
+	}
+	if staged, err := w.stagedFor(st); err != nil {
+		return nil, err
+	} else if staged != nil && !SameConfig(*staged, cfg) {
+		return nil, w.refuseStaged(st, "a stash "+verb)
+	}
+	return &cfg, nil
+}
+
+// stageOnHead stages cfg on the commit the work tree is at.
+func (w *Worktree) stageOnHead(cfg ocispec.ImageConfig) error {
+	st, _, err := w.State()
+	if err != nil {
+		return err
+	}
+	c, err := w.commit(st.Commit)
+	if err != nil {
+		return err
+	}
+	st.stageConfig(cfg, c)
+	return w.writeState(st)
 }

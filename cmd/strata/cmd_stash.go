@@ -88,7 +88,10 @@ Each entry is a commit on top of the one the work tree was on, holding
 the changes as one layer: a complete image ('strata run --rev stash@{0}')
 that the reflog of refs/stash lists and gc keeps until the entry expires
 (gc.reflogExpire, else 90 days) or is dropped. Paths the exclude rules
-leave out are neither saved nor dropped, as in git.
+leave out are neither saved nor dropped, as in git. A config staged by
+'reset --soft' is saved too, as git's stash saves the index: the entry's
+commit records it (a staged config alone is a change to stash), and
+apply and pop stage it again, refused while another config is staged.
 
 apply and pop merge the stash's changes into the work tree over the
 commit it was made on, as git's do, so they apply after HEAD has moved.
