@@ -69,6 +69,10 @@ func scriptParams(dir string) testscript.Params {
 			e.Defer(func() { unmountUnder(e.WorkDir) })
 			// Nor its detached runs (defers run last first: before the unmount).
 			e.Defer(func() { killSupervisorsUnder(e.WorkDir) })
+			// Nor a command it started in the background ("sh -c 'strata
+			// ... &'") that a failed step left waiting, at a test hook say:
+			// it would finish its switch after the unmount.
+			e.Defer(func() { killProcessesIn(e.WorkDir) })
 			e.Setenv("HOME", e.WorkDir)
 			e.Setenv("SOURCE_DATE_EPOCH", "1700000000")
 			// Stories type control characters as ${NL} and ${CR}.
@@ -211,6 +215,21 @@ func unmountUnder(dir string) {
 	sort.Sort(sort.Reverse(sort.StringSlice(targets)))
 	for _, t := range targets {
 		unix.Unmount(t, unix.MNT_DETACH)
+	}
+}
+
+// killProcessesIn SIGKILLs every process whose working directory is dir
+// or below it: what a story started in the background and left running.
+func killProcessesIn(dir string) {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(filepath.Base(p))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if cwd, err := os.Readlink(p + "/cwd"); err == nil && (cwd == dir || strings.HasPrefix(cwd, dir+"/")) {
+			unix.Kill(pid, unix.SIGKILL)
+		}
 	}
 }
 
