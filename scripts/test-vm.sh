@@ -38,6 +38,8 @@ CGO_ENABLED=0 $GO build -tags strata_init -ldflags "-s -w" -o "$root/strata/stra
 # TestNoStrataImports reads the package's sources from its working directory.
 cp exec/*.go "$root/strata/"
 cp -r exec/testdata "$root/strata/" # TestSeccompCompileMatchesGoBPF's reference programs
+# TestRuntimeDocAPI reads ../docs/runtime.md from there.
+mkdir -p "$root/docs" && cp docs/runtime.md "$root/docs/"
 
 # The tests copy /usr/bin/busybox into their root filesystems.
 cp /usr/bin/busybox "$root/usr/bin/busybox"

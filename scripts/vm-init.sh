@@ -8,7 +8,7 @@
 bb=/usr/bin/busybox
 if [ "$1" != stage2 ]; then
 	$bb mount -t tmpfs -o mode=755 root /newroot
-	for d in bin usr lib lib64 strata modules init; do
+	for d in bin usr lib lib64 strata docs modules init; do
 		[ -e /$d ] && $bb cp -a /$d /newroot/
 	done
 	$bb mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp
