@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/strata-sh/strata/internal/testrootfs"
 )
@@ -113,14 +114,18 @@ func startAsUser(t *testing.T, dir string, spec Spec) {
 }
 
 // pidRunning returns the host pid of the one process whose command line
-// is cmdline (NUL-terminated arguments).
+// is cmdline (NUL-terminated arguments). It waits for it: a script that
+// signals readiness before it execs its last command is seen a moment
+// before that command (seen in the cgroup-v2 VM, where TCG is slow).
 func pidRunning(t *testing.T, cmdline string) int {
 	t.Helper()
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && string(b) == cmdline {
-			if pid, err := strconv.Atoi(e.Name()); err == nil {
-				return pid
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && string(b) == cmdline {
+				if pid, err := strconv.Atoi(e.Name()); err == nil {
+					return pid
+				}
 			}
 		}
 	}
