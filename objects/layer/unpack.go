@@ -55,6 +55,7 @@ func unpackTar(ctx context.Context, r io.Reader, dir string, mode UnpackMode, in
 	if err != nil {
 		return nil, fmt.Errorf("unpack layer: %w", &os.PathError{Op: "open", Path: dir, Err: err})
 	}
+	growFDTable(root)
 	u := &unpacker{
 		mode: mode, root: root, dirs: map[string]int{}, created: newPathSet(), whited: newPathSet(), holds: newPathSet(),
 		buf:      make([]byte, 1<<20),
