@@ -87,7 +87,9 @@ func joinContainer(ctx context.Context, pid int, spec Spec) (int, error) {
 	}
 	caps := runCaps
 	if spec.PrivilegedExec {
-		if caps, err = capSet(true, spec.CapAdd, spec.CapDrop); err != nil {
+		// Every capability, whatever the run dropped, as docker's and
+		// podman's exec --privileged: the filter below stays the run's.
+		if caps, err = capSet(true, nil, nil); err != nil {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
 	}

@@ -3,6 +3,7 @@ package exec
 import (
 	"bytes"
 	"context"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,4 +73,42 @@ func holdsCap(t *testing.T, mask string, n uint) bool {
 		t.Fatalf("capability mask %q: %v", mask, err)
 	}
 	return v&(1<<n) != 0
+}
+
+// TestJoinPrivilegedIgnoresTheRunsCapDrop: docker's and podman's exec
+// --privileged give the command every capability, those the run dropped
+// too (podman here, after run --cap-drop ALL --cap-add SETUID: CapEff
+// 000001fffeffffff, every one root holds); a plain exec keeps the run's.
+func TestJoinPrivilegedIgnoresTheRunsCapDrop(t *testing.T) {
+	run := Spec{CapDrop: []string{"ALL"}, CapAdd: []string{"SETUID"}}
+	pid, _ := startJoinable(t, func(s *Spec) { s.CapDrop, s.CapAdd = run.CapDrop, run.CapAdd }, "touch /ready; exec sleep 1000")
+	own, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := statusOf(string(own))["CapPrm"]
+
+	r := joinPrivileged(t, pid, run, "grep", "-E", "^(CapEff|CapBnd|Seccomp):", "/proc/self/status")
+	if r.code != 0 || r.err != nil {
+		t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
+	}
+	st := statusOf(r.stdout)
+	if st["CapEff"] != all || st["CapBnd"] != all {
+		t.Errorf("exec --privileged into a run of --cap-drop ALL: CapEff %q CapBnd %q, want every capability strata holds, %q", st["CapEff"], st["CapBnd"], all)
+	}
+	if st["Seccomp"] != "2" {
+		t.Errorf("Seccomp %q, want the run's filter (2)", st["Seccomp"])
+	}
+
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code, err := Join(ctx, pid, Spec{Args: []string{"grep", "CapEff:", "/proc/self/status"},
+		CapAdd: run.CapAdd, CapDrop: run.CapDrop, Stdout: &out})
+	if code != 0 || err != nil {
+		t.Fatalf("plain exec: code %d err %v", code, err)
+	}
+	if got := statusOf(out.String())["CapEff"]; got != "0000000000000080" {
+		t.Errorf("plain exec: CapEff %q, want the run's CAP_SETUID alone (0000000000000080)", got)
+	}
 }

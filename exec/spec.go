@@ -51,8 +51,9 @@ type Spec struct {
 	CapAdd     []string // "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL" adds every capability
 	CapDrop    []string // same names; "ALL" drops every default capability
 	Init       bool     // run a tiny pid 1 that reaps zombies and forwards signals
-	// PrivilegedExec, in Join only, gives the command every capability
-	// (docker's exec --privileged) but keeps the seccomp filter that
+	// PrivilegedExec, in Join only, gives the command every capability,
+	// those CapDrop takes from the run too (docker's and podman's exec
+	// --privileged), but keeps the seccomp filter that
 	// Privileged, CapAdd and CapDrop give the run, as runc exec loads the
 	// container's: a --privileged run has none.
 	PrivilegedExec bool

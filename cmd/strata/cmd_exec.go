@@ -34,9 +34,10 @@ in its namespaces and cgroups (so under its device rules and limits), with
 the same capabilities, seccomp profile, no_new_privs and --group-add
 groups as the run, its environment, user and working directory unless
 -e, -u and -w say otherwise. --privileged gives the command every
-capability and keeps the rest, as docker's exec --privileged: the run's
-seccomp filter (none if the run is --privileged), no_new_privs, device
-rules, limits, masked paths and read-only /sys.
+capability, those the run's --cap-drop took too, and keeps the rest, as
+docker's and podman's exec --privileged: the run's seccomp filter (none
+if the run is --privileged), no_new_privs, device rules, limits, masked
+paths and read-only /sys.
 
   strata exec web ps                 # what runs in web
   strata exec -it web /bin/sh        # a shell at a terminal inside web
