@@ -1,65 +1,139 @@
 package exec
 
 import (
+	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/strata-sh/strata/internal/testrootfs"
 )
 
 // What a container reaches of a strata exec (Join) into it.
 
-// TestJoinRunsASealedNsenter: Join's way through nsenter, taken for a
-// container that may ptrace, runs nsenter from a sealed copy. Its child
-// runs in the container's PID namespace, and such a container opened the
-// child's /proc/<pid>/exe (O_PATH) and, once no nsenter ran, reopened it
-// for writing: the host's nsenter, which root runs at the next exec. The
-// parent nsenter runs the same file for as long as the command does, so
-// it is looked at from here.
-func TestJoinRunsASealedNsenter(t *testing.T) {
+// TestJoinShowsTheContainerNothingUnconfined: on nsenter's way, taken
+// for a container that may ptrace, no process of the exec appears in the
+// container's PID namespace before it is confined. nsenter forked its
+// child there, which ran the joined init with every capability strata
+// holds, rooted at nsenter's descriptor directory on the host's /proc:
+// a process of the container read a host file through
+// /proc/<child>/root/../../.. (and could have written one), or could
+// trace the child, or reopen its /proc/<pid>/exe, nsenter's binary, for
+// writing. The join is held here while the init waits for its config,
+// and the container scans its /proc meanwhile.
+func TestJoinShowsTheContainerNothingUnconfined(t *testing.T) {
 	useSmallInit(t)
-	pid, root := startJoinable(t, func(s *Spec) { s.CapAdd = []string{"SYS_PTRACE"} }, "touch /ready; exec sleep 1000")
-	wantPidfd(t, pid, false, false)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan result, 1)
-	go func() {
-		code, err := Join(ctx, pid, Spec{Args: []string{"sh", "-c", "touch /joined; exec sleep 1000"}, Stdout: io.Discard, Stderr: io.Discard})
-		done <- result{code: code, err: err}
-	}()
-	defer func() { cancel(); <-done }()
-	waitFile(t, filepath.Join(root, "joined"))
-	exe := ""
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		target, _ := os.Readlink("/proc/" + e.Name() + "/exe")
-		if err != nil || !strings.Contains(target, "nsenter") {
-			continue
-		}
-		// The fourth field is the parent's pid (the command name, the
-		// second, has no space here).
-		if f := strings.Fields(string(stat)); len(f) > 3 && f[3] == strconv.Itoa(os.Getpid()) {
-			exe = "/proc/" + e.Name() + "/exe"
-		}
-	}
-	if exe == "" {
-		t.Fatal("no nsenter of this process runs")
-	}
-	target, _ := os.Readlink(exe)
-	f, err := os.Open(exe)
+	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0)
-	if err != nil || seals&unix.F_SEAL_WRITE == 0 {
-		t.Errorf("nsenter runs from %s, not a sealed copy (seals %#x, %v)", target, seals, err)
+	marker := filepath.Join(t.TempDir(), "marker")
+	if err := os.WriteFile(marker, []byte("a host file"), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	pid, root := startJoinable(t, func(s *Spec) {
+		s.CapAdd = []string{"SYS_PTRACE"}
+		if err := testrootfs.InstallBinary(self, s.Root, "/bin/probe"); err != nil {
+			t.Fatal(err)
+		}
+	}, "touch /ready; "+helperEnv+"=rootwalk exec /bin/probe "+marker)
+	wantPidfd(t, pid, false, false)
+	bnd, err := capField(pid, "CapBnd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(old func(int)) { joinStarted = old }(joinStarted)
+	joinStarted = func(joined int) {
+		if !waitJoinedInit(joined) {
+			t.Errorf("the joined init of %d never ran", joined)
+			return
+		}
+		waitScans(t, root, 2)
+		for _, p := range inPidNamespaceOf(pid) {
+			if eff, err := capField(p, "CapEff"); err == nil && eff&^bnd != 0 {
+				comm, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/comm")
+				t.Errorf("process %d (%s) in the container's PID namespace holds capabilities %#x beyond the container's %#x",
+					p, strings.TrimSpace(string(comm)), eff, bnd)
+			}
+		}
+	}
+	r := join(t, pid, nil, "true")
+	if r.code != 0 || r.err != nil {
+		t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "found")); err == nil {
+		t.Errorf("the container read a host file through a joining process:\n%s", b)
+	}
+}
+
+// waitJoinedInit waits until the joined init (named strata-exec) runs as
+// pid or as a child of it, as nsenter's child did.
+func waitJoinedInit(pid int) bool {
+	p := strconv.Itoa(pid)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		pids := []string{p}
+		if b, err := os.ReadFile("/proc/" + p + "/task/" + p + "/children"); err == nil {
+			pids = append(pids, strings.Fields(string(b))...)
+		}
+		for _, q := range pids {
+			if comm, _ := os.ReadFile("/proc/" + q + "/comm"); string(comm) == "strata-exec\n" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// waitScans waits until the rootwalk probe in root has scanned its /proc
+// n more times.
+func waitScans(t *testing.T, root string, n int) {
+	t.Helper()
+	scans := func() int {
+		b, _ := os.ReadFile(filepath.Join(root, "scans"))
+		v, _ := strconv.Atoi(string(b))
+		return v
+	}
+	want := scans() + n
+	for deadline := time.Now().Add(30 * time.Second); scans() < want; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("the probe in the container did not scan /proc %d more times", n)
+			return
+		}
+	}
+}
+
+// inPidNamespaceOf lists the host pids of the processes in pid's PID
+// namespace.
+func inPidNamespaceOf(pid int) []int {
+	ns, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if theirs, err := os.Readlink("/proc/" + e.Name() + "/ns/pid"); err == nil && theirs == ns {
+			pids = append(pids, p)
+		}
+	}
+	return pids
+}
+
+// capField reads a capability mask (CapEff, CapBnd...) of pid.
+func capField(pid int, field string) (uint64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseUint(statusOf(string(b))[field], 16, 64)
 }
 
 // TestJoinedCommandLeadsItsOwnSession: a joined command is the leader of
@@ -81,6 +155,15 @@ func TestJoinedCommandLeadsItsOwnSession(t *testing.T) {
 			f := strings.Fields(r.stdout)
 			if len(f) < 6 || f[5] != f[0] {
 				t.Errorf("the command is not its session's leader: %q", r.stdout)
+			}
+			// With a terminal, its pty is the session's controlling
+			// terminal (tty_nr, the seventh field).
+			var out bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			code, err := Join(ctx, pid, Spec{Args: []string{"cat", "/proc/self/stat"}, Terminal: true, Stdout: &out})
+			if f = strings.Fields(out.String()); code != 0 || err != nil || len(f) < 7 || f[5] != f[0] || f[6] == "0" {
+				t.Errorf("with a terminal: code %d err %v, stat %q: want the leader of a session with its pty", code, err, out.String())
 			}
 		})
 	}

@@ -111,6 +111,8 @@ func helperMain() {
 		if err == nil {
 			unix.Close(fd)
 		}
+	case "rootwalk":
+		rootWalk(os.Args[1])
 	case "pid1fds":
 		probePid1Fds()
 	case "fds":
@@ -344,5 +346,30 @@ func requireDirect(t testing.TB) {
 	t.Helper()
 	if !directUsable(&Spec{}) {
 		t.Skip("no direct start here (cgroup v2, or a kernel before 6.15: see directUsable)")
+	}
+}
+
+// rootWalk (probe rootwalk MARKER) is a container's attack on a process
+// that enters it from the host: forever, for each process in its /proc
+// but itself, it reads MARKER, a host path, through that process's root
+// and "../../.." (a walk that starts at another process's root climbs
+// above it), and adds what it read to /found. It writes the number of
+// scans done to /scans.
+func rootWalk(marker string) {
+	self := strconv.Itoa(os.Getpid())
+	for scans := 1; ; scans++ {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			if n := e.Name(); n != self && n[0] >= '1' && n[0] <= '9' {
+				if b, err := os.ReadFile("/proc/" + n + "/root/../../.." + marker); err == nil {
+					if f, err := os.OpenFile("/found", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err == nil {
+						fmt.Fprintf(f, "/proc/%s/root/../../..%s: %q\n", n, marker, b)
+						f.Close()
+					}
+				}
+			}
+		}
+		os.WriteFile("/scans.tmp", []byte(strconv.Itoa(scans)), 0o644)
+		os.Rename("/scans.tmp", "/scans")
 	}
 }

@@ -88,7 +88,7 @@ func containerInit() {
 	if err := setupContainer(cfg); err != nil {
 		failInit(CodeRuntime, fmt.Errorf("start container: %w", err))
 	}
-	code, err := startProcess(cfg, true)
+	code, err := startProcess(cfg, true, nil)
 	failInit(code, err)
 }
 
@@ -259,7 +259,10 @@ func enterCwd(cfg *initConfig) error {
 // startProcess confines this thread and execs the user's command. It
 // returns only on failure, with the exit code to report. deathSignal:
 // the command dies (SIGKILL) when this process's parent does.
-func startProcess(cfg *initConfig, deathSignal bool) (int, error) {
+// With fork (nsenter's way of a join, joinfork.go), this process forks
+// the command once confined, instead of becoming it; fork is its
+// exec-error pipe.
+func startProcess(cfg *initConfig, deathSignal bool, fork *[2]int) (int, error) {
 	// The working directory first: a relative command (./run.sh) is
 	// found from there, as runc and docker find it.
 	if err := enterCwd(cfg); err != nil {
@@ -271,7 +274,9 @@ func startProcess(cfg *initConfig, deathSignal bool) (int, error) {
 	}
 	cred, env, argv0 := cmd.cred, cmd.env, cmd.argv0
 	if cfg.Terminal {
-		if err := setupTerminal(cfg, cred); err != nil {
+		// Where this process lives on beside the command, the command's
+		// session takes the terminal.
+		if err := setupTerminal(cfg, cred, !cfg.Init && fork == nil); err != nil {
 			return CodeRuntime, fmt.Errorf("start container: %w", err)
 		}
 	}
@@ -294,9 +299,11 @@ func startProcess(cfg *initConfig, deathSignal bool) (int, error) {
 	// to raise a hard limit, as runc applies them: a low --ulimit
 	// (nofile=5, data=1m) no longer fails the setup's mounts or crashes
 	// its Go runtime. A pid 1 that lives on leaves them to the trampoline
-	// it starts the command through (limited.go).
+	// it starts the command through (limited.go), a joined init that
+	// forks the command to that child (joinfork.go): under nproc=1 its
+	// fork as the command's user failed.
 	setLimits := limitSelf
-	if cfg.Init {
+	if cfg.Init || fork != nil {
 		setLimits = raiseHard
 	}
 	if err := setLimits(cfg.Rlimits); err != nil {
@@ -331,6 +338,9 @@ func startProcess(cfg *initConfig, deathSignal bool) (int, error) {
 		if err := loadSeccomp(prog); err != nil {
 			return CodeRuntime, fmt.Errorf("start container: %w", err)
 		}
+	}
+	if fork != nil {
+		return forkJoined(cfg, argv0, env, *fork)
 	}
 	err = unix.Exec(argv0, cfg.Args, env)
 	return execFailure(cfg.Args[0], err)

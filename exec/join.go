@@ -40,15 +40,18 @@ import (
 //	  joinfd) enters the other namespaces through the pidfd, confines
 //	  itself as the container init does after pivot_root and executes
 //	  the command in place
-//	nsenter: util-linux nsenter enters the namespaces and executes the
-//	  init in join mode inside them:
+//	nsenter: util-linux nsenter enters the namespaces but the PID one
+//	  and executes the init in join mode inside them:
 //	    strata-init (joincg: host side; moves itself into the cgroups)
-//	      -> execve nsenter -t PID -m -u -i -n -p -C   (forks into the PID namespace)
+//	      -> execve nsenter -t PID -m -u -i -n -C
 //	         -> execve /N from nsenter's /proc/self/fd (join: enters the
-//	            container's root, confines itself, then execve the command)
-//	  nsenter holds the status pipe until the command ends, so the init
-//	  makes a status pipe of its own and sends its read end back over a
-//	  socket: its end says the command runs, as on the other ways.
+//	            container's root and, for its children, PID namespace,
+//	            confines itself, then forks the command and waits for it:
+//	            joinfork.go)
+//	  The init makes a status pipe of its own and sends its read end back
+//	  over a socket (nsenter, which used to fork, held the first one until
+//	  the command ended): its end says the command runs, as on the other
+//	  ways.
 func Join(ctx context.Context, pid int, spec Spec) (int, error) {
 	code, err := joinContainer(ctx, pid, spec)
 	return code, joinError(err)
@@ -149,11 +152,15 @@ func readStatusPipe(sock *os.File) (b []byte, ok bool) {
 // of strata could fork the command itself.
 var joinByInit = false
 
+// joinStarted is called on nsenter's way once the joined init is started
+// and before it has its config; tests hold the join there.
+var joinStarted = func(pid int) {}
+
 // joinFromInit runs cfg in the container of pid through the init: forked
 // into the container by a thread of this process where t is given, else
 // through nsenter (see Join).
 func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *joinTarget) (int, error) {
-	var nsenter, containerRoot *os.File
+	var nsenter, containerRoot, pidNamespace *os.File
 	var procs []string
 	if t == nil {
 		path, err := osexec.LookPath("nsenter")
@@ -175,6 +182,10 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 			return CodeRuntime, runtimeErr("%w", err)
 		}
 		defer containerRoot.Close()
+		if pidNamespace, err = openPidNamespaceOf(pid); err != nil {
+			return CodeRuntime, runtimeErr("%w", err)
+		}
+		defer pidNamespace.Close()
 	}
 	var pidfd *os.File
 	if t != nil {
@@ -246,11 +257,18 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		// "/5" is the init, and nothing else of the host's shows
 		// through the child's /proc/PID/root. The init then enters the
 		// container's root (enterRoot), the descriptor after nsenter's.
+		// nsenter leaves the PID namespace alone (no -p), so neither it
+		// nor the init appears in the container's until the init has
+		// confined itself and forks the command into it (joinfork.go):
+		// nsenter's child did, unconfined, rooted at nsenter's
+		// descriptor directory on the host's /proc, and a container with
+		// CAP_SYS_PTRACE walked "/proc/PID/root/../../.." to the host's
+		// root.
 		cmd.Args = append([]string{"strata-join", nsenterPath, "-t", strconv.Itoa(pid),
-			"-m", "-u", "-i", "-n", "-p", "-C", "--root=/proc/self/fd", "--wd=/proc/self/fd",
+			"-m", "-u", "-i", "-n", "-C", "--root=/proc/self/fd", "--wd=/proc/self/fd",
 			"--", strings.TrimPrefix(self, "/proc/self/fd")}, procs...)
 		cmd.Env = []string{envMode + "=joincg", child}
-		cmd.ExtraFiles = append(files, statusChild, nsenter, containerRoot) // statusChild: fdJoinTTY, or the one after it
+		cmd.ExtraFiles = append(files, statusChild, nsenter, containerRoot, pidNamespace) // statusChild: fdJoinTTY, or the one after it
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	} else {
 		// No parent-death signal: Go's fork would kill a child that
@@ -290,6 +308,9 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 	}
 	if err != nil {
 		return CodeRuntime, runtimeErr("%w", err)
+	}
+	if t == nil {
+		joinStarted(cmd.Process.Pid)
 	}
 	if _, err := cfgW.Write(cfg.encode()); err != nil {
 		cmd.Process.Kill()

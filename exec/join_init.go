@@ -39,11 +39,12 @@ func joinCgroups() {
 	failInit(CodeRuntime, fmt.Errorf("join container: exec nsenter: %w", err))
 }
 
-// joinedInit runs inside the container's namespaces (mode join, after
-// nsenter), or enters them first through the pidfd it is given (mode
-// joinfd: born in the container's cgroups and PID namespace, see Join).
-// It confines itself and executes the command, as the container init does
-// after pivot_root.
+// joinedInit runs inside the container's namespaces but the PID one
+// (mode join, after nsenter), or enters them first through the pidfd it
+// is given (mode joinfd: born in the container's cgroups and PID
+// namespace, see Join). It confines itself as the container init does
+// after pivot_root, and executes the command (joinfd) or forks it into
+// the container's PID namespace (join, joinfork.go).
 func joinedInit(byPidfd bool) {
 	runtime.LockOSThread()
 	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("strata-exec\x00")[0])), 0, 0, 0)
@@ -62,11 +63,18 @@ func joinedInit(byPidfd bool) {
 	if cfg.Terminal {
 		last++
 	}
+	var fork *[2]int
 	if byPidfd {
 		enterByPidfd(last)
 	} else {
 		enterRoot(last + 2) // after the status socket and nsenter's binary
+		enterPidNamespace(last + 3)
 		ownStatus(last)
+		// Made now: a low --ulimit nofile applies before the fork.
+		fork = new([2]int)
+		if err := unix.Pipe2(fork[:], unix.O_CLOEXEC); err != nil {
+			failInit(CodeRuntime, fmt.Errorf("join container: pipe: %w", err))
+		}
 	}
 	if cfg.Terminal {
 		// The pty master goes back over fdJoinTTY (fdTTY is the sealed
@@ -77,17 +85,18 @@ func joinedInit(byPidfd bool) {
 		unix.Close(fdJoinTTY)
 	}
 	// A session of its own, as Run's command and the thread's way have:
-	// in the caller's (nsenter's child, and a child of strata here), the
-	// caller's terminal is the command's controlling one, and the
-	// container's program could push input into the caller's shell
-	// (TIOCSTI). With Terminal, its pty becomes the controlling one.
+	// in the caller's (a child of strata here), the caller's terminal is
+	// the command's controlling one, and the container's program could
+	// push input into the caller's shell (TIOCSTI). With Terminal, its
+	// pty becomes the controlling one. On nsenter's way the command this
+	// process forks leads a session of its own again (rawForkExec).
 	if _, err := unix.Setsid(); err != nil {
 		failInit(CodeRuntime, fmt.Errorf("join container: setsid: %w", err))
 	}
 	// No parent-death signal on the pidfd way: the parent is a strata
 	// thread that ends right after the fork (startInto), and the signal
 	// would kill the command whenever that end came after it was set.
-	code, err := startProcess(cfg, !byPidfd)
+	code, err := startProcess(cfg, !byPidfd, fork)
 	failInit(code, err)
 }
 
@@ -141,6 +150,17 @@ func enterRoot(fd int) {
 	}
 	if err := unix.Chdir("/"); err != nil {
 		failInit(CodeRuntime, fmt.Errorf("join container: enter its root: %w", err))
+	}
+	unix.Close(fd)
+}
+
+// enterPidNamespace makes the PID namespace fd holds (the container's,
+// opened on the host) the one of this process's children: the command
+// this process forks once it has confined itself (joinfork.go) is the
+// first of this exec that the container sees.
+func enterPidNamespace(fd int) {
+	if err := unix.Setns(fd, unix.CLONE_NEWPID); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: enter its PID namespace: %w", err))
 	}
 	unix.Close(fd)
 }

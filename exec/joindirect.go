@@ -47,8 +47,9 @@ import (
 // of the container that holds CAP_SYS_PTRACE may open that child's
 // /proc/PID/mem, and so write into strata on the host; and the init
 // forked into the container runs in the host's mount namespace with
-// every capability until it has entered the others. nsenter forks
-// without CLONE_VM, inside every namespace already. Without
+// every capability until it has entered the others. On nsenter's way
+// the init forks the command without CLONE_VM, once confined, and is in
+// the container's PID namespace never itself (joinfork.go). Without
 // CAP_SYS_PTRACE the container cannot open the child: it holds more
 // capabilities than the container (even after a -u change of user, for
 // strata is made non-dumpable first).

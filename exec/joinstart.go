@@ -86,11 +86,12 @@ func startInto(cmd *osexec.Cmd, t *joinTarget) error {
 var joinForked = func() {}
 
 // signalJoined passes sig to the joined command: the process started,
-// which the init becomes, or through nsenter (viaNsenter), nsenter's one
-// child (nsenter forks into the PID namespace and waits for it). nsenter
-// passes no signal on and dies of most, and the command, whose
-// parent-death signal is SIGKILL, died with it instead of getting the
-// signal. Before nsenter has forked, nsenter gets the signal.
+// which the init becomes, or through nsenter (viaNsenter), that process's
+// one child: the command the init forks (joinfork.go). nsenter, which
+// forked as the init does now, passed no signal on and died of most, and
+// the command, whose parent-death signal is SIGKILL, died with it instead
+// of getting the signal. Before the command is forked, the process
+// started gets the signal.
 func signalJoined(p *os.Process, sig syscall.Signal, viaNsenter bool) {
 	if !viaNsenter {
 		p.Signal(sig)
@@ -140,4 +141,15 @@ func openRootOf(pid int) (*os.File, error) {
 		return nil, fmt.Errorf("open the container's root: %w", err)
 	}
 	return os.NewFile(uintptr(fd), p), nil
+}
+
+// openPidNamespaceOf opens pid's PID namespace on the host: the joined
+// init forks the command into it on nsenter's way (enterPidNamespace).
+func openPidNamespaceOf(pid int) (*os.File, error) {
+	p := "/proc/" + strconv.Itoa(pid) + "/ns/pid"
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("open the container's PID namespace: %w", err)
+	}
+	return f, nil
 }

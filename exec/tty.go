@@ -8,9 +8,9 @@ import (
 
 // setupTerminal (in the container, after pivot_root) opens a pty in the
 // container's own devpts, sends the master to the parent over fdTTY and makes
-// the slave the controlling terminal and stdio. The pty lives inside the
+// the slave stdio, and the controlling terminal if ctty. The pty lives inside the
 // container, so /dev/pts/0 and /dev/console name it there.
-func setupTerminal(cfg *initConfig, cred credential) error {
+func setupTerminal(cfg *initConfig, cred credential, ctty bool) error {
 	master, slave, err := openTerminal(cfg, cred)
 	if err != nil {
 		return err
@@ -21,8 +21,9 @@ func setupTerminal(cfg *initConfig, cred credential) error {
 		return fmt.Errorf("send pty master: %w", err)
 	}
 	unix.Close(fdTTY)
-	// With Init, the tiny pid 1 leaves the terminal to its child's session.
-	if !cfg.Init {
+	// With Init, the tiny pid 1 leaves the terminal to its child's
+	// session, as a joined init that forks the command does.
+	if ctty {
 		if err := unix.IoctlSetInt(slave, unix.TIOCSCTTY, 0); err != nil {
 			return fmt.Errorf("set controlling terminal: %w", err)
 		}
