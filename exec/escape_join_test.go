@@ -185,10 +185,10 @@ func TestJoinIgnoresAProcTheContainerMounted(t *testing.T) {
 	script := `mkdir -p /tmp/realproc /tmp/fake/self/fd && mount -t proc proc /tmp/realproc &&
 printf '#!/bin/sh\ncat /tmp/realproc/self/uid_map >/tmp/pwned\n' >/tmp/fake/self/fd/5 && chmod 755 /tmp/fake/self/fd/5 &&
 mount --bind /tmp/fake /proc && touch /tmp/ready; exec sleep 1001`
-	startAsUser(t, dir, Spec{Root: root, Network: NetworkNone, CapAdd: []string{"SYS_ADMIN"},
+	runner := startAsUser(t, dir, Spec{Root: root, Network: NetworkNone, CapAdd: []string{"SYS_ADMIN"},
 		Args: []string{"sh", "-c", script}})
 	waitFile(t, filepath.Join(root, "tmp/ready"))
-	pid := pidRunning(t, "sleep\x001001\x00")
+	pid := descendantRunning(t, runner, "sleep\x001001\x00")
 	r := join(t, pid, nil, "cat", "/tmp/ready")
 	if b, err := os.ReadFile(filepath.Join(root, "tmp/pwned")); err == nil {
 		t.Fatalf("the container's /proc/self/fd/5 ran as the joined init, with the uid map %q", b)

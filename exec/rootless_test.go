@@ -7,11 +7,9 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/strata-sh/strata/internal/testrootfs"
 )
@@ -100,8 +98,9 @@ func TestRootless(t *testing.T) {
 }
 
 // startAsUser starts spec as uid 1000 (a rootless container) in the
-// background, as runAsUser does; it is killed when the test ends.
-func startAsUser(t *testing.T, dir string, spec Spec) {
+// background, as runAsUser does, and returns the pid of the process that
+// runs it; it is killed when the test ends.
+func startAsUser(t *testing.T, dir string, spec Spec) int {
 	t.Helper()
 	js, _ := json.Marshal(spec)
 	cmd := osexec.Command(filepath.Join(dir, "exec.test"))
@@ -111,24 +110,5 @@ func startAsUser(t *testing.T, dir string, spec Spec) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-}
-
-// pidRunning returns the host pid of the one process whose command line
-// is cmdline (NUL-terminated arguments). It waits for it: a script that
-// signals readiness before it execs its last command is seen a moment
-// before that command (seen in the cgroup-v2 VM, where TCG is slow).
-func pidRunning(t *testing.T, cmdline string) int {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		ents, _ := os.ReadDir("/proc")
-		for _, e := range ents {
-			if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && string(b) == cmdline {
-				if pid, err := strconv.Atoi(e.Name()); err == nil {
-					return pid
-				}
-			}
-		}
-	}
-	t.Fatalf("no process runs %q", cmdline)
-	return 0
+	return cmd.Process.Pid
 }
