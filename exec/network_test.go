@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	osexec "os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -355,22 +356,53 @@ func TestNetworkPrivatePortInUse(t *testing.T) {
 }
 
 // withDummyAddr gives the host a non-loopback address on a veth pair of its
-// own (nothing outside this machine is contacted) and returns it.
+// own (nothing outside this machine is contacted) and returns it. The pair
+// is named after this process and the address is the first of
+// 10.254.77.0/24 that no other link holds: with one fixed name and
+// address, two test processes at once on a machine (CI beside another
+// run of these tests) deleted each other's pair and failed ("Cannot find
+// device", "File exists", "Address already assigned").
 func withDummyAddr(t *testing.T) string {
 	t.Helper()
-	const link, addr = "stt-nt0", "10.254.77.1"
+	removeDeadDummies()
+	link := "stt-nt" + strconv.Itoa(os.Getpid())
 	ip := func(args ...string) {
 		if out, err := osexec.Command("ip", args...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %v: %v: %s", args, err, out)
 		}
 	}
-	osexec.Command("ip", "link", "del", link).Run() // a leftover of a killed test
 	ip("link", "add", link, "type", "veth", "peer", "name", link+"p")
 	t.Cleanup(func() { osexec.Command("ip", "link", "del", link).Run() })
-	ip("addr", "add", addr+"/32", "dev", link)
-	ip("link", "set", link, "up")
-	ip("link", "set", link+"p", "up")
-	return addr
+	for i := 1; i < 255; i++ {
+		addr := fmt.Sprintf("10.254.77.%d", i)
+		out, err := osexec.Command("ip", "addr", "add", addr+"/32", "dev", link).CombinedOutput()
+		if err != nil && strings.Contains(string(out), "already assigned") {
+			continue // another test process's
+		}
+		if err != nil {
+			t.Fatalf("ip addr add %s dev %s: %v: %s", addr, link, err, out)
+		}
+		ip("link", "set", link, "up")
+		ip("link", "set", link+"p", "up")
+		return addr
+	}
+	t.Fatal("no free address in 10.254.77.0/24")
+	return ""
+}
+
+// removeDeadDummies deletes the pairs of withDummyAddr whose process is
+// gone (a killed test's).
+func removeDeadDummies() {
+	links, _ := filepath.Glob("/sys/class/net/stt-nt*")
+	for _, l := range links {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(l), "stt-nt"))
+		if err != nil { // a peer ("p"), which goes with its pair
+			continue
+		}
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); os.IsNotExist(err) {
+			osexec.Command("ip", "link", "del", filepath.Base(l)).Run()
+		}
+	}
 }
 
 func TestNetworkPrivateIsolation(t *testing.T) {
