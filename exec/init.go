@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path"
 	"runtime"
 	"strings"
@@ -342,8 +343,25 @@ func startProcess(cfg *initConfig, deathSignal bool, fork *[2]int) (int, error) 
 	if fork != nil {
 		return forkJoined(cfg, argv0, env, *fork)
 	}
+	unignoreInterrupts()
 	err = unix.Exec(argv0, cfg.Args, env)
 	return execFailure(cfg.Args[0], err)
+}
+
+// unignoreInterrupts gives the command SIGINT and SIGHUP at their
+// defaults, as a direct start (which forks after strata's signal.Notify)
+// and docker's daemon give it, when strata itself was started with them
+// ignored (a background job of a script, nohup): Go leaves exactly those
+// two ignored if they were at start, and execve keeps an ignored signal
+// ignored, so ^C in "strata run -it" stopped nothing. A Go handler, which
+// Notify installs, becomes the default at execve. Only signals ignored
+// now are touched: one sent in the moment before execve still acts.
+func unignoreInterrupts() {
+	for _, s := range []os.Signal{unix.SIGINT, unix.SIGHUP} {
+		if signal.Ignored(s) {
+			signal.Notify(make(chan os.Signal, 1), s)
+		}
+	}
 }
 
 func execFailure(name string, err error) (int, error) {

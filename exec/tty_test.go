@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -137,5 +139,38 @@ func TestTerminalWithInit(t *testing.T) {
 	con.master.WriteString("exit 3\r")
 	if r := <-done; r.code != 3 || r.err != nil {
 		t.Fatalf("code %d err %v output %q", r.code, r.err, con.output())
+	}
+}
+
+// TestInterruptsNotIgnoredInside: strata started with SIGINT and SIGHUP
+// ignored (a background job of a script, nohup) starts the command with
+// both at their defaults on every way in, else ^C in "run -it" stops
+// nothing. The init kept them ignored (Go keeps those two ignored if
+// they were at start, and execve keeps an ignored signal ignored).
+func TestInterruptsNotIgnoredInside(t *testing.T) {
+	for _, way := range []string{"direct", "init", "pid1"} {
+		t.Run(way, func(t *testing.T) {
+			if way == "direct" {
+				requireDirect(t)
+			} else {
+				throughInit(t)
+			}
+			signal.Ignore(syscall.SIGINT, syscall.SIGHUP)
+			defer signal.Reset(syscall.SIGINT, syscall.SIGHUP)
+			// Not through sh: busybox's "sh -c" ignores SIGQUIT in its child.
+			r := run(t, busybox(t), func(s *Spec) { s.Init = way == "pid1" }, "grep", "SigIgn", "/proc/self/status")
+			f := strings.Fields(r.stdout)
+			if len(f) != 2 {
+				t.Fatalf("SigIgn line %q (code %d, err %v, stderr %q)", r.stdout, r.code, r.err, r.stderr)
+			}
+			ign, err := strconv.ParseUint(f[1], 16, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Bit N-1 is signal N: SIGHUP 1, SIGINT 2.
+			if ign&0b11 != 0 {
+				t.Errorf("the command starts with SigIgn %s: SIGHUP or SIGINT ignored", f[1])
+			}
+		})
 	}
 }
