@@ -59,3 +59,5 @@ require (
 )
 
 replace github.com/klauspost/cpuid/v2 => ./third_party/cpuid
+
+replace github.com/klauspost/compress => ./third_party/compress
