@@ -217,7 +217,7 @@ func crcHolds(rawID, rec []byte) bool {
 		return false
 	}
 	body, sum := rec[:len(rec)-4], binary.BigEndian.Uint32(rec[len(rec)-4:])
-	return crc32.Update(crc32.Checksum(rawID, castagnoli), castagnoli, body) == sum
+	return crc32.Update(crc32.Checksum(rawID, castagnoli()), castagnoli(), body) == sum
 }
 
 // A record: a flags byte (1: a parent follows, 2: a merge parent
@@ -263,7 +263,7 @@ func encodeRawRecord(b []byte, raw *[32]byte, sum Summary) ([]byte, error) {
 	b[date] = byte(len(b) - date - 1)
 	b = binary.AppendUvarint(b, uint64(len(sum.Message)))
 	b = append(b, sum.Message...)
-	crc := crc32.Update(crc32.Checksum(raw[:], castagnoli), castagnoli, b[start:])
+	crc := crc32.Update(crc32.Checksum(raw[:], castagnoli()), castagnoli(), b[start:])
 	return binary.BigEndian.AppendUint32(b, crc), nil
 }
 

@@ -422,12 +422,11 @@ func (r *SnappyConverter) readFull(p []byte, allowEOF bool) (ok bool) {
 	return true
 }
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
-
 // crc implements the checksum specified in section 3 of
 // https://github.com/google/snappy/blob/master/framing_format.txt
 func snappyCRC(b []byte) uint32 {
-	c := crc32.Update(0, crcTable, b)
+	// strata: the table on first use, not at init (see STRATA.md).
+	c := crc32.Update(0, crc32.MakeTable(crc32.Castagnoli), b)
 	return c>>15 | c<<17 + 0xa282ead8
 }
 

@@ -88,11 +88,10 @@ const (
 	chunkTypeStreamIdentifier = 0xff
 )
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
-
 // crc implements the checksum specified in section 3 of
 // https://github.com/google/snappy/blob/master/framing_format.txt
 func crc(b []byte) uint32 {
-	c := crc32.Update(0, crcTable, b)
+	// strata: the table on first use, not at init (see STRATA.md).
+	c := crc32.Update(0, crc32.MakeTable(crc32.Castagnoli), b)
 	return uint32(c>>15|c<<17) + 0xa282ead8
 }
