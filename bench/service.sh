@@ -33,6 +33,10 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+# A copy, as the other benches time (scripts/bench-strata.sh says why).
+mkdir "$work/bin"
+(cd "$(dirname "$0")/.." && scripts/bench-strata.sh "$work/bin/strata")
+STRATA=$work/bin/strata
 
 root=$work/rootfs
 mkdir -p "$root"/{bin,etc,proc,sys,dev,tmp,www}
