@@ -61,3 +61,5 @@ require (
 replace github.com/klauspost/cpuid/v2 => ./third_party/cpuid
 
 replace github.com/klauspost/compress => ./third_party/compress
+
+replace github.com/opencontainers/go-digest => ./third_party/go-digest
