@@ -1,21 +1,16 @@
 package remote
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
-	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/strata-sh/strata/image"
 	"github.com/strata-sh/strata/objects"
 	"golang.org/x/sync/errgroup"
 )
@@ -52,9 +47,10 @@ type ancestorList struct {
 	Ancestors []digest.Digest                 `json:"ancestors"`
 	Continued bool                            `json:"continued,omitempty"`
 	Merges    map[digest.Digest]digest.Digest `json:"merges,omitempty"`
-	// bundle is the list's history bundle, the artifact manifest's
-	// config; empty for none (bundle.go).
-	bundle ocispec.Descriptor
+	// bundle is the list's history bundle (bundle.go): in a list of the
+	// old artifact form, its config; in an index, bundleManifest is the
+	// entry of the bundle's manifest instead (bundleBlob). Empty for none.
+	bundle, bundleManifest ocispec.Descriptor
 }
 
 // check refuses a list no strata writes: more entries than a window, an
@@ -118,50 +114,6 @@ func (s *Session) readAncestors(ctx context.Context, c digest.Digest) *ancestorL
 	return l
 }
 
-func (s *Session) readAncestorsErr(ctx context.Context, c digest.Digest) (*ancestorList, error) {
-	raw, _, err := s.t.fetchManifest(ctx, ancestorsTag(c))
-	if err != nil {
-		return nil, err
-	}
-	var m ocispec.Manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, err
-	}
-	if m.ArtifactType != objects.MediaTypeAncestors || len(m.Layers) != 1 || m.Layers[0].MediaType != objects.MediaTypeAncestors {
-		return nil, fmt.Errorf("not an ancestor list: %w", ErrUnsupported)
-	}
-	d := m.Layers[0]
-	if d.Size < 0 || d.Size > image.MaxManifestSize {
-		return nil, fmt.Errorf("list of %d bytes: %w", d.Size, ErrBadImage)
-	}
-	rc, err := s.t.fetchBlob(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(image.ExactSize(rc, d.Size))
-	if err != nil {
-		return nil, err
-	}
-	if digest.FromBytes(b) != d.Digest {
-		return nil, fmt.Errorf("list does not match its digest: %w", ErrBadImage)
-	}
-	var l ancestorList
-	if err := json.Unmarshal(b, &l); err != nil {
-		return nil, err
-	}
-	if l.Commit != c {
-		return nil, fmt.Errorf("list is of commit %s: %w", short(l.Commit), ErrBadImage)
-	}
-	if err := l.check(); err != nil {
-		return nil, err
-	}
-	if m.Config.MediaType == objects.MediaTypeHistoryBundle {
-		l.bundle = m.Config
-	}
-	return &l, nil
-}
-
 // fetchListed fetches the manifests a list names, in parallel, up to the
 // first one known locally. The answer stops before the first one the
 // remote lacks (the history is shallow there; the caller finds it again).
@@ -178,7 +130,7 @@ func (s *Session) fetchListed(ctx context.Context, st *objects.Store, head *inco
 	}
 	var b *bundle
 	if useBundle(l, len(ids)) {
-		b = s.readBundle(ctx, of, l.bundle)
+		b = s.readBundle(ctx, of, l)
 		s.configFromBundle(st, b, head.config)
 	}
 	out := make([]*incoming, len(ids))
@@ -372,61 +324,19 @@ func matchesLocal(st *objects.Store, from digest.Digest, ids []digest.Digest, me
 	return true
 }
 
-// writeAncestors sends a list: its blob, the empty config, and an artifact
-// manifest under ancestorsTag. It has no subject: go-containerregistry
-// would keep a referrers index under a sha256-<hex> tag for it on every
-// registry without the referrers API, a tag fetch would meet.
-//
-// A full list (ancestorsWindow entries: it never changes again) also
-// gets a history bundle, the artifact's config (bundle.go). A registry
-// that refuses the bundle gets the list without it.
+// writeAncestors sends a list (listform.go). A full list
+// (ancestorsWindow entries: it never changes again) also gets a history
+// bundle (bundle.go). A registry that refuses the bundle gets the list
+// without it.
 func (s *Session) writeAncestors(ctx context.Context, st *objects.Store, l ancestorList) error {
 	if len(l.Ancestors) >= ancestorsWindow {
 		b, n, err := buildBundle(st, l)
 		if err == nil && n > 0 {
-			if err = s.writeList(ctx, l.Commit, l, b); err == nil {
+			if err = s.writeList(ctx, st, l.Commit, l, b); err == nil {
 				return nil
 			}
 		}
 		slog.Debug("push: list written without its history bundle", "commit", l.Commit, "why", err)
 	}
-	return s.writeList(ctx, l.Commit, l, nil)
-}
-
-// writeList sends list l of commit id: its blob, its config (bundle, or
-// the empty descriptor when bundle is nil) and its artifact manifest.
-func (s *Session) writeList(ctx context.Context, id digest.Digest, l ancestorList, bundle []byte) error {
-	b, err := json.Marshal(l)
-	if err != nil {
-		return err
-	}
-	blob := ocispec.Descriptor{MediaType: objects.MediaTypeAncestors, Digest: digest.FromBytes(b), Size: int64(len(b))}
-	config, configData := ocispec.DescriptorEmptyJSON, ocispec.DescriptorEmptyJSON.Data
-	config.Data = nil
-	if bundle != nil {
-		config = ocispec.Descriptor{MediaType: objects.MediaTypeHistoryBundle, Digest: digest.FromBytes(bundle), Size: int64(len(bundle))}
-		configData = bundle
-	}
-	for _, x := range []struct {
-		d ocispec.Descriptor
-		b []byte
-	}{{config, configData}, {blob, b}} {
-		if _, err := s.t.pushBlob(ctx, outBlob{desc: x.d, open: func() (io.ReadCloser, error) {
-			return io.NopCloser(bytes.NewReader(x.b)), nil
-		}}); err != nil {
-			return err
-		}
-	}
-	m := ocispec.Manifest{
-		Versioned:    specs.Versioned{SchemaVersion: 2},
-		MediaType:    ocispec.MediaTypeImageManifest,
-		ArtifactType: objects.MediaTypeAncestors,
-		Config:       config,
-		Layers:       []ocispec.Descriptor{blob},
-	}
-	raw, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return s.t.pushManifest(ctx, ancestorsTag(id), raw, ocispec.MediaTypeImageManifest)
+	return s.writeList(ctx, st, l.Commit, l, nil)
 }

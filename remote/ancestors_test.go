@@ -248,26 +248,28 @@ func TestLyingAncestorListRefused(t *testing.T) {
 		{"foreign", []digest.Digest{h[1], ho[1], ho[2]}, "names " + short(ho[1]) + " where the parent is " + short(h[2])},
 		{"past the root", []digest.Digest{h[1], h[2], h[3], h[4], ho[0]}, "names " + short(ho[0]) + " past where the history ends"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			url := pushWithList(t, reg, a, strings.ReplaceAll(tc.name, " ", "-"), ancestorList{Commit: tip, Ancestors: tc.list}, "other", "main")
-			b := newRepo(t)
-			res, err := connect(t, b, "origin", url, Options{}).Fetch(ctx, b, []string{"main"})
-			if !errors.Is(err, ErrBadAncestors) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("fetch with a lying list: %v, want %q", err, tc.want)
-			}
-			// Nothing of it stored, nothing referenced.
-			if res.Commits != 0 || res.Blobs != 0 {
-				t.Fatalf("fetch stored %d commits, %d blobs", res.Commits, res.Blobs)
-			}
-			for _, d := range append(h, ho...) {
-				if b.Objects.Has(d) {
-					t.Fatalf("commit %s stored", short(d))
+		for _, form := range listForms {
+			t.Run(tc.name+" as "+form, func(t *testing.T) {
+				url := pushWithList(t, reg, a, strings.ReplaceAll(tc.name, " ", "-")+"-"+form, form, ancestorList{Commit: tip, Ancestors: tc.list}, "other", "main")
+				b := newRepo(t)
+				res, err := connect(t, b, "origin", url, Options{}).Fetch(ctx, b, []string{"main"})
+				if !errors.Is(err, ErrBadAncestors) || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("fetch with a lying list: %v, want %q", err, tc.want)
 				}
-			}
-			if got, _ := b.Refs.List(refs.Remotes); len(got) != 0 {
-				t.Fatalf("refs after a refused fetch: %v", got)
-			}
-		})
+				// Nothing of it stored, nothing referenced.
+				if res.Commits != 0 || res.Blobs != 0 {
+					t.Fatalf("fetch stored %d commits, %d blobs", res.Commits, res.Blobs)
+				}
+				for _, d := range append(h, ho...) {
+					if b.Objects.Has(d) {
+						t.Fatalf("commit %s stored", short(d))
+					}
+				}
+				if got, _ := b.Refs.List(refs.Remotes); len(got) != 0 {
+					t.Fatalf("refs after a refused fetch: %v", got)
+				}
+			})
+		}
 	}
 }
 
@@ -283,14 +285,16 @@ func TestMalformedAncestorListIgnored(t *testing.T) {
 	tip := metaCommits(t, a, "main", 5, true)
 	h := history(t, a, tip) // tip first
 	for _, tc := range []struct {
-		name string
-		list []digest.Digest
+		name, form string
+		list       []digest.Digest
 	}{
-		{"twice", []digest.Digest{h[1], h[1], h[2], h[3], h[4]}},
-		{"tag", []digest.Digest{h[1], "main", h[3], h[4]}},
+		{"twice", "index", []digest.Digest{h[1], h[1], h[2], h[3], h[4]}},
+		{"twice", "artifact", []digest.Digest{h[1], h[1], h[2], h[3], h[4]}},
+		// A registry takes no index of a tag.
+		{"tag", "artifact", []digest.Digest{h[1], "main", h[3], h[4]}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			url := pushWithList(t, reg, a, tc.name, ancestorList{Commit: tip, Ancestors: tc.list}, "main")
+		t.Run(tc.name+" as "+tc.form, func(t *testing.T) {
+			url := pushWithList(t, reg, a, tc.name+"-"+tc.form, tc.form, ancestorList{Commit: tip, Ancestors: tc.list}, "main")
 			b := newRepo(t)
 			if _, err := connect(t, b, "origin", url, Options{}).Fetch(ctx, b, []string{"main"}); err != nil {
 				t.Fatalf("fetch past a malformed list: %v", err)
@@ -304,10 +308,14 @@ func TestMalformedAncestorListIgnored(t *testing.T) {
 	}
 }
 
+// listForms are the forms of a list fetch reads: the index a push
+// writes, and the artifact manifest of earlier stratas.
+var listForms = []string{"index", "artifact"}
+
 // pushWithList pushes a's branches to the registry repository name, then
-// puts l in place of the list the push wrote for l.Commit; it returns the
-// repository's URL.
-func pushWithList(t *testing.T, reg *testregistry.Registry, a *repo.Repo, name string, l ancestorList, branches ...string) string {
+// puts l, in form, in place of the list the push wrote for l.Commit; it
+// returns the repository's URL.
+func pushWithList(t *testing.T, reg *testregistry.Registry, a *repo.Repo, name, form string, l ancestorList, branches ...string) string {
 	t.Helper()
 	ctx := context.Background()
 	url := reg.Repo(name)
@@ -317,7 +325,9 @@ func pushWithList(t *testing.T, reg *testregistry.Registry, a *repo.Repo, name s
 			t.Fatal(err)
 		}
 	}
-	if err := s.writeAncestors(ctx, a.Objects, l); err != nil {
+	if form == "artifact" {
+		writeArtifactList(t, s, l, nil)
+	} else if err := s.writeAncestors(ctx, a.Objects, l); err != nil {
 		t.Fatal(err)
 	}
 	return url

@@ -94,11 +94,17 @@ type bundle struct {
 	blobs map[digest.Digest][]byte
 }
 
-// readBundle downloads the bundle d. Nil, logged, when it is too large,
-// missing, or does not match its digest: the caller then asks for each
-// object. A tar that breaks off keeps the entries read before it; an
-// entry that does not match its name is dropped.
-func (s *Session) readBundle(ctx context.Context, of digest.Digest, d ocispec.Descriptor) *bundle {
+// readBundle downloads the bundle of list l, the list of commit of. Nil,
+// logged, when it is too large, missing, or does not match its digest:
+// the caller then asks for each object. A tar that breaks off keeps the
+// entries read before it; an entry that does not match its name is
+// dropped.
+func (s *Session) readBundle(ctx context.Context, of digest.Digest, l *ancestorList) *bundle {
+	d, err := s.bundleBlob(ctx, l)
+	if err != nil {
+		slog.Debug("history bundle not used", "list", of, "why", err)
+		return nil
+	}
 	b, err := s.readBundleErr(ctx, d)
 	if err != nil {
 		slog.Debug("history bundle not used", "list", of, "why", err)
@@ -178,5 +184,6 @@ func (s *Session) configFromBundle(st *objects.Store, b *bundle, c ocispec.Descr
 // least a quarter of the list is new here. A fetch of a few new commits
 // asks for them; a clone takes the bundle.
 func useBundle(l *ancestorList, fresh int) bool {
-	return l.bundle.Digest != "" && fresh > 0 && 4*fresh >= len(l.Ancestors)
+	has := l.bundle.Digest != "" || l.bundleManifest.Digest != ""
+	return has && fresh > 0 && 4*fresh >= len(l.Ancestors)
 }

@@ -58,14 +58,19 @@ func configOf(t testing.TB, r *repo.Repo, d digest.Digest) digest.Digest {
 	return m.Config.Digest
 }
 
-// bundleOf returns the bundle descriptor of commit d's list.
+// bundleOf returns the digest of the bundle blob of commit d's list, ""
+// for none.
 func bundleOf(t testing.TB, s *Session, d digest.Digest) digest.Digest {
 	t.Helper()
 	l, err := s.readAncestorsErr(context.Background(), d)
 	if err != nil {
 		t.Fatalf("list of %s: %v", short(d), err)
 	}
-	return l.bundle.Digest
+	b, err := s.bundleBlob(context.Background(), l)
+	if err != nil {
+		t.Fatalf("bundle of %s: %v", short(d), err)
+	}
+	return b.Digest
 }
 
 // pushSmallWindow pushes n commits with a config each under a window of
@@ -128,7 +133,7 @@ func TestCorruptHistoryBundle(t *testing.T) {
 	reg := testregistry.Start(t)
 	a, s, url, h, full := pushSmallWindow(t, reg, "corrupt", n, Options{})
 	l, err := s.readAncestorsErr(ctx, full)
-	if err != nil || l.bundle.Digest == "" {
+	if err != nil || l.bundleManifest.Digest == "" {
 		t.Fatalf("full list: %+v, %v; want one with a bundle", l, err)
 	}
 	good, _, err := buildBundle(a.Objects, *l)
@@ -161,7 +166,7 @@ func TestCorruptHistoryBundle(t *testing.T) {
 		{"cut short", good[:len(good)/2], []digest.Digest{h[n-1]}, []digest.Digest{intact}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := s.writeList(ctx, full, *l, tc.bundle); err != nil {
+			if err := s.writeList(ctx, a.Objects, full, *l, tc.bundle); err != nil {
 				t.Fatal(err)
 			}
 			var log requestLog
@@ -186,11 +191,11 @@ func TestCorruptHistoryBundle(t *testing.T) {
 }
 
 // refuseBundles is a registry that takes ancestor lists but refuses
-// manifests whose config is a history bundle.
+// manifests that name a history bundle.
 type refuseBundles struct{ next http.RoundTripper }
 
 func (r refuseBundles) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method == http.MethodPut && strings.HasSuffix(req.URL.Path, ancestorsTagSuffix) && req.Body != nil {
+	if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/manifests/") && req.Body != nil {
 		b, err := io.ReadAll(req.Body)
 		req.Body.Close()
 		if err != nil {

@@ -20,8 +20,9 @@
 // (registries keep untagged manifests that are pushed by digest), oldest
 // first, and moves the tag last. So in the registry, a manifest that is
 // present has all its blobs, and all its ancestors unless the registry
-// garbage-collected them. Push then writes the tip's ancestor list, a side
-// artifact (ancestors.go), so that fetch can ask for all of a history's
+// garbage-collected them. Push then writes the tip's ancestor list, an
+// image index of the tip and its ancestors under a tag of its own
+// (ancestors.go, listform.go), so that fetch can ask for all of a history's
 // manifests at once; fetch checks the list against dev.strata.parent as
 // the manifests arrive, and without a list follows dev.strata.parent one
 // request at a time. It stops at the first ancestor it already has, or,

@@ -51,7 +51,7 @@ func TestCloneStopsWhereBundledAncestorIsGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.writeList(ctx, full, *l, editBundle(t, good, func(d digest.Digest, b []byte) []byte {
+	if err := s.writeList(ctx, a.Objects, full, *l, editBundle(t, good, func(d digest.Digest, b []byte) []byte {
 		if d == configOf(t, a, gone) {
 			return nil
 		}

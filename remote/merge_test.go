@@ -222,17 +222,19 @@ func TestLyingMergeInAncestorList(t *testing.T) {
 		{"invented", map[digest.Digest]digest.Digest{tip: s2, m1: s2}, "says " + short(m1) + " merged " + short(s2) + " where its manifest says nothing"},
 		{"other", map[digest.Digest]digest.Digest{tip: m0}, "says it merged " + short(m0) + " where its manifest says " + short(s2)},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			url := pushWithList(t, reg, a, tc.name, ancestorList{Commit: tip, Ancestors: []digest.Digest{m1, m0}, Merges: tc.merges}, "main")
-			b := newRepo(t)
-			res, err := connect(t, b, "origin", url, Options{}).Fetch(ctx, b, []string{"main"})
-			if !errors.Is(err, ErrBadAncestors) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("fetch with a lying list: %v, want %q", err, tc.want)
-			}
-			if res.Commits != 0 || res.Blobs != 0 || b.Objects.Has(tip) {
-				t.Fatalf("fetch stored %d commits, %d blobs", res.Commits, res.Blobs)
-			}
-		})
+		for _, form := range listForms {
+			t.Run(tc.name+" as "+form, func(t *testing.T) {
+				url := pushWithList(t, reg, a, tc.name+"-"+form, form, ancestorList{Commit: tip, Ancestors: []digest.Digest{m1, m0}, Merges: tc.merges}, "main")
+				b := newRepo(t)
+				res, err := connect(t, b, "origin", url, Options{}).Fetch(ctx, b, []string{"main"})
+				if !errors.Is(err, ErrBadAncestors) || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("fetch with a lying list: %v, want %q", err, tc.want)
+				}
+				if res.Commits != 0 || res.Blobs != 0 || b.Objects.Has(tip) {
+					t.Fatalf("fetch stored %d commits, %d blobs", res.Commits, res.Blobs)
+				}
+			})
+		}
 	}
 }
 

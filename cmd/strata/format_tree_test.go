@@ -345,36 +345,49 @@ func checkPushedFormat(t *testing.T, reg *testregistry.Registry, name string, li
 		Digest      string            `json:"digest"`
 		Annotations map[string]string `json:"annotations"`
 	}
-	found := 0
-	for _, tag := range tags.Tags {
-		var m struct {
+	type manifest struct {
+		descriptor
+		ArtifactType string       `json:"artifactType"`
+		Config       descriptor   `json:"config"`
+		Layers       []descriptor `json:"layers"`
+		Manifests    []struct {
 			descriptor
-			ArtifactType string       `json:"artifactType"`
-			Config       descriptor   `json:"config"`
-			Layers       []descriptor `json:"layers"`
-		}
-		get("manifests/"+tag, &m)
+			ArtifactType string `json:"artifactType"`
+		} `json:"manifests"`
+	}
+	// check names what manifest or index ref holds, and the manifests an
+	// index names that are no commit (a history bundle's).
+	var check func(ref string) manifest
+	check = func(ref string) manifest {
+		var m manifest
+		get("manifests/"+ref, &m)
 		named("media type", m.MediaType)
-		named("media type", m.Config.MediaType)
 		if m.ArtifactType != "" {
 			named("artifact type", m.ArtifactType)
 		}
-		for _, d := range append([]descriptor{m.descriptor, m.Config}, m.Layers...) {
+		ds := append([]descriptor{m.descriptor}, m.Layers...)
+		if m.Config.MediaType != "" {
+			ds = append(ds, m.Config)
+		}
+		for _, e := range m.Manifests {
+			ds = append(ds, e.descriptor)
+			if e.ArtifactType != "" {
+				named("artifact type", e.ArtifactType)
+				check(e.Digest)
+			}
+		}
+		for _, d := range ds {
+			named("media type", d.MediaType)
 			for k := range d.Annotations {
 				named("annotation", k)
 			}
 		}
-		for _, l := range m.Layers {
-			named("media type", l.MediaType)
-			if l.MediaType != "application/vnd.strata.ancestors.v1+json" {
-				continue
-			}
+		return m
+	}
+	found := 0
+	for _, tag := range tags.Tags {
+		if m := check(tag); m.Annotations["dev.strata.ancestors"] != "" {
 			found++
-			var list map[string]json.RawMessage
-			get("blobs/"+l.Digest, &list)
-			for k := range list {
-				named("ancestor list key", k)
-			}
 		}
 	}
 	if found < lists {
