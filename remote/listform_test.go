@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"testing"
 
@@ -219,4 +221,41 @@ func TestSkopeoSyncAllCopiesTheLists(t *testing.T) {
 			t.Fatalf("commit %s asked for though the bundle has it", short(d))
 		}
 	}
+}
+
+// TestNoListWhereTheRegistryLostAListedCommit: a registry refuses an index
+// of a manifest it lost, so a push on top of a list naming it writes no
+// list, and a clone follows the parent chain down to where it is gone.
+func TestNoListWhereTheRegistryLostAListedCommit(t *testing.T) {
+	ctx := context.Background()
+	reg := testregistry.Start(t)
+	url := reg.Repo("lost")
+	a := newRepo(t)
+	metaCommits(t, a, "main", 5, true)
+	s := connect(t, a, "origin", url, Options{})
+	if _, err := s.Push(ctx, a, refs.Heads+"main", PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	gone := history(t, a, mustRead(t, a, refs.Heads+"main"))[2]
+	req, _ := http.NewRequest(http.MethodDelete, "http://"+reg.Host+"/v2/lost/manifests/"+gone.String(), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("delete manifest: %v %v", resp, err)
+	}
+	tip := metaCommits(t, a, "main", 1, true)
+	res, err := s.Push(ctx, a, refs.Heads+"main", PushOptions{})
+	if err != nil || res.Lists != 0 {
+		t.Fatalf("push on top of a list naming a lost commit: %d lists, %v; want none", res.Lists, err)
+	}
+	if _, err := s.readAncestorsErr(ctx, tip); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("list of the new tip: %v, want none", err)
+	}
+	b, _, err := Clone(ctx, url, filepath.Join(t.TempDir(), "b"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := history(t, b, tip); len(got) != 3 || len(b.Shallow()) != 1 {
+		t.Fatalf("clone: %d commits, shallow %v; want 3, shallow above %s", len(got), b.Shallow(), short(gone))
+	}
+	checkFsck(t, b)
 }
