@@ -230,7 +230,9 @@ func (w *Worktree) finishStagedCarry(ctx context.Context, st State, c *objects.C
 		}
 	}
 	st.Commit, st.Pending, st.Stacked, st.Base, st.CarryStaged, st.PendingMerge, st.PendingMergeBase = c.ID, "", false, "", false, "", ""
-	st.Unmerged, st.PendingUnmerged = st.PendingUnmerged, nil
+	if err := w.takeUnmerged(&st); err != nil {
+		return st, err
+	}
 	return st, w.writeState(st)
 }
 

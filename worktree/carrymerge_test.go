@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mergeSetup makes main a tree with a file of five lines, /etc/lines,
@@ -117,35 +118,66 @@ func TestCheckoutMergeRefuses(t *testing.T) {
 
 // TestCheckoutMergeKeepsDeleted: a change to a file the new commit
 // deletes is kept, as git's checkout -m keeps it, and the path is
-// unmerged, "deleted by us", without markers: the next commit takes it.
+// unmerged, "deleted by us", without markers. As git refuses to commit
+// it until it is added or removed, commit refuses it until the file is
+// written again (touch) or deleted; then the commit takes it.
 func TestCheckoutMergeKeepsDeleted(t *testing.T) {
-	ctx := context.Background()
-	w := mergeSetup(t)
-	root := w.Target()
-	if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new"}); err != nil {
-		t.Fatal(err)
+	for name, resolve := range map[string]struct {
+		do   func(p string) error
+		kept bool // the commit has the file
+	}{
+		"touched": {func(p string) error { now := time.Now(); return os.Chtimes(p, now, now) }, true},
+		"deleted": {os.Remove, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			w := mergeSetup(t)
+			root := w.Target()
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new"}); err != nil {
+				t.Fatal(err)
+			}
+			must(t, os.Remove(root+"/etc/group"))
+			if _, _, err := w.Commit(ctx, CommitOptions{Message: "no group"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "main"}); err != nil {
+				t.Fatal(err)
+			}
+			must(t, write(root+"/etc/group", "mine\n"))
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new", Merge: true}); err != nil {
+				t.Fatalf("checkout -m over a file the switch deletes: %v", err)
+			}
+			checkCarried(t, w, []string{"A /etc/group"}, map[string]string{"/etc/group": "mine\n", "/etc/lines": "1\n2\n3\n4\nFIVE\n"})
+			st, _, err := w.State()
+			must(t, err)
+			if len(st.Unmerged) != 1 || st.Unmerged[0].Path != "/etc/group" || st.Unmerged[0].Kind != "deleted by us" || st.Unmerged[0].Marked {
+				t.Errorf("unmerged: %+v", st.Unmerged)
+			}
+			_, _, err = w.Commit(ctx, CommitOptions{Message: "kept"})
+			if !errors.Is(err, ErrConflictUntouched) || !strings.Contains(err.Error(), "/etc/group (deleted by us) is as the checkout -m left it") {
+				t.Fatalf("commit of the kept file as the switch left it: %v", err)
+			}
+			if st, _, err := w.State(); err != nil || len(st.Unmerged) != 1 {
+				t.Errorf("unmerged after a refused commit: %+v, %v", st.Unmerged, err)
+			}
+			must(t, resolve.do(root+"/etc/group"))
+			// Deleted, nothing is left to commit: the commit says so and
+			// ends the conflict, as git's rm.
+			if _, _, err := w.Commit(ctx, CommitOptions{Message: "kept"}); err != nil && (resolve.kept || !errors.Is(err, ErrNothingToCommit)) {
+				t.Fatalf("commit once resolved: %v", err)
+			}
+			checkUnmerged(t, w, nil)
+			st, _, err = w.State()
+			must(t, err)
+			c, err := w.commit(st.Commit)
+			must(t, err)
+			tr, err := w.trees.Of(c)
+			must(t, err)
+			if (tr["/etc/group"] != nil) != resolve.kept {
+				t.Errorf("the commit has /etc/group: %v, want %v", tr["/etc/group"] != nil, resolve.kept)
+			}
+		})
 	}
-	must(t, os.Remove(root+"/etc/group"))
-	if _, _, err := w.Commit(ctx, CommitOptions{Message: "no group"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "main"}); err != nil {
-		t.Fatal(err)
-	}
-	must(t, write(root+"/etc/group", "mine\n"))
-	if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new", Merge: true}); err != nil {
-		t.Fatalf("checkout -m over a file the switch deletes: %v", err)
-	}
-	checkCarried(t, w, []string{"A /etc/group"}, map[string]string{"/etc/group": "mine\n", "/etc/lines": "1\n2\n3\n4\nFIVE\n"})
-	st, _, err := w.State()
-	must(t, err)
-	if len(st.Unmerged) != 1 || st.Unmerged[0] != (Conflict{Path: "/etc/group", Kind: "deleted by us"}) {
-		t.Errorf("unmerged: %+v", st.Unmerged)
-	}
-	if _, _, err := w.Commit(ctx, CommitOptions{Message: "kept"}); err != nil {
-		t.Fatalf("commit of the kept file: %v", err)
-	}
-	checkUnmerged(t, w, nil)
 }
 
 // conflicted is /etc/lines merged by checkout -m new over a local
@@ -294,6 +326,60 @@ func testKilledCheckoutMerge(t *testing.T, point string, conflict bool) {
 	}
 	if st, _, err := w.State(); err != nil || st.PendingMerge != "" || st.PendingUnmerged != nil {
 		t.Errorf("state after the switch: %+v, %v", st, err)
+	}
+}
+
+// TestKilledCheckoutMergeKeptDeleted: a checkout -m that keeps a file
+// the new commit deletes, killed at each step: once the next command
+// has finished the switch, the file is unmerged, stamped as the view
+// shows it, and a commit refuses it until it is written again.
+func TestKilledCheckoutMergeKeptDeleted(t *testing.T) {
+	for _, point := range []string{"checkout-carry-pending", "checkout-after-ref", "switch-mounted", "switch-renamed"} {
+		t.Run(point, func(t *testing.T) {
+			ctx := context.Background()
+			w := mergeSetup(t)
+			root := w.Target()
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new"}); err != nil {
+				t.Fatal(err)
+			}
+			must(t, os.Remove(root+"/etc/group"))
+			if _, _, err := w.Commit(ctx, CommitOptions{Message: "no group"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "main"}); err != nil {
+				t.Fatal(err)
+			}
+			must(t, write(root+"/etc/group", "mine\n"))
+			h0, err := w.Head()
+			must(t, err)
+			killedHelper(t, w.Repo, point, "CHECKOUT_TEST_HELPER=checkout", "CHECKOUT_TEST_REV=new", "CHECKOUT_TEST_MERGE=1")
+			if _, err := w.Status(ctx); err != nil { // finishes or forgets the switch
+				t.Fatal(err)
+			}
+			h, err := w.Head()
+			must(t, err)
+			if h.Commit == h0.Commit {
+				if point != "checkout-carry-pending" {
+					t.Fatalf("HEAD did not move before %s", point)
+				}
+				checkCarried(t, w, []string{"M /etc/group"}, map[string]string{"/etc/group": "mine\n"})
+				return
+			}
+			checkCarried(t, w, []string{"A /etc/group"}, map[string]string{"/etc/group": "mine\n"})
+			st, _, err := w.State()
+			must(t, err)
+			if len(st.Unmerged) != 1 || st.Unmerged[0].Kind != "deleted by us" || st.Unmerged[0].Left == nil {
+				t.Fatalf("unmerged after the switch: %+v", st.Unmerged)
+			}
+			if _, _, err := w.Commit(ctx, CommitOptions{Message: "kept"}); !errors.Is(err, ErrConflictUntouched) {
+				t.Fatalf("commit of the kept file as the switch left it: %v", err)
+			}
+			now := time.Now()
+			must(t, os.Chtimes(root+"/etc/group", now, now))
+			if _, _, err := w.Commit(ctx, CommitOptions{Message: "kept"}); err != nil {
+				t.Fatalf("commit once written again: %v", err)
+			}
+		})
 	}
 }
 

@@ -72,7 +72,7 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 	if h.Commit != st.Commit {
 		return nil, 0, fmt.Errorf("commit: %w", ErrHeadMoved)
 	}
-	if err := w.refuseMarkersLeft(st); err != nil {
+	if err := w.refuseUnresolved(st); err != nil {
 		return nil, 0, err
 	}
 	w.stampScan() // Compact keeps the mount if the upper changes after this
@@ -93,6 +93,14 @@ func (w *Worktree) Commit(ctx context.Context, o CommitOptions) (*objects.Commit
 		return nil, 0, err
 	}
 	if res.n == 0 && o.Config == nil && staged == nil && !o.AllowEmpty {
+		if len(st.Unmerged) > 0 {
+			// Resolved to HEAD's files (a kept file deleted): nothing
+			// is left unmerged either, as after git's add or rm.
+			st.Unmerged = nil
+			if err := w.writeState(st); err != nil {
+				return nil, 0, err
+			}
+		}
 		return nil, 0, ErrNothingToCommit
 	}
 	nc := objects.NewCommit{Parent: parent, Message: o.Message, Author: o.Author, Date: o.Date,

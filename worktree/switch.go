@@ -356,7 +356,9 @@ func (w *Worktree) switchTo(ctx context.Context, st State, c *objects.Commit, ke
 	testHook("switch-renamed")
 	st.Commit, st.Pending, st.PendingKeep, st.Stacked, st.Base, st.Switching, st.CarryStaged = id, "", false, false, "", "", false
 	st.PendingMerge, st.PendingMergeBase = "", ""
-	st.Unmerged, st.PendingUnmerged = st.PendingUnmerged, nil
+	if err := w.takeUnmerged(&st); err != nil {
+		return st, err
+	}
 	if err := w.writeState(st); err != nil {
 		return st, err
 	}

@@ -43,10 +43,12 @@ func conflictPaths(cs []Conflict) string {
 	return strings.Join(ps, ", ")
 }
 
-// refuseMarkersLeft refuses a commit while a file a checkout -m left in
-// conflict still holds a conflict marker line, as git refuses to commit
-// unmerged files; once they are gone the commit concludes them.
-func (w *Worktree) refuseMarkersLeft(st State) error {
+// refuseUnresolved refuses a commit while a file a checkout -m left in
+// conflict still holds a conflict marker line, or one it left without
+// markers (deleted by us) is as the switch left it, as git refuses to
+// commit unmerged files until they are added or removed; once they are
+// resolved the commit concludes them.
+func (w *Worktree) refuseUnresolved(st State) error {
 	if len(st.Unmerged) == 0 {
 		return nil
 	}
@@ -58,7 +60,24 @@ func (w *Worktree) refuseMarkersLeft(st State) error {
 	if left := markersLeft(root, st.Unmerged); len(left) > 0 {
 		return fmt.Errorf("commit: %w in %s (a checkout -m's conflict): edit them, then commit", ErrConflictLeft, strings.Join(left, ", "))
 	}
+	left, err := untouched(root, st.Unmerged)
+	if err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("commit: %w: %s %s as the checkout -m left %s: write a file again to keep it (touch does) or delete it, then commit",
+			ErrConflictUntouched, strings.Join(left, ", "), isOrAre(len(left)), itOrThem(len(left)))
+	}
 	return nil
+}
+
+// takeUnmerged records, once a checkout -m's switch is done, the
+// conflicts its merge left as the work tree's unmerged paths; those
+// without markers are stamped as the new view shows them, so that
+// commit tells whether they were resolved (refuseUnresolved).
+func (w *Worktree) takeUnmerged(st *State) error {
+	st.Unmerged, st.PendingUnmerged = st.PendingUnmerged, nil
+	return w.stampUnmarked(st.Unmerged)
 }
 
 // dropUnmerged forgets the unmerged paths resolved says were written

@@ -74,21 +74,9 @@ func (w *Worktree) stampUnmarked(cs []Conflict) error {
 // still as the stop left it in the work tree root. Sequences written
 // before stamps were kept have none, and are not checked.
 func checkUntouched(root *layer.Dir, s *Sequence) error {
-	var left []string
-	for _, c := range s.Conflicts {
-		if c.Left == nil {
-			continue
-		}
-		now, err := stampOf(root, c.Path)
-		if err != nil {
-			return err
-		}
-		if now == *c.Left {
-			left = append(left, pathquote.Quote(c.Path)+" ("+string(c.Kind)+")")
-		}
-	}
-	if len(left) == 0 {
-		return nil
+	left, err := untouched(root, s.Conflicts)
+	if err != nil || len(left) == 0 {
+		return err
 	}
 	take := "'strata restore --source REV -- PATH' puts a revision's version there"
 	if rev := s.theirsRev(); rev != "" {
@@ -96,6 +84,25 @@ func checkUntouched(root *layer.Dir, s *Sequence) error {
 	}
 	return fmt.Errorf("%w: %s %s as the %s left %s, holding one side only: put the version you want there (%s), then 'strata %s --continue'; '--continue --force' keeps what the work tree holds",
 		ErrConflictUntouched, strings.Join(left, ", "), isOrAre(len(left)), s.Op, itOrThem(len(left)), take, s.Op)
+}
+
+// untouched returns the conflicts without markers that are still as
+// their stamp says in the work tree root, each as "PATH (KIND)".
+func untouched(root *layer.Dir, cs []Conflict) ([]string, error) {
+	var left []string
+	for _, c := range cs {
+		if c.Left == nil {
+			continue
+		}
+		now, err := stampOf(root, c.Path)
+		if err != nil {
+			return nil, err
+		}
+		if now == *c.Left {
+			left = append(left, pathquote.Quote(c.Path)+" ("+string(c.Kind)+")")
+		}
+	}
+	return left, nil
 }
 
 // theirsRev names the other side of the stopped step for restore

@@ -90,9 +90,11 @@ type State struct {
 	// PendingUnmerged: the files that merge left with conflict markers;
 	// they become Unmerged when the switch is done.
 	PendingUnmerged []Conflict `json:"pending_unmerged,omitempty"`
-	// Unmerged: the files a checkout -m left with conflict markers, as
-	// git's unmerged paths: status shows them, a switch is refused and
-	// commit refuses while their markers are left. The next commit ends
+	// Unmerged: the files a checkout -m left with conflict markers, or
+	// kept where the new commit deleted them (stamped: Left), as git's
+	// unmerged paths: status shows them, a switch is refused and commit
+	// refuses while their markers are left, or a kept file is as the
+	// switch left it. The next commit ends
 	// them; so does a reset --hard or checkout --force, which remount
 	// the tree with a fresh upper; a reset that keeps the view keeps them.
 	Unmerged []Conflict `json:"unmerged,omitempty"`
