@@ -108,7 +108,14 @@ func (w *Worktree) planCarry(ctx context.Context, st State, c *objects.Commit, m
 		return carryNone, err
 	}
 	if len(clash) > 0 {
-		return carryNone, &DirtyError{Changes: changesAt(changes, clash, res.linked), Overwritten: true, Merge: m != nil}
+		de := &DirtyError{Changes: changesAt(changes, clash, res.linked), Overwritten: true}
+		if m != nil {
+			de.Merge, de.Why = true, map[string]string{}
+			for _, c := range de.Changes {
+				de.Why[c.Path] = m.unmergeable(c, told, tnew, res.linked)
+			}
+		}
+		return carryNone, de
 	}
 	return carryStaged, nil
 }

@@ -24,9 +24,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mergeLimits says what checkout -m leaves refused (mergeable, mergeFile).
-const mergeLimits = "it merges text files; not a binary file, a type change, a file deleted here, a file over 8 MiB or with several links"
-
 // carryMerge is what a checkout -m merges the carried changes with.
 type carryMerge struct {
 	old, nu *objects.Commit
@@ -37,6 +34,9 @@ type carryMerge struct {
 	// conflicts: the files merged with conflict markers, which the
 	// work tree records as unmerged once the switch is done.
 	conflicts []Conflict
+	// refused: the mergeable files it read and left to clash, and why
+	// (binary, too big, mode or owner changed apart), for unmergeable.
+	refused map[string]string
 }
 
 // mergeable returns the changed files that a switch from told to tnew
@@ -96,15 +96,18 @@ func (w *Worktree) mergeCarried(stage string, res *statusResult, told, tnew tree
 	for _, c := range files {
 		b, n := base[c.Path], theirs[c.Path]
 		if b == nil || n == nil {
-			continue // too big to merge: it clashes
+			m.refuse(c.Path, tooBig) // it clashes
+			continue
 		}
-		ok, conflicted, err := mergeFile(root, c.Path, told[c.Path], tnew[c.Path], b, n, opts)
+		conflicted, refused, err := mergeFile(root, c.Path, told[c.Path], tnew[c.Path], b, n, opts)
 		if err != nil {
 			return nil, fmt.Errorf("merge %s: %w", c.Path, err)
 		}
-		if ok {
-			merged[c.Path] = true
+		if refused != "" {
+			m.refuse(c.Path, refused)
+			continue
 		}
+		merged[c.Path] = true
 		if conflicted {
 			m.conflicts = append(m.conflicts, Conflict{Path: c.Path, Kind: merge.BothModified, Marked: true})
 		}
@@ -134,46 +137,65 @@ func keptDeleted(res *statusResult, told, tnew tree.Tree, m *carryMerge) map[str
 	return kept
 }
 
+// Why checkout -m leaves a file to clash (unmergeable, mergeFile).
+const (
+	tooBig    = "over 8 MiB"
+	binary    = "binary"
+	metaClash = "mode or owner changed on both sides"
+)
+
+// refuse records that the merge leaves p to clash, and why.
+func (m *carryMerge) refuse(p, why string) {
+	if m.refused == nil {
+		m.refused = map[string]string{}
+	}
+	m.refused[p] = why
+}
+
 // mergeFile merges the local file at p in root (over base o, with b its
 // content) with the new commit's (n, content nb), in place, and reports
-// whether it did, and whether the merge left conflict markers there.
-func mergeFile(root *layer.Dir, p string, o, n *layer.Entry, b, nb []byte, opts textmerge.Options) (ok, conflicted bool, err error) {
+// whether the merge left conflict markers there; refused, if set, says
+// why it left the file as it was.
+func mergeFile(root *layer.Dir, p string, o, n *layer.Entry, b, nb []byte, opts textmerge.Options) (conflicted bool, refused string, err error) {
 	d := root
 	if dir := strings.TrimPrefix(path.Dir(p), "/"); dir != "" {
 		var err error
 		if d, err = root.OpenBeneath(dir); err != nil {
-			return false, false, err
+			return false, "", err
 		}
 		defer d.Close()
 	}
 	f, st, err := d.OpenFile(path.Base(p), nil)
 	if err != nil {
-		return false, false, err
+		return false, "", err
 	}
 	defer f.Close()
 	if st.Size > tree.MaxPatchSize {
-		return false, false, nil
+		return false, tooBig, nil
 	}
 	local, err := io.ReadAll(io.LimitReader(f, tree.MaxPatchSize+1))
 	if err != nil {
-		return false, false, err
+		return false, "", err
 	}
 	mode, uid, gid, ok := mergeMeta(st, o, n)
-	if !ok || textmerge.IsBinary(b) || textmerge.IsBinary(nb) || textmerge.IsBinary(local) {
-		return false, false, nil
+	if !ok {
+		return false, metaClash, nil
+	}
+	if textmerge.IsBinary(b) || textmerge.IsBinary(nb) || textmerge.IsBinary(local) {
+		return false, binary, nil
 	}
 	r := textmerge.Merge(b, nb, local, opts)
 	if err := rewrite(f, r.Content, mode, uid, gid, st); err != nil {
-		return false, false, err
+		return false, "", err
 	}
 	if bytes.Equal(r.Content, nb) && mode == n.Mode && uid == n.UID && gid == n.GID {
 		// The new commit's file, mtime too: no change, as in git.
 		t := unix.NsecToTimespec(n.ModTime.UnixNano())
 		if err := unix.UtimesNanoAt(unix.AT_FDCWD, procFile(f), []unix.Timespec{t, t}, 0); err != nil {
-			return false, false, fmt.Errorf("set the new commit's mtime: %w", err)
+			return false, "", fmt.Errorf("set the new commit's mtime: %w", err)
 		}
 	}
-	return true, r.Conflicts > 0, nil
+	return r.Conflicts > 0, "", nil
 }
 
 // mergeMeta merges a file's mode and owner as git merges its mode: the
@@ -225,6 +247,43 @@ func rewrite(f *os.File, content []byte, mode uint32, uid, gid int, st unix.Stat
 
 // procFile is the /proc/self/fd link of f: it reaches f's inode alone.
 func procFile(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
+
+// unmergeable says, in a few words, why checkout -m left the change c
+// to clash with a switch from told to tnew: what its merge refused, or
+// what it does not merge. Where git's checkout -m completes the switch
+// (a binary file, a symbolic link, a type change: the new commit's
+// version in the work tree, the local one only in the index; a deletion
+// made here: dropped), a work tree, which has no index, would lose the
+// local change.
+func (m *carryMerge) unmergeable(c tree.Change, told, tnew tree.Tree, linked func(string) []string) string {
+	if why := m.refused[c.Path]; why != "" {
+		return why
+	}
+	o, n := told[c.Path], tnew[c.Path]
+	switch {
+	case c.Kind == tree.Deleted:
+		return "deleted here"
+	case len(linked(c.Path)) > 0:
+		return "several links"
+	case o == nil && n != nil:
+		return "added on both sides"
+	case o != nil && n == nil:
+		return "deleted in a directory the new commit changes"
+	case o == nil:
+		return ""
+	case c.New == nil || tree.KindOf(c.New.Type) != tree.KindOf(o.Type) || tree.KindOf(o.Type) != tree.KindOf(n.Type):
+		return "a type change"
+	case o.Type == layer.TypeSymlink:
+		return "a symbolic link"
+	case tree.KindOf(o.Type) != layer.TypeFile:
+		return "not a regular file"
+	case o.Xattrs != n.Xattrs:
+		return "xattrs the commits differ in"
+	case o.Type == layer.TypeHardlink || n.Type == layer.TypeHardlink:
+		return "several links"
+	}
+	return ""
+}
 
 // mergeStaged is mergeCarried, adding the paths it merged to adopted
 // (those carryConflicts lets pass), which it returns.

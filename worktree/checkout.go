@@ -69,8 +69,10 @@ type DirtyError struct {
 	// Overwritten says the switch would carry the other changes and
 	// refuses for these alone, which the new commit changes (planCarry).
 	Overwritten bool
-	// Merge: the switch was to merge them (checkout -m) and cannot.
+	// Merge: the switch was to merge them (checkout -m) and cannot;
+	// Why says why, by path (carryMerge.unmergeable).
 	Merge bool
+	Why   map[string]string
 }
 
 func (e *DirtyError) Error() string {
@@ -86,15 +88,18 @@ func (e *DirtyError) Error() string {
 	if e.Overwritten {
 		what = "overwritten"
 	}
-	how := ""
 	if e.Merge {
-		how = " (-m cannot merge them: " + mergeLimits + ")"
+		what += ", and -m cannot merge them"
 	}
-	return fmt.Sprintf("%v would be %s: %s%s; commit them, stash them, or use %s to discard them", ErrDirty, what, changeList(e.Changes), how, flag)
+	return fmt.Sprintf("%v would be %s: %s; commit them, stash them, or use %s to discard them", ErrDirty, what, changeListWhy(e.Changes, e.Why), flag)
 }
 
 // changeList is changes as one line: "M /etc/motd, A /x", the first ten.
-func changeList(changes []tree.Change) string {
+func changeList(changes []tree.Change) string { return changeListWhy(changes, nil) }
+
+// changeListWhy is changeList, each change followed by why in
+// parentheses where it says.
+func changeListWhy(changes []tree.Change, why map[string]string) string {
 	var b strings.Builder
 	for i, c := range changes {
 		if i == 10 {
@@ -105,6 +110,9 @@ func changeList(changes []tree.Change) string {
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "%c %s", c.Kind, pathquote.Quote(c.Path))
+		if w := why[c.Path]; w != "" {
+			fmt.Fprintf(&b, " (%s)", w)
+		}
 	}
 	return b.String()
 }

@@ -87,10 +87,13 @@ above REV's lines, ">>>>>>> local" below yours), and the path unmerged
 until a commit: status shows it (UU), a switch or stash is refused,
 and commit refuses while the markers are left; reset --hard,
 checkout --force or restore PATH discards it. A changed file that REV
-deletes is kept, unmerged ("deleted by us", DU) until a commit takes
-it. A binary file, a type change, a file deleted here that REV changes,
-a file over 8 MiB or a file with several links still refuses the
-switch, naming it. -m and --force exclude each other.
+deletes is kept, unmerged ("deleted by us", DU): commit refuses it until
+it is written again (touch) or deleted. A binary file, a type change, a
+file deleted here that REV changes, a file added on both sides, a file
+over 8 MiB, with several links, with xattrs REV changes or with mode or
+owner changed on both sides still refuses the switch, naming each and
+why ("M /etc/x (binary)"): where git's checkout -m completes, it keeps
+the local version only in its index. -m and --force exclude each other.
 After a switch to a branch with an upstream (or --detach BRANCH), how
 the two stand is said on stdout, as git's "Your branch is up to date
 with 'origin/main'.".
