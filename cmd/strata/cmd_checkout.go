@@ -94,6 +94,8 @@ over 8 MiB, with several links, with xattrs REV changes or with mode or
 owner changed on both sides still refuses the switch, naming each and
 why ("M /etc/x (binary)"): where git's checkout -m completes, it keeps
 the local version only in its index. -m and --force exclude each other.
+checkout -m -- PATH (git's recreated conflict) is refused; checkout -m
+REV -- PATH is checkout REV -- PATH, as git's.
 After a switch to a branch with an upstream (or --detach BRANCH), how
 the two stand is said on stdout, as git's "Your branch is up to date
 with 'origin/main'.".
@@ -122,8 +124,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				if o.newBranch != "" || o.resetTo != "" || o.detach || o.force || o.track != trackUnset {
 					return usagef("checkout -- PATH: -b, -B, --detach, --force, --track and --no-track do not apply to restoring paths")
 				}
-				if o.merge {
-					// git's recreates a conflicted merge there.
+				if o.merge && n == 0 {
+					// git's recreates a conflicted merge there; from a
+					// REV, its -m changes nothing.
 					return usagef("checkout -m -- PATH: recreating a conflicted merge is not supported; 'strata restore --ours PATH' or '--theirs PATH' takes one side of a stopped merge")
 				}
 				rev := "" // what the work tree's changes are against
