@@ -157,7 +157,7 @@ func (w *Worktree) stageCarry(ctx context.Context, st State, res *statusResult, 
 		return w.writeEntries(ctx, tmp, dirs, told, tnew, layers)
 	})
 	if err == nil && m != nil {
-		adopted, err = w.mergeStaged(tmp, res, told, tnew, m, adopted)
+		adopted, err = w.mergeStaged(ctx, tmp, res, told, tnew, m, adopted)
 	}
 	if err != nil {
 		os.RemoveAll(tmp)

@@ -8,6 +8,7 @@ package worktree
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -65,7 +66,7 @@ func mergeable(res *statusResult, told, tnew tree.Tree) []tree.Change {
 // are added to m.conflicts. A file that is binary or over
 // tree.MaxPatchSize on any side, or whose mode both sides changed, is
 // left as it is, to clash.
-func (w *Worktree) mergeCarried(stage string, res *statusResult, told, tnew tree.Tree, m *carryMerge) (map[string]bool, error) {
+func (w *Worktree) mergeCarried(ctx context.Context, stage string, res *statusResult, told, tnew tree.Tree, m *carryMerge) (map[string]bool, error) {
 	merged := keptDeleted(res, told, tnew, m)
 	files := mergeable(res, told, tnew)
 	if len(files) == 0 {
@@ -84,7 +85,7 @@ func (w *Worktree) mergeCarried(stage string, res *statusResult, told, tnew tree
 	if err != nil {
 		return nil, err
 	}
-	opts, err := w.textMergeOptions(m.lb)
+	merger, err := w.fileMerger(ctx, m.lb)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +100,7 @@ func (w *Worktree) mergeCarried(stage string, res *statusResult, told, tnew tree
 			m.refuse(c.Path, tooBig) // it clashes
 			continue
 		}
-		conflicted, refused, err := mergeFile(root, c.Path, told[c.Path], tnew[c.Path], b, n, opts)
+		conflicted, refused, err := mergeFile(root, c.Path, told[c.Path], tnew[c.Path], b, n, merger)
 		if err != nil {
 			return nil, fmt.Errorf("merge %s: %w", c.Path, err)
 		}
@@ -152,11 +153,40 @@ func (m *carryMerge) refuse(p, why string) {
 	m.refused[p] = why
 }
 
+// fileMerger merges one file's three contents (base, the new commit's,
+// the local one) at a path: a merge driver the config names for it, as
+// git's checkout -m runs them, or else the text merge, which a binary
+// file refuses (refused: why). conflicts counts what is left unmerged.
+type fileMerger func(p string, base, ours, theirs []byte) (out []byte, conflicts int, refused string, err error)
+
+// fileMerger returns checkout -m's merge of one file, labelled lb.
+func (w *Worktree) fileMerger(ctx context.Context, lb labels) (fileMerger, error) {
+	opts, err := w.textMergeOptions(lb)
+	if err != nil {
+		return nil, err
+	}
+	drivers, err := w.mergeDrivers()
+	if err != nil {
+		return nil, err
+	}
+	return func(p string, base, ours, theirs []byte) ([]byte, int, string, error) {
+		out, n, handled, err := w.runDriver(ctx, drivers, p, base, ours, theirs)
+		if err != nil || handled {
+			return out, n, "", err
+		}
+		if textmerge.IsBinary(base) || textmerge.IsBinary(ours) || textmerge.IsBinary(theirs) {
+			return nil, 0, binary, nil
+		}
+		r := textmerge.Merge(base, ours, theirs, opts)
+		return r.Content, r.Conflicts, "", nil
+	}, nil
+}
+
 // mergeFile merges the local file at p in root (over base o, with b its
 // content) with the new commit's (n, content nb), in place, and reports
-// whether the merge left conflict markers there; refused, if set, says
-// why it left the file as it was.
-func mergeFile(root *layer.Dir, p string, o, n *layer.Entry, b, nb []byte, opts textmerge.Options) (conflicted bool, refused string, err error) {
+// whether the merge left conflicts there; refused, if set, says why it
+// left the file as it was.
+func mergeFile(root *layer.Dir, p string, o, n *layer.Entry, b, nb []byte, merge fileMerger) (conflicted bool, refused string, err error) {
 	d := root
 	if dir := strings.TrimPrefix(path.Dir(p), "/"); dir != "" {
 		var err error
@@ -181,21 +211,21 @@ func mergeFile(root *layer.Dir, p string, o, n *layer.Entry, b, nb []byte, opts 
 	if !ok {
 		return false, metaClash, nil
 	}
-	if textmerge.IsBinary(b) || textmerge.IsBinary(nb) || textmerge.IsBinary(local) {
-		return false, binary, nil
+	out, conflicts, refused, err := merge(p, b, nb, local)
+	if err != nil || refused != "" {
+		return false, refused, err
 	}
-	r := textmerge.Merge(b, nb, local, opts)
-	if err := rewrite(f, r.Content, mode, uid, gid, st); err != nil {
+	if err := rewrite(f, out, mode, uid, gid, st); err != nil {
 		return false, "", err
 	}
-	if bytes.Equal(r.Content, nb) && mode == n.Mode && uid == n.UID && gid == n.GID {
+	if bytes.Equal(out, nb) && mode == n.Mode && uid == n.UID && gid == n.GID {
 		// The new commit's file, mtime too: no change, as in git.
 		t := unix.NsecToTimespec(n.ModTime.UnixNano())
 		if err := unix.UtimesNanoAt(unix.AT_FDCWD, procFile(f), []unix.Timespec{t, t}, 0); err != nil {
 			return false, "", fmt.Errorf("set the new commit's mtime: %w", err)
 		}
 	}
-	return r.Conflicts > 0, "", nil
+	return conflicts > 0, "", nil
 }
 
 // mergeMeta merges a file's mode and owner as git merges its mode: the
@@ -287,8 +317,8 @@ func (m *carryMerge) unmergeable(c tree.Change, told, tnew tree.Tree, linked fun
 
 // mergeStaged is mergeCarried, adding the paths it merged to adopted
 // (those carryConflicts lets pass), which it returns.
-func (w *Worktree) mergeStaged(stage string, res *statusResult, told, tnew tree.Tree, m *carryMerge, adopted map[string]bool) (map[string]bool, error) {
-	merged, err := w.mergeCarried(stage, res, told, tnew, m)
+func (w *Worktree) mergeStaged(ctx context.Context, stage string, res *statusResult, told, tnew tree.Tree, m *carryMerge, adopted map[string]bool) (map[string]bool, error) {
+	merged, err := w.mergeCarried(ctx, stage, res, told, tnew, m)
 	if err != nil || len(merged) == 0 {
 		return adopted, err
 	}

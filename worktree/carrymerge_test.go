@@ -162,6 +162,39 @@ func TestCheckoutMergeRefuses(t *testing.T) {
 	}
 }
 
+// TestCheckoutMergeDriver: checkout -m runs the merge driver the config
+// names for a path, as git's checkout -m runs the .gitattributes one: %O
+// the old commit's file, %A the new commit's, %B the local one, %P the
+// path; on a binary file too. A driver that exits non-zero leaves the
+// path unmerged, with what it wrote.
+func TestCheckoutMergeDriver(t *testing.T) {
+	for _, fails := range []bool{false, true} {
+		t.Run(map[bool]string{false: "resolved", true: "failed"}[fails], func(t *testing.T) {
+			w := mergeSetup(t)
+			cmd := `{ cat %O; echo -- %P; cat %A; echo --; cat %B; } > out && mv out %A`
+			if fails {
+				cmd += "; exit 1"
+			}
+			must(t, w.Repo.Config.Set("merge./etc/*.driver", cmd))
+			root := w.Target()
+			must(t, write(root+"/etc/lines", "1\n2\n3\n4\nfive\n"))
+			must(t, write(root+"/etc/bin", "a\x00x\n"))
+			if _, err := w.Checkout(context.Background(), CheckoutOptions{Rev: "new", Merge: true}); err != nil {
+				t.Fatalf("checkout -m with a merge driver: %v", err)
+			}
+			checkCarried(t, w, []string{"M /etc/bin", "M /etc/lines"}, map[string]string{
+				"/etc/lines": "1\n2\n3\n4\n5\n-- /etc/lines\n1\n2\n3\n4\nFIVE\n--\n1\n2\n3\n4\nfive\n",
+				"/etc/bin":   "a\x00b\n-- /etc/bin\na\x00c\n--\na\x00x\n",
+			})
+			var want []string
+			if fails {
+				want = []string{"/etc/bin", "/etc/lines"}
+			}
+			checkUnmerged(t, w, want)
+		})
+	}
+}
+
 // TestCheckoutMergeKeepsDeleted: a change to a file the new commit
 // deletes is kept, as git's checkout -m keeps it, and the path is
 // unmerged, "deleted by us", without markers. As git refuses to commit

@@ -80,15 +80,17 @@ while a merge or rebase is stopped there: then any change refuses the
 switch.
 With -m (--merge), a change to a file the switch changes too is merged
 with the other commit's file, three ways (the base: this commit's file),
-as git's checkout -m: a clean merge is carried as a change, and the
-file takes the mode either side gave it. A conflict completes the
+as git's checkout -m (or by the merge.<pattern>.driver the config names
+for it, as git's runs a merge driver): a clean merge is carried as a
+change, and the file takes the mode either side gave it. A conflict completes the
 switch too (exit 0), with git's markers in the file ("<<<<<<< REV"
 above REV's lines, ">>>>>>> local" below yours), and the path unmerged
 until a commit: status shows it (UU), a switch or stash is refused,
 and commit refuses while the markers are left; reset --hard,
 checkout --force or restore PATH discards it. A changed file that REV
 deletes is kept, unmerged ("deleted by us", DU): commit refuses it until
-it is written again (touch) or deleted. A binary file, a type change, a
+it is written again (touch) or deleted. A binary file (without a
+driver), a type change, a
 file deleted here that REV changes, a file added on both sides, a file
 over 8 MiB, with several links, with xattrs REV changes or with mode or
 owner changed on both sides still refuses the switch, naming each and
