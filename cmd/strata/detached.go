@@ -13,6 +13,7 @@ import (
 // warnLeftBehind says, as git checkout does, which commits a detached
 // HEAD leaves behind when it moves from old: those no branch reaches.
 // They are still in the reflog until it expires, then gc removes them.
+// With none, it names where HEAD was, as git's "Previous HEAD position".
 func warnLeftBehind(w io.Writer, r *repo.Repo, old, now digest.Digest) error {
 	if old == "" || old == now {
 		return nil
@@ -46,6 +47,7 @@ func warnLeftBehind(w io.Writer, r *repo.Repo, old, now digest.Digest) error {
 		return err
 	}
 	if len(behind) == 0 {
+		fmt.Fprintf(w, "Previous HEAD position was %s %s\n", shortID(old), pathquote.Text(subjectOf(r, old)))
 		return nil
 	}
 	fmt.Fprintf(w, "Warning: you are leaving %s behind, not connected to\nany of your branches:\n\n", plural(len(behind), "commit"))
@@ -54,11 +56,7 @@ func warnLeftBehind(w io.Writer, r *repo.Repo, old, now digest.Digest) error {
 			fmt.Fprintf(w, " ... and %d more.\n", len(behind)-4)
 			break
 		}
-		subject := ""
-		if s, err := r.Objects.ReadSummary(d); err == nil {
-			subject = firstLine(s.Message)
-		}
-		fmt.Fprintf(w, "  %s %s\n", shortID(d), pathquote.Text(subject))
+		fmt.Fprintf(w, "  %s %s\n", shortID(d), pathquote.Text(subjectOf(r, d)))
 	}
 	it := "it"
 	if len(behind) > 1 {
@@ -66,4 +64,12 @@ func warnLeftBehind(w io.Writer, r *repo.Repo, old, now digest.Digest) error {
 	}
 	fmt.Fprintf(w, "\nIf you want to keep %s, create a new branch:\n\n strata branch <name> %s\n\n", it, shortID(old))
 	return nil
+}
+
+// subjectOf is commit d's subject line, "" if its summary does not read.
+func subjectOf(r *repo.Repo, d digest.Digest) string {
+	if s, err := r.Objects.ReadSummary(d); err == nil {
+		return firstLine(s.Message)
+	}
+	return ""
 }
