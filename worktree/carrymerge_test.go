@@ -301,8 +301,14 @@ func TestCheckoutMergeConflict(t *testing.T) {
 				}
 				checkCarried(t, w, nil, map[string]string{"/etc/lines": "1\n2\n3\n4\nFIVE\n"})
 			case "restore":
+				// As git's restore, without a source it refuses an
+				// unmerged path (the local lines are only in the file);
 				// HEAD's file, written over the markers, resolves it.
-				if _, err := w.Restore(ctx, "", []string{"/etc/lines"}); err != nil {
+				if _, err := w.Restore(ctx, "", []string{"/etc"}); !errors.Is(err, ErrUnmerged) {
+					t.Fatalf("restore of an unmerged path: %v", err)
+				}
+				checkCarried(t, w, []string{"M /etc/lines"}, map[string]string{"/etc/lines": conflicted})
+				if _, err := w.Restore(ctx, "HEAD", []string{"/etc/lines"}); err != nil {
 					t.Fatal(err)
 				}
 				checkCarried(t, w, nil, map[string]string{"/etc/lines": "1\n2\n3\n4\nFIVE\n"})

@@ -42,7 +42,8 @@ var ErrNotInRevision = errors.New("did not match any path in the revision")
 // Without rev, a path a stopped merge, rebase, cherry-pick or revert left
 // in conflict is refused (ErrUnmerged), as git refuses it: HEAD's version
 // would silently drop the other side's change there. RestoreSide takes
-// one side.
+// one side. So is one a checkout -m left unmerged, whose local change
+// is only in the work tree; rev HEAD takes the version switched to.
 func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int, error) {
 	return w.restore(ctx, paths, func(st State) (*objects.Commit, string, error) {
 		if rev != "" {
@@ -76,6 +77,9 @@ func (w *Worktree) restore(ctx context.Context, paths []string, source func(Stat
 	}
 	if unmerged {
 		if err := w.refuseUnmerged(paths); err != nil {
+			return 0, err
+		}
+		if err := refuseCheckoutUnmerged(st, paths); err != nil {
 			return 0, err
 		}
 	}

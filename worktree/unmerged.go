@@ -12,6 +12,7 @@ import (
 	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/objects/layer"
 	"github.com/strata-sh/strata/refs"
+	"github.com/strata-sh/strata/tree"
 )
 
 // UnmergedError refuses a switch while a checkout -m's conflicts are
@@ -69,6 +70,23 @@ func (w *Worktree) refuseUnresolved(st State) error {
 			ErrConflictUntouched, strings.Join(left, ", "), isOrAre(len(left)), itOrThem(len(left)))
 	}
 	return nil
+}
+
+// refuseCheckoutUnmerged fails if paths cover a path, or lie below one,
+// that a checkout -m left unmerged, as git's restore refuses an unmerged
+// path: HEAD's version would drop the local change the merge kept there.
+func refuseCheckoutUnmerged(st State, paths []string) error {
+	var hit []string
+	for _, c := range st.Unmerged {
+		if tree.Under(c.Path, paths) || underAny(paths, c.Path) {
+			hit = append(hit, pathquote.Quote(c.Path))
+		}
+	}
+	if len(hit) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s %s %w (a checkout -m's conflict): resolve %s and commit, or 'strata restore --source HEAD PATH' takes the version switched to",
+		strings.Join(hit, ", "), isOrAre(len(hit)), ErrUnmerged, itOrThem(len(hit)))
 }
 
 // takeUnmerged records, once a checkout -m's switch is done, the

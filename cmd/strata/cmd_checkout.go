@@ -87,7 +87,8 @@ switch too (exit 0), with git's markers in the file ("<<<<<<< REV"
 above REV's lines, ">>>>>>> local" below yours), and the path unmerged
 until a commit: status shows it (UU), a switch or stash is refused,
 and commit refuses while the markers are left; reset --hard,
-checkout --force or restore PATH discards it. A changed file that REV
+checkout --force or restore --source HEAD PATH discards it (restore
+without --source refuses it, as git's). A changed file that REV
 deletes is kept, unmerged ("deleted by us", DU): commit refuses it until
 it is written again (touch) or deleted. A binary file (without a
 driver), a type change, a

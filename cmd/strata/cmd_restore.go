@@ -38,7 +38,9 @@ the version of the commit the work tree shows (HEAD; in a rebase, the new
 base so far), --theirs that of what is merged in (the other branch, the
 commit being picked or replayed, a reverted commit's parent), as the
 conflict markers name them. A marked file so restored holds no markers,
-and --continue takes it.
+and --continue takes it. A path a checkout -m left unmerged is refused
+too (the local change is only in the work tree); --source HEAD takes the
+version switched to and ends the conflict.
 
   strata restore /etc/motd                 # undo your changes to one file
   strata restore --source main~3 /etc/nginx
