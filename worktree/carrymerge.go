@@ -63,9 +63,10 @@ func mergeable(res *statusResult, told, tnew tree.Tree) []tree.Change {
 // mergeCarried merges, in stage (the staged copy of the changes), each
 // mergeable file with the new commit's, and returns the paths it merged:
 // carryConflicts then lets them pass. Those merged with conflict markers
-// are added to m.conflicts. A file that is binary or over
-// tree.MaxPatchSize on any side, or whose mode both sides changed, is
-// left as it is, to clash.
+// are added to m.conflicts. A file that is binary (and has no merge
+// driver) or over tree.MaxPatchSize on any side, or whose mode or owner
+// both sides changed apart, is left as it is, to clash; m.refused says
+// why.
 func (w *Worktree) mergeCarried(ctx context.Context, stage string, res *statusResult, told, tnew tree.Tree, m *carryMerge) (map[string]bool, error) {
 	merged := keptDeleted(res, told, tnew, m)
 	files := mergeable(res, told, tnew)
@@ -120,8 +121,8 @@ func (w *Worktree) mergeCarried(ctx context.Context, stage string, res *statusRe
 // keptDeleted returns the changed files that the new commit deletes,
 // in a directory it keeps: as git's checkout -m, the local file stays,
 // and the path is unmerged, "deleted by us" (the new commit's side),
-// until a commit takes it (added) or it is removed. They are added to
-// m.conflicts, without markers.
+// until it is written again or removed, and committed. They are added
+// to m.conflicts, without markers (the switch stamps them: takeUnmerged).
 func keptDeleted(res *statusResult, told, tnew tree.Tree, m *carryMerge) map[string]bool {
 	kept := map[string]bool{}
 	for _, c := range res.changes {
