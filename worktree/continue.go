@@ -318,7 +318,7 @@ func (w *Worktree) checkOwnWork(ctx context.Context, s *Sequence, st State, acti
 
 // Skip drops the stopped commit of a rebase, cherry-pick or revert and
 // goes on; with discard false, it refuses while the work tree holds
-// changes made since the stop.
+// changes made since the stop, or while anything uses it (guardSwap).
 func (w *Worktree) Skip(ctx context.Context, op string, discard bool) (*Outcome, error) {
 	unlock, err := w.lock(ctx)
 	if err != nil {
@@ -339,6 +339,13 @@ func (w *Worktree) Skip(ctx context.Context, op string, discard bool) (*Outcome,
 	if !s.Stopped || len(s.Todo) == 0 {
 		return nil, fmt.Errorf("nothing stopped to skip; 'strata %s --continue'", s.Op)
 	}
+	// The tree goes back to the new base with a fresh upper: refused
+	// while in use, and read-only from before the check for own work.
+	thaw, err := w.guardSwap(discard)
+	if err != nil {
+		return nil, err
+	}
+	defer thaw()
 	if !discard {
 		if err := w.checkOwnWork(ctx, s, st, "--skip"); err != nil {
 			return nil, err
@@ -364,7 +371,7 @@ func (w *Worktree) Skip(ctx context.Context, op string, discard bool) (*Outcome,
 // Abort puts back the state before the operation: HEAD and its branch,
 // their reflogs, and the work tree (on the old HEAD, no changes). With
 // discard false, it refuses while the work tree holds changes made since
-// the operation stopped.
+// the operation stopped, or while anything uses it (guardSwap).
 func (w *Worktree) Abort(ctx context.Context, op string, discard bool) (*objects.Commit, error) {
 	unlock, err := w.lock(ctx)
 	if err != nil {
@@ -379,6 +386,13 @@ func (w *Worktree) Abort(ctx context.Context, op string, discard bool) (*objects
 	if err != nil {
 		return nil, err
 	}
+	// Refused while in use, before HEAD moves back, and read-only from
+	// before the check for own work until the old HEAD's mount is up.
+	thaw, err := w.guardSwap(discard)
+	if err != nil {
+		return nil, err
+	}
+	defer thaw()
 	if !discard && !s.Aborting {
 		if err := w.checkOwnWork(ctx, s, st, "--abort"); err != nil {
 			return nil, err

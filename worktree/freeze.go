@@ -52,9 +52,30 @@ func (w *Worktree) freezeUnused() (thaw func(), err error) {
 	return thaw, nil
 }
 
+// guardSwap is what a command that mounts a fresh upper in place of the
+// view does first, under the lock and before anything moves or is
+// checked: unless forced, it refuses while anything uses the view, and
+// freezes it (freezeUnused), as checkout does. Forced, it freezes a view
+// nobody uses if the kernel lets it; a process that does use it keeps
+// the old mount, and its upper is kept (switchTo).
+func (w *Worktree) guardSwap(force bool) (thaw func(), err error) {
+	if !force {
+		return w.freezeUnused()
+	}
+	users, err := w.Users()
+	if err != nil {
+		return nil, err
+	}
+	if len(users) > 0 {
+		return func() {}, nil
+	}
+	return w.freezeForSwap(), nil
+}
+
 // freezeForSwap freezes the view for a switch that its caller did not
-// freeze (reset --hard, --abort, a sequencer's remount: they drop the
-// changes, but not the excluded paths, copied into the fresh upper), and
+// freeze (a sequencer's remount and its end, a forced reset --hard with
+// users gone: they drop the changes, but not the excluded paths, copied
+// into the fresh upper), and
 // returns what thaws it. HEAD may have moved already, so a view the
 // kernel will not freeze (a file open for writing) is swapped as before.
 func (w *Worktree) freezeForSwap() (thaw func()) {

@@ -18,6 +18,7 @@ type BranchUpdate struct {
 	branch string
 	w      *Worktree     // the work tree pull runs in, when it shows branch and is mounted
 	dirty  []tree.Change // w's uncommitted changes, which a fast-forward keeps
+	force  bool          // w is moved even while a container or process uses it
 }
 
 // PrepareBranchUpdate refuses, before anything moves (before a fetch), a
@@ -35,7 +36,7 @@ func PrepareBranchUpdate(ctx context.Context, w *Worktree, branch string, force,
 	if err != nil {
 		return nil, err
 	}
-	u := &BranchUpdate{r: r, branch: branch}
+	u := &BranchUpdate{r: r, branch: branch, force: force}
 	if h.Branch != refs.Heads+branch {
 		other, err := CheckedOutIn(r, refs.Heads+branch, w)
 		if err != nil {
@@ -119,11 +120,11 @@ func (u *BranchUpdate) FastForward(ctx context.Context, to digest.Digest, msg st
 		if err := u.refuseOverwrite(old, to); err != nil {
 			return old, err
 		}
-		_, err := u.w.Reset(ctx, to.String(), ResetKeep)
+		_, err := u.w.ResetWith(ctx, ResetOptions{Rev: to.String(), Mode: ResetKeep, Force: u.force})
 		return old, err
 	}
 	if u.w != nil {
-		_, err := u.w.Reset(ctx, to.String(), ResetHard)
+		_, err := u.w.ResetWith(ctx, ResetOptions{Rev: to.String(), Mode: ResetHard, Force: u.force})
 		return old, err
 	}
 	_, err := u.r.FastForward(u.branch, to, msg)

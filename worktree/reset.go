@@ -32,24 +32,42 @@ const (
 	ResetMerge
 )
 
-// Reset moves the work tree's HEAD (its branch, if any) to rev and
-// remounts the work tree on it. It ends a merge, cherry-pick or revert in
-// progress, as git's reset does (as --quit: its commits are left to gc),
-// since a later commit would conclude it with other files; a rebase stays.
+// ResetOptions says what ResetWith does.
+type ResetOptions struct {
+	Rev  string
+	Mode ResetMode
+	// Force remounts even while a process or container uses the work
+	// tree: it keeps the old mount, and the old upper is kept for it.
+	// Without it, such a use refuses the reset before anything moves.
+	Force bool
+}
+
+// Reset is ResetWith forced, for a caller that refused the work tree's
+// users itself or means them to keep the old mount.
 func (w *Worktree) Reset(ctx context.Context, rev string, mode ResetMode) (*objects.Commit, error) {
-	return w.reset(ctx, rev, mode, nil)
+	return w.ResetWith(ctx, ResetOptions{Rev: rev, Mode: mode, Force: true})
+}
+
+// ResetWith moves the work tree's HEAD (its branch, if any) to o.Rev
+// and remounts the work tree on it. It ends a merge, cherry-pick or
+// revert in progress, as git's reset does (as --quit: its commits are
+// left to gc), since a later commit would conclude it with other files;
+// a rebase stays.
+func (w *Worktree) ResetWith(ctx context.Context, o ResetOptions) (*objects.Commit, error) {
+	return w.reset(ctx, o.Rev, o.Mode, o.Force, nil)
 }
 
 // ErrNotAt: the work tree no longer shows what a caller saw earlier.
 var ErrNotAt = errors.New("the work tree no longer shows the branch at the commit seen")
 
-// ResetClean is a hard Reset for a caller that checked the work tree
+// ResetClean is a hard reset for a caller that checked the work tree
 // earlier (build -t, before its build): under the work tree's lock, the
-// one the reset takes, it refuses a work tree that no longer shows
-// branch at old (ErrNotAt) or that now has uncommitted changes (a
-// DirtyError), which the reset would drop.
+// one the reset takes, it refuses a work tree in use (ErrInUse), one
+// that no longer shows branch at old (ErrNotAt) or that now has
+// uncommitted changes (a DirtyError), which the reset would drop. The
+// view is read-only from before that check until the reset is done.
 func (w *Worktree) ResetClean(ctx context.Context, rev, branch string, old digest.Digest) (*objects.Commit, error) {
-	return w.reset(ctx, rev, ResetHard, func(st State, h refs.Head) error {
+	return w.reset(ctx, rev, ResetHard, false, func(st State, h refs.Head) error {
 		if h.Branch != branch || h.Commit != old {
 			return ErrNotAt
 		}
@@ -57,7 +75,7 @@ func (w *Worktree) ResetClean(ctx context.Context, rev, branch string, old diges
 	})
 }
 
-func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check func(State, refs.Head) error) (*objects.Commit, error) {
+func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, force bool, check func(State, refs.Head) error) (*objects.Commit, error) {
 	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
@@ -67,6 +85,11 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 	if err != nil {
 		return nil, err
 	}
+	thaw, err := w.guardReset(mode, force)
+	if err != nil {
+		return nil, fmt.Errorf("reset: %w", err)
+	}
+	defer thaw()
 	if mode == ResetKeep {
 		if err := refuseKeepMidStep(w); err != nil {
 			return nil, err
@@ -157,4 +180,21 @@ func (w *Worktree) reset(ctx context.Context, rev string, mode ResetMode, check 
 		return c, fmt.Errorf("reset: %w", moveErr)
 	}
 	return c, nil
+}
+
+// guardReset refuses a reset while anything uses the work tree, unless
+// force, before anything moves. --hard drops the upper: the view is
+// frozen from then on (guardSwap), so that a write made meanwhile fails
+// rather than go with it. The other modes mount the same upper again,
+// and --keep and --merge write through the view: not frozen.
+func (w *Worktree) guardReset(mode ResetMode, force bool) (thaw func(), err error) {
+	if mode == ResetHard {
+		return w.guardSwap(force)
+	}
+	if !force {
+		if err := w.RefuseWhileRunning(); err != nil {
+			return nil, err
+		}
+	}
+	return func() {}, nil
 }

@@ -382,6 +382,8 @@ func (t *buildTarget) move(ctx context.Context, id digest.Digest) error {
 			return fmt.Errorf("%s did not move: its checkout got %s during the build (commit them, then 'strata reset --hard %s' takes the build)", refs.ShortName(t.branch), plural(len(de.Changes), "uncommitted change"), id)
 		case errors.As(err, &ce):
 			return fmt.Errorf("%s did not move: its checkout got a staged config (%s) during the build (commit it, then 'strata reset --hard %s' takes the build)", refs.ShortName(t.branch), strings.Join(ce.Fields, ", "), id)
+		case errors.Is(err, worktree.ErrInUse):
+			return fmt.Errorf("%s did not move: %w (then 'strata reset --hard %s' takes the build)", refs.ShortName(t.branch), err, id)
 		case errors.Is(err, worktree.ErrNotAt):
 			return fmt.Errorf("%s did not move: its checkout moved during the build", refs.ShortName(t.branch))
 		}

@@ -60,7 +60,8 @@ func (f *seqFlags) control(cmd *cobra.Command, g *globals, op string, args []str
 	if err != nil {
 		return true, err
 	}
-	if !f.force {
+	// --abort and --skip refuse it themselves, under the work tree's lock.
+	if !f.force && !f.abort && !f.skip {
 		if err := w.RefuseWhileRunning(); err != nil {
 			return true, fmt.Errorf("%s: %w", op, err)
 		}

@@ -51,8 +51,11 @@ A merge, cherry-pick or revert in progress ends, as git's reset ends it
 (as their --quit would: the commits it made so far are dropped); a later
 commit is then an ordinary one. A rebase stays in progress.
 
-A work tree with a container running in it (strata run) is not remounted
-unless --force: the container would keep the old mount.
+A work tree in use (a container running in it, a process with its cwd
+or a file open there) is not remounted unless --force: it would keep the
+old mount. The check is made before anything moves, and --hard keeps the
+tree read-only from then until the new mount is up, so that a write
+made meanwhile fails rather than go with the dropped changes.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 1),
@@ -73,16 +76,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			if !force {
-				if err := w.RefuseWhileRunning(); err != nil {
-					return fmt.Errorf("reset: %w", err)
-				}
-			}
 			rev := "HEAD"
 			if len(args) == 1 {
 				rev = args[0]
 			}
-			c, err := w.Reset(cmd.Context(), rev, mode)
+			c, err := w.ResetWith(cmd.Context(), worktree.ResetOptions{Rev: rev, Mode: mode, Force: force})
 			if err != nil {
 				return err
 			}
