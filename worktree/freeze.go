@@ -16,9 +16,17 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/strata-sh/strata/internal/pathquote"
 	"golang.org/x/sys/unix"
 )
+
+// ThawNotice, when set, is told that a command found the view left
+// read-only by one killed while it had it frozen (named by its command
+// line), and made it writable again: the CLI says so, to a user who met
+// "Read-only file system" there and wonders why.
+var ThawNotice func(frozenBy string)
 
 // ensure is ensureMounted, then makes the view writable again if a
 // switch killed while it was frozen left it read-only.
@@ -27,7 +35,21 @@ func (w *Worktree) ensure(ctx context.Context) (State, error) {
 	if err != nil {
 		return st, err
 	}
-	return st, w.thawView()
+	by, err := os.ReadFile(w.frozenMarker())
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, nil
+	}
+	frozenBy := strings.TrimSpace(string(by))
+	if frozenBy == "" {
+		frozenBy = "a command"
+	}
+	if err := w.thawView(); err != nil {
+		return st, fmt.Errorf("the work tree is read-only, as %s left it when it was killed: %w", frozenBy, err)
+	}
+	if ThawNotice != nil {
+		ThawNotice(frozenBy)
+	}
+	return st, nil
 }
 
 // frozenMarker names the file that says the view was made read-only by
@@ -99,11 +121,10 @@ func (w *Worktree) freezeView() (thaw func(), err error) {
 	if mounted, err := w.isMounted(); err != nil || !mounted {
 		return func() {}, err
 	}
-	f, err := os.OpenFile(w.frozenMarker(), os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
+	// Who froze it, for the command that finds it frozen (ensure).
+	if err := os.WriteFile(w.frozenMarker(), []byte(commandLine()+"\n"), 0o644); err != nil {
 		return nil, fmt.Errorf("freeze the work tree: %w", err)
 	}
-	f.Close()
 	err = setReadOnly(w.target, true)
 	if errors.Is(err, unix.EBUSY) {
 		os.Remove(w.frozenMarker())
@@ -135,6 +156,16 @@ func (w *Worktree) thawView() error {
 		}
 	}
 	return os.Remove(w.frozenMarker())
+}
+
+// commandLine is this process's command line on one line ("strata
+// checkout main"), each argument quoted as a file name is (pathquote).
+func commandLine() string {
+	args := append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...)
+	for i, a := range args {
+		args[i] = pathquote.Quote(a)
+	}
+	return strings.Join(args, " ")
 }
 
 // setReadOnly sets or clears the read-only flag of the mount at target.

@@ -168,3 +168,30 @@ func TestSwapRefusesARealWriter(t *testing.T) {
 		})
 	}
 }
+
+// TestThawAfterKillIsTold: the next command after a reset --hard killed
+// with the tree frozen makes it writable and tells ThawNotice which
+// command left it read-only (the CLI says so on stderr); one that finds
+// nothing frozen tells nothing. Before, the thaw was silent, and a user
+// who met "Read-only file system" learned nothing from status.
+func TestThawAfterKillIsTold(t *testing.T) {
+	w := stashSetup(t)
+	var told []string
+	ThawNotice = func(by string) { told = append(told, by) }
+	defer func() { ThawNotice = nil }()
+	killedHelper(t, w.Repo, "switch-prepared", "CHECKOUT_TEST_HELPER=hard", "CHECKOUT_TEST_REV=HEAD")
+	if _, err := w.Status(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Base(os.Args[0]) + " -test.run=^$"
+	if len(told) != 1 || told[0] != want {
+		t.Fatalf("told after the killed reset: %q, want [%q]", told, want)
+	}
+	checkWritable(t, w)
+	if _, err := w.Status(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(told) != 1 {
+		t.Errorf("told again with nothing frozen: %q", told)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/cmd/strata/internal/handover"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/worktree"
 )
 
@@ -85,6 +86,9 @@ when stopped by SIGINT or SIGTERM.`,
 			slog.SetDefault(slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level})))
 			worktree.LockWaitNotice = func(holder string) {
 				fmt.Fprintf(g.stderr, "strata: %s: waiting for the work tree, which %s holds (Ctrl-C stops waiting)\n", strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "), holder)
+			}
+			worktree.ThawNotice = func(frozenBy string) {
+				fmt.Fprintf(g.stderr, "strata: %s: the work tree was read-only, as '%s' left it when it was killed; it is writable again\n", strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "), pathquote.Text(frozenBy))
 			}
 			if err := checkSupervisorDir(); err != nil {
 				return err
