@@ -1,6 +1,7 @@
 package worktree
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -303,7 +304,35 @@ func (w *Worktree) stashedConfig(st State, base, stash *objects.Commit, verb str
 	} else if staged != nil && !SameConfig(*staged, cfg) {
 		return nil, w.refuseStaged(st, "a stash "+verb)
 	}
+	if clash := clashingFields(base.Config.Config, index, stash.Config.Config, fields); len(clash) > 0 {
+		return nil, &StashConfigClashError{Fields: clash}
+	}
 	return &cfg, nil
+}
+
+// clashingFields are those of fields (the ones the stash changed against
+// its base) that the config the next commit starts from (index) changed
+// too, to another value: a content conflict, which a config cannot hold
+// marked.
+func clashingFields(base, index, stash ocispec.ImageConfig, fields []string) []string {
+	b, i, s := configFields(base), configFields(index), configFields(stash)
+	var out []string
+	for _, f := range fields {
+		if !bytes.Equal(i[f], b[f]) && !bytes.Equal(i[f], s[f]) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// StashConfigClashError refuses a stash apply whose config fields were
+// changed since the stash was made, to other values: as git's apply
+// --index refuses conflicts in the index, since there are no markers to
+// write into a config.
+type StashConfigClashError struct{ Fields []string }
+
+func (e *StashConfigClashError) Error() string {
+	return fmt.Sprintf("the config's %s changed both in the stash and since it was made; 'strata stash branch BRANCH' applies it on the commit it was made on", strings.Join(e.Fields, ", "))
 }
 
 // stageOnHead stages cfg on the commit the work tree is at.

@@ -113,3 +113,44 @@ func TestKilledStashOfStagedConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestStashApplyConfigClash: a stash apply whose config fields HEAD
+// changed too since the stash was made, to other values, is refused as
+// git's apply --index refuses conflicts in the index, naming them, with
+// nothing written or staged; the fields HEAD left alone, or changed to
+// the stash's own values, apply. Before, the stash's value was staged
+// over HEAD's change, with no word.
+func TestStashApplyConfigClash(t *testing.T) {
+	ctx := context.Background()
+	_, _, w := checkedOutBase(t)
+	_, _, err := w.Commit(ctx, CommitOptions{Message: "env", Config: withConfig("/bin/stashed", "B=2")})
+	must(t, err)
+	_, err = w.Reset(ctx, "HEAD~1", ResetSoft)
+	must(t, err)
+	must(t, write(w.Target()+"/stashed", "s\n"))
+	s, err := w.Stash(ctx, "", nil, false)
+	must(t, err)
+
+	_, _, err = w.Commit(ctx, CommitOptions{Message: "env since", Config: withConfig("", "B=3")})
+	must(t, err)
+	var ce *StashConfigClashError
+	err = w.ApplyStash(ctx, s.ID, "apply")
+	if !errors.As(err, &ce) || !slices.Equal(ce.Fields, []string{"Env"}) {
+		t.Fatalf("stash apply over a config HEAD changed since: %v; want Env named", err)
+	}
+	wantStaged(t, w, nil)
+	if _, err := os.Lstat(w.Target() + "/stashed"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused apply wrote /stashed: %v", err)
+	}
+
+	// HEAD's Env the stash's again: the same change on both sides.
+	_, err = w.Reset(ctx, "HEAD~1", ResetHard)
+	must(t, err)
+	_, _, err = w.Commit(ctx, CommitOptions{Message: "same env", Config: withConfig("", "B=2")})
+	must(t, err)
+	must(t, w.ApplyStash(ctx, s.ID, "apply"))
+	wantStaged(t, w, []string{"Cmd"})
+	if b, err := os.ReadFile(w.Target() + "/stashed"); err != nil || string(b) != "s\n" {
+		t.Errorf("/stashed after the apply: %q, %v", b, err)
+	}
+}

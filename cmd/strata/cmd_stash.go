@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/strata-sh/strata/internal/pathquote"
+	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
@@ -91,7 +92,10 @@ that the reflog of refs/stash lists and gc keeps until the entry expires
 leave out are neither saved nor dropped, as in git. A config staged by
 'reset --soft' is saved too, as git's stash saves the index: the entry's
 commit records it (a staged config alone is a change to stash), and
-apply and pop stage it again, refused while another config is staged.
+apply and pop stage it again, refused while another config is staged
+or when HEAD changed one of its fields since, to another value (a
+config holds no conflict markers; 'stash branch' applies it where it
+was made).
 
 apply and pop merge the stash's changes into the work tree over the
 commit it was made on, as git's do, so they apply after HEAD has moved.
@@ -302,6 +306,11 @@ func newStashShowCommand(g *globals) *cobra.Command {
 diff shows two revisions (default --stat, as git's); the views combine
 as diff's.
 
+An entry that saved a staged config (reset --soft) names its fields
+last, as status names them: "config: Cmd, Env"; apply and pop stage
+them again. --name-only, --name-status, --numstat, -z and --format json
+list paths only.
+
 --format json: an array of {"status","path","old","new"}, as diff's.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -332,11 +341,32 @@ as diff's.
 			if c.Parent() == "" {
 				return fmt.Errorf("stash show: %s has no parent to compare with", shortID(id))
 			}
-			return runDiff(cmd.Context(), g.stdout, w, []string{c.Parent().String(), id.String()}, nil, o)
+			if err := runDiff(cmd.Context(), g.stdout, w, []string{c.Parent().String(), id.String()}, nil, o); err != nil {
+				return err
+			}
+			return showStashedConfig(g, r, c, o)
 		},
 	}
 	o.addViewFlags(cmd, "show lines added and removed per file (the default)")
 	return cmd
+}
+
+// showStashedConfig names, after a view a person reads, the config
+// fields the entry saved (a staged config: apply and pop stage them
+// again), as status names a staged config; the views scripts read list
+// paths only.
+func showStashedConfig(g *globals, r *repo.Repo, c *objects.Commit, o diffOptions) error {
+	if o.format == "json" || o.nameOnly || o.nameStatus || o.numstat || o.nul {
+		return nil
+	}
+	base, err := r.Objects.ReadCommit(c.Parent())
+	if err != nil {
+		return fmt.Errorf("stash show: %w", err)
+	}
+	if fields := worktree.ConfigChanges(base.Config.Config, c.Config.Config); len(fields) > 0 {
+		fmt.Fprintf(g.stdout, "config: %s\n", strings.Join(fields, ", "))
+	}
+	return nil
 }
 
 func firstArg(args []string) string {
