@@ -118,6 +118,11 @@ func (w *Worktree) StagedConfig() (*ocispec.ImageConfig, []string, error) {
 	if err != nil || !ok {
 		return nil, nil, err
 	}
+	return w.StagedConfigIn(st)
+}
+
+// StagedConfigIn is StagedConfig for a state the caller read (State).
+func (w *Worktree) StagedConfigIn(st State) (*ocispec.ImageConfig, []string, error) {
 	staged, err := w.stagedFor(st)
 	if err != nil || staged == nil {
 		return nil, nil, err

@@ -237,7 +237,9 @@ func reportStatus(g *globals, r *repo.Repo, w *worktree.Worktree, cs []tree.Chan
 	if err != nil {
 		return err
 	}
-	if st, ok, err := w.State(); err == nil && ok && seq == nil {
+	// Read once, for what the work tree shows and its staged config.
+	st, ok, stErr := w.State()
+	if stErr == nil && ok && seq == nil {
 		if st.Commit != "" && h.Commit != "" && st.Commit != h.Commit {
 			o.shows = st.Commit
 		}
@@ -248,8 +250,11 @@ func reportStatus(g *globals, r *repo.Repo, w *worktree.Worktree, cs []tree.Chan
 			return err
 		}
 	}
-	if !o.paths {
-		if _, o.config, err = w.StagedConfig(); err != nil {
+	if !o.paths && stErr != nil {
+		return stErr
+	}
+	if !o.paths && ok {
+		if _, o.config, err = w.StagedConfigIn(st); err != nil {
 			return err
 		}
 	}
