@@ -43,7 +43,9 @@ refs, their reflogs, the branches' upstream (branch.NAME.remote and
 branch.NAME.merge) and the push remotes that name it
 (branch.NAME.pushRemote, remote.pushDefault), as git does.
 
-Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+Exit status: 0 on success, 1 on errors, 2 on usage errors and, as
+git's, when there is no remote of the NAME given (remove, rename,
+set-url, get-url), 3 when add or rename is given a NAME already in use.`,
 		Args: noSubcommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
@@ -89,7 +91,7 @@ func newRemoteAddCommand(g *globals) *cobra.Command {
 				return err
 			}
 			if err := remote.Add(r.Config, remote.Remote{Name: args[0], URL: args[1], Insecure: insecure}); err != nil {
-				return badNameIsUsage(fmt.Errorf("remote add %s: %w", args[0], err))
+				return remoteExit(fmt.Errorf("remote add %s: %w", args[0], err))
 			}
 			return nil
 		},
@@ -110,7 +112,7 @@ func newRemoteRemoveCommand(g *globals) *cobra.Command {
 				return err
 			}
 			if err := remote.Remove(r, args[0]); err != nil {
-				return fmt.Errorf("remote remove %s: %w", args[0], err)
+				return remoteExit(fmt.Errorf("remote remove %s: %w", args[0], err))
 			}
 			return nil
 		},
@@ -123,8 +125,8 @@ func newRemoteGetURLCommand(g *globals) *cobra.Command {
 		Short: "Print a remote's URL",
 		Long: `Print the URL of remote NAME, as git remote get-url does.
 
-Exit status: 0 on success, 1 when there is no such remote, 2 on usage
-errors.`,
+Exit status: 0 on success, 1 on errors, 2 on usage errors and, as
+git's, when there is no such remote.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := g.openRepo()
@@ -133,7 +135,7 @@ errors.`,
 			}
 			rem, err := remote.Get(r.Config, args[0])
 			if err != nil {
-				return err
+				return remoteExit(err)
 			}
 			fmt.Fprintln(g.stdout, rem.URL)
 			return nil
@@ -150,7 +152,8 @@ func newRemoteSetURLCommand(g *globals) *cobra.Command {
 allowed) keeps the mark on the same registry host; moved to another host
 or to a directory, it loses it, saying so, unless --insecure is given.
 
-Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
+Exit status: 0 on success, 1 on errors, 2 on usage errors and, as
+git's, when there is no such remote.`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := g.openRepo()
@@ -159,7 +162,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			}
 			was, err := remote.SetURL(r.Config, args[0], args[1], insecure)
 			if err != nil {
-				return fmt.Errorf("remote set-url %s: %w", args[0], err)
+				return remoteExit(fmt.Errorf("remote set-url %s: %w", args[0], err))
 			}
 			if was != "" {
 				fmt.Fprintf(g.stderr, "strata: remote set-url %s: plain HTTP was allowed to %s only: remote.%s.insecure removed (--insecure keeps it)\n", args[0], was, args[0])
@@ -182,18 +185,31 @@ func newRemoteRenameCommand(g *globals) *cobra.Command {
 				return err
 			}
 			if err := remote.Rename(r, args[0], args[1]); err != nil {
-				return badNameIsUsage(fmt.Errorf("remote rename %s %s: %w", args[0], args[1], err))
+				return remoteExit(fmt.Errorf("remote rename %s %s: %w", args[0], args[1], err))
 			}
 			return nil
 		},
 	}
 }
 
-// badNameIsUsage makes a remote name git would refuse a usage error (exit
-// 2), as a bad branch or tag name is.
-func badNameIsUsage(err error) error {
-	if errors.Is(err, remote.ErrBadRemoteName) {
+// Exit codes of git's remote, which scripts test ("remote add origin URL
+// || test $? = 3"): 2 for a NAME no remote has, 3 for one in use.
+const (
+	exitNoSuchRemote = 2
+	exitRemoteExists = 3
+)
+
+// remoteExit gives a remote command's error git's exit code: a name git
+// would refuse is a usage error (exit 2), as a bad branch or tag name
+// is; no such remote and a name in use are git's 2 and 3.
+func remoteExit(err error) error {
+	switch {
+	case errors.Is(err, remote.ErrBadRemoteName):
 		return usageError{err}
+	case errors.Is(err, remote.ErrNoSuchRemote):
+		return exitCodeError{code: exitNoSuchRemote, err: err}
+	case errors.Is(err, remote.ErrRemoteExists):
+		return exitCodeError{code: exitRemoteExists, err: err}
 	}
 	return err
 }
