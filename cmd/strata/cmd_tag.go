@@ -16,6 +16,7 @@ func newTagCommand(g *globals) *cobra.Command {
 	var del, force, list bool
 	var format string
 	var filter refFilter
+	var annotated annotatedTagFlags
 	cmd := &cobra.Command{
 		Use:   "tag [NAME [REV] | -d NAME... | -l [PATTERN...]]",
 		Short: "List, create or delete tags",
@@ -31,8 +32,16 @@ func newTagCommand(g *globals) *cobra.Command {
   strata tag --format json   [{"name","ref","commit","short","subject"}]
   strata tag --format '%(refname:short) %(creatordate:short)'   a template
 
+Tags are git's lightweight tags: a name for a commit. git's annotated
+and signed tags (-a, -m, -F, -s, -u) are refused, exit 2: their message
+would need a tag object, and a registry tag names only a manifest (see
+docs/format.md, "Tags"). The commit's own message is what tag -n shows.
+
 ` + refTemplateHelp,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := annotated.refuse(cmd); err != nil {
+				return err
+			}
 			if _, err := checkRefFormat(format); err != nil {
 				return err
 			}
@@ -84,7 +93,39 @@ func newTagCommand(g *globals) *cobra.Command {
 	cmd.Flags().BoolVarP(&list, "list", "l", false, "list the tags matching the `PATTERN`s given (shell globs)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or a `TEMPLATE` of %(FIELD)s")
 	filter.addFlags(cmd.Flags())
+	annotated.add(cmd)
 	return cmd
+}
+
+// annotatedTagFlags are git's tag flags that make a tag object (an
+// annotated or signed tag). strata has none to make: a registry tag
+// names a manifest, and a message written into the tagged manifest
+// would change its digest, the commit's id. They are taken only to be
+// refused with that reason, not cobra's "unknown flag".
+type annotatedTagFlags struct {
+	annotate, sign bool
+	message, file  string
+	key            string
+}
+
+func (a *annotatedTagFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolVarP(&a.annotate, "annotate", "a", false, "git's annotated tag: refused (strata tags are lightweight)")
+	f.StringVarP(&a.message, "message", "m", "", "git's tag message: refused (strata tags are lightweight)")
+	f.StringVarP(&a.file, "file", "F", "", "git's tag message from a file: refused (strata tags are lightweight)")
+	f.BoolVarP(&a.sign, "sign", "s", false, "git's signed tag: refused (strata tags are lightweight)")
+	f.StringVarP(&a.key, "local-user", "u", "", "git's signed tag: refused (strata tags are lightweight)")
+}
+
+// refuse is the usage error for the first of them given, naming it by
+// its short flag (-m) and saying why.
+func (a *annotatedTagFlags) refuse(cmd *cobra.Command) error {
+	for _, name := range []string{"annotate", "message", "file", "sign", "local-user"} {
+		if f := cmd.Flags().Lookup(name); f.Changed {
+			return usagef("tag %s: annotated and signed tags are not supported: their message would need a tag object, and a registry tag names only a manifest (in the commit's own manifest it would change the commit's id); 'strata tag NAME [REV]' makes a lightweight tag", "-"+f.Shorthand)
+		}
+	}
+	return nil
 }
 
 // deleteTags deletes the tags named, as git's tag -d: a name that is no
