@@ -16,16 +16,18 @@ func init() { register("config", newConfigCommand) }
 // configOptions are config's flags, but its scope.
 type configOptions struct {
 	list, get, getAll, getRegexp, add, unset, unsetAll, replaceAll, nameOnly bool
-	format                                                                   string
-	out                                                                      configOutput
+	// fixedValue: git's --fixed-value, VALUE_REGEX is a value to equal.
+	fixedValue bool
+	format     string
+	out        configOutput
 }
 
 func newConfigCommand(g *globals) *cobra.Command {
 	var o configOptions
-	var boolType, intType bool
+	var boolType, intType, showOrigin, showScope bool
 	var scope configScope
 	cmd := &cobra.Command{
-		Use:   "config [--global | --system | --file FILE] [--type bool|int] [-z] [--list [--name-only]] | [--get | --get-all] KEY [VALUE_REGEX] | --get-regexp [--name-only] KEY_REGEX [VALUE_REGEX] | [--add] KEY VALUE | [--replace-all] KEY VALUE [VALUE_REGEX] | --unset[-all] KEY [VALUE_REGEX]",
+		Use:   "config [--global | --system | --file FILE] [--type bool|int] [-z] [--show-origin] [--show-scope] [--fixed-value] [--list [--name-only]] | [--get | --get-all] KEY [VALUE_REGEX] | --get-regexp [--name-only] KEY_REGEX [VALUE_REGEX] | [--add] KEY VALUE | [--replace-all] KEY VALUE [VALUE_REGEX] | --unset[-all] KEY [VALUE_REGEX]",
 		Short: "Get and set repository options",
 		Long: `Read or write .strata/config, which uses git-config syntax:
   strata config user.email me@example.com
@@ -47,6 +49,10 @@ prints the last of them, --get-all each, --unset removes the one,
 if none matches), --replace-all replaces them all. None to get exits 1
 with no output; none to unset is an error.
   strata config --unset-all remote.origin.fetch '^\+refs/tags/'
+--fixed-value, as git's, takes VALUE_REGEX as a value to equal, not a
+pattern ('!' too is a character of it); without a VALUE_REGEX it is a
+usage error.
+  strata config --fixed-value --unset remote.origin.fetch '+refs/heads/*:refs/remotes/origin/*'
 
 --get-regexp KEY_REGEX [VALUE_REGEX] prints "KEY VALUE" for every value
 whose key matches KEY_REGEX (a regular expression, unanchored; as git's,
@@ -65,6 +71,14 @@ core.x yes' writes true.
 -z (--null) ends each value printed with a NUL byte instead of a
 newline, and, in --list and --get-regexp, puts a newline between a key
 and its value, as git's: for values that hold newlines.
+--show-origin puts git's "file:PATH" and a tab (-z: a NUL) before each
+entry read (--get, --get-all, --get-regexp, --list, KEY alone): the
+repository's is file:.strata/config from within its project, else its
+full path; --file's is FILE as given; a PATH with a double quote, a
+backslash or a control character is quoted, as git quotes it.
+--show-scope puts the file's scope first, as git's: local, global,
+system, or command for --file. On a write --show-origin is a usage
+error, as git's, and --show-scope is ignored.
 
 --global reads or writes your git config (the file git config --global
 uses: $GIT_CONFIG_GLOBAL, ~/.gitconfig, or $XDG_CONFIG_HOME/git/config if
@@ -85,13 +99,17 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 			if err := o.out.setType(boolType, intType); err != nil {
 				return err
 			}
+			if showOrigin && !o.reads(args) {
+				return usagef("config: --show-origin is only applicable to --get, --get-all, --get-regexp and --list")
+			}
 			if err := o.check(args); err != nil {
 				return err
 			}
-			cfg, err := scope.open(g)
+			cfg, src, err := scope.open(g)
 			if err != nil {
 				return err
 			}
+			o.out.setSource(src, showOrigin, showScope)
 			return doConfig(g, cfg, o, args)
 		},
 	}
@@ -108,6 +126,9 @@ Exit status: 0 on success, 1 on errors (a key not set), 2 on usage errors.`,
 	cmd.Flags().BoolVar(&boolType, "bool", false, "--type bool")
 	cmd.Flags().BoolVar(&intType, "int", false, "--type int")
 	cmd.Flags().BoolVarP(&o.out.null, "null", "z", false, "end each value printed with NUL, not newline (and a newline after each key)")
+	cmd.Flags().BoolVar(&o.fixedValue, "fixed-value", false, "VALUE_REGEX is a value to equal, not a pattern")
+	cmd.Flags().BoolVar(&showOrigin, "show-origin", false, "put the file each entry read is from (file:PATH) before it")
+	cmd.Flags().BoolVar(&showScope, "show-scope", false, "put the scope of the file each entry read is from (local, global, system, command) before it")
 	cmd.Flags().StringVar(&o.format, "format", "text", "with --list or --get-regexp: text or json ([{\"key\", \"value\"}])")
 	cmd.Flags().BoolVar(&scope.global, "global", false, "your git config (~/.gitconfig), as git config --global")
 	cmd.Flags().BoolVar(&scope.system, "system", false, "the system's git config, /etc/gitconfig")
@@ -133,6 +154,9 @@ func (o configOptions) check(args []string) error {
 	}
 	if o.nameOnly && !o.list && !o.getRegexp {
 		return usagef("config: --name-only is only applicable to --list or --get-regexp")
+	}
+	if at := o.valuePatternAt(); o.fixedValue && (at < 0 || len(args) <= at) {
+		return usagef("config: --fixed-value only applies with VALUE_REGEX")
 	}
 	if o.format == "json" && !o.list && !o.getRegexp {
 		// A value prints as it is; only the listings have a JSON form.
@@ -167,11 +191,31 @@ func (o configOptions) check(args []string) error {
 	return nil
 }
 
+// reads reports whether o prints entries: --get, --get-all,
+// --get-regexp, --list, or KEY alone.
+func (o configOptions) reads(args []string) bool {
+	return o.list || o.get || o.getAll || o.getRegexp ||
+		!o.add && !o.unset && !o.unsetAll && !o.replaceAll && len(args) == 1
+}
+
+// valuePatternAt is where VALUE_REGEX would be among the arguments, as
+// git reads them: after KEY when reading or unsetting, after VALUE when
+// setting; -1: the action takes none.
+func (o configOptions) valuePatternAt() int {
+	switch {
+	case o.list || o.add:
+		return -1
+	case o.get || o.getAll || o.getRegexp || o.unset || o.unsetAll:
+		return 1
+	}
+	return 2 // --replace-all, KEY VALUE VALUE_REGEX
+}
+
 // doConfig does what o asks of cfg.
 func doConfig(g *globals, cfg *repo.Config, o configOptions, args []string) error {
 	switch {
 	case o.list && o.format == "json":
-		return writeConfigJSON(g, cfg.All())
+		return writeConfigJSON(g, cfg.All(), o.out)
 	case o.list:
 		return o.out.printEntries(g, cfg.All(), "=", o.nameOnly)
 	case o.getRegexp:
@@ -179,19 +223,19 @@ func doConfig(g *globals, cfg *repo.Config, o configOptions, args []string) erro
 		if len(args) == 2 {
 			valuePattern = &args[1]
 		}
-		found, err := configMatching(cfg.All(), args[0], valuePattern)
+		found, err := configMatching(cfg.All(), args[0], valuePattern, o.fixedValue)
 		if err != nil {
 			return err
 		}
 		if o.format == "json" {
-			return writeConfigJSON(g, found)
+			return writeConfigJSON(g, found, o.out)
 		}
 		if len(found) == 0 {
 			return exitCodeError{code: exitError}
 		}
 		return o.out.printEntries(g, found, " ", o.nameOnly)
 	case o.unset || o.unsetAll:
-		keep, err := valueFilter(args, 1)
+		keep, err := valueFilter(args, 1, o.fixedValue)
 		if err != nil {
 			return err
 		}
@@ -209,7 +253,7 @@ func doConfig(g *globals, cfg *repo.Config, o configOptions, args []string) erro
 		}
 		return nil
 	case o.replaceAll || len(args) >= 2 && !o.get && !o.getAll:
-		keep, err := valueFilter(args, 2)
+		keep, err := valueFilter(args, 2, o.fixedValue)
 		if err != nil {
 			return err
 		}
@@ -226,7 +270,7 @@ func doConfig(g *globals, cfg *repo.Config, o configOptions, args []string) erro
 	if err := repo.CheckKey(args[0]); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	keep, err := valueFilter(args, 1)
+	keep, err := valueFilter(args, 1, o.fixedValue)
 	if err != nil {
 		return err
 	}
@@ -258,25 +302,55 @@ type configScope struct {
 	file                  string
 }
 
-func (s configScope) open(g *globals) (*repo.Config, error) {
+func (s configScope) open(g *globals) (*repo.Config, configSource, error) {
 	if btoi(s.global)+btoi(s.system)+btoi(s.local)+btoi(s.file != "") > 1 {
-		return nil, usagef("config: --local, --global, --system and --file exclude each other")
+		return nil, configSource{}, usagef("config: --local, --global, --system and --file exclude each other")
 	}
-	var path string
+	var src configSource
 	switch {
 	case s.global:
-		path = repo.GlobalGitConfig()
+		src = configSource{"global", repo.GlobalGitConfig()}
 	case s.system:
-		path = "/etc/gitconfig"
+		src = configSource{"system", "/etc/gitconfig"}
 	case s.file != "":
-		path = s.file // relative to -C's directory, as every path
+		src = configSource{"command", s.file} // relative to -C's directory, as every path
 	default:
 		r, err := g.openRepo()
 		if err != nil {
-			return nil, err
+			return nil, src, err
 		}
-		return r.Config, nil
+		return r.Config, configSource{"local", localConfigPath(g, r)}, nil
 	}
+	cfg, err := loadConfigFile(src.path, s.file)
+	return cfg, src, err
+}
+
+// configSource is where config's entries come from, as --show-scope
+// and --show-origin name it.
+type configSource struct {
+	scope string // git's: local, global, system, or command (--file)
+	path  string
+}
+
+// localConfigPath is the repository's config as git's --show-origin
+// names it: relative to the project from within it (git's .git/config
+// from any directory of its work tree), else in full (a linked work
+// tree's, as git's commondir).
+func localConfigPath(g *globals, r *repo.Repo) string {
+	path := filepath.Join(r.Root, "config")
+	here, err := filepath.Abs(g.chdir)
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(r.Dir, here); err == nil && filepath.IsLocal(rel) || rel == "." {
+		return filepath.Join(repo.DirName, "config")
+	}
+	return path
+}
+
+// loadConfigFile reads the git-config file at path (--global, --system,
+// --file: file is --file's value, for messages).
+func loadConfigFile(path, file string) (*repo.Config, error) {
 	// As git's lockfile: an edit goes to the file a link leads to,
 	// and dotfiles kept as links stay links; a link in a work tree
 	// leads where its container sees it (treepath.Path), never to the
@@ -298,7 +372,7 @@ func (s configScope) open(g *globals) (*repo.Config, error) {
 	}
 	cfg, err := load(path)
 	if errors.Is(err, unix.ELOOP) {
-		return nil, fmt.Errorf("config: %w", errLinkPut(s.file))
+		return nil, fmt.Errorf("config: %w", errLinkPut(file))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -306,11 +380,19 @@ func (s configScope) open(g *globals) (*repo.Config, error) {
 	return cfg, nil
 }
 
-// writeConfigJSON is the listings' --format json: [{"key", "value"}].
-func writeConfigJSON(g *globals, entries []repo.Entry) error {
+// writeConfigJSON is the listings' --format json: [{"key", "value"}],
+// with "scope" and "origin" (file:PATH, unquoted) when asked for.
+func writeConfigJSON(g *globals, entries []repo.Entry, o configOutput) error {
 	out := []map[string]string{}
 	for _, e := range entries {
-		out = append(out, map[string]string{"key": e.Key, "value": e.Value})
+		m := map[string]string{"key": e.Key, "value": e.Value}
+		if o.scope != "" {
+			m["scope"] = o.scope
+		}
+		if o.origin != "" {
+			m["origin"] = "file:" + o.origin
+		}
+		out = append(out, m)
 	}
 	return writeJSON(g.stdout, out)
 }

@@ -4,15 +4,50 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/repo"
 )
 
 // configOutput is how config prints values: git's --type (bool or int:
-// values read as git reads them, written back so) and -z (NUL after each
-// value, a newline between a key and its value).
+// values read as git reads them, written back so), -z (NUL after each
+// value, a newline between a key and its value), and --show-scope and
+// --show-origin (where each entry comes from, before it).
 type configOutput struct {
 	null bool
 	typ  string // "", "bool" or "int"
+	// scope and origin: git's "local" and the config file's path, for
+	// --show-scope and --show-origin; "": not shown.
+	scope, origin string
+}
+
+// setSource takes where the entries come from, for --show-origin and
+// --show-scope.
+func (o *configOutput) setSource(src configSource, showOrigin, showScope bool) {
+	if showScope {
+		o.scope = src.scope
+	}
+	if showOrigin {
+		o.origin = src.path
+	}
+}
+
+// lead is what goes before each entry printed: the scope, then
+// "file:PATH", each ended by a tab (-z: a NUL), as git's. As git's, the
+// path is quoted when it has a double quote, a backslash or a control
+// character, but not under -z.
+func (o configOutput) lead() string {
+	sep, path := "\t", pathquote.Quote(o.origin)
+	if o.null {
+		sep, path = "\x00", o.origin
+	}
+	lead := ""
+	if o.scope != "" {
+		lead += o.scope + sep
+	}
+	if o.origin != "" {
+		lead += "file:" + path + sep
+	}
+	return lead
 }
 
 // setType takes --bool and --int as git's spellings of --type.
@@ -81,7 +116,7 @@ func (o configOutput) printValue(g *globals, e repo.Entry) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(g.stdout, v+o.end())
+	fmt.Fprint(g.stdout, o.lead()+v+o.end())
 	return nil
 }
 
@@ -96,14 +131,14 @@ func (o configOutput) printEntries(g *globals, entries []repo.Entry, sep string,
 	}
 	for _, e := range entries {
 		if nameOnly || e.NoValue && o.typ == "" {
-			fmt.Fprint(g.stdout, e.Key+o.end())
+			fmt.Fprint(g.stdout, o.lead()+e.Key+o.end())
 			continue
 		}
 		v, err := o.typed(e.Key, e)
 		if err != nil {
 			return err
 		}
-		fmt.Fprint(g.stdout, e.Key+sep+v+o.end())
+		fmt.Fprint(g.stdout, o.lead()+e.Key+sep+v+o.end())
 	}
 	return nil
 }

@@ -12,14 +12,14 @@ import (
 // matches it (or, after a leading '!', does not), in file order. As
 // git's, the pattern's section (before its first '.') and name (after
 // its last) are lower-cased, as keys are, so REMOTE finds remote.*.
-func configMatching(entries []repo.Entry, keyPattern string, valuePattern *string) ([]repo.Entry, error) {
+func configMatching(entries []repo.Entry, keyPattern string, valuePattern *string, fixed bool) ([]repo.Entry, error) {
 	keyRE, err := regexp.Compile(lowerKeyEnds(keyPattern))
 	if err != nil {
 		return nil, usagef("config --get-regexp: invalid key pattern: %s", keyPattern)
 	}
 	var keep func(string) bool
 	if valuePattern != nil {
-		if keep, err = valueMatcher(*valuePattern); err != nil {
+		if keep, err = valueMatcher(*valuePattern, fixed); err != nil {
 			return nil, err
 		}
 	}
@@ -39,8 +39,12 @@ func configMatching(entries []repo.Entry, keyPattern string, valuePattern *strin
 
 // valueMatcher is git config's VALUE_REGEX: the values it matches, or
 // after a leading '!' those it does not. A bad pattern is a usage error
-// (git's exit 6).
-func valueMatcher(pattern string) (func(string) bool, error) {
+// (git's exit 6). fixed is git's --fixed-value: the values equal to
+// pattern, '!' and all, as git compares them.
+func valueMatcher(pattern string, fixed bool) (func(string) bool, error) {
+	if fixed {
+		return func(v string) bool { return v == pattern }, nil
+	}
 	p, negate := strings.CutPrefix(pattern, "!")
 	re, err := regexp.Compile(p)
 	if err != nil {
@@ -50,11 +54,11 @@ func valueMatcher(pattern string) (func(string) bool, error) {
 }
 
 // valueFilter is the VALUE_REGEX at args[at], if given: nil keeps all.
-func valueFilter(args []string, at int) (func(string) bool, error) {
+func valueFilter(args []string, at int, fixed bool) (func(string) bool, error) {
 	if len(args) <= at {
 		return nil, nil
 	}
-	return valueMatcher(args[at])
+	return valueMatcher(args[at], fixed)
 }
 
 // lowerKeyEnds lower-cases a key pattern up to its first '.' and from
