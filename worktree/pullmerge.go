@@ -51,11 +51,15 @@ type IntegrateOptions struct {
 	// AllowUnrelated lets a merge join histories with no commit in
 	// common.
 	AllowUnrelated bool
+	// NoFF makes a merge commit even when a fast-forward would do
+	// (git's pull --no-ff).
+	NoFF bool
 }
 
 // Integrate brings the fetched commit to into a branch that diverged
-// from it, as pull --rebase (the branch's own commits replayed onto to)
-// or pull --merge (a merge commit) does. The branch must be checked out
+// from it (or, with o.NoFF, one it is ahead of), as pull --rebase (the
+// branch's own commits replayed onto to) or pull --merge (a merge
+// commit) does. The branch must be checked out
 // in the main work tree.
 func (u *BranchUpdate) Integrate(ctx context.Context, to digest.Digest, o IntegrateOptions) (*Outcome, error) {
 	mode, name, tracking := o.Mode, o.Name, o.Tracking
@@ -77,7 +81,7 @@ func (u *BranchUpdate) Integrate(ctx context.Context, to digest.Digest, o Integr
 	if o.Fetched != "" {
 		msg = "Merge " + o.Fetched + mergeInto(refs.Heads+u.branch)
 	}
-	return u.w.Merge(ctx, MergeOptions{Rev: to.String(), Name: name, Message: msg, AllowUnrelated: o.AllowUnrelated})
+	return u.w.Merge(ctx, MergeOptions{Rev: to.String(), Name: name, Message: msg, AllowUnrelated: o.AllowUnrelated, NoFF: o.NoFF})
 }
 
 // forkPoint is the newest commit of tracking's reflog that the branch

@@ -19,10 +19,11 @@ func init() { register("pull", newPullCommand) }
 
 func newPullCommand(g *globals) *cobra.Command {
 	var o transferFlags
-	var force, rebase, noRebase, merge, ffOnly, unrelated bool
+	var force, rebase, noRebase, merge, unrelated bool
+	var ffFlag string // --ff, --no-ff or --ff-only, the last given
 	var stat mergeStat
 	cmd := &cobra.Command{
-		Use:   "pull [--ff-only | --rebase | --merge [--allow-unrelated-histories]] [--[no-]stat] [REMOTE [BRANCH | SRC:DST]...]",
+		Use:   "pull [--ff | --no-ff | --ff-only] [--rebase | --merge [--allow-unrelated-histories]] [--[no-]stat] [REMOTE [BRANCH | SRC:DST]...]",
 		Short: "Fetch a remote branch and bring the current branch and its work tree up to date",
 		Long: `Fetch BRANCH from REMOTE, then bring the current branch up to date
 with it, as git's pull: fast-forward it, and the work tree pull runs in
@@ -38,7 +39,12 @@ and --merge (git's --no-rebase) makes a merge commit (strata merge);
 with neither, config pull.rebase decides (true: rebase, false: merge), and if it is unset
 the pull is refused ("need to specify how to reconcile divergent
 branches"), as with --ff-only ("not possible to fast-forward,
-aborting"), which overrides pull.rebase. A conflict stops the rebase or
+aborting"), which overrides pull.rebase. --ff, --no-ff and --ff-only
+are git's one choice (the last given wins; none: config pull.ff, true,
+false or only): --no-ff makes a merge commit even where a fast-forward
+would do, and --ff and --no-ff merge a branch that diverged, as git's
+(pull.rebase true still rebases); an explicit --rebase or --merge
+overrides pull.ff = only. A conflict stops the rebase or
 merge as those commands do: 'strata rebase --continue' or
 'strata merge --continue' finishes it, --abort undoes it. A merge with a
 remote history that shares no commit with the branch is refused, as
@@ -115,9 +121,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if rebase && merge {
 				return usagef("pull: --rebase and --merge exclude each other")
 			}
-			if ffOnly && (rebase || merge) {
+			if ffFlag == pullFFOnly && (rebase || merge) {
 				return usagef("pull: --ff-only excludes --rebase and --merge")
 			}
+			ff, err := pullFFMode(r, ffFlag, rebase || merge)
+			if err != nil {
+				return fmt.Errorf("pull: %w", err)
+			}
+			ffOnly := ff == pullFFOnly
 			if err := stat.resolve(r); err != nil {
 				return fmt.Errorf("pull: %w", err)
 			}
@@ -134,6 +145,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			case set && v:
 				mode = worktree.PullRebase
 			case set:
+				mode = worktree.PullMerge
+			case ff == pullFF || ff == pullNoFF:
+				// As git's: --ff and --no-ff (or pull.ff) say merge.
 				mode = worktree.PullMerge
 			}
 			remoteArg := r.UpstreamRemote(branch)
@@ -197,15 +211,25 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 				return fail(err)
 			}
 			diverged, err := up.Diverged(to)
-			switch {
-			case err != nil:
+			if err != nil {
 				return fail(err)
+			}
+			// --no-ff: a merge commit even where a fast-forward would do.
+			noFF := ff == pullNoFF && mode == worktree.PullMerge && !diverged
+			if noFF {
+				if old, err := r.Refs.Read(h.Branch); err != nil || old == "" {
+					noFF = false // an unborn branch: created, as git's
+				}
+			}
+			switch {
 			case diverged && ffOnly:
 				return fail(errors.New("not possible to fast-forward, aborting: the branch and the remote have diverged (pull with --rebase or --merge instead of --ff-only)"))
-			case diverged && mode != "":
+			case diverged && mode != "" || noFF:
 				// The step that failed is named once (mode is the
 				// command's name): "pull origin main: rebase: 1 conflict".
-				out, err := up.Integrate(ctx, to, integrateOptions(s, tag, isTag, mode, unrelated))
+				opts := integrateOptions(s, tag, isTag, mode, unrelated)
+				opts.NoFF = noFF
+				out, err := up.Integrate(ctx, to, opts)
 				if err := report(g, mode, out, err); err != nil {
 					return fail(err)
 				}
@@ -234,7 +258,14 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	o.add(cmd)
 	cmd.Flags().Lookup("quiet").Usage = "say nothing on success: no progress, no outcome (conflicts and errors still)"
 	cmd.Flags().BoolVar(&force, "force", false, "move the work tree even while a container or process uses it")
-	cmd.Flags().BoolVar(&ffOnly, "ff-only", false, "refuse unless a fast-forward will do, whatever pull.rebase says")
+	for _, f := range []struct{ name, value, usage string }{
+		{"ff-only", pullFFOnly, "refuse unless a fast-forward will do, whatever pull.rebase says"},
+		{"ff", pullFF, "fast-forward when possible, else merge (of it, --no-ff and --ff-only the last given wins)"},
+		{"no-ff", pullNoFF, "make a merge commit even when a fast-forward would do"},
+	} {
+		cmd.Flags().Var(ffChoice{&ffFlag, f.value}, f.name, f.usage)
+		cmd.Flags().Lookup(f.name).NoOptDefVal = "true"
+	}
 	cmd.Flags().VarPF(lastWins{&rebase, &noRebase}, "rebase", "r", "replay the branch's own commits onto the fetched ones").NoOptDefVal = "true"
 	cmd.Flags().VarPF(lastWins{&noRebase, &rebase}, "no-rebase", "", "as --merge, git's; of it and --rebase the last given wins").NoOptDefVal = "true"
 	cmd.Flags().BoolVar(&merge, "merge", false, "merge the fetched commits with a merge commit")
