@@ -75,6 +75,11 @@ lacks a layer's diff id or gives one that is not a sha256 digest), is skipped wi
 with -q; a tag named on the command line that cannot be fetched (no such
 tag, or one of those) fails the fetch. Registries off loopback are spoken to
 over https only, unless --insecure or remote.REMOTE.insecure = true.
+git's --tags (-t) and --prune-tags (-P) are refused, exit 2: a
+registry's tags do not say which were git tags (a branch is a tag there
+too), so every remote branch would become a local tag; name the tags
+to fetch ('strata fetch origin tag v1'). --no-tags (-n) is taken, as
+fetch follows no tags anyway.
 --prune deletes the remote-tracking refs (those under refs/remotes/ that
 remote.REMOTE.fetch maps tags to: refs/remotes/REMOTE/*) whose tags the
 remote no longer has (see push --delete). --all fetches every remote, in

@@ -107,6 +107,11 @@ last saw it, at its remote-tracking ref (origin/main), as git's;
 =REF leases REF alone, =REF:EXPECT expects the revision EXPECT there
 ("REF:": no tag at all). Elsewhere that ref is refused: "(stale info)".
 
+--follow-tags is taken and adds nothing, as git's in a repository of
+lightweight tags: git's pushes the annotated tags a pushed commit
+holds, and strata's tags are all lightweight (see tag). --tags, or
+push REMOTE TAG, sends tags.
+
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: rangeArgs(0, 100),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -235,6 +240,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().Lookup("force-with-lease").NoOptDefVal = leaseAll
 	cmd.Flags().BoolVar(&o.all, "all", false, "push every branch")
 	cmd.Flags().BoolVar(&o.tags, "tags", false, "push every tag")
+	// git's --follow-tags adds the annotated tags, which strata has none
+	// of (see tag): the push is the same without it, as git's is for a
+	// repository of lightweight tags.
+	cmd.Flags().Bool("follow-tags", false, "git's: also push annotated tags; strata's tags are lightweight, which it leaves, as git's (use --tags)")
 	cmd.Flags().BoolVarP(&o.dryRun, "dry-run", "n", false, "say what a push would do, as git's: send nothing, move no ref, write no config")
 	cmd.Flags().BoolVarP(&o.setUpstream, "set-upstream", "u", false, "make REMOTE (a name or a URL) the upstream of each branch pushed (branch.NAME.remote, .merge)")
 	cmd.Flags().BoolVar(&o.porcelain, "porcelain", false, "print git's machine-readable report on stdout: FLAG, SRC:DST, SUMMARY per ref, then Done")

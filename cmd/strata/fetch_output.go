@@ -21,6 +21,9 @@ type fetchFlags struct {
 	noFetchHead                          bool // --no-write-fetch-head
 	format                               string
 	refmap                               []string
+	// git's tag options: --tags and --prune-tags are refused (see
+	// check); --no-tags is what fetch always does.
+	tags, pruneTags, noTags bool
 }
 
 func (o *fetchFlags) add(cmd *cobra.Command) {
@@ -38,6 +41,9 @@ func (o *fetchFlags) add(cmd *cobra.Command) {
 	f.BoolVar(&o.porcelain, "porcelain", false, "print one line per ref moved: FLAG OLD NEW REF, as git's")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	f.StringArrayVar(&o.refmap, "refmap", nil, "map the tags named to remote-tracking refs with this refspec, not remote.NAME.fetch ('': none)")
+	f.BoolVarP(&o.tags, "tags", "t", false, "git's every tag: refused (a registry's tags do not say which were git tags)")
+	f.BoolVarP(&o.pruneTags, "prune-tags", "P", false, "git's prune of local tags: refused (a registry's tags do not say which were git tags)")
+	f.BoolVarP(&o.noTags, "no-tags", "n", false, "follow no tags, as git's: what fetch always does")
 }
 
 // text: the human-readable report, not --porcelain or --format json.
@@ -49,6 +55,18 @@ func (o fetchFlags) check() error {
 	}
 	if o.porcelain && o.format == "json" {
 		return usagef("fetch: --porcelain and --format json exclude each other")
+	}
+	// git's --tags is refs/tags/*:refs/tags/*, and --prune-tags that
+	// with --prune. A registry has tags only, branches and tags alike:
+	// every remote branch would become a local tag, and prune would
+	// delete the local tags whose names the registry lacks.
+	for _, t := range []struct {
+		set  bool
+		flag string
+	}{{o.tags, "--tags"}, {o.pruneTags, "--prune-tags"}} {
+		if t.set {
+			return usagef("fetch %s: a registry's tags do not say which were git tags (a branch is a tag there too), so every remote branch would become a local tag: fetch tags by name ('strata fetch REMOTE tag v1')", t.flag)
+		}
 	}
 	return nil
 }
