@@ -24,6 +24,7 @@ type pushFlags struct {
 	delete           bool
 	setUpstream      bool
 	porcelain        bool
+	atomic           bool // --atomic: every ref checked before any is sent
 	compression      string
 	leases           []string // --force-with-lease: leaseAll, REF or REF:EXPECT
 }
@@ -31,7 +32,7 @@ type pushFlags struct {
 func newPushCommand(g *globals) *cobra.Command {
 	var o pushFlags
 	cmd := &cobra.Command{
-		Use:   "push [-u] [-n] [--force | --force-with-lease[=REF[:EXPECT]]] [--all] [--tags] [--porcelain] [--compression gzip] [REMOTE [REF | SRC:DST...]]",
+		Use:   "push [-u] [-n] [--atomic] [--force | --force-with-lease[=REF[:EXPECT]]] [--all] [--tags] [--porcelain] [--compression gzip] [REMOTE [REF | SRC:DST...]]",
 		Short: "Send branches and tags, with their history, to a remote",
 		Long: `Push each REF (default: the current branch; refused, as git's
 push.default simple, when REMOTE is its own remote and its upstream
@@ -107,6 +108,13 @@ last saw it, at its remote-tracking ref (origin/main), as git's;
 =REF leases REF alone, =REF:EXPECT expects the revision EXPECT there
 ("REF:": no tag at all). Elsewhere that ref is refused: "(stale info)".
 
+--atomic, as git's, sends nothing when one of the refs would be
+refused: that one says why and the others " ! [rejected] main -> main
+(atomic push failed)", exit 1. A registry has no transaction that moves
+several tags at once: the refs are checked against the remote's tags
+before any is sent, so a ref another pusher moves in between can still
+be refused alone, after the ones before it were sent.
+
 --follow-tags is taken and adds nothing, as git's in a repository of
 lightweight tags: git's pushes the annotated tags a pushed commit
 holds, and strata's tags are all lightweight (see tag). --tags, or
@@ -173,6 +181,11 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					// git's words, and as git's, no error.
 					fmt.Fprintln(g.stderr, "strata: no refs in common and none specified; doing nothing: name a branch")
 					return nil
+				}
+			}
+			if o.atomic && len(specs) > 1 {
+				if err := atomicCheck(cmd.Context(), g, r, s, remoteArg, specs, o); err != nil {
+					return err
 				}
 			}
 			if o.dryRun {
@@ -243,6 +256,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	// git's --follow-tags adds the annotated tags, which strata has none
 	// of (see tag): the push is the same without it, as git's is for a
 	// repository of lightweight tags.
+	cmd.Flags().BoolVar(&o.atomic, "atomic", false, "send no ref when one would be refused (checked before sending: a registry has no transactions)")
 	cmd.Flags().Bool("follow-tags", false, "git's: also push annotated tags; strata's tags are lightweight, which it leaves, as git's (use --tags)")
 	cmd.Flags().BoolVarP(&o.dryRun, "dry-run", "n", false, "say what a push would do, as git's: send nothing, move no ref, write no config")
 	cmd.Flags().BoolVarP(&o.setUpstream, "set-upstream", "u", false, "make REMOTE (a name or a URL) the upstream of each branch pushed (branch.NAME.remote, .merge)")
