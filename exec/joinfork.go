@@ -109,30 +109,7 @@ func forkJoined(cfg *initConfig, argv0 string, env []string, errPipe [2]int) (in
 	}
 	unix.Close(errPipe[0])
 	unix.Close(fdStatus) // started: strata sees EOF, as at an execve
-	exited := make(chan int, 1)
-	go func() {
-		for {
-			var ws unix.WaitStatus
-			_, err := unix.Wait4(pid, &ws, 0, nil)
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil {
-				exited <- CodeRuntime
-				return
-			}
-			exited <- statusCode(ws)
-			return
-		}
-	}()
-	for {
-		select {
-		case s := <-sigs:
-			unix.Kill(pid, s.(syscall.Signal))
-		case code := <-exited:
-			os.Exit(code)
-		}
-	}
+	return superviseChild(pid, sigs, false)
 }
 
 // childFailure reads the child's report from the exec-error pipe: none

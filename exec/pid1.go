@@ -55,32 +55,7 @@ func runPid1(cfg *initConfig, argv0 string, env []string, prog []unix.SockFilter
 		}
 	}
 	unix.Close(fdStatus) // started: the parent sees EOF
-	exited := make(chan int, 1)
-	go func() {
-		for {
-			var ws unix.WaitStatus
-			wpid, err := unix.Wait4(-1, &ws, 0, nil)
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil {
-				exited <- CodeRuntime
-				return
-			}
-			if wpid == pid {
-				exited <- statusCode(ws)
-				return
-			}
-		}
-	}()
-	for {
-		select {
-		case s := <-sigs:
-			unix.Kill(pid, s.(syscall.Signal))
-		case code := <-exited:
-			os.Exit(code)
-		}
-	}
+	return superviseChild(pid, sigs, true)
 }
 
 // closeInherited closes every descriptor above stderr without
@@ -120,4 +95,41 @@ func statusCode(ws unix.WaitStatus) int {
 		return 128 + int(ws.Signal())
 	}
 	return ws.ExitStatus()
+}
+
+// superviseChild forwards sigs to pid until it exits, then exits with
+// its status (128+N for signal N, as statusCode). reapAll: as pid 1, it
+// reaps every child (orphans of the container are re-parented to it),
+// else only pid.
+func superviseChild(pid int, sigs <-chan os.Signal, reapAll bool) (int, error) {
+	exited := make(chan int, 1)
+	go func() {
+		wanted := pid
+		if reapAll {
+			wanted = -1
+		}
+		for {
+			var ws unix.WaitStatus
+			wpid, err := unix.Wait4(wanted, &ws, 0, nil)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				exited <- CodeRuntime
+				return
+			}
+			if wpid == pid {
+				exited <- statusCode(ws)
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case s := <-sigs:
+			unix.Kill(pid, s.(syscall.Signal))
+		case code := <-exited:
+			os.Exit(code)
+		}
+	}
 }
