@@ -88,6 +88,27 @@ func TestCheckoutMergeClean(t *testing.T) {
 	}
 }
 
+// deletedByTargetSetup is mergeSetup where "new" deletes /etc/group,
+// which the view on main has changed: a switch to "new" keeps it "DU".
+func deletedByTargetSetup(t *testing.T) *Worktree {
+	t.Helper()
+	ctx := context.Background()
+	w := mergeSetup(t)
+	root := w.Target()
+	if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new"}); err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.Remove(root+"/etc/group"))
+	if _, _, err := w.Commit(ctx, CommitOptions{Message: "no group"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	must(t, write(root+"/etc/group", "mine\n"))
+	return w
+}
+
 // TestCheckoutMergeKeepsDeleted: a change to a file the new commit
 // deletes is kept, as git's checkout -m keeps it, and the path is
 // unmerged, "deleted by us", without markers. As git refuses to commit
@@ -103,19 +124,8 @@ func TestCheckoutMergeKeepsDeleted(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			w := mergeSetup(t)
+			w := deletedByTargetSetup(t)
 			root := w.Target()
-			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new"}); err != nil {
-				t.Fatal(err)
-			}
-			must(t, os.Remove(root+"/etc/group"))
-			if _, _, err := w.Commit(ctx, CommitOptions{Message: "no group"}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "main"}); err != nil {
-				t.Fatal(err)
-			}
-			must(t, write(root+"/etc/group", "mine\n"))
 			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new", Merge: true}); err != nil {
 				t.Fatalf("checkout -m over a file the switch deletes: %v", err)
 			}
@@ -315,19 +325,8 @@ func TestKilledCheckoutMergeKeptDeleted(t *testing.T) {
 	for _, point := range []string{"checkout-carry-pending", "checkout-after-ref", "switch-mounted", "switch-renamed"} {
 		t.Run(point, func(t *testing.T) {
 			ctx := context.Background()
-			w := mergeSetup(t)
+			w := deletedByTargetSetup(t)
 			root := w.Target()
-			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "new"}); err != nil {
-				t.Fatal(err)
-			}
-			must(t, os.Remove(root+"/etc/group"))
-			if _, _, err := w.Commit(ctx, CommitOptions{Message: "no group"}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := w.Checkout(ctx, CheckoutOptions{Rev: "main"}); err != nil {
-				t.Fatal(err)
-			}
-			must(t, write(root+"/etc/group", "mine\n"))
 			h0, err := w.Head()
 			must(t, err)
 			killedHelper(t, w.Repo, point, "CHECKOUT_TEST_HELPER=checkout", "CHECKOUT_TEST_REV=new", "CHECKOUT_TEST_MERGE=1")

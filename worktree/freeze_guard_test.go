@@ -79,18 +79,6 @@ func stoppedPickSetup(t *testing.T, clean bool) *Worktree {
 	return w
 }
 
-// checkWritable checks that the view takes writes (an excluded file's,
-// which is no change) and that no marker of a frozen view is left.
-func checkWritable(t *testing.T, w *Worktree) {
-	t.Helper()
-	if err := write(w.Target()+"/writable.log", "x\n"); err != nil {
-		t.Errorf("the view: %v", err)
-	}
-	if _, err := os.Lstat(w.frozenMarker()); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("%s left behind: %v", w.frozenMarker(), err)
-	}
-}
-
 // TestSwapRefusesAFileOpenForWriting: a file open for writing in the
 // view keeps it from freezing, so each of these swaps is refused before
 // anything moves, as checkout is. The fd is this process's, which the
@@ -121,7 +109,7 @@ func TestSwapRefusesAFileOpenForWriting(t *testing.T) {
 				t.Fatalf("%s with a file open for writing in the view: %v", swap.name, err)
 			}
 			must(t, f.Close())
-			checkWritable(t, w)
+			checkThawedWriting(t, w, "/writable.log")
 			if s, ok, err := w.Sequence(); err != nil || ok != !swap.clean || ok && !s.Stopped {
 				t.Fatalf("the refused %s ended the cherry-pick: %v, %v", swap.name, ok, err)
 			}
@@ -129,7 +117,7 @@ func TestSwapRefusesAFileOpenForWriting(t *testing.T) {
 			if _, err := os.Stat(w.Target() + "/open.log"); err != nil {
 				t.Errorf("/open.log after %s: %v", swap.name, err)
 			}
-			checkWritable(t, w)
+			checkThawedWriting(t, w, "/writable.log")
 		})
 	}
 }
@@ -187,7 +175,7 @@ func TestThawAfterKillIsTold(t *testing.T) {
 	if len(told) != 1 || told[0] != want {
 		t.Fatalf("told after the killed reset: %q, want [%q]", told, want)
 	}
-	checkWritable(t, w)
+	checkThawedWriting(t, w, "/writable.log")
 	if _, err := w.Status(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -69,8 +69,15 @@ func writeDuringSwap(t *testing.T, w *Worktree, what, name string, op func() err
 // frozen view is left.
 func checkThawed(t *testing.T, w *Worktree) {
 	t.Helper()
-	if err := write(w.Target()+"/after.txt", "after\n"); err != nil {
-		t.Errorf("the view after the switch: %v", err)
+	checkThawedWriting(t, w, "/after.txt")
+}
+
+// checkThawedWriting is checkThawed writing the file name (one the
+// tree excludes leaves it clean).
+func checkThawedWriting(t *testing.T, w *Worktree, name string) {
+	t.Helper()
+	if err := write(w.Target()+name, "after\n"); err != nil {
+		t.Errorf("the view after the swap: %v", err)
 	}
 	if _, err := os.Lstat(w.frozenMarker()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%s left behind: %v", w.frozenMarker(), err)
