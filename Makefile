@@ -92,6 +92,7 @@ fmtcheck:
 
 lint: fmtcheck
 	$(GO) vet ./...
+	$(GO) vet -tags strata_front ./cmd/strata
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	staticcheck ./...
 	staticcheck -tests=false -tags strata_front ./cmd/strata

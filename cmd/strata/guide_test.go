@@ -1,3 +1,5 @@
+//go:build !strata_front
+
 package main
 
 import (
