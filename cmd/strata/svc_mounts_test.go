@@ -43,6 +43,54 @@ func TestServiceDoesNotPinHostOverlays(t *testing.T) {
 	}
 }
 
+// TestServiceDoesNotPinHostOverlaysAsItWaits: the supervisor lets go of
+// the host's overlays before it waits for anything (here a gc's writers
+// lock in its repository; a --rev's snapshot build is as long), not once
+// its tree is mounted. Until then, a checkout the host unmounted stayed
+// mounted in its namespace: fsck --repair refused to remove the
+// snapshots beneath ("a lower of a mounted overlay").
+func TestServiceDoesNotPinHostOverlaysAsItWaits(t *testing.T) {
+	dir := busyboxRepo(t)
+	other := mountOverlay(t)
+	lock, err := os.OpenFile(filepath.Join(dir, ".strata", "writers.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	run := strataCmd(dir, "run", "-d", "--name", "waits", "--network", "none", "--rev", "main", "--", "sh", "-c", "while :; do sleep 1; done")
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		lock.Close()
+		run.Wait()
+		strataCmd(dir, "rm", "-f", "waits").Run()
+	})
+	// Written once the supervisor is past where it detaches; it cannot
+	// be past the writers lock, which this test holds.
+	var pid string
+	eventually(t, "the supervisor writes its pid", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, ".strata", "services", "waits", "supervisor.pid"))
+		pid = strings.TrimSuffix(string(b), "\n")
+		return pid != "" && pid != string(b)
+	})
+	b, err := os.ReadFile("/proc/" + pid + "/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overlayMountPoints(string(b))[realPath(other)] {
+		t.Errorf("waiting for the writers lock, the supervisor holds the host's overlay at %s", other)
+	}
+	lock.Close()
+	if err := run.Wait(); err != nil {
+		t.Fatalf("run -d, once the lock was released: %v", err)
+	}
+	eventually(t, "waits runs", func() bool { return svcState1(t, dir, "waits").Status == "running" })
+}
+
 // overlayMountPoints lists the overlay mount points of a mountinfo table.
 func overlayMountPoints(mountinfo string) map[string]bool {
 	out := map[string]bool{}

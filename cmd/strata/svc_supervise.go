@@ -45,6 +45,12 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 	if err := o.readEnvFiles(); err != nil {
 		return fail(exec.CodeRuntime, err)
 	}
+	// Before any wait (the run's locks, a gc's writers lock, a --rev's
+	// snapshot build): until then, this namespace's copies kept every
+	// overlay the host had mounted, after the host unmounted it.
+	if err := detachInheritedOverlays(svcTreeTarget(r, s, o), r.Dir, o.volumeSources()); err != nil {
+		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
+	}
 	lock, err := s.openRunLock(os.O_CREATE | os.O_RDWR)
 	if err != nil {
 		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
@@ -92,6 +98,8 @@ func supervise(ctx context.Context, g *globals, o runOptions, args []string, nam
 		s.save()
 		return fail(exec.CodeRuntime, fmt.Errorf("run --rev %s: %w", o.rev, err))
 	}
+	// Again: where / is shared (systemd), the host's mounts made since
+	// reached this namespace.
 	if err := detachInheritedOverlays(w.Target(), r.Dir, o.volumeSources()); err != nil {
 		return fail(exec.CodeRuntime, fmt.Errorf("run: %w", err))
 	}
@@ -264,6 +272,19 @@ func (s *svc) sleepUnlessStopped(d time.Duration) bool {
 	return !s.stopRequested()
 }
 
+// svcTreeTarget is where run s's tree is mounted (or will be, by
+// svcWorktree): the main checkout, the tree it ran on before, or a new
+// one of its own.
+func svcTreeTarget(r *repo.Repo, s *svc, o runOptions) string {
+	switch {
+	case o.rev == "":
+		return worktree.Main(r).Target()
+	case s.st.Tree != "":
+		return s.st.Tree
+	}
+	return filepath.Join(s.dir, "tree", "svc-"+s.st.Name)
+}
+
 // svcWorktree is where the run's container runs: the checkout, or a
 // throwaway work tree of --rev under the run's directory, kept between
 // restarts and after the run ends (for diff and commit --from) until rm.
@@ -287,7 +308,7 @@ func svcWorktree(ctx context.Context, r *repo.Repo, s *svc, o runOptions) (*work
 		c, err := w.BaseCommit(ctx)
 		return w, c, err
 	}
-	target := filepath.Join(s.dir, "tree", "svc-"+s.st.Name)
+	target := svcTreeTarget(r, s, o)
 	if err := os.MkdirAll(target, 0o755); err != nil {
 		return nil, nil, err
 	}
