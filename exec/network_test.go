@@ -18,17 +18,16 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/strata-sh/strata/internal/testport"
 )
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// freePort returns a TCP port of 127.0.0.1 nothing listens on, that no
+// other test (nor the kernel, for a ":0" listener or a connect) is handed
+// until this one ends (internal/testport).
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return testport.For(t, 1)
 }
 
 // slotLink is the host end of the private network whose container

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/strata-sh/strata/internal/testport"
 )
 
 func TestParsePorts(t *testing.T) {
@@ -119,24 +121,10 @@ func TestParseExposed(t *testing.T) {
 // docker's; with every port of it taken, the run is refused in docker's
 // words and nothing stays bound.
 func TestListenPortsHostRange(t *testing.T) {
-	var first int
-	var taken net.Listener
-	for try := 0; try < 20 && taken == nil; try++ {
-		first = freePort(t)
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(first)))
-		if err != nil {
-			continue
-		}
-		// The next port must be free for the test to say anything.
-		if next, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(first+1))); err == nil {
-			next.Close()
-			taken = l
-		} else {
-			l.Close()
-		}
-	}
-	if taken == nil {
-		t.Fatal("found no two free ports in a row")
+	first := testport.For(t, 2) // a range of two, this process's alone
+	taken, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(first)))
+	if err != nil {
+		t.Fatal(err)
 	}
 	defer taken.Close()
 	p, bound, err := listenPorts([]Port{{HostIP: "127.0.0.1", HostPort: first, HostPortLast: first + 1, ContainerPort: 80, Proto: "tcp"}})

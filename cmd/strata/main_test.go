@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"sort"
@@ -21,6 +20,7 @@ import (
 	strataexec "github.com/strata-sh/strata/exec"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/strata-sh/strata/internal/testport"
 	"github.com/strata-sh/strata/internal/testrootfs"
 )
 
@@ -152,32 +152,21 @@ func scriptParams(dir string) testscript.Params {
 					ts.Fatalf("cgroups left after the run: %v", left)
 				}
 			},
-			// freeport VAR [NEXT]: a TCP port of 127.0.0.1 free a moment
-			// ago; with NEXT, NEXT is the port after it, free too (a
-			// range of two, for -p FIRST-NEXT:80).
+			// freeport VAR [NEXT]: a TCP port of 127.0.0.1 that nothing
+			// listens on and no other test is handed until this story
+			// ends (internal/testport); with NEXT, NEXT is the port after
+			// it, the story's too (a range of two, for -p FIRST-NEXT:80).
 			"freeport": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 && len(args) != 2 {
 					ts.Fatalf("usage: freeport VAR [NEXT]")
 				}
-				for try := 0; try < 20; try++ {
-					l, err := net.Listen("tcp", "127.0.0.1:0")
-					ts.Check(err)
-					port := l.Addr().(*net.TCPAddr).Port
-					next, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+1))
-					l.Close()
-					if len(args) == 2 && err != nil {
-						continue
-					}
-					if next != nil {
-						next.Close()
-					}
-					ts.Setenv(args[0], strconv.Itoa(port))
-					if len(args) == 2 {
-						ts.Setenv(args[1], strconv.Itoa(port+1))
-					}
-					return
+				port, release, err := testport.Reserve(len(args))
+				ts.Check(err)
+				ts.Defer(release)
+				ts.Setenv(args[0], strconv.Itoa(port))
+				if len(args) == 2 {
+					ts.Setenv(args[1], strconv.Itoa(port+1))
 				}
-				ts.Fatalf("freeport: no two free ports in a row")
 			},
 			// busybox DIR: a busybox root filesystem for import.
 			"busybox": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -17,18 +17,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-sh/strata/internal/testport"
 	"github.com/strata-sh/strata/repo"
 )
 
-// freePort returns a TCP port nothing listens on right now.
+// freePort returns a TCP port of 127.0.0.1 nothing listens on, that no
+// other test (nor the kernel, for a ":0" listener or a connect) is handed
+// until this one ends (internal/testport).
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return testport.For(t, 1)
 }
 
 // startService runs 'strata run -d' and removes the run (rm -f) when the
