@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/strata-sh/strata/internal/testmountns"
 )
 
 // TestCommitFromRunningService: commit --from of a running --rev run
@@ -86,6 +88,12 @@ func TestCommitFromRunningService(t *testing.T) {
 // test makes that state directly (the kill cannot be timed into the
 // freeze window); the next `strata ps` thaws the service and says so.
 func TestPsThawsWhatAKilledCommitFroze(t *testing.T) {
+	// With the machine's freeze locks, any strata ps, commit or gc of
+	// another test process could thaw it before this one's ps did.
+	if !testmountns.Inside(t) {
+		return
+	}
+	testmountns.Tmpfs(t, "/run/strata/freeze")
 	dir := busyboxRepo(t)
 	port := strconv.Itoa(freePort(t))
 	startService(t, dir, "--name", "web", "-p", "127.0.0.1:"+port+":80", "--rev", "main", "--", "sh", "-c",

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // env names the test the re-run is for.
@@ -36,4 +38,21 @@ func Inside(t *testing.T) bool {
 	}
 	t.Logf("in a mount namespace:\n%s", out)
 	return false
+}
+
+// Tmpfs mounts an empty tmpfs on dir (made if missing) for the rest of
+// the test, in the namespace Inside runs it in: a directory other
+// processes of the machine share (strata's freeze locks) becomes this
+// test's alone. It fails a test that is not inside.
+func Tmpfs(t *testing.T, dir string) {
+	t.Helper()
+	if os.Getenv(env) != t.Name() {
+		t.Fatalf("tmpfs on %s: not in the test's own mount namespace (testmountns.Inside)", dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0700"); err != nil {
+		t.Fatalf("tmpfs on %s: %v", dir, err)
+	}
 }
