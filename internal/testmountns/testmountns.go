@@ -5,9 +5,11 @@ package testmountns
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,6 +23,7 @@ const env = "STRATA_TEST_MOUNT_NS"
 func Inside(t *testing.T) bool {
 	t.Helper()
 	if os.Getenv(env) == t.Name() {
+		dropHostOverlays(t)
 		return true
 	}
 	if os.Geteuid() != 0 {
@@ -40,6 +43,41 @@ func Inside(t *testing.T) bool {
 	return false
 }
 
+// dropHostOverlays lazily unmounts, in this namespace, the overlays it
+// was born with: other tests' checkouts and containers. The host's
+// unmount never reaches a copy (/ is private), so each stayed mounted
+// here for as long as the test ran: strata fsck --repair refused to
+// remove a snapshot beneath one, and mounting its upper again drew
+// "upperdir is in-use". It keeps / and any overlay the test runs from
+// (its working directory, binary or temporary directory below it).
+func dropHostOverlays(t *testing.T) {
+	t.Helper()
+	ms, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("overlay"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	exe, _ := os.Executable()
+	uses := []string{wd, exe, os.TempDir()}
+	for _, m := range ms {
+		if m.Mountpoint == "/" || under(uses, m.Mountpoint) {
+			continue
+		}
+		// One above it may have taken it along already (EINVAL).
+		unix.Unmount(m.Mountpoint, unix.MNT_DETACH)
+	}
+}
+
+// under reports whether any of paths is dir or below it.
+func under(paths []string, dir string) bool {
+	for _, p := range paths {
+		if rel, err := filepath.Rel(dir, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return true
+		}
+	}
+	return false
+}
+
 // Tmpfs mounts an empty tmpfs on dir (made if missing) for the rest of
 // the test, in the namespace Inside runs it in: a directory other
 // processes of the machine share (strata's freeze locks) becomes this
@@ -55,4 +93,5 @@ func Tmpfs(t *testing.T, dir string) {
 	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0700"); err != nil {
 		t.Fatalf("tmpfs on %s: %v", dir, err)
 	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
 }
