@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/strata-sh/strata/internal/testrootfs"
+	"golang.org/x/sys/unix"
 )
 
 // What a container reaches of a strata exec (Join) into it.
@@ -67,6 +68,64 @@ func TestJoinShowsTheContainerNothingUnconfined(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(root, "found")); err == nil {
 		t.Errorf("the container read a host file through a joining process:\n%s", b)
+	}
+}
+
+// TestJoinForksTheCommandWithNoDescriptorOfTheCaller: on nsenter's way,
+// the command the joined init forks into the container holds no
+// descriptor that strata's caller left open without close-on-exec, in
+// the moment before its execve (which would close it). A container that
+// may ptrace, as those that take nsenter's way may, stopped it there and
+// read a host file through a directory the caller held: /proc/PID/fd/N
+// leads out of the container. The container stops every process still
+// named strata-exec and reads through its directories while this test
+// joins it until it has caught one.
+func TestJoinForksTheCommandWithNoDescriptorOfTheCaller(t *testing.T) {
+	useSmallInit(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(hostDir, "marker"), []byte("a host file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pid, root := startJoinable(t, func(s *Spec) {
+		s.CapAdd = []string{"SYS_PTRACE"}
+		if err := testrootfs.InstallBinary(self, s.Root, "/bin/probe"); err != nil {
+			t.Fatal(err)
+		}
+	}, "touch /ready; "+helperEnv+"=fdwalk exec /bin/probe marker")
+	wantPidfd(t, pid, false, false)
+	// A directory of the host, open without close-on-exec above the
+	// descriptors strata passes, as a caller's shell may leave one
+	// (opened after Run, whose direct start marks every descriptor of
+	// this process close-on-exec).
+	dir, err := unix.Open(hostDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inherited, err := unix.FcntlInt(uintptr(dir), unix.F_DUPFD, 100)
+	unix.Close(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(inherited)
+	caught := func() bool {
+		_, err := os.Stat(filepath.Join(root, "caught"))
+		return err == nil
+	}
+	joins := 0
+	for ; joins < 200 && !caught(); joins++ {
+		if r := join(t, pid, nil, "true"); r.code != 0 || r.err != nil {
+			t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
+		}
+	}
+	if !caught() {
+		t.Fatalf("the container never caught a joined command before its execve in %d joins", joins)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "found")); err == nil {
+		t.Errorf("the container read a host file through a descriptor of the joined command:\n%s", b)
 	}
 }
 

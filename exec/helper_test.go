@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -113,6 +114,8 @@ func helperMain() {
 		}
 	case "rootwalk":
 		rootWalk(os.Args[1])
+	case "fdwalk":
+		fdWalk(os.Args[1])
 	case "pid1fds":
 		probePid1Fds()
 	case "fds":
@@ -371,5 +374,56 @@ func rootWalk(marker string) {
 		}
 		os.WriteFile("/scans.tmp", []byte(strconv.Itoa(scans)), 0o644)
 		os.Rename("/scans.tmp", "/scans")
+	}
+}
+
+// fdWalk (probe fdwalk NAME) is a container's attack on the command a
+// joined init forks, in the moment before its execve: forever, it stops
+// each process of its /proc still named strata-exec, opens each of its
+// descriptors that is a directory through /proc/PID/fd, and reads NAME
+// in it; what it read goes to /found. It counts the processes it caught
+// still unexecuted, once stopped, in /caught.
+func fdWalk(name string) {
+	caught := 0
+	for {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			n := e.Name()
+			if n[0] < '1' || n[0] > '9' || !isUnexecutedJoin(n) {
+				continue
+			}
+			pid, _ := strconv.Atoi(n)
+			if unix.Kill(pid, unix.SIGSTOP) != nil {
+				continue
+			}
+			if isUnexecutedJoin(n) {
+				readThroughFds(n, name)
+				caught++
+				os.WriteFile("/caught.tmp", []byte(strconv.Itoa(caught)), 0o644)
+				os.Rename("/caught.tmp", "/caught")
+			}
+			unix.Kill(pid, unix.SIGCONT)
+		}
+	}
+}
+
+// isUnexecutedJoin says whether pid still runs the joined init's code.
+func isUnexecutedJoin(pid string) bool {
+	b, err := os.ReadFile("/proc/" + pid + "/comm")
+	return err == nil && strings.TrimSpace(string(b)) == "strata-exec"
+}
+
+// readThroughFds reads name in every directory pid holds open, and adds
+// what it read to /found.
+func readThroughFds(pid, name string) {
+	fds, _ := os.ReadDir("/proc/" + pid + "/fd")
+	for _, fd := range fds {
+		p := "/proc/" + pid + "/fd/" + fd.Name()
+		if b, err := os.ReadFile(p + "/" + name); err == nil {
+			if f, err := os.OpenFile("/found", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err == nil {
+				fmt.Fprintf(f, "%s/%s: %q\n", p, name, b)
+				f.Close()
+			}
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -24,6 +26,9 @@ func joinCgroups() {
 	if end == 0 || end > len(args) {
 		os.Exit(CodeRuntime)
 	}
+	if err := closeInheritedAbove(args[0]); err != nil {
+		failInit(CodeRuntime, fmt.Errorf("join container: %w", err))
+	}
 	for _, p := range args[end:] {
 		if err := os.WriteFile(p, []byte("0"), 0); err != nil {
 			failInit(CodeRuntime, fmt.Errorf("join container: join cgroup %s: %w", p, err))
@@ -37,6 +42,27 @@ func joinCgroups() {
 	}
 	err = unix.Exec(args[0], args[:end], []string{envMode + "=join", child})
 	failInit(CodeRuntime, fmt.Errorf("join container: exec nsenter: %w", err))
+}
+
+// closeInheritedAbove closes every descriptor above the last one strata
+// passed (the PID namespace's, two after nsenter's binary, which
+// nsenterPath names): those strata's caller left open without
+// close-on-exec. The command's execve would close them, but the joined
+// init forks it into the container's PID namespace first, and until that
+// execve a process of the container holding CAP_SYS_PTRACE (the reason
+// for nsenter's way) could stop it and reopen them through
+// /proc/PID/fd: a directory of the host there is a way out of the
+// container. Closed here, on the host side, for nsenter would pass them
+// on too.
+func closeInheritedAbove(nsenterPath string) error {
+	fd, err := strconv.Atoi(strings.TrimPrefix(nsenterPath, "/proc/self/fd/"))
+	if err != nil || fd < fdJoinTTY {
+		return fmt.Errorf("nsenter path %q", nsenterPath)
+	}
+	if err := unix.CloseRange(uint(fd+3), ^uint(0), 0); err != nil {
+		return fmt.Errorf("close inherited descriptors: %w", err)
+	}
+	return nil
 }
 
 // joinedInit runs inside the container's namespaces but the PID one
@@ -69,6 +95,12 @@ func joinedInit(byPidfd bool) {
 	} else {
 		enterRoot(last + 2) // after the status socket and nsenter's binary
 		enterPidNamespace(last + 3)
+		// Neither nsenter's binary nor, without a terminal, the init's
+		// (fdTTY) goes to the command's fork (see closeInheritedAbove).
+		unix.Close(last + 1)
+		if !cfg.Terminal {
+			unix.Close(fdTTY)
+		}
 		ownStatus(last)
 		// Made now: a low --ulimit nofile applies before the fork.
 		fork = new([2]int)
