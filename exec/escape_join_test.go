@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -127,6 +128,83 @@ func TestJoinForksTheCommandWithNoDescriptorOfTheCaller(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(root, "found")); err == nil {
 		t.Errorf("the container read a host file through a descriptor of the joined command:\n%s", b)
 	}
+}
+
+// TestJoinEntersNoRecycledPid: a join whose container's pid 1 ends, and
+// whose pid another process takes, before strata has opened what it
+// enters (its /proc files, nsenter -t) fails; it entered that process
+// instead, whatever it was. Here the pid goes to a process of the host
+// (the kernel's ns_last_pid picks it), and the command ran on the host,
+// at its root, reading a host file.
+func TestJoinEntersNoRecycledPid(t *testing.T) {
+	useSmallInit(t)
+	hostDir := t.TempDir()
+	marker := filepath.Join(hostDir, "marker")
+	if err := os.WriteFile(marker, []byte("a host file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := startJoinable(t, func(s *Spec) { s.CapAdd = []string{"SYS_PTRACE"} }, "touch /ready; exec sleep 600")
+	wantPidfd(t, pid, false, false)
+	defer func(old func(int)) { joinHolding = old }(joinHolding)
+	joinHolding = func(int) {
+		unix.Kill(pid, unix.SIGKILL)
+		for _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil; _, err = os.Stat("/proc/" + strconv.Itoa(pid)) {
+			time.Sleep(10 * time.Millisecond) // until Run has reaped it
+		}
+		takePid(t, pid)
+	}
+	r := join(t, pid, nil, "cat", marker)
+	if r.stdout != "" || r.code != CodeRuntime {
+		t.Errorf("joined the process that took the container's pid: code %d, stdout %q, err %v", r.code, r.stdout, r.err)
+	}
+}
+
+// TestJoinRefusesAPidOfAnotherParent: Join enters no process whose
+// parent, once held, is not the Parent it was given (the run's
+// supervisor, which strata exec checked before): the container's pid 1
+// may have ended, and its pid gone to another process, since then. Here
+// the pid is a process of the host's, which Join entered: the command
+// read a host file.
+func TestJoinRefusesAPidOfAnotherParent(t *testing.T) {
+	useSmallInit(t)
+	marker := filepath.Join(t.TempDir(), "marker")
+	if err := os.WriteFile(marker, []byte("a host file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := osexec.Command("sleep", "600")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { other.Process.Kill(); other.Wait() }()
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code, err := Join(ctx, other.Process.Pid, Spec{Args: []string{"cat", marker}, Parent: 1, Stdout: &out, Stderr: &out})
+	if code != CodeRuntime || err == nil || !strings.Contains(err.Error(), "its parent is") {
+		t.Errorf("joined a process whose parent is not the one given: code %d, err %v, output %q", code, err, out.String())
+	}
+}
+
+// takePid starts a process of the host as pid, which must be free,
+// stopped at the test's end.
+func takePid(t *testing.T, pid int) {
+	t.Helper()
+	for tries := 0; tries < 100; tries++ {
+		if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(pid-1)), 0); err != nil {
+			t.Fatal(err)
+		}
+		c := osexec.Command("sleep", "600")
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if c.Process.Pid == pid {
+			t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+			return
+		}
+		c.Process.Kill() // another process of the machine came first
+		c.Wait()
+	}
+	t.Fatalf("pid %d never came back: another process of the machine holds it", pid)
 }
 
 // waitJoinedInit waits until the joined init (named strata-exec) runs as

@@ -25,7 +25,7 @@ import (
 // capabilities, seccomp filter and no_new_privs that Run gives a container
 // of the same spec (PrivilegedExec: every capability, the run's filter).
 // Used from Spec: Args, Env, Cwd, User, GroupAdd, Privileged,
-// PrivilegedExec, CapAdd, CapDrop, Rlimits, Stdin, Stdout, Stderr and Terminal (a pty
+// PrivilegedExec, CapAdd, CapDrop, Rlimits, Parent, Stdin, Stdout, Stderr and Terminal (a pty
 // opened in the container's devpts, as Run's, sized like the caller's
 // terminal, which goes raw meanwhile), and Started: called with the
 // command's host pid once it runs (on nsenter's way, with nsenter's),
@@ -43,7 +43,8 @@ import (
 //	nsenter: util-linux nsenter enters the namespaces but the PID one
 //	  and executes the init in join mode inside them:
 //	    strata-init (joincg: host side; moves itself into the cgroups)
-//	      -> execve nsenter -t PID -m -u -i -n -C
+//	      -> execve nsenter --mount=F ... --cgroup=F (pid 1's namespace files,
+//	         opened while a pidfd held it)
 //	         -> execve /N from nsenter's /proc/self/fd (join: enters the
 //	            container's root and, for its children, PID namespace,
 //	            confines itself, then forks the command and waits for it:
@@ -106,8 +107,20 @@ func joinContainer(ctx context.Context, pid int, spec Spec) (int, error) {
 			return CodeRuntime, runtimeErr("%w", err)
 		}
 	}
-	t, ok, err := joinTargetOf(pid, slices.Contains(caps, "CAP_SYS_PTRACE"))
+	// Held from here: what is opened of pid while held is alive is its.
+	held, err := holdProcess(pid, spec.Parent)
 	if err != nil {
+		return CodeRuntime, runtimeErr("%w", err)
+	}
+	defer unix.Close(held)
+	t, ok, err := joinTargetOf(pid, slices.Contains(caps, "CAP_SYS_PTRACE"))
+	if err == nil && ok {
+		err = stillHeld(held, pid)
+	}
+	if err != nil {
+		if ok {
+			unix.Close(t.pidfd)
+		}
 		return CodeRuntime, runtimeErr("%w", err)
 	}
 	if ok {
@@ -123,13 +136,13 @@ func joinContainer(ctx context.Context, pid int, spec Spec) (int, error) {
 		if t.cgroup == "" && !joinByInit && len(spec.Rlimits) == 0 {
 			code, err = joinDirect(ctx, t, &spec, cfg)
 		} else {
-			code, err = joinFromInit(ctx, pid, spec, cfg, &t)
+			code, err = joinFromInit(ctx, pid, held, spec, cfg, &t)
 		}
 		if !errors.Is(err, errSetnsPidfd) {
 			return code, err
 		}
 	}
-	return joinFromInit(ctx, pid, spec, cfg, nil)
+	return joinFromInit(ctx, pid, held, spec, cfg, nil)
 }
 
 // readStatusPipe reads, to its end, the status pipe that sock brings
@@ -156,13 +169,19 @@ var joinByInit = false
 // and before it has its config; tests hold the join there.
 var joinStarted = func(pid int) {}
 
-// joinFromInit runs cfg in the container of pid through the init: forked
-// into the container by a thread of this process where t is given, else
-// through nsenter (see Join).
-func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *joinTarget) (int, error) {
+// joinHolding is called on nsenter's way before the container's /proc
+// files are opened; tests end its pid 1 there.
+var joinHolding = func(pid int) {}
+
+// joinFromInit runs cfg in the container of pid (held: a pidfd of it)
+// through the init: forked into the container by a thread of this
+// process where t is given, else through nsenter (see Join).
+func joinFromInit(ctx context.Context, pid, held int, spec Spec, cfg *initConfig, t *joinTarget) (int, error) {
 	var nsenter, containerRoot, pidNamespace *os.File
+	var namespaces []*os.File // nsenter's: mnt, uts, ipc, net, cgroup
 	var procs []string
 	if t == nil {
+		joinHolding(pid)
 		path, err := osexec.LookPath("nsenter")
 		if err != nil {
 			return CodeRuntime, runtimeErr("nsenter (util-linux) is needed to join a container: %w", err)
@@ -186,6 +205,13 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 			return CodeRuntime, runtimeErr("%w", err)
 		}
 		defer pidNamespace.Close()
+		if namespaces, err = openNamespacesOf(pid); err != nil {
+			return CodeRuntime, runtimeErr("%w", err)
+		}
+		defer closeAll(namespaces)
+		if err := stillHeld(held, pid); err != nil {
+			return CodeRuntime, runtimeErr("%w", err)
+		}
 	}
 	var pidfd *os.File
 	if t != nil {
@@ -264,11 +290,22 @@ func joinFromInit(ctx context.Context, pid int, spec Spec, cfg *initConfig, t *j
 		// descriptor directory on the host's /proc, and a container with
 		// CAP_SYS_PTRACE walked "/proc/PID/root/../../.." to the host's
 		// root.
-		cmd.Args = append([]string{"strata-join", nsenterPath, "-t", strconv.Itoa(pid),
-			"-m", "-u", "-i", "-n", "-C", "--root=/proc/self/fd", "--wd=/proc/self/fd",
-			"--", strings.TrimPrefix(self, "/proc/self/fd")}, procs...)
+		//
+		// nsenter enters the namespaces strata opened while it held pid 1
+		// (holdProcess), not those of whatever process has its pid by
+		// then (-t): one of the host's took it once pid 1 had ended, and
+		// the command ran on the host.
+		cmd.Args = []string{"strata-join", nsenterPath}
+		nsFd := 3 + len(files) + 1 + 3 // after nsenter, the root and the PID namespace
+		for i, flag := range []string{"--mount", "--uts", "--ipc", "--net", "--cgroup"} {
+			cmd.Args = append(cmd.Args, flag+"=/proc/self/fd/"+strconv.Itoa(nsFd+i))
+		}
+		cmd.Args = append(cmd.Args, "--root=/proc/self/fd", "--wd=/proc/self/fd",
+			"--", strings.TrimPrefix(self, "/proc/self/fd"))
+		cmd.Args = append(cmd.Args, procs...)
 		cmd.Env = []string{envMode + "=joincg", child}
 		cmd.ExtraFiles = append(files, statusChild, nsenter, containerRoot, pidNamespace) // statusChild: fdJoinTTY, or the one after it
+		cmd.ExtraFiles = append(cmd.ExtraFiles, namespaces...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	} else {
 		// No parent-death signal: Go's fork would kill a child that

@@ -59,7 +59,9 @@ func closeInheritedAbove(nsenterPath string) error {
 	if err != nil || fd < fdJoinTTY {
 		return fmt.Errorf("nsenter path %q", nsenterPath)
 	}
-	if err := unix.CloseRange(uint(fd+3), ^uint(0), 0); err != nil {
+	// After nsenter's: the root, the PID namespace and the namespaces
+	// nsenter enters (joinFromInit).
+	if err := unix.CloseRange(uint(fd+3+len(namespaceKinds)), ^uint(0), 0); err != nil {
 		return fmt.Errorf("close inherited descriptors: %w", err)
 	}
 	return nil
@@ -98,6 +100,9 @@ func joinedInit(byPidfd bool) {
 		// Neither nsenter's binary nor, without a terminal, the init's
 		// (fdTTY) goes to the command's fork (see closeInheritedAbove).
 		unix.Close(last + 1)
+		for i := range namespaceKinds {
+			unix.Close(last + 4 + i) // those nsenter entered
+		}
 		if !cfg.Terminal {
 			unix.Close(fdTTY)
 		}
@@ -196,6 +201,10 @@ func enterPidNamespace(fd int) {
 	}
 	unix.Close(fd)
 }
+
+// namespaceKinds are the namespaces nsenter enters, in its flags' order
+// (joinFromInit); the PID one the init enters itself.
+var namespaceKinds = []string{"mnt", "uts", "ipc", "net", "cgroup"}
 
 // fdJoinTTY is where a joined process finds the socket for its pty master.
 const fdJoinTTY = 6

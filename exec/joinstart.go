@@ -153,3 +153,49 @@ func openPidNamespaceOf(pid int) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// holdProcess opens a pidfd of pid, the container's pid 1: while it is
+// alive (stillHeld), pid names that process and no other that took its
+// pid after it ended. parent, if not 0, is the parent pid 1 must have.
+func holdProcess(pid, parent int) (int, error) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return -1, fmt.Errorf("container pid %d: %w", pid, err)
+	}
+	if parent != 0 {
+		if p := LiveParentOf(pid); p != parent {
+			unix.Close(fd)
+			return -1, fmt.Errorf("container pid %d ended: its parent is %d, not %d", pid, p, parent)
+		}
+	}
+	return fd, nil
+}
+
+// stillHeld fails once the process held ended: what was opened of its
+// pid since may be another process's.
+func stillHeld(held, pid int) error {
+	if err := unix.PidfdSendSignal(held, 0, nil, 0); err != nil {
+		return fmt.Errorf("container pid %d ended: %w", pid, err)
+	}
+	return nil
+}
+
+// openNamespacesOf opens pid's namespaces of namespaceKinds on the host.
+func openNamespacesOf(pid int) ([]*os.File, error) {
+	var fs []*os.File
+	for _, kind := range namespaceKinds {
+		f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/" + kind)
+		if err != nil {
+			closeAll(fs)
+			return nil, fmt.Errorf("open the container's %s namespace: %w", kind, err)
+		}
+		fs = append(fs, f)
+	}
+	return fs, nil
+}
+
+func closeAll(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
+}

@@ -67,6 +67,12 @@ type Spec struct {
 	// always escalates at once.
 	StopTimeout time.Duration
 
+	// Parent, in Join, is the parent of the container's pid 1 (its
+	// supervisor) when the caller knows it: Join refuses that pid if,
+	// once it holds the process, another process is its parent (pid 1
+	// ended, and its pid went to another, since the caller looked).
+	Parent int `json:"-"`
+
 	// Started, if set, is called with the host pid of the container's
 	// pid 1 once the command runs (a supervisor records it); in Join, of
 	// the joined command (exec -d returns then).

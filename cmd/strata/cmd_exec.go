@@ -123,7 +123,7 @@ included), 126, 127 as for run.`,
 // execIn runs args in the run s; started, if set, is called once the
 // command runs.
 func execIn(ctx context.Context, g *globals, s *svc, o execOptions, args []string, started func(int)) error {
-	pid, ok := s.containerPid()
+	pid, sup, ok := s.containerAndSupervisor()
 	if !ok {
 		return s.notRunning()
 	}
@@ -134,7 +134,8 @@ func execIn(ctx context.Context, g *globals, s *svc, o execOptions, args []strin
 	spec := exec.Spec{Args: args, Env: mergeEnv(s.st.Env, o.env), Cwd: firstNonEmpty(o.workdir, s.st.Workdir), User: firstNonEmpty(o.user, s.st.User),
 		Privileged: s.st.Privileged, PrivilegedExec: o.privileged, CapAdd: s.st.CapAdd, CapDrop: s.st.CapDrop,
 		GroupAdd: s.st.GroupAdd, // as docker's exec: the run's, whatever -u says
-		Stdout:   g.stdout, Stderr: g.stderr, Terminal: o.tty, Started: started}
+		Stdout:   g.stdout, Stderr: g.stderr, Terminal: o.tty, Started: started,
+		Parent: sup} // pid is pid 1 still once Join holds it
 	if o.interactive {
 		spec.Stdin = g.stdin
 	}

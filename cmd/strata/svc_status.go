@@ -99,13 +99,20 @@ func (s *svc) notRunning() error {
 // now: a child of the live supervisor (so never a reused pid), and not
 // one that has ended and waits to be reaped.
 func (s *svc) containerPid() (int, bool) {
+	pid, _, ok := s.containerAndSupervisor()
+	return pid, ok
+}
+
+// containerAndSupervisor is containerPid with the supervisor it found
+// to be the container's parent.
+func (s *svc) containerAndSupervisor() (pid, sup int, ok bool) {
 	if s.st.Pid == 0 || s.st.Status != "running" || !s.live() {
-		return 0, false
+		return 0, 0, false
 	}
-	if sup := s.lockHolder(); sup == 0 || exec.LiveParentOf(s.st.Pid) != sup {
-		return 0, false
+	if sup = s.lockHolder(); sup == 0 || exec.LiveParentOf(s.st.Pid) != sup {
+		return 0, 0, false
 	}
-	return s.st.Pid, true
+	return s.st.Pid, sup, true
 }
 
 // humanSince is how long ago t was, as docker's ps says it ("3 seconds",
