@@ -66,7 +66,9 @@ func (c *container) close() {
 // startTerminalIO copies between the caller and the pty master. The caller's
 // terminal goes into raw mode; container.close restores it.
 func (c *container) startTerminalIO() {
+	var pending []byte
 	if c.ttyFd >= 0 && c.ttyFd == fdOf(c.spec.Stdin) {
+		pending = canonicalInput(c.ttyFd)
 		if old, err := term.MakeRaw(c.ttyFd); err == nil {
 			c.oldTerm = old
 		}
@@ -81,7 +83,10 @@ func (c *container) startTerminalIO() {
 		}
 	}()
 	if c.spec.Stdin != nil {
-		go io.Copy(c.master, c.spec.Stdin)
+		go func() {
+			c.master.Write(pending)
+			io.Copy(c.master, c.spec.Stdin)
+		}()
 	}
 }
 

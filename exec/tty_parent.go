@@ -103,3 +103,35 @@ func (c *container) sizeTerminal(cfg *initConfig) {
 		}
 	}
 }
+
+// canonicalInput reads the complete lines and ends of file that terminal
+// fd, still canonical, holds: each end of file becomes the EOF character
+// (^D) the pty passes on as one. Left queued, an end of file (^D typed
+// before the command ran; script(1) queues one when its own stdin ends)
+// reads as a NUL once the terminal is raw, which reached the command as
+// a character it echoed: "^@".
+func canonicalInput(fd int) []byte {
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil || t.Lflag&unix.ICANON == 0 {
+		return nil
+	}
+	var pending []byte
+	buf := make([]byte, 4096)
+	for len(pending) < 1<<16 {
+		// Canonical: readable only with a whole line or an end of file.
+		ready := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if n, err := unix.Poll(ready, 0); err != nil || n == 0 || ready[0].Revents&unix.POLLIN == 0 {
+			break
+		}
+		n, err := unix.Read(fd, buf)
+		if err != nil {
+			break
+		}
+		if n == 0 {
+			pending = append(pending, t.Cc[unix.VEOF])
+			continue
+		}
+		pending = append(pending, buf[:n]...)
+	}
+	return pending
+}

@@ -174,3 +174,37 @@ func TestInterruptsNotIgnoredInside(t *testing.T) {
 		})
 	}
 }
+
+// TestTerminalPassesAQueuedEndOfFile: an end of file the caller's
+// terminal queued while still canonical (^D typed before the command
+// ran, or script(1)'s once its own stdin ends) reaches the command as an
+// end of file, every way into a container. It read as a NUL once the
+// terminal was raw, which the command's pty echoed as "^@" and handed
+// to its read; on nsenter's way, which sends the pty back before the
+// command starts, under script(1) after each exec -it whose stdin had
+// ended.
+func TestTerminalPassesAQueuedEndOfFile(t *testing.T) {
+	for _, way := range joinWays {
+		t.Run(way, func(t *testing.T) {
+			joinWay(t, way)
+			pid, _ := startJoinable(t, nil, "touch /ready; exec sleep 1000")
+			con := newConsole(t, 24, 80)
+			con.master.WriteString("\x04after\n") // queued, canonical: an end of file, then a line
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			code, err := Join(ctx, pid, Spec{Args: []string{"sh", "-c", `read x; echo "[$x]"`}, Terminal: true,
+				Stdin: con.slave, Stdout: con.slave, Stderr: con.slave})
+			if code != 0 || err != nil {
+				t.Fatalf("code %d err %v, output %q", code, err, con.output())
+			}
+			// The console's reader may still be behind; the deadline only
+			// guards against a hang.
+			for deadline := time.Now().Add(20 * time.Second); !strings.Contains(con.output(), "]") && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if out := con.output(); strings.Contains(out, "^@") || !strings.Contains(out, "[]") {
+				t.Errorf("terminal output %q: want the command's read to end at the end of file, with no ^@", out)
+			}
+		})
+	}
+}
