@@ -124,7 +124,9 @@ func (u *BranchUpdate) FastForward(ctx context.Context, to digest.Digest, msg st
 		return old, err
 	}
 	if u.w != nil {
-		_, err := u.w.ResetWith(ctx, ResetOptions{Rev: to.String(), Mode: ResetHard, Force: u.force})
+		// What was written during the fetch is not dropped.
+		clean := &CleanAt{Branch: refs.Heads + u.branch, Commit: old, By: "merge", Then: ", then pull again"}
+		_, err := u.w.ResetWith(ctx, ResetOptions{Rev: to.String(), Mode: ResetHard, Force: u.force, Clean: clean})
 		return old, err
 	}
 	_, err := u.r.FastForward(u.branch, to, msg)

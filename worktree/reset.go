@@ -40,6 +40,9 @@ type ResetOptions struct {
 	// tree: it keeps the old mount, and the old upper is kept for it.
 	// Without it, such a use refuses the reset before anything moves.
 	Force bool
+	// Clean, for a hard reset after a step the caller took outside the
+	// lock (pull's fetch): see stillClean.
+	Clean *CleanAt
 }
 
 // Reset is ResetWith forced, for a caller that refused the work tree's
@@ -54,7 +57,11 @@ func (w *Worktree) Reset(ctx context.Context, rev string, mode ResetMode) (*obje
 // left to gc), since a later commit would conclude it with other files;
 // a rebase stays.
 func (w *Worktree) ResetWith(ctx context.Context, o ResetOptions) (*objects.Commit, error) {
-	return w.reset(ctx, o.Rev, o.Mode, o.Force, nil)
+	var check func(State, refs.Head) error
+	if o.Clean != nil {
+		check = func(st State, h refs.Head) error { return w.stillClean(ctx, st, h, *o.Clean) }
+	}
+	return w.reset(ctx, o.Rev, o.Mode, o.Force, check)
 }
 
 // ErrNotAt: the work tree no longer shows what a caller saw earlier.

@@ -143,7 +143,14 @@ func commitThrowaway(ctx context.Context, g *globals, w *worktree.Worktree, t *c
 		return fmt.Errorf("run --commit: %w", err)
 	}
 	if t.checkout != nil {
-		_, err = t.checkout.Reset(ctx, c.ID.String(), worktree.ResetHard)
+		// Checked again under the lock: what was written in the
+		// checkout during the run must not be reset away.
+		clean := &worktree.CleanAt{Branch: t.branch, Commit: t.old, By: "run --commit",
+			Then: fmt.Sprintf(" (then 'strata reset --hard %s' takes the run's commit)", c.ID)}
+		_, err = t.checkout.ResetWith(ctx, worktree.ResetOptions{Rev: c.ID.String(), Mode: worktree.ResetHard, Force: true, Clean: clean})
+		if err != nil {
+			return fmt.Errorf("run --commit: %s did not move: %w", refs.ShortName(t.branch), err)
+		}
 	} else {
 		err = w.Repo.Refs.Update(t.branch, c.ID, t.old, "run: "+firstLine(msg))
 	}
