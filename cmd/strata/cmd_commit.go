@@ -76,7 +76,10 @@ be UTF-8: the image config is JSON, which would change other bytes.
 changes and the work tree's in one layer, and HEAD's message, author and
 config, each unless -m, --author or --change says otherwise; the date is
 new. A merge or a root commit is not amended (reset --soft HEAD~1 and
-commit, for the one; the other has no parent to stand on).
+commit, for the one; the other has no parent to stand on). It remounts
+the work tree on HEAD's parent: while a process or container uses the
+tree it is refused, as reset is, since they would keep the old mount
+(a plain commit keeps the mount, and freezes the containers meanwhile).
 
 Exit status: 0 on success, 1 on errors (including nothing to commit), 2 on
 usage errors.

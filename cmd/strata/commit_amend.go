@@ -46,7 +46,13 @@ func amend(ctx context.Context, w *worktree.Worktree, co worktree.CommitOptions,
 	// the commit starts from it.
 	co.Config = func(c *ocispec.ImageConfig) error { return change.Apply(c, changes) }
 	co.AllowEmpty = true // a new message alone is an amend
-	if _, err := w.Reset(ctx, parent.String(), worktree.ResetSoft); err != nil {
+	// Unforced: the reset remounts the tree on the parent, and a process
+	// or container in it would keep the old mount, its later writes out
+	// of the tree (kept in worktree/detached). Refused, under the lock.
+	if _, err := w.ResetWith(ctx, worktree.ResetOptions{Rev: parent.String(), Mode: worktree.ResetSoft}); err != nil {
+		if errors.Is(err, worktree.ErrInUse) || errors.Is(err, worktree.ErrRunning) {
+			return nil, 0, fmt.Errorf("commit --amend: %w", errors.Unwrap(err)) // not "reset: ..."
+		}
 		return nil, 0, err
 	}
 	c, n, err := w.Commit(ctx, co)
