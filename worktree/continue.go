@@ -78,6 +78,14 @@ func (w *Worktree) Continue(ctx context.Context, o ContinueOptions) (*Outcome, e
 	if err != nil {
 		return nil, err
 	}
+	// The step is committed from the view, and the operation ends by
+	// mounting a fresh upper: a write after that commit's scan would go
+	// with the old one. Refused while in use, and read-only until done.
+	thaw, err := w.guardSwap(false)
+	if err != nil {
+		return nil, err
+	}
+	defer thaw()
 	if s.Stopped && s.Applied {
 		if st.Commit != s.Head {
 			return nil, w.movedOff(s, st)

@@ -22,12 +22,12 @@ import (
 // TestMain doubles as a helper process: CHECKOUT_TEST_HELPER=commit runs
 // one commit of the main work tree of the project in CHECKOUT_TEST_DIR
 // (checkout, hard, keep and reset-soft: to CHECKOUT_TEST_REV; stash: one
-// whole-tree stash).
+// whole-tree stash; pick: a cherry-pick of CHECKOUT_TEST_REV).
 func TestMain(m *testing.M) {
 	if os.Getenv("CHECKOUT_TEST_HELPER") == "swapper" {
 		runSwapper() // the escape suite's container (escape_test.go)
 	}
-	if h := os.Getenv("CHECKOUT_TEST_HELPER"); h == "commit" || h == "checkout" || h == "keep" || h == "reset-soft" || h == "stash" || h == "hard" {
+	if h := os.Getenv("CHECKOUT_TEST_HELPER"); h == "commit" || h == "checkout" || h == "keep" || h == "reset-soft" || h == "stash" || h == "hard" || h == "pick" {
 		r, err := repo.Open(os.Getenv("CHECKOUT_TEST_DIR"))
 		rev := os.Getenv("CHECKOUT_TEST_REV")
 		if err == nil {
@@ -38,6 +38,8 @@ func TestMain(m *testing.M) {
 				_, err = Main(r).Stash(context.Background(), "", nil, false)
 			case "hard":
 				_, err = Main(r).Reset(context.Background(), rev, ResetHard)
+			case "pick":
+				_, err = Main(r).CherryPick(context.Background(), []string{rev}, 0)
 			case "keep":
 				_, err = Main(r).Reset(context.Background(), rev, ResetKeep)
 			case "reset-soft":

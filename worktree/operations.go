@@ -61,10 +61,11 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 		return nil, err
 	}
 	defer unlock()
-	st, h, err := w.begin(ctx, OpMerge)
+	st, h, thaw, err := w.begin(ctx, OpMerge)
 	if err != nil {
 		return nil, err
 	}
+	defer thaw()
 	heads, subsumed, err := w.mergeHeads(o, h.Commit)
 	if err != nil {
 		return nil, err
@@ -186,10 +187,11 @@ func (w *Worktree) replay(ctx context.Context, op string, revs []string, mainlin
 		return nil, err
 	}
 	defer unlock()
-	st, h, err := w.begin(ctx, op)
+	st, h, thaw, err := w.begin(ctx, op)
 	if err != nil {
 		return nil, err
 	}
+	defer thaw()
 	var todo []digest.Digest
 	for _, rev := range revs {
 		ids, err := w.replayList(op, rev, mainline)
@@ -291,10 +293,11 @@ func (w *Worktree) Rebase(ctx context.Context, o RebaseOptions) (*Outcome, error
 		return nil, err
 	}
 	defer unlock()
-	st, h, err := w.begin(ctx, OpRebase)
+	st, h, thaw, err := w.begin(ctx, OpRebase)
 	if err != nil {
 		return nil, err
 	}
+	defer thaw()
 	up, err := w.Resolve(o.Upstream)
 	if err != nil {
 		return nil, err

@@ -121,9 +121,21 @@ func (w *Worktree) dropSeq() error {
 }
 
 // begin checks that the work tree can take an operation (none under way,
-// no uncommitted change) and returns its HEAD.
-func (w *Worktree) begin(ctx context.Context, op string) (State, refs.Head, error) {
-	st, h, changes, err := w.beginOver(ctx, op)
+// no uncommitted change) and returns its HEAD. The operation ends by
+// mounting a fresh upper (finish, or a stop's applyConflicted): from
+// before the check, the tree is refused while in use and read-only
+// (guardSwap), so that a write made meanwhile fails rather than go with
+// the old upper. The caller thaws it once done.
+func (w *Worktree) begin(ctx context.Context, op string) (State, refs.Head, func(), error) {
+	st, err := w.ready(ctx)
+	if err != nil {
+		return st, refs.Head{}, nil, err
+	}
+	thaw, err := w.guardSwap(false)
+	if err != nil {
+		return st, refs.Head{}, nil, err
+	}
+	h, changes, err := w.startHead(ctx, st)
 	if err == nil && len(changes) > 0 {
 		err = uncommitted(op, changes)
 	}
@@ -132,39 +144,56 @@ func (w *Worktree) begin(ctx context.Context, op string) (State, refs.Head, erro
 		// which only writes files, leaves it staged).
 		err = w.refuseStaged(st, "a "+op)
 	}
-	return st, h, err
+	if err != nil {
+		thaw()
+		return st, h, nil, err
+	}
+	return st, h, thaw, nil
 }
 
 // beginOver is begin for an operation that can go on over uncommitted
-// changes: it returns them.
+// changes, and writes through the view (stash apply): it returns them,
+// and freezes nothing.
 func (w *Worktree) beginOver(ctx context.Context, op string) (State, refs.Head, []tree.Change, error) {
-	if s, ok, err := w.Sequence(); err != nil {
-		return State{}, refs.Head{}, nil, err
-	} else if ok {
-		return State{}, refs.Head{}, nil, &InProgressError{Op: s.Op}
-	}
-	st, err := w.ensure(ctx)
+	st, err := w.ready(ctx)
 	if err != nil {
 		return st, refs.Head{}, nil, err
 	}
+	h, changes, err := w.startHead(ctx, st)
+	return st, h, changes, err
+}
+
+// ready refuses a work tree with an operation under way, and mounts it.
+func (w *Worktree) ready(ctx context.Context) (State, error) {
+	if s, ok, err := w.Sequence(); err != nil {
+		return State{}, err
+	} else if ok {
+		return State{}, &InProgressError{Op: s.Op}
+	}
+	return w.ensure(ctx)
+}
+
+// startHead returns the work tree's uncommitted changes and its HEAD,
+// refusing one an operation cannot start from.
+func (w *Worktree) startHead(ctx context.Context, st State) (refs.Head, []tree.Change, error) {
 	changes, err := w.scanChanges(ctx, st)
 	if err != nil {
-		return st, refs.Head{}, nil, err
+		return refs.Head{}, nil, err
 	}
 	h, err := w.Head()
 	if err != nil {
-		return st, h, nil, err
+		return h, nil, err
 	}
 	if h.Broken != nil {
-		return st, h, nil, fmt.Errorf("the current branch is broken: %w", h.Broken)
+		return h, nil, fmt.Errorf("the current branch is broken: %w", h.Broken)
 	}
 	if h.Commit == "" {
-		return st, h, nil, errors.New("the branch has no commits yet")
+		return h, nil, errors.New("the branch has no commits yet")
 	}
 	if h.Commit != st.Commit {
-		return st, h, nil, ErrHeadMoved
+		return h, nil, ErrHeadMoved
 	}
-	return st, h, changes, nil
+	return h, changes, nil
 }
 
 // newSeq records the reflog lengths that --abort restores.
@@ -258,6 +287,9 @@ func (w *Worktree) advance(s *Sequence, id digest.Digest, c *objects.Commit, reu
 // step computes the 3-way merge of one step: commit id replayed (or
 // reverted) on top of s.Head, or a merge's other side.
 func (w *Worktree) step(ctx context.Context, s *Sequence, id digest.Digest) (*outcome, commitMeta, error) {
+	if w.beforeStep != nil {
+		w.beforeStep()
+	}
 	ours, err := w.opCommit(s.Head)
 	if err != nil {
 		return nil, commitMeta{}, err

@@ -51,6 +51,10 @@ type Worktree struct {
 	// just before this work tree mounts it (inuseprobe_test.go checks
 	// there that no live overlay holds it).
 	beforeMount func(upper string)
+	// beforeStep, set by tests, is called as a merge, rebase,
+	// cherry-pick or revert computes a step: after its start's checks,
+	// before anything moves (opfreeze_test.go writes into the view there).
+	beforeStep func()
 }
 
 // State is what .strata/worktree/state records, so that a work tree that
