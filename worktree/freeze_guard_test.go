@@ -143,7 +143,7 @@ func TestSwapRefusesARealWriter(t *testing.T) {
 				}
 			}
 			var iu *InUseError
-			if !errors.As(err, &iu) || !strings.Contains(err.Error(), "in use by 1 process: "+pid+" (busybox)") {
+			if !errors.As(err, &iu) || !strings.Contains(err.Error(), "in use by 1 process: "+pid+" (busybox, writing /app.log)") {
 				t.Fatalf("%s with a writer in the view: %v; want it named, %s", swap.name, err, pid)
 			}
 			if out := sh("echo two >&3 && exec 3>&- && echo ok"); out != "ok\n" {

@@ -31,6 +31,9 @@ var ErrInUse = errors.New("in use")
 type Proc struct {
 	PID  int
 	Comm string
+	// Holds says what it holds in the tree, as /proc tells it ("writing
+	// /var/app.log", "in /etc"); "" when it does not say (holdsIn).
+	Holds string
 }
 
 // Users lists the processes whose cwd, root, open files or mappings are
@@ -59,6 +62,9 @@ func (w *Worktree) Users() ([]Proc, error) {
 		}
 	}
 	out := scanProcs(pids, st.Dev, w.target)
+	for i := range out {
+		out[i].Holds = holdsIn(out[i].PID, overlayID{Dev: st.Dev}, w.target)
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
 	return out, nil
 }
@@ -213,6 +219,9 @@ func (w *Worktree) refuseUsers() error {
 	names := make([]string, len(ps))
 	for i, p := range ps {
 		names[i] = fmt.Sprintf("%d (%s)", p.PID, p.Comm)
+		if p.Holds != "" {
+			names[i] = fmt.Sprintf("%d (%s, %s)", p.PID, p.Comm, p.Holds)
+		}
 	}
 	return &InUseError{What: w.displayName(), Procs: ps,
 		msg: fmt.Sprintf("%s is in use by %d %s: %s; stop them or use --force", w.displayName(), len(ps), noun, strings.Join(names, ", "))}

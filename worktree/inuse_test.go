@@ -41,7 +41,7 @@ func TestSwapsRefuseWhileAProcessIsInside(t *testing.T) {
 		sh(fmt.Sprintf("echo %d > mine", round))
 		err := w.RefuseWhileRunning()
 		var iu *InUseError
-		if !errors.As(err, &iu) || !strings.Contains(err.Error(), "rootfs is in use by 1 process: "+pid+" (busybox)") {
+		if !errors.As(err, &iu) || !strings.Contains(err.Error(), "rootfs is in use by 1 process: "+pid+" (busybox, in /etc)") {
 			t.Fatalf("%s: RefuseWhileRunning = %v; want rootfs in use by %s", swap.name, err, pid)
 		}
 		must(t, swap.do()) // forced: the caller checked
