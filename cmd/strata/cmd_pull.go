@@ -39,7 +39,9 @@ and --merge (git's --no-rebase) makes a merge commit (strata merge);
 with neither, config pull.rebase decides (true: rebase, false: merge), and if it is unset
 the pull is refused ("need to specify how to reconcile divergent
 branches"), as with --ff-only ("not possible to fast-forward,
-aborting"), which overrides pull.rebase. --ff, --no-ff and --ff-only
+aborting"), which overrides pull.rebase, --rebase and --merge, as git
+2.39's (a rebase asked for still refuses uncommitted changes before the
+fetch). --ff, --no-ff and --ff-only
 are git's one choice (the last given wins; none: config pull.ff, true,
 false or only): --no-ff makes a merge commit even where a fast-forward
 would do, and --ff and --no-ff merge a branch that diverged, as git's
@@ -121,15 +123,19 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if rebase && merge {
 				return usagef("pull: --rebase and --merge exclude each other")
 			}
-			if ffFlag == pullFFOnly && (rebase || merge) {
-				return usagef("pull: --ff-only excludes --rebase and --merge")
-			}
 			ff, err := pullFFMode(r, ffFlag, rebase || merge)
 			if err != nil {
 				return fmt.Errorf("pull: %w", err)
 			}
 			ffOnly := ff == pullFFOnly
 			if err := stat.resolve(r); err != nil {
+				return fmt.Errorf("pull: %w", err)
+			}
+			// As git 2.39's: --ff-only wins over --rebase and --merge,
+			// given in either order; a rebase asked for (here or by
+			// pull.rebase) still refuses changes before the fetch.
+			rebasing, err := pullRebases(r, rebase, merge)
+			if err != nil {
 				return fmt.Errorf("pull: %w", err)
 			}
 			mode := ""
@@ -160,7 +166,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			fail := func(err error) error { return fmt.Errorf("pull %s %s: %w", remote.Redact(remoteArg), what, err) }
 			// As git's pull: --rebase refuses a work tree with changes
 			// before fetching; a fast-forward keeps them (up.FastForward).
-			up, err := worktree.PrepareBranchUpdate(ctx, w, branch, force, mode != worktree.PullRebase)
+			up, err := worktree.PrepareBranchUpdate(ctx, w, branch, force, !rebasing)
 			if err != nil {
 				return fail(err)
 			}

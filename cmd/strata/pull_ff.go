@@ -60,3 +60,15 @@ func pullFFMode(r *repo.Repo, flag string, integrate bool) (string, error) {
 	}
 	return pullNoFF, nil
 }
+
+// pullRebases says whether a rebase was asked for: --rebase, else
+// pull.rebase true unless --merge, as git's opt_rebase. --ff-only still
+// wins over it; what it changes then is that uncommitted changes are
+// refused before the fetch, as git's "cannot pull with rebase".
+func pullRebases(r *repo.Repo, rebase, merge bool) (bool, error) {
+	if rebase || merge {
+		return rebase, nil
+	}
+	v, _, err := r.Config.Bool("pull.rebase")
+	return v, err
+}
