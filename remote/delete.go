@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 )
@@ -28,24 +29,17 @@ var ErrDeleteRefused = errors.New("deleting it would remove another tag's commit
 // The tag's commit's ancestor list goes with it. Blobs and ancestors'
 // manifests stay until the registry's own gc.
 func (s *Session) Delete(ctx context.Context, r *repo.Repo, tag string) (digest.Digest, error) {
-	if err := refs.CheckRemoteName(tag); err != nil {
-		return "", err
-	}
-	desc, err := s.t.headManifest(ctx, tag)
+	desc, err := s.deletable(ctx, r, tag)
 	if err != nil {
-		return "", fmt.Errorf("tag %s: %w", tag, err)
+		return desc.Digest, err
 	}
 	switch t := s.t.(type) {
 	case *layoutTarget:
 		err = t.deleteTag(tag)
 	case *registryTarget:
-		if err = s.checkSharing(ctx, r, tag, desc.Digest); err == nil {
-			if err = t.deleteManifest(ctx, desc.Digest); err == nil {
-				t.deleteAncestors(ctx, desc.Digest)
-			}
+		if err = t.deleteManifest(ctx, desc.Digest); err == nil {
+			t.deleteAncestors(ctx, desc.Digest)
 		}
-	default:
-		err = fmt.Errorf("%s: cannot delete tags", s.t)
 	}
 	if err != nil {
 		return desc.Digest, fmt.Errorf("tag %s: %w", tag, err)
@@ -56,6 +50,40 @@ func (s *Session) Delete(ctx context.Context, r *repo.Repo, tag string) (digest.
 		}
 	}
 	return desc.Digest, nil
+}
+
+// CheckDelete refuses, without deleting anything, what Delete would
+// refuse before deleting: a tag the remote has not, one whose deletion
+// would take another tag's commit with it (ErrDeleteRefused), a remote
+// that cannot delete. push --atomic --delete checks every tag so before
+// deleting any. The registry can still refuse the deletion itself (no
+// storage.delete.enabled), and a tag pushed meanwhile is not seen.
+func (s *Session) CheckDelete(ctx context.Context, r *repo.Repo, tag string) error {
+	_, err := s.deletable(ctx, r, tag)
+	return err
+}
+
+// deletable is Delete's checks: the manifest tag names, or why it is
+// not to be deleted.
+func (s *Session) deletable(ctx context.Context, r *repo.Repo, tag string) (ocispec.Descriptor, error) {
+	if err := refs.CheckRemoteName(tag); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	desc, err := s.t.headManifest(ctx, tag)
+	if err != nil {
+		return desc, fmt.Errorf("tag %s: %w", tag, err)
+	}
+	switch s.t.(type) {
+	case *layoutTarget:
+	case *registryTarget:
+		err = s.checkSharing(ctx, r, tag, desc.Digest)
+	default:
+		err = fmt.Errorf("%s: cannot delete tags", s.t)
+	}
+	if err != nil {
+		return desc, fmt.Errorf("tag %s: %w", tag, err)
+	}
+	return desc, nil
 }
 
 // checkSharing refuses a registry deletion of d that would take another

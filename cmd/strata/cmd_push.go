@@ -113,7 +113,10 @@ refused: that one says why and the others " ! [rejected] main -> main
 (atomic push failed)", exit 1. A registry has no transaction that moves
 several tags at once: the refs are checked against the remote's tags
 before any is sent, so a ref another pusher moves in between can still
-be refused alone, after the ones before it were sent.
+be refused alone, after the ones before it were sent. With --delete,
+no tag is deleted when one deletion would be refused: that one says
+" ! [remote rejected] y (delete refused)", the others "(atomic push
+failure)", as git's remote says.
 
 --follow-tags is taken and adds nothing, as git's in a repository of
 lightweight tags: git's pushes the annotated tags a pushed commit
