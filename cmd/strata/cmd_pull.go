@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -19,11 +20,11 @@ func init() { register("pull", newPullCommand) }
 
 func newPullCommand(g *globals) *cobra.Command {
 	var o transferFlags
-	var force, rebase, noRebase, merge, unrelated bool
+	var force, rebase, noRebase, merge, unrelated, autostashOn, autostashOff bool
 	var ffFlag string // --ff, --no-ff or --ff-only, the last given
 	var stat mergeStat
 	cmd := &cobra.Command{
-		Use:   "pull [--ff | --no-ff | --ff-only] [--rebase | --merge [--allow-unrelated-histories]] [--[no-]stat] [REMOTE [BRANCH | SRC:DST]...]",
+		Use:   "pull [--ff | --no-ff | --ff-only] [--rebase | --merge [--allow-unrelated-histories]] [--[no-]autostash] [--[no-]stat] [REMOTE [BRANCH | SRC:DST]...]",
 		Short: "Fetch a remote branch and bring the current branch and its work tree up to date",
 		Long: `Fetch BRANCH from REMOTE, then bring the current branch up to date
 with it, as git's pull: fast-forward it, and the work tree pull runs in
@@ -64,6 +65,17 @@ refuses them all (strata merges into a clean work tree only); --rebase
 refuses them before fetching. A work tree with a merge, rebase,
 cherry-pick or revert in progress is refused before anything moves, and
 so is one with a container running in it (strata run) unless --force.
+
+--autostash, as git's, puts uncommitted changes aside in the stash
+before the fast-forward, rebase or merge ("Created autostash: ID") and
+back after it ("Applied autostash."); without --autostash or
+--no-autostash, config rebase.autoStash says so when a rebase was asked
+for, merge.autoStash otherwise (both default false). When putting them
+back conflicts, they are left marked and the entry "autostash" stays in
+the stash, said, and the pull still succeeds. A merge or rebase that
+stops on a conflict leaves them in the stash: 'strata stash pop' once it
+is done (git keeps them with the operation and applies them when it
+ends). A pull of several BRANCHes takes no autostash.
 
 Several BRANCHes, as git's pull of several: each is fetched, then
 merged as 'strata merge FETCH_HEAD' merges them (heads the branch has,
@@ -138,6 +150,10 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			if err != nil {
 				return fmt.Errorf("pull: %w", err)
 			}
+			autostashes, err := pullAutostashes(r, autostashOn, autostashOff, rebasing)
+			if err != nil {
+				return fmt.Errorf("pull: %w", err)
+			}
 			mode := ""
 			switch v, set, err := r.Config.Bool("pull.rebase"); {
 			case ffOnly:
@@ -166,7 +182,7 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			fail := func(err error) error { return fmt.Errorf("pull %s %s: %w", remote.Redact(remoteArg), what, err) }
 			// As git's pull: --rebase refuses a work tree with changes
 			// before fetching; a fast-forward keeps them (up.FastForward).
-			up, err := worktree.PrepareBranchUpdate(ctx, w, branch, force, !rebasing)
+			up, err := worktree.PrepareBranchUpdate(ctx, w, branch, force, !rebasing || autostashes)
 			if err != nil {
 				return fail(err)
 			}
@@ -227,36 +243,44 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 					noFF = false // an unborn branch: created, as git's
 				}
 			}
-			switch {
-			case diverged && ffOnly:
+			integrate := diverged && mode != "" || noFF
+			if diverged && ffOnly {
 				return fail(errors.New("not possible to fast-forward, aborting: the branch and the remote have diverged (pull with --rebase or --merge instead of --ff-only)"))
-			case diverged && mode != "" || noFF:
-				// The step that failed is named once (mode is the
-				// command's name): "pull origin main: rebase: 1 conflict".
-				opts := integrateOptions(s, tag, isTag, mode, unrelated)
-				opts.NoFF = noFF
-				out, err := up.Integrate(ctx, to, opts)
-				if err := report(g, mode, out, err); err != nil {
+			}
+			old, err := r.Refs.Read(h.Branch)
+			if err != nil && !errors.Is(err, refs.ErrNotFound) {
+				return fail(err)
+			}
+			forward := !integrate && !diverged && old != "" && old != to
+			if forward {
+				if forward, err = repo.IsAncestor(r.Objects, old, to); err != nil {
 					return fail(err)
 				}
-				if mode == worktree.PullMerge && !o.quiet && !out.UpToDate {
-					return stat.print(ctx, g.stdout, w, out.Seq.OrigHead, out.Head.ID)
-				}
-				return nil
 			}
-			old, err := up.FastForward(ctx, to, "pull: fast-forward")
-			switch {
-			case err != nil:
+			if forward && !o.quiet {
+				// git's merge: "Updating a..b", before its autostash
+				// and before a refusal to overwrite changes.
+				fmt.Fprintf(g.stdout, "Updating %s..%s\n", shortID(old), shortID(to))
+			}
+			var as *autostash
+			if autostashes && (integrate || forward) {
+				if as, err = startAutostash(ctx, g, w, force); err != nil {
+					return fail(err)
+				}
+				if as != nil {
+					// The work tree is clean now: prepared anew.
+					if up, err = worktree.PrepareBranchUpdate(ctx, w, branch, force, true); err != nil {
+						return fail(as.finish(ctx, g, err))
+					}
+				}
+			}
+			if integrate {
+				err = pullIntegrate(ctx, g, up, to, integrateOptions(s, tag, isTag, mode, unrelated), noFF, o.quiet, stat, w)
+			} else {
+				err = pullFastForward(ctx, g, up, to, branch, o.quiet, stat, w)
+			}
+			if err = as.finish(ctx, g, err); err != nil {
 				return fail(err)
-			case o.quiet:
-			case old == to:
-				fmt.Fprintln(g.stdout, "Already up to date.")
-			case old == "":
-				fmt.Fprintf(g.stdout, "Branch %s created at %s\n", branch, shortID(to))
-			default:
-				// git's merge: "Updating a..b", "Fast-forward", a diffstat.
-				fmt.Fprintf(g.stdout, "Updating %s..%s\nFast-forward\n", shortID(old), shortID(to))
-				return stat.print(ctx, g.stdout, w, old, to)
 			}
 			return nil
 		},
@@ -275,9 +299,47 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().VarPF(lastWins{&rebase, &noRebase}, "rebase", "r", "replay the branch's own commits onto the fetched ones").NoOptDefVal = "true"
 	cmd.Flags().VarPF(lastWins{&noRebase, &rebase}, "no-rebase", "", "as --merge, git's; of it and --rebase the last given wins").NoOptDefVal = "true"
 	cmd.Flags().BoolVar(&merge, "merge", false, "merge the fetched commits with a merge commit")
+	cmd.Flags().Var(lastWins{&autostashOn, &autostashOff}, "autostash", "put uncommitted changes aside in the stash before the merge, rebase or fast-forward and back after it")
+	cmd.Flags().Lookup("autostash").NoOptDefVal = "true"
+	cmd.Flags().Var(lastWins{&autostashOff, &autostashOn}, "no-autostash", "do not, whatever rebase.autoStash or merge.autoStash say; of it and --autostash the last given wins")
+	cmd.Flags().Lookup("no-autostash").NoOptDefVal = "true"
 	cmd.Flags().BoolVar(&unrelated, "allow-unrelated-histories", false, "let a merge join a remote history with no commit in common with the branch")
 	stat.add(cmd)
 	return cmd
+}
+
+// pullIntegrate is pull's rebase or merge of to, and the merge's
+// diffstat. The step that failed is named once (the mode is the
+// command's name): "pull origin main: rebase: 1 conflict".
+func pullIntegrate(ctx context.Context, g *globals, up *worktree.BranchUpdate, to digest.Digest, opts worktree.IntegrateOptions, noFF, quiet bool, stat mergeStat, w *worktree.Worktree) error {
+	opts.NoFF = noFF
+	out, err := up.Integrate(ctx, to, opts)
+	if err := report(g, opts.Mode, out, err); err != nil {
+		return err
+	}
+	if opts.Mode == worktree.PullMerge && !quiet && !out.UpToDate {
+		return stat.print(ctx, g.stdout, w, out.Seq.OrigHead, out.Head.ID)
+	}
+	return nil
+}
+
+// pullFastForward is pull's fast-forward to to, and what it says after
+// "Updating a..b": "Fast-forward" and a diffstat, as git's merge.
+func pullFastForward(ctx context.Context, g *globals, up *worktree.BranchUpdate, to digest.Digest, branch string, quiet bool, stat mergeStat, w *worktree.Worktree) error {
+	old, err := up.FastForward(ctx, to, "pull: fast-forward")
+	switch {
+	case err != nil:
+		return err
+	case quiet:
+	case old == to:
+		fmt.Fprintln(g.stdout, "Already up to date.")
+	case old == "":
+		fmt.Fprintf(g.stdout, "Branch %s created at %s\n", branch, shortID(to))
+	default:
+		fmt.Fprintln(g.stdout, "Fast-forward")
+		return stat.print(ctx, g.stdout, w, old, to)
+	}
+	return nil
 }
 
 // integrateOptions names what pull fetched, as git's pull does: a merge
