@@ -72,9 +72,12 @@ demo: deps-demo build
 # Then every Go benchmark once, on small inputs (-short): make bench runs
 # them at full size, and one that fails must fail here first.
 # internal/benchsmoke runs make bench's scripts the same way, and
-# make demo's.
+# make demo's. ./... leaves out third_party's modules: strata's tests of
+# its changes to klauspost/compress (third_party/compress/STRATA.md) run
+# by name.
 test: deps-test lint
 	CGO_ENABLED=0 $(GO) test -p 1 -count=1 -timeout 30m ./...
+	CGO_ENABLED=0 $(GO) test -count=1 github.com/klauspost/compress/zstd
 	CGO_ENABLED=0 $(GO) test -p 1 -count=1 -timeout 15m -short -run '^$$' -bench . -benchtime 1x ./...
 
 # The exec tests on a cgroup-v2-only Debian kernel in qemu (TCG, no KVM

@@ -30,9 +30,10 @@ var encoders = sync.Pool{New: func() any {
 	// 6% larger than `zstd -3`. One goroutine per encoder: the frames are
 	// the parallelism. No frame checksums: a blob is named by its sha256
 	// and the tar inside by its diff id, both always checked. Lower
-	// memory: the history buffer is one window (8 MiB) plus a block rather
-	// than two windows; a frame never outgrows it, and the output is the
-	// same bytes (TestEncoderLowMemSameBytes).
+	// memory: smaller block buffers, the same bytes
+	// (TestEncoderLowMemSameBytes). A frame is no larger than the window,
+	// so EncodeAll keeps no history buffer: it encodes the chunk where it
+	// lies (third_party/compress/STRATA.md).
 	e, err := zstd.NewWriter(nil, encoderOptions...)
 	if err != nil {
 		panic(err) // only bad options fail

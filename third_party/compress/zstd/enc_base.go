@@ -23,6 +23,37 @@ type fastBase struct {
 	blk         *blockEnc
 	lastDict    *dict
 	lowMem      bool
+	// borrowed is set while hist is EncodeAll's src itself, not a
+	// buffer of ours (borrowHist); own keeps ours meanwhile.
+	borrowed bool
+	own      []byte
+}
+
+// copyHistory turns borrowHist off: EncodeAll then copies its input
+// into hist block by block, as the module does. For tests.
+var copyHistory = false
+
+// borrowHist has hist be src for one EncodeAll whose src the window
+// holds whole (strata's change, see STRATA.md). Encode then finds each
+// block already in place instead of copying it into hist; hist's
+// offsets and length are what the copy would have made, so the output
+// is the same bytes. returnHist must follow before src is let go.
+func (e *fastBase) borrowHist(src []byte) bool {
+	if copyHistory || len(src) > int(e.maxMatchOff) || len(e.hist) != 0 {
+		return false
+	}
+	e.own, e.hist, e.borrowed = e.hist, src[:0:len(src)], true
+	return true
+}
+
+// returnHist gives hist back its own buffer. cur moves past the
+// borrowed bytes, so the next Reset puts every table entry out of
+// reach as it would had they been copied into hist (it adds
+// len(hist) only while cur is below bufferReset; past it, both ways
+// clear the tables at the next Encode).
+func (e *fastBase) returnHist() {
+	e.cur += int32(len(e.hist))
+	e.hist, e.own, e.borrowed = e.own[:0], nil, false
 }
 
 // CRC returns the underlying CRC writer.
@@ -57,6 +88,15 @@ func (e *fastBase) Block() *blockEnc {
 func (e *fastBase) addBlock(src []byte) int32 {
 	if debugAsserts && e.cur > e.bufferReset {
 		panic(fmt.Sprintf("ecur (%d) > buffer reset (%d)", e.cur, e.bufferReset))
+	}
+	if e.borrowed {
+		// src is hist's next bytes already (borrowHist).
+		s := int32(len(e.hist))
+		e.hist = e.hist[:len(e.hist)+len(src)]
+		if debugAsserts && len(src) > 0 && &e.hist[s] != &src[0] {
+			panic("borrowed history: block is not the next bytes of src")
+		}
+		return s
 	}
 	// check if we have space already
 	if len(e.hist)+len(src) > cap(e.hist) {

@@ -39,6 +39,8 @@ type encoder interface {
 	UseBlock(*blockEnc)
 	Reset(d *dict, singleBlock bool)
 	ResetPrefix(prefix []byte)
+	borrowHist(src []byte) bool
+	returnHist()
 }
 
 type encoderState struct {
@@ -808,6 +810,9 @@ func (e *Encoder) encodeAll(enc encoder, src, dst []byte) []byte {
 		blk.output = oldout
 	} else {
 		enc.Reset(e.o.dict, false)
+		if e.o.dict == nil && enc.borrowHist(src) {
+			defer enc.returnHist()
+		}
 		blk := enc.Block()
 		for len(src) > 0 {
 			todo := src
@@ -823,11 +828,16 @@ func (e *Encoder) encodeAll(enc encoder, src, dst []byte) []byte {
 			if len(src) == 0 {
 				blk.last = true
 			}
+			// Straight into dst, as the single-block case above does,
+			// not into blk.output and then copied (strata's change).
+			oldout := blk.output
+			blk.output = dst
 			err := blk.encode(todo, e.o.noEntropy, !e.o.allLitEntropy)
 			if err != nil {
 				panic(err)
 			}
-			dst = append(dst, blk.output...)
+			dst = blk.output
+			blk.output = oldout
 			blk.reset(nil)
 		}
 	}
