@@ -3,6 +3,7 @@ package objects
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -108,5 +109,29 @@ func TestPendingSummaryLarge(t *testing.T) {
 		if _, err := s.VerifySummary(p); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestPendingSummaryParentFarFromTheEnd: the reader looks for the parent
+// in a manifest's tail; a commit's own annotations sorted after it (here
+// 2 KB of them) push it out of there, and the whole manifest is read for
+// it, so that a walk still reads ahead by the right parent.
+func TestPendingSummaryParentFarFromTheEnd(t *testing.T) {
+	s := newTestStore(t)
+	root, err := s.WriteCommit(NewCommit{Author: "A <a@x>", Message: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.WriteCommit(NewCommit{Parent: root, Author: "A <a@x>", Message: "child",
+		Annotations: map[string]string{"org.opencontainers.image.title": strings.Repeat("t", 2000)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.ReadPendingSummary(c.ID)
+	if p.Parent() != root.ID {
+		t.Fatalf("read ahead: parent %q, want %s", p.Parent(), root.ID)
+	}
+	if sum, err := s.VerifySummary(p); err != nil || sum.Parent != root.ID {
+		t.Fatalf("verified: %+v, %v", sum, err)
 	}
 }

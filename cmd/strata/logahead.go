@@ -1,6 +1,9 @@
 package main
 
 import (
+	"runtime"
+	"sync"
+
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/repo"
@@ -9,41 +12,51 @@ import (
 // readAhead reads the commits along the first parents of a tip before
 // log asks for them: reading, checking and decoding a manifest is most
 // of log's work a commit, and the line of history is known one commit
-// ahead. Two goroutines share it, so that a cold walk keeps both cores
-// busy: the reader reads each manifest and finds the parent it names
-// (objects.ReadPendingSummary), the verifier hashes and decodes what was
-// read (objects.VerifySummary). The walk takes only verified commits.
+// ahead. A reader opens each manifest and finds the parent it names in
+// its tail (objects.ReadPendingSummary), so that it runs far ahead;
+// verifiers, one a core, read what was opened whole, hash and decode it
+// (objects.VerifySummary), a batch each at a time, so that a cold walk
+// keeps every core busy. The walk takes the batches in the reader's
+// order, each once verified, and only verified commits.
 type readAhead struct {
-	ch   chan []aheadItem
+	ch   chan *aheadBatch
 	stop chan struct{}
-	next digest.Digest // the commit the channel gives next
-	have []aheadItem   // received, not yet taken
+	done sync.WaitGroup // the reader and the verifiers
+	next digest.Digest  // the commit the channel gives next
+	have []aheadItem    // received, not yet taken
+}
+
+// aheadBatch is commits of the line in order, and done, closed once a
+// verifier has verified them (nil if the reader did).
+type aheadBatch struct {
+	items []aheadItem
+	done  chan struct{}
 }
 
 type aheadItem struct {
-	// pending is what the reader left to the verifier (nil once
-	// verified): a pointer, so that the items of a walk whose commits
-	// the cache holds stay as small as they were before the verifier.
+	// pending is what the reader left to a verifier (nil once verified):
+	// a pointer, so that the items of a walk whose commits the cache
+	// holds stay as small as they were before the verifiers.
 	pending *objects.PendingSummary
 	sum     objects.Summary
 	err     error
 	has     [2]bool // whether the store has the parent, the merge parent
 	// diverged: the commit's parent is not the one read ahead by (the
 	// manifest's key was not where the reader looked): nothing after it
-	// comes, and the walk reads on by itself.
+	// is taken, and the walk reads on by itself.
 	diverged bool
 }
 
 func startReadAhead(r *repo.Repo, tip digest.Digest) *readAhead {
-	a := &readAhead{ch: make(chan []aheadItem, 16), stop: make(chan struct{}), next: tip}
-	go readPending(r, tip, a.ch, a.stop)
+	a := &readAhead{ch: make(chan *aheadBatch, 16), stop: make(chan struct{}), next: tip}
+	a.done.Go(func() { readPending(r, tip, a.ch, a.stop, &a.done) })
 	return a
 }
 
-// send passes batch on unless the walk stopped.
-func send(ch chan<- []aheadItem, batch []aheadItem, stop <-chan struct{}) bool {
+// send passes v on unless the walk stopped.
+func send[T any](ch chan<- T, v T, stop <-chan struct{}) bool {
 	select {
-	case ch <- batch:
+	case ch <- v:
 		return true
 	case <-stop:
 		return false
@@ -55,18 +68,22 @@ func send(ch chan<- []aheadItem, batch []aheadItem, stop <-chan struct{}) bool {
 // first goes at once), until a commit that cannot be read, a root, or
 // one whose parent the store lacks. It verifies itself the first
 // batches, a commit the summary cache holds (nothing to hash) and a
-// large manifest, and starts the verifier at the first batch that holds
+// large manifest, and starts the verifiers at the first batch that holds
 // any other: a log that shows a screenful (log -n 20), or whose commits
-// are all in the cache, has no third goroutine to wake.
-func readPending(r *repo.Repo, tip digest.Digest, out chan<- []aheadItem, stop <-chan struct{}) {
-	defer func() { close(out) }() // the verifier's input, once there is one
-	var batch []aheadItem
+// are all in the cache, has no other goroutine to wake.
+func readPending(r *repo.Repo, tip digest.Digest, out chan<- *aheadBatch, stop <-chan struct{}, verifiers *sync.WaitGroup) {
+	defer close(out)
+	var work chan *aheadBatch // the verifiers' input, once there are any
+	defer func() {
+		if work != nil {
+			close(work)
+		}
+	}()
+	batch := &aheadBatch{}
 	size := 1
-	verifier := false // out is the verifier's input
-	unverified := false
-	// The parent is read before its child is sent: a read that succeeds
-	// shows that the store has it, which saves a stat a commit (one
-	// system call in five of the walk); only a failed read asks Has.
+	// The parent is opened before its child is sent: an open that
+	// succeeds shows that the store has it, which saves a stat a commit;
+	// only a failed one asks Has.
 	cur := r.Objects.ReadPendingSummary(tip)
 	for {
 		var it aheadItem
@@ -76,58 +93,74 @@ func readPending(r *repo.Repo, tip digest.Digest, out chan<- []aheadItem, stop <
 			it.has[0] = next.Read() || r.Objects.Has(p)
 		}
 		last := !cur.Read() || !it.has[0]
-		// The first batches, a cached commit (nothing to hash) and a
-		// large manifest are verified here: those waiting for the
-		// verifier hold 64 KiB at most each.
 		if size < verifyFrom || cur.Checked() || cur.Large() {
 			verify(r, &it, cur)
 			last = last || it.err != nil || it.diverged
 		} else {
 			p := cur // cur is read again below
-			it.pending, unverified = &p, true
-		}
-		batch = append(batch, it)
-		if last || len(batch) == size {
-			if unverified && !verifier {
-				// One batch at most waits between the two, holding
-				// its manifests' bytes until verified: with four, the
-				// buffers in flight cost 1,400 more page faults a cold
-				// walk of 10,000 commits, for no time saved.
-				pending := make(chan []aheadItem, 1)
-				go verifyPending(r, pending, out, stop)
-				out, verifier = pending, true
+			it.pending = &p
+			if batch.done == nil {
+				batch.done = make(chan struct{})
 			}
-			if !send(out, batch, stop) || last {
+		}
+		batch.items = append(batch.items, it)
+		if last || len(batch.items) == size {
+			if batch.done != nil && work == nil {
+				// One batch at most waits for a verifier, holding its
+				// manifests open: the walk needs them in order anyway.
+				work = make(chan *aheadBatch, 1)
+				for range runtime.GOMAXPROCS(0) {
+					verifiers.Go(func() { verifyPending(r, work, stop) })
+				}
+			}
+			// Sent to the walk first, so that it waits in order; then
+			// to the verifiers.
+			if !send(out, batch, stop) || (batch.done != nil && !send(work, batch, stop)) {
+				dropPending(batch)
+				next.Drop()
 				return
 			}
-			batch, size, unverified = nil, min(2*size, 64), false
+			if last {
+				next.Drop()
+				return
+			}
+			batch, size = &aheadBatch{}, min(2*size, 64)
 		}
 		cur = next
 	}
 }
 
 // verifyFrom is the size of the first batch the reader leaves to the
-// verifier.
+// verifiers.
 const verifyFrom = 32
 
-// verifyPending verifies the reader's batches into out, and ends after
-// a commit that failed or whose parent is not the one read ahead by.
-func verifyPending(r *repo.Repo, in <-chan []aheadItem, out chan<- []aheadItem, stop <-chan struct{}) {
-	defer close(out)
+// verifyPending verifies the reader's batches; once the walk stopped, it
+// only closes what they opened.
+func verifyPending(r *repo.Repo, in <-chan *aheadBatch, stop <-chan struct{}) {
 	for batch := range in {
-		for i := range batch {
-			it := &batch[i]
-			if it.pending != nil {
+		for i := range batch.items {
+			it := &batch.items[i]
+			if it.pending == nil {
+				continue
+			}
+			select {
+			case <-stop:
+				it.pending.Drop()
+			default:
 				verify(r, it, *it.pending)
-				it.pending = nil // its bytes are not kept past here
 			}
-			if it.err != nil || it.diverged {
-				send(out, batch[:i+1], stop)
-				return
-			}
+			it.pending = nil // nothing of it is kept past here
 		}
-		if !send(out, batch, stop) {
-			return
+		close(batch.done)
+	}
+}
+
+// dropPending closes what the unverified commits of batch opened.
+func dropPending(batch *aheadBatch) {
+	for i := range batch.items {
+		if p := batch.items[i].pending; p != nil {
+			p.Drop()
+			batch.items[i].pending = nil
 		}
 	}
 }
@@ -160,7 +193,10 @@ func (a *readAhead) take(d digest.Digest) (aheadItem, bool) {
 			a.next = ""
 			return aheadItem{}, false
 		}
-		a.have = b
+		if b.done != nil {
+			<-b.done
+		}
+		a.have = b.items
 	}
 	it := a.have[0]
 	a.have = a.have[1:]
@@ -171,9 +207,11 @@ func (a *readAhead) take(d digest.Digest) (aheadItem, bool) {
 	return it, true
 }
 
-// close stops the goroutines.
+// close stops the goroutines and waits for them, so that nothing they
+// opened stays open and every summary they read is noted for the cache.
 func (a *readAhead) close() {
 	if a != nil {
 		close(a.stop)
+		a.done.Wait()
 	}
 }

@@ -3,7 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -100,4 +105,61 @@ func jsonOf(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestLogReadAheadClosesWhatItOpened: the reader leaves each manifest
+// open for a verifier to read; a walk that ends (log -n 40 stops while
+// verifiers have batches, or with commits the reader opened still
+// waiting) or runs to the root leaves no descriptor open once log
+// returns.
+func TestLogReadAheadClosesWhatItOpened(t *testing.T) {
+	dir := t.TempDir()
+	r, err := repo.Init(dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parent *objects.Commit
+	for i := 1; i <= 300; i++ {
+		if parent, err = r.Objects.WriteCommit(objects.NewCommit{Parent: parent, Author: "A <a@x>", Message: fmt.Sprintf("c%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Refs.Update(refs.Heads+"main", parent.ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, max := range []int{40, 100, -1} {
+		for _, f := range []string{"summaries", "summaries-journal"} {
+			if err := os.Remove(filepath.Join(r.Root, "indexes", f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
+		}
+		cold, err := repo.Open(dir) // a store that has read nothing yet
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := openFDs(t)
+		if err := runLog(io.Discard, cold, []string{"main"}, nil, logOptions{max: max, hdr: onelineHeader}); err != nil {
+			t.Fatal(err)
+		}
+		if after := openFDs(t); len(after) > len(before) {
+			t.Errorf("log -n %d: %d descriptors open before, %d after (the last: %s)", max, len(before), len(after), after[len(after)-1])
+		}
+	}
+}
+
+// openFDs lists what this process's descriptors name, but for the
+// store's blob directory, which the store keeps open.
+func openFDs(t *testing.T) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		if name, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && !strings.HasSuffix(name, "/blobs/sha256") {
+			out = append(out, name)
+		}
+	}
+	return out
 }
