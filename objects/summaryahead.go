@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
-	"sync"
 
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
@@ -28,6 +27,9 @@ type PendingSummary struct {
 	open   bool  // the manifest is opened, for VerifySummary to read:
 	fd     int   // its descriptor
 	size   int64 // and its size when opened
+	// small is a manifest of pendingTail bytes at most (a commit's
+	// that lists no layer), which the tail read whole: it is closed.
+	small  *[pendingTail]byte
 	parent digest.Digest
 	err    error
 }
@@ -54,15 +56,22 @@ func (s *Store) ReadPendingSummary(id digest.Digest) PendingSummary {
 		return p
 	}
 	p.open = true
-	tail := tailBufs.Get().(*[pendingTail]byte)
-	defer tailBufs.Put(tail)
+	tail := getTail()
 	off := max(p.size-pendingTail, 0)
 	n, err := unix.Pread(p.fd, tail[:min(p.size, pendingTail)], off)
 	if err != nil || n <= 0 {
 		// VerifySummary reads again from the start and says what fails.
+		putTail(tail)
 		return p
 	}
 	p.parent = lastParent(tail[:n])
+	if off == 0 && int64(n) == p.size {
+		// All of it: VerifySummary needs not read it again.
+		p.Drop()
+		p.small = tail
+		return p
+	}
+	putTail(tail)
 	if p.parent == "" && off > 0 {
 		// Annotations sorted after the parent's (a commit's own, as
 		// org.opencontainers.image.title) moved it out of the tail: the
@@ -94,7 +103,26 @@ func lastParent(b []byte) digest.Digest {
 // some 160 bytes.
 const pendingTail = 512
 
-var tailBufs = sync.Pool{New: func() any { return new([pendingTail]byte) }}
+// tailBufs are the tails read, passed back from the verifiers with the
+// small manifests: a channel, not a sync.Pool, whose per-processor
+// caches would give the reader a new buffer each time.
+var tailBufs = make(chan *[pendingTail]byte, 256)
+
+func getTail() *[pendingTail]byte {
+	select {
+	case b := <-tailBufs:
+		return b
+	default:
+		return new([pendingTail]byte)
+	}
+}
+
+func putTail(b *[pendingTail]byte) {
+	select {
+	case tailBufs <- b:
+	default:
+	}
+}
 
 // openManifest opens blob id, a manifest, for a read ahead: a regular
 // file, of a size a manifest may have.
@@ -149,6 +177,10 @@ func (p *PendingSummary) Drop() {
 		unix.Close(p.fd)
 		p.open = false
 	}
+	if p.small != nil {
+		putTail(p.small)
+		p.small = nil
+	}
 }
 
 // VerifySummary reads p's manifest whole, checks it against its
@@ -160,17 +192,27 @@ func (s *Store) VerifySummary(p PendingSummary) (Summary, error) {
 	if p.cached {
 		return p.sum, nil
 	}
-	if !p.open {
+	var b []byte
+	switch {
+	case p.small != nil:
+		defer p.Drop()
+		b = p.small[:p.size]
+	case p.open:
+		bp := headBufs.Get().(*[]byte)
+		defer headBufs.Put(bp)
+		var ok bool
+		b, ok = readPending(p.fd, p.size, (*bp)[:0])
+		p.Drop()
+		if cap(b) <= maxPooledHead {
+			*bp = b[:0]
+		}
+		if !ok {
+			return s.ReadSummary(p.id)
+		}
+	default:
 		return s.ReadSummary(p.id)
 	}
-	bp := headBufs.Get().(*[]byte)
-	defer headBufs.Put(bp)
-	b, ok := readPending(p.fd, p.size, (*bp)[:0])
-	p.Drop()
-	if cap(b) <= maxPooledHead {
-		*bp = b[:0]
-	}
-	if !ok || !matches(p.id, b) {
+	if !matches(p.id, b) {
 		return s.ReadSummary(p.id)
 	}
 	m, err := parseOwnedManifestHead(p.id, b)

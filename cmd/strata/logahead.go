@@ -74,6 +74,7 @@ func send[T any](ch chan<- T, v T, stop <-chan struct{}) bool {
 func readPending(r *repo.Repo, tip digest.Digest, out chan<- *aheadBatch, stop <-chan struct{}, verifiers *sync.WaitGroup) {
 	defer close(out)
 	var work chan *aheadBatch // the verifiers' input, once there are any
+	started := 0              // verifiers
 	defer func() {
 		if work != nil {
 			close(work)
@@ -86,6 +87,13 @@ func readPending(r *repo.Repo, tip digest.Digest, out chan<- *aheadBatch, stop <
 	// only a failed one asks Has.
 	cur := r.Objects.ReadPendingSummary(tip)
 	for {
+		select {
+		case <-stop: // a walk that ends waits for this goroutine
+			dropPending(batch)
+			cur.Drop()
+			return
+		default:
+		}
 		var it aheadItem
 		var next objects.PendingSummary
 		if p := cur.Parent(); cur.Read() && p != "" {
@@ -105,13 +113,16 @@ func readPending(r *repo.Repo, tip digest.Digest, out chan<- *aheadBatch, stop <
 		}
 		batch.items = append(batch.items, it)
 		if last || len(batch.items) == size {
-			if batch.done != nil && work == nil {
+			if batch.done != nil && started < runtime.GOMAXPROCS(0) {
 				// One batch at most waits for a verifier, holding its
 				// manifests open: the walk needs them in order anyway.
-				work = make(chan *aheadBatch, 1)
-				for range runtime.GOMAXPROCS(0) {
-					verifiers.Go(func() { verifyPending(r, work, stop) })
+				// A verifier more a batch: a walk that ends within the
+				// first (log -n 20) starts one thread, not one a core.
+				if work == nil {
+					work = make(chan *aheadBatch, 1)
 				}
+				verifiers.Go(func() { verifyPending(r, work, stop) })
+				started++
 			}
 			// Sent to the walk first, so that it waits in order; then
 			// to the verifiers.
