@@ -397,8 +397,8 @@ func printPorcelain(r records, cs []tree.Change, conflicts []worktree.Conflict) 
 }
 
 // records writes status's short and porcelain lines: each ends with a
-// newline and quotes its path, or, with git's -z, ends with NUL and
-// gives its path byte for byte.
+// newline and quotes its path (a space too, as git's), or, with git's
+// -z, ends with NUL and gives its path byte for byte.
 type records struct {
 	w   io.Writer
 	nul bool
@@ -416,7 +416,7 @@ func (r records) path(p string) string {
 	if r.nul {
 		return p
 	}
-	return pathquote.Quote(p)
+	return pathquote.QuoteSpaced(p)
 }
 
 // conflictXY is git's porcelain code for a kind of conflict: AA both

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/strata-sh/strata/cmd/strata/internal/handover"
+	"github.com/strata-sh/strata/internal/pathquote"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
 	"github.com/strata-sh/strata/worktree"
@@ -95,6 +96,9 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 	if r.BadConfig != nil && handover.CommandWord(g.argv) != "config" {
 		return nil, r.BadConfig
 	}
+	if err := applyQuotePath(r); err != nil && handover.CommandWord(g.argv) != "config" {
+		return nil, err
+	}
 	g.warnBrokenRefs(r)
 	for _, w := range r.FsyncUnknown {
 		// git's warnings, and as git the rest of the value still counts
@@ -106,6 +110,17 @@ func (g *globals) openRepo() (*repo.Repo, error) {
 		fmt.Fprintf(g.stderr, "strata: warning: ignoring unknown core.fsync component '%s'\n", escapeControls(w))
 	}
 	return r, nil
+}
+
+// applyQuotePath has listings and errors print names as core.quotePath
+// says (git's default: on). run resets it for each command line.
+func applyQuotePath(r *repo.Repo) error {
+	on, set, err := r.Config.Bool("core.quotePath")
+	if err != nil {
+		return err
+	}
+	pathquote.SetQuotePath(on || !set)
+	return nil
 }
 
 // warnBrokenRefs has the commands that list refs (log's decorations,

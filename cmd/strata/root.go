@@ -29,6 +29,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, argv: args}
+	pathquote.SetQuotePath(true) // git's default, until a repository's config says otherwise
 	defer func() {
 		if g.startDir != "" {
 			os.Chdir(g.startDir) // -C: a caller in this process (tests) gets its directory back

@@ -1,9 +1,11 @@
-// Package pathquote prints file names as git does with core.quotePath
-// off: a name with a control character, a double quote or a backslash is
-// written in double quotes with C escapes, so that a name from a pulled
-// image can neither break a line-oriented listing (status --short, diff
-// --name-status) nor forge a line of it. Valid UTF-8 stays as it is;
-// bytes that are not UTF-8 are escaped in octal, as git escapes them.
+// Package pathquote prints file names as git does: a name with a control
+// character, a double quote or a backslash is written in double quotes
+// with C escapes, so that a name from a pulled image can neither break a
+// line-oriented listing (status --short, diff --name-status) nor forge a
+// line of it. With core.quotePath on (git's default, SetQuotePath) every
+// byte over 0x7f is escaped in octal too ("caf\303\251"); with it off,
+// valid UTF-8 stays as it is and only bytes that are not UTF-8 are
+// escaped (git prints those raw: a stray 0x9b is a terminal's CSI).
 //
 // Text does the same for free text from an image (commit messages,
 // authors, config strings) without the quotes: a pulled commit's subject
@@ -18,18 +20,34 @@ package pathquote
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
+// rawUTF8 is core.quotePath off: names keep their valid UTF-8.
+var rawUTF8 atomic.Bool
+
+// SetQuotePath sets core.quotePath for the names Quote prints: on, git's
+// default, escapes every byte over 0x7f; off keeps valid UTF-8.
+func SetQuotePath(on bool) { rawUTF8.Store(!on) }
+
 // Quote returns p as it may be printed on one line.
-func Quote(p string) string {
-	if clean(p, false) {
+func Quote(p string) string { return quote(p, false) }
+
+// QuoteSpaced is Quote that also quotes a name with a space, as git's
+// status --short and --porcelain do: there a space separates the code
+// from the name, and " M a -> b" must not read as a rename.
+func QuoteSpaced(p string) string { return quote(p, true) }
+
+func quote(p string, space bool) string {
+	ascii := !rawUTF8.Load()
+	if clean(p, false, ascii) && !(space && strings.IndexByte(p, ' ') >= 0) {
 		return p
 	}
 	var b strings.Builder
 	b.Grow(len(p) + 8)
 	b.WriteByte('"')
-	escape(&b, p, true)
+	escape(&b, p, true, ascii)
 	b.WriteByte('"')
 	return b.String()
 }
@@ -45,22 +63,25 @@ func Name(s string) string {
 // Text returns s with its control characters escaped as Quote escapes
 // them, tabs and newlines kept: what is printed as a message, not a name.
 func Text(s string) string {
-	if clean(s, true) {
+	if clean(s, true, false) {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 8)
-	escape(&b, s, false)
+	escape(&b, s, false, false)
 	return b.String()
 }
 
 // escape writes s to b with C escapes; quoted also escapes '"' and '\',
-// and every tab and newline.
-func escape(b *strings.Builder, s string, quoted bool) {
+// and every tab and newline; ascii every byte over 0x7f.
+func escape(b *strings.Builder, s string, quoted, ascii bool) {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		c := s[i]
 		switch {
+		case ascii && c >= 0x80:
+			octal(b, c)
+			size = 1
 		case r == utf8.RuneError && size <= 1:
 			octal(b, c)
 		case isC1(r) || IsBidiControl(r):
@@ -109,11 +130,14 @@ func IsBidiControl(r rune) bool {
 }
 
 // clean reports whether s prints as it is: valid UTF-8 without controls
-// (tabs and newlines allowed in text), and for a name without '"' or '\'.
-func clean(s string, text bool) bool {
+// (tabs and newlines allowed in text), and for a name without '"' or '\';
+// with ascii, without a byte over 0x7f.
+func clean(s string, text, ascii bool) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
+		case ascii && c >= 0x80:
+			return false
 		case text && (c == '\t' || c == '\n'):
 		case c < 0x20 || c == 0x7f:
 			return false

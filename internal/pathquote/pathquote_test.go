@@ -3,21 +3,46 @@ package pathquote
 import "testing"
 
 func TestQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		"/etc/passwd":        "/etc/passwd",
-		"/a b":               "/a b",
-		"/café":              "/café",
-		"/x\nD /etc/passwd":  `"/x\nD /etc/passwd"`,
-		"/tab\there":         `"/tab\there"`,
-		`/q"uote`:            `"/q\"uote"`,
-		`/back\slash`:        `"/back\\slash"`,
-		"/esc\x1b[31m":       `"/esc\033[31m"`,
-		"/del\x7f":           `"/del\177"`,
-		"/bad\xff\xfeutf8":   `"/bad\377\376utf8"`,
-		"/mixed\n\xffcafé\r": `"/mixed\n\377café\r"`,
+	// want: core.quotePath on (git's default); off: with it off, where it
+	// differs. Both as git 2.39 prints them, but a byte that is not UTF-8
+	// with quotePath off, which git prints raw.
+	for _, tc := range []struct{ in, want, off string }{
+		{in: "/etc/passwd", want: "/etc/passwd"},
+		{in: "/a b", want: "/a b"},
+		{in: "/café", want: `"/caf\303\251"`, off: "/café"},
+		{in: "/x\nD /etc/passwd", want: `"/x\nD /etc/passwd"`},
+		{in: "/tab\there", want: `"/tab\there"`},
+		{in: `/q"uote`, want: `"/q\"uote"`},
+		{in: `/back\slash`, want: `"/back\\slash"`},
+		{in: "/esc\x1b[31m", want: `"/esc\033[31m"`},
+		{in: "/del\x7f", want: `"/del\177"`},
+		{in: "/bad\xff\xfeutf8", want: `"/bad\377\376utf8"`},
+		{in: "/mixed\n\xffcafé\r", want: `"/mixed\n\377caf\303\251\r"`, off: `"/mixed\n\377café\r"`},
+		{in: "/c1\u0085", want: `"/c1\302\205"`},
 	} {
-		if got := Quote(in); got != want {
-			t.Errorf("Quote(%q) = %s, want %s", in, got, want)
+		if got := Quote(tc.in); got != tc.want {
+			t.Errorf("Quote(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+		if tc.off == "" {
+			tc.off = tc.want
+		}
+		SetQuotePath(false)
+		got := Quote(tc.in)
+		SetQuotePath(true)
+		if got != tc.off {
+			t.Errorf("core.quotePath off: Quote(%q) = %s, want %s", tc.in, got, tc.off)
+		}
+	}
+}
+
+func TestQuoteSpaced(t *testing.T) {
+	for in, want := range map[string]string{
+		"/etc/passwd": "/etc/passwd",
+		"/a b":        `"/a b"`,
+		"/a\tb c":     `"/a\tb c"`,
+	} {
+		if got := QuoteSpaced(in); got != want {
+			t.Errorf("QuoteSpaced(%q) = %s, want %s", in, got, want)
 		}
 	}
 }
