@@ -53,12 +53,20 @@ func (w *Worktree) Restore(ctx context.Context, rev string, paths []string) (int
 		// No source: what the work tree's changes are against.
 		c, err := w.restoreSource(st)
 		return c, refs.HEAD, err
-	}, rev == "")
+	}, func(st State, _ *objects.Commit, paths []string) ([]string, error) {
+		if rev != "" {
+			return paths, nil
+		}
+		if err := w.refuseUnmerged(paths); err != nil {
+			return nil, err
+		}
+		return paths, refuseCheckoutUnmerged(st, paths)
+	})
 }
 
 // restore is Restore from the commit source picks, named rev in messages;
-// unmerged refuses the paths a stopped step left in conflict.
-func (w *Worktree) restore(ctx context.Context, paths []string, source func(State) (*objects.Commit, string, error), unmerged bool) (int, error) {
+// narrow refuses paths, or picks those among them to write.
+func (w *Worktree) restore(ctx context.Context, paths []string, source func(State) (*objects.Commit, string, error), narrow func(State, *objects.Commit, []string) ([]string, error)) (int, error) {
 	unlock, err := w.lock(ctx)
 	if err != nil {
 		return 0, err
@@ -75,13 +83,8 @@ func (w *Worktree) restore(ctx context.Context, paths []string, source func(Stat
 	if paths, err = w.expandPatterns(c, rev, paths); err != nil {
 		return 0, err
 	}
-	if unmerged {
-		if err := w.refuseUnmerged(paths); err != nil {
-			return 0, err
-		}
-		if err := refuseCheckoutUnmerged(st, paths); err != nil {
-			return 0, err
-		}
+	if paths, err = narrow(st, c, paths); err != nil {
+		return 0, err
 	}
 	wanted := func(p string) bool { return tree.Under(p, paths) }
 	above := func(p string) bool {

@@ -25,6 +25,8 @@ type checkoutFlags struct {
 	detach    bool
 	force     bool
 	merge     bool // -m, --merge: merge changes the switch would overwrite
+	// ours, theirs: checkout --ours/--theirs -- PATH, restore's.
+	ours, theirs bool
 	// ignoreOther checks out a branch another work tree has, keeping the
 	// changes (git's --ignore-other-worktrees).
 	ignoreOther bool
@@ -110,6 +112,9 @@ where the other commit has the path.
 
 Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if o.ours || o.theirs {
+				return sideArgs(cmd, args)
+			}
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				if len(args) == n {
 					return usagef("checkout: name the PATHs to restore after --")
@@ -122,6 +127,9 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 			return rangeArgs(0, 1)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.ours || o.theirs {
+				return runCheckoutSide(cmd, g, o, args)
+			}
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				// git's checkout [REV] -- PATH: restore, HEAD stays.
 				if o.newBranch != "" || o.resetTo != "" || o.detach || o.force || o.track != trackUnset {
@@ -156,6 +164,8 @@ Exit status: 0 on success, 1 on errors, 2 on usage errors.`,
 	cmd.Flags().BoolVar(&o.detach, "detach", false, "detach HEAD even if REV is a branch")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "discard uncommitted changes; mount over a non-empty directory; swap the mount while processes use it")
 	cmd.Flags().BoolVarP(&o.merge, "merge", "m", false, "merge the changes the switch would overwrite with the other commit's files, as git's")
+	cmd.Flags().BoolVar(&o.ours, "ours", false, "restore the PATHs a merge or checkout -m left unmerged as our side has them (restore --ours)")
+	cmd.Flags().BoolVar(&o.theirs, "theirs", false, "restore the PATHs a merge left unmerged as their side has them (restore --theirs)")
 	cmd.Flags().BoolVar(&o.ignoreOther, "ignore-other-worktrees", false, "check out a branch another work tree has, keeping the changes here")
 	cmd.Flags().StringVar(&o.path, "path", "", "check out in `DIR`, a second work tree, instead of <project>/rootfs")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors")

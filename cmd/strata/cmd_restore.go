@@ -38,9 +38,16 @@ the version of the commit the work tree shows (HEAD; in a rebase, the new
 base so far), --theirs that of what is merged in (the other branch, the
 commit being picked or replayed, a reverted commit's parent), as the
 conflict markers name them. A marked file so restored holds no markers,
-and --continue takes it. A path a checkout -m left unmerged is refused
-too (the local change is only in the work tree); --source HEAD takes the
-version switched to and ends the conflict.
+and --continue takes it. Only the conflicts at or below each PATH take a
+side; the merge's other results there stay as they are (git takes them
+from its index, which a work tree is). A PATH with no conflict at or
+below it is refused, and so is a side that deleted a conflicted path
+("/etc/x does not have our version", as git's checkout), exit 1; then
+nothing is written. A path a checkout -m left unmerged is refused
+without a side (the local change is only in the work tree); --ours (or
+--source HEAD) takes the version switched to and ends the conflict;
+--theirs, the local version, is refused: it is only in the markers.
+checkout --ours/--theirs -- PATH is the same.
 
   strata restore /etc/motd                 # undo your changes to one file
   strata restore --source main~3 /etc/nginx
@@ -66,7 +73,7 @@ version switched to and ends the conflict.
 		},
 	}
 	cmd.Flags().StringVarP(&source, "source", "s", "", "the revision to take the files from (default HEAD)")
-	cmd.Flags().BoolVar(&ours, "ours", false, "take a stopped step's conflicted paths as HEAD has them (in a rebase: the new base)")
+	cmd.Flags().BoolVar(&ours, "ours", false, "take the conflicted paths as HEAD has them (in a rebase: the new base; after checkout -m: the version switched to)")
 	cmd.Flags().BoolVar(&theirs, "theirs", false, "take a stopped step's conflicted paths as the side merged in has them")
 	cmd.Flags().StringVar(&path, "path", "", "restore in the work tree at `DIR` instead of <project>/rootfs")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
@@ -91,6 +98,32 @@ func runRestoreSide(cmd *cobra.Command, g *globals, dir string, side worktree.Si
 		n, err := w.RestoreSide(cmd.Context(), side, paths)
 		return n, side.String(), err
 	})
+}
+
+// sideArgs checks checkout --ours/--theirs [--] PATH...: paths, no REV.
+func sideArgs(cmd *cobra.Command, args []string) error {
+	switch n := cmd.ArgsLenAtDash(); {
+	case len(args) == 0 || n == len(args):
+		return usagef("checkout: '--ours/--theirs' cannot be used with switching branches")
+	case n > 0:
+		return usagef("checkout --ours/--theirs -- PATH: no REV: the side names the version")
+	}
+	return nil
+}
+
+// runCheckoutSide is checkout --ours/--theirs -- PATH, restore's.
+func runCheckoutSide(cmd *cobra.Command, g *globals, o checkoutFlags, paths []string) error {
+	if err := excludeEachOther(cmd, "ours", "theirs"); err != nil {
+		return err
+	}
+	if o.newBranch != "" || o.resetTo != "" || o.detach || o.force || o.merge || o.track != trackUnset {
+		return usagef("checkout --ours/--theirs: -b, -B, --detach, --force, -m, --track and --no-track do not apply to restoring paths")
+	}
+	side := worktree.Ours
+	if o.theirs {
+		side = worktree.Theirs
+	}
+	return runRestoreSide(cmd, g, o.path, side, paths, o.quiet)
 }
 
 // restorePaths runs restore, which writes the PATHs args name (as the
