@@ -155,7 +155,7 @@ func (s *Session) Push(ctx context.Context, r *repo.Repo, ref string, po PushOpt
 	if err := checkOutgoingSizes(r.Objects, todo, or.table); err != nil {
 		return res, err
 	}
-	if err := s.sendHistory(ctx, r.Objects, todo, or.table, present, &res); err != nil {
+	if err := s.sendHistory(ctx, r.Objects, todo, or.table, present, s.holders(r), &res); err != nil {
 		return res, err
 	}
 	res.Lists = s.pushAncestorLists(ctx, r.Objects, todo)

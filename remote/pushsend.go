@@ -48,15 +48,22 @@ type blobJob struct {
 	// commit's parent's diff ids, date and message, so commits share one
 	// only by chance: a HEAD for it would almost always answer no.
 	config bool
-	done   chan struct{}
-	err    error
+	// mountFrom: the repositories to mount it from, the likely holder
+	// first (mountHolders.mountOrder).
+	mountFrom []name.Repository
+	done      chan struct{}
+	err       error
 }
 
 // sendHistory sends the blobs the remote lacks and the manifests of
 // todo (children first, the tip first; their layers in table), the tip
 // under res.Tag.
-func (s *Session) sendHistory(ctx context.Context, st *objects.Store, todo []*outgoing, table *layerTable, present map[digest.Digest]bool, res *PushResult) error {
+func (s *Session) sendHistory(ctx context.Context, st *objects.Store, todo []*outgoing, table *layerTable, present map[digest.Digest]bool, holders mountHolders, res *PushResult) error {
 	descs := table.all()
+	var mounts []name.Repository
+	for _, ep := range s.mountFrom {
+		mounts = append(mounts, *ep.Repo)
+	}
 	jobs := map[digest.Digest]*blobJob{}
 	// layerJobs[k]: the job of table entry k, once looked at (nil: the
 	// remote has it). A layer is listed by every commit above it, so
@@ -65,7 +72,9 @@ func (s *Session) sendHistory(ctx context.Context, st *objects.Store, todo []*ou
 	looked := make([]bool, len(descs))
 	var order []*blobJob
 	var total int64
-	jobOf := func(desc ocispec.Descriptor, config bool) *blobJob {
+	// like: for a config, its commit's own (last) layer, whose holder
+	// most likely holds the commit too.
+	jobOf := func(desc ocispec.Descriptor, config bool, like digest.Digest) *blobJob {
 		d := desc.Digest
 		if present[d] {
 			return nil
@@ -73,7 +82,7 @@ func (s *Session) sendHistory(ctx context.Context, st *objects.Store, todo []*ou
 		if j := jobs[d]; j != nil {
 			return j
 		}
-		j := &blobJob{desc: desc, config: config, done: make(chan struct{})}
+		j := &blobJob{desc: desc, config: config, mountFrom: holders.mountOrder(mounts, d, like), done: make(chan struct{})}
 		jobs[d] = j
 		order = append(order, j)
 		total += desc.Size
@@ -81,11 +90,15 @@ func (s *Session) sendHistory(ctx context.Context, st *objects.Store, todo []*ou
 	}
 	configJobs := make([]*blobJob, len(todo))
 	for i := len(todo) - 1; i >= 0; i-- { // oldest first
-		configJobs[i] = jobOf(todo[i].config, true)
+		var own digest.Digest
+		if ls := todo[i].layers; len(ls) > 0 {
+			own = descs[ls[len(ls)-1]].Digest
+		}
+		configJobs[i] = jobOf(todo[i].config, true, own)
 		for _, k := range todo[i].layers {
 			if !looked[k] {
 				looked[k] = true
-				layerJobs[k] = jobOf(descs[k], false)
+				layerJobs[k] = jobOf(descs[k], false, "")
 			}
 		}
 	}
@@ -116,10 +129,6 @@ func (s *Session) sendHistory(ctx context.Context, st *objects.Store, todo []*ou
 
 // sendBlobs sends the jobs in order, closing each one's done.
 func (s *Session) sendBlobs(ctx context.Context, st *objects.Store, order []*blobJob, res *PushResult) error {
-	var mounts []name.Repository
-	for _, ep := range s.mountFrom {
-		mounts = append(mounts, *ep.Repo)
-	}
 	large := make(chan struct{}, s.o.jobs())
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
@@ -148,7 +157,7 @@ func (s *Session) sendBlobs(ctx context.Context, st *objects.Store, order []*blo
 			}
 			desc := j.desc
 			s.o.event(Event{Kind: EventBlobStart, Digest: desc.Digest, Size: desc.Size})
-			sent, err := s.t.pushBlob(gctx, outBlob{desc: desc, mountFrom: mounts, absent: j.config, open: func() (io.ReadCloser, error) {
+			sent, err := s.t.pushBlob(gctx, outBlob{desc: desc, mountFrom: j.mountFrom, absent: j.config, open: func() (io.ReadCloser, error) {
 				rc, err := openUnverified(st, desc.Digest)
 				if err != nil {
 					return nil, err

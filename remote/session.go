@@ -21,8 +21,10 @@ type Session struct {
 	t    target
 	o    *Options
 	// mountFrom are other repositories of the same registry (other
-	// remotes) that blobs may be mounted from.
-	mountFrom []Endpoint
+	// remotes) that blobs may be mounted from; mountRemotes the remotes
+	// they are, in the same order.
+	mountFrom    []Endpoint
+	mountRemotes []Remote
 	// noAncestors: neither read nor write ancestor lists (tests: a
 	// registry without them).
 	noAncestors bool
@@ -76,6 +78,7 @@ func (s *Session) MountFrom(others []Remote) {
 	for _, r := range others {
 		if ep, err := ParseEndpoint(r.URL); err == nil && ep.Repo != nil {
 			s.mountFrom = append(s.mountFrom, ep)
+			s.mountRemotes = append(s.mountRemotes, r)
 			if rt, ok := s.t.(*registryTarget); ok {
 				rt.mounts = append(rt.mounts, *ep.Repo)
 			}

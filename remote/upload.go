@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/opencontainers/go-digest"
 	"github.com/strata-sh/strata/objects"
@@ -137,11 +138,17 @@ func (t *registryTarget) sendBlob(ctx context.Context, c *regConn, b outBlob) (b
 // mounted from, "" for none.
 func (t *registryTarget) mountSource(b outBlob) string {
 	for _, from := range b.mountFrom {
-		if from.RegistryStr() == t.repo.RegistryStr() && from.RepositoryStr() != t.repo.RepositoryStr() {
+		if t.mountable(from) {
 			return from.RepositoryStr()
 		}
 	}
 	return ""
+}
+
+// mountable says whether blobs may be mounted from repository from: the
+// same registry, another repository.
+func (t *registryTarget) mountable(from name.Repository) bool {
+	return from.RegistryStr() == t.repo.RegistryStr() && from.RepositoryStr() != t.repo.RepositoryStr()
 }
 
 func do(ctx context.Context, c *http.Client, method, u string, body io.Reader) (*http.Response, error) {
