@@ -129,6 +129,6 @@ if [ -n "${BENCH_CHART:-}" ]; then
 	done
 fi
 echo
-echo "The floor row times the registry taking the layer blob alone: one POST and one PUT by curl, no config or manifest. Every push of this layer pays that; when the floor's own ratio is above 0.7x, the push goal (<= 0.7x skopeo copy) cannot be met against this registry."
+echo "The floor row times the registry taking the layer blob alone: one POST and one PUT by curl, no config or manifest. Every push of this layer pays that; when the floor's own ratio is above 0.7x, the push goal (<= 0.7x skopeo copy) cannot be met against this registry. docker-registry hashes the body as it arrives (SHA-256, about 70% of its CPU here), writes and syncs it; no upload form avoids that for a blob it lacks (a PATCH and an empty PUT, or chunked PATCHes, cost it more; a POST with ?digest= keeps nothing), only a cross-repository mount of a blob another repository holds (docs/remote.md, Benchmarks)."
 echo
 echo "Push of one new commit (one-file change) on the pushed history: $sent"
