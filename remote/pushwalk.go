@@ -27,8 +27,9 @@ const probeWidth = 16
 // has with its ancestors (a push sends parents first, within the window
 // of pushsend.go), so along a line the commits it lacks come first: the
 // search finds where they end with a few rounds of probeWidth parallel
-// HEADs (about 4 rounds and 60 requests for a new 10,000-commit line,
-// not 10,000), then verifyFound checks behind the commit found for what
+// HEADs (one round of up to 14 when a few commits go on top of what the
+// remote has; about 4 rounds and 50 requests for a new 10,000-commit
+// line, not 10,000), then verifyFound checks behind the commit found for what
 // an interrupted push may have left out. A commit sent again is
 // harmless: a registry keeps one copy.
 func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, or *outgoingReader, tip, old digest.Digest) ([]*outgoing, map[digest.Digest]bool, error) {
@@ -120,21 +121,16 @@ func (s *Session) missingHistory(ctx context.Context, r *repo.Repo, or *outgoing
 
 // searchLine returns the first place of line (after lo, which is known
 // to be missing or is -1) whose commit the remote has, len(line) if none:
-// rounds of up to probeWidth HEADs spread over what is still open.
+// rounds of up to probeWidth HEADs over what is still open, the first
+// at doubling distances from lo (most pushes add a few commits to what
+// the remote has: one round), the others spread evenly.
 func (s *Session) searchLine(ctx context.Context, line []*outgoing, lo int) int {
 	hi := len(line) // line[hi] found (or the end)
-	for hi-lo > 1 {
-		open := hi - lo - 1
-		k := min(open, probeWidth)
-		var probe []*outgoing
-		var at []int
-		for i := 1; i <= k; i++ {
-			p := lo + (open*i+k)/(k+1) // spread; never lo, never hi
-			if len(at) > 0 && p <= at[len(at)-1] {
-				continue
-			}
-			probe = append(probe, line[p])
-			at = append(at, p)
+	for round := 0; hi-lo > 1; round++ {
+		at := probePlaces(lo, hi, round == 0)
+		probe := make([]*outgoing, len(at))
+		for i, p := range at {
+			probe[i] = line[p]
 		}
 		there := s.presentOf(ctx, probe, "")
 		newHi := hi
@@ -155,4 +151,27 @@ func (s *Session) searchLine(ctx context.Context, line []*outgoing, lo int) int 
 		lo, hi = newLo, newHi
 	}
 	return hi
+}
+
+// probePlaces is where one round of the search asks, strictly between
+// lo and hi, in order: every place when probeWidth covers them, else
+// lo+1, lo+2, lo+4... when doubling, else probeWidth places spread evenly.
+func probePlaces(lo, hi int, doubling bool) []int {
+	open := hi - lo - 1
+	k := min(open, probeWidth)
+	var at []int
+	if doubling && open > probeWidth {
+		for step := 1; step <= open && len(at) < k; step *= 2 {
+			at = append(at, lo+step)
+		}
+		return at
+	}
+	for i := 1; i <= k; i++ {
+		p := lo + (open*i+k)/(k+1) // spread; never lo, never hi
+		if len(at) > 0 && p <= at[len(at)-1] {
+			continue
+		}
+		at = append(at, p)
+	}
+	return at
 }
