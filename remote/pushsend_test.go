@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -113,16 +114,8 @@ func TestPushWalkProbesFew(t *testing.T) {
 		t.Fatal(err)
 	}
 	tip := metaCommits(t, a, "main", 500, true)
-	var mu sync.Mutex
-	heads := 0
-	rt := roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if req.Method == http.MethodHead && strings.Contains(req.URL.Path, "/manifests/sha256:") {
-			mu.Lock()
-			heads++
-			mu.Unlock()
-		}
-		return http.DefaultTransport.RoundTrip(req)
-	})
+	var heads atomic.Int64
+	rt := countManifestHeads(&heads)
 	// No tracking ref, another tag: the walk must ask the registry.
 	s2, err := Connect(Remote{URL: url}, Options{Transport: rt})
 	if err != nil {
@@ -135,8 +128,8 @@ func TestPushWalkProbesFew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Commits != 500 || heads > 4*probeWidth+holeDepth {
-		t.Fatalf("push of 500 new commits on 300 pushed: %d sent, %d manifest HEADs", res.Commits, heads)
+	if res.Commits != 500 || heads.Load() > 4*probeWidth+holeDepth {
+		t.Fatalf("push of 500 new commits on 300 pushed: %d sent, %d manifest HEADs", res.Commits, heads.Load())
 	}
 	b, _, err := Clone(ctx, url+":other", filepath.Join(t.TempDir(), "b"), Options{})
 	if err != nil {
@@ -277,4 +270,15 @@ func uploadConfig(t *testing.T, r *repo.Repo, d digest.Digest, url string) {
 	if err := ggcrremote.WriteLayer(ref, static.NewLayer(raw, types.MediaType("application/octet-stream"))); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// countManifestHeads is a transport that counts the HEADs of manifests
+// by digest it carries.
+func countManifestHeads(n *atomic.Int64) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if req.Method == http.MethodHead && strings.Contains(req.URL.Path, "/manifests/sha256:") {
+			n.Add(1)
+		}
+		return http.DefaultTransport.RoundTrip(req)
+	})
 }

@@ -3,9 +3,7 @@ package remote
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/strata-sh/strata/internal/testregistry"
@@ -25,16 +23,8 @@ func TestPushWalkOneRoundOnTop(t *testing.T) {
 		t.Fatal(err)
 	}
 	tip := metaCommits(t, a, "main", 1, true)
-	var mu sync.Mutex
-	heads := 0
-	rt := roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if req.Method == http.MethodHead && strings.Contains(req.URL.Path, "/manifests/sha256:") {
-			mu.Lock()
-			heads++
-			mu.Unlock()
-		}
-		return http.DefaultTransport.RoundTrip(req)
-	})
+	var heads atomic.Int64
+	rt := countManifestHeads(&heads)
 	s, err := Connect(Remote{URL: url}, Options{Transport: rt})
 	if err != nil {
 		t.Fatal(err)
@@ -46,8 +36,8 @@ func TestPushWalkOneRoundOnTop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Commits != 1 || heads > probeWidth+holeDepth {
-		t.Fatalf("push of 1 commit on 300 pushed: %d sent, %d manifest HEADs, want at most %d", res.Commits, heads, probeWidth+holeDepth)
+	if res.Commits != 1 || heads.Load() > probeWidth+holeDepth {
+		t.Fatalf("push of 1 commit on 300 pushed: %d sent, %d manifest HEADs, want at most %d", res.Commits, heads.Load(), probeWidth+holeDepth)
 	}
 }
 

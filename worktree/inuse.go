@@ -129,7 +129,13 @@ func procUses(pid int, dev uint64, target string, buf *[]byte) bool {
 	if err != nil || !bytes.Contains(data, []byte(target)) {
 		return false
 	}
-	for line := range bytes.SplitSeq(data, []byte("\n")) {
+	return mappedUnder(data, target) != ""
+}
+
+// mappedUnder is the first path at or below target that the lines of a
+// /proc/PID/maps map, or "".
+func mappedUnder(maps []byte, target string) string {
+	for line := range bytes.SplitSeq(maps, []byte("\n")) {
 		// addr perms offset dev inode path
 		fields := strings.SplitN(string(line), " ", 6)
 		if len(fields) < 6 {
@@ -137,10 +143,10 @@ func procUses(pid int, dev uint64, target string, buf *[]byte) bool {
 		}
 		p := strings.TrimSuffix(strings.TrimLeft(fields[5], " "), " (deleted)")
 		if p == target || strings.HasPrefix(p, target+"/") {
-			return true
+			return p
 		}
 	}
-	return false
+	return ""
 }
 
 // noMemory reports whether the process at pfd has no memory of its own:

@@ -97,15 +97,8 @@ func mappingIn(pfd int, target string) string {
 	if err != nil {
 		return ""
 	}
-	for line := range bytes.SplitSeq(data, []byte("\n")) {
-		fields := strings.SplitN(string(line), " ", 6)
-		if len(fields) < 6 {
-			continue
-		}
-		p := strings.TrimSuffix(strings.TrimLeft(fields[5], " "), " (deleted)")
-		if p == target || strings.HasPrefix(p, target+"/") {
-			return inTree(p, target)
-		}
+	if p := mappedUnder(data, target); p != "" {
+		return inTree(p, target)
 	}
 	return ""
 }
