@@ -32,6 +32,7 @@ type ContinueOptions struct {
 	// conflict without markers is still as the stop left it (its side in
 	// the work tree is the resolution).
 	KeepMarkers bool
+	Force       bool // as MergeOptions.Force
 }
 
 // current opens the operation in progress, checking it is op.
@@ -81,7 +82,7 @@ func (w *Worktree) Continue(ctx context.Context, o ContinueOptions) (*Outcome, e
 	// The step is committed from the view, and the operation ends by
 	// mounting a fresh upper: a write after that commit's scan would go
 	// with the old one. Refused while in use, and read-only until done.
-	thaw, err := w.guardSwap(false)
+	thaw, err := w.guardSwap(o.Force)
 	if err != nil {
 		return nil, err
 	}

@@ -128,7 +128,7 @@ func (w *Worktree) freezeView() (thaw func(), err error) {
 	err = setReadOnly(w.target, true)
 	if errors.Is(err, unix.EBUSY) {
 		os.Remove(w.frozenMarker())
-		return nil, fmt.Errorf("%s is %w: a process has a file open for writing in it; close it, or use --force", w.displayName(), ErrInUse)
+		return nil, fmt.Errorf("%s is %w: a process has a file open for writing in it; close it, "+ForceHint, w.displayName(), ErrInUse)
 	}
 	if err != nil {
 		os.Remove(w.frozenMarker())

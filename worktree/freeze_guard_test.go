@@ -67,7 +67,7 @@ func stoppedPickSetup(t *testing.T, clean bool) *Worktree {
 	must(t, write(w.Target()+"/etc/conf", "ours\n"))
 	_, _, err = w.Commit(ctx, CommitOptions{Message: "ours"})
 	must(t, err)
-	out, err := w.CherryPick(ctx, []string{"theirs~1", "theirs"}, 0)
+	out, err := w.CherryPick(ctx, ReplayOptions{Revs: []string{"theirs~1", "theirs"}})
 	must(t, err)
 	if out.Conflicts == nil {
 		t.Fatal("the cherry-pick did not stop on its conflict")

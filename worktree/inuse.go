@@ -27,6 +27,10 @@ import (
 // finds processes using it.
 var ErrInUse = errors.New("in use")
 
+// ForceHint ends the refusals that wrap ErrInUse: what a command that has
+// --force offers. One that has not drops it (cmd/strata).
+const ForceHint = "or use --force"
+
 // Proc is a process using a work tree.
 type Proc struct {
 	PID  int
@@ -206,7 +210,7 @@ func (w *Worktree) refuseSubmounts() error {
 	}
 	for _, p := range points {
 		if strings.HasPrefix(p, w.target+"/") {
-			return fmt.Errorf("%s is %w: %s is mounted inside it; unmount that first, or use --force",
+			return fmt.Errorf("%s is %w: %s is mounted inside it; unmount that first, "+ForceHint,
 				w.displayName(), ErrInUse, pathquote.Quote(p))
 		}
 	}
@@ -230,7 +234,7 @@ func (w *Worktree) refuseUsers() error {
 		}
 	}
 	return &InUseError{What: w.displayName(), Procs: ps,
-		msg: fmt.Sprintf("%s is in use by %d %s: %s; stop them or use --force", w.displayName(), len(ps), noun, strings.Join(names, ", "))}
+		msg: fmt.Sprintf("%s is in use by %d %s: %s; stop them "+ForceHint, w.displayName(), len(ps), noun, strings.Join(names, ", "))}
 }
 
 // InUseError names the processes that use a work tree.

@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 			case "hard":
 				_, err = Main(r).Reset(context.Background(), rev, ResetHard)
 			case "pick":
-				_, err = Main(r).CherryPick(context.Background(), []string{rev}, 0)
+				_, err = Main(r).CherryPick(context.Background(), ReplayOptions{Revs: []string{rev}})
 			case "keep":
 				_, err = Main(r).Reset(context.Background(), rev, ResetKeep)
 			case "reset-soft":

@@ -113,7 +113,7 @@ func TestConflictMatrix(t *testing.T) {
 				case OpRebase:
 					out, err = w.Rebase(ctx, RebaseOptions{Upstream: "ours"})
 				default:
-					out, err = w.CherryPick(ctx, []string{"theirs"}, 0)
+					out, err = w.CherryPick(ctx, ReplayOptions{Revs: []string{"theirs"}})
 				}
 				must(t, err)
 				if c.kind == "" {

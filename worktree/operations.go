@@ -42,6 +42,9 @@ type MergeOptions struct {
 	// AllowUnrelated merges histories with no commit in common, over the
 	// empty tree (git's --allow-unrelated-histories).
 	AllowUnrelated bool
+	// Force goes ahead while processes use the work tree: it is frozen
+	// all the same, and they keep the old mount (reset --hard --force).
+	Force bool
 }
 
 // ErrNotFastForward is returned by a --ff-only merge that needs a commit.
@@ -61,7 +64,7 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 		return nil, err
 	}
 	defer unlock()
-	st, h, thaw, err := w.begin(ctx, OpMerge)
+	st, h, thaw, err := w.begin(ctx, OpMerge, o.Force)
 	if err != nil {
 		return nil, err
 	}
@@ -139,15 +142,22 @@ func (w *Worktree) Merge(ctx context.Context, o MergeOptions) (*Outcome, error) 
 // its parent number mainline (1 or 2; git's -m), which a merge needs and
 // any other commit refuses; a merge inside a range is refused: pick it
 // alone, with -m.
-func (w *Worktree) CherryPick(ctx context.Context, revs []string, mainline int) (*Outcome, error) {
-	return w.replay(ctx, OpCherryPick, revs, mainline)
+func (w *Worktree) CherryPick(ctx context.Context, o ReplayOptions) (*Outcome, error) {
+	return w.replay(ctx, OpCherryPick, o)
+}
+
+// ReplayOptions describe a cherry-pick or a revert.
+type ReplayOptions struct {
+	Revs     []string
+	Mainline int  // the parent a merge's change is taken against (git's -m)
+	Force    bool // as MergeOptions.Force
 }
 
 // Revert makes, in order, a new commit that undoes what each of revs
 // changed (a merge: relative to its parent number mainline, as
 // CherryPick). A range "A..B" is undone newest first, as git's revert.
-func (w *Worktree) Revert(ctx context.Context, revs []string, mainline int) (*Outcome, error) {
-	return w.replay(ctx, OpRevert, revs, mainline)
+func (w *Worktree) Revert(ctx context.Context, o ReplayOptions) (*Outcome, error) {
+	return w.replay(ctx, OpRevert, o)
 }
 
 // Errors of -m, worded as git's.
@@ -181,13 +191,14 @@ func mainlineParent(c *objects.Commit, mainline int) digest.Digest {
 	return c.Parent()
 }
 
-func (w *Worktree) replay(ctx context.Context, op string, revs []string, mainline int) (*Outcome, error) {
+func (w *Worktree) replay(ctx context.Context, op string, o ReplayOptions) (*Outcome, error) {
+	revs, mainline := o.Revs, o.Mainline
 	unlock, err := w.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	st, h, thaw, err := w.begin(ctx, op)
+	st, h, thaw, err := w.begin(ctx, op, o.Force)
 	if err != nil {
 		return nil, err
 	}
@@ -270,6 +281,7 @@ func (w *Worktree) replayList(op, rev string, mainline int) ([]digest.Digest, er
 type RebaseOptions struct {
 	Upstream, Onto, Branch string
 	Name                   string // what the new base is, in messages; "" : Onto or Upstream
+	Force                  bool   // as MergeOptions.Force
 }
 
 // Rebase replays HEAD's commits that upstream lacks onto a new base, one
@@ -293,7 +305,7 @@ func (w *Worktree) Rebase(ctx context.Context, o RebaseOptions) (*Outcome, error
 		return nil, err
 	}
 	defer unlock()
-	st, h, thaw, err := w.begin(ctx, OpRebase)
+	st, h, thaw, err := w.begin(ctx, OpRebase, o.Force)
 	if err != nil {
 		return nil, err
 	}

@@ -53,11 +53,11 @@ func TestWriteDuringOperationStartNotLost(t *testing.T) {
 		op   func(w *Worktree) error
 	}{
 		{"cherry-pick", func(w *Worktree) error {
-			_, err := w.CherryPick(context.Background(), []string{"theirs"}, 0)
+			_, err := w.CherryPick(context.Background(), ReplayOptions{Revs: []string{"theirs"}})
 			return err
 		}},
 		{"revert", func(w *Worktree) error {
-			_, err := w.Revert(context.Background(), []string{"HEAD"}, 0)
+			_, err := w.Revert(context.Background(), ReplayOptions{Revs: []string{"HEAD"}})
 			return err
 		}},
 		{"rebase", func(w *Worktree) error {

@@ -172,7 +172,7 @@ func (w *Worktree) refuseRuns() error {
 	for i, id := range ids {
 		names[i] = w.runName(id)
 	}
-	return fmt.Errorf("%w: %s holds %d %s (%s); stop them or use --force",
+	return fmt.Errorf("%w: %s holds %d %s (%s); stop them "+ForceHint,
 		ErrRunning, w.Target(), len(ids), noun, strings.Join(names, ", "))
 }
 

@@ -125,13 +125,14 @@ func (w *Worktree) dropSeq() error {
 // mounting a fresh upper (finish, or a stop's applyConflicted): from
 // before the check, the tree is refused while in use and read-only
 // (guardSwap), so that a write made meanwhile fails rather than go with
-// the old upper. The caller thaws it once done.
-func (w *Worktree) begin(ctx context.Context, op string) (State, refs.Head, func(), error) {
+// the old upper; force goes ahead while in use, frozen all the same. The
+// caller thaws it once done.
+func (w *Worktree) begin(ctx context.Context, op string, force bool) (State, refs.Head, func(), error) {
 	st, err := w.ready(ctx)
 	if err != nil {
 		return st, refs.Head{}, nil, err
 	}
-	thaw, err := w.guardSwap(false)
+	thaw, err := w.guardSwap(force)
 	if err != nil {
 		return st, refs.Head{}, nil, err
 	}

@@ -90,7 +90,7 @@ func (f *seqFlags) control(cmd *cobra.Command, g *globals, op string, args []str
 		if err != nil {
 			return true, err
 		}
-		out, err := w.Continue(ctx, worktree.ContinueOptions{Op: op, Mtime: mt, KeepMarkers: f.force})
+		out, err := w.Continue(ctx, worktree.ContinueOptions{Op: op, Mtime: mt, KeepMarkers: f.force, Force: f.force})
 		return true, report(g, op, out, err)
 	}
 }
@@ -244,6 +244,7 @@ Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 				}
 			}
 			o.Rev, o.Also = args[0], args[1:]
+			o.Force = f.force
 			out, err := w.Merge(cmd.Context(), o)
 			if errors.Is(err, worktree.ErrNotFastForward) {
 				return fmt.Errorf("merge: %w: HEAD and %s have diverged (drop --ff-only to make a merge commit)", err, strings.Join(args, ", "))
@@ -287,8 +288,8 @@ later push uploads no layer). HEAD's branch moves once, at the end.
 Conflicts stop it as merge's do: fix them, then 'strata cherry-pick
 --continue' (the commits left follow), 'strata cherry-pick --skip' (drop
 that commit, go on with the rest), or 'strata cherry-pick --abort'.`,
-		func(cmd *cobra.Command, w *worktree.Worktree, revs []string, mainline int) (*worktree.Outcome, error) {
-			return w.CherryPick(cmd.Context(), revs, mainline)
+		func(cmd *cobra.Command, w *worktree.Worktree, o worktree.ReplayOptions) (*worktree.Outcome, error) {
+			return w.CherryPick(cmd.Context(), o)
 		})
 }
 
@@ -300,12 +301,12 @@ REV), files and image config. A range A..B is undone newest first, as
 git's revert does. Conflicts stop it as merge's do: fix them, then
 'strata revert --continue', 'strata revert --skip' (drop that commit, go
 on with the rest), or 'strata revert --abort'.`,
-		func(cmd *cobra.Command, w *worktree.Worktree, revs []string, mainline int) (*worktree.Outcome, error) {
-			return w.Revert(cmd.Context(), revs, mainline)
+		func(cmd *cobra.Command, w *worktree.Worktree, o worktree.ReplayOptions) (*worktree.Outcome, error) {
+			return w.Revert(cmd.Context(), o)
 		})
 }
 
-func replayCommand(g *globals, op, short, long string, run func(*cobra.Command, *worktree.Worktree, []string, int) (*worktree.Outcome, error)) *cobra.Command {
+func replayCommand(g *globals, op, short, long string, run func(*cobra.Command, *worktree.Worktree, worktree.ReplayOptions) (*worktree.Outcome, error)) *cobra.Command {
 	var f seqFlags
 	var mainline int
 	cmd := &cobra.Command{
@@ -342,7 +343,7 @@ before, as git's @{-1}.` + "\n\nExit status: 0 on success, 1 on errors and confl
 					return fmt.Errorf("%s: %w", op, err)
 				}
 			}
-			out, err := run(cmd, w, args, mainline)
+			out, err := run(cmd, w, worktree.ReplayOptions{Revs: args, Mainline: mainline, Force: f.force})
 			return report(g, op, out, err)
 		},
 	}
@@ -400,7 +401,7 @@ Exit status: 0 on success, 1 on errors and conflicts, 2 on usage errors.`,
 			if len(args) == 0 {
 				return usagef("rebase: name the upstream to rebase onto")
 			}
-			o := worktree.RebaseOptions{Upstream: args[0], Onto: onto}
+			o := worktree.RebaseOptions{Upstream: args[0], Onto: onto, Force: f.force}
 			if len(args) == 2 {
 				o.Branch = args[1]
 			}

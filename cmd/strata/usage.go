@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/strata-sh/strata/worktree"
 )
 
 // otherVerbs says what strata does instead of a git or docker command it
@@ -88,6 +89,7 @@ func nameCommand(cmd *cobra.Command, err error) error {
 		return err
 	}
 	named := func(e error) error {
+		e = withoutForceHint(cmd, e)
 		if e == nil || strings.HasPrefix(e.Error(), what) || strings.HasPrefix(e.Error(), cmd.Name()+" ") {
 			return e
 		}
@@ -148,3 +150,30 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// withoutForceHint drops worktree.ForceHint from a refusal of a work tree
+// in use when the command has no --force (commit --amend, build -t): its
+// user would be told to type a flag the command refuses.
+func withoutForceHint(cmd *cobra.Command, err error) error {
+	if err == nil || cmd.Flags().Lookup("force") != nil || !errors.Is(err, worktree.ErrInUse) {
+		return err
+	}
+	msg := err.Error()
+	short := strings.Replace(msg, ", "+worktree.ForceHint, "", 1)
+	if short == msg {
+		short = strings.Replace(msg, " "+worktree.ForceHint, "", 1)
+	}
+	if short == msg {
+		return err
+	}
+	return hintDropped{msg: short, err: err}
+}
+
+// hintDropped is an error shown with other words, the same underneath.
+type hintDropped struct {
+	msg string
+	err error
+}
+
+func (e hintDropped) Error() string { return e.msg }
+func (e hintDropped) Unwrap() error { return e.err }
