@@ -212,7 +212,9 @@ func (s *Store) VerifySummary(p PendingSummary) (Summary, error) {
 	default:
 		return s.ReadSummary(p.id)
 	}
-	if !matches(p.id, b) {
+	// Not an object (a ref naming a layer) or not these bytes: ReadSummary
+	// says so, as a walk without read-ahead would.
+	if startsAsObject(p.id, b) != nil || !matches(p.id, b) {
 		return s.ReadSummary(p.id)
 	}
 	m, err := parseOwnedManifestHead(p.id, b)
