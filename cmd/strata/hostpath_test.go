@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/strata-sh/strata/internal/testmountns"
 )
 
 // TestResolveHostPathFollowsTreeLinksInItsRoot: links read in an overlay
 // (a work tree) resolve in it, as the container sees them; the parts the
 // user typed, and links outside every overlay, resolve on the host.
 func TestResolveHostPathFollowsTreeLinksInItsRoot(t *testing.T) {
-	tree := mountOverlay(t)
+	tree := testmountns.MountOverlay(t)
 	host := t.TempDir()
 	for _, d := range []string{host + "/etc", tree + "/etc", tree + "/usr/bin", tree + "/a/b"} {
 		if err := os.MkdirAll(d, 0o755); err != nil {

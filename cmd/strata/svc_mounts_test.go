@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-sh/strata/internal/testmountns"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,7 +17,7 @@ import (
 // not another tool's container, nor a checkout it does not run on.
 func TestServiceDoesNotPinHostOverlays(t *testing.T) {
 	dir := busyboxRepo(t)
-	other := mountOverlay(t)
+	other := testmountns.MountOverlay(t)
 	mustStrata(t, dir, "checkout", "main")
 	checkout := filepath.Join(dir, "rootfs")
 	startService(t, dir, "--name", "onrev", "--network", "none", "--rev", "main", "--", "sh", "-c", "while :; do sleep 1; done")
@@ -51,7 +52,7 @@ func TestServiceDoesNotPinHostOverlays(t *testing.T) {
 // snapshots beneath ("a lower of a mounted overlay").
 func TestServiceDoesNotPinHostOverlaysAsItWaits(t *testing.T) {
 	dir := busyboxRepo(t)
-	other := mountOverlay(t)
+	other := testmountns.MountOverlay(t)
 	lock, err := os.OpenFile(filepath.Join(dir, ".strata", "writers.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -105,25 +106,6 @@ func overlayMountPoints(mountinfo string) map[string]bool {
 	return out
 }
 
-// mountOverlay mounts an overlay of empty directories on the host, as
-// another container tool would, and returns its mount point.
-func mountOverlay(t *testing.T) string {
-	t.Helper()
-	base := t.TempDir()
-	for _, d := range []string{"lower", "upper", "work", "merged"} {
-		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	merged := filepath.Join(base, "merged")
-	opts := "lowerdir=" + filepath.Join(base, "lower") + ",upperdir=" + filepath.Join(base, "upper") + ",workdir=" + filepath.Join(base, "work")
-	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Unmount(merged, unix.MNT_DETACH) })
-	return merged
-}
-
 // TestOverlaysToDetach: a supervisor keeps /, its tree, and any overlay
 // at or above its tree or its repository (strata inside a container runs
 // on an overlay root); it lets go of the rest, even beside them.
@@ -147,7 +129,7 @@ func TestOverlaysToDetach(t *testing.T) {
 // there, and what the container writes lands in it.
 func TestVolumeOnOverlay(t *testing.T) {
 	dir := busyboxRepo(t)
-	other := mountOverlay(t)
+	other := testmountns.MountOverlay(t)
 	if err := os.WriteFile(filepath.Join(other, "seen"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // overlayEnv names the host overlay the inner run must not hold.
@@ -18,7 +16,7 @@ const overlayEnv = "TESTMOUNTNS_HOST_OVERLAY"
 // the overlay stayed mounted there for as long as the test ran.
 func TestInsideHoldsNoHostOverlay(t *testing.T) {
 	if os.Getenv(env) == "" {
-		merged := mountOverlay(t)
+		merged := MountOverlay(t)
 		t.Setenv(overlayEnv, merged)
 	}
 	if !Inside(t) {
@@ -36,23 +34,4 @@ func TestInsideHoldsNoHostOverlay(t *testing.T) {
 	}
 	// What the test mounts itself stays, of course.
 	Tmpfs(t, filepath.Join(t.TempDir(), "own"))
-}
-
-// mountOverlay mounts an overlay of empty directories on the host until
-// the test ends, and returns its mount point.
-func mountOverlay(t *testing.T) string {
-	t.Helper()
-	base := t.TempDir()
-	for _, d := range []string{"lower", "upper", "work", "merged"} {
-		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	merged := filepath.Join(base, "merged")
-	opts := "lowerdir=" + filepath.Join(base, "lower") + ",upperdir=" + filepath.Join(base, "upper") + ",workdir=" + filepath.Join(base, "work")
-	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Unmount(merged, unix.MNT_DETACH) })
-	return merged
 }
