@@ -31,9 +31,14 @@ trap 'rm -f "$tmp" "$tmp.go" "$BENCH_CHART"' EXIT
 	echo
 	echo "Written by \`make bench\` on $(date -u +%Y-%m-%d), $(nproc) cores, kernel $(uname -r)."
 	echo
-	echo "Machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores;" \
+	# The model name alone can be as bare as "AMD EPYC": family and model
+	# tell which generation the figures belong to.
+	echo "Machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
+		"(family $(awk -F': ' '/^cpu family/ {print $2; exit}' /proc/cpuinfo)," \
+		"model $(awk -F': ' '/^model\t/ {print $2; exit}' /proc/cpuinfo)), $(nproc) cores;" \
 		"SHA-NI $(grep -qw sha_ni /proc/cpuinfo && echo yes || echo no)," \
-		"AVX2 $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no)."
+		"AVX2 $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no)," \
+		"AVX-512 $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no)."
 	echo
 	echo "![start latency, import and cold checkout against peers](bench.svg)"
 	echo
