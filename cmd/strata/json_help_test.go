@@ -77,6 +77,7 @@ func TestHelpDocumentsJSONKeys(t *testing.T) {
 		{"du"}, {"fsck"}, {"config", "--list"}, {"ps", "-a"},
 		{"stash", "list"}, {"stash", "show"}, {"stats", "--no-stream", "-a"},
 		{"ls-tree", "-r", "-l", "main"}, {"grep", "-n", "hi", "main"}, {"shortlog", "-e"},
+		{"ls-remote", "origin"},
 	} {
 		cmd, _, err := root.Find(args)
 		if err != nil {

@@ -39,25 +39,35 @@ func openRemote(g *globals, verb string, args []string) (*repo.Repo, remote.Remo
 	if err != nil {
 		return nil, remote.Remote{}, "", nil, err
 	}
+	rem, arg, args, err := pickRemote(r, verb, args)
+	if err != nil {
+		return nil, rem, arg, nil, err
+	}
+	return r, rem, arg, args, nil
+}
+
+// pickRemote resolves the REMOTE argument of r's command verb, the first
+// of args (default: defaultRemote), and returns the rest.
+func pickRemote(r *repo.Repo, verb string, args []string) (remote.Remote, string, []string, error) {
 	arg, key := defaultRemote(r, verb == "push")
 	if len(args) > 0 {
 		arg, args = args[0], args[1:]
 		if arg == "" {
-			return nil, remote.Remote{}, "", nil, errEmptyRemote(verb)
+			return remote.Remote{}, "", nil, errEmptyRemote(verb)
 		}
 	} else if arg == "" {
 		// git takes the empty value for a remote named '', whose URL
 		// is '': "no path specified".
-		return nil, remote.Remote{}, "", nil, fmt.Errorf("%s: no path specified: %s is set to '' (name a remote there, or unset it)", verb, key)
+		return remote.Remote{}, "", nil, fmt.Errorf("%s: no path specified: %s is set to '' (name a remote there, or unset it)", verb, key)
 	} else if key == "" && !slices.Contains(r.Config.Subsections("remote"), arg) {
-		return nil, remote.Remote{}, "", nil, noDefaultRemote(r, verb)
+		return remote.Remote{}, "", nil, noDefaultRemote(r, verb)
 	}
 	rem, err := resolveRemote(r, arg)
 	if err != nil {
 		// arg may be a URL with a password in it: not repeated.
-		return nil, rem, arg, nil, fmt.Errorf("%s %s: %w", verb, remote.Redact(arg), err)
+		return rem, arg, nil, fmt.Errorf("%s %s: %w", verb, remote.Redact(arg), err)
 	}
-	return r, rem, arg, args, nil
+	return rem, arg, args, nil
 }
 
 // errEmptyRemote is git's answer to an empty REMOTE argument: no
