@@ -116,6 +116,8 @@ func helperMain() {
 		rootWalk(os.Args[1])
 	case "fdwalk":
 		fdWalk(os.Args[1])
+	case "statushold":
+		holdStatusPipes()
 	case "pid1fds":
 		probePid1Fds()
 	case "fds":

@@ -145,20 +145,26 @@ func joinContainer(ctx context.Context, pid int, spec Spec) (int, error) {
 	return joinFromInit(ctx, pid, held, spec, cfg, nil)
 }
 
-// readStatusPipe reads, to its end, the status pipe that sock brings
-// from the joined init; ok is false if none came (no sock, or the init
-// failed before it sent one: its first status pipe says why).
-func readStatusPipe(sock *os.File) (b []byte, ok bool) {
+// readStatusPipe reads the status pipe that sock brings from the joined
+// init, as readStatus does; ok is false if none came (no sock, or the
+// init failed before it sent one: its first status pipe says why).
+func readStatusPipe(sock *os.File, exited <-chan struct{}) (b []byte, ok bool) {
 	if sock == nil {
 		return nil, false
 	}
-	f, err := recvFile(sock, "status pipe")
+	fd, err := recvFd(sock, "status pipe")
 	if err != nil {
 		return nil, false
 	}
+	// Non-blocking: the runtime's poller reads it, and readStatus can
+	// end the read.
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, false
+	}
+	f := os.NewFile(uintptr(fd), "status pipe")
 	defer f.Close()
-	b, _ = io.ReadAll(f)
-	return b, true
+	return readStatus(f, exited), true
 }
 
 // joinByInit is true in tests that take the init's way in where a thread
@@ -376,12 +382,13 @@ func joinFromInit(ctx context.Context, pid, held int, spec Spec, cfg *initConfig
 			spec.Started(cmd.Process.Pid) // EOF: executed, the pipe closed on exec
 		}
 	}
+	exited := make(chan struct{}) // the joined init has: see readStatus
 	go func() {
-		b, own := readStatusPipe(statusSock)
+		b, own := readStatusPipe(statusSock, exited)
 		if own && len(b) == 0 {
 			started()
 		}
-		early, _ := io.ReadAll(statR)
+		early := readStatus(statR, exited)
 		if statusSock == nil && len(early) == 0 {
 			started()
 		}
@@ -410,6 +417,7 @@ func joinFromInit(ctx context.Context, pid, held int, spec Spec, cfg *initConfig
 		}
 	}()
 	werr := cmd.Wait()
+	close(exited)
 	close(done)
 	<-forwarder // it uses the pty master, which c.close releases
 	if c.output != nil {
@@ -421,11 +429,8 @@ func joinFromInit(ctx context.Context, pid, held int, spec Spec, cfg *initConfig
 		}
 	}
 	if b := <-status; len(b) > 0 {
-		ie, ok := parseInitError(b)
-		if !ok {
-			ie = initError{Code: CodeRuntime, Msg: "join container: " + strings.TrimSpace(string(b))}
-		}
-		return ie.Code, &ExitError{Code: ie.Code, Err: errors.New(ie.Msg)}
+		e := statusError(b, "join container: ")
+		return e.Code, e
 	}
 	if werr != nil && !errors.As(werr, new(*osexec.ExitError)) {
 		return CodeRuntime, runtimeErr("wait: %w", werr)

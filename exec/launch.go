@@ -3,13 +3,11 @@
 package exec
 
 import (
-	"errors"
 	"io"
 	"os"
 	osexec "os/exec"
 	"runtime"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -222,14 +220,11 @@ func (l *launched) configure(spec *Spec, cfg *initConfig, setup func(pid int) er
 		}
 	}
 	// The status pipe closes on execve of the user's process; anything
-	// written to it first is the init's report of a failure.
-	status, _ := io.ReadAll(l.statR)
+	// written to it first is the init's report of a failure (one line:
+	// statusLimit bounds it).
+	status, _ := io.ReadAll(io.LimitReader(l.statR, statusLimit))
 	if len(status) > 0 {
-		ie, ok := parseInitError(status)
-		if !ok {
-			ie = initError{Code: CodeRuntime, Msg: "start container: " + strings.TrimSpace(string(status))}
-		}
-		return nil, &ExitError{Code: ie.Code, Err: errors.New(ie.Msg)}
+		return nil, statusError(status, "start container: ")
 	}
 	if spec.Terminal && c.master == nil {
 		return nil, runtimeErr("container init exited before its terminal was set up")

@@ -18,24 +18,36 @@ func recvMaster(sock *os.File) (*os.File, error) { return recvFile(sock, "pty ma
 // recvFile receives the one file that sock brings (what names it). EOF
 // means the sender ended before it sent it.
 func recvFile(sock *os.File, what string) (*os.File, error) {
+	fd, err := recvFd(sock, what)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), what), nil
+}
+
+// recvFd is recvFile's descriptor, as it came.
+func recvFd(sock *os.File, what string) (int, error) {
 	buf := make([]byte, 1)
 	oob := make([]byte, unix.CmsgSpace(4))
 	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("receive %s: %w", what, err)
+		return -1, fmt.Errorf("receive %s: %w", what, err)
 	}
 	if n == 0 {
-		return nil, io.EOF
+		return -1, io.EOF
 	}
 	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 	if err != nil || len(msgs) != 1 {
-		return nil, fmt.Errorf("receive %s: bad control message", what)
+		return -1, fmt.Errorf("receive %s: bad control message", what)
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
 	if err != nil || len(fds) != 1 {
-		return nil, fmt.Errorf("receive %s: bad rights", what)
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return -1, fmt.Errorf("receive %s: bad rights", what)
 	}
-	return os.NewFile(uintptr(fds[0]), what), nil
+	return fds[0], nil
 }
 
 // The caller's side of the terminal (is it one, raw mode, its size) is

@@ -1,0 +1,91 @@
+package exec
+
+import (
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/strata-sh/strata/internal/testrootfs"
+	"golang.org/x/sys/unix"
+)
+
+// TestJoinEndsThoughTheContainerHoldsItsStatusPipe: on nsenter's way,
+// the command the joined init forks holds the status pipe's write end
+// until its execve. A container that may ptrace stops it there, opens
+// /proc/PID/fd/4 for writing, keeps it open for good and fills it:
+// strata exec waited for an end of file that never came, after its
+// command had ended, reading the container's bytes into memory.
+func TestJoinEndsThoughTheContainerHoldsItsStatusPipe(t *testing.T) {
+	useSmallInit(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, root := startJoinable(t, func(s *Spec) {
+		s.CapAdd = []string{"SYS_PTRACE"}
+		if err := testrootfs.InstallBinary(self, s.Root, "/bin/probe"); err != nil {
+			t.Fatal(err)
+		}
+	}, "touch /ready; "+helperEnv+"=statushold exec /bin/probe")
+	wantPidfd(t, pid, false, false)
+	caught := func() bool {
+		_, err := os.Stat(filepath.Join(root, "caught"))
+		return err == nil
+	}
+	joins := 0
+	for ; joins < 200 && !caught(); joins++ {
+		ended := make(chan result, 1)
+		go func() { ended <- join(t, pid, nil, "true") }()
+		var r result
+		select {
+		case r = <-ended:
+		case <-time.After(2 * time.Minute):
+			// The container's holder ends with it, at cleanup, and the
+			// join with it.
+			t.Fatalf("strata exec still waits, its command long ended, on a status pipe the container holds (join %d)", joins)
+		}
+		if r.err != nil && len(r.err.Error()) > statusMessageLimit+3 {
+			t.Fatalf("strata exec's error holds %d bytes of the container's", len(r.err.Error()))
+		}
+	}
+	if !caught() {
+		t.Fatalf("the container never caught a joined command before its execve in %d joins", joins)
+	}
+}
+
+// heldStatusPipes keeps holdStatusPipes' files from their finalizers,
+// which would close them.
+var heldStatusPipes []*os.File
+
+// holdStatusPipes (helper mode statushold) stops each joined command
+// it finds before its execve, opens its status pipe (fd 4) for writing,
+// and keeps every one open, writing a megabyte into each.
+func holdStatusPipes() {
+	signal.Ignore(syscall.SIGPIPE) // strata closes its end: EPIPE, and holding on
+	for {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			n := e.Name()
+			if n[0] < '1' || n[0] > '9' || !isUnexecutedJoin(n) {
+				continue
+			}
+			pid, _ := strconv.Atoi(n)
+			if unix.Kill(pid, unix.SIGSTOP) != nil {
+				continue
+			}
+			if isUnexecutedJoin(n) {
+				if f, err := os.OpenFile("/proc/"+n+"/fd/"+strconv.Itoa(fdStatus), os.O_WRONLY, 0); err == nil {
+					heldStatusPipes = append(heldStatusPipes, f)
+					go f.Write([]byte(strings.Repeat("x", 1<<20)))
+					os.WriteFile("/caught", nil, 0o644)
+				}
+			}
+			unix.Kill(pid, unix.SIGCONT)
+		}
+	}
+}
