@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/remote.sh: strata push and clone against skopeo copy of the same
 # image, on a local docker-registry, plus a no-op push and a one-file
-# change. Runs are interleaved (timings move by up to 2x from run to run);
+# change, and two floors: curl sending the layer blob alone, and the
+# whole image (layer, config, manifest). Runs are interleaved (timings move by up to 2x from run to run);
 # medians and ratios are printed as a markdown table.
 #   STRATA_BENCH_TREE  a debootstrap minbase tree (default: built once under
 #                      /var/cache/strata-bench/debian by scripts/bench-tree.sh)
@@ -64,11 +65,23 @@ timed() {
 # The registry's own floor for a push: the layer blob alone, sent by curl
 # in the fewest requests the protocol allows (POST, then one PUT).
 layer=$(ls -S "$work/env/.strata/blobs/sha256" | head -1)
-floor_push() {
-	loc=$(curl -sf -i -X POST "http://$R/v2/floor/run$1/blobs/uploads/" | tr -d '\r' | awk 'tolower($1) == "location:" {print $2}')
+# put_blob REPO HEX: POST, then one PUT with the body and ?digest=.
+put_blob() {
+	loc=$(curl -sf -i -X POST "http://$R/v2/$1/blobs/uploads/" | tr -d '\r' | awk 'tolower($1) == "location:" {print $2}')
 	case $loc in /*) loc="http://$R$loc" ;; esac
 	case $loc in *\?*) loc="$loc&" ;; *) loc="$loc?" ;; esac
-	curl -sf -T "$work/env/.strata/blobs/sha256/$layer" "${loc}digest=sha256:$layer" >/dev/null
+	curl -sf -T "$work/env/.strata/blobs/sha256/$2" "${loc}digest=sha256:$2" >/dev/null
+}
+floor_push() { put_blob "floor/run$1" "$layer"; }
+# The registry's floor for the whole image: the layer and the config
+# side by side, then the manifest under the tag, by curl. A push cannot
+# send the manifest before its blobs are in.
+manifest=$($S -C "$work/env" rev-parse main | sed 's/^sha256://')
+config=$(sed 's/.*"config":{[^}]*"digest":"sha256:\([0-9a-f]*\)".*/\1/' "$work/env/.strata/blobs/sha256/$manifest")
+floor_image() {
+	put_blob "image/run$1" "$config" &
+	put_blob "image/run$1" "$layer" || { wait; return 1; }
+	wait $! && curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "@$work/env/.strata/blobs/sha256/$manifest" "http://$R/v2/image/run$1/manifests/main" >/dev/null
 }
 
 i=0
@@ -80,6 +93,7 @@ while [ $i -lt "$RUNS" ]; do
 	fi
 	timed strata_push $S -C "$work/env" push -q "$R/strata/run$i" main
 	timed floor_push floor_push "$i"
+	timed floor_image floor_image "$i"
 	# skopeo remembers where blobs are and would mount them from strata's
 	# repository: forget, so both send everything.
 	rm -f /var/lib/containers/cache/blob-info-cache-v1.* "$HOME"/.local/share/containers/cache/blob-info-cache-v1.*
@@ -105,7 +119,7 @@ for f in 1 3 8; do figure "the push report's field $f ($(cat "$work/change.out")
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 m() { figure "$1 median" "$(median <"$work/$1")"; }
 # Each figure read before the table, so that a missing one stops the script.
-for f in strata_push skopeo_push strata_clone skopeo_clone strata_noop_push floor_push ${STRATA_BASE:+base_push base_clone}; do m "$f" >/dev/null; done
+for f in strata_push skopeo_push strata_clone skopeo_clone strata_noop_push floor_push floor_image ${STRATA_BASE:+base_push base_clone}; do m "$f" >/dev/null; done
 
 entries=$(find "$TREE" | wc -l)
 echo "Tree: $TREE ($entries entries, $(du -sh "$TREE" | cut -f1)); layer $(du -h "$work/env/.strata/blobs/sha256" | cut -f1) in the store; registry: docker-registry on $R; $RUNS interleaved runs"
@@ -122,6 +136,7 @@ if [ -n "${STRATA_BASE:-}" ]; then
 fi
 awk -v a="$(m strata_noop_push)" 'BEGIN {printf "| push, nothing new | %.3f | | (target < 0.200) |\n", a}'
 awk -v a="$(m floor_push)" -v b="$(m skopeo_push)" 'BEGIN {printf "| floor: curl POST + PUT of the layer blob alone | %.2f | %.2f | %.2fx |\n", a, b, a/b}'
+awk -v a="$(m floor_image)" -v b="$(m skopeo_push)" 'BEGIN {printf "| floor: curl POST + PUT of the layer and the config, PUT of the manifest | %.2f | %.2f | %.2fx |\n", a, b, a/b}'
 if [ -n "${BENCH_CHART:-}" ]; then
 	for step in push clone; do
 		printf '%s\tstrata\t%.2f\ts\n' "$step" "$(m strata_$step)" >>"$BENCH_CHART"
@@ -129,6 +144,6 @@ if [ -n "${BENCH_CHART:-}" ]; then
 	done
 fi
 echo
-echo "The floor row times the registry taking the layer blob alone: one POST and one PUT by curl, no config or manifest. Every push of this layer pays that; when the floor's own ratio is above 0.7x, the push goal (<= 0.7x skopeo copy) cannot be met against this registry. docker-registry hashes the body as it arrives (SHA-256, about 70% of its CPU here), writes and syncs it; no upload form avoids that for a blob it lacks (a PATCH and an empty PUT, or chunked PATCHes, cost it more; a POST with ?digest= keeps nothing), only a cross-repository mount of a blob another repository holds (docs/remote.md, Benchmarks)."
+echo "The first floor row times the registry taking the layer blob alone: one POST and one PUT by curl, no config or manifest. Every push of this layer pays that; when the floor's own ratio is above 0.7x, the push goal (<= 0.7x skopeo copy) cannot be met against this registry. docker-registry hashes the body as it arrives (SHA-256, about 70% of its CPU here), writes and syncs it; no upload form avoids that for a blob it lacks (a PATCH and an empty PUT, or chunked PATCHes, cost it more; a POST with ?digest= keeps nothing), only a cross-repository mount of a blob another repository holds (docs/remote.md, Benchmarks). The second floor row adds what every push of the image needs beside the layer: the config (sent alongside it) and the manifest, which the registry takes only once both are in; strata's push adds to it a ping, the tag's HEAD and the layer's HEAD, and its own start."
 echo
 echo "Push of one new commit (one-file change) on the pushed history: $sent"
