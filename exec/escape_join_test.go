@@ -130,6 +130,44 @@ func TestJoinForksTheCommandWithNoDescriptorOfTheCaller(t *testing.T) {
 	}
 }
 
+// TestJoinEndsWhateverTheContainerHolds: on nsenter's way, a join ends
+// when its command does, whatever pipe of the command's a process of the
+// container took before its execve. The joined init learnt that the
+// command had executed from the end of its exec-error pipe: a container
+// that may ptrace stopped the command before its execve, took a copy of
+// that pipe's write end (pidfd_getfd) and kept it, and the init waited
+// for an end that never came, the command unreaped, and strata exec
+// with it, until it was killed. The container takes what it can from
+// every joined command it catches while this test joins it until it has
+// caught one.
+func TestJoinEndsWhateverTheContainerHolds(t *testing.T) {
+	useSmallInit(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, root := startJoinable(t, func(s *Spec) {
+		s.CapAdd = []string{"SYS_PTRACE"}
+		if err := testrootfs.InstallBinary(self, s.Root, "/bin/probe"); err != nil {
+			t.Fatal(err)
+		}
+	}, "touch /ready; "+helperEnv+"=pipehold exec /bin/probe")
+	wantPidfd(t, pid, false, false)
+	caught := func() bool {
+		_, err := os.Stat(filepath.Join(root, "caught"))
+		return err == nil
+	}
+	joins := 0
+	for ; joins < 200 && !caught(); joins++ {
+		if r := join(t, pid, nil, "true"); r.code != 0 || r.err != nil {
+			t.Fatalf("join %d: code %d err %v stderr %q", joins, r.code, r.err, r.stderr)
+		}
+	}
+	if !caught() {
+		t.Fatalf("the container never caught a joined command before its execve in %d joins", joins)
+	}
+}
+
 // TestJoinEntersNoRecycledPid: a join whose container's pid 1 ends, and
 // whose pid another process takes, before strata has opened what it
 // enters (its /proc files, nsenter -t) fails; it entered that process

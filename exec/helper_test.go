@@ -118,6 +118,8 @@ func helperMain() {
 		fdWalk(os.Args[1])
 	case "statushold":
 		holdStatusPipes()
+	case "pipehold":
+		pipeHold()
 	case "pid1fds":
 		probePid1Fds()
 	case "fds":
@@ -380,12 +382,24 @@ func rootWalk(marker string) {
 }
 
 // fdWalk (probe fdwalk NAME) is a container's attack on the command a
-// joined init forks, in the moment before its execve: forever, it stops
-// each process of its /proc still named strata-exec, opens each of its
-// descriptors that is a directory through /proc/PID/fd, and reads NAME
-// in it; what it read goes to /found. It counts the processes it caught
-// still unexecuted, once stopped, in /caught.
+// joined init forks, in the moment before its execve: it opens each
+// descriptor of a caught process that is a directory through
+// /proc/PID/fd, and reads NAME in it; what it read goes to /found.
 func fdWalk(name string) {
+	catchUnexecutedJoins(func(pid int) { readThroughFds(strconv.Itoa(pid), name) })
+}
+
+// pipeHold (probe pipehold) is another: it takes a copy (pidfd_getfd)
+// of every pipe a caught process holds above its status pipe (fdStatus,
+// a matter of its own), and keeps it.
+func pipeHold() {
+	catchUnexecutedJoins(holdPipes)
+}
+
+// catchUnexecutedJoins forever stops each process of its /proc still
+// named strata-exec, calls attack with its pid while it is stopped and
+// still unexecuted, and counts those it caught in /caught.
+func catchUnexecutedJoins(attack func(pid int)) {
 	caught := 0
 	for {
 		ents, _ := os.ReadDir("/proc")
@@ -399,7 +413,7 @@ func fdWalk(name string) {
 				continue
 			}
 			if isUnexecutedJoin(n) {
-				readThroughFds(n, name)
+				attack(pid)
 				caught++
 				os.WriteFile("/caught.tmp", []byte(strconv.Itoa(caught)), 0o644)
 				os.Rename("/caught.tmp", "/caught")
@@ -427,5 +441,24 @@ func readThroughFds(pid, name string) {
 				f.Close()
 			}
 		}
+	}
+}
+
+// holdPipes takes copies of the pipes above fdStatus that pid holds,
+// never closed.
+func holdPipes(pid int) {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(pidfd)
+	fds, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	for _, e := range fds {
+		fd, _ := strconv.Atoi(e.Name())
+		target, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + e.Name())
+		if fd <= fdStatus || !strings.HasPrefix(target, "pipe:") {
+			continue
+		}
+		unix.PidfdGetfd(pidfd, fd, 0)
 	}
 }

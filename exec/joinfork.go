@@ -112,22 +112,22 @@ func forkJoined(cfg *initConfig, argv0 string, env []string, errPipe [2]int) (in
 	return superviseChild(pid, sigs, false)
 }
 
-// childFailure reads the child's report from the exec-error pipe: none
-// (end of file) once its execve succeeded.
+// childFailure reads the child's report from the exec-error pipe, once
+// the child has executed or ended (rawForkExec's vfork waited for it):
+// none there, its execve succeeded. The pipe is read without waiting for
+// its end, which never comes while a process of the container that
+// stopped the child before its execve holds a copy of its write end
+// (pidfd_getfd), and the command, unreaped, held strata exec forever.
 func childFailure(fd, pid int, name string) (int, error) {
 	var b [8]byte
-	n := 0
-	for n < len(b) {
-		m, err := unix.Read(fd, b[n:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil || m == 0 {
-			break
-		}
-		n += m
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return CodeRuntime, fmt.Errorf("start container: %w", err)
 	}
-	if n < len(b) {
+	n, err := unix.Read(fd, b[:])
+	for err == unix.EINTR {
+		n, err = unix.Read(fd, b[:])
+	}
+	if n < len(b) { // a report is written whole: 8 bytes are less than PIPE_BUF
 		return 0, nil
 	}
 	var ws unix.WaitStatus
@@ -145,7 +145,9 @@ func childFailure(fd, pid int, name string) (int, error) {
 	return execFailure(name, errno)
 }
 
-// rawForkExec forks without CLONE_VM; the child leads a session of its
+// rawForkExec forks without CLONE_VM, and returns once the child has
+// executed or ended (CLONE_VFORK: its report, if any, is written); the
+// child leads a session of its
 // own (with the terminal, if any), dies with its parent, takes the
 // command's resource limits (the parent raised the hard ones it may not
 // raise itself: raiseHard), restores the
@@ -156,7 +158,7 @@ func childFailure(fd, pid int, name string) (int, error) {
 //go:nosplit
 //go:norace
 func rawForkExec(a *forkArgs) (int, syscall.Errno) {
-	r, _, e := syscall.RawSyscall6(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0, 0, 0, 0)
+	r, _, e := syscall.RawSyscall6(unix.SYS_CLONE, uintptr(unix.CLONE_VFORK|unix.SIGCHLD), 0, 0, 0, 0, 0)
 	if e != 0 || r != 0 {
 		return int(r), e
 	}
