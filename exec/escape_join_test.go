@@ -184,17 +184,45 @@ func TestJoinEntersNoRecycledPid(t *testing.T) {
 	pid, _ := startJoinable(t, func(s *Spec) { s.CapAdd = []string{"SYS_PTRACE"} }, "touch /ready; exec sleep 600")
 	wantPidfd(t, pid, false, false)
 	defer func(old func(int)) { joinHolding = old }(joinHolding)
-	joinHolding = func(int) {
-		unix.Kill(pid, unix.SIGKILL)
-		for _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil; _, err = os.Stat("/proc/" + strconv.Itoa(pid)) {
-			time.Sleep(10 * time.Millisecond) // until Run has reaped it
-		}
-		takePid(t, pid)
-	}
+	joinHolding = func(int) { replacePid(t, pid) }
 	r := join(t, pid, nil, "cat", marker)
 	if r.stdout != "" || r.code != CodeRuntime {
 		t.Errorf("joined the process that took the container's pid: code %d, stdout %q, err %v", r.code, r.stdout, r.err)
 	}
+}
+
+// TestJoinOfAnEndedContainerRunsNothing: a join whose container's pid 1
+// ends, and whose pid another process takes, once strata has opened
+// what it enters (after stillHeld, while the joined init waits for its
+// config) runs its command nowhere: neither in the process that took
+// the pid (here one of the host's, where the command would read a host
+// file) nor in the container's PID namespace, which ended with its pid 1.
+func TestJoinOfAnEndedContainerRunsNothing(t *testing.T) {
+	useSmallInit(t)
+	marker := filepath.Join(t.TempDir(), "marker")
+	if err := os.WriteFile(marker, []byte("a host file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := startJoinable(t, func(s *Spec) { s.CapAdd = []string{"SYS_PTRACE"} }, "touch /ready; exec sleep 600")
+	wantPidfd(t, pid, false, false)
+	defer func(old func(int)) { joinStarted = old }(joinStarted)
+	joinStarted = func(int) { replacePid(t, pid) }
+	r := join(t, pid, nil, "cat", marker)
+	// The run's end kills the joined init too, which had joined its
+	// cgroups: 137, or an error if the init got as far as the fork.
+	if r.stdout != "" || r.code == 0 {
+		t.Errorf("joined a container whose pid 1 had ended: code %d, stdout %q, err %v", r.code, r.stdout, r.err)
+	}
+}
+
+// replacePid ends the container process pid, waits until Run has reaped
+// it, and has a process of the host take its pid (takePid).
+func replacePid(t *testing.T, pid int) {
+	unix.Kill(pid, unix.SIGKILL)
+	for _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil; _, err = os.Stat("/proc/" + strconv.Itoa(pid)) {
+		time.Sleep(10 * time.Millisecond) // until Run has reaped it
+	}
+	takePid(t, pid)
 }
 
 // TestJoinRefusesAPidOfAnotherParent: Join enters no process whose
