@@ -285,14 +285,14 @@ func startProcess(cfg *initConfig, deathSignal bool, fork *[2]int) (int, error) 
 	if len(cfg.Seccomp) > 0 {
 		prog = seccompFromBytes(cfg.Seccomp)
 	}
-	if _, _, e := capSyscall(cfg.Init)(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
+	// Where this process lives on beside the command, all its threads.
+	allThreads := cfg.Init || fork != nil
+	if _, _, e := capSyscall(allThreads)(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
 		err := error(e)
 		return CodeRuntime, fmt.Errorf("start container: no_new_privs: %w", err)
 	}
 	keep := capMap(cfg.Caps)
-	// The tiny init keeps running: confine all of its threads, not only
-	// the one that forks the command.
-	sys := capSyscall(cfg.Init)
+	sys := capSyscall(allThreads)
 	if err := dropBounding(keep, sys); err != nil {
 		return CodeRuntime, fmt.Errorf("start container: %w", err)
 	}
@@ -304,7 +304,7 @@ func startProcess(cfg *initConfig, deathSignal bool, fork *[2]int) (int, error) 
 	// forks the command to that child (joinfork.go): under nproc=1 its
 	// fork as the command's user failed.
 	setLimits := limitSelf
-	if cfg.Init || fork != nil {
+	if allThreads {
 		setLimits = raiseHard
 	}
 	if err := setLimits(cfg.Rlimits); err != nil {
@@ -313,7 +313,7 @@ func startProcess(cfg *initConfig, deathSignal bool, fork *[2]int) (int, error) 
 	// Direct exec: only this thread survives execve, so it alone changes
 	// credentials; a stop-the-world change of every thread costs more than
 	// the rest of the setup.
-	if err := setCredential(cred, !cfg.Init); err != nil {
+	if err := setCredential(cred, !allThreads); err != nil {
 		return CodeRuntime, fmt.Errorf("start container: %w", err)
 	}
 	if cred.UID == 0 {

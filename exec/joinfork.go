@@ -12,17 +12,21 @@ import (
 
 // On nsenter's way (join.go), the joined init stays in the host's PID
 // namespace, where no process of the container can name it, and enters
-// the container's PID namespace for its children only. It confines its
-// thread there as the container init does, then forks the command,
+// the container's PID namespace for its children only. It confines
+// itself there as the container init does, every thread of it (user,
+// bounding set, capabilities, no_new_privs: its other threads kept every
+// capability, and the child before its execve hands a container that
+// may ptrace the init's epoll descriptor, whose events the init's Go
+// runtime takes for pointers of its own), then forks the command,
 // which is the first process of this exec that the container can see,
 // and waits for it. A process that appeared there before it was confined
 // (nsenter's child, as it was) could be traced, or its /proc/PID/mem
 // written, by a container holding CAP_SYS_PTRACE, and its root walked
 // from: "/proc/PID/root/../.." led to the host's root.
 //
-// Go forks with CLONE_VM: the child would share this process's memory,
-// whose other threads hold every capability, until its execve, and the
-// container could write into it through the child. So the fork is a
+// Go forks with CLONE_VM: the child would share this process's memory
+// until its execve, and the container could write into it through the
+// child. So the fork is a
 // plain one, made here, and the child makes raw system calls only until
 // its execve, as Go's own child does.
 
