@@ -2,16 +2,13 @@ package exec
 
 import (
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/strata-sh/strata/internal/testrootfs"
-	"golang.org/x/sys/unix"
 )
 
 // TestJoinEndsThoughTheContainerHoldsItsStatusPipe: on nsenter's way,
@@ -58,34 +55,18 @@ func TestJoinEndsThoughTheContainerHoldsItsStatusPipe(t *testing.T) {
 	}
 }
 
-// heldStatusPipes keeps holdStatusPipes' files from their finalizers,
+// heldStatusPipes keeps holdStatusPipe's files from their finalizers,
 // which would close them.
 var heldStatusPipes []*os.File
 
-// holdStatusPipes (helper mode statushold) stops each joined command
-// it finds before its execve, opens its status pipe (fd 4) for writing,
-// and keeps every one open, writing a megabyte into each.
-func holdStatusPipes() {
-	signal.Ignore(syscall.SIGPIPE) // strata closes its end: EPIPE, and holding on
-	for {
-		ents, _ := os.ReadDir("/proc")
-		for _, e := range ents {
-			n := e.Name()
-			if n[0] < '1' || n[0] > '9' || !isUnexecutedJoin(n) {
-				continue
-			}
-			pid, _ := strconv.Atoi(n)
-			if unix.Kill(pid, unix.SIGSTOP) != nil {
-				continue
-			}
-			if isUnexecutedJoin(n) {
-				if f, err := os.OpenFile("/proc/"+n+"/fd/"+strconv.Itoa(fdStatus), os.O_WRONLY, 0); err == nil {
-					heldStatusPipes = append(heldStatusPipes, f)
-					go f.Write([]byte(strings.Repeat("x", 1<<20)))
-					os.WriteFile("/caught", nil, 0o644)
-				}
-			}
-			unix.Kill(pid, unix.SIGCONT)
-		}
+// holdStatusPipe (helper mode statushold, through catchUnexecutedJoins)
+// opens the status pipe (fd 4) of pid, a joined command before its
+// execve, for writing, keeps it open and writes a megabyte into it.
+func holdStatusPipe(pid int) {
+	f, err := os.OpenFile("/proc/"+strconv.Itoa(pid)+"/fd/"+strconv.Itoa(fdStatus), os.O_WRONLY, 0)
+	if err != nil {
+		return
 	}
+	heldStatusPipes = append(heldStatusPipes, f)
+	go f.Write([]byte(strings.Repeat("x", 1<<20)))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -117,7 +118,8 @@ func helperMain() {
 	case "fdwalk":
 		fdWalk(os.Args[1])
 	case "statushold":
-		holdStatusPipes()
+		signal.Ignore(syscall.SIGPIPE) // strata closes its end: EPIPE, and holding on
+		catchUnexecutedJoins(holdStatusPipe)
 	case "pipehold":
 		pipeHold()
 	case "pid1fds":
