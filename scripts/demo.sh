@@ -12,16 +12,9 @@ trap cleanup EXIT
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
-# A busybox root filesystem: the static binary and a link per applet.
+# A busybox root filesystem, with a motd the demo changes.
 rootfs=$work/busybox
-mkdir -p "$rootfs"/{bin,etc,tmp,proc,sys,dev,root}
-chmod 1777 "$rootfs/tmp"
-cp /bin/busybox "$rootfs/bin/busybox"
-for applet in $(/bin/busybox --list-full); do
-	[ -e "$rootfs/$applet" ] || { mkdir -p "$rootfs/$(dirname "$applet")"; ln -s /bin/busybox "$rootfs/$applet"; }
-done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs/etc/passwd"
-printf 'root:x:0:\n' >"$rootfs/etc/group"
+"$(dirname "$(realpath "$0")")"/busybox-rootfs.sh "$rootfs"
 echo "Welcome to busybox" >"$rootfs/etc/motd"
 
 cd "$work"

@@ -31,38 +31,28 @@ const (
 )
 
 // TestGuide runs every command line of docs/guide.md that can run
-// offline, in one shell session per line (cd carries over), from a
-// directory holding the files the guide names (../rootfs and so on), so
-// that the guide cannot drift from what strata does.
+// offline, in one shell session per line (cd carries over), as a user
+// types them after "Before you start" made the files the guide names
+// (../rootfs and so on), so that the guide cannot drift from what strata
+// does.
 func TestGuide(t *testing.T) {
 	lines := guideLines(t, filepath.Join("..", "..", "docs", "guide.md"))
 	work := t.TempDir()
 	t.Cleanup(func() { unmountUnder(work) })
 	pathEnv := strataOnPath(t, work)
-	// The files the guide imports: ../rootfs, base.tar.zst, an OCI
-	// layout ../layout:v1, its tar ../oci.tar and a docker archive
-	// ../img.tar.
+	// The guide's rootfs is testrootfs's busybox tree; its first lines
+	// (scripts/guide-files.sh, "Before you start") make the rest there.
 	if err := testrootfs.BuildBusybox(filepath.Join(work, "rootfs")); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(work, "rootfs", "etc", "issue"), []byte("busybox\n"), 0o644)
-	os.WriteFile(filepath.Join(work, "rootfs", "etc", "motd"), []byte("welcome\n"), 0o644)
-	os.WriteFile(filepath.Join(work, "rootfs", "build.sh"), []byte("#!/bin/sh\necho built > /built\n"), 0o755)
-	os.WriteFile(filepath.Join(work, "rootfs", "job"), []byte("#!/bin/sh\ntrue\n"), 0o755)
-	// A Debian root's, which --add-host and --dns write over.
-	os.WriteFile(filepath.Join(work, "rootfs", "etc", "hosts"), []byte("127.0.0.1\tlocalhost\n"), 0o644)
-	os.WriteFile(filepath.Join(work, "rootfs", "etc", "resolv.conf"), []byte("nameserver 127.0.0.53\n"), 0o644)
 	env := append(pathEnv, "HOME="+work, "SOURCE_DATE_EPOCH=1700000000", "TOKEN=secret")
 	reg := testregistry.Start(t)
-	setup := `set -e
-mkdir myenv0 && cd myenv0 && strata init -q .
-strata config user.name setup && strata config user.email setup@example.com
-strata import ../rootfs -m base >/dev/null
-strata remote add l ../layout && strata tag v1 && strata push -q l v1
-strata export main -o ../img.tar >/dev/null
-strata export main --format oci -o ../oci.tar >/dev/null
-cd .. && rm -rf myenv0
-tar -C rootfs -cf - . | zstd -q > base.tar.zst`
+	scripts, err := filepath.Abs(filepath.Join("..", "..", "scripts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	typed := strings.NewReplacer("registry.example.com", reg.Host,
+		"scripts/", scripts+"/", "/tmp/guide", work)
 	sh := func(dir, line string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang guard
 		defer cancel()
@@ -70,9 +60,6 @@ tar -C rootfs -cf - . | zstd -q > base.tar.zst`
 		cmd.Dir, cmd.Env = dir, env
 		out, err := cmd.CombinedOutput()
 		return string(out), err
-	}
-	if out, err := sh(work, setup); err != nil {
-		t.Fatalf("setup: %v\n%s", err, out)
 	}
 	dir := work
 	ran := 0
@@ -82,7 +69,7 @@ tar -C rootfs -cf - . | zstd -q > base.tar.zst`
 			skipped[l.block] = true
 			continue
 		}
-		out, err := sh(dir, strings.ReplaceAll(l.cmd, "registry.example.com", reg.Host))
+		out, err := sh(dir, typed.Replace(l.cmd))
 		ran++
 		if err != nil {
 			t.Errorf("docs/guide.md:%d: $ %s\n%v\n%s", l.n, l.cmd, err, out)
