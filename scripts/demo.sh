@@ -10,7 +10,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+# step shows a command as a user would type it (strata by its name, an
+# argument with spaces or quotes in single quotes), then runs it.
+step() {
+	local shown=() arg
+	for arg in "$@"; do
+		if [ "$arg" = "$strata" ]; then
+			arg=strata
+		elif [[ ! $arg =~ ^[A-Za-z0-9_./=:@%+,-]+$ ]]; then
+			arg="'${arg//\'/\'\\\'\'}'"
+		fi
+		shown+=("$arg")
+	done
+	printf '\n\033[1m$ %s\033[0m\n' "${shown[*]}"
+	"$@"
+}
 
 # A busybox root filesystem, with a motd the demo changes.
 rootfs=$work/busybox

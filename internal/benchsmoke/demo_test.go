@@ -13,7 +13,8 @@ import (
 // TestDemoScript runs scripts/demo.sh on the two builds, as make demo
 // does after make build: every step must succeed, the container's
 // command must print what the demo wrote into the image, the history
-// must hold the demo's three commits, and the script must leave neither
+// must hold the demo's three commits, each step must be shown as it can
+// be typed again, and the script must leave neither
 // its directory nor its mount behind.
 func TestDemoScript(t *testing.T) {
 	top := projectTop(t, "the demo mounts its checkout and runs containers")
@@ -32,6 +33,9 @@ func TestDemoScript(t *testing.T) {
 		"D\t/bin/vi\n",         // diff main experiment --name-status
 		"0 problems\n",         // fsck
 		"demo: done\n",
+		// The steps are shown as they can be typed again.
+		"$ strata config user.name 'Demo User'\033[0m\n",
+		"$ strata commit -m 'add the app' --change 'CMD [\"/app/hello\"]'\033[0m\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the demo printed no %q", want)
