@@ -284,14 +284,14 @@ func prepare(spec *Spec) (*initConfig, error) {
 	if len(spec.ExtraHosts) > 0 && !rootHasFile(spec.Root, "etc/hosts") {
 		// Its lines would go nowhere: the root's own files are never
 		// written (bindEtcFiles).
-		return nil, runtimeErr("extra hosts: the root has no /etc/hosts file to bind them over")
+		return nil, runtimeErr("extra hosts: the root has no /etc/hosts file to bind them over: add one to the root, an empty one will do")
 	}
 	if len(spec.DNS)+len(spec.DNSSearch)+len(spec.DNSOptions) > 0 {
 		if spec.Network == NetworkNone {
 			return nil, runtimeErr("DNS settings: the network is none: there is nothing to resolve with")
 		}
 		if !rootHasFile(spec.Root, "etc/resolv.conf") {
-			return nil, runtimeErr("DNS settings: the root has no /etc/resolv.conf file to bind them over")
+			return nil, runtimeErr("DNS settings: the root has no /etc/resolv.conf file to bind them over: add one to the root, an empty one will do")
 		}
 	}
 	caps, err := capSet(spec.Privileged, spec.CapAdd, spec.CapDrop)
