@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/strata-sh/strata/cmd/strata/internal/handover"
 )
@@ -49,6 +50,58 @@ func TestHelpExamplesParse(t *testing.T) {
 	t.Logf("%d examples", n)
 	if n < 100 {
 		t.Fatalf("only %d examples found: the parser lost them", n)
+	}
+}
+
+// proseFlag matches a long flag a help text names in its prose or in a
+// flag's usage: "--name" after a space, quote, bracket or punctuation.
+var proseFlag = regexp.MustCompile("(?:^|[\\s(`,;:\"'\\[])--([a-z][a-z0-9-]*[a-z0-9])")
+
+// outsideFlags are the flags help texts name of other programs, for
+// what strata's command does as they do.
+var outsideFlags = map[string]string{
+	"candidates": "git describe's",
+	"combined":   "git diff's",
+	"overlay":    "git restore's",
+	"now":        "systemctl enable's",
+}
+
+// TestHelpProseFlagsExist: every --flag a help text names in its prose
+// or in a flag's usage is a flag of some strata command (its own, or the
+// one the sentence sends the reader to), so that prose cannot name a flag
+// that was renamed or never was.
+func TestHelpProseFlagsExist(t *testing.T) {
+	var out bytes.Buffer
+	root := newRootCommand(&globals{stdout: &out, stderr: &out}, "")
+	known := map[string]bool{}
+	eachCommand(root, func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) { known[f.Name] = true })
+		c.PersistentFlags().VisitAll(func(f *pflag.Flag) { known[f.Name] = true })
+	})
+	n := 0
+	eachCommand(root, func(c *cobra.Command) {
+		if c.Name() == "completion" || c.HasParent() && c.Parent().Name() == "completion" {
+			return // cobra's text, not strata's
+		}
+		text := c.Short + "\n" + c.Long
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) { text += "\n" + f.Usage })
+		for _, m := range proseFlag.FindAllStringSubmatch(text, -1) {
+			n++
+			if !known[m[1]] && outsideFlags[m[1]] == "" {
+				t.Errorf("%s --help names --%s, which no strata command has", c.CommandPath(), m[1])
+			}
+		}
+	})
+	if n < 200 {
+		t.Fatalf("only %d flags named in help texts: the pattern lost them", n)
+	}
+}
+
+// eachCommand calls do for c and every command under it.
+func eachCommand(c *cobra.Command, do func(*cobra.Command)) {
+	do(c)
+	for _, sub := range c.Commands() {
+		eachCommand(sub, do)
 	}
 }
 
