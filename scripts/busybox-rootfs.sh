@@ -4,6 +4,7 @@
 # root's passwd and group entries.
 set -euo pipefail
 rootfs=$1
+[ -x /bin/busybox ] || { echo "busybox-rootfs.sh: no /bin/busybox: apt-get install busybox-static" >&2; exit 1; }
 mkdir -p "$rootfs"/{bin,etc,tmp,proc,sys,dev,root}
 chmod 1777 "$rootfs/tmp"
 cp /bin/busybox "$rootfs/bin/busybox"

@@ -7,6 +7,9 @@
 # Needs strata on PATH (make install), busybox-static and zstd.
 set -euo pipefail
 scripts=$(dirname "$(realpath "$0")")
+need() { command -v "$1" >/dev/null || { echo "guide-files.sh: $1 is not on PATH: $2" >&2; exit 1; }; }
+need strata "make install puts it in /usr/local/bin"
+need zstd "apt-get install zstd"
 mkdir -p "$1"
 cd "$1"
 [ -e rootfs ] || "$scripts/busybox-rootfs.sh" rootfs

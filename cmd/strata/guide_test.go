@@ -165,3 +165,33 @@ func guideLines(t *testing.T, path string) []guideLine {
 	}
 	return out
 }
+
+// TestGuideFilesSaysWhatIsMissing: on a machine without strata on PATH
+// (before make install), the guide's first line says how to get it
+// instead of failing on a later command.
+func TestGuideFilesSaysWhatIsMissing(t *testing.T) {
+	bin := t.TempDir()
+	for _, tool := range []string{"bash", "dirname", "realpath"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(p, filepath.Join(bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "guide")
+	cmd := exec.Command(filepath.Join("..", "..", "scripts", "guide-files.sh"), dir)
+	cmd.Env = []string{"PATH=" + bin}
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("guide-files.sh ran without strata on PATH:\n%s", out)
+	}
+	want := "guide-files.sh: strata is not on PATH: make install puts it in /usr/local/bin\n"
+	if string(out) != want {
+		t.Errorf("guide-files.sh said %q, not %q", out, want)
+	}
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("guide-files.sh made %s before checking its tools (%v)", dir, err)
+	}
+}
