@@ -42,6 +42,11 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI stories in testdata/script, each a txtar file
 // read as a user guide: commands as a user types them, and what they print.
 func TestScripts(t *testing.T) {
+	// testscript removes its go-test-script* root only once every story
+	// in the directory has run: each -run 'TestScripts/NAME$' left one,
+	// empty, in /tmp. It makes that root under $GOTMPDIR: a directory
+	// this test removes whatever ran.
+	t.Setenv("GOTMPDIR", t.TempDir())
 	testscript.Run(t, scriptParams(filepath.Join("testdata", "script")))
 }
 
