@@ -27,7 +27,7 @@ const ReexecVar = "_STRATA_EXEC_MODE"
 // client's and build's (their packages are left out of the front) and
 // docs. A test compares the list with the commands the two builds
 // register.
-var fullOnly = []string{"build", "clone", "docs", "export", "fetch", "login", "logout", "pull", "push", "remote"}
+var fullOnly = []string{"build", "clone", "docs", "export", "fetch", "login", "logout", "ls-remote", "pull", "push", "remote"}
 
 // CommandWord is the command args name, after the global flags (-C DIR,
 // --chdir DIR, --verbose); "" when there is none, or when it is "",
