@@ -175,6 +175,12 @@ func configFields(c ocispec.ImageConfig) map[string]json.RawMessage {
 func (w *Worktree) stageResetConfig(st *State, c *objects.Commit, mode ResetMode) error {
 	switch mode {
 	case ResetSoft:
+		if st.Commit == "" && st.StagedConfig == nil {
+			// The empty tree of an unborn branch has no config anyone
+			// chose: the tree takes c's, not an empty one staged
+			// over it (a commit then dropped c's PATH).
+			return nil
+		}
 		cfg, err := w.indexConfig(*st)
 		if err != nil {
 			return err

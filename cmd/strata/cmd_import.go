@@ -20,6 +20,7 @@ import (
 	"github.com/strata-sh/strata/objects"
 	"github.com/strata-sh/strata/refs"
 	"github.com/strata-sh/strata/repo"
+	"github.com/strata-sh/strata/worktree"
 	"golang.org/x/term"
 )
 
@@ -57,8 +58,9 @@ func newImportCommand(g *globals) *cobra.Command {
   oci-archive:PATH[:TAG]      the same as a tar ('export --format oci')
   docker-archive:PATH[:TAG]   what 'docker save' writes
 
-In an empty repository the commit goes on the current branch (main); once
-there are commits, name a new branch with -b (an existing one is replaced
+In an empty repository the commit goes on the current branch (main), and
+a work tree that shows it (checked out before the import) moves onto the
+import, the files made there by hand kept on top; once there are commits, name a new branch with -b (an existing one is replaced
 only with --force, and not while a work tree has it checked out, as
 branch -f). The same tree with the same --author and --date (or
 SOURCE_DATE_EPOCH) always gives the same commit id. A DIR, FILE or PATH
@@ -87,6 +89,9 @@ are followed in the tree's root, never to the host.`,
 			}
 			if err := moveImported(r, branch, c.ID, old, "import: "+args[0]); err != nil {
 				return fmt.Errorf("import %s: %w", args[0], err)
+			}
+			if err := followImport(cmd.Context(), r, branch); err != nil {
+				return fmt.Errorf("import %s: committed to %s, but %w", args[0], refs.ShortName(branch), err)
 			}
 			if !o.quiet {
 				fmt.Fprintf(g.stdout, "[%s (root-commit) %s] %s\n", refs.ShortName(branch), shortID(c.ID), pathquote.Text(firstLine(meta.Message)))
@@ -172,6 +177,21 @@ func moveImported(r *repo.Repo, branch string, id, old digest.Digest, msg string
 		return r.Refs.UpdateHead(id, old, msg)
 	}
 	return r.Refs.Update(branch, id, old, msg)
+}
+
+// followImport moves the work tree that shows branch unborn, if one
+// does (checkout main before the first import), onto the import: its
+// files made by hand stay on top. Left on the empty tree, it showed
+// nothing of the import while status called it clean.
+func followImport(ctx context.Context, r *repo.Repo, branch string) error {
+	w, err := worktree.CheckedOutIn(r, branch, nil)
+	if err != nil || w == nil {
+		return err
+	}
+	if err := w.FollowFirstCommit(ctx, false); err != nil {
+		return fmt.Errorf("%s still shows the empty tree: %w; 'strata reset --soft HEAD' there puts the import under its files", w.Target(), err)
+	}
+	return nil
 }
 
 // importSource writes the source's layers and a root commit.
