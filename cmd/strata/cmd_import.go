@@ -188,7 +188,8 @@ func followImport(ctx context.Context, r *repo.Repo, branch string) error {
 	if err != nil || w == nil {
 		return err
 	}
-	if err := w.FollowFirstCommit(ctx, false); err != nil {
+	// import --force replaces a branch; it forces no work tree.
+	if err := dropForceHint(w.FollowFirstCommit(ctx, false)); err != nil {
 		return fmt.Errorf("%s still shows the empty tree: %w; 'strata reset --soft HEAD' there puts the import under its files", w.Target(), err)
 	}
 	return nil

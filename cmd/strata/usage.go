@@ -155,7 +155,16 @@ func btoi(b bool) int {
 // in use when the command has no --force (commit --amend, build -t): its
 // user would be told to type a flag the command refuses.
 func withoutForceHint(cmd *cobra.Command, err error) error {
-	if err == nil || cmd.Flags().Lookup("force") != nil || !errors.Is(err, worktree.ErrInUse) {
+	if cmd.Flags().Lookup("force") != nil {
+		return err
+	}
+	return dropForceHint(err)
+}
+
+// dropForceHint is an in-use refusal without worktree.ForceHint, for a
+// step that no --force overrides.
+func dropForceHint(err error) error {
+	if err == nil || !errors.Is(err, worktree.ErrInUse) {
 		return err
 	}
 	msg := err.Error()
