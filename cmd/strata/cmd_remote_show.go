@@ -75,7 +75,7 @@ of reach), 2 on usage errors.`,
 			if err != nil {
 				return err
 			}
-			rem, err := remote.Get(r.Config, args[0])
+			rem, err := showTarget(r, args[0])
 			if err != nil {
 				return err
 			}
@@ -102,6 +102,18 @@ of reach), 2 on usage errors.`,
 	}, &format)
 	cmd.Flags().BoolVarP(&noQuery, "no-query", "n", false, "do not ask the remote: list its remote-tracking branches")
 	return cmd
+}
+
+// showTarget is the configured remote remote show names. A bare word
+// naming none is refused as fetch's and ls-remote's are, as git's fatal
+// "'nosuch' does not appear to be a git repository" is the same for all
+// three; a URL, which git shows too, is not a configured remote here.
+func showTarget(r *repo.Repo, arg string) (remote.Remote, error) {
+	rem, err := remote.Resolve(r.Config, arg)
+	if err == nil && rem.Name == "" {
+		return remote.Get(r.Config, arg)
+	}
+	return rem, err
 }
 
 // showRemote compares the remote's tags (there, when queried) with the
