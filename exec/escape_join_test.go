@@ -82,22 +82,11 @@ func TestJoinShowsTheContainerNothingUnconfined(t *testing.T) {
 // named strata-exec and reads through its directories while this test
 // joins it until it has caught one.
 func TestJoinForksTheCommandWithNoDescriptorOfTheCaller(t *testing.T) {
-	useSmallInit(t)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	hostDir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(hostDir, "marker"), []byte("a host file"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pid, root := startJoinable(t, func(s *Spec) {
-		s.CapAdd = []string{"SYS_PTRACE"}
-		if err := testrootfs.InstallBinary(self, s.Root, "/bin/probe"); err != nil {
-			t.Fatal(err)
-		}
-	}, "touch /ready; "+helperEnv+"=fdwalk exec /bin/probe marker")
-	wantPidfd(t, pid, false, false)
+	pid, root := startCatcher(t, "fdwalk", "marker")
 	// A directory of the host, open without close-on-exec above the
 	// descriptors strata passes, as a caller's shell may leave one
 	// (opened after Run, whose direct start marks every descriptor of
@@ -112,19 +101,11 @@ func TestJoinForksTheCommandWithNoDescriptorOfTheCaller(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(inherited)
-	caught := func() bool {
-		_, err := os.Stat(filepath.Join(root, "caught"))
-		return err == nil
-	}
-	joins := 0
-	for ; joins < 200 && !caught(); joins++ {
+	joinUntilCaught(t, root, func(int) {
 		if r := join(t, pid, nil, "true"); r.code != 0 || r.err != nil {
 			t.Fatalf("code %d err %v stderr %q", r.code, r.err, r.stderr)
 		}
-	}
-	if !caught() {
-		t.Fatalf("the container never caught a joined command before its execve in %d joins", joins)
-	}
+	})
 	if b, err := os.ReadFile(filepath.Join(root, "found")); err == nil {
 		t.Errorf("the container read a host file through a descriptor of the joined command:\n%s", b)
 	}
@@ -141,6 +122,20 @@ func TestJoinForksTheCommandWithNoDescriptorOfTheCaller(t *testing.T) {
 // every joined command it catches while this test joins it until it has
 // caught one.
 func TestJoinEndsWhateverTheContainerHolds(t *testing.T) {
+	pid, root := startCatcher(t, "pipehold")
+	joinUntilCaught(t, root, func(joins int) {
+		if r := join(t, pid, nil, "true"); r.code != 0 || r.err != nil {
+			t.Fatalf("join %d: code %d err %v stderr %q", joins, r.code, r.err, r.stderr)
+		}
+	})
+}
+
+// startCatcher starts a container that may ptrace (so joins take
+// nsenter's way) running the probe in helper mode mode, with args: one
+// that catches joined commands before their execve
+// (catchUnexecutedJoins). It returns the container's pid and root.
+func startCatcher(t *testing.T, mode string, args ...string) (int, string) {
+	t.Helper()
 	useSmallInit(t)
 	self, err := os.Executable()
 	if err != nil {
@@ -151,17 +146,23 @@ func TestJoinEndsWhateverTheContainerHolds(t *testing.T) {
 		if err := testrootfs.InstallBinary(self, s.Root, "/bin/probe"); err != nil {
 			t.Fatal(err)
 		}
-	}, "touch /ready; "+helperEnv+"=pipehold exec /bin/probe")
+	}, "touch /ready; "+helperEnv+"="+mode+" exec /bin/probe "+strings.Join(args, " "))
 	wantPidfd(t, pid, false, false)
+	return pid, root
+}
+
+// joinUntilCaught calls joinOnce (which joins the container of root and
+// checks what came of it) until the container's catcher has caught a
+// joined command; none caught in 200 joins fails the test.
+func joinUntilCaught(t *testing.T, root string, joinOnce func(joins int)) {
+	t.Helper()
 	caught := func() bool {
 		_, err := os.Stat(filepath.Join(root, "caught"))
 		return err == nil
 	}
 	joins := 0
 	for ; joins < 200 && !caught(); joins++ {
-		if r := join(t, pid, nil, "true"); r.code != 0 || r.err != nil {
-			t.Fatalf("join %d: code %d err %v stderr %q", joins, r.code, r.err, r.stderr)
-		}
+		joinOnce(joins)
 	}
 	if !caught() {
 		t.Fatalf("the container never caught a joined command before its execve in %d joins", joins)

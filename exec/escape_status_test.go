@@ -2,13 +2,10 @@ package exec
 
 import (
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/strata-sh/strata/internal/testrootfs"
 )
 
 // TestJoinEndsThoughTheContainerHoldsItsStatusPipe: on nsenter's way,
@@ -18,24 +15,8 @@ import (
 // strata exec waited for an end of file that never came, after its
 // command had ended, reading the container's bytes into memory.
 func TestJoinEndsThoughTheContainerHoldsItsStatusPipe(t *testing.T) {
-	useSmallInit(t)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, root := startJoinable(t, func(s *Spec) {
-		s.CapAdd = []string{"SYS_PTRACE"}
-		if err := testrootfs.InstallBinary(self, s.Root, "/bin/probe"); err != nil {
-			t.Fatal(err)
-		}
-	}, "touch /ready; "+helperEnv+"=statushold exec /bin/probe")
-	wantPidfd(t, pid, false, false)
-	caught := func() bool {
-		_, err := os.Stat(filepath.Join(root, "caught"))
-		return err == nil
-	}
-	joins := 0
-	for ; joins < 200 && !caught(); joins++ {
+	pid, root := startCatcher(t, "statushold")
+	joinUntilCaught(t, root, func(joins int) {
 		ended := make(chan result, 1)
 		go func() { ended <- join(t, pid, nil, "true") }()
 		var r result
@@ -49,10 +30,7 @@ func TestJoinEndsThoughTheContainerHoldsItsStatusPipe(t *testing.T) {
 		if r.err != nil && len(r.err.Error()) > statusMessageLimit+3 {
 			t.Fatalf("strata exec's error holds %d bytes of the container's", len(r.err.Error()))
 		}
-	}
-	if !caught() {
-		t.Fatalf("the container never caught a joined command before its execve in %d joins", joins)
-	}
+	})
 }
 
 // heldStatusPipes keeps holdStatusPipe's files from their finalizers,
