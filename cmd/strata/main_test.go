@@ -45,8 +45,16 @@ func TestScripts(t *testing.T) {
 	// testscript removes its go-test-script* root only once every story
 	// in the directory has run: each -run 'TestScripts/NAME$' left one,
 	// empty, in /tmp. It makes that root under $GOTMPDIR: a directory
-	// this test removes whatever ran.
-	t.Setenv("GOTMPDIR", t.TempDir())
+	// this test removes whatever ran. Its name is lower case: the stories'
+	// $WORK is under it, and a registry repository's path may hold no
+	// capital (remote_scheme.txtar's oci:$WORK/shared), which
+	// t.TempDir's, named after the test, has.
+	root, err := os.MkdirTemp("", "strata-scripts-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	t.Setenv("GOTMPDIR", root)
 	testscript.Run(t, scriptParams(filepath.Join("testdata", "script")))
 }
 
